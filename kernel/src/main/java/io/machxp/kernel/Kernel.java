@@ -1,0 +1,173 @@
+package io.machxp.kernel;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelEnv;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.KernelException;
+import io.machxp.kernel.core.KernelStats;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.core.Timer;
+import io.machxp.kernel.net.MachTaskService;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.proto.xp.KernelToPager;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running kernel: its {@link KernelCore} on a Netty event loop of its own (the single writer),
+ * an XP stream to the pager ({@link PagerLink}), and the task interface served over gRPC
+ * ({@link MachTaskService}). In-process callers use {@link #taskCreate} for a {@link LocalTask}.
+ *
+ * <pre>
+ *  clients --gRPC MachTask--> [fast path on the calling thread] --else--> core event loop
+ *                                                                            |  KernelCore
+ *  pager  <--gRPC Connect stream (XP, callbacks on the core loop)------------+
+ * </pre>
+ */
+public final class Kernel implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Kernel.class);
+
+    private final KernelConfig config;
+    private final EventLoop loop;
+    private final KernelStats stats = new KernelStats();
+    private final KernelCore core;
+    private final PagerLink pager;
+    private Server server;
+
+    private Kernel(KernelConfig config) {
+        this.config = config;
+        this.loop = new DefaultEventLoop(new DefaultThreadFactory("kernel-" + config.name(), true));
+        this.core = new KernelCore(config.name(), new KernelEnv() {
+            @Override
+            public void send(KernelToPager message) {
+                pagerLink().send(message);
+            }
+
+            @Override
+            public Timer schedule(long delayNanos, Runnable action) {
+                var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
+                return () -> future.cancel(false);
+            }
+        }, stats, config.cacheFutexes());
+        this.pager = new PagerLink(config.pagerTarget(), loop, core);
+    }
+
+    private PagerLink pagerLink() {
+        return pager;
+    }
+
+    /**
+     * Connects to the pager, waits for its welcome, then serves the task interface.
+     *
+     * @throws IOException if the pager does not answer or the port cannot be bound
+     */
+    public static Kernel start(KernelConfig config) throws IOException {
+        Kernel kernel = new Kernel(config);
+        try {
+            kernel.pager.open().get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
+                    .directExecutor()
+                    .addService(new MachTaskService(kernel))
+                    .build()
+                    .start();
+        } catch (TimeoutException e) {
+            kernel.close();
+            throw new IOException("kernel " + config.name() + ": the pager at " + config.pagerTarget()
+                    + " did not answer within " + config.connectTimeout().toSeconds() + " s; is it running?", e);
+        } catch (ExecutionException e) {
+            kernel.close();
+            throw new IOException("kernel " + config.name() + ": cannot open a session with the pager at "
+                    + config.pagerTarget() + ": " + e.getCause().getMessage(), e);
+        } catch (InterruptedException e) {
+            kernel.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting kernel " + config.name(), e);
+        } catch (IOException e) {
+            kernel.close();
+            throw new IOException("kernel " + config.name() + ": cannot listen on " + config.bindHost() + ":"
+                    + config.port() + ": " + e.getMessage(), e);
+        }
+        log.info("kernel {} (id {}) serving tasks on port {}, pager {}", config.name(), kernel.core.kernelId(),
+                kernel.port(), config.pagerTarget());
+        return kernel;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public int kernelId() {
+        return core.kernelId();
+    }
+
+    /** The port of the task interface. */
+    public int port() {
+        return server.getPort();
+    }
+
+    public KernelStats stats() {
+        return stats;
+    }
+
+    /** The core; call it only through {@link #execute} or {@link #call}. */
+    public KernelCore core() {
+        return core;
+    }
+
+    /** Runs an action on the core thread. */
+    public void execute(Runnable action) {
+        loop.execute(action);
+    }
+
+    /** Sends a request to the core and waits for its answer; never call from the core thread. */
+    public <T> T call(Consumer<Reply<T>> request) {
+        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> request.accept(new Reply<>() {
+            @Override
+            public void complete(T value) {
+                result.complete(value);
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                result.completeExceptionally(new KernelException(error));
+            }
+        }));
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw (RuntimeException) e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for kernel " + name(), e);
+        }
+    }
+
+    /** A new task on this kernel, used in-process. */
+    public LocalTask taskCreate(String name) {
+        MachTask task = call(r -> core.taskCreate(name, r));
+        return new LocalTask(this, task);
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.shutdownNow();
+        }
+        pager.close();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}

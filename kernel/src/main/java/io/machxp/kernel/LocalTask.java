@@ -1,0 +1,36 @@
+package io.machxp.kernel;
+
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+
+/**
+ * A task used from the kernel's own JVM, without gRPC: what a benchmark or an embedded program
+ * holds. Its threads lock futexes on the caller's thread when the futex is cached and free.
+ */
+public final class LocalTask {
+    private final Kernel kernel;
+    private final MachTask task;
+
+    LocalTask(Kernel kernel, MachTask task) {
+        this.kernel = kernel;
+        this.task = task;
+    }
+
+    public long id() {
+        return task.id;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public LocalThread threadCreate() {
+        MachThread thread = kernel.call(r -> kernel.core().threadCreate(task.id, r));
+        return new LocalThread(kernel, task, thread.tid);
+    }
+
+    /** Maps a memory object the pager serves; returns its address in this task. */
+    public long vmMap(String object) {
+        return kernel.<io.machxp.kernel.vm.VmMapping>call(r -> kernel.core().vmMap(task.id, object, r)).start();
+    }
+}

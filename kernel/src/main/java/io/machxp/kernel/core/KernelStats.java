@@ -1,0 +1,88 @@
+package io.machxp.kernel.core;
+
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one kernel, readable from any thread: XP messages by routine in each direction and
+ * futex acquisitions by path. Written by the core and by the fast path.
+ */
+public final class KernelStats {
+    private final EnumMap<KernelToPager.RoutineCase, LongAdder> sent = new EnumMap<>(KernelToPager.RoutineCase.class);
+    private final EnumMap<PagerToKernel.RoutineCase, LongAdder> received = new EnumMap<>(PagerToKernel.RoutineCase.class);
+    private final EnumMap<AcquirePath, LongAdder> acquires = new EnumMap<>(AcquirePath.class);
+
+    public KernelStats() {
+        for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
+            sent.put(c, new LongAdder());
+        }
+        for (PagerToKernel.RoutineCase c : PagerToKernel.RoutineCase.values()) {
+            received.put(c, new LongAdder());
+        }
+        for (AcquirePath p : AcquirePath.values()) {
+            acquires.put(p, new LongAdder());
+        }
+    }
+
+    public void sent(KernelToPager message) {
+        sent.get(message.getRoutineCase()).increment();
+    }
+
+    public void received(PagerToKernel message) {
+        received.get(message.getRoutineCase()).increment();
+    }
+
+    public void acquired(AcquirePath path) {
+        acquires.get(path).increment();
+    }
+
+    public long sent(KernelToPager.RoutineCase routine) {
+        return sent.get(routine).sum();
+    }
+
+    public long received(PagerToKernel.RoutineCase routine) {
+        return received.get(routine).sum();
+    }
+
+    /** All XP messages this kernel has sent to its pager. */
+    public long sentTotal() {
+        return sent.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    public long acquires(AcquirePath path) {
+        return acquires.get(path).sum();
+    }
+
+    /** Routine name (as in the .proto, e.g. memory_object_lock_futex) -> count, nonzero only. */
+    public Map<String, Long> sentByRoutine() {
+        return byName(sent);
+    }
+
+    public Map<String, Long> receivedByRoutine() {
+        return byName(received);
+    }
+
+    public Map<String, Long> acquiresByPath() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        acquires.forEach((k, v) -> {
+            if (k != AcquirePath.UNRECOGNIZED && v.sum() > 0) {
+                out.put(k.name(), v.sum());
+            }
+        });
+        return out;
+    }
+
+    private static <E extends Enum<E>> Map<String, Long> byName(EnumMap<E, LongAdder> counters) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        counters.forEach((k, v) -> {
+            if (v.sum() > 0) {
+                out.put(k.name().toLowerCase(java.util.Locale.ROOT), v.sum());
+            }
+        });
+        return out;
+    }
+}

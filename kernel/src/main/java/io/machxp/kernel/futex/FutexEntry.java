@@ -1,0 +1,98 @@
+package io.machxp.kernel.futex;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+
+/**
+ * One futex as this kernel caches it: the state word shared with the fast path, and the
+ * core-only bookkeeping (local waiters, the outstanding request to the pager, a pending
+ * relinquish).
+ *
+ * <h2>Overview</h2>
+ * States (see {@link FutexWord} for the encoding), written by the kernel core unless marked:
+ * <pre>
+ *   ABSENT ──granted, no waiter──▶ FREE ◀──unlock (fast path)── TID
+ *     ▲   ──granted, waiter W────▶ W|WAITERS? ──────────────────▶ ...
+ *     │                            FREE ──lock (fast path)──────▶ TID
+ *     │                            TID ──local waiter / relinquish──▶ TID|WAITERS
+ *     └──released to the pager──── FREE on relinquish, TID|WAITERS on the owner's unlock
+ * </pre>
+ * Memory ordering: {@link #state} is read and written through a VarHandle with volatile
+ * semantics; the core's own fields are confined to the core thread, which is the only writer
+ * of every transition that does not start from FREE or a plain TID. A transition that starts
+ * from FREE or a plain TID races with the fast path and is therefore a CAS.
+ */
+public final class FutexEntry {
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(FutexEntry.class, "state", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** What this kernel has asked the pager for and not yet had an answer to. */
+    public enum Request { NONE, TRY, LOCK }
+
+    private final int objectId;
+    private final long offset;
+    @SuppressWarnings("unused") // accessed through STATE
+    private volatile long state = FutexWord.ABSENT;
+
+    // ---- core thread only -------------------------------------------------------------------
+    /** Local threads waiting, in arrival order. */
+    public final ArrayDeque<FutexWaiter> waiters = new ArrayDeque<>();
+    /** The lock_futex outstanding to the pager, if any (at most one per futex). */
+    public Request request = Request.NONE;
+    /** The pager asked for the futex back; the owner's unlock releases it to the pager. */
+    public boolean relinquishPending;
+
+    public FutexEntry(int objectId, long offset) {
+        this.objectId = objectId;
+        this.offset = offset;
+    }
+
+    /** The kernel's object_id of the memory object the futex lives in. */
+    public int objectId() {
+        return objectId;
+    }
+
+    /** Offset of the futex word in its memory object. */
+    public long offset() {
+        return offset;
+    }
+
+    public long state() {
+        return (long) STATE.getVolatile(this);
+    }
+
+    public boolean compareAndSetState(long expected, long next) {
+        return STATE.compareAndSet(this, expected, next);
+    }
+
+    /** Core only, from a state the fast path cannot act on (ABSENT or WAITERS set). */
+    public void setState(long next) {
+        STATE.setVolatile(this, next);
+    }
+
+    /** Fast-path lock: FREE -> tid. */
+    public boolean tryFastLock(int tid) {
+        return STATE.compareAndSet(this, FutexWord.FREE, tid & 0xffffffffL);
+    }
+
+    /** Fast-path unlock: tid -> FREE, only when nobody waits and no relinquish is pending. */
+    public boolean tryFastUnlock(int tid) {
+        return STATE.compareAndSet(this, tid & 0xffffffffL, FutexWord.FREE);
+    }
+
+    @Override
+    public String toString() {
+        long s = state();
+        return "futex@" + Long.toHexString(offset) + (FutexWord.isAbsent(s) ? "[absent" : "[cached")
+                + " word=0x" + Integer.toHexString(FutexWord.word(s)) + " waiters=" + waiters.size()
+                + " request=" + request + (relinquishPending ? " relinquish" : "") + "]";
+    }
+}

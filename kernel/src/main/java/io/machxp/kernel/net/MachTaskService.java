@@ -1,0 +1,149 @@
+package io.machxp.kernel.net;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.KernelStats;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.futex.FutexFastPath;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.KernelStatisticsReply;
+import io.machxp.proto.task.KernelStatisticsRequest;
+import io.machxp.proto.task.MachTaskGrpc;
+import io.machxp.proto.task.TaskCreateReply;
+import io.machxp.proto.task.TaskCreateRequest;
+import io.machxp.proto.task.ThreadCreateReply;
+import io.machxp.proto.task.ThreadCreateRequest;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.VmMapReply;
+import io.machxp.proto.task.VmMapRequest;
+import io.machxp.proto.task.VmTrylockFutexReply;
+import io.machxp.proto.task.VmTrylockFutexRequest;
+import io.machxp.proto.task.VmUnlockFutexReply;
+import io.machxp.proto.task.VmUnlockFutexRequest;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The task interface over gRPC. Handlers run on the transport's thread (direct executor): a
+ * futex call first tries the fast path there and answers at once; everything else is handed to
+ * the core's event loop and answered from it.
+ */
+public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
+    private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
+
+    private final Kernel kernel;
+    private final KernelCore core;
+    private final KernelStats stats;
+
+    public MachTaskService(Kernel kernel) {
+        this.kernel = kernel;
+        this.core = kernel.core();
+        this.stats = kernel.stats();
+    }
+
+    @Override
+    public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
+        kernel.execute(() -> core.taskCreate(request.getName(),
+                reply(out, task -> TaskCreateReply.newBuilder().setTask(task.id).build())));
+    }
+
+    @Override
+    public void threadCreate(ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
+        kernel.execute(() -> core.threadCreate(request.getTask(),
+                reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid).build())));
+    }
+
+    @Override
+    public void vmMap(VmMapRequest request, StreamObserver<VmMapReply> out) {
+        kernel.execute(() -> core.vmMap(request.getTask(), request.getObject(),
+                reply(out, m -> VmMapReply.newBuilder().setAddress(m.start()).setSize(m.size()).build())));
+    }
+
+    @Override
+    public void vmLockFutex(VmLockFutexRequest request, StreamObserver<VmLockFutexReply> out) {
+        if (fastLock(request.getTask(), request.getThread(), request.getAddress())) {
+            respond(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).build());
+            return;
+        }
+        long timeoutNanos = request.hasTimeoutMillis()
+                ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
+        // A caller that goes away stops waiting, as on a timeout.
+        ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
+                () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread())));
+        kernel.execute(() -> core.vmLockFutex(request.getTask(), request.getThread(), request.getAddress(),
+                timeoutNanos, reply(out, path -> VmLockFutexReply.newBuilder().setPath(path).build())));
+    }
+
+    @Override
+    public void vmTrylockFutex(VmTrylockFutexRequest request, StreamObserver<VmTrylockFutexReply> out) {
+        if (fastLock(request.getTask(), request.getThread(), request.getAddress())) {
+            respond(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH).build());
+            return;
+        }
+        kernel.execute(() -> core.vmTrylockFutex(request.getTask(), request.getThread(), request.getAddress(),
+                reply(out, path -> path == null
+                        ? VmTrylockFutexReply.newBuilder().setAcquired(false).build()
+                        : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(path).build())));
+    }
+
+    @Override
+    public void vmUnlockFutex(VmUnlockFutexRequest request, StreamObserver<VmUnlockFutexReply> out) {
+        MachTask task = core.task(request.getTask());
+        if (task != null && task.thread(request.getThread()) != null
+                && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
+            respond(out, VmUnlockFutexReply.getDefaultInstance());
+            return;
+        }
+        kernel.execute(() -> core.vmUnlockFutex(request.getTask(), request.getThread(), request.getAddress(),
+                reply(out, v -> VmUnlockFutexReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void kernelStatistics(KernelStatisticsRequest request, StreamObserver<KernelStatisticsReply> out) {
+        respond(out, KernelStatisticsReply.newBuilder()
+                .setKernelName(kernel.name())
+                .setKernelId(kernel.kernelId())
+                .putAllXpSent(stats.sentByRoutine())
+                .putAllXpReceived(stats.receivedByRoutine())
+                .putAllAcquires(stats.acquiresByPath())
+                .build());
+    }
+
+    private boolean fastLock(long taskId, int tid, long address) {
+        MachTask task = core.task(taskId);
+        return task != null && task.thread(tid) != null && FutexFastPath.tryLock(task, tid, address, stats);
+    }
+
+    /** Answers a call; a caller that has gone away is not the core's problem, so never throws. */
+    private static <T> void respond(StreamObserver<T> out, T value) {
+        try {
+            out.onNext(value);
+            out.onCompleted();
+        } catch (RuntimeException callGone) {
+            // cancelled or closed meanwhile
+        }
+    }
+
+    private static <V, T> Reply<V> reply(StreamObserver<T> out, Function<V, T> toMessage) {
+        return new Reply<>() {
+            @Override
+            public void complete(V value) {
+                respond(out, toMessage.apply(value));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                try {
+                    out.onError(KernelStatus.toException(error));
+                } catch (RuntimeException callGone) {
+                    // cancelled or closed meanwhile
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,76 @@
+package io.machxp.kernel.task;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.ResidentPage;
+import io.machxp.kernel.vm.VmMapping;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A task: an address space (its mappings) and its threads. The core adds mappings and threads;
+ * any thread may read them, which is what lets the futex fast path find a futex without the core.
+ */
+public final class MachTask {
+    /** Where the first mapping goes; later ones follow, a guard page apart. */
+    public static final long FIRST_MAPPING_ADDRESS = 0x1000_0000L;
+
+    public final long id;
+    public final String name;
+    private final Map<Integer, MachThread> threads = new ConcurrentHashMap<>();
+    /** Sorted by start; replaced whole (copy on write) by the core. */
+    private volatile VmMapping[] mappings = new VmMapping[0];
+
+    public MachTask(long id, String name) {
+        this.id = id;
+        this.name = name;
+    }
+
+    public MachThread thread(int tid) {
+        return threads.get(tid);
+    }
+
+    public void addThread(MachThread thread) {
+        threads.put(thread.tid, thread);
+    }
+
+    /** Core thread only. */
+    public void addMapping(VmMapping mapping) {
+        VmMapping[] old = mappings;
+        VmMapping[] next = java.util.Arrays.copyOf(old, old.length + 1);
+        next[old.length] = mapping;
+        java.util.Arrays.sort(next, java.util.Comparator.comparingLong(VmMapping::start));
+        mappings = next;
+    }
+
+    /** The address just past the last mapping plus a guard page; core thread only. */
+    public long nextFreeAddress(int pageSize) {
+        VmMapping[] m = mappings;
+        return m.length == 0 ? FIRST_MAPPING_ADDRESS : m[m.length - 1].end() + pageSize;
+    }
+
+    public VmMapping mappingAt(long address) {
+        for (VmMapping m : mappings) {
+            if (address >= m.start() && address < m.end()) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The futex at {@code address} if this kernel has it cached in a resident page, else null.
+     * Any thread; no allocation; never blocks.
+     */
+    public FutexEntry residentFutex(long address) {
+        if ((address & 3) != 0) {
+            return null;
+        }
+        VmMapping m = mappingAt(address);
+        if (m == null) {
+            return null;
+        }
+        long offset = address - m.start();
+        ResidentPage page = m.object().residentPage(offset);
+        return page == null ? null : page.futexIfPresent(m.object().offsetInPage(offset));
+    }
+}

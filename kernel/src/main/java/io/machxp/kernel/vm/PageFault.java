@@ -1,0 +1,13 @@
+package io.machxp.kernel.vm;
+
+import io.machxp.kernel.core.KernelError;
+
+/**
+ * A request parked until the pager answers for its object or page: resumed when the data (or the
+ * object) is ready, failed when the pager says it cannot be had.
+ */
+public interface PageFault {
+    void resume();
+
+    void fail(KernelError error);
+}

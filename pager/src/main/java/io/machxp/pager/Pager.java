@@ -1,0 +1,135 @@
+package io.machxp.pager;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerEnv;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.net.PagerAdminService;
+import io.machxp.pager.net.XpService;
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.PagerToKernel;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running pager: its {@link PagerCore} on a Netty event loop of its own, which is also the gRPC
+ * server's executor, so every XP stream callback runs on the core thread (single writer, no locks).
+ *
+ * <pre>
+ *  kernel A --Connect stream--\
+ *  kernel B --Connect stream---+--> [gRPC/Netty I/O threads] --> core event loop: PagerCore
+ *  tools ----PagerAdmin--------/
+ * </pre>
+ */
+public final class Pager implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pager.class);
+
+    private final PagerConfig config;
+    private final EventLoop loop;
+    private final PagerStats stats = new PagerStats();
+    private final PagerCore core;
+    private Server server;
+
+    private Pager(PagerConfig config) {
+        this.config = config;
+        this.loop = new DefaultEventLoop(new DefaultThreadFactory("pager-" + config.name(), true));
+        XpService xp = new XpService();
+        this.core = new PagerCore(config.name(), config.pageSize(),
+                new ObjectCatalog(config.objects(), config.pageSize()), new PagerEnv() {
+                    @Override
+                    public void send(long sessionId, PagerToKernel message) {
+                        xp.send(sessionId, message);
+                    }
+
+                    @Override
+                    public void endSession(long sessionId, Errno errno, String message) {
+                        xp.endSession(sessionId, errno, message);
+                    }
+                }, stats);
+        xp.attach(core);
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
+                .executor(loop)
+                .addService(xp)
+                .addService(new PagerAdminService(stats))
+                .build();
+    }
+
+    /** @throws IOException if the port cannot be bound */
+    public static Pager start(PagerConfig config) throws IOException {
+        Pager pager = new Pager(config);
+        try {
+            pager.server.start();
+        } catch (IOException e) {
+            pager.close();
+            throw new IOException("pager " + config.name() + ": cannot listen on " + config.bindHost() + ":"
+                    + config.port() + ": " + e.getMessage(), e);
+        }
+        log.info("pager {} serving {} on port {} (page size {})", config.name(), config.objects().keySet(),
+                pager.port(), config.pageSize());
+        return pager;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** "host:port" for kernels on this machine. */
+    public String target() {
+        return config.bindHost() + ":" + port();
+    }
+
+    public PagerStats stats() {
+        return stats;
+    }
+
+    /** Kernels connected now (asks the core thread). */
+    public List<String> kernels() {
+        return onCore(() -> core.kernels());
+    }
+
+    /** The kernel holding a futex now, or null (asks the core thread). */
+    public String holderOf(String object, long offset) {
+        return onCore(() -> core.holderOf(object, offset));
+    }
+
+    private <T> T onCore(java.util.concurrent.Callable<T> query) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(query.call());
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}

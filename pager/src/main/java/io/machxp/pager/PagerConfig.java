@@ -1,0 +1,37 @@
+package io.machxp.pager;
+
+import io.machxp.pager.object.ObjectCatalog;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How to start a pager.
+ *
+ * @param name for logs and the welcome
+ * @param bindHost where XP and the admin service listen
+ * @param port 0 picks a free one
+ * @param pageSize bytes, a power of two
+ * @param objects the memory objects served: name -> size in bytes
+ */
+public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
+    public static final int DEFAULT_PAGE_SIZE = 4096;
+
+    public PagerConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(bindHost, "bindHost");
+        objects = Map.copyOf(objects);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
+        }
+    }
+
+    /** A pager on loopback with a free port serving the given objects. */
+    public static PagerConfig loopback(Map<String, Long> objects) {
+        return new PagerConfig("pager", "127.0.0.1", 0, DEFAULT_PAGE_SIZE, objects);
+    }
+
+    /** The default catalog: one object, "shared", of 1 MiB. */
+    public static Map<String, Long> defaultObjects() {
+        return Map.of(ObjectCatalog.DEFAULT_OBJECT, ObjectCatalog.DEFAULT_OBJECT_SIZE);
+    }
+}

@@ -1,0 +1,34 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.object.MemoryObject;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One kernel's XP session with the pager (one Connect stream): the objects it initialized, under
+ * its own object ids, and the futexes it holds or waits for. Pager core thread only.
+ */
+public final class KernelSession {
+    public final long id;
+    public String kernelName;
+    public int kernelId;
+    public final Map<Integer, MemoryObject> objects = new HashMap<>();
+    public final Set<FutexKey> held = new LinkedHashSet<>();
+    public final Set<FutexKey> queued = new LinkedHashSet<>();
+
+    public KernelSession(long id) {
+        this.id = id;
+    }
+
+    public boolean welcomed() {
+        return kernelId != 0;
+    }
+
+    @Override
+    public String toString() {
+        return kernelName == null ? "session " + id : "kernel " + kernelName;
+    }
+}

@@ -1,0 +1,384 @@
+package io.machxp.pager.core;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataError;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataSupply;
+import io.machxp.proto.xp.MemoryObjectDataUnavailable;
+import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectFutexBusy;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.VmProt;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pager as a single-threaded state machine: memory objects and the owner of every futex
+ * across the kernels that use them. No I/O, clock or thread inside: inputs are a session opening,
+ * an XP message on a session, a session closing, all on one thread; outputs go through
+ * {@link PagerEnv}.
+ *
+ * <h2>Overview</h2>
+ * Sessions: kernel_hello -> pager_welcome with a kernel id, stable per kernel name (TIDs carry
+ * it). A second live session with the same name is ended with EEXIST.
+ * Objects: memory_object_init -> memory_object_ready, or memory_object_destroy if the pager does
+ * not serve the name. Pages: data_request -> data_supply (the pager has data) or data_unavailable
+ * (zero fill); a range outside the object -> data_error.
+ *
+ * <p>Futexes (the extension; states in {@link FutexRecord}):
+ * <pre>
+ *  lock_futex(K)     free                 -> held by K, futex_granted to K
+ *                    held by H != K       -> K queued (FIFO); relinquish_futex to H, once per grant
+ *                    held/queued, try     -> futex_busy to K
+ *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
+ *                                            relinquish at once if more kernels wait; or free
+ *  session closed    everything the kernel held is released as above; it leaves every queue
+ * </pre>
+ * A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
+ * does not hold the futex, a second lock from the holder) is refused: logged, counted, and
+ * otherwise ignored, so state never depends on a kernel behaving.
+ */
+public final class PagerCore {
+    private static final Logger log = LoggerFactory.getLogger(PagerCore.class);
+    /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
+    static final int MAX_KERNEL_ID = 1023;
+
+    private final String name;
+    private final int pageSize;
+    private final ObjectCatalog catalog;
+    private final PagerEnv env;
+    private final PagerStats stats;
+    private final Map<Long, KernelSession> sessions = new HashMap<>();
+    private final Map<String, KernelSession> sessionsByName = new HashMap<>();
+    private final Map<String, Integer> kernelIds = new HashMap<>();
+    private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+
+    public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
+        if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
+            throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
+        }
+        this.name = name;
+        this.pageSize = pageSize;
+        this.catalog = catalog;
+        this.env = env;
+        this.stats = stats;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    // ---- sessions -----------------------------------------------------------------------------
+
+    public void sessionOpened(long sessionId) {
+        sessions.put(sessionId, new KernelSession(sessionId));
+        stats.sessions.increment();
+    }
+
+    /** The session's stream ended: the kernel is treated as having released everything. */
+    public void sessionClosed(long sessionId) {
+        KernelSession s = sessions.remove(sessionId);
+        if (s == null) {
+            return;
+        }
+        stats.sessions.decrement();
+        if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
+            sessionsByName.remove(s.kernelName);
+        }
+        for (FutexKey key : new ArrayList<>(s.queued)) {
+            futexes.get(key).queue.remove(s);
+        }
+        s.queued.clear();
+        List<FutexKey> held = new ArrayList<>(s.held);
+        for (FutexKey key : held) {
+            release(futexes.get(key));
+        }
+        log.info("pager {}: {} disconnected; released the {} futexes it held", name, s, held.size());
+    }
+
+    // ---- XP input -----------------------------------------------------------------------------
+
+    public void onXp(long sessionId, KernelToPager m) {
+        KernelSession s = sessions.get(sessionId);
+        if (s == null) {
+            return; // closed meanwhile
+        }
+        stats.received(m);
+        if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
+            hello(s, m.getKernelHello().getKernelName());
+            return;
+        }
+        if (!s.welcomed()) {
+            refuse(s, m.getRoutineCase() + " before kernel_hello");
+            return;
+        }
+        switch (m.getRoutineCase()) {
+            case MEMORY_OBJECT_INIT -> init(s, m.getMemoryObjectInit());
+            case MEMORY_OBJECT_DATA_REQUEST -> dataRequest(s, m.getMemoryObjectDataRequest());
+            case MEMORY_OBJECT_TERMINATE -> terminate(s, m.getMemoryObjectTerminate().getObjectId());
+            case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex().getObjectId(),
+                    m.getMemoryObjectLockFutex().getOffset(), m.getMemoryObjectLockFutex().getTry());
+            case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased().getObjectId(),
+                    m.getMemoryObjectFutexReleased().getOffset());
+            default -> refuse(s, "a message with no routine");
+        }
+    }
+
+    private void hello(KernelSession s, String kernelName) {
+        if (s.welcomed()) {
+            refuse(s, "a second kernel_hello");
+            return;
+        }
+        if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
+            return;
+        }
+        if (sessionsByName.containsKey(kernelName)) {
+            end(s, Errno.EEXIST, "a kernel named '" + kernelName + "' is already connected to pager " + name
+                    + "; give each kernel its own --name");
+            return;
+        }
+        Integer id = kernelIds.get(kernelName);
+        if (id == null) {
+            if (kernelIds.size() >= MAX_KERNEL_ID) {
+                end(s, Errno.EAGAIN, "pager " + name + " has given out all " + MAX_KERNEL_ID + " kernel ids");
+                return;
+            }
+            id = kernelIds.size() + 1;
+            kernelIds.put(kernelName, id);
+        }
+        s.kernelName = kernelName;
+        s.kernelId = id;
+        sessionsByName.put(kernelName, s);
+        log.info("pager {}: kernel {} connected (id {})", name, kernelName, id);
+        send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
+                .setKernelId(id).setPageSize(pageSize).setPagerName(name)).build());
+    }
+
+    private void init(KernelSession s, MemoryObjectInit init) {
+        int objectId = init.getObjectId();
+        if (s.objects.containsKey(objectId)) {
+            refuse(s, "memory_object_init for object id " + objectId + ", which is already initialized");
+            return;
+        }
+        MemoryObject o = catalog.get(init.getName());
+        String reason = null;
+        if (o == null) {
+            reason = "pager " + name + " serves no memory object named '" + init.getName() + "' (it serves "
+                    + String.join(", ", catalog.names()) + ")";
+        } else if (init.getPageSize() != pageSize) {
+            reason = "the kernel's page size " + init.getPageSize() + " is not the pager's " + pageSize;
+        }
+        if (reason != null) {
+            send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(
+                    MemoryObjectDestroy.newBuilder().setObjectId(objectId).setReason(reason)).build());
+            return;
+        }
+        s.objects.put(objectId, o);
+        send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
+    }
+
+    private void dataRequest(KernelSession s, MemoryObjectDataRequest r) {
+        MemoryObject o = s.objects.get(r.getObjectId());
+        if (o == null) {
+            refuse(s, "memory_object_data_request for object id " + r.getObjectId() + ", which it never initialized");
+            return;
+        }
+        long offset = r.getOffset();
+        long length = r.getLength();
+        if (offset % pageSize != 0 || length <= 0 || length % pageSize != 0 || offset < 0
+                || offset >= o.size() || length > o.size() - offset) {
+            send(s, PagerToKernel.newBuilder().setMemoryObjectDataError(MemoryObjectDataError.newBuilder()
+                    .setObjectId(r.getObjectId()).setOffset(offset).setLength(length)
+                    .setReason("range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
+                            + " is not whole pages inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size())
+                            + ")")).build());
+            return;
+        }
+        for (long page = offset; page < offset + length; page += pageSize) {
+            byte[] data = o.page(page);
+            if (data != null) {
+                send(s, PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+                        .setObjectId(r.getObjectId()).setOffset(page).setData(ByteString.copyFrom(data))
+                        .setLockValue(VmProt.VM_PROT_NONE)).build());
+            } else {
+                send(s, PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable
+                        .newBuilder().setObjectId(r.getObjectId()).setOffset(page).setLength(pageSize)).build());
+            }
+        }
+    }
+
+    private void terminate(KernelSession s, int objectId) {
+        MemoryObject o = s.objects.remove(objectId);
+        if (o == null) {
+            refuse(s, "memory_object_terminate for object id " + objectId + ", which it never initialized");
+            return;
+        }
+        if (s.objects.containsValue(o)) {
+            return; // still initialized under another id
+        }
+        for (FutexKey key : new ArrayList<>(s.queued)) {
+            if (key.object().equals(o.name())) {
+                futexes.get(key).queue.remove(s);
+                s.queued.remove(key);
+            }
+        }
+        for (FutexKey key : new ArrayList<>(s.held)) {
+            if (key.object().equals(o.name())) {
+                release(futexes.get(key));
+            }
+        }
+    }
+
+    // ---- futexes ------------------------------------------------------------------------------
+
+    private void lockFutex(KernelSession s, int objectId, long offset, boolean trylock) {
+        FutexKey key = futexKey(s, objectId, offset, "memory_object_lock_futex");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        if (f.holder == s || s.queued.contains(key)) {
+            refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already "
+                    + (f.holder == s ? "holds" : "asked for"));
+            return;
+        }
+        if (f.holder == null) {
+            grant(f, s);
+            return;
+        }
+        if (trylock) {
+            send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(
+                    MemoryObjectFutexBusy.newBuilder().setObjectId(objectId).setOffset(offset)).build());
+            return;
+        }
+        f.queue.add(s);
+        s.queued.add(key);
+        askToRelinquish(f);
+    }
+
+    private void futexReleased(KernelSession s, int objectId, long offset) {
+        FutexKey key = futexKey(s, objectId, offset, "memory_object_futex_released");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.get(key);
+        if (f == null || f.holder != s) {
+            refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
+            return;
+        }
+        release(f);
+    }
+
+    private void release(FutexRecord f) {
+        f.holder.held.remove(f.key);
+        f.holder = null;
+        f.relinquishSent = false;
+        KernelSession next = f.queue.poll();
+        if (next != null) {
+            next.queued.remove(f.key);
+            grant(f, next);
+        }
+    }
+
+    private void grant(FutexRecord f, KernelSession s) {
+        f.holder = s;
+        s.held.add(f.key);
+        stats.grants.increment();
+        if (f.lastHolder != 0 && f.lastHolder != s.id) {
+            stats.handoffs.increment();
+        }
+        f.lastHolder = s.id;
+        int objectId = objectIdOf(s, f.key.object());
+        send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(objectId).setOffset(f.key.offset())).build());
+        if (!f.queue.isEmpty()) {
+            askToRelinquish(f);
+        }
+    }
+
+    /** Part IV: the holder gives the futex back once no local thread holds it; asked once per grant. */
+    private void askToRelinquish(FutexRecord f) {
+        if (f.relinquishSent) {
+            return;
+        }
+        f.relinquishSent = true;
+        send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
+                .newBuilder().setObjectId(objectIdOf(f.holder, f.key.object())).setOffset(f.key.offset())).build());
+    }
+
+    private FutexKey futexKey(KernelSession s, int objectId, long offset, String routine) {
+        MemoryObject o = s.objects.get(objectId);
+        if (o == null) {
+            refuse(s, routine + " for object id " + objectId + ", which it never initialized");
+            return null;
+        }
+        if (offset < 0 || offset >= o.size() || (offset & 3) != 0) {
+            refuse(s, routine + " at offset 0x" + Long.toHexString(offset) + ", which is not an aligned word of '"
+                    + o.name() + "'");
+            return null;
+        }
+        return new FutexKey(o.name(), offset);
+    }
+
+    /** The id under which a session knows an object (it initialized it to use the futex). */
+    private static int objectIdOf(KernelSession s, String objectName) {
+        for (Map.Entry<Integer, MemoryObject> e : s.objects.entrySet()) {
+            if (e.getValue().name().equals(objectName)) {
+                return e.getKey();
+            }
+        }
+        throw new IllegalStateException(s + " holds a futex in '" + objectName + "' without the object");
+    }
+
+    private static String describe(FutexKey key) {
+        return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
+    }
+
+    // ---- common -------------------------------------------------------------------------------
+
+    private void send(KernelSession s, PagerToKernel m) {
+        stats.sent(m);
+        env.send(s.id, m);
+    }
+
+    private void refuse(KernelSession s, String what) {
+        stats.refused.increment();
+        log.warn("pager {}: refused from {}: {}", name, s, what);
+    }
+
+    private void end(KernelSession s, Errno errno, String message) {
+        log.warn("pager {}: ending {}: {}", name, s, message);
+        sessionClosed(s.id);
+        env.endSession(s.id, errno, message);
+    }
+
+    // ---- inspection ---------------------------------------------------------------------------
+
+    /** Names of the kernels connected now. */
+    public List<String> kernels() {
+        return new ArrayList<>(sessionsByName.keySet());
+    }
+
+    /** The kernel holding a futex, or null; for tests and tools. */
+    public String holderOf(String object, long offset) {
+        FutexRecord f = futexes.get(new FutexKey(object, offset));
+        return f == null || f.holder == null ? null : f.holder.kernelName;
+    }
+}

@@ -1,0 +1,82 @@
+package io.machxp.pager.core;
+
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of one pager, written by the core, readable from any thread. */
+public final class PagerStats {
+    private final EnumMap<KernelToPager.RoutineCase, LongAdder> received = new EnumMap<>(KernelToPager.RoutineCase.class);
+    private final EnumMap<PagerToKernel.RoutineCase, LongAdder> sent = new EnumMap<>(PagerToKernel.RoutineCase.class);
+    final LongAdder grants = new LongAdder();
+    final LongAdder handoffs = new LongAdder();
+    final LongAdder refused = new LongAdder();
+    final LongAdder sessions = new LongAdder();
+
+    public PagerStats() {
+        for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
+            received.put(c, new LongAdder());
+        }
+        for (PagerToKernel.RoutineCase c : PagerToKernel.RoutineCase.values()) {
+            sent.put(c, new LongAdder());
+        }
+    }
+
+    void received(KernelToPager m) {
+        received.get(m.getRoutineCase()).increment();
+    }
+
+    void sent(PagerToKernel m) {
+        sent.get(m.getRoutineCase()).increment();
+    }
+
+    public long received(KernelToPager.RoutineCase routine) {
+        return received.get(routine).sum();
+    }
+
+    public long sent(PagerToKernel.RoutineCase routine) {
+        return sent.get(routine).sum();
+    }
+
+    public Map<String, Long> receivedByRoutine() {
+        return byName(received);
+    }
+
+    public Map<String, Long> sentByRoutine() {
+        return byName(sent);
+    }
+
+    /** Grants of a futex to a kernel. */
+    public long grants() {
+        return grants.sum();
+    }
+
+    /** Grants of a futex to a kernel other than the one that held it last. */
+    public long handoffs() {
+        return handoffs.sum();
+    }
+
+    /** Messages refused as protocol violations (logged, state unchanged). */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** Kernels with an open session now. */
+    public long kernelsConnected() {
+        return sessions.sum();
+    }
+
+    private static <E extends Enum<E>> Map<String, Long> byName(EnumMap<E, LongAdder> counters) {
+        Map<String, Long> out = new TreeMap<>();
+        counters.forEach((k, v) -> {
+            if (v.sum() > 0) {
+                out.put(k.name().toLowerCase(Locale.ROOT), v.sum());
+            }
+        });
+        return out;
+    }
+}

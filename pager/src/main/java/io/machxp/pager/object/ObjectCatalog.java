@@ -1,0 +1,36 @@
+package io.machxp.pager.object;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** The memory objects one pager serves, by name. Fixed when the pager starts. */
+public final class ObjectCatalog {
+    /** What a pager serves when nothing else is configured. */
+    public static final String DEFAULT_OBJECT = "shared";
+    public static final long DEFAULT_OBJECT_SIZE = 1 << 20;
+
+    private final Map<String, MemoryObject> objects = new LinkedHashMap<>();
+
+    /**
+     * @param sizes object name -> size in bytes; each size a positive multiple of the page size
+     */
+    public ObjectCatalog(Map<String, Long> sizes, int pageSize) {
+        sizes.forEach((name, size) -> {
+            if (size <= 0 || size % pageSize != 0) {
+                throw new IllegalArgumentException("memory object '" + name + "' has size " + size
+                        + "; a size must be a positive multiple of the page size " + pageSize);
+            }
+            objects.put(name, new MemoryObject(name, size));
+        });
+    }
+
+    public MemoryObject get(String name) {
+        return objects.get(name);
+    }
+
+    public Set<String> names() {
+        return Collections.unmodifiableSet(objects.keySet());
+    }
+}
