@@ -1,0 +1,72 @@
+package io.machxp.cli;
+
+import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.machxp.demo.Demo;
+import io.machxp.demo.DemoOptions;
+import io.machxp.demo.DemoReport;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Threads on several kernels lock and unlock futexes of one shared object over gRPC,",
+            "and the demo reports throughput, where acquisitions came from, and the XP messages it cost.",
+            "With no options: an embedded pager and 3 kernels on loopback in this JVM."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--kernels", defaultValue = "3", description = "kernels to start (default ${DEFAULT-VALUE})")
+    int kernels;
+
+    @Option(names = "--threads", defaultValue = "4", description = "threads per kernel (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--futexes", defaultValue = "6", description = "futexes, futex i homed on kernel i mod kernels (default ${DEFAULT-VALUE})")
+    int futexes;
+
+    @Option(names = "--ops", defaultValue = "1000", description = "lock/unlock pairs per thread (default ${DEFAULT-VALUE})")
+    int ops;
+
+    @Option(names = "--locality", defaultValue = "0.9", description = "chance a thread uses a futex homed on its kernel (default ${DEFAULT-VALUE})")
+    double locality;
+
+    @Option(names = "--seed", defaultValue = "42", description = "fixes every thread's choice of futexes (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--no-cache", description = "Part II only: every lock and unlock goes to the pager (the baseline)")
+    boolean noCache;
+
+    @Option(names = "--json", description = "print one JSON object instead of the table")
+    boolean json;
+
+    @Option(names = "--connect", split = ",", paramLabel = "HOST:PORT",
+            description = "use running kernels (their task interfaces) instead of embedded ones")
+    List<String> connect = List.of();
+
+    @Option(names = "--pager", paramLabel = "HOST:PORT", description = "with --connect: the kernels' pager")
+    String pager;
+
+    @Option(names = "--object", defaultValue = "shared", description = "with --connect: the object to use (default ${DEFAULT-VALUE})")
+    String object;
+
+    @Option(names = "--verbose", description = "log what the pager and kernels do")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!verbose) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
+        }
+        DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, connect,
+                pager, object);
+        DemoReport report = Demo.run(options);
+        if (json) {
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        } else {
+            report.printTable(System.out);
+        }
+        return report.violations() == 0 ? 0 : 2;
+    }
+}

@@ -1,0 +1,41 @@
+package io.machxp.cli;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "kernel", mixinStandardHelpOptions = true,
+        description = "Run a kernel: hosts tasks and threads, caches futexes, talks XP to a pager.")
+final class KernelCommand implements Callable<Integer> {
+    @Option(names = "--name", required = true, description = "unique among the pager's kernels, e.g. A")
+    String name;
+
+    @Option(names = "--pager", required = true, paramLabel = "HOST:PORT", description = "the pager's XP address")
+    String pager;
+
+    @Option(names = "--port", defaultValue = "7071", description = "task interface port (default ${DEFAULT-VALUE}; 0 = any free port)")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1",
+            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for clients on other hosts)")
+    String bind;
+
+    @Option(names = "--no-cache", description = "Part II only: every futex lock and unlock goes to the pager")
+    boolean noCache;
+
+    @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
+    int connectTimeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, !noCache,
+                Duration.ofSeconds(connectTimeoutSeconds)));
+        System.err.printf("kernel %s (id %d) listening on %s:%d, pager %s%s%n", name, kernel.kernelId(), bind,
+                kernel.port(), pager, noCache ? ", futex cache off" : "");
+        Shutdown.awaitSignal(kernel);
+        return 0;
+    }
+}

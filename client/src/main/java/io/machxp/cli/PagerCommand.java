@@ -1,0 +1,50 @@
+package io.machxp.cli;
+
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "pager", mixinStandardHelpOptions = true,
+        description = "Run a pager: serves memory objects and owns every futex across its kernels.")
+final class PagerCommand implements Callable<Integer> {
+    @Option(names = "--port", defaultValue = "7070", description = "XP port (default ${DEFAULT-VALUE}; 0 = any free port)")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1",
+            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for kernels on other hosts)")
+    String bind;
+
+    @Option(names = "--name", defaultValue = "pager", description = "name in logs (default ${DEFAULT-VALUE})")
+    String name;
+
+    @Option(names = "--page-size", defaultValue = "4096", description = "bytes, a power of two (default ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--object", paramLabel = "NAME=SIZE",
+            description = "a memory object to serve, e.g. shared=1m; repeatable (default: shared=1m)")
+    List<String> objects = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Long> served = new LinkedHashMap<>();
+        for (String spec : objects) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--object " + spec + ": write NAME=SIZE, e.g. shared=1m");
+            }
+            served.put(spec.substring(0, eq), Sizes.parse(spec.substring(eq + 1)));
+        }
+        if (served.isEmpty()) {
+            served.putAll(PagerConfig.defaultObjects());
+        }
+        Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served));
+        System.err.printf("pager %s listening on %s:%d, serving %s%n", name, bind, pager.port(), served);
+        Shutdown.awaitSignal(pager);
+        return 0;
+    }
+}

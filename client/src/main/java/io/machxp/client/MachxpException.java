@@ -1,0 +1,51 @@
+package io.machxp.client;
+
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.machxp.proto.task.Errno;
+
+/**
+ * A failed call to a kernel: the gRPC status code, the errno-like reason the kernel attached
+ * (ERRNO_UNSPECIFIED when the failure came from the transport, e.g. a kernel that is down), and
+ * the kernel's sentence.
+ */
+public final class MachxpException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final Status.Code code;
+    private final Errno errno;
+
+    private MachxpException(Status.Code code, Errno errno, String message, Throwable cause) {
+        super(message, cause);
+        this.code = code;
+        this.errno = errno;
+    }
+
+    public Status.Code code() {
+        return code;
+    }
+
+    public Errno errno() {
+        return errno;
+    }
+
+    static MachxpException from(StatusRuntimeException e) {
+        Errno errno = Errno.ERRNO_UNSPECIFIED;
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        if (status != null) {
+            for (var detail : status.getDetailsList()) {
+                if (detail.is(ErrorInfo.class)) {
+                    try {
+                        errno = Errno.valueOf(detail.unpack(ErrorInfo.class).getReason());
+                    } catch (IllegalArgumentException | com.google.protobuf.InvalidProtocolBufferException unknown) {
+                        errno = Errno.ERRNO_UNSPECIFIED;
+                    }
+                }
+            }
+        }
+        String description = e.getStatus().getDescription();
+        return new MachxpException(e.getStatus().getCode(), errno,
+                description != null ? description : e.getStatus().getCode().toString(), e);
+    }
+}

@@ -1,0 +1,74 @@
+package io.machxp.cluster;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A pager and kernels in one JVM, talking XP over real gRPC sockets on loopback with free ports:
+ * the default setting of the demo and of the end-to-end tests.
+ */
+public final class EmbeddedCluster implements AutoCloseable {
+    private final Pager pager;
+    private final List<Kernel> kernels;
+
+    private EmbeddedCluster(Pager pager, List<Kernel> kernels) {
+        this.pager = pager;
+        this.kernels = kernels;
+    }
+
+    /**
+     * Starts a pager serving {@code objects} (name -> bytes) and kernels named A, B, C, ...
+     *
+     * @param cacheFutexes false for Part II only (--no-cache)
+     */
+    public static EmbeddedCluster start(int kernelCount, boolean cacheFutexes, Map<String, Long> objects)
+            throws IOException {
+        Pager pager = Pager.start(PagerConfig.loopback(objects));
+        List<Kernel> kernels = new ArrayList<>();
+        try {
+            for (int i = 0; i < kernelCount; i++) {
+                kernels.add(Kernel.start(KernelConfig.loopback(kernelName(i), pager.target())
+                        .withCacheFutexes(cacheFutexes)));
+            }
+        } catch (IOException | RuntimeException e) {
+            kernels.forEach(Kernel::close);
+            pager.close();
+            throw e;
+        }
+        return new EmbeddedCluster(pager, kernels);
+    }
+
+    /** A, B, ..., Z, K26, K27, ... */
+    public static String kernelName(int index) {
+        return index < 26 ? String.valueOf((char) ('A' + index)) : "K" + index;
+    }
+
+    public Pager pager() {
+        return pager;
+    }
+
+    public List<Kernel> kernels() {
+        return kernels;
+    }
+
+    public Kernel kernel(int index) {
+        return kernels.get(index);
+    }
+
+    /** "127.0.0.1:port" of each kernel's task interface. */
+    public List<String> kernelTargets() {
+        return kernels.stream().map(k -> "127.0.0.1:" + k.port()).toList();
+    }
+
+    @Override
+    public void close() {
+        kernels.forEach(Kernel::close);
+        pager.close();
+    }
+}

@@ -1,0 +1,50 @@
+package io.machxp.demo;
+
+import java.util.List;
+
+/**
+ * What the demo runs.
+ *
+ * @param kernels kernels to start (embedded) - ignored when {@code kernelTargets} is given
+ * @param threadsPerKernel worker threads per kernel
+ * @param futexes futexes in the shared object, futex i homed on kernel i mod kernels
+ * @param opsPerThread lock/unlock pairs per thread
+ * @param locality probability that a thread picks a futex homed on its own kernel
+ * @param seed fixes each thread's sequence of futex choices
+ * @param cacheFutexes false for Part II only: every lock and unlock goes to the pager
+ * @param kernelTargets remote kernels ("host:port"); empty for the embedded cluster
+ * @param pagerTarget the remote kernels' pager ("host:port"), for its counters
+ * @param object the object to use on a remote pager
+ */
+public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
+        long seed, boolean cacheFutexes, List<String> kernelTargets, String pagerTarget, String object) {
+
+    public DemoOptions {
+        kernelTargets = List.copyOf(kernelTargets);
+        require(kernelTargets.isEmpty() ? kernels >= 1 && kernels <= 64 : true, "--kernels must be 1 to 64");
+        require(threadsPerKernel >= 1 && threadsPerKernel <= 256, "--threads must be 1 to 256");
+        require(futexes >= 1 && futexes <= 256, "--futexes must be 1 to 256");
+        require(opsPerThread >= 1, "--ops must be at least 1");
+        require(locality >= 0 && locality <= 1, "--locality must be between 0 and 1");
+        require(kernelTargets.isEmpty() || pagerTarget != null,
+                "--pager HOST:PORT is needed with --connect, to read the pager's message counters");
+    }
+
+    public static DemoOptions defaults() {
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, List.of(), null, "shared");
+    }
+
+    public boolean embedded() {
+        return kernelTargets.isEmpty();
+    }
+
+    public int kernelCount() {
+        return embedded() ? kernels : kernelTargets.size();
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.machxp.demo;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.Map;
+
+/** The outcome of a demo run: what `--json` prints, and the table otherwise. */
+@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "seed", "cache", "ops",
+    "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
+    "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "acquireLatencyMicros"})
+public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long seed,
+        boolean cache, long ops, double elapsedSeconds, double opsPerSecond, long violations, long localAcquires,
+        long remoteAcquires, Map<String, Long> acquires, long handoffs, Map<String, Long> xpMessages,
+        long xpMessagesTotal, double xpMessagesPerOp, Latency acquireLatencyMicros) {
+
+    /** Acquire latency in microseconds, from the call to vm_lock_futex to its return. */
+    public record Latency(long p50, long p99, long max) {}
+
+    public void printTable(PrintStream out) {
+        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %d futexes, locality %.2f, seed %d, "
+                + "futex cache %s%n%n", mode, kernels, threadsPerKernel, futexes, locality, seed,
+                cache ? "on (Parts III-IV)" : "off (Part II only)");
+        row(out, "ops", String.format(Locale.ROOT, "%,d in %.2f s", ops, elapsedSeconds));
+        row(out, "ops/s", String.format(Locale.ROOT, "%,.0f", opsPerSecond));
+        row(out, "violations", violations == 0 ? "0 (mutual exclusion held)" : violations + "  <-- BROKEN");
+        row(out, "local acquires", String.format(Locale.ROOT, "%,d (%.1f%%)  fast path %,d, local handoff %,d",
+                localAcquires, percent(localAcquires, ops), acquires.getOrDefault("FAST_PATH", 0L),
+                acquires.getOrDefault("LOCAL_HANDOFF", 0L)));
+        row(out, "remote acquires", String.format(Locale.ROOT, "%,d (%.1f%%)  granted by the pager",
+                remoteAcquires, percent(remoteAcquires, ops)));
+        row(out, "handoffs", String.format(Locale.ROOT, "%,d between kernels", handoffs));
+        row(out, "acquire latency", String.format(Locale.ROOT, "p50 %,d us   p99 %,d us   max %,d us",
+                acquireLatencyMicros.p50(), acquireLatencyMicros.p99(), acquireLatencyMicros.max()));
+        row(out, "XP messages", String.format(Locale.ROOT, "%,d total, %.3f per op", xpMessagesTotal, xpMessagesPerOp));
+        xpMessages.forEach((routine, count) -> out.printf(Locale.ROOT, "    %-34s %,12d%n", routine, count));
+    }
+
+    private static void row(PrintStream out, String name, String value) {
+        out.printf(Locale.ROOT, "  %-18s %s%n", name, value);
+    }
+
+    private static double percent(long part, long whole) {
+        return whole == 0 ? 0 : 100.0 * part / whole;
+    }
+}
