@@ -1,0 +1,139 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataSupply;
+import io.machxp.proto.xp.MemoryObjectDataUnavailable;
+import io.machxp.proto.xp.MemoryObjectFutexBusy;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import java.util.List;
+
+/**
+ * A kernel core with one task mapping an object of 4 pages, driven by hand: the test plays the
+ * pager, sending what the kernel should receive and checking what it sent.
+ */
+final class CoreFixture {
+    static final int PAGE = 4096;
+    static final int OBJECT_ID = 1;
+    final FakeKernelEnv env = new FakeKernelEnv();
+    final KernelStats stats = new KernelStats();
+    final KernelCore core;
+    final MachTask task;
+    final long base;
+
+    CoreFixture(boolean cacheFutexes) {
+        core = new KernelCore("A", env, stats, cacheFutexes);
+        core.start();
+        assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);
+        core.onXp(PagerToKernel.newBuilder().setPagerWelcome(
+                PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE)).build());
+        Answer<MachTask> t = new Answer<>();
+        core.taskCreate("test", t);
+        task = t.value();
+        Answer<VmMapping> m = new Answer<>();
+        core.vmMap(task.id, "obj", m);
+        KernelToPager init = single();
+        assertThat(init.getMemoryObjectInit().getName()).isEqualTo("obj");
+        assertThat(m.answered()).as("vm_map waits for memory_object_ready").isFalse();
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                .setObjectId(init.getMemoryObjectInit().getObjectId()).setSize(4 * PAGE)).build());
+        base = m.value().start();
+    }
+
+    MachThread thread() {
+        Answer<MachThread> a = new Answer<>();
+        core.threadCreate(task.id, a);
+        return a.value();
+    }
+
+    Answer<AcquirePath> lock(MachThread t, long address) {
+        Answer<AcquirePath> a = new Answer<>();
+        core.vmLockFutex(task.id, t.tid, address, -1, a);
+        return a;
+    }
+
+    Answer<AcquirePath> lock(MachThread t, long address, long timeoutNanos) {
+        Answer<AcquirePath> a = new Answer<>();
+        core.vmLockFutex(task.id, t.tid, address, timeoutNanos, a);
+        return a;
+    }
+
+    Answer<AcquirePath> trylock(MachThread t, long address) {
+        Answer<AcquirePath> a = new Answer<>();
+        core.vmTrylockFutex(task.id, t.tid, address, a);
+        return a;
+    }
+
+    Answer<Void> unlock(MachThread t, long address) {
+        Answer<Void> a = new Answer<>();
+        core.vmUnlockFutex(task.id, t.tid, address, a);
+        return a;
+    }
+
+    /** The one message the kernel sent since the last look. */
+    KernelToPager single() {
+        List<KernelToPager> sent = env.drain();
+        assertThat(sent).hasSize(1);
+        return sent.get(0);
+    }
+
+    List<KernelToPager.RoutineCase> sentRoutines() {
+        return env.drain().stream().map(KernelToPager::getRoutineCase).toList();
+    }
+
+    void zeroFill(long pageOffset) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(pageOffset).setLength(PAGE)).build());
+    }
+
+    void supply(long pageOffset, byte[] data) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(pageOffset).setData(ByteString.copyFrom(data))).build());
+    }
+
+    void grant(long offset) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset)).build());
+    }
+
+    void busy(long offset) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset)).build());
+    }
+
+    void relinquish(long offset) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset)).build());
+    }
+
+    FutexEntry futex(long address) {
+        return core.futexAt(task.id, address);
+    }
+
+    /** Locks a futex for the first time: page-in, lock_futex, grant. */
+    void acquireFromPager(MachThread t, long address) {
+        Answer<AcquirePath> a = lock(t, address);
+        long offset = address - base;
+        long page = offset - offset % PAGE;
+        if (futex(address) == null) {
+            assertThat(sentRoutines()).containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST);
+            zeroFill(page);
+        }
+        KernelToPager lock = single();
+        assertThat(lock.getMemoryObjectLockFutex().getOffset()).isEqualTo(offset);
+        grant(offset);
+        assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+}

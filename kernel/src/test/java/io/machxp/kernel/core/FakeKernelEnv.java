@@ -1,0 +1,68 @@
+package io.machxp.kernel.core;
+
+import io.machxp.proto.xp.KernelToPager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/** A KernelEnv for tests: keeps what the core sends, and runs timers in virtual time. */
+final class FakeKernelEnv implements KernelEnv {
+    final List<KernelToPager> sent = new ArrayList<>();
+    private final PriorityQueue<Scheduled> timers = new PriorityQueue<>();
+    private long now;
+    private long sequence;
+
+    private final class Scheduled implements Comparable<Scheduled>, Timer {
+        final long due;
+        final long order = sequence++;
+        final Runnable action;
+        boolean cancelled;
+
+        Scheduled(long due, Runnable action) {
+            this.due = due;
+            this.action = action;
+        }
+
+        @Override
+        public int compareTo(Scheduled o) {
+            return due != o.due ? Long.compare(due, o.due) : Long.compare(order, o.order);
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+        }
+    }
+
+    @Override
+    public void send(KernelToPager message) {
+        sent.add(message);
+    }
+
+    @Override
+    public Timer schedule(long delayNanos, Runnable action) {
+        Scheduled s = new Scheduled(now + delayNanos, action);
+        timers.add(s);
+        return s;
+    }
+
+    /** Moves virtual time forward, running every timer that falls due, in order. */
+    void advance(long nanos) {
+        long until = now + nanos;
+        while (!timers.isEmpty() && timers.peek().due <= until) {
+            Scheduled s = timers.poll();
+            now = s.due;
+            if (!s.cancelled) {
+                s.action.run();
+            }
+        }
+        now = until;
+    }
+
+    /** The messages sent since the last call, and forgets them. */
+    List<KernelToPager> drain() {
+        List<KernelToPager> out = new ArrayList<>(sent);
+        sent.clear();
+        return out;
+    }
+}

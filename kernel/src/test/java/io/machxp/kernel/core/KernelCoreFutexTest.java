@@ -1,0 +1,221 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import org.junit.jupiter.api.Test;
+
+/** The futex cache of one kernel core (Parts II-IV), with the test playing the pager. */
+class KernelCoreFutexTest {
+    private final CoreFixture k = new CoreFixture(true);
+    private final MachThread t1 = k.thread();
+    private final MachThread t2 = k.thread();
+    private final MachThread t3 = k.thread();
+
+    /** Part III: the first lock pages the page in, then asks the pager; later local cycles send nothing. */
+    @Test
+    void firstLockPagesInAndAsksThePagerThenTheKernelKeepsTheFutex() {
+        Answer<AcquirePath> first = k.lock(t1, k.base + 8);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        assertThat(first.answered()).isFalse();
+        k.zeroFill(0);
+        KernelToPager ask = k.single();
+        assertThat(ask.getRoutineCase()).isEqualTo(MEMORY_OBJECT_LOCK_FUTEX);
+        assertThat(ask.getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
+        assertThat(ask.getMemoryObjectLockFutex().getTry()).isFalse();
+        assertThat(first.answered()).as("no futex before the grant").isFalse();
+        k.grant(8);
+        assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(k.unlock(t1, k.base + 8).answered()).isTrue();
+
+        for (int i = 0; i < 100; i++) {
+            MachThread t = i % 2 == 0 ? t1 : t2;
+            assertThat(k.lock(t, k.base + 8).value()).isEqualTo(AcquirePath.FAST_PATH);
+            assertThat(k.unlock(t, k.base + 8).answered()).isTrue();
+        }
+        assertThat(k.env.sent).as("a cached futex costs no message").isEmpty();
+    }
+
+    /** The futex word holds the owner's TID while held, WAITERS while someone waits, 0 when free. */
+    @Test
+    void theFutexWordShowsOwnerAndWaiters() {
+        k.acquireFromPager(t1, k.base);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid);
+        Answer<AcquirePath> second = k.lock(t2, k.base);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
+        k.unlock(t1, k.base).value();
+        assertThat(second.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid);
+        k.unlock(t2, k.base).value();
+        assertThat(FutexWord.word(k.futex(k.base).state())).isZero();
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).as("still cached").isFalse();
+    }
+
+    /** Local waiters get the futex in arrival order, handed over by the unlocking owner. */
+    @Test
+    void localWaitersAreServedInArrivalOrder() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> w3 = k.lock(t3, k.base);
+        Answer<AcquirePath> w2 = k.lock(t2, k.base);
+        k.unlock(t1, k.base).value();
+        assertThat(w3.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(w2.answered()).isFalse();
+        k.unlock(t3, k.base).value();
+        assertThat(w2.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** Part IV: relinquish of a cached futex nobody holds is answered at once. */
+    @Test
+    void relinquishOfAFreeCachedFutexIsAnsweredAtOnce() {
+        k.acquireFromPager(t1, k.base);
+        k.unlock(t1, k.base).value();
+        k.relinquish(0);
+        KernelToPager released = k.single();
+        assertThat(released.getRoutineCase()).isEqualTo(MEMORY_OBJECT_FUTEX_RELEASED);
+        assertThat(released.getMemoryObjectFutexReleased().getOffset()).isZero();
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+
+        // The next local lock has to ask the pager again.
+        Answer<AcquirePath> again = k.lock(t2, k.base);
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        k.grant(0);
+        assertThat(again.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /**
+     * Part IV: relinquish of a held futex is answered when the holder unlocks, and the futex goes
+     * back to the pager instead of to the local waiter, which asks again and gets it later.
+     */
+    @Test
+    void relinquishWhileHeldIsAnsweredAfterTheUnlockAndBeforeAnyLocalWaiter() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> local = k.lock(t2, k.base);
+        k.relinquish(0);
+        assertThat(k.env.sent).as("nothing while the holder holds it").isEmpty();
+
+        k.unlock(t1, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        assertThat(local.answered()).as("the local waiter does not get it").isFalse();
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+
+        k.grant(0);
+        assertThat(local.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /** A relinquish that arrives just after a grant lets one local waiter in first (no livelock). */
+    @Test
+    void aGrantFollowedByRelinquishServesOneLocalWaiterFirst() {
+        k.acquireFromPager(t1, k.base);
+        k.relinquish(0);
+        Answer<AcquirePath> w2 = k.lock(t2, k.base);
+        Answer<AcquirePath> w3 = k.lock(t3, k.base);
+        k.unlock(t1, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        k.grant(0);
+        k.relinquish(0);
+        assertThat(w2.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(w3.answered()).isFalse();
+        k.unlock(t2, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        k.grant(0);
+        assertThat(w3.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /** Part II only: every unlock gives the futex back and every lock asks for it. */
+    @Test
+    void withoutTheCacheEveryLockAndUnlockGoesToThePager() {
+        CoreFixture p2 = new CoreFixture(false);
+        MachThread a = p2.thread();
+        p2.acquireFromPager(a, p2.base);
+        p2.unlock(a, p2.base).value();
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED);
+        Answer<AcquirePath> again = p2.lock(a, p2.base);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        p2.grant(0);
+        assertThat(again.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /** Trylock: at once on a cached futex; through a `try` lock_futex when not cached. */
+    @Test
+    void trylockNeverWaitsForAnOwner() {
+        Answer<AcquirePath> first = k.trylock(t1, k.base);
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
+        k.zeroFill(0);
+        KernelToPager ask = k.single();
+        assertThat(ask.getMemoryObjectLockFutex().getTry()).isTrue();
+        k.busy(0);
+        assertThat(first.value()).as("busy elsewhere: not acquired").isNull();
+
+        Answer<AcquirePath> second = k.trylock(t1, k.base);
+        assertThat(k.single().getMemoryObjectLockFutex().getTry()).isTrue();
+        k.grant(0);
+        assertThat(second.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+
+        assertThat(k.trylock(t2, k.base).value()).as("held locally").isNull();
+        k.unlock(t1, k.base).value();
+        assertThat(k.trylock(t2, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** A timed-out waiter leaves the queue, and the owner's word loses WAITERS with it. */
+    @Test
+    void aTimeoutRemovesTheWaiter() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> waiting = k.lock(t2, k.base, 1_000_000);
+        k.env.advance(999_999);
+        assertThat(waiting.answered()).isFalse();
+        k.env.advance(1);
+        assertThat(waiting.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+        assertThat(waiting.error().message()).contains("timeout");
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid);
+        k.unlock(t1, k.base).value();
+        assertThat(FutexWord.word(k.futex(k.base).state())).isZero();
+        assertThat(k.lock(t2, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
+    }
+
+    /** A timeout that is not reached is cancelled when the futex comes. */
+    @Test
+    void aWaiterThatGetsTheFutexDoesNotTimeOutLater() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> waiting = k.lock(t2, k.base, 1_000_000);
+        k.unlock(t1, k.base).value();
+        assertThat(waiting.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        k.env.advance(10_000_000); // Answer throws if answered twice
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid);
+    }
+
+    /** A grant the kernel did not ask for changes nothing. */
+    @Test
+    void anUnaskedGrantIsIgnored() {
+        k.acquireFromPager(t1, k.base);
+        long before = k.futex(k.base).state();
+        k.grant(0);
+        k.grant(4 * CoreFixture.PAGE - 4);
+        k.relinquish(64);
+        assertThat(k.futex(k.base).state()).isEqualTo(before);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** When the pager is gone, waiters fail with EIO and cached futexes are no longer handed out. */
+    @Test
+    void losingThePagerFailsWaitersAndStopsTheCache() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> waiting = k.lock(t2, k.base);
+        k.acquireFromPager(t3, k.base + 4);
+        k.unlock(t3, k.base + 4).value();
+        k.core.onPagerLost("test");
+        assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(k.futex(k.base + 4).tryFastLock(t3.tid)).as("no fast path without the pager").isFalse();
+        assertThat(k.lock(t3, k.base + 4).error().errno()).isEqualTo(Errno.EIO);
+        assertThat(k.unlock(t1, k.base).answered()).isTrue();
+        assertThat(k.env.sent).isEmpty();
+    }
+}

@@ -1,0 +1,219 @@
+package io.machxp.pager.core;
+
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_DATA_ERROR;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_DATA_UNAVAILABLE;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_DESTROY;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_BUSY;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_READY;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_RELINQUISH_FUTEX;
+import static io.machxp.proto.xp.PagerToKernel.RoutineCase.PAGER_WELCOME;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectTerminate;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The pager's futex ownership and object service, with the test playing three kernels. */
+class PagerCoreTest {
+    private static final int PAGE = 4096;
+    private final Map<Long, List<PagerToKernel>> inbox = new HashMap<>();
+    private final Map<Long, Errno> ended = new HashMap<>();
+    private final PagerStats stats = new PagerStats();
+    private final PagerCore pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", 4L * PAGE), PAGE),
+            new PagerEnv() {
+                @Override
+                public void send(long sessionId, PagerToKernel message) {
+                    inbox.computeIfAbsent(sessionId, s -> new ArrayList<>()).add(message);
+                }
+
+                @Override
+                public void endSession(long sessionId, Errno errno, String message) {
+                    ended.put(sessionId, errno);
+                }
+            }, stats);
+
+    /** Opens a session for a kernel that has initialized "obj" as object id 7. */
+    private long kernel(long session, String name) {
+        pager.sessionOpened(session);
+        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)).build());
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(7).setName("obj").setPageSize(PAGE)).build());
+        assertThat(routines(session)).containsExactly(PAGER_WELCOME, MEMORY_OBJECT_READY);
+        return session;
+    }
+
+    private void lock(long session, long offset) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset)).build());
+    }
+
+    private void trylock(long session, long offset) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset).setTry(true)).build());
+    }
+
+    private void released(long session, long offset) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectFutexReleased(
+                MemoryObjectFutexReleased.newBuilder().setObjectId(7).setOffset(offset)).build());
+    }
+
+    private List<PagerToKernel.RoutineCase> routines(long session) {
+        List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
+        List<PagerToKernel.RoutineCase> out = got.stream().map(PagerToKernel::getRoutineCase).toList();
+        got.clear();
+        return out;
+    }
+
+    /** Grants in arrival order; the holder is asked to relinquish once, the next holder at once. */
+    @Test
+    void grantsInArrivalOrderAndRelinquishesOncePerGrant() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0);
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        lock(b, 0);
+        lock(c, 0);
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_RELINQUISH_FUTEX);
+        assertThat(routines(b)).isEmpty();
+        assertThat(routines(c)).isEmpty();
+
+        released(a, 0);
+        assertThat(routines(b)).as("B asked first; C still waits, so B is asked back at once")
+                .containsExactly(MEMORY_OBJECT_FUTEX_GRANTED, MEMORY_OBJECT_RELINQUISH_FUTEX);
+        assertThat(routines(c)).isEmpty();
+        lock(a, 0);
+        assertThat(routines(b)).as("relinquish already sent for this grant").isEmpty();
+
+        released(b, 0);
+        assertThat(routines(c)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED, MEMORY_OBJECT_RELINQUISH_FUTEX);
+        released(c, 0);
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("A");
+        assertThat(stats.grants()).isEqualTo(4);
+        assertThat(stats.handoffs()).isEqualTo(3);
+    }
+
+    /** Futexes are independent: different offsets, different owners. */
+    @Test
+    void differentOffsetsAreDifferentFutexes() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0);
+        lock(b, 4);
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+    }
+
+    /** A try lock_futex is answered busy when another kernel holds the futex. */
+    @Test
+    void aTryOnAHeldFutexIsBusy() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0);
+        routines(a);
+        trylock(b, 0);
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_BUSY);
+        assertThat(routines(a)).as("a try does not revoke").isEmpty();
+        trylock(b, 4);
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+    }
+
+    /** A kernel whose stream ends releases what it held and leaves every queue. */
+    @Test
+    void aClosedSessionReleasesEverything() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0);
+        lock(b, 0);
+        lock(c, 0);
+        routines(a);
+        pager.sessionClosed(b);
+        pager.sessionClosed(a);
+        assertThat(routines(c)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("C");
+        assertThat(pager.kernels()).containsExactly("C");
+    }
+
+    /** Terminate releases the futexes the kernel held in that object. */
+    @Test
+    void terminateReleasesTheObjectsFutexes() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 8);
+        lock(b, 8);
+        routines(a);
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectTerminate(
+                MemoryObjectTerminate.newBuilder().setObjectId(7)).build());
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+    }
+
+    /** Messages that break the protocol are refused and change nothing. */
+    @Test
+    void protocolViolationsAreRefusedWithoutEffect() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0);
+        routines(a);
+        released(b, 0);           // B does not hold it
+        lock(a, 0);               // A already holds it
+        lock(a, 2);               // unaligned
+        lock(a, 4L * PAGE);       // past the end
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                MemoryObjectLockFutex.newBuilder().setObjectId(99).setOffset(0)).build()); // unknown object
+        lock(b, 0);
+        lock(b, 0);               // asked twice
+        pager.sessionOpened(9);
+        lock(9, 0);               // before kernel_hello
+        assertThat(stats.refused()).isEqualTo(7);
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("A");
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_RELINQUISH_FUTEX);
+        released(a, 0);
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+    }
+
+    /** Kernel names are unique while connected; a name keeps its kernel id across sessions. */
+    @Test
+    void kernelNamesAreUniqueAndKeepTheirIds() {
+        kernel(1, "A");
+        kernel(2, "B");
+        pager.sessionOpened(3);
+        pager.onXp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")).build());
+        assertThat(ended).containsEntry(3L, Errno.EEXIST);
+        pager.sessionClosed(1);
+        pager.sessionOpened(4);
+        pager.onXp(4, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")).build());
+        assertThat(inbox.get(4L).get(0).getPagerWelcome().getKernelId()).isEqualTo(1);
+    }
+
+    /** Unknown objects are destroyed; pages are zero fill; ranges outside the object are errors. */
+    @Test
+    void objectsAndPages() {
+        long a = kernel(1, "A");
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(8).setName("missing").setPageSize(PAGE)).build());
+        List<PagerToKernel> got = new ArrayList<>(inbox.get(a));
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_DESTROY);
+        assertThat(got.get(0).getMemoryObjectDestroy().getReason()).contains("'missing'").contains("obj");
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(7).setOffset(PAGE).setLength(PAGE)).build());
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_DATA_UNAVAILABLE);
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(7).setOffset(4L * PAGE).setLength(PAGE)).build());
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_DATA_ERROR);
+    }
+}
