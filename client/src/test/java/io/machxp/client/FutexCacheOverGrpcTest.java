@@ -124,6 +124,46 @@ class FutexCacheOverGrpcTest {
         }
     }
 
+    /** A kernel whose session ends is treated as having released everything it held. */
+    @Test
+    void aKernelThatShutsDownReleasesItsFutexes() throws Exception {
+        ThreadClient a = c.thread(0);
+        ThreadClient b = c.thread(1);
+        a.lockFutex(c.base[0] + 32);
+        CompletableFuture<AcquirePath> waiting = CompletableFuture.supplyAsync(() -> b.lockFutex(c.base[1] + 32), c.pool);
+        await().atMost(WAIT).until(() -> c.kernel(0).stats().received(MEMORY_OBJECT_RELINQUISH_FUTEX) == 1);
+
+        c.kernel(0).close();
+
+        assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(AcquirePath.PAGER_GRANT);
+        await().atMost(WAIT).until(() -> c.cluster.pager().kernels().equals(List.of("B")));
+    }
+
+    /** A caller that cancels a blocked lock stops waiting: the futex does not go to it later. */
+    @Test
+    void aCancelledLockStopsWaiting() throws Exception {
+        ThreadClient owner = c.thread(0);
+        ThreadClient impatient = c.thread(0);
+        owner.lockFutex(c.base[0]);
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forTarget(c.clients.get(0).target())
+                .usePlaintext().build();
+        try {
+            var stub = io.machxp.proto.task.MachTaskGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(200, TimeUnit.MILLISECONDS);
+            io.grpc.StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    io.grpc.StatusRuntimeException.class, () -> stub.vmLockFutex(
+                            io.machxp.proto.task.VmLockFutexRequest.newBuilder().setTask(c.tasks.get(0).id())
+                                    .setThread(impatient.tid()).setAddress(c.base[0]).build()));
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.DEADLINE_EXCEEDED);
+        } finally {
+            channel.shutdownNow();
+        }
+        await().atMost(WAIT).until(() -> c.localWaiters(0, 0) == 0);
+        owner.unlockFutex(c.base[0]);
+        assertThat(impatient.tryLockFutex(c.base[0])).as("free, not given to the cancelled caller").isTrue();
+        impatient.unlockFutex(c.base[0]);
+    }
+
     private static int cycles(ThreadClient thread, long address, int n) {
         for (int i = 0; i < n; i++) {
             thread.lockFutex(address);

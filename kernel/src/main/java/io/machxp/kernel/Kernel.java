@@ -45,6 +45,7 @@ public final class Kernel implements AutoCloseable {
     private final KernelCore core;
     private final PagerLink pager;
     private Server server;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Kernel(KernelConfig config) {
         this.config = config;
@@ -162,8 +163,12 @@ public final class Kernel implements AutoCloseable {
         return new LocalTask(this, task);
     }
 
+    /** Stops serving and ends the XP session; the pager releases what this kernel held. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (server != null) {
             server.shutdownNow();
         }

@@ -387,14 +387,15 @@ public final class KernelCore {
     }
 
     /**
-     * The caller of a blocked vm_lock_futex went away (its call was cancelled): the thread stops
-     * waiting, as on a timeout. A thread that already got the futex keeps it.
+     * The caller of a blocked vm_lock_futex went away (the call answered by {@code call} was
+     * cancelled): the thread stops waiting, as on a timeout. A thread that already got the futex
+     * keeps it, and a later call of the same thread is not touched.
      */
-    public void abortWait(long taskId, int tid) {
+    public void abortWait(long taskId, int tid, Reply<?> call) {
         checkThread();
         MachTask task = tasks.get(taskId);
         MachThread thread = task == null ? null : task.thread(tid);
-        if (thread != null && thread.waiter != null) {
+        if (thread != null && thread.waiter != null && thread.waiter.answers(call)) {
             abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
         }
     }

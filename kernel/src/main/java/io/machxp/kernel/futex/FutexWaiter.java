@@ -29,6 +29,11 @@ public final class FutexWaiter {
         return done;
     }
 
+    /** Whether this wait answers the given call. */
+    public boolean answers(Reply<?> call) {
+        return reply == call;
+    }
+
     /** Answers the waiter once; later calls do nothing. Returns whether this call answered. */
     public boolean finish(AcquirePath path) {
         if (!finishQuietly()) {

@@ -72,11 +72,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
+        Reply<AcquirePath> reply = reply(out, path -> VmLockFutexReply.newBuilder().setPath(path).build());
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
-                () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread())));
+                () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread(), reply)));
         kernel.execute(() -> core.vmLockFutex(request.getTask(), request.getThread(), request.getAddress(),
-                timeoutNanos, reply(out, path -> VmLockFutexReply.newBuilder().setPath(path).build())));
+                timeoutNanos, reply));
     }
 
     @Override

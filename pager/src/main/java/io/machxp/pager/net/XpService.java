@@ -69,21 +69,17 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
 
             @Override
             public void onError(Throwable t) {
-                closed();
+                streams.remove(sessionId);
+                core.sessionClosed(sessionId);
             }
 
             @Override
             public void onCompleted() {
-                closed();
                 StreamObserver<PagerToKernel> out = streams.remove(sessionId);
-                if (out != null) {
-                    out.onCompleted();
-                }
-            }
-
-            private void closed() {
-                streams.remove(sessionId);
                 core.sessionClosed(sessionId);
+                if (out != null) {
+                    out.onCompleted(); // the kernel ended its session cleanly: so does the pager
+                }
             }
         };
     }
