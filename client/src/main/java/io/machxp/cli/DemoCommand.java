@@ -38,6 +38,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Part II only: every lock and unlock goes to the pager (the baseline)")
     boolean noCache;
 
+    @Option(names = "--piggyback",
+            description = "entry consistency: a futex grant carries the pages the last owner dirtied under it")
+    boolean piggyback;
+
     @Option(names = "--json", description = "print one JSON object instead of the table")
     boolean json;
 
@@ -59,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
         if (!verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
         }
-        DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, connect,
+        DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
                 pager, object);
         DemoReport report = Demo.run(options);
         if (json) {
@@ -67,6 +71,6 @@ final class DemoCommand implements Callable<Integer> {
         } else {
             report.printTable(System.out);
         }
-        return report.violations() == 0 ? 0 : 2;
+        return report.violations() == 0 && report.counter() == report.expectedCounter() ? 0 : 2;
     }
 }

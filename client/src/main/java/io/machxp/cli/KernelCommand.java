@@ -26,13 +26,21 @@ final class KernelCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Part II only: every futex lock and unlock goes to the pager")
     boolean noCache;
 
+    @Option(names = "--piggyback",
+            description = "entry consistency: a futex release carries the pages dirtied under the futex")
+    boolean piggyback;
+
+    @Option(names = "--max-pages", defaultValue = "0",
+            description = "evict resident pages beyond this many, returning dirty ones to the pager (default: no limit)")
+    int maxPages;
+
     @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, !noCache,
-                Duration.ofSeconds(connectTimeoutSeconds)));
+                Duration.ofSeconds(connectTimeoutSeconds), piggyback, maxPages));
         System.err.printf("kernel %s (id %d) listening on %s:%d, pager %s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), pager, noCache ? ", futex cache off" : "");
         Shutdown.awaitSignal(kernel);

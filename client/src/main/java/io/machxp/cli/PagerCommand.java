@@ -2,6 +2,7 @@ package io.machxp.cli;
 
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,10 @@ final class PagerCommand implements Callable<Integer> {
             description = "a memory object to serve, e.g. shared=1m; repeatable (default: shared=1m)")
     List<String> objects = List.of();
 
+    @Option(names = "--store", paramLabel = "DIR",
+            description = "keep each object's pages in files under DIR, written on data_return (default: in memory)")
+    Path store;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Long> served = new LinkedHashMap<>();
@@ -42,8 +47,9 @@ final class PagerCommand implements Callable<Integer> {
         if (served.isEmpty()) {
             served.putAll(PagerConfig.defaultObjects());
         }
-        Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served));
-        System.err.printf("pager %s listening on %s:%d, serving %s%n", name, bind, pager.port(), served);
+        Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store));
+        System.err.printf("pager %s listening on %s:%d, serving %s, pages %s%n", name, bind, pager.port(), served,
+                store == null ? "in memory" : "in " + store);
         Shutdown.awaitSignal(pager);
         return 0;
     }

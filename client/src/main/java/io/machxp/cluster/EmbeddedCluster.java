@@ -29,12 +29,21 @@ public final class EmbeddedCluster implements AutoCloseable {
      */
     public static EmbeddedCluster start(int kernelCount, boolean cacheFutexes, Map<String, Long> objects)
             throws IOException {
+        return start(kernelCount, cacheFutexes, false, objects);
+    }
+
+    /**
+     * As {@link #start(int, boolean, Map)}, with kernels that piggyback dirty pages on futex
+     * releases when {@code piggyback} is set.
+     */
+    public static EmbeddedCluster start(int kernelCount, boolean cacheFutexes, boolean piggyback,
+            Map<String, Long> objects) throws IOException {
         Pager pager = Pager.start(PagerConfig.loopback(objects));
         List<Kernel> kernels = new ArrayList<>();
         try {
             for (int i = 0; i < kernelCount; i++) {
                 kernels.add(Kernel.start(KernelConfig.loopback(kernelName(i), pager.target())
-                        .withCacheFutexes(cacheFutexes)));
+                        .withCacheFutexes(cacheFutexes).withPiggyback(piggyback)));
             }
         } catch (IOException | RuntimeException e) {
             kernels.forEach(Kernel::close);

@@ -35,7 +35,7 @@ public final class Demo {
         }
         long size = (long) options.futexes() * PagerConfig.DEFAULT_PAGE_SIZE;
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
-                Map.of(EMBEDDED_OBJECT, size))) {
+                options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
             return run(options, cluster.kernelTargets(), cluster.pager().target(), EMBEDDED_OBJECT);
         }
     }
@@ -45,6 +45,7 @@ public final class Demo {
         List<KernelClient> clients = new ArrayList<>();
         try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget)) {
             List<List<ThreadClient>> workers = new ArrayList<>();
+            List<TaskClient> tasks = new ArrayList<>();
             long[] bases = new long[kernelTargets.size()];
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
             for (int k = 0; k < kernelTargets.size(); k++) {
@@ -58,24 +59,27 @@ public final class Demo {
                             + " (one page each)");
                 }
                 bases[k] = map.getAddress();
+                tasks.add(task);
                 List<ThreadClient> threads = new ArrayList<>();
                 for (int t = 0; t < options.threadsPerKernel(); t++) {
                     threads.add(task.threadCreate());
                 }
                 workers.add(threads);
             }
+            long counterBefore = DemoWorkload.counterSum(tasks.get(0), bases[0], pageSize, options.futexes());
             PagerStatisticsReply before = pager.statistics();
             DemoWorkload workload = new DemoWorkload(options);
-            long elapsedNanos = workload.run(workers, bases, pageSize);
+            long elapsedNanos = workload.run(tasks, workers, bases, pageSize);
             PagerStatisticsReply after = pager.statistics();
-            return report(options, workload, elapsedNanos, before, after);
+            long counter = DemoWorkload.counterSum(tasks.get(0), bases[0], pageSize, options.futexes()) - counterBefore;
+            return report(options, workload, elapsedNanos, before, after, counter);
         } finally {
             clients.forEach(KernelClient::close);
         }
     }
 
     private static DemoReport report(DemoOptions options, DemoWorkload workload, long elapsedNanos,
-            PagerStatisticsReply before, PagerStatisticsReply after) {
+            PagerStatisticsReply before, PagerStatisticsReply after, long counter) {
         long ops = (long) options.kernelCount() * options.threadsPerKernel() * options.opsPerThread();
         Map<String, Long> xp = new TreeMap<>();
         delta(xp, before.getXpReceivedMap(), after.getXpReceivedMap());
@@ -89,10 +93,11 @@ public final class Demo {
         double seconds = elapsedNanos / 1e9;
         return new DemoReport(options.embedded() ? "embedded" : "remote", options.kernelCount(),
                 options.threadsPerKernel(), options.futexes(), options.locality(), options.seed(),
-                options.cacheFutexes(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
+                options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
                 workload.acquires(AcquirePath.FAST_PATH) + workload.acquires(AcquirePath.LOCAL_HANDOFF),
                 workload.acquires(AcquirePath.PAGER_GRANT), acquires,
-                after.getFutexHandoffs() - before.getFutexHandoffs(), xp, xpTotal, round((double) xpTotal / ops, 4),
+                after.getFutexHandoffs() - before.getFutexHandoffs(), counter, ops, xp, xpTotal,
+                round((double) xpTotal / ops, 4), round((double) xpTotal / Math.max(1, workload.acquires(AcquirePath.PAGER_GRANT)), 2),
                 new DemoReport.Latency(micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
                         micros(h.getMaxValue())));
     }

@@ -12,12 +12,13 @@ import java.util.List;
  * @param locality probability that a thread picks a futex homed on its own kernel
  * @param seed fixes each thread's sequence of futex choices
  * @param cacheFutexes false for Part II only: every lock and unlock goes to the pager
+ * @param piggyback entry consistency: a futex release carries the pages dirtied under it
  * @param kernelTargets remote kernels ("host:port"); empty for the embedded cluster
  * @param pagerTarget the remote kernels' pager ("host:port"), for its counters
  * @param object the object to use on a remote pager
  */
 public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
-        long seed, boolean cacheFutexes, List<String> kernelTargets, String pagerTarget, String object) {
+        long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object) {
 
     public DemoOptions {
         kernelTargets = List.copyOf(kernelTargets);
@@ -31,7 +32,7 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
     }
 
     public static DemoOptions defaults() {
-        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, List.of(), null, "shared");
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared");
     }
 
     public boolean embedded() {

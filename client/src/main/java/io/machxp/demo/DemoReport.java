@@ -6,24 +6,29 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The outcome of a demo run: what `--json` prints, and the table otherwise. */
-@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "seed", "cache", "ops",
+@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "seed", "cache", "piggyback", "ops",
     "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
-    "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "acquireLatencyMicros"})
+    "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
+    "acquireLatencyMicros"})
 public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long seed,
-        boolean cache, long ops, double elapsedSeconds, double opsPerSecond, long violations, long localAcquires,
-        long remoteAcquires, Map<String, Long> acquires, long handoffs, Map<String, Long> xpMessages,
-        long xpMessagesTotal, double xpMessagesPerOp, Latency acquireLatencyMicros) {
+        boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
+        long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
+        long expectedCounter, Map<String, Long> xpMessages, long xpMessagesTotal, double xpMessagesPerOp,
+        double xpMessagesPerRemoteAcquire, Latency acquireLatencyMicros) {
 
     /** Acquire latency in microseconds, from the call to vm_lock_futex to its return. */
     public record Latency(long p50, long p99, long max) {}
 
     public void printTable(PrintStream out) {
         out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %d futexes, locality %.2f, seed %d, "
-                + "futex cache %s%n%n", mode, kernels, threadsPerKernel, futexes, locality, seed,
-                cache ? "on (Parts III-IV)" : "off (Part II only)");
+                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, futexes, locality, seed,
+                cache ? "on (Parts III-IV)" : "off (Part II only)", piggyback ? ", pages piggybacked on grants" : "");
         row(out, "ops", String.format(Locale.ROOT, "%,d in %.2f s", ops, elapsedSeconds));
         row(out, "ops/s", String.format(Locale.ROOT, "%,.0f", opsPerSecond));
         row(out, "violations", violations == 0 ? "0 (mutual exclusion held)" : violations + "  <-- BROKEN");
+        row(out, "counter", counter == expectedCounter
+                ? String.format(Locale.ROOT, "%,d = expected (no update lost)", counter)
+                : String.format(Locale.ROOT, "%,d, expected %,d  <-- UPDATES LOST", counter, expectedCounter));
         row(out, "local acquires", String.format(Locale.ROOT, "%,d (%.1f%%)  fast path %,d, local handoff %,d",
                 localAcquires, percent(localAcquires, ops), acquires.getOrDefault("FAST_PATH", 0L),
                 acquires.getOrDefault("LOCAL_HANDOFF", 0L)));
@@ -32,7 +37,8 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
         row(out, "handoffs", String.format(Locale.ROOT, "%,d between kernels", handoffs));
         row(out, "acquire latency", String.format(Locale.ROOT, "p50 %,d us   p99 %,d us   max %,d us",
                 acquireLatencyMicros.p50(), acquireLatencyMicros.p99(), acquireLatencyMicros.max()));
-        row(out, "XP messages", String.format(Locale.ROOT, "%,d total, %.3f per op", xpMessagesTotal, xpMessagesPerOp));
+        row(out, "XP messages", String.format(Locale.ROOT, "%,d total, %.3f per op, %.2f per remote acquire",
+                xpMessagesTotal, xpMessagesPerOp, xpMessagesPerRemoteAcquire));
         xpMessages.forEach((routine, count) -> out.printf(Locale.ROOT, "    %-34s %,12d%n", routine, count));
     }
 

@@ -1,5 +1,6 @@
 package io.machxp.demo;
 
+import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.proto.task.AcquirePath;
 import java.util.ArrayList;
@@ -16,7 +17,10 @@ import org.HdrHistogram.Histogram;
  * The demo's workload: worker threads on every kernel lock and unlock futexes of one shared
  * object. Futex i is homed on kernel i mod K; a worker picks a futex homed on its own kernel with
  * probability {@code locality}, else one homed elsewhere. Inside each critical section it checks
- * that nobody else is in it (occupancy counter per futex, shared by all workers in this JVM).
+ * that nobody else is in it (occupancy counter per futex, shared by all workers in this JVM), and
+ * increments the futex's counter in the shared object - the 8 bytes after the futex word, read
+ * with vm_read and written back with vm_write, not with an atomic - so a lost update shows in the
+ * final sum.
  *
  * <p>Each worker's choices come from its own generator seeded with (seed, kernel, thread), so the
  * same seed gives every worker the same sequence; the interleaving is up to the machine.
@@ -24,6 +28,8 @@ import org.HdrHistogram.Histogram;
 final class DemoWorkload {
     /** Work inside a critical section, so that an overlap would be seen. */
     private static final int CRITICAL_SECTION_SPINS = 64;
+    /** Where a futex's counter is: the 8 bytes after the futex word, in the same page. */
+    static final int COUNTER_OFFSET = 8;
 
     private final DemoOptions options;
     private final AtomicIntegerArray occupancy;
@@ -46,7 +52,8 @@ final class DemoWorkload {
      * @param workers per kernel, its threads
      * @param bases per kernel, the address of the shared object in its task
      */
-    long run(List<List<ThreadClient>> workers, long[] bases, long pageSize) throws InterruptedException {
+    long run(List<TaskClient> tasks, List<List<ThreadClient>> workers, long[] bases, long pageSize)
+            throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         AtomicInteger ready = new AtomicInteger();
@@ -59,7 +66,7 @@ final class DemoWorkload {
                     ready.incrementAndGet();
                     try {
                         start.await();
-                        work(thread, kernel, bases[kernel], pageSize, random);
+                        work(tasks.get(kernel), thread, kernel, bases[kernel], pageSize, random);
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     }
@@ -80,7 +87,8 @@ final class DemoWorkload {
         return elapsed;
     }
 
-    private void work(ThreadClient thread, int kernel, long base, long pageSize, SplittableRandom random) {
+    private void work(TaskClient task, ThreadClient thread, int kernel, long base, long pageSize,
+            SplittableRandom random) {
         Histogram mine = new Histogram(3_600_000_000_000L, 3);
         for (int op = 0; op < options.opsPerThread(); op++) {
             int futex = choose(kernel, random);
@@ -92,9 +100,11 @@ final class DemoWorkload {
             if (occupancy.incrementAndGet(futex) != 1) {
                 violations.increment();
             }
+            long counter = task.readLong(address + COUNTER_OFFSET);
             for (int i = 0; i < CRITICAL_SECTION_SPINS; i++) {
                 Thread.onSpinWait();
             }
+            task.writeLong(address + COUNTER_OFFSET, counter + 1);
             occupancy.decrementAndGet(futex);
             thread.unlockFutex(address);
         }
@@ -125,6 +135,15 @@ final class DemoWorkload {
             }
         }
         throw new AssertionError("unreachable");
+    }
+
+    /** The sum of every futex's counter, read with vm_read through {@code task}. */
+    static long counterSum(TaskClient task, long base, long pageSize, int futexes) {
+        long sum = 0;
+        for (int f = 0; f < futexes; f++) {
+            sum += task.readLong(base + f * pageSize + COUNTER_OFFSET);
+        }
+        return sum;
     }
 
     long violations() {

@@ -61,7 +61,7 @@ public final class Kernel implements AutoCloseable {
                 var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                 return () -> future.cancel(false);
             }
-        }, stats, config.cacheFutexes());
+        }, stats, config.cacheFutexes(), config.piggyback(), config.maxResidentPages());
         this.pager = new PagerLink(config.pagerTarget(), loop, core);
     }
 
@@ -163,7 +163,25 @@ public final class Kernel implements AutoCloseable {
         return new LocalTask(this, task);
     }
 
-    /** Stops serving and ends the XP session; the pager releases what this kernel held. Idempotent. */
+    /**
+     * Stops at once, as a killed process would: no page goes back, nothing is released; the pager
+     * sees the stream break. For tests and fault injection.
+     */
+    public void crash() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+        pager.abort();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Stops serving, returns dirty pages and terminates every object (the pager releases what this
+     * kernel held), then ends the XP session. Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

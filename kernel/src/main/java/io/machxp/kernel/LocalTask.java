@@ -29,6 +29,21 @@ public final class LocalTask {
         return new LocalThread(kernel, task, thread.tid);
     }
 
+    /** vm_read: {@code length} bytes at {@code address}, coherent across kernels. */
+    public byte[] vmRead(long address, int length) {
+        return kernel.call(r -> kernel.core().vmRead(task.id, address, length, r));
+    }
+
+    /** vm_write. */
+    public void vmWrite(long address, byte[] data) {
+        kernel.<Void>call(r -> kernel.core().vmWrite(task.id, address, data.clone(), r));
+    }
+
+    /** vm_fetch_add on the 8-byte word at {@code address}; returns the value before. */
+    public long vmFetchAdd64(long address, long delta) {
+        return kernel.call(r -> kernel.core().vmFetchAdd(task.id, address, 8, delta, r));
+    }
+
     /** Maps a memory object the pager serves; returns its address in this task. */
     public long vmMap(String object) {
         return kernel.<io.machxp.kernel.vm.VmMapping>call(r -> kernel.core().vmMap(task.id, object, r)).start();

@@ -2,6 +2,7 @@ package io.machxp.kernel;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.proto.xp.KernelToPager;
@@ -9,6 +10,9 @@ import io.machxp.proto.xp.MemoryObjectPagerGrpc;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The kernel's XP stream to its pager: one bidirectional gRPC call, its callbacks run on the
@@ -16,10 +20,14 @@ import java.util.concurrent.CompletableFuture;
  * without another hop, and the core sends on the stream from that same thread.
  */
 final class PagerLink {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
+    private static final long CLOSE_WAIT_SECONDS = 5;
     private final ManagedChannel channel;
     private final EventLoop loop;
     private final KernelCore core;
     private final CompletableFuture<Integer> welcomed = new CompletableFuture<>();
+    /** Completes when the stream has ended, either way. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private StreamObserver<KernelToPager> toPager;
 
     PagerLink(String target, EventLoop loop, KernelCore core) {
@@ -34,7 +42,12 @@ final class PagerLink {
             toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
                 @Override
                 public void onNext(PagerToKernel message) {
-                    core.onXp(message);
+                    try {
+                        core.onXp(message);
+                    } catch (RuntimeException | Error e) {
+                        log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
+                        throw e;
+                    }
                     if (message.hasPagerWelcome()) {
                         welcomed.complete(core.kernelId());
                     }
@@ -61,20 +74,53 @@ final class PagerLink {
     }
 
     private void lost(String reason) {
+        ended.complete(null);
         welcomed.completeExceptionally(new IllegalStateException(reason));
         core.onPagerLost(reason);
     }
 
-    void close() {
+    /** Cuts the stream without a word to the pager, as a crashed kernel would. */
+    void abort() {
+        CompletableFuture<Void> cancelled = new CompletableFuture<>();
         loop.execute(() -> {
-            if (toPager != null) {
+            if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
+                call.cancel("kernel crashed", null);
+            }
+            cancelled.complete(null);
+        });
+        cancelled.orTimeout(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        channel.shutdownNow();
+    }
+
+    /**
+     * Returns dirty pages, terminates every object and ends the stream; waits (a few seconds at
+     * most) until the pager has ended its side, so that what the kernel sent has arrived.
+     */
+    void close() {
+        CompletableFuture<Boolean> halfClosed = new CompletableFuture<>();
+        loop.execute(() -> {
+            boolean open = toPager != null && !ended.isDone();
+            if (open) {
                 try {
+                    core.shutdown();
                     toPager.onCompleted();
-                } catch (RuntimeException ignored) {
-                    // the stream is already gone
+                } catch (RuntimeException gone) {
+                    open = false; // the stream is already gone
                 }
             }
+            halfClosed.complete(open);
         });
+        if (!loop.inEventLoop()) {
+            try {
+                if (halfClosed.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    ended.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // the pager did not answer in time: close anyway
+            }
+        }
         channel.shutdown();
     }
 }

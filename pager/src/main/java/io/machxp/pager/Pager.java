@@ -8,6 +8,9 @@ import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.net.PagerAdminService;
 import io.machxp.pager.net.XpService;
 import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.pager.store.FilePageStore;
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.pager.store.PageStore;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.DefaultEventLoop;
@@ -29,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  kernel A --Connect stream--\
  *  kernel B --Connect stream---+--> [gRPC/Netty I/O threads] --> core event loop: PagerCore
- *  tools ----PagerAdmin--------/
+ *  tools ----PagerAdmin--------/                                        |
+ *                                                                     PageStore (memory, or files
+ *                                                                     in --store DIR)
  * </pre>
  */
 public final class Pager implements AutoCloseable {
@@ -38,15 +43,17 @@ public final class Pager implements AutoCloseable {
     private final PagerConfig config;
     private final EventLoop loop;
     private final PagerStats stats = new PagerStats();
+    private final PageStore store;
     private final PagerCore core;
     private Server server;
 
-    private Pager(PagerConfig config) {
+    private Pager(PagerConfig config, PageStore store) {
         this.config = config;
+        this.store = store;
         this.loop = new DefaultEventLoop(new DefaultThreadFactory("pager-" + config.name(), true));
         XpService xp = new XpService();
         this.core = new PagerCore(config.name(), config.pageSize(),
-                new ObjectCatalog(config.objects(), config.pageSize()), new PagerEnv() {
+                new ObjectCatalog(config.objects(), config.pageSize(), store), new PagerEnv() {
                     @Override
                     public void send(long sessionId, PagerToKernel message) {
                         xp.send(sessionId, message);
@@ -65,9 +72,19 @@ public final class Pager implements AutoCloseable {
                 .build();
     }
 
-    /** @throws IOException if the port cannot be bound */
+    /** @throws IOException if the port cannot be bound or the store directory cannot be written */
     public static Pager start(PagerConfig config) throws IOException {
-        Pager pager = new Pager(config);
+        PageStore store;
+        if (config.storeDir() == null) {
+            store = new MemoryPageStore();
+        } else {
+            try {
+                store = new FilePageStore(config.storeDir(), config.pageSize());
+            } catch (IOException e) {
+                throw new IOException("pager " + config.name() + ": " + e.getMessage(), e);
+            }
+        }
+        Pager pager = new Pager(config, store);
         try {
             pager.server.start();
         } catch (IOException e) {
@@ -75,8 +92,9 @@ public final class Pager implements AutoCloseable {
             throw new IOException("pager " + config.name() + ": cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + e.getMessage(), e);
         }
-        log.info("pager {} serving {} on port {} (page size {})", config.name(), config.objects().keySet(),
-                pager.port(), config.pageSize());
+        log.info("pager {} serving {} on port {} (page size {}), pages {}", config.name(),
+                config.objects().keySet(), pager.port(), config.pageSize(),
+                config.storeDir() == null ? "in memory" : "stored in " + config.storeDir().toAbsolutePath());
         return pager;
     }
 
@@ -130,6 +148,20 @@ public final class Pager implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closeStore();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** On the core thread, which is the only one that uses the store. */
+    private void closeStore() {
+        if (loop.inEventLoop() || loop.isShuttingDown()) {
+            store.close();
+            return;
+        }
+        try {
+            loop.submit(store::close).await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.machxp.pager;
 
 import io.machxp.pager.object.ObjectCatalog;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 
@@ -12,8 +13,11 @@ import java.util.Objects;
  * @param port 0 picks a free one
  * @param pageSize bytes, a power of two
  * @param objects the memory objects served: name -> size in bytes
+ * @param storeDir where the pages are kept, one file per object, so that they survive a restart;
+ *     null keeps them in memory only
  */
-public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
+public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
+        Path storeDir) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
 
     public PagerConfig {
@@ -23,6 +27,16 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
+    }
+
+    /** A pager that keeps its pages in memory only. */
+    public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
+        this(name, bindHost, port, pageSize, objects, null);
+    }
+
+    /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
+    public PagerConfig withStoreDir(Path dir) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

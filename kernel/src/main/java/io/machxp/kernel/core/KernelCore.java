@@ -4,7 +4,10 @@ import static io.machxp.kernel.futex.FutexWord.ABSENT;
 import static io.machxp.kernel.futex.FutexWord.FREE;
 import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.hasWaiters;
+import static io.machxp.kernel.futex.FutexWord.NOPAGE;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
 import io.machxp.kernel.futex.FutexEntry;
@@ -14,17 +17,19 @@ import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.task.Tids;
 import io.machxp.kernel.vm.PageFault;
-import io.machxp.kernel.vm.ResidentPage;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectTerminate;
+import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayList;
@@ -45,8 +50,11 @@ import org.slf4j.LoggerFactory;
  * <h2>Overview</h2>
  * Session: {@code start} sends kernel_hello; pager_welcome gives the kernel id (TIDs) and page
  * size. Objects: vm_map of a new object sends memory_object_init and waits for ready/destroy.
- * Pages: a futex call pages its page in first (memory_object_data_request, answered by
- * data_supply / data_unavailable / data_error).
+ * Pages: {@link PageCache} holds them with the access the pager allows (read-only or writable)
+ * and obeys memory_object_lock_request; vm_read / vm_write and the atomics ({@link KernelMemory})
+ * fault pages in with the access they need. A futex call pages its page in writable first
+ * (memory_object_data_request), except with piggyback, where a futex the kernel does not hold is
+ * asked for first and its page usually comes with the grant.
  *
  * <p>Futexes (Parts II-IV of the seed mail; the states are in {@link FutexEntry}):
  * <pre>
@@ -65,6 +73,10 @@ import org.slf4j.LoggerFactory;
  * With {@code cacheFutexes == false} (Part II only) a futex is never kept FREE: each unlock
  * releases it to the pager, so every lock and unlock costs messages.
  *
+ * <p>Every change of a futex word made here needs the page writable: a futex this kernel holds
+ * whose page is elsewhere is NOPAGE, and a lock, unlock or grant on it first faults the page in
+ * (see {@link PageCache} for how the word moves between the futex state and the page).
+ *
  * <p>Fairness: local waiters are served in arrival order; the pager grants in arrival order and
  * relinquishes a granted futex at once if another kernel waits, and a kernel always lets one
  * local waiter have a futex it was granted before giving it back, so nobody starves.
@@ -78,6 +90,9 @@ public final class KernelCore {
     private final KernelEnv env;
     private final KernelStats stats;
     private final boolean cacheFutexes;
+    private final boolean piggyback;
+    private final PageCache pages;
+    private final KernelMemory memory;
     /** Read by the fast path from any thread; written here. */
     private final Map<Long, MachTask> tasks = new ConcurrentHashMap<>();
     private final Map<String, VmObject> objectsByName = new HashMap<>();
@@ -95,10 +110,37 @@ public final class KernelCore {
      *     Part II only (false): every lock and unlock goes to the pager.
      */
     public KernelCore(String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
+        this(name, env, stats, cacheFutexes, false, 0);
+    }
+
+    /**
+     * @param piggyback entry consistency: a futex release carries the pages dirtied under the futex
+     * @param maxResidentPages evict pages beyond this many; 0 = no limit
+     */
+    public KernelCore(String name, KernelEnv env, KernelStats stats, boolean cacheFutexes, boolean piggyback,
+            int maxResidentPages) {
         this.name = name;
         this.env = env;
         this.stats = stats;
         this.cacheFutexes = cacheFutexes;
+        this.piggyback = piggyback;
+        this.pages = new PageCache(new PageCache.Link() {
+            @Override
+            public void send(KernelToPager message) {
+                KernelCore.this.send(message);
+            }
+
+            @Override
+            public KernelError pagerError() {
+                return pagerLost == null ? null : KernelCore.this.pagerError();
+            }
+
+            @Override
+            public void violation(String what, int objectId, long offset) {
+                KernelCore.this.violation(what, objectId, offset);
+            }
+        }, maxResidentPages);
+        this.memory = new KernelMemory(pages);
     }
 
     public String name() {
@@ -142,15 +184,40 @@ public final class KernelCore {
         if (pagerLost != null) {
             return;
         }
-        pagerLost = reason;
         log.warn("kernel {}: lost its pager: {}", name, reason);
+        stopUsingPager(reason);
+    }
+
+    private void stopUsingPager(String reason) {
+        pagerLost = reason;
         KernelError error = pagerError();
         for (VmObject o : objectsById.values()) {
             failAll(o.pendingMaps, error);
-            o.faults.values().forEach(list -> failAll(list, error));
-            o.faults.clear();
-            o.forEachResidentPage(page -> page.forEachFutex(e -> forgetFutex(e, error)));
+            o.forEachPage(page -> {
+                pages.failWaiting(page, error);
+                page.forEachFutex(e -> forgetFutex(e, error));
+            });
         }
+    }
+
+    /**
+     * The kernel is shutting down: dirty pages go back to the pager and every object is
+     * terminated (memory_object_terminate), which releases every futex it held.
+     */
+    public void shutdown() {
+        checkThread();
+        if (pagerLost != null || kernelId == 0) {
+            return;
+        }
+        for (VmObject o : objectsById.values()) {
+            if (o.state == VmObject.State.READY) {
+                pages.returnAll(o);
+                send(KernelToPager.newBuilder().setMemoryObjectTerminate(
+                        MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
+            }
+        }
+        log.info("kernel {}: returned its pages and terminated its objects", name);
+        stopUsingPager("the kernel is shutting down");
     }
 
     private void forgetFutex(FutexEntry e, KernelError error) {
@@ -168,6 +235,10 @@ public final class KernelCore {
                     return;
                 }
                 continue;
+            }
+            if (owner(s) == 0) { // FREE | NOPAGE: the fast path cannot act on it
+                e.setState(ABSENT);
+                return;
             }
             // Held: the owner's unlock must come here, where it finds the futex gone.
             e.relinquishPending = true;
@@ -257,6 +328,82 @@ public final class KernelCore {
         }
     }
 
+    // ---- memory: vm_read, vm_write, atomics -----------------------------------------------------
+
+    /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
+    public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
+        checkThread();
+        Range r = resolveRange(taskId, address, length, 1, "vm_read", reply);
+        if (r != null) {
+            memory.read(r.object(), r.offset(), length, reply);
+        }
+    }
+
+    /** vm_write: {@code data} at {@code address} of the task. */
+    public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
+        checkThread();
+        Range r = resolveRange(taskId, address, data.length, 1, "vm_write", reply);
+        if (r != null) {
+            memory.write(r.object(), r.offset(), data, reply);
+        }
+    }
+
+    /** vm_compare_and_swap on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
+    public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
+            Reply<CasResult> reply) {
+        checkThread();
+        Range r = resolveRange(taskId, address, width, width, "vm_compare_and_swap", reply);
+        if (r != null) {
+            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, reply);
+        }
+    }
+
+    /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
+    public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
+        checkThread();
+        Range r = resolveRange(taskId, address, width, width, "vm_fetch_add", reply);
+        if (r != null) {
+            memory.fetchAdd(r.object(), r.offset(), width, delta, reply);
+        }
+    }
+
+    private record Range(VmObject object, long offset) {}
+
+    private Range resolveRange(long taskId, long address, long length, int align, String call, Reply<?> reply) {
+        if (!connected(reply)) {
+            return null;
+        }
+        MachTask task = tasks.get(taskId);
+        if (task == null) {
+            reply.fail(noTask(taskId));
+            return null;
+        }
+        if (length < 1 || length > KernelMemory.MAX_TRANSFER) {
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d bytes: a call moves 1 to %d bytes",
+                    call, length, KernelMemory.MAX_TRANSFER));
+            return null;
+        }
+        if (address % align != 0) {
+            reply.fail(KernelError.of(Errno.EINVAL, "address 0x%x is not %d-byte aligned, as %s of a %d-byte word needs",
+                    address, align, call, align));
+            return null;
+        }
+        VmMapping m = task.mappingAt(address);
+        if (m == null) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "address 0x%x is outside every mapping of task %d; map a memory object with vm_map first",
+                    address, taskId));
+            return null;
+        }
+        if (length > m.end() - address) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "%s of %d bytes at 0x%x runs past the end of '%s' (mapped at 0x%x, 0x%x bytes)",
+                    call, length, address, m.object().name, m.start(), m.size()));
+            return null;
+        }
+        return new Range(m.object(), address - m.start());
+    }
+
     // ---- futexes: requests from tasks ---------------------------------------------------------
 
     /**
@@ -292,11 +439,21 @@ public final class KernelCore {
                     "the futex at 0x%x was not acquired by thread %d before its timeout", address, tid)));
         }
         VmObject object = t.mapping.object();
-        withPage(object, t.offset, new PageFault() {
+        FutexEntry e = object.slot(t.offset).futex(object.offsetInPage(t.offset));
+        if (piggyback && isAbsent(e.state())) {
+            lock(w, e); // ask for the futex first: its page usually comes with the grant
+        } else {
+            lockWithPage(w, e);
+        }
+    }
+
+    /** Runs {@code lock} once the futex's page is writable here (Part III: page-in first). */
+    private void lockWithPage(FutexWaiter w, FutexEntry e) {
+        pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, new PageFault() {
             @Override
             public void resume() {
                 if (!w.done()) {
-                    lock(w, object.residentPage(t.offset).futex(object.offsetInPage(t.offset)));
+                    lock(w, e);
                 }
             }
 
@@ -311,6 +468,25 @@ public final class KernelCore {
         int tid = w.thread.tid;
         while (true) {
             long s = e.state();
+            if (isNoPage(s) && !isAbsent(s)) {
+                if (owner(s) == tid) {
+                    w.fail(KernelError.of(Errno.EDEADLK, "thread %d already owns the futex at offset 0x%x of '%s'; "
+                            + "futexes do not nest", tid, e.offset(), objectName(e)));
+                    return;
+                }
+                if (e.page.access == Access.READ_WRITE) {
+                    // FREE | NOPAGE with the page here: a grant about to be served; wait in line.
+                    assert owner(s) == 0 && !e.waiters.isEmpty() : "a futex without its word: " + e;
+                    if (w.trylock) {
+                        w.finish(null);
+                    } else {
+                        enqueue(w, e);
+                    }
+                    return;
+                }
+                lockWithPage(w, e); // held here, page elsewhere: the word can change only with the page
+                return;
+            }
             if (s == FREE) {
                 if (e.tryFastLock(tid)) {
                     acquired(w, AcquirePath.FAST_PATH);
@@ -334,6 +510,7 @@ public final class KernelCore {
                     return;
                 }
                 enqueue(w, e);
+                pages.markWaiters(e);
                 if (e.request == FutexEntry.Request.NONE) {
                     askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
                 }
@@ -360,13 +537,32 @@ public final class KernelCore {
             return;
         }
         VmObject object = t.mapping.object();
-        ResidentPage page = object.residentPage(t.offset);
+        VmPage page = object.page(t.offset);
         FutexEntry e = page == null ? null : page.futexIfPresent(object.offsetInPage(t.offset));
+        unlock(e, tid, address, reply);
+    }
+
+    private void unlock(FutexEntry e, int tid, long address, Reply<Void> reply) {
         while (true) {
             long s = e == null ? ABSENT : e.state();
             if (isAbsent(s) || owner(s) != tid) {
                 reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x, so it cannot unlock it",
                         tid, address));
+                return;
+            }
+            if (isNoPage(s)) {
+                // The word can change only with the page: fetch it, then unlock.
+                pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, new PageFault() {
+                    @Override
+                    public void resume() {
+                        unlock(e, tid, address, reply);
+                    }
+
+                    @Override
+                    public void fail(KernelError error) {
+                        reply.fail(error);
+                    }
+                });
                 return;
             }
             if (!hasWaiters(s)) {
@@ -415,21 +611,70 @@ public final class KernelCore {
 
     // ---- futexes: messages from the pager -----------------------------------------------------
 
-    private void onFutexGranted(int objectId, long offset) {
+    private void onFutexGranted(int objectId, long offset, List<PageData> withPages) {
         FutexEntry e = trackedFutex(objectId, offset);
         if (e == null || !isAbsent(e.state()) || e.request == FutexEntry.Request.NONE) {
             violation("memory_object_futex_granted for a futex it did not ask for", objectId, offset);
             return;
         }
+        VmObject o = objectsById.get(objectId);
+        List<VmPage> installed = new ArrayList<>();
+        for (PageData d : withPages) {
+            if (d.getOffset() % pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != pageSize) {
+                violation("a page granted with a futex that it cannot use", objectId, d.getOffset());
+                continue;
+            }
+            VmPage p = pages.installGranted(o, d);
+            if (p != null) {
+                installed.add(p);
+            }
+        }
         e.request = FutexEntry.Request.NONE;
+        e.grantedAt = pages.writeSequence();
+        if (e.page.access == Access.READ_WRITE) {
+            serveGrant(e);
+        } else if (e.waiters.isEmpty()) {
+            // Nobody waits: keep it (its word is 0 wherever the page is), or give it back (Part II).
+            if (cacheFutexes) {
+                e.setState(FREE | NOPAGE);
+            } else {
+                sendReleased(e);
+            }
+        } else {
+            // A waiter gets it once the page is writable here; until then it counts as held.
+            e.setState(FREE | NOPAGE);
+            pages.withAccess(o, offset, Access.READ_WRITE, new PageFault() {
+                @Override
+                public void resume() {
+                    if (e.state() == (FREE | NOPAGE)) {
+                        serveGrant(e);
+                    }
+                }
+
+                @Override
+                public void fail(KernelError error) {
+                    // the pager is gone: forgetFutex fails the waiters
+                }
+            });
+        }
+        installed.forEach(pages::resume);
+    }
+
+    /**
+     * A granted futex whose page is writable here, still in a state the fast path cannot take
+     * (ABSENT, or FREE | NOPAGE): to the first local waiter, else kept (FREE) or given back.
+     */
+    private void serveGrant(FutexEntry e) {
         if (handOff(e, AcquirePath.PAGER_GRANT)) {
             return;
         }
-        if (cacheFutexes) {
+        if (cacheFutexes && !e.relinquishPending) {
             e.setState(FREE); // Part III: keep it
-        } else {
-            sendReleased(e);
+            return;
         }
+        e.setState(ABSENT);
+        pages.clearWord(e);
+        sendReleased(e);
     }
 
     private void onFutexBusy(int objectId, long offset) {
@@ -464,10 +709,20 @@ public final class KernelCore {
             }
             if (s == FREE) {
                 if (e.compareAndSetState(FREE, ABSENT)) {
+                    pages.clearWord(e);
                     sendReleased(e);
                     return;
                 }
                 continue;
+            }
+            if (s == (FREE | NOPAGE)) {
+                if (e.waiters.isEmpty()) {
+                    e.setState(ABSENT); // its word is already 0 where the page is
+                    sendReleased(e);
+                } else {
+                    e.relinquishPending = true; // one waiter gets it first, when the page is here
+                }
+                return;
             }
             // A local thread holds it: give it back when that thread unlocks (Part IV).
             e.relinquishPending = true;
@@ -496,14 +751,16 @@ public final class KernelCore {
             return false;
         }
         assert !w.done() : "a waiter that was answered is still queued";
-        e.setState(FutexWord.held(w.thread.tid, !e.waiters.isEmpty() || !cacheFutexes));
+        e.setState(FutexWord.held(w.thread.tid, !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending));
         acquired(w, path);
         return true;
     }
 
     /** Gives the futex back to the pager and asks again if local threads still wait. */
     private void releaseToPager(FutexEntry e) {
+        assert isLive(e.state()) : "released without its page: " + e;
         e.setState(ABSENT);
+        pages.clearWord(e);
         sendReleased(e);
         if (!e.waiters.isEmpty()) {
             askPager(e, FutexEntry.Request.LOCK);
@@ -512,8 +769,12 @@ public final class KernelCore {
 
     private void sendReleased(FutexEntry e) {
         e.relinquishPending = false;
-        send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(e.objectId()).setOffset(e.offset())).build());
+        MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset());
+        if (piggyback) {
+            released.addAllPages(pages.takeForRelease(objectsById.get(e.objectId()), e));
+        }
+        send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }
 
     private void askPager(FutexEntry e, FutexEntry.Request kind) {
@@ -534,44 +795,13 @@ public final class KernelCore {
         if (o == null || o.state != VmObject.State.READY || offset < 0 || offset >= o.size || (offset & 3) != 0) {
             return null;
         }
-        ResidentPage page = o.residentPage(offset);
+        VmPage page = o.page(offset);
         return page == null ? null : page.futexIfPresent(o.offsetInPage(offset));
     }
 
     private String objectName(FutexEntry e) {
         VmObject o = objectsById.get(e.objectId());
         return o == null ? "?" : o.name;
-    }
-
-    // ---- pages --------------------------------------------------------------------------------
-
-    private void withPage(VmObject o, long offset, PageFault fault) {
-        if (o.residentPage(offset) != null) {
-            fault.resume();
-            return;
-        }
-        if (pagerLost != null) {
-            fault.fail(pagerError());
-            return;
-        }
-        long index = o.pageIndex(offset);
-        List<PageFault> waiting = o.faults.get(index);
-        if (waiting == null) {
-            waiting = new ArrayList<>();
-            o.faults.put(index, waiting);
-            send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
-                    .setObjectId(o.objectId).setOffset(index * pageSize).setLength(pageSize)
-                    .setDesiredAccess(VmProt.VM_PROT_READ_WRITE)).build());
-        }
-        waiting.add(fault);
-    }
-
-    private void pageArrived(VmObject o, long offset, byte[] data) {
-        o.install(new ResidentPage(o.objectId, offset, data));
-        List<PageFault> waiting = o.faults.remove(o.pageIndex(offset));
-        if (waiting != null) {
-            waiting.forEach(PageFault::resume);
-        }
     }
 
     // ---- XP input -----------------------------------------------------------------------------
@@ -619,10 +849,9 @@ public final class KernelCore {
                     violation("memory_object_data_supply it cannot use", d.getObjectId(), d.getOffset());
                     return;
                 }
-                for (int i = 0; i < d.getData().size(); i += pageSize) {
-                    if (d.getOffset() + i < o.size && o.residentPage(d.getOffset() + i) == null) {
-                        pageArrived(o, d.getOffset() + i, d.getData().substring(i, i + pageSize).toByteArray());
-                    }
+                for (int i = 0; i < d.getData().size() && d.getOffset() + i < o.size; i += pageSize) {
+                    pages.onSupply(o, d.getOffset() + i, d.getData().substring(i, i + pageSize).toByteArray(),
+                            d.getLockValue());
                 }
             }
             case MEMORY_OBJECT_DATA_UNAVAILABLE -> {
@@ -633,9 +862,7 @@ public final class KernelCore {
                     return;
                 }
                 for (long off = d.getOffset(); off < d.getOffset() + d.getLength() && off < o.size; off += pageSize) {
-                    if (o.residentPage(off) == null) {
-                        pageArrived(o, off, new byte[pageSize]);
-                    }
+                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue());
                 }
             }
             case MEMORY_OBJECT_DATA_ERROR -> {
@@ -645,14 +872,20 @@ public final class KernelCore {
                     violation("memory_object_data_error it cannot use", d.getObjectId(), d.getOffset());
                     return;
                 }
-                List<PageFault> waiting = o.faults.remove(o.pageIndex(d.getOffset()));
-                if (waiting != null) {
-                    failAll(waiting, KernelError.of(Errno.EIO, "the pager could not supply offset 0x%x of '%s': %s",
-                            d.getOffset(), o.name, d.getReason()));
-                }
+                pages.failWaiting(o.slot(d.getOffset()), KernelError.of(Errno.EIO,
+                        "the pager could not supply offset 0x%x of '%s': %s", d.getOffset(), o.name, d.getReason()));
             }
-            case MEMORY_OBJECT_FUTEX_GRANTED -> onFutexGranted(
-                    m.getMemoryObjectFutexGranted().getObjectId(), m.getMemoryObjectFutexGranted().getOffset());
+            case MEMORY_OBJECT_LOCK_REQUEST -> {
+                var r = m.getMemoryObjectLockRequest();
+                VmObject o = readyObject(r.getObjectId(), r.getOffset());
+                if (o == null) {
+                    violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
+                    return;
+                }
+                pages.onLockRequest(o, r);
+            }
+            case MEMORY_OBJECT_FUTEX_GRANTED -> onFutexGranted(m.getMemoryObjectFutexGranted().getObjectId(),
+                    m.getMemoryObjectFutexGranted().getOffset(), m.getMemoryObjectFutexGranted().getPagesList());
             case MEMORY_OBJECT_FUTEX_BUSY -> onFutexBusy(
                     m.getMemoryObjectFutexBusy().getObjectId(), m.getMemoryObjectFutexBusy().getOffset());
             case MEMORY_OBJECT_RELINQUISH_FUTEX -> onRelinquishFutex(

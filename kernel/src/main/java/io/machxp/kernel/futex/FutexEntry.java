@@ -1,5 +1,6 @@
 package io.machxp.kernel.futex;
 
+import io.machxp.kernel.vm.VmPage;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
@@ -39,6 +40,8 @@ public final class FutexEntry {
 
     private final int objectId;
     private final long offset;
+    /** The page the word lives in. */
+    public final VmPage page;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile long state = FutexWord.ABSENT;
 
@@ -49,10 +52,18 @@ public final class FutexEntry {
     public Request request = Request.NONE;
     /** The pager asked for the futex back; the owner's unlock releases it to the pager. */
     public boolean relinquishPending;
+    /** The kernel's write sequence when the pager last granted the futex (piggyback). */
+    public long grantedAt;
 
-    public FutexEntry(int objectId, long offset) {
-        this.objectId = objectId;
-        this.offset = offset;
+    public FutexEntry(VmPage page, int offsetInPage) {
+        this.page = page;
+        this.objectId = page.objectId;
+        this.offset = page.pageOffset + offsetInPage;
+    }
+
+    /** Offset of the word in its page. */
+    public int offsetInPage() {
+        return (int) (offset - page.pageOffset);
     }
 
     /** The kernel's object_id of the memory object the futex lives in. */
@@ -73,7 +84,7 @@ public final class FutexEntry {
         return STATE.compareAndSet(this, expected, next);
     }
 
-    /** Core only, from a state the fast path cannot act on (ABSENT or WAITERS set). */
+    /** Core only, from a state the fast path cannot act on (ABSENT, NOPAGE or WAITERS set). */
     public void setState(long next) {
         STATE.setVolatile(this, next);
     }
@@ -91,7 +102,8 @@ public final class FutexEntry {
     @Override
     public String toString() {
         long s = state();
-        return "futex@" + Long.toHexString(offset) + (FutexWord.isAbsent(s) ? "[absent" : "[cached")
+        return "futex@" + Long.toHexString(offset) + (FutexWord.isAbsent(s) ? "[absent"
+                : FutexWord.isNoPage(s) ? "[cached, page elsewhere" : "[cached")
                 + " word=0x" + Integer.toHexString(FutexWord.word(s)) + " waiters=" + waiters.size()
                 + " request=" + request + (relinquishPending ? " relinquish" : "") + "]";
     }

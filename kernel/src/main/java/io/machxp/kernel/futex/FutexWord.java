@@ -4,17 +4,22 @@ package io.machxp.kernel.futex;
  * The futex word and the kernel's cache state of a futex, as one 64-bit value.
  *
  * <pre>
- *  63            33   32   31       30          29 ........................ 0
- * +----------------+------+--------+------------+----------------------------+
- * |    unused      |ABSENT|WAITERS | OWNER_DIED |        owner TID           |
- * +----------------+------+--------+------------+----------------------------+
- *                  \______/\_____________________________________________________/
- *              kernel only         the futex word, Linux PI layout (32 bits)
+ *  63          34    33     32   31       30          29 ................... 0
+ * +-------------+------+------+--------+------------+-----------------------+
+ * |   unused    |NOPAGE|ABSENT|WAITERS | OWNER_DIED |      owner TID        |
+ * +-------------+------+------+--------+------------+-----------------------+
+ *               \_____________/\______________________________________________/
+ *                 kernel only       the futex word, Linux PI layout (32 bits)
  * </pre>
  *
  * <p>The low 32 bits are the word tasks see: 0 when free, the owner's TID while held, WAITERS
  * when the owner's unlock must enter the kernel. ABSENT says the kernel does not hold the futex
- * from the pager (never granted, or relinquished). The two fast-path transitions are the only
+ * from the pager (never granted, or relinquished). NOPAGE says the kernel holds the futex but not
+ * its page with write access (another kernel read or wrote the page): the word may only change
+ * once the page is back, so every change goes through the core, which faults the page in first.
+ * A futex is <em>live</em> when neither bit is set: then this state is the word's only truth, and
+ * the page's bytes at the word are stale until the page leaves (see the kernel's page cache).
+ * The two fast-path transitions are the only
  * ones made outside the kernel core, and both compare against an exact value:
  * <pre>
  *   lock:   0   -> TID     (cached here, free, nobody waiting)
@@ -33,6 +38,9 @@ public final class FutexWord {
     /** The kernel does not hold the futex from the pager; kernel-side bit, never in the word. */
     public static final long ABSENT = 1L << 32;
 
+    /** The kernel holds the futex but not its page with write access; kernel-side bit. */
+    public static final long NOPAGE = 1L << 33;
+
     /** Cached by this kernel and free: the only state the fast-path lock acts on. */
     public static final long FREE = 0L;
 
@@ -48,6 +56,15 @@ public final class FutexWord {
 
     public static boolean isAbsent(long state) {
         return (state & ABSENT) != 0;
+    }
+
+    /** Neither ABSENT nor NOPAGE: the kernel holds the futex and may change its word here. */
+    public static boolean isLive(long state) {
+        return (state & (ABSENT | NOPAGE)) == 0;
+    }
+
+    public static boolean isNoPage(long state) {
+        return (state & NOPAGE) != 0;
     }
 
     public static boolean hasWaiters(long state) {

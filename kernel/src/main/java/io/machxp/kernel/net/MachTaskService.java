@@ -25,6 +25,16 @@ import io.machxp.proto.task.VmTrylockFutexReply;
 import io.machxp.proto.task.VmTrylockFutexRequest;
 import io.machxp.proto.task.VmUnlockFutexReply;
 import io.machxp.proto.task.VmUnlockFutexRequest;
+import io.machxp.proto.task.VmCompareAndSwapReply;
+import io.machxp.proto.task.VmCompareAndSwapRequest;
+import io.machxp.proto.task.VmFetchAddReply;
+import io.machxp.proto.task.VmFetchAddRequest;
+import io.machxp.proto.task.VmReadReply;
+import io.machxp.proto.task.VmReadRequest;
+import io.machxp.proto.task.VmWriteReply;
+import io.machxp.proto.task.VmWriteRequest;
+import io.machxp.proto.task.WordSize;
+import com.google.protobuf.ByteString;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -102,6 +112,36 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         kernel.execute(() -> core.vmUnlockFutex(request.getTask(), request.getThread(), request.getAddress(),
                 reply(out, v -> VmUnlockFutexReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void vmRead(VmReadRequest request, StreamObserver<VmReadReply> out) {
+        kernel.execute(() -> core.vmRead(request.getTask(), request.getAddress(), request.getLength(),
+                reply(out, data -> VmReadReply.newBuilder().setData(ByteString.copyFrom(data)).build())));
+    }
+
+    @Override
+    public void vmWrite(VmWriteRequest request, StreamObserver<VmWriteReply> out) {
+        byte[] data = request.getData().toByteArray();
+        kernel.execute(() -> core.vmWrite(request.getTask(), request.getAddress(), data,
+                reply(out, v -> VmWriteReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void vmCompareAndSwap(VmCompareAndSwapRequest request, StreamObserver<VmCompareAndSwapReply> out) {
+        kernel.execute(() -> core.vmCompareAndSwap(request.getTask(), request.getAddress(), width(request.getSize()),
+                request.getExpected(), request.getNewValue(), reply(out, r -> VmCompareAndSwapReply.newBuilder()
+                        .setSwapped(r.swapped()).setOldValue(r.oldValue()).build())));
+    }
+
+    @Override
+    public void vmFetchAdd(VmFetchAddRequest request, StreamObserver<VmFetchAddReply> out) {
+        kernel.execute(() -> core.vmFetchAdd(request.getTask(), request.getAddress(), width(request.getSize()),
+                request.getDelta(), reply(out, old -> VmFetchAddReply.newBuilder().setOldValue(old).build())));
+    }
+
+    private static int width(WordSize size) {
+        return size == WordSize.WORD64 ? 8 : 4;
     }
 
     @Override

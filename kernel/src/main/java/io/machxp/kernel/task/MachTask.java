@@ -1,7 +1,7 @@
 package io.machxp.kernel.task;
 
 import io.machxp.kernel.futex.FutexEntry;
-import io.machxp.kernel.vm.ResidentPage;
+import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmMapping;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,7 +58,7 @@ public final class MachTask {
     }
 
     /**
-     * The futex at {@code address} if this kernel has it cached in a resident page, else null.
+     * The futex at {@code address} if this kernel tracks it, else null.
      * Any thread; no allocation; never blocks.
      */
     public FutexEntry residentFutex(long address) {
@@ -70,7 +70,7 @@ public final class MachTask {
             return null;
         }
         long offset = address - m.start();
-        ResidentPage page = m.object().residentPage(offset);
+        VmPage page = m.object().page(offset);
         return page == null ? null : page.futexIfPresent(m.object().offsetInPage(offset));
     }
 }

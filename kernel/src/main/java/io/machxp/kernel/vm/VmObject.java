@@ -1,9 +1,7 @@
 package io.machxp.kernel.vm;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -14,9 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   INITIALIZING --memory_object_ready--> READY
  *        \--------memory_object_destroy--> (forgotten; vm_map fails with EINVAL)
  * </pre>
- * Pages become resident through memory_object_data_request answered by data_supply or
- * data_unavailable (zero fill); requests that touch a page in flight wait in {@link #faults}.
- * The core writes everything; {@link #residentPage} may be called from any thread.
+ * Each page touched gets a {@link VmPage} slot that records its residency and access; the core
+ * writes everything, {@link #page} may be called from any thread (the futex fast path).
  */
 public final class VmObject {
     public enum State { INITIALIZING, READY }
@@ -29,9 +26,7 @@ public final class VmObject {
     public long size;
     /** vm_map requests waiting for memory_object_ready. */
     public final List<PageFault> pendingMaps = new ArrayList<>();
-    /** Page index -> requests waiting for that page to arrive. */
-    public final Map<Long, List<PageFault>> faults = new HashMap<>();
-    private volatile AtomicReferenceArray<ResidentPage> pages;
+    private volatile AtomicReferenceArray<VmPage> pages;
 
     public VmObject(int objectId, String name, int pageSize) {
         this.objectId = objectId;
@@ -55,24 +50,31 @@ public final class VmObject {
         return (int) (offset & (pageSize - 1));
     }
 
-    public ResidentPage residentPage(long offset) {
-        AtomicReferenceArray<ResidentPage> p = pages;
+    /** The slot of the page holding {@code offset}, or null if never touched. Any thread. */
+    public VmPage page(long offset) {
+        AtomicReferenceArray<VmPage> p = pages;
         return p == null ? null : p.get((int) (offset >>> pageShift));
     }
 
-    /** Core only. */
-    public void install(ResidentPage page) {
-        pages.set((int) (page.pageOffset() >>> pageShift), page);
+    /** Core only: the slot of the page holding {@code offset}, created on first touch. */
+    public VmPage slot(long offset) {
+        int index = (int) (offset >>> pageShift);
+        VmPage page = pages.get(index);
+        if (page == null) {
+            page = new VmPage(objectId, (long) index << pageShift, pageSize);
+            pages.set(index, page);
+        }
+        return page;
     }
 
-    /** Core only: every resident page. */
-    public void forEachResidentPage(java.util.function.Consumer<ResidentPage> action) {
-        AtomicReferenceArray<ResidentPage> p = pages;
+    /** Core only: every page slot. */
+    public void forEachPage(java.util.function.Consumer<VmPage> action) {
+        AtomicReferenceArray<VmPage> p = pages;
         if (p == null) {
             return;
         }
         for (int i = 0; i < p.length(); i++) {
-            ResidentPage page = p.get(i);
+            VmPage page = p.get(i);
             if (page != null) {
                 action.accept(page);
             }

@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * One kernel's XP session with the pager (one Connect stream): the objects it initialized, under
- * its own object ids, and the futexes it holds or waits for. Pager core thread only.
+ * its own object ids, and the futexes it holds or waits for (the pages it holds are in
+ * {@link io.machxp.pager.page.PageCoherence}). Pager core thread only.
  */
 public final class KernelSession {
     public final long id;
@@ -21,6 +22,16 @@ public final class KernelSession {
 
     public KernelSession(long id) {
         this.id = id;
+    }
+
+    /** The id under which this kernel knows an object; it must have initialized it. */
+    public int objectIdOf(String objectName) {
+        for (Map.Entry<Integer, MemoryObject> e : objects.entrySet()) {
+            if (e.getValue().name().equals(objectName)) {
+                return e.getKey();
+            }
+        }
+        throw new IllegalStateException(this + " has not initialized '" + objectName + "'");
     }
 
     public boolean welcomed() {

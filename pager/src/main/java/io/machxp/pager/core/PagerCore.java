@@ -1,25 +1,23 @@
 package io.machxp.pager.core;
 
-import com.google.protobuf.ByteString;
 import io.machxp.pager.futex.FutexKey;
 import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.pager.page.PageOutput;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectDataError;
-import io.machxp.proto.xp.MemoryObjectDataRequest;
-import io.machxp.proto.xp.MemoryObjectDataSupply;
-import io.machxp.proto.xp.MemoryObjectDataUnavailable;
 import io.machxp.proto.xp.MemoryObjectDestroy;
 import io.machxp.proto.xp.MemoryObjectFutexBusy;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
-import io.machxp.proto.xp.VmProt;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * Sessions: kernel_hello -> pager_welcome with a kernel id, stable per kernel name (TIDs carry
  * it). A second live session with the same name is ended with EEXIST.
  * Objects: memory_object_init -> memory_object_ready, or memory_object_destroy if the pager does
- * not serve the name. Pages: data_request -> data_supply (the pager has data) or data_unavailable
- * (zero fill); a range outside the object -> data_error.
+ * not serve the name. Pages (data_request, data_unlock, data_return, lock_completed) are kept
+ * coherent across kernels, one writer or many readers, by {@link PageCoherence}; the pager's copy
+ * of their data is in the object's page store.
  *
  * <p>Futexes (the extension; states in {@link FutexRecord}):
  * <pre>
@@ -49,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *                                            relinquish at once if more kernels wait; or free
  *  session closed    everything the kernel held is released as above; it leaves every queue
  * </pre>
+ * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
+ * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
+ * and makes the grantee their writer.
  * A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
  * does not hold the futex, a second lock from the holder) is refused: logged, counted, and
  * otherwise ignored, so state never depends on a kernel behaving.
@@ -67,6 +69,7 @@ public final class PagerCore {
     private final Map<String, KernelSession> sessionsByName = new HashMap<>();
     private final Map<String, Integer> kernelIds = new HashMap<>();
     private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+    private final PageCoherence pages;
 
     public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
         if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
@@ -77,6 +80,23 @@ public final class PagerCore {
         this.catalog = catalog;
         this.env = env;
         this.stats = stats;
+        this.pages = new PageCoherence(pageSize, new PageOutput() {
+            @Override
+            public void send(KernelSession to, PagerToKernel message) {
+                PagerCore.this.send(to, message);
+            }
+
+            @Override
+            public void refuse(KernelSession from, String what) {
+                PagerCore.this.refuse(from, what);
+            }
+
+            @Override
+            public void storeFailed(String what, RuntimeException e) {
+                stats.storeFailures.increment();
+                log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
+            }
+        });
     }
 
     public int pageSize() {
@@ -100,6 +120,7 @@ public final class PagerCore {
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
         }
+        pages.forget(s, null);
         for (FutexKey key : new ArrayList<>(s.queued)) {
             futexes.get(key).queue.remove(s);
         }
@@ -129,12 +150,14 @@ public final class PagerCore {
         }
         switch (m.getRoutineCase()) {
             case MEMORY_OBJECT_INIT -> init(s, m.getMemoryObjectInit());
-            case MEMORY_OBJECT_DATA_REQUEST -> dataRequest(s, m.getMemoryObjectDataRequest());
+            case MEMORY_OBJECT_DATA_REQUEST -> pages.dataRequest(s, m.getMemoryObjectDataRequest());
+            case MEMORY_OBJECT_DATA_UNLOCK -> pages.dataUnlock(s, m.getMemoryObjectDataUnlock());
+            case MEMORY_OBJECT_DATA_RETURN -> pages.dataReturn(s, m.getMemoryObjectDataReturn());
+            case MEMORY_OBJECT_LOCK_COMPLETED -> pages.lockCompleted(s, m.getMemoryObjectLockCompleted());
             case MEMORY_OBJECT_TERMINATE -> terminate(s, m.getMemoryObjectTerminate().getObjectId());
             case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex().getObjectId(),
                     m.getMemoryObjectLockFutex().getOffset(), m.getMemoryObjectLockFutex().getTry());
-            case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased().getObjectId(),
-                    m.getMemoryObjectFutexReleased().getOffset());
+            case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased());
             default -> refuse(s, "a message with no routine");
         }
     }
@@ -194,36 +217,6 @@ public final class PagerCore {
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
     }
 
-    private void dataRequest(KernelSession s, MemoryObjectDataRequest r) {
-        MemoryObject o = s.objects.get(r.getObjectId());
-        if (o == null) {
-            refuse(s, "memory_object_data_request for object id " + r.getObjectId() + ", which it never initialized");
-            return;
-        }
-        long offset = r.getOffset();
-        long length = r.getLength();
-        if (offset % pageSize != 0 || length <= 0 || length % pageSize != 0 || offset < 0
-                || offset >= o.size() || length > o.size() - offset) {
-            send(s, PagerToKernel.newBuilder().setMemoryObjectDataError(MemoryObjectDataError.newBuilder()
-                    .setObjectId(r.getObjectId()).setOffset(offset).setLength(length)
-                    .setReason("range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
-                            + " is not whole pages inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size())
-                            + ")")).build());
-            return;
-        }
-        for (long page = offset; page < offset + length; page += pageSize) {
-            byte[] data = o.page(page);
-            if (data != null) {
-                send(s, PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
-                        .setObjectId(r.getObjectId()).setOffset(page).setData(ByteString.copyFrom(data))
-                        .setLockValue(VmProt.VM_PROT_NONE)).build());
-            } else {
-                send(s, PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable
-                        .newBuilder().setObjectId(r.getObjectId()).setOffset(page).setLength(pageSize)).build());
-            }
-        }
-    }
-
     private void terminate(KernelSession s, int objectId) {
         MemoryObject o = s.objects.remove(objectId);
         if (o == null) {
@@ -233,6 +226,7 @@ public final class PagerCore {
         if (s.objects.containsValue(o)) {
             return; // still initialized under another id
         }
+        pages.forget(s, o.name());
         for (FutexKey key : new ArrayList<>(s.queued)) {
             if (key.object().equals(o.name())) {
                 futexes.get(key).queue.remove(s);
@@ -273,16 +267,28 @@ public final class PagerCore {
         askToRelinquish(f);
     }
 
-    private void futexReleased(KernelSession s, int objectId, long offset) {
-        FutexKey key = futexKey(s, objectId, offset, "memory_object_futex_released");
+    /**
+     * The pages that come with the release are taken first, so that the next grant can carry them;
+     * also when the release itself is refused, since the kernel has dropped them either way.
+     */
+    private void futexReleased(KernelSession s, MemoryObjectFutexReleased r) {
+        FutexKey key = futexKey(s, r.getObjectId(), r.getOffset(), "memory_object_futex_released");
         if (key == null) {
             return;
+        }
+        MemoryObject o = s.objects.get(r.getObjectId());
+        List<Long> taken = new ArrayList<>();
+        for (PageData page : r.getPagesList()) {
+            if (pages.releasedWithFutex(s, o, page)) {
+                taken.add(page.getOffset());
+            }
         }
         FutexRecord f = futexes.get(key);
         if (f == null || f.holder != s) {
             refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
             return;
         }
+        f.releasedPages.addAll(taken);
         release(f);
     }
 
@@ -305,9 +311,11 @@ public final class PagerCore {
             stats.handoffs.increment();
         }
         f.lastHolder = s.id;
-        int objectId = objectIdOf(s, f.key.object());
+        List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
+                : pages.grantedWithFutex(s, catalog.get(f.key.object()), f.releasedPages);
+        f.releasedPages.clear();
         send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
-                .setObjectId(objectId).setOffset(f.key.offset())).build());
+                .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).addAllPages(withPages)).build());
         if (!f.queue.isEmpty()) {
             askToRelinquish(f);
         }
@@ -320,7 +328,7 @@ public final class PagerCore {
         }
         f.relinquishSent = true;
         send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
-                .newBuilder().setObjectId(objectIdOf(f.holder, f.key.object())).setOffset(f.key.offset())).build());
+                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())).build());
     }
 
     private FutexKey futexKey(KernelSession s, int objectId, long offset, String routine) {
@@ -335,16 +343,6 @@ public final class PagerCore {
             return null;
         }
         return new FutexKey(o.name(), offset);
-    }
-
-    /** The id under which a session knows an object (it initialized it to use the futex). */
-    private static int objectIdOf(KernelSession s, String objectName) {
-        for (Map.Entry<Integer, MemoryObject> e : s.objects.entrySet()) {
-            if (e.getValue().name().equals(objectName)) {
-                return e.getKey();
-            }
-        }
-        throw new IllegalStateException(s + " holds a futex in '" + objectName + "' without the object");
     }
 
     private static String describe(FutexKey key) {
@@ -380,5 +378,15 @@ public final class PagerCore {
     public String holderOf(String object, long offset) {
         FutexRecord f = futexes.get(new FutexKey(object, offset));
         return f == null || f.holder == null ? null : f.holder.kernelName;
+    }
+
+    /** The kernel holding a page writable, or null; for tests and tools. */
+    public String pageWriter(String object, long offset) {
+        return pages.writerOf(object, offset);
+    }
+
+    /** The kernels holding read-only copies of a page; for tests and tools. */
+    public List<String> pageReaders(String object, long offset) {
+        return pages.readersOf(object, offset);
     }
 }

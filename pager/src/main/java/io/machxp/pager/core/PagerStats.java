@@ -16,6 +16,7 @@ public final class PagerStats {
     final LongAdder handoffs = new LongAdder();
     final LongAdder refused = new LongAdder();
     final LongAdder sessions = new LongAdder();
+    final LongAdder storeFailures = new LongAdder();
 
     public PagerStats() {
         for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
@@ -63,6 +64,11 @@ public final class PagerStats {
     /** Messages refused as protocol violations (logged, state unchanged). */
     public long refused() {
         return refused.sum();
+    }
+
+    /** Page store reads and writes that failed (logged as errors). */
+    public long storeFailures() {
+        return storeFailures.sum();
     }
 
     /** Kernels with an open session now. */

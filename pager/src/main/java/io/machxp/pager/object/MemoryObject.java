@@ -1,20 +1,28 @@
 package io.machxp.pager.object;
 
+import io.machxp.pager.store.PageStore;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A memory object the pager serves: a name, a size in whole pages, and the pages that hold data.
- * A page the pager has no data for is supplied as memory_object_data_unavailable (zero fill).
+ * A memory object the pager serves: a name, a size in whole pages, and the pager's copy of its
+ * pages, kept in a {@link PageStore}. A page the pager has no data for (never written, or all
+ * zeros) is supplied as memory_object_data_unavailable (zero fill).
+ *
+ * <p>A page whose store write failed stays here in memory, so the pager still supplies what it
+ * was given, until a later write of the page succeeds; only its durability is lost.
  */
 public final class MemoryObject {
     private final String name;
     private final long size;
-    private final Map<Long, byte[]> pages = new HashMap<>();
+    private final PageStore store;
+    private final Map<Long, byte[]> unsaved = new HashMap<>();
 
-    public MemoryObject(String name, long size) {
+    public MemoryObject(String name, long size, PageStore store) {
         this.name = name;
         this.size = size;
+        this.store = store;
     }
 
     public String name() {
@@ -25,8 +33,40 @@ public final class MemoryObject {
         return size;
     }
 
-    /** The data of the page at {@code offset}, or null if it is all zeros. */
+    /**
+     * The data of the page at {@code offset}, or null if it is all zeros.
+     *
+     * @throws UncheckedIOException if the store cannot read it
+     */
     public byte[] page(long offset) {
-        return pages.get(offset);
+        byte[] data = unsaved.get(offset);
+        if (data == null) {
+            data = store.read(name, offset);
+        }
+        return data == null || isZero(data) ? null : data.clone();
+    }
+
+    /**
+     * Makes {@code data} (one page) the pager's copy of the page at {@code offset}.
+     *
+     * @throws UncheckedIOException if the store cannot write it; the page is then kept in memory
+     */
+    public void write(long offset, byte[] data) {
+        try {
+            store.write(name, offset, data);
+            unsaved.remove(offset);
+        } catch (UncheckedIOException e) {
+            unsaved.put(offset, data.clone());
+            throw e;
+        }
+    }
+
+    private static boolean isZero(byte[] data) {
+        for (byte b : data) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -1,11 +1,13 @@
 package io.machxp.pager.object;
 
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.pager.store.PageStore;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** The memory objects one pager serves, by name. Fixed when the pager starts. */
+/** The memory objects one pager serves, by name, and the store of their pages. Fixed at start. */
 public final class ObjectCatalog {
     /** What a pager serves when nothing else is configured. */
     public static final String DEFAULT_OBJECT = "shared";
@@ -13,16 +15,22 @@ public final class ObjectCatalog {
 
     private final Map<String, MemoryObject> objects = new LinkedHashMap<>();
 
+    /** Objects whose pages live in memory only. */
+    public ObjectCatalog(Map<String, Long> sizes, int pageSize) {
+        this(sizes, pageSize, new MemoryPageStore());
+    }
+
     /**
      * @param sizes object name -> size in bytes; each size a positive multiple of the page size
+     * @param store where the pages are kept
      */
-    public ObjectCatalog(Map<String, Long> sizes, int pageSize) {
+    public ObjectCatalog(Map<String, Long> sizes, int pageSize, PageStore store) {
         sizes.forEach((name, size) -> {
             if (size <= 0 || size % pageSize != 0) {
                 throw new IllegalArgumentException("memory object '" + name + "' has size " + size
                         + "; a size must be a positive multiple of the page size " + pageSize);
             }
-            objects.put(name, new MemoryObject(name, size));
+            objects.put(name, new MemoryObject(name, size, store));
         });
     }
 

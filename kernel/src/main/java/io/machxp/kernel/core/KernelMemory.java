@@ -1,0 +1,158 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.task.Errno;
+
+/**
+ * vm_read, vm_write and the word atomics on a memory object, page by page through the
+ * {@link PageCache}: a read needs each page readable, a write or atomic needs it writable, and
+ * waits (a page fault) until the pager has made it so. Each page's part is done in one step on
+ * the core thread, so an aligned word is read or written whole; a range spanning pages is not one
+ * atomic step. Words are little-endian. Part of the kernel core: same thread.
+ */
+final class KernelMemory {
+    /** The most bytes one vm_read or vm_write moves. */
+    static final int MAX_TRANSFER = 1 << 20;
+
+    private final PageCache pages;
+
+    KernelMemory(PageCache pages) {
+        this.pages = pages;
+    }
+
+    void read(VmObject o, long offset, int length, Reply<byte[]> reply) {
+        readFrom(o, offset, new byte[length], 0, reply);
+    }
+
+    private void readFrom(VmObject o, long offset, byte[] out, int done, Reply<byte[]> reply) {
+        while (done < out.length) {
+            long at = offset + done;
+            VmPage p = o.slot(at);
+            if (!p.access.covers(Access.READ)) {
+                int resumeAt = done;
+                pages.withAccess(o, at, Access.READ, fault(reply, () -> readFrom(o, offset, out, resumeAt, reply)));
+                return;
+            }
+            int in = o.offsetInPage(at);
+            int n = Math.min(out.length - done, o.pageSize - in);
+            pages.read(p, in, out, done, n);
+            done += n;
+        }
+        reply.complete(out);
+    }
+
+    void write(VmObject o, long offset, byte[] data, Reply<Void> reply) {
+        writeFrom(o, offset, data, 0, reply);
+    }
+
+    private void writeFrom(VmObject o, long offset, byte[] data, int done, Reply<Void> reply) {
+        while (done < data.length) {
+            long at = offset + done;
+            VmPage p = o.slot(at);
+            if (p.access != Access.READ_WRITE) {
+                int resumeAt = done;
+                pages.withAccess(o, at, Access.READ_WRITE, fault(reply, () -> writeFrom(o, offset, data, resumeAt, reply)));
+                return;
+            }
+            int in = o.offsetInPage(at);
+            int n = Math.min(data.length - done, o.pageSize - in);
+            KernelError futex = heldFutexIn(o, p, in, n);
+            if (futex != null) {
+                reply.fail(futex);
+                return;
+            }
+            System.arraycopy(data, done, p.data, in, n);
+            pages.written(p);
+            done += n;
+        }
+        reply.complete(null);
+    }
+
+    void compareAndSwap(VmObject o, long offset, int width, long expected, long next, Reply<CasResult> reply) {
+        atomically(o, offset, width, reply, (p, in) -> {
+            long old = load(p, in, width);
+            boolean swap = old == (expected & mask(width));
+            if (swap) {
+                store(p, in, width, next);
+                pages.written(p);
+            }
+            reply.complete(new CasResult(swap, old));
+        });
+    }
+
+    void fetchAdd(VmObject o, long offset, int width, long delta, Reply<Long> reply) {
+        atomically(o, offset, width, reply, (p, in) -> {
+            long old = load(p, in, width);
+            store(p, in, width, old + delta);
+            pages.written(p);
+            reply.complete(old);
+        });
+    }
+
+    private interface WordOp {
+        void apply(VmPage page, int offsetInPage);
+    }
+
+    /** Runs {@code op} on the word at {@code offset} once its page is writable here. */
+    private void atomically(VmObject o, long offset, int width, Reply<?> reply, WordOp op) {
+        VmPage p = o.slot(offset);
+        if (p.access != Access.READ_WRITE) {
+            pages.withAccess(o, offset, Access.READ_WRITE, fault(reply, () -> atomically(o, offset, width, reply, op)));
+            return;
+        }
+        int in = o.offsetInPage(offset);
+        KernelError futex = heldFutexIn(o, p, in, width);
+        if (futex != null) {
+            reply.fail(futex);
+            return;
+        }
+        op.apply(p, in);
+    }
+
+    /** A futex word this kernel holds is changed only by the futex calls. */
+    private static KernelError heldFutexIn(VmObject o, VmPage p, int from, int length) {
+        for (int word = from & ~3; word < from + length; word += 4) {
+            var e = p.futexIfPresent(word);
+            if (e != null && !isAbsent(e.state())) {
+                return KernelError.of(Errno.EINVAL, "offset 0x%x of '%s' is the word of a futex this kernel holds; "
+                        + "change it with vm_lock_futex and vm_unlock_futex", p.pageOffset + word, o.name);
+            }
+        }
+        return null;
+    }
+
+    private static long mask(int width) {
+        return width == 4 ? 0xffffffffL : -1L;
+    }
+
+    private static long load(VmPage p, int at, int width) {
+        return width == 4 ? PageBytes.getInt(p.data, at) & 0xffffffffL : PageBytes.getLong(p.data, at);
+    }
+
+    private static void store(VmPage p, int at, int width, long value) {
+        if (width == 4) {
+            PageBytes.putInt(p.data, at, (int) value);
+        } else {
+            PageBytes.putLong(p.data, at, value);
+        }
+    }
+
+    private static PageFault fault(Reply<?> reply, Runnable resume) {
+        return new PageFault() {
+            @Override
+            public void resume() {
+                resume.run();
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                reply.fail(error);
+            }
+        };
+    }
+}

@@ -1,0 +1,408 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.NOPAGE;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import com.google.protobuf.ByteString;
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
+import io.machxp.proto.xp.MemoryObjectDataUnlock;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
+import io.machxp.proto.xp.MemoryObjectLockRequest;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The kernel's page cache: which pages of which objects it holds, with which access, and how it
+ * gets more (Mach's {@code page_lock} and {@code unlock_request}, per {@link VmPage}). Part of the
+ * kernel core: same thread, no I/O of its own.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  fault (READ)        not resident  -> memory_object_data_request(READ), wait
+ *  fault (READ_WRITE)  not resident  -> memory_object_data_request(READ_WRITE), wait
+ *                      read-only     -> memory_object_data_unlock(WRITE), wait
+ *  data_supply / data_unavailable    -> resident; access = all but lock_value; waiting faults run
+ *  lock_request                      -> return (data_return), flush, or lock to read-only, or
+ *                                       unlock (lock_value NONE: write granted); lock_completed
+ *                                       when asked (reply), also for a page it does not hold
+ *  eviction (more than maxResident)  -> data_return(kernel_copy = false), page dropped
+ * </pre>
+ * One request per page is outstanding at a time; faults wait in arrival order and each runs only
+ * when the page has the access it needs at that moment.
+ *
+ * <p>The futex words. A live futex (held by this kernel, page writable here) keeps its word in
+ * its {@link FutexEntry} state, where the fast path changes it without the core; the page's bytes
+ * at that word are stale meanwhile. Whenever the page stops being writable here, the word is
+ * written into the bytes after setting NOPAGE on the entry (which stops the fast path), so
+ * whatever leaves the kernel - a data_return, a read by another kernel - shows the owner's TID,
+ * WAITERS and all. When write access comes back, the entry takes its word back.
+ */
+final class PageCache {
+    /** The largest number of pages a futex release carries with it (piggyback). */
+    static final int MAX_PIGGYBACK_PAGES = 8;
+
+    /** The core's side: how to send, and whether the pager is still there. */
+    interface Link {
+        void send(KernelToPager message);
+
+        /** Null while the kernel has its pager, else the error every fault gets. */
+        KernelError pagerError();
+
+        void violation(String what, int objectId, long offset);
+    }
+
+    private final Link link;
+    private final int maxResident;
+    private final ArrayDeque<VmPage> residentOrder = new ArrayDeque<>();
+    private int resident;
+    private long writes;
+
+    /** @param maxResident evict beyond this many resident pages; 0 = no limit */
+    PageCache(Link link, int maxResident) {
+        this.link = link;
+        this.maxResident = maxResident;
+    }
+
+    /** A sequence number that grows with every change to page contents made by this kernel. */
+    long writeSequence() {
+        return writes;
+    }
+
+    int residentPages() {
+        return resident;
+    }
+
+    // ---- faults -------------------------------------------------------------------------------
+
+    /** Runs {@code fault} once the kernel holds the page of {@code offset} with {@code want}. */
+    void withAccess(VmObject o, long offset, Access want, PageFault fault) {
+        VmPage p = o.slot(offset);
+        if (p.access.covers(want)) {
+            fault.resume();
+            return;
+        }
+        KernelError down = link.pagerError();
+        if (down != null) {
+            fault.fail(down);
+            return;
+        }
+        p.waiting.add(new VmPage.Waiting(want, fault));
+        request(p);
+    }
+
+    /** Runs the waiting faults the page's access allows, in order, then asks for what is missing. */
+    private void pump(VmPage p) {
+        while (!p.waiting.isEmpty() && p.access.covers(p.waiting.peek().access())) {
+            p.waiting.poll().fault().resume(); // may change the page: look again each time
+        }
+        request(p);
+    }
+
+    private void request(VmPage p) {
+        if (p.requested != Access.NONE || p.waiting.isEmpty() || link.pagerError() != null) {
+            return;
+        }
+        Access want = Access.READ;
+        for (VmPage.Waiting w : p.waiting) {
+            if (w.access() == Access.READ_WRITE) {
+                want = Access.READ_WRITE;
+            }
+        }
+        VmProt prot = want == Access.READ_WRITE ? VmProt.VM_PROT_READ_WRITE : VmProt.VM_PROT_READ;
+        p.requested = want;
+        if (p.resident()) {
+            link.send(KernelToPager.newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder()
+                    .setObjectId(p.objectId).setOffset(p.pageOffset).setLength(p.size)
+                    .setDesiredAccess(VmProt.VM_PROT_WRITE)).build());
+        } else {
+            link.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(p.objectId).setOffset(p.pageOffset).setLength(p.size)
+                    .setDesiredAccess(prot)).build());
+        }
+    }
+
+    /** Every waiting fault fails (the pager is gone or refused the page). */
+    void failWaiting(VmPage p, KernelError error) {
+        p.requested = Access.NONE;
+        List<VmPage.Waiting> all = new ArrayList<>(p.waiting);
+        p.waiting.clear();
+        all.forEach(w -> w.fault().fail(error));
+    }
+
+    // ---- messages from the pager --------------------------------------------------------------
+
+    /** memory_object_data_supply / _data_unavailable for one page. */
+    void onSupply(VmObject o, long pageOffset, byte[] data, VmProt lockValue) {
+        VmPage p = o.slot(pageOffset);
+        if (p.resident()) {
+            link.violation("page contents for a page the kernel already holds", o.objectId, pageOffset);
+            return;
+        }
+        install(p, data, forbidsWrite(lockValue) ? Access.READ : Access.READ_WRITE);
+        pump(p);
+        evictIfNeeded();
+    }
+
+    /** A page that came with memory_object_futex_granted, writable; the caller pumps it. */
+    VmPage installGranted(VmObject o, PageData page) {
+        VmPage p = o.slot(page.getOffset());
+        if (p.resident()) {
+            link.violation("a page granted with a futex that the kernel already holds", o.objectId, page.getOffset());
+            return null;
+        }
+        install(p, page.getData().toByteArray(), Access.READ_WRITE);
+        return p;
+    }
+
+    /** Runs what waits for a page installed with {@link #installGranted}. */
+    void resume(VmPage p) {
+        pump(p);
+        evictIfNeeded();
+    }
+
+    private void install(VmPage p, byte[] data, Access access) {
+        p.data = data;
+        p.access = access;
+        p.dirty = false;
+        if (access.covers(p.requested)) {
+            p.requested = Access.NONE;
+        }
+        resident++;
+        residentOrder.add(p);
+        if (access == Access.READ_WRITE) {
+            writable(p);
+        }
+    }
+
+    /** memory_object_lock_request. */
+    void onLockRequest(VmObject o, MemoryObjectLockRequest r) {
+        VmPage p = o.page(r.getOffset());
+        if (p != null && p.resident()) {
+            boolean forbidWrite = r.getShouldFlush() || forbidsWrite(r.getLockValue());
+            if (p.access == Access.READ_WRITE && forbidWrite) {
+                notWritable(p);
+            }
+            boolean giveBack = r.getShouldReturn() == ReturnPolicy.RETURN_ALL
+                    || (r.getShouldReturn() == ReturnPolicy.RETURN_DIRTY && p.dirty);
+            if (giveBack) {
+                dataReturn(p, !r.getShouldFlush());
+            }
+            if (r.getShouldFlush()) {
+                drop(p);
+            } else if (forbidWrite) {
+                p.access = Access.READ;
+            } else if (p.access == Access.READ) {
+                p.access = Access.READ_WRITE; // the answer to memory_object_data_unlock
+                if (p.requested == Access.READ_WRITE) {
+                    p.requested = Access.NONE;
+                }
+                writable(p);
+            }
+        } else if (!r.getShouldFlush() && !forbidsWrite(r.getLockValue()) && !r.getReply()) {
+            link.violation("write access to a page the kernel does not hold", o.objectId, r.getOffset());
+        }
+        if (r.getReply()) {
+            link.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted.newBuilder()
+                    .setObjectId(o.objectId).setOffset(r.getOffset()).setLength(r.getLength())).build());
+        }
+        if (p != null) {
+            pump(p);
+        }
+    }
+
+    private static boolean forbidsWrite(VmProt lockValue) {
+        return (lockValue.getNumber() & VmProt.VM_PROT_WRITE_VALUE) != 0;
+    }
+
+    // ---- giving pages back --------------------------------------------------------------------
+
+    private void evictIfNeeded() {
+        int skipped = 0;
+        while (maxResident > 0 && resident > maxResident && skipped < residentOrder.size()) {
+            VmPage p = residentOrder.poll();
+            if (!p.resident()) {
+                continue; // flushed meanwhile
+            }
+            if (!p.waiting.isEmpty() || p.requested != Access.NONE) {
+                residentOrder.add(p);
+                skipped++;
+                continue;
+            }
+            evict(p);
+        }
+    }
+
+    /** Gives a page back on the kernel's own initiative: data_return(kernel_copy = false). */
+    void evict(VmPage p) {
+        if (p.access == Access.READ_WRITE) {
+            notWritable(p);
+        }
+        dataReturn(p, false);
+        drop(p);
+    }
+
+    /**
+     * Entry consistency: takes the writable pages of {@code o} that this kernel changed since the
+     * futex was granted, and the futex's own page, away from the kernel, for the release to carry.
+     */
+    List<PageData> takeForRelease(VmObject o, FutexEntry e) {
+        List<PageData> pages = new ArrayList<>();
+        VmPage own = o.page(e.offset());
+        o.forEachPage(p -> {
+            if (pages.size() < MAX_PIGGYBACK_PAGES && p.access == Access.READ_WRITE && p.waiting.isEmpty()
+                    && p.requested == Access.NONE && (p == own || p.lastWrite > e.grantedAt)) {
+                notWritable(p);
+                pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(ByteString.copyFrom(p.data))
+                        .setDirty(p.dirty).build());
+                drop(p);
+            }
+        });
+        return pages;
+    }
+
+    /** Before memory_object_terminate: every dirty page goes back, every page is dropped. */
+    void returnAll(VmObject o) {
+        o.forEachPage(p -> {
+            if (p.resident()) {
+                if (p.access == Access.READ_WRITE) {
+                    notWritable(p);
+                }
+                if (p.dirty) {
+                    dataReturn(p, false);
+                }
+                drop(p);
+            }
+        });
+    }
+
+    private void dataReturn(VmPage p, boolean kernelCopy) {
+        link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(p.objectId).setOffset(p.pageOffset)
+                .setData(p.dirty ? ByteString.copyFrom(p.data) : ByteString.EMPTY)
+                .setDirty(p.dirty).setKernelCopy(kernelCopy)).build());
+        p.dirty = false;
+    }
+
+    private void drop(VmPage p) {
+        p.data = null;
+        p.access = Access.NONE;
+        p.dirty = false;
+        resident--;
+    }
+
+    // ---- futex words --------------------------------------------------------------------------
+
+    /** The page stops being writable here: each live futex's word goes into the bytes (NOPAGE). */
+    private void notWritable(VmPage p) {
+        p.forEachFutex(e -> {
+            while (true) {
+                long s = e.state();
+                if (!isLive(s)) {
+                    return;
+                }
+                if (e.compareAndSetState(s, s | NOPAGE)) { // the fast path cannot act on it now
+                    storeWord(p, e, (int) s);
+                    return;
+                }
+            }
+        });
+    }
+
+    /** The page is writable here again: the futexes this kernel holds in it take their words back. */
+    private void writable(VmPage p) {
+        p.forEachFutex(e -> {
+            long s = e.state();
+            if (isAbsent(s)) {
+                if (!e.waiters.isEmpty()) {
+                    markWaiters(e);
+                }
+                return;
+            }
+            if (!isNoPage(s) || (owner(s) == 0 && !e.waiters.isEmpty())) {
+                return; // live already, or a grant waiting for this page: that grant decides
+            }
+            int word = (int) s;
+            if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
+                word |= WAITERS;
+            }
+            e.setState(word & 0xffffffffL);
+        });
+    }
+
+    /**
+     * A local thread waits for a futex another kernel holds: like a Linux waiter, set WAITERS in
+     * the word if it has an owner and the page is writable here. Core only.
+     */
+    void markWaiters(FutexEntry e) {
+        VmPage p = e.page;
+        if (p.access != Access.READ_WRITE) {
+            return;
+        }
+        int w = loadWord(p, e);
+        if (owner(w) != 0 && (w & WAITERS) == 0) {
+            storeWord(p, e, w | WAITERS);
+        }
+    }
+
+    /** A live futex leaves this kernel free: its word in the page is 0 again. */
+    void clearWord(FutexEntry e) {
+        VmPage p = e.page;
+        if (p.access == Access.READ_WRITE) {
+            storeWord(p, e, 0);
+        }
+    }
+
+    private static int loadWord(VmPage p, FutexEntry e) {
+        return PageBytes.getInt(p.data, e.offsetInPage());
+    }
+
+    private static void storeWord(VmPage p, FutexEntry e, int word) {
+        int at = e.offsetInPage();
+        if (PageBytes.getInt(p.data, at) != word) {
+            PageBytes.putInt(p.data, at, word);
+            p.dirty = true;
+        }
+    }
+
+    // ---- contents -----------------------------------------------------------------------------
+
+    /** Copies bytes of a readable page, with the words of live futexes as they are now. */
+    void read(VmPage p, int from, byte[] out, int at, int length) {
+        System.arraycopy(p.data, from, out, at, length);
+        p.forEachFutex(e -> {
+            long s = e.state();
+            int word = e.offsetInPage();
+            if (isLive(s) && word + 4 > from && word < from + length) {
+                byte[] w = new byte[4];
+                PageBytes.putInt(w, 0, (int) s);
+                for (int i = 0; i < 4; i++) {
+                    int pos = word + i;
+                    if (pos >= from && pos < from + length) {
+                        out[at + pos - from] = w[i];
+                    }
+                }
+            }
+        });
+    }
+
+    /** Notes a change to a writable page's contents made by the core. */
+    void written(VmPage p) {
+        p.dirty = true;
+        p.lastWrite = ++writes;
+    }
+}

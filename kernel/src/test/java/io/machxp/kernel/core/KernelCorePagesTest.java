@@ -1,0 +1,254 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINATE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The kernel's page cache: access per page, lock_request, returns, and futex words in the page. */
+class KernelCorePagesTest {
+    private static final int PAGE = CoreFixture.PAGE;
+    private final CoreFixture k = new CoreFixture(true);
+
+    private static byte[] page(int at, int value) {
+        byte[] p = new byte[PAGE];
+        ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN).putInt(at, value);
+        return p;
+    }
+
+    private static int intAt(byte[] data, int at) {
+        return ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+    }
+
+    private static byte[] le(int value) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
+    }
+
+    /** A read asks for a read-only copy; a write to it asks for write access with data_unlock. */
+    @Test
+    void aReadFaultsReadOnlyAndAWriteUnlocksIt() {
+        Answer<byte[]> read = k.read(k.base + 16, 4);
+        KernelToPager request = k.single();
+        assertThat(request.getMemoryObjectDataRequest().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_READ);
+        k.supply(0, page(16, 42), VmProt.VM_PROT_WRITE);
+        assertThat(intAt(read.value(), 0)).isEqualTo(42);
+        assertThat(intAt(k.read(k.base + 16, 4).value(), 0)).as("read again, locally").isEqualTo(42);
+        assertThat(k.env.sent).isEmpty();
+
+        Answer<Void> write = k.write(k.base + 16, le(43));
+        assertThat(k.single().getMemoryObjectDataUnlock().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_WRITE);
+        assertThat(write.answered()).as("no write on a read-only copy").isFalse();
+        k.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        assertThat(write.answered()).isTrue();
+        assertThat(k.env.sent).as("an unlock grant needs no lock_completed").isEmpty();
+        assertThat(intAt(k.read(k.base + 16, 4).value(), 0)).isEqualTo(43);
+    }
+
+    /** lock_request(flush, RETURN_DIRTY): the dirty page goes back, then lock_completed; a read faults again. */
+    @Test
+    void aFlushReturnsDirtyDataThenCompletes() {
+        k.write(k.base + PAGE + 8, le(7));
+        assertThat(k.single().getMemoryObjectDataRequest().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_READ_WRITE);
+        k.zeroFill(PAGE);
+        k.env.drain();
+        k.lockRequest(PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
+        var ret = sent.get(0).getMemoryObjectDataReturn();
+        assertThat(ret.getDirty()).isTrue();
+        assertThat(ret.getKernelCopy()).isFalse();
+        assertThat(intAt(ret.getData().toByteArray(), 8)).isEqualTo(7);
+
+        Answer<byte[]> again = k.read(k.base + PAGE + 8, 4);
+        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
+        assertThat(again.answered()).isFalse();
+    }
+
+    /** A downgrade keeps a read-only copy: reads stay local, the next write asks again. */
+    @Test
+    void aDowngradeKeepsAReadOnlyCopy() {
+        k.write(k.base, le(5));
+        k.env.drain();
+        k.zeroFill(0);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent.get(0).getMemoryObjectDataReturn().getKernelCopy()).isTrue();
+        assertThat(sent.get(1).getRoutineCase()).isEqualTo(MEMORY_OBJECT_LOCK_COMPLETED);
+        assertThat(intAt(k.read(k.base, 4).value(), 0)).isEqualTo(5);
+        assertThat(k.env.sent).isEmpty();
+        Answer<Void> w = k.write(k.base, le(6));
+        assertThat(k.single().hasMemoryObjectDataUnlock()).isTrue();
+        assertThat(w.answered()).isFalse();
+    }
+
+    /** A lock_request for a page the kernel does not hold is acknowledged at once. */
+    @Test
+    void aLockRequestForAPageNotHeldCompletesAtOnce() {
+        k.lockRequest(2 * PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        assertThat(k.single().getMemoryObjectLockCompleted().getOffset()).isEqualTo(2 * PAGE);
+    }
+
+    /**
+     * The futex word travels with the page: a downgrade returns the owner's TID; the owner's unlock
+     * then needs the page writable again, and the word it leaves is 0.
+     */
+    @Test
+    void theFutexWordIsInThePageThatLeavesTheKernel() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base + 64);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(intAt(sent.get(0).getMemoryObjectDataReturn().getData().toByteArray(), 64)).isEqualTo(t.tid);
+        assertThat(intAt(k.read(k.base + 64, 4).value(), 0)).isEqualTo(t.tid);
+        assertThat(k.futex(k.base + 64).tryFastUnlock(t.tid)).as("no fast path without the page").isFalse();
+
+        Answer<Void> unlock = k.unlock(t, k.base + 64);
+        assertThat(k.single().hasMemoryObjectDataUnlock()).isTrue();
+        assertThat(unlock.answered()).isFalse();
+        k.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        assertThat(unlock.answered()).isTrue();
+        assertThat(FutexWord.word(k.futex(k.base + 64).state())).isZero();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        assertThat(intAt(k.env.drain().get(0).getMemoryObjectDataReturn().getData().toByteArray(), 64)).isZero();
+    }
+
+    /** A cached free futex whose page went elsewhere is given back at once, without the page. */
+    @Test
+    void aCachedFutexWithoutItsPageIsRelinquishedAtOnce() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base);
+        k.unlock(t, k.base).value();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        k.relinquish(0);
+        assertThat(k.single().hasMemoryObjectFutexReleased()).isTrue();
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+    }
+
+    /** A futex still cached while its page was away: the next lock fetches the page, then takes it. */
+    @Test
+    void aLockOfACachedFutexWithoutItsPageFetchesThePage() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base);
+        k.unlock(t, k.base).value();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        Answer<AcquirePath> again = k.lock(t, k.base);
+        assertThat(k.single().getMemoryObjectDataRequest().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_READ_WRITE);
+        k.zeroFill(0);
+        assertThat(again.value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(k.env.sent).as("the futex itself was still this kernel's").isEmpty();
+    }
+
+    /** Beyond the resident limit the oldest page is evicted and its dirty data returned. */
+    @Test
+    void evictionReturnsDirtyData() {
+        CoreFixture small = new CoreFixture(true, false, 1);
+        small.write(small.base + 4, le(99));
+        small.zeroFill(0);
+        small.env.drain();
+        small.read(small.base + PAGE, 4);
+        small.env.drain();
+        small.zeroFill(PAGE);
+        KernelToPager ret = small.single();
+        assertThat(ret.getMemoryObjectDataReturn().getOffset()).isZero();
+        assertThat(ret.getMemoryObjectDataReturn().getKernelCopy()).isFalse();
+        assertThat(intAt(ret.getMemoryObjectDataReturn().getData().toByteArray(), 4)).isEqualTo(99);
+    }
+
+    /** Shutting down returns dirty pages, then terminates the object. */
+    @Test
+    void shutdownReturnsDirtyPagesThenTerminates() {
+        k.write(k.base + 3 * PAGE, le(1));
+        k.zeroFill(3 * PAGE);
+        k.read(k.base, 4);
+        k.env.drain();
+        k.supply(0, new byte[PAGE], VmProt.VM_PROT_WRITE);
+        k.core.shutdown();
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE);
+        assertThat(sent.get(0).getMemoryObjectDataReturn().getOffset()).isEqualTo(3 * PAGE);
+    }
+
+    /** Piggyback: the futex is asked for first, its page comes with the grant and leaves with the release. */
+    @Test
+    void piggybackCarriesPagesWithTheFutex() {
+        CoreFixture p = new CoreFixture(true, true, 0);
+        MachThread t = p.thread();
+        Answer<AcquirePath> lock = p.lock(t, p.base + PAGE);
+        assertThat(p.single().hasMemoryObjectLockFutex()).as("no page-in first").isTrue();
+        p.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(PAGE).addPages(PageData.newBuilder()
+                        .setOffset(PAGE).setData(ByteString.copyFrom(page(8, 10))))).build());
+        assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(intAt(p.read(p.base + PAGE + 8, 4).value(), 0)).isEqualTo(10);
+        p.write(p.base + PAGE + 8, le(11)).value();
+        assertThat(p.env.sent).as("the page came with the grant, writable").isEmpty();
+        p.relinquish(PAGE);
+        p.unlock(t, p.base + PAGE).value();
+        var released = p.single().getMemoryObjectFutexReleased();
+        assertThat(released.getPagesList()).hasSize(1);
+        assertThat(released.getPages(0).getDirty()).isTrue();
+        assertThat(intAt(released.getPages(0).getData().toByteArray(), 8)).isEqualTo(11);
+        assertThat(intAt(released.getPages(0).getData().toByteArray(), 0)).as("the futex word, free").isZero();
+    }
+
+    /** Bad ranges, misaligned atomics and writes to a held futex word are EINVAL and change nothing. */
+    @Test
+    void badMemoryRequestsAreEinval() {
+        assertThat(k.read(k.base + 4 * PAGE - 2, 4).error().errno()).isEqualTo(Errno.EINVAL);
+        assertThat(k.read(k.base + 4 * PAGE, 1).error().errno()).isEqualTo(Errno.EINVAL);
+        assertThat(k.read(k.base, 0).error().errno()).isEqualTo(Errno.EINVAL);
+        Answer<CasResult> cas = new Answer<>();
+        k.core.vmCompareAndSwap(k.task.id, k.base + 4, 8, 0, 1, cas);
+        assertThat(cas.error().errno()).isEqualTo(Errno.EINVAL);
+        assertThat(cas.error().message()).contains("8-byte aligned");
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base + 32);
+        Answer<Void> w = k.write(k.base + 30, new byte[4]);
+        assertThat(w.error().errno()).isEqualTo(Errno.EINVAL);
+        assertThat(w.error().message()).contains("futex");
+        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(t.tid);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** Compare-and-swap and fetch-add on 32- and 64-bit words, little-endian. */
+    @Test
+    void atomicsOnWords() {
+        k.write(k.base + 8, new byte[] {1}).answered();
+        k.zeroFill(0);
+        Answer<CasResult> miss = new Answer<>();
+        k.core.vmCompareAndSwap(k.task.id, k.base + 8, 4, 2, 5, miss);
+        assertThat(miss.value()).isEqualTo(new CasResult(false, 1));
+        Answer<CasResult> hit = new Answer<>();
+        k.core.vmCompareAndSwap(k.task.id, k.base + 8, 4, 1, 0xffffffffL, hit);
+        assertThat(hit.value()).isEqualTo(new CasResult(true, 1));
+        Answer<Long> add = new Answer<>();
+        k.core.vmFetchAdd(k.task.id, k.base + 8, 4, 1, add);
+        assertThat(add.value()).isEqualTo(0xffffffffL);
+        assertThat(intAt(k.read(k.base + 8, 4).value(), 0)).as("wraps at 32 bits").isZero();
+        Answer<Long> add64 = new Answer<>();
+        k.core.vmFetchAdd(k.task.id, k.base + 16, 8, -1, add64);
+        assertThat(add64.value()).isZero();
+        assertThat(ByteBuffer.wrap(k.read(k.base + 16, 8).value()).order(ByteOrder.LITTLE_ENDIAN).getLong())
+                .isEqualTo(-1L);
+    }
+}

@@ -1,0 +1,356 @@
+package io.machxp.pager.page;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
+import io.machxp.proto.xp.MemoryObjectDataUnlock;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.VmProt;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keeps every page coherent across the kernels that use it: one writer or many readers per page
+ * (states in {@link PageRecord}), as Mach's NORMA shared memory did. The XP page messages of
+ * {@link io.machxp.pager.core.PagerCore} come here. Pager core thread only; no I/O but the store.
+ *
+ * <h2>Operations</h2>
+ * data_request and data_unlock become an operation on one page. One operation per page is in
+ * progress at a time; the others wait in FIFO order and are judged on the state when their turn
+ * comes. An operation first takes away what conflicts, then answers the requester:
+ * <pre>
+ *  read  by R: R holds it                 -> nothing (a futex grant got there first)
+ *              writer W != R              -> lock_request(RETURN_DIRTY, lock WRITE, reply) to W;
+ *                                            its lock_completed makes W a reader
+ *              then                       -> data_supply / data_unavailable(lock WRITE); R reads
+ *  write by R: R is the writer            -> nothing
+ *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
+ *                                            to each; each lock_completed drops one
+ *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
+ *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
+ *                                            R is the only writer
+ * </pre>
+ * data_request with VM_PROT_NONE is a write (old kernels asked for everything that way);
+ * data_unlock is always a write.
+ *
+ * <p>Data: data_return from a holder (dirty only from the writer) becomes the pager's copy; with
+ * kernel_copy false the kernel stops holding the page. It never finishes an operation: only
+ * lock_completed does, from a kernel the operation waits for. Pages given back with a futex are
+ * data_returns without a kernel copy; the next owner of the futex gets those nobody holds or
+ * asks for inside its futex_granted, as their writer. A kernel that leaves (terminate, closed
+ * session) holds nothing any more, is waited for no more and its queued requests are dropped; an
+ * operation it asked for finishes without an answer once the kernels it waits for have replied.
+ *
+ * <p>A message that breaks these rules is refused (logged, counted) and changes nothing.
+ */
+public final class PageCoherence {
+    private final int pageSize;
+    private final PageOutput out;
+    private final Map<PageKey, PageRecord> pages = new HashMap<>();
+
+    public PageCoherence(int pageSize, PageOutput out) {
+        this.pageSize = pageSize;
+        this.out = out;
+    }
+
+    // ---- kernel -> pager ----------------------------------------------------------------------
+
+    /** memory_object_data_request: one operation per page; a range outside the object is an error. */
+    public void dataRequest(KernelSession s, MemoryObjectDataRequest r) {
+        MemoryObject o = object(s, r.getObjectId(), "memory_object_data_request");
+        if (o == null) {
+            return;
+        }
+        long offset = r.getOffset();
+        long length = r.getLength();
+        if (offset % pageSize != 0 || length <= 0 || length % pageSize != 0 || offset < 0
+                || offset >= o.size() || length > o.size() - offset) {
+            out.send(s, PageMessages.error(r.getObjectId(), offset, length, "range 0x" + Long.toHexString(offset)
+                    + "+0x" + Long.toHexString(length) + " is not whole pages inside '" + o.name() + "' (size 0x"
+                    + Long.toHexString(o.size()) + ")"));
+            return;
+        }
+        int access = r.getDesiredAccessValue();
+        boolean write = access == VmProt.VM_PROT_NONE_VALUE || (access & VmProt.VM_PROT_WRITE_VALUE) != 0;
+        for (long page = offset; page < offset + length; page += pageSize) {
+            submit(record(o, page), new PageOperation(s, r.getObjectId(), write));
+        }
+    }
+
+    /** memory_object_data_unlock: write access for one page. */
+    public void dataUnlock(KernelSession s, MemoryObjectDataUnlock u) {
+        PageRecord p = onePage(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock");
+        if (p != null) {
+            submit(p, new PageOperation(s, u.getObjectId(), true));
+        }
+    }
+
+    /** memory_object_data_return: new data for the pager's copy, and perhaps access given back. */
+    public void dataReturn(KernelSession s, MemoryObjectDataReturn r) {
+        PageRecord p = onePage(s, r.getObjectId(), r.getOffset(), pageSize, "memory_object_data_return");
+        if (p == null || !acceptReturn(s, p, r.getDirty(), r.getData(), "memory_object_data_return")) {
+            return;
+        }
+        if (!r.getKernelCopy()) {
+            p.drop(s);
+        }
+    }
+
+    /** memory_object_lock_completed: a kernel did what the current operation asked of it. */
+    public void lockCompleted(KernelSession s, MemoryObjectLockCompleted c) {
+        PageRecord p = onePage(s, c.getObjectId(), c.getOffset(), c.getLength(), "memory_object_lock_completed");
+        if (p == null) {
+            return;
+        }
+        PageOperation op = p.current;
+        PageOperation.Change change = op == null ? null : op.awaited.remove(s);
+        if (change == null) {
+            out.refuse(s, "memory_object_lock_completed for " + p + ": a lock_completed nobody asked for");
+            return;
+        }
+        if (change == PageOperation.Change.FLUSH) {
+            p.drop(s);
+        } else {
+            p.downgrade(s);
+        }
+        run(p);
+    }
+
+    // ---- futexes (entry consistency) ----------------------------------------------------------
+
+    /**
+     * A page given back with a futex by its writer: a data_return without a kernel copy.
+     *
+     * @return whether it was taken (else refused: the futex must not hand it on)
+     */
+    public boolean releasedWithFutex(KernelSession s, MemoryObject o, PageData d) {
+        String routine = "memory_object_futex_released";
+        if (!pageOf(o, d.getOffset())) {
+            out.refuse(s, routine + " with a page at 0x" + Long.toHexString(d.getOffset())
+                    + ", which is not a page of '" + o.name() + "'");
+            return false;
+        }
+        PageRecord p = record(o, d.getOffset());
+        if (p.writer != s) {
+            out.refuse(s, routine + " with " + p + ", which it does not hold for writing");
+            return false;
+        }
+        if (!acceptReturn(s, p, d.getDirty(), d.getData(), routine)) {
+            return false;
+        }
+        p.drop(s);
+        return true;
+    }
+
+    /**
+     * The pages given back with a futex that nobody holds or asks for now, for the kernel the
+     * futex is granted to: it becomes their writer.
+     */
+    public List<PageData> grantedWithFutex(KernelSession s, MemoryObject o, Collection<Long> offsets) {
+        List<PageData> granted = new ArrayList<>();
+        for (long offset : offsets) {
+            PageRecord p = pages.get(new PageKey(o.name(), offset));
+            if (p == null || !p.idle()) {
+                continue;
+            }
+            byte[] data = read(p);
+            if (data == null) {
+                continue;
+            }
+            p.makeWriter(s);
+            granted.add(PageData.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data)).build());
+        }
+        return granted;
+    }
+
+    // ---- kernels leaving ----------------------------------------------------------------------
+
+    /**
+     * The kernel stops holding every page of {@code object} (null: of every object), is waited for
+     * no more, and its queued requests are dropped. Unreturned dirty data is lost.
+     */
+    public void forget(KernelSession s, String object) {
+        for (PageRecord p : pages.values()) {
+            if (object != null && !p.key.object().equals(object)) {
+                continue;
+            }
+            p.drop(s);
+            p.queue.removeIf(op -> op.requester == s);
+            if (p.current != null) {
+                if (p.current.requester == s) {
+                    p.current.requester = null;
+                }
+                p.current.awaited.remove(s);
+            }
+            run(p);
+        }
+    }
+
+    // ---- operations ---------------------------------------------------------------------------
+
+    private void submit(PageRecord p, PageOperation op) {
+        p.queue.add(op);
+        run(p);
+    }
+
+    /** Advances the page's operations until one waits for lock_completed or none is left. */
+    private void run(PageRecord p) {
+        while (true) {
+            if (p.current == null) {
+                p.current = p.queue.poll();
+                if (p.current == null) {
+                    return;
+                }
+            }
+            PageOperation op = p.current;
+            if (!op.awaited.isEmpty()) {
+                return;
+            }
+            if (op.requester != null && revoke(p, op)) {
+                return;
+            }
+            if (op.requester != null) {
+                answer(p, op);
+            }
+            p.current = null;
+        }
+    }
+
+    /** Sends the lock_requests that must be completed before {@code op} can be answered. */
+    private boolean revoke(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        if (op.write) {
+            for (KernelSession h : p.holdersExcept(r)) {
+                op.awaited.put(h, PageOperation.Change.FLUSH);
+                out.send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
+            }
+        } else if (p.writer != null && p.writer != r) {
+            op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
+            out.send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
+        }
+        return !op.awaited.isEmpty();
+    }
+
+    /** Gives the requester the access it asked for; nothing if it has it already. */
+    private void answer(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        if (!op.write) {
+            if (!p.holds(r) && supply(p, op, VmProt.VM_PROT_WRITE)) {
+                p.addReader(r);
+            }
+        } else if (p.writer != r) {
+            if (p.readers.contains(r)) {
+                p.makeWriter(r);
+                out.send(r, PageMessages.allowWrite(op.objectId, p.offset(), pageSize));
+            } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
+                p.makeWriter(r);
+            }
+        }
+    }
+
+    private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
+        byte[] data;
+        try {
+            data = p.object.page(p.offset());
+        } catch (UncheckedIOException e) {
+            out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
+            out.send(op.requester, PageMessages.error(op.objectId, p.offset(), pageSize,
+                    "the pager cannot read " + p + " from its store: " + e.getMessage()));
+            return false;
+        }
+        out.send(op.requester, PageMessages.supply(op.objectId, p.offset(), pageSize, data, lockValue));
+        return true;
+    }
+
+    // ---- data ---------------------------------------------------------------------------------
+
+    /** Checks a page coming back from {@code s} and stores it if dirty; false: refused. */
+    private boolean acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, String routine) {
+        if (!p.holds(s)) {
+            out.refuse(s, routine + " for " + p + ", which it does not hold");
+            return false;
+        }
+        if (!dirty) {
+            return true;
+        }
+        if (p.writer != s) {
+            out.refuse(s, routine + " with dirty data for " + p + ", which it holds read-only");
+            return false;
+        }
+        if (data.size() != pageSize) {
+            out.refuse(s, routine + " with " + data.size() + " bytes for " + p + "; a page is " + pageSize);
+            return false;
+        }
+        try {
+            p.object.write(p.offset(), data.toByteArray());
+        } catch (UncheckedIOException e) {
+            out.storeFailed("the data " + s + " returned for " + p + " is kept in memory only and will not"
+                    + " survive a pager restart", e);
+        }
+        return true;
+    }
+
+    /** The pager's copy of the page, zeros if it has none; null if the store fails. */
+    private byte[] read(PageRecord p) {
+        try {
+            byte[] data = p.object.page(p.offset());
+            return data != null ? data : new byte[pageSize];
+        } catch (UncheckedIOException e) {
+            out.storeFailed(p + " cannot be read; it is not handed on with its futex", e);
+            return null;
+        }
+    }
+
+    // ---- validation ---------------------------------------------------------------------------
+
+    private MemoryObject object(KernelSession s, int objectId, String routine) {
+        MemoryObject o = s.objects.get(objectId);
+        if (o == null) {
+            out.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
+        }
+        return o;
+    }
+
+    /** The record of a one-page range inside an object the kernel initialized, or null (refused). */
+    private PageRecord onePage(KernelSession s, int objectId, long offset, long length, String routine) {
+        MemoryObject o = object(s, objectId, routine);
+        if (o == null) {
+            return null;
+        }
+        if (length != pageSize || !pageOf(o, offset)) {
+            out.refuse(s, routine + " for range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
+                    + ", which is not one page inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")");
+            return null;
+        }
+        return record(o, offset);
+    }
+
+    private boolean pageOf(MemoryObject o, long offset) {
+        return offset >= 0 && offset % pageSize == 0 && offset < o.size();
+    }
+
+    private PageRecord record(MemoryObject o, long offset) {
+        return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset));
+    }
+
+    // ---- inspection ---------------------------------------------------------------------------
+
+    /** The kernel holding the page writable, or null; for tests and tools. */
+    public String writerOf(String object, long offset) {
+        PageRecord p = pages.get(new PageKey(object, offset));
+        return p == null || p.writer == null ? null : p.writer.kernelName;
+    }
+
+    /** The kernels holding read-only copies of the page; for tests and tools. */
+    public List<String> readersOf(String object, long offset) {
+        PageRecord p = pages.get(new PageKey(object, offset));
+        return p == null ? List.of() : p.readers.stream().map(s -> s.kernelName).toList();
+    }
+}

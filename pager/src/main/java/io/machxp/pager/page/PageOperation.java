@@ -1,0 +1,40 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One kernel's request for access to one page (memory_object_data_request or _data_unlock),
+ * queued on its {@link PageRecord} and, once it is the page's current operation, the
+ * memory_object_lock_request replies it still waits for.
+ */
+final class PageOperation {
+    /** What a memory_object_lock_request sent for the operation asked the holder to do. */
+    enum Change {
+        /** lock_value VM_PROT_WRITE, no flush: the writer keeps a read-only copy. */
+        DOWNGRADE,
+        /** should_flush: the holder drops the page. */
+        FLUSH
+    }
+
+    /** Null once the requester has left (session closed or object terminated): answer nobody. */
+    KernelSession requester;
+    /** The requester's id for the object, to answer it. */
+    final int objectId;
+    /** Write access wanted (else a read-only copy). */
+    final boolean write;
+    /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
+    final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
+
+    PageOperation(KernelSession requester, int objectId, boolean write) {
+        this.requester = requester;
+        this.objectId = objectId;
+        this.write = write;
+    }
+
+    @Override
+    public String toString() {
+        return (write ? "write" : "read") + " access for " + requester;
+    }
+}

@@ -1,0 +1,16 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.proto.xp.PagerToKernel;
+
+/** What {@link PageCoherence} does to the world: the pager core's sending, refusing and logging. */
+public interface PageOutput {
+    /** Sends one XP message to a kernel. */
+    void send(KernelSession to, PagerToKernel message);
+
+    /** A message broke the protocol: log and count it; the caller changes nothing. */
+    void refuse(KernelSession from, String what);
+
+    /** The page store failed; {@code what} says which page and what follows from it. */
+    void storeFailed(String what, RuntimeException e);
+}

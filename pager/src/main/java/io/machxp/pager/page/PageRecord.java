@@ -1,0 +1,94 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The pager's record of one page across kernels: one writer or any number of readers, the
+ * operation in progress on it and the requests queued behind that operation (FIFO). The pager's
+ * own copy of the data is in the {@link MemoryObject}. Pager core thread only.
+ *
+ * <pre>
+ *   UNHELD      (no writer, no readers)
+ *   READ by R*  (readers R, no writer)     each reader has a read-only copy (lock_value WRITE)
+ *   WRITTEN by W (writer W, no readers)    W alone has the page, writable (lock_value NONE)
+ * </pre>
+ * Invariants: a writer means no readers; the current operation is null when the queue is empty.
+ */
+final class PageRecord {
+    final MemoryObject object;
+    final PageKey key;
+    KernelSession writer;
+    final Set<KernelSession> readers = new LinkedHashSet<>();
+    PageOperation current;
+    final ArrayDeque<PageOperation> queue = new ArrayDeque<>();
+
+    PageRecord(MemoryObject object, long offset) {
+        this.object = object;
+        this.key = new PageKey(object.name(), offset);
+    }
+
+    long offset() {
+        return key.offset();
+    }
+
+    boolean holds(KernelSession s) {
+        return writer == s || readers.contains(s);
+    }
+
+    /** Every kernel holding the page except {@code s}. */
+    List<KernelSession> holdersExcept(KernelSession s) {
+        List<KernelSession> out = new ArrayList<>();
+        if (writer != null && writer != s) {
+            out.add(writer);
+        }
+        for (KernelSession r : readers) {
+            if (r != s) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** {@code s} no longer holds the page. */
+    void drop(KernelSession s) {
+        if (writer == s) {
+            writer = null;
+        }
+        readers.remove(s);
+    }
+
+    /** The writer {@code s} keeps a read-only copy. */
+    void downgrade(KernelSession s) {
+        if (writer == s) {
+            writer = null;
+            readers.add(s);
+        }
+    }
+
+    void makeWriter(KernelSession s) {
+        assert holdersExcept(s).isEmpty() : key + " has other holders";
+        readers.remove(s);
+        writer = s;
+    }
+
+    void addReader(KernelSession s) {
+        assert writer == null : key + " has a writer";
+        readers.add(s);
+    }
+
+    /** Nobody holds the page and nothing is in progress or waiting on it. */
+    boolean idle() {
+        return writer == null && readers.isEmpty() && current == null && queue.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+        return key.toString();
+    }
+}

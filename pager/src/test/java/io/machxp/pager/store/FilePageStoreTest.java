@@ -1,0 +1,113 @@
+package io.machxp.pager.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pages in files: they survive a new store on the same directory; failures say what failed. */
+class FilePageStoreTest {
+    private static final int PAGE = 4096;
+
+    @TempDir
+    Path dir;
+
+    private static byte[] page(int b) {
+        byte[] data = new byte[PAGE];
+        Arrays.fill(data, (byte) b);
+        return data;
+    }
+
+    @Test
+    void pagesSurviveANewStoreOnTheSameDirectory() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 3L * PAGE, page(7));
+            store.write("obj", 0, page(1));
+            store.write("obj", 0, page(2));
+        }
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.read("obj", 3L * PAGE)).isEqualTo(page(7));
+            assertThat(store.read("obj", 0)).isEqualTo(page(2));
+            assertThat(store.read("obj", PAGE)).as("a hole").isNull();
+            assertThat(store.read("obj", 9L * PAGE)).as("past the end").isNull();
+        }
+    }
+
+    @Test
+    void aPageOfZerosReadsAsNeverWritten() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 0, page(5));
+            store.write("obj", 0, new byte[PAGE]);
+            assertThat(store.read("obj", 0)).isNull();
+        }
+    }
+
+    @Test
+    void readingAnObjectNeverWrittenCreatesNoFile() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.read("nothing", 0)).isNull();
+            assertThat(store.fileOf("nothing")).doesNotExist();
+        }
+    }
+
+    @Test
+    void objectNamesBecomeSafeDistinctFileNames() throws IOException {
+        List<String> names = List.of("a/b", "a%2Fb", "../up", "a b", "a+b", "é");
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            for (int i = 0; i < names.size(); i++) {
+                store.write(names.get(i), 0, page(i + 1));
+            }
+            for (int i = 0; i < names.size(); i++) {
+                Path file = store.fileOf(names.get(i));
+                assertThat(file.getParent()).isEqualTo(dir.toAbsolutePath());
+                assertThat(file.getFileName().toString()).matches("[A-Za-z0-9%._*+-]+\\.pages");
+                assertThat(store.read(names.get(i), 0)).isEqualTo(page(i + 1));
+            }
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.count()).isEqualTo(names.size());
+        }
+    }
+
+    @Test
+    void theDirectoryIsCreatedIfMissing() throws IOException {
+        Path nested = dir.resolve("x/y");
+        try (FilePageStore store = new FilePageStore(nested, PAGE)) {
+            store.write("obj", 0, page(1));
+        }
+        assertThat(nested).isDirectory();
+    }
+
+    @Test
+    void aDirectoryThatCannotBeCreatedFailsClearly() throws IOException {
+        Path file = Files.createFile(dir.resolve("plain-file"));
+        assertThatThrownBy(() -> new FilePageStore(file.resolve("pages"), PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("page store directory")
+                .hasMessageContaining("cannot be created");
+    }
+
+    @Test
+    void aFailedWriteSaysWhichPageAndWhere() throws IOException {
+        FilePageStore store = new FilePageStore(dir, PAGE);
+        store.close();
+        assertThatThrownBy(() -> store.write("obj", PAGE, page(1)))
+                .isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("cannot write page 0x1000 of 'obj'")
+                .hasMessageContaining(dir.toAbsolutePath().toString());
+    }
+
+    @Test
+    void onlyWholePagesAreWritten() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.write("obj", 0, new byte[10])).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
