@@ -251,4 +251,30 @@ class KernelCorePagesTest {
         assertThat(ByteBuffer.wrap(k.read(k.base + 16, 8).value()).order(ByteOrder.LITTLE_ENDIAN).getLong())
                 .isEqualTo(-1L);
     }
+
+    /**
+     * A grant that arrives while the page is away waits for the page; a lock that queued for the
+     * page before it waits in line behind the grant's waiter instead of faulting again.
+     */
+    @Test
+    void aGrantWaitingForItsPageServesWaitersInOrder() {
+        MachThread t2 = k.thread();
+        MachThread t3 = k.thread();
+        Answer<AcquirePath> first = k.lock(t2, k.base);
+        k.env.drain();
+        k.zeroFill(0);
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        Answer<AcquirePath> second = k.lock(t3, k.base);
+        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
+        k.grant(0);
+        assertThat(first.answered()).as("the grant waits for the page").isFalse();
+        k.zeroFill(0);
+        assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(second.answered()).isFalse();
+        k.unlock(t2, k.base).value();
+        assertThat(second.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(k.env.sent).isEmpty();
+    }
 }
