@@ -258,14 +258,16 @@ final class PageCache {
 
     /**
      * Entry consistency: takes the writable pages of {@code o} that this kernel changed since the
-     * futex was granted, and the futex's own page, away from the kernel, for the release to carry.
+     * futex was granted, and the futex's own page, away from the kernel, for the release to carry;
+     * not a page that holds another futex this kernel holds (its data goes with that futex).
      */
     List<PageData> takeForRelease(VmObject o, FutexEntry e) {
         List<PageData> pages = new ArrayList<>();
         VmPage own = o.page(e.offset());
         o.forEachPage(p -> {
             if (pages.size() < MAX_PIGGYBACK_PAGES && p.access == Access.READ_WRITE && p.waiting.isEmpty()
-                    && p.requested == Access.NONE && (p == own || p.lastWrite > e.grantedAt)) {
+                    && p.requested == Access.NONE && (p == own || p.lastWrite > e.grantedAt)
+                    && !holdsOtherFutex(p, e)) {
                 notWritable(p);
                 pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(ByteString.copyFrom(p.data))
                         .setDirty(p.dirty).build());
@@ -273,6 +275,13 @@ final class PageCache {
             }
         });
         return pages;
+    }
+
+    /** A page with another futex this kernel holds belongs to that futex's data, not to {@code e}'s. */
+    private static boolean holdsOtherFutex(VmPage p, FutexEntry e) {
+        boolean[] other = {false};
+        p.forEachFutex(f -> other[0] |= f != e && !isAbsent(f.state()));
+        return other[0];
     }
 
     /** Before memory_object_terminate: every dirty page goes back, every page is dropped. */

@@ -277,4 +277,28 @@ class KernelCorePagesTest {
         assertThat(second.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
         assertThat(k.env.sent).isEmpty();
     }
+
+    /** A release carries the pages dirtied under its futex, not the page of another futex held here. */
+    @Test
+    void piggybackLeavesThePagesOfOtherHeldFutexes() {
+        CoreFixture p = new CoreFixture(true, true, 0);
+        MachThread t1 = p.thread();
+        MachThread t2 = p.thread();
+        for (long page : new long[] {PAGE, 2 * PAGE}) {
+            Answer<AcquirePath> lock = p.lock(page == PAGE ? t1 : t2, p.base + page);
+            p.env.drain();
+            p.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                    .setObjectId(CoreFixture.OBJECT_ID).setOffset(page).addPages(PageData.newBuilder()
+                            .setOffset(page).setData(ByteString.copyFrom(new byte[PAGE])))).build());
+            assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        }
+        p.write(p.base + PAGE + 8, le(1)).value();
+        p.write(p.base + 2 * PAGE + 8, le(2)).value();
+        p.relinquish(PAGE);
+        p.unlock(t1, p.base + PAGE).value();
+        var released = p.single().getMemoryObjectFutexReleased();
+        assertThat(released.getPagesList()).extracting(PageData::getOffset).containsExactly((long) PAGE);
+        p.write(p.base + 2 * PAGE + 8, le(3)).value();
+        assertThat(p.env.sent).as("t2's page stayed, writable").isEmpty();
+    }
 }
