@@ -46,6 +46,13 @@ final class ClusterFixture implements AutoCloseable {
         return tasks.get(kernel).threadCreate();
     }
 
+    /** XP messages the pager has received and sent so far. */
+    long pagerMessages() {
+        var s = cluster.pager().stats();
+        return s.receivedByRoutine().values().stream().mapToLong(Long::longValue).sum()
+                + s.sentByRoutine().values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** Local threads waiting for the futex at {@code offset} on a kernel, read on its core thread. */
     int localWaiters(int kernel, long offset) {
         long task = tasks.get(kernel).id();

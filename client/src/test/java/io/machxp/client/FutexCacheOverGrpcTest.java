@@ -31,12 +31,6 @@ class FutexCacheOverGrpcTest {
         c.close();
     }
 
-    private long pagerMessages() {
-        var s = c.cluster.pager().stats();
-        return s.receivedByRoutine().values().stream().mapToLong(Long::longValue).sum()
-                + s.sentByRoutine().values().stream().mapToLong(Long::longValue).sum();
-    }
-
     /** After the first acquisition, local lock/unlock cycles send exactly 0 XP messages. */
     @Test
     void localCyclesAfterTheFirstAcquisitionSendNoXpMessages() {
@@ -46,7 +40,7 @@ class FutexCacheOverGrpcTest {
         assertThat(t1.lockFutex(futex)).isEqualTo(AcquirePath.PAGER_GRANT);
         t1.unlockFutex(futex);
         long kernelSent = c.kernel(0).stats().sentTotal();
-        long pagerSeen = pagerMessages();
+        long pagerSeen = c.pagerMessages();
 
         for (int i = 0; i < 500; i++) {
             ThreadClient t = i % 2 == 0 ? t1 : t2;
@@ -55,7 +49,7 @@ class FutexCacheOverGrpcTest {
         }
 
         assertThat(c.kernel(0).stats().sentTotal() - kernelSent).isZero();
-        assertThat(pagerMessages() - pagerSeen).isZero();
+        assertThat(c.pagerMessages() - pagerSeen).isZero();
     }
 
     /** Relinquish of a cached futex nobody holds is answered at once: the other kernel gets it. */

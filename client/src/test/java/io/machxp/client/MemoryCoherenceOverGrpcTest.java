@@ -33,12 +33,6 @@ class MemoryCoherenceOverGrpcTest {
         c.close();
     }
 
-    private long pagerMessages() {
-        var s = c.cluster.pager().stats();
-        return s.receivedByRoutine().values().stream().mapToLong(Long::longValue).sum()
-                + s.sentByRoutine().values().stream().mapToLong(Long::longValue).sum();
-    }
-
     /** A read that starts after a write returned, on any kernel, sees it. */
     @Test
     void readsSeeTheLatestWriteFromAnyKernel() {
@@ -59,13 +53,13 @@ class MemoryCoherenceOverGrpcTest {
         for (int k = 0; k < 3; k++) {
             assertThat(c.tasks.get(k).readLong(c.base[k] + PAGE)).isEqualTo(77);
         }
-        long before = pagerMessages();
+        long before = c.pagerMessages();
         for (int i = 0; i < 100; i++) {
             for (int k = 0; k < 3; k++) {
                 assertThat(c.tasks.get(k).readLong(c.base[k] + PAGE)).isEqualTo(77);
             }
         }
-        assertThat(pagerMessages() - before).isZero();
+        assertThat(c.pagerMessages() - before).isZero();
         // A write takes the page from both other readers; they read the new value afterwards.
         c.tasks.get(1).writeLong(c.base[1] + PAGE, 78);
         assertThat(c.tasks.get(0).readLong(c.base[0] + PAGE)).isEqualTo(78);

@@ -262,12 +262,8 @@ public final class KernelCore {
 
     public void threadCreate(long taskId, Reply<MachThread> reply) {
         checkThread();
-        if (!connected(reply)) {
-            return;
-        }
-        MachTask task = tasks.get(taskId);
+        MachTask task = connectedTask(taskId, reply);
         if (task == null) {
-            reply.fail(noTask(taskId));
             return;
         }
         if (nextThreadNumber > Tids.MAX_THREAD_NUMBER) {
@@ -284,12 +280,8 @@ public final class KernelCore {
 
     public void vmMap(long taskId, String objectName, Reply<VmMapping> reply) {
         checkThread();
-        if (!connected(reply)) {
-            return;
-        }
-        MachTask task = tasks.get(taskId);
+        MachTask task = connectedTask(taskId, reply);
         if (task == null) {
-            reply.fail(noTask(taskId));
             return;
         }
         if (objectName == null || objectName.isEmpty() || objectName.length() > MAX_OBJECT_NAME
@@ -370,12 +362,8 @@ public final class KernelCore {
     private record Range(VmObject object, long offset) {}
 
     private Range resolveRange(long taskId, long address, long length, int align, String call, Reply<?> reply) {
-        if (!connected(reply)) {
-            return null;
-        }
-        MachTask task = tasks.get(taskId);
+        MachTask task = connectedTask(taskId, reply);
         if (task == null) {
-            reply.fail(noTask(taskId));
             return null;
         }
         if (length < 1 || length > KernelMemory.MAX_TRANSFER) {
@@ -388,11 +376,8 @@ public final class KernelCore {
                     address, align, call, align));
             return null;
         }
-        VmMapping m = task.mappingAt(address);
+        VmMapping m = mappingAt(task, address, reply);
         if (m == null) {
-            reply.fail(KernelError.of(Errno.EINVAL,
-                    "address 0x%x is outside every mapping of task %d; map a memory object with vm_map first",
-                    address, taskId));
             return null;
         }
         if (length > m.end() - address) {
@@ -449,19 +434,11 @@ public final class KernelCore {
 
     /** Runs {@code lock} once the futex's page is writable here (Part III: page-in first). */
     private void lockWithPage(FutexWaiter w, FutexEntry e) {
-        pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, new PageFault() {
-            @Override
-            public void resume() {
-                if (!w.done()) {
-                    lock(w, e);
-                }
+        pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+            if (!w.done()) {
+                lock(w, e);
             }
-
-            @Override
-            public void fail(KernelError error) {
-                w.fail(error);
-            }
-        });
+        }, w::fail));
     }
 
     private void lock(FutexWaiter w, FutexEntry e) {
@@ -552,17 +529,8 @@ public final class KernelCore {
             }
             if (isNoPage(s)) {
                 // The word can change only with the page: fetch it, then unlock.
-                pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, new PageFault() {
-                    @Override
-                    public void resume() {
-                        unlock(e, tid, address, reply);
-                    }
-
-                    @Override
-                    public void fail(KernelError error) {
-                        reply.fail(error);
-                    }
-                });
+                pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE,
+                        PageFault.of(() -> unlock(e, tid, address, reply), reply::fail));
                 return;
             }
             if (!hasWaiters(s)) {
@@ -643,19 +611,11 @@ public final class KernelCore {
         } else {
             // A waiter gets it once the page is writable here; until then it counts as held.
             e.setState(FREE | NOPAGE);
-            pages.withAccess(o, offset, Access.READ_WRITE, new PageFault() {
-                @Override
-                public void resume() {
-                    if (e.state() == (FREE | NOPAGE)) {
-                        serveGrant(e);
-                    }
+            pages.withAccess(o, offset, Access.READ_WRITE, PageFault.of(() -> {
+                if (e.state() == (FREE | NOPAGE)) {
+                    serveGrant(e);
                 }
-
-                @Override
-                public void fail(KernelError error) {
-                    // the pager is gone: forgetFutex fails the waiters
-                }
-            });
+            }, error -> { /* the pager is gone: forgetFutex fails the waiters */ }));
         }
         installed.forEach(pages::resume);
     }
@@ -906,12 +866,8 @@ public final class KernelCore {
     private record Target(MachThread thread, VmMapping mapping, long offset) {}
 
     private Target resolve(long taskId, int tid, long address, Reply<?> reply) {
-        if (!connected(reply)) {
-            return null;
-        }
-        MachTask task = tasks.get(taskId);
+        MachTask task = connectedTask(taskId, reply);
         if (task == null) {
-            reply.fail(noTask(taskId));
             return null;
         }
         MachThread thread = task.thread(tid);
@@ -925,14 +881,31 @@ public final class KernelCore {
                     "address 0x%x is not 4-byte aligned; a futex is an aligned 32-bit word", address));
             return null;
         }
+        VmMapping m = mappingAt(task, address, reply);
+        return m == null ? null : new Target(thread, m, address - m.start());
+    }
+
+    /** The task, if the kernel has its pager and the task exists; else fails the reply. */
+    private MachTask connectedTask(long taskId, Reply<?> reply) {
+        if (!connected(reply)) {
+            return null;
+        }
+        MachTask task = tasks.get(taskId);
+        if (task == null) {
+            reply.fail(noTask(taskId));
+        }
+        return task;
+    }
+
+    /** The mapping of {@code task} that holds {@code address}; else fails the reply. */
+    private static VmMapping mappingAt(MachTask task, long address, Reply<?> reply) {
         VmMapping m = task.mappingAt(address);
         if (m == null) {
             reply.fail(KernelError.of(Errno.EINVAL,
                     "address 0x%x is outside every mapping of task %d; map a memory object with vm_map first",
-                    address, taskId));
-            return null;
+                    address, task.id));
         }
-        return new Target(thread, m, address - m.start());
+        return m;
     }
 
     private boolean connected(Reply<?> reply) {

@@ -143,16 +143,6 @@ final class KernelMemory {
     }
 
     private static PageFault fault(Reply<?> reply, Runnable resume) {
-        return new PageFault() {
-            @Override
-            public void resume() {
-                resume.run();
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                reply.fail(error);
-            }
-        };
+        return PageFault.of(resume, reply::fail);
     }
 }

@@ -83,10 +83,6 @@ final class PageCache {
         return writes;
     }
 
-    int residentPages() {
-        return resident;
-    }
-
     // ---- faults -------------------------------------------------------------------------------
 
     /** Runs {@code fault} once the kernel holds the page of {@code offset} with {@code want}. */

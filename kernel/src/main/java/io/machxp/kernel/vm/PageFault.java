@@ -10,4 +10,19 @@ public interface PageFault {
     void resume();
 
     void fail(KernelError error);
+
+    /** A fault from two callbacks. */
+    static PageFault of(Runnable resume, java.util.function.Consumer<KernelError> fail) {
+        return new PageFault() {
+            @Override
+            public void resume() {
+                resume.run();
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                fail.accept(error);
+            }
+        };
+    }
 }

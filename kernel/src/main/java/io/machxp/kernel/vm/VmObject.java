@@ -42,10 +42,6 @@ public final class VmObject {
         this.state = State.READY;
     }
 
-    public long pageIndex(long offset) {
-        return offset >>> pageShift;
-    }
-
     public int offsetInPage(long offset) {
         return (int) (offset & (pageSize - 1));
     }
