@@ -2,6 +2,7 @@ package io.machxp.cli;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.core.CoreOptions;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,13 +35,23 @@ final class KernelCommand implements Callable<Integer> {
             description = "evict resident pages beyond this many, returning dirty ones to the pager (default: no limit)")
     int maxPages;
 
+    @Option(names = "--cpus", defaultValue = "1", description = "simulated CPUs for thread_compute (default ${DEFAULT-VALUE})")
+    int cpus;
+
+    @Option(names = "--no-pi", description = "no priority inheritance: futex waiters in plain FIFO order, no boosting")
+    boolean noPi;
+
     @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
-        Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, !noCache,
-                Duration.ofSeconds(connectTimeoutSeconds), piggyback, maxPages));
+        if (cpus < 1 || maxPages < 0) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--cpus must be 1 or more and --max-pages 0 or more");
+        }
+        Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
+                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi)));
         System.err.printf("kernel %s (id %d) listening on %s:%d, pager %s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), pager, noCache ? ", futex cache off" : "");
         Shutdown.awaitSignal(kernel);

@@ -61,7 +61,17 @@ public final class Kernel implements AutoCloseable {
                 var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                 return () -> future.cancel(false);
             }
-        }, stats, config.cacheFutexes(), config.piggyback(), config.maxResidentPages());
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public void trace(String event, int tid, String detail) {
+                log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
+            }
+        }, stats, config.core());
         this.pager = new PagerLink(config.pagerTarget(), loop, core);
     }
 

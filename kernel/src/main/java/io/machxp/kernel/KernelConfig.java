@@ -1,5 +1,6 @@
 package io.machxp.kernel;
 
+import io.machxp.kernel.core.CoreOptions;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -10,40 +11,40 @@ import java.util.Objects;
  * @param pagerTarget the pager's gRPC address, "host:port"
  * @param bindHost where the task interface listens
  * @param port the task interface's port; 0 picks a free one
- * @param cacheFutexes false for Part II only: every lock and unlock goes to the pager
  * @param connectTimeout how long to wait for the pager's welcome
- * @param piggyback entry consistency: a futex release carries the pages dirtied under the futex
- * @param maxResidentPages pages beyond this many are evicted (returned to the pager); 0 = no limit
+ * @param core the core's behaviour: futex cache, piggyback, resident pages, CPUs, PI
  */
-public record KernelConfig(String name, String pagerTarget, String bindHost, int port, boolean cacheFutexes,
-        Duration connectTimeout, boolean piggyback, int maxResidentPages) {
+public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+        CoreOptions core) {
     public KernelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(core, "core");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
-        if (maxResidentPages < 0) {
-            throw new IllegalArgumentException("max resident pages " + maxResidentPages + " must be 0 (no limit) or more");
-        }
     }
 
-    /** A kernel on loopback with a free port, caching futexes. */
+    /** A kernel on loopback with a free port, caching futexes, one CPU, PI on. */
     public static KernelConfig loopback(String name, String pagerTarget) {
-        return new KernelConfig(name, pagerTarget, "127.0.0.1", 0, true, Duration.ofSeconds(10), false, 0);
+        return new KernelConfig(name, pagerTarget, "127.0.0.1", 0, Duration.ofSeconds(10), CoreOptions.DEFAULT);
+    }
+
+    public KernelConfig withCore(CoreOptions options) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, cache, connectTimeout, piggyback, maxResidentPages);
+        return withCore(core.withCacheFutexes(cache));
     }
 
     public KernelConfig withPiggyback(boolean on) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, cacheFutexes, connectTimeout, on, maxResidentPages);
+        return withCore(core.withPiggyback(on));
     }
 
     public KernelConfig withMaxResidentPages(int pages) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, cacheFutexes, connectTimeout, piggyback, pages);
+        return withCore(core.withMaxResidentPages(pages));
     }
 }

@@ -1,6 +1,7 @@
 package io.machxp.kernel;
 
 import io.machxp.kernel.core.KernelException;
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexFastPath;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.proto.task.AcquirePath;
@@ -31,7 +32,7 @@ public final class LocalThread {
         if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.call(r -> kernel.core().vmLockFutex(task.id, tid, address, -1, r));
+        return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, -1, r)).path();
     }
 
     /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first. */
@@ -39,7 +40,7 @@ public final class LocalThread {
         if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.call(r -> kernel.core().vmLockFutex(task.id, tid, address, timeout.toNanos(), r));
+        return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, timeout.toNanos(), r)).path();
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -47,7 +48,7 @@ public final class LocalThread {
         if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
             return true;
         }
-        return kernel.<AcquirePath>call(r -> kernel.core().vmTrylockFutex(task.id, tid, address, r)) != null;
+        return kernel.<Acquired>call(r -> kernel.core().vmTrylockFutex(task.id, tid, address, r)) != null;
     }
 
     /** vm_unlock_futex. */

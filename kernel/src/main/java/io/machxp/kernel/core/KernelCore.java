@@ -10,7 +10,10 @@ import static io.machxp.kernel.futex.FutexWord.isLive;
 import static io.machxp.kernel.futex.FutexWord.isNoPage;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.sched.Priority;
+import io.machxp.kernel.sched.Scheduler;
 import io.machxp.kernel.futex.FutexWaiter;
 import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachTask;
@@ -56,30 +59,24 @@ import org.slf4j.LoggerFactory;
  * (memory_object_data_request), except with piggyback, where a futex the kernel does not hold is
  * asked for first and its page usually comes with the grant.
  *
- * <p>Futexes (Parts II-IV of the seed mail; the states are in {@link FutexEntry}):
- * <pre>
- *  vm_lock_futex    FREE             -> TID                      (fast path, or here after a race)
- *                   held by another  -> enqueue, set WAITERS
- *                   ABSENT           -> enqueue; lock_futex to the pager unless one is out
- *  futex_granted    ABSENT           -> first waiter's TID (PAGER_GRANT), or FREE if none waits
- *  vm_unlock_futex  TID              -> FREE                     (fast path)
- *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
- *                                       re-asked for if local waiters remain
- *                                    -> else next local waiter (LOCAL_HANDOFF) or FREE
- *  relinquish       FREE             -> ABSENT, futex_released at once
- *                   held             -> relinquish pending, WAITERS set: released on unlock,
- *                                       not handed to a local waiter (Part IV)
- * </pre>
- * With {@code cacheFutexes == false} (Part II only) a futex is never kept FREE: each unlock
+ * <p>Futexes: {@link KernelFutexes} holds the state machine (Parts II-IV of the seed mail, PI and
+ * robust futexes); this class checks each request (task, thread, address) and passes it on.
+ * With {@code cacheFutexes == false} (Part II only) a futex is never kept free here: each unlock
  * releases it to the pager, so every lock and unlock costs messages.
+ *
+ * <p>Threads: thread_create gives a TID and a priority; thread_compute runs under the kernel's
+ * {@link Scheduler} (preemptive, fixed priority, on {@code cpus} simulated CPUs), thread_sleep
+ * waits on a timer; thread_terminate and task_terminate end threads, and a futex an ended thread
+ * held passes on with OWNER_DIED (robust futexes).
  *
  * <p>Every change of a futex word made here needs the page writable: a futex this kernel holds
  * whose page is elsewhere is NOPAGE, and a lock, unlock or grant on it first faults the page in
  * (see {@link PageCache} for how the word moves between the futex state and the page).
  *
- * <p>Fairness: local waiters are served in arrival order; the pager grants in arrival order and
- * relinquishes a granted futex at once if another kernel waits, and a kernel always lets one
- * local waiter have a futex it was granted before giving it back, so nobody starves.
+ * <p>Fairness: local waiters are served by priority (arrival order among equals, and with
+ * --no-pi), the pager grants the same way and relinquishes a granted futex at once if another
+ * kernel waits, and a kernel always lets one local waiter have a futex it was granted before
+ * giving it back, so nobody of the top priority starves.
  */
 public final class KernelCore {
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
@@ -93,6 +90,10 @@ public final class KernelCore {
     private final boolean piggyback;
     private final PageCache pages;
     private final KernelMemory memory;
+    private final Scheduler scheduler;
+    private final KernelFutexes futexes;
+    /** Living threads by TID; core thread only. */
+    private final Map<Integer, MachThread> threadsByTid = new HashMap<>();
     /** Read by the fast path from any thread; written here. */
     private final Map<Long, MachTask> tasks = new ConcurrentHashMap<>();
     private final Map<String, VmObject> objectsByName = new HashMap<>();
@@ -110,20 +111,16 @@ public final class KernelCore {
      *     Part II only (false): every lock and unlock goes to the pager.
      */
     public KernelCore(String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
-        this(name, env, stats, cacheFutexes, false, 0);
+        this(name, env, stats, CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes));
     }
 
-    /**
-     * @param piggyback entry consistency: a futex release carries the pages dirtied under the futex
-     * @param maxResidentPages evict pages beyond this many; 0 = no limit
-     */
-    public KernelCore(String name, KernelEnv env, KernelStats stats, boolean cacheFutexes, boolean piggyback,
-            int maxResidentPages) {
+    public KernelCore(String name, KernelEnv env, KernelStats stats, CoreOptions options) {
         this.name = name;
         this.env = env;
         this.stats = stats;
-        this.cacheFutexes = cacheFutexes;
-        this.piggyback = piggyback;
+        this.cacheFutexes = options.cacheFutexes();
+        this.piggyback = options.piggyback();
+        int maxResidentPages = options.maxResidentPages();
         this.pages = new PageCache(new PageCache.Link() {
             @Override
             public void send(KernelToPager message) {
@@ -141,6 +138,9 @@ public final class KernelCore {
             }
         }, maxResidentPages);
         this.memory = new KernelMemory(pages);
+        this.scheduler = new Scheduler(options.cpus(), env);
+        this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, cacheFutexes, piggyback,
+                options.priorityInheritance());
     }
 
     public String name() {
@@ -195,7 +195,7 @@ public final class KernelCore {
             failAll(o.pendingMaps, error);
             o.forEachPage(page -> {
                 pages.failWaiting(page, error);
-                page.forEachFutex(e -> forgetFutex(e, error));
+                page.forEachFutex(e -> futexes.forgetFutex(e, error));
             });
         }
     }
@@ -220,34 +220,6 @@ public final class KernelCore {
         stopUsingPager("the kernel is shutting down");
     }
 
-    private void forgetFutex(FutexEntry e, KernelError error) {
-        for (FutexWaiter w; (w = e.waiters.poll()) != null; ) {
-            w.fail(error);
-        }
-        e.request = FutexEntry.Request.NONE;
-        while (true) {
-            long s = e.state();
-            if (isAbsent(s)) {
-                return;
-            }
-            if (s == FREE) {
-                if (e.compareAndSetState(FREE, ABSENT)) {
-                    return;
-                }
-                continue;
-            }
-            if (owner(s) == 0) { // FREE | NOPAGE: the fast path cannot act on it
-                e.setState(ABSENT);
-                return;
-            }
-            // Held: the owner's unlock must come here, where it finds the futex gone.
-            e.relinquishPending = true;
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                return;
-            }
-        }
-    }
-
     // ---- tasks and threads --------------------------------------------------------------------
 
     public void taskCreate(String taskName, Reply<MachTask> reply) {
@@ -261,9 +233,18 @@ public final class KernelCore {
     }
 
     public void threadCreate(long taskId, Reply<MachThread> reply) {
+        threadCreate(taskId, Priority.DEFAULT, reply);
+    }
+
+    /** thread_create with a base priority (1-99). */
+    public void threadCreate(long taskId, int priority, Reply<MachThread> reply) {
         checkThread();
         MachTask task = connectedTask(taskId, reply);
         if (task == null) {
+            return;
+        }
+        if (!Priority.valid(priority)) {
+            reply.fail(invalidPriority(priority));
             return;
         }
         if (nextThreadNumber > Tids.MAX_THREAD_NUMBER) {
@@ -272,7 +253,10 @@ public final class KernelCore {
             return;
         }
         MachThread thread = new MachThread(Tids.tid(kernelId, nextThreadNumber++), task);
+        thread.basePriority = priority;
+        thread.effectivePriority = priority;
         task.addThread(thread);
+        threadsByTid.put(thread.tid, thread);
         reply.complete(thread);
     }
 
@@ -389,367 +373,229 @@ public final class KernelCore {
         return new Range(m.object(), address - m.start());
     }
 
-    // ---- futexes: requests from tasks ---------------------------------------------------------
+    // ---- futexes: requests from tasks (the state machine is in KernelFutexes) -------------------
 
     /**
      * vm_lock_futex: lock the futex at {@code address} for thread {@code tid}, waiting at most
-     * {@code timeoutNanos} (negative: no limit). Answers the path that acquired it.
+     * {@code timeoutNanos} (negative: no limit). Answers how it was acquired, and whether its
+     * previous owner died (EOWNERDEAD).
      */
-    public void vmLockFutex(long taskId, int tid, long address, long timeoutNanos, Reply<AcquirePath> reply) {
+    public void vmLockFutex(long taskId, int tid, long address, long timeoutNanos, Reply<Acquired> reply) {
         lockRequest(taskId, tid, address, timeoutNanos, false, reply, "vm_lock_futex");
     }
 
     /** vm_trylock_futex: like vm_lock_futex, but answers null instead of waiting for an owner. */
-    public void vmTrylockFutex(long taskId, int tid, long address, Reply<AcquirePath> reply) {
+    public void vmTrylockFutex(long taskId, int tid, long address, Reply<Acquired> reply) {
         lockRequest(taskId, tid, address, -1, true, reply, "vm_trylock_futex");
     }
 
     private void lockRequest(long taskId, int tid, long address, long timeoutNanos, boolean trylock,
-            Reply<AcquirePath> reply, String call) {
+            Reply<Acquired> reply, String call) {
         checkThread();
         Target t = resolve(taskId, tid, address, reply);
         if (t == null) {
             return;
         }
-        if (t.thread.blockedIn != null) {
-            reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
-                    tid, t.thread.blockedIn));
-            return;
-        }
-        FutexWaiter w = new FutexWaiter(t.thread, trylock, reply);
-        t.thread.blockedIn = call;
-        t.thread.waiter = w;
-        if (timeoutNanos >= 0) {
-            w.timeout = env.schedule(timeoutNanos, () -> abandon(w, KernelError.of(Errno.ETIMEDOUT,
-                    "the futex at 0x%x was not acquired by thread %d before its timeout", address, tid)));
-        }
         VmObject object = t.mapping.object();
         FutexEntry e = object.slot(t.offset).futex(object.offsetInPage(t.offset));
-        if (piggyback && isAbsent(e.state())) {
-            lock(w, e); // ask for the futex first: its page usually comes with the grant
-        } else {
-            lockWithPage(w, e);
-        }
-    }
-
-    /** Runs {@code lock} once the futex's page is writable here (Part III: page-in first). */
-    private void lockWithPage(FutexWaiter w, FutexEntry e) {
-        pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
-            if (!w.done()) {
-                lock(w, e);
-            }
-        }, w::fail));
-    }
-
-    private void lock(FutexWaiter w, FutexEntry e) {
-        int tid = w.thread.tid;
-        while (true) {
-            long s = e.state();
-            if (isNoPage(s) && !isAbsent(s)) {
-                if (owner(s) == tid) {
-                    w.fail(KernelError.of(Errno.EDEADLK, "thread %d already owns the futex at offset 0x%x of '%s'; "
-                            + "futexes do not nest", tid, e.offset(), objectName(e)));
-                    return;
-                }
-                if (e.page.access == Access.READ_WRITE) {
-                    // FREE | NOPAGE with the page here: a grant about to be served; wait in line.
-                    assert owner(s) == 0 && !e.waiters.isEmpty() : "a futex without its word: " + e;
-                    if (w.trylock) {
-                        w.finish(null);
-                    } else {
-                        enqueue(w, e);
-                    }
-                    return;
-                }
-                lockWithPage(w, e); // held here, page elsewhere: the word can change only with the page
-                return;
-            }
-            if (s == FREE) {
-                if (e.tryFastLock(tid)) {
-                    acquired(w, AcquirePath.FAST_PATH);
-                    return;
-                }
-                continue;
-            }
-            if (!isAbsent(s) && owner(s) == tid) {
-                w.fail(KernelError.of(Errno.EDEADLK, "thread %d already owns the futex at offset 0x%x of '%s'; "
-                        + "futexes do not nest", tid, e.offset(), objectName(e)));
-                return;
-            }
-            if (pagerLost != null) {
-                w.fail(pagerError());
-                return;
-            }
-            if (isAbsent(s)) {
-                boolean idle = e.request == FutexEntry.Request.NONE && e.waiters.isEmpty();
-                if (w.trylock && !idle) {
-                    w.finish(null);
-                    return;
-                }
-                enqueue(w, e);
-                pages.markWaiters(e);
-                if (e.request == FutexEntry.Request.NONE) {
-                    askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
-                }
-                return;
-            }
-            // Held by another local thread.
-            if (w.trylock) {
-                w.finish(null);
-                return;
-            }
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                enqueue(w, e);
-                return;
-            }
-            // The owner unlocked on the fast path meanwhile: look again.
-        }
+        futexes.lockRequest(t.thread, e, address, timeoutNanos, trylock, reply, call);
     }
 
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
         Target t = resolve(taskId, tid, address, reply);
-        if (t == null) {
-            return;
+        if (t != null) {
+            futexes.unlock(trackedAt(t), tid, address, reply);
         }
-        VmObject object = t.mapping.object();
-        VmPage page = object.page(t.offset);
-        FutexEntry e = page == null ? null : page.futexIfPresent(object.offsetInPage(t.offset));
-        unlock(e, tid, address, reply);
     }
 
-    private void unlock(FutexEntry e, int tid, long address, Reply<Void> reply) {
-        while (true) {
-            long s = e == null ? ABSENT : e.state();
-            if (isAbsent(s) || owner(s) != tid) {
-                reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x, so it cannot unlock it",
-                        tid, address));
-                return;
-            }
-            if (isNoPage(s)) {
-                // The word can change only with the page: fetch it, then unlock.
-                pages.withAccess(objectsById.get(e.objectId()), e.offset(), Access.READ_WRITE,
-                        PageFault.of(() -> unlock(e, tid, address, reply), reply::fail));
-                return;
-            }
-            if (!hasWaiters(s)) {
-                if (e.tryFastUnlock(tid)) {
-                    reply.complete(null);
-                    return;
-                }
-                continue;
-            }
-            break;
+    /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
+    public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
+        checkThread();
+        Target t = resolve(taskId, tid, address, reply);
+        if (t != null) {
+            futexes.markConsistent(trackedAt(t), tid, address, reply);
         }
-        if (e.relinquishPending || !cacheFutexes) {
-            releaseToPager(e);
-        } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF)) {
-            e.setState(FREE);
-        }
-        reply.complete(null);
+    }
+
+    private static FutexEntry trackedAt(Target t) {
+        VmObject object = t.mapping.object();
+        VmPage page = object.page(t.offset);
+        return page == null ? null : page.futexIfPresent(object.offsetInPage(t.offset));
     }
 
     /**
-     * The caller of a blocked vm_lock_futex went away (the call answered by {@code call} was
-     * cancelled): the thread stops waiting, as on a timeout. A thread that already got the futex
-     * keeps it, and a later call of the same thread is not touched.
+     * The caller of a blocked call went away (the call answered by {@code call} was cancelled):
+     * a futex wait stops as on a timeout. A thread that already got the futex keeps it, and a
+     * later call of the same thread is not touched.
      */
     public void abortWait(long taskId, int tid, Reply<?> call) {
         checkThread();
         MachTask task = tasks.get(taskId);
         MachThread thread = task == null ? null : task.thread(tid);
         if (thread != null && thread.waiter != null && thread.waiter.answers(call)) {
-            abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
+            futexes.abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
         }
     }
 
-    /** Stops a wait that has not been answered (timeout, cancel): out of the queue, then failed. */
-    private void abandon(FutexWaiter w, KernelError error) {
-        if (w.done()) {
+    // ---- threads: scheduling and ending -------------------------------------------------------
+
+    /** thread_compute: the thread uses {@code nanos} of CPU under the priority scheduler. */
+    public void threadCompute(long taskId, int tid, long nanos, Reply<Void> reply) {
+        checkThread();
+        MachThread t = idleThread(taskId, tid, nanos, "thread_compute", reply);
+        if (t != null) {
+            t.blockedIn = "thread_compute";
+            t.blockedReply = reply;
+            scheduler.compute(t, nanos, () -> wake(t, reply));
+        }
+    }
+
+    /** thread_sleep: the thread blocks for {@code nanos} without a CPU. */
+    public void threadSleep(long taskId, int tid, long nanos, Reply<Void> reply) {
+        checkThread();
+        MachThread t = idleThread(taskId, tid, nanos, "thread_sleep", reply);
+        if (t != null) {
+            t.blockedIn = "thread_sleep";
+            t.blockedReply = reply;
+            t.sleepTimer = env.schedule(nanos, () -> wake(t, reply));
+        }
+    }
+
+    private void wake(MachThread t, Reply<Void> reply) {
+        if (t.blockedReply == reply) {
+            t.blockedIn = null;
+            t.blockedReply = null;
+            t.sleepTimer = null;
+            reply.complete(null);
+        }
+    }
+
+    private MachThread idleThread(long taskId, int tid, long nanos, String call, Reply<?> reply) {
+        MachThread t = thread(taskId, tid, reply);
+        if (t == null) {
+            return null;
+        }
+        if (nanos < 0) {
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d ns: give a duration of 0 or more", call, nanos));
+            return null;
+        }
+        if (t.blockedIn != null) {
+            reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
+                    tid, t.blockedIn));
+            return null;
+        }
+        return t;
+    }
+
+    /** thread_set_priority: a new base priority; boosts it inherits stay. */
+    public void threadSetPriority(long taskId, int tid, int priority, Reply<Void> reply) {
+        checkThread();
+        MachThread t = thread(taskId, tid, reply);
+        if (t == null) {
             return;
         }
-        FutexEntry e = w.entry;
-        if (e != null) {
-            e.waiters.remove(w);
-            clearWaitersIfNoneLeft(e);
-        }
-        w.fail(error);
-    }
-
-    // ---- futexes: messages from the pager -----------------------------------------------------
-
-    private void onFutexGranted(int objectId, long offset, List<PageData> withPages) {
-        FutexEntry e = trackedFutex(objectId, offset);
-        if (e == null || !isAbsent(e.state()) || e.request == FutexEntry.Request.NONE) {
-            violation("memory_object_futex_granted for a futex it did not ask for", objectId, offset);
+        if (!Priority.valid(priority)) {
+            reply.fail(invalidPriority(priority));
             return;
         }
-        VmObject o = objectsById.get(objectId);
-        List<VmPage> installed = new ArrayList<>();
-        for (PageData d : withPages) {
-            if (d.getOffset() % pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != pageSize) {
-                violation("a page granted with a futex that it cannot use", objectId, d.getOffset());
-                continue;
-            }
-            VmPage p = pages.installGranted(o, d);
-            if (p != null) {
-                installed.add(p);
-            }
-        }
-        e.request = FutexEntry.Request.NONE;
-        e.grantedAt = pages.writeSequence();
-        if (e.page.access == Access.READ_WRITE) {
-            serveGrant(e);
-        } else if (e.waiters.isEmpty()) {
-            // Nobody waits: keep it (its word is 0 wherever the page is), or give it back (Part II).
-            if (cacheFutexes) {
-                e.setState(FREE | NOPAGE);
-            } else {
-                sendReleased(e);
-            }
-        } else {
-            // A waiter gets it once the page is writable here; until then it counts as held.
-            e.setState(FREE | NOPAGE);
-            pages.withAccess(o, offset, Access.READ_WRITE, PageFault.of(() -> {
-                if (e.state() == (FREE | NOPAGE)) {
-                    serveGrant(e);
-                }
-            }, error -> { /* the pager is gone: forgetFutex fails the waiters */ }));
-        }
-        installed.forEach(pages::resume);
+        t.basePriority = priority;
+        futexes.basePriorityChanged(t);
+        reply.complete(null);
     }
 
-    /**
-     * A granted futex whose page is writable here, still in a state the fast path cannot take
-     * (ABSENT, or FREE | NOPAGE): to the first local waiter, else kept (FREE) or given back.
-     */
-    private void serveGrant(FutexEntry e) {
-        if (handOff(e, AcquirePath.PAGER_GRANT)) {
+    /** thread_terminate: the thread ends; futexes it holds pass on with OWNER_DIED. */
+    public void threadTerminate(long taskId, int tid, Reply<Void> reply) {
+        checkThread();
+        MachThread t = thread(taskId, tid, reply);
+        if (t != null) {
+            end(t, "thread_terminate");
+            reply.complete(null);
+        }
+    }
+
+    /** task_terminate: every thread of the task ends as with thread_terminate; then the task. */
+    public void taskTerminate(long taskId, String why, Reply<Void> reply) {
+        checkThread();
+        MachTask task = tasks.get(taskId);
+        if (task == null) {
+            reply.fail(noTask(taskId));
             return;
         }
-        if (cacheFutexes && !e.relinquishPending) {
-            e.setState(FREE); // Part III: keep it
+        task.threads().forEach(t -> end(t, why));
+        tasks.remove(taskId);
+        log.info("kernel {}: task {} ended ({})", name, taskId, why);
+        reply.complete(null);
+    }
+
+    private void end(MachThread t, String why) {
+        if (!t.alive) {
             return;
         }
-        e.setState(ABSENT);
-        pages.clearWord(e);
-        sendReleased(e);
+        t.alive = false;
+        KernelError ended = KernelError.of(Errno.ESRCH, "thread %d was terminated (%s)", t.tid, why);
+        futexes.threadEnded(t, ended);
+        scheduler.cancel(t);
+        if (t.sleepTimer != null) {
+            t.sleepTimer.cancel();
+        }
+        Reply<?> blocked = t.blockedReply;
+        t.blockedReply = null;
+        t.blockedIn = null;
+        if (blocked != null) {
+            blocked.fail(ended);
+        }
+        t.task.removeThread(t.tid);
+        threadsByTid.remove(t.tid);
+        env.trace("thread-ended", t.tid, why);
     }
 
-    private void onFutexBusy(int objectId, long offset) {
-        FutexEntry e = trackedFutex(objectId, offset);
-        if (e == null || e.request != FutexEntry.Request.TRY) {
-            violation("memory_object_futex_busy for a futex it did not try", objectId, offset);
-            return;
+    private MachThread thread(long taskId, int tid, Reply<?> reply) {
+        MachTask task = connectedTask(taskId, reply);
+        if (task == null) {
+            return null;
         }
-        e.request = FutexEntry.Request.NONE;
-        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
-            FutexWaiter w = it.next();
-            if (w.trylock) {
-                it.remove();
-                w.finish(null);
-            }
+        MachThread thread = task.thread(tid);
+        if (thread == null) {
+            reply.fail(noThread(taskId, tid));
         }
-        if (!e.waiters.isEmpty()) {
-            askPager(e, FutexEntry.Request.LOCK);
-        }
+        return thread;
     }
 
-    private void onRelinquishFutex(int objectId, long offset) {
-        FutexEntry e = trackedFutex(objectId, offset);
-        if (e == null) {
-            violation("memory_object_relinquish_futex for a futex it never asked for", objectId, offset);
-            return;
-        }
-        while (true) {
-            long s = e.state();
-            if (isAbsent(s)) {
-                return; // crossed with our own release: nothing to give back
-            }
-            if (s == FREE) {
-                if (e.compareAndSetState(FREE, ABSENT)) {
-                    pages.clearWord(e);
-                    sendReleased(e);
-                    return;
-                }
-                continue;
-            }
-            if (s == (FREE | NOPAGE)) {
-                if (e.waiters.isEmpty()) {
-                    e.setState(ABSENT); // its word is already 0 where the page is
-                    sendReleased(e);
-                } else {
-                    e.relinquishPending = true; // one waiter gets it first, when the page is here
-                }
-                return;
-            }
-            // A local thread holds it: give it back when that thread unlocks (Part IV).
-            e.relinquishPending = true;
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                return;
-            }
-        }
+    private KernelError noThread(long taskId, int tid) {
+        return KernelError.of(Errno.ESRCH, "task %d on kernel %s has no thread %d; create it with thread_create",
+                taskId, name, tid);
     }
 
-    // ---- futex helpers ------------------------------------------------------------------------
-
-    private void enqueue(FutexWaiter w, FutexEntry e) {
-        w.entry = e;
-        e.waiters.add(w);
+    private static KernelError invalidPriority(int priority) {
+        return KernelError.of(Errno.EINVAL, "priority %d is out of range: use %d (lowest) to %d (highest)",
+                priority, Priority.MIN, Priority.MAX);
     }
 
-    private void acquired(FutexWaiter w, AcquirePath path) {
-        stats.acquired(path);
-        w.finish(path);
+    // ---- for KernelFutexes --------------------------------------------------------------------
+
+    /** The living thread with this TID on this kernel, or null. */
+    MachThread livingThread(int tid) {
+        MachThread t = threadsByTid.get(tid);
+        return t != null && t.alive ? t : null;
     }
 
-    /** Gives a futex this kernel holds to its first local waiter; false if nobody waits. */
-    private boolean handOff(FutexEntry e, AcquirePath path) {
-        FutexWaiter w = e.waiters.poll();
-        if (w == null) {
-            return false;
-        }
-        assert !w.done() : "a waiter that was answered is still queued";
-        e.setState(FutexWord.held(w.thread.tid, !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending));
-        acquired(w, path);
-        return true;
+    VmObject object(int objectId) {
+        return objectsById.get(objectId);
     }
 
-    /** Gives the futex back to the pager and asks again if local threads still wait. */
-    private void releaseToPager(FutexEntry e) {
-        assert isLive(e.state()) : "released without its page: " + e;
-        e.setState(ABSENT);
-        pages.clearWord(e);
-        sendReleased(e);
-        if (!e.waiters.isEmpty()) {
-            askPager(e, FutexEntry.Request.LOCK);
+    boolean pagerLost() {
+        return pagerLost != null;
+    }
+
+    void forEachFutex(java.util.function.Consumer<FutexEntry> action) {
+        for (VmObject o : objectsById.values()) {
+            o.forEachPage(page -> page.forEachFutex(action));
         }
     }
 
-    private void sendReleased(FutexEntry e) {
-        e.relinquishPending = false;
-        MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(e.objectId()).setOffset(e.offset());
-        if (piggyback) {
-            released.addAllPages(pages.takeForRelease(objectsById.get(e.objectId()), e));
-        }
-        send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
-    }
-
-    private void askPager(FutexEntry e, FutexEntry.Request kind) {
-        e.request = kind;
-        send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
-                .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)).build());
-    }
-
-    private void clearWaitersIfNoneLeft(FutexEntry e) {
-        long s = e.state();
-        if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && cacheFutexes) {
-            e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
-        }
-    }
-
+    /** A futex message from the pager about a futex this kernel never asked for, or null. */
     private FutexEntry trackedFutex(int objectId, long offset) {
         VmObject o = objectsById.get(objectId);
         if (o == null || o.state != VmObject.State.READY || offset < 0 || offset >= o.size || (offset & 3) != 0) {
@@ -757,11 +603,6 @@ public final class KernelCore {
         }
         VmPage page = o.page(offset);
         return page == null ? null : page.futexIfPresent(o.offsetInPage(offset));
-    }
-
-    private String objectName(FutexEntry e) {
-        VmObject o = objectsById.get(e.objectId());
-        return o == null ? "?" : o.name;
     }
 
     // ---- XP input -----------------------------------------------------------------------------
@@ -844,12 +685,33 @@ public final class KernelCore {
                 }
                 pages.onLockRequest(o, r);
             }
-            case MEMORY_OBJECT_FUTEX_GRANTED -> onFutexGranted(m.getMemoryObjectFutexGranted().getObjectId(),
-                    m.getMemoryObjectFutexGranted().getOffset(), m.getMemoryObjectFutexGranted().getPagesList());
-            case MEMORY_OBJECT_FUTEX_BUSY -> onFutexBusy(
-                    m.getMemoryObjectFutexBusy().getObjectId(), m.getMemoryObjectFutexBusy().getOffset());
-            case MEMORY_OBJECT_RELINQUISH_FUTEX -> onRelinquishFutex(
-                    m.getMemoryObjectRelinquishFutex().getObjectId(), m.getMemoryObjectRelinquishFutex().getOffset());
+            case MEMORY_OBJECT_FUTEX_GRANTED -> {
+                var g = m.getMemoryObjectFutexGranted();
+                FutexEntry e = trackedFutex(g.getObjectId(), g.getOffset());
+                if (e == null || !isAbsent(e.state()) || e.request == FutexEntry.Request.NONE) {
+                    violation("memory_object_futex_granted for a futex it did not ask for", g.getObjectId(), g.getOffset());
+                    return;
+                }
+                futexes.onFutexGranted(e, objectsById.get(g.getObjectId()), g.getPagesList());
+            }
+            case MEMORY_OBJECT_FUTEX_BUSY -> {
+                var b = m.getMemoryObjectFutexBusy();
+                FutexEntry e = trackedFutex(b.getObjectId(), b.getOffset());
+                if (e == null || e.request != FutexEntry.Request.TRY) {
+                    violation("memory_object_futex_busy for a futex it did not try", b.getObjectId(), b.getOffset());
+                    return;
+                }
+                futexes.onFutexBusy(e);
+            }
+            case MEMORY_OBJECT_RELINQUISH_FUTEX -> {
+                var r = m.getMemoryObjectRelinquishFutex();
+                FutexEntry e = trackedFutex(r.getObjectId(), r.getOffset());
+                if (e == null) {
+                    violation("memory_object_relinquish_futex for a futex it never asked for", r.getObjectId(), r.getOffset());
+                    return;
+                }
+                futexes.onRelinquishFutex(e, r.getPriority());
+            }
             default -> violation("a message with no routine", 0, 0);
         }
     }
@@ -872,8 +734,7 @@ public final class KernelCore {
         }
         MachThread thread = task.thread(tid);
         if (thread == null) {
-            reply.fail(KernelError.of(Errno.ESRCH, "task %d on kernel %s has no thread %d; create it with thread_create",
-                    taskId, name, tid));
+            reply.fail(noThread(taskId, tid));
             return null;
         }
         if ((address & 3) != 0) {
@@ -924,7 +785,7 @@ public final class KernelCore {
         return KernelError.of(Errno.ESRCH, "kernel %s has no task %d; create one with task_create", name, taskId);
     }
 
-    private KernelError pagerError() {
+    KernelError pagerError() {
         return KernelError.of(Errno.EIO, "kernel %s lost its pager (%s); restart the kernel once the pager is back",
                 name, pagerLost);
     }
@@ -935,7 +796,7 @@ public final class KernelCore {
         copy.forEach(f -> f.fail(error));
     }
 
-    private void send(KernelToPager m) {
+    void send(KernelToPager m) {
         if (pagerLost != null) {
             return;
         }
@@ -943,7 +804,7 @@ public final class KernelCore {
         env.send(m);
     }
 
-    private void violation(String what, int objectId, long offset) {
+    void violation(String what, int objectId, long offset) {
         log.warn("kernel {}: protocol violation from the pager: {} (object {}, offset 0x{}); ignored",
                 name, what, objectId, Long.toHexString(offset));
     }

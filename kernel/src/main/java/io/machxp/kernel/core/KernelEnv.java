@@ -13,4 +13,14 @@ public interface KernelEnv {
 
     /** Runs {@code action} on the core thread after {@code delayNanos}. */
     Timer schedule(long delayNanos, Runnable action);
+
+    /** The current time in nanoseconds, from an arbitrary origin; never goes back. */
+    long nanoTime();
+
+    /**
+     * Something a person reading a timeline wants to see (a thread dispatched or preempted,
+     * boosted or deboosted, a futex passed on after its owner died). The simulator logs it; the
+     * real runtime logs it at debug level.
+     */
+    default void trace(String event, int tid, String detail) {}
 }

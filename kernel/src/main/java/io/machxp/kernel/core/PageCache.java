@@ -9,6 +9,7 @@ import static io.machxp.kernel.futex.FutexWord.owner;
 
 import com.google.protobuf.ByteString;
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
@@ -328,7 +329,11 @@ final class PageCache {
         });
     }
 
-    /** The page is writable here again: the futexes this kernel holds in it take their words back. */
+    /**
+     * The page is writable here again: the futexes this kernel holds in it take their words back.
+     * A held one keeps the word of its state; for one nobody here owns, the page's word is the
+     * truth (it may say that an owner died, or that the futex is not recoverable).
+     */
     private void writable(VmPage p) {
         p.forEachFutex(e -> {
             long s = e.state();
@@ -341,7 +346,7 @@ final class PageCache {
             if (!isNoPage(s) || (owner(s) == 0 && !e.waiters.isEmpty())) {
                 return; // live already, or a grant waiting for this page: that grant decides
             }
-            int word = (int) s;
+            int word = owner(s) == 0 ? FutexWord.unownedWord(loadWord(p, e)) : (int) s;
             if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
                 word |= WAITERS;
             }
@@ -364,12 +369,20 @@ final class PageCache {
         }
     }
 
-    /** A live futex leaves this kernel free: its word in the page is 0 again. */
-    void clearWord(FutexEntry e) {
+    /**
+     * A futex leaves this kernel with nobody here owning it: its word goes into the page, 0 for a
+     * free futex, or the robust state it is in ({@link FutexWord#releasedWord}).
+     */
+    void leaveWord(FutexEntry e, long state) {
         VmPage p = e.page;
         if (p.access == Access.READ_WRITE) {
-            storeWord(p, e, 0);
+            storeWord(p, e, FutexWord.releasedWord(state));
         }
+    }
+
+    /** The word in the bytes of a writable page (not the live state). */
+    int wordInPage(FutexEntry e) {
+        return loadWord(e.page, e);
     }
 
     private static int loadWord(VmPage p, FutexEntry e) {

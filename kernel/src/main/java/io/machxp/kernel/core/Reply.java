@@ -9,4 +9,15 @@ public interface Reply<T> {
     void complete(T value);
 
     void fail(KernelError error);
+
+    /** A reply nobody waits for. */
+    static <T> Reply<T> ignore() {
+        return new Reply<>() {
+            @Override
+            public void complete(T value) {}
+
+            @Override
+            public void fail(KernelError error) {}
+        };
+    }
 }

@@ -3,7 +3,6 @@ package io.machxp.kernel.futex;
 import io.machxp.kernel.vm.VmPage;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 
 /**
  * One futex as this kernel caches it: the state word shared with the fast path, and the
@@ -46,14 +45,20 @@ public final class FutexEntry {
     private volatile long state = FutexWord.ABSENT;
 
     // ---- core thread only -------------------------------------------------------------------
-    /** Local threads waiting, in arrival order. */
-    public final ArrayDeque<FutexWaiter> waiters = new ArrayDeque<>();
+    /** Local threads waiting. */
+    public final WaitQueue waiters = new WaitQueue();
     /** The lock_futex outstanding to the pager, if any (at most one per futex). */
     public Request request = Request.NONE;
     /** The pager asked for the futex back; the owner's unlock releases it to the pager. */
     public boolean relinquishPending;
     /** The kernel's write sequence when the pager last granted the futex (piggyback). */
     public long grantedAt;
+    /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */
+    public int remotePriority;
+    /** The priority this kernel's outstanding lock_futex waits with at the pager. */
+    public int requestedPriority;
+    /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
+    public io.machxp.kernel.task.MachThread boosting;
 
     public FutexEntry(VmPage page, int offsetInPage) {
         this.page = page;

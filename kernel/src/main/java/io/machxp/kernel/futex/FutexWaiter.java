@@ -3,7 +3,6 @@ package io.machxp.kernel.futex;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.task.MachThread;
-import io.machxp.proto.task.AcquirePath;
 
 /**
  * A thread blocked in vm_lock_futex or vm_trylock_futex, from the request until it is answered.
@@ -14,12 +13,14 @@ public final class FutexWaiter {
     public final MachThread thread;
     /** A trylock: answered "not acquired" instead of waiting for another owner. */
     public final boolean trylock;
-    private final Reply<AcquirePath> reply;
+    private final Reply<Acquired> reply;
     public Timer timeout;
     public FutexEntry entry;
+    /** Order of arrival in the futex's {@link WaitQueue}. */
+    long arrival;
     private boolean done;
 
-    public FutexWaiter(MachThread thread, boolean trylock, Reply<AcquirePath> reply) {
+    public FutexWaiter(MachThread thread, boolean trylock, Reply<Acquired> reply) {
         this.thread = thread;
         this.trylock = trylock;
         this.reply = reply;
@@ -34,12 +35,15 @@ public final class FutexWaiter {
         return reply == call;
     }
 
-    /** Answers the waiter once; later calls do nothing. Returns whether this call answered. */
-    public boolean finish(AcquirePath path) {
+    /**
+     * Answers the waiter once (null: a trylock that did not get it); later calls do nothing.
+     * Returns whether this call answered.
+     */
+    public boolean finish(Acquired acquired) {
         if (!finishQuietly()) {
             return false;
         }
-        reply.complete(path);
+        reply.complete(acquired);
         return true;
     }
 

@@ -26,6 +26,15 @@ package io.machxp.kernel.futex;
  *   unlock: TID -> 0       (no WAITERS: no local waiter, no relinquish pending)
  * </pre>
  * Every other value makes the fast path fail and the request go to the core.
+ *
+ * <p>Robust futexes (values of the word the core handles):
+ * <pre>
+ *   OWNER_DIED            free; the last owner died holding it: the next locker gets it with
+ *                         EOWNERDEAD and the word TID|OWNER_DIED (inconsistent)
+ *   TID|OWNER_DIED        held, not yet marked consistent: unlocking it as is makes the futex
+ *   NOT_RECOVERABLE       ... not recoverable, for good: every lock fails with ENOTRECOVERABLE
+ * </pre>
+ * These values travel in the page like any word, so a next owner on another kernel sees them.
  */
 public final class FutexWord {
     /** Set while there are waiters, local or remote: the owner's unlock must enter the kernel. */
@@ -34,6 +43,9 @@ public final class FutexWord {
     public static final int OWNER_DIED = 0x40000000;
     /** The owner's TID; TIDs are unique across kernels and never 0. */
     public static final int TID_MASK = 0x3fffffff;
+
+    /** The futex can never be locked again: an owner died and the next did not repair it. */
+    public static final int NOT_RECOVERABLE = OWNER_DIED | TID_MASK;
 
     /** The kernel does not hold the futex from the pager; kernel-side bit, never in the word. */
     public static final long ABSENT = 1L << 32;
@@ -50,8 +62,27 @@ public final class FutexWord {
         return (int) state;
     }
 
+    /** The owner's TID, or 0 when nobody holds it (free, free after a death, not recoverable). */
     public static int owner(long state) {
-        return (int) state & TID_MASK;
+        int tid = (int) state & TID_MASK;
+        return tid == TID_MASK ? 0 : tid;
+    }
+
+    public static boolean isOwnerDied(long state) {
+        return ((int) state & OWNER_DIED) != 0;
+    }
+
+    public static boolean isNotRecoverable(long state) {
+        return ((int) state & ~WAITERS) == NOT_RECOVERABLE;
+    }
+
+    /**
+     * The word a futex leaves in its page when this kernel gives it up: 0 for a free futex, but
+     * the robust states (free after a death, not recoverable) stay, for the next owner to see.
+     */
+    public static int releasedWord(long state) {
+        int w = (int) state & ~WAITERS;
+        return w == NOT_RECOVERABLE || w == OWNER_DIED ? w : 0;
     }
 
     public static boolean isAbsent(long state) {
@@ -74,5 +105,24 @@ public final class FutexWord {
     /** The state with `tid` as owner and WAITERS as given; never ABSENT. */
     public static long held(int tid, boolean waiters) {
         return (tid & 0xffffffffL) | (waiters ? (WAITERS & 0xffffffffL) : 0L);
+    }
+
+    /**
+     * The state of a futex this kernel holds and no local thread owns, from the word in its page:
+     * 0 (free), NOT_RECOVERABLE, or OWNER_DIED for anything else - an owner recorded in the page
+     * is not a thread of this kernel (a kernel owns the futexes its threads hold), so it died, or
+     * the word was written over; either way the next owner must be told.
+     */
+    public static int unownedWord(int pageWord) {
+        int w = pageWord & ~WAITERS;
+        if (w == 0 || w == NOT_RECOVERABLE) {
+            return w;
+        }
+        return OWNER_DIED;
+    }
+
+    /** As {@link #held(int, boolean)}, with OWNER_DIED set when the new owner inherits a death. */
+    public static long held(int tid, boolean waiters, boolean ownerDied) {
+        return held(tid, waiters) | (ownerDied ? OWNER_DIED : 0);
     }
 }

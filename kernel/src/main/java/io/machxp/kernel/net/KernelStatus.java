@@ -22,7 +22,7 @@ public final class KernelStatus {
         return switch (errno) {
             case EINVAL -> Status.Code.INVALID_ARGUMENT;
             case EPERM -> Status.Code.PERMISSION_DENIED;
-            case EDEADLK, EBUSY -> Status.Code.FAILED_PRECONDITION;
+            case EDEADLK, EBUSY, ENOTRECOVERABLE -> Status.Code.FAILED_PRECONDITION;
             case ETIMEDOUT -> Status.Code.DEADLINE_EXCEEDED;
             case ESRCH -> Status.Code.NOT_FOUND;
             case EIO -> Status.Code.UNAVAILABLE;

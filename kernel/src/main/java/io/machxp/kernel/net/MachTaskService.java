@@ -9,31 +9,9 @@ import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.FutexFastPath;
 import io.machxp.kernel.task.MachTask;
-import io.machxp.proto.task.AcquirePath;
-import io.machxp.proto.task.KernelStatisticsReply;
-import io.machxp.proto.task.KernelStatisticsRequest;
-import io.machxp.proto.task.MachTaskGrpc;
-import io.machxp.proto.task.TaskCreateReply;
-import io.machxp.proto.task.TaskCreateRequest;
-import io.machxp.proto.task.ThreadCreateReply;
-import io.machxp.proto.task.ThreadCreateRequest;
-import io.machxp.proto.task.VmLockFutexReply;
-import io.machxp.proto.task.VmLockFutexRequest;
-import io.machxp.proto.task.VmMapReply;
-import io.machxp.proto.task.VmMapRequest;
-import io.machxp.proto.task.VmTrylockFutexReply;
-import io.machxp.proto.task.VmTrylockFutexRequest;
-import io.machxp.proto.task.VmUnlockFutexReply;
-import io.machxp.proto.task.VmUnlockFutexRequest;
-import io.machxp.proto.task.VmCompareAndSwapReply;
-import io.machxp.proto.task.VmCompareAndSwapRequest;
-import io.machxp.proto.task.VmFetchAddReply;
-import io.machxp.proto.task.VmFetchAddRequest;
-import io.machxp.proto.task.VmReadReply;
-import io.machxp.proto.task.VmReadRequest;
-import io.machxp.proto.task.VmWriteReply;
-import io.machxp.proto.task.VmWriteRequest;
-import io.machxp.proto.task.WordSize;
+import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.sched.Priority;
+import io.machxp.proto.task.*;
 import com.google.protobuf.ByteString;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -64,7 +42,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void threadCreate(ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
-        kernel.execute(() -> core.threadCreate(request.getTask(),
+        int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
+        kernel.execute(() -> core.threadCreate(request.getTask(), priority,
                 reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid).build())));
     }
 
@@ -82,7 +61,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
-        Reply<AcquirePath> reply = reply(out, path -> VmLockFutexReply.newBuilder().setPath(path).build());
+        Reply<Acquired> reply = reply(out, a -> VmLockFutexReply.newBuilder()
+                .setPath(a.path()).setOwnerDied(a.ownerDied()).build());
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread(), reply)));
@@ -97,9 +77,10 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             return;
         }
         kernel.execute(() -> core.vmTrylockFutex(request.getTask(), request.getThread(), request.getAddress(),
-                reply(out, path -> path == null
+                reply(out, a -> a == null
                         ? VmTrylockFutexReply.newBuilder().setAcquired(false).build()
-                        : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(path).build())));
+                        : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
+                                .setOwnerDied(a.ownerDied()).build())));
     }
 
     @Override
@@ -112,6 +93,74 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         kernel.execute(() -> core.vmUnlockFutex(request.getTask(), request.getThread(), request.getAddress(),
                 reply(out, v -> VmUnlockFutexReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void vmFutexConsistent(VmFutexConsistentRequest request, StreamObserver<VmFutexConsistentReply> out) {
+        kernel.execute(() -> core.vmFutexConsistent(request.getTask(), request.getThread(), request.getAddress(),
+                reply(out, v -> VmFutexConsistentReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void threadCompute(ThreadComputeRequest request, StreamObserver<ThreadComputeReply> out) {
+        long nanos = clampNanos(request.getNanos());
+        kernel.execute(() -> core.threadCompute(request.getTask(), request.getThread(), nanos,
+                reply(out, v -> ThreadComputeReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void threadSleep(ThreadSleepRequest request, StreamObserver<ThreadSleepReply> out) {
+        long nanos = clampNanos(request.getNanos());
+        kernel.execute(() -> core.threadSleep(request.getTask(), request.getThread(), nanos,
+                reply(out, v -> ThreadSleepReply.getDefaultInstance())));
+    }
+
+    /** A uint64 duration as a Java long: the largest ones (centuries) are capped, not negative. */
+    private static long clampNanos(long nanos) {
+        return nanos < 0 ? Long.MAX_VALUE : nanos;
+    }
+
+    @Override
+    public void threadSetPriority(ThreadSetPriorityRequest request, StreamObserver<ThreadSetPriorityReply> out) {
+        kernel.execute(() -> core.threadSetPriority(request.getTask(), request.getThread(), request.getPriority(),
+                reply(out, v -> ThreadSetPriorityReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void threadTerminate(ThreadTerminateRequest request, StreamObserver<ThreadTerminateReply> out) {
+        kernel.execute(() -> core.threadTerminate(request.getTask(), request.getThread(),
+                reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
+    }
+
+    @Override
+    public void taskTerminate(TaskTerminateRequest request, StreamObserver<TaskTerminateReply> out) {
+        kernel.execute(() -> core.taskTerminate(request.getTask(), "task_terminate",
+                reply(out, v -> TaskTerminateReply.getDefaultInstance())));
+    }
+
+    /**
+     * The client that created a task holds this stream open; when it ends - the client closed it,
+     * went away, or its connection broke - the task is terminated, and futexes its threads held
+     * pass on with OWNER_DIED (robust futexes).
+     */
+    @Override
+    public void taskWatch(TaskWatchRequest request, StreamObserver<TaskWatchEvent> out) {
+        long taskId = request.getTask();
+        ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
+        Runnable ended = () -> kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
+        call.setOnCancelHandler(ended);
+        kernel.execute(() -> {
+            if (core.task(taskId) == null) {
+                reply(out, v -> TaskWatchEvent.getDefaultInstance()).fail(KernelError.of(Errno.ESRCH,
+                        "kernel %s has no task %d to watch; create one with task_create", kernel.name(), taskId));
+                return;
+            }
+            try {
+                out.onNext(TaskWatchEvent.newBuilder().setTask(taskId).build());
+            } catch (RuntimeException callGone) {
+                // cancelled meanwhile: the cancel handler ends the task
+            }
+        });
     }
 
     @Override

@@ -33,6 +33,15 @@ public final class MachTask {
         threads.put(thread.tid, thread);
     }
 
+    public void removeThread(int tid) {
+        threads.remove(tid);
+    }
+
+    /** The threads, in TID order (a copy). */
+    public java.util.List<MachThread> threads() {
+        return threads.values().stream().sorted(java.util.Comparator.comparingInt(t -> t.tid)).toList();
+    }
+
     /** Core thread only. */
     public void addMapping(VmMapping mapping) {
         VmMapping[] old = mappings;

@@ -1,17 +1,58 @@
 package io.machxp.kernel.task;
 
-/** A thread of a task. Its TID is its name everywhere, in the futex word too. */
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.sched.Priority;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * A thread of a task. Its TID is its name everywhere, in the futex word too.
+ *
+ * <p>Scheduling: a thread has a base priority (1-99, higher runs first) and an effective one,
+ * the maximum of the base and what it inherits from the futexes it owns (priority inheritance).
+ * The {@link io.machxp.kernel.sched.Scheduler} runs the highest effective priorities on the
+ * kernel's CPUs. Every field but {@link #tid} and {@link #task} is core-thread only.
+ */
 public final class MachThread {
     public final int tid;
     public final MachTask task;
-    /** Core thread only: the call the thread is blocked in, or null. */
+    /** The call the thread is blocked in, or null. */
     public String blockedIn;
-    /** Core thread only: the wait the thread is in, so that it can be abandoned. */
-    public io.machxp.kernel.futex.FutexWaiter waiter;
+    /** The futex wait the thread is in, so that it can be abandoned; null otherwise. */
+    public FutexWaiter waiter;
+    /** The answer owed to a blocked thread_compute or thread_sleep, or null. */
+    public io.machxp.kernel.core.Reply<Void> blockedReply;
+    /** The timer of a thread_sleep, or null. */
+    public io.machxp.kernel.core.Timer sleepTimer;
+    /** False once the thread is terminated. */
+    public boolean alive = true;
+
+    public int basePriority = Priority.DEFAULT;
+    /** max(base, inherited); what the scheduler and the futex wait queues use. */
+    public int effectivePriority = Priority.DEFAULT;
+    /** Futexes this thread owns that have waiters here or elsewhere: the sources of its boost. */
+    public final Set<FutexEntry> boostedBy = new LinkedHashSet<>();
+
+    // ---- scheduler state --------------------------------------------------------------------
+    /** CPU time still to consume in thread_compute, in nanoseconds; meaningful while computing. */
+    public long computeLeft;
+    /** When the thread last got a CPU (env time), while it has one. */
+    public long runningSince;
+    /** Order among runnable threads of one priority (smaller first). */
+    public long readyOrder;
+    /** Whether the thread holds a CPU now. */
+    public boolean onCpu;
+    /** Answers thread_compute when {@link #computeLeft} reaches 0; null when not computing. */
+    public Runnable computeDone;
 
     public MachThread(int tid, MachTask task) {
         this.tid = tid;
         this.task = task;
+    }
+
+    public boolean computing() {
+        return computeDone != null;
     }
 
     @Override

@@ -16,7 +16,8 @@ import io.machxp.kernel.futex.FutexWord;
 public final class Tids {
     public static final int THREAD_BITS = 20;
     public static final int MAX_KERNEL_ID = (FutexWord.TID_MASK >>> THREAD_BITS); // 1023
-    public static final int MAX_THREAD_NUMBER = (1 << THREAD_BITS) - 1;
+    /** One less than the field allows: TID_MASK itself is never a TID (see NOT_RECOVERABLE). */
+    public static final int MAX_THREAD_NUMBER = (1 << THREAD_BITS) - 2;
 
     private Tids() {}
 

@@ -3,6 +3,7 @@ package io.machxp.kernel.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
@@ -40,7 +41,8 @@ final class CoreFixture {
     }
 
     CoreFixture(boolean cacheFutexes, boolean piggyback, int maxResidentPages) {
-        core = new KernelCore("A", env, stats, cacheFutexes, piggyback, maxResidentPages);
+        core = new KernelCore("A", env, stats, CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes)
+                .withPiggyback(piggyback).withMaxResidentPages(maxResidentPages));
         core.start();
         assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);
@@ -65,22 +67,72 @@ final class CoreFixture {
         return a.value();
     }
 
+    MachThread thread(int priority) {
+        Answer<MachThread> a = new Answer<>();
+        core.threadCreate(task.id, priority, a);
+        return a.value();
+    }
+
     Answer<AcquirePath> lock(MachThread t, long address) {
-        Answer<AcquirePath> a = new Answer<>();
-        core.vmLockFutex(task.id, t.tid, address, -1, a);
-        return a;
+        return lock(t, address, -1);
     }
 
     Answer<AcquirePath> lock(MachThread t, long address, long timeoutNanos) {
         Answer<AcquirePath> a = new Answer<>();
-        core.vmLockFutex(task.id, t.tid, address, timeoutNanos, a);
+        core.vmLockFutex(task.id, t.tid, address, timeoutNanos, paths(a));
+        return a;
+    }
+
+    /** vm_lock_futex with the whole answer: the path and whether an owner died. */
+    Answer<Acquired> lockFull(MachThread t, long address) {
+        Answer<Acquired> a = new Answer<>();
+        core.vmLockFutex(task.id, t.tid, address, -1, a);
         return a;
     }
 
     Answer<AcquirePath> trylock(MachThread t, long address) {
         Answer<AcquirePath> a = new Answer<>();
-        core.vmTrylockFutex(task.id, t.tid, address, a);
+        core.vmTrylockFutex(task.id, t.tid, address, paths(a));
         return a;
+    }
+
+    Answer<Void> consistent(MachThread t, long address) {
+        Answer<Void> a = new Answer<>();
+        core.vmFutexConsistent(task.id, t.tid, address, a);
+        return a;
+    }
+
+    Answer<Void> compute(MachThread t, long nanos) {
+        Answer<Void> a = new Answer<>();
+        core.threadCompute(task.id, t.tid, nanos, a);
+        return a;
+    }
+
+    Answer<Void> terminate(MachThread t) {
+        Answer<Void> a = new Answer<>();
+        core.threadTerminate(task.id, t.tid, a);
+        return a;
+    }
+
+    Answer<Void> setPriority(MachThread t, int priority) {
+        Answer<Void> a = new Answer<>();
+        core.threadSetPriority(task.id, t.tid, priority, a);
+        return a;
+    }
+
+    /** Passes on the path only (null: a trylock that did not get it). */
+    private static Reply<Acquired> paths(Answer<AcquirePath> a) {
+        return new Reply<>() {
+            @Override
+            public void complete(Acquired value) {
+                a.complete(value == null ? null : value.path());
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                a.fail(error);
+            }
+        };
     }
 
     Answer<Void> unlock(MachThread t, long address) {
@@ -145,8 +197,12 @@ final class CoreFixture {
     }
 
     void relinquish(long offset) {
+        relinquish(offset, 0);
+    }
+
+    void relinquish(long offset, int priority) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
-                .setObjectId(OBJECT_ID).setOffset(offset)).build());
+                .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority)).build());
     }
 
     FutexEntry futex(long address) {

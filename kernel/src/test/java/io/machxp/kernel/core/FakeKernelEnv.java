@@ -46,6 +46,11 @@ final class FakeKernelEnv implements KernelEnv {
         return s;
     }
 
+    @Override
+    public long nanoTime() {
+        return now;
+    }
+
     /** Moves virtual time forward, running every timer that falls due, in order. */
     void advance(long nanos) {
         long until = now + nanos;

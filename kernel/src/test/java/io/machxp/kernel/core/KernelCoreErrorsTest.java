@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
@@ -62,10 +63,10 @@ class KernelCoreErrorsTest {
 
     @Test
     void anUnknownTaskOrThreadIsEsrch() {
-        Answer<AcquirePath> a = new Answer<>();
+        Answer<Acquired> a = new Answer<>();
         k.core.vmLockFutex(999, owner.tid, k.base, -1, a);
         assertThat(a.error().errno()).isEqualTo(Errno.ESRCH);
-        Answer<AcquirePath> b = new Answer<>();
+        Answer<Acquired> b = new Answer<>();
         k.core.vmLockFutex(k.task.id, 12345, k.base, -1, b);
         assertThat(b.error().errno()).isEqualTo(Errno.ESRCH);
         assertThat(b.error().message()).contains("no thread 12345");

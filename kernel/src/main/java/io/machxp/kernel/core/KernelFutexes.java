@@ -1,0 +1,672 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.FREE;
+import static io.machxp.kernel.futex.FutexWord.NOPAGE;
+import static io.machxp.kernel.futex.FutexWord.NOT_RECOVERABLE;
+import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.hasWaiters;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.isNotRecoverable;
+import static io.machxp.kernel.futex.FutexWord.isOwnerDied;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.sched.Scheduler;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.PageData;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The futexes of one kernel: Linux PI-futex semantics for its threads, the futex extension of XP
+ * towards the pager (Parts II-IV of the seed mail), priority inheritance within the kernel and
+ * through the pager, and robust futexes. Part of the kernel core: core thread only, except the
+ * two fast-path CASes made by callers on their own threads.
+ *
+ * <h2>Overview</h2>
+ * States of a futex (the encoding is in {@link FutexWord}, the cache states in {@link FutexEntry}):
+ * <pre>
+ *  vm_lock_futex    FREE             -> TID                      (fast path, or here after a race)
+ *                   OWNER_DIED       -> TID|OWNER_DIED, EOWNERDEAD
+ *                   NOT_RECOVERABLE  -> ENOTRECOVERABLE
+ *                   held by another  -> enqueue, set WAITERS, boost the owner (EDEADLK if the
+ *                                       owners' chain leads back to the caller)
+ *                   ABSENT           -> enqueue; lock_futex(top priority) unless one is out,
+ *                                       else a priority update if the top changed
+ *  futex_granted    ABSENT           -> the page's word decides: top waiter's TID (PAGER_GRANT,
+ *                                       with EOWNERDEAD if the word says an owner died), or kept
+ *  vm_unlock_futex  TID              -> FREE                     (fast path)
+ *                   TID|OWNER_DIED   -> NOT_RECOVERABLE; every waiter fails
+ *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
+ *                                       re-asked for if local waiters remain
+ *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
+ *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once (the word goes along)
+ *                   held             -> relinquish pending, WAITERS set, owner boosted to p
+ *  owner ends       TID              -> as unlock, with OWNER_DIED passed to the next owner, or
+ *                                       OWNER_DIED left in the word (robust futexes)
+ *  vm_futex_consistent TID|OWNER_DIED -> TID
+ * </pre>
+ *
+ * <p>Priority inheritance (unless disabled, --no-pi): local waiters are served highest effective
+ * priority first, FIFO among equals; a futex's owner runs at the maximum of its base priority,
+ * its local waiters' effective priorities and the priority the pager sent with relinquish_futex
+ * (the highest waiting on other kernels). A boost flows on along the chain: a boosted owner that
+ * waits for another futex raises that futex's owner here, or the priority its kernel asks the
+ * pager with. Deboosting follows every unlock, timeout and cancellation the same way.
+ * A cycle through futexes of another kernel is not seen here; such a lock waits (use a timeout).
+ */
+final class KernelFutexes {
+    private final KernelCore core;
+    private final KernelEnv env;
+    private final KernelStats stats;
+    private final PageCache pages;
+    private final Scheduler scheduler;
+    private final boolean cacheFutexes;
+    private final boolean piggyback;
+    private final boolean pi;
+
+    KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
+            boolean cacheFutexes, boolean piggyback, boolean pi) {
+        this.core = core;
+        this.env = env;
+        this.stats = stats;
+        this.pages = pages;
+        this.scheduler = scheduler;
+        this.cacheFutexes = cacheFutexes;
+        this.piggyback = piggyback;
+        this.pi = pi;
+    }
+
+    // ---- requests from tasks ------------------------------------------------------------------
+
+    /** vm_lock_futex / vm_trylock_futex for a validated thread and futex. */
+    void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
+            Reply<Acquired> reply, String call) {
+        if (thread.blockedIn != null) {
+            reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
+                    thread.tid, thread.blockedIn));
+            return;
+        }
+        FutexWaiter w = new FutexWaiter(thread, trylock, reply);
+        thread.blockedIn = call;
+        thread.waiter = w;
+        if (timeoutNanos >= 0) {
+            w.timeout = env.schedule(timeoutNanos, () -> abandon(w, KernelError.of(Errno.ETIMEDOUT,
+                    "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
+        }
+        if (piggyback && isAbsent(e.state())) {
+            lock(w, e); // ask for the futex first: its page usually comes with the grant
+        } else {
+            lockWithPage(w, e);
+        }
+    }
+
+    /** Runs {@code lock} once the futex's page is writable here (Part III: page-in first). */
+    private void lockWithPage(FutexWaiter w, FutexEntry e) {
+        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+            if (!w.done()) {
+                lock(w, e);
+            }
+        }, w::fail));
+    }
+
+    private void lock(FutexWaiter w, FutexEntry e) {
+        int tid = w.thread.tid;
+        while (true) {
+            long s = e.state();
+            if (isNoPage(s) && !isAbsent(s)) {
+                if (owner(s) == tid) {
+                    w.fail(alreadyOwned(tid, e));
+                    return;
+                }
+                if (e.page.access == Access.READ_WRITE) {
+                    // FREE | NOPAGE with the page here: a grant about to be served; wait in line.
+                    assert owner(s) == 0 && !e.waiters.isEmpty() : "a futex without its word: " + e;
+                    if (w.trylock) {
+                        w.finish(null);
+                    } else {
+                        enqueue(w, e);
+                    }
+                    return;
+                }
+                lockWithPage(w, e); // held here, page elsewhere: the word can change only with the page
+                return;
+            }
+            if (s == FREE) {
+                if (e.tryFastLock(tid)) {
+                    acquired(w, AcquirePath.FAST_PATH, false);
+                    return;
+                }
+                continue;
+            }
+            if (isAbsent(s)) {
+                if (core.pagerLost()) {
+                    w.fail(core.pagerError());
+                    return;
+                }
+                boolean idle = e.request == FutexEntry.Request.NONE && e.waiters.isEmpty();
+                if (w.trylock && !idle) {
+                    w.finish(null);
+                    return;
+                }
+                enqueue(w, e);
+                pages.markWaiters(e);
+                if (e.request == FutexEntry.Request.NONE) {
+                    askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
+                } else {
+                    updatePagerPriority(e);
+                }
+                return;
+            }
+            // Live here and not FREE: the fast path cannot change it, except the owner's unlock.
+            if (isNotRecoverable(s)) {
+                w.fail(notRecoverable(e));
+                return;
+            }
+            int o = owner(s);
+            if (o == tid) {
+                w.fail(alreadyOwned(tid, e));
+                return;
+            }
+            if (o == 0) { // OWNER_DIED: free, its last owner died holding it
+                e.setState(FutexWord.held(tid, mustEnterKernel(e), true));
+                acquired(w, AcquirePath.FAST_PATH, true);
+                refresh(e);
+                return;
+            }
+            if (core.livingThread(o) == null) {
+                // A TID of no living thread here: its owner died (or the word was written over).
+                e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED);
+                continue;
+            }
+            if (w.trylock) {
+                w.finish(null);
+                return;
+            }
+            if (closesCycle(w.thread, e)) {
+                w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
+                        + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
+                        tid, e.offset(), objectName(e), tid));
+                return;
+            }
+            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                enqueue(w, e);
+                refresh(e);
+                return;
+            }
+            // The owner unlocked on the fast path meanwhile: look again.
+        }
+    }
+
+    /** vm_unlock_futex by {@code tid} of the futex {@code e} (null: not tracked here). */
+    void unlock(FutexEntry e, int tid, long address, Reply<Void> reply) {
+        long s;
+        while (true) {
+            s = e == null ? ABSENT : e.state();
+            if (isAbsent(s) || owner(s) != tid) {
+                reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x, so it cannot unlock it",
+                        tid, address));
+                return;
+            }
+            if (isNoPage(s)) {
+                // The word can change only with the page: fetch it, then unlock.
+                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                        PageFault.of(() -> unlock(e, tid, address, reply), reply::fail));
+                return;
+            }
+            if (!hasWaiters(s) && !isOwnerDied(s)) {
+                if (e.tryFastUnlock(tid)) {
+                    reply.complete(null);
+                    return;
+                }
+                continue;
+            }
+            break;
+        }
+        if (isOwnerDied(s)) {
+            // Acquired after an owner died and never marked consistent: nobody can trust it again.
+            e.setState(NOT_RECOVERABLE);
+            env.trace("not-recoverable", tid, futexName(e));
+            failWaiters(e, notRecoverable(e));
+            if (e.relinquishPending || !cacheFutexes) {
+                releaseToPager(e);
+            }
+        } else {
+            passOn(e, false);
+        }
+        refresh(e);
+        reply.complete(null);
+    }
+
+    /** Ownership leaves a local owner (unlock, or its death): to the pager, a local waiter, or free. */
+    private void passOn(FutexEntry e, boolean ownerDied) {
+        if (e.relinquishPending || !cacheFutexes) {
+            e.setState(ownerDied ? OWNER_DIED : FREE);
+            releaseToPager(e);
+        } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied)) {
+            e.setState(ownerDied ? OWNER_DIED : FREE);
+        }
+    }
+
+    /** vm_futex_consistent: the owner repaired what the dead owner left; OWNER_DIED goes. */
+    void markConsistent(FutexEntry e, int tid, long address, Reply<Void> reply) {
+        long s = e == null ? ABSENT : e.state();
+        if (isAbsent(s) || owner(s) != tid || !isOwnerDied(s)) {
+            reply.fail(KernelError.of(Errno.EINVAL, "thread %d does not own the futex at 0x%x after an owner's death; "
+                    + "vm_futex_consistent is for the thread whose lock answered owner_died", tid, address));
+            return;
+        }
+        if (isNoPage(s)) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> markConsistent(e, tid, address, reply), reply::fail));
+            return;
+        }
+        e.setState(s & ~(OWNER_DIED & 0xffffffffL));
+        reply.complete(null);
+    }
+
+    /**
+     * The caller of a blocked vm_lock_futex went away, or the thread ended: the thread stops
+     * waiting, as on a timeout. A thread that already got the futex keeps it.
+     */
+    void abandon(FutexWaiter w, KernelError error) {
+        if (w.done()) {
+            return;
+        }
+        FutexEntry e = w.entry;
+        if (e != null) {
+            e.waiters.remove(w);
+            clearWaitersIfNoneLeft(e);
+        }
+        w.fail(error);
+        if (e != null) {
+            refresh(e);
+            updatePagerPriority(e);
+        }
+    }
+
+    // ---- robust futexes -----------------------------------------------------------------------
+
+    /**
+     * Thread {@code t} ended (terminated, its task ended, its client went away): it stops waiting,
+     * and every futex it owns passes on with OWNER_DIED - to the next local waiter, to another
+     * kernel through the pager (the word travels in the page), or left free with OWNER_DIED.
+     */
+    void threadEnded(MachThread t, KernelError error) {
+        if (t.waiter != null) {
+            abandon(t.waiter, error);
+        }
+        List<FutexEntry> owned = new ArrayList<>();
+        core.forEachFutex(e -> {
+            if (!isAbsent(e.state()) && owner(e.state()) == t.tid) {
+                owned.add(e);
+            }
+        });
+        owned.forEach(e -> ownerDied(e, t.tid));
+        t.boostedBy.clear();
+    }
+
+    private void ownerDied(FutexEntry e, int tid) {
+        long s = e.state();
+        if (isAbsent(s) || owner(s) != tid) {
+            return; // passed on meanwhile
+        }
+        if (isNoPage(s)) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> ownerDied(e, tid), error -> { /* the pager is gone: forgetFutex fails it */ }));
+            return;
+        }
+        // Take it from the fast path first: a plain TID could still be unlocked by a late call.
+        if (!e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED)) {
+            return; // unlocked on the fast path after all
+        }
+        env.trace("owner-died", tid, futexName(e));
+        passOn(e, true);
+        refresh(e);
+    }
+
+    // ---- messages from the pager --------------------------------------------------------------
+
+    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages) {
+        List<VmPage> installed = new ArrayList<>();
+        for (PageData d : withPages) {
+            if (d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != o.pageSize) {
+                core.violation("a page granted with a futex that it cannot use", o.objectId, d.getOffset());
+                continue;
+            }
+            VmPage p = pages.installGranted(o, d);
+            if (p != null) {
+                installed.add(p);
+            }
+        }
+        e.request = FutexEntry.Request.NONE;
+        e.grantedAt = pages.writeSequence();
+        if (e.page.access == Access.READ_WRITE) {
+            serveGrant(e, pages.wordInPage(e));
+        } else if (e.waiters.isEmpty()) {
+            // Nobody waits: keep it (its word is wherever the page is), or give it back (Part II).
+            if (cacheFutexes) {
+                e.setState(FREE | NOPAGE);
+            } else {
+                sendReleased(e);
+            }
+        } else {
+            // A waiter gets it once the page is writable here; until then it counts as held.
+            e.setState(FREE | NOPAGE);
+            pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+                if (e.state() == (FREE | NOPAGE)) {
+                    serveGrant(e, pages.wordInPage(e));
+                } else {
+                    releaseIfUnowned(e); // its waiters left meanwhile; give it back if asked to
+                }
+            }, error -> { /* the pager is gone: forgetFutex fails the waiters */ }));
+        }
+        installed.forEach(pages::resume);
+    }
+
+    /**
+     * A granted futex whose page is writable here, still in a state the fast path cannot take
+     * (ABSENT, or FREE | NOPAGE): the word the last owner left in the page decides. To the top
+     * local waiter (with EOWNERDEAD if the word says its owner died), else kept or given back.
+     */
+    private void serveGrant(FutexEntry e, int pageWord) {
+        int word = FutexWord.unownedWord(pageWord);
+        if (word == NOT_RECOVERABLE) {
+            e.setState(NOT_RECOVERABLE);
+            failWaiters(e, notRecoverable(e));
+        } else if (handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED)) {
+            refresh(e);
+            return;
+        }
+        if (cacheFutexes && !e.relinquishPending) {
+            e.setState(word & 0xffffffffL); // Part III: keep it
+            return;
+        }
+        e.setState(ABSENT);
+        pages.leaveWord(e, word);
+        sendReleased(e);
+    }
+
+    void onFutexBusy(FutexEntry e) {
+        e.request = FutexEntry.Request.NONE;
+        List<FutexWaiter> tries = new ArrayList<>();
+        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
+            FutexWaiter w = it.next();
+            if (w.trylock) {
+                it.remove();
+                tries.add(w);
+            }
+        }
+        tries.forEach(w -> w.finish(null));
+        if (!e.waiters.isEmpty()) {
+            askPager(e, FutexEntry.Request.LOCK);
+        }
+    }
+
+    /** relinquish_futex: another kernel waits, at {@code priority}; sent again when that changes. */
+    void onRelinquishFutex(FutexEntry e, int priority) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return; // crossed with our own release: nothing to give back
+            }
+            if (isLive(s) && owner(s) == 0) {
+                if (e.compareAndSetState(s, ABSENT)) {
+                    pages.leaveWord(e, s);
+                    sendReleased(e);
+                    return;
+                }
+                continue;
+            }
+            if (isNoPage(s) && owner(s) == 0) {
+                if (e.waiters.isEmpty()) {
+                    e.setState(ABSENT); // its word is already where the page is
+                    sendReleased(e);
+                } else {
+                    e.relinquishPending = true; // one waiter gets it first, when the page is here
+                    e.remotePriority = priority;
+                }
+                return;
+            }
+            // A local thread holds it: give it back when that thread unlocks (Part IV), and
+            // meanwhile let the owner run at the priority waiting elsewhere.
+            e.relinquishPending = true;
+            e.remotePriority = priority;
+            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                refresh(e);
+                return;
+            }
+        }
+    }
+
+    /** The pager is gone: waiters fail, and held futexes are forgotten once their owners unlock. */
+    void forgetFutex(FutexEntry e, KernelError error) {
+        failWaiters(e, error);
+        e.request = FutexEntry.Request.NONE;
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return;
+            }
+            if (owner(s) == 0) {
+                if (e.compareAndSetState(s, ABSENT)) {
+                    refresh(e);
+                    return;
+                }
+                continue;
+            }
+            // Held: the owner's unlock must come here, where it finds the futex gone.
+            e.relinquishPending = true;
+            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                return;
+            }
+        }
+    }
+
+    // ---- priority inheritance -----------------------------------------------------------------
+
+    /** A thread's base priority changed (thread_set_priority). */
+    void basePriorityChanged(MachThread t) {
+        update(t);
+    }
+
+    /**
+     * After anything that changes who owns {@code e} or who waits for it: the owner it boosts,
+     * and the priority this kernel waits with at the pager.
+     */
+    private void refresh(FutexEntry e) {
+        if (!pi) {
+            return;
+        }
+        long s = e.state();
+        MachThread owner = isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
+        int top = Math.max(e.waiters.topPriority(), e.relinquishPending ? e.remotePriority : 0);
+        MachThread target = top > 0 ? owner : null;
+        MachThread old = e.boosting;
+        if (old != target) {
+            e.boosting = target;
+            if (old != null) {
+                old.boostedBy.remove(e);
+                update(old);
+            }
+            if (target != null) {
+                target.boostedBy.add(e);
+            }
+        }
+        if (target != null) {
+            update(target);
+        }
+        updatePagerPriority(e);
+    }
+
+    /** Recomputes a thread's effective priority; a change moves it on its CPU and along its wait. */
+    private void update(MachThread t) {
+        int effective = t.basePriority;
+        for (FutexEntry f : t.boostedBy) {
+            effective = Math.max(effective, Math.max(f.waiters.topPriority(), f.relinquishPending ? f.remotePriority : 0));
+        }
+        if (effective == t.effectivePriority) {
+            return;
+        }
+        env.trace(effective > t.effectivePriority ? "boost" : "deboost", t.tid,
+                t.effectivePriority + " -> " + effective);
+        t.effectivePriority = effective;
+        scheduler.priorityChanged(t);
+        if (t.waiter != null && t.waiter.entry != null) {
+            refresh(t.waiter.entry);
+        }
+    }
+
+    /** While a lock_futex is out: tell the pager when the top local waiter's priority changed. */
+    private void updatePagerPriority(FutexEntry e) {
+        if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state()) || e.waiters.isEmpty()) {
+            return;
+        }
+        int top = e.waiters.topPriority();
+        if (top != e.requestedPriority) {
+            e.requestedPriority = top;
+            core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)).build());
+        }
+    }
+
+    /** Whether {@code t} waiting for {@code e} closes a cycle of owners waiting for each other. */
+    private boolean closesCycle(MachThread t, FutexEntry e) {
+        MachThread owner = ownerHere(e);
+        for (int hops = 0; owner != null && hops < 1_000_000; hops++) {
+            if (owner == t) {
+                return true;
+            }
+            FutexWaiter w = owner.waiter;
+            owner = w == null || w.entry == null ? null : ownerHere(w.entry);
+        }
+        return false;
+    }
+
+    private MachThread ownerHere(FutexEntry e) {
+        long s = e.state();
+        return isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private void enqueue(FutexWaiter w, FutexEntry e) {
+        w.entry = e;
+        e.waiters.add(w);
+    }
+
+    private void acquired(FutexWaiter w, AcquirePath path, boolean ownerDied) {
+        stats.acquired(path);
+        w.finish(ownerDied ? new Acquired(path, true) : Acquired.of(path));
+    }
+
+    /** Whether an owner's unlock must come to the core (WAITERS in the word). */
+    private boolean mustEnterKernel(FutexEntry e) {
+        return !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending;
+    }
+
+    /** Gives a futex this kernel holds to its top local waiter; false if nobody waits. */
+    private boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied) {
+        FutexWaiter w = e.waiters.poll(pi);
+        if (w == null) {
+            return false;
+        }
+        assert !w.done() : "a waiter that was answered is still queued";
+        e.setState(FutexWord.held(w.thread.tid, mustEnterKernel(e), ownerDied));
+        if (ownerDied) {
+            env.trace("owner-died-handoff", w.thread.tid, futexName(e));
+        }
+        acquired(w, path, ownerDied);
+        return true;
+    }
+
+    /** Gives the futex back to the pager and asks again if local threads still wait. */
+    private void releaseToPager(FutexEntry e) {
+        long s = e.state();
+        assert isLive(s) : "released without its page: " + e;
+        e.setState(ABSENT);
+        pages.leaveWord(e, s);
+        sendReleased(e);
+        if (!e.waiters.isEmpty()) {
+            askPager(e, FutexEntry.Request.LOCK);
+        }
+    }
+
+    /** A futex nobody here owns or waits for, asked back by the pager: released now. */
+    private void releaseIfUnowned(FutexEntry e) {
+        long s = e.state();
+        if (e.relinquishPending && isLive(s) && owner(s) == 0 && e.waiters.isEmpty() && e.compareAndSetState(s, ABSENT)) {
+            pages.leaveWord(e, s);
+            sendReleased(e);
+        }
+    }
+
+    private void sendReleased(FutexEntry e) {
+        e.relinquishPending = false;
+        e.remotePriority = 0;
+        MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset());
+        if (piggyback) {
+            released.addAllPages(pages.takeForRelease(core.object(e.objectId()), e));
+        }
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+    }
+
+    private void askPager(FutexEntry e, FutexEntry.Request kind) {
+        e.request = kind;
+        e.requestedPriority = pi ? e.waiters.topPriority() : 0;
+        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)
+                .setPriority(e.requestedPriority)).build());
+    }
+
+    private void failWaiters(FutexEntry e, KernelError error) {
+        for (FutexWaiter w; (w = e.waiters.poll(false)) != null; ) {
+            w.fail(error);
+        }
+    }
+
+    private void clearWaitersIfNoneLeft(FutexEntry e) {
+        long s = e.state();
+        if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && cacheFutexes) {
+            e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
+        }
+    }
+
+    private KernelError alreadyOwned(int tid, FutexEntry e) {
+        return KernelError.of(Errno.EDEADLK, "thread %d already owns the futex at offset 0x%x of '%s'; "
+                + "futexes do not nest", tid, e.offset(), objectName(e));
+    }
+
+    private KernelError notRecoverable(FutexEntry e) {
+        return KernelError.of(Errno.ENOTRECOVERABLE, "the futex at offset 0x%x of '%s' is not recoverable: an owner "
+                + "died holding it and the next owner unlocked it without vm_futex_consistent; "
+                + "initialize a new one", e.offset(), objectName(e));
+    }
+
+    private String objectName(FutexEntry e) {
+        VmObject o = core.object(e.objectId());
+        return o == null ? "?" : o.name;
+    }
+
+    private String futexName(FutexEntry e) {
+        return objectName(e) + "+0x" + Long.toHexString(e.offset());
+    }
+}

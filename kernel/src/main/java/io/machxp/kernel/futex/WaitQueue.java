@@ -1,0 +1,67 @@
+package io.machxp.kernel.futex;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The local threads waiting for one futex. With priority inheritance the next owner is the waiter
+ * of highest effective priority, FIFO among equals (Linux PI-futexes); without it, plain arrival
+ * order. Priorities are read when the queue is asked, so a waiter whose priority changes while it
+ * waits (boosted, deboosted, thread_set_priority) moves with it. Core thread only; a handful of
+ * waiters per futex, so a scan is cheaper than keeping an order.
+ */
+public final class WaitQueue implements Iterable<FutexWaiter> {
+    private final List<FutexWaiter> waiters = new ArrayList<>();
+    private long nextArrival;
+
+    public void add(FutexWaiter w) {
+        w.arrival = nextArrival++;
+        waiters.add(w);
+    }
+
+    public boolean remove(FutexWaiter w) {
+        return waiters.remove(w);
+    }
+
+    public boolean isEmpty() {
+        return waiters.isEmpty();
+    }
+
+    public int size() {
+        return waiters.size();
+    }
+
+    /** The next owner, or null: by priority when {@code byPriority}, else by arrival. */
+    public FutexWaiter peek(boolean byPriority) {
+        FutexWaiter top = null;
+        for (FutexWaiter w : waiters) {
+            if (top == null || (byPriority && w.thread.effectivePriority > top.thread.effectivePriority)) {
+                top = w;
+            }
+        }
+        return top;
+    }
+
+    public FutexWaiter poll(boolean byPriority) {
+        FutexWaiter top = peek(byPriority);
+        if (top != null) {
+            waiters.remove(top);
+        }
+        return top;
+    }
+
+    /** The highest effective priority among the waiters; 0 if none. */
+    public int topPriority() {
+        int top = 0;
+        for (FutexWaiter w : waiters) {
+            top = Math.max(top, w.thread.effectivePriority);
+        }
+        return top;
+    }
+
+    @Override
+    public Iterator<FutexWaiter> iterator() {
+        return waiters.iterator();
+    }
+}
