@@ -1,6 +1,7 @@
 package io.machxp.client;
 
 import com.google.protobuf.ByteString;
+import io.machxp.proto.task.TaskTerminateRequest;
 import io.machxp.proto.task.ThreadCreateRequest;
 import io.machxp.proto.task.VmCompareAndSwapReply;
 import io.machxp.proto.task.VmCompareAndSwapRequest;
@@ -32,9 +33,19 @@ public final class TaskClient {
     }
 
     public ThreadClient threadCreate() {
+        return threadCreate(0);
+    }
+
+    /** thread_create with a priority, 1 (lowest) to 99 (highest); 0 for the default. */
+    public ThreadClient threadCreate(int priority) {
         int tid = KernelClient.call(() -> kernel.stub.threadCreate(
-                ThreadCreateRequest.newBuilder().setTask(id).build())).getTid();
+                ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build())).getTid();
         return new ThreadClient(kernel, id, tid);
+    }
+
+    /** task_terminate: every thread ends; futexes they held pass on with OWNER_DIED. */
+    public void terminate() {
+        KernelClient.call(() -> kernel.stub.taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));
     }
 
     /** Maps the memory object the pager serves as {@code object}; returns its address here. */

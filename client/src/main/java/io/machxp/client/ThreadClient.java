@@ -1,6 +1,12 @@
 package io.machxp.client;
 
 import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.ThreadComputeRequest;
+import io.machxp.proto.task.ThreadSetPriorityRequest;
+import io.machxp.proto.task.ThreadSleepRequest;
+import io.machxp.proto.task.ThreadTerminateRequest;
+import io.machxp.proto.task.VmFutexConsistentRequest;
+import io.machxp.proto.task.VmLockFutexReply;
 import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.VmTrylockFutexReply;
 import io.machxp.proto.task.VmTrylockFutexRequest;
@@ -38,11 +44,57 @@ public final class ThreadClient {
                 request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
     }
 
+    /**
+     * vm_lock_futex with the whole answer: how it was acquired, and owner_died (EOWNERDEAD) when
+     * its previous owner died holding it. {@code timeout} null waits as long as it takes.
+     */
+    public VmLockFutexReply lock(long address, Duration timeout) {
+        VmLockFutexRequest.Builder r = request(address);
+        if (timeout != null) {
+            r.setTimeoutMillis(timeout.toMillis());
+        }
+        return KernelClient.call(() -> kernel.stub.vmLockFutex(r.build()));
+    }
+
     /** vm_trylock_futex: true if the futex is now this thread's. */
     public boolean tryLockFutex(long address) {
-        VmTrylockFutexReply reply = KernelClient.call(() -> kernel.stub.vmTrylockFutex(
+        return trylock(address).getAcquired();
+    }
+
+    /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
+    public VmTrylockFutexReply trylock(long address) {
+        return KernelClient.call(() -> kernel.stub.vmTrylockFutex(
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
-        return reply.getAcquired();
+    }
+
+    /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */
+    public void markConsistent(long address) {
+        KernelClient.call(() -> kernel.stub.vmFutexConsistent(
+                VmFutexConsistentRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
+    }
+
+    /** thread_compute: uses {@code cpu} of simulated CPU under the kernel's priority scheduler. */
+    public void compute(Duration cpu) {
+        KernelClient.call(() -> kernel.stub.threadCompute(
+                ThreadComputeRequest.newBuilder().setTask(task).setThread(tid).setNanos(cpu.toNanos()).build()));
+    }
+
+    /** thread_sleep: blocks for {@code time} without a CPU. */
+    public void sleep(Duration time) {
+        KernelClient.call(() -> kernel.stub.threadSleep(
+                ThreadSleepRequest.newBuilder().setTask(task).setThread(tid).setNanos(time.toNanos()).build()));
+    }
+
+    /** thread_set_priority: a new base priority, 1-99. */
+    public void setPriority(int priority) {
+        KernelClient.call(() -> kernel.stub.threadSetPriority(
+                ThreadSetPriorityRequest.newBuilder().setTask(task).setThread(tid).setPriority(priority).build()));
+    }
+
+    /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */
+    public void terminate() {
+        KernelClient.call(() -> kernel.stub.threadTerminate(
+                ThreadTerminateRequest.newBuilder().setTask(task).setThread(tid).build()));
     }
 
     /** vm_unlock_futex. */

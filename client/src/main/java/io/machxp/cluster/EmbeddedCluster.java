@@ -2,6 +2,8 @@ package io.machxp.cluster;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.core.CoreOptions;
+import java.util.LinkedHashMap;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import java.io.IOException;
@@ -38,12 +40,21 @@ public final class EmbeddedCluster implements AutoCloseable {
      */
     public static EmbeddedCluster start(int kernelCount, boolean cacheFutexes, boolean piggyback,
             Map<String, Long> objects) throws IOException {
+        Map<String, CoreOptions> kernels = new LinkedHashMap<>();
+        for (int i = 0; i < kernelCount; i++) {
+            kernels.put(kernelName(i), CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes).withPiggyback(piggyback));
+        }
+        return start(kernels, objects);
+    }
+
+    /** A pager serving {@code objects} and a kernel for each entry of {@code kernels}, in order. */
+    public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects)
+            throws IOException {
         Pager pager = Pager.start(PagerConfig.loopback(objects));
         List<Kernel> kernels = new ArrayList<>();
         try {
-            for (int i = 0; i < kernelCount; i++) {
-                kernels.add(Kernel.start(KernelConfig.loopback(kernelName(i), pager.target())
-                        .withCacheFutexes(cacheFutexes).withPiggyback(piggyback)));
+            for (Map.Entry<String, CoreOptions> k : kernelOptions.entrySet()) {
+                kernels.add(Kernel.start(KernelConfig.loopback(k.getKey(), pager.target()).withCore(k.getValue())));
             }
         } catch (IOException | RuntimeException e) {
             kernels.forEach(Kernel::close);

@@ -70,9 +70,26 @@ public final class Kernel implements AutoCloseable {
             @Override
             public void trace(String event, int tid, String detail) {
                 log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
+                TraceListener l = traceListener;
+                if (l != null) {
+                    l.trace(event, tid, detail);
+                }
             }
         }, stats, config.core());
         this.pager = new PagerLink(config.pagerTarget(), loop, core);
+    }
+
+    /** Hears the kernel's trace events (see {@link KernelEnv#trace}); called on the core thread. */
+    @FunctionalInterface
+    public interface TraceListener {
+        void trace(String event, int tid, String detail);
+    }
+
+    private volatile TraceListener traceListener;
+
+    /** Sets the one listener of this kernel's trace events (null: none). */
+    public void onTrace(TraceListener listener) {
+        this.traceListener = listener;
     }
 
     private PagerLink pagerLink() {

@@ -13,6 +13,7 @@ import io.machxp.proto.xp.MemoryObjectFutexBusy;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
 import io.machxp.proto.xp.PageData;
@@ -41,19 +42,30 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Futexes (the extension; states in {@link FutexRecord}):
  * <pre>
- *  lock_futex(K)     free                 -> held by K, futex_granted to K
- *                    held by H != K       -> K queued (FIFO); relinquish_futex to H, once per grant
+ *  lock_futex(K, p)  free                 -> held by K, futex_granted to K
+ *                    held by H != K       -> K queued with priority p; relinquish_futex to H
+ *                    K queued (not try)   -> K now waits with priority p (an update, up or down)
+ *                    update, K holds      -> ignored: it crossed the grant
  *                    held/queued, try     -> futex_busy to K
  *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
  *                                            relinquish at once if more kernels wait; or free
  *  session closed    everything the kernel held is released as above; it leaves every queue
  * </pre>
+ * The queue is priority-ordered ({@link io.machxp.pager.futex.FutexQueue}): highest priority
+ * first, arrival order among equals, so plain FIFO when every kernel sends 0 (--no-pi); an update
+ * keeps the kernel's arrival place. Priority inheritance across kernels: relinquish_futex carries
+ * the top queued priority, so the holder boosts the thread that owns the futex. It is sent when
+ * the first kernel queues behind a holder, and sent again whenever that top priority changes
+ * while the same holder keeps the futex (a higher kernel queues, a queued kernel is updated or
+ * leaves); never when it did not change, nor when the queue empties (the holder gives the futex
+ * back anyway).
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
  * and makes the grantee their writer.
  * A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
- * does not hold the futex, a second lock from the holder) is refused: logged, counted, and
- * otherwise ignored, so state never depends on a kernel behaving.
+ * does not hold the futex, a second lock from the holder, a try from a kernel already queued, an
+ * update from a kernel that neither holds nor waits for the futex) is refused: logged, counted,
+ * and otherwise ignored, so state never depends on a kernel behaving.
  */
 public final class PagerCore {
     private static final Logger log = LoggerFactory.getLogger(PagerCore.class);
@@ -122,9 +134,8 @@ public final class PagerCore {
         }
         pages.forget(s, null);
         for (FutexKey key : new ArrayList<>(s.queued)) {
-            futexes.get(key).queue.remove(s);
+            leaveQueue(s, futexes.get(key));
         }
-        s.queued.clear();
         List<FutexKey> held = new ArrayList<>(s.held);
         for (FutexKey key : held) {
             release(futexes.get(key));
@@ -155,8 +166,7 @@ public final class PagerCore {
             case MEMORY_OBJECT_DATA_RETURN -> pages.dataReturn(s, m.getMemoryObjectDataReturn());
             case MEMORY_OBJECT_LOCK_COMPLETED -> pages.lockCompleted(s, m.getMemoryObjectLockCompleted());
             case MEMORY_OBJECT_TERMINATE -> terminate(s, m.getMemoryObjectTerminate().getObjectId());
-            case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex().getObjectId(),
-                    m.getMemoryObjectLockFutex().getOffset(), m.getMemoryObjectLockFutex().getTry());
+            case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex());
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased());
             default -> refuse(s, "a message with no routine");
         }
@@ -229,8 +239,7 @@ public final class PagerCore {
         pages.forget(s, o.name());
         for (FutexKey key : new ArrayList<>(s.queued)) {
             if (key.object().equals(o.name())) {
-                futexes.get(key).queue.remove(s);
-                s.queued.remove(key);
+                leaveQueue(s, futexes.get(key));
             }
         }
         for (FutexKey key : new ArrayList<>(s.held)) {
@@ -242,28 +251,49 @@ public final class PagerCore {
 
     // ---- futexes ------------------------------------------------------------------------------
 
-    private void lockFutex(KernelSession s, int objectId, long offset, boolean trylock) {
-        FutexKey key = futexKey(s, objectId, offset, "memory_object_lock_futex");
+    private void lockFutex(KernelSession s, MemoryObjectLockFutex m) {
+        FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_lock_futex");
         if (key == null) {
             return;
         }
         FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
-        if (f.holder == s || s.queued.contains(key)) {
-            refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already "
-                    + (f.holder == s ? "holds" : "asked for"));
+        if (f.holder == s) {
+            if (!m.getUpdate()) {
+                refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already holds");
+            } // else: an update sent before the kernel saw its grant; nothing waits for it any more
+            return;
+        }
+        if (f.queue.contains(s)) {
+            if (m.getTry()) {
+                refuse(s, "a try memory_object_lock_futex for " + describe(key) + ", which it already asked for");
+                return;
+            }
+            f.queue.reprioritize(s, m.getPriority());
+            askToRelinquish(f);
+            return;
+        }
+        if (m.getUpdate()) {
+            refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
             return;
         }
         if (f.holder == null) {
             grant(f, s);
             return;
         }
-        if (trylock) {
-            send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(
-                    MemoryObjectFutexBusy.newBuilder().setObjectId(objectId).setOffset(offset)).build());
+        if (m.getTry()) {
+            send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
+                    .setObjectId(m.getObjectId()).setOffset(m.getOffset())).build());
             return;
         }
-        f.queue.add(s);
+        f.queue.add(s, m.getPriority());
         s.queued.add(key);
+        askToRelinquish(f);
+    }
+
+    /** The kernel stops waiting for the futex (it closed or terminated the object). */
+    private void leaveQueue(KernelSession s, FutexRecord f) {
+        f.queue.remove(s);
+        s.queued.remove(f.key);
         askToRelinquish(f);
     }
 
@@ -316,19 +346,27 @@ public final class PagerCore {
         f.releasedPages.clear();
         send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).addAllPages(withPages)).build());
-        if (!f.queue.isEmpty()) {
-            askToRelinquish(f);
-        }
+        askToRelinquish(f);
     }
 
-    /** Part IV: the holder gives the futex back once no local thread holds it; asked once per grant. */
+    /**
+     * Part IV: the holder gives the futex back once no local thread holds it. Asked when kernels
+     * wait, with the top queued priority (the holder boosts its owning thread to it); asked again
+     * only when that priority changed since the last ask of this grant. An empty queue asks nothing.
+     */
     private void askToRelinquish(FutexRecord f) {
-        if (f.relinquishSent) {
+        if (f.queue.isEmpty()) {
+            return;
+        }
+        int top = f.queue.topPriority();
+        if (f.relinquishSent && f.relinquishPriority == top) {
             return;
         }
         f.relinquishSent = true;
+        f.relinquishPriority = top;
         send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
-                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())).build());
+                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
+                .setPriority(top)).build());
     }
 
     private FutexKey futexKey(KernelSession s, int objectId, long offset, String routine) {

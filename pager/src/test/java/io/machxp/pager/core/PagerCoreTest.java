@@ -60,6 +60,18 @@ class PagerCoreTest {
                 MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset)).build());
     }
 
+    /** lock_futex with the priority of the kernel's top waiter. */
+    private void lock(long session, long offset, int priority) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset).setPriority(priority)).build());
+    }
+
+    /** lock_futex update: a new priority for the lock_futex the kernel has outstanding. */
+    private void update(long session, long offset, int priority) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(offset).setPriority(priority).setUpdate(true)).build());
+    }
+
     private void trylock(long session, long offset) {
         pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(
                 MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset).setTry(true)).build());
@@ -73,6 +85,22 @@ class PagerCoreTest {
     private List<PagerToKernel.RoutineCase> routines(long session) {
         List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
         List<PagerToKernel.RoutineCase> out = got.stream().map(PagerToKernel::getRoutineCase).toList();
+        got.clear();
+        return out;
+    }
+
+    /**
+     * What was sent to the session since the last look, futex messages spelled out: "granted",
+     * "busy", "relinquish P" (P its priority); anything else by its routine name.
+     */
+    private List<String> said(long session) {
+        List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
+        List<String> out = got.stream().map(m -> switch (m.getRoutineCase()) {
+            case MEMORY_OBJECT_FUTEX_GRANTED -> "granted";
+            case MEMORY_OBJECT_FUTEX_BUSY -> "busy";
+            case MEMORY_OBJECT_RELINQUISH_FUTEX -> "relinquish " + m.getMemoryObjectRelinquishFutex().getPriority();
+            default -> m.getRoutineCase().name();
+        }).toList();
         got.clear();
         return out;
     }
@@ -176,7 +204,7 @@ class PagerCoreTest {
         pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectLockFutex(
                 MemoryObjectLockFutex.newBuilder().setObjectId(99).setOffset(0)).build()); // unknown object
         lock(b, 0);
-        lock(b, 0);               // asked twice
+        trylock(b, 0);            // a try from a kernel that already waits
         pager.sessionOpened(9);
         lock(9, 0);               // before kernel_hello
         assertThat(stats.refused()).isEqualTo(7);
@@ -215,5 +243,184 @@ class PagerCoreTest {
         pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
                 .setObjectId(7).setOffset(4L * PAGE).setLength(PAGE)).build());
         assertThat(routines(a)).containsExactly(MEMORY_OBJECT_DATA_ERROR);
+    }
+
+    // ---- priority inheritance across kernels -----------------------------------------------------
+
+    /** The highest priority is granted first, FIFO among equals; relinquish carries the top priority. */
+    @Test
+    void grantsHighestPriorityFirstAndInArrivalOrderAmongEquals() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0, 1);
+        assertThat(said(a)).containsExactly("granted");
+        lock(b, 0, 5);
+        assertThat(said(a)).containsExactly("relinquish 5");
+        lock(c, 0, 9);
+        assertThat(said(a)).as("the top waiting priority rose").containsExactly("relinquish 9");
+        lock(d, 0, 5);
+        assertThat(said(a)).as("the top did not change").isEmpty();
+
+        released(a, 0);
+        assertThat(said(c)).as("9 before the 5s; B and D still wait")
+                .containsExactly("granted", "relinquish 5");
+        assertThat(said(b)).isEmpty();
+        assertThat(said(d)).isEmpty();
+        released(c, 0);
+        assertThat(said(b)).as("B came before D").containsExactly("granted", "relinquish 5");
+        assertThat(said(d)).isEmpty();
+        released(b, 0);
+        assertThat(said(d)).containsExactly("granted");
+        released(d, 0);
+        assertThat(pager.holderOf("obj", 0)).isNull();
+        assertThat(stats.grants()).isEqualTo(4);
+        assertThat(stats.handoffs()).isEqualTo(3);
+        assertThat(stats.refused()).isZero();
+    }
+
+    /** An update raises a queued kernel ahead of the others and the holder is asked again, higher. */
+    @Test
+    void anUpdateRaisesAQueuedKernelAndTheHolderIsAskedAgain() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0, 0);
+        said(a);
+        lock(b, 0, 3);
+        lock(c, 0, 3);
+        lock(d, 0, 3);
+        assertThat(said(a)).containsExactly("relinquish 3");
+        update(d, 0, 8);
+        assertThat(said(a)).containsExactly("relinquish 8");
+        lock(c, 0, 6); // a second lock_futex from a queued kernel changes its priority as well
+        assertThat(said(a)).as("the top stays 8").isEmpty();
+
+        released(a, 0);
+        assertThat(said(d)).containsExactly("granted", "relinquish 6");
+        released(d, 0);
+        assertThat(said(c)).containsExactly("granted", "relinquish 3");
+        released(c, 0);
+        assertThat(said(b)).containsExactly("granted");
+        assertThat(stats.refused()).isZero();
+    }
+
+    /** An update keeps the kernel's arrival place among kernels of the same priority. */
+    @Test
+    void anUpdateKeepsTheArrivalPlace() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0, 0);
+        lock(b, 0, 4);
+        lock(c, 0, 4);
+        update(b, 0, 7);
+        update(b, 0, 4);
+        said(a);
+        released(a, 0);
+        assertThat(said(b)).as("B arrived before C and is back at 4").containsExactly("granted", "relinquish 4");
+        assertThat(said(c)).isEmpty();
+        update(c, 0, 2);
+        assertThat(said(b)).containsExactly("relinquish 2");
+        released(b, 0);
+        assertThat(said(c)).containsExactly("granted");
+    }
+
+    /** The top falls when a queued kernel goes down or leaves: asked again lower, only on a change. */
+    @Test
+    void theHolderIsAskedAgainLowerWhenTheTopFalls() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0, 0);
+        said(a);
+        lock(b, 0, 9);
+        lock(c, 0, 4);
+        lock(d, 0, 4);
+        assertThat(said(a)).containsExactly("relinquish 9");
+        update(b, 0, 2);
+        assertThat(said(a)).as("C and D are the top now").containsExactly("relinquish 4");
+        update(b, 0, 3);
+        assertThat(said(a)).as("the top is still 4").isEmpty();
+        pager.sessionClosed(c);
+        assertThat(said(a)).as("D still waits with 4").isEmpty();
+        pager.sessionClosed(d);
+        assertThat(said(a)).containsExactly("relinquish 3");
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectTerminate(
+                MemoryObjectTerminate.newBuilder().setObjectId(7)).build());
+        assertThat(said(a)).as("nobody waits: A gives it back anyway").isEmpty();
+        long e = kernel(5, "E");
+        long f = kernel(6, "F");
+        lock(e, 0, 3);
+        assertThat(said(a)).as("A was last told 3").isEmpty();
+        lock(f, 0, 5);
+        assertThat(said(a)).containsExactly("relinquish 5");
+        released(a, 0);
+        assertThat(said(f)).containsExactly("granted", "relinquish 3");
+        assertThat(said(e)).isEmpty();
+        assertThat(stats.refused()).isZero();
+    }
+
+    /** The holder may not ask again, a queued kernel may not try; updates that crossed the grant are dropped. */
+    @Test
+    void locksFromTheHolderAndTriesFromWaitersChangeNothing() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0, 2);
+        said(a);
+        lock(b, 0, 5);
+        lock(c, 0, 6);
+        assertThat(said(a)).containsExactly("relinquish 5", "relinquish 6");
+        lock(a, 0, 9);
+        assertThat(stats.refused()).as("a lock_futex from the holder").isEqualTo(1);
+        trylock(b, 0);
+        assertThat(stats.refused()).as("a try from a queued kernel").isEqualTo(2);
+        update(d, 0, 7);
+        assertThat(stats.refused()).as("an update from a kernel that did not ask").isEqualTo(3);
+        update(a, 0, 9);
+        assertThat(stats.refused()).as("an update that crossed the grant is not a violation").isEqualTo(3);
+        assertThat(said(a)).isEmpty();
+        assertThat(said(b)).isEmpty();
+        assertThat(said(d)).isEmpty();
+
+        released(a, 0);
+        assertThat(said(c)).containsExactly("granted", "relinquish 5");
+        update(c, 0, 1);
+        assertThat(stats.refused()).isEqualTo(3);
+        assertThat(said(c)).as("C holds now; its late update changes nothing").isEmpty();
+        released(c, 0);
+        assertThat(said(b)).containsExactly("granted");
+        released(b, 0);
+        assertThat(pager.holderOf("obj", 0)).isNull();
+    }
+
+    /** With every priority 0 (--no-pi) the queue is FIFO and relinquish is sent once per grant, with 0. */
+    @Test
+    void priorityZeroIsFifoWithOneRelinquishPerGrant() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0);
+        lock(b, 0);
+        lock(c, 0);
+        lock(d, 0);
+        update(c, 0, 0);
+        pager.sessionClosed(b);
+        assertThat(said(a)).containsExactly("granted", "relinquish 0");
+        released(a, 0);
+        assertThat(said(c)).containsExactly("granted", "relinquish 0");
+        lock(a, 0);
+        assertThat(said(c)).isEmpty();
+        released(c, 0);
+        assertThat(said(d)).containsExactly("granted", "relinquish 0");
+        released(d, 0);
+        assertThat(said(a)).containsExactly("granted");
+        assertThat(stats.refused()).isZero();
     }
 }

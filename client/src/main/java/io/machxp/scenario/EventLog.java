@@ -1,0 +1,52 @@
+package io.machxp.scenario;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The events of a run, in order, with TIDs shown as scenario thread names. Appended to from the
+ * kernels' core threads and the scenario threads in real mode, hence synchronized.
+ */
+public final class EventLog {
+    private static final Pattern TID = Pattern.compile("\\b(\\d{7,})\\b");
+    private final List<Event> events = new ArrayList<>();
+    private final Map<Integer, String> names = new HashMap<>();
+
+    synchronized void name(int tid, String thread) {
+        names.put(tid, thread);
+    }
+
+    synchronized String nameOf(int tid) {
+        return names.getOrDefault(tid, tid == 0 ? "-" : "tid " + tid);
+    }
+
+    /** An event of a scenario thread; TIDs in the detail become thread names. */
+    public synchronized void add(long time, String kernel, String thread, String event, String detail) {
+        events.add(new Event(time, kernel, thread, event, named(detail)));
+    }
+
+    /** A kernel event about TID {@code tid}; TIDs in the detail become thread names too. */
+    public synchronized void kernelEvent(long time, String kernel, String event, int tid, String detail) {
+        events.add(new Event(time, kernel, nameOf(tid), event, named(detail)));
+    }
+
+    /** {@code text} with each TID of a scenario thread replaced by the thread's name. */
+    synchronized String named(String text) {
+        Matcher m = TID.matcher(text);
+        StringBuilder named = new StringBuilder();
+        while (m.find()) {
+            String n = names.get(Integer.parseInt(m.group(1)));
+            m.appendReplacement(named, Matcher.quoteReplacement(n != null ? n : m.group(1)));
+        }
+        m.appendTail(named);
+        return named.toString();
+    }
+
+    public synchronized List<Event> events() {
+        return List.copyOf(events);
+    }
+}

@@ -1,0 +1,226 @@
+package io.machxp.scenario;
+
+import io.machxp.client.KernelClient;
+import io.machxp.client.MachxpException;
+import io.machxp.client.TaskClient;
+import io.machxp.client.ThreadClient;
+import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmTrylockFutexReply;
+import io.machxp.scenario.Scenario.ThreadSpec;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Runs a scenario for real: an embedded pager and kernels in this JVM on loopback gRPC, each
+ * scenario thread a Java thread of its own making blocking calls through the client library, in
+ * real time. Times are measured from the end of setup; kernel events come from the kernels'
+ * trace listeners.
+ */
+final class RealPlatform implements Platform {
+    private static final String WARMUP_OBJECT = "machxp.warmup";
+    private static final int WARMUP_ROUNDS = 200;
+    private EmbeddedCluster cluster;
+    private final List<KernelClient> clients = new ArrayList<>();
+    private final Map<String, Ref> threads = new HashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("scenario-timer"));
+    private final Object progress = new Object();
+    private volatile long origin = System.nanoTime();
+
+    private record Ref(TaskClient task, ThreadClient thread, Map<String, Long> addresses, ExecutorService runner) {}
+
+    @Override
+    public void setup(Scenario s, boolean pi, EventLog log) {
+        Map<String, CoreOptions> kernels = new LinkedHashMap<>();
+        s.kernels().forEach(k -> kernels.put(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi)));
+        Map<String, Long> objects = new LinkedHashMap<>(s.objects());
+        objects.putIfAbsent(WARMUP_OBJECT, 4096L);
+        try {
+            cluster = EmbeddedCluster.start(kernels, objects);
+        } catch (IOException e) {
+            throw new ScenarioException("cannot start the embedded pager and kernels: " + e.getMessage());
+        }
+        Map<String, KernelClient> byKernel = new HashMap<>();
+        for (Kernel k : cluster.kernels()) {
+            KernelClient c = KernelClient.connect("127.0.0.1:" + k.port());
+            clients.add(c);
+            byKernel.put(k.name(), c);
+        }
+        warmUp(byKernel);
+        for (Kernel k : cluster.kernels()) {
+            k.onTrace((event, tid, detail) -> log.kernelEvent(now(), k.name(), event, tid, detail));
+        }
+        Map<String, TaskClient> tasks = new HashMap<>();
+        Map<String, Map<String, Long>> addressesByTask = new HashMap<>();
+        for (ThreadSpec t : s.threads()) {
+            String key = t.kernel() + "/" + t.task();
+            TaskClient task = tasks.get(key);
+            if (task == null) {
+                task = byKernel.get(t.kernel()).taskCreate(t.task());
+                tasks.put(key, task);
+                Map<String, Long> bases = new HashMap<>();
+                for (String object : s.objects().keySet()) {
+                    bases.put(object, task.vmMap(object));
+                }
+                Map<String, Long> addresses = new HashMap<>();
+                s.words().values().forEach(w -> addresses.put(w.name(), bases.get(w.object()) + w.offset()));
+                addressesByTask.put(key, addresses);
+            }
+            ThreadClient thread = task.threadCreate(t.priority());
+            log.name(thread.tid(), t.name());
+            threads.put(t.name(), new Ref(task, thread, addressesByTask.get(key),
+                    Executors.newSingleThreadExecutor(daemon("scenario-" + t.name()))));
+        }
+        // Start every scenario thread's Java thread now, not at its first step.
+        List<java.util.concurrent.Future<?>> started = new ArrayList<>();
+        threads.values().forEach(r -> started.add(r.runner().submit(() -> { })));
+        started.add(timer.submit(() -> { }));
+        for (java.util.concurrent.Future<?> f : started) {
+            try {
+                f.get();
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("cannot start the scenario's threads", e);
+            }
+        }
+        origin = System.nanoTime();
+    }
+
+    /**
+     * A fresh JVM takes its first calls slowly (class loading, JIT, connections): tens of
+     * milliseconds, more than the steps of a scenario are apart. So before time 0 every kernel
+     * passes a futex of an object the scenario does not use back and forth through the pager.
+     */
+    private static void warmUp(Map<String, KernelClient> kernels) {
+        List<ThreadClient> threads = new ArrayList<>();
+        List<Long> addresses = new ArrayList<>();
+        for (KernelClient k : kernels.values()) {
+            TaskClient task = k.taskCreate("warm-up");
+            addresses.add(task.vmMap(WARMUP_OBJECT));
+            threads.add(task.threadCreate());
+        }
+        for (int round = 0; round < WARMUP_ROUNDS; round++) {
+            for (int i = 0; i < threads.size(); i++) {
+                ThreadClient t = threads.get(i);
+                t.lockFutex(addresses.get(i));
+                t.compute(Duration.ZERO);
+                t.unlockFutex(addresses.get(i));
+            }
+        }
+        threads.forEach(ThreadClient::terminate);
+    }
+
+    @Override
+    public int tid(String thread) {
+        return threads.get(thread).thread().tid();
+    }
+
+    @Override
+    public long now() {
+        return System.nanoTime() - origin;
+    }
+
+    @Override
+    public void start(String thread, long time, Runnable action) {
+        Ref r = threads.get(thread);
+        timer.schedule(() -> r.runner().execute(action), Math.max(0, time - now()), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void call(String thread, Step step, Consumer<Outcome> done) {
+        Ref r = threads.get(thread);
+        r.runner().execute(() -> {
+            Outcome o = perform(r, step);
+            done.accept(o);
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        });
+    }
+
+    private static Outcome perform(Ref r, Step step) {
+        ThreadClient t = r.thread();
+        Long address = step.word() == null ? null : r.addresses().get(step.word());
+        try {
+            switch (step.kind()) {
+                case LOCK -> {
+                    VmLockFutexReply reply = t.lock(address, step.nanos() >= 0 ? Duration.ofNanos(step.nanos()) : null);
+                    return Outcomes.acquired(reply.getPath(), reply.getOwnerDied());
+                }
+                case TRYLOCK -> {
+                    VmTrylockFutexReply reply = t.trylock(address);
+                    return reply.getAcquired() ? Outcomes.acquired(reply.getPath(), reply.getOwnerDied())
+                            : new Outcome("busy", "");
+                }
+                case UNLOCK -> t.unlockFutex(address);
+                case CONSISTENT -> t.markConsistent(address);
+                case COMPUTE -> t.compute(Duration.ofNanos(step.nanos()));
+                case SLEEP -> t.sleep(Duration.ofNanos(step.nanos()));
+                case READ -> {
+                    return Outcome.ok("0x" + Integer.toHexString(r.task().readInt(address)));
+                }
+                case WRITE -> r.task().vmWrite(address, Outcomes.word((int) step.value()));
+                case PRIORITY -> t.setPriority((int) step.value());
+                case EXIT -> t.terminate();
+                case DIE -> r.task().terminate();
+            }
+            return Outcome.ok("");
+        } catch (MachxpException e) {
+            return new Outcome(e.errno().name(), e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean runUntil(BooleanSupplier finished, long limit) {
+        synchronized (progress) {
+            while (!finished.getAsBoolean()) {
+                long left = limit - now();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    progress.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    @Override
+    public String mode() {
+        return "real";
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        threads.values().forEach(r -> r.runner().shutdownNow());
+        clients.forEach(KernelClient::close);
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,188 @@
+package io.machxp.scenario;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.scenario.Scenario.ThreadSpec;
+import io.machxp.sim.SimCluster;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Runs a scenario in virtual time on a {@link SimCluster}: the real kernel and pager cores, XP
+ * messages delivered after the scenario's latency (plus seeded jitter), no wall clock. Calls go
+ * straight to the kernel core (the fast path is an optimization of the real runtime only, and
+ * the core takes a free cached futex the same way), and every answer comes back as an event.
+ */
+final class SimPlatform implements Platform {
+    private final long seed;
+    private SimCluster cluster;
+    /** Virtual time when setup ended: scenario time 0. */
+    private long origin;
+    private final Map<String, Ref> threads = new HashMap<>();
+
+    /** A scenario thread as the kernel knows it. */
+    private record Ref(KernelCore core, long task, int tid, Map<String, Long> addresses) {}
+
+    SimPlatform(long seed) {
+        this.seed = seed;
+    }
+
+    @Override
+    public void setup(Scenario s, boolean pi, EventLog log) {
+        cluster = new SimCluster(new SimCluster.Options(seed, s.latencyNanos(), s.jitterNanos(), 4096), s.objects(),
+                (time, kernel, event, tid, detail) -> log.kernelEvent(time - origin, kernel, event, tid, detail));
+        for (Scenario.KernelSpec k : s.kernels()) {
+            cluster.addKernel(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi));
+        }
+        settle();
+        Map<String, MachTask> tasks = new HashMap<>();
+        Map<String, Map<String, Long>> mapped = new HashMap<>();
+        for (ThreadSpec t : s.threads()) {
+            KernelCore core = cluster.kernel(t.kernel()).core;
+            String taskKey = t.kernel() + "/" + t.task();
+            MachTask task = tasks.get(taskKey);
+            if (task == null) {
+                task = await(r -> core.taskCreate(t.task(), r), "task_create for " + t.name());
+                tasks.put(taskKey, task);
+                Map<String, Long> objectBase = new HashMap<>();
+                for (String object : s.objects().keySet()) {
+                    MachTask tk = task;
+                    VmMapping m = await(r -> core.vmMap(tk.id, object, r), "vm_map of " + object);
+                    objectBase.put(object, m.start());
+                }
+                Map<String, Long> addresses = new HashMap<>();
+                s.words().values().forEach(w -> addresses.put(w.name(), objectBase.get(w.object()) + w.offset()));
+                mapped.put(taskKey, addresses);
+            }
+            MachTask tk = task;
+            MachThread thread = await(r -> core.threadCreate(tk.id, t.priority(), r), "thread_create for " + t.name());
+            log.name(thread.tid, t.name());
+            threads.put(t.name(), new Ref(core, task.id, thread.tid, mapped.get(taskKey)));
+        }
+        origin = cluster.now();
+    }
+
+    /** Runs a setup call to its answer (the queue runs meanwhile, so XP round trips complete). */
+    private <T> T await(Consumer<Reply<T>> call, String what) {
+        Object[] box = new Object[1];
+        KernelError[] error = new KernelError[1];
+        boolean[] done = new boolean[1];
+        call.accept(new Reply<>() {
+            @Override
+            public void complete(T value) {
+                box[0] = value;
+                done[0] = true;
+            }
+
+            @Override
+            public void fail(KernelError e) {
+                error[0] = e;
+                done[0] = true;
+            }
+        });
+        while (!done[0] && cluster.step()) {
+            // run the simulation until the answer comes
+        }
+        if (!done[0] || error[0] != null) {
+            throw new ScenarioException(what + " failed in the simulator: "
+                    + (error[0] == null ? "no answer" : error[0].errno() + ": " + error[0].message()));
+        }
+        @SuppressWarnings("unchecked")
+        T value = (T) box[0];
+        return value;
+    }
+
+    private void settle() {
+        while (cluster.step()) {
+            // sessions open: hello, welcome
+        }
+    }
+
+    @Override
+    public int tid(String thread) {
+        return threads.get(thread).tid();
+    }
+
+    @Override
+    public long now() {
+        return cluster.now() - origin;
+    }
+
+    @Override
+    public void start(String thread, long time, Runnable action) {
+        cluster.at(origin + time, action);
+    }
+
+    @Override
+    public void call(String thread, Step step, Consumer<Outcome> done) {
+        Ref t = threads.get(thread);
+        KernelCore k = t.core();
+        Long address = step.word() == null ? null : t.addresses().get(step.word());
+        switch (step.kind()) {
+            case LOCK -> k.vmLockFutex(t.task(), t.tid(), address, step.nanos(), answer(done, Outcomes::acquired));
+            case TRYLOCK -> k.vmTrylockFutex(t.task(), t.tid(), address, answer(done, Outcomes::acquired));
+            case UNLOCK -> k.vmUnlockFutex(t.task(), t.tid(), address, answer(done, v -> Outcome.ok("")));
+            case CONSISTENT -> k.vmFutexConsistent(t.task(), t.tid(), address, answer(done, v -> Outcome.ok("")));
+            case COMPUTE -> k.threadCompute(t.task(), t.tid(), step.nanos(), answer(done, v -> Outcome.ok("")));
+            case SLEEP -> k.threadSleep(t.task(), t.tid(), step.nanos(), answer(done, v -> Outcome.ok("")));
+            case READ -> k.vmRead(t.task(), address, 4, answer(done, Outcomes::read));
+            case WRITE -> k.vmWrite(t.task(), address, Outcomes.word((int) step.value()), answer(done, v -> Outcome.ok("")));
+            case PRIORITY -> k.threadSetPriority(t.task(), t.tid(), (int) step.value(), answer(done, v -> Outcome.ok("")));
+            case EXIT -> k.threadTerminate(t.task(), t.tid(), answer(done, v -> Outcome.ok("")));
+            case DIE -> k.taskTerminate(t.task(), "the task died", answer(done, v -> Outcome.ok("")));
+        }
+    }
+
+    /** Answers arrive as events at the current time: never inside the call, always in order. */
+    private <T> Reply<T> answer(Consumer<Outcome> done, Function<T, Outcome> toOutcome) {
+        return new Reply<>() {
+            @Override
+            public void complete(T value) {
+                Outcome o = toOutcome.apply(value);
+                cluster.at(cluster.now(), () -> done.accept(o));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                Outcome o = new Outcome(error.errno().name(), error.message());
+                cluster.at(cluster.now(), () -> done.accept(o));
+            }
+        };
+    }
+
+    @Override
+    public boolean runUntil(BooleanSupplier finished, long limit) {
+        while (!finished.getAsBoolean()) {
+            long next = cluster.nextEventTime();
+            if (next < 0 || next > limit) {
+                return false;
+            }
+            cluster.step();
+        }
+        return true;
+    }
+
+    @Override
+    public String mode() {
+        return "sim";
+    }
+
+    @Override
+    public void close() {
+        // nothing outside this object
+    }
+
+    /** For tests: the simulated cluster. */
+    SimCluster cluster() {
+        return cluster;
+    }
+
+}

@@ -1,0 +1,50 @@
+package io.machxp.scenario;
+
+/**
+ * One step of a thread's program.
+ *
+ * @param kind what it does
+ * @param word the word it acts on (lock, trylock, unlock, consistent, read, write), else null
+ * @param nanos the duration (compute, sleep) or the lock timeout (-1: none)
+ * @param value the value to write, or the new priority
+ * @param expect the outcome the step must have ("ok", an errno such as EOWNERDEAD, "busy"), or null
+ */
+public record Step(Kind kind, String word, long nanos, long value, String expect) {
+    public enum Kind {
+        LOCK("lock"), TRYLOCK("trylock"), UNLOCK("unlock"), CONSISTENT("consistent"), COMPUTE("compute"),
+        SLEEP("sleep"), READ("read"), WRITE("write"), PRIORITY("priority"), EXIT("exit"), DIE("die");
+
+        public final String key;
+
+        Kind(String key) {
+            this.key = key;
+        }
+
+        static Kind of(String key) {
+            for (Kind k : values()) {
+                if (k.key.equals(key)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The arguments as a person reads them: "m (timeout 5ms)", "50ms", "data = 7", "". */
+    public String args() {
+        String s = toString();
+        return s.startsWith(kind.key) ? s.substring(kind.key.length()).strip() : s;
+    }
+
+    @Override
+    public String toString() {
+        return switch (kind) {
+            case LOCK -> "lock " + word + (nanos >= 0 ? " (timeout " + Durations.format(nanos) + ")" : "");
+            case TRYLOCK, UNLOCK, CONSISTENT, READ -> kind.key + " " + word;
+            case COMPUTE, SLEEP -> kind.key + " " + Durations.format(nanos);
+            case WRITE -> "write " + word + " = " + value;
+            case PRIORITY -> "priority " + value;
+            case EXIT, DIE -> kind.key;
+        };
+    }
+}

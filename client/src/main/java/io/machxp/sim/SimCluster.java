@@ -1,0 +1,226 @@
+package io.machxp.sim;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelEnv;
+import io.machxp.kernel.core.KernelStats;
+import io.machxp.kernel.core.Timer;
+import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerEnv;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A pager and its kernels in virtual time, on one Java thread: the same {@link PagerCore} and
+ * {@link KernelCore} the real runtime runs, wired by an event queue instead of gRPC and Netty.
+ *
+ * <h2>Overview</h2>
+ * Everything that happens is an event at a virtual time, run in (time, order of scheduling):
+ * an XP message arriving, a kernel timer firing, or an action of the caller ({@link #at}). An XP
+ * message sent at time t arrives at t + latency + a seeded jitter in [0, jitter], and never
+ * before a message sent earlier on the same stream (a stream is FIFO, as a gRPC stream is).
+ * Nothing else is random and nothing reads the wall clock, so a run is a function of its inputs
+ * and the seed: the same calls with the same seed give the same events in the same order.
+ */
+public final class SimCluster {
+    /**
+     * @param seed drives the jitter of message delivery
+     * @param latencyNanos one-way delay of an XP message
+     * @param jitterNanos up to this much extra delay, drawn per message from the seed
+     * @param pageSize the pager's page size
+     */
+    public record Options(long seed, long latencyNanos, long jitterNanos, int pageSize) {
+        public Options {
+            if (latencyNanos < 0 || jitterNanos < 0) {
+                throw new IllegalArgumentException("latency and jitter must be 0 or more");
+            }
+        }
+    }
+
+    /** Receives what the kernels trace (dispatch, preemption, boosts, owner deaths). */
+    @FunctionalInterface
+    public interface TraceSink {
+        void trace(long time, String kernel, String event, int tid, String detail);
+    }
+
+    private final Options options;
+    private final SplittableRandom random;
+    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private final PagerCore pager;
+    private final PagerStats pagerStats = new PagerStats();
+    private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
+    private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
+    private final TraceSink sink;
+    private long now;
+    private long order;
+    private long nextSession = 1;
+
+    public SimCluster(Options options, Map<String, Long> objects, TraceSink sink) {
+        this.options = options;
+        this.random = new SplittableRandom(options.seed());
+        this.sink = sink;
+        this.pager = new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize()),
+                new PagerEnv() {
+                    @Override
+                    public void send(long sessionId, PagerToKernel message) {
+                        SimKernel k = bySession.get(sessionId);
+                        if (k != null) {
+                            k.fromPager.deliver(() -> k.core.onXp(message));
+                        }
+                    }
+
+                    @Override
+                    public void endSession(long sessionId, Errno errno, String message) {
+                        SimKernel k = bySession.remove(sessionId);
+                        if (k != null) {
+                            k.fromPager.deliver(() -> k.core.onPagerLost(errno + ": " + message));
+                        }
+                    }
+                }, pagerStats);
+    }
+
+    /** A kernel in the simulation and its one XP session with the pager. */
+    public final class SimKernel {
+        public final String name;
+        public final KernelCore core;
+        public final KernelStats stats = new KernelStats();
+        final long session;
+        final Link toPager = new Link();
+        final Link fromPager = new Link();
+
+        SimKernel(String name, CoreOptions options) {
+            this.name = name;
+            this.session = nextSession++;
+            this.core = new KernelCore(name, new KernelEnv() {
+                @Override
+                public void send(KernelToPager message) {
+                    toPager.deliver(() -> pager.onXp(session, message));
+                }
+
+                @Override
+                public Timer schedule(long delayNanos, Runnable action) {
+                    Event e = SimCluster.this.schedule(now + delayNanos, action);
+                    return () -> e.cancelled = true;
+                }
+
+                @Override
+                public long nanoTime() {
+                    return now;
+                }
+
+                @Override
+                public void trace(String event, int tid, String detail) {
+                    sink.trace(now, SimKernel.this.name, event, tid, detail);
+                }
+            }, stats, options);
+        }
+    }
+
+    /** One direction of one XP stream: FIFO, with latency and jitter. */
+    private final class Link {
+        private long lastArrival;
+
+        void deliver(Runnable receive) {
+            long jitter = options.jitterNanos() == 0 ? 0 : random.nextLong(options.jitterNanos() + 1);
+            long arrival = Math.max(now + options.latencyNanos() + jitter, lastArrival);
+            lastArrival = arrival;
+            schedule(arrival, receive);
+        }
+    }
+
+    private static final class Event implements Comparable<Event> {
+        final long time;
+        final long order;
+        final Runnable action;
+        boolean cancelled;
+
+        Event(long time, long order, Runnable action) {
+            this.time = time;
+            this.order = order;
+            this.action = action;
+        }
+
+        @Override
+        public int compareTo(Event o) {
+            return time != o.time ? Long.compare(time, o.time) : Long.compare(order, o.order);
+        }
+    }
+
+    /** Adds a kernel and opens its session (kernel_hello); run the queue for the welcome. */
+    public SimKernel addKernel(String name, CoreOptions options) {
+        if (kernels.containsKey(name)) {
+            throw new IllegalArgumentException("two kernels are named '" + name + "'");
+        }
+        SimKernel k = new SimKernel(name, options);
+        kernels.put(name, k);
+        bySession.put(k.session, k);
+        pager.sessionOpened(k.session);
+        k.core.start();
+        return k;
+    }
+
+    public SimKernel kernel(String name) {
+        SimKernel k = kernels.get(name);
+        if (k == null) {
+            throw new IllegalArgumentException("no kernel named '" + name + "'");
+        }
+        return k;
+    }
+
+    public PagerCore pager() {
+        return pager;
+    }
+
+    public PagerStats pagerStats() {
+        return pagerStats;
+    }
+
+    /** Virtual time now, in nanoseconds since the simulation began. */
+    public long now() {
+        return now;
+    }
+
+    /** Runs {@code action} at virtual time {@code time} (not before now). */
+    public void at(long time, Runnable action) {
+        schedule(time, action);
+    }
+
+    private Event schedule(long time, Runnable action) {
+        Event e = new Event(Math.max(time, now), order++, action);
+        queue.add(e);
+        return e;
+    }
+
+    /** Runs the next event; false if there is none. */
+    public boolean step() {
+        Event e = queue.poll();
+        if (e == null) {
+            return false;
+        }
+        now = e.time;
+        if (!e.cancelled) {
+            e.action.run();
+        }
+        return true;
+    }
+
+    /** Runs events until none is left or the next one is after {@code limit}. */
+    public void runUntil(long limit) {
+        while (!queue.isEmpty() && queue.peek().time <= limit) {
+            step();
+        }
+    }
+
+    /** The time of the next event, or -1 if none is left. */
+    public long nextEventTime() {
+        Event e = queue.peek();
+        return e == null ? -1 : e.time;
+    }
+}

@@ -1,0 +1,82 @@
+package io.machxp.pager.futex;
+
+import io.machxp.pager.core.KernelSession;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The kernels waiting for one futex, in the order the pager grants it: highest priority first,
+ * and among equal priorities in arrival order. A kernel waits at most once; a new priority for it
+ * keeps its arrival number, so it goes back to where it arrived among the kernels of its new
+ * priority. With every priority 0 this is FIFO. Priorities are XP's uint32, compared unsigned.
+ * Pager core thread only.
+ */
+public final class FutexQueue {
+    private record Waiter(KernelSession kernel, int priority, long arrival) {}
+
+    private static final Comparator<Waiter> GRANT_ORDER = (a, b) -> a.priority != b.priority
+            ? Integer.compareUnsigned(b.priority, a.priority)
+            : Long.compare(a.arrival, b.arrival);
+
+    private final TreeSet<Waiter> order = new TreeSet<>(GRANT_ORDER);
+    private final Map<KernelSession, Waiter> byKernel = new HashMap<>();
+    private long arrivals;
+
+    /** Queues a kernel that is not queued yet. */
+    public void add(KernelSession kernel, int priority) {
+        if (byKernel.containsKey(kernel)) {
+            throw new IllegalStateException(kernel + " is already queued");
+        }
+        Waiter w = new Waiter(kernel, priority, arrivals++);
+        order.add(w);
+        byKernel.put(kernel, w);
+    }
+
+    /** Gives a queued kernel a new priority, keeping its arrival number; false if it is not queued. */
+    public boolean reprioritize(KernelSession kernel, int priority) {
+        Waiter w = byKernel.get(kernel);
+        if (w == null) {
+            return false;
+        }
+        order.remove(w);
+        Waiter moved = new Waiter(kernel, priority, w.arrival);
+        order.add(moved);
+        byKernel.put(kernel, moved);
+        return true;
+    }
+
+    /** Takes a kernel out of the queue; false if it was not in it. */
+    public boolean remove(KernelSession kernel) {
+        Waiter w = byKernel.remove(kernel);
+        return w != null && order.remove(w);
+    }
+
+    /** Takes the kernel to grant next, or null if none waits. */
+    public KernelSession poll() {
+        Waiter w = order.pollFirst();
+        if (w == null) {
+            return null;
+        }
+        byKernel.remove(w.kernel);
+        return w.kernel;
+    }
+
+    public boolean contains(KernelSession kernel) {
+        return byKernel.containsKey(kernel);
+    }
+
+    public boolean isEmpty() {
+        return order.isEmpty();
+    }
+
+    public int size() {
+        return order.size();
+    }
+
+    /** The highest priority waiting (uint32), 0 when nobody waits. */
+    public int topPriority() {
+        return order.isEmpty() ? 0 : order.first().priority;
+    }
+}
