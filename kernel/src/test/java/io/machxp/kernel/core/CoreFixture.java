@@ -41,8 +41,12 @@ final class CoreFixture {
     }
 
     CoreFixture(boolean cacheFutexes, boolean piggyback, int maxResidentPages) {
-        core = new KernelCore("A", env, stats, CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes)
-                .withPiggyback(piggyback).withMaxResidentPages(maxResidentPages));
+        this(CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes).withPiggyback(piggyback)
+                .withMaxResidentPages(maxResidentPages));
+    }
+
+    CoreFixture(CoreOptions options) {
+        core = new KernelCore("A", env, stats, options);
         core.start();
         assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);

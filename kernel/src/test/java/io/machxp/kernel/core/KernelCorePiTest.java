@@ -1,0 +1,187 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PI-futex semantics in one kernel core (FUTEX-SEMANTICS.md): waiters by priority, boosting and
+ * deboosting of the owner, transitively and from the pager's relinquish_futex, and the priority
+ * the kernel waits with at the pager.
+ */
+class KernelCorePiTest {
+    private static final long MS = 1_000_000;
+    private final CoreFixture k = new CoreFixture(true);
+
+    @Test
+    void waitersAreServedHighestPriorityFirstFifoAmongEqualsAndWaitersStaysWhileMoreWait() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        MachThread low = k.thread(10);
+        MachThread highFirst = k.thread(30);
+        MachThread highSecond = k.thread(30);
+        MachThread mid = k.thread(20);
+        Answer<AcquirePath> wLow = k.lock(low, k.base);
+        Answer<AcquirePath> wHighFirst = k.lock(highFirst, k.base);
+        Answer<AcquirePath> wHighSecond = k.lock(highSecond, k.base);
+        Answer<AcquirePath> wMid = k.lock(mid, k.base);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(owner.tid | FutexWord.WAITERS);
+
+        k.unlock(owner, k.base).value();
+        assertThat(wHighFirst.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(highFirst.tid | FutexWord.WAITERS);
+        assertThat(wHighSecond.answered()).isFalse();
+        k.unlock(highFirst, k.base).value();
+        assertThat(wHighSecond.answered()).isTrue();
+        assertThat(wMid.answered()).isFalse();
+        k.unlock(highSecond, k.base).value();
+        assertThat(wMid.answered()).isTrue();
+        assertThat(wLow.answered()).isFalse();
+        k.unlock(mid, k.base).value();
+        assertThat(wLow.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(FutexWord.word(k.futex(k.base).state())).as("the last waiter: no WAITERS").isEqualTo(low.tid);
+        k.unlock(low, k.base).value();
+        assertThat(k.futex(k.base).state()).isEqualTo(FutexWord.FREE);
+        assertThat(k.sentRoutines()).as("all local").isEmpty();
+    }
+
+    @Test
+    void theOwnerRunsAtItsTopWaitersPriorityUntilTheWaiterLeavesOrItUnlocks() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        MachThread mid = k.thread(40);
+        MachThread high = k.thread(60);
+        Answer<AcquirePath> wMid = k.lock(mid, k.base);
+        assertThat(owner.effectivePriority).isEqualTo(40);
+        Answer<AcquirePath> wHigh = k.lock(high, k.base, 10 * MS);
+        assertThat(owner.effectivePriority).isEqualTo(60);
+
+        k.env.advance(10 * MS);
+        assertThat(wHigh.error().errno()).isEqualTo(io.machxp.proto.task.Errno.ETIMEDOUT);
+        assertThat(owner.effectivePriority).as("deboosted to the waiter still there").isEqualTo(40);
+
+        k.unlock(owner, k.base).value();
+        assertThat(wMid.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        assertThat(owner.boostedBy).isEmpty();
+        assertThat(mid.effectivePriority).isEqualTo(40);
+    }
+
+    @Test
+    void aWaitersPriorityChangeMovesItInTheQueueAndTheOwnersBoostFollows() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        MachThread a = k.thread(10);
+        MachThread b = k.thread(20);
+        Answer<AcquirePath> wa = k.lock(a, k.base);
+        Answer<AcquirePath> wb = k.lock(b, k.base);
+        assertThat(owner.effectivePriority).isEqualTo(20);
+
+        k.setPriority(a, 50).value();
+        assertThat(owner.effectivePriority).isEqualTo(50);
+        k.setPriority(a, 15).value();
+        assertThat(owner.effectivePriority).isEqualTo(20);
+        k.setPriority(a, 50).value();
+
+        k.unlock(owner, k.base).value();
+        assertThat(wa.answered()).as("a now comes first").isTrue();
+        assertThat(wb.answered()).isFalse();
+        assertThat(a.effectivePriority).as("a, owner now, inherits b's 20 below its own 50").isEqualTo(50);
+    }
+
+    @Test
+    void boostsFollowAChainOfOwnersAndACycleIsEdeadlk() {
+        MachThread t1 = k.thread(10);
+        MachThread t2 = k.thread(20);
+        MachThread t3 = k.thread(90);
+        k.acquireFromPager(t1, k.base);
+        k.acquireFromPager(t2, k.base + 64);
+        Answer<AcquirePath> t1WaitsForB = k.lock(t1, k.base + 64);
+        assertThat(t2.effectivePriority).isEqualTo(20);
+
+        Answer<AcquirePath> t3WaitsForA = k.lock(t3, k.base);
+        assertThat(t1.effectivePriority).isEqualTo(90);
+        assertThat(t2.effectivePriority).as("transitively, through t1's wait for b").isEqualTo(90);
+
+        Answer<AcquirePath> cycle = k.lock(t2, k.base);
+        assertThat(cycle.error().errno()).isEqualTo(io.machxp.proto.task.Errno.EDEADLK);
+        assertThat(cycle.error().message()).contains("would wait for itself");
+
+        k.unlock(t2, k.base + 64).value();
+        assertThat(t1WaitsForB.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(t2.effectivePriority).isEqualTo(20);
+        k.unlock(t1, k.base + 64).value();
+        k.unlock(t1, k.base).value();
+        assertThat(t3WaitsForA.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(t1.effectivePriority).isEqualTo(10);
+    }
+
+    @Test
+    void relinquishCarriesThePriorityWaitingElsewhereToTheOwner() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        k.relinquish(0, 70);
+        assertThat(owner.effectivePriority).isEqualTo(70);
+        k.relinquish(0, 30);
+        assertThat(owner.effectivePriority).as("the pager's top fell").isEqualTo(30);
+        assertThat(k.sentRoutines()).as("held: released only on unlock").isEmpty();
+
+        k.unlock(owner, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED);
+        assertThat(owner.effectivePriority).isEqualTo(5);
+    }
+
+    @Test
+    void aBoostedWaiterRaisesThePriorityItWaitsWithAtThePager() {
+        MachThread w = k.thread(10);
+        MachThread high = k.thread(60);
+        k.acquireFromPager(w, k.base + 64);
+        Answer<AcquirePath> remote = k.lock(w, k.base + 128);
+        MemoryObjectLockFutex ask = k.single().getMemoryObjectLockFutex();
+        assertThat(ask.getPriority()).isEqualTo(10);
+        assertThat(ask.getUpdate()).isFalse();
+
+        Answer<AcquirePath> local = k.lock(high, k.base + 64);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).hasSize(1);
+        assertThat(sent.get(0).getMemoryObjectLockFutex().getOffset()).isEqualTo(128);
+        assertThat(sent.get(0).getMemoryObjectLockFutex().getPriority()).isEqualTo(60);
+        assertThat(sent.get(0).getMemoryObjectLockFutex().getUpdate()).isTrue();
+
+        k.grant(128);
+        assertThat(remote.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        k.unlock(w, k.base + 64).value();
+        assertThat(local.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(w.effectivePriority).isEqualTo(10);
+    }
+
+    @Test
+    void withoutPiWaitersAreFifoAndNobodyIsBoosted() {
+        CoreFixture fifo = new CoreFixture(CoreOptions.DEFAULT.withPriorityInheritance(false));
+        MachThread owner = fifo.thread(5);
+        fifo.acquireFromPager(owner, fifo.base);
+        MachThread low = fifo.thread(10);
+        MachThread high = fifo.thread(90);
+        Answer<AcquirePath> wLow = fifo.lock(low, fifo.base);
+        Answer<AcquirePath> wHigh = fifo.lock(high, fifo.base);
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        fifo.relinquish(0, 80);
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        fifo.unlock(owner, fifo.base).value();
+        assertThat(wLow.answered()).as("arrival order: low first").isFalse();
+        assertThat(wHigh.answered()).isFalse();
+        assertThat(fifo.env.drain()).extracting(KernelToPager::getRoutineCase)
+                .as("relinquish pending: back to the pager, asked again with priority 0")
+                .containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
+        fifo.grant(0);
+        assertThat(wLow.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(wHigh.answered()).isFalse();
+    }
+}
