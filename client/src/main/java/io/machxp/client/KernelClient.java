@@ -28,11 +28,13 @@ public final class KernelClient implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
     final MachTaskGrpc.MachTaskBlockingStub stub;
+    final MachTaskGrpc.MachTaskStub async;
 
     private KernelClient(String target) {
         this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
+        this.async = MachTaskGrpc.newStub(channel);
     }
 
     /** @param target the kernel's task interface, "host:port" */

@@ -43,6 +43,15 @@ public final class TaskClient {
         return new ThreadClient(kernel, id, tid);
     }
 
+    /**
+     * Ties the task's life to this client: the kernel terminates the task when the returned
+     * watch is closed or this client's connection is lost (robust futexes: a futex a thread of
+     * the task held passes on with OWNER_DIED). Returns once the kernel has the watch in place.
+     */
+    public TaskWatch watch() {
+        return new TaskWatch(kernel, id);
+    }
+
     /** task_terminate: every thread ends; futexes they held pass on with OWNER_DIED. */
     public void terminate() {
         KernelClient.call(() -> kernel.stub.taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));

@@ -1,0 +1,86 @@
+package io.machxp.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** machxp run as a user runs it: the timeline, --json, --no-pi, and the exit codes. */
+class RunCommandTest {
+    static final String INVERSION = Path.of("..", "scenarios", "cross-kernel-inversion.yaml").toString();
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Machxp.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void theCrossKernelInversionAsJsonWithAndWithoutPi() throws Exception {
+        Run pi = run("run", INVERSION, "--json");
+        assertThat(pi.exit()).isZero();
+        JsonNode json = new ObjectMapper().readTree(pi.out());
+        assertThat(json.get("mode").asText()).isEqualTo("sim");
+        assertThat(json.get("passed").asBoolean()).isTrue();
+        assertThat(json.get("events").size()).isPositive();
+        long hWaitPi = waitOf(json, "H");
+        assertThat(hWaitPi).isLessThan(55_000_000);
+
+        Run noPi = run("run", INVERSION, "--json", "--no-pi");
+        assertThat(noPi.exit()).isZero();
+        JsonNode json2 = new ObjectMapper().readTree(noPi.out());
+        assertThat(json2.get("priorityInheritance").asBoolean()).isFalse();
+        assertThat(waitOf(json2, "H")).isGreaterThanOrEqualTo(200_000_000);
+    }
+
+    @Test
+    void theTimelineIsForPeopleAndTheSameSeedPrintsTheSameRun() {
+        Run a = run("run", INVERSION, "--seed", "9");
+        Run b = run("run", INVERSION, "--seed", "9");
+        assertThat(a.exit()).isZero();
+        assertThat(a.out()).contains("sim mode, seed 9").contains("boost  10 -> 90").contains("PASS  H waits at most 55ms");
+        assertThat(b.out()).isEqualTo(a.out());
+    }
+
+    @Test
+    void aFailedExpectationExitsWithTwoAndABadFileWithOne(@TempDir Path dir) throws Exception {
+        Path strict = dir.resolve("strict.yaml");
+        Files.writeString(strict, Files.readString(Path.of(INVERSION)).replace("maxWait: 55ms", "maxWait: 1ms"));
+        Run failed = run("run", strict.toString());
+        assertThat(failed.exit()).isEqualTo(2);
+        assertThat(failed.out()).contains("FAIL  H waits at most 1ms (pi)");
+
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "kernels: [{name: A}]\nthreads: [{name: T, program: [{lock: nowhere}]}]\n");
+        Run broken = run("run", bad.toString());
+        assertThat(broken.exit()).isEqualTo(1);
+        assertThat(broken.err()).contains("bad.yaml: thread T: step 1: no word named 'nowhere'").doesNotContain("\tat ");
+
+        Run missing = run("run", dir.resolve("missing.yaml").toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("cannot read scenario");
+        assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim or real");
+    }
+
+    private static long waitOf(JsonNode json, String thread) {
+        for (JsonNode t : json.get("threads")) {
+            if (t.get("name").asText().equals(thread)) {
+                return t.get("waitNanos").asLong();
+            }
+        }
+        throw new AssertionError("no thread " + thread);
+    }
+}

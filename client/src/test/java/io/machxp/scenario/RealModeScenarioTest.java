@@ -1,0 +1,61 @@
+package io.machxp.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenarios in real mode: an embedded pager and kernels on loopback gRPC, real threads, real time.
+ * What is checked is behaviour - outcomes, boosts, who finishes first - with steps hundreds of
+ * milliseconds apart, so that a slow machine changes the times but not the story.
+ */
+class RealModeScenarioTest {
+    static final String INVERSION = """
+            name: cross-kernel inversion, real mode
+            kernels: [{name: A}, {name: B}]
+            words: {m: {offset: 0}}
+            threads:
+              - {name: L, kernel: A, priority: 10, program: [{lock: m}, {compute: 300ms}, {unlock: m}]}
+              - {name: M, kernel: A, priority: 50, start: 100ms, program: [{compute: 1s}]}
+              - {name: H, kernel: B, priority: 90, start: 200ms, program: [{lock: m}, {unlock: m}]}
+            expect:
+              - {thread: L, boostedTo: 90, when: pi}
+              - {thread: H, finishesBefore: M, when: pi}
+              - {thread: L, neverBoosted: true, when: no-pi}
+              - {thread: M, finishesBefore: H, when: no-pi}
+            """;
+
+    static final String OWNER_DEATH = """
+            name: owner death across kernels, real mode
+            kernels: [{name: A}, {name: B}]
+            words: {m: {offset: 0}, n: {offset: 4096}}
+            threads:
+              - {name: D, kernel: A, program: [{lock: m}, {lock: n}, {sleep: 300ms}, die]}
+              - {name: N, kernel: B, start: 150ms, program: [{lock: m, expect: EOWNERDEAD}, {consistent: m}, {unlock: m}]}
+              - {name: R, kernel: B, start: 150ms, program: [{lock: n, expect: EOWNERDEAD}, {unlock: n}]}
+              - {name: W, kernel: A, start: 700ms, program: [{lock: m, expect: ok}, {unlock: m}]}
+              - {name: X, kernel: A, start: 700ms, program: [{lock: n, expect: ENOTRECOVERABLE}]}
+            """;
+
+    @Test
+    void priorityInheritanceCrossesKernelsOverGrpc() {
+        ScenarioResult r = ScenarioRun.real(ScenarioParser.parse(INVERSION, "inversion.yaml"), true);
+        assertThat(r.mode()).isEqualTo("real");
+        assertThat(r.passed()).as(Timeline.text(r, false)).isTrue();
+        assertThat(r.events()).anySatisfy(e -> assertThat(e.kernel() + " " + e.thread() + " " + e.event() + " " + e.detail())
+                .isEqualTo("A L boost 10 -> 90"));
+    }
+
+    @Test
+    void withoutPiTheMediumThreadKeepsTheCpu() {
+        ScenarioResult r = ScenarioRun.real(ScenarioParser.parse(INVERSION, "inversion.yaml"), false);
+        assertThat(r.passed()).as(Timeline.text(r, false)).isTrue();
+    }
+
+    @Test
+    void ownerDeathReachesTheNextOwnerOnAnotherKernel() {
+        ScenarioResult r = ScenarioRun.real(ScenarioParser.parse(OWNER_DEATH, "owner-death.yaml"), true);
+        assertThat(r.stepFailures()).as(Timeline.text(r, false)).isEmpty();
+        assertThat(r.completed()).isTrue();
+    }
+}
