@@ -141,13 +141,17 @@ final class RealPlatform implements Platform {
     @Override
     public void call(String thread, Step step, Consumer<Outcome> done) {
         Ref r = threads.get(thread);
-        r.runner().execute(() -> {
-            Outcome o = perform(r, step);
-            done.accept(o);
-            synchronized (progress) {
-                progress.notifyAll();
-            }
-        });
+        try {
+            r.runner().execute(() -> {
+                Outcome o = perform(r, step);
+                done.accept(o);
+                synchronized (progress) {
+                    progress.notifyAll();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the run ended at its limit while this thread was still going
+        }
     }
 
     private static Outcome perform(Ref r, Step step) {

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * Each thread starts at its start time and runs its steps one after another: a step is asked
  * (an event), answered (an event with its outcome), and the next one is asked. A program that
  * ends without exit or die ends with an implicit exit, so a futex still held passes on with
- * OWNER_DIED as for any thread that ends. A thread whose task died (ESRCH after a die of a thread
- * of the same task) ends there. A thread's wait is the time its lock and trylock steps took.
+ * OWNER_DIED as for any thread that ends. A thread whose task died (a step answered ESRCH after a
+ * die of a thread of the same task) ends there. A thread's wait is the time its lock and trylock steps took.
  * The run ends when every thread has ended, or at the scenario's limit.
  */
 public final class ScenarioRun {
@@ -108,8 +108,9 @@ public final class ScenarioRun {
                 stepFailures.add(s.spec.name() + " step " + number + " (" + step + ") expected " + step.expect()
                         + " but got " + outcome.code() + (outcome.detail().isEmpty() ? "" : ": " + outcome.detail()));
             }
+            // ESRCH: the thread is gone (its task died), so its program ends here.
             boolean ended = step.kind() == Step.Kind.EXIT || step.kind() == Step.Kind.DIE
-                    || (outcome.code().equals("ESRCH") && outcome.detail().contains("terminated"));
+                    || outcome.code().equals("ESRCH");
             if (ended) {
                 s.finished = answered;
                 running.decrementAndGet();

@@ -186,8 +186,9 @@ final class KernelFutexes {
                 return;
             }
             if (o == 0) { // OWNER_DIED: free, its last owner died holding it
-                e.setState(FutexWord.held(tid, mustEnterKernel(e), true));
-                acquired(w, AcquirePath.FAST_PATH, true);
+                boolean died = isOwnerDied(s);
+                e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
+                acquired(w, AcquirePath.FAST_PATH, died);
                 refresh(e);
                 return;
             }

@@ -147,7 +147,13 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     public void taskWatch(TaskWatchRequest request, StreamObserver<TaskWatchEvent> out) {
         long taskId = request.getTask();
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
-        Runnable ended = () -> kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
+        Runnable ended = () -> {
+            try {
+                kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                // the kernel is shutting down: its tasks go with it
+            }
+        };
         call.setOnCancelHandler(ended);
         kernel.execute(() -> {
             if (core.task(taskId) == null) {
