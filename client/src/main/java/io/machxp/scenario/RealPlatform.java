@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  */
 final class RealPlatform implements Platform {
     private static final String WARMUP_OBJECT = "machxp.warmup";
-    private static final int WARMUP_ROUNDS = 200;
+    private static final int WARMUP_ROUNDS = 100;
     private EmbeddedCluster cluster;
     private final List<KernelClient> clients = new ArrayList<>();
     private final Map<String, Ref> threads = new HashMap<>();
@@ -99,27 +99,55 @@ final class RealPlatform implements Platform {
     }
 
     /**
-     * A fresh JVM takes its first calls slowly (class loading, JIT, connections): tens of
-     * milliseconds, more than the steps of a scenario are apart. So before time 0 every kernel
-     * passes a futex of an object the scenario does not use back and forth through the pager.
+     * A fresh JVM takes its first calls slowly (class loading, the JIT): milliseconds per XP
+     * message, more than the steps of a scenario are apart. So before time 0 the kernels run the
+     * paths a scenario takes, on an object the scenario does not use: a low-priority thread holds a
+     * futex and dirties its page, a high-priority thread on the next kernel waits for it (the page
+     * moves, relinquish_futex boosts the holder), the holder computes and unlocks, and the waiter
+     * gets the futex.
      */
     private static void warmUp(Map<String, KernelClient> kernels) {
-        List<ThreadClient> threads = new ArrayList<>();
+        List<ThreadClient> low = new ArrayList<>();
+        List<ThreadClient> high = new ArrayList<>();
+        List<TaskClient> tasks = new ArrayList<>();
         List<Long> addresses = new ArrayList<>();
         for (KernelClient k : kernels.values()) {
             TaskClient task = k.taskCreate("warm-up");
+            tasks.add(task);
             addresses.add(task.vmMap(WARMUP_OBJECT));
-            threads.add(task.threadCreate());
+            low.add(task.threadCreate(10));
+            high.add(task.threadCreate(90));
         }
-        for (int round = 0; round < WARMUP_ROUNDS; round++) {
-            for (int i = 0; i < threads.size(); i++) {
-                ThreadClient t = threads.get(i);
-                t.lockFutex(addresses.get(i));
-                t.compute(Duration.ZERO);
-                t.unlockFutex(addresses.get(i));
+        ExecutorService waiter = Executors.newSingleThreadExecutor(daemon("scenario-warm-up"));
+        try {
+            int n = low.size();
+            for (int round = 0; round < WARMUP_ROUNDS; round++) {
+                int holder = round % n;
+                int other = (round + 1) % n;
+                ThreadClient owner = low.get(holder);
+                owner.lockFutex(addresses.get(holder));
+                tasks.get(holder).writeLong(addresses.get(holder) + 8, round);
+                ThreadClient h = high.get(other);
+                long at = addresses.get(other);
+                java.util.concurrent.Future<?> waited = waiter.submit(() -> {
+                    h.lockFutex(at);
+                    tasks.get(other).readLong(at + 8);
+                    h.unlockFutex(at);
+                });
+                owner.compute(Duration.ofMillis(1));
+                owner.unlockFutex(addresses.get(holder));
+                waited.get(30, TimeUnit.SECONDS);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ScenarioException("interrupted while warming up the kernels");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new ScenarioException("the kernels failed while warming up: " + e);
+        } finally {
+            waiter.shutdownNow();
         }
-        threads.forEach(ThreadClient::terminate);
+        tasks.forEach(TaskClient::terminate);
+        System.gc(); // not in the middle of the run
     }
 
     @Override
