@@ -162,7 +162,7 @@ final class SimPlatform implements Platform {
     public boolean runUntil(BooleanSupplier finished, long limit) {
         while (!finished.getAsBoolean()) {
             long next = cluster.nextEventTime();
-            if (next < 0 || next > limit) {
+            if (next < 0 || next - origin > limit) {
                 return false;
             }
             cluster.step();

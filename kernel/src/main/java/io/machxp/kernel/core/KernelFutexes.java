@@ -247,7 +247,7 @@ final class KernelFutexes {
             env.trace("not-recoverable", tid, futexName(e));
             failWaiters(e, notRecoverable(e));
             if (e.relinquishPending || !cacheFutexes) {
-                releaseToPager(e);
+                releaseToPager(e, NOT_RECOVERABLE);
             }
         } else {
             passOn(e, false);
@@ -256,11 +256,14 @@ final class KernelFutexes {
         reply.complete(null);
     }
 
-    /** Ownership leaves a local owner (unlock, or its death): to the pager, a local waiter, or free. */
+    /**
+     * Ownership leaves a local owner (unlock, or its death): to the pager, a local waiter, or free.
+     * The state goes straight from the owner's (which the fast path cannot touch) to the next one:
+     * passing through FREE would let a fast-path lock take a futex that is on its way out.
+     */
     private void passOn(FutexEntry e, boolean ownerDied) {
         if (e.relinquishPending || !cacheFutexes) {
-            e.setState(ownerDied ? OWNER_DIED : FREE);
-            releaseToPager(e);
+            releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
@@ -298,8 +301,7 @@ final class KernelFutexes {
         }
         w.fail(error);
         if (e != null) {
-            refresh(e);
-            updatePagerPriority(e);
+            refresh(e); // deboosts the owner here, or lowers the priority asked of the pager
         }
     }
 
@@ -321,6 +323,9 @@ final class KernelFutexes {
             }
         });
         owned.forEach(e -> ownerDied(e, t.tid));
+        for (FutexEntry e : List.copyOf(t.boostedBy)) {
+            e.boosting = null; // its owner-death waits for the page: nobody to boost meanwhile
+        }
         t.boostedBy.clear();
     }
 
@@ -372,10 +377,9 @@ final class KernelFutexes {
             // A waiter gets it once the page is writable here; until then it counts as held.
             e.setState(FREE | NOPAGE);
             pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> {
-                if (e.state() == (FREE | NOPAGE)) {
-                    serveGrant(e, pages.wordInPage(e));
-                } else {
-                    releaseIfUnowned(e); // its waiters left meanwhile; give it back if asked to
+                long s = e.state();
+                if (isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
+                    serveGrant(e, pages.wordInPage(e)); // to a waiter, else kept or given back
                 }
             }, error -> { /* the pager is gone: forgetFutex fails the waiters */ }));
         }
@@ -393,6 +397,7 @@ final class KernelFutexes {
             e.setState(NOT_RECOVERABLE);
             failWaiters(e, notRecoverable(e));
         } else if (handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED)) {
+            answerTrylocks(e); // another got it: a trylock does not wait for it
             refresh(e);
             return;
         }
@@ -407,15 +412,7 @@ final class KernelFutexes {
 
     void onFutexBusy(FutexEntry e) {
         e.request = FutexEntry.Request.NONE;
-        List<FutexWaiter> tries = new ArrayList<>();
-        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
-            FutexWaiter w = it.next();
-            if (w.trylock) {
-                it.remove();
-                tries.add(w);
-            }
-        }
-        tries.forEach(w -> w.finish(null));
+        answerTrylocks(e);
         if (!e.waiters.isEmpty()) {
             askPager(e, FutexEntry.Request.LOCK);
         }
@@ -496,8 +493,7 @@ final class KernelFutexes {
         if (!pi) {
             return;
         }
-        long s = e.state();
-        MachThread owner = isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
+        MachThread owner = ownerHere(e);
         int top = Math.max(e.waiters.topPriority(), e.relinquishPending ? e.remotePriority : 0);
         MachThread target = top > 0 ? owner : null;
         MachThread old = e.boosting;
@@ -535,9 +531,13 @@ final class KernelFutexes {
         }
     }
 
-    /** While a lock_futex is out: tell the pager when the top local waiter's priority changed. */
+    /**
+     * While a lock_futex is out: tell the pager when the top local waiter's priority changed, and
+     * priority 0 when the last waiter left (timed out, cancelled, ended), so the owner elsewhere is
+     * deboosted. The request itself stays out; a grant nobody waits for is kept or given back.
+     */
     private void updatePagerPriority(FutexEntry e) {
-        if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state()) || e.waiters.isEmpty()) {
+        if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state())) {
             return;
         }
         int top = e.waiters.topPriority();
@@ -598,24 +598,35 @@ final class KernelFutexes {
         return true;
     }
 
-    /** Gives the futex back to the pager and asks again if local threads still wait. */
-    private void releaseToPager(FutexEntry e) {
-        long s = e.state();
-        assert isLive(s) : "released without its page: " + e;
+    /**
+     * Gives the futex back to the pager, leaving {@code word} in its page (FREE, OWNER_DIED or
+     * NOT_RECOVERABLE), and asks again if local threads still wait. Called from a state the fast
+     * path cannot act on.
+     */
+    private void releaseToPager(FutexEntry e, long word) {
+        assert isLive(e.state()) && e.state() != FREE : "released without its page, or racing the fast path: " + e;
         e.setState(ABSENT);
-        pages.leaveWord(e, s);
+        pages.leaveWord(e, word);
         sendReleased(e);
+        answerTrylocks(e);
         if (!e.waiters.isEmpty()) {
             askPager(e, FutexEntry.Request.LOCK);
         }
     }
 
-    /** A futex nobody here owns or waits for, asked back by the pager: released now. */
-    private void releaseIfUnowned(FutexEntry e) {
-        long s = e.state();
-        if (e.relinquishPending && isLive(s) && owner(s) == 0 && e.waiters.isEmpty() && e.compareAndSetState(s, ABSENT)) {
-            pages.leaveWord(e, s);
-            sendReleased(e);
+    /** Trylocks still queued when the futex went to another thread or back to the pager: busy. */
+    private void answerTrylocks(FutexEntry e) {
+        List<FutexWaiter> tries = new ArrayList<>();
+        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
+            FutexWaiter w = it.next();
+            if (w.trylock) {
+                it.remove();
+                tries.add(w);
+            }
+        }
+        if (!tries.isEmpty()) {
+            clearWaitersIfNoneLeft(e);
+            tries.forEach(w -> w.finish(null));
         }
     }
 

@@ -343,7 +343,7 @@ final class PageCache {
                 }
                 return;
             }
-            if (!isNoPage(s) || (owner(s) == 0 && !e.waiters.isEmpty())) {
+            if (!isNoPage(s) || (owner(s) == 0 && (!e.waiters.isEmpty() || e.relinquishPending))) {
                 return; // live already, or a grant waiting for this page: that grant decides
             }
             int word = owner(s) == 0 ? FutexWord.unownedWord(loadWord(p, e)) : (int) s;

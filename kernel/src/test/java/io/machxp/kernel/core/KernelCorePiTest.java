@@ -163,6 +163,36 @@ class KernelCorePiTest {
     }
 
     @Test
+    void aTrylockOvertakenAtTheGrantByAHigherPriorityLockIsBusyAtOnce() {
+        MachThread low = k.thread(10);
+        MachThread high = k.thread(50);
+        Answer<AcquirePath> tryLow = k.trylock(low, k.base);
+        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
+        k.zeroFill(0);
+        assertThat(k.single().getMemoryObjectLockFutex().getTry()).isTrue();
+        Answer<AcquirePath> lockHigh = k.lock(high, k.base);
+        k.grant(0);
+        assertThat(lockHigh.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(tryLow.answered()).as("a trylock never waits for another owner").isTrue();
+        assertThat(tryLow.value()).isNull();
+        assertThat(FutexWord.word(k.futex(k.base).state())).as("nobody waits").isEqualTo(high.tid);
+    }
+
+    @Test
+    void theLastWaiterLeavingTellsThePagerPriorityZero() {
+        MachThread w = k.thread(60);
+        Answer<AcquirePath> lock = k.lock(w, k.base, 10 * MS);
+        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
+        k.zeroFill(0);
+        assertThat(k.single().getMemoryObjectLockFutex().getPriority()).isEqualTo(60);
+        k.env.advance(10 * MS);
+        assertThat(lock.error().errno()).isEqualTo(io.machxp.proto.task.Errno.ETIMEDOUT);
+        MemoryObjectLockFutex update = k.single().getMemoryObjectLockFutex();
+        assertThat(update.getUpdate()).isTrue();
+        assertThat(update.getPriority()).as("the owner elsewhere is deboosted").isZero();
+    }
+
+    @Test
     void withoutPiWaitersAreFifoAndNobodyIsBoosted() {
         CoreFixture fifo = new CoreFixture(CoreOptions.DEFAULT.withPriorityInheritance(false));
         MachThread owner = fifo.thread(5);

@@ -352,13 +352,15 @@ public final class PagerCore {
     /**
      * Part IV: the holder gives the futex back once no local thread holds it. Asked when kernels
      * wait, with the top queued priority (the holder boosts its owning thread to it); asked again
-     * only when that priority changed since the last ask of this grant. An empty queue asks nothing.
+     * only when that priority changed since the last ask of this grant. When the last waiting
+     * kernel leaves after an ask with a priority, the holder is told priority 0, so its owner is
+     * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
      */
     private void askToRelinquish(FutexRecord f) {
-        if (f.queue.isEmpty()) {
+        if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
             return;
         }
-        int top = f.queue.topPriority();
+        int top = f.queue.isEmpty() ? 0 : f.queue.topPriority();
         if (f.relinquishSent && f.relinquishPriority == top) {
             return;
         }

@@ -351,11 +351,15 @@ class PagerCoreTest {
         assertThat(said(a)).containsExactly("relinquish 3");
         pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectTerminate(
                 MemoryObjectTerminate.newBuilder().setObjectId(7)).build());
-        assertThat(said(a)).as("nobody waits: A gives it back anyway").isEmpty();
+        assertThat(said(a)).as("nobody waits: A deboosts, and gives it back anyway").containsExactly("relinquish 0");
         long e = kernel(5, "E");
         long f = kernel(6, "F");
         lock(e, 0, 3);
-        assertThat(said(a)).as("A was last told 3").isEmpty();
+        assertThat(said(a)).containsExactly("relinquish 3");
+        update(e, 0, 0);
+        assertThat(said(a)).as("the only waiter's priority fell to 0").containsExactly("relinquish 0");
+        update(e, 0, 3);
+        assertThat(said(a)).containsExactly("relinquish 3");
         lock(f, 0, 5);
         assertThat(said(a)).containsExactly("relinquish 5");
         released(a, 0);
