@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  lock_futex(K, p)  free                 -> held by K, futex_granted to K
  *                    held by H != K       -> K queued with priority p; relinquish_futex to H
- *                    K queued (not try)   -> K now waits with priority p (an update, up or down)
+ *                    K queued, update     -> K now waits with priority p (up or down)
  *                    update, K holds      -> ignored: it crossed the grant
  *                    held/queued, try     -> futex_busy to K
  *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
@@ -57,15 +57,16 @@ import org.slf4j.LoggerFactory;
  * the top queued priority, so the holder boosts the thread that owns the futex. It is sent when
  * the first kernel queues behind a holder, and sent again whenever that top priority changes
  * while the same holder keeps the futex (a higher kernel queues, a queued kernel is updated or
- * leaves); never when it did not change, nor when the queue empties (the holder gives the futex
- * back anyway).
+ * leaves); never when it did not change. When the queue empties after an ask with a priority
+ * above 0, the holder is asked again with 0, so its owner is deboosted (it still gives the futex
+ * back when it unlocks).
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
  * and makes the grantee their writer.
  * A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
- * does not hold the futex, a second lock from the holder, a try from a kernel already queued, an
- * update from a kernel that neither holds nor waits for the futex) is refused: logged, counted,
- * and otherwise ignored, so state never depends on a kernel behaving.
+ * does not hold the futex, a second lock from the holder, a second lock without update from a
+ * kernel already queued, an update from a kernel that neither holds nor waits for the futex) is
+ * refused: logged, counted, and otherwise ignored, so state never depends on a kernel behaving.
  */
 public final class PagerCore {
     private static final Logger log = LoggerFactory.getLogger(PagerCore.class);
@@ -264,8 +265,9 @@ public final class PagerCore {
             return;
         }
         if (f.queue.contains(s)) {
-            if (m.getTry()) {
-                refuse(s, "a try memory_object_lock_futex for " + describe(key) + ", which it already asked for");
+            if (!m.getUpdate()) {
+                refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked for; "
+                        + "set update to change the priority it waits with");
                 return;
             }
             f.queue.reprioritize(s, m.getPriority());
