@@ -703,6 +703,13 @@ public final class KernelCore {
                 }
                 futexes.onFutexBusy(e);
             }
+            case MEMORY_OBJECT_FUTEX_PROBE -> {
+                var p = m.getMemoryObjectFutexProbe();
+                FutexEntry e = trackedFutex(p.getObjectId(), p.getOffset());
+                if (e != null) {
+                    futexes.onFutexProbe(e, p); // else the futex left meanwhile: the chain is broken
+                }
+            }
             case MEMORY_OBJECT_RELINQUISH_FUTEX -> {
                 var r = m.getMemoryObjectRelinquishFutex();
                 FutexEntry e = trackedFutex(r.getObjectId(), r.getOffset());

@@ -27,6 +27,7 @@ import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.PageData;
@@ -70,7 +71,11 @@ import java.util.List;
  * (the highest waiting on other kernels). A boost flows on along the chain: a boosted owner that
  * waits for another futex raises that futex's owner here, or the priority its kernel asks the
  * pager with. Deboosting follows every unlock, timeout and cancellation the same way.
- * A cycle through futexes of another kernel is not seen here; such a lock waits (use a timeout).
+ *
+ * <p>Deadlocks: a lock whose chain of owners leads back to the caller fails with EDEADLK. Within
+ * the kernel the chain is followed at once; where it reaches a futex held by another kernel a
+ * probe follows it there through the pager (edge chasing), and the kernel of the caller, the only
+ * one that can find the caller as an owner, fails its wait when the probe comes back.
  */
 final class KernelFutexes {
     private final KernelCore core;
@@ -105,6 +110,7 @@ final class KernelFutexes {
             return;
         }
         FutexWaiter w = new FutexWaiter(thread, trylock, reply);
+        thread.waitNumber++;
         thread.blockedIn = call;
         thread.waiter = w;
         if (timeoutNanos >= 0) {
@@ -173,6 +179,7 @@ final class KernelFutexes {
                 } else {
                     updatePagerPriority(e);
                 }
+                probe(w.thread); // a cycle through other kernels?
                 return;
             }
             // Live here and not FREE: the fast path cannot change it, except the owner's unlock.
@@ -201,7 +208,7 @@ final class KernelFutexes {
                 w.finish(null);
                 return;
             }
-            if (closesCycle(w.thread, e)) {
+            if (chase(tid, w.thread.waitNumber, e, w.thread.boostedBy.isEmpty() ? -1 : 0)) {
                 w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
                         + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
                         tid, e.offset(), objectName(e), tid));
@@ -490,12 +497,8 @@ final class KernelFutexes {
      * and the priority this kernel waits with at the pager.
      */
     private void refresh(FutexEntry e) {
-        if (!pi) {
-            return;
-        }
         MachThread owner = ownerHere(e);
-        int top = Math.max(e.waiters.topPriority(), e.relinquishPending ? e.remotePriority : 0);
-        MachThread target = top > 0 ? owner : null;
+        MachThread target = !e.waiters.isEmpty() || e.relinquishPending ? owner : null;
         MachThread old = e.boosting;
         if (old != target) {
             e.boosting = target;
@@ -505,6 +508,7 @@ final class KernelFutexes {
             }
             if (target != null) {
                 target.boostedBy.add(e);
+                probe(target); // someone now waits for what it owns: a cycle if its own wait leads back
             }
         }
         if (target != null) {
@@ -515,6 +519,9 @@ final class KernelFutexes {
 
     /** Recomputes a thread's effective priority; a change moves it on its CPU and along its wait. */
     private void update(MachThread t) {
+        if (!pi) {
+            return;
+        }
         int effective = t.basePriority;
         for (FutexEntry f : t.boostedBy) {
             effective = Math.max(effective, Math.max(f.waiters.topPriority(), f.relinquishPending ? f.remotePriority : 0));
@@ -548,17 +555,66 @@ final class KernelFutexes {
         }
     }
 
-    /** Whether {@code t} waiting for {@code e} closes a cycle of owners waiting for each other. */
-    private boolean closesCycle(MachThread t, FutexEntry e) {
-        MachThread owner = ownerHere(e);
-        for (int hops = 0; owner != null && hops < 1_000_000; hops++) {
-            if (owner == t) {
+    /**
+     * Deadlock detection: follows the owners' waits from futex {@code e}, for the wait number
+     * {@code wait} of thread {@code initiator}. True if the chain comes back to the initiator (a
+     * cycle: the caller fails that wait with EDEADLK). A chain that reaches a futex this kernel
+     * does not hold goes on at its holder: a memory_object_futex_probe through the pager, with
+     * {@code hops} so far; none if {@code hops} is negative (a local check only).
+     */
+    private boolean chase(int initiator, long wait, FutexEntry e, int hops) {
+        for (int step = 0; e != null && step < 1_000_000; step++) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                if (e.request == FutexEntry.Request.LOCK && hops >= 0) {
+                    core.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                            .setObjectId(e.objectId()).setOffset(e.offset()).setInitiator(initiator).setWait(wait)
+                            .setHops(hops)).build());
+                }
+                return false;
+            }
+            MachThread owner = ownerHere(e);
+            if (owner == null) {
+                return false;
+            }
+            if (owner.tid == initiator) {
                 return true;
             }
             FutexWaiter w = owner.waiter;
-            owner = w == null || w.entry == null ? null : ownerHere(w.entry);
+            e = w == null || w.trylock ? null : w.entry;
         }
         return false;
+    }
+
+    /**
+     * Thread {@code t} waits and owns a futex someone waits for: it may close a cycle through
+     * other kernels, so its chain of waits is followed (a probe where it leaves the kernel). A
+     * thread that owns nothing waited for cannot be in a cycle, which spares a message per wait.
+     */
+    private void probe(MachThread t) {
+        FutexWaiter w = t.waiter;
+        if (w != null && !w.trylock && w.entry != null && !t.boostedBy.isEmpty()
+                && chase(t.tid, t.waitNumber, w.entry, 0)) {
+            deadlock(t);
+        }
+    }
+
+    private void deadlock(MachThread t) {
+        env.trace("deadlock", t.tid, futexName(t.waiter.entry));
+        abandon(t.waiter, KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the futex at offset "
+                + "0x%x of '%s' is held, through a chain of futexes across kernels, by a thread that waits for "
+                + "one thread %d owns", t.tid, t.waiter.entry.offset(), objectName(t.waiter.entry), t.tid));
+    }
+
+    /** memory_object_futex_probe: a chain of waits from another kernel reached a futex held here. */
+    void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
+        if (!chase(p.getInitiator(), p.getWait(), e, p.getHops())) {
+            return;
+        }
+        MachThread t = core.livingThread(p.getInitiator());
+        if (t != null && t.waiter != null && t.waitNumber == p.getWait()) {
+            deadlock(t);
+        }
     }
 
     private MachThread ownerHere(FutexEntry e) {

@@ -25,6 +25,8 @@ public final class MachThread {
     public io.machxp.kernel.core.Reply<Void> blockedReply;
     /** The timer of a thread_sleep, or null. */
     public io.machxp.kernel.core.Timer sleepTimer;
+    /** Counts the thread's futex waits, so that a deadlock probe names the wait it is about. */
+    public long waitNumber;
     /** False once the thread is terminated. */
     public boolean alive = true;
 

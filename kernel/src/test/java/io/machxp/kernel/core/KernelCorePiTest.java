@@ -124,6 +124,39 @@ class KernelCorePiTest {
     }
 
     @Test
+    void aChainThatLeavesTheKernelIsFollowedByAProbeAndACycleThroughItFailsTheWait() {
+        MachThread t1 = k.thread(10);
+        MachThread t2 = k.thread(10);
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> t1WaitsRemote = k.lock(t1, k.base + 64);
+        assertThat(k.single().hasMemoryObjectLockFutex()).as("nobody waits for what t1 owns: no probe").isTrue();
+
+        // t2 waits for t1's futex: now t1's wait, which leaves the kernel, may close a cycle.
+        Answer<AcquirePath> t2Waits = k.lock(t2, k.base);
+        io.machxp.proto.xp.MemoryObjectFutexProbe sent = k.single().getMemoryObjectFutexProbe();
+        assertThat(sent.getOffset()).isEqualTo(64);
+        assertThat(sent.getInitiator()).isEqualTo(t1.tid);
+        assertThat(sent.getWait()).isEqualTo(t1.waitNumber);
+        assertThat(t2Waits.answered()).isFalse();
+
+        // The pager brings back a probe of t1's wait, from a kernel whose owner waits for t1's futex.
+        probe(0, t1.tid, t1.waitNumber - 1);
+        assertThat(t1WaitsRemote.answered()).as("a probe for an older wait changes nothing").isFalse();
+        probe(0, t1.tid, t1.waitNumber);
+        assertThat(t1WaitsRemote.error().errno()).isEqualTo(io.machxp.proto.task.Errno.EDEADLK);
+        assertThat(t1WaitsRemote.error().message()).contains("across kernels");
+        assertThat(t2Waits.answered()).as("t2 is not in the cycle").isFalse();
+        k.unlock(t1, k.base).value();
+        assertThat(t2Waits.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+    }
+
+    private void probe(long offset, int initiator, long wait) {
+        k.core.onXp(io.machxp.proto.xp.PagerToKernel.newBuilder().setMemoryObjectFutexProbe(
+                io.machxp.proto.xp.MemoryObjectFutexProbe.newBuilder().setObjectId(CoreFixture.OBJECT_ID)
+                        .setOffset(offset).setInitiator(initiator).setWait(wait).setHops(2)).build());
+    }
+
+    @Test
     void relinquishCarriesThePriorityWaitingElsewhereToTheOwner() {
         MachThread owner = k.thread(5);
         k.acquireFromPager(owner, k.base);
@@ -150,10 +183,13 @@ class KernelCorePiTest {
 
         Answer<AcquirePath> local = k.lock(high, k.base + 64);
         List<KernelToPager> sent = k.env.drain();
-        assertThat(sent).hasSize(1);
-        assertThat(sent.get(0).getMemoryObjectLockFutex().getOffset()).isEqualTo(128);
-        assertThat(sent.get(0).getMemoryObjectLockFutex().getPriority()).isEqualTo(60);
-        assertThat(sent.get(0).getMemoryObjectLockFutex().getUpdate()).isTrue();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase).as("w now owns a futex someone waits for: "
+                + "its wait is probed for a cycle, and the pager told its new priority").containsExactly(
+                KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_PROBE, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
+        assertThat(sent.get(0).getMemoryObjectFutexProbe().getInitiator()).isEqualTo(w.tid);
+        assertThat(sent.get(1).getMemoryObjectLockFutex().getOffset()).isEqualTo(128);
+        assertThat(sent.get(1).getMemoryObjectLockFutex().getPriority()).isEqualTo(60);
+        assertThat(sent.get(1).getMemoryObjectLockFutex().getUpdate()).isTrue();
 
         k.grant(128);
         assertThat(remote.value()).isEqualTo(AcquirePath.PAGER_GRANT);

@@ -169,6 +169,7 @@ public final class PagerCore {
             case MEMORY_OBJECT_TERMINATE -> terminate(s, m.getMemoryObjectTerminate().getObjectId());
             case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex());
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased());
+            case MEMORY_OBJECT_FUTEX_PROBE -> futexProbe(s, m.getMemoryObjectFutexProbe());
             default -> refuse(s, "a message with no routine");
         }
     }
@@ -290,6 +291,24 @@ public final class PagerCore {
         f.queue.add(s, m.getPriority());
         s.queued.add(key);
         askToRelinquish(f);
+    }
+
+    /**
+     * Deadlock detection across kernels: a probe about a futex goes to the futex's holder, which
+     * follows its owner's waits. Dropped when nobody else holds the futex (it was granted or
+     * released meanwhile: that chain is broken) or after passing more kernels than are connected.
+     */
+    private void futexProbe(KernelSession s, io.machxp.proto.xp.MemoryObjectFutexProbe p) {
+        FutexKey key = futexKey(s, p.getObjectId(), p.getOffset(), "memory_object_futex_probe");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.get(key);
+        if (f == null || f.holder == null || f.holder == s || p.getHops() > sessions.size()) {
+            return;
+        }
+        send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()
+                .setObjectId(f.holder.objectIdOf(key.object())).setHops(p.getHops() + 1)).build());
     }
 
     /** The kernel stops waiting for the futex (it closed or terminated the object). */

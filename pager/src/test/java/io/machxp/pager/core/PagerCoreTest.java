@@ -17,6 +17,7 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerToKernel;
@@ -103,6 +104,42 @@ class PagerCoreTest {
         }).toList();
         got.clear();
         return out;
+    }
+
+    private void probe(long session, long offset, int initiator, long wait, int hops) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                .setObjectId(7).setOffset(offset).setInitiator(initiator).setWait(wait).setHops(hops)).build());
+    }
+
+    /** Deadlock probes go to the futex's holder, one hop further; dropped where the chain is broken. */
+    @Test
+    void aDeadlockProbeGoesToTheHolderOfTheFutex() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 64);
+        lock(b, 64);
+        said(a);
+        said(b);
+        probe(b, 64, 0x200001, 5, 1);
+        List<PagerToKernel> toA = inbox.get(a);
+        assertThat(toA).hasSize(1);
+        MemoryObjectFutexProbe p = toA.get(0).getMemoryObjectFutexProbe();
+        assertThat(p.getObjectId()).isEqualTo(7);
+        assertThat(p.getOffset()).isEqualTo(64);
+        assertThat(p.getInitiator()).isEqualTo(0x200001);
+        assertThat(p.getWait()).isEqualTo(5);
+        assertThat(p.getHops()).isEqualTo(2);
+        toA.clear();
+
+        probe(a, 64, 0x100001, 1, 0);
+        assertThat(said(a)).as("its own futex: nowhere to go").isEmpty();
+        probe(c, 128, 0x300001, 1, 0);
+        assertThat(said(a)).as("a free futex: the chain is broken").isEmpty();
+        probe(c, 64, 0x300001, 1, 4);
+        assertThat(said(a)).as("more hops than kernels: a chain that does not come back").isEmpty();
+        assertThat(said(b)).isEmpty();
+        assertThat(stats.refused()).isZero();
     }
 
     /** Grants in arrival order; the holder is asked to relinquish once, the next holder at once. */
