@@ -1,0 +1,162 @@
+package io.machxp.bench;
+
+import io.machxp.client.KernelClient;
+import io.machxp.client.ThreadClient;
+import io.machxp.client.TaskClient;
+import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.LocalTask;
+import io.machxp.kernel.LocalThread;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The JMH benchmarks behind `machxp jmh`, each next to what it is measured against, in the same
+ * run. Average time per operation; one thread; embedded pager and kernels on loopback gRPC.
+ */
+public final class LockBenchmarks {
+    private static final String OBJECT = "bench";
+
+    private LockBenchmarks() {}
+
+    /** A cached, uncontended futex through the in-process task handle vs ReentrantLock. */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class InProcess {
+        EmbeddedCluster cluster;
+        LocalThread thread;
+        long address;
+        final ReentrantLock lock = new ReentrantLock();
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            cluster = EmbeddedCluster.start(1, true, Map.of(OBJECT, 4096L));
+            LocalTask task = cluster.kernel(0).taskCreate("bench");
+            address = task.vmMap(OBJECT);
+            thread = task.threadCreate();
+            thread.lockFutex(address); // from the pager once; cached from then on
+            thread.unlockFutex(address);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            cluster.close();
+        }
+
+        @Benchmark
+        public void futexLockUnlock() {
+            thread.lockFutex(address);
+            thread.unlockFutex(address);
+        }
+
+        @Benchmark
+        public void reentrantLockUnlock() {
+            lock.lock();
+            lock.unlock();
+        }
+    }
+
+    /** The same through the gRPC task interface vs two empty unary gRPC calls. */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public static class OverGrpc {
+        EmbeddedCluster cluster;
+        KernelClient client;
+        ThreadClient thread;
+        long address;
+        Baseline baseline;
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            cluster = EmbeddedCluster.start(1, true, Map.of(OBJECT, 4096L));
+            client = KernelClient.connect(cluster.kernelTargets().get(0));
+            TaskClient task = client.taskCreate("bench");
+            address = task.vmMap(OBJECT);
+            thread = task.threadCreate();
+            thread.lockFutex(address);
+            thread.unlockFutex(address);
+            baseline = new Baseline();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            baseline.close();
+            client.close();
+            cluster.close();
+        }
+
+        @Benchmark
+        public void futexLockUnlock() {
+            thread.lockFutex(address);
+            thread.unlockFutex(address);
+        }
+
+        @Benchmark
+        public void twoEmptyCalls() {
+            baseline.emptyCall();
+            baseline.emptyCall();
+        }
+    }
+
+    /**
+     * A futex handed back and forth between two kernels (with piggyback, so a handoff is the four
+     * futex messages and nothing else) vs round trips on a bare bidirectional stream. One
+     * operation is two handoffs (A to B, B to A); the baseline operation is one round trip.
+     */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public static class Handoff {
+        EmbeddedCluster cluster;
+        LocalThread onA;
+        LocalThread onB;
+        long addressA;
+        long addressB;
+        Baseline baseline;
+        /** About the size of an XP futex message on the wire. */
+        final byte[] message = new byte[24];
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            cluster = EmbeddedCluster.start(2, true, true, Map.of(OBJECT, 4096L));
+            LocalTask a = cluster.kernel(0).taskCreate("bench");
+            LocalTask b = cluster.kernel(1).taskCreate("bench");
+            addressA = a.vmMap(OBJECT);
+            addressB = b.vmMap(OBJECT);
+            onA = a.threadCreate();
+            onB = b.threadCreate();
+            baseline = new Baseline();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            baseline.close();
+            cluster.close();
+        }
+
+        @Benchmark
+        public void twoHandoffs() {
+            onA.lockFutex(addressA);
+            onA.unlockFutex(addressA);
+            onB.lockFutex(addressB);
+            onB.unlockFutex(addressB);
+        }
+
+        @Benchmark
+        public byte[] streamRoundTrip() throws InterruptedException {
+            return baseline.echo(message);
+        }
+    }
+}

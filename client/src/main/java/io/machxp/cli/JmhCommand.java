@@ -1,0 +1,101 @@
+package io.machxp.cli;
+
+import io.machxp.bench.LockBenchmarks;
+import java.io.PrintWriter;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * machxp jmh: the microbenchmarks of {@link LockBenchmarks}, each with its baseline in the same
+ * run, and the ratios against their targets. A benchmark, not a test: it reports, it does not fail
+ * on a number.
+ */
+@Command(name = "jmh", mixinStandardHelpOptions = true,
+        description = {"Run the JMH microbenchmarks and print each ratio to its baseline, measured in the same run.",
+                "--quick only checks that they run (CI): its numbers mean little."})
+final class JmhCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--quick", description = "one short iteration each, in this JVM: a smoke test")
+    boolean quick;
+
+    private static final String PREFIX = LockBenchmarks.class.getSimpleName() + ".";
+
+    private record Ratio(String what, String machxp, String baseline, double perBaseline, String target) {}
+
+    @Override
+    public Integer call() throws RunnerException {
+        // The table is the output; the embedded kernels' INFO logs would bury it.
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.machxp"))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .include(LockBenchmarks.class.getName().replace("$", "\\$") + ".*")
+                .shouldFailOnError(true)
+                .verbosity(quick ? VerboseMode.SILENT : VerboseMode.NORMAL);
+        if (quick) {
+            options.forks(0).warmupIterations(1).warmupTime(TimeValue.milliseconds(200))
+                    .measurementIterations(1).measurementTime(TimeValue.milliseconds(300));
+        } else {
+            options.forks(1).warmupIterations(5).warmupTime(TimeValue.seconds(2))
+                    .measurementIterations(5).measurementTime(TimeValue.seconds(2));
+        }
+        Collection<RunResult> results = new Runner(options.build()).run();
+        if (results.size() != 6) {
+            spec.commandLine().getErr().println("machxp jmh: expected 6 benchmark results, got " + results.size());
+            return 1;
+        }
+        Map<String, Double> score = new HashMap<>();
+        Map<String, String> unit = new HashMap<>();
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark(); // io.machxp.bench.LockBenchmarks.InProcess.futexLockUnlock
+            String key = name.substring(name.indexOf(PREFIX) + PREFIX.length());
+            score.put(key, r.getPrimaryResult().getScore());
+            unit.put(key, r.getPrimaryResult().getScoreUnit());
+        }
+        Ratio[] ratios = {
+            ratio(score, unit, "cached lock+unlock, in process, vs ReentrantLock lock+unlock",
+                    "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
+            ratio(score, unit, "lock+unlock over gRPC (2 calls) vs 2 empty unary gRPC calls",
+                    "OverGrpc.futexLockUnlock", "OverGrpc.twoEmptyCalls", 1, "at most 1.3x"),
+            ratio(score, unit, "one handoff between two kernels vs one bidi-stream round trip",
+                    "Handoff.twoHandoffs", "Handoff.streamRoundTrip", 2, "at most 2.5x (floor 2x)"),
+        };
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
+        for (Ratio r : ratios) {
+            out.printf(Locale.ROOT, "%-66s %14s %14s %7.2fx  %s%n", r.what(), r.machxp(), r.baseline(),
+                    r.perBaseline(), r.target());
+        }
+        if (quick) {
+            out.println("(--quick: one short iteration, no fork; for the real numbers run without it)");
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** machxp's score (divided by {@code per}, operations per benchmark call) over the baseline's. */
+    private static Ratio ratio(Map<String, Double> score, Map<String, String> unit, String what, String machxp,
+            String baseline, int per, String target) {
+        String m = machxp;
+        String b = baseline;
+        double ms = score.get(m) / per;
+        double bs = score.get(b);
+        return new Ratio(what, String.format(Locale.ROOT, "%.1f %s", ms, unit.get(m)),
+                String.format(Locale.ROOT, "%.1f %s", bs, unit.get(b)), ms / bs, target);
+    }
+}
