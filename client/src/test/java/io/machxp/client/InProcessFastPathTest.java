@@ -58,6 +58,24 @@ class InProcessFastPathTest {
         }
     }
 
+    /** A terminated thread's fast path is closed too: its calls go to the core, which says ESRCH. */
+    @Test
+    void aTerminatedThreadCannotTakeACachedFutex() throws Exception {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of("obj", 4096L))) {
+            LocalTask task = cluster.kernel(0).taskCreate("short");
+            long futex = task.vmMap("obj");
+            LocalThread gone = task.threadCreate();
+            LocalThread other = task.threadCreate();
+            gone.lockFutex(futex);
+            gone.unlockFutex(futex);
+            gone.terminate();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> gone.lockFutex(futex))
+                    .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
+                            e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.ESRCH));
+            assertThat(other.lockFutex(futex)).as("free, cached").isEqualTo(AcquirePath.FAST_PATH);
+        }
+    }
+
     /** The in-process handle and gRPC clients share one futex. */
     @Test
     void inProcessAndGrpcThreadsShareTheFutex() throws Exception {

@@ -26,7 +26,7 @@ public final class LocalTask {
 
     public LocalThread threadCreate() {
         MachThread thread = kernel.call(r -> kernel.core().threadCreate(task.id, r));
-        return new LocalThread(kernel, task, thread.tid);
+        return new LocalThread(kernel, task, thread);
     }
 
     /** vm_read: {@code length} bytes at {@code address}, coherent across kernels. */

@@ -1,26 +1,51 @@
 package io.machxp.kernel;
 
-import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.futex.Acquired;
-import io.machxp.kernel.futex.FutexFastPath;
+import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
 /**
  * A thread of a {@link LocalTask}. The futex calls block the calling Java thread and throw
- * {@link KernelException} with the errno on failure; a cached, free futex is locked and unlocked
- * on the calling thread with one CAS each.
+ * {@link io.machxp.kernel.core.KernelException} with the errno on failure; a cached, free futex is
+ * locked and unlocked on the calling thread with one CAS each.
+ *
+ * <p>The fast path is kept as short as the hardware allows: the futex of the last address used is
+ * remembered (a futex's entry never changes for an address: the slot outlives residency), and its
+ * acquisitions are counted in a field of this object that only the calling thread writes (opaque
+ * writes, no shared CAS), which the kernel's statistics add up. Like a Mach thread, a LocalThread
+ * makes one call at a time: use it from one Java thread at a time.
  */
 public final class LocalThread {
+    private static final VarHandle FAST_ACQUIRES;
+
+    static {
+        try {
+            FAST_ACQUIRES = MethodHandles.lookup().findVarHandle(LocalThread.class, "fastAcquires", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Kernel kernel;
     private final MachTask task;
+    private final MachThread thread;
     private final int tid;
+    private long cachedAddress = -1;
+    private FutexEntry cachedFutex;
+    @SuppressWarnings("unused") // through FAST_ACQUIRES
+    private long fastAcquires;
 
-    LocalThread(Kernel kernel, MachTask task, int tid) {
+    LocalThread(Kernel kernel, MachTask task, MachThread thread) {
         this.kernel = kernel;
         this.task = task;
-        this.tid = tid;
+        this.thread = thread;
+        this.tid = thread.tid;
+        kernel.stats().addFastPathCount(() -> (long) FAST_ACQUIRES.getOpaque(this));
     }
 
     public int tid() {
@@ -29,7 +54,7 @@ public final class LocalThread {
 
     /** vm_lock_futex: waits as long as it takes. */
     public AcquirePath lockFutex(long address) {
-        if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
+        if (fastLock(address)) {
             return AcquirePath.FAST_PATH;
         }
         return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, -1, r)).path();
@@ -37,7 +62,7 @@ public final class LocalThread {
 
     /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first. */
     public AcquirePath lockFutex(long address, Duration timeout) {
-        if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
+        if (fastLock(address)) {
             return AcquirePath.FAST_PATH;
         }
         return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, timeout.toNanos(), r)).path();
@@ -45,7 +70,7 @@ public final class LocalThread {
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
     public boolean tryLockFutex(long address) {
-        if (FutexFastPath.tryLock(task, tid, address, kernel.stats())) {
+        if (fastLock(address)) {
             return true;
         }
         return kernel.<Acquired>call(r -> kernel.core().vmTrylockFutex(task.id, tid, address, r)) != null;
@@ -53,8 +78,36 @@ public final class LocalThread {
 
     /** vm_unlock_futex. */
     public void unlockFutex(long address) {
-        if (!FutexFastPath.tryUnlock(task, tid, address)) {
+        FutexEntry e = futex(address);
+        if (e == null || !thread.alive || !e.tryFastUnlock(tid)) {
             kernel.<Void>call(r -> kernel.core().vmUnlockFutex(task.id, tid, address, r));
         }
+    }
+
+    /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */
+    public void terminate() {
+        kernel.<Void>call(r -> kernel.core().threadTerminate(task.id, tid, r));
+    }
+
+    private boolean fastLock(long address) {
+        FutexEntry e = futex(address);
+        if (e != null && thread.alive && e.tryFastLock(tid)) {
+            FAST_ACQUIRES.setOpaque(this, (long) FAST_ACQUIRES.getOpaque(this) + 1);
+            return true;
+        }
+        return false;
+    }
+
+    /** The futex at {@code address} if the kernel tracks one there, remembered once found. */
+    private FutexEntry futex(long address) {
+        if (address == cachedAddress) {
+            return cachedFutex;
+        }
+        FutexEntry e = task.residentFutex(address);
+        if (e != null) {
+            cachedAddress = address;
+            cachedFutex = e;
+        }
+        return e;
     }
 }

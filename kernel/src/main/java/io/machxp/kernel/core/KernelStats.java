@@ -40,6 +40,27 @@ public final class KernelStats {
         acquires.get(path).increment();
     }
 
+    /**
+     * Fast-path acquisitions counted elsewhere without a shared write (each in-process thread
+     * keeps its own count), added into {@link #acquires} for FAST_PATH.
+     */
+    private final java.util.List<java.util.function.LongSupplier> fastPathCounts =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public void addFastPathCount(java.util.function.LongSupplier count) {
+        fastPathCounts.add(count);
+    }
+
+    private long sum(AcquirePath path) {
+        long n = acquires.get(path).sum();
+        if (path == AcquirePath.FAST_PATH) {
+            for (java.util.function.LongSupplier c : fastPathCounts) {
+                n += c.getAsLong();
+            }
+        }
+        return n;
+    }
+
     public long sent(KernelToPager.RoutineCase routine) {
         return sent.get(routine).sum();
     }
@@ -54,7 +75,7 @@ public final class KernelStats {
     }
 
     public long acquires(AcquirePath path) {
-        return acquires.get(path).sum();
+        return sum(path);
     }
 
     /** Routine name (as in the .proto, e.g. memory_object_lock_futex) -> count, nonzero only. */
@@ -69,8 +90,9 @@ public final class KernelStats {
     public Map<String, Long> acquiresByPath() {
         Map<String, Long> out = new java.util.TreeMap<>();
         acquires.forEach((k, v) -> {
-            if (k != AcquirePath.UNRECOGNIZED && v.sum() > 0) {
-                out.put(k.name(), v.sum());
+            long n = sum(k);
+            if (k != AcquirePath.UNRECOGNIZED && n > 0) {
+                out.put(k.name(), n);
             }
         });
         return out;

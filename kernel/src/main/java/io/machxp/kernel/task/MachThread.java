@@ -27,8 +27,8 @@ public final class MachThread {
     public io.machxp.kernel.core.Timer sleepTimer;
     /** Counts the thread's futex waits, so that a deadlock probe names the wait it is about. */
     public long waitNumber;
-    /** False once the thread is terminated. */
-    public boolean alive = true;
+    /** False once the thread is terminated. Written by the core; read by fast paths anywhere. */
+    public volatile boolean alive = true;
 
     public int basePriority = Priority.DEFAULT;
     /** max(base, inherited); what the scheduler and the futex wait queues use. */
