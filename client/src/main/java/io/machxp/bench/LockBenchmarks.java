@@ -15,10 +15,12 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 
 /**
  * The JMH benchmarks behind `machxp jmh`, each next to what it is measured against, in the same
@@ -157,6 +159,66 @@ public final class LockBenchmarks {
         @Benchmark
         public byte[] streamRoundTrip() throws InterruptedException {
             return baseline.echo(message);
+        }
+    }
+
+    /**
+     * How much the futex cache buys: two kernels, one thread on each, locking a futex homed on
+     * its own kernel 90% of the time and the other kernel's otherwise (locality 0.9), with the
+     * cache (Parts III-IV) and without it (Part II only: every lock and unlock goes to the pager).
+     */
+    @State(Scope.Benchmark)
+    public static class Locality {
+        @Param({"true", "false"})
+        public boolean cache;
+        EmbeddedCluster cluster;
+        final LocalTask[] tasks = new LocalTask[2];
+        final long[] base = new long[2];
+        final java.util.concurrent.atomic.AtomicInteger nextKernel = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            cluster = EmbeddedCluster.start(2, cache, Map.of(OBJECT, 2 * 4096L));
+            for (int k = 0; k < 2; k++) {
+                tasks[k] = cluster.kernel(k).taskCreate("bench");
+                base[k] = tasks[k].vmMap(OBJECT);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            cluster.close();
+        }
+    }
+
+    /** One benchmark thread: a thread on one of the two kernels, its home futex and the other. */
+    @State(Scope.Thread)
+    public static class Worker {
+        LocalThread thread;
+        long home;
+        long away;
+        java.util.SplittableRandom random;
+
+        @Setup(Level.Trial)
+        public void setUp(Locality l) {
+            int k = l.nextKernel.getAndIncrement() % 2;
+            thread = l.tasks[k].threadCreate();
+            home = l.base[k] + k * 4096L;
+            away = l.base[k] + (1 - k) * 4096L;
+            random = new java.util.SplittableRandom(k);
+        }
+    }
+
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public static class CacheLocality {
+        @Benchmark
+        @Threads(2)
+        public void lockUnlock(Locality l, Worker w) {
+            long futex = w.random.nextDouble() < 0.9 ? w.home : w.away;
+            w.thread.lockFutex(futex);
+            w.thread.unlockFutex(futex);
         }
     }
 }

@@ -55,8 +55,8 @@ final class JmhCommand implements Callable<Integer> {
                     .measurementIterations(5).measurementTime(TimeValue.seconds(2));
         }
         Collection<RunResult> results = new Runner(options.build()).run();
-        if (results.size() != 6) {
-            spec.commandLine().getErr().println("machxp jmh: expected 6 benchmark results, got " + results.size());
+        if (results.size() != 8) {
+            spec.commandLine().getErr().println("machxp jmh: expected 8 benchmark results, got " + results.size());
             return 1;
         }
         Map<String, Double> score = new HashMap<>();
@@ -64,6 +64,10 @@ final class JmhCommand implements Callable<Integer> {
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark(); // io.machxp.bench.LockBenchmarks.InProcess.futexLockUnlock
             String key = name.substring(name.indexOf(PREFIX) + PREFIX.length());
+            String cache = r.getParams().getParam("cache");
+            if (cache != null) {
+                key += cache.equals("true") ? "[cache]" : "[no-cache]";
+            }
             score.put(key, r.getPrimaryResult().getScore());
             unit.put(key, r.getPrimaryResult().getScoreUnit());
         }
@@ -74,6 +78,8 @@ final class JmhCommand implements Callable<Integer> {
                     "OverGrpc.futexLockUnlock", "OverGrpc.twoEmptyCalls", 1, "at most 1.3x"),
             ratio(score, unit, "one handoff between two kernels vs one bidi-stream round trip",
                     "Handoff.twoHandoffs", "Handoff.streamRoundTrip", 2, "at most 2.5x (floor 2x)"),
+            ratio(score, unit, "locality 0.9, 2 kernels x 1 thread: --no-cache (Part II) vs the cache",
+                    "CacheLocality.lockUnlock[no-cache]", "CacheLocality.lockUnlock[cache]", 1, "what the cache buys"),
         };
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
