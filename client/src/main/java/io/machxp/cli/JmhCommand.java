@@ -40,9 +40,7 @@ final class JmhCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws RunnerException {
-        // The table is the output; the embedded kernels' INFO logs would bury it.
-        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.machxp"))
-                .setLevel(ch.qos.logback.classic.Level.WARN);
+        Logs.warningsOnly();
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(LockBenchmarks.class.getName().replace("$", "\\$") + ".*")
                 .shouldFailOnError(true)

@@ -43,9 +43,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        // The timeline is the output; the runtime's INFO logs (sessions opening) would only clutter it.
-        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.machxp"))
-                .setLevel(ch.qos.logback.classic.Level.WARN);
+        Logs.warningsOnly();
         Scenario scenario;
         try {
             scenario = ScenarioParser.parse(file);

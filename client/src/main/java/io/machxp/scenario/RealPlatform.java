@@ -75,9 +75,7 @@ final class RealPlatform implements Platform {
                 for (String object : s.objects().keySet()) {
                     bases.put(object, task.vmMap(object));
                 }
-                Map<String, Long> addresses = new HashMap<>();
-                s.words().values().forEach(w -> addresses.put(w.name(), bases.get(w.object()) + w.offset()));
-                addressesByTask.put(key, addresses);
+                addressesByTask.put(key, s.wordAddresses(bases));
             }
             ThreadClient thread = task.threadCreate(t.priority());
             log.name(thread.tid(), t.name());
@@ -249,10 +247,6 @@ final class RealPlatform implements Platform {
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        return new io.netty.util.concurrent.DefaultThreadFactory(name, true);
     }
 }

@@ -30,6 +30,13 @@ public record Scenario(String name, String description, long seed, long latencyN
      */
     public record ThreadSpec(String name, String kernel, String task, int priority, long startNanos, List<Step> program) {}
 
+    /** Where each word is in a task that mapped each object at {@code objectBase}. */
+    public Map<String, Long> wordAddresses(Map<String, Long> objectBase) {
+        Map<String, Long> addresses = new java.util.HashMap<>();
+        words.values().forEach(w -> addresses.put(w.name(), objectBase.get(w.object()) + w.offset()));
+        return addresses;
+    }
+
     public ThreadSpec thread(String name) {
         return threads.stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
     }

@@ -58,9 +58,7 @@ final class SimPlatform implements Platform {
                     VmMapping m = await(r -> core.vmMap(tk.id, object, r), "vm_map of " + object);
                     objectBase.put(object, m.start());
                 }
-                Map<String, Long> addresses = new HashMap<>();
-                s.words().values().forEach(w -> addresses.put(w.name(), objectBase.get(w.object()) + w.offset()));
-                mapped.put(taskKey, addresses);
+                mapped.put(taskKey, s.wordAddresses(objectBase));
             }
             MachTask tk = task;
             MachThread thread = await(r -> core.threadCreate(tk.id, t.priority(), r), "thread_create for " + t.name());
@@ -178,11 +176,6 @@ final class SimPlatform implements Platform {
     @Override
     public void close() {
         // nothing outside this object
-    }
-
-    /** For tests: the simulated cluster. */
-    SimCluster cluster() {
-        return cluster;
     }
 
 }

@@ -54,7 +54,6 @@ public final class SimCluster {
     private final SplittableRandom random;
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
     private final PagerCore pager;
-    private final PagerStats pagerStats = new PagerStats();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
     private final TraceSink sink;
@@ -83,7 +82,7 @@ public final class SimCluster {
                             k.fromPager.deliver(() -> k.core.onPagerLost(errno + ": " + message));
                         }
                     }
-                }, pagerStats);
+                }, new PagerStats());
     }
 
     /** A kernel in the simulation and its one XP session with the pager. */
@@ -172,14 +171,6 @@ public final class SimCluster {
             throw new IllegalArgumentException("no kernel named '" + name + "'");
         }
         return k;
-    }
-
-    public PagerCore pager() {
-        return pager;
-    }
-
-    public PagerStats pagerStats() {
-        return pagerStats;
     }
 
     /** Virtual time now, in nanoseconds since the simulation began. */

@@ -393,7 +393,7 @@ public final class KernelCore {
             Reply<Acquired> reply, String call) {
         checkThread();
         Target t = resolve(taskId, tid, address, reply);
-        if (t == null) {
+        if (t == null || busy(t.thread, reply)) {
             return;
         }
         VmObject object = t.mapping.object();
@@ -406,7 +406,7 @@ public final class KernelCore {
         checkThread();
         Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
-            futexes.unlock(trackedAt(t), tid, address, reply);
+            futexes.unlock(t.thread.task.residentFutex(address), tid, address, reply);
         }
     }
 
@@ -415,14 +415,8 @@ public final class KernelCore {
         checkThread();
         Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
-            futexes.markConsistent(trackedAt(t), tid, address, reply);
+            futexes.markConsistent(t.thread.task.residentFutex(address), tid, address, reply);
         }
-    }
-
-    private static FutexEntry trackedAt(Target t) {
-        VmObject object = t.mapping.object();
-        VmPage page = object.page(t.offset);
-        return page == null ? null : page.futexIfPresent(object.offsetInPage(t.offset));
     }
 
     /**
@@ -481,12 +475,17 @@ public final class KernelCore {
             reply.fail(KernelError.of(Errno.EINVAL, "%s of %d ns: give a duration of 0 or more", call, nanos));
             return null;
         }
-        if (t.blockedIn != null) {
-            reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
-                    tid, t.blockedIn));
-            return null;
+        return busy(t, reply) ? null : t;
+    }
+
+    /** A thread makes one call at a time: EBUSY while it is blocked in another. */
+    private static boolean busy(MachThread t, Reply<?> reply) {
+        if (t.blockedIn == null) {
+            return false;
         }
-        return t;
+        reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
+                t.tid, t.blockedIn));
+        return true;
     }
 
     /** thread_set_priority: a new base priority; boosts it inherits stay. */
@@ -735,13 +734,8 @@ public final class KernelCore {
     private record Target(MachThread thread, VmMapping mapping, long offset) {}
 
     private Target resolve(long taskId, int tid, long address, Reply<?> reply) {
-        MachTask task = connectedTask(taskId, reply);
-        if (task == null) {
-            return null;
-        }
-        MachThread thread = task.thread(tid);
+        MachThread thread = thread(taskId, tid, reply);
         if (thread == null) {
-            reply.fail(noThread(taskId, tid));
             return null;
         }
         if ((address & 3) != 0) {
@@ -749,7 +743,7 @@ public final class KernelCore {
                     "address 0x%x is not 4-byte aligned; a futex is an aligned 32-bit word", address));
             return null;
         }
-        VmMapping m = mappingAt(task, address, reply);
+        VmMapping m = mappingAt(thread.task, address, reply);
         return m == null ? null : new Target(thread, m, address - m.start());
     }
 

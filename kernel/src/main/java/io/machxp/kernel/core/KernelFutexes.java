@@ -101,14 +101,9 @@ final class KernelFutexes {
 
     // ---- requests from tasks ------------------------------------------------------------------
 
-    /** vm_lock_futex / vm_trylock_futex for a validated thread and futex. */
+    /** vm_lock_futex / vm_trylock_futex for a validated thread, not blocked in another call. */
     void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
-        if (thread.blockedIn != null) {
-            reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
-                    thread.tid, thread.blockedIn));
-            return;
-        }
         FutexWaiter w = new FutexWaiter(thread, trylock, reply);
         thread.waitNumber++;
         thread.blockedIn = call;

@@ -45,10 +45,6 @@ public final class Scheduler {
         this.env = env;
     }
 
-    public int cpus() {
-        return cpus;
-    }
-
     /** thread_compute: {@code done} runs once the thread has had {@code nanos} of CPU. */
     public void compute(MachThread t, long nanos, Runnable done) {
         account();

@@ -1,0 +1,15 @@
+package io.machxp.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import org.slf4j.LoggerFactory;
+
+/** For commands whose output is a report: the runtime's INFO lines (sessions opening) would bury it. */
+final class Logs {
+    private Logs() {}
+
+    /** machxp's own logs from WARN up only. */
+    static void warningsOnly() {
+        ((Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
+    }
+}
