@@ -5,11 +5,11 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /** For commands whose output is a report: the runtime's INFO lines (sessions opening) would bury it. */
-final class Logs {
+public final class Logs {
     private Logs() {}
 
     /** machxp's own logs from WARN up only. */
-    static void warningsOnly() {
+    public static void warningsOnly() {
         ((Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
     }
 }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The machxp command. */
 @Command(name = "machxp", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
-        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, JmhCommand.class,
+        footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
+        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec

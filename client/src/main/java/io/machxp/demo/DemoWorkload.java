@@ -90,8 +90,9 @@ final class DemoWorkload {
     private void work(TaskClient task, ThreadClient thread, int kernel, long base, long pageSize,
             SplittableRandom random) {
         Histogram mine = new Histogram(3_600_000_000_000L, 3);
+        LockChooser chooser = new LockChooser(kernel, options.kernelCount(), options.futexes(), options.locality());
         for (int op = 0; op < options.opsPerThread(); op++) {
-            int futex = choose(kernel, random);
+            int futex = chooser.next(random);
             long address = base + futex * pageSize;
             long t0 = System.nanoTime();
             AcquirePath path = thread.lockFutex(address);
@@ -111,30 +112,6 @@ final class DemoWorkload {
         synchronized (latencyNanos) {
             latencyNanos.add(mine);
         }
-    }
-
-    /** A futex homed on this kernel with probability locality, else one homed on another. */
-    private int choose(int kernel, SplittableRandom random) {
-        int kernels = options.kernelCount();
-        int futexes = options.futexes();
-        boolean home = random.nextDouble() < options.locality();
-        int homed = 0;
-        for (int f = 0; f < futexes; f++) {
-            if (f % kernels == kernel) {
-                homed++;
-            }
-        }
-        int candidates = home ? homed : futexes - homed;
-        if (candidates == 0) {
-            return random.nextInt(futexes);
-        }
-        int pick = random.nextInt(candidates);
-        for (int f = 0; f < futexes; f++) {
-            if ((f % kernels == kernel) == home && pick-- == 0) {
-                return f;
-            }
-        }
-        throw new AssertionError("unreachable");
     }
 
     /** The sum of every futex's counter, read with vm_read through {@code task}. */

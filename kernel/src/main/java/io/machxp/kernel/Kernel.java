@@ -12,8 +12,10 @@ import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.net.MachTaskService;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.proto.xp.KernelToPager;
-import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,20 +28,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running kernel: its {@link KernelCore} on a Netty event loop of its own (the single writer),
- * an XP stream to the pager ({@link PagerLink}), and the task interface served over gRPC
- * ({@link MachTaskService}). In-process callers use {@link #taskCreate} for a {@link LocalTask}.
+ * A running kernel: its {@link KernelCore} on a Netty I/O event loop of its own (the single
+ * writer), an XP stream to the pager ({@link PagerLink}) whose socket that same loop drives, and
+ * the task interface served over gRPC ({@link MachTaskService}). An XP message from the pager is
+ * read and handled on the core thread, and one to the pager is written from it: no thread hop on
+ * the XP path, which is what a futex handoff between kernels costs. In-process callers use {@link #taskCreate} for a {@link LocalTask}.
  *
  * <pre>
  *  clients --gRPC MachTask--> [fast path on the calling thread] --else--> core event loop
  *                                                                            |  KernelCore
- *  pager  <--gRPC Connect stream (XP, callbacks on the core loop)------------+
+ *  pager  <--gRPC Connect stream (XP: its socket and callbacks on the core loop)--+
  * </pre>
  */
 public final class Kernel implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Kernel.class);
 
     private final KernelConfig config;
+    /** One thread: the core's, which also does the I/O of the XP stream to the pager. */
+    private final EventLoopGroup group;
     private final EventLoop loop;
     private final KernelStats stats = new KernelStats();
     private final KernelCore core;
@@ -49,7 +55,9 @@ public final class Kernel implements AutoCloseable {
 
     private Kernel(KernelConfig config) {
         this.config = config;
-        this.loop = new DefaultEventLoop(new DefaultThreadFactory("kernel-" + config.name(), true));
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
+                NioIoHandler.newFactory());
+        this.loop = group.next();
         this.core = new KernelCore(config.name(), new KernelEnv() {
             @Override
             public void send(KernelToPager message) {
@@ -76,7 +84,7 @@ public final class Kernel implements AutoCloseable {
                 }
             }
         }, stats, config.core());
-        this.pager = new PagerLink(config.pagerTarget(), loop, core);
+        this.pager = new PagerLink(config.pagerTarget(), group, core);
     }
 
     /** Hears the kernel's trace events (see {@link KernelEnv#trace}); called on the core thread. */
@@ -202,7 +210,7 @@ public final class Kernel implements AutoCloseable {
             server.shutdownNow();
         }
         pager.abort();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     /**
@@ -218,6 +226,6 @@ public final class Kernel implements AutoCloseable {
             server.shutdownNow();
         }
         pager.close();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

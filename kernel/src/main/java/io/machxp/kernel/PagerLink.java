@@ -9,6 +9,8 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectPagerGrpc;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +32,12 @@ final class PagerLink {
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private StreamObserver<KernelToPager> toPager;
 
-    PagerLink(String target, EventLoop loop, KernelCore core) {
-        this.loop = loop;
+    /** @param core the core's one-thread group: the channel's I/O and its callbacks both run on it */
+    PagerLink(String target, EventLoopGroup coreGroup, KernelCore core) {
+        this.loop = coreGroup.next();
         this.core = core;
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().executor(loop).build();
+        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext()
+                .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).directExecutor().build();
     }
 
     /** Opens the stream and sends kernel_hello; the future completes with the kernel id. */

@@ -13,7 +13,10 @@ import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.pager.store.PageStore;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
-import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -26,12 +29,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running pager: its {@link PagerCore} on a Netty event loop of its own, which is also the gRPC
- * server's executor, so every XP stream callback runs on the core thread (single writer, no locks).
+ * A running pager: its {@link PagerCore} on a Netty I/O event loop of its own, which also drives
+ * the gRPC server's sockets and runs its callbacks (direct executor): every XP message is read,
+ * handled and answered on the core thread (single writer, no locks, no thread hop).
  *
  * <pre>
  *  kernel A --Connect stream--\
- *  kernel B --Connect stream---+--> [gRPC/Netty I/O threads] --> core event loop: PagerCore
+ *  kernel B --Connect stream---+--> core event loop (socket I/O and PagerCore, one thread)
  *  tools ----PagerAdmin--------/                                        |
  *                                                                     PageStore (memory, or files
  *                                                                     in --store DIR)
@@ -41,6 +45,8 @@ public final class Pager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pager.class);
 
     private final PagerConfig config;
+    /** One thread: the core's, which also does the I/O of every kernel's XP stream. */
+    private final EventLoopGroup group;
     private final EventLoop loop;
     private final PagerStats stats = new PagerStats();
     private final PageStore store;
@@ -50,7 +56,9 @@ public final class Pager implements AutoCloseable {
     private Pager(PagerConfig config, PageStore store) {
         this.config = config;
         this.store = store;
-        this.loop = new DefaultEventLoop(new DefaultThreadFactory("pager-" + config.name(), true));
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
+                NioIoHandler.newFactory());
+        this.loop = group.next();
         XpService xp = new XpService();
         this.core = new PagerCore(config.name(), config.pageSize(),
                 new ObjectCatalog(config.objects(), config.pageSize(), store), new PagerEnv() {
@@ -66,7 +74,8 @@ public final class Pager implements AutoCloseable {
                 }, stats);
         xp.attach(core);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
-                .executor(loop)
+                .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
+                .directExecutor()
                 .addService(xp)
                 .addService(new PagerAdminService(stats))
                 .build();
@@ -149,7 +158,7 @@ public final class Pager implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         closeStore();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     /** On the core thread, which is the only one that uses the store. */

@@ -1,4 +1,4 @@
-package io.machxp.bench;
+package io.machxp.bench.jmh;
 
 import io.machxp.client.KernelClient;
 import io.machxp.client.ThreadClient;

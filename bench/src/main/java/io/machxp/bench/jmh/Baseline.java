@@ -1,4 +1,4 @@
-package io.machxp.bench;
+package io.machxp.bench.jmh;
 
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;

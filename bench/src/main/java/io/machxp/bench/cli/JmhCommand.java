@@ -1,6 +1,7 @@
-package io.machxp.cli;
+package io.machxp.bench.cli;
 
-import io.machxp.bench.LockBenchmarks;
+import io.machxp.bench.jmh.LockBenchmarks;
+import io.machxp.cli.Logs;
 import java.io.PrintWriter;
 import java.util.Collection;
 import java.util.HashMap;

@@ -1,0 +1,151 @@
+package io.machxp.bench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.machxp.bench.report.BenchChart;
+import io.machxp.bench.report.BenchReport;
+import io.machxp.bench.report.BenchTable;
+import io.machxp.bench.systems.CuratorService;
+import io.machxp.bench.systems.HazelcastService;
+import io.machxp.bench.systems.MachxpService;
+import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.LockService;
+import io.machxp.bench.workload.SystemResult;
+import io.machxp.bench.workload.Workload;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * machxp bench: one workload, run on machxp (cached, --no-cache, --piggyback) and on the lock
+ * services a user would otherwise pick (Curator on ZooKeeper, Hazelcast's CP FencedLock), one
+ * after the other in this JVM, each with a warm-up and then measured for the same time. Prints a
+ * table (or JSON) and draws a chart. A benchmark, not a test: it reports numbers and fails only
+ * when a system broke mutual exclusion or lost an update.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compare machxp with Curator and Hazelcast on one lock workload, measured in the same run.",
+                "Exit 0 when every system kept mutual exclusion and every update, 2 when one did not."})
+final class BenchCommand implements Callable<Integer> {
+    /** The systems, in the order they run and are shown. */
+    enum SystemName { cached, no_cache, piggyback, curator, hazelcast }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--kernels", description = "kernels (client nodes for the peers); default ${DEFAULT-VALUE}")
+    int kernels = 3;
+    @Option(names = "--threads", description = "worker threads per kernel; default ${DEFAULT-VALUE}")
+    int threads = 4;
+    @Option(names = "--locks", description = "locks (futexes), lock i homed on kernel i mod kernels; default ${DEFAULT-VALUE}")
+    int locks = 6;
+    @Option(names = "--locality", description = "probability of taking a lock homed on the worker's kernel; default ${DEFAULT-VALUE}")
+    double locality = 0.9;
+    @Option(names = "--critical", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "time holding the lock, busy (e.g. 5us); default 0")
+    Duration critical = Duration.ZERO;
+    @Option(names = "--think", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "time between operations, off the CPU (e.g. 100us); default 0")
+    Duration think = Duration.ZERO;
+    @Option(names = "--writes", description = "fraction of critical sections that increment the lock's counter (the rest read it); default ${DEFAULT-VALUE}")
+    double writes = 0.5;
+    @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "warm-up per system, not measured (the JIT needs it: the cross-kernel path runs 1 op in 10); default 10s")
+    Duration warmup = Duration.ofSeconds(10);
+    @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "measured time per system; default 10s")
+    Duration duration = Duration.ofSeconds(10);
+    @Option(names = "--seed", description = "the workers' choices; default ${DEFAULT-VALUE}")
+    long seed = 42;
+    @Option(names = "--api", description = "how machxp workers call their kernel: local (in-process task) or grpc; default ${DEFAULT-VALUE}")
+    BenchOptions.Api api = BenchOptions.Api.LOCAL;
+    @Option(names = "--systems", split = ",", paramLabel = "NAME",
+            description = "which systems, in order: cached, no-cache, piggyback, curator, hazelcast; default all")
+    List<String> systems = List.of("cached", "no-cache", "piggyback", "curator", "hazelcast");
+    @Option(names = "--chart", paramLabel = "FILE", description = "the PNG chart of throughput and p99; default ${DEFAULT-VALUE}")
+    Path chart = Path.of("machxp-bench.png");
+    @Option(names = "--no-chart", description = "draw no chart")
+    boolean noChart;
+    @Option(names = "--json", description = "print the report as JSON instead of the table")
+    boolean json;
+    @Option(names = "--quick", description = "0.2 s warm-up and 0.5 s measured per system: a smoke test (CI); its numbers mean little")
+    boolean quick;
+    @Option(names = "--no-progress", description = "no progress bar (on stderr, shown only on a terminal)")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchLogs.quiet();
+        if (quick) {
+            warmup = Duration.ofMillis(200);
+            duration = Duration.ofMillis(500);
+        }
+        BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
+                duration, seed, api);
+        List<SystemName> chosen = parseSystems(systems);
+        boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
+        List<SystemResult> results = new ArrayList<>();
+        try (Progress progress = Progress.start(showProgress, chosen.size(), options)) {
+            Workload workload = new Workload(options);
+            for (SystemName name : chosen) {
+                progress.system(label(name), workload);
+                try (LockService service = open(name, options)) {
+                    progress.running();
+                    results.add(workload.run(service));
+                }
+            }
+        }
+        BenchReport report = BenchReport.of(options, results);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            out.flush();
+        } else {
+            BenchTable.print(report, out);
+        }
+        if (!noChart) {
+            BenchChart.write(report, chart);
+            spec.commandLine().getErr().println("chart: " + chart.toAbsolutePath());
+        }
+        if (!report.correct()) {
+            spec.commandLine().getErr().println("machxp bench: a system broke mutual exclusion or lost an update (see 'correct')");
+            return 2;
+        }
+        return 0;
+    }
+
+    static List<SystemName> parseSystems(List<String> names) {
+        List<SystemName> chosen = new ArrayList<>();
+        for (String n : names) {
+            try {
+                chosen.add(SystemName.valueOf(n.trim().toLowerCase(Locale.ROOT).replace('-', '_')));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown system '" + n
+                        + "': choose from cached, no-cache, piggyback, curator, hazelcast");
+            }
+        }
+        return chosen;
+    }
+
+    private static String label(SystemName name) {
+        return name.name().replace('_', '-');
+    }
+
+    static LockService open(SystemName name, BenchOptions options) throws Exception {
+        return switch (name) {
+            case cached -> new MachxpService(MachxpService.Mode.CACHED, options);
+            case no_cache -> new MachxpService(MachxpService.Mode.NO_CACHE, options);
+            case piggyback -> new MachxpService(MachxpService.Mode.PIGGYBACK, options);
+            case curator -> new CuratorService(options);
+            case hazelcast -> new HazelcastService(options);
+        };
+    }
+}

@@ -1,0 +1,21 @@
+package io.machxp.bench.cli;
+
+import io.machxp.cli.Machxp;
+import picocli.CommandLine;
+
+/** The bench jar's entry point: every machxp command, plus bench, scale and jmh. */
+public final class BenchMain {
+    private BenchMain() {}
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        return Machxp.commandLine()
+                .addSubcommand(new BenchCommand())
+                .addSubcommand(new ScaleCommand())
+                .addSubcommand(new JmhCommand())
+                .setCaseInsensitiveEnumValuesAllowed(true);
+    }
+}

@@ -1,0 +1,103 @@
+package io.machxp.bench.cli;
+
+import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Workload;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * The progress bar of machxp bench on stderr (me.tongfei progressbar): the bar is the bench's
+ * timed part (warm-up plus measurement of each system); its message names the system running
+ * and its throughput over the last update.
+ */
+final class Progress implements AutoCloseable {
+    private static final long TICK_MILLIS = 250;
+
+    private final ProgressBar bar;
+    private final ScheduledExecutorService ticker;
+    private final long perSystemMillis;
+    private int index = -1;
+    private long offsetMillis;
+    private String label = "";
+    private Workload pending;
+    private Workload workload;
+    private long runningSince;
+    private long lastOps;
+    private long lastNanos;
+
+    private Progress(ProgressBar bar, long perSystemMillis) {
+        this.bar = bar;
+        this.perSystemMillis = perSystemMillis;
+        this.ticker = bar == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        if (ticker != null) {
+            ticker.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    static Progress start(boolean enabled, int systems, BenchOptions options) {
+        long perSystem = options.warmup().toMillis() + options.duration().toMillis();
+        if (!enabled) {
+            return new Progress(null, perSystem);
+        }
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(systems * perSystem)
+                .setStyle(ProgressBarStyle.ASCII).setUnit(" s", 1000).setUpdateIntervalMillis((int) TICK_MILLIS)
+                .showSpeed(new java.text.DecimalFormat("0.0")).setMaxRenderedLength(110).build();
+        return new Progress(bar, perSystem);
+    }
+
+    /** The next system is starting (its servers are not up yet). */
+    synchronized void system(String name, Workload w) {
+        index++;
+        offsetMillis = index * perSystemMillis;
+        label = name;
+        workload = null;
+        if (bar != null) {
+            bar.stepTo(offsetMillis);
+            bar.setExtraMessage(name + ": starting");
+        }
+        pending = w;
+    }
+
+    /** Its servers are up: the timed part begins. */
+    synchronized void running() {
+        runningSince = System.nanoTime();
+        lastNanos = runningSince;
+        lastOps = 0;
+        workload = pending;
+    }
+
+    private synchronized void tick() {
+        Workload w = workload;
+        if (w == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        long elapsed = Math.min(TimeUnit.NANOSECONDS.toMillis(now - runningSince), perSystemMillis);
+        long ops = w.completed();
+        double rate = (ops - lastOps) / Math.max((now - lastNanos) / 1e9, 1e-9);
+        lastOps = ops;
+        lastNanos = now;
+        bar.stepTo(offsetMillis + elapsed);
+        bar.setExtraMessage(String.format(java.util.Locale.ROOT, "%s: %,.0f ops/s", label, rate));
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            ticker.shutdownNow();
+            synchronized (this) {
+                bar.stepTo(bar.getMax());
+                bar.setExtraMessage("done");
+            }
+            bar.close();
+        }
+    }
+}

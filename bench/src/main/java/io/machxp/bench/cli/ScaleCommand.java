@@ -1,0 +1,137 @@
+package io.machxp.bench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.machxp.bench.report.BenchChart;
+import io.machxp.bench.report.BenchReport;
+import io.machxp.bench.scale.FutexCapacity;
+import io.machxp.bench.scale.KernelSweep;
+import io.machxp.bench.systems.MachxpService;
+import io.machxp.bench.workload.BenchOptions;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * machxp scale: one pager and more and more kernels in this JVM (the bench workload, machxp
+ * cached, one thread per kernel, two futexes homed on each); how many futexes one kernel caches
+ * and the memory each takes; and the pager's XP message throughput, saturated by Part II traffic.
+ */
+@Command(name = "scale", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measure how machxp scales: kernels per pager, futexes per kernel, pager messages per second.",
+                "Exit 0 when every run kept mutual exclusion and every update, 2 when one did not."})
+final class ScaleCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--kernels", split = ",", paramLabel = "N",
+            description = "kernel counts to measure; default 2,4,8,16,32,64")
+    List<Integer> kernels = List.of(2, 4, 8, 16, 32, 64);
+    @Option(names = "--futexes", description = "futexes to cache in one kernel; default ${DEFAULT-VALUE}")
+    int futexes = 100_000;
+    @Option(names = "--locality", description = "as in machxp bench; default ${DEFAULT-VALUE}")
+    double locality = 0.9;
+    @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "warm-up per point, not measured; default 3s")
+    Duration warmup = Duration.ofSeconds(3);
+    @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "measured time per point; default 5s")
+    Duration duration = Duration.ofSeconds(5);
+    @Option(names = "--chart", paramLabel = "FILE", description = "PNG of throughput and p99 against kernels; default ${DEFAULT-VALUE}")
+    Path chart = Path.of("machxp-scale.png");
+    @Option(names = "--no-chart", description = "draw no chart")
+    boolean noChart;
+    @Option(names = "--json", description = "print the results as JSON instead of tables")
+    boolean json;
+    @Option(names = "--quick", description = "2 and 4 kernels, 2,000 futexes, 0.2 s + 0.5 s per point: a smoke test (CI)")
+    boolean quick;
+
+    /** What machxp scale prints as JSON. */
+    record ScaleReport(BenchReport.Machine machine, List<KernelSweep> kernels, KernelSweep pagerSaturation,
+            FutexCapacity.Result futexCapacity) {}
+
+    @Override
+    public Integer call() throws Exception {
+        BenchLogs.quiet();
+        if (quick) {
+            kernels = List.of(2, 4);
+            futexes = 2_000;
+            warmup = Duration.ofMillis(200);
+            duration = Duration.ofMillis(500);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        List<KernelSweep> sweep = new ArrayList<>();
+        for (int k : kernels) {
+            err.printf("scale: %d kernels...%n", k);
+            err.flush();
+            sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED, workload(k, 1, 2 * k, locality)));
+        }
+        err.println("scale: saturating the pager (Part II, 8 kernels x 2 threads)...");
+        err.flush();
+        KernelSweep saturation = KernelSweep.run("Part II, 8 x 2", MachxpService.Mode.NO_CACHE, workload(8, 2, 16, 1.0));
+        err.printf("scale: caching %,d futexes in one kernel...%n", futexes);
+        err.flush();
+        FutexCapacity.Result capacity = FutexCapacity.measure(futexes);
+        ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity);
+
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        } else {
+            print(report, out);
+        }
+        out.flush();
+        if (!noChart) {
+            BenchChart.write(chart, sweep, KernelSweep::label, List.of(
+                    new BenchChart.Panel<KernelSweep>("Throughput, machxp cached", "operations per second",
+                            s -> s.result().opsPerSecond()),
+                    new BenchChart.Panel<KernelSweep>("p99 latency", "microseconds, lock to unlock",
+                            s -> s.result().latencyMicros().p99())));
+            err.println("chart: " + chart.toAbsolutePath());
+        }
+        boolean correct = sweep.stream().allMatch(s -> s.result().correct()) && saturation.result().correct()
+                && capacity.messagesSecondPass() == 0;
+        if (!correct) {
+            err.println("machxp scale: a run broke mutual exclusion, lost an update, or a cached futex sent a message");
+            return 2;
+        }
+        return 0;
+    }
+
+    private BenchOptions workload(int nodes, int threads, int locks, double locality) {
+        return new BenchOptions(nodes, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5, warmup, duration, 42,
+                BenchOptions.Api.LOCAL);
+    }
+
+    private static void print(ScaleReport r, PrintWriter out) {
+        out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", r.machine().cpus(), r.machine().java(), r.machine().os());
+        out.println("kernels (machxp cached, 1 thread per kernel, 2 futexes homed on each, locality 0.9, 50% writes):");
+        out.printf("%-16s %12s %10s %10s %10s %14s %12s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
+                "pager msg/s", "pager CPU", "correct");
+        for (KernelSweep s : r.kernels()) {
+            row(out, s);
+        }
+        out.println();
+        out.println("pager saturated by Part II traffic (--no-cache, 8 kernels x 2 threads, locality 1):");
+        row(out, r.pagerSaturation());
+        FutexCapacity.Result c = r.futexCapacity();
+        out.printf(Locale.ROOT, "%n%,d futexes cached in one kernel: %.1f bytes each (kernel and pager state, heap growth"
+                + " after GC); caching them took %.2f s; then %.1f ns per lock+unlock and %d XP messages for all of them%n",
+                c.futexes(), c.bytesPerFutex(), c.cachingSeconds(), c.cachedNanosPerLockUnlock(), c.messagesSecondPass());
+    }
+
+    private static void row(PrintWriter out, KernelSweep s) {
+        out.printf(Locale.ROOT, "%-16s %12.0f %10.1f %10.1f %10.2f %14.0f %11.0f%% %8s%n", s.label(),
+                s.result().opsPerSecond(), s.result().latencyMicros().p50(), s.result().latencyMicros().p99(),
+                s.result().messagesPerOp(), s.pagerMessagesPerSecond(), 100 * s.pagerCoreCpu(),
+                s.result().correct() ? "yes" : "NO");
+    }
+}

@@ -1,0 +1,34 @@
+package io.machxp.bench.report;
+
+import io.machxp.bench.workload.SystemResult;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** machxp bench's table: one row per system, then the ratios. */
+public final class BenchTable {
+    private BenchTable() {}
+
+    public static void print(BenchReport report, PrintWriter out) {
+        BenchReport.Workload w = report.workload();
+        out.printf(Locale.ROOT, "%nworkload: %d kernels x %d threads, %d locks, locality %.2f, critical section %.0f us,"
+                + " think %.0f us, writes %.0f%%, %s machxp tasks; %.0f s warm-up, %.0f s measured per system%n",
+                w.kernels(), w.threadsPerKernel(), w.locks(), w.locality(), w.criticalMicros(), w.thinkMicros(),
+                100 * w.writes(), w.api(), w.warmupSeconds(), w.durationSeconds());
+        out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", report.machine().cpus(), report.machine().java(),
+                report.machine().os());
+        out.printf("%-32s %12s %10s %10s %10s %10s %10s %10s%n", "system", "ops/s", "p50 us", "p99 us", "p99.9 us",
+                "max us", "XP msg/op", "correct");
+        for (SystemResult r : report.results()) {
+            out.printf(Locale.ROOT, "%-32s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %10s%n", r.system(), r.opsPerSecond(),
+                    r.latencyMicros().p50(), r.latencyMicros().p99(), r.latencyMicros().p999(),
+                    r.latencyMicros().max(), r.messagesPerOp() == null ? "-" : String.format(Locale.ROOT, "%.2f",
+                            r.messagesPerOp()),
+                    r.correct() ? "yes" : "NO (" + r.violations() + " overlaps, " + r.lostUpdates() + " lost)");
+        }
+        if (!report.ratios().isEmpty()) {
+            out.println();
+            report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-60s %8.1fx%n", what, ratio));
+        }
+        out.flush();
+    }
+}

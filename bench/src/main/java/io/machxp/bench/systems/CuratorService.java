@@ -1,0 +1,75 @@
+package io.machxp.bench.systems;
+
+import io.machxp.bench.workload.BenchOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.test.TestingServer;
+
+/**
+ * Peer 1: Apache Curator's {@code InterProcessMutex} (the ZooKeeper lock recipe: an ephemeral
+ * sequential node, wait on the predecessor, delete on release) on an embedded ZooKeeper server
+ * (curator-test's {@code TestingServer}, one server, its log on a temporary directory, fsynced as
+ * ZooKeeper does by default). One Curator client per node, shared by the node's workers, as one
+ * client process per host would be. The counters live in this JVM's memory, which costs the peer
+ * nothing: a user would also have to store and move that data somewhere.
+ */
+public final class CuratorService extends PeerService {
+    private final TestingServer server;
+    private final List<CuratorFramework> clients = new ArrayList<>();
+
+    public CuratorService(BenchOptions options) throws Exception {
+        super(options.locks());
+        this.server = new TestingServer(true);
+        try {
+            for (int node = 0; node < options.nodes(); node++) {
+                CuratorFramework client = CuratorFrameworkFactory.newClient(server.getConnectString(),
+                        new ExponentialBackoffRetry(100, 3));
+                clients.add(client);
+                client.start();
+                client.blockUntilConnected();
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "Curator InterProcessMutex";
+    }
+
+    @Override
+    public Client client(int node, int worker) {
+        CuratorFramework client = clients.get(node);
+        InterProcessMutex[] mutexes = new InterProcessMutex[locks()];
+        return new PeerClient() {
+            @Override
+            public void lock(int lock) throws Exception {
+                if (mutexes[lock] == null) {
+                    mutexes[lock] = new InterProcessMutex(client, "/machxp-bench/lock-" + lock);
+                }
+                mutexes[lock].acquire();
+            }
+
+            @Override
+            public void unlock(int lock) throws Exception {
+                mutexes[lock].release();
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        clients.forEach(CuratorFramework::close);
+        try {
+            server.close();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.machxp.bench.systems;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cp.lock.FencedLock;
+import io.machxp.bench.workload.BenchOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Peer 2: Hazelcast's {@code FencedLock} on an embedded CP group of three members (Raft; a lock
+ * and an unlock are each a committed entry), the members on loopback TCP. A node's workers call
+ * the lock through member node mod 3, as an application embedding a member would. The counters
+ * live in this JVM's memory, as for Curator.
+ */
+public final class HazelcastService extends PeerService {
+    static final int MEMBERS = 3;
+
+    private final List<HazelcastInstance> members = new ArrayList<>();
+    private final ConcurrentMap<String, FencedLock> proxies = new ConcurrentHashMap<>();
+
+    public HazelcastService(BenchOptions options) {
+        super(options.locks());
+        int[] ports = freePorts(MEMBERS);
+        String cluster = "machxp-bench-" + ProcessHandle.current().pid() + "-" + ports[0];
+        try {
+            List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
+            for (int i = 0; i < MEMBERS; i++) {
+                Config config = memberConfig(cluster, ports, i);
+                starting.add(CompletableFuture.supplyAsync(() -> Hazelcast.newHazelcastInstance(config)));
+            }
+            for (CompletableFuture<HazelcastInstance> member : starting) {
+                members.add(member.join());
+            }
+            members.get(0).getCPSubsystem().getCPSubsystemManagementService().awaitUntilDiscoveryCompleted(
+                    2, java.util.concurrent.TimeUnit.MINUTES);
+            // The first lock creates the CP group's Raft group and each member's CP session: part of
+            // starting the service, like machxp's kernels connecting, not of the workload.
+            for (HazelcastInstance member : members) {
+                FencedLock ready = member.getCPSubsystem().getLock("machxp-bench-ready");
+                ready.lock();
+                ready.unlock();
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            close();
+            throw new IllegalStateException("could not start the embedded Hazelcast CP group: " + e.getMessage(), e);
+        }
+    }
+
+    private static Config memberConfig(String cluster, int[] ports, int index) {
+        Config config = new Config();
+        config.setClusterName(cluster);
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.getCPSubsystemConfig().setCPMemberCount(MEMBERS).setGroupSize(MEMBERS);
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(ports[index]).setPortAutoIncrement(false);
+        network.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+        network.getJoin().getMulticastConfig().setEnabled(false);
+        network.getJoin().getAutoDetectionConfig().setEnabled(false);
+        for (int port : ports) {
+            network.getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + port);
+        }
+        return config;
+    }
+
+    private static int[] freePorts(int count) {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                sockets.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free loopback port for the Hazelcast members", e);
+        } finally {
+            for (ServerSocket s : sockets) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing a socket that only reserved a port number
+                }
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "Hazelcast FencedLock";
+    }
+
+    @Override
+    public Client client(int node, int worker) {
+        int member = node % MEMBERS;
+        FencedLock[] locks = new FencedLock[locks()];
+        return new PeerClient() {
+            @Override
+            public void lock(int lock) {
+                if (locks[lock] == null) {
+                    // getLock commits to the METADATA group: fetch each proxy once per member.
+                    locks[lock] = proxies.computeIfAbsent(member + "/" + lock,
+                            k -> members.get(member).getCPSubsystem().getLock("lock-" + lock));
+                }
+                locks[lock].lock();
+            }
+
+            @Override
+            public void unlock(int lock) {
+                locks[lock].unlock();
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        members.forEach(m -> m.getLifecycleService().terminate());
+    }
+}

@@ -1,0 +1,24 @@
+package io.machxp.bench.workload;
+
+/**
+ * What one system did on the workload, measured after its warm-up.
+ *
+ * @param system the service's name
+ * @param ops lock-critical section-unlock operations completed while measuring
+ * @param seconds how long the measurement ran
+ * @param opsPerSecond throughput
+ * @param latencyMicros one operation, lock to unlock returned, in microseconds
+ * @param messagesPerOp XP messages at the pager per operation (null when the system does not count them)
+ * @param violations critical sections found occupied by another worker (must be 0)
+ * @param lostUpdates counter increments missing at the end, over warm-up and measurement (must be 0)
+ */
+public record SystemResult(String system, long ops, double seconds, double opsPerSecond, Latency latencyMicros,
+        Double messagesPerOp, long violations, long lostUpdates) {
+
+    /** Percentiles of one operation's latency, in microseconds. */
+    public record Latency(double p50, double p99, double p999, double max) {}
+
+    public boolean correct() {
+        return violations == 0 && lostUpdates == 0;
+    }
+}

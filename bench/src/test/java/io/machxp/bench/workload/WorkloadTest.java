@@ -1,0 +1,134 @@
+package io.machxp.bench.workload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.bench.systems.CuratorService;
+import io.machxp.bench.systems.HazelcastService;
+import io.machxp.bench.systems.MachxpService;
+import java.time.Duration;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bench's workload on every system it compares: each must complete operations and pass the
+ * workload's own checks (no overlap in a critical section, no lost update); and the checks must
+ * catch a lock that does not exclude.
+ */
+class WorkloadTest {
+    private static BenchOptions options(int nodes, int threads, BenchOptions.Api api) {
+        return new BenchOptions(nodes, threads, 2 * nodes, 0.9, Duration.ZERO, Duration.ZERO, 0.5,
+                Duration.ofMillis(100), Duration.ofMillis(400), 7, api);
+    }
+
+    @ParameterizedTest
+    @EnumSource(MachxpService.Mode.class)
+    void machxpKeepsMutualExclusionAndEveryUpdateInEveryMode(MachxpService.Mode mode) throws Exception {
+        BenchOptions o = options(3, 2, BenchOptions.Api.LOCAL);
+        try (MachxpService service = new MachxpService(mode, o)) {
+            SystemResult r = new Workload(o).run(service);
+            assertThat(r.ops()).isPositive();
+            assertThat(r.violations()).isZero();
+            assertThat(r.lostUpdates()).isZero();
+            assertThat(r.messagesPerOp()).isNotNull();
+            if (mode == MachxpService.Mode.NO_CACHE) {
+                assertThat(r.messagesPerOp()).as("Part II: every lock and unlock goes to the pager").isGreaterThanOrEqualTo(4.0);
+            } else {
+                assertThat(r.messagesPerOp()).as("the cache: only operations that cross kernels send XP").isLessThan(4.0);
+            }
+        }
+    }
+
+    @Test
+    void machxpOverGrpcTasks() throws Exception {
+        BenchOptions o = options(2, 2, BenchOptions.Api.GRPC);
+        try (MachxpService service = new MachxpService(MachxpService.Mode.CACHED, o)) {
+            SystemResult r = new Workload(o).run(service);
+            assertThat(r.system()).isEqualTo("machxp cached (gRPC tasks)");
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).isTrue();
+        }
+    }
+
+    @Test
+    void curatorOnEmbeddedZooKeeper() throws Exception {
+        BenchOptions o = options(2, 2, BenchOptions.Api.LOCAL);
+        try (CuratorService service = new CuratorService(o)) {
+            SystemResult r = new Workload(o).run(service);
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).isTrue();
+            assertThat(r.messagesPerOp()).isNull();
+        }
+    }
+
+    @Test
+    void hazelcastFencedLockOnEmbeddedCpGroup() throws Exception {
+        BenchOptions o = options(3, 1, BenchOptions.Api.LOCAL);
+        try (HazelcastService service = new HazelcastService(o)) {
+            SystemResult r = new Workload(o).run(service);
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).isTrue();
+        }
+    }
+
+    /** A lock that locks nothing: the first two workers meet inside lock 0's critical section. */
+    @Test
+    void theChecksCatchALockThatDoesNotExclude() throws Exception {
+        BenchOptions o = new BenchOptions(1, 2, 1, 1.0, Duration.ZERO, Duration.ZERO, 1.0, Duration.ZERO,
+                Duration.ofMillis(100), 1, BenchOptions.Api.LOCAL);
+        CyclicBarrier meet = new CyclicBarrier(2);
+        AtomicLongArray counters = new AtomicLongArray(1);
+        LockService broken = new LockService() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public Client client(int node, int worker) {
+                boolean[] first = {true};
+                return new Client() {
+                    @Override
+                    public void lock(int lock) {}
+
+                    @Override
+                    public void unlock(int lock) {}
+
+                    @Override
+                    public long read(int lock) throws Exception {
+                        long v = counters.get(lock);
+                        if (first[0]) {
+                            first[0] = false;
+                            meet.await(); // both workers are now inside, having read the same value
+                        }
+                        return v;
+                    }
+
+                    @Override
+                    public void write(int lock, long value) {
+                        counters.set(lock, value);
+                    }
+                };
+            }
+
+            @Override
+            public long messages() {
+                return -1;
+            }
+
+            @Override
+            public long counter(int lock) {
+                return counters.get(lock);
+            }
+
+            @Override
+            public void close() {}
+        };
+        SystemResult r = new Workload(o).run(broken);
+        assertThat(r.violations()).isPositive();
+        assertThat(r.lostUpdates()).isPositive();
+        assertThat(r.correct()).isFalse();
+    }
+}
