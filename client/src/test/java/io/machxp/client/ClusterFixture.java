@@ -48,9 +48,7 @@ final class ClusterFixture implements AutoCloseable {
 
     /** XP messages the pager has received and sent so far. */
     long pagerMessages() {
-        var s = cluster.pager().stats();
-        return s.receivedByRoutine().values().stream().mapToLong(Long::longValue).sum()
-                + s.sentByRoutine().values().stream().mapToLong(Long::longValue).sum();
+        return cluster.pager().stats().messages();
     }
 
     /** Local threads waiting for the futex at {@code offset} on a kernel, read on its core thread. */

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * writer), an XP stream to the pager ({@link PagerLink}) whose socket that same loop drives, and
  * the task interface served over gRPC ({@link MachTaskService}). An XP message from the pager is
  * read and handled on the core thread, and one to the pager is written from it: no thread hop on
- * the XP path, which is what a futex handoff between kernels costs. In-process callers use {@link #taskCreate} for a {@link LocalTask}.
+ * the XP path, which is what a futex handoff between kernels costs. In-process callers use
+ * {@link #taskCreate} for a {@link LocalTask}.
  *
  * <pre>
  *  clients --gRPC MachTask--> [fast path on the calling thread] --else--> core event loop

@@ -96,9 +96,9 @@ final class BenchCommand implements Callable<Integer> {
         try (Progress progress = Progress.start(showProgress, chosen.size(), options)) {
             Workload workload = new Workload(options);
             for (SystemName name : chosen) {
-                progress.system(label(name), workload);
+                progress.system(label(name));
                 try (LockService service = open(name, options)) {
-                    progress.running();
+                    progress.running(workload);
                     results.add(workload.run(service));
                 }
             }

@@ -23,7 +23,6 @@ final class Progress implements AutoCloseable {
     private int index = -1;
     private long offsetMillis;
     private String label = "";
-    private Workload pending;
     private Workload workload;
     private long runningSince;
     private long lastOps;
@@ -54,7 +53,7 @@ final class Progress implements AutoCloseable {
     }
 
     /** The next system is starting (its servers are not up yet). */
-    synchronized void system(String name, Workload w) {
+    synchronized void system(String name) {
         index++;
         offsetMillis = index * perSystemMillis;
         label = name;
@@ -63,15 +62,14 @@ final class Progress implements AutoCloseable {
             bar.stepTo(offsetMillis);
             bar.setExtraMessage(name + ": starting");
         }
-        pending = w;
     }
 
     /** Its servers are up: the timed part begins. */
-    synchronized void running() {
+    synchronized void running(Workload w) {
         runningSince = System.nanoTime();
         lastNanos = runningSince;
         lastOps = 0;
-        workload = pending;
+        workload = w;
     }
 
     private synchronized void tick() {

@@ -9,6 +9,7 @@ import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * How many futexes one kernel can cache and what each costs: one kernel, {@code count} futex
@@ -46,7 +47,7 @@ public final class FutexCapacity {
             long heapBefore = settledHeap();
             long t0 = System.nanoTime();
             List<Thread> threads = new ArrayList<>();
-            Throwable[] failure = new Throwable[1];
+            AtomicReference<Throwable> failure = new AtomicReference<>();
             for (int w = 0; w < CACHING_THREADS; w++) {
                 int first = w;
                 LocalThread thread = task.threadCreate();
@@ -57,9 +58,7 @@ public final class FutexCapacity {
                             thread.unlockFutex(base + (long) i * SPACING);
                         }
                     } catch (Throwable e) {
-                        synchronized (failure) {
-                            failure[0] = e;
-                        }
+                        failure.compareAndSet(null, e);
                     }
                 }, "capacity-" + w);
                 threads.add(t);
@@ -68,21 +67,21 @@ public final class FutexCapacity {
             for (Thread t : threads) {
                 t.join();
             }
-            if (failure[0] != null) {
-                throw new IllegalStateException("caching " + count + " futexes failed: " + failure[0], failure[0]);
+            if (failure.get() != null) {
+                throw new IllegalStateException("caching " + count + " futexes failed: " + failure.get(), failure.get());
             }
             double cachingSeconds = (System.nanoTime() - t0) / 1e9;
             long heapAfter = settledHeap();
 
             LocalThread again = task.threadCreate();
-            long messagesBefore = PagerMessages.total(cluster.pager());
+            long messagesBefore = cluster.pager().stats().messages();
             long t1 = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 again.lockFutex(base + (long) i * SPACING);
                 again.unlockFutex(base + (long) i * SPACING);
             }
             double nanosPerPair = (double) (System.nanoTime() - t1) / count;
-            long messages = PagerMessages.total(cluster.pager()) - messagesBefore;
+            long messages = cluster.pager().stats().messages() - messagesBefore;
             return new Result(count, Math.round(10.0 * (heapAfter - heapBefore) / count) / 10.0,
                     Math.round(cachingSeconds * 100) / 100.0, Math.round(nanosPerPair * 10) / 10.0, messages);
         }

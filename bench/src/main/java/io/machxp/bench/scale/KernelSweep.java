@@ -19,11 +19,11 @@ public record KernelSweep(String label, int kernels, SystemResult result, double
 
     public static KernelSweep run(String label, MachxpService.Mode mode, BenchOptions options) throws Exception {
         try (MachxpService service = new MachxpService(mode, options)) {
-            long cpu0 = PagerMessages.coreThreadCpuNanos();
+            long cpu0 = PagerCpu.coreThreadCpuNanos();
             long t0 = System.nanoTime();
             SystemResult r = new Workload(options).run(service);
             double wall = System.nanoTime() - t0;
-            double cpu = (PagerMessages.coreThreadCpuNanos() - cpu0) / wall;
+            double cpu = (PagerCpu.coreThreadCpuNanos() - cpu0) / wall;
             double perSecond = r.messagesPerOp() == null ? 0 : r.messagesPerOp() * r.opsPerSecond();
             return new KernelSweep(label, options.nodes(), r, Math.round(perSecond), Math.round(cpu * 1000) / 1000.0);
         }

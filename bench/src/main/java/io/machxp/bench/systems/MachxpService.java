@@ -9,7 +9,6 @@ import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.pager.PagerConfig;
-import io.machxp.bench.scale.PagerMessages;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -160,7 +159,7 @@ public final class MachxpService implements LockService {
 
     @Override
     public long messages() {
-        return PagerMessages.total(cluster.pager());
+        return cluster.pager().stats().messages();
     }
 
     @Override
@@ -168,11 +167,6 @@ public final class MachxpService implements LockService {
         long address = bases[0] + lock * PAGE + COUNTER_OFFSET;
         return api == BenchOptions.Api.LOCAL ? localMemory(localTasks.get(0)).readLong(address)
                 : grpcTasks.get(0).readLong(address);
-    }
-
-    /** The embedded cluster, for the scale measurements. */
-    public EmbeddedCluster cluster() {
-        return cluster;
     }
 
     @Override

@@ -43,6 +43,12 @@ public final class PagerStats {
         return sent.get(routine).sum();
     }
 
+    /** Every XP message received and sent so far. */
+    public long messages() {
+        return received.values().stream().mapToLong(LongAdder::sum).sum()
+                + sent.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
     public Map<String, Long> receivedByRoutine() {
         return byName(received);
     }
