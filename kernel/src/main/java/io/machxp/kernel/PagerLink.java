@@ -17,9 +17,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The kernel's XP stream to its pager: one bidirectional gRPC call, its callbacks run on the
- * kernel's core event loop (the channel's executor), so messages from the pager enter the core
- * without another hop, and the core sends on the stream from that same thread.
+ * The kernel's XP stream to its pager: one bidirectional gRPC call whose I/O and callbacks both
+ * run on the kernel's core event loop, so messages from the pager enter the core without another
+ * hop, and the core sends on the stream from that same thread.
+ *
+ * <p>The call executor is not gRPC's direct executor: until name resolution finishes, a call is
+ * buffered and its first callbacks (the pager's welcome among them) are replayed by whichever
+ * thread completes the resolution, which would enter the core from a foreign thread. The
+ * executor below runs a callback inline when it is already on the core loop, and hands it to
+ * the loop otherwise.
  */
 final class PagerLink {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
@@ -37,7 +43,15 @@ final class PagerLink {
         this.loop = coreGroup.next();
         this.core = core;
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext()
-                .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).directExecutor().build();
+                .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).executor(this::onLoop).build();
+    }
+
+    private void onLoop(Runnable callback) {
+        if (loop.inEventLoop()) {
+            callback.run();
+        } else {
+            loop.execute(callback);
+        }
     }
 
     /** Opens the stream and sends kernel_hello; the future completes with the kernel id. */
