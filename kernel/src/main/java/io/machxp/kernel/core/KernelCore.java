@@ -55,9 +55,11 @@ import org.slf4j.LoggerFactory;
  * size. Objects: vm_map of a new object sends memory_object_init and waits for ready/destroy.
  * Pages: {@link PageCache} holds them with the access the pager allows (read-only or writable)
  * and obeys memory_object_lock_request; vm_read / vm_write and the atomics ({@link KernelMemory})
- * fault pages in with the access they need. A futex call pages its page in writable first
- * (memory_object_data_request), except with piggyback, where a futex the kernel does not hold is
- * asked for first and its page usually comes with the grant.
+ * fault pages in with the access they need. A futex the kernel holds is locked with its page
+ * writable (Part III: page-in first). One it does not hold is asked for first: a futex leaving a
+ * kernel that caches futexes takes its own page with it in futex_released (and with piggyback, the
+ * pages dirtied under it), so the page usually comes with the grant. In Part II only
+ * ({@code cacheFutexes == false}) the page is faulted in first (memory_object_data_request).
  *
  * <p>Futexes: {@link KernelFutexes} holds the state machine (Parts II-IV of the seed mail, PI and
  * robust futexes); this class checks each request (task, thread, address) and passes it on.

@@ -112,7 +112,7 @@ final class KernelFutexes {
             w.timeout = env.schedule(timeoutNanos, () -> abandon(w, KernelError.of(Errno.ETIMEDOUT,
                     "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
         }
-        if (piggyback && isAbsent(e.state())) {
+        if (cacheFutexes && isAbsent(e.state())) {
             lock(w, e); // ask for the futex first: its page usually comes with the grant
         } else {
             lockWithPage(w, e);
@@ -383,9 +383,26 @@ final class KernelFutexes {
                 if (isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
                     serveGrant(e, pages.wordInPage(e)); // to a waiter, else kept or given back
                 }
-            }, error -> { /* the pager is gone: forgetFutex fails the waiters */ }));
+            }, error -> pageRefused(e, error)));
         }
         installed.forEach(pages::resume);
+    }
+
+    /**
+     * The page a grant waited for did not come (memory_object_data_error, or the pager is gone):
+     * the waiters fail with that error. The futex stays here, FREE with its word in the page,
+     * unless the pager wants it back or Part II gives every futex back.
+     */
+    private void pageRefused(FutexEntry e, KernelError error) {
+        failWaiters(e, error);
+        long s = e.state();
+        if (core.pagerLost() || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
+            return; // the pager is gone (forgetFutex cleans up), or the futex has moved on
+        }
+        if (!cacheFutexes || e.relinquishPending) {
+            e.setState(ABSENT);
+            sendReleased(e);
+        }
     }
 
     /**
@@ -450,6 +467,12 @@ final class KernelFutexes {
             e.relinquishPending = true;
             e.remotePriority = priority;
             if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                if (isNoPage(s)) {
+                    // The word every kernel reads is in a page not writable here: fetch it, so
+                    // that WAITERS reaches the word (the owner's unlock needs the page anyway).
+                    pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                            PageFault.of(() -> { }, error -> { }));
+                }
                 refresh(e);
                 return;
             }
@@ -686,8 +709,10 @@ final class KernelFutexes {
         e.remotePriority = 0;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset());
-        if (piggyback) {
-            released.addAllPages(pages.takeForRelease(core.object(e.objectId()), e));
+        if (cacheFutexes) {
+            // The futex leaves for another kernel (or for good): its own page goes with it, the
+            // next owner writes the word there. With piggyback, so do the pages dirtied under it.
+            released.addAllPages(pages.takeForRelease(core.object(e.objectId()), e, piggyback));
         }
         core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }

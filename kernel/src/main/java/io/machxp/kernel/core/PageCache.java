@@ -254,16 +254,17 @@ final class PageCache {
     }
 
     /**
-     * Entry consistency: takes the writable pages of {@code o} that this kernel changed since the
-     * futex was granted, and the futex's own page, away from the kernel, for the release to carry;
-     * not a page that holds another futex this kernel holds (its data goes with that futex).
+     * Takes the futex's own page, if it is writable here, away from the kernel for the release to
+     * carry (the next owner writes the word there); with {@code dirtied} (piggyback: entry
+     * consistency) also the writable pages of {@code o} changed since the futex was granted. Never
+     * a page that holds another futex this kernel holds (its data goes with that futex).
      */
-    List<PageData> takeForRelease(VmObject o, FutexEntry e) {
+    List<PageData> takeForRelease(VmObject o, FutexEntry e, boolean dirtied) {
         List<PageData> pages = new ArrayList<>();
         VmPage own = o.page(e.offset());
         o.forEachPage(p -> {
             if (pages.size() < MAX_PIGGYBACK_PAGES && p.access == Access.READ_WRITE && p.waiting.isEmpty()
-                    && p.requested == Access.NONE && (p == own || p.lastWrite > e.grantedAt)
+                    && p.requested == Access.NONE && (p == own || dirtied && p.lastWrite > e.grantedAt)
                     && !holdsOtherFutex(p, e)) {
                 notWritable(p);
                 pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(ByteString.copyFrom(p.data))

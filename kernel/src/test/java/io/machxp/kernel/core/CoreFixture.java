@@ -19,6 +19,7 @@ import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
 import java.util.List;
@@ -195,6 +196,17 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset)).build());
     }
 
+    /**
+     * Grants a futex with its page (zero-filled) attached, as the pager does when the kernel that
+     * released the futex sent the page along.
+     */
+    void grantWithPage(long offset) {
+        long page = offset - offset % PAGE;
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).addPages(PageData.newBuilder().setOffset(page)
+                        .setData(ByteString.copyFrom(new byte[PAGE])))).build());
+    }
+
     void busy(long offset) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset)).build());
@@ -213,7 +225,10 @@ final class CoreFixture {
         return core.futexAt(task.id, address);
     }
 
-    /** Locks a futex for the first time: page-in, lock_futex, grant. */
+    /**
+     * Locks a futex for the first time. With the cache: lock_futex, grant, then page-in if the page
+     * is not here yet; in Part II: page-in, lock_futex, grant.
+     */
     void acquireFromPager(MachThread t, long address) {
         Answer<AcquirePath> a = lock(t, address);
         long offset = address - base;
@@ -228,6 +243,13 @@ final class CoreFixture {
         KernelToPager lock = sent.get(0);
         assertThat(lock.getMemoryObjectLockFutex().getOffset()).isEqualTo(offset);
         grant(offset);
+        List<KernelToPager> after = env.drain();
+        if (!after.isEmpty()) {
+            assertThat(after).hasSize(1);
+            assertThat(after.get(0).getMemoryObjectDataRequest().getOffset()).isEqualTo(page);
+            assertThat(a.answered()).as("the futex is not used before its page is here").isFalse();
+            zeroFill(page);
+        }
         assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 }

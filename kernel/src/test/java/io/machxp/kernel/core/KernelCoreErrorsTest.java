@@ -100,23 +100,48 @@ class KernelCoreErrorsTest {
     @Test
     void aPageErrorFailsTheWaitingLock() {
         Answer<AcquirePath> a = k.lock(owner, k.base);
-        k.single();
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.grant(0);
+        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
         k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataError(io.machxp.proto.xp.MemoryObjectDataError
                 .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setLength(CoreFixture.PAGE)
                 .setReason("disk on fire")).build());
         assertThat(a.error().errno()).isEqualTo(Errno.EIO);
         assertThat(a.error().message()).contains("disk on fire");
         assertThat(owner.blockedIn).isNull();
+        assertThat(k.env.sent).as("the futex stays cached here, its word in the page").isEmpty();
+
+        Answer<AcquirePath> again = k.lock(owner, k.base);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.zeroFill(0);
+        assertThat(again.value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** A relinquish that waited for a grant's page is answered when the page is refused. */
+    @Test
+    void aPageErrorAnswersAPendingRelinquish() {
+        Answer<AcquirePath> a = k.lock(owner, k.base);
+        k.single();
+        k.grant(0);
+        k.single();
+        k.relinquish(0);
+        assertThat(k.env.sent).as("a waiter is served first").isEmpty();
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataError(io.machxp.proto.xp.MemoryObjectDataError
+                .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setLength(CoreFixture.PAGE)
+                .setReason("disk on fire")).build());
+        assertThat(a.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(k.sentRoutines()).containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED);
         k.acquireFromPager(owner, k.base);
     }
 
     @Test
     void suppliedPageDataIsKept() {
         Answer<AcquirePath> a = k.lock(owner, k.base + CoreFixture.PAGE);
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.grant(CoreFixture.PAGE);
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(CoreFixture.PAGE);
         k.supply(CoreFixture.PAGE, new byte[CoreFixture.PAGE]);
-        k.single();
-        k.grant(CoreFixture.PAGE);
         assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 }

@@ -2,6 +2,7 @@ package io.machxp.kernel.core;
 
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,6 +11,9 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
 import org.junit.jupiter.api.Test;
 
 /** The futex cache of one kernel core (Parts II-IV), with the test playing the pager. */
@@ -19,19 +23,22 @@ class KernelCoreFutexTest {
     private final MachThread t2 = k.thread();
     private final MachThread t3 = k.thread();
 
-    /** Part III: the first lock pages the page in, then asks the pager; later local cycles send nothing. */
+    /**
+     * Part III: the first lock asks the pager for the futex, then pages its page in (a futex that
+     * comes from another kernel usually brings the page); later local cycles send nothing.
+     */
     @Test
-    void firstLockPagesInAndAsksThePagerThenTheKernelKeepsTheFutex() {
+    void firstLockAsksThePagerThenPagesInThenTheKernelKeepsTheFutex() {
         Answer<AcquirePath> first = k.lock(t1, k.base + 8);
-        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
-        assertThat(first.answered()).isFalse();
-        k.zeroFill(0);
         KernelToPager ask = k.single();
         assertThat(ask.getRoutineCase()).isEqualTo(MEMORY_OBJECT_LOCK_FUTEX);
         assertThat(ask.getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
         assertThat(ask.getMemoryObjectLockFutex().getTry()).isFalse();
         assertThat(first.answered()).as("no futex before the grant").isFalse();
         k.grant(8);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        assertThat(first.answered()).as("no futex before its page").isFalse();
+        k.zeroFill(0);
         assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(k.unlock(t1, k.base + 8).answered()).isTrue();
 
@@ -41,6 +48,18 @@ class KernelCoreFutexTest {
             assertThat(k.unlock(t, k.base + 8).answered()).isTrue();
         }
         assertThat(k.env.sent).as("a cached futex costs no message").isEmpty();
+    }
+
+    /** A grant that brings the futex's page needs no page-in: one message each way. */
+    @Test
+    void aGrantWithItsPageIsUsedAtOnce() {
+        Answer<AcquirePath> first = k.lock(t1, k.base + 8);
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        k.grantWithPage(8);
+        assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(FutexWord.word(k.futex(k.base + 8).state())).isEqualTo(t1.tid);
+        assertThat(k.read(k.base + 8, 4).answered()).as("the page is here").isTrue();
+        assertThat(k.env.sent).isEmpty();
     }
 
     /** The futex word holds the owner's TID while held, WAITERS while someone waits, 0 when free. */
@@ -81,12 +100,16 @@ class KernelCoreFutexTest {
         KernelToPager released = k.single();
         assertThat(released.getRoutineCase()).isEqualTo(MEMORY_OBJECT_FUTEX_RELEASED);
         assertThat(released.getMemoryObjectFutexReleased().getOffset()).isZero();
+        assertThat(released.getMemoryObjectFutexReleased().getPagesList()).as("the futex takes its page along")
+                .extracting(PageData::getOffset).containsExactly(0L);
         assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
 
-        // The next local lock has to ask the pager again.
+        // The next local lock has to ask the pager again, and page in again.
         Answer<AcquirePath> again = k.lock(t2, k.base);
         assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
         k.grant(0);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the page left with the futex").isZero();
+        k.zeroFill(0);
         assertThat(again.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
@@ -106,8 +129,30 @@ class KernelCoreFutexTest {
         assertThat(local.answered()).as("the local waiter does not get it").isFalse();
         assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
 
-        k.grant(0);
+        k.grantWithPage(0);
         assertThat(local.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /**
+     * A waiter elsewhere puts WAITERS in the word every kernel reads: when the holder's page is
+     * only readable here (another kernel read it), the relinquish fetches it writable again.
+     */
+    @Test
+    void aRemoteWaiterReachesTheWordWhenThePageIsOnlyReadableHere() {
+        k.acquireFromPager(t1, k.base);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true);
+        var returned = k.env.drain();
+        assertThat(returned).extracting(KernelToPager::getRoutineCase).endsWith(MEMORY_OBJECT_LOCK_COMPLETED);
+        k.relinquish(0);
+        assertThat(k.single().getMemoryObjectDataUnlock().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_WRITE);
+        k.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
+
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true);
+        var data = k.env.drain().get(0).getMemoryObjectDataReturn().getData().asReadOnlyByteBuffer()
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThat(data.getInt(0)).as("what another kernel reads").isEqualTo(t1.tid | FutexWord.WAITERS);
+        k.unlock(t1, k.base);
     }
 
     /** A relinquish that arrives just after a grant lets one local waiter in first (no livelock). */
@@ -119,13 +164,13 @@ class KernelCoreFutexTest {
         Answer<AcquirePath> w3 = k.lock(t3, k.base);
         k.unlock(t1, k.base).value();
         assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
-        k.grant(0);
+        k.grantWithPage(0);
         k.relinquish(0);
         assertThat(w2.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(w3.answered()).isFalse();
         k.unlock(t2, k.base).value();
         assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
-        k.grant(0);
+        k.grantWithPage(0);
         assertThat(w3.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
@@ -143,20 +188,24 @@ class KernelCoreFutexTest {
         assertThat(again.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
-    /** Trylock: at once on a cached futex; through a `try` lock_futex when not cached. */
+    /**
+     * Trylock: at once on a cached futex; through a `try` lock_futex when not cached, which costs
+     * no page-in when the futex is busy elsewhere.
+     */
     @Test
     void trylockNeverWaitsForAnOwner() {
         Answer<AcquirePath> first = k.trylock(t1, k.base);
-        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
-        k.zeroFill(0);
         KernelToPager ask = k.single();
         assertThat(ask.getMemoryObjectLockFutex().getTry()).isTrue();
         k.busy(0);
         assertThat(first.value()).as("busy elsewhere: not acquired").isNull();
+        assertThat(k.env.sent).isEmpty();
 
         Answer<AcquirePath> second = k.trylock(t1, k.base);
         assertThat(k.single().getMemoryObjectLockFutex().getTry()).isTrue();
         k.grant(0);
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
+        k.zeroFill(0);
         assertThat(second.value()).isEqualTo(AcquirePath.PAGER_GRANT);
 
         assertThat(k.trylock(t2, k.base).value()).as("held locally").isNull();

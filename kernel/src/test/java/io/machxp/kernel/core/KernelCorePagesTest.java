@@ -211,6 +211,33 @@ class KernelCorePagesTest {
         assertThat(intAt(released.getPages(0).getData().toByteArray(), 0)).as("the futex word, free").isZero();
     }
 
+    /**
+     * A released futex always takes its own page; only piggyback (entry consistency) also takes
+     * the pages written under it.
+     */
+    @Test
+    void aReleaseTakesItsOwnPageAndPiggybackAlsoThePagesWrittenUnderIt() {
+        for (boolean piggyback : new boolean[] {false, true}) {
+            CoreFixture p = new CoreFixture(true, piggyback, 0);
+            MachThread t = p.thread();
+            p.acquireFromPager(t, p.base + PAGE);
+            Answer<Void> write = p.write(p.base + 2 * PAGE + 8, le(11));
+            assertThat(p.single().hasMemoryObjectDataRequest()).isTrue();
+            p.zeroFill(2 * PAGE);
+            write.value();
+            p.relinquish(PAGE);
+            p.unlock(t, p.base + PAGE).value();
+            var released = p.single().getMemoryObjectFutexReleased();
+            if (piggyback) {
+                assertThat(released.getPagesList()).extracting(PageData::getOffset)
+                        .containsExactlyInAnyOrder((long) PAGE, 2L * PAGE);
+            } else {
+                assertThat(released.getPagesList()).extracting(PageData::getOffset).containsExactly((long) PAGE);
+                assertThat(intAt(p.read(p.base + 2 * PAGE + 8, 4).value(), 0)).as("still here").isEqualTo(11);
+            }
+        }
+    }
+
     /** Bad ranges, misaligned atomics and writes to a held futex word are EINVAL and change nothing. */
     @Test
     void badMemoryRequestsAreEinval() {
@@ -260,21 +287,26 @@ class KernelCorePagesTest {
     void aGrantWaitingForItsPageServesWaitersInOrder() {
         MachThread t2 = k.thread();
         MachThread t3 = k.thread();
+        Answer<Void> write = k.write(k.base + 64, le(5));
+        k.env.drain();
+        k.zeroFill(0);
+        assertThat(write.answered()).isTrue();
         Answer<AcquirePath> first = k.lock(t2, k.base);
-        k.env.drain();
-        k.zeroFill(0);
-        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        assertThat(k.single().hasMemoryObjectLockFutex()).as("the futex is asked for, its page is here").isTrue();
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
-        k.env.drain();
+        assertThat(k.env.drain()).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
         Answer<AcquirePath> second = k.lock(t3, k.base);
-        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
+        assertThat(k.env.sent).as("the futex is asked for once").isEmpty();
         k.grant(0);
+        assertThat(k.single().hasMemoryObjectDataRequest()).as("the page was flushed meanwhile").isTrue();
         assertThat(first.answered()).as("the grant waits for the page").isFalse();
-        k.zeroFill(0);
+        k.supply(0, page(64, 5));
         assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(second.answered()).isFalse();
         k.unlock(t2, k.base).value();
         assertThat(second.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(intAt(k.read(k.base + 64, 4).value(), 0)).isEqualTo(5);
         assertThat(k.env.sent).isEmpty();
     }
 

@@ -203,11 +203,11 @@ class KernelCorePiTest {
         MachThread low = k.thread(10);
         MachThread high = k.thread(50);
         Answer<AcquirePath> tryLow = k.trylock(low, k.base);
-        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
-        k.zeroFill(0);
         assertThat(k.single().getMemoryObjectLockFutex().getTry()).isTrue();
         Answer<AcquirePath> lockHigh = k.lock(high, k.base);
         k.grant(0);
+        assertThat(k.single().hasMemoryObjectDataRequest()).as("the grant came without the page").isTrue();
+        k.zeroFill(0);
         assertThat(lockHigh.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(tryLow.answered()).as("a trylock never waits for another owner").isTrue();
         assertThat(tryLow.value()).isNull();
@@ -218,8 +218,6 @@ class KernelCorePiTest {
     void theLastWaiterLeavingTellsThePagerPriorityZero() {
         MachThread w = k.thread(60);
         Answer<AcquirePath> lock = k.lock(w, k.base, 10 * MS);
-        assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
-        k.zeroFill(0);
         assertThat(k.single().getMemoryObjectLockFutex().getPriority()).isEqualTo(60);
         k.env.advance(10 * MS);
         assertThat(lock.error().errno()).isEqualTo(io.machxp.proto.task.Errno.ETIMEDOUT);
@@ -246,7 +244,7 @@ class KernelCorePiTest {
         assertThat(fifo.env.drain()).extracting(KernelToPager::getRoutineCase)
                 .as("relinquish pending: back to the pager, asked again with priority 0")
                 .containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
-        fifo.grant(0);
+        fifo.grantWithPage(0);
         assertThat(wLow.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(wHigh.answered()).isFalse();
     }
