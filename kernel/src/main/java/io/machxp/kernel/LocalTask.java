@@ -5,7 +5,9 @@ import io.machxp.kernel.task.MachThread;
 
 /**
  * A task used from the kernel's own JVM, without gRPC: what a benchmark or an embedded program
- * holds. Its threads lock futexes on the caller's thread when the futex is cached and free.
+ * holds. Its threads lock futexes on the caller's thread when the futex is cached and free, and
+ * it reads and writes a page the core has mapped on the caller's thread too
+ * ({@link io.machxp.kernel.vm.PageMapping}); everything else is a call to the core.
  */
 public final class LocalTask {
     private final Kernel kernel;
@@ -29,19 +31,39 @@ public final class LocalTask {
         return new LocalThread(kernel, task, thread);
     }
 
-    /** vm_read: {@code length} bytes at {@code address}, coherent across kernels. */
+    /**
+     * vm_read: {@code length} bytes at {@code address}, coherent across kernels. Within one page
+     * the core has mapped (and away from futex words), a copy on the caller's thread.
+     */
     public byte[] vmRead(long address, int length) {
+        MachTask.MappedBytes at = task.mappedBytes(address, length);
+        if (at != null) {
+            byte[] out = new byte[length];
+            if (at.page().readMapped(at.offsetInPage(), out, 0, length)) {
+                return out;
+            }
+        }
         return kernel.call(r -> kernel.core().vmRead(task.id, address, length, r));
     }
 
-    /** vm_write. */
+    /** vm_write; within one mapped page, a copy on the caller's thread (see {@link #vmRead}). */
     public void vmWrite(long address, byte[] data) {
+        MachTask.MappedBytes at = task.mappedBytes(address, data.length);
+        if (at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length)) {
+            return;
+        }
         kernel.<Void>call(r -> kernel.core().vmWrite(task.id, address, data.clone(), r));
     }
+
 
     /** vm_fetch_add on the 8-byte word at {@code address}; returns the value before. */
     public long vmFetchAdd64(long address, long delta) {
         return kernel.call(r -> kernel.core().vmFetchAdd(task.id, address, 8, delta, r));
+    }
+
+    /** task_terminate: its threads end (futexes they hold pass on with OWNER_DIED), then its address space. */
+    public void terminate() {
+        kernel.<Void>call(r -> kernel.core().taskTerminate(task.id, "task_terminate", r));
     }
 
     /** Maps a memory object the pager serves; returns its address in this task. */

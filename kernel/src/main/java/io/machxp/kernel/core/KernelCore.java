@@ -525,6 +525,7 @@ public final class KernelCore {
             return;
         }
         task.threads().forEach(t -> end(t, why));
+        task.removeMappings();
         tasks.remove(taskId);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);
         reply.complete(null);

@@ -13,7 +13,9 @@ import io.machxp.proto.task.Errno;
  * {@link PageCache}: a read needs each page readable, a write or atomic needs it writable, and
  * waits (a page fault) until the pager has made it so. Each page's part is done in one step on
  * the core thread, so an aligned word is read or written whole; a range spanning pages is not one
- * atomic step. Words are little-endian. Part of the kernel core: same thread.
+ * atomic step. Words are little-endian. Part of the kernel core: same thread. The core revokes a
+ * page's mapping while it copies, and maps it again after, so that in-process tasks copy to and
+ * from the page on their own threads until the core next needs it.
  */
 final class KernelMemory {
     /** The most bytes one vm_read or vm_write moves. */
@@ -40,7 +42,9 @@ final class KernelMemory {
             }
             int in = o.offsetInPage(at);
             int n = Math.min(out.length - done, o.pageSize - in);
+            pages.unmap(p);
             pages.read(p, in, out, done, n);
+            pages.map(p);
             done += n;
         }
         reply.complete(out);
@@ -66,8 +70,10 @@ final class KernelMemory {
                 reply.fail(futex);
                 return;
             }
+            pages.unmap(p);
             System.arraycopy(data, done, p.data, in, n);
             pages.written(p);
+            pages.map(p);
             done += n;
         }
         reply.complete(null);
@@ -111,7 +117,9 @@ final class KernelMemory {
             reply.fail(futex);
             return;
         }
+        pages.unmap(p);
         op.apply(p, in);
+        pages.map(p);
     }
 
     /** A futex word this kernel holds is changed only by the futex calls. */

@@ -52,6 +52,12 @@ import java.util.List;
  * written into the bytes after setting NOPAGE on the entry (which stops the fast path), so
  * whatever leaves the kernel - a data_return, a read by another kernel - shows the owner's TID,
  * WAITERS and all. When write access comes back, the entry takes its word back.
+ *
+ * <p>Mapped pages. After the core has served a vm_read or vm_write of a resident page, it maps
+ * the page ({@link io.machxp.kernel.vm.PageMapping}) and in-process tasks copy to and from it on
+ * their own threads, except at futex words. Before the core touches the page's bytes itself, or
+ * lowers its access, or sends it away, it revokes the mapping ({@link #unmap}), which waits for
+ * copies under way and counts their writes as the page's.
  */
 final class PageCache {
     /** The largest number of pages a futex release carries with it (piggyback). */
@@ -190,6 +196,7 @@ final class PageCache {
     void onLockRequest(VmObject o, MemoryObjectLockRequest r) {
         VmPage p = o.page(r.getOffset());
         if (p != null && p.resident()) {
+            unmap(p);
             boolean forbidWrite = r.getShouldFlush() || forbidsWrite(r.getLockValue());
             if (p.access == Access.READ_WRITE && forbidWrite) {
                 notWritable(p);
@@ -263,6 +270,9 @@ final class PageCache {
         List<PageData> pages = new ArrayList<>();
         VmPage own = o.page(e.offset());
         o.forEachPage(p -> {
+            if (dirtied && p.access == Access.READ_WRITE) {
+                unmap(p); // its lastWrite must count the writes made through the mapping
+            }
             if (pages.size() < MAX_PIGGYBACK_PAGES && p.access == Access.READ_WRITE && p.waiting.isEmpty()
                     && p.requested == Access.NONE && (p == own || dirtied && p.lastWrite > e.grantedAt)
                     && !holdsOtherFutex(p, e)) {
@@ -298,6 +308,7 @@ final class PageCache {
     }
 
     private void dataReturn(VmPage p, boolean kernelCopy) {
+        unmap(p);
         link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                 .setObjectId(p.objectId).setOffset(p.pageOffset)
                 .setData(p.dirty ? ByteString.copyFrom(p.data) : ByteString.EMPTY)
@@ -306,6 +317,7 @@ final class PageCache {
     }
 
     private void drop(VmPage p) {
+        unmap(p);
         p.data = null;
         p.access = Access.NONE;
         p.dirty = false;
@@ -316,6 +328,7 @@ final class PageCache {
 
     /** The page stops being writable here: each live futex's word goes into the bytes (NOPAGE). */
     private void notWritable(VmPage p) {
+        unmap(p);
         p.forEachFutex(e -> {
             while (true) {
                 long s = e.state();
@@ -417,6 +430,22 @@ final class PageCache {
                 }
             }
         });
+    }
+
+    /**
+     * Before the core touches a page's bytes or lowers its access: no task copies to or from it
+     * any more without the core, and what they wrote counts as a change made now.
+     */
+    void unmap(VmPage p) {
+        p.mapping.revoke();
+        if (p.mapping.takeWritten()) {
+            written(p);
+        }
+    }
+
+    /** After the core served an access to a resident page: tasks may copy with its access directly. */
+    void map(VmPage p) {
+        p.mapping.map(p.access);
     }
 
     /** Notes a change to a writable page's contents made by the core. */

@@ -51,6 +51,29 @@ public final class MachTask {
         mappings = next;
     }
 
+    /** Core thread only, when the task ends: its address space goes, and with it every mapped page. */
+    public void removeMappings() {
+        mappings = new VmMapping[0];
+    }
+
+    /** Bytes of one page: the page's slot and where in the page they start. */
+    public record MappedBytes(VmPage page, int offsetInPage) {}
+
+    /**
+     * Where {@code length} bytes at {@code address} are, if they lie in one page of one mapping
+     * and the kernel has touched that page; else null. Any thread; never blocks.
+     */
+    public MappedBytes mappedBytes(long address, int length) {
+        VmMapping m = mappingAt(address);
+        if (m == null || length < 1) {
+            return null;
+        }
+        long offset = address - m.start();
+        int in = m.object().offsetInPage(offset);
+        VmPage page = m.object().page(offset);
+        return page == null || offset + length > m.size() || in + length > page.size ? null : new MappedBytes(page, in);
+    }
+
     /** The address just past the last mapping plus a guard page; core thread only. */
     public long nextFreeAddress(int pageSize) {
         VmMapping[] m = mappings;

@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  *   READ_WRITE --lock_request(lock_value WRITE)-----------------> READ    (dirty data returned)
  *   any    --lock_request(flush), eviction, piggyback release---> ABSENT  (dirty data returned)
  * </pre>
- * Core thread only, except {@link #futexIfPresent}, which the fast path calls from any thread.
+ * Core thread only, except {@link #futexIfPresent}, which the futex fast path calls from any
+ * thread, and {@link #readMapped} / {@link #writeMapped}, the memory fast path of in-process
+ * tasks while the core keeps the page {@link #mapping mapped}.
  */
 public final class VmPage {
     /** The access this kernel has to a page; a page is resident iff access != NONE. */
@@ -44,6 +46,8 @@ public final class VmPage {
     public Access requested = Access.NONE;
     /** Core write sequence of the last change to the contents (for piggybacked releases). */
     public long lastWrite;
+    /** The page's direct mapping into in-process tasks; the core revokes it before touching {@link #data}. */
+    public final PageMapping mapping = new PageMapping();
     /** Requests waiting for this page, in arrival order, with the access each needs. */
     public final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private volatile AtomicReferenceArray<FutexEntry> futexes;
@@ -76,10 +80,66 @@ public final class VmPage {
         }
         FutexEntry e = f.get(offsetInPage >>> 2);
         if (e == null) {
+            mapping.revoke(); // from now on the word is the futex's: no mapped copy may touch it
             e = new FutexEntry(this, offsetInPage);
             f.set(offsetInPage >>> 2, e);
         }
         return e;
+    }
+
+    /**
+     * Any thread: copies {@code length} bytes at {@code from} out of the page through its mapping.
+     * False, and nothing copied, if the page is not mapped readable or the range holds the word
+     * of a futex the kernel tracks (the core reads those: a live futex's word is in its entry).
+     */
+    public boolean readMapped(int from, byte[] out, int at, int length) {
+        if (!mapping.enter(false)) {
+            return false;
+        }
+        try {
+            if (holdsFutexWord(from, length)) {
+                return false;
+            }
+            System.arraycopy(data, from, out, at, length);
+            return true;
+        } finally {
+            mapping.exit(false);
+        }
+    }
+
+    /**
+     * Any thread: copies {@code length} bytes of {@code in} into the page at {@code from} through
+     * its mapping. False, and nothing written, if the page is not mapped writable or the range
+     * holds a futex word (only the futex calls change those).
+     */
+    public boolean writeMapped(int from, byte[] in, int at, int length) {
+        if (!mapping.enter(true)) {
+            return false;
+        }
+        boolean wrote = false;
+        try {
+            if (holdsFutexWord(from, length)) {
+                return false;
+            }
+            System.arraycopy(in, at, data, from, length);
+            wrote = true;
+            return true;
+        } finally {
+            mapping.exit(wrote);
+        }
+    }
+
+    private boolean holdsFutexWord(int from, int length) {
+        AtomicReferenceArray<FutexEntry> f = futexes;
+        if (f == null) {
+            return false;
+        }
+        for (int word = from >>> 2; word <= (from + length - 1) >>> 2; word++) {
+            if (f.get(word) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Core thread only: every futex tracked in this page. */
