@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -60,6 +61,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "TIME",
             description = "warm-up per system, not measured (the JIT needs it: the cross-kernel path runs 1 op in 10); default 10s")
     Duration warmup = Duration.ofSeconds(10);
+    @Mixin
+    JvmWarmup jvmWarmup = new JvmWarmup();
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
             description = "measured time per system; default 10s")
     Duration duration = Duration.ofSeconds(10);
@@ -86,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
         BenchLogs.quiet();
         if (quick) {
             warmup = Duration.ofMillis(200);
+            jvmWarmup.skip();
             duration = Duration.ofMillis(500);
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
@@ -93,13 +97,13 @@ final class BenchCommand implements Callable<Integer> {
         List<SystemName> chosen = parseSystems(systems);
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
-        try (Progress progress = Progress.start(showProgress, chosen.size(), options)) {
-            Workload workload = new Workload(options);
+        try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.of(0, warmup).minus(warmup))) {
             for (SystemName name : chosen) {
                 progress.system(label(name));
                 try (LockService service = open(name, options)) {
-                    progress.running(workload);
-                    results.add(workload.run(service));
+                    Workload w = new Workload(options.withWarmup(jvmWarmup.of(results.size(), warmup)));
+                    progress.running(w);
+                    results.add(w.run(service));
                 }
             }
         }

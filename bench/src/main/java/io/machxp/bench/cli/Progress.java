@@ -2,6 +2,7 @@ package io.machxp.bench.cli;
 
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.bench.workload.Workload;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,8 @@ final class Progress implements AutoCloseable {
     private final ProgressBar bar;
     private final ScheduledExecutorService ticker;
     private final long perSystemMillis;
+    /** The first system's extra warm-up ({@link JvmWarmup}). */
+    private final long firstExtraMillis;
     private int index = -1;
     private long offsetMillis;
     private String label = "";
@@ -28,9 +31,10 @@ final class Progress implements AutoCloseable {
     private long lastOps;
     private long lastNanos;
 
-    private Progress(ProgressBar bar, long perSystemMillis) {
+    private Progress(ProgressBar bar, long perSystemMillis, long firstExtraMillis) {
         this.bar = bar;
         this.perSystemMillis = perSystemMillis;
+        this.firstExtraMillis = firstExtraMillis;
         this.ticker = bar == null ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-progress");
             t.setDaemon(true);
@@ -41,21 +45,21 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    static Progress start(boolean enabled, int systems, BenchOptions options) {
+    static Progress start(boolean enabled, int systems, BenchOptions options, Duration firstExtra) {
         long perSystem = options.warmup().toMillis() + options.duration().toMillis();
         if (!enabled) {
-            return new Progress(null, perSystem);
+            return new Progress(null, perSystem, firstExtra.toMillis());
         }
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(systems * perSystem)
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(systems * perSystem + firstExtra.toMillis())
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" s", 1000).setUpdateIntervalMillis((int) TICK_MILLIS)
                 .showSpeed(new java.text.DecimalFormat("0.0")).setMaxRenderedLength(110).build();
-        return new Progress(bar, perSystem);
+        return new Progress(bar, perSystem, firstExtra.toMillis());
     }
 
     /** The next system is starting (its servers are not up yet). */
     synchronized void system(String name) {
         index++;
-        offsetMillis = index * perSystemMillis;
+        offsetMillis = index == 0 ? 0 : firstExtraMillis + index * perSystemMillis;
         label = name;
         workload = null;
         if (bar != null) {
@@ -78,7 +82,8 @@ final class Progress implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        long elapsed = Math.min(TimeUnit.NANOSECONDS.toMillis(now - runningSince), perSystemMillis);
+        long elapsed = Math.min(TimeUnit.NANOSECONDS.toMillis(now - runningSince),
+                perSystemMillis + (index == 0 ? firstExtraMillis : 0));
         long ops = w.completed();
         double rate = (ops - lastOps) / Math.max((now - lastNanos) / 1e9, 1e-9);
         lastOps = ops;

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -39,6 +40,8 @@ final class ScaleCommand implements Callable<Integer> {
     int futexes = 100_000;
     @Option(names = "--locality", description = "as in machxp bench; default ${DEFAULT-VALUE}")
     double locality = 0.9;
+    @Mixin
+    JvmWarmup jvmWarmup = new JvmWarmup();
     @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "TIME",
             description = "warm-up per point, not measured; default 3s")
     Duration warmup = Duration.ofSeconds(3);
@@ -65,6 +68,7 @@ final class ScaleCommand implements Callable<Integer> {
             kernels = List.of(2, 4);
             futexes = 2_000;
             warmup = Duration.ofMillis(200);
+            jvmWarmup.skip();
             duration = Duration.ofMillis(500);
         }
         PrintWriter err = spec.commandLine().getErr();
@@ -72,7 +76,8 @@ final class ScaleCommand implements Callable<Integer> {
         for (int k : kernels) {
             err.printf("scale: %d kernels...%n", k);
             err.flush();
-            sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED, workload(k, 1, 2 * k, locality)));
+            sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED,
+                    workload(k, 1, 2 * k, locality).withWarmup(jvmWarmup.of(sweep.size(), warmup))));
         }
         err.println("scale: saturating the pager (Part II, 8 kernels x 2 threads)...");
         err.flush();

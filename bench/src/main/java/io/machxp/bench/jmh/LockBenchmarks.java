@@ -113,8 +113,8 @@ public final class LockBenchmarks {
     }
 
     /**
-     * A futex handed back and forth between two kernels (with piggyback, so a handoff is the four
-     * futex messages and nothing else) vs round trips on a bare bidirectional stream. One
+     * A futex handed back and forth between two kernels (the futex cache: a handoff is the four
+     * futex messages, the page inside two of them) vs round trips on a bare bidirectional stream. One
      * operation is two handoffs (A to B, B to A); the baseline operation is one round trip.
      */
     @State(Scope.Benchmark)
@@ -132,7 +132,7 @@ public final class LockBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            cluster = EmbeddedCluster.start(2, true, true, Map.of(OBJECT, 4096L));
+            cluster = EmbeddedCluster.start(2, true, Map.of(OBJECT, 4096L));
             LocalTask a = cluster.kernel(0).taskCreate("bench");
             LocalTask b = cluster.kernel(1).taskCreate("bench");
             addressA = a.vmMap(OBJECT);

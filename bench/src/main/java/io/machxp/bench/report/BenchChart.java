@@ -96,8 +96,22 @@ public final class BenchChart {
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setSeriesPaint(0, new Color(0x2f6fb0));
         renderer.setShadowVisible(false);
-        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0")));
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new BarLabelFormat()));
         renderer.setDefaultItemLabelsVisible(true);
         return chart;
+    }
+
+    /** Bar labels: whole numbers with grouping, one decimal below 10 (a p99 of 0.2 µs is not 0). */
+    private static final class BarLabelFormat extends DecimalFormat {
+        private final DecimalFormat small = new DecimalFormat("0.#");
+
+        BarLabelFormat() {
+            super("#,##0");
+        }
+
+        @Override
+        public StringBuffer format(double number, StringBuffer toAppendTo, java.text.FieldPosition pos) {
+            return Math.abs(number) < 10 ? small.format(number, toAppendTo, pos) : super.format(number, toAppendTo, pos);
+        }
     }
 }

@@ -39,6 +39,11 @@ public record BenchOptions(int nodes, int threadsPerNode, int locks, double loca
         require(duration.compareTo(Duration.ofMillis(100)) >= 0, "--duration must be at least 100ms");
     }
 
+    /** The same workload with another warm-up. */
+    public BenchOptions withWarmup(Duration value) {
+        return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, value, duration, seed, api);
+    }
+
     public int workers() {
         return nodes * threadsPerNode;
     }

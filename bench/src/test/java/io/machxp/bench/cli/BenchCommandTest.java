@@ -64,5 +64,8 @@ class BenchCommandTest {
         Run r = run("bench", "--locality", "1.5", "--no-chart");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--locality must be between 0 and 1");
+        Run warmup = run("bench", "--jvm-warmup", "-1s", "--no-chart");
+        assertThat(warmup.exit()).as("a usage error").isEqualTo(2);
+        assertThat(warmup.err()).contains("--jvm-warmup").contains("is not a duration");
     }
 }
