@@ -2,6 +2,7 @@ package io.machxp.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.Kernel;
@@ -11,6 +12,7 @@ import io.machxp.kernel.core.KernelException;
 import io.machxp.proto.task.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -129,6 +131,28 @@ class MappedMemoryTest {
             a.vmWrite(baseA + 16, le(10));
             t.unlockFutex(baseA);
             assertThat(readLong(b, baseB + 16)).isEqualTo(10);
+        }
+    }
+
+    /** When the pager is gone, mapped pages are revoked: a read goes to the core, which says EIO. */
+    @Test
+    void losingThePagerRevokesTheMappings() throws Exception {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of("obj", PAGE))) {
+            LocalTask task = cluster.kernel(0).taskCreate("orphan");
+            long base = task.vmMap("obj");
+            task.vmWrite(base + 8, le(3));
+            assertThat(readLong(task, base + 8)).isEqualTo(3);
+            cluster.pager().close();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                try {
+                    task.vmRead(base + 8, 8);
+                    return false;
+                } catch (KernelException e) {
+                    return e.errno() == Errno.EIO;
+                }
+            });
+            assertThatThrownBy(() -> task.vmWrite(base + 8, le(4)))
+                    .isInstanceOfSatisfying(KernelException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
         }
     }
 

@@ -2,6 +2,7 @@ package io.machxp.kernel;
 
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
+import java.util.function.BooleanSupplier;
 
 /**
  * A task used from the kernel's own JVM, without gRPC: what a benchmark or an embedded program
@@ -12,10 +13,13 @@ import io.machxp.kernel.task.MachThread;
 public final class LocalTask {
     private final Kernel kernel;
     private final MachTask task;
+    /** Checked by every copy to a mapped page while it holds the mapping: see {@link MachTask#removeMappings}. */
+    private final BooleanSupplier alive;
 
     LocalTask(Kernel kernel, MachTask task) {
         this.kernel = kernel;
         this.task = task;
+        this.alive = task::alive;
     }
 
     public long id() {
@@ -39,7 +43,7 @@ public final class LocalTask {
         MachTask.MappedBytes at = task.mappedBytes(address, length);
         if (at != null) {
             byte[] out = new byte[length];
-            if (at.page().readMapped(at.offsetInPage(), out, 0, length)) {
+            if (at.page().readMapped(at.offsetInPage(), out, 0, length, alive)) {
                 return out;
             }
         }
@@ -49,7 +53,7 @@ public final class LocalTask {
     /** vm_write; within one mapped page, a copy on the caller's thread (see {@link #vmRead}). */
     public void vmWrite(long address, byte[] data) {
         MachTask.MappedBytes at = task.mappedBytes(address, data.length);
-        if (at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length)) {
+        if (at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length, alive)) {
             return;
         }
         kernel.<Void>call(r -> kernel.core().vmWrite(task.id, address, data.clone(), r));

@@ -196,6 +196,7 @@ public final class KernelCore {
         for (VmObject o : objectsById.values()) {
             failAll(o.pendingMaps, error);
             o.forEachPage(page -> {
+                pages.unmap(page); // tasks reach pages through the core again, which says EIO
                 pages.failWaiting(page, error);
                 page.forEachFutex(e -> futexes.forgetFutex(e, error));
             });
@@ -525,7 +526,9 @@ public final class KernelCore {
             return;
         }
         task.threads().forEach(t -> end(t, why));
-        task.removeMappings();
+        for (VmMapping m : task.removeMappings()) {
+            m.object().forEachPage(pages::unmap); // waits for the task's copies under way
+        }
         tasks.remove(taskId);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);
         reply.complete(null);

@@ -466,7 +466,11 @@ final class KernelFutexes {
             // meanwhile let the owner run at the priority waiting elsewhere.
             e.relinquishPending = true;
             e.remotePriority = priority;
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+            if (hasWaiters(s)) {
+                refresh(e);
+                return;
+            }
+            if (e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
                 if (isNoPage(s)) {
                     // The word every kernel reads is in a page not writable here: fetch it, so
                     // that WAITERS reaches the word (the owner's unlock needs the page anyway).

@@ -57,7 +57,9 @@ import java.util.List;
  * the page ({@link io.machxp.kernel.vm.PageMapping}) and in-process tasks copy to and from it on
  * their own threads, except at futex words. Before the core touches the page's bytes itself, or
  * lowers its access, or sends it away, it revokes the mapping ({@link #unmap}), which waits for
- * copies under way and counts their writes as the page's.
+ * copies under way and counts their writes as the page's. The one exception is a futex word
+ * (markWaiters, leaveWord, storeWord, writable): copies never touch one, since a page's futex
+ * entries are never removed and {@code VmPage.futex} revokes the mapping before adding one.
  */
 final class PageCache {
     /** The largest number of pages a futex release carries with it (piggyback). */

@@ -19,6 +19,7 @@ public final class MachTask {
     private final Map<Integer, MachThread> threads = new ConcurrentHashMap<>();
     /** Sorted by start; replaced whole (copy on write) by the core. */
     private volatile VmMapping[] mappings = new VmMapping[0];
+    private volatile boolean alive = true;
 
     public MachTask(long id, String name) {
         this.id = id;
@@ -51,9 +52,20 @@ public final class MachTask {
         mappings = next;
     }
 
-    /** Core thread only, when the task ends: its address space goes, and with it every mapped page. */
-    public void removeMappings() {
+    /**
+     * Core thread only, when the task ends: its address space goes. Returns the mappings it had;
+     * the caller revokes their pages' mappings, so that no copy of this task is under way after.
+     */
+    public VmMapping[] removeMappings() {
+        VmMapping[] old = mappings;
+        alive = false;
         mappings = new VmMapping[0];
+        return old;
+    }
+
+    /** False once the task has ended. Any thread. */
+    public boolean alive() {
+        return alive;
     }
 
     /** Bytes of one page: the page's slot and where in the page they start. */

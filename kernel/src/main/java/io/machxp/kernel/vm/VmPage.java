@@ -1,8 +1,12 @@
 package io.machxp.kernel.vm;
 
 import io.machxp.kernel.futex.FutexEntry;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -31,6 +35,20 @@ public final class VmPage {
 
         public boolean covers(Access wanted) {
             return compareTo(wanted) >= 0;
+        }
+    }
+
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Whether a byte[]'s index 0 is 8-aligned in memory (HotSpot on 64 bits), so word access can be atomic. */
+    private static final boolean WORDS_ALIGNED = wordsAligned();
+
+    private static boolean wordsAligned() {
+        try {
+            LONG.getOpaque(new byte[8], 0);
+            return true;
+        } catch (IllegalStateException misaligned) {
+            return false;
         }
     }
 
@@ -89,18 +107,26 @@ public final class VmPage {
 
     /**
      * Any thread: copies {@code length} bytes at {@code from} out of the page through its mapping.
-     * False, and nothing copied, if the page is not mapped readable or the range holds the word
-     * of a futex the kernel tracks (the core reads those: a live futex's word is in its entry).
+     * False, and nothing copied, if the page is not mapped readable, {@code valid} says the caller
+     * may no longer use it (checked while the copy holds the mapping, so a revoke that follows
+     * waits for it), or the range holds the word of a futex the kernel tracks (the core reads
+     * those: a live futex's word is in its entry). An aligned word of 4 or 8 bytes is read whole.
      */
-    public boolean readMapped(int from, byte[] out, int at, int length) {
+    public boolean readMapped(int from, byte[] out, int at, int length, BooleanSupplier valid) {
         if (!mapping.enter(false)) {
             return false;
         }
         try {
-            if (holdsFutexWord(from, length)) {
+            if (!valid.getAsBoolean() || holdsFutexWord(from, length)) {
                 return false;
             }
-            System.arraycopy(data, from, out, at, length);
+            if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
+                LONG.set(out, at, (long) LONG.getOpaque(data, from));
+            } else if (length == 4 && (from & 3) == 0 && WORDS_ALIGNED) {
+                INT.set(out, at, (int) INT.getOpaque(data, from));
+            } else {
+                System.arraycopy(data, from, out, at, length);
+            }
             return true;
         } finally {
             mapping.exit(false);
@@ -109,19 +135,26 @@ public final class VmPage {
 
     /**
      * Any thread: copies {@code length} bytes of {@code in} into the page at {@code from} through
-     * its mapping. False, and nothing written, if the page is not mapped writable or the range
-     * holds a futex word (only the futex calls change those).
+     * its mapping. False, and nothing written, if the page is not mapped writable, {@code valid}
+     * says no, or the range holds a futex word (only the futex calls change those). An aligned
+     * word of 4 or 8 bytes is written whole; a longer range racing another copy may mix bytes.
      */
-    public boolean writeMapped(int from, byte[] in, int at, int length) {
+    public boolean writeMapped(int from, byte[] in, int at, int length, BooleanSupplier valid) {
         if (!mapping.enter(true)) {
             return false;
         }
         boolean wrote = false;
         try {
-            if (holdsFutexWord(from, length)) {
+            if (!valid.getAsBoolean() || holdsFutexWord(from, length)) {
                 return false;
             }
-            System.arraycopy(in, at, data, from, length);
+            if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
+                LONG.setOpaque(data, from, (long) LONG.get(in, at));
+            } else if (length == 4 && (from & 3) == 0 && WORDS_ALIGNED) {
+                INT.setOpaque(data, from, (int) INT.get(in, at));
+            } else {
+                System.arraycopy(in, at, data, from, length);
+            }
             wrote = true;
             return true;
         } finally {
