@@ -52,14 +52,18 @@ import java.util.List;
  *                   ABSENT           -> enqueue; lock_futex(top priority) unless one is out,
  *                                       else a priority update if the top changed
  *  futex_granted    ABSENT           -> the page's word decides: top waiter's TID (PAGER_GRANT,
- *                                       with EOWNERDEAD if the word says an owner died), or kept
+ *                                       with EOWNERDEAD if the word says an owner died), or kept;
+ *                                       without its page: FREE|NOPAGE until the page-in, and if
+ *                                       the pager refuses the page the waiters fail
  *  vm_unlock_futex  TID              -> FREE                     (fast path)
  *                   TID|OWNER_DIED   -> NOT_RECOVERABLE; every waiter fails
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
  *                                       re-asked for if local waiters remain
  *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
- *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once (the word goes along)
- *                   held             -> relinquish pending, WAITERS set, owner boosted to p
+ *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once, carrying the page (with
+ *                                       piggyback also the pages written under the futex)
+ *                   held             -> relinquish pending, WAITERS set (the page fetched back
+ *                                       writable if it is only readable here), owner boosted to p
  *  owner ends       TID              -> as unlock, with OWNER_DIED passed to the next owner, or
  *                                       OWNER_DIED left in the word (robust futexes)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
