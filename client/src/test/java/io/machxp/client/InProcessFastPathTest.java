@@ -8,7 +8,6 @@ import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.proto.task.AcquirePath;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,18 +31,7 @@ class InProcessFastPathTest {
             assertThat(t1.lockFutex(futex)).isEqualTo(AcquirePath.PAGER_GRANT);
             t1.unlockFutex(futex);
 
-            CountDownLatch coreBlocked = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            kernel.execute(() -> {
-                coreBlocked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            coreBlocked.await();
-            try {
+            CoreBlocked.during(kernel, () -> {
                 for (int i = 0; i < 10_000; i++) {
                     LocalThread t = i % 2 == 0 ? t1 : t2;
                     assertThat(t.lockFutex(futex)).isEqualTo(AcquirePath.FAST_PATH);
@@ -51,9 +39,7 @@ class InProcessFastPathTest {
                 }
                 assertThat(t1.tryLockFutex(futex)).isTrue();
                 t1.unlockFutex(futex);
-            } finally {
-                release.countDown();
-            }
+            });
             assertThat(kernel.stats().acquires(AcquirePath.FAST_PATH)).isEqualTo(10_001);
         }
     }

@@ -14,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,26 +34,6 @@ class MappedMemoryTest {
         return ByteBuffer.wrap(task.vmRead(address, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
-    /** Runs {@code body} while the kernel's core thread is blocked. */
-    private static void withCoreBlocked(Kernel kernel, Runnable body) throws InterruptedException {
-        CountDownLatch blocked = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        kernel.execute(() -> {
-            blocked.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        blocked.await();
-        try {
-            body.run();
-        } finally {
-            release.countDown();
-        }
-    }
-
     /** After the core has served the page once, reads and writes within it need no core. */
     @Test
     void aMappedPageIsReadAndWrittenOnTheCallersThread() throws Exception {
@@ -63,7 +42,7 @@ class MappedMemoryTest {
             LocalTask task = kernel.taskCreate("mapped");
             long base = task.vmMap("obj");
             task.vmWrite(base + 8, le(1));
-            withCoreBlocked(kernel, () -> {
+            CoreBlocked.during(kernel, () -> {
                 for (long i = 2; i < 10_000; i++) {
                     task.vmWrite(base + 8, le(i));
                     assertThat(readLong(task, base + 8)).isEqualTo(i);

@@ -97,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
         List<SystemName> chosen = parseSystems(systems);
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
-        try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.of(0, warmup).minus(warmup))) {
+        try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
             for (SystemName name : chosen) {
                 progress.system(label(name));
                 try (LockService service = open(name, options)) {
