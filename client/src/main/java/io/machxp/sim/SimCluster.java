@@ -12,7 +12,9 @@ import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.pager.futex.FutexKey;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -28,6 +30,13 @@ import java.util.SplittableRandom;
  * before a message sent earlier on the same stream (a stream is FIFO, as a gRPC stream is).
  * Nothing else is random and nothing reads the wall clock, so a run is a function of its inputs
  * and the seed: the same calls with the same seed give the same events in the same order.
+ *
+ * <p>Faults: {@link #crash} stops a kernel dead (nothing more in or out; the pager sees its stream
+ * end once what it had sent has arrived), {@link #partition} holds every message to and from a
+ * kernel until the partition heals (streams stay FIFO: held, not lost), and a {@link MessageFilter}
+ * may rewrite or drop what crosses a link (to plant protocol bugs in tests of the checker).
+ * With a lease ({@link Options#leaseNanos}) the pager declares silent kernels dead and kernels
+ * keep their sessions alive with keepalives, so the queue never runs dry: run it to a time.
  */
 public final class SimCluster {
     /**
@@ -36,12 +45,30 @@ public final class SimCluster {
      * @param jitterNanos up to this much extra delay, drawn per message from the seed
      * @param pageSize the pager's page size
      */
-    public record Options(long seed, long latencyNanos, long jitterNanos, int pageSize) {
+    public record Options(long seed, long latencyNanos, long jitterNanos, int pageSize, long leaseNanos) {
         public Options {
-            if (latencyNanos < 0 || jitterNanos < 0) {
-                throw new IllegalArgumentException("latency and jitter must be 0 or more");
+            if (latencyNanos < 0 || jitterNanos < 0 || leaseNanos < 0) {
+                throw new IllegalArgumentException("latency, jitter and lease must be 0 or more");
             }
         }
+
+        /** Without a lease: sessions live as long as the simulation. */
+        public Options(long seed, long latencyNanos, long jitterNanos, int pageSize) {
+            this(seed, latencyNanos, jitterNanos, pageSize, 0);
+        }
+    }
+
+    /** Sees every XP message as it is sent; returns what crosses the link (null: nothing). */
+    public interface MessageFilter {
+        KernelToPager toPager(String kernel, KernelToPager message);
+
+        PagerToKernel toKernel(String kernel, PagerToKernel message);
+    }
+
+    /** What the pager reports of kernels it declared dead. */
+    @FunctionalInterface
+    public interface DeathSink {
+        void declaredDead(long time, String kernel, List<FutexKey> heldFutexes);
     }
 
     /** Receives what the kernels trace (dispatch, preemption, boosts, owner deaths). */
@@ -54,9 +81,12 @@ public final class SimCluster {
     private final SplittableRandom random;
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
     private final PagerCore pager;
+    private final PagerStats pagerStats = new PagerStats();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
     private final TraceSink sink;
+    private MessageFilter filter;
+    private DeathSink deaths = (time, kernel, held) -> { };
     private long now;
     private long order;
     private long nextSession = 1;
@@ -70,8 +100,9 @@ public final class SimCluster {
                     @Override
                     public void send(long sessionId, PagerToKernel message) {
                         SimKernel k = bySession.get(sessionId);
-                        if (k != null) {
-                            k.fromPager.deliver(() -> k.core.onXp(message));
+                        PagerToKernel m = k == null || filter == null ? message : filter.toKernel(k.name, message);
+                        if (k != null && m != null) {
+                            k.fromPager.deliver(() -> k.core.onXp(m));
                         }
                     }
 
@@ -82,7 +113,22 @@ public final class SimCluster {
                             k.fromPager.deliver(() -> k.core.onPagerLost(errno + ": " + message));
                         }
                     }
-                }, new PagerStats());
+
+                    @Override
+                    public long nanoTime() {
+                        return now;
+                    }
+
+                    @Override
+                    public void schedule(long delayNanos, Runnable action) {
+                        SimCluster.this.schedule(now + delayNanos, action);
+                    }
+
+                    @Override
+                    public void declaredDead(String kernelName, List<FutexKey> heldFutexes) {
+                        deaths.declaredDead(now, kernelName, heldFutexes);
+                    }
+                }, pagerStats, new PagerCore.Options(options.leaseNanos(), 1));
     }
 
     /** A kernel in the simulation and its one XP session with the pager. */
@@ -91,8 +137,10 @@ public final class SimCluster {
         public final KernelCore core;
         public final KernelStats stats = new KernelStats();
         final long session;
-        final Link toPager = new Link();
-        final Link fromPager = new Link();
+        final Link toPager = new Link(this);
+        final Link fromPager = new Link(this);
+        boolean crashed;
+        long partitionedUntil;
 
         SimKernel(String name, CoreOptions options) {
             this.name = name;
@@ -100,12 +148,19 @@ public final class SimCluster {
             this.core = new KernelCore(name, new KernelEnv() {
                 @Override
                 public void send(KernelToPager message) {
-                    toPager.deliver(() -> pager.onXp(session, message));
+                    KernelToPager m = filter == null ? message : filter.toPager(SimKernel.this.name, message);
+                    if (!crashed && m != null) {
+                        toPager.deliver(() -> pager.onXp(session, m));
+                    }
                 }
 
                 @Override
                 public Timer schedule(long delayNanos, Runnable action) {
-                    Event e = SimCluster.this.schedule(now + delayNanos, action);
+                    Event e = SimCluster.this.schedule(now + delayNanos, () -> {
+                        if (!crashed) {
+                            action.run();
+                        }
+                    });
                     return () -> e.cancelled = true;
                 }
 
@@ -122,16 +177,66 @@ public final class SimCluster {
         }
     }
 
-    /** One direction of one XP stream: FIFO, with latency and jitter. */
+    /**
+     * One direction of one kernel's XP stream: FIFO, with latency and jitter; held while the
+     * kernel is partitioned; nothing reaches a crashed kernel.
+     */
     private final class Link {
+        private final SimKernel kernel;
         private long lastArrival;
+
+        Link(SimKernel kernel) {
+            this.kernel = kernel;
+        }
 
         void deliver(Runnable receive) {
             long jitter = options.jitterNanos() == 0 ? 0 : random.nextLong(options.jitterNanos() + 1);
-            long arrival = Math.max(now + options.latencyNanos() + jitter, lastArrival);
+            long sent = Math.max(now, kernel.partitionedUntil);
+            long arrival = Math.max(sent + options.latencyNanos() + jitter, lastArrival);
             lastArrival = arrival;
-            schedule(arrival, receive);
+            schedule(arrival, () -> {
+                if (!kernel.crashed || this == kernel.toPager) {
+                    receive.run();
+                }
+            });
         }
+    }
+
+    // ---- faults --------------------------------------------------------------------------------
+
+    /**
+     * The kernel stops dead, as a killed process: nothing more goes in or out, its timers stop,
+     * and the pager sees its stream end once the messages it had sent before have arrived.
+     */
+    public void crash(String name) {
+        SimKernel k = kernel(name);
+        if (k.crashed) {
+            return;
+        }
+        k.crashed = true;
+        k.toPager.deliver(() -> pager.sessionClosed(k.session));
+    }
+
+    /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
+    public void partition(String name, long nanos) {
+        SimKernel k = kernel(name);
+        k.partitionedUntil = Math.max(k.partitionedUntil, now + nanos);
+    }
+
+    public void filter(MessageFilter filter) {
+        this.filter = filter;
+    }
+
+    public void onDeclaredDead(DeathSink sink) {
+        this.deaths = sink;
+    }
+
+    public PagerCore pager() {
+        return pager;
+    }
+
+    public PagerStats pagerStats() {
+        return pagerStats;
     }
 
     private static final class Event implements Comparable<Event> {

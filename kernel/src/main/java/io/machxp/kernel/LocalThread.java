@@ -76,6 +76,15 @@ public final class LocalThread {
         return kernel.<Acquired>call(r -> kernel.core().vmTrylockFutex(task.id, tid, address, r)) != null;
     }
 
+    /**
+     * The fencing token of the grant under which this kernel holds the futex at {@code address}
+     * (the one a lock by this thread got), 0 if it holds none there.
+     */
+    public long fencingToken(long address) {
+        FutexEntry e = futex(address);
+        return e == null ? 0 : e.fencingToken;
+    }
+
     /** vm_unlock_futex. */
     public void unlockFutex(long address) {
         FutexEntry e = futex(address);

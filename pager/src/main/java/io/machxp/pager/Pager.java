@@ -71,7 +71,12 @@ public final class Pager implements AutoCloseable {
                     public void endSession(long sessionId, Errno errno, String message) {
                         xp.endSession(sessionId, errno, message);
                     }
-                }, stats);
+
+                    @Override
+                    public void schedule(long delayNanos, Runnable action) {
+                        loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
+                    }
+                }, stats, new PagerCore.Options(config.lease().toNanos(), store.nextEpoch()));
         xp.attach(core);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)

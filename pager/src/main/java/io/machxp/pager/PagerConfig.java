@@ -15,15 +15,23 @@ import java.util.Objects;
  * @param objects the memory objects served: name -> size in bytes
  * @param storeDir where the pages are kept, one file per object, so that they survive a restart;
  *     null keeps them in memory only
+ * @param lease how long a kernel's session lives without a word from it (the kernel sends a
+ *     keepalive every quarter of it); zero: no lease, a session lives as long as its stream
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir) {
+        Path storeDir, java.time.Duration lease) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
+    /** A few seconds: a dead kernel's futexes wait at most this long for their next owner. */
+    public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(5);
 
     public PagerConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(bindHost, "bindHost");
         objects = Map.copyOf(objects);
+        Objects.requireNonNull(lease, "lease");
+        if (lease.isNegative()) {
+            throw new IllegalArgumentException("the lease " + lease + " must not be negative");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
@@ -31,12 +39,17 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
 
     /** A pager that keeps its pages in memory only. */
     public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
-        this(name, bindHost, port, pageSize, objects, null);
+        this(name, bindHost, port, pageSize, objects, null, DEFAULT_LEASE);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, lease);
+    }
+
+    /** The same pager with another session lease (zero: none). */
+    public PagerConfig withLease(java.time.Duration lease) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, lease);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

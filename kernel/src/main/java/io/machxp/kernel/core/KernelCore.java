@@ -61,6 +61,13 @@ import org.slf4j.LoggerFactory;
  * pages dirtied under it), so the page usually comes with the grant. In Part II only
  * ({@code cacheFutexes == false}) the page is faulted in first (memory_object_data_request).
  *
+ * <p>Lease: the welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive
+ * every L/4; each pager_keepalive extends its lease to (when that keepalive was sent) + L - L/5.
+ * The pager counts from when it heard the kernel, so it cannot declare the kernel dead before the
+ * kernel has stopped by a margin of L/5 plus the transit: when the kernel's lease runs out it
+ * stops using the pager as if the stream had broken (every cached futex stops being handed out,
+ * every thread's call fails with EIO saying why, and every later request too).
+ *
  * <p>Futexes: {@link KernelFutexes} holds the state machine (Parts II-IV of the seed mail, PI and
  * robust futexes); this class checks each request (task, thread, address) and passes it on.
  * With {@code cacheFutexes == false} (Part II only) a futex is never kept free here: each unlock
@@ -107,6 +114,14 @@ public final class KernelCore {
     private int nextObjectId = 1;
     private String pagerLost;
     private Thread coreThread;
+    /** The session's lease from the welcome, 0: none. */
+    private long leaseNanos;
+    /** When this kernel stops counting on its lease unless a keepalive is answered first. */
+    private long leaseEnds;
+    private long keepaliveSequence;
+    /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
+    private final java.util.ArrayDeque<long[]> keepalivesOut = new java.util.ArrayDeque<>();
+    private long helloSentAt;
 
     /**
      * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
@@ -172,6 +187,7 @@ public final class KernelCore {
     /** Opens the XP session: kernel_hello. */
     public void start() {
         checkThread();
+        helloSentAt = env.nanoTime();
         send(KernelToPager.newBuilder().setKernelHello(
                 KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)).build());
     }
@@ -201,6 +217,63 @@ public final class KernelCore {
                 page.forEachFutex(e -> futexes.forgetFutex(e, error));
             });
         }
+    }
+
+    // ---- lease -------------------------------------------------------------------------------
+
+    /** The pager's lease, counted from the hello the welcome answers. */
+    private void startLease(long lease) {
+        leaseNanos = lease;
+        if (lease <= 0) {
+            return;
+        }
+        leaseEnds = helloSentAt + lease - leaseMargin();
+        env.schedule(lease / 4, this::keepalive);
+        env.schedule(Math.max(0, leaseEnds - env.nanoTime()), this::checkLease);
+    }
+
+    /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
+    private long leaseMargin() {
+        return leaseNanos / 5;
+    }
+
+    private void keepalive() {
+        if (pagerLost != null) {
+            return;
+        }
+        long sequence = ++keepaliveSequence;
+        keepalivesOut.add(new long[] {sequence, env.nanoTime()});
+        send(KernelToPager.newBuilder().setKernelKeepalive(
+                io.machxp.proto.xp.KernelKeepalive.newBuilder().setSequence(sequence)).build());
+        env.schedule(leaseNanos / 4, this::keepalive);
+    }
+
+    private void keepaliveAnswered(long sequence) {
+        while (!keepalivesOut.isEmpty() && keepalivesOut.peek()[0] <= sequence) {
+            long[] k = keepalivesOut.poll();
+            if (k[0] == sequence) {
+                leaseEnds = Math.max(leaseEnds, k[1] + leaseNanos - leaseMargin());
+                return;
+            }
+        }
+        violation("pager_keepalive " + sequence + ", which answers no keepalive it sent", 0, 0);
+    }
+
+    private void checkLease() {
+        if (pagerLost != null) {
+            return;
+        }
+        long now = env.nanoTime();
+        if (now < leaseEnds) {
+            env.schedule(leaseEnds - now, this::checkLease);
+            return;
+        }
+        String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
+                + "the kernel stops %d ms early)", (now - leaseEnds + leaseNanos - leaseMargin()) / 1_000_000,
+                leaseNanos / 1_000_000, leaseMargin() / 1_000_000);
+        log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
+        env.trace("lease-lost", 0, why);
+        stopUsingPager(why);
     }
 
     /**
@@ -624,6 +697,7 @@ public final class KernelCore {
                 }
                 kernelId = m.getPagerWelcome().getKernelId();
                 pageSize = m.getPagerWelcome().getPageSize();
+                startLease(m.getPagerWelcome().getLeaseMillis() * 1_000_000);
                 log.info("kernel {}: session open, kernel id {}, page size {}", name, kernelId, pageSize);
             }
             case MEMORY_OBJECT_READY -> {
@@ -690,6 +764,7 @@ public final class KernelCore {
                 }
                 pages.onLockRequest(o, r);
             }
+            case PAGER_KEEPALIVE -> keepaliveAnswered(m.getPagerKeepalive().getSequence());
             case MEMORY_OBJECT_FUTEX_GRANTED -> {
                 var g = m.getMemoryObjectFutexGranted();
                 FutexEntry e = trackedFutex(g.getObjectId(), g.getOffset());
@@ -697,7 +772,8 @@ public final class KernelCore {
                     violation("memory_object_futex_granted for a futex it did not ask for", g.getObjectId(), g.getOffset());
                     return;
                 }
-                futexes.onFutexGranted(e, objectsById.get(g.getObjectId()), g.getPagesList());
+                futexes.onFutexGranted(e, objectsById.get(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
+                        g.getOwnerDied());
             }
             case MEMORY_OBJECT_FUTEX_BUSY -> {
                 var b = m.getMemoryObjectFutexBusy();

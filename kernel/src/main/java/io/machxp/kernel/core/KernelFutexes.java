@@ -156,7 +156,7 @@ final class KernelFutexes {
             }
             if (s == FREE) {
                 if (e.tryFastLock(tid)) {
-                    acquired(w, AcquirePath.FAST_PATH, false);
+                    acquired(w, e, AcquirePath.FAST_PATH, false);
                     return;
                 }
                 continue;
@@ -194,7 +194,7 @@ final class KernelFutexes {
             if (o == 0) { // OWNER_DIED: free, its last owner died holding it
                 boolean died = isOwnerDied(s);
                 e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
-                acquired(w, AcquirePath.FAST_PATH, died);
+                acquired(w, e, AcquirePath.FAST_PATH, died);
                 refresh(e);
                 return;
             }
@@ -356,7 +356,9 @@ final class KernelFutexes {
 
     // ---- messages from the pager --------------------------------------------------------------
 
-    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages) {
+    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
+        e.fencingToken = fencingToken;
+        e.ownerDiedAtGrant = ownerDied;
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {
             if (d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != o.pageSize) {
@@ -371,7 +373,7 @@ final class KernelFutexes {
         e.request = FutexEntry.Request.NONE;
         e.grantedAt = pages.writeSequence();
         if (e.page.access == Access.READ_WRITE) {
-            serveGrant(e, pages.wordInPage(e));
+            serveGrant(e, pages.grantedWord(e));
         } else if (e.waiters.isEmpty()) {
             // Nobody waits: keep it (its word is wherever the page is), or give it back (Part II).
             if (cacheFutexes) {
@@ -385,7 +387,7 @@ final class KernelFutexes {
             pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> {
                 long s = e.state();
                 if (isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
-                    serveGrant(e, pages.wordInPage(e)); // to a waiter, else kept or given back
+                    serveGrant(e, pages.grantedWord(e)); // to a waiter, else kept or given back
                 }
             }, error -> pageRefused(e, error)));
         }
@@ -655,9 +657,9 @@ final class KernelFutexes {
         e.waiters.add(w);
     }
 
-    private void acquired(FutexWaiter w, AcquirePath path, boolean ownerDied) {
+    private void acquired(FutexWaiter w, FutexEntry e, AcquirePath path, boolean ownerDied) {
         stats.acquired(path);
-        w.finish(ownerDied ? new Acquired(path, true) : Acquired.of(path));
+        w.finish(new Acquired(path, ownerDied, e.fencingToken));
     }
 
     /** Whether an owner's unlock must come to the core (WAITERS in the word). */
@@ -676,7 +678,7 @@ final class KernelFutexes {
         if (ownerDied) {
             env.trace("owner-died-handoff", w.thread.tid, futexName(e));
         }
-        acquired(w, path, ownerDied);
+        acquired(w, e, path, ownerDied);
         return true;
     }
 
@@ -716,7 +718,9 @@ final class KernelFutexes {
         e.relinquishPending = false;
         e.remotePriority = 0;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(e.objectId()).setOffset(e.offset());
+                .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
+                .setOwnerDied(e.ownerDiedAtGrant); // the word never had it recorded: the next grant will
+        e.ownerDiedAtGrant = false;
         if (cacheFutexes) {
             // The futex leaves for another kernel (or for good): its own page goes with it, the
             // next owner writes the word there. With piggyback, so do the pages dirtied under it.

@@ -28,13 +28,29 @@ public final class KernelStats {
         }
     }
 
+    /** Keepalives (session upkeep) are counted apart from the XP routines: see keepalives(). */
     public void sent(KernelToPager message) {
+        if (message.hasKernelKeepalive()) {
+            keepalives.increment();
+            return;
+        }
         sent.get(message.getRoutineCase()).increment();
     }
 
     public void received(PagerToKernel message) {
+        if (message.hasPagerKeepalive()) {
+            keepalives.increment();
+            return;
+        }
         received.get(message.getRoutineCase()).increment();
     }
+
+    /** kernel_keepalive sent and pager_keepalive received. */
+    public long keepalives() {
+        return keepalives.sum();
+    }
+
+    private final LongAdder keepalives = new LongAdder();
 
     public void acquired(AcquirePath path) {
         acquires.get(path).increment();

@@ -362,7 +362,7 @@ final class PageCache {
             if (!isNoPage(s) || (owner(s) == 0 && (!e.waiters.isEmpty() || e.relinquishPending))) {
                 return; // live already, or a grant waiting for this page: that grant decides
             }
-            int word = owner(s) == 0 ? FutexWord.unownedWord(loadWord(p, e)) : (int) s;
+            int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : (int) s;
             if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
                 word |= WAITERS;
             }
@@ -394,6 +394,22 @@ final class PageCache {
         if (p.access == Access.READ_WRITE) {
             storeWord(p, e, FutexWord.releasedWord(state));
         }
+    }
+
+    /**
+     * The word a grant finds in its writable page: if the grant said the holding kernel died,
+     * OWNER_DIED is recorded there first (unless the futex is already not recoverable), whatever
+     * the reverted page said, so that the next owner gets EOWNERDEAD.
+     */
+    int grantedWord(FutexEntry e) {
+        if (e.ownerDiedAtGrant) {
+            e.ownerDiedAtGrant = false;
+            int w = loadWord(e.page, e);
+            if (w != FutexWord.NOT_RECOVERABLE) {
+                storeWord(e.page, e, FutexWord.OWNER_DIED);
+            }
+        }
+        return loadWord(e.page, e);
     }
 
     /** The word in the bytes of a writable page (not the live state). */

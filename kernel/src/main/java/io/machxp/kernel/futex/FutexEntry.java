@@ -57,6 +57,17 @@ public final class FutexEntry {
     public int remotePriority;
     /** The priority this kernel's outstanding lock_futex waits with at the pager. */
     public int requestedPriority;
+    /**
+     * The fencing token of the pager's grant this kernel holds the futex under (0: none yet).
+     * Written by the core before the state that lets a thread take the futex, read by lockers.
+     */
+    public long fencingToken;
+    /**
+     * The grant said owner_died (the kernel that held it was declared dead) and the word in the
+     * page does not say so yet: the core records OWNER_DIED there once the page is writable here,
+     * or passes the flag on in futex_released if the futex leaves first.
+     */
+    public boolean ownerDiedAtGrant;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 

@@ -13,14 +13,17 @@ import io.machxp.proto.task.AcquirePath;
 public final class FutexFastPath {
     private FutexFastPath() {}
 
-    /** Locks a cached free futex; false if the core must decide. */
-    public static boolean tryLock(MachTask task, int tid, long address, KernelStats stats) {
+    /**
+     * Locks a cached free futex: its entry (whose fencing token is the grant's it was locked
+     * under), or null if the core must decide.
+     */
+    public static FutexEntry tryLock(MachTask task, int tid, long address, KernelStats stats) {
         FutexEntry e = task.residentFutex(address);
         if (e != null && e.tryFastLock(tid)) {
             stats.acquired(AcquirePath.FAST_PATH);
-            return true;
+            return e;
         }
-        return false;
+        return null;
     }
 
     /** Unlocks a futex {@code tid} owns when nobody waits for it; false if the core must decide. */

@@ -7,6 +7,7 @@ import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexFastPath;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.futex.Acquired;
@@ -55,14 +56,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmLockFutex(VmLockFutexRequest request, StreamObserver<VmLockFutexReply> out) {
-        if (fastLock(request.getTask(), request.getThread(), request.getAddress())) {
-            respond(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).build());
+        FutexEntry fast = fastLock(request.getTask(), request.getThread(), request.getAddress());
+        if (fast != null) {
+            respond(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast.fencingToken).build());
             return;
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
         Reply<Acquired> reply = reply(out, a -> VmLockFutexReply.newBuilder()
-                .setPath(a.path()).setOwnerDied(a.ownerDied()).build());
+                .setPath(a.path()).setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build());
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread(), reply)));
@@ -72,15 +75,17 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmTrylockFutex(VmTrylockFutexRequest request, StreamObserver<VmTrylockFutexReply> out) {
-        if (fastLock(request.getTask(), request.getThread(), request.getAddress())) {
-            respond(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH).build());
+        FutexEntry fast = fastLock(request.getTask(), request.getThread(), request.getAddress());
+        if (fast != null) {
+            respond(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast.fencingToken).build());
             return;
         }
         kernel.execute(() -> core.vmTrylockFutex(request.getTask(), request.getThread(), request.getAddress(),
                 reply(out, a -> a == null
                         ? VmTrylockFutexReply.newBuilder().setAcquired(false).build()
                         : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
-                                .setOwnerDied(a.ownerDied()).build())));
+                                .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build())));
     }
 
     @Override
@@ -210,9 +215,9 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 .build());
     }
 
-    private boolean fastLock(long taskId, int tid, long address) {
+    private FutexEntry fastLock(long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
-        return task != null && task.thread(tid) != null && FutexFastPath.tryLock(task, tid, address, stats);
+        return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats);
     }
 
     /** Answers a call; a caller that has gone away is not the core's problem, so never throws. */

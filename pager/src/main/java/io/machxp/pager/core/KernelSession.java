@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * One kernel's XP session with the pager (one Connect stream): the objects it initialized, under
- * its own object ids, and the futexes it holds or waits for (the pages it holds are in
+ * its own object ids, its lease, and the futexes it holds or waits for (the pages it holds are in
  * {@link io.machxp.pager.page.PageCoherence}). Pager core thread only.
  */
 public final class KernelSession {
@@ -19,6 +19,10 @@ public final class KernelSession {
     public final Map<Integer, MemoryObject> objects = new HashMap<>();
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
+    /** When the pager last heard from the kernel (its env's clock): the lease runs from here. */
+    public long lastHeard;
+    /** The stream ended while the kernel held something: it keeps it until its lease ends. */
+    public boolean broken;
 
     public KernelSession(long id) {
         this.id = id;

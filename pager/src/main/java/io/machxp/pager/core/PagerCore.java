@@ -17,6 +17,7 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
 import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
 import java.util.ArrayList;
@@ -63,7 +64,25 @@ import org.slf4j.LoggerFactory;
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
  * and makes the grantee their writer.
- * A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
+ * <p>Leases and fencing (with a lease; {@code leaseNanos == 0} turns both sides of it off):
+ * <pre>
+ *  any message from K         K's lease runs a full lease from now; kernel_keepalive is answered
+ *                             with pager_keepalive
+ *  K's stream ends            holding nothing: forgotten at once (a clean shutdown terminated its
+ *                             objects first); else BROKEN: K leaves every queue, but its futexes
+ *                             and pages stay its own until its lease ends, since K may still be
+ *                             using them (its side of the stream may not know yet)
+ *  a lease ends unheard       K is DEAD: its pages revert to the pager's copy, each futex it held
+ *                             goes to the next waiter with owner_died (or keeps the flag for the
+ *                             next grant), its stream is ended, and whatever still arrives from
+ *                             it is dropped (fenced)
+ *  futex_granted              carries the futex's next fencing token: epoch << 32 | grant number
+ *  futex_released(token)      refused unless token is the current grant's
+ * </pre>
+ * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
+ * from when it sent the keepalive the pager answered), so no futex has two owning kernels.
+ *
+ * <p>A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
  * does not hold the futex, a second lock from the holder, a second lock without update from a
  * kernel already queued, an update from a kernel that neither holds nor waits for the futex) is
  * refused: logged, counted, and otherwise ignored, so state never depends on a kernel behaving.
@@ -82,9 +101,34 @@ public final class PagerCore {
     private final Map<String, KernelSession> sessionsByName = new HashMap<>();
     private final Map<String, Integer> kernelIds = new HashMap<>();
     private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+    /** Sessions declared dead: what still arrives from them is fenced off. */
+    private final java.util.Set<Long> deadSessions = new java.util.HashSet<>();
     private final PageCoherence pages;
+    private final long leaseNanos;
+    /** The high half of every fencing token: grows with every start of a pager (see Options). */
+    private final long tokenEpoch;
+
+    /**
+     * @param leaseNanos a session's lease; 0: none, a session lives as long as its stream
+     * @param tokenEpoch the high 31 bits of the fencing tokens this pager hands out; it must grow
+     *     from one start of a pager to the next (the boot count, or the start time in seconds)
+     */
+    public record Options(long leaseNanos, long tokenEpoch) {
+        public static final Options NO_LEASE = new Options(0, 1);
+
+        public Options {
+            if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31) {
+                throw new IllegalArgumentException("lease must be 0 or more and the token epoch in 1..2^31-1");
+            }
+        }
+    }
 
     public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
+        this(name, pageSize, catalog, env, stats, Options.NO_LEASE);
+    }
+
+    public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats,
+            Options options) {
         if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
             throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
         }
@@ -93,6 +137,8 @@ public final class PagerCore {
         this.catalog = catalog;
         this.env = env;
         this.stats = stats;
+        this.leaseNanos = options.leaseNanos();
+        this.tokenEpoch = options.tokenEpoch();
         this.pages = new PageCoherence(pageSize, new PageOutput() {
             @Override
             public void send(KernelSession to, PagerToKernel message) {
@@ -119,16 +165,42 @@ public final class PagerCore {
     // ---- sessions -----------------------------------------------------------------------------
 
     public void sessionOpened(long sessionId) {
-        sessions.put(sessionId, new KernelSession(sessionId));
+        KernelSession s = new KernelSession(sessionId);
+        s.lastHeard = env.nanoTime();
+        sessions.put(sessionId, s);
         stats.sessions.increment();
+        if (leaseNanos > 0) {
+            watchLease(s);
+        }
     }
 
-    /** The session's stream ended: the kernel is treated as having released everything. */
+    /**
+     * The session's stream ended. A kernel holding nothing is forgotten at once; one holding
+     * futexes or pages (it crashed, or its connection broke) keeps them until its lease ends,
+     * since it may not know yet and still use them; it waits in no queue meanwhile.
+     */
     public void sessionClosed(long sessionId) {
-        KernelSession s = sessions.remove(sessionId);
-        if (s == null) {
+        KernelSession s = sessions.get(sessionId);
+        if (s == null || s.broken) {
             return;
         }
+        if (leaseNanos == 0 || (s.held.isEmpty() && !pages.holdsAny(s))) {
+            forget(s);
+            log.info("pager {}: {} disconnected", name, s);
+            return;
+        }
+        s.broken = true;
+        for (FutexKey key : new ArrayList<>(s.queued)) {
+            leaveQueue(s, futexes.get(key));
+        }
+        log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its own "
+                + "until its lease ends in {} ms", name, s, s.held.size(),
+                Math.max(0, (s.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000));
+    }
+
+    /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
+    private void forget(KernelSession s) {
+        sessions.remove(s.id);
         stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
@@ -137,11 +209,48 @@ public final class PagerCore {
         for (FutexKey key : new ArrayList<>(s.queued)) {
             leaveQueue(s, futexes.get(key));
         }
-        List<FutexKey> held = new ArrayList<>(s.held);
-        for (FutexKey key : held) {
+        for (FutexKey key : new ArrayList<>(s.held)) {
             release(futexes.get(key));
         }
-        log.info("pager {}: {} disconnected; released the {} futexes it held", name, s, held.size());
+    }
+
+    private void watchLease(KernelSession s) {
+        long ends = s.lastHeard + leaseNanos;
+        env.schedule(Math.max(0, ends - env.nanoTime()), () -> checkLease(s));
+    }
+
+    private void checkLease(KernelSession s) {
+        if (sessions.get(s.id) != s) {
+            return; // gone already
+        }
+        long silent = env.nanoTime() - s.lastHeard;
+        if (silent < leaseNanos) {
+            watchLease(s);
+            return;
+        }
+        declareDead(s, "the pager heard nothing from it for " + silent / 1_000_000 + " ms (lease "
+                + leaseNanos / 1_000_000 + " ms)" + (s.broken ? " after its stream broke" : ""));
+    }
+
+    /**
+     * The kernel's lease ran out: it has stopped using what it held (it counts its lease from
+     * earlier than the pager does), so its pages revert to the pager's copy and each futex it held
+     * goes to the next waiter with owner_died. Its stream is ended; what still arrives is fenced.
+     */
+    private void declareDead(KernelSession s, String why) {
+        List<FutexKey> held = new ArrayList<>(s.held);
+        for (FutexKey key : held) {
+            futexes.get(key).ownerDied = true;
+        }
+        forget(s);
+        deadSessions.add(s.id);
+        stats.kernelsDeclaredDead.increment();
+        log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages reverted "
+                + "to the pager's copy", name, s, why, held.size());
+        env.declaredDead(s.kernelName == null ? s.toString() : s.kernelName, held);
+        env.endSession(s.id, Errno.ETIMEDOUT, "pager " + name + " declared " + s + " dead: " + why
+                + "; the futexes it held went to their next owners with OWNER_DIED and the writes it had not "
+                + "returned are lost; restart the kernel");
     }
 
     // ---- XP input -----------------------------------------------------------------------------
@@ -149,8 +258,14 @@ public final class PagerCore {
     public void onXp(long sessionId, KernelToPager m) {
         KernelSession s = sessions.get(sessionId);
         if (s == null) {
-            return; // closed meanwhile
+            if (deadSessions.contains(sessionId)) {
+                stats.fenced.increment(); // from a kernel declared dead: whatever it says is stale
+                log.debug("pager {}: dropped {} from session {}, which it declared dead", name, m.getRoutineCase(),
+                        sessionId);
+            }
+            return;
         }
+        s.lastHeard = env.nanoTime();
         stats.received(m);
         if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
             hello(s, m.getKernelHello().getKernelName());
@@ -170,6 +285,8 @@ public final class PagerCore {
             case MEMORY_OBJECT_LOCK_FUTEX -> lockFutex(s, m.getMemoryObjectLockFutex());
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexReleased(s, m.getMemoryObjectFutexReleased());
             case MEMORY_OBJECT_FUTEX_PROBE -> futexProbe(s, m.getMemoryObjectFutexProbe());
+            case KERNEL_KEEPALIVE -> send(s, PagerToKernel.newBuilder().setPagerKeepalive(
+                    PagerKeepalive.newBuilder().setSequence(m.getKernelKeepalive().getSequence())).build());
             default -> refuse(s, "a message with no routine");
         }
     }
@@ -183,7 +300,15 @@ public final class PagerCore {
             end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
             return;
         }
-        if (sessionsByName.containsKey(kernelName)) {
+        KernelSession previous = sessionsByName.get(kernelName);
+        if (previous != null && previous.broken) {
+            end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + name
+                    + " while holding futexes or pages, which stay its own until its lease ends in "
+                    + Math.max(1, (previous.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000)
+                    + " ms; connect again after that");
+            return;
+        }
+        if (previous != null) {
             end(s, Errno.EEXIST, "a kernel named '" + kernelName + "' is already connected to pager " + name
                     + "; give each kernel its own --name");
             return;
@@ -202,7 +327,8 @@ public final class PagerCore {
         sessionsByName.put(kernelName, s);
         log.info("pager {}: kernel {} connected (id {})", name, kernelName, id);
         send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
-                .setKernelId(id).setPageSize(pageSize).setPagerName(name)).build());
+                .setKernelId(id).setPageSize(pageSize).setPagerName(name)
+                .setLeaseMillis(leaseNanos / 1_000_000)).build());
     }
 
     private void init(KernelSession s, MemoryObjectInit init) {
@@ -340,6 +466,12 @@ public final class PagerCore {
             return;
         }
         f.releasedPages.addAll(taken);
+        if (r.getFencingToken() != f.token) {
+            refuse(s, "memory_object_futex_released for " + describe(key) + " with fencing token "
+                    + r.getFencingToken() + ", which is not its grant's (" + f.token + ")");
+            return;
+        }
+        f.ownerDied |= r.getOwnerDied();
         release(f);
     }
 
@@ -362,11 +494,15 @@ public final class PagerCore {
             stats.handoffs.increment();
         }
         f.lastHolder = s.id;
+        f.token = f.token == 0 ? tokenEpoch << 32 | 1 : f.token + 1;
+        boolean ownerDied = f.ownerDied;
+        f.ownerDied = false;
         List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
                 : pages.grantedWithFutex(s, catalog.get(f.key.object()), f.releasedPages);
         f.releasedPages.clear();
         send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
-                .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).addAllPages(withPages)).build());
+                .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
+                .setOwnerDied(ownerDied).addAllPages(withPages)).build());
         askToRelinquish(f);
     }
 
@@ -424,7 +560,7 @@ public final class PagerCore {
 
     private void end(KernelSession s, Errno errno, String message) {
         log.warn("pager {}: ending {}: {}", name, s, message);
-        sessionClosed(s.id);
+        forget(s);
         env.endSession(s.id, errno, message);
     }
 
@@ -433,6 +569,12 @@ public final class PagerCore {
     /** Names of the kernels connected now. */
     public List<String> kernels() {
         return new ArrayList<>(sessionsByName.keySet());
+    }
+
+    /** The fencing token of a futex's current (or last) grant, 0 if never granted; for tests and tools. */
+    public long fencingToken(String object, long offset) {
+        FutexRecord f = futexes.get(new FutexKey(object, offset));
+        return f == null ? 0 : f.token;
     }
 
     /** The kernel holding a futex, or null; for tests and tools. */

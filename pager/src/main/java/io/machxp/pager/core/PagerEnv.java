@@ -1,7 +1,9 @@
 package io.machxp.pager.core;
 
+import io.machxp.pager.futex.FutexKey;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
+import java.util.List;
 
 /** Everything the pager core does to the world. Called on the pager core thread. */
 public interface PagerEnv {
@@ -10,4 +12,24 @@ public interface PagerEnv {
 
     /** Ends a session's stream with an error; the core has already forgotten the session. */
     void endSession(long sessionId, Errno errno, String message);
+
+    /** A monotonic clock, in nanoseconds (virtual time in the simulator). */
+    default long nanoTime() {
+        return System.nanoTime();
+    }
+
+    /**
+     * Runs {@code action} on the core thread after {@code delayNanos}. Needed only when sessions
+     * have a lease; an env whose cores never use one may leave it unsupported.
+     */
+    default void schedule(long delayNanos, Runnable action) {
+        throw new UnsupportedOperationException("this pager env has no timers: leases need them");
+    }
+
+    /**
+     * The pager declared a kernel dead (its lease ran out) while it held these futexes, which
+     * went on with owner_died. For fault-injection checkers; nothing to do by default.
+     */
+    default void declaredDead(String kernelName, List<FutexKey> heldFutexes) {
+    }
 }

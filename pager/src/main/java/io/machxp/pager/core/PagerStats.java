@@ -17,6 +17,9 @@ public final class PagerStats {
     final LongAdder refused = new LongAdder();
     final LongAdder sessions = new LongAdder();
     final LongAdder storeFailures = new LongAdder();
+    final LongAdder kernelsDeclaredDead = new LongAdder();
+    final LongAdder fenced = new LongAdder();
+    final LongAdder keepalives = new LongAdder();
 
     public PagerStats() {
         for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
@@ -28,10 +31,18 @@ public final class PagerStats {
     }
 
     void received(KernelToPager m) {
+        if (m.hasKernelKeepalive()) {
+            keepalives.increment();
+            return;
+        }
         received.get(m.getRoutineCase()).increment();
     }
 
     void sent(PagerToKernel m) {
+        if (m.hasPagerKeepalive()) {
+            keepalives.increment();
+            return;
+        }
         sent.get(m.getRoutineCase()).increment();
     }
 
@@ -43,10 +54,25 @@ public final class PagerStats {
         return sent.get(routine).sum();
     }
 
-    /** Every XP message received and sent so far. */
+    /** Every XP message received and sent so far, but the keepalives (session upkeep, see keepalives()). */
     public long messages() {
         return received.values().stream().mapToLong(LongAdder::sum).sum()
                 + sent.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /** kernel_keepalive received and pager_keepalive sent: counted here only, not as XP routines. */
+    public long keepalives() {
+        return keepalives.sum();
+    }
+
+    /** Kernels whose lease ran out, so that the pager declared them dead. */
+    public long kernelsDeclaredDead() {
+        return kernelsDeclaredDead.sum();
+    }
+
+    /** Messages dropped because they came from a session the pager had declared dead. */
+    public long fenced() {
+        return fenced.sum();
     }
 
     public Map<String, Long> receivedByRoutine() {

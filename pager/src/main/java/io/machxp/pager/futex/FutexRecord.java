@@ -33,6 +33,10 @@ public final class FutexRecord {
     public long lastHolder;
     /** Offsets of the pages given back with the futex since its last grant, for the next grant. */
     public final Set<Long> releasedPages = new LinkedHashSet<>();
+    /** The fencing token of the current (or last) grant: epoch << 32 | grants so far; 0 never granted. */
+    public long token;
+    /** The last holder was declared dead holding it: the next grant carries owner_died. */
+    public boolean ownerDied;
 
     public FutexRecord(FutexKey key) {
         this.key = key;

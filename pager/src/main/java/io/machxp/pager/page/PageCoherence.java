@@ -340,6 +340,16 @@ public final class PageCoherence {
         return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset));
     }
 
+    /** Whether {@code s} holds any page, writable or read-only. */
+    public boolean holdsAny(KernelSession s) {
+        for (PageRecord p : pages.values()) {
+            if (p.holds(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // ---- inspection ---------------------------------------------------------------------------
 
     /** The kernel holding the page writable, or null; for tests and tools. */

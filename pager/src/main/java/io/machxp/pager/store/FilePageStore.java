@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
     public static final String SUFFIX = ".pages";
+    /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
+    public static final String EPOCH_FILE = "epoch";
 
     private final Path dir;
     private final int pageSize;
@@ -51,6 +53,31 @@ public final class FilePageStore implements PageStore {
             Files.delete(Files.createTempFile(this.dir, ".probe-", ".tmp"));
         } catch (IOException e) {
             throw new IOException("page store directory " + this.dir + " is not writable: " + e, e);
+        }
+    }
+
+    /**
+     * One more than the epoch kept in the directory's {@value #EPOCH_FILE} (and never less than the
+     * time-based default), written back and forced to the disk before it is returned.
+     */
+    @Override
+    public long nextEpoch() {
+        Path file = dir.resolve(EPOCH_FILE);
+        try {
+            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
+            long next = Math.max(last + 1, PageStore.super.nextEpoch());
+            Path tmp = dir.resolve(EPOCH_FILE + ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap((next + "\n").getBytes(StandardCharsets.US_ASCII)));
+                ch.force(true);
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return next;
+        } catch (IOException | NumberFormatException e) {
+            throw new UncheckedIOException(new IOException("the pager epoch in " + file + " cannot be read and advanced: "
+                    + e + "; fix or delete the file", e));
         }
     }
 

@@ -15,6 +15,16 @@ public interface PageStore extends AutoCloseable {
     /** Makes {@code page} (exactly one page) the stored contents; durable when this returns. */
     void write(String object, long offset, byte[] page);
 
+    /**
+     * The next epoch of the pager that uses this store: the high half of its fencing tokens, which
+     * must grow from one start of a pager to the next, as an NFS server's boot verifier. This
+     * default, for stores that do not survive a restart, is the time in seconds since 2024 (a
+     * pager restarted within the same second after handing out tokens could repeat them).
+     */
+    default long nextEpoch() {
+        return Math.max(1, java.time.Instant.now().getEpochSecond() - 1_704_067_200L);
+    }
+
     /** Releases files and the like; the store is not used afterwards. */
     @Override
     default void close() {}

@@ -78,9 +78,10 @@ class PagerCoreTest {
                 MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(offset).setTry(true)).build());
     }
 
+    /** futex_released with the token of the futex's current grant, as the holder knows it. */
     private void released(long session, long offset) {
-        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectFutexReleased(
-                MemoryObjectFutexReleased.newBuilder().setObjectId(7).setOffset(offset)).build());
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased
+                .newBuilder().setObjectId(7).setOffset(offset).setFencingToken(pager.fencingToken("obj", offset))).build());
     }
 
     private List<PagerToKernel.RoutineCase> routines(long session) {

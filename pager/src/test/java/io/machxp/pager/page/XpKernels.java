@@ -43,7 +43,19 @@ final class XpKernels {
     final PagerStats stats = new PagerStats();
     final PagerCore pager;
 
+    /** Sessions the pager ended, with the errno and sentence it gave (only with a lease). */
+    final Map<Long, String> ended = new HashMap<>();
+    /** Kernels the pager declared dead, with the futex offsets they held. */
+    final Map<String, List<Long>> declaredDead = new HashMap<>();
+    private final java.util.TreeMap<Long, List<Runnable>> timers = new java.util.TreeMap<>();
+    private long now;
+
     XpKernels(PageStore store) {
+        this(store, 0);
+    }
+
+    /** With a session lease (0: none) on a clock the test moves ({@link #advance}). */
+    XpKernels(PageStore store, long leaseNanos) {
         pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", SIZE), PAGE, store), new PagerEnv() {
             @Override
             public void send(long sessionId, PagerToKernel message) {
@@ -52,9 +64,38 @@ final class XpKernels {
 
             @Override
             public void endSession(long sessionId, Errno errno, String message) {
-                throw new AssertionError("session " + sessionId + " ended: " + message);
+                if (leaseNanos == 0) {
+                    throw new AssertionError("session " + sessionId + " ended: " + message);
+                }
+                ended.put(sessionId, errno + ": " + message);
             }
-        }, stats);
+
+            @Override
+            public long nanoTime() {
+                return now;
+            }
+
+            @Override
+            public void schedule(long delayNanos, Runnable action) {
+                timers.computeIfAbsent(now + delayNanos, t -> new ArrayList<>()).add(action);
+            }
+
+            @Override
+            public void declaredDead(String kernelName, List<io.machxp.pager.futex.FutexKey> held) {
+                declaredDead.put(kernelName, held.stream().map(io.machxp.pager.futex.FutexKey::offset).toList());
+            }
+        }, stats, new PagerCore.Options(leaseNanos, 3));
+    }
+
+    /** Moves the clock on by {@code nanos}, running the pager's timers that come due on the way. */
+    void advance(long nanos) {
+        long until = now + nanos;
+        while (!timers.isEmpty() && timers.firstKey() <= until) {
+            var due = timers.pollFirstEntry();
+            now = due.getKey();
+            due.getValue().forEach(Runnable::run);
+        }
+        now = until;
     }
 
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
@@ -114,9 +155,11 @@ final class XpKernels {
                 MemoryObjectLockFutex.newBuilder().setObjectId(OBJ).setOffset(offset)));
     }
 
+    /** futex_released with the token of the futex's current grant, as the holder knows it. */
     void futexReleased(long s, long offset, PageData... pages) {
         xp(s, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(OBJ).setOffset(offset).addAllPages(Arrays.asList(pages))));
+                .setObjectId(OBJ).setOffset(offset).setFencingToken(pager.fencingToken("obj", offset))
+                .addAllPages(Arrays.asList(pages))));
     }
 
     void terminate(long s) {

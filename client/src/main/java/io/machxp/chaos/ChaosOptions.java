@@ -1,0 +1,28 @@
+package io.machxp.chaos;
+
+/**
+ * The shape of a chaos run: what runs, for how long, and which faults are injected how often.
+ * Every duration is virtual time in nanoseconds.
+ *
+ * @param kernels kernels at the start (a kernel that crashes or loses its lease is replaced)
+ * @param threadsPerKernel worker threads per kernel, each in a task of its own
+ * @param futexes futexes of the shared object, one page each, with a counter after the word
+ * @param durationNanos how long the workload runs; then it drains
+ * @param leaseNanos the pager's session lease
+ * @param latencyNanos one-way XP latency
+ * @param jitterNanos extra delay up to this, per message: reorders messages across links
+ * @param meanFaultGapNanos mean time between two injected faults (0: no faults)
+ */
+public record ChaosOptions(int kernels, int threadsPerKernel, int futexes, long durationNanos, long leaseNanos,
+        long latencyNanos, long jitterNanos, long meanFaultGapNanos) {
+    public static final ChaosOptions DEFAULT = new ChaosOptions(3, 3, 4, 1_000_000_000L, 20_000_000L, 50_000L,
+            1_000_000L, 100_000_000L);
+
+    public ChaosOptions {
+        if (kernels < 1 || threadsPerKernel < 1 || futexes < 1 || durationNanos <= 0 || leaseNanos <= 0
+                || latencyNanos < 0 || jitterNanos < 0 || meanFaultGapNanos < 0) {
+            throw new IllegalArgumentException("chaos needs at least one kernel, thread and futex, a duration and a "
+                    + "lease, and no negative latency, jitter or fault gap");
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.machxp.chaos;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What happened in one chaos run, in the order it happened (the simulator runs one event at a
+ * time, so that order is the run's real order), each entry stamped with its virtual time. The
+ * {@link HistoryChecker} reads it; {@code machxp chaos --seed S --history} prints it.
+ */
+public final class History {
+    /** Kinds of entries. */
+    public enum Kind {
+        /** A lock call got the futex; {@code value} is its fencing token, {@code flag} EOWNERDEAD. */
+        ACQUIRE,
+        /** The owner calls unlock: its ownership ends here, whatever the call answers. */
+        RELEASE,
+        /** The owner's ownership ended without an unlock: its task died ({@code flag}), or its kernel did. */
+        OWNER_GONE,
+        /** The owner read the futex's counter: {@code value}. */
+        READ,
+        /** A write of the counter ({@code value}) was acknowledged to its owner. */
+        WRITE,
+        /** A call began ({@code detail} names it); every one must be answered unless its kernel died. */
+        CALL,
+        /** The call's answer ({@code detail}: the errno, or OK). */
+        ANSWER,
+        /** The pager declared a kernel dead while it held the futex. */
+        HOLDER_DECLARED_DEAD,
+        /** A kernel crashed, lost its lease, was partitioned or started; {@code detail} says which. */
+        KERNEL,
+    }
+
+    /**
+     * One entry. {@code thread} is "kernel/tid" or empty; {@code futex} the futex's index or -1.
+     */
+    public record Entry(long seq, long time, Kind kind, String thread, int futex, long value, boolean flag,
+            String detail) {
+        @Override
+        public String toString() {
+            return String.format("%6d %10.3f ms %-20s %-12s %s%s%s%s", seq, time / 1e6, kind, thread,
+                    futex < 0 ? "" : "f" + futex + " ", kind == Kind.ACQUIRE || kind == Kind.READ
+                            || kind == Kind.WRITE ? "value=" + value + " " : "",
+                    flag ? "flag " : "", detail);
+        }
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+
+    void add(long time, Kind kind, String thread, int futex, long value, boolean flag, String detail) {
+        entries.add(new Entry(entries.size(), time, kind, thread, futex, value, flag, detail));
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+}

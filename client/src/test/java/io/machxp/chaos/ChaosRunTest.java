@@ -1,0 +1,85 @@
+package io.machxp.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.sim.SimCluster;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Chaos runs in the simulator: no violation over many seeds with faults, the same seed replays
+ * exactly, and a planted protocol bug is found.
+ */
+class ChaosRunTest {
+    @Test
+    void manySeedsWithFaultsHaveNoViolation() {
+        long faults = 0;
+        long ownerDied = 0;
+        for (long seed = 1; seed <= 100; seed++) {
+            ChaosRun.Result r = new ChaosRun(seed, ChaosOptions.DEFAULT).run();
+            assertThat(r.violations()).as("seed %d: %s", seed, r.counts()).isEmpty();
+            assertThat(r.counts().getOrDefault("acquisitions", 0L)).as("seed %d does work", seed).isPositive();
+            faults += r.counts().getOrDefault("kernel crashes", 0L) + r.counts().getOrDefault("leases lost", 0L);
+            ownerDied += r.counts().getOrDefault("EOWNERDEAD", 0L);
+        }
+        assertThat(faults).as("kernels crashed and lost leases").isGreaterThan(100);
+        assertThat(ownerDied).as("owners died").isGreaterThan(100);
+    }
+
+    @Test
+    void theSameSeedGivesTheSameHistory() {
+        ChaosRun.Result a = new ChaosRun(7, ChaosOptions.DEFAULT).run();
+        ChaosRun.Result b = new ChaosRun(7, ChaosOptions.DEFAULT).run();
+        assertThat(b.history().entries()).isEqualTo(a.history().entries());
+        assertThat(new ChaosRun(8, ChaosOptions.DEFAULT).run().history().entries())
+                .isNotEqualTo(a.history().entries());
+    }
+
+    /** Runs seeds with the planted bug until the checker finds it; the seed that shows it. */
+    private static ChaosRun.Result firstFailing(UnaryOperator<PagerToKernel> plant) {
+        for (long seed = 1; seed <= 50; seed++) {
+            ChaosRun run = new ChaosRun(seed, ChaosOptions.DEFAULT);
+            run.cluster().filter(new SimCluster.MessageFilter() {
+                @Override
+                public KernelToPager toPager(String kernel, KernelToPager message) {
+                    return message;
+                }
+
+                @Override
+                public PagerToKernel toKernel(String kernel, PagerToKernel message) {
+                    return plant.apply(message);
+                }
+            });
+            ChaosRun.Result r = run.run();
+            if (!r.passed()) {
+                return r;
+            }
+        }
+        throw new AssertionError("50 seeds did not find the planted bug");
+    }
+
+    @Test
+    void aKernelThatIgnoresItsLeaseMakesTwoOwners() {
+        ChaosRun.Result r = firstFailing(m -> m.hasPagerWelcome()
+                ? m.toBuilder().setPagerWelcome(m.getPagerWelcome().toBuilder().setLeaseMillis(0)).build() : m);
+        assertThat(String.join("\n", r.violations())).containsAnyOf("two owners", "had not stopped first");
+    }
+
+    @Test
+    void aPagerThatDropsOwnerDiedIsCaught() {
+        ChaosRun.Result r = firstFailing(m -> m.hasMemoryObjectFutexGranted()
+                ? m.toBuilder().setMemoryObjectFutexGranted(m.getMemoryObjectFutexGranted().toBuilder()
+                        .setOwnerDied(false)).build() : m);
+        assertThat(String.join("\n", r.violations())).contains("without EOWNERDEAD, but an owner died");
+    }
+
+    @Test
+    void aPagerThatRepeatsATokenIsCaught() {
+        ChaosRun.Result r = firstFailing(m -> m.hasMemoryObjectFutexGranted()
+                ? m.toBuilder().setMemoryObjectFutexGranted(m.getMemoryObjectFutexGranted().toBuilder()
+                        .setFencingToken(1)).build() : m);
+        assertThat(String.join("\n", r.violations())).contains("fencing token");
+    }
+}
