@@ -152,9 +152,9 @@ public final class ChaosRun {
 
     private void startWorkers(SimKernelState k) {
         for (int i = 0; i < options.threadsPerKernel(); i++) {
-            call(k, null, r -> k.core.taskCreate("worker", r), (MachTask task) ->
-                    call(k, null, r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
-                            call(k, null, r -> k.core.threadCreate(task.id, r), (MachThread t) -> {
+            call(k, null, "task_create", r -> k.core.taskCreate("worker", r), (MachTask task) ->
+                    call(k, null, "vm_map", r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
+                            call(k, null, "thread_create", r -> k.core.threadCreate(task.id, r), (MachThread t) -> {
                                 Worker w = new Worker(k, task.id, t.tid, m.start());
                                 workers.add(w);
                                 next(w);
@@ -188,13 +188,13 @@ public final class ChaosRun {
         int f = w.rnd.nextInt(options.futexes());
         w.locking = w.word(f);
         long timeout = options.leaseNanos() * (1 + w.rnd.nextInt(4));
-        call(w.kernel, w, r -> w.kernel.core.vmLockFutex(w.task, w.tid, w.word(f), timeout, r), (Acquired a) -> {
+        call(w.kernel, w, "lock f" + f, r -> w.kernel.core.vmLockFutex(w.task, w.tid, w.word(f), timeout, r), (Acquired a) -> {
             history.add(cluster.now(), Kind.ACQUIRE, w.name, f, a.fencingToken(), a.ownerDied(), a.path().name());
             count("acquisitions");
             w.owns = f;
             if (a.ownerDied()) {
                 count("EOWNERDEAD");
-                call(w.kernel, w, r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r),
+                call(w.kernel, w, "consistent f" + f, r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r),
                         (Void v) -> critical(w, f));
             } else {
                 critical(w, f);
@@ -203,17 +203,17 @@ public final class ChaosRun {
     }
 
     private void critical(Worker w, int f) {
-        call(w.kernel, w, r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r), (byte[] bytes) -> {
+        call(w.kernel, w, "read f" + f, r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r), (byte[] bytes) -> {
             long value = ByteBuffer.wrap(bytes).getLong();
             history.add(cluster.now(), Kind.READ, w.name, f, value, false, "");
             byte[] next = ByteBuffer.allocate(8).putLong(value + 1).array();
-            call(w.kernel, w, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
+            call(w.kernel, w, "write f" + f, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
                 history.add(cluster.now(), Kind.WRITE, w.name, f, value + 1, false, "");
                 long hold = w.rnd.nextLong(options.leaseNanos() / 4 + 1);
-                call(w.kernel, w, r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
+                call(w.kernel, w, "sleep", r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
                     history.add(cluster.now(), Kind.RELEASE, w.name, f, 0, false, "");
                     w.owns = -1;
-                    call(w.kernel, w, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
+                    call(w.kernel, w, "unlock f" + f, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
                             (Void u) -> think(w), error -> think(w));
                 }, error -> { });
             }, error -> { });
@@ -229,13 +229,13 @@ public final class ChaosRun {
      * (never inside the call). On failure {@code failed} runs, after the worker is checked: a
      * worker whose task died or whose kernel stopped does nothing more.
      */
-    private <T> void call(SimKernelState k, Worker w, Consumer<Reply<T>> invoke, Consumer<T> ok,
+    private <T> void call(SimKernelState k, Worker w, String what, Consumer<Reply<T>> invoke, Consumer<T> ok,
             Consumer<KernelError> failed) {
         if (k.stopped || (w != null && w.dead)) {
             return;
         }
         if (w != null) {
-            history.add(cluster.now(), Kind.CALL, w.name, -1, 0, false, "call");
+            history.add(cluster.now(), Kind.CALL, w.name, -1, 0, false, what);
         }
         invoke.accept(new Reply<>() {
             @Override
@@ -280,8 +280,8 @@ public final class ChaosRun {
         return w.locking;
     }
 
-    private <T> void call(SimKernelState k, Worker w, Consumer<Reply<T>> invoke, Consumer<T> ok) {
-        call(k, w, invoke, ok, error -> { });
+    private <T> void call(SimKernelState k, Worker w, String what, Consumer<Reply<T>> invoke, Consumer<T> ok) {
+        call(k, w, what, invoke, ok, error -> { });
     }
 
     // ---- faults -------------------------------------------------------------------------------

@@ -12,4 +12,9 @@ public final class Logs {
     public static void warningsOnly() {
         ((Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
     }
+
+    /** machxp's own logs from ERROR up only: for fault injection, where warnings are the point. */
+    public static void errorsOnly() {
+        ((Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.ERROR);
+    }
 }

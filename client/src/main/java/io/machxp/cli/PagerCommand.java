@@ -34,6 +34,11 @@ final class PagerCommand implements Callable<Integer> {
             description = "keep each object's pages in files under DIR, written on data_return (default: in memory)")
     Path store;
 
+    @Option(names = "--lease-ms", defaultValue = "5000",
+            description = "a kernel's session lease: a kernel not heard from for this long is declared dead and its "
+                    + "futexes go to their next waiters with OWNER_DIED; 0 = none (default ${DEFAULT-VALUE})")
+    long leaseMillis;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Long> served = new LinkedHashMap<>();
@@ -47,9 +52,13 @@ final class PagerCommand implements Callable<Integer> {
         if (served.isEmpty()) {
             served.putAll(PagerConfig.defaultObjects());
         }
-        Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store));
-        System.err.printf("pager %s listening on %s:%d, serving %s, pages %s%n", name, bind, pager.port(), served,
-                store == null ? "in memory" : "in " + store);
+        if (leaseMillis < 0) {
+            throw new IllegalArgumentException("--lease-ms " + leaseMillis + " must be 0 or more");
+        }
+        Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
+                .withLease(java.time.Duration.ofMillis(leaseMillis)));
+        System.err.printf("pager %s listening on %s:%d, serving %s, pages %s, lease %d ms%n", name, bind,
+                pager.port(), served, store == null ? "in memory" : "in " + store, leaseMillis);
         Shutdown.awaitSignal(pager);
         return 0;
     }
