@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * ({@code cacheFutexes == false}) the page is faulted in first (memory_object_data_request).
  *
  * <p>Lease: the welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive
- * every L/4; each pager_keepalive extends its lease to (when that keepalive was sent) + L - L/5.
+ * at once and then every L/4; each pager_keepalive extends its lease to (when that keepalive was
+ * sent) + L - L/5.
  * The pager counts from when it heard the kernel, so it cannot declare the kernel dead before the
  * kernel has stopped by a margin of L/5 plus the transit: when the kernel's lease runs out it
  * stops using the pager as if the stream had broken (every cached futex stops being handed out,
@@ -121,7 +122,6 @@ public final class KernelCore {
     private long keepaliveSequence;
     /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
     private final java.util.ArrayDeque<long[]> keepalivesOut = new java.util.ArrayDeque<>();
-    private long helloSentAt;
 
     /**
      * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
@@ -187,7 +187,6 @@ public final class KernelCore {
     /** Opens the XP session: kernel_hello. */
     public void start() {
         checkThread();
-        helloSentAt = env.nanoTime();
         send(KernelToPager.newBuilder().setKernelHello(
                 KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)).build());
     }
@@ -221,15 +220,18 @@ public final class KernelCore {
 
     // ---- lease -------------------------------------------------------------------------------
 
-    /** The pager's lease, counted from the hello the welcome answers. */
+    /**
+     * The pager's lease. It is established by a keepalive sent at once: the kernel holds nothing
+     * before the answer, since whatever it asks for after the welcome is answered after it (the
+     * streams are FIFO), and a slow welcome (a cold start, a slow connect) cannot cost the lease.
+     */
     private void startLease(long lease) {
         leaseNanos = lease;
         if (lease <= 0) {
             return;
         }
-        leaseEnds = helloSentAt + lease - leaseMargin();
-        env.schedule(lease / 4, this::keepalive);
-        env.schedule(Math.max(0, leaseEnds - env.nanoTime()), this::checkLease);
+        leaseEnds = Long.MAX_VALUE;
+        keepalive();
     }
 
     /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
@@ -252,7 +254,12 @@ public final class KernelCore {
         while (!keepalivesOut.isEmpty() && keepalivesOut.peek()[0] <= sequence) {
             long[] k = keepalivesOut.poll();
             if (k[0] == sequence) {
-                leaseEnds = Math.max(leaseEnds, k[1] + leaseNanos - leaseMargin());
+                long ends = k[1] + leaseNanos - leaseMargin();
+                if (leaseEnds == Long.MAX_VALUE) { // the first answer: the lease begins
+                    env.schedule(Math.max(0, ends - env.nanoTime()), this::checkLease);
+                    leaseEnds = ends;
+                }
+                leaseEnds = Math.max(leaseEnds, ends);
                 return;
             }
         }

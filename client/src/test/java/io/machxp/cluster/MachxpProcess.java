@@ -1,0 +1,92 @@
+package io.machxp.cluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A machxp command (pager or kernel) in a JVM process of its own, started from the test's class
+ * path. Its output is collected; {@link #port} waits for the "listening on HOST:PORT" line.
+ */
+final class MachxpProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+)");
+    private static final long START_SECONDS = 60;
+
+    private final Process process;
+    private final String name;
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final List<String> output = new ArrayList<>();
+
+    private MachxpProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        Thread reader = new Thread(this::read, "output of " + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code machxp ARGS...}. */
+    static MachxpProcess start(String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.machxp.cli.Machxp"));
+        command.addAll(List.of(args));
+        return new MachxpProcess(name, new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    private void read() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                synchronized (output) {
+                    output.add(line);
+                }
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        port.completeExceptionally(new IllegalStateException(name + " ended before it listened:\n" + output()));
+    }
+
+    /** The port it listens on, once it says so. */
+    int port() {
+        try {
+            return port.get(START_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(name + " did not start listening within " + START_SECONDS + " s:\n"
+                    + output(), e);
+        }
+    }
+
+    String output() {
+        synchronized (output) {
+            return String.join("\n", output);
+        }
+    }
+
+    /** SIGKILL: the process stops at once, with no chance to say anything. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(START_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+}
