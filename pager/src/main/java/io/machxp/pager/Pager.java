@@ -77,7 +77,7 @@ public final class Pager implements AutoCloseable {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), store.nextEpoch()));
-        xp.attach(core);
+        xp.attach(core, loop);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
                 .directExecutor()

@@ -92,6 +92,8 @@ public final class KernelCore {
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
     private static final int PROTOCOL_VERSION = 1;
     private static final int MAX_OBJECT_NAME = 255;
+    /** Live tasks at once: a bound on what clients can make a kernel keep (threads are bounded by TIDs). */
+    static final int MAX_TASKS = 1 << 16;
 
     private final String name;
     private final KernelEnv env;
@@ -308,6 +310,11 @@ public final class KernelCore {
     public void taskCreate(String taskName, Reply<MachTask> reply) {
         checkThread();
         if (!connected(reply)) {
+            return;
+        }
+        if (tasks.size() >= MAX_TASKS) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has %d tasks, the most it keeps at once; terminate "
+                    + "tasks that are no longer needed (a client's tasks end with its TaskWatch)", name, MAX_TASKS));
             return;
         }
         MachTask task = new MachTask(nextTaskId++, taskName);

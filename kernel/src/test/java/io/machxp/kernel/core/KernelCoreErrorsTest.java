@@ -144,4 +144,23 @@ class KernelCoreErrorsTest {
         k.supply(CoreFixture.PAGE, new byte[CoreFixture.PAGE]);
         assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
+
+    @Test
+    void aKernelKeepsABoundedNumberOfTasksAndSaysSo() {
+        for (int i = 1; i < KernelCore.MAX_TASKS; i++) { // the fixture's task is the first
+            Answer<io.machxp.kernel.task.MachTask> t = new Answer<>();
+            k.core.taskCreate("t" + i, t);
+            t.value();
+        }
+        Answer<io.machxp.kernel.task.MachTask> one = new Answer<>();
+        k.core.taskCreate("one too many", one);
+        assertThat(one.error().errno()).isEqualTo(Errno.EAGAIN);
+        assertThat(one.error().message()).contains("65536 tasks, the most it keeps at once");
+        Answer<Void> ended = new Answer<>();
+        k.core.taskTerminate(2, "make room", ended);
+        ended.value();
+        Answer<io.machxp.kernel.task.MachTask> again = new Answer<>();
+        k.core.taskCreate("after one ended", again);
+        assertThat(again.value().name).isEqualTo("after one ended");
+    }
 }

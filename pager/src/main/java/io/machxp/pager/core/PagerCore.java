@@ -91,6 +91,12 @@ public final class PagerCore {
     private static final Logger log = LoggerFactory.getLogger(PagerCore.class);
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
     static final int MAX_KERNEL_ID = 1023;
+    /**
+     * Bounds on what one session may make the pager keep, so that a flooding or broken kernel
+     * cannot exhaust its memory: objects initialized at once, and futexes held or asked for (a
+     * cached futex costs the pager a record; 100k cached futexes is the scale benchmark).
+     */
+    static final int MAX_OBJECTS_PER_SESSION = 1024;
 
     private final String name;
     private final int pageSize;
@@ -107,19 +113,29 @@ public final class PagerCore {
     private final long leaseNanos;
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
+    private final int maxFutexesPerSession;
 
     /**
      * @param leaseNanos a session's lease; 0: none, a session lives as long as its stream
      * @param tokenEpoch the high 31 bits of the fencing tokens this pager hands out; it must grow
      *     from one start of a pager to the next (the boot count, or the start time in seconds)
+     * @param maxFutexesPerSession futexes one kernel may hold or wait for at once (each costs the
+     *     pager a record); a kernel that asks for more is ended with EAGAIN
      */
-    public record Options(long leaseNanos, long tokenEpoch) {
+    public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession) {
+        /** A million: ten times the 100k cached futexes of the scale benchmark. */
+        public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
         public static final Options NO_LEASE = new Options(0, 1);
 
         public Options {
-            if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31) {
-                throw new IllegalArgumentException("lease must be 0 or more and the token epoch in 1..2^31-1");
+            if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31 || maxFutexesPerSession < 1) {
+                throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
+                        + "futexes per session 1 or more");
             }
+        }
+
+        public Options(long leaseNanos, long tokenEpoch) {
+            this(leaseNanos, tokenEpoch, DEFAULT_MAX_FUTEXES_PER_SESSION);
         }
     }
 
@@ -139,6 +155,7 @@ public final class PagerCore {
         this.stats = stats;
         this.leaseNanos = options.leaseNanos();
         this.tokenEpoch = options.tokenEpoch();
+        this.maxFutexesPerSession = options.maxFutexesPerSession();
         this.pages = new PageCoherence(pageSize, new PageOutput() {
             @Override
             public void send(KernelSession to, PagerToKernel message) {
@@ -339,7 +356,11 @@ public final class PagerCore {
         }
         MemoryObject o = catalog.get(init.getName());
         String reason = null;
-        if (o == null) {
+        if (s.objects.size() >= MAX_OBJECTS_PER_SESSION) {
+            stats.refused.increment();
+            reason = s + " has " + s.objects.size() + " objects initialized, the most a session may have; "
+                    + "terminate objects it no longer uses";
+        } else if (o == null) {
             reason = "pager " + name + " serves no memory object named '" + init.getName() + "' (it serves "
                     + String.join(", ", catalog.names()) + ")";
         } else if (init.getPageSize() != pageSize) {
@@ -403,6 +424,11 @@ public final class PagerCore {
         }
         if (m.getUpdate()) {
             refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
+            return;
+        }
+        if (s.held.size() + s.queued.size() >= maxFutexesPerSession) {
+            end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
+                    + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
             return;
         }
         if (f.holder == null) {
@@ -558,10 +584,14 @@ public final class PagerCore {
         log.warn("pager {}: refused from {}: {}", name, s, what);
     }
 
+    /**
+     * Ends the session's stream with an error. A kernel that holds futexes or pages keeps them
+     * until its lease ends, as after any broken stream: until it hears of the end, it may use them.
+     */
     private void end(KernelSession s, Errno errno, String message) {
         log.warn("pager {}: ending {}: {}", name, s, message);
-        forget(s);
         env.endSession(s.id, errno, message);
+        sessionClosed(s.id);
     }
 
     // ---- inspection ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.PagerCore;
 import io.machxp.proto.task.Errno;
@@ -19,20 +20,42 @@ import java.util.Map;
  * core's sends go out on the same thread.
  */
 public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
+    /**
+     * Messages the pager may queue for a kernel that does not read its stream (gRPC's window is
+     * full) before it ends the session: a kernel that asks and never reads cannot make the pager
+     * buffer without end.
+     */
+    static final int MAX_UNREAD = 10_000;
+
     private final Map<Long, StreamObserver<PagerToKernel>> streams = new HashMap<>();
+    private final Map<Long, int[]> unread = new HashMap<>();
     private PagerCore core;
+    /** The core's thread, for what must not run inside a call of the core (see send). */
+    private java.util.concurrent.Executor coreLoop;
     private long nextSessionId = 1;
 
-    public void attach(PagerCore core) {
+    public void attach(PagerCore core, java.util.concurrent.Executor coreLoop) {
         this.core = core;
+        this.coreLoop = coreLoop;
     }
 
     /** Core thread. */
     public void send(long sessionId, PagerToKernel message) {
         StreamObserver<PagerToKernel> out = streams.get(sessionId);
-        if (out != null) {
-            out.onNext(message);
+        if (out == null) {
+            return;
         }
+        if (out instanceof ServerCallStreamObserver<PagerToKernel> call && !call.isReady()) {
+            int[] queued = unread.computeIfAbsent(sessionId, id -> new int[1]);
+            if (++queued[0] > MAX_UNREAD) {
+                unread.remove(sessionId);
+                endSession(sessionId, Errno.EAGAIN, "the kernel has not read the last " + MAX_UNREAD
+                        + " messages the pager sent it; the pager does not buffer more for one kernel");
+                coreLoop.execute(() -> core.sessionClosed(sessionId)); // not inside the core's own call
+                return;
+            }
+        }
+        out.onNext(message);
     }
 
     /** Core thread. */
@@ -60,6 +83,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
         long sessionId = nextSessionId++;
         streams.put(sessionId, toKernel);
+        if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
+            call.setOnReadyHandler(() -> unread.remove(sessionId)); // the kernel reads again
+        }
         core.sessionOpened(sessionId);
         return new StreamObserver<>() {
             @Override
@@ -70,12 +96,14 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             @Override
             public void onError(Throwable t) {
                 streams.remove(sessionId);
+                unread.remove(sessionId);
                 core.sessionClosed(sessionId);
             }
 
             @Override
             public void onCompleted() {
                 StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+                unread.remove(sessionId);
                 core.sessionClosed(sessionId);
                 if (out != null) {
                     out.onCompleted(); // the kernel ended its session cleanly: so does the pager

@@ -56,6 +56,11 @@ final class XpKernels {
 
     /** With a session lease (0: none) on a clock the test moves ({@link #advance}). */
     XpKernels(PageStore store, long leaseNanos) {
+        this(store, new PagerCore.Options(leaseNanos, 3));
+    }
+
+    XpKernels(PageStore store, PagerCore.Options options) {
+        long leaseNanos = options.leaseNanos();
         pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", SIZE), PAGE, store), new PagerEnv() {
             @Override
             public void send(long sessionId, PagerToKernel message) {
@@ -84,7 +89,7 @@ final class XpKernels {
             public void declaredDead(String kernelName, List<io.machxp.pager.futex.FutexKey> held) {
                 declaredDead.put(kernelName, held.stream().map(io.machxp.pager.futex.FutexKey::offset).toList());
             }
-        }, stats, new PagerCore.Options(leaseNanos, 3));
+        }, stats, options);
     }
 
     /** Moves the clock on by {@code nanos}, running the pager's timers that come due on the way. */

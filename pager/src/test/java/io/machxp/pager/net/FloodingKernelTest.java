@@ -1,0 +1,103 @@
+package io.machxp.pager.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.VmProt;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A kernel that asks and never reads what the pager answers: once the pager has queued the bound
+ * of unread messages for it, it ends that kernel's session, and a kernel that behaves is served
+ * throughout. (Without a lease, so that the ended session is forgotten at once.)
+ */
+class FloodingKernelTest {
+    private static final int PAGE = 4096;
+
+    /** A raw XP session; {@code reads} false: it never asks gRPC for a message. */
+    private static final class RawKernel implements AutoCloseable {
+        final ManagedChannel channel;
+        final StreamObserver<KernelToPager> out;
+        final LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
+
+        RawKernel(String target, String name, boolean reads) {
+            channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+            out = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
+                    if (!reads) {
+                        call.disableAutoRequestWithInitial(0);
+                    }
+                }
+
+                @Override
+                public void onNext(PagerToKernel m) {
+                    in.add(m);
+                }
+
+                @Override
+                public void onError(Throwable t) {}
+
+                @Override
+                public void onCompleted() {}
+            });
+            out.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)).build());
+            out.onNext(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                    .setObjectId(1).setName("big").setPageSize(PAGE)).build());
+        }
+
+        PagerToKernel next() throws InterruptedException {
+            PagerToKernel m = in.poll(30, TimeUnit.SECONDS);
+            assertThat(m).as("an answer from the pager").isNotNull();
+            return m;
+        }
+
+        @Override
+        public void close() {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void aKernelThatNeverReadsIsEndedAndAnotherIsServedMeanwhile() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", 256L << 20))
+                .withLease(Duration.ZERO)); // raw kernels send no keepalives
+
+                RawKernel flood = new RawKernel(pager.target(), "flood", false);
+                RawKernel good = new RawKernel(pager.target(), "good", true)) {
+            assertThat(good.next().hasPagerWelcome()).isTrue();
+            assertThat(good.next().hasMemoryObjectReady()).isTrue();
+            // The kernel's gRPC buffers up to its flow-control window (1 MiB) unread; answers of a
+            // page nobody wrote are small, so it takes tens of thousands before the pager must queue.
+            for (int page = 0; page < 65_536; page++) {
+                flood.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
+                        .newBuilder().setObjectId(1).setOffset((long) page * PAGE).setLength(PAGE)
+                        .setDesiredAccess(VmProt.VM_PROT_READ)).build());
+            }
+            good.out.onNext(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(1).setOffset(0)).build());
+            assertThat(good.next().hasMemoryObjectFutexGranted()).isTrue();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> !pager.kernels().contains("flood"));
+            assertThat(pager.kernels()).containsExactly("good");
+        }
+    }
+}
