@@ -10,6 +10,7 @@ import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.net.MachTaskService;
+import io.machxp.kernel.net.TaskHandles;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.proto.xp.KernelToPager;
 import io.netty.channel.EventLoop;
@@ -50,6 +51,8 @@ public final class Kernel implements AutoCloseable {
     private final EventLoop loop;
     private final KernelStats stats = new KernelStats();
     private final KernelCore core;
+    /** The handles of the tasks gRPC clients created: capabilities (see {@link TaskHandles}). */
+    private final TaskHandles taskHandles = new TaskHandles();
     private final PagerLink pager;
     private Server server;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -161,6 +164,14 @@ public final class Kernel implements AutoCloseable {
     /** The core; call it only through {@link #execute} or {@link #call}. */
     public KernelCore core() {
         return core;
+    }
+
+    /**
+     * The task handles given to gRPC clients, each mapped to the core's task id. In-process users
+     * ({@link LocalTask}) do not need them; a test that reaches into the core does.
+     */
+    public TaskHandles taskHandles() {
+        return taskHandles;
     }
 
     /** Runs an action on the core thread. */
