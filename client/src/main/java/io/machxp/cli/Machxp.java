@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "machxp", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
         footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
-        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class,
+        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, CertsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec

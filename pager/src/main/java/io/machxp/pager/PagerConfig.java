@@ -1,6 +1,7 @@
 package io.machxp.pager;
 
 import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.transport.Transport;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -15,28 +16,35 @@ import java.util.Objects;
  * @param objects the memory objects served: name -> size in bytes
  * @param storeDir where the pages are kept, one file per object, so that they survive a restart;
  *     null keeps them in memory only
+ * @param transport mutual TLS, or plaintext (on loopback only unless allowed explicitly)
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir) {
+        Path storeDir, Transport transport) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
 
     public PagerConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(bindHost, "bindHost");
+        Objects.requireNonNull(transport, "transport");
         objects = Map.copyOf(objects);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
     }
 
-    /** A pager that keeps its pages in memory only. */
+    /** A pager that keeps its pages in memory only, in plaintext on loopback. */
     public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
-        this(name, bindHost, port, pageSize, objects, null);
+        this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport);
+    }
+
+    /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
+    public PagerConfig withTransport(Transport t) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t);
     }
 
     /** A pager on loopback with a free port serving the given objects. */
