@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -58,14 +59,22 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "log what the pager and kernels do")
     boolean verbose;
 
+    /** With --connect: the client's TLS files (or --plaintext) for the running kernels and pager. */
+    @Mixin
+    TlsOptions tls;
+
     @Override
     public Integer call() throws Exception {
         if (!verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
         }
+        if (connect.isEmpty() && (tls.cert != null || tls.key != null || tls.ca != null || tls.plaintext)) {
+            throw new IllegalArgumentException("the TLS options and --plaintext are for --connect; the embedded demo"
+                    + " runs on loopback in plaintext");
+        }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
                 pager, object);
-        DemoReport report = Demo.run(options);
+        DemoReport report = Demo.run(options, tls.transport());
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
         } else {

@@ -3,9 +3,11 @@ package io.machxp.cli;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
+import io.machxp.proto.transport.Transport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "kernel", mixinStandardHelpOptions = true,
@@ -21,8 +23,13 @@ final class KernelCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--bind", defaultValue = "127.0.0.1",
-            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for clients on other hosts)")
+            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for clients on other hosts, "
+                    + "with the TLS files or --plaintext)")
     String bind;
+
+    /** One certificate for both sides: the server of the task interface and the pager's client. */
+    @Mixin
+    TlsOptions tls;
 
     @Option(names = "--no-cache", description = "Part II only: every futex lock and unlock goes to the pager")
     boolean noCache;
@@ -50,10 +57,11 @@ final class KernelCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--cpus must be 1 or more and --max-pages 0 or more");
         }
+        Transport transport = tls.transport();
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
-                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi)));
-        System.err.printf("kernel %s (id %d) listening on %s:%d, pager %s%s%n", name, kernel.kernelId(), bind,
-                kernel.port(), pager, noCache ? ", futex cache off" : "");
+                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport));
+        System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%n", name, kernel.kernelId(), bind,
+                kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "");
         Shutdown.awaitSignal(kernel);
         return 0;
     }

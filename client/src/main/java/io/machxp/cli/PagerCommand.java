@@ -2,12 +2,14 @@ package io.machxp.cli;
 
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
+import io.machxp.proto.transport.Transport;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "pager", mixinStandardHelpOptions = true,
@@ -17,8 +19,12 @@ final class PagerCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--bind", defaultValue = "127.0.0.1",
-            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for kernels on other hosts)")
+            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for kernels on other hosts, "
+                    + "with the TLS files or --plaintext)")
     String bind;
+
+    @Mixin
+    TlsOptions tls;
 
     @Option(names = "--name", defaultValue = "pager", description = "name in logs (default ${DEFAULT-VALUE})")
     String name;
@@ -55,10 +61,12 @@ final class PagerCommand implements Callable<Integer> {
         if (leaseMillis < 0) {
             throw new IllegalArgumentException("--lease-ms " + leaseMillis + " must be 0 or more");
         }
+        Transport transport = tls.transport();
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
-                .withLease(java.time.Duration.ofMillis(leaseMillis)));
-        System.err.printf("pager %s listening on %s:%d, serving %s, pages %s, lease %d ms%n", name, bind,
-                pager.port(), served, store == null ? "in memory" : "in " + store, leaseMillis);
+                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)));
+        System.err.printf("pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
+                pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
+                store == null ? "in memory" : "in " + store, leaseMillis);
         Shutdown.awaitSignal(pager);
         return 0;
     }

@@ -7,15 +7,23 @@ import io.machxp.proto.task.KernelStatisticsReply;
 import io.machxp.proto.task.KernelStatisticsRequest;
 import io.machxp.proto.task.MachTaskGrpc;
 import io.machxp.proto.task.TaskCreateRequest;
+import io.machxp.proto.transport.TlsFiles;
+import io.machxp.proto.transport.Transport;
+import io.machxp.proto.transport.TransportException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * A connection to one kernel's task interface. Thread-safe; all calls share one HTTP/2
- * connection. Every failure is a {@link MachxpException}.
+ * connection. Every failure of a call is a {@link MachxpException}.
+ *
+ * <p>{@link #connect(String)} talks plaintext, which is allowed only to a loopback address; to a
+ * kernel elsewhere give the client's TLS files (mutual TLS: the kernel requires a certificate signed
+ * by its CA), or {@link Transport#PLAINTEXT} explicitly.
  *
  * <pre>{@code
- * try (KernelClient kernel = KernelClient.connect("127.0.0.1:7071")) {
+ * try (KernelClient kernel = KernelClient.connect("kernel-a.example:7071",
+ *         TlsFiles.inDirectory(Path.of("certs"), "client"))) {
  *     TaskClient task = kernel.taskCreate("worker");
  *     long base = task.vmMap("shared");
  *     ThreadClient thread = task.threadCreate();
@@ -30,16 +38,36 @@ public final class KernelClient implements AutoCloseable {
     final MachTaskGrpc.MachTaskBlockingStub stub;
     final MachTaskGrpc.MachTaskStub async;
 
-    private KernelClient(String target) {
+    private KernelClient(String target, Transport transport) {
         this.target = target;
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
         this.async = MachTaskGrpc.newStub(channel);
     }
 
-    /** @param target the kernel's task interface, "host:port" */
+    /**
+     * A plaintext connection, for a kernel on this machine.
+     *
+     * @param target the kernel's task interface, "host:port"
+     * @throws TransportException if the target is not a loopback address
+     */
     public static KernelClient connect(String target) {
-        return new KernelClient(target);
+        return new KernelClient(target, Transport.LOOPBACK_PLAINTEXT);
+    }
+
+    /**
+     * A mutual-TLS connection with the client's certificate, key and CA.
+     *
+     * @throws TransportException if a file is missing or unreadable, or the key does not match the
+     *     certificate (one sentence naming the file)
+     */
+    public static KernelClient connect(String target, TlsFiles tls) {
+        return new KernelClient(target, Transport.mutualTls(tls));
+    }
+
+    /** A connection with the given transport: mutual TLS, plaintext on loopback, or plaintext anywhere. */
+    public static KernelClient connect(String target, Transport transport) {
+        return new KernelClient(target, transport);
     }
 
     public String target() {

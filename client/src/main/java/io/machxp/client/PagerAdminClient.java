@@ -5,20 +5,45 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.proto.admin.PagerAdminGrpc;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.admin.PagerStatisticsRequest;
+import io.machxp.proto.transport.TlsFiles;
+import io.machxp.proto.transport.Transport;
+import io.machxp.proto.transport.TransportException;
 import java.util.concurrent.TimeUnit;
 
-/** Reads a pager's counters over gRPC. */
+/**
+ * Reads a pager's counters over gRPC. As {@link KernelClient}: plaintext to loopback only, else
+ * mutual TLS with the client's files, or plaintext anywhere when asked for explicitly.
+ */
 public final class PagerAdminClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final PagerAdminGrpc.PagerAdminBlockingStub stub;
 
-    private PagerAdminClient(String target) {
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    private PagerAdminClient(String target, Transport transport) {
+        this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = PagerAdminGrpc.newBlockingStub(channel);
     }
 
+    /**
+     * Plaintext, for a pager on this machine.
+     *
+     * @throws TransportException if the target is not a loopback address
+     */
     public static PagerAdminClient connect(String target) {
-        return new PagerAdminClient(target);
+        return new PagerAdminClient(target, Transport.LOOPBACK_PLAINTEXT);
+    }
+
+    /**
+     * Mutual TLS with the client's certificate, key and CA.
+     *
+     * @throws TransportException if a file is unusable (one sentence naming it)
+     */
+    public static PagerAdminClient connect(String target, TlsFiles tls) {
+        return new PagerAdminClient(target, Transport.mutualTls(tls));
+    }
+
+    /** A connection with the given transport: mutual TLS, plaintext on loopback, or plaintext anywhere. */
+    public static PagerAdminClient connect(String target, Transport transport) {
+        return new PagerAdminClient(target, transport);
     }
 
     public PagerStatisticsReply statistics() {

@@ -9,6 +9,7 @@ import io.machxp.pager.PagerConfig;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.VmMapReply;
+import io.machxp.proto.transport.Transport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,26 +31,36 @@ public final class Demo {
     private Demo() {}
 
     public static DemoReport run(DemoOptions options) throws IOException, InterruptedException {
+        return run(options, Transport.LOOPBACK_PLAINTEXT);
+    }
+
+    /**
+     * As {@link #run(DemoOptions)}; {@code transport} is how the workers reach running kernels and
+     * their pager ({@code --connect}: mutual TLS with the client's files, or plaintext). The embedded
+     * cluster is always plaintext on loopback.
+     */
+    public static DemoReport run(DemoOptions options, Transport transport) throws IOException, InterruptedException {
         if (!options.embedded()) {
-            return run(options, options.kernelTargets(), options.pagerTarget(), options.object());
+            return run(options, options.kernelTargets(), options.pagerTarget(), options.object(), transport);
         }
         long size = (long) options.futexes() * PagerConfig.DEFAULT_PAGE_SIZE;
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
                 options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
-            return run(options, cluster.kernelTargets(), cluster.pager().target(), EMBEDDED_OBJECT);
+            return run(options, cluster.kernelTargets(), cluster.pager().target(), EMBEDDED_OBJECT,
+                    Transport.LOOPBACK_PLAINTEXT);
         }
     }
 
-    private static DemoReport run(DemoOptions options, List<String> kernelTargets, String pagerTarget, String object)
-            throws InterruptedException {
+    private static DemoReport run(DemoOptions options, List<String> kernelTargets, String pagerTarget, String object,
+            Transport transport) throws InterruptedException {
         List<KernelClient> clients = new ArrayList<>();
-        try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget)) {
+        try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget, transport)) {
             List<List<ThreadClient>> workers = new ArrayList<>();
             List<TaskClient> tasks = new ArrayList<>();
             long[] bases = new long[kernelTargets.size()];
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
             for (int k = 0; k < kernelTargets.size(); k++) {
-                KernelClient client = KernelClient.connect(kernelTargets.get(k));
+                KernelClient client = KernelClient.connect(kernelTargets.get(k), transport);
                 clients.add(client);
                 TaskClient task = client.taskCreate("demo");
                 VmMapReply map = task.map(object);

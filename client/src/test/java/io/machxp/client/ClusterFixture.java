@@ -53,7 +53,7 @@ final class ClusterFixture implements AutoCloseable {
 
     /** Local threads waiting for the futex at {@code offset} on a kernel, read on its core thread. */
     int localWaiters(int kernel, long offset) {
-        long task = tasks.get(kernel).id();
+        long task = cluster.kernel(kernel).taskHandles().taskId(tasks.get(kernel).id()); // the core's id
         long address = base[kernel] + offset;
         return cluster.kernel(kernel).<Integer>call(r -> {
             FutexEntry e = cluster.kernel(kernel).core().futexAt(task, address);

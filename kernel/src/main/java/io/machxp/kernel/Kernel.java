@@ -1,6 +1,8 @@
 package io.machxp.kernel;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelEnv;
@@ -10,7 +12,9 @@ import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.net.MachTaskService;
+import io.machxp.kernel.net.TaskHandles;
 import io.machxp.kernel.task.MachTask;
+import io.machxp.proto.transport.TransportException;
 import io.machxp.proto.xp.KernelToPager;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -40,8 +44,15 @@ import org.slf4j.LoggerFactory;
  *                                                                            |  KernelCore
  *  pager  <--gRPC Connect stream (XP: its socket and callbacks on the core loop)--+
  * </pre>
+ *
+ * Both connections use {@link KernelConfig#transport()}: mutual TLS with one certificate (the
+ * kernel is the server of its clients and a client of its pager), or plaintext, which is allowed
+ * only on loopback unless asked for; it is checked before anything connects or binds.
  */
 public final class Kernel implements AutoCloseable {
+    /** Calls one client connection may have open at once; each thread makes one call at a time. */
+    static final int MAX_CALLS_PER_CONNECTION = 1024;
+
     private static final Logger log = LoggerFactory.getLogger(Kernel.class);
 
     private final KernelConfig config;
@@ -50,11 +61,13 @@ public final class Kernel implements AutoCloseable {
     private final EventLoop loop;
     private final KernelStats stats = new KernelStats();
     private final KernelCore core;
+    /** The handles of the tasks gRPC clients created: capabilities (see {@link TaskHandles}). */
+    private final TaskHandles taskHandles = new TaskHandles();
     private final PagerLink pager;
     private Server server;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Kernel(KernelConfig config) {
+    private Kernel(KernelConfig config, ChannelCredentials toPager) {
         this.config = config;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
                 NioIoHandler.newFactory());
@@ -85,7 +98,7 @@ public final class Kernel implements AutoCloseable {
                 }
             }
         }, stats, config.core());
-        this.pager = new PagerLink(config.pagerTarget(), group, core);
+        this.pager = new PagerLink(config.pagerTarget(), toPager, group, core);
     }
 
     /** Hears the kernel's trace events (see {@link KernelEnv#trace}); called on the core thread. */
@@ -106,16 +119,26 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
-     * Connects to the pager, waits for its welcome, then serves the task interface.
+     * Connects to the pager, waits for its welcome, then serves the task interface. The transport
+     * is checked first, for both sides, before anything connects or binds.
      *
      * @throws IOException if the pager does not answer or the port cannot be bound
+     * @throws TransportException if the TLS files are unusable, or plaintext would be used off
+     *     loopback (to the pager or for clients) without being allowed
      */
     public static Kernel start(KernelConfig config) throws IOException {
-        Kernel kernel = new Kernel(config);
+        String who = "kernel " + config.name();
+        ChannelCredentials toPager = config.transport().channelCredentials(config.pagerTarget(), who);
+        ServerCredentials forClients = config.transport().serverCredentials(config.bindHost(), who);
+        Kernel kernel = new Kernel(config, toPager);
         try {
             kernel.pager.open().get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
+            kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()),
+                            forClients)
                     .directExecutor()
+                    // Flow control: a client's calls beyond this wait on its side of the connection
+                    // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
+                    .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                     .addService(new MachTaskService(kernel))
                     .build()
                     .start();
@@ -136,8 +159,8 @@ public final class Kernel implements AutoCloseable {
             throw new IOException("kernel " + config.name() + ": cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + e.getMessage(), e);
         }
-        log.info("kernel {} (id {}) serving tasks on port {}, pager {}", config.name(), kernel.core.kernelId(),
-                kernel.port(), config.pagerTarget());
+        log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({})", config.name(), kernel.core.kernelId(),
+                kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext");
         return kernel;
     }
 
@@ -161,6 +184,14 @@ public final class Kernel implements AutoCloseable {
     /** The core; call it only through {@link #execute} or {@link #call}. */
     public KernelCore core() {
         return core;
+    }
+
+    /**
+     * The task handles given to gRPC clients, each mapped to the core's task id. In-process users
+     * ({@link LocalTask}) do not need them; a test that reaches into the core does.
+     */
+    public TaskHandles taskHandles() {
+        return taskHandles;
     }
 
     /** Runs an action on the core thread. */

@@ -1,6 +1,7 @@
 package io.machxp.kernel;
 
 import io.machxp.kernel.core.CoreOptions;
+import io.machxp.proto.transport.Transport;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -13,27 +14,41 @@ import java.util.Objects;
  * @param port the task interface's port; 0 picks a free one
  * @param connectTimeout how long to wait for the pager's welcome
  * @param core the core's behaviour: futex cache, piggyback, resident pages, CPUs, PI
+ * @param transport for both the task interface (server) and the stream to the pager (client): mutual
+ *     TLS with one certificate, or plaintext (on loopback only unless allowed explicitly)
  */
 public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
-        CoreOptions core) {
+        CoreOptions core, Transport transport) {
     public KernelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(core, "core");
+        Objects.requireNonNull(transport, "transport");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
     }
 
-    /** A kernel on loopback with a free port, caching futexes, one CPU, PI on. */
+    /** A kernel in plaintext, which is allowed on loopback only. */
+    public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+            CoreOptions core) {
+        this(name, pagerTarget, bindHost, port, connectTimeout, core, Transport.LOOPBACK_PLAINTEXT);
+    }
+
+    /** A kernel on loopback with a free port, caching futexes, one CPU, PI on, plaintext. */
     public static KernelConfig loopback(String name, String pagerTarget) {
         return new KernelConfig(name, pagerTarget, "127.0.0.1", 0, Duration.ofSeconds(10), CoreOptions.DEFAULT);
     }
 
     public KernelConfig withCore(CoreOptions options) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport);
+    }
+
+    /** The same kernel with another transport (mutual TLS, or plaintext anywhere). */
+    public KernelConfig withTransport(Transport t) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {

@@ -1,5 +1,6 @@
 package io.machxp.kernel;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -38,11 +39,14 @@ final class PagerLink {
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private StreamObserver<KernelToPager> toPager;
 
-    /** @param core the core's one-thread group: the channel's I/O and its callbacks both run on it */
-    PagerLink(String target, EventLoopGroup coreGroup, KernelCore core) {
+    /**
+     * @param credentials mutual TLS or plaintext, already checked against the policy
+     * @param coreGroup the core's one-thread group: the channel's I/O and its callbacks both run on it
+     */
+    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core) {
         this.loop = coreGroup.next();
         this.core = core;
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext()
+        this.channel = NettyChannelBuilder.forTarget(target, credentials)
                 .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).executor(this::onLoop).build();
     }
 

@@ -1,6 +1,7 @@
 package io.machxp.pager;
 
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.core.PagerEnv;
@@ -12,6 +13,7 @@ import io.machxp.pager.store.FilePageStore;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.pager.store.PageStore;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.transport.TransportException;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -40,8 +42,14 @@ import org.slf4j.LoggerFactory;
  *                                                                     PageStore (memory, or files
  *                                                                     in --store DIR)
  * </pre>
+ *
+ * The server speaks mutual TLS or plaintext as {@link PagerConfig#transport()} says, checked
+ * before it binds (plaintext only on loopback unless allowed; see {@code Transport}).
  */
 public final class Pager implements AutoCloseable {
+    /** Calls one connection may have open at once: a kernel's XP stream and the admin service's calls. */
+    static final int MAX_CALLS_PER_CONNECTION = 16;
+
     private static final Logger log = LoggerFactory.getLogger(Pager.class);
 
     private final PagerConfig config;
@@ -53,7 +61,7 @@ public final class Pager implements AutoCloseable {
     private final PagerCore core;
     private Server server;
 
-    private Pager(PagerConfig config, PageStore store) {
+    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials) {
         this.config = config;
         this.store = store;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
@@ -78,16 +86,23 @@ public final class Pager implements AutoCloseable {
                     }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), store.nextEpoch()));
         xp.attach(core, loop);
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()))
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
                 .directExecutor()
+                // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
+                .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                 .addService(xp)
                 .addService(new PagerAdminService(stats))
                 .build();
     }
 
-    /** @throws IOException if the port cannot be bound or the store directory cannot be written */
+    /**
+     * @throws IOException if the port cannot be bound or the store directory cannot be written
+     * @throws TransportException if the TLS files are unusable, or plaintext would listen off loopback
+     *     without being allowed; checked before anything else
+     */
     public static Pager start(PagerConfig config) throws IOException {
+        ServerCredentials credentials = config.transport().serverCredentials(config.bindHost(), "pager " + config.name());
         PageStore store;
         if (config.storeDir() == null) {
             store = new MemoryPageStore();
@@ -98,7 +113,7 @@ public final class Pager implements AutoCloseable {
                 throw new IOException("pager " + config.name() + ": " + e.getMessage(), e);
             }
         }
-        Pager pager = new Pager(config, store);
+        Pager pager = new Pager(config, store, credentials);
         try {
             pager.server.start();
         } catch (IOException e) {
@@ -106,8 +121,9 @@ public final class Pager implements AutoCloseable {
             throw new IOException("pager " + config.name() + ": cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + e.getMessage(), e);
         }
-        log.info("pager {} serving {} on port {} (page size {}), pages {}", config.name(),
+        log.info("pager {} serving {} on port {} (page size {}, {}), pages {}", config.name(),
                 config.objects().keySet(), pager.port(), config.pageSize(),
+                config.transport().isTls() ? "mutual TLS" : "plaintext",
                 config.storeDir() == null ? "in memory" : "stored in " + config.storeDir().toAbsolutePath());
         return pager;
     }

@@ -1,6 +1,7 @@
 package io.machxp.pager;
 
 import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.proto.transport.Transport;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -15,11 +16,12 @@ import java.util.Objects;
  * @param objects the memory objects served: name -> size in bytes
  * @param storeDir where the pages are kept, one file per object, so that they survive a restart;
  *     null keeps them in memory only
+ * @param transport mutual TLS, or plaintext (on loopback only unless allowed explicitly)
  * @param lease how long a kernel's session lives without a word from it (the kernel sends a
  *     keepalive every quarter of it); zero: no lease, a session lives as long as its stream
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir, java.time.Duration lease) {
+        Path storeDir, Transport transport, java.time.Duration lease) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
     /** A few seconds: a dead kernel's futexes wait at most this long for their next owner. */
     public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(5);
@@ -27,6 +29,7 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
     public PagerConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(bindHost, "bindHost");
+        Objects.requireNonNull(transport, "transport");
         objects = Map.copyOf(objects);
         Objects.requireNonNull(lease, "lease");
         if (lease.isNegative()) {
@@ -37,19 +40,24 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         }
     }
 
-    /** A pager that keeps its pages in memory only. */
+    /** A pager that keeps its pages in memory only, in plaintext on loopback. */
     public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
-        this(name, bindHost, port, pageSize, objects, null, DEFAULT_LEASE);
+        this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT, DEFAULT_LEASE);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, lease);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease);
     }
 
     /** The same pager with another session lease (zero: none). */
     public PagerConfig withLease(java.time.Duration lease) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, lease);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease);
+    }
+
+    /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
+    public PagerConfig withTransport(Transport t) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

@@ -21,6 +21,10 @@ import java.util.function.Function;
  * The task interface over gRPC. Handlers run on the transport's thread (direct executor): a
  * futex call first tries the fast path there and answers at once; everything else is handed to
  * the core's event loop and answered from it.
+ *
+ * <p>The task a request names is a handle, a capability (see {@link TaskHandles}): each handler
+ * first translates it to the core's task id, and a handle this kernel did not give out is answered
+ * with ESRCH at once, as the core answers an unknown task.
  */
 public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
@@ -28,35 +32,62 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private final Kernel kernel;
     private final KernelCore core;
     private final KernelStats stats;
+    private final TaskHandles handles;
 
     public MachTaskService(Kernel kernel) {
         this.kernel = kernel;
         this.core = kernel.core();
         this.stats = kernel.stats();
+        this.handles = kernel.taskHandles();
     }
 
+    /** The reply carries a new handle for the task, never the core's id. */
     @Override
     public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
         kernel.execute(() -> core.taskCreate(request.getName(),
-                reply(out, task -> TaskCreateReply.newBuilder().setTask(task.id).build())));
+                reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(task.id)).build())));
+    }
+
+    /**
+     * The core's id of the task {@code handle} names; null if this kernel gave out no such handle,
+     * after failing the call with ESRCH.
+     */
+    private Long taskOf(long handle, StreamObserver<?> out) {
+        Long taskId = handles.taskId(handle);
+        if (taskId == null) {
+            fail(out, TaskHandles.unknown(kernel.name(), handle));
+        }
+        return taskId;
     }
 
     @Override
     public void threadCreate(ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
-        kernel.execute(() -> core.threadCreate(request.getTask(), priority,
+        kernel.execute(() -> core.threadCreate(task, priority,
                 reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid).build())));
     }
 
     @Override
     public void vmMap(VmMapRequest request, StreamObserver<VmMapReply> out) {
-        kernel.execute(() -> core.vmMap(request.getTask(), request.getObject(),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.vmMap(task, request.getObject(),
                 reply(out, m -> VmMapReply.newBuilder().setAddress(m.start()).setSize(m.size()).build())));
     }
 
     @Override
     public void vmLockFutex(VmLockFutexRequest request, StreamObserver<VmLockFutexReply> out) {
-        FutexEntry fast = fastLock(request.getTask(), request.getThread(), request.getAddress());
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
         if (fast != null) {
             respond(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken).build());
@@ -68,20 +99,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 .setPath(a.path()).setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build());
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
-                () -> kernel.execute(() -> core.abortWait(request.getTask(), request.getThread(), reply)));
-        kernel.execute(() -> core.vmLockFutex(request.getTask(), request.getThread(), request.getAddress(),
+                () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));
+        kernel.execute(() -> core.vmLockFutex(task, request.getThread(), request.getAddress(),
                 timeoutNanos, reply));
     }
 
     @Override
     public void vmTrylockFutex(VmTrylockFutexRequest request, StreamObserver<VmTrylockFutexReply> out) {
-        FutexEntry fast = fastLock(request.getTask(), request.getThread(), request.getAddress());
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
         if (fast != null) {
             respond(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken).build());
             return;
         }
-        kernel.execute(() -> core.vmTrylockFutex(request.getTask(), request.getThread(), request.getAddress(),
+        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(),
                 reply(out, a -> a == null
                         ? VmTrylockFutexReply.newBuilder().setAcquired(false).build()
                         : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
@@ -90,33 +125,49 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmUnlockFutex(VmUnlockFutexRequest request, StreamObserver<VmUnlockFutexReply> out) {
-        MachTask task = core.task(request.getTask());
+        Long taskId = taskOf(request.getTask(), out);
+        if (taskId == null) {
+            return;
+        }
+        MachTask task = core.task(taskId);
         if (task != null && task.thread(request.getThread()) != null
                 && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
             respond(out, VmUnlockFutexReply.getDefaultInstance());
             return;
         }
-        kernel.execute(() -> core.vmUnlockFutex(request.getTask(), request.getThread(), request.getAddress(),
+        kernel.execute(() -> core.vmUnlockFutex(taskId, request.getThread(), request.getAddress(),
                 reply(out, v -> VmUnlockFutexReply.getDefaultInstance())));
     }
 
     @Override
     public void vmFutexConsistent(VmFutexConsistentRequest request, StreamObserver<VmFutexConsistentReply> out) {
-        kernel.execute(() -> core.vmFutexConsistent(request.getTask(), request.getThread(), request.getAddress(),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.vmFutexConsistent(task, request.getThread(), request.getAddress(),
                 reply(out, v -> VmFutexConsistentReply.getDefaultInstance())));
     }
 
     @Override
     public void threadCompute(ThreadComputeRequest request, StreamObserver<ThreadComputeReply> out) {
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
         long nanos = clampNanos(request.getNanos());
-        kernel.execute(() -> core.threadCompute(request.getTask(), request.getThread(), nanos,
+        kernel.execute(() -> core.threadCompute(task, request.getThread(), nanos,
                 reply(out, v -> ThreadComputeReply.getDefaultInstance())));
     }
 
     @Override
     public void threadSleep(ThreadSleepRequest request, StreamObserver<ThreadSleepReply> out) {
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
         long nanos = clampNanos(request.getNanos());
-        kernel.execute(() -> core.threadSleep(request.getTask(), request.getThread(), nanos,
+        kernel.execute(() -> core.threadSleep(task, request.getThread(), nanos,
                 reply(out, v -> ThreadSleepReply.getDefaultInstance())));
     }
 
@@ -127,19 +178,33 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void threadSetPriority(ThreadSetPriorityRequest request, StreamObserver<ThreadSetPriorityReply> out) {
-        kernel.execute(() -> core.threadSetPriority(request.getTask(), request.getThread(), request.getPriority(),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.threadSetPriority(task, request.getThread(), request.getPriority(),
                 reply(out, v -> ThreadSetPriorityReply.getDefaultInstance())));
     }
 
     @Override
     public void threadTerminate(ThreadTerminateRequest request, StreamObserver<ThreadTerminateReply> out) {
-        kernel.execute(() -> core.threadTerminate(request.getTask(), request.getThread(),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.threadTerminate(task, request.getThread(),
                 reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
     }
 
     @Override
     public void taskTerminate(TaskTerminateRequest request, StreamObserver<TaskTerminateReply> out) {
-        kernel.execute(() -> core.taskTerminate(request.getTask(), "task_terminate",
+        // The handle goes first: from here on no request can name the ending task.
+        Long task = handles.revoke(request.getTask());
+        if (task == null) {
+            fail(out, TaskHandles.unknown(kernel.name(), request.getTask()));
+            return;
+        }
+        kernel.execute(() -> core.taskTerminate(task, "task_terminate",
                 reply(out, v -> TaskTerminateReply.getDefaultInstance())));
     }
 
@@ -150,9 +215,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
      */
     @Override
     public void taskWatch(TaskWatchRequest request, StreamObserver<TaskWatchEvent> out) {
-        long taskId = request.getTask();
+        long handle = request.getTask();
+        Long taskId = handles.taskId(handle);
+        if (taskId == null) {
+            fail(out, KernelError.of(Errno.ESRCH, "kernel %s has no task %s to watch; create one with task_create",
+                    kernel.name(), Long.toUnsignedString(handle)));
+            return;
+        }
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
         Runnable ended = () -> {
+            handles.revoke(handle);
             try {
                 kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
             } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
@@ -162,12 +234,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         call.setOnCancelHandler(ended);
         kernel.execute(() -> {
             if (core.task(taskId) == null) {
-                reply(out, v -> TaskWatchEvent.getDefaultInstance()).fail(KernelError.of(Errno.ESRCH,
-                        "kernel %s has no task %d to watch; create one with task_create", kernel.name(), taskId));
+                fail(out, KernelError.of(Errno.ESRCH, "kernel %s has no task %s to watch; create one with task_create",
+                        kernel.name(), Long.toUnsignedString(handle)));
                 return;
             }
             try {
-                out.onNext(TaskWatchEvent.newBuilder().setTask(taskId).build());
+                out.onNext(TaskWatchEvent.newBuilder().setTask(handle).build());
             } catch (RuntimeException callGone) {
                 // cancelled meanwhile: the cancel handler ends the task
             }
@@ -176,27 +248,43 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmRead(VmReadRequest request, StreamObserver<VmReadReply> out) {
-        kernel.execute(() -> core.vmRead(request.getTask(), request.getAddress(), request.getLength(),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.vmRead(task, request.getAddress(), request.getLength(),
                 reply(out, data -> VmReadReply.newBuilder().setData(ByteString.copyFrom(data)).build())));
     }
 
     @Override
     public void vmWrite(VmWriteRequest request, StreamObserver<VmWriteReply> out) {
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
         byte[] data = request.getData().toByteArray();
-        kernel.execute(() -> core.vmWrite(request.getTask(), request.getAddress(), data,
+        kernel.execute(() -> core.vmWrite(task, request.getAddress(), data,
                 reply(out, v -> VmWriteReply.getDefaultInstance())));
     }
 
     @Override
     public void vmCompareAndSwap(VmCompareAndSwapRequest request, StreamObserver<VmCompareAndSwapReply> out) {
-        kernel.execute(() -> core.vmCompareAndSwap(request.getTask(), request.getAddress(), width(request.getSize()),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.vmCompareAndSwap(task, request.getAddress(), width(request.getSize()),
                 request.getExpected(), request.getNewValue(), reply(out, r -> VmCompareAndSwapReply.newBuilder()
                         .setSwapped(r.swapped()).setOldValue(r.oldValue()).build())));
     }
 
     @Override
     public void vmFetchAdd(VmFetchAddRequest request, StreamObserver<VmFetchAddReply> out) {
-        kernel.execute(() -> core.vmFetchAdd(request.getTask(), request.getAddress(), width(request.getSize()),
+        Long task = taskOf(request.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        kernel.execute(() -> core.vmFetchAdd(task, request.getAddress(), width(request.getSize()),
                 request.getDelta(), reply(out, old -> VmFetchAddReply.newBuilder().setOldValue(old).build())));
     }
 
@@ -239,12 +327,17 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
             @Override
             public void fail(KernelError error) {
-                try {
-                    out.onError(KernelStatus.toException(error));
-                } catch (RuntimeException callGone) {
-                    // cancelled or closed meanwhile
-                }
+                MachTaskService.fail(out, error);
             }
         };
+    }
+
+    /** Fails a call with the error's status; like {@link #respond}, never throws. */
+    private static void fail(StreamObserver<?> out, KernelError error) {
+        try {
+            out.onError(KernelStatus.toException(error));
+        } catch (RuntimeException callGone) {
+            // cancelled or closed meanwhile
+        }
     }
 }
