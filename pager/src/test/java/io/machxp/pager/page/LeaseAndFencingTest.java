@@ -30,6 +30,19 @@ class LeaseAndFencingTest {
                 .orElseThrow(() -> new AssertionError("no futex_granted in " + got)).getMemoryObjectFutexGranted();
     }
 
+    /** A holds the futex at 0 and B waits for it: the token of A's grant. */
+    private long heldByAWithBWaiting(long a, long b) {
+        x.lockFutex(a, 0);
+        long token = granted(x.take(a)).getFencingToken();
+        x.lockFutex(b, 0);
+        return token;
+    }
+
+    private void release(long s, long token, boolean ownerDied) {
+        x.xp(s, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(token).setOwnerDied(ownerDied)));
+    }
+
     private void keepalive(long s, long sequence) {
         x.xp(s, KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(sequence)));
     }
@@ -77,8 +90,7 @@ class LeaseAndFencingTest {
         assertThat(x.stats.kernelsDeclaredDead()).isEqualTo(1);
 
         // What A still sends is fenced off: its stale release changes nothing.
-        x.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(first)));
+        release(a, first, false);
         assertThat(x.stats.fenced()).isEqualTo(1);
         assertThat(x.pager.holderOf("obj", 0)).isEqualTo("B");
 
@@ -100,12 +112,8 @@ class LeaseAndFencingTest {
     @Test
     void aReleaseWithAnotherGrantsTokenIsRefusedAndTheFutexStaysHeld() {
         long a = x.kernel(1, "A");
-        long b = x.kernel(2, "B");
-        x.lockFutex(a, 0);
-        long token = granted(x.take(a)).getFencingToken();
-        x.lockFutex(b, 0);
-        x.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(token - 1)));
+        long token = heldByAWithBWaiting(a, x.kernel(2, "B"));
+        release(a, token - 1, false);
         assertThat(x.stats.refused()).isEqualTo(1);
         assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
         x.futexReleased(a, 0);
@@ -116,11 +124,7 @@ class LeaseAndFencingTest {
     void anOwnerDiedTheKernelCouldNotRecordTravelsOnToTheNextGrant() {
         long a = x.kernel(1, "A");
         long b = x.kernel(2, "B");
-        x.lockFutex(a, 0);
-        long token = granted(x.take(a)).getFencingToken();
-        x.lockFutex(b, 0);
-        x.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(token).setOwnerDied(true)));
+        release(a, heldByAWithBWaiting(a, b), true);
         assertThat(granted(x.take(b)).getOwnerDied()).isTrue();
     }
 
