@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  * <h2>Overview</h2>
  * Each worker thread (a task of its own) loops until the run's end: pick a futex, lock it with a
  * timeout, on EOWNERDEAD mark it consistent, read the counter next to the word, write it + 1,
- * unlock, think. Faults, one at a time at exponentially spread times: a kernel crashes (and a new
- * kernel takes its place a lease later), a kernel is cut off from the pager for a while (shorter
+ * unlock, think. Faults, one at a time at exponentially spread times: a kernel crashes or shuts
+ * down cleanly (and a new kernel takes its place a lease later), a kernel is cut off from the pager for a while (shorter
  * or longer than the lease: a kernel whose lease runs out stops, and is replaced), a worker's task
  * dies (inside its critical section or not). Messages are delayed by a random jitter, which
  * reorders them across links but never within one stream. After the end the run drains until
@@ -63,6 +63,8 @@ public final class ChaosRun {
         final String name;
         final KernelCore core;
         boolean stopped;
+        /** It shut down cleanly: its threads ended under their futexes (robust: OWNER_DIED). */
+        boolean shutDown;
 
         SimKernelState(String name, KernelCore core) {
             this.name = name;
@@ -167,11 +169,18 @@ public final class ChaosRun {
             return;
         }
         k.stopped = true;
+        k.shutDown = how.equals("shutdown");
         history.add(cluster.now(), Kind.KERNEL, k.name, -1, 0, false, how + " " + detail);
-        count(how.equals("crash") ? "kernel crashes" : "leases lost");
+        count(switch (how) {
+            case "crash" -> "kernel crashes";
+            case "shutdown" -> "kernel shutdowns";
+            default -> "leases lost";
+        });
         for (Worker w : workers) {
             if (w.kernel == k && w.owns >= 0) {
-                history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, false, how);
+                // A clean shutdown ends its threads under them: the word keeps the owner's TID, and
+                // the next owner is told (a crash or a lost lease is told by the pager instead).
+                history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, how.equals("shutdown"), how);
                 w.owns = -1;
             }
         }
@@ -272,7 +281,8 @@ public final class ChaosRun {
         if (value instanceof Acquired a) {
             int f = (int) ((pendingAddress(w) - w.base) / PAGE);
             history.add(cluster.now(), Kind.ACQUIRE, w.name, f, a.fencingToken(), a.ownerDied(), a.path().name());
-            history.add(cluster.now(), Kind.OWNER_GONE, w.name, f, 0, w.dead, w.dead ? "task died" : "kernel stopped");
+            boolean died = w.dead || w.kernel.shutDown;
+            history.add(cluster.now(), Kind.OWNER_GONE, w.name, f, 0, died, w.dead ? "task died" : "kernel stopped");
         }
     }
 
@@ -305,9 +315,12 @@ public final class ChaosRun {
         }
         SimKernelState k = live.get(random.nextInt(live.size()));
         int kind = random.nextInt(10);
-        if (kind < 3) {
+        if (kind < 2) {
             cluster.crash(k.name);
             kernelStopped(k, "crash", "");
+        } else if (kind < 3) {
+            kernelStopped(k, "shutdown", "");
+            cluster.shutdown(k.name);
         } else if (kind < 6) {
             long nanos = options.leaseNanos() / 4 + random.nextLong(3 * options.leaseNanos());
             cluster.partition(k.name, nanos);

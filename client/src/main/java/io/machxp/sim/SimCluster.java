@@ -217,6 +217,20 @@ public final class SimCluster {
         k.toPager.deliver(() -> pager.sessionClosed(k.session));
     }
 
+    /**
+     * The kernel shuts down cleanly: it returns its dirty pages and terminates its objects, which
+     * releases what it held, then ends its stream; nothing reaches it afterwards.
+     */
+    public void shutdown(String name) {
+        SimKernel k = kernel(name);
+        if (k.crashed) {
+            return;
+        }
+        k.core.shutdown();
+        k.crashed = true;
+        k.toPager.deliver(() -> pager.sessionClosed(k.session));
+    }
+
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
     public void partition(String name, long nanos) {
         SimKernel k = kernel(name);

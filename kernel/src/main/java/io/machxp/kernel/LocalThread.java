@@ -77,8 +77,8 @@ public final class LocalThread {
     }
 
     /**
-     * The fencing token of the grant under which this kernel holds the futex at {@code address}
-     * (the one a lock by this thread got), 0 if it holds none there.
+     * The fencing token of the grant under which this kernel holds, or last held, the futex at
+     * {@code address} (the one a lock by this thread got); 0 if the kernel never held it.
      */
     public long fencingToken(long address) {
         FutexEntry e = futex(address);

@@ -61,7 +61,7 @@ public final class Pager implements AutoCloseable {
     private final PagerCore core;
     private Server server;
 
-    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials) {
+    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch) {
         this.config = config;
         this.store = store;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
@@ -84,7 +84,7 @@ public final class Pager implements AutoCloseable {
                     public void schedule(long delayNanos, Runnable action) {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }
-                }, stats, new PagerCore.Options(config.lease().toNanos(), store.nextEpoch()));
+                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch));
         xp.attach(core, loop);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
@@ -113,7 +113,14 @@ public final class Pager implements AutoCloseable {
                 throw new IOException("pager " + config.name() + ": " + e.getMessage(), e);
             }
         }
-        Pager pager = new Pager(config, store, credentials);
+        long epoch;
+        try {
+            epoch = store.nextEpoch();
+        } catch (java.io.UncheckedIOException e) {
+            store.close();
+            throw new IOException("pager " + config.name() + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        Pager pager = new Pager(config, store, credentials, epoch);
         try {
             pager.server.start();
         } catch (IOException e) {

@@ -234,6 +234,8 @@ public final class KernelCore {
         }
         leaseEnds = Long.MAX_VALUE;
         keepalive();
+        // Unanswered, that first keepalive still bounds the wait (the kernel holds nothing yet).
+        env.schedule(lease - leaseMargin(), this::checkLease);
     }
 
     /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
@@ -257,11 +259,7 @@ public final class KernelCore {
             long[] k = keepalivesOut.poll();
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
-                if (leaseEnds == Long.MAX_VALUE) { // the first answer: the lease begins
-                    env.schedule(Math.max(0, ends - env.nanoTime()), this::checkLease);
-                    leaseEnds = ends;
-                }
-                leaseEnds = Math.max(leaseEnds, ends);
+                leaseEnds = leaseEnds == Long.MAX_VALUE ? ends : Math.max(leaseEnds, ends);
                 return;
             }
         }
@@ -273,6 +271,9 @@ public final class KernelCore {
             return;
         }
         long now = env.nanoTime();
+        if (leaseEnds == Long.MAX_VALUE) {
+            leaseEnds = now; // the first keepalive was never answered
+        }
         if (now < leaseEnds) {
             env.schedule(leaseEnds - now, this::checkLease);
             return;
@@ -286,14 +287,23 @@ public final class KernelCore {
     }
 
     /**
-     * The kernel is shutting down: dirty pages go back to the pager and every object is
-     * terminated (memory_object_terminate), which releases every futex it held.
+     * The kernel is shutting down: its threads end, dirty pages go back to the pager and every
+     * object is terminated (memory_object_terminate), which releases every futex it held.
      */
     public void shutdown() {
         checkThread();
         if (pagerLost != null || kernelId == 0) {
             return;
         }
+        // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
+        // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
+        for (MachThread t : new ArrayList<>(threadsByTid.values())) {
+            end(t, "kernel " + name + " is shutting down");
+        }
+        // Every futex it holds goes back by itself, with its word and page, and with owner_died if
+        // a grant said so and the word never got it: terminate releases only grants still on
+        // their way here, which the pager then passes on as it got them.
+        forEachFutex(futexes::giveBackAtShutdown);
         for (VmObject o : objectsById.values()) {
             if (o.state == VmObject.State.READY) {
                 pages.returnAll(o);
@@ -702,6 +712,9 @@ public final class KernelCore {
     /** One XP message from the pager. */
     public void onXp(PagerToKernel m) {
         checkThread();
+        if (pagerLost != null) {
+            return; // the session is over for this kernel (lease lost, or shut down): nothing applies
+        }
         stats.received(m);
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {

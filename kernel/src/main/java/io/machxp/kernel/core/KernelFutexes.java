@@ -714,6 +714,22 @@ final class KernelFutexes {
         }
     }
 
+    /**
+     * At shutdown, once its threads have ended (nobody here owns a futex): a futex held here goes
+     * back to the pager with its word in its page, and with owner_died if its grant said so and
+     * the word never got it (its page never came).
+     */
+    void giveBackAtShutdown(FutexEntry e) {
+        long s = e.state();
+        if (isAbsent(s) || owner(s) != 0 || !e.compareAndSetState(s, ABSENT)) {
+            return; // the fast path of an ended thread is closed, so this CAS does not race a lock
+        }
+        failWaiters(e, KernelError.of(Errno.EIO, "kernel %s is shutting down", core.name()));
+        pages.leaveWord(e, s);
+        sendReleased(e);
+        refresh(e);
+    }
+
     private void sendReleased(FutexEntry e) {
         e.relinquishPending = false;
         e.remotePriority = 0;

@@ -405,7 +405,7 @@ final class PageCache {
         if (e.ownerDiedAtGrant) {
             e.ownerDiedAtGrant = false;
             int w = loadWord(e.page, e);
-            if (w != FutexWord.NOT_RECOVERABLE) {
+            if ((w & ~WAITERS) != FutexWord.NOT_RECOVERABLE) {
                 storeWord(e.page, e, FutexWord.OWNER_DIED);
             }
         }

@@ -210,6 +210,7 @@ public final class PagerCore {
         for (FutexKey key : new ArrayList<>(s.queued)) {
             leaveQueue(s, futexes.get(key));
         }
+        pages.cancelRequests(s);
         log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its own "
                 + "until its lease ends in {} ms", name, s, s.held.size(),
                 Math.max(0, (s.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000));
@@ -227,8 +228,18 @@ public final class PagerCore {
             leaveQueue(s, futexes.get(key));
         }
         for (FutexKey key : new ArrayList<>(s.held)) {
-            release(futexes.get(key));
+            releaseUnseen(futexes.get(key));
         }
+    }
+
+    /**
+     * A futex released without futex_released (terminate, a stream ended without a lease): a
+     * kernel gives back what it holds by itself first, so this is a grant it may never have seen;
+     * an owner_died it carried goes on to the next grant.
+     */
+    private void releaseUnseen(FutexRecord f) {
+        f.ownerDied |= f.grantOwnerDied;
+        release(f);
     }
 
     private void watchLease(KernelSession s) {
@@ -327,7 +338,8 @@ public final class PagerCore {
         }
         if (previous != null) {
             end(s, Errno.EEXIST, "a kernel named '" + kernelName + "' is already connected to pager " + name
-                    + "; give each kernel its own --name");
+                    + "; give each kernel its own --name (a kernel restarted under its name waits until the pager "
+                    + "has noticed the old one gone: at most a lease)");
             return;
         }
         Integer id = kernelIds.get(kernelName);
@@ -393,7 +405,7 @@ public final class PagerCore {
         }
         for (FutexKey key : new ArrayList<>(s.held)) {
             if (key.object().equals(o.name())) {
-                release(futexes.get(key));
+                releaseUnseen(futexes.get(key));
             }
         }
     }
@@ -523,6 +535,7 @@ public final class PagerCore {
         f.token = f.token == 0 ? tokenEpoch << 32 | 1 : f.token + 1;
         boolean ownerDied = f.ownerDied;
         f.ownerDied = false;
+        f.grantOwnerDied = ownerDied;
         List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
                 : pages.grantedWithFutex(s, catalog.get(f.key.object()), f.releasedPages);
         f.releasedPages.clear();

@@ -37,6 +37,8 @@ public final class FutexRecord {
     public long token;
     /** The last holder was declared dead holding it: the next grant carries owner_died. */
     public boolean ownerDied;
+    /** The current grant carried owner_died (the holder may not have seen it yet). */
+    public boolean grantOwnerDied;
 
     public FutexRecord(FutexKey key) {
         this.key = key;

@@ -13,6 +13,8 @@ import io.machxp.proto.xp.MemoryObjectPagerGrpc;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * XP over gRPC, pager side: each Connect stream is one kernel session. The server's executor is
@@ -21,20 +23,32 @@ import java.util.Map;
  */
 public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     /**
-     * Messages the pager may queue for a kernel that does not read its stream (gRPC's window is
-     * full) before it ends the session: a kernel that asks and never reads cannot make the pager
-     * buffer without end.
+     * How long a kernel may leave the pager's answers unread (its stream not ready: gRPC's window
+     * is full) before the pager ends its session. A kernel that reads catches up within moments,
+     * even after a burst; one that asks and never reads cannot make the pager buffer for long.
      */
-    static final int MAX_UNREAD = 10_000;
+    static final long PATIENCE_NANOS = 10_000_000_000L;
+    /** And however short the wait, no more than this many bytes queued for one kernel. */
+    static final long MAX_UNREAD_BYTES = 256L << 20;
+
+    /** A stream the kernel is not reading now: since when, and how much waits for it. */
+    private static final class Unread {
+        final long since;
+        long bytes;
+
+        Unread(long since) {
+            this.since = since;
+        }
+    }
 
     private final Map<Long, StreamObserver<PagerToKernel>> streams = new HashMap<>();
-    private final Map<Long, int[]> unread = new HashMap<>();
+    private final Map<Long, Unread> unread = new HashMap<>();
     private PagerCore core;
-    /** The core's thread, for what must not run inside a call of the core (see send). */
-    private java.util.concurrent.Executor coreLoop;
+    /** The core's thread, for timers and for what must not run inside a call of the core. */
+    private ScheduledExecutorService coreLoop;
     private long nextSessionId = 1;
 
-    public void attach(PagerCore core, java.util.concurrent.Executor coreLoop) {
+    public void attach(PagerCore core, ScheduledExecutorService coreLoop) {
         this.core = core;
         this.coreLoop = coreLoop;
     }
@@ -46,20 +60,38 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             return;
         }
         if (out instanceof ServerCallStreamObserver<PagerToKernel> call && !call.isReady()) {
-            int[] queued = unread.computeIfAbsent(sessionId, id -> new int[1]);
-            if (++queued[0] > MAX_UNREAD) {
-                unread.remove(sessionId);
-                endSession(sessionId, Errno.EAGAIN, "the kernel has not read the last " + MAX_UNREAD
-                        + " messages the pager sent it; the pager does not buffer more for one kernel");
-                coreLoop.execute(() -> core.sessionClosed(sessionId)); // not inside the core's own call
+            Unread u = unread.get(sessionId);
+            if (u == null) {
+                Unread started = new Unread(System.nanoTime());
+                unread.put(sessionId, started);
+                coreLoop.schedule(() -> checkUnread(sessionId, started), PATIENCE_NANOS, TimeUnit.NANOSECONDS);
+                u = started;
+            }
+            u.bytes += message.getSerializedSize();
+            if (u.bytes > MAX_UNREAD_BYTES) {
+                tooMuchUnread(sessionId, "more than " + (MAX_UNREAD_BYTES >> 20) + " MiB of messages wait for it");
                 return;
             }
         }
         out.onNext(message);
     }
 
+    /** The patience runs out: the kernel has not read at all since {@code started}. */
+    private void checkUnread(long sessionId, Unread started) {
+        if (unread.get(sessionId) == started) {
+            tooMuchUnread(sessionId, "it has read nothing the pager sent for " + PATIENCE_NANOS / 1_000_000_000 + " s");
+        }
+    }
+
+    private void tooMuchUnread(long sessionId, String why) {
+        endSession(sessionId, Errno.EAGAIN, "the kernel does not read its stream: " + why
+                + "; the pager does not buffer more for one kernel");
+        coreLoop.execute(() -> core.sessionClosed(sessionId)); // not inside the core's own call
+    }
+
     /** Core thread. */
     public void endSession(long sessionId, Errno errno, String message) {
+        unread.remove(sessionId);
         StreamObserver<PagerToKernel> out = streams.remove(sessionId);
         if (out != null) {
             out.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()

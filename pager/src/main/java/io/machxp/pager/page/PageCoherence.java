@@ -340,6 +340,23 @@ public final class PageCoherence {
         return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset));
     }
 
+    /**
+     * {@code s} will ask for nothing more (its stream broke) but keeps what it holds: its queued
+     * requests go, and one in progress is no longer answered to it, so others do not wait for it.
+     */
+    public void cancelRequests(KernelSession s) {
+        for (PageRecord p : pages.values()) {
+            boolean changed = p.queue.removeIf(op -> op.requester == s);
+            if (p.current != null && p.current.requester == s) {
+                p.current.requester = null;
+                changed = true;
+            }
+            if (changed) {
+                run(p);
+            }
+        }
+    }
+
     /** Whether {@code s} holds any page, writable or read-only. */
     public boolean holdsAny(KernelSession s) {
         for (PageRecord p : pages.values()) {

@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * A kernel that asks and never reads what the pager answers: once the pager has queued the bound
- * of unread messages for it, it ends that kernel's session, and a kernel that behaves is served
- * throughout. (Without a lease, so that the ended session is forgotten at once.)
+ * A kernel that asks and never reads what the pager answers: once it has read nothing for the
+ * pager's patience, the pager ends its session, and a kernel that behaves is served throughout;
+ * a kernel that reads a burst of answers as they come is never ended. (Without a lease, so that the ended session is forgotten at once.)
  */
 class FloodingKernelTest {
     private static final int PAGE = 4096;
@@ -96,8 +96,25 @@ class FloodingKernelTest {
                     .setObjectId(1).setOffset(0)).build());
             assertThat(good.next().hasMemoryObjectFutexGranted()).isTrue();
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> !pager.kernels().contains("flood"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains("flood"));
             assertThat(pager.kernels()).containsExactly("good");
+        }
+    }
+
+    @Test
+    void aKernelThatReadsABurstOfAnswersAsTheyComeIsNeverEnded() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", 256L << 20)).withLease(Duration.ZERO));
+                RawKernel reader = new RawKernel(pager.target(), "reader", true)) {
+            int pages = 40_000;
+            for (int page = 0; page < pages; page++) {
+                reader.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
+                        .newBuilder().setObjectId(1).setOffset((long) page * PAGE).setLength(PAGE)
+                        .setDesiredAccess(VmProt.VM_PROT_READ)).build());
+            }
+            for (int i = 0; i < pages + 2; i++) { // welcome, ready, then an answer per page
+                reader.next();
+            }
+            assertThat(pager.kernels()).containsExactly("reader");
         }
     }
 }

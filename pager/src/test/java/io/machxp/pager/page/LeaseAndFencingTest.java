@@ -174,4 +174,20 @@ class LeaseAndFencingTest {
         x.write(b, PAGE);
         assertWriteCopy(x.one(b), PAGE, page(5));
     }
+
+    @Test
+    void anOwnerDiedGrantTheKernelNeverSawGoesOnWhenItTerminates() {
+        long a = x.kernel(1, "A");
+        x.lockFutex(a, 0);                      // A holds it, then falls silent
+        long b = x.kernel(2, "B");
+        x.advance(LEASE / 2);
+        keepalive(b, 1);
+        x.advance(LEASE / 2);                   // A is declared dead
+        x.lockFutex(b, 0);
+        assertThat(granted(x.take(b)).getOwnerDied()).isTrue();
+        x.terminate(b);                         // B ends before it saw the grant: it never released it
+        long c = x.kernel(3, "C");
+        x.lockFutex(c, 0);
+        assertThat(granted(x.take(c)).getOwnerDied()).as("still owed to the next owner").isTrue();
+    }
 }
