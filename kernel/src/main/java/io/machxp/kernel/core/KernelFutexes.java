@@ -638,7 +638,8 @@ final class KernelFutexes {
             return;
         }
         MachThread t = core.livingThread(p.getInitiator());
-        if (t != null && t.waiter != null && t.waitNumber == p.getWait()) {
+        // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
+        if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
             deadlock(t);
         }
     }

@@ -13,6 +13,7 @@ import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectDataUnavailable;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.MemoryObjectReady;
@@ -125,6 +126,27 @@ class KernelCoreBadPagerTest {
         assertThat(k.read(k.base, 1).value()).as("the page stayed, writable").containsExactly(1);
         assertThat(k.write(k.base, new byte[] {2}).answered()).isTrue();
         assertThat(k.env.sent).isEmpty();
+    }
+
+    /**
+     * A probe naming a thread whose lock still waits for its page (Part II faults the page in
+     * before it asks for the futex) used to fail that wait as a deadlock and throw out of the core:
+     * the wait is not on a futex yet, so the kernel sent no probe for it, and it is dropped.
+     */
+    @Test
+    void aProbeForAWaitStillFaultingItsPageInIsDropped() {
+        CoreFixture part2 = new CoreFixture(false);
+        var owner = part2.thread();
+        part2.acquireFromPager(owner, part2.base);                  // its wait number 1
+        Answer<io.machxp.proto.task.AcquirePath> second = part2.lock(owner, part2.base + PAGE + 4); // number 2
+        assertThat(part2.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
+        part2.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(0).setInitiator(owner.tid).setWait(2)).build());
+        assertThat(second.answered()).isFalse();
+        part2.zeroFill(PAGE);
+        assertThat(part2.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(PAGE + 4);
+        part2.grant(PAGE + 4);
+        assertThat(second.value()).isEqualTo(io.machxp.proto.task.AcquirePath.PAGER_GRANT);
     }
 
     /** A page supplied with a lock_value of no known value is refused; the fault waits for a good one. */
