@@ -359,7 +359,8 @@ final class KernelFutexes {
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages) {
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {
-            if (d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != o.pageSize) {
+            if (d.getOffset() < 0 || d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size
+                    || d.getData().size() != o.pageSize) {
                 core.violation("a page granted with a futex that it cannot use", o.objectId, d.getOffset());
                 continue;
             }

@@ -13,10 +13,12 @@ import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectDataUnavailable;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
 import org.junit.jupiter.api.Test;
@@ -147,6 +149,24 @@ class KernelCoreBadPagerTest {
         assertThat(part2.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(PAGE + 4);
         part2.grant(PAGE + 4);
         assertThat(second.value()).isEqualTo(io.machxp.proto.task.AcquirePath.PAGER_GRANT);
+    }
+
+    /**
+     * A page carried by a grant at an offset past 2^63 (negative as a Java long, yet a multiple of
+     * the page size) indexed the page table at -1 and threw; now that page is refused and the grant
+     * is served as one without its page.
+     */
+    @Test
+    void aPageGrantedAtAnOffsetPast2To63IsRefused() {
+        var t = k.thread();
+        Answer<io.machxp.proto.task.AcquirePath> lock = k.lock(t, k.base);
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(0).addPages(PageData.newBuilder().setOffset(-PAGE)
+                        .setData(ByteString.copyFrom(new byte[PAGE])))).build());
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the grant waits for its page").isZero();
+        k.zeroFill(0);
+        assertThat(lock.value()).isEqualTo(io.machxp.proto.task.AcquirePath.PAGER_GRANT);
     }
 
     /** A page supplied with a lock_value of no known value is refused; the fault waits for a good one. */
