@@ -633,7 +633,7 @@ final class FuzzedPager {
     }
 
     private void check() {
-        invariants.check();
+        invariants.check(tasks);
     }
 
     // ---- fields -------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ import static io.machxp.kernel.futex.FutexWord.isLive;
 
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.xp.KernelToPager;
@@ -24,7 +26,8 @@ import java.util.function.Consumer;
  *       the end - the pager lost, time run out, every task terminated - exactly once.
  *   <li>Futexes: a lock_futex is outstanding only for a futex the kernel does not hold; a live
  *       futex (its word in its state) has its page writable here; every local waiter is still
- *       waiting, for that futex, on a living thread.
+ *       waiting, for that futex, on a living thread, and every waiting thread is in its queue.
+ *   <li>Threads: blocked exactly while a futex wait, a compute or a sleep owes them an answer.
  *   <li>lock_request: a well-formed one with reply for a page of a ready object is acknowledged
  *       with exactly one lock_completed (also when the kernel does not hold the page); nothing
  *       else is.
@@ -96,8 +99,39 @@ final class KernelInvariants {
         }
     }
 
-    /** After every step. */
-    void check() {
+    /** After every step, with the ids of the tasks created so far. */
+    void check(List<Long> tasks) {
+        for (long id : tasks) {
+            MachTask task = core.task(id);
+            if (task != null) {
+                task.threads().forEach(this::checkThread);
+            }
+        }
+        check();
+    }
+
+    /** A thread is blocked exactly while a futex wait, a compute or a sleep owes it an answer. */
+    private void checkThread(MachThread t) {
+        if ((t.blockedIn != null) != (t.waiter != null || t.blockedReply != null)) {
+            throw new AssertionError(t + " is blocked in " + t.blockedIn + " with waiter " + t.waiter
+                    + " and pending reply " + t.blockedReply);
+        }
+        FutexWaiter w = t.waiter;
+        if (w != null && (w.done() || (w.entry != null && !contains(w.entry, w)))) {
+            throw new AssertionError(t + " waits for " + w.entry + (w.done() ? ", answered already" : ", not in its queue"));
+        }
+    }
+
+    private static boolean contains(FutexEntry e, FutexWaiter w) {
+        for (FutexWaiter queued : e.waiters) {
+            if (queued == w) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void check() {
         if (completionsSent != completionsExpected) {
             throw new AssertionError("the kernel sent " + completionsSent + " lock_completed for "
                     + completionsExpected + " lock_request with reply");
