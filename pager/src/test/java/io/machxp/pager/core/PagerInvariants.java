@@ -13,11 +13,11 @@ import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
@@ -46,7 +46,7 @@ final class PagerInvariants {
     private final PagerStats stats;
     private PagerCore pager;
     /** Sessions opened and neither closed nor ended. */
-    private final Set<Long> open = new HashSet<>();
+    private final Set<Long> open = new TreeSet<>();
     private final Set<Long> welcomed = new HashSet<>();
     private final List<Sent> sent = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -286,7 +286,10 @@ final class PagerInvariants {
                 if (f.queue.contains(f.holder)) {
                     violations.add(f.key + " has its holder " + f.holder + " in its queue");
                 }
-                long queuedHere = sessions.stream().filter(f.queue::contains).count();
+                int queuedHere = 0;
+                for (KernelSession s : sessions) {
+                    queuedHere += f.queue.contains(s) ? 1 : 0;
+                }
                 if (queuedHere != f.queue.size()) {
                     violations.add(f.key + " has " + f.queue.size() + " kernels queued, of which only " + queuedHere
                             + " are open sessions");
@@ -315,8 +318,10 @@ final class PagerInvariants {
                     holders.add(writer);
                 }
                 for (String h : holders) {
-                    boolean ok = sessions.stream().anyMatch(s -> h.equals(s.kernelName)
-                            && initialized(s, o.getKey()));
+                    boolean ok = false;
+                    for (KernelSession s : sessions) {
+                        ok |= h.equals(s.kernelName) && initialized(s, o.getKey());
+                    }
                     if (!ok) {
                         violations.add(where + " is held by " + h + ", which is gone or terminated the object");
                     }
@@ -328,12 +333,17 @@ final class PagerInvariants {
     // ---- state --------------------------------------------------------------------------------
 
     private static boolean initialized(KernelSession s, String object) {
-        return s.objects.values().stream().anyMatch(o -> o.name().equals(object));
+        for (MemoryObject o : s.objects.values()) {
+            if (o.name().equals(object)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<KernelSession> openSessions() {
         List<KernelSession> out = new ArrayList<>();
-        for (long id : new TreeSet<>(open)) {
+        for (long id : open) {
             KernelSession s = pager.session(id);
             if (s != null) {
                 out.add(s);
@@ -350,16 +360,14 @@ final class PagerInvariants {
     private record PageState(String object, long page, String writer, List<String> readers) {}
 
     /** A session as a refused message must leave it. */
-    private record SessionState(long id, String name, int kernelId, Map<Integer, String> objects, List<FutexKey> held,
+    private record SessionState(long id, String name, int kernelId, Map<Integer, MemoryObject> objects, List<FutexKey> held,
             List<FutexKey> queued) {}
 
     /** Everything a refused message must leave as it was. */
     private List<Object> state() {
         List<Object> out = new ArrayList<>();
         for (KernelSession s : openSessions()) {
-            Map<Integer, String> objects = new TreeMap<>();
-            s.objects.forEach((id, o) -> objects.put(id, o.name()));
-            out.add(new SessionState(s.id, s.kernelName, s.kernelId, objects, new ArrayList<>(s.held),
+            out.add(new SessionState(s.id, s.kernelName, s.kernelId, new HashMap<>(s.objects), new ArrayList<>(s.held),
                     new ArrayList<>(s.queued)));
         }
         for (Map.Entry<String, Long> o : SERVED.entrySet()) {
