@@ -76,6 +76,14 @@ import org.slf4j.LoggerFactory;
  * whose page is elsewhere is NOPAGE, and a lock, unlock or grant on it first faults the page in
  * (see {@link PageCache} for how the word moves between the futex state and the page).
  *
+ * <p>A pager message that breaks the protocol - a welcome with a kernel id TIDs cannot carry or a
+ * page size that is not a power of two from 64 bytes to 1 MiB, a ready or destroy for an object
+ * not being initialized, an access value outside the enum, a grant, busy or page nobody asked for,
+ * an offset outside the object - is a violation: logged and otherwise ignored, so that the
+ * kernel's state never depends on its pager behaving. A ready with a size the kernel cannot use
+ * (not a positive multiple of the page size, or more than MAX_OBJECT_PAGES pages) fails the
+ * vm_maps waiting for it instead, as a destroy does.
+ *
  * <p>Fairness: local waiters are served by priority (arrival order among equals, and with
  * --no-pi), the pager grants the same way and relinquishes a granted futex at once if another
  * kernel waits, and a kernel always lets one local waiter have a futex it was granted before
@@ -637,16 +645,25 @@ public final class KernelCore {
                             + Integer.toUnsignedString(size), 0, 0);
                     return;
                 }
-                kernelId = m.getPagerWelcome().getKernelId();
-                pageSize = m.getPagerWelcome().getPageSize();
+                kernelId = id;
+                pageSize = size;
                 log.info("kernel {}: session open, kernel id {}, page size {}", name, kernelId, pageSize);
             }
             case MEMORY_OBJECT_READY -> {
                 VmObject o = objectsById.get(m.getMemoryObjectReady().getObjectId());
                 long size = m.getMemoryObjectReady().getSize();
-                if (o == null || o.state != VmObject.State.INITIALIZING || size <= 0 || size % pageSize != 0
-                        || size / pageSize > MAX_OBJECT_PAGES) {
+                if (o == null || o.state != VmObject.State.INITIALIZING) {
                     violation("memory_object_ready it cannot use", m.getMemoryObjectReady().getObjectId(), size);
+                    return;
+                }
+                if (size <= 0 || size % pageSize != 0 || size / pageSize > MAX_OBJECT_PAGES) {
+                    // The pager says nothing more about this init: the maps waiting for it fail, as on destroy.
+                    violation("memory_object_ready with a size it cannot use", o.objectId, size);
+                    objectsById.remove(o.objectId);
+                    objectsByName.remove(o.name);
+                    failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: its size "
+                            + "%d is not a positive multiple of the page size %d up to %d pages", o.name, size, pageSize,
+                            MAX_OBJECT_PAGES));
                     return;
                 }
                 o.ready(size);
@@ -704,7 +721,8 @@ public final class KernelCore {
             case MEMORY_OBJECT_LOCK_REQUEST -> {
                 var r = m.getMemoryObjectLockRequest();
                 VmObject o = readyObject(r.getObjectId(), r.getOffset());
-                if (o == null || r.getLockValue() == VmProt.UNRECOGNIZED || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
+                if (o == null || r.getLockValue() == VmProt.UNRECOGNIZED
+                        || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
                     violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
                     return;
                 }

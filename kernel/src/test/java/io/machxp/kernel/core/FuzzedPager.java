@@ -2,6 +2,7 @@ package io.machxp.kernel.core;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.google.protobuf.ByteString;
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -180,7 +182,7 @@ final class FuzzedPager {
                 MachThread t = thread();
                 long address = address(t);
                 long timeout = data.consumeInt(0, 3) == 0 ? data.consumeLong(0, 1_000_000_000L) : -1;
-                Reply<io.machxp.kernel.futex.Acquired> r = track("vm_lock_futex(" + t.tid + ", 0x" + Long.toHexString(address)
+                Reply<Acquired> r = track("vm_lock_futex(" + t.tid + ", 0x" + Long.toHexString(address)
                         + ", timeout " + timeout + ")");
                 lastLock.put(t.tid, r);
                 call(() -> core.vmLockFutex(t.task.id, t.tid, address, timeout, r));
@@ -188,7 +190,7 @@ final class FuzzedPager {
             case TRYLOCK -> {
                 MachThread t = thread();
                 long address = address(t);
-                Reply<io.machxp.kernel.futex.Acquired> r = track("vm_trylock_futex(" + t.tid + ", 0x" + Long.toHexString(address) + ")");
+                Reply<Acquired> r = track("vm_trylock_futex(" + t.tid + ", 0x" + Long.toHexString(address) + ")");
                 lastLock.put(t.tid, r);
                 call(() -> core.vmTrylockFutex(t.task.id, t.tid, address, r));
             }
@@ -372,7 +374,7 @@ final class FuzzedPager {
         return track(what, v -> { });
     }
 
-    private <T> Reply<T> track(String what, java.util.function.Consumer<T> onValue) {
+    private <T> Reply<T> track(String what, Consumer<T> onValue) {
         history.add(() -> what);
         return invariants.track(what, onValue);
     }

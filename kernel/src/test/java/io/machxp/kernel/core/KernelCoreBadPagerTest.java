@@ -9,6 +9,7 @@ import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.task.Tids;
 import io.machxp.kernel.vm.VmMapping;
+import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
@@ -84,19 +85,23 @@ class KernelCoreBadPagerTest {
 
     /**
      * memory_object_ready with a size whose pages the kernel cannot index (2^44 bytes made a table
-     * of 0 pages and every access threw) or a size of 0 or less is refused; vm_map waits for a
-     * good one.
+     * of 0 pages and every access threw), or of 0 or less, or not whole pages, fails the vm_map
+     * waiting for it with EINVAL, as a destroy does; a later vm_map asks again and works.
      */
     @Test
-    void aReadyWithASizeTheKernelCannotUseIsRefused() {
+    void aReadyWithASizeTheKernelCannotUseFailsTheMap() {
+        for (long size : new long[] {1L << 44, -PAGE, 0, PAGE + 1}) {
+            Answer<VmMapping> map = new Answer<>();
+            k.core.vmMap(k.task.id, "other", map);
+            int id = k.single().getMemoryObjectInit().getObjectId();
+            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                    .setObjectId(id).setSize(size)).build());
+            assertThat(map.error().errno()).as("ready with size %d", size).isEqualTo(Errno.EINVAL);
+            assertThat(map.error().message()).contains("'other'").contains(Long.toString(size));
+        }
         Answer<VmMapping> map = new Answer<>();
         k.core.vmMap(k.task.id, "other", map);
         int id = k.single().getMemoryObjectInit().getObjectId();
-        for (long size : new long[] {1L << 44, -PAGE, 0, PAGE + 1}) {
-            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
-                    .setObjectId(id).setSize(size)).build());
-            assertThat(map.answered()).as("ready with size %d", size).isFalse();
-        }
         k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(id).setSize(2 * PAGE)).build());
         assertThat(map.value().size()).isEqualTo(2 * PAGE);
@@ -140,7 +145,7 @@ class KernelCoreBadPagerTest {
         CoreFixture part2 = new CoreFixture(false);
         var owner = part2.thread();
         part2.acquireFromPager(owner, part2.base);                  // its wait number 1
-        Answer<io.machxp.proto.task.AcquirePath> second = part2.lock(owner, part2.base + PAGE + 4); // number 2
+        Answer<AcquirePath> second = part2.lock(owner, part2.base + PAGE + 4); // number 2
         assertThat(part2.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
         part2.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).setInitiator(owner.tid).setWait(2)).build());
@@ -148,7 +153,7 @@ class KernelCoreBadPagerTest {
         part2.zeroFill(PAGE);
         assertThat(part2.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(PAGE + 4);
         part2.grant(PAGE + 4);
-        assertThat(second.value()).isEqualTo(io.machxp.proto.task.AcquirePath.PAGER_GRANT);
+        assertThat(second.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
     /**
@@ -159,14 +164,14 @@ class KernelCoreBadPagerTest {
     @Test
     void aPageGrantedAtAnOffsetPast2To63IsRefused() {
         var t = k.thread();
-        Answer<io.machxp.proto.task.AcquirePath> lock = k.lock(t, k.base);
+        Answer<AcquirePath> lock = k.lock(t, k.base);
         assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
         k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).addPages(PageData.newBuilder().setOffset(-PAGE)
                         .setData(ByteString.copyFrom(new byte[PAGE])))).build());
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the grant waits for its page").isZero();
         k.zeroFill(0);
-        assertThat(lock.value()).isEqualTo(io.machxp.proto.task.AcquirePath.PAGER_GRANT);
+        assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
     /** A page supplied with a lock_value of no known value is refused; the fault waits for a good one. */
