@@ -34,6 +34,7 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,6 +84,14 @@ import org.slf4j.LoggerFactory;
  * whose page is elsewhere is NOPAGE, and a lock, unlock or grant on it first faults the page in
  * (see {@link PageCache} for how the word moves between the futex state and the page).
  *
+ * <p>A pager message that breaks the protocol - a welcome with a kernel id TIDs cannot carry or a
+ * page size that is not a power of two from 64 bytes to 1 MiB, a ready or destroy for an object
+ * not being initialized, an access value outside the enum, a grant, busy or page nobody asked for,
+ * an offset outside the object - is a violation: logged and otherwise ignored, so that the
+ * kernel's state never depends on its pager behaving. A ready with a size the kernel cannot use
+ * (not a positive multiple of the page size, or more than MAX_OBJECT_PAGES pages) fails the
+ * vm_maps waiting for it instead, as a destroy does.
+ *
  * <p>Fairness: local waiters are served by priority (arrival order among equals, and with
  * --no-pi), the pager grants the same way and relinquishes a granted futex at once if another
  * kernel waits, and a kernel always lets one local waiter have a futex it was granted before
@@ -94,6 +103,11 @@ public final class KernelCore {
     private static final int MAX_OBJECT_NAME = 255;
     /** Live tasks at once: a bound on what clients can make a kernel keep (threads are bounded by TIDs). */
     static final int MAX_TASKS = 1 << 16;
+    /** Page sizes a pager may give: powers of two from the pager's least to 1 MiB. */
+    private static final int MIN_PAGE_SIZE = 64;
+    private static final int MAX_PAGE_SIZE = 1 << 20;
+    /** The most pages an object may have (64 GiB at 4 KiB): its table of pages is allocated whole. */
+    private static final long MAX_OBJECT_PAGES = 1 << 24;
 
     private final String name;
     private final KernelEnv env;
@@ -722,16 +736,35 @@ public final class KernelCore {
                     violation("a second pager_welcome", 0, 0);
                     return;
                 }
-                kernelId = m.getPagerWelcome().getKernelId();
-                pageSize = m.getPagerWelcome().getPageSize();
+                int id = m.getPagerWelcome().getKernelId();
+                int size = m.getPagerWelcome().getPageSize();
+                if (id < 1 || id > Tids.MAX_KERNEL_ID || Integer.bitCount(size) != 1 || size < MIN_PAGE_SIZE
+                        || size > MAX_PAGE_SIZE) {
+                    // TIDs carry the id; pages are indexed by shifts: without a session rather than broken
+                    violation("a pager_welcome with kernel id " + Integer.toUnsignedString(id) + " and page size "
+                            + Integer.toUnsignedString(size), 0, 0);
+                    return;
+                }
+                kernelId = id;
+                pageSize = size;
                 startLease(m.getPagerWelcome().getLeaseMillis() * 1_000_000);
                 log.info("kernel {}: session open, kernel id {}, page size {}", name, kernelId, pageSize);
             }
             case MEMORY_OBJECT_READY -> {
                 VmObject o = objectsById.get(m.getMemoryObjectReady().getObjectId());
                 long size = m.getMemoryObjectReady().getSize();
-                if (o == null || o.state != VmObject.State.INITIALIZING || size % pageSize != 0) {
+                if (o == null || o.state != VmObject.State.INITIALIZING) {
                     violation("memory_object_ready it cannot use", m.getMemoryObjectReady().getObjectId(), size);
+                    return;
+                }
+                if (size <= 0 || size % pageSize != 0 || size / pageSize > MAX_OBJECT_PAGES) {
+                    // The pager says nothing more about this init: the maps waiting for it fail, as on destroy.
+                    violation("memory_object_ready with a size it cannot use", o.objectId, size);
+                    objectsById.remove(o.objectId);
+                    objectsByName.remove(o.name);
+                    failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: its size "
+                            + "%d is not a positive multiple of the page size %d up to %d pages", o.name, size, pageSize,
+                            MAX_OBJECT_PAGES));
                     return;
                 }
                 o.ready(size);
@@ -740,11 +773,14 @@ public final class KernelCore {
                 maps.forEach(PageFault::resume);
             }
             case MEMORY_OBJECT_DESTROY -> {
-                VmObject o = objectsById.remove(m.getMemoryObjectDestroy().getObjectId());
-                if (o == null) {
-                    violation("memory_object_destroy of an unknown object", m.getMemoryObjectDestroy().getObjectId(), 0);
+                VmObject o = objectsById.get(m.getMemoryObjectDestroy().getObjectId());
+                if (o == null || o.state != VmObject.State.INITIALIZING) {
+                    // It answers memory_object_init: a ready object has mappings, pages, waiters.
+                    violation("memory_object_destroy of an object that is not being initialized",
+                            m.getMemoryObjectDestroy().getObjectId(), 0);
                     return;
                 }
+                objectsById.remove(o.objectId);
                 objectsByName.remove(o.name);
                 failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: %s",
                         o.name, m.getMemoryObjectDestroy().getReason()));
@@ -752,7 +788,8 @@ public final class KernelCore {
             case MEMORY_OBJECT_DATA_SUPPLY -> {
                 var d = m.getMemoryObjectDataSupply();
                 VmObject o = readyObject(d.getObjectId(), d.getOffset());
-                if (o == null || d.getData().size() == 0 || d.getData().size() % pageSize != 0) {
+                if (o == null || d.getData().size() == 0 || d.getData().size() % pageSize != 0
+                        || d.getLockValue() == VmProt.UNRECOGNIZED) {
                     violation("memory_object_data_supply it cannot use", d.getObjectId(), d.getOffset());
                     return;
                 }
@@ -764,7 +801,7 @@ public final class KernelCore {
             case MEMORY_OBJECT_DATA_UNAVAILABLE -> {
                 var d = m.getMemoryObjectDataUnavailable();
                 VmObject o = readyObject(d.getObjectId(), d.getOffset());
-                if (o == null || d.getLength() % pageSize != 0) {
+                if (o == null || d.getLength() % pageSize != 0 || d.getLockValue() == VmProt.UNRECOGNIZED) {
                     violation("memory_object_data_unavailable it cannot use", d.getObjectId(), d.getOffset());
                     return;
                 }
@@ -785,7 +822,8 @@ public final class KernelCore {
             case MEMORY_OBJECT_LOCK_REQUEST -> {
                 var r = m.getMemoryObjectLockRequest();
                 VmObject o = readyObject(r.getObjectId(), r.getOffset());
-                if (o == null) {
+                if (o == null || r.getLockValue() == VmProt.UNRECOGNIZED
+                        || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
                     violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
                     return;
                 }

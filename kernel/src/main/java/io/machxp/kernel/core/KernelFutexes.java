@@ -361,7 +361,8 @@ final class KernelFutexes {
         e.ownerDiedAtGrant = ownerDied;
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {
-            if (d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size || d.getData().size() != o.pageSize) {
+            if (d.getOffset() < 0 || d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size
+                    || d.getData().size() != o.pageSize) {
                 core.violation("a page granted with a futex that it cannot use", o.objectId, d.getOffset());
                 continue;
             }
@@ -640,7 +641,8 @@ final class KernelFutexes {
             return;
         }
         MachThread t = core.livingThread(p.getInitiator());
-        if (t != null && t.waiter != null && t.waitNumber == p.getWait()) {
+        // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
+        if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
             deadlock(t);
         }
     }

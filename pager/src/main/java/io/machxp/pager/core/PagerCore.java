@@ -635,4 +635,14 @@ public final class PagerCore {
     public List<String> pageReaders(String object, long offset) {
         return pages.readersOf(object, offset);
     }
+
+    /** The open session with this id, or null; for tests that check the pager's invariants. */
+    KernelSession session(long sessionId) {
+        return sessions.get(sessionId);
+    }
+
+    /** The pager's record of a futex, or null if no kernel ever asked for it; for tests. */
+    FutexRecord futex(String object, long offset) {
+        return futexes.get(new FutexKey(object, offset));
+    }
 }

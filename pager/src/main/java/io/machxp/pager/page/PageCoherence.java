@@ -80,7 +80,7 @@ public final class PageCoherence {
         int access = r.getDesiredAccessValue();
         boolean write = access == VmProt.VM_PROT_NONE_VALUE || (access & VmProt.VM_PROT_WRITE_VALUE) != 0;
         for (long page = offset; page < offset + length; page += pageSize) {
-            submit(record(o, page), new PageOperation(s, r.getObjectId(), write));
+            submit(record(o, page), new PageOperation(s, write));
         }
     }
 
@@ -88,7 +88,7 @@ public final class PageCoherence {
     public void dataUnlock(KernelSession s, MemoryObjectDataUnlock u) {
         PageRecord p = onePage(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock");
         if (p != null) {
-            submit(p, new PageOperation(s, u.getObjectId(), true));
+            submit(p, new PageOperation(s, true));
         }
     }
 
@@ -238,7 +238,12 @@ public final class PageCoherence {
         return !op.awaited.isEmpty();
     }
 
-    /** Gives the requester the access it asked for; nothing if it has it already. */
+    /**
+     * Gives the requester the access it asked for; nothing if it has it already. The answer names
+     * the object by the id the requester has for it now: it may have terminated the id it asked
+     * with meanwhile (and kept the object under another), and may even use that id for another
+     * object by now.
+     */
     private void answer(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
         if (!op.write) {
@@ -248,7 +253,7 @@ public final class PageCoherence {
         } else if (p.writer != r) {
             if (p.readers.contains(r)) {
                 p.makeWriter(r);
-                out.send(r, PageMessages.allowWrite(op.objectId, p.offset(), pageSize));
+                out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
             } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
                 p.makeWriter(r);
             }
@@ -256,16 +261,17 @@ public final class PageCoherence {
     }
 
     private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
+        int objectId = op.requester.objectIdOf(p.key.object());
         byte[] data;
         try {
             data = p.object.page(p.offset());
         } catch (UncheckedIOException e) {
             out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
-            out.send(op.requester, PageMessages.error(op.objectId, p.offset(), pageSize,
+            out.send(op.requester, PageMessages.error(objectId, p.offset(), pageSize,
                     "the pager cannot read " + p + " from its store: " + e.getMessage()));
             return false;
         }
-        out.send(op.requester, PageMessages.supply(op.objectId, p.offset(), pageSize, data, lockValue));
+        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, data, lockValue));
         return true;
     }
 

@@ -20,16 +20,13 @@ final class PageOperation {
 
     /** Null once the requester has left (session closed or object terminated): answer nobody. */
     KernelSession requester;
-    /** The requester's id for the object, to answer it. */
-    final int objectId;
     /** Write access wanted (else a read-only copy). */
     final boolean write;
     /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
     final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
 
-    PageOperation(KernelSession requester, int objectId, boolean write) {
+    PageOperation(KernelSession requester, boolean write) {
         this.requester = requester;
-        this.objectId = objectId;
         this.write = write;
     }
 

@@ -10,22 +10,35 @@ import static io.machxp.proto.xp.PagerToKernel.RoutineCase.MEMORY_OBJECT_RELINQU
 import static io.machxp.proto.xp.PagerToKernel.RoutineCase.PAGER_WELCOME;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
+import io.machxp.proto.xp.MemoryObjectDataUnlock;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.VmProt;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
 
 /** The pager's futex ownership and object service, with the test playing three kernels. */
 class PagerCoreTest {
@@ -228,28 +241,121 @@ class PagerCoreTest {
         assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
     }
 
-    /** Messages that break the protocol are refused and change nothing. */
-    @Test
-    void protocolViolationsAreRefusedWithoutEffect() {
+    // ---- bad input catalog --------------------------------------------------------------------
+
+    /**
+     * One malformed or out-of-order kernel message: what it is, how many refusals it counts (0 when
+     * the protocol has an answer for it), what the pager sends for it, as "A:ROUTINE", and how to
+     * send it. Kernel A holds the futex at 0 and writes page 0; B is connected and has "obj" as 7.
+     */
+    record BadInput(String what, int refused, List<String> answer, Consumer<PagerCoreTest> send) {
+        @Override
+        public String toString() {
+            return what;
+        }
+    }
+
+    static List<BadInput> badInputs() {
+        return List.of(
+            new BadInput("a message before kernel_hello", 1, List.of(), t -> {
+                t.pager.sessionOpened(9);
+                t.lock(9, 64);
+            }),
+            new BadInput("a second kernel_hello", 1, List.of(), t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                    .setKernelHello(KernelHello.newBuilder().setKernelName("B2")).build())),
+            new BadInput("a message with no routine", 1, List.of(), t -> t.pager.onXp(2, KernelToPager.getDefaultInstance())),
+            new BadInput("init of an object the pager does not serve: destroyed", 0, List.of("B:MEMORY_OBJECT_DESTROY"),
+                    t -> t.pager.onXp(2, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                            .setObjectId(8).setName("missing").setPageSize(PAGE)).build())),
+            new BadInput("init of an object id already in use", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+                    .newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(7).setName("obj")
+                            .setPageSize(PAGE)).build())),
+            new BadInput("terminate of an object id never initialized", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+                    .newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder().setObjectId(99)).build())),
+            new BadInput("lock_futex for an object id never initialized", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+                    .newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder().setObjectId(99)).build())),
+            new BadInput("lock_futex at an unaligned offset", 1, List.of(), t -> t.lock(2, 2)),
+            new BadInput("lock_futex outside the object", 1, List.of(), t -> t.lock(2, 4L * PAGE)),
+            new BadInput("lock_futex for a futex it holds", 1, List.of(), t -> t.lock(1, 0)),
+            new BadInput("a second lock_futex without update", 1, List.of(), t -> {
+                t.lock(2, 0);
+                t.said(1); // A: relinquish
+                t.lock(2, 0);
+            }),
+            new BadInput("a try from a kernel that already waits", 1, List.of(), t -> {
+                t.lock(2, 0);
+                t.said(1);
+                t.trylock(2, 0);
+            }),
+            new BadInput("an update without a lock_futex", 1, List.of(), t -> t.update(2, 0, 5)),
+            new BadInput("futex_released of a futex it does not hold", 1, List.of(), t -> t.released(2, 0)),
+            new BadInput("futex_released of a futex nobody ever asked for", 1, List.of(), t -> t.released(2, 128)),
+            new BadInput("a futex_probe for an object id never initialized", 1, List.of(), t -> t.pager.onXp(2,
+                    KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                            .setObjectId(99).setOffset(0).setInitiator(0x200001)).build())),
+            new BadInput("lock_completed nobody asked for", 1, List.of(), t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                    .setMemoryObjectLockCompleted(MemoryObjectLockCompleted.newBuilder().setObjectId(7).setOffset(0)
+                            .setLength(PAGE)).build())),
+            new BadInput("data_return of a page it does not hold", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+                    .newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder().setObjectId(7)
+                            .setOffset(0).setDirty(true).setData(ByteString.copyFrom(new byte[PAGE]))).build())),
+            new BadInput("data_return of less than a page", 1, List.of(), t -> t.pager.onXp(1, KernelToPager.newBuilder()
+                    .setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder().setObjectId(7).setOffset(0)
+                            .setDirty(true).setData(ByteString.copyFrom(new byte[100])).setKernelCopy(true)).build())),
+            new BadInput("data_unlock of a range that is not one page", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+                    .newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder().setObjectId(7)
+                            .setOffset(PAGE).setLength(2L * PAGE)).build())),
+            new BadInput("data_unlock for a page it does not hold: supplied writable", 0,
+                    List.of("B:MEMORY_OBJECT_DATA_UNAVAILABLE"), t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                            .setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder().setObjectId(7)
+                                    .setOffset(3L * PAGE).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_WRITE)).build())),
+            new BadInput("data_request outside the object: data_error", 0, List.of("B:MEMORY_OBJECT_DATA_ERROR"),
+                    t -> t.pager.onXp(2, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
+                            .newBuilder().setObjectId(7).setOffset(4L * PAGE).setLength(PAGE)).build())));
+    }
+
+    /**
+     * Each bad input is refused - counted, logged at WARN - or answered as the protocol says, the
+     * pager sends nothing else, A keeps its futex and its page, and a kernel that behaves still gets
+     * a futex and a page.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void aBadInputIsRefusedAndChangesNothing(BadInput bad) {
         long a = kernel(1, "A");
         long b = kernel(2, "B");
         lock(a, 0);
-        routines(a);
-        released(b, 0);           // B does not hold it
-        lock(a, 0);               // A already holds it
-        lock(a, 2);               // unaligned
-        lock(a, 4L * PAGE);       // past the end
-        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectLockFutex(
-                MemoryObjectLockFutex.newBuilder().setObjectId(99).setOffset(0)).build()); // unknown object
-        lock(b, 0);
-        trylock(b, 0);            // a try from a kernel that already waits
-        pager.sessionOpened(9);
-        lock(9, 0);               // before kernel_hello
-        assertThat(stats.refused()).isEqualTo(7);
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(7).setOffset(0).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_READ_WRITE)).build());
+        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED, MEMORY_OBJECT_DATA_UNAVAILABLE);
+        ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+        Logger log = (Logger) LoggerFactory.getLogger(PagerCore.class);
+        warnings.start();
+        log.addAppender(warnings);
+        try {
+            bad.send().accept(this);
+        } finally {
+            log.detachAppender(warnings);
+        }
+
+        assertThat(stats.refused()).isEqualTo(bad.refused());
+        assertThat(warnings.list).filteredOn(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("refused"))
+                .hasSize(bad.refused());
+        List<String> answer = new ArrayList<>();
+        inbox.forEach((session, got) -> got.forEach(m -> answer.add((session == a ? "A:" : session == b ? "B:" : session + ":")
+                + m.getRoutineCase())));
+        assertThat(answer).containsExactlyElementsOf(bad.answer());
+        inbox.clear();
+        assertThat(ended).isEmpty();
         assertThat(pager.holderOf("obj", 0)).isEqualTo("A");
-        assertThat(routines(a)).containsExactly(MEMORY_OBJECT_RELINQUISH_FUTEX);
-        released(a, 0);
+        assertThat(pager.pageWriter("obj", 0)).isEqualTo("A");
+
+        lock(b, 64);
         assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(7).setOffset(2L * PAGE).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_READ)).build());
+        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_DATA_UNAVAILABLE);
+        assertThat(stats.refused()).isEqualTo(bad.refused());
     }
 
     /** Kernel names are unique while connected; a name keeps its kernel id across sessions. */

@@ -12,7 +12,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.VmProt;
@@ -238,6 +240,27 @@ class PageCoherenceTest {
         k.write(b, 0);
         assertWriteCopy(k.one(b), 0, null);
         k.nothingTo(a);
+    }
+
+    /**
+     * Found by PagerCoreFuzzTest: a page asked for under an object id that the kernel terminated
+     * before the answer (keeping the object under another id, then reusing the first for another
+     * object) was answered under the terminated id, which named the other object by then.
+     */
+    @Test
+    void anAnswerNamesTheObjectByTheIdTheKernelHasForItNow() {
+        aWrites(null);
+        k.xp(b, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(8).setName("obj").setPageSize(PAGE)));
+        k.take(b);
+        k.write(b, 0);             // asked as object 7
+        assertFlush(k.one(a), 0);
+        k.terminate(b);            // 7 goes; "obj" stays as 8
+        k.lockCompleted(a, 0);
+        PagerToKernel supplied = k.one(b);
+        assertThat(supplied.getMemoryObjectDataUnavailable().getObjectId()).isEqualTo(8);
+        assertThat(pager.pageWriter("obj", 0)).isEqualTo("B");
+        assertThat(k.stats.refused()).isZero();
     }
 
     @Test
