@@ -7,6 +7,7 @@ import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectDataReturn;
@@ -69,12 +70,12 @@ final class FuzzedKernels {
 
     private enum Move {
         OPEN, CLOSE, HELLO, INIT, TERMINATE, DATA_REQUEST, DATA_UNLOCK, DATA_RETURN, LOCK_COMPLETED,
-        LOCK_FUTEX, FUTEX_RELEASED, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE
+        LOCK_FUTEX, FUTEX_RELEASED, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE, KEEPALIVE
     }
 
     /** How often each move is drawn: the protocol's busy routines and the well-behaved answers most. */
     private static final Move[] MOVES = {
-        Move.OPEN, Move.CLOSE, Move.HELLO, Move.INIT, Move.TERMINATE, Move.EMPTY,
+        Move.OPEN, Move.CLOSE, Move.HELLO, Move.INIT, Move.TERMINATE, Move.EMPTY, Move.KEEPALIVE,
         Move.DATA_REQUEST, Move.DATA_REQUEST, Move.DATA_REQUEST, Move.DATA_UNLOCK, Move.DATA_UNLOCK,
         Move.DATA_RETURN, Move.LOCK_COMPLETED, Move.PROBE,
         Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.FUTEX_RELEASED,
@@ -204,8 +205,12 @@ final class FuzzedKernels {
             }
             case FUTEX_RELEASED -> {
                 int id = objectId(slot);
+                long offset = futexOffset(slot, id);
+                KernelSession k = pager.session(slots[slot]);
+                MemoryObject o = k == null ? null : k.objects.get(id);
                 MemoryObjectFutexReleased.Builder r = MemoryObjectFutexReleased.newBuilder()
-                        .setObjectId(id).setOffset(futexOffset(slot, id));
+                        .setObjectId(id).setOffset(offset).setOwnerDied(data.consumeInt(0, 7) == 0)
+                        .setFencingToken(o != null && plausible() ? pager.fencingToken(o.name(), offset) : data.consumeLong());
                 for (int n = data.consumeInt(0, 2); n > 0; n--) {
                     r.addPages(PageData.newBuilder().setOffset(pageOffset(slot, id)).setData(pageData())
                             .setDirty(data.consumeBoolean()));
@@ -222,6 +227,8 @@ final class FuzzedKernels {
             case ANSWER -> answer(slot);
             case GIVE_BACK -> giveBack(slot);
             case RETURN_PAGE -> returnPage(slot);
+            case KEEPALIVE -> xp(slot, KernelToPager.newBuilder().setKernelKeepalive(
+                    KernelKeepalive.newBuilder().setSequence(data.consumeLong())));
         }
     }
 
@@ -329,7 +336,7 @@ final class FuzzedKernels {
         FutexKey key = data.pickValue(new ArrayList<>(s.held));
         int id = s.objectIdOf(key.object());
         MemoryObjectFutexReleased.Builder r = MemoryObjectFutexReleased.newBuilder().setObjectId(id)
-                .setOffset(key.offset());
+                .setOffset(key.offset()).setFencingToken(pager.fencingToken(key.object(), key.offset()));
         for (long page = 0; page < SERVED.get(key.object()); page += PAGE) {
             if (KERNEL_NAMES[slot].equals(pager.pageWriter(key.object(), page)) && data.consumeBoolean()) {
                 r.addPages(PageData.newBuilder().setOffset(page).setData(filledPage()).setDirty(data.consumeBoolean()));
