@@ -135,6 +135,54 @@ class MutualTlsOverGrpcTest {
         assertThat(taskCreateWith(withCertificate)).isEqualTo(Status.Code.OK);
     }
 
+    /** XP streams are for kernels: a client's certificate, signed by the same CA, cannot open one. */
+    @Test
+    void aClientCertificateCannotSpeakXpToThePager() throws InterruptedException {
+        for (String role : new String[] {"client", "kernel"}) {
+            TlsFiles files = TlsFiles.inDirectory(certs, role);
+            ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target(), TlsChannelCredentials.newBuilder()
+                    .keyManager(files.keyManagers()).trustManager(files.trustManagers()).build()).build();
+            java.util.concurrent.LinkedBlockingQueue<Object> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            try {
+                var out = io.machxp.proto.xp.MemoryObjectPagerGrpc.newStub(channel).connect(
+                        new io.grpc.stub.StreamObserver<io.machxp.proto.xp.PagerToKernel>() {
+                            @Override
+                            public void onNext(io.machxp.proto.xp.PagerToKernel m) {
+                                got.add(m);
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                got.add(t);
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                got.add("completed");
+                            }
+                        });
+                out.onNext(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(
+                        io.machxp.proto.xp.KernelHello.newBuilder().setKernelName("raw-" + role)).build());
+                Object first = got.poll(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
+                if (role.equals("client")) {
+                    assertThat(first).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                        assertThat(e.getStatus().getDescription()).contains("XP streams are for kernels")
+                                .contains("'machxp client'");
+                    });
+                } else {
+                    assertThat(first).as("a kernel's certificate is welcome")
+                            .isInstanceOfSatisfying(io.machxp.proto.xp.PagerToKernel.class,
+                                    m -> assertThat(m.hasPagerWelcome()).isTrue());
+                    out.onCompleted();
+                }
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+        assertThat(pager.kernels()).doesNotContain("raw-client");
+    }
+
     /** A certificate of another CA is refused by the kernel (and a kernel with one, by the pager). */
     @Test
     void aCertificateOfAnotherCaIsRefused() throws IOException {

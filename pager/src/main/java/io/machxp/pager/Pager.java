@@ -7,6 +7,7 @@ import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.net.PagerAdminService;
+import io.machxp.pager.net.KernelsOnly;
 import io.machxp.pager.net.XpService;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.store.FilePageStore;
@@ -91,7 +92,7 @@ public final class Pager implements AutoCloseable {
                 .directExecutor()
                 // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
-                .addService(xp)
+                .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 .addService(new PagerAdminService(stats))
                 .build();
     }

@@ -1,0 +1,67 @@
+package io.machxp.pager.net;
+
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.protobuf.StatusProto;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Who may open an XP stream: over mutual TLS, only a peer whose certificate names it a kernel
+ * (common name {@value #KERNEL_NAME}, as {@code machxp certs} makes it). A client's certificate,
+ * signed by the same CA, may read the pager's counters but not speak XP. Plaintext (loopback, or
+ * --plaintext) has no certificates and is not checked.
+ */
+public final class KernelsOnly implements ServerInterceptor {
+    public static final String KERNEL_NAME = "machxp kernel";
+
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+            ServerCallHandler<Q, A> next) {
+        SSLSession tls = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        if (tls == null) {
+            return next.startCall(call, headers);
+        }
+        String name = commonName(tls);
+        if (KERNEL_NAME.equals(name)) {
+            return next.startCall(call, headers);
+        }
+        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                .setCode(io.grpc.Status.Code.PERMISSION_DENIED.value())
+                .setMessage("EPERM: XP streams are for kernels: the certificate of '" + name + "' is not a kernel's "
+                        + "(common name '" + KERNEL_NAME + "'); start the kernel with its own certificate")
+                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason("EPERM").build()))
+                .build();
+        io.grpc.StatusRuntimeException e = StatusProto.toStatusRuntimeException(status);
+        call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
+        return new ServerCall.Listener<>() { };
+    }
+
+    /** The common name of the peer's certificate, or a description of why there is none. */
+    private static String commonName(SSLSession tls) {
+        try {
+            Certificate[] chain = tls.getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof X509Certificate cert)) {
+                return "a peer without an X.509 certificate";
+            }
+            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return String.valueOf(rdn.getValue());
+                }
+            }
+            return cert.getSubjectX500Principal().getName();
+        } catch (SSLPeerUnverifiedException | InvalidNameException e) {
+            return "an unverified peer";
+        }
+    }
+}
