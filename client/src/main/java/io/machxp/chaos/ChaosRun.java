@@ -279,15 +279,11 @@ public final class ChaosRun {
             return;
         }
         if (value instanceof Acquired a) {
-            int f = (int) ((pendingAddress(w) - w.base) / PAGE);
+            int f = (int) ((w.locking - w.base) / PAGE);
             history.add(cluster.now(), Kind.ACQUIRE, w.name, f, a.fencingToken(), a.ownerDied(), a.path().name());
             boolean died = w.dead || w.kernel.shutDown;
             history.add(cluster.now(), Kind.OWNER_GONE, w.name, f, 0, died, w.dead ? "task died" : "kernel stopped");
         }
-    }
-
-    private static long pendingAddress(Worker w) {
-        return w.locking;
     }
 
     private <T> void call(SimKernelState k, Worker w, String what, Consumer<Reply<T>> invoke, Consumer<T> ok) {

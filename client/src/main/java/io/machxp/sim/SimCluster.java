@@ -210,11 +210,9 @@ public final class SimCluster {
      */
     public void crash(String name) {
         SimKernel k = kernel(name);
-        if (k.crashed) {
-            return;
+        if (!k.crashed) {
+            stop(k);
         }
-        k.crashed = true;
-        k.toPager.deliver(() -> pager.sessionClosed(k.session));
     }
 
     /**
@@ -223,10 +221,14 @@ public final class SimCluster {
      */
     public void shutdown(String name) {
         SimKernel k = kernel(name);
-        if (k.crashed) {
-            return;
+        if (!k.crashed) {
+            k.core.shutdown();
+            stop(k);
         }
-        k.core.shutdown();
+    }
+
+    /** Nothing more in or out; the pager sees the stream end after what the kernel sent before. */
+    private void stop(SimKernel k) {
         k.crashed = true;
         k.toPager.deliver(() -> pager.sessionClosed(k.session));
     }

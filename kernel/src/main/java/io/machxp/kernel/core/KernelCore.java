@@ -246,9 +246,10 @@ public final class KernelCore {
         if (lease <= 0) {
             return;
         }
-        leaseEnds = Long.MAX_VALUE;
+        // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
+        // the wait, and the kernel holds nothing before its answer.
+        leaseEnds = env.nanoTime() + lease - leaseMargin();
         keepalive();
-        // Unanswered, that first keepalive still bounds the wait (the kernel holds nothing yet).
         env.schedule(lease - leaseMargin(), this::checkLease);
     }
 
@@ -273,7 +274,7 @@ public final class KernelCore {
             long[] k = keepalivesOut.poll();
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
-                leaseEnds = leaseEnds == Long.MAX_VALUE ? ends : Math.max(leaseEnds, ends);
+                leaseEnds = Math.max(leaseEnds, ends);
                 return;
             }
         }
@@ -285,9 +286,6 @@ public final class KernelCore {
             return;
         }
         long now = env.nanoTime();
-        if (leaseEnds == Long.MAX_VALUE) {
-            leaseEnds = now; // the first keepalive was never answered
-        }
         if (now < leaseEnds) {
             env.schedule(leaseEnds - now, this::checkLease);
             return;

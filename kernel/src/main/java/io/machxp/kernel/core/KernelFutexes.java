@@ -452,9 +452,7 @@ final class KernelFutexes {
                 return; // crossed with our own release: nothing to give back
             }
             if (isLive(s) && owner(s) == 0) {
-                if (e.compareAndSetState(s, ABSENT)) {
-                    pages.leaveWord(e, s);
-                    sendReleased(e);
+                if (giveBack(e, s)) {
                     return;
                 }
                 continue;
@@ -723,13 +721,22 @@ final class KernelFutexes {
      */
     void giveBackAtShutdown(FutexEntry e) {
         long s = e.state();
-        if (isAbsent(s) || owner(s) != 0 || !e.compareAndSetState(s, ABSENT)) {
-            return; // the fast path of an ended thread is closed, so this CAS does not race a lock
+        if (!isAbsent(s) && owner(s) == 0) {
+            giveBack(e, s); // the fast path of an ended thread is closed: nothing races this
         }
-        failWaiters(e, KernelError.of(Errno.EIO, "kernel %s is shutting down", core.name()));
+    }
+
+    /**
+     * A futex nobody here owns leaves for the pager: ABSENT, its word into its page (if the page
+     * is writable here), futex_released. False if the fast path took it first.
+     */
+    private boolean giveBack(FutexEntry e, long s) {
+        if (!e.compareAndSetState(s, ABSENT)) {
+            return false;
+        }
         pages.leaveWord(e, s);
         sendReleased(e);
-        refresh(e);
+        return true;
     }
 
     private void sendReleased(FutexEntry e) {

@@ -213,7 +213,7 @@ public final class PagerCore {
         pages.cancelRequests(s);
         log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its own "
                 + "until its lease ends in {} ms", name, s, s.held.size(),
-                Math.max(0, (s.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000));
+                leaseLeftMillis(s));
     }
 
     /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
@@ -240,6 +240,11 @@ public final class PagerCore {
     private void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
         release(f);
+    }
+
+    /** How long the session's lease still runs, in milliseconds (0 once it has ended). */
+    private long leaseLeftMillis(KernelSession s) {
+        return Math.max(0, (s.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000);
     }
 
     private void watchLease(KernelSession s) {
@@ -332,7 +337,7 @@ public final class PagerCore {
         if (previous != null && previous.broken) {
             end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + name
                     + " while holding futexes or pages, which stay its own until its lease ends in "
-                    + Math.max(1, (previous.lastHeard + leaseNanos - env.nanoTime()) / 1_000_000)
+                    + Math.max(1, leaseLeftMillis(previous))
                     + " ms; connect again after that");
             return;
         }

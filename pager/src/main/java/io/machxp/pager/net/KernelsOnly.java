@@ -1,13 +1,12 @@
 package io.machxp.pager.net;
 
-import com.google.protobuf.Any;
-import com.google.rpc.ErrorInfo;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.protobuf.StatusProto;
+import io.grpc.StatusRuntimeException;
+import io.machxp.proto.task.Errno;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import javax.naming.InvalidNameException;
@@ -36,13 +35,9 @@ public final class KernelsOnly implements ServerInterceptor {
         if (KERNEL_NAME.equals(name)) {
             return next.startCall(call, headers);
         }
-        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
-                .setCode(io.grpc.Status.Code.PERMISSION_DENIED.value())
-                .setMessage("EPERM: XP streams are for kernels: the certificate of '" + name + "' is not a kernel's "
-                        + "(common name '" + KERNEL_NAME + "'); start the kernel with its own certificate")
-                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason("EPERM").build()))
-                .build();
-        io.grpc.StatusRuntimeException e = StatusProto.toStatusRuntimeException(status);
+        StatusRuntimeException e = XpService.error(Errno.EPERM, "XP streams are for kernels: the certificate of '"
+                + name + "' is not a kernel's (common name '" + KERNEL_NAME + "'); start the kernel with its own "
+                + "certificate");
         call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
         return new ServerCall.Listener<>() { };
     }

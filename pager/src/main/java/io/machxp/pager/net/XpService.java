@@ -3,6 +3,7 @@ package io.machxp.pager.net;
 import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -94,12 +95,17 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         unread.remove(sessionId);
         StreamObserver<PagerToKernel> out = streams.remove(sessionId);
         if (out != null) {
-            out.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                    .setCode(code(errno).value())
-                    .setMessage(errno.name() + ": " + message)
-                    .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(errno.name()).build()))
-                    .build()));
+            out.onError(error(errno, message));
         }
+    }
+
+    /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
+    static StatusRuntimeException error(Errno errno, String message) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(code(errno).value())
+                .setMessage(errno.name() + ": " + message)
+                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(errno.name()).build()))
+                .build());
     }
 
     private static Status.Code code(Errno errno) {
@@ -107,6 +113,7 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             case EEXIST -> Status.Code.ALREADY_EXISTS;
             case EAGAIN -> Status.Code.RESOURCE_EXHAUSTED;
             case EINVAL -> Status.Code.INVALID_ARGUMENT;
+            case EPERM -> Status.Code.PERMISSION_DENIED;
             default -> Status.Code.FAILED_PRECONDITION;
         };
     }

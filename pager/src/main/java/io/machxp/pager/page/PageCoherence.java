@@ -182,11 +182,8 @@ public final class PageCoherence {
                 continue;
             }
             p.drop(s);
-            p.queue.removeIf(op -> op.requester == s);
+            withdraw(p, s);
             if (p.current != null) {
-                if (p.current.requester == s) {
-                    p.current.requester = null;
-                }
                 p.current.awaited.remove(s);
             }
             run(p);
@@ -352,15 +349,20 @@ public final class PageCoherence {
      */
     public void cancelRequests(KernelSession s) {
         for (PageRecord p : pages.values()) {
-            boolean changed = p.queue.removeIf(op -> op.requester == s);
-            if (p.current != null && p.current.requester == s) {
-                p.current.requester = null;
-                changed = true;
-            }
-            if (changed) {
+            if (withdraw(p, s)) {
                 run(p);
             }
         }
+    }
+
+    /** {@code s}'s requests for the page go: queued ones, and the answer of one in progress. */
+    private static boolean withdraw(PageRecord p, KernelSession s) {
+        boolean changed = p.queue.removeIf(op -> op.requester == s);
+        if (p.current != null && p.current.requester == s) {
+            p.current.requester = null;
+            changed = true;
+        }
+        return changed;
     }
 
     /** Whether {@code s} holds any page, writable or read-only. */

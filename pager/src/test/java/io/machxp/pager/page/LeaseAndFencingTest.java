@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
-import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
@@ -43,16 +42,12 @@ class LeaseAndFencingTest {
                 .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(token).setOwnerDied(ownerDied)));
     }
 
-    private void keepalive(long s, long sequence) {
-        x.xp(s, KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(sequence)));
-    }
-
     @Test
     void theWelcomeGivesTheLeaseAndEveryKeepaliveIsAnsweredWithItsSequence() {
         x.pager.sessionOpened(1);
         x.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")));
         assertThat(x.one(1).getPagerWelcome().getLeaseMillis()).isEqualTo(1000);
-        keepalive(1, 41);
+        x.keepalive(1, 41);
         assertThat(x.one(1).getPagerKeepalive().getSequence()).isEqualTo(41);
         assertThat(x.stats.keepalives()).as("counted apart from the XP routines").isEqualTo(2);
         assertThat(x.stats.messages()).isEqualTo(2); // hello, welcome
@@ -68,8 +63,8 @@ class LeaseAndFencingTest {
         assertThat(x.take(a)).hasSize(1); // relinquish: A does not answer (its owner holds it)
         for (int i = 1; i <= 8; i++) {       // two leases, A heard every quarter
             x.advance(LEASE / 4);
-            keepalive(a, i);
-            keepalive(b, i);
+            x.keepalive(a, i);
+            x.keepalive(b, i);
         }
         assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
         assertThat(x.ended).isEmpty();
@@ -78,7 +73,7 @@ class LeaseAndFencingTest {
 
         for (int i = 9; i <= 12; i++) {      // A falls silent; B goes on
             x.advance(LEASE / 4);
-            keepalive(b, i);
+            x.keepalive(b, i);
         }
         assertThat(x.ended).containsOnlyKeys(a);
         assertThat(x.ended.get(a)).startsWith("ETIMEDOUT").contains("declared kernel A dead").contains("OWNER_DIED");
@@ -137,7 +132,7 @@ class LeaseAndFencingTest {
         x.advance(LEASE / 2);
         x.pager.sessionClosed(a);           // A crashed, or its connection broke
         x.lockFutex(b, 0);
-        keepalive(b, 1);
+        x.keepalive(b, 1);
         assertThat(x.take(b)).extracting(PagerToKernel::getRoutineCase)
                 .containsExactly(PagerToKernel.RoutineCase.PAGER_KEEPALIVE);
 
@@ -181,7 +176,7 @@ class LeaseAndFencingTest {
         x.lockFutex(a, 0);                      // A holds it, then falls silent
         long b = x.kernel(2, "B");
         x.advance(LEASE / 2);
-        keepalive(b, 1);
+        x.keepalive(b, 1);
         x.advance(LEASE / 2);                   // A is declared dead
         x.lockFutex(b, 0);
         assertThat(granted(x.take(b)).getOwnerDied()).isTrue();

@@ -44,7 +44,7 @@ class SessionLimitsTest {
         assertThat(x.ended.get(a)).startsWith("EAGAIN").contains("holds or waits for 4 futexes, the most a session may");
         x.lockFutex(b, 0);
         x.advance(LEASE / 2);
-        x.xp(b, KernelToPager.newBuilder().setKernelKeepalive(io.machxp.proto.xp.KernelKeepalive.newBuilder()));
+        x.keepalive(b, 1);
         x.advance(LEASE / 2);
         assertThat(x.pager.holderOf("obj", 0)).isEqualTo("B");
         assertThat(x.pager.holderOf("obj", 16)).as("never granted").isNull();

@@ -167,6 +167,11 @@ final class XpKernels {
                 .addAllPages(Arrays.asList(pages))));
     }
 
+    void keepalive(long s, long sequence) {
+        xp(s, KernelToPager.newBuilder().setKernelKeepalive(
+                io.machxp.proto.xp.KernelKeepalive.newBuilder().setSequence(sequence)));
+    }
+
     void terminate(long s) {
         xp(s, KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder().setObjectId(OBJ)));
     }
