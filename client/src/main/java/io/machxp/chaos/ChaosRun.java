@@ -28,7 +28,9 @@ import java.util.function.Consumer;
  * unlock, think. Faults, one at a time at exponentially spread times: a kernel crashes or shuts
  * down cleanly (and a new kernel takes its place a lease later), a kernel is cut off from the pager for a while (shorter
  * or longer than the lease: a kernel whose lease runs out stops, and is replaced), a worker's task
- * dies (inside its critical section or not). Messages are delayed by a random jitter, which
+ * dies (inside its critical section or not), the pager crashes and restarts on its store a while
+ * later (kernels reconnect and reclaim what they hold in its grace period; what a kernel that did
+ * not reclaim held is recorded as lost). Messages are delayed by a random jitter, which
  * reorders them across links but never within one stream. After the end the run drains until
  * every call is answered; then the {@link HistoryChecker} judges the history.
  *
@@ -118,8 +120,15 @@ public final class ChaosRun {
     }
 
     private void trace(long time, String kernel, String event, int tid, String detail) {
-        if (event.equals("lease-lost")) {
-            kernelStopped(kernels.get(kernel), "lease-lost", detail);
+        switch (event) {
+            case "lease-lost", "pager-lost" -> kernelStopped(kernels.get(kernel), event, detail);
+            case "pager-disconnected", "pager-reconnected" -> {
+                history.add(time, Kind.KERNEL, kernel, -1, 0, false, event + " " + detail);
+                if (event.equals("pager-reconnected")) {
+                    count("kernels reclaimed");
+                }
+            }
+            default -> { }
         }
     }
 
@@ -153,6 +162,13 @@ public final class ChaosRun {
     }
 
     private void startWorkers(SimKernelState k) {
+        if (k.stopped) {
+            return;
+        }
+        if (k.core.kernelId() == 0) { // no welcome yet: the pager may be in its grace period
+            cluster.at(cluster.now() + options.leaseNanos() / 4, () -> startWorkers(k));
+            return;
+        }
         for (int i = 0; i < options.threadsPerKernel(); i++) {
             call(k, null, "task_create", r -> k.core.taskCreate("worker", r), (MachTask task) ->
                     call(k, null, "vm_map", r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
@@ -174,6 +190,7 @@ public final class ChaosRun {
         count(switch (how) {
             case "crash" -> "kernel crashes";
             case "shutdown" -> "kernel shutdowns";
+            case "pager-lost" -> "kernels ended by the pager";
             default -> "leases lost";
         });
         for (Worker w : workers) {
@@ -292,6 +309,49 @@ public final class ChaosRun {
 
     // ---- faults -------------------------------------------------------------------------------
 
+    /**
+     * The pager crashes and restarts after a while shorter than what is left of most leases. What
+     * the old pager had given each kernel (futexes, writable pages, deaths not told yet) is noted;
+     * at the end of the new pager's grace period, what kernels that did not reclaim held is lost.
+     */
+    private void crashPager() {
+        if (!cluster.pagerUp() || cluster.pager().inGrace()) {
+            return;
+        }
+        int n = options.futexes();
+        String[] holders = new String[n];
+        String[] writers = new String[n];
+        boolean[] deathsUntold = new boolean[n];
+        for (int f = 0; f < n; f++) {
+            long offset = (long) f * PAGE;
+            holders[f] = cluster.pager().holderOf(OBJECT, offset);
+            writers[f] = cluster.pager().pageWriter(OBJECT, offset);
+            deathsUntold[f] = cluster.pager().ownerDiedPending(OBJECT, offset);
+        }
+        long down = options.leaseNanos() / 50 + random.nextLong(options.leaseNanos() / 4);
+        history.add(cluster.now(), Kind.PAGER, "pager", -1, 0, false, String.format("crash, down %.1f ms", down / 1e6));
+        count("pager restarts");
+        cluster.crashPager(down);
+        cluster.at(cluster.now() + down + options.leaseNanos(), () -> {
+            // The grace period ends now (this runs before the pager's own timer, scheduled later):
+            // the pager's kernels are the ones that reclaimed. What a kernel that did not held is
+            // lost (a kernel that did gave back its futexes and data, even returns lost in the
+            // crash); so is a death the old pager had still to tell, unless the futex's holder
+            // reclaimed it (it was told).
+            List<String> reclaimed = cluster.pager().kernels();
+            for (int f = 0; f < n; f++) {
+                boolean lost = holders[f] != null && !reclaimed.contains(holders[f])
+                        || writers[f] != null && !reclaimed.contains(writers[f])
+                        || deathsUntold[f] && (holders[f] == null
+                                || !holders[f].equals(cluster.pager().holderOf(OBJECT, (long) f * PAGE)));
+                if (lost) {
+                    history.add(cluster.now(), Kind.LOST_IN_RESTART, "pager", f, 0, false, "");
+                    count("futexes lost in a pager restart");
+                }
+            }
+        });
+    }
+
     private void scheduleFault() {
         long gap = (long) (-Math.log(1 - random.nextDouble()) * options.meanFaultGapNanos());
         long at = cluster.now() + Math.max(1, gap);
@@ -310,14 +370,16 @@ public final class ChaosRun {
             return;
         }
         SimKernelState k = live.get(random.nextInt(live.size()));
-        int kind = random.nextInt(10);
-        if (kind < 2) {
+        int kind = random.nextInt(20);
+        if (kind >= 18) {
+            crashPager();
+        } else if (kind < 4) {
             cluster.crash(k.name);
             kernelStopped(k, "crash", "");
-        } else if (kind < 3) {
+        } else if (kind < 6) {
             kernelStopped(k, "shutdown", "");
             cluster.shutdown(k.name);
-        } else if (kind < 6) {
+        } else if (kind < 12) {
             long nanos = options.leaseNanos() / 4 + random.nextLong(3 * options.leaseNanos());
             cluster.partition(k.name, nanos);
             history.add(cluster.now(), Kind.KERNEL, k.name, -1, 0, false,

@@ -29,6 +29,14 @@ public final class History {
         HOLDER_DECLARED_DEAD,
         /** A kernel crashed, lost its lease, was partitioned or started; {@code detail} says which. */
         KERNEL,
+        /**
+         * The pager crashed while a kernel held the futex (or its page, or a death to report) and that
+         * kernel did not reclaim it in the grace period: with no lock state on disk, what it held is
+         * lost - its unreturned writes, and the owner death the next owner would have been told of.
+         */
+        LOST_IN_RESTART,
+        /** The pager crashed ({@code detail}: how long it stays down) or restarted. */
+        PAGER,
     }
 
     /**

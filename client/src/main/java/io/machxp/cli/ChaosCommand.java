@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
  * per seed, each judged by the history checker. Runs are independent, so they use every CPU.
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
-        description = {"Run random workloads with injected faults (kernel crashes, partitions, task deaths, "
-                + "message delays) in the deterministic simulator, one run per seed, and check each history: "
+        description = {"Run random workloads with injected faults (kernel crashes, pager crashes and restarts, "
+                + "partitions, task deaths, message delays) in the deterministic simulator, one run per seed, and check each history: "
                 + "one owner per futex, growing fencing tokens, OWNER_DIED exactly when an owner died, no "
                 + "acknowledged write lost, every call answered.",
                 "Exit code 0 when every run passed, 2 when one broke a rule (its replay command is printed)."})

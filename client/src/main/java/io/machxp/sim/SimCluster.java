@@ -35,6 +35,10 @@ import java.util.SplittableRandom;
  * end once what it had sent has arrived), {@link #partition} holds every message to and from a
  * kernel until the partition heals (streams stay FIFO: held, not lost), and a {@link MessageFilter}
  * may rewrite or drop what crosses a link (to plant protocol bugs in tests of the checker).
+ * {@link #crashPager} stops the pager dead: what was on its way to or from it is lost, every
+ * kernel's stream breaks, and after a while a new pager starts on the same store (a disk: pages
+ * and their versions survive, lock state does not) with the next token epoch and a grace period
+ * of one lease; kernels reconnect to it to reclaim what they hold.
  * With a lease ({@link Options#leaseNanos}) the pager declares silent kernels dead and kernels
  * keep their sessions alive with keepalives, so the queue never runs dry: run it to a time.
  */
@@ -65,6 +69,12 @@ public final class SimCluster {
         PagerToKernel toKernel(String kernel, PagerToKernel message);
     }
 
+    /** What was on its way to the pager when it crashed, from each kernel. */
+    @FunctionalInterface
+    public interface LossSink {
+        void lost(String kernel, KernelToPager message);
+    }
+
     /** What the pager reports of kernels it declared dead. */
     @FunctionalInterface
     public interface DeathSink {
@@ -80,7 +90,14 @@ public final class SimCluster {
     private final Options options;
     private final SplittableRandom random;
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
-    private final PagerCore pager;
+    private final Map<String, Long> objects;
+    /** The pager's disk: it outlives a pager crash. */
+    private final io.machxp.pager.store.MemoryPageStore store = new io.machxp.pager.store.MemoryPageStore();
+    private PagerCore pager;
+    /** Which pager runs: 1 for the first, one more for each restart (also its token epoch). */
+    private int instance = 1;
+    private boolean pagerUp = true;
+    private LossSink losses = (kernel, message) -> { };
     private final PagerStats pagerStats = new PagerStats();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
@@ -95,22 +112,32 @@ public final class SimCluster {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
         this.sink = sink;
-        this.pager = new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize()),
-                new PagerEnv() {
+        this.objects = Map.copyOf(objects);
+        store.nextEpoch();
+        this.pager = newPager(0);
+    }
+
+    /** A pager's env; once that pager crashed, it does nothing any more (its timers are dead). */
+    private PagerEnv pagerEnv(int mine) {
+        return new PagerEnv() {
+                    private boolean running() {
+                        return mine == instance && pagerUp;
+                    }
+
                     @Override
                     public void send(long sessionId, PagerToKernel message) {
-                        SimKernel k = bySession.get(sessionId);
+                        SimKernel k = running() ? bySession.get(sessionId) : null;
                         PagerToKernel m = k == null || filter == null ? message : filter.toKernel(k.name, message);
                         if (k != null && m != null) {
-                            k.fromPager.deliver(() -> k.core.onXp(m));
+                            k.fromPager.deliver(fromPager(() -> k.core.onXp(m)));
                         }
                     }
 
                     @Override
                     public void endSession(long sessionId, Errno errno, String message) {
-                        SimKernel k = bySession.remove(sessionId);
+                        SimKernel k = running() ? bySession.remove(sessionId) : null;
                         if (k != null) {
-                            k.fromPager.deliver(() -> k.core.onPagerLost(errno + ": " + message));
+                            k.fromPager.deliver(fromPager(() -> k.core.onPagerLost(errno + ": " + message)));
                         }
                     }
 
@@ -121,14 +148,48 @@ public final class SimCluster {
 
                     @Override
                     public void schedule(long delayNanos, Runnable action) {
-                        SimCluster.this.schedule(now + delayNanos, action);
+                        SimCluster.this.schedule(now + delayNanos, () -> {
+                            if (running()) {
+                                action.run();
+                            }
+                        });
                     }
 
                     @Override
                     public void declaredDead(String kernelName, List<FutexKey> heldFutexes) {
-                        deaths.declaredDead(now, kernelName, heldFutexes);
+                        if (running()) {
+                            deaths.declaredDead(now, kernelName, heldFutexes);
+                        }
                     }
-                }, pagerStats, new PagerCore.Options(options.leaseNanos(), 1));
+                };
+    }
+
+    private PagerCore newPager(long graceNanos) {
+        return new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize(), store),
+                pagerEnv(instance), pagerStats, new PagerCore.Options(options.leaseNanos(), instance).withGrace(graceNanos));
+    }
+
+    /** What the pager sends arrives only if that pager still runs (its crash loses what was on the way). */
+    private Runnable fromPager(Runnable receive) {
+        int sentBy = instance;
+        return () -> {
+            if (sentBy == instance && pagerUp) {
+                receive.run();
+            }
+        };
+    }
+
+    /** What a kernel sends on a session reaches the pager that session was opened with, if it still runs. */
+    private Runnable toPager(SimKernel k, KernelToPager m, java.util.function.Consumer<PagerCore> receive) {
+        int sentTo = instance;
+        boolean up = pagerUp;
+        return () -> {
+            if (up && sentTo == instance && pagerUp) {
+                receive.accept(pager);
+            } else if (m != null) {
+                losses.lost(k.name, m);
+            }
+        };
     }
 
     /** A kernel in the simulation and its one XP session with the pager. */
@@ -136,7 +197,7 @@ public final class SimCluster {
         public final String name;
         public final KernelCore core;
         public final KernelStats stats = new KernelStats();
-        final long session;
+        long session;
         final Link toPager = new Link(this);
         final Link fromPager = new Link(this);
         boolean crashed;
@@ -150,8 +211,14 @@ public final class SimCluster {
                 public void send(KernelToPager message) {
                     KernelToPager m = filter == null ? message : filter.toPager(SimKernel.this.name, message);
                     if (!crashed && m != null) {
-                        toPager.deliver(() -> pager.onXp(session, m));
+                        long on = session;
+                        toPager.deliver(SimCluster.this.toPager(SimKernel.this, m, p -> p.onXp(on, m)));
                     }
+                }
+
+                @Override
+                public boolean reconnect() {
+                    return !crashed && SimCluster.this.reconnect(SimKernel.this);
                 }
 
                 @Override
@@ -230,7 +297,52 @@ public final class SimCluster {
     /** Nothing more in or out; the pager sees the stream end after what the kernel sent before. */
     private void stop(SimKernel k) {
         k.crashed = true;
-        k.toPager.deliver(() -> pager.sessionClosed(k.session));
+        long on = k.session;
+        k.toPager.deliver(toPager(k, null, p -> p.sessionClosed(on)));
+    }
+
+    /**
+     * The pager stops dead: what was on its way to or from it is lost, every kernel's stream breaks
+     * (each kernel hears of it a latency later, or when its partition heals), and {@code downNanos}
+     * later a new pager starts on the same store with a grace period of one lease.
+     */
+    public void crashPager(long downNanos) {
+        if (!pagerUp) {
+            return;
+        }
+        pagerUp = false;
+        for (SimKernel k : bySession.values()) {
+            k.fromPager.deliver(() -> k.core.onStreamBroken("the pager's connection was reset"));
+        }
+        bySession.clear();
+        schedule(now + downNanos, () -> {
+            instance++;
+            store.nextEpoch();
+            pager = newPager(options.leaseNanos());
+            pagerUp = true;
+        });
+    }
+
+    /** Whether a pager runs now (false between a crash and its restart). */
+    public boolean pagerUp() {
+        return pagerUp;
+    }
+
+    public void onLost(LossSink sink) {
+        this.losses = sink;
+    }
+
+    /** A kernel opens a new stream: to the pager if one runs, else it is refused a round trip later. */
+    private boolean reconnect(SimKernel k) {
+        if (!pagerUp) {
+            k.fromPager.deliver(() -> k.core.onStreamBroken("connection refused: no pager is listening"));
+            return true;
+        }
+        k.session = nextSession++;
+        bySession.put(k.session, k);
+        long on = k.session;
+        k.toPager.deliver(toPager(k, null, p -> p.sessionOpened(on)));
+        return true;
     }
 
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
@@ -280,6 +392,11 @@ public final class SimCluster {
         }
         SimKernel k = new SimKernel(name, options);
         kernels.put(name, k);
+        if (!pagerUp) {
+            k.core.start(); // its hello goes nowhere: the connection is refused
+            k.fromPager.deliver(() -> k.core.onStreamBroken("connection refused: no pager is listening"));
+            return k;
+        }
         bySession.put(k.session, k);
         pager.sessionOpened(k.session);
         k.core.start();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReclaimedObject;
 import io.machxp.sim.SimCluster;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -39,17 +40,22 @@ class ChaosRunTest {
 
     /** Runs seeds with the planted bug until the checker finds it; the seed that shows it. */
     private static ChaosRun.Result firstFailing(UnaryOperator<PagerToKernel> plant) {
-        for (long seed = 1; seed <= 50; seed++) {
+        return firstFailing(50, UnaryOperator.identity(), plant);
+    }
+
+    private static ChaosRun.Result firstFailing(int seeds, UnaryOperator<KernelToPager> toPager,
+            UnaryOperator<PagerToKernel> toKernel) {
+        for (long seed = 1; seed <= seeds; seed++) {
             ChaosRun run = new ChaosRun(seed, ChaosOptions.DEFAULT);
             run.cluster().filter(new SimCluster.MessageFilter() {
                 @Override
                 public KernelToPager toPager(String kernel, KernelToPager message) {
-                    return message;
+                    return toPager.apply(message);
                 }
 
                 @Override
                 public PagerToKernel toKernel(String kernel, PagerToKernel message) {
-                    return plant.apply(message);
+                    return toKernel.apply(message);
                 }
             });
             ChaosRun.Result r = run.run();
@@ -57,7 +63,47 @@ class ChaosRunTest {
                 return r;
             }
         }
-        throw new AssertionError("50 seeds did not find the planted bug");
+        throw new AssertionError(seeds + " seeds did not find the planted bug");
+    }
+
+    /** A reclaim, rewritten object by object. */
+    private static KernelToPager inReclaims(KernelToPager m, UnaryOperator<ReclaimedObject.Builder> change) {
+        if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()) {
+            return m;
+        }
+        var reclaim = m.getKernelHello().getReclaim().toBuilder();
+        reclaim.getObjectsBuilderList().forEach(change::apply);
+        return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(reclaim)).build();
+    }
+
+    @Test
+    void pagerRestartsAreInjectedAndKernelsReclaimAcrossThem() {
+        long restarts = 0;
+        long reclaimed = 0;
+        for (long seed = 1; seed <= 40; seed++) {
+            ChaosRun.Result r = new ChaosRun(seed, ChaosOptions.DEFAULT).run();
+            assertThat(r.violations()).as("seed %d", seed).isEmpty();
+            restarts += r.counts().getOrDefault("pager restarts", 0L);
+            reclaimed += r.counts().getOrDefault("kernels reclaimed", 0L);
+        }
+        assertThat(restarts).isGreaterThan(10);
+        assertThat(reclaimed).as("most kernels reclaim").isGreaterThan(2 * restarts);
+    }
+
+    @Test
+    void aPagerThatForgetsReclaimedFutexesMakesTwoOwners() {
+        ChaosRun.Result r = firstFailing(100, m -> inReclaims(m, ReclaimedObject.Builder::clearFutexes),
+                UnaryOperator.identity());
+        assertThat(String.join("\n", r.violations())).containsAnyOf("two owners", "fencing token");
+    }
+
+    @Test
+    void aKernelThatDropsReturnsThePagerMayNotHaveTakenLosesWrites() {
+        ChaosRun.Result r = firstFailing(400, m -> inReclaims(m, o -> {
+            o.getPagesBuilderList().forEach(p -> p.clearData());
+            return o;
+        }), UnaryOperator.identity());
+        assertThat(String.join("\n", r.violations())).contains("a write was lost");
     }
 
     @Test

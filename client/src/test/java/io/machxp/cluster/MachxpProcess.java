@@ -37,7 +37,9 @@ final class MachxpProcess implements AutoCloseable {
     static MachxpProcess start(String name, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.machxp.cli.Machxp"));
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                // the command's own logging (INFO), not the tests' quieter configuration
+                "-Dlogback.configurationFile=logback.xml", "io.machxp.cli.Machxp"));
         command.addAll(List.of(args));
         return new MachxpProcess(name, new ProcessBuilder(command).redirectErrorStream(true).start());
     }

@@ -79,6 +79,11 @@ public final class Kernel implements AutoCloseable {
             }
 
             @Override
+            public boolean reconnect() {
+                return pagerLink().reconnect();
+            }
+
+            @Override
             public Timer schedule(long delayNanos, Runnable action) {
                 var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                 return () -> future.cancel(false);

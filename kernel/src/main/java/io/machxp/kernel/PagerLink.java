@@ -27,6 +27,12 @@ import java.util.concurrent.TimeoutException;
  * thread completes the resolution, which would enter the core from a foreign thread. The
  * executor below runs a callback inline when it is already on the core loop, and hands it to
  * the loop otherwise.
+ *
+ * <p>A stream that ends with the pager's own word (a status with a machxp errno: it refused or
+ * ended the session) ends the kernel's use of the pager. One that breaks otherwise (the pager
+ * process died, the connection dropped, the pager is not up yet) is reported as broken, and the
+ * core may ask for a new stream on the same channel to reclaim what it holds ({@link #reconnect}).
+ * Callbacks of a stream that has been replaced are ignored.
  */
 final class PagerLink {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
@@ -35,9 +41,13 @@ final class PagerLink {
     private final EventLoop loop;
     private final KernelCore core;
     private final CompletableFuture<Integer> welcomed = new CompletableFuture<>();
-    /** Completes when the stream has ended, either way. */
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /** Completes when the current stream has ended, either way. */
+    private volatile CompletableFuture<Void> ended = new CompletableFuture<>();
     private StreamObserver<KernelToPager> toPager;
+    /** Which stream is the current one: callbacks of an older one are ignored. Core thread. */
+    private int stream;
+    /** Cut as by a crash: nothing reconnects. */
+    private volatile boolean aborted;
 
     /**
      * @param credentials mutual TLS or plaintext, already checked against the policy
@@ -61,33 +71,62 @@ final class PagerLink {
     /** Opens the stream and sends kernel_hello; the future completes with the kernel id. */
     CompletableFuture<Integer> open() {
         loop.execute(() -> {
-            toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
-                @Override
-                public void onNext(PagerToKernel message) {
-                    try {
-                        core.onXp(message);
-                    } catch (RuntimeException | Error e) {
-                        log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
-                        throw e;
-                    }
-                    if (message.hasPagerWelcome()) {
-                        welcomed.complete(core.kernelId());
-                    }
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    lost(t.getMessage());
-                }
-
-                @Override
-                public void onCompleted() {
-                    lost("the pager ended the session");
-                }
-            });
+            connect();
             core.start();
         });
         return welcomed;
+    }
+
+    /** Core thread: a new stream, for a core that lost its last one and reclaims what it holds. */
+    boolean reconnect() {
+        if (aborted || channel.isShutdown()) {
+            return false;
+        }
+        // After a failed connect the channel backs off (seconds, growing): try at once instead, so
+        // that a pager back within the lease is found in time.
+        channel.resetConnectBackoff();
+        connect();
+        return true;
+    }
+
+    private void connect() {
+        int current = ++stream;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ended = done;
+        toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
+            @Override
+            public void onNext(PagerToKernel message) {
+                if (current != stream) {
+                    return;
+                }
+                try {
+                    core.onXp(message);
+                } catch (RuntimeException | Error e) {
+                    log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
+                    throw e;
+                }
+                if (message.hasPagerWelcome()) {
+                    welcomed.complete(core.kernelId());
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.complete(null);
+                if (current == stream) {
+                    lost(t);
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(null);
+                if (current == stream) {
+                    welcomed.completeExceptionally(new IllegalStateException("the pager ended the session"));
+                    core.onPagerLost("the pager ended the session");
+                }
+            }
+        });
     }
 
     /** Core thread only. */
@@ -95,14 +134,36 @@ final class PagerLink {
         toPager.onNext(message);
     }
 
-    private void lost(String reason) {
-        ended.complete(null);
-        welcomed.completeExceptionally(new IllegalStateException(reason));
-        core.onPagerLost(reason);
+    /** The pager's own refusal ends the session; anything else is a broken stream the core may mend. */
+    private void lost(Throwable t) {
+        String reason = t.getMessage();
+        if (!welcomed.isDone()) {
+            welcomed.completeExceptionally(new IllegalStateException(reason));
+        }
+        if (aborted || fromPager(t)) {
+            core.onPagerLost(reason);
+        } else {
+            core.onStreamBroken(reason);
+        }
+    }
+
+    /** Whether the call ended with a status the pager made (a machxp errno in its details). */
+    private static boolean fromPager(Throwable t) {
+        com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
+        if (status == null) {
+            return false;
+        }
+        for (com.google.protobuf.Any detail : status.getDetailsList()) {
+            if (detail.is(com.google.rpc.ErrorInfo.class)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Cuts the stream without a word to the pager, as a crashed kernel would. */
     void abort() {
+        aborted = true;
         CompletableFuture<Void> cancelled = new CompletableFuture<>();
         loop.execute(() -> {
             if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {

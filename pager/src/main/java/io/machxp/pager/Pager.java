@@ -44,7 +44,10 @@ import org.slf4j.LoggerFactory;
  *                                                                     in --store DIR)
  * </pre>
  *
- * The server speaks mutual TLS or plaintext as {@link PagerConfig#transport()} says, checked
+ * A pager started on a store an earlier one left ({@code --store} with its epoch file) gives its
+ * kernels a grace period of one lease to reconnect and reclaim what they hold (see PagerCore).
+ *
+ * <p>The server speaks mutual TLS or plaintext as {@link PagerConfig#transport()} says, checked
  * before it binds (plaintext only on loopback unless allowed; see {@code Transport}).
  */
 public final class Pager implements AutoCloseable {
@@ -85,7 +88,9 @@ public final class Pager implements AutoCloseable {
                     public void schedule(long delayNanos, Runnable action) {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }
-                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch));
+                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
+                        // kernels may still hold what an earlier pager on this store gave them: a lease to reclaim it
+                        .withGrace(store.restarted() ? config.lease().toNanos() : 0));
         xp.attach(core, loop);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)

@@ -70,6 +70,22 @@ import org.slf4j.LoggerFactory;
  * stops using the pager as if the stream had broken (every cached futex stops being handed out,
  * every thread's call fails with EIO saying why, and every later request too).
  *
+ * <p>Reconnecting and reclaiming. When the stream breaks (the pager restarted, or the connection
+ * dropped) while the lease still runs, the kernel keeps what it holds and goes on using it: its
+ * cached futexes and resident pages are still its own until the lease ends, since no pager can
+ * give them to another kernel before. Nothing leaves it meanwhile (a relinquish the old pager
+ * asked for is void; what would be sent is not, and is asked again), and it tries a new stream
+ * every twentieth of the lease:
+ * <pre>
+ *  SESSION ──stream broken, lease runs──▶ DISCONNECTED ──new stream──▶ RECLAIMING: kernel_hello
+ *     ▲                                        │   ▲                   with reclaim (every futex
+ *     │                                        │   └──stream broken────  with its token, every page
+ *     └──────pager_welcome: init the objects    │                        with its access, the dirty
+ *            still initializing; ask again for  │                        returns not yet confirmed)
+ *            every futex and page awaited       ▼
+ *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
+ * </pre>
+ *
  * <p>Futexes: {@link KernelFutexes} holds the state machine (Parts II-IV of the seed mail, PI and
  * robust futexes); this class checks each request (task, thread, address) and passes it on.
  * With {@code cacheFutexes == false} (Part II only) a futex is never kept free here: each unlock
@@ -138,6 +154,10 @@ public final class KernelCore {
     private long keepaliveSequence;
     /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
     private final java.util.ArrayDeque<long[]> keepalivesOut = new java.util.ArrayDeque<>();
+    /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
+    private String disconnected;
+    /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
+    private boolean reclaiming;
 
     /**
      * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
@@ -218,11 +238,112 @@ public final class KernelCore {
             return;
         }
         log.warn("kernel {}: lost its pager: {}", name, reason);
+        env.trace("pager-lost", 0, reason);
         stopUsingPager(reason);
+    }
+
+    /**
+     * The stream to the pager broke: the connection, not the pager's word (that is
+     * {@link #onPagerLost}). While the lease runs the kernel keeps what it holds and reconnects to
+     * reclaim it, in case the pager restarted; without a lease, or caching nothing it could keep
+     * (Part II), it stops at once.
+     */
+    public void onStreamBroken(String reason) {
+        checkThread();
+        if (pagerLost != null) {
+            return;
+        }
+        if (leaseNanos == 0 || kernelId == 0 || !cacheFutexes || env.nanoTime() >= leaseEnds) {
+            onPagerLost(reason);
+            return;
+        }
+        reclaiming = false;
+        if (disconnected == null) {
+            disconnected = reason;
+            keepalivesOut.clear(); // the pager that would have answered them is gone
+            forEachFutex(futexes::streamBroken);
+            log.warn("kernel {}: lost its stream to the pager ({}); it keeps what it holds for the {} ms its lease "
+                    + "still runs, and reconnects to reclaim it", name, reason, (leaseEnds - env.nanoTime()) / 1_000_000);
+            env.trace("pager-disconnected", 0, reason);
+        }
+        env.schedule(leaseNanos / 20, this::reconnect);
+    }
+
+    private void reconnect() {
+        if (pagerLost != null || disconnected == null || reclaiming) {
+            return;
+        }
+        reclaiming = true;
+        if (!env.reconnect()) {
+            onPagerLost(disconnected + "; this kernel cannot reconnect");
+            return;
+        }
+        if (!reclaiming) {
+            return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
+        }
+        io.machxp.proto.xp.Reclaim.Builder reclaim = io.machxp.proto.xp.Reclaim.newBuilder().setKernelId(kernelId);
+        for (VmObject o : objectsById.values()) {
+            if (o.state != VmObject.State.READY) {
+                continue;
+            }
+            io.machxp.proto.xp.ReclaimedObject.Builder ro = io.machxp.proto.xp.ReclaimedObject.newBuilder()
+                    .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize).addAllPages(pages.reclaim(o));
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                if (!isAbsent(e.state())) {
+                    ro.addFutexes(io.machxp.proto.xp.ReclaimedFutex.newBuilder().setOffset(e.offset())
+                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant));
+                }
+            }));
+            reclaim.addObjects(ro);
+        }
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
+        stats.sent(hello);
+        env.send(hello);
+    }
+
+    /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
+    private void reclaimed(io.machxp.proto.xp.PagerWelcome w) {
+        if (w.getKernelId() != kernelId || w.getPageSize() != pageSize) {
+            violation("a pager_welcome to a reclaim with kernel id " + Integer.toUnsignedString(w.getKernelId())
+                    + " and page size " + Integer.toUnsignedString(w.getPageSize()), 0, 0);
+            onPagerLost("the pager answered its reclaim with another kernel id or page size");
+            return;
+        }
+        String was = disconnected;
+        reclaiming = false;
+        disconnected = null;
+        if (w.getLeaseMillis() > 0) {
+            leaseNanos = w.getLeaseMillis() * 1_000_000;
+        }
+        sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
+        int[] awaited = {0};
+        for (VmObject o : objectsById.values()) {
+            if (o.state == VmObject.State.INITIALIZING) {
+                send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                        .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
+                continue;
+            }
+            pages.askAgain(o);
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                awaited[0] += e.request != FutexEntry.Request.NONE ? 1 : 0;
+                futexes.askAgain(e);
+            }));
+        }
+        log.info("kernel {}: reconnected to pager {} (epoch {}) after losing its stream ({}) and reclaimed what it "
+                + "holds; asked again for {} futexes", name, w.getPagerName(), w.getSessionEpoch(), was, awaited[0]);
+        env.trace("pager-reconnected", 0, "epoch " + w.getSessionEpoch());
+    }
+
+    /** Whether the kernel lost its stream and is reconnecting; for tests and tools. */
+    public boolean disconnected() {
+        return disconnected != null;
     }
 
     private void stopUsingPager(String reason) {
         pagerLost = reason;
+        disconnected = null;
+        reclaiming = false;
         KernelError error = pagerError();
         for (VmObject o : objectsById.values()) {
             failAll(o.pendingMaps, error);
@@ -246,6 +367,7 @@ public final class KernelCore {
         if (lease <= 0) {
             return;
         }
+        pages.retainReturns();
         // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
         // the wait, and the kernel holds nothing before its answer.
         leaseEnds = env.nanoTime() + lease - leaseMargin();
@@ -262,11 +384,18 @@ public final class KernelCore {
         if (pagerLost != null) {
             return;
         }
+        if (disconnected == null) {
+            sendKeepalive();
+        }
+        env.schedule(leaseNanos / 4, this::keepalive);
+    }
+
+    private void sendKeepalive() {
         long sequence = ++keepaliveSequence;
         keepalivesOut.add(new long[] {sequence, env.nanoTime()});
         send(KernelToPager.newBuilder().setKernelKeepalive(
                 io.machxp.proto.xp.KernelKeepalive.newBuilder().setSequence(sequence)).build());
-        env.schedule(leaseNanos / 4, this::keepalive);
+        pages.keepaliveSent(sequence);
     }
 
     private void keepaliveAnswered(long sequence) {
@@ -275,6 +404,7 @@ public final class KernelCore {
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
                 leaseEnds = Math.max(leaseEnds, ends);
+                pages.keepaliveAnswered(sequence);
                 return;
             }
         }
@@ -291,8 +421,9 @@ public final class KernelCore {
             return;
         }
         String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
-                + "the kernel stops %d ms early)", (now - leaseEnds + leaseNanos - leaseMargin()) / 1_000_000,
-                leaseNanos / 1_000_000, leaseMargin() / 1_000_000);
+                + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - leaseMargin()) / 1_000_000,
+                leaseNanos / 1_000_000, leaseMargin() / 1_000_000,
+                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")");
         log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
         env.trace("lease-lost", 0, why);
         stopUsingPager(why);
@@ -730,6 +861,10 @@ public final class KernelCore {
         stats.received(m);
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
+                if (reclaiming) {
+                    reclaimed(m.getPagerWelcome());
+                    return;
+                }
                 if (kernelId != 0) {
                     violation("a second pager_welcome", 0, 0);
                     return;
@@ -793,7 +928,7 @@ public final class KernelCore {
                 }
                 for (int i = 0; i < d.getData().size() && d.getOffset() + i < o.size; i += pageSize) {
                     pages.onSupply(o, d.getOffset() + i, d.getData().substring(i, i + pageSize).toByteArray(),
-                            d.getLockValue());
+                            d.getLockValue(), d.getVersion());
                 }
             }
             case MEMORY_OBJECT_DATA_UNAVAILABLE -> {
@@ -804,7 +939,7 @@ public final class KernelCore {
                     return;
                 }
                 for (long off = d.getOffset(); off < d.getOffset() + d.getLength() && off < o.size; off += pageSize) {
-                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue());
+                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue(), d.getVersion());
                 }
             }
             case MEMORY_OBJECT_DATA_ERROR -> {
@@ -942,8 +1077,9 @@ public final class KernelCore {
         copy.forEach(f -> f.fail(error));
     }
 
+    /** Sends on the stream; nothing while there is none (what matters is asked again after a reclaim). */
     void send(KernelToPager m) {
-        if (pagerLost != null) {
+        if (pagerLost != null || disconnected != null) {
             return;
         }
         stats.sent(m);

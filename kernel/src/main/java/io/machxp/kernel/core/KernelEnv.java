@@ -11,6 +11,15 @@ public interface KernelEnv {
     /** Sends one XP message to the pager. Messages arrive in the order they are sent. */
     void send(KernelToPager message);
 
+    /**
+     * Opens a new stream to the pager after the last one broke: what the core sends next goes on
+     * it, and its end is reported like the last one's. False if this env cannot (the core then
+     * stops using the pager).
+     */
+    default boolean reconnect() {
+        return false;
+    }
+
     /** Runs {@code action} on the core thread after {@code delayNanos}. */
     Timer schedule(long delayNanos, Runnable action);
 

@@ -512,6 +512,28 @@ final class KernelFutexes {
         }
     }
 
+    /**
+     * The stream to the pager broke and the kernel will reclaim what it holds from a pager that
+     * may have restarted: a relinquish the old pager asked for is void (the new one asks again if
+     * others wait), so an owner's unlock keeps the futex here instead of releasing it into a
+     * stream that is gone. Local waiters keep waiting; their lock_futex is asked again.
+     */
+    void streamBroken(FutexEntry e) {
+        if (e.relinquishPending) {
+            e.relinquishPending = false;
+            e.remotePriority = 0;
+            clearWaitersIfNoneLeft(e);
+            refresh(e);
+        }
+    }
+
+    /** After a reclaim: the lock_futex this kernel was waiting for an answer to, asked again. */
+    void askAgain(FutexEntry e) {
+        if (e.request != FutexEntry.Request.NONE) {
+            askPager(e, e.request);
+        }
+    }
+
     // ---- priority inheritance -----------------------------------------------------------------
 
     /** A thread's base priority changed (thread_set_priority). */

@@ -60,6 +60,11 @@ public final class VmPage {
     public Access access = Access.NONE;
     /** Written since the pager last got the contents. */
     public boolean dirty;
+    /**
+     * The pager's version of the contents as of the last exchange: the version supplied, or the one
+     * this kernel gave its last dirty return (one more). Dirty data is newer than it.
+     */
+    public long version;
     /** The access asked for with data_request / data_unlock and not yet given; NONE if none. */
     public Access requested = Access.NONE;
     /** Core write sequence of the last change to the contents (for piggybacked releases). */

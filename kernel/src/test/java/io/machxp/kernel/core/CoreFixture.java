@@ -47,12 +47,18 @@ final class CoreFixture {
     }
 
     CoreFixture(CoreOptions options) {
+        this(options, 0);
+    }
+
+    /** With a session lease from the welcome (0: none); its first keepalive is answered at once. */
+    CoreFixture(CoreOptions options, long leaseMillis) {
         core = new KernelCore("A", env, stats, options);
         core.start();
         assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);
         core.onXp(PagerToKernel.newBuilder().setPagerWelcome(
-                PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE)).build());
+                PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE).setLeaseMillis(leaseMillis)).build());
+        answerKeepalives();
         Answer<MachTask> t = new Answer<>();
         core.taskCreate("test", t);
         task = t.value();
@@ -64,6 +70,16 @@ final class CoreFixture {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(init.getMemoryObjectInit().getObjectId()).setSize(4 * PAGE)).build());
         base = m.value().start();
+    }
+
+    /** Answers every keepalive the kernel sent since the last look (and drops them from what it sent). */
+    void answerKeepalives() {
+        List<KernelToPager> keepalives = env.sent.stream().filter(KernelToPager::hasKernelKeepalive).toList();
+        env.sent.removeAll(keepalives);
+        for (KernelToPager k : keepalives) {
+            core.onXp(PagerToKernel.newBuilder().setPagerKeepalive(io.machxp.proto.xp.PagerKeepalive.newBuilder()
+                    .setSequence(k.getKernelKeepalive().getSequence())).build());
+        }
     }
 
     MachThread thread() {

@@ -34,9 +34,18 @@ final class FakeKernelEnv implements KernelEnv {
         }
     }
 
+    /** New streams the core opened after one broke. */
+    int reconnects;
+
     @Override
     public void send(KernelToPager message) {
         sent.add(message);
+    }
+
+    @Override
+    public boolean reconnect() {
+        reconnects++;
+        return true;
     }
 
     @Override

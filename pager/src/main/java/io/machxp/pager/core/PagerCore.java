@@ -7,6 +7,7 @@ import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.pager.page.PageOutput;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDestroy;
 import io.machxp.proto.xp.MemoryObjectFutexBusy;
@@ -20,6 +21,10 @@ import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -82,6 +87,23 @@ import org.slf4j.LoggerFactory;
  * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
  * from when it sent the keepalive the pager answered), so no futex has two owning kernels.
  *
+ * <p>Restart and reclaim (with a grace period, {@code graceNanos > 0}: a pager started on the
+ * store of one that ran before). The pager keeps no lock state on disk; its kernels keep what they
+ * hold while their leases run and reconnect:
+ * <pre>
+ *  GRACE   kernel_hello with reclaim  -> the kernel gets the id it had and holds what it says: each
+ *                                        futex under its token, each page with its access (data
+ *                                        newer than the store's is taken); a conflict is refused
+ *          kernel_keepalive, init     -> answered as always
+ *          anything else, new kernels -> held, in arrival order
+ *  grace ends (a lease after start)   -> the held messages are handled in order; a reclaim now
+ *                                        gets ESTALE (that kernel's lease has run out)
+ * </pre>
+ * No grant is made in grace, and a kernel that has not reclaimed by its end has stopped (its
+ * lease, counted from a keepalive the old pager answered, ran out before), so no futex held
+ * across the restart goes to a second kernel. Tokens go on from the reclaimed ones: a new
+ * epoch's are higher.
+ *
  * <p>A message that breaks these rules (unknown object, unaligned offset, a release by a kernel that
  * does not hold the futex, a second lock from the holder, a second lock without update from a
  * kernel already queued, an update from a kernel that neither holds nor waits for the futex) is
@@ -114,6 +136,12 @@ public final class PagerCore {
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
     private final int maxFutexesPerSession;
+    /** Until the grace period after a restart ends: messages held, and the session each came on. */
+    private java.util.ArrayDeque<Held> heldInGrace;
+    /** The most messages one session may have held in grace. */
+    static final int MAX_HELD_PER_SESSION = 1 << 16;
+
+    private record Held(long sessionId, KernelToPager message) {}
 
     /**
      * @param leaseNanos a session's lease; 0: none, a session lives as long as its stream
@@ -121,8 +149,11 @@ public final class PagerCore {
      *     from one start of a pager to the next (the boot count, or the start time in seconds)
      * @param maxFutexesPerSession futexes one kernel may hold or wait for at once (each costs the
      *     pager a record); a kernel that asks for more is ended with EAGAIN
+     * @param graceNanos after a restart (0: none, the pager starts afresh), how long kernels may
+     *     reclaim what they hold while everything else waits; at least the lease, so that every
+     *     kernel that does not reclaim has stopped by its end
      */
-    public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession) {
+    public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos) {
         /** A million: ten times the 100k cached futexes of the scale benchmark. */
         public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
         public static final Options NO_LEASE = new Options(0, 1);
@@ -132,10 +163,23 @@ public final class PagerCore {
                 throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
                         + "futexes per session 1 or more");
             }
+            if (graceNanos != 0 && graceNanos < leaseNanos) {
+                throw new IllegalArgumentException("a grace period must last at least a lease (" + leaseNanos / 1_000_000
+                        + " ms): kernels that do not reclaim stop only when their leases run out");
+            }
+        }
+
+        public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession) {
+            this(leaseNanos, tokenEpoch, maxFutexesPerSession, 0);
         }
 
         public Options(long leaseNanos, long tokenEpoch) {
             this(leaseNanos, tokenEpoch, DEFAULT_MAX_FUTEXES_PER_SESSION);
+        }
+
+        /** The same, for a pager that restarted: a grace period of {@code graceNanos}. */
+        public Options withGrace(long graceNanos) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos);
         }
     }
 
@@ -156,6 +200,12 @@ public final class PagerCore {
         this.leaseNanos = options.leaseNanos();
         this.tokenEpoch = options.tokenEpoch();
         this.maxFutexesPerSession = options.maxFutexesPerSession();
+        if (options.graceNanos() > 0) {
+            heldInGrace = new java.util.ArrayDeque<>();
+            env.schedule(options.graceNanos(), this::endGrace);
+            log.info("pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} ms; everything else "
+                    + "waits until then", name, tokenEpoch, options.graceNanos() / 1_000_000);
+        }
         this.pages = new PageCoherence(pageSize, new PageOutput() {
             @Override
             public void send(KernelSession to, PagerToKernel message) {
@@ -300,8 +350,47 @@ public final class PagerCore {
         }
         s.lastHeard = env.nanoTime();
         stats.received(m);
+        if (heldInGrace != null && !answeredInGrace(s, m)) {
+            if (++s.heldInGrace > MAX_HELD_PER_SESSION) {
+                end(s, Errno.EAGAIN, s + " sent more than " + MAX_HELD_PER_SESSION + " messages during pager " + name
+                        + "'s grace period after a restart, which holds them until it ends");
+                return;
+            }
+            stats.heldInGrace.increment();
+            heldInGrace.add(new Held(sessionId, m));
+            return;
+        }
+        handle(s, m);
+    }
+
+    /** In grace: a reclaim, and what a reclaimed kernel needs meanwhile, are answered at once. */
+    private static boolean answeredInGrace(KernelSession s, KernelToPager m) {
+        return switch (m.getRoutineCase()) {
+            case KERNEL_HELLO -> m.getKernelHello().hasReclaim();
+            case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT -> s.welcomed();
+            default -> false;
+        };
+    }
+
+    /** The grace period after a restart is over: what was held is handled, in arrival order. */
+    private void endGrace() {
+        java.util.ArrayDeque<Held> held = heldInGrace;
+        heldInGrace = null;
+        log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held messages", name,
+                stats.kernelsReclaimed(), held.size());
+        for (Held h : held) {
+            KernelSession s = sessions.get(h.sessionId());
+            if (s != null) {
+                s.heldInGrace = 0;
+                s.lastHeard = env.nanoTime(); // it waited for the pager: its silence since does not count
+                handle(s, h.message());
+            }
+        }
+    }
+
+    private void handle(KernelSession s, KernelToPager m) {
         if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
-            hello(s, m.getKernelHello().getKernelName());
+            hello(s, m.getKernelHello());
             return;
         }
         if (!s.welcomed()) {
@@ -324,13 +413,18 @@ public final class PagerCore {
         }
     }
 
-    private void hello(KernelSession s, String kernelName) {
+    private void hello(KernelSession s, KernelHello h) {
+        String kernelName = h.getKernelName();
         if (s.welcomed()) {
             refuse(s, "a second kernel_hello");
             return;
         }
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
+            return;
+        }
+        if (h.hasReclaim()) {
+            reclaim(s, kernelName, h.getReclaim());
             return;
         }
         KernelSession previous = sessionsByName.get(kernelName);
@@ -349,20 +443,123 @@ public final class PagerCore {
         }
         Integer id = kernelIds.get(kernelName);
         if (id == null) {
-            if (kernelIds.size() >= MAX_KERNEL_ID) {
+            id = freeKernelId();
+            if (id == 0) {
                 end(s, Errno.EAGAIN, "pager " + name + " has given out all " + MAX_KERNEL_ID + " kernel ids");
                 return;
             }
-            id = kernelIds.size() + 1;
             kernelIds.put(kernelName, id);
         }
+        welcome(s, kernelName, id);
+        log.info("pager {}: kernel {} connected (id {})", name, kernelName, id);
+    }
+
+    /** The lowest kernel id no kernel has (reclaimed ones keep theirs), 0 if none is left. */
+    private int freeKernelId() {
+        java.util.Set<Integer> used = new java.util.HashSet<>(kernelIds.values());
+        for (int id = 1; id <= MAX_KERNEL_ID; id++) {
+            if (!used.contains(id)) {
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    private void welcome(KernelSession s, String kernelName, int id) {
         s.kernelName = kernelName;
         s.kernelId = id;
         sessionsByName.put(kernelName, s);
-        log.info("pager {}: kernel {} connected (id {})", name, kernelName, id);
         send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
-                .setKernelId(id).setPageSize(pageSize).setPagerName(name)
+                .setKernelId(id).setPageSize(pageSize).setPagerName(name).setSessionEpoch(tokenEpoch)
                 .setLeaseMillis(leaseNanos / 1_000_000)).build());
+    }
+
+    /**
+     * kernel_hello with reclaim: in the grace period after a restart, a kernel the pager does not
+     * know takes back its id and what it holds. Its objects are checked whole first (the kernel
+     * keeps using them as they were, so the pager must serve them all); then it is welcomed, and
+     * each futex and page it names is recorded as its own unless that conflicts.
+     */
+    private void reclaim(KernelSession s, String kernelName, Reclaim r) {
+        String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + name + ": ";
+        if (heldInGrace == null) {
+            end(s, Errno.ESTALE, what + (kernelIds.containsKey(kernelName)
+                    ? "the pager did not restart, and the kernel's old session stays its own until its lease ends"
+                    : "the pager's grace period after its restart is over, so the kernel's lease has run out")
+                    + "; restart the kernel");
+            return;
+        }
+        int id = r.getKernelId();
+        String owner = kernelIds.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+        String refusal = sessionsByName.containsKey(kernelName) ? "a kernel of that name has connected already"
+                : id < 1 || id > MAX_KERNEL_ID ? "kernel id " + Integer.toUnsignedString(id) + " is not in 1.."
+                        + MAX_KERNEL_ID
+                : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
+                : r.getObjectsList().stream().mapToLong(o -> o.getFutexesCount()).sum() > maxFutexesPerSession
+                        ? "it names more than " + maxFutexesPerSession + " futexes, the most a session may hold"
+                : null;
+        Map<Integer, MemoryObject> objects = new HashMap<>();
+        for (ReclaimedObject o : r.getObjectsList()) {
+            MemoryObject object = catalog.get(o.getName());
+            if (refusal != null) {
+                break;
+            }
+            refusal = object == null ? "the pager no longer serves memory object '" + o.getName() + "'"
+                    : o.getPageSize() != pageSize ? "its page size " + o.getPageSize() + " is not the pager's " + pageSize
+                    : objects.containsKey(o.getObjectId()) ? "it names object id " + o.getObjectId() + " twice"
+                    : objects.size() >= MAX_OBJECTS_PER_SESSION ? "it names more than " + MAX_OBJECTS_PER_SESSION
+                            + " objects"
+                    : null;
+            objects.put(o.getObjectId(), object);
+        }
+        if (refusal != null) {
+            end(s, refusal.startsWith("a kernel") || refusal.startsWith("kernel '") ? Errno.EEXIST : Errno.EINVAL,
+                    what + refusal + "; restart the kernel");
+            return;
+        }
+        kernelIds.put(kernelName, id);
+        s.objects.putAll(objects);
+        welcome(s, kernelName, id);
+        int futexCount = 0;
+        int pageCount = 0;
+        for (ReclaimedObject o : r.getObjectsList()) {
+            MemoryObject object = objects.get(o.getObjectId());
+            for (ReclaimedFutex f : o.getFutexesList()) {
+                futexCount += reclaimFutex(s, o.getObjectId(), f) ? 1 : 0;
+            }
+            for (ReclaimedPage p : o.getPagesList()) {
+                pages.reclaim(s, object, p);
+                pageCount++;
+            }
+        }
+        stats.kernelsReclaimed.increment();
+        log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages", name, kernelName, id,
+                futexCount, pageCount);
+    }
+
+    private boolean reclaimFutex(KernelSession s, int objectId, ReclaimedFutex r) {
+        FutexKey key = futexKey(s, objectId, r.getOffset(), "a reclaim of a futex");
+        if (key == null) {
+            return false;
+        }
+        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        long token = r.getFencingToken();
+        String refusal = f.holder != null ? f.holder + " holds it"
+                : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
+                : token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
+                : null;
+        if (refusal != null) {
+            refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
+            return false;
+        }
+        f.holder = s;
+        f.token = token;
+        f.grantOwnerDied = r.getOwnerDied();
+        f.lastHolder = s.id;
+        s.held.add(key);
+        stats.futexesReclaimed.increment();
+        return true;
     }
 
     private void init(KernelSession s, MemoryObjectInit init) {
@@ -537,7 +734,7 @@ public final class PagerCore {
             stats.handoffs.increment();
         }
         f.lastHolder = s.id;
-        f.token = f.token == 0 ? tokenEpoch << 32 | 1 : f.token + 1;
+        f.token = Math.max(f.token + 1, tokenEpoch << 32 | 1); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied;
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
@@ -629,6 +826,20 @@ public final class PagerCore {
     public String holderOf(String object, long offset) {
         FutexRecord f = futexes.get(new FutexKey(object, offset));
         return f == null || f.holder == null ? null : f.holder.kernelName;
+    }
+
+    /**
+     * Whether a kernel is still to be told that an owner of a futex died: its next grant will say
+     * so, or its current one did (the holder may not have seen it yet); for tests and tools.
+     */
+    public boolean ownerDiedPending(String object, long offset) {
+        FutexRecord f = futexes.get(new FutexKey(object, offset));
+        return f != null && (f.ownerDied || f.holder != null && f.grantOwnerDied);
+    }
+
+    /** Whether the pager is in its grace period after a restart; for tests and tools. */
+    public boolean inGrace() {
+        return heldInGrace != null;
     }
 
     /** The kernel holding a page writable, or null; for tests and tools. */

@@ -20,6 +20,9 @@ public final class PagerStats {
     final LongAdder kernelsDeclaredDead = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
+    final LongAdder kernelsReclaimed = new LongAdder();
+    final LongAdder futexesReclaimed = new LongAdder();
+    final LongAdder heldInGrace = new LongAdder();
 
     public PagerStats() {
         for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
@@ -73,6 +76,21 @@ public final class PagerStats {
     /** Messages dropped because they came from a session the pager had declared dead. */
     public long fenced() {
         return fenced.sum();
+    }
+
+    /** Kernels that reconnected after a pager restart and reclaimed what they held. */
+    public long kernelsReclaimed() {
+        return kernelsReclaimed.sum();
+    }
+
+    /** Futexes taken back by their kernels after a pager restart. */
+    public long futexesReclaimed() {
+        return futexesReclaimed.sum();
+    }
+
+    /** Messages held during a grace period after a restart, and handled when it ended. */
+    public long heldInGrace() {
+        return heldInGrace.sum();
     }
 
     public Map<String, Long> receivedByRoutine() {

@@ -17,7 +17,9 @@ public final class MemoryObject {
     private final String name;
     private final long size;
     private final PageStore store;
-    private final Map<Long, byte[]> unsaved = new HashMap<>();
+    private final Map<Long, Unsaved> unsaved = new HashMap<>();
+
+    private record Unsaved(byte[] data, long version) {}
 
     public MemoryObject(String name, long size, PageStore store) {
         this.name = name;
@@ -39,24 +41,32 @@ public final class MemoryObject {
      * @throws UncheckedIOException if the store cannot read it
      */
     public byte[] page(long offset) {
-        byte[] data = unsaved.get(offset);
-        if (data == null) {
-            data = store.read(name, offset);
-        }
+        Unsaved kept = unsaved.get(offset);
+        byte[] data = kept != null ? kept.data : store.read(name, offset);
         return data == null || isZero(data) ? null : data.clone();
     }
 
     /**
-     * Makes {@code data} (one page) the pager's copy of the page at {@code offset}.
+     * The version of the pager's copy of the page at {@code offset} (0: never written).
+     *
+     * @throws UncheckedIOException if the store cannot read it
+     */
+    public long version(long offset) {
+        Unsaved kept = unsaved.get(offset);
+        return kept != null ? kept.version : store.version(name, offset);
+    }
+
+    /**
+     * Makes {@code data} (one page) the pager's copy of the page at {@code offset}, as {@code version}.
      *
      * @throws UncheckedIOException if the store cannot write it; the page is then kept in memory
      */
-    public void write(long offset, byte[] data) {
+    public void write(long offset, byte[] data, long version) {
         try {
-            store.write(name, offset, data);
+            store.write(name, offset, data, version);
             unsaved.remove(offset);
         } catch (UncheckedIOException e) {
-            unsaved.put(offset, data.clone());
+            unsaved.put(offset, new Unsaved(data.clone(), version));
             throw e;
         }
     }

@@ -95,7 +95,7 @@ public final class PageCoherence {
     /** memory_object_data_return: new data for the pager's copy, and perhaps access given back. */
     public void dataReturn(KernelSession s, MemoryObjectDataReturn r) {
         PageRecord p = onePage(s, r.getObjectId(), r.getOffset(), pageSize, "memory_object_data_return");
-        if (p == null || !acceptReturn(s, p, r.getDirty(), r.getData(), "memory_object_data_return")) {
+        if (p == null || !acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(), "memory_object_data_return")) {
             return;
         }
         if (!r.getKernelCopy()) {
@@ -142,7 +142,7 @@ public final class PageCoherence {
             out.refuse(s, routine + " with " + p + ", which it does not hold for writing");
             return false;
         }
-        if (!acceptReturn(s, p, d.getDirty(), d.getData(), routine)) {
+        if (!acceptReturn(s, p, d.getDirty(), d.getData(), d.getVersion(), routine)) {
             return false;
         }
         p.drop(s);
@@ -165,9 +165,70 @@ public final class PageCoherence {
                 continue;
             }
             p.makeWriter(s);
-            granted.add(PageData.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data)).build());
+            granted.add(PageData.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data))
+                    .setVersion(p.object.version(offset)).build());
         }
         return granted;
+    }
+
+    // ---- reclaim after a pager restart --------------------------------------------------------
+
+    /**
+     * A page a reconnecting kernel holds, or gave back without knowing whether the pager took it.
+     * Data newer than the pager's copy becomes the copy (a return lost in the crash); then the
+     * kernel holds the page with the access it says, unless that conflicts with what others
+     * reclaimed or its copy is older than the pager's: then it is refused and the kernel is told
+     * to drop the page (the pager's coherence is kept whatever a kernel says).
+     */
+    public void reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r) {
+        String routine = "a reclaim";
+        if (!pageOf(o, r.getOffset())) {
+            out.refuse(s, routine + " of a page at 0x" + Long.toHexString(r.getOffset()) + ", which is not a page of '"
+                    + o.name() + "'");
+            return;
+        }
+        PageRecord p = record(o, r.getOffset());
+        long stored;
+        try {
+            stored = o.version(p.offset());
+            if (!r.getData().isEmpty() && r.getVersion() > stored) {
+                if (p.writer != null && p.writer != s) {
+                    out.refuse(s, routine + " of " + p + " with data: kernel " + p.writer.kernelName
+                            + " holds it writable, so the pager took this kernel's data before");
+                    return;
+                }
+                if (r.getData().size() != pageSize) {
+                    out.refuse(s, routine + " of " + p + " with " + r.getData().size() + " bytes; a page is " + pageSize);
+                    return;
+                }
+                o.write(p.offset(), r.getData().toByteArray(), r.getVersion());
+                stored = r.getVersion();
+            }
+        } catch (UncheckedIOException e) {
+            out.storeFailed("the data " + s + " reclaimed for " + p + " is kept in memory only", e);
+            return;
+        }
+        boolean write = r.getAccess() == VmProt.VM_PROT_READ_WRITE;
+        if (r.getAccess() == VmProt.VM_PROT_NONE) {
+            return; // only data given back
+        }
+        String conflict = r.getAccess() != VmProt.VM_PROT_READ && !write ? "access " + r.getAccess()
+                + " is not READ or READ_WRITE"
+                : r.getVersion() < stored ? "its copy (version " + r.getVersion() + ") is older than the pager's "
+                        + "(version " + stored + ")"
+                : write && !p.holdersExcept(s).isEmpty() ? "other kernels hold it"
+                : p.writer != null && p.writer != s ? "kernel " + p.writer.kernelName + " holds it writable"
+                : null;
+        if (conflict != null) {
+            out.refuse(s, routine + " of " + p + ": " + conflict + "; the kernel is told to drop it");
+            out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
+            return;
+        }
+        if (write) {
+            p.makeWriter(s);
+        } else {
+            p.addReader(s);
+        }
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------
@@ -260,22 +321,29 @@ public final class PageCoherence {
     private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
         int objectId = op.requester.objectIdOf(p.key.object());
         byte[] data;
+        long version;
         try {
             data = p.object.page(p.offset());
+            version = p.object.version(p.offset());
         } catch (UncheckedIOException e) {
             out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
             out.send(op.requester, PageMessages.error(objectId, p.offset(), pageSize,
                     "the pager cannot read " + p + " from its store: " + e.getMessage()));
             return false;
         }
-        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, data, lockValue));
+        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, data, version, lockValue));
         return true;
     }
 
     // ---- data ---------------------------------------------------------------------------------
 
-    /** Checks a page coming back from {@code s} and stores it if dirty; false: refused. */
-    private boolean acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, String routine) {
+    /**
+     * Checks a page coming back from {@code s} and stores it if dirty, as {@code version} (0: the
+     * next one); false: refused. Dirty data no newer than the pager's copy is refused: it was taken
+     * already (a return the kernel gave again after a restart) or is stale.
+     */
+    private boolean acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
+            String routine) {
         if (!p.holds(s)) {
             out.refuse(s, routine + " for " + p + ", which it does not hold");
             return false;
@@ -292,7 +360,13 @@ public final class PageCoherence {
             return false;
         }
         try {
-            p.object.write(p.offset(), data.toByteArray());
+            long stored = p.object.version(p.offset());
+            if (version != 0 && version <= stored) {
+                out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
+                        + "pager's copy (version " + stored + ")");
+                return false;
+            }
+            p.object.write(p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version);
         } catch (UncheckedIOException e) {
             out.storeFailed("the data " + s + " returned for " + p + " is kept in memory only and will not"
                     + " survive a pager restart", e);

@@ -23,20 +23,27 @@ final class PageMessages {
         return lockRequest(objectId, offset, pageSize, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
     }
 
+    /** Take the page away without its data (a copy the pager cannot accept: refused in a reclaim). */
+    static PagerToKernel discard(int objectId, long offset, int pageSize) {
+        return lockRequest(objectId, offset, pageSize, ReturnPolicy.RETURN_NONE, true, VmProt.VM_PROT_NONE, false);
+    }
+
     /** The answer to a data_unlock by a kernel that holds a read-only copy: it may write now. */
     static PagerToKernel allowWrite(int objectId, long offset, int pageSize) {
         return lockRequest(objectId, offset, pageSize, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
     }
 
     /** data_supply, or data_unavailable (zero fill) when {@code data} is null. */
-    static PagerToKernel supply(int objectId, long offset, int pageSize, byte[] data, VmProt lockValue) {
+    static PagerToKernel supply(int objectId, long offset, int pageSize, byte[] data, long version,
+            VmProt lockValue) {
         if (data == null) {
             return PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
-                    .setObjectId(objectId).setOffset(offset).setLength(pageSize).setLockValue(lockValue)).build();
+                    .setObjectId(objectId).setOffset(offset).setLength(pageSize).setLockValue(lockValue)
+                    .setVersion(version)).build();
         }
         return PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(objectId).setOffset(offset).setData(ByteString.copyFrom(data))
-                .setLockValue(lockValue)).build();
+                .setLockValue(lockValue).setVersion(version)).build();
     }
 
     static PagerToKernel error(int objectId, long offset, long length, String reason) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,19 +21,26 @@ import org.slf4j.LoggerFactory;
  * A {@link PageStore} on disk, so that pages survive a pager restart: one file per memory object
  * in one directory, the page at offset N stored at byte N of the file (holes read as zeros).
  * The file name is the object name URL-encoded (UTF-8), which keeps it to safe characters and
- * different names apart, plus {@value #SUFFIX}. Every write is forced to the disk before it
- * returns. A page of zeros reads back as null ("never written"), which means the same thing.
+ * different names apart, plus {@value #SUFFIX}. The pages' versions are beside it, in the file
+ * with {@value #VERSIONS} instead, 8 bytes (little-endian) per page, page N at byte 8N (holes:
+ * version 0). Every write is forced to the disk before it returns, the data before its version,
+ * so a crash between them leaves the new data with the old version: the same return, taken
+ * again after a restart, writes the same data. A page of zeros reads back as null ("never
+ * written"), which means the same thing.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
     public static final String SUFFIX = ".pages";
+    public static final String VERSIONS = ".versions";
     /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
     public static final String EPOCH_FILE = "epoch";
 
     private final Path dir;
     private final int pageSize;
     private final Map<String, FileChannel> files = new HashMap<>();
+    private final Map<String, FileChannel> versionFiles = new HashMap<>();
     private boolean closed;
+    private boolean restarted;
 
     /**
      * Creates {@code dir} if it is missing.
@@ -65,6 +74,7 @@ public final class FilePageStore implements PageStore {
         Path file = dir.resolve(EPOCH_FILE);
         try {
             long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
+            restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
             Path tmp = dir.resolve(EPOCH_FILE + ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -81,6 +91,12 @@ public final class FilePageStore implements PageStore {
         }
     }
 
+    /** True once {@link #nextEpoch} found the epoch of an earlier pager in the directory. */
+    @Override
+    public boolean restarted() {
+        return restarted;
+    }
+
     public Path directory() {
         return dir;
     }
@@ -88,6 +104,11 @@ public final class FilePageStore implements PageStore {
     /** The file that holds the pages of {@code object}. */
     public Path fileOf(String object) {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + SUFFIX);
+    }
+
+    /** The file that holds the versions of the pages of {@code object}. */
+    public Path versionsOf(String object) {
+        return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + VERSIONS);
     }
 
     @Override
@@ -114,46 +135,78 @@ public final class FilePageStore implements PageStore {
     }
 
     @Override
-    public void write(String object, long offset, byte[] page) {
+    public long version(String object, long offset) {
+        try {
+            FileChannel file = channel(versionFiles, versionsOf(object), object, false);
+            if (file == null) {
+                return 0;
+            }
+            ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            long at = offset / pageSize * Long.BYTES;
+            while (version.hasRemaining() && file.read(version, at + version.position()) >= 0) {
+                // as in read
+            }
+            return version.getLong(0);
+        } catch (IOException e) {
+            throw failure("read the version of", object, offset, versionsOf(object), e);
+        }
+    }
+
+    @Override
+    public void write(String object, long offset, byte[] page, long version) {
         if (page.length != pageSize) {
             throw new IllegalArgumentException("a page is " + pageSize + " bytes, not " + page.length);
         }
         try {
-            FileChannel file = channel(object, true);
-            ByteBuffer data = ByteBuffer.wrap(page);
-            while (data.hasRemaining()) {
-                file.write(data, offset + data.position());
-            }
-            file.force(false);
+            writeFully(channel(files, fileOf(object), object, true), ByteBuffer.wrap(page), offset);
+            writeFully(channel(versionFiles, versionsOf(object), object, true),
+                    ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, version),
+                    offset / pageSize * Long.BYTES);
         } catch (IOException e) {
             throw failure("write", object, offset, e);
         }
     }
 
+    private static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
+        while (data.hasRemaining()) {
+            file.write(data, at + data.position());
+        }
+        file.force(false);
+    }
+
     private FileChannel channel(String object, boolean create) throws IOException {
+        return channel(files, fileOf(object), object, create);
+    }
+
+    private FileChannel channel(Map<String, FileChannel> open, Path path, String object, boolean create)
+            throws IOException {
         if (closed) {
             throw new IOException("the page store in " + dir + " is closed");
         }
-        FileChannel file = files.get(object);
+        FileChannel file = open.get(object);
         if (file != null && file.isOpen()) {
             return file;
         }
         // (re)open: a channel is closed for good when a thread is interrupted during its I/O
         try {
             file = create
-                    ? FileChannel.open(fileOf(object), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                             StandardOpenOption.WRITE)
-                    : FileChannel.open(fileOf(object), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (NoSuchFileException e) {
             return null; // never written
         }
-        files.put(object, file);
+        open.put(object, file);
         return file;
     }
 
     private UncheckedIOException failure(String what, String object, long offset, IOException e) {
+        return failure(what, object, offset, fileOf(object), e);
+    }
+
+    private UncheckedIOException failure(String what, String object, long offset, Path file, IOException e) {
         String message = "page store: cannot " + what + " page 0x" + Long.toHexString(offset) + " of '" + object
-                + "' in " + fileOf(object) + ": " + e;
+                + "' in " + file + ": " + e;
         log.error(message);
         return new UncheckedIOException(message, e);
     }
@@ -161,13 +214,15 @@ public final class FilePageStore implements PageStore {
     @Override
     public void close() {
         closed = true;
-        files.forEach((object, file) -> {
-            try {
-                file.close();
-            } catch (IOException e) {
-                log.warn("page store: closing {}: {}", fileOf(object), e.toString());
-            }
-        });
-        files.clear();
+        for (Map<String, FileChannel> open : List.of(files, versionFiles)) {
+            open.forEach((object, file) -> {
+                try {
+                    file.close();
+                } catch (IOException e) {
+                    log.warn("page store: closing the files of {}: {}", object, e.toString());
+                }
+            });
+            open.clear();
+        }
     }
 }

@@ -3,18 +3,44 @@ package io.machxp.pager.store;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A {@link PageStore} in memory: the pages last as long as the pager. The default. */
+/**
+ * A {@link PageStore} in memory: the pages last as long as the pager (the default), or as long
+ * as the object, which the simulator keeps across a pager's crash and restart as a disk would.
+ */
 public final class MemoryPageStore implements PageStore {
-    private final Map<String, Map<Long, byte[]>> objects = new HashMap<>();
+    private record Stored(byte[] data, long version) {}
+
+    private final Map<String, Map<Long, Stored>> objects = new HashMap<>();
+    private long epoch;
+    private int starts;
 
     @Override
     public byte[] read(String object, long offset) {
-        byte[] page = objects.getOrDefault(object, Map.of()).get(offset);
-        return page == null ? null : page.clone();
+        Stored page = objects.getOrDefault(object, Map.of()).get(offset);
+        return page == null ? null : page.data.clone();
     }
 
     @Override
-    public void write(String object, long offset, byte[] page) {
-        objects.computeIfAbsent(object, o -> new HashMap<>()).put(offset, page.clone());
+    public long version(String object, long offset) {
+        Stored page = objects.getOrDefault(object, Map.of()).get(offset);
+        return page == null ? 0 : page.version;
+    }
+
+    @Override
+    public void write(String object, long offset, byte[] page, long version) {
+        objects.computeIfAbsent(object, o -> new HashMap<>()).put(offset, new Stored(page.clone(), version));
+    }
+
+    /** The time-based default for the first pager on this store, then one more for each next one. */
+    @Override
+    public long nextEpoch() {
+        epoch = starts++ == 0 ? PageStore.super.nextEpoch() : epoch + 1;
+        return epoch;
+    }
+
+    /** A second pager on the same store object (the simulator's restart) finds the first one's pages. */
+    @Override
+    public boolean restarted() {
+        return starts > 1;
     }
 }

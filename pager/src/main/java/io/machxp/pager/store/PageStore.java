@@ -12,8 +12,31 @@ public interface PageStore extends AutoCloseable {
     /** The page at {@code offset} of {@code object}, or null if it was never written (all zeros). */
     byte[] read(String object, long offset);
 
-    /** Makes {@code page} (exactly one page) the stored contents; durable when this returns. */
-    void write(String object, long offset, byte[] page);
+    /**
+     * The version of the stored page: 0 if never written, else the version its last write gave.
+     * Versions tell a page a kernel gives back after a pager restart from an older copy (see XP's
+     * page versions), so they last as long as the pages do.
+     */
+    long version(String object, long offset);
+
+    /**
+     * Makes {@code page} (exactly one page) the stored contents, as {@code version}; durable when
+     * this returns. A crash in the middle leaves the new data with the old version at worst.
+     */
+    void write(String object, long offset, byte[] page, long version);
+
+    /** Writes {@code page} as the next version of the stored page. */
+    default void write(String object, long offset, byte[] page) {
+        write(object, offset, page, version(object, offset) + 1);
+    }
+
+    /**
+     * Whether the store holds what an earlier start of a pager left (its epoch was kept): kernels
+     * may then still hold futexes and pages of that pager and come to reclaim them.
+     */
+    default boolean restarted() {
+        return false;
+    }
 
     /**
      * The next epoch of the pager that uses this store: the high half of its fencing tokens, which

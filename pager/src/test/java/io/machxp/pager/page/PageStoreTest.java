@@ -58,7 +58,12 @@ class PageStoreTest {
             }
 
             @Override
-            public void write(String object, long offset, byte[] page) {
+            public long version(String object, long offset) {
+                return memory.version(object, offset);
+            }
+
+            @Override
+            public void write(String object, long offset, byte[] page, long version) {
                 throw new UncheckedIOException(new IOException("disk full"));
             }
         };

@@ -72,7 +72,28 @@ class FilePageStoreTest {
             }
         }
         try (var files = Files.list(dir)) {
-            assertThat(files.count()).isEqualTo(names.size());
+            assertThat(files.count()).as("pages and versions").isEqualTo(2L * names.size());
+        }
+    }
+
+    @Test
+    void versionsSurviveARestartBesideTheirPages() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.nextEpoch()).isPositive();
+            assertThat(store.restarted()).as("a fresh directory").isFalse();
+            store.write("obj", 2L * PAGE, page(3), 7);
+            store.write("obj", 0, page(4)); // the next version: 1
+            assertThat(store.version("obj", PAGE)).as("never written").isZero();
+        }
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.nextEpoch();
+            assertThat(store.restarted()).as("the epoch of the first start is there").isTrue();
+            assertThat(store.version("obj", 2L * PAGE)).isEqualTo(7);
+            assertThat(store.version("obj", 0)).isEqualTo(1);
+            assertThat(store.version("obj", PAGE)).isZero();
+            assertThat(store.version("other", 0)).isZero();
+            assertThat(store.read("obj", 2L * PAGE)).isEqualTo(page(3));
+            assertThat(store.versionsOf("obj").getFileName().toString()).isEqualTo("obj.versions");
         }
     }
 
@@ -98,7 +119,7 @@ class FilePageStoreTest {
     void aFailedWriteSaysWhichPageAndWhere() throws IOException {
         FilePageStore store = new FilePageStore(dir, PAGE);
         store.close();
-        assertThatThrownBy(() -> store.write("obj", PAGE, page(1)))
+        assertThatThrownBy(() -> store.write("obj", PAGE, page(1), 1))
                 .isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("cannot write page 0x1000 of 'obj'")
                 .hasMessageContaining(dir.toAbsolutePath().toString());

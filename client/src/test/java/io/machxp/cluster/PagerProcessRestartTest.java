@@ -1,0 +1,101 @@
+package io.machxp.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.client.KernelClient;
+import io.machxp.client.TaskClient;
+import io.machxp.client.ThreadClient;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.VmLockFutexReply;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pager and two kernels as separate JVM processes; the pager is killed with SIGKILL while
+ * kernel A's thread owns a futex (with a write under it that A has not given back) and a thread
+ * on kernel B waits for it. A new pager process starts on the same store and port; A reconnects
+ * and reclaims the futex and its page in the grace period, B asks again for the futex; when A's
+ * thread unlocks, B gets it, with A's write, no OWNER_DIED and a token of the new epoch.
+ */
+class PagerProcessRestartTest {
+    /** Long enough for a cold JVM to restart the pager within what is left of the kernels' leases. */
+    private static final long LEASE_MILLIS = 10_000;
+    @TempDir
+    Path store;
+    private MachxpProcess pager;
+    private MachxpProcess kernelA;
+    private MachxpProcess kernelB;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (MachxpProcess p : new MachxpProcess[] {kernelA, kernelB, pager}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
+    private MachxpProcess startPager(int port) throws Exception {
+        MachxpProcess p = MachxpProcess.start("pager", "pager", "--port", String.valueOf(port), "--object", "obj=16k",
+                "--store", store.toString(), "--lease-ms", String.valueOf(LEASE_MILLIS));
+        assertThat(p.port()).isEqualTo(port);
+        return p;
+    }
+
+    @Test
+    void kernelsReclaimWhatTheyHeldFromARestartedPagerAndNothingIsLostOrGivenTwice() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        pager = startPager(port);
+        String pagerTarget = "127.0.0.1:" + port;
+        kernelA = MachxpProcess.start("kernel A", "kernel", "--name", "A", "--pager", pagerTarget, "--port", "0");
+        kernelB = MachxpProcess.start("kernel B", "kernel", "--name", "B", "--pager", pagerTarget, "--port", "0");
+
+        try (KernelClient a = KernelClient.connect("127.0.0.1:" + kernelA.port());
+                KernelClient b = KernelClient.connect("127.0.0.1:" + kernelB.port())) {
+            TaskClient taskA = a.taskCreate("holder");
+            long baseA = taskA.vmMap("obj");
+            ThreadClient holder = taskA.threadCreate();
+            VmLockFutexReply held = holder.lock(baseA, null);
+            taskA.writeLong(baseA + 8, 7); // dirty in A's cache: the pager's store never had it
+
+            TaskClient taskB = b.taskCreate("waiter");
+            long baseB = taskB.vmMap("obj");
+            ThreadClient waiter = taskB.threadCreate();
+            assertThat(waiter.tryLockFutex(baseB)).as("A holds it").isFalse();
+            CompletableFuture<VmLockFutexReply> waiting = CompletableFuture.supplyAsync(() -> waiter.lock(baseB, null));
+
+            pager.kill();
+            long killed = System.nanoTime();
+            pager = startPager(port);
+            long restartedMillis = (System.nanoTime() - killed) / 1_000_000;
+
+            // A's thread still owns the futex across the restart (its kernel kept it) and unlocks it.
+            assertThat(taskA.readLong(baseA + 8)).isEqualTo(7);
+            holder.unlockFutex(baseA);
+            VmLockFutexReply got = waiting.get(60, TimeUnit.SECONDS);
+            long handedOnMillis = (System.nanoTime() - killed) / 1_000_000;
+
+            assertThat(got.getOwnerDied()).as("nobody died").isFalse();
+            assertThat(got.getPath()).isEqualTo(AcquirePath.PAGER_GRANT);
+            assertThat(got.getFencingToken()).as("a token of the new pager's epoch")
+                    .isGreaterThan(held.getFencingToken());
+            assertThat(got.getFencingToken() >>> 32).isGreaterThan(held.getFencingToken() >>> 32);
+            assertThat(taskB.readLong(baseB + 8)).as("A's write, reclaimed with its page").isEqualTo(7);
+            waiter.unlockFutex(baseB);
+            assertThat(holder.lock(baseA, Duration.ofSeconds(30)).getOwnerDied()).isFalse();
+            System.out.printf("pager killed: restarted in %d ms; A reclaimed, B got the futex %d ms after the kill "
+                    + "(grace %d ms)%n", restartedMillis, handedOnMillis, LEASE_MILLIS);
+        }
+        assertThat(pager.output()).contains("restarted").contains("kernel A reconnected (id 1) and reclaimed 1 futexes");
+        assertThat(kernelA.output()).contains("reconnected to pager");
+    }
+}

@@ -1,0 +1,168 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A kernel whose stream breaks while its lease runs keeps what it holds, reconnects and reclaims
+ * it (futexes with their tokens, pages with their access, dirty returns the pager has not
+ * confirmed), then asks again for what it was waiting for; its lease running out first stops it.
+ */
+class KernelCoreReclaimTest {
+    private static final long LEASE_MS = 1000;
+    private static final long LEASE = LEASE_MS * 1_000_000;
+    private static final int PAGE = CoreFixture.PAGE;
+    private static final long TOKEN = 5L << 32 | 3;
+    private final CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, LEASE_MS);
+
+    private static byte[] page(int fill) {
+        byte[] p = new byte[PAGE];
+        Arrays.fill(p, (byte) fill);
+        return p;
+    }
+
+    /** t holds the futex at offset 0 (token TOKEN, page 0 writable here). */
+    private MachThread holder() {
+        MachThread t = k.thread();
+        Answer<AcquirePath> a = k.lock(t, k.base);
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setFencingToken(TOKEN)).build());
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.zeroFill(0);
+        assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        return t;
+    }
+
+    /** Page 1 written here, then given back dirty on the pager's request (kept read-only): version 1. */
+    private void returnedDirtyPage1() {
+        Answer<Void> w = k.write(k.base + PAGE, new byte[] {42});
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
+        k.zeroFill(PAGE);
+        assertThat(w.answered()).isTrue();
+        k.lockRequest(PAGE, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent.get(0).getMemoryObjectDataReturn().getVersion()).isEqualTo(1);
+        assertThat(sent.get(1).hasMemoryObjectLockCompleted()).isTrue();
+    }
+
+    /** The stream breaks and a twentieth of the lease later the kernel reconnects: its reclaim. */
+    private ReclaimedObject breakAndReconnect() {
+        k.core.onStreamBroken("connection reset");
+        assertThat(k.core.disconnected()).isTrue();
+        int before = k.env.reconnects;
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        KernelToPager hello = k.single();
+        var reclaim = hello.getKernelHello().getReclaim();
+        assertThat(reclaim.getKernelId()).isEqualTo(1);
+        assertThat(reclaim.getObjectsList()).hasSize(1);
+        return reclaim.getObjects(0);
+    }
+
+    private void welcome() {
+        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
+    }
+
+    @Test
+    void theKernelKeepsUsingWhatItHoldsAndReclaimsItWithTokensVersionsAndUnconfirmedData() {
+        MachThread t = holder();
+        returnedDirtyPage1();
+        MachThread waiter = k.thread();
+        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
+        assertThat(k.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
+
+        k.core.onStreamBroken("connection reset");
+        // Still its own while the lease runs: the owner unlocks and locks again without a message.
+        assertThat(k.unlock(t, k.base).answered()).isTrue();
+        assertThat(k.lock(t, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(k.env.drain()).isEmpty();
+
+        int before = k.env.reconnects;
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        ReclaimedObject o = k.single().getKernelHello().getReclaim().getObjects(0);
+        assertThat(o.getName()).isEqualTo("obj");
+        assertThat(o.getFutexesList()).singleElement().satisfies(f -> {
+            assertThat(f.getOffset()).isZero();
+            assertThat(f.getFencingToken()).isEqualTo(TOKEN);
+        });
+        assertThat(o.getPagesList()).extracting(ReclaimedPage::getOffset, ReclaimedPage::getAccess,
+                ReclaimedPage::getVersion).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(0L, VmProt.VM_PROT_READ_WRITE, 0L),
+                        org.assertj.core.groups.Tuple.tuple((long) PAGE, VmProt.VM_PROT_READ, 1L));
+        assertThat(o.getPages(1).getData().byteAt(0)).as("the return not yet confirmed").isEqualTo((byte) 42);
+        assertThat(waiting.answered()).as("a waiter keeps waiting").isFalse();
+
+        welcome();
+        List<KernelToPager> after = k.env.drain();
+        assertThat(after).extracting(KernelToPager::getRoutineCase).containsExactly(
+                KernelToPager.RoutineCase.KERNEL_KEEPALIVE, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
+        assertThat(after.get(1).getMemoryObjectLockFutex().getOffset()).as("asked again").isEqualTo(8);
+        assertThat(k.core.disconnected()).isFalse();
+
+        // The keepalive's answer confirms the reclaimed data: a later reclaim no longer carries it.
+        k.env.sent.addAll(after.subList(0, 1));
+        k.answerKeepalives();
+        ReclaimedObject again = breakAndReconnect();
+        assertThat(again.getPagesList()).allSatisfy(p -> assertThat(p.getData().isEmpty()).isTrue());
+    }
+
+    @Test
+    void aRelinquishTheOldPagerAskedForIsVoidSoTheOwnersUnlockKeepsTheFutex() {
+        MachThread t = holder();
+        k.relinquish(0);
+        k.core.onStreamBroken("connection reset");
+        assertThat(k.unlock(t, k.base).answered()).isTrue();
+        assertThat(k.env.drain()).as("nothing released into a broken stream").isEmpty();
+        assertThat(breakAndReconnect().getFutexesList()).hasSize(1);
+    }
+
+    @Test
+    void theLeaseRunningOutWhileDisconnectedStopsTheKernelAndFailsItsWaiters() {
+        holder();
+        MachThread waiter = k.thread();
+        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
+        k.env.drain();
+        k.core.onStreamBroken("connection reset");
+        for (int i = 0; i < 19; i++) { // every attempt is refused: no pager listens
+            k.env.advance(LEASE / 20);
+            k.env.drain();
+            k.core.onStreamBroken("connection refused");
+        }
+        k.env.advance(LEASE);
+        assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(waiting.error().message()).contains("lease ran out").contains("could not reconnect");
+        int attempts = k.env.reconnects;
+        k.env.advance(LEASE);
+        assertThat(k.env.reconnects).as("no attempts once stopped").isEqualTo(attempts);
+        assertThat(k.core.disconnected()).isFalse();
+    }
+
+    @Test
+    void aPagerThatRefusesTheReclaimStopsTheKernel() {
+        holder();
+        breakAndReconnect();
+        k.core.onPagerLost("ESTALE: the pager's grace period is over");
+        Answer<MachThread> a = new Answer<>();
+        k.core.threadCreate(k.task.id, a);
+        assertThat(a.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(a.error().message()).contains("grace period is over");
+        assertThat(k.core.disconnected()).isFalse();
+    }
+}

@@ -1,0 +1,214 @@
+package io.machxp.pager.page;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.VmProt;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A pager that restarted on the store of an earlier one: kernels reclaim what they hold in the
+ * grace period, everything else waits for its end, and the store's page versions tell a return
+ * lost in the crash from one the pager had taken.
+ */
+class RestartAndReclaimTest {
+    private static final long LEASE = 1_000_000_000L;
+    private static final int PAGE = XpKernels.PAGE;
+    /** Tokens of the pager before the restart (epoch 3) and after it (epoch 4). */
+    private static final long OLD_TOKEN = 3L << 32 | 17;
+    private final MemoryPageStore store = new MemoryPageStore();
+    private final XpKernels x = new XpKernels(store, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+
+    private static byte[] page(int fill) {
+        byte[] p = new byte[PAGE];
+        Arrays.fill(p, (byte) fill);
+        return p;
+    }
+
+    private static ReclaimedPage held(long offset, VmProt access, long version) {
+        return ReclaimedPage.newBuilder().setOffset(offset).setAccess(access).setVersion(version).build();
+    }
+
+    private static ReclaimedPage returned(long offset, long version, byte[] data) {
+        return ReclaimedPage.newBuilder().setOffset(offset).setAccess(VmProt.VM_PROT_NONE).setVersion(version)
+                .setData(ByteString.copyFrom(data)).build();
+    }
+
+    private static ReclaimedFutex futex(long offset, long token) {
+        return ReclaimedFutex.newBuilder().setOffset(offset).setFencingToken(token).build();
+    }
+
+    /** A kernel reconnects with what it holds of "obj" (object id 7), under kernel id {@code id}. */
+    private void reclaim(long session, String name, int id, List<ReclaimedFutex> futexes, ReclaimedPage... pages) {
+        x.pager.sessionOpened(session);
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setReclaim(Reclaim.newBuilder().setKernelId(id).addObjects(ReclaimedObject.newBuilder()
+                        .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE).addAllFutexes(futexes)
+                        .addAllPages(Arrays.asList(pages))))));
+    }
+
+    /** The grace period passes, the kernels of {@code sessions} keeping their leases. */
+    private void graceEnds(long... sessions) {
+        for (int i = 0; i < 4; i++) {
+            x.advance(LEASE / 4);
+            for (long s : sessions) {
+                x.keepalive(s, 100 + i);
+                x.take(s);
+            }
+        }
+        assertThat(x.pager.inGrace()).isFalse();
+    }
+
+    private static List<PagerToKernel> of(List<PagerToKernel> got, PagerToKernel.RoutineCase routine) {
+        return got.stream().filter(m -> m.getRoutineCase() == routine).toList();
+    }
+
+    @Test
+    void aReclaimedFutexStaysItsKernelsAndGoesOnWithAHigherTokenAfterGrace() {
+        reclaim(1, "A", 5, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ_WRITE, 0));
+        var welcome = x.one(1).getPagerWelcome();
+        assertThat(welcome.getKernelId()).as("the id its TIDs carry").isEqualTo(5);
+        assertThat(welcome.getSessionEpoch()).isEqualTo(4);
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+        assertThat(x.pager.fencingToken("obj", 0)).isEqualTo(OLD_TOKEN);
+        assertThat(x.pager.pageWriter("obj", 0)).isEqualTo("A");
+
+        // A new kernel waits for the grace period to end, hello and all; A's keepalive does not.
+        x.pager.sessionOpened(2);
+        x.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")));
+        x.keepalive(1, 1);
+        assertThat(x.one(1).hasPagerKeepalive()).isTrue();
+        x.nothingTo(2);
+        x.advance(LEASE / 2);
+        x.nothingTo(2);
+        x.keepalive(1, 2);
+        x.take(1);
+        x.advance(LEASE / 2);
+        var b = x.take(2);
+        assertThat(b.get(0).getPagerWelcome().getKernelId()).as("not an id a reclaim took").isEqualTo(1);
+        assertThat(x.pager.inGrace()).isFalse();
+
+        // B asks for A's futex: A is asked to give it back, and B gets it with the new epoch's token.
+        x.xp(2, KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE)));
+        x.lockFutex(2, 0);
+        assertThat(x.one(1).hasMemoryObjectRelinquishFutex()).isTrue();
+        x.xp(1, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(OLD_TOKEN)));
+        var granted = of(x.take(2), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(granted).hasSize(1);
+        assertThat(granted.get(0).getMemoryObjectFutexGranted().getFencingToken()).isEqualTo(4L << 32 | 1)
+                .isGreaterThan(OLD_TOKEN);
+        assertThat(x.stats.kernelsReclaimed()).isEqualTo(1);
+        assertThat(x.stats.futexesReclaimed()).isEqualTo(1);
+        assertThat(x.stats.refused()).isZero();
+    }
+
+    @Test
+    void nothingIsGrantedInGraceAndHeldRequestsAreHandledInOrderWhenItEnds() {
+        reclaim(1, "A", 1, List.of());
+        reclaim(2, "C", 2, List.of(futex(4, OLD_TOKEN)));
+        x.take(1);
+        x.take(2);
+        x.lockFutex(1, 0);  // free: would be granted at once outside grace
+        x.lockFutex(1, 4);  // C's
+        x.nothingTo(1, 2);
+        assertThat(x.pager.holderOf("obj", 0)).isNull();
+        x.advance(LEASE / 2);
+        x.keepalive(2, 1);
+        x.take(2);
+        x.advance(LEASE / 2);
+        assertThat(of(x.take(1), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED)).hasSize(1);
+        assertThat(x.one(2).hasMemoryObjectRelinquishFutex()).as("C is asked for its futex once grace ends").isTrue();
+        assertThat(x.stats.heldInGrace()).isEqualTo(2);
+    }
+
+    @Test
+    void returnedDataNewerThanTheStoreIsTakenAndOlderDataIsNot() {
+        store.write("obj", 0, page(1), 3);     // the old pager took version 3 of page 0
+        reclaim(1, "A", 1, List.of(),
+                returned(0, 2, page(9)),           // an older return: the pager had it, and newer data since
+                returned(PAGE, 1, page(5)),        // lost in the crash: the store never had it
+                held(2L * PAGE, VmProt.VM_PROT_READ, 0));
+        assertThat(store.read("obj", 0)).isEqualTo(page(1));
+        assertThat(store.version("obj", 0)).isEqualTo(3);
+        assertThat(store.read("obj", PAGE)).isEqualTo(page(5));
+        assertThat(store.version("obj", PAGE)).isEqualTo(1);
+        assertThat(x.pager.pageWriter("obj", PAGE)).as("given back: A does not hold it").isNull();
+        assertThat(x.pager.pageReaders("obj", 2L * PAGE)).containsExactly("A");
+    }
+
+    @Test
+    void aDirtyReturnNoNewerThanThePagersCopyIsRefusedAsStale() {
+        reclaim(1, "A", 1, List.of(), held(0, VmProt.VM_PROT_READ_WRITE, 0));
+        x.take(1);
+        graceEnds(1);
+        dirtyReturn(1, 0, page(7), 1);
+        assertThat(store.version("obj", 0)).isEqualTo(1);
+        // The same return again (as after a restart it was not known to have reached the pager).
+        x.xp(1, KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setData(ByteString.copyFrom(page(6))).setDirty(true)
+                .setKernelCopy(true).setVersion(1)));
+        assertThat(x.stats.refused()).isEqualTo(1);
+        assertThat(store.read("obj", 0)).isEqualTo(page(7));
+    }
+
+    private void dirtyReturn(long s, long offset, byte[] data, long version) {
+        x.xp(s, KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(offset).setData(ByteString.copyFrom(data)).setDirty(true)
+                .setKernelCopy(true).setVersion(version)));
+    }
+
+    @Test
+    void conflictingReclaimsAreRefusedAndTheSecondKernelIsToldToDropThePage() {
+        reclaim(1, "A", 1, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ_WRITE, 0));
+        reclaim(2, "B", 2, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ, 0));
+        x.take(1);
+        List<PagerToKernel> b = x.take(2);
+        assertThat(b.get(0).hasPagerWelcome()).isTrue();
+        var discard = b.get(1).getMemoryObjectLockRequest();
+        assertThat(discard.getShouldFlush()).isTrue();
+        assertThat(discard.getShouldReturnValue()).isZero();
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+        assertThat(x.pager.pageWriter("obj", 0)).isEqualTo("A");
+        assertThat(x.pager.pageReaders("obj", 0)).isEmpty();
+        assertThat(x.stats.refused()).as("the futex and the page").isEqualTo(2);
+    }
+
+    @Test
+    void aReclaimAfterGraceOrUnderATakenIdOrOfAnUnknownObjectEndsTheSession() {
+        reclaim(1, "A", 3, List.of());
+        reclaim(2, "B", 3, List.of());
+        assertThat(x.ended.get(2L)).startsWith("EEXIST").contains("kernel 'A' has reclaimed id 3");
+        x.pager.sessionOpened(3);
+        x.xp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("C")
+                .setReclaim(Reclaim.newBuilder().setKernelId(4).addObjects(ReclaimedObject.newBuilder()
+                        .setObjectId(1).setName("gone").setPageSize(PAGE)))));
+        assertThat(x.ended.get(3L)).startsWith("EINVAL").contains("no longer serves memory object 'gone'");
+        graceEnds(1);
+        reclaim(4, "D", 5, List.of());
+        assertThat(x.ended.get(4L)).startsWith("ESTALE").contains("grace period").contains("restart the kernel");
+        assertThat(x.pager.kernels()).containsExactly("A");
+    }
+
+    @Test
+    void aTokenTheOldPagerCannotHaveGivenIsRefused() {
+        reclaim(1, "A", 1, List.of(futex(0, 4L << 32 | 9), futex(4, 0)));
+        assertThat(x.pager.holderOf("obj", 0)).isNull();
+        assertThat(x.pager.holderOf("obj", 4)).isNull();
+        assertThat(x.stats.refused()).isEqualTo(2);
+    }
+}
