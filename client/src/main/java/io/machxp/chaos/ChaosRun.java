@@ -67,6 +67,8 @@ public final class ChaosRun {
         boolean stopped;
         /** It shut down cleanly: its threads ended under their futexes (robust: OWNER_DIED). */
         boolean shutDown;
+        /** How it stopped: crash, shutdown, lease-lost, pager-lost. */
+        String how = "";
 
         SimKernelState(String name, KernelCore core) {
             this.name = name;
@@ -185,6 +187,7 @@ public final class ChaosRun {
             return;
         }
         k.stopped = true;
+        k.how = how;
         k.shutDown = how.equals("shutdown");
         history.add(cluster.now(), Kind.KERNEL, k.name, -1, 0, false, how + " " + detail);
         count(switch (how) {
@@ -310,46 +313,79 @@ public final class ChaosRun {
     // ---- faults -------------------------------------------------------------------------------
 
     /**
-     * The pager crashes and restarts after a while shorter than what is left of most leases. What
-     * the old pager had given each kernel (futexes, writable pages, deaths not told yet) is noted;
-     * at the end of the new pager's grace period, what kernels that did not reclaim held is lost.
+     * The pager crashes, perhaps again in a grace period, and restarts after a while shorter than
+     * what is left of most leases. What the old pager had given each kernel (futexes, writable
+     * pages) and the deaths it had not told yet are noted, and kept over a crash in grace. When the
+     * last grace period ends, what a kernel that did not reclaim held is lost - if that kernel had
+     * stopped (crashed, shut down, lost its lease). One that did not reclaim although it still ran is
+     * a violation: it could still be using what it held.
      */
     private void crashPager() {
-        if (!cluster.pagerUp() || cluster.pager().inGrace()) {
+        if (!cluster.pagerUp()) {
             return;
         }
-        int n = options.futexes();
-        String[] holders = new String[n];
-        String[] writers = new String[n];
-        boolean[] deathsUntold = new boolean[n];
-        for (int f = 0; f < n; f++) {
+        for (int f = 0; f < options.futexes(); f++) {
             long offset = (long) f * PAGE;
-            holders[f] = cluster.pager().holderOf(OBJECT, offset);
-            writers[f] = cluster.pager().pageWriter(OBJECT, offset);
-            deathsUntold[f] = cluster.pager().ownerDiedPending(OBJECT, offset);
+            for (String k : new String[] {cluster.pager().holderOf(OBJECT, offset), cluster.pager().pageWriter(OBJECT, offset)}) {
+                if (k != null) {
+                    atRisk.computeIfAbsent(f, i -> new java.util.TreeSet<>()).add(k);
+                }
+            }
+            if (cluster.pager().ownerDiedPending(OBJECT, offset)) {
+                deathsUntold.put(f, java.util.Optional.ofNullable(cluster.pager().holderOf(OBJECT, offset)));
+            }
         }
         long down = options.leaseNanos() / 50 + random.nextLong(options.leaseNanos() / 4);
         history.add(cluster.now(), Kind.PAGER, "pager", -1, 0, false, String.format("crash, down %.1f ms", down / 1e6));
         count("pager restarts");
         cluster.crashPager(down);
+        long crash = ++pagerCrashes;
+        // The grace period ends then; this runs before the pager's own timer, scheduled later.
         cluster.at(cluster.now() + down + options.leaseNanos(), () -> {
-            // The grace period ends now (this runs before the pager's own timer, scheduled later):
-            // the pager's kernels are the ones that reclaimed. What a kernel that did not held is
-            // lost (a kernel that did gave back its futexes and data, even returns lost in the
-            // crash); so is a death the old pager had still to tell, unless the futex's holder
-            // reclaimed it (it was told).
-            List<String> reclaimed = cluster.pager().kernels();
-            for (int f = 0; f < n; f++) {
-                boolean lost = holders[f] != null && !reclaimed.contains(holders[f])
-                        || writers[f] != null && !reclaimed.contains(writers[f])
-                        || deathsUntold[f] && (holders[f] == null
-                                || !holders[f].equals(cluster.pager().holderOf(OBJECT, (long) f * PAGE)));
-                if (lost) {
-                    history.add(cluster.now(), Kind.LOST_IN_RESTART, "pager", f, 0, false, "");
-                    count("futexes lost in a pager restart");
-                }
+            if (crash == pagerCrashes) {
+                graceEnded();
             }
         });
+    }
+
+    /** Holders (of futexes or writable pages) the crashed pagers knew, per futex, until a grace period ends. */
+    private final Map<Integer, java.util.Set<String>> atRisk = new java.util.TreeMap<>();
+    /** Deaths the crashed pagers had still to tell, per futex, with the kernel the grant went to. */
+    private final Map<Integer, java.util.Optional<String>> deathsUntold = new java.util.TreeMap<>();
+    private long pagerCrashes;
+
+    /**
+     * The pager's kernels are the ones that reclaimed. A kernel that did gave back its futexes and
+     * data, even returns lost in the crash; so a futex is lost only with a kernel that did not, or
+     * with a death whose grantee did not reclaim it (it was never told).
+     */
+    private void graceEnded() {
+        List<String> reclaimed = cluster.pager().kernels();
+        for (int f = 0; f < options.futexes(); f++) {
+            boolean lost = false;
+            for (String k : atRisk.getOrDefault(f, java.util.Set.of())) {
+                if (reclaimed.contains(k)) {
+                    continue;
+                }
+                SimKernelState state = kernels.get(k);
+                if (state == null || !state.stopped || state.how.equals("pager-lost")) {
+                    history.add(cluster.now(), Kind.UNRECLAIMED, k, f, 0, false,
+                            state == null ? "unknown kernel" : state.stopped ? "ended by the pager" : "still running");
+                }
+                lost = true;
+            }
+            var untold = deathsUntold.get(f);
+            if (untold != null && (untold.isEmpty()
+                    || !untold.get().equals(cluster.pager().holderOf(OBJECT, (long) f * PAGE)))) {
+                lost = true;
+            }
+            if (lost) {
+                history.add(cluster.now(), Kind.LOST_IN_RESTART, "pager", f, 0, false, "");
+                count("futexes lost in a pager restart");
+            }
+        }
+        atRisk.clear();
+        deathsUntold.clear();
     }
 
     private void scheduleFault() {

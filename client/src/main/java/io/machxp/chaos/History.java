@@ -37,6 +37,11 @@ public final class History {
         LOST_IN_RESTART,
         /** The pager crashed ({@code detail}: how long it stays down) or restarted. */
         PAGER,
+        /**
+         * A kernel ({@code thread}) held the futex at a pager's crash and did not reclaim it in the
+         * grace period although it had not stopped by itself ({@code detail} says how it was).
+         */
+        UNRECLAIMED,
     }
 
     /**

@@ -30,7 +30,9 @@ import java.util.Set;
  * The one exception is a pager crash, which loses all lock state: what a kernel held and did not
  * reclaim in the grace period (it crashed or stopped meanwhile) is {@code LOST_IN_RESTART}, and
  * the next owner of such a futex may read older data without being told of a death (rules 3, 4).
- * Everything else still holds across the restart, and rules 1 and 2 hold for every futex.
+ * Everything else still holds across the restart, and rules 1 and 2 hold for every futex. A kernel
+ * that did not reclaim although it had not stopped by itself (its lease ran, or the pager refused
+ * it) is a violation ({@code UNRECLAIMED}).
  */
 public final class HistoryChecker {
     private static final int MAX_REPORTED = 20;
@@ -124,6 +126,9 @@ public final class HistoryChecker {
                 f.pendingDeath = true;
             }
             case LOST_IN_RESTART -> f.lostInRestart = true;
+            case UNRECLAIMED -> violation(e, "kernel " + e.thread() + " held f" + e.futex() + " when the pager "
+                    + "crashed and did not reclaim it in the grace period, but had not stopped by itself ("
+                    + e.detail() + "): it could still be using it");
             case PAGER -> { }
             case KERNEL -> {
                 if (e.detail().startsWith("shutdown") || e.detail().startsWith("pager-lost")) {

@@ -63,7 +63,7 @@ final class PagerCommand implements Callable<Integer> {
         }
         Transport transport = tls.transport();
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
-                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)));
+                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false));
         System.err.printf("pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
                 pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
                 store == null ? "in memory" : "in " + store, leaseMillis);

@@ -92,14 +92,23 @@ class ChaosRunTest {
 
     @Test
     void aPagerThatForgetsReclaimedFutexesMakesTwoOwners() {
-        ChaosRun.Result r = firstFailing(100, m -> inReclaims(m, ReclaimedObject.Builder::clearFutexes),
+        ChaosRun.Result r = firstFailing(50, m -> inReclaims(m, ReclaimedObject.Builder::clearFutexes),
                 UnaryOperator.identity());
         assertThat(String.join("\n", r.violations())).containsAnyOf("two owners", "fencing token");
     }
 
     @Test
+    void aPagerThatRefusesReclaimsIsCaught() {
+        ChaosRun.Result r = firstFailing(50, m -> m.hasKernelHello() && m.getKernelHello().hasReclaim()
+                ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(
+                        m.getKernelHello().getReclaim().toBuilder().setKernelId(0))).build() : m,
+                UnaryOperator.identity());
+        assertThat(String.join("\n", r.violations())).contains("did not reclaim it in the grace period");
+    }
+
+    @Test
     void aKernelThatDropsReturnsThePagerMayNotHaveTakenLosesWrites() {
-        ChaosRun.Result r = firstFailing(400, m -> inReclaims(m, o -> {
+        ChaosRun.Result r = firstFailing(50, m -> inReclaims(m, o -> {
             o.getPagesBuilderList().forEach(p -> p.clearData());
             return o;
         }), UnaryOperator.identity());

@@ -90,7 +90,10 @@ final class PagerLink {
     }
 
     private void connect() {
-        int current = ++stream;
+        int current = ++stream; // first: what the old stream still reports is ignored from now on
+        if (toPager instanceof ClientCallStreamObserver<KernelToPager> old) {
+            old.cancel("replaced by a new stream", null); // a no-op for one that has ended already
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         ended = done;
         toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {

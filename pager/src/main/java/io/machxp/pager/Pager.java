@@ -45,7 +45,10 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * A pager started on a store an earlier one left ({@code --store} with its epoch file) gives its
- * kernels a grace period of one lease to reconnect and reclaim what they hold (see PagerCore).
+ * kernels a grace period to reconnect and reclaim what they hold (see PagerCore); one without a
+ * store, unless it was started fresh, grants nothing for as long, since kernels of an earlier
+ * pager on its address may still be using what they held (their reclaims are refused: the pages
+ * are gone).
  *
  * <p>The server speaks mutual TLS or plaintext as {@link PagerConfig#transport()} says, checked
  * before it binds (plaintext only on loopback unless allowed; see {@code Transport}).
@@ -65,7 +68,7 @@ public final class Pager implements AutoCloseable {
     private final PagerCore core;
     private Server server;
 
-    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch) {
+    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
         this.config = config;
         this.store = store;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
@@ -89,8 +92,7 @@ public final class Pager implements AutoCloseable {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
-                        // kernels may still hold what an earlier pager on this store gave them: a lease to reclaim it
-                        .withGrace(store.restarted() ? config.lease().toNanos() : 0));
+                        .withGrace(grace, store.persistent()));
         xp.attach(core, loop);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
@@ -120,13 +122,15 @@ public final class Pager implements AutoCloseable {
             }
         }
         long epoch;
+        long grace;
         try {
             epoch = store.nextEpoch();
+            grace = grace(config, store);
         } catch (java.io.UncheckedIOException e) {
             store.close();
             throw new IOException("pager " + config.name() + ": " + e.getCause().getMessage(), e.getCause());
         }
-        Pager pager = new Pager(config, store, credentials, epoch);
+        Pager pager = new Pager(config, store, credentials, epoch, grace);
         try {
             pager.server.start();
         } catch (IOException e) {
@@ -139,6 +143,20 @@ public final class Pager implements AutoCloseable {
                 config.transport().isTls() ? "mutual TLS" : "plaintext",
                 config.storeDir() == null ? "in memory" : "stored in " + config.storeDir().toAbsolutePath());
         return pager;
+    }
+
+    /**
+     * The grace period: none for a pager that knows no earlier one left kernels behind (a fresh
+     * store, or a fresh start said so); else as long as the longest of its lease and the one the
+     * last pager on the store gave, so that every kernel of the last pager that does not reclaim
+     * has stopped before anything is granted. A pager without a store cannot tell its first start
+     * from a restart, nor the last lease: it waits its own.
+     */
+    static long grace(PagerConfig config, PageStore store) {
+        long lease = config.lease().toNanos();
+        long lastLease = store.swapLease(lease);
+        boolean kernelsMayHold = store.persistent() ? store.restarted() : !config.freshStart();
+        return kernelsMayHold ? Math.max(lease, lastLease) : 0;
     }
 
     public int port() {

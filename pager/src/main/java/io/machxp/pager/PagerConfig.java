@@ -19,9 +19,13 @@ import java.util.Objects;
  * @param transport mutual TLS, or plaintext (on loopback only unless allowed explicitly)
  * @param lease how long a kernel's session lives without a word from it (the kernel sends a
  *     keepalive every quarter of it); zero: no lease, a session lives as long as its stream
+ * @param freshStart no earlier pager on this address has kernels that may still hold its futexes
+ *     (an embedded cluster, a test): no grace period. Otherwise a pager whose store an earlier one
+ *     left, or that keeps no store and so cannot tell a first start from a restart, grants nothing
+ *     for a grace period (see {@link Pager})
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir, Transport transport, java.time.Duration lease) {
+        Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
     /** A few seconds: a dead kernel's futexes wait at most this long for their next owner. */
     public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(5);
@@ -40,24 +44,32 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         }
     }
 
-    /** A pager that keeps its pages in memory only, in plaintext on loopback. */
+    /**
+     * A pager that keeps its pages in memory only, in plaintext on loopback, started fresh (an
+     * embedded cluster's or a test's: no earlier pager had its kernels).
+     */
     public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects) {
-        this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT, DEFAULT_LEASE);
+        this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT, DEFAULT_LEASE, true);
+    }
+
+    /** The same pager, started fresh or not (see freshStart). */
+    public PagerConfig withFreshStart(boolean fresh) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, fresh);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease, freshStart);
     }
 
     /** The same pager with another session lease (zero: none). */
     public PagerConfig withLease(java.time.Duration lease) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart);
     }
 
     /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
     public PagerConfig withTransport(Transport t) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease, freshStart);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

@@ -300,7 +300,17 @@ public final class KernelCore {
                 .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
         stats.sent(hello);
         env.send(hello);
+        // A stream that neither answers nor breaks (a connect to an unreachable host can take longer
+        // than the lease) must not stop the attempts: after a fifth of the lease, try another.
+        long attempt = ++reclaimAttempts;
+        env.schedule(leaseNanos / 5, () -> {
+            if (reclaiming && attempt == reclaimAttempts && pagerLost == null) {
+                onStreamBroken("the pager did not answer the reclaim within " + leaseNanos / 5 / 1_000_000 + " ms");
+            }
+        });
     }
+
+    private long reclaimAttempts;
 
     /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
     private void reclaimed(io.machxp.proto.xp.PagerWelcome w) {
@@ -454,7 +464,12 @@ public final class KernelCore {
                         MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
             }
         }
-        log.info("kernel {}: returned its pages and terminated its objects", name);
+        if (disconnected != null) {
+            log.warn("kernel {}: shut down while it had no stream to its pager ({}): the writes it had not given back "
+                    + "are lost, and the pager learns of its end only when its lease runs out", name, disconnected);
+        } else {
+            log.info("kernel {}: returned its pages and terminated its objects", name);
+        }
         stopUsingPager("the kernel is shutting down");
     }
 

@@ -771,7 +771,15 @@ final class KernelFutexes {
         if (cacheFutexes) {
             // The futex leaves for another kernel (or for good): its own page goes with it, the
             // next owner writes the word there. With piggyback, so do the pages dirtied under it.
-            released.addAllPages(pages.takeForRelease(core.object(e.objectId()), e, piggyback));
+            int word = e.page.resident() ? pages.wordInPage(e) & ~WAITERS : 0;
+            List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, piggyback);
+            released.addAllPages(taken);
+            if ((word == OWNER_DIED || word == NOT_RECOVERABLE)
+                    && taken.stream().noneMatch(d -> d.getOffset() == e.page.pageOffset)) {
+                // A death recorded only in a page that stays here: should this kernel die before the
+                // page goes back, the pager still tells the next owner.
+                released.setOwnerDied(true);
+            }
         }
         core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }

@@ -155,6 +155,20 @@ class KernelCoreReclaimTest {
     }
 
     @Test
+    void aReclaimThatIsNeitherAnsweredNorBrokenIsTriedAgain() {
+        holder();
+        breakAndReconnect();
+        int attempts = k.env.reconnects;
+        k.env.advance(LEASE / 5 + LEASE / 20);
+        assertThat(k.env.reconnects).as("another stream after a fifth of the lease").isEqualTo(attempts + 1);
+        assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList()).hasSize(1);
+        welcome();
+        assertThat(k.core.disconnected()).isFalse();
+        k.env.advance(LEASE / 5);
+        assertThat(k.env.reconnects).as("nothing more once welcomed").isEqualTo(attempts + 1);
+    }
+
+    @Test
     void aPagerThatRefusesTheReclaimStopsTheKernel() {
         holder();
         breakAndReconnect();

@@ -54,6 +54,29 @@ class KernelCoreRobustTest {
         assertThat(k.sentRoutines()).isEmpty();
     }
 
+    /**
+     * The page holds another futex this kernel keeps, so it stays here: should the kernel die
+     * before it goes back, the death recorded in it would be lost, so the release says so too.
+     */
+    @Test
+    void aDeathRecordedInAPageThatStaysHereLeavesWithTheReleaseToo() {
+        k.acquireFromPager(owner, k.base);
+        k.acquireFromPager(next, k.base + 4);
+        k.terminate(owner).value();
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(FutexWord.OWNER_DIED);
+        k.relinquish(0);
+        var released = k.single().getMemoryObjectFutexReleased();
+        assertThat(released.getPagesList()).as("the page stays with the futex at 4").isEmpty();
+        assertThat(released.getOwnerDied()).isTrue();
+
+        k.unlock(next, k.base + 4).value();
+        assertThat(k.sentRoutines()).isEmpty();
+        k.relinquish(4); // nobody died holding this one: no flag, and now the page goes along
+        var other = k.single().getMemoryObjectFutexReleased();
+        assertThat(other.getOwnerDied()).isFalse();
+        assertThat(other.getPagesList()).hasSize(1);
+    }
+
     @Test
     void theRobustStateLeavesWithThePageForTheNextKernel() {
         k.acquireFromPager(owner, k.base);

@@ -94,7 +94,8 @@ import org.slf4j.LoggerFactory;
  *  GRACE   kernel_hello with reclaim  -> the kernel gets the id it had and holds what it says: each
  *                                        futex under its token, each page with its access (data
  *                                        newer than the store's is taken); a conflict is refused
- *          kernel_keepalive, init     -> answered as always
+ *          keepalive, init, data_return,
+ *          futex_released, terminate  -> handled as always (they grant nothing)
  *          anything else, new kernels -> held, in arrival order
  *  grace ends (a lease after start)   -> the held messages are handled in order; a reclaim now
  *                                        gets ESTALE (that kernel's lease has run out)
@@ -136,6 +137,7 @@ public final class PagerCore {
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
     private final int maxFutexesPerSession;
+    private final boolean reclaims;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
     private java.util.ArrayDeque<Held> heldInGrace;
     /** The most messages one session may have held in grace. */
@@ -150,10 +152,13 @@ public final class PagerCore {
      * @param maxFutexesPerSession futexes one kernel may hold or wait for at once (each costs the
      *     pager a record); a kernel that asks for more is ended with EAGAIN
      * @param graceNanos after a restart (0: none, the pager starts afresh), how long kernels may
-     *     reclaim what they hold while everything else waits; at least the lease, so that every
-     *     kernel that does not reclaim has stopped by its end
+     *     reclaim what they hold while everything else waits; at least the lease, and the leases
+     *     the last pager gave, so that every kernel that does not reclaim has stopped by its end
+     * @param reclaims whether kernels may reclaim in the grace period; false (a pager whose pages
+     *     did not survive) refuses reclaims, and the grace period only waits out the old leases
      */
-    public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos) {
+    public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
+            boolean reclaims) {
         /** A million: ten times the 100k cached futexes of the scale benchmark. */
         public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
         public static final Options NO_LEASE = new Options(0, 1);
@@ -170,16 +175,21 @@ public final class PagerCore {
         }
 
         public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession) {
-            this(leaseNanos, tokenEpoch, maxFutexesPerSession, 0);
+            this(leaseNanos, tokenEpoch, maxFutexesPerSession, 0, false);
         }
 
         public Options(long leaseNanos, long tokenEpoch) {
             this(leaseNanos, tokenEpoch, DEFAULT_MAX_FUTEXES_PER_SESSION);
         }
 
-        /** The same, for a pager that restarted: a grace period of {@code graceNanos}. */
+        /** The same, for a pager that restarted: a grace period of {@code graceNanos} with reclaims. */
         public Options withGrace(long graceNanos) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos);
+            return withGrace(graceNanos, true);
+        }
+
+        /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
+        public Options withGrace(long graceNanos, boolean reclaims) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims);
         }
     }
 
@@ -200,11 +210,15 @@ public final class PagerCore {
         this.leaseNanos = options.leaseNanos();
         this.tokenEpoch = options.tokenEpoch();
         this.maxFutexesPerSession = options.maxFutexesPerSession();
+        this.reclaims = options.reclaims();
         if (options.graceNanos() > 0) {
             heldInGrace = new java.util.ArrayDeque<>();
             env.schedule(options.graceNanos(), this::endGrace);
-            log.info("pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} ms; everything else "
-                    + "waits until then", name, tokenEpoch, options.graceNanos() / 1_000_000);
+            log.info(reclaims ? "pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} ms; "
+                    + "everything else waits until then"
+                    : "pager {}: started (epoch {}) without the pages of an earlier pager, which kernels may still be "
+                    + "using under their leases: it serves nobody for {} ms", name, tokenEpoch,
+                    options.graceNanos() / 1_000_000);
         }
         this.pages = new PageCoherence(pageSize, new PageOutput() {
             @Override
@@ -331,6 +345,9 @@ public final class PagerCore {
         log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages reverted "
                 + "to the pager's copy", name, s, why, held.size());
         env.declaredDead(s.kernelName == null ? s.toString() : s.kernelName, held);
+        if (s.broken) {
+            return; // its stream has ended already
+        }
         env.endSession(s.id, Errno.ETIMEDOUT, "pager " + name + " declared " + s + " dead: " + why
                 + "; the futexes it held went to their next owners with OWNER_DIED and the writes it had not "
                 + "returned are lost; restart the kernel");
@@ -363,11 +380,17 @@ public final class PagerCore {
         handle(s, m);
     }
 
-    /** In grace: a reclaim, and what a reclaimed kernel needs meanwhile, are answered at once. */
+    /**
+     * In grace: a reclaim, and from a reclaimed kernel whatever grants nothing, are handled at
+     * once - keepalives, init, and what gives back (returns, releases, lock_completed, terminate),
+     * so that a keepalive's answer still means that what the kernel gave back before it was taken.
+     * What could grant (lock_futex, data_request, data_unlock, probes) and new kernels wait.
+     */
     private static boolean answeredInGrace(KernelSession s, KernelToPager m) {
         return switch (m.getRoutineCase()) {
             case KERNEL_HELLO -> m.getKernelHello().hasReclaim();
-            case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT -> s.welcomed();
+            case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT, MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_FUTEX_RELEASED,
+                    MEMORY_OBJECT_LOCK_COMPLETED, MEMORY_OBJECT_TERMINATE -> s.welcomed();
             default -> false;
         };
     }
@@ -380,7 +403,7 @@ public final class PagerCore {
                 stats.kernelsReclaimed(), held.size());
         for (Held h : held) {
             KernelSession s = sessions.get(h.sessionId());
-            if (s != null) {
+            if (s != null && !s.broken) { // a broken one asks for nothing more (see sessionClosed)
                 s.heldInGrace = 0;
                 s.lastHeard = env.nanoTime(); // it waited for the pager: its silence since does not count
                 handle(s, h.message());
@@ -482,6 +505,11 @@ public final class PagerCore {
      */
     private void reclaim(KernelSession s, String kernelName, Reclaim r) {
         String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + name + ": ";
+        if (!reclaims) {
+            end(s, Errno.ESTALE, what + "the pager keeps its pages in memory, so what the kernel held of the last "
+                    + "pager is gone with it; restart the kernel (a pager with --store takes reclaims)");
+            return;
+        }
         if (heldInGrace == null) {
             end(s, Errno.ESTALE, what + (kernelIds.containsKey(kernelName)
                     ? "the pager did not restart, and the kernel's old session stays its own until its lease ends"
@@ -523,13 +551,21 @@ public final class PagerCore {
         welcome(s, kernelName, id);
         int futexCount = 0;
         int pageCount = 0;
+        Map<String, java.util.Set<Long>> namedPages = new HashMap<>();
         for (ReclaimedObject o : r.getObjectsList()) {
             MemoryObject object = objects.get(o.getObjectId());
             for (ReclaimedFutex f : o.getFutexesList()) {
-                futexCount += reclaimFutex(s, o.getObjectId(), f) ? 1 : 0;
+                String refused = reclaimFutex(s, o.getObjectId(), f);
+                if (refused != null) {
+                    // The kernel believes it holds the futex: it must not go on as if it did.
+                    end(s, Errno.EINVAL, what + refused + "; restart the kernel");
+                    return;
+                }
+                futexCount++;
             }
+            java.util.Set<Long> named = namedPages.computeIfAbsent(object.name(), n -> new java.util.HashSet<>());
             for (ReclaimedPage p : o.getPagesList()) {
-                pages.reclaim(s, object, p);
+                pages.reclaim(s, object, p, named); // an object under two ids: its pages are named once
                 pageCount++;
             }
         }
@@ -538,10 +574,12 @@ public final class PagerCore {
                 futexCount, pageCount);
     }
 
-    private boolean reclaimFutex(KernelSession s, int objectId, ReclaimedFutex r) {
+    /** Records a reclaimed futex as the kernel's; else why not (refused and logged). */
+    private String reclaimFutex(KernelSession s, int objectId, ReclaimedFutex r) {
         FutexKey key = futexKey(s, objectId, r.getOffset(), "a reclaim of a futex");
         if (key == null) {
-            return false;
+            return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
+                    + "of its object " + objectId;
         }
         FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
         long token = r.getFencingToken();
@@ -551,7 +589,7 @@ public final class PagerCore {
                 : null;
         if (refusal != null) {
             refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
-            return false;
+            return "it reclaims " + describe(key) + ", but " + refusal;
         }
         f.holder = s;
         f.token = token;
@@ -559,7 +597,7 @@ public final class PagerCore {
         f.lastHolder = s.id;
         s.held.add(key);
         stats.futexesReclaimed.increment();
-        return true;
+        return null;
     }
 
     private void init(KernelSession s, MemoryObjectInit init) {
@@ -789,7 +827,11 @@ public final class PagerCore {
 
     // ---- common -------------------------------------------------------------------------------
 
+    /** Sends on the session's stream; nothing to a broken one (its stream is gone; it waits for its lease). */
     private void send(KernelSession s, PagerToKernel m) {
+        if (s.broken) {
+            return;
+        }
         stats.sent(m);
         env.send(s.id, m);
     }

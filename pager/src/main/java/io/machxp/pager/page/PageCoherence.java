@@ -160,13 +160,12 @@ public final class PageCoherence {
             if (p == null || !p.idle()) {
                 continue;
             }
-            byte[] data = read(p);
-            if (data == null) {
+            PageData page = read(p);
+            if (page == null) {
                 continue;
             }
             p.makeWriter(s);
-            granted.add(PageData.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data))
-                    .setVersion(p.object.version(offset)).build());
+            granted.add(page);
         }
         return granted;
     }
@@ -174,13 +173,16 @@ public final class PageCoherence {
     // ---- reclaim after a pager restart --------------------------------------------------------
 
     /**
-     * A page a reconnecting kernel holds, or gave back without knowing whether the pager took it.
+     * A page a reconnecting kernel holds, or gave back without knowing whether the pager took it
+     * ({@code named}: the pages of the object its reclaim named before; a page named twice is
+     * refused, and not held, whatever the entries said).
      * Data newer than the pager's copy becomes the copy (a return lost in the crash); then the
      * kernel holds the page with the access it says, unless that conflicts with what others
      * reclaimed or its copy is older than the pager's: then it is refused and the kernel is told
      * to drop the page (the pager's coherence is kept whatever a kernel says).
      */
-    public void reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r) {
+    public void reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r,
+            java.util.Set<Long> named) {
         String routine = "a reclaim";
         if (!pageOf(o, r.getOffset())) {
             out.refuse(s, routine + " of a page at 0x" + Long.toHexString(r.getOffset()) + ", which is not a page of '"
@@ -188,41 +190,48 @@ public final class PageCoherence {
             return;
         }
         PageRecord p = record(o, r.getOffset());
-        long stored;
-        try {
-            stored = o.version(p.offset());
-            if (!r.getData().isEmpty() && r.getVersion() > stored) {
-                if (p.writer != null && p.writer != s) {
-                    out.refuse(s, routine + " of " + p + " with data: kernel " + p.writer.kernelName
-                            + " holds it writable, so the pager took this kernel's data before");
-                    return;
-                }
-                if (r.getData().size() != pageSize) {
-                    out.refuse(s, routine + " of " + p + " with " + r.getData().size() + " bytes; a page is " + pageSize);
-                    return;
-                }
-                o.write(p.offset(), r.getData().toByteArray(), r.getVersion());
-                stored = r.getVersion();
-            }
-        } catch (UncheckedIOException e) {
-            out.storeFailed("the data " + s + " reclaimed for " + p + " is kept in memory only", e);
-            return;
-        }
         boolean write = r.getAccess() == VmProt.VM_PROT_READ_WRITE;
-        if (r.getAccess() == VmProt.VM_PROT_NONE) {
-            return; // only data given back
+        boolean held = write || r.getAccess() == VmProt.VM_PROT_READ;
+        boolean twice = !named.add(p.offset());
+        if (twice) {
+            p.drop(s); // whatever an earlier entry said: the kernel is told to drop it
         }
-        String conflict = r.getAccess() != VmProt.VM_PROT_READ && !write ? "access " + r.getAccess()
-                + " is not READ or READ_WRITE"
-                : r.getVersion() < stored ? "its copy (version " + r.getVersion() + ") is older than the pager's "
-                        + "(version " + stored + ")"
-                : write && !p.holdersExcept(s).isEmpty() ? "other kernels hold it"
+        String conflict = !held && r.getAccess() != VmProt.VM_PROT_NONE ? "access " + r.getAccess()
+                + " is not NONE, READ or READ_WRITE"
+                : twice ? "it names the page twice"
                 : p.writer != null && p.writer != s ? "kernel " + p.writer.kernelName + " holds it writable"
+                : write && !p.holdersExcept(s).isEmpty() ? "other kernels hold it"
+                : !r.getData().isEmpty() && r.getData().size() != pageSize ? "its data is " + r.getData().size()
+                        + " bytes; a page is " + pageSize
                 : null;
+        long stored = 0;
+        if (conflict == null) {
+            try {
+                stored = o.version(p.offset());
+            } catch (UncheckedIOException e) {
+                out.storeFailed("the version of " + p + " cannot be read to judge the reclaim of " + s, e);
+                conflict = "the pager cannot read the page's version";
+            }
+        }
+        if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
+            try {
+                o.write(p.offset(), r.getData().toByteArray(), r.getVersion()); // its return was lost in the crash
+            } catch (UncheckedIOException e) {
+                out.storeFailed("the data " + s + " reclaimed for " + p + " is kept in memory only", e);
+            }
+        } else if (conflict == null && held && r.getVersion() < stored) {
+            conflict = "its copy (version " + r.getVersion() + ") is older than the pager's (version " + stored + ")";
+        }
         if (conflict != null) {
-            out.refuse(s, routine + " of " + p + ": " + conflict + "; the kernel is told to drop it");
-            out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
+            out.refuse(s, routine + " of " + p + ": " + conflict + (held ? "; the kernel is told to drop it" : ""));
+            if (held) {
+                p.drop(s); // an earlier entry of the same reclaim may have named it: the kernel holds nothing now
+                out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
+            }
             return;
+        }
+        if (!held) {
+            return; // only data given back
         }
         if (write) {
             p.makeWriter(s);
@@ -374,11 +383,12 @@ public final class PageCoherence {
         return true;
     }
 
-    /** The pager's copy of the page, zeros if it has none; null if the store fails. */
-    private byte[] read(PageRecord p) {
+    /** The pager's copy of the page (zeros if it has none) with its version; null if the store fails. */
+    private PageData read(PageRecord p) {
         try {
             byte[] data = p.object.page(p.offset());
-            return data != null ? data : new byte[pageSize];
+            return PageData.newBuilder().setOffset(p.offset()).setData(ByteString.copyFrom(data != null ? data
+                    : new byte[pageSize])).setVersion(p.object.version(p.offset())).build();
         } catch (UncheckedIOException e) {
             out.storeFailed(p + " cannot be read; it is not handed on with its futex", e);
             return null;

@@ -76,19 +76,47 @@ public final class FilePageStore implements PageStore {
             long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
             restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
-            Path tmp = dir.resolve(EPOCH_FILE + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap((next + "\n").getBytes(StandardCharsets.US_ASCII)));
-                ch.force(true);
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            writeAtomically(file, next + "\n");
             return next;
         } catch (IOException | NumberFormatException e) {
             throw new UncheckedIOException(new IOException("the pager epoch in " + file + " cannot be read and advanced: "
-                    + e + "; fix or delete the file", e));
+                    + e + "; fix the file (deleting it makes the next pager take it for a first start, with "
+                    + "no grace period for the kernels of the last one)", e));
         }
+    }
+
+    /** The lease of the last pager on this store, in nanoseconds, a decimal number. */
+    public static final String LEASE_FILE = "lease";
+
+    @Override
+    public boolean persistent() {
+        return true;
+    }
+
+    /** Reads the last pager's lease from {@value #LEASE_FILE} and writes this one's, forced to the disk. */
+    @Override
+    public long swapLease(long leaseNanos) {
+        Path file = dir.resolve(LEASE_FILE);
+        try {
+            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
+            writeAtomically(file, leaseNanos + "\n");
+            return last;
+        } catch (IOException | NumberFormatException e) {
+            throw new UncheckedIOException(new IOException("the lease of the last pager in " + file
+                    + " cannot be read and replaced: " + e + "; fix the file, or delete it only if no kernel of "
+                    + "the last pager can still be running", e));
+        }
+    }
+
+    private void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)));
+            ch.force(true);
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** True once {@link #nextEpoch} found the epoch of an earlier pager in the directory. */

@@ -43,4 +43,13 @@ public final class MemoryPageStore implements PageStore {
     public boolean restarted() {
         return starts > 1;
     }
+
+    @Override
+    public long swapLease(long leaseNanos) {
+        long last = lease;
+        lease = leaseNanos;
+        return last;
+    }
+
+    private long lease;
 }

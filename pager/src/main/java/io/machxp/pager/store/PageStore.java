@@ -38,6 +38,19 @@ public interface PageStore extends AutoCloseable {
         return false;
     }
 
+    /** Whether the pages outlive the pager (on disk): only then can kernels reclaim pages after a restart. */
+    default boolean persistent() {
+        return false;
+    }
+
+    /**
+     * Keeps the lease this pager gives and answers the one the last pager on this store gave (0 if
+     * none is known): a grace period must outlast the leases the old pager gave, not only its own.
+     */
+    default long swapLease(long leaseNanos) {
+        return 0;
+    }
+
     /**
      * The next epoch of the pager that uses this store: the high half of its fencing tokens, which
      * must grow from one start of a pager to the next, as an NFS server's boot verifier. This

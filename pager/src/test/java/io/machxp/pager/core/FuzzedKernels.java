@@ -7,6 +7,10 @@ import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
 import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
@@ -53,6 +57,12 @@ import java.util.Map;
  * a fuzzer that never gets past validation never reaches the state machines. The others are wild:
  * unknown ids, offsets unaligned, past the end or negative as uint64, data of the wrong size.
  * The kernel names are fixed per slot, so a reopened slot is the same kernel coming back.
+ *
+ * <p>Restarted (the pager started on an earlier pager's store, with a lease and a grace period of
+ * one lease) two more moves come in: reclaim (a session opens with a kernel_hello carrying a
+ * fuzzed reclaim of futexes, tokens, pages, access, versions and data) and tick (time passes, up to
+ * half a lease, so that the grace period ends, held messages are handled and silent kernels are
+ * declared dead).
  */
 final class FuzzedKernels {
     static final int PAGE = 256;
@@ -70,8 +80,11 @@ final class FuzzedKernels {
 
     private enum Move {
         OPEN, CLOSE, HELLO, INIT, TERMINATE, DATA_REQUEST, DATA_UNLOCK, DATA_RETURN, LOCK_COMPLETED,
-        LOCK_FUTEX, FUTEX_RELEASED, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE, KEEPALIVE
+        LOCK_FUTEX, FUTEX_RELEASED, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE, KEEPALIVE, RECLAIM, TICK
     }
+
+    /** The lease of a restarted pager, and its grace period. */
+    private static final long LEASE = 1_000_000_000L;
 
     /** How often each move is drawn: the protocol's busy routines and the well-behaved answers most. */
     private static final Move[] MOVES = {
@@ -82,6 +95,11 @@ final class FuzzedKernels {
         Move.ANSWER, Move.ANSWER, Move.ANSWER, Move.ANSWER, Move.GIVE_BACK, Move.GIVE_BACK, Move.GIVE_BACK,
         Move.RETURN_PAGE, Move.RETURN_PAGE,
     };
+
+    /** A restarted pager's: reclaims and time passing too (the moves above keep their draws). */
+    private static final Move[] RESTARTED_MOVES = java.util.stream.Stream.concat(Arrays.stream(MOVES),
+            java.util.stream.Stream.of(Move.RECLAIM, Move.RECLAIM, Move.RECLAIM, Move.TICK, Move.TICK, Move.KEEPALIVE,
+                    Move.KEEPALIVE)).toArray(Move[]::new);
 
     private final FuzzedDataProvider data;
     final PagerStats stats = new PagerStats();
@@ -103,8 +121,18 @@ final class FuzzedKernels {
     /** What was played, for the failure message: session events and XP messages. */
     private final List<Object> history = new ArrayList<>();
 
+    private final Move[] moves;
+    private final java.util.TreeMap<Long, List<Runnable>> timers = new java.util.TreeMap<>();
+    private long now;
+
     FuzzedKernels(FuzzedDataProvider data) {
+        this(data, false);
+    }
+
+    /** @param restarted a pager on an earlier pager's store: a lease, a grace period, reclaims */
+    FuzzedKernels(FuzzedDataProvider data, boolean restarted) {
         this.data = data;
+        this.moves = restarted ? RESTARTED_MOVES : MOVES;
         for (int i = 0; i < KERNEL_NAMES.length; i++) {
             owed.add(new ArrayList<>());
         }
@@ -128,7 +156,17 @@ final class FuzzedKernels {
                     owed.get(slot).clear();
                 }
             }
-        }, stats);
+
+            @Override
+            public long nanoTime() {
+                return now;
+            }
+
+            @Override
+            public void schedule(long delayNanos, Runnable action) {
+                timers.computeIfAbsent(now + delayNanos, t -> new ArrayList<>()).add(action);
+            }
+        }, stats, restarted ? new PagerCore.Options(LEASE, 2).withGrace(LEASE) : PagerCore.Options.NO_LEASE);
         invariants.watch(pager);
     }
 
@@ -140,8 +178,8 @@ final class FuzzedKernels {
         try {
             for (int step = 0; step < MAX_STEPS && data.remainingBytes() > 0; step++) {
                 int slot = data.consumeInt(0, KERNEL_NAMES.length - 1);
-                Move move = data.pickValue(MOVES);
-                if (slots[slot] == 0 && move != Move.CLOSE) {
+                Move move = data.pickValue(moves);
+                if (slots[slot] == 0 && move != Move.CLOSE && move != Move.RECLAIM && move != Move.TICK) {
                     move = Move.OPEN;
                 }
                 play(slot, move);
@@ -229,6 +267,8 @@ final class FuzzedKernels {
             case RETURN_PAGE -> returnPage(slot);
             case KEEPALIVE -> xp(slot, KernelToPager.newBuilder().setKernelKeepalive(
                     KernelKeepalive.newBuilder().setSequence(data.consumeLong())));
+            case RECLAIM -> reclaim(slot);
+            case TICK -> tick(data.consumeLong(0, LEASE / 2));
         }
     }
 
@@ -255,6 +295,59 @@ final class FuzzedKernels {
                 init(slot, 2, "b");
             }
         }
+    }
+
+    /** A kernel reconnects to the restarted pager with a reclaim of what it says it holds. */
+    private void reclaim(int slot) {
+        if (slots[slot] != 0) {
+            close(slot);
+        }
+        long id = nextSession++;
+        slots[slot] = id;
+        invariants.opened(id);
+        history.add("sessionOpened(" + id + ")");
+        pager.sessionOpened(id);
+        Reclaim.Builder r = Reclaim.newBuilder().setKernelId(plausible() ? slot + 1 : data.consumeInt());
+        for (int n = data.consumeInt(0, 2); n > 0; n--) {
+            boolean a = data.consumeBoolean();
+            ReclaimedObject.Builder o = ReclaimedObject.newBuilder()
+                    .setObjectId(plausible() ? (a ? 1 : 2) : data.consumeInt())
+                    .setName(plausible() ? (a ? "a" : "b") : objectName()).setPageSize(plausible() ? PAGE : data.consumeInt());
+            long size = SERVED.get(a ? "a" : "b");
+            for (int f = data.consumeInt(0, 3); f > 0; f--) {
+                o.addFutexes(ReclaimedFutex.newBuilder()
+                        .setOffset(plausible() ? PAGE * (long) data.consumeInt(0, (int) (size / PAGE) - 1)
+                                + 4L * data.consumeInt(0, 3) : wildOffset(size))
+                        .setFencingToken(plausible() ? 1L << 32 | data.consumeInt(1, 100) : data.consumeLong())
+                        .setOwnerDied(data.consumeInt(0, 7) == 0));
+            }
+            for (int p = data.consumeInt(0, 3); p > 0; p--) {
+                ReclaimedPage.Builder page = ReclaimedPage.newBuilder()
+                        .setOffset(plausible() ? PAGE * (long) data.consumeInt(0, (int) (size / PAGE) - 1)
+                                : wildOffset(size))
+                        .setAccessValue(access()).setVersion(data.consumeLong(0, 4));
+                if (data.consumeBoolean()) {
+                    page.setData(pageData());
+                }
+                o.addPages(page);
+            }
+            r.addObjects(o);
+        }
+        xp(slot, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(kernelName(slot))
+                .setProtocolVersion(1).setReclaim(r)));
+    }
+
+    /** Time passes: the pager's timers that fall due run (the grace period, leases). */
+    private void tick(long nanos) {
+        long until = now + nanos;
+        history.add("tick(" + nanos + ")");
+        while (!timers.isEmpty() && timers.firstKey() <= until) {
+            var due = timers.pollFirstEntry();
+            now = due.getKey();
+            due.getValue().forEach(Runnable::run);
+            invariants.checkState(() -> "timers at " + now);
+        }
+        now = until;
     }
 
     private void init(int slot, int objectId, String name) {

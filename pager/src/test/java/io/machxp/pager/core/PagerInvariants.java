@@ -37,7 +37,8 @@ import java.util.function.Supplier;
  *       to the holder; busy to a kernel that neither holds nor waits; a page supplied writable (or
  *       unlocked) is the kernel's to write, one supplied read-only or asked back is one it holds.
  *   <li>Refusals: a refused message changes nothing and is answered with nothing (except a
- *       futex_released, whose pages are taken even when the release itself is refused).
+ *       futex_released, whose pages are taken even when the release itself is refused, and a
+ *       reclaim, whose futexes and pages are taken or refused one by one).
  * </ul>
  */
 final class PagerInvariants {
@@ -47,6 +48,8 @@ final class PagerInvariants {
     private PagerCore pager;
     /** Sessions opened and neither closed nor ended. */
     private final Set<Long> open = new TreeSet<>();
+    /** Every session opened. */
+    private final Set<Long> seen = new TreeSet<>();
     private final Set<Long> welcomed = new HashSet<>();
     private final List<Sent> sent = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -66,6 +69,7 @@ final class PagerInvariants {
 
     void opened(long session) {
         open.add(session);
+        seen.add(session);
     }
 
     void closed(long session) {
@@ -98,13 +102,32 @@ final class PagerInvariants {
         if (m.hasMemoryObjectLockFutex()) {
             futexOffsets.add(m.getMemoryObjectLockFutex().getOffset());
         }
+        if (m.hasKernelHello() && m.getKernelHello().hasReclaim()) { // reclaimed futexes get records too
+            m.getKernelHello().getReclaim().getObjectsList().forEach(o -> o.getFutexesList()
+                    .forEach(f -> futexOffsets.add(f.getOffset())));
+        }
         refusedBefore = stats.refused();
         stateBefore = state();
     }
 
     /** After every step; {@code step} says what it was, for the failure message. */
     void check(Supplier<String> step) {
-        if (message != null && stats.refused() > refusedBefore && !message.hasMemoryObjectFutexReleased()) {
+        check(step, false);
+    }
+
+    /**
+     * After timers ran: the end of a grace period handles every held message at once, so what was
+     * sent is judged by the state after all of them; only the state itself is checked then.
+     */
+    void checkState(Supplier<String> step) {
+        check(step, true);
+    }
+
+    private void check(Supplier<String> step, boolean batch) {
+        // A reclaim is taken futex by futex and page by page: refusing one part keeps the others.
+        boolean piecewise = message != null && (message.hasMemoryObjectFutexReleased()
+                || message.hasKernelHello() && message.getKernelHello().hasReclaim());
+        if (message != null && stats.refused() > refusedBefore && !piecewise) {
             if (!sent.isEmpty()) {
                 violations.add("a refused message was answered with " + sent.get(0).message().getRoutineCase());
             }
@@ -113,7 +136,9 @@ final class PagerInvariants {
                 violations.add("a refused message changed the pager's state from\n  " + stateBefore + "\nto\n  " + after);
             }
         }
-        checkSent();
+        if (!batch) {
+            checkSent();
+        }
         checkFutexes();
         checkPages();
         message = null;
@@ -187,9 +212,14 @@ final class PagerInvariants {
                     if (object != null) {
                         boolean allowWrite = r.getShouldReturn() == ReturnPolicy.RETURN_NONE && !r.getShouldFlush()
                                 && r.getLockValue() == VmProt.VM_PROT_NONE && !r.getReply();
-                        if (allowWrite ? !isWriter(k, object, r.getOffset()) : !holds(k, object, r.getOffset())) {
+                        // A page refused in a reclaim: the kernel says it holds it, the pager does not.
+                        boolean discard = r.getShouldReturn() == ReturnPolicy.RETURN_NONE && r.getShouldFlush()
+                                && !r.getReply() && message != null && message.hasKernelHello();
+                        if (discard ? holds(k, object, r.getOffset())
+                                : allowWrite ? !isWriter(k, object, r.getOffset()) : !holds(k, object, r.getOffset())) {
                             violations.add("lock_request " + r.toString().replace('\n', ' ') + " to " + k
-                                    + ", which is not the page's " + (allowWrite ? "writer" : "holder"));
+                                    + (discard ? ", which the pager still counts as a holder of the page it drops"
+                                    : ", which is not the page's " + (allowWrite ? "writer" : "holder")));
                         }
                     }
                 }
@@ -341,11 +371,15 @@ final class PagerInvariants {
         return false;
     }
 
+    /**
+     * The sessions whose kernels may hold something: open ones, and with a lease those whose stream
+     * closed while they held something (broken: what they hold stays theirs until the lease ends).
+     */
     private List<KernelSession> openSessions() {
         List<KernelSession> out = new ArrayList<>();
-        for (long id : open) {
+        for (long id : seen) {
             KernelSession s = pager.session(id);
-            if (s != null) {
+            if (s != null && (open.contains(id) || s.broken)) {
                 out.add(s);
             }
         }

@@ -173,19 +173,62 @@ class RestartAndReclaimTest {
     }
 
     @Test
-    void conflictingReclaimsAreRefusedAndTheSecondKernelIsToldToDropThePage() {
+    void aConflictingPageReclaimIsRefusedAndTheKernelIsToldToDropThePage() {
         reclaim(1, "A", 1, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ_WRITE, 0));
-        reclaim(2, "B", 2, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ, 0));
+        reclaim(2, "B", 2, List.of(), held(0, VmProt.VM_PROT_READ, 0), held(PAGE, VmProt.VM_PROT_READ, 0));
         x.take(1);
         List<PagerToKernel> b = x.take(2);
         assertThat(b.get(0).hasPagerWelcome()).isTrue();
         var discard = b.get(1).getMemoryObjectLockRequest();
+        assertThat(discard.getOffset()).isZero();
         assertThat(discard.getShouldFlush()).isTrue();
         assertThat(discard.getShouldReturnValue()).isZero();
-        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
         assertThat(x.pager.pageWriter("obj", 0)).isEqualTo("A");
         assertThat(x.pager.pageReaders("obj", 0)).isEmpty();
-        assertThat(x.stats.refused()).as("the futex and the page").isEqualTo(2);
+        assertThat(x.pager.pageReaders("obj", PAGE)).as("the page nobody else holds is B's").containsExactly("B");
+        assertThat(x.stats.refused()).isEqualTo(1);
+    }
+
+    @Test
+    void aKernelReclaimingAFutexAnotherReclaimedIsEnded() {
+        reclaim(1, "A", 1, List.of(futex(0, OLD_TOKEN)));
+        reclaim(2, "B", 2, List.of(futex(0, OLD_TOKEN)));
+        assertThat(x.ended.get(2L)).startsWith("EINVAL").contains("kernel A holds it").contains("restart the kernel");
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+        assertThat(x.pager.kernels()).containsExactly("A");
+    }
+
+    @Test
+    void whatABrokenSessionAskedForInGraceIsDroppedWhenGraceEnds() {
+        reclaim(1, "A", 1, List.of());
+        reclaim(2, "C", 2, List.of(futex(8, OLD_TOKEN)));
+        x.take(1);
+        x.take(2);
+        x.lockFutex(1, 0);
+        x.write(1, PAGE);
+        x.pager.sessionClosed(1); // A crashed in grace, holding nothing: forgotten
+        x.lockFutex(2, 4);
+        x.pager.sessionClosed(2); // C crashed in grace, holding a futex: broken until its lease ends
+        x.advance(LEASE);
+        assertThat(x.pager.holderOf("obj", 0)).as("not granted to a kernel that is gone").isNull();
+        assertThat(x.pager.holderOf("obj", 4)).isNull();
+        assertThat(x.pager.pageWriter("obj", PAGE)).isNull();
+        assertThat(x.declaredDead).as("C's lease ran from its last message, not from the end of grace")
+                .containsKey("C");
+    }
+
+    @Test
+    void aPagerWhosePagesDidNotSurviveRefusesReclaimsButStillWaitsOutTheOldLeases() {
+        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 4).withGrace(LEASE, false));
+        y.pager.sessionOpened(1);
+        y.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setReclaim(Reclaim.newBuilder().setKernelId(1))));
+        assertThat(y.ended.get(1L)).startsWith("ESTALE").contains("keeps its pages in memory");
+        y.pager.sessionOpened(2);
+        y.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")));
+        y.nothingTo(2);
+        y.advance(LEASE);
+        assertThat(y.take(2).get(0).hasPagerWelcome()).as("welcomed once the old leases have run out").isTrue();
     }
 
     @Test
@@ -205,10 +248,12 @@ class RestartAndReclaimTest {
     }
 
     @Test
-    void aTokenTheOldPagerCannotHaveGivenIsRefused() {
-        reclaim(1, "A", 1, List.of(futex(0, 4L << 32 | 9), futex(4, 0)));
+    void aTokenTheOldPagerCannotHaveGivenEndsTheSession() {
+        reclaim(1, "A", 1, List.of(futex(0, 4L << 32 | 9))); // this pager's epoch: from the future
+        reclaim(2, "B", 2, List.of(futex(4, 0)));
+        assertThat(x.ended.get(1L)).startsWith("EINVAL").contains("is not one an earlier pager gave");
+        assertThat(x.ended.get(2L)).startsWith("EINVAL").contains("token 0");
         assertThat(x.pager.holderOf("obj", 0)).isNull();
         assertThat(x.pager.holderOf("obj", 4)).isNull();
-        assertThat(x.stats.refused()).isEqualTo(2);
     }
 }

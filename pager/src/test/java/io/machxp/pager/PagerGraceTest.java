@@ -1,0 +1,48 @@
+package io.machxp.pager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.store.FilePageStore;
+import io.machxp.pager.store.MemoryPageStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How long a starting pager grants nothing: not at all when it knows no earlier pager left kernels
+ * behind; else as long as the longest of its lease and the last pager's, which the store keeps.
+ */
+class PagerGraceTest {
+    private static final Duration LEASE = Duration.ofSeconds(5);
+
+    private static PagerConfig config(Duration lease, boolean fresh) {
+        return PagerConfig.loopback(PagerConfig.defaultObjects()).withLease(lease).withFreshStart(fresh);
+    }
+
+    @Test
+    void aStoreRemembersTheLastLeaseSoAShorterOneDoesNotShortenTheGracePeriod(@TempDir Path dir) throws IOException {
+        try (FilePageStore first = new FilePageStore(dir, 4096)) {
+            first.nextEpoch();
+            assertThat(Pager.grace(config(LEASE, false), first)).as("a fresh store: nobody to wait for").isZero();
+        }
+        try (FilePageStore second = new FilePageStore(dir, 4096)) {
+            second.nextEpoch();
+            assertThat(Pager.grace(config(Duration.ofSeconds(1), false), second))
+                    .as("the kernels of the last pager hold 5 s leases").isEqualTo(LEASE.toNanos());
+        }
+        try (FilePageStore third = new FilePageStore(dir, 4096)) {
+            third.nextEpoch();
+            assertThat(Pager.grace(config(Duration.ofSeconds(8), true), third))
+                    .as("a store says it restarted, whatever the config says").isEqualTo(Duration.ofSeconds(8).toNanos());
+        }
+    }
+
+    @Test
+    void aPagerWithoutAStoreWaitsItsLeaseUnlessStartedFresh() {
+        assertThat(Pager.grace(config(LEASE, false), new MemoryPageStore())).isEqualTo(LEASE.toNanos());
+        assertThat(Pager.grace(config(LEASE, true), new MemoryPageStore())).isZero();
+        assertThat(Pager.grace(config(Duration.ZERO, false), new MemoryPageStore())).as("no leases, no wait").isZero();
+    }
+}
