@@ -88,17 +88,20 @@ import org.slf4j.LoggerFactory;
  * from when it sent the keepalive the pager answered), so no futex has two owning kernels.
  *
  * <p>Restart and reclaim (with a grace period, {@code graceNanos > 0}: a pager started on the
- * store of one that ran before). The pager keeps no lock state on disk; its kernels keep what they
- * hold while their leases run and reconnect:
+ * store of one that ran before, or without a store and not known to start fresh; without
+ * {@code reclaims} every reclaim gets ESTALE and grace only waits out the old leases). The pager
+ * keeps no lock state on disk; its kernels keep what they hold while their leases run and reconnect:
  * <pre>
  *  GRACE   kernel_hello with reclaim  -> the kernel gets the id it had and holds what it says: each
  *                                        futex under its token, each page with its access (data
- *                                        newer than the store's is taken); a conflict is refused
+ *                                        newer than the store's is taken); a conflicting page is
+ *                                        refused and dropped, a conflicting futex ends the session
  *          keepalive, init, data_return,
- *          futex_released, terminate  -> handled as always (they grant nothing)
+ *          futex_released, lock_completed,
+ *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
  *          anything else, new kernels -> held, in arrival order
- *  grace ends (a lease after start)   -> the held messages are handled in order; a reclaim now
- *                                        gets ESTALE (that kernel's lease has run out)
+ *  grace ends (graceNanos after start)-> the held messages of sessions still open are handled in
+ *                                        order; a reclaim now gets ESTALE (its lease has run out)
  * </pre>
  * No grant is made in grace, and a kernel that has not reclaimed by its end has stopped (its
  * lease, counted from a keepalive the old pager answered, ran out before), so no futex held
