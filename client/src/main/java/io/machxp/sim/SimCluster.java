@@ -338,6 +338,7 @@ public final class SimCluster {
             k.fromPager.deliver(() -> k.core.onStreamBroken("connection refused: no pager is listening"));
             return true;
         }
+        bySession.remove(k.session); // its old stream is gone: nothing more arrives on it
         k.session = nextSession++;
         bySession.put(k.session, k);
         long on = k.session;

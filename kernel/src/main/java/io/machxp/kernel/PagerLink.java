@@ -4,6 +4,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.proto.xp.KernelToPager;
@@ -86,8 +87,22 @@ final class PagerLink {
         // that a pager back within the lease is found in time.
         channel.resetConnectBackoff();
         connect();
+        // A stream that neither connects nor fails (a connect to an unreachable host can take longer
+        // than the lease) must not stop the attempts: one not ready within a second is cancelled,
+        // which reports it broken, and the core tries again. One that connected is left alone: the
+        // pager has the reclaim, and a second would be refused as a duplicate.
+        int attempt = stream;
+        loop.schedule(() -> {
+            if (attempt == stream && !ready && toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
+                call.cancel("the pager did not accept the connection within " + RECONNECT_WAIT_MILLIS + " ms", null);
+            }
+        }, RECONNECT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         return true;
     }
+
+    private static final long RECONNECT_WAIT_MILLIS = 1000;
+    /** Whether the current stream has connected (gRPC said it is ready to send). Core thread. */
+    private boolean ready;
 
     private void connect() {
         int current = ++stream; // first: what the old stream still reports is ignored from now on
@@ -96,7 +111,17 @@ final class PagerLink {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         ended = done;
-        toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
+        ready = false;
+        toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
+                call.setOnReadyHandler(() -> {
+                    if (current == stream) {
+                        ready = true;
+                    }
+                });
+            }
+
             @Override
             public void onNext(PagerToKernel message) {
                 if (current != stream) {

@@ -91,6 +91,15 @@ public final class Pager implements AutoCloseable {
                     public void schedule(long delayNanos, Runnable action) {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }
+
+                    @Override
+                    public void graceEnded() {
+                        try {
+                            store.swapLease(config.lease().toNanos()); // the last pager's kernels are gone
+                        } catch (java.io.UncheckedIOException e) {
+                            log.error("pager {}: {}", config.name(), e.getMessage());
+                        }
+                    }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
                         .withGrace(grace, store.persistent()));
         xp.attach(core, loop);
@@ -156,6 +165,11 @@ public final class Pager implements AutoCloseable {
         long lease = config.lease().toNanos();
         long lastLease = store.swapLease(lease);
         boolean kernelsMayHold = store.persistent() ? store.restarted() : !config.freshStart();
+        if (kernelsMayHold && lastLease > lease) {
+            // Until the grace period ends, the last pager's kernels may still hold its longer leases:
+            // a crash meanwhile must leave the next pager waiting as long (graceEnded writes ours).
+            store.swapLease(lastLease);
+        }
         return kernelsMayHold ? Math.max(lease, lastLease) : 0;
     }
 

@@ -34,7 +34,14 @@ class PagerGraceTest {
         }
         try (FilePageStore third = new FilePageStore(dir, 4096)) {
             third.nextEpoch();
-            assertThat(Pager.grace(config(Duration.ofSeconds(8), true), third))
+            assertThat(Pager.grace(config(Duration.ofSeconds(1), false), third))
+                    .as("the second pager crashed in its grace period: the 5 s leases may still run")
+                    .isEqualTo(LEASE.toNanos());
+            third.swapLease(Duration.ofSeconds(1).toNanos()); // what the pager writes when its grace ends
+        }
+        try (FilePageStore fourth = new FilePageStore(dir, 4096)) {
+            fourth.nextEpoch();
+            assertThat(Pager.grace(config(Duration.ofSeconds(8), true), fourth))
                     .as("a store says it restarted, whatever the config says").isEqualTo(Duration.ofSeconds(8).toNanos());
         }
     }

@@ -298,19 +298,13 @@ public final class KernelCore {
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
                 .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
+        reclaimSentAt = env.nanoTime();
         stats.sent(hello);
         env.send(hello);
-        // A stream that neither answers nor breaks (a connect to an unreachable host can take longer
-        // than the lease) must not stop the attempts: after a fifth of the lease, try another.
-        long attempt = ++reclaimAttempts;
-        env.schedule(leaseNanos / 5, () -> {
-            if (reclaiming && attempt == reclaimAttempts && pagerLost == null) {
-                onStreamBroken("the pager did not answer the reclaim within " + leaseNanos / 5 / 1_000_000 + " ms");
-            }
-        });
     }
 
-    private long reclaimAttempts;
+    /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
+    private long reclaimSentAt;
 
     /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
     private void reclaimed(io.machxp.proto.xp.PagerWelcome w) {
@@ -325,6 +319,9 @@ public final class KernelCore {
         disconnected = null;
         if (w.getLeaseMillis() > 0) {
             leaseNanos = w.getLeaseMillis() * 1_000_000;
+            // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
+            leaseEnds = Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin());
+            checkLeaseIn(leaseEnds - env.nanoTime());
         }
         sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
         int[] awaited = {0};
@@ -382,7 +379,7 @@ public final class KernelCore {
         // the wait, and the kernel holds nothing before its answer.
         leaseEnds = env.nanoTime() + lease - leaseMargin();
         keepalive();
-        env.schedule(lease - leaseMargin(), this::checkLease);
+        checkLeaseIn(lease - leaseMargin());
     }
 
     /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
@@ -421,13 +418,23 @@ public final class KernelCore {
         violation("pager_keepalive " + sequence + ", which answers no keepalive it sent", 0, 0);
     }
 
+    /** The one pending check of the lease, moved to {@code delayNanos} from now. */
+    private void checkLeaseIn(long delayNanos) {
+        if (leaseTimer != null) {
+            leaseTimer.cancel();
+        }
+        leaseTimer = env.schedule(Math.max(0, delayNanos), this::checkLease);
+    }
+
+    private Timer leaseTimer;
+
     private void checkLease() {
         if (pagerLost != null) {
             return;
         }
         long now = env.nanoTime();
         if (now < leaseEnds) {
-            env.schedule(leaseEnds - now, this::checkLease);
+            checkLeaseIn(leaseEnds - now);
             return;
         }
         String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "

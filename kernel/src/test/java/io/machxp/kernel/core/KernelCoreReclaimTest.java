@@ -155,17 +155,17 @@ class KernelCoreReclaimTest {
     }
 
     @Test
-    void aReclaimThatIsNeitherAnsweredNorBrokenIsTriedAgain() {
+    void aShorterLeaseFromTheRestartedPagerCountsFromTheReclaim() {
         holder();
+        MachThread waiter = k.thread();
+        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
+        k.env.drain();
         breakAndReconnect();
-        int attempts = k.env.reconnects;
-        k.env.advance(LEASE / 5 + LEASE / 20);
-        assertThat(k.env.reconnects).as("another stream after a fifth of the lease").isEqualTo(attempts + 1);
-        assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList()).hasSize(1);
-        welcome();
-        assertThat(k.core.disconnected()).isFalse();
-        k.env.advance(LEASE / 5);
-        assertThat(k.env.reconnects).as("nothing more once welcomed").isEqualTo(attempts + 1);
+        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS / 10)).build()); // a tenth of the old lease
+        k.env.drain();                     // its keepalive is never answered
+        k.env.advance(LEASE / 10);
+        assertThat(waiting.error().message()).as("the old pager's lease no longer counts").contains("lease ran out");
     }
 
     @Test

@@ -402,6 +402,7 @@ public final class PagerCore {
     private void endGrace() {
         java.util.ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
+        env.graceEnded();
         log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held messages", name,
                 stats.kernelsReclaimed(), held.size());
         for (Held h : held) {
@@ -555,22 +556,28 @@ public final class PagerCore {
         int futexCount = 0;
         int pageCount = 0;
         Map<String, java.util.Set<Long>> namedPages = new HashMap<>();
+        String conflict = null;
         for (ReclaimedObject o : r.getObjectsList()) {
             MemoryObject object = objects.get(o.getObjectId());
             for (ReclaimedFutex f : o.getFutexesList()) {
                 String refused = reclaimFutex(s, o.getObjectId(), f);
                 if (refused != null) {
-                    // The kernel believes it holds the futex: it must not go on as if it did.
-                    end(s, Errno.EINVAL, what + refused + "; restart the kernel");
-                    return;
+                    conflict = conflict != null ? conflict : refused;
+                } else {
+                    futexCount++;
                 }
-                futexCount++;
             }
             java.util.Set<Long> named = namedPages.computeIfAbsent(object.name(), n -> new java.util.HashSet<>());
             for (ReclaimedPage p : o.getPagesList()) {
                 pages.reclaim(s, object, p, named); // an object under two ids: its pages are named once
                 pageCount++;
             }
+        }
+        if (conflict != null) {
+            // The kernel believes it holds a futex another has: it must not go on as if it did. What
+            // it did reclaim stays its own until its lease ends, then goes on with owner_died.
+            end(s, Errno.EINVAL, what + conflict + "; restart the kernel");
+            return;
         }
         stats.kernelsReclaimed.increment();
         log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages", name, kernelName, id,

@@ -32,4 +32,11 @@ public interface PagerEnv {
      */
     default void declaredDead(String kernelName, List<FutexKey> heldFutexes) {
     }
+
+    /**
+     * The grace period after a restart is over: every kernel of the last pager has reclaimed or
+     * stopped, so only this pager's lease matters from now on (the store may keep it alone).
+     */
+    default void graceEnded() {
+    }
 }
