@@ -26,11 +26,7 @@ class KernelProcessKillTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (MachxpProcess p : new MachxpProcess[] {kernelA, kernelB, pager}) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        MachxpProcess.closeAll(kernelA, kernelB, pager);
     }
 
     @Test

@@ -84,6 +84,15 @@ final class MachxpProcess implements AutoCloseable {
         process.waitFor(START_SECONDS, TimeUnit.SECONDS);
     }
 
+    /** Closes each process that was started (null: never was), as a test's teardown does. */
+    static void closeAll(MachxpProcess... processes) throws InterruptedException {
+        for (MachxpProcess p : processes) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

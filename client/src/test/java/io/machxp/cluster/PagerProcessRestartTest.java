@@ -34,11 +34,7 @@ class PagerProcessRestartTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (MachxpProcess p : new MachxpProcess[] {kernelA, kernelB, pager}) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        MachxpProcess.closeAll(kernelA, kernelB, pager);
     }
 
     private MachxpProcess startPager(int port) throws Exception {

@@ -48,6 +48,13 @@ class KernelCoreReclaimTest {
         return t;
     }
 
+    /** A thread waits for the futex at offset 8, which the kernel has asked the pager for. */
+    private Answer<AcquirePath> waiterAt8() {
+        Answer<AcquirePath> waiting = k.lock(k.thread(), k.base + 8);
+        assertThat(k.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
+        return waiting;
+    }
+
     /** Page 1 written here, then given back dirty on the pager's request (kept read-only): version 1. */
     private void returnedDirtyPage1() {
         Answer<Void> w = k.write(k.base + PAGE, new byte[] {42});
@@ -83,9 +90,7 @@ class KernelCoreReclaimTest {
     void theKernelKeepsUsingWhatItHoldsAndReclaimsItWithTokensVersionsAndUnconfirmedData() {
         MachThread t = holder();
         returnedDirtyPage1();
-        MachThread waiter = k.thread();
-        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
-        assertThat(k.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
+        Answer<AcquirePath> waiting = waiterAt8();
 
         k.core.onStreamBroken("connection reset");
         // Still its own while the lease runs: the owner unlocks and locks again without a message.
@@ -136,9 +141,7 @@ class KernelCoreReclaimTest {
     @Test
     void theLeaseRunningOutWhileDisconnectedStopsTheKernelAndFailsItsWaiters() {
         holder();
-        MachThread waiter = k.thread();
-        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
-        k.env.drain();
+        Answer<AcquirePath> waiting = waiterAt8();
         k.core.onStreamBroken("connection reset");
         for (int i = 0; i < 19; i++) { // every attempt is refused: no pager listens
             k.env.advance(LEASE / 20);
@@ -157,9 +160,7 @@ class KernelCoreReclaimTest {
     @Test
     void aShorterLeaseFromTheRestartedPagerCountsFromTheReclaim() {
         holder();
-        MachThread waiter = k.thread();
-        Answer<AcquirePath> waiting = k.lock(waiter, k.base + 8);
-        k.env.drain();
+        Answer<AcquirePath> waiting = waiterAt8();
         breakAndReconnect();
         k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(PAGE).setLeaseMillis(LEASE_MS / 10)).build()); // a tenth of the old lease

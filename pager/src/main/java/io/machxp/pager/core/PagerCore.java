@@ -524,10 +524,13 @@ public final class PagerCore {
         int id = r.getKernelId();
         String owner = kernelIds.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey)
                 .findFirst().orElse(null);
-        String refusal = sessionsByName.containsKey(kernelName) ? "a kernel of that name has connected already"
+        // Another kernel has the name or the id: EEXIST; anything else the pager cannot take: EINVAL.
+        String taken = sessionsByName.containsKey(kernelName) ? "a kernel of that name has connected already"
+                : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
+                : null;
+        String refusal = taken != null ? taken
                 : id < 1 || id > MAX_KERNEL_ID ? "kernel id " + Integer.toUnsignedString(id) + " is not in 1.."
                         + MAX_KERNEL_ID
-                : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
                 : r.getObjectsList().stream().mapToLong(o -> o.getFutexesCount()).sum() > maxFutexesPerSession
                         ? "it names more than " + maxFutexesPerSession + " futexes, the most a session may hold"
                 : null;
@@ -546,8 +549,7 @@ public final class PagerCore {
             objects.put(o.getObjectId(), object);
         }
         if (refusal != null) {
-            end(s, refusal.startsWith("a kernel") || refusal.startsWith("kernel '") ? Errno.EEXIST : Errno.EINVAL,
-                    what + refusal + "; restart the kernel");
+            end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
             return;
         }
         kernelIds.put(kernelName, id);

@@ -122,8 +122,7 @@ final class FuzzedKernels {
     private final List<Object> history = new ArrayList<>();
 
     private final Move[] moves;
-    private final java.util.TreeMap<Long, List<Runnable>> timers = new java.util.TreeMap<>();
-    private long now;
+    private final io.machxp.pager.ManualClock clock = new io.machxp.pager.ManualClock();
 
     FuzzedKernels(FuzzedDataProvider data) {
         this(data, false);
@@ -159,12 +158,12 @@ final class FuzzedKernels {
 
             @Override
             public long nanoTime() {
-                return now;
+                return clock.now();
             }
 
             @Override
             public void schedule(long delayNanos, Runnable action) {
-                timers.computeIfAbsent(now + delayNanos, t -> new ArrayList<>()).add(action);
+                clock.schedule(delayNanos, action);
             }
         }, stats, restarted ? new PagerCore.Options(LEASE, 2).withGrace(LEASE) : PagerCore.Options.NO_LEASE);
         invariants.watch(pager);
@@ -274,7 +273,8 @@ final class FuzzedKernels {
 
     // ---- sessions -----------------------------------------------------------------------------
 
-    private void open(int slot) {
+    /** A new session for the slot's kernel (its old one closed first); its id. */
+    private long openSession(int slot) {
         if (slots[slot] != 0) {
             close(slot);
         }
@@ -283,6 +283,11 @@ final class FuzzedKernels {
         invariants.opened(id);
         history.add("sessionOpened(" + id + ")");
         pager.sessionOpened(id);
+        return id;
+    }
+
+    private void open(int slot) {
+        long id = openSession(slot);
         invariants.check(() -> "sessionOpened(" + id + ")");
         if (data.consumeInt(0, 7) != 0) {
             xp(slot, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
@@ -299,14 +304,7 @@ final class FuzzedKernels {
 
     /** A kernel reconnects to the restarted pager with a reclaim of what it says it holds. */
     private void reclaim(int slot) {
-        if (slots[slot] != 0) {
-            close(slot);
-        }
-        long id = nextSession++;
-        slots[slot] = id;
-        invariants.opened(id);
-        history.add("sessionOpened(" + id + ")");
-        pager.sessionOpened(id);
+        openSession(slot);
         Reclaim.Builder r = Reclaim.newBuilder().setKernelId(plausible() ? slot + 1 : data.consumeInt());
         for (int n = data.consumeInt(0, 2); n > 0; n--) {
             boolean a = data.consumeBoolean();
@@ -339,15 +337,8 @@ final class FuzzedKernels {
 
     /** Time passes: the pager's timers that fall due run (the grace period, leases). */
     private void tick(long nanos) {
-        long until = now + nanos;
         history.add("tick(" + nanos + ")");
-        while (!timers.isEmpty() && timers.firstKey() <= until) {
-            var due = timers.pollFirstEntry();
-            now = due.getKey();
-            due.getValue().forEach(Runnable::run);
-            invariants.checkState(() -> "timers at " + now);
-        }
-        now = until;
+        clock.advance(nanos, () -> invariants.checkState(() -> "timers at " + clock.now()));
     }
 
     private void init(int slot, int objectId, String name) {

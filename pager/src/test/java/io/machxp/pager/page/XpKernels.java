@@ -47,8 +47,7 @@ final class XpKernels {
     final Map<Long, String> ended = new HashMap<>();
     /** Kernels the pager declared dead, with the futex offsets they held. */
     final Map<String, List<Long>> declaredDead = new HashMap<>();
-    private final java.util.TreeMap<Long, List<Runnable>> timers = new java.util.TreeMap<>();
-    private long now;
+    private final io.machxp.pager.ManualClock clock = new io.machxp.pager.ManualClock();
 
     XpKernels(PageStore store) {
         this(store, 0);
@@ -77,12 +76,12 @@ final class XpKernels {
 
             @Override
             public long nanoTime() {
-                return now;
+                return clock.now();
             }
 
             @Override
             public void schedule(long delayNanos, Runnable action) {
-                timers.computeIfAbsent(now + delayNanos, t -> new ArrayList<>()).add(action);
+                clock.schedule(delayNanos, action);
             }
 
             @Override
@@ -94,13 +93,7 @@ final class XpKernels {
 
     /** Moves the clock on by {@code nanos}, running the pager's timers that come due on the way. */
     void advance(long nanos) {
-        long until = now + nanos;
-        while (!timers.isEmpty() && timers.firstKey() <= until) {
-            var due = timers.pollFirstEntry();
-            now = due.getKey();
-            due.getValue().forEach(Runnable::run);
-        }
-        now = until;
+        clock.advance(nanos, () -> { });
     }
 
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
