@@ -142,8 +142,14 @@ final class KernelFutexes {
                     return;
                 }
                 if (e.page.access == Access.READ_WRITE) {
-                    // FREE | NOPAGE with the page here: a grant about to be served; wait in line.
-                    assert owner(s) == 0 && !e.waiters.isEmpty() : "a futex without its word: " + e;
+                    // FREE | NOPAGE with the page here: a grant whose page-in has not run yet.
+                    assert owner(s) == 0 : "a held futex without its word: " + e;
+                    if (e.waiters.isEmpty()) {
+                        // Every waiter it came for has left: serve it now (kept, or given back).
+                        serveGrant(e, pages.grantedWord(e));
+                        continue;
+                    }
+                    // Its waiters come first: wait in line behind them.
                     if (w.trylock) {
                         w.finish(null);
                     } else {

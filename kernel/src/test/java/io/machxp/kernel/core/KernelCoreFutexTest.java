@@ -1,6 +1,8 @@
 package io.machxp.kernel.core;
 
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_UNLOCK;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX;
@@ -14,6 +16,7 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The futex cache of one kernel core (Parts II-IV), with the test playing the pager. */
@@ -186,6 +189,41 @@ class KernelCoreFutexTest {
         assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
         p2.grant(0);
         assertThat(again.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+    }
+
+    /**
+     * A grant that came without its writable page, for a waiter that then timed out, while another
+     * kernel waits (relinquish): the next thread to get the page serves the grant first, which
+     * gives the futex back, and then asks for it like any other (found by KernelCoreFuzzTest: the
+     * lock took the grant for one still waiting for its page, and threw).
+     */
+    @Test
+    void aGrantWhoseWaiterLeftBeforeThePageIsGivenBackByTheNextLock() {
+        CoreFixture p2 = new CoreFixture(false);
+        MachThread a = p2.thread();
+        MachThread b = p2.thread();
+        Answer<AcquirePath> first = p2.lock(a, p2.base, 1_000_000);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
+        p2.zeroFill(0);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
+        Answer<AcquirePath> second = p2.trylock(b, p2.base);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
+        p2.grant(0);
+        p2.relinquish(0);
+        p2.env.advance(1_000_000);
+        assertThat(first.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+        assertThat(p2.env.sent).as("the grant's page is still on its way").isEmpty();
+
+        p2.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        List<KernelToPager> sent = p2.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        assertThat(sent.get(1).getMemoryObjectLockFutex().getTry()).isTrue();
+        assertThat(FutexWord.isAbsent(p2.futex(p2.base).state())).isTrue();
+        p2.busy(0);
+        assertThat(second.value()).as("busy elsewhere: not acquired").isNull();
     }
 
     /**
