@@ -9,7 +9,10 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.task.MachTaskGrpc;
+import io.machxp.proto.task.VmCompareAndSwapRequest;
+import io.machxp.proto.task.VmFetchAddRequest;
 import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.WordSize;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -135,6 +138,26 @@ class BadInputOverGrpcTest {
         } finally {
             channel.shutdownNow();
         }
+        systemStillWorks();
+    }
+
+    /** A word size the kernel does not know is refused, not read as a 32-bit word. */
+    @Test
+    void anUnknownWordSizeIsInvalidArgument() {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(c.clients.get(0).target()).usePlaintext().build();
+        try {
+            var stub = MachTaskGrpc.newBlockingStub(channel);
+            MachxpException e = failure(() -> KernelClient.call(() -> stub.vmFetchAdd(VmFetchAddRequest.newBuilder()
+                    .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(7).setDelta(1).build())),
+                    Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
+            assertThat(e.getMessage()).contains("4 bytes (WORD32) or 8 (WORD64)");
+            failure(() -> KernelClient.call(() -> stub.vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder()
+                    .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(2).setNewValue(1).build())),
+                    Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(c.tasks.get(0).fetchAdd(futex + 8, WordSize.WORD32, 1)).as("the word was not changed").isZero();
         systemStillWorks();
     }
 

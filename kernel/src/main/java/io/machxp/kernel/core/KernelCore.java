@@ -593,7 +593,7 @@ public final class KernelCore {
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
-        Range r = resolveRange(taskId, address, width, width, "vm_compare_and_swap", reply);
+        Range r = wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
             memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, reply);
         }
@@ -602,13 +602,23 @@ public final class KernelCore {
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
         checkThread();
-        Range r = resolveRange(taskId, address, width, width, "vm_fetch_add", reply);
+        Range r = wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
             memory.fetchAdd(r.object(), r.offset(), width, delta, reply);
         }
     }
 
     private record Range(VmObject object, long offset) {}
+
+    /** The aligned word of an atomic: 4 or 8 bytes, within one mapping (so within one page). */
+    private Range wordRange(long taskId, long address, int width, String call, Reply<?> reply) {
+        if (width != 4 && width != 8) {
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of a %d-byte word: the word of an atomic is 4 bytes (WORD32) or 8 (WORD64)",
+                    call, width));
+            return null;
+        }
+        return resolveRange(taskId, address, width, width, call, reply);
+    }
 
     private Range resolveRange(long taskId, long address, long length, int align, String call, Reply<?> reply) {
         MachTask task = connectedTask(taskId, reply);

@@ -288,8 +288,13 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 request.getDelta(), reply(out, old -> VmFetchAddReply.newBuilder().setOldValue(old).build())));
     }
 
+    /** The width of a word size; 0 for a value this kernel does not know, which the core refuses. */
     private static int width(WordSize size) {
-        return size == WordSize.WORD64 ? 8 : 4;
+        return switch (size) {
+            case WORD32 -> 4;
+            case WORD64 -> 8;
+            case UNRECOGNIZED -> 0;
+        };
     }
 
     @Override

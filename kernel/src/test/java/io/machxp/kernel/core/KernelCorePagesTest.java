@@ -238,7 +238,7 @@ class KernelCorePagesTest {
         }
     }
 
-    /** Bad ranges, misaligned atomics and writes to a held futex word are EINVAL and change nothing. */
+    /** Bad ranges, misaligned atomics, words neither 4 nor 8 bytes wide and writes to a held futex word are EINVAL and change nothing. */
     @Test
     void badMemoryRequestsAreEinval() {
         assertThat(k.read(k.base + 4 * PAGE - 2, 4).error().errno()).isEqualTo(Errno.EINVAL);
@@ -248,6 +248,15 @@ class KernelCorePagesTest {
         k.core.vmCompareAndSwap(k.task.id, k.base + 4, 8, 0, 1, cas);
         assertThat(cas.error().errno()).isEqualTo(Errno.EINVAL);
         assertThat(cas.error().message()).contains("8-byte aligned");
+        for (int width : new int[] {0, 1, 2, 16, -4}) {
+            Answer<Long> add = new Answer<>();
+            k.core.vmFetchAdd(k.task.id, k.base + 4 * PAGE - 4, width, 1, add); // found by KernelCoreFuzzTest
+            assertThat(add.error().errno()).isEqualTo(Errno.EINVAL);
+            assertThat(add.error().message()).contains("a " + width + "-byte word", "4 bytes (WORD32) or 8");
+            Answer<CasResult> swap = new Answer<>();
+            k.core.vmCompareAndSwap(k.task.id, k.base + 4 * PAGE - 4, width, 0, 1, swap);
+            assertThat(swap.error().errno()).isEqualTo(Errno.EINVAL);
+        }
         MachThread t = k.thread();
         k.acquireFromPager(t, k.base + 32);
         Answer<Void> w = k.write(k.base + 30, new byte[4]);
