@@ -143,9 +143,10 @@ final class KernelFutexes {
                 }
                 if (e.page.access == Access.READ_WRITE) {
                     // FREE | NOPAGE with the page here: a grant whose page-in has not run yet.
-                    assert owner(s) == 0 : "a held futex without its word: " + e;
+                    assert owner(s) == 0 && e.grantAwaitsPage : "a futex without its word: " + e;
                     if (e.waiters.isEmpty()) {
                         // Every waiter it came for has left: serve it now (kept, or given back).
+                        e.grantAwaitsPage = false;
                         serveGrant(e, pages.grantedWord(e));
                         continue;
                     }
@@ -391,9 +392,11 @@ final class KernelFutexes {
         } else {
             // A waiter gets it once the page is writable here; until then it counts as held.
             e.setState(FREE | NOPAGE);
+            e.grantAwaitsPage = true;
             pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> {
                 long s = e.state();
-                if (isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
+                if (e.grantAwaitsPage && isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
+                    e.grantAwaitsPage = false;
                     serveGrant(e, pages.grantedWord(e)); // to a waiter, else kept or given back
                 }
             }, error -> pageRefused(e, error)));
@@ -407,6 +410,7 @@ final class KernelFutexes {
      * unless the pager wants it back or Part II gives every futex back.
      */
     private void pageRefused(FutexEntry e, KernelError error) {
+        e.grantAwaitsPage = false;
         failWaiters(e, error);
         long s = e.state();
         if (core.pagerLost() || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
@@ -496,6 +500,7 @@ final class KernelFutexes {
 
     /** The pager is gone: waiters fail, and held futexes are forgotten once their owners unlock. */
     void forgetFutex(FutexEntry e, KernelError error) {
+        e.grantAwaitsPage = false;
         failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         while (true) {
@@ -768,6 +773,7 @@ final class KernelFutexes {
     }
 
     private void sendReleased(FutexEntry e) {
+        e.grantAwaitsPage = false;
         e.relinquishPending = false;
         e.remotePriority = 0;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()

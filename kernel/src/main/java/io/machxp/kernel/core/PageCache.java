@@ -451,7 +451,7 @@ final class PageCache {
                 }
                 return;
             }
-            if (!isNoPage(s) || (owner(s) == 0 && (!e.waiters.isEmpty() || e.relinquishPending))) {
+            if (!isNoPage(s) || (owner(s) == 0 && e.grantAwaitsPage)) {
                 return; // live already, or a grant waiting for this page: that grant decides
             }
             int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : (int) s;

@@ -68,6 +68,12 @@ public final class FutexEntry {
      * or passes the flag on in futex_released if the futex leaves first.
      */
     public boolean ownerDiedAtGrant;
+    /**
+     * Granted while its page was not writable here, for local waiters: FREE | NOPAGE until the
+     * page-in serves the grant (to the top waiter then, else kept or given back). Cleared when the
+     * grant is served or the futex leaves.
+     */
+    public boolean grantAwaitsPage;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
@@ -121,6 +127,7 @@ public final class FutexEntry {
         return "futex@" + Long.toHexString(offset) + (FutexWord.isAbsent(s) ? "[absent"
                 : FutexWord.isNoPage(s) ? "[cached, page elsewhere" : "[cached")
                 + " word=0x" + Integer.toHexString(FutexWord.word(s)) + " waiters=" + waiters.size()
-                + " request=" + request + (relinquishPending ? " relinquish" : "") + "]";
+                + " request=" + request + (relinquishPending ? " relinquish" : "")
+                + (grantAwaitsPage ? " grant-awaits-page" : "") + "]";
     }
 }

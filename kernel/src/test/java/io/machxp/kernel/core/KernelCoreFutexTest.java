@@ -227,6 +227,30 @@ class KernelCoreFutexTest {
     }
 
     /**
+     * Part II: a grant whose only waiter timed out before the page came is given back when the
+     * page comes, not kept as a cached futex would be.
+     */
+    @Test
+    void withoutTheCacheAGrantWhoseWaiterLeftIsGivenBackWhenItsPageComes() {
+        CoreFixture p2 = new CoreFixture(false);
+        MachThread a = p2.thread();
+        Answer<AcquirePath> first = p2.lock(a, p2.base, 1_000_000);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
+        p2.zeroFill(0);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
+        p2.grant(0);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
+        p2.env.advance(1_000_000);
+        assertThat(first.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+
+        p2.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED);
+        assertThat(FutexWord.isAbsent(p2.futex(p2.base).state())).isTrue();
+    }
+
+    /**
      * Trylock: at once on a cached futex; through a `try` lock_futex when not cached, which costs
      * no page-in when the futex is busy elsewhere.
      */
