@@ -53,8 +53,10 @@ import java.util.List;
  *                                       else a priority update if the top changed
  *  futex_granted    ABSENT           -> the page's word decides: top waiter's TID (PAGER_GRANT,
  *                                       with EOWNERDEAD if the word says an owner died), or kept;
- *                                       without its page: FREE|NOPAGE until the page-in, and if
- *                                       the pager refuses the page the waiters fail
+ *                                       without its page: FREE|NOPAGE (grantAwaitsPage) until
+ *                                       the page-in, or until a lock that gets the page first
+ *                                       finds no waiter left; if the pager refuses the page the
+ *                                       waiters fail
  *  vm_unlock_futex  TID              -> FREE                     (fast path)
  *                   TID|OWNER_DIED   -> NOT_RECOVERABLE; every waiter fails
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
@@ -410,6 +412,9 @@ final class KernelFutexes {
      * unless the pager wants it back or Part II gives every futex back.
      */
     private void pageRefused(FutexEntry e, KernelError error) {
+        if (!e.grantAwaitsPage) {
+            return; // that grant has left (or was served): who waits now, waits for the futex
+        }
         e.grantAwaitsPage = false;
         failWaiters(e, error);
         long s = e.state();

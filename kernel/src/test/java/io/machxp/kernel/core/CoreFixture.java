@@ -10,6 +10,7 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataError;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.MemoryObjectDataUnavailable;
 import io.machxp.proto.xp.MemoryObjectFutexBusy;
@@ -181,6 +182,12 @@ final class CoreFixture {
     void supply(long pageOffset, byte[] data) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setData(ByteString.copyFrom(data))).build());
+    }
+
+    /** memory_object_data_error for one page: the pager cannot supply it. */
+    void dataError(long pageOffset, String reason) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataError(MemoryObjectDataError.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(pageOffset).setLength(PAGE).setReason(reason)).build());
     }
 
     Answer<byte[]> read(long address, int length) {
