@@ -266,9 +266,9 @@ final class PageCache {
         if (r != null && version >= r.version) {
             retained.remove(p); // the pager took it before it supplied the page again
         }
-        if (access.covers(p.requested)) {
-            p.requested = Access.NONE;
-        }
+        // This answers the request out for the page, whatever access it gives: a write fault
+        // answered with a read-only copy asks again, with data_unlock, when the page is pumped.
+        p.requested = Access.NONE;
         resident++;
         residentOrder.add(p);
         if (access == Access.READ_WRITE) {

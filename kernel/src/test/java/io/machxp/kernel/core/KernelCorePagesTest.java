@@ -60,6 +60,24 @@ class KernelCorePagesTest {
         assertThat(intAt(k.read(k.base + 16, 4).value(), 0)).isEqualTo(43);
     }
 
+    /**
+     * A pager may answer a request for write access with a read-only copy (lock_value WRITE): the
+     * kernel asks again for what is missing with data_unlock instead of waiting for a second answer
+     * to a request already answered (found in review).
+     */
+    @Test
+    void aReadOnlyAnswerToAWriteFaultIsFollowedByDataUnlock() {
+        Answer<Void> write = k.write(k.base + 16, le(43));
+        assertThat(k.single().getMemoryObjectDataRequest().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_READ_WRITE);
+        k.supply(0, page(16, 42), VmProt.VM_PROT_WRITE);
+        assertThat(write.answered()).as("no write on a read-only copy").isFalse();
+        assertThat(k.single().getMemoryObjectDataUnlock().getDesiredAccess()).isEqualTo(VmProt.VM_PROT_WRITE);
+        k.lockRequest(0, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
+        assertThat(write.answered()).isTrue();
+        assertThat(intAt(k.read(k.base + 16, 4).value(), 0)).isEqualTo(43);
+        assertThat(k.env.sent).isEmpty();
+    }
+
     /** lock_request(flush, RETURN_DIRTY): the dirty page goes back, then lock_completed; a read faults again. */
     @Test
     void aFlushReturnsDirtyDataThenCompletes() {
