@@ -15,6 +15,7 @@ import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.WordSize;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,19 @@ class BadInputOverGrpcTest {
         assertThat(e.errno()).isEqualTo(errno);
         assertThat(e.getMessage()).as("errno, then a sentence").startsWith(errno.name() + ": ").hasSizeGreaterThan(30);
         return e;
+    }
+
+    /**
+     * Runs {@code calls} with a raw stub to kernel A, for requests its client library never
+     * sends (unknown tasks and threads, values outside the enums).
+     */
+    private void withRawStub(Consumer<MachTaskGrpc.MachTaskBlockingStub> calls) {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(c.clients.get(0).target()).usePlaintext().build();
+        try {
+            calls.accept(MachTaskGrpc.newBlockingStub(channel));
+        } finally {
+            channel.shutdownNow();
+        }
     }
 
     /** After a bad call, the futex still works for everybody: a full cycle on both kernels. */
@@ -126,27 +140,21 @@ class BadInputOverGrpcTest {
 
     @Test
     void unknownTaskOrThreadIsNotFound() {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(c.clients.get(0).target()).usePlaintext().build();
-        try {
-            var stub = MachTaskGrpc.newBlockingStub(channel);
+        withRawStub(stub -> {
             MachxpException e = failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(999).setThread(owner.tid()).setAddress(futex).build())), Status.Code.NOT_FOUND, Errno.ESRCH);
             assertThat(e.getMessage()).contains("no task 999");
             failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setThread(7).setAddress(futex).build())), Status.Code.NOT_FOUND,
                     Errno.ESRCH);
-        } finally {
-            channel.shutdownNow();
-        }
+        });
         systemStillWorks();
     }
 
     /** A word size the kernel does not know is refused, not read as a 32-bit word. */
     @Test
     void anUnknownWordSizeIsInvalidArgument() {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(c.clients.get(0).target()).usePlaintext().build();
-        try {
-            var stub = MachTaskGrpc.newBlockingStub(channel);
+        withRawStub(stub -> {
             MachxpException e = failure(() -> KernelClient.call(() -> stub.vmFetchAdd(VmFetchAddRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(7).setDelta(1).build())),
                     Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
@@ -154,9 +162,7 @@ class BadInputOverGrpcTest {
             failure(() -> KernelClient.call(() -> stub.vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(2).setNewValue(1).build())),
                     Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
-        } finally {
-            channel.shutdownNow();
-        }
+        });
         assertThat(c.tasks.get(0).fetchAdd(futex + 8, WordSize.WORD32, 1)).as("the word was not changed").isZero();
         systemStillWorks();
     }
@@ -164,15 +170,11 @@ class BadInputOverGrpcTest {
     @Test
     void aThreadOfAnotherKernelCannotBeUsedHere() {
         ThreadClient remote = c.thread(1);
-        ManagedChannel channel = NettyChannelBuilder.forTarget(c.clients.get(0).target()).usePlaintext().build();
-        try {
-            var stub = MachTaskGrpc.newBlockingStub(channel);
+        withRawStub(stub -> {
             failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setThread(remote.tid()).setAddress(futex).build())),
                     Status.Code.NOT_FOUND, Errno.ESRCH);
-        } finally {
-            channel.shutdownNow();
-        }
+        });
         systemStillWorks();
     }
 }

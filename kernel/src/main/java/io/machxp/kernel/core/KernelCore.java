@@ -613,8 +613,8 @@ public final class KernelCore {
     /** The aligned word of an atomic: 4 or 8 bytes, within one mapping (so within one page). */
     private Range wordRange(long taskId, long address, int width, String call, Reply<?> reply) {
         if (width != 4 && width != 8) {
-            reply.fail(KernelError.of(Errno.EINVAL, "%s of a %d-byte word: the word of an atomic is 4 bytes (WORD32) or 8 (WORD64)",
-                    call, width));
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "%s of a %d-byte word: the word of an atomic is 4 bytes (WORD32) or 8 (WORD64)", call, width));
             return null;
         }
         return resolveRange(taskId, address, width, width, call, reply);

@@ -147,9 +147,7 @@ final class KernelFutexes {
                     // FREE | NOPAGE with the page here: a grant whose page-in has not run yet.
                     assert owner(s) == 0 && e.grantAwaitsPage : "a futex without its word: " + e;
                     if (e.waiters.isEmpty()) {
-                        // Every waiter it came for has left: serve it now (kept, or given back).
-                        e.grantAwaitsPage = false;
-                        serveGrant(e, pages.grantedWord(e));
+                        serveAwaitedGrant(e); // every waiter it came for has left: kept, or given back
                         continue;
                     }
                     // Its waiters come first: wait in line behind them.
@@ -395,15 +393,24 @@ final class KernelFutexes {
             // A waiter gets it once the page is writable here; until then it counts as held.
             e.setState(FREE | NOPAGE);
             e.grantAwaitsPage = true;
-            pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> {
-                long s = e.state();
-                if (e.grantAwaitsPage && isNoPage(s) && !isAbsent(s) && owner(s) == 0) {
-                    e.grantAwaitsPage = false;
-                    serveGrant(e, pages.grantedWord(e)); // to a waiter, else kept or given back
-                }
-            }, error -> pageRefused(e, error)));
+            pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> serveAwaitedGrant(e),
+                    error -> pageRefused(e, error)));
         }
         installed.forEach(pages::resume);
+    }
+
+    /**
+     * Serves a grant that waited for its page, once: from its page-in, or from a lock that got the
+     * page first. To a waiter, else kept or given back. Nothing if it was served or has left.
+     */
+    private void serveAwaitedGrant(FutexEntry e) {
+        if (!e.grantAwaitsPage) {
+            return;
+        }
+        long s = e.state();
+        assert isNoPage(s) && !isAbsent(s) && owner(s) == 0 : "a grant awaiting its page, not FREE|NOPAGE: " + e;
+        e.grantAwaitsPage = false;
+        serveGrant(e, pages.grantedWord(e));
     }
 
     /**

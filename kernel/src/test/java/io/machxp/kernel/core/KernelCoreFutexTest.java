@@ -192,6 +192,20 @@ class KernelCoreFutexTest {
     }
 
     /**
+     * Part II: a new thread's vm_lock_futex (timeout 1 ms) pages in, asks for the futex, and the
+     * pager then takes write access to the page away before it grants.
+     */
+    private static Answer<AcquirePath> lockThenLosePageWrite(CoreFixture p2) {
+        Answer<AcquirePath> lock = p2.lock(p2.thread(), p2.base, 1_000_000);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
+        p2.zeroFill(0);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
+        p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
+        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
+        return lock;
+    }
+
+    /**
      * A grant that came without its writable page, for a waiter that then timed out, while another
      * kernel waits (relinquish): the next thread to get the page serves the grant first, which
      * gives the futex back, and then asks for it like any other (found by KernelCoreFuzzTest: the
@@ -200,14 +214,8 @@ class KernelCoreFutexTest {
     @Test
     void aGrantWhoseWaiterLeftBeforeThePageIsGivenBackByTheNextLock() {
         CoreFixture p2 = new CoreFixture(false);
-        MachThread a = p2.thread();
+        Answer<AcquirePath> first = lockThenLosePageWrite(p2);
         MachThread b = p2.thread();
-        Answer<AcquirePath> first = p2.lock(a, p2.base, 1_000_000);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
-        p2.zeroFill(0);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
-        p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
         Answer<AcquirePath> second = p2.trylock(b, p2.base);
         assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
         p2.grant(0);
@@ -233,13 +241,7 @@ class KernelCoreFutexTest {
     @Test
     void withoutTheCacheAGrantWhoseWaiterLeftIsGivenBackWhenItsPageComes() {
         CoreFixture p2 = new CoreFixture(false);
-        MachThread a = p2.thread();
-        Answer<AcquirePath> first = p2.lock(a, p2.base, 1_000_000);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
-        p2.zeroFill(0);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
-        p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
+        Answer<AcquirePath> first = lockThenLosePageWrite(p2);
         p2.grant(0);
         assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
         p2.env.advance(1_000_000);
