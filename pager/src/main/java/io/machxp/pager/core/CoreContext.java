@@ -1,0 +1,55 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.pager.page.PageOutput;
+import io.machxp.proto.xp.PagerToKernel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every part of the pager core shares: the pager's name and page size, the objects it
+ * serves, its env and stats, and the two things every part does to a kernel - send it a message
+ * and refuse one of its messages. It is also what {@link io.machxp.pager.page.PageCoherence}
+ * sends, refuses and reports store failures through. Every part logs as {@link PagerCore}, so the
+ * log reads as one core's. Pager core thread only.
+ */
+final class CoreContext implements PageOutput {
+    static final Logger log = LoggerFactory.getLogger(PagerCore.class);
+
+    final String name;
+    final int pageSize;
+    final ObjectCatalog catalog;
+    final PagerEnv env;
+    final PagerStats stats;
+
+    CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
+        this.name = name;
+        this.pageSize = pageSize;
+        this.catalog = catalog;
+        this.env = env;
+        this.stats = stats;
+    }
+
+    /** Sends on the session's stream; nothing to a broken one (its stream is gone; it waits for its lease). */
+    @Override
+    public void send(KernelSession s, PagerToKernel m) {
+        if (s.broken) {
+            return;
+        }
+        stats.sent(m);
+        env.send(s.id, m);
+    }
+
+    /** A message broke the protocol: logged and counted; the caller changes nothing. */
+    @Override
+    public void refuse(KernelSession s, String what) {
+        stats.refused.increment();
+        log.warn("pager {}: refused from {}: {}", name, s, what);
+    }
+
+    @Override
+    public void storeFailed(String what, RuntimeException e) {
+        stats.storeFailures.increment();
+        log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
+    }
+}

@@ -1,0 +1,352 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.MemoryObjectFutexBusy;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReclaimedFutex;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pager as the owner of every futex across its kernels (the extension; states in
+ * {@link FutexRecord}): memory_object_lock_futex, futex_granted with fencing tokens,
+ * relinquish_futex, futex_released, futex_busy, the owner_died flag, and the deadlock probes.
+ * <pre>
+ *  lock_futex(K, p)  free                 -> held by K, futex_granted to K
+ *                    held by H != K       -> K queued with priority p; relinquish_futex to H
+ *                    K queued, update     -> K now waits with priority p (up or down)
+ *                    update, K holds      -> ignored: it crossed the grant
+ *                    held/queued, try     -> futex_busy to K
+ *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
+ *                                            relinquish at once if more kernels wait; or free
+ *  session closed    everything the kernel held is released as above; it leaves every queue
+ *  futex_granted                          carries the futex's next fencing token:
+ *                                            epoch << 32 | grant number
+ *  futex_released(token)                  refused unless token is the current grant's
+ *  a holder declared dead                 each futex it held goes to the next waiter with
+ *                                            owner_died (or keeps the flag for the next grant)
+ * </pre>
+ * The queue is priority-ordered ({@link io.machxp.pager.futex.FutexQueue}): highest priority
+ * first, arrival order among equals, so plain FIFO when every kernel sends 0 (--no-pi); an update
+ * keeps the kernel's arrival place. Priority inheritance across kernels: relinquish_futex carries
+ * the top queued priority, so the holder boosts the thread that owns the futex. It is sent when
+ * the first kernel queues behind a holder, and sent again whenever that top priority changes
+ * while the same holder keeps the futex (a higher kernel queues, a queued kernel is updated or
+ * leaves); never when it did not change. When the queue empties after an ask with a priority
+ * above 0, the holder is asked again with 0, so its owner is deboosted (it still gives the futex
+ * back when it unlocks).
+ * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
+ * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
+ * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s).
+ * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes; one that asks for
+ * more is ended with EAGAIN.
+ *
+ * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
+ * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
+ * with another grant's token, a second lock from the holder, a second lock without update from a
+ * kernel already queued, an update from a kernel that neither holds nor waits for the futex.
+ */
+final class PagerFutexes {
+    /** Ends a session's stream with an error (the sessions part does: it is built after this one). */
+    @FunctionalInterface
+    interface SessionEnd {
+        void end(KernelSession s, Errno errno, String message);
+    }
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final SessionEnd sessionEnd;
+    /** The high half of every fencing token: grows with every start of a pager (see Options). */
+    private final long tokenEpoch;
+    private final int maxFutexesPerSession;
+    private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+
+    PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
+            SessionEnd sessionEnd) {
+        this.core = core;
+        this.pages = pages;
+        this.tokenEpoch = tokenEpoch;
+        this.maxFutexesPerSession = maxFutexesPerSession;
+        this.sessionEnd = sessionEnd;
+    }
+
+    // ---- kernel -> pager ----------------------------------------------------------------------
+
+    /** memory_object_lock_futex: granted, queued (the holder asked to relinquish), or busy. */
+    void lockFutex(KernelSession s, MemoryObjectLockFutex m) {
+        FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_lock_futex");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        if (f.holder == s) {
+            if (!m.getUpdate()) {
+                core.refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already holds");
+            } // else: an update sent before the kernel saw its grant; nothing waits for it any more
+            return;
+        }
+        if (f.queue.contains(s)) {
+            if (!m.getUpdate()) {
+                core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked for; "
+                        + "set update to change the priority it waits with");
+                return;
+            }
+            f.queue.reprioritize(s, m.getPriority());
+            askToRelinquish(f);
+            return;
+        }
+        if (m.getUpdate()) {
+            core.refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
+            return;
+        }
+        if (s.held.size() + s.queued.size() >= maxFutexesPerSession) {
+            sessionEnd.end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
+                    + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
+            return;
+        }
+        if (f.holder == null) {
+            grant(f, s);
+            return;
+        }
+        if (m.getTry()) {
+            core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
+                    .setObjectId(m.getObjectId()).setOffset(m.getOffset())).build());
+            return;
+        }
+        f.queue.add(s, m.getPriority());
+        s.queued.add(key);
+        askToRelinquish(f);
+    }
+
+    /**
+     * Deadlock detection across kernels: a probe about a futex goes to the futex's holder, which
+     * follows its owner's waits. Dropped when nobody else holds the futex (it was granted or
+     * released meanwhile: that chain is broken) or after passing more kernels than there are
+     * sessions ({@code sessions}).
+     */
+    void futexProbe(KernelSession s, MemoryObjectFutexProbe p, int sessions) {
+        FutexKey key = futexKey(s, p.getObjectId(), p.getOffset(), "memory_object_futex_probe");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.get(key);
+        if (f == null || f.holder == null || f.holder == s || p.getHops() > sessions) {
+            return;
+        }
+        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()
+                .setObjectId(f.holder.objectIdOf(key.object())).setHops(p.getHops() + 1)).build());
+    }
+
+    /**
+     * memory_object_futex_released. The pages that come with the release are taken first, so that
+     * the next grant can carry them; also when the release itself is refused, since the kernel has
+     * dropped them either way.
+     */
+    void futexReleased(KernelSession s, MemoryObjectFutexReleased r) {
+        FutexKey key = futexKey(s, r.getObjectId(), r.getOffset(), "memory_object_futex_released");
+        if (key == null) {
+            return;
+        }
+        MemoryObject o = s.objects.get(r.getObjectId());
+        List<Long> taken = new ArrayList<>();
+        for (PageData page : r.getPagesList()) {
+            if (pages.releasedWithFutex(s, o, page)) {
+                taken.add(page.getOffset());
+            }
+        }
+        FutexRecord f = futexes.get(key);
+        if (f == null || f.holder != s) {
+            core.refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
+            return;
+        }
+        f.releasedPages.addAll(taken);
+        if (r.getFencingToken() != f.token) {
+            core.refuse(s, "memory_object_futex_released for " + describe(key) + " with fencing token "
+                    + r.getFencingToken() + ", which is not its grant's (" + f.token + ")");
+            return;
+        }
+        f.ownerDied |= r.getOwnerDied();
+        release(f);
+    }
+
+    // ---- kernels leaving ----------------------------------------------------------------------
+
+    /** The kernel stops waiting for every futex of {@code object} (null: of every object). */
+    void leaveQueues(KernelSession s, String object) {
+        for (FutexKey key : new ArrayList<>(s.queued)) {
+            if (object == null || key.object().equals(object)) {
+                leaveQueue(s, futexes.get(key));
+            }
+        }
+    }
+
+    /**
+     * Every futex of {@code object} (null: of every object) the kernel holds is released without
+     * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
+     */
+    void releaseHeld(KernelSession s, String object) {
+        for (FutexKey key : new ArrayList<>(s.held)) {
+            if (object == null || key.object().equals(object)) {
+                releaseUnseen(futexes.get(key));
+            }
+        }
+    }
+
+    /**
+     * The kernel was declared dead: each futex it holds will go on with owner_died (released
+     * afterwards, by {@link #releaseHeld}).
+     *
+     * @return the futexes it held
+     */
+    List<FutexKey> ownerDied(KernelSession s) {
+        List<FutexKey> held = new ArrayList<>(s.held);
+        for (FutexKey key : held) {
+            futexes.get(key).ownerDied = true;
+        }
+        return held;
+    }
+
+    /** The kernel stops waiting for the futex (it closed or terminated the object). */
+    private void leaveQueue(KernelSession s, FutexRecord f) {
+        f.queue.remove(s);
+        s.queued.remove(f.key);
+        askToRelinquish(f);
+    }
+
+    /**
+     * A futex released without futex_released (terminate, a stream ended without a lease): a
+     * kernel gives back what it holds by itself first, so this is a grant it may never have seen;
+     * an owner_died it carried goes on to the next grant.
+     */
+    private void releaseUnseen(FutexRecord f) {
+        f.ownerDied |= f.grantOwnerDied;
+        release(f);
+    }
+
+    // ---- grants -------------------------------------------------------------------------------
+
+    private void release(FutexRecord f) {
+        f.holder.held.remove(f.key);
+        f.holder = null;
+        f.relinquishSent = false;
+        KernelSession next = f.queue.poll();
+        if (next != null) {
+            next.queued.remove(f.key);
+            grant(f, next);
+        }
+    }
+
+    private void grant(FutexRecord f, KernelSession s) {
+        f.holder = s;
+        s.held.add(f.key);
+        core.stats.grants.increment();
+        if (f.lastHolder != 0 && f.lastHolder != s.id) {
+            core.stats.handoffs.increment();
+        }
+        f.lastHolder = s.id;
+        f.token = Math.max(f.token + 1, tokenEpoch << 32 | 1); // a reclaimed token is an earlier epoch's
+        boolean ownerDied = f.ownerDied;
+        f.ownerDied = false;
+        f.grantOwnerDied = ownerDied;
+        List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
+                : pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages);
+        f.releasedPages.clear();
+        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
+                .setOwnerDied(ownerDied).addAllPages(withPages)).build());
+        askToRelinquish(f);
+    }
+
+    /**
+     * Part IV: the holder gives the futex back once no local thread holds it. Asked when kernels
+     * wait, with the top queued priority (the holder boosts its owning thread to it); asked again
+     * only when that priority changed since the last ask of this grant. When the last waiting
+     * kernel leaves after an ask with a priority, the holder is told priority 0, so its owner is
+     * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
+     */
+    private void askToRelinquish(FutexRecord f) {
+        if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
+            return;
+        }
+        int top = f.queue.isEmpty() ? 0 : f.queue.topPriority();
+        if (f.relinquishSent && f.relinquishPriority == top) {
+            return;
+        }
+        f.relinquishSent = true;
+        f.relinquishPriority = top;
+        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
+                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
+                .setPriority(top)).build());
+    }
+
+    // ---- reclaim after a pager restart --------------------------------------------------------
+
+    /**
+     * A futex a reconnecting kernel says it holds, under the token an earlier pager gave it:
+     * recorded as the kernel's unless another holds it or the token is not an earlier pager's or
+     * older than the last grant's.
+     *
+     * @return null when recorded, else why not (refused and logged)
+     */
+    String reclaim(KernelSession s, int objectId, ReclaimedFutex r) {
+        FutexKey key = futexKey(s, objectId, r.getOffset(), "a reclaim of a futex");
+        if (key == null) {
+            return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
+                    + "of its object " + objectId;
+        }
+        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        long token = r.getFencingToken();
+        String refusal = f.holder != null ? f.holder + " holds it"
+                : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
+                : token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
+                : null;
+        if (refusal != null) {
+            core.refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
+            return "it reclaims " + describe(key) + ", but " + refusal;
+        }
+        f.holder = s;
+        f.token = token;
+        f.grantOwnerDied = r.getOwnerDied();
+        f.lastHolder = s.id;
+        s.held.add(key);
+        core.stats.futexesReclaimed.increment();
+        return null;
+    }
+
+    // ---- validation and inspection ------------------------------------------------------------
+
+    private FutexKey futexKey(KernelSession s, int objectId, long offset, String routine) {
+        MemoryObject o = s.objects.get(objectId);
+        if (o == null) {
+            core.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
+            return null;
+        }
+        if (offset < 0 || offset >= o.size() || (offset & 3) != 0) {
+            core.refuse(s, routine + " at offset 0x" + Long.toHexString(offset) + ", which is not an aligned word of '"
+                    + o.name() + "'");
+            return null;
+        }
+        return new FutexKey(o.name(), offset);
+    }
+
+    private static String describe(FutexKey key) {
+        return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
+    }
+
+    /** The pager's record of a futex, or null if no kernel ever asked for it. */
+    FutexRecord record(String object, long offset) {
+        return futexes.get(new FutexKey(object, offset));
+    }
+}

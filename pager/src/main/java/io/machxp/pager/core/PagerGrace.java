@@ -1,0 +1,218 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * Restart and reclaim (with a grace period, {@code graceNanos > 0}: a pager started on the store
+ * of one that ran before, or without a store and not known to start fresh; without
+ * {@code reclaims} every reclaim gets ESTALE and grace only waits out the old leases). The pager
+ * keeps no lock state on disk; its kernels keep what they hold while their leases run and reconnect:
+ * <pre>
+ *  GRACE   kernel_hello with reclaim  -> the kernel gets the id it had and holds what it says: each
+ *                                        futex under its token, each page with its access (data
+ *                                        newer than the store's is taken); a conflicting page is
+ *                                        refused and dropped, a conflicting futex ends the session
+ *          keepalive, init, data_return,
+ *          futex_released, lock_completed,
+ *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
+ *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION a
+ *                                        session: one that sends more is ended with EAGAIN)
+ *  grace ends (graceNanos after start)-> the held messages of sessions still open are handled in
+ *                                        order; a reclaim now gets ESTALE (its lease has run out)
+ * </pre>
+ * No grant is made in grace, and a kernel that has not reclaimed by its end has stopped (its
+ * lease, counted from a keepalive the old pager answered, ran out before), so no futex held
+ * across the restart goes to a second kernel. Tokens go on from the reclaimed ones: a new
+ * epoch's are higher ({@link PagerFutexes#reclaim}). A reclaim's pages are
+ * {@link PageCoherence#reclaim}'s.
+ */
+final class PagerGrace {
+    /** The most messages one session may have held in grace. */
+    static final int MAX_HELD_PER_SESSION = 1 << 16;
+
+    private record Held(long sessionId, KernelToPager message) {}
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final PagerFutexes futexes;
+    private final PagerSessions sessions;
+    /** Handles a message held in grace once it is over (the core's dispatch). */
+    private final BiConsumer<KernelSession, KernelToPager> handler;
+    private final int maxFutexesPerSession;
+    private final boolean reclaims;
+    /** Until the grace period after a restart ends: messages held, and the session each came on. */
+    private ArrayDeque<Held> heldInGrace;
+
+    /** Starts the grace period if {@code options} has one. */
+    PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
+            BiConsumer<KernelSession, KernelToPager> handler, PagerCore.Options options) {
+        this.core = core;
+        this.pages = pages;
+        this.futexes = futexes;
+        this.sessions = sessions;
+        this.handler = handler;
+        this.maxFutexesPerSession = options.maxFutexesPerSession();
+        this.reclaims = options.reclaims();
+        if (options.graceNanos() > 0) {
+            heldInGrace = new ArrayDeque<>();
+            core.env.schedule(options.graceNanos(), this::endGrace);
+            CoreContext.log.info(reclaims ? "pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} "
+                    + "ms; everything else waits until then"
+                    : "pager {}: started (epoch {}) without the pages of an earlier pager, which kernels may still be "
+                    + "using under their leases: it serves nobody for {} ms", core.name, options.tokenEpoch(),
+                    options.graceNanos() / 1_000_000);
+        }
+    }
+
+    boolean inGrace() {
+        return heldInGrace != null;
+    }
+
+    /**
+     * Whether the message waits for the end of the grace period (or its session was ended for
+     * sending too many that do); false when it is to be handled now.
+     */
+    boolean holds(KernelSession s, KernelToPager m) {
+        if (heldInGrace == null || answeredInGrace(s, m)) {
+            return false;
+        }
+        if (++s.heldInGrace > MAX_HELD_PER_SESSION) {
+            sessions.end(s, Errno.EAGAIN, s + " sent more than " + MAX_HELD_PER_SESSION + " messages during pager "
+                    + core.name + "'s grace period after a restart, which holds them until it ends");
+            return true;
+        }
+        core.stats.heldInGrace.increment();
+        heldInGrace.add(new Held(s.id, m));
+        return true;
+    }
+
+    /**
+     * In grace: a reclaim, and from a reclaimed kernel whatever grants nothing, are handled at
+     * once - keepalives, init, and what gives back (returns, releases, lock_completed, terminate),
+     * so that a keepalive's answer still means that what the kernel gave back before it was taken.
+     * What could grant (lock_futex, data_request, data_unlock, probes) and new kernels wait.
+     */
+    private static boolean answeredInGrace(KernelSession s, KernelToPager m) {
+        return switch (m.getRoutineCase()) {
+            case KERNEL_HELLO -> m.getKernelHello().hasReclaim();
+            case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT, MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_FUTEX_RELEASED,
+                    MEMORY_OBJECT_LOCK_COMPLETED, MEMORY_OBJECT_TERMINATE -> s.welcomed();
+            default -> false;
+        };
+    }
+
+    /** The grace period after a restart is over: what was held is handled, in arrival order. */
+    private void endGrace() {
+        ArrayDeque<Held> held = heldInGrace;
+        heldInGrace = null;
+        core.env.graceEnded();
+        CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "
+                + "messages", core.name, core.stats.kernelsReclaimed(), held.size());
+        for (Held h : held) {
+            KernelSession s = sessions.get(h.sessionId());
+            if (s != null && !s.broken) { // a broken one asks for nothing more (see PagerSessions.closed)
+                s.heldInGrace = 0;
+                sessions.heard(s); // it waited for the pager: its silence since does not count
+                handler.accept(s, h.message());
+            }
+        }
+    }
+
+    /**
+     * kernel_hello with reclaim: in the grace period after a restart, a kernel the pager does not
+     * know takes back its id and what it holds. Its objects are checked whole first (the kernel
+     * keeps using them as they were, so the pager must serve them all); then it is welcomed, and
+     * each futex and page it names is recorded as its own unless that conflicts.
+     */
+    void reclaim(KernelSession s, String kernelName, Reclaim r) {
+        String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + core.name + ": ";
+        if (!reclaims) {
+            sessions.end(s, Errno.ESTALE, what + "the pager keeps its pages in memory, so what the kernel held of the "
+                    + "last pager is gone with it; restart the kernel (a pager with --store takes reclaims)");
+            return;
+        }
+        if (heldInGrace == null) {
+            sessions.end(s, Errno.ESTALE, what + (sessions.knows(kernelName)
+                    ? "the pager did not restart, and the kernel's old session stays its own until its lease ends"
+                    : "the pager's grace period after its restart is over, so the kernel's lease has run out")
+                    + "; restart the kernel");
+            return;
+        }
+        int id = r.getKernelId();
+        String owner = sessions.ownerOfId(id);
+        // Another kernel has the name or the id: EEXIST; anything else the pager cannot take: EINVAL.
+        String taken = sessions.connected(kernelName) ? "a kernel of that name has connected already"
+                : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
+                : null;
+        String refusal = taken != null ? taken
+                : id < 1 || id > PagerSessions.MAX_KERNEL_ID ? "kernel id " + Integer.toUnsignedString(id)
+                        + " is not in 1.." + PagerSessions.MAX_KERNEL_ID
+                : r.getObjectsList().stream().mapToLong(o -> o.getFutexesCount()).sum() > maxFutexesPerSession
+                        ? "it names more than " + maxFutexesPerSession + " futexes, the most a session may hold"
+                : null;
+        Map<Integer, MemoryObject> objects = new HashMap<>();
+        for (ReclaimedObject o : r.getObjectsList()) {
+            MemoryObject object = core.catalog.get(o.getName());
+            if (refusal != null) {
+                break;
+            }
+            refusal = object == null ? "the pager no longer serves memory object '" + o.getName() + "'"
+                    : o.getPageSize() != core.pageSize ? "its page size " + o.getPageSize() + " is not the pager's "
+                            + core.pageSize
+                    : objects.containsKey(o.getObjectId()) ? "it names object id " + o.getObjectId() + " twice"
+                    : objects.size() >= PagerObjects.MAX_OBJECTS_PER_SESSION ? "it names more than "
+                            + PagerObjects.MAX_OBJECTS_PER_SESSION + " objects"
+                    : null;
+            objects.put(o.getObjectId(), object);
+        }
+        if (refusal != null) {
+            sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
+            return;
+        }
+        sessions.takeId(kernelName, id);
+        s.objects.putAll(objects);
+        sessions.welcome(s, kernelName, id);
+        int futexCount = 0;
+        int pageCount = 0;
+        Map<String, Set<Long>> namedPages = new HashMap<>();
+        String conflict = null;
+        for (ReclaimedObject o : r.getObjectsList()) {
+            MemoryObject object = objects.get(o.getObjectId());
+            for (ReclaimedFutex f : o.getFutexesList()) {
+                String refused = futexes.reclaim(s, o.getObjectId(), f);
+                if (refused != null) {
+                    conflict = conflict != null ? conflict : refused;
+                } else {
+                    futexCount++;
+                }
+            }
+            Set<Long> named = namedPages.computeIfAbsent(object.name(), n -> new HashSet<>());
+            for (ReclaimedPage p : o.getPagesList()) {
+                pages.reclaim(s, object, p, named); // an object under two ids: its pages are named once
+                pageCount++;
+            }
+        }
+        if (conflict != null) {
+            // The kernel believes it holds a futex another has: it must not go on as if it did. What
+            // it did reclaim stays its own until its lease ends, then goes on with owner_died.
+            sessions.end(s, Errno.EINVAL, what + conflict + "; restart the kernel");
+            return;
+        }
+        core.stats.kernelsReclaimed.increment();
+        CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages", core.name,
+                kernelName, id, futexCount, pageCount);
+    }
+}

@@ -1,0 +1,83 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.PagerToKernel;
+
+/**
+ * The memory objects a kernel uses, under its own object ids (kept on its {@link KernelSession}):
+ * <pre>
+ *  memory_object_init(id, name)  -> memory_object_ready (size, may cache), or
+ *                                   memory_object_destroy with a reason: the pager serves no object
+ *                                   of that name, the page sizes differ, or the session has
+ *                                   MAX_OBJECTS_PER_SESSION objects already
+ *  memory_object_terminate(id)   -> the id is forgotten; once no other id of the kernel names the
+ *                                   object, the kernel holds none of its pages
+ *                                   ({@link PageCoherence}) and none of its futexes and waits for
+ *                                   none ({@link PagerFutexes}); nothing is sent back
+ * </pre>
+ * An init of an id already initialized and a terminate of one never initialized are refused.
+ */
+final class PagerObjects {
+    /**
+     * Bounds on what one session may make the pager keep, so that a flooding or broken kernel
+     * cannot exhaust its memory: objects initialized at once, and futexes held or asked for (a
+     * cached futex costs the pager a record; 100k cached futexes is the scale benchmark).
+     */
+    static final int MAX_OBJECTS_PER_SESSION = 1024;
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final PagerFutexes futexes;
+
+    PagerObjects(CoreContext core, PageCoherence pages, PagerFutexes futexes) {
+        this.core = core;
+        this.pages = pages;
+        this.futexes = futexes;
+    }
+
+    void init(KernelSession s, MemoryObjectInit init) {
+        int objectId = init.getObjectId();
+        if (s.objects.containsKey(objectId)) {
+            core.refuse(s, "memory_object_init for object id " + objectId + ", which is already initialized");
+            return;
+        }
+        MemoryObject o = core.catalog.get(init.getName());
+        String reason = null;
+        if (s.objects.size() >= MAX_OBJECTS_PER_SESSION) {
+            core.stats.refused.increment();
+            reason = s + " has " + s.objects.size() + " objects initialized, the most a session may have; "
+                    + "terminate objects it no longer uses";
+        } else if (o == null) {
+            reason = "pager " + core.name + " serves no memory object named '" + init.getName() + "' (it serves "
+                    + String.join(", ", core.catalog.names()) + ")";
+        } else if (init.getPageSize() != core.pageSize) {
+            reason = "the kernel's page size " + init.getPageSize() + " is not the pager's " + core.pageSize;
+        }
+        if (reason != null) {
+            core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(
+                    MemoryObjectDestroy.newBuilder().setObjectId(objectId).setReason(reason)).build());
+            return;
+        }
+        s.objects.put(objectId, o);
+        core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
+    }
+
+    void terminate(KernelSession s, int objectId) {
+        MemoryObject o = s.objects.remove(objectId);
+        if (o == null) {
+            core.refuse(s, "memory_object_terminate for object id " + objectId + ", which it never initialized");
+            return;
+        }
+        if (s.objects.containsValue(o)) {
+            return; // still initialized under another id
+        }
+        pages.forget(s, o.name());
+        futexes.leaveQueues(s, o.name());
+        futexes.releaseHeld(s, o.name());
+    }
+}

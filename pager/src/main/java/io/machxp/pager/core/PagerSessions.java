@@ -1,0 +1,303 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerKeepalive;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The kernels' sessions with the pager: kernel_hello and pager_welcome, leases and keepalives,
+ * and how a session ends (its stream closes, the pager ends it, or its lease runs out).
+ * <pre>
+ *  kernel_hello(name)        -> pager_welcome with a kernel id, stable per kernel name (TIDs carry
+ *                               it; an id is never given to another name); a second live session
+ *                               with the same name is ended with EEXIST, one whose name is still
+ *                               held by a broken session with EAGAIN
+ *  (kernel_hello with a reclaim, in the grace period after a restart, is {@link PagerGrace}'s)
+ * </pre>
+ * Leases and fencing (with a lease; {@code leaseNanos == 0} turns both sides of it off):
+ * <pre>
+ *  any message from K         K's lease runs a full lease from now; kernel_keepalive is answered
+ *                             with pager_keepalive
+ *  K's stream ends            holding nothing: forgotten at once (a clean shutdown terminated its
+ *                             objects first); else BROKEN: K leaves every queue, but its futexes
+ *                             and pages stay its own until its lease ends, since K may still be
+ *                             using them (its side of the stream may not know yet)
+ *  a lease ends unheard       K is DEAD: its pages revert to the pager's copy, each futex it held
+ *                             goes to the next waiter with owner_died (or keeps the flag for the
+ *                             next grant), its stream is ended, and whatever still arrives from
+ *                             it is dropped (fenced)
+ * </pre>
+ * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
+ * from when it sent the keepalive the pager answered), so no futex has two owning kernels. The
+ * futex side of a kernel leaving is {@link PagerFutexes}', the page side {@link PageCoherence}'s.
+ */
+final class PagerSessions {
+    /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
+    static final int MAX_KERNEL_ID = 1023;
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final PagerFutexes futexes;
+    private final long leaseNanos;
+    /** Sent in pager_welcome as the session epoch: the high half of this pager's fencing tokens. */
+    private final long tokenEpoch;
+    private final Map<Long, KernelSession> sessions = new HashMap<>();
+    private final Map<String, KernelSession> sessionsByName = new HashMap<>();
+    private final Map<String, Integer> kernelIds = new HashMap<>();
+    /** Sessions declared dead: what still arrives from them is fenced off. */
+    private final Set<Long> deadSessions = new HashSet<>();
+
+    PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch) {
+        this.core = core;
+        this.pages = pages;
+        this.futexes = futexes;
+        this.leaseNanos = leaseNanos;
+        this.tokenEpoch = tokenEpoch;
+    }
+
+    // ---- streams ------------------------------------------------------------------------------
+
+    void opened(long sessionId) {
+        KernelSession s = new KernelSession(sessionId);
+        s.lastHeard = core.env.nanoTime();
+        sessions.put(sessionId, s);
+        core.stats.sessions.increment();
+        if (leaseNanos > 0) {
+            watchLease(s);
+        }
+    }
+
+    /**
+     * The session's stream ended. A kernel holding nothing is forgotten at once; one holding
+     * futexes or pages (it crashed, or its connection broke) keeps them until its lease ends,
+     * since it may not know yet and still use them; it waits in no queue meanwhile.
+     */
+    void closed(long sessionId) {
+        KernelSession s = sessions.get(sessionId);
+        if (s == null || s.broken) {
+            return;
+        }
+        if (leaseNanos == 0 || (s.held.isEmpty() && !pages.holdsAny(s))) {
+            forget(s);
+            CoreContext.log.info("pager {}: {} disconnected", core.name, s);
+            return;
+        }
+        s.broken = true;
+        futexes.leaveQueues(s, null);
+        pages.cancelRequests(s);
+        CoreContext.log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its "
+                + "own until its lease ends in {} ms", core.name, s, s.held.size(),
+                leaseLeftMillis(s));
+    }
+
+    /**
+     * Ends the session's stream with an error. A kernel that holds futexes or pages keeps them
+     * until its lease ends, as after any broken stream: until it hears of the end, it may use them.
+     */
+    void end(KernelSession s, Errno errno, String message) {
+        CoreContext.log.warn("pager {}: ending {}: {}", core.name, s, message);
+        core.env.endSession(s.id, errno, message);
+        closed(s.id);
+    }
+
+    /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
+    private void forget(KernelSession s) {
+        sessions.remove(s.id);
+        core.stats.sessions.decrement();
+        if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
+            sessionsByName.remove(s.kernelName);
+        }
+        pages.forget(s, null);
+        futexes.leaveQueues(s, null);
+        futexes.releaseHeld(s, null);
+    }
+
+    /**
+     * The open session with this id, or null: then a message on it is dropped, and counted as
+     * fenced if the session was declared dead (whatever it says is stale).
+     */
+    KernelSession receiving(long sessionId, KernelToPager m) {
+        KernelSession s = sessions.get(sessionId);
+        if (s == null && deadSessions.contains(sessionId)) {
+            core.stats.fenced.increment(); // from a kernel declared dead: whatever it says is stale
+            CoreContext.log.debug("pager {}: dropped {} from session {}, which it declared dead", core.name,
+                    m.getRoutineCase(), sessionId);
+        }
+        return s;
+    }
+
+    /** The kernel was heard from (or waited for the pager): its lease runs a full lease from now. */
+    void heard(KernelSession s) {
+        s.lastHeard = core.env.nanoTime();
+    }
+
+    // ---- leases -------------------------------------------------------------------------------
+
+    /** How long the session's lease still runs, in milliseconds (0 once it has ended). */
+    private long leaseLeftMillis(KernelSession s) {
+        return Math.max(0, (s.lastHeard + leaseNanos - core.env.nanoTime()) / 1_000_000);
+    }
+
+    private void watchLease(KernelSession s) {
+        long ends = s.lastHeard + leaseNanos;
+        core.env.schedule(Math.max(0, ends - core.env.nanoTime()), () -> checkLease(s));
+    }
+
+    private void checkLease(KernelSession s) {
+        if (sessions.get(s.id) != s) {
+            return; // gone already
+        }
+        long silent = core.env.nanoTime() - s.lastHeard;
+        if (silent < leaseNanos) {
+            watchLease(s);
+            return;
+        }
+        declareDead(s, "the pager heard nothing from it for " + silent / 1_000_000 + " ms (lease "
+                + leaseNanos / 1_000_000 + " ms)" + (s.broken ? " after its stream broke" : ""));
+    }
+
+    /**
+     * The kernel's lease ran out: it has stopped using what it held (it counts its lease from
+     * earlier than the pager does), so its pages revert to the pager's copy and each futex it held
+     * goes to the next waiter with owner_died. Its stream is ended; what still arrives is fenced.
+     */
+    private void declareDead(KernelSession s, String why) {
+        List<FutexKey> held = futexes.ownerDied(s);
+        forget(s);
+        deadSessions.add(s.id);
+        core.stats.kernelsDeclaredDead.increment();
+        CoreContext.log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages "
+                + "reverted to the pager's copy", core.name, s, why, held.size());
+        core.env.declaredDead(s.kernelName == null ? s.toString() : s.kernelName, held);
+        if (s.broken) {
+            return; // its stream has ended already
+        }
+        core.env.endSession(s.id, Errno.ETIMEDOUT, "pager " + core.name + " declared " + s + " dead: " + why
+                + "; the futexes it held went to their next owners with OWNER_DIED and the writes it had not "
+                + "returned are lost; restart the kernel");
+    }
+
+    /** kernel_keepalive: answered with pager_keepalive of the same sequence. */
+    void keepalive(KernelSession s, KernelKeepalive k) {
+        core.send(s, PagerToKernel.newBuilder().setPagerKeepalive(
+                PagerKeepalive.newBuilder().setSequence(k.getSequence())).build());
+    }
+
+    // ---- kernel_hello -------------------------------------------------------------------------
+
+    /** Whether a kernel_hello may go on: false when refused (a second one) or its session ended (a bad name). */
+    boolean mayHello(KernelSession s, KernelHello h) {
+        String kernelName = h.getKernelName();
+        if (s.welcomed()) {
+            core.refuse(s, "a second kernel_hello");
+            return false;
+        }
+        if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
+            return false;
+        }
+        return true;
+    }
+
+    /** kernel_hello without a reclaim: welcomed under the id its name had, or a new one. */
+    void hello(KernelSession s, String kernelName) {
+        KernelSession previous = sessionsByName.get(kernelName);
+        if (previous != null && previous.broken) {
+            end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + core.name
+                    + " while holding futexes or pages, which stay its own until its lease ends in "
+                    + Math.max(1, leaseLeftMillis(previous))
+                    + " ms; connect again after that");
+            return;
+        }
+        if (previous != null) {
+            end(s, Errno.EEXIST, "a kernel named '" + kernelName + "' is already connected to pager " + core.name
+                    + "; give each kernel its own --name (a kernel restarted under its name waits until the pager "
+                    + "has noticed the old one gone: at most a lease)");
+            return;
+        }
+        Integer id = kernelIds.get(kernelName);
+        if (id == null) {
+            id = freeKernelId();
+            if (id == 0) {
+                end(s, Errno.EAGAIN, "pager " + core.name + " has given out all " + MAX_KERNEL_ID + " kernel ids");
+                return;
+            }
+            kernelIds.put(kernelName, id);
+        }
+        welcome(s, kernelName, id);
+        CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
+    }
+
+    /** The lowest kernel id no kernel has (reclaimed ones keep theirs), 0 if none is left. */
+    private int freeKernelId() {
+        Set<Integer> used = new HashSet<>(kernelIds.values());
+        for (int id = 1; id <= MAX_KERNEL_ID; id++) {
+            if (!used.contains(id)) {
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    /** pager_welcome: the session is now the kernel's of that name and id. */
+    void welcome(KernelSession s, String kernelName, int id) {
+        s.kernelName = kernelName;
+        s.kernelId = id;
+        sessionsByName.put(kernelName, s);
+        core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
+                .setKernelId(id).setPageSize(core.pageSize).setPagerName(core.name).setSessionEpoch(tokenEpoch)
+                .setLeaseMillis(leaseNanos / 1_000_000)).build());
+    }
+
+    // ---- names and ids, for reclaims ----------------------------------------------------------
+
+    /** Whether a session of a kernel of this name has been welcomed and not forgotten. */
+    boolean connected(String kernelName) {
+        return sessionsByName.containsKey(kernelName);
+    }
+
+    /** Whether this pager ever gave an id to (or took a reclaimed one from) a kernel of this name. */
+    boolean knows(String kernelName) {
+        return kernelIds.containsKey(kernelName);
+    }
+
+    /** The name of the kernel that has this id, or null. */
+    String ownerOfId(int id) {
+        return kernelIds.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+    }
+
+    /** A reclaimed id is the kernel's from now on. */
+    void takeId(String kernelName, int id) {
+        kernelIds.put(kernelName, id);
+    }
+
+    // ---- inspection ---------------------------------------------------------------------------
+
+    /** The open session with this id, or null. */
+    KernelSession get(long sessionId) {
+        return sessions.get(sessionId);
+    }
+
+    /** How many sessions are open (broken ones too: they wait for their leases). */
+    int count() {
+        return sessions.size();
+    }
+
+    /** Names of the kernels connected now. */
+    List<String> kernels() {
+        return new ArrayList<>(sessionsByName.keySet());
+    }
+}
