@@ -51,6 +51,7 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
             return 1;
         }
+        scenario.warnings().forEach(spec.commandLine().getErr()::println);
         ScenarioResult result = switch (mode) {
             case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi);
             case "real" -> ScenarioRun.real(scenario, !noPi);

@@ -13,10 +13,20 @@ import java.util.Map;
  * @param objects memory object name -> size in bytes
  * @param words word name -> where it is (futexes and data)
  * @param limitNanos the run stops at this (virtual or real) time if threads are still going
+ * @param warnings what the file's checks found doubtful but runnable (see {@link ScenarioTiming}), one
+ *     line each, like "chain.yaml:14: warning: ..."
  */
 public record Scenario(String name, String description, long seed, long latencyNanos, long jitterNanos,
         List<KernelSpec> kernels, Map<String, Long> objects, Map<String, WordSpec> words, List<ThreadSpec> threads,
-        List<Expectation> expectations, long limitNanos) {
+        List<Expectation> expectations, long limitNanos, List<String> warnings) {
+
+    /** A scenario without warnings. */
+    public Scenario(String name, String description, long seed, long latencyNanos, long jitterNanos,
+            List<KernelSpec> kernels, Map<String, Long> objects, Map<String, WordSpec> words, List<ThreadSpec> threads,
+            List<Expectation> expectations, long limitNanos) {
+        this(name, description, seed, latencyNanos, jitterNanos, kernels, objects, words, threads, expectations,
+                limitNanos, List.of());
+    }
 
     /** A kernel: its name and how many simulated CPUs it has. */
     public record KernelSpec(String name, int cpus) {}

@@ -1,8 +1,10 @@
 package io.machxp.scenario;
 
-import com.fasterxml.jackson.core.JacksonException;
+import static io.machxp.scenario.ScenarioFormat.and;
+import static io.machxp.scenario.ScenarioFormat.didYouMean;
+import static io.machxp.scenario.ScenarioFormat.or;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.machxp.kernel.sched.Priority;
 import io.machxp.scenario.Scenario.KernelSpec;
 import io.machxp.scenario.Scenario.ThreadSpec;
@@ -11,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -19,8 +22,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads a scenario from YAML. Every mistake is a {@link ScenarioException} that says where it is
- * and what would be right. The format (see scenarios/ for examples):
+ * Reads a scenario from YAML and checks it before it runs. Every mistake is found, not only the
+ * first: a file with mistakes is a {@link ScenarioException} with one line for each, naming the
+ * file's line, the part (the thread by its name, the step by its number) and what would be right.
+ * A file without mistakes may still have warnings ({@link Scenario#warnings()}, from
+ * {@link ScenarioTiming}). The format is {@link ScenarioFormat}, described in
+ * docs/scenario-format.md and scenarios/schema.json; for example:
  * <pre>
  * name: cross-kernel priority inversion
  * seed: 1                       # sim mode; default 1
@@ -47,10 +54,18 @@ import java.util.Set;
  */
 public final class ScenarioParser {
     private static final long DEFAULT_OBJECT_SIZE = 64 * 1024;
-    private static final Set<String> TOP = Set.of("name", "description", "seed", "network", "limit", "kernels",
-            "objects", "words", "threads", "expect");
 
-    private ScenarioParser() {}
+    private final String source;
+    private final YamlTree tree;
+    /** The mistakes found so far, as (line, sentence); reported in the order of their lines. */
+    private final List<Map.Entry<Integer, String>> errors = new ArrayList<>();
+    /** Per thread, the lines of its start and of each step, for the warnings. */
+    private final Map<String, ScenarioTiming.Lines> lines = new LinkedHashMap<>();
+
+    private ScenarioParser(String source, YamlTree tree) {
+        this.source = source;
+        this.tree = tree;
+    }
 
     public static Scenario parse(Path file) {
         String text;
@@ -62,205 +77,299 @@ public final class ScenarioParser {
         return parse(text, file.getFileName().toString());
     }
 
+    /** The scenario in {@code yaml}; {@code source} names the file in messages. */
     public static Scenario parse(String yaml, String source) {
-        JsonNode root;
+        YamlTree tree;
         try {
-            root = new YAMLMapper().readTree(yaml);
-        } catch (JacksonException e) {
-            throw new ScenarioException(source + " is not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+            tree = YamlTree.read(yaml);
+        } catch (YamlTree.Malformed e) {
+            throw new ScenarioException(source + ":" + e.line + ": not valid YAML: " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
-            throw new ScenarioException(source + ": a scenario is a YAML mapping with kernels, threads and so on");
+        ScenarioParser parser = new ScenarioParser(source, tree);
+        Scenario scenario = parser.scenario();
+        if (!parser.errors.isEmpty()) {
+            throw new ScenarioException(source, parser.errors.stream()
+                    .sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList());
         }
-        onlyKeys(root, TOP, source);
-        String name = text(root, "name", source, source.replaceFirst("\\.ya?ml$", ""));
-        String description = text(root, "description", source, "");
-        long seed = root.has("seed") ? integer(root.get("seed"), source + ": seed") : 1;
-        long latency = 100_000;
-        long jitter = 0;
-        if (root.has("network")) {
-            JsonNode n = root.get("network");
-            onlyKeys(n, Set.of("latency", "jitter"), source + ": network");
-            latency = duration(n, "latency", source + ": network", latency);
-            jitter = duration(n, "jitter", source + ": network", jitter);
-        }
-        long limit = duration(root, "limit", source, 60_000_000_000L);
-
-        List<KernelSpec> kernels = kernels(root.get("kernels"), source);
-        Map<String, Long> objects = objects(root.get("objects"), source);
-        Map<String, WordSpec> words = words(root.get("words"), objects, source);
-        List<ThreadSpec> threads = threads(root.get("threads"), kernels, words, source);
-        List<Expectation> expectations = expectations(root.get("expect"), threads, source);
-        return new Scenario(name, description, seed, latency, jitter, kernels, objects, words, threads, expectations,
-                limit);
+        return scenario;
     }
 
-    private static List<KernelSpec> kernels(JsonNode node, String source) {
-        if (node == null || !node.isArray() || node.isEmpty()) {
-            throw new ScenarioException(source + ": 'kernels' must list at least one kernel, like [{name: A, cpus: 1}]");
+    private Scenario scenario() {
+        JsonNode root = tree.root();
+        if (root == null || !root.isObject()) {
+            error(Math.max(tree.line(root), 1), "", "a scenario is a YAML mapping with kernels, threads and so on, "
+                    + "like kernels: [{name: A}]");
+            return null;
         }
+        tree.duplicateKeys().forEach(d -> error(d.line(), "", "'" + d.key() + "' is written twice in one mapping"));
+        onlyKeys(root, ScenarioFormat.TOP, "", "a scenario takes " + and(ScenarioFormat.TOP));
+        String name = text(root, "name", "", source.replaceFirst("\\.ya?ml$", ""));
+        String description = text(root, "description", "", "");
+        long seed = integer(root, "seed", "", 1);
+        long latency = 100_000;
+        long jitter = 0;
+        JsonNode network = root.get("network");
+        if (network != null && onlyKeys(network, ScenarioFormat.NETWORK, "network",
+                "network takes " + and(ScenarioFormat.NETWORK))) {
+            latency = duration(network, "latency", "network", latency);
+            jitter = duration(network, "jitter", "network", jitter);
+        }
+        long limit = duration(root, "limit", "", 60_000_000_000L);
+
+        List<KernelSpec> kernels = kernels(root);
+        Map<String, Long> objects = objects(root);
+        Map<String, WordSpec> words = words(root, objects);
+        List<ThreadSpec> threads = threads(root, kernels, words);
+        List<Expectation> expectations = expectations(root, threads);
+        if (!errors.isEmpty()) {
+            return null;
+        }
+        List<String> warnings = ScenarioTiming.warnings(source, threads, lines);
+        return new Scenario(name, description, seed, latency, jitter, kernels, objects, words, threads, expectations,
+                limit, warnings);
+    }
+
+    private List<KernelSpec> kernels(JsonNode root) {
+        JsonNode node = root.get("kernels");
         List<KernelSpec> kernels = new ArrayList<>();
+        if (node == null || !node.isArray() || node.isEmpty()) {
+            error(tree.line(root, "kernels"), "", "'kernels' must list at least one kernel, like [{name: A, cpus: 1}]");
+            return kernels;
+        }
         Set<String> names = new LinkedHashSet<>();
-        for (JsonNode k : node) {
-            String where = source + ": kernel " + (kernels.size() + 1);
-            onlyKeys(k, Set.of("name", "cpus"), where);
-            String name = required(k, "name", where);
-            if (!names.add(name)) {
-                throw new ScenarioException(where + ": two kernels are named '" + name + "'");
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode k = node.get(i);
+            String where = "kernel " + (i + 1);
+            if (!onlyKeys(k, ScenarioFormat.KERNEL, where, tree.line(node, i), "a kernel takes name and cpus")) {
+                continue;
             }
-            long cpus = k.has("cpus") ? integer(k.get("cpus"), where + ": cpus") : 1;
+            String name = required(k, "name", where);
+            if (name == null) {
+                continue;
+            }
+            where = "kernel " + name;
+            if (!names.add(name)) {
+                error(tree.line(k, "name"), where, "two kernels are named '" + name + "'");
+            }
+            long cpus = integer(k, "cpus", where, 1);
             if (cpus < 1 || cpus > 256) {
-                throw new ScenarioException(where + ": cpus " + cpus + " must be 1 to 256");
+                error(tree.line(k, "cpus"), where, "cpus " + cpus + " must be 1 to 256");
             }
             kernels.add(new KernelSpec(name, (int) cpus));
         }
         return kernels;
     }
 
-    private static Map<String, Long> objects(JsonNode node, String source) {
+    private Map<String, Long> objects(JsonNode root) {
+        JsonNode node = root.get("objects");
         Map<String, Long> objects = new LinkedHashMap<>();
         if (node == null) {
             objects.put("shared", DEFAULT_OBJECT_SIZE);
             return objects;
         }
         if (!node.isObject() || node.isEmpty()) {
-            throw new ScenarioException(source + ": 'objects' maps object names to sizes, like {shared: 64KiB}");
+            error(tree.line(root, "objects"), "", "'objects' maps object names to sizes, like {shared: 64KiB}");
+            objects.put("shared", DEFAULT_OBJECT_SIZE);
+            return objects;
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            long size = size(e.getValue(), source + ": object " + e.getKey());
+            String where = "object " + e.getKey();
+            int line = tree.line(node, e.getKey());
+            long size = size(e.getValue(), line, where);
             if (size <= 0 || size % 4096 != 0) {
-                throw new ScenarioException(source + ": object " + e.getKey() + " has size " + size
-                        + "; use a positive multiple of the page size, 4096");
+                error(line, where, "size " + size + " is not a positive multiple of the page size, 4096");
             }
             objects.put(e.getKey(), size);
         }
         return objects;
     }
 
-    private static Map<String, WordSpec> words(JsonNode node, Map<String, Long> objects, String source) {
+    private Map<String, WordSpec> words(JsonNode root, Map<String, Long> objects) {
+        JsonNode node = root.get("words");
         Map<String, WordSpec> words = new LinkedHashMap<>();
         if (node == null) {
             return words;
         }
         if (!node.isObject()) {
-            throw new ScenarioException(source + ": 'words' maps names to {object, offset}, like {m: {offset: 0}}");
+            error(tree.line(root, "words"), "", "'words' maps names to {object, offset}, like {m: {offset: 0}}");
+            return words;
         }
         String firstObject = objects.keySet().iterator().next();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            String where = source + ": word " + e.getKey();
+            String where = "word " + e.getKey();
             JsonNode w = e.getValue();
-            long offset;
+            int line = tree.line(node, e.getKey());
+            long offset = 0;
             String object = firstObject;
             if (w.isNumber()) {
-                offset = w.asLong();
-            } else {
-                onlyKeys(w, Set.of("object", "offset"), where);
+                offset = integer(w, line, where + ": offset");
+            } else if (onlyKeys(w, ScenarioFormat.WORD, where, line, "a word takes object and offset, "
+                    + "like {object: shared, offset: 64}, or is an offset")) {
                 object = text(w, "object", where, firstObject);
-                offset = w.has("offset") ? integer(w.get("offset"), where + ": offset") : 0;
-            }
-            Long size = objects.get(object);
-            if (size == null) {
-                throw new ScenarioException(where + ": no object named '" + object + "'; objects are " + objects.keySet());
-            }
-            if (offset < 0 || offset + 4 > size || offset % 4 != 0) {
-                throw new ScenarioException(where + ": offset " + offset + " must be 4-byte aligned and inside '"
-                        + object + "' (" + size + " bytes)");
+                offset = integer(w, "offset", where, 0);
+                line = tree.line(w, "offset");
             }
             words.put(e.getKey(), new WordSpec(e.getKey(), object, offset));
+            Long size = objects.get(object);
+            if (size == null) {
+                error(tree.line(w, "object"), where, "no object named '" + object + "'" + didYouMean(object,
+                        objects.keySet()) + "objects are " + objects.keySet());
+            } else if (offset < 0 || offset + 4 > size || offset % 4 != 0) {
+                error(line, where, "offset " + offset + " must be 4-byte aligned and inside '" + object + "' ("
+                        + size + " bytes)");
+            }
         }
         return words;
     }
 
-    private static List<ThreadSpec> threads(JsonNode node, List<KernelSpec> kernels, Map<String, WordSpec> words,
-            String source) {
-        if (node == null || !node.isArray() || node.isEmpty()) {
-            throw new ScenarioException(source + ": 'threads' must list at least one thread");
-        }
-        Set<String> kernelNames = new LinkedHashSet<>();
-        kernels.forEach(k -> kernelNames.add(k.name()));
+    private List<ThreadSpec> threads(JsonNode root, List<KernelSpec> kernels, Map<String, WordSpec> words) {
+        JsonNode node = root.get("threads");
         List<ThreadSpec> threads = new ArrayList<>();
+        if (node == null || !node.isArray() || node.isEmpty()) {
+            error(tree.line(root, "threads"), "", "'threads' must list at least one thread");
+            return threads;
+        }
+        List<String> kernelNames = kernels.stream().map(KernelSpec::name).toList();
         Set<String> names = new LinkedHashSet<>();
-        for (JsonNode t : node) {
-            String where = source + ": thread " + (threads.size() + 1);
-            onlyKeys(t, Set.of("name", "kernel", "task", "priority", "start", "program"), where);
-            String name = required(t, "name", where);
-            where = source + ": thread " + name;
-            if (!names.add(name)) {
-                throw new ScenarioException(where + ": two threads have this name");
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode t = node.get(i);
+            String name = named(t, "name");
+            String where = "thread " + (name != null ? name : String.valueOf(i + 1));
+            if (!onlyKeys(t, ScenarioFormat.THREAD, where, tree.line(node, i), "a thread takes "
+                    + and(ScenarioFormat.THREAD))) {
+                continue;
             }
-            String kernel = text(t, "kernel", where, kernels.get(0).name());
-            if (!kernelNames.contains(kernel)) {
-                throw new ScenarioException(where + ": no kernel named '" + kernel + "'; kernels are " + kernelNames);
+            required(t, "name", where);
+            if (name != null) {
+                if (!names.add(name)) {
+                    error(tree.line(t, "name"), where, "two threads have this name");
+                }
             }
-            long priority = t.has("priority") ? integer(t.get("priority"), where + ": priority") : Priority.DEFAULT;
-            if (!Priority.valid((int) priority) || priority != (int) priority) {
-                throw new ScenarioException(where + ": priority " + priority + " must be " + Priority.MIN + " to "
+            String kernel = text(t, "kernel", where, kernelNames.isEmpty() ? "" : kernelNames.get(0));
+            if (!kernelNames.isEmpty() && !kernelNames.contains(kernel)) {
+                error(tree.line(t, "kernel"), where, "no kernel named '" + kernel + "'"
+                        + didYouMean(kernel, kernelNames) + "kernels are " + kernelNames);
+            }
+            long priority = integer(t, "priority", where, Priority.DEFAULT);
+            if (!validPriority(priority)) {
+                error(tree.line(t, "priority"), where, "priority " + priority + " must be " + Priority.MIN + " to "
                         + Priority.MAX);
             }
             String task = text(t, "task", where, name);
             long start = duration(t, "start", where, 0);
             JsonNode program = t.get("program");
-            if (program == null || !program.isArray()) {
-                throw new ScenarioException(where + ": 'program' must list the thread's steps, like [{lock: m}, {unlock: m}]");
-            }
             List<Step> steps = new ArrayList<>();
-            for (JsonNode s : program) {
-                steps.add(step(s, words, where + ": step " + (steps.size() + 1)));
+            List<Integer> stepLines = new ArrayList<>();
+            if (program == null || !program.isArray()) {
+                error(tree.line(t, "program"), where, "'program' must list the thread's steps, like "
+                        + "[{lock: m}, {unlock: m}]");
+            } else {
+                for (int s = 0; s < program.size(); s++) {
+                    int line = tree.line(program, s);
+                    Step step = step(program.get(s), line, where + ", step " + (s + 1), words);
+                    if (step != null) {
+                        steps.add(step);
+                        stepLines.add(line);
+                    }
+                }
             }
-            threads.add(new ThreadSpec(name, kernel, task, (int) priority, start, steps));
+            if (name != null) {
+                threads.add(new ThreadSpec(name, kernel, task, (int) priority, start, steps));
+                lines.put(name, new ScenarioTiming.Lines(tree.line(t, t.has("start") ? "start" : "name"), stepLines));
+            }
         }
         return threads;
     }
 
-    private static Step step(JsonNode s, Map<String, WordSpec> words, String where) {
+    private Step step(JsonNode s, int line, String where, Map<String, WordSpec> words) {
+        List<String> kinds = ScenarioFormat.stepKinds();
         if (s.isTextual()) {
-            Step.Kind kind = Step.Kind.of(s.asText());
+            String text = s.asText();
+            Step.Kind kind = Step.Kind.of(text);
             if (kind == Step.Kind.EXIT || kind == Step.Kind.DIE) {
                 return new Step(kind, null, -1, 0, null);
             }
-            throw new ScenarioException(where + ": '" + s.asText() + "' needs an argument, like {lock: m}; "
-                    + "only exit and die stand alone");
+            error(line, where, kind != null
+                    ? "'" + text + "' needs an argument, like {" + text + ": " + example(kind) + "}; only exit and die "
+                            + "stand alone"
+                    : "unknown step '" + text + "'" + didYouMean(text, kinds) + "a step is one of " + or(kinds));
+            return null;
         }
         if (!s.isObject()) {
-            throw new ScenarioException(where + ": a step is a mapping like {lock: m} or {compute: 10ms}");
+            error(line, where, "a step is a mapping like {lock: m} or {compute: 10ms}, or exit or die");
+            return null;
         }
         Step.Kind kind = null;
-        JsonNode arg = null;
         for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             Step.Kind k = Step.Kind.of(key);
-            if (k != null) {
-                if (kind != null) {
-                    throw new ScenarioException(where + ": one step does one thing; found both " + kind.key + " and " + key);
-                }
+            if (k != null && kind != null) {
+                error(tree.line(s, key), where, "one step does one thing; found both " + kind.key + " and " + key);
+            } else if (k != null) {
                 kind = k;
-                arg = s.get(key);
-            } else if (!Set.of("timeout", "value", "expect").contains(key)) {
-                throw new ScenarioException(where + ": unknown key '" + key + "'; a step is one of " + kinds()
-                        + ", with timeout (lock), value (write) or expect");
+            }
+        }
+        int errorsBefore = errors.size();
+        List<String> optionKeys = List.of("timeout", "value", "expect");
+        for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (Step.Kind.of(key) != null || (kind != null && ScenarioFormat.stepOptions(kind).contains(key))) {
+                continue;
+            }
+            int keyLine = tree.line(s, key);
+            if (kind == null) {
+                List<String> known = new ArrayList<>(kinds);
+                known.addAll(optionKeys);
+                if (!optionKeys.contains(key)) {
+                    error(keyLine, where, "unknown key '" + key + "'" + didYouMean(key, known) + "a step is one of "
+                            + or(kinds));
+                }
+            } else if (key.equals("expect") && ScenarioFormat.outcomes(kind).isEmpty()) {
+                error(keyLine, where, kind.key + " has no outcome to expect; only lock, trylock, unlock, consistent, "
+                        + "read and write do");
+            } else if (optionKeys.contains(key)) {
+                error(keyLine, where, "'" + key + "' does not apply to " + kind.key + "; " + takes(kind));
+            } else {
+                List<String> known = new ArrayList<>(ScenarioFormat.stepOptions(kind));
+                known.addAll(optionKeys);
+                known.addAll(kinds);
+                error(keyLine, where, "unknown key '" + key + "'" + didYouMean(key, known) + takes(kind));
             }
         }
         if (kind == null) {
-            throw new ScenarioException(where + ": no step found; a step is one of " + kinds());
-        }
-        String expect = s.has("expect") ? s.get("expect").asText() : null;
-        return switch (kind) {
-            case LOCK -> new Step(kind, word(arg, words, where), duration(s, "timeout", where, -1), 0, expect);
-            case TRYLOCK, UNLOCK, CONSISTENT, READ -> new Step(kind, word(arg, words, where), -1, 0, expect);
-            case WRITE -> {
-                if (!s.has("value")) {
-                    throw new ScenarioException(where + ": write needs a value, like {write: data, value: 7}");
-                }
-                yield new Step(kind, word(arg, words, where), -1, integer(s.get("value"), where + ": value"), expect);
+            if (errors.size() == errorsBefore) {
+                error(line, where, "no step found; a step is one of " + or(kinds));
             }
-            case COMPUTE, SLEEP -> new Step(kind, null, Durations.parse(arg.asText(), where + ": " + kind.key), 0, expect);
+            return null;
+        }
+        JsonNode arg = s.get(kind.key);
+        String expect = expect(s, kind, where);
+        return switch (kind) {
+            case LOCK -> new Step(kind, word(s, kind, words, where), duration(s, "timeout", where, -1), 0, expect);
+            case TRYLOCK, UNLOCK, CONSISTENT, READ -> new Step(kind, word(s, kind, words, where), -1, 0, expect);
+            case WRITE -> {
+                String word = word(s, kind, words, where);
+                if (!s.has("value")) {
+                    error(line, where, "write needs a value, like {write: " + word + ", value: 7}");
+                }
+                yield new Step(kind, word, -1, integer(s, "value", where, 0), expect);
+            }
+            case COMPUTE, SLEEP -> {
+                long nanos = 0;
+                if (arg.isTextual() || (arg.isNumber() && arg.asLong() == 0)) {
+                    nanos = duration(s, kind.key, where, 0);
+                } else {
+                    error(tree.line(s, kind.key), where, kind.key + " needs a duration, like {" + kind.key + ": 10ms}");
+                }
+                yield new Step(kind, null, nanos, 0, expect);
+            }
             case PRIORITY -> {
-                long p = integer(arg, where + ": priority");
-                if (!Priority.valid((int) p) || p != (int) p) {
-                    throw new ScenarioException(where + ": priority " + p + " must be 1 to 99");
+                long p = integer(s, kind.key, where, Priority.DEFAULT);
+                if (!validPriority(p)) {
+                    error(tree.line(s, kind.key), where, "priority " + p + " must be " + Priority.MIN + " to "
+                            + Priority.MAX);
                 }
                 yield new Step(kind, null, -1, p, expect);
             }
@@ -268,126 +377,212 @@ public final class ScenarioParser {
         };
     }
 
-    private static String word(JsonNode arg, Map<String, WordSpec> words, String where) {
-        String name = arg == null ? "" : arg.asText();
+    /** The step's expected outcome, if it names one this kind of step can have. */
+    private String expect(JsonNode s, Step.Kind kind, String where) {
+        JsonNode v = s.get("expect");
+        List<String> possible = ScenarioFormat.outcomes(kind);
+        if (v == null || possible.isEmpty()) {
+            return null;
+        }
+        int line = tree.line(s, "expect");
+        String outcome = v.asText();
+        if (!v.isValueNode() || v.isNull()) {
+            error(line, where, "expect names one outcome, like ok or " + possible.get(possible.size() - 1));
+        } else if (!ScenarioFormat.OUTCOMES.contains(outcome)) {
+            error(line, where, "unknown outcome '" + outcome + "'" + didYouMean(outcome, ScenarioFormat.OUTCOMES)
+                    + article(kind) + " gives " + or(possible));
+        } else if (!possible.contains(outcome)) {
+            error(line, where, article(kind) + " never gives " + outcome + "; it gives " + or(possible));
+        } else if (kind == Step.Kind.LOCK && outcome.equals("ETIMEDOUT") && !s.has("timeout")) {
+            error(line, where, "a lock without a timeout never gives ETIMEDOUT; give it one, like timeout: 10ms");
+        } else {
+            return outcome;
+        }
+        return null;
+    }
+
+    /** The word a step names; its name even when no such word is declared (after an error). */
+    private String word(JsonNode s, Step.Kind kind, Map<String, WordSpec> words, String where) {
+        JsonNode arg = s.get(kind.key);
+        String name = arg == null || !arg.isValueNode() || arg.isNull() ? "" : arg.asText();
         if (!words.containsKey(name)) {
-            throw new ScenarioException(where + ": no word named '" + name + "'; declare it under 'words', "
-                    + "like {" + (name.isEmpty() ? "m" : name) + ": {object: shared, offset: 0}}; words are " + words.keySet());
+            error(tree.line(s, kind.key), where, (name.isEmpty() ? kind.key + " needs a word; " : "no word named '"
+                    + name + "'" + didYouMean(name, words.keySet())) + "declare it under 'words', like {"
+                    + (name.isEmpty() ? "m" : name) + ": {object: shared, offset: 0}}; words are " + words.keySet());
         }
         return name;
     }
 
-    private static List<Expectation> expectations(JsonNode node, List<ThreadSpec> threads, String source) {
+    private List<Expectation> expectations(JsonNode root, List<ThreadSpec> threads) {
+        JsonNode node = root.get("expect");
         List<Expectation> out = new ArrayList<>();
         if (node == null) {
             return out;
         }
         if (!node.isArray()) {
-            throw new ScenarioException(source + ": 'expect' lists expectations, like [{thread: H, maxWait: 60ms}]");
+            error(tree.line(root, "expect"), "", "'expect' lists expectations, like [{thread: H, maxWait: 60ms}]");
+            return out;
         }
-        Set<String> names = new LinkedHashSet<>();
-        threads.forEach(t -> names.add(t.name()));
-        for (JsonNode e : node) {
-            String where = source + ": expectation " + (out.size() + 1);
-            onlyKeys(e, Set.of("thread", "maxWait", "minWait", "finishBy", "finishesBefore", "boostedTo",
-                    "neverBoosted", "when"), where);
-            String thread = required(e, "thread", where);
-            if (!names.contains(thread)) {
-                throw new ScenarioException(where + ": no thread named '" + thread + "'; threads are " + names);
+        List<String> names = threads.stream().map(ThreadSpec::name).toList();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode e = node.get(i);
+            String thread = named(e, "thread");
+            String where = "expectation " + (i + 1) + (thread != null ? " (thread " + thread + ")" : "");
+            if (!onlyKeys(e, ScenarioFormat.EXPECTATION, where, tree.line(node, i), "an expectation takes thread, "
+                    + "one of " + or(ScenarioFormat.EXPECTATION_KINDS) + ", and when")) {
+                continue;
             }
-            String when = e.has("when") ? e.get("when").asText() : null;
-            if (when != null && !when.equals("pi") && !when.equals("no-pi")) {
-                throw new ScenarioException(where + ": when must be pi or no-pi, not '" + when + "'");
+            required(e, "thread", where);
+            if (thread != null) {
+                threadNamed(thread, names, tree.line(e, "thread"), where);
             }
-            Expectation x;
-            if (e.has("maxWait")) {
-                x = new Expectation(thread, Expectation.Kind.MAX_WAIT, duration(e, "maxWait", where, 0), 0, null, when);
-            } else if (e.has("minWait")) {
-                x = new Expectation(thread, Expectation.Kind.MIN_WAIT, duration(e, "minWait", where, 0), 0, null, when);
-            } else if (e.has("finishBy")) {
-                x = new Expectation(thread, Expectation.Kind.FINISH_BY, duration(e, "finishBy", where, 0), 0, null, when);
-            } else if (e.has("finishesBefore")) {
-                String other = e.get("finishesBefore").asText();
-                if (!names.contains(other)) {
-                    throw new ScenarioException(where + ": no thread named '" + other + "'; threads are " + names);
+            String when = text(e, "when", where, null);
+            if (when != null && !ScenarioFormat.WHEN.contains(when)) {
+                error(tree.line(e, "when"), where, "when must be pi or no-pi, not '" + when + "'");
+            }
+            List<String> kinds = ScenarioFormat.EXPECTATION_KINDS.stream().filter(e::has).toList();
+            if (kinds.isEmpty()) {
+                error(tree.line(e), where, "say what to expect: " + or(ScenarioFormat.EXPECTATION_KINDS));
+                continue;
+            }
+            if (kinds.size() > 1) {
+                error(tree.line(e, kinds.get(1)), where, "one expectation checks one thing; found both " + kinds.get(0)
+                        + " and " + kinds.get(1) + ": write two");
+            }
+            String kind = kinds.get(0);
+            Expectation x = switch (kind) {
+                case "maxWait" -> new Expectation(thread, Expectation.Kind.MAX_WAIT, duration(e, kind, where, 0), 0,
+                        null, when);
+                case "minWait" -> new Expectation(thread, Expectation.Kind.MIN_WAIT, duration(e, kind, where, 0), 0,
+                        null, when);
+                case "finishBy" -> new Expectation(thread, Expectation.Kind.FINISH_BY, duration(e, kind, where, 0), 0,
+                        null, when);
+                case "finishesBefore" -> {
+                    String other = text(e, kind, where, "");
+                    threadNamed(other, names, tree.line(e, kind), where);
+                    yield new Expectation(thread, Expectation.Kind.FINISHES_BEFORE, 0, 0, other, when);
                 }
-                x = new Expectation(thread, Expectation.Kind.FINISHES_BEFORE, 0, 0, other, when);
-            } else if (e.has("boostedTo")) {
-                x = new Expectation(thread, Expectation.Kind.BOOSTED_TO, 0,
-                        (int) integer(e.get("boostedTo"), where + ": boostedTo"), null, when);
-            } else if (e.has("neverBoosted")) {
-                x = new Expectation(thread, Expectation.Kind.NEVER_BOOSTED, 0, 0, null, when);
-            } else {
-                throw new ScenarioException(where + ": say what to expect: maxWait, minWait, finishBy, "
-                        + "finishesBefore, boostedTo or neverBoosted");
-            }
+                case "boostedTo" -> {
+                    long p = integer(e, kind, where, Priority.MAX);
+                    if (!validPriority(p)) {
+                        error(tree.line(e, kind), where, "boostedTo " + p + " must be " + Priority.MIN + " to "
+                                + Priority.MAX);
+                    }
+                    yield new Expectation(thread, Expectation.Kind.BOOSTED_TO, 0, (int) p, null, when);
+                }
+                default -> {
+                    if (!e.get(kind).asBoolean(false)) {
+                        error(tree.line(e, kind), where, "neverBoosted takes true; leave the expectation out to "
+                                + "expect nothing");
+                    }
+                    yield new Expectation(thread, Expectation.Kind.NEVER_BOOSTED, 0, 0, null, when);
+                }
+            };
             out.add(x);
         }
         return out;
     }
 
-    // ---- values -------------------------------------------------------------------------------
+    /** The name under {@code key} (a thread's name, the thread an expectation is about), or null. */
+    private static String named(JsonNode node, String key) {
+        JsonNode name = node.isObject() ? node.get(key) : null;
+        return name != null && name.isValueNode() && !name.isNull() && !name.asText().isBlank() ? name.asText() : null;
+    }
 
-    private static void onlyKeys(JsonNode node, Set<String> allowed, String where) {
+    private void threadNamed(String name, List<String> names, int line, String where) {
+        if (!names.contains(name)) {
+            error(line, where, "no thread named '" + name + "'" + didYouMean(name, names) + "threads are " + names);
+        }
+    }
+
+    // ---- errors and values --------------------------------------------------------------------
+
+    private void error(int line, String where, String message) {
+        errors.add(Map.entry(line, source + ":" + line + ": " + (where.isEmpty() ? "" : where + ": ") + message));
+    }
+
+    /** False (after an error) if {@code node} is not a mapping; every key not in {@code allowed} is an error. */
+    private boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, String hint) {
+        return onlyKeys(node, allowed, where, tree.line(node), hint);
+    }
+
+    private boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, int line, String hint) {
         if (!node.isObject()) {
-            throw new ScenarioException(where + ": expected a mapping with keys among " + allowed);
+            error(line, where, "expected a mapping; " + hint);
+            return false;
         }
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!allowed.contains(key)) {
-                throw new ScenarioException(where + ": unknown key '" + key + "'; the keys here are " + allowed);
+                error(tree.line(node, key), where, "unknown key '" + key + "'" + didYouMean(key, allowed) + hint);
             }
         }
+        return true;
     }
 
-    private static String required(JsonNode node, String key, String where) {
+    private String required(JsonNode node, String key, String where) {
         JsonNode v = node.get(key);
-        if (v == null || !v.isValueNode() || v.asText().isBlank()) {
-            throw new ScenarioException(where + ": '" + key + "' is required");
+        if (v == null || !v.isValueNode() || v.isNull() || v.asText().isBlank()) {
+            error(tree.line(node, key), where, "'" + key + "' is required");
+            return null;
         }
         return v.asText();
     }
 
-    private static String text(JsonNode node, String key, String where, String fallback) {
+    private String text(JsonNode node, String key, String where, String fallback) {
         JsonNode v = node.get(key);
         if (v == null) {
             return fallback;
         }
         if (!v.isValueNode()) {
-            throw new ScenarioException(where + ": '" + key + "' must be a plain value");
+            error(tree.line(node, key), where, "'" + key + "' must be a plain value");
+            return fallback;
         }
         return v.asText();
     }
 
-    private static long integer(JsonNode v, String where) {
-        if (v != null && v.isIntegralNumber()) {
+    private long integer(JsonNode node, String key, String where, long fallback) {
+        JsonNode v = node.get(key);
+        return v == null ? fallback : integer(v, tree.line(node, key), (where.isEmpty() ? "" : where + ": ") + key);
+    }
+
+    private long integer(JsonNode v, int line, String what) {
+        if (v.isIntegralNumber()) {
             return v.asLong();
         }
-        if (v != null && v.isTextual()) {
+        if (v.isTextual()) {
             try {
                 return Long.decode(v.asText().trim());
             } catch (NumberFormatException e) {
-                // fall through
+                // an error below
             }
         }
-        throw new ScenarioException(where + ": '" + (v == null ? "" : v.asText()) + "' is not a whole number");
+        error(line, what, "'" + v.asText() + "' is not a whole number");
+        return 0;
     }
 
-    private static long duration(JsonNode node, String key, String where, long fallback) {
+    private long duration(JsonNode node, String key, String where, long fallback) {
         JsonNode v = node.get(key);
         if (v == null) {
             return fallback;
         }
-        if (v.isNumber() && v.asLong() == 0) {
+        int line = tree.line(node, key);
+        if (v.isNumber() && v.asDouble() == 0) {
             return 0;
         }
         if (!v.isTextual()) {
-            throw new ScenarioException(where + ": " + key + " '" + v.asText() + "' needs a unit, like 50ms or 200us");
+            error(line, where, key + " '" + v.asText() + "' needs a unit, like 50ms or 200us");
+            return fallback;
         }
-        return Durations.parse(v.asText(), where + ": " + key);
+        try {
+            return Durations.parse(v.asText(), key);
+        } catch (ScenarioException e) {
+            error(line, where, e.getMessage());
+            return fallback;
+        }
     }
 
-    private static long size(JsonNode v, String where) {
+    private long size(JsonNode v, int line, String where) {
         if (v.isIntegralNumber()) {
             return v.asLong();
         }
@@ -403,15 +598,30 @@ public final class ScenarioParser {
         try {
             return Long.parseLong(t.trim()) * unit;
         } catch (NumberFormatException e) {
-            throw new ScenarioException(where + ": size '" + v.asText() + "' must be bytes, or like 64KiB or 1MiB");
+            error(line, where, "size '" + v.asText() + "' must be bytes, or like 64KiB or 1MiB");
+            return DEFAULT_OBJECT_SIZE;
         }
     }
 
-    private static String kinds() {
-        List<String> keys = new ArrayList<>();
-        for (Step.Kind k : Step.Kind.values()) {
-            keys.add(k.key);
-        }
-        return String.join(", ", keys);
+    private static boolean validPriority(long p) {
+        return p == (int) p && Priority.valid((int) p);
+    }
+
+    /** "a lock takes timeout and expect", "a compute takes nothing else". */
+    private static String takes(Step.Kind kind) {
+        List<String> options = ScenarioFormat.stepOptions(kind);
+        return article(kind) + " takes " + (options.isEmpty() ? "nothing else" : and(options));
+    }
+
+    private static String article(Step.Kind kind) {
+        return (kind == Step.Kind.UNLOCK || kind == Step.Kind.EXIT ? "an " : "a ") + kind.key;
+    }
+
+    private static String example(Step.Kind kind) {
+        return switch (kind) {
+            case COMPUTE, SLEEP -> "10ms";
+            case PRIORITY -> "50";
+            default -> "m";
+        };
     }
 }
