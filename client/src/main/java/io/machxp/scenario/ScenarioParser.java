@@ -139,15 +139,12 @@ public final class ScenarioParser {
         Set<String> names = new LinkedHashSet<>();
         for (int i = 0; i < node.size(); i++) {
             JsonNode k = node.get(i);
-            String where = "kernel " + (i + 1);
-            if (!onlyKeys(k, ScenarioFormat.KERNEL, where, tree.line(node, i), "a kernel takes name and cpus")) {
+            String name = named(k, "name");
+            String where = "kernel " + (name != null ? name : String.valueOf(i + 1));
+            if (!onlyKeys(k, ScenarioFormat.KERNEL, where, tree.line(node, i), "a kernel takes name and cpus")
+                    || required(k, "name", where) == null) {
                 continue;
             }
-            String name = required(k, "name", where);
-            if (name == null) {
-                continue;
-            }
-            where = "kernel " + name;
             if (!names.add(name)) {
                 error(tree.line(k, "name"), where, "two kernels are named '" + name + "'");
             }

@@ -67,7 +67,12 @@ class RunCommandTest {
         Files.writeString(bad, "kernels: [{name: A}]\nthreads: [{name: T, program: [{lock: nowhere}]}]\n");
         Run broken = run("run", bad.toString());
         assertThat(broken.exit()).isEqualTo(1);
-        assertThat(broken.err()).contains("bad.yaml: thread T: step 1: no word named 'nowhere'").doesNotContain("\tat ");
+        assertThat(broken.err()).contains("bad.yaml:2: thread T, step 1: no word named 'nowhere'").doesNotContain("\tat ");
+
+        Path close = dir.resolve("close.yaml");
+        Files.writeString(close, Files.readString(Path.of(INVERSION)).replace("start: 20ms", "start: 5ms"));
+        Run warned = run("run", close.toString());
+        assertThat(warned.err()).contains("close.yaml:27: warning: thread H starts 5ms after L (line 15), and both use m");
 
         Run missing = run("run", dir.resolve("missing.yaml").toString());
         assertThat(missing.exit()).isEqualTo(1);
