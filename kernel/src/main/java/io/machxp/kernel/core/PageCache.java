@@ -21,14 +21,11 @@ import io.machxp.proto.xp.MemoryObjectDataUnlock;
 import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.PageData;
-import io.machxp.proto.xp.ReclaimedPage;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The kernel's page cache: which pages of which objects it holds, with which access, and how it
@@ -56,11 +53,10 @@ import java.util.Map;
  * whatever leaves the kernel - a data_return, a read by another kernel - shows the owner's TID,
  * WAITERS and all. When write access comes back, the entry takes its word back.
  *
- * <p>Versions and retained returns. Each page carries the pager's version of its contents; a
- * dirty page leaving the kernel is one version more. With a lease, the data of each dirty page
- * that left is kept until the pager answers a keepalive sent after it (the stream is FIFO, so the
- * pager has taken it by then): if the pager restarts meanwhile, the reclaim gives it again, and
- * the version tells the pager whether it had taken it.
+ * <p>Versions. Each page carries the pager's version of its contents; a dirty page leaving the
+ * kernel is one version more, and is kept until the pager has surely taken it
+ * ({@link RetainedReturns}). After a reclaim, the request each page was waiting for is asked
+ * again.
  *
  * <p>Mapped pages. After the core has served a vm_read or vm_write of a resident page, it maps
  * the page ({@link io.machxp.kernel.vm.PageMapping}) and in-process tasks copy to and from it on
@@ -84,21 +80,17 @@ final class PageCache {
         void violation(String what, int objectId, long offset);
     }
 
-    /** A dirty page that went to the pager, kept until keepalive {@code answeredBy} is answered. */
-    private record Retained(long version, ByteString data, long answeredBy) {}
-
     private final Link link;
-    private final Map<VmPage, Retained> retained = new HashMap<>();
-    private boolean retainReturns;
-    private long nextKeepalive = 1;
+    private final RetainedReturns returns;
     private final int maxResident;
     private final ArrayDeque<VmPage> residentOrder = new ArrayDeque<>();
     private int resident;
     private long writes;
 
     /** @param maxResident evict beyond this many resident pages; 0 = no limit */
-    PageCache(Link link, int maxResident) {
+    PageCache(Link link, RetainedReturns returns, int maxResident) {
         this.link = link;
+        this.returns = returns;
         this.maxResident = maxResident;
     }
 
@@ -107,52 +99,7 @@ final class PageCache {
         return writes;
     }
 
-    // ---- retained returns and reclaim ---------------------------------------------------------
-
-    /** With a lease: keep what leaves dirty until a keepalive sent after it is answered. */
-    void retainReturns() {
-        retainReturns = true;
-    }
-
-    /** Keepalive {@code sequence} went to the pager: returns sent since wait for its successor. */
-    void keepaliveSent(long sequence) {
-        nextKeepalive = sequence + 1;
-    }
-
-    /** The pager answered keepalive {@code sequence}: it has taken everything sent before it. */
-    void keepaliveAnswered(long sequence) {
-        retained.values().removeIf(r -> r.answeredBy <= sequence);
-    }
-
-    private void retain(VmPage p, ByteString data) {
-        if (retainReturns) {
-            retained.put(p, new Retained(p.version, data, nextKeepalive));
-        }
-    }
-
-    /**
-     * For a reclaim: the pages of {@code o} this kernel holds (with their access and version) and
-     * those it gave back dirty without knowing whether the pager took them (with their data).
-     * What is retained now is given again in the reclaim, so the next keepalive acknowledges it.
-     */
-    List<ReclaimedPage> reclaim(VmObject o) {
-        List<ReclaimedPage> out = new ArrayList<>();
-        o.forEachPage(p -> {
-            Retained r = retained.get(p);
-            if (!p.resident() && r == null) {
-                return;
-            }
-            ReclaimedPage.Builder b = ReclaimedPage.newBuilder().setOffset(p.pageOffset).setVersion(p.version)
-                    .setAccess(p.access == Access.READ_WRITE ? VmProt.VM_PROT_READ_WRITE
-                            : p.access == Access.READ ? VmProt.VM_PROT_READ : VmProt.VM_PROT_NONE);
-            if (r != null) {
-                b.setVersion(r.version).setData(r.data);
-                retained.put(p, new Retained(r.version, r.data, nextKeepalive));
-            }
-            out.add(b.build());
-        });
-        return out;
-    }
+    // ---- reclaim ------------------------------------------------------------------------------
 
     /** After a reclaim: the data_request or data_unlock each page of {@code o} was waiting for, asked again. */
     void askAgain(VmObject o) {
@@ -162,11 +109,6 @@ final class PageCache {
                 request(p);
             }
         });
-    }
-
-    /** Pages given back dirty whose taking the pager has not confirmed yet; for tests. */
-    int retainedCount() {
-        return retained.size();
     }
 
     // ---- faults -------------------------------------------------------------------------------
@@ -262,10 +204,7 @@ final class PageCache {
         p.access = access;
         p.dirty = false;
         p.version = version;
-        Retained r = retained.get(p);
-        if (r != null && version >= r.version) {
-            retained.remove(p); // the pager took it before it supplied the page again
-        }
+        returns.supplied(p, version);
         // This answers the request out for the page, whatever access it gives: a write fault
         // answered with a read-only copy asks again, with data_unlock, when the page is pumped.
         p.requested = Access.NONE;
@@ -364,7 +303,7 @@ final class PageCache {
                 ByteString data = ByteString.copyFrom(p.data);
                 if (p.dirty) {
                     p.version++;
-                    retain(p, data);
+                    returns.retain(p, data);
                 }
                 pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
                         .setVersion(p.version).build());
@@ -402,7 +341,7 @@ final class PageCache {
         if (p.dirty) {
             data = ByteString.copyFrom(p.data);
             p.version++;
-            retain(p, data);
+            returns.retain(p, data);
         }
         link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                 .setObjectId(p.objectId).setOffset(p.pageOffset).setData(data).setDirty(p.dirty)

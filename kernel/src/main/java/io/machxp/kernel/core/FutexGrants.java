@@ -1,0 +1,365 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.FREE;
+import static io.machxp.kernel.futex.FutexWord.NOPAGE;
+import static io.machxp.kernel.futex.FutexWord.NOT_RECOVERABLE;
+import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.hasWaiters;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.PageData;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Futexes between this kernel and the pager: asking for one (memory_object_lock_futex), the
+ * pager's grant, busy and relinquish, and giving one back (memory_object_futex_released); also
+ * what a broken stream, a reclaim, a lost pager and shutdown do to them. Part of the kernel
+ * core's futexes ({@link KernelFutexes}): core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  futex_granted    ABSENT           -> the page's word decides: top waiter's TID (PAGER_GRANT,
+ *                                       with EOWNERDEAD if the word says an owner died), or kept;
+ *                                       without its page: FREE|NOPAGE (grantAwaitsPage) until
+ *                                       the page-in, or until a lock that gets the page first
+ *                                       finds no waiter left; if the pager refuses the page the
+ *                                       waiters fail
+ *  futex_busy       TRY out          -> the trylocks answer null; lock_futex if others wait
+ *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once, carrying the page (with
+ *                                       piggyback also the pages written under the futex)
+ *                   held             -> relinquish pending, WAITERS set (the page fetched back
+ *                                       writable if it is only readable here), owner boosted to p
+ *  stream broken    relinquish pending -> void (the new pager asks again if others wait)
+ *  reclaimed        request out      -> lock_futex asked again
+ *  pager lost       any              -> waiters fail; ABSENT once nobody here owns it
+ *  shutdown         nobody owns it   -> ABSENT, futex_released with its word in its page
+ * </pre>
+ * In Part II ({@code cacheFutexes == false}) every futex goes back as soon as nobody here owns
+ * it. Fairness: a kernel always lets one local waiter have a futex it was granted before giving
+ * it back.
+ */
+final class FutexGrants {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final FutexInheritance inheritance;
+    private final PageCache pages;
+    private final boolean cacheFutexes;
+    private final boolean piggyback;
+    private final boolean pi;
+
+    FutexGrants(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, PageCache pages,
+            boolean cacheFutexes, boolean piggyback, boolean pi) {
+        this.core = core;
+        this.futexes = futexes;
+        this.inheritance = inheritance;
+        this.pages = pages;
+        this.cacheFutexes = cacheFutexes;
+        this.piggyback = piggyback;
+        this.pi = pi;
+    }
+
+    // ---- messages from the pager --------------------------------------------------------------
+
+    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
+        e.fencingToken = fencingToken;
+        e.ownerDiedAtGrant = ownerDied;
+        List<VmPage> installed = new ArrayList<>();
+        for (PageData d : withPages) {
+            if (d.getOffset() < 0 || d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size
+                    || d.getData().size() != o.pageSize) {
+                core.violation("a page granted with a futex that it cannot use", o.objectId, d.getOffset());
+                continue;
+            }
+            VmPage p = pages.installGranted(o, d);
+            if (p != null) {
+                installed.add(p);
+            }
+        }
+        e.request = FutexEntry.Request.NONE;
+        e.grantedAt = pages.writeSequence();
+        if (e.page.access == Access.READ_WRITE) {
+            serveGrant(e, pages.grantedWord(e));
+        } else if (e.waiters.isEmpty()) {
+            // Nobody waits: keep it (its word is wherever the page is), or give it back (Part II).
+            if (cacheFutexes) {
+                e.setState(FREE | NOPAGE);
+            } else {
+                sendReleased(e);
+            }
+        } else {
+            // A waiter gets it once the page is writable here; until then it counts as held.
+            e.setState(FREE | NOPAGE);
+            e.grantAwaitsPage = true;
+            pages.withAccess(o, e.offset(), Access.READ_WRITE, PageFault.of(() -> serveAwaitedGrant(e),
+                    error -> pageRefused(e, error)));
+        }
+        installed.forEach(pages::resume);
+    }
+
+    /**
+     * Serves a grant that waited for its page, once: from its page-in, or from a lock that got the
+     * page first. To a waiter, else kept or given back. Nothing if it was served or has left.
+     */
+    void serveAwaitedGrant(FutexEntry e) {
+        if (!e.grantAwaitsPage) {
+            return;
+        }
+        long s = e.state();
+        assert isNoPage(s) && !isAbsent(s) && owner(s) == 0 : "a grant awaiting its page, not FREE|NOPAGE: " + e;
+        e.grantAwaitsPage = false;
+        serveGrant(e, pages.grantedWord(e));
+    }
+
+    /**
+     * The page a grant waited for did not come (memory_object_data_error, or the pager is gone):
+     * the waiters fail with that error. The futex stays here, FREE with its word in the page,
+     * unless the pager wants it back or Part II gives every futex back.
+     */
+    private void pageRefused(FutexEntry e, KernelError error) {
+        if (!e.grantAwaitsPage) {
+            return; // that grant has left (or was served): who waits now, waits for the futex
+        }
+        e.grantAwaitsPage = false;
+        futexes.failWaiters(e, error);
+        long s = e.state();
+        if (core.pagerLost() || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
+            return; // the pager is gone (forgetFutex cleans up), or the futex has moved on
+        }
+        if (!cacheFutexes || e.relinquishPending) {
+            e.setState(ABSENT);
+            sendReleased(e);
+        }
+    }
+
+    /**
+     * A granted futex whose page is writable here, still in a state the fast path cannot take
+     * (ABSENT, or FREE | NOPAGE): the word the last owner left in the page decides. To the top
+     * local waiter (with EOWNERDEAD if the word says its owner died), else kept or given back.
+     */
+    private void serveGrant(FutexEntry e, int pageWord) {
+        int word = FutexWord.unownedWord(pageWord);
+        if (word == NOT_RECOVERABLE) {
+            e.setState(NOT_RECOVERABLE);
+            futexes.failWaiters(e, futexes.notRecoverable(e));
+        } else if (futexes.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED)) {
+            answerTrylocks(e); // another got it: a trylock does not wait for it
+            inheritance.refresh(e);
+            return;
+        }
+        if (cacheFutexes && !e.relinquishPending) {
+            e.setState(word & 0xffffffffL); // Part III: keep it
+            return;
+        }
+        e.setState(ABSENT);
+        pages.leaveWord(e, word);
+        sendReleased(e);
+    }
+
+    void onFutexBusy(FutexEntry e) {
+        e.request = FutexEntry.Request.NONE;
+        answerTrylocks(e);
+        if (!e.waiters.isEmpty()) {
+            askPager(e, FutexEntry.Request.LOCK);
+        }
+    }
+
+    /** relinquish_futex: another kernel waits, at {@code priority}; sent again when that changes. */
+    void onRelinquishFutex(FutexEntry e, int priority) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return; // crossed with our own release: nothing to give back
+            }
+            if (isLive(s) && owner(s) == 0) {
+                if (giveBack(e, s)) {
+                    return;
+                }
+                continue;
+            }
+            if (isNoPage(s) && owner(s) == 0) {
+                if (e.waiters.isEmpty()) {
+                    e.setState(ABSENT); // its word is already where the page is
+                    sendReleased(e);
+                } else {
+                    e.relinquishPending = true; // one waiter gets it first, when the page is here
+                    e.remotePriority = priority;
+                }
+                return;
+            }
+            // A local thread holds it: give it back when that thread unlocks (Part IV), and
+            // meanwhile let the owner run at the priority waiting elsewhere.
+            e.relinquishPending = true;
+            e.remotePriority = priority;
+            if (hasWaiters(s)) {
+                inheritance.refresh(e);
+                return;
+            }
+            if (e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                if (isNoPage(s)) {
+                    // The word every kernel reads is in a page not writable here: fetch it, so
+                    // that WAITERS reaches the word (the owner's unlock needs the page anyway).
+                    pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                            PageFault.of(() -> { }, error -> { }));
+                }
+                inheritance.refresh(e);
+                return;
+            }
+        }
+    }
+
+    /** The pager is gone: waiters fail, and held futexes are forgotten once their owners unlock. */
+    void forgetFutex(FutexEntry e, KernelError error) {
+        e.grantAwaitsPage = false;
+        futexes.failWaiters(e, error);
+        e.request = FutexEntry.Request.NONE;
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return;
+            }
+            if (owner(s) == 0) {
+                if (e.compareAndSetState(s, ABSENT)) {
+                    inheritance.refresh(e);
+                    return;
+                }
+                continue;
+            }
+            // Held: the owner's unlock must come here, where it finds the futex gone.
+            e.relinquishPending = true;
+            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The stream to the pager broke and the kernel will reclaim what it holds from a pager that
+     * may have restarted: a relinquish the old pager asked for is void (the new one asks again if
+     * others wait), so an owner's unlock keeps the futex here instead of releasing it into a
+     * stream that is gone. Local waiters keep waiting; their lock_futex is asked again.
+     */
+    void streamBroken(FutexEntry e) {
+        if (e.relinquishPending) {
+            e.relinquishPending = false;
+            e.remotePriority = 0;
+            futexes.clearWaitersIfNoneLeft(e);
+            inheritance.refresh(e);
+        }
+    }
+
+    /** After a reclaim: the lock_futex this kernel was waiting for an answer to, asked again. */
+    void askAgain(FutexEntry e) {
+        if (e.request != FutexEntry.Request.NONE) {
+            askPager(e, e.request);
+        }
+    }
+
+    // ---- giving back and asking for --------------------------------------------------------
+
+    /**
+     * Gives the futex back to the pager, leaving {@code word} in its page (FREE, OWNER_DIED or
+     * NOT_RECOVERABLE), and asks again if local threads still wait. Called from a state the fast
+     * path cannot act on.
+     */
+    void releaseToPager(FutexEntry e, long word) {
+        assert isLive(e.state()) && e.state() != FREE : "released without its page, or racing the fast path: " + e;
+        e.setState(ABSENT);
+        pages.leaveWord(e, word);
+        sendReleased(e);
+        answerTrylocks(e);
+        if (!e.waiters.isEmpty()) {
+            askPager(e, FutexEntry.Request.LOCK);
+        }
+    }
+
+    /** Trylocks still queued when the futex went to another thread or back to the pager: busy. */
+    private void answerTrylocks(FutexEntry e) {
+        List<FutexWaiter> tries = new ArrayList<>();
+        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
+            FutexWaiter w = it.next();
+            if (w.trylock) {
+                it.remove();
+                tries.add(w);
+            }
+        }
+        if (!tries.isEmpty()) {
+            futexes.clearWaitersIfNoneLeft(e);
+            tries.forEach(w -> w.finish(null));
+        }
+    }
+
+    /**
+     * At shutdown, once its threads have ended (nobody here owns a futex): a futex held here goes
+     * back to the pager with its word in its page, and with owner_died if its grant said so and
+     * the word never got it (its page never came).
+     */
+    void giveBackAtShutdown(FutexEntry e) {
+        long s = e.state();
+        if (!isAbsent(s) && owner(s) == 0) {
+            giveBack(e, s); // the fast path of an ended thread is closed: nothing races this
+        }
+    }
+
+    /**
+     * A futex nobody here owns leaves for the pager: ABSENT, its word into its page (if the page
+     * is writable here), futex_released. False if the fast path took it first.
+     */
+    private boolean giveBack(FutexEntry e, long s) {
+        if (!e.compareAndSetState(s, ABSENT)) {
+            return false;
+        }
+        pages.leaveWord(e, s);
+        sendReleased(e);
+        return true;
+    }
+
+    private void sendReleased(FutexEntry e) {
+        e.grantAwaitsPage = false;
+        e.relinquishPending = false;
+        e.remotePriority = 0;
+        MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
+                .setOwnerDied(e.ownerDiedAtGrant); // the word never had it recorded: the next grant will
+        e.ownerDiedAtGrant = false;
+        if (cacheFutexes) {
+            // The futex leaves for another kernel (or for good): its own page goes with it, the
+            // next owner writes the word there. With piggyback, so do the pages dirtied under it.
+            int word = e.page.resident() ? pages.wordInPage(e) & ~WAITERS : 0;
+            List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, piggyback);
+            released.addAllPages(taken);
+            if ((word == OWNER_DIED || word == NOT_RECOVERABLE)
+                    && taken.stream().noneMatch(d -> d.getOffset() == e.page.pageOffset)) {
+                // A death recorded only in a page that stays here: should this kernel die before the
+                // page goes back, the pager still tells the next owner.
+                released.setOwnerDied(true);
+            }
+        }
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+    }
+
+    void askPager(FutexEntry e, FutexEntry.Request kind) {
+        e.request = kind;
+        e.requestedPriority = pi ? e.waiters.topPriority() : 0;
+        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)
+                .setPriority(e.requestedPriority)).build());
+    }
+}

@@ -1,0 +1,184 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.sched.Scheduler;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+
+/**
+ * Priority inheritance and deadlock detection for the kernel's futexes. Part of the kernel core's
+ * futexes ({@link KernelFutexes}): core thread only.
+ *
+ * <h2>Overview</h2>
+ * Priority inheritance (unless disabled, --no-pi): local waiters are served highest effective
+ * priority first, FIFO among equals; a futex's owner runs at the maximum of its base priority,
+ * its local waiters' effective priorities and the priority the pager sent with relinquish_futex
+ * (the highest waiting on other kernels). A boost flows on along the chain: a boosted owner that
+ * waits for another futex raises that futex's owner here, or the priority its kernel asks the
+ * pager with (memory_object_lock_futex with update). Deboosting follows every unlock, timeout and
+ * cancellation the same way.
+ *
+ * <p>Deadlocks: a lock whose chain of owners leads back to the caller fails with EDEADLK. Within
+ * the kernel the chain is followed at once; where it reaches a futex held by another kernel a
+ * probe follows it there through the pager (edge chasing, memory_object_futex_probe), and the
+ * kernel of the caller, the only one that can find the caller as an owner, fails its wait when
+ * the probe comes back.
+ */
+final class FutexInheritance {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final KernelEnv env;
+    private final Scheduler scheduler;
+    private final boolean pi;
+
+    FutexInheritance(KernelCore core, KernelFutexes futexes, KernelEnv env, Scheduler scheduler, boolean pi) {
+        this.core = core;
+        this.futexes = futexes;
+        this.env = env;
+        this.scheduler = scheduler;
+        this.pi = pi;
+    }
+
+    /** A thread's base priority changed (thread_set_priority). */
+    void basePriorityChanged(MachThread t) {
+        update(t);
+    }
+
+    /**
+     * After anything that changes who owns {@code e} or who waits for it: the owner it boosts,
+     * and the priority this kernel waits with at the pager.
+     */
+    void refresh(FutexEntry e) {
+        MachThread owner = ownerHere(e);
+        MachThread target = !e.waiters.isEmpty() || e.relinquishPending ? owner : null;
+        MachThread old = e.boosting;
+        if (old != target) {
+            e.boosting = target;
+            if (old != null) {
+                old.boostedBy.remove(e);
+                update(old);
+            }
+            if (target != null) {
+                target.boostedBy.add(e);
+                probe(target); // someone now waits for what it owns: a cycle if its own wait leads back
+            }
+        }
+        if (target != null) {
+            update(target);
+        }
+        updatePagerPriority(e);
+    }
+
+    /** Recomputes a thread's effective priority; a change moves it on its CPU and along its wait. */
+    private void update(MachThread t) {
+        if (!pi) {
+            return;
+        }
+        int effective = t.basePriority;
+        for (FutexEntry f : t.boostedBy) {
+            effective = Math.max(effective, Math.max(f.waiters.topPriority(), f.relinquishPending ? f.remotePriority : 0));
+        }
+        if (effective == t.effectivePriority) {
+            return;
+        }
+        env.trace(effective > t.effectivePriority ? "boost" : "deboost", t.tid,
+                t.effectivePriority + " -> " + effective);
+        t.effectivePriority = effective;
+        scheduler.priorityChanged(t);
+        if (t.waiter != null && t.waiter.entry != null) {
+            refresh(t.waiter.entry);
+        }
+    }
+
+    /**
+     * While a lock_futex is out: tell the pager when the top local waiter's priority changed, and
+     * priority 0 when the last waiter left (timed out, cancelled, ended), so the owner elsewhere is
+     * deboosted. The request itself stays out; a grant nobody waits for is kept or given back.
+     */
+    void updatePagerPriority(FutexEntry e) {
+        if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state())) {
+            return;
+        }
+        int top = e.waiters.topPriority();
+        if (top != e.requestedPriority) {
+            e.requestedPriority = top;
+            core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)).build());
+        }
+    }
+
+    /**
+     * Deadlock detection: follows the owners' waits from futex {@code e}, for the wait number
+     * {@code wait} of thread {@code initiator}. True if the chain comes back to the initiator (a
+     * cycle: the caller fails that wait with EDEADLK). A chain that reaches a futex this kernel
+     * does not hold goes on at its holder: a memory_object_futex_probe through the pager, with
+     * {@code hops} so far; none if {@code hops} is negative (a local check only).
+     */
+    boolean chase(int initiator, long wait, FutexEntry e, int hops) {
+        for (int step = 0; e != null && step < 1_000_000; step++) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                if (e.request == FutexEntry.Request.LOCK && hops >= 0) {
+                    core.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                            .setObjectId(e.objectId()).setOffset(e.offset()).setInitiator(initiator).setWait(wait)
+                            .setHops(hops)).build());
+                }
+                return false;
+            }
+            MachThread owner = ownerHere(e);
+            if (owner == null) {
+                return false;
+            }
+            if (owner.tid == initiator) {
+                return true;
+            }
+            FutexWaiter w = owner.waiter;
+            e = w == null || w.trylock ? null : w.entry;
+        }
+        return false;
+    }
+
+    /**
+     * Thread {@code t} waits and owns a futex someone waits for: it may close a cycle through
+     * other kernels, so its chain of waits is followed (a probe where it leaves the kernel). A
+     * thread that owns nothing waited for cannot be in a cycle, which spares a message per wait.
+     */
+    void probe(MachThread t) {
+        FutexWaiter w = t.waiter;
+        if (w != null && !w.trylock && w.entry != null && !t.boostedBy.isEmpty()
+                && chase(t.tid, t.waitNumber, w.entry, 0)) {
+            deadlock(t);
+        }
+    }
+
+    private void deadlock(MachThread t) {
+        env.trace("deadlock", t.tid, futexes.futexName(t.waiter.entry));
+        futexes.abandon(t.waiter, KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the futex at offset "
+                + "0x%x of '%s' is held, through a chain of futexes across kernels, by a thread that waits for "
+                + "one thread %d owns", t.tid, t.waiter.entry.offset(), futexes.objectName(t.waiter.entry), t.tid));
+    }
+
+    /** memory_object_futex_probe: a chain of waits from another kernel reached a futex held here. */
+    void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
+        if (!chase(p.getInitiator(), p.getWait(), e, p.getHops())) {
+            return;
+        }
+        MachThread t = core.livingThread(p.getInitiator());
+        // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
+        if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
+            deadlock(t);
+        }
+    }
+
+    private MachThread ownerHere(FutexEntry e) {
+        long s = e.state();
+        return isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
+    }
+}

@@ -1,0 +1,238 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectReady;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The memory objects a kernel maps, and where a task's address falls in them. Part of the kernel
+ * core: core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  vm_map of a new name  -> INITIALIZING: memory_object_init; the vm_map waits
+ *  memory_object_ready   -> READY: every waiting vm_map maps the object in its task
+ *  memory_object_destroy -> forgotten: every waiting vm_map fails (EINVAL, with the pager's reason)
+ * </pre>
+ * A vm_map of an object already READY maps at once. A ready or destroy for an object not being
+ * initialized is a violation (logged and ignored). A ready with a size the kernel cannot use (not
+ * a positive multiple of the page size, or more than MAX_OBJECT_PAGES pages) fails the vm_maps
+ * waiting for it instead, as a destroy does.
+ *
+ * <p>Addresses: a request's address must fall in one mapping of its task, and the range it moves
+ * must stay within it; a futex is an aligned 32-bit word, the word of an atomic 4 or 8 bytes.
+ */
+final class KernelObjects {
+    private static final int MAX_OBJECT_NAME = 255;
+    /** The most pages an object may have (64 GiB at 4 KiB): its table of pages is allocated whole. */
+    private static final long MAX_OBJECT_PAGES = 1 << 24;
+
+    private final KernelCore core;
+    private final Map<String, VmObject> objectsByName = new HashMap<>();
+    private final Map<Integer, VmObject> objectsById = new HashMap<>();
+    private int nextObjectId = 1;
+
+    KernelObjects(KernelCore core) {
+        this.core = core;
+    }
+
+    VmObject object(int objectId) {
+        return objectsById.get(objectId);
+    }
+
+    /** Every object the kernel knows, initializing or ready. */
+    Collection<VmObject> all() {
+        return objectsById.values();
+    }
+
+    // ---- vm_map -------------------------------------------------------------------------------
+
+    void vmMap(long taskId, String objectName, Reply<VmMapping> reply) {
+        MachTask task = core.tasks.connectedTask(taskId, reply);
+        if (task == null) {
+            return;
+        }
+        if (objectName == null || objectName.isEmpty() || objectName.length() > MAX_OBJECT_NAME
+                || !objectName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "memory object name '%s' is not valid: use 1 to %d printable characters without spaces",
+                    objectName, MAX_OBJECT_NAME));
+            return;
+        }
+        int pageSize = core.session.pageSize();
+        VmObject o = objectsByName.get(objectName);
+        if (o == null) {
+            o = new VmObject(nextObjectId++, objectName, pageSize);
+            objectsByName.put(objectName, o);
+            objectsById.put(o.objectId, o);
+            core.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                    .setObjectId(o.objectId).setName(objectName).setPageSize(pageSize)).build());
+        }
+        VmObject object = o;
+        PageFault map = new PageFault() {
+            @Override
+            public void resume() {
+                VmMapping m = new VmMapping(task.nextFreeAddress(core.session.pageSize()), object.size, object);
+                task.addMapping(m);
+                reply.complete(m);
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                reply.fail(error);
+            }
+        };
+        if (o.state == VmObject.State.READY) {
+            map.resume();
+        } else {
+            o.pendingMaps.add(map);
+        }
+    }
+
+    // ---- answers to memory_object_init ----------------------------------------------------------
+
+    void onReady(MemoryObjectReady r) {
+        int pageSize = core.session.pageSize();
+        VmObject o = objectsById.get(r.getObjectId());
+        long size = r.getSize();
+        if (o == null || o.state != VmObject.State.INITIALIZING) {
+            core.violation("memory_object_ready it cannot use", r.getObjectId(), size);
+            return;
+        }
+        if (size <= 0 || size % pageSize != 0 || size / pageSize > MAX_OBJECT_PAGES) {
+            // The pager says nothing more about this init: the maps waiting for it fail, as on destroy.
+            core.violation("memory_object_ready with a size it cannot use", o.objectId, size);
+            objectsById.remove(o.objectId);
+            objectsByName.remove(o.name);
+            failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: its size "
+                    + "%d is not a positive multiple of the page size %d up to %d pages", o.name, size, pageSize,
+                    MAX_OBJECT_PAGES));
+            return;
+        }
+        o.ready(size);
+        List<PageFault> maps = new ArrayList<>(o.pendingMaps);
+        o.pendingMaps.clear();
+        maps.forEach(PageFault::resume);
+    }
+
+    void onDestroy(MemoryObjectDestroy d) {
+        VmObject o = objectsById.get(d.getObjectId());
+        if (o == null || o.state != VmObject.State.INITIALIZING) {
+            // It answers memory_object_init: a ready object has mappings, pages, waiters.
+            core.violation("memory_object_destroy of an object that is not being initialized", d.getObjectId(), 0);
+            return;
+        }
+        objectsById.remove(o.objectId);
+        objectsByName.remove(o.name);
+        failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: %s",
+                o.name, d.getReason()));
+    }
+
+    static void failAll(List<PageFault> faults, KernelError error) {
+        List<PageFault> copy = new ArrayList<>(faults);
+        faults.clear();
+        copy.forEach(f -> f.fail(error));
+    }
+
+    // ---- what the pager's messages are about ----------------------------------------------------
+
+    /** The ready object of a page message, if {@code offset} is a page of it; else null. */
+    VmObject readyObject(int objectId, long offset) {
+        VmObject o = objectsById.get(objectId);
+        return o != null && o.state == VmObject.State.READY && offset >= 0 && offset < o.size
+                && offset % core.session.pageSize() == 0 ? o : null;
+    }
+
+    /** A futex message from the pager about a futex this kernel never asked for, or null. */
+    FutexEntry trackedFutex(int objectId, long offset) {
+        VmObject o = objectsById.get(objectId);
+        if (o == null || o.state != VmObject.State.READY || offset < 0 || offset >= o.size || (offset & 3) != 0) {
+            return null;
+        }
+        VmPage page = o.page(offset);
+        return page == null ? null : page.futexIfPresent(o.offsetInPage(offset));
+    }
+
+    // ---- addresses of requests ----------------------------------------------------------------
+
+    /** Where a request's bytes are: an object and an offset in it. */
+    record Range(VmObject object, long offset) {}
+
+    /** The aligned word of an atomic: 4 or 8 bytes, within one mapping (so within one page). */
+    Range wordRange(long taskId, long address, int width, String call, Reply<?> reply) {
+        if (width != 4 && width != 8) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "%s of a %d-byte word: the word of an atomic is 4 bytes (WORD32) or 8 (WORD64)", call, width));
+            return null;
+        }
+        return resolveRange(taskId, address, width, width, call, reply);
+    }
+
+    /** The range of a vm_read, vm_write or atomic; null after failing the reply. */
+    Range resolveRange(long taskId, long address, long length, int align, String call, Reply<?> reply) {
+        MachTask task = core.tasks.connectedTask(taskId, reply);
+        if (task == null) {
+            return null;
+        }
+        if (length < 1 || length > KernelMemory.MAX_TRANSFER) {
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d bytes: a call moves 1 to %d bytes",
+                    call, length, KernelMemory.MAX_TRANSFER));
+            return null;
+        }
+        if (address % align != 0) {
+            reply.fail(KernelError.of(Errno.EINVAL, "address 0x%x is not %d-byte aligned, as %s of a %d-byte word needs",
+                    address, align, call, align));
+            return null;
+        }
+        VmMapping m = mappingAt(task, address, reply);
+        if (m == null) {
+            return null;
+        }
+        if (length > m.end() - address) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "%s of %d bytes at 0x%x runs past the end of '%s' (mapped at 0x%x, 0x%x bytes)",
+                    call, length, address, m.object().name, m.start(), m.size()));
+            return null;
+        }
+        return new Range(m.object(), address - m.start());
+    }
+
+    /** A futex request's thread and where its address falls. */
+    record Target(MachThread thread, VmMapping mapping, long offset) {}
+
+    /** The futex word at {@code address} of the thread's task; null after failing the reply. */
+    Target futexTarget(MachThread thread, long address, Reply<?> reply) {
+        if ((address & 3) != 0) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "address 0x%x is not 4-byte aligned; a futex is an aligned 32-bit word", address));
+            return null;
+        }
+        VmMapping m = mappingAt(thread.task, address, reply);
+        return m == null ? null : new Target(thread, m, address - m.start());
+    }
+
+    /** The mapping of {@code task} that holds {@code address}; else fails the reply. */
+    private static VmMapping mappingAt(MachTask task, long address, Reply<?> reply) {
+        VmMapping m = task.mappingAt(address);
+        if (m == null) {
+            reply.fail(KernelError.of(Errno.EINVAL,
+                    "address 0x%x is outside every mapping of task %d; map a memory object with vm_map first",
+                    address, task.id));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,407 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.task.Tids;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectTerminate;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kernel's XP session with its pager and the lease that bounds it. Part of the kernel core:
+ * core thread only, no I/O of its own (it sends through {@link KernelEnv}).
+ *
+ * <h2>Overview</h2>
+ * Session: {@code start} sends kernel_hello; pager_welcome gives the kernel id (TIDs) and page
+ * size. A welcome with a kernel id TIDs cannot carry or a page size that is not a power of two
+ * from 64 bytes to 1 MiB is a violation: the kernel stays without a session rather than broken.
+ *
+ * <p>Lease: the welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive
+ * at once and then every L/4; each pager_keepalive extends its lease to (when that keepalive was
+ * sent) + L - L/5.
+ * The pager counts from when it heard the kernel, so it cannot declare the kernel dead before the
+ * kernel has stopped by a margin of L/5 plus the transit: when the kernel's lease runs out it
+ * stops using the pager as if the stream had broken (every cached futex stops being handed out,
+ * every thread's call fails with EIO saying why, and every later request too).
+ *
+ * <p>Reconnecting and reclaiming. When the stream breaks (the pager restarted, or the connection
+ * dropped) while the lease still runs, the kernel keeps what it holds and goes on using it: its
+ * cached futexes and resident pages are still its own until the lease ends, since no pager can
+ * give them to another kernel before. Nothing leaves it meanwhile (a relinquish the old pager
+ * asked for is void; what would be sent is not, and is asked again), and it tries a new stream
+ * every twentieth of the lease:
+ * <pre>
+ *  SESSION ──stream broken, lease runs──▶ DISCONNECTED ──new stream──▶ RECLAIMING: kernel_hello
+ *     ▲                                        │   ▲                   with reclaim (every futex
+ *     │                                        │   └──stream broken────  with its token, every page
+ *     └──────pager_welcome: init the objects    │                        with its access, the dirty
+ *            still initializing; ask again for  │                        returns not yet confirmed)
+ *            every futex and page awaited       ▼
+ *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
+ * </pre>
+ *
+ * <p>Shutdown: the kernel's threads end, dirty pages go back and every object is terminated
+ * (memory_object_terminate), which releases every futex it held; then it stops using the pager.
+ */
+final class KernelSession {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+    private static final int PROTOCOL_VERSION = 1;
+    /** Page sizes a pager may give: powers of two from the pager's least to 1 MiB. */
+    private static final int MIN_PAGE_SIZE = 64;
+    private static final int MAX_PAGE_SIZE = 1 << 20;
+
+    private final KernelCore core;
+    private final String name;
+    private final KernelEnv env;
+    private final KernelStats stats;
+    private final boolean cacheFutexes;
+    private int kernelId;
+    private int pageSize;
+    private String pagerLost;
+    /** The session's lease from the welcome, 0: none. */
+    private long leaseNanos;
+    /** When this kernel stops counting on its lease unless a keepalive is answered first. */
+    private long leaseEnds;
+    private long keepaliveSequence;
+    /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
+    private final ArrayDeque<long[]> keepalivesOut = new ArrayDeque<>();
+    /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
+    private String disconnected;
+    /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
+    private boolean reclaiming;
+    /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
+    private long reclaimSentAt;
+    private Timer leaseTimer;
+
+    KernelSession(KernelCore core, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
+        this.core = core;
+        this.name = name;
+        this.env = env;
+        this.stats = stats;
+        this.cacheFutexes = cacheFutexes;
+    }
+
+    /** 0 until pager_welcome arrived. */
+    int kernelId() {
+        return kernelId;
+    }
+
+    int pageSize() {
+        return pageSize;
+    }
+
+    boolean pagerLost() {
+        return pagerLost != null;
+    }
+
+    /** Whether the kernel lost its stream and is reconnecting. */
+    boolean disconnected() {
+        return disconnected != null;
+    }
+
+    /** A kernel_hello with reclaim is out: the next pager_welcome answers it. */
+    boolean reclaiming() {
+        return reclaiming;
+    }
+
+    // ---- session ------------------------------------------------------------------------------
+
+    /** Opens the XP session: kernel_hello. */
+    void start() {
+        send(KernelToPager.newBuilder().setKernelHello(
+                KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)).build());
+    }
+
+    /** pager_welcome to the first kernel_hello: the session opens. */
+    void onWelcome(PagerWelcome w) {
+        if (kernelId != 0) {
+            core.violation("a second pager_welcome", 0, 0);
+            return;
+        }
+        int id = w.getKernelId();
+        int size = w.getPageSize();
+        if (id < 1 || id > Tids.MAX_KERNEL_ID || Integer.bitCount(size) != 1 || size < MIN_PAGE_SIZE
+                || size > MAX_PAGE_SIZE) {
+            // TIDs carry the id; pages are indexed by shifts: without a session rather than broken
+            core.violation("a pager_welcome with kernel id " + Integer.toUnsignedString(id) + " and page size "
+                    + Integer.toUnsignedString(size), 0, 0);
+            return;
+        }
+        kernelId = id;
+        pageSize = size;
+        startLease(w.getLeaseMillis() * 1_000_000);
+        log.info("kernel {}: session open, kernel id {}, page size {}", name, kernelId, pageSize);
+    }
+
+    /** See {@link KernelCore#onPagerLost}. */
+    void onPagerLost(String reason) {
+        core.checkThread();
+        if (pagerLost != null) {
+            return;
+        }
+        log.warn("kernel {}: lost its pager: {}", name, reason);
+        env.trace("pager-lost", 0, reason);
+        stopUsingPager(reason);
+    }
+
+    /** See {@link KernelCore#onStreamBroken}. */
+    void onStreamBroken(String reason) {
+        if (pagerLost != null) {
+            return;
+        }
+        if (leaseNanos == 0 || kernelId == 0 || !cacheFutexes || env.nanoTime() >= leaseEnds) {
+            onPagerLost(reason);
+            return;
+        }
+        reclaiming = false;
+        if (disconnected == null) {
+            disconnected = reason;
+            keepalivesOut.clear(); // the pager that would have answered them is gone
+            core.forEachFutex(core.futexes::streamBroken);
+            log.warn("kernel {}: lost its stream to the pager ({}); it keeps what it holds for the {} ms its lease "
+                    + "still runs, and reconnects to reclaim it", name, reason, (leaseEnds - env.nanoTime()) / 1_000_000);
+            env.trace("pager-disconnected", 0, reason);
+        }
+        env.schedule(leaseNanos / 20, this::reconnect);
+    }
+
+    private void reconnect() {
+        if (pagerLost != null || disconnected == null || reclaiming) {
+            return;
+        }
+        reclaiming = true;
+        if (!env.reconnect()) {
+            onPagerLost(disconnected + "; this kernel cannot reconnect");
+            return;
+        }
+        if (!reclaiming) {
+            return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
+        }
+        Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(kernelId);
+        for (VmObject o : core.objects.all()) {
+            if (o.state != VmObject.State.READY) {
+                continue;
+            }
+            ReclaimedObject.Builder ro = ReclaimedObject.newBuilder()
+                    .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize).addAllPages(core.returns.reclaim(o));
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                if (!isAbsent(e.state())) {
+                    ro.addFutexes(ReclaimedFutex.newBuilder().setOffset(e.offset())
+                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant));
+                }
+            }));
+            reclaim.addObjects(ro);
+        }
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
+        reclaimSentAt = env.nanoTime();
+        stats.sent(hello);
+        env.send(hello);
+    }
+
+    /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
+    void reclaimed(PagerWelcome w) {
+        if (w.getKernelId() != kernelId || w.getPageSize() != pageSize) {
+            core.violation("a pager_welcome to a reclaim with kernel id " + Integer.toUnsignedString(w.getKernelId())
+                    + " and page size " + Integer.toUnsignedString(w.getPageSize()), 0, 0);
+            onPagerLost("the pager answered its reclaim with another kernel id or page size");
+            return;
+        }
+        String was = disconnected;
+        reclaiming = false;
+        disconnected = null;
+        if (w.getLeaseMillis() > 0) {
+            leaseNanos = w.getLeaseMillis() * 1_000_000;
+            // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
+            leaseEnds = Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin());
+            checkLeaseIn(leaseEnds - env.nanoTime());
+        }
+        sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
+        int[] awaited = {0};
+        for (VmObject o : core.objects.all()) {
+            if (o.state == VmObject.State.INITIALIZING) {
+                send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                        .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
+                continue;
+            }
+            core.pages.askAgain(o);
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                awaited[0] += e.request != FutexEntry.Request.NONE ? 1 : 0;
+                core.futexes.askAgain(e);
+            }));
+        }
+        log.info("kernel {}: reconnected to pager {} (epoch {}) after losing its stream ({}) and reclaimed what it "
+                + "holds; asked again for {} futexes", name, w.getPagerName(), w.getSessionEpoch(), was, awaited[0]);
+        env.trace("pager-reconnected", 0, "epoch " + w.getSessionEpoch());
+    }
+
+    private void stopUsingPager(String reason) {
+        pagerLost = reason;
+        disconnected = null;
+        reclaiming = false;
+        KernelError error = pagerError();
+        for (VmObject o : core.objects.all()) {
+            KernelObjects.failAll(o.pendingMaps, error);
+            o.forEachPage(page -> {
+                core.pages.unmap(page); // tasks reach pages through the core again, which says EIO
+                core.pages.failWaiting(page, error);
+                page.forEachFutex(e -> core.futexes.forgetFutex(e, error));
+            });
+        }
+    }
+
+    // ---- lease -------------------------------------------------------------------------------
+
+    /**
+     * The pager's lease. It is established by a keepalive sent at once: the kernel holds nothing
+     * before the answer, since whatever it asks for after the welcome is answered after it (the
+     * streams are FIFO), and a slow welcome (a cold start, a slow connect) cannot cost the lease.
+     */
+    private void startLease(long lease) {
+        leaseNanos = lease;
+        if (lease <= 0) {
+            return;
+        }
+        core.returns.retainReturns();
+        // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
+        // the wait, and the kernel holds nothing before its answer.
+        leaseEnds = env.nanoTime() + lease - leaseMargin();
+        keepalive();
+        checkLeaseIn(lease - leaseMargin());
+    }
+
+    /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
+    private long leaseMargin() {
+        return leaseNanos / 5;
+    }
+
+    private void keepalive() {
+        if (pagerLost != null) {
+            return;
+        }
+        if (disconnected == null) {
+            sendKeepalive();
+        }
+        env.schedule(leaseNanos / 4, this::keepalive);
+    }
+
+    private void sendKeepalive() {
+        long sequence = ++keepaliveSequence;
+        keepalivesOut.add(new long[] {sequence, env.nanoTime()});
+        send(KernelToPager.newBuilder().setKernelKeepalive(
+                KernelKeepalive.newBuilder().setSequence(sequence)).build());
+        core.returns.keepaliveSent(sequence);
+    }
+
+    /** pager_keepalive: the lease runs on from when the keepalive it answers was sent. */
+    void keepaliveAnswered(long sequence) {
+        while (!keepalivesOut.isEmpty() && keepalivesOut.peek()[0] <= sequence) {
+            long[] k = keepalivesOut.poll();
+            if (k[0] == sequence) {
+                long ends = k[1] + leaseNanos - leaseMargin();
+                leaseEnds = Math.max(leaseEnds, ends);
+                core.returns.keepaliveAnswered(sequence);
+                return;
+            }
+        }
+        core.violation("pager_keepalive " + sequence + ", which answers no keepalive it sent", 0, 0);
+    }
+
+    /** The one pending check of the lease, moved to {@code delayNanos} from now. */
+    private void checkLeaseIn(long delayNanos) {
+        if (leaseTimer != null) {
+            leaseTimer.cancel();
+        }
+        leaseTimer = env.schedule(Math.max(0, delayNanos), this::checkLease);
+    }
+
+    private void checkLease() {
+        if (pagerLost != null) {
+            return;
+        }
+        long now = env.nanoTime();
+        if (now < leaseEnds) {
+            checkLeaseIn(leaseEnds - now);
+            return;
+        }
+        String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
+                + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - leaseMargin()) / 1_000_000,
+                leaseNanos / 1_000_000, leaseMargin() / 1_000_000,
+                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")");
+        log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
+        env.trace("lease-lost", 0, why);
+        stopUsingPager(why);
+    }
+
+    // ---- shutdown ----------------------------------------------------------------------------
+
+    /** See {@link KernelCore#shutdown}. */
+    void shutdown() {
+        if (pagerLost != null || kernelId == 0) {
+            return;
+        }
+        // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
+        // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
+        core.tasks.endAll("kernel " + name + " is shutting down");
+        // Every futex it holds goes back by itself, with its word and page, and with owner_died if
+        // a grant said so and the word never got it: terminate releases only grants still on
+        // their way here, which the pager then passes on as it got them.
+        core.forEachFutex(core.futexes::giveBackAtShutdown);
+        for (VmObject o : core.objects.all()) {
+            if (o.state == VmObject.State.READY) {
+                core.pages.returnAll(o);
+                send(KernelToPager.newBuilder().setMemoryObjectTerminate(
+                        MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
+            }
+        }
+        if (disconnected != null) {
+            log.warn("kernel {}: shut down while it had no stream to its pager ({}): the writes it had not given back "
+                    + "are lost, and the pager learns of its end only when its lease runs out", name, disconnected);
+        } else {
+            log.info("kernel {}: returned its pages and terminated its objects", name);
+        }
+        stopUsingPager("the kernel is shutting down");
+    }
+
+    // ---- for the other parts -----------------------------------------------------------------
+
+    /** Sends on the stream; nothing while there is none (what matters is asked again after a reclaim). */
+    void send(KernelToPager m) {
+        if (pagerLost != null || disconnected != null) {
+            return;
+        }
+        stats.sent(m);
+        env.send(m);
+    }
+
+    /** Whether the kernel has its pager and a session; else fails the reply. */
+    boolean connected(Reply<?> reply) {
+        if (pagerLost != null) {
+            reply.fail(pagerError());
+            return false;
+        }
+        if (kernelId == 0) {
+            reply.fail(KernelError.of(Errno.EIO, "kernel %s has no session with its pager yet; retry once it is up", name));
+            return false;
+        }
+        return true;
+    }
+
+    KernelError pagerError() {
+        return KernelError.of(Errno.EIO, "kernel %s lost its pager (%s); restart the kernel once the pager is back",
+                name, pagerLost);
+    }
+}

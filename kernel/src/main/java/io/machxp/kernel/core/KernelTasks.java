@@ -1,0 +1,295 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.sched.Priority;
+import io.machxp.kernel.sched.Scheduler;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.task.Tids;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.proto.task.Errno;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kernel's tasks and threads. Part of the kernel core: core thread only, except
+ * {@link #task} (the fast path looks tasks up from any thread).
+ *
+ * <h2>Overview</h2>
+ * task_create makes a task (at most {@link KernelCore#MAX_TASKS} at once); thread_create gives a
+ * TID (the kernel id and a thread number) and a base priority (1-99). States of a thread:
+ * <pre>
+ *  idle       thread_compute   -> blocked in thread_compute: runs under the kernel's
+ *                                 {@link Scheduler} (preemptive, fixed priority, on {@code cpus}
+ *                                 simulated CPUs); idle again once it had its CPU time
+ *             thread_sleep     -> blocked in thread_sleep: a timer, no CPU; idle again when it fires
+ *             vm_lock_futex    -> blocked in it until acquired, failed, timed out or cancelled
+ *                                 ({@link KernelFutexes})
+ *  blocked    thread_compute, thread_sleep, vm_lock_futex, vm_trylock_futex
+ *                              -> EBUSY: a thread makes one call at a time
+ *  any        thread_terminate, task_terminate, shutdown
+ *                              -> ended: the call it is blocked in fails with ESRCH, and a futex
+ *                                 it held passes on with OWNER_DIED (robust futexes)
+ * </pre>
+ * thread_set_priority changes the base priority; boosts it inherits stay (priority inheritance
+ * is in {@link FutexInheritance}). task_terminate ends the task's threads, unmaps its mappings
+ * (waiting for its copies under way) and forgets the task.
+ */
+final class KernelTasks {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+
+    private final KernelCore core;
+    private final String name;
+    private final KernelEnv env;
+    private final Scheduler scheduler;
+    /** Living threads by TID; core thread only. */
+    private final Map<Integer, MachThread> threadsByTid = new HashMap<>();
+    /** Read by the fast path from any thread; written here. */
+    private final Map<Long, MachTask> tasks = new ConcurrentHashMap<>();
+    private long nextTaskId = 1;
+    private int nextThreadNumber = 1;
+
+    KernelTasks(KernelCore core, String name, KernelEnv env, Scheduler scheduler) {
+        this.core = core;
+        this.name = name;
+        this.env = env;
+        this.scheduler = scheduler;
+    }
+
+    /** Any thread: the task with this id, or null. */
+    MachTask task(long id) {
+        return tasks.get(id);
+    }
+
+    // ---- tasks and threads --------------------------------------------------------------------
+
+    void taskCreate(String taskName, Reply<MachTask> reply) {
+        if (!core.session.connected(reply)) {
+            return;
+        }
+        if (tasks.size() >= KernelCore.MAX_TASKS) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has %d tasks, the most it keeps at once; terminate "
+                    + "tasks that are no longer needed (a client's tasks end with its TaskWatch)", name,
+                    KernelCore.MAX_TASKS));
+            return;
+        }
+        MachTask task = new MachTask(nextTaskId++, taskName);
+        tasks.put(task.id, task);
+        reply.complete(task);
+    }
+
+    /** thread_create with a base priority (1-99). */
+    void threadCreate(long taskId, int priority, Reply<MachThread> reply) {
+        MachTask task = connectedTask(taskId, reply);
+        if (task == null) {
+            return;
+        }
+        if (!Priority.valid(priority)) {
+            reply.fail(invalidPriority(priority));
+            return;
+        }
+        if (nextThreadNumber > Tids.MAX_THREAD_NUMBER) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has used all %d thread ids; start another kernel",
+                    name, Tids.MAX_THREAD_NUMBER));
+            return;
+        }
+        MachThread thread = new MachThread(Tids.tid(core.session.kernelId(), nextThreadNumber++), task);
+        thread.basePriority = priority;
+        thread.effectivePriority = priority;
+        task.addThread(thread);
+        threadsByTid.put(thread.tid, thread);
+        reply.complete(thread);
+    }
+
+    // ---- threads: scheduling and ending -------------------------------------------------------
+
+    /** thread_compute: the thread uses {@code nanos} of CPU under the priority scheduler. */
+    void threadCompute(long taskId, int tid, long nanos, Reply<Void> reply) {
+        MachThread t = idleThread(taskId, tid, nanos, "thread_compute", reply);
+        if (t != null) {
+            t.blockedIn = "thread_compute";
+            t.blockedReply = reply;
+            scheduler.compute(t, nanos, () -> wake(t, reply));
+        }
+    }
+
+    /** thread_sleep: the thread blocks for {@code nanos} without a CPU. */
+    void threadSleep(long taskId, int tid, long nanos, Reply<Void> reply) {
+        MachThread t = idleThread(taskId, tid, nanos, "thread_sleep", reply);
+        if (t != null) {
+            t.blockedIn = "thread_sleep";
+            t.blockedReply = reply;
+            t.sleepTimer = env.schedule(nanos, () -> wake(t, reply));
+        }
+    }
+
+    private void wake(MachThread t, Reply<Void> reply) {
+        if (t.blockedReply == reply) {
+            t.blockedIn = null;
+            t.blockedReply = null;
+            t.sleepTimer = null;
+            reply.complete(null);
+        }
+    }
+
+    private MachThread idleThread(long taskId, int tid, long nanos, String call, Reply<?> reply) {
+        MachThread t = thread(taskId, tid, reply);
+        if (t == null) {
+            return null;
+        }
+        if (nanos < 0) {
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d ns: give a duration of 0 or more", call, nanos));
+            return null;
+        }
+        return busy(t, reply) ? null : t;
+    }
+
+    /** A thread makes one call at a time: EBUSY while it is blocked in another. */
+    static boolean busy(MachThread t, Reply<?> reply) {
+        if (t.blockedIn == null) {
+            return false;
+        }
+        reply.fail(KernelError.of(Errno.EBUSY, "thread %d is still blocked in %s; a thread makes one call at a time",
+                t.tid, t.blockedIn));
+        return true;
+    }
+
+    /** thread_set_priority: a new base priority; boosts it inherits stay. */
+    void threadSetPriority(long taskId, int tid, int priority, Reply<Void> reply) {
+        MachThread t = thread(taskId, tid, reply);
+        if (t == null) {
+            return;
+        }
+        if (!Priority.valid(priority)) {
+            reply.fail(invalidPriority(priority));
+            return;
+        }
+        t.basePriority = priority;
+        core.futexes.basePriorityChanged(t);
+        reply.complete(null);
+    }
+
+    /** thread_terminate: the thread ends; futexes it holds pass on with OWNER_DIED. */
+    void threadTerminate(long taskId, int tid, Reply<Void> reply) {
+        MachThread t = thread(taskId, tid, reply);
+        if (t != null) {
+            end(t, "thread_terminate");
+            reply.complete(null);
+        }
+    }
+
+    /** task_terminate: every thread of the task ends as with thread_terminate; then the task. */
+    void taskTerminate(long taskId, String why, Reply<Void> reply) {
+        MachTask task = tasks.get(taskId);
+        if (task == null) {
+            reply.fail(noTask(taskId));
+            return;
+        }
+        task.threads().forEach(t -> end(t, why));
+        for (VmMapping m : task.removeMappings()) {
+            m.object().forEachPage(core.pages::unmap); // waits for the task's copies under way
+        }
+        tasks.remove(taskId);
+        log.info("kernel {}: task {} ended ({})", name, taskId, why);
+        reply.complete(null);
+    }
+
+    /** Every living thread ends (the kernel shuts down). */
+    void endAll(String why) {
+        for (MachThread t : new ArrayList<>(threadsByTid.values())) {
+            end(t, why);
+        }
+    }
+
+    private void end(MachThread t, String why) {
+        if (!t.alive) {
+            return;
+        }
+        t.alive = false;
+        KernelError ended = KernelError.of(Errno.ESRCH, "thread %d was terminated (%s)", t.tid, why);
+        core.futexes.threadEnded(t, ended);
+        scheduler.cancel(t);
+        if (t.sleepTimer != null) {
+            t.sleepTimer.cancel();
+        }
+        Reply<?> blocked = t.blockedReply;
+        t.blockedReply = null;
+        t.blockedIn = null;
+        if (blocked != null) {
+            blocked.fail(ended);
+        }
+        t.task.removeThread(t.tid);
+        threadsByTid.remove(t.tid);
+        env.trace("thread-ended", t.tid, why);
+    }
+
+    /**
+     * The caller of a blocked call went away (the call answered by {@code call} was cancelled):
+     * a futex wait stops as on a timeout.
+     */
+    void abortWait(long taskId, int tid, Reply<?> call) {
+        MachTask task = tasks.get(taskId);
+        MachThread thread = task == null ? null : task.thread(tid);
+        if (thread != null && thread.waiter != null && thread.waiter.answers(call)) {
+            core.futexes.abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
+        }
+    }
+
+    // ---- lookups ------------------------------------------------------------------------------
+
+    /** The thread of a request, if the kernel has its pager and the task and thread exist; else fails the reply. */
+    MachThread thread(long taskId, int tid, Reply<?> reply) {
+        MachTask task = connectedTask(taskId, reply);
+        if (task == null) {
+            return null;
+        }
+        MachThread thread = task.thread(tid);
+        if (thread == null) {
+            reply.fail(noThread(taskId, tid));
+        }
+        return thread;
+    }
+
+    /** The task, if the kernel has its pager and the task exists; else fails the reply. */
+    MachTask connectedTask(long taskId, Reply<?> reply) {
+        if (!core.session.connected(reply)) {
+            return null;
+        }
+        MachTask task = tasks.get(taskId);
+        if (task == null) {
+            reply.fail(noTask(taskId));
+        }
+        return task;
+    }
+
+    /** The living thread with this TID on this kernel, or null. */
+    MachThread livingThread(int tid) {
+        MachThread t = threadsByTid.get(tid);
+        return t != null && t.alive ? t : null;
+    }
+
+    /** The futex at a task's address, for tests and tools; null if this kernel has none there. */
+    FutexEntry futexAt(long taskId, long address) {
+        MachTask task = tasks.get(taskId);
+        return task == null ? null : task.residentFutex(address);
+    }
+
+    private KernelError noTask(long taskId) {
+        return KernelError.of(Errno.ESRCH, "kernel %s has no task %d; create one with task_create", name, taskId);
+    }
+
+    private KernelError noThread(long taskId, int tid) {
+        return KernelError.of(Errno.ESRCH, "task %d on kernel %s has no thread %d; create it with thread_create",
+                taskId, name, tid);
+    }
+
+    private static KernelError invalidPriority(int priority) {
+        return KernelError.of(Errno.EINVAL, "priority %d is out of range: use %d (lowest) to %d (highest)",
+                priority, Priority.MIN, Priority.MAX);
+    }
+}

@@ -1,0 +1,106 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.isOwnerDied;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.task.Errno;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Robust futexes: what happens to the futexes of a thread that ends while it owns them. Part of
+ * the kernel core's futexes ({@link KernelFutexes}): core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  owner ends       TID              -> as unlock, with OWNER_DIED passed to the next owner, or
+ *                                       OWNER_DIED left in the word (robust futexes)
+ *  vm_futex_consistent TID|OWNER_DIED -> TID
+ * </pre>
+ * The next owner gets EOWNERDEAD; if it unlocks without vm_futex_consistent, the futex becomes
+ * NOT_RECOVERABLE (in {@link KernelFutexes#unlock}). A death on another kernel reaches this one
+ * in the futex's page, or with the pager's grant (owner_died).
+ */
+final class RobustFutexes {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final FutexInheritance inheritance;
+    private final KernelEnv env;
+    private final PageCache pages;
+
+    RobustFutexes(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, KernelEnv env,
+            PageCache pages) {
+        this.core = core;
+        this.futexes = futexes;
+        this.inheritance = inheritance;
+        this.env = env;
+        this.pages = pages;
+    }
+
+    /** vm_futex_consistent: the owner repaired what the dead owner left; OWNER_DIED goes. */
+    void markConsistent(FutexEntry e, int tid, long address, Reply<Void> reply) {
+        long s = e == null ? ABSENT : e.state();
+        if (isAbsent(s) || owner(s) != tid || !isOwnerDied(s)) {
+            reply.fail(KernelError.of(Errno.EINVAL, "thread %d does not own the futex at 0x%x after an owner's death; "
+                    + "vm_futex_consistent is for the thread whose lock answered owner_died", tid, address));
+            return;
+        }
+        if (isNoPage(s)) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> markConsistent(e, tid, address, reply), reply::fail));
+            return;
+        }
+        e.setState(s & ~(OWNER_DIED & 0xffffffffL));
+        reply.complete(null);
+    }
+
+    /**
+     * Thread {@code t} ended (terminated, its task ended, its client went away): it stops waiting,
+     * and every futex it owns passes on with OWNER_DIED - to the next local waiter, to another
+     * kernel through the pager (the word travels in the page), or left free with OWNER_DIED.
+     */
+    void threadEnded(MachThread t, KernelError error) {
+        if (t.waiter != null) {
+            futexes.abandon(t.waiter, error);
+        }
+        List<FutexEntry> owned = new ArrayList<>();
+        core.forEachFutex(e -> {
+            if (!isAbsent(e.state()) && owner(e.state()) == t.tid) {
+                owned.add(e);
+            }
+        });
+        owned.forEach(e -> ownerDied(e, t.tid));
+        for (FutexEntry e : List.copyOf(t.boostedBy)) {
+            e.boosting = null; // its owner-death waits for the page: nobody to boost meanwhile
+        }
+        t.boostedBy.clear();
+    }
+
+    private void ownerDied(FutexEntry e, int tid) {
+        long s = e.state();
+        if (isAbsent(s) || owner(s) != tid) {
+            return; // passed on meanwhile
+        }
+        if (isNoPage(s)) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> ownerDied(e, tid), error -> { /* the pager is gone: forgetFutex fails it */ }));
+            return;
+        }
+        // Take it from the fast path first: a plain TID could still be unlocked by a late call.
+        if (!e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED)) {
+            return; // unlocked on the fast path after all
+        }
+        env.trace("owner-died", tid, futexes.futexName(e));
+        futexes.passOn(e, true);
+        inheritance.refresh(e);
+    }
+}

@@ -1,0 +1,148 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+
+/**
+ * XP input: each message from the pager, checked and passed to the part that handles it. Part of
+ * the kernel core: core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  pager_welcome, pager_keepalive                 -> {@link KernelSession} (a welcome while
+ *                                                    reclaiming answers the reclaim)
+ *  memory_object_ready, _destroy                  -> {@link KernelObjects}
+ *  memory_object_data_supply, _data_unavailable,  -> {@link PageCache}, page by page
+ *    _data_error, _lock_request
+ *  memory_object_futex_granted, _futex_busy,      -> {@link KernelFutexes}
+ *    _futex_probe, _relinquish_futex
+ * </pre>
+ * Nothing applies once the session is over for this kernel (lease lost, or shut down).
+ *
+ * <p>A pager message that breaks the protocol - an access value outside the enum, a grant, busy
+ * or page nobody asked for, an offset outside the object - is a violation: logged and otherwise
+ * ignored, so that the kernel's state never depends on its pager behaving. A probe for a futex
+ * that left meanwhile is not one: the chain of waits it follows is broken.
+ */
+final class XpDispatch {
+    private final KernelCore core;
+    private final KernelStats stats;
+
+    XpDispatch(KernelCore core, KernelStats stats) {
+        this.core = core;
+        this.stats = stats;
+    }
+
+    /** One XP message from the pager. */
+    void onXp(PagerToKernel m) {
+        KernelSession session = core.session;
+        KernelObjects objects = core.objects;
+        PageCache pages = core.pages;
+        KernelFutexes futexes = core.futexes;
+        if (session.pagerLost()) {
+            return; // the session is over for this kernel (lease lost, or shut down): nothing applies
+        }
+        stats.received(m);
+        int pageSize = session.pageSize();
+        switch (m.getRoutineCase()) {
+            case PAGER_WELCOME -> {
+                if (session.reclaiming()) {
+                    session.reclaimed(m.getPagerWelcome());
+                    return;
+                }
+                session.onWelcome(m.getPagerWelcome());
+            }
+            case MEMORY_OBJECT_READY -> objects.onReady(m.getMemoryObjectReady());
+            case MEMORY_OBJECT_DESTROY -> objects.onDestroy(m.getMemoryObjectDestroy());
+            case MEMORY_OBJECT_DATA_SUPPLY -> {
+                var d = m.getMemoryObjectDataSupply();
+                VmObject o = objects.readyObject(d.getObjectId(), d.getOffset());
+                if (o == null || d.getData().size() == 0 || d.getData().size() % pageSize != 0
+                        || d.getLockValue() == VmProt.UNRECOGNIZED) {
+                    core.violation("memory_object_data_supply it cannot use", d.getObjectId(), d.getOffset());
+                    return;
+                }
+                for (int i = 0; i < d.getData().size() && d.getOffset() + i < o.size; i += pageSize) {
+                    pages.onSupply(o, d.getOffset() + i, d.getData().substring(i, i + pageSize).toByteArray(),
+                            d.getLockValue(), d.getVersion());
+                }
+            }
+            case MEMORY_OBJECT_DATA_UNAVAILABLE -> {
+                var d = m.getMemoryObjectDataUnavailable();
+                VmObject o = objects.readyObject(d.getObjectId(), d.getOffset());
+                if (o == null || d.getLength() % pageSize != 0 || d.getLockValue() == VmProt.UNRECOGNIZED) {
+                    core.violation("memory_object_data_unavailable it cannot use", d.getObjectId(), d.getOffset());
+                    return;
+                }
+                for (long off = d.getOffset(); off < d.getOffset() + d.getLength() && off < o.size; off += pageSize) {
+                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue(), d.getVersion());
+                }
+            }
+            case MEMORY_OBJECT_DATA_ERROR -> {
+                var d = m.getMemoryObjectDataError();
+                VmObject o = objects.readyObject(d.getObjectId(), d.getOffset());
+                if (o == null) {
+                    core.violation("memory_object_data_error it cannot use", d.getObjectId(), d.getOffset());
+                    return;
+                }
+                pages.failWaiting(o.slot(d.getOffset()), KernelError.of(Errno.EIO,
+                        "the pager could not supply offset 0x%x of '%s': %s", d.getOffset(), o.name, d.getReason()));
+            }
+            case MEMORY_OBJECT_LOCK_REQUEST -> {
+                var r = m.getMemoryObjectLockRequest();
+                VmObject o = objects.readyObject(r.getObjectId(), r.getOffset());
+                if (o == null || r.getLockValue() == VmProt.UNRECOGNIZED
+                        || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
+                    core.violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
+                    return;
+                }
+                pages.onLockRequest(o, r);
+            }
+            case PAGER_KEEPALIVE -> session.keepaliveAnswered(m.getPagerKeepalive().getSequence());
+            case MEMORY_OBJECT_FUTEX_GRANTED -> {
+                var g = m.getMemoryObjectFutexGranted();
+                FutexEntry e = objects.trackedFutex(g.getObjectId(), g.getOffset());
+                if (e == null || !isAbsent(e.state()) || e.request == FutexEntry.Request.NONE) {
+                    core.violation("memory_object_futex_granted for a futex it did not ask for", g.getObjectId(),
+                            g.getOffset());
+                    return;
+                }
+                futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
+                        g.getOwnerDied());
+            }
+            case MEMORY_OBJECT_FUTEX_BUSY -> {
+                var b = m.getMemoryObjectFutexBusy();
+                FutexEntry e = objects.trackedFutex(b.getObjectId(), b.getOffset());
+                if (e == null || e.request != FutexEntry.Request.TRY) {
+                    core.violation("memory_object_futex_busy for a futex it did not try", b.getObjectId(), b.getOffset());
+                    return;
+                }
+                futexes.onFutexBusy(e);
+            }
+            case MEMORY_OBJECT_FUTEX_PROBE -> {
+                var p = m.getMemoryObjectFutexProbe();
+                FutexEntry e = objects.trackedFutex(p.getObjectId(), p.getOffset());
+                if (e != null) {
+                    futexes.onFutexProbe(e, p); // else the futex left meanwhile: the chain is broken
+                }
+            }
+            case MEMORY_OBJECT_RELINQUISH_FUTEX -> {
+                var r = m.getMemoryObjectRelinquishFutex();
+                FutexEntry e = objects.trackedFutex(r.getObjectId(), r.getOffset());
+                if (e == null) {
+                    core.violation("memory_object_relinquish_futex for a futex it never asked for", r.getObjectId(),
+                            r.getOffset());
+                    return;
+                }
+                futexes.onRelinquishFutex(e, r.getPriority());
+            }
+            default -> core.violation("a message with no routine", 0, 0);
+        }
+    }
+}
