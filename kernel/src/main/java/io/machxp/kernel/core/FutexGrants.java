@@ -21,6 +21,7 @@ import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.PageData;
@@ -159,7 +160,14 @@ final class FutexGrants {
         if (word == NOT_RECOVERABLE) {
             e.setState(NOT_RECOVERABLE);
             futexes.failWaiters(e, futexes.notRecoverable(e));
-        } else if (futexes.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED)) {
+        } else if (owner(word) != 0) {
+            // The word names an owner that is no thread (a task wrote it): every locker gets
+            // ESRCH and WAITERS stays in the word, as with Linux's LOCK_PI; nobody can unlock it.
+            if (!e.waiters.isEmpty()) {
+                word |= WAITERS;
+                futexes.failWaiters(e, futexes.noOwner(owner(word), e));
+            }
+        } else if (futexes.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED, e.grantHandoff)) {
             answerTrylocks(e); // another got it: a trylock does not wait for it
             inheritance.refresh(e);
             return;
@@ -188,13 +196,16 @@ final class FutexGrants {
             if (isAbsent(s)) {
                 return; // crossed with our own release: nothing to give back
             }
-            if (isLive(s) && owner(s) == 0) {
+            if (settleEndedOwner(e, s)) {
+                continue;
+            }
+            if (isLive(s) && unownedHere(s)) {
                 if (giveBack(e, s)) {
                     return;
                 }
                 continue;
             }
-            if (isNoPage(s) && owner(s) == 0) {
+            if (isNoPage(s) && unownedHere(s)) {
                 if (e.waiters.isEmpty()) {
                     e.setState(ABSENT); // its word is already where the page is
                     sendReleased(e);
@@ -223,6 +234,72 @@ final class FutexGrants {
                 return;
             }
         }
+    }
+
+    /**
+     * relinquish_futex with try: another kernel's trylock, and no kernel waits. Given back at once
+     * if no thread here owns the futex or waits for it (the pager grants it to the trylock);
+     * otherwise kept as it is, with FUTEX_WAITERS set in its word as Linux's TRYLOCK_PI leaves it
+     * on a held futex, and memory_object_futex_held answers. Nothing is pending afterwards: the
+     * owner's unlock keeps the futex here (WAITERS only sends it through the core, which frees it).
+     */
+    void onRelinquishTry(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return; // crossed with our own release: the pager grants the trylock
+            }
+            if (settleEndedOwner(e, s)) {
+                continue;
+            }
+            boolean unused = unownedHere(s) && e.waiters.isEmpty() && !e.grantAwaitsPage;
+            if (unused && isLive(s)) {
+                if (giveBack(e, s)) {
+                    return;
+                }
+                continue;
+            }
+            if (unused && isNoPage(s)) {
+                e.setState(ABSENT); // its word is already where the page is
+                sendReleased(e);
+                return;
+            }
+            if (!unownedHere(s) && !hasWaiters(s)) {
+                if (!e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    continue; // unlocked on the fast path meanwhile: look again
+                }
+                if (isNoPage(s)) {
+                    // WAITERS must reach the word every kernel reads, in a page not writable here.
+                    pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                            PageFault.of(() -> { }, error -> { }));
+                }
+            }
+            core.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                    .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)).build());
+            return;
+        }
+    }
+
+    /**
+     * Nobody here can unlock the futex: it is free, or its word names no thread (a task wrote it;
+     * it leaves with the word as it is, and lockers anywhere get ESRCH).
+     */
+    private boolean unownedHere(long s) {
+        int o = owner(s);
+        return o == 0 || core.livingThread(o) == null && !core.endedHere(o);
+    }
+
+    /**
+     * Its owner is a thread of this kernel that has ended (its fast-path lock raced its death):
+     * OWNER_DIED, passed on as for any death. True if the state changed.
+     */
+    private boolean settleEndedOwner(FutexEntry e, long s) {
+        int o = owner(s);
+        if (!isLive(s) || o == 0 || core.livingThread(o) != null || !core.endedHere(o)) {
+            return false;
+        }
+        futexes.ownerEnded(e, o);
+        return e.state() != s;
     }
 
     /** The pager is gone: waiters fail, and held futexes are forgotten once their owners unlock. */
@@ -337,7 +414,9 @@ final class FutexGrants {
         e.remotePriority = 0;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
-                .setOwnerDied(e.ownerDiedAtGrant); // the word never had it recorded: the next grant will
+                .setOwnerDied(e.ownerDiedAtGrant) // the word never had it recorded: the next grant will
+                .setHandoff(e.releaseHandoff);
+        e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
         if (cacheFutexes) {
             // The futex leaves for another kernel (or for good): its own page goes with it, the

@@ -339,6 +339,10 @@ public final class KernelCore {
     // ---- for the parts ------------------------------------------------------------------------
 
     /** The living thread with this TID on this kernel, or null. */
+    boolean endedHere(int tid) {
+        return tasks.endedHere(tid);
+    }
+
     MachThread livingThread(int tid) {
         return tasks.livingThread(tid);
     }

@@ -184,11 +184,25 @@ final class KernelFutexes {
                 return;
             }
             if (core.livingThread(o) == null) {
-                // A TID of no living thread here: its owner died (or the word was written over).
-                e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED);
-                continue;
+                if (core.endedHere(o)) {
+                    // Its owner ended after the death's scan of what it owned (a fast-path lock that
+                    // raced the death): a death the system saw, so OWNER_DIED, passed on as any.
+                    ownerEnded(e, o);
+                    continue;
+                }
+                // A TID of no thread (a task wrote it): Linux's LOCK_PI and TRYLOCK_PI answer ESRCH
+                // and leave WAITERS in the word.
+                if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    continue;
+                }
+                w.fail(noOwner(o, e));
+                return;
             }
             if (w.trylock) {
+                // Linux's TRYLOCK_PI on a held futex leaves WAITERS in the word.
+                if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    continue; // unlocked on the fast path meanwhile: look again
+                }
                 w.finish(null);
                 return;
             }
@@ -254,8 +268,9 @@ final class KernelFutexes {
      */
     void passOn(FutexEntry e, boolean ownerDied) {
         if (e.relinquishPending || !cacheFutexes) {
+            e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
-        } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied)) {
+        } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
     }
@@ -270,8 +285,7 @@ final class KernelFutexes {
         }
         FutexEntry e = w.entry;
         if (e != null) {
-            e.waiters.remove(w);
-            clearWaitersIfNoneLeft(e);
+            e.waiters.remove(w); // WAITERS stays in the word, as Linux leaves it after a timeout
         }
         w.fail(error);
         if (e != null) {
@@ -302,6 +316,10 @@ final class KernelFutexes {
 
     void onFutexBusy(FutexEntry e) {
         grants.onFutexBusy(e);
+    }
+
+    void onRelinquishTry(FutexEntry e) {
+        grants.onRelinquishTry(e);
     }
 
     void onRelinquishFutex(FutexEntry e, int priority) {
@@ -346,13 +364,14 @@ final class KernelFutexes {
     }
 
     /** Gives a futex this kernel holds to its top local waiter; false if nobody waits. */
-    boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied) {
+    boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter w = e.waiters.poll(pi);
         if (w == null) {
             return false;
         }
         assert !w.done() : "a waiter that was answered is still queued";
-        e.setState(FutexWord.held(w.thread.tid, mustEnterKernel(e), ownerDied));
+        // Linux sets WAITERS on every handoff to a thread that waited for an owner, the last too.
+        e.setState(FutexWord.held(w.thread.tid, (waited && !w.trylock) || mustEnterKernel(e), ownerDied));
         if (ownerDied) {
             env.trace("owner-died-handoff", w.thread.tid, futexName(e));
         }
@@ -371,6 +390,18 @@ final class KernelFutexes {
         if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && cacheFutexes) {
             e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
         }
+    }
+
+    /** A thread of this kernel that ended still owns {@code e}: OWNER_DIED, passed on. */
+    void ownerEnded(FutexEntry e, int tid) {
+        robust.ownerDied(e, tid);
+    }
+
+    /** ESRCH: the word names an owner that is no thread (Linux: LOCK_PI and TRYLOCK_PI). */
+    KernelError noOwner(int owner, FutexEntry e) {
+        return KernelError.of(Errno.ESRCH, "the futex at offset 0x%x of '%s' names owner %d, which is no thread: "
+                + "its word was written over; only a write of 0 (or a new futex) makes it usable again",
+                e.offset(), objectName(e), owner);
     }
 
     private KernelError alreadyOwned(int tid, FutexEntry e) {

@@ -267,6 +267,16 @@ final class KernelTasks {
         return task;
     }
 
+    /**
+     * Whether {@code tid} is a thread this kernel made that has ended: its death is one the system
+     * saw, so a futex word that still names it means OWNER_DIED, not a TID a task wrote (ESRCH).
+     */
+    boolean endedHere(int tid) {
+        int number = tid & ((1 << Tids.THREAD_BITS) - 1);
+        return Tids.kernelId(tid) == core.session.kernelId() && number >= 1 && number < nextThreadNumber
+                && livingThread(tid) == null;
+    }
+
     /** The living thread with this TID on this kernel, or null. */
     MachThread livingThread(int tid) {
         MachThread t = threadsByTid.get(tid);

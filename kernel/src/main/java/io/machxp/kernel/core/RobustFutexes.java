@@ -85,7 +85,7 @@ final class RobustFutexes {
         t.boostedBy.clear();
     }
 
-    private void ownerDied(FutexEntry e, int tid) {
+    void ownerDied(FutexEntry e, int tid) {
         long s = e.state();
         if (isAbsent(s) || owner(s) != tid) {
             return; // passed on meanwhile

@@ -113,6 +113,7 @@ final class XpDispatch {
                             g.getOffset());
                     return;
                 }
+                e.grantHandoff = g.getHandoff();
                 futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
                         g.getOwnerDied());
             }
@@ -140,7 +141,11 @@ final class XpDispatch {
                             r.getOffset());
                     return;
                 }
-                futexes.onRelinquishFutex(e, r.getPriority());
+                if (r.getTry()) {
+                    futexes.onRelinquishTry(e);
+                } else {
+                    futexes.onRelinquishFutex(e, r.getPriority());
+                }
             }
             default -> core.violation("a message with no routine", 0, 0);
         }

@@ -68,6 +68,10 @@ public final class FutexEntry {
      * or passes the flag on in futex_released if the futex leaves first.
      */
     public boolean ownerDiedAtGrant;
+    /** The current grant came from an owner's unlock to this kernel's waiter (grant's handoff). */
+    public boolean grantHandoff;
+    /** What the next futex_released says: an owner's unlock to a kernel that waits (handoff). */
+    public boolean releaseHandoff;
     /**
      * Granted while its page was not writable here, for local waiters: FREE | NOPAGE until the
      * page-in serves the grant (to the top waiter then, else kept or given back). Cleared when the

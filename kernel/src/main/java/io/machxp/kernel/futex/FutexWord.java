@@ -77,12 +77,14 @@ public final class FutexWord {
     }
 
     /**
-     * The word a futex leaves in its page when this kernel gives it up: 0 for a free futex, but
-     * the robust states (free after a death, not recoverable) stay, for the next owner to see.
+     * The word a futex leaves in its page when this kernel gives it up with no thread here owning
+     * it, as it is without WAITERS: 0 for a free futex, the robust states (free after a death, not
+     * recoverable), or a TID no thread has (a task wrote it: the next locker gets ESRCH, as on
+     * Linux).
      */
     public static int releasedWord(long state) {
         int w = (int) state & ~WAITERS;
-        return w == NOT_RECOVERABLE || w == OWNER_DIED ? w : 0;
+        return owner(w) != 0 ? (int) state : w;
     }
 
     public static boolean isAbsent(long state) {
@@ -108,18 +110,16 @@ public final class FutexWord {
     }
 
     /**
-     * The state of a futex this kernel holds and no local thread owns, from the word in its page:
-     * 0 (free), NOT_RECOVERABLE, or OWNER_DIED for anything else - an owner recorded in the page
-     * is not a thread of this kernel (a kernel owns the futexes its threads hold), so it died, or
-     * the word was written over; either way the next owner must be told.
+     * The state of a futex this kernel holds and no local thread owns, from the word in its page,
+     * without the handoff mark: 0 (free), OWNER_DIED, NOT_RECOVERABLE, or a TID with or without
+     * OWNER_DIED. A TID there is no thread of this kernel's (a kernel owns the futexes its threads
+     * hold) and no death the system saw (a kernel declared dead gives its futexes on with
+     * owner_died, recorded in the word first): a task wrote it, and lockers get ESRCH, as on Linux.
      */
     public static int unownedWord(int pageWord) {
-        int w = pageWord & ~WAITERS;
-        if (w == 0 || w == NOT_RECOVERABLE) {
-            return w;
-        }
-        return OWNER_DIED;
+        return pageWord & ~WAITERS;
     }
+
 
     /** As {@link #held(int, boolean)}, with OWNER_DIED set when the new owner inherits a death. */
     public static long held(int tid, boolean waiters, boolean ownerDied) {

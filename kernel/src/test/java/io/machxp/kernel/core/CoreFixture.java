@@ -244,6 +244,12 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority)).build());
     }
 
+    /** relinquish_futex with try: another kernel's trylock. */
+    void relinquishTry(long offset) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).setTry(true)).build());
+    }
+
     FutexEntry futex(long address) {
         return core.futexAt(task.id, address);
     }

@@ -65,7 +65,10 @@ class KernelCoreFutexTest {
         assertThat(k.env.sent).isEmpty();
     }
 
-    /** The futex word holds the owner's TID while held, WAITERS while someone waits, 0 when free. */
+    /**
+     * The futex word holds the owner's TID while held, WAITERS while someone waits and after a
+     * handoff (also to the last waiter, as Linux's), 0 when free.
+     */
     @Test
     void theFutexWordShowsOwnerAndWaiters() {
         k.acquireFromPager(t1, k.base);
@@ -74,7 +77,7 @@ class KernelCoreFutexTest {
         assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
         k.unlock(t1, k.base).value();
         assertThat(second.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid | FutexWord.WAITERS);
         k.unlock(t2, k.base).value();
         assertThat(FutexWord.word(k.futex(k.base).state())).isZero();
         assertThat(FutexWord.isAbsent(k.futex(k.base).state())).as("still cached").isFalse();
@@ -278,7 +281,7 @@ class KernelCoreFutexTest {
         assertThat(k.env.sent).isEmpty();
     }
 
-    /** A timed-out waiter leaves the queue, and the owner's word loses WAITERS with it. */
+    /** A timed-out waiter leaves the queue; WAITERS stays in the owner's word, as Linux leaves it. */
     @Test
     void aTimeoutRemovesTheWaiter() {
         k.acquireFromPager(t1, k.base);
@@ -288,9 +291,9 @@ class KernelCoreFutexTest {
         k.env.advance(1);
         assertThat(waiting.error().errno()).isEqualTo(Errno.ETIMEDOUT);
         assertThat(waiting.error().message()).contains("timeout");
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
         k.unlock(t1, k.base).value();
-        assertThat(FutexWord.word(k.futex(k.base).state())).isZero();
+        assertThat(FutexWord.word(k.futex(k.base).state())).as("nobody waits: free").isZero();
         assertThat(k.lock(t2, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
     }
 
@@ -302,7 +305,7 @@ class KernelCoreFutexTest {
         k.unlock(t1, k.base).value();
         assertThat(waiting.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
         k.env.advance(10_000_000); // Answer throws if answered twice
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t2.tid | FutexWord.WAITERS);
     }
 
     /** A grant the kernel did not ask for changes nothing. */
@@ -330,5 +333,56 @@ class KernelCoreFutexTest {
         assertThat(k.lock(t3, k.base + 4).error().errno()).isEqualTo(Errno.EIO);
         assertThat(k.unlock(t1, k.base).answered()).isTrue();
         assertThat(k.env.sent).isEmpty();
+    }
+
+    /**
+     * Another kernel's trylock (relinquish_futex with try): a futex cached here and free goes
+     * back at once, so that the trylock gets it (Linux: TRYLOCK_PI on a free word succeeds).
+     */
+    @Test
+    void aTrylockElsewhereGetsAFreeCachedFutex() {
+        k.acquireFromPager(t1, k.base);
+        k.unlock(t1, k.base).value();
+        k.relinquishTry(0);
+        var released = k.single().getMemoryObjectFutexReleased();
+        assertThat(released.getHandoff()).as("nobody here owned it").isFalse();
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+    }
+
+    /**
+     * A trylock elsewhere of a futex a thread here owns: kept, WAITERS set in the word (as Linux's
+     * failed TRYLOCK_PI leaves it), futex_held answers; the owner's unlock then frees it here.
+     */
+    @Test
+    void aTrylockElsewhereOfAnOwnedFutexSetsWaitersAndIsAnsweredHeld() {
+        k.acquireFromPager(t1, k.base);
+        k.relinquishTry(0);
+        var held = k.single().getMemoryObjectFutexHeld();
+        assertThat(held.getOffset()).isZero();
+        assertThat(held.getFencingToken()).isEqualTo(k.futex(k.base).fencingToken);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
+        k.unlock(t1, k.base).value();
+        assertThat(k.futex(k.base).state()).as("kept here, free").isEqualTo(FutexWord.FREE);
+        assertThat(k.env.sent).isEmpty();
+    }
+
+    /** A local trylock of a futex another thread owns sets WAITERS, as Linux's TRYLOCK_PI does. */
+    @Test
+    void aFailedTrylockSetsWaiters() {
+        k.acquireFromPager(t1, k.base);
+        assertThat(k.trylock(t2, k.base).value()).isNull();
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(t1.tid | FutexWord.WAITERS);
+    }
+
+    /**
+     * An owner's unlock that gives the futex to a kernel that waits says handoff, so that the
+     * next owner there gets WAITERS in its word, as after Linux's handoff.
+     */
+    @Test
+    void anUnlockToAWaitingKernelIsAHandoff() {
+        k.acquireFromPager(t1, k.base);
+        k.relinquish(0, 5);
+        k.unlock(t1, k.base).value();
+        assertThat(k.single().getMemoryObjectFutexReleased().getHandoff()).isTrue();
     }
 }

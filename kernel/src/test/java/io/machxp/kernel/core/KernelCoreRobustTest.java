@@ -27,10 +27,11 @@ class KernelCoreRobustTest {
         k.terminate(owner).value();
         assertThat(waiting.value()).extracting(Acquired::path, Acquired::ownerDied)
                 .containsExactly(AcquirePath.LOCAL_HANDOFF, true);
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(next.tid | FutexWord.OWNER_DIED);
+        assertThat(FutexWord.word(k.futex(k.base).state()))
+                .as("it had waited: WAITERS too, as Linux's raw word").isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
 
         k.consistent(next, k.base).value();
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(next.tid);
+        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(next.tid | FutexWord.WAITERS);
         k.unlock(next, k.base).value();
         assertThat(k.futex(k.base).state()).isEqualTo(FutexWord.FREE);
         assertThat(k.lockFull(later, k.base).value()).extracting(Acquired::path, Acquired::ownerDied)
@@ -89,18 +90,48 @@ class KernelCoreRobustTest {
                 .as("the word in the page says the owner died").isEqualTo(le(FutexWord.OWNER_DIED));
     }
 
+    /**
+     * A TID of no thread that a task wrote into the word is not a death the system saw: as
+     * Linux's LOCK_PI and TRYLOCK_PI, ESRCH (also with OWNER_DIED set), and the word reads
+     * TID|WAITERS afterwards.
+     */
     @Test
-    void aWordHoldingTheTidOfNoLivingThreadIsHandledAsOwnerDied() {
-        Answer<Void> written = k.write(k.base + 16, le(Tids.tid(7, 3)));
+    void aWordHoldingTheTidOfNoThreadGivesEsrch() {
+        int bogus = Tids.tid(7, 3);
+        Answer<Void> written = k.write(k.base + 16, le(bogus));
         assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
         k.zeroFill(0);
         written.value();
         Answer<Acquired> lock = k.lockFull(next, k.base + 16);
         assertThat(k.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(16);
         k.grant(16);
-        assertThat(lock.value()).extracting(Acquired::path, Acquired::ownerDied)
-                .containsExactly(AcquirePath.PAGER_GRANT, true);
-        assertThat(FutexWord.word(k.futex(k.base + 16).state())).isEqualTo(next.tid | FutexWord.OWNER_DIED);
+        assertThat(lock.error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(FutexWord.word(k.futex(k.base + 16).state())).isEqualTo(bogus | FutexWord.WAITERS);
+        assertThat(k.trylock(later, k.base + 16).error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(k.lockFull(later, k.base + 16).error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(k.sentRoutines()).as("decided here: the futex stays cached").isEmpty();
+
+        Answer<Void> withDeath = k.write(k.base + 32, le(bogus | FutexWord.OWNER_DIED));
+        withDeath.value();
+        Answer<Acquired> again = k.lockFull(next, k.base + 32);
+        k.grant(32);
+        assertThat(again.error().errno()).as("OWNER_DIED with a TID of no thread").isEqualTo(Errno.ESRCH);
+    }
+
+    /**
+     * A thread's fast-path lock that lands after its death's scan of what it owned leaves the
+     * futex with the TID of a thread this kernel saw end: that is a death, so the next locker gets
+     * it with EOWNERDEAD (not ESRCH, and not a futex stranded for good).
+     */
+    @Test
+    void aFutexLeftOwnedByAThreadThatEndedIsAnOwnerDeath() {
+        k.acquireFromPager(owner, k.base);
+        k.unlock(owner, k.base).value();
+        k.terminate(owner).value();
+        assertThat(k.futex(k.base).tryFastLock(owner.tid)).as("the late CAS of the dead thread").isTrue();
+        Answer<Acquired> lock = k.lockFull(next, k.base);
+        assertThat(lock.value()).extracting(Acquired::ownerDied).isEqualTo(true);
+        assertThat(FutexWord.owner(k.futex(k.base).state())).isEqualTo(next.tid);
     }
 
     @Test
@@ -120,7 +151,8 @@ class KernelCoreRobustTest {
         k.terminate(next).value();
         assertThat(waiting.error().errno()).isEqualTo(Errno.ESRCH);
         assertThat(k.lock(next, k.base).error().errno()).isEqualTo(Errno.ESRCH);
-        assertThat(FutexWord.word(k.futex(k.base).state())).as("nobody waits any more").isEqualTo(owner.tid);
+        assertThat(FutexWord.word(k.futex(k.base).state())).as("nobody waits any more; WAITERS stays, as on Linux")
+                .isEqualTo(owner.tid | FutexWord.WAITERS);
     }
 
     private static byte[] le(int word) {

@@ -168,6 +168,7 @@ public final class PagerCore {
             case MEMORY_OBJECT_LOCK_FUTEX -> futexes.lockFutex(s, m.getMemoryObjectLockFutex());
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexes.futexReleased(s, m.getMemoryObjectFutexReleased());
             case MEMORY_OBJECT_FUTEX_PROBE -> futexes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
+            case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
             case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
             default -> core.refuse(s, "a message with no routine");
         }

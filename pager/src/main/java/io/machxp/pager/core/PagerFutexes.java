@@ -7,6 +7,7 @@ import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.MemoryObjectFutexBusy;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
@@ -28,7 +29,13 @@ import java.util.Map;
  *                    held by H != K       -> K queued with priority p; relinquish_futex to H
  *                    K queued, update     -> K now waits with priority p (up or down)
  *                    update, K holds      -> ignored: it crossed the grant
- *                    held/queued, try     -> futex_busy to K
+ *                    held by H, queue     -> futex_busy to K
+ *                      not empty, try
+ *                    held by H, nobody    -> K waits as a try; relinquish_futex(try) to H, which
+ *                      queued, try           gives it back if no thread there owns or waits for
+ *                                            it (granted to the first try), else answers
+ *  futex_held(H)     tries waiting        -> futex_busy to each (H set WAITERS in the word, as
+ *                                            Linux's TRYLOCK_PI does on a held futex)
  *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
  *                                            relinquish at once if more kernels wait; or free
  *  session closed    everything the kernel held is released as above; it leaves every queue
@@ -52,6 +59,9 @@ import java.util.Map;
  * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s).
  * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes; one that asks for
  * more is ended with EAGAIN.
+ *
+ * A trylock never waits in the queue: when the futex goes to a queued kernel, or comes back while
+ * another kernel's lock is queued, the tries are answered busy.
  *
  * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
  * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
@@ -97,6 +107,13 @@ final class PagerFutexes {
             } // else: an update sent before the kernel saw its grant; nothing waits for it any more
             return;
         }
+        if (f.tries.contains(s)) {
+            if (!m.getUpdate()) {
+                core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", whose trylock it "
+                        + "already asked for");
+            } // else: a trylock has no priority to update
+            return;
+        }
         if (f.queue.contains(s)) {
             if (!m.getUpdate()) {
                 core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked for; "
@@ -117,12 +134,11 @@ final class PagerFutexes {
             return;
         }
         if (f.holder == null) {
-            grant(f, s);
+            grant(f, s, false);
             return;
         }
         if (m.getTry()) {
-            core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
-                    .setObjectId(m.getObjectId()).setOffset(m.getOffset())).build());
+            tryLock(f, s);
             return;
         }
         f.queue.add(s, m.getPriority());
@@ -147,6 +163,58 @@ final class PagerFutexes {
         }
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()
                 .setObjectId(f.holder.objectIdOf(key.object())).setHops(p.getHops() + 1)).build());
+    }
+
+    /**
+     * A trylock from another kernel while {@code f} is held and nobody queues for it: it is free
+     * only if no thread of the holder owns it or waits for it, which only the holder knows, so the
+     * holder is asked (once for every try that comes before it answers).
+     */
+    private void tryLock(FutexRecord f, KernelSession s) {
+        if (!f.queue.isEmpty()) {
+            busy(s, f.key); // kernels wait for it: not free, whatever the holder's word says now
+            return;
+        }
+        f.tries.add(s);
+        s.queued.add(f.key);
+        if (!f.tryAsked) {
+            f.tryAsked = true;
+            core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
+                    .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
+                    .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
+        }
+    }
+
+    /**
+     * memory_object_futex_held: the holder keeps the futex a trylock asked for (a thread there owns
+     * it or waits for it): every try waiting is answered busy. From a kernel that no longer holds
+     * it, or about another grant, it crossed the futex on its way back and is dropped.
+     */
+    void futexHeld(KernelSession s, MemoryObjectFutexHeld m) {
+        FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_held");
+        if (key == null) {
+            return;
+        }
+        FutexRecord f = futexes.get(key);
+        if (f == null || f.holder != s || m.getFencingToken() != f.token || !f.tryAsked) {
+            return;
+        }
+        f.tryAsked = false;
+        answerTries(f);
+    }
+
+    /** Every trylock still waiting for {@code f} is answered busy. */
+    private void answerTries(FutexRecord f) {
+        for (KernelSession t : f.tries) {
+            t.queued.remove(f.key);
+            busy(t, f.key);
+        }
+        f.tries.clear();
+    }
+
+    private void busy(KernelSession s, FutexKey key) {
+        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
+                .setObjectId(s.objectIdOf(key.object())).setOffset(key.offset())).build());
     }
 
     /**
@@ -178,6 +246,7 @@ final class PagerFutexes {
             return;
         }
         f.ownerDied |= r.getOwnerDied();
+        f.handoff = r.getHandoff();
         release(f);
     }
 
@@ -220,6 +289,7 @@ final class PagerFutexes {
 
     /** The kernel stops waiting for the futex (it closed or terminated the object). */
     private void leaveQueue(KernelSession s, FutexRecord f) {
+        f.tries.remove(s);
         f.queue.remove(s);
         s.queued.remove(f.key);
         askToRelinquish(f);
@@ -232,6 +302,7 @@ final class PagerFutexes {
      */
     private void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
+        f.handoff = !f.queue.isEmpty(); // kernels waited while it was held: for its owner, as far as they know
         release(f);
     }
 
@@ -241,14 +312,22 @@ final class PagerFutexes {
         f.holder.held.remove(f.key);
         f.holder = null;
         f.relinquishSent = false;
+        f.tryAsked = false;
+        boolean handoff = f.handoff && !f.queue.isEmpty();
+        f.handoff = false;
         KernelSession next = f.queue.poll();
+        if (next == null && !f.tries.isEmpty()) {
+            next = f.tries.iterator().next(); // free everywhere: the first trylock gets it
+            f.tries.remove(next);
+        }
         if (next != null) {
             next.queued.remove(f.key);
-            grant(f, next);
+            answerTries(f); // another got it: a trylock does not wait
+            grant(f, next, handoff);
         }
     }
 
-    private void grant(FutexRecord f, KernelSession s) {
+    private void grant(FutexRecord f, KernelSession s, boolean handoff) {
         f.holder = s;
         s.held.add(f.key);
         core.stats.grants.increment();
@@ -265,7 +344,7 @@ final class PagerFutexes {
         f.releasedPages.clear();
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
-                .setOwnerDied(ownerDied).addAllPages(withPages)).build());
+                .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages)).build());
         askToRelinquish(f);
     }
 

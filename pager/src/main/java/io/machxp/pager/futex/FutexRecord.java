@@ -39,6 +39,15 @@ public final class FutexRecord {
     public boolean ownerDied;
     /** The current grant carried owner_died (the holder may not have seen it yet). */
     public boolean grantOwnerDied;
+    /**
+     * Kernels whose trylock waits for the holder's answer to a relinquish_futex with try: the
+     * futex given back (granted to the first of them) or memory_object_futex_held (busy to all).
+     */
+    public final Set<KernelSession> tries = new LinkedHashSet<>();
+    /** A relinquish_futex with try is out to the holder of this grant and not yet answered. */
+    public boolean tryAsked;
+    /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
+    public boolean handoff;
 
     public FutexRecord(FutexKey key) {
         this.key = key;

@@ -17,6 +17,7 @@ import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectDataUnlock;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectLockCompleted;
@@ -80,7 +81,7 @@ final class FuzzedKernels {
 
     private enum Move {
         OPEN, CLOSE, HELLO, INIT, TERMINATE, DATA_REQUEST, DATA_UNLOCK, DATA_RETURN, LOCK_COMPLETED,
-        LOCK_FUTEX, FUTEX_RELEASED, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE, KEEPALIVE, RECLAIM, TICK
+        LOCK_FUTEX, FUTEX_RELEASED, FUTEX_HELD, PROBE, EMPTY, ANSWER, GIVE_BACK, RETURN_PAGE, KEEPALIVE, RECLAIM, TICK
     }
 
     /** The lease of a restarted pager, and its grace period. */
@@ -91,7 +92,7 @@ final class FuzzedKernels {
         Move.OPEN, Move.CLOSE, Move.HELLO, Move.INIT, Move.TERMINATE, Move.EMPTY, Move.KEEPALIVE,
         Move.DATA_REQUEST, Move.DATA_REQUEST, Move.DATA_REQUEST, Move.DATA_UNLOCK, Move.DATA_UNLOCK,
         Move.DATA_RETURN, Move.LOCK_COMPLETED, Move.PROBE,
-        Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.FUTEX_RELEASED,
+        Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.LOCK_FUTEX, Move.FUTEX_RELEASED, Move.FUTEX_HELD,
         Move.ANSWER, Move.ANSWER, Move.ANSWER, Move.ANSWER, Move.GIVE_BACK, Move.GIVE_BACK, Move.GIVE_BACK,
         Move.RETURN_PAGE, Move.RETURN_PAGE,
     };
@@ -253,6 +254,15 @@ final class FuzzedKernels {
                             .setDirty(data.consumeBoolean()));
                 }
                 xp(slot, KernelToPager.newBuilder().setMemoryObjectFutexReleased(r));
+            }
+            case FUTEX_HELD -> {
+                int id = objectId(slot);
+                long offset = futexOffset(slot, id);
+                KernelSession k = pager.session(slots[slot]);
+                MemoryObject o = k == null ? null : k.objects.get(id);
+                xp(slot, KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                        .setObjectId(id).setOffset(offset)
+                        .setFencingToken(o != null && plausible() ? pager.fencingToken(o.name(), offset) : data.consumeLong())));
             }
             case PROBE -> {
                 int id = objectId(slot);

@@ -22,6 +22,7 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectDataUnlock;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
@@ -106,14 +107,16 @@ class PagerCoreTest {
 
     /**
      * What was sent to the session since the last look, futex messages spelled out: "granted",
-     * "busy", "relinquish P" (P its priority); anything else by its routine name.
+     * "busy", "relinquish P" (P its priority; "relinquish P try" for a trylock's); anything else by
+     * its routine name.
      */
     private List<String> said(long session) {
         List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
         List<String> out = got.stream().map(m -> switch (m.getRoutineCase()) {
             case MEMORY_OBJECT_FUTEX_GRANTED -> "granted";
             case MEMORY_OBJECT_FUTEX_BUSY -> "busy";
-            case MEMORY_OBJECT_RELINQUISH_FUTEX -> "relinquish " + m.getMemoryObjectRelinquishFutex().getPriority();
+            case MEMORY_OBJECT_RELINQUISH_FUTEX -> "relinquish " + m.getMemoryObjectRelinquishFutex().getPriority()
+                    + (m.getMemoryObjectRelinquishFutex().getTry() ? " try" : "");
             default -> m.getRoutineCase().name();
         }).toList();
         got.clear();
@@ -197,18 +200,90 @@ class PagerCoreTest {
         assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
     }
 
-    /** A try lock_futex is answered busy when another kernel holds the futex. */
+    /** memory_object_futex_held from the holder, with the token of its grant. */
+    private void held(long session, long offset) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                .setObjectId(7).setOffset(offset).setFencingToken(pager.fencingToken("obj", offset))).build());
+    }
+
+    /**
+     * A trylock of a futex another kernel caches asks that kernel (relinquish with try): it is free
+     * if nobody there owns it, and then the trylock gets it (Linux: TRYLOCK_PI on a free word).
+     */
     @Test
-    void aTryOnAHeldFutexIsBusy() {
+    void aTryOnACachedFutexAsksTheHolderAndGetsItWhenGivenBack() {
         long a = kernel(1, "A");
         long b = kernel(2, "B");
         lock(a, 0);
-        routines(a);
+        said(a);
         trylock(b, 0);
-        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_BUSY);
-        assertThat(routines(a)).as("a try does not revoke").isEmpty();
-        trylock(b, 4);
-        assertThat(routines(b)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+        trylock(b, 0);
+        assertThat(said(a)).as("asked once").containsExactly("relinquish 0 try");
+        assertThat(said(b)).isEmpty();
+        assertThat(stats.refused()).as("a second try while the first waits").isEqualTo(1);
+        released(a, 0);
+        assertThat(said(b)).containsExactly("granted");
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("B");
+        assertThat(said(a)).isEmpty();
+    }
+
+    /** The holder keeps a futex a thread there owns: futex_held, and the trylock is busy. */
+    @Test
+    void aTryOnAnOwnedFutexIsBusyOnceTheHolderSaysSo() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0);
+        said(a);
+        trylock(b, 0);
+        trylock(c, 0);
+        assertThat(said(a)).containsExactly("relinquish 0 try");
+        held(a, 0);
+        assertThat(said(b)).containsExactly("busy");
+        assertThat(said(c)).containsExactly("busy");
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("A");
+        held(a, 0);
+        assertThat(said(b)).as("a futex_held nobody asked for is dropped").isEmpty();
+        trylock(b, 0);
+        assertThat(said(a)).as("a later try asks again").containsExactly("relinquish 0 try");
+    }
+
+    /** A trylock never queues: busy at once while kernels wait, and busy when a waiting lock gets it. */
+    @Test
+    void aTryNeverWaitsBehindALock() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0);
+        said(a);
+        trylock(b, 0);
+        lock(c, 0, 5);
+        assertThat(said(a)).containsExactly("relinquish 0 try", "relinquish 5");
+        released(a, 0);
+        assertThat(said(c)).containsExactly("granted");
+        assertThat(said(b)).as("the futex went to a waiting lock").containsExactly("busy");
+        lock(b, 0);
+        assertThat(said(c)).containsExactly("relinquish 0");
+        trylock(a, 0);
+        assertThat(said(a)).as("kernels wait: busy without asking").containsExactly("busy");
+        assertThat(said(c)).isEmpty();
+    }
+
+    /** A futex_held that crossed the futex on its way back (from a kernel that no longer holds it) is dropped. */
+    @Test
+    void aFutexHeldFromAKernelThatGaveItBackIsDropped() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0);
+        said(a);
+        trylock(b, 0);
+        released(a, 0);
+        assertThat(said(b)).containsExactly("granted");
+        said(a);
+        held(a, 0);
+        assertThat(said(b)).isEmpty();
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("B");
+        assertThat(stats.refused()).isZero();
     }
 
     /** A kernel whose stream ends releases what it held and leaves every queue. */

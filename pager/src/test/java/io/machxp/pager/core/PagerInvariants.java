@@ -287,7 +287,7 @@ final class PagerInvariants {
             }
             for (FutexKey key : s.queued) {
                 FutexRecord f = pager.futex(key.object(), key.offset());
-                if (f == null || !f.queue.contains(s) || f.holder == null || f.holder == s) {
+                if (f == null || !(f.queue.contains(s) || f.tries.contains(s)) || f.holder == null || f.holder == s) {
                     violations.add(s + " thinks it waits for " + key + ", held by " + (f == null ? null : f.holder));
                 }
                 if (!initialized(s, key.object())) {
@@ -302,10 +302,17 @@ final class PagerInvariants {
                     continue;
                 }
                 if (f.holder == null) {
-                    if (!f.queue.isEmpty()) {
-                        violations.add(f.key + " is free with " + f.queue.size() + " kernels queued");
+                    if (!f.queue.isEmpty() || !f.tries.isEmpty()) {
+                        violations.add(f.key + " is free with " + f.queue.size() + " kernels queued and "
+                                + f.tries.size() + " trying");
                     }
                     continue;
+                }
+                if (!f.tries.isEmpty() && !f.tryAsked) {
+                    violations.add(f.key + " has " + f.tries.size() + " kernels trying, but its holder was not asked");
+                }
+                if (f.tries.contains(f.holder) || f.tries.stream().anyMatch(f.queue::contains)) {
+                    violations.add(f.key + " has its holder, or a queued kernel, among those trying");
                 }
                 if (pager.session(f.holder.id) != f.holder) {
                     violations.add(f.key + " is held by " + f.holder + ", whose session is closed");
