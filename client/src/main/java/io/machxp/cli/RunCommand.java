@@ -1,5 +1,7 @@
 package io.machxp.cli;
 
+import io.machxp.scenario.Comparison;
+import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.Scenario;
 import io.machxp.scenario.ScenarioException;
 import io.machxp.scenario.ScenarioParser;
@@ -14,10 +16,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** machxp run FILE: a scenario, in virtual time (sim) or on loopback gRPC (real). */
+/**
+ * machxp run FILE: a scenario, in virtual time (sim), on loopback gRPC (real), or as real
+ * SCHED_FIFO threads on Linux PI futexes (linux); --compare linux runs it in sim and on Linux
+ * and prints both side by side.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a scenario file (YAML): kernels, threads with priorities and programs, expectations.",
-                "Exit code 0 when every expectation holds, 2 when one does not, 1 on a bad file."})
+                "Exit code 0 when every expectation holds (with --compare: when both runs agree), 2 when one does not",
+                "(they differ), 1 on a bad file or usage, 4 when linux mode is not supported on this machine."})
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -26,8 +33,14 @@ final class RunCommand implements Callable<Integer> {
     Path file;
 
     @Option(names = "--mode", defaultValue = "sim",
-            description = "sim: virtual time, seeded, repeatable; real: embedded pager and kernels on loopback gRPC (default ${DEFAULT-VALUE})")
+            description = "sim: virtual time, seeded, repeatable; real: embedded pager and kernels on loopback gRPC; "
+                    + "linux: real SCHED_FIFO threads on Linux PI futexes and robust mutexes, see docs/linux-mode.md (default ${DEFAULT-VALUE})")
     String mode;
+
+    @Option(names = "--compare", paramLabel = "linux",
+            description = "run the scenario in sim (with its seed) and on Linux, and print each thread's step outcomes, "
+                    + "highest priorities and each word's order of acquisition side by side, differences marked")
+    String compare;
 
     @Option(names = "--seed", description = "the seed of a sim run (default: the file's, else 1)")
     Long seed;
@@ -52,19 +65,61 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         scenario.warnings().forEach(spec.commandLine().getErr()::println);
-        ScenarioResult result = switch (mode) {
-            case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi);
-            case "real" -> ScenarioRun.real(scenario, !noPi);
-            default -> {
-                spec.commandLine().getErr().println("machxp run: --mode must be sim or real, not '" + mode + "'");
-                yield null;
-            }
-        };
+        if (compare != null) {
+            return compare(scenario);
+        }
+        if (mode.equals("linux") && noPi) {
+            spec.commandLine().getErr().println("machxp run: linux mode always inherits priorities (PI futexes); "
+                    + "--no-pi applies to sim and real only");
+            return 1;
+        }
+        ScenarioResult result;
+        try {
+            result = switch (mode) {
+                case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi);
+                case "real" -> ScenarioRun.real(scenario, !noPi);
+                case "linux" -> ScenarioRun.linux(scenario);
+                default -> {
+                    spec.commandLine().getErr().println("machxp run: --mode must be sim, real or linux, not '" + mode + "'");
+                    yield null;
+                }
+            };
+        } catch (NotSupportedHere e) {
+            spec.commandLine().getErr().println("machxp run: " + e.getMessage());
+            return 4;
+        } catch (ScenarioException e) {
+            spec.commandLine().getErr().println("machxp run: " + e.getMessage());
+            return 1;
+        }
         if (result == null) {
             return 1;
         }
         spec.commandLine().getOut().print(json ? Timeline.json(result) + "\n" : Timeline.text(result, verbose));
         spec.commandLine().getOut().flush();
         return result.passed() ? 0 : 2;
+    }
+
+    private Integer compare(Scenario scenario) {
+        if (!compare.equals("linux")) {
+            spec.commandLine().getErr().println("machxp run: --compare takes linux, not '" + compare + "'");
+            return 1;
+        }
+        if (!mode.equals("sim") || noPi) {
+            spec.commandLine().getErr().println("machxp run: --compare linux runs sim (with priority inheritance) against "
+                    + "linux; leave out --mode and --no-pi");
+            return 1;
+        }
+        ScenarioResult linux;
+        try {
+            linux = ScenarioRun.linux(scenario);
+        } catch (NotSupportedHere e) {
+            spec.commandLine().getErr().println("machxp run: " + e.getMessage());
+            return 4;
+        }
+        ScenarioResult sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
+        Comparison c = Comparison.of(sim, linux);
+        spec.commandLine().getOut().print(json ? c.json() + "\n" : c.text());
+        spec.commandLine().getOut().flush();
+        return c.agreed() ? 0 : 2;
     }
 }

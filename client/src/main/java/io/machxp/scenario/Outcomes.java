@@ -27,9 +27,9 @@ final class Outcomes {
         return ownerDied ? new Outcome("EOWNERDEAD", how + ", previous owner died") : Outcome.ok(how);
     }
 
-    static Outcome read(byte[] bytes) {
-        int v = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        return Outcome.ok("0x" + Integer.toHexString(v));
+    /** A read step's answer, the value shown by {@link WordValues} as on every platform. */
+    static Outcome read(WordValues values, String word, byte[] bytes) {
+        return Outcome.ok(values.render(word, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt()));
     }
 
     static byte[] word(int value) {

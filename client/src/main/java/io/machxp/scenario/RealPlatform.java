@@ -36,6 +36,7 @@ final class RealPlatform implements Platform {
     private EmbeddedCluster cluster;
     private final List<KernelClient> clients = new ArrayList<>();
     private final Map<String, Ref> threads = new HashMap<>();
+    private WordValues values;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("scenario-timer"));
     private final Object progress = new Object();
     private volatile long origin = System.nanoTime();
@@ -82,6 +83,9 @@ final class RealPlatform implements Platform {
             threads.put(t.name(), new Ref(task, thread, addressesByTask.get(key),
                     Executors.newSingleThreadExecutor(daemon("scenario-" + t.name()))));
         }
+        Map<Integer, String> names = new HashMap<>();
+        threads.forEach((name, ref) -> names.put(ref.thread().tid(), name));
+        values = new WordValues(s, names);
         // Start every scenario thread's Java thread now, not at its first step.
         List<java.util.concurrent.Future<?>> started = new ArrayList<>();
         threads.values().forEach(r -> started.add(r.runner().submit(() -> { })));
@@ -180,7 +184,7 @@ final class RealPlatform implements Platform {
         }
     }
 
-    private static Outcome perform(Ref r, Step step) {
+    private Outcome perform(Ref r, Step step) {
         ThreadClient t = r.thread();
         Long address = step.word() == null ? null : r.addresses().get(step.word());
         try {
@@ -199,7 +203,7 @@ final class RealPlatform implements Platform {
                 case COMPUTE -> t.compute(Duration.ofNanos(step.nanos()));
                 case SLEEP -> t.sleep(Duration.ofNanos(step.nanos()));
                 case READ -> {
-                    return Outcome.ok("0x" + Integer.toHexString(r.task().readInt(address)));
+                    return Outcome.ok(values.render(step.word(), r.task().readInt(address)));
                 }
                 case WRITE -> r.task().vmWrite(address, Outcomes.word((int) step.value()));
                 case PRIORITY -> t.setPriority((int) step.value());

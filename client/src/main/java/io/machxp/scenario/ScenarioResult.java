@@ -10,7 +10,21 @@ import java.util.List;
  * @param stepFailures steps whose outcome was not the one they expected
  */
 public record ScenarioResult(Scenario scenario, String mode, long seed, boolean priorityInheritance, boolean completed,
-        List<Event> events, List<ThreadSummary> threads, List<Check> checks, List<String> stepFailures) {
+        List<Event> events, List<ThreadSummary> threads, List<Check> checks, List<String> stepFailures,
+        List<StepOutcome> outcomes) {
+
+    /**
+     * How one step of one thread ended, in the order the steps were answered.
+     *
+     * @param number the step's place in its thread's program, from 1 (one past the end: the implicit exit)
+     * @param step the step as written, like "lock m (timeout 10ms)"
+     * @param word the word it acts on, or null
+     * @param code the outcome's code: "ok", "busy", "EOWNERDEAD" or an errno name
+     * @param value what a read step read (see {@link WordValues}), else ""
+     * @param time when it was answered, nanoseconds since the run began
+     */
+    public record StepOutcome(String thread, int number, String step, Step.Kind kind, String word, String code,
+            String value, long time) {}
 
     /**
      * @param started when its first step was asked (-1: never started)
@@ -26,7 +40,7 @@ public record ScenarioResult(Scenario scenario, String mode, long seed, boolean 
 
     ScenarioResult withExpectations(List<Check> checks) {
         return new ScenarioResult(scenario, mode, seed, priorityInheritance, completed, events, threads, checks,
-                stepFailures);
+                stepFailures, outcomes);
     }
 
     public ThreadSummary thread(String name) {

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,6 +41,22 @@ public final class ScenarioRun {
         }
     }
 
+    /**
+     * Runs {@code scenario} on this Linux host: real SCHED_FIFO threads on PI futexes and robust
+     * pthread mutexes (see {@link LinuxPlatform}).
+     *
+     * @throws NotSupportedHere when this machine cannot (no SCHED_FIFO, too few CPUs, ...)
+     */
+    public static ScenarioResult linux(Scenario scenario) {
+        // The interpreter's own code (logging, formatting) runs on the scenario's SCHED_FIFO
+        // threads: a sim run first loads and compiles it, so that its first steps do not take
+        // milliseconds of the scenario's time.
+        sim(scenario, scenario.seed(), true);
+        try (LinuxPlatform p = new LinuxPlatform()) {
+            return run(scenario, p, true, -1);
+        }
+    }
+
     static ScenarioResult run(Scenario scenario, Platform platform, boolean pi, long seed) {
         EventLog log = new EventLog();
         platform.setup(scenario, pi, log);
@@ -47,12 +65,14 @@ public final class ScenarioRun {
             states.put(t.name(), new ThreadState(t));
         }
         AtomicInteger running = new AtomicInteger(states.size());
-        List<String> stepFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+        // Lock-free: in linux mode the scenario threads append to these at SCHED_FIFO priorities.
+        Queue<String> stepFailures = new ConcurrentLinkedQueue<>();
+        Queue<ScenarioResult.StepOutcome> outcomes = new ConcurrentLinkedQueue<>();
         for (ThreadState s : states.values()) {
             platform.start(s.spec.name(), s.spec.startNanos(), () -> {
                 s.started = platform.now();
                 log.add(s.started, s.spec.kernel(), s.spec.name(), "start", "priority " + s.spec.priority());
-                next(s, platform, log, running, stepFailures);
+                next(s, platform, log, running, stepFailures, outcomes);
             });
         }
         boolean completed = platform.runUntil(() -> running.get() == 0, scenario.limitNanos());
@@ -72,7 +92,7 @@ public final class ScenarioRun {
                     s.spec.priority(), s.maxPriority, s.started, s.finished, s.wait));
         }
         ScenarioResult partial = new ScenarioResult(scenario, platform.mode(), seed, pi, completed, events, threads,
-                List.of(), List.copyOf(stepFailures));
+                List.of(), List.copyOf(stepFailures), List.copyOf(outcomes));
         return partial.withExpectations(Expectations.check(scenario, partial));
     }
 
@@ -92,7 +112,7 @@ public final class ScenarioRun {
     }
 
     private static void next(ThreadState s, Platform platform, EventLog log, AtomicInteger running,
-            List<String> stepFailures) {
+            Queue<String> stepFailures, Queue<ScenarioResult.StepOutcome> outcomes) {
         boolean implicitExit = s.pc >= s.spec.program().size();
         Step step = implicitExit ? new Step(Step.Kind.EXIT, null, -1, 0, null) : s.spec.program().get(s.pc);
         int number = ++s.pc;
@@ -104,6 +124,9 @@ public final class ScenarioRun {
                 s.wait += answered - asked;
             }
             log.add(answered, s.spec.kernel(), s.spec.name(), answerEvent(step, outcome), answerDetail(step, outcome, answered - asked));
+            outcomes.add(new ScenarioResult.StepOutcome(s.spec.name(), number,
+                    implicitExit ? "exit (end of program)" : step.toString(), step.kind(), step.word(), outcome.code(),
+                    step.kind() == Step.Kind.READ && !outcome.failed() ? outcome.detail() : "", answered));
             if (step.expect() != null && !step.expect().equals(outcome.code())) {
                 stepFailures.add(s.spec.name() + " step " + number + " (" + step + ") expected " + step.expect()
                         + " but got " + outcome.code() + (outcome.detail().isEmpty() ? "" : ": " + outcome.detail()));
@@ -115,7 +138,7 @@ public final class ScenarioRun {
                 s.finished = answered;
                 running.decrementAndGet();
             } else {
-                next(s, platform, log, running, stepFailures);
+                next(s, platform, log, running, stepFailures, outcomes);
             }
         });
     }

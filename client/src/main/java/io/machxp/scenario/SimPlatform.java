@@ -27,6 +27,7 @@ final class SimPlatform implements Platform {
     /** Virtual time when setup ended: scenario time 0. */
     private long origin;
     private final Map<String, Ref> threads = new HashMap<>();
+    private WordValues values;
 
     /** A scenario thread as the kernel knows it. */
     private record Ref(KernelCore core, long task, int tid, Map<String, Long> addresses) {}
@@ -65,6 +66,9 @@ final class SimPlatform implements Platform {
             log.name(thread.tid, t.name());
             threads.put(t.name(), new Ref(core, task.id, thread.tid, mapped.get(taskKey)));
         }
+        Map<Integer, String> names = new HashMap<>();
+        threads.forEach((name, ref) -> names.put(ref.tid(), name));
+        values = new WordValues(s, names);
         origin = cluster.now();
     }
 
@@ -131,7 +135,7 @@ final class SimPlatform implements Platform {
             case CONSISTENT -> k.vmFutexConsistent(t.task(), t.tid(), address, answer(done, v -> Outcome.ok("")));
             case COMPUTE -> k.threadCompute(t.task(), t.tid(), step.nanos(), answer(done, v -> Outcome.ok("")));
             case SLEEP -> k.threadSleep(t.task(), t.tid(), step.nanos(), answer(done, v -> Outcome.ok("")));
-            case READ -> k.vmRead(t.task(), address, 4, answer(done, Outcomes::read));
+            case READ -> k.vmRead(t.task(), address, 4, answer(done, (byte[] b) -> Outcomes.read(values, step.word(), b)));
             case WRITE -> k.vmWrite(t.task(), address, Outcomes.word((int) step.value()), answer(done, v -> Outcome.ok("")));
             case PRIORITY -> k.threadSetPriority(t.task(), t.tid(), (int) step.value(), answer(done, v -> Outcome.ok("")));
             case EXIT -> k.threadTerminate(t.task(), t.tid(), answer(done, v -> Outcome.ok("")));

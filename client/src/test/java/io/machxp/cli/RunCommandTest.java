@@ -77,7 +77,19 @@ class RunCommandTest {
         Run missing = run("run", dir.resolve("missing.yaml").toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("cannot read scenario");
-        assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim or real");
+        assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim, real or linux");
+    }
+
+    @Test
+    void compareAndLinuxModeRefuseWhatTheyCannotDoWithOne() {
+        Run warp = run("run", INVERSION, "--compare", "warp");
+        assertThat(warp.exit()).isEqualTo(1);
+        assertThat(warp.err()).contains("--compare takes linux");
+        assertThat(run("run", INVERSION, "--compare", "linux", "--no-pi").exit()).isEqualTo(1);
+        assertThat(run("run", INVERSION, "--compare", "linux", "--mode", "real").exit()).isEqualTo(1);
+        Run noPi = run("run", INVERSION, "--mode", "linux", "--no-pi");
+        assertThat(noPi.exit()).isEqualTo(1);
+        assertThat(noPi.err()).contains("linux mode always inherits priorities");
     }
 
     private static long waitOf(JsonNode json, String thread) {
