@@ -62,7 +62,8 @@ import java.util.function.Consumer;
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
- * JNA, lock-free queues and event log), so none waits for a thread it starves.
+ * JNA, lock-free queues and event log), so none waits for a thread it starves. One linux-mode run
+ * at a time per machine (a file lock in the temporary directory): two would share CPUs.
  */
 final class LinuxPlatform implements Platform {
     private static final long SELF_SAMPLE_CPU_NANOS = 200_000;
@@ -84,6 +85,11 @@ final class LinuxPlatform implements Platform {
     private Thread sampler;
     private volatile boolean stopped;
     private volatile long origin = System.nanoTime();
+    private java.nio.channels.FileChannel lockFile;
+
+    /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
+    static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+            "machxp-linux-mode.lock");
 
     /** The words that use a pthread mutex in this run (for the timeline's header). */
     Set<String> robustWords() {
@@ -99,6 +105,14 @@ final class LinuxPlatform implements Platform {
         }
         if (LinuxNative.UNAVAILABLE != null) {
             throw new NotSupportedHere(LinuxSupport.unsupported(LinuxNative.UNAVAILABLE, 0, 0, 0, 0));
+        }
+        try {
+            lockFile = java.nio.channels.FileChannel.open(MACHINE_LOCK, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            lockFile.lock(); // released when the channel closes, or the process ends
+        } catch (java.io.IOException e) {
+            throw new NotSupportedHere("Cannot take the lock " + MACHINE_LOCK + " that keeps linux-mode runs apart ("
+                    + e.getMessage() + "), so linux mode cannot run here.");
         }
         allowed = allowedCpus();
         int needed = LinuxSupport.cpusNeeded(s);
@@ -426,6 +440,13 @@ final class LinuxPlatform implements Platform {
         }
         if (allowed != null && jvmCpus != null) {
             pinJvmThreads(allowed);
+        }
+        if (lockFile != null) {
+            try {
+                lockFile.close();
+            } catch (java.io.IOException e) {
+                // the lock goes with the process anyway
+            }
         }
     }
 
