@@ -15,6 +15,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.machxp.scenario.Scenario.ThreadSpec;
 import java.io.File;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -106,14 +107,6 @@ final class LinuxPlatform implements Platform {
         if (LinuxNative.UNAVAILABLE != null) {
             throw new NotSupportedHere(LinuxSupport.unsupported(LinuxNative.UNAVAILABLE, 0, 0, 0, 0));
         }
-        try {
-            lockFile = java.nio.channels.FileChannel.open(MACHINE_LOCK, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.WRITE);
-            lockFile.lock(); // released when the channel closes, or the process ends
-        } catch (java.io.IOException e) {
-            throw new NotSupportedHere("Cannot take the lock " + MACHINE_LOCK + " that keeps linux-mode runs apart ("
-                    + e.getMessage() + "), so linux mode cannot run here.");
-        }
         allowed = allowedCpus();
         int needed = LinuxSupport.cpusNeeded(s);
         Map<String, int[]> cpuMap = LinuxSupport.cpuMap(s.kernels(), allowed);
@@ -125,6 +118,20 @@ final class LinuxPlatform implements Platform {
         String why = LinuxSupport.unsupported(null, needed, allowed.length, probe[0], probe[1]);
         if (why != null) {
             throw new NotSupportedHere(why);
+        }
+        try {
+            lockFile = java.nio.channels.FileChannel.open(MACHINE_LOCK, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            try {
+                java.nio.file.Files.setPosixFilePermissions(MACHINE_LOCK,
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            } catch (IOException | UnsupportedOperationException | SecurityException notOurs) {
+                // another user's lock file: usable as it is, or open failed above
+            }
+            lockFile.lock(); // released when the channel closes, or the process ends
+        } catch (IOException e) {
+            throw new NotSupportedHere("Cannot take the lock " + MACHINE_LOCK + " that keeps linux-mode runs apart ("
+                    + e.getMessage() + "), so linux mode cannot run here.");
         }
         jvmCpus = LinuxSupport.jvmCpus(allowed, cpuMap);
         robust = LinuxSupport.robustWords(s);
