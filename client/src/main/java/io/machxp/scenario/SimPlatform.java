@@ -22,6 +22,9 @@ import java.util.function.Function;
  * the core takes a free cached futex the same way), and every answer comes back as an event.
  */
 final class SimPlatform implements Platform {
+    /** The CPU a call takes before it acts (a futex or memory syscall), in virtual time. */
+    static final long SYSCALL_NANOS = 1_000;
+
     private final long seed;
     private SimCluster cluster;
     /** Virtual time when setup ended: scenario time 0. */
@@ -125,6 +128,28 @@ final class SimPlatform implements Platform {
 
     @Override
     public void call(String thread, Step step, Consumer<Outcome> done) {
+        if (step.kind() == Step.Kind.COMPUTE) {
+            perform(thread, step, done);
+            return;
+        }
+        // A thread acts only on its CPU (SCHED_FIFO): every call first takes a syscall's cost of
+        // CPU, so a thread whose CPU a higher priority holds does nothing until it gets it.
+        Ref t = threads.get(thread);
+        t.core().threadCompute(t.task(), t.tid(), SYSCALL_NANOS, new Reply<Void>() {
+            @Override
+            public void complete(Void value) {
+                cluster.at(cluster.now(), () -> perform(thread, step, done));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                Outcome o = new Outcome(error.errno().name(), error.message());
+                cluster.at(cluster.now(), () -> done.accept(o));
+            }
+        });
+    }
+
+    private void perform(String thread, Step step, Consumer<Outcome> done) {
         Ref t = threads.get(thread);
         KernelCore k = t.core();
         Long address = step.word() == null ? null : t.addresses().get(step.word());

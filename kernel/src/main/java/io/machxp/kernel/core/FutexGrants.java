@@ -210,15 +210,13 @@ final class FutexGrants {
                     e.setState(ABSENT); // its word is already where the page is
                     sendReleased(e);
                 } else {
-                    e.relinquishPending = true; // one waiter gets it first, when the page is here
-                    e.remotePriority = priority;
+                    remoteWaits(e, priority); // one waiter gets it first, when the page is here
                 }
                 return;
             }
             // A local thread holds it: give it back when that thread unlocks (Part IV), and
             // meanwhile let the owner run at the priority waiting elsewhere.
-            e.relinquishPending = true;
-            e.remotePriority = priority;
+            remoteWaits(e, priority);
             if (hasWaiters(s)) {
                 inheritance.refresh(e);
                 return;
@@ -278,6 +276,19 @@ final class FutexGrants {
                     .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)).build());
             return;
         }
+    }
+
+    /**
+     * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the
+     * same priority is now, when the relinquish reached this kernel (a higher priority is a new
+     * waiter; the same or a lower one keeps the place of the wait it continues).
+     */
+    private void remoteWaits(FutexEntry e, int priority) {
+        if (!e.relinquishPending || priority > e.remotePriority) {
+            e.remoteSince = e.waiters.mark();
+        }
+        e.relinquishPending = true;
+        e.remotePriority = priority;
     }
 
     /**

@@ -16,6 +16,7 @@ import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexWaiter;
 import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.futex.WaitQueue;
 import io.machxp.kernel.sched.Scheduler;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.PageFault;
@@ -66,6 +67,7 @@ final class KernelFutexes {
     private final PageCache pages;
     private final boolean cacheFutexes;
     private final boolean pi;
+    private final Scheduler scheduler;
     private final FutexInheritance inheritance;
     private final FutexGrants grants;
     private final RobustFutexes robust;
@@ -78,6 +80,7 @@ final class KernelFutexes {
         this.pages = pages;
         this.cacheFutexes = cacheFutexes;
         this.pi = pi;
+        this.scheduler = scheduler;
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
         this.grants = new FutexGrants(core, this, inheritance, pages, cacheFutexes, piggyback, pi);
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
@@ -93,7 +96,7 @@ final class KernelFutexes {
         thread.blockedIn = call;
         thread.waiter = w;
         if (timeoutNanos >= 0) {
-            w.timeout = env.schedule(timeoutNanos, () -> abandon(w, KernelError.of(Errno.ETIMEDOUT,
+            w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, KernelError.of(Errno.ETIMEDOUT,
                     "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
         }
         if (cacheFutexes && isAbsent(e.state())) {
@@ -267,12 +270,28 @@ final class KernelFutexes {
      * passing through FREE would let a fast-path lock take a futex that is on its way out.
      */
     void passOn(FutexEntry e, boolean ownerDied) {
-        if (e.relinquishPending || !cacheFutexes) {
+        if ((e.relinquishPending && !localWaiterFirst(e)) || !cacheFutexes) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
+    }
+
+    /**
+     * With a kernel waiting elsewhere (relinquish pending): whether the top local waiter comes
+     * before it - a higher priority, or the same one and blocked before the relinquish came
+     * (without PI: blocked before). The futex then goes to that waiter here, and the relinquish
+     * stays pending for its unlock; so highest priority first, FIFO among equals, across kernels.
+     */
+    private boolean localWaiterFirst(FutexEntry e) {
+        FutexWaiter top = e.waiters.peek(pi);
+        if (top == null) {
+            return false;
+        }
+        int local = pi ? top.thread.effectivePriority : 0;
+        int remote = pi ? e.remotePriority : 0;
+        return local > remote || local == remote && WaitQueue.before(top, e.remoteSince);
     }
 
     /**
@@ -353,7 +372,27 @@ final class KernelFutexes {
         e.waiters.add(w);
     }
 
+    /**
+     * A lock's timeout fired: the waiter stops waiting when it next has its CPU, as a Linux thread
+     * woken by its timer must run to leave the wait (SCHED_FIFO: not while a thread of its
+     * priority or higher runs there). Until then an unlock may still hand it the futex.
+     */
+    private void timedOut(FutexWaiter w, KernelError error) {
+        if (w.done()) {
+            return;
+        }
+        w.timerFired = true;
+        scheduler.compute(w.thread, 0, () -> {
+            w.timerFired = false;
+            abandon(w, error);
+        });
+    }
+
     private void acquired(FutexWaiter w, FutexEntry e, AcquirePath path, boolean ownerDied) {
+        if (w.timerFired) {
+            w.timerFired = false;
+            scheduler.cancel(w.thread); // it got the futex before it could leave the wait
+        }
         stats.acquired(path);
         w.finish(new Acquired(path, ownerDied, e.fencingToken));
     }

@@ -55,6 +55,11 @@ public final class FutexEntry {
     public long grantedAt;
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */
     public int remotePriority;
+    /**
+     * When (in its wait queue's arrival order) a kernel elsewhere started waiting at
+     * {@code remotePriority}: among equal priorities, local waiters that came before go first.
+     */
+    public long remoteSince;
     /** The priority this kernel's outstanding lock_futex waits with at the pager. */
     public int requestedPriority;
     /**

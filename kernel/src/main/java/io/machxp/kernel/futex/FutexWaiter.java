@@ -15,6 +15,8 @@ public final class FutexWaiter {
     public final boolean trylock;
     private final Reply<Acquired> reply;
     public Timer timeout;
+    /** The timeout fired; the thread leaves the wait when it next has its CPU. */
+    public boolean timerFired;
     public FutexEntry entry;
     /** Order of arrival in the futex's {@link WaitQueue}. */
     long arrival;

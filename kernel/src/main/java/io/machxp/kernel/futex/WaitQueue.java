@@ -20,6 +20,19 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
         waiters.add(w);
     }
 
+    /**
+     * A point in this queue's arrival order, for a wait that is not queued here: a waiter on
+     * another kernel, whose arrival is when its relinquish_futex reached this kernel.
+     */
+    public long mark() {
+        return nextArrival++;
+    }
+
+    /** Whether {@code w} arrived before the point {@code mark}. */
+    public static boolean before(FutexWaiter w, long mark) {
+        return w.arrival < mark;
+    }
+
     public boolean remove(FutexWaiter w) {
         return waiters.remove(w);
     }

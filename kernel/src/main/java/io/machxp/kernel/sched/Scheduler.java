@@ -13,14 +13,21 @@ import java.util.List;
  * simulator.
  *
  * <h2>Overview</h2>
- * Only thread_compute uses a CPU; every other call is taken to cost no CPU time. A computing
- * thread is either on a CPU or ready:
+ * thread_compute uses a CPU, and so does a thread that must run before it can act: one whose
+ * lock timed out leaves the wait only once it has its CPU (its ETIMEDOUT comes then), and the
+ * scenario runner makes every call of a thread first take a syscall's cost of CPU, so that under
+ * SCHED_FIFO a thread that cannot get its CPU does nothing. A computing thread is either on a
+ * CPU or ready:
  * <pre>
  *   compute(d)          -> ready (at the tail of its priority)      -> dispatch if a CPU is free
  *                                                                      or a lower one runs
  *   ready, dispatched   -> on CPU, its time left falls as env time passes
  *   on CPU, preempted   -> ready, at the head of its priority (SCHED_FIFO)
- *   time left reaches 0 -> done: thread_compute answers, the CPU goes to the best ready thread
+ *   time left reaches 0 -> done: thread_compute answers; the thread keeps its CPU for the rest of
+ *                          that instant (idle on CPU), as a SCHED_FIFO thread runs on into its
+ *                          next call; computing again then continues on the CPU at once, and a
+ *                          thread of the same priority that was ready does not get in between.
+ *                          At the end of the instant the CPU goes to the best ready thread
  *   priority changes    -> (boost, deboost, thread_set_priority) everything is decided again
  *   cancel              -> the thread leaves (terminated)
  * </pre>
@@ -36,6 +43,8 @@ public final class Scheduler {
     private long nextOrder;
     private long nextPreemptedOrder = -1;
     private Timer timer;
+    /** An event at the end of the current instant frees the CPUs of threads idle on them. */
+    private boolean releaseArmed;
 
     public Scheduler(int cpus, KernelEnv env) {
         if (cpus < 1) {
@@ -48,16 +57,27 @@ public final class Scheduler {
     /** thread_compute: {@code done} runs once the thread has had {@code nanos} of CPU. */
     public void compute(MachThread t, long nanos, Runnable done) {
         account();
+        if (t.computing()) {
+            // A pending run it no longer needs (a timed-out wait that got its futex first).
+            running.remove(t);
+            ready.remove(t);
+            t.onCpu = false;
+        }
         t.computeLeft = nanos;
         t.computeDone = done;
-        t.readyOrder = nextOrder++;
-        ready.add(t);
+        if (t.idleOnCpu) {
+            t.idleOnCpu = false; // still on its CPU: it runs on
+            t.runningSince = env.nanoTime();
+        } else {
+            t.readyOrder = nextOrder++;
+            ready.add(t);
+        }
         reschedule();
     }
 
     /** A thread's effective priority changed: it may now preempt, or be preempted. */
     public void priorityChanged(MachThread t) {
-        if (t.computing()) {
+        if (t.computing() || t.idleOnCpu) {
             account();
             reschedule();
         }
@@ -65,6 +85,13 @@ public final class Scheduler {
 
     /** The thread stops computing without finishing (it was terminated). */
     public void cancel(MachThread t) {
+        if (t.idleOnCpu) {
+            t.idleOnCpu = false;
+            running.remove(t);
+            t.onCpu = false;
+            reschedule();
+            return;
+        }
         if (!t.computing()) {
             return;
         }
@@ -80,7 +107,9 @@ public final class Scheduler {
     private void account() {
         long now = env.nanoTime();
         for (MachThread t : running) {
-            t.computeLeft -= now - t.runningSince;
+            if (!t.idleOnCpu) {
+                t.computeLeft -= now - t.runningSince;
+            }
             t.runningSince = now;
         }
     }
@@ -89,9 +118,8 @@ public final class Scheduler {
         List<Runnable> finished = new ArrayList<>();
         for (int i = running.size() - 1; i >= 0; i--) {
             MachThread t = running.get(i);
-            if (t.computeLeft <= 0) {
-                running.remove(i);
-                finished.add(finish(t));
+            if (!t.idleOnCpu && t.computeLeft <= 0) {
+                finished.add(finish(t)); // it keeps its CPU for the rest of this instant
             }
         }
         while (!ready.isEmpty()) {
@@ -106,19 +134,47 @@ public final class Scheduler {
             }
             running.remove(worst);
             worst.onCpu = false;
-            worst.readyOrder = nextPreemptedOrder--; // SCHED_FIFO: back at the head of its priority
-            ready.add(worst);
-            env.trace("preempt", worst.tid, "by " + best.tid);
+            if (worst.idleOnCpu) {
+                worst.idleOnCpu = false; // it had nothing left to compute
+            } else {
+                worst.readyOrder = nextPreemptedOrder--; // SCHED_FIFO: back at the head of its priority
+                ready.add(worst);
+                env.trace("preempt", worst.tid, "by " + best.tid);
+            }
             dispatch(best);
         }
         armTimer();
         finished.forEach(Runnable::run);
+        armRelease();
+    }
+
+    /** At the end of this instant, threads still idle on their CPU leave them. */
+    private void armRelease() {
+        if (releaseArmed || running.stream().noneMatch(t -> t.idleOnCpu)) {
+            return;
+        }
+        releaseArmed = true;
+        env.schedule(0, () -> {
+            releaseArmed = false;
+            account();
+            boolean freed = running.removeIf(t -> {
+                if (!t.idleOnCpu) {
+                    return false;
+                }
+                t.idleOnCpu = false;
+                t.onCpu = false;
+                return true;
+            });
+            if (freed) {
+                reschedule();
+            }
+        });
     }
 
     private Runnable finish(MachThread t) {
         Runnable done = t.computeDone;
         t.computeDone = null;
-        t.onCpu = false;
+        t.idleOnCpu = true;
         t.computeLeft = 0;
         return done;
     }
@@ -138,7 +194,9 @@ public final class Scheduler {
         }
         long soonest = Long.MAX_VALUE;
         for (MachThread t : running) {
-            soonest = Math.min(soonest, t.computeLeft);
+            if (!t.idleOnCpu) {
+                soonest = Math.min(soonest, t.computeLeft);
+            }
         }
         if (soonest != Long.MAX_VALUE) {
             timer = env.schedule(Math.max(0, soonest), () -> {

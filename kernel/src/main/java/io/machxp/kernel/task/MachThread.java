@@ -45,6 +45,11 @@ public final class MachThread {
     public long readyOrder;
     /** Whether the thread holds a CPU now. */
     public boolean onCpu;
+    /**
+     * On its CPU without computing: it finished a compute this instant and still runs (its next
+     * call, if any, comes at the same instant), until it blocks, computes again or is preempted.
+     */
+    public boolean idleOnCpu;
     /** Answers thread_compute when {@link #computeLeft} reaches 0; null when not computing. */
     public Runnable computeDone;
 

@@ -121,13 +121,14 @@ class KernelCoreFutexTest {
 
     /**
      * Part IV: relinquish of a held futex is answered when the holder unlocks, and the futex goes
-     * back to the pager instead of to the local waiter, which asks again and gets it later.
+     * back to the pager instead of to a local waiter that blocked after the relinquish came (the
+     * waiter elsewhere came first), which asks again and gets it later.
      */
     @Test
-    void relinquishWhileHeldIsAnsweredAfterTheUnlockAndBeforeAnyLocalWaiter() {
+    void relinquishWhileHeldIsAnsweredAfterTheUnlockAndBeforeALaterLocalWaiter() {
         k.acquireFromPager(t1, k.base);
+        k.relinquish(0, t2.effectivePriority); // a waiter elsewhere, as high as the local one
         Answer<AcquirePath> local = k.lock(t2, k.base);
-        k.relinquish(0);
         assertThat(k.env.sent).as("nothing while the holder holds it").isEmpty();
 
         k.unlock(t1, k.base).value();
@@ -161,23 +162,61 @@ class KernelCoreFutexTest {
         k.unlock(t1, k.base);
     }
 
-    /** A relinquish that arrives just after a grant lets one local waiter in first (no livelock). */
+    /**
+     * FIFO among equal priorities across kernels: a local waiter that blocked before the waiter
+     * elsewhere (before its relinquish came) gets the futex first, here; the relinquish stays
+     * pending, and the futex goes back at that waiter's unlock.
+     */
+    @Test
+    void aLocalWaiterThatBlockedBeforeTheRelinquishIsServedFirst() {
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> local = k.lock(t2, k.base);
+        k.relinquish(0, t2.effectivePriority);
+        k.unlock(t1, k.base).value();
+        assertThat(local.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(k.env.sent).isEmpty();
+        k.unlock(t2, k.base).value();
+        var released = k.single().getMemoryObjectFutexReleased();
+        assertThat(released.getHandoff()).isTrue();
+    }
+
+    /**
+     * A higher priority elsewhere goes before local waiters of lower priority, whenever they
+     * blocked; a higher priority here goes before it.
+     */
+    @Test
+    void aHigherPriorityDecidesBeforeArrivalAcrossKernels() {
+        MachThread low = k.thread(10);
+        MachThread high = k.thread(60);
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> wLow = k.lock(low, k.base);
+        k.relinquish(0, 30);
+        Answer<AcquirePath> wHigh = k.lock(high, k.base);
+        k.unlock(t1, k.base).value();
+        assertThat(wHigh.value()).as("60 here before 30 elsewhere").isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        k.unlock(high, k.base).value();
+        assertThat(wLow.answered()).as("30 elsewhere before 10 here").isFalse();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+    }
+
+    /** A relinquish that arrives just after a grant lets the local waiters that came before it in first (no livelock). */
     @Test
     void aGrantFollowedByRelinquishServesOneLocalWaiterFirst() {
         k.acquireFromPager(t1, k.base);
-        k.relinquish(0);
+        k.relinquish(0, t2.effectivePriority);
         Answer<AcquirePath> w2 = k.lock(t2, k.base);
         Answer<AcquirePath> w3 = k.lock(t3, k.base);
         k.unlock(t1, k.base).value();
         assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
         k.grantWithPage(0);
-        k.relinquish(0);
+        k.relinquish(0, t2.effectivePriority);
         assertThat(w2.value()).isEqualTo(AcquirePath.PAGER_GRANT);
         assertThat(w3.answered()).isFalse();
         k.unlock(t2, k.base).value();
-        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
-        k.grantWithPage(0);
-        assertThat(w3.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(w3.value()).as("it blocked before this relinquish came").isEqualTo(AcquirePath.LOCAL_HANDOFF);
+        assertThat(k.env.sent).isEmpty();
+        k.unlock(t3, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED);
     }
 
     /** Part II only: every unlock gives the futex back and every lock asks for it. */
