@@ -35,12 +35,15 @@ public final class LocalThread {
     private final MachTask task;
     private final MachThread thread;
     private final int tid;
+    /** The kernel's lease, as the fast path reads it (see LeaseGate). */
+    private final io.machxp.kernel.futex.LeaseGate lease;
     private long cachedAddress = -1;
     private FutexEntry cachedFutex;
     @SuppressWarnings("unused") // through FAST_ACQUIRES
     private long fastAcquires;
 
     LocalThread(Kernel kernel, MachTask task, MachThread thread) {
+        this.lease = kernel.core().leaseGate();
         this.kernel = kernel;
         this.task = task;
         this.thread = thread;
@@ -100,7 +103,7 @@ public final class LocalThread {
 
     private boolean fastLock(long address) {
         FutexEntry e = futex(address);
-        if (e != null && thread.alive && e.tryFastLock(tid)) {
+        if (e != null && thread.alive && lease.open(System.nanoTime()) && e.tryFastLock(tid)) {
             FAST_ACQUIRES.setOpaque(this, (long) FAST_ACQUIRES.getOpaque(this) + 1);
             return true;
         }

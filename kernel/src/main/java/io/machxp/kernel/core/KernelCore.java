@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.sched.Priority;
@@ -118,6 +119,11 @@ public final class KernelCore {
     }
 
     /** 0 until pager_welcome arrived. */
+    /** What the futex fast path reads of the lease; any thread. */
+    public LeaseGate leaseGate() {
+        return session.gate;
+    }
+
     public int kernelId() {
         return session.kernelId();
     }
@@ -293,6 +299,7 @@ public final class KernelCore {
     private void lockRequest(long taskId, int tid, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
         checkThread();
+        session.checkLeaseNow();
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t == null || KernelTasks.busy(t.thread(), reply)) {
             return;
@@ -305,6 +312,7 @@ public final class KernelCore {
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
+        session.checkLeaseNow(); // a handoff from a kernel paused past its lease would be stale
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.unlock(t.thread().task.residentFutex(address), tid, address, reply);

@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import io.machxp.kernel.futex.LeaseGate;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 
 import io.machxp.kernel.futex.FutexEntry;
@@ -71,6 +72,8 @@ final class KernelSession {
     private int kernelId;
     private int pageSize;
     private String pagerLost;
+    /** What the fast path reads of the lease (see {@link LeaseGate}). */
+    final LeaseGate gate = new LeaseGate();
     /** The session's lease from the welcome, 0: none. */
     private long leaseNanos;
     /** When this kernel stops counting on its lease unless a keepalive is answered first. */
@@ -227,6 +230,7 @@ final class KernelSession {
             leaseNanos = w.getLeaseMillis() * 1_000_000;
             // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
             leaseEnds = Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin());
+            gate.openUntil(leaseEnds);
             checkLeaseIn(leaseEnds - env.nanoTime());
         }
         sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
@@ -250,6 +254,7 @@ final class KernelSession {
 
     private void stopUsingPager(String reason) {
         pagerLost = reason;
+        gate.close();
         disconnected = null;
         reclaiming = false;
         KernelError error = pagerError();
@@ -279,6 +284,7 @@ final class KernelSession {
         // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
         // the wait, and the kernel holds nothing before its answer.
         leaseEnds = env.nanoTime() + lease - leaseMargin();
+        gate.openUntil(leaseEnds);
         keepalive();
         checkLeaseIn(lease - leaseMargin());
     }
@@ -313,6 +319,7 @@ final class KernelSession {
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
                 leaseEnds = Math.max(leaseEnds, ends);
+                gate.openUntil(leaseEnds);
                 core.returns.keepaliveAnswered(sequence);
                 return;
             }
@@ -326,6 +333,16 @@ final class KernelSession {
             leaseTimer.cancel();
         }
         leaseTimer = env.schedule(Math.max(0, delayNanos), this::checkLease);
+    }
+
+    /**
+     * A task's call checks the lease when it runs, not when it arrived: a kernel paused past its
+     * lease (its lease timer not run yet) stops using the pager before it hands anything out.
+     */
+    void checkLeaseNow() {
+        if (leaseNanos > 0 && pagerLost == null && env.nanoTime() >= leaseEnds) {
+            checkLease();
+        }
     }
 
     private void checkLease() {

@@ -310,7 +310,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     private FutexEntry fastLock(long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
-        return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats);
+        return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
     }
 
     /** Answers a call; a caller that has gone away is not the core's problem, so never throws. */

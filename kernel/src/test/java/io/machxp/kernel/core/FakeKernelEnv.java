@@ -60,6 +60,14 @@ final class FakeKernelEnv implements KernelEnv {
         return now;
     }
 
+    /**
+     * Moves the clock forward without running any timer: the core thread was paused (a GC pause,
+     * SIGSTOP) and its timers are late; they run at the next {@link #advance}.
+     */
+    void pause(long nanos) {
+        now += nanos;
+    }
+
     /** Moves virtual time forward, running every timer that falls due, in order. */
     void advance(long nanos) {
         long until = now + nanos;

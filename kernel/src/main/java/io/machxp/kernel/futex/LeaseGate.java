@@ -1,0 +1,40 @@
+package io.machxp.kernel.futex;
+
+/**
+ * Whether the kernel may still hand out what it caches: open while its lease with the pager runs,
+ * as the core last knew it. The core thread writes it (each keepalive answered moves the end on;
+ * losing the lease or the pager closes it); callers' threads read it on the futex fast path, so a
+ * kernel that was paused (a GC pause, SIGSTOP) past its lease does not give a cached futex to a
+ * local thread after the pager may have given it to another kernel.
+ *
+ * <p>This narrows the window, it cannot close it: a thread may pass the check and be paused
+ * before its CAS. What makes a stale holder harmless is fencing - grants, pages and write-backs
+ * carry the grant's token, and the pager refuses stale ones.
+ *
+ * <p>Times are {@link System#nanoTime()}: the fast path runs only in kernels on real time (the
+ * simulator calls the core, which checks the lease on its own clock).
+ */
+public final class LeaseGate {
+    /** Open until this time; {@link Long#MAX_VALUE} with no lease (the stream is the session). */
+    private volatile long until = Long.MAX_VALUE;
+
+    /** Open until {@code nanoTime} (a lease's end, in System.nanoTime). Core thread only. */
+    public void openUntil(long nanoTime) {
+        until = nanoTime;
+    }
+
+    /** No lease: open for as long as the session lasts. Core thread only. */
+    public void openWithoutLease() {
+        until = Long.MAX_VALUE;
+    }
+
+    /** The kernel stopped using its pager: closed for good. Core thread only. */
+    public void close() {
+        until = Long.MIN_VALUE;
+    }
+
+    /** Whether the lease still runs at {@code nanoTime}. Any thread. */
+    public boolean open(long nanoTime) {
+        return nanoTime < until;
+    }
+}
