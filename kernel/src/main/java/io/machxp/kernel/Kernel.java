@@ -229,6 +229,50 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #call}, for a call that may wait long (a lock): interrupted, the caller gives it up
+     * on the core thread ({@code abort}, which answers it if it still waits) and then takes
+     * whatever answer came first - the value if the core answered before the abort (returned with
+     * the interrupt status set), else the abort's error. So a request never outlives its caller in
+     * the core, and a caller never misses what it was given.
+     */
+    public <T> T callAbortable(Consumer<Reply<T>> request, Consumer<Reply<T>> abort) {
+        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Reply<T> reply = new Reply<>() {
+            @Override
+            public void complete(T value) {
+                result.complete(value);
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                result.completeExceptionally(new KernelException(error));
+            }
+        };
+        loop.execute(() -> request.accept(reply));
+        boolean interrupted = false;
+        while (true) {
+            try {
+                T value = result.get();
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return value;
+            } catch (ExecutionException e) {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                throw (RuntimeException) e.getCause();
+            } catch (InterruptedException e) {
+                if (!interrupted) {
+                    interrupted = true;
+                    loop.execute(() -> abort.accept(reply)); // the answer comes from the core, once
+                }
+            }
+        }
+    }
+
     /** A new task on this kernel, used in-process. */
     public LocalTask taskCreate(String name) {
         MachTask task = call(r -> core.taskCreate(name, r));

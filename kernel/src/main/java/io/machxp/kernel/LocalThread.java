@@ -55,20 +55,26 @@ public final class LocalThread {
         return tid;
     }
 
-    /** vm_lock_futex: waits as long as it takes. */
+    /**
+     * vm_lock_futex: waits as long as it takes. Interrupted while it waits, it stops waiting (the
+     * core answers EINTR) and throws - unless the futex came first, which it then returns with the
+     * interrupt status set: the caller owns the futex exactly when it is told so.
+     */
     public AcquirePath lockFutex(long address) {
-        if (fastLock(address)) {
-            return AcquirePath.FAST_PATH;
-        }
-        return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, -1, r)).path();
+        return lock(address, -1);
     }
 
-    /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first. */
+    /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first; interrupted, as {@link #lockFutex(long)}. */
     public AcquirePath lockFutex(long address, Duration timeout) {
+        return lock(address, timeout.toNanos());
+    }
+
+    private AcquirePath lock(long address, long timeoutNanos) {
         if (fastLock(address)) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.<Acquired>call(r -> kernel.core().vmLockFutex(task.id, tid, address, timeout.toNanos(), r)).path();
+        return kernel.<Acquired>callAbortable(r -> kernel.core().vmLockFutex(task.id, tid, address, timeoutNanos, r),
+                r -> kernel.core().abortWait(task.id, tid, r)).path();
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */

@@ -1,5 +1,7 @@
 package io.machxp.kernel.net;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.kernel.Kernel;
@@ -27,6 +29,7 @@ import java.util.function.Function;
  * with ESRCH at once, as the core answers an unknown task.
  */
 public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
+    private static final Logger log = LoggerFactory.getLogger(MachTaskService.class);
     private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
 
     private final Kernel kernel;
@@ -89,14 +92,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
         if (fast != null) {
-            respond(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build());
+            grant(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast.fencingToken).build(), task, request.getThread(), request.getAddress());
             return;
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
-        Reply<Acquired> reply = reply(out, a -> VmLockFutexReply.newBuilder()
-                .setPath(a.path()).setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build());
+        Reply<Acquired> reply = new Reply<>() {
+            @Override
+            public void complete(Acquired a) {
+                grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
+                        .setFencingToken(a.fencingToken()).build(), task, request.getThread(), request.getAddress());
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                MachTaskService.fail(out, error);
+            }
+        };
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));
@@ -112,15 +125,27 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
         if (fast != null) {
-            respond(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build());
+            grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast.fencingToken).build(), task, request.getThread(), request.getAddress());
             return;
         }
-        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(),
-                reply(out, a -> a == null
-                        ? VmTrylockFutexReply.newBuilder().setAcquired(false).build()
-                        : VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
-                                .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build())));
+        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(), new Reply<>() {
+            @Override
+            public void complete(Acquired a) {
+                if (a == null) {
+                    respond(out, VmTrylockFutexReply.newBuilder().setAcquired(false).build());
+                } else {
+                    grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
+                            .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
+                            task, request.getThread(), request.getAddress());
+                }
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                MachTaskService.fail(out, error);
+            }
+        }));
     }
 
     @Override
@@ -311,6 +336,44 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private FutexEntry fastLock(long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
         return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
+    }
+
+    /**
+     * Answers a lock that got the futex. A caller that has gone away (its call cancelled, also at
+     * the moment of the grant, before the cancel handler could run) never learns it owns the
+     * futex, so nobody may own it on its behalf: it is unlocked again, as that thread. A lock's
+     * outcome is exactly one of: the caller learns it owns the futex, or nobody owns it for it.
+     * (A caller that cancels after the answer left may still miss it: task.proto tells clients
+     * to unlock after a lock they gave up on, and the client library does.)
+     */
+    private <T> void grant(StreamObserver<T> out, T answer, long task, int thread, long address) {
+        if (!((ServerCallStreamObserver<T>) out).isCancelled() && answered(out, answer)) {
+            return;
+        }
+        kernel.execute(() -> core.vmUnlockFutex(task, thread, address, new Reply<>() {
+            @Override
+            public void complete(Void value) {
+                log.debug("kernel {}: thread {} gave up its lock of 0x{} as it was granted; unlocked again",
+                        kernel.name(), thread, Long.toHexString(address));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                log.debug("kernel {}: the lock thread {} gave up could not be undone: {}", kernel.name(), thread,
+                        error.message());
+            }
+        }));
+    }
+
+    /** Answers a call; false if the caller has gone away (cancelled or closed meanwhile). */
+    private static <T> boolean answered(StreamObserver<T> out, T value) {
+        try {
+            out.onNext(value);
+            out.onCompleted();
+            return true;
+        } catch (RuntimeException callGone) {
+            return false;
+        }
     }
 
     /** Answers a call; a caller that has gone away is not the core's problem, so never throws. */
