@@ -155,6 +155,24 @@ class KernelCoreRobustTest {
                 .isEqualTo(owner.tid | FutexWord.WAITERS);
     }
 
+    /**
+     * The same race with a kernel waiting elsewhere: the relinquish finds the futex owned by a
+     * thread that ended, passes it on as an owner death (OWNER_DIED in the page that goes with
+     * it) instead of waiting for an unlock that can never come.
+     */
+    @Test
+    void aRelinquishOfAFutexLeftOwnedByAThreadThatEndedIsAnsweredAtOnce() {
+        k.acquireFromPager(owner, k.base);
+        k.unlock(owner, k.base).value();
+        k.terminate(owner).value();
+        assertThat(k.futex(k.base).tryFastLock(owner.tid)).as("the late CAS of the dead thread").isTrue();
+        k.relinquish(0, 5);
+        var released = k.single().getMemoryObjectFutexReleased();
+        assertThat(released.getPagesCount()).isOne();
+        assertThat(released.getPages(0).getData().substring(0, 4).toByteArray())
+                .as("the next owner is told").isEqualTo(le(FutexWord.OWNER_DIED));
+    }
+
     private static byte[] le(int word) {
         return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(word).array();
     }
