@@ -73,6 +73,8 @@ final class JmhCommand implements Callable<Integer> {
         Ratio[] ratios = {
             ratio(score, unit, "cached lock+unlock, in process, vs ReentrantLock lock+unlock",
                     "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
+            ratio(score, unit, "cached lock+unlock, in process, vs its two CASes without the lease check",
+                    "InProcess.futexLockUnlock", "InProcess.futexCasWithoutLeaseCheck", 1, "(the check's cost)"),
             ratio(score, unit, "lock+unlock over gRPC (2 calls) vs 2 empty unary gRPC calls",
                     "OverGrpc.futexLockUnlock", "OverGrpc.twoEmptyCalls", 1, "at most 1.3x"),
             ratio(score, unit, "one handoff between two kernels vs one bidi-stream round trip",

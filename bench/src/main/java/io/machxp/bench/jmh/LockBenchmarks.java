@@ -4,7 +4,9 @@ import io.machxp.client.KernelClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.client.TaskClient;
 import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.Kernel;
 import io.machxp.kernel.LocalTask;
+import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.LocalThread;
 import java.io.IOException;
 import java.util.Map;
@@ -40,6 +42,8 @@ public final class LockBenchmarks {
         LocalThread thread;
         long address;
         final ReentrantLock lock = new ReentrantLock();
+        /** The futex's entry, for the two CASes alone: the fast path without its lease check. */
+        FutexEntry entry;
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
@@ -49,6 +53,8 @@ public final class LockBenchmarks {
             thread = task.threadCreate();
             thread.lockFutex(address); // from the pager once; cached from then on
             thread.unlockFutex(address);
+            Kernel kernel = cluster.kernel(0);
+            entry = kernel.<FutexEntry>call(r -> r.complete(kernel.core().futexAt(task.id(), address)));
         }
 
         @TearDown(Level.Trial)
@@ -60,6 +66,12 @@ public final class LockBenchmarks {
         public void futexLockUnlock() {
             thread.lockFutex(address);
             thread.unlockFutex(address);
+        }
+
+        /** The same two CASes (0 -> TID, TID -> 0) without the lease check or anything else. */
+        @Benchmark
+        public boolean futexCasWithoutLeaseCheck() {
+            return entry.tryFastLock(thread.tid()) & entry.tryFastUnlock(thread.tid());
         }
 
         @Benchmark
