@@ -6,7 +6,9 @@ import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The pager as a single-threaded state machine: memory objects and the owner of every futex
@@ -232,6 +234,20 @@ public final class PagerCore {
     /** The kernels holding read-only copies of a page; for tests and tools. */
     public List<String> pageReaders(String object, long offset) {
         return pages.readersOf(object, offset);
+    }
+
+    /**
+     * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
+     * "futexes", "pages"); for tests and tools that check they stay bounded.
+     */
+    public Map<String, Integer> recordCounts() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        counts.put("sessions", sessions.count());
+        counts.put("deadSessions", sessions.deadCount());
+        counts.put("kernelIds", sessions.idCount());
+        counts.put("futexes", futexes.count());
+        counts.put("pages", pages.recordCount());
+        return counts;
     }
 
     /** The open session with this id, or null; for tests that check the pager's invariants. */

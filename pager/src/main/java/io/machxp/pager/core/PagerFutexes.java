@@ -100,7 +100,10 @@ final class PagerFutexes {
         if (key == null) {
             return;
         }
-        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        FutexRecord f = futexes.get(key); // made only when it is granted or queued: a refusal leaves none
+        if (f == null) {
+            f = new FutexRecord(key);
+        }
         if (f.holder == s) {
             if (!m.getUpdate()) {
                 core.refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already holds");
@@ -134,6 +137,7 @@ final class PagerFutexes {
             return;
         }
         if (f.holder == null) {
+            futexes.putIfAbsent(key, f);
             grant(f, s, false);
             return;
         }
@@ -218,32 +222,31 @@ final class PagerFutexes {
     }
 
     /**
-     * memory_object_futex_released. The pages that come with the release are taken first, so that
-     * the next grant can carry them; also when the release itself is refused, since the kernel has
-     * dropped them either way.
+     * memory_object_futex_released. Holder and token are checked first: a refused release takes
+     * nothing (its pages stay where the pager had them). Then each page is taken as a data_return
+     * without a kernel copy, for the next grant to carry; a page refused on its own does not stop
+     * the release.
      */
     void futexReleased(KernelSession s, MemoryObjectFutexReleased r) {
         FutexKey key = futexKey(s, r.getObjectId(), r.getOffset(), "memory_object_futex_released");
         if (key == null) {
             return;
         }
-        MemoryObject o = s.objects.get(r.getObjectId());
-        List<Long> taken = new ArrayList<>();
-        for (PageData page : r.getPagesList()) {
-            if (pages.releasedWithFutex(s, o, page)) {
-                taken.add(page.getOffset());
-            }
-        }
         FutexRecord f = futexes.get(key);
         if (f == null || f.holder != s) {
             core.refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
             return;
         }
-        f.releasedPages.addAll(taken);
         if (r.getFencingToken() != f.token) {
             core.refuse(s, "memory_object_futex_released for " + describe(key) + " with fencing token "
                     + r.getFencingToken() + ", which is not its grant's (" + f.token + ")");
             return;
+        }
+        MemoryObject o = s.objects.get(r.getObjectId());
+        for (PageData page : r.getPagesList()) {
+            if (pages.releasedWithFutex(s, o, page)) {
+                f.releasedPages.add(page.getOffset());
+            }
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
@@ -422,6 +425,11 @@ final class PagerFutexes {
 
     private static String describe(FutexKey key) {
         return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
+    }
+
+    /** How many futex records the pager keeps. */
+    int count() {
+        return futexes.size();
     }
 
     /** The pager's record of a futex, or null if no kernel ever asked for it. */

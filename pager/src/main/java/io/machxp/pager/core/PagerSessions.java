@@ -296,6 +296,16 @@ final class PagerSessions {
         return sessions.size();
     }
 
+    /** How many sessions declared dead are remembered, to fence what still arrives from them. */
+    int deadCount() {
+        return deadSessions.size();
+    }
+
+    /** How many kernel names have an id. */
+    int idCount() {
+        return kernelIds.size();
+    }
+
     /** Names of the kernels connected now. */
     List<String> kernels() {
         return new ArrayList<>(sessionsByName.keySet());

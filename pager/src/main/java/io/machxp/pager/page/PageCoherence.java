@@ -48,7 +48,10 @@ import java.util.Map;
  * session) holds nothing any more, is waited for no more and its queued requests are dropped; an
  * operation it asked for finishes without an answer once the kernels it waits for have replied.
  *
- * <p>A message that breaks these rules is refused (logged, counted) and changes nothing.
+ * <p>A message that breaks these rules is refused (logged, counted) and changes nothing; it is
+ * checked whole before anything is changed (a refused message makes no record either). The one
+ * exception: a well-formed return of stale data (not newer than the pager's copy) without a
+ * kernel copy is refused as data, but the kernel holds the page no more: it has dropped it.
  */
 public final class PageCoherence {
     private final int pageSize;
@@ -92,27 +95,40 @@ public final class PageCoherence {
         }
     }
 
-    /** memory_object_data_return: new data for the pager's copy, and perhaps access given back. */
+    /**
+     * memory_object_data_return: new data for the pager's copy, and perhaps access given back.
+     * Well-formed but stale (dirty data from the writer, not newer than the pager's copy): the
+     * data is refused, but with kernel_copy false the kernel holds the page no more, since it has
+     * dropped it either way. Any other refusal (not held, dirty from a reader, not a page of
+     * data) changes nothing.
+     */
     public void dataReturn(KernelSession s, MemoryObjectDataReturn r) {
-        PageRecord p = onePage(s, r.getObjectId(), r.getOffset(), pageSize, "memory_object_data_return");
-        if (p == null || !acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(), "memory_object_data_return")) {
+        PageRecord p = heldPage(s, r.getObjectId(), r.getOffset(), pageSize, "memory_object_data_return");
+        if (p == null) {
             return;
         }
-        if (!r.getKernelCopy()) {
+        Accepted taken = acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(), "memory_object_data_return");
+        if (taken != Accepted.REFUSED && !r.getKernelCopy()) {
             p.drop(s);
         }
     }
 
     /** memory_object_lock_completed: a kernel did what the current operation asked of it. */
     public void lockCompleted(KernelSession s, MemoryObjectLockCompleted c) {
-        PageRecord p = onePage(s, c.getObjectId(), c.getOffset(), c.getLength(), "memory_object_lock_completed");
-        if (p == null) {
+        MemoryObject o = object(s, c.getObjectId(), "memory_object_lock_completed");
+        if (o == null) {
             return;
         }
-        PageOperation op = p.current;
+        if (c.getLength() != pageSize || !pageOf(o, c.getOffset())) {
+            refuseRange(s, o, c.getOffset(), c.getLength(), "memory_object_lock_completed");
+            return;
+        }
+        PageRecord p = pages.get(new PageKey(o.name(), c.getOffset()));
+        PageOperation op = p == null ? null : p.current;
         PageOperation.Change change = op == null ? null : op.awaited.remove(s);
         if (change == null) {
-            out.refuse(s, "memory_object_lock_completed for " + p + ": a lock_completed nobody asked for");
+            out.refuse(s, "memory_object_lock_completed for " + new PageKey(o.name(), c.getOffset())
+                    + ": a lock_completed nobody asked for");
             return;
         }
         if (change == PageOperation.Change.FLUSH) {
@@ -137,16 +153,18 @@ public final class PageCoherence {
                     + ", which is not a page of '" + o.name() + "'");
             return false;
         }
-        PageRecord p = record(o, d.getOffset());
-        if (p.writer != s) {
-            out.refuse(s, routine + " with " + p + ", which it does not hold for writing");
+        PageRecord p = pages.get(new PageKey(o.name(), d.getOffset()));
+        if (p == null || p.writer != s) {
+            out.refuse(s, routine + " with " + new PageKey(o.name(), d.getOffset())
+                    + ", which it does not hold for writing");
             return false;
         }
-        if (!acceptReturn(s, p, d.getDirty(), d.getData(), d.getVersion(), routine)) {
+        Accepted taken = acceptReturn(s, p, d.getDirty(), d.getData(), d.getVersion(), routine);
+        if (taken == Accepted.REFUSED) {
             return false;
         }
-        p.drop(s);
-        return true;
+        p.drop(s); // taken, or stale: as a data_return without a kernel copy, the kernel holds it no more
+        return taken == Accepted.TAKEN;
     }
 
     /**
@@ -346,41 +364,51 @@ public final class PageCoherence {
 
     // ---- data ---------------------------------------------------------------------------------
 
+    /** What became of a page coming back from a kernel. */
+    private enum Accepted {
+        /** Stored if dirty (or nothing to store). */
+        TAKEN,
+        /** Well-formed, from the writer, but not newer than the pager's copy: the data is not taken. */
+        STALE,
+        /** It broke the rules: nothing changes. */
+        REFUSED
+    }
+
     /**
      * Checks a page coming back from {@code s} and stores it if dirty, as {@code version} (0: the
-     * next one); false: refused. Dirty data no newer than the pager's copy is refused: it was taken
+     * next one). Dirty data no newer than the pager's copy is refused as STALE: it was taken
      * already (a return the kernel gave again after a restart) or is stale.
      */
-    private boolean acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
+    private Accepted acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
             String routine) {
         if (!p.holds(s)) {
             out.refuse(s, routine + " for " + p + ", which it does not hold");
-            return false;
+            return Accepted.REFUSED;
         }
         if (!dirty) {
-            return true;
+            return Accepted.TAKEN;
         }
         if (p.writer != s) {
             out.refuse(s, routine + " with dirty data for " + p + ", which it holds read-only");
-            return false;
+            return Accepted.REFUSED;
         }
         if (data.size() != pageSize) {
             out.refuse(s, routine + " with " + data.size() + " bytes for " + p + "; a page is " + pageSize);
-            return false;
+            return Accepted.REFUSED;
         }
         try {
             long stored = p.object.version(p.offset());
             if (version != 0 && version <= stored) {
                 out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
-                        + "pager's copy (version " + stored + ")");
-                return false;
+                        + "pager's copy (version " + stored + "); the data is not taken");
+                return Accepted.STALE;
             }
             p.object.write(p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version);
         } catch (UncheckedIOException e) {
             out.storeFailed("the data " + s + " returned for " + p + " is kept in memory only and will not"
                     + " survive a pager restart", e);
         }
-        return true;
+        return Accepted.TAKEN;
     }
 
     /** The pager's copy of the page (zeros if it has none) with its version; null if the store fails. */
@@ -412,11 +440,33 @@ public final class PageCoherence {
             return null;
         }
         if (length != pageSize || !pageOf(o, offset)) {
-            out.refuse(s, routine + " for range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
-                    + ", which is not one page inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")");
+            refuseRange(s, o, offset, length, routine);
             return null;
         }
         return record(o, offset);
+    }
+
+    /** The record of a one-page range the kernel holds, or null (refused; no record is made). */
+    private PageRecord heldPage(KernelSession s, int objectId, long offset, long length, String routine) {
+        MemoryObject o = object(s, objectId, routine);
+        if (o == null) {
+            return null;
+        }
+        if (length != pageSize || !pageOf(o, offset)) {
+            refuseRange(s, o, offset, length, routine);
+            return null;
+        }
+        PageRecord p = pages.get(new PageKey(o.name(), offset));
+        if (p == null || !p.holds(s)) {
+            out.refuse(s, routine + " for " + new PageKey(o.name(), offset) + ", which it does not hold");
+            return null;
+        }
+        return p;
+    }
+
+    private void refuseRange(KernelSession s, MemoryObject o, long offset, long length, String routine) {
+        out.refuse(s, routine + " for range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
+                + ", which is not one page inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")");
     }
 
     private boolean pageOf(MemoryObject o, long offset) {
@@ -460,6 +510,11 @@ public final class PageCoherence {
     }
 
     // ---- inspection ---------------------------------------------------------------------------
+
+    /** How many page records the pager keeps. */
+    public int recordCount() {
+        return pages.size();
+    }
 
     /** The kernel holding the page writable, or null; for tests and tools. */
     public String writerOf(String object, long offset) {

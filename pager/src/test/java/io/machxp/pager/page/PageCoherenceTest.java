@@ -342,4 +342,91 @@ class PageCoherenceTest {
         k.read(c, 0);
         assertReadCopy(k.one(c), 0, null);
     }
+
+    // ---- a refused message changes nothing ----------------------------------------------------
+
+    /** A release by a kernel that does not hold the futex, or with another grant's token, takes no page. */
+    @Test
+    void aRefusedReleaseTakesNoPages() {
+        k.lockFutex(a, 0);
+        k.take(a);
+        aWrites(page(0x11));
+        k.write(c, PAGE);
+        k.take(c);
+        k.lockFutex(b, 0);
+        k.take(a);
+        long token = pager.fencingToken("obj", 0);
+
+        release(a, token + 1, dirtyPage(0, page(0x22)));   // a token that is not its grant's
+        release(c, token, dirtyPage(PAGE, page(0x33)));    // C does not hold the futex
+        assertThat(k.stats.refused()).isEqualTo(2);
+        assertThat(pager.pageWriter("obj", 0)).isEqualTo("A");
+        assertThat(pager.pageWriter("obj", PAGE)).isEqualTo("C");
+        k.nothingTo(a, b, c);
+
+        k.futexReleased(a, 0);                             // the real release, without the page
+        assertThat(k.one(b).getMemoryObjectFutexGranted().getPagesList()).isEmpty();
+        assertThat(pager.pageWriter("obj", 0)).isEqualTo("A");
+        k.read(b, 0);
+        assertDowngrade(k.one(a), 0);
+        k.lockCompleted(a, 0);
+        assertReadCopy(k.one(b), 0, page(0x11));            // the refused data was not taken
+    }
+
+    /**
+     * A well-formed data_return whose data is not newer than the pager's copy: the data is refused,
+     * but a kernel that kept no copy holds the page no more (it has dropped it either way).
+     */
+    @Test
+    void aStaleReturnWithoutAKernelCopyEndsTheHoldButIsNotTaken() {
+        k.write(a, 0);
+        k.take(a);
+        returnVersion(a, 0, page(0x11), 5, true);
+        returnVersion(a, 0, page(0x22), 4, false);          // stale: version 4 is not newer than 5
+        assertThat(k.stats.refused()).isEqualTo(1);
+        assertThat(pager.pageWriter("obj", 0)).isNull();
+        k.read(b, 0);                                       // no lock_request to A: it holds nothing
+        k.nothingTo(a);
+        PagerToKernel m = k.one(b);
+        assertReadCopy(m, 0, page(0x11));
+        assertThat(m.getMemoryObjectDataSupply().getVersion()).isEqualTo(5);
+    }
+
+    /** A stale data_return that keeps its copy changes nothing. */
+    @Test
+    void aStaleReturnWithAKernelCopyChangesNothing() {
+        k.write(a, 0);
+        k.take(a);
+        returnVersion(a, 0, page(0x11), 5, true);
+        returnVersion(a, 0, page(0x22), 4, true);
+        assertThat(k.stats.refused()).isEqualTo(1);
+        assertThat(pager.pageWriter("obj", 0)).isEqualTo("A");
+    }
+
+    /** Refused page messages leave no page record behind. */
+    @Test
+    void refusedPageMessagesLeaveNoRecords() {
+        int before = pager.recordCounts().get("pages");
+        k.lockCompleted(a, 2L * PAGE);                      // nobody asked
+        k.returnClean(c, 3L * PAGE, false);                 // C holds nothing
+        k.returnDirty(c, 3L * PAGE, page(1), false);
+        k.xp(a, KernelToPager.newBuilder().setMemoryObjectLockFutex(io.machxp.proto.xp.MemoryObjectLockFutex
+                .newBuilder().setObjectId(XpKernels.OBJ).setOffset(8).setUpdate(true))); // never asked for
+        assertThat(k.stats.refused()).isEqualTo(4);
+        assertThat(pager.recordCounts().get("pages")).isEqualTo(before);
+        assertThat(pager.recordCounts().get("futexes")).isZero();
+    }
+
+    private void release(long s, long token, PageData... pages) {
+        k.xp(s, KernelToPager.newBuilder().setMemoryObjectFutexReleased(
+                io.machxp.proto.xp.MemoryObjectFutexReleased.newBuilder().setObjectId(XpKernels.OBJ).setOffset(0)
+                        .setFencingToken(token).addAllPages(List.of(pages))));
+    }
+
+    private void returnVersion(long s, long offset, byte[] data, long version, boolean kernelCopy) {
+        k.xp(s, KernelToPager.newBuilder().setMemoryObjectDataReturn(io.machxp.proto.xp.MemoryObjectDataReturn
+                .newBuilder().setObjectId(XpKernels.OBJ).setOffset(offset).setData(
+                        com.google.protobuf.ByteString.copyFrom(data)).setDirty(true).setKernelCopy(kernelCopy)
+                .setVersion(version)));
+    }
 }
