@@ -88,6 +88,11 @@ public final class Pager implements AutoCloseable {
                     }
 
                     @Override
+                    public void endSession(long sessionId, io.machxp.pager.core.XpProtocolError error, String message) {
+                        xp.endSession(sessionId, error, message);
+                    }
+
+                    @Override
                     public void schedule(long delayNanos, Runnable action) {
                         loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                     }

@@ -23,6 +23,8 @@ public final class KernelSession {
     public long lastHeard;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */
     public boolean broken;
+    /** A kernel_hello has arrived on this session (welcomed or not yet: grace may hold it). */
+    public boolean helloSeen;
     /** Messages of this session held until the grace period after a pager restart ends. */
     public int heldInGrace;
 

@@ -35,8 +35,10 @@ import java.util.Map;
  * </ul>
  * What they share (the pager's name, page size, catalog, env and stats; sending and refusing) is
  * {@link CoreContext}. A message is dispatched in this order: dropped if its session is gone
- * (counted as fenced if it was declared dead); the session's lease renewed; held if the grace
- * period holds it; refused unless kernel_hello came first; then handled by its part.
+ * (counted as fenced if it was declared dead); the session's lease renewed; the
+ * protocol's order checked (a routine it knows, kernel_hello first and once, in a version it
+ * speaks: else the stream ends, see {@link PagerSessions#inOrder}); held if the grace period holds
+ * it; then handled by its part.
  *
  * <p>A message that breaks the rules (unknown object, unaligned offset, a release by a kernel that
  * does not hold the futex, a second lock from the holder, a second lock without update from a
@@ -145,6 +147,9 @@ public final class PagerCore {
         }
         sessions.heard(s);
         core.stats.received(m);
+        if (!sessions.inOrder(s, m)) {
+            return;
+        }
         if (grace.holds(s, m)) {
             return;
         }

@@ -13,6 +13,14 @@ public interface PagerEnv {
     /** Ends a session's stream with an error; the core has already forgotten the session. */
     void endSession(long sessionId, Errno errno, String message);
 
+    /**
+     * Ends a session's stream for a breach of the XP protocol itself (see {@link XpProtocolError});
+     * an env without its own statuses for them ends it as a bad argument.
+     */
+    default void endSession(long sessionId, XpProtocolError error, String message) {
+        endSession(sessionId, io.machxp.proto.task.Errno.EINVAL, error + ": " + message);
+    }
+
     /** A monotonic clock, in nanoseconds (virtual time in the simulator). */
     default long nanoTime() {
         return System.nanoTime();

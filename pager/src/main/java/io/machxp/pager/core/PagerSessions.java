@@ -46,6 +46,8 @@ import java.util.Set;
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
     static final int MAX_KERNEL_ID = 1023;
+    /** The XP protocol version this pager speaks (kernel_hello.protocol_version). */
+    static final int PROTOCOL_VERSION = 1;
 
     private final CoreContext core;
     private final PageCoherence pages;
@@ -110,6 +112,45 @@ final class PagerSessions {
         CoreContext.log.warn("pager {}: ending {}: {}", core.name, s, message);
         core.env.endSession(s.id, errno, message);
         closed(s.id);
+    }
+
+    /** Ends the session's stream for a breach of the XP protocol itself, as {@link #end} otherwise. */
+    void end(KernelSession s, XpProtocolError error, String message) {
+        CoreContext.log.warn("pager {}: ending {}: {}", core.name, s, message);
+        core.env.endSession(s.id, error, message);
+        closed(s.id);
+    }
+
+    /**
+     * Whether the message may go on as far as the protocol's order goes: a routine this pager
+     * knows, kernel_hello first and once, in a version this pager speaks. Else the stream is ended.
+     */
+    boolean inOrder(KernelSession s, KernelToPager m) {
+        if (m.getRoutineCase() == KernelToPager.RoutineCase.ROUTINE_NOT_SET) {
+            end(s, XpProtocolError.EBADMSG, "a message with no routine this pager knows (none set, or one of a "
+                    + "newer protocol); pager " + core.name + " speaks XP version " + PROTOCOL_VERSION);
+            return false;
+        }
+        if (m.getRoutineCase() != KernelToPager.RoutineCase.KERNEL_HELLO) {
+            if (!s.helloSeen) {
+                end(s, XpProtocolError.EPROTO, m.getRoutineCase() + " before kernel_hello: a session begins with "
+                        + "kernel_hello");
+                return false;
+            }
+            return true;
+        }
+        if (s.helloSeen) {
+            end(s, XpProtocolError.EPROTO, "a second kernel_hello on one session");
+            return false;
+        }
+        s.helloSeen = true;
+        int version = m.getKernelHello().getProtocolVersion();
+        if (version != PROTOCOL_VERSION) {
+            end(s, XpProtocolError.EPROTONOSUPPORT, "kernel_hello asks for XP protocol version " + version
+                    + "; pager " + core.name + " speaks version " + PROTOCOL_VERSION + " only");
+            return false;
+        }
+        return true;
     }
 
     /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
@@ -197,13 +238,9 @@ final class PagerSessions {
 
     // ---- kernel_hello -------------------------------------------------------------------------
 
-    /** Whether a kernel_hello may go on: false when refused (a second one) or its session ended (a bad name). */
+    /** Whether a kernel_hello may go on: false when its session ended (a bad name). */
     boolean mayHello(KernelSession s, KernelHello h) {
         String kernelName = h.getKernelName();
-        if (s.welcomed()) {
-            core.refuse(s, "a second kernel_hello");
-            return false;
-        }
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
             return false;

@@ -8,6 +8,7 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.XpProtocolError;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectPagerGrpc;
@@ -99,13 +100,35 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         }
     }
 
+    /** Core thread: the session's stream ends for a breach of the XP protocol itself. */
+    public void endSession(long sessionId, XpProtocolError error, String message) {
+        unread.remove(sessionId);
+        StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+        if (out != null) {
+            out.onError(error(code(error), error.name(), message));
+        }
+    }
+
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
     static StatusRuntimeException error(Errno errno, String message) {
+        return error(code(errno), errno.name(), message);
+    }
+
+    private static StatusRuntimeException error(Status.Code code, String reason, String message) {
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                .setCode(code(errno).value())
-                .setMessage(errno.name() + ": " + message)
-                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(errno.name()).build()))
+                .setCode(code.value())
+                .setMessage(reason + ": " + message)
+                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(reason).build()))
                 .build());
+    }
+
+    /** gRPC's documented meanings: out of order, a version not supported here, a malformed message. */
+    private static Status.Code code(XpProtocolError error) {
+        return switch (error) {
+            case EPROTO -> Status.Code.FAILED_PRECONDITION;
+            case EPROTONOSUPPORT -> Status.Code.UNIMPLEMENTED;
+            case EBADMSG -> Status.Code.INVALID_ARGUMENT;
+        };
     }
 
     private static Status.Code code(Errno errno) {

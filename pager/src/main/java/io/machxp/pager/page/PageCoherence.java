@@ -67,7 +67,7 @@ public final class PageCoherence {
 
     /** memory_object_data_request: one operation per page; a range outside the object is an error. */
     public void dataRequest(KernelSession s, MemoryObjectDataRequest r) {
-        MemoryObject o = object(s, r.getObjectId(), "memory_object_data_request");
+        MemoryObject o = answeredObject(s, r.getObjectId(), r.getOffset(), r.getLength(), "memory_object_data_request");
         if (o == null) {
             return;
         }
@@ -89,6 +89,9 @@ public final class PageCoherence {
 
     /** memory_object_data_unlock: write access for one page. */
     public void dataUnlock(KernelSession s, MemoryObjectDataUnlock u) {
+        if (answeredObject(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock") == null) {
+            return;
+        }
         PageRecord p = onePage(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock");
         if (p != null) {
             submit(p, new PageOperation(s, true));
@@ -429,6 +432,19 @@ public final class PageCoherence {
         MemoryObject o = s.objects.get(objectId);
         if (o == null) {
             out.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
+        }
+        return o;
+    }
+
+    /**
+     * The object of a request that promises an answer (data_request, data_unlock), or null: then
+     * the kernel never initialized it, and is answered with memory_object_data_error.
+     */
+    private MemoryObject answeredObject(KernelSession s, int objectId, long offset, long length, String routine) {
+        MemoryObject o = s.objects.get(objectId); // answered as the protocol says: not refused
+        if (o == null) {
+            out.send(s, PageMessages.error(objectId, offset, length, "object id " + objectId + " is not initialized "
+                    + "on this session (memory_object_init first; a terminated id is no longer initialized)"));
         }
         return o;
     }

@@ -58,12 +58,18 @@ class PagerCoreTest {
                 public void endSession(long sessionId, Errno errno, String message) {
                     ended.put(sessionId, errno);
                 }
+
+                @Override
+                public void endSession(long sessionId, XpProtocolError error, String message) {
+                    protocolEnded.put(sessionId, error + ": " + message);
+                }
             }, stats);
+    private final Map<Long, String> protocolEnded = new HashMap<>();
 
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
     private long kernel(long session, String name) {
         pager.sessionOpened(session);
-        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)).build());
+        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1)).build());
         pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectInit(
                 MemoryObjectInit.newBuilder().setObjectId(7).setName("obj").setPageSize(PAGE)).build());
         assertThat(routines(session)).containsExactly(PAGER_WELCOME, MEMORY_OBJECT_READY);
@@ -332,13 +338,14 @@ class PagerCoreTest {
 
     static List<BadInput> badInputs() {
         return List.of(
-            new BadInput("a message before kernel_hello", 1, List.of(), t -> {
-                t.pager.sessionOpened(9);
-                t.lock(9, 64);
-            }),
-            new BadInput("a second kernel_hello", 1, List.of(), t -> t.pager.onXp(2, KernelToPager.newBuilder()
-                    .setKernelHello(KernelHello.newBuilder().setKernelName("B2")).build())),
-            new BadInput("a message with no routine", 1, List.of(), t -> t.pager.onXp(2, KernelToPager.getDefaultInstance())),
+            new BadInput("data_request for an object id never initialized: data_error", 0,
+                    List.of("B:MEMORY_OBJECT_DATA_ERROR"), t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                            .setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder().setObjectId(99)
+                                    .setOffset(0).setLength(PAGE)).build())),
+            new BadInput("data_unlock for an object id never initialized: data_error", 0,
+                    List.of("B:MEMORY_OBJECT_DATA_ERROR"), t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                            .setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder().setObjectId(99)
+                                    .setOffset(0).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_WRITE)).build())),
             new BadInput("init of an object the pager does not serve: destroyed", 0, List.of("B:MEMORY_OBJECT_DESTROY"),
                     t -> t.pager.onXp(2, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                             .setObjectId(8).setName("missing").setPageSize(PAGE)).build())),
@@ -433,17 +440,77 @@ class PagerCoreTest {
         assertThat(stats.refused()).isEqualTo(bad.refused());
     }
 
+    /** A breach of the protocol's order or form: what it is, how it ends the stream, and how to send it. */
+    record Breach(String what, long session, XpProtocolError error, Consumer<PagerCoreTest> send) {
+        @Override
+        public String toString() {
+            return what;
+        }
+    }
+
+    static List<Breach> breaches() {
+        return List.of(
+            new Breach("a message before kernel_hello", 9, XpProtocolError.EPROTO, t -> {
+                t.pager.sessionOpened(9);
+                t.lock(9, 64);
+            }),
+            new Breach("a second kernel_hello", 2, XpProtocolError.EPROTO, t -> t.pager.onXp(2, KernelToPager.newBuilder()
+                    .setKernelHello(KernelHello.newBuilder().setKernelName("B2").setProtocolVersion(1)).build())),
+            new Breach("a message with no routine", 2, XpProtocolError.EBADMSG,
+                    t -> t.pager.onXp(2, KernelToPager.getDefaultInstance())),
+            new Breach("a routine this pager does not know", 2, XpProtocolError.EBADMSG,
+                    t -> t.pager.onXp(2, KernelToPager.newBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet
+                            .newBuilder().addField(99, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+                                    .addVarint(1).build()).build()).build())),
+            new Breach("kernel_hello without a protocol version", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 0)),
+            new Breach("kernel_hello of protocol version 2", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 2)),
+            new Breach("kernel_hello of protocol version 99", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 99)));
+    }
+
+    private void hello(long session, int version) {
+        pager.sessionOpened(session);
+        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("N")
+                .setProtocolVersion(version)).build());
+    }
+
+    /**
+     * A breach of the protocol's order or form ends the stream at once, with a status that says
+     * which (and, for a version, which versions the pager speaks); nothing is sent on it, A keeps
+     * its futex, and a kernel that behaves is still served.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("breaches")
+    void aProtocolBreachEndsTheStreamAtOnce(Breach breach) {
+        long a = kernel(1, "A");
+        kernel(2, "B");
+        kernel(3, "C");
+        lock(a, 0);
+        routines(a);
+        breach.send().accept(this);
+        assertThat(protocolEnded).containsOnlyKeys(breach.session());
+        assertThat(protocolEnded.get(breach.session())).startsWith(breach.error().name());
+        if (breach.error() == XpProtocolError.EPROTONOSUPPORT) {
+            assertThat(protocolEnded.get(breach.session())).contains("speaks version 1");
+        }
+        assertThat(routines(breach.session())).isEmpty();
+        assertThat(pager.kernels()).doesNotContain("N", "B2");
+        assertThat(pager.kernels().contains("B")).isEqualTo(breach.session() != 2);
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("A");
+        lock(3, 64);
+        assertThat(routines(3)).containsExactly(MEMORY_OBJECT_FUTEX_GRANTED);
+    }
+
     /** Kernel names are unique while connected; a name keeps its kernel id across sessions. */
     @Test
     void kernelNamesAreUniqueAndKeepTheirIds() {
         kernel(1, "A");
         kernel(2, "B");
         pager.sessionOpened(3);
-        pager.onXp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")).build());
+        pager.onXp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)).build());
         assertThat(ended).containsEntry(3L, Errno.EEXIST);
         pager.sessionClosed(1);
         pager.sessionOpened(4);
-        pager.onXp(4, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")).build());
+        pager.onXp(4, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)).build());
         assertThat(inbox.get(4L).get(0).getPagerWelcome().getKernelId()).isEqualTo(1);
     }
 
