@@ -116,7 +116,8 @@ public final class PagerCore {
         this.pages = new PageCoherence(pageSize, core);
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.maxFutexesPerSession(),
                 this::end);
-        this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch());
+        this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
+                options.graceNanos());
         this.objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options);
     }
@@ -243,13 +244,14 @@ public final class PagerCore {
 
     /**
      * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
-     * "futexes", "pages"); for tests and tools that check they stay bounded.
+     * "quarantinedIds", "futexes", "pages"); for tests and tools that check they stay bounded.
      */
     public Map<String, Integer> recordCounts() {
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("sessions", sessions.count());
         counts.put("deadSessions", sessions.deadCount());
         counts.put("kernelIds", sessions.idCount());
+        counts.put("quarantinedIds", sessions.quarantinedCount());
         counts.put("futexes", futexes.count());
         counts.put("pages", pages.recordCount());
         return counts;

@@ -63,6 +63,12 @@ import java.util.Map;
  * A trylock never waits in the queue: when the futex goes to a queued kernel, or comes back while
  * another kernel's lock is queued, the tries are answered busy.
  *
+ * <p>Records: a futex has a record only while a kernel holds it or waits for it, or while it
+ * carries something to its next grant (owner_died, pages given back with it); the others are
+ * pruned, keeping per object the highest token they reached, which a record made again starts
+ * above. A kernel declared dead holding a futex is remembered on the record until a grantee told
+ * of the death releases it ({@link #diedPending}): its id is not given to another kernel before.
+ *
  * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
  * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
  * with another grant's token, a second lock from the holder, a second lock without update from a
@@ -81,7 +87,19 @@ final class PagerFutexes {
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
     private final int maxFutexesPerSession;
+    /**
+     * Records of futexes somebody holds or waits for, or that still carry something to the next
+     * grant (owner_died, pages); the others are pruned ({@link #pruneIfIdle}).
+     */
     private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+    /**
+     * Per object, the highest token of any pruned futex record: a record made again starts above
+     * it, so a futex's tokens keep growing although its record was pruned. (The low 32 bits of a
+     * token thus count the grants of the object's futexes, not of one futex, per pager start.)
+     */
+    private final Map<String, Long> prunedTokens = new HashMap<>();
+    /** Per kernel id: futex records whose word may still hold a TID of that dead kernel. */
+    private final Map<Integer, Integer> diedPending = new HashMap<>();
 
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
             SessionEnd sessionEnd) {
@@ -102,7 +120,7 @@ final class PagerFutexes {
         }
         FutexRecord f = futexes.get(key); // made only when it is granted or queued: a refusal leaves none
         if (f == null) {
-            f = new FutexRecord(key);
+            f = newRecord(key);
         }
         if (f.holder == s) {
             if (!m.getUpdate()) {
@@ -248,6 +266,9 @@ final class PagerFutexes {
                 f.releasedPages.add(page.getOffset());
             }
         }
+        if (f.grantOwnerDied && !r.getOwnerDied()) {
+            deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
+        }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
         release(f);
@@ -285,7 +306,12 @@ final class PagerFutexes {
     List<FutexKey> ownerDied(KernelSession s) {
         List<FutexKey> held = new ArrayList<>(s.held);
         for (FutexKey key : held) {
-            futexes.get(key).ownerDied = true;
+            FutexRecord f = futexes.get(key);
+            f.ownerDied = true;
+            if (s.kernelId != 0 && !f.diedKernelIds.contains(s.kernelId)) {
+                f.diedKernelIds.add(s.kernelId);
+                diedPending.merge(s.kernelId, 1, Integer::sum);
+            }
         }
         return held;
     }
@@ -296,6 +322,41 @@ final class PagerFutexes {
         f.queue.remove(s);
         s.queued.remove(f.key);
         askToRelinquish(f);
+    }
+
+    /** The dead kernels' TIDs are gone from the futex's word. */
+    private void deathRecorded(FutexRecord f) {
+        f.grantOwnerDied = false;
+        for (int id : f.diedKernelIds) {
+            diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+        }
+        f.diedKernelIds.clear();
+    }
+
+    /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
+    boolean diedPending(int kernelId) {
+        return diedPending.containsKey(kernelId);
+    }
+
+    /** A record made (again) for a futex: its tokens go on above those of any pruned record of the object. */
+    private FutexRecord newRecord(FutexKey key) {
+        FutexRecord f = new FutexRecord(key);
+        f.token = prunedTokens.getOrDefault(key.object(), 0L);
+        return f;
+    }
+
+    /**
+     * Forgets the record of a futex nobody holds or waits for and that carries nothing to a next
+     * grant (no owner_died, no pages): its token is kept as the object's high-water mark.
+     */
+    private void pruneIfIdle(FutexRecord f) {
+        if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
+                || !f.diedKernelIds.isEmpty()) {
+            return;
+        }
+        if (futexes.remove(f.key, f)) {
+            prunedTokens.merge(f.key.object(), f.token, Math::max);
+        }
     }
 
     /**
@@ -327,6 +388,8 @@ final class PagerFutexes {
             next.queued.remove(f.key);
             answerTries(f); // another got it: a trylock does not wait
             grant(f, next, handoff);
+        } else {
+            pruneIfIdle(f);
         }
     }
 
@@ -388,13 +451,14 @@ final class PagerFutexes {
             return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
                     + "of its object " + objectId;
         }
-        FutexRecord f = futexes.computeIfAbsent(key, FutexRecord::new);
+        FutexRecord f = futexes.computeIfAbsent(key, this::newRecord);
         long token = r.getFencingToken();
         String refusal = f.holder != null ? f.holder + " holds it"
                 : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
                 : token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
                 : null;
         if (refusal != null) {
+            pruneIfIdle(f);
             core.refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
             return "it reclaims " + describe(key) + ", but " + refusal;
         }

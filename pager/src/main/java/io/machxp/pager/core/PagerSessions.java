@@ -9,9 +9,11 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,10 +22,10 @@ import java.util.Set;
  * The kernels' sessions with the pager: kernel_hello and pager_welcome, leases and keepalives,
  * and how a session ends (its stream closes, the pager ends it, or its lease runs out).
  * <pre>
- *  kernel_hello(name)        -> pager_welcome with a kernel id, stable per kernel name (TIDs carry
- *                               it; an id is never given to another name); a second live session
- *                               with the same name is ended with EEXIST, one whose name is still
- *                               held by a broken session with EAGAIN
+ *  kernel_hello(name)        -> pager_welcome with a kernel id, stable per kernel name while the
+ *                               name has a live or broken session and through its quarantine (TIDs
+ *                               carry it); a second live session with the same name is ended with
+ *                               EEXIST, one whose name is still held by a broken session with EAGAIN
  *  (kernel_hello with a reclaim, in the grace period after a restart, is {@link PagerGrace}'s)
  * </pre>
  * Leases and fencing (with a lease; {@code leaseNanos == 0} turns both sides of it off):
@@ -42,6 +44,21 @@ import java.util.Set;
  * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
  * from when it sent the keepalive the pager answered), so no futex has two owning kernels. The
  * futex side of a kernel leaving is {@link PagerFutexes}', the page side {@link PageCoherence}'s.
+ *
+ * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
+ * broken (a broken one for a lease). When its last session is forgotten the id goes into
+ * quarantine for {@link #quarantineNanos} (a lease plus this pager's grace period): a kernel of
+ * the same name that comes back meanwhile gets it again; another name gets it only after the
+ * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
+ * may sit in the futex's word until a grantee told of the death has released it; see
+ * {@link PagerFutexes#diedPending}). By then the kernel has stopped (it was declared dead, or left
+ * cleanly), nothing it sent is taken, and no word it left can be mistaken for a new kernel's.
+ * New ids come first from those never given out, then from the free pool, least recently freed
+ * first, so an id rests as long as the pager's churn allows (and a name that comes back keeps its
+ * id as long as no other name needed it). At most 1023 names hold ids or sit in quarantine at
+ * once; a churn of r new kernel names per lease keeps about r x (2 leases + grace) ids busy, so a
+ * pager serves any churn below about 1023 / (2 leases + grace) new names per lease. Messages of a session declared dead are fenced for a lease after its death (its stream
+ * is ended then, so nothing more can arrive), and then forgotten.
  */
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
@@ -58,15 +75,27 @@ final class PagerSessions {
     private final Map<Long, KernelSession> sessions = new HashMap<>();
     private final Map<String, KernelSession> sessionsByName = new HashMap<>();
     private final Map<String, Integer> kernelIds = new HashMap<>();
-    /** Sessions declared dead: what still arrives from them is fenced off. */
+    /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
+    private final String[] idOwners = new String[MAX_KERNEL_ID + 1];
+    /** The lowest id that may never have been given out (ids below it have been, or are reclaimed). */
+    private int neverUsed = 1;
+    /** Ids whose names have no session, in the order they were released: id -> when it may go. */
+    private final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
+    /** Ids free for any name, least recently freed first. */
+    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    /** How long an id rests after its name's last session is forgotten: a lease plus the grace period. */
+    private final long quarantineNanos;
+    /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
     private final Set<Long> deadSessions = new HashSet<>();
 
-    PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch) {
+    PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch,
+            long graceNanos) {
         this.core = core;
         this.pages = pages;
         this.futexes = futexes;
         this.leaseNanos = leaseNanos;
         this.tokenEpoch = tokenEpoch;
+        this.quarantineNanos = leaseNanos + graceNanos;
     }
 
     // ---- streams ------------------------------------------------------------------------------
@@ -159,6 +188,10 @@ final class PagerSessions {
         core.stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
+            Integer id = kernelIds.get(s.kernelName);
+            if (id != null) {
+                quarantine.put(id, core.env.nanoTime() + quarantineNanos); // the name has no session left
+            }
         }
         pages.forget(s, null);
         futexes.leaveQueues(s, null);
@@ -218,6 +251,9 @@ final class PagerSessions {
         List<FutexKey> held = futexes.ownerDied(s);
         forget(s);
         deadSessions.add(s.id);
+        if (leaseNanos > 0) {
+            core.env.schedule(leaseNanos, () -> deadSessions.remove(s.id)); // its stream is long gone by then
+        }
         core.stats.kernelsDeclaredDead.increment();
         CoreContext.log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages "
                 + "reverted to the pager's copy", core.name, s, why, held.size());
@@ -265,27 +301,62 @@ final class PagerSessions {
             return;
         }
         Integer id = kernelIds.get(kernelName);
-        if (id == null) {
+        if (id != null) {
+            quarantine.remove(id); // back within its quarantine: the name keeps its id
+        } else {
             id = freeKernelId();
             if (id == 0) {
-                end(s, Errno.EAGAIN, "pager " + core.name + " has given out all " + MAX_KERNEL_ID + " kernel ids");
+                end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
+                        + "after their kernels left (an id rests " + quarantineNanos / 1_000_000 + " ms); connect "
+                        + "again later");
                 return;
             }
-            kernelIds.put(kernelName, id);
+            takeId(kernelName, id);
         }
         welcome(s, kernelName, id);
         CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
     }
 
-    /** The lowest kernel id no kernel has (reclaimed ones keep theirs), 0 if none is left. */
+    /**
+     * An id for a new name, 0 if none is left: one never given out, else the least recently freed
+     * one whose quarantine is over (and that no futex's owner_died still names).
+     */
     private int freeKernelId() {
-        Set<Integer> used = new HashSet<>(kernelIds.values());
-        for (int id = 1; id <= MAX_KERNEL_ID; id++) {
-            if (!used.contains(id)) {
+        while (neverUsed <= MAX_KERNEL_ID) {
+            int id = neverUsed++;
+            if (idOwners[id] == null) {
                 return id;
             }
         }
-        return 0;
+        releaseQuarantined(); // only now: until ids run short, a name that comes back keeps its id
+        Integer id = freeIds.poll();
+        return id == null ? 0 : id;
+    }
+
+    /** Ids whose quarantine is over go to the free pool; one a pending owner_died names rests on. */
+    private void releaseQuarantined() {
+        long now = core.env.nanoTime();
+        int looked = quarantine.size();
+        var it = quarantine.entrySet().iterator();
+        List<Integer> again = new ArrayList<>();
+        while (it.hasNext() && looked-- > 0) {
+            var e = it.next();
+            if (e.getValue() > now) {
+                break; // in release order: the rest rest longer
+            }
+            int id = e.getKey();
+            it.remove();
+            if (futexes.diedPending(id)) {
+                again.add(id);
+                continue;
+            }
+            kernelIds.remove(idOwners[id], id);
+            idOwners[id] = null;
+            freeIds.add(id);
+        }
+        for (int id : again) {
+            quarantine.put(id, now + quarantineNanos);
+        }
     }
 
     /** pager_welcome: the session is now the kernel's of that name and id. */
@@ -305,19 +376,28 @@ final class PagerSessions {
         return sessionsByName.containsKey(kernelName);
     }
 
-    /** Whether this pager ever gave an id to (or took a reclaimed one from) a kernel of this name. */
+    /** Whether a kernel of this name has an id here (given, reclaimed, or resting in quarantine). */
     boolean knows(String kernelName) {
         return kernelIds.containsKey(kernelName);
     }
 
-    /** The name of the kernel that has this id, or null. */
+    /** The name of the kernel that has this id (or whose id rests in quarantine), or null. */
     String ownerOfId(int id) {
-        return kernelIds.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey)
-                .findFirst().orElse(null);
+        return id < 1 || id > MAX_KERNEL_ID ? null : idOwners[id];
     }
 
-    /** A reclaimed id is the kernel's from now on. */
+    /** The id is the kernel's from now on (a new one, or a reclaimed one, which may not be free here). */
     void takeId(String kernelName, int id) {
+        if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {
+            kernelIds.remove(idOwners[id], id);
+        }
+        Integer old = kernelIds.get(kernelName);
+        if (old != null && old != id) {
+            quarantine.put(old, core.env.nanoTime() + quarantineNanos); // its TIDs may still be about
+        }
+        quarantine.remove(id);
+        freeIds.remove(id); // rare: a reclaim, in grace, of an id this pager freed
+        idOwners[id] = kernelName;
         kernelIds.put(kernelName, id);
     }
 
@@ -338,9 +418,14 @@ final class PagerSessions {
         return deadSessions.size();
     }
 
-    /** How many kernel names have an id. */
+    /** How many kernel names have an id (in use or in quarantine). */
     int idCount() {
         return kernelIds.size();
+    }
+
+    /** How many ids rest in quarantine. */
+    int quarantinedCount() {
+        return quarantine.size();
     }
 
     /** Names of the kernels connected now. */

@@ -1,7 +1,9 @@
 package io.machxp.pager.futex;
 
 import io.machxp.pager.core.KernelSession;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -48,6 +50,12 @@ public final class FutexRecord {
     public boolean tryAsked;
     /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
     public boolean handoff;
+
+    /**
+     * Ids of kernels declared dead holding it whose TIDs may still be in its word: until a grantee
+     * told of the death releases it without passing owner_died on. Their ids are not reused meanwhile.
+     */
+    public final List<Integer> diedKernelIds = new ArrayList<>(0);
 
     public FutexRecord(FutexKey key) {
         this.key = key;

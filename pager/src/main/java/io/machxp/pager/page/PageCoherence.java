@@ -48,6 +48,9 @@ import java.util.Map;
  * session) holds nothing any more, is waited for no more and its queued requests are dropped; an
  * operation it asked for finishes without an answer once the kernels it waits for have replied.
  *
+ * <p>Records: a page has a record only while a kernel holds it, or an operation is in progress or
+ * waits on it; an idle record is forgotten, since the page's data and version are its object's.
+ *
  * <p>A message that breaks these rules is refused (logged, counted) and changes nothing; it is
  * checked whole before anything is changed (a refused message makes no record either). The one
  * exception: a well-formed return of stale data (not newer than the pager's copy) without a
@@ -113,6 +116,7 @@ public final class PageCoherence {
         Accepted taken = acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(), "memory_object_data_return");
         if (taken != Accepted.REFUSED && !r.getKernelCopy()) {
             p.drop(s);
+            pruneIfIdle(p);
         }
     }
 
@@ -140,6 +144,7 @@ public final class PageCoherence {
             p.downgrade(s);
         }
         run(p);
+        pruneIfIdle(p);
     }
 
     // ---- futexes (entry consistency) ----------------------------------------------------------
@@ -167,6 +172,7 @@ public final class PageCoherence {
             return false;
         }
         p.drop(s); // taken, or stale: as a data_return without a kernel copy, the kernel holds it no more
+        pruneIfIdle(p); // a grant of the futex makes it again, to hand it on
         return taken == Accepted.TAKEN;
     }
 
@@ -177,12 +183,13 @@ public final class PageCoherence {
     public List<PageData> grantedWithFutex(KernelSession s, MemoryObject o, Collection<Long> offsets) {
         List<PageData> granted = new ArrayList<>();
         for (long offset : offsets) {
-            PageRecord p = pages.get(new PageKey(o.name(), offset));
-            if (p == null || !p.idle()) {
+            PageRecord p = record(o, offset); // pruned when it was given back: made again
+            if (!p.idle()) {
                 continue;
             }
             PageData page = read(p);
             if (page == null) {
+                pruneIfIdle(p);
                 continue;
             }
             p.makeWriter(s);
@@ -249,9 +256,11 @@ public final class PageCoherence {
                 p.drop(s); // an earlier entry of the same reclaim may have named it: the kernel holds nothing now
                 out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
             }
+            pruneIfIdle(p);
             return;
         }
         if (!held) {
+            pruneIfIdle(p);
             return; // only data given back
         }
         if (write) {
@@ -268,7 +277,8 @@ public final class PageCoherence {
      * no more, and its queued requests are dropped. Unreturned dirty data is lost.
      */
     public void forget(KernelSession s, String object) {
-        for (PageRecord p : pages.values()) {
+        for (var it = pages.values().iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
             if (object != null && !p.key.object().equals(object)) {
                 continue;
             }
@@ -278,6 +288,9 @@ public final class PageCoherence {
                 p.current.awaited.remove(s);
             }
             run(p);
+            if (p.idle()) {
+                it.remove();
+            }
         }
     }
 
@@ -286,6 +299,17 @@ public final class PageCoherence {
     private void submit(PageRecord p, PageOperation op) {
         p.queue.add(op);
         run(p);
+        pruneIfIdle(p);
+    }
+
+    /**
+     * Forgets the record of a page nobody holds, asks for or is asked about: its data and version
+     * are the object's (its store's), so a record made again later starts from the same state.
+     */
+    private void pruneIfIdle(PageRecord p) {
+        if (p.idle()) {
+            pages.remove(p.key, p);
+        }
     }
 
     /** Advances the page's operations until one waits for lock_completed or none is left. */
@@ -498,9 +522,13 @@ public final class PageCoherence {
      * requests go, and one in progress is no longer answered to it, so others do not wait for it.
      */
     public void cancelRequests(KernelSession s) {
-        for (PageRecord p : pages.values()) {
+        for (var it = pages.values().iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
             if (withdraw(p, s)) {
                 run(p);
+                if (p.idle()) {
+                    it.remove();
+                }
             }
         }
     }
