@@ -122,12 +122,9 @@ public final class PageCoherence {
 
     /** memory_object_lock_completed: a kernel did what the current operation asked of it. */
     public void lockCompleted(KernelSession s, MemoryObjectLockCompleted c) {
-        MemoryObject o = object(s, c.getObjectId(), "memory_object_lock_completed");
+        MemoryObject o = objectOfOnePage(s, c.getObjectId(), c.getOffset(), c.getLength(),
+                "memory_object_lock_completed");
         if (o == null) {
-            return;
-        }
-        if (c.getLength() != pageSize || !pageOf(o, c.getOffset())) {
-            refuseRange(s, o, c.getOffset(), c.getLength(), "memory_object_lock_completed");
             return;
         }
         PageRecord p = pages.get(new PageKey(o.name(), c.getOffset()));
@@ -475,25 +472,14 @@ public final class PageCoherence {
 
     /** The record of a one-page range inside an object the kernel initialized, or null (refused). */
     private PageRecord onePage(KernelSession s, int objectId, long offset, long length, String routine) {
-        MemoryObject o = object(s, objectId, routine);
-        if (o == null) {
-            return null;
-        }
-        if (length != pageSize || !pageOf(o, offset)) {
-            refuseRange(s, o, offset, length, routine);
-            return null;
-        }
-        return record(o, offset);
+        MemoryObject o = objectOfOnePage(s, objectId, offset, length, routine);
+        return o == null ? null : record(o, offset);
     }
 
     /** The record of a one-page range the kernel holds, or null (refused; no record is made). */
     private PageRecord heldPage(KernelSession s, int objectId, long offset, long length, String routine) {
-        MemoryObject o = object(s, objectId, routine);
+        MemoryObject o = objectOfOnePage(s, objectId, offset, length, routine);
         if (o == null) {
-            return null;
-        }
-        if (length != pageSize || !pageOf(o, offset)) {
-            refuseRange(s, o, offset, length, routine);
             return null;
         }
         PageRecord p = pages.get(new PageKey(o.name(), offset));
@@ -502,6 +488,16 @@ public final class PageCoherence {
             return null;
         }
         return p;
+    }
+
+    /** The object, if the kernel initialized it and the range is one page inside it; else null (refused). */
+    private MemoryObject objectOfOnePage(KernelSession s, int objectId, long offset, long length, String routine) {
+        MemoryObject o = object(s, objectId, routine);
+        if (o != null && (length != pageSize || !pageOf(o, offset))) {
+            refuseRange(s, o, offset, length, routine);
+            return null;
+        }
+        return o;
     }
 
     private void refuseRange(KernelSession s, MemoryObject o, long offset, long length, String routine) {
