@@ -162,7 +162,8 @@ class MutualTlsOverGrpcTest {
                             }
                         });
                 out.onNext(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(
-                        io.machxp.proto.xp.KernelHello.newBuilder().setKernelName("raw-" + role).setProtocolVersion(1)).build());
+                        io.machxp.proto.xp.KernelHello.newBuilder().setKernelName("raw-" + role)
+                                .setProtocolVersion(1)).build());
                 Object first = got.poll(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
                 if (role.equals("client")) {
                     assertThat(first).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

@@ -57,8 +57,9 @@ import java.util.Set;
  * first, so an id rests as long as the pager's churn allows (and a name that comes back keeps its
  * id as long as no other name needed it). At most 1023 names hold ids or sit in quarantine at
  * once; a churn of r new kernel names per lease keeps about r x (2 leases + grace) ids busy, so a
- * pager serves any churn below about 1023 / (2 leases + grace) new names per lease. Messages of a session declared dead are fenced for a lease after its death (its stream
- * is ended then, so nothing more can arrive), and then forgotten.
+ * pager serves any churn below about 1023 / (2 leases + grace) new names per lease. Messages of a
+ * session declared dead are fenced for a lease after its death (its stream is ended then, so
+ * nothing more can arrive), and then forgotten.
  */
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */

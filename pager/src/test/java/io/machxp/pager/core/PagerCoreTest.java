@@ -69,7 +69,8 @@ class PagerCoreTest {
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
     private long kernel(long session, String name) {
         pager.sessionOpened(session);
-        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1)).build());
+        pager.onXp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1)).build());
         pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectInit(
                 MemoryObjectInit.newBuilder().setObjectId(7).setName("obj").setPageSize(PAGE)).build());
         assertThat(routines(session)).containsExactly(PAGER_WELCOME, MEMORY_OBJECT_READY);
@@ -454,15 +455,17 @@ class PagerCoreTest {
                 t.pager.sessionOpened(9);
                 t.lock(9, 64);
             }),
-            new Breach("a second kernel_hello", 2, XpProtocolError.EPROTO, t -> t.pager.onXp(2, KernelToPager.newBuilder()
-                    .setKernelHello(KernelHello.newBuilder().setKernelName("B2").setProtocolVersion(1)).build())),
+            new Breach("a second kernel_hello", 2, XpProtocolError.EPROTO, t -> t.pager.onXp(2,
+                    KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B2")
+                            .setProtocolVersion(1)).build())),
             new Breach("a message with no routine", 2, XpProtocolError.EBADMSG,
                     t -> t.pager.onXp(2, KernelToPager.getDefaultInstance())),
             new Breach("a routine this pager does not know", 2, XpProtocolError.EBADMSG,
                     t -> t.pager.onXp(2, KernelToPager.newBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet
                             .newBuilder().addField(99, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
                                     .addVarint(1).build()).build()).build())),
-            new Breach("kernel_hello without a protocol version", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 0)),
+            new Breach("kernel_hello without a protocol version", 9, XpProtocolError.EPROTONOSUPPORT,
+                    t -> t.hello(9, 0)),
             new Breach("kernel_hello of protocol version 2", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 2)),
             new Breach("kernel_hello of protocol version 99", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 99)));
     }
@@ -506,11 +509,13 @@ class PagerCoreTest {
         kernel(1, "A");
         kernel(2, "B");
         pager.sessionOpened(3);
-        pager.onXp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)).build());
+        pager.onXp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)).build());
         assertThat(ended).containsEntry(3L, Errno.EEXIST);
         pager.sessionClosed(1);
         pager.sessionOpened(4);
-        pager.onXp(4, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)).build());
+        pager.onXp(4, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)).build());
         assertThat(inbox.get(4L).get(0).getPagerWelcome().getKernelId()).isEqualTo(1);
     }
 

@@ -59,7 +59,8 @@ class FloodingKernelTest {
                 @Override
                 public void onCompleted() {}
             });
-            out.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1)).build());
+            out.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                    .setProtocolVersion(1)).build());
             out.onNext(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                     .setObjectId(1).setName("big").setPageSize(PAGE)).build());
         }

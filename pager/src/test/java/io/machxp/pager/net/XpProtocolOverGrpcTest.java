@@ -73,8 +73,8 @@ class XpProtocolOverGrpcTest {
     /** Sends {@code messages} on a raw stream; the status it ends with (OK if it completes). */
     private com.google.rpc.Status endOf(byte[]... messages) throws Exception {
         CompletableFuture<Throwable> end = new CompletableFuture<>();
-        StreamObserver<byte[]> out = ClientCalls.asyncBidiStreamingCall(channel.newCall(RAW_CONNECT, CallOptions.DEFAULT),
-                new StreamObserver<>() {
+        StreamObserver<byte[]> out = ClientCalls.asyncBidiStreamingCall(
+                channel.newCall(RAW_CONNECT, CallOptions.DEFAULT), new StreamObserver<>() {
                     @Override
                     public void onNext(byte[] value) {}
 

@@ -45,7 +45,8 @@ class LeaseAndFencingTest {
     @Test
     void theWelcomeGivesTheLeaseAndEveryKeepaliveIsAnsweredWithItsSequence() {
         x.pager.sessionOpened(1);
-        x.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)));
+        x.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)));
         assertThat(x.one(1).getPagerWelcome().getLeaseMillis()).isEqualTo(1000);
         x.keepalive(1, 41);
         assertThat(x.one(1).getPagerKeepalive().getSequence()).isEqualTo(41);
@@ -138,7 +139,8 @@ class LeaseAndFencingTest {
 
         // A kernel of the same name cannot take over before then: it could be A, still working.
         x.pager.sessionOpened(3);
-        x.xp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)));
+        x.xp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)));
         assertThat(x.ended.get(3L)).startsWith("EAGAIN").contains("lease ends in 500 ms");
 
         x.advance(LEASE / 2 - 1);

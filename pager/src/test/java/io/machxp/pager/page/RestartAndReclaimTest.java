@@ -54,7 +54,8 @@ class RestartAndReclaimTest {
     /** A kernel reconnects with what it holds of "obj" (object id 7), under kernel id {@code id}. */
     private void reclaim(long session, String name, int id, List<ReclaimedFutex> futexes, ReclaimedPage... pages) {
         x.pager.sessionOpened(session);
-        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1)
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1)
                 .setReclaim(Reclaim.newBuilder().setKernelId(id).addObjects(ReclaimedObject.newBuilder()
                         .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE).addAllFutexes(futexes)
                         .addAllPages(Arrays.asList(pages))))));
@@ -88,7 +89,8 @@ class RestartAndReclaimTest {
 
         // A new kernel waits for the grace period to end, hello and all; A's keepalive does not.
         x.pager.sessionOpened(2);
-        x.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B").setProtocolVersion(1)));
+        x.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")
+                .setProtocolVersion(1)));
         x.keepalive(1, 1);
         assertThat(x.one(1).hasPagerKeepalive()).isTrue();
         x.nothingTo(2);
@@ -221,11 +223,13 @@ class RestartAndReclaimTest {
     void aPagerWhosePagesDidNotSurviveRefusesReclaimsButStillWaitsOutTheOldLeases() {
         XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 4).withGrace(LEASE, false));
         y.pager.sessionOpened(1);
-        y.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A").setProtocolVersion(1)
+        y.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)
                 .setReclaim(Reclaim.newBuilder().setKernelId(1))));
         assertThat(y.ended.get(1L)).startsWith("ESTALE").contains("keeps its pages in memory");
         y.pager.sessionOpened(2);
-        y.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B").setProtocolVersion(1)));
+        y.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")
+                .setProtocolVersion(1)));
         y.nothingTo(2);
         y.advance(LEASE);
         assertThat(y.take(2).get(0).hasPagerWelcome()).as("welcomed once the old leases have run out").isTrue();
@@ -237,7 +241,8 @@ class RestartAndReclaimTest {
         reclaim(2, "B", 3, List.of());
         assertThat(x.ended.get(2L)).startsWith("EEXIST").contains("kernel 'A' has reclaimed id 3");
         x.pager.sessionOpened(3);
-        x.xp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("C").setProtocolVersion(1)
+        x.xp(3, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("C")
+                .setProtocolVersion(1)
                 .setReclaim(Reclaim.newBuilder().setKernelId(4).addObjects(ReclaimedObject.newBuilder()
                         .setObjectId(1).setName("gone").setPageSize(PAGE)))));
         assertThat(x.ended.get(3L)).startsWith("EINVAL").contains("no longer serves memory object 'gone'");
