@@ -66,6 +66,11 @@ public final class Pager implements AutoCloseable {
     private final PagerStats stats = new PagerStats();
     private final PageStore store;
     private final PagerCore core;
+    /**
+     * With a store on disk: the thread that writes it (each write forced to the disk), so that the
+     * core's thread never waits for a disk; in submission order, drained on close. Null otherwise.
+     */
+    private final java.util.concurrent.ExecutorService storeThread;
     private Server server;
 
     private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
@@ -74,6 +79,8 @@ public final class Pager implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
+        this.storeThread = store.persistent() ? java.util.concurrent.Executors.newSingleThreadExecutor(
+                new DefaultThreadFactory("pager-store-" + config.name(), true)) : null;
         XpService xp = new XpService();
         this.core = new PagerCore(config.name(), config.pageSize(),
                 new ObjectCatalog(config.objects(), config.pageSize(), store), new PagerEnv() {
@@ -85,6 +92,28 @@ public final class Pager implements AutoCloseable {
                     @Override
                     public void endSession(long sessionId, Errno errno, String message) {
                         xp.endSession(sessionId, errno, message);
+                    }
+
+                    @Override
+                    public void storeEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {
+                        if (storeThread == null) {
+                            PagerEnv.super.storeEffect(io, done);
+                            return;
+                        }
+                        try {
+                            storeThread.execute(() -> {
+                                RuntimeException failure = null;
+                                try {
+                                    io.run();
+                                } catch (java.io.UncheckedIOException e) {
+                                    failure = e;
+                                }
+                                RuntimeException outcome = failure;
+                                loop.execute(() -> done.accept(outcome));
+                            });
+                        } catch (java.util.concurrent.RejectedExecutionException closing) {
+                            PagerEnv.super.storeEffect(io, done); // closing: the writes before it are drained
+                        }
                     }
 
                     @Override
@@ -232,8 +261,19 @@ public final class Pager implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
-    /** On the core thread, which is the only one that uses the store. */
+    /** Drains the store's writes, then closes it on the core thread. */
     private void closeStore() {
+        if (storeThread != null) {
+            storeThread.shutdown(); // the writes submitted so far are done first
+            try {
+                if (!storeThread.awaitTermination(30, TimeUnit.SECONDS)) {
+                    log.error("pager {}: the page store's writes did not finish in 30 s; closing it anyway",
+                            config.name());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (loop.inEventLoop() || loop.isShuttingDown()) {
             store.close();
             return;

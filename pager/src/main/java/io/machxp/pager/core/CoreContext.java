@@ -1,5 +1,6 @@
 package io.machxp.pager.core;
 
+import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.page.PageOutput;
 import io.machxp.proto.xp.PagerToKernel;
@@ -45,6 +46,22 @@ final class CoreContext implements PageOutput {
     public void refuse(KernelSession s, String what) {
         stats.refused.increment();
         log.warn("pager {}: refused from {}: {}", name, s, what);
+    }
+
+    /**
+     * The page becomes the object's copy now (kept in memory until written); the write is an
+     * effect the env runs off the core thread, its outcome fed back here.
+     */
+    @Override
+    public void storeWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
+        object.stage(offset, data, version);
+        env.storeEffect(() -> object.persist(offset, data, version), failure -> {
+            if (failure == null) {
+                object.persisted(offset, version);
+            } else {
+                storeFailed(what, failure);
+            }
+        });
     }
 
     @Override

@@ -21,6 +21,23 @@ public interface PagerEnv {
         endSession(sessionId, io.machxp.proto.task.Errno.EINVAL, error + ": " + message);
     }
 
+    /**
+     * Runs page store I/O ({@code io}, which throws UncheckedIOException when the store fails)
+     * off the core thread, in the order submitted, then {@code done} on the core thread with the
+     * failure or null. Everything submitted before is done first, so an effect with no I/O is a
+     * barrier. By default both run at once on the calling thread (the simulator, tests, a store in
+     * memory).
+     */
+    default void storeEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {
+        RuntimeException failure = null;
+        try {
+            io.run();
+        } catch (java.io.UncheckedIOException e) {
+            failure = e;
+        }
+        done.accept(failure);
+    }
+
     /** A monotonic clock, in nanoseconds (virtual time in the simulator). */
     default long nanoTime() {
         return System.nanoTime();

@@ -267,10 +267,19 @@ final class PagerSessions {
                 + "returned are lost; restart the kernel");
     }
 
-    /** kernel_keepalive: answered with pager_keepalive of the same sequence. */
+    /**
+     * kernel_keepalive: answered with pager_keepalive of the same sequence, once every store write
+     * submitted before it is done: the answer tells the kernel that what it gave back before is
+     * taken, so it may drop the copies it kept for a reclaim.
+     */
     void keepalive(KernelSession s, KernelKeepalive k) {
-        core.send(s, PagerToKernel.newBuilder().setPagerKeepalive(
-                PagerKeepalive.newBuilder().setSequence(k.getSequence())).build());
+        PagerToKernel answer = PagerToKernel.newBuilder().setPagerKeepalive(
+                PagerKeepalive.newBuilder().setSequence(k.getSequence())).build();
+        core.env.storeEffect(() -> { }, failure -> {
+            if (sessions.get(s.id) == s) {
+                core.send(s, answer);
+            }
+        });
     }
 
     // ---- kernel_hello -------------------------------------------------------------------------

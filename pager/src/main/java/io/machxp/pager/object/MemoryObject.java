@@ -10,8 +10,10 @@ import java.util.Map;
  * pages, kept in a {@link PageStore}. A page the pager has no data for (never written, or all
  * zeros) is supplied as memory_object_data_unavailable (zero fill).
  *
- * <p>A page whose store write failed stays here in memory, so the pager still supplies what it
- * was given, until a later write of the page succeeds; only its durability is lost.
+ * <p>A page given to the pager stays here in memory until the store has written it (off the
+ * core thread, see {@link io.machxp.pager.core.PagerEnv#storeEffect}), so reads see it at once;
+ * one whose write failed stays until a later write of the page succeeds: only its durability is
+ * lost.
  */
 public final class MemoryObject {
     private final String name;
@@ -62,12 +64,30 @@ public final class MemoryObject {
      * @throws UncheckedIOException if the store cannot write it; the page is then kept in memory
      */
     public void write(long offset, byte[] data, long version) {
-        try {
-            store.write(name, offset, data, version);
+        stage(offset, data, version);
+        persist(offset, data, version);
+        persisted(offset, version);
+    }
+
+    /** Core thread: the page is the pager's copy from now on, kept here until it is written. */
+    public void stage(long offset, byte[] data, long version) {
+        unsaved.put(offset, new Unsaved(data.clone(), version));
+    }
+
+    /**
+     * Store thread (or the core's): writes the page to the store; touches nothing of this object.
+     *
+     * @throws UncheckedIOException if the store cannot write it (the page stays staged)
+     */
+    public void persist(long offset, byte[] data, long version) {
+        store.write(name, offset, data, version);
+    }
+
+    /** Core thread: the page was written as {@code version}; kept here only if a newer one is staged. */
+    public void persisted(long offset, long version) {
+        Unsaved kept = unsaved.get(offset);
+        if (kept != null && kept.version == version) {
             unsaved.remove(offset);
-        } catch (UncheckedIOException e) {
-            unsaved.put(offset, new Unsaved(data.clone(), version));
-            throw e;
         }
     }
 

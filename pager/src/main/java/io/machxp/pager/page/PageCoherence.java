@@ -239,11 +239,8 @@ public final class PageCoherence {
             }
         }
         if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
-            try {
-                o.write(p.offset(), r.getData().toByteArray(), r.getVersion()); // its return was lost in the crash
-            } catch (UncheckedIOException e) {
-                out.storeFailed("the data " + s + " reclaimed for " + p + " is kept in memory only", e);
-            }
+            out.storeWrite(o, p.offset(), r.getData().toByteArray(), r.getVersion(), // its return was lost in the crash
+                    "the data " + s + " reclaimed for " + p + " is kept in memory only");
         } else if (conflict == null && held && r.getVersion() < stored) {
             conflict = "its copy (version " + r.getVersion() + ") is older than the pager's (version " + stored + ")";
         }
@@ -427,10 +424,11 @@ public final class PageCoherence {
                         + "pager's copy (version " + stored + "); the data is not taken");
                 return Accepted.STALE;
             }
-            p.object.write(p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version);
+            out.storeWrite(p.object, p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version,
+                    "the data " + s + " returned for " + p + " is kept in memory only and will not survive a "
+                    + "pager restart");
         } catch (UncheckedIOException e) {
-            out.storeFailed("the data " + s + " returned for " + p + " is kept in memory only and will not"
-                    + " survive a pager restart", e);
+            out.storeFailed("the version of " + p + " cannot be read; the data " + s + " returned is not taken", e);
         }
         return Accepted.TAKEN;
     }

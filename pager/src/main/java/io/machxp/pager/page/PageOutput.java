@@ -11,6 +11,12 @@ public interface PageOutput {
     /** A message broke the protocol: log and count it; the caller changes nothing. */
     void refuse(KernelSession from, String what);
 
+    /**
+     * Makes {@code data} the pager's copy of the page as {@code version} at once (reads see it),
+     * and has the store write it off the core thread; a failure is reported by storeFailed.
+     */
+    void storeWrite(io.machxp.pager.object.MemoryObject object, long offset, byte[] data, long version, String what);
+
     /** The page store failed; {@code what} says which page and what follows from it. */
     void storeFailed(String what, RuntimeException e);
 }

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * version 0). Every write is forced to the disk before it returns, the data before its version,
  * so a crash between them leaves the new data with the old version: the same return, taken
  * again after a restart, writes the same data. A page of zeros reads back as null ("never
- * written"), which means the same thing.
+ * written"), which means the same thing. Thread-safe: the pager writes from its store thread
+ * while its core thread reads.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
@@ -140,7 +141,7 @@ public final class FilePageStore implements PageStore {
     }
 
     @Override
-    public byte[] read(String object, long offset) {
+    public synchronized byte[] read(String object, long offset) {
         try {
             FileChannel file = channel(object, false);
             if (file == null) {
@@ -163,7 +164,7 @@ public final class FilePageStore implements PageStore {
     }
 
     @Override
-    public long version(String object, long offset) {
+    public synchronized long version(String object, long offset) {
         try {
             FileChannel file = channel(versionFiles, versionsOf(object), object, false);
             if (file == null) {
@@ -181,7 +182,7 @@ public final class FilePageStore implements PageStore {
     }
 
     @Override
-    public void write(String object, long offset, byte[] page, long version) {
+    public synchronized void write(String object, long offset, byte[] page, long version) {
         if (page.length != pageSize) {
             throw new IllegalArgumentException("a page is " + pageSize + " bytes, not " + page.length);
         }
@@ -240,7 +241,7 @@ public final class FilePageStore implements PageStore {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         for (Map<String, FileChannel> open : List.of(files, versionFiles)) {
             open.forEach((object, file) -> {

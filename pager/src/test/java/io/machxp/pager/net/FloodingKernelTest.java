@@ -33,7 +33,7 @@ class FloodingKernelTest {
     private static final int PAGE = 4096;
 
     /** A raw XP session; {@code reads} false: it never asks gRPC for a message. */
-    private static final class RawKernel implements AutoCloseable {
+    static final class RawKernel implements AutoCloseable {
         final ManagedChannel channel;
         final StreamObserver<KernelToPager> out;
         final LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();

@@ -8,10 +8,8 @@ import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.FilePageStore;
-import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.pager.store.PageStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,23 +48,7 @@ class PageStoreTest {
 
     @Test
     void aFailingStoreWriteKeepsThePagerCoherentAndIsCounted() {
-        PageStore memory = new MemoryPageStore();
-        PageStore failing = new PageStore() {
-            @Override
-            public byte[] read(String object, long offset) {
-                return memory.read(object, offset);
-            }
-
-            @Override
-            public long version(String object, long offset) {
-                return memory.version(object, offset);
-            }
-
-            @Override
-            public void write(String object, long offset, byte[] page, long version) {
-                throw new UncheckedIOException(new IOException("disk full"));
-            }
-        };
+        PageStore failing = new FailingStore(Integer.MAX_VALUE);
         XpKernels k = new XpKernels(failing);
         long a = k.kernel(1, "A");
         long b = k.kernel(2, "B");

@@ -48,6 +48,8 @@ final class XpKernels {
     /** Kernels the pager declared dead, with the futex offsets they held. */
     final Map<String, List<Long>> declaredDead = new HashMap<>();
     private final io.machxp.pager.ManualClock clock = new io.machxp.pager.ManualClock();
+    /** Store effects waiting for {@link #runStore}, once {@link #deferStoreEffects} was called; else run at once. */
+    private java.util.ArrayDeque<Runnable> storeEffects;
 
     XpKernels(PageStore store) {
         this(store, 0);
@@ -80,6 +82,15 @@ final class XpKernels {
             }
 
             @Override
+            public void storeEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {
+                if (storeEffects == null) {
+                    PagerEnv.super.storeEffect(io, done);
+                } else {
+                    storeEffects.add(() -> PagerEnv.super.storeEffect(io, done));
+                }
+            }
+
+            @Override
             public void schedule(long delayNanos, Runnable action) {
                 clock.schedule(delayNanos, action);
             }
@@ -89,6 +100,18 @@ final class XpKernels {
                 declaredDead.put(kernelName, held.stream().map(io.machxp.pager.futex.FutexKey::offset).toList());
             }
         }, stats, options);
+    }
+
+    /** From now on the test is the pager's store thread: store effects wait for {@link #runStore}. */
+    void deferStoreEffects() {
+        storeEffects = new java.util.ArrayDeque<>();
+    }
+
+    /** Runs the store effects waiting, in order, each outcome fed back to the core. */
+    void runStore() {
+        while (!storeEffects.isEmpty()) {
+            storeEffects.poll().run();
+        }
     }
 
     /** Moves the clock on by {@code nanos}, running the pager's timers that come due on the way. */

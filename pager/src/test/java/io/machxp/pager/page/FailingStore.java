@@ -1,0 +1,35 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.pager.store.PageStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** A store in memory whose next {@link #failWrites} writes fail with "disk full". */
+final class FailingStore implements PageStore {
+    final MemoryPageStore memory = new MemoryPageStore();
+    int failWrites;
+
+    FailingStore(int failWrites) {
+        this.failWrites = failWrites;
+    }
+
+    @Override
+    public byte[] read(String object, long offset) {
+        return memory.read(object, offset);
+    }
+
+    @Override
+    public long version(String object, long offset) {
+        return memory.version(object, offset);
+    }
+
+    @Override
+    public void write(String object, long offset, byte[] page, long version) {
+        if (failWrites > 0) {
+            failWrites--;
+            throw new UncheckedIOException(new IOException("disk full"));
+        }
+        memory.write(object, offset, page, version);
+    }
+}

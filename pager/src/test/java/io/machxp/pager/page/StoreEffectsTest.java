@@ -1,0 +1,56 @@
+package io.machxp.pager.page;
+
+import static io.machxp.pager.page.XpKernels.assertReadCopy;
+import static io.machxp.pager.page.XpKernels.assertWriteCopy;
+import static io.machxp.pager.page.XpKernels.page;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.xp.PagerToKernel;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Store writes are effects the env runs off the core thread, in order, with their outcome fed
+ * back to the core: here the test is the store thread, running them when it says.
+ */
+class StoreEffectsTest {
+    private final FailingStore store = new FailingStore(0);
+    private final XpKernels k = new XpKernels(store);
+    private final long a = k.kernel(1, "A");
+    private final long b = k.kernel(2, "B");
+
+    {
+        k.deferStoreEffects();
+    }
+
+    @Test
+    void aReturnIsServedAtOnceWrittenByTheStoreThreadAndAKeepaliveAnsweredAfterIt() {
+        k.write(a, 0);
+        assertWriteCopy(k.one(a), 0, null);
+        k.returnDirty(a, 0, page(5), false);
+        k.keepalive(a, 1);
+        assertThat(store.version("obj", 0)).as("not written on the core thread").isZero();
+        k.nothingTo(a); // the keepalive's answer waits for the write before it
+
+        k.read(b, 0);
+        assertReadCopy(k.one(b), 0, page(5)); // the pager's copy is the returned data already
+
+        k.runStore();
+        assertThat(store.version("obj", 0)).isEqualTo(1);
+        assertThat(store.read("obj", 0)).isEqualTo(page(5));
+        assertThat(k.one(a).hasPagerKeepalive()).isTrue();
+    }
+
+    @Test
+    void aFailedWriteIsFedBackAndThePageKeptInMemory() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 1;
+        k.returnDirty(a, 0, page(6), false);
+        k.runStore();
+        assertThat(k.stats.storeFailures()).isEqualTo(1);
+        assertThat(store.version("obj", 0)).isZero();
+        k.read(b, 0); // A kept no copy: the pager supplies what it kept in memory
+        assertReadCopy(k.one(b), 0, page(6));
+        assertThat(k.take(a)).extracting(PagerToKernel::getRoutineCase).isEmpty();
+    }
+}
