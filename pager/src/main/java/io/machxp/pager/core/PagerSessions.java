@@ -191,6 +191,7 @@ final class PagerSessions {
             sessionsByName.remove(s.kernelName);
             Integer id = kernelIds.get(s.kernelName);
             if (id != null) {
+                quarantine.remove(id); // to the end of the release order
                 quarantine.put(id, core.env.nanoTime() + quarantineNanos); // the name has no session left
             }
         }
@@ -403,6 +404,7 @@ final class PagerSessions {
         }
         Integer old = kernelIds.get(kernelName);
         if (old != null && old != id) {
+            quarantine.remove(old);
             quarantine.put(old, core.env.nanoTime() + quarantineNanos); // its TIDs may still be about
         }
         quarantine.remove(id);

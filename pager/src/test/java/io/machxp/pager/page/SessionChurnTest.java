@@ -99,4 +99,46 @@ class SessionChurnTest {
                 .newBuilder().setKernelName("A").setProtocolVersion(1)));
         assertThat(k.one(2).getPagerWelcome().getKernelId()).as("its id rests, not given to another").isEqualTo(1);
     }
+
+    /** Opens a session for a kernel of this name and returns the id it is welcomed with. */
+    private static int welcomedId(XpKernels k, long session, String name) {
+        k.pager.sessionOpened(session);
+        k.xp(session, io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(io.machxp.proto.xp.KernelHello
+                .newBuilder().setKernelName(name).setProtocolVersion(1)));
+        return k.one(session).getPagerWelcome().getKernelId();
+    }
+
+    /**
+     * Once every id has been given out, a new name gets the least recently freed one whose
+     * quarantine is over - but not the id of a kernel declared dead holding a futex whose word may
+     * still hold its TIDs, until a grantee told of the death has released that futex.
+     */
+    @Test
+    void theIdOfADeadHolderIsNotReusedUntilItsOwnerDiedIsRecorded() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        k.lockFutex(d, 0);
+        k.take(d);
+        k.pager.sessionClosed(d);                  // its stream broke while it held the futex
+        k.advance(LEASE);                          // declared dead: the futex owes owner_died
+        assertThat(k.declaredDead).containsKey("D");
+        for (int id = 2; id <= 1023; id++) {       // every other id given out, and freed
+            assertThat(welcomedId(k, id, "k" + id)).isEqualTo(id);
+            k.pager.sessionClosed(id);
+        }
+        k.advance(2 * LEASE);                      // every quarantine is over
+        assertThat(welcomedId(k, 2000, "N0")).as("D's id is held back; the next freed goes").isEqualTo(2);
+
+        long c = k.kernel(2001, "C");
+        k.lockFutex(c, 0);
+        assertThat(k.one(c).getMemoryObjectFutexGranted().getOwnerDied()).isTrue();
+        k.futexReleased(c, 0);                     // C recorded OWNER_DIED in the word: no TID of D is left
+        k.advance(2 * LEASE);
+        int got = 0;
+        for (int n = 1; n <= 1023 && got != 1; n++) {
+            got = welcomedId(k, 3000 + n, "N" + n);
+        }
+        assertThat(got).as("D's id is given out again, after the ids freed before it").isEqualTo(1);
+        assertThat(k.stats.refused()).isZero();
+    }
 }
