@@ -41,6 +41,9 @@ public final class ScenarioFormat {
         OUTCOMES = List.copyOf(outcomes);
     }
 
+    /** The flags a futex word's value read shows after its owner, in this order. */
+    public static final List<String> READ_FLAGS = List.of("OWNER_DIED", "WAITERS");
+
     /** The failures of any call on a word: a bad word, a thread or task gone, the pager gone. */
     private static final List<String> ANY_CALL = names(Errno.EINVAL, Errno.ESRCH, Errno.EIO);
 
@@ -50,8 +53,8 @@ public final class ScenarioFormat {
     public static List<String> stepOptions(Step.Kind kind) {
         return switch (kind) {
             case LOCK -> List.of("timeout", "expect");
-            case WRITE -> List.of("value", "expect");
-            case TRYLOCK, UNLOCK, CONSISTENT, READ -> List.of("expect");
+            case WRITE, READ -> List.of("value", "expect");
+            case TRYLOCK, UNLOCK, CONSISTENT -> List.of("expect");
             case COMPUTE, SLEEP, PRIORITY, EXIT, DIE -> List.of();
         };
     }

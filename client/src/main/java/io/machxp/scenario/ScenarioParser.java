@@ -61,6 +61,9 @@ public final class ScenarioParser {
     private final List<Map.Entry<Integer, String>> errors = new ArrayList<>();
     /** Per thread, the lines of its start and of each step, for the warnings. */
     private final Map<String, ScenarioTiming.Lines> lines = new LinkedHashMap<>();
+    /** The threads' names and the futex words, from the tree before the threads are read. */
+    private final Set<String> threadNames = new LinkedHashSet<>();
+    private final Set<String> futexWords = new LinkedHashSet<>();
 
     private ScenarioParser(String source, YamlTree tree) {
         this.source = source;
@@ -229,6 +232,7 @@ public final class ScenarioParser {
             return threads;
         }
         List<String> kernelNames = kernels.stream().map(KernelSpec::name).toList();
+        rawNames(node);
         Set<String> names = new LinkedHashSet<>();
         for (int i = 0; i < node.size(); i++) {
             JsonNode t = node.get(i);
@@ -278,6 +282,92 @@ public final class ScenarioParser {
             }
         }
         return threads;
+    }
+
+    /**
+     * The threads' names and the futex words (those a lock, trylock, unlock or consistent step
+     * names, as in {@link WordValues#futexWords}), read from the tree before the threads are, for
+     * checking the values reads expect.
+     */
+    private void rawNames(JsonNode threads) {
+        for (JsonNode t : threads) {
+            String name = named(t, "name");
+            if (name != null) {
+                threadNames.add(name);
+            }
+            JsonNode program = t.isObject() ? t.get("program") : null;
+            if (program == null || !program.isArray()) {
+                continue;
+            }
+            for (JsonNode s : program) {
+                for (String key : List.of("lock", "trylock", "unlock", "consistent")) {
+                    String word = named(s, key);
+                    if (word != null) {
+                        futexWords.add(word);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The value a read expects, as {@link WordValues} shows it: for a futex word "free",
+     * "NOT_RECOVERABLE", or an owner (a thread's name, a TID as a number, unknown-tid) and flags
+     * (OWNER_DIED, then WAITERS) joined by "|"; for a data word a whole number, kept as its
+     * signed 32-bit decimal.
+     */
+    private String readValue(JsonNode s, String word, String where) {
+        JsonNode v = s.get("value");
+        if (v == null) {
+            return null;
+        }
+        int line = tree.line(s, "value");
+        if (!v.isValueNode() || v.isNull()) {
+            error(line, where, "a read's value is what it must see, like free, T|WAITERS or 13");
+            return null;
+        }
+        String text = v.asText().strip();
+        if (!futexWords.contains(word)) {
+            try {
+                return Integer.toString((int) Long.decode(text).longValue());
+            } catch (NumberFormatException e) {
+                error(line, where, "'" + text + "' is no value of " + word + ", a data word (no lock, trylock, unlock "
+                        + "or consistent names it): it reads as a whole number, like 13");
+                return null;
+            }
+        }
+        if (text.equals("free") || text.equals("NOT_RECOVERABLE")) {
+            return text;
+        }
+        String hint = "a futex word reads as free, NOT_RECOVERABLE, or an owner (a thread's name, a TID the scenario "
+                + "wrote, unknown-tid) and flags " + and(ScenarioFormat.READ_FLAGS) + " in this order, joined by |, "
+                + "like T|WAITERS or OWNER_DIED";
+        List<String> parts = List.of(text.split("\\|", -1));
+        int i = 0;
+        String first = parts.get(0);
+        if (!ScenarioFormat.READ_FLAGS.contains(first)) {
+            boolean owner = threadNames.contains(first) || first.equals("unknown-tid") || first.matches("[1-9][0-9]*");
+            if (!owner) {
+                List<String> known = new ArrayList<>(threadNames);
+                known.addAll(ScenarioFormat.READ_FLAGS);
+                known.addAll(List.of("free", "NOT_RECOVERABLE", "unknown-tid"));
+                error(line, where, "'" + first + "' in '" + text + "' is no thread nor flag" + didYouMean(first, known)
+                        + hint);
+                return null;
+            }
+            i = 1;
+        }
+        int flag = 0;
+        for (; i < parts.size(); i++) {
+            int at = ScenarioFormat.READ_FLAGS.indexOf(parts.get(i));
+            if (at < flag) {
+                error(line, where, "'" + parts.get(i) + "' in '" + text + "' is not a flag here" + didYouMean(parts
+                        .get(i), ScenarioFormat.READ_FLAGS) + hint);
+                return null;
+            }
+            flag = at + 1;
+        }
+        return text;
     }
 
     private Step step(JsonNode s, int line, String where, Map<String, WordSpec> words) {
@@ -345,7 +435,11 @@ public final class ScenarioParser {
         String expect = expect(s, kind, where);
         return switch (kind) {
             case LOCK -> new Step(kind, word(s, kind, words, where), duration(s, "timeout", where, -1), 0, expect);
-            case TRYLOCK, UNLOCK, CONSISTENT, READ -> new Step(kind, word(s, kind, words, where), -1, 0, expect);
+            case TRYLOCK, UNLOCK, CONSISTENT -> new Step(kind, word(s, kind, words, where), -1, 0, expect);
+            case READ -> {
+                String word = word(s, kind, words, where);
+                yield new Step(kind, word, -1, 0, expect, readValue(s, word, where));
+            }
             case WRITE -> {
                 String word = word(s, kind, words, where);
                 if (!s.has("value")) {

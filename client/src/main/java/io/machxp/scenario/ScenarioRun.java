@@ -131,6 +131,11 @@ public final class ScenarioRun {
                 stepFailures.add(s.spec.name() + " step " + number + " (" + step + ") expected " + step.expect()
                         + " but got " + outcome.code() + (outcome.detail().isEmpty() ? "" : ": " + outcome.detail()));
             }
+            if (step.read() != null && (!outcome.code().equals("ok") || !step.read().equals(outcome.detail()))) {
+                stepFailures.add(s.spec.name() + " step " + number + " (" + step + ") expected to read " + step.read()
+                        + " but " + (outcome.code().equals("ok") ? "read " + outcome.detail() : "got "
+                        + outcome.code() + (outcome.detail().isEmpty() ? "" : ": " + outcome.detail())));
+            }
             // ESRCH: the thread is gone (its task died), so its program ends here.
             boolean ended = step.kind() == Step.Kind.EXIT || step.kind() == Step.Kind.DIE
                     || outcome.code().equals("ESRCH");

@@ -8,8 +8,15 @@ package io.machxp.scenario;
  * @param nanos the duration (compute, sleep) or the lock timeout (-1: none)
  * @param value the value to write, or the new priority
  * @param expect the outcome the step must have ("ok", an errno such as EOWNERDEAD, "busy"), or null
+ * @param read the value a read must see, as {@link WordValues} shows it ("free", "H|WAITERS", "13"),
+ *     or null: a read whose value differs fails its expectation like a step with another outcome
  */
-public record Step(Kind kind, String word, long nanos, long value, String expect) {
+public record Step(Kind kind, String word, long nanos, long value, String expect, String read) {
+    /** A step that expects no value read. */
+    public Step(Kind kind, String word, long nanos, long value, String expect) {
+        this(kind, word, nanos, value, expect, null);
+    }
+
     public enum Kind {
         LOCK("lock"), TRYLOCK("trylock"), UNLOCK("unlock"), CONSISTENT("consistent"), COMPUTE("compute"),
         SLEEP("sleep"), READ("read"), WRITE("write"), PRIORITY("priority"), EXIT("exit"), DIE("die");
@@ -40,7 +47,8 @@ public record Step(Kind kind, String word, long nanos, long value, String expect
     public String toString() {
         return switch (kind) {
             case LOCK -> "lock " + word + (nanos >= 0 ? " (timeout " + Durations.format(nanos) + ")" : "");
-            case TRYLOCK, UNLOCK, CONSISTENT, READ -> kind.key + " " + word;
+            case TRYLOCK, UNLOCK, CONSISTENT -> kind.key + " " + word;
+            case READ -> "read " + word + (read != null ? " (= " + read + ")" : "");
             case COMPUTE, SLEEP -> kind.key + " " + Durations.format(nanos);
             case WRITE -> "write " + word + " = " + value;
             case PRIORITY -> "priority " + value;

@@ -104,7 +104,7 @@ class ScenarioParserTest {
                       - {trylock: m, expect: EDEADLOCK}
                       - {unlock: m, expect: etimedout}
                       - {write: data, expect: ok}
-                      - {read: data, value: 3}
+                      - {read: data, timeout: 3ms}
                       - {sleep: 1ms, expect: ok}
                       - {consistent: m, expect: [ok]}
                 """;
@@ -116,13 +116,13 @@ class ScenarioParserTest {
                 "bad.yaml:8: thread T, step 3: unknown outcome 'etimedout'; did you mean 'ETIMEDOUT'? an unlock gives "
                         + "ok, EPERM, EINVAL, ESRCH or EIO",
                 "bad.yaml:9: thread T, step 4: write needs a value, like {write: data, value: 7}",
-                "bad.yaml:10: thread T, step 5: 'value' does not apply to read; a read takes expect",
+                "bad.yaml:10: thread T, step 5: 'timeout' does not apply to read; a read takes value and expect",
                 "bad.yaml:11: thread T, step 6: sleep has no outcome to expect; only lock, trylock, unlock, "
                         + "consistent, read and write do",
                 "bad.yaml:12: thread T, step 7: expect names one outcome, like ok or EIO");
         Scenario ok = ScenarioParser.parse(file.replace("{lock: m, expect: ETIMEDOUT}",
                 "{lock: m, timeout: 1ms, expect: ETIMEDOUT}").replace("EDEADLOCK", "busy").replace("etimedout", "EPERM")
-                .replace("{write: data,", "{write: data, value: 1,").replace(", value: 3}", "}")
+                .replace("{write: data,", "{write: data, value: 1,").replace(", timeout: 3ms}", "}")
                 .replace("{sleep: 1ms, expect: ok}", "{sleep: 1ms}").replace("[ok]", "EINVAL"), "good.yaml");
         assertThat(ok.thread("T").program()).extracting(Step::expect)
                 .containsExactly("ETIMEDOUT", "busy", "EPERM", "ok", null, null, "EINVAL");
