@@ -48,7 +48,7 @@ public record Step(Kind kind, String word, long nanos, long value, String expect
         return switch (kind) {
             case LOCK -> "lock " + word + (nanos >= 0 ? " (timeout " + Durations.format(nanos) + ")" : "");
             case TRYLOCK, UNLOCK, CONSISTENT -> kind.key + " " + word;
-            case READ -> "read " + word + (read != null ? " (= " + read + ")" : "");
+            case READ -> "read " + word + (read != null ? " (expect " + read + ")" : "");
             case COMPUTE, SLEEP -> kind.key + " " + Durations.format(nanos);
             case WRITE -> "write " + word + " = " + value;
             case PRIORITY -> "priority " + value;

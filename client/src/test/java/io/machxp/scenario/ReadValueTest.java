@@ -34,7 +34,7 @@ class ReadValueTest {
         assertThat(s.thread("O").program()).extracting(Step::read)
                 .containsExactly(null, "O", null, null, "O|WAITERS", "-3", null);
         assertThat(s.thread("W").program()).extracting(Step::read).containsExactly(null, "W|WAITERS", null, "free");
-        assertThat(s.thread("O").program().get(4).toString()).isEqualTo("read m (= O|WAITERS)");
+        assertThat(s.thread("O").program().get(4).toString()).isEqualTo("read m (expect O|WAITERS)");
         assertThat(s.thread("O").program().get(2).value()).isEqualTo(-3);
     }
 
@@ -65,7 +65,7 @@ class ReadValueTest {
         ScenarioResult bad = ScenarioRun.sim(ScenarioParser.parse(HELD.replace("value: \"O|WAITERS\"", "value: O")
                 .replace("value: free}]", "value: W}]"), "held.yaml"), 1, false);
         assertThat(bad.stepFailures()).containsExactly(
-                "O step 5 (read m (= O)) expected to read O but read O|WAITERS",
-                "W step 4 (read m (= W)) expected to read W but read free");
+                "O step 5 (read m (expect O)) expected to read O but read O|WAITERS",
+                "W step 4 (read m (expect W)) expected to read W but read free");
     }
 }
