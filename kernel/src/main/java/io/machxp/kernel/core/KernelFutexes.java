@@ -209,18 +209,19 @@ final class KernelFutexes {
                 w.finish(null);
                 return;
             }
+            // WAITERS first, as Linux's LOCK_PI sets it before it finds a deadlock (and leaves it).
+            if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                continue; // the owner unlocked on the fast path meanwhile: look again
+            }
             if (inheritance.chase(tid, w.thread.waitNumber, e, w.thread.boostedBy.isEmpty() ? -1 : 0)) {
                 w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
                         + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
                         tid, e.offset(), objectName(e), tid));
                 return;
             }
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                enqueue(w, e);
-                inheritance.refresh(e);
-                return;
-            }
-            // The owner unlocked on the fast path meanwhile: look again.
+            enqueue(w, e);
+            inheritance.refresh(e);
+            return;
         }
     }
 
