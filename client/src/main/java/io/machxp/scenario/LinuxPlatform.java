@@ -83,6 +83,9 @@ final class LinuxPlatform implements Platform {
     private final Set<String> deadTasks = ConcurrentHashMap.newKeySet();
     private int[] allowed;
     private int[] jvmCpus;
+    /** How long a scenario thread keeps its CPU waiting for its next step (0: it parks at once). */
+    private static final long STEP_SPIN_NANOS = 5_000_000;
+    private volatile long spinNanos;
     private Thread sampler;
     private volatile boolean stopped;
     private volatile long origin = System.nanoTime();
@@ -134,6 +137,8 @@ final class LinuxPlatform implements Platform {
                     + e.getMessage() + "), so linux mode cannot run here.");
         }
         jvmCpus = LinuxSupport.jvmCpus(allowed, cpuMap);
+        // With a CPU of its own for the runner, a scenario thread keeps its CPU between steps.
+        spinNanos = jvmCpus.length < allowed.length ? STEP_SPIN_NANOS : 0;
         robust = LinuxSupport.robustWords(s);
         allocate(s);
         CountDownLatch ready = new CountDownLatch(s.threads().size());
@@ -508,6 +513,15 @@ final class LinuxPlatform implements Platform {
             try {
                 while (setupErrno == 0 && !ended && !stopped) {
                     Runnable r = queue.poll();
+                    if (r == null && spinNanos > 0) {
+                        // A Linux thread runs its program on without leaving its CPU between two
+                        // steps; waiting here for the runner's next step must not free it for a
+                        // lower priority. The runner is on another CPU, so its answer comes soon.
+                        long until = System.nanoTime() + spinNanos;
+                        while ((r = queue.poll()) == null && !ended && !stopped && System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                    }
                     if (r == null) {
                         LockSupport.park(this);
                     } else {
