@@ -84,4 +84,53 @@ class KernelCoreSchedulerTest {
         k.terminate(t).value();
         assertThat(busy.error().errno()).as("terminated while computing").isEqualTo(Errno.ESRCH);
     }
+
+    /**
+     * As Linux measured it: a waiter whose timeout fires while the owner, boosted to the waiter's
+     * own priority, holds the only CPU cannot leave the wait; the owner finishes and unlocks
+     * first, in the same instant (it keeps its CPU into its next call), and the waiter gets the
+     * futex instead of ETIMEDOUT.
+     */
+    @Test
+    void aWaiterWhoseTimerFiresWithoutItsCpuGetsTheFutexFromAnUnlockFirst() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread high = k.thread(90);
+        k.acquireFromPager(owner, k.base);
+        Answer<Void> unlocked = new Answer<>();
+        // The owner's next call comes as its compute ends, in the same instant, as a program's does.
+        k.core.threadCompute(k.task.id, owner.tid, 20 * MS, new Reply<>() {
+            @Override
+            public void complete(Void value) {
+                k.core.vmUnlockFutex(k.task.id, owner.tid, k.base, unlocked);
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                unlocked.fail(error);
+            }
+        });
+        k.env.advance(1 * MS);
+        Answer<io.machxp.proto.task.AcquirePath> waiting = k.lock(high, k.base, 5 * MS);
+        assertThat(owner.effectivePriority).isEqualTo(90);
+        k.env.advance(10 * MS);
+        assertThat(waiting.answered()).as("its timer fired, but it has no CPU").isFalse();
+        k.env.advance(10 * MS);
+        assertThat(unlocked.answered()).isTrue();
+        assertThat(waiting.value()).isEqualTo(io.machxp.proto.task.AcquirePath.LOCAL_HANDOFF);
+        k.env.advance(1 * MS);
+        assertThat(high.computing()).as("no run left over from the timeout").isFalse();
+    }
+
+    /** A waiter whose timer fires when it can get its CPU leaves at once with ETIMEDOUT. */
+    @Test
+    void aWaiterWhoseTimerFiresWithItsCpuTimesOut() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread high = k.thread(90);
+        k.acquireFromPager(owner, k.base);
+        Answer<io.machxp.proto.task.AcquirePath> waiting = k.lock(high, k.base, 5 * MS);
+        k.env.advance(5 * MS);
+        assertThat(waiting.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+    }
 }
