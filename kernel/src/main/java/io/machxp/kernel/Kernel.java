@@ -204,11 +204,9 @@ public final class Kernel implements AutoCloseable {
         loop.execute(action);
     }
 
-    /** Sends a request to the core and waits for its answer; never call from the core thread. */
-    public <T> T call(Consumer<Reply<T>> request) {
-        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> request.accept(new Reply<>() {
+    /** A reply that completes {@code result}: with the value, or with the error as a KernelException. */
+    private static <T> Reply<T> completing(CompletableFuture<T> result) {
+        return new Reply<>() {
             @Override
             public void complete(T value) {
                 result.complete(value);
@@ -218,7 +216,15 @@ public final class Kernel implements AutoCloseable {
             public void fail(KernelError error) {
                 result.completeExceptionally(new KernelException(error));
             }
-        }));
+        };
+    }
+
+    /** Sends a request to the core and waits for its answer; never call from the core thread. */
+    public <T> T call(Consumer<Reply<T>> request) {
+        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Reply<T> reply = completing(result);
+        loop.execute(() -> request.accept(reply));
         try {
             return result.get();
         } catch (ExecutionException e) {
@@ -239,17 +245,7 @@ public final class Kernel implements AutoCloseable {
     public <T> T callAbortable(Consumer<Reply<T>> request, Consumer<Reply<T>> abort) {
         assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
         CompletableFuture<T> result = new CompletableFuture<>();
-        Reply<T> reply = new Reply<>() {
-            @Override
-            public void complete(T value) {
-                result.complete(value);
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                result.completeExceptionally(new KernelException(error));
-            }
-        };
+        Reply<T> reply = completing(result);
         loop.execute(() -> request.accept(reply));
         boolean interrupted = false;
         while (true) {
