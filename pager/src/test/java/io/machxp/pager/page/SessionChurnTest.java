@@ -7,7 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.Map;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import io.machxp.pager.core.PagerCore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pager's records stay bounded however many kernels come and go, in virtual time: 100,000
@@ -15,6 +21,21 @@ import org.junit.jupiter.api.Test;
  * ten dropping its stream while it holds a futex (declared dead a lease later).
  */
 class SessionChurnTest {
+    /** The churn logs two warnings per dropped kernel; 100,000 of them say nothing a test reads. */
+    private final Logger pagerLog = (Logger) LoggerFactory.getLogger(PagerCore.class);
+    private Level pagerLevel;
+
+    @BeforeEach
+    void quiet() {
+        pagerLevel = pagerLog.getLevel();
+        pagerLog.setLevel(Level.ERROR);
+    }
+
+    @AfterEach
+    void loud() {
+        pagerLog.setLevel(pagerLevel);
+    }
+
     private static final long LEASE = 1_000_000_000L;
     /** A new session every 10 ms: 100 per lease, 10 of them dropped. */
     private static final long STEP = 10_000_000L;
