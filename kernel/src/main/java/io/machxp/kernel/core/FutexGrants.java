@@ -223,10 +223,7 @@ final class FutexGrants {
             }
             if (e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
                 if (isNoPage(s)) {
-                    // The word every kernel reads is in a page not writable here: fetch it, so
-                    // that WAITERS reaches the word (the owner's unlock needs the page anyway).
-                    pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                            PageFault.of(() -> { }, error -> { }));
+                    fetchWordPage(e); // the owner's unlock needs the page anyway
                 }
                 inheritance.refresh(e);
                 return;
@@ -267,9 +264,7 @@ final class FutexGrants {
                     continue; // unlocked on the fast path meanwhile: look again
                 }
                 if (isNoPage(s)) {
-                    // WAITERS must reach the word every kernel reads, in a page not writable here.
-                    pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                            PageFault.of(() -> { }, error -> { }));
+                    fetchWordPage(e);
                 }
             }
             core.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
@@ -289,6 +284,15 @@ final class FutexGrants {
         }
         e.relinquishPending = true;
         e.remotePriority = priority;
+    }
+
+    /**
+     * The word every kernel reads is in a page not writable here: fetch it writable, so that the
+     * WAITERS just set reaches the word.
+     */
+    private void fetchWordPage(FutexEntry e) {
+        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                PageFault.of(() -> { }, error -> { }));
     }
 
     /**

@@ -229,8 +229,7 @@ final class KernelSession {
         if (w.getLeaseMillis() > 0) {
             leaseNanos = w.getLeaseMillis() * 1_000_000;
             // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
-            leaseEnds = Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin());
-            gate.openUntil(leaseEnds);
+            leaseEndsAt(Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin()));
             checkLeaseIn(leaseEnds - env.nanoTime());
         }
         sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
@@ -283,10 +282,15 @@ final class KernelSession {
         core.returns.retainReturns();
         // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
         // the wait, and the kernel holds nothing before its answer.
-        leaseEnds = env.nanoTime() + lease - leaseMargin();
-        gate.openUntil(leaseEnds);
+        leaseEndsAt(env.nanoTime() + lease - leaseMargin());
         keepalive();
         checkLeaseIn(lease - leaseMargin());
+    }
+
+    /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
+    private void leaseEndsAt(long nanos) {
+        leaseEnds = nanos;
+        gate.openUntil(nanos);
     }
 
     /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
@@ -318,8 +322,7 @@ final class KernelSession {
             long[] k = keepalivesOut.poll();
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
-                leaseEnds = Math.max(leaseEnds, ends);
-                gate.openUntil(leaseEnds);
+                leaseEndsAt(Math.max(leaseEnds, ends));
                 core.returns.keepaliveAnswered(sequence);
                 return;
             }

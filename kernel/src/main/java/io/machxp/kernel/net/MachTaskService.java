@@ -98,18 +98,9 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
-        Reply<Acquired> reply = new Reply<>() {
-            @Override
-            public void complete(Acquired a) {
-                grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
-                        .setFencingToken(a.fencingToken()).build(), task, request.getThread(), request.getAddress());
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                MachTaskService.fail(out, error);
-            }
-        };
+        Reply<Acquired> reply = replying(out, a -> grant(out, VmLockFutexReply.newBuilder().setPath(a.path())
+                .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
+                task, request.getThread(), request.getAddress()));
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));
@@ -129,23 +120,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                     .setFencingToken(fast.fencingToken).build(), task, request.getThread(), request.getAddress());
             return;
         }
-        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(), new Reply<>() {
-            @Override
-            public void complete(Acquired a) {
-                if (a == null) {
-                    respond(out, VmTrylockFutexReply.newBuilder().setAcquired(false).build());
-                } else {
-                    grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
-                            .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                            task, request.getThread(), request.getAddress());
-                }
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                MachTaskService.fail(out, error);
-            }
-        }));
+        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(),
+                replying(out, (Acquired a) -> {
+                    if (a == null) {
+                        respond(out, VmTrylockFutexReply.newBuilder().setAcquired(false).build());
+                    } else {
+                        grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
+                                .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
+                                task, request.getThread(), request.getAddress());
+                    }
+                })));
     }
 
     @Override
@@ -387,10 +371,15 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     }
 
     private static <V, T> Reply<V> reply(StreamObserver<T> out, Function<V, T> toMessage) {
+        return replying(out, v -> respond(out, toMessage.apply(v)));
+    }
+
+    /** A reply that runs {@code onComplete} with the value, or fails the call with the error's status. */
+    private static <V> Reply<V> replying(StreamObserver<?> out, java.util.function.Consumer<V> onComplete) {
         return new Reply<>() {
             @Override
             public void complete(V value) {
-                respond(out, toMessage.apply(value));
+                onComplete.accept(value);
             }
 
             @Override
