@@ -63,7 +63,8 @@ import java.util.function.Consumer;
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
- * JNA, lock-free queues and event log), so none waits for a thread it starves. One linux-mode run
+ * JNA, lock-free queues and event log), so none waits for a thread it starves; and none waits on
+ * the JVM's own locks for the JIT, which takes no new work during the run ({@link JitQuiet}). One linux-mode run
  * at a time per machine (a file lock in the temporary directory): two would share CPUs.
  */
 final class LinuxPlatform implements Platform {
@@ -83,13 +84,22 @@ final class LinuxPlatform implements Platform {
     private final Set<String> deadTasks = ConcurrentHashMap.newKeySet();
     private int[] allowed;
     private int[] jvmCpus;
-    /** How long a scenario thread keeps its CPU waiting for its next step (0: it parks at once). */
-    private static final long STEP_SPIN_NANOS = 5_000_000;
+    /**
+     * How long a scenario thread keeps its CPU waiting for the runner's next step (0: it parks at
+     * once). The runner is an ordinary thread on a CPU it shares with the JIT and GC threads (and
+     * whatever else the machine runs), so its answer can take milliseconds; a thread that parked
+     * meanwhile would let a lower priority run, which a Linux thread running its program does
+     * not. So once released it spins up to a second, far beyond any delay seen (before its start
+     * time it parks: it must not keep the CPU from the other threads still warming up there).
+     */
+    private static final long STEP_SPIN_NANOS = 1_000_000_000L;
     private volatile long spinNanos;
     private Thread sampler;
     private volatile boolean stopped;
     private volatile long origin = System.nanoTime();
     private java.nio.channels.FileChannel lockFile;
+    /** No JIT compilation while the scenario runs (see {@link JitQuiet}). */
+    private JitQuiet jit;
 
     /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
     static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
@@ -136,6 +146,7 @@ final class LinuxPlatform implements Platform {
             throw new NotSupportedHere("Cannot take the lock " + MACHINE_LOCK + " that keeps linux-mode runs apart ("
                     + e.getMessage() + "), so linux mode cannot run here.");
         }
+        jit = JitQuiet.start();
         jvmCpus = LinuxSupport.jvmCpus(allowed, cpuMap);
         // With a CPU of its own for the runner, a scenario thread keeps its CPU between steps.
         spinNanos = jvmCpus.length < allowed.length ? STEP_SPIN_NANOS : 0;
@@ -380,6 +391,7 @@ final class LinuxPlatform implements Platform {
         @Override
         public void run() {
             w.sleepUntil(origin + time);
+            w.released = true;
             if (!stopped) {
                 action.run();
             }
@@ -453,6 +465,9 @@ final class LinuxPlatform implements Platform {
         if (allowed != null && jvmCpus != null) {
             pinJvmThreads(allowed);
         }
+        if (jit != null) {
+            jit.close();
+        }
         if (lockFile != null) {
             try {
                 lockFile.close();
@@ -481,6 +496,8 @@ final class LinuxPlatform implements Platform {
         volatile String setupWhat = "";
         /** Its program ended: the Linux thread ends after the current step. */
         volatile boolean ended;
+        /** Its start time has come: from now on it keeps its CPU between steps. */
+        volatile boolean released;
         /** The Linux thread has left its loop. */
         volatile boolean finished;
 
@@ -513,7 +530,7 @@ final class LinuxPlatform implements Platform {
             try {
                 while (setupErrno == 0 && !ended && !stopped) {
                     Runnable r = queue.poll();
-                    if (r == null && spinNanos > 0) {
+                    if (r == null && spinNanos > 0 && released) {
                         // A Linux thread runs its program on without leaving its CPU between two
                         // steps; waiting here for the runner's next step must not free it for a
                         // lower priority. The runner is on another CPU, so its answer comes soon.
