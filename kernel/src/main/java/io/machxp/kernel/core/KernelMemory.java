@@ -2,6 +2,9 @@ package io.machxp.kernel.core;
 
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
+
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
@@ -65,13 +68,14 @@ final class KernelMemory {
             }
             int in = o.offsetInPage(at);
             int n = Math.min(data.length - done, o.pageSize - in);
-            KernelError futex = heldFutexIn(o, p, in, n);
+            KernelError futex = waitedFutexIn(o, p, in, n);
             if (futex != null) {
                 reply.fail(futex);
                 return;
             }
             pages.unmap(p);
-            System.arraycopy(data, done, p.data, in, n);
+            int from = done;
+            withLiveWords(p, in, n, () -> System.arraycopy(data, from, p.data, in, n));
             pages.written(p);
             pages.map(p);
             done += n;
@@ -112,26 +116,80 @@ final class KernelMemory {
             return;
         }
         int in = o.offsetInPage(offset);
-        KernelError futex = heldFutexIn(o, p, in, width);
+        KernelError futex = waitedFutexIn(o, p, in, width);
         if (futex != null) {
             reply.fail(futex);
             return;
         }
         pages.unmap(p);
-        op.apply(p, in);
+        withLiveWords(p, in, width, () -> op.apply(p, in));
         pages.map(p);
     }
 
-    /** A futex word this kernel holds is changed only by the futex calls. */
-    private static KernelError heldFutexIn(VmObject o, VmPage p, int from, int length) {
+    /**
+     * A futex word that threads wait for, here or on other kernels, changes only through the
+     * futex calls. Linux lets a task write it even then, and leaves the waiters to a PI state the
+     * word no longer matches; machxp refuses instead (docs/linux-mode.md). A word nobody waits for
+     * is plain memory, as on Linux: a task may write any value into it.
+     */
+    private static KernelError waitedFutexIn(VmObject o, VmPage p, int from, int length) {
         for (int word = from & ~3; word < from + length; word += 4) {
-            var e = p.futexIfPresent(word);
-            if (e != null && !isAbsent(e.state())) {
-                return KernelError.of(Errno.EINVAL, "offset 0x%x of '%s' is the word of a futex this kernel holds; "
+            FutexEntry e = p.futexIfPresent(word);
+            if (e != null && !isAbsent(e.state()) && waitedFor(e)) {
+                return KernelError.of(Errno.EINVAL, "offset 0x%x of '%s' is the word of a futex that threads wait for; "
                         + "change it with vm_lock_futex and vm_unlock_futex", p.pageOffset + word, o.name);
             }
         }
         return null;
+    }
+
+    private static boolean waitedFor(FutexEntry e) {
+        return !e.waiters.isEmpty() || e.relinquishPending || e.request != FutexEntry.Request.NONE;
+    }
+
+    /**
+     * Runs {@code change} on the page's bytes and carries it into the state of every futex this
+     * kernel holds live in the range: that state, not the page's bytes, is the word's truth while
+     * it is live (see {@link io.machxp.kernel.futex.FutexWord}). Each word's state is loaded into
+     * the page first, so bytes the change leaves alone keep the word's value. The fast path may
+     * move a word meanwhile (a CAS from another thread): its state is then compared and set, and
+     * a word the fast path took between the two keeps the fast path's value, as if the write had
+     * come first and the lock after it.
+     */
+    private static void withLiveWords(VmPage p, int from, int length, Runnable change) {
+        int first = from & ~3;
+        int end = from + length;
+        int count = 0;
+        for (int word = first; word < end; word += 4) {
+            if (live(p.futexIfPresent(word))) {
+                count++;
+            }
+        }
+        if (count == 0) {
+            change.run();
+            return;
+        }
+        FutexEntry[] entries = new FutexEntry[count];
+        long[] before = new long[count];
+        int i = 0;
+        for (int word = first; word < end; word += 4) {
+            FutexEntry e = p.futexIfPresent(word);
+            if (live(e)) {
+                entries[i] = e;
+                before[i] = e.state();
+                PageBytes.putInt(p.data, word, (int) before[i]);
+                i++;
+            }
+        }
+        change.run();
+        for (i = 0; i < count; i++) {
+            long now = PageBytes.getInt(p.data, entries[i].offsetInPage()) & 0xffffffffL;
+            entries[i].compareAndSetState(before[i], now);
+        }
+    }
+
+    private static boolean live(FutexEntry e) {
+        return e != null && (e.state() & (FutexWord.ABSENT | FutexWord.NOPAGE)) == 0;
     }
 
     private static long mask(int width) {

@@ -277,11 +277,40 @@ class KernelCorePagesTest {
         }
         MachThread t = k.thread();
         k.acquireFromPager(t, k.base + 32);
+        MachThread waiter = k.thread();
+        Answer<AcquirePath> waits = k.lock(waiter, k.base + 32);
+        assertThat(waits.answered()).as("a waiter queued behind t").isFalse();
+        long held = k.futex(k.base + 32).state();
         Answer<Void> w = k.write(k.base + 30, new byte[4]);
         assertThat(w.error().errno()).isEqualTo(Errno.EINVAL);
-        assertThat(w.error().message()).contains("futex");
-        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(t.tid);
+        assertThat(w.error().message()).contains("futex that threads wait for");
+        assertThat(k.futex(k.base + 32).state()).isEqualTo(held);
+        assertThat(FutexWord.word(held) & FutexWord.TID_MASK).isEqualTo(t.tid);
         assertThat(k.env.sent).isEmpty();
+    }
+
+    /**
+     * A futex word nobody waits for is plain memory, as on Linux: a write, a CAS or a fetch-add
+     * changes the futex itself (here: a word left holding the TID of no thread is repaired by
+     * writing 0, and the next lock takes the fast path).
+     */
+    @Test
+    void aWordNobodyWaitsForIsPlainMemory() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base + 32);
+        assertThat(k.unlock(t, k.base + 32).answered()).isTrue();
+        k.write(k.base + 32, new byte[] {0x00, 0x00, 0x00, 0x20}).value(); // 0x20000000: no such thread
+        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(0x20000000);
+        assertThat(k.read(k.base + 32, 4).value()).containsExactly(0x00, 0x00, 0x00, 0x20);
+        Answer<CasResult> cas = new Answer<>();
+        k.core.vmCompareAndSwap(k.task.id, k.base + 32, 4, 0x20000000, 0, cas);
+        assertThat(cas.value()).isEqualTo(new CasResult(true, 0x20000000));
+        assertThat(k.futex(k.base + 32).state()).isEqualTo(FutexWord.FREE);
+        MachThread u = k.thread();
+        assertThat(k.lock(u, k.base + 32).value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(k.read(k.base + 28, 8).value()).as("bytes beside the word untouched, the word the owner")
+                .containsExactly(0, 0, 0, 0, u.tid & 0xff, (u.tid >> 8) & 0xff, (u.tid >> 16) & 0xff, (u.tid >> 24) & 0xff);
+        assertThat(k.env.sent).as("no message: the futex stayed here").isEmpty();
     }
 
     /** Compare-and-swap and fetch-add on 32- and 64-bit words, little-endian. */
