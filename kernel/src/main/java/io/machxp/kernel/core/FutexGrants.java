@@ -375,11 +375,13 @@ final class FutexGrants {
         assert isLive(e.state()) && e.state() != FREE : "released without its page, or racing the fast path: " + e;
         e.setState(ABSENT);
         pages.leaveWord(e, word);
-        sendReleased(e);
-        answerTrylocks(e);
-        if (!e.waiters.isEmpty()) {
-            askPager(e, FutexEntry.Request.LOCK);
+        boolean again = !e.waiters.isEmpty();
+        if (again) {
+            e.request = FutexEntry.Request.LOCK; // asked again inside futex_released
+            e.requestedPriority = pi ? e.waiters.topPriority() : 0;
         }
+        sendReleased(e, again);
+        answerTrylocks(e);
     }
 
     /** Trylocks still queued when the futex went to another thread or back to the pager: busy. */
@@ -424,13 +426,18 @@ final class FutexGrants {
     }
 
     private void sendReleased(FutexEntry e) {
+        sendReleased(e, false);
+    }
+
+    /** futex_released; with {@code again}, asking for the futex again at e.requestedPriority. */
+    private void sendReleased(FutexEntry e, boolean again) {
         e.grantAwaitsPage = false;
         e.relinquishPending = false;
         e.remotePriority = 0;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
                 .setOwnerDied(e.ownerDiedAtGrant) // the word never had it recorded: the next grant will
-                .setHandoff(e.releaseHandoff);
+                .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
         if (cacheFutexes) {

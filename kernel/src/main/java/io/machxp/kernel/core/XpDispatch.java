@@ -116,6 +116,9 @@ final class XpDispatch {
                 e.grantHandoff = g.getHandoff();
                 futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
                         g.getOwnerDied());
+                if (g.getRelinquish()) {
+                    futexes.onRelinquishFutex(e, g.getRelinquishPriority()); // in the same step: no unlock between
+                }
             }
             case MEMORY_OBJECT_FUTEX_BUSY -> {
                 var b = m.getMemoryObjectFutexBusy();

@@ -132,7 +132,7 @@ class KernelCoreFutexTest {
         assertThat(k.env.sent).as("nothing while the holder holds it").isEmpty();
 
         k.unlock(t1, k.base).value();
-        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        assertReleasedAndAskedAgain();
         assertThat(local.answered()).as("the local waiter does not get it").isFalse();
         assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
 
@@ -196,7 +196,7 @@ class KernelCoreFutexTest {
         assertThat(wHigh.value()).as("60 here before 30 elsewhere").isEqualTo(AcquirePath.LOCAL_HANDOFF);
         k.unlock(high, k.base).value();
         assertThat(wLow.answered()).as("30 elsewhere before 10 here").isFalse();
-        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        assertReleasedAndAskedAgain();
     }
 
     /** A relinquish that arrives just after a grant lets the local waiters that came before it in first (no livelock). */
@@ -207,7 +207,7 @@ class KernelCoreFutexTest {
         Answer<AcquirePath> w2 = k.lock(t2, k.base);
         Answer<AcquirePath> w3 = k.lock(t3, k.base);
         k.unlock(t1, k.base).value();
-        assertThat(k.sentRoutines()).containsExactly(MEMORY_OBJECT_FUTEX_RELEASED, MEMORY_OBJECT_LOCK_FUTEX);
+        assertReleasedAndAskedAgain();
         k.grantWithPage(0);
         k.relinquish(0, t2.effectivePriority);
         assertThat(w2.value()).isEqualTo(AcquirePath.PAGER_GRANT);
@@ -423,5 +423,12 @@ class KernelCoreFutexTest {
         k.relinquish(0, 5);
         k.unlock(t1, k.base).value();
         assertThat(k.single().getMemoryObjectFutexReleased().getHandoff()).isTrue();
+    }
+
+    /** One futex_released that asks again for the local waiters (request_again), no separate lock_futex. */
+    private void assertReleasedAndAskedAgain() {
+        var released = k.single().getMemoryObjectFutexReleased();
+        assertThat(released.getRequestAgain()).as("asked again inside futex_released").isTrue();
+        assertThat(released.getRequestPriority()).isEqualTo(k.futex(k.base).requestedPriority);
     }
 }

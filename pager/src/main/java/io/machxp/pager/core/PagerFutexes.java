@@ -271,7 +271,7 @@ final class PagerFutexes {
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
-        release(f);
+        release(f, r.getRequestAgain() ? s : null, r.getRequestPriority());
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------
@@ -373,8 +373,21 @@ final class PagerFutexes {
     // ---- grants -------------------------------------------------------------------------------
 
     private void release(FutexRecord f) {
+        release(f, null, 0);
+    }
+
+    /**
+     * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
+     * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
+     * (futex_released with request_again): queued first, so that the grant made now knows of it.
+     */
+    private void release(FutexRecord f, KernelSession again, int priority) {
         f.holder.held.remove(f.key);
         f.holder = null;
+        if (again != null) {
+            f.queue.add(again, priority);
+            again.queued.add(f.key);
+        }
         f.relinquishSent = false;
         f.tryAsked = false;
         boolean handoff = f.handoff && !f.queue.isEmpty();
@@ -408,10 +421,16 @@ final class PagerFutexes {
         List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
                 : pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages);
         f.releasedPages.clear();
-        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
-                .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages)).build());
-        askToRelinquish(f);
+                .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages);
+        if (!f.queue.isEmpty()) {
+            // Kernels already wait: the relinquish goes inside the grant (Part IV, no window between).
+            f.relinquishSent = true;
+            f.relinquishPriority = f.queue.topPriority();
+            granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
+        }
+        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
     }
 
     /**

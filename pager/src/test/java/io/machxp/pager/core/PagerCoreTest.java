@@ -105,9 +105,12 @@ class PagerCoreTest {
                 .newBuilder().setObjectId(7).setOffset(offset).setFencingToken(pager.fencingToken("obj", offset))).build());
     }
 
+    /** The routines sent to the session since the last look; a grant carrying a relinquish counts as both. */
     private List<PagerToKernel.RoutineCase> routines(long session) {
         List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
-        List<PagerToKernel.RoutineCase> out = got.stream().map(PagerToKernel::getRoutineCase).toList();
+        List<PagerToKernel.RoutineCase> out = got.stream().flatMap(m -> m.getMemoryObjectFutexGranted().getRelinquish()
+                ? java.util.stream.Stream.of(MEMORY_OBJECT_FUTEX_GRANTED, MEMORY_OBJECT_RELINQUISH_FUTEX)
+                : java.util.stream.Stream.of(m.getRoutineCase())).toList();
         got.clear();
         return out;
     }
@@ -115,12 +118,13 @@ class PagerCoreTest {
     /**
      * What was sent to the session since the last look, futex messages spelled out: "granted",
      * "busy", "relinquish P" (P its priority; "relinquish P try" for a trylock's); anything else by
-     * its routine name.
+     * its routine name. A grant that carries a relinquish says "granted+relinquish P".
      */
     private List<String> said(long session) {
         List<PagerToKernel> got = inbox.getOrDefault(session, new ArrayList<>());
         List<String> out = got.stream().map(m -> switch (m.getRoutineCase()) {
-            case MEMORY_OBJECT_FUTEX_GRANTED -> "granted";
+            case MEMORY_OBJECT_FUTEX_GRANTED -> m.getMemoryObjectFutexGranted().getRelinquish()
+                    ? "granted+relinquish " + m.getMemoryObjectFutexGranted().getRelinquishPriority() : "granted";
             case MEMORY_OBJECT_FUTEX_BUSY -> "busy";
             case MEMORY_OBJECT_RELINQUISH_FUTEX -> "relinquish " + m.getMemoryObjectRelinquishFutex().getPriority()
                     + (m.getMemoryObjectRelinquishFutex().getTry() ? " try" : "");
@@ -556,11 +560,11 @@ class PagerCoreTest {
 
         released(a, 0);
         assertThat(said(c)).as("9 before the 5s; B and D still wait")
-                .containsExactly("granted", "relinquish 5");
+                .containsExactly("granted+relinquish 5");
         assertThat(said(b)).isEmpty();
         assertThat(said(d)).isEmpty();
         released(c, 0);
-        assertThat(said(b)).as("B came before D").containsExactly("granted", "relinquish 5");
+        assertThat(said(b)).as("B came before D").containsExactly("granted+relinquish 5");
         assertThat(said(d)).isEmpty();
         released(b, 0);
         assertThat(said(d)).containsExactly("granted");
@@ -568,6 +572,33 @@ class PagerCoreTest {
         assertThat(pager.holderOf("obj", 0)).isNull();
         assertThat(stats.grants()).isEqualTo(4);
         assertThat(stats.handoffs()).isEqualTo(3);
+        assertThat(stats.refused()).isZero();
+    }
+
+    /**
+     * A kernel that gives a futex back while its own threads still wait asks again inside
+     * futex_released (request_again): it is queued before the next holder is picked, so that
+     * grant carries the relinquish for it, and no relinquish can come after an unlock that
+     * already happened (the race a separate lock_futex left open).
+     */
+    @Test
+    void aReleaseThatAsksAgainIsQueuedBeforeTheGrantItCauses() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0, 10);
+        said(a);
+        lock(b, 0, 40);
+        assertThat(said(a)).containsExactly("relinquish 40");
+        pager.onXp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(7).setOffset(0).setFencingToken(pager.fencingToken("obj", 0)).setHandoff(true)
+                .setRequestAgain(true).setRequestPriority(20)).build());
+        assertThat(said(b)).as("A already waits again, at 20: inside the grant").containsExactly("granted+relinquish 20");
+        assertThat(inbox.get(b)).isEmpty();
+        assertThat(said(a)).isEmpty();
+        released(b, 0);
+        List<PagerToKernel> toA = new ArrayList<>(inbox.get(a));
+        assertThat(said(a)).containsExactly("granted");
+        assertThat(toA.get(0).getMemoryObjectFutexGranted().getHandoff()).isFalse();
         assertThat(stats.refused()).isZero();
     }
 
@@ -592,9 +623,9 @@ class PagerCoreTest {
         assertThat(said(a)).as("the top stays 8").isEmpty();
 
         released(a, 0);
-        assertThat(said(d)).containsExactly("granted", "relinquish 6");
+        assertThat(said(d)).containsExactly("granted+relinquish 6");
         released(d, 0);
-        assertThat(said(c)).containsExactly("granted", "relinquish 3");
+        assertThat(said(c)).containsExactly("granted+relinquish 3");
         released(c, 0);
         assertThat(said(b)).containsExactly("granted");
         assertThat(stats.refused()).isEqualTo(1);
@@ -613,7 +644,7 @@ class PagerCoreTest {
         update(b, 0, 4);
         said(a);
         released(a, 0);
-        assertThat(said(b)).as("B arrived before C and is back at 4").containsExactly("granted", "relinquish 4");
+        assertThat(said(b)).as("B arrived before C and is back at 4").containsExactly("granted+relinquish 4");
         assertThat(said(c)).isEmpty();
         update(c, 0, 2);
         assertThat(said(b)).containsExactly("relinquish 2");
@@ -656,7 +687,7 @@ class PagerCoreTest {
         lock(f, 0, 5);
         assertThat(said(a)).containsExactly("relinquish 5");
         released(a, 0);
-        assertThat(said(f)).containsExactly("granted", "relinquish 3");
+        assertThat(said(f)).containsExactly("granted+relinquish 3");
         assertThat(said(e)).isEmpty();
         assertThat(stats.refused()).isZero();
     }
@@ -686,7 +717,7 @@ class PagerCoreTest {
         assertThat(said(d)).isEmpty();
 
         released(a, 0);
-        assertThat(said(c)).containsExactly("granted", "relinquish 5");
+        assertThat(said(c)).containsExactly("granted+relinquish 5");
         update(c, 0, 1);
         assertThat(stats.refused()).isEqualTo(3);
         assertThat(said(c)).as("C holds now; its late update changes nothing").isEmpty();
@@ -711,11 +742,11 @@ class PagerCoreTest {
         pager.sessionClosed(b);
         assertThat(said(a)).containsExactly("granted", "relinquish 0");
         released(a, 0);
-        assertThat(said(c)).containsExactly("granted", "relinquish 0");
+        assertThat(said(c)).containsExactly("granted+relinquish 0");
         lock(a, 0);
         assertThat(said(c)).isEmpty();
         released(c, 0);
-        assertThat(said(d)).containsExactly("granted", "relinquish 0");
+        assertThat(said(d)).containsExactly("granted+relinquish 0");
         released(d, 0);
         assertThat(said(a)).containsExactly("granted");
         assertThat(stats.refused()).isZero();
