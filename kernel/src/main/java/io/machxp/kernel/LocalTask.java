@@ -1,5 +1,13 @@
 package io.machxp.kernel;
 
+import io.machxp.kernel.ipc.IpcCore;
+import io.machxp.kernel.ipc.IpcResult;
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.KernReturnException;
+import io.machxp.kernel.ipc.MsgItem;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortRight;
+import io.machxp.kernel.ipc.ReceiveStatus;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import java.util.function.BooleanSupplier;
@@ -9,6 +17,10 @@ import java.util.function.BooleanSupplier;
  * holds. Its threads lock futexes on the caller's thread when the futex is cached and free, and
  * it reads and writes a page the core has mapped on the caller's thread too
  * ({@link io.machxp.kernel.vm.PageMapping}); everything else is a call to the core.
+ *
+ * <p>Mach IPC: the mach_port_* routines on this task's name space, each a call to the core;
+ * a routine that does not return KERN_SUCCESS throws {@link KernReturnException} with Mach's
+ * code (docs/mach-ipc.md lists them). mach_msg is on {@link LocalThread}.
  */
 public final class LocalTask {
     private final Kernel kernel;
@@ -73,5 +85,94 @@ public final class LocalTask {
     /** Maps a memory object the pager serves; returns its address in this task. */
     public long vmMap(String object) {
         return kernel.<io.machxp.kernel.vm.VmMapping>call(r -> kernel.core().vmMap(task.id, object, r)).start();
+    }
+
+    // ---- Mach IPC: mach_port_* ------------------------------------------------------------------
+
+    /** mach_port_allocate: a new receive right, port set or dead name; its name. */
+    public int machPortAllocate(PortRight right) {
+        return port("mach_port_allocate", ipc -> ipc.machPortAllocate(task.id, right.value));
+    }
+
+    /** mach_port_allocate_name: as {@link #machPortAllocate}, under {@code name}. */
+    public void machPortAllocateName(PortRight right, int name) {
+        port("mach_port_allocate_name", ipc -> ipc.machPortAllocateName(task.id, right.value, name));
+    }
+
+    /** mach_port_deallocate: one user reference of a send right or dead name, or a send-once right. */
+    public void machPortDeallocate(int name) {
+        code("mach_port_deallocate", ipc -> ipc.machPortDeallocate(task.id, name));
+    }
+
+    /** mach_port_destroy: every right under the name. */
+    public void machPortDestroy(int name) {
+        code("mach_port_destroy", ipc -> ipc.machPortDestroy(task.id, name));
+    }
+
+    /** mach_port_mod_refs. */
+    public void machPortModRefs(int name, PortRight right, int delta) {
+        code("mach_port_mod_refs", ipc -> ipc.machPortModRefs(task.id, name, right.value, delta));
+    }
+
+    /** mach_port_get_refs. */
+    public int machPortGetRefs(int name, PortRight right) {
+        return port("mach_port_get_refs", ipc -> ipc.machPortGetRefs(task.id, name, right.value));
+    }
+
+    /** mach_port_type: the MACH_PORT_TYPE_* bits of the name. */
+    public int machPortType(int name) {
+        return port("mach_port_type", ipc -> ipc.machPortType(task.id, name));
+    }
+
+    /** mach_port_insert_right into this task under {@code name}, of the right {@code from} names {@code fromName}. */
+    public void machPortInsertRight(int name, LocalTask from, int fromName, MsgType disposition) {
+        code("mach_port_insert_right", ipc -> ipc.machPortInsertRight(task.id, name, from.id(), fromName, disposition));
+    }
+
+    /** mach_port_extract_right from this task into {@code caller}: the right's name there and its type. */
+    public MsgItem.Port machPortExtractRight(int name, MsgType disposition, LocalTask caller) {
+        return port("mach_port_extract_right", ipc -> ipc.machPortExtractRight(task.id, name, disposition, caller.id()));
+    }
+
+    /** mach_port_move_member: into set {@code after}, or out of its set with MACH_PORT_NULL. */
+    public void machPortMoveMember(int member, int after) {
+        code("mach_port_move_member", ipc -> ipc.machPortMoveMember(task.id, member, after));
+    }
+
+    /** mach_port_set_qlimit (0..MACH_PORT_QLIMIT_MAX). */
+    public void machPortSetQlimit(int name, int qlimit) {
+        code("mach_port_set_qlimit", ipc -> ipc.machPortSetQlimit(task.id, name, qlimit));
+    }
+
+    /** mach_port_get_receive_status. */
+    public ReceiveStatus machPortGetReceiveStatus(int name) {
+        return port("mach_port_get_receive_status", ipc -> ipc.machPortGetReceiveStatus(task.id, name));
+    }
+
+    /** mach_port_get_attributes (MACH_PORT_LIMITS_INFO, MACH_PORT_RECEIVE_STATUS). */
+    public int[] machPortGetAttributes(int name, int flavor) {
+        return port("mach_port_get_attributes", ipc -> ipc.machPortGetAttributes(task.id, name, flavor));
+    }
+
+    /** mach_port_set_attributes (MACH_PORT_LIMITS_INFO). */
+    public void machPortSetAttributes(int name, int flavor, int[] info) {
+        code("mach_port_set_attributes", ipc -> ipc.machPortSetAttributes(task.id, name, flavor, info.clone()));
+    }
+
+    /** mach_port_request_notification: the previous request's send-once right, or MACH_PORT_NULL. */
+    public int machPortRequestNotification(int name, int variant, int sync, int notify, MsgType disposition) {
+        return port("mach_port_request_notification",
+                ipc -> ipc.machPortRequestNotification(task.id, name, variant, sync, notify, disposition));
+    }
+
+    private <T> T port(String call, java.util.function.Function<IpcCore, IpcResult<T>> routine) {
+        return kernel.<IpcResult<T>>call(r -> kernel.core().ipc().port(task.id, routine, r)).orThrow(call);
+    }
+
+    private void code(String call, java.util.function.Function<IpcCore, KernReturn> routine) {
+        KernReturn k = kernel.<KernReturn>call(r -> kernel.core().ipc().port(task.id, routine, r));
+        if (!k.ok()) {
+            throw new KernReturnException(k, call);
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.machxp.kernel;
 
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
@@ -100,6 +102,20 @@ public final class LocalThread {
         if (e == null || !thread.alive || !e.tryFastUnlock(tid)) {
             kernel.<Void>call(r -> kernel.core().vmUnlockFutex(task.id, tid, address, r));
         }
+    }
+
+    /**
+     * mach_msg: sends {@code msg} (MACH_SEND_MSG) and/or receives on {@code rcvName} at most
+     * {@code rcvSize} bytes (MACH_RCV_MSG), with MACH_SEND_TIMEOUT / MACH_RCV_TIMEOUT applying
+     * {@code timeoutMs}. Blocks the calling Java thread while Mach would block the thread. Mach's
+     * outcome is the returned code; interrupted while blocked, the call ends with
+     * MACH_SEND_INTERRUPTED (the message's rights back in the task) or MACH_RCV_INTERRUPTED, and
+     * the interrupt status set.
+     */
+    public MsgReturn machMsg(MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs) {
+        return kernel.<MsgReturn>callAbortable(
+                r -> kernel.core().ipc().machMsg(task.id, tid, msg, option, rcvSize, rcvName, timeoutMs, r),
+                r -> kernel.core().ipc().abort(task.id, tid, r));
     }
 
     /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */

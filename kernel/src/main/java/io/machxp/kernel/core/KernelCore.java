@@ -3,6 +3,7 @@ package io.machxp.kernel.core;
 import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.sched.Priority;
 import io.machxp.kernel.sched.Scheduler;
 import io.machxp.kernel.task.MachTask;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link PageCache} and {@link KernelMemory}: pages, their access and contents (vm_read,
  *       vm_write and the atomics); {@link RetainedReturns}: dirty pages kept for a reclaim;
  *   <li>{@link KernelFutexes}: the futex state machine (Parts II-IV of the seed mail, priority
- *       inheritance, robust futexes).
+ *       inheritance, robust futexes);
+ *   <li>{@link KernelIpc} over {@link IpcCore}: Mach IPC - port name spaces, rights, mach_msg.
  * </ul>
  * Pages: a page is held with the access the pager allows (read-only or writable); memory is
  * faulted in with the access it needs. A futex the kernel holds is locked with its page writable
@@ -75,6 +77,8 @@ public final class KernelCore {
     final KernelObjects objects;
     final KernelFutexes futexes;
     private final XpDispatch dispatch;
+    final IpcCore ipcCore;
+    private final KernelIpc ipc;
     private Thread coreThread;
 
     /**
@@ -112,6 +116,13 @@ public final class KernelCore {
         this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, cacheFutexes, options.piggyback(),
                 options.priorityInheritance());
         this.dispatch = new XpDispatch(this, stats);
+        this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);
+        this.ipc = new KernelIpc(this, ipcCore);
+    }
+
+    /** Mach IPC: mach_port_* and mach_msg for tasks of this kernel (core thread). */
+    public KernelIpc ipc() {
+        return ipc;
     }
 
     public String name() {

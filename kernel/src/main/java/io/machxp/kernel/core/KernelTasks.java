@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *             thread_sleep     -> blocked in thread_sleep: a timer, no CPU; idle again when it fires
  *             vm_lock_futex    -> blocked in it until acquired, failed, timed out or cancelled
  *                                 ({@link KernelFutexes})
- *  blocked    thread_compute, thread_sleep, vm_lock_futex, vm_trylock_futex
+ *             mach_msg         -> blocked in it until sent and/or received, timed out or
+ *                                 interrupted ({@link KernelIpc})
+ *  blocked    thread_compute, thread_sleep, vm_lock_futex, vm_trylock_futex, mach_msg
  *                              -> EBUSY: a thread makes one call at a time
  *  any        thread_terminate, task_terminate, shutdown
  *                              -> ended: the call it is blocked in fails with ESRCH, and a futex
@@ -80,6 +82,7 @@ final class KernelTasks {
         }
         MachTask task = new MachTask(nextTaskId++, taskName);
         tasks.put(task.id, task);
+        core.ipcCore.spaceCreate(task.id);
         reply.complete(task);
     }
 
@@ -191,6 +194,7 @@ final class KernelTasks {
             return;
         }
         task.threads().forEach(t -> end(t, why));
+        core.ipcCore.spaceDestroy(taskId); // its rights end: ports die, send rights count down
         for (VmMapping m : task.removeMappings()) {
             m.object().forEachPage(core.pages::unmap); // waits for the task's copies under way
         }
@@ -213,6 +217,7 @@ final class KernelTasks {
         t.alive = false;
         KernelError ended = KernelError.of(Errno.ESRCH, "thread %d was terminated (%s)", t.tid, why);
         core.futexes.threadEnded(t, ended);
+        core.ipcCore.threadEnded(t.tid);
         scheduler.cancel(t);
         if (t.sleepTimer != null) {
             t.sleepTimer.cancel();

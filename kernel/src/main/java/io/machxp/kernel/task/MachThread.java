@@ -21,8 +21,8 @@ public final class MachThread {
     public String blockedIn;
     /** The futex wait the thread is in, so that it can be abandoned; null otherwise. */
     public FutexWaiter waiter;
-    /** The answer owed to a blocked thread_compute or thread_sleep, or null. */
-    public io.machxp.kernel.core.Reply<Void> blockedReply;
+    /** The answer owed to a blocked thread_compute, thread_sleep or mach_msg, or null. */
+    public io.machxp.kernel.core.Reply<?> blockedReply;
     /** The timer of a thread_sleep, or null. */
     public io.machxp.kernel.core.Timer sleepTimer;
     /** Counts the thread's futex waits, so that a deadlock probe names the wait it is about. */

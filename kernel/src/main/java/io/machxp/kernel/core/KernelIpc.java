@@ -1,0 +1,80 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.ipc.IpcCore;
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.Errno;
+import java.util.function.Function;
+
+/**
+ * Mach IPC requests of the kernel's tasks, checked the way every request is (the task and thread
+ * exist: ESRCH; a thread makes one call at a time: EBUSY) and handed to the {@link IpcCore}.
+ * Mach's own outcomes (KERN_*, MACH_SEND_*, MACH_RCV_*) are the answers' values, not errors. Part
+ * of the kernel core: core thread only.
+ *
+ * <p>A thread blocked in mach_msg is blocked like one in a futex wait: its death answers the call
+ * with ESRCH (the IPC core forgets the wait and destroys a message still waiting to be queued),
+ * and a caller that gives up ({@link #abort}) gets MACH_SEND_INTERRUPTED (the message's rights
+ * back in its space) or MACH_RCV_INTERRUPTED.
+ */
+public final class KernelIpc {
+    private final KernelCore core;
+    private final IpcCore ipc;
+
+    KernelIpc(KernelCore core, IpcCore ipc) {
+        this.core = core;
+        this.ipc = ipc;
+    }
+
+    /** A mach_port_* routine on task {@code taskId}: {@code routine} gets the IPC core and returns the routine's result. */
+    public <T> void port(long taskId, Function<IpcCore, T> routine, Reply<T> reply) {
+        core.checkThread();
+        if (core.tasks.connectedTask(taskId, reply) != null) {
+            reply.complete(routine.apply(ipc));
+        }
+    }
+
+    /**
+     * mach_msg by thread {@code tid}: see {@link IpcCore#machMsg}. The reply comes when the call
+     * is done - at once, or when the blocked thread is woken.
+     */
+    public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
+            Reply<MsgReturn> reply) {
+        core.checkThread();
+        MachThread t = core.tasks.thread(taskId, tid, reply);
+        if (t == null || KernelTasks.busy(t, reply)) {
+            return;
+        }
+        if (timeoutMs < 0) {
+            reply.fail(KernelError.of(Errno.EINVAL, "mach_msg timeout of %d ms: give 0 or more", timeoutMs));
+            return;
+        }
+        t.blockedIn = "mach_msg";
+        t.blockedReply = reply;
+        ipc.machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, result -> {
+            if (t.blockedReply == reply) {
+                t.blockedIn = null;
+                t.blockedReply = null;
+            }
+            reply.complete(result);
+        });
+    }
+
+    /** The caller of a blocked mach_msg gave up: it is answered MACH_SEND_INTERRUPTED or MACH_RCV_INTERRUPTED. */
+    public void abort(long taskId, int tid, Reply<MsgReturn> call) {
+        core.checkThread();
+        var task = core.tasks.task(taskId);
+        MachThread t = task == null ? null : task.thread(tid);
+        if (t == null || t.blockedReply != call) {
+            return;
+        }
+        KernReturn why = ipc.interrupt(tid);
+        t.blockedIn = null;
+        t.blockedReply = null;
+        if (why != null) {
+            call.complete(MsgReturn.of(why));
+        }
+    }
+}

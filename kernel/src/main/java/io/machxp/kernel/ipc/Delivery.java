@@ -1,0 +1,245 @@
+package io.machxp.kernel.ipc;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Messages on ports: queueing, handing to receivers, the receive half of mach_msg, and
+ * destroying messages nobody will receive. Part of the IPC core; core thread only.
+ *
+ * <h2>Overview</h2>
+ * A message admitted to its destination ({@link MsgSend} checks the queue limit) goes to the
+ * first thread waiting on the port - or on the port's set - or else to the end of the port's
+ * queue. A receive takes the first message of the port, or for a set the oldest first message
+ * of its members; a thread finding none waits (FIFO) until one comes, its timeout expires
+ * (MACH_RCV_TIMED_OUT), the port dies (MACH_RCV_PORT_DIED) or its receive right moves or joins
+ * a set (MACH_RCV_PORT_CHANGED). Each dequeue admits the first blocked sender if there is room:
+ * messages from one thread arrive in the order sent, none overtakes a blocked sender.
+ * <pre>
+ *  receive:  message size <= rcv_size  -> copied out: seqno, header reversed, rights named
+ *            larger, MACH_RCV_LARGE    -> MACH_RCV_TOO_LARGE with the size; stays queued
+ *            larger, otherwise         -> MACH_RCV_TOO_LARGE, header only; message destroyed
+ * </pre>
+ */
+final class Delivery {
+    private final IpcCore ipc;
+    private long arrivals;
+
+    Delivery(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    // ---- arrival ------------------------------------------------------------------------------
+
+    /** A message admitted to its destination (queue limit already applied). */
+    void enqueue(KMsg m) {
+        Port port = m.dest.port();
+        if (m.dest.dead() || closesCycle(m, port)) {
+            destroy(m);
+            return;
+        }
+        m.arrival = arrivals++;
+        for (Carried c : m.rights()) {
+            if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
+                c.port().transitDestination = port;
+            }
+        }
+        port.queue.add(m);
+        serve(port);
+    }
+
+    /**
+     * Whether a receive right the message carries is that of its destination, or of a port whose
+     * receive right is in transit towards it: such a message could never be received.
+     */
+    private static boolean closesCycle(KMsg m, Port dest) {
+        for (Carried c : m.rights()) {
+            if (c.type() != MsgType.PORT_RECEIVE || c == m.dest) {
+                continue;
+            }
+            for (Port p = dest; p != null; p = p.inTransit() ? p.transitDestination : null) {
+                if (p == c.port()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Hands queued messages of {@code port} to the threads waiting on it or its set. */
+    void serve(Port port) {
+        Deque<ReceiveWait> waiting = port.set != null ? port.set.receivers : port.receivers;
+        while (!waiting.isEmpty()) {
+            Port from = port.set != null ? port.set.oldestMember() : port.queue.peek() != null ? port : null;
+            if (from == null) {
+                return;
+            }
+            ReceiveWait w = waiting.poll();
+            ipc.endWait(w.tid, w.cancelTimer);
+            w.done.accept(take(w.space, from, w.rcvSize, w.large));
+        }
+    }
+
+    // ---- receive ------------------------------------------------------------------------------
+
+    /** The receive half of mach_msg on {@code rcvName}; {@code timeoutNanos} < 0: no limit. */
+    void receive(IpcSpace space, int tid, int rcvName, int rcvSize, boolean large, long timeoutNanos,
+            java.util.function.Consumer<MsgReturn> done) {
+        IpcEntry e = space.lookup(rcvName);
+        Object on;
+        Port from;
+        if (e != null && e.has(PortRight.RECEIVE)) {
+            Port port = e.port();
+            if (port.set != null) {
+                done.accept(MsgReturn.of(KernReturn.MACH_RCV_IN_SET));
+                return;
+            }
+            on = port;
+            from = port.queue.peek() != null ? port : null;
+        } else if (e != null && e.has(PortRight.PORT_SET)) {
+            on = e.set();
+            from = e.set().oldestMember();
+        } else {
+            done.accept(MsgReturn.of(KernReturn.MACH_RCV_INVALID_NAME));
+            return;
+        }
+        if (from != null) {
+            done.accept(take(space, from, rcvSize, large));
+            return;
+        }
+        if (timeoutNanos == 0) {
+            done.accept(MsgReturn.of(KernReturn.MACH_RCV_TIMED_OUT));
+            return;
+        }
+        ReceiveWait w = new ReceiveWait(space, tid, rcvSize, large, on, done);
+        Deque<ReceiveWait> queue = on instanceof Port p ? p.receivers : ((PortSet) on).receivers;
+        queue.add(w);
+        ipc.startWait(tid, w);
+        if (timeoutNanos > 0) {
+            w.cancelTimer = ipc.env.schedule(timeoutNanos, () -> {
+                if (queue.remove(w)) {
+                    ipc.endWait(tid, null);
+                    done.accept(MsgReturn.of(KernReturn.MACH_RCV_TIMED_OUT));
+                }
+            });
+        }
+    }
+
+    /** Takes the first message of {@code port} for a receiver in {@code space}. */
+    private MsgReturn take(IpcSpace space, Port port, int rcvSize, boolean large) {
+        KMsg m = port.queue.peek();
+        if (m.size > rcvSize && large) {
+            return new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE, null, m.size);
+        }
+        port.queue.poll();
+        int seqno = port.seqno++;
+        ipc.rights.consume(m.dest);
+        int local = space.nameOf(port).name;
+        int localBits = m.dest.type().value << 8;
+        MsgReturn result;
+        if (m.size > rcvSize) {
+            ipc.rights.destroy(m.reply);
+            destroyItems(m);
+            result = new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE,
+                    new MachMessage(localBits, Mach.MACH_PORT_NULL, local, seqno, m.id, List.of()), m.size);
+        } else {
+            int reply = ipc.rights.copyout(space, m.reply);
+            int bits = localBits | (m.reply == null ? 0 : m.reply.type().value)
+                    | (m.complex ? Mach.MACH_MSGH_BITS_COMPLEX : 0);
+            List<MsgItem> body = new ArrayList<>(m.items.size());
+            for (KMsg.Item i : m.items) {
+                body.add(i instanceof KMsg.Right r
+                        ? new MsgItem.Port(ipc.rights.copyout(space, r.right()), r.right().type())
+                        : ((KMsg.Data) i).item());
+            }
+            result = new MsgReturn(KernReturn.MACH_MSG_SUCCESS,
+                    new MachMessage(bits, reply, local, seqno, m.id, body), m.size);
+        }
+        admitSenders(port);
+        return result;
+    }
+
+    /** Lets blocked senders in while there is room, first come first. */
+    void admitSenders(Port port) {
+        Deque<SendWait> blocked = port.queue.blockedSenders;
+        while (!blocked.isEmpty() && port.queue.size() < port.qlimit) {
+            SendWait w = blocked.poll();
+            ipc.endWait(w.tid, w.cancelTimer);
+            enqueue(w.msg);
+            w.done.accept(KernReturn.MACH_MSG_SUCCESS);
+        }
+    }
+
+    // ---- a receive right leaving, a set going -------------------------------------------------
+
+    /**
+     * The receive right leaves its name space (moved, sent to its backup, or dying): it leaves
+     * its set, its make-send count and sequence number start again, and threads waiting on it
+     * get {@code why}.
+     */
+    void receiveRightLeaves(Port port, KernReturn why) {
+        port.receiver = null;
+        port.mscount = 0;
+        port.seqno = 0;
+        if (port.set != null) {
+            port.set.members.remove(port);
+            port.set = null;
+        }
+        wake(port.receivers, why);
+    }
+
+    /** A port joins a set: threads waiting on it directly get MACH_RCV_PORT_CHANGED; its messages now serve the set. */
+    void joinSet(Port port, PortSet set) {
+        if (port.set != null) {
+            port.set.members.remove(port);
+        }
+        port.set = set;
+        set.members.add(port);
+        wake(port.receivers, KernReturn.MACH_RCV_PORT_CHANGED);
+        serve(port);
+    }
+
+    void leaveSet(Port port) {
+        port.set.members.remove(port);
+        port.set = null;
+    }
+
+    /** A port set is destroyed: its members leave it and its waiting threads get MACH_RCV_PORT_DIED. */
+    void setDestroyed(PortSet set) {
+        set.active = false;
+        for (Port p : new ArrayList<>(set.members)) {
+            p.set = null;
+        }
+        set.members.clear();
+        wake(set.receivers, KernReturn.MACH_RCV_PORT_DIED);
+    }
+
+    private void wake(Deque<ReceiveWait> waiting, KernReturn why) {
+        for (ReceiveWait w : new ArrayDeque<>(waiting)) {
+            waiting.remove(w);
+            ipc.endWait(w.tid, w.cancelTimer);
+            w.done.accept(MsgReturn.of(why));
+        }
+    }
+
+    // ---- destruction --------------------------------------------------------------------------
+
+    /** A message nobody will receive: every right it carries ends, its memory is released. */
+    void destroy(KMsg m) {
+        ipc.rights.destroy(m.dest);
+        ipc.rights.destroy(m.reply);
+        destroyItems(m);
+    }
+
+    private void destroyItems(KMsg m) {
+        for (KMsg.Item i : m.items) {
+            if (i instanceof KMsg.Right r) {
+                ipc.rights.destroy(r.right());
+            } else if (((KMsg.Data) i).item() instanceof MsgItem.OutOfLine o) {
+                o.region().release();
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package io.machxp.kernel.ipc;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Mach IPC on one kernel as a single-threaded state machine: per-task port name spaces, rights
+ * with user references, message queues, mach_msg and notifications. No I/O, clock or thread
+ * inside: inputs are calls on the core thread (a task's mach_port_* or mach_msg, a timer firing,
+ * a task or thread ending), outputs are return codes and answers to blocked mach_msg calls
+ * (through {@link Consumer}s), and timers through {@link IpcEnv}. The kernel core drives it from
+ * its event loop, as it does the futex and VM parts; the simulator drives it in virtual time.
+ *
+ * <h2>Overview</h2>
+ * This class is the facade: it finds the task's name space ({@link IpcSpace}; KERN_INVALID_TASK
+ * if none) and hands the call to the part that owns it:
+ * <ul>
+ *   <li>{@link PortCalls}: mach_port_allocate, deallocate, destroy, mod_refs, insert_right,
+ *       extract_right, move_member, set_qlimit / get_receive_status / get/set_attributes;
+ *       {@link NotifyRequests}: mach_port_request_notification;
+ *   <li>{@link MsgSend} (copyin, queue limits) and {@link Delivery} (queues, receivers, the
+ *       receive half): mach_msg;
+ *   <li>{@link Rights}: copyin, copyout and the end of rights; {@link PortDeath}: a receive right
+ *       dying; {@link Notifications}: the kernel's messages about it all.
+ * </ul>
+ * Threads: a thread blocked in mach_msg is remembered by its TID ({@link #waiting}), so that its
+ * death ({@link #threadEnded}) takes it out of the queue it waits in. A task's death
+ * ({@link #spaceDestroy}) ends every right in its space.
+ *
+ * <p>Across kernels (a later step) a port's receive right may live on another kernel: the port
+ * here becomes a proxy whose queue forwards; {@link Port#receiver} is the one place that says
+ * where the receive right is.
+ */
+public final class IpcCore {
+    final IpcEnv env;
+    final Rights rights = new Rights(this);
+    final PortDeath death = new PortDeath(this);
+    final Notifications notifications = new Notifications(this);
+    final Delivery delivery = new Delivery(this);
+    private final MsgSend send = new MsgSend(this);
+    private final PortCalls ports = new PortCalls(this);
+    private final NotifyRequests requests = new NotifyRequests(this);
+    private final Map<Long, IpcSpace> spaces = new HashMap<>();
+    /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
+    private final Map<Integer, Object> waits = new HashMap<>();
+    private long nextObjectId = 1;
+
+    public IpcCore(IpcEnv env) {
+        this.env = env;
+    }
+
+    long nextObjectId() {
+        return nextObjectId++;
+    }
+
+    // ---- tasks and threads --------------------------------------------------------------------
+
+    /** A new task gets an empty name space. */
+    public void spaceCreate(long taskId) {
+        spaces.put(taskId, new IpcSpace(taskId));
+    }
+
+    /** The task ended: every right in its space ends as with mach_port_destroy. */
+    public void spaceDestroy(long taskId) {
+        IpcSpace space = spaces.remove(taskId);
+        if (space == null) {
+            return;
+        }
+        space.active = false;
+        for (IpcEntry e : space.all()) {
+            if (space.lookup(e.name) != null) {
+                rights.destroyEntry(space, e);
+            }
+        }
+    }
+
+    /** The thread ended while blocked in mach_msg: it leaves the queue it waited in; its message, if any, is destroyed. */
+    public void threadEnded(int tid) {
+        Object w = waits.remove(tid);
+        if (w instanceof ReceiveWait r) {
+            cancel(r.cancelTimer);
+            (r.on instanceof Port p ? p.receivers : ((PortSet) r.on).receivers).remove(r);
+        } else if (w instanceof SendWait s) {
+            cancel(s.cancelTimer);
+            s.msg.dest.port().queue.blockedSenders.remove(s);
+            delivery.destroy(s.msg);
+        }
+    }
+
+    /**
+     * The caller of a blocked mach_msg gave up: a blocked send is pseudo-received (the message's
+     * rights go back to the sender) and returns MACH_SEND_INTERRUPTED; a blocked receive returns
+     * MACH_RCV_INTERRUPTED. Null if the thread was not blocked here. The call's own answer is not
+     * given: the caller answers with the code returned.
+     */
+    public KernReturn interrupt(int tid) {
+        Object w = waits.get(tid);
+        if (w instanceof SendWait s) {
+            waits.remove(tid);
+            cancel(s.cancelTimer);
+            s.msg.dest.port().queue.blockedSenders.remove(s);
+            send.pseudoReceive(s.space, s.msg);
+            return KernReturn.MACH_SEND_INTERRUPTED;
+        }
+        if (w != null) {
+            threadEnded(tid);
+            return KernReturn.MACH_RCV_INTERRUPTED;
+        }
+        return null;
+    }
+
+    /** Whether the thread is blocked in mach_msg. */
+    public boolean waiting(int tid) {
+        return waits.containsKey(tid);
+    }
+
+    void startWait(int tid, Object wait) {
+        waits.put(tid, wait);
+    }
+
+    void endWait(int tid, Runnable cancelTimer) {
+        waits.remove(tid);
+        cancel(cancelTimer);
+    }
+
+    private static void cancel(Runnable timer) {
+        if (timer != null) {
+            timer.run();
+        }
+    }
+
+    // ---- mach_msg -----------------------------------------------------------------------------
+
+    /**
+     * mach_msg: with MACH_SEND_MSG sends {@code msg}; then, if that succeeded, with MACH_RCV_MSG
+     * receives on {@code rcvName} a message of at most {@code rcvSize} bytes. {@code timeoutMs}
+     * applies to each half whose *_TIMEOUT option is set (0: do not wait). {@code done} is called
+     * once, now or when the thread is woken; never after {@link #threadEnded}.
+     */
+    public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
+            Consumer<MsgReturn> done) {
+        IpcSpace space = spaces.get(taskId);
+        if (space == null) {
+            done.accept(MsgReturn.of(KernReturn.KERN_INVALID_TASK));
+            return;
+        }
+        long sendTimeout = (option & Mach.MACH_SEND_TIMEOUT) != 0 ? timeoutMs * 1_000_000 : -1;
+        long rcvTimeout = (option & Mach.MACH_RCV_TIMEOUT) != 0 ? timeoutMs * 1_000_000 : -1;
+        boolean receive = (option & Mach.MACH_RCV_MSG) != 0;
+        boolean large = (option & Mach.MACH_RCV_LARGE) != 0;
+        Runnable rcv = () -> delivery.receive(space, tid, rcvName, rcvSize, large, rcvTimeout, done);
+        if ((option & Mach.MACH_SEND_MSG) == 0) {
+            if (receive) {
+                rcv.run();
+            } else {
+                done.accept(MsgReturn.of(KernReturn.MACH_MSG_SUCCESS));
+            }
+            return;
+        }
+        send.send(space, tid, msg, sendTimeout, code -> {
+            if (!code.ok() || !receive) {
+                done.accept(MsgReturn.of(code));
+            } else if (space.active) {
+                rcv.run();
+            }
+        });
+    }
+
+    // ---- mach_port_* --------------------------------------------------------------------------
+
+    public IpcResult<Integer> machPortAllocate(long taskId, int right) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.allocate(s, right);
+    }
+
+    public IpcResult<Integer> machPortAllocateName(long taskId, int right, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.allocateName(s, right, name);
+    }
+
+    public KernReturn machPortDeallocate(long taskId, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.deallocate(s, name);
+    }
+
+    public KernReturn machPortDestroy(long taskId, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.destroy(s, name);
+    }
+
+    public KernReturn machPortModRefs(long taskId, int name, int right, int delta) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.modRefs(s, name, right, delta);
+    }
+
+    public IpcResult<Integer> machPortGetRefs(long taskId, int name, int right) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.getRefs(s, name, right);
+    }
+
+    /** mach_port_type: the MACH_PORT_TYPE_* bits of a name. */
+    public IpcResult<Integer> machPortType(long taskId, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.type(s, name);
+    }
+
+    /** mach_port_insert_right into task {@code taskId} under {@code name}: the right task {@code fromTask} names {@code fromName}. */
+    public KernReturn machPortInsertRight(long taskId, int name, long fromTask, int fromName, MsgType disposition) {
+        IpcSpace s = spaces.get(taskId);
+        IpcSpace from = spaces.get(fromTask);
+        return s == null || from == null ? KernReturn.KERN_INVALID_TASK
+                : ports.insertRight(s, name, from, fromName, disposition);
+    }
+
+    /** mach_port_extract_right from task {@code taskId} into task {@code toTask}: the new name there and the right's type. */
+    public IpcResult<MsgItem.Port> machPortExtractRight(long taskId, int name, MsgType disposition, long toTask) {
+        IpcSpace s = spaces.get(taskId);
+        IpcSpace to = spaces.get(toTask);
+        return s == null || to == null ? noTask() : ports.extractRight(s, name, disposition, to);
+    }
+
+    public KernReturn machPortMoveMember(long taskId, int member, int after) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.moveMember(s, member, after);
+    }
+
+    public KernReturn machPortSetQlimit(long taskId, int name, int qlimit) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.setQlimit(s, name, qlimit);
+    }
+
+    public IpcResult<ReceiveStatus> machPortGetReceiveStatus(long taskId, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.getReceiveStatus(s, name);
+    }
+
+    public IpcResult<int[]> machPortGetAttributes(long taskId, int name, int flavor) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.getAttributes(s, name, flavor);
+    }
+
+    public KernReturn machPortSetAttributes(long taskId, int name, int flavor, int[] info) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.setAttributes(s, name, flavor, info);
+    }
+
+    /** mach_port_request_notification; returns the previous request's send-once right (a name, or MACH_PORT_NULL). */
+    public IpcResult<Integer> machPortRequestNotification(long taskId, int name, int variant, int sync, int notify,
+            MsgType notifyDisposition) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : requests.request(s, name, variant, sync, notify, notifyDisposition);
+    }
+
+    private static <T> IpcResult<T> noTask() {
+        return IpcResult.fail(KernReturn.KERN_INVALID_TASK);
+    }
+}

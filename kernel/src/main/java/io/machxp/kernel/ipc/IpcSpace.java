@@ -1,0 +1,91 @@
+package io.machxp.kernel.ipc;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A task's port name space: 32-bit names to rights. MACH_PORT_NULL (0) and MACH_PORT_DEAD (~0)
+ * are never names; new names are handed out in increasing order, skipping those in use, so runs
+ * are repeatable. A port has at most one name for its send and receive rights here
+ * ({@link #nameOf}); each send-once right has a name of its own. Core thread only.
+ *
+ * <p>Dead names appear lazily, as in GNU Mach: an entry for a send or send-once right whose port
+ * has died turns into a dead name when it is next looked up.
+ */
+final class IpcSpace {
+    final long taskId;
+    boolean active = true;
+    private final Map<Integer, IpcEntry> entries = new TreeMap<>(Integer::compareUnsigned);
+    private final Map<Port, IpcEntry> byPort = new HashMap<>();
+    private int nextName = 0x100;
+
+    IpcSpace(long taskId) {
+        this.taskId = taskId;
+    }
+
+    /** The entry of {@code name}, a dead name if its port died; null if the name denotes nothing. */
+    IpcEntry lookup(int name) {
+        IpcEntry e = entries.get(name);
+        if (e != null && (e.has(PortRight.SEND) || e.has(PortRight.SEND_ONCE)) && !e.has(PortRight.RECEIVE)
+                && !e.port().active) {
+            if (e.has(PortRight.SEND)) {
+                byPort.remove(e.port());
+            }
+            e.becomeDead();
+        }
+        return e;
+    }
+
+    /** The entry holding this port's send or receive rights here, or null. */
+    IpcEntry nameOf(Port port) {
+        return byPort.get(port);
+    }
+
+    /** A new entry under an unused name. */
+    IpcEntry allocate() {
+        while (nextName == Mach.MACH_PORT_NULL || nextName == Mach.MACH_PORT_DEAD || entries.containsKey(nextName)) {
+            nextName++;
+        }
+        return allocate(nextName++);
+    }
+
+    /** A new entry under {@code name}, which must be unused. */
+    IpcEntry allocate(int name) {
+        IpcEntry e = new IpcEntry(name);
+        entries.put(name, e);
+        return e;
+    }
+
+    boolean inUse(int name) {
+        return entries.containsKey(name);
+    }
+
+    /** Records that {@code e} now holds send or receive rights for {@code port}. */
+    void bind(IpcEntry e, Port port) {
+        e.object = port;
+        byPort.put(port, e);
+    }
+
+    /** The entry no longer holds send or receive rights for its port. */
+    void unbind(IpcEntry e) {
+        if (e.port() != null && byPort.get(e.port()) == e) {
+            byPort.remove(e.port());
+        }
+    }
+
+    /** Frees the name. */
+    void free(IpcEntry e) {
+        unbind(e);
+        entries.remove(e.name);
+    }
+
+    /** Every entry, in name order (a copy). */
+    java.util.List<IpcEntry> all() {
+        return java.util.List.copyOf(entries.values());
+    }
+
+    int size() {
+        return entries.size();
+    }
+}

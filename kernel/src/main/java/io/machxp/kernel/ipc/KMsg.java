@@ -1,0 +1,54 @@
+package io.machxp.kernel.ipc;
+
+import java.util.List;
+
+/**
+ * A message inside the kernel (GNU Mach's kmsg): its rights copied in from the sender's space
+ * ({@link Carried}), its data copied, queued on its destination port until a receiver copies it
+ * out. {@code bits} holds the rights' delivered types (PORT_SEND ...) and COMPLEX.
+ */
+final class KMsg {
+    /** One body item in the kernel: data (inline bytes, memory, a bare name or NULL right) or a carried right. */
+    sealed interface Item {}
+
+    record Data(MsgItem item) implements Item {}
+
+    record Right(Carried right) implements Item {}
+
+    final Carried dest;
+    /** The reply right, or null. */
+    final Carried reply;
+    final int id;
+    final boolean complex;
+    final List<Item> items;
+    final int size;
+    /** The sending thread (0 for the kernel's notifications); for per-sender order and the history checker. */
+    final int senderTid;
+    /** Arrival order on this kernel: a port set serves its members' messages oldest first. */
+    long arrival;
+
+    KMsg(Carried dest, Carried reply, int id, boolean complex, List<Item> items, int size, int senderTid) {
+        this.dest = dest;
+        this.reply = reply;
+        this.id = id;
+        this.complex = complex;
+        this.items = items;
+        this.size = size;
+        this.senderTid = senderTid;
+    }
+
+    /** Every right the message carries, header first. */
+    List<Carried> rights() {
+        java.util.ArrayList<Carried> out = new java.util.ArrayList<>();
+        out.add(dest);
+        if (reply != null) {
+            out.add(reply);
+        }
+        for (Item i : items) {
+            if (i instanceof Right r && r.right() != null) {
+                out.add(r.right());
+            }
+        }
+        return out;
+    }
+}

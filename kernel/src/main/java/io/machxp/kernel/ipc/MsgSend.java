@@ -1,0 +1,160 @@
+package io.machxp.kernel.ipc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The send half of mach_msg: the message's rights and data are copied in from the sender's space
+ * (GNU Mach's ipc_kmsg_copyin) and the message is admitted to its destination's queue. Part of
+ * the IPC core; core thread only.
+ * <pre>
+ *  header: remote disposition not 17-21, or local neither 17-21 nor (0 with MACH_PORT_NULL)
+ *                                   -> MACH_SEND_INVALID_HEADER, nothing happened
+ *          destination not a right of that disposition, or dead
+ *                                   -> MACH_SEND_INVALID_DEST, nothing happened
+ *          reply not a right of its disposition -> MACH_SEND_INVALID_REPLY, nothing happened
+ *  body:   a right item the sender does not hold -> MACH_SEND_INVALID_RIGHT, a right item without
+ *          COMPLEX or with no right disposition -> MACH_SEND_INVALID_TYPE, deallocated memory ->
+ *          MACH_SEND_INVALID_MEMORY: the message is destroyed, header rights too
+ *  queue:  full (qlimit), unless addressed by a send-once right
+ *            MACH_SEND_TIMEOUT 0    -> MACH_SEND_TIMED_OUT at once
+ *            MACH_SEND_TIMEOUT t    -> blocks, MACH_SEND_TIMED_OUT after t ms
+ *            otherwise              -> blocks until there is room (or the port dies: success)
+ *          a timed-out message is pseudo-received: its rights go back to the sender (names may
+ *          change), the header is not reversed
+ * </pre>
+ */
+final class MsgSend {
+    private final IpcCore ipc;
+
+    MsgSend(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    void send(IpcSpace space, int tid, MachMessage msg, long timeoutNanos, Consumer<KernReturn> done) {
+        MsgType destType = msg.remoteType();
+        int localBits = (msg.bits() & Mach.MACH_MSGH_BITS_LOCAL_MASK) >>> 8;
+        MsgType replyType = msg.localType();
+        if (destType == null || !destType.anySend()
+                || (localBits == 0 ? msg.localPort() != Mach.MACH_PORT_NULL : replyType == null || !replyType.anySend())) {
+            done.accept(KernReturn.MACH_SEND_INVALID_HEADER);
+            return;
+        }
+        int dest = msg.remotePort();
+        if (dest == Mach.MACH_PORT_NULL || dest == Mach.MACH_PORT_DEAD
+                || !ipc.rights.check(space, dest, destType, false).ok()) {
+            done.accept(KernReturn.MACH_SEND_INVALID_DEST);
+            return;
+        }
+        int reply = msg.localPort();
+        boolean hasReply = reply != Mach.MACH_PORT_NULL && reply != Mach.MACH_PORT_DEAD;
+        if (hasReply && (!ipc.rights.check(space, reply, replyType, true).ok() || usedUpByDest(space, msg))) {
+            done.accept(KernReturn.MACH_SEND_INVALID_REPLY);
+            return;
+        }
+        Carried destRight = ipc.rights.copyin(space, dest, destType);
+        Carried replyRight = hasReply ? ipc.rights.copyin(space, reply, replyType)
+                : reply == Mach.MACH_PORT_DEAD ? Carried.dead(replyType.delivered()) : null;
+        List<KMsg.Item> items = new ArrayList<>(msg.body().size());
+        KernReturn bad = copyinBody(space, msg, items);
+        KMsg k = new KMsg(destRight, replyRight, msg.id(), msg.complex(), items, msg.size(), tid);
+        if (bad != null) {
+            ipc.delivery.destroy(k);
+            done.accept(bad);
+            return;
+        }
+        admit(space, tid, k, timeoutNanos, done);
+    }
+
+    /** Destination and reply name the same right and the destination's move uses it up. */
+    private static boolean usedUpByDest(IpcSpace space, MachMessage msg) {
+        if (msg.remotePort() != msg.localPort()) {
+            return false;
+        }
+        IpcEntry e = space.lookup(msg.remotePort());
+        MsgType d = msg.remoteType();
+        MsgType r = msg.localType();
+        boolean destMoves = d == MsgType.MOVE_SEND || d == MsgType.MOVE_SEND_ONCE;
+        boolean replyNeedsSend = r == MsgType.MOVE_SEND || r == MsgType.COPY_SEND || r == MsgType.MOVE_SEND_ONCE;
+        return destMoves && replyNeedsSend && (e.has(PortRight.SEND_ONCE) || e.urefs < 2);
+    }
+
+    /** Copies in the body; on a bad item returns its error (what was copied in stays in {@code items}). */
+    private KernReturn copyinBody(IpcSpace space, MachMessage msg, List<KMsg.Item> items) {
+        for (MsgItem item : msg.body()) {
+            if (item instanceof MsgItem.Inline in) {
+                items.add(new KMsg.Data(new MsgItem.Inline(in.data().clone())));
+                continue;
+            }
+            if (!msg.complex()) {
+                return KernReturn.MACH_SEND_INVALID_TYPE;
+            }
+            if (item instanceof MsgItem.OutOfLine ool) {
+                try {
+                    items.add(new KMsg.Data(new MsgItem.OutOfLine(ool.region().copyForMessage(ool.deallocate()), false)));
+                } catch (IllegalStateException deallocated) {
+                    return KernReturn.MACH_SEND_INVALID_MEMORY;
+                }
+                continue;
+            }
+            MsgItem.Port p = (MsgItem.Port) item;
+            if (p.type() == null) {
+                return KernReturn.MACH_SEND_INVALID_TYPE;
+            }
+            if (p.type() == MsgType.PORT_NAME || p.name() == Mach.MACH_PORT_NULL) {
+                items.add(new KMsg.Data(p));
+            } else if (p.name() == Mach.MACH_PORT_DEAD && p.type() != MsgType.MOVE_RECEIVE) {
+                items.add(new KMsg.Right(Carried.dead(p.type().delivered())));
+            } else if (p.name() != Mach.MACH_PORT_DEAD && ipc.rights.check(space, p.name(), p.type(), true).ok()) {
+                items.add(new KMsg.Right(ipc.rights.copyin(space, p.name(), p.type())));
+            } else {
+                return KernReturn.MACH_SEND_INVALID_RIGHT;
+            }
+        }
+        return null;
+    }
+
+    /** The queue limit: send-once destinations and room go in at once; else wait or time out. */
+    private void admit(IpcSpace space, int tid, KMsg k, long timeoutNanos, Consumer<KernReturn> done) {
+        Port port = k.dest.port();
+        if (k.dest.type() == MsgType.PORT_SEND_ONCE || !port.queue.mustWait(port.qlimit)) {
+            ipc.delivery.enqueue(k);
+            done.accept(KernReturn.MACH_MSG_SUCCESS);
+            return;
+        }
+        if (timeoutNanos == 0) {
+            pseudoReceive(space, k);
+            done.accept(KernReturn.MACH_SEND_TIMED_OUT);
+            return;
+        }
+        SendWait w = new SendWait(space, tid, k, done);
+        port.queue.blockedSenders.add(w);
+        ipc.startWait(tid, w);
+        if (timeoutNanos > 0) {
+            w.cancelTimer = ipc.env.schedule(timeoutNanos, () -> {
+                if (port.queue.blockedSenders.remove(w)) {
+                    ipc.endWait(tid, null);
+                    pseudoReceive(space, k);
+                    done.accept(KernReturn.MACH_SEND_TIMED_OUT);
+                }
+            });
+        }
+    }
+
+    /** A message that was not sent goes back to its sender: its rights get names in its space again. */
+    void pseudoReceive(IpcSpace space, KMsg k) {
+        if (!space.active) {
+            ipc.delivery.destroy(k);
+            return;
+        }
+        for (Carried c : k.rights()) {
+            ipc.rights.copyout(space, c);
+        }
+        for (KMsg.Item i : k.items) {
+            if (i instanceof KMsg.Data d && d.item() instanceof MsgItem.OutOfLine o) {
+                o.region().release();
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.machxp.kernel.ipc;
+
+/**
+ * mach_port_request_notification: registers (or with MACH_PORT_NULL cancels) a one-shot request
+ * and returns the send-once right of the request it replaces (named in the caller's space, or
+ * MACH_PORT_NULL). The notify right is MAKE_SEND_ONCE from a receive right or MOVE_SEND_ONCE.
+ * <pre>
+ *  PORT_DESTROYED  on a receive right, sync 0: when the receive right would die, it goes to the
+ *                  notify port instead
+ *  NO_SENDERS      on a receive right: when the last send right goes (fires at once if there is
+ *                  none and mscount >= sync), carrying mscount
+ *  DEAD_NAME       on a send or send-once right: when the port dies (the dead name gets one more
+ *                  user reference); on a dead name with sync != 0, at once
+ * </pre>
+ */
+final class NotifyRequests {
+    private final IpcCore ipc;
+
+    NotifyRequests(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    IpcResult<Integer> request(IpcSpace space, int name, int variant, int sync, int notify, MsgType d) {
+        if (variant != Mach.MACH_NOTIFY_PORT_DESTROYED && variant != Mach.MACH_NOTIFY_NO_SENDERS
+                && variant != Mach.MACH_NOTIFY_DEAD_NAME) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_VALUE);
+        }
+        if (variant == Mach.MACH_NOTIFY_PORT_DESTROYED && sync != 0) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_VALUE);
+        }
+        boolean cancel = notify == Mach.MACH_PORT_NULL;
+        if (!cancel && d != MsgType.MAKE_SEND_ONCE && d != MsgType.MOVE_SEND_ONCE) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_VALUE);
+        }
+        IpcEntry e = space.lookup(name);
+        if (e == null) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_NAME);
+        }
+        if (!cancel && (notify == Mach.MACH_PORT_DEAD || !ipc.rights.check(space, notify, d, false).ok())) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_CAPABILITY);
+        }
+        if (variant == Mach.MACH_NOTIFY_DEAD_NAME) {
+            return deadName(space, e, sync, cancel, notify, d);
+        }
+        if (!e.has(PortRight.RECEIVE)) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
+        }
+        Port port = e.port();
+        Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
+        Carried previous;
+        if (variant == Mach.MACH_NOTIFY_PORT_DESTROYED) {
+            previous = port.pdRequest;
+            port.pdRequest = right;
+        } else {
+            previous = port.nsRequest;
+            port.nsRequest = right;
+            port.nsSync = sync;
+        }
+        int previousName = ipc.rights.copyout(space, previous);
+        if (variant == Mach.MACH_NOTIFY_NO_SENDERS && right != null && port.srights == 0 && port.mscount >= sync) {
+            port.nsRequest = null;
+            ipc.notifications.noSenders(right, port.mscount);
+        }
+        return IpcResult.ok(previousName);
+    }
+
+    private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {
+        if (e.has(PortRight.DEAD_NAME)) {
+            if (cancel || sync == 0) {
+                return IpcResult.fail(KernReturn.KERN_INVALID_ARGUMENT);
+            }
+            if (e.urefs + 1 > Mach.MACH_PORT_UREFS_MAX) {
+                return IpcResult.fail(KernReturn.KERN_UREFS_OVERFLOW);
+            }
+            e.urefs++;
+            ipc.notifications.deadName(ipc.rights.copyin(space, notify, d), e.name);
+            return IpcResult.ok(Mach.MACH_PORT_NULL);
+        }
+        if (e.has(PortRight.RECEIVE) || !(e.has(PortRight.SEND) || e.has(PortRight.SEND_ONCE))) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
+        }
+        Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);
+        Port port = e.port();
+        Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
+        Carried previous = port.deadNameRequests.remove(key);
+        if (right != null) {
+            port.deadNameRequests.put(key, right);
+        }
+        return IpcResult.ok(ipc.rights.copyout(space, previous));
+    }
+}

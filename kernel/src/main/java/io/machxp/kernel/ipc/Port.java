@@ -1,0 +1,68 @@
+package io.machxp.kernel.ipc;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A port: a message queue with one receive right. Core thread only.
+ *
+ * <h2>Overview</h2>
+ * Where the receive right is ({@link #receiver}): in a task's name space, or in transit inside a
+ * message (null; {@link #transitDestination} is the port that message is queued on, to refuse a
+ * message that would close a cycle of receive rights). Across kernels a third place will be
+ * "on kernel K" (a proxy here, the queue there); the routines ask a port for its receiver only
+ * through this field, so that is where the proxy goes.
+ * <pre>
+ *  active, receiver = space  --MOVE_RECEIVE copied in--> active, in transit (receiver null)
+ *  active, in transit        --copied out on receive--> active, receiver = the receiver's space
+ *  active                    --receive right destroyed, port-destroyed requested--> in transit
+ *                              (the right goes to the backup port in a PORT_DESTROYED notification)
+ *  active                    --receive right destroyed otherwise--> dead (active false): every
+ *                              send and send-once right becomes a dead name, queued messages are
+ *                              destroyed, dead-name requests fire
+ * </pre>
+ * Counts: {@link #srights} send rights in existence (one per name space entry, whatever its user
+ * references, plus one per right in transit), {@link #sorights} send-once rights, {@link #mscount}
+ * send rights made (MAKE_SEND) since the receive right last moved. No-senders fires when srights
+ * falls to 0.
+ */
+final class Port {
+    final long id;
+    boolean active = true;
+    IpcSpace receiver;
+    Port transitDestination;
+    PortSet set;
+    int qlimit = Mach.MACH_PORT_QLIMIT_DEFAULT;
+    int seqno;
+    int mscount;
+    int srights;
+    int sorights;
+    final MessageQueue queue = new MessageQueue();
+    /** Threads blocked receiving on this port directly, in arrival order. */
+    final Deque<ReceiveWait> receivers = new ArrayDeque<>();
+    /** The no-senders request: its send-once right and make-send count threshold. */
+    Carried nsRequest;
+    int nsSync;
+    /** The port-destroyed request's send-once right (to the backup port). */
+    Carried pdRequest;
+    /** Dead-name requests: per (space, name), the send-once right to notify. */
+    final Map<DeadNameKey, Carried> deadNameRequests = new LinkedHashMap<>();
+
+    record DeadNameKey(IpcSpace space, int name) {}
+
+    Port(long id) {
+        this.id = id;
+    }
+
+    /** Whether the port's receive right is inside a message. */
+    boolean inTransit() {
+        return active && receiver == null;
+    }
+
+    @Override
+    public String toString() {
+        return "port#" + id + (active ? "" : "(dead)");
+    }
+}

@@ -1,0 +1,239 @@
+package io.machxp.kernel.ipc;
+
+/**
+ * Rights moving between name spaces and the kernel: copyin (a name and a disposition in a
+ * sender's space become a {@link Carried} right), copyout (a carried right gets a name in a
+ * receiver's space), and the end of rights (destroyed, deallocated, a name freed). Part of the
+ * IPC core; core thread only.
+ *
+ * <p>Counts follow the port's rules: an entry with send rights counts once in srights whatever
+ * its user references; a carried send right counts once; a send right copied out to a name that
+ * already has one merges into it (user references + 1, pegged at MACH_PORT_UREFS_MAX). When
+ * srights falls to 0 a no-senders request fires; a send-once right destroyed unused sends a
+ * send-once notification to its own port; freeing a name that has a dead-name request sends a
+ * port-deleted notification.
+ */
+final class Rights {
+    private final IpcCore ipc;
+
+    Rights(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    /**
+     * Whether {@code name} in {@code space} can be copied in with {@code d}: KERN_SUCCESS,
+     * KERN_INVALID_NAME, KERN_INVALID_RIGHT, or KERN_INVALID_CAPABILITY for a dead name when
+     * {@code allowDead} is false (a destination must be alive).
+     */
+    KernReturn check(IpcSpace space, int name, MsgType d, boolean allowDead) {
+        if (d == MsgType.PORT_NAME) {
+            return KernReturn.KERN_SUCCESS;
+        }
+        IpcEntry e = space.lookup(name);
+        if (e == null) {
+            return KernReturn.KERN_INVALID_NAME;
+        }
+        PortRight needed = switch (d) {
+            case MOVE_RECEIVE, MAKE_SEND, MAKE_SEND_ONCE -> PortRight.RECEIVE;
+            case MOVE_SEND, COPY_SEND -> PortRight.SEND;
+            default -> PortRight.SEND_ONCE;
+        };
+        if (e.has(needed)) {
+            return KernReturn.KERN_SUCCESS;
+        }
+        if (e.has(PortRight.DEAD_NAME) && needed != PortRight.RECEIVE) {
+            return allowDead ? KernReturn.KERN_SUCCESS : KernReturn.KERN_INVALID_CAPABILITY;
+        }
+        return KernReturn.KERN_INVALID_RIGHT;
+    }
+
+    /** Copies in a right {@link #check} accepted. */
+    Carried copyin(IpcSpace space, int name, MsgType d) {
+        IpcEntry e = space.lookup(name);
+        if (e.has(PortRight.DEAD_NAME)) {
+            dropUref(space, e);
+            return Carried.dead(d.delivered());
+        }
+        Port port = e.port();
+        switch (d) {
+            case MOVE_RECEIVE -> {
+                e.remove(PortRight.RECEIVE);
+                if (!e.has(PortRight.SEND)) {
+                    freeName(space, e);
+                }
+                ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_CHANGED);
+                return new Carried(port, MsgType.PORT_RECEIVE);
+            }
+            case MAKE_SEND -> {
+                port.mscount++;
+                port.srights++;
+            }
+            case MAKE_SEND_ONCE -> port.sorights++;
+            case COPY_SEND -> port.srights++;
+            case MOVE_SEND -> {
+                if (--e.urefs == 0) {
+                    removeSend(space, e); // the entry's count passes to the carried right
+                } else {
+                    port.srights++;
+                }
+            }
+            case MOVE_SEND_ONCE -> freeName(space, e);
+            default -> throw new IllegalArgumentException(d.toString());
+        }
+        return new Carried(port, d.delivered());
+    }
+
+    /** Gives a carried right a name in {@code space}: a new one, or the port's send/receive name there. */
+    int copyout(IpcSpace space, Carried c) {
+        return copyout(space, c, Mach.MACH_PORT_NULL);
+    }
+
+    /**
+     * As {@link #copyout(IpcSpace, Carried)}, under {@code name} if not MACH_PORT_NULL (the
+     * caller checked it is free or already names the port's send/receive rights).
+     */
+    int copyout(IpcSpace space, Carried c, int name) {
+        if (c == null) {
+            return Mach.MACH_PORT_NULL;
+        }
+        Port port = c.port();
+        if (c.type() == MsgType.PORT_RECEIVE) {
+            IpcEntry e = entryFor(space, port, name);
+            e.add(PortRight.RECEIVE);
+            port.receiver = space;
+            port.transitDestination = null;
+            return e.name;
+        }
+        if (c.dead()) {
+            return Mach.MACH_PORT_DEAD;
+        }
+        if (c.type() == MsgType.PORT_SEND_ONCE) {
+            IpcEntry e = name == Mach.MACH_PORT_NULL ? space.allocate() : space.allocate(name);
+            e.object = port;
+            e.add(PortRight.SEND_ONCE);
+            e.urefs = 1;
+            return e.name;
+        }
+        IpcEntry e = entryFor(space, port, name);
+        if (e.has(PortRight.SEND)) {
+            e.urefs = Math.min(e.urefs + 1, Mach.MACH_PORT_UREFS_MAX);
+            port.srights--; // merged: the entry already counts
+        } else {
+            e.add(PortRight.SEND);
+            e.urefs = 1;
+        }
+        return e.name;
+    }
+
+    private static IpcEntry entryFor(IpcSpace space, Port port, int name) {
+        IpcEntry e = space.nameOf(port);
+        if (e == null) {
+            e = name == Mach.MACH_PORT_NULL ? space.allocate() : space.allocate(name);
+            space.bind(e, port);
+        }
+        return e;
+    }
+
+    /** The end of a carried right that is not delivered. */
+    void destroy(Carried c) {
+        if (c == null || c.port() == null) {
+            return;
+        }
+        Port port = c.port();
+        switch (c.type()) {
+            case MOVE_SEND -> releaseSend(port);
+            case MOVE_SEND_ONCE -> {
+                if (port.active) {
+                    ipc.notifications.sendOnce(c);
+                } else {
+                    port.sorights--;
+                }
+            }
+            case MOVE_RECEIVE -> ipc.death.receiveRightDied(port);
+            default -> {}
+        }
+    }
+
+    /** A carried right used up by delivery: the right a message was addressed through. */
+    void consume(Carried c) {
+        if (c.port() == null) {
+            return;
+        }
+        if (c.type() == MsgType.PORT_SEND) {
+            releaseSend(c.port());
+        } else if (c.type() == MsgType.PORT_SEND_ONCE) {
+            c.port().sorights--;
+        }
+    }
+
+    /** One send right fewer; the last one fires the no-senders request. */
+    void releaseSend(Port port) {
+        port.srights--;
+        if (port.srights == 0 && port.active && port.nsRequest != null) {
+            Carried notify = port.nsRequest;
+            port.nsRequest = null;
+            ipc.notifications.noSenders(notify, port.mscount);
+        }
+    }
+
+    /** mach_port_deallocate's step: one user reference fewer of a send right or dead name. */
+    void dropUref(IpcSpace space, IpcEntry e) {
+        if (--e.urefs > 0) {
+            return;
+        }
+        if (e.has(PortRight.DEAD_NAME)) {
+            space.free(e);
+        } else {
+            Port port = e.port();
+            removeSend(space, e);
+            releaseSend(port);
+        }
+    }
+
+    /** The entry's send right goes (its count is the caller's to settle); a name left with nothing is freed. */
+    private void removeSend(IpcSpace space, IpcEntry e) {
+        e.remove(PortRight.SEND);
+        e.urefs = 0;
+        if (!e.has(PortRight.RECEIVE)) {
+            freeName(space, e);
+        }
+    }
+
+    /** Frees a name; a dead-name request on it becomes a port-deleted notification. */
+    void freeName(IpcSpace space, IpcEntry e) {
+        Port port = e.port();
+        space.free(e);
+        if (port != null) {
+            Carried notify = port.deadNameRequests.remove(new Port.DeadNameKey(space, e.name));
+            if (notify != null) {
+                ipc.notifications.portDeleted(notify, e.name);
+            }
+        }
+    }
+
+    /** mach_port_destroy's step: every right under the name ends. */
+    void destroyEntry(IpcSpace space, IpcEntry e) {
+        if (e.has(PortRight.PORT_SET)) {
+            space.free(e);
+            ipc.delivery.setDestroyed(e.set());
+        } else if (e.has(PortRight.DEAD_NAME)) {
+            space.free(e);
+        } else if (e.has(PortRight.SEND_ONCE)) {
+            Port port = e.port();
+            freeName(space, e);
+            destroy(new Carried(port, MsgType.PORT_SEND_ONCE));
+        } else if (e.has(PortRight.RECEIVE)) {
+            Port port = e.port();
+            boolean send = e.has(PortRight.SEND);
+            freeName(space, e);
+            if (send) {
+                port.srights--; // quietly: the port dies or moves to its backup next
+            }
+            ipc.death.receiveRightDied(port);
+        } else {
+            Port port = e.port();
+            freeName(space, e);
+            releaseSend(port);
+        }
+    }
+}
