@@ -340,4 +340,34 @@ class MachMsgTest {
     void unknownTask() {
         assertThat(f.msg(99, 1, to(send, 1), Mach.MACH_SEND_MSG, 0, 0, 0).code()).isEqualTo(KERN_INVALID_TASK);
     }
+
+    /** A receiver waiting on a port whose receive right is moved away gets MACH_RCV_PORT_CHANGED; one waiting on a destroyed set MACH_RCV_PORT_DIED. */
+    @Test
+    void receiversLearnThatTheirPortMovedOrTheirSetDied() {
+        IpcFixture.Call waiting = f.receive(B, port);
+        int aPort = f.allocate(A);
+        int aSend = f.sendRightIn(A, aPort, B);
+        f.send(B, to(aSend, 1).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        assertThat(waiting.code()).isEqualTo(MACH_RCV_PORT_CHANGED);
+        int set = f.allocateSet(A);
+        IpcFixture.Call onSet = f.receive(A, set);
+        f.ipc.machPortDestroy(A, set);
+        assertThat(onSet.code()).isEqualTo(MACH_RCV_PORT_DIED);
+    }
+
+    /** A send right received by a name at MACH_PORT_UREFS_MAX is merged silently: urefs stay pegged at the maximum. */
+    @Test
+    void aSendRightReceivedAtTheMaximumIsPegged() {
+        int p = f.allocate(A);
+        int bSend = f.sendRightIn(A, p, B);
+        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, Mach.MACH_PORT_UREFS_MAX - 1);
+        int own = f.allocate(B);
+        int aToOwn = f.sendRightIn(B, own, A);
+        f.send(A, to(aToOwn, 1).withBody(new MsgItem.Port(p, MsgType.MAKE_SEND)));
+        MachMessage m = f.take(B, own);
+        assertThat(m.body()).containsExactly(new MsgItem.Port(bSend, MsgType.PORT_SEND));
+        assertThat(f.refs(B, bSend, PortRight.SEND)).isEqualTo(Mach.MACH_PORT_UREFS_MAX);
+        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, -Mach.MACH_PORT_UREFS_MAX);
+        assertThat(f.status(A, p).srights()).as("the merged right was counted once").isFalse();
+    }
 }
