@@ -37,12 +37,15 @@ public final class KernelClient implements AutoCloseable {
     private final ManagedChannel channel;
     final MachTaskGrpc.MachTaskBlockingStub stub;
     final MachTaskGrpc.MachTaskStub async;
+    /** Mach IPC (task.proto's MachIpc). */
+    final io.machxp.proto.task.MachIpcGrpc.MachIpcBlockingStub ipc;
 
     private KernelClient(String target, Transport transport) {
         this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
         this.async = MachTaskGrpc.newStub(channel);
+        this.ipc = io.machxp.proto.task.MachIpcGrpc.newBlockingStub(channel);
     }
 
     /**

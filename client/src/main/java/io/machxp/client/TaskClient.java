@@ -1,5 +1,21 @@
 package io.machxp.client;
 
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.KernReturnException;
+import io.machxp.kernel.ipc.MsgItem;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortRight;
+import io.machxp.proto.task.MachPortAllocateRequest;
+import io.machxp.proto.task.MachPortExtractRightRequest;
+import io.machxp.proto.task.MachPortInsertRightRequest;
+import io.machxp.proto.task.MachPortModRefsRequest;
+import io.machxp.proto.task.MachPortMoveMemberRequest;
+import io.machxp.proto.task.MachPortNameRequest;
+import io.machxp.proto.task.MachPortReceiveStatusReply;
+import io.machxp.proto.task.MachPortReply;
+import io.machxp.proto.task.MachPortRequestNotificationRequest;
+import io.machxp.proto.task.MachPortSetQlimitRequest;
+
 import com.google.protobuf.ByteString;
 import io.machxp.proto.task.TaskTerminateRequest;
 import io.machxp.proto.task.ThreadCreateRequest;
@@ -105,5 +121,97 @@ public final class TaskClient {
     public long fetchAdd(long address, WordSize size, long delta) {
         return KernelClient.call(() -> kernel.stub.vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setDelta(delta).build())).getOldValue();
+    }
+
+    // ---- Mach IPC: mach_port_* (docs/mach-ipc.md); a result other than KERN_SUCCESS throws KernReturnException
+
+    /** mach_port_allocate: a new receive right, port set or dead name; its name. */
+    public int machPortAllocate(PortRight right) {
+        return checked("mach_port_allocate", KernelClient.call(() -> kernel.ipc.machPortAllocate(
+                MachPortAllocateRequest.newBuilder().setTask(id).setRight(right.value).build()))).getName();
+    }
+
+    /** mach_port_deallocate. */
+    public void machPortDeallocate(int name) {
+        checked("mach_port_deallocate", KernelClient.call(() -> kernel.ipc.machPortDeallocate(nameRequest(name))));
+    }
+
+    /** mach_port_destroy. */
+    public void machPortDestroy(int name) {
+        checked("mach_port_destroy", KernelClient.call(() -> kernel.ipc.machPortDestroy(nameRequest(name))));
+    }
+
+    /** mach_port_mod_refs. */
+    public void machPortModRefs(int name, PortRight right, int delta) {
+        checked("mach_port_mod_refs", KernelClient.call(() -> kernel.ipc.machPortModRefs(MachPortModRefsRequest
+                .newBuilder().setTask(id).setName(name).setRight(right.value).setDelta(delta).build())));
+    }
+
+    /** mach_port_get_refs. */
+    public int machPortGetRefs(int name, PortRight right) {
+        return checked("mach_port_get_refs", KernelClient.call(() -> kernel.ipc.machPortGetRefs(MachPortModRefsRequest
+                .newBuilder().setTask(id).setName(name).setRight(right.value).build()))).getValue();
+    }
+
+    /** mach_port_type: the MACH_PORT_TYPE_* bits. */
+    public int machPortType(int name) {
+        return checked("mach_port_type", KernelClient.call(() -> kernel.ipc.machPortType(nameRequest(name)))).getValue();
+    }
+
+    /** mach_port_insert_right into this task under {@code name}: the right {@code from} names {@code fromName}. */
+    public void machPortInsertRight(int name, TaskClient from, int fromName, MsgType disposition) {
+        checked("mach_port_insert_right", KernelClient.call(() -> kernel.ipc.machPortInsertRight(
+                MachPortInsertRightRequest.newBuilder().setTask(id).setName(name).setFromTask(from.id)
+                        .setFromName(fromName).setDisposition(disposition.value).build())));
+    }
+
+    /** mach_port_extract_right from this task into {@code to} (a task of the same kernel): the new name there and its type. */
+    public MsgItem.Port machPortExtractRight(int name, MsgType disposition, TaskClient to) {
+        MachPortReply r = checked("mach_port_extract_right", KernelClient.call(() -> kernel.ipc.machPortExtractRight(
+                MachPortExtractRightRequest.newBuilder().setTask(id).setName(name).setDisposition(disposition.value)
+                        .setToTask(to.id).build())));
+        return new MsgItem.Port(r.getName(), MsgType.of(r.getMsgType()));
+    }
+
+    /** mach_port_move_member (after 0: out of its set). */
+    public void machPortMoveMember(int member, int after) {
+        checked("mach_port_move_member", KernelClient.call(() -> kernel.ipc.machPortMoveMember(
+                MachPortMoveMemberRequest.newBuilder().setTask(id).setMember(member).setAfter(after).build())));
+    }
+
+    /** mach_port_set_qlimit. */
+    public void machPortSetQlimit(int name, int qlimit) {
+        checked("mach_port_set_qlimit", KernelClient.call(() -> kernel.ipc.machPortSetQlimit(
+                MachPortSetQlimitRequest.newBuilder().setTask(id).setName(name).setQlimit(qlimit).build())));
+    }
+
+    /** mach_port_get_receive_status. */
+    public MachPortReceiveStatusReply machPortGetReceiveStatus(int name) {
+        MachPortReceiveStatusReply r = KernelClient.call(() -> kernel.ipc.machPortGetReceiveStatus(nameRequest(name)));
+        KernReturn k = KernReturn.of(r.getKernReturn());
+        if (!k.ok()) {
+            throw new KernReturnException(k, "mach_port_get_receive_status");
+        }
+        return r;
+    }
+
+    /** mach_port_request_notification: the previous request's send-once right, or 0. */
+    public int machPortRequestNotification(int name, int variant, int sync, int notify, MsgType disposition) {
+        return checked("mach_port_request_notification", KernelClient.call(() -> kernel.ipc.machPortRequestNotification(
+                MachPortRequestNotificationRequest.newBuilder().setTask(id).setName(name).setVariant(variant)
+                        .setSync(sync).setNotify(notify).setDisposition(disposition == null ? 0 : disposition.value)
+                        .build()))).getName();
+    }
+
+    private MachPortNameRequest nameRequest(int name) {
+        return MachPortNameRequest.newBuilder().setTask(id).setName(name).build();
+    }
+
+    private static MachPortReply checked(String call, MachPortReply r) {
+        KernReturn k = KernReturn.of(r.getKernReturn());
+        if (!k.ok()) {
+            throw new KernReturnException(k, call);
+        }
+        return r;
     }
 }

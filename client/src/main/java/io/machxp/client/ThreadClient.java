@@ -1,5 +1,10 @@
 package io.machxp.client;
 
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.net.IpcMessages;
+import io.machxp.proto.task.MachMsgRequest;
+
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.ThreadComputeRequest;
 import io.machxp.proto.task.ThreadSetPriorityRequest;
@@ -105,5 +110,19 @@ public final class ThreadClient {
 
     private VmLockFutexRequest.Builder request(long address) {
         return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address);
+    }
+
+    /**
+     * mach_msg (docs/mach-ipc.md): sends {@code msg} with MACH_SEND_MSG and/or receives on
+     * {@code rcvName} with MACH_RCV_MSG, blocking the calling Java thread while the Mach thread
+     * blocks. Mach's outcome is the returned code, not an exception.
+     */
+    public MsgReturn machMsg(MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMillis) {
+        MachMsgRequest.Builder r = MachMsgRequest.newBuilder().setTask(task).setThread(tid).setOption(option)
+                .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis((int) Math.min(timeoutMillis, 0xFFFFFFFFL));
+        if (msg != null) {
+            r.setMsg(IpcMessages.toProto(msg));
+        }
+        return IpcMessages.fromProto(KernelClient.call(() -> kernel.ipc.machMsg(r.build())));
     }
 }

@@ -11,7 +11,9 @@ import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.core.Timer;
+import io.machxp.kernel.net.MachIpcService;
 import io.machxp.kernel.net.MachTaskService;
+import io.machxp.kernel.net.ServedKernel;
 import io.machxp.kernel.net.TaskHandles;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.proto.transport.TransportException;
@@ -49,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * kernel is the server of its clients and a client of its pager), or plaintext, which is allowed
  * only on loopback unless asked for; it is checked before anything connects or binds.
  */
-public final class Kernel implements AutoCloseable {
+public final class Kernel implements AutoCloseable, ServedKernel {
     /** Calls one client connection may have open at once; each thread makes one call at a time. */
     static final int MAX_CALLS_PER_CONNECTION = 1024;
 
@@ -145,6 +147,7 @@ public final class Kernel implements AutoCloseable {
                     // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
                     .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                     .addService(new MachTaskService(kernel))
+                    .addService(new MachIpcService(kernel))
                     .build()
                     .start();
         } catch (TimeoutException e) {
@@ -169,10 +172,12 @@ public final class Kernel implements AutoCloseable {
         return kernel;
     }
 
+    @Override
     public String name() {
         return config.name();
     }
 
+    @Override
     public int kernelId() {
         return core.kernelId();
     }
@@ -182,11 +187,13 @@ public final class Kernel implements AutoCloseable {
         return server.getPort();
     }
 
+    @Override
     public KernelStats stats() {
         return stats;
     }
 
     /** The core; call it only through {@link #execute} or {@link #call}. */
+    @Override
     public KernelCore core() {
         return core;
     }
@@ -195,11 +202,13 @@ public final class Kernel implements AutoCloseable {
      * The task handles given to gRPC clients, each mapped to the core's task id. In-process users
      * ({@link LocalTask}) do not need them; a test that reaches into the core does.
      */
+    @Override
     public TaskHandles taskHandles() {
         return taskHandles;
     }
 
     /** Runs an action on the core thread. */
+    @Override
     public void execute(Runnable action) {
         loop.execute(action);
     }

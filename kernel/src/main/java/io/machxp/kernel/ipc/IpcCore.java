@@ -150,6 +150,10 @@ public final class IpcCore {
         boolean receive = (option & Mach.MACH_RCV_MSG) != 0;
         boolean large = (option & Mach.MACH_RCV_LARGE) != 0;
         Runnable rcv = () -> delivery.receive(space, tid, rcvName, rcvSize, large, rcvTimeout, done);
+        if ((option & Mach.MACH_SEND_MSG) != 0 && msg == null) {
+            done.accept(MsgReturn.of(KernReturn.MACH_SEND_MSG_TOO_SMALL)); // no header at all
+            return;
+        }
         if ((option & Mach.MACH_SEND_MSG) == 0) {
             if (receive) {
                 rcv.run();

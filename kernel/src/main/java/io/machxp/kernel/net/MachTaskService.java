@@ -1,10 +1,14 @@
 package io.machxp.kernel.net;
 
+import static io.machxp.kernel.net.Answers.fail;
+import static io.machxp.kernel.net.Answers.reply;
+import static io.machxp.kernel.net.Answers.replying;
+import static io.machxp.kernel.net.Answers.respond;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.machxp.kernel.Kernel;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.KernelStats;
@@ -17,7 +21,6 @@ import io.machxp.kernel.sched.Priority;
 import io.machxp.proto.task.*;
 import com.google.protobuf.ByteString;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * The task interface over gRPC. Handlers run on the transport's thread (direct executor): a
@@ -32,12 +35,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private static final Logger log = LoggerFactory.getLogger(MachTaskService.class);
     private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
 
-    private final Kernel kernel;
+    private final ServedKernel kernel;
     private final KernelCore core;
     private final KernelStats stats;
     private final TaskHandles handles;
 
-    public MachTaskService(Kernel kernel) {
+    public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
         this.core = kernel.core();
         this.stats = kernel.stats();
@@ -357,44 +360,6 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             return true;
         } catch (RuntimeException callGone) {
             return false;
-        }
-    }
-
-    /** Answers a call; a caller that has gone away is not the core's problem, so never throws. */
-    private static <T> void respond(StreamObserver<T> out, T value) {
-        try {
-            out.onNext(value);
-            out.onCompleted();
-        } catch (RuntimeException callGone) {
-            // cancelled or closed meanwhile
-        }
-    }
-
-    private static <V, T> Reply<V> reply(StreamObserver<T> out, Function<V, T> toMessage) {
-        return replying(out, v -> respond(out, toMessage.apply(v)));
-    }
-
-    /** A reply that runs {@code onComplete} with the value, or fails the call with the error's status. */
-    private static <V> Reply<V> replying(StreamObserver<?> out, java.util.function.Consumer<V> onComplete) {
-        return new Reply<>() {
-            @Override
-            public void complete(V value) {
-                onComplete.accept(value);
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                MachTaskService.fail(out, error);
-            }
-        };
-    }
-
-    /** Fails a call with the error's status; like {@link #respond}, never throws. */
-    private static void fail(StreamObserver<?> out, KernelError error) {
-        try {
-            out.onError(KernelStatus.toException(error));
-        } catch (RuntimeException callGone) {
-            // cancelled or closed meanwhile
         }
     }
 }

@@ -335,6 +335,12 @@ class MachMsgTest {
         assertThat(f.type(A, send)).isEqualTo(PortRight.DEAD_NAME.typeBit());
     }
 
+    /** MACH_SEND_MSG without a message (no header) is MACH_SEND_MSG_TOO_SMALL. */
+    @Test
+    void sendingNoMessageIsTooSmall() {
+        assertThat(f.msg(A, TA, null, Mach.MACH_SEND_MSG, 0, 0, 0).code()).isEqualTo(MACH_SEND_MSG_TOO_SMALL);
+    }
+
     /** mach_msg on a task with no name space is KERN_INVALID_TASK. */
     @Test
     void unknownTask() {

@@ -1,0 +1,173 @@
+package io.machxp.kernel.net;
+
+import static io.machxp.kernel.net.Answers.fail;
+import static io.machxp.kernel.net.Answers.reply;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.ipc.IpcCore;
+import io.machxp.kernel.ipc.IpcResult;
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.MsgItem;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.ReceiveStatus;
+import io.machxp.proto.task.*;
+import java.util.function.Function;
+
+/**
+ * Mach IPC over gRPC (task.proto's MachIpc): each routine is handed to the core's event loop and
+ * answered from it with Mach's return code as a value; a task handle this kernel did not give
+ * out is ESRCH, as for the task interface. A mach_msg whose caller cancels is interrupted in the
+ * core, so the thread is free again and a blocked send's rights go back to the task.
+ */
+public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
+    private final ServedKernel kernel;
+    private final TaskHandles handles;
+
+    public MachIpcService(ServedKernel kernel) {
+        this.kernel = kernel;
+        this.handles = kernel.taskHandles();
+    }
+
+    private Long taskOf(long handle, StreamObserver<?> out) {
+        Long taskId = handles.taskId(handle);
+        if (taskId == null) {
+            fail(out, TaskHandles.unknown(kernel.name(), handle));
+        }
+        return taskId;
+    }
+
+    /** Runs a mach_port_* routine of task {@code handle} on the core thread and answers with {@code toMessage}. */
+    private <T, R> void port(long handle, StreamObserver<R> out, Function<Long, Function<IpcCore, T>> routine,
+            Function<T, R> toMessage) {
+        Long task = taskOf(handle, out);
+        if (task != null) {
+            kernel.execute(() -> kernel.core().ipc().port(task, routine.apply(task), reply(out, toMessage)));
+        }
+    }
+
+    private static MachPortReply code(KernReturn k) {
+        return MachPortReply.newBuilder().setKernReturn(k.code).setKernReturnName(k.name()).build();
+    }
+
+    private static MachPortReply result(IpcResult<Integer> r, boolean isName) {
+        MachPortReply.Builder b = code(r.code()).toBuilder();
+        if (r.value() != null) {
+            if (isName) {
+                b.setName(r.value());
+            } else {
+                b.setValue(r.value());
+            }
+        }
+        return b.build();
+    }
+
+    /** A task handle's core id, or 0 (no task) for one this kernel did not give out: the routine then answers KERN_INVALID_TASK. */
+    private long otherTask(long handle) {
+        Long id = handles.taskId(handle);
+        return id == null ? 0 : id;
+    }
+
+    @Override
+    public void machPortAllocate(MachPortAllocateRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortAllocate(t, r.getRight()), x -> result(x, true));
+    }
+
+    @Override
+    public void machPortDeallocate(MachPortNameRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortDeallocate(t, r.getName()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortDestroy(MachPortNameRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortDestroy(t, r.getName()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortModRefs(MachPortModRefsRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortModRefs(t, r.getName(), r.getRight(), r.getDelta()),
+                MachIpcService::code);
+    }
+
+    @Override
+    public void machPortGetRefs(MachPortModRefsRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortGetRefs(t, r.getName(), r.getRight()), x -> result(x, false));
+    }
+
+    @Override
+    public void machPortType(MachPortNameRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortType(t, r.getName()), x -> result(x, false));
+    }
+
+    @Override
+    public void machPortInsertRight(MachPortInsertRightRequest r, StreamObserver<MachPortReply> out) {
+        long from = otherTask(r.getFromTask());
+        port(r.getTask(), out, t -> ipc -> ipc.machPortInsertRight(t, r.getName(), from, r.getFromName(),
+                MsgType.of(r.getDisposition())), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortExtractRight(MachPortExtractRightRequest r, StreamObserver<MachPortReply> out) {
+        long to = otherTask(r.getToTask());
+        port(r.getTask(), out, t -> ipc -> ipc.machPortExtractRight(t, r.getName(), MsgType.of(r.getDisposition()), to),
+                (IpcResult<MsgItem.Port> x) -> {
+                    MachPortReply.Builder b = code(x.code()).toBuilder();
+                    if (x.value() != null) {
+                        b.setName(x.value().name()).setMsgType(x.value().type().value);
+                    }
+                    return b.build();
+                });
+    }
+
+    @Override
+    public void machPortMoveMember(MachPortMoveMemberRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortMoveMember(t, r.getMember(), r.getAfter()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortSetQlimit(MachPortSetQlimitRequest r, StreamObserver<MachPortReply> out) {
+        int qlimit = (int) Math.min(r.getQlimit() & 0xFFFFFFFFL, Integer.MAX_VALUE);
+        port(r.getTask(), out, t -> ipc -> ipc.machPortSetQlimit(t, r.getName(), qlimit), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortGetReceiveStatus(MachPortNameRequest r, StreamObserver<MachPortReceiveStatusReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortGetReceiveStatus(t, r.getName()),
+                (IpcResult<ReceiveStatus> x) -> {
+                    var b = MachPortReceiveStatusReply.newBuilder().setKernReturn(x.code().code)
+                            .setKernReturnName(x.code().name());
+                    ReceiveStatus s = x.value();
+                    if (s != null) {
+                        b.setPset(s.pset()).setSeqno(s.seqno()).setMscount(s.mscount()).setQlimit(s.qlimit())
+                                .setMsgcount(s.msgcount()).setSorights(s.sorights()).setSrights(s.srights())
+                                .setPdrequest(s.pdrequest()).setNsrequest(s.nsrequest());
+                    }
+                    return b.build();
+                });
+    }
+
+    @Override
+    public void machPortRequestNotification(MachPortRequestNotificationRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortRequestNotification(t, r.getName(), r.getVariant(), r.getSync(),
+                r.getNotify(), MsgType.of(r.getDisposition())), x -> result(x, true));
+    }
+
+    @Override
+    public void machMsg(MachMsgRequest r, StreamObserver<MachMsgReply> out) {
+        Long task = taskOf(r.getTask(), out);
+        if (task == null) {
+            return;
+        }
+        var msg = r.hasMsg() ? IpcMessages.fromProto(r.getMsg()) : null;
+        int rcvSize = (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE);
+        long timeout = r.getTimeoutMillis() & 0xFFFFFFFFL;
+        Reply<MsgReturn> reply = reply(out, IpcMessages::toProto);
+        // A caller that goes away stops waiting: the core answers it MACH_*_INTERRUPTED, which goes nowhere.
+        ((ServerCallStreamObserver<MachMsgReply>) out).setOnCancelHandler(
+                () -> kernel.execute(() -> kernel.core().ipc().abort(task, r.getThread(), reply)));
+        kernel.execute(() -> kernel.core().ipc().machMsg(task, r.getThread(), msg, r.getOption(), rcvSize,
+                r.getRcvName(), timeout, reply));
+    }
+}

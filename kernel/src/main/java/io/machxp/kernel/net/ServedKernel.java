@@ -1,0 +1,25 @@
+package io.machxp.kernel.net;
+
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelStats;
+
+/**
+ * What the gRPC services need of a running kernel: its core, the thread that runs it, its task
+ * handles and counters. The running kernel (io.machxp.kernel.Kernel) implements it, so the
+ * services do not depend on the class that serves them: no cycle between it and them.
+ */
+public interface ServedKernel {
+    String name();
+
+    int kernelId();
+
+    /** Call only on the core thread ({@link #execute}). */
+    KernelCore core();
+
+    KernelStats stats();
+
+    TaskHandles taskHandles();
+
+    /** Runs an action on the core thread. */
+    void execute(Runnable action);
+}
