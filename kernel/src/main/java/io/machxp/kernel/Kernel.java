@@ -62,27 +62,47 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final KernelStats stats = new KernelStats();
-    private final KernelCore core;
+    private final ChannelCredentials toPager;
     /** The handles of the tasks gRPC clients created: capabilities (see {@link TaskHandles}). */
     private final TaskHandles taskHandles = new TaskHandles();
-    private final PagerLink pager;
+    /** The session in service: its core and its stream to the pager. */
+    private volatile Session current;
+    /** A next session being opened after the current one was lost, or null. Core thread. */
+    private Session opening;
+    /** Sessions this kernel has opened, the first included. */
+    private final java.util.concurrent.atomic.AtomicInteger sessionsOpened = new java.util.concurrent.atomic.AtomicInteger();
     private Server server;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** A session with the pager: a core and its stream, and whether it is over. */
+    private static final class Session {
+        KernelCore core;
+        PagerLink link;
+        /** The session was lost (its lease ran out, or the pager ended it): core thread. */
+        boolean lost;
+    }
+
     private Kernel(KernelConfig config, ChannelCredentials toPager) {
         this.config = config;
+        this.toPager = toPager;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
-        this.core = new KernelCore(config.name(), new KernelEnv() {
+        this.current = newSession();
+    }
+
+    /** A new core and its stream (not opened yet). */
+    private Session newSession() {
+        Session session = new Session();
+        session.core = new KernelCore(config.name(), new KernelEnv() {
             @Override
             public void send(KernelToPager message) {
-                pagerLink().send(message);
+                session.link.send(message);
             }
 
             @Override
             public boolean reconnect() {
-                return pagerLink().reconnect();
+                return session.link.reconnect();
             }
 
             @Override
@@ -103,9 +123,67 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 if (l != null) {
                     l.trace(event, tid, detail);
                 }
+                if (event.equals("lease-lost") || event.equals("pager-lost")) {
+                    sessionLost(session, event + ": " + detail);
+                }
             }
         }, stats, config.core());
-        this.pager = new PagerLink(config.pagerTarget(), toPager, group, core);
+        session.link = new PagerLink(config.pagerTarget(), toPager, group, session.core);
+        return session;
+    }
+
+    /**
+     * Core thread: the session in service is over (its lease ran out, or the pager ended it).
+     * What it held went on with OWNER_DIED at the pager; the kernel opens a new session as soon
+     * as the pager takes it, and the tasks of the old one are retired (a client calling with one
+     * learns why: see {@link TaskHandles#notFound}).
+     */
+    private void sessionLost(Session session, String why) {
+        if (session.lost || closed.get() || current != session || session.core.kernelId() == 0) {
+            return;
+        }
+        session.lost = true;
+        log.warn("kernel {}: its session with the pager is over ({}); it opens a new one", config.name(), why);
+        loop.execute(() -> {
+            session.link.dispose(); // the pager sees the old stream end at once
+            renew(session, why, 1);
+        });
+    }
+
+    /** How long the kernel waits between attempts to open a new session. */
+    private static final long RENEW_RETRY_MILLIS = 200;
+
+    private void renew(Session lost, String why, int attempt) {
+        if (closed.get() || current != lost) {
+            return;
+        }
+        Session next = newSession();
+        opening = next;
+        next.link.open().whenComplete((id, error) -> loop.execute(() -> {
+            if (opening == next) {
+                opening = null;
+            }
+            if (closed.get() || current != lost) {
+                next.link.dispose();
+                return;
+            }
+            if (error != null) {
+                next.link.dispose();
+                if (attempt == 1 || attempt % 50 == 0) {
+                    log.info("kernel {}: the pager did not take a new session yet (attempt {}: {}); trying again "
+                            + "every {} ms", config.name(), attempt, error.getMessage(), RENEW_RETRY_MILLIS);
+                }
+                loop.schedule(() -> renew(lost, why, attempt + 1), RENEW_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            int retired = taskHandles.retire(lost.core, "it ended when the kernel's session with its pager was over ("
+                    + why + "); the futexes its threads held went on to their next owners with OWNER_DIED and "
+                    + "the writes the kernel had not returned are lost; create a new task");
+            current = next;
+            sessionsOpened.incrementAndGet();
+            log.info("kernel {}: new session with the pager (kernel id {}) after {} attempts; {} tasks of the old "
+                    + "one were retired", config.name(), next.core.kernelId(), attempt, retired);
+        }));
     }
 
     /** Hears the kernel's trace events (see {@link KernelEnv#trace}); called on the core thread. */
@@ -119,10 +197,6 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** Sets the one listener of this kernel's trace events (null: none). */
     public void onTrace(TraceListener listener) {
         this.traceListener = listener;
-    }
-
-    private PagerLink pagerLink() {
-        return pager;
     }
 
     /**
@@ -139,7 +213,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         ServerCredentials forClients = config.transport().serverCredentials(config.bindHost(), who);
         Kernel kernel = new Kernel(config, toPager);
         try {
-            kernel.pager.open().get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
             kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()),
                             forClients)
                     .directExecutor()
@@ -167,9 +241,34 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             throw new IOException("kernel " + config.name() + ": cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + e.getMessage(), e);
         }
-        log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({})", config.name(), kernel.core.kernelId(),
+        log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({})", config.name(), kernel.kernelId(),
                 kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext");
         return kernel;
+    }
+
+    /**
+     * Opens the first session. A pager that refuses it with EAGAIN (an earlier session of this
+     * name waits for its lease, as after a restart of a killed kernel) is asked again until the
+     * deadline; any other failure ends the start.
+     */
+    private void openFirstSession(long deadline) throws InterruptedException, ExecutionException, TimeoutException {
+        while (true) {
+            Session s = current;
+            try {
+                s.link.open().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                sessionsOpened.incrementAndGet();
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof PagerLink.NotWelcomed nw) || !"EAGAIN".equals(nw.errno)
+                        || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RENEW_RETRY_MILLIS) > deadline) {
+                    throw e;
+                }
+                log.info("kernel {}: {}; asking again", config.name(), nw.getMessage());
+                loop.execute(s.link::dispose);
+                Thread.sleep(RENEW_RETRY_MILLIS); // a retry's backoff, not a synchronisation
+                current = newSession();
+            }
+        }
     }
 
     @Override
@@ -179,7 +278,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
 
     @Override
     public int kernelId() {
-        return core.kernelId();
+        return current.core.kernelId();
+    }
+
+    /** How many sessions with the pager this kernel has opened: more than one after it lost one. */
+    public int sessionsOpened() {
+        return sessionsOpened.get();
     }
 
     /** The port of the task interface. */
@@ -192,10 +296,10 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return stats;
     }
 
-    /** The core; call it only through {@link #execute} or {@link #call}. */
+    /** The core of the session in service; call it only through {@link #execute} or {@link #call}. */
     @Override
     public KernelCore core() {
-        return core;
+        return current.core;
     }
 
     /**
@@ -280,8 +384,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
 
     /** A new task on this kernel, used in-process. */
     public LocalTask taskCreate(String name) {
+        KernelCore core = core();
         MachTask task = call(r -> core.taskCreate(name, r));
-        return new LocalTask(this, task);
+        return new LocalTask(this, core, task);
+    }
+
+    private void disposeOpening() {
+        if (opening != null) {
+            opening.link.dispose();
+            opening = null;
+        }
     }
 
     /**
@@ -295,7 +407,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         if (server != null) {
             server.shutdownNow();
         }
-        pager.abort();
+        current.link.abort();
+        loop.execute(this::disposeOpening);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
@@ -311,7 +424,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         if (server != null) {
             server.shutdownNow();
         }
-        pager.close();
+        loop.execute(this::disposeOpening);
+        current.link.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

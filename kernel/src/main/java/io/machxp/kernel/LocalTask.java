@@ -28,8 +28,12 @@ public final class LocalTask {
     /** Checked by every copy to a mapped page while it holds the mapping: see {@link MachTask#removeMappings}. */
     private final BooleanSupplier alive;
 
-    LocalTask(Kernel kernel, MachTask task) {
+    /** The core of the session the task was created in: a later session's core does not know it. */
+    private final io.machxp.kernel.core.KernelCore core;
+
+    LocalTask(Kernel kernel, io.machxp.kernel.core.KernelCore core, MachTask task) {
         this.kernel = kernel;
+        this.core = core;
         this.task = task;
         this.alive = task::alive;
     }
@@ -43,8 +47,8 @@ public final class LocalTask {
     }
 
     public LocalThread threadCreate() {
-        MachThread thread = kernel.call(r -> kernel.core().threadCreate(task.id, r));
-        return new LocalThread(kernel, task, thread);
+        MachThread thread = kernel.call(r -> core.threadCreate(task.id, r));
+        return new LocalThread(kernel, core, task, thread);
     }
 
     /**
@@ -59,7 +63,7 @@ public final class LocalTask {
                 return out;
             }
         }
-        return kernel.call(r -> kernel.core().vmRead(task.id, address, length, r));
+        return kernel.call(r -> core.vmRead(task.id, address, length, r));
     }
 
     /** vm_write; within one mapped page, a copy on the caller's thread (see {@link #vmRead}). */
@@ -68,23 +72,23 @@ public final class LocalTask {
         if (at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length, alive)) {
             return;
         }
-        kernel.<Void>call(r -> kernel.core().vmWrite(task.id, address, data.clone(), r));
+        kernel.<Void>call(r -> core.vmWrite(task.id, address, data.clone(), r));
     }
 
 
     /** vm_fetch_add on the 8-byte word at {@code address}; returns the value before. */
     public long vmFetchAdd64(long address, long delta) {
-        return kernel.call(r -> kernel.core().vmFetchAdd(task.id, address, 8, delta, r));
+        return kernel.call(r -> core.vmFetchAdd(task.id, address, 8, delta, r));
     }
 
     /** task_terminate: its threads end (futexes they hold pass on with OWNER_DIED), then its address space. */
     public void terminate() {
-        kernel.<Void>call(r -> kernel.core().taskTerminate(task.id, "task_terminate", r));
+        kernel.<Void>call(r -> core.taskTerminate(task.id, "task_terminate", r));
     }
 
     /** Maps a memory object the pager serves; returns its address in this task. */
     public long vmMap(String object) {
-        return kernel.<io.machxp.kernel.vm.VmMapping>call(r -> kernel.core().vmMap(task.id, object, r)).start();
+        return kernel.<io.machxp.kernel.vm.VmMapping>call(r -> core.vmMap(task.id, object, r)).start();
     }
 
     // ---- Mach IPC: mach_port_* ------------------------------------------------------------------

@@ -44,8 +44,12 @@ public final class LocalThread {
     @SuppressWarnings("unused") // through FAST_ACQUIRES
     private long fastAcquires;
 
-    LocalThread(Kernel kernel, MachTask task, MachThread thread) {
-        this.lease = kernel.core().leaseGate();
+    /** The core of the session its task was created in. */
+    private final io.machxp.kernel.core.KernelCore core;
+
+    LocalThread(Kernel kernel, io.machxp.kernel.core.KernelCore core, MachTask task, MachThread thread) {
+        this.core = core;
+        this.lease = core.leaseGate();
         this.kernel = kernel;
         this.task = task;
         this.thread = thread;
@@ -75,8 +79,8 @@ public final class LocalThread {
         if (fastLock(address)) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.<Acquired>callAbortable(r -> kernel.core().vmLockFutex(task.id, tid, address, timeoutNanos, r),
-                r -> kernel.core().abortWait(task.id, tid, r)).path();
+        return kernel.<Acquired>callAbortable(r -> core.vmLockFutex(task.id, tid, address, timeoutNanos, r),
+                r -> core.abortWait(task.id, tid, r)).path();
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -84,7 +88,7 @@ public final class LocalThread {
         if (fastLock(address)) {
             return true;
         }
-        return kernel.<Acquired>call(r -> kernel.core().vmTrylockFutex(task.id, tid, address, r)) != null;
+        return kernel.<Acquired>call(r -> core.vmTrylockFutex(task.id, tid, address, r)) != null;
     }
 
     /**
@@ -100,7 +104,7 @@ public final class LocalThread {
     public void unlockFutex(long address) {
         FutexEntry e = futex(address);
         if (e == null || !thread.alive || !e.tryFastUnlock(tid)) {
-            kernel.<Void>call(r -> kernel.core().vmUnlockFutex(task.id, tid, address, r));
+            kernel.<Void>call(r -> core.vmUnlockFutex(task.id, tid, address, r));
         }
     }
 
@@ -120,7 +124,7 @@ public final class LocalThread {
 
     /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */
     public void terminate() {
-        kernel.<Void>call(r -> kernel.core().threadTerminate(task.id, tid, r));
+        kernel.<Void>call(r -> core.threadTerminate(task.id, tid, r));
     }
 
     private boolean fastLock(long address) {

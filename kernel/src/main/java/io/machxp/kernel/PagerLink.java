@@ -150,7 +150,7 @@ final class PagerLink {
             public void onCompleted() {
                 done.complete(null);
                 if (current == stream) {
-                    welcomed.completeExceptionally(new IllegalStateException("the pager ended the session"));
+                    welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
                     core.onPagerLost("the pager ended the session");
                 }
             }
@@ -166,7 +166,7 @@ final class PagerLink {
     private void lost(Throwable t) {
         String reason = t.getMessage();
         if (!welcomed.isDone()) {
-            welcomed.completeExceptionally(new IllegalStateException(reason));
+            welcomed.completeExceptionally(new NotWelcomed(reason, errno(t)));
         }
         if (aborted || fromPager(t)) {
             core.onPagerLost(reason);
@@ -177,16 +177,48 @@ final class PagerLink {
 
     /** Whether the call ended with a status the pager made (a machxp errno in its details). */
     private static boolean fromPager(Throwable t) {
+        return errno(t) != null;
+    }
+
+    /** The machxp errno (ErrorInfo reason) of the status the call ended with, or null if the pager gave none. */
+    private static String errno(Throwable t) {
         com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
         if (status == null) {
-            return false;
+            return null;
         }
         for (com.google.protobuf.Any detail : status.getDetailsList()) {
             if (detail.is(com.google.rpc.ErrorInfo.class)) {
-                return true;
+                try {
+                    return detail.unpack(com.google.rpc.ErrorInfo.class).getReason();
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    return "";
+                }
             }
         }
-        return false;
+        return null;
+    }
+
+    /**
+     * Why the session could not open: the pager's refusal ({@code errno} its reason, e.g. EAGAIN
+     * while an earlier session of the name waits for its lease) or a stream that broke before the
+     * welcome ({@code errno} null: the pager is not up or not reachable).
+     */
+    static final class NotWelcomed extends IllegalStateException {
+        final String errno;
+
+        NotWelcomed(String reason, String errno) {
+            super(reason);
+            this.errno = errno;
+        }
+    }
+
+    /** Core thread: stops this link for good without waiting (its session is over); idempotent. */
+    void dispose() {
+        aborted = true;
+        if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
+            call.cancel("the kernel's session is over", null);
+        }
+        channel.shutdownNow();
     }
 
     /** Cuts the stream without a word to the pager, as a crashed kernel would. */

@@ -421,7 +421,8 @@ final class KernelSession {
     }
 
     KernelError pagerError() {
-        return KernelError.of(Errno.EIO, "kernel %s lost its pager (%s); restart the kernel once the pager is back",
-                name, pagerLost);
+        return KernelError.of(Errno.EIO, "kernel %s lost its session with its pager (%s): what its tasks held went "
+                + "on with OWNER_DIED; a kernel process opens a new session by itself as soon as the pager takes it, "
+                + "then create a new task", name, pagerLost);
     }
 }

@@ -36,13 +36,11 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
 
     private final ServedKernel kernel;
-    private final KernelCore core;
     private final KernelStats stats;
     private final TaskHandles handles;
 
     public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
-        this.core = kernel.core();
         this.stats = kernel.stats();
         this.handles = kernel.taskHandles();
     }
@@ -50,28 +48,33 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     /** The reply carries a new handle for the task, never the core's id. */
     @Override
     public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
+        KernelCore core = kernel.core(); // this session's: a later one's handles are its own
         kernel.execute(() -> core.taskCreate(request.getName(),
-                reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(task.id)).build())));
+                reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(core, task.id)).build())));
     }
 
     /**
      * The core's id of the task {@code handle} names; null if this kernel gave out no such handle,
      * after failing the call with ESRCH.
      */
-    private Long taskOf(long handle, StreamObserver<?> out) {
-        Long taskId = handles.taskId(handle);
-        if (taskId == null) {
-            fail(out, TaskHandles.unknown(kernel.name(), handle));
+    private TaskHandles.Ref taskOf(long handle, StreamObserver<?> out) {
+        TaskHandles.Ref ref = handles.ref(handle);
+        if (ref == null) {
+            fail(out, handles.notFound(kernel.name(), handle));
+            return null;
         }
-        return taskId;
+        // a handle issued for a bare task id (in-process users, tests) names a task of the session in service
+        return ref.core() != null ? ref : new TaskHandles.Ref(kernel.core(), ref.id());
     }
 
     @Override
     public void threadCreate(ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
         kernel.execute(() -> core.threadCreate(task, priority,
                 reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid).build())));
@@ -79,31 +82,35 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmMap(VmMapRequest request, StreamObserver<VmMapReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.vmMap(task, request.getObject(),
                 reply(out, m -> VmMapReply.newBuilder().setAddress(m.start()).setSize(m.size()).build())));
     }
 
     @Override
     public void vmLockFutex(VmLockFutexRequest request, StreamObserver<VmLockFutexReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
-        FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
+        KernelCore core = ref.core();
+        long task = ref.id();
+        FutexEntry fast = fastLock(core, task, request.getThread(), request.getAddress());
         if (fast != null) {
             grant(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build(), task, request.getThread(), request.getAddress());
+                    .setFencingToken(fast.fencingToken).build(), core, task, request.getThread(), request.getAddress());
             return;
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
         Reply<Acquired> reply = replying(out, a -> grant(out, VmLockFutexReply.newBuilder().setPath(a.path())
                 .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                task, request.getThread(), request.getAddress()));
+                core, task, request.getThread(), request.getAddress()));
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));
@@ -113,14 +120,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmTrylockFutex(VmTrylockFutexRequest request, StreamObserver<VmTrylockFutexReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
-        FutexEntry fast = fastLock(task, request.getThread(), request.getAddress());
+        KernelCore core = ref.core();
+        long task = ref.id();
+        FutexEntry fast = fastLock(core, task, request.getThread(), request.getAddress());
         if (fast != null) {
             grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build(), task, request.getThread(), request.getAddress());
+                    .setFencingToken(fast.fencingToken).build(), core, task, request.getThread(), request.getAddress());
             return;
         }
         kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(),
@@ -130,17 +139,19 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                     } else {
                         grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
                                 .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                                task, request.getThread(), request.getAddress());
+                                core, task, request.getThread(), request.getAddress());
                     }
                 })));
     }
 
     @Override
     public void vmUnlockFutex(VmUnlockFutexRequest request, StreamObserver<VmUnlockFutexReply> out) {
-        Long taskId = taskOf(request.getTask(), out);
-        if (taskId == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long taskId = ref.id();
         MachTask task = core.task(taskId);
         if (task != null && task.thread(request.getThread()) != null
                 && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
@@ -153,20 +164,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmFutexConsistent(VmFutexConsistentRequest request, StreamObserver<VmFutexConsistentReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.vmFutexConsistent(task, request.getThread(), request.getAddress(),
                 reply(out, v -> VmFutexConsistentReply.getDefaultInstance())));
     }
 
     @Override
     public void threadCompute(ThreadComputeRequest request, StreamObserver<ThreadComputeReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         long nanos = clampNanos(request.getNanos());
         kernel.execute(() -> core.threadCompute(task, request.getThread(), nanos,
                 reply(out, v -> ThreadComputeReply.getDefaultInstance())));
@@ -174,10 +189,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void threadSleep(ThreadSleepRequest request, StreamObserver<ThreadSleepReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         long nanos = clampNanos(request.getNanos());
         kernel.execute(() -> core.threadSleep(task, request.getThread(), nanos,
                 reply(out, v -> ThreadSleepReply.getDefaultInstance())));
@@ -190,20 +207,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void threadSetPriority(ThreadSetPriorityRequest request, StreamObserver<ThreadSetPriorityReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.threadSetPriority(task, request.getThread(), request.getPriority(),
                 reply(out, v -> ThreadSetPriorityReply.getDefaultInstance())));
     }
 
     @Override
     public void threadTerminate(ThreadTerminateRequest request, StreamObserver<ThreadTerminateReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.threadTerminate(task, request.getThread(),
                 reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
     }
@@ -211,11 +232,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     @Override
     public void taskTerminate(TaskTerminateRequest request, StreamObserver<TaskTerminateReply> out) {
         // The handle goes first: from here on no request can name the ending task.
-        Long task = handles.revoke(request.getTask());
-        if (task == null) {
-            fail(out, TaskHandles.unknown(kernel.name(), request.getTask()));
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        if (handles.revoke(request.getTask()) == null) {
+            fail(out, handles.notFound(kernel.name(), request.getTask()));
+            return;
+        }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.taskTerminate(task, "task_terminate",
                 reply(out, v -> TaskTerminateReply.getDefaultInstance())));
     }
@@ -228,12 +254,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     @Override
     public void taskWatch(TaskWatchRequest request, StreamObserver<TaskWatchEvent> out) {
         long handle = request.getTask();
-        Long taskId = handles.taskId(handle);
-        if (taskId == null) {
-            fail(out, KernelError.of(Errno.ESRCH, "kernel %s has no task %s to watch; create one with task_create",
-                    kernel.name(), Long.toUnsignedString(handle)));
+        TaskHandles.Ref ref = taskOf(handle, out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long taskId = ref.id();
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
         Runnable ended = () -> {
             handles.revoke(handle);
@@ -260,20 +286,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmRead(VmReadRequest request, StreamObserver<VmReadReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.vmRead(task, request.getAddress(), request.getLength(),
                 reply(out, data -> VmReadReply.newBuilder().setData(ByteString.copyFrom(data)).build())));
     }
 
     @Override
     public void vmWrite(VmWriteRequest request, StreamObserver<VmWriteReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         byte[] data = request.getData().toByteArray();
         kernel.execute(() -> core.vmWrite(task, request.getAddress(), data,
                 reply(out, v -> VmWriteReply.getDefaultInstance())));
@@ -281,10 +311,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmCompareAndSwap(VmCompareAndSwapRequest request, StreamObserver<VmCompareAndSwapReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.vmCompareAndSwap(task, request.getAddress(), width(request.getSize()),
                 request.getExpected(), request.getNewValue(), reply(out, r -> VmCompareAndSwapReply.newBuilder()
                         .setSwapped(r.swapped()).setOldValue(r.oldValue()).build())));
@@ -292,10 +324,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void vmFetchAdd(VmFetchAddRequest request, StreamObserver<VmFetchAddReply> out) {
-        Long task = taskOf(request.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
             return;
         }
+        KernelCore core = ref.core();
+        long task = ref.id();
         kernel.execute(() -> core.vmFetchAdd(task, request.getAddress(), width(request.getSize()),
                 request.getDelta(), reply(out, old -> VmFetchAddReply.newBuilder().setOldValue(old).build())));
     }
@@ -320,7 +354,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 .build());
     }
 
-    private FutexEntry fastLock(long taskId, int tid, long address) {
+    private FutexEntry fastLock(KernelCore core, long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
         return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
     }
@@ -333,7 +367,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
      * (A caller that cancels after the answer left may still miss it: task.proto tells clients
      * to unlock after a lock they gave up on, and the client library does.)
      */
-    private <T> void grant(StreamObserver<T> out, T answer, long task, int thread, long address) {
+    private <T> void grant(StreamObserver<T> out, T answer, KernelCore core, long task, int thread, long address) {
         if (!((ServerCallStreamObserver<T>) out).isCancelled() && answered(out, answer)) {
             return;
         }

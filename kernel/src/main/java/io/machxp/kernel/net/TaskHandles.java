@@ -1,8 +1,10 @@
 package io.machxp.kernel.net;
 
+import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.proto.task.Errno;
 import java.security.SecureRandom;
+import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -24,18 +26,36 @@ import java.util.concurrent.ConcurrentHashMap;
  *  TaskTerminate / the TaskWatch ending -----> revoke(handle), then core.taskTerminate(7)
  * </pre>
  *
- * Thread-safe: handles are issued on the core thread and looked up on transport threads.
+ * A handle names a task of one session's core ({@link Ref}): a kernel that lost its session with
+ * its pager starts a new one on a new core, and the handles of the old core's tasks are retired
+ * then, each remembered with why its task was lost (the most recent {@link #MAX_LOST}), so that a
+ * client calling with one learns what happened instead of reaching a task of the new core.
+ *
+ * <p>Thread-safe: handles are issued on the core thread and looked up on transport threads.
  */
 public final class TaskHandles {
+    /** Retired handles remembered with why their tasks were lost; older ones become unknown. */
+    static final int MAX_LOST = 1 << 16;
+
+    /** A task of one session's core (null core: a test's bare id). */
+    public record Ref(KernelCore core, long id) {}
+
     private final SecureRandom random = new SecureRandom();
-    /** handle -> the core's task id. */
-    private final ConcurrentHashMap<Long, Long> taskIds = new ConcurrentHashMap<>();
+    /** handle -> the core and its task id. */
+    private final ConcurrentHashMap<Long, Ref> taskIds = new ConcurrentHashMap<>();
+    /** Retired handle -> why its task was lost, oldest first (under its own lock). */
+    private final java.util.LinkedHashMap<Long, String> lost = new java.util.LinkedHashMap<>();
 
     /** A new handle for the core's task {@code taskId}: random, never 0, not given out before on this kernel. */
     public long issue(long taskId) {
+        return issue(null, taskId);
+    }
+
+    /** A new handle for task {@code taskId} of {@code core}. */
+    public long issue(KernelCore core, long taskId) {
         while (true) {
             long handle = random.nextLong();
-            if (handle != 0 && taskIds.putIfAbsent(handle, taskId) == null) {
+            if (handle != 0 && !isLost(handle) && taskIds.putIfAbsent(handle, new Ref(core, taskId)) == null) {
                 return handle;
             }
         }
@@ -43,12 +63,61 @@ public final class TaskHandles {
 
     /** The core's id of the task the handle names, or null if this kernel gave out no such handle. */
     public Long taskId(long handle) {
+        Ref r = taskIds.get(handle);
+        return r == null ? null : r.id();
+    }
+
+    /** The core and task the handle names, or null. */
+    public Ref ref(long handle) {
         return taskIds.get(handle);
     }
 
     /** Withdraws a handle (its task is ending); returns the task id it named, or null if none. */
     public Long revoke(long handle) {
-        return taskIds.remove(handle);
+        Ref r = taskIds.remove(handle);
+        synchronized (lost) {
+            lost.remove(handle);
+        }
+        return r == null ? null : r.id();
+    }
+
+    /**
+     * The session of {@code core} is over: every handle of its tasks is retired, remembered with
+     * {@code why} (a sentence saying what was lost); returns how many.
+     */
+    public int retire(KernelCore core, String why) {
+        int n = 0;
+        for (Iterator<java.util.Map.Entry<Long, Ref>> it = taskIds.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getValue().core() == core) {
+                it.remove();
+                synchronized (lost) {
+                    lost.put(e.getKey(), why);
+                    if (lost.size() > MAX_LOST) {
+                        lost.remove(lost.keySet().iterator().next());
+                    }
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private boolean isLost(long handle) {
+        synchronized (lost) {
+            return lost.containsKey(handle);
+        }
+    }
+
+    /** The error for a handle that names no task: lost with an earlier session (saying why), or unknown. */
+    public KernelError notFound(String kernelName, long handle) {
+        String why;
+        synchronized (lost) {
+            why = lost.get(handle);
+        }
+        return why == null ? unknown(kernelName, handle)
+                : KernelError.of(Errno.ESRCH, "kernel %s no longer has task %s: %s", kernelName,
+                        Long.toUnsignedString(handle), why);
     }
 
     /** Handles in use. */
