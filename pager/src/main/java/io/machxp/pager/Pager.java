@@ -71,6 +71,11 @@ public final class Pager implements AutoCloseable {
      * core's thread never waits for a disk; in submission order, drained on close. Null otherwise.
      */
     private final java.util.concurrent.ExecutorService storeThread;
+    /** Store effects not yet taken by the store thread, in submission order. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<StoreEffect> storeQueue =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private record StoreEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {}
     private Server server;
 
     private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
@@ -100,19 +105,14 @@ public final class Pager implements AutoCloseable {
                             PagerEnv.super.storeEffect(io, done);
                             return;
                         }
+                        StoreEffect effect = new StoreEffect(io, done);
+                        storeQueue.add(effect);
                         try {
-                            storeThread.execute(() -> {
-                                RuntimeException failure = null;
-                                try {
-                                    io.run();
-                                } catch (java.io.UncheckedIOException e) {
-                                    failure = e;
-                                }
-                                RuntimeException outcome = failure;
-                                loop.execute(() -> done.accept(outcome));
-                            });
+                            storeThread.execute(Pager.this::drainStore);
                         } catch (java.util.concurrent.RejectedExecutionException closing) {
-                            PagerEnv.super.storeEffect(io, done); // closing: the writes before it are drained
+                            if (storeQueue.remove(effect)) {
+                                PagerEnv.super.storeEffect(io, done); // closing: the writes before it are drained
+                            }
                         }
                     }
 
@@ -228,6 +228,47 @@ public final class Pager implements AutoCloseable {
     /** The kernel holding a futex now, or null (asks the core thread). */
     public String holderOf(String object, long offset) {
         return onCore(() -> core.holderOf(object, offset));
+    }
+
+    /**
+     * Store thread: runs every effect queued so far as one batch (group commit: one force per
+     * file for all of them, see {@link PageStore#beginBatch}), then hands their outcomes to the
+     * core thread in order. A disk slower than the pages coming then makes batches bigger, not
+     * the queue longer, so a keepalive's answer (which waits for the writes before it) is never
+     * held for more than about two batches.
+     */
+    private void drainStore() {
+        java.util.List<StoreEffect> batch = new java.util.ArrayList<>();
+        for (StoreEffect e; (e = storeQueue.poll()) != null; ) {
+            batch.add(e);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        RuntimeException[] outcomes = new RuntimeException[batch.size()];
+        store.beginBatch();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                try {
+                    batch.get(i).io().run();
+                } catch (java.io.UncheckedIOException e) {
+                    outcomes[i] = e;
+                }
+            }
+        } finally {
+            try {
+                store.endBatch();
+            } catch (java.io.UncheckedIOException e) {
+                for (int i = 0; i < outcomes.length; i++) {
+                    outcomes[i] = outcomes[i] != null ? outcomes[i] : e;
+                }
+            }
+            loop.execute(() -> {
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).done().accept(outcomes[i]);
+                }
+            });
+        }
     }
 
     private <T> T onCore(java.util.concurrent.Callable<T> query) {

@@ -42,6 +42,10 @@ public final class FilePageStore implements PageStore {
     private final Map<String, FileChannel> versionFiles = new HashMap<>();
     private boolean closed;
     private boolean restarted;
+    /** In a batch (see {@link #beginBatch}): data files written and not forced yet. */
+    private java.util.Set<FileChannel> unforced;
+    /** In a batch: version writes held until the data is forced (file, position -> version), in order. */
+    private java.util.LinkedHashMap<FileChannel, java.util.LinkedHashMap<Long, Long>> heldVersions;
 
     /**
      * Creates {@code dir} if it is missing.
@@ -170,6 +174,11 @@ public final class FilePageStore implements PageStore {
             if (file == null) {
                 return 0;
             }
+            Long held = heldVersions == null || !heldVersions.containsKey(file) ? null
+                    : heldVersions.get(file).get(offset / pageSize * Long.BYTES);
+            if (held != null) {
+                return held; // written in the open batch, on disk at its end
+            }
             ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             long at = offset / pageSize * Long.BYTES;
             while (version.hasRemaining() && file.read(version, at + version.position()) >= 0) {
@@ -187,20 +196,67 @@ public final class FilePageStore implements PageStore {
             throw new IllegalArgumentException("a page is " + pageSize + " bytes, not " + page.length);
         }
         try {
-            writeFully(channel(files, fileOf(object), object, true), ByteBuffer.wrap(page), offset);
-            writeFully(channel(versionFiles, versionsOf(object), object, true),
-                    ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, version),
-                    offset / pageSize * Long.BYTES);
+            FileChannel data = channel(files, fileOf(object), object, true);
+            FileChannel versions = channel(versionFiles, versionsOf(object), object, true);
+            long at = offset / pageSize * Long.BYTES;
+            if (unforced != null) {
+                writeFully(data, ByteBuffer.wrap(page), offset, false);
+                unforced.add(data);
+                heldVersions.computeIfAbsent(versions, f -> new java.util.LinkedHashMap<>()).put(at, version);
+                return;
+            }
+            writeFully(data, ByteBuffer.wrap(page), offset, true);
+            writeFully(versions, versionBytes(version), at, true);
         } catch (IOException e) {
             throw failure("write", object, offset, e);
         }
     }
 
-    private static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
+    /**
+     * Group commit: the store thread writes every page queued for it, then forces each file once,
+     * instead of two forces a page (a disk that forces slower than pages come would make the
+     * queue, and every keepalive answer behind it, grow without bound).
+     */
+    @Override
+    public synchronized void beginBatch() {
+        unforced = new java.util.HashSet<>();
+        heldVersions = new java.util.LinkedHashMap<>();
+    }
+
+    @Override
+    public synchronized void endBatch() {
+        if (unforced == null) {
+            return;
+        }
+        try {
+            for (FileChannel f : unforced) {
+                f.force(false);
+            }
+            for (var file : heldVersions.entrySet()) {
+                for (var v : file.getValue().entrySet()) {
+                    writeFully(file.getKey(), versionBytes(v.getValue()), v.getKey(), false);
+                }
+                file.getKey().force(false);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
+        } finally {
+            unforced = null;
+            heldVersions = null;
+        }
+    }
+
+    private static ByteBuffer versionBytes(long version) {
+        return ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, version);
+    }
+
+    private static void writeFully(FileChannel file, ByteBuffer data, long at, boolean force) throws IOException {
         while (data.hasRemaining()) {
             file.write(data, at + data.position());
         }
-        file.force(false);
+        if (force) {
+            file.force(false);
+        }
     }
 
     private FileChannel channel(String object, boolean create) throws IOException {

@@ -25,6 +25,15 @@ public interface PageStore extends AutoCloseable {
      */
     void write(String object, long offset, byte[] page, long version);
 
+    /**
+     * Writes from here to {@link #endBatch} may be made durable together (group commit): each is
+     * durable once endBatch returns, the data still before its version. Store thread only.
+     */
+    default void beginBatch() {}
+
+    /** Makes the writes since {@link #beginBatch} durable: data first, then versions. */
+    default void endBatch() {}
+
     /** Writes {@code page} as the next version of the stored page. */
     default void write(String object, long offset, byte[] page) {
         write(object, offset, page, version(object, offset) + 1);

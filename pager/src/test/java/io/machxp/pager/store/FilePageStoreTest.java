@@ -76,6 +76,40 @@ class FilePageStoreTest {
         }
     }
 
+    /**
+     * Group commit: in a batch the pages are written at once and their versions only at its end,
+     * after the data is forced (a crash inside the batch leaves new data with old versions at
+     * worst, never a new version with old data); the store already answers with the new version.
+     */
+    @Test
+    void aBatchWritesItsVersionsOnlyAfterItsData() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 0, page(1), 1);
+            store.beginBatch();
+            store.write("obj", 0, page(2), 2);
+            store.write("obj", PAGE, page(3), 5);
+            assertThat(store.version("obj", 0)).as("the batch's version, as the store answers").isEqualTo(2);
+            assertThat(versionOnDisk(0)).as("the version file still has the old one").isEqualTo(1);
+            assertThat(versionOnDisk(1)).isZero();
+            assertThat(store.read("obj", PAGE)).isEqualTo(page(3));
+            store.endBatch();
+            assertThat(versionOnDisk(0)).isEqualTo(2);
+            assertThat(versionOnDisk(1)).isEqualTo(5);
+            store.write("obj", 0, page(4), 3); // outside a batch: at once again
+            assertThat(versionOnDisk(0)).isEqualTo(3);
+        }
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.read("obj", 0)).isEqualTo(page(4));
+            assertThat(store.version("obj", PAGE)).isEqualTo(5);
+        }
+    }
+
+    private long versionOnDisk(int page) throws IOException {
+        byte[] all = Files.readAllBytes(dir.resolve("obj" + FilePageStore.VERSIONS));
+        return all.length < (page + 1) * 8 ? 0
+                : java.nio.ByteBuffer.wrap(all, page * 8, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
     @Test
     void versionsSurviveARestartBesideTheirPages() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
