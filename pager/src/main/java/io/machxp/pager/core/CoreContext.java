@@ -37,8 +37,34 @@ final class CoreContext implements PageOutput {
         if (s.broken) {
             return;
         }
+        if (!s.outbox.isEmpty()) {
+            s.outbox.add(new KernelSession.Outgoing(m, true)); // behind one that waits for the store
+            return;
+        }
         stats.sent(m);
         env.send(s.id, m);
+    }
+
+    /**
+     * Sends {@code m} once {@code io} (a store write) is done, and everything sent to the kernel
+     * after it behind it: the stream's order is kept. A failed write is reported; the message goes.
+     */
+    void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io) {
+        KernelSession.Outgoing waiting = new KernelSession.Outgoing(m, false);
+        s.outbox.add(waiting);
+        env.storeEffect(io, failure -> {
+            if (failure != null) {
+                storeFailed("the futex holders' journal before a grant to " + s, failure);
+            }
+            waiting.ready = true;
+            while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
+                PagerToKernel next = s.outbox.poll().message;
+                if (!s.broken) {
+                    stats.sent(next);
+                    env.send(s.id, next);
+                }
+            }
+        });
     }
 
     /** A message broke the protocol: logged and counted; the caller changes nothing. */

@@ -27,6 +27,22 @@ public final class KernelSession {
     public boolean helloSeen;
     /** Messages of this session held until the grace period after a pager restart ends. */
     public int heldInGrace;
+    /**
+     * Messages to the kernel waiting for a store write before them (a grant waits for the holders'
+     * journal): sent in order as each is ready. Empty: messages go out at once.
+     */
+    public final java.util.ArrayDeque<Outgoing> outbox = new java.util.ArrayDeque<>();
+
+    /** A message in the outbox; {@code ready} once what it waits for is on disk. */
+    public static final class Outgoing {
+        public final io.machxp.proto.xp.PagerToKernel message;
+        public boolean ready;
+
+        public Outgoing(io.machxp.proto.xp.PagerToKernel message, boolean ready) {
+            this.message = message;
+            this.ready = ready;
+        }
+    }
 
     public KernelSession(long id) {
         this.id = id;

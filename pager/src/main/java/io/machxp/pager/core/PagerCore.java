@@ -114,12 +114,13 @@ public final class PagerCore {
         this.pageSize = pageSize;
         this.core = new CoreContext(name, pageSize, catalog, env, stats);
         this.pages = new PageCoherence(pageSize, core);
+        FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.maxFutexesPerSession(),
-                this::end);
+                this::end, journal);
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
         this.objects = new PagerObjects(core, pages, futexes);
-        this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options);
+        this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
     }
 
     public int pageSize() {

@@ -102,13 +102,17 @@ final class PagerFutexes {
     private final Map<Integer, Integer> diedPending = new HashMap<>();
 
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
-            SessionEnd sessionEnd) {
+            SessionEnd sessionEnd, FutexJournal journal) {
         this.core = core;
+        this.journal = journal;
         this.pages = pages;
         this.tokenEpoch = tokenEpoch;
         this.maxFutexesPerSession = maxFutexesPerSession;
         this.sessionEnd = sessionEnd;
     }
+
+    /** What the pager has checked out to which kernel, in the store. */
+    private final FutexJournal journal;
 
     // ---- kernel -> pager ----------------------------------------------------------------------
 
@@ -402,7 +406,16 @@ final class PagerFutexes {
             answerTries(f); // another got it: a trylock does not wait
             grant(f, next, handoff);
         } else {
+            journal.released(f.key, f.ownerDied);
             pruneIfIdle(f);
+        }
+    }
+
+    /** After a restart: the futex's holder did not reclaim it (or its death was not told): its next grant says so. */
+    void diedInRestart(FutexKey key) {
+        FutexRecord f = futexes.computeIfAbsent(key, this::newRecord);
+        if (f.holder == null) {
+            f.ownerDied = true;
         }
     }
 
@@ -415,7 +428,7 @@ final class PagerFutexes {
         }
         f.lastHolder = s.id;
         f.token = Math.max(f.token + 1, tokenEpoch << 32 | 1); // a reclaimed token is an earlier epoch's
-        boolean ownerDied = f.ownerDied;
+        boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
         List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
@@ -430,7 +443,7 @@ final class PagerFutexes {
             f.relinquishPriority = f.queue.topPriority();
             granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
         }
-        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
+        journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
     }
 
     /**
@@ -486,6 +499,7 @@ final class PagerFutexes {
         f.grantOwnerDied = r.getOwnerDied();
         f.lastHolder = s.id;
         s.held.add(key);
+        journal.reclaimed(s, key);
         core.stats.futexesReclaimed.increment();
         return null;
     }

@@ -53,13 +53,15 @@ final class PagerGrace {
     private final BiConsumer<KernelSession, KernelToPager> handler;
     private final int maxFutexesPerSession;
     private final boolean reclaims;
+    private final FutexJournal journal;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
     private ArrayDeque<Held> heldInGrace;
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
-            BiConsumer<KernelSession, KernelToPager> handler, PagerCore.Options options) {
+            BiConsumer<KernelSession, KernelToPager> handler, PagerCore.Options options, FutexJournal journal) {
         this.core = core;
+        this.journal = journal;
         this.pages = pages;
         this.futexes = futexes;
         this.sessions = sessions;
@@ -118,6 +120,9 @@ final class PagerGrace {
     private void endGrace() {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
+        for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {
+            futexes.diedInRestart(key); // before any held lock is handled: its grant says owner_died
+        }
         core.env.graceEnded();
         CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "
                 + "messages", core.name, core.stats.kernelsReclaimed(), held.size());
@@ -211,6 +216,7 @@ final class PagerGrace {
             sessions.end(s, Errno.EINVAL, what + conflict + "; restart the kernel");
             return;
         }
+        journal.reclaimComplete(kernelName);
         core.stats.kernelsReclaimed.increment();
         CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages", core.name,
                 kernelName, id, futexCount, pageCount);

@@ -24,7 +24,15 @@ public final class ObjectCatalog {
      * @param sizes object name -> size in bytes; each size a positive multiple of the page size
      * @param store where the pages are kept
      */
+    private PageStore store = new MemoryPageStore();
+
+    /** The store of the pages (and of the futex holders' journal, see {@link PageStore#holder}). */
+    public PageStore store() {
+        return store;
+    }
+
     public ObjectCatalog(Map<String, Long> sizes, int pageSize, PageStore store) {
+        this.store = store;
         sizes.forEach((name, size) -> {
             if (size <= 0 || size % pageSize != 0) {
                 throw new IllegalArgumentException("memory object '" + name + "' has size " + size

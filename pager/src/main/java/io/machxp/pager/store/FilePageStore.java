@@ -42,6 +42,11 @@ public final class FilePageStore implements PageStore {
     private final Map<String, FileChannel> versionFiles = new HashMap<>();
     private boolean closed;
     private boolean restarted;
+    /** The holders' journal's file: one line per futex checked out, "offset TAB kernel TAB object" (URL-encoded). */
+    public static final String HOLDERS = "holders";
+    /** The holders' journal in memory (object + offset -> entry), in order; written whole when changed. */
+    private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
+    private boolean holdersChanged;
     /** In a batch (see {@link #beginBatch}): data files written and not forced yet. */
     private java.util.Set<FileChannel> unforced;
     /** In a batch: version writes held until the data is forced (file, position -> version), in order. */
@@ -68,6 +73,67 @@ public final class FilePageStore implements PageStore {
         } catch (IOException e) {
             throw new IOException("page store directory " + this.dir + " is not writable: " + e, e);
         }
+        Path journal = this.dir.resolve(HOLDERS);
+        if (Files.exists(journal)) {
+            for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+                String[] f = line.split("\t", 3);
+                if (f.length == 3) {
+                    String object = java.net.URLDecoder.decode(f[2], StandardCharsets.UTF_8);
+                    String kernel = java.net.URLDecoder.decode(f[1], StandardCharsets.UTF_8);
+                    holders.put(f[0] + "/" + object, new Holder(object, Long.parseLong(f[0]), kernel));
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void holder(String object, long offset, String kernel) {
+        String key = offset + "/" + object;
+        if (kernel == null) {
+            holders.remove(key);
+        } else {
+            holders.put(key, new Holder(object, offset, kernel));
+        }
+        holdersChanged = true;
+        if (unforced == null) {
+            writeHolders();
+        }
+    }
+
+    @Override
+    public synchronized List<Holder> holders() {
+        return List.copyOf(holders.values());
+    }
+
+    /** Writes the journal whole (a new file, forced, then renamed over the old one). */
+    private void writeHolders() {
+        if (!holdersChanged) {
+            return;
+        }
+        Path journal = dir.resolve(HOLDERS);
+        Path next = dir.resolve(HOLDERS + ".next");
+        StringBuilder text = new StringBuilder();
+        for (Holder h : holders.values()) {
+            text.append(h.offset()).append('\t').append(URLEncoder.encode(h.kernel(), StandardCharsets.UTF_8))
+                    .append('\t').append(URLEncoder.encode(h.object(), StandardCharsets.UTF_8)).append('\n');
+        }
+        try (FileChannel out = FileChannel.open(next, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("page store in " + dir + ": cannot write the futex holders' journal: " + e, e);
+        }
+        try {
+            Files.move(next, journal, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("page store in " + dir + ": cannot replace the futex holders' journal: " + e, e);
+        }
+        holdersChanged = false;
     }
 
     /**
@@ -238,6 +304,7 @@ public final class FilePageStore implements PageStore {
                 }
                 file.getKey().force(false);
             }
+            writeHolders();
         } catch (IOException e) {
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {

@@ -52,4 +52,22 @@ public final class MemoryPageStore implements PageStore {
     }
 
     private long lease;
+
+    /** The holders' journal (see {@link PageStore#holder}): object + offset -> entry, in order. */
+    private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
+
+    @Override
+    public void holder(String object, long offset, String kernel) {
+        String key = offset + "/" + object;
+        if (kernel == null) {
+            holders.remove(key);
+        } else {
+            holders.put(key, new Holder(object, offset, kernel));
+        }
+    }
+
+    @Override
+    public java.util.List<Holder> holders() {
+        return java.util.List.copyOf(holders.values());
+    }
 }

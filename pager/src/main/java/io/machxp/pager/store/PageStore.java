@@ -34,6 +34,24 @@ public interface PageStore extends AutoCloseable {
     /** Makes the writes since {@link #beginBatch} durable: data first, then versions. */
     default void endBatch() {}
 
+    /** What the holders' journal says of one futex: the kernel it was granted to, or {@link #DIED}. */
+    record Holder(String object, long offset, String kernel) {}
+
+    /** A journal entry of a futex whose holder died: its next grant must say owner_died. */
+    String DIED = "";
+
+    /**
+     * The holders' journal: the futex at {@code offset} of {@code object} is checked out to kernel
+     * {@code kernel} ({@link #DIED}: its holder died and its next owner is not told yet; null: it
+     * is back at the pager). Durable as a page write is (at once, or at the end of the batch).
+     */
+    default void holder(String object, long offset, String kernel) {}
+
+    /** The holders' journal as the last pager left it. */
+    default java.util.List<Holder> holders() {
+        return java.util.List.of();
+    }
+
     /** Writes {@code page} as the next version of the stored page. */
     default void write(String object, long offset, byte[] page) {
         write(object, offset, page, version(object, offset) + 1);

@@ -77,6 +77,40 @@ class RestartAndReclaimTest {
         return got.stream().filter(m -> m.getRoutineCase() == routine).toList();
     }
 
+    /**
+     * The pager records which kernel it granted a futex to (the holders' journal in its store): a
+     * holder that does not reclaim it after a restart cannot have its writes taken, so the next
+     * owner is told OWNER_DIED instead of getting the store's older page silently. A futex given
+     * back before the crash is not.
+     */
+    @Test
+    void aFutexWhoseHolderDidNotReclaimItGoesOnWithOwnerDied() {
+        MemoryPageStore disk = new MemoryPageStore();
+        XpKernels before = new XpKernels(disk, new PagerCore.Options(LEASE, 3));
+        long a = before.kernel(1, "A");
+        before.lockFutex(a, 0);
+        before.lockFutex(a, PAGE);
+        assertThat(of(before.take(a), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED)).hasSize(2);
+        before.futexReleased(a, PAGE); // given back before the crash: nothing is lost with it
+        // The pager crashes; a new one starts on the same store. A never reclaims (it stopped).
+        XpKernels after = new XpKernels(disk, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+        after.pager.sessionOpened(2);
+        after.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")
+                .setProtocolVersion(1)));
+        after.xp(2, KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE)));
+        after.lockFutex(2, 0);
+        after.lockFutex(2, PAGE);
+        after.advance(LEASE);
+        List<PagerToKernel> granted = of(after.take(2), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(granted).hasSize(2);
+        assertThat(granted.get(0).getMemoryObjectFutexGranted().getOffset()).isZero();
+        assertThat(granted.get(0).getMemoryObjectFutexGranted().getOwnerDied()).as("A held it and did not reclaim")
+                .isTrue();
+        assertThat(granted.get(1).getMemoryObjectFutexGranted().getOwnerDied()).as("given back before the crash")
+                .isFalse();
+    }
+
     @Test
     void aReclaimedFutexStaysItsKernelsAndGoesOnWithAHigherTokenAfterGrace() {
         reclaim(1, "A", 5, List.of(futex(0, OLD_TOKEN)), held(0, VmProt.VM_PROT_READ_WRITE, 0));

@@ -1,0 +1,119 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.store.PageStore;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the pager has checked out to which kernel, kept in the store (the holders' journal, see
+ * {@link PageStore#holder}), so that no pager restart can hand a futex's data on silently older.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  grant of futex F to kernel K   the journal says F: K, durable before the grant is sent (the
+ *                                 grant and what follows it to K wait in K's outbox, in order)
+ *  F back at the pager            F: gone (clean release), or F: DIED (its holder died and its next
+ *                                 owner has not been told yet); written as an effect, not waited for
+ *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
+ *                                 gives K that K does not name, K had given back: gone
+ *  grace ends                     every F the last pager's journal gave to a kernel that did not
+ *                                 reclaim it, or left DIED: its next grant says owner_died
+ * </pre>
+ * The futex's page travels with it (a kernel holds a futex with its page writable), so the
+ * writes its holder made under it and did not return are lost with a holder that did not
+ * reclaim: the next owner learns it from owner_died. A pager without a store that may follow an
+ * earlier one (not started fresh) has lost every page: each futex's first grant says owner_died.
+ * A clean release's removal that a crash overtakes leaves an entry behind: the next owner is then
+ * told of a death that did not happen (never the reverse). The grant path is the pager's; a
+ * kernel's fast path writes nothing.
+ */
+final class FutexJournal {
+    private final CoreContext core;
+    private final PageStore store;
+    /** After a restart, until grace ends: futexes the last pager checked out (or left DIED), not reclaimed yet. */
+    private final Map<FutexKey, String> unreclaimed = new LinkedHashMap<>();
+    /** A pager without a store after a restart: every page is lost; the futexes whose owners were told. */
+    private final boolean allLost;
+    private final Set<FutexKey> told = new HashSet<>();
+
+    /**
+     * @param restarted the pager may follow one whose kernels held futexes (it has a grace period)
+     * @param reclaims its store keeps pages across restarts
+     */
+    FutexJournal(CoreContext core, boolean restarted, boolean reclaims) {
+        this.core = core;
+        this.store = core.catalog.store();
+        this.allLost = restarted && !reclaims;
+        if (restarted && reclaims) {
+            for (PageStore.Holder h : store.holders()) {
+                unreclaimed.put(new FutexKey(h.object(), h.offset()), h.kernel());
+            }
+        }
+    }
+
+    /** Sends the grant of {@code key} to {@code s} once the journal says so on disk. */
+    void granted(KernelSession s, FutexKey key, PagerToKernel grant) {
+        String kernel = s.kernelName != null ? s.kernelName : s.toString();
+        core.sendAfterStore(s, grant, () -> store.holder(key.object(), key.offset(), kernel));
+    }
+
+    /** The futex is back at the pager; {@code diedPending}: its next owner must be told of a death. */
+    void released(FutexKey key, boolean diedPending) {
+        core.env.storeEffect(() -> store.holder(key.object(), key.offset(), diedPending ? PageStore.DIED : null),
+                failure -> {
+                    if (failure != null) {
+                        core.storeFailed("the futex holders' journal entry of " + key, failure);
+                    }
+                });
+    }
+
+    /** {@code s} reclaimed the futex in grace: it holds it again. */
+    void reclaimed(KernelSession s, FutexKey key) {
+        String last = unreclaimed.remove(key);
+        if (PageStore.DIED.equals(last)) {
+            unreclaimed.put(key, last); // a death no owner was told of yet: still to tell
+        }
+        core.env.storeEffect(() -> store.holder(key.object(), key.offset(), s.kernelName), failure -> {
+            if (failure != null) {
+                core.storeFailed("the futex holders' journal entry of " + key, failure);
+            }
+        });
+    }
+
+    /**
+     * {@code kernel} reclaimed, naming every futex it holds: a futex the journal gives it and it did
+     * not name, it had given back (a release the crash overtook; its page came back with the
+     * reclaim's returns), so nothing of it is lost.
+     */
+    void reclaimComplete(String kernel) {
+        for (var it = unreclaimed.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getValue().equals(kernel)) {
+                it.remove();
+                released(e.getKey(), false);
+            }
+        }
+    }
+
+    /** Grace is over: the futexes whose holders did not reclaim them (or whose deaths were not told yet). */
+    List<FutexKey> graceEnded() {
+        List<FutexKey> lost = new ArrayList<>(unreclaimed.keySet());
+        if (!lost.isEmpty()) {
+            CoreContext.log.warn("pager {}: {} futexes were held by kernels that did not reclaim them (or their "
+                    + "owners had died): their next owners are told OWNER_DIED", core.name, lost.size());
+        }
+        unreclaimed.clear();
+        return lost;
+    }
+
+    /** Whether the futex's grant must say owner_died because this pager lost its pages (no store). */
+    boolean lostWithPages(FutexKey key) {
+        return allLost && told.add(key);
+    }
+}
