@@ -35,17 +35,26 @@ import java.util.function.Supplier;
 public final class KernelClient implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
-    final MachTaskGrpc.MachTaskBlockingStub stub;
+    private final MachTaskGrpc.MachTaskBlockingStub stub;
     final MachTaskGrpc.MachTaskStub async;
     /** Mach IPC (task.proto's MachIpc). */
     final io.machxp.proto.task.MachIpcGrpc.MachIpcBlockingStub ipc;
+    /** Every unary call's deadline, or null: none (a call waits as long as its answer takes). */
+    private final java.time.Duration callDeadline;
 
-    private KernelClient(String target, Transport transport) {
+    private KernelClient(String target, Transport transport, java.time.Duration callDeadline) {
         this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
         this.async = MachTaskGrpc.newStub(channel);
         this.ipc = io.machxp.proto.task.MachIpcGrpc.newBlockingStub(channel);
+        this.callDeadline = callDeadline;
+    }
+
+    /** The stub for one call: with the call deadline from now, if there is one. */
+    MachTaskGrpc.MachTaskBlockingStub stub() {
+        return callDeadline == null ? stub
+                : stub.withDeadlineAfter(callDeadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -55,7 +64,7 @@ public final class KernelClient implements AutoCloseable {
      * @throws TransportException if the target is not a loopback address
      */
     public static KernelClient connect(String target) {
-        return new KernelClient(target, Transport.LOOPBACK_PLAINTEXT);
+        return new KernelClient(target, Transport.LOOPBACK_PLAINTEXT, null);
     }
 
     /**
@@ -65,12 +74,21 @@ public final class KernelClient implements AutoCloseable {
      *     certificate (one sentence naming the file)
      */
     public static KernelClient connect(String target, TlsFiles tls) {
-        return new KernelClient(target, Transport.mutualTls(tls));
+        return new KernelClient(target, Transport.mutualTls(tls), null);
     }
 
     /** A connection with the given transport: mutual TLS, plaintext on loopback, or plaintext anywhere. */
     public static KernelClient connect(String target, Transport transport) {
-        return new KernelClient(target, transport);
+        return new KernelClient(target, transport, null);
+    }
+
+    /**
+     * As {@link #connect(String, Transport)}, every call with a deadline: one not answered within
+     * {@code callDeadline} fails with DEADLINE_EXCEEDED (a kernel paused or cut off does not hold
+     * the caller for as long as the fault lasts). A lock's own timeout should be shorter.
+     */
+    public static KernelClient connect(String target, Transport transport, java.time.Duration callDeadline) {
+        return new KernelClient(target, transport, callDeadline);
     }
 
     public String target() {
@@ -78,13 +96,13 @@ public final class KernelClient implements AutoCloseable {
     }
 
     public TaskClient taskCreate(String name) {
-        long id = call(() -> stub.taskCreate(TaskCreateRequest.newBuilder().setName(name).build())).getTask();
+        long id = call(() -> stub().taskCreate(TaskCreateRequest.newBuilder().setName(name).build())).getTask();
         return new TaskClient(this, id);
     }
 
     /** The kernel's counters: XP messages it sent and received, acquisitions by path. */
     public KernelStatisticsReply statistics() {
-        return call(() -> stub.kernelStatistics(KernelStatisticsRequest.getDefaultInstance()));
+        return call(() -> stub().kernelStatistics(KernelStatisticsRequest.getDefaultInstance()));
     }
 
     static <T> T call(Supplier<T> rpc) {

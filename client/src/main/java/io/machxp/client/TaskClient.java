@@ -54,7 +54,7 @@ public final class TaskClient {
 
     /** thread_create with a priority, 1 (lowest) to 99 (highest); 0 for the default. */
     public ThreadClient threadCreate(int priority) {
-        int tid = KernelClient.call(() -> kernel.stub.threadCreate(
+        int tid = KernelClient.call(() -> kernel.stub().threadCreate(
                 ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build())).getTid();
         return new ThreadClient(kernel, id, tid);
     }
@@ -70,7 +70,7 @@ public final class TaskClient {
 
     /** task_terminate: every thread ends; futexes they held pass on with OWNER_DIED. */
     public void terminate() {
-        KernelClient.call(() -> kernel.stub.taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));
+        KernelClient.call(() -> kernel.stub().taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));
     }
 
     /** Maps the memory object the pager serves as {@code object}; returns its address here. */
@@ -80,19 +80,19 @@ public final class TaskClient {
 
     /** Maps an object and returns address and size. */
     public VmMapReply map(String object) {
-        return KernelClient.call(() -> kernel.stub.vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
+        return KernelClient.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
     }
 
     /** vm_read: {@code length} bytes at {@code address}. */
     public byte[] vmRead(long address, int length) {
-        return KernelClient.call(() -> kernel.stub.vmRead(
+        return KernelClient.call(() -> kernel.stub().vmRead(
                 VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build())).getData()
                 .toByteArray();
     }
 
     /** vm_write: {@code data} at {@code address}. */
     public void vmWrite(long address, byte[] data) {
-        KernelClient.call(() -> kernel.stub.vmWrite(
+        KernelClient.call(() -> kernel.stub().vmWrite(
                 VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build()));
     }
 
@@ -113,13 +113,13 @@ public final class TaskClient {
 
     /** vm_compare_and_swap on an aligned word; returns the value before, and whether it was swapped. */
     public VmCompareAndSwapReply compareAndSwap(long address, WordSize size, long expected, long newValue) {
-        return KernelClient.call(() -> kernel.stub.vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder().setTask(id)
+        return KernelClient.call(() -> kernel.stub().vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setExpected(expected).setNewValue(newValue).build()));
     }
 
     /** vm_fetch_add on an aligned word; returns the value before. */
     public long fetchAdd(long address, WordSize size, long delta) {
-        return KernelClient.call(() -> kernel.stub.vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
+        return KernelClient.call(() -> kernel.stub().vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setDelta(delta).build())).getOldValue();
     }
 

@@ -55,38 +55,55 @@ public final class Demo {
             Transport transport) throws InterruptedException {
         List<KernelClient> clients = new ArrayList<>();
         try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget, transport)) {
-            List<List<ThreadClient>> workers = new ArrayList<>();
-            List<TaskClient> tasks = new ArrayList<>();
-            long[] bases = new long[kernelTargets.size()];
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
-            for (int k = 0; k < kernelTargets.size(); k++) {
-                KernelClient client = KernelClient.connect(kernelTargets.get(k), transport);
-                clients.add(client);
-                TaskClient task = client.taskCreate("demo");
-                VmMapReply map = task.map(object);
-                if (map.getSize() < options.futexes() * pageSize) {
-                    throw new IllegalArgumentException("memory object '" + object + "' has " + map.getSize()
-                            + " bytes; " + options.futexes() + " futexes need " + options.futexes() * pageSize
-                            + " (one page each)");
-                }
-                bases[k] = map.getAddress();
-                tasks.add(task);
-                List<ThreadClient> threads = new ArrayList<>();
-                for (int t = 0; t < options.threadsPerKernel(); t++) {
-                    threads.add(task.threadCreate());
-                }
-                workers.add(threads);
+            for (String target : kernelTargets) {
+                clients.add(KernelClient.connect(target, transport, DemoWorker.CALL_DEADLINE));
             }
-            long counterBefore = DemoWorkload.counterSum(tasks.get(0), bases[0], pageSize, options.futexes());
-            PagerStatisticsReply before = pager.statistics();
+            TaskClient probe = clients.get(0).taskCreate("demo-probe");
+            VmMapReply map = probe.map(object);
+            probe.terminate();
+            if (map.getSize() < options.futexes() * pageSize) {
+                throw new IllegalArgumentException("memory object '" + object + "' has " + map.getSize()
+                        + " bytes; " + options.futexes() + " futexes need " + options.futexes() * pageSize
+                        + " (one page each)");
+            }
+            long counterBefore = counterSum(clients, object, pageSize, options.futexes());
+            PagerStatisticsReply before = statistics(pager);
             DemoWorkload workload = new DemoWorkload(options);
-            long elapsedNanos = workload.run(tasks, workers, bases, pageSize);
-            PagerStatisticsReply after = pager.statistics();
-            long counter = DemoWorkload.counterSum(tasks.get(0), bases[0], pageSize, options.futexes()) - counterBefore;
+            long elapsedNanos = workload.run(clients, object, pageSize);
+            PagerStatisticsReply after = statistics(pager);
+            long counterAfter = counterSum(clients, object, pageSize, options.futexes());
+            long counter = counterBefore < 0 || counterAfter < 0 ? -1 : counterAfter - counterBefore;
             return report(options, workload, elapsedNanos, before, after, counter);
         } finally {
             clients.forEach(KernelClient::close);
         }
+    }
+
+    /** The pager's counters, or empty ones if it does not answer (the report says so by zeros). */
+    private static PagerStatisticsReply statistics(PagerAdminClient pager) {
+        try {
+            return pager.statistics();
+        } catch (RuntimeException e) {
+            return PagerStatisticsReply.getDefaultInstance();
+        }
+    }
+
+    /** The sum of the futexes' counters, read by a task on the first kernel that answers; -1 if none does. */
+    private static long counterSum(List<KernelClient> clients, String object, long pageSize, int futexes) {
+        for (KernelClient client : clients) {
+            try {
+                TaskClient reader = client.taskCreate("demo-reader");
+                try {
+                    return DemoWorkload.counterSum(reader, reader.vmMap(object), pageSize, futexes);
+                } finally {
+                    reader.terminate();
+                }
+            } catch (io.machxp.client.MachxpException e) {
+                // that kernel is down: the next one
+            }
+        }
+        return -1;
     }
 
     private static DemoReport report(DemoOptions options, DemoWorkload workload, long elapsedNanos,
@@ -107,10 +124,10 @@ public final class Demo {
                 options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
                 workload.acquires(AcquirePath.FAST_PATH) + workload.acquires(AcquirePath.LOCAL_HANDOFF),
                 workload.acquires(AcquirePath.PAGER_GRANT), acquires,
-                after.getFutexHandoffs() - before.getFutexHandoffs(), counter, ops, xp, xpTotal,
+                after.getFutexHandoffs() - before.getFutexHandoffs(), counter, workload.acknowledged(), xp, xpTotal,
                 round((double) xpTotal / ops, 4), round((double) xpTotal / Math.max(1, workload.acquires(AcquirePath.PAGER_GRANT)), 2),
                 new DemoReport.Latency(micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
-                        micros(h.getMaxValue())));
+                        micros(h.getMaxValue())), workload.errors(), workload.ownerDied());
     }
 
     private static void delta(Map<String, Long> into, Map<String, Long> before, Map<String, Long> after) {

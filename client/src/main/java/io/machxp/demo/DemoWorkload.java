@@ -1,15 +1,16 @@
 package io.machxp.demo;
 
+import io.machxp.client.KernelClient;
+import io.machxp.client.MachxpException;
 import io.machxp.client.TaskClient;
-import io.machxp.client.ThreadClient;
 import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.task.VmLockFutexReply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 
@@ -36,7 +37,6 @@ final class DemoWorkload {
     private final LongAdder violations = new LongAdder();
     private final LongAdder[] acquires = new LongAdder[AcquirePath.values().length];
     private final Histogram latencyNanos = new Histogram(3_600_000_000_000L, 3);
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     DemoWorkload(DemoOptions options) {
         this.options = options;
@@ -46,33 +46,45 @@ final class DemoWorkload {
         }
     }
 
+    /** Errors by kind (errno, else gRPC status), counted across workers. */
+    private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> errors =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Increments whose vm_write was acknowledged. */
+    private final LongAdder acknowledged = new LongAdder();
+    /** Acquisitions told OWNER_DIED: the writes of the owner that died may be lost, and were said to be. */
+    private final LongAdder ownerDied = new LongAdder();
+
     /**
-     * Runs every worker to the end and returns the wall time in nanoseconds.
+     * Runs every worker to the end and returns the wall time in nanoseconds. A worker never stops
+     * on an error: each call has a deadline, a failed one is counted by kind and ends the worker's
+     * task (watched with TaskWatch, so what its thread held passes on with OWNER_DIED), and the
+     * worker goes on with a new task; a failed op counts as one of its ops.
      *
-     * @param workers per kernel, its threads
-     * @param bases per kernel, the address of the shared object in its task
+     * @param clients per kernel, its connection (with call deadlines)
+     * @param object the memory object the futexes are in
      */
-    long run(List<TaskClient> tasks, List<List<ThreadClient>> workers, long[] bases, long pageSize)
-            throws InterruptedException {
+    long run(List<KernelClient> clients, String object, long pageSize) throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
-        AtomicInteger ready = new AtomicInteger();
-        for (int k = 0; k < workers.size(); k++) {
-            for (int t = 0; t < workers.get(k).size(); t++) {
+        for (int k = 0; k < clients.size(); k++) {
+            for (int t = 0; t < options.threadsPerKernel(); t++) {
                 int kernel = k;
-                ThreadClient thread = workers.get(k).get(t);
+                DemoWorker worker = new DemoWorker(clients.get(k), object, "demo-" + k + "-" + t);
                 SplittableRandom random = new SplittableRandom(options.seed() * 1_000_003L + kernel * 1_009L + t);
-                Thread worker = new Thread(() -> {
-                    ready.incrementAndGet();
+                Thread thread = new Thread(() -> {
                     try {
                         start.await();
-                        work(tasks.get(kernel), thread, kernel, bases[kernel], pageSize, random);
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
+                        work(worker, kernel, pageSize, random);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException e) {
+                        error(e);
+                    } finally {
+                        worker.drop();
                     }
                 }, "demo-" + kernel + "-" + t);
-                worker.start();
-                threads.add(worker);
+                thread.start();
+                threads.add(thread);
             }
         }
         long begin = System.nanoTime();
@@ -80,38 +92,81 @@ final class DemoWorkload {
         for (Thread t : threads) {
             t.join();
         }
-        long elapsed = System.nanoTime() - begin;
-        if (failure.get() != null) {
-            throw new IllegalStateException("a demo worker failed: " + failure.get().getMessage(), failure.get());
-        }
-        return elapsed;
+        return System.nanoTime() - begin;
     }
 
-    private void work(TaskClient task, ThreadClient thread, int kernel, long base, long pageSize,
-            SplittableRandom random) {
+    private void work(DemoWorker w, int kernel, long pageSize, SplittableRandom random) throws InterruptedException {
         Histogram mine = new Histogram(3_600_000_000_000L, 3);
         LockChooser chooser = new LockChooser(kernel, options.kernelCount(), options.futexes(), options.locality());
         for (int op = 0; op < options.opsPerThread(); op++) {
             int futex = chooser.next(random);
-            long address = base + futex * pageSize;
-            long t0 = System.nanoTime();
-            AcquirePath path = thread.lockFutex(address);
-            mine.recordValue(System.nanoTime() - t0);
-            acquires[path.getNumber()].increment();
-            if (occupancy.incrementAndGet(futex) != 1) {
-                violations.increment();
+            boolean inside = false;
+            try {
+                if (!w.ready()) {
+                    w.setUp();
+                }
+                long address = w.base() + futex * pageSize;
+                long t0 = System.nanoTime();
+                VmLockFutexReply got = w.thread().lock(address, DemoWorker.LOCK_TIMEOUT);
+                mine.recordValue(System.nanoTime() - t0);
+                acquires[got.getPath().getNumber()].increment();
+                if (got.getOwnerDied()) {
+                    ownerDied.increment();
+                    w.thread().markConsistent(address);
+                }
+                inside = true;
+                if (occupancy.incrementAndGet(futex) != 1) {
+                    violations.increment();
+                }
+                long counter = w.task().readLong(address + COUNTER_OFFSET);
+                for (int i = 0; i < CRITICAL_SECTION_SPINS; i++) {
+                    Thread.onSpinWait();
+                }
+                w.task().writeLong(address + COUNTER_OFFSET, counter + 1);
+                acknowledged.increment();
+                occupancy.decrementAndGet(futex);
+                inside = false;
+                w.thread().unlockFutex(address);
+            } catch (MachxpException e) {
+                if (inside) {
+                    occupancy.decrementAndGet(futex);
+                }
+                error(e);
+                if (!(e.errno() == Errno.ETIMEDOUT && !inside)) {
+                    w.drop(); // what its thread may still hold passes on with OWNER_DIED
+                    Thread.sleep(1); // a failed call's backoff
+                }
+            } catch (IllegalStateException e) { // a watch that could not be set up
+                error(e);
+                w.drop();
+                Thread.sleep(1);
             }
-            long counter = task.readLong(address + COUNTER_OFFSET);
-            for (int i = 0; i < CRITICAL_SECTION_SPINS; i++) {
-                Thread.onSpinWait();
-            }
-            task.writeLong(address + COUNTER_OFFSET, counter + 1);
-            occupancy.decrementAndGet(futex);
-            thread.unlockFutex(address);
         }
         synchronized (latencyNanos) {
             latencyNanos.add(mine);
         }
+    }
+
+    private void error(RuntimeException e) {
+        String kind = e instanceof MachxpException m
+                ? (m.errno() != null && m.errno() != Errno.ERRNO_UNSPECIFIED ? m.errno().name() : m.code().name())
+                : e.getClass().getSimpleName();
+        errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    /** Errors by kind. */
+    java.util.Map<String, Long> errors() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        errors.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    long acknowledged() {
+        return acknowledged.sum();
+    }
+
+    long ownerDied() {
+        return ownerDied.sum();
     }
 
     /** The sum of every futex's counter, read with vm_read through {@code task}. */
