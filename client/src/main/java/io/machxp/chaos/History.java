@@ -42,6 +42,12 @@ public final class History {
          * grace period although it had not stopped by itself ({@code detail} says how it was).
          */
         UNRECLAIMED,
+        /**
+         * A kernel that may have held the futex (cached free, or granted for a call whose answer was
+         * lost) died, stopped, or may have lost it in a pager restart, as the one who injected the
+         * fault knows: the next acquisition may say EOWNERDEAD, and only then read older data.
+         */
+        MAY_HAVE_DIED,
     }
 
     /**
@@ -60,7 +66,7 @@ public final class History {
 
     private final List<Entry> entries = new ArrayList<>();
 
-    void add(long time, Kind kind, String thread, int futex, long value, boolean flag, String detail) {
+    public void add(long time, Kind kind, String thread, int futex, long value, boolean flag, String detail) {
         entries.add(new Entry(entries.size(), time, kind, thread, futex, value, flag, detail));
     }
 

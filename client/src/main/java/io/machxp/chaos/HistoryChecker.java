@@ -32,7 +32,9 @@ import java.util.Set;
  * the next owner of such a futex may read older data without being told of a death (rules 3, 4).
  * Everything else still holds across the restart, and rules 1 and 2 hold for every futex. A kernel
  * that did not reclaim although it had not stopped by itself (its lease ran, or the pager refused
- * it) is a violation ({@code UNRECLAIMED}).
+ * it) is a violation ({@code UNRECLAIMED}). Where the recorder cannot see which futexes a kernel
+ * held (real processes), it marks those a dead kernel may have held ({@code MAY_HAVE_DIED}): the
+ * next owner may then be told of a death, and only if told may it read older data.
  */
 public final class HistoryChecker {
     private static final int MAX_REPORTED = 20;
@@ -43,6 +45,8 @@ public final class HistoryChecker {
         boolean acquiredAfterDeath;
         /** The pager crashed and nobody reclaimed what a kernel held of it: the next owner may not be told. */
         boolean lostInRestart;
+        /** A kernel that may have held it died: the next acquisition may say EOWNERDEAD (MAY_HAVE_DIED). */
+        boolean mayHaveDied;
         long expected;
         long lastToken;
         String lastKernel;
@@ -126,6 +130,7 @@ public final class HistoryChecker {
                 f.pendingDeath = true;
             }
             case LOST_IN_RESTART -> f.lostInRestart = true;
+            case MAY_HAVE_DIED -> f.mayHaveDied = true;
             case UNRECLAIMED -> violation(e, "kernel " + e.thread() + " held f" + e.futex() + " when the pager "
                     + "crashed and did not reclaim it in the grace period, but had not stopped by itself ("
                     + e.detail() + "): it could still be using it");
@@ -148,7 +153,7 @@ public final class HistoryChecker {
             violation(e, "two owners of f" + e.futex() + ": " + e.thread() + " acquired it while " + f.owner
                     + " owned it");
         }
-        if (e.flag() != f.pendingDeath && !f.lostInRestart) {
+        if (e.flag() != f.pendingDeath && !f.lostInRestart && !(e.flag() && f.mayHaveDied)) {
             violation(e, e.thread() + " acquired f" + e.futex() + (e.flag()
                     ? " with EOWNERDEAD, but no owner died since it was last acquired"
                     : " without EOWNERDEAD, but an owner died holding it"));
@@ -165,6 +170,7 @@ public final class HistoryChecker {
         f.acquiredAfterDeath = e.flag() || f.lostInRestart;
         f.pendingDeath = false;
         f.lostInRestart = false;
+        f.mayHaveDied = false;
     }
 
     private void end(Entry e, FutexState f) {

@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -64,8 +65,14 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "runs at a time (default: the number of CPUs)")
     Integer jobs;
 
+    @Mixin
+    RealChaosOptions realOptions;
+
     @Override
     public Integer call() throws Exception {
+        if (realOptions.real) {
+            return realOptions.run(spec, futexes, firstSeed);
+        }
         Logs.errorsOnly();
         ChaosOptions options = new ChaosOptions(kernels, threads, futexes, durationMillis * 1_000_000,
                 leaseMillis * 1_000_000, ChaosOptions.DEFAULT.latencyNanos(), ChaosOptions.DEFAULT.jitterNanos(),

@@ -1,0 +1,158 @@
+package io.machxp.chaos.real;
+
+import io.machxp.chaos.History;
+import io.machxp.chaos.HistoryChecker;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * machxp chaos --real: a pager and three kernels as separate JVMs, each in a network namespace of
+ * its own ({@link Netns}, {@link RealCluster}), client workers on every kernel recording a history
+ * ({@link Worker}, {@link Recorder}), and faults every few seconds ({@link Faults}): link cuts
+ * shorter and longer than the lease, SIGSTOP pauses longer than the lease, SIGKILL and restarts
+ * of kernels and of the pager (on its store). After the last fault a quiet period of three leases;
+ * then the workers stop and the {@link HistoryChecker} of the simulated chaos judges the history.
+ *
+ * <p>Exit codes: 0 no violation; 2 a violation; 4 not supported here (not root, no ip), 1 instead
+ * when CI=true; 1 when the run itself could not be set up. Namespaces and processes are removed at
+ * the end, also on Ctrl-C (a shutdown hook).
+ */
+public final class RealChaos {
+    static final String OBJECT = "chaos";
+    private static final List<String> KERNELS = List.of("A", "B", "C");
+
+    /** What a run is given. */
+    public record Options(Duration duration, long leaseMillis, int futexes, int workersPerKernel,
+            long faultGapMillis, long seed) {}
+
+    private RealChaos() {}
+
+    /** Runs it and prints the report; returns the exit code. */
+    public static int run(Options o, PrintWriter out) {
+        String missing = Netns.unsupported();
+        if (missing != null) {
+            out.println(missing + ".");
+            out.flush();
+            return "true".equals(System.getenv("CI")) ? 1 : 4;
+        }
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("machxp-chaos-real-");
+        } catch (IOException e) {
+            out.println("machxp chaos --real: cannot make a working directory: " + e.getMessage());
+            return 1;
+        }
+        Netns net = new Netns();
+        RealCluster cluster = new RealCluster(net, dir, o.leaseMillis(), o.futexes(), KERNELS);
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread cleanup = new Thread(() -> {
+            stop.set(true);
+            cluster.close();
+            net.close();
+        }, "chaos --real cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        List<Thread> workers = new ArrayList<>();
+        try {
+            out.printf("machxp chaos --real: pager and kernels %s in network namespaces, lease %d ms, %d futexes, "
+                    + "%d workers per kernel, for %s; logs in %s%n", KERNELS, o.leaseMillis(), o.futexes(),
+                    o.workersPerKernel(), o.duration(), dir);
+            out.flush();
+            cluster.start();
+            Recorder recorder = new Recorder(o.futexes(), KERNELS);
+            for (String k : KERNELS) {
+                for (int w = 0; w < o.workersPerKernel(); w++) {
+                    Thread t = new Thread(new Worker(k, w, cluster.kernelTarget(k), recorder, o.futexes(), stop::get,
+                            o.seed() * 31 + workers.size()), "worker " + k + w);
+                    t.start();
+                    workers.add(t);
+                }
+            }
+            Faults faults = new Faults(cluster, recorder, o.leaseMillis(), o.seed());
+            long quiet = 3 * o.leaseMillis();
+            long end = System.nanoTime() + o.duration().toNanos();
+            java.util.SplittableRandom gaps = new java.util.SplittableRandom(o.seed() + 1);
+            while (System.nanoTime() + (quiet + 3 * o.leaseMillis()) * 1_000_000 < end) {
+                Thread.sleep(o.faultGapMillis() / 2 + gaps.nextLong(o.faultGapMillis() + 1));
+                faults.inject();
+                Faults.Fault f = faults.injected.get(faults.injected.size() - 1);
+                out.printf("  %7.1f s  %-9s %-5s back in service after %s ms%n", f.atMillis() / 1000.0, f.kind(),
+                        f.target(), f.backInServiceMillis());
+                out.flush();
+            }
+            Thread.sleep(Math.max(quiet, (end - System.nanoTime()) / 1_000_000));
+            stop.set(true);
+            for (Thread t : workers) {
+                t.join(30_000);
+            }
+            return report(out, recorder, faults, dir);
+        } catch (IOException e) {
+            out.println("machxp chaos --real: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.println("machxp chaos --real: interrupted");
+            return 1;
+        } finally {
+            stop.set(true);
+            cluster.close();
+            net.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+            out.flush();
+        }
+    }
+
+    private static int report(PrintWriter out, Recorder recorder, Faults faults, Path dir) {
+        History history = recorder.history();
+        List<String> violations = HistoryChecker.check(history);
+        Map<String, Long> entries = new TreeMap<>();
+        history.entries().forEach(e -> entries.merge(e.kind().name(), 1L, Long::sum));
+        long stale = violations.stream().filter(v -> v.contains("two owners") || v.contains("fencing token")).count();
+        long lost = violations.stream().filter(v -> v.contains("a write was lost")).count();
+        out.printf("machxp chaos --real: %d faults, %d acquisitions (%d told OWNER_DIED), %d history entries%n",
+                faults.injected.size(), entries.getOrDefault("ACQUIRE", 0L),
+                history.entries().stream().filter(e -> e.kind() == History.Kind.ACQUIRE && e.flag()).count(),
+                history.entries().size());
+        Map<Faults.Kind, List<Long>> back = new TreeMap<>();
+        long notBack = 0;
+        for (Faults.Fault f : faults.injected) {
+            for (long ms : f.backInServiceMillis()) {
+                if (ms < 0) {
+                    notBack++;
+                } else {
+                    back.computeIfAbsent(f.kind(), x -> new ArrayList<>()).add(ms);
+                }
+            }
+        }
+        out.println("  time back in service after each fault (ms from its end; min / median / max, count):");
+        back.forEach((kind, ms) -> {
+            ms.sort(null);
+            out.printf("    %-9s %6d / %6d / %6d  (%d)%n", kind, ms.get(0), ms.get(ms.size() / 2), ms.get(ms.size() - 1),
+                    ms.size());
+        });
+        out.printf("  kernels not back in service within 30 s of a fault: %d%n", notBack);
+        out.println("  errors seen by the workers, by kind: " + recorder.errors());
+        out.printf("  violations: %d (stale grants: %d, writes lost without OWNER_DIED: %d)%n", violations.size(), stale,
+                lost);
+        violations.forEach(v -> out.println("    " + v));
+        try {
+            Files.write(dir.resolve("history.txt"), history.entries().stream().map(Object::toString).toList());
+        } catch (IOException e) {
+            out.println("  (the history could not be written: " + e.getMessage() + ")");
+        }
+        out.println("  logs and history.txt: " + dir);
+        boolean passed = violations.isEmpty() && notBack == 0;
+        return passed ? 0 : 2;
+    }
+}

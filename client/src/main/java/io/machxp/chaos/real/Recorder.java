@@ -1,0 +1,175 @@
+package io.machxp.chaos.real;
+
+import io.machxp.chaos.History;
+import io.machxp.chaos.History.Kind;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The history of a real chaos run, written by the workers and the fault injector under one lock,
+ * so that its order is an order the run really had: a worker records its release before it calls
+ * unlock and its acquisition after the lock returned, so no acquisition is recorded before the
+ * release it followed. What the faults did is decided here from the faults injected, never from
+ * what the system says.
+ *
+ * <p>Per kernel: an epoch and a gate. A fault on a kernel (or on the pager, for every kernel)
+ * closes the gate, moves the epoch on and, in the same step, records what it ends: the owners on
+ * that kernel lose their futexes ({@code OWNER_GONE}, with a death the next owner must be told of
+ * when the kernel will have stopped) and every futex may have been cached there
+ * ({@code MAY_HAVE_DIED}). A call begun in an older epoch records nothing: its answer may come
+ * from before or after the fault. No call begins while the gate is closed.
+ */
+final class Recorder {
+    private final History history = new History();
+    private final long started = System.nanoTime();
+    private final Map<String, Integer> epochs = new HashMap<>();
+    private final Map<String, Boolean> gated = new HashMap<>();
+    /** Whether the kernel's last fault stops it (its futexes pass on with OWNER_DIED). */
+    private final Map<String, Boolean> lastFaultStops = new HashMap<>();
+    /** kernel -> the owning worker's name for each futex owned there now. */
+    private final Map<String, Map<Integer, String>> owners = new HashMap<>();
+    /** kernel -> when it last granted a futex (nanoTime). */
+    private final Map<String, Long> lastAcquire = new HashMap<>();
+    private final Map<String, Long> errors = new TreeMap<>();
+    private final int futexes;
+
+    Recorder(int futexes, Iterable<String> kernels) {
+        this.futexes = futexes;
+        for (String k : kernels) {
+            epochs.put(k, 0);
+            gated.put(k, false);
+            owners.put(k, new HashMap<>());
+        }
+    }
+
+    private long now() {
+        return System.nanoTime() - started;
+    }
+
+    /** Waits while the kernel's gate is closed (or until {@code stop}); returns the epoch the call begins in. */
+    synchronized int begin(String kernel, java.util.function.BooleanSupplier stop) throws InterruptedException {
+        while (gated.get(kernel) && !stop.getAsBoolean()) {
+            wait(50);
+        }
+        return epochs.get(kernel);
+    }
+
+    private boolean current(String kernel, int epoch) {
+        return epochs.get(kernel) == epoch;
+    }
+
+    /** A lock returned the futex; false (nothing recorded) if a fault came since the call began. */
+    synchronized boolean acquired(String kernel, int epoch, String thread, int futex, long token, boolean ownerDied) {
+        if (!current(kernel, epoch)) {
+            return false;
+        }
+        history.add(now(), Kind.ACQUIRE, thread, futex, token, ownerDied, "");
+        owners.get(kernel).put(futex, thread);
+        lastAcquire.put(kernel, System.nanoTime());
+        return true;
+    }
+
+    /** A read (READ) or the write about to be made (WRITE, recorded before its call: see the worker). */
+    synchronized boolean value(String kernel, int epoch, String thread, int futex, Kind kind, long value) {
+        if (!current(kernel, epoch)) {
+            return false;
+        }
+        history.add(now(), kind, thread, futex, value, false, "");
+        return true;
+    }
+
+    /** The owner is about to unlock. */
+    synchronized boolean release(String kernel, int epoch, String thread, int futex) {
+        if (!current(kernel, epoch)) {
+            return false;
+        }
+        history.add(now(), Kind.RELEASE, thread, futex, 0, false, "");
+        owners.get(kernel).remove(futex);
+        return true;
+    }
+
+    /**
+     * The owner gives up without an unlock it can be sure of (a call under the futex failed): its
+     * task is terminated, so the futex passes on with OWNER_DIED.
+     */
+    synchronized void abandoned(String kernel, int epoch, String thread, int futex) {
+        if (!current(kernel, epoch) || !thread.equals(owners.get(kernel).get(futex))) {
+            return;
+        }
+        history.add(now(), Kind.OWNER_GONE, thread, futex, 0, true, "its task is terminated after a failed call");
+        owners.get(kernel).remove(futex);
+    }
+
+    /**
+     * An unlock whose answer was lost: the thread may still own the futex when its task is
+     * terminated, so the next owner may be told of a death.
+     */
+    synchronized void unlockUncertain(String kernel, int epoch, int futex) {
+        if (current(kernel, epoch)) {
+            history.add(now(), Kind.MAY_HAVE_DIED, kernel, futex, 0, false, "an unlock whose answer was lost");
+        }
+    }
+
+    /**
+     * A fault begins on {@code kernel}: gate closed, epoch on; its owners lose their futexes (told
+     * to the next owner as a death when {@code stops}: the kernel will have lost its lease or died),
+     * and every futex may have been held there.
+     */
+    synchronized void faultOn(String kernel, String what, boolean stops) {
+        gated.put(kernel, true);
+        lastFaultStops.put(kernel, stops);
+        epochs.merge(kernel, 1, Integer::sum);
+        history.add(now(), Kind.KERNEL, kernel, -1, 0, false, (stops ? "lease-lost " : "fault ") + what);
+        for (var e : owners.get(kernel).entrySet()) {
+            history.add(now(), Kind.OWNER_GONE, e.getValue(), e.getKey(), 0, stops, what);
+        }
+        owners.get(kernel).clear();
+        for (int f = 0; f < futexes; f++) {
+            history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, 0, false, what);
+        }
+    }
+
+    /**
+     * Calls to the kernel may begin again. A futex may have been granted to the kernel after its
+     * fault began (a request it made before) and passed on with OWNER_DIED only now that the pager
+     * has declared it dead: each futex may again be told of a death once.
+     */
+    synchronized void open(String kernel) {
+        gated.put(kernel, false);
+        for (int f = 0; f < futexes; f++) {
+            history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, 0, false, "granted during the fault");
+        }
+        notifyAll();
+    }
+
+    /**
+     * Whether a worker whose call was overtaken by a fault should unlock what it got: yes after a
+     * pager restart (its kernel may go on holding it); no when its kernel stops (the futex passes
+     * on with OWNER_DIED, as recorded, and an unlock that slipped through first would say otherwise).
+     */
+    synchronized boolean unlockAfterFault(String kernel) {
+        return !lastFaultStops.getOrDefault(kernel, false);
+    }
+
+    synchronized void pager(String what) {
+        history.add(now(), Kind.PAGER, "", -1, 0, false, what);
+    }
+
+    /** When the kernel last granted a futex to a worker (nanoTime), or 0. */
+    synchronized long lastAcquire(String kernel) {
+        return lastAcquire.getOrDefault(kernel, 0L);
+    }
+
+    synchronized void error(String kind) {
+        errors.merge(kind, 1L, Long::sum);
+    }
+
+    synchronized Map<String, Long> errors() {
+        return new TreeMap<>(errors);
+    }
+
+    synchronized History history() {
+        return history;
+    }
+}

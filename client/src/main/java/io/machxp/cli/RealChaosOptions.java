@@ -1,0 +1,59 @@
+package io.machxp.cli;
+
+import io.machxp.chaos.real.RealChaos;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** The options of machxp chaos --real (see docs/chaos-real.md). */
+final class RealChaosOptions {
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)?");
+
+    @Option(names = "--real", description = "real processes instead of the simulator: a pager and three kernels as "
+            + "JVMs in Linux network namespaces, with link cuts, SIGSTOP pauses, SIGKILLs and restarts "
+            + "(needs root and ip; exit 4 where missing, see docs/chaos-real.md)")
+    boolean real;
+
+    @Option(names = "--duration", defaultValue = "2m",
+            description = "with --real: how long the run lasts, e.g. 90s, 10m (default ${DEFAULT-VALUE})")
+    String duration;
+
+    @Option(names = "--real-lease-ms", defaultValue = "3000",
+            description = "with --real: the pager's lease in ms (default ${DEFAULT-VALUE})")
+    long leaseMillis;
+
+    @Option(names = "--fault-gap", defaultValue = "4s",
+            description = "with --real: mean time between faults, e.g. 4s (default ${DEFAULT-VALUE})")
+    String faultGap;
+
+    @Option(names = "--workers", defaultValue = "2", description = "with --real: client workers per kernel "
+            + "(default ${DEFAULT-VALUE})")
+    int workers;
+
+    int run(CommandSpec spec, int futexes, long seed) {
+        Logs.errorsOnly();
+        if (leaseMillis < 500 || workers < 1 || futexes < 1) {
+            throw new ParameterException(spec.commandLine(), "--real-lease-ms must be 500 or more, --workers and "
+                    + "--futexes 1 or more");
+        }
+        return RealChaos.run(new RealChaos.Options(parse(spec, duration, "--duration"), leaseMillis, futexes, workers,
+                parse(spec, faultGap, "--fault-gap").toMillis(), seed), spec.commandLine().getOut());
+    }
+
+    private static Duration parse(CommandSpec spec, String text, String option) {
+        Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches()) {
+            throw new ParameterException(spec.commandLine(), option + " '" + text + "' is not a duration: write e.g. "
+                    + "90s, 10m or 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2) == null ? "s" : m.group(2)) {
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofSeconds(n);
+        };
+    }
+}
