@@ -1,16 +1,14 @@
 package io.machxp.demo;
 
 import io.machxp.client.KernelClient;
-import io.machxp.client.MachxpException;
 import io.machxp.client.TaskClient;
-import io.machxp.client.TaskWatch;
 import io.machxp.client.ThreadClient;
+import io.machxp.client.WatchedTask;
 import java.time.Duration;
 
 /**
- * One demo worker's task on its kernel: a task of its own, watched (TaskWatch: when the worker
- * drops it or goes away, the kernel terminates it, and a futex its thread held passes on with
- * OWNER_DIED), the object mapped, one thread. Dropped after a failed call and set up again.
+ * One demo worker's task on its kernel ({@link WatchedTask}: watched, the object mapped, one
+ * thread), dropped after a failed call and set up again.
  */
 final class DemoWorker {
     /** A lock waits at most this long; every call's deadline is longer (see {@link #CALL_DEADLINE}). */
@@ -21,10 +19,7 @@ final class DemoWorker {
     private final KernelClient client;
     private final String object;
     private final String name;
-    private TaskClient task;
-    private TaskWatch watch;
-    private ThreadClient thread;
-    private long base;
+    private WatchedTask task;
 
     DemoWorker(KernelClient client, String object, String name) {
         this.client = client;
@@ -33,48 +28,30 @@ final class DemoWorker {
     }
 
     boolean ready() {
-        return thread != null;
+        return task != null;
     }
 
-    /** A new task, watched, with the object mapped and one thread; on failure nothing is left. */
     void setUp() {
-        try {
-            task = client.taskCreate(name);
-            watch = task.watch();
-            base = task.vmMap(object);
-            thread = task.threadCreate();
-        } catch (RuntimeException e) {
-            drop();
-            throw e;
-        }
+        task = WatchedTask.create(client, name, object);
     }
 
     TaskClient task() {
-        return task;
+        return task.task();
     }
 
     ThreadClient thread() {
-        return thread;
+        return task.thread();
     }
 
     long base() {
-        return base;
+        return task.base();
     }
 
-    /** Ends the task (the kernel terminates it when its watch ends); never throws. */
+    /** Ends the task (what its thread held passes on with OWNER_DIED); never throws. */
     void drop() {
-        if (watch != null) {
-            watch.close();
-        }
         if (task != null) {
-            try {
-                task.terminate();
-            } catch (MachxpException gone) {
-                // ended with a fault, or by its watch
-            }
+            task.close();
+            task = null;
         }
-        task = null;
-        watch = null;
-        thread = null;
     }
 }

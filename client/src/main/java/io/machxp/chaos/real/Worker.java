@@ -4,8 +4,8 @@ import io.machxp.chaos.History.Kind;
 import io.machxp.client.KernelClient;
 import io.machxp.client.MachxpException;
 import io.machxp.client.TaskClient;
-import io.machxp.client.TaskWatch;
 import io.machxp.client.ThreadClient;
+import io.machxp.client.WatchedTask;
 import io.machxp.proto.task.VmLockFutexReply;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -33,8 +33,8 @@ final class Worker implements Runnable {
     private final int futexes;
     private final BooleanSupplier stop;
     private final SplittableRandom random;
+    private WatchedTask watched;
     private TaskClient task;
-    private TaskWatch watch;
     private ThreadClient thread;
     private long base;
     private String name;
@@ -74,10 +74,10 @@ final class Worker implements Runnable {
 
     private boolean setUp() {
         try {
-            task = client.taskCreate("chaos-" + kernel + "-" + index);
-            watch = task.watch();
-            base = task.vmMap(RealChaos.OBJECT);
-            thread = task.threadCreate();
+            watched = WatchedTask.create(client, "chaos-" + kernel + "-" + index, RealChaos.OBJECT);
+            task = watched.task();
+            base = watched.base();
+            thread = watched.thread();
             name = kernel + "/" + thread.tid();
             return true;
         } catch (MachxpException | IllegalStateException e) {
@@ -147,18 +147,11 @@ final class Worker implements Runnable {
 
     /** Ends the task (its futexes pass on with OWNER_DIED); the next round makes a new one. */
     private void drop() {
-        if (watch != null) {
-            watch.close();
+        if (watched != null) {
+            watched.close();
         }
-        if (task != null) {
-            try {
-                task.terminate();
-            } catch (MachxpException ignored) {
-                // gone with a fault, or ended by the watch
-            }
-        }
+        watched = null;
         task = null;
-        watch = null;
         thread = null;
     }
 
