@@ -90,15 +90,22 @@ public final class PageCoherence {
         }
     }
 
-    /** memory_object_data_unlock: write access for one page. */
+    /**
+     * memory_object_data_unlock: write access for one page. It promises an answer, so a range that
+     * is not one page inside the object is answered with memory_object_data_error (as data_request).
+     */
     public void dataUnlock(KernelSession s, MemoryObjectDataUnlock u) {
-        if (answeredObject(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock") == null) {
+        MemoryObject o = answeredObject(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock");
+        if (o == null) {
             return;
         }
-        PageRecord p = onePage(s, u.getObjectId(), u.getOffset(), u.getLength(), "memory_object_data_unlock");
-        if (p != null) {
-            submit(p, new PageOperation(s, true));
+        if (u.getLength() != pageSize || !pageOf(o, u.getOffset())) {
+            out.send(s, PageMessages.error(u.getObjectId(), u.getOffset(), u.getLength(), "range 0x"
+                    + Long.toHexString(u.getOffset()) + "+0x" + Long.toHexString(u.getLength()) + " is not one page "
+                    + "inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")"));
+            return;
         }
+        submit(record(o, u.getOffset()), new PageOperation(s, true));
     }
 
     /**
@@ -466,12 +473,6 @@ public final class PageCoherence {
                     + "on this session (memory_object_init first; a terminated id is no longer initialized)"));
         }
         return o;
-    }
-
-    /** The record of a one-page range inside an object the kernel initialized, or null (refused). */
-    private PageRecord onePage(KernelSession s, int objectId, long offset, long length, String routine) {
-        MemoryObject o = objectOfOnePage(s, objectId, offset, length, routine);
-        return o == null ? null : record(o, offset);
     }
 
     /** The record of a one-page range the kernel holds, or null (refused; no record is made). */

@@ -389,7 +389,8 @@ class PagerCoreTest {
             new BadInput("data_return of less than a page", 1, List.of(), t -> t.pager.onXp(1, KernelToPager.newBuilder()
                     .setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder().setObjectId(7).setOffset(0)
                             .setDirty(true).setData(ByteString.copyFrom(new byte[100])).setKernelCopy(true)).build())),
-            new BadInput("data_unlock of a range that is not one page", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+            new BadInput("data_unlock of a range that is not one page: data_error", 0,
+                    List.of("B:MEMORY_OBJECT_DATA_ERROR"), t -> t.pager.onXp(2, KernelToPager
                     .newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder().setObjectId(7)
                             .setOffset(PAGE).setLength(2L * PAGE)).build())),
             new BadInput("data_unlock for a page it does not hold: supplied writable", 0,
