@@ -1,0 +1,137 @@
+package io.machxp.conform;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+
+/** The results of a run as a table for a person, one JSON object, or JUnit XML for CI. */
+public final class ConformReport {
+    private final String suite;
+    private final String target;
+    private final List<CaseResult> results;
+
+    public ConformReport(String suite, String target, List<CaseResult> results) {
+        this.suite = suite;
+        this.target = target;
+        this.results = List.copyOf(results);
+    }
+
+    public long count(CaseResult.Outcome outcome) {
+        return results.stream().filter(r -> r.outcome() == outcome).count();
+    }
+
+    /** MUST cases that failed or broke: any makes the run fail. */
+    public long mustFailures() {
+        return results.stream().filter(CaseResult::failsRun).count();
+    }
+
+    /** One line per case as it finishes. */
+    public static String line(CaseResult r) {
+        return String.format(Locale.ROOT, "%-5s %-6s %-5s %-38s %6d ms%s", r.outcome(), r.conformCase().level(),
+                r.conformCase().section(), r.conformCase().id(), r.millis(),
+                r.message().isEmpty() ? "" : "\n      " + r.message());
+    }
+
+    public String table() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%-5s %-6s %-5s %-38s %9s%n", "", "level", "spec", "case", "time"));
+        for (CaseResult r : results) {
+            b.append(line(r)).append('\n');
+        }
+        b.append(summary()).append('\n');
+        return b.toString();
+    }
+
+    public String summary() {
+        return String.format(Locale.ROOT, "%s against %s: %d passed, %d failed, %d errors, %d skipped; %s", suite,
+                target, count(CaseResult.Outcome.PASS), count(CaseResult.Outcome.FAIL), count(CaseResult.Outcome.ERROR),
+                count(CaseResult.Outcome.SKIP), mustFailures() == 0 ? "every MUST case passed"
+                        : mustFailures() + " MUST cases did not pass");
+    }
+
+    public String json() {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("suite", suite);
+        root.put("target", target);
+        root.put("passed", count(CaseResult.Outcome.PASS));
+        root.put("failed", count(CaseResult.Outcome.FAIL));
+        root.put("errors", count(CaseResult.Outcome.ERROR));
+        root.put("skipped", count(CaseResult.Outcome.SKIP));
+        root.put("mustFailures", mustFailures());
+        ArrayNode cases = root.putArray("cases");
+        for (CaseResult r : results) {
+            ObjectNode c = cases.addObject();
+            c.put("id", r.conformCase().id());
+            c.put("section", r.conformCase().section());
+            c.put("level", r.conformCase().level().name());
+            c.put("title", r.conformCase().title());
+            c.put("outcome", r.outcome().name());
+            c.put("message", r.message());
+            c.put("millis", r.millis());
+        }
+        return root.toString();
+    }
+
+    /**
+     * JUnit XML (the Ant/Surefire schema every CI reads): one testcase per case, classname the spec
+     * section. A SHOULD case that did not pass is reported skipped with why, so that CI fails
+     * exactly when the exit status does.
+     */
+    public String junitXml() {
+        double seconds = results.stream().mapToLong(CaseResult::millis).sum() / 1000.0;
+        long failures = results.stream().filter(r -> r.failsRun() && r.outcome() == CaseResult.Outcome.FAIL).count();
+        long errors = results.stream().filter(r -> r.failsRun() && r.outcome() == CaseResult.Outcome.ERROR).count();
+        long skipped = results.stream().filter(r -> !r.failsRun() && r.outcome() != CaseResult.Outcome.PASS).count();
+        StringBuilder b = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        b.append(String.format(Locale.ROOT, "<testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
+                + "skipped=\"%d\" time=\"%.3f\">%n", xml(suite + " " + target), results.size(), failures, errors, skipped,
+                seconds));
+        for (CaseResult r : results) {
+            ConformCase c = r.conformCase();
+            b.append(String.format(Locale.ROOT, "  <testcase classname=\"xp-spec.%s\" name=\"%s [%s] %s\" time=\"%.3f\"",
+                    xml(c.section()), xml(c.id()), c.level(), xml(c.title()), r.millis() / 1000.0));
+            if (r.outcome() == CaseResult.Outcome.PASS) {
+                b.append("/>\n");
+                continue;
+            }
+            b.append(">\n");
+            String message = xml(r.message());
+            if (!r.failsRun()) {
+                String why = r.outcome() == CaseResult.Outcome.SKIP ? r.message()
+                        : "SHOULD not met: " + r.message();
+                b.append("    <skipped message=\"").append(xml(why)).append("\"/>\n");
+            } else if (r.outcome() == CaseResult.Outcome.FAIL) {
+                b.append("    <failure message=\"").append(message).append("\">").append(message).append("</failure>\n");
+            } else {
+                b.append("    <error message=\"").append(message).append("\">").append(message).append("</error>\n");
+            }
+            b.append("  </testcase>\n");
+        }
+        b.append("</testsuite>\n");
+        return b.toString();
+    }
+
+    private static String xml(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '&' -> b.append("&amp;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&apos;");
+                default -> {
+                    if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
+                        b.append(' ');
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,151 @@
+package io.machxp.conform;
+
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Runs conformance cases against a pager, one after another, each with its own deadline (the
+ * per-case timeout, plus three of the target's leases for the cases that wait leases out), and
+ * collects their results.
+ * <pre>
+ *  reach the target      -> Unreachable (exit 3) if the channel is not READY within the timeout
+ *  discover              -> one kernel's welcome and ready: lease, page size, object size
+ *  each case             -> PASS; FAIL (a Violation: the rule and what was seen); SKIP (needs a
+ *                           restart command, a lease...); ERROR (anything else, e.g. the target
+ *                           went away): its kernels are closed cleanly after it
+ * </pre>
+ */
+public final class ConformRunner {
+    /**
+     * @param caseTimeout how long a case may wait for the target's answers, on top of three leases
+     * @param object the memory object the cases use (the target must serve it)
+     * @param restarter restarts the target for the cases that need it; null: they are skipped
+     */
+    public record Options(Duration caseTimeout, String object, PagerProbe.Restarter restarter) {}
+
+    /** The target cannot be reached (exit status 3). */
+    public static final class Unreachable extends Exception {
+        public Unreachable(String message) {
+            super(message);
+        }
+    }
+
+    private ConformRunner() {}
+
+    public static List<CaseResult> run(ManagedChannel channel, List<ConformCase> cases, Options options,
+            Consumer<CaseResult> progress) throws Unreachable {
+        awaitReady(channel, options.caseTimeout());
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "conform-keepalives");
+            t.setDaemon(true);
+            return t;
+        });
+        ExecutorService caseThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "conform-case");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            String runId = HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+            PagerProbe.Run run = new PagerProbe.Run(channel, runId, options.object(), timer, options.restarter(), 0);
+            discover(run, options.caseTimeout());
+            List<CaseResult> results = new ArrayList<>();
+            for (ConformCase c : cases) {
+                CaseResult r = runOne(run, c, options, caseThread);
+                results.add(r);
+                progress.accept(r);
+            }
+            return results;
+        } finally {
+            caseThread.shutdownNow();
+            timer.shutdownNow();
+        }
+    }
+
+    private static void awaitReady(ManagedChannel channel, Duration timeout) throws Unreachable {
+        long until = System.nanoTime() + timeout.toNanos();
+        ConnectivityState state = channel.getState(true);
+        while (state != ConnectivityState.READY) {
+            if (System.nanoTime() > until || state == ConnectivityState.SHUTDOWN) {
+                throw new Unreachable("no connection within " + timeout.toMillis() + " ms (last state " + state + ")");
+            }
+            Object changed = new Object();
+            channel.notifyWhenStateChanged(state, () -> {
+                synchronized (changed) {
+                    changed.notifyAll();
+                }
+            });
+            synchronized (changed) {
+                if (channel.getState(false) == state) {
+                    try {
+                        changed.wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new Unreachable("interrupted");
+                    }
+                }
+            }
+            state = channel.getState(true);
+        }
+    }
+
+    /** One kernel's welcome and ready: the lease, page size and object size the cases use. */
+    private static void discover(PagerProbe.Run run, Duration timeout) {
+        try (PagerProbe probe = new PagerProbe(run, "discover", System.nanoTime() + timeout.toNanos())) {
+            probe.kernel("k");
+            long pages = Math.max(1, run.objectSize / Math.max(1, run.pageSize));
+            run.nextPage.set(ThreadLocalRandom.current().nextLong(pages));
+        } catch (RuntimeException e) {
+            // every case will say what is wrong (the object is not served, no welcome comes...)
+        }
+    }
+
+    private static CaseResult runOne(PagerProbe.Run run, ConformCase c, Options options, ExecutorService caseThread) {
+        long started = System.nanoTime();
+        if (c.needsRestart() && options.restarter() == null) {
+            return new CaseResult(c, CaseResult.Outcome.SKIP, "needs the target restarted: give --restart-cmd", 0);
+        }
+        long budget = options.caseTimeout().toNanos() + (c.waitsLeases() ? 3 * run.leaseMillis * 1_000_000 : 0);
+        PagerProbe probe = new PagerProbe(run, c.id(), started + budget);
+        Future<?> body = caseThread.submit(() -> {
+            c.body().run(probe);
+            return null;
+        });
+        CaseResult.Outcome outcome;
+        String message;
+        try {
+            body.get(budget + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            outcome = CaseResult.Outcome.PASS;
+            message = "";
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable t = e.getCause();
+            outcome = t instanceof Violation ? CaseResult.Outcome.FAIL
+                    : t instanceof Skipped ? CaseResult.Outcome.SKIP : CaseResult.Outcome.ERROR;
+            message = t instanceof Violation || t instanceof Skipped ? t.getMessage()
+                    : t.getClass().getSimpleName() + ": " + t.getMessage();
+        } catch (TimeoutException e) {
+            body.cancel(true);
+            outcome = CaseResult.Outcome.ERROR;
+            message = "the case did not finish within its deadline";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = CaseResult.Outcome.ERROR;
+            message = "interrupted";
+        } finally {
+            probe.close();
+        }
+        return new CaseResult(c, outcome, message, (System.nanoTime() - started) / 1_000_000);
+    }
+}

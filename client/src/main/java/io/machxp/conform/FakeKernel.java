@@ -1,0 +1,338 @@
+package io.machxp.conform;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A kernel played by the conformance kit: one XP stream to the pager under test, whose messages it
+ * sends by hand and whose answers it waits for.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  open      the Connect stream; nothing sent
+ *  hello     kernel_hello, then waits for pager_welcome; with a lease, kernel_keepalive every
+ *            quarter of it from then on (as a kernel must), until silence() or the end
+ *  await     the first message received (and not yet taken) that matches, waiting until the
+ *            case's deadline: a Violation naming what was expected and what came instead
+ *  sync      a keepalive barrier: kernel_keepalive, then its pager_keepalive; the pager has
+ *            handled everything sent before (spec 4.2, 10.1), so a case can then check that
+ *            something was NOT sent (expectNone)
+ *  close     terminates every object it initialized, then half-closes (a clean end, spec 2.6)
+ *  breakStream  cancels the stream (a crash, as the pager sees it)
+ * </pre>
+ * pager_keepalive messages are consumed here (they answer sync and the timer); every other
+ * message goes to the inbox. Thread-safe: gRPC delivers on its own threads, the timer on the
+ * kit's, the case on its own.
+ */
+public final class FakeKernel implements AutoCloseable {
+    private final String name;
+    private final long deadlineNanos;
+    private final ScheduledExecutorService timer;
+    private final List<PagerToKernel> inbox = new ArrayList<>();
+    private final List<Integer> objects = new ArrayList<>();
+    private final CompletableFuture<Status> ended = new CompletableFuture<>();
+    private ClientCallStreamObserver<KernelToPager> out;
+    private long nextSequence = 1;
+    private long answeredSequence;
+    private ScheduledFuture<?> keepalives;
+    private PagerWelcome welcome;
+    /** The kit has half-closed the stream: nothing more may be sent. */
+    private boolean halfClosed;
+    /** When this kernel last sent anything: the pager cannot have heard from it later. */
+    private long lastSentNanos;
+    /** What the stream ended with, if it ended with an error. */
+    private Throwable lastError;
+
+    FakeKernel(Channel channel, String name, long deadlineNanos, ScheduledExecutorService timer) {
+        this.name = name;
+        this.deadlineNanos = deadlineNanos;
+        this.timer = timer;
+        MemoryObjectPagerGrpc.newStub(channel).withWaitForReady().connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<KernelToPager> requests) {
+                out = requests;
+            }
+
+            @Override
+            public void onNext(PagerToKernel m) {
+                synchronized (FakeKernel.this) {
+                    if (m.hasPagerKeepalive()) {
+                        answeredSequence = Math.max(answeredSequence, m.getPagerKeepalive().getSequence());
+                    } else {
+                        inbox.add(m);
+                    }
+                    FakeKernel.this.notifyAll();
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                end(Status.fromThrowable(t), t);
+            }
+
+            @Override
+            public void onCompleted() {
+                end(Status.OK, null);
+            }
+        });
+    }
+
+    public String name() {
+        return name;
+    }
+
+    private synchronized void end(Status status, Throwable t) {
+        if (keepalives != null) {
+            keepalives.cancel(false);
+        }
+        lastError = t;
+        ended.complete(status);
+        notifyAll();
+    }
+
+    // ---- sending ------------------------------------------------------------------------------
+
+    /** Sends one message (nothing once the stream has ended). */
+    public void send(KernelToPager m) {
+        synchronized (this) {
+            if (ended.isDone() || halfClosed) {
+                return;
+            }
+            if (m.hasMemoryObjectInit()) {
+                objects.add(m.getMemoryObjectInit().getObjectId());
+            } else if (m.hasMemoryObjectTerminate()) {
+                objects.remove((Integer) m.getMemoryObjectTerminate().getObjectId());
+            }
+            out.onNext(m);
+            lastSentNanos = System.nanoTime();
+        }
+    }
+
+    /** When this kernel last sent a message (System.nanoTime). */
+    public synchronized long lastSentNanos() {
+        return lastSentNanos;
+    }
+
+    public void send(KernelToPager.Builder m) {
+        send(m.build());
+    }
+
+    /** kernel_hello (version 1, no reclaim) and its pager_welcome; keepalives start if there is a lease. */
+    public PagerWelcome hello() {
+        return hello(KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).build());
+    }
+
+    /** Sends this hello and waits for the welcome; keepalives start if there is a lease. */
+    public PagerWelcome hello(KernelHello h) {
+        send(KernelToPager.newBuilder().setKernelHello(h));
+        PagerToKernel w = await("pager_welcome answering kernel_hello", PagerToKernel::hasPagerWelcome);
+        welcome = w.getPagerWelcome();
+        long lease = welcome.getLeaseMillis();
+        if (lease > 0) {
+            long every = Math.max(1, lease / 4);
+            synchronized (this) {
+                keepalives = timer.scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
+            }
+        }
+        return welcome;
+    }
+
+    public PagerWelcome welcome() {
+        return welcome;
+    }
+
+    /** Sends a keepalive; its sequence. */
+    private synchronized long keepalive() {
+        long sequence = nextSequence++;
+        send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(sequence)));
+        return sequence;
+    }
+
+    /** Stops the keepalives: the kernel goes silent (its stream stays open), as a hung kernel does. */
+    public synchronized void silence() {
+        if (keepalives != null) {
+            keepalives.cancel(false);
+        }
+    }
+
+    /**
+     * A keepalive barrier: returns once the pager answered a keepalive sent now, so it has handled
+     * everything this kernel sent before (spec 4.2).
+     */
+    public void sync() {
+        long sequence = keepalive();
+        synchronized (this) {
+            while (answeredSequence < sequence) {
+                if (ended.isDone()) {
+                    throw new Violation(name + ": the stream ended (" + describe(ended.join()) + ") while waiting for "
+                            + "pager_keepalive " + sequence);
+                }
+                waitUntilDeadline("pager_keepalive with sequence " + sequence + " answering kernel_keepalive "
+                        + sequence + " (spec 4.2)");
+            }
+        }
+    }
+
+    /** The highest keepalive sequence the pager answered so far. */
+    public synchronized long answeredSequence() {
+        return answeredSequence;
+    }
+
+    // ---- receiving ----------------------------------------------------------------------------
+
+    /**
+     * Takes the first message received that matches, waiting for one until the case's deadline.
+     *
+     * @throws Violation if none comes, or the stream ends first
+     */
+    public PagerToKernel await(String what, Predicate<PagerToKernel> match) {
+        synchronized (this) {
+            while (true) {
+                for (Iterator<PagerToKernel> it = inbox.iterator(); it.hasNext(); ) {
+                    PagerToKernel m = it.next();
+                    if (match.test(m)) {
+                        it.remove();
+                        return m;
+                    }
+                }
+                if (ended.isDone()) {
+                    throw new Violation(name + " expected " + what + " but the stream ended (" + describe(ended.join())
+                            + ")" + received());
+                }
+                waitUntilDeadline(what);
+            }
+        }
+    }
+
+    /** After a sync: no message received (and not taken) matches; else a Violation. */
+    public void expectNone(String what, Predicate<PagerToKernel> match) {
+        sync();
+        synchronized (this) {
+            for (PagerToKernel m : inbox) {
+                if (match.test(m)) {
+                    throw new Violation(name + " received " + Messages.describe(m) + ": " + what);
+                }
+            }
+        }
+    }
+
+    /** Takes every message received so far (after a sync). */
+    public synchronized List<PagerToKernel> drain() {
+        List<PagerToKernel> all = new ArrayList<>(inbox);
+        inbox.clear();
+        return all;
+    }
+
+    private void waitUntilDeadline(String what) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            throw new Violation(name + " waited in vain for " + what + received());
+        }
+        try {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Violation(name + " was interrupted waiting for " + what);
+        }
+    }
+
+    private String received() {
+        if (inbox.isEmpty()) {
+            return " (nothing else received)";
+        }
+        List<String> names = new ArrayList<>();
+        for (PagerToKernel m : inbox) {
+            names.add(Messages.describe(m));
+        }
+        return " (received instead: " + String.join(", ", names) + ")";
+    }
+
+    /** Waits until the stream ends (until the case's deadline); its status. */
+    public Status awaitEnd(String why) {
+        synchronized (this) {
+            while (!ended.isDone()) {
+                waitUntilDeadline("the end of the stream: " + why);
+            }
+        }
+        return ended.join();
+    }
+
+    public boolean ended() {
+        return ended.isDone();
+    }
+
+    /** The ErrorInfo of the status the stream ended with, or null if it carried none. */
+    public synchronized ErrorInfo errorInfo() {
+        com.google.rpc.Status s = lastError == null ? null : StatusProto.fromThrowable(lastError);
+        if (s == null) {
+            return null;
+        }
+        for (com.google.protobuf.Any any : s.getDetailsList()) {
+            if (any.is(ErrorInfo.class)) {
+                try {
+                    return any.unpack(ErrorInfo.class);
+                } catch (InvalidProtocolBufferException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    static String describe(Status s) {
+        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+    }
+
+    // ---- ending -------------------------------------------------------------------------------
+
+    /** Cancels the stream without a word: as a crashed kernel, seen from the pager. */
+    public void breakStream() {
+        synchronized (this) {
+            if (keepalives != null) {
+                keepalives.cancel(false);
+            }
+            if (!ended.isDone()) {
+                out.cancel("the conformance kit breaks this kernel's stream", null);
+                halfClosed = true;
+            }
+        }
+    }
+
+    /** A clean end: terminates every object initialized, then half-closes (spec 2.6). */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (keepalives != null) {
+                keepalives.cancel(false);
+            }
+            if (ended.isDone()) {
+                return;
+            }
+            for (int id : new ArrayList<>(objects)) {
+                send(KernelToPager.newBuilder().setMemoryObjectTerminate(
+                        io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(id)));
+            }
+            out.onCompleted();
+            halfClosed = true;
+        }
+    }
+}

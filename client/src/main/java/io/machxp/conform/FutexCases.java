@@ -1,0 +1,195 @@
+package io.machxp.conform;
+
+import static io.machxp.conform.ConformCase.must;
+import static io.machxp.conform.ConformCase.should;
+import static io.machxp.conform.PagerProbe.OBJECT_ID;
+
+import com.google.protobuf.ByteString;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.VmProt;
+import java.util.Arrays;
+import java.util.List;
+
+/** Cases of spec section 8 (futexes). */
+final class FutexCases {
+    private FutexCases() {}
+
+    static List<ConformCase> all() {
+        return List.of(
+                must("8.3-grant-free", "lock_futex of a free futex is granted at once with a fencing token", p -> {
+                    FakeKernel a = p.kernel("a");
+                    MemoryObjectFutexGranted g = p.lock(a, p.freshPage());
+                    Check.that(g.getFencingToken() != 0, "a grant must carry a fencing token (spec 8.5); it has 0");
+                    Check.that(!g.getOwnerDied(), "a futex nobody held dead must not be granted with owner_died");
+                }),
+                must("8.4-relinquish", "a lock by another kernel asks the holder to relinquish, and is granted only "
+                        + "after its release", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    MemoryObjectFutexGranted first = p.lock(a, futex);
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    p.relinquish(a, futex, "B asks for the futex A holds (spec 8.4)");
+                    b.expectNone("B must not be granted a futex A holds (spec 8.2)", m -> Check.isGrant(m, futex));
+                    a.send(Messages.released(OBJECT_ID, futex, first.getFencingToken(), false));
+                    MemoryObjectFutexGranted second = p.granted(b, futex, "A released it (spec 8.4)");
+                    Check.that(Long.compareUnsigned(second.getFencingToken(), first.getFencingToken()) > 0, "fencing "
+                            + "tokens must grow with each grant (spec 8.5): " + first.getFencingToken() + " then "
+                            + second.getFencingToken());
+                }),
+                must("8.5-tokens-grow", "fencing tokens grow strictly over grants A, B, A", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long t1 = p.lock(a, futex).getFencingToken();
+                    a.send(Messages.released(OBJECT_ID, futex, t1, false));
+                    a.sync();
+                    long t2 = p.lock(b, futex).getFencingToken();
+                    b.send(Messages.released(OBJECT_ID, futex, t2, false));
+                    b.sync();
+                    long t3 = p.lock(a, futex).getFencingToken();
+                    Check.that(Long.compareUnsigned(t2, t1) > 0 && Long.compareUnsigned(t3, t2) > 0, "fencing tokens "
+                            + "must grow strictly with each grant of a futex (spec 8.5): " + t1 + ", " + t2 + ", " + t3);
+                }),
+                must("8.5-stale-release-refused", "a release with another grant's token is dropped: the futex stays "
+                        + "the holder's", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    a.send(Messages.released(OBJECT_ID, futex, token - 1, false));
+                    a.sync();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    p.relinquish(a, futex, "the release with token " + (token - 1) + " was not the grant's (" + token
+                            + "), so A still holds the futex and is asked for it (spec 8.5)");
+                    b.expectNone("B must not be granted: A's release had a stale token (spec 8.5)",
+                            m -> Check.isGrant(m, futex));
+                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    p.granted(b, futex, "A released with its grant's token");
+                }),
+                must("8.5-release-by-non-holder", "a release from a kernel that does not hold the futex is dropped",
+                        p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.released(OBJECT_ID, futex, token, false));
+                    b.sync();
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    p.relinquish(a, futex, "A still holds the futex B tried to release (spec 8.2)");
+                    c.expectNone("C must not be granted: B's release was not the holder's", m -> Check.isGrant(m, futex));
+                }),
+                must("8.3-trylock-busy", "a trylock of a futex others wait for is answered futex_busy", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    p.lockWithWaiter(a, b, futex);
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, true, 0));
+                    p.busy(c, futex, "C tries a futex B waits for (spec 8.3)");
+                }),
+                must("8.3-trylock-held", "a trylock of a held futex asks the holder (relinquish try); futex_held makes "
+                        + "it busy", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, true, 0));
+                    var r = p.relinquish(a, futex, "B tries the futex A holds (spec 8.3)").getMemoryObjectRelinquishFutex();
+                    Check.that(r.getTry(), "the relinquish for a trylock must have try set (spec 8.3)");
+                    a.send(Messages.held(OBJECT_ID, futex, token));
+                    p.busy(b, futex, "A answered futex_held (spec 8.3)");
+                }),
+                must("8.3-trylock-cached", "a trylock of a futex cached free elsewhere is granted once the holder "
+                        + "releases it", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, true, 0));
+                    p.relinquish(a, futex, "B tries the futex A caches");
+                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    p.granted(b, futex, "A gave the futex back for B's trylock");
+                }),
+                must("8.6-priority-order", "kernels waiting for a futex are granted it highest priority first", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 10));
+                    b.sync();
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 50));
+                    c.sync();
+                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    p.granted(c, futex, "C waits with priority 50, B with 10 (spec 8.6)");
+                    b.expectNone("B (priority 10) must not be granted before C (priority 50) releases",
+                            m -> Check.isGrant(m, futex));
+                }),
+                should("8.6-relinquish-priority", "relinquish_futex carries the highest priority waiting elsewhere",
+                        p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    p.lock(a, futex);
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 42));
+                    var r = p.relinquish(a, futex, "B waits with priority 42").getMemoryObjectRelinquishFutex();
+                    Check.that(r.getPriority() == 42, "relinquish_futex must carry priority 42 (spec 8.6); it carries "
+                            + r.getPriority());
+                }),
+                should("8.4-handoff", "a release with handoff makes the next grant carry handoff", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long token = p.lockWithWaiter(a, b, futex);
+                    a.send(Messages.released(OBJECT_ID, futex, token, true));
+                    Check.that(p.granted(b, futex, "A handed it off").getHandoff(), "the grant after a release with "
+                            + "handoff must carry handoff (spec 8.4)");
+                }),
+                must("5.3-terminate-releases", "terminating the object releases the futexes held in it to the next "
+                        + "waiter", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    p.lockWithWaiter(a, b, futex);
+                    a.send(io.machxp.proto.xp.KernelToPager.newBuilder().setMemoryObjectTerminate(
+                            io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(OBJECT_ID)).build());
+                    MemoryObjectFutexGranted g = p.granted(b, futex, "A terminated the object (spec 5.3)");
+                    Check.that(!g.getOwnerDied(), "a terminate is no death: no owner_died (spec 5.3)");
+                }),
+                must("8.8-page-follows-futex", "a page released with a futex reaches its next holder: in the grant, "
+                        + "or by a page-in", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    Check.Page before = p.write(a, futex, "A pages the futex's page in");
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    p.relinquish(a, futex, "B waits");
+                    byte[] data = Messages.pattern(p.pageSize(), futex + 5);
+                    a.send(Messages.released(OBJECT_ID, futex, token, false, PageData.newBuilder().setOffset(futex)
+                            .setData(ByteString.copyFrom(data)).setDirty(true).setVersion(before.version() + 1).build()));
+                    MemoryObjectFutexGranted g = p.granted(b, futex, "A released it with its page");
+                    byte[] seen;
+                    if (g.getPagesCount() > 0) {
+                        Check.that(g.getPages(0).getOffset() == futex, "the grant carries another page than the one "
+                                + "released: 0x" + Long.toHexString(g.getPages(0).getOffset()));
+                        seen = g.getPages(0).getData().toByteArray();
+                    } else {
+                        b.send(Messages.dataRequest(OBJECT_ID, futex, p.pageSize(), VmProt.VM_PROT_READ));
+                        seen = Check.supplied(b, futex, p.pageSize(), "B pages the futex's page in").data();
+                    }
+                    Check.that(Arrays.equals(seen, data), "the next holder must see the page released with the futex "
+                            + "(spec 8.8)");
+                }),
+                must("8.1-unaligned-dropped", "lock_futex at an offset that is not 4-byte aligned is dropped", p -> {
+                    FakeKernel a = p.kernel("a");
+                    long futex = p.freshPage() + 2;
+                    a.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    a.expectNone("an unaligned futex must not be granted (spec 8.1)", m -> Check.isGrant(m, futex));
+                    Check.that(!a.ended(), "a dropped message must not end the stream (spec 3.4)");
+                }));
+    }
+}

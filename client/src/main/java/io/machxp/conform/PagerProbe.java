@@ -1,0 +1,195 @@
+package io.machxp.conform;
+
+import io.grpc.Channel;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a conformance case works with: fake kernels on the target, fresh pages and futexes of the
+ * memory object under test, the case's deadline, and the target's restart. Each case gets its
+ * own probe; the kernels it opened are closed cleanly when it ends.
+ *
+ * <p>Every case uses pages no other case of the run uses (the run starts at a random page of the
+ * object, so that runs against one long-lived pager seldom meet), and kernel names of its own.
+ */
+public final class PagerProbe implements AutoCloseable {
+    /** The object id every fake kernel gives the object under test. */
+    public static final int OBJECT_ID = 1;
+
+    /** What the cases of one run share: where they are and what they found out about the target. */
+    static final class Run {
+        final Channel channel;
+        final String runId;
+        final String object;
+        final ScheduledExecutorService timer;
+        final Restarter restarter;
+        final AtomicLong nextPage;
+        volatile int pageSize;
+        volatile long objectSize;
+        volatile long leaseMillis;
+
+        Run(Channel channel, String runId, String object, ScheduledExecutorService timer, Restarter restarter,
+                long firstPage) {
+            this.channel = channel;
+            this.runId = runId;
+            this.object = object;
+            this.timer = timer;
+            this.restarter = restarter;
+            this.nextPage = new AtomicLong(firstPage);
+        }
+    }
+
+    /** How the kit restarts the target (--restart-cmd), for the cases that need it. */
+    @FunctionalInterface
+    public interface Restarter {
+        void restart() throws Exception;
+    }
+
+    private final Run run;
+    private final String caseId;
+    private final long deadlineNanos;
+    private final List<FakeKernel> kernels = new ArrayList<>();
+
+    PagerProbe(Run run, String caseId, long deadlineNanos) {
+        this.run = run;
+        this.caseId = caseId;
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    /** A kernel with its stream open and nothing sent; {@code role} ends its name. */
+    public FakeKernel open(String role) {
+        String name = ("cf-" + run.runId + "-" + caseId + "-" + role).replaceAll("[^\\x21-\\x7e]", "_");
+        FakeKernel k = new FakeKernel(run.channel, name.length() > 64 ? name.substring(name.length() - 64) : name,
+                deadlineNanos, run.timer);
+        synchronized (kernels) {
+            kernels.add(k);
+        }
+        return k;
+    }
+
+    /** A kernel welcomed by the target with the object under test ready under {@link #OBJECT_ID}. */
+    public FakeKernel kernel(String role) {
+        FakeKernel k = open(role);
+        k.hello();
+        run.pageSize = k.welcome().getPageSize();
+        run.leaseMillis = k.welcome().getLeaseMillis();
+        k.send(Messages.init(OBJECT_ID, run.object, run.pageSize));
+        PagerToKernel answer = k.await("memory_object_ready or _destroy for object '" + run.object + "'",
+                m -> m.hasMemoryObjectReady() || m.hasMemoryObjectDestroy());
+        if (answer.hasMemoryObjectDestroy()) {
+            throw new Skipped("the target does not serve object '" + run.object + "' (" + answer
+                    .getMemoryObjectDestroy().getReason() + "); name one it serves with --object");
+        }
+        MemoryObjectReady ready = answer.getMemoryObjectReady();
+        run.objectSize = ready.getSize();
+        return k;
+    }
+
+    public int pageSize() {
+        return run.pageSize;
+    }
+
+    public String object() {
+        return run.object;
+    }
+
+    public String runId() {
+        return run.runId;
+    }
+
+    public long objectSize() {
+        return run.objectSize;
+    }
+
+    /** The lease the target gives; a Skipped if it gives none (the case needs one). */
+    public long leaseMillis() {
+        if (run.leaseMillis <= 0) {
+            throw new Skipped("the target gives no lease (lease_millis 0 in its welcome); run it with a short lease");
+        }
+        return run.leaseMillis;
+    }
+
+    /** The offset of a page no other case of this run uses (call after a kernel has been welcomed). */
+    public long freshPage() {
+        long pages = Math.max(1, run.objectSize / Math.max(1, run.pageSize));
+        return (run.nextPage.getAndIncrement() % pages) * run.pageSize;
+    }
+
+    /** Restarts the target; a Skipped without --restart-cmd. */
+    public void restart() throws Exception {
+        if (run.restarter == null) {
+            throw new Skipped("needs the target restarted: give --restart-cmd");
+        }
+        run.restarter.restart();
+    }
+
+    /** Asks for the futex at {@code offset} and waits for its grant. */
+    public MemoryObjectFutexGranted lock(FakeKernel k, long offset) {
+        k.send(Messages.lockFutex(OBJECT_ID, offset, false, 0));
+        return granted(k, offset, "memory_object_lock_futex of a free futex (spec 8.3)");
+    }
+
+    /**
+     * {@code holder} gets the futex at {@code offset}, then {@code waiter} asks for it and the
+     * holder is asked to relinquish it (spec 8.4).
+     *
+     * @return the holder's fencing token
+     */
+    public long lockWithWaiter(FakeKernel holder, FakeKernel waiter, long offset) {
+        long token = lock(holder, offset).getFencingToken();
+        waiter.send(Messages.lockFutex(OBJECT_ID, offset, false, 0));
+        relinquish(holder, offset, waiter.name() + " waits for the futex (spec 8.4)");
+        return token;
+    }
+
+    /** data_request(READ) of the page at {@code offset}, and its answer. */
+    Check.Page read(FakeKernel k, long offset, String why) {
+        k.send(Messages.dataRequest(OBJECT_ID, offset, pageSize(), io.machxp.proto.xp.VmProt.VM_PROT_READ));
+        return Check.supplied(k, offset, pageSize(), why);
+    }
+
+    /** data_request(READ_WRITE) of the page at {@code offset}, and its answer. */
+    Check.Page write(FakeKernel k, long offset, String why) {
+        k.send(Messages.dataRequest(OBJECT_ID, offset, pageSize(), io.machxp.proto.xp.VmProt.VM_PROT_READ_WRITE));
+        return Check.supplied(k, offset, pageSize(), why);
+    }
+
+    /** Waits for a grant of the futex at {@code offset}. */
+    public MemoryObjectFutexGranted granted(FakeKernel k, long offset, String why) {
+        return k.await("futex_granted at 0x" + Long.toHexString(offset) + ": " + why,
+                m -> m.hasMemoryObjectFutexGranted() && m.getMemoryObjectFutexGranted().getOffset() == offset)
+                .getMemoryObjectFutexGranted();
+    }
+
+    /** Waits for a futex_busy of the futex at {@code offset}. */
+    public void busy(FakeKernel k, long offset, String why) {
+        k.await("futex_busy at 0x" + Long.toHexString(offset) + ": " + why,
+                m -> m.hasMemoryObjectFutexBusy() && m.getMemoryObjectFutexBusy().getOffset() == offset);
+    }
+
+    /** Waits for a relinquish_futex of the futex at {@code offset}. */
+    public PagerToKernel relinquish(FakeKernel k, long offset, String why) {
+        return k.await("relinquish_futex at 0x" + Long.toHexString(offset) + ": " + why,
+                m -> m.hasMemoryObjectRelinquishFutex() && m.getMemoryObjectRelinquishFutex().getOffset() == offset);
+    }
+
+    /** Sends a message built by the caller. */
+    public void send(FakeKernel k, KernelToPager m) {
+        k.send(m);
+    }
+
+    @Override
+    public void close() {
+        synchronized (kernels) {
+            for (FakeKernel k : kernels) {
+                k.close();
+            }
+        }
+    }
+}

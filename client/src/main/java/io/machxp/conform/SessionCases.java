@@ -1,0 +1,100 @@
+package io.machxp.conform;
+
+import static io.machxp.conform.ConformCase.must;
+import static io.machxp.conform.ConformCase.should;
+
+import io.grpc.Status;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerWelcome;
+import java.util.List;
+
+/** Cases of spec sections 2 (sessions), 3 (errors) and 4.2 (keepalive). */
+final class SessionCases {
+    private SessionCases() {}
+
+    static List<ConformCase> all() {
+        return List.of(
+                must("2.4-welcome", "kernel_hello is answered with a pager_welcome: kernel id 1..1023, page size a power "
+                        + "of two of at least 64", p -> {
+                    FakeKernel k = p.open("a");
+                    PagerWelcome w = k.hello();
+                    Check.that(w.getKernelId() >= 1 && w.getKernelId() <= 1023, "kernel_id " + w.getKernelId()
+                            + " is not in 1..1023");
+                    Check.that(Integer.bitCount(w.getPageSize()) == 1 && w.getPageSize() >= 64, "page_size "
+                            + w.getPageSize() + " is not a power of two of at least 64");
+                }),
+                must("2.5-distinct-ids", "two live sessions get different kernel ids", p -> {
+                    int a = p.open("a").hello().getKernelId();
+                    int b = p.open("b").hello().getKernelId();
+                    Check.that(a != b, "two live kernels were both given kernel_id " + a);
+                }),
+                must("2.2-duplicate-name", "a hello under the name of a live session ends the new stream: "
+                        + "ALREADY_EXISTS / EEXIST", p -> {
+                    FakeKernel a = p.open("a");
+                    a.hello();
+                    FakeKernel twin = p.open("twin");
+                    twin.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
+                            .setKernelName(a.name()).setProtocolVersion(1)));
+                    Check.endedWith(twin, Status.Code.ALREADY_EXISTS, "EEXIST", "a second kernel named " + a.name());
+                    a.sync(); // the first session is unharmed
+                }),
+                should("2.2-bad-name", "an empty kernel name ends the stream: INVALID_ARGUMENT / EINVAL", p -> {
+                    FakeKernel k = p.open("a");
+                    k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setProtocolVersion(1)));
+                    Check.endedWith(k, Status.Code.INVALID_ARGUMENT, "EINVAL", "kernel_hello with an empty name");
+                }),
+                must("2.3-version-unsupported", "a hello in a version the pager does not speak ends the stream: "
+                        + "UNIMPLEMENTED / EPROTONOSUPPORT", p -> {
+                    FakeKernel k = p.open("a");
+                    k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
+                            .setKernelName(k.name()).setProtocolVersion(1_000_000)));
+                    Check.endedWith(k, Status.Code.UNIMPLEMENTED, "EPROTONOSUPPORT", "kernel_hello version 1000000");
+                }),
+                must("2.3-version-zero", "a hello without a version (0) ends the stream: UNIMPLEMENTED / "
+                        + "EPROTONOSUPPORT", p -> {
+                    FakeKernel k = p.open("a");
+                    k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(k.name())));
+                    Check.endedWith(k, Status.Code.UNIMPLEMENTED, "EPROTONOSUPPORT", "kernel_hello without a version");
+                }),
+                must("3.2-before-hello", "a message before kernel_hello ends the stream: FAILED_PRECONDITION / EPROTO",
+                        p -> {
+                    FakeKernel k = p.open("a");
+                    k.send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)));
+                    Check.endedWith(k, Status.Code.FAILED_PRECONDITION, "EPROTO", "kernel_keepalive before kernel_hello");
+                }),
+                must("3.2-second-hello", "a second kernel_hello on a session ends the stream: FAILED_PRECONDITION / "
+                        + "EPROTO", p -> {
+                    FakeKernel k = p.open("a");
+                    k.hello();
+                    k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(k.name())
+                            .setProtocolVersion(1)));
+                    Check.endedWith(k, Status.Code.FAILED_PRECONDITION, "EPROTO", "a second kernel_hello");
+                }),
+                must("3.2-no-routine", "a message with no routine ends the stream: INVALID_ARGUMENT / EBADMSG", p -> {
+                    FakeKernel k = p.open("a");
+                    k.hello();
+                    k.send(KernelToPager.newBuilder());
+                    Check.endedWith(k, Status.Code.INVALID_ARGUMENT, "EBADMSG", "a KernelToPager with no routine");
+                }),
+                must("4.2-keepalive", "kernel_keepalive is answered with pager_keepalive of the same sequence", p -> {
+                    FakeKernel k = p.open("a");
+                    k.hello();
+                    k.sync();
+                    k.sync();
+                }),
+                must("3.4-dropped-keep-stream", "messages that break a rule are dropped; the stream stays open",
+                        p -> {
+                    FakeKernel k = p.kernel("a");
+                    long page = p.freshPage();
+                    k.send(Messages.lockCompleted(PagerProbe.OBJECT_ID, page, p.pageSize()));
+                    k.send(Messages.released(PagerProbe.OBJECT_ID, page, 12345, false));
+                    k.send(Messages.dirtyReturn(PagerProbe.OBJECT_ID, page, new byte[p.pageSize()], 0, false));
+                    k.send(Messages.lockFutex(PagerProbe.OBJECT_ID, 2, false, 0)); // unaligned
+                    k.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), p.pageSize())); // id in use
+                    k.expectNone("nothing answers dropped messages (spec 3.4)", m -> true);
+                    Check.that(!k.ended(), "the stream ended after dropped messages (spec 3.4)");
+                }));
+    }
+}

@@ -1,0 +1,119 @@
+package io.machxp.conform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The conformance kit over real loopback gRPC: machxp's own pager passes every case, and every
+ * planted-bug pager ({@link PlantedBugs}: machxp's pager behind an interceptor with one deviation,
+ * or started with a wrong option) fails the case meant to catch it.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class PagerConformanceTest {
+    /**
+     * Short, so that the lease cases are quick; long enough that a loaded machine (a load of 20 on 2
+     * cores stalls a JVM for a second) keeps its fake kernels alive.
+     */
+    private static final Duration LEASE = Duration.ofMillis(1500);
+
+    private final AtomicReference<Pager> pager = new AtomicReference<>();
+    private XpProxy proxy;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (proxy != null) {
+            proxy.close();
+        }
+        Pager p = pager.get();
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    private static PagerConfig config(int port, boolean fresh) {
+        return new PagerConfig("conform", "127.0.0.1", port, PagerConfig.DEFAULT_PAGE_SIZE,
+                PagerConfig.defaultObjects()).withLease(LEASE).withFreshStart(fresh);
+    }
+
+    /** Restarts the pager on its port, as a process restart would: started fresh or not. */
+    private PagerProbe.Restarter restarter(boolean freshAfterRestart) {
+        return () -> {
+            Pager old = pager.get();
+            int port = old.port();
+            old.close();
+            pager.set(Pager.start(config(port, freshAfterRestart)));
+        };
+    }
+
+    private List<CaseResult> run(String target, String cases, Duration timeout, PagerProbe.Restarter restarter)
+            throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        try {
+            return ConformRunner.run(channel, PagerCases.matching(cases),
+                    new ConformRunner.Options(timeout, "shared", restarter), r -> System.out.println(ConformReport.line(r)));
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void machxpsPagerPassesEveryCase() throws Exception {
+        pager.set(Pager.start(config(0, true)));
+        List<CaseResult> results = run(pager.get().target(), null, Duration.ofSeconds(5), restarter(false));
+
+        assertThat(results).hasSameSizeAs(PagerCases.all());
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.conformCase().id() + ": " + r.message())
+                .isEqualTo(CaseResult.Outcome.PASS));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.machxp.conform.PlantedBugs#all")
+    void aPlantedBugIsCaught(PlantedBugs.Bug bug) throws Exception {
+        pager.set(Pager.start(config(0, true)));
+        proxy = new XpProxy(pager.get().target(), bug.plant().get());
+        List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(1), null);
+
+        assertThat(results).isNotEmpty();
+        assertThat(results).as("the cases run against a pager with the bug '%s'", bug.name())
+                .anyMatch(CaseResult::failsRun);
+    }
+
+    /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
+    @Test
+    void aPagerThatGrantsDuringItsGracePeriodIsCaught() throws Exception {
+        pager.set(Pager.start(config(0, true)));
+        List<CaseResult> results = run(pager.get().target(), "^9\\.2-", Duration.ofSeconds(1), restarter(true));
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(CaseResult.Outcome.FAIL);
+            assertThat(r.message()).contains("spec 9.2");
+        });
+    }
+
+    /** With no restart command the restart cases are skipped, and say why. */
+    @Test
+    void restartCasesAreSkippedWithoutARestartCommand() throws Exception {
+        pager.set(Pager.start(config(0, true)));
+        List<CaseResult> results = run(pager.get().target(), "^9\\.2-", Duration.ofSeconds(1), null);
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(CaseResult.Outcome.SKIP);
+            assertThat(r.message()).contains("--restart-cmd");
+            assertThat(r.failsRun()).isFalse();
+        });
+    }
+}

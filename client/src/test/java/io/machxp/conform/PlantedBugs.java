@@ -1,0 +1,196 @@
+package io.machxp.conform;
+
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
+import io.machxp.proto.xp.MemoryObjectTerminate;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Pagers with one deliberate bug each: machxp's own pager behind an {@link XpProxy} whose plant is
+ * the bug. Each names the cases (a --cases pattern) that are to catch it, so that its run stays
+ * short.
+ */
+final class PlantedBugs {
+    private PlantedBugs() {}
+
+    /** A bug: its name, the cases to run against it, the plant (made fresh for each run). */
+    record Bug(String name, String cases, Supplier<XpProxy.Plant> plant) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<Bug> all() {
+        return List.of(
+                new Bug("repeated fencing token", "^8\\.(4-relinquish|5-tokens-grow)$", RepeatedToken::new),
+                new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectRelinquishFutex() ? null : m;
+                    }
+                }),
+                new Bug("release accepted with a stale token", "^8\\.5-stale-release", StaleReleaseAccepted::new),
+                new Bug("lost owner_died", "^4\\.5-owner-died$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectFutexGranted() ? m.toBuilder().setMemoryObjectFutexGranted(
+                                m.getMemoryObjectFutexGranted().toBuilder().setOwnerDied(false)).build() : m;
+                    }
+                }),
+                new Bug("read copies given writable", "^6\\.(1-readers-share|2-read-copy)$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (m.hasMemoryObjectDataSupply()) {
+                            return m.toBuilder().setMemoryObjectDataSupply(m.getMemoryObjectDataSupply().toBuilder()
+                                    .setLockValue(VmProt.VM_PROT_NONE)).build();
+                        }
+                        return m.hasMemoryObjectDataUnavailable() ? m.toBuilder().setMemoryObjectDataUnavailable(
+                                m.getMemoryObjectDataUnavailable().toBuilder().setLockValue(VmProt.VM_PROT_NONE)).build()
+                                : m;
+                    }
+                }),
+                new Bug("page writable to two kernels (no flush)", "^6\\.1-write-flushes-readers$", NoFlush::new),
+                new Bug("lost data_return", "^6\\.1-(read-downgrades|write-flushes)-writer$", () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectDataReturn() ? null : m;
+                    }
+                }),
+                new Bug("keepalive not answered", "^4\\.2-keepalive$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasPagerKeepalive() ? null : m;
+                    }
+                }),
+                new Bug("no data_error for an uninitialized object", "^3\\.5-request-uninitialized$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectDataError() ? null : m;
+                    }
+                }),
+                new Bug("pages supplied without their version", "^6\\.1-read-downgrades-writer$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectDataSupply() ? m.toBuilder().setMemoryObjectDataSupply(
+                                m.getMemoryObjectDataSupply().toBuilder().setVersion(0)).build() : m;
+                    }
+                }),
+                new Bug("any protocol version welcomed", "^2\\.3-", () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasKernelHello() ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder()
+                                .setProtocolVersion(1)).build() : m;
+                    }
+                }),
+                new Bug("messages before hello ignored", "^3\\.2-before-hello$", () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return link.helloSeen || m.hasKernelHello() ? m : null;
+                    }
+                }),
+                new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectFutexBusy() ? null : m;
+                    }
+                }),
+                new Bug("one kernel id for every kernel", "^2\\.5-distinct-ids$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasPagerWelcome() ? m.toBuilder().setPagerWelcome(m.getPagerWelcome().toBuilder()
+                                .setKernelId(1)).build() : m;
+                    }
+                }),
+                new Bug("dirty data not asked for", "^6\\.1-read-downgrades-writer$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectLockRequest() ? m.toBuilder().setMemoryObjectLockRequest(
+                                m.getMemoryObjectLockRequest().toBuilder().setShouldReturn(ReturnPolicy.RETURN_NONE))
+                                .build() : m;
+                    }
+                }),
+                new Bug("a broken stream's futexes released at once", "^4\\.4-broken-stream-holds$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public void broken(XpProxy.Link link, Throwable t) {
+                        // as if the pager forgot a crashed kernel at once: everything goes back, no owner_died
+                        link.toPager(KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate
+                                .newBuilder().setObjectId(PagerProbe.OBJECT_ID)).build());
+                        link.pager.onCompleted();
+                    }
+                }));
+    }
+
+    /** Every grant of a futex carries the first token the futex was granted with. */
+    private static final class RepeatedToken implements XpProxy.Plant {
+        private final Map<Long, Long> first = new ConcurrentHashMap<>();
+
+        @Override
+        public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (!m.hasMemoryObjectFutexGranted()) {
+                return m;
+            }
+            var g = m.getMemoryObjectFutexGranted();
+            long token = first.computeIfAbsent(g.getOffset(), o -> g.getFencingToken());
+            return m.toBuilder().setMemoryObjectFutexGranted(g.toBuilder().setFencingToken(token)).build();
+        }
+
+        @Override
+        public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            return m; // the kernel's releases carry the repeated token: the real pager refuses them
+        }
+    }
+
+    /** A release is taken whatever its token: the proxy puts the token of the kernel's last grant in. */
+    private static final class StaleReleaseAccepted implements XpProxy.Plant {
+        private final Map<XpProxy.Link, Map<Long, Long>> granted = new ConcurrentHashMap<>();
+
+        @Override
+        public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (m.hasMemoryObjectFutexGranted()) {
+                granted.computeIfAbsent(link, l -> new ConcurrentHashMap<>()).put(
+                        m.getMemoryObjectFutexGranted().getOffset(), m.getMemoryObjectFutexGranted().getFencingToken());
+            }
+            return m;
+        }
+
+        @Override
+        public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            if (!m.hasMemoryObjectFutexReleased()) {
+                return m;
+            }
+            Long token = granted.getOrDefault(link, Map.of()).get(m.getMemoryObjectFutexReleased().getOffset());
+            return token == null ? m : m.toBuilder().setMemoryObjectFutexReleased(m.getMemoryObjectFutexReleased()
+                    .toBuilder().setFencingToken(token)).build();
+        }
+    }
+
+    /**
+     * A write does not take the page from the kernels holding it: the flush never reaches them, and
+     * the proxy answers it to the pager as if they had complied.
+     */
+    private static final class NoFlush implements XpProxy.Plant {
+        @Override
+        public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getShouldFlush()) {
+                return m;
+            }
+            var r = m.getMemoryObjectLockRequest();
+            if (r.getReply()) {
+                link.toPager(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted
+                        .newBuilder().setObjectId(r.getObjectId()).setOffset(r.getOffset()).setLength(r.getLength()))
+                        .build());
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.machxp.conform;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.PagerToKernel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An XP stream interceptor: a gRPC server that kernels connect to, forwarding each kernel's
+ * stream to a real pager and back, through a {@link Plant} that may change, drop or add messages.
+ * With a plant that changes nothing it is transparent (statuses and their ErrorInfo pass through),
+ * so a planted bug is exactly the plant's deviation from machxp's own pager.
+ */
+final class XpProxy implements AutoCloseable {
+    /** A deliberate deviation, per message; the default passes everything on unchanged. */
+    interface Plant {
+        /** A kernel's message on its way to the pager; null drops it. */
+        default KernelToPager up(Link link, KernelToPager m) {
+            return m;
+        }
+
+        /** A pager's message on its way to the kernel; null drops it. */
+        default PagerToKernel down(Link link, PagerToKernel m) {
+            return m;
+        }
+
+        /** The kernel's stream broke; by default the pager's breaks too. */
+        default void broken(Link link, Throwable t) {
+            link.pager.onError(t);
+        }
+    }
+
+    /** One kernel's stream through the proxy. */
+    static final class Link {
+        private final StreamObserver<PagerToKernel> kernel;
+        StreamObserver<KernelToPager> pager;
+        /** Whether the kernel's hello has gone by. */
+        boolean helloSeen;
+
+        Link(StreamObserver<PagerToKernel> kernel) {
+            this.kernel = kernel;
+        }
+
+        synchronized void toKernel(PagerToKernel m) {
+            kernel.onNext(m);
+        }
+
+        synchronized void toPager(KernelToPager m) {
+            pager.onNext(m);
+        }
+    }
+
+    private final ManagedChannel toPager;
+    private final Server server;
+
+    XpProxy(String pagerTarget, Plant plant) throws IOException {
+        toPager = NettyChannelBuilder.forTarget(pagerTarget).usePlaintext().build();
+        MemoryObjectPagerGrpc.MemoryObjectPagerStub stub = MemoryObjectPagerGrpc.newStub(toPager);
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new MemoryObjectPagerGrpc.MemoryObjectPagerImplBase() {
+                    @Override
+                    public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> kernel) {
+                        Link link = new Link(kernel);
+                        // outside the kernel's call's context: its cancellation is the plant's to pass on
+                        io.grpc.Context outer = io.grpc.Context.ROOT.attach();
+                        link.pager = stub.connect(new StreamObserver<PagerToKernel>() {
+                            @Override
+                            public void onNext(PagerToKernel m) {
+                                PagerToKernel changed = plant.down(link, m);
+                                if (changed != null) {
+                                    link.toKernel(changed);
+                                }
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                Metadata trailers = Status.trailersFromThrowable(t);
+                                synchronized (link) {
+                                    kernel.onError(Status.fromThrowable(t).asRuntimeException(trailers));
+                                }
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                synchronized (link) {
+                                    kernel.onCompleted();
+                                }
+                            }
+                        });
+                        io.grpc.Context.ROOT.detach(outer);
+                        return new StreamObserver<>() {
+                            @Override
+                            public void onNext(KernelToPager m) {
+                                KernelToPager changed = plant.up(link, m);
+                                if (m.hasKernelHello()) {
+                                    link.helloSeen = true;
+                                }
+                                if (changed != null) {
+                                    link.toPager(changed);
+                                }
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                synchronized (link) {
+                                    plant.broken(link, t);
+                                }
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                synchronized (link) {
+                                    link.pager.onCompleted();
+                                }
+                            }
+                        };
+                    }
+                }).build().start();
+    }
+
+    String target() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow();
+        toPager.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+        toPager.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}
