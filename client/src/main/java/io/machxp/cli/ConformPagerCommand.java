@@ -44,6 +44,11 @@ final class ConformPagerCommand implements Callable<Integer> {
                     + "(default ${DEFAULT-VALUE})")
     String timeout;
 
+    @Option(names = "--connect-timeout", defaultValue = "30s",
+            description = "how long the target may take to accept a connection, at the start and after a restart "
+                    + "(default ${DEFAULT-VALUE}); exit status 3 if it does not")
+    String connectTimeout;
+
     @Option(names = "--object", defaultValue = "shared",
             description = "a memory object the target serves, of at least a few dozen pages (default ${DEFAULT-VALUE})")
     String object;
@@ -82,11 +87,13 @@ final class ConformPagerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--cases '" + cases + "' matches no case; see --list");
         }
         Duration perCase = Duration.ofNanos(Durations.parse(timeout, "--timeout"));
+        Duration connecting = Duration.ofNanos(Durations.parse(connectTimeout, "--connect-timeout"));
         ManagedChannel channel = NettyChannelBuilder.forTarget(target,
                 tls.transport().channelCredentials(target, "machxp conform")).build();
         try {
             List<CaseResult> results = ConformRunner.run(channel, selected,
-                    new ConformRunner.Options(perCase, object, restartCmd == null ? null : () -> restart(restartCmd)),
+                    new ConformRunner.Options(perCase, object, restartCmd == null ? null : () -> restart(restartCmd),
+                            connecting),
                     r -> {
                         if (!json) {
                             System.out.println(ConformReport.line(r));

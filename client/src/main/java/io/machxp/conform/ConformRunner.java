@@ -29,11 +29,19 @@ import java.util.function.Consumer;
  */
 public final class ConformRunner {
     /**
-     * @param caseTimeout how long a case may wait for the target's answers, on top of three leases
+     * @param caseTimeout how long a case may wait for the target's answers (the lease cases three
+     *     leases more)
      * @param object the memory object the cases use (the target must serve it)
      * @param restarter restarts the target for the cases that need it; null: they are skipped
+     * @param connectTimeout how long the target may take to accept a connection, at the start and
+     *     after a restart (a process still starting)
      */
-    public record Options(Duration caseTimeout, String object, PagerProbe.Restarter restarter) {}
+    public record Options(Duration caseTimeout, String object, PagerProbe.Restarter restarter,
+            Duration connectTimeout) {
+        public Options(Duration caseTimeout, String object, PagerProbe.Restarter restarter) {
+            this(caseTimeout, object, restarter, caseTimeout);
+        }
+    }
 
     /** The target cannot be reached (exit status 3). */
     public static final class Unreachable extends Exception {
@@ -46,7 +54,7 @@ public final class ConformRunner {
 
     public static List<CaseResult> run(ManagedChannel channel, List<ConformCase> cases, Options options,
             Consumer<CaseResult> progress) throws Unreachable {
-        awaitReady(channel, options.caseTimeout());
+        awaitReady(channel, options.connectTimeout());
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "conform-keepalives");
             t.setDaemon(true);
@@ -74,12 +82,20 @@ public final class ConformRunner {
         }
     }
 
-    private static void awaitReady(ManagedChannel channel, Duration timeout) throws Unreachable {
+    /**
+     * Waits until the channel is READY (a target being started, or restarted, may refuse
+     * connections for a while): a failed attempt is retried at once rather than after gRPC's
+     * growing backoff.
+     */
+    static void awaitReady(ManagedChannel channel, Duration timeout) throws Unreachable {
         long until = System.nanoTime() + timeout.toNanos();
         ConnectivityState state = channel.getState(true);
         while (state != ConnectivityState.READY) {
             if (System.nanoTime() > until || state == ConnectivityState.SHUTDOWN) {
                 throw new Unreachable("no connection within " + timeout.toMillis() + " ms (last state " + state + ")");
+            }
+            if (state == ConnectivityState.TRANSIENT_FAILURE) {
+                channel.resetConnectBackoff();
             }
             Object changed = new Object();
             channel.notifyWhenStateChanged(state, () -> {
@@ -90,7 +106,7 @@ public final class ConformRunner {
             synchronized (changed) {
                 if (channel.getState(false) == state) {
                     try {
-                        changed.wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                        changed.wait(Math.max(1, Math.min(50, (until - System.nanoTime()) / 1_000_000)));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new Unreachable("interrupted");
@@ -103,7 +119,7 @@ public final class ConformRunner {
 
     /** One kernel's welcome and ready: the lease, page size and object size the cases use. */
     private static void discover(PagerProbe.Run run, Duration timeout) {
-        try (PagerProbe probe = new PagerProbe(run, "discover", System.nanoTime() + timeout.toNanos())) {
+        try (PagerProbe probe = new PagerProbe(run, "discover", System.nanoTime() + timeout.toNanos(), timeout)) {
             probe.kernel("k");
             long pages = Math.max(1, run.objectSize / Math.max(1, run.pageSize));
             run.nextPage.set(ThreadLocalRandom.current().nextLong(pages));
@@ -118,7 +134,7 @@ public final class ConformRunner {
             return new CaseResult(c, CaseResult.Outcome.SKIP, "needs the target restarted: give --restart-cmd", 0);
         }
         long budget = options.caseTimeout().toNanos() + (c.waitsLeases() ? 3 * run.leaseMillis * 1_000_000 : 0);
-        PagerProbe probe = new PagerProbe(run, c.id(), started + budget);
+        PagerProbe probe = new PagerProbe(run, c.id(), started + budget, options.connectTimeout());
         Future<?> body = caseThread.submit(() -> {
             c.body().run(probe);
             return null;
@@ -126,7 +142,8 @@ public final class ConformRunner {
         CaseResult.Outcome outcome;
         String message;
         try {
-            body.get(budget + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            // a restart (its command, the target's start) comes on top of the case's own budget
+            body.get(budget + TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5), TimeUnit.NANOSECONDS);
             outcome = CaseResult.Outcome.PASS;
             message = "";
         } catch (java.util.concurrent.ExecutionException e) {

@@ -1,6 +1,5 @@
 package io.machxp.conform;
 
-import io.grpc.Channel;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectReady;
@@ -24,7 +23,7 @@ public final class PagerProbe implements AutoCloseable {
 
     /** What the cases of one run share: where they are and what they found out about the target. */
     static final class Run {
-        final Channel channel;
+        final io.grpc.ManagedChannel channel;
         final String runId;
         final String object;
         final ScheduledExecutorService timer;
@@ -34,7 +33,7 @@ public final class PagerProbe implements AutoCloseable {
         volatile long objectSize;
         volatile long leaseMillis;
 
-        Run(Channel channel, String runId, String object, ScheduledExecutorService timer, Restarter restarter,
+        Run(io.grpc.ManagedChannel channel, String runId, String object, ScheduledExecutorService timer, Restarter restarter,
                 long firstPage) {
             this.channel = channel;
             this.runId = runId;
@@ -53,13 +52,17 @@ public final class PagerProbe implements AutoCloseable {
 
     private final Run run;
     private final String caseId;
-    private final long deadlineNanos;
+    /** Until when the case's kernels wait for answers; moved on by the time a restart took. */
+    private long deadlineNanos;
+    /** How long the target may take to take connections again after a restart. */
+    private final java.time.Duration connectTimeout;
     private final List<FakeKernel> kernels = new ArrayList<>();
 
-    PagerProbe(Run run, String caseId, long deadlineNanos) {
+    PagerProbe(Run run, String caseId, long deadlineNanos, java.time.Duration connectTimeout) {
         this.run = run;
         this.caseId = caseId;
         this.deadlineNanos = deadlineNanos;
+        this.connectTimeout = connectTimeout;
     }
 
     /** A kernel with its stream open and nothing sent; {@code role} ends its name. */
@@ -121,12 +124,27 @@ public final class PagerProbe implements AutoCloseable {
         return (run.nextPage.getAndIncrement() % pages) * run.pageSize;
     }
 
-    /** Restarts the target; a Skipped without --restart-cmd. */
-    public void restart() throws Exception {
+    /**
+     * Restarts the target and waits until it takes connections again; a Skipped without
+     * --restart-cmd. The kernels opened afterwards wait as long as the case would have, counted
+     * from now.
+     *
+     * @return when (System.nanoTime) the restarted target took a connection
+     */
+    public long restart() throws Exception {
         if (run.restarter == null) {
             throw new Skipped("needs the target restarted: give --restart-cmd");
         }
+        long started = System.nanoTime();
         run.restarter.restart();
+        try {
+            ConformRunner.awaitReady(run.channel, connectTimeout);
+        } catch (ConformRunner.Unreachable e) {
+            throw new Violation("the target did not take connections after its restart: " + e.getMessage());
+        }
+        long reachable = System.nanoTime();
+        deadlineNanos += reachable - started;
+        return reachable;
     }
 
     /** Asks for the futex at {@code offset} and waits for its grant. */

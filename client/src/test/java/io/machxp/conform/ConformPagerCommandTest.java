@@ -106,7 +106,7 @@ class ConformPagerCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        Run run = machxp("conform", "pager", "--target", "127.0.0.1:" + closedPort, "--timeout", "300ms");
+        Run run = machxp("conform", "pager", "--target", "127.0.0.1:" + closedPort, "--connect-timeout", "300ms");
 
         assertThat(run.exit()).isEqualTo(3);
         assertThat(run.err()).contains("cannot reach 127.0.0.1:" + closedPort);
