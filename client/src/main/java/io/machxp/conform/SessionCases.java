@@ -38,7 +38,7 @@ final class SessionCases {
                     twin.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
                             .setKernelName(a.name()).setProtocolVersion(1)));
                     Check.endedWith(twin, Status.Code.ALREADY_EXISTS, "EEXIST", "a second kernel named " + a.name());
-                    a.sync(); // the first session is unharmed
+                    Check.that(!a.ended(), "the live session must go on when a second one under its name is refused");
                 }),
                 should("2.2-bad-name", "an empty kernel name ends the stream: INVALID_ARGUMENT / EINVAL", p -> {
                     FakeKernel k = p.open("a");
