@@ -12,89 +12,109 @@ import io.machxp.kernel.vm.VmMapping;
 import io.machxp.sim.SimCluster;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
  * One chaos run: a random workload on the real kernel and pager cores in the deterministic
- * simulator, with faults injected from the same seed, recorded as a {@link History}.
+ * simulator, with faults injected from the same seed ({@link ChaosFaults}), recorded as a
+ * {@link History}.
  *
  * <h2>Overview</h2>
- * Each worker thread (a task of its own) loops until the run's end: pick a futex, lock it with a
- * timeout, on EOWNERDEAD mark it consistent, read the counter next to the word, write it + 1,
- * unlock, think. Faults, one at a time at exponentially spread times: a kernel crashes or shuts
- * down cleanly (and a new kernel takes its place a lease later), a kernel is cut off from the pager for a while (shorter
- * or longer than the lease: a kernel whose lease runs out stops, and is replaced), a worker's task
- * dies (inside its critical section or not), the pager crashes and restarts on its store a while
- * later (kernels reconnect and reclaim what they hold in its grace period; what a kernel that did
- * not reclaim held is recorded as lost). Messages are delayed by a random jitter, which
- * reorders them across links but never within one stream. After the end the run drains until
- * every call is answered; then the {@link HistoryChecker} judges the history.
+ * Each worker thread (a task of its own, with a base priority of its own) loops: pick a futex,
+ * lock it (with a timeout of 1 to 4 leases, or in one lock of four with none), on EOWNERDEAD mark
+ * it consistent, read the counter next to the word, write it + 1, hold it a while (up to L/4, or
+ * in one hold of six from L/2 to L, long enough for waiters to gather and boosts to settle),
+ * unlock, think.
+ * Before it unlocks, if the futex's owner is settled ({@link PiWatch}), the harness reads the
+ * owner's effective priority from its kernel and records it next to what it expects.
  *
- * <p>The same seed and options give the same history, event for event.
+ * <p>Phases: faults for the run's duration; then, once the last fault's effects are over, the
+ * quiet period ({@link #quietNanos}): every live worker makes one more lock with no timeout, then
+ * stops, and the checker requires every call to be answered within the quiet period. Every
+ * answer is recorded when the kernel gives it; what the worker does with it runs as an event of
+ * its own. The same seed and options give the same history, event for event.
  */
 public final class ChaosRun {
     /** The object every kernel maps. */
     static final String OBJECT = "chaos";
-    private static final int PAGE = 4096;
+    static final int PAGE = 4096;
     private static final int COUNTER = 8;
-    private static final long DRAIN_LEASES = 40;
+    private static final int[] PRIORITIES = {1, 20, 40, 60};
 
     /** What a run found. */
-    public record Result(long seed, List<String> violations, History history, Map<String, Long> counts) {
+    public record Result(long seed, List<String> violations, List<String> stuck, History history,
+            Map<String, Long> counts) {
         public boolean passed() {
-            return violations.isEmpty();
+            return violations.isEmpty() && stuck.isEmpty();
         }
     }
 
-    private final long seed;
-    private final ChaosOptions options;
-    private final SimCluster cluster;
-    private final SplittableRandom random;
-    private final History history = new History();
-    private final Map<String, Long> counts = new java.util.TreeMap<>();
-    private final Map<String, SimKernelState> kernels = new HashMap<>();
-    private final List<Worker> workers = new ArrayList<>();
+    final long seed;
+    final ChaosOptions options;
+    final FaultBounds bounds;
+    final SimCluster cluster;
+    final SplittableRandom random;
+    final History history = new History();
+    final Map<String, Long> counts = new java.util.TreeMap<>();
+    final Map<String, SimKernelState> kernels = new LinkedHashMap<>();
+    final List<Worker> workers = new ArrayList<>();
+    final PiWatch pi;
+    private final ChaosFaults faults;
+    private CoreOptions coreOptions = CoreOptions.DEFAULT;
     private int generation;
+    private boolean quiet;
 
-    /** A kernel and whether it still runs. */
-    private static final class SimKernelState {
+    /** A kernel as the harness knows it: its fate is the harness's own record, never the core's word. */
+    static final class SimKernelState {
         final String name;
         final KernelCore core;
+        final long startedAt;
+        /** Its workers make no more calls: killed, shut down, or past the time it must have stopped by. */
         boolean stopped;
-        /** It shut down cleanly: its threads ended under their futexes (robust: OWNER_DIED). */
-        boolean shutDown;
-        /** How it stopped: crash, shutdown, lease-lost, pager-lost. */
-        String how = "";
+        /** A fault it cannot survive was injected: it must stop by then. */
+        boolean doomed;
+        boolean paused;
+        /** Once doomed or dead: by when the pager must have declared it dead (until then it may grant it futexes). */
+        long declaredDeadBy;
+        /** A survivable fault is in effect until then: no other one starts on it. */
+        long busyUntil;
 
-        SimKernelState(String name, KernelCore core) {
+        SimKernelState(String name, KernelCore core, long startedAt) {
             this.name = name;
             this.core = core;
+            this.startedAt = startedAt;
         }
     }
 
-    private final class Worker {
+    final class Worker {
         final SimKernelState kernel;
         final long task;
         final int tid;
         final long base;
+        final int priority;
         final String name;
         final SplittableRandom rnd;
         int owns = -1;
+        long acquiredAt;
         boolean dead;
-        /** The address of the futex its last lock call was for. */
-        long locking;
+        boolean finished;
+        /** The futex its last lock call was for. */
+        int locking = -1;
+        long lastRead;
 
-        Worker(SimKernelState kernel, long task, int tid, long base) {
+        Worker(SimKernelState kernel, long task, int tid, long base, int priority, SplittableRandom rnd) {
             this.kernel = kernel;
             this.task = task;
             this.tid = tid;
             this.base = base;
+            this.priority = priority;
             this.name = kernel.name + "/" + tid;
-            this.rnd = random.split();
+            this.rnd = rnd;
         }
 
         long word(int futex) {
@@ -105,15 +125,12 @@ public final class ChaosRun {
     public ChaosRun(long seed, ChaosOptions options) {
         this.seed = seed;
         this.options = options;
+        this.bounds = FaultBounds.of(options);
         this.random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
         this.cluster = new SimCluster(new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(), PAGE,
                 options.leaseNanos()), Map.of(OBJECT, (long) options.futexes() * PAGE), this::trace);
-        cluster.onDeclaredDead((time, kernel, held) -> {
-            for (var key : held) {
-                history.add(time, Kind.HOLDER_DECLARED_DEAD, kernel, (int) (key.offset() / PAGE), 0, false, "");
-            }
-            count("kernels declared dead");
-        });
+        this.pi = new PiWatch(bounds.settleNanos());
+        this.faults = new ChaosFaults(this);
     }
 
     /** Access for tests that plant bugs: what crosses the simulated links. */
@@ -121,11 +138,28 @@ public final class ChaosRun {
         return cluster;
     }
 
+    /** Plants bugs in the cores' logic (tests of the checker only): every kernel and pager of the run has them. */
+    public ChaosRun withPlants(io.machxp.kernel.core.KernelPlants kernel, io.machxp.pager.core.PagerPlants pager) {
+        this.coreOptions = CoreOptions.DEFAULT.withPlants(kernel);
+        cluster.plant(pager);
+        return this;
+    }
+
+    /** The longest a worker holds a futex (one hold in six is a long one, for owners to settle). */
+    long maxHoldNanos() {
+        return options.leaseNanos();
+    }
+
+    /** The quiet period: longer than the lease, any hold time and any timeout of the workload. */
+    long quietNanos() {
+        return 20 * options.leaseNanos();
+    }
+
+    /** What the kernels say of themselves: noted for the reader of a history, never used for the verdict. */
     private void trace(long time, String kernel, String event, int tid, String detail) {
         switch (event) {
-            case "lease-lost", "pager-lost" -> kernelStopped(kernels.get(kernel), event, detail);
-            case "pager-disconnected", "pager-reconnected" -> {
-                history.add(time, Kind.KERNEL, kernel, -1, 0, false, event + " " + detail);
+            case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died" -> {
+                history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");
                 }
@@ -134,31 +168,36 @@ public final class ChaosRun {
         }
     }
 
-    private void count(String what) {
+    void count(String what) {
         counts.merge(what, 1L, Long::sum);
     }
 
-    /** Runs the workload and the faults, drains, and checks the history. */
+    /** Runs the workload and the faults, then the quiet period, and checks the history. */
     public Result run() {
+        faults.start();
         for (int k = 0; k < options.kernels(); k++) {
             startKernel();
         }
-        if (options.meanFaultGapNanos() > 0) {
-            scheduleFault();
-        }
-        long end = options.durationNanos() + DRAIN_LEASES * options.leaseNanos();
-        cluster.runUntil(end);
-        return new Result(seed, HistoryChecker.check(history), history, counts);
+        cluster.runUntil(options.durationNanos());
+        long quietStart = Math.max(options.durationNanos(), faults.lastEffectEnd());
+        cluster.runUntil(quietStart);
+        quiet = true;
+        history.add(cluster.now(), Kind.QUIET, "", -1, quietNanos(), false, "");
+        cluster.runUntil(quietStart + quietNanos() + options.leaseNanos());
+        HistoryChecker.Verdict v = HistoryChecker.check(history);
+        return new Result(seed, v.violations(), v.stuck(), history, counts);
     }
 
     // ---- kernels and workers ------------------------------------------------------------------
 
-    private void startKernel() {
+    void startKernel() {
         String name = "k" + generation++;
-        SimCluster.SimKernel sk = cluster.addKernel(name, CoreOptions.DEFAULT);
-        SimKernelState k = new SimKernelState(name, sk.core);
+        SimCluster.SimKernel sk = cluster.addKernel(name, coreOptions);
+        SimKernelState k = new SimKernelState(name, sk.core, cluster.now());
         kernels.put(name, k);
-        history.add(cluster.now(), Kind.KERNEL, name, -1, 0, false, "start");
+        double rate = 1 + (random.nextDouble() * 2 - 1) * bounds.drift();
+        cluster.clockRate(name, rate);
+        history.add(cluster.now(), Kind.KERNEL, name, -1, 0, false, String.format("start, clock rate %.4f", rate));
         // Tasks once the session is open: well after the welcome can have arrived.
         cluster.at(cluster.now() + 4 * (options.latencyNanos() + options.jitterNanos()) + 1, () -> startWorkers(k));
     }
@@ -172,81 +211,79 @@ public final class ChaosRun {
             return;
         }
         for (int i = 0; i < options.threadsPerKernel(); i++) {
-            call(k, null, "task_create", r -> k.core.taskCreate("worker", r), (MachTask task) ->
-                    call(k, null, "vm_map", r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
-                            call(k, null, "thread_create", r -> k.core.threadCreate(task.id, r), (MachThread t) -> {
-                                Worker w = new Worker(k, task.id, t.tid, m.start());
-                                workers.add(w);
-                                next(w);
-                            })));
+            SplittableRandom rnd = random.split();
+            int priority = PRIORITIES[rnd.nextInt(PRIORITIES.length)];
+            call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", r), (MachTask task) ->
+                    call(k, null, "vm_map", -1, r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
+                            call(k, null, "thread_create", -1, r -> k.core.threadCreate(task.id, priority, r),
+                                    (MachThread t) -> {
+                                        Worker w = new Worker(k, task.id, t.tid, m.start(), priority, rnd);
+                                        workers.add(w);
+                                        history.add(cluster.now(), Kind.KERNEL, w.name, -1, priority, false,
+                                                "worker, priority " + priority);
+                                        next(w);
+                                    })));
         }
     }
 
-    private void kernelStopped(SimKernelState k, String how, String detail) {
-        if (k == null || k.stopped) {
-            return;
-        }
-        k.stopped = true;
-        k.how = how;
-        k.shutDown = how.equals("shutdown");
-        history.add(cluster.now(), Kind.KERNEL, k.name, -1, 0, false, how + " " + detail);
-        count(switch (how) {
-            case "crash" -> "kernel crashes";
-            case "shutdown" -> "kernel shutdowns";
-            case "pager-lost" -> "kernels ended by the pager";
-            default -> "leases lost";
-        });
-        for (Worker w : workers) {
-            if (w.kernel == k && w.owns >= 0) {
-                // A clean shutdown ends its threads under them: the word keeps the owner's TID, and
-                // the next owner is told (a crash or a lost lease is told by the pager instead).
-                history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, how.equals("shutdown"), how);
-                w.owns = -1;
-            }
-        }
-        if (cluster.now() < options.durationNanos()) {
-            cluster.at(cluster.now() + options.leaseNanos(), this::startKernel); // a new kernel takes its place
-        }
-    }
-
-    /** The worker's next operation, or nothing once the run's time is up. */
+    /** The worker's next operation: work until the quiet period, then one lock with no timeout. */
     private void next(Worker w) {
-        if (w.dead || w.kernel.stopped || cluster.now() >= options.durationNanos()) {
+        if (w.dead || w.kernel.stopped || w.finished) {
             return;
         }
+        if (!quiet && cluster.now() >= options.durationNanos() && cluster.now() >= faults.lastEffectEnd()) {
+            cluster.at(cluster.now() + options.leaseNanos() / 4, () -> next(w)); // wait for the quiet period
+            return;
+        }
+        w.finished = quiet;
         int f = w.rnd.nextInt(options.futexes());
-        w.locking = w.word(f);
-        long timeout = options.leaseNanos() * (1 + w.rnd.nextInt(4));
-        call(w.kernel, w, "lock f" + f, r -> w.kernel.core.vmLockFutex(w.task, w.tid, w.word(f), timeout, r), (Acquired a) -> {
-            history.add(cluster.now(), Kind.ACQUIRE, w.name, f, a.fencingToken(), a.ownerDied(), a.path().name());
-            count("acquisitions");
-            w.owns = f;
-            if (a.ownerDied()) {
-                count("EOWNERDEAD");
-                call(w.kernel, w, "consistent f" + f, r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r),
-                        (Void v) -> critical(w, f));
-            } else {
-                critical(w, f);
-            }
-        }, error -> think(w));
+        long timeout = quiet || w.rnd.nextInt(4) == 0 ? -1 : options.leaseNanos() * (1 + w.rnd.nextInt(4));
+        w.locking = f;
+        pi.waits(f, w.name, w.priority, w.kernel.name, cluster.now(),
+                timeout < 0 ? Long.MAX_VALUE : cluster.now() + (long) (timeout / (1 + bounds.drift())));
+        call(w.kernel, w, "lock f" + f, timeout, r -> w.kernel.core.vmLockFutex(w.task, w.tid, w.word(f), timeout, r),
+                (Acquired a) -> {
+                    if (a.ownerDied()) {
+                        count("EOWNERDEAD");
+                        call(w.kernel, w, "consistent f" + f, -1,
+                                r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r), (Void v) -> critical(w, f));
+                    } else {
+                        critical(w, f);
+                    }
+                }, error -> think(w));
     }
 
     private void critical(Worker w, int f) {
-        call(w.kernel, w, "read f" + f, r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r), (byte[] bytes) -> {
+        call(w.kernel, w, "read f" + f, -1, r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r), (byte[] bytes) -> {
             long value = ByteBuffer.wrap(bytes).getLong();
-            history.add(cluster.now(), Kind.READ, w.name, f, value, false, "");
             byte[] next = ByteBuffer.allocate(8).putLong(value + 1).array();
-            call(w.kernel, w, "write f" + f, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
-                history.add(cluster.now(), Kind.WRITE, w.name, f, value + 1, false, "");
-                long hold = w.rnd.nextLong(options.leaseNanos() / 4 + 1);
-                call(w.kernel, w, "sleep", r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
+            call(w.kernel, w, "write f" + f, -1, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
+                long hold = w.rnd.nextInt(6) == 0 ? maxHoldNanos() / 2 + w.rnd.nextLong(maxHoldNanos() / 2 + 1)
+                        : w.rnd.nextLong(options.leaseNanos() / 4 + 1);
+                call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
+                    checkPriority(w, f);
                     history.add(cluster.now(), Kind.RELEASE, w.name, f, 0, false, "");
                     w.owns = -1;
-                    call(w.kernel, w, "unlock f" + f, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
+                    call(w.kernel, w, "unlock f" + f, -1, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
                             (Void u) -> think(w), error -> think(w));
                 }, error -> { });
             }, error -> { });
         }, error -> { });
+    }
+
+    /** A settled owner runs at the highest priority waiting for it (see {@link PiWatch}). */
+    private void checkPriority(Worker w, int f) {
+        OptionalInt expected = pi.expected(f, w.kernel.name, w.priority, w.acquiredAt, cluster.now(),
+                name -> { SimKernelState k = kernels.get(name); return k != null && !k.stopped && !k.doomed; });
+        if (expected.isEmpty()) {
+            return;
+        }
+        MachThread t = w.kernel.core.task(w.task).thread(w.tid);
+        int observed = t.effectivePriority;
+        history.add(cluster.now(), Kind.PRIORITY, w.name, f, observed, observed == expected.getAsInt(),
+                "the harness expects " + expected.getAsInt() + " (its base " + w.priority + ", " + pi.waiters(f)
+                        + " waiting)");
+        count(pi.waiters(f) > 0 ? "priority checks with waiters" : "priority checks");
     }
 
     private void think(Worker w) {
@@ -254,186 +291,82 @@ public final class ChaosRun {
     }
 
     /**
-     * Makes a call into a kernel core and records it; its answer arrives as an event of its own
-     * (never inside the call). On failure {@code failed} runs, after the worker is checked: a
-     * worker whose task died or whose kernel stopped does nothing more.
+     * Makes a call into a kernel (when it runs: a paused kernel runs it when it resumes) and
+     * records it. Its answer is recorded when the kernel gives it, with what it means (an
+     * acquisition, a read, a write); the worker goes on in an event of its own, unless its task
+     * died or the harness counts its kernel as stopped.
      */
-    private <T> void call(SimKernelState k, Worker w, String what, Consumer<Reply<T>> invoke, Consumer<T> ok,
-            Consumer<KernelError> failed) {
+    private <T> void call(SimKernelState k, Worker w, String what, long timeout, Consumer<Reply<T>> invoke,
+            Consumer<T> ok, Consumer<KernelError> failed) {
         if (k.stopped || (w != null && w.dead)) {
             return;
         }
         if (w != null) {
-            history.add(cluster.now(), Kind.CALL, w.name, -1, 0, false, what);
+            history.add(cluster.now(), Kind.CALL, w.name, -1, timeout, false, what);
         }
-        invoke.accept(new Reply<>() {
+        cluster.call(k.name, () -> invoke.accept(new Reply<>() {
             @Override
             public void complete(T value) {
-                cluster.at(cluster.now(), () -> answered(k, w, "OK", () -> ok.accept(value), value));
+                answered(w, "OK", what, value);
+                cluster.at(cluster.now(), () -> goOn(k, w, () -> ok.accept(value)));
             }
 
             @Override
             public void fail(KernelError error) {
-                cluster.at(cluster.now(), () -> answered(k, w, error.errno().name(), () -> failed.accept(error), null));
+                answered(w, error.errno().name(), what, null);
+                cluster.at(cluster.now(), () -> goOn(k, w, () -> failed.accept(error)));
             }
-        });
+        }));
     }
 
-    /**
-     * An answer arrives. A worker whose task died or whose kernel stopped since the kernel
-     * answered goes no further; if the answer gave it a futex, it owned it until then.
-     */
-    private void answered(SimKernelState k, Worker w, String errno, Runnable then, Object value) {
+    private <T> void call(SimKernelState k, Worker w, String what, long timeout, Consumer<Reply<T>> invoke,
+            Consumer<T> ok) {
+        call(k, w, what, timeout, invoke, ok, error -> { });
+    }
+
+    /** The kernel answers: recorded now, with what the answer means. */
+    private void answered(Worker w, String errno, String what, Object value) {
         if (w == null) {
-            if (!k.stopped) {
-                then.run();
-            }
             return;
         }
         history.add(cluster.now(), Kind.ANSWER, w.name, -1, 0, false, errno);
         if (!errno.equals("OK")) {
             count(errno);
         }
-        if (!w.dead && !w.kernel.stopped) {
-            then.run();
-            return;
+        if (what.startsWith("lock f")) {
+            pi.stopsWaiting(w.locking, w.name, cluster.now());
         }
         if (value instanceof Acquired a) {
-            int f = (int) ((w.locking - w.base) / PAGE);
-            history.add(cluster.now(), Kind.ACQUIRE, w.name, f, a.fencingToken(), a.ownerDied(), a.path().name());
-            boolean died = w.dead || w.kernel.shutDown;
-            history.add(cluster.now(), Kind.OWNER_GONE, w.name, f, 0, died, w.dead ? "task died" : "kernel stopped");
+            history.add(cluster.now(), Kind.ACQUIRE, w.name, w.locking, a.fencingToken(), a.ownerDied(), a.path().name());
+            count("acquisitions");
+            if (w.dead || w.kernel.stopped) {
+                history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.locking, 0, true,
+                        w.dead ? "task died" : "kernel stopped");
+            } else {
+                w.owns = w.locking;
+                w.acquiredAt = cluster.now();
+            }
+        } else if (value instanceof byte[] bytes && what.startsWith("read f")) {
+            w.lastRead = ByteBuffer.wrap(bytes).getLong();
+            history.add(cluster.now(), Kind.READ, w.name, w.locking, w.lastRead, false, "");
+        } else if (errno.equals("OK") && what.startsWith("write f")) {
+            history.add(cluster.now(), Kind.WRITE, w.name, w.locking, w.lastRead + 1, false, "");
         }
     }
 
-    private <T> void call(SimKernelState k, Worker w, String what, Consumer<Reply<T>> invoke, Consumer<T> ok) {
-        call(k, w, what, invoke, ok, error -> { });
-    }
-
-    // ---- faults -------------------------------------------------------------------------------
-
-    /**
-     * The pager crashes, perhaps again in a grace period, and restarts after a while shorter than
-     * what is left of most leases. What the old pager had given each kernel (futexes, writable
-     * pages) and the deaths it had not told yet are noted, and kept over a crash in grace. When the
-     * last grace period ends, what a kernel that did not reclaim held is lost - if that kernel had
-     * stopped (crashed, shut down, lost its lease). One that did not reclaim although it still ran is
-     * a violation: it could still be using what it held.
-     */
-    private void crashPager() {
-        if (!cluster.pagerUp()) {
-            return;
-        }
-        for (int f = 0; f < options.futexes(); f++) {
-            long offset = (long) f * PAGE;
-            for (String k : new String[] {cluster.pager().holderOf(OBJECT, offset), cluster.pager().pageWriter(OBJECT, offset)}) {
-                if (k != null) {
-                    atRisk.computeIfAbsent(f, i -> new java.util.TreeSet<>()).add(k);
-                }
-            }
-            if (cluster.pager().ownerDiedPending(OBJECT, offset)) {
-                deathsUntold.put(f, java.util.Optional.ofNullable(cluster.pager().holderOf(OBJECT, offset)));
-            }
-        }
-        long down = options.leaseNanos() / 50 + random.nextLong(options.leaseNanos() / 4);
-        history.add(cluster.now(), Kind.PAGER, "pager", -1, 0, false, String.format("crash, down %.1f ms", down / 1e6));
-        count("pager restarts");
-        cluster.crashPager(down);
-        long crash = ++pagerCrashes;
-        // The grace period ends then; this runs before the pager's own timer, scheduled later.
-        cluster.at(cluster.now() + down + options.leaseNanos(), () -> {
-            if (crash == pagerCrashes) {
-                graceEnded();
-            }
-        });
-    }
-
-    /** Holders (of futexes or writable pages) the crashed pagers knew, per futex, until a grace period ends. */
-    private final Map<Integer, java.util.Set<String>> atRisk = new java.util.TreeMap<>();
-    /** Deaths the crashed pagers had still to tell, per futex, with the kernel the grant went to. */
-    private final Map<Integer, java.util.Optional<String>> deathsUntold = new java.util.TreeMap<>();
-    private long pagerCrashes;
-
-    /**
-     * The pager's kernels are the ones that reclaimed. A kernel that did gave back its futexes and
-     * data, even returns lost in the crash; so a futex is lost only with a kernel that did not, or
-     * with a death whose grantee did not reclaim it (it was never told).
-     */
-    private void graceEnded() {
-        List<String> reclaimed = cluster.pager().kernels();
-        for (int f = 0; f < options.futexes(); f++) {
-            boolean lost = false;
-            for (String k : atRisk.getOrDefault(f, java.util.Set.of())) {
-                if (reclaimed.contains(k)) {
-                    continue;
-                }
-                SimKernelState state = kernels.get(k);
-                if (state == null || !state.stopped || state.how.equals("pager-lost")) {
-                    history.add(cluster.now(), Kind.UNRECLAIMED, k, f, 0, false,
-                            state == null ? "unknown kernel" : state.stopped ? "ended by the pager" : "still running");
-                }
-                lost = true;
-            }
-            var untold = deathsUntold.get(f);
-            if (untold != null && (untold.isEmpty()
-                    || !untold.get().equals(cluster.pager().holderOf(OBJECT, (long) f * PAGE)))) {
-                lost = true;
-            }
-            if (lost) {
-                history.add(cluster.now(), Kind.LOST_IN_RESTART, "pager", f, 0, false, "");
-                count("futexes lost in a pager restart");
-            }
-        }
-        atRisk.clear();
-        deathsUntold.clear();
-    }
-
-    private void scheduleFault() {
-        long gap = (long) (-Math.log(1 - random.nextDouble()) * options.meanFaultGapNanos());
-        long at = cluster.now() + Math.max(1, gap);
-        if (at < options.durationNanos()) {
-            cluster.at(at, () -> {
-                injectFault();
-                scheduleFault();
-            });
+    /** The worker goes on with the answer, unless its task died or its kernel stopped meanwhile. */
+    private void goOn(SimKernelState k, Worker w, Runnable then) {
+        if (w == null ? !k.stopped : !w.dead && !w.kernel.stopped) {
+            then.run();
         }
     }
 
-    private void injectFault() {
-        List<SimKernelState> live = kernels.values().stream().filter(k -> !k.stopped)
-                .sorted(java.util.Comparator.comparing(k -> k.name)).toList();
-        if (live.isEmpty()) {
-            return;
-        }
-        SimKernelState k = live.get(random.nextInt(live.size()));
-        int kind = random.nextInt(20);
-        if (kind >= 18) {
-            crashPager();
-        } else if (kind < 4) {
-            cluster.crash(k.name);
-            kernelStopped(k, "crash", "");
-        } else if (kind < 6) {
-            kernelStopped(k, "shutdown", "");
-            cluster.shutdown(k.name);
-        } else if (kind < 12) {
-            long nanos = options.leaseNanos() / 4 + random.nextLong(3 * options.leaseNanos());
-            cluster.partition(k.name, nanos);
-            history.add(cluster.now(), Kind.KERNEL, k.name, -1, 0, false,
-                    String.format("partition %.1f ms", nanos / 1e6));
-            count("partitions");
-        } else {
-            List<Worker> candidates = workers.stream().filter(w -> w.kernel == k && !w.dead).toList();
-            if (candidates.isEmpty()) {
-                return;
-            }
-            Worker w = candidates.get(random.nextInt(candidates.size()));
-            w.dead = true;
-            if (w.owns >= 0) {
-                history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, true, "task died");
-                w.owns = -1;
-            }
-            count("task deaths");
-            k.core.taskTerminate(w.task, "chaos: the task died", Reply.ignore());
+    /** The harness counts the worker's ownership as ended (its task or its kernel is gone). */
+    void ownerGone(Worker w, String why) {
+        pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
+        if (w.owns >= 0) {
+            history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, true, why);
+            w.owns = -1;
         }
     }
 }

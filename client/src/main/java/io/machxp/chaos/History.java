@@ -15,39 +15,45 @@ public final class History {
         ACQUIRE,
         /** The owner calls unlock: its ownership ends here, whatever the call answers. */
         RELEASE,
-        /** The owner's ownership ended without an unlock: its task died ({@code flag}), or its kernel did. */
+        /** The owner's ownership ended without an unlock: its task or its kernel died ({@code flag}: a death). */
         OWNER_GONE,
         /** The owner read the futex's counter: {@code value}. */
         READ,
         /** A write of the counter ({@code value}) was acknowledged to its owner. */
         WRITE,
-        /** A call began ({@code detail} names it); every one must be answered unless its kernel died. */
+        /** A call began ({@code detail} names it, {@code value}: a lock's timeout, -1 for none). */
         CALL,
-        /** The call's answer ({@code detail}: the errno, or OK). */
+        /** The kernel answered the call ({@code detail}: the errno, or OK), when it answered. */
         ANSWER,
-        /** The pager declared a kernel dead while it held the futex. */
-        HOLDER_DECLARED_DEAD,
-        /** A kernel crashed, lost its lease, was partitioned or started; {@code detail} says which. */
+        /** What the harness did to a kernel that needs no verdict: started, partitioned, paused, its clock. */
         KERNEL,
         /**
-         * The pager crashed while a kernel held the futex (or its page, or a death to report) and that
-         * kernel did not reclaim it in the grace period: with no lock state on disk, what it held is
-         * lost - its unreturned writes, and the owner death the next owner would have been told of.
+         * The harness injected a fault the kernel ({@code thread}) cannot survive (cut off or paused
+         * for longer than the lease): it must have stopped by {@code value}; until then it may go on.
          */
-        LOST_IN_RESTART,
-        /** The pager crashed ({@code detail}: how long it stays down) or restarted. */
-        PAGER,
+        DOOMED,
         /**
-         * A kernel ({@code thread}) held the futex at a pager's crash and did not reclaim it in the
-         * grace period although it had not stopped by itself ({@code detail} says how it was).
+         * The kernel ({@code thread}) is gone, by the harness's own record: killed ({@code flag}: no
+         * answer is owed any more), shut down, or past the time a doomed kernel must have stopped by;
+         * {@code value}: by when the pager must have declared it dead.
          */
-        UNRECLAIMED,
+        DEAD,
         /**
          * A kernel that may have held the futex (cached free, or granted for a call whose answer was
          * lost) died, stopped, or may have lost it in a pager restart, as the one who injected the
-         * fault knows: the next acquisition may say EOWNERDEAD, and only then read older data.
+         * fault knows (real processes, where the recorder cannot see what a kernel held): the next
+         * acquisition may say EOWNERDEAD, and only then read older data.
          */
         MAY_HAVE_DIED,
+        /** The pager crashed ({@code detail}: "crash", how long it stays down) or its last grace period ended ("grace-end"). */
+        PAGER,
+        /** The last fault is over: from here every call is answered within {@code value} ns (the quiet period). */
+        QUIET,
+        /**
+         * A settled owner's ({@code thread}) effective priority, read from its kernel: {@code value};
+         * {@code detail}: what the harness expects from the waiters it knows of.
+         */
+        PRIORITY,
     }
 
     /**

@@ -10,57 +10,86 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Verifies a chaos {@link History}. The rules, per futex unless said otherwise:
+ * Verifies a chaos {@link History}. It trusts nothing the cores say about themselves: who died,
+ * and which errors and OWNER_DIEDs are allowed, follow from the faults the harness recorded
+ * ({@code DOOMED}, {@code DEAD}, {@code OWNER_GONE}, {@code PAGER}). The rules, per futex unless
+ * said otherwise:
  * <ol>
  *   <li>One owner at a time: an acquisition comes after the previous owner's release, or after
- *       its ownership ended with its task or kernel, never while it lasts. The simulator runs one
- *       event at a time in virtual-time order, so the history's order is both the real order and
- *       the virtual-time order of the run.</li>
+ *       its ownership ended with its task or kernel, never while it lasts. The one handover the
+ *       harness cannot time is a doomed kernel's: another kernel's acquisition fences its owner
+ *       off (it needs OWNER_DIED), and any success the fenced owner is told of afterwards breaks
+ *       the rule. The simulator runs one event at a time, so the history's order is the real one.</li>
  *   <li>Fencing: tokens never go down, and grow strictly when the futex moves to another kernel.</li>
- *   <li>OWNER_DIED exactly when an owner died: an acquisition says EOWNERDEAD if and only if,
- *       since the last acquisition, an owner's task died holding it or the pager declared the
- *       kernel that held it dead.</li>
+ *   <li>OWNER_DIED: required when, since the last acquisition, an owner's task died holding the
+ *       futex or its kernel died (crashed, shut down, doomed) while it owned it; allowed also when
+ *       a kernel that ever asked for the futex (it may have held it unowned, with unreturned
+ *       writes) died or was doomed, and until the pager must have declared such a kernel dead
+ *       (the pager may grant it the futex up to then); otherwise refused.</li>
  *   <li>No acknowledged write lost: the counter an owner reads is the last value written under
- *       the futex; after an owner death (only then) it may be an older one, since the dead
- *       kernel's writes it never returned are lost - which is what EOWNERDEAD tells.</li>
- *   <li>Every call is answered (a waiter acquires or times out) unless its kernel crashed; EIO
- *       only from a kernel that has lost its lease or its pager; only the owner reads, writes and
- *       releases.</li>
+ *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
+ *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
+ *       acknowledges (lock, unlock, read, write, consistent) after the time it must have stopped
+ *       by.</li>
+ *   <li>Liveness: after {@code QUIET} every call is answered within the quiet period of its start
+ *       (or of the quiet's, if older), a lock with no timeout, or one longer than the quiet period,
+ *       never times out, and no call is left unanswered unless its kernel was killed: a breach is
+ *       a stuck waiter.</li>
+ *   <li>Priority inheritance: every {@code PRIORITY} sample matched (see {@link PiWatch}).</li>
  * </ol>
- * The one exception is a pager crash, which loses all lock state: what a kernel held and did not
- * reclaim in the grace period (it crashed or stopped meanwhile) is {@code LOST_IN_RESTART}, and
- * the next owner of such a futex may read older data without being told of a death (rules 3, 4).
- * Everything else still holds across the restart, and rules 1 and 2 hold for every futex. A kernel
- * that did not reclaim although it had not stopped by itself (its lease ran, or the pager refused
- * it) is a violation ({@code UNRECLAIMED}). Where the recorder cannot see which futexes a kernel
- * held (real processes), it marks those a dead kernel may have held ({@code MAY_HAVE_DIED}): the
- * next owner may then be told of a death, and only if told may it read older data.
+ * A pager crash loses all lock state: a futex with a death not yet passed on, or asked for by a
+ * kernel that died before the last grace period ended (it could not reclaim), may then be
+ * acquired without OWNER_DIED and read older data (rules 3, 4); the others hold across it.
  */
 public final class HistoryChecker {
     private static final int MAX_REPORTED = 20;
 
+    /** What the checker found: broken safety rules, and calls not answered in time. */
+    public record Verdict(List<String> violations, List<String> stuck) {
+        public boolean passed() {
+            return violations.isEmpty() && stuck.isEmpty();
+        }
+    }
+
     private static final class FutexState {
         String owner;
-        boolean pendingDeath;
+        /** An owner died holding it since the last acquisition: OWNER_DIED is required. */
+        boolean requiredDeath;
+        /** A kernel that may have held it died since the last acquisition: OWNER_DIED is allowed. */
+        boolean possibleDeath;
         boolean acquiredAfterDeath;
-        /** The pager crashed and nobody reclaimed what a kernel held of it: the next owner may not be told. */
         boolean lostInRestart;
-        /** A kernel that may have held it died: the next acquisition may say EOWNERDEAD (MAY_HAVE_DIED). */
-        boolean mayHaveDied;
+        /** A pager crashed and its last grace has not ended: whether this futex may be lost. */
+        boolean atRiskInRestart;
         long expected;
         long lastToken;
         String lastKernel;
+        long lastAcquiredAt;
+        final Set<String> askedBy = new HashSet<>();
     }
 
-    private final Map<Integer, FutexState> futexes = new HashMap<>();
-    private final Map<String, String> pendingCalls = new LinkedHashMap<>();
-    private final Set<String> crashedKernels = new HashSet<>();
-    private final Set<String> stoppedKernels = new HashSet<>();
-    private final List<String> violations = new ArrayList<>();
-    private int violationCount;
+    private record Pending(String call, long timeout, long start, long deadline) { }
 
-    /** The violations found, at most a few spelled out; empty when the history is correct. */
-    public static List<String> check(History history) {
+    private final Map<Integer, FutexState> futexes = new HashMap<>();
+    private final Map<String, Pending> pendingCalls = new LinkedHashMap<>();
+    private final Set<String> killedKernels = new HashSet<>();
+    /** Kernels doomed or dead (EIO is allowed from them), with when the pager must have declared them dead. */
+    private final Map<String, Long> failingKernels = new HashMap<>();
+    /** Kernels past the time they must have stopped by: nothing they do may succeed. */
+    private final Set<String> deadKernels = new HashSet<>();
+    /** Owners fenced off by another kernel's acquisition, with the futex. */
+    private final Map<String, Integer> fenced = new HashMap<>();
+    private final Set<String> diedInOutage = new HashSet<>();
+    private boolean pagerOutage;
+    private long quietStart = -1;
+    private long quietNanos;
+    private final List<String> violations = new ArrayList<>();
+    private final List<String> stuck = new ArrayList<>();
+    private int violationCount;
+    private int stuckCount;
+
+    /** The violations and stuck waiters found, a few of each spelled out; both empty when correct. */
+    public static Verdict check(History history) {
         HistoryChecker c = new HistoryChecker();
         for (Entry e : history.entries()) {
             c.apply(e);
@@ -69,10 +98,13 @@ public final class HistoryChecker {
         if (c.violationCount > MAX_REPORTED) {
             c.violations.add("... and " + (c.violationCount - MAX_REPORTED) + " more");
         }
-        return c.violations;
+        if (c.stuckCount > MAX_REPORTED) {
+            c.stuck.add("... and " + (c.stuckCount - MAX_REPORTED) + " more");
+        }
+        return new Verdict(c.violations, c.stuck);
     }
 
-    private static String kernelOf(String thread) {
+    static String kernelOf(String thread) {
         int slash = thread.indexOf('/');
         return slash < 0 ? thread : thread.substring(0, slash);
     }
@@ -84,21 +116,31 @@ public final class HistoryChecker {
         }
     }
 
+    private void stuck(String what) {
+        stuckCount++;
+        if (stuckCount <= MAX_REPORTED) {
+            stuck.add(what);
+        }
+    }
+
     private void apply(Entry e) {
         FutexState f = e.futex() < 0 ? null : futexes.computeIfAbsent(e.futex(), i -> new FutexState());
         switch (e.kind()) {
             case ACQUIRE -> acquire(e, f);
             case RELEASE -> {
-                if (!e.thread().equals(f.owner)) {
-                    violation(e, e.thread() + " released f" + e.futex() + ", which " + owned(f));
+                if (fenced.remove(e.thread()) == null) {
+                    if (!e.thread().equals(f.owner)) {
+                        violation(e, e.thread() + " released f" + e.futex() + ", which " + owned(f));
+                    }
+                    f.owner = null;
                 }
-                end(e, f);
             }
             case OWNER_GONE -> {
                 if (e.thread().equals(f.owner)) {
-                    end(e, f);
-                    f.pendingDeath |= e.flag();
+                    f.owner = null;
+                    f.requiredDeath |= e.flag();
                 }
+                fenced.remove(e.thread());
             }
             case READ -> {
                 requireOwner(e, f, "read");
@@ -115,50 +157,126 @@ public final class HistoryChecker {
                 requireOwner(e, f, "wrote");
                 f.expected = e.value();
             }
-            case CALL -> pendingCalls.put(e.thread(), e.detail());
-            case ANSWER -> {
-                pendingCalls.remove(e.thread());
-                if (e.detail().equals("EIO") && !stoppedKernels.contains(kernelOf(e.thread()))) {
-                    violation(e, e.thread() + " got EIO although its kernel still had its lease");
+            case CALL -> call(e);
+            case ANSWER -> answer(e);
+            case KERNEL -> { }
+            case DOOMED -> kernelDies(e, false);
+            case DEAD -> {
+                kernelDies(e, true);
+                if (e.flag()) {
+                    killedKernels.add(e.thread());
                 }
             }
-            case HOLDER_DECLARED_DEAD -> {
-                if (f.owner != null && kernelOf(f.owner).equals(e.thread())) {
-                    violation(e, "the pager declared " + e.thread() + " dead while its thread " + f.owner
-                            + " still owned f" + e.futex() + ": the kernel had not stopped first");
-                }
-                f.pendingDeath = true;
+            case PAGER -> pager(e);
+            case QUIET -> {
+                quietStart = e.time();
+                quietNanos = e.value();
+                pendingCalls.replaceAll((thread, p) -> new Pending(p.call, p.timeout, p.start,
+                        Math.min(p.deadline, e.time() + quietNanos)));
             }
-            case LOST_IN_RESTART -> f.lostInRestart = true;
-            case MAY_HAVE_DIED -> f.mayHaveDied = true;
-            case UNRECLAIMED -> violation(e, "kernel " + e.thread() + " held f" + e.futex() + " when the pager "
-                    + "crashed and did not reclaim it in the grace period, but had not stopped by itself ("
-                    + e.detail() + "): it could still be using it");
-            case PAGER -> { }
-            case KERNEL -> {
-                if (e.detail().startsWith("shutdown") || e.detail().startsWith("pager-lost")) {
-                    stoppedKernels.add(e.thread());
-                } else if (e.detail().startsWith("crash")) {
-                    crashedKernels.add(e.thread());
-                    stoppedKernels.add(e.thread());
-                } else if (e.detail().startsWith("lease-lost")) {
-                    stoppedKernels.add(e.thread());
+            case MAY_HAVE_DIED -> f.possibleDeath = true;
+            case PRIORITY -> {
+                if (!e.flag()) {
+                    violation(e, "priority inheritance: " + e.thread() + " owns f" + e.futex() + " and runs at "
+                            + "priority " + e.value() + ", but " + e.detail());
                 }
             }
         }
     }
 
+    private void call(Entry e) {
+        long deadline = quietStart < 0 ? Long.MAX_VALUE : e.time() + quietNanos;
+        pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline));
+        if (e.detail().startsWith("lock f")) {
+            futexes.computeIfAbsent(Integer.parseInt(e.detail().substring(6)), i -> new FutexState()).askedBy
+                    .add(kernelOf(e.thread()));
+        }
+    }
+
+    private void answer(Entry e) {
+        Pending p = pendingCalls.remove(e.thread());
+        String kernel = kernelOf(e.thread());
+        if (e.detail().equals("EIO") && !failingKernels.containsKey(kernel)) {
+            violation(e, e.thread() + " got EIO although the harness injected no fault its kernel cannot survive");
+        }
+        if (p == null) {
+            return;
+        }
+        boolean acts = !p.call.equals("sleep");
+        if (e.detail().equals("OK") && acts && deadKernels.contains(kernel)) {
+            violation(e, e.thread() + "'s " + p.call + " succeeded after the time its kernel must have stopped by");
+        } else if (e.detail().equals("OK") && acts && fenced.containsKey(e.thread())) {
+            violation(e, e.thread() + "'s " + p.call + " succeeded after another kernel was given f"
+                    + fenced.get(e.thread()) + ", which it owned: a stale owner acted");
+        }
+        if (e.time() > p.deadline) {
+            stuck(String.format("%s's %s (started at %.3f ms) was answered only at %.3f ms, after the quiet "
+                    + "period of %.0f ms", e.thread(), p.call, p.start / 1e6, e.time() / 1e6, quietNanos / 1e6));
+        } else if (e.detail().equals("ETIMEDOUT") && quietStart >= 0 && p.start >= quietStart
+                && (p.timeout < 0 || p.timeout >= quietNanos)) {
+            stuck(String.format("%s's %s (started at %.3f ms, %s) timed out in the quiet period: nothing held "
+                    + "the futex that long", e.thread(), p.call, p.start / 1e6,
+                    p.timeout < 0 ? "no timeout" : "timeout " + p.timeout / 1_000_000 + " ms"));
+        }
+    }
+
+    /** A kernel doomed ({@code dead} false) or past its end: what it may have held may come with OWNER_DIED. */
+    private void kernelDies(Entry e, boolean dead) {
+        String kernel = e.thread();
+        failingKernels.merge(kernel, e.value(), Math::max);
+        if (pagerOutage) {
+            diedInOutage.add(kernel);
+        }
+        futexes.values().forEach(f -> {
+            if (f.askedBy.contains(kernel)) {
+                f.possibleDeath = true;
+            }
+            if (dead && f.owner != null && kernelOf(f.owner).equals(kernel)) {
+                f.owner = null;
+                f.requiredDeath = true;
+            }
+        });
+        if (dead) {
+            deadKernels.add(kernel);
+        }
+    }
+
+    private void pager(Entry e) {
+        if (e.detail().startsWith("crash")) {
+            pagerOutage = true;
+            futexes.values().forEach(f -> f.atRiskInRestart |= f.requiredDeath || f.possibleDeath);
+        } else if (e.detail().equals("grace-end")) {
+            futexes.values().forEach(f -> {
+                if (f.atRiskInRestart || f.askedBy.stream().anyMatch(diedInOutage::contains)) {
+                    f.lostInRestart = true;
+                }
+                f.atRiskInRestart = false;
+            });
+            diedInOutage.clear();
+            pagerOutage = false;
+        }
+    }
+
     private void acquire(Entry e, FutexState f) {
+        String kernel = kernelOf(e.thread());
+        if (f.owner != null && failingKernels.containsKey(kernelOf(f.owner)) && !kernelOf(f.owner).equals(kernel)) {
+            fenced.put(f.owner, e.futex()); // the doomed kernel's owner is fenced off: it died holding it
+            f.owner = null;
+            f.requiredDeath = true;
+        }
         if (f.owner != null) {
             violation(e, "two owners of f" + e.futex() + ": " + e.thread() + " acquired it while " + f.owner
                     + " owned it");
         }
-        if (e.flag() != f.pendingDeath && !f.lostInRestart && !(e.flag() && f.mayHaveDied)) {
-            violation(e, e.thread() + " acquired f" + e.futex() + (e.flag()
-                    ? " with EOWNERDEAD, but no owner died since it was last acquired"
-                    : " without EOWNERDEAD, but an owner died holding it"));
+        if (!f.lostInRestart) {
+            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)) {
+                violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
+                        + "it was last acquired");
+            } else if (!e.flag() && f.requiredDeath) {
+                violation(e, e.thread() + " acquired f" + e.futex() + " without EOWNERDEAD, but an owner died "
+                        + "holding it");
+            }
         }
-        String kernel = kernelOf(e.thread());
         if (e.value() < f.lastToken || (e.value() == f.lastToken && f.lastKernel != null
                 && !f.lastKernel.equals(kernel))) {
             violation(e, e.thread() + " acquired f" + e.futex() + " with fencing token " + e.value()
@@ -166,15 +284,27 @@ public final class HistoryChecker {
         }
         f.lastToken = Math.max(f.lastToken, e.value());
         f.lastKernel = kernel;
+        f.lastAcquiredAt = e.time();
         f.owner = e.thread();
         f.acquiredAfterDeath = e.flag() || f.lostInRestart;
-        f.pendingDeath = false;
+        f.requiredDeath = false;
+        f.possibleDeath = false;
         f.lostInRestart = false;
-        f.mayHaveDied = false;
     }
 
-    private void end(Entry e, FutexState f) {
-        f.owner = null;
+    /**
+     * Whether a failing kernel that asked for the futex was declared dead after its last
+     * acquisition, or may have been: the pager may have granted it the futex in between, and
+     * passes it on with OWNER_DIED when it declares it dead.
+     */
+    private boolean mayHoldWhileDeclaredDead(FutexState f) {
+        for (String k : f.askedBy) {
+            Long by = failingKernels.get(k);
+            if (by != null && by >= f.lastAcquiredAt) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void requireOwner(Entry e, FutexState f, String what) {
@@ -188,12 +318,10 @@ public final class HistoryChecker {
     }
 
     private void finish() {
-        pendingCalls.forEach((thread, call) -> {
-            if (!crashedKernels.contains(kernelOf(thread))) {
-                violationCount++;
-                if (violationCount <= MAX_REPORTED) {
-                    violations.add(thread + "'s " + call + " was never answered (its kernel did not crash)");
-                }
+        pendingCalls.forEach((thread, p) -> {
+            if (!killedKernels.contains(kernelOf(thread))) {
+                stuck(String.format("%s's %s (started at %.3f ms) was never answered (its kernel was not killed)",
+                        thread, p.call, p.start / 1e6));
             }
         });
     }

@@ -38,7 +38,11 @@ import java.util.SplittableRandom;
  * {@link #crashPager} stops the pager dead: what was on its way to or from it is lost, every
  * kernel's stream breaks, and after a while a new pager starts on the same store (a disk: pages
  * and their versions survive, lock state does not) with the next token epoch and a grace period
- * of one lease; kernels reconnect to it to reclaim what they hold.
+ * of one lease; kernels reconnect to it to reclaim what they hold. {@link #pause} stops a kernel's
+ * process (SIGSTOP): nothing runs in it - arriving messages, timers, its tasks' calls made through
+ * {@link #call} - until it resumes and runs all of it in order. Each node reads its own
+ * {@link SimClock}: {@link #clockRate} makes it drift, {@link #clockJump} jumps it forward, and its
+ * timers run on it.
  * With a lease ({@link Options#leaseNanos}) the pager declares silent kernels dead and kernels
  * keep their sessions alive with keepalives, so the queue never runs dry: run it to a time.
  */
@@ -69,12 +73,6 @@ public final class SimCluster {
         PagerToKernel toKernel(String kernel, PagerToKernel message);
     }
 
-    /** What was on its way to the pager when it crashed, from each kernel. */
-    @FunctionalInterface
-    public interface LossSink {
-        void lost(String kernel, KernelToPager message);
-    }
-
     /** What the pager reports of kernels it declared dead. */
     @FunctionalInterface
     public interface DeathSink {
@@ -89,7 +87,7 @@ public final class SimCluster {
 
     private final Options options;
     private final SplittableRandom random;
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private final PriorityQueue<SimEvent> queue = new PriorityQueue<>();
     private final Map<String, Long> objects;
     /** The pager's disk: it outlives a pager crash. */
     private final io.machxp.pager.store.MemoryPageStore store = new io.machxp.pager.store.MemoryPageStore();
@@ -97,7 +95,6 @@ public final class SimCluster {
     /** Which pager runs: 1 for the first, one more for each restart (also its token epoch). */
     private int instance = 1;
     private boolean pagerUp = true;
-    private LossSink losses = (kernel, message) -> { };
     private final PagerStats pagerStats = new PagerStats();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
@@ -107,6 +104,9 @@ public final class SimCluster {
     private long now;
     private long order;
     private long nextSession = 1;
+    private io.machxp.pager.core.PagerPlants pagerPlants = io.machxp.pager.core.PagerPlants.NONE;
+    /** The pager's machine clock: it outlives a pager crash. */
+    private final SimClock pagerClock = new SimClock();
 
     public SimCluster(Options options, Map<String, Long> objects, TraceSink sink) {
         this.options = options;
@@ -143,12 +143,12 @@ public final class SimCluster {
 
                     @Override
                     public long nanoTime() {
-                        return now;
+                        return pagerClock.local(now);
                     }
 
                     @Override
                     public void schedule(long delayNanos, Runnable action) {
-                        SimCluster.this.schedule(now + delayNanos, () -> {
+                        SimCluster.this.schedule(now + pagerClock.trueDelay(delayNanos), () -> {
                             if (running()) {
                                 action.run();
                             }
@@ -166,7 +166,8 @@ public final class SimCluster {
 
     private PagerCore newPager(long graceNanos) {
         return new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize(), store),
-                pagerEnv(instance), pagerStats, new PagerCore.Options(options.leaseNanos(), instance).withGrace(graceNanos));
+                pagerEnv(instance), pagerStats, new PagerCore.Options(options.leaseNanos(), instance).withGrace(graceNanos)
+                        .withPlants(pagerPlants));
     }
 
     /** What the pager sends arrives only if that pager still runs (its crash loses what was on the way). */
@@ -186,8 +187,6 @@ public final class SimCluster {
         return () -> {
             if (up && sentTo == instance && pagerUp) {
                 receive.accept(pager);
-            } else if (m != null) {
-                losses.lost(k.name, m);
             }
         };
     }
@@ -202,6 +201,23 @@ public final class SimCluster {
         final Link fromPager = new Link(this);
         boolean crashed;
         long partitionedUntil;
+        final SimClock clock = new SimClock();
+        /** Paused (SIGSTOP): what it would run waits here, in order, until it resumes. */
+        boolean paused;
+        long pausedUntil;
+        final java.util.ArrayDeque<Runnable> deferred = new java.util.ArrayDeque<>();
+
+        /** Runs {@code action} in the kernel's process now, or when it resumes if it is paused. */
+        void run(Runnable action) {
+            if (crashed) {
+                return;
+            }
+            if (paused) {
+                deferred.add(action);
+            } else {
+                action.run();
+            }
+        }
 
         SimKernel(String name, CoreOptions options) {
             this.name = name;
@@ -223,17 +239,13 @@ public final class SimCluster {
 
                 @Override
                 public Timer schedule(long delayNanos, Runnable action) {
-                    Event e = SimCluster.this.schedule(now + delayNanos, () -> {
-                        if (!crashed) {
-                            action.run();
-                        }
-                    });
+                    SimEvent e = SimCluster.this.schedule(now + clock.trueDelay(delayNanos), () -> run(action));
                     return () -> e.cancelled = true;
                 }
 
                 @Override
                 public long nanoTime() {
-                    return now;
+                    return clock.local(now);
                 }
 
                 @Override
@@ -262,8 +274,10 @@ public final class SimCluster {
             long arrival = Math.max(sent + options.latencyNanos() + jitter, lastArrival);
             lastArrival = arrival;
             schedule(arrival, () -> {
-                if (!kernel.crashed || this == kernel.toPager) {
+                if (this == kernel.toPager) {
                     receive.run();
+                } else {
+                    kernel.run(receive);
                 }
             });
         }
@@ -328,10 +342,6 @@ public final class SimCluster {
         return pagerUp;
     }
 
-    public void onLost(LossSink sink) {
-        this.losses = sink;
-    }
-
     /** A kernel opens a new stream: to the pager if one runs, else it is refused a round trip later. */
     private boolean reconnect(SimKernel k) {
         if (!pagerUp) {
@@ -346,10 +356,72 @@ public final class SimCluster {
         return true;
     }
 
+    /**
+     * The kernel's process stops for {@code nanos} (SIGSTOP, a long GC pause) and then goes on as if
+     * nothing happened: nothing runs in it meanwhile - messages that arrive, its timers, its tasks'
+     * calls ({@link #call}) - and all of it runs, in order, when it resumes. Its clock runs on.
+     */
+    public void pause(String name, long nanos) {
+        SimKernel k = kernel(name);
+        k.pausedUntil = Math.max(k.pausedUntil, now + nanos);
+        if (!k.paused) {
+            k.paused = true;
+            schedule(k.pausedUntil, () -> resume(k));
+        }
+    }
+
+    private void resume(SimKernel k) {
+        if (now < k.pausedUntil) {
+            schedule(k.pausedUntil, () -> resume(k));
+            return;
+        }
+        k.paused = false;
+        while (!k.deferred.isEmpty() && !k.paused) {
+            k.run(k.deferred.poll());
+        }
+    }
+
+    /** A task's call into the kernel: it runs now, or when the kernel resumes if it is paused. */
+    public void call(String name, Runnable action) {
+        kernel(name).run(action);
+    }
+
+    /** From now on the kernel's clock runs at {@code rate} (1: exact). */
+    public void clockRate(String name, double rate) {
+        kernel(name).clock.rate(now, rate);
+    }
+
+    /** The kernel's clock jumps {@code nanos} forward. */
+    public void clockJump(String name, long nanos) {
+        kernel(name).clock.jump(now, nanos);
+    }
+
+    /** From now on the pager's clock runs at {@code rate}; it keeps it across restarts (one machine). */
+    public void pagerClockRate(double rate) {
+        pagerClock.rate(now, rate);
+    }
+
+    /** The pager's clock jumps {@code nanos} forward. */
+    public void pagerClockJump(long nanos) {
+        pagerClock.jump(now, nanos);
+    }
+
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
     public void partition(String name, long nanos) {
         SimKernel k = kernel(name);
         k.partitionedUntil = Math.max(k.partitionedUntil, now + nanos);
+    }
+
+    /**
+     * Plants bugs in the pager's logic (tests of the chaos checker only): the pager starts again
+     * with them, as does every pager after a crash. Before any kernel is added.
+     */
+    public void plant(io.machxp.pager.core.PagerPlants plants) {
+        if (!kernels.isEmpty()) {
+            throw new IllegalStateException("plant bugs in the pager before any kernel starts");
+        }
+        pagerPlants = plants;
+        pager = newPager(0);
     }
 
     public void filter(MessageFilter filter) {
@@ -366,24 +438,6 @@ public final class SimCluster {
 
     public PagerStats pagerStats() {
         return pagerStats;
-    }
-
-    private static final class Event implements Comparable<Event> {
-        final long time;
-        final long order;
-        final Runnable action;
-        boolean cancelled;
-
-        Event(long time, long order, Runnable action) {
-            this.time = time;
-            this.order = order;
-            this.action = action;
-        }
-
-        @Override
-        public int compareTo(Event o) {
-            return time != o.time ? Long.compare(time, o.time) : Long.compare(order, o.order);
-        }
     }
 
     /** Adds a kernel and opens its session (kernel_hello); run the queue for the welcome. */
@@ -422,15 +476,15 @@ public final class SimCluster {
         schedule(time, action);
     }
 
-    private Event schedule(long time, Runnable action) {
-        Event e = new Event(Math.max(time, now), order++, action);
+    private SimEvent schedule(long time, Runnable action) {
+        SimEvent e = new SimEvent(Math.max(time, now), order++, action);
         queue.add(e);
         return e;
     }
 
     /** Runs the next event; false if there is none. */
     public boolean step() {
-        Event e = queue.poll();
+        SimEvent e = queue.poll();
         if (e == null) {
             return false;
         }
@@ -450,7 +504,7 @@ public final class SimCluster {
 
     /** The time of the next event, or -1 if none is left. */
     public long nextEventTime() {
-        Event e = queue.peek();
+        SimEvent e = queue.peek();
         return e == null ? -1 : e.time;
     }
 }

@@ -115,7 +115,9 @@ public final class RealChaos {
 
     private static int report(PrintWriter out, Recorder recorder, Faults faults, Path dir) {
         History history = recorder.history();
-        List<String> violations = HistoryChecker.check(history);
+        HistoryChecker.Verdict verdict = HistoryChecker.check(history);
+        List<String> violations = new java.util.ArrayList<>(verdict.violations());
+        violations.addAll(verdict.stuck());
         Map<String, Long> entries = new TreeMap<>();
         history.entries().forEach(e -> entries.merge(e.kind().name(), 1L, Long::sum));
         long stale = violations.stream().filter(v -> v.contains("two owners") || v.contains("fencing token")).count();

@@ -83,7 +83,8 @@ final class FutexInheritance {
         }
         int effective = t.basePriority;
         for (FutexEntry f : t.boostedBy) {
-            effective = Math.max(effective, Math.max(f.waiters.topPriority(), f.relinquishPending ? f.remotePriority : 0));
+            int remote = core.plants.inheritedFromOtherKernels(f.relinquishPending ? f.remotePriority : 0);
+            effective = Math.max(effective, Math.max(f.waiters.topPriority(), remote));
         }
         if (effective == t.effectivePriority) {
             return;

@@ -69,6 +69,8 @@ public final class KernelCore {
 
     private final String name;
     private final boolean cacheFutexes;
+    /** Bugs planted for tests of the chaos checker; {@link KernelPlants#NONE} everywhere else. */
+    final KernelPlants plants;
     final RetainedReturns returns = new RetainedReturns();
     final PageCache pages;
     private final KernelMemory memory;
@@ -92,6 +94,7 @@ public final class KernelCore {
     public KernelCore(String name, KernelEnv env, KernelStats stats, CoreOptions options) {
         this.name = name;
         this.cacheFutexes = options.cacheFutexes();
+        this.plants = options.plants();
         this.session = new KernelSession(this, name, env, stats, cacheFutexes);
         this.pages = new PageCache(new PageCache.Link() {
             @Override
@@ -257,6 +260,7 @@ public final class KernelCore {
     /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
     public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
         checkThread();
+        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
             memory.read(r.object(), r.offset(), length, reply);
@@ -266,6 +270,7 @@ public final class KernelCore {
     /** vm_write: {@code data} at {@code address} of the task. */
     public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
         checkThread();
+        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
             memory.write(r.object(), r.offset(), data, reply);
@@ -276,6 +281,7 @@ public final class KernelCore {
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
+        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
             memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, reply);
@@ -285,6 +291,7 @@ public final class KernelCore {
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
         checkThread();
+        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
             memory.fetchAdd(r.object(), r.offset(), width, delta, reply);
@@ -333,6 +340,7 @@ public final class KernelCore {
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
     public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
+        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.markConsistent(t.thread().task.residentFutex(address), tid, address, reply);

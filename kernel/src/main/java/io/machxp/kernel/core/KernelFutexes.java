@@ -274,7 +274,7 @@ final class KernelFutexes {
         if ((e.relinquishPending && !localWaiterFirst(e)) || !cacheFutexes) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
-        } else if (!handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
+        } else if (!core.plants.handsOffLocally(true) || !handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
     }

@@ -343,7 +343,7 @@ final class KernelSession {
      * lease (its lease timer not run yet) stops using the pager before it hands anything out.
      */
     void checkLeaseNow() {
-        if (leaseNanos > 0 && pagerLost == null && env.nanoTime() >= leaseEnds) {
+        if (leaseNanos > 0 && pagerLost == null && core.plants.leaseOverWhenRun(env.nanoTime() >= leaseEnds)) {
             checkLease();
         }
     }

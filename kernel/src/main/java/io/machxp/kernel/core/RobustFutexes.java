@@ -100,7 +100,7 @@ final class RobustFutexes {
             return; // unlocked on the fast path after all
         }
         env.trace("owner-died", tid, futexes.futexName(e));
-        futexes.passOn(e, true);
+        futexes.passOn(e, core.plants.ownerDiedPassedOn(true));
         inheritance.refresh(e);
     }
 }

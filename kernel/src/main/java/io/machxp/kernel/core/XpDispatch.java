@@ -45,6 +45,7 @@ final class XpDispatch {
         KernelObjects objects = core.objects;
         PageCache pages = core.pages;
         KernelFutexes futexes = core.futexes;
+        session.checkLeaseNow(); // a message that waited out the lease in a paused kernel is stale
         if (session.pagerLost()) {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }

@@ -22,9 +22,12 @@ final class CoreContext implements PageOutput {
     final ObjectCatalog catalog;
     final PagerEnv env;
     final PagerStats stats;
+    /** Bugs planted for tests of the chaos checker; {@link PagerPlants#NONE} everywhere else. */
+    final PagerPlants plants;
 
-    CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
+    CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats, PagerPlants plants) {
         this.name = name;
+        this.plants = plants;
         this.pageSize = pageSize;
         this.catalog = catalog;
         this.env = env;

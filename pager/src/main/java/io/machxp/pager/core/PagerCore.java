@@ -65,14 +65,23 @@ public final class PagerCore {
      *     the last pager gave, so that every kernel that does not reclaim has stopped by its end
      * @param reclaims whether kernels may reclaim in the grace period; false (a pager whose pages
      *     did not survive) refuses reclaims, and the grace period only waits out the old leases
+     * @param plants bugs planted in the core's logic, for tests of the chaos checker only;
+     *     {@link PagerPlants#NONE} everywhere else
      */
     public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
-            boolean reclaims) {
+            boolean reclaims, PagerPlants plants) {
         /** A million: ten times the 100k cached futexes of the scale benchmark. */
         public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
         public static final Options NO_LEASE = new Options(0, 1);
 
+        public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {
+            this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE);
+        }
+
         public Options {
+            if (plants == null) {
+                throw new IllegalArgumentException("plants must be PagerPlants.NONE, not null");
+            }
             if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31 || maxFutexesPerSession < 1) {
                 throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
                         + "futexes per session 1 or more");
@@ -98,7 +107,12 @@ public final class PagerCore {
 
         /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
         public Options withGrace(long graceNanos, boolean reclaims) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants);
+        }
+
+        /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
+        public Options withPlants(PagerPlants value) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value);
         }
     }
 
@@ -112,7 +126,7 @@ public final class PagerCore {
             throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
         }
         this.pageSize = pageSize;
-        this.core = new CoreContext(name, pageSize, catalog, env, stats);
+        this.core = new CoreContext(name, pageSize, catalog, env, stats, options.plants());
         this.pages = new PageCoherence(pageSize, core);
         FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.maxFutexesPerSession(),

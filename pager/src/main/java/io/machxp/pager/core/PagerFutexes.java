@@ -311,7 +311,7 @@ final class PagerFutexes {
         List<FutexKey> held = new ArrayList<>(s.held);
         for (FutexKey key : held) {
             FutexRecord f = futexes.get(key);
-            f.ownerDied = true;
+            f.ownerDied = core.plants.ownerDiedWhenDeclaredDead(true);
             if (s.kernelId != 0 && !f.diedKernelIds.contains(s.kernelId)) {
                 f.diedKernelIds.add(s.kernelId);
                 diedPending.merge(s.kernelId, 1, Integer::sum);
@@ -427,7 +427,7 @@ final class PagerFutexes {
             core.stats.handoffs.increment();
         }
         f.lastHolder = s.id;
-        f.token = Math.max(f.token + 1, tokenEpoch << 32 | 1); // a reclaimed token is an earlier epoch's
+        f.token = core.plants.grantToken(f.token, Math.max(f.token + 1, tokenEpoch << 32 | 1)); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;

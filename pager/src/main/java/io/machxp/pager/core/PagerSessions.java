@@ -227,7 +227,7 @@ final class PagerSessions {
     }
 
     private void watchLease(KernelSession s) {
-        long ends = s.lastHeard + leaseNanos;
+        long ends = s.lastHeard + core.plants.leaseAsCounted(leaseNanos);
         core.env.schedule(Math.max(0, ends - core.env.nanoTime()), () -> checkLease(s));
     }
 
@@ -236,7 +236,7 @@ final class PagerSessions {
             return; // gone already
         }
         long silent = core.env.nanoTime() - s.lastHeard;
-        if (silent < leaseNanos) {
+        if (silent < core.plants.leaseAsCounted(leaseNanos)) {
             watchLease(s);
             return;
         }

@@ -1,0 +1,227 @@
+package io.machxp.chaos;
+
+import io.machxp.chaos.ChaosRun.SimKernelState;
+import io.machxp.chaos.ChaosRun.Worker;
+import io.machxp.chaos.History.Kind;
+import io.machxp.kernel.core.Reply;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The faults of a chaos run, and the harness's own record of what each must do: the verdict on
+ * who died and which errors are allowed rests on this record, never on what the cores report.
+ *
+ * <h2>Overview</h2>
+ * Faults come one at a time at exponentially spread times during the run's duration:
+ * <ul>
+ *   <li>kernel crash (killed: dead at once) and clean shutdown (dead at once, its threads end under
+ *       their futexes); a new kernel takes its place a lease later;</li>
+ *   <li>partition and process pause (SIGSTOP), each either survivable (shorter than
+ *       {@link FaultBounds#survivableNanos}: the kernel must keep its lease and nothing may fail)
+ *       or fatal (longer than {@link FaultBounds#fatalNanos}: the kernel is DOOMED, must have
+ *       stopped by {@link FaultBounds#stoppedBy}, and is DEAD from then); nothing in between, so
+ *       the harness always knows which;</li>
+ *   <li>a worker's task dies (inside its critical section or not);</li>
+ *   <li>a kernel's or the pager's clock jumps forward (within {@link FaultBounds}; every clock also
+ *       drifts up to {@link FaultBounds#DRIFT} from the start);</li>
+ *   <li>the pager crashes and a new one starts on its store within
+ *       {@link FaultBounds#pagerDownNanos} (kernels must reclaim in its grace period).</li>
+ * </ul>
+ * Survivable faults never overlap on one kernel, nor with a pager outage, within their recovery
+ * (a lease after the fault ends): overlapping, they could add up to a fatal one. Fatal faults and
+ * deaths may come at any time.
+ */
+final class ChaosFaults {
+    private final ChaosRun run;
+    private final FaultBounds b;
+    private final long lease;
+    /** A pager outage (down, grace, recovery) or a pager clock jump is in effect until then. */
+    private long pagerBusyUntil;
+    private long lastEffectEnd;
+    private long pagerCrashes;
+
+    ChaosFaults(ChaosRun run) {
+        this.run = run;
+        this.b = run.bounds;
+        this.lease = run.options.leaseNanos();
+    }
+
+    void start() {
+        double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
+        run.cluster.pagerClockRate(rate);
+        run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format("start, clock rate %.4f", rate));
+        if (run.options.meanFaultGapNanos() > 0) {
+            scheduleFault();
+        }
+    }
+
+    /** When the last fault's effects are over: the quiet period starts no earlier. */
+    long lastEffectEnd() {
+        return lastEffectEnd;
+    }
+
+    private void effectUntil(long time) {
+        lastEffectEnd = Math.max(lastEffectEnd, time);
+        run.pi.disturbed(time);
+    }
+
+    private void scheduleFault() {
+        long gap = (long) (-Math.log(1 - run.random.nextDouble()) * run.options.meanFaultGapNanos());
+        long at = run.cluster.now() + Math.max(1, gap);
+        if (at < run.options.durationNanos()) {
+            run.cluster.at(at, () -> {
+                inject();
+                scheduleFault();
+            });
+        }
+    }
+
+    private void inject() {
+        long now = run.cluster.now();
+        List<SimKernelState> live = run.kernels.values().stream().filter(k -> !k.stopped && !k.doomed)
+                .sorted(Comparator.comparing(k -> k.name)).toList();
+        if (live.isEmpty()) {
+            return;
+        }
+        SimKernelState k = live.get(run.random.nextInt(live.size()));
+        int kind = run.random.nextInt(100);
+        boolean quietKernel = k.busyUntil <= now && pagerBusyUntil <= now && now - k.startedAt >= 2 * lease;
+        boolean quietCluster = pagerBusyUntil <= now && run.kernels.values().stream().allMatch(x -> x.busyUntil <= now);
+        if (kind < 10) {
+            if (quietCluster && run.cluster.pagerUp()) {
+                crashPager();
+            }
+        } else if (kind < 30) {
+            run.cluster.crash(k.name);
+            dead(k, true, "crash");
+            run.count("kernel crashes");
+        } else if (kind < 38) {
+            if (k.paused) {
+                return;
+            }
+            for (Worker w : run.workers) {
+                if (w.kernel == k && !w.dead) { // its threads end under their futexes (robust: OWNER_DIED)
+                    w.dead = true;
+                    run.ownerGone(w, "shutdown");
+                }
+            }
+            run.cluster.shutdown(k.name); // a futex passed on as its threads end goes to an ending thread
+            dead(k, false, "shutdown");
+            run.count("kernel shutdowns");
+        } else if (kind < 62) {
+            cutOff(k, quietKernel, false);
+        } else if (kind < 76) {
+            cutOff(k, quietKernel, true);
+        } else if (kind < 93) {
+            taskDies(k);
+        } else if (kind < 97) {
+            run.count("kernel clock jumps tried");
+            if (quietKernel) {
+                long jump = run.random.nextLong(b.kernelJumpNanos() + 1);
+                run.cluster.clockJump(k.name, jump);
+                k.busyUntil = now + b.recoveryNanos();
+                effectUntil(k.busyUntil);
+                note(k.name, String.format("clock jumps %.3f ms forward", jump / 1e6));
+                run.count("kernel clock jumps");
+            }
+        } else if (quietCluster) {
+            long jump = run.random.nextLong(b.pagerJumpNanos() + 1);
+            run.cluster.pagerClockJump(jump);
+            pagerBusyUntil = now + b.recoveryNanos();
+            effectUntil(pagerBusyUntil);
+            run.history.add(now, Kind.PAGER, "pager", -1, 0, false, String.format("clock jumps %.3f ms forward", jump / 1e6));
+            run.count("pager clock jumps");
+        }
+    }
+
+    private void note(String kernel, String what) {
+        run.history.add(run.cluster.now(), Kind.KERNEL, kernel, -1, 0, false, what);
+    }
+
+    /** A partition or a pause: survivable if the kernel is quiet and the coin says so, else fatal. */
+    private void cutOff(SimKernelState k, boolean quietKernel, boolean pause) {
+        long now = run.cluster.now();
+        boolean survivable = quietKernel && run.random.nextBoolean();
+        long nanos = survivable ? lease / 20 + run.random.nextLong(b.survivableNanos() - lease / 20)
+                : b.fatalNanos() + run.random.nextLong(3 * lease - b.fatalNanos());
+        String what = pause ? "pause" : "partition";
+        if (pause) {
+            run.cluster.pause(k.name, nanos);
+            k.paused = true;
+            run.cluster.at(now + nanos, () -> k.paused = false);
+        } else {
+            run.cluster.partition(k.name, nanos);
+        }
+        note(k.name, String.format("%s %.3f ms, %s", what, nanos / 1e6, survivable ? "survivable" : "fatal"));
+        run.count((survivable ? "survivable " : "fatal ") + what + "s");
+        if (survivable) {
+            k.busyUntil = now + nanos + b.recoveryNanos();
+            effectUntil(k.busyUntil);
+            return;
+        }
+        long stoppedBy = b.stoppedBy(now);
+        k.doomed = true;
+        k.declaredDeadBy = b.declaredDeadBy(now);
+        run.history.add(now, Kind.DOOMED, k.name, -1, k.declaredDeadBy, false, what);
+        run.cluster.at(stoppedBy, () -> dead(k, false, what + " longer than the lease"));
+        effectUntil(Math.max(now + nanos, stoppedBy) + b.recoveryNanos());
+    }
+
+    /** The harness counts the kernel as gone: its owners' ownership ends, and a new kernel takes its place. */
+    private void dead(SimKernelState k, boolean killed, String how) {
+        if (k.stopped) {
+            return;
+        }
+        long now = run.cluster.now();
+        k.stopped = true;
+        if (!k.doomed) {
+            k.declaredDeadBy = b.declaredDeadBy(now);
+        }
+        run.history.add(now, Kind.DEAD, k.name, -1, k.declaredDeadBy, killed, how);
+        for (Worker w : run.workers) {
+            if (w.kernel == k) {
+                run.ownerGone(w, how);
+            }
+        }
+        effectUntil(now + lease + b.recoveryNanos());
+        if (now < run.options.durationNanos()) {
+            run.cluster.at(now + lease, run::startKernel);
+        }
+    }
+
+    private void taskDies(SimKernelState k) {
+        List<Worker> candidates = run.workers.stream().filter(w -> w.kernel == k && !w.dead).toList();
+        if (candidates.isEmpty()) {
+            return;
+        }
+        Worker w = candidates.get(run.random.nextInt(candidates.size()));
+        w.dead = true;
+        run.ownerGone(w, "task died");
+        run.count("task deaths");
+        effectUntil(run.cluster.now() + b.recoveryNanos());
+        run.cluster.call(k.name, () -> k.core.taskTerminate(w.task, "chaos: the task died", Reply.ignore()));
+    }
+
+    /**
+     * The pager crashes and restarts a while later on its store. Its grace period ends a lease of
+     * its clock after the restart: noted at the earliest it can end (on the fastest clock the bound
+     * allows), before any grant of the new pager. The checker decides from its own record which
+     * futexes may have been lost.
+     */
+    private void crashPager() {
+        long now = run.cluster.now();
+        long down = lease / 50 + run.random.nextLong(Math.max(1, b.pagerDownNanos() - lease / 50));
+        run.history.add(now, Kind.PAGER, "pager", -1, 0, false, String.format("crash, down %.3f ms", down / 1e6));
+        run.count("pager restarts");
+        run.cluster.crashPager(down);
+        long crash = ++pagerCrashes;
+        long graceEnds = now + down + (long) Math.floor(lease / (1 + b.drift())) - 1;
+        run.cluster.at(graceEnds, () -> {
+            if (crash == pagerCrashes) {
+                run.history.add(run.cluster.now(), Kind.PAGER, "pager", -1, 0, false, "grace-end");
+            }
+        });
+        pagerBusyUntil = graceEnds + b.transitNanos() + 2 * b.recoveryNanos();
+        effectUntil(pagerBusyUntil);
+    }
+}

@@ -1,0 +1,48 @@
+package io.machxp.kernel.core;
+
+/**
+ * Bugs planted in the kernel core's logic, to prove that the chaos checker finds them; for tests
+ * only (nothing outside tests sets one: the CLI and the runtime always run {@link #NONE}).
+ *
+ * <p>Each method is one decision of the core, called at the one place the core makes it, with
+ * the correct answer as its argument; {@link #NONE} returns it unchanged (a final, monomorphic
+ * call the JIT inlines away). A test plants a bug by overriding one method to return a wrong
+ * answer - the bug then lives inside the core's logic, not on the wire around it.
+ */
+public interface KernelPlants {
+    /** The correct kernel: every decision as computed. */
+    KernelPlants NONE = new KernelPlants() { };
+
+    /**
+     * When a task's call or a pager message runs: whether the lease has run out ({@code over}).
+     * Planted: false - the lease is checked only by its timer, so what queued up in a pause runs.
+     */
+    default boolean leaseOverWhenRun(boolean over) {
+        return over;
+    }
+
+    /**
+     * A thread ended owning a futex: whether it passes on with OWNER_DIED ({@code ownerDied}).
+     * Planted: false - the next owner is not told (robust futexes broken).
+     */
+    default boolean ownerDiedPassedOn(boolean ownerDied) {
+        return ownerDied;
+    }
+
+    /**
+     * An owner leaves a futex that local threads wait for: whether the next of them gets it
+     * ({@code handOff}). Planted: false - the futex is left free and its waiters sleep on (a lost
+     * wake-up).
+     */
+    default boolean handsOffLocally(boolean handOff) {
+        return handOff;
+    }
+
+    /**
+     * The priority an owner inherits from waiters on other kernels (what the pager sent with
+     * relinquish_futex). Planted: 0 - priority inheritance stops at the kernel's edge.
+     */
+    default int inheritedFromOtherKernels(int priority) {
+        return priority;
+    }
+}
