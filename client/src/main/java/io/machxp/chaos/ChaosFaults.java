@@ -39,6 +39,8 @@ final class ChaosFaults {
     private long pagerBusyUntil;
     private long lastEffectEnd;
     private long pagerCrashes;
+    /** The latest a restarted pager's grace period can end: it counts no lease out before then. */
+    private long graceLatestEnd;
 
     ChaosFaults(ChaosRun run) {
         this.run = run;
@@ -161,10 +163,15 @@ final class ChaosFaults {
         }
         long stoppedBy = b.stoppedBy(now);
         k.doomed = true;
-        k.declaredDeadBy = b.declaredDeadBy(now);
+        k.declaredDeadBy = declaredDeadBy(now);
         run.history.add(now, Kind.DOOMED, k.name, -1, k.declaredDeadBy, false, what);
         run.cluster.at(stoppedBy, () -> dead(k, false, what + " longer than the lease"));
         effectUntil(Math.max(now + nanos, stoppedBy) + b.recoveryNanos());
+    }
+
+    /** By when the pager has declared dead a kernel last heard now: a pager in grace counts from its end. */
+    private long declaredDeadBy(long now) {
+        return b.declaredDeadBy(Math.max(now, graceLatestEnd));
     }
 
     /** The harness counts the kernel as gone: its owners' ownership ends, and a new kernel takes its place. */
@@ -175,7 +182,7 @@ final class ChaosFaults {
         long now = run.cluster.now();
         k.stopped = true;
         if (!k.doomed) {
-            k.declaredDeadBy = b.declaredDeadBy(now);
+            k.declaredDeadBy = declaredDeadBy(now);
         }
         run.history.add(now, Kind.DEAD, k.name, -1, k.declaredDeadBy, killed, how);
         for (Worker w : run.workers) {
@@ -216,6 +223,7 @@ final class ChaosFaults {
         run.cluster.crashPager(down);
         long crash = ++pagerCrashes;
         long graceEnds = now + down + (long) Math.floor(lease / (1 + b.drift())) - 1;
+        graceLatestEnd = now + down + (long) Math.ceil(lease / (1 - b.drift())) + 1;
         run.cluster.at(graceEnds, () -> {
             if (crash == pagerCrashes) {
                 run.history.add(run.cluster.now(), Kind.PAGER, "pager", -1, 0, false, "grace-end");
