@@ -621,6 +621,9 @@ final class FuzzedPager {
                     if (!granted.remove(k)) {
                         throw new AssertionError("futex_released for " + k + ", which the kernel does not hold");
                     }
+                    if (r.getRequestAgain()) {
+                        asked.put(k, false); // asked again inside the release, as a lock_futex would
+                    }
                 }
                 case MEMORY_OBJECT_FUTEX_PROBE -> {
                     var p = m.getMemoryObjectFutexProbe();
