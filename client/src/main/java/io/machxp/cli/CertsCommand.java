@@ -24,6 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * signed is accepted by every machxp server that trusts it.
  */
 @Command(name = "certs", mixinStandardHelpOptions = true,
+        header = "Make a development CA and certificates for mutual TLS.",
         description = {"Make a development CA and certificates for mutual TLS: DIR/ca.pem and ca.key, and a",
             "certificate and PKCS#8 key for each of pager, kernel and client (pager.pem, pager.key, ...),",
             "EC P-256, valid for localhost, 127.0.0.1, ::1 and every --host."})
@@ -78,7 +79,7 @@ final class CertsCommand implements Callable<Integer> {
             write(dir.resolve(role + ".key"), issued.keyPem(), true);
         }
         report(files);
-        return 0;
+        return ExitCodes.OK;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.machxp.chaos.ChaosOptions;
 import io.machxp.chaos.ChaosRun;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Spec;
  * per seed, each judged by the history checker. Runs are independent, so they use every CPU.
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
+        header = "Random workloads with injected faults in the simulator, each history checked.",
         description = {"Run random workloads with injected faults (kernel crashes and shutdowns, pager crashes and "
                 + "restarts, partitions and process pauses shorter and longer than the lease, clock drift and jumps, "
                 + "task deaths, message delays) in the deterministic simulator, one run per seed, and check each "
@@ -69,12 +71,20 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "runs at a time (default: the number of CPUs)")
     Integer jobs;
 
+    @Option(names = "--json", description = "print one JSON object: the runs' totals and each failed seed's "
+            + "violations, stuck waiters and replay command (with --seed: that run, and its history with --history)")
+    boolean json;
+
     @Mixin
     RealChaosOptions realOptions;
 
     @Override
     public Integer call() throws Exception {
         if (realOptions.real) {
+            if (json) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--json applies to the simulator's runs, not to --real");
+            }
             return realOptions.run(spec, futexes, firstSeed);
         }
         Logs.errorsOnly();
@@ -84,11 +94,19 @@ final class ChaosCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (seed != null) {
             ChaosRun.Result r = new ChaosRun(seed, options).run();
+            if (json) {
+                Map<String, Object> one = result(r);
+                if (history) {
+                    one.put("history", r.history().entries().stream().map(Object::toString).toList());
+                }
+                printJson(out, one);
+                return ExitCodes.check(r.passed());
+            }
             if (history) {
                 r.history().entries().forEach(out::println);
             }
             report(out, r);
-            return r.passed() ? 0 : 2;
+            return ExitCodes.check(r.passed());
         }
         if (seeds < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--seeds must be 1 or more");
@@ -119,13 +137,53 @@ final class ChaosCommand implements Callable<Integer> {
             pool.shutdownNow();
         }
         double seconds = (System.nanoTime() - started) / 1e9;
+        if (json) {
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("seeds", seeds);
+            all.put("firstSeed", firstSeed);
+            all.put("seconds", Math.round(seconds * 10) / 10.0);
+            all.put("jobs", n);
+            all.put("violations", violations);
+            all.put("stuck", stuck);
+            all.put("passed", failed.isEmpty());
+            all.put("counts", totals);
+            all.put("failed", failed.stream().map(this::result).toList());
+            printJson(out, all);
+            return ExitCodes.check(failed.isEmpty());
+        }
         out.printf("machxp chaos: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
                 seeds, firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
         out.println("  injected and seen: " + totals);
         for (ChaosRun.Result r : failed) {
             report(out, r);
         }
-        return failed.isEmpty() ? 0 : 2;
+        return ExitCodes.check(failed.isEmpty());
+    }
+
+    /** One run as JSON: seed, passed, counts, and when it failed its violations and replay command. */
+    private Map<String, Object> result(ChaosRun.Result r) {
+        Map<String, Object> one = new LinkedHashMap<>();
+        one.put("seed", r.seed());
+        one.put("passed", r.passed());
+        one.put("counts", new TreeMap<>(r.counts()));
+        if (!r.passed()) {
+            one.put("violations", r.violations());
+            one.put("stuck", r.stuck());
+            one.put("replay", replay(r));
+        }
+        return one;
+    }
+
+    private static void printJson(PrintWriter out, Object value) throws com.fasterxml.jackson.core.JsonProcessingException {
+        out.println(new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(value));
+        out.flush();
+    }
+
+    private String replay(ChaosRun.Result r) {
+        return String.format("./machxp chaos --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
+                + "--lease-ms %d --fault-gap-ms %d --history", r.seed(), kernels, threads, futexes, durationMillis,
+                leaseMillis, faultGapMillis);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {
@@ -136,8 +194,6 @@ final class ChaosCommand implements Callable<Integer> {
         out.printf("seed %d: %d violations, %d stuck waiters%n", r.seed(), r.violations().size(), r.stuck().size());
         r.violations().forEach(v -> out.println("  " + v));
         r.stuck().forEach(v -> out.println("  stuck: " + v));
-        out.printf("  replay: ./machxp chaos --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d --history%n", r.seed(), kernels, threads, futexes, durationMillis,
-                leaseMillis, faultGapMillis);
+        out.println("  replay: " + replay(r));
     }
 }

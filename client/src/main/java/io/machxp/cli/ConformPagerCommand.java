@@ -29,8 +29,10 @@ import picocli.CommandLine.Option;
         description = {"Play kernels against a pager under test and check it against docs/xp-spec.md.",
             "Run the target with a short lease (e.g. machxp pager --lease-ms 400): the lease cases wait one out."})
 final class ConformPagerCommand implements Callable<Integer> {
-    static final int FAILED = 2;
-    static final int UNREACHABLE = 3;
+    /** A MUST case failed (cli/ExitCodes). */
+    static final int FAILED = ExitCodes.CHECK_FAILED;
+    /** The target cannot be reached (cli/ExitCodes). */
+    static final int UNREACHABLE = ExitCodes.UNREACHABLE;
 
     @Option(names = "--target", paramLabel = "HOST:PORT", description = "the pager's XP address")
     String target;
@@ -78,7 +80,7 @@ final class ConformPagerCommand implements Callable<Integer> {
                 System.out.printf("%-38s %-6s %-5s %s%s%n", c.id(), c.level(), c.section(), c.title(),
                         c.needsRestart() ? " (needs --restart-cmd)" : "");
             }
-            return 0;
+            return ExitCodes.OK;
         }
         if (target == null) {
             throw new IllegalArgumentException("give the pager under test with --target HOST:PORT");
@@ -104,7 +106,7 @@ final class ConformPagerCommand implements Callable<Integer> {
             if (junit != null) {
                 Files.writeString(junit, report.junitXml(), StandardCharsets.UTF_8);
             }
-            return report.mustFailures() == 0 ? 0 : FAILED;
+            return report.mustFailures() == 0 ? ExitCodes.OK : FAILED;
         } catch (ConformRunner.Unreachable e) {
             System.err.println("machxp conform pager: cannot reach " + target + ": " + e.getMessage()
                     + "; is the pager running there (and do the TLS options match it)?");

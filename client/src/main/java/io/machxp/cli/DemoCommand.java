@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Threads on several kernels share futexes over gRPC; reports throughput and XP messages.",
         description = {"Threads on several kernels lock and unlock futexes of one shared object over gRPC,",
             "and the demo reports throughput, where acquisitions came from, and the XP messages it cost.",
             "With no options: an embedded pager and 3 kernels on loopback in this JVM."})
@@ -63,8 +64,26 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Options that set up the embedded kernels: a running kernel was set up by its own command line. */
+    static final java.util.List<String> EMBEDDED_ONLY = java.util.List.of("--kernels", "--no-cache",
+            "--piggyback");
+    /** Options that only say which running kernels to use. */
+    static final java.util.List<String> CONNECT_ONLY = java.util.List.of("--pager", "--object");
+
     @Override
     public Integer call() throws Exception {
+        var parsed = spec.commandLine().getParseResult();
+        for (String option : connect.isEmpty() ? CONNECT_ONLY : EMBEDDED_ONLY) {
+            if (parsed.hasMatchedOption(option)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), connect.isEmpty()
+                        ? option + " is for --connect (running kernels); the embedded demo starts its own"
+                        : option + " cannot apply to running kernels (--connect): they were started with their own "
+                                + "options; give it to 'machxp kernel' instead, or drop --connect");
+            }
+        }
         if (!verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.machxp")).setLevel(Level.WARN);
         }
@@ -80,6 +99,6 @@ final class DemoCommand implements Callable<Integer> {
         } else {
             report.printTable(System.out);
         }
-        return report.violations() == 0 && !report.silentLoss() ? 0 : 2;
+        return ExitCodes.check(report.violations() == 0 && !report.silentLoss());
     }
 }

@@ -63,6 +63,6 @@ final class KernelCommand implements Callable<Integer> {
         System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "");
         Shutdown.awaitSignal(kernel);
-        return 0;
+        return ExitCodes.OK;
     }
 }

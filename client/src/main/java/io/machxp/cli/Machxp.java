@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
         footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
         subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, ChaosCommand.class,
-                CertsCommand.class, ConformCommand.class,
+                CertsCommand.class, ConformCommand.class, CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec
@@ -21,26 +21,9 @@ public final class Machxp implements Runnable {
     /** The configured command line, for main and for tests. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Machxp());
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("machxp " + cmd.getCommandName() + ": " + e.getMessage());
-            return 1;
-        });
-        // machxp conform keeps 2 and 3 for what it finds (a case failed, the target unreachable): usage is 1
-        CommandLine.IParameterExceptionHandler usage = cl.getParameterExceptionHandler();
-        cl.setParameterExceptionHandler((e, args) -> {
-            int status = usage.handleParseException(e, args);
-            return underConform(e.getCommandLine()) ? 1 : status;
-        });
-        return cl;
-    }
-
-    private static boolean underConform(CommandLine cmd) {
-        for (CommandLine c = cmd; c != null; c = c.getParent()) {
-            if (c.getCommandSpec().userObject() instanceof ConformCommand) {
-                return true;
-            }
-        }
-        return false;
+        // every command, machxp conform included, exits 1 on a usage error (conform keeps 2 and 3 for what it
+        // finds: a case failed, the target unreachable)
+        return ExitCodes.configure(cl);
     }
 
     @Override

@@ -68,6 +68,6 @@ final class PagerCommand implements Callable<Integer> {
                 pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
                 store == null ? "in memory" : "in " + store, leaseMillis);
         Shutdown.awaitSignal(pager);
-        return 0;
+        return ExitCodes.OK;
     }
 }

@@ -62,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
             scenario = ScenarioParser.parse(file);
         } catch (ScenarioException e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
-            return 1;
+            return ExitCodes.USAGE;
         }
         scenario.warnings().forEach(spec.commandLine().getErr()::println);
         if (compare != null) {
@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
         if (mode.equals("linux") && noPi) {
             spec.commandLine().getErr().println("machxp run: linux mode always inherits priorities (PI futexes); "
                     + "--no-pi applies to sim and real only");
-            return 1;
+            return ExitCodes.USAGE;
         }
         ScenarioResult result;
         try {
@@ -86,40 +86,40 @@ final class RunCommand implements Callable<Integer> {
             };
         } catch (NotSupportedHere e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
-            return 4;
+            return ExitCodes.NOT_SUPPORTED;
         } catch (ScenarioException e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
-            return 1;
+            return ExitCodes.USAGE;
         }
         if (result == null) {
-            return 1;
+            return ExitCodes.USAGE;
         }
         spec.commandLine().getOut().print(json ? Timeline.json(result) + "\n" : Timeline.text(result, verbose));
         spec.commandLine().getOut().flush();
-        return result.passed() ? 0 : 2;
+        return ExitCodes.check(result.passed());
     }
 
     private Integer compare(Scenario scenario) {
         if (!compare.equals("linux")) {
             spec.commandLine().getErr().println("machxp run: --compare takes linux, not '" + compare + "'");
-            return 1;
+            return ExitCodes.USAGE;
         }
         if (!mode.equals("sim") || noPi) {
             spec.commandLine().getErr().println("machxp run: --compare linux runs sim (with priority inheritance) against "
                     + "linux; leave out --mode and --no-pi");
-            return 1;
+            return ExitCodes.USAGE;
         }
         ScenarioResult linux;
         try {
             linux = ScenarioRun.linux(scenario);
         } catch (NotSupportedHere e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
-            return 4;
+            return ExitCodes.NOT_SUPPORTED;
         }
         ScenarioResult sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
         Comparison c = Comparison.of(sim, linux);
         spec.commandLine().getOut().print(json ? c.json() + "\n" : c.text());
         spec.commandLine().getOut().flush();
-        return c.agreed() ? 0 : 2;
+        return ExitCodes.check(c.agreed());
     }
 }

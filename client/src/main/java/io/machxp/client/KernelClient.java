@@ -105,11 +105,16 @@ public final class KernelClient implements AutoCloseable {
         return call(() -> stub().kernelStatistics(KernelStatisticsRequest.getDefaultInstance()));
     }
 
-    static <T> T call(Supplier<T> rpc) {
+    <T> T call(Supplier<T> rpc) {
+        return call(target, rpc);
+    }
+
+    /** Runs one blocking call to {@code target}; its failure becomes a {@link MachxpException}. */
+    static <T> T call(String target, Supplier<T> rpc) {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            throw MachxpException.from(e);
+            throw MachxpException.from(target, e);
         }
     }
 

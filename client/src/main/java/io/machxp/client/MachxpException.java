@@ -30,7 +30,15 @@ public final class MachxpException extends RuntimeException {
         return errno;
     }
 
-    static MachxpException from(StatusRuntimeException e) {
+    /**
+     * True when the call failed because the server could not be reached (gRPC UNAVAILABLE from the
+     * transport, no errno from a kernel): nothing listens at the address, or it went away.
+     */
+    public boolean unreachable() {
+        return code == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED;
+    }
+
+    static MachxpException from(String target, StatusRuntimeException e) {
         Errno errno = Errno.ERRNO_UNSPECIFIED;
         com.google.rpc.Status status = StatusProto.fromThrowable(e);
         if (status != null) {
@@ -45,7 +53,21 @@ public final class MachxpException extends RuntimeException {
             }
         }
         String description = e.getStatus().getDescription();
+        if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED) {
+            return new MachxpException(Status.Code.UNAVAILABLE, errno, "cannot reach " + target + ": "
+                    + rootCause(e) + "; is the server running there, and is the address right?", e);
+        }
         return new MachxpException(e.getStatus().getCode(), errno,
                 description != null ? description : e.getStatus().getCode().toString(), e);
+    }
+
+    /** The innermost cause's message ("Connection refused: /127.0.0.1:1"), else the status's description. */
+    private static String rootCause(StatusRuntimeException e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t != e && t.getMessage() != null ? t.getMessage() : e.getStatus().getDescription();
+        return message != null ? message : "no answer";
     }
 }

@@ -15,10 +15,12 @@ import java.util.concurrent.TimeUnit;
  * mutual TLS with the client's files, or plaintext anywhere when asked for explicitly.
  */
 public final class PagerAdminClient implements AutoCloseable {
+    private final String target;
     private final ManagedChannel channel;
     private final PagerAdminGrpc.PagerAdminBlockingStub stub;
 
     private PagerAdminClient(String target, Transport transport) {
+        this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = PagerAdminGrpc.newBlockingStub(channel);
     }
@@ -47,7 +49,7 @@ public final class PagerAdminClient implements AutoCloseable {
     }
 
     public PagerStatisticsReply statistics() {
-        return KernelClient.call(() -> stub.pagerStatistics(PagerStatisticsRequest.getDefaultInstance()));
+        return KernelClient.call(target, () -> stub.pagerStatistics(PagerStatisticsRequest.getDefaultInstance()));
     }
 
     @Override

@@ -54,7 +54,7 @@ public final class TaskClient {
 
     /** thread_create with a priority, 1 (lowest) to 99 (highest); 0 for the default. */
     public ThreadClient threadCreate(int priority) {
-        int tid = KernelClient.call(() -> kernel.stub().threadCreate(
+        int tid = kernel.call(() -> kernel.stub().threadCreate(
                 ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build())).getTid();
         return new ThreadClient(kernel, id, tid);
     }
@@ -70,7 +70,7 @@ public final class TaskClient {
 
     /** task_terminate: every thread ends; futexes they held pass on with OWNER_DIED. */
     public void terminate() {
-        KernelClient.call(() -> kernel.stub().taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));
+        kernel.call(() -> kernel.stub().taskTerminate(TaskTerminateRequest.newBuilder().setTask(id).build()));
     }
 
     /** Maps the memory object the pager serves as {@code object}; returns its address here. */
@@ -80,19 +80,19 @@ public final class TaskClient {
 
     /** Maps an object and returns address and size. */
     public VmMapReply map(String object) {
-        return KernelClient.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
+        return kernel.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
     }
 
     /** vm_read: {@code length} bytes at {@code address}. */
     public byte[] vmRead(long address, int length) {
-        return KernelClient.call(() -> kernel.stub().vmRead(
+        return kernel.call(() -> kernel.stub().vmRead(
                 VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build())).getData()
                 .toByteArray();
     }
 
     /** vm_write: {@code data} at {@code address}. */
     public void vmWrite(long address, byte[] data) {
-        KernelClient.call(() -> kernel.stub().vmWrite(
+        kernel.call(() -> kernel.stub().vmWrite(
                 VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build()));
     }
 
@@ -113,13 +113,13 @@ public final class TaskClient {
 
     /** vm_compare_and_swap on an aligned word; returns the value before, and whether it was swapped. */
     public VmCompareAndSwapReply compareAndSwap(long address, WordSize size, long expected, long newValue) {
-        return KernelClient.call(() -> kernel.stub().vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder().setTask(id)
+        return kernel.call(() -> kernel.stub().vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setExpected(expected).setNewValue(newValue).build()));
     }
 
     /** vm_fetch_add on an aligned word; returns the value before. */
     public long fetchAdd(long address, WordSize size, long delta) {
-        return KernelClient.call(() -> kernel.stub().vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
+        return kernel.call(() -> kernel.stub().vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setDelta(delta).build())).getOldValue();
     }
 
@@ -127,47 +127,47 @@ public final class TaskClient {
 
     /** mach_port_allocate: a new receive right, port set or dead name; its name. */
     public int machPortAllocate(PortRight right) {
-        return checked("mach_port_allocate", KernelClient.call(() -> kernel.ipc.machPortAllocate(
+        return checked("mach_port_allocate", kernel.call(() -> kernel.ipc.machPortAllocate(
                 MachPortAllocateRequest.newBuilder().setTask(id).setRight(right.value).build()))).getName();
     }
 
     /** mach_port_deallocate. */
     public void machPortDeallocate(int name) {
-        checked("mach_port_deallocate", KernelClient.call(() -> kernel.ipc.machPortDeallocate(nameRequest(name))));
+        checked("mach_port_deallocate", kernel.call(() -> kernel.ipc.machPortDeallocate(nameRequest(name))));
     }
 
     /** mach_port_destroy. */
     public void machPortDestroy(int name) {
-        checked("mach_port_destroy", KernelClient.call(() -> kernel.ipc.machPortDestroy(nameRequest(name))));
+        checked("mach_port_destroy", kernel.call(() -> kernel.ipc.machPortDestroy(nameRequest(name))));
     }
 
     /** mach_port_mod_refs. */
     public void machPortModRefs(int name, PortRight right, int delta) {
-        checked("mach_port_mod_refs", KernelClient.call(() -> kernel.ipc.machPortModRefs(MachPortModRefsRequest
+        checked("mach_port_mod_refs", kernel.call(() -> kernel.ipc.machPortModRefs(MachPortModRefsRequest
                 .newBuilder().setTask(id).setName(name).setRight(right.value).setDelta(delta).build())));
     }
 
     /** mach_port_get_refs. */
     public int machPortGetRefs(int name, PortRight right) {
-        return checked("mach_port_get_refs", KernelClient.call(() -> kernel.ipc.machPortGetRefs(MachPortModRefsRequest
+        return checked("mach_port_get_refs", kernel.call(() -> kernel.ipc.machPortGetRefs(MachPortModRefsRequest
                 .newBuilder().setTask(id).setName(name).setRight(right.value).build()))).getValue();
     }
 
     /** mach_port_type: the MACH_PORT_TYPE_* bits. */
     public int machPortType(int name) {
-        return checked("mach_port_type", KernelClient.call(() -> kernel.ipc.machPortType(nameRequest(name)))).getValue();
+        return checked("mach_port_type", kernel.call(() -> kernel.ipc.machPortType(nameRequest(name)))).getValue();
     }
 
     /** mach_port_insert_right into this task under {@code name}: the right {@code from} names {@code fromName}. */
     public void machPortInsertRight(int name, TaskClient from, int fromName, MsgType disposition) {
-        checked("mach_port_insert_right", KernelClient.call(() -> kernel.ipc.machPortInsertRight(
+        checked("mach_port_insert_right", kernel.call(() -> kernel.ipc.machPortInsertRight(
                 MachPortInsertRightRequest.newBuilder().setTask(id).setName(name).setFromTask(from.id)
                         .setFromName(fromName).setDisposition(disposition.value).build())));
     }
 
     /** mach_port_extract_right from this task into {@code to} (a task of the same kernel): the new name there and its type. */
     public MsgItem.Port machPortExtractRight(int name, MsgType disposition, TaskClient to) {
-        MachPortReply r = checked("mach_port_extract_right", KernelClient.call(() -> kernel.ipc.machPortExtractRight(
+        MachPortReply r = checked("mach_port_extract_right", kernel.call(() -> kernel.ipc.machPortExtractRight(
                 MachPortExtractRightRequest.newBuilder().setTask(id).setName(name).setDisposition(disposition.value)
                         .setToTask(to.id).build())));
         return new MsgItem.Port(r.getName(), MsgType.of(r.getMsgType()));
@@ -175,19 +175,19 @@ public final class TaskClient {
 
     /** mach_port_move_member (after 0: out of its set). */
     public void machPortMoveMember(int member, int after) {
-        checked("mach_port_move_member", KernelClient.call(() -> kernel.ipc.machPortMoveMember(
+        checked("mach_port_move_member", kernel.call(() -> kernel.ipc.machPortMoveMember(
                 MachPortMoveMemberRequest.newBuilder().setTask(id).setMember(member).setAfter(after).build())));
     }
 
     /** mach_port_set_qlimit. */
     public void machPortSetQlimit(int name, int qlimit) {
-        checked("mach_port_set_qlimit", KernelClient.call(() -> kernel.ipc.machPortSetQlimit(
+        checked("mach_port_set_qlimit", kernel.call(() -> kernel.ipc.machPortSetQlimit(
                 MachPortSetQlimitRequest.newBuilder().setTask(id).setName(name).setQlimit(qlimit).build())));
     }
 
     /** mach_port_get_receive_status. */
     public MachPortReceiveStatusReply machPortGetReceiveStatus(int name) {
-        MachPortReceiveStatusReply r = KernelClient.call(() -> kernel.ipc.machPortGetReceiveStatus(nameRequest(name)));
+        MachPortReceiveStatusReply r = kernel.call(() -> kernel.ipc.machPortGetReceiveStatus(nameRequest(name)));
         KernReturn k = KernReturn.of(r.getKernReturn());
         if (!k.ok()) {
             throw new KernReturnException(k, "mach_port_get_receive_status");
@@ -197,7 +197,7 @@ public final class TaskClient {
 
     /** mach_port_request_notification: the previous request's send-once right, or 0. */
     public int machPortRequestNotification(int name, int variant, int sync, int notify, MsgType disposition) {
-        return checked("mach_port_request_notification", KernelClient.call(() -> kernel.ipc.machPortRequestNotification(
+        return checked("mach_port_request_notification", kernel.call(() -> kernel.ipc.machPortRequestNotification(
                 MachPortRequestNotificationRequest.newBuilder().setTask(id).setName(name).setVariant(variant)
                         .setSync(sync).setNotify(notify).setDisposition(disposition == null ? 0 : disposition.value)
                         .build()))).getName();

@@ -42,7 +42,7 @@ public final class TaskWatch implements AutoCloseable {
         } catch (ExecutionException e) {
             context.cancel(null);
             if (e.getCause() instanceof StatusRuntimeException s) {
-                throw MachxpException.from(s);
+                throw MachxpException.from(kernel.target(), s);
             }
             throw new IllegalStateException("cannot watch task " + task + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {

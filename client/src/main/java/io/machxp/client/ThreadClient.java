@@ -40,12 +40,12 @@ public final class ThreadClient {
 
     /** vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. */
     public AcquirePath lockFutex(long address) {
-        return KernelClient.call(() -> kernel.stub().vmLockFutex(request(address).build())).getPath();
+        return kernel.call(() -> kernel.stub().vmLockFutex(request(address).build())).getPath();
     }
 
     /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
     public AcquirePath lockFutex(long address, Duration timeout) {
-        return KernelClient.call(() -> kernel.stub().vmLockFutex(
+        return kernel.call(() -> kernel.stub().vmLockFutex(
                 request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
     }
 
@@ -58,7 +58,7 @@ public final class ThreadClient {
         if (timeout != null) {
             r.setTimeoutMillis(timeout.toMillis());
         }
-        return KernelClient.call(() -> kernel.stub().vmLockFutex(r.build()));
+        return kernel.call(() -> kernel.stub().vmLockFutex(r.build()));
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -68,43 +68,43 @@ public final class ThreadClient {
 
     /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
     public VmTrylockFutexReply trylock(long address) {
-        return KernelClient.call(() -> kernel.stub().vmTrylockFutex(
+        return kernel.call(() -> kernel.stub().vmTrylockFutex(
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
     }
 
     /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */
     public void markConsistent(long address) {
-        KernelClient.call(() -> kernel.stub().vmFutexConsistent(
+        kernel.call(() -> kernel.stub().vmFutexConsistent(
                 VmFutexConsistentRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
     }
 
     /** thread_compute: uses {@code cpu} of simulated CPU under the kernel's priority scheduler. */
     public void compute(Duration cpu) {
-        KernelClient.call(() -> kernel.stub().threadCompute(
+        kernel.call(() -> kernel.stub().threadCompute(
                 ThreadComputeRequest.newBuilder().setTask(task).setThread(tid).setNanos(cpu.toNanos()).build()));
     }
 
     /** thread_sleep: blocks for {@code time} without a CPU. */
     public void sleep(Duration time) {
-        KernelClient.call(() -> kernel.stub().threadSleep(
+        kernel.call(() -> kernel.stub().threadSleep(
                 ThreadSleepRequest.newBuilder().setTask(task).setThread(tid).setNanos(time.toNanos()).build()));
     }
 
     /** thread_set_priority: a new base priority, 1-99. */
     public void setPriority(int priority) {
-        KernelClient.call(() -> kernel.stub().threadSetPriority(
+        kernel.call(() -> kernel.stub().threadSetPriority(
                 ThreadSetPriorityRequest.newBuilder().setTask(task).setThread(tid).setPriority(priority).build()));
     }
 
     /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */
     public void terminate() {
-        KernelClient.call(() -> kernel.stub().threadTerminate(
+        kernel.call(() -> kernel.stub().threadTerminate(
                 ThreadTerminateRequest.newBuilder().setTask(task).setThread(tid).build()));
     }
 
     /** vm_unlock_futex. */
     public void unlockFutex(long address) {
-        KernelClient.call(() -> kernel.stub().vmUnlockFutex(
+        kernel.call(() -> kernel.stub().vmUnlockFutex(
                 VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
     }
 
@@ -123,6 +123,6 @@ public final class ThreadClient {
         if (msg != null) {
             r.setMsg(IpcMessages.toProto(msg));
         }
-        return IpcMessages.fromProto(KernelClient.call(() -> kernel.ipc.machMsg(r.build())));
+        return IpcMessages.fromProto(kernel.call(() -> kernel.ipc.machMsg(r.build())));
     }
 }

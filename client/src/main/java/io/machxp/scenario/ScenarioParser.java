@@ -74,6 +74,9 @@ public final class ScenarioParser {
         String text;
         try {
             text = Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ScenarioException("cannot read scenario " + file + ": no such file; check the path (the shipped"
+                    + " scenarios are in scenarios/)");
         } catch (IOException e) {
             throw new ScenarioException("cannot read scenario " + file + ": " + e.getMessage());
         }
@@ -86,7 +89,8 @@ public final class ScenarioParser {
         try {
             tree = YamlTree.read(yaml);
         } catch (YamlTree.Malformed e) {
-            throw new ScenarioException(source + ":" + e.line + ": not valid YAML: " + e.getMessage());
+            throw new ScenarioException(source + ":" + e.line + (e.column > 0 ? ":" + e.column : "")
+                    + ": not valid YAML: " + e.getMessage() + "; fix the file there (docs/scenario-format.md)");
         }
         ScenarioParser parser = new ScenarioParser(source, tree);
         Scenario scenario = parser.scenario();

@@ -29,10 +29,13 @@ final class YamlTree {
     /** A document that is not YAML: where, and why in one sentence. */
     static final class Malformed extends Exception {
         final int line;
+        /** 1-based; 0 when the parser did not say. */
+        final int column;
 
-        Malformed(int line, String cause) {
+        Malformed(int line, int column, String cause) {
             super(cause);
             this.line = line;
+            this.column = column;
         }
     }
 
@@ -57,7 +60,7 @@ final class YamlTree {
                 throw malformed(e, p);
             }
         } catch (IOException e) {
-            throw new Malformed(0, oneLine(e.getMessage()));
+            throw new Malformed(0, 0, oneLine(e.getMessage()));
         }
         return tree;
     }
@@ -151,11 +154,13 @@ final class YamlTree {
             if (t instanceof MarkedYAMLException m && m.getProblemMark() != null) {
                 String problem = m.getProblem() != null ? m.getProblem() : m.getContext();
                 String context = m.getContext() != null && m.getProblem() != null ? " (" + m.getContext() + ")" : "";
-                return new Malformed(m.getProblemMark().getLine() + 1, oneLine(problem + context));
+                return new Malformed(m.getProblemMark().getLine() + 1, m.getProblemMark().getColumn() + 1,
+                        oneLine(problem + context));
             }
         }
-        int line = e.getLocation() != null ? e.getLocation().getLineNr() : p.currentLocation().getLineNr();
-        return new Malformed(Math.max(line, 0), oneLine(e.getOriginalMessage()));
+        var where = e.getLocation() != null ? e.getLocation() : p.currentLocation();
+        return new Malformed(Math.max(where.getLineNr(), 0), Math.max(where.getColumnNr(), 0),
+                oneLine(e.getOriginalMessage()));
     }
 
     private static String oneLine(String s) {

@@ -76,7 +76,7 @@ class RunCommandTest {
 
         Run missing = run("run", dir.resolve("missing.yaml").toString());
         assertThat(missing.exit()).isEqualTo(1);
-        assertThat(missing.err()).contains("cannot read scenario");
+        assertThat(missing.err()).contains("missing.yaml: no such file");
         assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim, real or linux");
     }
 

@@ -141,10 +141,10 @@ class BadInputOverGrpcTest {
     @Test
     void unknownTaskOrThreadIsNotFound() {
         withRawStub(stub -> {
-            MachxpException e = failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
+            MachxpException e = failure(() -> KernelClient.call("kernel", () -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(999).setThread(owner.tid()).setAddress(futex).build())), Status.Code.NOT_FOUND, Errno.ESRCH);
             assertThat(e.getMessage()).contains("no task 999");
-            failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
+            failure(() -> KernelClient.call("kernel", () -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setThread(7).setAddress(futex).build())), Status.Code.NOT_FOUND,
                     Errno.ESRCH);
         });
@@ -155,11 +155,11 @@ class BadInputOverGrpcTest {
     @Test
     void anUnknownWordSizeIsInvalidArgument() {
         withRawStub(stub -> {
-            MachxpException e = failure(() -> KernelClient.call(() -> stub.vmFetchAdd(VmFetchAddRequest.newBuilder()
+            MachxpException e = failure(() -> KernelClient.call("kernel", () -> stub.vmFetchAdd(VmFetchAddRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(7).setDelta(1).build())),
                     Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
             assertThat(e.getMessage()).contains("4 bytes (WORD32) or 8 (WORD64)");
-            failure(() -> KernelClient.call(() -> stub.vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder()
+            failure(() -> KernelClient.call("kernel", () -> stub.vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setAddress(futex + 8).setSizeValue(2).setNewValue(1).build())),
                     Status.Code.INVALID_ARGUMENT, Errno.EINVAL);
         });
@@ -171,7 +171,7 @@ class BadInputOverGrpcTest {
     void aThreadOfAnotherKernelCannotBeUsedHere() {
         ThreadClient remote = c.thread(1);
         withRawStub(stub -> {
-            failure(() -> KernelClient.call(() -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
+            failure(() -> KernelClient.call("kernel", () -> stub.vmLockFutex(VmLockFutexRequest.newBuilder()
                     .setTask(c.tasks.get(0).id()).setThread(remote.tid()).setAddress(futex).build())),
                     Status.Code.NOT_FOUND, Errno.ESRCH);
         });

@@ -96,7 +96,7 @@ class MachIpcOverGrpcTest {
         ThreadClient t = server.threadCreate();
         MachMsgRequest receive = MachMsgRequest.newBuilder().setTask(server.id()).setThread(t.tid())
                 .setOption(Mach.MACH_RCV_MSG).setRcvSize(4096).setRcvName(p).build();
-        MachxpException e = catchThrowableOfType(MachxpException.class, () -> KernelClient.call(
+        MachxpException e = catchThrowableOfType(MachxpException.class, () -> c.clients.get(0).call(
                 () -> c.clients.get(0).ipc.withDeadlineAfter(300, TimeUnit.MILLISECONDS).machMsg(receive)));
         assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         // The cancel reaches the core after the receive; until it does, the thread is still busy.

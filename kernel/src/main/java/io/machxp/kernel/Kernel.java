@@ -16,6 +16,7 @@ import io.machxp.kernel.net.MachTaskService;
 import io.machxp.kernel.net.ServedKernel;
 import io.machxp.kernel.net.TaskHandles;
 import io.machxp.kernel.task.MachTask;
+import io.machxp.proto.transport.ServerUnreachable;
 import io.machxp.proto.transport.TransportException;
 import io.machxp.proto.xp.KernelToPager;
 import io.netty.channel.EventLoop;
@@ -72,6 +73,10 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** Sessions this kernel has opened, the first included. */
     private final java.util.concurrent.atomic.AtomicInteger sessionsOpened = new java.util.concurrent.atomic.AtomicInteger();
     private Server server;
+    /** Refuses task and IPC calls until the pager's welcome (the port is bound before the session opens). */
+    private final Opening gate = new Opening();
+    /** The standard gRPC health service: NOT_SERVING until the pager welcomed the kernel, and after close. */
+    private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** A session with the pager: a core and its stream, and whether it is over. */
@@ -89,6 +94,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 NioIoHandler.newFactory());
         this.loop = group.next();
         this.current = newSession();
+        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
     }
 
     /** A new core and its stream (not opened yet). */
@@ -143,6 +149,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             return;
         }
         session.lost = true;
+        // health: not serving until the new session is open (a retired task's calls fail meanwhile)
+        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
         log.warn("kernel {}: its session with the pager is over ({}); it opens a new one", config.name(), why);
         loop.execute(() -> {
             session.link.dispose(); // the pager sees the old stream end at once
@@ -181,6 +189,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + "the writes the kernel had not returned are lost; create a new task");
             current = next;
             sessionsOpened.incrementAndGet();
+            health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             log.info("kernel {}: new session with the pager (kernel id {}) after {} attempts; {} tasks of the old "
                     + "one were retired", config.name(), next.core.kernelId(), attempt, retired);
         }));
@@ -200,8 +209,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     }
 
     /**
-     * Connects to the pager, waits for its welcome, then serves the task interface. The transport
-     * is checked first, for both sides, before anything connects or binds.
+     * Binds the task interface's port (its calls answered UNAVAILABLE until the session is open),
+     * connects to the pager, waits for its welcome, then serves the task and IPC interfaces. The
+     * transport is checked first, for both sides, before anything connects or binds.
      *
      * @throws IOException if the pager does not answer or the port cannot be bound
      * @throws TransportException if the TLS files are unusable, or plaintext would be used off
@@ -212,38 +222,68 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         ChannelCredentials toPager = config.transport().channelCredentials(config.pagerTarget(), who);
         ServerCredentials forClients = config.transport().serverCredentials(config.bindHost(), who);
         Kernel kernel = new Kernel(config, toPager);
+        // The port first: a kernel that cannot listen must not open (and then drop) a pager session.
         try {
-            kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
             kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()),
                             forClients)
                     .directExecutor()
                     // Flow control: a client's calls beyond this wait on its side of the connection
                     // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
                     .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
-                    .addService(new MachTaskService(kernel))
-                    .addService(new MachIpcService(kernel))
+                    .addService(io.grpc.ServerInterceptors.intercept(new MachTaskService(kernel), kernel.gate))
+                    .addService(io.grpc.ServerInterceptors.intercept(new MachIpcService(kernel), kernel.gate))
+                    .addService(kernel.health.getHealthService())
                     .build()
                     .start();
+        } catch (IOException e) {
+            kernel.close();
+            throw new IOException(who + ": cannot listen on " + config.bindHost() + ":" + config.port() + ": "
+                    + rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
+                    + "--port, or 0 for any free one" : ""), e);
+        }
+        try {
+            kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
         } catch (TimeoutException e) {
             kernel.close();
-            throw new IOException("kernel " + config.name() + ": the pager at " + config.pagerTarget()
-                    + " did not answer within " + config.connectTimeout().toSeconds() + " s; is it running?", e);
+            throw new ServerUnreachable(who + ": the pager at " + config.pagerTarget() + " did not answer within "
+                    + config.connectTimeout().toSeconds() + " s; is it running, and is the address right?", e);
         } catch (ExecutionException e) {
             kernel.close();
-            throw new IOException("kernel " + config.name() + ": cannot open a session with the pager at "
-                    + config.pagerTarget() + ": " + e.getCause().getMessage(), e);
+            if (unreachable(e.getCause())) {
+                throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": "
+                        + rootMessage(e.getCause()) + "; is it running, and is the address right?", e.getCause());
+            }
+            throw new IOException(who + ": cannot open a session with the pager at " + config.pagerTarget() + ": "
+                    + e.getCause().getMessage(), e);
         } catch (InterruptedException e) {
             kernel.close();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting kernel " + config.name(), e);
-        } catch (IOException e) {
-            kernel.close();
-            throw new IOException("kernel " + config.name() + ": cannot listen on " + config.bindHost() + ":"
-                    + config.port() + ": " + e.getMessage(), e);
         }
+        kernel.gate.open();
+        kernel.health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({})", config.name(), kernel.kernelId(),
                 kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext");
         return kernel;
+    }
+
+    /** The transport's failure to connect (gRPC UNAVAILABLE without a machxp errno), not a refusal. */
+    private static boolean unreachable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof io.grpc.StatusRuntimeException s) {
+                return s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && !PagerLink.fromPager(s);
+            }
+        }
+        return false;
+    }
+
+    /** The innermost cause's message: "Connection refused: /127.0.0.1:1", "Address already in use". */
+    static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() != null ? c.getMessage() : t.toString();
     }
 
     /**
@@ -421,6 +461,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        health.enterTerminalState();
         if (server != null) {
             server.shutdownNow();
         }

@@ -166,7 +166,7 @@ final class PagerLink {
     private void lost(Throwable t) {
         String reason = t.getMessage();
         if (!welcomed.isDone()) {
-            welcomed.completeExceptionally(new NotWelcomed(reason, errno(t)));
+            welcomed.completeExceptionally(new NotWelcomed(reason, errno(t), t));
         }
         if (aborted || fromPager(t)) {
             core.onPagerLost(reason);
@@ -176,7 +176,7 @@ final class PagerLink {
     }
 
     /** Whether the call ended with a status the pager made (a machxp errno in its details). */
-    private static boolean fromPager(Throwable t) {
+    static boolean fromPager(Throwable t) {
         return errno(t) != null;
     }
 
@@ -207,7 +207,12 @@ final class PagerLink {
         final String errno;
 
         NotWelcomed(String reason, String errno) {
-            super(reason);
+            this(reason, errno, null);
+        }
+
+        /** With the stream's failure as the cause (a caller tells an unreachable pager from a refusal by it). */
+        NotWelcomed(String reason, String errno, Throwable cause) {
+            super(reason, cause);
             this.errno = errno;
         }
     }

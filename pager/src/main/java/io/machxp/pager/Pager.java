@@ -77,6 +77,8 @@ public final class Pager implements AutoCloseable {
 
     private record StoreEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {}
     private Server server;
+    /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
+    private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
 
     private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
         this.config = config;
@@ -144,7 +146,9 @@ public final class Pager implements AutoCloseable {
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 .addService(new PagerAdminService(stats))
+                .addService(health.getHealthService())
                 .build();
+        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
     }
 
     /**
@@ -181,6 +185,7 @@ public final class Pager implements AutoCloseable {
             throw new IOException("pager " + config.name() + ": cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + e.getMessage(), e);
         }
+        pager.health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         log.info("pager {} serving {} on port {} (page size {}, {}), pages {}", config.name(),
                 config.objects().keySet(), pager.port(), config.pageSize(),
                 config.transport().isTls() ? "mutual TLS" : "plaintext",
@@ -292,6 +297,7 @@ public final class Pager implements AutoCloseable {
 
     @Override
     public void close() {
+        health.enterTerminalState();
         server.shutdownNow();
         try {
             server.awaitTermination(5, TimeUnit.SECONDS);

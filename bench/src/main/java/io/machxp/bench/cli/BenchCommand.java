@@ -1,5 +1,6 @@
 package io.machxp.bench.cli;
 
+import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.machxp.bench.report.BenchChart;
@@ -121,9 +122,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!report.correct()) {
             spec.commandLine().getErr().println("machxp bench: a system broke mutual exclusion or lost an update (see 'correct')");
-            return 2;
+            return ExitCodes.CHECK_FAILED;
         }
-        return 0;
+        return ExitCodes.OK;
     }
 
     static List<SystemName> parseSystems(List<String> names) {

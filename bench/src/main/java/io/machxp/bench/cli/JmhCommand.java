@@ -1,5 +1,6 @@
 package io.machxp.bench.cli;
 
+import io.machxp.cli.ExitCodes;
 import io.machxp.bench.jmh.LockBenchmarks;
 import io.machxp.cli.Logs;
 import java.io.PrintWriter;
@@ -60,7 +61,7 @@ final class JmhCommand implements Callable<Integer> {
         if (results.size() != BENCHMARKS) {
             spec.commandLine().getErr().println("machxp jmh: expected " + BENCHMARKS + " benchmark results, got "
                     + results.size());
-            return 1;
+            return ExitCodes.CHECK_FAILED;
         }
         Map<String, Double> score = new HashMap<>();
         Map<String, String> unit = new HashMap<>();
@@ -96,7 +97,7 @@ final class JmhCommand implements Callable<Integer> {
             out.println("(--quick: one short iteration, no fork; for the real numbers run without it)");
         }
         out.flush();
-        return 0;
+        return ExitCodes.OK;
     }
 
     /** machxp's score (divided by {@code per}, operations per benchmark call) over the baseline's. */

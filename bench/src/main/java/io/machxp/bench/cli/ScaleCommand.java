@@ -1,5 +1,6 @@
 package io.machxp.bench.cli;
 
+import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.machxp.bench.report.BenchChart;
@@ -106,9 +107,9 @@ final class ScaleCommand implements Callable<Integer> {
                 && capacity.messagesSecondPass() == 0;
         if (!correct) {
             err.println("machxp scale: a run broke mutual exclusion, lost an update, or a cached futex sent a message");
-            return 2;
+            return ExitCodes.CHECK_FAILED;
         }
-        return 0;
+        return ExitCodes.OK;
     }
 
     private BenchOptions workload(int nodes, int threads, int locks, double locality) {

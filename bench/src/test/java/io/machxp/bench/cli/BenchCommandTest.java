@@ -3,6 +3,7 @@ package io.machxp.bench.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
@@ -65,7 +66,7 @@ class BenchCommandTest {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--locality must be between 0 and 1");
         Run warmup = run("bench", "--jvm-warmup", "-1s", "--no-chart");
-        assertThat(warmup.exit()).as("a usage error").isEqualTo(2);
+        assertThat(warmup.exit()).as("a usage error").isEqualTo(ExitCodes.USAGE);
         assertThat(warmup.err()).contains("--jvm-warmup").contains("is not a duration");
     }
 }

@@ -73,8 +73,9 @@ final class PagerGrace {
             core.env.schedule(options.graceNanos(), this::endGrace);
             CoreContext.log.info(reclaims ? "pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} "
                     + "ms; everything else waits until then"
-                    : "pager {}: started (epoch {}) without the pages of an earlier pager, which kernels may still be "
-                    + "using under their leases: it serves nobody for {} ms", core.name, options.tokenEpoch(),
+                    : "pager {}: started (epoch {}) without a store; as usual at start-up it waits one lease ({} ms) "
+                    + "before granting, in case kernels of an earlier pager here still hold what it gave them "
+                    + "(--store DIR lets them reclaim it instead)", core.name, options.tokenEpoch(),
                     options.graceNanos() / 1_000_000);
         }
     }
@@ -124,8 +125,13 @@ final class PagerGrace {
             futexes.diedInRestart(key); // before any held lock is handled: its grant says owner_died
         }
         core.env.graceEnded();
-        CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "
-                + "messages", core.name, core.stats.kernelsReclaimed(), held.size());
+        if (reclaims) {
+            CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "
+                    + "messages", core.name, core.stats.kernelsReclaimed(), held.size());
+        } else {
+            CoreContext.log.info("pager {}: start-up wait over; serving ({} requests waited for it)", core.name,
+                    held.size());
+        }
         for (Held h : held) {
             KernelSession s = sessions.get(h.sessionId());
             if (s != null && !s.broken) { // a broken one asks for nothing more (see PagerSessions.closed)

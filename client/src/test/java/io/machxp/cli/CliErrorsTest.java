@@ -1,0 +1,74 @@
+package io.machxp.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Errors a person can act on: one line naming the address, file or value, the cause and what to do. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CliErrorsTest {
+
+    @Test
+    void aKernelOnAPortInUseFailsBeforeThePagerHearsOfIt() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(PagerConfig.defaultObjects()));
+                ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            KernelConfig free = KernelConfig.loopback("A", pager.target());
+            KernelConfig config = new KernelConfig("A", pager.target(), "127.0.0.1", taken.getLocalPort(),
+                    free.connectTimeout(), free.core());
+            assertThatThrownBy(() -> Kernel.start(config)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("kernel A: cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .hasMessageContaining("choose another --port");
+            assertThat(pager.stats().received(io.machxp.proto.xp.KernelToPager.RoutineCase.KERNEL_HELLO))
+                    .as("no session was opened").isZero();
+        }
+    }
+
+    @Test
+    void aKernelWithoutItsPagerExitsThreeNamingTheAddress() {
+        ExitCodesTest.Run r = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--port", "0",
+                "--connect-timeout", "5");
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(r.err()).contains("kernel A").contains("127.0.0.1:1").contains("is it running")
+                .doesNotContain("\tat ").hasLineCount(1);
+    }
+
+    @Test
+    void demoConnectRefusesWhatCannotApplyToRunningKernels() {
+        for (String flag : DemoCommand.EMBEDDED_ONLY) {
+            String[] args = flag.equals("--kernels")
+                    ? new String[] {"demo", "--connect", "127.0.0.1:1", "--pager", "127.0.0.1:1", flag, "2"}
+                    : new String[] {"demo", "--connect", "127.0.0.1:1", "--pager", "127.0.0.1:1", flag};
+            ExitCodesTest.Run r = ExitCodesTest.run(args);
+            assertThat(r.exit()).as(flag).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).as(flag).contains(flag + " cannot apply to running kernels").doesNotContain("cache off");
+        }
+        ExitCodesTest.Run embedded = ExitCodesTest.run("demo", "--object", "x");
+        assertThat(embedded.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(embedded.err()).contains("--object is for --connect");
+    }
+
+    @Test
+    void aMissingOrMalformedScenarioIsOneLineNamingTheFile(@TempDir Path dir) throws Exception {
+        ExitCodesTest.Run missing = ExitCodesTest.run("run", dir.resolve("nope.yaml").toString());
+        assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.err()).contains("nope.yaml: no such file").hasLineCount(1);
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "kernels: [{name: A}\nthreads: x\n");
+        ExitCodesTest.Run malformed = ExitCodesTest.run("run", bad.toString());
+        assertThat(malformed.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(malformed.err()).matches("(?s)machxp run: bad\\.yaml:\\d+:\\d+: not valid YAML: .*").hasLineCount(1);
+    }
+}
