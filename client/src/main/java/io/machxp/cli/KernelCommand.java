@@ -31,6 +31,9 @@ final class KernelCommand implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @Mixin
+    ServerOptions server;
+
     @Option(names = "--no-cache", description = "Part II only: every futex lock and unlock goes to the pager")
     boolean noCache;
 
@@ -53,6 +56,7 @@ final class KernelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        server.configureLogging();
         if (cpus < 1 || maxPages < 0) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--cpus must be 1 or more and --max-pages 0 or more");
@@ -60,9 +64,24 @@ final class KernelCommand implements Callable<Integer> {
         Transport transport = tls.transport();
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
                 new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport));
+        MetricsServer metrics;
+        try {
+            metrics = server.startMetrics(bind, kernel::publishMetricsTo);
+        } catch (java.io.IOException e) {
+            kernel.close();
+            throw e;
+        }
+        if (metrics != null) {
+            System.err.printf("kernel metrics on http://%s:%d/metrics%n", bind, metrics.port());
+        }
         System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "");
-        Shutdown.awaitSignal(kernel);
+        Shutdown.awaitSignal(() -> {
+            kernel.close();
+            if (metrics != null) {
+                metrics.close();
+            }
+        });
         return ExitCodes.OK;
     }
 }

@@ -26,6 +26,9 @@ final class PagerCommand implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @Mixin
+    ServerOptions server;
+
     @Option(names = "--name", defaultValue = "pager", description = "name in logs (default ${DEFAULT-VALUE})")
     String name;
 
@@ -47,6 +50,7 @@ final class PagerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        server.configureLogging();
         Map<String, Long> served = new LinkedHashMap<>();
         for (String spec : objects) {
             int eq = spec.indexOf('=');
@@ -64,10 +68,25 @@ final class PagerCommand implements Callable<Integer> {
         Transport transport = tls.transport();
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
                 .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false));
+        MetricsServer metrics;
+        try {
+            metrics = server.startMetrics(bind, pager::publishMetricsTo);
+        } catch (java.io.IOException e) {
+            pager.close();
+            throw e;
+        }
+        if (metrics != null) {
+            System.err.printf("pager metrics on http://%s:%d/metrics%n", bind, metrics.port());
+        }
         System.err.printf("pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
                 pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
                 store == null ? "in memory" : "in " + store, leaseMillis);
-        Shutdown.awaitSignal(pager);
+        Shutdown.awaitSignal(() -> {
+            pager.close();
+            if (metrics != null) {
+                metrics.close();
+            }
+        });
         return ExitCodes.OK;
     }
 }

@@ -35,7 +35,7 @@ public final class MachxpException extends RuntimeException {
      * transport, no errno from a kernel): nothing listens at the address, or it went away.
      */
     public boolean unreachable() {
-        return code == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED;
+        return code == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED && !tls(this);
     }
 
     static MachxpException from(String target, StatusRuntimeException e) {
@@ -53,12 +53,22 @@ public final class MachxpException extends RuntimeException {
             }
         }
         String description = e.getStatus().getDescription();
-        if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED) {
+        if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED && !tls(e)) {
             return new MachxpException(Status.Code.UNAVAILABLE, errno, "cannot reach " + target + ": "
                     + rootCause(e) + "; is the server running there, and is the address right?", e);
         }
         return new MachxpException(e.getStatus().getCode(), errno,
                 description != null ? description : e.getStatus().getCode().toString(), e);
+    }
+
+    /** A TLS handshake that failed: a configuration error, though gRPC reports it UNAVAILABLE too. */
+    private static boolean tls(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.GeneralSecurityException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The innermost cause's message ("Connection refused: /127.0.0.1:1"), else the status's description. */

@@ -42,7 +42,7 @@ class TlsOptionsTest {
     void plaintextLetsTheKernelTry() {
         Run r = run("kernel", "--name", "A", "--pager", "192.0.2.1:7070", "--port", "0", "--connect-timeout", "1",
                 "--plaintext");
-        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.exit()).isEqualTo(ExitCodes.UNREACHABLE);
         assertThat(r.err()).contains("kernel A").contains("192.0.2.1:7070").doesNotContain("without TLS")
                 .doesNotContain("\tat ");
     }

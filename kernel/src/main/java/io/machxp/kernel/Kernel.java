@@ -77,6 +77,10 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private final Opening gate = new Opening();
     /** The standard gRPC health service: NOT_SERVING until the pager welcomed the kernel, and after close. */
     private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
+    /** The kernel's meters; empty (no-op) until a registry is added with {@link #publishMetricsTo}. */
+    private final io.micrometer.core.instrument.composite.CompositeMeterRegistry meters =
+            new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
+    private final io.micrometer.core.instrument.Timer lockLatency;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** A session with the pager: a core and its stream, and whether it is over. */
@@ -95,6 +99,18 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         this.loop = group.next();
         this.current = newSession();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+        this.lockLatency = KernelMetrics.bind(meters, config.name(), stats, this, loop);
+    }
+
+    /** Publishes this kernel's meters (see {@link KernelMetrics}) to {@code registry}, e.g. Prometheus's. */
+    public void publishMetricsTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        meters.add(registry);
+    }
+
+    /** The latency of vm_lock_futex over gRPC, recorded by the task service. */
+    @Override
+    public io.micrometer.core.instrument.Timer lockLatency() {
+        return lockLatency;
     }
 
     /** A new core and its stream (not opened yet). */
@@ -267,8 +283,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return kernel;
     }
 
-    /** The transport's failure to connect (gRPC UNAVAILABLE without a machxp errno), not a refusal. */
+    /**
+     * The transport's failure to connect (gRPC UNAVAILABLE without a machxp errno), not a refusal
+     * by the pager nor a TLS handshake that failed (a configuration error, though also UNAVAILABLE).
+     */
     private static boolean unreachable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.GeneralSecurityException) {
+                return false;
+            }
+        }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof io.grpc.StatusRuntimeException s) {
                 return s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && !PagerLink.fromPager(s);

@@ -78,6 +78,9 @@ public final class Pager implements AutoCloseable {
     private record StoreEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {}
     private Server server;
     /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
+    /** The pager's meters; empty (no-op) until a registry is added with {@link #publishMetricsTo}. */
+    private final io.micrometer.core.instrument.composite.CompositeMeterRegistry meters =
+            new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
     private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
 
     private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
@@ -139,6 +142,7 @@ public final class Pager implements AutoCloseable {
                 }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
                         .withGrace(grace, store.persistent()));
         xp.attach(core, loop);
+        xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
                 .directExecutor()
@@ -228,6 +232,20 @@ public final class Pager implements AutoCloseable {
     /** Kernels connected now (asks the core thread). */
     public List<String> kernels() {
         return onCore(() -> core.kernels());
+    }
+
+    /** Publishes this pager's meters (see {@link PagerMetrics}) to {@code registry}, e.g. Prometheus's. */
+    public void publishMetricsTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        meters.add(registry);
+    }
+
+    /** One of the core's record counts (PagerCore.recordCounts), asked of the core thread; NaN once closed. */
+    double recordCount(String kind) {
+        if (loop.isShuttingDown()) {
+            return Double.NaN;
+        }
+        Integer n = onCore(() -> core.recordCounts().get(kind));
+        return n == null ? Double.NaN : n;
     }
 
     /** The kernel holding a futex now, or null (asks the core thread). */

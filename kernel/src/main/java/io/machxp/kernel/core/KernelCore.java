@@ -138,6 +138,11 @@ public final class KernelCore {
         return session.gate;
     }
 
+    /** Pages resident now (written by the core thread; read by metrics from any thread). */
+    public int residentPages() {
+        return pages.residentCount();
+    }
+
     public int kernelId() {
         return session.kernelId();
     }

@@ -87,6 +87,11 @@ final class PageCache {
     private int resident;
     private long writes;
 
+    /** Pages resident now (core thread; a gauge read elsewhere sees a recent value). */
+    public int residentCount() {
+        return resident;
+    }
+
     /** @param maxResident evict beyond this many resident pages; 0 = no limit */
     PageCache(Link link, RetainedReturns returns, int maxResident) {
         this.link = link;

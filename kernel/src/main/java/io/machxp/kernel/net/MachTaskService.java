@@ -100,17 +100,21 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
+        long started = System.nanoTime();
         FutexEntry fast = fastLock(core, task, request.getThread(), request.getAddress());
         if (fast != null) {
+            kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             grant(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken).build(), core, task, request.getThread(), request.getAddress());
             return;
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
-        Reply<Acquired> reply = replying(out, a -> grant(out, VmLockFutexReply.newBuilder().setPath(a.path())
-                .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                core, task, request.getThread(), request.getAddress()));
+        Reply<Acquired> reply = replying(out, a -> {
+            kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
+                    .setFencingToken(a.fencingToken()).build(), core, task, request.getThread(), request.getAddress());
+        });
         // A caller that goes away stops waiting, as on a timeout.
         ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
                 () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));

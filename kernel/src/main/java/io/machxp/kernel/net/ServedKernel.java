@@ -22,4 +22,7 @@ public interface ServedKernel {
 
     /** Runs an action on the core thread. */
     void execute(Runnable action);
+
+    /** The latency of vm_lock_futex over gRPC, which the task service records. */
+    io.micrometer.core.instrument.Timer lockLatency();
 }

@@ -50,6 +50,14 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     private ScheduledExecutorService coreLoop;
     private long nextSessionId = 1;
 
+    /** Times the core's handling of each XP message (a no-op timer unless set). */
+    private io.micrometer.core.instrument.Timer handling = io.micrometer.core.instrument.Timer.builder("unused")
+            .register(new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
+
+    public void timeHandling(io.micrometer.core.instrument.Timer timer) {
+        this.handling = timer;
+    }
+
     public void attach(PagerCore core, ScheduledExecutorService coreLoop) {
         this.core = core;
         this.coreLoop = coreLoop;
@@ -152,7 +160,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         return new StreamObserver<>() {
             @Override
             public void onNext(KernelToPager message) {
+                long started = System.nanoTime();
                 core.onXp(sessionId, message);
+                handling.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             }
 
             @Override
