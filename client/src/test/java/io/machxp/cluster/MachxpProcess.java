@@ -72,6 +72,10 @@ final class MachxpProcess implements AutoCloseable {
         }
     }
 
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     String output() {
         synchronized (output) {
             return String.join("\n", output);

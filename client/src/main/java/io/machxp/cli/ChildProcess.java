@@ -1,0 +1,99 @@
+package io.machxp.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A machxp server command (pager or kernel) run by {@code cluster up} as a child process of the
+ * same Java and class path; its output goes to a log file, and {@link #address} waits for its
+ * "listening on HOST:PORT" line.
+ */
+final class ChildProcess {
+    private static final Pattern LISTENING = Pattern.compile("listening on ([^ ]+:\\d+)");
+
+    final String name;
+    final Process process;
+    final Path log;
+    private final CompletableFuture<String> address = new CompletableFuture<>();
+
+    private ChildProcess(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        Thread reader = new Thread(this::copyOutput, "output of " + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    static ChildProcess start(String name, Path log, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Machxp.class.getName()));
+        command.addAll(args);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return new ChildProcess(name, p, log);
+    }
+
+    private void copyOutput() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+                PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
+            for (String line; (line = in.readLine()) != null; ) {
+                out.println(line);
+                Matcher m = LISTENING.matcher(line);
+                if (!address.isDone() && m.find()) {
+                    address.complete(m.group(1));
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone, or the log cannot be written: address() reports it
+        }
+        address.completeExceptionally(new IllegalStateException(name + " exited before it listened; see " + log));
+    }
+
+    /** Its "host:port", once it says it listens; fails when it exits first or takes longer than {@code seconds}. */
+    String address(long seconds) throws Exception {
+        try {
+            return address.get(seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(lastLine().isEmpty() ? e.getCause().getMessage()
+                    : name + " failed: " + lastLine() + " (log: " + log + ")");
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(name + " did not listen within " + seconds + " s; see " + log);
+        }
+    }
+
+    private String lastLine() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** SIGTERM, then waits for it (a kernel returns its dirty pages first); SIGKILL after 15 s. */
+    void stop() {
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.machxp.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * machxp cluster up | down: a pager and N kernels as child processes on loopback, for trying the
+ * shell tools (status, lock, demo --connect). {@code up} stays in the foreground, prints the
+ * addresses and the commands to use them, and stops every child (kernels first, so that they
+ * return their pages) on Ctrl-C, SIGTERM, or {@code cluster down}, which signals it through the
+ * process id in its state file.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        header = "Start a pager and N kernels as child processes (up), or stop them (down).",
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Down.class})
+final class ClusterCommand implements Runnable {
+    static final Path DEFAULT_STATE = Path.of(System.getProperty("java.io.tmpdir"), "machxp-cluster.pid");
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "say 'cluster up' or 'cluster down'");
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            header = "Start a pager and N kernels; Ctrl-C or 'machxp cluster down' stops them all.")
+    static final class Up implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--kernels", defaultValue = "3", description = "kernels to start, named A, B, ... (default ${DEFAULT-VALUE})")
+        int kernels;
+
+        @Option(names = "--store", paramLabel = "DIR", description = "the pager keeps pages in files under DIR (default: in memory)")
+        Path store;
+
+        @Option(names = "--port", defaultValue = "7070",
+                description = "the pager's port; kernels take the next ones (default ${DEFAULT-VALUE}; 0: any free ports)")
+        int port;
+
+        @Option(names = "--object", paramLabel = "NAME=SIZE", defaultValue = "shared=1m",
+                description = "the memory object the pager serves (default ${DEFAULT-VALUE})")
+        String object;
+
+        @Option(names = "--logs", paramLabel = "DIR", description = "where the processes' logs go (default: a new temporary directory)")
+        Path logs;
+
+        @Option(names = "--state", paramLabel = "FILE", description = "this command's process id, for 'cluster down' (default: "
+                + "$TMPDIR/machxp-cluster.pid)")
+        Path state = DEFAULT_STATE;
+
+        @Override
+        public Integer call() throws Exception {
+            if (kernels < 1 || kernels > 26) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kernels must be 1 to 26");
+            }
+            if (Files.exists(state) && ProcessHandle.of(Long.parseLong(Files.readString(state).trim()))
+                    .map(ProcessHandle::isAlive).orElse(false)) {
+                throw new IllegalArgumentException("a cluster is already up (process " + Files.readString(state).trim()
+                        + ", " + state + "); stop it with 'machxp cluster down', or give another --state");
+            }
+            Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("machxp-cluster-");
+            List<ChildProcess> children = new ArrayList<>();
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                for (int i = children.size() - 1; i >= 0; i--) {
+                    children.get(i).stop(); // kernels first, then the pager
+                }
+                try {
+                    Files.deleteIfExists(state);
+                } catch (java.io.IOException ignored) {
+                    // a stale file is checked for a live process next time
+                }
+                stopped.countDown();
+            }, "machxp-cluster-down"));
+            PrintWriter out = spec.commandLine().getOut();
+            List<String> pagerArgs = new ArrayList<>(List.of("pager", "--port", Integer.toString(port), "--object",
+                    object));
+            if (store != null) {
+                pagerArgs.addAll(List.of("--store", store.toString()));
+            }
+            ChildProcess pager = ChildProcess.start("pager", logDir.resolve("pager.log"), pagerArgs);
+            children.add(pager);
+            String pagerAddress = pager.address(120);
+            List<String> kernelAddresses = new ArrayList<>();
+            for (int k = 0; k < kernels; k++) {
+                String name = String.valueOf((char) ('A' + k));
+                ChildProcess kernel = ChildProcess.start("kernel " + name, logDir.resolve("kernel-" + name + ".log"),
+                        List.of("kernel", "--name", name, "--pager", pagerAddress, "--port",
+                                Integer.toString(port == 0 ? 0 : port + 1 + k)));
+                children.add(kernel);
+            }
+            for (ChildProcess kernel : children.subList(1, children.size())) {
+                kernelAddresses.add(kernel.address(120));
+            }
+            Files.writeString(state, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+            String objectName = object.substring(0, Math.max(0, object.indexOf('=')));
+            out.printf("machxp cluster up: pager %s, kernels %s%n", pagerAddress, String.join(" ", kernelAddresses));
+            out.printf("  logs in %s%n", logDir);
+            out.println("  try:");
+            out.printf("    machxp status --pager %s%n", pagerAddress);
+            out.printf("    machxp lock --kernel %s %s:0 -- echo 'holding it, token $MACHXP_FENCING_TOKEN'%n",
+                    kernelAddresses.get(0), objectName);
+            out.printf("    machxp demo --connect %s --pager %s --object %s%n", String.join(",", kernelAddresses),
+                    pagerAddress, objectName);
+            out.println("  stop with Ctrl-C here, or: machxp cluster down"
+                    + (state.equals(DEFAULT_STATE) ? "" : " --state " + state));
+            out.flush();
+            for (ChildProcess c : children) {
+                c.process.onExit().thenRun(() -> {
+                    if (stopped.getCount() > 0) {
+                        System.err.printf("machxp cluster: %s exited (%d); see %s%n", c.name, c.process.exitValue(),
+                                c.log);
+                    }
+                });
+            }
+            stopped.await();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true,
+            header = "Stop the cluster that 'machxp cluster up' started.")
+    static final class Down implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--state", paramLabel = "FILE", description = "as given to 'cluster up'")
+        Path state = DEFAULT_STATE;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.exists(state)) {
+                throw new IllegalArgumentException("no cluster is up: " + state + " does not exist");
+            }
+            long pid = Long.parseLong(Files.readString(state).trim());
+            Optional<ProcessHandle> up = ProcessHandle.of(pid);
+            if (up.isEmpty() || !up.get().isAlive()) {
+                Files.deleteIfExists(state);
+                throw new IllegalArgumentException("no cluster is up: process " + pid + " (" + state + ") has ended");
+            }
+            up.get().destroy(); // SIGTERM: its shutdown hook stops the kernels, then the pager
+            up.get().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            spec.commandLine().getOut().println("machxp cluster: stopped (process " + pid + ")");
+            spec.commandLine().getOut().flush();
+            return ExitCodes.OK;
+        }
+    }
+}
