@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
         footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
         subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, ChaosCommand.class,
-                CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class,
+                CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class, ClusterCommand.class,
+                StatusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec

@@ -52,6 +52,11 @@ public final class PagerAdminClient implements AutoCloseable {
         return KernelClient.call(target, () -> stub.pagerStatistics(PagerStatisticsRequest.getDefaultInstance()));
     }
 
+    /** What the pager knows now: sessions and leases, futexes with holders and waiters, pages and holders. */
+    public io.machxp.proto.admin.PagerStatusReply status() {
+        return KernelClient.call(target, () -> stub.pagerStatus(io.machxp.proto.admin.PagerStatusRequest.getDefaultInstance()));
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

@@ -149,7 +149,7 @@ public final class Pager implements AutoCloseable {
                 // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
-                .addService(new PagerAdminService(stats))
+                .addService(new PagerAdminService(stats, this::status))
                 .addService(health.getHealthService())
                 .build();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
@@ -227,6 +227,11 @@ public final class Pager implements AutoCloseable {
 
     public PagerStats stats() {
         return stats;
+    }
+
+    /** What machxp status shows (asks the core thread). */
+    public io.machxp.proto.admin.PagerStatusReply status() {
+        return onCore(core::status);
     }
 
     /** Kernels connected now (asks the core thread). */

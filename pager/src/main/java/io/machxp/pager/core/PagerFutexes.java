@@ -524,6 +524,11 @@ final class PagerFutexes {
         return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
     }
 
+    /** Every futex record, for status. */
+    java.util.Collection<FutexRecord> all() {
+        return futexes.values();
+    }
+
     /** How many futex records the pager keeps. */
     int count() {
         return futexes.size();

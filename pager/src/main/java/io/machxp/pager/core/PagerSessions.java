@@ -222,7 +222,7 @@ final class PagerSessions {
     // ---- leases -------------------------------------------------------------------------------
 
     /** How long the session's lease still runs, in milliseconds (0 once it has ended). */
-    private long leaseLeftMillis(KernelSession s) {
+    long leaseLeftMillis(KernelSession s) {
         return Math.max(0, (s.lastHeard + leaseNanos - core.env.nanoTime()) / 1_000_000);
     }
 
@@ -418,6 +418,15 @@ final class PagerSessions {
     /** The open session with this id, or null. */
     KernelSession get(long sessionId) {
         return sessions.get(sessionId);
+    }
+
+    /** The open sessions (broken ones too), for status. */
+    java.util.Collection<KernelSession> all() {
+        return sessions.values();
+    }
+
+    long leaseNanos() {
+        return leaseNanos;
     }
 
     /** How many sessions are open (broken ones too: they wait for their leases). */

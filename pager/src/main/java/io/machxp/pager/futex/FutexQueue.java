@@ -75,6 +75,15 @@ public final class FutexQueue {
         return order.size();
     }
 
+    /** Each waiting kernel with its priority, in grant order. */
+    public java.util.List<java.util.Map.Entry<KernelSession, Integer>> waiters() {
+        java.util.List<java.util.Map.Entry<KernelSession, Integer>> out = new java.util.ArrayList<>(order.size());
+        for (Waiter w : order) {
+            out.add(java.util.Map.entry(w.kernel, w.priority));
+        }
+        return out;
+    }
+
     /** The highest priority waiting (uint32), 0 when nobody waits. */
     public int topPriority() {
         return order.isEmpty() ? 0 : order.first().priority;

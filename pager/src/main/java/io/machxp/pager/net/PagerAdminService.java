@@ -6,12 +6,41 @@ import io.machxp.proto.admin.PagerAdminGrpc;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.admin.PagerStatisticsRequest;
 
-/** Read-only counters for tools; served from any thread. */
+/**
+ * Read-only counters and status for tools. Counters are served on the calling thread; the status
+ * is a snapshot the core thread takes, so it is asked for off the core's event loop.
+ */
 public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
     private final PagerStats stats;
+    private final java.util.function.Supplier<io.machxp.proto.admin.PagerStatusReply> status;
+    /**
+     * The server runs calls on the core's event loop (direct executor), which must not wait for
+     * itself: the snapshot is asked for from this thread, which exists only while it is used.
+     */
+    private final java.util.concurrent.Executor offCore = new java.util.concurrent.ThreadPoolExecutor(0, 1, 10,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "pager-admin-status");
+                t.setDaemon(true);
+                return t;
+            });
 
-    public PagerAdminService(PagerStats stats) {
+    public PagerAdminService(PagerStats stats, java.util.function.Supplier<io.machxp.proto.admin.PagerStatusReply> status) {
         this.stats = stats;
+        this.status = status;
+    }
+
+    @Override
+    public void pagerStatus(io.machxp.proto.admin.PagerStatusRequest request,
+            StreamObserver<io.machxp.proto.admin.PagerStatusReply> out) {
+        offCore.execute(() -> {
+            try {
+                out.onNext(status.get());
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the pager is closing").withCause(e)
+                        .asRuntimeException());
+            }
+        });
     }
 
     @Override

@@ -566,4 +566,19 @@ public final class PageCoherence {
         PageRecord p = pages.get(new PageKey(object, offset));
         return p == null ? List.of() : p.readers.stream().map(s -> s.kernelName).toList();
     }
+
+    /** For status: each page some kernel holds, with its writer (or null) and readers. */
+    public void forEachHeld(HeldPage visitor) {
+        for (PageRecord p : pages.values()) {
+            if (p.writer != null || !p.readers.isEmpty()) {
+                visitor.page(p.key, p.writer, java.util.List.copyOf(p.readers));
+            }
+        }
+    }
+
+    /** A page some kernel holds. */
+    @FunctionalInterface
+    public interface HeldPage {
+        void page(PageKey key, KernelSession writer, java.util.List<KernelSession> readers);
+    }
 }
