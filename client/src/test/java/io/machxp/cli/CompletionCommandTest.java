@@ -12,7 +12,7 @@ class CompletionCommandTest {
             ExitCodesTest.Run r = ExitCodesTest.run("completion", shell);
             assertThat(r.exit()).isZero();
             assertThat(r.out()).contains("complete -F").contains("pager").contains("kernel").contains("--connect")
-                    .contains("ZSH_VERSION");
+                    .contains("--metrics-port").contains("cluster").contains("ZSH_VERSION");
         }
     }
 
