@@ -4,33 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** machxp run as a user runs it: the timeline, --json, --no-pi, and the exit codes. */
 class RunCommandTest {
     static final String INVERSION = Path.of("..", "scenarios", "cross-kernel-inversion.yaml").toString();
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Machxp.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static ExitCodesTest.Run run(String... args) {
+        return ExitCodesTest.run(args);
     }
 
     @Test
     void theCrossKernelInversionAsJsonWithAndWithoutPi() throws Exception {
-        Run pi = run("run", INVERSION, "--json");
+        ExitCodesTest.Run pi = run("run", INVERSION, "--json");
         assertThat(pi.exit()).isZero();
         JsonNode json = new ObjectMapper().readTree(pi.out());
         assertThat(json.get("mode").asText()).isEqualTo("sim");
@@ -39,7 +28,7 @@ class RunCommandTest {
         long hWaitPi = waitOf(json, "H");
         assertThat(hWaitPi).isLessThan(55_000_000);
 
-        Run noPi = run("run", INVERSION, "--json", "--no-pi");
+        ExitCodesTest.Run noPi = run("run", INVERSION, "--json", "--no-pi");
         assertThat(noPi.exit()).isZero();
         JsonNode json2 = new ObjectMapper().readTree(noPi.out());
         assertThat(json2.get("priorityInheritance").asBoolean()).isFalse();
@@ -48,8 +37,8 @@ class RunCommandTest {
 
     @Test
     void theTimelineIsForPeopleAndTheSameSeedPrintsTheSameRun() {
-        Run a = run("run", INVERSION, "--seed", "9");
-        Run b = run("run", INVERSION, "--seed", "9");
+        ExitCodesTest.Run a = run("run", INVERSION, "--seed", "9");
+        ExitCodesTest.Run b = run("run", INVERSION, "--seed", "9");
         assertThat(a.exit()).isZero();
         assertThat(a.out()).contains("sim mode, seed 9").contains("boost  10 -> 90").contains("PASS  H waits at most 55ms");
         assertThat(b.out()).isEqualTo(a.out());
@@ -59,22 +48,22 @@ class RunCommandTest {
     void aFailedExpectationExitsWithTwoAndABadFileWithOne(@TempDir Path dir) throws Exception {
         Path strict = dir.resolve("strict.yaml");
         Files.writeString(strict, Files.readString(Path.of(INVERSION)).replace("maxWait: 55ms", "maxWait: 1ms"));
-        Run failed = run("run", strict.toString());
+        ExitCodesTest.Run failed = run("run", strict.toString());
         assertThat(failed.exit()).isEqualTo(2);
         assertThat(failed.out()).contains("FAIL  H waits at most 1ms (pi)");
 
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "kernels: [{name: A}]\nthreads: [{name: T, program: [{lock: nowhere}]}]\n");
-        Run broken = run("run", bad.toString());
+        ExitCodesTest.Run broken = run("run", bad.toString());
         assertThat(broken.exit()).isEqualTo(1);
         assertThat(broken.err()).contains("bad.yaml:2: thread T, step 1: no word named 'nowhere'").doesNotContain("\tat ");
 
         Path close = dir.resolve("close.yaml");
         Files.writeString(close, Files.readString(Path.of(INVERSION)).replace("start: 20ms", "start: 5ms"));
-        Run warned = run("run", close.toString());
+        ExitCodesTest.Run warned = run("run", close.toString());
         assertThat(warned.err()).contains("close.yaml:27: warning: thread H starts 5ms after L (line 15), and both use m");
 
-        Run missing = run("run", dir.resolve("missing.yaml").toString());
+        ExitCodesTest.Run missing = run("run", dir.resolve("missing.yaml").toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("missing.yaml: no such file");
         assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim, real or linux");
@@ -82,12 +71,12 @@ class RunCommandTest {
 
     @Test
     void compareAndLinuxModeRefuseWhatTheyCannotDoWithOne() {
-        Run warp = run("run", INVERSION, "--compare", "warp");
+        ExitCodesTest.Run warp = run("run", INVERSION, "--compare", "warp");
         assertThat(warp.exit()).isEqualTo(1);
         assertThat(warp.err()).contains("--compare takes linux");
         assertThat(run("run", INVERSION, "--compare", "linux", "--no-pi").exit()).isEqualTo(1);
         assertThat(run("run", INVERSION, "--compare", "linux", "--mode", "real").exit()).isEqualTo(1);
-        Run noPi = run("run", INVERSION, "--mode", "linux", "--no-pi");
+        ExitCodesTest.Run noPi = run("run", INVERSION, "--mode", "linux", "--no-pi");
         assertThat(noPi.exit()).isEqualTo(1);
         assertThat(noPi.err()).contains("linux mode always inherits priorities");
     }
