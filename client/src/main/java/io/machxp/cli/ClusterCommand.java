@@ -75,7 +75,9 @@ final class ClusterCommand implements Runnable {
             Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("machxp-cluster-");
             List<ChildProcess> children = new ArrayList<>();
             CountDownLatch stopped = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping.set(true);
                 for (int i = children.size() - 1; i >= 0; i--) {
                     children.get(i).stop(); // kernels first, then the pager
                 }
@@ -99,7 +101,7 @@ final class ClusterCommand implements Runnable {
             for (int k = 0; k < kernels; k++) {
                 String name = String.valueOf((char) ('A' + k));
                 ChildProcess kernel = ChildProcess.start("kernel " + name, logDir.resolve("kernel-" + name + ".log"),
-                        List.of("kernel", "--name", name, "--pager", pagerAddress, "--port",
+                        List.of("kernel", "--name", name, "--pager", pagerAddress, "--connect-timeout", "60", "--port",
                                 Integer.toString(port == 0 ? 0 : port + 1 + k)));
                 children.add(kernel);
             }
@@ -112,7 +114,7 @@ final class ClusterCommand implements Runnable {
             out.printf("  logs in %s%n", logDir);
             out.println("  try:");
             out.printf("    machxp status --pager %s%n", pagerAddress);
-            out.printf("    machxp lock --kernel %s %s:0 -- echo 'holding it, token $MACHXP_FENCING_TOKEN'%n",
+            out.printf("    machxp lock --kernel %s %s:0 -- sh -c 'echo holding it with token $MACHXP_FENCING_TOKEN'%n",
                     kernelAddresses.get(0), objectName);
             out.printf("    machxp demo --connect %s --pager %s --object %s%n", String.join(",", kernelAddresses),
                     pagerAddress, objectName);
@@ -121,7 +123,7 @@ final class ClusterCommand implements Runnable {
             out.flush();
             for (ChildProcess c : children) {
                 c.process.onExit().thenRun(() -> {
-                    if (stopped.getCount() > 0) {
+                    if (!stopping.get()) {
                         System.err.printf("machxp cluster: %s exited (%d); see %s%n", c.name, c.process.exitValue(),
                                 c.log);
                     }

@@ -32,6 +32,15 @@ public final class ExitCodes {
      */
     public static CommandLine configure(CommandLine cl) {
         cl.setExitCodeExceptionMapper(ExitCodes::of);
+        // A usage error is its sentence and a pointer to --help, not the whole usage text.
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println(fullName(cmd) + ": " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr());
+            cmd.getErr().println("Try '" + fullName(cmd) + " --help' for its options.");
+            cmd.getErr().flush();
+            return USAGE;
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println(fullName(cmd) + ": " + sentence(e));
             if (verbose(parsed)) {

@@ -76,12 +76,12 @@ final class StatusCommand implements Callable<Integer> {
             out.printf("  %-10s %4d %10d %11d ms %5d %6d%s%n", k.getKernelName(), k.getKernelId(), k.getSessionId(),
                     k.getLeaseLeftMs(), k.getFutexesHeld(), k.getFutexesQueued(), k.getBroken() ? "  (stream broken)" : "");
         }
-        out.printf("%nFUTEXES%n  %-20s %-10s %8s  %s%n", "OBJECT:OFFSET", "HOLDER", "TOKEN", "WAITERS (kernel/priority,"
+        out.printf("%nFUTEXES%n  %-20s %-10s %20s  %s%n", "OBJECT:OFFSET", "HOLDER", "TOKEN", "WAITERS (kernel/priority,"
                 + " in grant order)");
         for (FutexStatus f : s.getFutexesList()) {
             String waiters = f.getWaitersList().stream().map(w -> w.getKernel() + "/" + Integer.toUnsignedString(
                     w.getPriority())).collect(Collectors.joining(" "));
-            out.printf("  %-20s %-10s %8s  %s%s%n", f.getObject() + ":" + f.getOffset(),
+            out.printf("  %-20s %-10s %20s  %s%s%n", f.getObject() + ":" + f.getOffset(),
                     f.getHolder().isEmpty() ? "-" : f.getHolder(), Long.toUnsignedString(f.getFencingToken()),
                     waiters.isEmpty() ? "-" : waiters, f.getOwnerDied() ? "  (owner died)" : "");
         }

@@ -51,7 +51,8 @@ class ExitCodesTest {
         assertThat(run("demo", "--help").exit()).isZero();
         Run unknown = run("demo", "--no-such-flag");
         assertThat(unknown.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(unknown.err()).contains("Unknown option: '--no-such-flag'");
+        assertThat(unknown.err()).contains("machxp demo: Unknown option: '--no-such-flag'")
+                .contains("Try 'machxp demo --help' for its options.").doesNotContain("Usage:");
         Run notANumber = run("chaos", "--seeds", "many");
         assertThat(notANumber.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(run("pager", "--lease-ms", "-1", "--port", "0").exit()).isEqualTo(ExitCodes.USAGE);
