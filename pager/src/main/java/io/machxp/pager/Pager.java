@@ -77,10 +77,10 @@ public final class Pager implements AutoCloseable {
 
     private record StoreEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {}
     private Server server;
-    /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
     /** The pager's meters; empty (no-op) until a registry is added with {@link #publishMetricsTo}. */
     private final io.micrometer.core.instrument.composite.CompositeMeterRegistry meters =
             new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
+    /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
     private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
 
     private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {

@@ -257,15 +257,15 @@ public final class PagerCore {
         return pages.readersOf(object, offset);
     }
 
-    /**
-     * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
-     * "quarantinedIds", "futexes", "pages"); for tests and tools that check they stay bounded.
-     */
     /** What machxp status shows: sessions, futexes held or waited for, pages held. Core thread. */
     public io.machxp.proto.admin.PagerStatusReply status() {
         return PagerStatusSnapshot.of(core.name, grace.inGrace(), sessions, futexes, pages);
     }
 
+    /**
+     * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
+     * "quarantinedIds", "futexes", "pages"); for tests and tools that check they stay bounded.
+     */
     public Map<String, Integer> recordCounts() {
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("sessions", sessions.count());
