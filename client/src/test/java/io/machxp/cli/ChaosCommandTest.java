@@ -25,4 +25,11 @@ class ChaosCommandTest {
         assertThat(run.get("passed").asBoolean()).isTrue();
         assertThat(run.get("history").size()).isPositive();
     }
+
+    @Test
+    void jsonIsForTheSimulatorNotForReal() {
+        ExitCodesTest.Run real = ExitCodesTest.run("chaos", "--real", "--json");
+        assertThat(real.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(real.err()).contains("--json applies to the simulator's runs, not to --real");
+    }
 }

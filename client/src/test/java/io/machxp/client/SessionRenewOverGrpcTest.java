@@ -64,6 +64,7 @@ class SessionRenewOverGrpcTest {
             holder.unlockFutex(baseA);
             holder.lock(baseA, null); // cached: the fast path
             assertThat(a.sessionsOpened()).isEqualTo(1);
+            assertThat(health("127.0.0.1:" + a.port())).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
 
             CompletableFuture<VmLockFutexReply>[] duringPause = new CompletableFuture[1];
             CoreBlocked.during(a, () -> {
@@ -77,6 +78,8 @@ class SessionRenewOverGrpcTest {
             assertThat(stale).as("a lock queued during the pause is refused when it runs").isNotNull();
 
             await().atMost(30, TimeUnit.SECONDS).until(() -> a.sessionsOpened() == 2);
+            assertThat(health("127.0.0.1:" + a.port())).as("serving again once the new session is open")
+                    .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             MachxpException lost = catchThrowableOfType(MachxpException.class, () -> holderTask.readLong(baseA + 8));
             assertThat(lost).isNotNull();
             assertThat(lost.errno()).isEqualTo(Errno.ESRCH);
@@ -88,6 +91,17 @@ class SessionRenewOverGrpcTest {
             assertThat(got.getOwnerDied()).as("the paused kernel's thread owned it").isTrue();
             assertThat(got.getPath()).isNotEqualTo(AcquirePath.FAST_PATH);
             assertThat(next.readLong(base + 8)).as("A's write never reached the pager: lost, and said so").isZero();
+        }
+    }
+
+    /** The kernel's standard gRPC health status. */
+    private static io.grpc.health.v1.HealthCheckResponse.ServingStatus health(String target) {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        try {
+            return io.grpc.health.v1.HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus();
+        } finally {
+            channel.shutdownNow();
         }
     }
 
