@@ -324,8 +324,8 @@ public final class FakeKernel implements AutoCloseable {
             if (keepalives != null) {
                 keepalives.cancel(false);
             }
-            if (ended.isDone()) {
-                return;
+            if (ended.isDone() || halfClosed) {
+                return; // ended, or already half-closed or broken by the kit (its cancel may not have ended it yet)
             }
             for (int id : new ArrayList<>(objects)) {
                 send(KernelToPager.newBuilder().setMemoryObjectTerminate(
