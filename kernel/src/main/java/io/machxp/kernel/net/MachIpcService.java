@@ -31,20 +31,22 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         this.handles = kernel.taskHandles();
     }
 
-    private Long taskOf(long handle, StreamObserver<?> out) {
-        Long taskId = handles.taskId(handle);
-        if (taskId == null) {
+    /** The task a handle names, with the core of the session that gave it out (null: answered unknown). */
+    private TaskHandles.Ref taskOf(long handle, StreamObserver<?> out) {
+        TaskHandles.Ref ref = handles.ref(handle);
+        if (ref == null) {
             fail(out, TaskHandles.unknown(kernel.name(), handle));
         }
-        return taskId;
+        return ref;
     }
 
     /** Runs a mach_port_* routine of task {@code handle} on the core thread and answers with {@code toMessage}. */
     private <T, R> void port(long handle, StreamObserver<R> out, Function<Long, Function<IpcCore, T>> routine,
             Function<T, R> toMessage) {
-        Long task = taskOf(handle, out);
-        if (task != null) {
-            kernel.execute(() -> kernel.core().ipc().port(task, routine.apply(task), reply(out, toMessage)));
+        TaskHandles.Ref ref = taskOf(handle, out);
+        if (ref != null) {
+            long task = ref.id();
+            kernel.execute(() -> ref.core().ipc().port(task, routine.apply(task), reply(out, toMessage)));
         }
     }
 
@@ -156,18 +158,19 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
 
     @Override
     public void machMsg(MachMsgRequest r, StreamObserver<MachMsgReply> out) {
-        Long task = taskOf(r.getTask(), out);
-        if (task == null) {
+        TaskHandles.Ref ref = taskOf(r.getTask(), out);
+        if (ref == null) {
             return;
         }
+        long task = ref.id();
         var msg = r.hasMsg() ? IpcMessages.fromProto(r.getMsg()) : null;
         int rcvSize = (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE);
         long timeout = r.getTimeoutMillis() & 0xFFFFFFFFL;
         Reply<MsgReturn> reply = reply(out, IpcMessages::toProto);
         // A caller that goes away stops waiting: the core answers it MACH_*_INTERRUPTED, which goes nowhere.
         ((ServerCallStreamObserver<MachMsgReply>) out).setOnCancelHandler(
-                () -> kernel.execute(() -> kernel.core().ipc().abort(task, r.getThread(), reply)));
-        kernel.execute(() -> kernel.core().ipc().machMsg(task, r.getThread(), msg, r.getOption(), rcvSize,
+                () -> kernel.execute(() -> ref.core().ipc().abort(task, r.getThread(), reply)));
+        kernel.execute(() -> ref.core().ipc().machMsg(task, r.getThread(), msg, r.getOption(), rcvSize,
                 r.getRcvName(), timeout, reply));
     }
 }
