@@ -249,6 +249,11 @@ public final class SimCluster {
                 }
 
                 @Override
+                public long wallMicros() {
+                    return clock.local(now) / 1_000; // the simulation's epoch is its start
+                }
+
+                @Override
                 public void trace(String event, int tid, String detail) {
                     sink.trace(now, SimKernel.this.name, event, tid, detail);
                 }

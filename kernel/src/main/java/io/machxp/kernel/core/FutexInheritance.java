@@ -116,34 +116,42 @@ final class FutexInheritance {
     }
 
     /**
-     * Deadlock detection: follows the owners' waits from futex {@code e}, for the wait number
-     * {@code wait} of thread {@code initiator}. True if the chain comes back to the initiator (a
-     * cycle: the caller fails that wait with EDEADLK). A chain that reaches a futex this kernel
-     * does not hold goes on at its holder: a memory_object_futex_probe through the pager, with
-     * {@code hops} so far; none if {@code hops} is negative (a local check only).
+     * Deadlock detection: follows the owners' waits from futex {@code e}, for the wait
+     * {@code initiator}, carrying {@code youngest}, the wait on the path so far that began last.
+     * Returns that wait if the chain comes back to the initiator's thread (a cycle: the wait that
+     * began last closed it and is the one to fail), null otherwise. A chain that reaches a futex
+     * this kernel does not hold goes on at its holder: a memory_object_futex_probe through the
+     * pager, with {@code hops} so far; none if {@code hops} is negative (a local check only).
      */
-    boolean chase(int initiator, long wait, FutexEntry e, int hops) {
+    WaitStamp chase(WaitStamp initiator, FutexEntry e, int hops) {
+        return chase(initiator, initiator, e, hops);
+    }
+
+    private WaitStamp chase(WaitStamp initiator, WaitStamp youngest, FutexEntry e, int hops) {
         for (int step = 0; e != null && step < 1_000_000; step++) {
             long s = e.state();
             if (isAbsent(s)) {
                 if (e.request == FutexEntry.Request.LOCK && hops >= 0) {
-                    core.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
-                            .setObjectId(e.objectId()).setOffset(e.offset()).setInitiator(initiator).setWait(wait)
-                            .setHops(hops)).build());
+                    core.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(youngest.into(
+                            MemoryObjectFutexProbe.newBuilder().setObjectId(e.objectId()).setOffset(e.offset())
+                                    .setInitiator(initiator.tid()).setWait(initiator.waitNumber()).setHops(hops))).build());
                 }
-                return false;
+                return null;
             }
             MachThread owner = ownerHere(e);
             if (owner == null) {
-                return false;
+                return null;
             }
-            if (owner.tid == initiator) {
-                return true;
+            if (owner.tid == initiator.tid()) {
+                return youngest;
             }
             FutexWaiter w = owner.waiter;
             e = w == null || w.trylock ? null : w.entry;
+            if (e != null) {
+                youngest = youngest.younger(WaitStamp.of(owner));
+            }
         }
-        return false;
+        return null;
     }
 
     /**
@@ -153,8 +161,35 @@ final class FutexInheritance {
      */
     void probe(MachThread t) {
         FutexWaiter w = t.waiter;
-        if (w != null && !w.trylock && w.entry != null && !t.boostedBy.isEmpty()
-                && chase(t.tid, t.waitNumber, w.entry, 0)) {
+        if (w != null && !w.trylock && w.entry != null && !t.boostedBy.isEmpty()) {
+            WaitStamp closing = chase(WaitStamp.of(t), w.entry, 0);
+            if (closing != null) {
+                cycleClosedBy(closing, w.entry);
+            }
+        }
+    }
+
+    /** memory_object_futex_probe: a chain of waits from another kernel reached a futex held here. */
+    void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
+        WaitStamp initiator = new WaitStamp(p.getInitiator(), p.getWait(), 0);
+        WaitStamp closing = chase(initiator, WaitStamp.youngestOf(p), e, p.getHops());
+        MachThread t = closing == null ? null : core.livingThread(p.getInitiator());
+        // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
+        if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
+            cycleClosedBy(closing, t.waiter.entry);
+        }
+    }
+
+    /**
+     * A cycle was found, through futex {@code from} that a thread of this kernel waits for: the
+     * wait {@code closing}, which began last, fails. Here if it is this kernel's; otherwise a probe
+     * for it goes on around the cycle from {@code from}, to its kernel.
+     */
+    private void cycleClosedBy(WaitStamp closing, FutexEntry from) {
+        MachThread t = core.livingThread(closing.tid());
+        if (t == null) {
+            chase(closing, from, 0);
+        } else if (t.waiter != null && t.waiter.entry != null && t.waitNumber == closing.waitNumber()) {
             deadlock(t);
         }
     }
@@ -164,18 +199,6 @@ final class FutexInheritance {
         futexes.abandon(t.waiter, KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the futex at offset "
                 + "0x%x of '%s' is held, through a chain of futexes across kernels, by a thread that waits for "
                 + "one thread %d owns", t.tid, t.waiter.entry.offset(), futexes.objectName(t.waiter.entry), t.tid));
-    }
-
-    /** memory_object_futex_probe: a chain of waits from another kernel reached a futex held here. */
-    void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
-        if (!chase(p.getInitiator(), p.getWait(), e, p.getHops())) {
-            return;
-        }
-        MachThread t = core.livingThread(p.getInitiator());
-        // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
-        if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
-            deadlock(t);
-        }
     }
 
     private MachThread ownerHere(FutexEntry e) {

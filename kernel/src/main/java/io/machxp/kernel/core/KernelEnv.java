@@ -1,6 +1,8 @@
 package io.machxp.kernel.core;
 
 import io.machxp.proto.xp.KernelToPager;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /**
  * Everything the kernel core does to the world, and its only source of time. The real runtime
@@ -25,6 +27,15 @@ public interface KernelEnv {
 
     /** The current time in nanoseconds, from an arbitrary origin; never goes back. */
     long nanoTime();
+
+    /**
+     * Wall-clock time in microseconds since the epoch, comparable between kernels as far as their
+     * clocks agree: when a futex wait began, so that a cycle across kernels fails the wait that
+     * began last. Only for that order, never for timeouts or leases.
+     */
+    default long wallMicros() {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    }
 
     /**
      * Something a person reading a timeline wants to see (a thread dispatched or preempted,

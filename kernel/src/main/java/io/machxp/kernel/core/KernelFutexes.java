@@ -93,6 +93,7 @@ final class KernelFutexes {
             Reply<Acquired> reply, String call) {
         FutexWaiter w = new FutexWaiter(thread, trylock, reply);
         thread.waitNumber++;
+        thread.waitBeganMicros = env.wallMicros();
         thread.blockedIn = call;
         thread.waiter = w;
         if (timeoutNanos >= 0) {
@@ -213,7 +214,7 @@ final class KernelFutexes {
             if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
                 continue; // the owner unlocked on the fast path meanwhile: look again
             }
-            if (inheritance.chase(tid, w.thread.waitNumber, e, w.thread.boostedBy.isEmpty() ? -1 : 0)) {
+            if (inheritance.chase(WaitStamp.of(w.thread), e, w.thread.boostedBy.isEmpty() ? -1 : 0) != null) {
                 w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
                         + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
                         tid, e.offset(), objectName(e), tid));

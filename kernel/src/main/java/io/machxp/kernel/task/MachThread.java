@@ -27,6 +27,8 @@ public final class MachThread {
     public io.machxp.kernel.core.Timer sleepTimer;
     /** Counts the thread's futex waits, so that a deadlock probe names the wait it is about. */
     public long waitNumber;
+    /** When the current futex wait began ({@code KernelEnv.wallMicros}): which wait of a cycle fails. */
+    public long waitBeganMicros;
     /** False once the thread is terminated. Written by the core; read by fast paths anywhere. */
     public volatile boolean alive = true;
 

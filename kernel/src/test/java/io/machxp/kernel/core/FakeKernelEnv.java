@@ -56,6 +56,11 @@ final class FakeKernelEnv implements KernelEnv {
     }
 
     @Override
+    public long wallMicros() {
+        return now / 1_000;
+    }
+
+    @Override
     public long nanoTime() {
         return now;
     }

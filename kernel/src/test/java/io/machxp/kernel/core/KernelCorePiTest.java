@@ -7,7 +7,9 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.PagerToKernel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -149,6 +151,39 @@ class KernelCorePiTest {
         assertThat(t2Waits.answered()).as("t2 is not in the cycle").isFalse();
         k.unlock(t1, k.base).value();
         assertThat(t2Waits.value()).isEqualTo(AcquirePath.LOCAL_HANDOFF);
+    }
+
+    @Test
+    void aCycleFoundForAnOlderWaitFailsOnlyTheWaitThatClosedIt() {
+        MachThread t1 = k.thread(10);
+        MachThread t2 = k.thread(10);
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> t1WaitsRemote = k.lock(t1, k.base + 64);
+        k.single();
+        k.env.advance(10 * MS);
+        Answer<AcquirePath> t2Waits = k.lock(t2, k.base);
+        MemoryObjectFutexProbe sent = k.single().getMemoryObjectFutexProbe();
+        assertThat(sent.getYoungest()).as("the probe names t1's wait as the last so far").isEqualTo(t1.tid);
+        assertThat(sent.getYoungestBeganMicros()).isEqualTo(t1.waitBeganMicros);
+
+        // The probe of t1's wait comes back: the cycle ran through a thread of another kernel whose
+        // wait began after t1's, so that wait closed the cycle, not t1's.
+        int other = t1.tid + 0x100000;
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
+                .setOffset(0).setHops(2).setYoungest(other).setYoungestWait(7)
+                .setYoungestBeganMicros(t1.waitBeganMicros + 5_000)).build());
+        assertThat(t1WaitsRemote.answered()).as("t1 waited first: it keeps waiting").isFalse();
+        MemoryObjectFutexProbe onward = k.single().getMemoryObjectFutexProbe();
+        assertThat(onward.getInitiator()).as("on around the cycle, for the wait that closed it").isEqualTo(other);
+        assertThat(onward.getWait()).isEqualTo(7);
+        assertThat(onward.getOffset()).isEqualTo(64);
+        assertThat(onward.getHops()).isZero();
+
+        // A probe whose last wait is t1's own fails t1's wait.
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
+                .setOffset(0).setHops(2)).build());
+        assertThat(t1WaitsRemote.error().errno()).isEqualTo(io.machxp.proto.task.Errno.EDEADLK);
+        assertThat(t2Waits.answered()).isFalse();
     }
 
     private void probe(long offset, int initiator, long wait) {
