@@ -1,0 +1,290 @@
+package io.machxp.scenario;
+
+import static io.machxp.scenario.LinuxNative.CLOCK_MONOTONIC;
+import static io.machxp.scenario.LinuxNative.CLOCK_THREAD_CPUTIME_ID;
+import static io.machxp.scenario.LinuxNative.CPUSET_BYTES;
+import static io.machxp.scenario.LinuxNative.FUTEX_UNLOCK_PI;
+import static io.machxp.scenario.LinuxNative.TIMER_ABSTIME;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import io.machxp.scenario.Scenario.ThreadSpec;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * A scenario thread in linux mode ({@link LinuxPlatform}): a Linux thread of this JVM, pinned to
+ * its kernel's CPUs and SCHED_FIFO at its scenario priority, that runs the steps the interpreter
+ * queues for it, in order, on the futex words of the run ({@link LinuxLockCalls}).
+ *
+ * <h2>States</h2>
+ * set up (pinned, warmed up, then real-time; {@code ready} counted down) -> waiting for its start
+ * ({@link Release}: it parks, so as not to keep its CPU from threads still warming up) -> released
+ * (between steps it spins up to {@code LinuxPlatform.spinNanos} for the next one rather than park,
+ * as a Linux thread running its program never leaves its CPU) -> ended (its program ended, it died,
+ * or the run stopped): returning ends the Linux thread, and the kernel walks glibc's robust list.
+ *
+ * <p>Steps are classes rather than lambdas ({@link Release}, {@link Perform}): a lambda's first
+ * use links it (milliseconds, and locks), which would happen on a SCHED_FIFO thread in the middle
+ * of the run.
+ */
+final class LinuxWorker extends Thread {
+    final ThreadSpec spec;
+    final int[] cpus;
+    final CountDownLatch ready;
+    final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    /** timespec at 0, CPU clock at 16, sched_param at 32, cpu_set_t at 64. */
+    final Memory scratch = new Memory(64 + CPUSET_BYTES);
+    private final LinuxLockCalls calls = new LinuxLockCalls(scratch);
+    private final LinuxPlatform run;
+    final Memory statBuffer = new Memory(1024);
+    final byte[] statBytes = new byte[1024];
+    final Memory selfStat = LinuxPlatform.cString("/proc/thread-self/stat");
+    final AtomicInteger seen;
+    final String taskKey;
+    volatile Memory procStat;
+    volatile int tid;
+    volatile int setupErrno;
+    volatile String setupWhat = "";
+    /** Its program ended: the Linux thread ends after the current step. */
+    volatile boolean ended;
+    /** Its start time has come: from now on it keeps its CPU between steps. */
+    volatile boolean released;
+    /** The Linux thread has left its loop. */
+    volatile boolean finished;
+
+    LinuxWorker(LinuxPlatform run, ThreadSpec spec, int[] cpus, CountDownLatch ready) {
+        super("linux-" + spec.name());
+        this.run = run;
+        setDaemon(true);
+        this.spec = spec;
+        this.cpus = cpus;
+        this.ready = ready;
+        this.seen = new AtomicInteger(spec.priority());
+        this.taskKey = spec.kernel() + "/" + spec.task();
+        scratch.clear();
+    }
+
+    @Override
+    public void run() {
+        tid = LinuxNative.gettid();
+        Memory mask = LinuxCpus.cpuSet(cpus);
+        if (LinuxNative.sched_setaffinity(0, CPUSET_BYTES, Pointer.nativeValue(mask)) != 0) {
+            setupErrno = LinuxNative.errno();
+            setupWhat = "sched_setaffinity";
+        }
+        warmUp();
+        scratch.setInt(32, spec.priority());
+        if (setupErrno == 0 && LinuxNative.sched_setscheduler(0, LinuxNative.SCHED_FIFO, Pointer.nativeValue(scratch) + 32) != 0) {
+            setupErrno = LinuxNative.errno();
+            setupWhat = "sched_setscheduler";
+        }
+        ready.countDown();
+        try {
+            while (setupErrno == 0 && !ended && !run.stopped) {
+                Runnable r = queue.poll();
+                if (r == null && run.spinNanos > 0 && released) {
+                    // A Linux thread runs its program on without leaving its CPU between two
+                    // steps; waiting here for the runner's next step must not free it for a
+                    // lower priority. The runner is on another CPU, so its answer comes soon.
+                    long until = System.nanoTime() + run.spinNanos;
+                    while ((r = queue.poll()) == null && !ended && !run.stopped && System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                }
+                if (r == null) {
+                    LockSupport.park(this);
+                } else {
+                    r.run();
+                }
+            }
+        } finally {
+            finished = true;
+        }
+        // Returning ends the Linux thread: the kernel walks its robust list (glibc's), so a robust
+        // mutex it still holds passes on with OWNER_DIED.
+    }
+
+    void enqueue(Runnable r) {
+        queue.add(r);
+        if (Thread.currentThread() != this) {
+            LockSupport.unpark(this);
+        }
+    }
+
+    /**
+     * Every path of {@link #perform} a few times on words of its own, before the thread is
+     * real-time: classes load, JNA binds, the JIT sees them, and a first step does not take
+     * milliseconds (or a class loader's lock) in the middle of the run.
+     */
+    private void warmUp() {
+        Memory raw = new Memory(8);
+        raw.clear();
+        Memory mutex = new Memory(64);
+        mutex.clear();
+        Memory attr = new Memory(64);
+        attr.clear();
+        long a = Pointer.nativeValue(attr);
+        LinuxNative.pthread_mutexattr_init(a);
+        LinuxNative.pthread_mutexattr_settype(a, LinuxNative.PTHREAD_MUTEX_ERRORCHECK);
+        LinuxNative.pthread_mutexattr_setprotocol(a, LinuxNative.PTHREAD_PRIO_INHERIT);
+        LinuxNative.pthread_mutexattr_setrobust(a, LinuxNative.PTHREAD_MUTEX_ROBUST);
+        LinuxNative.pthread_mutex_init(Pointer.nativeValue(mutex), a);
+        Step[] steps = {new Step(Step.Kind.LOCK, "", -1, 0, null), new Step(Step.Kind.LOCK, "", -1, 0, null),
+            new Step(Step.Kind.TRYLOCK, "", -1, 0, null), new Step(Step.Kind.UNLOCK, "", -1, 0, null),
+            new Step(Step.Kind.UNLOCK, "", -1, 0, null), new Step(Step.Kind.LOCK, "", 1000, 0, null),
+            new Step(Step.Kind.TRYLOCK, "", -1, 0, null), new Step(Step.Kind.CONSISTENT, "", -1, 0, null),
+            new Step(Step.Kind.UNLOCK, "", -1, 0, null), new Step(Step.Kind.READ, "", -1, 0, null),
+            new Step(Step.Kind.WRITE, "", -1, 0, null), new Step(Step.Kind.COMPUTE, null, 20_000, 0, null),
+            new Step(Step.Kind.SLEEP, null, 10_000, 0, null), new Step(Step.Kind.PRIORITY, null, -1, 1, null)};
+        for (int i = 0; i < 20; i++) {
+            for (Step step : steps) {
+                perform(step, Pointer.nativeValue(raw), false).code().equals("ESRCH");
+                perform(step, Pointer.nativeValue(mutex), true).code().equals("ESRCH");
+            }
+            observe();
+            run.observe(this, 0);
+        }
+    }
+
+    /** Reads its own effective priority (after each step). */
+    void observe() {
+        run.observe(this, LinuxPlatform.readPriority(selfStat, statBuffer, statBytes));
+    }
+
+    private boolean gone() {
+        return run.stopped || run.deadTasks.contains(taskKey);
+    }
+
+    Outcome perform(Step step) {
+        if (run.deadTasks.contains(taskKey)) {
+            ended = true;
+            return new Outcome("ESRCH", "the task died");
+        }
+        String word = step.word();
+        return perform(step, word == null ? 0 : run.address(word), word != null && run.robust.contains(word));
+    }
+
+    private Outcome perform(Step step, long at, boolean pthread) {
+        String word = step.word();
+        return switch (step.kind()) {
+            case LOCK -> pthread ? calls.pthreadLock(at, step.nanos()) : calls.rawLock(at, step.nanos());
+            case TRYLOCK -> pthread ? calls.pthreadTrylock(at) : calls.rawTrylock(at);
+            case UNLOCK -> pthread ? calls.rc(LinuxNative.pthread_mutex_unlock(at), "pthread_mutex_unlock")
+                    : calls.futex(at, FUTEX_UNLOCK_PI, 0) == 0 ? Outcome.ok("") : calls.failed("FUTEX_UNLOCK_PI");
+            case CONSISTENT -> pthread ? calls.rc(LinuxNative.pthread_mutex_consistent(at), "pthread_mutex_consistent")
+                    : new Outcome("EINVAL", "no robust mutex in linux mode");
+            case READ -> {
+                int v = new Pointer(at).getInt(0);
+                yield Outcome.ok(run.values != null ? run.values.render(word, v) : Integer.toString(v)); // null: warming up
+            }
+            case WRITE -> {
+                new Pointer(at).setInt(0, (int) step.value());
+                yield Outcome.ok("");
+            }
+            case COMPUTE -> compute(step.nanos());
+            case SLEEP -> {
+                sleepUntil(System.nanoTime() + step.nanos());
+                yield Outcome.ok("");
+            }
+            case PRIORITY -> {
+                scratch.setInt(32, (int) step.value());
+                yield LinuxNative.sched_setparam(0, Pointer.nativeValue(scratch) + 32) == 0 ? Outcome.ok("")
+                        : calls.failed("sched_setparam");
+            }
+            case EXIT -> {
+                ended = true;
+                yield Outcome.ok("");
+            }
+            case DIE -> {
+                run.deadTasks.add(taskKey);
+                ended = true;
+                yield Outcome.ok("");
+            }
+        };
+    }
+
+    private long cpuNow() {
+        LinuxNative.clock_gettime(CLOCK_THREAD_CPUTIME_ID, Pointer.nativeValue(scratch) + 16);
+        return scratch.getLong(16) * 1_000_000_000L + scratch.getLong(24);
+    }
+
+    /** Busy for {@code nanos} of this thread's own CPU time, reading its priority every 200us of it. */
+    private Outcome compute(long nanos) {
+        long end = cpuNow() + nanos;
+        long nextSample = 0;
+        while (!gone()) {
+            long c = cpuNow();
+            if (c >= end) {
+                break;
+            }
+            if (c >= nextSample) {
+                observe();
+                nextSample = c + LinuxPlatform.SELF_SAMPLE_CPU_NANOS;
+            }
+        }
+        return Outcome.ok("");
+    }
+
+    /** Sleeps until {@code monotonic} (System.nanoTime's clock), in slices so a stop is seen. */
+    void sleepUntil(long monotonic) {
+        long base = Pointer.nativeValue(scratch);
+        while (!gone()) {
+            long now = System.nanoTime();
+            if (now >= monotonic) {
+                return;
+            }
+            long until = Math.min(monotonic, now + LinuxPlatform.SLEEP_SLICE_NANOS);
+            scratch.setLong(48, until / 1_000_000_000L);
+            scratch.setLong(56, until % 1_000_000_000L);
+            LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, base + 48, 0);
+        }
+    }
+
+    static final class Release implements Runnable {
+        private final LinuxWorker w;
+        private final long time;
+        private final Runnable action;
+
+        Release(LinuxWorker w, long time, Runnable action) {
+            this.w = w;
+            this.time = time;
+            this.action = action;
+        }
+
+        @Override
+        public void run() {
+            w.sleepUntil(w.run.origin + time);
+            w.released = true;
+            if (!w.run.stopped) {
+                action.run();
+            }
+        }
+    }
+
+    /** One step, on the thread's own Linux thread; then its outcome to the interpreter. */
+    static final class Perform implements Runnable {
+        private final LinuxWorker w;
+        private final Step step;
+        private final Consumer<Outcome> done;
+
+        Perform(LinuxWorker w, Step step, Consumer<Outcome> done) {
+            this.w = w;
+            this.step = step;
+            this.done = done;
+        }
+
+        @Override
+        public void run() {
+            Outcome o = w.perform(step);
+            w.observe();
+            done.accept(o);
+            if (o.code().equals("ESRCH")) {
+                w.ended = true; // the interpreter ends a thread's program at ESRCH: the Linux thread ends too
+            }
+        }
+    }
+}
