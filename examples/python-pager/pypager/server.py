@@ -1,0 +1,72 @@
+"""gRPC plumbing: each Connect stream is a Session with an outbox.
+
+A reader task takes the kernel's messages in order and hands each to the Pager; the handler's
+async generator sends what the outbox holds. A StreamEnd in the outbox ends the stream: OK (a
+clean end) or an error status with ErrorInfo. A hello that arrives during the grace period waits
+until it ends (9.3): the messages behind it wait in gRPC's flow control meanwhile.
+"""
+import asyncio
+import logging
+import time
+
+from . import wire
+
+log = logging.getLogger("pypager.server")
+
+
+class MemoryObjectPager(wire.xp_grpc.MemoryObjectPagerServicer):
+    def __init__(self, pager):
+        self.pager = pager
+
+    async def Connect(self, request_iterator, context):
+        from .sessions import Session
+        s = Session(asyncio.Queue(), context.peer())
+        reader = asyncio.ensure_future(self._read(s, request_iterator))
+        try:
+            while True:
+                item = await s.outbox.get()
+                if isinstance(item, wire.StreamEnd):
+                    if item.code is not None:
+                        log.info("ending stream of %s: %s", s.name or s.peer, item)
+                        await context.abort(item.code, item.description, item.trailing_metadata())
+                    return
+                yield item
+        finally:
+            reader.cancel()
+            self.pager.sessions.stream_ended(s, half_closed=False)
+
+    async def _read(self, s, request_iterator):
+        try:
+            async for msg in request_iterator:
+                if s.state == "new":
+                    await self._wait_for_grace()
+                try:
+                    self.pager.handle(s, msg)
+                except wire.StreamEnd as end:
+                    if s.state == "new":
+                        s.state = "ended"      # nothing of the session is kept (3.2)
+                    else:
+                        self.pager.sessions.stream_ended(s, half_closed=False)
+                    s.end(end)
+                    return
+            self.pager.sessions.stream_ended(s, half_closed=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:   # the stream broke under us
+            log.info("stream of %s broke: %s", s.name or s.peer, e)
+            self.pager.sessions.stream_ended(s, half_closed=False)
+            s.end()
+
+    async def _wait_for_grace(self):
+        while self.pager.in_grace():
+            await asyncio.sleep(max(0.0, self.pager.grace_ends - time.monotonic()))
+
+
+async def check_leases(pager):
+    """Declares dead the kernels not heard from for a lease; checks 20 times a lease."""
+    if pager.lease_millis <= 0:
+        return
+    period = min(0.05, pager.lease_millis / 20000.0)
+    while True:
+        await asyncio.sleep(period)
+        pager.sessions.check_leases()
