@@ -53,7 +53,7 @@ class MemoryObjectPager(wire.xp_grpc.MemoryObjectPagerServicer):
         except asyncio.CancelledError:
             raise
         except Exception as e:   # the stream broke under us
-            log.info("stream of %s broke: %s", s.name or s.peer, e)
+            log.info("stream of %s broke: %s", s.name or s.peer, e, exc_info=not type(e).__module__.startswith("grpc"))
             self.pager.sessions.stream_ended(s, half_closed=False)
             s.end()
 

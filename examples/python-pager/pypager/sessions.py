@@ -41,7 +41,7 @@ class Session:
 
     def end(self, error=None):
         """Ends the stream: with `error` (a wire.StreamEnd), or OK."""
-        self.outbox.put_nowait(error or wire.StreamEnd(None, None, None))
+        self.outbox.put_nowait(error or wire.CLEAN_END)
 
 
 class Sessions:

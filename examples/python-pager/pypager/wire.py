@@ -28,13 +28,16 @@ class StreamEnd(Exception):
     """Ends a session's stream with a gRPC status carrying ErrorInfo(domain machxp, reason)."""
 
     def __init__(self, code, reason, description):
-        super().__init__(f"{code.name} {reason}: {description}")
+        super().__init__(f"{code.name if code else 'OK'} {reason}: {description}")
         self.code, self.reason, self.description = code, reason, description
 
     def trailing_metadata(self):
         status = status_pb2.Status(code=self.code.value[0], message=self.description)
         status.details.add().Pack(error_details_pb2.ErrorInfo(reason=self.reason, domain="machxp"))
         return (("grpc-status-details-bin", status.SerializeToString()),)
+
+
+CLEAN_END = StreamEnd(None, None, "the kernel ended its session")
 
 
 def protocol_breach(reason, description):
