@@ -11,7 +11,8 @@ the page from the others with lock_requests (reply set) and waits for their lock
   write from K: every other holder gets a flush (RETURN_DIRTY, flush, lock NONE), then K is
                 supplied writable (lock NONE) and is the writer
   unlock from K: the same flushes; then, if K still holds its copy, "allow write"
-                (lock_request RETURN_NONE, no flush, lock NONE, no reply), else a supply lock NONE
+                (lock_request RETURN_NONE, no flush, lock NONE, no reply), else a supply lock NONE;
+                a write request from a reader is answered as an unlock (the table of 6.7)
 
 A page never written (no data in the store) is supplied as data_unavailable with version 0.
 Dirty data is taken only from the writer, one page long, and only when its version is above the
@@ -96,8 +97,8 @@ class Pages:
             if op.kind == "read":
                 page.holders[k] = "r"
                 self._supply(k, op.object_id, offset, page, WRITE)
-            elif op.kind == "unlock" and k in page.holders:
-                page.holders = {k: "w"}
+            elif (op.kind == "unlock" and k in page.holders) or page.holders.get(k) == "r":
+                page.holders = {k: "w"}      # a reader that asks to write keeps its copy (6.7)
                 self._ask(k, op.object_id, offset, ALLOW_WRITE)
             else:
                 page.holders = {k: "w"}

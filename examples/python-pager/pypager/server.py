@@ -9,6 +9,9 @@ import asyncio
 import logging
 import time
 
+import grpc
+from google.protobuf.message import DecodeError
+
 from . import wire
 
 log = logging.getLogger("pypager.server")
@@ -43,19 +46,23 @@ class MemoryObjectPager(wire.xp_grpc.MemoryObjectPagerServicer):
                 try:
                     self.pager.handle(s, msg)
                 except wire.StreamEnd as end:
-                    if s.state == "new":
-                        s.state = "ended"      # nothing of the session is kept (3.2)
-                    else:
-                        self.pager.sessions.stream_ended(s, half_closed=False)
-                    s.end(end)
+                    self._end(s, end)
                     return
             self.pager.sessions.stream_ended(s, half_closed=True)
         except asyncio.CancelledError:
             raise
-        except Exception as e:   # the stream broke under us
+        except DecodeError as e:
+            self._end(s, wire.protocol_breach("EBADMSG", f"bytes that do not decode as a KernelToPager ({e})"))
+        except Exception as e:   # the stream broke under us (or a bug here: logged with its trace)
             log.info("stream of %s broke: %s", s.name or s.peer, e, exc_info=not type(e).__module__.startswith("grpc"))
+            self._end(s, wire.StreamEnd(grpc.StatusCode.INTERNAL, "EIO", f"the stream failed: {e}"))
+
+    def _end(self, s, end):
+        if s.state == "new":
+            s.state = "ended"      # nothing of the session is kept (3.2)
+        else:
             self.pager.sessions.stream_ended(s, half_closed=False)
-            s.end()
+        s.end(end)
 
     async def _wait_for_grace(self):
         while self.pager.in_grace():
