@@ -122,9 +122,10 @@ class Futexes:
         if fx is None or fx.holder is None or fx.holder is k or msg.hops + 1 > sessions:
             self._dropped(k, "futex_probe nobody else can take", obj, msg.offset)
             return
-        fx.holder.send("memory_object_futex_probe", xp.MemoryObjectFutexProbe(
-            object_id=fx.holder.id_for(obj), offset=msg.offset, initiator=msg.initiator,
-            wait=msg.wait, hops=msg.hops + 1))
+        passed = xp.MemoryObjectFutexProbe()
+        passed.CopyFrom(msg)          # every field goes on as the kernel sent it (8.9) but these two
+        passed.object_id, passed.hops = fx.holder.id_for(obj), msg.hops + 1
+        fx.holder.send("memory_object_futex_probe", passed)
 
     # --- kernels that leave ---------------------------------------------------------------
 
