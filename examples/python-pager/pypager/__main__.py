@@ -54,6 +54,7 @@ async def _serve(a):
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     await stop.wait()
+    pager.stopping = True
     leases.cancel()
     await server.stop(0)
 

@@ -34,6 +34,7 @@ class Pager:
             grace = lease_millis
         self.grace_ends = time.monotonic() + grace / 1000.0
         self.dropped = collections.Counter()
+        self.stopping = False
         self.pages = Pages(store, page_size, self._dropped)
         self.futexes = Futexes(store, self.pages, self.epoch, lost_pages=not store.durable,
                                dropped=self._dropped)

@@ -13,6 +13,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from . import wire
+from .sessions import Session
 
 log = logging.getLogger("pypager.server")
 
@@ -22,7 +23,6 @@ class MemoryObjectPager(wire.xp_grpc.MemoryObjectPagerServicer):
         self.pager = pager
 
     async def Connect(self, request_iterator, context):
-        from .sessions import Session
         s = Session(asyncio.Queue(), context.peer())
         reader = asyncio.ensure_future(self._read(s, request_iterator))
         try:
@@ -34,9 +34,14 @@ class MemoryObjectPager(wire.xp_grpc.MemoryObjectPagerServicer):
                         await context.abort(item.code, item.description, item.trailing_metadata())
                     return
                 yield item
+        except asyncio.CancelledError:
+            if self.pager.stopping:
+                return             # the pager stops: what the session held stays in the journal
+            raise
         finally:
             reader.cancel()
-            self.pager.sessions.stream_ended(s, half_closed=False)
+            if not self.pager.stopping:
+                self.pager.sessions.stream_ended(s, half_closed=False)
 
     async def _read(self, s, request_iterator):
         try:
