@@ -252,6 +252,9 @@ final class PagerLink {
                 try {
                     core.shutdown();
                     toPager.onCompleted();
+                    // What the pager still sends (a welcome that comes after a start gave up on it)
+                    // is for a session this kernel ended: ignored, as an old stream's is.
+                    stream++;
                 } catch (RuntimeException gone) {
                     open = false; // the stream is already gone
                 }
