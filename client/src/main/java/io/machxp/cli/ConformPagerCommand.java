@@ -4,15 +4,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.conform.CaseResult;
 import io.machxp.conform.ConformCase;
-import io.machxp.conform.ConformReport;
 import io.machxp.conform.ConformRunner;
 import io.machxp.conform.PagerCases;
 import io.machxp.conform.PagerProbe;
-import io.machxp.scenario.Durations;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,20 +32,6 @@ final class ConformPagerCommand implements Callable<Integer> {
     @Option(names = "--target", paramLabel = "HOST:PORT", description = "the pager's XP address")
     String target;
 
-    @Option(names = "--cases", paramLabel = "REGEX",
-            description = "run only the cases whose id matches, e.g. '^8\\.' or 'token' (default: all)")
-    String cases;
-
-    @Option(names = "--timeout", defaultValue = "5s",
-            description = "how long a case waits for an answer; the lease cases get three of the target's leases more "
-                    + "(default ${DEFAULT-VALUE})")
-    String timeout;
-
-    @Option(names = "--connect-timeout", defaultValue = "30s",
-            description = "how long the target may take to accept a connection, at the start and after a restart "
-                    + "(default ${DEFAULT-VALUE}); exit status 3 if it does not")
-    String connectTimeout;
-
     @Option(names = "--object", defaultValue = "shared",
             description = "a memory object the target serves, of at least a few dozen pages (default ${DEFAULT-VALUE})")
     String object;
@@ -60,53 +41,28 @@ final class ConformPagerCommand implements Callable<Integer> {
                     + "need a restart are skipped without it")
     String restartCmd;
 
-    @Option(names = "--json", description = "print one JSON object instead of the table")
-    boolean json;
-
-    @Option(names = "--junit", paramLabel = "FILE", description = "also write the results as JUnit XML to FILE")
-    Path junit;
-
-    @Option(names = "--list", description = "list the cases (id, level, section, what it checks) and exit")
-    boolean list;
-
     @Mixin
-    TlsOptions tls;
+    ConformOptions options;
 
     @Override
     public Integer call() throws IOException {
-        List<ConformCase> selected = PagerCases.matching(cases);
-        if (list) {
-            for (ConformCase c : selected) {
-                System.out.printf("%-38s %-6s %-5s %s%s%n", c.id(), c.level(), c.section(), c.title(),
-                        c.needsRestart() ? " (needs --restart-cmd)" : "");
-            }
+        List<ConformCase<PagerProbe>> selected = options.select(PagerCases.all());
+        if (options.list) {
+            ConformOptions.print(selected, "(needs --restart-cmd)");
             return ExitCodes.OK;
         }
         if (target == null) {
             throw new IllegalArgumentException("give the pager under test with --target HOST:PORT");
         }
-        if (selected.isEmpty()) {
-            throw new IllegalArgumentException("--cases '" + cases + "' matches no case; see --list");
-        }
-        Duration perCase = Duration.ofNanos(Durations.parse(timeout, "--timeout"));
-        Duration connecting = Duration.ofNanos(Durations.parse(connectTimeout, "--connect-timeout"));
+        Duration perCase = options.perCase();
+        Duration connecting = options.connecting();
         ManagedChannel channel = NettyChannelBuilder.forTarget(target,
-                tls.transport().channelCredentials(target, "machxp conform")).build();
+                options.tls.transport().channelCredentials(target, "machxp conform")).build();
         try {
             List<CaseResult> results = ConformRunner.run(channel, selected,
                     new ConformRunner.Options(perCase, object, restartCmd == null ? null : () -> restart(restartCmd),
-                            connecting),
-                    r -> {
-                        if (!json) {
-                            System.out.println(ConformReport.line(r));
-                        }
-                    });
-            ConformReport report = new ConformReport("machxp conform pager", target, results);
-            System.out.println(json ? report.json() : report.summary());
-            if (junit != null) {
-                Files.writeString(junit, report.junitXml(), StandardCharsets.UTF_8);
-            }
-            return report.mustFailures() == 0 ? ExitCodes.OK : FAILED;
+                            connecting), options.progress());
+            return options.report("machxp conform pager", target, results);
         } catch (ConformRunner.Unreachable e) {
             System.err.println("machxp conform pager: cannot reach " + target + ": " + e.getMessage()
                     + "; is the pager running there (and do the TLS options match it)?");

@@ -1,7 +1,7 @@
 package io.machxp.conform;
 
 /** What one case found: passed, failed (with what it saw), skipped (with why) or broken (an error of the kit or the link). */
-public record CaseResult(ConformCase conformCase, Outcome outcome, String message, long millis) {
+public record CaseResult(ConformCase<?> conformCase, Outcome outcome, String message, long millis) {
     public enum Outcome {
         PASS,
         FAIL,

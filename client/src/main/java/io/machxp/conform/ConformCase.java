@@ -1,5 +1,8 @@
 package io.machxp.conform;
 
+import java.util.List;
+import java.util.regex.Pattern;
+
 /**
  * One check of the conformance kit: the section of docs/xp-spec.md whose rule it checks, how
  * binding that rule is, and what it does against the target.
@@ -13,30 +16,42 @@ package io.machxp.conform;
  * @param body the check: returns normally when the target follows the rule, throws
  *     {@link Violation} when it does not, {@link Skipped} when it cannot be checked here
  */
-public record ConformCase(String id, String section, Level level, String title, boolean needsRestart,
-        boolean waitsLeases, Body body) {
-    /** What a case does against the target. */
+public record ConformCase<P>(String id, String section, Level level, String title, boolean needsRestart,
+        boolean waitsLeases, Body<P> body) {
+    /**
+     * What a case does against the target, through its probe: a {@link PagerProbe} (fake kernels
+     * against a pager) or a {@code KernelProbe} (a fake pager and the task interface of a kernel).
+     */
     @FunctionalInterface
-    public interface Body {
-        void run(PagerProbe probe) throws Exception;
+    public interface Body<P> {
+        void run(P probe) throws Exception;
     }
 
-    public static ConformCase must(String id, String title, Body body) {
-        return new ConformCase(id, sectionOf(id), Level.MUST, title, false, false, body);
+    public static <P> ConformCase<P> must(String id, String title, Body<P> body) {
+        return new ConformCase<>(id, sectionOf(id), Level.MUST, title, false, false, body);
     }
 
-    public static ConformCase should(String id, String title, Body body) {
-        return new ConformCase(id, sectionOf(id), Level.SHOULD, title, false, false, body);
+    public static <P> ConformCase<P> should(String id, String title, Body<P> body) {
+        return new ConformCase<>(id, sectionOf(id), Level.SHOULD, title, false, false, body);
     }
 
     /** The same case, run only when the target can be restarted; it waits out leases. */
-    public ConformCase restarting() {
-        return new ConformCase(id, section, level, title, true, true, body);
+    public ConformCase<P> restarting() {
+        return new ConformCase<>(id, section, level, title, true, true, body);
     }
 
     /** The same case, given three of the target's leases on top of the per-case timeout. */
-    public ConformCase waitingLeases() {
-        return new ConformCase(id, section, level, title, needsRestart, true, body);
+    public ConformCase<P> waitingLeases() {
+        return new ConformCase<>(id, section, level, title, needsRestart, true, body);
+    }
+
+    /** The cases whose id matches {@code pattern} (a regular expression, found anywhere in the id); null: all. */
+    public static <P> List<ConformCase<P>> matching(List<ConformCase<P>> all, String pattern) {
+        if (pattern == null) {
+            return all;
+        }
+        Pattern p = Pattern.compile(pattern);
+        return all.stream().filter(c -> p.matcher(c.id()).find()).toList();
     }
 
     private static String sectionOf(String id) {

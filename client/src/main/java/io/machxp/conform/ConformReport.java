@@ -90,7 +90,7 @@ public final class ConformReport {
                 + "skipped=\"%d\" time=\"%.3f\">%n", xml(suite + " " + target), results.size(), failures, errors, skipped,
                 seconds));
         for (CaseResult r : results) {
-            ConformCase c = r.conformCase();
+            ConformCase<?> c = r.conformCase();
             b.append(String.format(Locale.ROOT, "  <testcase classname=\"xp-spec.%s\" name=\"%s [%s] %s\" time=\"%.3f\"",
                     xml(c.section()), xml(c.id()), c.level(), xml(c.title()), r.millis() / 1000.0));
             if (r.outcome() == CaseResult.Outcome.PASS) {

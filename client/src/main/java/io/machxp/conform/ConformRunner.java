@@ -6,13 +6,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -52,7 +49,7 @@ public final class ConformRunner {
 
     private ConformRunner() {}
 
-    public static List<CaseResult> run(ManagedChannel channel, List<ConformCase> cases, Options options,
+    public static List<CaseResult> run(ManagedChannel channel, List<ConformCase<PagerProbe>> cases, Options options,
             Consumer<CaseResult> progress) throws Unreachable {
         awaitReady(channel, options.connectTimeout());
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -60,24 +57,18 @@ public final class ConformRunner {
             t.setDaemon(true);
             return t;
         });
-        ExecutorService caseThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "conform-case");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
+        try (CaseExecutor executor = new CaseExecutor()) {
             String runId = HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
             PagerProbe.Run run = new PagerProbe.Run(channel, runId, options.object(), timer, options.restarter(), 0);
             discover(run, options.caseTimeout());
             List<CaseResult> results = new ArrayList<>();
-            for (ConformCase c : cases) {
-                CaseResult r = runOne(run, c, options, caseThread);
+            for (ConformCase<PagerProbe> c : cases) {
+                CaseResult r = runOne(run, c, options, executor);
                 results.add(r);
                 progress.accept(r);
             }
             return results;
         } finally {
-            caseThread.shutdownNow();
             timer.shutdownNow();
         }
     }
@@ -128,41 +119,15 @@ public final class ConformRunner {
         }
     }
 
-    private static CaseResult runOne(PagerProbe.Run run, ConformCase c, Options options, ExecutorService caseThread) {
+    private static CaseResult runOne(PagerProbe.Run run, ConformCase<PagerProbe> c, Options options,
+            CaseExecutor executor) {
         long started = System.nanoTime();
         if (c.needsRestart() && options.restarter() == null) {
             return new CaseResult(c, CaseResult.Outcome.SKIP, "needs the target restarted: give --restart-cmd", 0);
         }
         long budget = options.caseTimeout().toNanos() + (c.waitsLeases() ? 3 * run.leaseMillis * 1_000_000 : 0);
         PagerProbe probe = new PagerProbe(run, c.id(), started + budget, options.connectTimeout());
-        Future<?> body = caseThread.submit(() -> {
-            c.body().run(probe);
-            return null;
-        });
-        CaseResult.Outcome outcome;
-        String message;
-        try {
-            // a restart (its command, the target's start) comes on top of the case's own budget
-            body.get(budget + TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5), TimeUnit.NANOSECONDS);
-            outcome = CaseResult.Outcome.PASS;
-            message = "";
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable t = e.getCause();
-            outcome = t instanceof Violation ? CaseResult.Outcome.FAIL
-                    : t instanceof Skipped ? CaseResult.Outcome.SKIP : CaseResult.Outcome.ERROR;
-            message = t instanceof Violation || t instanceof Skipped ? t.getMessage()
-                    : t.getClass().getSimpleName() + ": " + t.getMessage();
-        } catch (TimeoutException e) {
-            body.cancel(true);
-            outcome = CaseResult.Outcome.ERROR;
-            message = "the case did not finish within its deadline";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            outcome = CaseResult.Outcome.ERROR;
-            message = "interrupted";
-        } finally {
-            probe.close();
-        }
-        return new CaseResult(c, outcome, message, (System.nanoTime() - started) / 1_000_000);
+        // a restart (its command, the target's start) comes on top of the case's own budget
+        return executor.run(c, probe, started, budget, TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
     }
 }

@@ -1,10 +1,8 @@
 package io.machxp.conform;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.machxp.proto.xp.KernelHello;
@@ -282,24 +280,11 @@ public final class FakeKernel implements AutoCloseable {
 
     /** The ErrorInfo of the status the stream ended with, or null if it carried none. */
     public synchronized ErrorInfo errorInfo() {
-        com.google.rpc.Status s = lastError == null ? null : StatusProto.fromThrowable(lastError);
-        if (s == null) {
-            return null;
-        }
-        for (com.google.protobuf.Any any : s.getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                try {
-                    return any.unpack(ErrorInfo.class);
-                } catch (InvalidProtocolBufferException e) {
-                    return null;
-                }
-            }
-        }
-        return null;
+        return ErrorDetails.errorInfo(lastError);
     }
 
     static String describe(Status s) {
-        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+        return ErrorDetails.describe(s);
     }
 
     // ---- ending -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 package io.machxp.conform;
 
-import static io.machxp.conform.ConformCase.must;
-import static io.machxp.conform.ConformCase.should;
+import static io.machxp.conform.PagerCases.must;
+import static io.machxp.conform.PagerCases.should;
 import static io.machxp.conform.PagerProbe.OBJECT_ID;
 
 import com.google.protobuf.ByteString;
@@ -15,7 +15,7 @@ import java.util.List;
 final class FutexCases {
     private FutexCases() {}
 
-    static List<ConformCase> all() {
+    static List<ConformCase<PagerProbe>> all() {
         return List.of(
                 must("8.3-grant-free", "lock_futex of a free futex is granted at once with a fencing token", p -> {
                     FakeKernel a = p.kernel("a");

@@ -1,7 +1,7 @@
 package io.machxp.conform;
 
-import static io.machxp.conform.ConformCase.must;
-import static io.machxp.conform.ConformCase.should;
+import static io.machxp.conform.PagerCases.must;
+import static io.machxp.conform.PagerCases.should;
 
 import io.grpc.Status;
 import io.machxp.proto.xp.KernelHello;
@@ -18,7 +18,7 @@ import java.util.List;
 final class LeaseCases {
     private LeaseCases() {}
 
-    static List<ConformCase> all() {
+    static List<ConformCase<PagerProbe>> all() {
         return List.of(
                 must("4.5-owner-died", "the futex of a kernel that goes silent goes to the next waiter with owner_died "
                         + "once its lease ran out", p -> {

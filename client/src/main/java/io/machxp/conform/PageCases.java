@@ -1,7 +1,7 @@
 package io.machxp.conform;
 
-import static io.machxp.conform.ConformCase.must;
-import static io.machxp.conform.ConformCase.should;
+import static io.machxp.conform.PagerCases.must;
+import static io.machxp.conform.PagerCases.should;
 import static io.machxp.conform.PagerProbe.OBJECT_ID;
 
 import io.machxp.proto.xp.MemoryObjectLockRequest;
@@ -14,7 +14,7 @@ import java.util.List;
 final class PageCases {
     private PageCases() {}
 
-    static List<ConformCase> all() {
+    static List<ConformCase<PagerProbe>> all() {
         return List.of(
                 must("5.1-init-ready", "memory_object_init of a served object is answered with ready, its size whole "
                         + "pages", p -> {

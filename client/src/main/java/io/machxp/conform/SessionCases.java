@@ -1,7 +1,7 @@
 package io.machxp.conform;
 
-import static io.machxp.conform.ConformCase.must;
-import static io.machxp.conform.ConformCase.should;
+import static io.machxp.conform.PagerCases.must;
+import static io.machxp.conform.PagerCases.should;
 
 import io.grpc.Status;
 import io.machxp.proto.xp.KernelHello;
@@ -14,7 +14,7 @@ import java.util.List;
 final class SessionCases {
     private SessionCases() {}
 
-    static List<ConformCase> all() {
+    static List<ConformCase<PagerProbe>> all() {
         return List.of(
                 must("2.4-welcome", "kernel_hello is answered with a pager_welcome: kernel id 1..1023, page size a power "
                         + "of two of at least 64", p -> {

@@ -103,6 +103,11 @@ public final class KernelCore {
             }
 
             @Override
+            public KernelPlants plants() {
+                return plants;
+            }
+
+            @Override
             public KernelError pagerError() {
                 return !session.pagerLost() ? null : KernelCore.this.pagerError();
             }

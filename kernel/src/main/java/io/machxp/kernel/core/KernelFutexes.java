@@ -287,7 +287,7 @@ final class KernelFutexes {
      * stays pending for its unlock; so highest priority first, FIFO among equals, across kernels.
      */
     private boolean localWaiterFirst(FutexEntry e) {
-        FutexWaiter top = e.waiters.peek(pi);
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         if (top == null) {
             return false;
         }
@@ -406,7 +406,7 @@ final class KernelFutexes {
 
     /** Gives a futex this kernel holds to its top local waiter; false if nobody waits. */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
-        FutexWaiter w = e.waiters.poll(pi);
+        FutexWaiter w = e.waiters.poll(pi, core.plants.arrivalOrderAmongEquals(true));
         if (w == null) {
             return false;
         }

@@ -226,10 +226,10 @@ final class KernelObjects {
     }
 
     /** The mapping of {@code task} that holds {@code address}; else fails the reply. */
-    private static VmMapping mappingAt(MachTask task, long address, Reply<?> reply) {
+    private VmMapping mappingAt(MachTask task, long address, Reply<?> reply) {
         VmMapping m = task.mappingAt(address);
         if (m == null) {
-            reply.fail(KernelError.of(Errno.EINVAL,
+            reply.fail(KernelError.of(core.plants.unmappedAddress(Errno.EINVAL),
                     "address 0x%x is outside every mapping of task %d; map a memory object with vm_map first",
                     address, task.id));
         }

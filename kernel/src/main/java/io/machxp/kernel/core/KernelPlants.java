@@ -45,4 +45,36 @@ public interface KernelPlants {
     default int inheritedFromOtherKernels(int priority) {
         return priority;
     }
+
+    /**
+     * When the kernel's lease now ends (System.nanoTime), as computed from the keepalives answered.
+     * Planted: never - the kernel goes on handing out cached futexes after its lease ran out.
+     */
+    default long leaseEnds(long nanos) {
+        return nanos;
+    }
+
+    /**
+     * A lock_request for a resident page: whether it takes write access away ({@code forbid}:
+     * a flush, or a lock value with WRITE). Planted: false - the page stays writable.
+     */
+    default boolean writeForbiddenByLockRequest(boolean forbid) {
+        return forbid;
+    }
+
+    /**
+     * Whether the next owner among local waiters of equal priority is the first to have come
+     * ({@code inOrder}). Planted: false - the last one comes first.
+     */
+    default boolean arrivalOrderAmongEquals(boolean inOrder) {
+        return inOrder;
+    }
+
+    /**
+     * The errno of a task call at an address outside every mapping of its task ({@code errno}:
+     * EINVAL). Planted: another one.
+     */
+    default io.machxp.proto.task.Errno unmappedAddress(io.machxp.proto.task.Errno errno) {
+        return errno;
+    }
 }

@@ -289,8 +289,8 @@ final class KernelSession {
 
     /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
     private void leaseEndsAt(long nanos) {
-        leaseEnds = nanos;
-        gate.openUntil(nanos);
+        leaseEnds = core.plants.leaseEnds(nanos);
+        gate.openUntil(leaseEnds);
     }
 
     /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */

@@ -78,6 +78,11 @@ final class PageCache {
         KernelError pagerError();
 
         void violation(String what, int objectId, long offset);
+
+        /** Bugs planted for tests ({@link KernelPlants}); none by default. */
+        default KernelPlants plants() {
+            return KernelPlants.NONE;
+        }
     }
 
     private final Link link;
@@ -225,7 +230,7 @@ final class PageCache {
         VmPage p = o.page(r.getOffset());
         if (p != null && p.resident()) {
             unmap(p);
-            boolean forbidWrite = r.getShouldFlush() || forbidsWrite(r.getLockValue());
+            boolean forbidWrite = link.plants().writeForbiddenByLockRequest(r.getShouldFlush() || forbidsWrite(r.getLockValue()));
             if (p.access == Access.READ_WRITE && forbidWrite) {
                 notWritable(p);
             }

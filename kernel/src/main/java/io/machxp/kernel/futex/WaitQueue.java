@@ -47,9 +47,19 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
 
     /** The next owner, or null: by priority when {@code byPriority}, else by arrival. */
     public FutexWaiter peek(boolean byPriority) {
+        return peek(byPriority, true);
+    }
+
+    /**
+     * The next owner, or null: by priority when {@code byPriority}; among equals the first to
+     * arrive, or the last with {@code inOrder} false (a bug planted for tests only).
+     */
+    public FutexWaiter peek(boolean byPriority, boolean inOrder) {
         FutexWaiter top = null;
         for (FutexWaiter w : waiters) {
-            if (top == null || (byPriority && w.thread.effectivePriority > top.thread.effectivePriority)) {
+            int by = top == null ? 1 : byPriority ? Integer.compare(w.thread.effectivePriority,
+                    top.thread.effectivePriority) : 0;
+            if (by > 0 || (by == 0 && !inOrder)) {
                 top = w;
             }
         }
@@ -57,7 +67,11 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
     }
 
     public FutexWaiter poll(boolean byPriority) {
-        FutexWaiter top = peek(byPriority);
+        return poll(byPriority, true);
+    }
+
+    public FutexWaiter poll(boolean byPriority, boolean inOrder) {
+        FutexWaiter top = peek(byPriority, inOrder);
         if (top != null) {
             waiters.remove(top);
         }
