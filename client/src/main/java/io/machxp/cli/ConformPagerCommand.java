@@ -24,8 +24,6 @@ import picocli.CommandLine.Option;
         description = {"Play kernels against a pager under test and check it against docs/xp-spec.md.",
             "Run the target with a short lease (e.g. machxp pager --lease-ms 400): the lease cases wait one out."})
 final class ConformPagerCommand implements Callable<Integer> {
-    /** A MUST case failed (cli/ExitCodes). */
-    static final int FAILED = ExitCodes.CHECK_FAILED;
     /** The target cannot be reached (cli/ExitCodes). */
     static final int UNREACHABLE = ExitCodes.UNREACHABLE;
 

@@ -78,7 +78,7 @@ public final class ConformRunner {
      * connections for a while): a failed attempt is retried at once rather than after gRPC's
      * growing backoff.
      */
-    static void awaitReady(ManagedChannel channel, Duration timeout) throws Unreachable {
+    public static void awaitReady(ManagedChannel channel, Duration timeout) throws Unreachable {
         long until = System.nanoTime() + timeout.toNanos();
         ConnectivityState state = channel.getState(true);
         while (state != ConnectivityState.READY) {

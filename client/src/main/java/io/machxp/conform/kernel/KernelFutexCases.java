@@ -1,0 +1,190 @@
+package io.machxp.conform.kernel;
+
+import static io.machxp.conform.kernel.KernelCases.must;
+import static io.machxp.conform.kernel.KernelCases.should;
+import static io.machxp.conform.kernel.KernelCases.that;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.Status;
+import io.machxp.conform.ConformCase;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.VmFutexConsistentRequest;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.VmUnlockFutexRequest;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import java.util.List;
+
+/** Kernel cases of spec section 8 (futexes): requests, grants, relinquish, tokens, owner_died, order, probes. */
+final class KernelFutexCases {
+    private KernelFutexCases() {}
+
+    static List<ConformCase<KernelProbe>> all() {
+        return List.of(
+                must("8.3-lock-asks-pager", "vm_lock_futex of a futex the kernel does not hold sends lock_futex (byte "
+                        + "offset); the grant's token comes back to the task", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = p.pageSize() + 12;
+                    ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, off);
+                    var req = p.lockFutex(m, off, "a lock of a futex not held (spec 8.3, 8.11)");
+                    that(!req.getTry(), "vm_lock_futex sent a try");
+                    long token = p.grant(m, off, false, false);
+                    VmLockFutexReply r = KernelPageCases.getUnchecked(lock, p) instanceof VmLockFutexReply x ? x : null;
+                    that(r != null && r.getPath() == AcquirePath.PAGER_GRANT, "the lock's path is "
+                            + (r == null ? "?" : r.getPath()) + ", not PAGER_GRANT");
+                    that(r.getFencingToken() == token, "vm_lock_futex returned fencing token " + r.getFencingToken()
+                            + "; the grant carried " + token + " (spec 8.5, 11.2)");
+                    that(!r.getOwnerDied(), "owner_died without a grant saying so");
+                }),
+                must("8.4-relinquish-free", "a relinquish of a futex no thread owns is answered with futex_released "
+                        + "carrying the grant's token", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 8;
+                    long token = lockGranted(p, m, t, off, false);
+                    unlock(p, t, m, off);
+                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 0));
+                    MemoryObjectFutexReleased r = released(p, m, off, "a relinquish of a free futex (spec 8.4)");
+                    that(r.getFencingToken() == token, "futex_released carries token " + r.getFencingToken()
+                            + "; the grant's was " + token + " (spec 8.5)");
+                }),
+                must("8.4-relinquish-waits-owner", "a relinquish of an owned futex is answered only at the owner's "
+                        + "unlock", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 16;
+                    long token = lockGranted(p, m, t, off, false);
+                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 0));
+                    p.sync(m);
+                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectFutexReleased()),
+                            "futex_released while a thread still owns the futex (spec 8.4, 8.11)");
+                    unlock(p, t, m, off);
+                    that(released(p, m, off, "the owner unlocked after a relinquish (spec 8.4)").getFencingToken()
+                            == token, "futex_released carries another token than the grant's");
+                }),
+                must("8.3-granted-relinquish", "a grant with relinquish set is given back at the owner's unlock, "
+                        + "without a separate relinquish", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 20;
+                    long token = lockGranted(p, m, t, off, true);
+                    unlock(p, t, m, off);
+                    that(released(p, m, off, "the grant asked for the futex back (spec 8.3)").getFencingToken()
+                            == token, "futex_released carries another token than the grant's");
+                }),
+                must("8.5-token-echo", "a second grant's token is the one returned to the task and put in "
+                        + "futex_released", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 24;
+                    long first = lockGranted(p, m, t, off, true);
+                    unlock(p, t, m, off);
+                    that(released(p, m, off, "the first grant").getFencingToken() == first, "the first release "
+                            + "carries another token than its grant's");
+                    long second = lockGranted(p, m, t, off, true);
+                    unlock(p, t, m, off);
+                    long echoed = released(p, m, off, "the second grant").getFencingToken();
+                    that(echoed == second, "futex_released carries token " + echoed + "; the current grant's is "
+                            + second + " (the first was " + first + ") (spec 8.5)");
+                }),
+                must("8.7-owner-died", "a grant with owner_died makes the lock answer owner_died (EOWNERDEAD)", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 28;
+                    ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, off);
+                    p.lockFutex(m, off, "a lock of a futex not held");
+                    p.grant(m, off, true, false);
+                    VmLockFutexReply r = (VmLockFutexReply) KernelPageCases.getUnchecked(lock, p);
+                    that(r.getOwnerDied(), "the grant carried owner_died; vm_lock_futex must say owner_died "
+                            + "(spec 8.7, 11.1 EOWNERDEAD)");
+                    p.tasks().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(p.task()).setThread(t)
+                            .setAddress(m.address() + off).build());
+                    unlock(p, t, m, off);
+                }),
+                must("8.6-equal-priority-fifo", "one lock_futex for local waiters; among equal priorities the first "
+                        + "waiter gets the grant", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int a = p.thread(10);
+                    int b = p.thread(10);
+                    long off = 32;
+                    ListenableFuture<VmLockFutexReply> first = lock(p, m, a, off);
+                    p.lockFutex(m, off, "the first waiter"); // thread a waits now
+                    ListenableFuture<VmLockFutexReply> second = secondWaiter(p, m, b, off);
+                    p.sync(m);
+                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectLockFutex()
+                            && x.getMemoryObjectLockFutex().getOffset() == off && !x.getMemoryObjectLockFutex()
+                            .getUpdate()), "a second lock_futex for a futex already asked for (spec 8.3)");
+                    p.grant(m, off, false, false);
+                    m.link().awaitCondition("either waiter's lock to return", () -> first.isDone() || second.isDone(),
+                            p.deadline());
+                    that(first.isDone() && !second.isDone(), "thread " + b + " got the futex before thread " + a
+                            + ", which waited first at the same priority (spec 8.6, 8.11)");
+                    unlock(p, a, m, off);
+                    KernelPageCases.getUnchecked(second, p);
+                    unlock(p, b, m, off);
+                }),
+                should("8.9-probe-deadlock", "a wait that may close a cycle across kernels sends futex_probe; the probe "
+                        + "coming back fails that wait with EDEADLK", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long owned = 36;
+                    long wanted = 40;
+                    lockGranted(p, m, t, owned, false);
+                    m.link().send(KernelMessages.relinquish(m.objectId(), owned, 20)); // a waiter elsewhere
+                    ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, wanted);
+                    p.lockFutex(m, wanted, "a wait for a futex held elsewhere");
+                    KernelToPager probe = p.await(m, "futex_probe for the futex it waits for (spec 8.9)",
+                            x -> x.hasMemoryObjectFutexProbe() && x.getMemoryObjectFutexProbe().getOffset() == wanted);
+                    var pr = probe.getMemoryObjectFutexProbe();
+                    m.link().send(KernelMessages.probe(m.objectId(), owned, pr.getInitiator(), pr.getWait(),
+                            pr.getHops() + 1));
+                    KernelProbe.fails(() -> KernelPageCases.getUnchecked(lock, p), Status.Code.FAILED_PRECONDITION,
+                            "EDEADLK", "a wait whose probe came back to its thread");
+                    unlock(p, t, m, owned);
+                }));
+    }
+
+    static ListenableFuture<VmLockFutexReply> lock(KernelProbe p, KernelProbe.Mapping m, int thread, long off) {
+        return p.async().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task()).setThread(thread)
+                .setAddress(m.address() + off).build());
+    }
+
+    /** vm_lock_futex by {@code thread}, its lock_futex and a grant; the grant's token. */
+    static long lockGranted(KernelProbe p, KernelProbe.Mapping m, int thread, long off, boolean relinquish) {
+        ListenableFuture<VmLockFutexReply> lock = lock(p, m, thread, off);
+        p.lockFutex(m, off, "a lock of a futex not held (spec 8.3)");
+        long token = p.grant(m, off, false, relinquish);
+        KernelPageCases.getUnchecked(lock, p);
+        return token;
+    }
+
+    static void unlock(KernelProbe p, int thread, KernelProbe.Mapping m, long off) {
+        p.tasks().vmUnlockFutex(VmUnlockFutexRequest.newBuilder().setTask(p.task()).setThread(thread)
+                .setAddress(m.address() + off).build());
+    }
+
+    static MemoryObjectFutexReleased released(KernelProbe p, KernelProbe.Mapping m, long off, String why) {
+        return p.await(m, "futex_released at 0x" + Long.toHexString(off) + ": " + why,
+                x -> x.hasMemoryObjectFutexReleased() && x.getMemoryObjectFutexReleased().getOffset() == off)
+                .getMemoryObjectFutexReleased();
+    }
+
+    /**
+     * A lock by {@code thread} that is known to wait in the kernel: two calls are made, and since a
+     * thread makes one call at a time (spec 11.1), one of them is refused with EBUSY once the other
+     * waits; the one that waits.
+     */
+    static ListenableFuture<VmLockFutexReply> secondWaiter(KernelProbe p, KernelProbe.Mapping m, int thread,
+            long off) {
+        ListenableFuture<VmLockFutexReply> one = lock(p, m, thread, off);
+        ListenableFuture<VmLockFutexReply> two = lock(p, m, thread, off);
+        m.link().awaitCondition("EBUSY for one of two calls of thread " + thread + " (spec 11.1)",
+                () -> one.isDone() || two.isDone(), p.deadline());
+        ListenableFuture<VmLockFutexReply> refused = one.isDone() ? one : two;
+        KernelProbe.fails(() -> KernelPageCases.getUnchecked(refused, p), Status.Code.FAILED_PRECONDITION, "EBUSY",
+                "a call of a thread already blocked in vm_lock_futex");
+        return refused == one ? two : one;
+    }
+}

@@ -1,0 +1,102 @@
+package io.machxp.conform.kernel;
+
+import static io.machxp.conform.kernel.KernelCases.must;
+import static io.machxp.conform.kernel.KernelCases.that;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.machxp.conform.ConformCase;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.VmProt;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Kernel cases of spec sections 4.3 (the kernel's lease) and 9.4 (reclaim after a pager restart).
+ * Both end the kernel's session on the kit's pager (it opens a new one): they run last.
+ */
+final class KernelLeaseCases {
+    private KernelLeaseCases() {}
+
+    static List<ConformCase<KernelProbe>> all() {
+        return List.of(
+                must("9.4-reclaim", "after the pager restarts, the kernel reconnects within its lease with a reclaim "
+                        + "naming its id, objects, futexes (tokens) and pages (access, version), and keeps them",
+                        p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 8;
+                    long page = 2L * p.pageSize();
+                    long token = KernelFutexCases.lockGranted(p, m, t, off, false);
+                    KernelFutexCases.unlock(p, t, m, off);
+                    m.object().put(page, new byte[p.pageSize()], 5);
+                    KernelPageCases.write(p, m, page, KernelPageCases.pattern(32, 21));
+                    KernelLink old = m.link();
+                    p.pager().restart();
+                    KernelLink now = p.pager().awaitSession(old, p.deadline());
+                    KernelHello h = now.hello();
+                    that(h.hasReclaim(), "the kernel's hello after the pager restarted carries no reclaim (spec 9.4)");
+                    that(h.getReclaim().getKernelId() == old.kernelId(), "the reclaim names kernel id "
+                            + h.getReclaim().getKernelId() + "; the kernel had " + old.kernelId());
+                    ReclaimedObject o = h.getReclaim().getObjectsList().stream()
+                            .filter(x -> x.getName().equals(m.object().name())).findFirst().orElse(null);
+                    that(o != null && o.getObjectId() == m.objectId() && o.getPageSize() == p.pageSize(), "the "
+                            + "reclaim does not name object '" + m.object().name() + "' under id " + m.objectId()
+                            + " with page size " + p.pageSize());
+                    ReclaimedFutex f = o.getFutexesList().stream().filter(x -> x.getOffset() == off).findFirst()
+                            .orElse(null);
+                    that(f != null && f.getFencingToken() == token, "the reclaim does not name the futex it holds at "
+                            + "0x" + Long.toHexString(off) + " with its token " + token + ": " + o.getFutexesList());
+                    ReclaimedPage rp = o.getPagesList().stream().filter(x -> x.getOffset() == page).findFirst()
+                            .orElse(null);
+                    that(rp != null && (rp.getAccess() == VmProt.VM_PROT_READ_WRITE || rp.getAccess()
+                            == VmProt.VM_PROT_NONE && !rp.getData().isEmpty()), "the reclaim does not name the page "
+                            + "it holds written at 0x" + Long.toHexString(page) + " writable (or its dirty data)");
+                    that(rp.getVersion() == 5, "the reclaimed page names version " + rp.getVersion() + "; it was "
+                            + "supplied at version 5 (spec 9.4)");
+                    VmLockFutexReply r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task())
+                            .setThread(t).setAddress(m.address() + off).build());
+                    that(r.getPath() != AcquirePath.PAGER_GRANT && r.getFencingToken() == token, "after the reclaim "
+                            + "the kernel's futex is still its own (token " + token + "), but the lock went "
+                            + r.getPath() + " with token " + r.getFencingToken());
+                    that(Arrays.equals(KernelPageCases.read(p, m, page, 32), KernelPageCases.pattern(32, 21)),
+                            "the written page does not read back after the reclaim");
+                    KernelFutexCases.unlock(p, t, m, off);
+                }).waitingLeases(),
+                must("4.3-lease-stops-cache", "a kernel whose keepalives go unanswered for a lease stops handing out "
+                        + "its cached futexes", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 12;
+                    KernelFutexCases.lockGranted(p, m, t, off, false);
+                    KernelFutexCases.unlock(p, t, m, off);
+                    m.link().silence(true);
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.leaseMillis());
+                    for (long left; (left = until - System.nanoTime()) > 0; ) {
+                        LockSupport.parkNanos(left); // the kernel's lease runs out unanswered
+                    }
+                    try {
+                        VmLockFutexReply r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task())
+                                .setThread(t).setAddress(m.address() + off).build());
+                        throw new io.machxp.conform.Violation("a lease (" + p.leaseMillis() + " ms) after its last "
+                                + "keepalive was answered, the kernel still handed out its cached futex (" + r.getPath()
+                                + "); it must stop L/5 before the pager may count it dead (spec 4.3)");
+                    } catch (StatusRuntimeException e) {
+                        Status.Code c = e.getStatus().getCode();
+                        that(c == Status.Code.UNAVAILABLE || c == Status.Code.NOT_FOUND, "after its lease ran out the "
+                                + "lock must fail with EIO (or ESRCH once the task's session was retired), not "
+                                + e.getStatus());
+                    } finally {
+                        m.link().silence(false);
+                    }
+                }).waitingLeases());
+    }
+}

@@ -1,0 +1,260 @@
+package io.machxp.conform.kernel;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.machxp.conform.Violation;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataSupply;
+import io.machxp.proto.xp.MemoryObjectDestroy;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockRequest;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.PagerKeepalive;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * One XP stream of the kernel under test, as the kit's pager sees it.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  kernel_hello        recorded; welcomed by the pager (or refused, when a case asked for it)
+ *  kernel_keepalive    answered with pager_keepalive of its sequence, unless the case silenced
+ *                      the pager (a pager that went quiet); its time is recorded
+ *  memory_object_init  answered ready (an object the kit serves) or destroy (any other)
+ *  data_request        for an object in auto mode: supplied, page by page, with the access asked
+ *  data_unlock         for an object in auto mode: lock_request(lock NONE), write granted
+ *  data_return dirty   taken into the object's copy when newer (spec 7.3)
+ * </pre>
+ * Every message but keepalives also goes to the inbox, where a case awaits what it expects
+ * (until its deadline) and sees what came before. Thread-safe: gRPC delivers on its threads, the
+ * case reads on its own.
+ */
+public final class KernelLink {
+    private final FakePager pager;
+    private final StreamObserver<PagerToKernel> out;
+    private final List<KernelToPager> inbox = new ArrayList<>();
+    private final List<Long> keepaliveTimes = new ArrayList<>();
+    private final List<Long> keepaliveSequences = new ArrayList<>();
+    /** The kernel's object ids on this stream. */
+    private final Map<Integer, ServedObject> objects = new HashMap<>();
+    private KernelToPager first;
+    private KernelHello hello;
+    private int kernelId;
+    private boolean silent;
+    private Status ended;
+
+    KernelLink(FakePager pager, StreamObserver<PagerToKernel> out) {
+        this.pager = pager;
+        this.out = out;
+    }
+
+    // ---- what the kernel sends -------------------------------------------------------------
+
+    synchronized void received(KernelToPager m) {
+        if (first == null) {
+            first = m;
+        }
+        if (m.hasKernelKeepalive()) {
+            keepaliveTimes.add(System.nanoTime());
+            keepaliveSequences.add(m.getKernelKeepalive().getSequence());
+            if (!silent) {
+                send(PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder()
+                        .setSequence(m.getKernelKeepalive().getSequence())).build());
+            }
+            notifyAll();
+            return;
+        }
+        inbox.add(m);
+        notifyAll();
+        if (m.hasKernelHello() && hello == null) {
+            hello = m.getKernelHello();
+            pager.hello(this, hello);
+        } else if (m.hasMemoryObjectInit()) {
+            init(m.getMemoryObjectInit());
+        } else if (m.hasMemoryObjectDataRequest()) {
+            ServedObject o = objects.get(m.getMemoryObjectDataRequest().getObjectId());
+            if (o != null && o.auto()) {
+                supply(m.getMemoryObjectDataRequest(), o);
+            }
+        } else if (m.hasMemoryObjectDataUnlock()) {
+            var u = m.getMemoryObjectDataUnlock();
+            ServedObject o = objects.get(u.getObjectId());
+            if (o != null && o.auto()) {
+                send(lockRequest(u.getObjectId(), u.getOffset(), u.getLength(), ReturnPolicy.RETURN_NONE, false,
+                        VmProt.VM_PROT_NONE, false));
+            }
+        } else if (m.hasMemoryObjectDataReturn()) {
+            var r = m.getMemoryObjectDataReturn();
+            ServedObject o = objects.get(r.getObjectId());
+            if (o != null && r.getDirty()) {
+                o.takeDirty(r.getOffset(), r.getData().toByteArray(), r.getVersion());
+            }
+        }
+    }
+
+    private void init(MemoryObjectInit i) {
+        ServedObject o = pager.served(i.getName());
+        if (o == null || i.getPageSize() != pager.pageSize()) {
+            send(PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
+                    .setObjectId(i.getObjectId()).setReason(o == null ? "the conformance kit serves no object '"
+                            + i.getName() + "'" : "page size " + i.getPageSize() + " is not the session's")).build());
+            return;
+        }
+        objects.put(i.getObjectId(), o);
+        send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                .setObjectId(i.getObjectId()).setSize(o.size()).setMayCache(true)).build());
+    }
+
+    /** Names an object by the kernel's id on this stream (a reclaim names its objects). */
+    synchronized void adopt(int objectId, ServedObject o) {
+        objects.put(objectId, o);
+    }
+
+    private void supply(MemoryObjectDataRequest r, ServedObject o) {
+        int pageSize = pager.pageSize();
+        boolean write = (r.getDesiredAccess().getNumber() & VmProt.VM_PROT_WRITE_VALUE) != 0
+                || r.getDesiredAccess() == VmProt.VM_PROT_NONE;
+        for (long at = r.getOffset(); at < r.getOffset() + Math.max(r.getLength(), 1); at += pageSize) {
+            ServedObject.Copy c = o.copy(at);
+            send(supply(r.getObjectId(), at, c.data(), write ? VmProt.VM_PROT_NONE : VmProt.VM_PROT_WRITE,
+                    c.version()));
+        }
+    }
+
+    static PagerToKernel supply(int objectId, long offset, byte[] data, VmProt lockValue, long version) {
+        return PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setData(ByteString.copyFrom(data)).setLockValue(lockValue)
+                .setVersion(version)).build();
+    }
+
+    static PagerToKernel lockRequest(int objectId, long offset, long length, ReturnPolicy ret, boolean flush,
+            VmProt lockValue, boolean reply) {
+        return PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setLength(length).setShouldReturn(ret).setShouldFlush(flush)
+                .setLockValue(lockValue).setReply(reply)).build();
+    }
+
+    synchronized void ended(Status status) {
+        ended = status;
+        notifyAll();
+    }
+
+    // ---- what the case sees and does ----------------------------------------------------------
+
+    /** Sends a message to the kernel (nothing once the stream ended). */
+    public synchronized void send(PagerToKernel m) {
+        if (ended == null) {
+            out.onNext(m);
+        }
+    }
+
+    /** Ends the stream with {@code status} (the pager refuses the session). */
+    synchronized void end(Status status) {
+        if (ended == null) {
+            out.onError(status.asRuntimeException());
+            ended = status;
+        }
+    }
+
+    synchronized void welcomed(int id) {
+        kernelId = id;
+    }
+
+    public synchronized int kernelId() {
+        return kernelId;
+    }
+
+    /** The first message of the stream, or null. */
+    public synchronized KernelToPager first() {
+        return first;
+    }
+
+    public synchronized KernelHello hello() {
+        return hello;
+    }
+
+    /** Stops (true) or resumes answering keepalives: a pager that went quiet. */
+    public synchronized void silence(boolean quiet) {
+        silent = quiet;
+    }
+
+    /** When (System.nanoTime) each keepalive came, and its sequence. */
+    public synchronized List<long[]> keepalives() {
+        List<long[]> all = new ArrayList<>();
+        for (int i = 0; i < keepaliveTimes.size(); i++) {
+            all.add(new long[] {keepaliveSequences.get(i), keepaliveTimes.get(i)});
+        }
+        return all;
+    }
+
+    public synchronized boolean isEnded() {
+        return ended != null;
+    }
+
+    /** Takes the first message received (and not taken) that matches, waiting until {@code deadlineNanos}. */
+    public synchronized KernelToPager await(String what, Predicate<KernelToPager> match, long deadlineNanos) {
+        while (true) {
+            for (Iterator<KernelToPager> it = inbox.iterator(); it.hasNext(); ) {
+                KernelToPager m = it.next();
+                if (match.test(m)) {
+                    it.remove();
+                    return m;
+                }
+            }
+            if (ended != null) {
+                throw new Violation("expected " + what + " from the kernel, but its stream ended (" + ended.getCode()
+                        + ")" + received());
+            }
+            waitUntil(deadlineNanos, "the kernel's " + what);
+        }
+    }
+
+    /** Waits until {@code condition} holds (it is checked whenever the kernel sends anything). */
+    public synchronized void awaitCondition(String what, java.util.function.BooleanSupplier condition,
+            long deadlineNanos) {
+        while (!condition.getAsBoolean()) {
+            waitUntil(deadlineNanos, what);
+        }
+    }
+
+    /** The messages received and not taken, in order. */
+    public synchronized List<KernelToPager> pending() {
+        return List.copyOf(inbox);
+    }
+
+    private void waitUntil(long deadlineNanos, String what) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            throw new Violation("waited in vain for " + what + received());
+        }
+        try {
+            TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Violation("interrupted while waiting for " + what);
+        }
+    }
+
+    private String received() {
+        if (inbox.isEmpty()) {
+            return " (nothing else received)";
+        }
+        List<String> names = new ArrayList<>();
+        for (KernelToPager m : inbox) {
+            names.add(KernelMessages.describe(m));
+        }
+        return " (received instead: " + String.join(", ", names) + ")";
+    }
+}

@@ -1,0 +1,91 @@
+package io.machxp.conform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.machxp.conform.kernel.FakePager;
+import io.machxp.conform.kernel.KernelCases;
+import io.machxp.conform.kernel.KernelRunner;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelPlants;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The kernel half of the conformance kit over real loopback gRPC: machxp's own kernel passes every
+ * case, and every planted-bug kernel ({@link PlantedKernels}) fails the case meant to catch it.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class KernelConformanceTest {
+    /** Short, so that the lease cases are quick; long enough for a loaded machine to keep the kernel's lease. */
+    private static final long LEASE_MILLIS = 2000;
+
+    private FakePager pager;
+    private XpProxy proxy;
+    private Kernel kernel;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (kernel != null) {
+            kernel.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (pager != null) {
+            pager.close();
+        }
+    }
+
+    private List<CaseResult> run(String cases, Duration timeout, KernelPlants plants, XpProxy.Plant stream)
+            throws Exception {
+        pager = FakePager.start(new FakePager.Settings("127.0.0.1", 0, InsecureServerCredentials.create(), 4096,
+                LEASE_MILLIS));
+        String pagerTarget = "127.0.0.1:" + pager.port();
+        if (stream != null) {
+            proxy = new XpProxy(pagerTarget, stream);
+            pagerTarget = proxy.target();
+        }
+        kernel = Kernel.start(KernelConfig.loopback("conform-kernel", pagerTarget)
+                .withCore(CoreOptions.DEFAULT.withPlants(plants)));
+        ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + kernel.port()).usePlaintext().build();
+        try {
+            return KernelRunner.run(pager, channel, KernelCases.matching(cases),
+                    new KernelRunner.Options(timeout, Duration.ofSeconds(10)),
+                    r -> System.out.println(ConformReport.line(r)));
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void machxpsKernelPassesEveryCase() throws Exception {
+        List<CaseResult> results = run(null, Duration.ofSeconds(5), KernelPlants.NONE, null);
+
+        assertThat(results).hasSameSizeAs(KernelCases.all());
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.conformCase().id() + ": " + r.message())
+                .isEqualTo(CaseResult.Outcome.PASS));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.machxp.conform.PlantedKernels#all")
+    void aPlantedBugIsCaught(PlantedKernels.Bug bug) throws Exception {
+        List<CaseResult> results = run(bug.cases(), Duration.ofSeconds(2), bug.core(),
+                bug.stream() == null ? null : bug.stream().get());
+
+        assertThat(results).isNotEmpty();
+        assertThat(results).as("the cases run against a kernel with the bug '%s'", bug.name())
+                .anyMatch(CaseResult::failsRun);
+    }
+}
