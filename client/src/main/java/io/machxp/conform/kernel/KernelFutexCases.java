@@ -58,7 +58,8 @@ final class KernelFutexCases {
                     long token = lockGranted(p, m, t, off, false);
                     m.link().send(KernelMessages.relinquish(m.objectId(), off, 0));
                     p.sync(m);
-                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectFutexReleased()),
+                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectFutexReleased()
+                            && x.getMemoryObjectFutexReleased().getObjectId() == m.objectId()),
                             "futex_released while a thread still owns the futex (spec 8.4, 8.11)");
                     unlock(p, t, m, off);
                     that(released(p, m, off, "the owner unlocked after a relinquish (spec 8.4)").getFencingToken()
@@ -114,6 +115,7 @@ final class KernelFutexCases {
                     ListenableFuture<VmLockFutexReply> second = secondWaiter(p, m, b, off);
                     p.sync(m);
                     that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectLockFutex()
+                            && x.getMemoryObjectLockFutex().getObjectId() == m.objectId()
                             && x.getMemoryObjectLockFutex().getOffset() == off && !x.getMemoryObjectLockFutex()
                             .getUpdate()), "a second lock_futex for a futex already asked for (spec 8.3)");
                     p.grant(m, off, false, false);
@@ -136,7 +138,8 @@ final class KernelFutexCases {
                     ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, wanted);
                     p.lockFutex(m, wanted, "a wait for a futex held elsewhere");
                     KernelToPager probe = p.await(m, "futex_probe for the futex it waits for (spec 8.9)",
-                            x -> x.hasMemoryObjectFutexProbe() && x.getMemoryObjectFutexProbe().getOffset() == wanted);
+                            x -> x.hasMemoryObjectFutexProbe() && x.getMemoryObjectFutexProbe().getObjectId()
+                                    == m.objectId() && x.getMemoryObjectFutexProbe().getOffset() == wanted);
                     var pr = probe.getMemoryObjectFutexProbe();
                     m.link().send(KernelMessages.probe(m.objectId(), owned, pr.getInitiator(), pr.getWait(),
                             pr.getHops() + 1));
@@ -167,7 +170,8 @@ final class KernelFutexCases {
 
     static MemoryObjectFutexReleased released(KernelProbe p, KernelProbe.Mapping m, long off, String why) {
         return p.await(m, "futex_released at 0x" + Long.toHexString(off) + ": " + why,
-                x -> x.hasMemoryObjectFutexReleased() && x.getMemoryObjectFutexReleased().getOffset() == off)
+                x -> x.hasMemoryObjectFutexReleased() && x.getMemoryObjectFutexReleased().getObjectId() == m.objectId()
+                        && x.getMemoryObjectFutexReleased().getOffset() == off)
                 .getMemoryObjectFutexReleased();
     }
 

@@ -252,9 +252,10 @@ public final class KernelLink {
             return " (nothing else received)";
         }
         List<String> names = new ArrayList<>();
-        for (KernelToPager m : inbox) {
+        for (KernelToPager m : inbox.subList(Math.max(0, inbox.size() - 6), inbox.size())) {
             names.add(KernelMessages.describe(m));
         }
-        return " (received instead: " + String.join(", ", names) + ")";
+        return " (received instead" + (inbox.size() > 6 ? ", last of " + inbox.size() : "") + ": "
+                + String.join(", ", names) + ")";
     }
 }

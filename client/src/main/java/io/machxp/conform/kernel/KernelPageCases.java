@@ -75,7 +75,8 @@ final class KernelPageCases {
                     ListenableFuture<VmWriteReply> w = p.async().vmWrite(VmWriteRequest.newBuilder().setTask(p.task())
                             .setAddress(m.address() + page).setData(ByteString.copyFrom(pattern(8, 9))).build());
                     p.await(m, "data_unlock of a read-only page before writing it (spec 6.3)",
-                            x -> x.hasMemoryObjectDataUnlock() && x.getMemoryObjectDataUnlock().getOffset() == page);
+                            x -> x.hasMemoryObjectDataUnlock() && x.getMemoryObjectDataUnlock().getObjectId() == m.objectId()
+                                    && x.getMemoryObjectDataUnlock().getOffset() == page);
                     that(!w.isDone(), "vm_write returned before the pager answered data_unlock");
                     m.link().send(KernelLink.lockRequest(m.objectId(), page, p.pageSize(), ReturnPolicy.RETURN_NONE,
                             false, VmProt.VM_PROT_NONE, false));
@@ -88,8 +89,8 @@ final class KernelPageCases {
                     m.link().send(KernelLink.lockRequest(m.objectId(), page, p.pageSize(), ReturnPolicy.RETURN_DIRTY,
                             true, VmProt.VM_PROT_NONE, true));
                     KernelToPager c = p.await(m, "lock_completed for a page the kernel does not hold (spec 3.6, 6.4)",
-                            x -> x.hasMemoryObjectLockCompleted()
-                                    && x.getMemoryObjectLockCompleted().getOffset() == page);
+                            x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId()
+                                    == m.objectId() && x.getMemoryObjectLockCompleted().getOffset() == page);
                     that(c.getMemoryObjectLockCompleted().getLength() == p.pageSize(), "lock_completed length "
                             + c.getMemoryObjectLockCompleted().getLength() + " is not the request's");
                 }),
@@ -121,7 +122,8 @@ final class KernelPageCases {
                     that(r.getKernelCopy(), "a downgraded page stays the kernel's: kernel_copy true (spec 6.5)");
                     write(p, m, page + 64, pattern(8, 13));
                     p.await(m, "data_unlock: the page was made read-only by the lock_request (spec 6.4, 6.8)",
-                            x -> x.hasMemoryObjectDataUnlock() && x.getMemoryObjectDataUnlock().getOffset() == page);
+                            x -> x.hasMemoryObjectDataUnlock() && x.getMemoryObjectDataUnlock().getObjectId() == m.objectId()
+                                    && x.getMemoryObjectDataUnlock().getOffset() == page);
                 }),
                 must("6.8-data-error-eio", "a read whose page the pager answers with data_error fails: UNAVAILABLE / "
                         + "EIO", p -> {
@@ -165,10 +167,12 @@ final class KernelPageCases {
     /** The dirty data_return of the page, which must come before the lock_completed (spec 6.4). */
     private static MemoryObjectDataReturn returnBeforeCompleted(KernelProbe p, KernelProbe.Mapping m, long page) {
         p.await(m, "lock_completed answering the lock_request (spec 6.4)",
-                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getOffset() == page);
+                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId()
+                        && x.getMemoryObjectLockCompleted().getOffset() == page);
         // the lock_completed is taken: a data_return still waiting in the inbox came before it
         for (KernelToPager x : m.link().pending()) {
-            if (x.hasMemoryObjectDataReturn() && x.getMemoryObjectDataReturn().getOffset() == page
+            if (x.hasMemoryObjectDataReturn() && x.getMemoryObjectDataReturn().getObjectId() == m.objectId()
+                    && x.getMemoryObjectDataReturn().getOffset() == page
                     && x.getMemoryObjectDataReturn().getDirty()) {
                 return x.getMemoryObjectDataReturn();
             }

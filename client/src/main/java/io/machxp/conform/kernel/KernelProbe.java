@@ -157,7 +157,8 @@ public final class KernelProbe implements AutoCloseable {
         m.link().send(KernelLink.lockRequest(m.objectId(), last, pageSize(), ReturnPolicy.RETURN_NONE, false,
                 VmProt.VM_PROT_WRITE, true));
         await(m, "lock_completed answering a lock_request with reply (spec 6.4)",
-                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getOffset() == last);
+                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId()
+                        && x.getMemoryObjectLockCompleted().getOffset() == last);
     }
 
     /**
