@@ -2,7 +2,11 @@ package io.machxp.conform.kernel;
 
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.machxp.conform.Violation;
@@ -46,7 +50,8 @@ public final class FakePager implements AutoCloseable {
     private int port;
     private int epoch;
     private int nextKernelId = 1;
-    private Function<KernelHello, Status> refusal;
+    private Function<KernelHello, StatusRuntimeException> refusal;
+    private int refused;
 
     private FakePager(Settings settings) {
         this.settings = settings;
@@ -114,17 +119,30 @@ public final class FakePager implements AutoCloseable {
         return served.get(name);
     }
 
-    /** The next hello is ended with the status this gives (null: welcomed as usual). */
-    public synchronized void refuseNextHello(Function<KernelHello, Status> why) {
+    /** The next hello is ended with the error this gives (null: welcomed as usual). */
+    public synchronized void refuseNextHello(Function<KernelHello, StatusRuntimeException> why) {
         refusal = why;
+    }
+
+    /** How many hellos were refused so far. */
+    public synchronized int refused() {
+        return refused;
+    }
+
+    /** An error as a pager ends a stream with: a code, ErrorInfo (domain machxp, reason errno), a sentence. */
+    public static StatusRuntimeException error(Status.Code code, String errno, String sentence) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder().setCode(code.value())
+                .setMessage(sentence).addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(errno)
+                        .build())).build());
     }
 
     /** A kernel_hello arrived on {@code link}: welcome it, or refuse it if a case asked. */
     synchronized void hello(KernelLink link, KernelHello h) {
         if (refusal != null) {
-            Status s = refusal.apply(h);
+            StatusRuntimeException s = refusal.apply(h);
             refusal = null;
             if (s != null) {
+                refused++;
                 link.end(s);
                 notifyAll();
                 return;

@@ -71,6 +71,28 @@ final class KernelLeaseCases {
                             "the written page does not read back after the reclaim");
                     KernelFutexCases.unlock(p, t, m, off);
                 }).waitingLeases(),
+                must("9.4-reclaim-refused", "a kernel whose reclaim the pager refuses (FAILED_PRECONDITION / ESTALE) "
+                        + "stops handing out what it held", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 16;
+                    KernelFutexCases.lockGranted(p, m, t, off, false);
+                    KernelFutexCases.unlock(p, t, m, off);
+                    KernelLink old = m.link();
+                    p.pager().refuseNextHello(h -> h.hasReclaim() ? FakePager.error(Status.Code.FAILED_PRECONDITION,
+                            "ESTALE", "the conformance kit's pager restarted without the pages: it takes no reclaim")
+                            : null);
+                    p.pager().restart();
+                    old.awaitCondition("a reclaim, refused with ESTALE", () -> p.pager().refused() > 0, p.deadline());
+                    try {
+                        // a kernel that went on opens a new session (spec 9.1); one that does not is lease-bound
+                        p.pager().awaitSession(old, Math.min(p.deadline(), System.nanoTime()
+                                + TimeUnit.MILLISECONDS.toNanos(p.leaseMillis())));
+                    } catch (io.machxp.conform.Violation e) {
+                        // no new session: the lock below must fail all the same
+                    }
+                    expectStopped(p, m, t, off, "after the pager refused its reclaim (spec 9.4, 9.5)");
+                }).waitingLeases(),
                 must("4.3-lease-stops-cache", "a kernel whose keepalives go unanswered for a lease stops handing out "
                         + "its cached futexes", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));
@@ -84,19 +106,30 @@ final class KernelLeaseCases {
                         LockSupport.parkNanos(left); // the kernel's lease runs out unanswered
                     }
                     try {
-                        VmLockFutexReply r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task())
-                                .setThread(t).setAddress(m.address() + off).build());
-                        throw new io.machxp.conform.Violation("a lease (" + p.leaseMillis() + " ms) after its last "
-                                + "keepalive was answered, the kernel still handed out its cached futex (" + r.getPath()
-                                + "); it must stop L/5 before the pager may count it dead (spec 4.3)");
-                    } catch (StatusRuntimeException e) {
-                        Status.Code c = e.getStatus().getCode();
-                        that(c == Status.Code.UNAVAILABLE || c == Status.Code.NOT_FOUND, "after its lease ran out the "
-                                + "lock must fail with EIO (or ESRCH once the task's session was retired), not "
-                                + e.getStatus());
+                        expectStopped(p, m, t, off, "a lease (" + p.leaseMillis() + " ms) after its last keepalive "
+                                + "was answered (spec 4.3: it stops L/5 before the pager may count it dead)");
                     } finally {
                         m.link().silence(false);
                     }
                 }).waitingLeases());
+    }
+
+    /**
+     * vm_lock_futex of a futex the kernel had cached must fail now: EIO, or ESRCH once the kernel
+     * retired the task with its session.
+     */
+    private static void expectStopped(KernelProbe p, KernelProbe.Mapping m, int t, long off, String when) {
+        VmLockFutexReply r;
+        try {
+            r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task()).setThread(t)
+                    .setAddress(m.address() + off).build());
+        } catch (StatusRuntimeException e) {
+            Status.Code c = e.getStatus().getCode();
+            that(c == Status.Code.UNAVAILABLE || c == Status.Code.NOT_FOUND, when + ", the lock must fail with "
+                    + "UNAVAILABLE / EIO (or NOT_FOUND / ESRCH once the task was retired), not " + e.getStatus());
+            return;
+        }
+        throw new io.machxp.conform.Violation(when + ", the kernel still handed out its cached futex (" + r.getPath()
+                + ")");
     }
 }

@@ -2,6 +2,7 @@ package io.machxp.conform.kernel;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.machxp.conform.Violation;
 import io.machxp.proto.xp.KernelHello;
@@ -160,11 +161,23 @@ public final class KernelLink {
         }
     }
 
-    /** Ends the stream with {@code status} (the pager refuses the session). */
+    /** Ends the stream: OK (a clean end), else with {@code status} (the pager refuses the session). */
     synchronized void end(Status status) {
         if (ended == null) {
-            out.onError(status.asRuntimeException());
+            if (status.isOk()) {
+                out.onCompleted();
+            } else {
+                out.onError(status.asRuntimeException());
+            }
             ended = status;
+        }
+    }
+
+    /** Ends the stream with an error that carries its ErrorInfo (the pager's own word, spec 3.1). */
+    synchronized void end(StatusRuntimeException error) {
+        if (ended == null) {
+            out.onError(error);
+            ended = error.getStatus();
         }
     }
 
