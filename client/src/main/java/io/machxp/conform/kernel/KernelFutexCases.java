@@ -40,15 +40,12 @@ final class KernelFutexCases {
                 }),
                 must("8.4-relinquish-free", "a relinquish of a futex no thread owns is answered with futex_released "
                         + "carrying the grant's token", p -> {
-                    KernelProbe.Mapping m = p.map(p.serve(4));
-                    int t = p.thread(10);
-                    long off = 8;
-                    long token = lockGranted(p, m, t, off, false);
-                    unlock(p, t, m, off);
-                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 0));
-                    MemoryObjectFutexReleased r = released(p, m, off, "a relinquish of a free futex (spec 8.4)");
-                    that(r.getFencingToken() == token, "futex_released carries token " + r.getFencingToken()
-                            + "; the grant's was " + token + " (spec 8.5)");
+                    Cached c = cached(p, 8);
+                    c.m().link().send(KernelMessages.relinquish(c.m().objectId(), c.offset(), 0));
+                    MemoryObjectFutexReleased r = released(p, c.m(), c.offset(), "a relinquish of a free futex "
+                            + "(spec 8.4)");
+                    that(r.getFencingToken() == c.token(), "futex_released carries token " + r.getFencingToken()
+                            + "; the grant's was " + c.token() + " (spec 8.5)");
                 }),
                 must("8.4-relinquish-waits-owner", "a relinquish of an owned futex is answered only at the owner's "
                         + "unlock", p -> {
@@ -161,6 +158,17 @@ final class KernelFutexCases {
         long token = p.grant(m, off, false, relinquish);
         KernelPageCases.getUnchecked(lock, p);
         return token;
+    }
+
+    /** A futex the kernel caches (spec 8.2): in a new object, granted to a new thread, then unlocked. */
+    record Cached(KernelProbe.Mapping m, int thread, long offset, long token) {}
+
+    static Cached cached(KernelProbe p, long off) {
+        KernelProbe.Mapping m = p.map(p.serve(4));
+        int t = p.thread(10);
+        long token = lockGranted(p, m, t, off, false);
+        unlock(p, t, m, off);
+        return new Cached(m, t, off, token);
     }
 
     static void unlock(KernelProbe p, int thread, KernelProbe.Mapping m, long off) {

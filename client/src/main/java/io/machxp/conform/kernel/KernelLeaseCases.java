@@ -31,12 +31,12 @@ final class KernelLeaseCases {
                 must("9.4-reclaim", "after the pager restarts, the kernel reconnects within its lease with a reclaim "
                         + "naming its id, objects, futexes (tokens) and pages (access, version), and keeps them",
                         p -> {
-                    KernelProbe.Mapping m = p.map(p.serve(4));
-                    int t = p.thread(10);
                     long off = 8;
                     long page = 2L * p.pageSize();
-                    long token = KernelFutexCases.lockGranted(p, m, t, off, false);
-                    KernelFutexCases.unlock(p, t, m, off);
+                    KernelFutexCases.Cached c = KernelFutexCases.cached(p, off);
+                    KernelProbe.Mapping m = c.m();
+                    int t = c.thread();
+                    long token = c.token();
                     m.object().put(page, new byte[p.pageSize()], 5);
                     KernelPageCases.write(p, m, page, KernelPageCases.pattern(32, 21));
                     KernelLink old = m.link();
@@ -73,11 +73,8 @@ final class KernelLeaseCases {
                 }).waitingLeases(),
                 must("9.4-reclaim-refused", "a kernel whose reclaim the pager refuses (FAILED_PRECONDITION / ESTALE) "
                         + "stops handing out what it held", p -> {
-                    KernelProbe.Mapping m = p.map(p.serve(4));
-                    int t = p.thread(10);
-                    long off = 16;
-                    KernelFutexCases.lockGranted(p, m, t, off, false);
-                    KernelFutexCases.unlock(p, t, m, off);
+                    KernelFutexCases.Cached c = KernelFutexCases.cached(p, 16);
+                    KernelProbe.Mapping m = c.m();
                     KernelLink old = m.link();
                     p.pager().refuseNextHello(h -> h.hasReclaim() ? FakePager.error(Status.Code.FAILED_PRECONDITION,
                             "ESTALE", "the conformance kit's pager restarted without the pages: it takes no reclaim")
@@ -91,22 +88,19 @@ final class KernelLeaseCases {
                     } catch (io.machxp.conform.Violation e) {
                         // no new session: the lock below must fail all the same
                     }
-                    expectStopped(p, m, t, off, "after the pager refused its reclaim (spec 9.4, 9.5)");
+                    expectStopped(p, c, "after the pager refused its reclaim (spec 9.4, 9.5, 9.7)");
                 }).waitingLeases(),
                 must("4.3-lease-stops-cache", "a kernel whose keepalives go unanswered for a lease stops handing out "
                         + "its cached futexes", p -> {
-                    KernelProbe.Mapping m = p.map(p.serve(4));
-                    int t = p.thread(10);
-                    long off = 12;
-                    KernelFutexCases.lockGranted(p, m, t, off, false);
-                    KernelFutexCases.unlock(p, t, m, off);
+                    KernelFutexCases.Cached c = KernelFutexCases.cached(p, 12);
+                    KernelProbe.Mapping m = c.m();
                     m.link().silence(true);
                     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(p.leaseMillis());
                     for (long left; (left = until - System.nanoTime()) > 0; ) {
                         LockSupport.parkNanos(left); // the kernel's lease runs out unanswered
                     }
                     try {
-                        expectStopped(p, m, t, off, "a lease (" + p.leaseMillis() + " ms) after its last keepalive "
+                        expectStopped(p, c, "a lease (" + p.leaseMillis() + " ms) after its last keepalive "
                                 + "was answered (spec 4.3: it stops L/5 before the pager may count it dead)");
                     } finally {
                         m.link().silence(false);
@@ -118,14 +112,14 @@ final class KernelLeaseCases {
      * vm_lock_futex of a futex the kernel had cached must fail now: EIO, or ESRCH once the kernel
      * retired the task with its session.
      */
-    private static void expectStopped(KernelProbe p, KernelProbe.Mapping m, int t, long off, String when) {
+    private static void expectStopped(KernelProbe p, KernelFutexCases.Cached c, String when) {
         VmLockFutexReply r;
         try {
-            r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task()).setThread(t)
-                    .setAddress(m.address() + off).build());
+            r = p.tasks().vmLockFutex(VmLockFutexRequest.newBuilder().setTask(p.task()).setThread(c.thread())
+                    .setAddress(c.m().address() + c.offset()).build());
         } catch (StatusRuntimeException e) {
-            Status.Code c = e.getStatus().getCode();
-            that(c == Status.Code.UNAVAILABLE || c == Status.Code.NOT_FOUND, when + ", the lock must fail with "
+            Status.Code code = e.getStatus().getCode();
+            that(code == Status.Code.UNAVAILABLE || code == Status.Code.NOT_FOUND, when + ", the lock must fail with "
                     + "UNAVAILABLE / EIO (or NOT_FOUND / ESRCH once the task was retired), not " + e.getStatus());
             return;
         }
