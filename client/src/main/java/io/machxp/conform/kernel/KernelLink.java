@@ -46,6 +46,9 @@ public final class KernelLink {
     private final FakePager pager;
     private final StreamObserver<PagerToKernel> out;
     private final List<KernelToPager> inbox = new ArrayList<>();
+    /** When each message in the inbox arrived (a count), to tell what came before what. */
+    private final Map<KernelToPager, Long> arrival = new java.util.IdentityHashMap<>();
+    private long arrivals;
     private final List<Long> keepaliveTimes = new ArrayList<>();
     private final List<Long> keepaliveSequences = new ArrayList<>();
     /** The kernel's object ids on this stream. */
@@ -78,6 +81,7 @@ public final class KernelLink {
             return;
         }
         inbox.add(m);
+        arrival.put(m, arrivals++);
         notifyAll();
         if (m.hasKernelHello() && hello == null) {
             hello = m.getKernelHello();
@@ -218,6 +222,12 @@ public final class KernelLink {
 
     /** Takes the first message received (and not taken) that matches, waiting until {@code deadlineNanos}. */
     public synchronized KernelToPager await(String what, Predicate<KernelToPager> match, long deadlineNanos) {
+        KernelToPager m = take(what, match, deadlineNanos);
+        arrival.remove(m);
+        return m;
+    }
+
+    private KernelToPager take(String what, Predicate<KernelToPager> match, long deadlineNanos) {
         while (true) {
             for (Iterator<KernelToPager> it = inbox.iterator(); it.hasNext(); ) {
                 KernelToPager m = it.next();
@@ -234,12 +244,31 @@ public final class KernelLink {
         }
     }
 
+    /**
+     * As {@link #await}, and what came before it: the messages received (and not taken) ahead of
+     * the one taken, in the order they came, then that one.
+     */
+    public synchronized List<KernelToPager> awaitWithEarlier(String what, Predicate<KernelToPager> match,
+            long deadlineNanos) {
+        KernelToPager m = take(what, match, deadlineNanos);
+        List<KernelToPager> earlier = new ArrayList<>(arrivedBefore(m));
+        arrival.remove(m);
+        earlier.add(m);
+        return earlier;
+    }
+
     /** Waits until {@code condition} holds (it is checked whenever the kernel sends anything). */
     public synchronized void awaitCondition(String what, java.util.function.BooleanSupplier condition,
             long deadlineNanos) {
         while (!condition.getAsBoolean()) {
             waitUntil(deadlineNanos, what);
         }
+    }
+
+    /** The messages still in the inbox that arrived before {@code m} (taken: no longer in it). */
+    private List<KernelToPager> arrivedBefore(KernelToPager m) {
+        long at = arrival.getOrDefault(m, Long.MAX_VALUE);
+        return inbox.stream().filter(x -> arrival.get(x) < at).toList();
     }
 
     /** The messages received and not taken, in order. */

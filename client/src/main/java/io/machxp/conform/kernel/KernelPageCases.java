@@ -166,14 +166,12 @@ final class KernelPageCases {
 
     /** The dirty data_return of the page, which must come before the lock_completed (spec 6.4). */
     private static MemoryObjectDataReturn returnBeforeCompleted(KernelProbe p, KernelProbe.Mapping m, long page) {
-        p.await(m, "lock_completed answering the lock_request (spec 6.4)",
+        List<KernelToPager> upTo = m.link().awaitWithEarlier("lock_completed answering the lock_request (spec 6.4)",
                 x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId()
-                        && x.getMemoryObjectLockCompleted().getOffset() == page);
-        // the lock_completed is taken: a data_return still waiting in the inbox came before it
-        for (KernelToPager x : m.link().pending()) {
+                        && x.getMemoryObjectLockCompleted().getOffset() == page, p.deadline());
+        for (KernelToPager x : upTo) {
             if (x.hasMemoryObjectDataReturn() && x.getMemoryObjectDataReturn().getObjectId() == m.objectId()
-                    && x.getMemoryObjectDataReturn().getOffset() == page
-                    && x.getMemoryObjectDataReturn().getDirty()) {
+                    && x.getMemoryObjectDataReturn().getOffset() == page && x.getMemoryObjectDataReturn().getDirty()) {
                 return x.getMemoryObjectDataReturn();
             }
         }

@@ -42,11 +42,7 @@ public final class KernelProbe implements AutoCloseable {
     }
 
     /** An object mapped into the case's task: where, and its id on the kernel's current stream. */
-    public record Mapping(ServedObject object, long address, long size, int objectId, KernelLink link) {
-        public long page(int n, int pageSize) {
-            return (long) n * pageSize;
-        }
-    }
+    public record Mapping(ServedObject object, long address, long size, int objectId, KernelLink link) {}
 
     private final Run run;
     private final String caseId;
