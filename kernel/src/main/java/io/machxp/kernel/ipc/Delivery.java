@@ -40,6 +40,10 @@ final class Delivery {
             destroy(m);
             return;
         }
+        if (port.proxy()) {
+            ipc.remote.ship(m);
+            return;
+        }
         m.arrival = arrivals++;
         for (Carried c : m.rights()) {
             if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
@@ -164,7 +168,7 @@ final class Delivery {
     /** Lets blocked senders in while there is room, first come first. */
     void admitSenders(Port port) {
         Deque<SendWait> blocked = port.queue.blockedSenders;
-        while (!blocked.isEmpty() && port.queue.size() < port.qlimit) {
+        while (!blocked.isEmpty() && (port.proxy() || port.queue.size() < port.qlimit)) {
             SendWait w = blocked.poll();
             ipc.endWait(w.tid, w.cancelTimer);
             enqueue(w.msg);

@@ -28,9 +28,10 @@ import java.util.function.Consumer;
  * death ({@link #threadEnded}) takes it out of the queue it waits in. A task's death
  * ({@link #spaceDestroy}) ends every right in its space.
  *
- * <p>Across kernels (a later step) a port's receive right may live on another kernel: the port
- * here becomes a proxy whose queue forwards; {@link Port#receiver} is the one place that says
- * where the receive right is.
+ * <p>Across kernels ({@link IpcRemote}, through an {@link IpcNet}): a port whose receive right
+ * lives on another kernel is a proxy here ({@link Port#remote}); messages enqueued on it are
+ * carried there, rights are exported and imported ({@link RemoteRights}) and send rights are
+ * counted across kernels for no-senders ({@link RemoteRefs}).
  */
 public final class IpcCore {
     final IpcEnv env;
@@ -41,6 +42,10 @@ public final class IpcCore {
     private final MsgSend send = new MsgSend(this);
     private final PortCalls ports = new PortCalls(this);
     private final NotifyRequests requests = new NotifyRequests(this);
+    final RemoteRefs refs = new RemoteRefs(this);
+    final RemoteRights remoteRights = new RemoteRights(this);
+    final IpcRemote remote = new IpcRemote(this);
+    IpcNet net = IpcNet.NONE;
     private final Map<Long, IpcSpace> spaces = new HashMap<>();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
@@ -48,6 +53,40 @@ public final class IpcCore {
 
     public IpcCore(IpcEnv env) {
         this.env = env;
+    }
+
+    /** Connects this core to other kernels' (before the first call). */
+    public void attachNet(IpcNet net) {
+        this.net = net;
+    }
+
+    IpcSpace space(long taskId) {
+        return spaces.get(taskId);
+    }
+
+    // ---- other kernels ------------------------------------------------------------------------
+
+    /** A frame from kernel {@code from}'s IPC core, in the order it sent them. */
+    public void linkReceive(int from, io.machxp.proto.link.LinkFrame frame) {
+        remote.receive(from, frame);
+    }
+
+    /** Kernel {@code kernel} died (its lease ran out): rights to its ports become dead names here. */
+    public void kernelDied(int kernel) {
+        remote.kernelDied(kernel);
+    }
+
+    /**
+     * mach_port_insert_right across kernels: the right task {@code taskId} names {@code name}
+     * (with {@code disposition}), into task {@code toTask} of kernel {@code kernel} under
+     * {@code toName}. The insertion happens when the frame arrives; if the task is gone or the
+     * name taken there, the right ends (as one in a message destroyed would).
+     */
+    public KernReturn machPortInsertRemote(long taskId, int name, MsgType disposition, int kernel, long toTask,
+            int toName) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK
+                : remote.insertRight(s, name, disposition, kernel, toTask, toName);
     }
 
     long nextObjectId() {

@@ -26,6 +26,8 @@ final class KMsg {
     final int senderTid;
     /** Arrival order on this kernel: a port set serves its members' messages oldest first. */
     long arrival;
+    /** Priority donated by a client blocked for the reply (send+receive), or -1. */
+    int donation = -1;
 
     KMsg(Carried dest, Carried reply, int id, boolean complex, List<Item> items, int size, int senderTid) {
         this.dest = dest;

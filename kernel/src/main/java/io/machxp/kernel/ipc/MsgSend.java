@@ -118,7 +118,7 @@ final class MsgSend {
     /** The queue limit: send-once destinations and room go in at once; else wait or time out. */
     private void admit(IpcSpace space, int tid, KMsg k, long timeoutNanos, Consumer<KernReturn> done) {
         Port port = k.dest.port();
-        if (k.dest.type() == MsgType.PORT_SEND_ONCE || !port.queue.mustWait(port.qlimit)) {
+        if (k.dest.type() == MsgType.PORT_SEND_ONCE || port.proxy() || !port.queue.mustWait(port.qlimit)) {
             ipc.delivery.enqueue(k);
             done.accept(KernReturn.MACH_MSG_SUCCESS);
             return;

@@ -57,7 +57,8 @@ final class NotifyRequests {
             port.nsSync = sync;
         }
         int previousName = ipc.rights.copyout(space, previous);
-        if (variant == Mach.MACH_NOTIFY_NO_SENDERS && right != null && port.srights == 0 && port.mscount >= sync) {
+        if (variant == Mach.MACH_NOTIFY_NO_SENDERS && right != null && port.srights == 0 && RemoteRefs.noRemoteSenders(port)
+                && port.mscount >= sync) {
             port.nsRequest = null;
             ipc.notifications.noSenders(right, port.mscount);
         }

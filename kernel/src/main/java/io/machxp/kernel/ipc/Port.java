@@ -27,6 +27,13 @@ import java.util.Map;
  * references, plus one per right in transit), {@link #sorights} send-once rights, {@link #mscount}
  * send rights made (MAKE_SEND) since the receive right last moved. No-senders fires when srights
  * falls to 0.
+ *
+ * <p>Across kernels ({@link IpcRemote}): a port that has left this kernel once has a {@link #uid}.
+ * With {@link #remote} set, the receive right is on (or on its way through) that kernel and this
+ * port is a <em>proxy</em>: it has no queue, and what is enqueued on it is carried there. Its
+ * {@link #srights} then count the send rights on this kernel only, and {@link #owed} the
+ * registrations this kernel holds in the port's distributed count. On the kernel of the receive
+ * right, {@link #counts} is that distributed count ({@link RemoteRefs}).
  */
 final class Port {
     final long id;
@@ -50,6 +57,21 @@ final class Port {
     /** Dead-name requests: per (space, name), the send-once right to notify. */
     final Map<DeadNameKey, Carried> deadNameRequests = new LinkedHashMap<>();
 
+    /** The port's name between kernels; null until a right to it first leaves this kernel. */
+    PortUid uid;
+    /** The kernel the receive right went to (this port is a proxy), or {@link #LOCAL}. */
+    int remote = LOCAL;
+    /** Proxy: send-right registrations this kernel received and has not released. */
+    long owed;
+    /** Receive right here: send-right registrations per kernel (signed; see RemoteRefs); null if none ever. */
+    java.util.Map<Integer, Long> counts;
+
+    static final int LOCAL = -1;
+
+    boolean proxy() {
+        return remote != LOCAL;
+    }
+
     record DeadNameKey(IpcSpace space, int name) {}
 
     Port(long id) {
@@ -58,7 +80,7 @@ final class Port {
 
     /** Whether the port's receive right is inside a message. */
     boolean inTransit() {
-        return active && receiver == null;
+        return active && receiver == null && remote == LOCAL;
     }
 
     @Override

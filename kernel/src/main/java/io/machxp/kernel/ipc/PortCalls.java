@@ -256,7 +256,7 @@ final class PortCalls {
         }
         Port p = r.value();
         return IpcResult.ok(new ReceiveStatus(p.set == null ? Mach.MACH_PORT_NULL : p.set.name, p.seqno, p.mscount,
-                p.qlimit, p.queue.size(), p.sorights, p.srights > 0, p.pdRequest != null, p.nsRequest != null));
+                p.qlimit, p.queue.size(), p.sorights, p.srights > 0 || !RemoteRefs.noRemoteSenders(p), p.pdRequest != null, p.nsRequest != null));
     }
 
     /** mach_port_get_attributes: LIMITS_INFO {qlimit}; RECEIVE_STATUS as get_receive_status, as integers. */

@@ -34,6 +34,7 @@ final class PortDeath {
             return;
         }
         port.active = false;
+        ipc.remote.receiveRightDied(port);
         for (SendWait w : new ArrayList<>(port.queue.blockedSenders)) {
             port.queue.blockedSenders.remove(w);
             ipc.endWait(w.tid, w.cancelTimer);

@@ -166,10 +166,23 @@ final class Rights {
         }
     }
 
-    /** One send right fewer; the last one fires the no-senders request. */
+    /**
+     * One send right fewer; the last one fires the no-senders request (on a proxy: this kernel
+     * releases its registrations, {@link RemoteRefs}).
+     */
     void releaseSend(Port port) {
         port.srights--;
-        if (port.srights == 0 && port.active && port.nsRequest != null) {
+        if (port.srights == 0 && port.proxy()) {
+            ipc.refs.lastLocalRightGone(port);
+        } else {
+            checkNoSenders(port);
+        }
+    }
+
+    /** Fires the no-senders request if no send right is left here or on any other kernel. */
+    void checkNoSenders(Port port) {
+        if (port.srights == 0 && port.active && port.nsRequest != null && !port.proxy()
+                && RemoteRefs.noRemoteSenders(port)) {
             Carried notify = port.nsRequest;
             port.nsRequest = null;
             ipc.notifications.noSenders(notify, port.mscount);

@@ -1,0 +1,44 @@
+package io.machxp.kernel.ipc;
+
+import io.machxp.proto.link.LinkFrame;
+
+/**
+ * What the IPC core needs to reach other kernels: its own kernel id and one-way frames to a
+ * kernel or to all. Frames to one kernel arrive in the order given, each at most once, unless
+ * that kernel dies ({@link IpcCore#kernelDied}). Called on the core thread; the link layer
+ * ({@code io.machxp.kernel.ipc.link}) or a test's wire implements it.
+ */
+public interface IpcNet {
+    /** This kernel's id, unique in the cluster. */
+    int self();
+
+    /** Queues {@code frame} for {@code kernel} (its seq is the link's to set). */
+    void send(int kernel, LinkFrame frame);
+
+    /** Queues {@code frame} for every kernel this one knows, itself excluded. */
+    void broadcast(LinkFrame frame);
+
+    /** Whether {@code kernel} is known to have died. */
+    boolean dead(int kernel);
+
+    /** A single kernel with no links: rights never leave it. */
+    IpcNet NONE = new IpcNet() {
+        @Override
+        public int self() {
+            return 0;
+        }
+
+        @Override
+        public void send(int kernel, LinkFrame frame) {
+            throw new IllegalStateException("no IPC links: kernel " + kernel + " is unknown here");
+        }
+
+        @Override
+        public void broadcast(LinkFrame frame) {}
+
+        @Override
+        public boolean dead(int kernel) {
+            return true;
+        }
+    };
+}

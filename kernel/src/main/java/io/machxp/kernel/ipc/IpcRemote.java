@@ -1,0 +1,197 @@
+package io.machxp.kernel.ipc;
+
+import com.google.protobuf.ByteString;
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.LinkInsertRight;
+import io.machxp.proto.link.LinkItem;
+import io.machxp.proto.link.LinkMessage;
+import io.machxp.proto.link.PortDied;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Mach IPC across kernels: messages to proxies carried out, frames from other kernels taken in,
+ * port and kernel deaths. Part of the IPC core; core thread only; the frames go through
+ * {@link IpcNet}, which the link layer implements.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  enqueue on a proxy   -> LinkMessage to the proxy's kernel (no queue limit across kernels, as
+ *                          in NORMA); its rights exported (RemoteRights), then released here
+ *  LinkMessage in       -> rights imported, enqueued on the port here: queued for a receiver if
+ *                          the receive right is here (or in transit here), or carried on if this
+ *                          kernel is a forwarder (the receive right moved on from here); a dead
+ *                          or unknown destination: destroyed, and PortDied goes back to the sender
+ *  receive right dies   -> PortDied to every kernel: their proxies die (dead names, dead-name
+ *                          notifications); remembered, so later rights to it arrive dead
+ *  kernel K dies        -> every proxy towards K dies; K's registrations are dropped
+ * </pre>
+ * Order: all traffic from one kernel for one port takes the same path (a proxy never changes its
+ * kernel; a kernel the receive right left forwards), and each link is FIFO, so messages from one
+ * thread arrive in the order sent. A forwarder's death kills the proxies that point through it
+ * (a known limit: NORMA re-targeted proxies with acknowledgements instead).
+ */
+final class IpcRemote {
+    private final IpcCore ipc;
+
+    IpcRemote(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    // ---- out ----------------------------------------------------------------------------------
+
+    /** A message admitted to a proxy: carried to the proxy's kernel. */
+    void ship(KMsg m) {
+        int to = m.dest.port().remote;
+        List<Runnable> after = new ArrayList<>();
+        LinkMessage.Builder b = LinkMessage.newBuilder().setDest(ipc.remoteRights.export(m.dest, to, after))
+                .setId(m.id).setComplex(m.complex).setSize(m.size).setSenderTid(m.senderTid)
+                .setDonorPriority(Math.max(m.donation, 0));
+        if (m.reply != null) {
+            b.setReply(ipc.remoteRights.export(m.reply, to, after));
+        }
+        for (KMsg.Item i : m.items) {
+            b.addItems(item(i, to, after));
+        }
+        ipc.net.send(to, LinkFrame.newBuilder().setMessage(b).build());
+        after.forEach(Runnable::run);
+    }
+
+    private LinkItem item(KMsg.Item i, int to, List<Runnable> after) {
+        if (i instanceof KMsg.Right r) {
+            return LinkItem.newBuilder().setRight(ipc.remoteRights.export(r.right(), to, after)).build();
+        }
+        MsgItem d = ((KMsg.Data) i).item();
+        if (d instanceof MsgItem.Inline in) {
+            return LinkItem.newBuilder().setInlineData(ByteString.copyFrom(in.data())).build();
+        }
+        if (d instanceof MsgItem.OutOfLine o) {
+            byte[] bytes = o.region().read();
+            o.region().release();
+            return LinkItem.newBuilder().setOutOfLine(ByteString.copyFrom(bytes)).build();
+        }
+        MsgItem.Port p = (MsgItem.Port) d;
+        return p.type() == MsgType.PORT_NAME ? LinkItem.newBuilder().setPortName(p.name()).build()
+                : LinkItem.newBuilder().setNullRight(p.type().value).build();
+    }
+
+    /** A port became a proxy: what waited in its queue follows the receive right. */
+    void flush(Port port) {
+        for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
+            ipc.delivery.enqueue(m);
+        }
+        ipc.delivery.admitSenders(port);
+    }
+
+    /** The receive right of a port other kernels may know died here. */
+    void receiveRightDied(Port port) {
+        if (port.uid != null && !port.proxy()) {
+            port.counts = null;
+            ipc.net.broadcast(LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
+                    .setPort(RemoteRights.uid(port.uid))).build());
+        }
+    }
+
+    /** mach_port_insert_right into task {@code task} of kernel {@code kernel} under {@code name}. */
+    KernReturn insertRight(IpcSpace space, int fromName, MsgType d, int kernel, long task, int name) {
+        if (d == null || d == MsgType.PORT_NAME || d == MsgType.MOVE_RECEIVE || name == Mach.MACH_PORT_NULL
+                || name == Mach.MACH_PORT_DEAD) {
+            return KernReturn.KERN_INVALID_VALUE;
+        }
+        if (fromName == Mach.MACH_PORT_NULL || fromName == Mach.MACH_PORT_DEAD || ipc.net.dead(kernel)
+                || kernel == ipc.net.self()) {
+            return KernReturn.KERN_INVALID_CAPABILITY;
+        }
+        KernReturn ok = ipc.rights.check(space, fromName, d, false);
+        if (!ok.ok()) {
+            return ok;
+        }
+        Carried c = ipc.rights.copyin(space, fromName, d);
+        List<Runnable> after = new ArrayList<>();
+        LinkInsertRight insert = LinkInsertRight.newBuilder().setTask(task).setName(name)
+                .setRight(ipc.remoteRights.export(c, kernel, after)).build();
+        ipc.net.send(kernel, LinkFrame.newBuilder().setInsert(insert).build());
+        after.forEach(Runnable::run);
+        return KernReturn.KERN_SUCCESS;
+    }
+
+    // ---- in -----------------------------------------------------------------------------------
+
+    /** A frame from kernel {@code from}. */
+    void receive(int from, LinkFrame f) {
+        switch (f.getBodyCase()) {
+            case MESSAGE -> message(from, f.getMessage());
+            case INSERT -> insert(f.getInsert());
+            case TRANSFER -> {
+                Port p = ipc.remoteRights.port(f.getTransfer().getPort());
+                if (p != null) {
+                    ipc.refs.onTransfer(p, f.getTransfer(), f);
+                }
+            }
+            case RELEASE -> {
+                Port p = ipc.remoteRights.port(f.getRelease().getPort());
+                if (p != null) {
+                    ipc.refs.onRelease(p, f.getRelease(), f);
+                }
+            }
+            case PORT_DIED -> portDied(f.getPortDied());
+            default -> {} // hello and keepalive belong to the link
+        }
+    }
+
+    private void message(int from, LinkMessage lm) {
+        Carried dest = ipc.remoteRights.importRight(lm.getDest());
+        Carried reply = lm.hasReply() ? ipc.remoteRights.importRight(lm.getReply()) : null;
+        List<KMsg.Item> items = new ArrayList<>(lm.getItemsCount());
+        for (LinkItem i : lm.getItemsList()) {
+            items.add(switch (i.getItemCase()) {
+                case RIGHT -> new KMsg.Right(ipc.remoteRights.importRight(i.getRight()));
+                case INLINE_DATA -> new KMsg.Data(new MsgItem.Inline(i.getInlineData().toByteArray()));
+                case OUT_OF_LINE -> new KMsg.Data(new MsgItem.OutOfLine(OolRegion.of(i.getOutOfLine().toByteArray()), false));
+                case PORT_NAME -> new KMsg.Data(new MsgItem.Port(i.getPortName(), MsgType.PORT_NAME));
+                default -> new KMsg.Data(new MsgItem.Port(Mach.MACH_PORT_NULL, MsgType.of(i.getNullRight())));
+            });
+        }
+        KMsg k = new KMsg(dest, reply, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
+        k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
+        if (dest.dead() && lm.getDest().hasPort()) {
+            ipc.net.send(from, LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
+                    .setPort(lm.getDest().getPort())).build());
+        }
+        ipc.delivery.enqueue(k);
+    }
+
+    private void insert(LinkInsertRight in) {
+        Carried c = ipc.remoteRights.importRight(in.getRight());
+        IpcSpace space = ipc.space(in.getTask());
+        IpcEntry e = space == null ? null : space.lookup(in.getName());
+        boolean fits = space != null && (c.type() == MsgType.PORT_SEND_ONCE ? e == null
+                : e == null ? c.port() == null || space.nameOf(c.port()) == null
+                : c.port() != null && e.port() == c.port());
+        if (fits) {
+            ipc.rights.copyout(space, c, in.getName());
+        } else {
+            ipc.rights.destroy(c); // task gone or name taken: the right ends (as a lost message's)
+        }
+    }
+
+    private void portDied(io.machxp.proto.link.PortDied d) {
+        Port p = ipc.remoteRights.port(d.getPort());
+        if (p == null) {
+            ipc.remoteRights.tombstone(d.getPort());
+        } else if (p.active && p.proxy()) {
+            ipc.death.receiveRightDied(p);
+        }
+    }
+
+    /** Kernel {@code kernel} died: proxies towards it die, its registrations go. */
+    void kernelDied(int kernel) {
+        for (Port p : ipc.remoteRights.known()) {
+            if (p.active && p.remote == kernel) {
+                ipc.death.receiveRightDied(p);
+            } else if (p.active && !p.proxy()) {
+                ipc.refs.kernelDied(p, kernel);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.machxp.kernel.ipc;
+
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.RefRelease;
+import io.machxp.proto.link.RefTransfer;
+import java.util.HashMap;
+
+/**
+ * Distributed reference counting of send rights, for no-senders across kernels. Part of the IPC
+ * core; core thread only.
+ *
+ * <h2>The algorithm (signed reference listing)</h2>
+ * The kernel of the receive right (the port's <em>home</em>) keeps, per kernel K, a signed count
+ * c[K] of registrations: +1 for every send right carried to K, -1 for every one K released. Its
+ * own send rights are counted in the port's srights as on one kernel.
+ * <ul>
+ *   <li>The home carries a send right to K: c[K] += 1 at once.
+ *   <li>Another kernel X carries a send right to K: before the message leaves, X sends
+ *       RefTransfer(to K) towards the receive right; its own release of that right comes later
+ *       on the same link, so the home always learns of the transfer before X's release.
+ *   <li>A send right arrives at a proxy on K: K's {@link Port#owed} += 1. When K's last local send
+ *       right ends, K sends RefRelease(owed) and owed = 0. At the home it is c[K] -= owed.
+ *   <li>A send right arrives at the home itself: c[home] -= 1 (the matching +1 is the sender's
+ *       RefTransfer) and it is counted in srights.
+ * </ul>
+ * No-senders fires when srights = 0 and every c[K] = 0 - not when they merely sum to 0: a release
+ * by K can reach the home before the transfer that registered K's right (different links), which
+ * leaves c[K] = -1 until the transfer arrives. Why "all zero" is safe: a right anywhere was carried
+ * along a chain of kernels starting at the home; the last kernel of that chain whose transfer the
+ * home has processed has a count above 0 (its release comes after the transfer it sent on), or the
+ * home's own srights count it.
+ *
+ * <p>A moving receive right takes its counts along ({@link RemoteRights}); the kernel it leaves
+ * becomes a proxy that registers itself (c[it] += 1, owed = 1) if it still holds send rights.
+ * RefTransfer and RefRelease reaching a proxy are passed on towards the receive right. A dead
+ * kernel's count is dropped and transfers to it are ignored: its rights died with it. Known
+ * limit: a right in a message lost with a kernel that died after sending RefTransfer for it is
+ * never released, so such a port gets no no-senders (late, never early).
+ */
+final class RemoteRefs {
+    private final IpcCore ipc;
+
+    RemoteRefs(IpcCore ipc) {
+        this.ipc = ipc;
+    }
+
+    private static void add(Port port, int kernel, long delta) {
+        if (port.counts == null) {
+            port.counts = new HashMap<>();
+        }
+        long v = port.counts.getOrDefault(kernel, 0L) + delta;
+        if (v == 0) {
+            port.counts.remove(kernel);
+        } else {
+            port.counts.put(kernel, v);
+        }
+    }
+
+    /** Whether no kernel but this one may hold send rights. */
+    static boolean noRemoteSenders(Port port) {
+        return port.counts == null || port.counts.isEmpty();
+    }
+
+    /** A send right for {@code port} leaves this kernel for {@code to}: register it (home) or tell the home. */
+    void transfer(Port port, int to) {
+        if (!port.proxy()) {
+            add(port, to, 1);
+        } else {
+            ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(RefTransfer.newBuilder()
+                    .setPort(RemoteRights.uid(port.uid)).setTo(to)).build());
+        }
+    }
+
+    /** A send right for {@code port} arrived here: counted in srights, registered as owed (proxy) or settled (home). */
+    void arrived(Port port) {
+        port.srights++;
+        if (port.proxy()) {
+            port.owed++;
+        } else {
+            add(port, ipc.net.self(), -1);
+        }
+    }
+
+    /** A proxy's last send right here ended: release what this kernel holds. */
+    void lastLocalRightGone(Port port) {
+        if (port.owed == 0 || !port.active) {
+            return;
+        }
+        long owed = port.owed;
+        port.owed = 0;
+        ipc.net.send(port.remote, LinkFrame.newBuilder().setRelease(RefRelease.newBuilder()
+                .setPort(RemoteRights.uid(port.uid)).setFrom(ipc.net.self()).setCount(owed)).build());
+    }
+
+    void onTransfer(Port port, RefTransfer t, LinkFrame frame) {
+        if (port.proxy()) {
+            ipc.net.send(port.remote, frame);
+        } else if (port.active && !ipc.net.dead(t.getTo())) {
+            add(port, t.getTo(), 1);
+        }
+    }
+
+    void onRelease(Port port, RefRelease r, LinkFrame frame) {
+        if (port.proxy()) {
+            ipc.net.send(port.remote, frame);
+        } else if (port.active) {
+            add(port, r.getFrom(), -r.getCount());
+            ipc.rights.checkNoSenders(port);
+        }
+    }
+
+    /** The receive right leaves for {@code to}: this kernel registers the send rights it keeps. */
+    void leaving(Port port) {
+        if (port.srights > 0) {
+            add(port, ipc.net.self(), 1);
+            port.owed = 1;
+        }
+    }
+
+    /** The receive right arrived here as {@code port} (maybe a proxy until now) with the counts it carried. */
+    void arriving(Port port) {
+        if (port.owed != 0) {
+            add(port, ipc.net.self(), -port.owed);
+            port.owed = 0;
+        }
+    }
+
+    /** A kernel died: its registrations go, which may leave no senders. */
+    void kernelDied(Port port, int kernel) {
+        if (port.counts != null && port.counts.remove(kernel) != null) {
+            ipc.rights.checkNoSenders(port);
+        }
+    }
+}
