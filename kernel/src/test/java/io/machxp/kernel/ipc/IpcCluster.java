@@ -1,0 +1,152 @@
+package io.machxp.kernel.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.link.LinkFrame;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Several IPC cores (kernels 1..n, each with one task: task k, thread 100k) joined by in-memory
+ * links that a test delivers by hand: every frame waits in the FIFO of its (from, to) link until
+ * {@link #deliver} or {@link #deliverAll}, so a test chooses how links interleave. No timers run
+ * (no call here uses a timeout other than 0).
+ */
+final class IpcCluster {
+    static final int BIG = 1 << 20;
+
+    private record Link(int from, int to) {}
+
+    private final Map<Integer, IpcCore> cores = new LinkedHashMap<>();
+    private final Map<Link, Deque<LinkFrame>> links = new LinkedHashMap<>();
+    private final Set<Integer> dead = new HashSet<>();
+    /** Frames taken off links, all kinds: how many crossed. */
+    int delivered;
+
+    IpcCluster(int kernels) {
+        for (int k = 1; k <= kernels; k++) {
+            int self = k;
+            IpcCore core = new IpcCore((delay, action) -> () -> {});
+            core.attachNet(new IpcNet() {
+                @Override
+                public int self() {
+                    return self;
+                }
+
+                @Override
+                public void send(int kernel, LinkFrame frame) {
+                    if (!dead.contains(kernel) && !dead.contains(self)) {
+                        links.computeIfAbsent(new Link(self, kernel), l -> new ArrayDeque<>()).add(frame);
+                    }
+                }
+
+                @Override
+                public void broadcast(LinkFrame frame) {
+                    for (int other : cores.keySet()) {
+                        if (other != self) {
+                            send(other, frame);
+                        }
+                    }
+                }
+
+                @Override
+                public boolean dead(int kernel) {
+                    return dead.contains(kernel);
+                }
+            });
+            core.spaceCreate(k);
+            cores.put(k, core);
+        }
+    }
+
+    IpcCore core(int k) {
+        return cores.get(k);
+    }
+
+    static int tid(int k) {
+        return 100 * k;
+    }
+
+    /** Delivers the frames waiting on link from -> to (only those there now). */
+    void deliver(int from, int to) {
+        Deque<LinkFrame> q = links.getOrDefault(new Link(from, to), new ArrayDeque<>());
+        for (int n = q.size(); n > 0; n--) {
+            delivered++;
+            cores.get(to).linkReceive(from, q.poll());
+        }
+    }
+
+    /** Frames waiting on link from -> to. */
+    int pending(int from, int to) {
+        return links.getOrDefault(new Link(from, to), new ArrayDeque<>()).size();
+    }
+
+    /** Delivers everything, links in a fixed order, until no frame is left. */
+    void deliverAll() {
+        for (boolean any = true; any; ) {
+            any = false;
+            for (Link l : java.util.List.copyOf(links.keySet())) {
+                if (!links.get(l).isEmpty()) {
+                    any = true;
+                    deliver(l.from(), l.to());
+                }
+            }
+        }
+    }
+
+    /** Kernel k dies: its frames in flight are lost, and every other kernel learns of it (its lease ran out). */
+    void kill(int k) {
+        dead.add(k);
+        links.entrySet().removeIf(e -> e.getKey().from() == k || e.getKey().to() == k);
+        for (Map.Entry<Integer, IpcCore> c : cores.entrySet()) {
+            if (c.getKey() != k) {
+                c.getValue().kernelDied(k);
+            }
+        }
+    }
+
+    // ---- Mach calls on kernel k's task --------------------------------------------------------
+
+    int allocate(int k) {
+        return cores.get(k).machPortAllocate(k, PortRight.RECEIVE.value).orThrow("mach_port_allocate");
+    }
+
+    /** Puts a right of kernel {@code from}'s task into kernel {@code to}'s task under {@code name}, and delivers. */
+    void give(int from, int name, MsgType d, int to, int toName) {
+        assertThat(cores.get(from).machPortInsertRemote(from, name, d, to, to, toName)).isEqualTo(KernReturn.KERN_SUCCESS);
+        deliverAll();
+    }
+
+    IpcFixture.Call msg(int k, int tid, MachMessage m, int option, int rcvName) {
+        IpcFixture.Call c = new IpcFixture.Call();
+        cores.get(k).machMsg(k, tid, m, option, BIG, rcvName, 0, c::accept);
+        return c;
+    }
+
+    IpcFixture.Call send(int k, MachMessage m) {
+        return msg(k, tid(k), m, Mach.MACH_SEND_MSG, 0);
+    }
+
+    /** A receive that does not wait. */
+    IpcFixture.Call poll(int k, int name) {
+        return msg(k, tid(k) + 1, null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, name);
+    }
+
+    MachMessage take(int k, int name) {
+        return poll(k, name).message();
+    }
+
+    int type(int k, int name) {
+        return cores.get(k).machPortType(k, name).orThrow("mach_port_type");
+    }
+
+    /** Requests a notification of {@code variant} on {@code name}, sent to {@code notifyPort} (both in kernel k's task). */
+    void request(int k, int name, int variant, int notifyPort) {
+        assertThat(cores.get(k).machPortRequestNotification(k, name, variant, 0, notifyPort, MsgType.MAKE_SEND_ONCE)
+                .code()).isEqualTo(KernReturn.KERN_SUCCESS);
+    }
+}
