@@ -1,0 +1,65 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.proto.link.LinkFrame;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * The receiving end of a link (the connection another kernel dialled): the hello names the
+ * kernel, then frames are taken strictly in sequence. Out of sequence, closed, or silent for a
+ * lease: that kernel is dead. One per connection; its event loop only.
+ */
+final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
+    private final IpcLinks links;
+    private int from = -1;
+    private long last;
+
+    LinkIn(IpcLinks links) {
+        this.links = links;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
+        if (from < 0) {
+            if (!f.hasHello() || links.isDead(f.getHello().getKernel())) {
+                ctx.close(); // not a kernel, or one already declared dead: its id stays dead
+                return;
+            }
+            from = f.getHello().getKernel();
+            return;
+        }
+        if (f.getSeq() != last + 1) {
+            links.died(from, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
+            ctx.close();
+            return;
+        }
+        last = f.getSeq();
+        if (!f.hasKeepalive()) {
+            links.deliver(from, f);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
+            if (from >= 0) {
+                links.died(from, "silent for a lease");
+            }
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (from >= 0) {
+            links.died(from, "its link closed");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

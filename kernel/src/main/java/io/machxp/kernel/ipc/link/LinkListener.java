@@ -1,0 +1,12 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.proto.link.LinkFrame;
+
+/** What the links deliver to a kernel's IPC core, on the core's executor. */
+public interface LinkListener {
+    /** A frame from kernel {@code from}, in the order that kernel sent them. */
+    void frame(int from, LinkFrame frame);
+
+    /** Kernel {@code kernel} died: its link broke or was silent for a lease. Once per kernel. */
+    void kernelDied(int kernel);
+}

@@ -1,0 +1,42 @@
+package io.machxp.kernel.ipc.link;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * The sending end of a link (the connection this kernel dialled): keepalives when idle; the
+ * connection closing means the kernel at the other end is dead (what was on it is lost).
+ */
+final class LinkOut extends ChannelInboundHandlerAdapter {
+    private final IpcLinks links;
+    private final int to;
+
+    LinkOut(IpcLinks links, int to) {
+        this.links = links;
+        this.to = to;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent e && e.state() == IdleState.WRITER_IDLE) {
+            links.keepalive(to);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        io.netty.util.ReferenceCountUtil.release(msg); // nothing comes back on a sending link
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        links.died(to, "its link closed");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

@@ -1,0 +1,143 @@
+package io.machxp.kernel.ipc.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.Mach;
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgItem;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortRight;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kernel-to-kernel IPC over real Netty links on loopback: the pipeline, sequencing, an RPC, many
+ * messages from several threads in per-sender order, and a kernel's death becoming dead names.
+ * Waits are on answers with a deadline, never sleeps.
+ */
+class IpcLinksTest {
+    private static final long LEASE_MS = 2_000;
+    private static final int NAME = 0x500;
+    private EventLoopGroup group;
+    private final List<LinkedKernel> kernels = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        Map<Integer, java.net.InetSocketAddress> table = new HashMap<>();
+        for (int k = 1; k <= 2; k++) {
+            LinkedKernel kernel = new LinkedKernel(k, group, LEASE_MS);
+            kernels.add(kernel);
+            table.put(k, kernel.address);
+        }
+        KernelDirectory directory = new KernelDirectory(table);
+        kernels.forEach(k -> k.links.connect(directory));
+    }
+
+    @AfterEach
+    void stop() {
+        kernels.forEach(LinkedKernel::close);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private LinkedKernel k(int id) {
+        return kernels.get(id - 1);
+    }
+
+    private int allocate(int k) {
+        return k(k).call(c -> c.machPortAllocate(k, PortRight.RECEIVE.value).orThrow("allocate"));
+    }
+
+    /** A send right to {@code port} of kernel 1's task in kernel 2's task, under NAME, once it is there. */
+    private void give(int port) {
+        KernReturn inserted = k(1).call(c -> c.machPortInsertRemote(1, port, MsgType.MAKE_SEND, 2, 2, NAME));
+        assertThat(inserted).isEqualTo(KernReturn.KERN_SUCCESS);
+        await(() -> k(2).call(c -> c.machPortType(2, NAME).code()) == KernReturn.KERN_SUCCESS);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 10 s").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    private static MsgReturn get(CompletableFuture<MsgReturn> f) {
+        return f.orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void anRpcCrossesTheLinksAndComesBack() {
+        int service = allocate(1);
+        give(service);
+        int reply = allocate(2);
+        CompletableFuture<MsgReturn> server = k(1).msg(100, null, Mach.MACH_RCV_MSG, service);
+        CompletableFuture<MsgReturn> client = k(2).msg(200, MachMessage.to(NAME, MsgType.COPY_SEND, 7)
+                .withReply(reply, MsgType.MAKE_SEND_ONCE).withBody(MachMessage.int32(41)),
+                Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG, reply);
+        MachMessage request = get(server).message();
+        assertThat(request.intItem(0)).isEqualTo(41);
+        MsgReturn sent = get(k(1).msg(100, MachMessage.to(request.remotePort(), MsgType.MOVE_SEND_ONCE, 8)
+                .withBody(MachMessage.int32(42)), Mach.MACH_SEND_MSG, 0));
+        assertThat(sent.code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        MsgReturn answer = get(client);
+        assertThat(answer.code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        assertThat(answer.message().intItem(0)).isEqualTo(42);
+    }
+
+    @Test
+    void manyMessagesFromSeveralThreadsArriveOnceInPerSenderOrder() {
+        int port = allocate(1);
+        give(port);
+        k(1).call(c -> c.machPortSetQlimit(1, port, Mach.MACH_PORT_QLIMIT_MAX));
+        int perThread = 2_000;
+        int[] tids = {201, 202, 203};
+        for (int i = 0; i < perThread; i++) {
+            for (int tid : tids) {
+                MachMessage m = MachMessage.to(NAME, MsgType.COPY_SEND, tid).withBody(MachMessage.int32(i));
+                k(2).coreThread.execute(() -> k(2).core.machMsg(2, tid, m, Mach.MACH_SEND_MSG, 0, 0, 0, r -> {}));
+            }
+        }
+        Map<Integer, Integer> next = new HashMap<>();
+        for (int n = 0; n < perThread * tids.length; n++) {
+            MachMessage m = get(k(1).msg(100, null, Mach.MACH_RCV_MSG, port)).message();
+            int expected = next.getOrDefault(m.id(), 0);
+            assertThat(m.intItem(0)).as("sender %d", m.id()).isEqualTo(expected);
+            next.put(m.id(), expected + 1);
+        }
+        assertThat(next).containsOnlyKeys(201, 202, 203).allSatisfy((tid, count) -> assertThat(count).isEqualTo(perThread));
+        assertThat(get(k(1).msg(100, null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, port)).code())
+                .as("nothing duplicated").isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
+    }
+
+    @Test
+    void aKernelsDeathTurnsRightsToItsPortsIntoDeadNamesWithinALease() {
+        int port = allocate(1);
+        give(port);
+        int notify = allocate(2);
+        KernReturn requested = k(2).call(c -> c.machPortRequestNotification(2, NAME, Mach.MACH_NOTIFY_DEAD_NAME, 0,
+                notify, MsgType.MAKE_SEND_ONCE).code());
+        assertThat(requested).isEqualTo(KernReturn.KERN_SUCCESS);
+        CompletableFuture<MsgReturn> dn = k(2).msg(201, null, Mach.MACH_RCV_MSG, notify);
+        k(1).close();
+        MachMessage m = get(dn).message();
+        assertThat(m.id()).isEqualTo(Mach.MACH_NOTIFY_DEAD_NAME);
+        assertThat(((MsgItem.Port) m.body().get(0)).name()).isEqualTo(NAME);
+        int type = k(2).call(c -> c.machPortType(2, NAME).value());
+        assertThat(type).isEqualTo(PortRight.DEAD_NAME.typeBit());
+        assertThat(k(2).links.dead(1)).isTrue();
+    }
+}
