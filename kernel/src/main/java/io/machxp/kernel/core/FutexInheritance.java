@@ -23,7 +23,8 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  * (the highest waiting on other kernels). A boost flows on along the chain: a boosted owner that
  * waits for another futex raises that futex's owner here, or the priority its kernel asks the
  * pager with (memory_object_lock_futex with update). Deboosting follows every unlock, timeout and
- * cancellation the same way.
+ * cancellation the same way. Priorities donated through Mach RPC ({@link IpcDonations}) count in
+ * a thread's effective priority like inherited ones and flow on along its futex wait the same way.
  *
  * <p>Deadlocks: a lock whose chain of owners leads back to the caller fails with EDEADLK. Within
  * the kernel the chain is followed at once; where it reaches a futex held by another kernel a
@@ -48,6 +49,11 @@ final class FutexInheritance {
 
     /** A thread's base priority changed (thread_set_priority). */
     void basePriorityChanged(MachThread t) {
+        update(t);
+    }
+
+    /** A thread's Mach RPC donations changed ({@link IpcDonations}). */
+    void ipcDonationsChanged(MachThread t) {
         update(t);
     }
 
@@ -82,6 +88,9 @@ final class FutexInheritance {
             return;
         }
         int effective = t.basePriority;
+        for (int donated : t.ipcDonations.values()) {
+            effective = Math.max(effective, donated);
+        }
         for (FutexEntry f : t.boostedBy) {
             int remote = core.plants.inheritedFromOtherKernels(f.relinquishPending ? f.remotePriority : 0);
             effective = Math.max(effective, Math.max(f.waiters.topPriority(), remote));

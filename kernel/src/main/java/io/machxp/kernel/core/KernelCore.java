@@ -126,6 +126,9 @@ public final class KernelCore {
         this.dispatch = new XpDispatch(this, stats);
         this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);
         this.ipc = new KernelIpc(this, ipcCore);
+        if (options.priorityInheritance()) {
+            ipcCore.attachSched(new IpcDonations(this));
+        }
     }
 
     /** Mach IPC: mach_port_* and mach_msg for tasks of this kernel (core thread). */

@@ -325,6 +325,10 @@ final class KernelFutexes {
     }
 
     /** A thread's base priority changed (thread_set_priority). */
+    void ipcDonationsChanged(MachThread t) {
+        inheritance.ipcDonationsChanged(t);
+    }
+
     void basePriorityChanged(MachThread t) {
         inheritance.basePriorityChanged(t);
     }

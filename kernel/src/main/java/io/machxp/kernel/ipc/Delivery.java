@@ -82,7 +82,7 @@ final class Delivery {
             }
             ReceiveWait w = waiting.poll();
             ipc.endWait(w.tid, w.cancelTimer);
-            w.done.accept(take(w.space, from, w.rcvSize, w.large));
+            w.done.accept(take(w.space, w.tid, from, w.rcvSize, w.large));
         }
     }
 
@@ -110,7 +110,7 @@ final class Delivery {
             return;
         }
         if (from != null) {
-            done.accept(take(space, from, rcvSize, large));
+            done.accept(take(space, tid, from, rcvSize, large));
             return;
         }
         if (timeoutNanos == 0) {
@@ -132,7 +132,7 @@ final class Delivery {
     }
 
     /** Takes the first message of {@code port} for a receiver in {@code space}. */
-    private MsgReturn take(IpcSpace space, Port port, int rcvSize, boolean large) {
+    private MsgReturn take(IpcSpace space, int tid, Port port, int rcvSize, boolean large) {
         KMsg m = port.queue.peek();
         if (m.size > rcvSize && large) {
             return new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE, null, m.size);
@@ -150,6 +150,9 @@ final class Delivery {
                     new MachMessage(localBits, Mach.MACH_PORT_NULL, local, seqno, m.id, List.of()), m.size);
         } else {
             int reply = ipc.rights.copyout(space, m.reply);
+            if (m.donation > 0 && m.reply != null && m.reply.type() == MsgType.PORT_SEND_ONCE && !m.reply.dead()) {
+                donate(space.lookup(reply), tid, m.donation);
+            }
             int bits = localBits | (m.reply == null ? 0 : m.reply.type().value)
                     | (m.complex ? Mach.MACH_MSGH_BITS_COMPLEX : 0);
             List<MsgItem> body = new ArrayList<>(m.items.size());
@@ -163,6 +166,13 @@ final class Delivery {
         }
         admitSenders(port);
         return result;
+    }
+
+    /** The receiver of a request runs at least at the client's priority until the reply right goes. */
+    private void donate(IpcEntry replyRight, int tid, int priority) {
+        Object key = replyRight;
+        ipc.sched.donate(tid, key, priority);
+        replyRight.donation = () -> ipc.sched.endDonation(tid, key);
     }
 
     /** Lets blocked senders in while there is room, first come first. */

@@ -46,6 +46,7 @@ public final class IpcCore {
     final RemoteRights remoteRights = new RemoteRights(this);
     final IpcRemote remote = new IpcRemote(this);
     IpcNet net = IpcNet.NONE;
+    IpcSched sched = IpcSched.NONE;
     private final Map<Long, IpcSpace> spaces = new HashMap<>();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
@@ -58,6 +59,11 @@ public final class IpcCore {
     /** Connects this core to other kernels' (before the first call). */
     public void attachNet(IpcNet net) {
         this.net = net;
+    }
+
+    /** Priority donation through RPC (not attached, or --no-pi: none). */
+    public void attachSched(IpcSched sched) {
+        this.sched = sched;
     }
 
     IpcSpace space(long taskId) {
@@ -201,7 +207,10 @@ public final class IpcCore {
             }
             return;
         }
-        send.send(space, tid, msg, sendTimeout, code -> {
+        // the RPC idiom: the reply right is made send-once from the port this call then receives on
+        int donation = receive && msg.localPort() == rcvName && msg.localType() == MsgType.MAKE_SEND_ONCE
+                ? sched.priority(tid) : -1;
+        send.send(space, tid, msg, sendTimeout, donation, code -> {
             if (!code.ok() || !receive) {
                 done.accept(MsgReturn.of(code));
             } else if (space.active) {

@@ -13,6 +13,8 @@ final class IpcEntry {
     /** MACH_PORT_TYPE_* bits. */
     int type;
     int urefs;
+    /** A send-once reply right whose request brought a priority donation: ends it when the right goes. */
+    Runnable donation;
 
     IpcEntry(int name) {
         this.name = name;
@@ -30,6 +32,15 @@ final class IpcEntry {
         type &= ~right.typeBit();
     }
 
+    /** The right leaves this name: a donation it carried ends. */
+    void endDonation() {
+        if (donation != null) {
+            Runnable end = donation;
+            donation = null;
+            end.run();
+        }
+    }
+
     Port port() {
         return object instanceof Port p ? p : null;
     }
@@ -40,6 +51,7 @@ final class IpcEntry {
 
     /** The port died: this send or send-once right is now a dead name, with the same user references. */
     void becomeDead() {
+        endDonation();
         if (has(PortRight.SEND_ONCE)) {
             urefs = 1;
         }

@@ -76,6 +76,7 @@ final class IpcSpace {
 
     /** Frees the name. */
     void free(IpcEntry e) {
+        e.endDonation();
         unbind(e);
         entries.remove(e.name);
     }

@@ -32,7 +32,7 @@ final class MsgSend {
         this.ipc = ipc;
     }
 
-    void send(IpcSpace space, int tid, MachMessage msg, long timeoutNanos, Consumer<KernReturn> done) {
+    void send(IpcSpace space, int tid, MachMessage msg, long timeoutNanos, int donation, Consumer<KernReturn> done) {
         MsgType destType = msg.remoteType();
         int localBits = (msg.bits() & Mach.MACH_MSGH_BITS_LOCAL_MASK) >>> 8;
         MsgType replyType = msg.localType();
@@ -59,6 +59,7 @@ final class MsgSend {
         List<KMsg.Item> items = new ArrayList<>(msg.body().size());
         KernReturn bad = copyinBody(space, msg, items);
         KMsg k = new KMsg(destRight, replyRight, msg.id(), msg.complex(), items, msg.size(), tid);
+        k.donation = donation > 0 ? donation : -1;
         if (bad != null) {
             ipc.delivery.destroy(k);
             done.accept(bad);

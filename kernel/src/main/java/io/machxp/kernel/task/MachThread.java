@@ -37,6 +37,8 @@ public final class MachThread {
     public int effectivePriority = Priority.DEFAULT;
     /** Futexes this thread owns that have waiters here or elsewhere: the sources of its boost. */
     public final Set<FutexEntry> boostedBy = new LinkedHashSet<>();
+    /** Priorities donated through Mach RPC (a request received, its reply not yet sent), by donation. */
+    public final java.util.Map<Object, Integer> ipcDonations = new java.util.HashMap<>();
 
     // ---- scheduler state --------------------------------------------------------------------
     /** CPU time still to consume in thread_compute, in nanoseconds; meaningful while computing. */
