@@ -136,6 +136,11 @@ public final class KernelCore {
         return ipc;
     }
 
+    /** The IPC core itself, to join it to other kernels' ({@link IpcCore#attachNet}); core thread only. */
+    public IpcCore ipcCore() {
+        return ipcCore;
+    }
+
     public String name() {
         return name;
     }
