@@ -56,14 +56,16 @@ public final class ScenarioParser {
     private static final long DEFAULT_OBJECT_SIZE = 64 * 1024;
 
     private final String source;
-    private final YamlTree tree;
+    final YamlTree tree;
     /** The mistakes found so far, as (line, sentence); reported in the order of their lines. */
-    private final List<Map.Entry<Integer, String>> errors = new ArrayList<>();
+    final List<Map.Entry<Integer, String>> errors = new ArrayList<>();
     /** Per thread, the lines of its start and of each step, for the warnings. */
     private final Map<String, ScenarioTiming.Lines> lines = new LinkedHashMap<>();
     /** The threads' names and the futex words, from the tree before the threads are read. */
-    private final Set<String> threadNames = new LinkedHashSet<>();
-    private final Set<String> futexWords = new LinkedHashSet<>();
+    final Set<String> threadNames = new LinkedHashSet<>();
+    final Set<String> futexWords = new LinkedHashSet<>();
+
+    private final StepParser stepParser = new StepParser(this);
 
     private ScenarioParser(String source, YamlTree tree) {
         this.source = source;
@@ -273,7 +275,7 @@ public final class ScenarioParser {
             } else {
                 for (int s = 0; s < program.size(); s++) {
                     int line = tree.line(program, s);
-                    Step step = step(program.get(s), line, where + ", step " + (s + 1), words);
+                    Step step = stepParser.step(program.get(s), line, where + ", step " + (s + 1), words);
                     if (step != null) {
                         steps.add(step);
                         stepLines.add(line);
@@ -312,200 +314,6 @@ public final class ScenarioParser {
                 }
             }
         }
-    }
-
-    /**
-     * The value a read expects, as {@link WordValues} shows it: for a futex word "free",
-     * "NOT_RECOVERABLE", or an owner (a thread's name, a TID as a number, unknown-tid) and flags
-     * (OWNER_DIED, then WAITERS) joined by "|"; for a data word a whole number, kept as its
-     * signed 32-bit decimal.
-     */
-    private String readValue(JsonNode s, String word, String where) {
-        JsonNode v = s.get("value");
-        if (v == null) {
-            return null;
-        }
-        int line = tree.line(s, "value");
-        if (!v.isValueNode() || v.isNull()) {
-            error(line, where, "a read's value is what it must see, like free, T|WAITERS or 13");
-            return null;
-        }
-        String text = v.asText().strip();
-        if (!futexWords.contains(word)) {
-            try {
-                return Integer.toString((int) Long.decode(text).longValue());
-            } catch (NumberFormatException e) {
-                error(line, where, "'" + text + "' is no value of " + word + ", a data word (no lock, trylock, unlock "
-                        + "or consistent names it): it reads as a whole number, like 13");
-                return null;
-            }
-        }
-        if (text.equals("free") || text.equals("NOT_RECOVERABLE")) {
-            return text;
-        }
-        String hint = "a futex word reads as free, NOT_RECOVERABLE, or an owner (a thread's name, a TID the scenario "
-                + "wrote, unknown-tid) and flags " + and(ScenarioFormat.READ_FLAGS) + " in this order, joined by |, "
-                + "like T|WAITERS or OWNER_DIED";
-        List<String> parts = List.of(text.split("\\|", -1));
-        int i = 0;
-        String first = parts.get(0);
-        if (!ScenarioFormat.READ_FLAGS.contains(first)) {
-            boolean owner = threadNames.contains(first) || first.equals("unknown-tid") || first.matches("[1-9][0-9]*");
-            if (!owner) {
-                List<String> known = new ArrayList<>(threadNames);
-                known.addAll(ScenarioFormat.READ_FLAGS);
-                known.addAll(List.of("free", "NOT_RECOVERABLE", "unknown-tid"));
-                error(line, where, "'" + first + "' in '" + text + "' is no thread nor flag" + didYouMean(first, known)
-                        + hint);
-                return null;
-            }
-            i = 1;
-        }
-        int flag = 0;
-        for (; i < parts.size(); i++) {
-            int at = ScenarioFormat.READ_FLAGS.indexOf(parts.get(i));
-            if (at < flag) {
-                error(line, where, "'" + parts.get(i) + "' in '" + text + "' is not a flag here" + didYouMean(parts
-                        .get(i), ScenarioFormat.READ_FLAGS) + hint);
-                return null;
-            }
-            flag = at + 1;
-        }
-        return text;
-    }
-
-    private Step step(JsonNode s, int line, String where, Map<String, WordSpec> words) {
-        List<String> kinds = ScenarioFormat.stepKinds();
-        if (s.isTextual()) {
-            String text = s.asText();
-            Step.Kind kind = Step.Kind.of(text);
-            if (kind == Step.Kind.EXIT || kind == Step.Kind.DIE) {
-                return new Step(kind, null, -1, 0, null);
-            }
-            error(line, where, kind != null
-                    ? "'" + text + "' needs an argument, like {" + text + ": " + example(kind) + "}; only exit and die "
-                            + "stand alone"
-                    : "unknown step '" + text + "'" + didYouMean(text, kinds) + "a step is one of " + or(kinds));
-            return null;
-        }
-        if (!s.isObject()) {
-            error(line, where, "a step is a mapping like {lock: m} or {compute: 10ms}, or exit or die");
-            return null;
-        }
-        Step.Kind kind = null;
-        for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            Step.Kind k = Step.Kind.of(key);
-            if (k != null && kind != null) {
-                error(tree.line(s, key), where, "one step does one thing; found both " + kind.key + " and " + key);
-            } else if (k != null) {
-                kind = k;
-            }
-        }
-        int errorsBefore = errors.size();
-        List<String> optionKeys = List.of("timeout", "value", "expect");
-        for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            if (Step.Kind.of(key) != null || (kind != null && ScenarioFormat.stepOptions(kind).contains(key))) {
-                continue;
-            }
-            int keyLine = tree.line(s, key);
-            if (kind == null) {
-                List<String> known = new ArrayList<>(kinds);
-                known.addAll(optionKeys);
-                if (!optionKeys.contains(key)) {
-                    error(keyLine, where, "unknown key '" + key + "'" + didYouMean(key, known) + "a step is one of "
-                            + or(kinds));
-                }
-            } else if (key.equals("expect") && ScenarioFormat.outcomes(kind).isEmpty()) {
-                error(keyLine, where, kind.key + " has no outcome to expect; only lock, trylock, unlock, consistent, "
-                        + "read and write do");
-            } else if (optionKeys.contains(key)) {
-                error(keyLine, where, "'" + key + "' does not apply to " + kind.key + "; " + takes(kind));
-            } else {
-                List<String> known = new ArrayList<>(ScenarioFormat.stepOptions(kind));
-                known.addAll(optionKeys);
-                known.addAll(kinds);
-                error(keyLine, where, "unknown key '" + key + "'" + didYouMean(key, known) + takes(kind));
-            }
-        }
-        if (kind == null) {
-            if (errors.size() == errorsBefore) {
-                error(line, where, "no step found; a step is one of " + or(kinds));
-            }
-            return null;
-        }
-        JsonNode arg = s.get(kind.key);
-        String expect = expect(s, kind, where);
-        return switch (kind) {
-            case LOCK -> new Step(kind, word(s, kind, words, where), duration(s, "timeout", where, -1), 0, expect);
-            case TRYLOCK, UNLOCK, CONSISTENT -> new Step(kind, word(s, kind, words, where), -1, 0, expect);
-            case READ -> {
-                String word = word(s, kind, words, where);
-                yield new Step(kind, word, -1, 0, expect, readValue(s, word, where));
-            }
-            case WRITE -> {
-                String word = word(s, kind, words, where);
-                if (!s.has("value")) {
-                    error(line, where, "write needs a value, like {write: " + word + ", value: 7}");
-                }
-                yield new Step(kind, word, -1, integer(s, "value", where, 0), expect);
-            }
-            case COMPUTE, SLEEP -> {
-                long nanos = 0;
-                if (arg.isTextual() || (arg.isNumber() && arg.asLong() == 0)) {
-                    nanos = duration(s, kind.key, where, 0);
-                } else {
-                    error(tree.line(s, kind.key), where, kind.key + " needs a duration, like {" + kind.key + ": 10ms}");
-                }
-                yield new Step(kind, null, nanos, 0, expect);
-            }
-            case PRIORITY -> {
-                long p = integer(s, kind.key, where, Priority.DEFAULT);
-                if (!validPriority(p)) {
-                    error(tree.line(s, kind.key), where, "priority " + p + " must be " + Priority.MIN + " to "
-                            + Priority.MAX);
-                }
-                yield new Step(kind, null, -1, p, expect);
-            }
-            case EXIT, DIE -> new Step(kind, null, -1, 0, expect);
-        };
-    }
-
-    /** The step's expected outcome, if it names one this kind of step can have. */
-    private String expect(JsonNode s, Step.Kind kind, String where) {
-        JsonNode v = s.get("expect");
-        List<String> possible = ScenarioFormat.outcomes(kind);
-        if (v == null || possible.isEmpty()) {
-            return null;
-        }
-        int line = tree.line(s, "expect");
-        String outcome = v.asText();
-        if (!v.isValueNode() || v.isNull()) {
-            error(line, where, "expect names one outcome, like ok or " + possible.get(possible.size() - 1));
-        } else if (!ScenarioFormat.OUTCOMES.contains(outcome)) {
-            error(line, where, "unknown outcome '" + outcome + "'" + didYouMean(outcome, ScenarioFormat.OUTCOMES)
-                    + article(kind) + " gives " + or(possible));
-        } else if (!possible.contains(outcome)) {
-            error(line, where, article(kind) + " never gives " + outcome + "; it gives " + or(possible));
-        } else if (kind == Step.Kind.LOCK && outcome.equals("ETIMEDOUT") && !s.has("timeout")) {
-            error(line, where, "a lock without a timeout never gives ETIMEDOUT; give it one, like timeout: 10ms");
-        } else {
-            return outcome;
-        }
-        return null;
-    }
-
-    /** The word a step names; its name even when no such word is declared (after an error). */
-    private String word(JsonNode s, Step.Kind kind, Map<String, WordSpec> words, String where) {
-        JsonNode arg = s.get(kind.key);
-        String name = arg == null || !arg.isValueNode() || arg.isNull() ? "" : arg.asText();
-        if (!words.containsKey(name)) {
-            error(tree.line(s, kind.key), where, (name.isEmpty() ? kind.key + " needs a word; " : "no word named '"
-                    + name + "'" + didYouMean(name, words.keySet())) + "declare it under 'words', like {"
-                    + (name.isEmpty() ? "m" : name) + ": {object: shared, offset: 0}}; words are " + words.keySet());
-        }
-        return name;
     }
 
     private List<Expectation> expectations(JsonNode root, List<ThreadSpec> threads) {
@@ -592,7 +400,7 @@ public final class ScenarioParser {
 
     // ---- errors and values --------------------------------------------------------------------
 
-    private void error(int line, String where, String message) {
+    void error(int line, String where, String message) {
         errors.add(Map.entry(line, source + ":" + line + ": " + (where.isEmpty() ? "" : where + ": ") + message));
     }
 
@@ -636,12 +444,12 @@ public final class ScenarioParser {
         return v.asText();
     }
 
-    private long integer(JsonNode node, String key, String where, long fallback) {
+    long integer(JsonNode node, String key, String where, long fallback) {
         JsonNode v = node.get(key);
         return v == null ? fallback : integer(v, tree.line(node, key), (where.isEmpty() ? "" : where + ": ") + key);
     }
 
-    private long integer(JsonNode v, int line, String what) {
+    long integer(JsonNode v, int line, String what) {
         if (v.isIntegralNumber()) {
             return v.asLong();
         }
@@ -656,7 +464,7 @@ public final class ScenarioParser {
         return 0;
     }
 
-    private long duration(JsonNode node, String key, String where, long fallback) {
+    long duration(JsonNode node, String key, String where, long fallback) {
         JsonNode v = node.get(key);
         if (v == null) {
             return fallback;
@@ -698,25 +506,8 @@ public final class ScenarioParser {
         }
     }
 
-    private static boolean validPriority(long p) {
+    static boolean validPriority(long p) {
         return p == (int) p && Priority.valid((int) p);
     }
 
-    /** "a lock takes timeout and expect", "a compute takes nothing else". */
-    private static String takes(Step.Kind kind) {
-        List<String> options = ScenarioFormat.stepOptions(kind);
-        return article(kind) + " takes " + (options.isEmpty() ? "nothing else" : and(options));
-    }
-
-    private static String article(Step.Kind kind) {
-        return (kind == Step.Kind.UNLOCK || kind == Step.Kind.EXIT ? "an " : "a ") + kind.key;
-    }
-
-    private static String example(Step.Kind kind) {
-        return switch (kind) {
-            case COMPUTE, SLEEP -> "10ms";
-            case PRIORITY -> "50";
-            default -> "m";
-        };
-    }
 }
