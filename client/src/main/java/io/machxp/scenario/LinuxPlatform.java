@@ -103,6 +103,9 @@ final class LinuxPlatform implements Platform {
         if (!pi) {
             throw new ScenarioException("linux mode always inherits priorities (PI futexes); --no-pi applies to sim and real only");
         }
+        if (LinuxSupport.usesIpc(s)) {
+            throw new NotSupportedHere(LinuxSupport.IPC_REFUSED);
+        }
         if (LinuxNative.UNAVAILABLE != null) {
             throw new NotSupportedHere(LinuxSupport.unsupported(LinuxNative.UNAVAILABLE, 0, 0, 0, 0));
         }

@@ -197,4 +197,16 @@ final class LinuxSupport {
         int prio = negative ? -value : value;
         return prio < 0 ? -1 - prio : 0;
     }
+
+    /**
+     * Why linux mode refuses a scenario with Mach IPC steps; {@code .ci/linux-compare} lists such
+     * files as skipped by the words "no Linux counterpart".
+     */
+    static final String IPC_REFUSED = "The scenario has Mach IPC steps (port_allocate, send, receive, rpc), which "
+            + "have no Linux counterpart to compare with, so it runs in sim mode only.";
+
+    /** Whether any thread of {@code s} has a Mach IPC step. */
+    static boolean usesIpc(Scenario s) {
+        return s.threads().stream().flatMap(t -> t.program().stream()).anyMatch(step -> step.kind().ipc());
+    }
 }

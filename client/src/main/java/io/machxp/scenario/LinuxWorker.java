@@ -204,6 +204,8 @@ final class LinuxWorker extends Thread {
                 ended = true;
                 yield Outcome.ok("");
             }
+            // refused at setup (LinuxSupport.IPC_REFUSED): Linux has no Mach IPC
+            case PORT_ALLOCATE, SEND, RECEIVE, RPC -> throw new NotSupportedHere(LinuxSupport.IPC_REFUSED);
         };
     }
 

@@ -27,9 +27,14 @@ public final class ScenarioFormat {
 
     /**
      * Every outcome a step can be expected to have: ok, busy (a trylock that did not get the
-     * futex), and the names of the task interface's errnos (EOWNERDEAD among them).
+     * futex), the names of the task interface's errnos (EOWNERDEAD among them), and the Mach
+     * return codes of IPC steps.
      */
     public static final List<String> OUTCOMES;
+
+    /** The Mach return codes IPC steps can be expected to give (by their Mach names). */
+    static final List<String> IPC_OUTCOMES = List.of("MACH_SEND_INVALID_DEST", "MACH_RCV_TIMED_OUT",
+            "MACH_RCV_PORT_DIED", "MACH_RCV_INVALID_NAME");
 
     static {
         List<String> outcomes = new ArrayList<>(List.of("ok", "busy"));
@@ -38,6 +43,7 @@ public final class ScenarioFormat {
                 outcomes.add(e.name());
             }
         }
+        outcomes.addAll(IPC_OUTCOMES);
         OUTCOMES = List.copyOf(outcomes);
     }
 
@@ -55,7 +61,9 @@ public final class ScenarioFormat {
             case LOCK -> List.of("timeout", "expect");
             case WRITE, READ -> List.of("value", "expect");
             case TRYLOCK, UNLOCK, CONSISTENT -> List.of("expect");
-            case COMPUTE, SLEEP, PRIORITY, EXIT, DIE -> List.of();
+            case COMPUTE, SLEEP, PRIORITY, EXIT, DIE, PORT_ALLOCATE -> List.of();
+            case SEND, RPC -> List.of("id", "expect");
+            case RECEIVE -> List.of("id", "timeout", "expect");
         };
     }
 
@@ -77,7 +85,10 @@ public final class ScenarioFormat {
                     Errno.ENOTRECOVERABLE), ANY_CALL);
             case UNLOCK -> concat(List.of("ok"), names(Errno.EPERM), ANY_CALL);
             case CONSISTENT, READ, WRITE -> concat(List.of("ok"), ANY_CALL);
-            case COMPUTE, SLEEP, PRIORITY, EXIT, DIE -> List.of();
+            case COMPUTE, SLEEP, PRIORITY, EXIT, DIE, PORT_ALLOCATE -> List.of();
+            case SEND -> List.of("ok", "MACH_SEND_INVALID_DEST");
+            case RECEIVE -> List.of("ok", "MACH_RCV_TIMED_OUT", "MACH_RCV_PORT_DIED", "MACH_RCV_INVALID_NAME");
+            case RPC -> List.of("ok", "MACH_SEND_INVALID_DEST", "MACH_RCV_PORT_DIED");
         };
     }
 

@@ -29,7 +29,7 @@ public record ScenarioResult(Scenario scenario, String mode, long seed, boolean 
     /**
      * @param started when its first step was asked (-1: never started)
      * @param finished when it ended (-1: still going at the limit)
-     * @param waited time spent in lock and trylock
+     * @param waited time spent in lock, trylock and rpc
      * @param maxPriority the highest effective priority it ran at (boosts included)
      */
     public record ThreadSummary(String name, String kernel, int tid, int priority, int maxPriority, long started,

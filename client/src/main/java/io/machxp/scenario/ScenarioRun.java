@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * (an event), answered (an event with its outcome), and the next one is asked. A program that
  * ends without exit or die ends with an implicit exit, so a futex still held passes on with
  * OWNER_DIED as for any thread that ends. A thread whose task died (a step answered ESRCH after a
- * die of a thread of the same task) ends there. A thread's wait is the time its lock and trylock steps took.
+ * die of a thread of the same task) ends there. A thread's wait is the time its lock, trylock and rpc steps took.
  * The run ends when every thread has ended, or at the scenario's limit.
  */
 public final class ScenarioRun {
@@ -120,13 +120,14 @@ public final class ScenarioRun {
         log.add(asked, s.spec.kernel(), s.spec.name(), step.kind().key, implicitExit ? "(end of program)" : step.args());
         platform.call(s.spec.name(), step, outcome -> {
             long answered = platform.now();
-            if (step.kind() == Step.Kind.LOCK || step.kind() == Step.Kind.TRYLOCK) {
+            if (step.kind() == Step.Kind.LOCK || step.kind() == Step.Kind.TRYLOCK || step.kind() == Step.Kind.RPC) {
                 s.wait += answered - asked;
             }
             log.add(answered, s.spec.kernel(), s.spec.name(), answerEvent(step, outcome), answerDetail(step, outcome, answered - asked));
             outcomes.add(new ScenarioResult.StepOutcome(s.spec.name(), number,
                     implicitExit ? "exit (end of program)" : step.toString(), step.kind(), step.word(), outcome.code(),
-                    step.kind() == Step.Kind.READ && !outcome.failed() ? outcome.detail() : "", answered));
+                    (step.kind() == Step.Kind.READ || step.kind() == Step.Kind.RECEIVE) && !outcome.failed()
+                            ? outcome.detail() : "", answered));
             if (step.expect() != null && !step.expect().equals(outcome.code())) {
                 stepFailures.add(s.spec.name() + " step " + number + " (" + step + ") expected " + step.expect()
                         + " but got " + outcome.code() + (outcome.detail().isEmpty() ? "" : ": " + outcome.detail()));
@@ -163,6 +164,10 @@ public final class ScenarioRun {
             case PRIORITY -> "priority-set";
             case EXIT -> "exited";
             case DIE -> "died";
+            case PORT_ALLOCATE -> "port-allocated";
+            case SEND -> "sent";
+            case RECEIVE -> "received";
+            case RPC -> "replied";
         };
     }
 

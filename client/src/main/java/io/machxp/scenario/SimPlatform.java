@@ -9,6 +9,7 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.scenario.Scenario.ThreadSpec;
 import io.machxp.sim.SimCluster;
+import io.machxp.sim.SimIpc;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -19,7 +20,9 @@ import java.util.function.Function;
  * Runs a scenario in virtual time on a {@link SimCluster}: the real kernel and pager cores, XP
  * messages delivered after the scenario's latency (plus seeded jitter), no wall clock. Calls go
  * straight to the kernel core (the fast path is an optimization of the real runtime only, and
- * the core takes a free cached futex the same way), and every answer comes back as an event.
+ * the core takes a free cached futex the same way), and every answer comes back as an event. The
+ * kernels' IPC cores are joined by {@link SimIpc} with the scenario's latency; IPC steps run in
+ * {@link SimIpcSteps}.
  */
 final class SimPlatform implements Platform {
     /** The CPU a call takes before it acts (a futex or memory syscall), in virtual time. */
@@ -31,6 +34,7 @@ final class SimPlatform implements Platform {
     private long origin;
     private final Map<String, Ref> threads = new HashMap<>();
     private WordValues values;
+    private final SimIpcSteps ipcSteps = new SimIpcSteps();
 
     /** A scenario thread as the kernel knows it. */
     private record Ref(KernelCore core, long task, int tid, Map<String, Long> addresses) {}
@@ -47,6 +51,8 @@ final class SimPlatform implements Platform {
             cluster.addKernel(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi));
         }
         settle();
+        SimIpc ipc = new SimIpc(cluster, s.latencyNanos(), s.jitterNanos(), seed);
+        s.kernels().forEach(k -> ipc.join(k.name()));
         Map<String, MachTask> tasks = new HashMap<>();
         Map<String, Map<String, Long>> mapped = new HashMap<>();
         for (ThreadSpec t : s.threads()) {
@@ -56,6 +62,7 @@ final class SimPlatform implements Platform {
             if (task == null) {
                 task = await(r -> core.taskCreate(t.task(), r), "task_create for " + t.name());
                 tasks.put(taskKey, task);
+                ipcSteps.addTask(new SimIpcSteps.TaskRef(core, task.id));
                 Map<String, Long> objectBase = new HashMap<>();
                 for (String object : s.objects().keySet()) {
                     MachTask tk = task;
@@ -165,6 +172,8 @@ final class SimPlatform implements Platform {
             case PRIORITY -> k.threadSetPriority(t.task(), t.tid(), (int) step.value(), answer(done, v -> Outcome.ok("")));
             case EXIT -> k.threadTerminate(t.task(), t.tid(), answer(done, v -> Outcome.ok("")));
             case DIE -> k.taskTerminate(t.task(), "the task died", answer(done, v -> Outcome.ok("")));
+            case PORT_ALLOCATE, SEND, RECEIVE, RPC -> ipcSteps.perform(new SimIpcSteps.TaskRef(k, t.task()), t.tid(),
+                    step, o -> cluster.at(cluster.now(), () -> done.accept(o)));
         }
     }
 

@@ -20,9 +20,11 @@ import java.util.Map;
  */
 final class StepParser {
     private final ScenarioParser parser;
+    private final IpcStepParser ipc;
 
     StepParser(ScenarioParser parser) {
         this.parser = parser;
+        this.ipc = new IpcStepParser(parser);
     }
 
     /**
@@ -130,7 +132,7 @@ final class StepParser {
                 }
             } else if (key.equals("expect") && ScenarioFormat.outcomes(kind).isEmpty()) {
                 parser.error(keyLine, where, kind.key + " has no outcome to expect; only lock, trylock, unlock, consistent, "
-                        + "read and write do");
+                        + "read, write, send, receive and rpc do");
             } else if (optionKeys.contains(key)) {
                 parser.error(keyLine, where, "'" + key + "' does not apply to " + kind.key + "; " + takes(kind));
             } else {
@@ -180,6 +182,7 @@ final class StepParser {
                 yield new Step(kind, null, -1, p, expect);
             }
             case EXIT, DIE -> new Step(kind, null, -1, 0, expect);
+            case PORT_ALLOCATE, SEND, RECEIVE, RPC -> ipc.step(s, kind, where, expect);
         };
     }
 

@@ -80,7 +80,7 @@ class ScenarioParserTest {
         ScenarioException e = errorOf(NEWCOMER);
         assertThat(e.errors()).containsExactly(
                 "bad.yaml:9: thread L, step 2: compute has no outcome to expect; only lock, trylock, unlock, "
-                        + "consistent, read and write do",
+                        + "consistent, read, write, send, receive and rpc do",
                 "bad.yaml:10: thread L, step 3: 'timeout' does not apply to unlock; an unlock takes expect",
                 "bad.yaml:15: thread H, step 1: unknown key 'timout'; did you mean 'timeout'? a lock takes timeout "
                         + "and expect",
@@ -118,7 +118,7 @@ class ScenarioParserTest {
                 "bad.yaml:9: thread T, step 4: write needs a value, like {write: data, value: 7}",
                 "bad.yaml:10: thread T, step 5: 'timeout' does not apply to read; a read takes value and expect",
                 "bad.yaml:11: thread T, step 6: sleep has no outcome to expect; only lock, trylock, unlock, "
-                        + "consistent, read and write do",
+                        + "consistent, read, write, send, receive and rpc do",
                 "bad.yaml:12: thread T, step 7: expect names one outcome, like ok or EIO");
         Scenario ok = ScenarioParser.parse(file.replace("{lock: m, expect: ETIMEDOUT}",
                 "{lock: m, timeout: 1ms, expect: ETIMEDOUT}").replace("EDEADLOCK", "busy").replace("etimedout", "EPERM")
@@ -149,15 +149,15 @@ class ScenarioParserTest {
                 "bad.yaml:3: word n: offset 6 must be 4-byte aligned and inside 'shared' (5000 bytes)",
                 "bad.yaml:5: thread T: no kernel named 'B'; kernels are [A, A]",
                 "bad.yaml:5: thread T, step 2: unknown key 'unlok'; did you mean 'unlock'? a step is one of lock, "
-                        + "trylock, unlock, consistent, compute, sleep, read, write, priority, exit or die",
+                        + "trylock, unlock, consistent, compute, sleep, read, write, priority, exit, die, port_allocate, send, receive or rpc",
                 "bad.yaml:5: thread T, step 3: unknown step 'exti'; did you mean 'exit'? a step is one of lock, "
-                        + "trylock, unlock, consistent, compute, sleep, read, write, priority, exit or die",
+                        + "trylock, unlock, consistent, compute, sleep, read, write, priority, exit, die, port_allocate, send, receive or rpc",
                 "bad.yaml:6: thread T: two threads have this name",
                 "bad.yaml:6: thread T: priority 0 must be 1 to 99",
                 "bad.yaml:6: thread T: start '5' needs a unit, like 50ms or 200us",
                 "bad.yaml:6: thread T, step 1: one step does one thing; found both lock and unlock",
                 "bad.yaml:6: thread T, step 2: no step found; a step is one of lock, trylock, unlock, consistent, "
-                        + "compute, sleep, read, write, priority, exit or die",
+                        + "compute, sleep, read, write, priority, exit, die, port_allocate, send, receive or rpc",
                 "bad.yaml:8: expectation 1 (thread T): one expectation checks one thing; found both finishesBefore "
                         + "and boostedTo: write two",
                 "bad.yaml:8: expectation 1 (thread T): no thread named 'U'; threads are [T, T]",
