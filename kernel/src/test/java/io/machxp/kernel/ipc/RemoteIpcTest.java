@@ -103,8 +103,15 @@ class RemoteIpcTest {
         assertThat(ns.intItem(0)).as("make-send count").isEqualTo(1);
     }
 
-    @Test
-    void aReleaseOvertakingTheTransferThatRegisteredItDoesNotFireNoSendersEarly() {
+    /** Kernel 3's port inbox3 and kernel 1's port, whose no-senders request goes to notifyPort. */
+    private record Passed(IpcCluster c, int port, int notifyPort, int inbox3) {}
+
+    /**
+     * Kernel 1's port with a no-senders request; kernel 2 holds its only send right and passes it
+     * to kernel 3 in a message (MOVE_SEND): RefTransfer then RefRelease wait on link 2 -> 1, the
+     * message on link 2 -> 3.
+     */
+    private static Passed passed() {
         IpcCluster c = new IpcCluster(3);
         int port = c.allocate(1);
         int notify = c.allocate(1);
@@ -112,8 +119,16 @@ class RemoteIpcTest {
         int inbox3 = c.allocate(3);
         c.give(3, inbox3, MsgType.MAKE_SEND, 2, NAME + 1);
         c.request(1, port, Mach.MACH_NOTIFY_NO_SENDERS, notify);
-        // kernel 2 passes its send right to kernel 3 and drops its own: RefTransfer then RefRelease on 2 -> 1
         c.send(2, to(NAME + 1, 5).withBody(new MsgItem.Port(NAME, MsgType.MOVE_SEND)));
+        return new Passed(c, port, notify, inbox3);
+    }
+
+    @Test
+    void aReleaseOvertakingTheTransferThatRegisteredItDoesNotFireNoSendersEarly() {
+        Passed p = passed();
+        IpcCluster c = p.c();
+        int notify = p.notifyPort();
+        int inbox3 = p.inbox3();
         assertThat(c.pending(2, 1)).isEqualTo(2);
         c.deliver(2, 3);
         MachMessage got = c.take(3, inbox3);
@@ -130,21 +145,17 @@ class RemoteIpcTest {
 
     @Test
     void aSendRightInFlightKeepsThePortFromNoSenders() {
-        IpcCluster c = new IpcCluster(3);
-        int port = c.allocate(1);
-        int notify = c.allocate(1);
-        c.give(1, port, MsgType.MAKE_SEND, 2, NAME);
-        int inbox3 = c.allocate(3);
-        c.give(3, inbox3, MsgType.MAKE_SEND, 2, NAME + 1);
-        c.request(1, port, Mach.MACH_NOTIFY_NO_SENDERS, notify);
-        c.send(2, to(NAME + 1, 5).withBody(new MsgItem.Port(NAME, MsgType.MOVE_SEND)));
+        Passed p = passed();
+        IpcCluster c = p.c();
+        int notify = p.notifyPort();
+        int inbox3 = p.inbox3();
         c.deliver(2, 1); // kernel 2 has let go; the right is still on the link to kernel 3
         assertThat(c.poll(1, notify).code()).isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
         c.deliver(2, 3);
         int right = ((MsgItem.Port) c.take(3, inbox3).body().get(0)).name();
         assertThat(c.send(3, to(right, 77)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
         c.deliverAll();
-        assertThat(c.take(1, port).id()).isEqualTo(77);
+        assertThat(c.take(1, p.port()).id()).isEqualTo(77);
         assertThat(c.poll(1, notify).code()).isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
     }
 
