@@ -173,6 +173,17 @@ public final class KernelCore {
         return tasks.task(id);
     }
 
+    /** Core thread: the living threads, by TID (what KernelThreads shows). */
+    public java.util.List<MachThread> threads() {
+        checkThread();
+        return tasks.threads();
+    }
+
+    /** Core thread: the name of the object a futex this kernel caches is in ("?" if unmapped). */
+    public String objectName(FutexEntry futex) {
+        return futexes.objectName(futex);
+    }
+
     // ---- session ------------------------------------------------------------------------------
 
     /** Opens the XP session: kernel_hello. */

@@ -68,6 +68,11 @@ final class KernelTasks {
         return tasks.get(id);
     }
 
+    /** Core thread: the living threads, by TID. */
+    java.util.List<MachThread> threads() {
+        return threadsByTid.values().stream().sorted(java.util.Comparator.comparingInt(t -> t.tid)).toList();
+    }
+
     // ---- tasks and threads --------------------------------------------------------------------
 
     void taskCreate(String taskName, Reply<MachTask> reply) {

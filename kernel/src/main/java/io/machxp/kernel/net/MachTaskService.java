@@ -358,6 +358,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 .build());
     }
 
+    @Override
+    public void kernelThreads(io.machxp.proto.task.KernelThreadsRequest request,
+            StreamObserver<io.machxp.proto.task.KernelThreadsReply> out) {
+        kernel.execute(() -> respond(out, KernelThreadsSnapshot.of(kernel.name(), kernel.kernelId(), kernel.core())));
+    }
+
     private FutexEntry fastLock(KernelCore core, long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
         return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());

@@ -44,7 +44,7 @@ final class CoreContext implements PageOutput {
             s.outbox.add(new KernelSession.Outgoing(m, true)); // behind one that waits for the store
             return;
         }
-        stats.sent(m);
+        stats.sent(s, m);
         env.send(s.id, m);
     }
 
@@ -63,7 +63,7 @@ final class CoreContext implements PageOutput {
             while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
                 PagerToKernel next = s.outbox.poll().message;
                 if (!s.broken) {
-                    stats.sent(next);
+                    stats.sent(s, next);
                     env.send(s.id, next);
                 }
             }

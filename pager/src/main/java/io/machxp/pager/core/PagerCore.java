@@ -162,7 +162,7 @@ public final class PagerCore {
             return;
         }
         sessions.heard(s);
-        core.stats.received(m);
+        core.stats.received(s, m);
         if (!sessions.inOrder(s, m)) {
             return;
         }

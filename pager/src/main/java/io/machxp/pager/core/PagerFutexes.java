@@ -424,9 +424,10 @@ final class PagerFutexes {
         s.held.add(f.key);
         core.stats.grants.increment();
         if (f.lastHolder != 0 && f.lastHolder != s.id) {
-            core.stats.handoffs.increment();
+            core.stats.handoff(s, f.key, f.lastHolderName);
         }
         f.lastHolder = s.id;
+        f.lastHolderName = s.kernelName;
         f.token = core.plants.grantToken(f.token, Math.max(f.token + 1, tokenEpoch << 32 | 1)); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
@@ -498,6 +499,7 @@ final class PagerFutexes {
         f.token = token;
         f.grantOwnerDied = r.getOwnerDied();
         f.lastHolder = s.id;
+        f.lastHolderName = s.kernelName;
         s.held.add(key);
         journal.reclaimed(s, key);
         core.stats.futexesReclaimed.increment();

@@ -2,6 +2,7 @@ package io.machxp.pager.core;
 
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.pager.watch.XpTrace;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -33,20 +34,51 @@ public final class PagerStats {
         }
     }
 
-    void received(KernelToPager m) {
+    /** The latest messages, recorded while someone watches (PagerWatch). */
+    private final XpTrace trace = new XpTrace();
+
+    void received(KernelSession s, KernelToPager m) {
         if (m.hasKernelKeepalive()) {
             keepalives.increment();
             return;
         }
         received.get(m.getRoutineCase()).increment();
+        if (trace.on()) {
+            trace.received(s.id, kernel(s), id -> objectName(s, id), m);
+        }
     }
 
-    void sent(PagerToKernel m) {
+    void sent(KernelSession s, PagerToKernel m) {
         if (m.hasPagerKeepalive()) {
             keepalives.increment();
             return;
         }
         sent.get(m.getRoutineCase()).increment();
+        if (trace.on()) {
+            trace.sent(s.id, kernel(s), id -> objectName(s, id), m);
+        }
+    }
+
+    /** A grant of {@code key} to {@code to} that is a handoff from the kernel {@code from}. */
+    void handoff(KernelSession to, io.machxp.pager.futex.FutexKey key, String from) {
+        handoffs.increment();
+        if (trace.on()) {
+            trace.handoff(to.id, key.object(), key.offset(), from);
+        }
+    }
+
+    private static String kernel(KernelSession s) {
+        return s.kernelName == null ? "session " + s.id : s.kernelName;
+    }
+
+    private static String objectName(KernelSession s, int objectId) {
+        io.machxp.pager.object.MemoryObject o = s.objects.get(objectId);
+        return o == null ? null : o.name();
+    }
+
+    /** The latest XP messages, for watchers. */
+    public XpTrace trace() {
+        return trace;
     }
 
     public long received(KernelToPager.RoutineCase routine) {

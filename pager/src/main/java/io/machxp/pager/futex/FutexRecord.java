@@ -33,6 +33,8 @@ public final class FutexRecord {
     public int relinquishPriority;
     /** Session id of the last kernel that held it (0: never held), to count handoffs. */
     public long lastHolder;
+    /** The name of that kernel (null: never held), to say where a handoff came from. */
+    public String lastHolderName;
     /** Offsets of the pages given back with the futex since its last grant, for the next grant. */
     public final Set<Long> releasedPages = new LinkedHashSet<>();
     /** The fencing token of the current (or last) grant: epoch << 32 | grants so far; 0 never granted. */

@@ -24,9 +24,18 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
                 return t;
             });
 
+    private final PagerWatches watches;
+
     public PagerAdminService(PagerStats stats, java.util.function.Supplier<io.machxp.proto.admin.PagerStatusReply> status) {
         this.stats = stats;
         this.status = status;
+        this.watches = new PagerWatches(stats.trace(), status, this::statistics);
+    }
+
+    @Override
+    public void pagerWatch(io.machxp.proto.admin.PagerWatchRequest request,
+            StreamObserver<io.machxp.proto.admin.PagerWatchEvent> out) {
+        watches.watch(request, out);
     }
 
     @Override
@@ -45,13 +54,17 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
 
     @Override
     public void pagerStatistics(PagerStatisticsRequest request, StreamObserver<PagerStatisticsReply> out) {
-        out.onNext(PagerStatisticsReply.newBuilder()
+        out.onNext(statistics());
+        out.onCompleted();
+    }
+
+    private PagerStatisticsReply statistics() {
+        return PagerStatisticsReply.newBuilder()
                 .putAllXpReceived(stats.receivedByRoutine())
                 .putAllXpSent(stats.sentByRoutine())
                 .setFutexGrants(stats.grants())
                 .setFutexHandoffs(stats.handoffs())
                 .setKernelsConnected((int) stats.kernelsConnected())
-                .build());
-        out.onCompleted();
+                .build();
     }
 }
