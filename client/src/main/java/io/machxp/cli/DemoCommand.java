@@ -57,8 +57,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--object", defaultValue = "shared", description = "with --connect: the object to use (default ${DEFAULT-VALUE})")
     String object;
 
-    @Option(names = "--verbose", description = "log what the pager and kernels do")
+    @Option(names = "--verbose", description = "log what the pager and kernels do; print a stack trace with an error")
     boolean verbose;
+
+    @Option(names = "--view", paramLabel = "PORT", description = "serve the live view (docs/view.md) on "
+            + "http://127.0.0.1:PORT/ during the run, and after it until Ctrl-C (0: any free port)")
+    Integer viewPort;
 
     /** With --connect: the client's TLS files (or --plaintext) for the running kernels and pager. */
     @Mixin
@@ -93,12 +97,20 @@ final class DemoCommand implements Callable<Integer> {
         }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
                 pager, object);
-        DemoReport report = Demo.run(options, tls.transport());
+        DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
+                : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr()));
+        if (viewPort == null) {
+            print(report);
+        }
+        return ExitCodes.check(report.violations() == 0 && !report.silentLoss());
+    }
+
+    private void print(DemoReport report) throws java.io.IOException {
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
         } else {
             report.printTable(System.out);
         }
-        return ExitCodes.check(report.violations() == 0 && !report.silentLoss());
+        System.out.flush();
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
         subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, ChaosCommand.class,
                 CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class, ClusterCommand.class,
-                StatusCommand.class,
+                StatusCommand.class, ViewCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec

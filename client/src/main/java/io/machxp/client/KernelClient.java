@@ -105,6 +105,11 @@ public final class KernelClient implements AutoCloseable {
         return call(() -> stub().kernelStatistics(KernelStatisticsRequest.getDefaultInstance()));
     }
 
+    /** The kernel's threads now: task names, priorities (boosts), the calls they are blocked in. */
+    public io.machxp.proto.task.KernelThreadsReply threads() {
+        return call(() -> stub().kernelThreads(io.machxp.proto.task.KernelThreadsRequest.getDefaultInstance()));
+    }
+
     <T> T call(Supplier<T> rpc) {
         return call(target, rpc);
     }

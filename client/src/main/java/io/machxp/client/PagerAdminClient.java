@@ -57,6 +57,22 @@ public final class PagerAdminClient implements AutoCloseable {
         return KernelClient.call(target, () -> stub.pagerStatus(io.machxp.proto.admin.PagerStatusRequest.getDefaultInstance()));
     }
 
+    /**
+     * Opens a PagerWatch stream: {@code events} gets an event every {@code intervalMs} until the
+     * returned handle is closed (or the stream fails: its onError, with the status as sent).
+     */
+    public AutoCloseable watch(int intervalMs, int maxMessages,
+            io.grpc.stub.StreamObserver<io.machxp.proto.admin.PagerWatchEvent> events) {
+        io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+        context.run(() -> PagerAdminGrpc.newStub(channel).pagerWatch(io.machxp.proto.admin.PagerWatchRequest
+                .newBuilder().setIntervalMs(intervalMs).setMaxMessages(maxMessages).build(), events));
+        return () -> context.cancel(null);
+    }
+
+    public String target() {
+        return target;
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

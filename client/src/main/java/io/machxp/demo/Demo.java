@@ -40,19 +40,25 @@ public final class Demo {
      * cluster is always plaintext on loopback.
      */
     public static DemoReport run(DemoOptions options, Transport transport) throws IOException, InterruptedException {
+        return run(options, transport, DemoHooks.NONE);
+    }
+
+    /** As {@link #run(DemoOptions, Transport)}, with {@code hooks} run before and after the workload. */
+    public static DemoReport run(DemoOptions options, Transport transport, DemoHooks hooks)
+            throws IOException, InterruptedException {
         if (!options.embedded()) {
-            return run(options, options.kernelTargets(), options.pagerTarget(), options.object(), transport);
+            return run(options, options.kernelTargets(), options.pagerTarget(), options.object(), transport, hooks);
         }
         long size = (long) options.futexes() * PagerConfig.DEFAULT_PAGE_SIZE;
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
                 options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
             return run(options, cluster.kernelTargets(), cluster.pager().target(), EMBEDDED_OBJECT,
-                    Transport.LOOPBACK_PLAINTEXT);
+                    Transport.LOOPBACK_PLAINTEXT, hooks);
         }
     }
 
     private static DemoReport run(DemoOptions options, List<String> kernelTargets, String pagerTarget, String object,
-            Transport transport) throws InterruptedException {
+            Transport transport, DemoHooks hooks) throws IOException, InterruptedException {
         List<KernelClient> clients = new ArrayList<>();
         try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget, transport)) {
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
@@ -67,6 +73,7 @@ public final class Demo {
                         + " bytes; " + options.futexes() + " futexes need " + options.futexes() * pageSize
                         + " (one page each)");
             }
+            hooks.beforeRun(pagerTarget, kernelTargets);
             long counterBefore = counterSum(clients, object, pageSize, options.futexes());
             PagerStatisticsReply before = statistics(pager);
             DemoWorkload workload = new DemoWorkload(options);
@@ -74,7 +81,9 @@ public final class Demo {
             PagerStatisticsReply after = statistics(pager);
             long counterAfter = counterSum(clients, object, pageSize, options.futexes());
             long counter = counterBefore < 0 || counterAfter < 0 ? -1 : counterAfter - counterBefore;
-            return report(options, workload, elapsedNanos, before, after, counter);
+            DemoReport report = report(options, workload, elapsedNanos, before, after, counter);
+            hooks.afterRun(report);
+            return report;
         } finally {
             clients.forEach(KernelClient::close);
         }
