@@ -29,6 +29,10 @@ import picocli.CommandLine.Model.CommandSpec;
             "certificate and PKCS#8 key for each of pager, kernel and client (pager.pem, pager.key, ...),",
             "EC P-256, valid for localhost, 127.0.0.1, ::1 and every --host."})
 final class CertsCommand implements Callable<Integer> {
+
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
     /** The processes that get a certificate, each with its own key. */
     static final List<String> ROLES = List.of("pager", "kernel", "client");
 

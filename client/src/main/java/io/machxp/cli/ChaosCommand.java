@@ -34,6 +34,10 @@ import picocli.CommandLine.Spec;
                 "Exit code 0 when every run passed, 2 when one broke a rule or left a waiter stuck (its replay "
                 + "command is printed)."})
 final class ChaosCommand implements Callable<Integer> {
+
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
     @Spec
     CommandSpec spec;
 

@@ -62,6 +62,14 @@ final class ClusterCommand implements Runnable {
                 + "$TMPDIR/machxp-cluster.pid)")
         Path state = DEFAULT_STATE;
 
+        @Option(names = "--view", paramLabel = "PORT", description = "serve the live view (docs/view.md) of the cluster on "
+                + "http://127.0.0.1:PORT/ (0: any free port)")
+        Integer viewPort;
+
+        /** --verbose: the stack trace of an error. */
+        @picocli.CommandLine.Mixin
+        VerboseOption verboseOption;
+
         @Override
         public Integer call() throws Exception {
             if (kernels < 1 || kernels > 26) {
@@ -76,8 +84,13 @@ final class ClusterCommand implements Runnable {
             List<ChildProcess> children = new ArrayList<>();
             CountDownLatch stopped = new CountDownLatch(1);
             java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<io.machxp.view.LiveView> view =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopping.set(true);
+                if (view.get() != null) {
+                    view.get().close();
+                }
                 for (int i = children.size() - 1; i >= 0; i--) {
                     children.get(i).stop(); // kernels first, then the pager
                 }
@@ -108,10 +121,17 @@ final class ClusterCommand implements Runnable {
             for (ChildProcess kernel : children.subList(1, children.size())) {
                 kernelAddresses.add(kernel.address(120));
             }
+            if (viewPort != null) {
+                view.set(io.machxp.view.LiveView.start(viewPort, pagerAddress, kernelAddresses,
+                        io.machxp.proto.transport.Transport.LOOPBACK_PLAINTEXT));
+            }
             Files.writeString(state, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
             String objectName = object.substring(0, Math.max(0, object.indexOf('=')));
             out.printf("machxp cluster up: pager %s, kernels %s%n", pagerAddress, String.join(" ", kernelAddresses));
             out.printf("  logs in %s%n", logDir);
+            if (view.get() != null) {
+                out.printf("  live view: %s%n", view.get().url());
+            }
             out.println("  try:");
             out.printf("    machxp status --pager %s%n", pagerAddress);
             out.printf("    machxp lock --kernel %s %s:0 -- sh -c 'echo holding it with token $MACHXP_FENCING_TOKEN'%n",
@@ -137,6 +157,10 @@ final class ClusterCommand implements Runnable {
     @Command(name = "down", mixinStandardHelpOptions = true,
             header = "Stop the cluster that 'machxp cluster up' started.")
     static final class Down implements Callable<Integer> {
+
+        /** --verbose: the stack trace of an error. */
+        @picocli.CommandLine.Mixin
+        VerboseOption verboseOption;
         @Spec
         CommandSpec spec;
 

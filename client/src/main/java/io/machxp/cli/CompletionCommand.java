@@ -17,6 +17,10 @@ import picocli.CommandLine.Spec;
             "  source <(machxp completion bash)      (or zsh)",
             "or save it as /etc/bash_completion.d/machxp, or in a directory of zsh's $fpath."})
 final class CompletionCommand implements Callable<Integer> {
+
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
     enum Shell { bash, zsh }
 
     @Spec

@@ -20,6 +20,10 @@ import picocli.CommandLine.Option;
  * ends: the report, and the exit status of cli/ExitCodes (0 every MUST case passed, 2 one did not).
  */
 final class ConformOptions {
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
+
     @Option(names = "--cases", paramLabel = "REGEX",
             description = "run only the cases whose id matches, e.g. '^8\\.' or 'token' (default: all)")
     String cases;

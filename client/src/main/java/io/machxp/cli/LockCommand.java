@@ -33,6 +33,10 @@ import picocli.CommandLine.Spec;
             "exits or machxp is stopped (Ctrl-C, SIGTERM). Exits with CMD's exit code; before CMD runs,",
             "1 on bad usage, 3 when the kernel cannot be reached, 2 when --timeout expired first."})
 final class LockCommand implements Callable<Integer> {
+
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
     @Spec
     CommandSpec spec;
 

@@ -27,6 +27,10 @@ import picocli.CommandLine.Spec;
         header = "Show a running pager's sessions, leases, futexes, waiters and pages, and its kernels' counters.",
         description = {"Exit 0 when every server answered, 3 when one could not be reached."})
 final class StatusCommand implements Callable<Integer> {
+
+    /** --verbose: the stack trace of an error. */
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
     @Spec
     CommandSpec spec;
 

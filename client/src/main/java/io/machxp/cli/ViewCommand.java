@@ -27,8 +27,9 @@ final class ViewCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "the page's port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0: any free port)")
     int port;
 
-    @Option(names = "--verbose", description = "print a stack trace with an error")
-    boolean verbose;
+    /** --verbose: the stack trace of an error. */
+    @Mixin
+    VerboseOption verboseOption;
 
     @Mixin
     TlsOptions tls;

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 public final class ViewFeed implements AutoCloseable {
     static final int INTERVAL_MS = 250;
     static final int MESSAGES = 40;
-    static final int HANDOFFS = 12;
+    static final int HANDOFFS = 6;
     private static final Duration KERNEL_DEADLINE = Duration.ofSeconds(1);
 
     private final ViewServer server;

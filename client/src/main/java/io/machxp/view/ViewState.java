@@ -69,7 +69,7 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
         List<Futex> futexes = new ArrayList<>();
         for (FutexStatus f : status.getFutexesList()) {
             futexes.add(new Futex(name(f.getObject(), f.getOffset()), f.getHolder(),
-                    Long.toUnsignedString(f.getFencingToken()), f.getWaitersList().stream()
+                    token(f.getFencingToken()), f.getWaitersList().stream()
                     .map(w -> new Waiter(w.getKernel(), Integer.toUnsignedLong(w.getPriority()))).toList(),
                     f.getOwnerDied()));
         }
@@ -77,9 +77,14 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
         for (PageStatus p : status.getPagesList()) {
             pages.add(new Page(name(p.getObject(), p.getOffset()), p.getWriter(), p.getReadersList()));
         }
-        return new ViewState(status.getPagerName().isEmpty() ? pagerTarget : status.getPagerName() + " (" + pagerTarget
-                + ")", problem, System.currentTimeMillis(), rates, List.copyOf(kernels.values()), futexes, pages,
+        return new ViewState(status.getPagerName().isEmpty() ? "pager at " + pagerTarget : "pager '"
+                + status.getPagerName() + "' at " + pagerTarget, problem, System.currentTimeMillis(), rates, List.copyOf(kernels.values()), futexes, pages,
                 List.copyOf(messages), List.copyOf(handoffs), missed);
+    }
+
+    /** A fencing token as EPOCH.GRANT: the pager's epoch (high 32 bits) and the grant's number in it. */
+    static String token(long token) {
+        return (token >>> 32) + "." + (token & 0xffff_ffffL);
     }
 
     private static List<ThreadRow> threads(KernelThreadsReply reply) {

@@ -52,7 +52,7 @@
       var head = el('div', 'kernel-head');
       head.appendChild(el('span', 'kernel-name', 'kernel ' + k.name));
       head.appendChild(el('span', 'kernel-facts', 'session ' + k.sessionId + ' · holds ' + k.futexesHeld +
-          ' · queued ' + k.futexesQueued + ' · ' + k.residentPages + ' pages' +
+          ' · queued ' + k.futexesQueued + ' · ' + k.residentPages + (k.residentPages === 1 ? ' page' : ' pages') +
           (k.leaseLeftMs ? ' · lease ' + k.leaseLeftMs + ' ms' : '')));
       card.appendChild(head);
       if (k.problem) { card.appendChild(el('div', 'problem', k.problem)); }
@@ -143,12 +143,11 @@
 
   function renderHandoffs(handoffs) {
     var box = clear(document.getElementById('handoffs'));
-    handoffs.slice().reverse().forEach(function (h) {
+    handoffs.slice(-6).reverse().forEach(function (h) {
       var li = el('li', 'handoff');
       li.setAttribute('data-handoff', h.target);
       li.appendChild(el('span', 'mono', h.target));
       li.appendChild(el('span', 'move', h.handoffFrom + ' → ' + h.kernel));
-      li.appendChild(el('span', 'hint', h.detail));
       li.appendChild(el('span', 'at mono', time(h.unixMicros)));
       box.appendChild(li);
     });
@@ -157,7 +156,7 @@
 
   function render(s) {
     if (!s.rates) { return; }
-    document.getElementById('pager').textContent = 'pager ' + s.pager;
+    document.getElementById('pager').textContent = s.pager;
     var c = document.getElementById('connection');
     c.textContent = s.problem ? s.problem : 'live';
     c.className = 'connection ' + (s.problem ? 'problem' : 'live');
