@@ -42,6 +42,8 @@ final class ChildProcess {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Machxp.class.getName()));
         command.addAll(args);
+        // It stops when this process ends, even by SIGKILL (which runs no shutdown hook here).
+        command.addAll(List.of("--parent-pid", Long.toString(ProcessHandle.current().pid())));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         return new ChildProcess(name, p, log);
     }

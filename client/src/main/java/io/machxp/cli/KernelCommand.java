@@ -76,6 +76,7 @@ final class KernelCommand implements Callable<Integer> {
         }
         System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "");
+        server.exitWithParent("kernel " + name);
         Shutdown.awaitSignal(() -> {
             kernel.close();
             if (metrics != null) {

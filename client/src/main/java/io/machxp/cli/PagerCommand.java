@@ -81,6 +81,7 @@ final class PagerCommand implements Callable<Integer> {
         System.err.printf("pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
                 pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
                 store == null ? "in memory" : "in " + store, leaseMillis);
+        server.exitWithParent("pager " + name);
         Shutdown.awaitSignal(() -> {
             pager.close();
             if (metrics != null) {

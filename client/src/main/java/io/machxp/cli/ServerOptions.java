@@ -34,6 +34,27 @@ final class ServerOptions {
     @Option(names = "--verbose", description = "print the stack trace of an error that ends the command")
     boolean verbose;
 
+    @Option(names = "--parent-pid", paramLabel = "PID", description = "stop (as on SIGTERM) when the process PID "
+            + "ends, even by SIGKILL: 'cluster up' gives its own, so that no server outlives it")
+    Long parentPid;
+
+    /**
+     * With --parent-pid: once that process has ended (or now, if it has already), this JVM exits,
+     * which runs the shutdown hook that stops the server as SIGTERM does.
+     */
+    void exitWithParent(String who) {
+        if (parentPid == null) {
+            return;
+        }
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.of(parentPid).filter(ProcessHandle::isAlive);
+        java.util.concurrent.CompletableFuture<?> ended = parent.isPresent() ? parent.get().onExit()
+                : java.util.concurrent.CompletableFuture.completedFuture(null);
+        ended.thenRunAsync(() -> { // not on the caller's thread, which goes on to install the shutdown hook
+            System.err.printf("%s: its parent process %d has ended; stopping%n", who, parentPid);
+            System.exit(ExitCodes.OK);
+        });
+    }
+
     /** Applies --log-format and --log-level to logback, before anything logs. */
     void configureLogging() {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();

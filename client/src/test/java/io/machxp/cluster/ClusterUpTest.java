@@ -46,6 +46,24 @@ class ClusterUpTest {
         }
     }
 
+    /** SIGKILL runs no shutdown hook: the children see their parent end (--parent-pid) and stop by themselves. */
+    @Test
+    void childrenStopWhenClusterUpIsKilled(@TempDir Path dir) throws Exception {
+        try (MachxpProcess up = MachxpProcess.start("cluster", "cluster", "up", "--kernels", "1", "--port", "0",
+                "--state", dir.resolve("cluster.pid").toString(), "--logs", dir.resolve("logs").toString())) {
+            await().atMost(Duration.ofSeconds(150)).until(() -> up.output().contains("machxp cluster up:")
+                    || !up.handle().isAlive());
+            List<ProcessHandle> children = up.handle().children().toList();
+            assertThat(children).as(up.output()).hasSize(2);
+
+            up.kill();
+
+            for (ProcessHandle child : children) { // (their logs went through the parent: nothing more is written)
+                assertThat(child.onExit().get(60, TimeUnit.SECONDS).isAlive()).isFalse();
+            }
+        }
+    }
+
     private static int run(String... args) {
         CommandLine cl = Machxp.commandLine();
         cl.setOut(new PrintWriter(new StringWriter()));
