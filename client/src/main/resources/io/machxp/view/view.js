@@ -79,8 +79,9 @@
           } else {
             state.appendChild(chip('running', 'running'));
           }
-          if (th.boostedBy.length) {
-            state.appendChild(el('span', 'hint', ' by ' + th.boostedBy.join(', ')));
+          if (th.boostedBy.length) { // futexes it owns that others wait for: the source of a boost
+            state.appendChild(el('span', 'hint', (th.boosted ? ' by ' : ' holds ') +
+                th.boostedBy.join(', ')));
           }
           tr.appendChild(state);
           body.appendChild(tr);
