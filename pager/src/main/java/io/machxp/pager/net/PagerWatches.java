@@ -8,8 +8,6 @@ import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.admin.PagerStatusReply;
 import io.machxp.proto.admin.PagerWatchEvent;
 import io.machxp.proto.admin.PagerWatchRequest;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -27,11 +25,19 @@ final class PagerWatches {
     private final XpTrace trace;
     private final Supplier<PagerStatusReply> status;
     private final Supplier<PagerStatisticsReply> statistics;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "pager-watch");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Its thread exists only while a watch is open (and a few seconds after). */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
+            new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "pager-watch");
+                t.setDaemon(true);
+                return t;
+            });
+
+    {
+        timer.setKeepAliveTime(15, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        timer.setRemoveOnCancelPolicy(true);
+    }
 
     PagerWatches(XpTrace trace, Supplier<PagerStatusReply> status, Supplier<PagerStatisticsReply> statistics) {
         this.trace = trace;
