@@ -47,6 +47,19 @@ class ChaosRunTest {
         }
     }
 
+    /**
+     * Seed 3019: a kernel cut off in a restarted pager's grace period, after it reclaimed, was
+     * declared dead a lease after grace ended rather than after it was last heard; the partition
+     * healed first, its last keepalive kept it alive after it had stopped, and it was granted a
+     * futex that went on with OWNER_DIED later than any bound allows (RestartAndReclaimTest has
+     * the pager's side).
+     */
+    @Test
+    void aKernelCutOffInGraceAfterItsReclaimIsNotKeptAliveByItsLateMessages() {
+        ChaosRun.Result r = new ChaosRun(3019, ChaosOptions.DEFAULT).run();
+        assertThat(r.passed()).as("%s %s", r.violations(), r.stuck()).isTrue();
+    }
+
     @Test
     void theSameSeedGivesTheSameHistory() {
         ChaosRun.Result a = new ChaosRun(7, ChaosOptions.DEFAULT).run();

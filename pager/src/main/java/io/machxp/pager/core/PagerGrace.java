@@ -136,7 +136,14 @@ final class PagerGrace {
             KernelSession s = sessions.get(h.sessionId());
             if (s != null && !s.broken) { // a broken one asks for nothing more (see PagerSessions.closed)
                 s.heldInGrace = 0;
-                sessions.heard(s); // it waited for the pager: its silence since does not count
+                if (!s.welcomed()) {
+                    // Its hello waited for the pager, so it had no lease to keep: its silence since
+                    // does not count. A reclaimed kernel's keepalives were answered in grace; its
+                    // lease runs from when it was last heard, or a kernel cut off in grace would
+                    // get a lease more after grace ends, and a late message of its own could keep
+                    // it alive after it stopped (it would then be granted futexes it never uses).
+                    sessions.heard(s);
+                }
                 handler.accept(s, h.message());
             }
         }

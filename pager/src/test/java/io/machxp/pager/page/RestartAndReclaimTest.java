@@ -253,6 +253,45 @@ class RestartAndReclaimTest {
                 .containsKey("C");
     }
 
+    /**
+     * A kernel that reclaimed and then fell silent in grace (cut off) is declared dead a lease
+     * after it was last heard, not a lease after grace ends: what it sent before it stopped,
+     * arriving late when the link heals, is fenced and keeps no dead kernel alive (chaos seed
+     * 3019: such a kernel was granted a futex after it had stopped, and its next owner was told
+     * OWNER_DIED later than any bound on the pager's lease allows).
+     */
+    @Test
+    void aReclaimedKernelSilentInGraceIsDeclaredDeadALeaseAfterItWasLastHeard() {
+        reclaim(1, "A", 1, List.of(futex(0, OLD_TOKEN)));
+        reclaim(2, "B", 2, List.of());
+        x.take(1);
+        x.take(2);
+        x.advance(LEASE / 4);
+        x.lockFutex(1, PAGE);   // held in grace
+        x.keepalive(1, 1);      // answered in grace; A is heard last now, then cut off
+        x.take(1);
+        for (int i = 0; i < 6; i++) { // B keeps its lease, past the end of grace (at LEASE)
+            x.advance(LEASE / 5);
+            x.keepalive(2, 1 + i);
+            x.take(2);
+        }
+        assertThat(x.pager.inGrace()).isFalse();
+        assertThat(of(x.take(1), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED)).as("its lock held in grace")
+                .hasSize(1);
+        assertThat(x.declaredDead).as("A unheard for a lease since LEASE/4").containsEntry("A", List.of(0L, (long) PAGE));
+        x.keepalive(1, 2);      // the link heals: what A sent before it stopped arrives
+        x.lockFutex(1, 2L * PAGE);
+        x.nothingTo(1);
+        x.xp(2, KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE)));
+        x.lockFutex(2, 0);
+        x.lockFutex(2, 2L * PAGE);
+        List<PagerToKernel> granted = of(x.take(2), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED);
+        assertThat(granted).extracting(m -> m.getMemoryObjectFutexGranted().getOffset()).containsExactly(0L, 2L * PAGE);
+        assertThat(granted.get(0).getMemoryObjectFutexGranted().getOwnerDied()).as("A held it").isTrue();
+        assertThat(granted.get(1).getMemoryObjectFutexGranted().getOwnerDied()).as("A never had it").isFalse();
+    }
+
     @Test
     void aPagerWhosePagesDidNotSurviveRefusesReclaimsButStillWaitsOutTheOldLeases() {
         XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 4).withGrace(LEASE, false));
