@@ -42,7 +42,10 @@ public final class History {
          * A kernel that may have held the futex (cached free, or granted for a call whose answer was
          * lost) died, stopped, or may have lost it in a pager restart, as the one who injected the
          * fault knows (real processes, where the recorder cannot see what a kernel held): the next
-         * acquisition may say EOWNERDEAD, and only then read older data.
+         * acquisition may say EOWNERDEAD, and only then read older data. With {@code value} above
+         * 0, the kernel stopped but the pager may still grant it the futex (a request it made
+         * before) until then: the pager passes it on with OWNER_DIED once it declares the kernel
+         * dead, so any acquisition that follows one made no later than {@code value} may say so.
          */
         MAY_HAVE_DIED,
         /** The pager crashed ({@code detail}: "crash", how long it stays down) or its last grace period ended ("grace-end"). */

@@ -25,7 +25,8 @@ import java.util.Set;
  *       futex or its kernel died (crashed, shut down, doomed) while it owned it; allowed also when
  *       a kernel that ever asked for the futex (it may have held it unowned, with unreturned
  *       writes) died or was doomed, and until the pager must have declared such a kernel dead
- *       (the pager may grant it the futex up to then); otherwise refused.</li>
+ *       (the pager may grant it the futex up to then: {@code DOOMED}'s time, or the one a
+ *       {@code MAY_HAVE_DIED} carries); otherwise refused.</li>
  *   <li>No acknowledged write lost: the counter an owner reads is the last value written under
  *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
  *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
@@ -59,6 +60,8 @@ public final class HistoryChecker {
         boolean possibleDeath;
         boolean acquiredAfterDeath;
         boolean lostInRestart;
+        /** Until then a stopped kernel may be granted it, by the fault injector's record (0: none). */
+        long grantableToStoppedUntil;
         /** A pager crashed and its last grace has not ended: whether this futex may be lost. */
         boolean atRiskInRestart;
         long expected;
@@ -174,7 +177,10 @@ public final class HistoryChecker {
                 pendingCalls.replaceAll((thread, p) -> new Pending(p.call, p.timeout, p.start,
                         Math.min(p.deadline, e.time() + quietNanos)));
             }
-            case MAY_HAVE_DIED -> f.possibleDeath = true;
+            case MAY_HAVE_DIED -> {
+                f.possibleDeath = true;
+                f.grantableToStoppedUntil = Math.max(f.grantableToStoppedUntil, e.value());
+            }
             case PRIORITY -> {
                 if (!e.flag()) {
                     violation(e, "priority inheritance: " + e.thread() + " owns f" + e.futex() + " and runs at "
@@ -269,7 +275,8 @@ public final class HistoryChecker {
                     + " owned it");
         }
         if (!f.lostInRestart) {
-            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)) {
+            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)
+                    && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)) {
                 violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
                         + "it was last acquired");
             } else if (!e.flag() && f.requiredDeath) {

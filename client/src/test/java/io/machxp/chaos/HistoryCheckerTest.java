@@ -51,6 +51,26 @@ class HistoryCheckerTest {
                 .contains("#7").contains("with EOWNERDEAD, but no owner died");
     }
 
+    /**
+     * A kernel that stopped (cut off, paused) may still be granted the futex, for a request it
+     * made before, until the pager declares it dead: the futex then goes on with OWNER_DIED even
+     * after another kernel acquired it meanwhile (chaos --real under load: the pager declared a
+     * paused kernel dead 3 s after the pause, after another acquisition). Not after the window.
+     */
+    @Test
+    void aStoppedKernelMayBeGrantedTheFutexUntilTheWindowItsFaultGives() {
+        h.add(1, Kind.MAY_HAVE_DIED, "c", 0, 100, false, "pause");
+        acquire(2, "b/1", 0, 5, false);
+        h.add(3, Kind.RELEASE, "b/1", 0, 0, false, "");  // the pager grants it to c, paused
+        acquire(50, "b/1", 0, 7, true);                   // c declared dead: OWNER_DIED
+        h.add(51, Kind.RELEASE, "b/1", 0, 0, false, "");
+        acquire(150, "b/1", 0, 8, true);                  // the last acquisition was in the window
+        h.add(151, Kind.RELEASE, "b/1", 0, 0, false, "");
+        acquire(160, "b/1", 0, 9, true);                  // after the window: no owner died
+        assertThat(violations()).singleElement().asString().contains("#7")
+                .contains("with EOWNERDEAD, but no owner died");
+    }
+
     @Test
     void aMaybeDeathNotToldStillForbidsOlderData() {
         acquire(1, "a/1", 0, 5, false);

@@ -66,7 +66,7 @@ public final class RealChaos {
                     o.workersPerKernel(), o.duration(), dir);
             out.flush();
             cluster.start();
-            Recorder recorder = new Recorder(o.futexes(), KERNELS);
+            Recorder recorder = new Recorder(o.futexes(), KERNELS, o.leaseMillis());
             for (String k : KERNELS) {
                 for (int w = 0; w < o.workersPerKernel(); w++) {
                     Thread t = new Thread(new Worker(k, w, cluster.kernelTarget(k), recorder, o.futexes(), stop::get,

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  * from before or after the fault. No call begins while the gate is closed.
  */
 final class Recorder {
+    /** How long a fault that stops a kernel lasts, in leases (see {@link Faults}). */
+    static final long FAULT_LEASES_TENTHS = 25;
     private final History history = new History();
     private final long started = System.nanoTime();
     private final Map<String, Integer> epochs = new HashMap<>();
@@ -33,9 +35,11 @@ final class Recorder {
     private final Map<String, Long> lastAcquire = new HashMap<>();
     private final Map<String, Long> errors = new TreeMap<>();
     private final int futexes;
+    private final long leaseNanos;
 
-    Recorder(int futexes, Iterable<String> kernels) {
+    Recorder(int futexes, Iterable<String> kernels, long leaseMillis) {
         this.futexes = futexes;
+        this.leaseNanos = leaseMillis * 1_000_000;
         for (String k : kernels) {
             epochs.put(k, 0);
             gated.put(k, false);
@@ -114,7 +118,11 @@ final class Recorder {
     /**
      * A fault begins on {@code kernel}: gate closed, epoch on; its owners lose their futexes (told
      * to the next owner as a death when {@code stops}: the kernel will have lost its lease or died),
-     * and every futex may have been held there.
+     * and every futex may have been held there. A kernel that stops may also be granted a futex it
+     * asked for before, by a pager that has not declared it dead yet, and the pager passes that on
+     * with OWNER_DIED when it does: it has heard nothing from the kernel for a lease by then, and
+     * the fault lasts 2.5 leases, so every futex may come with OWNER_DIED after any acquisition up
+     * to the fault's end (an acquisition by another kernel meanwhile does not end that).
      */
     synchronized void faultOn(String kernel, String what, boolean stops) {
         gated.put(kernel, true);
@@ -125,20 +133,24 @@ final class Recorder {
             history.add(now(), Kind.OWNER_GONE, e.getValue(), e.getKey(), 0, stops, what);
         }
         owners.get(kernel).clear();
+        long grantableUntil = stops ? now() + FAULT_LEASES_TENTHS * leaseNanos / 10 : 0;
         for (int f = 0; f < futexes; f++) {
-            history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, 0, false, what);
+            history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, grantableUntil, false, what);
         }
     }
 
     /**
-     * Calls to the kernel may begin again. A futex may have been granted to the kernel after its
-     * fault began (a request it made before) and passed on with OWNER_DIED only now that the pager
-     * has declared it dead: each futex may again be told of a death once.
+     * Calls to the kernel may begin again. After a pager restart, a futex may have been granted to
+     * the kernel after the fault began (by the old pager, a request it made before) and be passed
+     * on with OWNER_DIED by the new one: each futex may again be told of a death once. (A kernel
+     * that stops has its window from {@link #faultOn}.)
      */
     synchronized void open(String kernel) {
         gated.put(kernel, false);
-        for (int f = 0; f < futexes; f++) {
-            history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, 0, false, "granted during the fault");
+        if (!lastFaultStops.getOrDefault(kernel, false)) {
+            for (int f = 0; f < futexes; f++) {
+                history.add(now(), Kind.MAY_HAVE_DIED, kernel, f, 0, false, "granted during the fault");
+            }
         }
         notifyAll();
     }
