@@ -192,7 +192,7 @@ public final class ChaosRun {
 
     void startKernel() {
         String name = "k" + generation++;
-        SimCluster.SimKernel sk = cluster.addKernel(name, coreOptions);
+        io.machxp.sim.SimKernel sk = cluster.addKernel(name, coreOptions);
         SimKernelState k = new SimKernelState(name, sk.core, cluster.now());
         kernels.put(name, k);
         double rate = 1 + (random.nextDouble() * 2 - 1) * bounds.drift();

@@ -54,8 +54,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "show every dispatch in the timeline")
     boolean verbose;
 
+    @picocli.CommandLine.Mixin
+    TraceOptions traces = new TraceOptions();
+
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         Logs.warningsOnly();
         Scenario scenario;
         try {
@@ -68,15 +71,22 @@ final class RunCommand implements Callable<Integer> {
         if (compare != null) {
             return compare(scenario);
         }
+        if (traces.wanted() && (!mode.equals("sim") || compare != null)) {
+            spec.commandLine().getErr().println("machxp run: --trace and --chart record a sim run (virtual time); "
+                    + "leave out --mode and --compare");
+            return ExitCodes.USAGE;
+        }
         if (mode.equals("linux") && noPi) {
             spec.commandLine().getErr().println("machxp run: linux mode always inherits priorities (PI futexes); "
                     + "--no-pi applies to sim and real only");
             return ExitCodes.USAGE;
         }
         ScenarioResult result;
+        io.machxp.trace.XpTrace trace = traces.recorder();
         try {
+            traces.check(scenario);
             result = switch (mode) {
-                case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi);
+                case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi, trace);
                 case "real" -> ScenarioRun.real(scenario, !noPi);
                 case "linux" -> ScenarioRun.linux(scenario);
                 default -> {
@@ -93,6 +103,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (result == null) {
             return ExitCodes.USAGE;
+        }
+        if (trace != null) {
+            traces.write(trace, scenario);
         }
         spec.commandLine().getOut().print(json ? Timeline.json(result) + "\n" : Timeline.text(result, verbose));
         spec.commandLine().getOut().flush();

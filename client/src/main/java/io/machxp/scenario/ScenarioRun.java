@@ -29,8 +29,23 @@ public final class ScenarioRun {
 
     /** Runs {@code scenario} in sim mode with {@code seed}. */
     public static ScenarioResult sim(Scenario scenario, long seed, boolean pi) {
-        try (SimPlatform p = new SimPlatform(seed)) {
-            return run(scenario, p, pi, seed);
+        return sim(scenario, seed, pi, null);
+    }
+
+    /**
+     * Runs {@code scenario} in sim mode with {@code seed}, recording into {@code trace} (if not null)
+     * every XP message and every event of the run, in the simulator's virtual time.
+     */
+    public static ScenarioResult sim(Scenario scenario, long seed, boolean pi, io.machxp.trace.XpTrace trace) {
+        try (SimPlatform p = new SimPlatform(seed, trace)) {
+            ScenarioResult result = run(scenario, p, pi, seed);
+            if (trace != null) {
+                trace.origin(p.origin());
+                trace.title(scenario.name() + " (sim, seed " + seed + (pi ? "" : ", no PI") + ")");
+                result.events().forEach(e -> trace.mark(p.origin() + e.time(), e.kernel(), e.thread(), e.event(),
+                        e.detail()));
+            }
+            return result;
         }
     }
 

@@ -39,14 +39,25 @@ final class SimPlatform implements Platform {
     /** A scenario thread as the kernel knows it. */
     private record Ref(KernelCore core, long task, int tid, Map<String, Long> addresses) {}
 
-    SimPlatform(long seed) {
+    private final io.machxp.trace.XpTrace trace;
+
+    SimPlatform(long seed, io.machxp.trace.XpTrace trace) {
         this.seed = seed;
+        this.trace = trace;
+    }
+
+    /** Virtual time of scenario time 0 (the end of setup). */
+    long origin() {
+        return origin;
     }
 
     @Override
     public void setup(Scenario s, boolean pi, EventLog log) {
         cluster = new SimCluster(new SimCluster.Options(seed, s.latencyNanos(), s.jitterNanos(), 4096), s.objects(),
                 (time, kernel, event, tid, detail) -> log.kernelEvent(time - origin, kernel, event, tid, detail));
+        if (trace != null) {
+            trace.attach(cluster);
+        }
         for (Scenario.KernelSpec k : s.kernels()) {
             cluster.addKernel(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi));
         }

@@ -2,9 +2,6 @@ package io.machxp.sim;
 
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.core.KernelCore;
-import io.machxp.kernel.core.KernelEnv;
-import io.machxp.kernel.core.KernelStats;
-import io.machxp.kernel.core.Timer;
 import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
@@ -73,6 +70,15 @@ public final class SimCluster {
         PagerToKernel toKernel(String kernel, PagerToKernel message);
     }
 
+    /** Sees every XP message that crosses a link: when it was sent and when it arrives. */
+    @FunctionalInterface
+    public interface XpObserver {
+        void message(long sent, long arrives, String from, String to, com.google.protobuf.Message message);
+    }
+
+    /** The name of the pager's lifeline in {@link XpObserver#message}. */
+    public static final String PAGER = "pager";
+
     /** What the pager reports of kernels it declared dead. */
     @FunctionalInterface
     public interface DeathSink {
@@ -100,6 +106,10 @@ public final class SimCluster {
     private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
     private final TraceSink sink;
     private MessageFilter filter;
+    private SimNetwork network;
+    /** When the pager's CPU is free of the messages it received (the network's CPU cost). */
+    private long pagerBusy;
+    private XpObserver observer = (sent, arrives, from, to, message) -> { };
     private DeathSink deaths = (time, kernel, held) -> { };
     private long now;
     private long order;
@@ -111,6 +121,7 @@ public final class SimCluster {
     public SimCluster(Options options, Map<String, Long> objects, TraceSink sink) {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
+        this.network = SimNetwork.uniform(options.latencyNanos(), options.jitterNanos());
         this.sink = sink;
         this.objects = Map.copyOf(objects);
         store.nextEpoch();
@@ -129,7 +140,8 @@ public final class SimCluster {
                         SimKernel k = running() ? bySession.get(sessionId) : null;
                         PagerToKernel m = k == null || filter == null ? message : filter.toKernel(k.name, message);
                         if (k != null && m != null) {
-                            k.fromPager.deliver(fromPager(() -> k.core.onXp(m)));
+                            long arrival = k.fromPager.deliver(m.getSerializedSize(), fromPager(() -> k.core.onXp(m)));
+                            observer.message(now, arrival, PAGER, k.name, m);
                         }
                     }
 
@@ -137,7 +149,7 @@ public final class SimCluster {
                     public void endSession(long sessionId, Errno errno, String message) {
                         SimKernel k = running() ? bySession.remove(sessionId) : null;
                         if (k != null) {
-                            k.fromPager.deliver(fromPager(() -> k.core.onPagerLost(errno + ": " + message)));
+                            k.fromPager.deliver(0, fromPager(() -> k.core.onPagerLost(errno + ": " + message)));
                         }
                     }
 
@@ -191,103 +203,6 @@ public final class SimCluster {
         };
     }
 
-    /** A kernel in the simulation and its one XP session with the pager. */
-    public final class SimKernel {
-        public final String name;
-        public final KernelCore core;
-        public final KernelStats stats = new KernelStats();
-        long session;
-        final Link toPager = new Link(this);
-        final Link fromPager = new Link(this);
-        boolean crashed;
-        long partitionedUntil;
-        final SimClock clock = new SimClock();
-        /** Paused (SIGSTOP): what it would run waits here, in order, until it resumes. */
-        boolean paused;
-        long pausedUntil;
-        final java.util.ArrayDeque<Runnable> deferred = new java.util.ArrayDeque<>();
-
-        /** Runs {@code action} in the kernel's process now, or when it resumes if it is paused. */
-        void run(Runnable action) {
-            if (crashed) {
-                return;
-            }
-            if (paused) {
-                deferred.add(action);
-            } else {
-                action.run();
-            }
-        }
-
-        SimKernel(String name, CoreOptions options) {
-            this.name = name;
-            this.session = nextSession++;
-            this.core = new KernelCore(name, new KernelEnv() {
-                @Override
-                public void send(KernelToPager message) {
-                    KernelToPager m = filter == null ? message : filter.toPager(SimKernel.this.name, message);
-                    if (!crashed && m != null) {
-                        long on = session;
-                        toPager.deliver(SimCluster.this.toPager(SimKernel.this, m, p -> p.onXp(on, m)));
-                    }
-                }
-
-                @Override
-                public boolean reconnect() {
-                    return !crashed && SimCluster.this.reconnect(SimKernel.this);
-                }
-
-                @Override
-                public Timer schedule(long delayNanos, Runnable action) {
-                    SimEvent e = SimCluster.this.schedule(now + clock.trueDelay(delayNanos), () -> run(action));
-                    return () -> e.cancelled = true;
-                }
-
-                @Override
-                public long nanoTime() {
-                    return clock.local(now);
-                }
-
-                @Override
-                public long wallMicros() {
-                    return clock.local(now) / 1_000; // the simulation's epoch is its start
-                }
-
-                @Override
-                public void trace(String event, int tid, String detail) {
-                    sink.trace(now, SimKernel.this.name, event, tid, detail);
-                }
-            }, stats, options);
-        }
-    }
-
-    /**
-     * One direction of one kernel's XP stream: FIFO, with latency and jitter; held while the
-     * kernel is partitioned; nothing reaches a crashed kernel.
-     */
-    private final class Link {
-        private final SimKernel kernel;
-        private long lastArrival;
-
-        Link(SimKernel kernel) {
-            this.kernel = kernel;
-        }
-
-        void deliver(Runnable receive) {
-            long jitter = options.jitterNanos() == 0 ? 0 : random.nextLong(options.jitterNanos() + 1);
-            long sent = Math.max(now, kernel.partitionedUntil);
-            long arrival = Math.max(sent + options.latencyNanos() + jitter, lastArrival);
-            lastArrival = arrival;
-            schedule(arrival, () -> {
-                if (this == kernel.toPager) {
-                    receive.run();
-                } else {
-                    kernel.run(receive);
-                }
-            });
-        }
-    }
-
     // ---- faults --------------------------------------------------------------------------------
 
     /**
@@ -317,7 +232,7 @@ public final class SimCluster {
     private void stop(SimKernel k) {
         k.crashed = true;
         long on = k.session;
-        k.toPager.deliver(toPager(k, null, p -> p.sessionClosed(on)));
+        k.toPager.deliver(0, toPager(k, null, p -> p.sessionClosed(on)));
     }
 
     /**
@@ -331,7 +246,7 @@ public final class SimCluster {
         }
         pagerUp = false;
         for (SimKernel k : bySession.values()) {
-            k.fromPager.deliver(() -> k.core.onStreamBroken("the pager's connection was reset"));
+            k.fromPager.deliver(0, () -> k.core.onStreamBroken("the pager's connection was reset"));
         }
         bySession.clear();
         schedule(now + downNanos, () -> {
@@ -350,14 +265,14 @@ public final class SimCluster {
     /** A kernel opens a new stream: to the pager if one runs, else it is refused a round trip later. */
     private boolean reconnect(SimKernel k) {
         if (!pagerUp) {
-            k.fromPager.deliver(() -> k.core.onStreamBroken("connection refused: no pager is listening"));
+            k.fromPager.deliver(0, () -> k.core.onStreamBroken("connection refused: no pager is listening"));
             return true;
         }
         bySession.remove(k.session); // its old stream is gone: nothing more arrives on it
         k.session = nextSession++;
         bySession.put(k.session, k);
         long on = k.session;
-        k.toPager.deliver(toPager(k, null, p -> p.sessionOpened(on)));
+        k.toPager.deliver(0, toPager(k, null, p -> p.sessionOpened(on)));
         return true;
     }
 
@@ -433,6 +348,37 @@ public final class SimCluster {
         this.filter = filter;
     }
 
+    /** From now on messages cross {@code network} instead of the options' latency and jitter. */
+    public void network(SimNetwork network) {
+        this.network = network;
+    }
+
+    SimNetwork network() {
+        return network;
+    }
+
+    SplittableRandom random() {
+        return random;
+    }
+
+    /** A node (the pager when {@code kernel} is null) spends {@code cost} on a message arriving at {@code arrival}. */
+    long cpu(SimKernel kernel, long arrival, long cost) {
+        if (cost == 0) {
+            return arrival;
+        }
+        long start = Math.max(arrival, kernel == null ? pagerBusy : kernel.cpuBusy);
+        if (kernel == null) {
+            pagerBusy = start + cost;
+        } else {
+            kernel.cpuBusy = start + cost;
+        }
+        return start + cost;
+    }
+
+    public void observe(XpObserver observer) {
+        this.observer = observer;
+    }
+
     public void onDeclaredDead(DeathSink sink) {
         this.deaths = sink;
     }
@@ -450,11 +396,11 @@ public final class SimCluster {
         if (kernels.containsKey(name)) {
             throw new IllegalArgumentException("two kernels are named '" + name + "'");
         }
-        SimKernel k = new SimKernel(name, options);
+        SimKernel k = new SimKernel(this, name, options);
         kernels.put(name, k);
         if (!pagerUp) {
             k.core.start(); // its hello goes nowhere: the connection is refused
-            k.fromPager.deliver(() -> k.core.onStreamBroken("connection refused: no pager is listening"));
+            k.fromPager.deliver(0, () -> k.core.onStreamBroken("connection refused: no pager is listening"));
             return k;
         }
         bySession.put(k.session, k);
@@ -471,6 +417,30 @@ public final class SimCluster {
         return k;
     }
 
+    // ---- for SimKernel and SimLink ------------------------------------------------------------
+
+    /** A kernel sends {@code m} on its session: through the filter, onto its link, seen by the observer. */
+    void sendToPager(SimKernel k, KernelToPager message) {
+        KernelToPager m = filter == null ? message : filter.toPager(k.name, message);
+        if (!k.crashed && m != null) {
+            long on = k.session;
+            long arrival = k.toPager.deliver(m.getSerializedSize(), toPager(k, m, p -> p.onXp(on, m)));
+            observer.message(now, arrival, k.name, PAGER, m);
+        }
+    }
+
+    boolean reconnectKernel(SimKernel k) {
+        return !k.crashed && reconnect(k);
+    }
+
+    void trace(String kernel, String event, int tid, String detail) {
+        sink.trace(now, kernel, event, tid, detail);
+    }
+
+    long newSession() {
+        return nextSession++;
+    }
+
     /** Virtual time now, in nanoseconds since the simulation began. */
     public long now() {
         return now;
@@ -481,7 +451,7 @@ public final class SimCluster {
         schedule(time, action);
     }
 
-    private SimEvent schedule(long time, Runnable action) {
+    SimEvent schedule(long time, Runnable action) {
         SimEvent e = new SimEvent(Math.max(time, now), order++, action);
         queue.add(e);
         return e;

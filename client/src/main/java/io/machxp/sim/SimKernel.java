@@ -1,0 +1,81 @@
+package io.machxp.sim;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelEnv;
+import io.machxp.kernel.core.KernelStats;
+import io.machxp.kernel.core.Timer;
+import io.machxp.proto.xp.KernelToPager;
+
+/** A kernel in the simulation and its one XP session with the pager. */
+public final class SimKernel {
+    public final String name;
+    public final KernelCore core;
+    public final KernelStats stats = new KernelStats();
+    long session;
+    private final SimCluster cluster;
+    final SimLink toPager;
+    final SimLink fromPager;
+    boolean crashed;
+    long partitionedUntil;
+    final SimClock clock = new SimClock();
+    /** When its CPU is free of the messages it received (the network's CPU cost). */
+    long cpuBusy;
+    /** Paused (SIGSTOP): what it would run waits here, in order, until it resumes. */
+    boolean paused;
+    long pausedUntil;
+    final java.util.ArrayDeque<Runnable> deferred = new java.util.ArrayDeque<>();
+
+    /** Runs {@code action} in the kernel's process now, or when it resumes if it is paused. */
+    void run(Runnable action) {
+        if (crashed) {
+            return;
+        }
+        if (paused) {
+            deferred.add(action);
+        } else {
+            action.run();
+        }
+    }
+
+    SimKernel(SimCluster cluster, String name, CoreOptions options) {
+        this.cluster = cluster;
+        this.name = name;
+        this.toPager = new SimLink(cluster, this);
+        this.fromPager = new SimLink(cluster, this);
+        this.session = cluster.newSession();
+        this.core = new KernelCore(name, new KernelEnv() {
+            @Override
+            public void send(KernelToPager message) {
+                cluster.sendToPager(SimKernel.this, message);
+            }
+
+            @Override
+            public boolean reconnect() {
+                return cluster.reconnectKernel(SimKernel.this);
+            }
+
+            @Override
+            public Timer schedule(long delayNanos, Runnable action) {
+                SimEvent e = cluster.schedule(cluster.now() + clock.trueDelay(delayNanos), () -> run(action));
+                return () -> e.cancelled = true;
+            }
+
+            @Override
+            public long nanoTime() {
+                return clock.local(cluster.now());
+            }
+
+            @Override
+            public long wallMicros() {
+                return clock.local(cluster.now()) / 1_000; // the simulation's epoch is its start
+            }
+
+            @Override
+            public void trace(String event, int tid, String detail) {
+                cluster.trace(SimKernel.this.name, event, tid, detail);
+            }
+        }, stats, options);
+    }
+}
+
