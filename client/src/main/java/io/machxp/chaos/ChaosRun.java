@@ -140,8 +140,15 @@ public final class ChaosRun {
 
     /** Plants bugs in the cores' logic (tests of the checker only): every kernel and pager of the run has them. */
     public ChaosRun withPlants(io.machxp.kernel.core.KernelPlants kernel, io.machxp.pager.core.PagerPlants pager) {
-        this.coreOptions = CoreOptions.DEFAULT.withPlants(kernel);
+        this.coreOptions = coreOptions.withPlants(kernel);
         cluster.plant(pager);
+        return this;
+    }
+
+    /** Runs a protocol variant: its policies in every kernel and pager of the run. */
+    public ChaosRun withVariant(io.machxp.variant.Variant variant) {
+        this.coreOptions = variant.apply(coreOptions);
+        variant.apply(cluster);
         return this;
     }
 

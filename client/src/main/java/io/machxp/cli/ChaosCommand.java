@@ -41,6 +41,15 @@ final class ChaosCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--variant", defaultValue = io.machxp.variant.Variants.DEFAULT,
+            description = "the protocol variant: no-cache, cache, page-separate, piggyback, min-hold[:T], "
+                    + "adaptive-hold[:T], sticky-lease[:T] (default ${DEFAULT-VALUE}; docs/workbench.md)")
+    String variantName;
+
+    private io.machxp.variant.Variant variant() {
+        return io.machxp.variant.Variants.of(variantName);
+    }
+
     @Option(names = "--seeds", defaultValue = "100", description = "how many seeds to run (default ${DEFAULT-VALUE})")
     int seeds;
 
@@ -92,12 +101,17 @@ final class ChaosCommand implements Callable<Integer> {
             return realOptions.run(spec, futexes, firstSeed);
         }
         Logs.errorsOnly();
+        try {
+            variant();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant: " + e.getMessage());
+        }
         ChaosOptions options = new ChaosOptions(kernels, threads, futexes, durationMillis * 1_000_000,
                 leaseMillis * 1_000_000, ChaosOptions.DEFAULT.latencyNanos(), ChaosOptions.DEFAULT.jitterNanos(),
                 faultGapMillis * 1_000_000);
         PrintWriter out = spec.commandLine().getOut();
         if (seed != null) {
-            ChaosRun.Result r = new ChaosRun(seed, options).run();
+            ChaosRun.Result r = new ChaosRun(seed, options).withVariant(variant()).run();
             if (json) {
                 Map<String, Object> one = result(r);
                 if (history) {
@@ -121,7 +135,7 @@ final class ChaosCommand implements Callable<Integer> {
         List<Future<ChaosRun.Result>> runs = new ArrayList<>();
         for (long s = firstSeed; s < firstSeed + seeds; s++) {
             long one = s;
-            runs.add(pool.submit(() -> new ChaosRun(one, options).run()));
+            runs.add(pool.submit(() -> new ChaosRun(one, options).withVariant(variant()).run()));
         }
         Map<String, Long> totals = new TreeMap<>();
         List<ChaosRun.Result> failed = new ArrayList<>();

@@ -115,6 +115,7 @@ public final class SimCluster {
     private long order;
     private long nextSession = 1;
     private io.machxp.pager.core.PagerPlants pagerPlants = io.machxp.pager.core.PagerPlants.NONE;
+    private io.machxp.pager.policy.GrantPolicy grantPolicy = io.machxp.pager.policy.GrantPolicy.IMMEDIATE;
     /** The pager's machine clock: it outlives a pager crash. */
     private final SimClock pagerClock = new SimClock();
 
@@ -179,7 +180,7 @@ public final class SimCluster {
     private PagerCore newPager(long graceNanos) {
         return new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize(), store),
                 pagerEnv(instance), pagerStats, new PagerCore.Options(options.leaseNanos(), instance).withGrace(graceNanos)
-                        .withPlants(pagerPlants));
+                        .withPlants(pagerPlants).withGrantPolicy(grantPolicy));
     }
 
     /** What the pager sends arrives only if that pager still runs (its crash loses what was on the way). */
@@ -341,6 +342,15 @@ public final class SimCluster {
             throw new IllegalStateException("plant bugs in the pager before any kernel starts");
         }
         pagerPlants = plants;
+        pager = newPager(0);
+    }
+
+    /** The pager's side of a protocol variant, for this pager and every one after a crash. Before any kernel. */
+    public void grantPolicy(io.machxp.pager.policy.GrantPolicy policy) {
+        if (!kernels.isEmpty()) {
+            throw new IllegalStateException("choose the pager's grant policy before any kernel starts");
+        }
+        grantPolicy = policy;
         pager = newPager(0);
     }
 

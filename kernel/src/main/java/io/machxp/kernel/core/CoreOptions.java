@@ -1,27 +1,38 @@
 package io.machxp.kernel.core;
 
+import io.machxp.kernel.policy.FutexPolicies;
+import io.machxp.kernel.policy.FutexPolicy;
+
 /**
  * How a kernel core behaves.
  *
- * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
- *     Part II only (false): every lock and unlock goes to the pager
- * @param piggyback entry consistency: a futex release carries the pages dirtied under the futex
+ * @param futexPolicy the kernel's side of the protocol variant: whether it caches futexes (Part
+ *     III/IV) or gives every one back (Part II), what a release carries, how long it holds a
+ *     granted futex (see {@link FutexPolicy})
  * @param maxResidentPages evict pages beyond this many; 0 = no limit
  * @param cpus simulated CPUs for thread_compute
  * @param priorityInheritance PI-futexes (true), or plain FIFO without boosting (--no-pi)
  * @param plants bugs planted in the core's logic, for tests of the chaos checker only; {@link KernelPlants#NONE}
  *     everywhere else
  */
-public record CoreOptions(boolean cacheFutexes, boolean piggyback, int maxResidentPages, int cpus,
-        boolean priorityInheritance, KernelPlants plants) {
+public record CoreOptions(FutexPolicy futexPolicy, int maxResidentPages, int cpus, boolean priorityInheritance,
+        KernelPlants plants) {
     public static final CoreOptions DEFAULT = new CoreOptions(true, false, 0, 1, true);
 
+    /**
+     * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
+     *     Part II only (false): every lock and unlock goes to the pager
+     * @param piggyback entry consistency: a futex release carries the pages dirtied under the futex
+     */
     public CoreOptions(boolean cacheFutexes, boolean piggyback, int maxResidentPages, int cpus,
             boolean priorityInheritance) {
-        this(cacheFutexes, piggyback, maxResidentPages, cpus, priorityInheritance, KernelPlants.NONE);
+        this(FutexPolicies.of(cacheFutexes, piggyback), maxResidentPages, cpus, priorityInheritance, KernelPlants.NONE);
     }
 
     public CoreOptions {
+        if (futexPolicy == null) {
+            throw new IllegalArgumentException("a kernel needs a futex policy (FutexPolicies.CACHE by default)");
+        }
         if (plants == null) {
             throw new IllegalArgumentException("plants must be KernelPlants.NONE, not null");
         }
@@ -33,28 +44,44 @@ public record CoreOptions(boolean cacheFutexes, boolean piggyback, int maxReside
         }
     }
 
-    public CoreOptions withCacheFutexes(boolean value) {
-        return new CoreOptions(value, piggyback, maxResidentPages, cpus, priorityInheritance, plants);
+    /** Part III/IV (true) or Part II only (false): the policy's. */
+    public boolean cacheFutexes() {
+        return futexPolicy.cacheFutexes();
     }
 
+    /** Whether a release carries the pages dirtied under the futex: the policy's. */
+    public boolean piggyback() {
+        return futexPolicy.piggyback();
+    }
+
+    /** The old switch: Part II only (false) or the cache (true), keeping piggyback. */
+    public CoreOptions withCacheFutexes(boolean value) {
+        return withFutexPolicy(FutexPolicies.of(value, piggyback()));
+    }
+
+    /** The old switch: with the cache, releases carry dirtied pages (true) or not. */
     public CoreOptions withPiggyback(boolean value) {
-        return new CoreOptions(cacheFutexes, value, maxResidentPages, cpus, priorityInheritance, plants);
+        return withFutexPolicy(FutexPolicies.of(cacheFutexes(), value));
+    }
+
+    public CoreOptions withFutexPolicy(FutexPolicy value) {
+        return new CoreOptions(value, maxResidentPages, cpus, priorityInheritance, plants);
     }
 
     public CoreOptions withMaxResidentPages(int value) {
-        return new CoreOptions(cacheFutexes, piggyback, value, cpus, priorityInheritance, plants);
+        return new CoreOptions(futexPolicy, value, cpus, priorityInheritance, plants);
     }
 
     public CoreOptions withCpus(int value) {
-        return new CoreOptions(cacheFutexes, piggyback, maxResidentPages, value, priorityInheritance, plants);
+        return new CoreOptions(futexPolicy, maxResidentPages, value, priorityInheritance, plants);
     }
 
     public CoreOptions withPriorityInheritance(boolean value) {
-        return new CoreOptions(cacheFutexes, piggyback, maxResidentPages, cpus, value, plants);
+        return new CoreOptions(futexPolicy, maxResidentPages, cpus, value, plants);
     }
 
     /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
     public CoreOptions withPlants(KernelPlants value) {
-        return new CoreOptions(cacheFutexes, piggyback, maxResidentPages, cpus, priorityInheritance, value);
+        return new CoreOptions(futexPolicy, maxResidentPages, cpus, priorityInheritance, value);
     }
 }

@@ -13,6 +13,7 @@ import static io.machxp.kernel.futex.FutexWord.isNoPage;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.policy.FutexPolicy;
 import io.machxp.kernel.futex.FutexWaiter;
 import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.vm.PageFault;
@@ -21,6 +22,7 @@ import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
@@ -62,18 +64,21 @@ final class FutexGrants {
     private final KernelFutexes futexes;
     private final FutexInheritance inheritance;
     private final PageCache pages;
+    private final FutexPolicy policy;
     private final boolean cacheFutexes;
-    private final boolean piggyback;
+    private final FutexHolds holds;
     private final boolean pi;
 
     FutexGrants(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, PageCache pages,
-            boolean cacheFutexes, boolean piggyback, boolean pi) {
+            FutexHolds holds, FutexPolicy policy, boolean pi) {
         this.core = core;
         this.futexes = futexes;
         this.inheritance = inheritance;
         this.pages = pages;
-        this.cacheFutexes = cacheFutexes;
-        this.piggyback = piggyback;
+        this.policy = policy;
+        this.cacheFutexes = policy.cacheFutexes();
+        this.holds = holds;
+        holds.whenEnded(this::onRelinquishFutex);
         this.pi = pi;
     }
 
@@ -81,6 +86,7 @@ final class FutexGrants {
 
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
         e.fencingToken = fencingToken;
+        holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {
@@ -181,6 +187,11 @@ final class FutexGrants {
         sendReleased(e);
     }
 
+    /** Whether a hold policy keeps {@code e} here although a kernel waits for it (checked at each unlock). */
+    boolean holds(FutexEntry e) {
+        return holds.keeps(e, e.remotePriority);
+    }
+
     void onFutexBusy(FutexEntry e) {
         e.request = FutexEntry.Request.NONE;
         answerTrylocks(e);
@@ -200,6 +211,9 @@ final class FutexGrants {
                 continue;
             }
             if (isLive(s) && unownedHere(s)) {
+                if (holds.keeps(e, priority)) {
+                    return; // the policy keeps it a while (a minimum hold): given back when that ends
+                }
                 if (giveBack(e, s)) {
                     return;
                 }
@@ -207,6 +221,9 @@ final class FutexGrants {
             }
             if (isNoPage(s) && unownedHere(s)) {
                 if (e.waiters.isEmpty()) {
+                    if (holds.keeps(e, priority)) {
+                        return;
+                    }
                     e.setState(ABSENT); // its word is already where the page is
                     sendReleased(e);
                 } else {
@@ -378,6 +395,7 @@ final class FutexGrants {
         boolean again = !e.waiters.isEmpty();
         if (again) {
             e.request = FutexEntry.Request.LOCK; // asked again inside futex_released
+            holds.asked(e);
             e.requestedPriority = pi ? e.waiters.topPriority() : 0;
         }
         sendReleased(e, again);
@@ -440,11 +458,20 @@ final class FutexGrants {
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
-        if (cacheFutexes) {
+        if (!policy.pageWithFutex() && cacheFutexes) {
+            // The page goes its own way: back to the pager now (as an eviction), to the next owner
+            // in a page-in of its own. Never kept dirty here: a crash of this kernel loses nothing.
+            for (PageData d : pages.takeForRelease(core.object(e.objectId()), e, policy.piggyback())) {
+                core.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                        .setObjectId(e.objectId()).setOffset(d.getOffset()).setDirty(d.getDirty())
+                        .setData(d.getDirty() ? d.getData() : com.google.protobuf.ByteString.EMPTY)
+                        .setVersion(d.getVersion())).build());
+            }
+        } else if (policy.pageWithFutex()) {
             // The futex leaves for another kernel (or for good): its own page goes with it, the
             // next owner writes the word there. With piggyback, so do the pages dirtied under it.
             int word = e.page.resident() ? pages.wordInPage(e) & ~WAITERS : 0;
-            List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, piggyback);
+            List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, policy.piggyback());
             released.addAllPages(taken);
             if ((word == OWNER_DIED || word == NOT_RECOVERABLE)
                     && taken.stream().noneMatch(d -> d.getOffset() == e.page.pageOffset)) {
@@ -458,6 +485,7 @@ final class FutexGrants {
 
     void askPager(FutexEntry e, FutexEntry.Request kind) {
         e.request = kind;
+        holds.asked(e);
         e.requestedPriority = pi ? e.waiters.topPriority() : 0;
         core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)

@@ -210,7 +210,7 @@ final class FutexInheritance {
                 + "one thread %d owns", t.tid, t.waiter.entry.offset(), futexes.objectName(t.waiter.entry), t.tid));
     }
 
-    private MachThread ownerHere(FutexEntry e) {
+    MachThread ownerHere(FutexEntry e) {
         long s = e.state();
         return isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
     }

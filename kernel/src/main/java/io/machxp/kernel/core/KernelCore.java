@@ -121,7 +121,7 @@ public final class KernelCore {
         Scheduler scheduler = new Scheduler(options.cpus(), env);
         this.tasks = new KernelTasks(this, name, env, scheduler);
         this.objects = new KernelObjects(this);
-        this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, cacheFutexes, options.piggyback(),
+        this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, options.futexPolicy(),
                 options.priorityInheritance());
         this.dispatch = new XpDispatch(this, stats);
         this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);

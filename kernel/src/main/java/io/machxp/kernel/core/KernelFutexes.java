@@ -73,16 +73,17 @@ final class KernelFutexes {
     private final RobustFutexes robust;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
-            boolean cacheFutexes, boolean piggyback, boolean pi) {
+            io.machxp.kernel.policy.FutexPolicy policy, boolean pi) {
         this.core = core;
         this.env = env;
         this.stats = stats;
         this.pages = pages;
-        this.cacheFutexes = cacheFutexes;
+        this.cacheFutexes = policy.cacheFutexes();
         this.pi = pi;
         this.scheduler = scheduler;
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
-        this.grants = new FutexGrants(core, this, inheritance, pages, cacheFutexes, piggyback, pi);
+        FutexHolds holds = new FutexHolds(core, env, policy, inheritance);
+        this.grants = new FutexGrants(core, this, inheritance, pages, holds, policy, pi);
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
     }
 
@@ -272,7 +273,7 @@ final class KernelFutexes {
      * passing through FREE would let a fast-path lock take a futex that is on its way out.
      */
     void passOn(FutexEntry e, boolean ownerDied) {
-        if ((e.relinquishPending && !localWaiterFirst(e)) || !cacheFutexes) {
+        if ((e.relinquishPending && !localWaiterFirst(e) && !grants.holds(e)) || !cacheFutexes) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!core.plants.handsOffLocally(true) || !handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
@@ -400,6 +401,7 @@ final class KernelFutexes {
             scheduler.cancel(w.thread); // it got the futex before it could leave the wait
         }
         stats.acquired(path);
+        e.holdPriority = Math.max(e.holdPriority, w.thread.effectivePriority);
         w.finish(new Acquired(path, ownerDied, e.fencingToken));
     }
 

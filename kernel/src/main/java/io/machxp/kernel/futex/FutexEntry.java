@@ -67,6 +67,16 @@ public final class FutexEntry {
      * Written by the core before the state that lets a thread take the futex, read by lockers.
      */
     public long fencingToken;
+    /** When this kernel last asked the pager for the futex (its clock), or -1 (FutexHolds). */
+    public long askedNanos = -1;
+    /** When the pager last granted it here, and how long that request had taken (-1: unknown). */
+    public long grantedNanos;
+    public long acquireNanos = -1;
+    /** The highest priority of a thread of this kernel that got the futex since its grant (hold policies). */
+    public int holdPriority;
+    /** The token of the grant whose hold has a timer set, 0: none; the priority to relinquish at then. */
+    public long holdTimerToken;
+    public int holdRemotePriority;
     /**
      * The grant said owner_died (the kernel that held it was declared dead) and the word in the
      * page does not say so yet: the core records OWNER_DIED there once the page is writable here,

@@ -69,18 +69,20 @@ public final class PagerCore {
      *     {@link PagerPlants#NONE} everywhere else
      */
     public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
-            boolean reclaims, PagerPlants plants) {
+            boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy) {
         /** A million: ten times the 100k cached futexes of the scale benchmark. */
         public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
         public static final Options NO_LEASE = new Options(0, 1);
 
         public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {
-            this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE);
+            this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE,
+                    io.machxp.pager.policy.GrantPolicy.IMMEDIATE);
         }
 
         public Options {
-            if (plants == null) {
-                throw new IllegalArgumentException("plants must be PagerPlants.NONE, not null");
+            if (plants == null || grantPolicy == null) {
+                throw new IllegalArgumentException("plants must be PagerPlants.NONE and the grant policy "
+                        + "GrantPolicy.IMMEDIATE by default, not null");
             }
             if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31 || maxFutexesPerSession < 1) {
                 throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
@@ -107,12 +109,17 @@ public final class PagerCore {
 
         /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
         public Options withGrace(long graceNanos, boolean reclaims) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy);
         }
 
         /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
         public Options withPlants(PagerPlants value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy);
+        }
+
+        /** The same with the pager's side of a protocol variant. */
+        public Options withGrantPolicy(io.machxp.pager.policy.GrantPolicy value) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value);
         }
     }
 
@@ -130,7 +137,7 @@ public final class PagerCore {
         this.pages = new PageCoherence(pageSize, core);
         FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.maxFutexesPerSession(),
-                this::end, journal);
+                this::end, journal, new GrantLeases(core, options.grantPolicy()));
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
         this.objects = new PagerObjects(core, pages, futexes);

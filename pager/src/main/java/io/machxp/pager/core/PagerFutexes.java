@@ -102,8 +102,9 @@ final class PagerFutexes {
     private final Map<Integer, Integer> diedPending = new HashMap<>();
 
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
-            SessionEnd sessionEnd, FutexJournal journal) {
+            SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases) {
         this.core = core;
+        this.leases = leases;
         this.journal = journal;
         this.pages = pages;
         this.tokenEpoch = tokenEpoch;
@@ -113,6 +114,8 @@ final class PagerFutexes {
 
     /** What the pager has checked out to which kernel, in the store. */
     private final FutexJournal journal;
+    /** When a grant's holder may be asked to relinquish (the grant policy). */
+    private final GrantLeases leases;
 
     // ---- kernel -> pager ----------------------------------------------------------------------
 
@@ -438,11 +441,14 @@ final class PagerFutexes {
         MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
                 .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages);
-        if (!f.queue.isEmpty()) {
+        leases.granted(f);
+        if (!f.queue.isEmpty() && leases.relinquishInGrant(f)) {
             // Kernels already wait: the relinquish goes inside the grant (Part IV, no window between).
             f.relinquishSent = true;
             f.relinquishPriority = f.queue.topPriority();
             granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
+        } else if (!f.queue.isEmpty()) {
+            leases.notYet(f, f.queue.topPriority(), () -> askToRelinquish(f));
         }
         journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
     }
@@ -461,6 +467,9 @@ final class PagerFutexes {
         int top = f.queue.isEmpty() ? 0 : f.queue.topPriority();
         if (f.relinquishSent && f.relinquishPriority == top) {
             return;
+        }
+        if (!f.queue.isEmpty() && leases.notYet(f, top, () -> askToRelinquish(f))) {
+            return; // the grant's lease runs on: asked when it ends
         }
         f.relinquishSent = true;
         f.relinquishPriority = top;

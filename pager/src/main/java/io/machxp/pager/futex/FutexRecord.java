@@ -39,6 +39,8 @@ public final class FutexRecord {
     public final Set<Long> releasedPages = new LinkedHashSet<>();
     /** The fencing token of the current (or last) grant: epoch << 32 | grants so far; 0 never granted. */
     public long token;
+    /** When the current grant was made (the pager's clock): a grant policy's lease runs from it. */
+    public long grantedNanos;
     /** The last holder was declared dead holding it: the next grant carries owner_died. */
     public boolean ownerDied;
     /** The current grant carried owner_died (the holder may not have seen it yet). */
