@@ -212,6 +212,8 @@ final class FutexGrants {
             }
             if (isLive(s) && unownedHere(s)) {
                 if (holds.keeps(e, priority)) {
+                    remoteWaits(e, priority); // a local thread that takes it meanwhile is boosted
+                    inheritance.refresh(e);
                     return; // the policy keeps it a while (a minimum hold): given back when that ends
                 }
                 if (giveBack(e, s)) {
