@@ -1,0 +1,206 @@
+package io.machxp.workbench;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.sim.SimCluster;
+import io.machxp.variant.Variant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs one workload on one protocol variant in the simulator, in virtual time, deterministically
+ * by seed: {@code kernels} kernels of {@code threads} closed-loop workers each. A worker picks a
+ * futex (the {@link Workload}), locks it, writes the futex's data page (the page after its own),
+ * holds it for {@code criticalNanos}, unlocks, and thinks for {@code thinkNanos}. Futex i has its
+ * word on page 2i and its data on page 2i + 1 of one shared object.
+ */
+public final class WorkbenchRun {
+    static final int PAGE = 4096;
+    static final String OBJECT = "workbench";
+
+    /** The shape of a run; every duration virtual. */
+    public record Setup(int kernels, int threads, int futexes, long durationNanos, long criticalNanos,
+            long thinkNanos) {
+        public static final Setup DEFAULT = new Setup(3, 2, 6, 200_000_000L, 10_000, 50_000);
+    }
+
+    private final SimCluster cluster;
+    private final Workload workload;
+    private final Setup setup;
+    private final SplittableRandom random;
+    private final Histogram latency = new Histogram(3);
+    private final List<Histogram> waits = new ArrayList<>();
+    private final long[] acquisitions;
+    private long messages;
+    private long bytes;
+    private long handoffs;
+    private long handoffWait;
+    private long ops;
+    private long measureFrom;
+    private boolean measuring;
+
+    private WorkbenchRun(Variant variant, Workload workload, NetworkModel network, Setup setup, long seed) {
+        this.workload = workload;
+        this.setup = setup;
+        this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        this.acquisitions = new long[setup.kernels()];
+        cluster = new SimCluster(new SimCluster.Options(seed, 0, 0, PAGE),
+                Map.of(OBJECT, (long) setup.futexes() * 2 * PAGE), (time, kernel, event, tid, detail) -> { });
+        cluster.network(network);
+        variant.apply(cluster);
+        cluster.observe((sent, arrives, from, to, m) -> {
+            if (measuring) {
+                messages++;
+                bytes += m.getSerializedSize();
+            }
+        });
+        for (int k = 0; k < setup.kernels(); k++) {
+            cluster.addKernel("k" + k, variant.apply(CoreOptions.DEFAULT));
+            waits.add(new Histogram(3));
+        }
+        while (cluster.step()) {
+            // hello, welcome
+        }
+    }
+
+    /** Runs the workload and measures it (after a warm-up of a tenth of the duration). */
+    public static WorkbenchResult run(Variant variant, Workload workload, double param, NetworkModel network,
+            Setup setup, long seed) {
+        WorkbenchRun r = new WorkbenchRun(variant, workload, network, setup, seed);
+        long warmup = setup.durationNanos() / 10;
+        r.start();
+        long begin = r.cluster.now();
+        r.cluster.at(begin + warmup, () -> {
+            r.measuring = true;
+            r.measureFrom = r.cluster.now();
+        });
+        r.cluster.runUntil(begin + warmup + setup.durationNanos());
+        return r.result(variant.name(), workload.name(), param, network.name(), seed);
+    }
+
+    private void start() {
+        for (int k = 0; k < setup.kernels(); k++) {
+            KernelCore core = cluster.kernel("k" + k).core;
+            for (int t = 0; t < setup.threads(); t++) {
+                String taskName = "w" + t;
+                MachTask task = await(r -> core.taskCreate(taskName, r));
+                VmMapping m = await(r -> core.vmMap(task.id, OBJECT, r));
+                int priority = workload.priority(t);
+                MachThread thread = await(r -> core.threadCreate(task.id, priority, r));
+                Worker w = new Worker(k, core, task.id, thread.tid, m.start());
+                cluster.at(cluster.now() + random.nextLong(setup.thinkNanos() + 1), w::next);
+            }
+        }
+    }
+
+    /** One closed-loop worker. */
+    private final class Worker {
+        final int kernel;
+        final KernelCore core;
+        final long task;
+        final int tid;
+        final long base;
+
+        Worker(int kernel, KernelCore core, long task, int tid, long base) {
+            this.kernel = kernel;
+            this.core = core;
+            this.task = task;
+            this.tid = tid;
+            this.base = base;
+        }
+
+        void next() {
+            int f = workload.next(kernel, random);
+            long word = base + 2L * f * PAGE;
+            long asked = cluster.now();
+            core.vmLockFutex(task, tid, word, -1, reply(acquired -> {
+                long waited = cluster.now() - asked;
+                boolean handoff = workload.lastKernel(f) >= 0 && workload.lastKernel(f) != kernel;
+                workload.acquired(f, kernel, cluster.now());
+                if (measuring) {
+                    acquisitions[kernel]++;
+                    waits.get(kernel).recordValue(Math.max(1, waited));
+                    if (handoff) {
+                        handoffs++;
+                        handoffWait += waited;
+                    }
+                }
+                core.vmWrite(task, word + PAGE, new byte[] {1, 0, 0, 0}, reply(v -> cluster.at(
+                        cluster.now() + setup.criticalNanos(), () -> core.vmUnlockFutex(task, tid, word,
+                                reply(u -> done(asked))))));
+            }));
+        }
+
+        void done(long asked) {
+            if (measuring) {
+                ops++;
+                latency.recordValue(Math.max(1, cluster.now() - asked));
+            }
+            cluster.at(cluster.now() + setup.thinkNanos(), this::next);
+        }
+    }
+
+    private <T> Reply<T> reply(Consumer<T> then) {
+        return new Reply<>() {
+            @Override
+            public void complete(T value) {
+                cluster.at(cluster.now(), () -> then.accept(value));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                throw new IllegalStateException("a workbench call failed: " + error.errno() + ": " + error.message());
+            }
+        };
+    }
+
+    private <T> T await(Consumer<Reply<T>> call) {
+        Object[] box = new Object[1];
+        call.accept(new Reply<T>() {
+            @Override
+            public void complete(T value) {
+                box[0] = value;
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                throw new IllegalStateException("workbench setup failed: " + error.errno() + ": " + error.message());
+            }
+        });
+        while (box[0] == null && cluster.step()) {
+            // until the answer
+        }
+        @SuppressWarnings("unchecked")
+        T value = (T) box[0];
+        return value;
+    }
+
+    private WorkbenchResult result(String variant, String workloadName, double param, String network, long seed) {
+        double seconds = (cluster.now() - measureFrom) / 1e9;
+        double sum = 0;
+        double squares = 0;
+        double maxWait = 0;
+        double worstP99 = 0;
+        for (int k = 0; k < acquisitions.length; k++) {
+            sum += acquisitions[k];
+            squares += (double) acquisitions[k] * acquisitions[k];
+            maxWait = Math.max(maxWait, waits.get(k).getMaxValue() / 1e3);
+            worstP99 = Math.max(worstP99, waits.get(k).getValueAtPercentile(99) / 1e3);
+        }
+        double jain = squares == 0 ? 0 : sum * sum / (acquisitions.length * squares);
+        long n = Math.max(1, ops);
+        return new WorkbenchResult(variant, workloadName, param, network, seed, ops, ops / seconds,
+                latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
+                latency.getValueAtPercentile(99.9) / 1e3, (double) messages / n, (double) bytes / n, handoffs,
+                handoffs == 0 ? 0 : handoffWait / 1e3 / handoffs, maxWait, worstP99, jain);
+    }
+}
