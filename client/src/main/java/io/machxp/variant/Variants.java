@@ -18,7 +18,7 @@ public final class Variants {
             "adaptive-hold", "sticky-lease");
     public static final String DEFAULT = "cache";
     static final long DEFAULT_HOLD = 1_000_000;
-    static final long DEFAULT_ADAPTIVE_MAX = 5_000_000;
+    static final long DEFAULT_ADAPTIVE_MAX = 1_000_000;
     static final long DEFAULT_LEASE = 1_000_000;
 
     private Variants() {}

@@ -68,6 +68,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        io.machxp.cli.Logs.warningsOnly();
         NetworkModel net;
         List<Double> points;
         try {

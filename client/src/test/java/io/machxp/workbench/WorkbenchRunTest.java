@@ -1,0 +1,64 @@
+package io.machxp.workbench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machxp.variant.Variants;
+import org.junit.jupiter.api.Test;
+
+/** The workbench's runs in virtual time: deterministic by seed, and the workloads do what they say. */
+class WorkbenchRunTest {
+    static final WorkbenchRun.Setup SHORT = new WorkbenchRun.Setup(3, 2, 6, 20_000_000L, 10_000, 50_000);
+
+    static WorkbenchResult run(String variant, String workload, double param) {
+        return WorkbenchRun.run(Variants.of(variant), new Workload(workload, param, 3, 6), param, NetworkModel.LAN,
+                SHORT, 7);
+    }
+
+    @Test
+    void theSameSeedGivesTheSameResult() {
+        assertThat(run("cache", "locality", 0.5)).isEqualTo(run("cache", "locality", 0.5));
+    }
+
+    @Test
+    void strictAlternationMakesHandoffsOfMostAcquisitions() {
+        WorkbenchResult r = run("cache", "alternation", 0);
+        assertThat(r.ops()).isPositive();
+        // both workers of a kernel follow the same futex: one gets it from another kernel, the other locally
+        assertThat((double) r.handoffs() / r.ops()).isGreaterThan(0.45);
+        // a handoff is at least the four messages of the protocol
+        assertThat(r.msgsPerOp()).isGreaterThanOrEqualTo(4.0 * r.handoffs() / r.ops());
+        assertThat(r.jain()).isGreaterThan(0.9);
+    }
+
+    @Test
+    void withFullLocalityACachedFutexCostsNoMessages() {
+        WorkbenchResult cached = run("cache", "locality", 1);
+        WorkbenchResult partTwo = run("no-cache", "locality", 1);
+        assertThat(cached.msgsPerOp()).isLessThan(0.1);
+        assertThat(partTwo.msgsPerOp()).isGreaterThan(3.0); // lock_futex, granted, released, mostly
+        assertThat(cached.opsPerSecond()).isGreaterThan(partTwo.opsPerSecond());
+    }
+
+    @Test
+    void piggybackCarriesTheDataPageWithTheFutex() {
+        WorkbenchResult cache = run("cache", "alternation", 0);
+        WorkbenchResult piggyback = run("piggyback", "alternation", 0);
+        assertThat(piggyback.msgsPerOp()).isLessThan(cache.msgsPerOp());
+    }
+
+    @Test
+    void aConvoyIsOneFutexForAll() {
+        WorkbenchResult r = run("cache", "convoy", 0);
+        assertThat(r.ops()).isPositive();
+        assertThat(r.maxWaitMicros()).isGreaterThan(r.p50Micros());
+    }
+
+    @Test
+    void unknownNamesAreRefusedWithTheChoices() {
+        assertThatThrownBy(() -> Variants.of("fastest")).hasMessageContaining("no-cache, cache, page-separate");
+        assertThatThrownBy(() -> Variants.of("cache:1ms")).hasMessageContaining("takes no duration");
+        assertThatThrownBy(() -> new Workload("random", 0, 3, 6)).hasMessageContaining("alternation");
+        assertThatThrownBy(() -> NetworkModel.of("moon")).hasMessageContaining("lan, dc and wan");
+    }
+}
