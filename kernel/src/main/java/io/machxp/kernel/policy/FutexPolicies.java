@@ -11,8 +11,8 @@ public final class FutexPolicies {
     public static final FutexPolicy CACHE = () -> "cache";
 
     /**
-     * Part II only: every futex goes back to the pager as soon as nobody here holds it, with its
-     * page (so that a kernel that crashes after an unlock loses no write made under the futex).
+     * Part II only: every futex goes back to the pager as soon as nobody here holds it; its page
+     * stays here until the pager asks for it (a page-in of the next owner).
      */
     public static final FutexPolicy NO_CACHE = new FutexPolicy() {
         @Override
@@ -27,7 +27,7 @@ public final class FutexPolicies {
 
         @Override
         public boolean pageWithFutex() {
-            return true;
+            return false;
         }
     };
 

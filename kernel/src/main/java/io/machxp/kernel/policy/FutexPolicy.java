@@ -25,7 +25,10 @@ public interface FutexPolicy {
         return true;
     }
 
-    /** The futex's own page leaves inside futex_released (else in a data_return of its own before it). */
+    /**
+     * The futex's own page leaves inside futex_released; else, with the cache, in a data_return of
+     * its own before it, and in Part II it stays until the pager asks for it.
+     */
     default boolean pageWithFutex() {
         return true;
     }
