@@ -36,7 +36,8 @@ class WorkbenchRunTest {
         WorkbenchResult cached = run("cache", "locality", 1);
         WorkbenchResult partTwo = run("no-cache", "locality", 1);
         assertThat(cached.msgsPerOp()).isLessThan(0.1);
-        assertThat(partTwo.msgsPerOp()).isGreaterThan(3.0); // lock_futex, granted, released, mostly
+        // lock_futex, granted, released (a release with request_again saves the next lock_futex)
+        assertThat(partTwo.msgsPerOp()).isGreaterThan(2.0);
         assertThat(cached.opsPerSecond()).isGreaterThan(partTwo.opsPerSecond());
     }
 
