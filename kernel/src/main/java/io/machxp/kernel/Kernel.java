@@ -84,6 +84,23 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** A session with the pager: a core and its stream, and whether it is over. */
+    /** The shared memory of every session made, deleted when its session is retired or the kernel ends. */
+    private final java.util.Queue<io.machxp.kernel.shm.SharedMemory> shared = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger sharedSessions = new java.util.concurrent.atomic.AtomicInteger();
+
+    private void closeShared(Session s) {
+        io.machxp.kernel.shm.SharedMemory m = s.core.sharedMemory();
+        if (m != null && shared.remove(m)) {
+            m.close();
+        }
+    }
+
+    private void closeAllShared() {
+        for (io.machxp.kernel.shm.SharedMemory m; (m = shared.poll()) != null; ) {
+            m.close();
+        }
+    }
+
     private static final class Session {
         KernelCore core;
         PagerLink link;
@@ -150,6 +167,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 }
             }
         }, stats, config.core());
+        if (config.shmDir() != null) {
+            io.machxp.kernel.shm.SharedMemory memory = io.machxp.kernel.shm.SharedMemory.create(config.shmDir(),
+                    config.name(), sharedSessions.incrementAndGet());
+            shared.add(memory);
+            session.core.shareMemory(memory);
+        }
         session.link = new PagerLink(config.pagerTarget(), toPager, group, session.core);
         return session;
     }
@@ -189,10 +212,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
             if (closed.get() || current != lost) {
                 next.link.dispose();
+                closeShared(next);
                 return;
             }
             if (error != null) {
                 next.link.dispose();
+                closeShared(next);
                 if (attempt == 1 || attempt % 50 == 0) {
                     log.info("kernel {}: the pager did not take a new session yet (attempt {}: {}); trying again "
                             + "every {} ms", config.name(), attempt, error.getMessage(), RENEW_RETRY_MILLIS);
@@ -204,6 +229,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + why + "); the futexes its threads held went on to their next owners with OWNER_DIED and "
                     + "the writes the kernel had not returned are lost; create a new task");
             current = next;
+            closeShared(lost);
             sessionsOpened.incrementAndGet();
             health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             log.info("kernel {}: new session with the pager (kernel id {}) after {} attempts; {} tasks of the old "
@@ -474,6 +500,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         current.link.abort();
         loop.execute(this::disposeOpening);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        closeAllShared();
     }
 
     /**
@@ -492,5 +519,6 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         loop.execute(this::disposeOpening);
         current.link.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        closeAllShared();
     }
 }

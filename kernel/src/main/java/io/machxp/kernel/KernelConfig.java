@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param core the core's behaviour: futex cache, piggyback, resident pages, CPUs, PI
  * @param transport for both the task interface (server) and the stream to the pager (client): mutual
  *     TLS with one certificate, or plaintext (on loopback only unless allowed explicitly)
+ * @param shmDir where the kernel shares memory with task processes on its host (docs/shared-memory.md);
+ *     null: it shares none, and every task call is gRPC
  */
 public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
-        CoreOptions core, Transport transport) {
+        CoreOptions core, Transport transport, java.nio.file.Path shmDir) {
     public KernelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
@@ -29,6 +31,13 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
+    }
+
+    /** As the full form, sharing memory in {@link io.machxp.kernel.shm.SharedMemory#defaultDir()} ({@code /dev/shm}). */
+    public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+            CoreOptions core, Transport transport) {
+        this(name, pagerTarget, bindHost, port, connectTimeout, core, transport,
+                io.machxp.kernel.shm.SharedMemory.defaultDir());
     }
 
     /** A kernel in plaintext, which is allowed on loopback only. */
@@ -43,12 +52,17 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
     }
 
     public KernelConfig withCore(CoreOptions options) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir);
     }
 
     /** The same kernel with another transport (mutual TLS, or plaintext anywhere). */
     public KernelConfig withTransport(Transport t) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir);
+    }
+
+    /** The same kernel sharing memory in {@code dir}, or none (null). */
+    public KernelConfig withShmDir(java.nio.file.Path dir) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {

@@ -85,7 +85,7 @@ final class FutexGrants {
     // ---- messages from the pager --------------------------------------------------------------
 
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
-        e.fencingToken = fencingToken;
+        e.granted(fencingToken);
         holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;
         List<VmPage> installed = new ArrayList<>();

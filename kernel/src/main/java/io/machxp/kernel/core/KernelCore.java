@@ -145,6 +145,22 @@ public final class KernelCore {
         return name;
     }
 
+    private volatile io.machxp.kernel.shm.SharedMemory sharedMemory;
+
+    /**
+     * Before the session opens: futex states of the objects mapped from now on live in
+     * {@code memory}, shared with task processes on this host, and it follows the lease.
+     */
+    public void shareMemory(io.machxp.kernel.shm.SharedMemory memory) {
+        sharedMemory = memory;
+        session.gate.mirrorTo(memory::leaseUntil);
+    }
+
+    /** The memory this session shares with task processes, or null. Any thread. */
+    public io.machxp.kernel.shm.SharedMemory sharedMemory() {
+        return sharedMemory;
+    }
+
     /** 0 until pager_welcome arrived. */
     /** What the futex fast path reads of the lease; any thread. */
     public LeaseGate leaseGate() {

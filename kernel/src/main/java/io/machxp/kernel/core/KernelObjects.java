@@ -77,6 +77,9 @@ final class KernelObjects {
         VmObject o = objectsByName.get(objectName);
         if (o == null) {
             o = new VmObject(nextObjectId++, objectName, pageSize);
+            if (core.sharedMemory() != null) {
+                o.sharedFutexes = core.sharedMemory().table(o.objectId);
+            }
             objectsByName.put(objectName, o);
             objectsById.put(o.objectId, o);
             core.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()

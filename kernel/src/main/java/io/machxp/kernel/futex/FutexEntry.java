@@ -25,6 +25,7 @@ import java.lang.invoke.VarHandle;
  */
 public final class FutexEntry {
     private static final VarHandle STATE;
+    private static final VarHandle SHARED = io.machxp.proto.shm.ShmLayout.LONG;
 
     static {
         try {
@@ -96,10 +97,35 @@ public final class FutexEntry {
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
+    /**
+     * Where the state lives when the kernel shares it with task processes (a slot of the
+     * object's futex table, see {@link io.machxp.proto.shm.ShmLayout}); null: in {@link #state}.
+     */
+    private final java.nio.ByteBuffer shared;
+    private final int sharedAt;
+
     public FutexEntry(VmPage page, int offsetInPage) {
+        this(page, offsetInPage, null, 0);
+    }
+
+    /** An entry whose state and fencing token live at {@code slotAt} in a shared futex table. */
+    public FutexEntry(VmPage page, int offsetInPage, java.nio.ByteBuffer table, int slotAt) {
         this.page = page;
         this.objectId = page.objectId;
         this.offset = page.pageOffset + offsetInPage;
+        this.shared = table;
+        this.sharedAt = slotAt + io.machxp.proto.shm.ShmLayout.FUTEX_STATE;
+        if (table != null) {
+            SHARED.setVolatile(table, sharedAt, FutexWord.ABSENT);
+        }
+    }
+
+    /** Core only: the grant's token, published to task processes before the state that lets them lock. */
+    public void granted(long token) {
+        fencingToken = token;
+        if (shared != null) {
+            SHARED.setVolatile(shared, sharedAt + 8, token);
+        }
     }
 
     /** Offset of the word in its page. */
@@ -118,26 +144,31 @@ public final class FutexEntry {
     }
 
     public long state() {
-        return (long) STATE.getVolatile(this);
+        return shared == null ? (long) STATE.getVolatile(this) : (long) SHARED.getVolatile(shared, sharedAt);
     }
 
     public boolean compareAndSetState(long expected, long next) {
-        return STATE.compareAndSet(this, expected, next);
+        return shared == null ? STATE.compareAndSet(this, expected, next)
+                : SHARED.compareAndSet(shared, sharedAt, expected, next);
     }
 
     /** Core only, from a state the fast path cannot act on (ABSENT, NOPAGE or WAITERS set). */
     public void setState(long next) {
-        STATE.setVolatile(this, next);
+        if (shared == null) {
+            STATE.setVolatile(this, next);
+        } else {
+            SHARED.setVolatile(shared, sharedAt, next);
+        }
     }
 
     /** Fast-path lock: FREE -> tid. */
     public boolean tryFastLock(int tid) {
-        return STATE.compareAndSet(this, FutexWord.FREE, tid & 0xffffffffL);
+        return compareAndSetState(FutexWord.FREE, tid & 0xffffffffL);
     }
 
     /** Fast-path unlock: tid -> FREE, only when nobody waits and no relinquish is pending. */
     public boolean tryFastUnlock(int tid) {
-        return STATE.compareAndSet(this, tid & 0xffffffffL, FutexWord.FREE);
+        return compareAndSetState(tid & 0xffffffffL, FutexWord.FREE);
     }
 
     @Override

@@ -17,20 +17,36 @@ package io.machxp.kernel.futex;
 public final class LeaseGate {
     /** Open until this time; {@link Long#MAX_VALUE} with no lease (the stream is the session). */
     private volatile long until = Long.MAX_VALUE;
+    /** Told every new end: the copy task processes read in shared memory; null if none. */
+    private volatile java.util.function.LongConsumer mirror;
+
+    /** Core thread only: from now on {@code to} gets every new end, the current one first. */
+    public void mirrorTo(java.util.function.LongConsumer to) {
+        mirror = to;
+        to.accept(until);
+    }
+
+    private void set(long nanoTime) {
+        until = nanoTime;
+        java.util.function.LongConsumer m = mirror;
+        if (m != null) {
+            m.accept(nanoTime);
+        }
+    }
 
     /** Open until {@code nanoTime} (a lease's end, in System.nanoTime). Core thread only. */
     public void openUntil(long nanoTime) {
-        until = nanoTime;
+        set(nanoTime);
     }
 
     /** No lease: open for as long as the session lasts. Core thread only. */
     public void openWithoutLease() {
-        until = Long.MAX_VALUE;
+        set(Long.MAX_VALUE);
     }
 
     /** The kernel stopped using its pager: closed for good. Core thread only. */
     public void close() {
-        until = Long.MIN_VALUE;
+        set(Long.MIN_VALUE);
     }
 
     /** Whether the lease still runs at {@code nanoTime}. Any thread. */

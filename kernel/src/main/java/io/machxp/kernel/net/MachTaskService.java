@@ -38,9 +38,11 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private final ServedKernel kernel;
     private final KernelStats stats;
     private final TaskHandles handles;
+    private final SharedMemoryCalls shared;
 
     public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
+        this.shared = new SharedMemoryCalls(kernel);
         this.stats = kernel.stats();
         this.handles = kernel.taskHandles();
     }
@@ -77,7 +79,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         long task = ref.id();
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
         kernel.execute(() -> core.threadCreate(task, priority,
-                reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid).build())));
+                reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid)
+                        .setShmSlot(SharedMemoryCalls.threadSlot(core, task, thread.tid)).build())));
+    }
+
+    @Override
+    public void taskShmAttach(TaskShmAttachRequest request, StreamObserver<TaskShmAttachReply> out) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref != null) {
+            shared.attach(ref.core(), ref.id(), request, out);
+        }
     }
 
     @Override
@@ -229,8 +240,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        kernel.execute(() -> core.threadTerminate(task, request.getThread(),
-                reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
+        shared.afterRevoke(core, task, request.getThread(), () -> kernel.execute(() -> core.threadTerminate(task,
+                request.getThread(), reply(out, v -> ThreadTerminateReply.getDefaultInstance()))));
     }
 
     @Override
@@ -246,8 +257,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        kernel.execute(() -> core.taskTerminate(task, "task_terminate",
-                reply(out, v -> TaskTerminateReply.getDefaultInstance())));
+        shared.afterRevoke(core, task, 0, () -> kernel.execute(() -> core.taskTerminate(task, "task_terminate",
+                reply(out, v -> TaskTerminateReply.getDefaultInstance()))));
     }
 
     /**
@@ -267,11 +278,13 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
         Runnable ended = () -> {
             handles.revoke(handle);
-            try {
-                kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                // the kernel is shutting down: its tasks go with it
-            }
+            shared.afterRevoke(core, taskId, 0, () -> {
+                try {
+                    kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
+                } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                    // the kernel is shutting down: its tasks go with it
+                }
+            });
         };
         call.setOnCancelHandler(ended);
         kernel.execute(() -> {

@@ -44,6 +44,11 @@ public final class MachTask {
     }
 
     /** Core thread only. */
+    /** Its mappings now; any thread. */
+    public java.util.List<VmMapping> mappings() {
+        return java.util.List.of(mappings);
+    }
+
     public void addMapping(VmMapping mapping) {
         VmMapping[] old = mappings;
         VmMapping[] next = java.util.Arrays.copyOf(old, old.length + 1);

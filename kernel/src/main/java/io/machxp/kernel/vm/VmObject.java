@@ -27,6 +27,8 @@ public final class VmObject {
     /** vm_map requests waiting for memory_object_ready. */
     public final List<PageFault> pendingMaps = new ArrayList<>();
     private volatile AtomicReferenceArray<VmPage> pages;
+    /** Its futex table in shared memory, or null if the kernel shares none (core only). */
+    public io.machxp.kernel.shm.SharedFutexTable sharedFutexes;
 
     public VmObject(int objectId, String name, int pageSize) {
         this.objectId = objectId;
@@ -57,7 +59,7 @@ public final class VmObject {
         int index = (int) (offset >>> pageShift);
         VmPage page = pages.get(index);
         if (page == null) {
-            page = new VmPage(objectId, (long) index << pageShift, pageSize);
+            page = new VmPage(objectId, (long) index << pageShift, pageSize, sharedFutexes);
             pages.set(index, page);
         }
         return page;

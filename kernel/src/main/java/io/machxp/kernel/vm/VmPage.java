@@ -78,10 +78,18 @@ public final class VmPage {
     /** A fault parked on this page until the kernel has {@code access}. */
     public record Waiting(Access access, PageFault fault) {}
 
+    /** Where its futexes' states live when the kernel shares them with task processes; null: the heap. */
+    private final io.machxp.kernel.shm.SharedFutexTable sharedFutexes;
+
     public VmPage(int objectId, long pageOffset, int size) {
+        this(objectId, pageOffset, size, null);
+    }
+
+    public VmPage(int objectId, long pageOffset, int size, io.machxp.kernel.shm.SharedFutexTable sharedFutexes) {
         this.objectId = objectId;
         this.pageOffset = pageOffset;
         this.size = size;
+        this.sharedFutexes = sharedFutexes;
     }
 
     public boolean resident() {
@@ -104,7 +112,7 @@ public final class VmPage {
         FutexEntry e = f.get(offsetInPage >>> 2);
         if (e == null) {
             mapping.revoke(); // from now on the word is the futex's: no mapped copy may touch it
-            e = new FutexEntry(this, offsetInPage);
+            e = sharedFutexes == null ? new FutexEntry(this, offsetInPage) : sharedFutexes.entry(this, offsetInPage);
             f.set(offsetInPage >>> 2, e);
         }
         return e;

@@ -1,0 +1,84 @@
+package io.machxp.kernel.net;
+
+import static io.machxp.kernel.net.Answers.fail;
+import static io.machxp.kernel.net.Answers.respond;
+
+import io.grpc.stub.StreamObserver;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.shm.SharedMemory;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.proto.shm.ShmLayout;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.task.ShmMapping;
+import io.machxp.proto.task.TaskShmAttachReply;
+import io.machxp.proto.task.TaskShmAttachRequest;
+
+/**
+ * The task interface's side of shared memory (docs/shared-memory.md): TaskShmAttach, and the
+ * revocation of a task process's fast path before the kernel ends one of its threads or the task.
+ */
+final class SharedMemoryCalls {
+    private static final String HOST = ShmLayout.bootId();
+
+    private final ServedKernel kernel;
+
+    SharedMemoryCalls(ServedKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** TaskShmAttach: the files of the task's mappings, or why there are none. */
+    void attach(KernelCore core, long taskId, TaskShmAttachRequest request, StreamObserver<TaskShmAttachReply> out) {
+        SharedMemory memory = core.sharedMemory();
+        if (memory == null) {
+            respond(out, unavailable("kernel " + kernel.name() + " shares no memory (started with --shm-dir none)"));
+            return;
+        }
+        if (HOST.isEmpty() || !HOST.equals(request.getBootId())) {
+            respond(out, unavailable("the client is not on kernel " + kernel.name() + "'s host (or not in its boot)"));
+            return;
+        }
+        kernel.execute(() -> {
+            MachTask task = core.task(taskId);
+            if (task == null) {
+                fail(out, KernelError.of(Errno.ESRCH, "kernel %s has no such task; create one with task_create",
+                        kernel.name()));
+                return;
+            }
+            memory.attach(taskId, request.getPid());
+            TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
+                    .setKernelFile(memory.kernelFile().toString());
+            for (VmMapping m : task.mappings()) {
+                if (m.object().sharedFutexes != null) {
+                    reply.addMappings(ShmMapping.newBuilder().setAddress(m.start()).setSize(m.size())
+                            .setFutexFile(m.object().sharedFutexes.file().toString()));
+                }
+            }
+            respond(out, reply.build());
+        });
+    }
+
+    /** Core thread: the new thread's slot plus 1 if its task is attached, else 0. */
+    static int threadSlot(KernelCore core, long taskId, int tid) {
+        SharedMemory memory = core.sharedMemory();
+        return memory == null ? 0 : memory.threadSlot(taskId, tid) + 1;
+    }
+
+    /**
+     * Runs {@code end} (the core's termination of thread {@code tid}, or of the task when 0) once
+     * the task's process makes no fast call for it any more; at once if it shares no memory.
+     */
+    void afterRevoke(KernelCore core, long taskId, int tid, Runnable end) {
+        SharedMemory memory = core.sharedMemory();
+        if (memory == null || !memory.attached(taskId)) {
+            end.run();
+            return;
+        }
+        memory.revoke(taskId, tid, end);
+    }
+
+    private static TaskShmAttachReply unavailable(String why) {
+        return TaskShmAttachReply.newBuilder().setAvailable(false).setReason(why).build();
+    }
+}

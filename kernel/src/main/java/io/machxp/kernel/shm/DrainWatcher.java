@@ -1,0 +1,96 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+
+import io.machxp.proto.shm.ShmLayout;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cooperative revocation of task processes' fast path, off the kernel's core thread. To revoke a
+ * thread slot the watcher sets its REVOKED bit; the task library counts each fast call in the
+ * slot's ctl word before it looks at that bit and uncounts it after, so once the count is 0 no
+ * fast call of the thread is under way and none starts. Then the watcher runs what waited for it
+ * (the core's termination of the thread or task, which passes on the futexes it holds with
+ * OWNER_DIED).
+ *
+ * <pre>
+ *   revoke(slots): REVOKED set on each -> all counts 0?  yes -> then, at once (the usual case)
+ *                                                     no  -> polled every {@link #POLL}
+ *   polled: all 0, or the task's process is gone, or {@link #BOUND} passed -> then
+ * </pre>
+ * A process that died inside a fast call leaves its count up (the one thing it could not undo),
+ * which is why a dead process ends the wait. A live process that stays inside a fast call past
+ * the bound is treated as gone: its task ends all the same, and its slot stays revoked, so it
+ * makes no fast call again; the one CAS it may still be inside is the only write it can still
+ * make, and the futex word it would write is then owned by a thread that no longer exists.
+ */
+final class DrainWatcher implements AutoCloseable {
+    /** How long a revocation waits for a live process to leave its fast calls. */
+    static final Duration BOUND = Duration.ofSeconds(2);
+    static final Duration POLL = Duration.ofNanos(200_000);
+
+    private final ByteBuffer kernel;
+    private ScheduledExecutorService poller;
+
+    DrainWatcher(ByteBuffer kernel) {
+        this.kernel = kernel;
+    }
+
+    void revoke(List<Integer> slots, long pid, Runnable then) {
+        for (int slot : slots) {
+            INT.getAndBitwiseOr(kernel, ShmLayout.threadSlot(slot), ShmLayout.REVOKED);
+        }
+        if (drained(slots)) {
+            then.run();
+            return;
+        }
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        poll(slots, pid, deadline, then);
+    }
+
+    private void poll(List<Integer> slots, long pid, long deadline, Runnable then) {
+        executor().schedule(() -> {
+            if (drained(slots) || !alive(pid) || System.nanoTime() - deadline > 0) {
+                then.run();
+            } else {
+                poll(slots, pid, deadline, then);
+            }
+        }, POLL.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private boolean drained(List<Integer> slots) {
+        for (int slot : slots) {
+            if (((int) INT.getVolatile(kernel, ShmLayout.threadSlot(slot)) & ~ShmLayout.REVOKED) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean alive(long pid) {
+        return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private synchronized ScheduledExecutorService executor() {
+        if (poller == null) {
+            poller = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "shm-drain");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return poller;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (poller != null) {
+            poller.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.LONG;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.proto.shm.ShmLayout;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * One memory object's futex table in shared memory: a file under the kernel's shared directory
+ * holding the state word of every futex the kernel tracks in the object, where task processes on
+ * this host lock and unlock them with a CAS (layout: {@link ShmLayout}). Open addressing on the
+ * futex's offset; slots are claimed by the core only and never freed, as futex entries are never
+ * removed. A full table is not an error: the futex's state then stays in the kernel's heap and
+ * task processes reach it through gRPC.
+ */
+public final class SharedFutexTable {
+    private final Path file;
+    private final ByteBuffer buffer;
+    private final int capacity;
+    private int used;
+
+    SharedFutexTable(Path file, ByteBuffer buffer, int capacity) {
+        this.file = file;
+        this.buffer = buffer;
+        this.capacity = capacity;
+        LONG.set(buffer, ShmLayout.TABLE_CAPACITY, (long) capacity);
+        LONG.setVolatile(buffer, 0, ShmLayout.TABLE_MAGIC);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Core only: the entry for the futex at {@code offsetInPage} of {@code page}, its state in a
+     * slot of this table (written ABSENT before the slot is keyed), or in the heap if the table
+     * is full (3/4 of its slots, to keep probes short).
+     */
+    public FutexEntry entry(VmPage page, int offsetInPage) {
+        long offset = page.pageOffset + offsetInPage;
+        if (used >= capacity - capacity / 4) {
+            return new FutexEntry(page, offsetInPage);
+        }
+        int i = ShmLayout.home(offset, capacity);
+        while ((long) LONG.getVolatile(buffer, ShmLayout.futexSlot(i)) != 0) {
+            i = (i + 1) & (capacity - 1);
+        }
+        int at = ShmLayout.futexSlot(i);
+        FutexEntry e = new FutexEntry(page, offsetInPage, buffer, at);
+        LONG.setRelease(buffer, at, offset + 1);
+        used++;
+        return e;
+    }
+}

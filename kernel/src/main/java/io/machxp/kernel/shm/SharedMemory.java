@@ -1,0 +1,178 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static io.machxp.proto.shm.ShmLayout.LONG;
+
+import io.machxp.proto.shm.ShmLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The memory one kernel session shares with task processes on its host (docs/shared-memory.md):
+ * a kernel file (the lease's end, one slot per thread of an attached task) and a futex table per
+ * memory object ({@link SharedFutexTable}), all under one directory ({@code /dev/shm} by default),
+ * owner-only, deleted when the session ends.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *   task attached (TaskShmAttach)  -> its pid recorded; each thread it creates gets a slot
+ *   thread slot: FREE --thread_create--> IN USE (ctl = fast calls under way)
+ *                IN USE --thread or task ends: REVOKED set, drained ({@link DrainWatcher})--> REVOKED
+ * </pre>
+ * A slot is never given to another thread: a process that outlived its task could still touch it.
+ * Thread-safe: the core claims slots and tables, the task interface's threads read them.
+ */
+public final class SharedMemory implements AutoCloseable {
+    /** Thread slots per session (the kernel file's size: 64 bytes each, touched pages only). */
+    public static final int THREAD_SLOTS = 16_384;
+    /** Futex slots per memory object (32 bytes each): 3/4 of them are used before a table is full. */
+    public static final int FUTEXES_PER_OBJECT = 16_384;
+
+    private final Path dir;
+    private final String prefix;
+    private final Path kernelFile;
+    private final ByteBuffer kernel;
+    private final AtomicInteger nextSlot = new AtomicInteger();
+    private final Map<Integer, SharedFutexTable> tables = new ConcurrentHashMap<>();
+    private final Map<Long, Long> attached = new ConcurrentHashMap<>();
+    private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
+    private final DrainWatcher drains;
+
+    private SharedMemory(Path dir, String prefix) throws IOException {
+        this.dir = dir;
+        this.prefix = prefix;
+        this.kernelFile = dir.resolve(prefix + "kernel");
+        this.kernel = create(kernelFile, ShmLayout.kernelFileSize(THREAD_SLOTS));
+        LONG.set(kernel, ShmLayout.LEASE_END, Long.MAX_VALUE);
+        INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
+        LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
+        this.drains = new DrainWatcher(kernel);
+    }
+
+    /**
+     * The shared memory of one session of kernel {@code kernelName} in {@code dir}.
+     *
+     * @throws UncheckedIOException if the directory does not take the files (one sentence)
+     */
+    public static SharedMemory create(Path dir, String kernelName, int session) {
+        String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
+        String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "-";
+        try {
+            return new SharedMemory(dir, prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the shared memory files of kernel " + kernelName + " in " + dir
+                    + " (" + e.getMessage() + "); give a writable directory with --shm-dir, or --shm-dir none", e);
+        }
+    }
+
+    /** {@code /dev/shm} where it is a writable directory (Linux), else null: nothing shared. */
+    public static Path defaultDir() {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : null;
+    }
+
+    public Path kernelFile() {
+        return kernelFile;
+    }
+
+    /** The lease's end as the fast path of task processes reads it (System.nanoTime). */
+    public void leaseUntil(long nanoTime) {
+        LONG.setVolatile(kernel, ShmLayout.LEASE_END, nanoTime);
+    }
+
+    /** Core only: the futex table of object {@code objectId}, made on first use; null if it cannot be. */
+    public SharedFutexTable table(int objectId) {
+        return tables.computeIfAbsent(objectId, id -> {
+            Path file = dir.resolve(prefix + "obj" + id);
+            try {
+                return new SharedFutexTable(file, create(file, ShmLayout.tableFileSize(FUTEXES_PER_OBJECT)),
+                        FUTEXES_PER_OBJECT);
+            } catch (IOException e) {
+                return null; // its futexes stay in the heap: task processes use gRPC for them
+            }
+        });
+    }
+
+    /** Task {@code taskId}'s client, process {@code pid} on this host, maps the files. */
+    public void attach(long taskId, long pid) {
+        attached.put(taskId, pid);
+    }
+
+    public boolean attached(long taskId) {
+        return attached.containsKey(taskId);
+    }
+
+    /** A slot for a new thread of an attached task; -1 if the task is not attached or none is left. */
+    public int threadSlot(long taskId, int tid) {
+        Long pid = attached.get(taskId);
+        if (pid == null) {
+            return -1;
+        }
+        int slot = nextSlot.getAndIncrement();
+        if (slot >= THREAD_SLOTS) {
+            return -1;
+        }
+        int at = ShmLayout.threadSlot(slot);
+        INT.set(kernel, at + ShmLayout.SLOT_TID, tid);
+        LONG.set(kernel, at + ShmLayout.SLOT_PID, pid);
+        INT.setVolatile(kernel, at, 0);
+        slotsByTask.computeIfAbsent(taskId, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new int[] {tid, slot});
+        return slot;
+    }
+
+    /**
+     * Before the kernel ends thread {@code tid} of a task (0: every thread, the task ends): stops
+     * their fast path and runs {@code then} once no fast call of theirs is under way, or after
+     * {@link DrainWatcher#BOUND} (see there). Without slots, {@code then} runs at once.
+     */
+    public void revoke(long taskId, int tid, Runnable then) {
+        List<int[]> slots = slotsByTask.getOrDefault(taskId, List.of());
+        List<Integer> mine = new ArrayList<>();
+        for (int[] s : slots) {
+            if (tid == 0 || s[0] == tid) {
+                mine.add(s[1]);
+            }
+        }
+        if (tid == 0) {
+            slotsByTask.remove(taskId);
+        }
+        Long pid = tid == 0 ? attached.remove(taskId) : attached.get(taskId);
+        drains.revoke(mine, pid == null ? -1 : pid, then);
+    }
+
+    /** The session ended: files deleted (processes that map them keep their copy), watcher stopped. */
+    @Override
+    public void close() {
+        leaseUntil(Long.MIN_VALUE);
+        drains.close();
+        delete(kernelFile);
+        tables.values().forEach(t -> delete(t.file()));
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a file left in a tmpfs is reclaimed at reboot; nothing else depends on it
+        }
+    }
+
+    private static ByteBuffer create(Path file, long size) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+        }
+    }
+}

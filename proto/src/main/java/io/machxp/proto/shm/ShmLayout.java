@@ -1,0 +1,116 @@
+package io.machxp.proto.shm;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The layout of the memory a kernel shares with task processes on its host (docs/shared-memory.md),
+ * known to both sides. Two kinds of file, each mapped whole, every word in the host's byte order
+ * and naturally aligned, so that a CAS through {@link #LONG} / {@link #INT} is atomic across
+ * processes:
+ *
+ * <pre>
+ *  kernel file:  0 magic | 8 lease end (System.nanoTime, CLOCK_MONOTONIC) | 16 thread slots
+ *                64 + 64*i: thread slot i:  0 ctl (int: REVOKED bit | fast calls under way)
+ *                                           4 tid | 8 pid of the task's process
+ *  futex table:  0 magic | 8 capacity (a power of two)
+ *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
+ *                                           8 state (the kernel's 64-bit futex state)
+ *                                          16 fencing token of the grant
+ * </pre>
+ * A futex slot, once keyed, belongs to that offset for as long as the file lives (a futex's entry
+ * never changes); the kernel writes the state before the key, so a reader that finds the key
+ * sees a state. The fast path acts on a state of exactly 0 (cached here, live, free, nobody
+ * waiting) and on exactly its own TID (held by it, nobody waiting); anything else is the kernel's.
+ */
+public final class ShmLayout {
+    public static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    public static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+    public static final long KERNEL_MAGIC = 0x4d41434858504b31L; // "MACHXPK1"
+    public static final long TABLE_MAGIC = 0x4d41434858505431L;  // "MACHXPT1"
+    public static final int HEADER = 64;
+
+    public static final int LEASE_END = 8;
+    public static final int THREAD_SLOTS = 16;
+    public static final int THREAD_SLOT_SIZE = 64;
+    /** The ctl word's bit the kernel sets to stop a thread's fast path (termination). */
+    public static final int REVOKED = 1 << 31;
+    public static final int SLOT_TID = 4;
+    public static final int SLOT_PID = 8;
+
+    public static final int TABLE_CAPACITY = 8;
+    public static final int FUTEX_SLOT_SIZE = 32;
+    public static final int FUTEX_STATE = 8;
+    public static final int FUTEX_FENCE = 16;
+
+    private ShmLayout() {}
+
+    public static int threadSlot(int slot) {
+        return HEADER + slot * THREAD_SLOT_SIZE;
+    }
+
+    public static int futexSlot(int slot) {
+        return HEADER + slot * FUTEX_SLOT_SIZE;
+    }
+
+    public static long kernelFileSize(int threadSlots) {
+        return HEADER + (long) threadSlots * THREAD_SLOT_SIZE;
+    }
+
+    public static long tableFileSize(int capacity) {
+        return HEADER + (long) capacity * FUTEX_SLOT_SIZE;
+    }
+
+    /** Where probing for {@code offset} starts in a table of {@code capacity} slots. */
+    public static int home(long offset, int capacity) {
+        long h = (offset >>> 2) * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 40) & (capacity - 1);
+    }
+
+    /**
+     * The futex slot keyed {@code offset} in a mapped table, or -1 if the kernel has made none
+     * (yet). Any process.
+     */
+    public static int find(ByteBuffer table, int capacity, long offset) {
+        long key = offset + 1;
+        int i = home(offset, capacity);
+        for (int probes = 0; probes < capacity; probes++) {
+            long k = (long) LONG.getAcquire(table, futexSlot(i));
+            if (k == key) {
+                return i;
+            }
+            if (k == 0) {
+                return -1;
+            }
+            i = (i + 1) & (capacity - 1);
+        }
+        return -1;
+    }
+
+    /** Maps a whole file read-write (the task side: the kernel made it). */
+    public static ByteBuffer map(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
+        }
+    }
+
+    /**
+     * This host's identity for this boot (Linux: {@code /proc/sys/kernel/random/boot_id}); empty
+     * where there is none, and then nothing is shared.
+     */
+    public static String bootId() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        } catch (IOException | RuntimeException none) {
+            return "";
+        }
+    }
+}
