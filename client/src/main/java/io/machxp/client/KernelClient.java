@@ -41,8 +41,23 @@ public final class KernelClient implements AutoCloseable {
     final io.machxp.proto.task.MachIpcGrpc.MachIpcBlockingStub ipc;
     /** Every unary call's deadline, or null: none (a call waits as long as its answer takes). */
     private final java.time.Duration callDeadline;
+    /** Whether tasks may use memory the kernel shares with this process (else every call is gRPC). */
+    private final boolean sharedMemory;
+
+    /** How a client reaches its tasks' futexes. */
+    public enum Memory {
+        /** Through memory the kernel shares when it runs on this host (docs/shared-memory.md), else gRPC. */
+        SHARED_WHEN_LOCAL,
+        /** Every call over gRPC, wherever the kernel runs. */
+        GRPC_ONLY
+    }
 
     private KernelClient(String target, Transport transport, java.time.Duration callDeadline) {
+        this(target, transport, callDeadline, Memory.SHARED_WHEN_LOCAL);
+    }
+
+    private KernelClient(String target, Transport transport, java.time.Duration callDeadline, Memory memory) {
+        this.sharedMemory = memory == Memory.SHARED_WHEN_LOCAL;
         this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
@@ -91,13 +106,27 @@ public final class KernelClient implements AutoCloseable {
         return new KernelClient(target, transport, callDeadline);
     }
 
+    /**
+     * As {@link #connect(String, Transport, java.time.Duration)} (a null deadline: none), choosing
+     * how tasks reach their futexes: {@link Memory#GRPC_ONLY} makes every call over gRPC even when
+     * the kernel shares memory on this host. The answers and errors are the same either way.
+     */
+    public static KernelClient connect(String target, Transport transport, java.time.Duration callDeadline,
+            Memory memory) {
+        return new KernelClient(target, transport, callDeadline, memory);
+    }
+
     public String target() {
         return target;
     }
 
+    /**
+     * task_create. On the kernel's host (and unless {@link Memory#GRPC_ONLY}) the task is attached
+     * to the memory the kernel shares: its threads lock and unlock cached futexes in this process.
+     */
     public TaskClient taskCreate(String name) {
         long id = call(() -> stub().taskCreate(TaskCreateRequest.newBuilder().setName(name).build())).getTask();
-        return new TaskClient(this, id);
+        return new TaskClient(this, id, sharedMemory ? SharedTaskMemory.attach(this, id) : null);
     }
 
     /** The kernel's counters: XP messages it sent and received, acquisitions by path. */

@@ -18,6 +18,7 @@ import io.machxp.proto.task.MachPortSetQlimitRequest;
 
 import com.google.protobuf.ByteString;
 import io.machxp.proto.task.TaskTerminateRequest;
+import io.machxp.proto.task.ThreadCreateReply;
 import io.machxp.proto.task.ThreadCreateRequest;
 import io.machxp.proto.task.VmCompareAndSwapReply;
 import io.machxp.proto.task.VmCompareAndSwapRequest;
@@ -38,14 +39,27 @@ import java.nio.ByteOrder;
 public final class TaskClient {
     private final KernelClient kernel;
     private final long id;
+    /** The memory the kernel shares with this process for the task, or null: gRPC only. */
+    private final SharedTaskMemory shared;
 
+    /** A task reached over gRPC only. */
     TaskClient(KernelClient kernel, long id) {
+        this(kernel, id, null);
+    }
+
+    TaskClient(KernelClient kernel, long id, SharedTaskMemory shared) {
         this.kernel = kernel;
         this.id = id;
+        this.shared = shared;
     }
 
     public long id() {
         return id;
+    }
+
+    /** Whether the task's threads lock and unlock cached futexes in memory shared with the kernel. */
+    public boolean sharesMemory() {
+        return shared != null;
     }
 
     public ThreadClient threadCreate() {
@@ -54,9 +68,11 @@ public final class TaskClient {
 
     /** thread_create with a priority, 1 (lowest) to 99 (highest); 0 for the default. */
     public ThreadClient threadCreate(int priority) {
-        int tid = kernel.call(() -> kernel.stub().threadCreate(
-                ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build())).getTid();
-        return new ThreadClient(kernel, id, tid);
+        ThreadCreateReply r = kernel.call(() -> kernel.stub().threadCreate(
+                ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build()));
+        SharedThread fast = shared == null || r.getShmSlot() == 0 ? null
+                : new SharedThread(shared, r.getShmSlot() - 1, r.getTid());
+        return new ThreadClient(kernel, id, r.getTid(), fast);
     }
 
     /**
@@ -80,7 +96,11 @@ public final class TaskClient {
 
     /** Maps an object and returns address and size. */
     public VmMapReply map(String object) {
-        return kernel.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
+        VmMapReply r = kernel.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
+        if (shared != null) {
+            shared.refresh(kernel, id);
+        }
+        return r;
     }
 
     /** vm_read: {@code length} bytes at {@code address}. */

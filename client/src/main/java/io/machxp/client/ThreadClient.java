@@ -26,11 +26,19 @@ public final class ThreadClient {
     private final KernelClient kernel;
     private final long task;
     private final int tid;
+    /** The fast path in memory the kernel shares, or null: every call over gRPC. */
+    private final SharedThread fast;
 
+    /** A thread reached over gRPC only. */
     ThreadClient(KernelClient kernel, long task, int tid) {
+        this(kernel, task, tid, null);
+    }
+
+    ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast) {
         this.kernel = kernel;
         this.task = task;
         this.tid = tid;
+        this.fast = fast;
     }
 
     /** The TID: unique across the kernels of one pager; what the futex word holds. */
@@ -40,11 +48,17 @@ public final class ThreadClient {
 
     /** vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. */
     public AcquirePath lockFutex(long address) {
+        if (fast != null && fast.tryLock(address)) {
+            return AcquirePath.FAST_PATH;
+        }
         return kernel.call(() -> kernel.stub().vmLockFutex(request(address).build())).getPath();
     }
 
     /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
     public AcquirePath lockFutex(long address, Duration timeout) {
+        if (fast != null && fast.tryLock(address)) {
+            return AcquirePath.FAST_PATH;
+        }
         return kernel.call(() -> kernel.stub().vmLockFutex(
                 request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
     }
@@ -54,6 +68,9 @@ public final class ThreadClient {
      * its previous owner died holding it. {@code timeout} null waits as long as it takes.
      */
     public VmLockFutexReply lock(long address, Duration timeout) {
+        if (fast != null && fast.tryLock(address)) {
+            return VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).setFencingToken(fast.fencingToken()).build();
+        }
         VmLockFutexRequest.Builder r = request(address);
         if (timeout != null) {
             r.setTimeoutMillis(timeout.toMillis());
@@ -68,6 +85,10 @@ public final class ThreadClient {
 
     /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
     public VmTrylockFutexReply trylock(long address) {
+        if (fast != null && fast.tryLock(address)) {
+            return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast.fencingToken()).build();
+        }
         return kernel.call(() -> kernel.stub().vmTrylockFutex(
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
     }
@@ -104,6 +125,9 @@ public final class ThreadClient {
 
     /** vm_unlock_futex. */
     public void unlockFutex(long address) {
+        if (fast != null && fast.tryUnlock(address)) {
+            return;
+        }
         kernel.call(() -> kernel.stub().vmUnlockFutex(
                 VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
     }
