@@ -21,15 +21,22 @@ final class SharedTaskMemory {
     private static final String HOST = ShmLayout.bootId();
     private static final long PID = ProcessHandle.current().pid();
 
-    /** One mapping of the task with its object's futex table. */
-    record Mapping(long start, long size, ByteBuffer table, int capacity) {}
+    /**
+     * One mapping of the task with its object's futex table and page slots ({@code pages} null:
+     * none, its memory goes through gRPC).
+     */
+    record Mapping(long start, long size, ByteBuffer table, int capacity, ByteBuffer pages, int pageSize,
+            long dataStart) {}
 
     final ByteBuffer kernel;
+    /** Where the task's own ctl word is in the kernel file (its page accesses count there); -1: none. */
+    final int taskCtl;
     private final Map<String, ByteBuffer> tables = new HashMap<>();
     private volatile Mapping[] mappings = new Mapping[0];
 
-    private SharedTaskMemory(ByteBuffer kernel) {
+    private SharedTaskMemory(ByteBuffer kernel, int taskSlot) {
         this.kernel = kernel;
+        this.taskCtl = taskSlot == 0 ? -1 : ShmLayout.threadSlot(taskSlot - 1);
     }
 
     /** Attaches task {@code id} if its kernel shares memory with this process; else null. */
@@ -46,7 +53,7 @@ final class SharedTaskMemory {
             if ((long) ShmLayout.LONG.getVolatile(kernel, 0) != ShmLayout.KERNEL_MAGIC) {
                 return null;
             }
-            SharedTaskMemory memory = new SharedTaskMemory(kernel);
+            SharedTaskMemory memory = new SharedTaskMemory(kernel, r.getTaskSlot());
             memory.update(r);
             return memory;
         } catch (IOException | RuntimeException cannotMap) {
@@ -73,9 +80,24 @@ final class SharedTaskMemory {
                 tables.put(m.getFutexFile(), table);
             }
             int capacity = (int) (long) ShmLayout.LONG.getVolatile(table, ShmLayout.TABLE_CAPACITY);
-            next[i] = new Mapping(m.getAddress(), m.getSize(), table, capacity);
+            ByteBuffer pages = m.getPageFile().isEmpty() || taskCtl < 0 ? null : map(m.getPageFile());
+            if (pages != null && (long) ShmLayout.LONG.getVolatile(pages, 0) != ShmLayout.PAGE_MAGIC) {
+                pages = null;
+            }
+            int pageSize = pages == null ? 0 : (int) ShmLayout.INT.get(pages, ShmLayout.PAGE_SIZE);
+            long dataStart = pages == null ? 0 : (long) ShmLayout.LONG.get(pages, ShmLayout.PAGE_DATA);
+            next[i] = new Mapping(m.getAddress(), m.getSize(), table, capacity, pages, pageSize, dataStart);
         }
         mappings = next;
+    }
+
+    private ByteBuffer map(String file) throws IOException {
+        ByteBuffer b = tables.get(file);
+        if (b == null) {
+            b = ShmLayout.map(Path.of(file));
+            tables.put(file, b);
+        }
+        return b;
     }
 
     /** The mapping holding {@code address}, or null. */

@@ -51,10 +51,19 @@ public final class TaskClient {
         this.kernel = kernel;
         this.id = id;
         this.shared = shared;
+        this.words = shared == null ? null : new SharedWords(shared);
     }
+
+    /** Word loads and stores in pages the kernel maps to this process, or null. */
+    private final SharedWords words;
 
     public long id() {
         return id;
+    }
+
+    /** How many vm_read / vm_write calls of this task were loads and stores in shared memory, without a call. */
+    public long sharedAccesses() {
+        return words == null ? 0 : words.served.sum();
     }
 
     /** Whether the task's threads lock and unlock cached futexes in memory shared with the kernel. */
@@ -105,6 +114,13 @@ public final class TaskClient {
 
     /** vm_read: {@code length} bytes at {@code address}. */
     public byte[] vmRead(long address, int length) {
+        if (words != null && (length == 4 || length == 8)) {
+            long[] v = new long[1];
+            if (words.read(address, length, v)) {
+                ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+                return (length == 8 ? b.putLong(v[0]) : b.putInt((int) v[0])).array();
+            }
+        }
         return kernel.call(() -> kernel.stub().vmRead(
                 VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build())).getData()
                 .toByteArray();
@@ -112,6 +128,12 @@ public final class TaskClient {
 
     /** vm_write: {@code data} at {@code address}. */
     public void vmWrite(long address, byte[] data) {
+        if (words != null && (data.length == 4 || data.length == 8)) {
+            ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            if (words.write(address, data.length, data.length == 8 ? b.getLong() : b.getInt())) {
+                return;
+            }
+        }
         kernel.call(() -> kernel.stub().vmWrite(
                 VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build()));
     }

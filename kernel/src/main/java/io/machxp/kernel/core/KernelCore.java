@@ -156,6 +156,12 @@ public final class KernelCore {
         session.gate.mirrorTo(memory::leaseUntil);
     }
 
+    /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
+    private boolean sharesMemory(long taskId) {
+        io.machxp.kernel.shm.SharedMemory m = sharedMemory;
+        return m != null && m.attached(taskId);
+    }
+
     /** The memory this session shares with task processes, or null. Any thread. */
     public io.machxp.kernel.shm.SharedMemory sharedMemory() {
         return sharedMemory;
@@ -308,7 +314,7 @@ public final class KernelCore {
         session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
-            memory.read(r.object(), r.offset(), length, reply);
+            memory.read(r.object(), r.offset(), length, sharesMemory(taskId), reply);
         }
     }
 
@@ -318,7 +324,7 @@ public final class KernelCore {
         session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
-            memory.write(r.object(), r.offset(), data, reply);
+            memory.write(r.object(), r.offset(), data, sharesMemory(taskId), reply);
         }
     }
 

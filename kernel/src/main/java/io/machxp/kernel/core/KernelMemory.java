@@ -30,40 +30,41 @@ final class KernelMemory {
         this.pages = pages;
     }
 
-    void read(VmObject o, long offset, int length, Reply<byte[]> reply) {
-        readFrom(o, offset, new byte[length], 0, reply);
+    /** @param shared the caller is a task process on this host: map the page to it afterwards */
+    void read(VmObject o, long offset, int length, boolean shared, Reply<byte[]> reply) {
+        readFrom(o, offset, new byte[length], 0, shared, reply);
     }
 
-    private void readFrom(VmObject o, long offset, byte[] out, int done, Reply<byte[]> reply) {
+    private void readFrom(VmObject o, long offset, byte[] out, int done, boolean shared, Reply<byte[]> reply) {
         while (done < out.length) {
             long at = offset + done;
             VmPage p = o.slot(at);
             if (!p.access.covers(Access.READ)) {
                 int resumeAt = done;
-                pages.withAccess(o, at, Access.READ, fault(reply, () -> readFrom(o, offset, out, resumeAt, reply)));
+                pages.withAccess(o, at, Access.READ, fault(reply, () -> readFrom(o, offset, out, resumeAt, shared, reply)));
                 return;
             }
             int in = o.offsetInPage(at);
             int n = Math.min(out.length - done, o.pageSize - in);
             pages.unmap(p);
             pages.read(p, in, out, done, n);
-            pages.map(p);
+            pages.map(p, shared);
             done += n;
         }
         reply.complete(out);
     }
 
-    void write(VmObject o, long offset, byte[] data, Reply<Void> reply) {
-        writeFrom(o, offset, data, 0, reply);
+    void write(VmObject o, long offset, byte[] data, boolean shared, Reply<Void> reply) {
+        writeFrom(o, offset, data, 0, shared, reply);
     }
 
-    private void writeFrom(VmObject o, long offset, byte[] data, int done, Reply<Void> reply) {
+    private void writeFrom(VmObject o, long offset, byte[] data, int done, boolean shared, Reply<Void> reply) {
         while (done < data.length) {
             long at = offset + done;
             VmPage p = o.slot(at);
             if (p.access != Access.READ_WRITE) {
                 int resumeAt = done;
-                pages.withAccess(o, at, Access.READ_WRITE, fault(reply, () -> writeFrom(o, offset, data, resumeAt, reply)));
+                pages.withAccess(o, at, Access.READ_WRITE, fault(reply, () -> writeFrom(o, offset, data, resumeAt, shared, reply)));
                 return;
             }
             int in = o.offsetInPage(at);
@@ -77,7 +78,7 @@ final class KernelMemory {
             int from = done;
             withLiveWords(p, in, n, () -> System.arraycopy(data, from, p.data, in, n));
             pages.written(p);
-            pages.map(p);
+            pages.map(p, shared);
             done += n;
         }
         reply.complete(null);

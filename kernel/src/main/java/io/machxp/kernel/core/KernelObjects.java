@@ -127,6 +127,9 @@ final class KernelObjects {
             return;
         }
         o.ready(size);
+        if (core.sharedMemory() != null) {
+            o.sharedPages = core.sharedMemory().pages(o.objectId, o.pageSize, size);
+        }
         List<PageFault> maps = new ArrayList<>(o.pendingMaps);
         o.pendingMaps.clear();
         maps.forEach(PageFault::resume);

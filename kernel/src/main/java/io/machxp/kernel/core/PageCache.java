@@ -497,14 +497,42 @@ final class PageCache {
      */
     void unmap(VmPage p) {
         p.mapping.revoke();
-        if (p.mapping.takeWritten()) {
+        boolean wrote = p.mapping.takeWritten();
+        if (p.sharedPages != null && p.resident() && p.sharedPages.take(p, p.futexWords())) {
+            wrote = true;
+        }
+        if (p.sharedWritten) {
+            p.sharedWritten = false;
+            wrote = true;
+        }
+        if (wrote) {
             written(p);
         }
     }
 
-    /** After the core served an access to a resident page: tasks may copy with its access directly. */
+    /** After the core served an access to a resident page: in-process tasks may copy with its access directly. */
     void map(VmPage p) {
-        p.mapping.map(p.access);
+        map(p, false);
+    }
+
+    /**
+     * After the core served an access to a resident page: tasks copy with its access directly, in
+     * this process ({@code shared} false) or in task processes on this host (true: the page's bytes
+     * go to its shared slot). One kind at a time: the other is unmapped first.
+     */
+    void map(VmPage p, boolean shared) {
+        if (shared && p.sharedPages != null) {
+            p.mapping.revoke();
+            if (p.mapping.takeWritten()) {
+                written(p);
+            }
+            p.sharedPages.map(p);
+        } else {
+            if (p.sharedPages != null && p.sharedPages.mapped(p)) {
+                unmap(p);
+            }
+            p.mapping.map(p.access);
+        }
     }
 
     /** Notes a change to a writable page's contents made by the core. */

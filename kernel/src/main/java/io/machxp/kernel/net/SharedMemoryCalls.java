@@ -46,13 +46,17 @@ final class SharedMemoryCalls {
                         kernel.name()));
                 return;
             }
-            memory.attach(taskId, request.getPid());
+            int slot = memory.attach(taskId, request.getPid());
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
-                    .setKernelFile(memory.kernelFile().toString());
+                    .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
             for (VmMapping m : task.mappings()) {
                 if (m.object().sharedFutexes != null) {
-                    reply.addMappings(ShmMapping.newBuilder().setAddress(m.start()).setSize(m.size())
-                            .setFutexFile(m.object().sharedFutexes.file().toString()));
+                    ShmMapping.Builder b = ShmMapping.newBuilder().setAddress(m.start()).setSize(m.size())
+                            .setFutexFile(m.object().sharedFutexes.file().toString());
+                    if (m.object().sharedPages != null && slot >= 0) {
+                        b.setPageFile(m.object().sharedPages.file().toString());
+                    }
+                    reply.addMappings(b);
                 }
             }
             respond(out, reply.build());

@@ -46,6 +46,7 @@ public final class SharedMemory implements AutoCloseable {
     private final AtomicInteger nextSlot = new AtomicInteger();
     private final Map<Integer, SharedFutexTable> tables = new ConcurrentHashMap<>();
     private final Map<Long, Long> attached = new ConcurrentHashMap<>();
+    private final java.util.Queue<SharedPages> pageFiles = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
 
@@ -104,9 +105,36 @@ public final class SharedMemory implements AutoCloseable {
         });
     }
 
-    /** Task {@code taskId}'s client, process {@code pid} on this host, maps the files. */
-    public void attach(long taskId, long pid) {
-        attached.put(taskId, pid);
+    /**
+     * Core only: the page slots of object {@code objectId} ({@code size} bytes), made when it is
+     * ready; null if they cannot be (its pages then go through gRPC).
+     */
+    public SharedPages pages(int objectId, int pageSize, long size) {
+        int count = (int) (size / pageSize);
+        Path file = dir.resolve(prefix + "obj" + objectId + "-pages");
+        try {
+            SharedPages p = new SharedPages(file, create(file, ShmLayout.pageData(count, pageSize) + size), pageSize, count);
+            pageFiles.add(p);
+            return p;
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Task {@code taskId}'s client, process {@code pid} on this host, maps the files. Returns the
+     * task's own slot (its page accesses count there), or -1 if none is left.
+     */
+    public int attach(long taskId, long pid) {
+        if (attached.putIfAbsent(taskId, pid) != null) {
+            for (int[] s : slotsByTask.getOrDefault(taskId, List.of())) {
+                if (s[0] == 0) {
+                    return s[1];
+                }
+            }
+            return -1;
+        }
+        return threadSlot(taskId, 0);
     }
 
     public boolean attached(long taskId) {
@@ -158,6 +186,7 @@ public final class SharedMemory implements AutoCloseable {
         drains.close();
         delete(kernelFile);
         tables.values().forEach(t -> delete(t.file()));
+        pageFiles.forEach(p -> delete(p.file()));
     }
 
     private static void delete(Path file) {

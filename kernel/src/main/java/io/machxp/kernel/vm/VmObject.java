@@ -29,6 +29,8 @@ public final class VmObject {
     private volatile AtomicReferenceArray<VmPage> pages;
     /** Its futex table in shared memory, or null if the kernel shares none (core only). */
     public io.machxp.kernel.shm.SharedFutexTable sharedFutexes;
+    /** Its pages' slots in shared memory (from memory_object_ready on), or null (core only). */
+    public io.machxp.kernel.shm.SharedPages sharedPages;
 
     public VmObject(int objectId, String name, int pageSize) {
         this.objectId = objectId;
@@ -59,7 +61,7 @@ public final class VmObject {
         int index = (int) (offset >>> pageShift);
         VmPage page = pages.get(index);
         if (page == null) {
-            page = new VmPage(objectId, (long) index << pageShift, pageSize, sharedFutexes);
+            page = new VmPage(objectId, (long) index << pageShift, pageSize, sharedFutexes, sharedPages);
             pages.set(index, page);
         }
         return page;

@@ -80,16 +80,41 @@ public final class VmPage {
 
     /** Where its futexes' states live when the kernel shares them with task processes; null: the heap. */
     private final io.machxp.kernel.shm.SharedFutexTable sharedFutexes;
+    /** Its slot for task processes on this host, or null if the kernel shares no pages of the object. */
+    public final io.machxp.kernel.shm.SharedPages sharedPages;
+    /** A task process wrote the page before the core took it back outside an unmap (core only). */
+    public boolean sharedWritten;
 
     public VmPage(int objectId, long pageOffset, int size) {
-        this(objectId, pageOffset, size, null);
+        this(objectId, pageOffset, size, null, null);
     }
 
-    public VmPage(int objectId, long pageOffset, int size, io.machxp.kernel.shm.SharedFutexTable sharedFutexes) {
+    public VmPage(int objectId, long pageOffset, int size, io.machxp.kernel.shm.SharedFutexTable sharedFutexes,
+            io.machxp.kernel.shm.SharedPages sharedPages) {
         this.objectId = objectId;
         this.pageOffset = pageOffset;
         this.size = size;
         this.sharedFutexes = sharedFutexes;
+        this.sharedPages = sharedPages;
+    }
+
+    /** Offsets in the page of the futex words the kernel tracks (the core's, never a task's copy). */
+    public int[] futexWords() {
+        AtomicReferenceArray<FutexEntry> f = futexes;
+        if (f == null) {
+            return new int[0];
+        }
+        int n = 0;
+        for (int i = 0; i < f.length(); i++) {
+            n += f.get(i) != null ? 1 : 0;
+        }
+        int[] out = new int[n];
+        for (int i = 0, k = 0; i < f.length(); i++) {
+            if (f.get(i) != null) {
+                out[k++] = i << 2;
+            }
+        }
+        return out;
     }
 
     public boolean resident() {
@@ -112,6 +137,9 @@ public final class VmPage {
         FutexEntry e = f.get(offsetInPage >>> 2);
         if (e == null) {
             mapping.revoke(); // from now on the word is the futex's: no mapped copy may touch it
+            if (sharedPages != null && resident() && sharedPages.take(this, futexWords())) {
+                sharedWritten = true; // counted as the page's change at the core's next unmap
+            }
             e = sharedFutexes == null ? new FutexEntry(this, offsetInPage) : sharedFutexes.entry(this, offsetInPage);
             f.set(offsetInPage >>> 2, e);
         }

@@ -24,7 +24,17 @@ import java.nio.file.StandardOpenOption;
  *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
  *                                           8 state (the kernel's 64-bit futex state)
  *                                          16 fencing token of the grant
+ *  page file:    0 magic | 8 page size (int) | 12 pages (int) | 16 where page 0's bytes start (long)
+ *                64 + 8*i: page i's ctl (int: MAPPED_READ | MAPPED_WRITE | accesses under way)
+ *                start + size*i: page i's bytes while the kernel maps it (little-endian words)
  * </pre>
+ * Page words: a task process reads or writes an aligned 4- or 8-byte word of a mapped page, one
+ * access counted in the page's ctl: it reads the word, checks the page is still mapped (so the
+ * value was read before the kernel took the page), and writes with a CAS from that value. The
+ * kernel takes a page without waiting: it clears the mapped bits; if an access is under way it
+ * also flips every word (xor with a random mask, both halves non-zero) with an atomic xor whose old value is what it keeps, so
+ * a CAS either landed before the flip (kept) or fails (the task asks the kernel instead). It maps
+ * the page again only once no access is under way.
  * A futex slot, once keyed, belongs to that offset for as long as the file lives (a futex's entry
  * never changes); the kernel writes the state before the key, so a reader that finds the key
  * sees a state. The fast path acts on a state of exactly 0 (cached here, live, free, nobody
@@ -51,7 +61,28 @@ public final class ShmLayout {
     public static final int FUTEX_STATE = 8;
     public static final int FUTEX_FENCE = 16;
 
+    public static final long PAGE_MAGIC = 0x4d41434858505031L;   // "MACHXPP1"
+    public static final int PAGE_SIZE = 8;
+    public static final int PAGE_COUNT = 12;
+    public static final int PAGE_DATA = 16;
+    public static final int MAPPED_READ = 1 << 30;
+    public static final int MAPPED_WRITE = 1 << 29;
+    public static final int ACCESSES = MAPPED_WRITE - 1;
+    /** Page words: little-endian, as the kernel's pages are. */
+    public static final VarHandle WORD64 = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    public static final VarHandle WORD32 = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
     private ShmLayout() {}
+
+    public static int pageCtl(int page) {
+        return HEADER + 8 * page;
+    }
+
+    /** Where page 0's bytes start in a page file: past the ctl words, at a page boundary. */
+    public static long pageData(int pages, int pageSize) {
+        long end = HEADER + 8L * pages;
+        return (end + pageSize - 1) / pageSize * pageSize;
+    }
 
     public static int threadSlot(int slot) {
         return HEADER + slot * THREAD_SLOT_SIZE;

@@ -1,0 +1,112 @@
+package io.machxp.client;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static io.machxp.proto.shm.ShmLayout.WORD32;
+import static io.machxp.proto.shm.ShmLayout.WORD64;
+
+import io.machxp.proto.shm.ShmLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * vm_read and vm_write of an aligned 4- or 8-byte word of a page the kernel maps to this process
+ * (docs/shared-memory.md; the protocol is in {@link ShmLayout}): a load, or a CAS from the value
+ * loaded, in the page's shared slot, each counted in the task's ctl (which the kernel revokes
+ * before it ends the task) and in the page's. Anything else - another size, a page not mapped
+ * here now, the word of a futex, an access the kernel overtook - returns false, and the caller
+ * asks the kernel over gRPC. Thread-safe.
+ */
+final class SharedWords {
+    private final SharedTaskMemory memory;
+    /** Accesses served here, without the kernel. */
+    final java.util.concurrent.atomic.LongAdder served = new java.util.concurrent.atomic.LongAdder();
+
+    SharedWords(SharedTaskMemory memory) {
+        this.memory = memory;
+    }
+
+    /** The word's value in {@code out[0]}, or false. */
+    boolean read(long address, int width, long[] out) {
+        return counted(access(address, width, false, 0, out));
+    }
+
+    boolean write(long address, int width, long value) {
+        return counted(access(address, width, true, value, null));
+    }
+
+    private boolean counted(boolean done) {
+        if (done) {
+            served.increment();
+        }
+        return done;
+    }
+
+    private boolean access(long address, int width, boolean write, long value, long[] out) {
+        SharedTaskMemory.Mapping m = memory.mappingAt(address);
+        if (m == null || m.pages() == null || (width != 4 && width != 8)) {
+            return false;
+        }
+        long offset = address - m.start();
+        if ((offset & (width - 1)) != 0 || offset + width > m.size() || holdsFutex(m, offset, width)) {
+            return false;
+        }
+        ByteBuffer kernel = memory.kernel;
+        ByteBuffer pages = m.pages();
+        int ctl = ShmLayout.pageCtl((int) (offset / m.pageSize()));
+        int at = (int) (m.dataStart() + offset);
+        int need = write ? ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
+        int task = (int) INT.getAndAdd(kernel, memory.taskCtl, 1);
+        try {
+            if ((task & ShmLayout.REVOKED) != 0) {
+                return false;
+            }
+            int page = (int) INT.getAndAdd(pages, ctl, 1);
+            try {
+                return (page & need) != 0 && (write ? store(pages, ctl, at, width, value, need) : load(pages, ctl, at, width, out));
+            } finally {
+                INT.getAndAdd(pages, ctl, -1);
+            }
+        } finally {
+            INT.getAndAdd(kernel, memory.taskCtl, -1);
+        }
+    }
+
+    /** A load, valid if the page was still mapped after it (so the kernel had not taken it yet). */
+    private static boolean load(ByteBuffer pages, int ctl, int at, int width, long[] out) {
+        long v = width == 8 ? (long) WORD64.getVolatile(pages, at) : (int) WORD32.getVolatile(pages, at) & 0xffffffffL;
+        if (((int) INT.getVolatile(pages, ctl) & ShmLayout.MAPPED_READ) == 0) {
+            return false;
+        }
+        out[0] = v;
+        return true;
+    }
+
+    /**
+     * A CAS from a value loaded while the page was mapped: it either lands before the kernel
+     * flips the word when it takes the page (and the kernel keeps it), or fails.
+     */
+    private static boolean store(ByteBuffer pages, int ctl, int at, int width, long value, int need) {
+        VarHandle word = width == 8 ? WORD64 : WORD32;
+        while (true) {
+            long seen = width == 8 ? (long) WORD64.getVolatile(pages, at) : (int) WORD32.getVolatile(pages, at);
+            if (((int) INT.getVolatile(pages, ctl) & need) == 0) {
+                return false;
+            }
+            boolean swapped = width == 8 ? word.compareAndSet(pages, at, seen, value)
+                    : word.compareAndSet(pages, at, (int) seen, (int) value);
+            if (swapped) {
+                return true;
+            }
+        }
+    }
+
+    /** Whether the range holds the word of a futex the kernel tracks (those are the kernel's). */
+    private static boolean holdsFutex(SharedTaskMemory.Mapping m, long offset, int width) {
+        for (long w = offset & ~3L; w < offset + width; w += 4) {
+            if (ShmLayout.find(m.table(), m.capacity(), w) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

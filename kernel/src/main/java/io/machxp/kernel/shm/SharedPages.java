@@ -1,0 +1,127 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static io.machxp.proto.shm.ShmLayout.LONG;
+import static io.machxp.proto.shm.ShmLayout.WORD64;
+
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.proto.shm.ShmLayout;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * One memory object's pages as task processes on this host see them: a file with a slot per page
+ * (layout and the access protocol: {@link ShmLayout}). While the core maps a resident page here,
+ * the page's bytes are in its slot and task processes read and write aligned words there; the
+ * core's {@code byte[]} is its copy only while the page is not mapped. Core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *   UNMAPPED --map (no access under way): bytes copied in, MAPPED_READ [| MAPPED_WRITE]--> MAPPED
+ *   MAPPED   --take: mapped bits cleared in one CAS; bytes copied out--------------------> UNMAPPED
+ *              (accesses under way at that CAS: every word flipped by an atomic xor first;
+ *               the page is mapped again only after they have all ended)
+ * </pre>
+ * Nothing waits: a task's access that the take overtakes fails and goes to the kernel by gRPC.
+ */
+public final class SharedPages {
+    private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private final Path file;
+    private final ByteBuffer buffer;
+    private final int pageSize;
+    private final long dataStart;
+
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages) {
+        this.file = file;
+        this.buffer = buffer;
+        this.pageSize = pageSize;
+        this.dataStart = ShmLayout.pageData(pages, pageSize);
+        INT.set(buffer, ShmLayout.PAGE_SIZE, pageSize);
+        INT.set(buffer, ShmLayout.PAGE_COUNT, pages);
+        LONG.set(buffer, ShmLayout.PAGE_DATA, dataStart);
+        LONG.setVolatile(buffer, 0, ShmLayout.PAGE_MAGIC);
+    }
+
+    /** A flip for every word of a page: random, so no value a task can plan on; both halves non-zero. */
+    private static long poison() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        return ((long) (r.nextInt(Integer.MAX_VALUE) + 1) << 32) | (r.nextInt(Integer.MAX_VALUE) + 1);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    private int ctl(VmPage p) {
+        return ShmLayout.pageCtl((int) (p.pageOffset / pageSize));
+    }
+
+    private int data(VmPage p) {
+        return (int) (dataStart + p.pageOffset);
+    }
+
+    public boolean mapped(VmPage p) {
+        return ((int) INT.getVolatile(buffer, ctl(p)) & ~ShmLayout.ACCESSES) != 0;
+    }
+
+    /**
+     * Maps the resident page {@code p} to task processes with its access: its bytes go into the
+     * slot. False, and nothing mapped, while an access from before the last take is under way.
+     */
+    public boolean map(VmPage p) {
+        int at = ctl(p);
+        int s = (int) INT.getVolatile(buffer, at);
+        if ((s & ~ShmLayout.ACCESSES) != 0) { // mapped: the slot has the bytes; write access may be new
+            return p.access != VmPage.Access.READ_WRITE || (s & ShmLayout.MAPPED_WRITE) != 0
+                    || INT.compareAndSet(buffer, at, s, s | ShmLayout.MAPPED_WRITE);
+        }
+        if (s != 0) {
+            return false; // accesses from before the last take are still under way
+        }
+        buffer.put(data(p), p.data, 0, pageSize);
+        int bits = p.access == VmPage.Access.READ_WRITE ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE
+                : ShmLayout.MAPPED_READ;
+        return INT.compareAndSet(buffer, at, 0, bits);
+    }
+
+    /**
+     * Takes the page back from task processes: no access starts after this, and the bytes every
+     * finished write left are in {@code p.data}, except at {@code keep} words (offsets in the page
+     * of words the core owns, futex words, whose bytes in {@code p.data} stay as they are).
+     * Returns whether a task wrote the page.
+     */
+    public boolean take(VmPage p, int[] keep) {
+        int at = ctl(p);
+        int s;
+        do {
+            s = (int) INT.getVolatile(buffer, at);
+            if ((s & ~ShmLayout.ACCESSES) == 0) {
+                return false;
+            }
+        } while (!INT.compareAndSet(buffer, at, s, s & ShmLayout.ACCESSES));
+        boolean writable = (s & ShmLayout.MAPPED_WRITE) != 0;
+        if (!writable) {
+            return false;
+        }
+        int base = data(p);
+        byte[] before = p.data.clone();
+        if ((s & ShmLayout.ACCESSES) == 0) {
+            buffer.get(base, p.data, 0, pageSize);
+        } else {
+            long mask = poison();
+            for (int w = 0; w < pageSize; w += 8) {
+                long v = (long) WORD64.getAndBitwiseXor(buffer, base + w, mask);
+                BYTES64.set(p.data, w, v);
+            }
+        }
+        for (int word : keep) {
+            System.arraycopy(before, word, p.data, word, 4);
+        }
+        return !java.util.Arrays.equals(before, p.data);
+    }
+}
