@@ -12,9 +12,9 @@ import java.nio.ByteBuffer;
  * free, nobody waiting) to the TID, an unlock the CAS back, both in this process. Anything else
  * fails here and the caller asks the kernel over gRPC, which answers as it always does.
  *
- * <p>Revocation: each fast call counts itself in the thread's slot (ctl) and checks the kernel's
- * REVOKED bit there before it touches a futex; the kernel sets the bit and waits for the count to
- * drain before it ends the thread, so no CAS of a thread the kernel has ended lands after. The
+ * <p>Revocation: each fast call marks the thread's slot busy and checks the kernel's REVOKED bit
+ * there before it touches a futex; the kernel sets the bit and waits for the slot to be idle
+ * before it ends the thread, so no CAS of a thread the kernel has ended lands after. The
  * lock also checks the kernel's lease (the end it published, on this host's monotonic clock),
  * as the kernel's own fast path does. One thread of the caller at a time, like the ThreadClient.
  */
@@ -22,6 +22,7 @@ final class SharedThread {
     private final SharedTaskMemory memory;
     private final ByteBuffer kernel;
     private final int ctl;
+    private final int busy;
     private final long tid;
     private long lastAddress = -1;
     private ByteBuffer lastTable;
@@ -31,6 +32,7 @@ final class SharedThread {
         this.memory = memory;
         this.kernel = memory.kernel;
         this.ctl = ShmLayout.threadSlot(slot);
+        this.busy = ctl + ShmLayout.SLOT_BUSY;
         this.tid = tid & 0xffffffffL;
     }
 
@@ -50,13 +52,13 @@ final class SharedThread {
     }
 
     private boolean swap(long from, long to, boolean checkLease) {
-        int was = (int) INT.getAndAdd(kernel, ctl, 1);
+        INT.setVolatile(kernel, busy, 1);
         try {
-            return (was & ShmLayout.REVOKED) == 0
+            return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
                     && (!checkLease || System.nanoTime() < (long) LONG.getVolatile(kernel, ShmLayout.LEASE_END))
                     && LONG.compareAndSet(lastTable, lastState, from, to);
         } finally {
-            INT.getAndAdd(kernel, ctl, -1);
+            INT.setRelease(kernel, busy, 0);
         }
     }
 

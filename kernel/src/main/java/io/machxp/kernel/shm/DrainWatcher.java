@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Cooperative revocation of task processes' fast path, off the kernel's core thread. To revoke a
- * thread slot the watcher sets its REVOKED bit; the task library counts each fast call in the
- * slot's ctl word before it looks at that bit and uncounts it after, so once the count is 0 no
- * fast call of the thread is under way and none starts. Then the watcher runs what waited for it
+ * slot the watcher sets its REVOKED bit; the task library marks each fast call in the slot (a
+ * thread's busy word, or the count of a task's page accesses in its ctl word) before it looks at
+ * that bit and unmarks it after, so once the slot is idle no fast call is under way and none
+ * starts. Then the watcher runs what waited for it
  * (the core's termination of the thread or task, which passes on the futexes it holds with
  * OWNER_DIED).
  *
@@ -65,7 +66,9 @@ final class DrainWatcher implements AutoCloseable {
 
     private boolean drained(List<Integer> slots) {
         for (int slot : slots) {
-            if (((int) INT.getVolatile(kernel, ShmLayout.threadSlot(slot)) & ~ShmLayout.REVOKED) != 0) {
+            int at = ShmLayout.threadSlot(slot);
+            if (((int) INT.getVolatile(kernel, at) & ~ShmLayout.REVOKED) != 0
+                    || (int) INT.getVolatile(kernel, at + ShmLayout.SLOT_BUSY) != 0) {
                 return false;
             }
         }

@@ -1,0 +1,123 @@
+package io.machxp.bench.jmh;
+
+import io.machxp.client.KernelClient;
+import io.machxp.client.TaskClient;
+import io.machxp.client.ThreadClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * A task in its own process (this JMH fork) and its kernel in another ({@link KernelHost}): the
+ * uncontended lock+unlock of a cached futex and a word's read+write in memory the kernel shares
+ * (docs/shared-memory.md), each next to its in-process baseline, and the same lock+unlock forced
+ * over gRPC.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ProcessBenchmarks {
+    private static final String OBJECT = "bench";
+
+    private Process host;
+    private KernelClient client;
+    private KernelClient grpcClient;
+    private ThreadClient thread;
+    private ThreadClient grpcThread;
+    private TaskClient task;
+    private long address;
+    private long grpcAddress;
+    private final ReentrantLock lock = new ReentrantLock();
+    private long plainCounter;
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        host = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), KernelHost.class.getName(), OBJECT, "8192")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        if (line == null || !line.startsWith("target ")) {
+            throw new IllegalStateException("the kernel's process did not start: " + line);
+        }
+        String target = line.substring("target ".length());
+        client = KernelClient.connect(target);
+        task = client.taskCreate("bench");
+        if (!task.sharesMemory()) {
+            throw new IllegalStateException("the kernel shares no memory with this process: is /dev/shm writable?");
+        }
+        address = task.vmMap(OBJECT);
+        thread = task.threadCreate();
+        thread.lockFutex(address); // from the pager once; cached from then on
+        thread.unlockFutex(address);
+        task.writeLong(address + 4096, 0); // maps the word's page to this process
+        grpcClient = KernelClient.connect(target, io.machxp.proto.transport.Transport.LOOPBACK_PLAINTEXT, null,
+                KernelClient.Memory.GRPC_ONLY);
+        TaskClient grpcTask = grpcClient.taskCreate("bench-grpc");
+        grpcAddress = grpcTask.vmMap(OBJECT) + 64;
+        grpcThread = grpcTask.threadCreate();
+        grpcThread.lockFutex(grpcAddress);
+        grpcThread.unlockFutex(grpcAddress);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        client.close();
+        grpcClient.close();
+        host.getOutputStream().close();
+        if (!host.waitFor(30, TimeUnit.SECONDS)) {
+            host.destroyForcibly();
+        }
+    }
+
+    /** A cached, uncontended futex: a CAS each way in this process, the kernel in another. */
+    @Benchmark
+    public void sharedLockUnlock() {
+        thread.lockFutex(address);
+        thread.unlockFutex(address);
+    }
+
+    @Benchmark
+    public void reentrantLock() {
+        lock.lock();
+        lock.unlock();
+    }
+
+    /** vm_read + vm_write of an 8-byte word of a page the kernel maps to this process. */
+    @Benchmark
+    public long sharedReadWrite() {
+        long v = task.readLong(address + 4096);
+        task.writeLong(address + 4096, v + 1);
+        return v;
+    }
+
+    /** The same under a ReentrantLock in this process's heap. */
+    @Benchmark
+    public long plainReadWrite() {
+        lock.lock();
+        try {
+            return ++plainCounter;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The lock+unlock forced over gRPC (KernelClient.Memory.GRPC_ONLY): two calls. */
+    @Benchmark
+    public void grpcLockUnlock() {
+        grpcThread.lockFutex(grpcAddress);
+        grpcThread.unlockFutex(grpcAddress);
+    }
+}
