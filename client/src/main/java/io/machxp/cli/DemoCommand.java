@@ -57,6 +57,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--object", defaultValue = "shared", description = "with --connect: the object to use (default ${DEFAULT-VALUE})")
     String object;
 
+    @Option(names = "--grpc-only", description = "workers make every call over gRPC, even to kernels that share memory"
+            + " with them on this host (docs/shared-memory.md)")
+    boolean grpcOnly;
+
     @Option(names = "--verbose", description = "log what the pager and kernels do; print a stack trace with an error")
     boolean verbose;
 
@@ -96,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
                     + " runs on loopback in plaintext");
         }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
-                pager, object);
+                pager, object, grpcOnly);
         DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
                 : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr()));
         if (viewPort == null) {

@@ -51,8 +51,28 @@ final class KernelCommand implements Callable<Integer> {
     @Option(names = "--no-pi", description = "no priority inheritance: futex waiters in plain FIFO order, no boosting")
     boolean noPi;
 
+    @Option(names = "--shm-dir", paramLabel = "DIR|none",
+            description = "where to share memory with task processes on this host (default /dev/shm where writable;"
+                    + " none: every task call over gRPC); see docs/shared-memory.md")
+    String shmDir;
+
     @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
+
+    private java.nio.file.Path shmDirectory() {
+        if (shmDir == null) {
+            return io.machxp.kernel.shm.SharedMemory.defaultDir();
+        }
+        if (shmDir.equals("none")) {
+            return null;
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(shmDir);
+        if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--shm-dir " + shmDir
+                    + " is not a writable directory; give one (a tmpfs such as /dev/shm), or none");
+        }
+        return dir;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -63,7 +83,7 @@ final class KernelCommand implements Callable<Integer> {
         }
         Transport transport = tls.transport();
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
-                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport));
+                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport, shmDirectory()));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, kernel::publishMetricsTo);

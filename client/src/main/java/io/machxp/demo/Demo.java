@@ -63,7 +63,8 @@ public final class Demo {
         try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget, transport)) {
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
             for (String target : kernelTargets) {
-                clients.add(KernelClient.connect(target, transport, DemoWorker.CALL_DEADLINE));
+                clients.add(KernelClient.connect(target, transport, DemoWorker.CALL_DEADLINE,
+                        options.grpcOnly() ? KernelClient.Memory.GRPC_ONLY : KernelClient.Memory.SHARED_WHEN_LOCAL));
             }
             TaskClient probe = clients.get(0).taskCreate("demo-probe");
             VmMapReply map = probe.map(object);

@@ -16,9 +16,19 @@ import java.util.List;
  * @param kernelTargets remote kernels ("host:port"); empty for the embedded cluster
  * @param pagerTarget the remote kernels' pager ("host:port"), for its counters
  * @param object the object to use on a remote pager
+ * @param grpcOnly every call of the workers over gRPC, also where the kernels share memory with them
  */
 public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
-        long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object) {
+        long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object,
+        boolean grpcOnly) {
+
+    /** Workers that use the memory kernels on their host share with them. */
+    public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
+            long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget,
+            String object) {
+        this(kernels, threadsPerKernel, futexes, opsPerThread, locality, seed, cacheFutexes, piggyback, kernelTargets,
+                pagerTarget, object, false);
+    }
 
     public DemoOptions {
         kernelTargets = List.copyOf(kernelTargets);
