@@ -118,6 +118,31 @@ class MutualTlsOverGrpcTest {
         }
     }
 
+    /**
+     * A client on another host reaches its tasks over gRPC only: forced here, over mutual TLS, the
+     * same calls work and answer the same, and nothing is shared.
+     */
+    @Test
+    void aClientForcedToGrpcWorksOverTls() {
+        try (KernelClient client = KernelClient.connect(kernelTarget,
+                io.machxp.proto.transport.Transport.mutualTls(TlsFiles.inDirectory(certs, "client")), null,
+                KernelClient.Memory.GRPC_ONLY)) {
+            TaskClient task = client.taskCreate("tls-grpc");
+            assertThat(task.sharesMemory()).isFalse();
+            long base = task.vmMap(OBJECT);
+            ThreadClient thread = task.threadCreate();
+            for (int i = 0; i < 3; i++) { // the first from the pager, the others the kernel's fast path, by gRPC
+                thread.lockFutex(base + 128);
+                task.writeLong(base + 1024, task.readLong(base + 1024) + 1);
+                thread.unlockFutex(base + 128);
+            }
+            assertThat(task.readLong(base + 1024)).isEqualTo(3);
+            assertThat(task.sharedAccesses()).isZero();
+            MachxpException e = catchThrowableOfType(MachxpException.class, () -> thread.unlockFutex(base + 128));
+            assertThat(e.errno()).as("the same error as through shared memory").isEqualTo(io.machxp.proto.task.Errno.EPERM);
+        }
+    }
+
     /** Plaintext, or TLS without a client certificate: the kernel refuses the connection. */
     @Test
     void aClientWithoutACertificateIsRefused() {

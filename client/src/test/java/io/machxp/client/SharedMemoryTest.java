@@ -78,6 +78,27 @@ class SharedMemoryTest {
         assertThat(c.tasks.get(0).readInt(futex)).isZero();
     }
 
+    /** Errors are the kernel's, through shared memory as over gRPC: the fast path only ever succeeds. */
+    @Test
+    void errorsAreTheKernelsOwn() {
+        ThreadClient t = c.thread(0);
+        long futex = c.base[0] + 64;
+        t.lockFutex(futex);
+        t.unlockFutex(futex);
+        MachxpException unlocked = org.assertj.core.api.Assertions.catchThrowableOfType(MachxpException.class,
+                () -> t.unlockFutex(futex));
+        assertThat(unlocked.errno()).isEqualTo(io.machxp.proto.task.Errno.EPERM);
+        t.lockFutex(futex);
+        MachxpException again = org.assertj.core.api.Assertions.catchThrowableOfType(MachxpException.class,
+                () -> t.lockFutex(futex));
+        assertThat(again.errno()).isEqualTo(io.machxp.proto.task.Errno.EDEADLK);
+        t.unlockFutex(futex);
+        t.terminate();
+        MachxpException ended = org.assertj.core.api.Assertions.catchThrowableOfType(MachxpException.class,
+                () -> t.lockFutex(futex));
+        assertThat(ended.errno()).as("a thread the kernel ended makes no fast call").isEqualTo(io.machxp.proto.task.Errno.ESRCH);
+    }
+
     @Test
     void forcedGrpcAnswersTheSame() {
         try (KernelClient grpc = KernelClient.connect(c.clients.get(0).target(), Transport.LOOPBACK_PLAINTEXT, null,
