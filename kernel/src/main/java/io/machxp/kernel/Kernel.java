@@ -59,6 +59,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private static final Logger log = LoggerFactory.getLogger(Kernel.class);
 
     private final KernelConfig config;
+    /** Each session's memory shared with task processes on this host (docs/shared-memory.md). */
+    private final io.machxp.kernel.shm.SharedSessions shared;
     /** One thread: the core's, which also does the I/O of the XP stream to the pager. */
     private final EventLoopGroup group;
     private final EventLoop loop;
@@ -84,23 +86,6 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** A session with the pager: a core and its stream, and whether it is over. */
-    /** The shared memory of every session made, deleted when its session is retired or the kernel ends. */
-    private final java.util.Queue<io.machxp.kernel.shm.SharedMemory> shared = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicInteger sharedSessions = new java.util.concurrent.atomic.AtomicInteger();
-
-    private void closeShared(Session s) {
-        io.machxp.kernel.shm.SharedMemory m = s.core.sharedMemory();
-        if (m != null && shared.remove(m)) {
-            m.close();
-        }
-    }
-
-    private void closeAllShared() {
-        for (io.machxp.kernel.shm.SharedMemory m; (m = shared.poll()) != null; ) {
-            m.close();
-        }
-    }
-
     private static final class Session {
         KernelCore core;
         PagerLink link;
@@ -110,6 +95,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
 
     private Kernel(KernelConfig config, ChannelCredentials toPager) {
         this.config = config;
+        this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name());
         this.toPager = toPager;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
                 NioIoHandler.newFactory());
@@ -167,12 +153,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 }
             }
         }, stats, config.core());
-        if (config.shmDir() != null) {
-            io.machxp.kernel.shm.SharedMemory memory = io.machxp.kernel.shm.SharedMemory.create(config.shmDir(),
-                    config.name(), sharedSessions.incrementAndGet());
-            shared.add(memory);
-            session.core.shareMemory(memory);
-        }
+        shared.share(session.core);
         session.link = new PagerLink(config.pagerTarget(), toPager, group, session.core);
         return session;
     }
@@ -212,12 +193,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
             if (closed.get() || current != lost) {
                 next.link.dispose();
-                closeShared(next);
+                shared.retire(next.core);
                 return;
             }
             if (error != null) {
                 next.link.dispose();
-                closeShared(next);
+                shared.retire(next.core);
                 if (attempt == 1 || attempt % 50 == 0) {
                     log.info("kernel {}: the pager did not take a new session yet (attempt {}: {}); trying again "
                             + "every {} ms", config.name(), attempt, error.getMessage(), RENEW_RETRY_MILLIS);
@@ -229,7 +210,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + why + "); the futexes its threads held went on to their next owners with OWNER_DIED and "
                     + "the writes the kernel had not returned are lost; create a new task");
             current = next;
-            closeShared(lost);
+            shared.retire(lost.core);
             sessionsOpened.incrementAndGet();
             health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             log.info("kernel {}: new session with the pager (kernel id {}) after {} attempts; {} tasks of the old "
@@ -486,39 +467,31 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         }
     }
 
-    /**
-     * Stops at once, as a killed process would: no page goes back, nothing is released; the pager
-     * sees the stream break. For tests and fault injection.
-     */
+    /** Stops at once, as a killed process would: nothing goes back; the pager sees the stream break (tests, faults). */
     public void crash() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        if (closed.compareAndSet(false, true)) {
+            stop(() -> current.link.abort(), () -> { });
         }
-        if (server != null) {
-            server.shutdownNow();
-        }
-        current.link.abort();
-        loop.execute(this::disposeOpening);
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        closeAllShared();
     }
 
-    /**
-     * Stops serving, returns dirty pages and terminates every object (the pager releases what this
-     * kernel held), then ends the XP session. Idempotent.
-     */
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        health.enterTerminalState();
+    /** Stops serving, the pager's stream ({@code abort} before the session being opened goes, {@code close} after), the threads. */
+    private void stop(Runnable abort, Runnable close) {
         if (server != null) {
             server.shutdownNow();
         }
+        abort.run();
         loop.execute(this::disposeOpening);
-        current.link.close();
+        close.run();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        closeAllShared();
+        shared.closeAll();
+    }
+
+    /** Stops serving, returns dirty pages, terminates every object, ends the XP session. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            health.enterTerminalState();
+            stop(() -> { }, () -> current.link.close());
+        }
     }
 }

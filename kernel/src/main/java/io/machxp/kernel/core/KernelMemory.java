@@ -124,7 +124,7 @@ final class KernelMemory {
         }
         pages.unmap(p);
         withLiveWords(p, in, width, () -> op.apply(p, in));
-        pages.map(p);
+        pages.map(p, false);
     }
 
     /**

@@ -491,47 +491,17 @@ final class PageCache {
         });
     }
 
-    /**
-     * Before the core touches a page's bytes or lowers its access: no task copies to or from it
-     * any more without the core, and what they wrote counts as a change made now.
-     */
+    /** Before the core touches a page's bytes or lowers its access: no task copies without the core now; their writes count. */
     void unmap(VmPage p) {
-        p.mapping.revoke();
-        boolean wrote = p.mapping.takeWritten();
-        if (p.sharedPages != null && p.resident() && p.sharedPages.take(p, p.futexWords())) {
-            wrote = true;
-        }
-        if (p.sharedWritten) {
-            p.sharedWritten = false;
-            wrote = true;
-        }
-        if (wrote) {
+        if (PageMappings.unmap(p)) {
             written(p);
         }
     }
 
-    /** After the core served an access to a resident page: in-process tasks may copy with its access directly. */
-    void map(VmPage p) {
-        map(p, false);
-    }
-
-    /**
-     * After the core served an access to a resident page: tasks copy with its access directly, in
-     * this process ({@code shared} false) or in task processes on this host (true: the page's bytes
-     * go to its shared slot). One kind at a time: the other is unmapped first.
-     */
+    /** After the core served an access to a resident page: tasks use it directly ({@link PageMappings#map}). */
     void map(VmPage p, boolean shared) {
-        if (shared && p.sharedPages != null) {
-            p.mapping.revoke();
-            if (p.mapping.takeWritten()) {
-                written(p);
-            }
-            p.sharedPages.map(p);
-        } else {
-            if (p.sharedPages != null && p.sharedPages.mapped(p)) {
-                unmap(p);
-            }
-            p.mapping.map(p.access);
+        if (PageMappings.map(p, shared)) {
+            written(p);
         }
     }
 

@@ -36,10 +36,17 @@ final class DrainWatcher implements AutoCloseable {
     static final Duration POLL = Duration.ofNanos(200_000);
 
     private final ByteBuffer kernel;
+    private final Duration bound;
     private ScheduledExecutorService poller;
 
     DrainWatcher(ByteBuffer kernel) {
+        this(kernel, BOUND);
+    }
+
+    /** @param bound how long to wait for a live process ({@link #BOUND}; shorter in tests) */
+    DrainWatcher(ByteBuffer kernel, Duration bound) {
         this.kernel = kernel;
+        this.bound = bound;
     }
 
     void revoke(List<Integer> slots, long pid, Runnable then) {
@@ -50,7 +57,7 @@ final class DrainWatcher implements AutoCloseable {
             then.run();
             return;
         }
-        long deadline = System.nanoTime() + BOUND.toNanos();
+        long deadline = System.nanoTime() + bound.toNanos();
         poll(slots, pid, deadline, then);
     }
 

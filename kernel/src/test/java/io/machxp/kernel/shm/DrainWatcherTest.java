@@ -1,0 +1,81 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.shm.ShmLayout;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Revoking a task process's slots: what waits runs once they are idle, the process is gone, or the bound passed. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class DrainWatcherTest {
+    private static final long ME = ProcessHandle.current().pid();
+    private final ByteBuffer kernel = ByteBuffer.allocateDirect((int) ShmLayout.kernelFileSize(4));
+    private final DrainWatcher watcher = new DrainWatcher(kernel, Duration.ofMillis(200));
+    private final CountDownLatch ran = new CountDownLatch(1);
+
+    @AfterEach
+    void close() {
+        watcher.close();
+    }
+
+    private int busy(int slot) {
+        return ShmLayout.threadSlot(slot) + ShmLayout.SLOT_BUSY;
+    }
+
+    @Test
+    void idleSlotsAreRevokedAndWhatWaitsRunsAtOnce() {
+        watcher.revoke(List.of(0, 1), ME, ran::countDown);
+        assertThat(ran.getCount()).isZero();
+        assertThat((int) INT.get(kernel, ShmLayout.threadSlot(1)) & ShmLayout.REVOKED).isNotZero();
+    }
+
+    @Test
+    void aThreadInsideAFastCallIsWaitedFor() throws InterruptedException {
+        INT.setVolatile(kernel, busy(2), 1);
+        watcher.revoke(List.of(2), ME, ran::countDown);
+        assertThat(ran.getCount()).as("the thread is still inside its call").isEqualTo(1);
+        INT.setVolatile(kernel, busy(2), 0);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aTasksPageAccessesAreWaitedFor() throws InterruptedException {
+        INT.getAndAdd(kernel, ShmLayout.threadSlot(3), 2);
+        watcher.revoke(List.of(3), ME, ran::countDown);
+        assertThat(ran.getCount()).isEqualTo(1);
+        INT.getAndAdd(kernel, ShmLayout.threadSlot(3), -1);
+        assertThat(ran.getCount()).as("one access is still under way").isEqualTo(1);
+        INT.getAndAdd(kernel, ShmLayout.threadSlot(3), -1);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** A process killed inside a call leaves its slot busy for good: its death ends the wait. */
+    @Test
+    void aDeadProcessEndsTheWait() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor(10, TimeUnit.SECONDS);
+        INT.setVolatile(kernel, busy(0), 1);
+        watcher.revoke(List.of(0), gone.pid(), ran::countDown);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat((int) INT.get(kernel, busy(0))).as("left as the dead process left it").isEqualTo(1);
+    }
+
+    /** A live process that never leaves its call: the wait ends at the bound, the slot stays revoked. */
+    @Test
+    void aStuckLiveProcessIsWaitedForOnlyUpToTheBound() throws InterruptedException {
+        INT.setVolatile(kernel, busy(1), 1);
+        long start = System.nanoTime();
+        watcher.revoke(List.of(1), ME, ran::countDown);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
+        assertThat((int) INT.get(kernel, ShmLayout.threadSlot(1)) & ShmLayout.REVOKED).isNotZero();
+    }
+}
