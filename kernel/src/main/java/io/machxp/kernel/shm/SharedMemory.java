@@ -70,10 +70,32 @@ public final class SharedMemory implements AutoCloseable {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
         String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "-";
         try {
+            removeStale(dir);
             return new SharedMemory(dir, prefix);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the shared memory files of kernel " + kernelName + " in " + dir
                     + " (" + e.getMessage() + "); give a writable directory with --shm-dir, or --shm-dir none", e);
+        }
+    }
+
+    /**
+     * Deletes the files kernels killed with SIGKILL left in {@code dir} (named after a process that
+     * no longer runs), so that a tmpfs does not fill up with them.
+     */
+    private static void removeStale(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            files.filter(f -> {
+                String[] parts = f.getFileName().toString().split("-");
+                if (parts.length < 4 || !parts[0].equals("machxp")) {
+                    return false;
+                }
+                try {
+                    long pid = Long.parseLong(parts[parts.length - (f.toString().endsWith("-pages") ? 4 : 3)]);
+                    return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+                } catch (NumberFormatException notOurs) {
+                    return false;
+                }
+            }).forEach(SharedMemory::delete);
         }
     }
 
