@@ -25,7 +25,7 @@ public final class SimIpc {
     private final long latencyNanos;
     private final long jitterNanos;
     private final SplittableRandom random;
-    private final Map<Integer, SimCluster.SimKernel> kernels = new LinkedHashMap<>();
+    private final Map<Integer, SimKernel> kernels = new LinkedHashMap<>();
     private final Map<Pair, Long> lastArrival = new HashMap<>();
     /** Crashed: nothing more in or out. */
     private final Set<Integer> crashed = new HashSet<>();
@@ -41,7 +41,7 @@ public final class SimIpc {
 
     /** Joins the kernel's IPC core to the others'. */
     public void join(String name) {
-        SimCluster.SimKernel k = cluster.kernel(name);
+        SimKernel k = cluster.kernel(name);
         int self = k.core.kernelId();
         if (self == 0) {
             throw new IllegalStateException("kernel " + name + " has no id yet: join it after the pager's welcome");
@@ -76,7 +76,7 @@ public final class SimIpc {
     }
 
     private void carry(int from, int to, LinkFrame frame) {
-        SimCluster.SimKernel target = kernels.get(to);
+        SimKernel target = kernels.get(to);
         if (target == null || crashed.contains(to) || crashed.contains(from)) {
             return;
         }
@@ -93,13 +93,13 @@ public final class SimIpc {
 
     /** The kernel crashes: what it had on its links is lost, and {@code leaseNanos} later every other kernel declares it dead. */
     public void crash(String name, long leaseNanos) {
-        SimCluster.SimKernel k = cluster.kernel(name);
+        SimKernel k = cluster.kernel(name);
         int id = k.core.kernelId();
         cluster.crash(name);
         crashed.add(id);
         cluster.at(cluster.now() + leaseNanos, () -> {
             dead.add(id);
-            for (SimCluster.SimKernel other : kernels.values()) {
+            for (SimKernel other : kernels.values()) {
                 if (other != k) {
                     other.run(() -> other.core.ipcCore().kernelDied(id));
                 }
