@@ -74,11 +74,7 @@ final class SharedTaskMemory {
         Mapping[] next = new Mapping[r.getMappingsCount()];
         for (int i = 0; i < next.length; i++) {
             ShmMapping m = r.getMappings(i);
-            ByteBuffer table = tables.get(m.getFutexFile());
-            if (table == null) {
-                table = ShmLayout.map(Path.of(m.getFutexFile()));
-                tables.put(m.getFutexFile(), table);
-            }
+            ByteBuffer table = map(m.getFutexFile());
             int capacity = (int) (long) ShmLayout.LONG.getVolatile(table, ShmLayout.TABLE_CAPACITY);
             ByteBuffer pages = m.getPageFile().isEmpty() || taskCtl < 0 ? null : map(m.getPageFile());
             if (pages != null && (long) ShmLayout.LONG.getVolatile(pages, 0) != ShmLayout.PAGE_MAGIC) {
@@ -91,6 +87,7 @@ final class SharedTaskMemory {
         mappings = next;
     }
 
+    /** The file mapped once per process, futex table or page file alike. */
     private ByteBuffer map(String file) throws IOException {
         ByteBuffer b = tables.get(file);
         if (b == null) {
