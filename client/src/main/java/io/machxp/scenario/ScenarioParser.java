@@ -66,6 +66,7 @@ public final class ScenarioParser {
     final Set<String> futexWords = new LinkedHashSet<>();
 
     private final StepParser stepParser = new StepParser(this);
+    private final ExpectationParser expectationParser = new ExpectationParser(this);
 
     private ScenarioParser(String source, YamlTree tree) {
         this.source = source;
@@ -129,7 +130,7 @@ public final class ScenarioParser {
         Map<String, Long> objects = objects(root);
         Map<String, WordSpec> words = words(root, objects);
         List<ThreadSpec> threads = threads(root, kernels, words);
-        List<Expectation> expectations = expectations(root, threads);
+        List<Expectation> expectations = expectationParser.expectations(root, threads);
         if (!errors.isEmpty()) {
             return null;
         }
@@ -316,83 +317,13 @@ public final class ScenarioParser {
         }
     }
 
-    private List<Expectation> expectations(JsonNode root, List<ThreadSpec> threads) {
-        JsonNode node = root.get("expect");
-        List<Expectation> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (!node.isArray()) {
-            error(tree.line(root, "expect"), "", "'expect' lists expectations, like [{thread: H, maxWait: 60ms}]");
-            return out;
-        }
-        List<String> names = threads.stream().map(ThreadSpec::name).toList();
-        for (int i = 0; i < node.size(); i++) {
-            JsonNode e = node.get(i);
-            String thread = named(e, "thread");
-            String where = "expectation " + (i + 1) + (thread != null ? " (thread " + thread + ")" : "");
-            if (!onlyKeys(e, ScenarioFormat.EXPECTATION, where, tree.line(node, i), "an expectation takes thread, "
-                    + "one of " + or(ScenarioFormat.EXPECTATION_KINDS) + ", and when")) {
-                continue;
-            }
-            required(e, "thread", where);
-            if (thread != null) {
-                threadNamed(thread, names, tree.line(e, "thread"), where);
-            }
-            String when = text(e, "when", where, null);
-            if (when != null && !ScenarioFormat.WHEN.contains(when)) {
-                error(tree.line(e, "when"), where, "when must be pi or no-pi, not '" + when + "'");
-            }
-            List<String> kinds = ScenarioFormat.EXPECTATION_KINDS.stream().filter(e::has).toList();
-            if (kinds.isEmpty()) {
-                error(tree.line(e), where, "say what to expect: " + or(ScenarioFormat.EXPECTATION_KINDS));
-                continue;
-            }
-            if (kinds.size() > 1) {
-                error(tree.line(e, kinds.get(1)), where, "one expectation checks one thing; found both " + kinds.get(0)
-                        + " and " + kinds.get(1) + ": write two");
-            }
-            String kind = kinds.get(0);
-            Expectation x = switch (kind) {
-                case "maxWait" -> new Expectation(thread, Expectation.Kind.MAX_WAIT, duration(e, kind, where, 0), 0,
-                        null, when);
-                case "minWait" -> new Expectation(thread, Expectation.Kind.MIN_WAIT, duration(e, kind, where, 0), 0,
-                        null, when);
-                case "finishBy" -> new Expectation(thread, Expectation.Kind.FINISH_BY, duration(e, kind, where, 0), 0,
-                        null, when);
-                case "finishesBefore" -> {
-                    String other = text(e, kind, where, "");
-                    threadNamed(other, names, tree.line(e, kind), where);
-                    yield new Expectation(thread, Expectation.Kind.FINISHES_BEFORE, 0, 0, other, when);
-                }
-                case "boostedTo" -> {
-                    long p = integer(e, kind, where, Priority.MAX);
-                    if (!validPriority(p)) {
-                        error(tree.line(e, kind), where, "boostedTo " + p + " must be " + Priority.MIN + " to "
-                                + Priority.MAX);
-                    }
-                    yield new Expectation(thread, Expectation.Kind.BOOSTED_TO, 0, (int) p, null, when);
-                }
-                default -> {
-                    if (!e.get(kind).asBoolean(false)) {
-                        error(tree.line(e, kind), where, "neverBoosted takes true; leave the expectation out to "
-                                + "expect nothing");
-                    }
-                    yield new Expectation(thread, Expectation.Kind.NEVER_BOOSTED, 0, 0, null, when);
-                }
-            };
-            out.add(x);
-        }
-        return out;
-    }
-
     /** The name under {@code key} (a thread's name, the thread an expectation is about), or null. */
-    private static String named(JsonNode node, String key) {
+    static String named(JsonNode node, String key) {
         JsonNode name = node.isObject() ? node.get(key) : null;
         return name != null && name.isValueNode() && !name.isNull() && !name.asText().isBlank() ? name.asText() : null;
     }
 
-    private void threadNamed(String name, List<String> names, int line, String where) {
+    void threadNamed(String name, List<String> names, int line, String where) {
         if (!names.contains(name)) {
             error(line, where, "no thread named '" + name + "'" + didYouMean(name, names) + "threads are " + names);
         }
@@ -405,11 +336,11 @@ public final class ScenarioParser {
     }
 
     /** False (after an error) if {@code node} is not a mapping; every key not in {@code allowed} is an error. */
-    private boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, String hint) {
+    boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, String hint) {
         return onlyKeys(node, allowed, where, tree.line(node), hint);
     }
 
-    private boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, int line, String hint) {
+    boolean onlyKeys(JsonNode node, Collection<String> allowed, String where, int line, String hint) {
         if (!node.isObject()) {
             error(line, where, "expected a mapping; " + hint);
             return false;
@@ -423,7 +354,7 @@ public final class ScenarioParser {
         return true;
     }
 
-    private String required(JsonNode node, String key, String where) {
+    String required(JsonNode node, String key, String where) {
         JsonNode v = node.get(key);
         if (v == null || !v.isValueNode() || v.isNull() || v.asText().isBlank()) {
             error(tree.line(node, key), where, "'" + key + "' is required");
@@ -432,7 +363,7 @@ public final class ScenarioParser {
         return v.asText();
     }
 
-    private String text(JsonNode node, String key, String where, String fallback) {
+    String text(JsonNode node, String key, String where, String fallback) {
         JsonNode v = node.get(key);
         if (v == null) {
             return fallback;

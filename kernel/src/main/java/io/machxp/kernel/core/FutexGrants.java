@@ -103,7 +103,7 @@ final class FutexGrants {
         e.request = FutexEntry.Request.NONE;
         e.grantedAt = pages.writeSequence();
         if (e.page.access == Access.READ_WRITE) {
-            serveGrant(e, pages.grantedWord(e));
+            serveGrant(e, PageWords.grantedWord(e));
         } else if (e.waiters.isEmpty()) {
             // Nobody waits: keep it (its word is wherever the page is), or give it back (Part II).
             if (cacheFutexes) {
@@ -132,7 +132,7 @@ final class FutexGrants {
         long s = e.state();
         assert isNoPage(s) && !isAbsent(s) && owner(s) == 0 : "a grant awaiting its page, not FREE|NOPAGE: " + e;
         e.grantAwaitsPage = false;
-        serveGrant(e, pages.grantedWord(e));
+        serveGrant(e, PageWords.grantedWord(e));
     }
 
     /**
@@ -183,7 +183,7 @@ final class FutexGrants {
             return;
         }
         e.setState(ABSENT);
-        pages.leaveWord(e, word);
+        PageWords.leaveWord(e, word);
         sendReleased(e);
     }
 
@@ -393,7 +393,7 @@ final class FutexGrants {
     void releaseToPager(FutexEntry e, long word) {
         assert isLive(e.state()) && e.state() != FREE : "released without its page, or racing the fast path: " + e;
         e.setState(ABSENT);
-        pages.leaveWord(e, word);
+        PageWords.leaveWord(e, word);
         boolean again = !e.waiters.isEmpty();
         if (again) {
             e.request = FutexEntry.Request.LOCK; // asked again inside futex_released
@@ -440,7 +440,7 @@ final class FutexGrants {
         if (!e.compareAndSetState(s, ABSENT)) {
             return false;
         }
-        pages.leaveWord(e, s);
+        PageWords.leaveWord(e, s);
         sendReleased(e);
         return true;
     }
@@ -472,7 +472,7 @@ final class FutexGrants {
         } else if (policy.pageWithFutex()) {
             // The futex leaves for another kernel (or for good): its own page goes with it, the
             // next owner writes the word there. With piggyback, so do the pages dirtied under it.
-            int word = e.page.resident() ? pages.wordInPage(e) & ~WAITERS : 0;
+            int word = e.page.resident() ? PageWords.wordInPage(e) & ~WAITERS : 0;
             List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, policy.piggyback());
             released.addAllPages(taken);
             if ((word == OWNER_DIED || word == NOT_RECOVERABLE)

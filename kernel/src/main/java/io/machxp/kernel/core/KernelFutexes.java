@@ -162,7 +162,7 @@ final class KernelFutexes {
                     return;
                 }
                 enqueue(w, e);
-                pages.markWaiters(e);
+                PageWords.markWaiters(e);
                 if (e.request == FutexEntry.Request.NONE) {
                     grants.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
                 } else {

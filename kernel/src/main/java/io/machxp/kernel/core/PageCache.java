@@ -1,15 +1,9 @@
 package io.machxp.kernel.core;
 
-import static io.machxp.kernel.futex.FutexWord.NOPAGE;
-import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
-import static io.machxp.kernel.futex.FutexWord.isLive;
-import static io.machxp.kernel.futex.FutexWord.isNoPage;
-import static io.machxp.kernel.futex.FutexWord.owner;
 
 import com.google.protobuf.ByteString;
 import io.machxp.kernel.futex.FutexEntry;
-import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
@@ -46,12 +40,9 @@ import java.util.List;
  * One request per page is outstanding at a time; faults wait in arrival order and each runs only
  * when the page has the access it needs at that moment.
  *
- * <p>The futex words. A live futex (held by this kernel, page writable here) keeps its word in
- * its {@link FutexEntry} state, where the fast path changes it without the core; the page's bytes
- * at that word are stale meanwhile. Whenever the page stops being writable here, the word is
- * written into the bytes after setting NOPAGE on the entry (which stops the fast path), so
- * whatever leaves the kernel - a data_return, a read by another kernel - shows the owner's TID,
- * WAITERS and all. When write access comes back, the entry takes its word back.
+ * <p>The futex words. A live futex keeps its word in its {@link FutexEntry}, not in the page's
+ * bytes; whenever the page stops being writable here the word goes into the bytes, and comes back
+ * when write access does ({@link PageWords}).
  *
  * <p>Versions. Each page carries the pager's version of its contents; a dirty page leaving the
  * kernel is one version more, and is kept until the pager has surely taken it
@@ -63,7 +54,7 @@ import java.util.List;
  * their own threads, except at futex words. Before the core touches the page's bytes itself, or
  * lowers its access, or sends it away, it revokes the mapping ({@link #unmap}), which waits for
  * copies under way and counts their writes as the page's. The one exception is a futex word
- * (markWaiters, leaveWord, storeWord, writable): copies never touch one, since a page's futex
+ * ({@link PageWords}): copies never touch one, since a page's futex
  * entries are never removed and {@code VmPage.futex} revokes the mapping before adding one.
  */
 final class PageCache {
@@ -221,7 +212,7 @@ final class PageCache {
         resident++;
         residentOrder.add(p);
         if (access == Access.READ_WRITE) {
-            writable(p);
+            PageWords.fromBytes(p);
         }
     }
 
@@ -248,7 +239,7 @@ final class PageCache {
                 if (p.requested == Access.READ_WRITE) {
                     p.requested = Access.NONE;
                 }
-                writable(p);
+                PageWords.fromBytes(p);
             }
         } else if (!r.getShouldFlush() && !forbidsWrite(r.getLockValue()) && !r.getReply()) {
             link.violation("write access to a page the kernel does not hold", o.objectId, r.getOffset());
@@ -367,128 +358,19 @@ final class PageCache {
         resident--;
     }
 
-    // ---- futex words --------------------------------------------------------------------------
+    // ---- futex words (PageWords) ---------------------------------------------------------------
 
     /** The page stops being writable here: each live futex's word goes into the bytes (NOPAGE). */
     private void notWritable(VmPage p) {
         unmap(p);
-        p.forEachFutex(e -> {
-            while (true) {
-                long s = e.state();
-                if (!isLive(s)) {
-                    return;
-                }
-                if (e.compareAndSetState(s, s | NOPAGE)) { // the fast path cannot act on it now
-                    storeWord(p, e, (int) s);
-                    return;
-                }
-            }
-        });
-    }
-
-    /**
-     * The page is writable here again: the futexes this kernel holds in it take their words back.
-     * A held one keeps the word of its state; for one nobody here owns, the page's word is the
-     * truth (it may say that an owner died, or that the futex is not recoverable).
-     */
-    private void writable(VmPage p) {
-        p.forEachFutex(e -> {
-            long s = e.state();
-            if (isAbsent(s)) {
-                if (!e.waiters.isEmpty()) {
-                    markWaiters(e);
-                }
-                return;
-            }
-            if (!isNoPage(s) || (owner(s) == 0 && e.grantAwaitsPage)) {
-                return; // live already, or a grant waiting for this page: that grant decides
-            }
-            int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : (int) s;
-            if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
-                word |= WAITERS;
-            }
-            e.setState(word & 0xffffffffL);
-        });
-    }
-
-    /**
-     * A local thread waits for a futex another kernel holds: like a Linux waiter, set WAITERS in
-     * the word if it has an owner and the page is writable here. Core only.
-     */
-    void markWaiters(FutexEntry e) {
-        VmPage p = e.page;
-        if (p.access != Access.READ_WRITE) {
-            return;
-        }
-        int w = loadWord(p, e);
-        if (owner(w) != 0 && (w & WAITERS) == 0) {
-            storeWord(p, e, w | WAITERS);
-        }
-    }
-
-    /**
-     * A futex leaves this kernel with nobody here owning it: its word goes into the page, 0 for a
-     * free futex, or the robust state it is in ({@link FutexWord#releasedWord}).
-     */
-    void leaveWord(FutexEntry e, long state) {
-        VmPage p = e.page;
-        if (p.access == Access.READ_WRITE) {
-            storeWord(p, e, FutexWord.releasedWord(state));
-        }
-    }
-
-    /**
-     * The word a grant finds in its writable page: if the grant said the holding kernel died,
-     * OWNER_DIED is recorded there first (unless the futex is already not recoverable), whatever
-     * the reverted page said, so that the next owner gets EOWNERDEAD.
-     */
-    int grantedWord(FutexEntry e) {
-        if (e.ownerDiedAtGrant) {
-            e.ownerDiedAtGrant = false;
-            int w = loadWord(e.page, e);
-            if ((w & ~WAITERS) != FutexWord.NOT_RECOVERABLE) {
-                storeWord(e.page, e, FutexWord.OWNER_DIED);
-            }
-        }
-        return loadWord(e.page, e);
-    }
-
-    /** The word in the bytes of a writable page (not the live state). */
-    int wordInPage(FutexEntry e) {
-        return loadWord(e.page, e);
-    }
-
-    private static int loadWord(VmPage p, FutexEntry e) {
-        return PageBytes.getInt(p.data, e.offsetInPage());
-    }
-
-    private static void storeWord(VmPage p, FutexEntry e, int word) {
-        int at = e.offsetInPage();
-        if (PageBytes.getInt(p.data, at) != word) {
-            PageBytes.putInt(p.data, at, word);
-            p.dirty = true;
-        }
+        PageWords.intoBytes(p);
     }
 
     // ---- contents -----------------------------------------------------------------------------
 
     /** Copies bytes of a readable page, with the words of live futexes as they are now. */
     void read(VmPage p, int from, byte[] out, int at, int length) {
-        System.arraycopy(p.data, from, out, at, length);
-        p.forEachFutex(e -> {
-            long s = e.state();
-            int word = e.offsetInPage();
-            if (isLive(s) && word + 4 > from && word < from + length) {
-                byte[] w = new byte[4];
-                PageBytes.putInt(w, 0, (int) s);
-                for (int i = 0; i < 4; i++) {
-                    int pos = word + i;
-                    if (pos >= from && pos < from + length) {
-                        out[at + pos - from] = w[i];
-                    }
-                }
-            }
-        });
+        PageWords.read(p, from, out, at, length);
     }
 
     /** Before the core touches a page's bytes or lowers its access: no task copies without the core now; their writes count. */

@@ -5,7 +5,6 @@ import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
-import io.machxp.proto.xp.MemoryObjectFutexBusy;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
@@ -16,9 +15,7 @@ import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.ReclaimedFutex;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The pager as the owner of every futex across its kernels (the extension; states in
@@ -60,14 +57,13 @@ import java.util.Map;
  * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes; one that asks for
  * more is ended with EAGAIN.
  *
- * A trylock never waits in the queue: when the futex goes to a queued kernel, or comes back while
+ * A trylock never waits in the queue ({@link FutexTries}): when the futex goes to a queued kernel, or comes back while
  * another kernel's lock is queued, the tries are answered busy.
  *
- * <p>Records: a futex has a record only while a kernel holds it or waits for it, or while it
- * carries something to its next grant (owner_died, pages given back with it); the others are
- * pruned, keeping per object the highest token they reached, which a record made again starts
- * above. A kernel declared dead holding a futex is remembered on the record until a grantee told
- * of the death releases it ({@link #diedPending}): its id is not given to another kernel before.
+ * <p>Records ({@link FutexRecords}): a futex has a record only while a kernel holds it or waits
+ * for it, or while it carries something to its next grant; the others are pruned. A kernel
+ * declared dead holding a futex is remembered on the record until a grantee told of the death
+ * releases it ({@link #diedPending}): its id is not given to another kernel before.
  *
  * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
  * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
@@ -87,19 +83,10 @@ final class PagerFutexes {
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
     private final int maxFutexesPerSession;
-    /**
-     * Records of futexes somebody holds or waits for, or that still carry something to the next
-     * grant (owner_died, pages); the others are pruned ({@link #pruneIfIdle}).
-     */
-    private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
-    /**
-     * Per object, the highest token of any pruned futex record: a record made again starts above
-     * it, so a futex's tokens keep growing although its record was pruned. (The low 32 bits of a
-     * token thus count the grants of the object's futexes, not of one futex, per pager start.)
-     */
-    private final Map<String, Long> prunedTokens = new HashMap<>();
-    /** Per kernel id: futex records whose word may still hold a TID of that dead kernel. */
-    private final Map<Integer, Integer> diedPending = new HashMap<>();
+    /** The records, pruned when idle, and the dead kernels whose TIDs futex words may hold. */
+    private final FutexRecords records = new FutexRecords();
+    /** Trylocks while another kernel holds the futex. */
+    private final FutexTries tries;
 
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
             SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases) {
@@ -110,6 +97,7 @@ final class PagerFutexes {
         this.tokenEpoch = tokenEpoch;
         this.maxFutexesPerSession = maxFutexesPerSession;
         this.sessionEnd = sessionEnd;
+        this.tries = new FutexTries(core);
     }
 
     /** What the pager has checked out to which kernel, in the store. */
@@ -125,9 +113,9 @@ final class PagerFutexes {
         if (key == null) {
             return;
         }
-        FutexRecord f = futexes.get(key); // made only when it is granted or queued: a refusal leaves none
+        FutexRecord f = records.get(key); // made only when it is granted or queued: a refusal leaves none
         if (f == null) {
-            f = newRecord(key);
+            f = records.fresh(key);
         }
         if (f.holder == s) {
             if (!m.getUpdate()) {
@@ -162,12 +150,12 @@ final class PagerFutexes {
             return;
         }
         if (f.holder == null) {
-            futexes.putIfAbsent(key, f);
+            records.keep(f);
             grant(f, s, false);
             return;
         }
         if (m.getTry()) {
-            tryLock(f, s);
+            tries.tryLock(f, s);
             return;
         }
         f.queue.add(s, m.getPriority());
@@ -186,7 +174,7 @@ final class PagerFutexes {
         if (key == null) {
             return;
         }
-        FutexRecord f = futexes.get(key);
+        FutexRecord f = records.get(key);
         if (f == null || f.holder == null || f.holder == s || p.getHops() > sessions) {
             return;
         }
@@ -195,55 +183,13 @@ final class PagerFutexes {
     }
 
     /**
-     * A trylock from another kernel while {@code f} is held and nobody queues for it: it is free
-     * only if no thread of the holder owns it or waits for it, which only the holder knows, so the
-     * holder is asked (once for every try that comes before it answers).
-     */
-    private void tryLock(FutexRecord f, KernelSession s) {
-        if (!f.queue.isEmpty()) {
-            busy(s, f.key); // kernels wait for it: not free, whatever the holder's word says now
-            return;
-        }
-        f.tries.add(s);
-        s.queued.add(f.key);
-        if (!f.tryAsked) {
-            f.tryAsked = true;
-            core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
-                    .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                    .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
-        }
-    }
-
-    /**
-     * memory_object_futex_held: the holder keeps the futex a trylock asked for (a thread there owns
-     * it or waits for it): every try waiting is answered busy. From a kernel that no longer holds
-     * it, or about another grant, it crossed the futex on its way back and is dropped.
+     * memory_object_futex_held: the holder keeps the futex a trylock asked for ({@link FutexTries}).
      */
     void futexHeld(KernelSession s, MemoryObjectFutexHeld m) {
         FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_held");
-        if (key == null) {
-            return;
+        if (key != null) {
+            tries.held(s, records.get(key), m.getFencingToken());
         }
-        FutexRecord f = futexes.get(key);
-        if (f == null || f.holder != s || m.getFencingToken() != f.token || !f.tryAsked) {
-            return;
-        }
-        f.tryAsked = false;
-        answerTries(f);
-    }
-
-    /** Every trylock still waiting for {@code f} is answered busy. */
-    private void answerTries(FutexRecord f) {
-        for (KernelSession t : f.tries) {
-            t.queued.remove(f.key);
-            busy(t, f.key);
-        }
-        f.tries.clear();
-    }
-
-    private void busy(KernelSession s, FutexKey key) {
-        core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
-                .setObjectId(s.objectIdOf(key.object())).setOffset(key.offset())).build());
     }
 
     /**
@@ -257,7 +203,7 @@ final class PagerFutexes {
         if (key == null) {
             return;
         }
-        FutexRecord f = futexes.get(key);
+        FutexRecord f = records.get(key);
         if (f == null || f.holder != s) {
             core.refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
             return;
@@ -274,7 +220,7 @@ final class PagerFutexes {
             }
         }
         if (f.grantOwnerDied && !r.getOwnerDied()) {
-            deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
+            records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
@@ -287,7 +233,7 @@ final class PagerFutexes {
     void leaveQueues(KernelSession s, String object) {
         for (FutexKey key : new ArrayList<>(s.queued)) {
             if (object == null || key.object().equals(object)) {
-                leaveQueue(s, futexes.get(key));
+                leaveQueue(s, records.get(key));
             }
         }
     }
@@ -299,7 +245,7 @@ final class PagerFutexes {
     void releaseHeld(KernelSession s, String object) {
         for (FutexKey key : new ArrayList<>(s.held)) {
             if (object == null || key.object().equals(object)) {
-                releaseUnseen(futexes.get(key));
+                releaseUnseen(records.get(key));
             }
         }
     }
@@ -313,12 +259,9 @@ final class PagerFutexes {
     List<FutexKey> ownerDied(KernelSession s) {
         List<FutexKey> held = new ArrayList<>(s.held);
         for (FutexKey key : held) {
-            FutexRecord f = futexes.get(key);
+            FutexRecord f = records.get(key);
             f.ownerDied = core.plants.ownerDiedWhenDeclaredDead(true);
-            if (s.kernelId != 0 && !f.diedKernelIds.contains(s.kernelId)) {
-                f.diedKernelIds.add(s.kernelId);
-                diedPending.merge(s.kernelId, 1, Integer::sum);
-            }
+            records.died(f, s.kernelId);
         }
         return held;
     }
@@ -329,41 +272,6 @@ final class PagerFutexes {
         f.queue.remove(s);
         s.queued.remove(f.key);
         askToRelinquish(f);
-    }
-
-    /** The dead kernels' TIDs are gone from the futex's word. */
-    private void deathRecorded(FutexRecord f) {
-        f.grantOwnerDied = false;
-        for (int id : f.diedKernelIds) {
-            diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
-        }
-        f.diedKernelIds.clear();
-    }
-
-    /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
-    boolean diedPending(int kernelId) {
-        return diedPending.containsKey(kernelId);
-    }
-
-    /** A record made (again) for a futex: its tokens go on above those of any pruned record of the object. */
-    private FutexRecord newRecord(FutexKey key) {
-        FutexRecord f = new FutexRecord(key);
-        f.token = prunedTokens.getOrDefault(key.object(), 0L);
-        return f;
-    }
-
-    /**
-     * Forgets the record of a futex nobody holds or waits for and that carries nothing to a next
-     * grant (no owner_died, no pages): its token is kept as the object's high-water mark.
-     */
-    private void pruneIfIdle(FutexRecord f) {
-        if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
-                || !f.diedKernelIds.isEmpty()) {
-            return;
-        }
-        if (futexes.remove(f.key, f)) {
-            prunedTokens.merge(f.key.object(), f.token, Math::max);
-        }
     }
 
     /**
@@ -406,17 +314,17 @@ final class PagerFutexes {
         }
         if (next != null) {
             next.queued.remove(f.key);
-            answerTries(f); // another got it: a trylock does not wait
+            tries.answer(f); // another got it: a trylock does not wait
             grant(f, next, handoff);
         } else {
             journal.released(f.key, f.ownerDied);
-            pruneIfIdle(f);
+            records.pruneIfIdle(f);
         }
     }
 
     /** After a restart: the futex's holder did not reclaim it (or its death was not told): its next grant says so. */
     void diedInRestart(FutexKey key) {
-        FutexRecord f = futexes.computeIfAbsent(key, this::newRecord);
+        FutexRecord f = records.getOrMake(key);
         if (f.holder == null) {
             f.ownerDied = true;
         }
@@ -493,14 +401,14 @@ final class PagerFutexes {
             return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
                     + "of its object " + objectId;
         }
-        FutexRecord f = futexes.computeIfAbsent(key, this::newRecord);
+        FutexRecord f = records.getOrMake(key);
         long token = r.getFencingToken();
         String refusal = f.holder != null ? f.holder + " holds it"
                 : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
                 : token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
                 : null;
         if (refusal != null) {
-            pruneIfIdle(f);
+            records.pruneIfIdle(f);
             core.refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
             return "it reclaims " + describe(key) + ", but " + refusal;
         }
@@ -535,18 +443,28 @@ final class PagerFutexes {
         return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
     }
 
+    /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
+    boolean diedPending(int kernelId) {
+        return records.diedPending(kernelId);
+    }
+
+    /** The records, for status and for tests of their bounds. */
+    FutexRecords records() {
+        return records;
+    }
+
     /** Every futex record, for status. */
     java.util.Collection<FutexRecord> all() {
-        return futexes.values();
+        return records.all();
     }
 
     /** How many futex records the pager keeps. */
     int count() {
-        return futexes.size();
+        return records.count();
     }
 
     /** The pager's record of a futex, or null if no kernel ever asked for it. */
     FutexRecord record(String object, long offset) {
-        return futexes.get(new FutexKey(object, offset));
+        return records.get(new FutexKey(object, offset));
     }
 }

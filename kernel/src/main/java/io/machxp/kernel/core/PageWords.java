@@ -1,0 +1,154 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.NOPAGE;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.kernel.vm.VmPage.Access;
+
+/**
+ * Futex words in a resident page's bytes, as the {@link PageCache} keeps them. Part of the kernel
+ * core: core thread only.
+ *
+ * <p>A live futex (held by this kernel, page writable here) keeps its word in its
+ * {@link FutexEntry} state, where the fast path changes it without the core; the page's bytes at
+ * that word are stale meanwhile. The two moves between them:
+ * <pre>
+ *  page stops being writable here  -> {@link #intoBytes}: entry gets NOPAGE (fast path stops),
+ *                                     its word is written into the bytes
+ *  page writable here again        -> {@link #fromBytes}: a held entry takes its word back; for
+ *                                     one nobody here owns the page's word is the truth
+ * </pre>
+ * The rest writes the word of a futex no local thread can hold live: a waiter's WAITERS bit
+ * ({@link #markWaiters}), the word a futex leaves behind ({@link #leaveWord}), OWNER_DIED from a
+ * grant ({@link #grantedWord}). Copies by tasks through a page mapping never touch a futex word.
+ */
+final class PageWords {
+    private PageWords() {
+    }
+
+    /** Each live futex's word goes into the bytes, after NOPAGE stops the fast path on it. */
+    static void intoBytes(VmPage p) {
+        p.forEachFutex(e -> {
+            while (true) {
+                long s = e.state();
+                if (!isLive(s)) {
+                    return;
+                }
+                if (e.compareAndSetState(s, s | NOPAGE)) { // the fast path cannot act on it now
+                    storeWord(p, e, (int) s);
+                    return;
+                }
+            }
+        });
+    }
+
+    /**
+     * The page is writable here again: the futexes this kernel holds in it take their words back.
+     * A held one keeps the word of its state; for one nobody here owns, the page's word is the
+     * truth (it may say that an owner died, or that the futex is not recoverable).
+     */
+    static void fromBytes(VmPage p) {
+        p.forEachFutex(e -> {
+            long s = e.state();
+            if (isAbsent(s)) {
+                if (!e.waiters.isEmpty()) {
+                    markWaiters(e);
+                }
+                return;
+            }
+            if (!isNoPage(s) || (owner(s) == 0 && e.grantAwaitsPage)) {
+                return; // live already, or a grant waiting for this page: that grant decides
+            }
+            int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : (int) s;
+            if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
+                word |= WAITERS;
+            }
+            e.setState(word & 0xffffffffL);
+        });
+    }
+
+    /**
+     * A local thread waits for a futex another kernel holds: like a Linux waiter, set WAITERS in
+     * the word if it has an owner and the page is writable here. Core only.
+     */
+    static void markWaiters(FutexEntry e) {
+        VmPage p = e.page;
+        if (p.access != Access.READ_WRITE) {
+            return;
+        }
+        int w = loadWord(p, e);
+        if (owner(w) != 0 && (w & WAITERS) == 0) {
+            storeWord(p, e, w | WAITERS);
+        }
+    }
+
+    /**
+     * A futex leaves this kernel with nobody here owning it: its word goes into the page, 0 for a
+     * free futex, or the robust state it is in ({@link FutexWord#releasedWord}).
+     */
+    static void leaveWord(FutexEntry e, long state) {
+        VmPage p = e.page;
+        if (p.access == Access.READ_WRITE) {
+            storeWord(p, e, FutexWord.releasedWord(state));
+        }
+    }
+
+    /**
+     * The word a grant finds in its writable page: if the grant said the holding kernel died,
+     * OWNER_DIED is recorded there first (unless the futex is already not recoverable), whatever
+     * the reverted page said, so that the next owner gets EOWNERDEAD.
+     */
+    static int grantedWord(FutexEntry e) {
+        if (e.ownerDiedAtGrant) {
+            e.ownerDiedAtGrant = false;
+            int w = loadWord(e.page, e);
+            if ((w & ~WAITERS) != FutexWord.NOT_RECOVERABLE) {
+                storeWord(e.page, e, FutexWord.OWNER_DIED);
+            }
+        }
+        return loadWord(e.page, e);
+    }
+
+    /** The word in the bytes of a writable page (not the live state). */
+    static int wordInPage(FutexEntry e) {
+        return loadWord(e.page, e);
+    }
+
+    /** Copies bytes of a readable page, with the words of live futexes as they are now. */
+    static void read(VmPage p, int from, byte[] out, int at, int length) {
+        System.arraycopy(p.data, from, out, at, length);
+        p.forEachFutex(e -> {
+            long s = e.state();
+            int word = e.offsetInPage();
+            if (isLive(s) && word + 4 > from && word < from + length) {
+                byte[] w = new byte[4];
+                PageBytes.putInt(w, 0, (int) s);
+                for (int i = 0; i < 4; i++) {
+                    int pos = word + i;
+                    if (pos >= from && pos < from + length) {
+                        out[at + pos - from] = w[i];
+                    }
+                }
+            }
+        });
+    }
+
+    private static int loadWord(VmPage p, FutexEntry e) {
+        return PageBytes.getInt(p.data, e.offsetInPage());
+    }
+
+    private static void storeWord(VmPage p, FutexEntry e, int word) {
+        int at = e.offsetInPage();
+        if (PageBytes.getInt(p.data, at) != word) {
+            PageBytes.putInt(p.data, at, word);
+            p.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The pager's futex records, for {@link PagerFutexes}: which exist, when one is forgotten, and
+ * which dead kernels' TIDs may still be in a futex word. Pager core thread only.
+ *
+ * <p>Records: a futex has a record only while a kernel holds it or waits for it, or while it
+ * carries something to its next grant (owner_died, pages given back with it, a dead kernel's
+ * TID); the others are pruned ({@link #pruneIfIdle}), keeping per object the highest token they
+ * reached, which a record made again starts above ({@link #fresh}). So the records are bounded
+ * by what kernels hold and wait for, and the token high-water marks by the objects.
+ *
+ * <p>Dead kernels: a kernel declared dead holding a futex is remembered on the record
+ * ({@link #died}) until a grantee told of the death records OWNER_DIED in the word
+ * ({@link #deathRecorded}); until then {@link #diedPending} says its kernel id (the high bits of
+ * its TIDs) must not be given to another kernel.
+ */
+final class FutexRecords {
+    /**
+     * Records of futexes somebody holds or waits for, or that still carry something to the next
+     * grant (owner_died, pages); the others are pruned ({@link #pruneIfIdle}).
+     */
+    private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+    /**
+     * Per object, the highest token of any pruned futex record: a record made again starts above
+     * it, so a futex's tokens keep growing although its record was pruned. (The low 32 bits of a
+     * token thus count the grants of the object's futexes, not of one futex, per pager start.)
+     */
+    private final Map<String, Long> prunedTokens = new HashMap<>();
+    /** Per kernel id: futex records whose word may still hold a TID of that dead kernel. */
+    private final Map<Integer, Integer> diedPending = new HashMap<>();
+
+    /** The record of the futex, or null. */
+    FutexRecord get(FutexKey key) {
+        return futexes.get(key);
+    }
+
+    /**
+     * A record made (again) for a futex, not kept yet: its tokens go on above those of any pruned
+     * record of the object.
+     */
+    FutexRecord fresh(FutexKey key) {
+        FutexRecord f = new FutexRecord(key);
+        f.token = prunedTokens.getOrDefault(key.object(), 0L);
+        return f;
+    }
+
+    /** Keeps a record made by {@link #fresh} (nothing if the futex has one). */
+    void keep(FutexRecord f) {
+        futexes.putIfAbsent(f.key, f);
+    }
+
+    /** The record of the futex, made and kept if it has none. */
+    FutexRecord getOrMake(FutexKey key) {
+        return futexes.computeIfAbsent(key, this::fresh);
+    }
+
+    /**
+     * Forgets the record of a futex nobody holds or waits for and that carries nothing to a next
+     * grant (no owner_died, no pages): its token is kept as the object's high-water mark.
+     */
+    void pruneIfIdle(FutexRecord f) {
+        if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
+                || !f.diedKernelIds.isEmpty()) {
+            return;
+        }
+        if (futexes.remove(f.key, f)) {
+            prunedTokens.merge(f.key.object(), f.token, Math::max);
+        }
+    }
+
+    /** The kernel with this id was declared dead holding {@code f}: its TIDs may be in the word. */
+    void died(FutexRecord f, int kernelId) {
+        if (kernelId != 0 && !f.diedKernelIds.contains(kernelId)) {
+            f.diedKernelIds.add(kernelId);
+            diedPending.merge(kernelId, 1, Integer::sum);
+        }
+    }
+
+    /** The dead kernels' TIDs are gone from the futex's word. */
+    void deathRecorded(FutexRecord f) {
+        f.grantOwnerDied = false;
+        for (int id : f.diedKernelIds) {
+            diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+        }
+        f.diedKernelIds.clear();
+    }
+
+    /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
+    boolean diedPending(int kernelId) {
+        return diedPending.containsKey(kernelId);
+    }
+
+    /** Every futex record, for status. */
+    Collection<FutexRecord> all() {
+        return futexes.values();
+    }
+
+    /** How many futex records the pager keeps. */
+    int count() {
+        return futexes.size();
+    }
+
+    /** How many objects have a token high-water mark (bounded by the objects). */
+    int prunedTokenCount() {
+        return prunedTokens.size();
+    }
+
+    /** How many dead kernel ids futex words may still name. */
+    int diedPendingCount() {
+        return diedPending.size();
+    }
+}

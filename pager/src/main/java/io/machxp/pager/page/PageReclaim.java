@@ -1,0 +1,100 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.VmProt;
+import java.io.UncheckedIOException;
+import java.util.Set;
+
+/**
+ * The pages a reconnecting kernel reclaims after a pager restart, for {@link PageCoherence}:
+ * <pre>
+ *  newer data than the pager's copy   -> becomes the copy (a return lost in the crash)
+ *  READ / READ_WRITE, no conflict     -> the kernel holds the page as a reader / the writer
+ *  conflict (another writer, others   -> refused; lock_request(RETURN_NONE, flush) tells the
+ *    holding it for a write, named       kernel to drop the page without its data; it holds
+ *    twice, older copy, bad data)        nothing
+ *  NONE (data only)                   -> holds nothing
+ * </pre>
+ * The pager's coherence is kept whatever a kernel says. Pager core thread only.
+ */
+final class PageReclaim {
+    private final int pageSize;
+    private final PageOutput out;
+    private final PageTable table;
+    private final PageChecks checks;
+
+    PageReclaim(int pageSize, PageOutput out, PageTable table, PageChecks checks) {
+        this.pageSize = pageSize;
+        this.out = out;
+        this.table = table;
+        this.checks = checks;
+    }
+
+    /**
+     * A page a reconnecting kernel holds, or gave back without knowing whether the pager took it
+     * ({@code named}: the pages of the object its reclaim named before; a page named twice is
+     * refused, and not held, whatever the entries said).
+     * Data newer than the pager's copy becomes the copy (a return lost in the crash); then the
+     * kernel holds the page with the access it says, unless that conflicts with what others
+     * reclaimed or its copy is older than the pager's: then it is refused and the kernel is told
+     * to drop the page (the pager's coherence is kept whatever a kernel says).
+     */
+    void reclaim(KernelSession s, MemoryObject o, ReclaimedPage r, Set<Long> named) {
+        String routine = "a reclaim";
+        if (!checks.pageOf(o, r.getOffset())) {
+            out.refuse(s, routine + " of a page at 0x" + Long.toHexString(r.getOffset()) + ", which is not a page of '"
+                    + o.name() + "'");
+            return;
+        }
+        PageRecord p = table.record(o, r.getOffset());
+        boolean write = r.getAccess() == VmProt.VM_PROT_READ_WRITE;
+        boolean held = write || r.getAccess() == VmProt.VM_PROT_READ;
+        boolean twice = !named.add(p.offset());
+        if (twice) {
+            p.drop(s); // whatever an earlier entry said: the kernel is told to drop it
+        }
+        String conflict = !held && r.getAccess() != VmProt.VM_PROT_NONE ? "access " + r.getAccess()
+                + " is not NONE, READ or READ_WRITE"
+                : twice ? "it names the page twice"
+                : p.writer != null && p.writer != s ? "kernel " + p.writer.kernelName + " holds it writable"
+                : write && !p.holdersExcept(s).isEmpty() ? "other kernels hold it"
+                : !r.getData().isEmpty() && r.getData().size() != pageSize ? "its data is " + r.getData().size()
+                        + " bytes; a page is " + pageSize
+                : null;
+        long stored = 0;
+        if (conflict == null) {
+            try {
+                stored = o.version(p.offset());
+            } catch (UncheckedIOException e) {
+                out.storeFailed("the version of " + p + " cannot be read to judge the reclaim of " + s, e);
+                conflict = "the pager cannot read the page's version";
+            }
+        }
+        if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
+            out.storeWrite(o, p.offset(), r.getData().toByteArray(), r.getVersion(), // its return was lost in the crash
+                    "the data " + s + " reclaimed for " + p + " is kept in memory only");
+        } else if (conflict == null && held && r.getVersion() < stored) {
+            conflict = "its copy (version " + r.getVersion() + ") is older than the pager's (version " + stored + ")";
+        }
+        if (conflict != null) {
+            out.refuse(s, routine + " of " + p + ": " + conflict + (held ? "; the kernel is told to drop it" : ""));
+            if (held) {
+                p.drop(s); // an earlier entry of the same reclaim may have named it: the kernel holds nothing now
+                out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
+            }
+            table.pruneIfIdle(p);
+            return;
+        }
+        if (!held) {
+            table.pruneIfIdle(p);
+            return; // only data given back
+        }
+        if (write) {
+            p.makeWriter(s);
+        } else {
+            p.addReader(s);
+        }
+    }
+}

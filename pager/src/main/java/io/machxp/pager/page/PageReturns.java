@@ -1,0 +1,89 @@
+package io.machxp.pager.page;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.core.KernelSession;
+import io.machxp.proto.xp.PageData;
+import java.io.UncheckedIOException;
+
+/**
+ * Pages coming back from kernels, and the pager's copy handed on, for {@link PageCoherence}. A
+ * page coming back (data_return, a page given back with a futex) is checked, then taken into the
+ * pager's copy (its object and store) if dirty:
+ * <pre>
+ *  not held by the sender                  -> REFUSED, nothing changes
+ *  clean                                   -> TAKEN (nothing to store)
+ *  dirty from a reader, not a page of data -> REFUSED, nothing changes
+ *  dirty, version not newer than the copy  -> STALE: the data is not taken
+ *  dirty, newer (or 0: the next version)   -> TAKEN: stored as that version
+ * </pre>
+ * Pager core thread only; no I/O but the store's reads (writes go through {@link PageOutput}).
+ */
+final class PageReturns {
+    private final int pageSize;
+    private final PageOutput out;
+
+    PageReturns(int pageSize, PageOutput out) {
+        this.pageSize = pageSize;
+        this.out = out;
+    }
+
+    /** What became of a page coming back from a kernel. */
+    enum Accepted {
+        /** Stored if dirty (or nothing to store). */
+        TAKEN,
+        /** Well-formed, from the writer, but not newer than the pager's copy: the data is not taken. */
+        STALE,
+        /** It broke the rules: nothing changes. */
+        REFUSED
+    }
+
+    /**
+     * Checks a page coming back from {@code s} and stores it if dirty, as {@code version} (0: the
+     * next one). Dirty data no newer than the pager's copy is refused as STALE: it was taken
+     * already (a return the kernel gave again after a restart) or is stale.
+     */
+    Accepted acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
+            String routine) {
+        if (!p.holds(s)) {
+            out.refuse(s, routine + " for " + p + ", which it does not hold");
+            return Accepted.REFUSED;
+        }
+        if (!dirty) {
+            return Accepted.TAKEN;
+        }
+        if (p.writer != s) {
+            out.refuse(s, routine + " with dirty data for " + p + ", which it holds read-only");
+            return Accepted.REFUSED;
+        }
+        if (data.size() != pageSize) {
+            out.refuse(s, routine + " with " + data.size() + " bytes for " + p + "; a page is " + pageSize);
+            return Accepted.REFUSED;
+        }
+        try {
+            long stored = p.object.version(p.offset());
+            if (version != 0 && version <= stored) {
+                out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
+                        + "pager's copy (version " + stored + "); the data is not taken");
+                return Accepted.STALE;
+            }
+            out.storeWrite(p.object, p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version,
+                    "the data " + s + " returned for " + p + " is kept in memory only and will not survive a "
+                    + "pager restart");
+        } catch (UncheckedIOException e) {
+            out.storeFailed("the version of " + p + " cannot be read; the data " + s + " returned is not taken", e);
+        }
+        return Accepted.TAKEN;
+    }
+
+    /** The pager's copy of the page (zeros if it has none) with its version; null if the store fails. */
+    PageData read(PageRecord p) {
+        try {
+            byte[] data = p.object.page(p.offset());
+            return PageData.newBuilder().setOffset(p.offset()).setData(ByteString.copyFrom(data != null ? data
+                    : new byte[pageSize])).setVersion(p.object.version(p.offset())).build();
+        } catch (UncheckedIOException e) {
+            out.storeFailed(p + " cannot be read; it is not handed on with its futex", e);
+            return null;
+        }
+    }
+}
