@@ -98,6 +98,11 @@ final class KernelSession {
     }
 
     /** 0 until pager_welcome arrived. */
+    /** The session's lease from the welcome (0: none). */
+    long leaseNanos() {
+        return leaseNanos;
+    }
+
     int kernelId() {
         return kernelId;
     }

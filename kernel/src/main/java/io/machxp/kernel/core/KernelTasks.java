@@ -1,17 +1,22 @@
 package io.machxp.kernel.core;
 
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.sched.Priority;
 import io.machxp.kernel.sched.Scheduler;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.task.ThreadNumbers;
 import io.machxp.kernel.task.Tids;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.proto.task.Errno;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Overview</h2>
  * task_create makes a task (at most {@link KernelCore#MAX_TASKS} at once); thread_create gives a
- * TID (the kernel id and a thread number) and a base priority (1-99). States of a thread:
+ * TID (the kernel id and a thread number, reused only after a quarantine: {@link #tidQuarantine})
+ * and a base priority (1-99). States of a thread:
  * <pre>
  *  idle       thread_compute   -> blocked in thread_compute: runs under the kernel's
  *                                 {@link Scheduler} (preemptive, fixed priority, on {@code cpus}
@@ -54,7 +60,10 @@ final class KernelTasks {
     /** Read by the fast path from any thread; written here. */
     private final Map<Long, MachTask> tasks = new ConcurrentHashMap<>();
     private long nextTaskId = 1;
-    private int nextThreadNumber = 1;
+    /** Thread numbers (TIDs' low bits), reused after {@link #tidQuarantine}. */
+    private final ThreadNumbers numbers = new ThreadNumbers(Tids.MAX_THREAD_NUMBER);
+    /** The highest wait number any ended thread reached: a new thread's waits are numbered above it. */
+    private long waitsBefore;
 
     KernelTasks(KernelCore core, String name, KernelEnv env, Scheduler scheduler) {
         this.core = core;
@@ -101,12 +110,17 @@ final class KernelTasks {
             reply.fail(invalidPriority(priority));
             return;
         }
-        if (nextThreadNumber > Tids.MAX_THREAD_NUMBER) {
-            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has used all %d thread ids; start another kernel",
-                    name, Tids.MAX_THREAD_NUMBER));
+        int kernelId = core.session.kernelId();
+        int number = threadsByTid.size() >= Tids.MAX_THREAD_NUMBER ? 0 : numbers.take(env.nanoTime(),
+                n -> threadsByTid.containsKey(Tids.tid(kernelId, n)), namedByWords(kernelId));
+        if (number == 0) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has all %d thread ids in use or resting after their "
+                    + "threads ended (an id rests %d ms); terminate threads that are no longer needed", name,
+                    Tids.MAX_THREAD_NUMBER, tidQuarantine() / 1_000_000));
             return;
         }
-        MachThread thread = new MachThread(Tids.tid(core.session.kernelId(), nextThreadNumber++), task);
+        MachThread thread = new MachThread(Tids.tid(kernelId, number), task);
+        thread.waitNumber = waitsBefore; // a stale deadlock probe for the number's old thread names an older wait
         thread.basePriority = priority;
         thread.effectivePriority = priority;
         task.addThread(thread);
@@ -235,6 +249,8 @@ final class KernelTasks {
         }
         t.task.removeThread(t.tid);
         threadsByTid.remove(t.tid);
+        numbers.ended(t.tid & ((1 << Tids.THREAD_BITS) - 1), env.nanoTime(), tidQuarantine());
+        waitsBefore = Math.max(waitsBefore, t.waitNumber);
         env.trace("thread-ended", t.tid, why);
     }
 
@@ -248,6 +264,60 @@ final class KernelTasks {
         if (thread != null && thread.waiter != null && thread.waiter.answers(call)) {
             core.futexes.abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
         }
+    }
+
+    // ---- thread ids ---------------------------------------------------------------------------
+
+    /**
+     * How long a thread number rests after its thread ended: twice the session's lease, and at
+     * least {@link #MIN_TID_QUARANTINE_NANOS}. What may still name the old thread then: a client's
+     * call (of a thread it ended itself; task ids are never reused, so only within the same task),
+     * and a futex word written by a fast-path CAS that was under way at the death - in process
+     * a few instructions, in a task process at most the shared-memory revocation's bound (2 s)
+     * before the process is treated as gone. A word this kernel tracks that still names the old
+     * TID keeps the number from being given ({@link #namedByWords}); deadlock probes cannot
+     * confuse the threads, since a new thread's wait numbers start above every ended one's.
+     */
+    long tidQuarantine() {
+        return Math.max(MIN_TID_QUARANTINE_NANOS, 2 * core.session.leaseNanos());
+    }
+
+    /** The least a thread number rests: five times the shared-memory revocation's bound. */
+    static final long MIN_TID_QUARANTINE_NANOS = 10_000_000_000L;
+
+    /**
+     * Whether a futex word this kernel tracks still names the thread number's old TID (looked up
+     * once per thread_create, on first use, and only when numbers are being reused).
+     */
+    private IntPredicate namedByWords(int kernelId) {
+        return new IntPredicate() {
+            private Set<Integer> named;
+
+            @Override
+            public boolean test(int number) {
+                if (named == null) {
+                    named = new HashSet<>();
+                    core.forEachFutex(e -> {
+                        long state = e.state();
+                        int owner = FutexWord.owner(state);
+                        if (!FutexWord.isAbsent(state) && owner != 0 && livingThread(owner) == null) {
+                            named.add(owner);
+                        }
+                    });
+                }
+                return named.contains(Tids.tid(kernelId, number));
+            }
+        };
+    }
+
+    /** How many thread numbers rest now; for tests that check the records stay bounded. */
+    int restingThreadNumbers() {
+        return numbers.resting();
+    }
+
+    /** How many threads live now. */
+    int livingThreads() {
+        return threadsByTid.size();
     }
 
     // ---- lookups ------------------------------------------------------------------------------
@@ -283,8 +353,7 @@ final class KernelTasks {
      */
     boolean endedHere(int tid) {
         int number = tid & ((1 << Tids.THREAD_BITS) - 1);
-        return Tids.kernelId(tid) == core.session.kernelId() && number >= 1 && number < nextThreadNumber
-                && livingThread(tid) == null;
+        return Tids.kernelId(tid) == core.session.kernelId() && numbers.given(number) && livingThread(tid) == null;
     }
 
     /** The living thread with this TID on this kernel, or null. */

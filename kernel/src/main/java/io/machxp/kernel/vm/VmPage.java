@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -73,7 +72,8 @@ public final class VmPage {
     public final PageMapping mapping = new PageMapping();
     /** Requests waiting for this page, in arrival order, with the access each needs. */
     public final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
-    private volatile AtomicReferenceArray<FutexEntry> futexes;
+    /** Its futexes, one slot per futex ({@link PageFutexTable}); replaced whole when one is added. */
+    private volatile PageFutexTable futexes = PageFutexTable.EMPTY;
 
     /** A fault parked on this page until the kernel has {@code access}. */
     public record Waiting(Access access, PageFault fault) {}
@@ -100,21 +100,12 @@ public final class VmPage {
 
     /** Offsets in the page of the futex words the kernel tracks (the core's, never a task's copy). */
     public int[] futexWords() {
-        AtomicReferenceArray<FutexEntry> f = futexes;
-        if (f == null) {
-            return new int[0];
-        }
-        int n = 0;
-        for (int i = 0; i < f.length(); i++) {
-            n += f.get(i) != null ? 1 : 0;
-        }
-        int[] out = new int[n];
-        for (int i = 0, k = 0; i < f.length(); i++) {
-            if (f.get(i) != null) {
-                out[k++] = i << 2;
-            }
-        }
-        return out;
+        return futexes.offsets();
+    }
+
+    /** How many futexes the page tracks: the slots its table has. */
+    public int futexCount() {
+        return futexes.size();
     }
 
     public boolean resident() {
@@ -123,25 +114,19 @@ public final class VmPage {
 
     /** The futex for the word at {@code offsetInPage} (4-aligned), or null if none yet. Any thread. */
     public FutexEntry futexIfPresent(int offsetInPage) {
-        AtomicReferenceArray<FutexEntry> f = futexes;
-        return f == null ? null : f.get(offsetInPage >>> 2);
+        return futexes.get(offsetInPage >>> 2);
     }
 
     /** Core thread only: the futex for the word, created (ABSENT) on first use. */
     public FutexEntry futex(int offsetInPage) {
-        AtomicReferenceArray<FutexEntry> f = futexes;
-        if (f == null) {
-            f = new AtomicReferenceArray<>(size >>> 2);
-            futexes = f;
-        }
-        FutexEntry e = f.get(offsetInPage >>> 2);
+        FutexEntry e = futexes.get(offsetInPage >>> 2);
         if (e == null) {
             mapping.revoke(); // from now on the word is the futex's: no mapped copy may touch it
             if (sharedPages != null && resident() && sharedPages.take(this, futexWords())) {
                 sharedWritten = true; // counted as the page's change at the core's next unmap
             }
             e = sharedFutexes == null ? new FutexEntry(this, offsetInPage) : sharedFutexes.entry(this, offsetInPage);
-            f.set(offsetInPage >>> 2, e);
+            futexes = futexes.with(offsetInPage >>> 2, e);
         }
         return e;
     }
@@ -204,30 +189,12 @@ public final class VmPage {
     }
 
     private boolean holdsFutexWord(int from, int length) {
-        AtomicReferenceArray<FutexEntry> f = futexes;
-        if (f == null) {
-            return false;
-        }
-        for (int word = from >>> 2; word <= (from + length - 1) >>> 2; word++) {
-            if (f.get(word) != null) {
-                return true;
-            }
-        }
-        return false;
+        return futexes.anyIn(from >>> 2, (from + length - 1) >>> 2);
     }
 
     /** Core thread only: every futex tracked in this page. */
     public void forEachFutex(Consumer<FutexEntry> action) {
-        AtomicReferenceArray<FutexEntry> f = futexes;
-        if (f == null) {
-            return;
-        }
-        for (int i = 0; i < f.length(); i++) {
-            FutexEntry e = f.get(i);
-            if (e != null) {
-                action.accept(e);
-            }
-        }
+        futexes.forEach(action);
     }
 
     @Override

@@ -1,0 +1,45 @@
+package io.machxp.kernel.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Thread numbers: never-given first, then freed ones cyclically, each after its quarantine. */
+class ThreadNumbersTest {
+    private static final long Q = 100;
+    private final ThreadNumbers numbers = new ThreadNumbers(4);
+
+    private int take(long now, Set<Integer> living, Set<Integer> named) {
+        return numbers.take(now, living::contains, named::contains);
+    }
+
+    @Test
+    void numbersNeverGivenGoFirstThenRestedOnesCyclically() {
+        for (int n = 1; n <= 4; n++) {
+            assertThat(take(0, Set.of(), Set.of())).isEqualTo(n);
+        }
+        numbers.ended(3, 0, Q);
+        numbers.ended(1, 10, Q);
+        assertThat(take(50, Set.of(2, 4), Set.of())).as("both still rest").isZero();
+        assertThat(numbers.resting()).isEqualTo(2);
+        assertThat(take(100, Set.of(2, 4), Set.of())).as("3 rested its quarantine; 1 not yet").isEqualTo(3);
+        assertThat(numbers.resting()).isEqualTo(1);
+        assertThat(take(110, Set.of(2, 3, 4), Set.of())).isEqualTo(1);
+        assertThat(numbers.resting()).isZero();
+    }
+
+    @Test
+    void aNumberStillNamedIsPassedOverAndAnyLivingOneToo() {
+        for (int n = 1; n <= 4; n++) {
+            take(0, Set.of(), Set.of());
+            numbers.ended(n, 0, Q);
+        }
+        assertThat(take(Q, Set.of(), Set.of(1))).as("1 is still named by a word").isEqualTo(2);
+        assertThat(take(Q, Set.of(2), Set.of(1))).isEqualTo(3);
+        assertThat(take(Q, Set.of(2, 3), Set.of(1))).isEqualTo(4);
+        assertThat(take(Q, Set.of(2, 3, 4), Set.of(1))).as("only the named one is left").isZero();
+        assertThat(take(Q, Set.of(2, 3, 4), Set.of())).isEqualTo(1);
+        assertThat(numbers.given(4)).isTrue();
+    }
+}
