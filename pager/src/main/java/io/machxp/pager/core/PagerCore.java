@@ -271,7 +271,8 @@ public final class PagerCore {
 
     /**
      * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
-     * "quarantinedIds", "futexes", "pages"); for tests and tools that check they stay bounded.
+     * "quarantinedIds", "futexes", "futexTokenMarks", "deadKernelIdsInWords", "pages"); for tests and
+     * tools that check they stay bounded.
      */
     public Map<String, Integer> recordCounts() {
         Map<String, Integer> counts = new LinkedHashMap<>();
@@ -280,6 +281,8 @@ public final class PagerCore {
         counts.put("kernelIds", sessions.idCount());
         counts.put("quarantinedIds", sessions.quarantinedCount());
         counts.put("futexes", futexes.count());
+        counts.put("futexTokenMarks", futexes.records().prunedTokenCount());
+        counts.put("deadKernelIdsInWords", futexes.records().diedPendingCount());
         counts.put("pages", pages.recordCount());
         return counts;
     }

@@ -99,6 +99,9 @@ class SessionChurnTest {
         assertThat(mostBusy[0]).as("ids of names with a session, live or broken").isLessThanOrEqualTo(300);
         assertThat(most.get("futexes")).isLessThanOrEqualTo(DROP_FUTEXES + 64);
         assertThat(most.get("pages")).isLessThanOrEqualTo(4);
+        assertThat(most.get("futexTokenMarks")).as("one per object").isLessThanOrEqualTo(1);
+        assertThat(most.get("deadKernelIdsInWords")).as("dropped kernels whose owner_died is not yet recorded: "
+                + "10 a lease, cleared 10 leases later").isLessThanOrEqualTo(110);
     }
 
     /** A futex record nobody holds or waits for is pruned, and its futex's tokens still grow. */
