@@ -7,6 +7,7 @@ import io.machxp.kernel.ipc.MsgType;
 import io.machxp.kernel.ipc.PortRight;
 import io.machxp.proto.task.MachPortAllocateRequest;
 import io.machxp.proto.task.MachPortExtractRightRequest;
+import io.machxp.proto.task.MachPortInsertRemoteRequest;
 import io.machxp.proto.task.MachPortInsertRightRequest;
 import io.machxp.proto.task.MachPortModRefsRequest;
 import io.machxp.proto.task.MachPortMoveMemberRequest;
@@ -205,6 +206,19 @@ public final class TaskClient {
         checked("mach_port_insert_right", kernel.call(() -> kernel.ipc.machPortInsertRight(
                 MachPortInsertRightRequest.newBuilder().setTask(id).setName(name).setFromTask(from.id)
                         .setFromName(fromName).setDisposition(disposition.value).build())));
+    }
+
+    /**
+     * mach_port_insert_right across kernels: the right this task names {@code name}, with
+     * {@code disposition}, into task {@code to} of another kernel (linked to this one for IPC)
+     * under {@code toName}. The right is there once the other kernel took the link's frame
+     * (watch for it with {@code to.machPortType(toName)}); a name taken there ends it.
+     */
+    public void machPortInsertRemote(int name, MsgType disposition, TaskClient to, int toName) {
+        int toKernel = to.kernel.statistics().getIpcKernel();
+        checked("mach_port_insert_right", kernel.call(() -> kernel.ipc.machPortInsertRemote(
+                MachPortInsertRemoteRequest.newBuilder().setTask(id).setName(name).setDisposition(disposition.value)
+                        .setKernel(toKernel).setToTask(to.id).setToName(toName).build())));
     }
 
     /** mach_port_extract_right from this task into {@code to} (a task of the same kernel): the new name there and its type. */

@@ -75,6 +75,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** Sessions this kernel has opened, the first included. */
     private final java.util.concurrent.atomic.AtomicInteger sessionsOpened = new java.util.concurrent.atomic.AtomicInteger();
     private Server server;
+    /** IPC links to the other kernels ({@link KernelConfig#ipc()}), or null. */
+    private KernelLinks links;
     /** Refuses task and IPC calls until the pager's welcome (the port is bound before the session opens). */
     private final Opening gate = new Opening();
     /** The standard gRPC health service: NOT_SERVING until the pager welcomed the kernel, and after close. */
@@ -173,6 +175,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
         log.warn("kernel {}: its session with the pager is over ({}); it opens a new one", config.name(), why);
         loop.execute(() -> {
+            if (links != null) {
+                links.leave(); // the session's ports are gone: other kernels see this IPC id die
+            }
             session.link.dispose(); // the pager sees the old stream end at once
             renew(session, why, 1);
         });
@@ -218,12 +223,6 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         }));
     }
 
-    /** Hears the kernel's trace events (see {@link KernelEnv#trace}); called on the core thread. */
-    @FunctionalInterface
-    public interface TraceListener {
-        void trace(String event, int tid, String detail);
-    }
-
     private volatile TraceListener traceListener;
 
     /** Sets the one listener of this kernel's trace events (null: none). */
@@ -261,8 +260,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         } catch (IOException e) {
             kernel.close();
             throw new IOException(who + ": cannot listen on " + config.bindHost() + ":" + config.port() + ": "
-                    + rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
+                    + StartErrors.rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
                     + "--port, or 0 for any free one" : ""), e);
+        }
+        if (config.ipc() != null) {
+            try {
+                kernel.links = KernelLinks.start(config.ipc(), config.transport(), kernel.taskHandles, kernel.loop, who);
+            } catch (IOException | RuntimeException e) {
+                kernel.close();
+                throw e;
+            }
         }
         try {
             kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
@@ -272,9 +279,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + config.connectTimeout().toSeconds() + " s; is it running, and is the address right?", e);
         } catch (ExecutionException e) {
             kernel.close();
-            if (unreachable(e.getCause())) {
+            if (StartErrors.unreachable(e.getCause())) {
                 throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": "
-                        + rootMessage(e.getCause()) + "; is it running, and is the address right?", e.getCause());
+                        + StartErrors.rootMessage(e.getCause()) + "; is it running, and is the address right?", e.getCause());
             }
             throw new IOException(who + ": cannot open a session with the pager at " + config.pagerTarget() + ": "
                     + e.getCause().getMessage(), e);
@@ -283,38 +290,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting kernel " + config.name(), e);
         }
+        if (kernel.links != null) {
+            KernelCore first = kernel.core();
+            CompletableFuture.runAsync(() -> kernel.links.join(first, config.connectTimeout().toMillis()), kernel.loop).join();
+        }
         kernel.gate.open();
         kernel.health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-        log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({})", config.name(), kernel.kernelId(),
-                kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext");
+        log.info("kernel {} (id {}) serving tasks on port {}, pager {} ({}){}", config.name(), kernel.kernelId(),
+                kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext",
+                kernel.links == null ? "" : ", IPC id " + kernel.links.id() + " at " + kernel.links.address());
         return kernel;
-    }
-
-    /**
-     * The transport's failure to connect (gRPC UNAVAILABLE without a machxp errno), not a refusal
-     * by the pager nor a TLS handshake that failed (a configuration error, though also UNAVAILABLE).
-     */
-    private static boolean unreachable(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.GeneralSecurityException) {
-                return false;
-            }
-        }
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof io.grpc.StatusRuntimeException s) {
-                return s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && !PagerLink.fromPager(s);
-            }
-        }
-        return false;
-    }
-
-    /** The innermost cause's message: "Connection refused: /127.0.0.1:1", "Address already in use". */
-    static String rootMessage(Throwable t) {
-        Throwable c = t;
-        while (c.getCause() != null && c.getCause() != c) {
-            c = c.getCause();
-        }
-        return c.getMessage() != null ? c.getMessage() : t.toString();
     }
 
     /**
@@ -360,6 +345,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** The port of the task interface. */
     public int port() {
         return server.getPort();
+    }
+
+    @Override
+    public int ipcKernel() {
+        return links == null ? 0 : links.id();
+    }
+
+    @Override
+    public String ipcAddress() {
+        return links == null ? "" : links.address();
     }
 
     @Override
@@ -480,6 +475,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             server.shutdownNow();
         }
         abort.run();
+        if (links != null) {
+            links.close();
+        }
         loop.execute(this::disposeOpening);
         close.run();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

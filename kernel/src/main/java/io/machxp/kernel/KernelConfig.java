@@ -1,6 +1,7 @@
 package io.machxp.kernel;
 
 import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.ipc.link.LinkConfig;
 import io.machxp.proto.transport.Transport;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,9 +19,11 @@ import java.util.Objects;
  *     TLS with one certificate, or plaintext (on loopback only unless allowed explicitly)
  * @param shmDir where the kernel shares memory with task processes on its host (docs/shared-memory.md);
  *     null: it shares none, and every task call is gRPC
+ * @param ipc its IPC links to other kernels (docs/mach-ipc.md), with the same transport; null: none,
+ *     IPC between its own tasks only
  */
 public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
-        CoreOptions core, Transport transport, java.nio.file.Path shmDir) {
+        CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc) {
     public KernelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
@@ -31,6 +34,12 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
+    }
+
+    /** Without IPC links. */
+    public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+            CoreOptions core, Transport transport, java.nio.file.Path shmDir) {
+        this(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, null);
     }
 
     /** As the full form, sharing memory in {@link io.machxp.kernel.shm.SharedMemory#defaultDir()} ({@code /dev/shm}). */
@@ -52,17 +61,22 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
     }
 
     public KernelConfig withCore(CoreOptions options) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir, ipc);
     }
 
     /** The same kernel with another transport (mutual TLS, or plaintext anywhere). */
     public KernelConfig withTransport(Transport t) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir, ipc);
     }
 
     /** The same kernel sharing memory in {@code dir}, or none (null). */
     public KernelConfig withShmDir(java.nio.file.Path dir) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir, ipc);
+    }
+
+    /** The same kernel with IPC links to other kernels ({@code ipc}), or none (null). */
+    public KernelConfig withIpc(LinkConfig links) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, links);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {

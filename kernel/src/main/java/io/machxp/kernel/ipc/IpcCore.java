@@ -90,9 +90,18 @@ public final class IpcCore {
      */
     public KernReturn machPortInsertRemote(long taskId, int name, MsgType disposition, int kernel, long toTask,
             int toName) {
+        return machPortInsertRemote(taskId, name, disposition, kernel, toTask, false, toName);
+    }
+
+    /**
+     * As {@link #machPortInsertRemote(long, int, MsgType, int, long, int)}; with {@code toTaskIsHandle}
+     * the target task is named by a task handle that kernel gave a gRPC client, translated there.
+     */
+    public KernReturn machPortInsertRemote(long taskId, int name, MsgType disposition, int kernel, long toTask,
+            boolean toTaskIsHandle, int toName) {
         IpcSpace s = spaces.get(taskId);
         return s == null ? KernReturn.KERN_INVALID_TASK
-                : remote.insertRight(s, name, disposition, kernel, toTask, toName);
+                : remote.insertRight(s, name, disposition, kernel, toTask, toTaskIsHandle, toName);
     }
 
     long nextObjectId() {

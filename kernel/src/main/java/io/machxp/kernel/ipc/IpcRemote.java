@@ -93,7 +93,7 @@ final class IpcRemote {
     }
 
     /** mach_port_insert_right into task {@code task} of kernel {@code kernel} under {@code name}. */
-    KernReturn insertRight(IpcSpace space, int fromName, MsgType d, int kernel, long task, int name) {
+    KernReturn insertRight(IpcSpace space, int fromName, MsgType d, int kernel, long task, boolean handle, int name) {
         if (d == null || d == MsgType.PORT_NAME || d == MsgType.MOVE_RECEIVE || name == Mach.MACH_PORT_NULL
                 || name == Mach.MACH_PORT_DEAD) {
             return KernReturn.KERN_INVALID_VALUE;
@@ -108,7 +108,7 @@ final class IpcRemote {
         }
         Carried c = ipc.rights.copyin(space, fromName, d);
         List<Runnable> after = new ArrayList<>();
-        LinkInsertRight insert = LinkInsertRight.newBuilder().setTask(task).setName(name)
+        LinkInsertRight insert = LinkInsertRight.newBuilder().setTask(task).setTaskIsHandle(handle).setName(name)
                 .setRight(ipc.remoteRights.export(c, kernel, after)).build();
         ipc.net.send(kernel, LinkFrame.newBuilder().setInsert(insert).build());
         after.forEach(Runnable::run);
@@ -163,7 +163,8 @@ final class IpcRemote {
 
     private void insert(LinkInsertRight in) {
         Carried c = ipc.remoteRights.importRight(in.getRight());
-        IpcSpace space = ipc.space(in.getTask());
+        // a handle the kernel's links did not translate names no task here
+        IpcSpace space = in.getTaskIsHandle() ? null : ipc.space(in.getTask());
         IpcEntry e = space == null ? null : space.lookup(in.getName());
         boolean fits = space != null && (c.type() == MsgType.PORT_SEND_ONCE ? e == null
                 : e == null ? c.port() == null || space.nameOf(c.port()) == null

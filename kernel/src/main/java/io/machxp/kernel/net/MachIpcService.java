@@ -9,6 +9,7 @@ import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.ipc.IpcResult;
 import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.ipc.MsgType;
@@ -172,5 +173,92 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                 () -> kernel.execute(() -> ref.core().ipc().abort(task, r.getThread(), reply)));
         kernel.execute(() -> ref.core().ipc().machMsg(task, r.getThread(), msg, r.getOption(), rcvSize,
                 r.getRcvName(), timeout, reply));
+    }
+
+    @Override
+    public void machPortInsertRemote(MachPortInsertRemoteRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortInsertRemote(t, r.getName(), MsgType.of(r.getDisposition()),
+                r.getKernel(), r.getToTask(), true, r.getToName()), MachIpcService::code);
+    }
+
+    /**
+     * mach_msg receiving again and again on one thread: each message is one reply on the stream;
+     * the first result that is not a message ends it (with that reply), as does the client's cancel.
+     */
+    @Override
+    public void machMsgReceive(MachMsgRequest r, StreamObserver<MachMsgReply> out) {
+        TaskHandles.Ref ref = taskOf(r.getTask(), out);
+        if (ref == null) {
+            return;
+        }
+        var stream = (ServerCallStreamObserver<MachMsgReply>) out;
+        int option = r.getOption() & ~Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG;
+        new StreamedReceive(ref, r.getThread(), option, (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE),
+                r.getRcvName(), r.getTimeoutMillis() & 0xFFFFFFFFL, stream).next();
+    }
+
+    /** One streamed receive: a mach_msg at a time on the core thread, the next once its message is out. */
+    private final class StreamedReceive {
+        private final TaskHandles.Ref ref;
+        private final int thread;
+        private final int option;
+        private final int rcvSize;
+        private final int rcvName;
+        private final long timeout;
+        private final ServerCallStreamObserver<MachMsgReply> out;
+        /** The call in the core now (core thread), to interrupt on cancel. */
+        private Reply<MsgReturn> current;
+        private boolean cancelled;
+
+        StreamedReceive(TaskHandles.Ref ref, int thread, int option, int rcvSize, int rcvName, long timeout,
+                ServerCallStreamObserver<MachMsgReply> out) {
+            this.ref = ref;
+            this.thread = thread;
+            this.option = option;
+            this.rcvSize = rcvSize;
+            this.rcvName = rcvName;
+            this.timeout = timeout;
+            this.out = out;
+            out.setOnCancelHandler(() -> kernel.execute(() -> {
+                cancelled = true;
+                if (current != null) {
+                    ref.core().ipc().abort(ref.id(), thread, current);
+                }
+            }));
+        }
+
+        /** Core thread or a gRPC thread: the next receive. */
+        void next() {
+            kernel.execute(() -> {
+                if (cancelled) {
+                    return;
+                }
+                Reply<MsgReturn> reply = new Reply<>() {
+                    @Override
+                    public void complete(MsgReturn m) {
+                        current = null;
+                        if (cancelled) {
+                            return;
+                        }
+                        out.onNext(IpcMessages.toProto(m));
+                        if (m.code() == KernReturn.MACH_MSG_SUCCESS) {
+                            next();
+                        } else {
+                            out.onCompleted();
+                        }
+                    }
+
+                    @Override
+                    public void fail(io.machxp.kernel.core.KernelError error) {
+                        current = null;
+                        if (!cancelled) {
+                            Answers.fail(out, error);
+                        }
+                    }
+                };
+                current = reply;
+                ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, reply);
+            });
+        }
     }
 }

@@ -368,6 +368,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                 .putAllXpSent(stats.sentByRoutine())
                 .putAllXpReceived(stats.receivedByRoutine())
                 .putAllAcquires(stats.acquiresByPath())
+                .setIpcKernel(kernel.ipcKernel())
+                .setIpcAddress(kernel.ipcAddress())
                 .build());
     }
 

@@ -25,4 +25,14 @@ public interface ServedKernel {
 
     /** The latency of vm_lock_futex over gRPC, which the task service records. */
     io.micrometer.core.instrument.Timer lockLatency();
+
+    /** This kernel's IPC id among the kernels its links join; 0 without links. */
+    default int ipcKernel() {
+        return 0;
+    }
+
+    /** Where its IPC links listen, "host:port"; empty without links. */
+    default String ipcAddress() {
+        return "";
+    }
 }

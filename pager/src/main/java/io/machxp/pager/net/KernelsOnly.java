@@ -7,12 +7,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 import io.machxp.proto.task.Errno;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
-import javax.net.ssl.SSLPeerUnverifiedException;
+import io.machxp.proto.transport.PeerCertificates;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -22,7 +17,7 @@ import javax.net.ssl.SSLSession;
  * --plaintext) has no certificates and is not checked.
  */
 public final class KernelsOnly implements ServerInterceptor {
-    public static final String KERNEL_NAME = "machxp kernel";
+    public static final String KERNEL_NAME = PeerCertificates.KERNEL;
 
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
@@ -31,7 +26,7 @@ public final class KernelsOnly implements ServerInterceptor {
         if (tls == null) {
             return next.startCall(call, headers);
         }
-        String name = commonName(tls);
+        String name = PeerCertificates.commonName(tls);
         if (KERNEL_NAME.equals(name)) {
             return next.startCall(call, headers);
         }
@@ -40,23 +35,5 @@ public final class KernelsOnly implements ServerInterceptor {
                 + "certificate");
         call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
         return new ServerCall.Listener<>() { };
-    }
-
-    /** The common name of the peer's certificate, or a description of why there is none. */
-    private static String commonName(SSLSession tls) {
-        try {
-            Certificate[] chain = tls.getPeerCertificates();
-            if (chain.length == 0 || !(chain[0] instanceof X509Certificate cert)) {
-                return "a peer without an X.509 certificate";
-            }
-            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-            return cert.getSubjectX500Principal().getName();
-        } catch (SSLPeerUnverifiedException | InvalidNameException e) {
-            return "an unverified peer";
-        }
     }
 }

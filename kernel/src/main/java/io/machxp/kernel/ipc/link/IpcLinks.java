@@ -56,6 +56,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
     private final Set<Integer> dead = ConcurrentHashMap.newKeySet();
     private volatile KernelDirectory directory;
+    /** Mutual TLS on every connection, or null for plaintext. */
+    private final LinkTls tls;
+    /** How long a kernel may take to answer the first dial before it is dead (at least a lease). */
+    private volatile long firstContactMillis;
     private volatile boolean closing;
     private Channel server;
 
@@ -73,11 +77,18 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     }
 
     public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener) {
+        this(self, leaseMillis, group, core, listener, null);
+    }
+
+    /** Links with mutual TLS ({@code tls}), or plaintext (null). */
+    public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener, LinkTls tls) {
         this.self = self;
         this.leaseMillis = leaseMillis;
         this.group = group;
         this.core = core;
         this.listener = listener;
+        this.tls = tls;
+        this.firstContactMillis = leaseMillis;
     }
 
     /** Listens for the other kernels' connections; the address bound (port 0 picks one). */
@@ -88,13 +99,26 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkIn(IpcLinks.this));
+                        if (tls != null) {
+                            tls.accepted(ch.pipeline());
+                        }
                     }
                 }).bind(at).sync().channel();
         return (InetSocketAddress) server.localAddress();
     }
 
-    /** Starts dialling every other kernel of {@code directory}. */
+    /** Starts dialling every other kernel of {@code directory}; one not reached within a lease is dead. */
     public void connect(KernelDirectory directory) {
+        connect(directory, leaseMillis);
+    }
+
+    /**
+     * Starts dialling every other kernel of {@code directory}; one not reached within
+     * {@code firstContactMillis} (at least a lease: kernels of a cluster start one after another)
+     * is dead.
+     */
+    public void connect(KernelDirectory directory, long firstContactMillis) {
+        this.firstContactMillis = Math.max(leaseMillis, firstContactMillis);
         this.directory = directory;
         for (int k : directory.kernels().keySet()) {
             if (k != self) {
@@ -122,12 +146,15 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p.id));
+                        if (tls != null) {
+                            tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
+                        }
                     }
                 }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         opened(p, f.channel());
-                    } else if (System.nanoTime() - p.firstAttempt > TimeUnit.MILLISECONDS.toNanos(leaseMillis)) {
-                        died(p.id, "no connection to " + a + " for a lease");
+                    } else if (System.nanoTime() - p.firstAttempt > TimeUnit.MILLISECONDS.toNanos(firstContactMillis)) {
+                        died(p.id, "no connection to " + a + " within " + firstContactMillis + " ms");
                     } else {
                         group.schedule(() -> dial(p), Math.max(1, leaseMillis / 10), TimeUnit.MILLISECONDS);
                     }
@@ -183,9 +210,11 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
+    /** Dead, or not in the directory (no link can reach it). */
     @Override
     public boolean dead(int kernel) {
-        return dead.contains(kernel);
+        KernelDirectory d = directory;
+        return dead.contains(kernel) || d != null && !d.kernels().containsKey(kernel);
     }
 
     /** Keepalive on an idle outgoing link. */

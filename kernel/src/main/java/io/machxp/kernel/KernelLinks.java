@@ -1,0 +1,137 @@
+package io.machxp.kernel;
+
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.ipc.link.IpcLinks;
+import io.machxp.kernel.ipc.link.LinkConfig;
+import io.machxp.kernel.ipc.link.LinkListener;
+import io.machxp.kernel.ipc.link.LinkTls;
+import io.machxp.kernel.net.TaskHandles;
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.transport.Transport;
+import io.machxp.proto.transport.TransportException;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running kernel's IPC links to the other kernels of its cluster ({@link LinkConfig}): Netty
+ * channels on an I/O thread of their own, their frames handed to the IPC core on the core thread.
+ *
+ * <pre>
+ *  start: transport checked (mutual TLS with the kernel's files, or plaintext on loopback only
+ *         unless --plaintext) -> listen  (before the pager session: a kernel that cannot listen stops)
+ *  join:  the first session's IPC core gets the links; they dial the other kernels
+ *  leave: the session is lost, its tasks and their ports are gone: the links close, and the other
+ *         kernels see this IPC id die (dead names). Later sessions have IPC on this kernel only.
+ * </pre>
+ *
+ * A task handle in an insert from another kernel ({@code MachPortInsertRemote}) is translated here,
+ * in the network layer, as every gRPC request's: the core only ever sees its own task numbers.
+ */
+final class KernelLinks implements AutoCloseable {
+    private final LinkConfig config;
+    private final TaskHandles handles;
+    private final EventLoopGroup io;
+    private final IpcLinks links;
+    private final InetSocketAddress bound;
+    /** The session core the links feed; null before join and after leave. Core thread. */
+    private KernelCore joined;
+
+    private KernelLinks(LinkConfig config, TaskHandles handles, EventLoopGroup io, LinkTls tls, Executor core,
+            String who) throws IOException {
+        this.config = config;
+        this.handles = handles;
+        this.io = io;
+        this.links = new IpcLinks(config.id(), config.leaseMillis(), io, core, new LinkListener() {
+            @Override
+            public void frame(int from, LinkFrame frame) {
+                if (joined != null) {
+                    joined.ipcCore().linkReceive(from, translated(frame));
+                }
+            }
+
+            @Override
+            public void kernelDied(int kernel) {
+                if (joined != null) {
+                    joined.ipcCore().kernelDied(kernel);
+                }
+            }
+        }, tls);
+        try {
+            this.bound = links.listen(new InetSocketAddress(config.listen().getHostString(), config.listen().getPort()));
+        } catch (Exception e) {
+            links.close();
+            throw new IOException(who + ": cannot listen for IPC links on " + config.listen().getHostString() + ":"
+                    + config.listen().getPort() + ": " + StartErrors.rootMessage(e) + "; choose another --ipc-listen port", e);
+        }
+    }
+
+    /** Checks the transport for every link, then listens; {@code core} runs the IPC core. */
+    static KernelLinks start(LinkConfig config, Transport transport, TaskHandles handles, Executor core, String who)
+            throws IOException {
+        LinkTls tls = transport.isTls() ? LinkTls.of(transport.tls()) : null;
+        if (tls == null && !transport.plaintextAnywhere()) {
+            requireLoopback(config.listen(), who + " would listen for IPC links on");
+            config.peers().values().forEach(a -> requireLoopback(a, who + " would link to"));
+        }
+        EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ipc-links-" + config.id(), true),
+                NioIoHandler.newFactory());
+        try {
+            return new KernelLinks(config, handles, io, tls, core, who);
+        } catch (IOException | RuntimeException e) {
+            io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    private static void requireLoopback(InetSocketAddress a, String what) {
+        if (!Transport.isLoopbackHost(a.getHostString())) {
+            throw new TransportException(what + " " + a.getHostString() + ":" + a.getPort() + " without TLS, which is"
+                    + " allowed only on loopback: give --tls-cert, --tls-key and --tls-ca (machxp certs DIR makes them),"
+                    + " or --plaintext");
+        }
+    }
+
+    /** Core thread: the session's IPC core takes the links, which dial the other kernels. */
+    void join(KernelCore core, long firstContactMillis) {
+        joined = core;
+        core.ipcCore().attachNet(links);
+        links.connect(config.directory(bound), firstContactMillis);
+    }
+
+    /** Core thread: the session is over; the other kernels see this IPC id die. */
+    void leave() {
+        joined = null;
+        links.close();
+    }
+
+    /** A task handle in an insert becomes the core's task number (0, no task, if unknown or of another session). */
+    private LinkFrame translated(LinkFrame f) {
+        if (!f.hasInsert() || !f.getInsert().getTaskIsHandle()) {
+            return f;
+        }
+        TaskHandles.Ref ref = handles.ref(f.getInsert().getTask());
+        long task = ref != null && ref.core() == joined ? ref.id() : 0;
+        return f.toBuilder().setInsert(f.getInsert().toBuilder().setTask(task).setTaskIsHandle(false)).build();
+    }
+
+    int id() {
+        return config.id();
+    }
+
+    /** Where the links listen, "host:port". */
+    String address() {
+        return bound.getHostString() + ":" + bound.getPort();
+    }
+
+    @Override
+    public void close() {
+        links.close();
+        io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}

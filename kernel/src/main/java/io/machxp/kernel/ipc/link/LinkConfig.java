@@ -1,0 +1,65 @@
+package io.machxp.kernel.ipc.link;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * How a kernel joins the IPC links of its cluster ({@code machxp kernel --ipc-id N --ipc-listen
+ * HOST:PORT --ipc-peer ID=HOST:PORT ...}): its IPC id, where it listens for the other kernels,
+ * and where each of them listens (see {@link KernelDirectory} for why configuration).
+ *
+ * @param id this kernel's IPC id, unique in the cluster and never reused (1 or more)
+ * @param listen where to listen (port 0: any free one)
+ * @param peers the other kernels by IPC id
+ * @param leaseMillis how long a link may be silent before its kernel is dead
+ */
+public record LinkConfig(int id, InetSocketAddress listen, Map<Integer, InetSocketAddress> peers, long leaseMillis) {
+    /** The default lease of a link: a kernel silent this long is dead for IPC. */
+    public static final long DEFAULT_LEASE_MILLIS = 3_000;
+
+    public LinkConfig {
+        if (id < 1) {
+            throw new IllegalArgumentException("IPC id " + id + ": give --ipc-id 1 or more, unique among the kernels");
+        }
+        if (peers.containsKey(id)) {
+            throw new IllegalArgumentException("IPC id " + id + " is this kernel's own: --ipc-peer names the others");
+        }
+        if (leaseMillis < 1) {
+            throw new IllegalArgumentException("IPC lease of " + leaseMillis + " ms: give 1 or more");
+        }
+        peers = java.util.Collections.unmodifiableMap(new TreeMap<>(peers));
+    }
+
+    /** From the command line's words: {@code HOST:PORT} and each {@code ID=HOST:PORT}. */
+    public static LinkConfig parse(int id, String listen, java.util.List<String> peers) {
+        Map<Integer, InetSocketAddress> table = new TreeMap<>();
+        for (String p : peers) {
+            Map.Entry<Integer, InetSocketAddress> e = KernelDirectory.parse(p);
+            if (table.put(e.getKey(), e.getValue()) != null) {
+                throw new IllegalArgumentException("IPC peer " + e.getKey() + " is given twice; give each kernel once");
+            }
+        }
+        return new LinkConfig(id, address(listen), table, DEFAULT_LEASE_MILLIS);
+    }
+
+    private static InetSocketAddress address(String listen) {
+        int colon = listen.lastIndexOf(':');
+        try {
+            if (colon > 0) {
+                return InetSocketAddress.createUnresolved(listen.substring(0, colon),
+                        Integer.parseInt(listen.substring(colon + 1)));
+            }
+        } catch (IllegalArgumentException e) {
+            // the sentence below
+        }
+        throw new IllegalArgumentException("--ipc-listen " + listen + ": write HOST:PORT, e.g. 127.0.0.1:7401 (port 0: any)");
+    }
+
+    /** The directory once this kernel listens at {@code bound}. */
+    public KernelDirectory directory(InetSocketAddress bound) {
+        Map<Integer, InetSocketAddress> all = new TreeMap<>(peers);
+        all.put(id, bound);
+        return new KernelDirectory(all);
+    }
+}
