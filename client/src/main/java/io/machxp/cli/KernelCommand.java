@@ -56,6 +56,19 @@ final class KernelCommand implements Callable<Integer> {
                     + " none: every task call over gRPC); see docs/shared-memory.md")
     String shmDir;
 
+    @Option(names = "--ipc-id", paramLabel = "N",
+            description = "this kernel's id for Mach IPC across kernels (1 or more, unique in the cluster, never reused);"
+                    + " with --ipc-listen and --ipc-peer; see docs/mach-ipc.md")
+    Integer ipcId;
+
+    @Option(names = "--ipc-listen", paramLabel = "HOST:PORT",
+            description = "where to listen for the other kernels' IPC links (port 0: any free one)")
+    String ipcListen;
+
+    @Option(names = "--ipc-peer", paramLabel = "ID=HOST:PORT",
+            description = "another kernel's IPC id and link address; repeat for each")
+    java.util.List<String> ipcPeers = new java.util.ArrayList<>();
+
     @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
 
@@ -74,6 +87,22 @@ final class KernelCommand implements Callable<Integer> {
         return dir;
     }
 
+    /** The IPC links asked for: all of --ipc-id and --ipc-listen, or neither (then no --ipc-peer). */
+    private io.machxp.kernel.ipc.link.LinkConfig links() {
+        if (ipcId == null && ipcListen == null && ipcPeers.isEmpty()) {
+            return null;
+        }
+        if (ipcId == null || ipcListen == null) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "IPC links need both "
+                    + "--ipc-id and --ipc-listen (and an --ipc-peer ID=HOST:PORT for each other kernel)");
+        }
+        try {
+            return io.machxp.kernel.ipc.link.LinkConfig.parse(ipcId, ipcListen, ipcPeers);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
@@ -83,7 +112,7 @@ final class KernelCommand implements Callable<Integer> {
         }
         Transport transport = tls.transport();
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
-                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport, shmDirectory()));
+                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport, shmDirectory(), links()));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, kernel::publishMetricsTo);
@@ -94,8 +123,9 @@ final class KernelCommand implements Callable<Integer> {
         if (metrics != null) {
             System.err.printf("kernel metrics on http://%s:%d/metrics%n", bind, metrics.port());
         }
-        System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%n", name, kernel.kernelId(), bind,
-                kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "");
+        System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%s%n", name, kernel.kernelId(), bind,
+                kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "",
+                kernel.ipcKernel() == 0 ? "" : ", IPC id " + kernel.ipcKernel() + " links on " + kernel.ipcAddress());
         server.exitWithParent("kernel " + name);
         Shutdown.awaitSignal(() -> {
             kernel.close();

@@ -263,13 +263,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + StartErrors.rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
                     + "--port, or 0 for any free one" : ""), e);
         }
-        if (config.ipc() != null) {
-            try {
-                kernel.links = KernelLinks.start(config.ipc(), config.transport(), kernel.taskHandles, kernel.loop, who);
-            } catch (IOException | RuntimeException e) {
-                kernel.close();
-                throw e;
-            }
+        try {
+            kernel.links = config.ipc() == null ? null
+                    : KernelLinks.start(config.ipc(), config.transport(), kernel.taskHandles, kernel.loop, who);
+        } catch (IOException | RuntimeException e) {
+            kernel.close();
+            throw e;
         }
         try {
             kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
@@ -345,6 +344,11 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** The port of the task interface. */
     public int port() {
         return server.getPort();
+    }
+
+    /** Links this kernel's IPC to more kernels by IPC id (an embedded cluster listening on any free ports). */
+    public void ipcConnect(java.util.Map<Integer, InetSocketAddress> peers) {
+        CompletableFuture.runAsync(() -> links.connect(peers, config.connectTimeout().toMillis()), loop).join();
     }
 
     @Override

@@ -104,6 +104,20 @@ final class KernelLinks implements AutoCloseable {
         links.connect(config.directory(bound), firstContactMillis);
     }
 
+    /** Core thread: links to more kernels ({@code peers} by IPC id, for kernels that listened on any free port). */
+    void connect(java.util.Map<Integer, InetSocketAddress> peers, long firstContactMillis) {
+        java.util.Map<Integer, InetSocketAddress> all = new java.util.TreeMap<>(config.peers());
+        all.putAll(peers);
+        all.remove(config.id());
+        links.connect(new LinkConfig(config.id(), config.listen(), all, config.leaseMillis()).directory(bound),
+                firstContactMillis);
+    }
+
+    /** Where the links listen. */
+    InetSocketAddress bound() {
+        return bound;
+    }
+
     /** Core thread: the session is over; the other kernels see this IPC id die. */
     void leave() {
         joined = null;

@@ -121,8 +121,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         this.firstContactMillis = Math.max(leaseMillis, firstContactMillis);
         this.directory = directory;
         for (int k : directory.kernels().keySet()) {
-            if (k != self) {
-                dial(peer(k));
+            Peer p = peer(k);
+            boolean dialled;
+            synchronized (p) {
+                dialled = p.firstAttempt != 0;
+            }
+            if (k != self && !dialled) {
+                dial(p); // a second connect with a larger directory dials only the new kernels
             }
         }
     }
