@@ -61,6 +61,13 @@ final class DemoCommand implements Callable<Integer> {
             + " with them on this host (docs/shared-memory.md)")
     boolean grpcOnly;
 
+    @Option(names = "--ipc", description = "the Mach IPC demo instead (docs/mach-ipc.md): a name server and an RPC"
+            + " server on the first kernel, clients on the others, the server killed; with --kernels, --calls, --connect")
+    boolean ipc;
+
+    @Option(names = "--calls", defaultValue = "200", description = "with --ipc: RPCs per client (default ${DEFAULT-VALUE})")
+    int calls;
+
     @Option(names = "--verbose", description = "log what the pager and kernels do; print a stack trace with an error")
     boolean verbose;
 
@@ -99,6 +106,9 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the TLS options and --plaintext are for --connect; the embedded demo"
                     + " runs on loopback in plaintext");
         }
+        if (ipc) {
+            return ipcDemo(parsed);
+        }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
                 pager, object, grpcOnly);
         DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
@@ -107,6 +117,27 @@ final class DemoCommand implements Callable<Integer> {
             print(report);
         }
         return ExitCodes.check(report.violations() == 0 && !report.silentLoss());
+    }
+
+    /** Options of the futex demo that the IPC demo does not take. */
+    static final java.util.List<String> FUTEX_ONLY = java.util.List.of("--threads", "--futexes", "--ops", "--locality",
+            "--seed", "--no-cache", "--piggyback", "--json", "--pager", "--object", "--grpc-only", "--view");
+
+    private int ipcDemo(picocli.CommandLine.ParseResult parsed) throws Exception {
+        for (String option : FUTEX_ONLY) {
+            if (parsed.hasMatchedOption(option)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + " is for the futex demo;"
+                        + " the IPC demo (--ipc) takes --kernels, --calls and --connect");
+            }
+        }
+        if (kernels < 2 || calls < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ipc needs --kernels 2 or more and --calls 1 or more");
+        }
+        var report = io.machxp.demo.ipc.IpcDemo.run(kernels, calls, connect, tls.transport(), System.out);
+        io.machxp.demo.ipc.IpcDemo.print(report, System.out);
+        System.out.flush();
+        return ExitCodes.check(report.ok());
     }
 
     private void print(DemoReport report) throws java.io.IOException {

@@ -3,6 +3,8 @@ package io.machxp.cluster;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.ipc.link.LinkConfig;
+import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
@@ -55,6 +57,33 @@ public final class EmbeddedCluster implements AutoCloseable {
         try {
             for (Map.Entry<String, CoreOptions> k : kernelOptions.entrySet()) {
                 kernels.add(Kernel.start(KernelConfig.loopback(k.getKey(), pager.target()).withCore(k.getValue())));
+            }
+        } catch (IOException | RuntimeException e) {
+            kernels.forEach(Kernel::close);
+            pager.close();
+            throw e;
+        }
+        return new EmbeddedCluster(pager, kernels);
+    }
+
+    /**
+     * A pager and {@code kernelCount} kernels whose Mach IPC is linked (docs/mach-ipc.md): kernel
+     * i has IPC id i + 1, listens on a free loopback port, and is told the others' addresses.
+     */
+    public static EmbeddedCluster startLinked(int kernelCount, Map<String, Long> objects) throws IOException {
+        Pager pager = Pager.start(PagerConfig.loopback(objects));
+        List<Kernel> kernels = new ArrayList<>();
+        try {
+            Map<Integer, InetSocketAddress> table = new LinkedHashMap<>();
+            for (int i = 0; i < kernelCount; i++) {
+                Kernel k = Kernel.start(KernelConfig.loopback(kernelName(i), pager.target()).withIpc(new LinkConfig(i + 1,
+                        new InetSocketAddress("127.0.0.1", 0), Map.of(), LinkConfig.DEFAULT_LEASE_MILLIS)));
+                kernels.add(k);
+                table.put(i + 1, new InetSocketAddress("127.0.0.1", Integer.parseInt(
+                        k.ipcAddress().substring(k.ipcAddress().lastIndexOf(':') + 1))));
+            }
+            for (Kernel k : kernels) {
+                k.ipcConnect(table);
             }
         } catch (IOException | RuntimeException e) {
             kernels.forEach(Kernel::close);
