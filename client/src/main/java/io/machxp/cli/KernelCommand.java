@@ -87,19 +87,22 @@ final class KernelCommand implements Callable<Integer> {
         return dir;
     }
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     /** The IPC links asked for: all of --ipc-id and --ipc-listen, or neither (then no --ipc-peer). */
     private io.machxp.kernel.ipc.link.LinkConfig links() {
         if (ipcId == null && ipcListen == null && ipcPeers.isEmpty()) {
             return null;
         }
         if (ipcId == null || ipcListen == null) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "IPC links need both "
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "IPC links need both "
                     + "--ipc-id and --ipc-listen (and an --ipc-peer ID=HOST:PORT for each other kernel)");
         }
         try {
             return io.machxp.kernel.ipc.link.LinkConfig.parse(ipcId, ipcListen, ipcPeers);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 

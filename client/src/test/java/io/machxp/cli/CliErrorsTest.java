@@ -61,6 +61,31 @@ class CliErrorsTest {
     }
 
     @Test
+    void theIpcDemoRefusesTheFutexDemosOptions() {
+        ExitCodesTest.Run r = ExitCodesTest.run("demo", "--ipc", "--threads", "2");
+        assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--threads is for the futex demo");
+        ExitCodesTest.Run one = ExitCodesTest.run("demo", "--ipc", "--kernels", "1");
+        assertThat(one.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(one.err()).contains("--ipc needs --kernels 2 or more");
+    }
+
+    @Test
+    void kernelIpcOptionsAreCheckedBeforeAnythingStarts() {
+        ExitCodesTest.Run noListen = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--ipc-id", "1");
+        assertThat(noListen.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noListen.err()).contains("IPC links need both --ipc-id and --ipc-listen");
+        ExitCodesTest.Run badPeer = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--ipc-id", "1",
+                "--ipc-listen", "127.0.0.1:0", "--ipc-peer", "127.0.0.1:7402");
+        assertThat(badPeer.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(badPeer.err()).contains("write ID=HOST:PORT");
+        ExitCodesTest.Run self = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--ipc-id", "1",
+                "--ipc-listen", "127.0.0.1:0", "--ipc-peer", "1=127.0.0.1:7402");
+        assertThat(self.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(self.err()).contains("is this kernel's own");
+    }
+
+    @Test
     void aMissingOrMalformedScenarioIsOneLineNamingTheFile(@TempDir Path dir) throws Exception {
         ExitCodesTest.Run missing = ExitCodesTest.run("run", dir.resolve("nope.yaml").toString());
         assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
