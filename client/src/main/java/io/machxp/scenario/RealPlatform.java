@@ -46,8 +46,8 @@ final class RealPlatform implements Platform {
     @Override
     public void setup(Scenario s, boolean pi, EventLog log) {
         if (LinuxSupport.usesIpc(s)) {
-            throw new ScenarioException("the scenario has Mach IPC steps, which run in sim mode only for now: real "
-                    + "kernels do not open IPC links to one another yet (docs/mach-ipc.md); run it with --mode sim");
+            throw new ScenarioException("the scenario has Mach IPC steps, which run in sim mode only for now: the real "
+                    + "mode's kernels are not linked for IPC yet (docs/mach-ipc.md); run it with --mode sim");
         }
         Map<String, CoreOptions> kernels = new LinkedHashMap<>();
         s.kernels().forEach(k -> kernels.put(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi)));
