@@ -55,6 +55,10 @@ final class ClusterCommand implements Runnable {
                 description = "the memory object the pager serves (default ${DEFAULT-VALUE})")
         String object;
 
+        @Option(names = "--ipc-port", paramLabel = "BASE", description = "link the kernels for Mach IPC"
+                + " (docs/mach-ipc.md): kernel k (0, 1, ...) gets IPC id k + 1 and listens on BASE + k, e.g. 7401")
+        Integer ipcPort;
+
         @Option(names = "--logs", paramLabel = "DIR", description = "where the processes' logs go (default: a new temporary directory)")
         Path logs;
 
@@ -70,10 +74,29 @@ final class ClusterCommand implements Runnable {
         @picocli.CommandLine.Mixin
         VerboseOption verboseOption;
 
+        /** Kernel {@code k}'s IPC options: its id and address, and every other kernel's; none without --ipc-port. */
+        private List<String> ipcArgs(int k) {
+            if (ipcPort == null) {
+                return List.of();
+            }
+            List<String> args = new ArrayList<>(List.of("--ipc-id", Integer.toString(k + 1), "--ipc-listen",
+                    "127.0.0.1:" + (ipcPort + k)));
+            for (int other = 0; other < kernels; other++) {
+                if (other != k) {
+                    args.addAll(List.of("--ipc-peer", (other + 1) + "=127.0.0.1:" + (ipcPort + other)));
+                }
+            }
+            return args;
+        }
+
         @Override
         public Integer call() throws Exception {
             if (kernels < 1 || kernels > 26) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kernels must be 1 to 26");
+            }
+            if (ipcPort != null && (ipcPort < 1 || ipcPort + kernels > 65536)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--ipc-port " + ipcPort + ": give a port with room for " + kernels + " after it, e.g. 7401");
             }
             if (Files.exists(state) && ProcessHandle.of(Long.parseLong(Files.readString(state).trim()))
                     .map(ProcessHandle::isAlive).orElse(false)) {
@@ -113,9 +136,11 @@ final class ClusterCommand implements Runnable {
             List<String> kernelAddresses = new ArrayList<>();
             for (int k = 0; k < kernels; k++) {
                 String name = String.valueOf((char) ('A' + k));
+                List<String> kernelArgs = new ArrayList<>(List.of("kernel", "--name", name, "--pager", pagerAddress,
+                        "--connect-timeout", "60", "--port", Integer.toString(port == 0 ? 0 : port + 1 + k)));
+                kernelArgs.addAll(ipcArgs(k));
                 ChildProcess kernel = ChildProcess.start("kernel " + name, logDir.resolve("kernel-" + name + ".log"),
-                        List.of("kernel", "--name", name, "--pager", pagerAddress, "--connect-timeout", "60", "--port",
-                                Integer.toString(port == 0 ? 0 : port + 1 + k)));
+                        kernelArgs);
                 children.add(kernel);
             }
             for (ChildProcess kernel : children.subList(1, children.size())) {
@@ -138,6 +163,9 @@ final class ClusterCommand implements Runnable {
                     kernelAddresses.get(0), objectName);
             out.printf("    machxp demo --connect %s --pager %s --object %s%n", String.join(",", kernelAddresses),
                     pagerAddress, objectName);
+            if (ipcPort != null) {
+                out.printf("    machxp demo --ipc --connect %s%n", String.join(",", kernelAddresses));
+            }
             out.println("  stop with Ctrl-C here, or: machxp cluster down"
                     + (state.equals(DEFAULT_STATE) ? "" : " --state " + state));
             out.flush();
