@@ -83,7 +83,8 @@ public final class Pager implements AutoCloseable {
     /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
     private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
 
-    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace) {
+    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace,
+            io.machxp.pager.policy.GrantPolicy policy) {
         this.config = config;
         this.store = store;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
@@ -140,7 +141,7 @@ public final class Pager implements AutoCloseable {
                         }
                     }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
-                        .withGrace(grace, store.persistent()));
+                        .withGrace(grace, store.persistent()).withGrantPolicy(policy));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
@@ -156,12 +157,15 @@ public final class Pager implements AutoCloseable {
     }
 
     /**
+     * machxp's own pager: the pager library ({@link io.machxp.pager.lib.XpPager}) with machxp's
+     * store, in memory or in files in {@code config.storeDir()}.
+     *
      * @throws IOException if the port cannot be bound or the store directory cannot be written
      * @throws TransportException if the TLS files are unusable, or plaintext would listen off loopback
      *     without being allowed; checked before anything else
      */
     public static Pager start(PagerConfig config) throws IOException {
-        ServerCredentials credentials = config.transport().serverCredentials(config.bindHost(), "pager " + config.name());
+        config.transport().serverCredentials(config.bindHost(), "pager " + config.name()); // before the store
         PageStore store;
         if (config.storeDir() == null) {
             store = new MemoryPageStore();
@@ -172,6 +176,27 @@ public final class Pager implements AutoCloseable {
                 throw new IOException("pager " + config.name() + ": " + e.getMessage(), e);
             }
         }
+        return io.machxp.pager.lib.XpPager.serve(store).config(config).start();
+    }
+
+    /**
+     * A pager on {@code store} with the futex decisions of {@code policy}: the pager library's
+     * engine; a pager is written with {@link io.machxp.pager.lib.XpPager}, which calls this.
+     * The store is closed with the pager, or at once if the pager cannot start.
+     *
+     * @throws IOException if the port cannot be bound or the store cannot be read
+     * @throws TransportException if the TLS files are unusable, or plaintext would listen off loopback
+     *     without being allowed
+     */
+    public static Pager start(PagerConfig config, PageStore store, io.machxp.pager.policy.GrantPolicy policy)
+            throws IOException {
+        ServerCredentials credentials;
+        try {
+            credentials = config.transport().serverCredentials(config.bindHost(), "pager " + config.name());
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         long epoch;
         long grace;
         try {
@@ -181,7 +206,13 @@ public final class Pager implements AutoCloseable {
             store.close();
             throw new IOException("pager " + config.name() + ": " + e.getCause().getMessage(), e.getCause());
         }
-        Pager pager = new Pager(config, store, credentials, epoch, grace);
+        Pager pager;
+        try {
+            pager = new Pager(config, store, credentials, epoch, grace, policy);
+        } catch (IllegalArgumentException e) {
+            store.close();
+            throw e; // an object's size is not whole pages, a bad page size
+        }
         try {
             pager.server.start();
         } catch (IOException e) {

@@ -4,9 +4,10 @@ import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.policy.GrantPolicy;
 
 /**
- * Carries out a {@link GrantPolicy}'s "when to relinquish": a relinquish_futex the policy says is
- * too early for a grant (its lease runs on) is sent when the lease ends, if the same grant (same
- * token) still holds the futex then; the pager's other decisions are unchanged.
+ * Carries out a {@link GrantPolicy}: whom to grant among the waiting kernels; "when to
+ * relinquish": a relinquish_futex the policy says is too early for a grant (its lease runs on) is
+ * sent when the lease ends, if the same grant (same token) still holds the futex then; and whether
+ * a grant carries the pages given back with the futex. The pager's other decisions are unchanged.
  */
 final class GrantLeases {
     private final CoreContext core;
@@ -15,6 +16,27 @@ final class GrantLeases {
     GrantLeases(CoreContext core, GrantPolicy policy) {
         this.core = core;
         this.policy = policy;
+    }
+
+    /** Takes the kernel to grant next out of {@code f}'s queue (the policy's choice), or null if none waits. */
+    KernelSession next(FutexRecord f) {
+        if (f.queue.size() < 2) {
+            return f.queue.poll();
+        }
+        java.util.List<java.util.Map.Entry<KernelSession, Integer>> queued = f.queue.waiters();
+        int chosen = policy.chooseNext(queued.stream()
+                .map(e -> new GrantPolicy.Waiter(e.getKey().kernelName, e.getValue())).toList());
+        if (chosen <= 0 || chosen >= queued.size()) {
+            return f.queue.poll();
+        }
+        KernelSession next = queued.get(chosen).getKey();
+        f.queue.remove(next);
+        return next;
+    }
+
+    /** Whether a grant carries the pages given back with the futex. */
+    boolean pagesInGrant() {
+        return policy.pagesInGrant();
     }
 
     void granted(FutexRecord f) {

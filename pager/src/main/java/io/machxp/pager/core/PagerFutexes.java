@@ -307,7 +307,7 @@ final class PagerFutexes {
         f.tryAsked = false;
         boolean handoff = f.handoff && !f.queue.isEmpty();
         f.handoff = false;
-        KernelSession next = f.queue.poll();
+        KernelSession next = leases.next(f);
         if (next == null && !f.tries.isEmpty()) {
             next = f.tries.iterator().next(); // free everywhere: the first trylock gets it
             f.tries.remove(next);
@@ -343,7 +343,7 @@ final class PagerFutexes {
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
-        List<PageData> withPages = f.releasedPages.isEmpty() ? List.of()
+        List<PageData> withPages = f.releasedPages.isEmpty() || !leases.pagesInGrant() ? List.of()
                 : pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages);
         f.releasedPages.clear();
         MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()

@@ -69,6 +69,20 @@ public final class MemoryObject {
         persisted(offset, version);
     }
 
+    /**
+     * A kernel is to get write access to the page at {@code offset}: the store (a library
+     * backend) may prepare for it, or refuse.
+     *
+     * @throws UncheckedIOException if the store refuses, with its reason
+     */
+    public void unlock(long offset) {
+        try {
+            store.unlock(name, offset);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
     /** Core thread: the page is the pager's copy from now on, kept here until it is written. */
     public void stage(long offset, byte[] data, long version) {
         unsaved.put(offset, new Unsaved(data.clone(), version));

@@ -302,12 +302,27 @@ public final class PageCoherence {
                 p.addReader(r);
             }
         } else if (p.writer != r) {
+            if (!unlocked(p, op)) {
+                return;
+            }
             if (p.readers.contains(r)) {
                 p.makeWriter(r);
                 out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
             } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
                 p.makeWriter(r);
             }
+        }
+    }
+
+    /** Whether the object's store lets the requester write the page; if not, it gets data_error. */
+    private boolean unlocked(PageRecord p, PageOperation op) {
+        try {
+            p.object.unlock(p.offset());
+            return true;
+        } catch (UncheckedIOException e) {
+            out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
+                    "the pager refuses write access to " + p + ": " + e.getMessage()));
+            return false;
         }
     }
 

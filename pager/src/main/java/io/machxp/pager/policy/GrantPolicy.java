@@ -7,13 +7,18 @@ package io.machxp.pager.policy;
  * library: whom to grant, when to ask the holder to relinquish, what a grant carries.
  *
  * <ul>
- *   <li>whom to grant: the pager grants the top of the futex's queue (highest priority, then the
- *       earliest request), which every variant keeps: PI across kernels depends on it;
+ *   <li>{@link #chooseNext}: whom to grant. By default the top of the futex's queue (highest
+ *       priority, then the earliest request), which every shipped variant keeps: PI across kernels
+ *       depends on it;
  *   <li>{@link #relinquishAfterNanos}: how long a fresh grant stays with its holder before the pager
  *       asks for it back (0: as soon as another kernel waits; a lease makes the grant sticky);
  *   <li>{@link #relinquishInGrant}: whether a grant to a kernel while others already wait carries
- *       the relinquish itself (no window for a local unlock between them).
+ *       the relinquish itself (no window for a local unlock between them);
+ *   <li>{@link #pagesInGrant}: whether a grant carries the pages the last holder gave back with
+ *       the futex (entry consistency), or the next holder fetches them itself.
  * </ul>
+ * Every hook is called on the pager's core thread and must not block. Whatever a policy answers,
+ * the pager keeps the protocol: one holder per futex, growing fencing tokens, owner_died.
  */
 public interface GrantPolicy {
     String name();
@@ -29,6 +34,28 @@ public interface GrantPolicy {
 
     /** A grant made while kernels wait carries the relinquish. */
     default boolean relinquishInGrant() {
+        return true;
+    }
+
+    /** A kernel waiting for a futex, as a policy sees it: its name and the priority it waits at. */
+    record Waiter(String kernel, int priority) {}
+
+    /**
+     * Whom to grant a futex that two or more kernels wait for.
+     *
+     * @param waiters in the pager's order: highest priority first, then the earliest request
+     * @return the index in {@code waiters} of the kernel to grant; 0 (the default) keeps the
+     *     pager's order, and an index out of range is taken as 0
+     */
+    default int chooseNext(java.util.List<Waiter> waiters) {
+        return 0;
+    }
+
+    /**
+     * Whether a grant carries the pages the last holder gave back with the futex (true, the
+     * default: the next holder needs no page-in); false: it fetches them with data_request.
+     */
+    default boolean pagesInGrant() {
         return true;
     }
 

@@ -4,11 +4,16 @@ package io.machxp.pager.store;
  * Where a pager keeps its own copy of the pages of its memory objects: the data that reached the
  * pager (memory_object_data_return, pages given back with a futex). Pager core thread only.
  *
+ * <p>This is the pager library's durable backend: a {@link io.machxp.pager.lib.PagerBackend}
+ * that also keeps what must survive the pager's restart (page versions, the futex holders'
+ * journal, the epoch of its fencing tokens). machxp's own pager is the library with one of two
+ * of them: {@link MemoryPageStore} (pages in memory) or {@link FilePageStore} (pages in files).
+ *
  * <p>Pages are named by object name and page-aligned offset and are always exactly one page long.
  * An I/O failure is thrown as {@link java.io.UncheckedIOException} with a sentence saying what
  * could not be read or written, after which the store's earlier contents are still there.
  */
-public interface PageStore extends AutoCloseable {
+public interface PageStore extends io.machxp.pager.lib.PagerBackend {
     /** The page at {@code offset} of {@code object}, or null if it was never written (all zeros). */
     byte[] read(String object, long offset);
 

@@ -1,0 +1,75 @@
+package io.machxp.pager.lib;
+
+import io.machxp.pager.store.PageStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A {@link PagerBackend} as the pager core's {@link PageStore}: the backend keeps the data, this
+ * keeps the page versions, in memory. Its I/O failures become UncheckedIOExceptions naming the
+ * page, as the core expects of a store. Not persistent: after a restart kernels cannot reclaim.
+ */
+final class BackendStore implements PageStore {
+    private final PagerBackend backend;
+    private final int pageSize;
+    private final Map<String, Long> versions = new HashMap<>();
+
+    BackendStore(PagerBackend backend, int pageSize) {
+        this.backend = backend;
+        this.pageSize = pageSize;
+    }
+
+    @Override
+    public byte[] read(String object, long offset) {
+        byte[] data;
+        try {
+            data = backend.read(object, offset);
+        } catch (IOException e) {
+            throw failed("read", object, offset, e);
+        }
+        if (data == null || data.length == pageSize) {
+            return data;
+        }
+        if (data.length > pageSize) {
+            throw failed("read", object, offset, new IOException("the backend gave " + data.length
+                    + " bytes for a page of " + pageSize));
+        }
+        return java.util.Arrays.copyOf(data, pageSize);
+    }
+
+    @Override
+    public long version(String object, long offset) {
+        return versions.getOrDefault(key(object, offset), 0L);
+    }
+
+    @Override
+    public void write(String object, long offset, byte[] page, long version) {
+        try {
+            backend.write(object, offset, page);
+        } catch (IOException e) {
+            throw failed("write", object, offset, e);
+        }
+        versions.put(key(object, offset), version);
+    }
+
+    @Override
+    public void unlock(String object, long offset) throws IOException {
+        backend.unlock(object, offset);
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+
+    private static String key(String object, long offset) {
+        return offset + "/" + object;
+    }
+
+    private static UncheckedIOException failed(String what, String object, long offset, IOException e) {
+        return new UncheckedIOException("the backend cannot " + what + " page 0x" + Long.toHexString(offset) + " of '"
+                + object + "': " + e.getMessage(), e);
+    }
+}
