@@ -1,0 +1,84 @@
+package io.machxp.examples.filepager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.machxp.conform.CaseResult;
+import io.machxp.conform.ConformReport;
+import io.machxp.conform.ConformRunner;
+import io.machxp.conform.Level;
+import io.machxp.conform.PagerCases;
+import io.machxp.conform.PagerProbe;
+import io.machxp.pager.Pager;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The conformance kit ({@code machxp conform pager}) against the file pager over real loopback
+ * gRPC, restart included (the pager closed and started again on its port, not fresh, as
+ * --restart-cmd does to a process): every MUST case passes, and so does every other case.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class FilePagerConformanceTest {
+    /** Short, so that the lease cases are quick; long enough for a loaded machine's pauses. */
+    private static final String LEASE_MS = "1500";
+
+    @TempDir
+    Path dir;
+
+    private final AtomicReference<Pager> pager = new AtomicReference<>();
+
+    @AfterEach
+    void stop() {
+        Pager p = pager.get();
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    /** The pager as {@code file-pager --file F --port P --lease-ms L [--fresh]} starts it. */
+    private Pager start(int port, boolean fresh) throws Exception {
+        FilePager command = new FilePager();
+        List<String> args = new java.util.ArrayList<>(List.of("--file", dir.resolve("object.bin").toString(),
+                "--port", Integer.toString(port), "--lease-ms", LEASE_MS));
+        if (fresh) {
+            args.add("--fresh");
+        }
+        new CommandLine(command).parseArgs(args.toArray(String[]::new));
+        return command.start();
+    }
+
+    @Test
+    void theFilePagerPassesEveryCaseOfTheKit() throws Exception {
+        pager.set(start(0, true));
+        PagerProbe.Restarter restart = () -> {
+            int port = pager.get().port();
+            pager.get().close();
+            pager.set(start(port, false));
+        };
+        ManagedChannel channel = NettyChannelBuilder.forTarget(pager.get().target()).usePlaintext().build();
+        List<CaseResult> results;
+        try {
+            results = ConformRunner.run(channel, PagerCases.all(),
+                    new ConformRunner.Options(Duration.ofSeconds(5), "shared", restart),
+                    r -> System.out.println(ConformReport.line(r)));
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+
+        assertThat(results).hasSameSizeAs(PagerCases.all());
+        assertThat(results).filteredOn(r -> r.conformCase().level() == Level.MUST).isNotEmpty();
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.conformCase().id() + ": " + r.message())
+                .isEqualTo(CaseResult.Outcome.PASS));
+    }
+}
