@@ -224,7 +224,8 @@ public final class Pager implements AutoCloseable {
         log.info("pager {} serving {} on port {} (page size {}, {}), pages {}", config.name(),
                 config.objects().keySet(), pager.port(), config.pageSize(),
                 config.transport().isTls() ? "mutual TLS" : "plaintext",
-                config.storeDir() == null ? "in memory" : "stored in " + config.storeDir().toAbsolutePath());
+                config.storeDir() != null ? "stored in " + config.storeDir().toAbsolutePath()
+                        : store instanceof MemoryPageStore ? "in memory" : "from " + store.getClass().getSimpleName());
         return pager;
     }
 
