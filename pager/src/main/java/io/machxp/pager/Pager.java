@@ -225,7 +225,7 @@ public final class Pager implements AutoCloseable {
                 config.objects().keySet(), pager.port(), config.pageSize(),
                 config.transport().isTls() ? "mutual TLS" : "plaintext",
                 config.storeDir() != null ? "stored in " + config.storeDir().toAbsolutePath()
-                        : store instanceof MemoryPageStore ? "in memory" : "from " + store.getClass().getSimpleName());
+                        : store instanceof MemoryPageStore ? "in memory" : "from " + store);
         return pager;
     }
 

@@ -64,6 +64,12 @@ final class BackendStore implements PageStore {
         backend.close();
     }
 
+    /** For the pager's start-up line: "pages from the backend FileBackend". */
+    @Override
+    public String toString() {
+        return "the backend " + backend.getClass().getSimpleName();
+    }
+
     private static String key(String object, long offset) {
         return offset + "/" + object;
     }
