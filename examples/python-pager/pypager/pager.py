@@ -140,6 +140,18 @@ class Pager:
         if found:
             self.pages.request(s, msg.object_id, found[0], msg.offset, "unlock")
 
+    def _memory_object_synchronize(self, s, msg):
+        """6.9: the stores write before they return, so the pages returned before it are in the store."""
+        obj = s.objects.get(msg.object_id)
+        size, ps = self.objects.get(obj, 0), self.page_size
+        ok = (obj is not None and msg.offset % ps == 0 and msg.length > 0 and msg.length % ps == 0
+              and msg.offset + msg.length <= size)
+        error = "" if ok else ("object id never initialized on this session" if obj is None else
+                               f"range {msg.offset}+{msg.length} is not whole pages inside the object "
+                               f"(size {size}, page size {ps})")
+        s.send("memory_object_synchronize_completed", xp.MemoryObjectSynchronizeCompleted(
+            object_id=msg.object_id, offset=msg.offset, length=msg.length, error=error))
+
     def _page_offset_ok(self, s, obj, offset, routine):
         if offset % self.page_size or offset >= self.objects[obj]:
             self._dropped(s, f"{routine} at offset {offset}: not a page of the object", obj, offset)

@@ -45,6 +45,11 @@ final class Messages {
                 .setKernelCopy(kernelCopy).setVersion(version)).build();
     }
 
+    static KernelToPager synchronize(int objectId, long offset, long length) {
+        return KernelToPager.newBuilder().setMemoryObjectSynchronize(io.machxp.proto.xp.MemoryObjectSynchronize
+                .newBuilder().setObjectId(objectId).setOffset(offset).setLength(length)).build();
+    }
+
     static KernelToPager lockFutex(int objectId, long offset, boolean tryLock, int priority) {
         return KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
                 .setObjectId(objectId).setOffset(offset).setTry(tryLock).setPriority(priority)).build();

@@ -186,6 +186,35 @@ final class PageCases {
                     Check.that(got.version() == before.version() + 1, "the page must have the version of the return "
                             + "taken, " + (before.version() + 1) + "; it has " + got.version());
                 }),
+                must("6.9-synchronize", "memory_object_synchronize is answered with synchronize_completed, and "
+                        + "the pages returned before it are the pager's copy", p -> {
+                    FakeKernel a = p.kernel("a");
+                    long page = p.freshPage();
+                    Check.Page before = p.write(a, page, "A's write");
+                    byte[] data = Messages.pattern(p.pageSize(), page + 6);
+                    a.send(Messages.dirtyReturn(OBJECT_ID, page, data, before.version() + 1, false));
+                    a.send(Messages.synchronize(OBJECT_ID, page, p.pageSize()));
+                    var done = a.await("synchronize_completed for 0x" + Long.toHexString(page), m ->
+                            m.hasMemoryObjectSynchronizeCompleted()).getMemoryObjectSynchronizeCompleted();
+                    Check.that(done.getObjectId() == OBJECT_ID && done.getOffset() == page
+                            && done.getLength() == p.pageSize() && done.getError().isEmpty(), "synchronize_completed "
+                            + "must name the range synchronized, without an error (spec 6.9): " + done);
+                    FakeKernel b = p.kernel("b");
+                    b.send(Messages.dataRequest(OBJECT_ID, page, p.pageSize(), VmProt.VM_PROT_READ));
+                    Check.Page got = Check.supplied(b, page, p.pageSize(), "B's read after A's synchronize");
+                    Check.that(Arrays.equals(got.data(), data), "B must read the data A returned before its "
+                            + "synchronize (spec 6.9)");
+                }),
+                must("6.9-synchronize-bad-range", "memory_object_synchronize of a range outside the object is "
+                        + "answered with synchronize_completed carrying an error", p -> {
+                    FakeKernel k = p.kernel("a");
+                    long outside = p.objectSize();
+                    k.send(Messages.synchronize(OBJECT_ID, outside, p.pageSize()));
+                    var done = k.await("synchronize_completed at 0x" + Long.toHexString(outside), m ->
+                            m.hasMemoryObjectSynchronizeCompleted()).getMemoryObjectSynchronizeCompleted();
+                    Check.that(done.getOffset() == outside && !done.getError().isBlank(), "a synchronize of a range "
+                            + "outside the object must be answered with an error (spec 3.5, 6.9): " + done);
+                }),
                 should("7.1-first-version", "a page never written has version 0", p -> {
                     FakeKernel k = p.kernel("a");
                     long page = p.freshPage();

@@ -200,6 +200,7 @@ public final class PagerCore {
             case MEMORY_OBJECT_FUTEX_PROBE -> futexes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
             case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
             case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
+            case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());
             default -> core.refuse(s, "a message with no routine");
         }
     }

@@ -18,6 +18,10 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                   object, the kernel holds none of its pages
  *                                   ({@link PageCoherence}) and none of its futexes and waits for
  *                                   none ({@link PagerFutexes}); nothing is sent back
+ *  memory_object_synchronize     -> memory_object_synchronize_completed once the store has done
+ *   (id, range)                    every write before it (the kernel's data_returns of the range
+ *                                  came first); at once, with an error, for a range that is not
+ *                                  whole pages inside an object the kernel initialized
  * </pre>
  * An init of an id already initialized and a terminate of one never initialized are refused.
  */
@@ -79,5 +83,29 @@ final class PagerObjects {
         pages.forget(s, o.name());
         futexes.leaveQueues(s, o.name());
         futexes.releaseHeld(s, o.name());
+    }
+
+    /**
+     * memory_object_synchronize: answered with synchronize_completed once the store has done
+     * every write submitted before it (a barrier, as a keepalive's answer is), or at once with
+     * an error for a range that is not whole pages inside an object the kernel initialized.
+     */
+    void synchronize(KernelSession s, io.machxp.proto.xp.MemoryObjectSynchronize m) {
+        MemoryObject o = s.objects.get(m.getObjectId());
+        long offset = m.getOffset();
+        long length = m.getLength();
+        String error = o == null ? "object id " + m.getObjectId() + " is not initialized on this session"
+                : offset % core.pageSize != 0 || length <= 0 || length % core.pageSize != 0 || offset >= o.size()
+                        || length > o.size() - offset ? "range 0x" + Long.toHexString(offset) + "+0x"
+                        + Long.toHexString(length) + " is not whole pages inside '" + o.name() + "' (size 0x"
+                        + Long.toHexString(o.size()) + ")" : "";
+        PagerToKernel completed = PagerToKernel.newBuilder().setMemoryObjectSynchronizeCompleted(
+                io.machxp.proto.xp.MemoryObjectSynchronizeCompleted.newBuilder().setObjectId(m.getObjectId())
+                        .setOffset(offset).setLength(length).setError(error)).build();
+        if (!error.isEmpty()) {
+            core.send(s, completed);
+            return;
+        }
+        core.env.storeEffect(() -> { }, failure -> core.send(s, completed));
     }
 }
