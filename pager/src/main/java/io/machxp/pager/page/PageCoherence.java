@@ -31,6 +31,7 @@ import java.util.List;
  *  write by R: R is the writer            -> nothing
  *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
  *                                            to each; each lock_completed drops one
+ *              then the store refuses     -> data_error (PageStore.unlock, a library backend's)
  *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
  *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
  *                                            R is the only writer

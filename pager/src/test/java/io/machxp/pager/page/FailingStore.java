@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** A store in memory whose next {@link #failWrites} writes fail with "disk full". */
-final class FailingStore implements PageStore {
+class FailingStore implements PageStore {
     final MemoryPageStore memory = new MemoryPageStore();
     int failWrites;
 

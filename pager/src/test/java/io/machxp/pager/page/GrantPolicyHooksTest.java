@@ -112,23 +112,7 @@ class GrantPolicyHooksTest {
 
     @Test
     void aStoreThatRefusesWriteAccessToAPageGetsTheKernelADataErrorAndGrantsNothing() {
-        MemoryPageStore memory = new MemoryPageStore();
-        PageStore readOnlyAtZero = new PageStore() {
-            @Override
-            public byte[] read(String object, long offset) {
-                return memory.read(object, offset);
-            }
-
-            @Override
-            public long version(String object, long offset) {
-                return memory.version(object, offset);
-            }
-
-            @Override
-            public void write(String object, long offset, byte[] page, long version) {
-                memory.write(object, offset, page, version);
-            }
-
+        PageStore readOnlyAtZero = new FailingStore(0) {
             @Override
             public void unlock(String object, long offset) throws java.io.IOException {
                 if (offset == 0) {
