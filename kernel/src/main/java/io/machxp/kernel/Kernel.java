@@ -144,6 +144,17 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
 
             @Override
+            public <T> void fileEffect(java.util.function.Supplier<T> io, java.util.function.Consumer<T> done) {
+                shared.fileEffect(io, result -> {
+                    try {
+                        loop.execute(() -> done.accept(result));
+                    } catch (java.util.concurrent.RejectedExecutionException closed) {
+                        // the kernel ended: its session's files are deleted with it
+                    }
+                });
+            }
+
+            @Override
             public void trace(String event, int tid, String detail) {
                 log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
                 TraceListener l = traceListener;

@@ -75,6 +75,8 @@ public final class KernelCore {
     final PageCache pages;
     private final KernelMemory memory;
     final KernelSession session;
+    /** The world: effects such as file I/O go through it. */
+    final KernelEnv env;
     final KernelTasks tasks;
     final KernelObjects objects;
     final KernelFutexes futexes;
@@ -95,6 +97,7 @@ public final class KernelCore {
         this.name = name;
         this.cacheFutexes = options.cacheFutexes();
         this.plants = options.plants();
+        this.env = env;
         this.session = new KernelSession(this, name, env, stats, cacheFutexes);
         this.pages = new PageCache(new PageCache.Link() {
             @Override

@@ -22,6 +22,16 @@ public interface KernelEnv {
         return false;
     }
 
+    /**
+     * Runs {@code io}, file I/O such as making a memory object's shared-memory files, off the core
+     * thread, then {@code done} on the core thread with its result. The real runtime runs it on a
+     * thread of the kernel's own, in the order submitted; by default both run at once on the
+     * calling thread (the simulator, which never shares memory, and tests).
+     */
+    default <T> void fileEffect(java.util.function.Supplier<T> io, java.util.function.Consumer<T> done) {
+        done.accept(io.get());
+    }
+
     /** Runs {@code action} on the core thread after {@code delayNanos}. */
     Timer schedule(long delayNanos, Runnable action);
 

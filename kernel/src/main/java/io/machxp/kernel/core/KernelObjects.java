@@ -1,6 +1,7 @@
 package io.machxp.kernel.core;
 
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.shm.SharedMemory;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.PageFault;
@@ -25,7 +26,9 @@ import java.util.Map;
  * <h2>Overview</h2>
  * <pre>
  *  vm_map of a new name  -> INITIALIZING: memory_object_init; the vm_map waits
- *  memory_object_ready   -> READY: every waiting vm_map maps the object in its task
+ *  memory_object_ready   -> READY: every waiting vm_map maps the object in its task (a kernel
+ *                           that shares memory first has the object's files made off the core
+ *                           thread, KernelEnv.fileEffect; vm_maps wait for them)
  *  memory_object_destroy -> forgotten: every waiting vm_map fails (EINVAL, with the pager's reason)
  * </pre>
  * A vm_map of an object already READY maps at once. A ready or destroy for an object not being
@@ -77,9 +80,6 @@ final class KernelObjects {
         VmObject o = objectsByName.get(objectName);
         if (o == null) {
             o = new VmObject(nextObjectId++, objectName, pageSize);
-            if (core.sharedMemory() != null) {
-                o.sharedFutexes = core.sharedMemory().table(o.objectId);
-            }
             objectsByName.put(objectName, o);
             objectsById.put(o.objectId, o);
             core.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
@@ -99,7 +99,7 @@ final class KernelObjects {
                 reply.fail(error);
             }
         };
-        if (o.state == VmObject.State.READY) {
+        if (o.mappable()) {
             map.resume();
         } else {
             o.pendingMaps.add(map);
@@ -127,9 +127,23 @@ final class KernelObjects {
             return;
         }
         o.ready(size);
-        if (core.sharedMemory() != null) {
-            o.sharedPages = core.sharedMemory().pages(o.objectId, o.pageSize, size);
+        SharedMemory shared = core.sharedMemory();
+        if (shared == null) {
+            resumeMaps(o);
+            return;
         }
+        // Its files for task processes are made off the core thread; its maps wait for them, and
+        // with no mapping yet no page of it can be touched meanwhile.
+        o.awaitingFiles = true;
+        core.env.fileEffect(() -> shared.objectFiles(o.objectId, pageSize, size), files -> {
+            o.sharedFutexes = files.futexes();
+            o.sharedPages = files.pages();
+            o.awaitingFiles = false;
+            resumeMaps(o);
+        });
+    }
+
+    private static void resumeMaps(VmObject o) {
         List<PageFault> maps = new ArrayList<>(o.pendingMaps);
         o.pendingMaps.clear();
         maps.forEach(PageFault::resume);

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                IN USE --thread or task ends: REVOKED set, drained ({@link DrainWatcher})--> REVOKED
  * </pre>
  * A slot is never given to another thread: a process that outlived its task could still touch it.
- * Thread-safe: the core claims slots and tables, the task interface's threads read them.
+ * Thread-safe: the core claims slots, the task interface's threads read them; the objects' files
+ * are made and deleted off the core thread ({@link SharedSessions#fileEffect}).
  */
 public final class SharedMemory implements AutoCloseable {
     /** Thread slots per session (the kernel file's size: 64 bytes each, touched pages only). */
@@ -44,9 +45,10 @@ public final class SharedMemory implements AutoCloseable {
     private final Path kernelFile;
     private final ByteBuffer kernel;
     private final AtomicInteger nextSlot = new AtomicInteger();
-    private final Map<Integer, SharedFutexTable> tables = new ConcurrentHashMap<>();
     private final Map<Long, Long> attached = new ConcurrentHashMap<>();
-    private final java.util.Queue<SharedPages> pageFiles = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The objects' files made so far; guarded by this. */
+    private final List<Path> files = new ArrayList<>();
+    private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
 
@@ -114,32 +116,39 @@ public final class SharedMemory implements AutoCloseable {
         LONG.setVolatile(kernel, ShmLayout.LEASE_END, nanoTime);
     }
 
-    /** Core only: the futex table of object {@code objectId}, made on first use; null if it cannot be. */
-    public SharedFutexTable table(int objectId) {
-        return tables.computeIfAbsent(objectId, id -> {
-            Path file = dir.resolve(prefix + "obj" + id);
-            try {
-                return new SharedFutexTable(file, create(file, ShmLayout.tableFileSize(FUTEXES_PER_OBJECT)),
-                        FUTEXES_PER_OBJECT);
-            } catch (IOException e) {
-                return null; // its futexes stay in the heap: task processes use gRPC for them
-            }
-        });
+    /** A memory object's files: its futex table and its pages' slots, each null if it could not be made. */
+    public record ObjectFiles(SharedFutexTable futexes, SharedPages pages) {
+        static final ObjectFiles NONE = new ObjectFiles(null, null);
     }
 
     /**
-     * Core only: the page slots of object {@code objectId} ({@code size} bytes), made when it is
-     * ready; null if they cannot be (its pages then go through gRPC).
+     * File I/O, not on the core thread (a {@code KernelEnv.fileEffect}): makes and maps the futex
+     * table and the page slots of object {@code objectId} ({@code size} bytes) when it is ready.
+     * What cannot be made is null (its futexes stay in the kernel's heap, its pages go through
+     * gRPC); after the session ended, nothing is made.
      */
-    public SharedPages pages(int objectId, int pageSize, long size) {
-        int count = (int) (size / pageSize);
-        Path file = dir.resolve(prefix + "obj" + objectId + "-pages");
+    public synchronized ObjectFiles objectFiles(int objectId, int pageSize, long size) {
+        if (closed) {
+            return ObjectFiles.NONE;
+        }
+        SharedFutexTable futexes = null;
+        Path tableFile = dir.resolve(prefix + "obj" + objectId);
         try {
-            SharedPages p = new SharedPages(file, create(file, ShmLayout.pageData(count, pageSize) + size), pageSize, count);
-            pageFiles.add(p);
-            return p;
+            futexes = new SharedFutexTable(tableFile, create(tableFile, ShmLayout.tableFileSize(FUTEXES_PER_OBJECT)),
+                    FUTEXES_PER_OBJECT);
+            files.add(tableFile);
+        } catch (IOException e) {
+            return ObjectFiles.NONE; // its futexes stay in the heap: task processes use gRPC for them
+        }
+        int count = (int) (size / pageSize);
+        Path pageFile = dir.resolve(prefix + "obj" + objectId + "-pages");
+        try {
+            SharedPages p = new SharedPages(pageFile, create(pageFile, ShmLayout.pageData(count, pageSize) + size),
+                    pageSize, count);
+            files.add(pageFile);
+            return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
-            return null;
+            return new ObjectFiles(futexes, null);
         }
     }
 
@@ -201,14 +210,17 @@ public final class SharedMemory implements AutoCloseable {
         drains.revoke(mine, pid == null ? -1 : pid, then);
     }
 
-    /** The session ended: files deleted (processes that map them keep their copy), watcher stopped. */
+    /**
+     * The session ended: files deleted (processes that map them keep their copy), watcher stopped,
+     * no file made after this. File I/O: not on the core thread.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         leaseUntil(Long.MIN_VALUE);
         drains.close();
         delete(kernelFile);
-        tables.values().forEach(t -> delete(t.file()));
-        pageFiles.forEach(p -> delete(p.file()));
+        files.forEach(SharedMemory::delete);
     }
 
     private static void delete(Path file) {

@@ -4,22 +4,39 @@ import io.machxp.kernel.core.KernelCore;
 import java.nio.file.Path;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The shared memory of a kernel's sessions with its pager: each new core gets its own
- * ({@link SharedMemory}), deleted when its session is retired or the kernel ends. Thread-safe.
+ * ({@link SharedMemory}), deleted when its session is retired or the kernel ends. The files of
+ * memory objects are made, and a retired session's deleted, on a thread of their own (the file
+ * thread), never on the core's: the core asks for them as an effect ({@link #fileEffect}) and goes
+ * on with them when they are there, as the pager's core does with its store's writes.
+ * Thread-safe.
  */
 public final class SharedSessions {
     private final Path dir;
     private final String kernelName;
     private final Queue<SharedMemory> open = new ConcurrentLinkedQueue<>();
     private final AtomicInteger made = new AtomicInteger();
+    /** The file thread: one, in submission order; null if the kernel shares nothing. */
+    private final ExecutorService files;
 
     /** @param dir where to share, or null: the kernel shares nothing */
     public SharedSessions(Path dir, String kernelName) {
         this.dir = dir;
         this.kernelName = kernelName;
+        this.files = dir == null ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kernel-" + kernelName + "-shm");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** A new session's core, before it opens: its futexes and pages shared from now on. */
@@ -31,16 +48,45 @@ public final class SharedSessions {
         }
     }
 
-    /** The session of {@code core} is over: its files go. */
-    public void retire(KernelCore core) {
-        SharedMemory m = core.sharedMemory();
-        if (m != null && open.remove(m)) {
-            m.close();
+    /**
+     * Runs {@code io} on the file thread, then hands its result to {@code done} (which the caller
+     * makes run on its core thread). After {@link #closeAll} neither runs: the files a session made
+     * are deleted with it.
+     */
+    public <T> void fileEffect(Supplier<T> io, Consumer<T> done) {
+        if (files == null) {
+            done.accept(io.get()); // shares nothing: the core never asks, but an effect still runs
+            return;
+        }
+        try {
+            files.execute(() -> done.accept(io.get()));
+        } catch (RejectedExecutionException closing) {
+            // the kernel is closing: nothing to make
         }
     }
 
-    /** The kernel ends: every file goes. */
+    /** The session of {@code core} is over: its files go, on the file thread. */
+    public void retire(KernelCore core) {
+        SharedMemory m = core.sharedMemory();
+        if (m != null && open.remove(m)) {
+            try {
+                files.execute(m::close);
+            } catch (RejectedExecutionException closing) {
+                m.close();
+            }
+        }
+    }
+
+    /** The kernel ends: the file thread finishes what it was given, then every file goes. */
     public void closeAll() {
+        if (files != null) {
+            files.shutdown();
+            try {
+                files.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (SharedMemory m; (m = open.poll()) != null; ) {
             m.close();
         }

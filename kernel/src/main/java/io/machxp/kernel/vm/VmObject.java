@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <h2>Overview</h2>
  * <pre>
- *   INITIALIZING --memory_object_ready--> READY
+ *   INITIALIZING --memory_object_ready--> READY (awaitingFiles while its shared files are made)
  *        \--------memory_object_destroy--> (forgotten; vm_map fails with EINVAL)
  * </pre>
  * Each page touched gets a {@link VmPage} slot that records its residency and access; the core
@@ -27,6 +27,8 @@ public final class VmObject {
     /** vm_map requests waiting for memory_object_ready. */
     public final List<PageFault> pendingMaps = new ArrayList<>();
     private volatile AtomicReferenceArray<VmPage> pages;
+    /** Ready, but its files in shared memory are being made: vm_maps wait (core only). */
+    public boolean awaitingFiles;
     /** Its futex table in shared memory, or null if the kernel shares none (core only). */
     public io.machxp.kernel.shm.SharedFutexTable sharedFutexes;
     /** Its pages' slots in shared memory (from memory_object_ready on), or null (core only). */
@@ -44,6 +46,11 @@ public final class VmObject {
         this.size = size;
         this.pages = new AtomicReferenceArray<>((int) (size >>> pageShift));
         this.state = State.READY;
+    }
+
+    /** Whether a vm_map maps it at once (ready, its shared files there if any); core only. */
+    public boolean mappable() {
+        return state == State.READY && !awaitingFiles;
     }
 
     public int offsetInPage(long offset) {

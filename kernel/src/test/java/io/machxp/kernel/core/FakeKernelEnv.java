@@ -34,6 +34,21 @@ final class FakeKernelEnv implements KernelEnv {
         }
     }
 
+    /** File effects the core asked for, not run yet: run by {@link #runFileEffects}. */
+    final List<Runnable> fileEffects = new ArrayList<>();
+
+    @Override
+    public <T> void fileEffect(java.util.function.Supplier<T> io, java.util.function.Consumer<T> done) {
+        fileEffects.add(() -> done.accept(io.get()));
+    }
+
+    /** Runs the file effects asked for so far, in order (as the runtime's file thread, then the core). */
+    void runFileEffects() {
+        List<Runnable> due = new ArrayList<>(fileEffects);
+        fileEffects.clear();
+        due.forEach(Runnable::run);
+    }
+
     /** New streams the core opened after one broke. */
     int reconnects;
 
