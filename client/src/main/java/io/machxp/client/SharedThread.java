@@ -12,17 +12,29 @@ import java.nio.ByteBuffer;
  * free, nobody waiting) to the TID, an unlock the CAS back, both in this process. Anything else
  * fails here and the caller asks the kernel over gRPC, which answers as it always does.
  *
- * <p>Revocation: each fast call marks the thread's slot busy and checks the kernel's REVOKED bit
- * there before it touches a futex; the kernel sets the bit and waits for the slot to be idle
- * before it ends the thread, so no CAS of a thread the kernel has ended lands after. The
- * lock also checks the kernel's lease (the end it published, on this host's monotonic clock),
- * as the kernel's own fast path does. One thread of the caller at a time, like the ThreadClient.
+ * <p>What each step costs and why it is enough (lock: a clock read, a CAS, a load; unlock: a CAS):
+ * <ul>
+ *   <li>The lease: the lock reads this host's monotonic clock against the lease's end the kernel
+ *       publishes, as the kernel's own fast path does (a narrowing, not a proof: see LeaseGate).
+ *   <li>Revocation, lock: the kernel sets the thread's REVOKED bit (an atomic or, a full fence)
+ *       before it scans the futexes for the thread's TID; the lock loads the bit after its CAS
+ *       (a full fence too). Of two such fenced stores each followed by a load of the other's word,
+ *       at least one load sees the other's store: so either the kernel's scan sees the TID (the
+ *       futex passes on with OWNER_DIED, as for any thread that ended holding it), or the lock sees
+ *       REVOKED, undoes its CAS and fails. If the undo finds the word changed (the kernel marked a
+ *       waiter or took it meanwhile), the kernel already treats the TID of an ended thread in a
+ *       word as a death (KernelFutexes: "a fast-path lock that raced the death").
+ *   <li>Revocation, unlock: none needed. The CAS expects exactly this TID with no other bit, which
+ *       only this thread's lock wrote (TIDs are never reused), and the kernel takes a futex from
+ *       an ended owner by a CAS of its own; so a late unlock either releases a futex the thread
+ *       still held (as if it ran just before the end) or fails and asks the kernel (ESRCH).
+ * </ul>
+ * No allocation, no other shared write. One thread of the caller at a time, like the ThreadClient.
  */
 final class SharedThread {
     private final SharedTaskMemory memory;
     private final ByteBuffer kernel;
     private final int ctl;
-    private final int busy;
     private final long tid;
     private long lastAddress = -1;
     private ByteBuffer lastTable;
@@ -32,34 +44,30 @@ final class SharedThread {
         this.memory = memory;
         this.kernel = memory.kernel;
         this.ctl = ShmLayout.threadSlot(slot);
-        this.busy = ctl + ShmLayout.SLOT_BUSY;
         this.tid = tid & 0xffffffffL;
     }
 
     /** Locks the futex at {@code address} if it is cached and free; false: ask the kernel. */
     boolean tryLock(long address) {
-        return locate(address) && swap(0L, tid, true);
+        if (!locate(address) || System.nanoTime() >= (long) LONG.getOpaque(kernel, ShmLayout.LEASE_END)
+                || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
+            return false;
+        }
+        if (((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0) {
+            return true;
+        }
+        LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
+        return false;
     }
 
     /** Unlocks it if this thread holds it and nobody waits; false: ask the kernel. */
     boolean tryUnlock(long address) {
-        return locate(address) && swap(tid, 0L, false);
+        return locate(address) && LONG.compareAndSet(lastTable, lastState, tid, 0L);
     }
 
     /** After a {@link #tryLock} that succeeded: the fencing token of the kernel's grant. */
     long fencingToken() {
         return (long) LONG.getVolatile(lastTable, lastState + 8);
-    }
-
-    private boolean swap(long from, long to, boolean checkLease) {
-        INT.setVolatile(kernel, busy, 1);
-        try {
-            return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
-                    && (!checkLease || System.nanoTime() < (long) LONG.getVolatile(kernel, ShmLayout.LEASE_END))
-                    && LONG.compareAndSet(lastTable, lastState, from, to);
-        } finally {
-            INT.setRelease(kernel, busy, 0);
-        }
     }
 
     private boolean locate(long address) {

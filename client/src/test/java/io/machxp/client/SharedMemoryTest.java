@@ -97,6 +97,11 @@ class SharedMemoryTest {
         MachxpException ended = org.assertj.core.api.Assertions.catchThrowableOfType(MachxpException.class,
                 () -> t.lockFutex(futex));
         assertThat(ended.errno()).as("a thread the kernel ended makes no fast call").isEqualTo(io.machxp.proto.task.Errno.ESRCH);
+        // Its lock's CAS landed and saw REVOKED after it: undone, so the futex is free, not a dead owner's.
+        assertThat(c.tasks.get(0).readInt(futex)).isZero();
+        var next = c.thread(0).lock(futex, null);
+        assertThat(next.getPath()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(next.getOwnerDied()).isFalse();
     }
 
     @Test

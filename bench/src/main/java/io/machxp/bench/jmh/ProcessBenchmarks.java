@@ -89,6 +89,12 @@ public class ProcessBenchmarks {
         thread.unlockFutex(address);
     }
 
+    /** The clock read the lock's lease check makes (System.nanoTime: CLOCK_MONOTONIC), alone. */
+    @Benchmark
+    public long clockRead() {
+        return System.nanoTime();
+    }
+
     @Benchmark
     public void reentrantLock() {
         lock.lock();

@@ -12,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Cooperative revocation of task processes' fast path, off the kernel's core thread. To revoke a
- * slot the watcher sets its REVOKED bit; the task library marks each fast call in the slot (a
- * thread's busy word, or the count of a task's page accesses in its ctl word) before it looks at
- * that bit and unmarks it after, so once the slot is idle no fast call is under way and none
- * starts. Then the watcher runs what waited for it
- * (the core's termination of the thread or task, which passes on the futexes it holds with
- * OWNER_DIED).
+ * slot the watcher sets its REVOKED bit; the task library counts each page access of a task in
+ * its ctl word before it looks at that bit and uncounts it after, so once the count is 0 no
+ * access is under way and none starts. Then the watcher runs what waited for it (the core's
+ * termination of the thread or task, which passes on the futexes it holds with OWNER_DIED). A
+ * thread's futex calls are not counted: its lock loads REVOKED after its CAS and undoes it if set,
+ * and its unlock needs no revocation (client SharedThread says why), so a thread's slot is
+ * idle at once.
  *
  * <pre>
  *   revoke(slots): REVOKED set on each -> all counts 0?  yes -> then, at once (the usual case)
@@ -74,8 +75,7 @@ final class DrainWatcher implements AutoCloseable {
     private boolean drained(List<Integer> slots) {
         for (int slot : slots) {
             int at = ShmLayout.threadSlot(slot);
-            if (((int) INT.getVolatile(kernel, at) & ~ShmLayout.REVOKED) != 0
-                    || (int) INT.getVolatile(kernel, at + ShmLayout.SLOT_BUSY) != 0) {
+            if (((int) INT.getVolatile(kernel, at) & ~ShmLayout.REVOKED) != 0) {
                 return false;
             }
         }

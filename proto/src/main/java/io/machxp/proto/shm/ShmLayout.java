@@ -21,7 +21,6 @@ import java.nio.file.StandardOpenOption;
  *                64 + 64*i: slot i (a thread's, or a task's own):
  *                                           0 ctl (int: REVOKED bit | accesses under way, a task's)
  *                                           4 tid (0: the task's slot) | 8 pid of the task's process
- *                                          16 busy (int: 1 while the thread is in a fast call)
  *  futex table:  0 magic | 8 capacity (a power of two)
  *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
  *                                           8 state (the kernel's 64-bit futex state)
@@ -53,16 +52,13 @@ public final class ShmLayout {
     public static final int LEASE_END = 8;
     public static final int THREAD_SLOTS = 16;
     public static final int THREAD_SLOT_SIZE = 64;
-    /** The ctl word's bit the kernel sets to stop a thread's fast path (termination). */
+    /**
+     * The ctl word's bit the kernel sets to stop a thread's or task's fast path (termination), with
+     * an atomic or before it looks at what they hold; a thread's lock loads it after its CAS.
+     */
     public static final int REVOKED = 1 << 31;
     public static final int SLOT_TID = 4;
     public static final int SLOT_PID = 8;
-    /**
-     * A thread's fast call sets this to 1 (a volatile store: the store is ordered before its load
-     * of REVOKED) and back to 0; the kernel sets REVOKED (an atomic or) before it loads this
-     * word, so either the thread sees REVOKED or the kernel sees it busy.
-     */
-    public static final int SLOT_BUSY = 16;
 
     public static final int TABLE_CAPACITY = 8;
     public static final int FUTEX_SLOT_SIZE = 32;
