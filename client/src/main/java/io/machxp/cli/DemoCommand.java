@@ -34,6 +34,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--locality", defaultValue = "0.9", description = "chance a thread uses a futex homed on its kernel (default ${DEFAULT-VALUE})")
     double locality;
 
+    @Option(names = "--think", defaultValue = "100us", converter = DurationConverter.class,
+            description = "each worker's work outside the lock after an unlock, parked off the CPU (default ${DEFAULT-VALUE}; 0: none)")
+    java.time.Duration think;
+
     @Option(names = "--seed", defaultValue = "42", description = "fixes every thread's choice of futexes (default ${DEFAULT-VALUE})")
     long seed;
 
@@ -110,7 +114,7 @@ final class DemoCommand implements Callable<Integer> {
             return ipcDemo(parsed);
         }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
-                pager, object, grpcOnly);
+                pager, object, grpcOnly, think);
         DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
                 : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr()));
         if (viewPort == null) {

@@ -17,17 +17,21 @@ import java.util.List;
  * @param pagerTarget the remote kernels' pager ("host:port"), for its counters
  * @param object the object to use on a remote pager
  * @param grpcOnly every call of the workers over gRPC, also where the kernels share memory with them
+ * @param think how long a worker works outside the lock after each unlock (parked, off the CPU); 0: none
  */
 public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
         long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object,
-        boolean grpcOnly) {
+        boolean grpcOnly, java.time.Duration think) {
+
+    /** The think time of the demo's defaults. */
+    public static final java.time.Duration THINK = java.time.Duration.ofMillis(1).dividedBy(10);
 
     /** Workers that use the memory kernels on their host share with them. */
     public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
             long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget,
             String object) {
         this(kernels, threadsPerKernel, futexes, opsPerThread, locality, seed, cacheFutexes, piggyback, kernelTargets,
-                pagerTarget, object, false);
+                pagerTarget, object, false, java.time.Duration.ZERO);
     }
 
     public DemoOptions {
@@ -36,13 +40,15 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
         require(threadsPerKernel >= 1 && threadsPerKernel <= 256, "--threads must be 1 to 256");
         require(futexes >= 1 && futexes <= 256, "--futexes must be 1 to 256");
         require(opsPerThread >= 1, "--ops must be at least 1");
+        require(!think.isNegative() && think.compareTo(java.time.Duration.ofSeconds(1)) <= 0,
+                "--think must be 0 to 1s");
         require(locality >= 0 && locality <= 1, "--locality must be between 0 and 1");
         require(kernelTargets.isEmpty() || pagerTarget != null,
                 "--pager HOST:PORT is needed with --connect, to read the pager's message counters");
     }
 
     public static DemoOptions defaults() {
-        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared");
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, THINK);
     }
 
     public boolean embedded() {

@@ -127,6 +127,9 @@ final class DemoWorkload {
                 occupancy.decrementAndGet(futex);
                 inside = false;
                 w.thread().unlockFutex(address);
+                if (!options.think().isZero()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(options.think().toNanos());
+                }
             } catch (MachxpException e) {
                 if (inside) {
                     occupancy.decrementAndGet(futex);

@@ -1,5 +1,6 @@
 package io.machxp.bench.cli;
 
+import io.machxp.cli.DurationConverter;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 

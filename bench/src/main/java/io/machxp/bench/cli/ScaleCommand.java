@@ -1,5 +1,6 @@
 package io.machxp.bench.cli;
 
+import io.machxp.cli.DurationConverter;
 import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,11 +1,11 @@
-package io.machxp.bench.cli;
+package io.machxp.cli;
 
 import io.machxp.scenario.Durations;
 import java.time.Duration;
 import picocli.CommandLine;
 
-/** "10s", "250ms", "50us", "0": the same durations as scenario files. */
-final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+/** A picocli option's duration: "10s", "250ms", "50us", "0", the same durations as scenario files. */
+public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
         try {
