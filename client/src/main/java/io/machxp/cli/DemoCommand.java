@@ -34,8 +34,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--locality", defaultValue = "0.9", description = "chance a thread uses a futex homed on its kernel (default ${DEFAULT-VALUE})")
     double locality;
 
-    @Option(names = "--think", defaultValue = "100us", converter = DurationConverter.class,
-            description = "each worker's work outside the lock after an unlock, parked off the CPU (default ${DEFAULT-VALUE}; 0: none)")
+    @Option(names = "--think", defaultValue = "0", converter = DurationConverter.class,
+            description = "each worker's work outside the lock after an unlock, parked off the CPU (default ${DEFAULT-VALUE}: none)")
     java.time.Duration think;
 
     @Option(names = "--seed", defaultValue = "42", description = "fixes every thread's choice of futexes (default ${DEFAULT-VALUE})")

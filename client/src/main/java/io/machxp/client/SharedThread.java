@@ -32,11 +32,6 @@ import java.nio.ByteBuffer;
  * No allocation, no other shared write. One thread of the caller at a time, like the ThreadClient.
  */
 final class SharedThread {
-    /** How long {@link #spinLock} waits for a holder of this kernel: a few short critical sections. */
-    static final long SPIN_NANOS = 20_000;
-    /** The bits of a state that only name an owner: a held futex with no kernel bit, WAITERS or OWNER_DIED. */
-    private static final long OWNER_ONLY = 0x3fffffffL;
-
     private final SharedTaskMemory memory;
     private final ByteBuffer kernel;
     private final int ctl;
@@ -63,39 +58,6 @@ final class SharedThread {
         }
         LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
         return false;
-    }
-
-    /**
-     * After a {@link #tryLock} that failed: while another thread of this kernel holds the futex and
-     * nobody waits for it (its state a bare TID), waits here a moment, as an adaptive mutex does,
-     * and locks it with a CAS once it is free. A short critical section then ends without the
-     * holder's unlock and this lock both entering the kernel. False (ask the kernel) when anything
-     * else holds it - waiters, a relinquish pending, another kernel - or after {@link #SPIN_NANOS}.
-     */
-    boolean spinLock(long address) {
-        if (!locate(address)) {
-            return false;
-        }
-        long deadline = 0;
-        for (int i = 0; ; i++) {
-            long s = (long) LONG.getOpaque(lastTable, lastState);
-            if (s == 0) {
-                if (tryLock(address)) {
-                    return true;
-                }
-            } else if ((s & ~OWNER_ONLY) != 0) {
-                return false;
-            }
-            if ((i & 15) == 15) {
-                long now = System.nanoTime();
-                if (deadline == 0) {
-                    deadline = now + SPIN_NANOS;
-                } else if (now - deadline > 0) {
-                    return false;
-                }
-            }
-            Thread.onSpinWait();
-        }
     }
 
     /** Unlocks it if this thread holds it and nobody waits; false: ask the kernel. */

@@ -130,8 +130,8 @@ public final class Demo {
         Histogram h = workload.latencyNanos();
         double seconds = elapsedNanos / 1e9;
         return new DemoReport(options.embedded() ? "embedded" : "remote", options.kernelCount(),
-                options.threadsPerKernel(), options.futexes(), options.locality(), options.seed(),
-                options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
+                options.threadsPerKernel(), options.futexes(), options.locality(), options.think().toNanos() / 1_000,
+                options.seed(), options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
                 workload.acquires(AcquirePath.FAST_PATH) + workload.acquires(AcquirePath.LOCAL_HANDOFF),
                 workload.acquires(AcquirePath.PAGER_GRANT), acquires,
                 after.getFutexHandoffs() - before.getFutexHandoffs(), counter, workload.acknowledged(), xp, xpTotal,

@@ -23,9 +23,6 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
         long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object,
         boolean grpcOnly, java.time.Duration think) {
 
-    /** The think time of the demo's defaults. */
-    public static final java.time.Duration THINK = java.time.Duration.ofMillis(1).dividedBy(10);
-
     /** Workers that use the memory kernels on their host share with them. */
     public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
             long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget,
@@ -48,7 +45,7 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
     }
 
     public static DemoOptions defaults() {
-        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, THINK);
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, java.time.Duration.ZERO);
     }
 
     public boolean embedded() {

@@ -6,11 +6,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The outcome of a demo run: what `--json` prints, and the table otherwise. */
-@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "seed", "cache", "piggyback", "ops",
+@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
     "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
     "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
     "acquireLatencyMicros", "errors", "ownerDied", "silentLoss"})
-public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long seed,
+public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long thinkMicros,
+        long seed,
         boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
         long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
         long expectedCounter, Map<String, Long> xpMessages, long xpMessagesTotal, double xpMessagesPerOp,
@@ -30,8 +31,9 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
     public record Latency(long p50, long p99, long max) {}
 
     public void printTable(PrintStream out) {
-        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %d futexes, locality %.2f, seed %d, "
-                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, futexes, locality, seed,
+        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %d futexes, locality %.2f, %sseed %d, "
+                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, futexes, locality,
+                thinkMicros == 0 ? "" : "think " + thinkMicros + " us, ", seed,
                 cache ? "on (Parts III-IV)" : "off (Part II only)", piggyback ? ", pages piggybacked on grants" : "");
         row(out, "ops", String.format(Locale.ROOT, "%,d in %.2f s", ops, elapsedSeconds));
         row(out, "ops/s", String.format(Locale.ROOT, "%,.0f", opsPerSecond));
