@@ -186,21 +186,12 @@ public final class WorkbenchRun {
 
     private WorkbenchResult result(String variant, String workloadName, double param, String network, long seed) {
         double seconds = (cluster.now() - measureFrom) / 1e9;
-        double sum = 0;
-        double squares = 0;
-        double maxWait = 0;
-        double worstP99 = 0;
-        for (int k = 0; k < acquisitions.length; k++) {
-            sum += acquisitions[k];
-            squares += (double) acquisitions[k] * acquisitions[k];
-            maxWait = Math.max(maxWait, waits.get(k).getMaxValue() / 1e3);
-            worstP99 = Math.max(worstP99, waits.get(k).getValueAtPercentile(99) / 1e3);
-        }
-        double jain = squares == 0 ? 0 : sum * sum / (acquisitions.length * squares);
+        Fairness fair = Fairness.of(acquisitions, waits);
         long n = Math.max(1, ops);
         return new WorkbenchResult(variant, workloadName, param, network, seed, ops, ops / seconds,
                 latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
                 latency.getValueAtPercentile(99.9) / 1e3, (double) messages / n, (double) bytes / n, handoffs,
-                handoffs == 0 ? 0 : handoffWait / 1e3 / handoffs, maxWait, worstP99, jain);
+                handoffs == 0 ? 0 : handoffWait / 1e3 / handoffs, fair.maxWaitMicros(), fair.worstP99WaitMicros(),
+                fair.jain());
     }
 }

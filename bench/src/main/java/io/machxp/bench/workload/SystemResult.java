@@ -1,5 +1,7 @@
 package io.machxp.bench.workload;
 
+import io.machxp.workbench.Fairness;
+
 /**
  * What one system did on the workload, measured after its warm-up.
  *
@@ -11,9 +13,11 @@ package io.machxp.bench.workload;
  * @param messagesPerOp XP messages at the pager per operation (null when the system does not count them)
  * @param violations critical sections found occupied by another worker (must be 0)
  * @param lostUpdates counter increments missing at the end, over warm-up and measurement (must be 0)
+ * @param fairness the waits per node (a lock called to its return) and Jain's index over the nodes'
+ *     operations, measured ({@link Fairness}: one definition for every report)
  */
 public record SystemResult(String system, long ops, double seconds, double opsPerSecond, Latency latencyMicros,
-        Double messagesPerOp, long violations, long lostUpdates) {
+        Double messagesPerOp, long violations, long lostUpdates, Fairness fairness) {
 
     /** Percentiles of one operation's latency, in microseconds. */
     public record Latency(double p50, double p99, double p999, double max) {}

@@ -1,6 +1,7 @@
 package io.machxp.bench.workload;
 
 import io.machxp.demo.LockChooser;
+import io.machxp.workbench.Fairness;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -50,6 +51,11 @@ public final class Workload {
         LongAdder writes = new LongAdder();
         LongAdder ops = new LongAdder();
         Histogram latency = new Histogram(HISTOGRAM_MAX_NANOS, 3);
+        long[] acquisitions = new long[options.nodes()]; // per node, measured: guarded by waits
+        List<Histogram> waits = new ArrayList<>();
+        for (int node = 0; node < options.nodes(); node++) {
+            waits.add(new Histogram(HISTOGRAM_MAX_NANOS, 3));
+        }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch ready = new CountDownLatch(options.workers());
         CountDownLatch start = new CountDownLatch(1);
@@ -67,6 +73,7 @@ public final class Workload {
                         ready.countDown();
                         start.await();
                         Histogram mine = new Histogram(HISTOGRAM_MAX_NANOS, 3);
+                        Histogram myWaits = new Histogram(HISTOGRAM_MAX_NANOS, 3);
                         long myOps = 0;
                         long myWrites = 0;
                         try {
@@ -78,6 +85,7 @@ public final class Workload {
                                 boolean write = random.nextDouble() < options.writes();
                                 long t0 = System.nanoTime();
                                 client.lock(lock);
+                                long waited = System.nanoTime() - t0;
                                 if (occupancy.incrementAndGet(lock) != 1) {
                                     violations.increment();
                                 }
@@ -93,6 +101,7 @@ public final class Workload {
                                 completed.increment();
                                 if (t1 - window[0] >= 0 && t1 - window[1] < 0) {
                                     mine.recordValue(t1 - t0);
+                                    myWaits.recordValue(waited);
                                     myOps++;
                                 }
                                 if (t1 - window[1] >= 0) {
@@ -107,6 +116,10 @@ public final class Workload {
                             writes.add(myWrites);
                             synchronized (latency) {
                                 latency.add(mine);
+                            }
+                            synchronized (waits) {
+                                waits.get(n).add(myWaits);
+                                acquisitions[n] += myOps;
                             }
                         }
                     } catch (Throwable e) {
@@ -147,7 +160,7 @@ public final class Workload {
                         micros(latency.getValueAtPercentile(99)), micros(latency.getValueAtPercentile(99.9)),
                         micros(latency.getMaxValue())),
                 messagesBefore < 0 || n == 0 ? null : Math.round(100.0 * messages / n) / 100.0,
-                violations.sum(), writes.sum() - counted);
+                violations.sum(), writes.sum() - counted, Fairness.of(acquisitions, waits));
     }
 
     private long counterSum(LockService service) throws Exception {

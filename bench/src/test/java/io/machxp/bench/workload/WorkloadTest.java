@@ -33,6 +33,8 @@ class WorkloadTest {
             assertThat(r.violations()).isZero();
             assertThat(r.lostUpdates()).isZero();
             assertThat(r.messagesPerOp()).isNotNull();
+            assertThat(r.fairness().jain()).as("Jain's index over the nodes").isBetween(1.0 / 3, 1.0);
+            assertThat(r.fairness().maxWaitMicros()).isGreaterThanOrEqualTo(r.fairness().worstP99WaitMicros());
             if (mode == MachxpService.Mode.NO_CACHE) {
                 assertThat(r.messagesPerOp()).as("Part II: every lock and unlock goes to the pager").isGreaterThanOrEqualTo(4.0);
             } else {
