@@ -129,6 +129,7 @@ public final class KernelCore {
         this.dispatch = new XpDispatch(this, stats);
         this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);
         this.ipc = new KernelIpc(this, ipcCore);
+        ipcCore.plant(options.plants().ipc());
         if (options.priorityInheritance()) {
             ipcCore.attachSched(new IpcDonations(this));
         }

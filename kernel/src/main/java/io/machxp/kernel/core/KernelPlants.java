@@ -13,6 +13,11 @@ public interface KernelPlants {
     /** The correct kernel: every decision as computed. */
     KernelPlants NONE = new KernelPlants() { };
 
+    /** Bugs planted in the kernel's IPC core ({@link io.machxp.kernel.ipc.IpcPlants}); none by default. */
+    default io.machxp.kernel.ipc.IpcPlants ipc() {
+        return io.machxp.kernel.ipc.IpcPlants.NONE;
+    }
+
     /**
      * When a task's call or a pager message runs: whether the lease has run out ({@code over}).
      * Planted: false - the lease is checked only by its timer, so what queued up in a pause runs.

@@ -44,14 +44,33 @@ final class Delivery {
             ipc.remote.ship(m);
             return;
         }
+        if (port.followers > 0 || port.flushPending) { // the right came from another kernel, its queue follows
+            if (m.fromKernel != port.followersFrom) {
+                port.held.add(m);
+                return;
+            }
+            port.followers = Math.max(0, port.followers - 1);
+        }
         m.arrival = arrivals++;
         for (Carried c : m.rights()) {
             if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
                 c.port().transitDestination = port;
             }
         }
-        port.queue.add(m);
+        port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
+        if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
+            releaseHeld(port);
+        }
         serve(port);
+    }
+
+    /** The followers of a moved receive right are in (or will not come): what waited goes in, in order. */
+    void releaseHeld(Port port) {
+        port.followers = 0;
+        port.flushPending = false;
+        for (KMsg h = port.held.poll(); h != null; h = port.held.poll()) {
+            enqueue(h);
+        }
     }
 
     /**

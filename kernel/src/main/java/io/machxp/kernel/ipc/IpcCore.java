@@ -47,6 +47,7 @@ public final class IpcCore {
     final IpcRemote remote = new IpcRemote(this);
     IpcNet net = IpcNet.NONE;
     IpcSched sched = IpcSched.NONE;
+    IpcPlants plants = IpcPlants.NONE;
     private final Map<Long, IpcSpace> spaces = new HashMap<>();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
@@ -59,6 +60,11 @@ public final class IpcCore {
     /** Connects this core to other kernels' (before the first call). */
     public void attachNet(IpcNet net) {
         this.net = net;
+    }
+
+    /** Plants bugs in this core's logic (tests of the IPC chaos checker only). */
+    public void plant(IpcPlants plants) {
+        this.plants = plants;
     }
 
     /** Priority donation through RPC (not attached, or --no-pi: none). */

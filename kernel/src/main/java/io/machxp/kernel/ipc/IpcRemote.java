@@ -6,6 +6,7 @@ import io.machxp.proto.link.LinkInsertRight;
 import io.machxp.proto.link.LinkItem;
 import io.machxp.proto.link.LinkMessage;
 import io.machxp.proto.link.PortDied;
+import io.machxp.proto.link.PortFlush;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -75,12 +76,24 @@ final class IpcRemote {
                 : LinkItem.newBuilder().setNullRight(p.type().value).build();
     }
 
-    /** A port became a proxy: what waited in its queue follows the receive right. */
+    /**
+     * A port became a proxy: what waited in its queue (then what was held back, then its blocked
+     * senders' messages) follows the receive right, every one of them, as the migration counted.
+     */
     void flush(Port port) {
         for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
-            ipc.delivery.enqueue(m);
+            ship(m);
         }
-        ipc.delivery.admitSenders(port);
+        port.followers = 0;
+        port.flushPending = false;
+        for (KMsg m = port.held.poll(); m != null; m = port.held.poll()) {
+            ship(m);
+        }
+        for (SendWait w = port.queue.blockedSenders.poll(); w != null; w = port.queue.blockedSenders.poll()) {
+            ipc.endWait(w.tid, w.cancelTimer);
+            ship(w.msg);
+            w.done.accept(KernReturn.MACH_MSG_SUCCESS);
+        }
     }
 
     /** The receive right of a port other kernels may know died here. */
@@ -135,11 +148,19 @@ final class IpcRemote {
                 }
             }
             case PORT_DIED -> portDied(f.getPortDied());
+            case FLUSH -> flushMarker(f.getFlush());
             default -> {} // hello and keepalive belong to the link
         }
     }
 
     private void message(int from, LinkMessage lm) {
+        for (LinkItem i : lm.getItemsList()) { // a receive right's proxy here, if any, before the import
+            if (i.hasRight() && i.getRight().hasMigration()) {
+                Port before = ipc.remoteRights.port(i.getRight().getPort());
+                int oldPath = before != null && before.active && before.proxy() ? before.remote : Port.LOCAL;
+                afterImport.add(() -> arrived(from, i.getRight(), oldPath));
+            }
+        }
         Carried dest = ipc.remoteRights.importRight(lm.getDest());
         Carried reply = lm.hasReply() ? ipc.remoteRights.importRight(lm.getReply()) : null;
         List<KMsg.Item> items = new ArrayList<>(lm.getItemsCount());
@@ -152,13 +173,66 @@ final class IpcRemote {
                 default -> new KMsg.Data(new MsgItem.Port(Mach.MACH_PORT_NULL, MsgType.of(i.getNullRight())));
             });
         }
+        afterImport.forEach(Runnable::run);
+        afterImport.clear();
         KMsg k = new KMsg(dest, reply, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
+        k.fromKernel = from;
         k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
         if (dest.dead() && lm.getDest().hasPort()) {
             ipc.net.send(from, LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
                     .setPort(lm.getDest().getPort())).build());
         }
         ipc.delivery.enqueue(k);
+        if (ipc.plants.timesQueuedFromLink(1) > 1 && items.stream().allMatch(KMsg.Data.class::isInstance)
+                && reply == null && !dest.dead()) {
+            if (dest.type() == MsgType.PORT_SEND) {
+                dest.port().srights++; // the copy's own right, so that the counts stay whole
+            } else if (dest.type() == MsgType.PORT_SEND_ONCE) {
+                dest.port().sorights++;
+            }
+            KMsg copy = new KMsg(dest, null, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
+            copy.fromKernel = from;
+            ipc.delivery.enqueue(copy); // planted: delivered twice
+        }
+    }
+
+    private final List<Runnable> afterImport = new ArrayList<>();
+
+    /**
+     * A receive right arrived from kernel {@code from}: the messages queued on it there follow on
+     * that link; if this kernel sent messages to it through a proxy towards {@code oldPath}, a
+     * PortFlush goes that way to learn when they are all in. Until then other messages wait.
+     */
+    private void arrived(int from, io.machxp.proto.link.LinkRight right, int oldPath) {
+        Port moved = ipc.remoteRights.port(right.getPort());
+        if (moved == null || !moved.active || moved.proxy()) {
+            return;
+        }
+        moved.followers = right.getMigration().getFollowers();
+        moved.followersFrom = from;
+        if (oldPath != Port.LOCAL && !ipc.net.dead(oldPath)) {
+            moved.flushPending = true;
+            moved.flushVia = oldPath;
+            ipc.net.send(oldPath, LinkFrame.newBuilder().setFlush(PortFlush.newBuilder().setPort(right.getPort())
+                    .setOrigin(ipc.net.self())).build());
+        }
+    }
+
+    /** A PortFlush: passed on along the port's path, or back home. */
+    private void flushMarker(PortFlush f) {
+        Port p = ipc.remoteRights.port(f.getPort());
+        if (p == null || !p.active) {
+            return;
+        }
+        if (p.proxy()) {
+            ipc.net.send(p.remote, LinkFrame.newBuilder().setFlush(f).build());
+        } else if (f.getOrigin() == ipc.net.self() && p.flushPending) {
+            p.flushPending = false;
+            if (p.followers == 0) {
+                ipc.delivery.releaseHeld(p);
+                ipc.delivery.serve(p);
+            }
+        }
     }
 
     private void insert(LinkInsertRight in) {
@@ -178,20 +252,38 @@ final class IpcRemote {
 
     private void portDied(io.machxp.proto.link.PortDied d) {
         Port p = ipc.remoteRights.port(d.getPort());
-        if (p == null) {
+        if (d.getVia() != 0) {
+            if (p != null && p.active && p.proxy() && p.remote == d.getVia()) {
+                proxyDied(p);
+            }
+        } else if (p == null) {
             ipc.remoteRights.tombstone(d.getPort());
         } else if (p.active && p.proxy()) {
             ipc.death.receiveRightDied(p);
         }
     }
 
+    /**
+     * A proxy died because the way through it is gone: proxies elsewhere that point to this
+     * kernel for the port (it was a forwarder) die too, or their senders would never learn.
+     */
+    private void proxyDied(Port p) {
+        ipc.death.receiveRightDied(p);
+        ipc.net.broadcast(LinkFrame.newBuilder().setPortDied(PortDied.newBuilder().setPort(RemoteRights.uid(p.uid))
+                .setVia(ipc.net.self())).build());
+    }
+
     /** Kernel {@code kernel} died: proxies towards it die, its registrations go. */
     void kernelDied(int kernel) {
         for (Port p : ipc.remoteRights.known()) {
             if (p.active && p.remote == kernel) {
-                ipc.death.receiveRightDied(p);
+                proxyDied(p);
             } else if (p.active && !p.proxy()) {
                 ipc.refs.kernelDied(p, kernel);
+                if ((p.followers > 0 || p.flushPending) && p.followersFrom == kernel
+                        || p.flushPending && p.flushVia == kernel) {
+                    ipc.delivery.releaseHeld(p); // the rest of its queue died with that kernel
+                }
             }
         }
     }

@@ -28,6 +28,8 @@ final class KMsg {
     long arrival;
     /** Priority donated by a client blocked for the reply (send+receive), or -1. */
     int donation = -1;
+    /** The kernel whose link brought it, or {@link Port#LOCAL} (sent here). */
+    int fromKernel = Port.LOCAL;
 
     KMsg(Carried dest, Carried reply, int id, boolean complex, List<Item> items, int size, int senderTid) {
         this.dest = dest;

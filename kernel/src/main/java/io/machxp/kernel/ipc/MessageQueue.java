@@ -15,6 +15,15 @@ final class MessageQueue {
         messages.addLast(m);
     }
 
+    /** Adds {@code m} at the end, or (a planted bug, {@link IpcPlants#queuedAtTheEnd}) at the head. */
+    void add(KMsg m, boolean atTheEnd) {
+        if (atTheEnd) {
+            messages.addLast(m);
+        } else {
+            messages.addFirst(m);
+        }
+    }
+
     KMsg peek() {
         return messages.peekFirst();
     }

@@ -66,6 +66,18 @@ final class Port {
     /** Receive right here: send-right registrations per kernel (signed; see RemoteRefs); null if none ever. */
     java.util.Map<Integer, Long> counts;
 
+    /**
+     * A receive right that arrived from kernel {@link #followersFrom}: how many of the messages
+     * that were queued on it there are still to come on that link. Until they are in, other
+     * messages for the port wait in {@link #held}, so that none overtakes a message sent before it.
+     */
+    int followers;
+    int followersFrom;
+    /** A {@code PortFlush} this kernel sent along the old path of its proxy has not come back yet. */
+    boolean flushPending;
+    int flushVia;
+    final Deque<KMsg> held = new ArrayDeque<>();
+
     static final int LOCAL = -1;
 
     boolean proxy() {

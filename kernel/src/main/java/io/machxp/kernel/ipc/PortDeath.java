@@ -44,6 +44,11 @@ final class PortDeath {
         for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
             ipc.delivery.destroy(m);
         }
+        port.followers = 0;
+        port.flushPending = false;
+        for (KMsg m = port.held.poll(); m != null; m = port.held.poll()) {
+            ipc.delivery.destroy(m);
+        }
         if (port.nsRequest != null) {
             Carried ns = port.nsRequest;
             port.nsRequest = null;
@@ -54,7 +59,7 @@ final class PortDeath {
         for (Map.Entry<Port.DeadNameKey, Carried> r : requests) {
             IpcSpace space = r.getKey().space();
             IpcEntry e = space.active ? space.lookup(r.getKey().name()) : null;
-            if (e != null && e.has(PortRight.DEAD_NAME)) {
+            if (e != null && e.has(PortRight.DEAD_NAME) && ipc.plants.deadNameSent(true)) {
                 e.urefs = Math.min(e.urefs + 1, Mach.MACH_PORT_UREFS_MAX);
                 ipc.notifications.deadName(r.getValue(), e.name);
             } else {

@@ -83,7 +83,8 @@ final class RemoteRights {
     private PortMigration migrate(Port port, int to, List<Runnable> after) {
         ipc.refs.leaving(port);
         PortMigration.Builder m = PortMigration.newBuilder().setQlimit(port.qlimit).setSorights(port.sorights)
-                .setNsSync(port.nsSync);
+                .setNsSync(port.nsSync)
+                .setFollowers(port.queue.size() + port.held.size() + port.queue.blockedSenders.size());
         if (port.counts != null) {
             port.counts.forEach((k, n) -> m.addCounts(KernelCount.newBuilder().setKernel(k).setCount(n)));
         }

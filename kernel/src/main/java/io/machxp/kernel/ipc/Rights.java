@@ -116,7 +116,7 @@ final class Rights {
         }
         IpcEntry e = entryFor(space, port, name);
         if (e.has(PortRight.SEND)) {
-            e.urefs = Math.min(e.urefs + 1, Mach.MACH_PORT_UREFS_MAX);
+            e.urefs = ipc.plants.urefsAfterMerge(Math.min(e.urefs + 1, Mach.MACH_PORT_UREFS_MAX));
             port.srights--; // merged: the entry already counts
         } else {
             e.add(PortRight.SEND);
@@ -143,7 +143,7 @@ final class Rights {
         switch (c.type()) {
             case MOVE_SEND -> releaseSend(port);
             case MOVE_SEND_ONCE -> {
-                if (port.active) {
+                if (port.active && ipc.plants.sendOnceSent(true)) {
                     ipc.notifications.sendOnce(c);
                 } else {
                     port.sorights--;

@@ -1,0 +1,196 @@
+package io.machxp.chaos.ipc;
+
+import io.machxp.chaos.ipc.IpcHistory.Kind;
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.Mach;
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgItem;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortRight;
+import io.machxp.sim.SimKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A client task of an IPC chaos run, with one thread. It holds a send right to every service port
+ * (named {@code PUBLISHED + port}, each with a dead-name request), a notify port for its
+ * notifications, and a token port with a no-senders request. It loops until the quiet period:
+ * take the notifications queued, then send a one-way message (two times in three) or make an rpc
+ * (a new reply port each, MAKE_SEND_ONCE, waiting up to four leases) to a random service port,
+ * with its number and a sequence number of its own, and one time in three a send right to its
+ * token port (MAKE_SEND: token n is the n-th made). At the end it takes what is left on its notify
+ * port and on every reply port: an rpc gets at most one answer, whenever it comes.
+ */
+final class ChaosClient extends IpcChaosRun.Node {
+    private final IpcChaosRun run;
+    private final SplittableRandom rnd;
+    private final int number;
+    private int notify;
+    private int tokenPort;
+    private int seq;
+    private long made;
+    /** Every rpc's reply port and its seq. */
+    private final List<int[]> replyPorts = new ArrayList<>();
+
+    ChaosClient(IpcChaosRun run, String name, SimKernel kernel, SplittableRandom rnd) {
+        super(name, kernel);
+        this.run = run;
+        this.rnd = rnd;
+        this.number = Integer.parseInt(name.substring(1));
+    }
+
+    void setUp() {
+        run.createTask(this, 1, tids -> run.port(this, "setup", ipc -> {
+            notify = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
+            tokenPort = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
+            return ipc.machPortRequestNotification(task, tokenPort, Mach.MACH_NOTIFY_NO_SENDERS, 1, notify,
+                    MsgType.MAKE_SEND_ONCE).code();
+        }, kr -> expectOk(kr, "no-senders request")));
+    }
+
+    private void expectOk(KernReturn kr, String what) {
+        if (!kr.ok()) {
+            run.unexpected(this, what + ": " + kr);
+        }
+    }
+
+    void start() {
+        run.port(this, "dead-name requests", ipc -> {
+            for (int p = 0; p < run.ports.size(); p++) {
+                KernReturn kr = ipc.machPortRequestNotification(task, IpcChaosRun.PUBLISHED + p,
+                        Mach.MACH_NOTIFY_DEAD_NAME, 0, notify, MsgType.MAKE_SEND_ONCE).code();
+                if (kr.ok() || kr == KernReturn.KERN_INVALID_ARGUMENT) {
+                    run.record(Kind.DEAD_NAME_REQUESTED, name, p, 0, kr.ok() ? 0 : 1, "");
+                } else {
+                    run.unexpected(this, "dead-name request on p" + p + ": " + kr);
+                }
+            }
+            return null;
+        }, v -> next());
+    }
+
+    private void next() {
+        if (run.quiet) {
+            return;
+        }
+        notifications(this::send);
+    }
+
+    /** Takes every notification queued on the notify port, then goes on. */
+    private void notifications(Runnable then) {
+        run.machMsg(this, tid, "notifications", null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, notify, 0,
+                this::notification, r -> {
+                    if (r.code() == KernReturn.MACH_MSG_SUCCESS) {
+                        if (r.message().id() == Mach.MACH_NOTIFY_NO_SENDERS) {
+                            int mscount = r.message().intItem(0);
+                            run.port(this, "no-senders request", ipc -> ipc.machPortRequestNotification(task,
+                                    tokenPort, Mach.MACH_NOTIFY_NO_SENDERS, mscount + 1, notify,
+                                    MsgType.MAKE_SEND_ONCE).code(), kr -> {
+                                        expectOk(kr, "no-senders request");
+                                        notifications(then);
+                                    });
+                        } else {
+                            notifications(then);
+                        }
+                    } else {
+                        then.run();
+                    }
+                });
+    }
+
+    private void notification(MsgReturn r) {
+        if (r.code() == KernReturn.MACH_RCV_TIMED_OUT) {
+            return;
+        }
+        if (r.code() != KernReturn.MACH_MSG_SUCCESS) {
+            run.unexpected(this, "receive on the notify port: " + r.code());
+            return;
+        }
+        MachMessage m = r.message();
+        switch (m.id()) {
+            case Mach.MACH_NOTIFY_DEAD_NAME -> run.record(Kind.DEAD_NAME, name,
+                    ((MsgItem.Port) m.body().get(0)).name() - IpcChaosRun.PUBLISHED, 0, 0, "");
+            case Mach.MACH_NOTIFY_NO_SENDERS -> run.record(Kind.NO_SENDERS, name, -1, m.intItem(0), 0, "");
+            default -> run.unexpected(this, "notification " + Integer.toOctalString(m.id()) + " on the notify port");
+        }
+    }
+
+    private void send() {
+        int port = rnd.nextInt(run.ports.size());
+        boolean rpc = rnd.nextInt(3) == 0;
+        boolean carry = rnd.nextInt(3) == 0;
+        int s = ++seq;
+        List<MsgItem> body = new ArrayList<>(List.of(MachMessage.int32(number), MachMessage.int32(s),
+                MachMessage.int32(carry ? (int) (made + 1) : 0)));
+        if (carry) {
+            body.add(new MsgItem.Port(tokenPort, MsgType.MAKE_SEND));
+        }
+        MachMessage m = MachMessage.to(IpcChaosRun.PUBLISHED + port, MsgType.COPY_SEND,
+                rpc ? ChaosServer.RPC : ChaosServer.ONE_WAY).withBody(body.toArray(MsgItem[]::new));
+        if (!rpc) {
+            run.machMsg(this, tid, "send p" + port, m, Mach.MACH_SEND_MSG, 0, 0, r -> sent(r, port, s, carry, "one-way"),
+                    r -> think());
+            return;
+        }
+        run.port(this, "allocate", ipc -> ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate"),
+                reply -> {
+                    replyPorts.add(new int[] {reply, s});
+                    run.machMsg(this, tid, "rpc p" + port, m.withReply(reply, MsgType.MAKE_SEND_ONCE),
+                            Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, reply, 4 * run.leaseMs(),
+                            r -> {
+                                sent(r, port, s, carry, "rpc");
+                                answer(r, s);
+                            }, r -> think());
+                });
+    }
+
+    /** The send half's outcome: sent (a token made), or refused with nothing done (a dead name). */
+    private void sent(MsgReturn r, int port, int s, boolean carry, String what) {
+        if (r.code().name().startsWith("MACH_SEND_")) {
+            if (r.code() != KernReturn.MACH_SEND_INVALID_DEST) {
+                run.unexpected(this, what + " to p" + port + ": " + r.code());
+            }
+            return;
+        }
+        if (carry) {
+            made++;
+        }
+        run.record(Kind.SENT, name, port, s, carry ? made : 0, what);
+    }
+
+    /** What an rpc's receive half, or a later look at its reply port, found. */
+    private void answer(MsgReturn r, int s) {
+        if (r.code() == KernReturn.MACH_MSG_SUCCESS) {
+            MachMessage m = r.message();
+            if (m.id() == ChaosServer.REPLY) {
+                run.record(Kind.REPLY, name, -1, s, m.intItem(0), "");
+            } else if (m.id() == Mach.MACH_NOTIFY_SEND_ONCE) {
+                run.record(Kind.SEND_ONCE, name, -1, s, 0, "");
+            } else {
+                run.unexpected(this, "a message with id " + m.id() + " on the reply port of rpc " + s);
+            }
+        } else if (r.code() != KernReturn.MACH_RCV_TIMED_OUT && r.code() != KernReturn.MACH_SEND_INVALID_DEST) {
+            run.unexpected(this, "rpc " + s + ": " + r.code());
+        }
+    }
+
+    private void think() {
+        run.cluster.at(run.cluster.now() + rnd.nextLong(run.options.leaseNanos() / 16 + 1), this::next);
+    }
+
+    /** At the end: every notification and every answer still queued. */
+    void drain() {
+        notifications(() -> drainReplies(0));
+    }
+
+    private void drainReplies(int i) {
+        if (i == replyPorts.size()) {
+            return;
+        }
+        int[] rp = replyPorts.get(i);
+        run.machMsg(this, tid, "drain", null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, rp[0], 0,
+                r -> answer(r, rp[1]), r -> drainReplies(r.code() == KernReturn.MACH_MSG_SUCCESS ? i : i + 1));
+    }
+}

@@ -1,0 +1,261 @@
+package io.machxp.chaos.ipc;
+
+import io.machxp.chaos.ipc.IpcHistory.Entry;
+import io.machxp.chaos.ipc.IpcHistory.Kind;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Judges an IPC chaos history ({@link IpcHistory}) against the harness's own record of its faults:
+ * <ol>
+ *   <li><b>At most once, in order.</b> A client's message (its seq) is delivered at most once,
+ *       and the messages of one client to one port are delivered in the order of their seqs
+ *       (through receive-right moves, blocked sends and link jitter).</li>
+ *   <li><b>None lost</b> unless its port died (or may have, for the kernel it went through) or
+ *       its client's kernel crashed: every message whose send succeeded is delivered by the end.</li>
+ *   <li><b>Dead names when due.</b> A client gets DEAD_NAME for a port's name only once the port
+ *       died or may have, at most once; and it must get it (or have found the name dead when it
+ *       asked) for every port that died, unless its own kernel crashed.</li>
+ *   <li><b>Rpcs: one answer.</b> An rpc's reply port gets at most one answer: the reply (naming
+ *       its seq, after the server sent it) or, when its request was destroyed undelivered,
+ *       SEND_ONCE; exactly one unless a crash touched its port or its client's kernel crashed.</li>
+ *   <li><b>No right duplicated or lost.</b> A server's user references for a client's token port
+ *       are the number of send rights it received and has not released, every time it looks.</li>
+ *   <li><b>No-senders exactly when due.</b> NO_SENDERS with make-send count m comes only when
+ *       none of the first m send rights to the token port is held or still on its way; and if no
+ *       kernel crashed, a live client's last NO_SENDERS counts every right it made once each was
+ *       released or destroyed with a dead port's message.</li>
+ *   <li><b>Answers.</b> Every call of a live task is answered by the end; nothing unexpected.</li>
+ * </ol>
+ */
+public final class IpcChecker {
+    private IpcChecker() {}
+
+    private record Key(String client, long seq) {}
+
+    public static List<String> check(IpcHistory history) {
+        List<String> v = new ArrayList<>();
+        List<Entry> all = history.entries();
+        Set<String> gone = new HashSet<>();
+        Set<Integer> deadAtEnd = new HashSet<>();
+        Set<Integer> crashTouched = new HashSet<>();
+        boolean anyCrash = false;
+        for (Entry e : all) {
+            switch (e.kind()) {
+                case GONE -> gone.add(e.who());
+                case PORT_DEAD -> {
+                    deadAtEnd.add(e.port());
+                    if (!e.note().startsWith("destroyed")) {
+                        crashTouched.add(e.port());
+                    }
+                }
+                case PORT_MAY_BE_DEAD -> crashTouched.add(e.port());
+                case KERNEL -> anyCrash |= e.note().equals("crashed");
+                case UNANSWERED -> v.add(e.who() + ": no answer by the end to " + e.note());
+                case UNEXPECTED -> v.add(e.who() + ": " + e.note() + " (at " + ms(e) + ")");
+                case REFS -> {
+                    if (e.a() != e.b()) {
+                        v.add(String.format("%s: right %s: mach_port_get_refs says %d user references for %s, "
+                                + "the harness counts %d held (at %s)", e.who(), e.b() > e.a() ? "duplicated" : "lost",
+                                e.b(), e.note(), e.a(), ms(e)));
+                    }
+                }
+                default -> { }
+            }
+        }
+        delivery(all, v, gone, deadAtEnd, crashTouched);
+        deadNames(all, v, gone, deadAtEnd);
+        rpcs(all, v, gone, crashTouched);
+        noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched);
+        return v;
+    }
+
+    private static String ms(Entry e) {
+        return String.format("%.3f ms", e.time() / 1e6);
+    }
+
+    private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
+            Set<Integer> crashTouched) {
+        Map<Key, Entry> delivered = new HashMap<>();
+        Map<String, Long> last = new HashMap<>();
+        for (Entry e : all) {
+            if (e.kind() != Kind.DELIVERED) {
+                continue;
+            }
+            Key k = new Key("c" + e.b(), e.a());
+            if (delivered.put(k, e) != null) {
+                v.add(String.format("c%d's message %d delivered twice (again to %s at %s)", e.b(), e.a(), e.who(), ms(e)));
+            }
+            String stream = "c" + e.b() + "->p" + e.port();
+            Long before = last.put(stream, e.a());
+            if (before != null && before > e.a()) {
+                v.add(String.format("c%d's messages to p%d out of order: %d delivered after %d (at %s)", e.b(),
+                        e.port(), e.a(), before, ms(e)));
+            }
+        }
+        for (Entry e : all) {
+            if (e.kind() != Kind.SENT) {
+                continue;
+            }
+            Entry d = delivered.get(new Key(e.who(), e.a()));
+            if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())) {
+                v.add(String.format("%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
+                        e.who(), e.a(), e.port(), ms(e)));
+            } else if (d != null && d.port() != e.port()) {
+                v.add(String.format("%s's message %d to p%d delivered on p%d", e.who(), e.a(), e.port(), d.port()));
+            }
+        }
+    }
+
+    private static void deadNames(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead) {
+        Set<Integer> deadNow = new HashSet<>();
+        Set<String> got = new HashSet<>();
+        Set<String> foundDead = new HashSet<>();
+        Set<String> clients = new HashSet<>();
+        for (Entry e : all) {
+            switch (e.kind()) {
+                case PORT_DEAD, PORT_MAY_BE_DEAD -> deadNow.add(e.port());
+                case DEAD_NAME_REQUESTED -> {
+                    clients.add(e.who());
+                    if (e.b() == 1) {
+                        foundDead.add(e.who() + "/" + e.port());
+                    }
+                }
+                case DEAD_NAME -> {
+                    if (!deadNow.contains(e.port())) {
+                        v.add(String.format("%s: DEAD_NAME for p%d at %s, but the port lives", e.who(), e.port(), ms(e)));
+                    }
+                    if (!got.add(e.who() + "/" + e.port())) {
+                        v.add(String.format("%s: a second DEAD_NAME for p%d at %s", e.who(), e.port(), ms(e)));
+                    }
+                }
+                default -> { }
+            }
+        }
+        for (String c : new java.util.TreeSet<>(clients)) {
+            if (gone.contains(c)) {
+                continue;
+            }
+            for (int p : dead) {
+                String key = c + "/" + p;
+                if (!got.contains(key) && !foundDead.contains(key)) {
+                    v.add(String.format("%s: no DEAD_NAME for p%d by the end, although the port died", c, p));
+                }
+            }
+        }
+    }
+
+    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched) {
+        Map<Key, Entry> requests = new HashMap<>();
+        Set<Key> delivered = new HashSet<>();
+        Set<Key> replied = new HashSet<>();
+        Map<Key, Integer> answers = new HashMap<>();
+        for (Entry e : all) {
+            switch (e.kind()) {
+                case SENT -> {
+                    if (e.note().equals("rpc")) {
+                        requests.put(new Key(e.who(), e.a()), e);
+                    }
+                }
+                case DELIVERED -> delivered.add(new Key("c" + e.b(), e.a()));
+                case REPLIED -> replied.add(new Key("c" + e.b(), e.a()));
+                default -> { }
+            }
+        }
+        for (Entry e : all) { // a reply is recorded as it reaches the client, within the server's send
+            switch (e.kind()) {
+                case REPLY, SEND_ONCE -> {
+                    Key k = new Key(e.who(), e.a());
+                    if (answers.merge(k, 1, Integer::sum) > 1) {
+                        v.add(String.format("%s: rpc %d answered twice (%s at %s)", e.who(), e.a(), e.kind(), ms(e)));
+                    }
+                    if (e.kind() == Kind.REPLY && (e.b() != e.a() || !replied.contains(k))) {
+                        v.add(String.format("%s: rpc %d got a reply naming %d that no server sent", e.who(), e.a(), e.b()));
+                    }
+                    if (e.kind() == Kind.SEND_ONCE && delivered.contains(k)) {
+                        v.add(String.format("%s: rpc %d got SEND_ONCE, but its request was delivered", e.who(), e.a()));
+                    }
+                }
+                default -> { }
+            }
+        }
+        Map<Key, Entry> sorted = new TreeMap<>(java.util.Comparator.comparing(Key::client).thenComparingLong(Key::seq));
+        sorted.putAll(requests);
+        for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
+            Key k = r.getKey();
+            if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())) {
+                v.add(String.format("%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
+                        delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
+            }
+        }
+    }
+
+    private static void noSenders(List<Entry> all, List<String> v, Set<String> gone, boolean anyCrash,
+            Set<Integer> dead, Set<Integer> crashTouched) {
+        Map<String, Long> lastNoSenders = new HashMap<>();
+        Map<String, Set<Long>> held = new HashMap<>();
+        Map<String, Long> made = new HashMap<>();
+        Map<Key, Entry> sentWith = new HashMap<>();
+        Set<Key> released = new HashSet<>();
+        Set<Key> arrived = new HashSet<>();
+        for (Entry e : all) {
+            switch (e.kind()) {
+                case SENT -> {
+                    if (e.b() > 0) {
+                        made.merge(e.who(), e.b(), Math::max);
+                        sentWith.put(new Key(e.who(), e.b()), e);
+                    }
+                }
+                case TOKEN_HELD -> {
+                    String c = "c" + e.b();
+                    Key k = new Key(c, e.a());
+                    arrived.add(k);
+                    if (e.a() <= lastNoSenders.getOrDefault(c, 0L)) {
+                        v.add(String.format("%s: NO_SENDERS came early: send right %d to its token port reached %s "
+                                + "at %s, after a NO_SENDERS counting it", c, e.a(), e.who(), ms(e)));
+                    }
+                    held.computeIfAbsent(e.who() + "/" + c, x -> new HashSet<>()).add(e.a());
+                }
+                case TOKEN_RELEASED -> {
+                    String c = "c" + e.b();
+                    released.add(new Key(c, e.a()));
+                    held.getOrDefault(e.who() + "/" + c, new HashSet<>()).remove(e.a());
+                }
+                case GONE -> held.keySet().removeIf(h -> h.startsWith(e.who() + "/"));
+                case NO_SENDERS -> {
+                    lastNoSenders.merge(e.who(), e.a(), Math::max);
+                    for (Map.Entry<String, Set<Long>> h : held.entrySet()) {
+                        if (h.getKey().endsWith("/" + e.who()) && h.getValue().stream().anyMatch(t -> t <= e.a())) {
+                            v.add(String.format("%s: NO_SENDERS (mscount %d) at %s while %s holds send rights %s",
+                                    e.who(), e.a(), ms(e), h.getKey().split("/")[0], h.getValue()));
+                        }
+                    }
+                }
+                default -> { }
+            }
+        }
+        if (anyCrash) {
+            return; // a right lost with a kernel may hold no-senders back (late, never early): docs/mach-ipc.md
+        }
+        for (Map.Entry<String, Long> m : made.entrySet()) {
+            String c = m.getKey();
+            boolean allGone = true;
+            for (long t = 1; t <= m.getValue() && allGone; t++) {
+                Key k = new Key(c, t);
+                Entry sent = sentWith.get(k);
+                allGone = released.contains(k)
+                        || (!arrived.contains(k) && sent != null && dead.contains(sent.port())
+                        && !crashTouched.contains(sent.port()));
+            }
+            if (!gone.contains(c) && allGone && lastNoSenders.getOrDefault(c, 0L) != m.getValue()) {
+                v.add(String.format("%s: every one of its %d send rights is gone, but its last NO_SENDERS counts %d",
+                        c, m.getValue(), lastNoSenders.getOrDefault(c, 0L)));
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.machxp.chaos.ipc;
+
+import io.machxp.chaos.ipc.IpcChaosRun.PortFate;
+import io.machxp.chaos.ipc.IpcHistory.Kind;
+import io.machxp.sim.SimKernel;
+import java.util.List;
+
+/**
+ * The faults of an IPC chaos run and the harness's record of what each does to ports. One at a
+ * time, at exponentially spread times during the run's duration:
+ * <ul>
+ *   <li>a kernel crashes (20 %; while more than two live): its tasks are gone, the ports its
+ *       server held die, a port in transit from it or that ever lived on it may be dead for some
+ *       kernels (its frames on the links are lost; proxies pointing through it die); the other
+ *       kernels declare it dead a lease later;</li>
+ *   <li>a kernel's process pauses for L/20 to L/4 (25 %): what reaches it waits;</li>
+ *   <li>a server destroys one of its ports (15 %; while more than one is alive);</li>
+ *   <li>a server sends one of its ports to another server (40 %).</li>
+ * </ul>
+ * The links' jitter reorders frames across links all along.
+ */
+final class IpcFaults {
+    private final IpcChaosRun run;
+    private long end;
+
+    IpcFaults(IpcChaosRun run) {
+        this.run = run;
+    }
+
+    void start(long from, long until) {
+        end = until;
+        if (run.options.meanFaultGapNanos() > 0) {
+            schedule(from);
+        }
+    }
+
+    private void schedule(long from) {
+        long gap = (long) (-Math.log(1 - run.random.nextDouble()) * run.options.meanFaultGapNanos());
+        long at = from + Math.max(1, gap);
+        if (at < end) {
+            run.cluster.at(at, () -> {
+                inject();
+                schedule(at);
+            });
+        }
+    }
+
+    private List<ChaosServer> live() {
+        return run.servers.stream().filter(s -> !s.gone).toList();
+    }
+
+    private void inject() {
+        List<ChaosServer> live = live();
+        int kind = run.random.nextInt(100);
+        ChaosServer s = live.get(run.random.nextInt(live.size()));
+        long alive = run.ports.stream().filter(p -> !p.dead).count();
+        if (kind < 20) {
+            if (live.size() > 2) {
+                crash(s.kernel);
+            }
+        } else if (kind < 45) {
+            long lease = run.options.leaseNanos();
+            long nanos = lease / 20 + run.random.nextLong(lease / 4 - lease / 20);
+            run.cluster.pause(s.kernel.name, nanos);
+            run.record(Kind.KERNEL, s.kernel.name, -1, nanos, 0, "paused");
+            run.count("pauses");
+        } else if (kind < 60) {
+            if (alive > 1 && !s.ports.isEmpty()) {
+                s.destroy(pick(s));
+                run.count("ports destroyed");
+            }
+        } else if (!s.ports.isEmpty()) {
+            List<ChaosServer> targets = live.stream().filter(t -> t != s && !t.ports.isEmpty()).toList();
+            if (!targets.isEmpty()) {
+                ChaosServer t = targets.get(run.random.nextInt(targets.size()));
+                s.move(pick(s), t, pick(t));
+                run.count("ports moved");
+            }
+        }
+    }
+
+    private int pick(ChaosServer s) {
+        List<Integer> ports = List.copyOf(s.ports.keySet());
+        return ports.get(run.random.nextInt(ports.size()));
+    }
+
+    private void crash(SimKernel k) {
+        run.ipc.crash(k.name, run.options.leaseNanos());
+        run.record(Kind.KERNEL, k.name, -1, 0, 0, "crashed");
+        run.count("kernel crashes");
+        for (IpcChaosRun.Node n : run.nodes()) {
+            if (n.kernel == k) {
+                n.gone = true;
+                run.record(Kind.GONE, n.name, -1, 0, 0, "its kernel crashed");
+            }
+        }
+        for (PortFate p : run.ports) {
+            if (p.dead) {
+                continue;
+            }
+            if (p.transitVia < 0 && p.holder.kernel == k) {
+                run.portDies(p.number, "its kernel " + k.name + " crashed");
+            } else if (p.transitVia >= 0 && p.movedFrom.kernel == k) {
+                run.portMayBeDead(p.number, "it was in transit from " + k.name + ", which crashed");
+            } else if (p.visited.contains(k)) {
+                run.portMayBeDead(p.number, "it passed through " + k.name + ", which crashed");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.machxp.chaos.ipc;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What an IPC chaos run did, in virtual time order: the harness's own record of its faults and of
+ * the fates of ports, every message sent and received, every right held and released, every
+ * notification received. {@link IpcChecker} judges it.
+ *
+ * <p>Fields of an entry: {@code who} is a client ("c3"), a server ("s1"), a kernel ("k2") or a
+ * port ("p0"); {@code port} the logical port (a service port's number, -1 if none); {@code a} and
+ * {@code b} say what the kind says.
+ */
+public final class IpcHistory {
+    /** The kinds of entry, with what {@code a} and {@code b} mean. */
+    public enum Kind {
+        /** A client's send returned MACH_MSG_SUCCESS: a = its seq, b = the token it carried (0: none); note "rpc" or "one-way". */
+        SENT,
+        /** A server received a client's message on the port: a = the seq, b = the client. */
+        DELIVERED,
+        /** A client got the reply of its rpc: a = the seq, b = the seq the reply names. */
+        REPLY,
+        /** A client got SEND_ONCE on the reply port of its rpc: a = the seq. */
+        SEND_ONCE,
+        /** A server sent the reply to a client's rpc: a = the seq, b = the client. */
+        REPLIED,
+        /** A client's dead-name request on the port's name succeeded (b = 0) or found it dead already (b = 1). */
+        DEAD_NAME_REQUESTED,
+        /** A client got DEAD_NAME for the port's name. */
+        DEAD_NAME,
+        /** A client got NO_SENDERS for its token port: a = the make-send count it carries. */
+        NO_SENDERS,
+        /** A server received a send right to a client's token port: a = the token, b = the client. */
+        TOKEN_HELD,
+        /** A server deallocated a send right to a client's token port: a = the token, b = the client. */
+        TOKEN_RELEASED,
+        /** mach_port_get_refs of a server's name for a client's token port: a = what the harness expects, b = what it returned. */
+        REFS,
+        /** A server sent a receive right away (the port moves towards the server of port {@code b}). */
+        MOVE_SENT,
+        /** A server received a moving receive right. */
+        MOVE_ARRIVED,
+        /** The harness's record: the port died (note: why). */
+        PORT_DEAD,
+        /** The harness's record: the port may have died for some kernels (a kernel it passed through crashed). */
+        PORT_MAY_BE_DEAD,
+        /** A kernel crashed (who = the kernel); or was paused (note). */
+        KERNEL,
+        /** A client or server is gone with its kernel. */
+        GONE,
+        /** A call still unanswered at the end: note says which. */
+        UNANSWERED,
+        /** Something the harness did not expect from the core (note says what). */
+        UNEXPECTED,
+        /** The quiet period starts: no faults, no new messages from now on. */
+        QUIET
+    }
+
+    /** One entry. */
+    public record Entry(long time, Kind kind, String who, int port, long a, long b, String note) {
+        @Override
+        public String toString() {
+            return String.format("%10.3f ms %-20s %-4s p%-3d a=%d b=%d %s", time / 1e6, kind, who, port, a, b, note);
+        }
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+
+    void add(long time, Kind kind, String who, int port, long a, long b, String note) {
+        entries.add(new Entry(time, kind, who, port, a, b, note));
+    }
+
+    public List<Entry> entries() {
+        return Collections.unmodifiableList(entries);
+    }
+}
