@@ -88,6 +88,12 @@ final class ChaosCommand implements Callable<Integer> {
             + "violations, stuck waiters and replay command (with --seed: that run, and its history with --history)")
     boolean json;
 
+    @Option(names = "--ipc", description = "Mach IPC traffic instead of futexes: one-way messages, rpcs, rights "
+            + "carried, receive rights moved, ports destroyed, kernels crashed and paused; each history checked for "
+            + "delivery at most once in per-sender order, no loss unless the port died, rights neither duplicated nor "
+            + "lost, notifications exactly when due (docs/chaos.md). --threads: clients per kernel")
+    boolean ipc;
+
     @Mixin
     RealChaosOptions realOptions;
 
@@ -110,6 +116,14 @@ final class ChaosCommand implements Callable<Integer> {
                 leaseMillis * 1_000_000, ChaosOptions.DEFAULT.latencyNanos(), ChaosOptions.DEFAULT.jitterNanos(),
                 faultGapMillis * 1_000_000);
         PrintWriter out = spec.commandLine().getOut();
+        if (ipc) {
+            if (json) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--json: not with --ipc yet");
+            }
+            int n = jobs != null ? Math.max(1, jobs) : Runtime.getRuntime().availableProcessors();
+            return seed != null ? IpcChaos.one(out, seed, options, history, replay(seed, true))
+                    : IpcChaos.many(out, firstSeed, Math.max(1, seeds), n, options, s -> replay(s, true));
+        }
         if (seed != null) {
             ChaosRun.Result r = new ChaosRun(seed, options).withVariant(variant()).run();
             if (json) {
@@ -199,8 +213,12 @@ final class ChaosCommand implements Callable<Integer> {
     }
 
     private String replay(ChaosRun.Result r) {
-        return String.format("./machxp chaos --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d --history", r.seed(), kernels, threads, futexes, durationMillis,
+        return replay(r.seed(), false);
+    }
+
+    private String replay(long seed, boolean ipcRun) {
+        return String.format("./machxp chaos%s --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
+                + "--lease-ms %d --fault-gap-ms %d --history", ipcRun ? " --ipc" : "", seed, kernels, threads, futexes, durationMillis,
                 leaseMillis, faultGapMillis);
     }
 

@@ -1,6 +1,7 @@
 package io.machxp.bench.cli;
 
 import io.machxp.cli.ExitCodes;
+import io.machxp.bench.jmh.IpcBenchmarks;
 import io.machxp.bench.jmh.LockBenchmarks;
 import io.machxp.cli.Logs;
 import java.io.PrintWriter;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "--quick only checks that they run (CI): its numbers mean little."})
 final class JmhCommand implements Callable<Integer> {
     /** How many benchmarks LockBenchmarks holds, each counted once (two parameters: twice). */
-    private static final int BENCHMARKS = 9;
+    private static final int LOCK_BENCHMARKS = 9;
+    /** How many IpcBenchmarks holds (a group counts once). */
+    private static final int IPC_BENCHMARKS = 7;
 
     @Spec
     CommandSpec spec;
@@ -39,17 +42,30 @@ final class JmhCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "one short iteration each, in this JVM: a smoke test")
     boolean quick;
 
-    private static final String PREFIX = LockBenchmarks.class.getSimpleName() + ".";
+    @Option(names = "--only", description = "run one family: locks or ipc (default: both)")
+    String only;
 
-    private record Ratio(String what, String machxp, String baseline, double perBaseline, String target) {}
+    private static final String PREFIX = LockBenchmarks.class.getSimpleName() + ".";
+    private static final String IPC_PREFIX = IpcBenchmarks.class.getSimpleName() + ".";
+
+    record Ratio(String what, String machxp, String baseline, double perBaseline, String target) {}
 
     @Override
     public Integer call() throws RunnerException {
         Logs.warningsOnly();
-        ChainedOptionsBuilder options = new OptionsBuilder()
-                .include(LockBenchmarks.class.getName().replace("$", "\\$") + ".*")
-                .shouldFailOnError(true)
+        boolean locks = only == null || only.equals("locks");
+        boolean ipc = only == null || only.equals("ipc");
+        if (!locks && !ipc) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--only: locks or ipc");
+        }
+        ChainedOptionsBuilder options = new OptionsBuilder().shouldFailOnError(true)
                 .verbosity(quick ? VerboseMode.SILENT : VerboseMode.NORMAL);
+        if (locks) {
+            options.include(LockBenchmarks.class.getName() + ".*");
+        }
+        if (ipc) {
+            options.include(IpcBenchmarks.class.getName() + ".*");
+        }
         if (quick) {
             options.forks(0).warmupIterations(1).warmupTime(TimeValue.milliseconds(200))
                     .measurementIterations(1).measurementTime(TimeValue.milliseconds(300));
@@ -58,8 +74,9 @@ final class JmhCommand implements Callable<Integer> {
                     .measurementIterations(5).measurementTime(TimeValue.seconds(2));
         }
         Collection<RunResult> results = new Runner(options.build()).run();
-        if (results.size() != BENCHMARKS) {
-            spec.commandLine().getErr().println("machxp jmh: expected " + BENCHMARKS + " benchmark results, got "
+        int expected = (locks ? LOCK_BENCHMARKS : 0) + (ipc ? IPC_BENCHMARKS : 0);
+        if (results.size() != expected) {
+            spec.commandLine().getErr().println("machxp jmh: expected " + expected + " benchmark results, got "
                     + results.size());
             return ExitCodes.CHECK_FAILED;
         }
@@ -67,7 +84,8 @@ final class JmhCommand implements Callable<Integer> {
         Map<String, String> unit = new HashMap<>();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark(); // io.machxp.bench.LockBenchmarks.InProcess.futexLockUnlock
-            String key = name.substring(name.indexOf(PREFIX) + PREFIX.length());
+            String key = name.contains(IPC_PREFIX) ? "ipc." + name.substring(name.indexOf(IPC_PREFIX) + IPC_PREFIX.length())
+                    : name.substring(name.indexOf(PREFIX) + PREFIX.length());
             String cache = r.getParams().getParam("cache");
             if (cache != null) {
                 key += cache.equals("true") ? "[cache]" : "[no-cache]";
@@ -75,7 +93,32 @@ final class JmhCommand implements Callable<Integer> {
             score.put(key, r.getPrimaryResult().getScore());
             unit.put(key, r.getPrimaryResult().getScoreUnit());
         }
-        Ratio[] ratios = {
+        java.util.List<Ratio> ratios = new java.util.ArrayList<>();
+        if (locks) {
+            ratios.addAll(lockRatios(score, unit));
+        }
+        if (ipc) {
+            ratios.addAll(IpcRatios.of(score, unit));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
+        for (Ratio r : ratios) {
+            out.printf(Locale.ROOT, "%-66s %14s %14s %7.2fx  %s%n", r.what(), r.machxp(), r.baseline(),
+                    r.perBaseline(), r.target());
+        }
+        if (ipc) {
+            out.printf(Locale.ROOT, "%-66s %14s%n", "one-way throughput between 2 kernels, 3 sending threads",
+                    IpcRatios.throughput(score));
+        }
+        if (quick) {
+            out.println("(--quick: one short iteration, no fork; for the real numbers run without it)");
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static java.util.List<Ratio> lockRatios(Map<String, Double> score, Map<String, String> unit) {
+        return java.util.List.of(
             ratio(score, unit, "cached lock+unlock, in process, vs ReentrantLock lock+unlock",
                     "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
             ratio(score, unit, "cached lock+unlock, in process, vs its two CASes without the lease check",
@@ -85,23 +128,11 @@ final class JmhCommand implements Callable<Integer> {
             ratio(score, unit, "one handoff between two kernels vs one bidi-stream round trip",
                     "Handoff.twoHandoffs", "Handoff.streamRoundTrip", 2, "at most 2.5x (floor 2x)"),
             ratio(score, unit, "locality 0.9, 2 kernels x 1 thread: --no-cache (Part II) vs the cache",
-                    "CacheLocality.lockUnlock[no-cache]", "CacheLocality.lockUnlock[cache]", 1, "what the cache buys"),
-        };
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
-        for (Ratio r : ratios) {
-            out.printf(Locale.ROOT, "%-66s %14s %14s %7.2fx  %s%n", r.what(), r.machxp(), r.baseline(),
-                    r.perBaseline(), r.target());
-        }
-        if (quick) {
-            out.println("(--quick: one short iteration, no fork; for the real numbers run without it)");
-        }
-        out.flush();
-        return ExitCodes.OK;
+                    "CacheLocality.lockUnlock[no-cache]", "CacheLocality.lockUnlock[cache]", 1, "what the cache buys"));
     }
 
     /** machxp's score (divided by {@code per}, operations per benchmark call) over the baseline's. */
-    private static Ratio ratio(Map<String, Double> score, Map<String, String> unit, String what, String machxp,
+    static Ratio ratio(Map<String, Double> score, Map<String, String> unit, String what, String machxp,
             String baseline, int per, String target) {
         String m = machxp;
         String b = baseline;

@@ -230,6 +230,9 @@ final class ChaosServer extends IpcChaosRun.Node {
             f.transitVia = via;
             f.movedFrom = this;
             f.visited.addAll(run.ports.get(via).visited); // the kernels its carrying message may pass
+            if (f.visited.stream().anyMatch(run.crashed::contains)) {
+                run.portMayBeDead(port, "its carrying message may pass a crashed kernel");
+            }
             run.record(Kind.MOVE_SENT, name, port, 0, via, "to " + to.name);
         }, r -> {
             if (r.code() == KernReturn.MACH_SEND_INVALID_DEST) { // the port it went to died first: nothing moved

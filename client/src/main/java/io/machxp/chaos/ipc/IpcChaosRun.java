@@ -103,6 +103,7 @@ public final class IpcChaosRun {
     final List<ChaosServer> servers = new ArrayList<>();
     final List<ChaosClient> clients = new ArrayList<>();
     final List<PortFate> ports = new ArrayList<>();
+    final Set<SimKernel> crashed = new LinkedHashSet<>();
     private IpcPlants plants = IpcPlants.NONE;
     boolean quiet;
 

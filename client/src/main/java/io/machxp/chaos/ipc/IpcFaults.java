@@ -86,6 +86,7 @@ final class IpcFaults {
 
     private void crash(SimKernel k) {
         run.ipc.crash(k.name, run.options.leaseNanos());
+        run.crashed.add(k);
         run.record(Kind.KERNEL, k.name, -1, 0, 0, "crashed");
         run.count("kernel crashes");
         for (IpcChaosRun.Node n : run.nodes()) {

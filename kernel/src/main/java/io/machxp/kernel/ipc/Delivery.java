@@ -40,16 +40,17 @@ final class Delivery {
             destroy(m);
             return;
         }
-        if (port.proxy()) {
-            ipc.remote.ship(m);
-            return;
-        }
-        if (port.followers > 0 || port.flushPending) { // the right came from another kernel, its queue follows
+        if (port.flushPending || !port.proxy() && port.followers > 0) {
+            // the receive right came from another kernel: its queue, and what this kernel sent on the old path, follow
             if (m.fromKernel != port.followersFrom) {
                 port.held.add(m);
                 return;
             }
-            port.followers = Math.max(0, port.followers - 1);
+            port.followers = port.proxy() ? 0 : Math.max(0, port.followers - 1);
+        }
+        if (port.proxy()) {
+            ipc.remote.ship(m);
+            return;
         }
         m.arrival = arrivals++;
         for (Carried c : m.rights()) {
@@ -64,7 +65,10 @@ final class Delivery {
         serve(port);
     }
 
-    /** The followers of a moved receive right are in (or will not come): what waited goes in, in order. */
+    /**
+     * The followers of a moved receive right are in (or will not come): what waited goes in, in
+     * order (queued here, or carried on if the receive right has moved on meanwhile).
+     */
     void releaseHeld(Port port) {
         port.followers = 0;
         port.flushPending = false;

@@ -77,18 +77,15 @@ final class IpcRemote {
     }
 
     /**
-     * A port became a proxy: what waited in its queue (then what was held back, then its blocked
-     * senders' messages) follows the receive right, every one of them, as the migration counted.
+     * A port became a proxy: what waited in its queue, then its blocked senders' messages, follow
+     * the receive right, every one of them, as the migration counted. Messages held back while a
+     * PortFlush is out stay held until it comes back (then they are carried on).
      */
     void flush(Port port) {
         for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
             ship(m);
         }
         port.followers = 0;
-        port.flushPending = false;
-        for (KMsg m = port.held.poll(); m != null; m = port.held.poll()) {
-            ship(m);
-        }
         for (SendWait w = port.queue.blockedSenders.poll(); w != null; w = port.queue.blockedSenders.poll()) {
             ipc.endWait(w.tid, w.cancelTimer);
             ship(w.msg);
@@ -205,12 +202,12 @@ final class IpcRemote {
      */
     private void arrived(int from, io.machxp.proto.link.LinkRight right, int oldPath) {
         Port moved = ipc.remoteRights.port(right.getPort());
-        if (moved == null || !moved.active || moved.proxy()) {
+        if (moved == null || !moved.active) {
             return;
         }
         moved.followers = right.getMigration().getFollowers();
         moved.followersFrom = from;
-        if (oldPath != Port.LOCAL && !ipc.net.dead(oldPath)) {
+        if (oldPath != Port.LOCAL && !ipc.net.dead(oldPath) && !moved.flushPending) {
             moved.flushPending = true;
             moved.flushVia = oldPath;
             ipc.net.send(oldPath, LinkFrame.newBuilder().setFlush(PortFlush.newBuilder().setPort(right.getPort())
@@ -224,14 +221,15 @@ final class IpcRemote {
         if (p == null || !p.active) {
             return;
         }
-        if (p.proxy()) {
-            ipc.net.send(p.remote, LinkFrame.newBuilder().setFlush(f).build());
-        } else if (f.getOrigin() == ipc.net.self() && p.flushPending) {
-            p.flushPending = false;
-            if (p.followers == 0) {
-                ipc.delivery.releaseHeld(p);
-                ipc.delivery.serve(p);
+        if (f.getOrigin() == ipc.net.self()) { // home: what waited for it goes on (queued, or carried on)
+            if (p.flushPending) {
+                p.flushPending = false;
+                if (p.proxy() || p.followers == 0) {
+                    ipc.delivery.releaseHeld(p);
+                }
             }
+        } else if (p.proxy()) {
+            ipc.net.send(p.remote, LinkFrame.newBuilder().setFlush(f).build());
         }
     }
 
@@ -278,12 +276,15 @@ final class IpcRemote {
         for (Port p : ipc.remoteRights.known()) {
             if (p.active && p.remote == kernel) {
                 proxyDied(p);
-            } else if (p.active && !p.proxy()) {
+                continue;
+            }
+            if (p.active && !p.proxy()) {
                 ipc.refs.kernelDied(p, kernel);
-                if ((p.followers > 0 || p.flushPending) && p.followersFrom == kernel
-                        || p.flushPending && p.flushVia == kernel) {
-                    ipc.delivery.releaseHeld(p); // the rest of its queue died with that kernel
-                }
+            }
+            boolean waitedFor = p.followersFrom == kernel && (p.flushPending || p.followers > 0)
+                    || p.flushPending && p.flushVia == kernel;
+            if (p.active && waitedFor) {
+                ipc.delivery.releaseHeld(p); // what was still to come died with that kernel
             }
         }
     }

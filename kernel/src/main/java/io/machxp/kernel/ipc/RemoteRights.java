@@ -84,7 +84,7 @@ final class RemoteRights {
         ipc.refs.leaving(port);
         PortMigration.Builder m = PortMigration.newBuilder().setQlimit(port.qlimit).setSorights(port.sorights)
                 .setNsSync(port.nsSync)
-                .setFollowers(port.queue.size() + port.held.size() + port.queue.blockedSenders.size());
+                .setFollowers(port.queue.size() + port.queue.blockedSenders.size());
         if (port.counts != null) {
             port.counts.forEach((k, n) -> m.addCounts(KernelCount.newBuilder().setKernel(k).setCount(n)));
         }

@@ -1,0 +1,304 @@
+package io.machxp.bench.jmh;
+
+import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.LocalTask;
+import io.machxp.kernel.LocalThread;
+import io.machxp.kernel.ipc.Mach;
+import io.machxp.kernel.ipc.MachMessage;
+import io.machxp.kernel.ipc.MsgReturn;
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortRight;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+/**
+ * Mach IPC benchmarks behind `machxp jmh`, each next to its baseline in the same run: one-way
+ * messages and rpcs between tasks of one kernel in-process against SynchronousQueue hand-offs,
+ * an rpc between two kernels over the Netty links against a bare Netty echo on the same loopback,
+ * and one-way throughput between two kernels from several sending threads.
+ */
+public final class IpcBenchmarks {
+    /** A receive or a blocked send gives up after this long, so that a group's last operation ends. */
+    static final long GIVE_UP_MS = 200;
+    static final int ONE_WAY_ID = 1;
+    static final int RPC_ID = 2;
+
+    private IpcBenchmarks() {}
+
+    /** One kernel, in-process: a client task with a send right to the server task's port. */
+    @State(Scope.Group)
+    public static class OneKernel {
+        EmbeddedCluster cluster;
+        LocalThread client;
+        LocalThread server;
+        int service;
+        int clientName;
+        int reply;
+        Thread echo;
+        final SynchronousQueue<Integer> requests = new SynchronousQueue<>();
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            cluster = EmbeddedCluster.start(1, true, Map.of("bench", 4096L));
+            LocalTask serverTask = cluster.kernel(0).taskCreate("server");
+            LocalTask clientTask = cluster.kernel(0).taskCreate("client");
+            service = serverTask.machPortAllocate(PortRight.RECEIVE);
+            serverTask.machPortSetQlimit(service, Mach.MACH_PORT_QLIMIT_MAX);
+            clientName = 0x10000;
+            clientTask.machPortInsertRight(clientName, serverTask, service, MsgType.MAKE_SEND);
+            reply = clientTask.machPortAllocate(PortRight.RECEIVE);
+            server = serverTask.threadCreate();
+            client = clientTask.threadCreate();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            if (echo != null) {
+                echo.interrupt();
+                echo.join();
+            }
+            cluster.close();
+        }
+    }
+
+    /** One-way: the client sends (blocking when the queue is full), the server receives. */
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class InProcess {
+        @Benchmark
+        @Group("oneWay")
+        @GroupThreads(1)
+        public MsgReturn send(OneKernel k) {
+            return k.client.machMsg(MachMessage.to(k.clientName, MsgType.COPY_SEND, ONE_WAY_ID),
+                    Mach.MACH_SEND_MSG | Mach.MACH_SEND_TIMEOUT, 0, 0, GIVE_UP_MS);
+        }
+
+        @Benchmark
+        @Group("oneWay")
+        @GroupThreads(1)
+        public MsgReturn receive(OneKernel k) {
+            return k.server.machMsg(null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, 1024, k.service, GIVE_UP_MS);
+        }
+
+        @Benchmark
+        @Group("syncQueueOneWay")
+        @GroupThreads(1)
+        public boolean put(OneKernel k) throws InterruptedException {
+            return k.requests.offer(ONE_WAY_ID, GIVE_UP_MS, TimeUnit.MILLISECONDS);
+        }
+
+        @Benchmark
+        @Group("syncQueueOneWay")
+        @GroupThreads(1)
+        public Integer take(OneKernel k) throws InterruptedException {
+            return k.requests.poll(GIVE_UP_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** RPC round trips on one kernel: the server thread answers with send+receive (the Mach idiom). */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class InProcessRpc {
+        final OneKernel k = new OneKernel();
+        MachMessage request;
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            k.setUp();
+            request = MachMessage.to(k.clientName, MsgType.COPY_SEND, RPC_ID).withReply(k.reply, MsgType.MAKE_SEND_ONCE);
+            k.echo = new Thread(this::serve, "rpc-server");
+            k.echo.setDaemon(true);
+            k.echo.start();
+        }
+
+        /** Receive a request; then each time, reply and receive the next in one mach_msg. */
+        private void serve() {
+            int option = Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT;
+            MachMessage answer = null;
+            while (!Thread.currentThread().isInterrupted()) {
+                MsgReturn r = k.server.machMsg(answer, option, 1024, k.service, GIVE_UP_MS);
+                boolean got = r.message() != null;
+                answer = got ? MachMessage.to(r.message().remotePort(), MsgType.MOVE_SEND_ONCE, RPC_ID + 100) : null;
+                option = got ? option | Mach.MACH_SEND_MSG : Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            k.tearDown();
+        }
+
+        @Benchmark
+        public MsgReturn rpc() {
+            return k.client.machMsg(request, Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG, 1024, k.reply, 0);
+        }
+    }
+
+    /** The RPC baseline: a request and a reply through two SynchronousQueues and an echo thread. */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class SyncQueueRpc {
+        final SynchronousQueue<Integer> requests = new SynchronousQueue<>();
+        final SynchronousQueue<Integer> replies = new SynchronousQueue<>();
+        Thread echo;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            echo = new Thread(() -> {
+                try {
+                    while (true) {
+                        replies.put(requests.take() + 100);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "queue-echo");
+            echo.setDaemon(true);
+            echo.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            echo.interrupt();
+            echo.join();
+        }
+
+        @Benchmark
+        public Integer rpc() throws InterruptedException {
+            requests.put(RPC_ID);
+            return replies.take();
+        }
+    }
+
+    /** Two kernels' IPC cores joined by the Netty links on loopback, and a bare Netty echo on the same loop group. */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public static class AcrossKernels {
+        EventLoopGroup group;
+        IpcKernel a;
+        IpcKernel b;
+        NettyEcho echo;
+        int reply;
+        MachMessage request;
+
+        @Setup(Level.Trial)
+        public void setUp() throws InterruptedException {
+            group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+            List<IpcKernel> pair = IpcKernel.pair(group);
+            a = pair.get(0);
+            b = pair.get(1);
+            int service = b.allocate();
+            b.publish(service, a);
+            reply = a.allocate();
+            b.serve(1, service, m -> MachMessage.to(m.remotePort(), MsgType.MOVE_SEND_ONCE, RPC_ID + 100));
+            request = MachMessage.to(IpcKernel.PUBLISHED, MsgType.COPY_SEND, RPC_ID)
+                    .withReply(reply, MsgType.MAKE_SEND_ONCE);
+            echo = new NettyEcho(group);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            echo.close();
+            a.close();
+            b.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+
+        @Benchmark
+        public MsgReturn rpc() {
+            return a.msg(1, request, Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG, reply);
+        }
+
+        /** The same size on the wire as the rpc's request frame. */
+        @Benchmark
+        public int nettyEcho() {
+            return echo.call(request.size());
+        }
+    }
+
+    /**
+     * One-way throughput between two kernels: each sending thread hands 1,000 mach_msg sends with
+     * a zero send timeout to kernel A's core thread (one executor task each, not waiting for the
+     * answer), then waits until the server on kernel B has received as many as were sent in all.
+     */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public static class Throughput {
+        static final int BATCH = 1_000;
+        EventLoopGroup group;
+        IpcKernel a;
+        IpcKernel b;
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong refused = new AtomicLong();
+        final MachMessage message = MachMessage.to(IpcKernel.PUBLISHED, MsgType.COPY_SEND, ONE_WAY_ID)
+                .withBody(MachMessage.int32(0));
+
+        @Setup(Level.Trial)
+        public void setUp() throws InterruptedException {
+            group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+            List<IpcKernel> pair = IpcKernel.pair(group);
+            a = pair.get(0);
+            b = pair.get(1);
+            int service = b.allocate();
+            b.publish(service, a);
+            b.serve(1, service, m -> {
+                received.incrementAndGet();
+                return null;
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            if (refused.get() > 0) {
+                throw new IllegalStateException(refused.get() + " sends refused");
+            }
+            a.close();
+            b.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+
+        @Benchmark
+        @Threads(3)
+        @OperationsPerInvocation(BATCH)
+        public long oneWay() {
+            for (int i = 0; i < BATCH; i++) {
+                a.coreThread.execute(() -> a.core.machMsg(a.id, 2, message, Mach.MACH_SEND_MSG | Mach.MACH_SEND_TIMEOUT,
+                        0, 0, 0, r -> {
+                            if (!r.code().ok()) {
+                                refused.incrementAndGet();
+                            }
+                        }));
+            }
+            long target = sent.addAndGet(BATCH);
+            while (received.get() < target) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000); // leave the CPUs to the kernels
+            }
+            return target;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.machxp.chaos.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.chaos.ChaosOptions;
+import org.junit.jupiter.api.Test;
+
+/** IPC chaos runs on the real cores pass, and a run is a function of its seed. */
+class IpcChaosRunTest {
+    /** Small runs: 300 ms of traffic, a fault every 30 ms on average. */
+    static final ChaosOptions SMALL = new ChaosOptions(3, 3, 1, 300_000_000L, 20_000_000L, 50_000L, 1_000_000L,
+            30_000_000L);
+
+    @Test
+    void theRealCoresPassUnderEveryKindOfFault() {
+        java.util.Map<String, Long> totals = new java.util.TreeMap<>();
+        for (long seed = 1; seed <= 12; seed++) {
+            IpcChaosRun.Result r = new IpcChaosRun(seed, SMALL).run();
+            assertThat(r.violations()).as("seed %d", seed).isEmpty();
+            r.counts().forEach((k, v) -> totals.merge(k, v, Long::sum));
+            long sent = r.history().entries().stream().filter(e -> e.kind() == IpcHistory.Kind.SENT).count();
+            long delivered = r.history().entries().stream().filter(e -> e.kind() == IpcHistory.Kind.DELIVERED).count();
+            assertThat(delivered).as("seed %d: messages delivered", seed).isGreaterThan(100).isLessThanOrEqualTo(sent);
+        }
+        assertThat(totals).containsKeys("kernel crashes", "pauses", "ports destroyed", "ports moved");
+    }
+
+    @Test
+    void aSeedReplaysEventForEvent() {
+        IpcChaosRun.Result a = new IpcChaosRun(7, SMALL).run();
+        IpcChaosRun.Result b = new IpcChaosRun(7, SMALL).run();
+        assertThat(b.history().entries()).isEqualTo(a.history().entries());
+    }
+}

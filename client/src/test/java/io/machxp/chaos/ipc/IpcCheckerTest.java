@@ -1,0 +1,98 @@
+package io.machxp.chaos.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.chaos.ipc.IpcHistory.Kind;
+import org.junit.jupiter.api.Test;
+
+/** The checker's rules on histories written by hand. */
+class IpcCheckerTest {
+    private final IpcHistory h = new IpcHistory();
+
+    private void sent(long t, String client, int port, long seq, long token, String what) {
+        h.add(t, Kind.SENT, client, port, seq, token, what);
+    }
+
+    private void delivered(long t, int client, int port, long seq) {
+        h.add(t, Kind.DELIVERED, "s" + port, port, seq, client, "one-way");
+    }
+
+    @Test
+    void messagesDeliveredOnceInOrderPass() {
+        sent(1, "c0", 0, 1, 0, "one-way");
+        sent(2, "c0", 0, 2, 0, "one-way");
+        delivered(3, 0, 0, 1);
+        delivered(4, 0, 0, 2);
+        assertThat(IpcChecker.check(h)).isEmpty();
+    }
+
+    @Test
+    void aDuplicateAReorderAndALossAreEachFound() {
+        sent(1, "c0", 0, 1, 0, "one-way");
+        sent(2, "c0", 0, 2, 0, "one-way");
+        sent(3, "c0", 0, 3, 0, "one-way");
+        delivered(4, 0, 0, 2);
+        delivered(5, 0, 0, 1);
+        delivered(6, 0, 0, 1);
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("delivered twice").contains("out of order")
+                .contains("message 3 to p0 (sent at 0.000 ms) lost");
+    }
+
+    @Test
+    void aLostMessageIsAllowedWhenItsPortDied() {
+        sent(1, "c0", 0, 1, 0, "one-way");
+        h.add(2, Kind.DEAD_NAME_REQUESTED, "c0", 0, 0, 0, "");
+        h.add(3, Kind.PORT_DEAD, "p0", 0, 0, 0, "destroyed by s0");
+        h.add(4, Kind.DEAD_NAME, "c0", 0, 0, 0, "");
+        assertThat(IpcChecker.check(h)).isEmpty();
+    }
+
+    @Test
+    void deadNamesComeWhenDueAndOnlyThen() {
+        h.add(1, Kind.DEAD_NAME_REQUESTED, "c0", 0, 0, 0, "");
+        h.add(1, Kind.DEAD_NAME_REQUESTED, "c0", 1, 0, 0, "");
+        h.add(2, Kind.DEAD_NAME, "c0", 1, 0, 0, "");
+        h.add(3, Kind.PORT_DEAD, "p0", 0, 0, 0, "destroyed by s0");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("DEAD_NAME for p1 at 0.000 ms, but the port lives")
+                .contains("no DEAD_NAME for p0 by the end");
+    }
+
+    @Test
+    void noSendersWhileAServerHoldsTheRightIsEarly() {
+        sent(1, "c0", 0, 1, 1, "one-way");
+        delivered(2, 0, 0, 1);
+        h.add(2, Kind.TOKEN_HELD, "s0", -1, 1, 0, "");
+        h.add(3, Kind.NO_SENDERS, "c0", -1, 1, 0, "");
+        h.add(4, Kind.TOKEN_RELEASED, "s0", -1, 1, 0, "");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("NO_SENDERS (mscount 1)").contains("holds send rights");
+    }
+
+    @Test
+    void noSendersThatNeverComesIsFound() {
+        sent(1, "c0", 0, 1, 1, "one-way");
+        delivered(2, 0, 0, 1);
+        h.add(2, Kind.TOKEN_HELD, "s0", -1, 1, 0, "");
+        h.add(4, Kind.TOKEN_RELEASED, "s0", -1, 1, 0, "");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("every one of its 1 send rights is gone");
+    }
+
+    @Test
+    void anRpcGetsExactlyOneAnswer() {
+        sent(1, "c0", 0, 1, 0, "rpc");
+        delivered(2, 0, 0, 1);
+        h.add(3, Kind.REPLY, "c0", -1, 1, 1, "");
+        h.add(3, Kind.REPLIED, "s0", -1, 1, 0, "");
+        h.add(4, Kind.SEND_ONCE, "c0", -1, 1, 0, "");
+        sent(5, "c0", 0, 2, 0, "rpc");
+        delivered(6, 0, 0, 2);
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("rpc 1 answered twice")
+                .contains("rpc 1 got SEND_ONCE, but its request was delivered").contains("rpc 2 to p0 never answered");
+    }
+
+    @Test
+    void userReferencesThatDisagreeWithTheHarnessAreADuplicatedOrLostRight() {
+        h.add(1, Kind.REFS, "s0", -1, 2, 3, "c0");
+        h.add(2, Kind.REFS, "s0", -1, 2, 1, "c0");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("right duplicated").contains("right lost");
+    }
+}
