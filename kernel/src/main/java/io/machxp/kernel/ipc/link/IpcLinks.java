@@ -68,6 +68,9 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         final int id;
         Channel channel;
         final java.util.ArrayDeque<LinkFrame> waiting = new java.util.ArrayDeque<>();
+        /** Frames numbered for the open channel, not yet written: one event-loop task writes them all, one flush. */
+        java.util.ArrayList<LinkFrame> outbox = new java.util.ArrayList<>();
+        boolean drainScheduled;
         long seq;
         long firstAttempt;
 
@@ -194,13 +197,32 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             LinkFrame f = frame.toBuilder().setSeq(++p.seq).build();
             if (p.channel != null) {
                 // through the loop's task queue even from the loop itself (a keepalive): frames
-                // leave in seq order whichever thread numbered them
-                Channel ch = p.channel;
-                ch.eventLoop().execute(() -> ch.writeAndFlush(f));
+                // leave in seq order whichever thread numbered them; what queues up meanwhile
+                // goes in the same task, with one flush (the link batches what is queued)
+                p.outbox.add(f);
+                if (!p.drainScheduled) {
+                    p.drainScheduled = true;
+                    Channel ch = p.channel;
+                    ch.eventLoop().execute(() -> drain(p, ch));
+                }
             } else {
                 p.waiting.add(f);
             }
         }
+    }
+
+    /** On the channel's event loop: writes every frame in the outbox, then flushes once. */
+    private static void drain(Peer p, Channel ch) {
+        java.util.ArrayList<LinkFrame> frames;
+        synchronized (p) {
+            frames = p.outbox;
+            p.outbox = new java.util.ArrayList<>();
+            p.drainScheduled = false;
+        }
+        for (LinkFrame f : frames) {
+            ch.write(f, ch.voidPromise());
+        }
+        ch.flush();
     }
 
     @Override
@@ -227,9 +249,9 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         send(kernel, LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build());
     }
 
-    /** A frame taken in order from kernel {@code from}: to the core. */
-    void deliver(int from, LinkFrame f) {
-        core.execute(() -> listener.frame(from, f));
+    /** Frames taken in order from kernel {@code from} in one read: to the core, in one task. */
+    void deliver(int from, java.util.List<LinkFrame> frames) {
+        core.execute(() -> frames.forEach(f -> listener.frame(from, f)));
     }
 
     boolean isDead(int kernel) {

@@ -15,6 +15,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     private final IpcLinks links;
     private int from = -1;
     private long last;
+    /** Frames of the current read, handed to the core together when the read completes. */
+    private java.util.List<LinkFrame> batch = new java.util.ArrayList<>();
 
     LinkIn(IpcLinks links) {
         this.links = links;
@@ -31,13 +33,28 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             return;
         }
         if (f.getSeq() != last + 1) {
+            handOver();
             links.died(from, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
             ctx.close();
             return;
         }
         last = f.getSeq();
         if (!f.hasKeepalive()) {
-            links.deliver(from, f);
+            batch.add(f);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        handOver();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** The frames taken so far go to the core (before any news of the sender's death). */
+    private void handOver() {
+        if (!batch.isEmpty() && from >= 0) {
+            links.deliver(from, batch);
+            batch = new java.util.ArrayList<>();
         }
     }
 
@@ -53,6 +70,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        handOver();
         if (from >= 0) {
             links.died(from, "its link closed");
         }
