@@ -32,6 +32,18 @@ class PortCallsTest {
 
     /** mach_port_allocate_name takes the caller's name: KERN_NAME_EXISTS if used, KERN_INVALID_VALUE for NULL and DEAD. */
     @Test
+    void aFullNameSpaceIsKernNoSpaceAndFreeingANameMakesRoom() {
+        int last = 0;
+        for (int i = 0; i < PortCalls.MAX_NAMES; i++) {
+            last = f.ipc.machPortAllocate(A, PortRight.DEAD_NAME.value).orThrow("allocate");
+        }
+        assertThat(f.ipc.machPortAllocate(A, PortRight.RECEIVE.value).code()).isEqualTo(KERN_NO_SPACE);
+        assertThat(f.ipc.machPortAllocateName(A, PortRight.PORT_SET.value, 0x7fff0000).code()).isEqualTo(KERN_NO_SPACE);
+        assertThat(f.ipc.machPortDeallocate(A, last)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortAllocate(A, PortRight.RECEIVE.value).code()).isEqualTo(KERN_SUCCESS);
+    }
+
+    @Test
     void allocateNameUsesTheCallersName() {
         assertThat(f.ipc.machPortAllocateName(A, PortRight.RECEIVE.value, 0x4242).value()).isEqualTo(0x4242);
         assertThat(f.ipc.machPortAllocateName(A, PortRight.RECEIVE.value, 0x4242).code()).isEqualTo(KERN_NAME_EXISTS);
