@@ -81,6 +81,19 @@ final class RemoteRefs {
         }
     }
 
+    /**
+     * A send right arrived straight from a proxy that sent no RefTransfer for it: the home counts
+     * it in srights only; a proxy here registers itself towards the receive right first.
+     */
+    void arrivedUnregistered(Port port) {
+        port.srights++;
+        if (port.proxy()) {
+            port.owed++;
+            ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(RefTransfer.newBuilder()
+                    .setPort(RemoteRights.uid(port.uid)).setTo(ipc.net.self())).build());
+        }
+    }
+
     /** A proxy's last send right here ended: release what this kernel holds. */
     void lastLocalRightGone(Port port) {
         if (port.owed == 0 || !port.active) {

@@ -72,7 +72,11 @@ final class RemoteRights {
         Port port = c.port();
         b.setPort(uid(uidOf(port))).setReceiverKernel(port.proxy() ? port.remote : ipc.net.self());
         if (c.type() == MsgType.PORT_SEND) {
-            ipc.refs.transfer(port, to);
+            if (port.proxy() && to == port.remote) {
+                b.setRegisteredByReceiver(true); // one frame fewer: the receiver registers it
+            } else {
+                ipc.refs.transfer(port, to);
+            }
             after.add(() -> ipc.rights.releaseSend(port));
         } else if (c.type() == MsgType.PORT_RECEIVE) {
             b.setReceiverKernel(to).setMigration(migrate(port, to, after));
@@ -125,7 +129,11 @@ final class RemoteRights {
             return Carried.dead(type);
         }
         if (type == MsgType.PORT_SEND) {
-            ipc.refs.arrived(port);
+            if (r.getRegisteredByReceiver()) {
+                ipc.refs.arrivedUnregistered(port);
+            } else {
+                ipc.refs.arrived(port);
+            }
         }
         return new Carried(port, type);
     }
