@@ -192,44 +192,57 @@ public final class IpcBenchmarks {
         }
     }
 
-    /** Two kernels' IPC cores joined by the Netty links on loopback, and a bare Netty echo on the same loop group. */
+    /** Two kernels' IPC cores joined by the Netty links on loopback, with a service port on B published to A. */
+    static final class TwoKernels {
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        final IpcKernel a;
+        final IpcKernel b;
+        final int service;
+
+        TwoKernels() throws InterruptedException {
+            List<IpcKernel> pair = IpcKernel.pair(group);
+            a = pair.get(0);
+            b = pair.get(1);
+            service = b.allocate();
+            b.publish(service, a);
+        }
+
+        void close() {
+            a.close();
+            b.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** An rpc from A to a server on B, and a bare Netty echo on the same loop group. */
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public static class AcrossKernels {
-        EventLoopGroup group;
-        IpcKernel a;
-        IpcKernel b;
+        TwoKernels k;
         NettyEcho echo;
         int reply;
         MachMessage request;
 
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException {
-            group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-            List<IpcKernel> pair = IpcKernel.pair(group);
-            a = pair.get(0);
-            b = pair.get(1);
-            int service = b.allocate();
-            b.publish(service, a);
-            reply = a.allocate();
-            b.serve(1, service, m -> MachMessage.to(m.remotePort(), MsgType.MOVE_SEND_ONCE, RPC_ID + 100));
+            k = new TwoKernels();
+            reply = k.a.allocate();
+            k.b.serve(1, k.service, m -> MachMessage.to(m.remotePort(), MsgType.MOVE_SEND_ONCE, RPC_ID + 100));
             request = MachMessage.to(IpcKernel.PUBLISHED, MsgType.COPY_SEND, RPC_ID)
                     .withReply(reply, MsgType.MAKE_SEND_ONCE);
-            echo = new NettyEcho(group);
+            echo = new NettyEcho(k.group);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             echo.close();
-            a.close();
-            b.close();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            k.close();
         }
 
         @Benchmark
         public MsgReturn rpc() {
-            return a.msg(1, request, Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG, reply);
+            return k.a.msg(1, request, Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG, reply).join();
         }
 
         /** The same size on the wire as the rpc's request frame. */
@@ -249,9 +262,7 @@ public final class IpcBenchmarks {
     @OutputTimeUnit(TimeUnit.SECONDS)
     public static class Throughput {
         static final int BATCH = 1_000;
-        EventLoopGroup group;
-        IpcKernel a;
-        IpcKernel b;
+        TwoKernels k;
         final AtomicLong sent = new AtomicLong();
         final AtomicLong received = new AtomicLong();
         final AtomicLong refused = new AtomicLong();
@@ -260,13 +271,8 @@ public final class IpcBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException {
-            group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-            List<IpcKernel> pair = IpcKernel.pair(group);
-            a = pair.get(0);
-            b = pair.get(1);
-            int service = b.allocate();
-            b.publish(service, a);
-            b.serve(1, service, m -> {
+            k = new TwoKernels();
+            k.b.serve(1, k.service, m -> {
                 received.incrementAndGet();
                 return null;
             });
@@ -277,15 +283,14 @@ public final class IpcBenchmarks {
             if (refused.get() > 0) {
                 throw new IllegalStateException(refused.get() + " sends refused");
             }
-            a.close();
-            b.close();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            k.close();
         }
 
         @Benchmark
         @Threads(3)
         @OperationsPerInvocation(BATCH)
         public long oneWay() {
+            IpcKernel a = k.a;
             for (int i = 0; i < BATCH; i++) {
                 a.coreThread.execute(() -> a.core.machMsg(a.id, 2, message, Mach.MACH_SEND_MSG | Mach.MACH_SEND_TIMEOUT,
                         0, 0, 0, r -> {

@@ -28,31 +28,27 @@ final class NettyEcho implements AutoCloseable {
 
     NettyEcho(EventLoopGroup group) throws InterruptedException {
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4),
-                                new LengthFieldPrepender(4), new SimpleChannelInboundHandler<ByteBuf>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-                                        ctx.writeAndFlush(msg.retain());
-                                    }
-                                });
-                    }
-                }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+                .childHandler(framed((ctx, msg) -> ctx.writeAndFlush(msg.retain())))
+                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         client = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4),
-                                new LengthFieldPrepender(4), new SimpleChannelInboundHandler<ByteBuf>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-                                        pending.complete(msg.readableBytes());
-                                    }
-                                });
-                    }
-                }).connect(server.localAddress()).sync().channel();
+                .handler(framed((ctx, msg) -> pending.complete(msg.readableBytes())))
+                .connect(server.localAddress()).sync().channel();
+    }
+
+    /** A channel with the links' length-field framing and {@code read} for each frame. */
+    private static ChannelInitializer<SocketChannel> framed(java.util.function.BiConsumer<ChannelHandlerContext, ByteBuf> read) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4), new LengthFieldPrepender(4),
+                        new SimpleChannelInboundHandler<ByteBuf>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                                read.accept(ctx, msg);
+                            }
+                        });
+            }
+        };
     }
 
     /** Sends {@code size} bytes and waits for them to come back. */

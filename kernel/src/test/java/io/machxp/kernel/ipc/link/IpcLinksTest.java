@@ -31,14 +31,14 @@ class IpcLinksTest {
     private static final long LEASE_MS = 2_000;
     private static final int NAME = 0x500;
     private EventLoopGroup group;
-    private final List<LinkedKernel> kernels = new ArrayList<>();
+    private final List<LinkedCore> kernels = new ArrayList<>();
 
     @BeforeEach
     void start() throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         Map<Integer, java.net.InetSocketAddress> table = new HashMap<>();
         for (int k = 1; k <= 2; k++) {
-            LinkedKernel kernel = new LinkedKernel(k, group, LEASE_MS);
+            LinkedCore kernel = new LinkedCore(k, group, LEASE_MS);
             kernels.add(kernel);
             table.put(k, kernel.address);
         }
@@ -48,11 +48,11 @@ class IpcLinksTest {
 
     @AfterEach
     void stop() {
-        kernels.forEach(LinkedKernel::close);
+        kernels.forEach(LinkedCore::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private LinkedKernel k(int id) {
+    private LinkedCore k(int id) {
         return kernels.get(id - 1);
     }
 

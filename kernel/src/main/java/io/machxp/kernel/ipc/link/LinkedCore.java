@@ -12,17 +12,26 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-/** An IPC core on a thread of its own (its core thread) with real links: one kernel of a test cluster, one task (id = kernel id). */
-final class LinkedKernel implements AutoCloseable {
-    final int id;
-    final ExecutorService coreThread;
-    final IpcCore core;
-    final IpcLinks links;
-    final InetSocketAddress address;
+/**
+ * An IPC core on a core thread of its own, joined to other kernels' by {@link IpcLinks} (listening
+ * on loopback), with one task whose id is the kernel's: Mach IPC between kernels without the rest
+ * of a kernel, for tests of the links and for benchmarks. {@link #call} and {@link #msg} run on
+ * the core thread.
+ */
+public class LinkedCore implements AutoCloseable {
+    public final int id;
+    public final ExecutorService coreThread;
+    public final IpcCore core;
+    public final IpcLinks links;
+    public final InetSocketAddress address;
 
-    LinkedKernel(int id, EventLoopGroup group, long leaseMillis) throws InterruptedException {
+    public LinkedCore(int id, EventLoopGroup group, long leaseMillis) throws InterruptedException {
         this.id = id;
-        this.coreThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "ipc-core-" + id));
+        this.coreThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ipc-core-" + id);
+            t.setDaemon(true);
+            return t;
+        });
         this.core = new IpcCore((delay, action) -> {
             var f = group.schedule(() -> coreThread.execute(action), delay, TimeUnit.NANOSECONDS);
             return () -> f.cancel(false);
@@ -47,12 +56,12 @@ final class LinkedKernel implements AutoCloseable {
     }
 
     /** Runs {@code f} on the core thread; its result. */
-    <T> T call(Function<IpcCore, T> f) {
+    public <T> T call(Function<IpcCore, T> f) {
         return CompletableFuture.supplyAsync(() -> f.apply(core), coreThread).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
-    /** mach_msg by thread {@code tid}; the answer when it comes. */
-    CompletableFuture<MsgReturn> msg(int tid, MachMessage m, int option, int rcvName) {
+    /** mach_msg by thread {@code tid} of the task; the answer when it comes. */
+    public CompletableFuture<MsgReturn> msg(int tid, MachMessage m, int option, int rcvName) {
         CompletableFuture<MsgReturn> answer = new CompletableFuture<>();
         coreThread.execute(() -> core.machMsg(id, tid, m, option, 1 << 20, rcvName, 0, answer::complete));
         return answer;
