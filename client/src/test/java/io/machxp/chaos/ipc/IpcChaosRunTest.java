@@ -20,7 +20,7 @@ class IpcChaosRunTest {
             r.counts().forEach((k, v) -> totals.merge(k, v, Long::sum));
             long sent = r.history().entries().stream().filter(e -> e.kind() == IpcHistory.Kind.SENT).count();
             long delivered = r.history().entries().stream().filter(e -> e.kind() == IpcHistory.Kind.DELIVERED).count();
-            assertThat(delivered).as("seed %d: messages delivered", seed).isGreaterThan(100).isLessThanOrEqualTo(sent);
+            assertThat(delivered).as("seed %d: messages delivered", seed).isGreaterThan(30).isLessThanOrEqualTo(sent);
         }
         assertThat(totals).containsKeys("kernel crashes", "pauses", "ports destroyed", "ports moved");
     }
