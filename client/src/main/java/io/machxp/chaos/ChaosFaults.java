@@ -27,6 +27,8 @@ import java.util.List;
  *   <li>the pager crashes and a new one starts on its store within
  *       {@link FaultBounds#pagerDownNanos} (kernels must reclaim in its grace period).</li>
  * </ul>
+ * With several pagers a pager crash or clock jump hits one pager, drawn from the seed; the others
+ * go on serving their objects.
  * Survivable faults never overlap on one kernel, nor with a pager outage, within their recovery
  * (a lease after the fault ends): overlapping, they could add up to a fatal one. Fatal faults and
  * deaths may come at any time.
@@ -49,9 +51,12 @@ final class ChaosFaults {
     }
 
     void start() {
-        double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
-        run.cluster.pagerClockRate(rate);
-        run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format("start, clock rate %.4f", rate));
+        for (int p = 0; p < run.pagers; p++) {
+            double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
+            run.cluster.pagerClockRate(p, rate);
+            run.history.add(0, Kind.PAGER, ChaosRun.pagerName(p), -1, 0, false,
+                    String.format("start, clock rate %.4f", rate));
+        }
         if (run.options.meanFaultGapNanos() > 0) {
             scheduleFault();
         }
@@ -90,8 +95,9 @@ final class ChaosFaults {
         boolean quietKernel = k.busyUntil <= now && pagerBusyUntil <= now && now - k.startedAt >= 2 * lease;
         boolean quietCluster = pagerBusyUntil <= now && run.kernels.values().stream().allMatch(x -> x.busyUntil <= now);
         if (kind < 10) {
-            if (quietCluster && run.cluster.pagerUp()) {
-                crashPager();
+            int p = pickPager();
+            if (quietCluster && run.cluster.pagerUp(p)) {
+                crashPager(p);
             }
         } else if (kind < 30) {
             run.cluster.crash(k.name);
@@ -127,13 +133,20 @@ final class ChaosFaults {
                 run.count("kernel clock jumps");
             }
         } else if (quietCluster) {
+            int p = pickPager();
             long jump = run.random.nextLong(b.pagerJumpNanos() + 1);
-            run.cluster.pagerClockJump(jump);
+            run.cluster.pagerClockJump(p, jump);
             pagerBusyUntil = now + b.recoveryNanos();
             effectUntil(pagerBusyUntil);
-            run.history.add(now, Kind.PAGER, "pager", -1, 0, false, String.format("clock jumps %.3f ms forward", jump / 1e6));
+            run.history.add(now, Kind.PAGER, ChaosRun.pagerName(p), -1, 0, false,
+                    String.format("clock jumps %.3f ms forward", jump / 1e6));
             run.count("pager clock jumps");
         }
+    }
+
+    /** The pager a pager fault hits: drawn from the seed with several (with one, nothing is drawn). */
+    private int pickPager() {
+        return run.pagers == 1 ? 0 : run.random.nextInt(run.pagers);
     }
 
     private void note(String kernel, String what) {
@@ -215,18 +228,19 @@ final class ChaosFaults {
      * allows), before any grant of the new pager. The checker decides from its own record which
      * futexes may have been lost.
      */
-    private void crashPager() {
+    private void crashPager(int p) {
         long now = run.cluster.now();
+        String name = ChaosRun.pagerName(p);
         long down = lease / 50 + run.random.nextLong(Math.max(1, b.pagerDownNanos() - lease / 50));
-        run.history.add(now, Kind.PAGER, "pager", -1, 0, false, String.format("crash, down %.3f ms", down / 1e6));
+        run.history.add(now, Kind.PAGER, name, -1, 0, false, String.format("crash, down %.3f ms", down / 1e6));
         run.count("pager restarts");
-        run.cluster.crashPager(down);
+        run.cluster.crashPager(p, down);
         long crash = ++pagerCrashes;
         long graceEnds = now + down + (long) Math.floor(lease / (1 + b.drift())) - 1;
         graceLatestEnd = now + down + (long) Math.ceil(lease / (1 - b.drift())) + 1;
         run.cluster.at(graceEnds, () -> {
             if (crash == pagerCrashes) {
-                run.history.add(run.cluster.now(), Kind.PAGER, "pager", -1, 0, false, "grace-end");
+                run.history.add(run.cluster.now(), Kind.PAGER, name, -1, 0, false, "grace-end");
             }
         });
         pagerBusyUntil = graceEnds + b.transitNanos() + 2 * b.recoveryNanos();

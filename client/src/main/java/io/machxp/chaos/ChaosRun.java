@@ -38,9 +38,14 @@ import java.util.function.Consumer;
  * stops, and the checker requires every call to be answered within the quiet period. Every
  * answer is recorded when the kernel gives it; what the worker does with it runs as an event of
  * its own. The same seed and options give the same history, event for event.
+ *
+ * <p>With several pagers ({@link #ChaosRun(long, ChaosOptions, int)}) futex f lives in object
+ * {@code chaos-(f mod pagers)}, which pager f mod pagers serves; every worker maps them all, and
+ * each pager crashes on its own ({@link ChaosFaults}). The history says which pager serves which
+ * futex, so the checker knows what a pager's crash may lose.
  */
 public final class ChaosRun {
-    /** The object every kernel maps. */
+    /** The object every kernel maps (with one pager). */
     static final String OBJECT = "chaos";
     static final int PAGE = 4096;
     private static final int COUNTER = 8;
@@ -64,6 +69,8 @@ public final class ChaosRun {
     final Map<String, SimKernelState> kernels = new LinkedHashMap<>();
     final List<Worker> workers = new ArrayList<>();
     final PiWatch pi;
+    /** How many pagers: futex f is in object f mod pagers, served by that pager. */
+    final int pagers;
     private final ChaosFaults faults;
     private CoreOptions coreOptions = CoreOptions.DEFAULT;
     private int generation;
@@ -95,7 +102,8 @@ public final class ChaosRun {
         final SimKernelState kernel;
         final long task;
         final int tid;
-        final long base;
+        /** Where each object is mapped in its task, by pager. */
+        final long[] bases;
         final int priority;
         final String name;
         final SplittableRandom rnd;
@@ -107,30 +115,62 @@ public final class ChaosRun {
         int locking = -1;
         long lastRead;
 
-        Worker(SimKernelState kernel, long task, int tid, long base, int priority, SplittableRandom rnd) {
+        Worker(SimKernelState kernel, long task, int tid, long[] bases, int priority, SplittableRandom rnd) {
             this.kernel = kernel;
             this.task = task;
             this.tid = tid;
-            this.base = base;
+            this.bases = bases;
             this.priority = priority;
             this.name = kernel.name + "/" + tid;
             this.rnd = rnd;
         }
 
         long word(int futex) {
-            return base + (long) futex * PAGE;
+            return bases[futex % bases.length] + (long) futex * PAGE;
         }
     }
 
     public ChaosRun(long seed, ChaosOptions options) {
+        this(seed, options, 1);
+    }
+
+    /** A run with {@code pagers} pagers (1 to 16), each crashing on its own. */
+    public ChaosRun(long seed, ChaosOptions options, int pagers) {
+        if (pagers < 1 || pagers > 16) {
+            throw new IllegalArgumentException("chaos runs with 1 to 16 pagers, not " + pagers);
+        }
         this.seed = seed;
         this.options = options;
+        this.pagers = pagers;
         this.bounds = FaultBounds.of(options);
         this.random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
-        this.cluster = new SimCluster(new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(), PAGE,
-                options.leaseNanos()), Map.of(OBJECT, (long) options.futexes() * PAGE), this::trace);
+        SimCluster.Options simOptions = new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(),
+                PAGE, options.leaseNanos());
+        long size = (long) options.futexes() * PAGE;
+        if (pagers == 1) {
+            this.cluster = new SimCluster(simOptions, Map.of(OBJECT, size), this::trace);
+        } else {
+            Map<String, Long> objects = new LinkedHashMap<>();
+            Map<String, Integer> assigned = new LinkedHashMap<>();
+            for (int p = 0; p < pagers; p++) {
+                objects.put(object(p), size);
+                assigned.put(object(p), p);
+            }
+            this.cluster = new SimCluster(simOptions, objects,
+                    io.machxp.kernel.core.PagerDirectory.of(pagers, assigned), this::trace);
+        }
         this.pi = new PiWatch(bounds.settleNanos());
         this.faults = new ChaosFaults(this);
+    }
+
+    /** The object pager {@code p} serves. */
+    String object(int p) {
+        return pagers == 1 ? OBJECT : OBJECT + "-" + p;
+    }
+
+    /** The history's name of pager {@code p}. */
+    static String pagerName(int p) {
+        return p == 0 ? "pager" : "pager" + p;
     }
 
     /** Access for tests that plant bugs: what crosses the simulated links. */
@@ -181,6 +221,11 @@ public final class ChaosRun {
 
     /** Runs the workload and the faults, then the quiet period, and checks the history. */
     public Result run() {
+        if (pagers > 1) {
+            for (int f = 0; f < options.futexes(); f++) {
+                history.add(0, Kind.PAGER, pagerName(f % pagers), f, 0, false, "serves");
+            }
+        }
         faults.start();
         for (int k = 0; k < options.kernels(); k++) {
             startKernel();
@@ -213,7 +258,7 @@ public final class ChaosRun {
         if (k.stopped) {
             return;
         }
-        if (k.core.kernelId() == 0) { // no welcome yet: the pager may be in its grace period
+        if (!k.core.welcomed()) { // no welcome yet: the pager may be in its grace period
             cluster.at(cluster.now() + options.leaseNanos() / 4, () -> startWorkers(k));
             return;
         }
@@ -221,16 +266,28 @@ public final class ChaosRun {
             SplittableRandom rnd = random.split();
             int priority = PRIORITIES[rnd.nextInt(PRIORITIES.length)];
             call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", r), (MachTask task) ->
-                    call(k, null, "vm_map", -1, r -> k.core.vmMap(task.id, OBJECT, r), (VmMapping m) ->
+                    mapAll(k, task, new long[pagers], 0, bases ->
                             call(k, null, "thread_create", -1, r -> k.core.threadCreate(task.id, priority, r),
                                     (MachThread t) -> {
-                                        Worker w = new Worker(k, task.id, t.tid, m.start(), priority, rnd);
+                                        Worker w = new Worker(k, task.id, t.tid, bases, priority, rnd);
                                         workers.add(w);
                                         history.add(cluster.now(), Kind.KERNEL, w.name, -1, priority, false,
                                                 "worker, priority " + priority);
                                         next(w);
                                     })));
         }
+    }
+
+    /** Maps the objects of pagers {@code p} and up into the task, one after the other; then {@code then}. */
+    private void mapAll(SimKernelState k, MachTask task, long[] bases, int p, Consumer<long[]> then) {
+        if (p == pagers) {
+            then.accept(bases);
+            return;
+        }
+        call(k, null, "vm_map", -1, r -> k.core.vmMap(task.id, object(p), r), (VmMapping m) -> {
+            bases[p] = m.start();
+            mapAll(k, task, bases, p + 1, then);
+        });
     }
 
     /** The worker's next operation: work until the quiet period, then one lock with no timeout. */

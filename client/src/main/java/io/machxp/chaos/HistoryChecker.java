@@ -41,6 +41,8 @@ import java.util.Set;
  * A pager crash loses all lock state: a futex with a death not yet passed on, or asked for by a
  * kernel that died before the last grace period ended (it could not reclaim), may then be
  * acquired without OWNER_DIED and read older data (rules 3, 4); the others hold across it.
+ * With several pagers ({@code PAGER} entries "serves" say which pager serves each futex) a
+ * pager's crash puts only its own futexes at risk, and each pager's outage counts on its own.
  */
 public final class HistoryChecker {
     private static final int MAX_REPORTED = 20;
@@ -82,8 +84,10 @@ public final class HistoryChecker {
     private final Set<String> deadKernels = new HashSet<>();
     /** Owners fenced off by another kernel's acquisition, with the futex. */
     private final Map<String, Integer> fenced = new HashMap<>();
-    private final Set<String> diedInOutage = new HashSet<>();
-    private boolean pagerOutage;
+    /** Pagers crashed whose grace has not ended, each with the kernels that died meanwhile. */
+    private final Map<String, Set<String>> diedInOutage = new HashMap<>();
+    /** Which pager serves each futex; empty: one pager serves them all. */
+    private final Map<Integer, String> servedBy = new HashMap<>();
     private long quietStart = -1;
     private long quietNanos;
     private final List<String> violations = new ArrayList<>();
@@ -230,9 +234,7 @@ public final class HistoryChecker {
     private void kernelDies(Entry e, boolean dead) {
         String kernel = e.thread();
         failingKernels.merge(kernel, e.value(), Math::max);
-        if (pagerOutage) {
-            diedInOutage.add(kernel);
-        }
+        diedInOutage.values().forEach(died -> died.add(kernel));
         futexes.values().forEach(f -> {
             if (f.askedBy.contains(kernel)) {
                 f.possibleDeath = true;
@@ -248,19 +250,34 @@ public final class HistoryChecker {
     }
 
     private void pager(Entry e) {
-        if (e.detail().startsWith("crash")) {
-            pagerOutage = true;
-            futexes.values().forEach(f -> f.atRiskInRestart |= f.requiredDeath || f.possibleDeath);
+        String pager = e.thread();
+        if (e.detail().equals("serves")) {
+            servedBy.put(e.futex(), pager);
+        } else if (e.detail().startsWith("crash")) {
+            diedInOutage.put(pager, new HashSet<>());
+            futexes.forEach((id, f) -> {
+                if (serves(pager, id)) {
+                    f.atRiskInRestart |= f.requiredDeath || f.possibleDeath;
+                }
+            });
         } else if (e.detail().equals("grace-end")) {
-            futexes.values().forEach(f -> {
-                if (f.atRiskInRestart || f.askedBy.stream().anyMatch(diedInOutage::contains)) {
+            Set<String> died = diedInOutage.remove(pager);
+            futexes.forEach((id, f) -> {
+                if (!serves(pager, id)) {
+                    return;
+                }
+                if (f.atRiskInRestart || (died != null && f.askedBy.stream().anyMatch(died::contains))) {
                     f.lostInRestart = true;
                 }
                 f.atRiskInRestart = false;
             });
-            diedInOutage.clear();
-            pagerOutage = false;
         }
+    }
+
+    /** Whether {@code pager} serves futex {@code id} (with one pager, every futex). */
+    private boolean serves(String pager, int id) {
+        String p = servedBy.get(id);
+        return p == null || p.equals(pager);
     }
 
     private void acquire(Entry e, FutexState f) {

@@ -65,6 +65,10 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--kernels", defaultValue = "3", description = "kernels at the start (default ${DEFAULT-VALUE})")
     int kernels;
 
+    @Option(names = "--pagers", defaultValue = "1", description = "pagers, each serving the object of every "
+            + "pagers-th futex and crashing on its own (default ${DEFAULT-VALUE}; see docs/multi-pager.md)")
+    int pagers;
+
     @Option(names = "--threads", defaultValue = "3", description = "worker threads per kernel (default ${DEFAULT-VALUE})")
     int threads;
 
@@ -99,6 +103,10 @@ final class ChaosCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (pagers < 1 || pagers > 16 || (realOptions.real && pagers != 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16 in the simulator "
+                    + "(--real runs one pager), not " + pagers);
+        }
         if (realOptions.real) {
             if (json) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -125,7 +133,7 @@ final class ChaosCommand implements Callable<Integer> {
                     : IpcChaos.many(out, firstSeed, Math.max(1, seeds), n, options, s -> replay(s, true));
         }
         if (seed != null) {
-            ChaosRun.Result r = new ChaosRun(seed, options).withVariant(variant()).run();
+            ChaosRun.Result r = new ChaosRun(seed, options, pagers).withVariant(variant()).run();
             if (json) {
                 Map<String, Object> one = result(r);
                 if (history) {
@@ -149,7 +157,7 @@ final class ChaosCommand implements Callable<Integer> {
         List<Future<ChaosRun.Result>> runs = new ArrayList<>();
         for (long s = firstSeed; s < firstSeed + seeds; s++) {
             long one = s;
-            runs.add(pool.submit(() -> new ChaosRun(one, options).withVariant(variant()).run()));
+            runs.add(pool.submit(() -> new ChaosRun(one, options, pagers).withVariant(variant()).run()));
         }
         Map<String, Long> totals = new TreeMap<>();
         List<ChaosRun.Result> failed = new ArrayList<>();
@@ -218,8 +226,8 @@ final class ChaosCommand implements Callable<Integer> {
 
     private String replay(long seed, boolean ipcRun) {
         return String.format("./machxp chaos%s --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d --history", ipcRun ? " --ipc" : "", seed, kernels, threads, futexes, durationMillis,
-                leaseMillis, faultGapMillis);
+                + "--lease-ms %d --fault-gap-ms %d%s --history", ipcRun ? " --ipc" : "", seed, kernels, threads, futexes, durationMillis,
+                leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {

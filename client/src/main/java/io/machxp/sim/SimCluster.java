@@ -2,14 +2,13 @@ package io.machxp.sim;
 
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.PagerDirectory;
 import io.machxp.pager.core.PagerCore;
-import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
-import io.machxp.pager.object.ObjectCatalog;
-import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.pager.futex.FutexKey;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +16,11 @@ import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
- * A pager and its kernels in virtual time, on one Java thread: the same {@link PagerCore} and
- * {@link KernelCore} the real runtime runs, wired by an event queue instead of gRPC and Netty.
+ * A pager (or several) and its kernels in virtual time, on one Java thread: the same
+ * {@link PagerCore} and {@link KernelCore} the real runtime runs, wired by an event queue instead
+ * of gRPC and Netty. With several pagers ({@link #SimCluster(Options, Map, PagerDirectory,
+ * TraceSink)}) each object is served by the pager the directory names, every kernel has a session
+ * with each pager ({@link SimPager}), and each pager crashes on its own.
  *
  * <h2>Overview</h2>
  * Everything that happens is an event at a virtual time, run in (time, order of scheduling):
@@ -32,7 +34,7 @@ import java.util.SplittableRandom;
  * end once what it had sent has arrived), {@link #partition} holds every message to and from a
  * kernel until the partition heals (streams stay FIFO: held, not lost), and a {@link MessageFilter}
  * may rewrite or drop what crosses a link (to plant protocol bugs in tests of the checker).
- * {@link #crashPager} stops the pager dead: what was on its way to or from it is lost, every
+ * {@link #crashPager} stops a pager dead: what was on its way to or from it is lost, every
  * kernel's stream breaks, and after a while a new pager starts on the same store (a disk: pages
  * and their versions survive, lock state does not) with the next token epoch and a grace period
  * of one lease; kernels reconnect to it to reclaim what they hold. {@link #pause} stops a kernel's
@@ -94,114 +96,52 @@ public final class SimCluster {
     private final Options options;
     private final SplittableRandom random;
     private final PriorityQueue<SimEvent> queue = new PriorityQueue<>();
-    private final Map<String, Long> objects;
-    /** The pager's disk: it outlives a pager crash. */
-    private final io.machxp.pager.store.MemoryPageStore store = new io.machxp.pager.store.MemoryPageStore();
-    private PagerCore pager;
-    /** Which pager runs: 1 for the first, one more for each restart (also its token epoch). */
-    private int instance = 1;
-    private boolean pagerUp = true;
-    private final PagerStats pagerStats = new PagerStats();
+    private final PagerDirectory directory;
+    private final List<SimPager> pagers = new ArrayList<>();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
-    private final Map<Long, SimKernel> bySession = new LinkedHashMap<>();
     private final TraceSink sink;
     private MessageFilter filter;
     private SimNetwork network;
-    /** When the pager's CPU is free of the messages it received (the network's CPU cost). */
-    private long pagerBusy;
     private XpObserver observer = (sent, arrives, from, to, message) -> { };
     private DeathSink deaths = (time, kernel, held) -> { };
     private long now;
     private long order;
     private long nextSession = 1;
-    private io.machxp.pager.core.PagerPlants pagerPlants = io.machxp.pager.core.PagerPlants.NONE;
-    private io.machxp.pager.policy.GrantPolicy grantPolicy = io.machxp.pager.policy.GrantPolicy.IMMEDIATE;
-    /** The pager's machine clock: it outlives a pager crash. */
-    private final SimClock pagerClock = new SimClock();
 
     public SimCluster(Options options, Map<String, Long> objects, TraceSink sink) {
+        this(options, objects, PagerDirectory.SINGLE, sink);
+    }
+
+    /** Several pagers: each serves the objects {@code directory} gives it; every kernel uses them all. */
+    public SimCluster(Options options, Map<String, Long> objects, PagerDirectory directory, TraceSink sink) {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
         this.network = SimNetwork.uniform(options.latencyNanos(), options.jitterNanos());
         this.sink = sink;
-        this.objects = Map.copyOf(objects);
-        store.nextEpoch();
-        this.pager = newPager(0);
-    }
-
-    /** A pager's env; once that pager crashed, it does nothing any more (its timers are dead). */
-    private PagerEnv pagerEnv(int mine) {
-        return new PagerEnv() {
-                    private boolean running() {
-                        return mine == instance && pagerUp;
-                    }
-
-                    @Override
-                    public void send(long sessionId, PagerToKernel message) {
-                        SimKernel k = running() ? bySession.get(sessionId) : null;
-                        PagerToKernel m = k == null || filter == null ? message : filter.toKernel(k.name, message);
-                        if (k != null && m != null) {
-                            long arrival = k.fromPager.deliver(m.getSerializedSize(), fromPager(() -> k.core.onXp(m)));
-                            observer.message(now, arrival, PAGER, k.name, m);
-                        }
-                    }
-
-                    @Override
-                    public void endSession(long sessionId, Errno errno, String message) {
-                        SimKernel k = running() ? bySession.remove(sessionId) : null;
-                        if (k != null) {
-                            k.fromPager.deliver(0, fromPager(() -> k.core.onPagerLost(errno + ": " + message)));
-                        }
-                    }
-
-                    @Override
-                    public long nanoTime() {
-                        return pagerClock.local(now);
-                    }
-
-                    @Override
-                    public void schedule(long delayNanos, Runnable action) {
-                        SimCluster.this.schedule(now + pagerClock.trueDelay(delayNanos), () -> {
-                            if (running()) {
-                                action.run();
-                            }
-                        });
-                    }
-
-                    @Override
-                    public void declaredDead(String kernelName, List<FutexKey> heldFutexes) {
-                        if (running()) {
-                            deaths.declaredDead(now, kernelName, heldFutexes);
-                        }
-                    }
-                };
-    }
-
-    private PagerCore newPager(long graceNanos) {
-        return new PagerCore("sim", options.pageSize(), new ObjectCatalog(objects, options.pageSize(), store),
-                pagerEnv(instance), pagerStats, new PagerCore.Options(options.leaseNanos(), instance).withGrace(graceNanos)
-                        .withPlants(pagerPlants).withGrantPolicy(grantPolicy));
-    }
-
-    /** What the pager sends arrives only if that pager still runs (its crash loses what was on the way). */
-    private Runnable fromPager(Runnable receive) {
-        int sentBy = instance;
-        return () -> {
-            if (sentBy == instance && pagerUp) {
-                receive.run();
+        this.directory = directory;
+        for (int p = 0; p < directory.count(); p++) {
+            Map<String, Long> served = new LinkedHashMap<>();
+            for (Map.Entry<String, Long> o : objects.entrySet()) {
+                if (directory.pagerOf(o.getKey()) == p) {
+                    served.put(o.getKey(), o.getValue());
+                }
             }
-        };
+            pagers.add(new SimPager(this, p, served));
+        }
     }
 
-    /** What a kernel sends on a session reaches the pager that session was opened with, if it still runs. */
-    private Runnable toPager(SimKernel k, KernelToPager m, java.util.function.Consumer<PagerCore> receive) {
-        int sentTo = instance;
-        boolean up = pagerUp;
-        return () -> {
-            if (up && sentTo == instance && pagerUp) {
-                receive.accept(pager);
-            }
-        };
+    Options options() {
+        return options;
+    }
+
+    /** The number of pagers. */
+    public int pagerCount() {
+        return pagers.size();
+    }
+
+    /** Which pager serves each object. */
+    public PagerDirectory directory() {
+        return directory;
     }
 
     // ---- faults --------------------------------------------------------------------------------
@@ -229,11 +169,13 @@ public final class SimCluster {
         }
     }
 
-    /** Nothing more in or out; the pager sees the stream end after what the kernel sent before. */
+    /** Nothing more in or out; each pager sees the stream end after what the kernel sent before. */
     private void stop(SimKernel k) {
         k.crashed = true;
-        long on = k.session;
-        k.toPager.deliver(0, toPager(k, null, p -> p.sessionClosed(on)));
+        for (SimPager p : pagers) {
+            long on = k.session[p.index];
+            k.toPager[p.index].deliver(0, p.toPager(c -> c.sessionClosed(on)));
+        }
     }
 
     /**
@@ -242,38 +184,36 @@ public final class SimCluster {
      * later a new pager starts on the same store with a grace period of one lease.
      */
     public void crashPager(long downNanos) {
-        if (!pagerUp) {
-            return;
-        }
-        pagerUp = false;
-        for (SimKernel k : bySession.values()) {
-            k.fromPager.deliver(0, () -> k.core.onStreamBroken("the pager's connection was reset"));
-        }
-        bySession.clear();
-        schedule(now + downNanos, () -> {
-            instance++;
-            store.nextEpoch();
-            pager = newPager(options.leaseNanos());
-            pagerUp = true;
-        });
+        crashPager(0, downNanos);
     }
 
-    /** Whether a pager runs now (false between a crash and its restart). */
+    /** {@link #crashPager(long)} for pager {@code pager}; the others go on. */
+    public void crashPager(int pager, long downNanos) {
+        pagers.get(pager).crash(downNanos);
+    }
+
+    /** Whether the pager runs now (false between a crash and its restart); the first of several. */
     public boolean pagerUp() {
-        return pagerUp;
+        return pagerUp(0);
     }
 
-    /** A kernel opens a new stream: to the pager if one runs, else it is refused a round trip later. */
-    private boolean reconnect(SimKernel k) {
-        if (!pagerUp) {
-            k.fromPager.deliver(0, () -> k.core.onStreamBroken("connection refused: no pager is listening"));
+    /** Whether pager {@code pager} runs now. */
+    public boolean pagerUp(int pager) {
+        return pagers.get(pager).up;
+    }
+
+    /** A kernel opens a new stream to a pager if it runs, else it is refused a round trip later. */
+    private boolean reconnect(SimKernel k, int pager) {
+        SimPager p = pagers.get(pager);
+        if (!p.up) {
+            k.fromPager[pager].deliver(0, () -> k.core.onStreamBroken(pager, "connection refused: no pager is listening"));
             return true;
         }
-        bySession.remove(k.session); // its old stream is gone: nothing more arrives on it
-        k.session = nextSession++;
-        bySession.put(k.session, k);
-        long on = k.session;
-        k.toPager.deliver(0, toPager(k, null, p -> p.sessionOpened(on)));
+        p.bySession.remove(k.session[pager]); // its old stream is gone: nothing more arrives on it
+        long on = nextSession++;
+        k.session[pager] = on;
+        p.bySession.put(on, k);
+        k.toPager[pager].deliver(0, p.toPager(c -> c.sessionOpened(on)));
         return true;
     }
 
@@ -319,12 +259,22 @@ public final class SimCluster {
 
     /** From now on the pager's clock runs at {@code rate}; it keeps it across restarts (one machine). */
     public void pagerClockRate(double rate) {
-        pagerClock.rate(now, rate);
+        pagerClockRate(0, rate);
+    }
+
+    /** {@link #pagerClockRate(double)} of pager {@code pager}. */
+    public void pagerClockRate(int pager, double rate) {
+        pagers.get(pager).clock.rate(now, rate);
     }
 
     /** The pager's clock jumps {@code nanos} forward. */
     public void pagerClockJump(long nanos) {
-        pagerClock.jump(now, nanos);
+        pagerClockJump(0, nanos);
+    }
+
+    /** {@link #pagerClockJump(long)} of pager {@code pager}. */
+    public void pagerClockJump(int pager, long nanos) {
+        pagers.get(pager).clock.jump(now, nanos);
     }
 
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
@@ -341,8 +291,10 @@ public final class SimCluster {
         if (!kernels.isEmpty()) {
             throw new IllegalStateException("plant bugs in the pager before any kernel starts");
         }
-        pagerPlants = plants;
-        pager = newPager(0);
+        for (SimPager p : pagers) {
+            p.plants = plants;
+            p.core = p.newCore(0);
+        }
     }
 
     /** The pager's side of a protocol variant, for this pager and every one after a crash. Before any kernel. */
@@ -350,8 +302,10 @@ public final class SimCluster {
         if (!kernels.isEmpty()) {
             throw new IllegalStateException("choose the pager's grant policy before any kernel starts");
         }
-        grantPolicy = policy;
-        pager = newPager(0);
+        for (SimPager p : pagers) {
+            p.grantPolicy = policy;
+            p.core = p.newCore(0);
+        }
     }
 
     public void filter(MessageFilter filter) {
@@ -371,14 +325,15 @@ public final class SimCluster {
         return random;
     }
 
-    /** A node (the pager when {@code kernel} is null) spends {@code cost} on a message arriving at {@code arrival}. */
-    long cpu(SimKernel kernel, long arrival, long cost) {
+    /** A node (pager {@code pager} when {@code kernel} is null) spends {@code cost} on a message arriving at {@code arrival}. */
+    long cpu(SimKernel kernel, int pager, long arrival, long cost) {
         if (cost == 0) {
             return arrival;
         }
-        long start = Math.max(arrival, kernel == null ? pagerBusy : kernel.cpuBusy);
+        SimPager p = pagers.get(pager);
+        long start = Math.max(arrival, kernel == null ? p.busy : kernel.cpuBusy);
         if (kernel == null) {
-            pagerBusy = start + cost;
+            p.busy = start + cost;
         } else {
             kernel.cpuBusy = start + cost;
         }
@@ -393,12 +348,21 @@ public final class SimCluster {
         this.deaths = sink;
     }
 
+    /** The pager (the first, of several). */
     public PagerCore pager() {
-        return pager;
+        return pager(0);
+    }
+
+    public PagerCore pager(int pager) {
+        return pagers.get(pager).core;
     }
 
     public PagerStats pagerStats() {
-        return pagerStats;
+        return pagerStats(0);
+    }
+
+    public PagerStats pagerStats(int pager) {
+        return pagers.get(pager).stats;
     }
 
     /** Adds a kernel and opens its session (kernel_hello); run the queue for the welcome. */
@@ -406,16 +370,21 @@ public final class SimCluster {
         if (kernels.containsKey(name)) {
             throw new IllegalArgumentException("two kernels are named '" + name + "'");
         }
-        SimKernel k = new SimKernel(this, name, options);
+        SimKernel k = new SimKernel(this, name, options.withPagers(directory), pagers.size());
         kernels.put(name, k);
-        if (!pagerUp) {
-            k.core.start(); // its hello goes nowhere: the connection is refused
-            k.fromPager.deliver(0, () -> k.core.onStreamBroken("connection refused: no pager is listening"));
-            return k;
+        for (SimPager p : pagers) {
+            if (p.up) {
+                p.bySession.put(k.session[p.index], k);
+                p.core.sessionOpened(k.session[p.index]);
+            }
         }
-        bySession.put(k.session, k);
-        pager.sessionOpened(k.session);
         k.core.start();
+        for (SimPager p : pagers) {
+            if (!p.up) { // its hello went nowhere: the connection is refused
+                k.fromPager[p.index].deliver(0,
+                        () -> k.core.onStreamBroken(p.index, "connection refused: no pager is listening"));
+            }
+        }
         return k;
     }
 
@@ -429,18 +398,32 @@ public final class SimCluster {
 
     // ---- for SimKernel and SimLink ------------------------------------------------------------
 
-    /** A kernel sends {@code m} on its session: through the filter, onto its link, seen by the observer. */
-    void sendToPager(SimKernel k, KernelToPager message) {
+    /** A kernel sends {@code m} on its session with a pager: through the filter, onto its link, seen by the observer. */
+    void sendToPager(SimKernel k, int pager, KernelToPager message) {
         KernelToPager m = filter == null ? message : filter.toPager(k.name, message);
         if (!k.crashed && m != null) {
-            long on = k.session;
-            long arrival = k.toPager.deliver(m.getSerializedSize(), toPager(k, m, p -> p.onXp(on, m)));
-            observer.message(now, arrival, k.name, PAGER, m);
+            SimPager p = pagers.get(pager);
+            long on = k.session[pager];
+            long arrival = k.toPager[pager].deliver(m.getSerializedSize(), p.toPager(c -> c.onXp(on, m)));
+            observer.message(now, arrival, k.name, p.name, m);
         }
     }
 
-    boolean reconnectKernel(SimKernel k) {
-        return !k.crashed && reconnect(k);
+    boolean reconnectKernel(SimKernel k, int pager) {
+        return !k.crashed && reconnect(k, pager);
+    }
+
+    /** A pager's message through the filter (null: dropped). */
+    PagerToKernel filterToKernel(String kernel, PagerToKernel message) {
+        return filter == null ? message : filter.toKernel(kernel, message);
+    }
+
+    void observed(long arrival, String from, String to, com.google.protobuf.Message m) {
+        observer.message(now, arrival, from, to, m);
+    }
+
+    void declaredDead(String kernel, List<FutexKey> held) {
+        deaths.declaredDead(now, kernel, held);
     }
 
     void trace(String kernel, String event, int tid, String detail) {

@@ -7,15 +7,16 @@ import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Timer;
 import io.machxp.proto.xp.KernelToPager;
 
-/** A kernel in the simulation and its one XP session with the pager. */
+/** A kernel in the simulation and its XP session with each pager (one link each way per pager). */
 public final class SimKernel {
     public final String name;
     public final KernelCore core;
     public final KernelStats stats = new KernelStats();
-    long session;
+    /** Its session id with each pager, by pager. */
+    final long[] session;
     private final SimCluster cluster;
-    final SimLink toPager;
-    final SimLink fromPager;
+    final SimLink[] toPager;
+    final SimLink[] fromPager;
     boolean crashed;
     long partitionedUntil;
     final SimClock clock = new SimClock();
@@ -38,21 +39,36 @@ public final class SimKernel {
         }
     }
 
-    SimKernel(SimCluster cluster, String name, CoreOptions options) {
+    SimKernel(SimCluster cluster, String name, CoreOptions options, int pagers) {
         this.cluster = cluster;
         this.name = name;
-        this.toPager = new SimLink(cluster, this);
-        this.fromPager = new SimLink(cluster, this);
-        this.session = cluster.newSession();
+        this.toPager = new SimLink[pagers];
+        this.fromPager = new SimLink[pagers];
+        this.session = new long[pagers];
+        for (int p = 0; p < pagers; p++) {
+            toPager[p] = new SimLink(cluster, this, p, true);
+            fromPager[p] = new SimLink(cluster, this, p, false);
+            session[p] = cluster.newSession();
+        }
         this.core = new KernelCore(name, new KernelEnv() {
             @Override
             public void send(KernelToPager message) {
-                cluster.sendToPager(SimKernel.this, message);
+                send(0, message);
+            }
+
+            @Override
+            public void send(int pager, KernelToPager message) {
+                cluster.sendToPager(SimKernel.this, pager, message);
             }
 
             @Override
             public boolean reconnect() {
-                return cluster.reconnectKernel(SimKernel.this);
+                return reconnect(0);
+            }
+
+            @Override
+            public boolean reconnect(int pager) {
+                return cluster.reconnectKernel(SimKernel.this, pager);
             }
 
             @Override

@@ -1,7 +1,7 @@
 package io.machxp.sim;
 
 /**
- * One direction of one kernel's XP stream in the simulator: FIFO, delayed as the cluster's
+ * One direction of one kernel's XP stream with one pager in the simulator: FIFO, delayed as the cluster's
  * {@link SimNetwork} says (latency, jitter, bandwidth), held while the kernel is partitioned;
  * nothing reaches a crashed kernel. The receiving node spends the network's CPU cost on each
  * message, one message at a time, before the message is handled.
@@ -9,25 +9,29 @@ package io.machxp.sim;
 final class SimLink {
     private final SimCluster cluster;
     private final SimKernel kernel;
+    /** Which pager is at the other end, and whether this link goes towards it. */
+    private final int pager;
+    private final boolean toPager;
     private long lastArrival;
     /** When this link finishes putting the previous message on the wire (bandwidth). */
     private long wireFree;
 
-    SimLink(SimCluster cluster, SimKernel kernel) {
+    SimLink(SimCluster cluster, SimKernel kernel, int pager, boolean toPager) {
         this.cluster = cluster;
         this.kernel = kernel;
+        this.pager = pager;
+        this.toPager = toPager;
     }
 
     /** Sends a message of {@code bytes}; {@code receive} runs when it arrives. Returns that time. */
     long deliver(int bytes, Runnable receive) {
-        boolean toPager = this == kernel.toPager;
         SimNetwork network = cluster.network();
         long sent = Math.max(cluster.now(), kernel.partitionedUntil);
         long departs = Math.max(sent, wireFree);
         wireFree = departs + network.transmitNanos(bytes);
         long arrival = Math.max(wireFree + network.latencyNanos(kernel.name, toPager, cluster.random()), lastArrival);
         lastArrival = arrival;
-        long handled = cluster.cpu(toPager ? null : kernel, arrival, network.cpuNanos(toPager));
+        long handled = cluster.cpu(toPager ? null : kernel, pager, arrival, network.cpuNanos(toPager));
         cluster.schedule(handled, () -> {
             if (toPager) {
                 receive.run();

@@ -14,9 +14,10 @@ import io.machxp.kernel.policy.FutexPolicy;
  * @param priorityInheritance PI-futexes (true), or plain FIFO without boosting (--no-pi)
  * @param plants bugs planted in the core's logic, for tests of the chaos checker only; {@link KernelPlants#NONE}
  *     everywhere else
+ * @param pagers the pagers the kernel uses and which serves each object ({@link PagerDirectory#SINGLE}: one)
  */
 public record CoreOptions(FutexPolicy futexPolicy, int maxResidentPages, int cpus, boolean priorityInheritance,
-        KernelPlants plants) {
+        KernelPlants plants, PagerDirectory pagers) {
     public static final CoreOptions DEFAULT = new CoreOptions(true, false, 0, 1, true);
 
     /**
@@ -26,7 +27,8 @@ public record CoreOptions(FutexPolicy futexPolicy, int maxResidentPages, int cpu
      */
     public CoreOptions(boolean cacheFutexes, boolean piggyback, int maxResidentPages, int cpus,
             boolean priorityInheritance) {
-        this(FutexPolicies.of(cacheFutexes, piggyback), maxResidentPages, cpus, priorityInheritance, KernelPlants.NONE);
+        this(FutexPolicies.of(cacheFutexes, piggyback), maxResidentPages, cpus, priorityInheritance, KernelPlants.NONE,
+                PagerDirectory.SINGLE);
     }
 
     public CoreOptions {
@@ -35,6 +37,9 @@ public record CoreOptions(FutexPolicy futexPolicy, int maxResidentPages, int cpu
         }
         if (plants == null) {
             throw new IllegalArgumentException("plants must be KernelPlants.NONE, not null");
+        }
+        if (pagers == null) {
+            throw new IllegalArgumentException("pagers must be PagerDirectory.SINGLE for one pager, not null");
         }
         if (cpus < 1) {
             throw new IllegalArgumentException("a kernel needs at least 1 CPU, not " + cpus);
@@ -65,23 +70,28 @@ public record CoreOptions(FutexPolicy futexPolicy, int maxResidentPages, int cpu
     }
 
     public CoreOptions withFutexPolicy(FutexPolicy value) {
-        return new CoreOptions(value, maxResidentPages, cpus, priorityInheritance, plants);
+        return new CoreOptions(value, maxResidentPages, cpus, priorityInheritance, plants, pagers);
     }
 
     public CoreOptions withMaxResidentPages(int value) {
-        return new CoreOptions(futexPolicy, value, cpus, priorityInheritance, plants);
+        return new CoreOptions(futexPolicy, value, cpus, priorityInheritance, plants, pagers);
     }
 
     public CoreOptions withCpus(int value) {
-        return new CoreOptions(futexPolicy, maxResidentPages, value, priorityInheritance, plants);
+        return new CoreOptions(futexPolicy, maxResidentPages, value, priorityInheritance, plants, pagers);
     }
 
     public CoreOptions withPriorityInheritance(boolean value) {
-        return new CoreOptions(futexPolicy, maxResidentPages, cpus, value, plants);
+        return new CoreOptions(futexPolicy, maxResidentPages, cpus, value, plants, pagers);
     }
 
     /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
     public CoreOptions withPlants(KernelPlants value) {
-        return new CoreOptions(futexPolicy, maxResidentPages, cpus, priorityInheritance, value);
+        return new CoreOptions(futexPolicy, maxResidentPages, cpus, priorityInheritance, value, pagers);
+    }
+
+    /** The same with several pagers (see {@link PagerDirectory}). */
+    public CoreOptions withPagers(PagerDirectory value) {
+        return new CoreOptions(futexPolicy, maxResidentPages, cpus, priorityInheritance, plants, value);
     }
 }

@@ -57,7 +57,7 @@ final class FutexHolds {
      * the relinquish is carried out again when the hold ends (if the same grant still holds it).
      */
     boolean keeps(FutexEntry e, int priority) {
-        if (isAbsent(e.state()) || core.pagerLost()) {
+        if (isAbsent(e.state()) || core.pagerLost(e.objectId())) {
             return false;
         }
         long hold = policy.holdNanos(new FutexPolicy.Hold(priority, localPriority(e), e.acquireNanos));
@@ -70,7 +70,7 @@ final class FutexHolds {
         if (e.holdTimerToken != token) {
             e.holdTimerToken = token;
             env.schedule(left, () -> {
-                if (!core.pagerLost() && e.fencingToken == token && !isAbsent(e.state())) {
+                if (!core.pagerLost(e.objectId()) && e.fencingToken == token && !isAbsent(e.state())) {
                     ended.accept(e, e.holdRemotePriority);
                 }
             });

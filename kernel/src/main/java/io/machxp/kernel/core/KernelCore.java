@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel as a single-threaded state machine: tasks, threads, mappings, the page cache and the
- * futex cache, speaking XP to one pager. No I/O, clock or thread inside: inputs are method calls
+ * futex cache, speaking XP to its pagers (one, or several: each object is served by one). No I/O, clock or thread inside: inputs are method calls
  * (a task request, an XP message, a timer firing) made on one thread, the core thread; outputs go
  * through {@link KernelEnv} (XP messages, timers) and {@link Reply} (answers to tasks).
  *
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link KernelSession}: the XP session and its lease - kernel_hello, pager_welcome,
  *       keepalives, reconnecting and reclaiming after the stream breaks, losing the pager,
- *       shutdown;
+ *       shutdown; {@link KernelSessions}: one per pager, and which serves each object;
  *   <li>{@link KernelTasks}: tasks and threads - creation, thread_compute under the kernel's
  *       {@link Scheduler}, thread_sleep, priorities, ending threads and tasks;
  *   <li>{@link KernelObjects}: memory objects - vm_map, memory_object_init and its answers, and
@@ -71,10 +71,12 @@ public final class KernelCore {
     private final boolean cacheFutexes;
     /** Bugs planted for tests of the chaos checker; {@link KernelPlants#NONE} everywhere else. */
     final KernelPlants plants;
-    final RetainedReturns returns = new RetainedReturns();
+    final RetainedReturns returns;
     final PageCache pages;
     private final KernelMemory memory;
-    final KernelSession session;
+    final KernelSessions sessions;
+    /** Which pager serves each object. */
+    final PagerDirectory directory;
     /** The world: effects such as file I/O go through it. */
     final KernelEnv env;
     final KernelTasks tasks;
@@ -98,7 +100,9 @@ public final class KernelCore {
         this.cacheFutexes = options.cacheFutexes();
         this.plants = options.plants();
         this.env = env;
-        this.session = new KernelSession(this, name, env, stats, cacheFutexes);
+        this.directory = options.pagers();
+        this.sessions = new KernelSessions(this, name, env, stats, cacheFutexes, directory.count());
+        this.returns = new RetainedReturns(directory.count(), id -> sessions.forObject(id).pager);
         this.pages = new PageCache(new PageCache.Link() {
             @Override
             public void send(KernelToPager message) {
@@ -111,8 +115,8 @@ public final class KernelCore {
             }
 
             @Override
-            public KernelError pagerError() {
-                return !session.pagerLost() ? null : KernelCore.this.pagerError();
+            public KernelError pagerError(int objectId) {
+                return !pagerLost(objectId) ? null : KernelCore.this.pagerError(objectId);
             }
 
             @Override
@@ -157,7 +161,7 @@ public final class KernelCore {
      */
     public void shareMemory(io.machxp.kernel.shm.SharedMemory memory) {
         sharedMemory = memory;
-        session.gate.mirrorTo(memory::leaseUntil);
+        sessions.gate().mirrorTo(memory::leaseUntil);
     }
 
     /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
@@ -171,10 +175,9 @@ public final class KernelCore {
         return sharedMemory;
     }
 
-    /** 0 until pager_welcome arrived. */
-    /** What the futex fast path reads of the lease; any thread. */
+    /** What the futex fast path reads of the lease (of every pager's); any thread. */
     public LeaseGate leaseGate() {
-        return session.gate;
+        return sessions.gate();
     }
 
     /** Pages resident now (written by the core thread; read by metrics from any thread). */
@@ -182,12 +185,19 @@ public final class KernelCore {
         return pages.residentCount();
     }
 
+    /** The kernel id its primary pager gave it (its TIDs'); 0 until pager_welcome arrived. */
     public int kernelId() {
-        return session.kernelId();
+        return sessions.primary().kernelId();
     }
 
+    /** The page size of its primary pager; 0 until pager_welcome arrived. */
     public int pageSize() {
-        return session.pageSize();
+        return sessions.primary().pageSize();
+    }
+
+    /** Whether every one of its pagers has welcomed it (sessions open, or open before a loss). */
+    public boolean welcomed() {
+        return sessions.welcomed();
     }
 
     public boolean cachesFutexes() {
@@ -212,19 +222,23 @@ public final class KernelCore {
 
     // ---- session ------------------------------------------------------------------------------
 
-    /** Opens the XP session: kernel_hello. */
+    /** Opens the XP session with each pager: kernel_hello. */
     public void start() {
         checkThread();
-        session.start();
+        sessions.start();
+    }
+
+    /** {@link #onPagerLost(int, String)} of the primary (the only pager of most kernels). */
+    public void onPagerLost(String reason) {
+        onPagerLost(0, reason);
     }
 
     /**
-     * The stream to the pager is gone. Everything waiting for the pager fails with EIO, cached
-     * futexes stop being handed out (the pager counts them as released), and so does every later
-     * request that needs the pager.
+     * Pager {@code pager} is gone: what waits for it fails with EIO, its objects' cached futexes stop
+     * being handed out (it counts them released), as do later requests. Losing the primary (0) stops all.
      */
-    public void onPagerLost(String reason) {
-        session.onPagerLost(reason);
+    public void onPagerLost(int pager, String reason) {
+        sessions.session(pager).onPagerLost(reason);
     }
 
     /**
@@ -234,13 +248,18 @@ public final class KernelCore {
      * (Part II), it stops at once.
      */
     public void onStreamBroken(String reason) {
-        checkThread();
-        session.onStreamBroken(reason);
+        onStreamBroken(0, reason);
     }
 
-    /** Whether the kernel lost its stream and is reconnecting; for tests and tools. */
+    /** {@link #onStreamBroken(String)} for the stream to pager {@code pager}. */
+    public void onStreamBroken(int pager, String reason) {
+        checkThread();
+        sessions.session(pager).onStreamBroken(reason);
+    }
+
+    /** Whether the kernel lost its stream to a pager and is reconnecting; for tests and tools. */
     public boolean disconnected() {
-        return session.disconnected();
+        return sessions.disconnected();
     }
 
     /**
@@ -249,13 +268,20 @@ public final class KernelCore {
      */
     public void shutdown() {
         checkThread();
-        session.shutdown();
+        sessions.shutdown();
     }
 
-    /** One XP message from the pager. */
+    /** One XP message from the pager (the primary, with several). */
     public void onXp(PagerToKernel m) {
+        onXp(0, m);
+    }
+
+    /** One XP message from pager {@code pager}. */
+    public void onXp(int pager, PagerToKernel m) {
         checkThread();
-        dispatch.onXp(m);
+        if (sessions.serves(pager, m)) {
+            dispatch.onXp(sessions.session(pager), m);
+        }
     }
 
     // ---- tasks and threads --------------------------------------------------------------------
@@ -315,7 +341,7 @@ public final class KernelCore {
     /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
     public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
         checkThread();
-        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
             memory.read(r.object(), r.offset(), length, sharesMemory(taskId), reply);
@@ -325,7 +351,7 @@ public final class KernelCore {
     /** vm_write: {@code data} at {@code address} of the task. */
     public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
         checkThread();
-        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
             memory.write(r.object(), r.offset(), data, sharesMemory(taskId), reply);
@@ -336,7 +362,7 @@ public final class KernelCore {
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
-        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
             memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, reply);
@@ -346,7 +372,7 @@ public final class KernelCore {
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
         checkThread();
-        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
             memory.fetchAdd(r.object(), r.offset(), width, delta, reply);
@@ -372,7 +398,7 @@ public final class KernelCore {
     private void lockRequest(long taskId, int tid, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
         checkThread();
-        session.checkLeaseNow();
+        sessions.checkLeaseNow();
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t == null || KernelTasks.busy(t.thread(), reply)) {
             return;
@@ -385,7 +411,7 @@ public final class KernelCore {
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        session.checkLeaseNow(); // a handoff from a kernel paused past its lease would be stale
+        sessions.checkLeaseNow(); // a handoff from a kernel paused past its lease would be stale
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.unlock(t.thread().task.residentFutex(address), tid, address, reply);
@@ -395,7 +421,7 @@ public final class KernelCore {
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
     public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        session.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.markConsistent(t.thread().task.residentFutex(address), tid, address, reply);
@@ -433,12 +459,14 @@ public final class KernelCore {
         return objects.object(objectId);
     }
 
-    boolean pagerLost() {
-        return session.pagerLost();
+    /** Whether the pager of object {@code objectId} is lost to this kernel. */
+    boolean pagerLost(int objectId) {
+        return sessions.forObject(objectId).pagerLost();
     }
 
-    KernelError pagerError() {
-        return session.pagerError();
+    /** Why a call on object {@code objectId} fails now that its pager is lost. */
+    KernelError pagerError(int objectId) {
+        return sessions.forObject(objectId).pagerError();
     }
 
     void forEachFutex(Consumer<FutexEntry> action) {
@@ -447,9 +475,9 @@ public final class KernelCore {
         }
     }
 
-    /** Sends on the stream; nothing while there is none (what matters is asked again after a reclaim). */
+    /** Sends on the stream of the pager of the message's object; nothing while there is none. */
     void send(KernelToPager m) {
-        session.send(m);
+        sessions.send(m);
     }
 
     void violation(String what, int objectId, long offset) {

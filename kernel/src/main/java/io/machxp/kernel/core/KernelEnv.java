@@ -14,6 +14,22 @@ public interface KernelEnv {
     void send(KernelToPager message);
 
     /**
+     * Sends one XP message to pager {@code pager} (numbered as in {@link PagerDirectory}; 0 is the
+     * primary). An env of a kernel with one pager implements only {@link #send(KernelToPager)}.
+     */
+    default void send(int pager, KernelToPager message) {
+        if (pager != 0) {
+            throw new IllegalStateException("this kernel env has one pager, not pager " + pager);
+        }
+        send(message);
+    }
+
+    /** {@link #reconnect()} for pager {@code pager}. */
+    default boolean reconnect(int pager) {
+        return pager == 0 && reconnect();
+    }
+
+    /**
      * Opens a new stream to the pager after the last one broke: what the core sends next goes on
      * it, and its end is reported like the last one's. False if this env cannot (the core then
      * stops using the pager).

@@ -152,8 +152,8 @@ final class KernelFutexes {
                 continue;
             }
             if (isAbsent(s)) {
-                if (core.pagerLost()) {
-                    w.fail(core.pagerError());
+                if (core.pagerLost(e.objectId())) {
+                    w.fail(core.pagerError(e.objectId()));
                     return;
                 }
                 boolean idle = e.request == FutexEntry.Request.NONE && e.waiters.isEmpty();

@@ -62,6 +62,12 @@ final class KernelObjects {
         return objectsById.values();
     }
 
+    /** The objects pager {@code pager} serves (all of them with one pager), initializing or ready. */
+    Collection<VmObject> servedBy(int pager) {
+        return core.sessions.count() == 1 ? objectsById.values()
+                : objectsById.values().stream().filter(o -> o.pager == pager).toList();
+    }
+
     // ---- vm_map -------------------------------------------------------------------------------
 
     void vmMap(long taskId, String objectName, Reply<VmMapping> reply) {
@@ -76,10 +82,15 @@ final class KernelObjects {
                     objectName, MAX_OBJECT_NAME));
             return;
         }
-        int pageSize = core.session.pageSize();
         VmObject o = objectsByName.get(objectName);
         if (o == null) {
+            KernelSession session = core.sessions.session(core.directory.pagerOf(objectName));
+            if (!session.connected(reply)) {
+                return;
+            }
+            int pageSize = session.pageSize();
             o = new VmObject(nextObjectId++, objectName, pageSize);
+            o.pager = session.pager;
             objectsByName.put(objectName, o);
             objectsById.put(o.objectId, o);
             core.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
@@ -89,7 +100,7 @@ final class KernelObjects {
         PageFault map = new PageFault() {
             @Override
             public void resume() {
-                VmMapping m = new VmMapping(task.nextFreeAddress(core.session.pageSize()), object.size, object);
+                VmMapping m = new VmMapping(task.nextFreeAddress(object.pageSize), object.size, object);
                 task.addMapping(m);
                 reply.complete(m);
             }
@@ -109,13 +120,13 @@ final class KernelObjects {
     // ---- answers to memory_object_init ----------------------------------------------------------
 
     void onReady(MemoryObjectReady r) {
-        int pageSize = core.session.pageSize();
         VmObject o = objectsById.get(r.getObjectId());
         long size = r.getSize();
         if (o == null || o.state != VmObject.State.INITIALIZING) {
             core.violation("memory_object_ready it cannot use", r.getObjectId(), size);
             return;
         }
+        int pageSize = o.pageSize;
         if (size <= 0 || size % pageSize != 0 || size / pageSize > MAX_OBJECT_PAGES) {
             // The pager says nothing more about this init: the maps waiting for it fail, as on destroy.
             core.violation("memory_object_ready with a size it cannot use", o.objectId, size);
@@ -174,7 +185,7 @@ final class KernelObjects {
     VmObject readyObject(int objectId, long offset) {
         VmObject o = objectsById.get(objectId);
         return o != null && o.state == VmObject.State.READY && offset >= 0 && offset < o.size
-                && offset % core.session.pageSize() == 0 ? o : null;
+                && offset % o.pageSize == 0 ? o : null;
     }
 
     /** A futex message from the pager about a futex this kernel never asked for, or null. */

@@ -21,7 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kernel's XP session with its pager and the lease that bounds it. Part of the kernel core:
+ * The kernel's XP session with one pager and the lease that bounds it (a kernel with several
+ * pagers has one of these per pager, see {@link KernelSessions}; each acts on the objects its
+ * pager serves only). Part of the kernel core:
  * core thread only, no I/O of its own (it sends through {@link KernelEnv}).
  *
  * <h2>Overview</h2>
@@ -65,6 +67,8 @@ final class KernelSession {
     private static final int MAX_PAGE_SIZE = 1 << 20;
 
     private final KernelCore core;
+    /** Which of the kernel's pagers (0: the primary, whose kernel id makes the TIDs). */
+    final int pager;
     private final String name;
     private final KernelEnv env;
     private final KernelStats stats;
@@ -89,8 +93,9 @@ final class KernelSession {
     private long reclaimSentAt;
     private Timer leaseTimer;
 
-    KernelSession(KernelCore core, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
+    KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
         this.core = core;
+        this.pager = pager;
         this.name = name;
         this.env = env;
         this.stats = stats;
@@ -151,7 +156,8 @@ final class KernelSession {
         kernelId = id;
         pageSize = size;
         startLease(w.getLeaseMillis() * 1_000_000);
-        log.info("kernel {}: session open, kernel id {}, page size {}", name, kernelId, pageSize);
+        log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
+                core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
     }
 
     /** See {@link KernelCore#onPagerLost}. */
@@ -160,7 +166,7 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        log.warn("kernel {}: lost its pager: {}", name, reason);
+        log.warn("kernel {}: lost {}: {}", name, which(), reason);
         env.trace("pager-lost", 0, reason);
         stopUsingPager(reason);
     }
@@ -178,7 +184,9 @@ final class KernelSession {
         if (disconnected == null) {
             disconnected = reason;
             keepalivesOut.clear(); // the pager that would have answered them is gone
-            core.forEachFutex(core.futexes::streamBroken);
+            for (VmObject o : core.objects.servedBy(pager)) {
+                o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
+            }
             log.warn("kernel {}: lost its stream to the pager ({}); it keeps what it holds for the {} ms its lease "
                     + "still runs, and reconnects to reclaim it", name, reason, (leaseEnds - env.nanoTime()) / 1_000_000);
             env.trace("pager-disconnected", 0, reason);
@@ -191,7 +199,7 @@ final class KernelSession {
             return;
         }
         reclaiming = true;
-        if (!env.reconnect()) {
+        if (!env.reconnect(pager)) {
             onPagerLost(disconnected + "; this kernel cannot reconnect");
             return;
         }
@@ -199,7 +207,7 @@ final class KernelSession {
             return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
         }
         Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(kernelId);
-        for (VmObject o : core.objects.all()) {
+        for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state != VmObject.State.READY) {
                 continue;
             }
@@ -217,7 +225,7 @@ final class KernelSession {
                 .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
         reclaimSentAt = env.nanoTime();
         stats.sent(hello);
-        env.send(hello);
+        env.send(pager, hello);
     }
 
     /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
@@ -239,7 +247,7 @@ final class KernelSession {
         }
         sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
         int[] awaited = {0};
-        for (VmObject o : core.objects.all()) {
+        for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.INITIALIZING) {
                 send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                         .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
@@ -262,7 +270,7 @@ final class KernelSession {
         disconnected = null;
         reclaiming = false;
         KernelError error = pagerError();
-        for (VmObject o : core.objects.all()) {
+        for (VmObject o : core.objects.servedBy(pager)) {
             KernelObjects.failAll(o.pendingMaps, error);
             o.forEachPage(page -> {
                 core.pages.unmap(page); // tasks reach pages through the core again, which says EIO
@@ -270,6 +278,7 @@ final class KernelSession {
                 page.forEachFutex(e -> core.futexes.forgetFutex(e, error));
             });
         }
+        core.sessions.stopped(this, reason);
     }
 
     // ---- lease -------------------------------------------------------------------------------
@@ -284,7 +293,7 @@ final class KernelSession {
         if (lease <= 0) {
             return;
         }
-        core.returns.retainReturns();
+        core.returns.retainReturns(pager);
         // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
         // the wait, and the kernel holds nothing before its answer.
         leaseEndsAt(env.nanoTime() + lease - leaseMargin());
@@ -318,7 +327,7 @@ final class KernelSession {
         keepalivesOut.add(new long[] {sequence, env.nanoTime()});
         send(KernelToPager.newBuilder().setKernelKeepalive(
                 KernelKeepalive.newBuilder().setSequence(sequence)).build());
-        core.returns.keepaliveSent(sequence);
+        core.returns.keepaliveSent(pager, sequence);
     }
 
     /** pager_keepalive: the lease runs on from when the keepalive it answers was sent. */
@@ -328,7 +337,7 @@ final class KernelSession {
             if (k[0] == sequence) {
                 long ends = k[1] + leaseNanos - leaseMargin();
                 leaseEndsAt(Math.max(leaseEnds, ends));
-                core.returns.keepaliveAnswered(sequence);
+                core.returns.keepaliveAnswered(pager, sequence);
                 return;
             }
         }
@@ -373,19 +382,21 @@ final class KernelSession {
 
     // ---- shutdown ----------------------------------------------------------------------------
 
-    /** See {@link KernelCore#shutdown}. */
-    void shutdown() {
-        if (pagerLost != null || kernelId == 0) {
+    /** Whether {@link #terminateObjects} has anything to do: the session is open. */
+    boolean open() {
+        return pagerLost == null && kernelId != 0;
+    }
+
+    /**
+     * The last step of {@link KernelCore#shutdown} for this pager, once the threads ended and the
+     * futexes went back ({@link KernelSessions#shutdown}): the pages go back, every object is
+     * terminated and the session stops.
+     */
+    void terminateObjects() {
+        if (!open()) {
             return;
         }
-        // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
-        // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
-        core.tasks.endAll("kernel " + name + " is shutting down");
-        // Every futex it holds goes back by itself, with its word and page, and with owner_died if
-        // a grant said so and the word never got it: terminate releases only grants still on
-        // their way here, which the pager then passes on as it got them.
-        core.forEachFutex(core.futexes::giveBackAtShutdown);
-        for (VmObject o : core.objects.all()) {
+        for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.READY) {
                 core.pages.returnAll(o);
                 send(KernelToPager.newBuilder().setMemoryObjectTerminate(
@@ -393,10 +404,11 @@ final class KernelSession {
             }
         }
         if (disconnected != null) {
-            log.warn("kernel {}: shut down while it had no stream to its pager ({}): the writes it had not given back "
-                    + "are lost, and the pager learns of its end only when its lease runs out", name, disconnected);
+            log.warn("kernel {}: shut down while it had no stream to {} ({}): the writes it had not given back "
+                    + "are lost, and the pager learns of its end only when its lease runs out", name, which(), disconnected);
         } else {
-            log.info("kernel {}: returned its pages and terminated its objects", name);
+            log.info("kernel {}: returned its pages and terminated its objects{}", name,
+                    core.sessions.count() == 1 ? "" : " at pager " + pager);
         }
         stopUsingPager("the kernel is shutting down");
     }
@@ -409,7 +421,12 @@ final class KernelSession {
             return;
         }
         stats.sent(m);
-        env.send(m);
+        env.send(pager, m);
+    }
+
+    /** "its pager", or with several "its pager N", for log lines and errors. */
+    String which() {
+        return core.sessions.count() == 1 ? "its pager" : "its pager " + pager;
     }
 
     /** Whether the kernel has its pager and a session; else fails the reply. */
@@ -419,15 +436,16 @@ final class KernelSession {
             return false;
         }
         if (kernelId == 0) {
-            reply.fail(KernelError.of(Errno.EIO, "kernel %s has no session with its pager yet; retry once it is up", name));
+            reply.fail(KernelError.of(Errno.EIO, "kernel %s has no session with %s yet; retry once it is up", name,
+                    which()));
             return false;
         }
         return true;
     }
 
     KernelError pagerError() {
-        return KernelError.of(Errno.EIO, "kernel %s lost its session with its pager (%s): what its tasks held went "
+        return KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s): what its tasks held went "
                 + "on with OWNER_DIED; a kernel process opens a new session by itself as soon as the pager takes it, "
-                + "then create a new task", name, pagerLost);
+                + "then create a new task", name, which(), pagerLost);
     }
 }

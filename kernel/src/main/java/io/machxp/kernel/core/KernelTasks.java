@@ -85,7 +85,7 @@ final class KernelTasks {
     // ---- tasks and threads --------------------------------------------------------------------
 
     void taskCreate(String taskName, Reply<MachTask> reply) {
-        if (!core.session.connected(reply)) {
+        if (!core.sessions.primary().connected(reply)) {
             return;
         }
         if (tasks.size() >= KernelCore.MAX_TASKS) {
@@ -110,7 +110,7 @@ final class KernelTasks {
             reply.fail(invalidPriority(priority));
             return;
         }
-        int kernelId = core.session.kernelId();
+        int kernelId = core.kernelId();
         int number = threadsByTid.size() >= Tids.MAX_THREAD_NUMBER ? 0 : numbers.take(env.nanoTime(),
                 n -> threadsByTid.containsKey(Tids.tid(kernelId, n)), namedByWords(kernelId));
         if (number == 0) {
@@ -279,7 +279,7 @@ final class KernelTasks {
      * confuse the threads, since a new thread's wait numbers start above every ended one's.
      */
     long tidQuarantine() {
-        return Math.max(MIN_TID_QUARANTINE_NANOS, 2 * core.session.leaseNanos());
+        return Math.max(MIN_TID_QUARANTINE_NANOS, 2 * core.sessions.primary().leaseNanos());
     }
 
     /** The least a thread number rests: five times the shared-memory revocation's bound. */
@@ -337,7 +337,7 @@ final class KernelTasks {
 
     /** The task, if the kernel has its pager and the task exists; else fails the reply. */
     MachTask connectedTask(long taskId, Reply<?> reply) {
-        if (!core.session.connected(reply)) {
+        if (!core.sessions.primary().connected(reply)) {
             return null;
         }
         MachTask task = tasks.get(taskId);
@@ -353,7 +353,7 @@ final class KernelTasks {
      */
     boolean endedHere(int tid) {
         int number = tid & ((1 << Tids.THREAD_BITS) - 1);
-        return Tids.kernelId(tid) == core.session.kernelId() && numbers.given(number) && livingThread(tid) == null;
+        return Tids.kernelId(tid) == core.kernelId() && numbers.given(number) && livingThread(tid) == null;
     }
 
     /** The living thread with this TID on this kernel, or null. */

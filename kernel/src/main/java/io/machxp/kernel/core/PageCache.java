@@ -66,7 +66,7 @@ final class PageCache {
         void send(KernelToPager message);
 
         /** Null while the kernel has its pager, else the error every fault gets. */
-        KernelError pagerError();
+        KernelError pagerError(int objectId);
 
         void violation(String what, int objectId, long offset);
 
@@ -121,7 +121,7 @@ final class PageCache {
             fault.resume();
             return;
         }
-        KernelError down = link.pagerError();
+        KernelError down = link.pagerError(o.objectId);
         if (down != null) {
             fault.fail(down);
             return;
@@ -139,7 +139,7 @@ final class PageCache {
     }
 
     private void request(VmPage p) {
-        if (p.requested != Access.NONE || p.waiting.isEmpty() || link.pagerError() != null) {
+        if (p.requested != Access.NONE || p.waiting.isEmpty() || link.pagerError(p.objectId) != null) {
             return;
         }
         Access want = Access.READ;

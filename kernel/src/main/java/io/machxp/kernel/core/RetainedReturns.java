@@ -28,34 +28,45 @@ import java.util.Map;
  *  the page supplied again, same version or newer -> dropped (the pager had taken it)
  *  reclaim                               -> given again, retained until the next keepalive
  * </pre>
+ * With several pagers each page counts with its object's pager's session: its keepalives, its lease.
  */
 final class RetainedReturns {
     /** A dirty page that went to the pager, kept until keepalive {@code answeredBy} is answered. */
-    private record Retained(long version, ByteString data, long answeredBy) {}
+    private record Retained(long version, ByteString data, int pager, long answeredBy) {}
 
     private final Map<VmPage, Retained> retained = new HashMap<>();
-    private boolean retainReturns;
-    private long nextKeepalive = 1;
+    /** The pager of an object, by its id. */
+    private final java.util.function.IntUnaryOperator pagerOf;
+    private final boolean[] retainReturns;
+    private final long[] nextKeepalive;
 
-    /** With a lease: keep what leaves dirty until a keepalive sent after it is answered. */
-    void retainReturns() {
-        retainReturns = true;
+    RetainedReturns(int pagers, java.util.function.IntUnaryOperator pagerOf) {
+        this.pagerOf = pagerOf;
+        this.retainReturns = new boolean[pagers];
+        this.nextKeepalive = new long[pagers];
+        java.util.Arrays.fill(nextKeepalive, 1);
     }
 
-    /** Keepalive {@code sequence} went to the pager: returns sent since wait for its successor. */
-    void keepaliveSent(long sequence) {
-        nextKeepalive = sequence + 1;
+    /** With a lease: keep what leaves dirty for {@code pager} until a keepalive sent after it is answered. */
+    void retainReturns(int pager) {
+        retainReturns[pager] = true;
     }
 
-    /** The pager answered keepalive {@code sequence}: it has taken everything sent before it. */
-    void keepaliveAnswered(long sequence) {
-        retained.values().removeIf(r -> r.answeredBy <= sequence);
+    /** Keepalive {@code sequence} went to {@code pager}: returns sent since wait for its successor. */
+    void keepaliveSent(int pager, long sequence) {
+        nextKeepalive[pager] = sequence + 1;
+    }
+
+    /** {@code pager} answered keepalive {@code sequence}: it has taken everything sent before it. */
+    void keepaliveAnswered(int pager, long sequence) {
+        retained.values().removeIf(r -> r.pager == pager && r.answeredBy <= sequence);
     }
 
     /** Page {@code p} leaves dirty with {@code data}, at its new version. */
     void retain(VmPage p, ByteString data) {
-        if (retainReturns) {
-            retained.put(p, new Retained(p.version, data, nextKeepalive));
+        int pager = pagerOf.applyAsInt(p.objectId);
+        if (retainReturns[pager]) {
+            retained.put(p, new Retained(p.version, data, pager, nextKeepalive[pager]));
         }
     }
 
@@ -84,7 +95,7 @@ final class RetainedReturns {
                             : p.access == Access.READ ? VmProt.VM_PROT_READ : VmProt.VM_PROT_NONE);
             if (r != null) {
                 b.setVersion(r.version).setData(r.data);
-                retained.put(p, new Retained(r.version, r.data, nextKeepalive));
+                retained.put(p, new Retained(r.version, r.data, r.pager, nextKeepalive[r.pager]));
             }
             out.add(b.build());
         });

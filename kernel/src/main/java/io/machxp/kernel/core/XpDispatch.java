@@ -39,9 +39,8 @@ final class XpDispatch {
         this.stats = stats;
     }
 
-    /** One XP message from the pager. */
-    void onXp(PagerToKernel m) {
-        KernelSession session = core.session;
+    /** One XP message from the pager of {@code session}. */
+    void onXp(KernelSession session, PagerToKernel m) {
         KernelObjects objects = core.objects;
         PageCache pages = core.pages;
         KernelFutexes futexes = core.futexes;

@@ -23,6 +23,8 @@ public final class VmObject {
     public final int pageSize;
     private final int pageShift;
     public State state = State.INITIALIZING;
+    /** Which of the kernel's pagers serves it (0 with one pager); set once, when it is mapped first. */
+    public int pager;
     public long size;
     /** vm_map requests waiting for memory_object_ready. */
     public final List<PageFault> pendingMaps = new ArrayList<>();

@@ -80,7 +80,7 @@ final class KernelInvariants {
 
     /** Before a message to the kernel: whether it owes a lock_completed for it. */
     void expectCompletion(PagerToKernel m) {
-        if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getReply() || core.pagerLost()) {
+        if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getReply() || core.pagerLost(m.getMemoryObjectLockRequest().getObjectId())) {
             return;
         }
         var r = m.getMemoryObjectLockRequest();

@@ -1,0 +1,233 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.futex.LeaseGate;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.Arrays;
+
+/**
+ * The kernel's XP sessions, one per pager it uses (see docs/multi-pager.md). Part of the kernel
+ * core: core thread only.
+ *
+ * <h2>Overview</h2>
+ * Each memory object is served by one pager ({@link PagerDirectory}); every message about an
+ * object goes on its pager's session, and a message from a pager about an object another pager
+ * serves is a violation. Each session has its own hello, welcome, lease, keepalives, reclaim and
+ * end ({@link KernelSession}): losing one pager fails what waits on its objects only, and the
+ * futexes and pages of other objects go on.
+ *
+ * <p>The primary pager (0) names the kernel: its kernel id makes the TIDs, which every pager's
+ * futex words carry, so they are unique across the pagers of a cluster as long as every kernel
+ * uses the same primary. A kernel that loses its primary loses its name: it stops using every
+ * pager (as a kernel whose one pager is lost), since the primary may give its id to another
+ * kernel once its quarantine is over.
+ * <pre>
+ *  start      -> kernel_hello on every session
+ *  pager p lost (lease out, refused reclaim, shut down) -> p's objects fail with EIO;
+ *                if p is the primary, every other session stops too
+ *  shutdown   -> threads end, futexes go back (each to its pager), then each pager's pages and
+ *                objects, the primary last
+ * </pre>
+ *
+ * <p>The fast path's lease gate: with one pager, that session's own; with several, open until
+ * the earliest end among the sessions still in use (a pager lost is left out once its futexes
+ * are forgotten: they no longer pass the fast path).
+ */
+final class KernelSessions {
+    private final KernelCore core;
+    private final KernelSession[] sessions;
+    private final LeaseGate gate;
+    /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
+    private final long[] ends;
+    private final boolean[] stopped;
+
+    KernelSessions(KernelCore core, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes, int pagers) {
+        this.core = core;
+        this.sessions = new KernelSession[pagers];
+        this.ends = new long[pagers];
+        this.stopped = new boolean[pagers];
+        for (int p = 0; p < pagers; p++) {
+            sessions[p] = new KernelSession(core, p, name, env, stats, cacheFutexes);
+        }
+        if (pagers == 1) {
+            gate = sessions[0].gate;
+        } else {
+            gate = new LeaseGate();
+            Arrays.fill(ends, Long.MAX_VALUE);
+            for (int p = 0; p < pagers; p++) {
+                int pager = p;
+                sessions[p].gate.mirrorTo(end -> {
+                    ends[pager] = stopped[pager] ? Long.MAX_VALUE : end;
+                    recompute();
+                });
+            }
+        }
+    }
+
+    private void recompute() {
+        long min = Long.MAX_VALUE;
+        boolean any = false;
+        for (int p = 0; p < ends.length; p++) {
+            any |= !stopped[p];
+            min = Math.min(min, ends[p]);
+        }
+        if (!any) {
+            gate.close();
+        } else {
+            gate.openUntil(min);
+        }
+    }
+
+    int count() {
+        return sessions.length;
+    }
+
+    /** The session with the primary pager, whose kernel id makes the TIDs. */
+    KernelSession primary() {
+        return sessions[0];
+    }
+
+    KernelSession session(int pager) {
+        return sessions[pager];
+    }
+
+    /** The session of the pager that serves object {@code objectId} (the primary's if unknown). */
+    KernelSession forObject(int objectId) {
+        if (sessions.length == 1) {
+            return sessions[0];
+        }
+        VmObject o = core.objects.object(objectId);
+        return o == null ? sessions[0] : sessions[o.pager];
+    }
+
+    /** What the fast path reads of the leases; any thread. */
+    LeaseGate gate() {
+        return gate;
+    }
+
+    void start() {
+        for (KernelSession s : sessions) {
+            s.start();
+        }
+    }
+
+    /** Whether every pager has welcomed the kernel. */
+    boolean welcomed() {
+        for (KernelSession s : sessions) {
+            if (s.kernelId() == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the kernel lost its stream to a pager and is reconnecting. */
+    boolean disconnected() {
+        for (KernelSession s : sessions) {
+            if (s.disconnected()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A call checks every lease when it runs (see {@link KernelSession#checkLeaseNow}). */
+    void checkLeaseNow() {
+        for (KernelSession s : sessions) {
+            s.checkLeaseNow();
+        }
+    }
+
+    /** Sends {@code m} on the session of the object it is about. */
+    void send(KernelToPager m) {
+        forObject(objectOf(m)).send(m);
+    }
+
+    /**
+     * Session {@code s} stopped using its pager and has forgotten what it held there. The gate
+     * leaves it out; if it was the primary, every other session stops as well.
+     */
+    void stopped(KernelSession s, String reason) {
+        if (sessions.length == 1) {
+            return;
+        }
+        stopped[s.pager] = true;
+        ends[s.pager] = Long.MAX_VALUE;
+        recompute();
+        if (s.pager == 0) {
+            for (int p = 1; p < sessions.length; p++) {
+                sessions[p].onPagerLost("the kernel lost its primary pager, which names it (" + reason + ")");
+            }
+        }
+    }
+
+    /** See {@link KernelCore#shutdown}: threads end once, futexes go back, then each pager's objects. */
+    void shutdown() {
+        if (!primary().open()) {
+            return;
+        }
+        // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
+        // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
+        core.tasks.endAll("kernel " + core.name() + " is shutting down");
+        // Every futex it holds goes back by itself, with its word and page, and with owner_died if
+        // a grant said so and the word never got it: terminate releases only grants still on
+        // their way here, which the pager then passes on as it got them.
+        core.forEachFutex(core.futexes::giveBackAtShutdown);
+        for (int p = sessions.length - 1; p >= 0; p--) {
+            sessions[p].terminateObjects();
+        }
+    }
+
+    /**
+     * Whether {@code pager} may speak of the object its message names: the object is its own (or
+     * unknown here, which the dispatch judges). A message about another pager's object is a
+     * violation.
+     */
+    boolean serves(int pager, PagerToKernel m) {
+        if (sessions.length == 1) {
+            return true;
+        }
+        VmObject o = core.objects.object(objectOf(m));
+        if (o == null || o.pager == pager) {
+            return true;
+        }
+        core.violation("pager " + pager + " sent " + m.getRoutineCase() + " about an object pager " + o.pager
+                + " serves", o.objectId, 0);
+        return false;
+    }
+
+    /** The object a kernel message is about; 0 for the session's own (hello, keepalive). */
+    static int objectOf(KernelToPager m) {
+        return switch (m.getRoutineCase()) {
+            case MEMORY_OBJECT_INIT -> m.getMemoryObjectInit().getObjectId();
+            case MEMORY_OBJECT_DATA_REQUEST -> m.getMemoryObjectDataRequest().getObjectId();
+            case MEMORY_OBJECT_TERMINATE -> m.getMemoryObjectTerminate().getObjectId();
+            case MEMORY_OBJECT_LOCK_FUTEX -> m.getMemoryObjectLockFutex().getObjectId();
+            case MEMORY_OBJECT_FUTEX_RELEASED -> m.getMemoryObjectFutexReleased().getObjectId();
+            case MEMORY_OBJECT_DATA_UNLOCK -> m.getMemoryObjectDataUnlock().getObjectId();
+            case MEMORY_OBJECT_DATA_RETURN -> m.getMemoryObjectDataReturn().getObjectId();
+            case MEMORY_OBJECT_LOCK_COMPLETED -> m.getMemoryObjectLockCompleted().getObjectId();
+            case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
+            case MEMORY_OBJECT_FUTEX_HELD -> m.getMemoryObjectFutexHeld().getObjectId();
+            default -> 0;
+        };
+    }
+
+    /** The object a pager message is about; 0 for the session's own (welcome, keepalive). */
+    static int objectOf(PagerToKernel m) {
+        return switch (m.getRoutineCase()) {
+            case MEMORY_OBJECT_READY -> m.getMemoryObjectReady().getObjectId();
+            case MEMORY_OBJECT_DESTROY -> m.getMemoryObjectDestroy().getObjectId();
+            case MEMORY_OBJECT_DATA_SUPPLY -> m.getMemoryObjectDataSupply().getObjectId();
+            case MEMORY_OBJECT_DATA_UNAVAILABLE -> m.getMemoryObjectDataUnavailable().getObjectId();
+            case MEMORY_OBJECT_DATA_ERROR -> m.getMemoryObjectDataError().getObjectId();
+            case MEMORY_OBJECT_FUTEX_GRANTED -> m.getMemoryObjectFutexGranted().getObjectId();
+            case MEMORY_OBJECT_FUTEX_BUSY -> m.getMemoryObjectFutexBusy().getObjectId();
+            case MEMORY_OBJECT_RELINQUISH_FUTEX -> m.getMemoryObjectRelinquishFutex().getObjectId();
+            case MEMORY_OBJECT_LOCK_REQUEST -> m.getMemoryObjectLockRequest().getObjectId();
+            case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
+            default -> 0;
+        };
+    }
+}

@@ -1,0 +1,103 @@
+package io.machxp.kernel.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * Which pager serves each memory object, by name: the kernel's configuration of its pagers (see
+ * docs/multi-pager.md). Pagers are numbered 0 to {@code count - 1} in the order the kernel was
+ * given them; pager 0 is the kernel's <em>primary</em> pager, whose kernel id makes its TIDs.
+ *
+ * <p>An object is served by the pager its name is assigned to, else by the rule: CRC-32 of the
+ * name (UTF-8) modulo the number of pagers. Every kernel of a cluster must be given the same
+ * directory (the same pagers in the same order, the same assignments): two kernels that disagree
+ * would ask two pagers for one object. A pager told what it serves refuses the others
+ * (memory_object_destroy), which turns that mistake into a clear error.
+ *
+ * <p>With one pager every object is pager 0's: the single-pager kernel, unchanged.
+ */
+public final class PagerDirectory {
+    /** One pager serves everything. */
+    public static final PagerDirectory SINGLE = new PagerDirectory(1, Map.of());
+    /** The most pagers a kernel uses (each is a session with its own lease and streams). */
+    public static final int MAX_PAGERS = 64;
+
+    private final int count;
+    private final Map<String, Integer> assigned;
+
+    private PagerDirectory(int count, Map<String, Integer> assigned) {
+        this.count = count;
+        this.assigned = Map.copyOf(assigned);
+    }
+
+    /**
+     * @param count the number of pagers, 1 to {@link #MAX_PAGERS}
+     * @param assigned object name to pager number; every other object by the rule
+     */
+    public static PagerDirectory of(int count, Map<String, Integer> assigned) {
+        if (count < 1 || count > MAX_PAGERS) {
+            throw new IllegalArgumentException("a kernel uses 1 to " + MAX_PAGERS + " pagers, not " + count);
+        }
+        assigned.forEach((name, pager) -> {
+            if (pager == null || pager < 0 || pager >= count) {
+                throw new IllegalArgumentException("object '" + name + "' is assigned to pager " + pager
+                        + ", but pagers are numbered 0 to " + (count - 1));
+            }
+        });
+        return count == 1 && assigned.isEmpty() ? SINGLE : new PagerDirectory(count, assigned);
+    }
+
+    /**
+     * Parses assignments written {@code name=pager,name=pager} (pager numbers from 0); empty or
+     * null: none.
+     */
+    public static PagerDirectory parse(int count, String assignments) {
+        Map<String, Integer> map = new LinkedHashMap<>();
+        if (assignments != null && !assignments.isBlank()) {
+            for (String item : assignments.split(",")) {
+                int eq = item.lastIndexOf('=');
+                if (eq <= 0 || eq == item.length() - 1) {
+                    throw new IllegalArgumentException("'" + item + "' is not an assignment: write OBJECT=PAGER, "
+                            + "e.g. shared=1 (pagers numbered from 0)");
+                }
+                try {
+                    map.put(item.substring(0, eq).trim(), Integer.parseInt(item.substring(eq + 1).trim()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("'" + item + "': the pager is a number from 0 to " + (count - 1));
+                }
+            }
+        }
+        return of(count, map);
+    }
+
+    /** The number of pagers (at least 1). */
+    public int count() {
+        return count;
+    }
+
+    /** The number of the pager that serves the object {@code name}. */
+    public int pagerOf(String name) {
+        Integer p = assigned.get(name);
+        return p != null ? p : ruleFor(name, count);
+    }
+
+    /** The rule for names nobody assigned: CRC-32 of the UTF-8 name modulo {@code count}. */
+    public static int ruleFor(String name, int count) {
+        if (count == 1) {
+            return 0;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(name.getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % count);
+    }
+
+    /** The explicit assignments, in the form {@link #parse} reads. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder(count + " pager(s)");
+        assigned.forEach((n, p) -> b.append(b.indexOf(":") < 0 ? ": " : ",").append(n).append('=').append(p));
+        return b.toString();
+    }
+}
