@@ -48,6 +48,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "entry consistency: a futex grant carries the pages the last owner dirtied under it")
     boolean piggyback;
 
+    @Option(names = "--pagers", defaultValue = "1", description = "pagers to start; futex i is in object demo-(i mod "
+            + "pagers), served by pager i mod pagers (default ${DEFAULT-VALUE}; docs/multi-pager.md)")
+    int pagers;
+
     @Option(names = "--json", description = "print one JSON object instead of the table")
     boolean json;
 
@@ -88,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Options that set up the embedded kernels: a running kernel was set up by its own command line. */
     static final java.util.List<String> EMBEDDED_ONLY = java.util.List.of("--kernels", "--no-cache",
-            "--piggyback");
+            "--piggyback", "--pagers");
     /** Options that only say which running kernels to use. */
     static final java.util.List<String> CONNECT_ONLY = java.util.List.of("--pager", "--object");
 
@@ -114,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
             return ipcDemo(parsed);
         }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
-                pager, object, grpcOnly, think);
+                pager, object, grpcOnly, think, pagers);
         DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
                 : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr()));
         if (viewPort == null) {

@@ -5,6 +5,7 @@ import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.ipc.link.LinkConfig;
 import java.net.InetSocketAddress;
+import io.machxp.kernel.core.PagerDirectory;
 import java.util.LinkedHashMap;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
@@ -14,15 +15,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A pager and kernels in one JVM, talking XP over real gRPC sockets on loopback with free ports:
- * the default setting of the demo and of the end-to-end tests.
+ * A pager (or several) and kernels in one JVM, talking XP over real gRPC sockets on loopback with
+ * free ports: the default setting of the demo and of the end-to-end tests. With several pagers
+ * each serves the objects a {@link PagerDirectory} gives it, and every kernel uses them all
+ * (docs/multi-pager.md).
  */
 public final class EmbeddedCluster implements AutoCloseable {
-    private final Pager pager;
+    private final List<Pager> pagers;
     private final List<Kernel> kernels;
 
-    private EmbeddedCluster(Pager pager, List<Kernel> kernels) {
-        this.pager = pager;
+    private EmbeddedCluster(List<Pager> pagers, List<Kernel> kernels) {
+        this.pagers = pagers;
         this.kernels = kernels;
     }
 
@@ -52,18 +55,49 @@ public final class EmbeddedCluster implements AutoCloseable {
     /** A pager serving {@code objects} and a kernel for each entry of {@code kernels}, in order. */
     public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects)
             throws IOException {
-        Pager pager = Pager.start(PagerConfig.loopback(objects));
+        return start(kernelOptions, objects, PagerDirectory.SINGLE);
+    }
+
+    /**
+     * {@code directory.count()} pagers, each serving the objects of {@code objects} the directory
+     * gives it, and a kernel for each entry of {@code kernelOptions} that uses them all.
+     */
+    public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects,
+            PagerDirectory directory) throws IOException {
+        List<Pager> pagers = new ArrayList<>();
         List<Kernel> kernels = new ArrayList<>();
         try {
+            for (int p = 0; p < directory.count(); p++) {
+                Map<String, Long> served = new LinkedHashMap<>();
+                for (Map.Entry<String, Long> o : objects.entrySet()) {
+                    if (directory.pagerOf(o.getKey()) == p) {
+                        served.put(o.getKey(), o.getValue());
+                    }
+                }
+                PagerConfig config = PagerConfig.loopback(served);
+                pagers.add(Pager.start(p == 0 ? config : new PagerConfig("pager" + p, "127.0.0.1", 0,
+                        PagerConfig.DEFAULT_PAGE_SIZE, served)));
+            }
+            String targets = String.join(",", pagers.stream().map(Pager::target).toList());
             for (Map.Entry<String, CoreOptions> k : kernelOptions.entrySet()) {
-                kernels.add(Kernel.start(KernelConfig.loopback(k.getKey(), pager.target()).withCore(k.getValue())));
+                kernels.add(Kernel.start(KernelConfig.loopback(k.getKey(), targets)
+                        .withCore(k.getValue().withPagers(directory))));
             }
         } catch (IOException | RuntimeException e) {
             kernels.forEach(Kernel::close);
-            pager.close();
+            pagers.forEach(Pager::close);
             throw e;
         }
-        return new EmbeddedCluster(pager, kernels);
+        return new EmbeddedCluster(pagers, kernels);
+    }
+
+    /** Objects {@code prefix}0 .. {@code prefix}(n-1) spread over {@code pagers}: object i on pager i mod pagers. */
+    public static PagerDirectory roundRobin(int pagers, String prefix, int objects) {
+        Map<String, Integer> assigned = new LinkedHashMap<>();
+        for (int i = 0; i < objects; i++) {
+            assigned.put(prefix + i, i % pagers);
+        }
+        return PagerDirectory.of(pagers, assigned);
     }
 
     /**
@@ -90,7 +124,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             pager.close();
             throw e;
         }
-        return new EmbeddedCluster(pager, kernels);
+        return new EmbeddedCluster(List.of(pager), kernels);
     }
 
     /** A, B, ..., Z, K26, K27, ... */
@@ -98,8 +132,14 @@ public final class EmbeddedCluster implements AutoCloseable {
         return index < 26 ? String.valueOf((char) ('A' + index)) : "K" + index;
     }
 
+    /** The pager (the primary, of several). */
     public Pager pager() {
-        return pager;
+        return pagers.get(0);
+    }
+
+    /** Every pager, the primary first. */
+    public List<Pager> pagers() {
+        return pagers;
     }
 
     public List<Kernel> kernels() {
@@ -118,6 +158,6 @@ public final class EmbeddedCluster implements AutoCloseable {
     @Override
     public void close() {
         kernels.forEach(Kernel::close);
-        pager.close();
+        pagers.forEach(Pager::close);
     }
 }

@@ -5,6 +5,9 @@ import io.machxp.client.PagerAdminClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.PagerDirectory;
+import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.task.AcquirePath;
@@ -47,65 +50,109 @@ public final class Demo {
     public static DemoReport run(DemoOptions options, Transport transport, DemoHooks hooks)
             throws IOException, InterruptedException {
         if (!options.embedded()) {
-            return run(options, options.kernelTargets(), options.pagerTarget(), options.object(), transport, hooks);
+            return run(options, options.kernelTargets(), List.of(options.pagerTarget()), List.of(options.object()),
+                    transport, hooks);
         }
         long size = (long) options.futexes() * PagerConfig.DEFAULT_PAGE_SIZE;
+        if (options.pagers() > 1) {
+            PagerDirectory directory = EmbeddedCluster.roundRobin(options.pagers(), "demo-", options.pagers());
+            Map<String, Long> objects = new java.util.LinkedHashMap<>();
+            for (int p = 0; p < options.pagers(); p++) {
+                objects.put("demo-" + p, size);
+            }
+            try (EmbeddedCluster cluster = EmbeddedCluster.start(kernelOptions(options), objects, directory)) {
+                return run(options, cluster.kernelTargets(), cluster.pagers().stream().map(Pager::target).toList(),
+                        List.copyOf(objects.keySet()), Transport.LOOPBACK_PLAINTEXT, hooks);
+            }
+        }
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
                 options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
-            return run(options, cluster.kernelTargets(), cluster.pager().target(), EMBEDDED_OBJECT,
+            return run(options, cluster.kernelTargets(), List.of(cluster.pager().target()), List.of(EMBEDDED_OBJECT),
                     Transport.LOOPBACK_PLAINTEXT, hooks);
         }
     }
 
-    private static DemoReport run(DemoOptions options, List<String> kernelTargets, String pagerTarget, String object,
-            Transport transport, DemoHooks hooks) throws IOException, InterruptedException {
+    /** The embedded kernels A, B, ... with the options' futex cache and piggyback. */
+    private static Map<String, CoreOptions> kernelOptions(DemoOptions options) {
+        Map<String, CoreOptions> kernels = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < options.kernels(); i++) {
+            kernels.put(EmbeddedCluster.kernelName(i),
+                    CoreOptions.DEFAULT.withCacheFutexes(options.cacheFutexes()).withPiggyback(options.piggyback()));
+        }
+        return kernels;
+    }
+
+    private static DemoReport run(DemoOptions options, List<String> kernelTargets, List<String> pagerTargets,
+            List<String> objects, Transport transport, DemoHooks hooks) throws IOException, InterruptedException {
         List<KernelClient> clients = new ArrayList<>();
-        try (PagerAdminClient pager = PagerAdminClient.connect(pagerTarget, transport)) {
+        List<PagerAdminClient> pager = new ArrayList<>();
+        try {
+            for (String target : pagerTargets) {
+                pager.add(PagerAdminClient.connect(target, transport));
+            }
             long pageSize = PagerConfig.DEFAULT_PAGE_SIZE;
             for (String target : kernelTargets) {
                 clients.add(KernelClient.connect(target, transport, DemoWorker.CALL_DEADLINE,
                         options.grpcOnly() ? KernelClient.Memory.GRPC_ONLY : KernelClient.Memory.SHARED_WHEN_LOCAL));
             }
             TaskClient probe = clients.get(0).taskCreate("demo-probe");
-            VmMapReply map = probe.map(object);
-            probe.terminate();
-            if (map.getSize() < options.futexes() * pageSize) {
-                throw new IllegalArgumentException("memory object '" + object + "' has " + map.getSize()
-                        + " bytes; " + options.futexes() + " futexes need " + options.futexes() * pageSize
-                        + " (one page each)");
+            for (String object : objects) {
+                VmMapReply map = probe.map(object);
+                if (map.getSize() < options.futexes() * pageSize) {
+                    probe.terminate();
+                    throw new IllegalArgumentException("memory object '" + object + "' has " + map.getSize()
+                            + " bytes; " + options.futexes() + " futexes need " + options.futexes() * pageSize
+                            + " (one page each)");
+                }
             }
-            hooks.beforeRun(pagerTarget, kernelTargets);
-            long counterBefore = counterSum(clients, object, pageSize, options.futexes());
+            probe.terminate();
+            hooks.beforeRun(pagerTargets.get(0), kernelTargets);
+            long counterBefore = counterSum(clients, objects, pageSize, options.futexes());
             PagerStatisticsReply before = statistics(pager);
             DemoWorkload workload = new DemoWorkload(options);
-            long elapsedNanos = workload.run(clients, object, pageSize);
+            long elapsedNanos = workload.run(clients, objects, pageSize);
             PagerStatisticsReply after = statistics(pager);
-            long counterAfter = counterSum(clients, object, pageSize, options.futexes());
+            long counterAfter = counterSum(clients, objects, pageSize, options.futexes());
             long counter = counterBefore < 0 || counterAfter < 0 ? -1 : counterAfter - counterBefore;
             DemoReport report = report(options, workload, elapsedNanos, before, after, counter);
             hooks.afterRun(report);
             return report;
         } finally {
             clients.forEach(KernelClient::close);
+            pager.forEach(PagerAdminClient::close);
         }
     }
 
-    /** The pager's counters, or empty ones if it does not answer (the report says so by zeros). */
-    private static PagerStatisticsReply statistics(PagerAdminClient pager) {
-        try {
-            return pager.statistics();
-        } catch (RuntimeException e) {
-            return PagerStatisticsReply.getDefaultInstance();
+    /**
+     * The pagers' counters, summed over the pagers (XP messages and handoffs), or empty ones for
+     * a pager that does not answer (the report says so by zeros).
+     */
+    private static PagerStatisticsReply statistics(List<PagerAdminClient> pagers) {
+        PagerStatisticsReply.Builder sum = PagerStatisticsReply.newBuilder();
+        for (PagerAdminClient pager : pagers) {
+            PagerStatisticsReply one;
+            try {
+                one = pager.statistics();
+            } catch (RuntimeException e) {
+                one = PagerStatisticsReply.getDefaultInstance();
+            }
+            if (pagers.size() == 1) {
+                return one;
+            }
+            one.getXpReceivedMap().forEach((k, v) -> sum.putXpReceived(k, sum.getXpReceivedOrDefault(k, 0) + v));
+            one.getXpSentMap().forEach((k, v) -> sum.putXpSent(k, sum.getXpSentOrDefault(k, 0) + v));
+            sum.setFutexHandoffs(sum.getFutexHandoffs() + one.getFutexHandoffs());
         }
+        return sum.build();
     }
 
     /** The sum of the futexes' counters, read by a task on the first kernel that answers; -1 if none does. */
-    private static long counterSum(List<KernelClient> clients, String object, long pageSize, int futexes) {
+    private static long counterSum(List<KernelClient> clients, List<String> objects, long pageSize, int futexes) {
         for (KernelClient client : clients) {
             try {
                 TaskClient reader = client.taskCreate("demo-reader");
                 try {
-                    return DemoWorkload.counterSum(reader, reader.vmMap(object), pageSize, futexes);
+                    return DemoWorkload.counterSum(reader, objects, pageSize, futexes);
                 } finally {
                     reader.terminate();
                 }

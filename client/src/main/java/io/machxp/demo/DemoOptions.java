@@ -18,10 +18,20 @@ import java.util.List;
  * @param object the object to use on a remote pager
  * @param grpcOnly every call of the workers over gRPC, also where the kernels share memory with them
  * @param think how long a worker works outside the lock after each unlock (parked, off the CPU); 0: none
+ * @param pagers pagers of the embedded cluster; with more than one, futex i is in object
+ *     {@code demo-(i mod pagers)}, which pager i mod pagers serves (docs/multi-pager.md)
  */
 public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
         long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object,
-        boolean grpcOnly, java.time.Duration think) {
+        boolean grpcOnly, java.time.Duration think, int pagers) {
+
+    /** With one pager. */
+    public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
+            long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget,
+            String object, boolean grpcOnly, java.time.Duration think) {
+        this(kernels, threadsPerKernel, futexes, opsPerThread, locality, seed, cacheFutexes, piggyback, kernelTargets,
+                pagerTarget, object, grpcOnly, think, 1);
+    }
 
     /** Workers that use the memory kernels on their host share with them. */
     public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
@@ -40,12 +50,15 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
         require(!think.isNegative() && think.compareTo(java.time.Duration.ofSeconds(1)) <= 0,
                 "--think must be 0 to 1s");
         require(locality >= 0 && locality <= 1, "--locality must be between 0 and 1");
+        require(pagers >= 1 && pagers <= 16, "--pagers must be 1 to 16");
+        require(pagers == 1 || kernelTargets.isEmpty(), "--pagers starts pagers of the embedded demo; running "
+                + "kernels (--connect) use the pagers they were started with");
         require(kernelTargets.isEmpty() || pagerTarget != null,
                 "--pager HOST:PORT is needed with --connect, to read the pager's message counters");
     }
 
     public static DemoOptions defaults() {
-        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, java.time.Duration.ZERO);
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, java.time.Duration.ZERO, 1);
     }
 
     public boolean embedded() {

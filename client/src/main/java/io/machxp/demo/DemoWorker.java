@@ -17,13 +17,15 @@ final class DemoWorker {
     static final Duration CALL_DEADLINE = LOCK_TIMEOUT.plusSeconds(5);
 
     private final KernelClient client;
-    private final String object;
+    /** The objects the futexes are in: futex i in object i mod their number. */
+    private final java.util.List<String> objects;
     private final String name;
     private WatchedTask task;
+    private long[] bases;
 
-    DemoWorker(KernelClient client, String object, String name) {
+    DemoWorker(KernelClient client, java.util.List<String> objects, String name) {
         this.client = client;
-        this.object = object;
+        this.objects = objects;
         this.name = name;
     }
 
@@ -32,7 +34,17 @@ final class DemoWorker {
     }
 
     void setUp() {
-        task = WatchedTask.create(client, name, object);
+        task = WatchedTask.create(client, name, objects.get(0));
+        bases = new long[objects.size()];
+        bases[0] = task.base();
+        try {
+            for (int i = 1; i < bases.length; i++) {
+                bases[i] = task.task().vmMap(objects.get(i));
+            }
+        } catch (RuntimeException e) {
+            drop();
+            throw e;
+        }
     }
 
     TaskClient task() {
@@ -43,8 +55,9 @@ final class DemoWorker {
         return task.thread();
     }
 
-    long base() {
-        return task.base();
+    /** Where the object of {@code futex} is mapped in the task. */
+    long base(int futex) {
+        return bases[futex % bases.length];
     }
 
     /** Ends the task (what its thread held passes on with OWNER_DIED); never throws. */

@@ -61,15 +61,15 @@ final class DemoWorkload {
      * worker goes on with a new task; a failed op counts as one of its ops.
      *
      * @param clients per kernel, its connection (with call deadlines)
-     * @param object the memory object the futexes are in
+     * @param objects the memory objects the futexes are in: futex i in object i mod their number
      */
-    long run(List<KernelClient> clients, String object, long pageSize) throws InterruptedException {
+    long run(List<KernelClient> clients, List<String> objects, long pageSize) throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         for (int k = 0; k < clients.size(); k++) {
             for (int t = 0; t < options.threadsPerKernel(); t++) {
                 int kernel = k;
-                DemoWorker worker = new DemoWorker(clients.get(k), object, "demo-" + k + "-" + t);
+                DemoWorker worker = new DemoWorker(clients.get(k), objects, "demo-" + k + "-" + t);
                 SplittableRandom random = new SplittableRandom(options.seed() * 1_000_003L + kernel * 1_009L + t);
                 Thread thread = new Thread(() -> {
                     try {
@@ -105,7 +105,7 @@ final class DemoWorkload {
                 if (!w.ready()) {
                     w.setUp();
                 }
-                long address = w.base() + futex * pageSize;
+                long address = w.base(futex) + futex * pageSize;
                 long t0 = System.nanoTime();
                 VmLockFutexReply got = w.thread().lock(address, DemoWorker.LOCK_TIMEOUT);
                 mine.recordValue(System.nanoTime() - t0);
@@ -172,11 +172,15 @@ final class DemoWorkload {
         return ownerDied.sum();
     }
 
-    /** The sum of every futex's counter, read with vm_read through {@code task}. */
-    static long counterSum(TaskClient task, long base, long pageSize, int futexes) {
+    /** The sum of every futex's counter, read with vm_read through {@code task} (futex i in object i mod n). */
+    static long counterSum(TaskClient task, List<String> objects, long pageSize, int futexes) {
+        long[] bases = new long[objects.size()];
+        for (int i = 0; i < bases.length; i++) {
+            bases[i] = task.vmMap(objects.get(i));
+        }
         long sum = 0;
         for (int f = 0; f < futexes; f++) {
-            sum += task.readLong(base + f * pageSize + COUNTER_OFFSET);
+            sum += task.readLong(bases[f % bases.length] + f * pageSize + COUNTER_OFFSET);
         }
         return sum;
     }

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running kernel: its {@link KernelCore} on a Netty I/O event loop of its own (the single
- * writer), an XP stream to the pager ({@link PagerLink}) whose socket that same loop drives, and
+ * writer), an XP stream to the pager (or one to each of its pagers: {@link PagerLinks}) whose socket that same loop drives, and
  * the task interface served over gRPC ({@link MachTaskService}). An XP message from the pager is
  * read and handled on the core thread, and one to the pager is written from it: no thread hop on
  * the XP path, which is what a futex handoff between kernels costs. In-process callers use
@@ -90,7 +90,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** A session with the pager: a core and its stream, and whether it is over. */
     private static final class Session {
         KernelCore core;
-        PagerLink link;
+        PagerLinks link;
         /** The session was lost (its lease ran out, or the pager ended it): core thread. */
         boolean lost;
     }
@@ -124,12 +124,22 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         session.core = new KernelCore(config.name(), new KernelEnv() {
             @Override
             public void send(KernelToPager message) {
-                session.link.send(message);
+                session.link.send(0, message);
+            }
+
+            @Override
+            public void send(int pager, KernelToPager message) {
+                session.link.send(pager, message);
             }
 
             @Override
             public boolean reconnect() {
-                return session.link.reconnect();
+                return session.link.reconnect(0);
+            }
+
+            @Override
+            public boolean reconnect(int pager) {
+                return session.link.reconnect(pager);
             }
 
             @Override
@@ -167,7 +177,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
         }, stats, config.core());
         shared.share(session.core);
-        session.link = new PagerLink(config.pagerTarget(), toPager, group, session.core);
+        session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core);
         return session;
     }
 
@@ -252,7 +262,10 @@ public final class Kernel implements AutoCloseable, ServedKernel {
      */
     public static Kernel start(KernelConfig config) throws IOException {
         String who = "kernel " + config.name();
-        ChannelCredentials toPager = config.transport().channelCredentials(config.pagerTarget(), who);
+        ChannelCredentials toPager = config.transport().channelCredentials(config.pagerTargets().get(0), who);
+        for (String pager : config.pagerTargets()) {
+            config.transport().channelCredentials(pager, who); // each pager's address against the policy
+        }
         ServerCredentials forClients = config.transport().serverCredentials(config.bindHost(), who);
         Kernel kernel = new Kernel(config, toPager);
         // The port first: a kernel that cannot listen must not open (and then drop) a pager session.

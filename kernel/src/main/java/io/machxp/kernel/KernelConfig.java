@@ -10,7 +10,9 @@ import java.util.Objects;
  * How to start a kernel.
  *
  * @param name unique among the kernels of one pager
- * @param pagerTarget the pager's gRPC address, "host:port"
+ * @param pagerTarget the pager's gRPC address, "host:port"; with several pagers their addresses separated
+ *     by commas, the primary first (see docs/multi-pager.md), and {@code core}'s directory says which
+ *     serves each object (by the rule unless it names them)
  * @param bindHost where the task interface listens
  * @param port the task interface's port; 0 picks a free one
  * @param connectTimeout how long to wait for the pager's welcome
@@ -34,6 +36,19 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
+        int pagers = pagerTarget.split(",", -1).length;
+        if (core.pagers().count() != pagers) {
+            if (core.pagers() != io.machxp.kernel.core.PagerDirectory.SINGLE) {
+                throw new IllegalArgumentException("the kernel has " + pagers + " pager address(es) but a directory of "
+                        + core.pagers().count() + " pagers; give one address per pager, the primary first");
+            }
+            core = core.withPagers(io.machxp.kernel.core.PagerDirectory.of(pagers, java.util.Map.of()));
+        }
+    }
+
+    /** The pagers' addresses, the primary first. */
+    public java.util.List<String> pagerTargets() {
+        return java.util.Arrays.stream(pagerTarget.split(",", -1)).map(String::trim).toList();
     }
 
     /** Without IPC links. */

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The kernel's XP stream to its pager: one bidirectional gRPC call whose I/O and callbacks both
+ * The kernel's XP stream to one pager (a kernel with several has one each, see {@link PagerLinks}): one bidirectional gRPC call whose I/O and callbacks both
  * run on the kernel's core event loop, so messages from the pager enter the core without another
  * hop, and the core sends on the stream from that same thread.
  *
@@ -41,6 +41,8 @@ final class PagerLink {
     private final ManagedChannel channel;
     private final EventLoop loop;
     private final KernelCore core;
+    /** Which of the kernel's pagers (0: its primary). */
+    private final int pager;
     private final CompletableFuture<Integer> welcomed = new CompletableFuture<>();
     /** Completes when the current stream has ended, either way. */
     private volatile CompletableFuture<Void> ended = new CompletableFuture<>();
@@ -54,9 +56,10 @@ final class PagerLink {
      * @param credentials mutual TLS or plaintext, already checked against the policy
      * @param coreGroup the core's one-thread group: the channel's I/O and its callbacks both run on it
      */
-    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core) {
+    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core, int pager) {
         this.loop = coreGroup.next();
         this.core = core;
+        this.pager = pager;
         this.channel = NettyChannelBuilder.forTarget(target, credentials)
                 .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).executor(this::onLoop).build();
     }
@@ -69,12 +72,12 @@ final class PagerLink {
         }
     }
 
-    /** Opens the stream and sends kernel_hello; the future completes with the kernel id. */
+    /**
+     * Core thread: opens the stream (the core's start then sends kernel_hello on it); the future
+     * completes with the kernel id once this pager welcomed the kernel.
+     */
     CompletableFuture<Integer> open() {
-        loop.execute(() -> {
-            connect();
-            core.start();
-        });
+        connect();
         return welcomed;
     }
 
@@ -128,7 +131,7 @@ final class PagerLink {
                     return;
                 }
                 try {
-                    core.onXp(message);
+                    core.onXp(pager, message);
                 } catch (RuntimeException | Error e) {
                     log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
                     throw e;
@@ -151,7 +154,7 @@ final class PagerLink {
                 done.complete(null);
                 if (current == stream) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
-                    core.onPagerLost("the pager ended the session");
+                    core.onPagerLost(pager, "the pager ended the session");
                 }
             }
         });
@@ -169,9 +172,9 @@ final class PagerLink {
             welcomed.completeExceptionally(new NotWelcomed(reason, errno(t), t));
         }
         if (aborted || fromPager(t)) {
-            core.onPagerLost(reason);
+            core.onPagerLost(pager, reason);
         } else {
-            core.onStreamBroken(reason);
+            core.onStreamBroken(pager, reason);
         }
     }
 
@@ -240,32 +243,31 @@ final class PagerLink {
         channel.shutdownNow();
     }
 
+    /** Core thread: whether the stream is open (the core's shutdown then sends on it). */
+    boolean streamOpen() {
+        return toPager != null && !ended.isDone();
+    }
+
     /**
-     * Returns dirty pages, terminates every object and ends the stream; waits (a few seconds at
-     * most) until the pager has ended its side, so that what the kernel sent has arrived.
+     * Core thread, after the core's shutdown sent its returns and terminates: ends the stream.
+     * What the pager still sends (a welcome that comes after a start gave up on it) is for a
+     * session this kernel ended: ignored, as an old stream's is. False if it was gone already.
      */
-    void close() {
-        CompletableFuture<Boolean> halfClosed = new CompletableFuture<>();
-        loop.execute(() -> {
-            boolean open = toPager != null && !ended.isDone();
-            if (open) {
-                try {
-                    core.shutdown();
-                    toPager.onCompleted();
-                    // What the pager still sends (a welcome that comes after a start gave up on it)
-                    // is for a session this kernel ended: ignored, as an old stream's is.
-                    stream++;
-                } catch (RuntimeException gone) {
-                    open = false; // the stream is already gone
-                }
-            }
-            halfClosed.complete(open);
-        });
-        if (!loop.inEventLoop()) {
+    boolean halfClose() {
+        try {
+            toPager.onCompleted();
+            stream++;
+            return true;
+        } catch (RuntimeException gone) {
+            return false; // the stream is already gone
+        }
+    }
+
+    /** Waits (a few seconds at most) until the pager has ended its side; then shuts the channel. */
+    void awaitEnd(boolean halfClosed) {
+        if (halfClosed && !loop.inEventLoop()) {
             try {
-                if (halfClosed.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                    ended.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-                }
+                ended.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {

@@ -1,0 +1,123 @@
+package io.machxp.kernel;
+
+import io.grpc.ChannelCredentials;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.proto.xp.KernelToPager;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A kernel's XP streams, one {@link PagerLink} per pager it uses, in the order of its
+ * configuration (0: the primary, whose kernel id makes its TIDs; see docs/multi-pager.md). With
+ * one pager, one link: what a kernel always had.
+ *
+ * <p>Opening connects every stream and then starts the core, which sends kernel_hello on each;
+ * the session is open when every pager has welcomed the kernel. Closing shuts the core down once
+ * (its pages go back and its objects are terminated, each on its pager's stream), then ends every
+ * stream and waits a few seconds at most for each pager to end its side.
+ */
+final class PagerLinks {
+    private static final long CLOSE_WAIT_SECONDS = 5;
+    private final PagerLink[] links;
+    private final EventLoop loop;
+    private final KernelCore core;
+
+    PagerLinks(List<String> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core) {
+        this.loop = coreGroup.next();
+        this.core = core;
+        this.links = new PagerLink[targets.size()];
+        for (int p = 0; p < links.length; p++) {
+            links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p);
+        }
+    }
+
+    /** Opens every stream and starts the core; completes with the kernel id once every pager welcomed it. */
+    CompletableFuture<Integer> open() {
+        CompletableFuture<Integer> welcomed = new CompletableFuture<>();
+        loop.execute(() -> {
+            CompletableFuture<?>[] each = new CompletableFuture<?>[links.length];
+            for (int p = 0; p < links.length; p++) {
+                each[p] = links[p].open();
+            }
+            core.start();
+            CompletableFuture.allOf(each).whenComplete((v, error) -> {
+                if (error != null) {
+                    welcomed.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
+                            && c.getCause() != null ? c.getCause() : error);
+                } else {
+                    welcomed.complete(core.kernelId());
+                }
+            });
+        });
+        return welcomed;
+    }
+
+    /** Core thread only: {@code message} on the stream to pager {@code pager}. */
+    void send(int pager, KernelToPager message) {
+        links[pager].send(message);
+    }
+
+    /** Core thread: a new stream to pager {@code pager}, to reclaim what the kernel holds there. */
+    boolean reconnect(int pager) {
+        return links[pager].reconnect();
+    }
+
+    /** Core thread: stops every link for good without waiting; idempotent. */
+    void dispose() {
+        for (PagerLink l : links) {
+            l.dispose();
+        }
+    }
+
+    /** Cuts every stream without a word to the pagers, as a crashed kernel would. */
+    void abort() {
+        for (PagerLink l : links) {
+            l.abort();
+        }
+    }
+
+    /**
+     * Returns dirty pages, terminates every object and ends the streams; waits (a few seconds at
+     * most per pager) until each pager has ended its side, so that what the kernel sent has arrived.
+     */
+    void close() {
+        CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
+        loop.execute(() -> {
+            boolean[] open = new boolean[links.length];
+            boolean any = false;
+            for (int p = 0; p < links.length; p++) {
+                open[p] = links[p].streamOpen();
+                any |= open[p];
+            }
+            if (any) {
+                try {
+                    core.shutdown();
+                } catch (RuntimeException gone) {
+                    // a stream went away meanwhile: the others still end below
+                }
+                for (int p = 0; p < links.length; p++) {
+                    open[p] = open[p] && links[p].halfClose();
+                }
+            }
+            halfClosed.complete(open);
+        });
+        boolean[] open = new boolean[links.length];
+        if (!loop.inEventLoop()) {
+            try {
+                open = halfClosed.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // the core did not answer in time: close anyway
+            }
+        }
+        for (int p = 0; p < links.length; p++) {
+            links[p].awaitEnd(open[p]);
+        }
+    }
+}
