@@ -38,6 +38,9 @@ final class ScaleCommand implements Callable<Integer> {
     @Option(names = "--kernels", split = ",", paramLabel = "N",
             description = "kernel counts to measure; default 2,4,8,16,32,64")
     List<Integer> kernels = List.of(2, 4, 8, 16, 32, 64);
+    @Option(names = "--pagers", split = ",", paramLabel = "N", description = "also measure with these pager "
+            + "counts (4 kernels, 2 futexes homed on each, lock i on pager i mod N; docs/multi-pager.md); default none")
+    List<Integer> pagers = List.of();
     @Option(names = "--futexes", description = "futexes to cache in one kernel; default ${DEFAULT-VALUE}")
     int futexes = 100_000;
     @Option(names = "--locality", description = "as in machxp bench; default ${DEFAULT-VALUE}")
@@ -61,7 +64,7 @@ final class ScaleCommand implements Callable<Integer> {
 
     /** What machxp scale prints as JSON. */
     record ScaleReport(BenchReport.Machine machine, List<KernelSweep> kernels, KernelSweep pagerSaturation,
-            FutexCapacity.Result futexCapacity) {}
+            FutexCapacity.Result futexCapacity, List<KernelSweep> pagers) {}
 
     @Override
     public Integer call() throws Exception {
@@ -81,13 +84,23 @@ final class ScaleCommand implements Callable<Integer> {
             sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED,
                     workload(k, 1, 2 * k, locality).withWarmup(jvmWarmup.of(sweep.size(), warmup))));
         }
+        List<KernelSweep> pagerSweep = new ArrayList<>();
+        for (int p : pagers) {
+            if (p < 1 || p > 16) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16, not " + p);
+            }
+            err.printf("scale: %d pagers, 4 kernels...%n", p);
+            err.flush();
+            pagerSweep.add(KernelSweep.run(p + " pagers", MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
+                    .withWarmup(jvmWarmup.of(sweep.size() + pagerSweep.size(), warmup)), p));
+        }
         err.println("scale: saturating the pager (Part II, 8 kernels x 2 threads)...");
         err.flush();
         KernelSweep saturation = KernelSweep.run("Part II, 8 x 2", MachxpService.Mode.NO_CACHE, workload(8, 2, 16, 1.0));
         err.printf("scale: caching %,d futexes in one kernel...%n", futexes);
         err.flush();
         FutexCapacity.Result capacity = FutexCapacity.measure(futexes);
-        ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity);
+        ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity, pagerSweep);
 
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -105,6 +118,7 @@ final class ScaleCommand implements Callable<Integer> {
             err.println("chart: " + chart.toAbsolutePath());
         }
         boolean correct = sweep.stream().allMatch(s -> s.result().correct()) && saturation.result().correct()
+                && pagerSweep.stream().allMatch(s -> s.result().correct())
                 && capacity.messagesSecondPass() == 0;
         if (!correct) {
             err.println("machxp scale: a run broke mutual exclusion, lost an update, or a cached futex sent a message");
@@ -125,6 +139,11 @@ final class ScaleCommand implements Callable<Integer> {
                 "pager msg/s", "pager CPU", "correct");
         for (KernelSweep s : r.kernels()) {
             row(out, s);
+        }
+        if (!r.pagers().isEmpty()) {
+            out.println();
+            out.println("pagers (4 kernels, lock i on pager i mod N; pager msg/s and CPU summed over the pagers):");
+            r.pagers().forEach(s -> row(out, s));
         }
         out.println();
         out.println("pager saturated by Part II traffic (--no-cache, 8 kernels x 2 threads, locality 1):");

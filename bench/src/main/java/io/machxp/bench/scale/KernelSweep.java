@@ -18,7 +18,13 @@ public record KernelSweep(String label, int kernels, SystemResult result, double
         double pagerCoreCpu) {
 
     public static KernelSweep run(String label, MachxpService.Mode mode, BenchOptions options) throws Exception {
-        try (MachxpService service = new MachxpService(mode, options)) {
+        return run(label, mode, options, 1);
+    }
+
+    /** As {@link #run(String, MachxpService.Mode, BenchOptions)} with {@code pagers} pagers (CPU and messages summed). */
+    public static KernelSweep run(String label, MachxpService.Mode mode, BenchOptions options, int pagers)
+            throws Exception {
+        try (MachxpService service = new MachxpService(mode, options, pagers)) {
             long cpu0 = PagerCpu.coreThreadCpuNanos();
             long t0 = System.nanoTime();
             SystemResult r = new Workload(options).run(service);

@@ -20,7 +20,9 @@ import java.util.function.LongConsumer;
 /**
  * machxp as a lock service: an embedded pager and one kernel per node on loopback gRPC; lock i is
  * the futex at the start of page i of one shared object, and its counter is the 8 bytes after the
- * futex word, in the same page (so the data travels with the lock, as a user's would).
+ * futex word, in the same page (so the data travels with the lock, as a user's would). With
+ * several pagers, lock i is in object {@code bench-(i mod pagers)}, which pager i mod pagers serves
+ * (docs/multi-pager.md).
  */
 public final class MachxpService implements LockService {
     private static final String OBJECT = "bench";
@@ -53,25 +55,50 @@ public final class MachxpService implements LockService {
     private final List<LocalTask> localTasks = new ArrayList<>();
     private final List<KernelClient> kernelClients = new ArrayList<>();
     private final List<TaskClient> grpcTasks = new ArrayList<>();
-    private final long[] bases;
+    /** Per node, where each object is mapped (one per pager). */
+    private final long[][] bases;
+    private final List<String> objects;
 
     public MachxpService(Mode mode, BenchOptions options) throws IOException {
+        this(mode, options, 1);
+    }
+
+    /** With {@code pagers} pagers in the JVM, lock i served by pager i mod pagers. */
+    public MachxpService(Mode mode, BenchOptions options, int pagers) throws IOException {
         this.mode = mode;
         this.api = options.api();
-        this.cluster = EmbeddedCluster.start(options.nodes(), mode.cache, mode.piggyback,
-                Map.of(OBJECT, options.locks() * PAGE));
-        this.bases = new long[options.nodes()];
+        if (pagers == 1) {
+            this.objects = List.of(OBJECT);
+            this.cluster = EmbeddedCluster.start(options.nodes(), mode.cache, mode.piggyback,
+                    Map.of(OBJECT, options.locks() * PAGE));
+        } else {
+            this.objects = java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList();
+            Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+            objects.forEach(o -> sizes.put(o, options.locks() * PAGE));
+            Map<String, io.machxp.kernel.core.CoreOptions> kernels = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < options.nodes(); i++) {
+                kernels.put(EmbeddedCluster.kernelName(i), io.machxp.kernel.core.CoreOptions.DEFAULT
+                        .withCacheFutexes(mode.cache).withPiggyback(mode.piggyback));
+            }
+            this.cluster = EmbeddedCluster.start(kernels, sizes, EmbeddedCluster.roundRobin(pagers, OBJECT + "-",
+                    pagers));
+        }
+        this.bases = new long[options.nodes()][objects.size()];
         try {
             for (int node = 0; node < options.nodes(); node++) {
                 if (api == BenchOptions.Api.LOCAL) {
                     LocalTask task = cluster.kernel(node).taskCreate("bench");
-                    bases[node] = task.vmMap(OBJECT);
+                    for (int p = 0; p < objects.size(); p++) {
+                        bases[node][p] = task.vmMap(objects.get(p));
+                    }
                     localTasks.add(task);
                 } else {
                     KernelClient client = KernelClient.connect(cluster.kernelTargets().get(node));
                     kernelClients.add(client);
                     TaskClient task = client.taskCreate("bench");
-                    bases[node] = task.vmMap(OBJECT);
+                    for (int p = 0; p < objects.size(); p++) {
+                        bases[node][p] = task.vmMap(objects.get(p));
+                    }
                     grpcTasks.add(task);
                 }
             }
@@ -88,27 +115,27 @@ public final class MachxpService implements LockService {
 
     @Override
     public Client client(int node, int worker) {
-        long base = bases[node];
+        long[] base = bases[node];
         Calls calls = api == BenchOptions.Api.LOCAL ? localCalls(localTasks.get(node)) : grpcCalls(grpcTasks.get(node));
         return new Client() {
             @Override
             public void lock(int lock) {
-                calls.lock().accept(base + lock * PAGE);
+                calls.lock().accept(base[lock % base.length] + lock * PAGE);
             }
 
             @Override
             public void unlock(int lock) {
-                calls.unlock().accept(base + lock * PAGE);
+                calls.unlock().accept(base[lock % base.length] + lock * PAGE);
             }
 
             @Override
             public long read(int lock) {
-                return calls.memory().readLong(base + lock * PAGE + COUNTER_OFFSET);
+                return calls.memory().readLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET);
             }
 
             @Override
             public void write(int lock, long value) {
-                calls.memory().writeLong(base + lock * PAGE + COUNTER_OFFSET, value);
+                calls.memory().writeLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET, value);
             }
         };
     }
@@ -159,12 +186,12 @@ public final class MachxpService implements LockService {
 
     @Override
     public long messages() {
-        return cluster.pager().stats().messages();
+        return cluster.pagers().stream().mapToLong(p -> p.stats().messages()).sum();
     }
 
     @Override
     public long counter(int lock) {
-        long address = bases[0] + lock * PAGE + COUNTER_OFFSET;
+        long address = bases[0][lock % objects.size()] + lock * PAGE + COUNTER_OFFSET;
         return api == BenchOptions.Api.LOCAL ? localMemory(localTasks.get(0)).readLong(address)
                 : grpcTasks.get(0).readLong(address);
     }
