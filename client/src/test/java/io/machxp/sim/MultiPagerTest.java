@@ -1,0 +1,156 @@
+package io.machxp.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.PagerDirectory;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.task.Tids;
+import io.machxp.kernel.vm.VmMapping;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kernels with two pagers in virtual time (docs/multi-pager.md): each object goes to the pager the
+ * directory names, a pager's crash or loss stalls only its own objects, TIDs come from the primary,
+ * and losing the primary stops every session.
+ */
+class MultiPagerTest {
+    private static final long MS = 1_000_000;
+    private static final long LEASE = 20 * MS;
+    private final List<String> trace = new ArrayList<>();
+    /** "kernel -> pager" or "pager -> kernel" with the object of each message that names one. */
+    private final List<String> routes = new ArrayList<>();
+    private final SimCluster cluster = new SimCluster(new SimCluster.Options(1, 100_000, 0, 4096, LEASE),
+            Map.of("zero", 8192L, "one", 8192L), PagerDirectory.of(2, Map.of("zero", 0, "one", 1)),
+            (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
+
+    private record Worker(KernelCore core, long task, int tid, long zero, long one) {}
+
+    /** Runs the simulation until the call is answered: its value, or the KernelError it failed with. */
+    private <T> Object await(Consumer<Reply<T>> call) {
+        Object[] box = new Object[2];
+        call.accept(new Reply<>() {
+            @Override
+            public void complete(T value) {
+                box[0] = value;
+                box[1] = Boolean.TRUE;
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                box[0] = error;
+                box[1] = Boolean.TRUE;
+            }
+        });
+        while (box[1] == null && cluster.step()) {
+            // the simulation runs until the answer comes
+        }
+        return box[0];
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T ok(Consumer<Reply<T>> call) {
+        Object v = await(call);
+        assertThat(v instanceof KernelError e ? e.errno() + ": " + e.message() : "answered").isEqualTo("answered");
+        return (T) v;
+    }
+
+    private Worker worker(String kernel) {
+        KernelCore core = cluster.addKernel(kernel, CoreOptions.DEFAULT).core;
+        cluster.runUntil(cluster.now() + MS);
+        MachTask task = ok(r -> core.taskCreate("t", r));
+        VmMapping zero = ok(r -> core.vmMap(task.id, "zero", r));
+        VmMapping one = ok(r -> core.vmMap(task.id, "one", r));
+        MachThread t = ok(r -> core.threadCreate(task.id, r));
+        return new Worker(core, task.id, t.tid, zero.start(), one.start());
+    }
+
+    private void observeRoutes() {
+        cluster.observe((sent, arrives, from, to, m) -> {
+            if (m instanceof KernelToPager k && k.hasMemoryObjectLockFutex()) {
+                routes.add(from + " -> " + to + " lock_futex");
+            } else if (m instanceof PagerToKernel p && p.hasMemoryObjectFutexGranted()) {
+                routes.add(from + " -> " + to + " granted");
+            }
+        });
+    }
+
+    @Test
+    void eachObjectsFutexesGoToItsOwnPagerAndTidsComeFromThePrimary() {
+        observeRoutes();
+        Worker a = worker("A");
+        Worker b = worker("B");
+        this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
+
+        assertThat(routes).containsExactly("A -> pager1 lock_futex", "pager1 -> A granted",
+                "A -> pager lock_futex", "pager -> A granted");
+        assertThat(Tids.kernelId(a.tid())).isEqualTo(a.core().kernelId());
+        assertThat(a.tid()).as("TIDs unique across the cluster").isNotEqualTo(b.tid());
+        assertThat(cluster.pager(0).kernels()).containsExactlyInAnyOrder("A", "B");
+        assertThat(cluster.pager(1).kernels()).containsExactlyInAnyOrder("A", "B");
+    }
+
+    @Test
+    void aCrashedPagerStallsOnlyItsOwnObjectsAndItsFutexesAreReclaimed() {
+        Worker a = worker("A");
+        Worker b = worker("B");
+        Acquired held = this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        this.<Void>ok(r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.one(), r));
+
+        cluster.crashPager(1, LEASE / 4);
+        cluster.runUntil(cluster.now() + 2 * 100_000); // both kernels hear of the crash
+        assertThat(cluster.pagerUp(1)).isFalse();
+        long before = cluster.now();
+        this.<Acquired>ok(r -> b.core().vmLockFutex(b.task(), b.tid(), b.zero(), -1, r)); // pager 0's object: no wait
+        assertThat(cluster.pagerUp(1)).as("answered while pager 1 was still down").isFalse();
+        assertThat(cluster.now() - before).isLessThan(LEASE / 4);
+        this.<Void>ok(r -> b.core().vmUnlockFutex(b.task(), b.tid(), b.zero(), r));
+
+        // A still holds pager 1's futex (cached) and reclaims it; B gets it after A gives it back.
+        Acquired again = this.<Acquired>ok(r -> b.core().vmLockFutex(b.task(), b.tid(), b.one(), -1, r));
+        assertThat(cluster.pagerUp(1)).isTrue();
+        assertThat(again.ownerDied()).isFalse();
+        assertThat(again.fencingToken()).isGreaterThan(held.fencingToken());
+        assertThat(trace).contains("A pager-reconnected").doesNotContain("A lease-lost", "B lease-lost");
+    }
+
+    @Test
+    void losingASecondaryPagerFailsItsObjectsOnly() {
+        Worker a = worker("A");
+        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
+        Object failed = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        assertThat(failed).isInstanceOfSatisfying(KernelError.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
+        this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
+    }
+
+    @Test
+    void losingThePrimaryStopsEverySessionSinceItNamesTheKernel() {
+        Worker a = worker("A");
+        cluster.kernel("A").core.onPagerLost(0, "test: the primary ended the session");
+        Object zero = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
+        Object one = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        assertThat(List.of(zero, one)).allSatisfy(v -> assertThat(v).isInstanceOfSatisfying(KernelError.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EIO)));
+        assertThat(trace).contains("A pager-lost");
+    }
+
+    @Test
+    void withOnePagerTheDirectoryIsTheSinglePagerOfOld() {
+        assertThat(PagerDirectory.of(1, Map.of())).isSameAs(PagerDirectory.SINGLE);
+        assertThat(PagerDirectory.parse(3, "a=2, b=0").pagerOf("a")).isEqualTo(2);
+        assertThat(PagerDirectory.parse(3, "").pagerOf("x")).isEqualTo(PagerDirectory.ruleFor("x", 3));
+    }
+}
