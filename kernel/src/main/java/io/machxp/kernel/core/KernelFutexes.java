@@ -92,6 +92,12 @@ final class KernelFutexes {
     /** vm_lock_futex / vm_trylock_futex for a validated thread, not blocked in another call. */
     void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
+        if (core.pagerLost(e.objectId())) {
+            // Its pager is lost (with several pagers the kernel goes on): waiting for a local owner
+            // would outlast the futex, which is forgotten here.
+            reply.fail(core.pagerError(e.objectId()));
+            return;
+        }
         FutexWaiter w = new FutexWaiter(thread, trylock, reply);
         thread.waitNumber++;
         thread.waitBeganMicros = env.wallMicros();
