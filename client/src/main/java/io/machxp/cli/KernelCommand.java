@@ -16,8 +16,13 @@ final class KernelCommand implements Callable<Integer> {
     @Option(names = "--name", required = true, description = "unique among the pager's kernels, e.g. A")
     String name;
 
-    @Option(names = "--pager", required = true, paramLabel = "HOST:PORT", description = "the pager's XP address")
+    @Option(names = "--pager", required = true, paramLabel = "HOST:PORT", description = "the pager's XP address; "
+            + "with several pagers their addresses separated by commas, the primary first (docs/multi-pager.md)")
     String pager;
+
+    @Option(names = "--object-pagers", paramLabel = "OBJECT=N,...", description = "with several pagers: which serves "
+            + "each named object (pagers numbered from 0); others by CRC-32 of the name mod the number of pagers")
+    String objectPagers;
 
     @Option(names = "--port", defaultValue = "7071", description = "task interface port (default ${DEFAULT-VALUE}; 0 = any free port)")
     int port;
@@ -115,7 +120,8 @@ final class KernelCommand implements Callable<Integer> {
         }
         Transport transport = tls.transport();
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
-                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi), transport, shmDirectory(), links()));
+                new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi).withPagers(io.machxp.kernel.core.PagerDirectory
+                        .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links()));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, kernel::publishMetricsTo);
