@@ -210,6 +210,7 @@ final class KernelSessions {
             case MEMORY_OBJECT_LOCK_COMPLETED -> m.getMemoryObjectLockCompleted().getObjectId();
             case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
             case MEMORY_OBJECT_FUTEX_HELD -> m.getMemoryObjectFutexHeld().getObjectId();
+            case MEMORY_OBJECT_SYNCHRONIZE -> m.getMemoryObjectSynchronize().getObjectId();
             default -> 0;
         };
     }
@@ -227,6 +228,7 @@ final class KernelSessions {
             case MEMORY_OBJECT_RELINQUISH_FUTEX -> m.getMemoryObjectRelinquishFutex().getObjectId();
             case MEMORY_OBJECT_LOCK_REQUEST -> m.getMemoryObjectLockRequest().getObjectId();
             case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
+            case MEMORY_OBJECT_SYNCHRONIZE_COMPLETED -> m.getMemoryObjectSynchronizeCompleted().getObjectId();
             default -> 0;
         };
     }
