@@ -225,9 +225,10 @@ final class ChaosCommand implements Callable<Integer> {
     }
 
     private String replay(long seed, boolean ipcRun) {
-        return String.format("./machxp chaos%s --seed %d --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d%s --history", ipcRun ? " --ipc" : "", seed, kernels, threads, futexes, durationMillis,
-                leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers);
+        String v = variantName == null || variantName.equals("cache") ? "" : " --variant " + variantName;
+        return String.format("./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
+                + "--lease-ms %d --fault-gap-ms %d%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
+                futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {

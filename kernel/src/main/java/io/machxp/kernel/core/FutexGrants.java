@@ -224,6 +224,7 @@ final class FutexGrants {
             if (isNoPage(s) && unownedHere(s)) {
                 if (e.waiters.isEmpty()) {
                     if (holds.keeps(e, priority)) {
+                        remoteWaits(e, priority); // pending until the hold ends
                         return;
                     }
                     e.setState(ABSENT); // its word is already where the page is

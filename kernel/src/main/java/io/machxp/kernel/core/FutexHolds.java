@@ -4,7 +4,6 @@ import static io.machxp.kernel.futex.FutexWord.isAbsent;
 
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.policy.FutexPolicy;
-import io.machxp.kernel.task.MachThread;
 import java.util.function.ObjIntConsumer;
 
 /**
@@ -50,11 +49,13 @@ final class FutexHolds {
         e.acquireNanos = e.askedNanos < 0 ? -1 : now - e.askedNanos;
         e.askedNanos = -1;
         e.holdPriority = 0;
+        e.holdTimerSet = false;
     }
 
     /**
      * Whether the policy keeps {@code e} here although a kernel waits at {@code priority}; if so,
-     * the relinquish is carried out again when the hold ends (if the same grant still holds it).
+     * the relinquish still pending is carried out again when the hold ends, at the priority of
+     * the latest relinquish (if the same grant still holds it).
      */
     boolean keeps(FutexEntry e, int priority) {
         if (isAbsent(e.state()) || core.pagerLost(e.objectId())) {
@@ -65,23 +66,28 @@ final class FutexHolds {
         if (hold <= 0 || left <= 0) {
             return false;
         }
-        e.holdRemotePriority = priority;
         long token = e.fencingToken;
-        if (e.holdTimerToken != token) {
-            e.holdTimerToken = token;
+        long grantedAt = e.grantedNanos;
+        if (!e.holdTimerSet) {
+            e.holdTimerSet = true;
             env.schedule(left, () -> {
-                if (!core.pagerLost(e.objectId()) && e.fencingToken == token && !isAbsent(e.state())) {
-                    ended.accept(e, e.holdRemotePriority);
+                // The relinquish as it stands now: a later one may have raised or lowered its
+                // priority, and a broken stream voids it (the new pager asks again if others wait).
+                if (!core.pagerLost(e.objectId()) && e.fencingToken == token && e.grantedNanos == grantedAt
+                        && !isAbsent(e.state()) && e.relinquishPending) {
+                    ended.accept(e, e.remotePriority);
                 }
             });
         }
         return true;
     }
 
-    /** The highest priority of the futex's users since its grant, its owner and its waiters here. */
+    /**
+     * The highest priority of the futex's users since its grant, its owner and its waiters here;
+     * the owner's without what it inherits from the kernels waiting for this futex.
+     */
     private int localPriority(FutexEntry e) {
-        MachThread owner = inheritance.ownerHere(e);
         int waiters = e.waiters.isEmpty() ? 0 : e.waiters.topPriority();
-        return Math.max(e.holdPriority, Math.max(waiters, owner == null ? 0 : owner.effectivePriority));
+        return Math.max(e.holdPriority, Math.max(waiters, inheritance.ownerPriorityHere(e)));
     }
 }

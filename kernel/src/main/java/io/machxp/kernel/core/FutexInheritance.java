@@ -87,14 +87,7 @@ final class FutexInheritance {
         if (!pi) {
             return;
         }
-        int effective = t.basePriority;
-        for (int donated : t.ipcDonations.values()) {
-            effective = Math.max(effective, donated);
-        }
-        for (FutexEntry f : t.boostedBy) {
-            int remote = core.plants.inheritedFromOtherKernels(f.relinquishPending ? f.remotePriority : 0);
-            effective = Math.max(effective, Math.max(f.waiters.topPriority(), remote));
-        }
+        int effective = priority(t, null);
         if (effective == t.effectivePriority) {
             return;
         }
@@ -105,6 +98,36 @@ final class FutexInheritance {
         if (t.waiter != null && t.waiter.entry != null) {
             refresh(t.waiter.entry);
         }
+    }
+
+    /**
+     * A thread's priority from its base, its donations and what it inherits, leaving out what it
+     * inherits from other kernels through {@code apartFrom} (null: nothing left out).
+     */
+    private int priority(MachThread t, FutexEntry apartFrom) {
+        int effective = t.basePriority;
+        for (int donated : t.ipcDonations.values()) {
+            effective = Math.max(effective, donated);
+        }
+        for (FutexEntry f : t.boostedBy) {
+            boolean remote = f.relinquishPending && f != apartFrom;
+            int inherited = core.plants.inheritedFromOtherKernels(remote ? f.remotePriority : 0);
+            effective = Math.max(effective, Math.max(f.waiters.topPriority(), inherited));
+        }
+        return effective;
+    }
+
+    /**
+     * The priority {@code e}'s owner here would run at if no other kernel waited for {@code e}
+     * (0: nobody here owns it): what a hold's PI exception compares the waiter elsewhere with, since
+     * a boost that came from that waiter is no priority of this kernel's own.
+     */
+    int ownerPriorityHere(FutexEntry e) {
+        MachThread owner = ownerHere(e);
+        if (owner == null) {
+            return 0;
+        }
+        return pi ? priority(owner, e) : owner.effectivePriority;
     }
 
     /**

@@ -75,9 +75,8 @@ public final class FutexEntry {
     public long acquireNanos = -1;
     /** The highest priority of a thread of this kernel that got the futex since its grant (hold policies). */
     public int holdPriority;
-    /** The token of the grant whose hold has a timer set, 0: none; the priority to relinquish at then. */
-    public long holdTimerToken;
-    public int holdRemotePriority;
+    /** The current grant's hold has its timer set (FutexHolds). */
+    public boolean holdTimerSet;
     /**
      * The grant said owner_died (the kernel that held it was declared dead) and the word in the
      * page does not say so yet: the core records OWNER_DIED there once the page is writable here,

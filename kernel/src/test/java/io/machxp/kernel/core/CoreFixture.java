@@ -37,6 +37,7 @@ final class CoreFixture {
     final KernelCore core;
     final MachTask task;
     final long base;
+    private long fencingTokens;
 
     CoreFixture(boolean cacheFutexes) {
         this(cacheFutexes, false, 0);
@@ -214,9 +215,10 @@ final class CoreFixture {
                 .setShouldFlush(flush).setLockValue(lockValue).setReply(reply)).build());
     }
 
+    /** Grants a futex, with a fencing token above every earlier one (as the pager's grow). */
     void grant(long offset) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
-                .setObjectId(OBJECT_ID).setOffset(offset)).build());
+                .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens)).build());
     }
 
     /**
@@ -226,7 +228,7 @@ final class CoreFixture {
     void grantWithPage(long offset) {
         long page = offset - offset % PAGE;
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
-                .setObjectId(OBJECT_ID).setOffset(offset).addPages(PageData.newBuilder().setOffset(page)
+                .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens).addPages(PageData.newBuilder().setOffset(page)
                         .setData(ByteString.copyFrom(new byte[PAGE])))).build());
     }
 
