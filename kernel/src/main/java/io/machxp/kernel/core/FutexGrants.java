@@ -482,6 +482,9 @@ final class FutexGrants {
                 // page goes back, the pager still tells the next owner.
                 released.setOwnerDied(true);
             }
+        } else {
+            // Part II: the page stays here, but the writes made under the futex leave before it.
+            pages.writeBack(core.object(e.objectId()), e);
         }
         core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }

@@ -101,7 +101,7 @@ public final class KernelCore {
         this.plants = options.plants();
         this.env = env;
         this.directory = options.pagers();
-        this.sessions = new KernelSessions(this, name, env, stats, cacheFutexes, directory.count());
+        this.sessions = new KernelSessions(this, name, env, stats, directory.count());
         this.returns = new RetainedReturns(directory.count(), id -> sessions.forObject(id).pager);
         this.pages = new PageCache(new PageCache.Link() {
             @Override

@@ -72,7 +72,6 @@ final class KernelSession {
     private final String name;
     private final KernelEnv env;
     private final KernelStats stats;
-    private final boolean cacheFutexes;
     private int kernelId;
     private int pageSize;
     private String pagerLost;
@@ -93,13 +92,12 @@ final class KernelSession {
     private long reclaimSentAt;
     private Timer leaseTimer;
 
-    KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
+    KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
         this.pager = pager;
         this.name = name;
         this.env = env;
         this.stats = stats;
-        this.cacheFutexes = cacheFutexes;
     }
 
     /** 0 until pager_welcome arrived. */
@@ -176,7 +174,7 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (leaseNanos == 0 || kernelId == 0 || !cacheFutexes || env.nanoTime() >= leaseEnds) {
+        if (leaseNanos == 0 || kernelId == 0 || env.nanoTime() >= leaseEnds) {
             onPagerLost(reason);
             return;
         }
@@ -265,11 +263,16 @@ final class KernelSession {
     }
 
     private void stopUsingPager(String reason) {
+        stopUsingPager(reason, null);
+    }
+
+    /** Stops using the pager; what waits for it fails with {@code error} (null: the pager's loss, EIO). */
+    private void stopUsingPager(String reason, KernelError why) {
         pagerLost = reason;
         gate.close();
         disconnected = null;
         reclaiming = false;
-        KernelError error = pagerError();
+        KernelError error = why != null ? why : pagerError();
         for (VmObject o : core.objects.servedBy(pager)) {
             KernelObjects.failAll(o.pendingMaps, error);
             o.forEachPage(page -> {
@@ -410,7 +413,9 @@ final class KernelSession {
             log.info("kernel {}: returned its pages and terminated its objects{}", name,
                     core.sessions.count() == 1 ? "" : " at pager " + pager);
         }
-        stopUsingPager("the kernel is shutting down");
+        // A task's call still waiting for a page ends with its task, as its threads' calls did.
+        stopUsingPager("the kernel is shutting down", KernelError.of(Errno.ESRCH,
+                "kernel %s is shutting down: its tasks end with it", name));
     }
 
     // ---- for the other parts -----------------------------------------------------------------

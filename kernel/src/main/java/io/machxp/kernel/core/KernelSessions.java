@@ -42,13 +42,13 @@ final class KernelSessions {
     private final long[] ends;
     private final boolean[] stopped;
 
-    KernelSessions(KernelCore core, String name, KernelEnv env, KernelStats stats, boolean cacheFutexes, int pagers) {
+    KernelSessions(KernelCore core, String name, KernelEnv env, KernelStats stats, int pagers) {
         this.core = core;
         this.sessions = new KernelSession[pagers];
         this.ends = new long[pagers];
         this.stopped = new boolean[pagers];
         for (int p = 0; p < pagers; p++) {
-            sessions[p] = new KernelSession(core, p, name, env, stats, cacheFutexes);
+            sessions[p] = new KernelSession(core, p, name, env, stats);
         }
         if (pagers == 1) {
             gate = sessions[0].gate;

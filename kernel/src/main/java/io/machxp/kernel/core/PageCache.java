@@ -314,6 +314,23 @@ final class PageCache {
         return pages;
     }
 
+    /**
+     * Part II: the futex goes back at unlock, so the writes made under it go back first, each page
+     * written since its grant in a data_return with kernel_copy (the page stays here, writable and
+     * clean): the pager has them before it can grant the futex to anyone, and a crash of this
+     * kernel after the unlock loses none of them.
+     */
+    void writeBack(VmObject o, FutexEntry e) {
+        o.forEachPage(p -> {
+            if (p.access == Access.READ_WRITE) {
+                unmap(p); // its lastWrite must count the writes made through the mapping
+                if (p.dirty && p.lastWrite > e.grantedAt) {
+                    dataReturn(p, true);
+                }
+            }
+        });
+    }
+
     /** A page with another futex this kernel holds belongs to that futex's data, not to {@code e}'s. */
     private static boolean holdsOtherFutex(VmPage p, FutexEntry e) {
         boolean[] other = {false};
