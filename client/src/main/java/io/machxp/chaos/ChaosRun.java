@@ -113,6 +113,8 @@ public final class ChaosRun {
         boolean finished;
         /** The futex its last lock call was for. */
         int locking = -1;
+        /** The futex of its unlock call not answered yet, or -1. */
+        int unlocking = -1;
         long lastRead;
 
         Worker(SimKernelState kernel, long task, int tid, long[] bases, int priority, SplittableRandom rnd) {
@@ -328,6 +330,7 @@ public final class ChaosRun {
                     checkPriority(w, f);
                     history.add(cluster.now(), Kind.RELEASE, w.name, f, 0, false, "");
                     w.owns = -1;
+                    w.unlocking = f;
                     call(w.kernel, w, "unlock f" + f, -1, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
                             (Void u) -> think(w), error -> think(w));
                 }, error -> { });
@@ -399,6 +402,8 @@ public final class ChaosRun {
         }
         if (what.startsWith("lock f")) {
             pi.stopsWaiting(w.locking, w.name, cluster.now());
+        } else if (what.startsWith("unlock f")) {
+            w.unlocking = -1;
         }
         if (value instanceof Acquired a) {
             history.add(cluster.now(), Kind.ACQUIRE, w.name, w.locking, a.fencingToken(), a.ownerDied(), a.path().name());
@@ -428,6 +433,13 @@ public final class ChaosRun {
     /** The harness counts the worker's ownership as ended (its task or its kernel is gone). */
     void ownerGone(Worker w, String why) {
         pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
+        if (w.unlocking >= 0) {
+            // Gone while its unlock was under way (waiting for the futex's page, say): the kernel
+            // may have ended it as an owner's death, as Linux does for a robust list's pending op.
+            history.add(cluster.now(), Kind.MAY_HAVE_DIED, w.name, w.unlocking, 0, false,
+                    why + " while its unlock was not answered");
+            w.unlocking = -1;
+        }
         if (w.owns >= 0) {
             history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, true, why);
             w.owns = -1;

@@ -40,7 +40,8 @@ public final class History {
         DEAD,
         /**
          * A kernel that may have held the futex (cached free, or granted for a call whose answer was
-         * lost) died, stopped, or may have lost it in a pager restart, as the one who injected the
+         * lost) died, stopped, or may have lost it in a pager restart, or an owner's task died while
+         * its unlock was under way (in {@code thread}, the worker), as the one who injected the
          * fault knows (real processes, where the recorder cannot see what a kernel held): the next
          * acquisition may say EOWNERDEAD, and only then read older data. With {@code value} above
          * 0, the kernel stopped but the pager may still grant it the futex (a request it made

@@ -22,7 +22,6 @@ import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
@@ -64,9 +63,9 @@ final class FutexGrants {
     private final KernelFutexes futexes;
     private final FutexInheritance inheritance;
     private final PageCache pages;
-    private final FutexPolicy policy;
     private final boolean cacheFutexes;
     private final FutexHolds holds;
+    private final ReleasePages releasePages;
     private final boolean pi;
 
     FutexGrants(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, PageCache pages,
@@ -75,9 +74,9 @@ final class FutexGrants {
         this.futexes = futexes;
         this.inheritance = inheritance;
         this.pages = pages;
-        this.policy = policy;
         this.cacheFutexes = policy.cacheFutexes();
         this.holds = holds;
+        this.releasePages = new ReleasePages(core, pages, policy);
         holds.whenEnded(this::onRelinquishFutex);
         this.pi = pi;
     }
@@ -377,6 +376,32 @@ final class FutexGrants {
         }
     }
 
+    /**
+     * Part II after a reclaim: a futex kept while the stream was down goes back now if nobody here
+     * owns it, else at its owner's unlock (WAITERS sends that unlock through the core).
+     */
+    void giveBackKept(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s) || e.grantAwaitsPage || !e.waiters.isEmpty()) {
+                return;
+            }
+            if (!unownedHere(s)) {
+                if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    return;
+                }
+            } else if (isLive(s)) {
+                if (giveBack(e, s)) {
+                    return;
+                }
+            } else {
+                e.setState(ABSENT); // its word is already where the page is
+                sendReleased(e);
+                return;
+            }
+        }
+    }
+
     /** After a reclaim: the lock_futex this kernel was waiting for an answer to, asked again. */
     void askAgain(FutexEntry e) {
         if (e.request != FutexEntry.Request.NONE) {
@@ -461,31 +486,7 @@ final class FutexGrants {
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
-        if (!policy.pageWithFutex() && cacheFutexes) {
-            // The page goes its own way: back to the pager now (as an eviction), to the next owner
-            // in a page-in of its own. Never kept dirty here: a crash of this kernel loses nothing.
-            for (PageData d : pages.takeForRelease(core.object(e.objectId()), e, policy.piggyback())) {
-                core.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
-                        .setObjectId(e.objectId()).setOffset(d.getOffset()).setDirty(d.getDirty())
-                        .setData(d.getDirty() ? d.getData() : com.google.protobuf.ByteString.EMPTY)
-                        .setVersion(d.getVersion())).build());
-            }
-        } else if (policy.pageWithFutex()) {
-            // The futex leaves for another kernel (or for good): its own page goes with it, the
-            // next owner writes the word there. With piggyback, so do the pages dirtied under it.
-            int word = e.page.resident() ? PageWords.wordInPage(e) & ~WAITERS : 0;
-            List<PageData> taken = pages.takeForRelease(core.object(e.objectId()), e, policy.piggyback());
-            released.addAllPages(taken);
-            if ((word == OWNER_DIED || word == NOT_RECOVERABLE)
-                    && taken.stream().noneMatch(d -> d.getOffset() == e.page.pageOffset)) {
-                // A death recorded only in a page that stays here: should this kernel die before the
-                // page goes back, the pager still tells the next owner.
-                released.setOwnerDied(true);
-            }
-        } else {
-            // Part II: the page stays here, but the writes made under the futex leave before it.
-            pages.writeBack(core.object(e.objectId()), e);
-        }
+        releasePages.leave(e, released);
         core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }
 

@@ -165,6 +165,11 @@ public final class KernelCore {
     }
 
     /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
+    /** Whether the task can still act after its call waited (else the reply failed: ESRCH, or EIO). */
+    private java.util.function.BooleanSupplier stillThere(long taskId, Reply<?> reply) {
+        return () -> tasks.connectedTask(taskId, reply) != null;
+    }
+
     private boolean sharesMemory(long taskId) {
         io.machxp.kernel.shm.SharedMemory m = sharedMemory;
         return m != null && m.attached(taskId);
@@ -344,7 +349,7 @@ public final class KernelCore {
         sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
-            memory.read(r.object(), r.offset(), length, sharesMemory(taskId), reply);
+            memory.read(r.object(), r.offset(), length, sharesMemory(taskId), stillThere(taskId, reply), reply);
         }
     }
 
@@ -354,7 +359,7 @@ public final class KernelCore {
         sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
-            memory.write(r.object(), r.offset(), data, sharesMemory(taskId), reply);
+            memory.write(r.object(), r.offset(), data, sharesMemory(taskId), stillThere(taskId, reply), reply);
         }
     }
 
@@ -365,7 +370,7 @@ public final class KernelCore {
         sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
-            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, reply);
+            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, stillThere(taskId, reply), reply);
         }
     }
 
@@ -375,7 +380,7 @@ public final class KernelCore {
         sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
-            memory.fetchAdd(r.object(), r.offset(), width, delta, reply);
+            memory.fetchAdd(r.object(), r.offset(), width, delta, stillThere(taskId, reply), reply);
         }
     }
 

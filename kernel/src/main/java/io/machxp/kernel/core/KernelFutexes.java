@@ -245,8 +245,14 @@ final class KernelFutexes {
             }
             if (isNoPage(s)) {
                 // The word can change only with the page: fetch it, then unlock.
-                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                        PageFault.of(() -> unlock(e, tid, address, reply), reply::fail));
+                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+                    if (core.livingThread(tid) == null) { // its death passed the futex on meanwhile
+                        reply.fail(KernelError.of(Errno.ESRCH, "thread %d ended while its unlock of the futex at "
+                                + "0x%x waited for the futex's page", tid, address));
+                    } else {
+                        unlock(e, tid, address, reply);
+                    }
+                }, reply::fail));
                 return;
             }
             if (!hasWaiters(s) && !isOwnerDied(s)) {
@@ -263,7 +269,7 @@ final class KernelFutexes {
             e.setState(NOT_RECOVERABLE);
             env.trace("not-recoverable", tid, futexName(e));
             failWaiters(e, notRecoverable(e));
-            if (e.relinquishPending || !cacheFutexes) {
+            if (e.relinquishPending || givesBackAtUnlock()) {
                 grants.releaseToPager(e, NOT_RECOVERABLE);
             }
         } else {
@@ -279,12 +285,21 @@ final class KernelFutexes {
      * passing through FREE would let a fast-path lock take a futex that is on its way out.
      */
     void passOn(FutexEntry e, boolean ownerDied) {
-        if ((e.relinquishPending && !localWaiterFirst(e) && !grants.holds(e)) || !cacheFutexes) {
+        if ((e.relinquishPending && !localWaiterFirst(e) && !grants.holds(e)) || givesBackAtUnlock()) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!core.plants.handsOffLocally(true) || !handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
+    }
+
+    /**
+     * Part II gives every futex back at unlock; not while the stream to the pager is down, where
+     * a release would be lost: the futex stays here, handed out as a cached one would be, until
+     * the kernel has reclaimed it and gives it back ({@link #askAgain}).
+     */
+    private boolean givesBackAtUnlock() {
+        return !cacheFutexes && !core.disconnected();
     }
 
     /**
@@ -370,8 +385,12 @@ final class KernelFutexes {
         grants.streamBroken(e);
     }
 
+    /** After a reclaim: asks again for what was awaited; Part II gives back what it kept meanwhile. */
     void askAgain(FutexEntry e) {
         grants.askAgain(e);
+        if (!cacheFutexes) {
+            grants.giveBackKept(e);
+        }
     }
 
     void giveBackAtShutdown(FutexEntry e) {

@@ -10,6 +10,7 @@ import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.Errno;
+import java.util.function.BooleanSupplier;
 
 /**
  * vm_read, vm_write and the word atomics on a memory object, page by page through the
@@ -30,18 +31,24 @@ final class KernelMemory {
         this.pages = pages;
     }
 
-    /** @param shared the caller is a task process on this host: map the page to it afterwards */
-    void read(VmObject o, long offset, int length, boolean shared, Reply<byte[]> reply) {
-        readFrom(o, offset, new byte[length], 0, shared, reply);
+    /**
+     * @param shared the caller is a task process on this host: map the page to it afterwards
+     * @param caller after a page fault, whether the calling task is still there to act (if not,
+     *     it has failed the reply: a task that died while its call waited for a page does nothing)
+     */
+    void read(VmObject o, long offset, int length, boolean shared, BooleanSupplier caller, Reply<byte[]> reply) {
+        readFrom(o, offset, new byte[length], 0, shared, caller, reply);
     }
 
-    private void readFrom(VmObject o, long offset, byte[] out, int done, boolean shared, Reply<byte[]> reply) {
+    private void readFrom(VmObject o, long offset, byte[] out, int done, boolean shared, BooleanSupplier caller,
+            Reply<byte[]> reply) {
         while (done < out.length) {
             long at = offset + done;
             VmPage p = o.slot(at);
             if (!p.access.covers(Access.READ)) {
                 int resumeAt = done;
-                pages.withAccess(o, at, Access.READ, fault(reply, () -> readFrom(o, offset, out, resumeAt, shared, reply)));
+                pages.withAccess(o, at, Access.READ, fault(reply, caller,
+                        () -> readFrom(o, offset, out, resumeAt, shared, caller, reply)));
                 return;
             }
             int in = o.offsetInPage(at);
@@ -54,17 +61,19 @@ final class KernelMemory {
         reply.complete(out);
     }
 
-    void write(VmObject o, long offset, byte[] data, boolean shared, Reply<Void> reply) {
-        writeFrom(o, offset, data, 0, shared, reply);
+    void write(VmObject o, long offset, byte[] data, boolean shared, BooleanSupplier caller, Reply<Void> reply) {
+        writeFrom(o, offset, data, 0, shared, caller, reply);
     }
 
-    private void writeFrom(VmObject o, long offset, byte[] data, int done, boolean shared, Reply<Void> reply) {
+    private void writeFrom(VmObject o, long offset, byte[] data, int done, boolean shared, BooleanSupplier caller,
+            Reply<Void> reply) {
         while (done < data.length) {
             long at = offset + done;
             VmPage p = o.slot(at);
             if (p.access != Access.READ_WRITE) {
                 int resumeAt = done;
-                pages.withAccess(o, at, Access.READ_WRITE, fault(reply, () -> writeFrom(o, offset, data, resumeAt, shared, reply)));
+                pages.withAccess(o, at, Access.READ_WRITE, fault(reply, caller,
+                        () -> writeFrom(o, offset, data, resumeAt, shared, caller, reply)));
                 return;
             }
             int in = o.offsetInPage(at);
@@ -84,8 +93,9 @@ final class KernelMemory {
         reply.complete(null);
     }
 
-    void compareAndSwap(VmObject o, long offset, int width, long expected, long next, Reply<CasResult> reply) {
-        atomically(o, offset, width, reply, (p, in) -> {
+    void compareAndSwap(VmObject o, long offset, int width, long expected, long next, BooleanSupplier caller,
+            Reply<CasResult> reply) {
+        atomically(o, offset, width, caller, reply, (p, in) -> {
             long old = load(p, in, width);
             boolean swap = old == (expected & mask(width));
             if (swap) {
@@ -96,8 +106,8 @@ final class KernelMemory {
         });
     }
 
-    void fetchAdd(VmObject o, long offset, int width, long delta, Reply<Long> reply) {
-        atomically(o, offset, width, reply, (p, in) -> {
+    void fetchAdd(VmObject o, long offset, int width, long delta, BooleanSupplier caller, Reply<Long> reply) {
+        atomically(o, offset, width, caller, reply, (p, in) -> {
             long old = load(p, in, width);
             store(p, in, width, old + delta);
             pages.written(p);
@@ -110,10 +120,11 @@ final class KernelMemory {
     }
 
     /** Runs {@code op} on the word at {@code offset} once its page is writable here. */
-    private void atomically(VmObject o, long offset, int width, Reply<?> reply, WordOp op) {
+    private void atomically(VmObject o, long offset, int width, BooleanSupplier caller, Reply<?> reply, WordOp op) {
         VmPage p = o.slot(offset);
         if (p.access != Access.READ_WRITE) {
-            pages.withAccess(o, offset, Access.READ_WRITE, fault(reply, () -> atomically(o, offset, width, reply, op)));
+            pages.withAccess(o, offset, Access.READ_WRITE, fault(reply, caller,
+                    () -> atomically(o, offset, width, caller, reply, op)));
             return;
         }
         int in = o.offsetInPage(offset);
@@ -209,7 +220,11 @@ final class KernelMemory {
         }
     }
 
-    private static PageFault fault(Reply<?> reply, Runnable resume) {
-        return PageFault.of(resume, reply::fail);
+    private static PageFault fault(Reply<?> reply, BooleanSupplier caller, Runnable resume) {
+        return PageFault.of(() -> {
+            if (caller.getAsBoolean()) {
+                resume.run();
+            }
+        }, reply::fail);
     }
 }
