@@ -391,7 +391,8 @@ final class PagerFutexes {
     /**
      * A futex a reconnecting kernel says it holds, under the token an earlier pager gave it:
      * recorded as the kernel's unless another holds it or the token is not an earlier pager's or
-     * older than the last grant's.
+     * older than the last grant of that futex this pager knows of. After the reclaim, the futex's
+     * token is the reclaimed one, and its next grant goes on above the object's mark.
      *
      * @return null when recorded, else why not (refused and logged)
      */
@@ -401,11 +402,14 @@ final class PagerFutexes {
             return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
                     + "of its object " + objectId;
         }
+        // A new record starts at the object's pruned high-water mark, which counts the grants of all
+        // its futexes: only a record this futex already has tells its own last grant.
+        boolean known = records.get(key) != null;
         FutexRecord f = records.getOrMake(key);
         long token = r.getFencingToken();
         String refusal = f.holder != null ? f.holder + " holds it"
                 : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
-                : token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
+                : known && token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
                 : null;
         if (refusal != null) {
             records.pruneIfIdle(f);
