@@ -376,10 +376,7 @@ final class FutexGrants {
         }
     }
 
-    /**
-     * Part II after a reclaim: a futex kept while the stream was down goes back now if nobody here
-     * owns it, else at its owner's unlock (WAITERS sends that unlock through the core).
-     */
+    /** Part II after a reclaim: a futex kept while disconnected goes back now, or at its owner's unlock. */
     void giveBackKept(FutexEntry e) {
         while (true) {
             long s = e.state();
