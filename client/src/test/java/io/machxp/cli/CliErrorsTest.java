@@ -48,7 +48,7 @@ class CliErrorsTest {
     @Test
     void demoConnectRefusesWhatCannotApplyToRunningKernels() {
         for (String flag : DemoCommand.EMBEDDED_ONLY) {
-            String[] args = flag.equals("--kernels")
+            String[] args = flag.equals("--kernels") || flag.equals("--pagers")
                     ? new String[] {"demo", "--connect", "127.0.0.1:1", "--pager", "127.0.0.1:1", flag, "2"}
                     : new String[] {"demo", "--connect", "127.0.0.1:1", "--pager", "127.0.0.1:1", flag};
             ExitCodesTest.Run r = ExitCodesTest.run(args);
