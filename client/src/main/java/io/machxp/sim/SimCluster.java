@@ -277,6 +277,25 @@ public final class SimCluster {
         pagers.get(pager).clock.jump(now, nanos);
     }
 
+    /**
+     * The kernel's current stream to each of its pagers stalls for {@code nanos}, as TCP
+     * connections in retransmission backoff after a short cut: what either side sends on one
+     * arrives late, in order; neither side is told. A new stream the kernel opens meanwhile is not
+     * held. Each stream stalls on its own: see {@link #stall(String, int, long)}.
+     */
+    public void stall(String name, long nanos) {
+        for (int p = 0; p < pagers.size(); p++) {
+            stall(name, p, nanos);
+        }
+    }
+
+    /** {@link #stall(String, long)} of the kernel's stream to pager {@code pager} only. */
+    public void stall(String name, int pager, long nanos) {
+        SimKernel k = kernel(name);
+        k.stalledSession[pager] = k.session[pager];
+        k.stalledUntil[pager] = now + nanos;
+    }
+
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
     public void partition(String name, long nanos) {
         SimKernel k = kernel(name);
@@ -404,7 +423,8 @@ public final class SimCluster {
         if (!k.crashed && m != null) {
             SimPager p = pagers.get(pager);
             long on = k.session[pager];
-            long arrival = k.toPager[pager].deliver(m.getSerializedSize(), p.toPager(c -> c.onXp(on, m)));
+            long arrival = k.toPager[pager].deliver(m.getSerializedSize(), p.toPager(c -> c.onXp(on, m)),
+                    k.heldUntil(pager, on));
             observer.message(now, arrival, k.name, p.name, m);
         }
     }

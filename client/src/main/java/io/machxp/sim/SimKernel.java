@@ -19,6 +19,9 @@ public final class SimKernel {
     final SimLink[] fromPager;
     boolean crashed;
     long partitionedUntil;
+    /** By pager: the stream that stalled ({@link SimCluster#stall}) and until when; 0: none. */
+    final long[] stalledSession;
+    final long[] stalledUntil;
     final SimClock clock = new SimClock();
     /** When its CPU is free of the messages it received (the network's CPU cost). */
     long cpuBusy;
@@ -26,6 +29,11 @@ public final class SimKernel {
     boolean paused;
     long pausedUntil;
     final java.util.ArrayDeque<Runnable> deferred = new java.util.ArrayDeque<>();
+
+    /** When what is sent on stream {@code session} with pager {@code pager} may arrive: held while it stalls; 0: at once. */
+    long heldUntil(int pager, long session) {
+        return stalledSession[pager] == session ? stalledUntil[pager] : 0;
+    }
 
     /** Runs {@code action} in the kernel's process now, or when it resumes if it is paused. */
     void run(Runnable action) {
@@ -45,6 +53,8 @@ public final class SimKernel {
         this.toPager = new SimLink[pagers];
         this.fromPager = new SimLink[pagers];
         this.session = new long[pagers];
+        this.stalledSession = new long[pagers];
+        this.stalledUntil = new long[pagers];
         for (int p = 0; p < pagers; p++) {
             toPager[p] = new SimLink(cluster, this, p, true);
             fromPager[p] = new SimLink(cluster, this, p, false);
@@ -68,6 +78,16 @@ public final class SimKernel {
 
             @Override
             public boolean reconnect(int pager) {
+                return cluster.reconnectKernel(SimKernel.this, pager);
+            }
+
+            @Override
+            public boolean resume() {
+                return resume(0);
+            }
+
+            @Override
+            public boolean resume(int pager) {
                 return cluster.reconnectKernel(SimKernel.this, pager);
             }
 

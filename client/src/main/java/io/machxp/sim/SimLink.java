@@ -25,12 +25,24 @@ final class SimLink {
 
     /** Sends a message of {@code bytes}; {@code receive} runs when it arrives. Returns that time. */
     long deliver(int bytes, Runnable receive) {
+        return deliver(bytes, receive, 0);
+    }
+
+    /**
+     * The same on a stream held until {@code heldUntil} (a stalled connection: its messages arrive
+     * late, in order, and do not hold back those of the kernel's other streams).
+     */
+    long deliver(int bytes, Runnable receive, long heldUntil) {
         SimNetwork network = cluster.network();
         long sent = Math.max(cluster.now(), kernel.partitionedUntil);
         long departs = Math.max(sent, wireFree);
         wireFree = departs + network.transmitNanos(bytes);
         long arrival = Math.max(wireFree + network.latencyNanos(kernel.name, toPager, cluster.random()), lastArrival);
-        lastArrival = arrival;
+        if (heldUntil > arrival) {
+            arrival = heldUntil;
+        } else {
+            lastArrival = arrival;
+        }
         long handled = cluster.cpu(toPager ? null : kernel, pager, arrival, network.cpuNanos(toPager));
         cluster.schedule(handled, () -> {
             if (toPager) {

@@ -117,8 +117,11 @@ final class SimPager {
                 SimKernel k = running() ? bySession.get(sessionId) : null;
                 PagerToKernel m = k == null ? null : cluster.filterToKernel(k.name, message);
                 if (m != null) {
-                    long arrival = k.fromPager[index].deliver(m.getSerializedSize(),
-                            fromPager(() -> k.core.onXp(index, m)));
+                    long arrival = k.fromPager[index].deliver(m.getSerializedSize(), fromPager(() -> {
+                        if (k.session[index] == sessionId) { // a stream the kernel replaced is not read
+                            k.core.onXp(index, m);
+                        }
+                    }), k.heldUntil(index, sessionId));
                     cluster.observed(arrival, name, k.name, m);
                 }
             }

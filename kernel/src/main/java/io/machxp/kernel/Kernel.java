@@ -143,6 +143,26 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
 
             @Override
+            public boolean resume() {
+                return session.link.resume(0);
+            }
+
+            @Override
+            public boolean resume(int pager) {
+                return session.link.resume(pager);
+            }
+
+            @Override
+            public void resumed() {
+                session.link.resumed(0);
+            }
+
+            @Override
+            public void resumed(int pager) {
+                session.link.resumed(pager);
+            }
+
+            @Override
             public Timer schedule(long delayNanos, Runnable action) {
                 var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
                 return () -> future.cancel(false);

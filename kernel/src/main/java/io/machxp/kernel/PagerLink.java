@@ -38,7 +38,13 @@ import java.util.concurrent.TimeoutException;
 final class PagerLink {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
     private static final long CLOSE_WAIT_SECONDS = 5;
-    private final ManagedChannel channel;
+    private final String target;
+    private final ChannelCredentials credentials;
+    private final EventLoopGroup coreGroup;
+    /** The channel of the current stream: a resume makes a new one (a new connection). */
+    private ManagedChannel channel;
+    /** Channels of streams a resume replaced: closed once the pager took the resume. Core thread. */
+    private final java.util.List<ManagedChannel> replaced = new java.util.ArrayList<>();
     private final EventLoop loop;
     private final KernelCore core;
     /** Which of the kernel's pagers (0: its primary). */
@@ -60,9 +66,27 @@ final class PagerLink {
         this.loop = coreGroup.next();
         this.core = core;
         this.pager = pager;
-        this.channel = NettyChannelBuilder.forTarget(target, credentials)
-                .eventLoopGroup(coreGroup).channelType(NioSocketChannel.class).executor(this::onLoop).build();
+        this.target = target;
+        this.credentials = credentials;
+        this.coreGroup = coreGroup;
+        this.channel = newChannel();
     }
+
+    /**
+     * HTTP/2 keepalive pings find a dead connection that carries no stream traffic (grpc-java pings
+     * at most every {@link #PING_SECONDS} s: it raises shorter times to that floor, so leases of a
+     * few seconds count on the kernel's own keepalives and stall detection, see KernelSession);
+     * the pager permits pings that often (Pager's permitKeepAliveTime).
+     */
+    private ManagedChannel newChannel() {
+        return NettyChannelBuilder.forTarget(target, credentials).eventLoopGroup(coreGroup)
+                .channelType(NioSocketChannel.class).executor(this::onLoop)
+                .keepAliveTime(PING_SECONDS, TimeUnit.SECONDS).keepAliveTimeout(PING_SECONDS, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true).build();
+    }
+
+    /** How often the kernel pings its pager's connection, and how long it waits for the answer. */
+    static final long PING_SECONDS = 10;
 
     private void onLoop(Runnable callback) {
         if (loop.inEventLoop()) {
@@ -77,7 +101,7 @@ final class PagerLink {
      * completes with the kernel id once this pager welcomed the kernel.
      */
     CompletableFuture<Integer> open() {
-        connect();
+        connect(true);
         return welcomed;
     }
 
@@ -89,7 +113,7 @@ final class PagerLink {
         // After a failed connect the channel backs off (seconds, growing): try at once instead, so
         // that a pager back within the lease is found in time.
         channel.resetConnectBackoff();
-        connect();
+        connect(true);
         // A stream that neither connects nor fails (a connect to an unreachable host can take longer
         // than the lease) must not stop the attempts: one not ready within a second is cancelled,
         // which reports it broken, and the core tries again. One that connected is left alone: the
@@ -103,13 +127,42 @@ final class PagerLink {
         return true;
     }
 
+    /**
+     * Core thread: a new connection and stream for a session resume. The old stream is no longer
+     * read but is left open (cancelling it could reach the pager before the resume does, and end
+     * the session there), as are earlier attempts' (one may carry the stream the pager moved the
+     * session to): all close when the pager took the resume ({@link #resumed}).
+     */
+    boolean resume() {
+        if (aborted || channel.isShutdown()) {
+            return false;
+        }
+        replaced.add(channel);
+        channel = newChannel();
+        connect(false);
+        return true;
+    }
+
+    /** Core thread: the pager took the resume on the current stream; the replaced connections close. */
+    void resumed() {
+        closeReplaced();
+    }
+
+    private void closeReplaced() {
+        for (ManagedChannel old : replaced) {
+            old.shutdownNow();
+        }
+        replaced.clear();
+    }
+
     private static final long RECONNECT_WAIT_MILLIS = 1000;
     /** Whether the current stream has connected (gRPC said it is ready to send). Core thread. */
     private boolean ready;
 
-    private void connect() {
+    /** A new stream on the current channel; {@code cancelOld}: the one it replaces is cancelled. */
+    private void connect(boolean cancelOld) {
         int current = ++stream; // first: what the old stream still reports is ignored from now on
-        if (toPager instanceof ClientCallStreamObserver<KernelToPager> old) {
+        if (cancelOld && toPager instanceof ClientCallStreamObserver<KernelToPager> old) {
             old.cancel("replaced by a new stream", null); // a no-op for one that has ended already
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -152,7 +205,9 @@ final class PagerLink {
             @Override
             public void onCompleted() {
                 done.complete(null);
-                if (current == stream) {
+                if (current == stream && core.resuming(pager)) {
+                    core.onResumeFailed(pager, "the pager ended the resumed stream", true);
+                } else if (current == stream) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
                     core.onPagerLost(pager, "the pager ended the session");
                 }
@@ -168,6 +223,10 @@ final class PagerLink {
     /** The pager's own refusal ends the session; anything else is a broken stream the core may mend. */
     private void lost(Throwable t) {
         String reason = t.getMessage();
+        if (core.resuming(pager)) {
+            core.onResumeFailed(pager, reason, fromPager(t));
+            return;
+        }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new NotWelcomed(reason, errno(t), t));
         }
@@ -226,6 +285,7 @@ final class PagerLink {
         if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
             call.cancel("the kernel's session is over", null);
         }
+        closeReplaced();
         channel.shutdownNow();
     }
 
@@ -237,6 +297,7 @@ final class PagerLink {
             if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
                 call.cancel("kernel crashed", null);
             }
+            closeReplaced();
             cancelled.complete(null);
         });
         cancelled.orTimeout(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS).exceptionally(e -> null).join();
@@ -254,6 +315,7 @@ final class PagerLink {
      * session this kernel ended: ignored, as an old stream's is. False if it was gone already.
      */
     boolean halfClose() {
+        closeReplaced();
         try {
             toPager.onCompleted();
             stream++;

@@ -67,6 +67,19 @@ final class PagerLinks {
         return links[pager].reconnect();
     }
 
+    /**
+     * Core thread: a new connection and stream to pager {@code pager} for a resume of its session;
+     * the other pagers' streams are not touched (each session resumes on its own).
+     */
+    boolean resume(int pager) {
+        return links[pager].resume();
+    }
+
+    /** Core thread: pager {@code pager} took the resume; its replaced connections close. */
+    void resumed(int pager) {
+        links[pager].resumed();
+    }
+
     /** Core thread: stops every link for good without waiting; idempotent. */
     void dispose() {
         for (PagerLink l : links) {

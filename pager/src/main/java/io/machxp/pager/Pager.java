@@ -149,6 +149,9 @@ public final class Pager implements AutoCloseable {
                 .directExecutor()
                 // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+                // Kernels ping their connection every 10 s (grpc-java's floor), also while it
+                // carries no call: permitted, so that the pager does not answer with GOAWAY.
+                .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 .addService(new PagerAdminService(stats, this::status))
                 .addService(health.getHealthService())

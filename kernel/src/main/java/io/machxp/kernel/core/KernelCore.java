@@ -262,6 +262,20 @@ public final class KernelCore {
         sessions.session(pager).onStreamBroken(reason);
     }
 
+    /**
+     * The stream of a resume to pager {@code pager} failed: refused by that pager (see
+     * {@link KernelSession#resumeFailed}).
+     */
+    public void onResumeFailed(int pager, String reason, boolean byPager) {
+        checkThread();
+        sessions.session(pager).resumeFailed(reason, byPager);
+    }
+
+    /** Whether a resume of the session with pager {@code pager} on a new stream is on its way. */
+    public boolean resuming(int pager) {
+        return sessions.session(pager).resuming();
+    }
+
     /** Whether the kernel lost its stream to a pager and is reconnecting; for tests and tools. */
     public boolean disconnected() {
         return sessions.disconnected();

@@ -48,6 +48,32 @@ public interface KernelEnv {
         done.accept(io.get());
     }
 
+    /**
+     * Opens a new connection and stream to the pager for a session resume (xp.proto, Resume):
+     * what the core sends next goes on it; the old stream is no longer read, but stays open until
+     * {@link #resumed} (so the pager does not see it end before the resume arrives). The new
+     * stream's end is reported like the last one's. False if this env cannot resume.
+     */
+    default boolean resume() {
+        return false;
+    }
+
+    /** The pager took the resume: the connections of the old stream and earlier attempts may go. */
+    default void resumed() {
+    }
+
+    /** {@link #resume()} for the stream to pager {@code pager}: each pager's stream resumes on its own. */
+    default boolean resume(int pager) {
+        return pager == 0 && resume();
+    }
+
+    /** {@link #resumed()} for the stream to pager {@code pager}. */
+    default void resumed(int pager) {
+        if (pager == 0) {
+            resumed();
+        }
+    }
+
     /** Runs {@code action} on the core thread after {@code delayNanos}. */
     Timer schedule(long delayNanos, Runnable action);
 

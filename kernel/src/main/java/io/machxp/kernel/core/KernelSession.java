@@ -14,6 +14,7 @@ import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.Resume;
 import io.machxp.proto.xp.ReclaimedFutex;
 import io.machxp.proto.xp.ReclaimedObject;
 import java.util.ArrayDeque;
@@ -91,6 +92,14 @@ final class KernelSession {
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
     private Timer leaseTimer;
+    /** Numbers what crosses the stream, for a resume on a new one. */
+    final SessionReplay replay = new SessionReplay();
+    /** From the welcome: names the session for a resume; 0: it cannot be resumed. */
+    private long sessionToken;
+    /** A resume is on its way on a new stream; what the kernel sends waits for the answer. */
+    private boolean resuming;
+    /** When the current resume attempt was sent: a resume taken counts as a keepalive answered then. */
+    private long resumeSentAt;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -132,8 +141,10 @@ final class KernelSession {
 
     /** Opens the XP session: kernel_hello. */
     void start() {
-        send(KernelToPager.newBuilder().setKernelHello(
-                KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)).build());
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true)).build();
+        stats.sent(hello);
+        env.send(pager, hello); // not numbered: message 1 is the next one
     }
 
     /** pager_welcome to the first kernel_hello: the session opens. */
@@ -153,6 +164,10 @@ final class KernelSession {
         }
         kernelId = id;
         pageSize = size;
+        sessionToken = w.getLeaseMillis() > 0 ? w.getSessionToken() : 0;
+        if (sessionToken == 0) {
+            replay.stopKeeping();
+        }
         startLease(w.getLeaseMillis() * 1_000_000);
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
                 core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
@@ -179,8 +194,10 @@ final class KernelSession {
             return;
         }
         reclaiming = false;
+        resuming = false;
         if (disconnected == null) {
             disconnected = reason;
+            replay.dropKept(); // a reclaim asks again for what matters
             keepalivesOut.clear(); // the pager that would have answered them is gone
             for (VmObject o : core.objects.servedBy(pager)) {
                 o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
@@ -220,8 +237,9 @@ final class KernelSession {
             reclaim.addObjects(ro);
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setReclaim(reclaim)).build();
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setReclaim(reclaim)).build();
         reclaimSentAt = env.nanoTime();
+        replay.reset(); // the reclaim opens a new count on both sides
         stats.sent(hello);
         env.send(pager, hello);
     }
@@ -237,6 +255,10 @@ final class KernelSession {
         String was = disconnected;
         reclaiming = false;
         disconnected = null;
+        sessionToken = w.getSessionToken();
+        if (sessionToken == 0) {
+            replay.stopKeeping();
+        }
         if (w.getLeaseMillis() > 0) {
             leaseNanos = w.getLeaseMillis() * 1_000_000;
             // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
@@ -284,6 +306,95 @@ final class KernelSession {
         core.sessions.stopped(this, reason);
     }
 
+    // ---- resume (xp.proto, Resume) -----------------------------------------------------------
+
+    /** Whether a resume is on its way on a new stream. */
+    boolean resuming() {
+        return resuming;
+    }
+
+    /**
+     * Every twentieth of the lease: a keepalive unanswered for a sixth of the lease means the
+     * stream stalled (after a short cut, TCP's retransmission backoff can hold it for seconds):
+     * the kernel resumes the session on a new connection long before its lease runs out.
+     */
+    private void checkStall() {
+        if (pagerLost != null) {
+            return;
+        }
+        if (disconnected == null && !resuming && sessionToken != 0 && !keepalivesOut.isEmpty()
+                && env.nanoTime() - keepalivesOut.peek()[1] > leaseNanos / 6) {
+            resume(String.format("the pager answered no keepalive for %d ms",
+                    (env.nanoTime() - keepalivesOut.peek()[1]) / 1_000_000));
+        }
+        env.schedule(leaseNanos / 20, this::checkStall);
+    }
+
+    /** Sends kernel_hello with resume on a new connection; tries again every tenth of the lease. */
+    private void resume(String why) {
+        if (!resuming) {
+            log.warn("kernel {}: its stream to the pager stalled ({}); it resumes the session on a new connection",
+                    name, why);
+            env.trace("pager-stalled", 0, why);
+        }
+        resuming = true;
+        if (!env.resume(pager)) {
+            resuming = false;
+            return; // this env cannot: the lease decides
+        }
+        long attempt = replay.nextAttempt();
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setResume(Resume.newBuilder()
+                        .setKernelId(kernelId).setSessionToken(sessionToken).setReceived(replay.receivedCount())
+                        .setAttempt(attempt))).build();
+        resumeSentAt = env.nanoTime();
+        stats.sent(hello);
+        env.send(pager, hello);
+        env.schedule(leaseNanos / 10, () -> {
+            if (resuming && pagerLost == null && replay.attempt() == attempt) {
+                resume(why);
+            }
+        });
+    }
+
+    /**
+     * The pager took the resume: the session goes on on the new stream. What the pager did not
+     * receive is sent again, then what waited; the resume counts as a keepalive answered.
+     */
+    void resumed(PagerWelcome w) {
+        if (!resuming || w.getKernelId() != kernelId || !replay.plausible(w.getReceived())) {
+            core.violation("a pager_welcome to a resume it did not send, or with kernel id "
+                    + Integer.toUnsignedString(w.getKernelId()) + " and " + w.getReceived() + " messages received", 0, 0);
+            return;
+        }
+        resuming = false;
+        leaseEndsAt(Math.max(leaseEnds, resumeSentAt + leaseNanos - leaseMargin()));
+        checkLeaseIn(leaseEnds - env.nanoTime());
+        var again = replay.resumed(w.getReceived());
+        for (KernelToPager m : again) {
+            stats.sent(m);
+            env.send(pager, m);
+        }
+        env.resumed(pager);
+        log.info("kernel {}: resumed its session with pager {} on a new connection; sent again {} messages the "
+                + "pager had not received", name, w.getPagerName(), again.size());
+        env.trace("pager-resumed", 0, again.size() + " sent again");
+    }
+
+    /**
+     * The resume's stream failed. Refused by the pager (it knows no such session: it restarted, or
+     * declared this kernel dead): the kernel reclaims, as after a broken stream. Anything else
+     * (the pager not reachable yet): the next attempt is due.
+     */
+    void resumeFailed(String reason, boolean byPager) {
+        if (!resuming || !byPager) {
+            return;
+        }
+        log.warn("kernel {}: the pager refused to resume its session ({}); it reclaims what it holds", name, reason);
+        resuming = false;
+        onStreamBroken(reason);
+    }
+
     // ---- lease -------------------------------------------------------------------------------
 
     /**
@@ -302,6 +413,7 @@ final class KernelSession {
         leaseEndsAt(env.nanoTime() + lease - leaseMargin());
         keepalive();
         checkLeaseIn(lease - leaseMargin());
+        env.schedule(leaseNanos / 20, this::checkStall);
     }
 
     /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
@@ -319,7 +431,7 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (disconnected == null) {
+        if (disconnected == null && !resuming) {
             sendKeepalive();
         }
         env.schedule(leaseNanos / 4, this::keepalive);
@@ -327,9 +439,9 @@ final class KernelSession {
 
     private void sendKeepalive() {
         long sequence = ++keepaliveSequence;
-        keepalivesOut.add(new long[] {sequence, env.nanoTime()});
-        send(KernelToPager.newBuilder().setKernelKeepalive(
-                KernelKeepalive.newBuilder().setSequence(sequence)).build());
+        long number = send(KernelToPager.newBuilder().setKernelKeepalive(
+                KernelKeepalive.newBuilder().setSequence(sequence).setReceived(replay.receivedCount())).build());
+        keepalivesOut.add(new long[] {sequence, env.nanoTime(), number});
         core.returns.keepaliveSent(pager, sequence);
     }
 
@@ -341,6 +453,7 @@ final class KernelSession {
                 long ends = k[1] + leaseNanos - leaseMargin();
                 leaseEndsAt(Math.max(leaseEnds, ends));
                 core.returns.keepaliveAnswered(pager, sequence);
+                replay.acknowledged(k[2]); // the pager had everything sent before it
                 return;
             }
         }
@@ -420,13 +533,21 @@ final class KernelSession {
 
     // ---- for the other parts -----------------------------------------------------------------
 
-    /** Sends on the stream; nothing while there is none (what matters is asked again after a reclaim). */
-    void send(KernelToPager m) {
+    /**
+     * Sends on the stream; nothing while there is none (what matters is asked again after a
+     * reclaim); while a resume is on its way, kept to be sent once it is taken. The message's
+     * number in the session (0: not sent).
+     */
+    long send(KernelToPager m) {
         if (pagerLost != null || disconnected != null) {
-            return;
+            return 0;
         }
-        stats.sent(m);
-        env.send(pager, m);
+        long number = replay.sent(m);
+        if (!resuming) {
+            stats.sent(m);
+            env.send(pager, m);
+        }
+        return number;
     }
 
     /** "its pager", or with several "its pager N", for log lines and errors. */

@@ -49,9 +49,16 @@ final class XpDispatch {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }
         stats.received(m);
+        if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME) {
+            session.replay.received();
+        }
         int pageSize = session.pageSize();
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
+                if (m.getPagerWelcome().getResumed()) {
+                    session.resumed(m.getPagerWelcome());
+                    return;
+                }
                 if (session.reclaiming()) {
                     session.reclaimed(m.getPagerWelcome());
                     return;

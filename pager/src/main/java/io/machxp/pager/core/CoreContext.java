@@ -44,7 +44,15 @@ final class CoreContext implements PageOutput {
             s.outbox.add(new KernelSession.Outgoing(m, true)); // behind one that waits for the store
             return;
         }
+        transmit(s, m);
+    }
+
+    /** Onto the session's stream now, numbered in its replay log if it keeps one. */
+    private void transmit(KernelSession s, PagerToKernel m) {
         stats.sent(s, m);
+        if (s.replay != null) {
+            s.replay.sent(m);
+        }
         env.send(s.id, m);
     }
 
@@ -63,8 +71,7 @@ final class CoreContext implements PageOutput {
             while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
                 PagerToKernel next = s.outbox.poll().message;
                 if (!s.broken) {
-                    stats.sent(s, next);
-                    env.send(s.id, next);
+                    transmit(s, next);
                 }
             }
         });

@@ -13,7 +13,8 @@ import java.util.Set;
  * {@link io.machxp.pager.page.PageCoherence}). Pager core thread only.
  */
 public final class KernelSession {
-    public final long id;
+    /** The stream the session is on now (it changes when the kernel resumes it on a new one). */
+    public long id;
     public String kernelName;
     public int kernelId;
     public final Map<Integer, MemoryObject> objects = new HashMap<>();
@@ -43,6 +44,13 @@ public final class KernelSession {
             this.ready = ready;
         }
     }
+
+    /** Messages received from the kernel after its kernel_hello, on any stream of the session. */
+    long received;
+    /** The kernel_hello said the kernel may resume the session on a new stream. */
+    boolean resumable;
+    /** What the session keeps for a resume on a new stream ({@link PagerResume}); null: not resumable. */
+    ReplayLog replay;
 
     public KernelSession(long id) {
         this.id = id;

@@ -53,6 +53,7 @@ public final class PagerCore {
     private final PagerSessions sessions;
     private final PagerObjects objects;
     private final PagerGrace grace;
+    private final PagerResume resume;
 
     /**
      * @param leaseNanos a session's lease; 0: none, a session lives as long as its stream
@@ -142,6 +143,7 @@ public final class PagerCore {
                 options.graceNanos());
         this.objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
+        this.resume = new PagerResume(core, sessions);
     }
 
     public int pageSize() {
@@ -173,6 +175,7 @@ public final class PagerCore {
         if (!sessions.inOrder(s, m)) {
             return;
         }
+        resume.received(s, m);
         if (grace.holds(s, m)) {
             return;
         }
@@ -209,6 +212,13 @@ public final class PagerCore {
     private void hello(KernelSession s, KernelHello h) {
         if (!sessions.mayHello(s, h)) {
             return;
+        }
+        s.resumable = h.getResumable();
+        if (h.hasResume() && resume.resume(s, h.getKernelName(), h.getResume(), h.hasReclaim())) {
+            return;
+        }
+        if (h.hasResume() && !h.hasReclaim()) {
+            return; // refused: its stream has been ended
         }
         if (h.hasReclaim()) {
             grace.reclaim(s, h.getKernelName(), h.getReclaim());

@@ -38,6 +38,21 @@ public interface PagerEnv {
         done.accept(failure);
     }
 
+    /**
+     * A session token for pager_welcome (see xp.proto, Resume): unguessable and never 0. The
+     * simulator gives seeded ones, so that its runs repeat.
+     */
+    default long sessionToken() {
+        long t;
+        do {
+            t = TOKENS.nextLong();
+        } while (t == 0);
+        return t;
+    }
+
+    /** Where {@link #sessionToken} draws from by default. */
+    java.security.SecureRandom TOKENS = new java.security.SecureRandom();
+
     /** A monotonic clock, in nanoseconds (virtual time in the simulator). */
     default long nanoTime() {
         return System.nanoTime();

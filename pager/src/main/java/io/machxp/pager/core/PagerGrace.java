@@ -43,7 +43,8 @@ final class PagerGrace {
     /** The most messages one session may have held in grace. */
     static final int MAX_HELD_PER_SESSION = 1 << 16;
 
-    private record Held(long sessionId, KernelToPager message) {}
+    /** A message held, and its session (which may move to a new stream meanwhile: a resume). */
+    private record Held(KernelSession session, KernelToPager message) {}
 
     private final CoreContext core;
     private final PageCoherence pages;
@@ -98,7 +99,7 @@ final class PagerGrace {
             return true;
         }
         core.stats.heldInGrace.increment();
-        heldInGrace.add(new Held(s.id, m));
+        heldInGrace.add(new Held(s, m));
         return true;
     }
 
@@ -133,8 +134,8 @@ final class PagerGrace {
                     held.size());
         }
         for (Held h : held) {
-            KernelSession s = sessions.get(h.sessionId());
-            if (s != null && !s.broken) { // a broken one asks for nothing more (see PagerSessions.closed)
+            KernelSession s = h.session();
+            if (sessions.get(s.id) == s && !s.broken) { // a broken one asks for nothing more (see PagerSessions.closed)
                 s.heldInGrace = 0;
                 if (!s.welcomed()) {
                     // Its hello waited for the pager, so it had no lease to keep: its silence since

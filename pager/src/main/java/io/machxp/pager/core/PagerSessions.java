@@ -375,9 +375,38 @@ final class PagerSessions {
         s.kernelName = kernelName;
         s.kernelId = id;
         sessionsByName.put(kernelName, s);
+        long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
                 .setKernelId(id).setPageSize(core.pageSize).setPagerName(core.name).setSessionEpoch(tokenEpoch)
-                .setLeaseMillis(leaseNanos / 1_000_000)).build());
+                .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token)).build());
+        if (token != 0) {
+            s.replay = new ReplayLog(token); // the welcome is not counted: message 1 is the next one
+        }
+    }
+
+    /** The welcomed session of this kernel name (live or broken), or null. */
+    KernelSession byName(String kernelName) {
+        return sessionsByName.get(kernelName);
+    }
+
+    /**
+     * The session goes on on {@code fresh}'s stream (a resume): {@code fresh}, which only carried
+     * the resume's hello, is dropped, and what still arrives on the old stream is fenced.
+     */
+    void moveTo(KernelSession s, KernelSession fresh) {
+        sessions.remove(fresh.id);
+        core.stats.sessions.decrement();
+        sessions.remove(s.id);
+        long old = s.id;
+        deadSessions.add(old);
+        core.env.schedule(leaseNanos, () -> deadSessions.remove(old)); // its stream is long gone by then
+        s.id = fresh.id;
+        sessions.put(s.id, s);
+        heard(s);
+    }
+
+    long tokenEpoch() {
+        return tokenEpoch;
     }
 
     // ---- names and ids, for reclaims ----------------------------------------------------------

@@ -22,6 +22,8 @@ public final class PagerStats {
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
+    /** Sessions a kernel resumed on a new stream (see PagerResume). */
+    final LongAdder sessionsResumed = new LongAdder();
     final LongAdder futexesReclaimed = new LongAdder();
     final LongAdder heldInGrace = new LongAdder();
 
@@ -111,6 +113,10 @@ public final class PagerStats {
     }
 
     /** Kernels that reconnected after a pager restart and reclaimed what they held. */
+    public long sessionsResumed() {
+        return sessionsResumed.sum();
+    }
+
     public long kernelsReclaimed() {
         return kernelsReclaimed.sum();
     }

@@ -1,0 +1,115 @@
+package io.machxp.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.vm.VmMapping;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A kernel whose stream stalls (a TCP connection in retransmission backoff after a short cut)
+ * resumes its session on a new stream within its lease (xp.proto, Resume): it keeps its kernel
+ * id, its futexes and its pages, nobody is told OWNER_DIED, nothing it wrote is lost, and what the
+ * old stream delivers late is fenced. In virtual time: the simulator's stall holds one stream's
+ * messages, in order, for longer than the lease.
+ */
+class StalledStreamResumeTest {
+    private static final long MS = 1_000_000;
+    private static final long LEASE = 20 * MS;
+    private final List<String> trace = new ArrayList<>();
+    private final SimCluster cluster = new SimCluster(new SimCluster.Options(7, 100_000, 20_000, 4096, LEASE),
+            Map.of("obj", 4096L), (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
+
+    private record Worker(KernelCore core, long task, int tid, long base) {}
+
+    /** Runs the simulation until the call is answered: its value, or the KernelError it failed with. */
+    private <T> Object await(Consumer<Reply<T>> call) {
+        Object[] box = new Object[2];
+        call.accept(new Reply<>() {
+            @Override
+            public void complete(T value) {
+                box[0] = value;
+                box[1] = Boolean.TRUE;
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                box[0] = error;
+                box[1] = Boolean.TRUE;
+            }
+        });
+        while (box[1] == null && cluster.step()) {
+            // the simulation runs until the answer comes
+        }
+        return box[0];
+    }
+
+    private Worker worker(String kernel) {
+        KernelCore core = cluster.addKernel(kernel, CoreOptions.DEFAULT).core;
+        cluster.runUntil(cluster.now() + MS);
+        MachTask task = (MachTask) this.<MachTask>await(r -> core.taskCreate("t", r));
+        VmMapping m = (VmMapping) this.<VmMapping>await(r -> core.vmMap(task.id, "obj", r));
+        MachThread t = (MachThread) this.<MachThread>await(r -> core.threadCreate(task.id, r));
+        return new Worker(core, task.id, t.tid, m.start());
+    }
+
+    @Test
+    void aStalledStreamIsResumedWithinTheLeaseAndTheKernelKeepsItsFutexAndItsWrite() {
+        Worker a = worker("A");
+        Worker b = worker("B");
+        Acquired first = (Acquired) this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
+        byte[] written = ByteBuffer.allocate(8).putLong(42).array();
+        assertThat(this.<Void>await(r -> a.core().vmWrite(a.task(), a.base() + 8, written, r))).isNull();
+
+        // Longer than the lease (without a resume A loses it), and its end within a lease of the
+        // resume, while the pager still fences the old stream by name (later, gRPC has closed it).
+        cluster.stall("A", LEASE * 6 / 5);
+        cluster.runUntil(cluster.now() + LEASE / 2);
+        Object[] got = new Object[1];
+        b.core().vmLockFutex(b.task(), b.tid(), b.base(), -1, reply(got));
+        cluster.runUntil(cluster.now() + LEASE);
+        assertThat(got[0]).as("B waits: A still owns the futex").isNull();
+        assertThat(this.<Void>await(r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.base(), r))).isNull();
+        cluster.runUntil(cluster.now() + LEASE);
+
+        assertThat(trace).contains("A pager-stalled", "A pager-resumed").noneMatch(e -> e.contains("lease-lost"));
+        assertThat(cluster.pagerStats().sessionsResumed()).isEqualTo(1);
+        assertThat(cluster.pagerStats().kernelsDeclaredDead()).isZero();
+        assertThat(got[0]).isInstanceOfSatisfying(Acquired.class, acq -> {
+            assertThat(acq.ownerDied()).as("nobody died: A resumed and released the futex").isFalse();
+            assertThat(acq.fencingToken()).isGreaterThan(first.fencingToken());
+        });
+        assertThat(this.<byte[]>await(r -> b.core().vmRead(b.task(), b.base() + 8, 8, r))).isEqualTo(written);
+
+        cluster.runUntil(cluster.now() + 2 * LEASE); // the old stream delivers what it held: fenced
+        assertThat(cluster.pagerStats().fenced()).isPositive();
+        assertThat(trace).noneMatch(e -> e.contains("lease-lost") || e.contains("pager-lost"));
+        assertThat(this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r)))
+                .as("A goes on in the same session").isInstanceOf(Acquired.class);
+    }
+
+    private static Reply<Acquired> reply(Object[] box) {
+        return new Reply<>() {
+            @Override
+            public void complete(Acquired value) {
+                box[0] = value;
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                box[0] = error;
+            }
+        };
+    }
+}

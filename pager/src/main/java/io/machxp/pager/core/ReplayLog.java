@@ -1,0 +1,95 @@
+package io.machxp.pager.core;
+
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The messages the pager sent on one session that the kernel has not said it received: what a resume on a new stream sends again ({@link PagerResume}).
+ * Pager core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  message sent to the kernel (after the welcome)  -> numbered (1, 2, ...) and kept
+ *  kernel_keepalive(received = n)                   -> kept messages up to number n dropped
+ *  resume(received = n)                             -> the kept messages after n, in order
+ *  more than MAX_BYTES kept                         -> the log gives up: the session can no
+ *                                                      longer be resumed (a kernel that never
+ *                                                      says what it received cannot make the
+ *                                                      pager keep everything)
+ * </pre>
+ */
+final class ReplayLog {
+    /** The most bytes of messages kept for one session's resume. */
+    static final long MAX_BYTES = 16L << 20;
+
+    /** Names the session for a resume: unguessable, never 0. */
+    final long token;
+    /** The attempt of the last resume taken (see xp.proto, Resume.attempt). */
+    long attempt;
+    /** Number of the last message sent to the kernel. */
+    private long sent;
+    private final ArrayDeque<PagerToKernel> kept = new ArrayDeque<>();
+    private long keptBytes;
+    private boolean overflowed;
+
+    ReplayLog(long token) {
+        this.token = token;
+    }
+
+    /** A message goes to the kernel: it is number {@code sent}, kept until the kernel has it. */
+    void sent(PagerToKernel m) {
+        sent++;
+        if (overflowed) {
+            return;
+        }
+        kept.add(m);
+        keptBytes += m.getSerializedSize();
+        if (keptBytes > MAX_BYTES) {
+            overflowed = true;
+            kept.clear();
+            keptBytes = 0;
+        }
+    }
+
+    /** The kernel has received the first {@code count} messages: they are not kept any more. */
+    void acknowledged(long count) {
+        while (!kept.isEmpty() && firstKept() <= Math.min(count, sent)) {
+            keptBytes -= kept.poll().getSerializedSize();
+        }
+    }
+
+    private long firstKept() {
+        return sent - kept.size() + 1;
+    }
+
+    /**
+     * Why the log cannot resume a kernel that received {@code count} messages, or null if it can:
+     * a count beyond what was sent, or older than what is kept.
+     */
+    String cannotResume(long count) {
+        if (overflowed) {
+            return "the pager stopped keeping what it sent for a resume: more than " + (MAX_BYTES >> 20)
+                    + " MiB went unacknowledged (the kernel's keepalives say what it received)";
+        }
+        if (count > sent) {
+            return "the kernel says it received " + count + " messages, but the pager sent " + sent;
+        }
+        if (count < firstKept() - 1) {
+            return "the kernel says it received " + count + " messages, but the pager kept only those from "
+                    + firstKept() + " on (the kernel had acknowledged more)";
+        }
+        return null;
+    }
+
+    /** The kept messages after the first {@code count}, in order (see {@link #cannotResume}). */
+    List<PagerToKernel> after(long count) {
+        acknowledged(count);
+        return List.copyOf(kept);
+    }
+
+    /** Messages kept now; for tests. */
+    int keptCount() {
+        return kept.size();
+    }
+}
