@@ -268,7 +268,7 @@ public final class KernelCore {
      */
     public void onResumeFailed(int pager, String reason, boolean byPager) {
         checkThread();
-        sessions.session(pager).resumeFailed(reason, byPager);
+        sessions.session(pager).resume.resumeFailed(reason, byPager);
     }
 
     /** Whether a resume of the session with pager {@code pager} on a new stream is on its way. */

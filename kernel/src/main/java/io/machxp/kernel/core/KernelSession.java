@@ -14,7 +14,6 @@ import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Reclaim;
-import io.machxp.proto.xp.Resume;
 import io.machxp.proto.xp.ReclaimedFutex;
 import io.machxp.proto.xp.ReclaimedObject;
 import java.util.ArrayDeque;
@@ -92,14 +91,8 @@ final class KernelSession {
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
     private Timer leaseTimer;
-    /** Numbers what crosses the stream, for a resume on a new one. */
-    final SessionReplay replay = new SessionReplay();
-    /** From the welcome: names the session for a resume; 0: it cannot be resumed. */
-    private long sessionToken;
-    /** A resume is on its way on a new stream; what the kernel sends waits for the answer. */
-    private boolean resuming;
-    /** When the current resume attempt was sent: a resume taken counts as a keepalive answered then. */
-    private long resumeSentAt;
+    /** Numbers what crosses the stream, and resumes the session on a new one. */
+    final SessionResume resume;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -107,6 +100,7 @@ final class KernelSession {
         this.name = name;
         this.env = env;
         this.stats = stats;
+        this.resume = new SessionResume(this, core, name, env, stats);
     }
 
     /** 0 until pager_welcome arrived. */
@@ -164,10 +158,7 @@ final class KernelSession {
         }
         kernelId = id;
         pageSize = size;
-        sessionToken = w.getLeaseMillis() > 0 ? w.getSessionToken() : 0;
-        if (sessionToken == 0) {
-            replay.stopKeeping();
-        }
+        resume.welcomed(w.getLeaseMillis() > 0 ? w.getSessionToken() : 0);
         startLease(w.getLeaseMillis() * 1_000_000);
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
                 core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
@@ -194,10 +185,9 @@ final class KernelSession {
             return;
         }
         reclaiming = false;
-        resuming = false;
+        resume.abandon();
         if (disconnected == null) {
             disconnected = reason;
-            replay.dropKept(); // a reclaim asks again for what matters
             keepalivesOut.clear(); // the pager that would have answered them is gone
             for (VmObject o : core.objects.servedBy(pager)) {
                 o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
@@ -239,7 +229,7 @@ final class KernelSession {
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
                 .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setReclaim(reclaim)).build();
         reclaimSentAt = env.nanoTime();
-        replay.reset(); // the reclaim opens a new count on both sides
+        resume.reset(); // the reclaim opens a new count on both sides
         stats.sent(hello);
         env.send(pager, hello);
     }
@@ -255,10 +245,7 @@ final class KernelSession {
         String was = disconnected;
         reclaiming = false;
         disconnected = null;
-        sessionToken = w.getSessionToken();
-        if (sessionToken == 0) {
-            replay.stopKeeping();
-        }
+        resume.welcomed(w.getSessionToken());
         if (w.getLeaseMillis() > 0) {
             leaseNanos = w.getLeaseMillis() * 1_000_000;
             // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
@@ -310,7 +297,7 @@ final class KernelSession {
 
     /** Whether a resume is on its way on a new stream. */
     boolean resuming() {
-        return resuming;
+        return resume.resuming();
     }
 
     /**
@@ -322,77 +309,22 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (disconnected == null && !resuming && sessionToken != 0 && !keepalivesOut.isEmpty()
+        if (disconnected == null && resume.mayResume() && !keepalivesOut.isEmpty()
                 && env.nanoTime() - keepalivesOut.peek()[1] > leaseNanos / 6) {
-            resume(String.format("the pager answered no keepalive for %d ms",
+            resume.resume(String.format("the pager answered no keepalive for %d ms",
                     (env.nanoTime() - keepalivesOut.peek()[1]) / 1_000_000));
         }
         env.schedule(leaseNanos / 20, this::checkStall);
     }
 
-    /** Sends kernel_hello with resume on a new connection; tries again every tenth of the lease. */
-    private void resume(String why) {
-        if (!resuming) {
-            log.warn("kernel {}: its stream to the pager stalled ({}); it resumes the session on a new connection",
-                    name, why);
-            env.trace("pager-stalled", 0, why);
-        }
-        resuming = true;
-        if (!env.resume(pager)) {
-            resuming = false;
-            return; // this env cannot: the lease decides
-        }
-        long attempt = replay.nextAttempt();
-        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setResume(Resume.newBuilder()
-                        .setKernelId(kernelId).setSessionToken(sessionToken).setReceived(replay.receivedCount())
-                        .setAttempt(attempt))).build();
-        resumeSentAt = env.nanoTime();
-        stats.sent(hello);
-        env.send(pager, hello);
-        env.schedule(leaseNanos / 10, () -> {
-            if (resuming && pagerLost == null && replay.attempt() == attempt) {
-                resume(why);
-            }
-        });
-    }
-
-    /**
-     * The pager took the resume: the session goes on on the new stream. What the pager did not
-     * receive is sent again, then what waited; the resume counts as a keepalive answered.
-     */
-    void resumed(PagerWelcome w) {
-        if (!resuming || w.getKernelId() != kernelId || !replay.plausible(w.getReceived())) {
-            core.violation("a pager_welcome to a resume it did not send, or with kernel id "
-                    + Integer.toUnsignedString(w.getKernelId()) + " and " + w.getReceived() + " messages received", 0, 0);
-            return;
-        }
-        resuming = false;
-        leaseEndsAt(Math.max(leaseEnds, resumeSentAt + leaseNanos - leaseMargin()));
+    /** The pager took a resume sent at {@code sentAt}: as a keepalive sent then and answered. */
+    void resumeTaken(long sentAt) {
+        leaseEndsAt(Math.max(leaseEnds, sentAt + leaseNanos - leaseMargin()));
         checkLeaseIn(leaseEnds - env.nanoTime());
-        var again = replay.resumed(w.getReceived());
-        for (KernelToPager m : again) {
-            stats.sent(m);
-            env.send(pager, m);
-        }
-        env.resumed(pager);
-        log.info("kernel {}: resumed its session with pager {} on a new connection; sent again {} messages the "
-                + "pager had not received", name, w.getPagerName(), again.size());
-        env.trace("pager-resumed", 0, again.size() + " sent again");
     }
 
-    /**
-     * The resume's stream failed. Refused by the pager (it knows no such session: it restarted, or
-     * declared this kernel dead): the kernel reclaims, as after a broken stream. Anything else
-     * (the pager not reachable yet): the next attempt is due.
-     */
-    void resumeFailed(String reason, boolean byPager) {
-        if (!resuming || !byPager) {
-            return;
-        }
-        log.warn("kernel {}: the pager refused to resume its session ({}); it reclaims what it holds", name, reason);
-        resuming = false;
-        onStreamBroken(reason);
+    long leaseNanos() {
+        return leaseNanos;
     }
 
     // ---- lease -------------------------------------------------------------------------------
@@ -431,7 +363,7 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (disconnected == null && !resuming) {
+        if (disconnected == null && !resume.resuming()) {
             sendKeepalive();
         }
         env.schedule(leaseNanos / 4, this::keepalive);
@@ -440,7 +372,7 @@ final class KernelSession {
     private void sendKeepalive() {
         long sequence = ++keepaliveSequence;
         long number = send(KernelToPager.newBuilder().setKernelKeepalive(
-                KernelKeepalive.newBuilder().setSequence(sequence).setReceived(replay.receivedCount())).build());
+                KernelKeepalive.newBuilder().setSequence(sequence).setReceived(resume.receivedCount())).build());
         keepalivesOut.add(new long[] {sequence, env.nanoTime(), number});
         core.returns.keepaliveSent(pager, sequence);
     }
@@ -453,7 +385,7 @@ final class KernelSession {
                 long ends = k[1] + leaseNanos - leaseMargin();
                 leaseEndsAt(Math.max(leaseEnds, ends));
                 core.returns.keepaliveAnswered(pager, sequence);
-                replay.acknowledged(k[2]); // the pager had everything sent before it
+                resume.acknowledged(k[2]); // the pager had everything sent before it
                 return;
             }
         }
@@ -542,8 +474,8 @@ final class KernelSession {
         if (pagerLost != null || disconnected != null) {
             return 0;
         }
-        long number = replay.sent(m);
-        if (!resuming) {
+        long number = resume.sent(m);
+        if (!resume.resuming()) {
             stats.sent(m);
             env.send(pager, m);
         }

@@ -50,13 +50,13 @@ final class XpDispatch {
         }
         stats.received(m);
         if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME) {
-            session.replay.received();
+            session.resume.received();
         }
         int pageSize = session.pageSize();
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
                 if (m.getPagerWelcome().getResumed()) {
-                    session.resumed(m.getPagerWelcome());
+                    session.resume.resumed(m.getPagerWelcome());
                     return;
                 }
                 if (session.reclaiming()) {

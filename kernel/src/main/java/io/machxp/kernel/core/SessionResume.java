@@ -1,0 +1,218 @@
+package io.machxp.kernel.core;
+
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Resume;
+import java.util.ArrayDeque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kernel's side of session resume (xp.proto, Resume): its count of what it received from the
+ * pager, the messages it sent that the pager has not confirmed, and the resume itself. Part of
+ * the kernel core: core thread only; {@link KernelSession} says when the stream stalled.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  message sent (after kernel_hello)      -> numbered (1, 2, ...) and kept
+ *  message received (not a welcome)       -> counted
+ *  pager_keepalive answers keepalive k    -> kept messages up to k's number dropped (the stream
+ *                                            is FIFO: the pager had them all)
+ *  stream stalled  CONNECTED ──▶ RESUMING: a new connection, kernel_hello(resume: id, token,
+ *                                received, attempt); what the kernel sends is kept, not sent;
+ *                                another attempt on another connection every tenth of the lease
+ *  pager_welcome(resumed, n)  RESUMING ──▶ CONNECTED: the kept messages after n sent again, then
+ *                                the rest; the lease runs as from a keepalive answered that was
+ *                                sent with the resume
+ *  refused by the pager       RESUMING ──▶ the kernel reclaims (KernelSession: DISCONNECTED),
+ *                                everything kept is dropped (a reclaim asks again instead)
+ *  lease runs out             the session is over, as always
+ * </pre>
+ * What is kept is bounded by what the kernel sends in a lease: a pager that answers no keepalive
+ * for a lease ends the session.
+ */
+final class SessionResume {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+    private static final int PROTOCOL_VERSION = 1;
+
+    private final KernelSession session;
+    private final KernelCore core;
+    private final String name;
+    private final KernelEnv env;
+    private final KernelStats stats;
+    /** From the welcome: names the session for a resume; 0: it cannot be resumed. */
+    private long sessionToken;
+    /** A resume is on its way on a new stream; what the kernel sends waits for the answer. */
+    private boolean resuming;
+    /** When the current resume attempt was sent: a resume taken counts as a keepalive answered then. */
+    private long resumeSentAt;
+    /** Pager messages of the session received (welcomes not counted). */
+    private long received;
+    /** Number of the last message sent (or kept to send once resumed). */
+    private long sent;
+    private final ArrayDeque<KernelToPager> kept = new ArrayDeque<>();
+    /** The last resume attempt sent: each is one more. */
+    private long attempt;
+    /** Whether sent messages are kept: until the welcome says the session cannot be resumed. */
+    private boolean keeping = true;
+
+    SessionResume(KernelSession session, KernelCore core, String name, KernelEnv env, KernelStats stats) {
+        this.session = session;
+        this.core = core;
+        this.name = name;
+        this.env = env;
+        this.stats = stats;
+    }
+
+    /** The welcome's token (0: the session cannot be resumed, and nothing is kept for it). */
+    void welcomed(long token) {
+        sessionToken = token;
+        if (token == 0) {
+            stopKeeping();
+        }
+    }
+
+    /** Whether a stall may be resumed: the session has a token and no resume is on its way. */
+    boolean mayResume() {
+        return sessionToken != 0 && !resuming;
+    }
+
+    /** The stream broke for good (the kernel reclaims instead): no resume, nothing kept is sent again. */
+    void abandon() {
+        resuming = false;
+        kept.clear();
+    }
+
+    /** Whether a resume is on its way on a new stream. */
+    boolean resuming() {
+        return resuming;
+    }
+
+    /** Sends kernel_hello with resume on a new connection; tries again every tenth of the lease. */
+    void resume(String why) {
+        if (!resuming) {
+            log.warn("kernel {}: its stream to {} stalled ({}); it resumes that session on a new connection",
+                    name, session.which(), why);
+            env.trace("pager-stalled", 0, why);
+        }
+        resuming = true;
+        if (!env.resume(session.pager)) {
+            resuming = false;
+            return; // this env cannot: the lease decides
+        }
+        long attempt = nextAttempt();
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setResume(Resume.newBuilder()
+                        .setKernelId(session.kernelId()).setSessionToken(sessionToken).setReceived(receivedCount())
+                        .setAttempt(attempt))).build();
+        resumeSentAt = env.nanoTime();
+        stats.sent(hello);
+        env.send(session.pager, hello);
+        env.schedule(session.leaseNanos() / 10, () -> {
+            if (resuming && !session.pagerLost() && attempt() == attempt) {
+                resume(why);
+            }
+        });
+    }
+
+    /**
+     * The pager took the resume: the session goes on on the new stream. What the pager did not
+     * receive is sent again, then what waited; the resume counts as a keepalive answered.
+     */
+    void resumed(PagerWelcome w) {
+        if (!resuming || w.getKernelId() != session.kernelId() || !plausible(w.getReceived())) {
+            core.violation("a pager_welcome to a resume it did not send, or with kernel id "
+                    + Integer.toUnsignedString(w.getKernelId()) + " and " + w.getReceived() + " messages received", 0, 0);
+            return;
+        }
+        resuming = false;
+        session.resumeTaken(resumeSentAt);
+        var again = resumed(w.getReceived());
+        for (KernelToPager m : again) {
+            stats.sent(m);
+            env.send(session.pager, m);
+        }
+        env.resumed(session.pager);
+        log.info("kernel {}: resumed its session with pager {} on a new connection; sent again {} messages the "
+                + "pager had not received", name, w.getPagerName(), again.size());
+        env.trace("pager-resumed", 0, again.size() + " sent again");
+    }
+
+    /**
+     * The resume's stream failed. Refused by the pager (it knows no such session: it restarted, or
+     * declared this kernel dead): the kernel reclaims, as after a broken stream. Anything else
+     * (the pager not reachable yet): the next attempt is due.
+     */
+    void resumeFailed(String reason, boolean byPager) {
+        if (!resuming || !byPager) {
+            return;
+        }
+        log.warn("kernel {}: {} refused to resume its session ({}); it reclaims what it holds there", name,
+                session.which(), reason);
+        resuming = false;
+        session.onStreamBroken(reason);
+    }
+
+    void received() {
+        received++;
+    }
+
+    long receivedCount() {
+        return received;
+    }
+
+    /** A message leaves (or waits for the resume): its number. */
+    long sent(KernelToPager m) {
+        if (keeping) {
+            kept.add(m);
+        }
+        return ++sent;
+    }
+
+    /** The session cannot be resumed (no lease, or no token): nothing is kept from now on. */
+    void stopKeeping() {
+        keeping = false;
+        kept.clear();
+    }
+
+    /** A reclaim opened a new count on both sides (the pager that takes it numbers from 1). */
+    void reset() {
+        received = 0;
+        sent = 0;
+        kept.clear();
+    }
+
+    /** The pager has the first {@code count} messages. */
+    void acknowledged(long count) {
+        while (!kept.isEmpty() && sent - kept.size() + 1 <= count) {
+            kept.poll();
+        }
+    }
+
+    /** The pager took a resume and had received {@code count}: what to send again, in order. */
+    List<KernelToPager> resumed(long count) {
+        acknowledged(count);
+        return List.copyOf(kept);
+    }
+
+    /** Whether {@code count} is a number the pager can have received: not above what was sent. */
+    boolean plausible(long count) {
+        return count <= sent && count >= sent - kept.size();
+    }
+
+    long nextAttempt() {
+        return ++attempt;
+    }
+
+    long attempt() {
+        return attempt;
+    }
+
+    /** Messages kept now; for tests. */
+    int keptCount() {
+        return kept.size();
+    }
+}
