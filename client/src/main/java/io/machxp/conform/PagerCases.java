@@ -13,6 +13,7 @@ public final class PagerCases {
         all.addAll(PageCases.all());
         all.addAll(FutexCases.all());
         all.addAll(LeaseCases.all());
+        all.addAll(ResumeCases.all());
         return all;
     }
 

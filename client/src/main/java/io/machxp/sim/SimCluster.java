@@ -223,23 +223,7 @@ public final class SimCluster {
      * calls ({@link #call}) - and all of it runs, in order, when it resumes. Its clock runs on.
      */
     public void pause(String name, long nanos) {
-        SimKernel k = kernel(name);
-        k.pausedUntil = Math.max(k.pausedUntil, now + nanos);
-        if (!k.paused) {
-            k.paused = true;
-            schedule(k.pausedUntil, () -> resume(k));
-        }
-    }
-
-    private void resume(SimKernel k) {
-        if (now < k.pausedUntil) {
-            schedule(k.pausedUntil, () -> resume(k));
-            return;
-        }
-        k.paused = false;
-        while (!k.deferred.isEmpty() && !k.paused) {
-            k.run(k.deferred.poll());
-        }
+        kernel(name).pause(nanos);
     }
 
     /** A task's call into the kernel: it runs now, or when the kernel resumes if it is paused. */

@@ -35,6 +35,26 @@ public final class SimKernel {
         return stalledSession[pager] == session ? stalledUntil[pager] : 0;
     }
 
+    /** See {@link SimCluster#pause}. */
+    void pause(long nanos) {
+        pausedUntil = Math.max(pausedUntil, cluster.now() + nanos);
+        if (!paused) {
+            paused = true;
+            cluster.schedule(pausedUntil, this::resume);
+        }
+    }
+
+    private void resume() {
+        if (cluster.now() < pausedUntil) {
+            cluster.schedule(pausedUntil, this::resume);
+            return;
+        }
+        paused = false;
+        while (!deferred.isEmpty() && !paused) {
+            run(deferred.poll());
+        }
+    }
+
     /** Runs {@code action} in the kernel's process now, or when it resumes if it is paused. */
     void run(Runnable action) {
         if (crashed) {
