@@ -43,6 +43,12 @@ final class PagerLink {
     private final EventLoopGroup coreGroup;
     /** The channel of the current stream: a resume makes a new one (a new connection). */
     private ManagedChannel channel;
+    /**
+     * A second connection to the pager, kept connected and idle for a resume: an idle connection
+     * has nothing in retransmission backoff, so after a short cut a hello on it goes out at once,
+     * and the resume costs one round trip instead of a TCP and HTTP/2 handshake. Core thread.
+     */
+    private ManagedChannel spare;
     /** Channels of streams a resume replaced: closed once the pager took the resume. Core thread. */
     private final java.util.List<ManagedChannel> replaced = new java.util.ArrayList<>();
     private final EventLoop loop;
@@ -138,7 +144,16 @@ final class PagerLink {
             return false;
         }
         replaced.add(channel);
-        channel = newChannel();
+        boolean warm = spare != null && spare.getState(false) == io.grpc.ConnectivityState.READY;
+        if (warm) {
+            channel = spare;
+        } else {
+            if (spare != null) {
+                replaced.add(spare);
+            }
+            channel = newChannel();
+        }
+        spare = null;
         connect(false);
         return true;
     }
@@ -146,6 +161,15 @@ final class PagerLink {
     /** Core thread: the pager took the resume on the current stream; the replaced connections close. */
     void resumed() {
         closeReplaced();
+        warmSpare();
+    }
+
+    /** Core thread: connects a spare channel for the next resume (see {@link #spare}). */
+    void warmSpare() {
+        if (spare == null && !aborted && !channel.isShutdown()) {
+            spare = newChannel();
+            spare.getState(true); // connect now, not at the first call
+        }
     }
 
     private void closeReplaced() {
@@ -153,6 +177,15 @@ final class PagerLink {
             old.shutdownNow();
         }
         replaced.clear();
+    }
+
+    /** The link is done: every connection but the current one closes. */
+    void closeAllButCurrent() {
+        closeReplaced();
+        if (spare != null) {
+            spare.shutdownNow();
+            spare = null;
+        }
     }
 
     private static final long RECONNECT_WAIT_MILLIS = 1000;
@@ -191,6 +224,7 @@ final class PagerLink {
                 }
                 if (message.hasPagerWelcome()) {
                     welcomed.complete(core.kernelId());
+                    warmSpare();
                 }
             }
 
@@ -285,7 +319,7 @@ final class PagerLink {
         if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
             call.cancel("the kernel's session is over", null);
         }
-        closeReplaced();
+        closeAllButCurrent();
         channel.shutdownNow();
     }
 
@@ -297,7 +331,7 @@ final class PagerLink {
             if (toPager instanceof ClientCallStreamObserver<KernelToPager> call) {
                 call.cancel("kernel crashed", null);
             }
-            closeReplaced();
+            closeAllButCurrent();
             cancelled.complete(null);
         });
         cancelled.orTimeout(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS).exceptionally(e -> null).join();
@@ -315,7 +349,6 @@ final class PagerLink {
      * session this kernel ended: ignored, as an old stream's is. False if it was gone already.
      */
     boolean halfClose() {
-        closeReplaced();
         try {
             toPager.onCompleted();
             stream++;

@@ -117,6 +117,9 @@ final class PagerLinks {
                     open[p] = open[p] && links[p].halfClose();
                 }
             }
+            for (PagerLink l : links) {
+                l.closeAllButCurrent(); // replaced connections and the spare
+            }
             halfClosed.complete(open);
         });
         boolean[] open = new boolean[links.length];
