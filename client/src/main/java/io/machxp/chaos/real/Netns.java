@@ -39,9 +39,22 @@ final class Netns implements AutoCloseable {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "machxp chaos --real needs root (it makes network namespaces and veth links with ip)";
         }
-        if (!Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                && !Files.isExecutable(Path.of("/usr/bin/ip")) && !Files.isExecutable(Path.of("/bin/ip"))) {
+        if (IP == null) {
             return "machxp chaos --real needs the ip command (iproute2) to make network namespaces";
+        }
+        return null;
+    }
+
+    /** The ip command: the first on PATH, else in the sbin directories root's PATH usually has; null if none. */
+    private static final String IP = findIp();
+
+    private static String findIp() {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String dir : dirs) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "ip"))) {
+                return Path.of(dir, "ip").toString();
+            }
         }
         return null;
     }
@@ -106,7 +119,7 @@ final class Netns implements AutoCloseable {
 
     /** The command that runs {@code command} in namespace {@code ns}. */
     static List<String> inNamespace(String ns, List<String> command) {
-        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        List<String> all = new ArrayList<>(List.of(IP, "netns", "exec", ns));
         all.addAll(command);
         return all;
     }
@@ -128,7 +141,7 @@ final class Netns implements AutoCloseable {
     }
 
     static void ip(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of("ip"));
+        List<String> command = new ArrayList<>(List.of(IP));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
