@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * from 64 bytes to 1 MiB is a violation: the kernel stays without a session rather than broken.
  *
  * <p>Lease: the welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive
- * at once and then every L/4; each pager_keepalive extends its lease to (when that keepalive was
+ * at once and then every L/8; each pager_keepalive extends its lease to (when that keepalive was
  * sent) + L - L/5.
  * The pager counts from when it heard the kernel, so it cannot declare the kernel dead before the
  * kernel has stopped by a margin of L/5 plus the transit: when the kernel's lease runs out it
@@ -62,6 +62,12 @@ final class KernelSession {
     /** Log lines keep the core's logger: they read as the kernel's. */
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
     private static final int PROTOCOL_VERSION = 1;
+    /**
+     * Keepalives per lease: eight, not the spec's four, so that the last keepalive answered before
+     * a short cut is at most L/8 old, which leaves a resume (xp-spec 4.7) time before the lease
+     * runs out (0.8 L from that keepalive's send).
+     */
+    private static final int KEEPALIVES_PER_LEASE = 8;
     /** Page sizes a pager may give: powers of two from the pager's least to 1 MiB. */
     private static final int MIN_PAGE_SIZE = 64;
     private static final int MAX_PAGE_SIZE = 1 << 20;
@@ -366,7 +372,7 @@ final class KernelSession {
         if (disconnected == null && !resume.resuming()) {
             sendKeepalive();
         }
-        env.schedule(leaseNanos / 4, this::keepalive);
+        env.schedule(leaseNanos / KEEPALIVES_PER_LEASE, this::keepalive);
     }
 
     private void sendKeepalive() {
