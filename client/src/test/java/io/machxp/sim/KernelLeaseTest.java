@@ -2,14 +2,9 @@ package io.machxp.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.kernel.core.CoreOptions;
-import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.Acquired;
-import io.machxp.kernel.task.MachTask;
-import io.machxp.kernel.task.MachThread;
-import io.machxp.kernel.vm.VmMapping;
 import io.machxp.proto.task.Errno;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,47 +25,21 @@ class KernelLeaseTest {
             Map.of("obj", 4096L), (time, kernel, event, tid, detail) -> trace.add(time / MS + " " + kernel + " " + event));
     private final List<Long> declaredAt = new ArrayList<>();
 
-    /** A task with one thread on a kernel, the object mapped. */
-    private record Worker(KernelCore core, long task, int tid, long base) {}
-
     /** Runs the simulation until the call is answered: its value, or the KernelError it failed with. */
+    @SuppressWarnings("unchecked")
     private <T> T await(Consumer<Reply<T>> call) {
-        Object[] box = new Object[2];
-        call.accept(new Reply<>() {
-            @Override
-            public void complete(T value) {
-                box[0] = value;
-                box[1] = Boolean.TRUE;
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                box[0] = error;
-                box[1] = Boolean.TRUE;
-            }
-        });
-        while (box[1] == null && cluster.step()) {
-            // the simulation runs until the answer comes
-        }
-        @SuppressWarnings("unchecked")
-        T value = (T) box[0];
-        return value;
+        return (T) SimCalls.await(cluster, call);
     }
 
-    private Worker worker(String kernel) {
-        KernelCore core = cluster.addKernel(kernel, CoreOptions.DEFAULT).core;
-        cluster.runUntil(cluster.now() + MS);
-        MachTask task = await(r -> core.taskCreate("t", r));
-        VmMapping m = await(r -> core.vmMap(task.id, "obj", r));
-        MachThread t = await(r -> core.threadCreate(task.id, r));
-        return new Worker(core, task.id, t.tid, m.start());
+    private SimCalls.Worker worker(String kernel) {
+        return SimCalls.worker(cluster, kernel, "obj");
     }
 
     @Test
     void aKernelCutOffStopsBeforeThePagerDeclaresItDeadAndItsFutexGoesOnWithOwnerDied() {
         cluster.onDeclaredDead((time, kernel, held) -> declaredAt.add(time));
-        Worker a = worker("A");
-        Worker b = worker("B");
+        SimCalls.Worker a = worker("A");
+        SimCalls.Worker b = worker("B");
         Acquired first = await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
 
         cluster.runUntil(cluster.now() + 10 * LEASE);  // keepalives keep A's lease through ten leases

@@ -2,14 +2,9 @@ package io.machxp.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.kernel.core.CoreOptions;
-import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.Acquired;
-import io.machxp.kernel.task.MachTask;
-import io.machxp.kernel.task.MachThread;
-import io.machxp.kernel.vm.VmMapping;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,43 +26,14 @@ class StalledStreamResumeTest {
     private final SimCluster cluster = new SimCluster(new SimCluster.Options(7, 100_000, 20_000, 4096, LEASE),
             Map.of("obj", 4096L), (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
 
-    private record Worker(KernelCore core, long task, int tid, long base) {}
-
-    /** Runs the simulation until the call is answered: its value, or the KernelError it failed with. */
     private <T> Object await(Consumer<Reply<T>> call) {
-        Object[] box = new Object[2];
-        call.accept(new Reply<>() {
-            @Override
-            public void complete(T value) {
-                box[0] = value;
-                box[1] = Boolean.TRUE;
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                box[0] = error;
-                box[1] = Boolean.TRUE;
-            }
-        });
-        while (box[1] == null && cluster.step()) {
-            // the simulation runs until the answer comes
-        }
-        return box[0];
-    }
-
-    private Worker worker(String kernel) {
-        KernelCore core = cluster.addKernel(kernel, CoreOptions.DEFAULT).core;
-        cluster.runUntil(cluster.now() + MS);
-        MachTask task = (MachTask) this.<MachTask>await(r -> core.taskCreate("t", r));
-        VmMapping m = (VmMapping) this.<VmMapping>await(r -> core.vmMap(task.id, "obj", r));
-        MachThread t = (MachThread) this.<MachThread>await(r -> core.threadCreate(task.id, r));
-        return new Worker(core, task.id, t.tid, m.start());
+        return SimCalls.await(cluster, call);
     }
 
     @Test
     void aStalledStreamIsResumedWithinTheLeaseAndTheKernelKeepsItsFutexAndItsWrite() {
-        Worker a = worker("A");
-        Worker b = worker("B");
+        SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj");
+        SimCalls.Worker b = SimCalls.worker(cluster, "B", "obj");
         Acquired first = (Acquired) this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
         byte[] written = ByteBuffer.allocate(8).putLong(42).array();
         assertThat(this.<Void>await(r -> a.core().vmWrite(a.task(), a.base() + 8, written, r))).isNull();
