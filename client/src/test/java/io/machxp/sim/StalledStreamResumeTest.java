@@ -61,8 +61,10 @@ class StalledStreamResumeTest {
         cluster.runUntil(cluster.now() + 2 * LEASE); // the old stream delivers what it held: fenced
         assertThat(cluster.pagerStats().fenced()).isPositive();
         assertThat(trace).noneMatch(e -> e.contains("lease-lost") || e.contains("pager-lost"));
-        assertThat(this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r)))
-                .as("A goes on in the same session").isInstanceOf(Acquired.class);
+        long other = a.base() + 64; // B still owns the first futex: A takes another one
+        assertThat(this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), other, -1, r)))
+                .as("A goes on in the same session").isInstanceOfSatisfying(Acquired.class,
+                        acq -> assertThat(acq.ownerDied()).isFalse());
     }
 
     private static Reply<Acquired> reply(Object[] box) {
