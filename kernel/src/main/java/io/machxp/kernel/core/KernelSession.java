@@ -329,10 +329,6 @@ final class KernelSession {
         checkLeaseIn(leaseEnds - env.nanoTime());
     }
 
-    long leaseNanos() {
-        return leaseNanos;
-    }
-
     // ---- lease -------------------------------------------------------------------------------
 
     /**
