@@ -3,8 +3,10 @@ package io.machxp.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.PagerDirectory;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.vm.VmMapping;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * resumes its session on a new stream within its lease (xp.proto, Resume): it keeps its kernel
  * id, its futexes and its pages, nobody is told OWNER_DIED, nothing it wrote is lost, and what the
  * old stream delivers late is fenced. In virtual time: the simulator's stall holds one stream's
- * messages, in order, for longer than the lease.
+ * messages, in order, for longer than the lease. With several pagers each stream resumes on its own.
  */
 class StalledStreamResumeTest {
     private static final long MS = 1_000_000;
@@ -65,6 +67,30 @@ class StalledStreamResumeTest {
         assertThat(this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), other, -1, r)))
                 .as("A goes on in the same session").isInstanceOfSatisfying(Acquired.class,
                         acq -> assertThat(acq.ownerDied()).isFalse());
+    }
+
+    @Test
+    void withTwoPagersOnlyTheStalledStreamResumesAndTheOtherSessionGoesOnMeanwhile() {
+        SimCluster two = new SimCluster(new SimCluster.Options(7, 100_000, 20_000, 4096, LEASE),
+                Map.of("zero", 4096L, "one", 4096L), PagerDirectory.of(2, Map.of("zero", 0, "one", 1)),
+                (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
+        SimCalls.Worker a = SimCalls.worker(two, "A", "one");
+        Object held = SimCalls.<Acquired>await(two, r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
+        assertThat(held).isInstanceOf(Acquired.class);
+        long zero = ((VmMapping) SimCalls.<VmMapping>await(two, r -> a.core().vmMap(a.task(), "zero", r))).start();
+
+        two.stall("A", 1, LEASE * 6 / 5); // only the stream to pager 1
+        two.runUntil(two.now() + LEASE / 2);
+        Object other = SimCalls.<Acquired>await(two, r -> a.core().vmLockFutex(a.task(), a.tid(), zero, -1, r));
+        assertThat(other).as("pager 0's session is not held by pager 1's stall").isInstanceOf(Acquired.class);
+        two.runUntil(two.now() + 2 * LEASE);
+
+        assertThat(two.pagerStats(1).sessionsResumed()).isEqualTo(1);
+        assertThat(two.pagerStats(0).sessionsResumed()).as("pager 0's stream never stalled").isZero();
+        assertThat(trace).contains("A pager-stalled", "A pager-resumed")
+                .noneMatch(e -> e.contains("lease-lost") || e.contains("pager-lost") || e.contains("disconnected"));
+        assertThat(SimCalls.<Void>await(two, r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.base(), r)))
+                .as("A still owns pager 1's futex after the resume").isNull();
     }
 
     private static Reply<Acquired> reply(Object[] box) {

@@ -239,9 +239,7 @@ final class PagerLink {
             @Override
             public void onCompleted() {
                 done.complete(null);
-                if (current == stream && core.resuming(pager)) {
-                    core.onResumeFailed(pager, "the pager ended the resumed stream", true);
-                } else if (current == stream) {
+                if (current == stream && !core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
                     core.onPagerLost(pager, "the pager ended the session");
                 }
@@ -257,9 +255,8 @@ final class PagerLink {
     /** The pager's own refusal ends the session; anything else is a broken stream the core may mend. */
     private void lost(Throwable t) {
         String reason = t.getMessage();
-        if (core.resuming(pager)) {
-            core.onResumeFailed(pager, reason, fromPager(t));
-            return;
+        if (core.onResumeFailed(pager, reason, fromPager(t))) {
+            return; // the resume's stream: the core decides (see SessionResume)
         }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new NotWelcomed(reason, errno(t), t));

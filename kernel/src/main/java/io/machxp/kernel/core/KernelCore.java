@@ -262,18 +262,10 @@ public final class KernelCore {
         sessions.session(pager).onStreamBroken(reason);
     }
 
-    /**
-     * The stream of a resume to pager {@code pager} failed: refused by that pager (see
-     * {@link KernelSession#resumeFailed}).
-     */
-    public void onResumeFailed(int pager, String reason, boolean byPager) {
+    /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */
+    public boolean onResumeFailed(int pager, String reason, boolean byPager) {
         checkThread();
-        sessions.session(pager).resume.resumeFailed(reason, byPager);
-    }
-
-    /** Whether a resume of the session with pager {@code pager} on a new stream is on its way. */
-    public boolean resuming(int pager) {
-        return sessions.session(pager).resuming();
+        return sessions.session(pager).resume.resumeFailed(reason, byPager);
     }
 
     /** Whether the kernel lost its stream to a pager and is reconnecting; for tests and tools. */

@@ -301,26 +301,9 @@ final class KernelSession {
 
     // ---- resume (xp.proto, Resume) -----------------------------------------------------------
 
-    /** Whether a resume is on its way on a new stream. */
-    boolean resuming() {
-        return resume.resuming();
-    }
-
-    /**
-     * Every twentieth of the lease: a keepalive unanswered for a sixth of the lease means the
-     * stream stalled (after a short cut, TCP's retransmission backoff can hold it for seconds):
-     * the kernel resumes the session on a new connection long before its lease runs out.
-     */
-    private void checkStall() {
-        if (pagerLost != null) {
-            return;
-        }
-        if (disconnected == null && resume.mayResume() && !keepalivesOut.isEmpty()
-                && env.nanoTime() - keepalivesOut.peek()[1] > leaseNanos / 6) {
-            resume.resume(String.format("the pager answered no keepalive for %d ms",
-                    (env.nanoTime() - keepalivesOut.peek()[1]) / 1_000_000));
-        }
-        env.schedule(leaseNanos / 20, this::checkStall);
+    /** When the oldest keepalive still unanswered on the stream was sent; -1: none, or no stream. */
+    long unansweredSince() {
+        return disconnected != null || keepalivesOut.isEmpty() ? -1 : keepalivesOut.peek()[1];
     }
 
     /** The pager took a resume sent at {@code sentAt}: as a keepalive sent then and answered. */
@@ -347,7 +330,7 @@ final class KernelSession {
         leaseEndsAt(env.nanoTime() + lease - leaseMargin());
         keepalive();
         checkLeaseIn(lease - leaseMargin());
-        env.schedule(leaseNanos / 20, this::checkStall);
+        env.schedule(leaseNanos / 20, resume::checkStall);
     }
 
     /** The lease now ends at {@code nanos}; the fast path's gate follows it. */

@@ -144,16 +144,34 @@ final class SessionResume {
     /**
      * The resume's stream failed. Refused by the pager (it knows no such session: it restarted, or
      * declared this kernel dead): the kernel reclaims, as after a broken stream. Anything else
-     * (the pager not reachable yet): the next attempt is due.
+     * (the pager not reachable yet): the next attempt is due. False if no resume was on its way
+     * (the failure is then the stream's own, see KernelCore).
      */
-    void resumeFailed(String reason, boolean byPager) {
+    boolean resumeFailed(String reason, boolean byPager) {
         if (!resuming || !byPager) {
-            return;
+            return resuming;
         }
         log.warn("kernel {}: {} refused to resume its session ({}); it reclaims what it holds there", name,
                 session.which(), reason);
         resuming = false;
         session.onStreamBroken(reason);
+        return true;
+    }
+
+    /**
+     * Every twentieth of the lease: a keepalive unanswered for a sixth of the lease means the
+     * stream stalled (after a short cut, TCP's retransmission backoff can hold it for seconds):
+     * the kernel resumes the session on a new connection long before its lease runs out.
+     */
+    void checkStall() {
+        if (session.pagerLost()) {
+            return;
+        }
+        long since = session.unansweredSince();
+        if (since >= 0 && mayResume() && env.nanoTime() - since > session.leaseNanos() / 6) {
+            resume(String.format("the pager answered no keepalive for %d ms", (env.nanoTime() - since) / 1_000_000));
+        }
+        env.schedule(session.leaseNanos() / 20, this::checkStall);
     }
 
     void received() {
