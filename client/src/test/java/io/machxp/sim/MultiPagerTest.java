@@ -40,24 +40,7 @@ class MultiPagerTest {
 
     /** Runs the simulation until the call is answered: its value, or the KernelError it failed with. */
     private <T> Object await(Consumer<Reply<T>> call) {
-        Object[] box = new Object[2];
-        call.accept(new Reply<>() {
-            @Override
-            public void complete(T value) {
-                box[0] = value;
-                box[1] = Boolean.TRUE;
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                box[0] = error;
-                box[1] = Boolean.TRUE;
-            }
-        });
-        while (box[1] == null && cluster.step()) {
-            // the simulation runs until the answer comes
-        }
-        return box[0];
+        return SimCalls.await(cluster, call);
     }
 
     @SuppressWarnings("unchecked")
