@@ -102,11 +102,6 @@ public final class SimKernel {
             }
 
             @Override
-            public boolean resume() {
-                return resume(0);
-            }
-
-            @Override
             public boolean resume(int pager) {
                 return cluster.reconnectKernel(SimKernel.this, pager);
             }

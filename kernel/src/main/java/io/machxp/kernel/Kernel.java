@@ -143,18 +143,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             }
 
             @Override
-            public boolean resume() {
-                return session.link.resume(0);
-            }
-
-            @Override
             public boolean resume(int pager) {
                 return session.link.resume(pager);
-            }
-
-            @Override
-            public void resumed() {
-                session.link.resumed(0);
             }
 
             @Override
