@@ -5,12 +5,10 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.kernel.core.KernelCore;
-import io.machxp.kernel.core.KernelEnv;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
-import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.net.MachIpcService;
 import io.machxp.kernel.net.MachTaskService;
 import io.machxp.kernel.net.ServedKernel;
@@ -18,7 +16,6 @@ import io.machxp.kernel.net.TaskHandles;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.proto.transport.ServerUnreachable;
 import io.machxp.proto.transport.TransportException;
-import io.machxp.proto.xp.KernelToPager;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -121,74 +118,23 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** A new core and its stream (not opened yet). */
     private Session newSession() {
         Session session = new Session();
-        session.core = new KernelCore(config.name(), new KernelEnv() {
-            @Override
-            public void send(KernelToPager message) {
-                session.link.send(0, message);
-            }
-
-            @Override
-            public void send(int pager, KernelToPager message) {
-                session.link.send(pager, message);
-            }
-
-            @Override
-            public boolean reconnect() {
-                return session.link.reconnect(0);
-            }
-
-            @Override
-            public boolean reconnect(int pager) {
-                return session.link.reconnect(pager);
-            }
-
-            @Override
-            public boolean resume(int pager) {
-                return session.link.resume(pager);
-            }
-
-            @Override
-            public void resumed(int pager) {
-                session.link.resumed(pager);
-            }
-
-            @Override
-            public Timer schedule(long delayNanos, Runnable action) {
-                var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
-                return () -> future.cancel(false);
-            }
-
-            @Override
-            public long nanoTime() {
-                return System.nanoTime();
-            }
-
-            @Override
-            public <T> void fileEffect(java.util.function.Supplier<T> io, java.util.function.Consumer<T> done) {
-                shared.fileEffect(io, result -> {
-                    try {
-                        loop.execute(() -> done.accept(result));
-                    } catch (java.util.concurrent.RejectedExecutionException closed) {
-                        // the kernel ended: its session's files are deleted with it
-                    }
-                });
-            }
-
-            @Override
-            public void trace(String event, int tid, String detail) {
-                log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
-                TraceListener l = traceListener;
-                if (l != null) {
-                    l.trace(event, tid, detail);
-                }
-                if (event.equals("lease-lost") || event.equals("pager-lost")) {
-                    sessionLost(session, event + ": " + detail);
-                }
-            }
-        }, stats, config.core());
+        session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
+                (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
         shared.share(session.core);
         session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core);
         return session;
+    }
+
+    /** Core thread: a trace event of a session's core; a lost lease or pager ends the session. */
+    private void onCoreTrace(Session session, String event, int tid, String detail) {
+        log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
+        TraceListener l = traceListener;
+        if (l != null) {
+            l.trace(event, tid, detail);
+        }
+        if (event.equals("lease-lost") || event.equals("pager-lost")) {
+            sessionLost(session, event + ": " + detail);
+        }
     }
 
     /**

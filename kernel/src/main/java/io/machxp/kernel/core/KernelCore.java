@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel as a single-threaded state machine: tasks, threads, mappings, the page cache and the
- * futex cache, speaking XP to its pagers (one, or several: each object is served by one). No I/O, clock or thread inside: inputs are method calls
- * (a task request, an XP message, a timer firing) made on one thread, the core thread; outputs go
+ * futex cache, speaking XP to its pagers (one, or several: each object is served by one). No I/O,
+ * clock or thread inside: inputs are method calls (a task request, an XP message, a timer firing) made on one thread, the core thread; outputs go
  * through {@link KernelEnv} (XP messages, timers) and {@link Reply} (answers to tasks).
  *
  * <h2>Overview</h2>
@@ -41,18 +41,10 @@ import org.slf4j.LoggerFactory;
  *       inheritance, robust futexes);
  *   <li>{@link KernelIpc} over {@link IpcCore}: Mach IPC - port name spaces, rights, mach_msg.
  * </ul>
- * Pages: a page is held with the access the pager allows (read-only or writable); memory is
- * faulted in with the access it needs. A futex the kernel holds is locked with its page writable
- * (Part III: page-in first). One it does not hold is asked for first: a futex leaving a kernel
- * that caches futexes takes its own page with it in futex_released (and with piggyback, the pages
- * dirtied under it), so the page usually comes with the grant. In Part II only
- * ({@code cacheFutexes == false}) the page is faulted in first (memory_object_data_request), and
- * a futex is never kept free here: each unlock releases it to the pager, so every lock and unlock
- * costs messages.
- *
- * <p>Every change of a futex word made here needs the page writable: a futex this kernel holds
- * whose page is elsewhere is NOPAGE, and a lock, unlock or grant on it first faults the page in
- * (see {@link PageCache} for how the word moves between the futex state and the page).
+ * Pages are held with the access the pager allows and faulted in with the access a call needs; a
+ * futex held here is changed only with its page writable, a futex not held here is asked for
+ * first and usually comes with its page ({@link KernelFutexes} and {@link PageCache} say how; Part
+ * II, {@code cacheFutexes == false}, faults the page in first and releases every futex at unlock).
  *
  * <p>A pager message that breaks the protocol is a violation: logged and otherwise ignored, so
  * that the kernel's state never depends on its pager behaving ({@link XpDispatch} lists them).
@@ -233,11 +225,6 @@ public final class KernelCore {
         sessions.start();
     }
 
-    /** {@link #onPagerLost(int, String)} of the primary (the only pager of most kernels). */
-    public void onPagerLost(String reason) {
-        onPagerLost(0, reason);
-    }
-
     /**
      * Pager {@code pager} is gone: what waits for it fails with EIO, its objects' cached futexes stop
      * being handed out (it counts them released), as do later requests. Losing the primary (0) stops all.
@@ -247,16 +234,11 @@ public final class KernelCore {
     }
 
     /**
-     * The stream to the pager broke: the connection, not the pager's word (that is
-     * {@link #onPagerLost}). While the lease runs the kernel keeps what it holds and reconnects to
-     * reclaim it, in case the pager restarted; without a lease, or caching nothing it could keep
-     * (Part II), it stops at once.
+     * The stream to pager {@code pager} (0, the primary, for most kernels) broke: the connection,
+     * not the pager's word (that is {@link #onPagerLost}). While the lease runs the kernel keeps
+     * what it holds and reconnects to reclaim it, in case the pager restarted; without a lease it
+     * stops at once.
      */
-    public void onStreamBroken(String reason) {
-        onStreamBroken(0, reason);
-    }
-
-    /** {@link #onStreamBroken(String)} for the stream to pager {@code pager}. */
     public void onStreamBroken(int pager, String reason) {
         checkThread();
         sessions.session(pager).onStreamBroken(reason);

@@ -316,7 +316,7 @@ final class FuzzedPager {
             case PAGER_LOST -> {
                 if (data.consumeInt(0, 3) == 0) {
                     history.add(() -> "onPagerLost");
-                    core.onPagerLost("fuzzed");
+                    core.onPagerLost(0, "fuzzed");
                     heard();
                     check();
                 }
@@ -335,7 +335,7 @@ final class FuzzedPager {
     /** The pager goes, time runs out, every task ends: then no request may be left unanswered. */
     private void end() {
         history.add(() -> "end: onPagerLost, advance to the end of time, task_terminate every task");
-        core.onPagerLost("the input ended");
+        core.onPagerLost(0, "the input ended");
         env.advance(END_OF_TIME);
         for (long task : List.copyOf(tasks)) {
             Reply<Void> r = track("task_terminate(" + task + ") at the end");

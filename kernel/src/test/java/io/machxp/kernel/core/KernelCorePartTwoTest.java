@@ -53,7 +53,7 @@ class KernelCorePartTwoTest {
     void aFutexUnlockedWhileTheStreamIsDownStaysUntilTheReclaimThenGoesBack() {
         MachThread t = k.thread();
         k.acquireFromPager(t, k.base);
-        k.core.onStreamBroken("connection reset");
+        k.core.onStreamBroken(0, "connection reset");
         k.unlock(t, k.base).value();
         assertThat(k.lock(t, k.base).value()).as("still this kernel's while its lease runs").isEqualTo(AcquirePath.FAST_PATH);
         k.unlock(t, k.base).value();

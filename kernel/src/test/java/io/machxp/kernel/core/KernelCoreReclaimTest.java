@@ -69,7 +69,7 @@ class KernelCoreReclaimTest {
 
     /** The stream breaks and a twentieth of the lease later the kernel reconnects: its reclaim. */
     private ReclaimedObject breakAndReconnect() {
-        k.core.onStreamBroken("connection reset");
+        k.core.onStreamBroken(0, "connection reset");
         assertThat(k.core.disconnected()).isTrue();
         int before = k.env.reconnects;
         k.env.advance(LEASE / 20);
@@ -92,7 +92,7 @@ class KernelCoreReclaimTest {
         returnedDirtyPage1();
         Answer<AcquirePath> waiting = waiterAt8();
 
-        k.core.onStreamBroken("connection reset");
+        k.core.onStreamBroken(0, "connection reset");
         // Still its own while the lease runs: the owner unlocks and locks again without a message.
         assertThat(k.unlock(t, k.base).answered()).isTrue();
         assertThat(k.lock(t, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
@@ -132,7 +132,7 @@ class KernelCoreReclaimTest {
     void aRelinquishTheOldPagerAskedForIsVoidSoTheOwnersUnlockKeepsTheFutex() {
         MachThread t = holder();
         k.relinquish(0);
-        k.core.onStreamBroken("connection reset");
+        k.core.onStreamBroken(0, "connection reset");
         assertThat(k.unlock(t, k.base).answered()).isTrue();
         assertThat(k.env.drain()).as("nothing released into a broken stream").isEmpty();
         assertThat(breakAndReconnect().getFutexesList()).hasSize(1);
@@ -142,11 +142,11 @@ class KernelCoreReclaimTest {
     void theLeaseRunningOutWhileDisconnectedStopsTheKernelAndFailsItsWaiters() {
         holder();
         Answer<AcquirePath> waiting = waiterAt8();
-        k.core.onStreamBroken("connection reset");
+        k.core.onStreamBroken(0, "connection reset");
         for (int i = 0; i < 19; i++) { // every attempt is refused: no pager listens
             k.env.advance(LEASE / 20);
             k.env.drain();
-            k.core.onStreamBroken("connection refused");
+            k.core.onStreamBroken(0, "connection refused");
         }
         k.env.advance(LEASE);
         assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
@@ -173,7 +173,7 @@ class KernelCoreReclaimTest {
     void aPagerThatRefusesTheReclaimStopsTheKernel() {
         holder();
         breakAndReconnect();
-        k.core.onPagerLost("ESTALE: the pager's grace period is over");
+        k.core.onPagerLost(0, "ESTALE: the pager's grace period is over");
         Answer<MachThread> a = new Answer<>();
         k.core.threadCreate(k.task.id, a);
         assertThat(a.error().errno()).isEqualTo(Errno.EIO);
