@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "--quick only checks that they run (CI): its numbers mean little."})
 final class JmhCommand implements Callable<Integer> {
     /** How many benchmarks LockBenchmarks holds, each counted once (two parameters: twice). */
-    private static final int LOCK_BENCHMARKS = 9;
+    private static final int LOCK_BENCHMARKS = 11;
     /** How many IpcBenchmarks holds (a group counts once). */
     private static final int IPC_BENCHMARKS = 7;
 
@@ -123,6 +123,10 @@ final class JmhCommand implements Callable<Integer> {
                     "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
             ratio(score, unit, "cached lock+unlock, in process, vs its two CASes without the lease check",
                     "InProcess.futexLockUnlock", "InProcess.futexCasWithoutLeaseCheck", 1, "(the check's cost)"),
+            ratio(score, unit, "cached lock+unlock, in process, vs getpid through JNA (a system call)",
+                    "InProcess.futexLockUnlock", "SystemCall.getpidThroughJna", 1, "at most 1x (seed mail)"),
+            ratio(score, unit, "getpid through JNA vs abs through JNA (no system call)",
+                    "SystemCall.getpidThroughJna", "SystemCall.absThroughJna", 1, "(the kernel entry's cost)"),
             ratio(score, unit, "lock+unlock over gRPC (2 calls) vs 2 empty unary gRPC calls",
                     "OverGrpc.futexLockUnlock", "OverGrpc.twoEmptyCalls", 1, "at most 1.3x"),
             ratio(score, unit, "one handoff between two kernels vs one bidi-stream round trip",

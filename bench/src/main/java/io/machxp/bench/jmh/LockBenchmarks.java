@@ -221,6 +221,29 @@ public final class LockBenchmarks {
         }
     }
 
+    /**
+     * What InProcess.futexLockUnlock is compared with for the seed mail's claim (an uncontended
+     * cached futex costs no more than a local system call): a real system call made from Java
+     * through JNA, and a native call that makes none, so the call's own overhead shows. Note that
+     * {@code ProcessHandle.current().pid()} makes no system call (the JDK caches the pid).
+     */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class SystemCall {
+        int value = -7;
+
+        @Benchmark
+        public long getpidThroughJna() {
+            return NativeCalls.syscall(NativeCalls.SYS_GETPID);
+        }
+
+        @Benchmark
+        public int absThroughJna() {
+            return NativeCalls.abs(value);
+        }
+    }
+
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
