@@ -1,6 +1,7 @@
 package io.machxp.conform;
 
 import static io.machxp.conform.PagerCases.must;
+import static io.machxp.conform.PagerCases.should;
 
 import io.grpc.Status;
 import io.machxp.proto.xp.KernelHello;
@@ -18,13 +19,20 @@ final class ResumeCases {
 
     static List<ConformCase<PagerProbe>> all() {
         return List.of(
+                should("4.7-resumable", "a pager with a lease offers resume: a resumable kernel gets a session_token",
+                        p -> {
+                    p.leaseMillis();
+                    FakeKernel a = p.open("a");
+                    PagerWelcome w = a.hello(resumable(a.name()).build());
+                    Check.that(w.getSessionToken() != 0, "a pager with a lease should give a resumable kernel a "
+                            + "session_token (spec 4.7); without one its kernels can only reconnect and reclaim");
+                }),
                 must("4.7-resume", "a resumable kernel's session goes on on a new stream: pager_welcome with resumed "
                         + "and the same kernel id; the old stream ends with FAILED_PRECONDITION / ESTALE", p -> {
                     p.leaseMillis();
                     FakeKernel a = p.open("a");
                     PagerWelcome w = a.hello(resumable(a.name()).build());
-                    Check.that(w.getSessionToken() != 0, "a pager with a lease must give a resumable kernel a "
-                            + "session_token (spec 4.7)");
+                    offersResume(w);
                     a.sync();
                     FakeKernel again = p.open("a");
                     PagerWelcome r = again.hello(resumable(a.name()).setResume(Resume.newBuilder()
@@ -40,6 +48,7 @@ final class ResumeCases {
                     p.leaseMillis();
                     FakeKernel a = p.open("a");
                     PagerWelcome w = a.hello(resumable(a.name()).build());
+                    offersResume(w);
                     FakeKernel thief = p.open("a");
                     thief.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(resumable(a.name())
                             .setResume(Resume.newBuilder().setKernelId(w.getKernelId())
@@ -47,6 +56,13 @@ final class ResumeCases {
                     Check.endedWith(thief, Status.Code.FAILED_PRECONDITION, "ESTALE", "a resume with a wrong token");
                     a.sync(); // the session is untouched
                 }));
+    }
+
+    /** The MUST cases of 4.7 apply to a pager that offers resume (a non-zero session_token). */
+    private static void offersResume(PagerWelcome w) {
+        if (w.getSessionToken() == 0) {
+            throw new Skipped("the target does not offer resume (session_token 0; optional, spec 4.7)");
+        }
     }
 
     private static KernelHello.Builder resumable(String name) {
