@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "machxp", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
         footer = {"", "Benchmarks: machxp bench | scale | jmh (the bench module's jar; ./machxp picks it)."},
-        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, ChaosCommand.class,
+        subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, TraceCommand.class, ChaosCommand.class,
                 CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class, ClusterCommand.class,
                 StatusCommand.class, ViewCommand.class,
                 CommandLine.HelpCommand.class})

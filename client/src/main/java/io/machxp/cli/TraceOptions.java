@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
+
 /**
  * The trace options of run and trace: where to write the Chrome trace-event JSON and the SVG
  * message sequence chart, and what the chart shows (one futex, a time window).
@@ -21,21 +22,19 @@ final class TraceOptions {
                     + "(open it in ui.perfetto.dev or chrome://tracing); sim mode")
     Path json;
 
-    @Option(names = "--chart", paramLabel = "FILE.svg",
-            description = "write a message sequence chart (SVG): kernels and pager as lifelines, messages as arrows")
-    Path svg;
+    @picocli.CommandLine.Mixin
+    ChartOptions chart = new ChartOptions();
 
-    @Option(names = "--futex", paramLabel = "WORD", description = "the chart shows only this word's futex and page")
-    String futex;
-
-    @Option(names = "--from", paramLabel = "TIME", description = "the chart starts at this scenario time (e.g. 20ms)")
-    String from;
-
-    @Option(names = "--to", paramLabel = "TIME", description = "the chart ends at this scenario time")
-    String to;
+    /** Options for machxp trace: the JSON goes to {@code output}, the chart as asked. */
+    static TraceOptions to(Path output, ChartOptions chart) {
+        TraceOptions options = new TraceOptions();
+        options.json = output;
+        options.chart = chart;
+        return options;
+    }
 
     boolean wanted() {
-        return json != null || svg != null;
+        return json != null || chart.svg != null;
     }
 
     /** A trace to record into, or null when neither file is asked for. */
@@ -45,8 +44,8 @@ final class TraceOptions {
 
     /** Checks the chart's options against the scenario before the run (a bad word is a usage error). */
     void check(Scenario scenario) {
-        if (futex != null && !scenario.words().containsKey(futex)) {
-            throw new ScenarioException("--futex: the scenario has no word '" + futex + "'; its words are "
+        if (chart.futex != null && !scenario.words().containsKey(chart.futex)) {
+            throw new ScenarioException("--futex: the scenario has no word '" + chart.futex + "'; its words are "
                     + scenario.words().keySet());
         }
         window(scenario, 0);
@@ -62,16 +61,16 @@ final class TraceOptions {
         if (json != null) {
             Files.writeString(json, ChromeTrace.json(trace));
         }
-        if (svg != null) {
-            Files.writeString(svg, SequenceChart.svg(trace, window(scenario, origin),
+        if (chart.svg != null) {
+            Files.writeString(chart.svg, SequenceChart.svg(trace, window(scenario, origin),
                     t -> Durations.format(t - origin)));
         }
     }
 
     private SequenceChart.Window window(Scenario scenario, long origin) {
-        long offset = futex == null ? -1 : scenario.words().get(futex).offset();
-        long start = origin + (from == null ? 0 : Durations.parse(from, "--from"));
-        long end = to == null ? Long.MAX_VALUE : origin + Durations.parse(to, "--to");
+        long offset = chart.futex == null ? -1 : scenario.words().get(chart.futex).offset();
+        long start = origin + (chart.from == null ? 0 : Durations.parse(chart.from, "--from"));
+        long end = chart.to == null ? Long.MAX_VALUE : origin + Durations.parse(chart.to, "--to");
         return new SequenceChart.Window(offset, 4096, start, end);
     }
 }

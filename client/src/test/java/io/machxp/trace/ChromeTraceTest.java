@@ -9,11 +9,7 @@ import io.machxp.scenario.ScenarioParser;
 import io.machxp.scenario.ScenarioRun;
 import java.io.StringReader;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
@@ -26,7 +22,6 @@ import org.xml.sax.InputSource;
  */
 class ChromeTraceTest {
     static final Scenario SCENARIO = ScenarioParser.parse(Path.of("..", "scenarios", "cross-kernel-inversion.yaml"));
-    static final Set<String> PHASES = Set.of("M", "X", "i", "s", "f", "C");
 
     static XpTrace traced() {
         XpTrace trace = new XpTrace();
@@ -36,65 +31,15 @@ class ChromeTraceTest {
 
     @Test
     void theJsonHasTheTraceEventFormatsStructure() throws Exception {
-        JsonNode root = new ObjectMapper().readTree(ChromeTrace.json(traced()));
-        assertThat(root.get("traceEvents").isArray()).isTrue();
-        Map<Integer, String> processes = new HashMap<>();
-        Set<String> namedThreads = new HashSet<>();
-        for (JsonNode e : root.get("traceEvents")) {
-            assertThat(e.get("ph").asText()).isIn(PHASES);
-            assertThat(e.get("pid").isInt()).isTrue();
-            assertThat(e.get("tid").isInt()).isTrue();
-            assertThat(e.get("name").isTextual()).isTrue();
-            if (e.get("ph").asText().equals("M")) {
-                if (e.get("name").asText().equals("process_name")) {
-                    processes.put(e.get("pid").asInt(), e.get("args").get("name").asText());
-                } else if (e.get("name").asText().equals("thread_name")) {
-                    namedThreads.add(e.get("pid").asInt() + "/" + e.get("tid").asInt());
-                }
-            } else {
-                assertThat(e.get("ts").isNumber()).as("ts of %s", e).isTrue();
-                assertThat(e.get("ts").asDouble()).isGreaterThanOrEqualTo(0);
-            }
-        }
+        Map<Integer, String> processes = TraceEventFormat.assertValid(ChromeTrace.json(traced()));
         assertThat(processes.values()).containsExactly("pager", "kernel A", "kernel B");
-        for (JsonNode e : root.get("traceEvents")) {
-            if (!e.get("ph").asText().equals("M") && !e.get("ph").asText().equals("C")) {
-                assertThat(processes).containsKey(e.get("pid").asInt());
-                assertThat(namedThreads).as("thread of %s", e).contains(e.get("pid").asInt() + "/" + e.get("tid").asInt());
-            }
-        }
     }
 
     @Test
     void everyMessageIsAFlowFromItsSendingToItsArrivalBetweenTwoSlices() throws Exception {
         XpTrace trace = traced();
         JsonNode events = new ObjectMapper().readTree(ChromeTrace.json(trace)).get("traceEvents");
-        Map<Integer, JsonNode> starts = new HashMap<>();
-        Map<Integer, JsonNode> finishes = new HashMap<>();
-        for (JsonNode e : events) {
-            if (e.get("ph").asText().equals("s")) {
-                starts.put(e.get("id").asInt(), e);
-            } else if (e.get("ph").asText().equals("f")) {
-                assertThat(e.get("bp").asText()).isEqualTo("e");
-                finishes.put(e.get("id").asInt(), e);
-            }
-        }
-        assertThat(starts).hasSize(trace.messages().size());
-        assertThat(finishes.keySet()).isEqualTo(starts.keySet());
-        starts.forEach((id, s) -> {
-            JsonNode f = finishes.get(id);
-            assertThat(f.get("ts").asDouble()).isGreaterThanOrEqualTo(s.get("ts").asDouble());
-            assertThat(f.get("pid").asInt()).isNotEqualTo(s.get("pid").asInt());
-            // each end lies on a message slice of its own process and thread, at its time
-            for (JsonNode end : List.of(s, f)) {
-                assertThat(events).anySatisfy(x -> {
-                    assertThat(x.get("ph").asText()).isEqualTo("X");
-                    assertThat(x.get("pid").asInt()).isEqualTo(end.get("pid").asInt());
-                    assertThat(x.get("tid").asInt()).isEqualTo(end.get("tid").asInt());
-                    assertThat(x.get("ts").asDouble()).isEqualTo(end.get("ts").asDouble());
-                });
-            }
-        });
+        assertThat(TraceEventFormat.assertFlows(events)).isEqualTo(trace.messages().size());
     }
 
     @Test
