@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * instead of the timeline.
  */
 @Command(name = "trace", mixinStandardHelpOptions = true,
-        description = {"Record a scenario's run in the simulator as Chrome trace-event JSON (Perfetto, chrome://tracing):",
-                "every XP message, futex state change, boost and page move, in virtual time; optionally an SVG sequence chart.",
+        description = {"Record a scenario's sim run as Chrome trace-event JSON, for Perfetto or chrome://tracing.",
+                "Every XP message, futex state change, boost and page move, in virtual time; optionally an SVG sequence chart.",
                 "Exit code 0 when the trace was written (whether or not the scenario's expectations held), 1 on a bad file or usage."})
 final class TraceCommand implements Callable<Integer> {
     @Spec
@@ -45,6 +45,9 @@ final class TraceCommand implements Callable<Integer> {
 
     @Mixin
     ChartOptions chart = new ChartOptions();
+
+    @Mixin
+    VerboseOption verbose = new VerboseOption();
 
     @Override
     public Integer call() throws IOException {
