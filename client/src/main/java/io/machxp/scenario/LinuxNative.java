@@ -19,6 +19,7 @@ final class LinuxNative {
     static final int FUTEX_TRYLOCK_PI = 8;
     static final int FUTEX_PRIVATE_FLAG = 128;
 
+    static final int SCHED_OTHER = 0;
     static final int SCHED_FIFO = 1;
     static final int CLOCK_REALTIME = 0;
     static final int CLOCK_MONOTONIC = 1;

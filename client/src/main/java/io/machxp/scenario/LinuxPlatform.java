@@ -47,6 +47,8 @@ import java.util.function.Consumer;
  * <h2>The JVM's own threads</h2>
  * SCHED_FIFO threads starve ordinary threads on their CPU. So every other thread of the JVM (the
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
+ * the runner, which releases each thread at its start time, is SCHED_FIFO 1 there during the run,
+ * so that the machine's other work cannot delay a start past the start margin;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
  * JNA, lock-free queues and event log), so none waits for a thread it starves; and none waits on
@@ -86,6 +88,8 @@ final class LinuxPlatform implements Platform {
     private java.nio.channels.FileChannel lockFile;
     /** No JIT compilation while the scenario runs (see {@link JitQuiet}). */
     private JitQuiet jit;
+    /** The runner thread is SCHED_FIFO 1 during the run (ordinary again at close). */
+    private boolean runnerRealTime;
 
     /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
     static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
@@ -172,6 +176,9 @@ final class LinuxPlatform implements Platform {
         sampler.setDaemon(true);
         sampler.start();
         System.gc(); // not in the middle of the run
+        // The runner enqueues every thread's start right after this: it must not be preempted
+        // past the start margin by the machine's other work (LinuxCpus.runnerRealTime).
+        runnerRealTime = LinuxCpus.runnerRealTime(true) == 0;
         origin = System.nanoTime() + START_MARGIN_NANOS;
     }
 
@@ -345,6 +352,10 @@ final class LinuxPlatform implements Platform {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (runnerRealTime) {
+            LinuxCpus.runnerRealTime(false);
+            runnerRealTime = false;
         }
         if (allowed != null && jvmCpus != null) {
             LinuxCpus.pinAllBut(scenarioTids(), allowed);
