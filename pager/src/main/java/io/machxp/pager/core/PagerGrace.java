@@ -76,7 +76,7 @@ final class PagerGrace {
                     + "ms; everything else waits until then"
                     : "pager {}: started (epoch {}) without a store; as usual at start-up it waits one lease ({} ms) "
                     + "before granting, in case kernels of an earlier pager here still hold what it gave them "
-                    + "(--store DIR lets them reclaim it instead)", core.name, options.tokenEpoch(),
+                    + "(a pager with a durable store, such as machxp pager --store DIR, lets them reclaim it instead)", core.name, options.tokenEpoch(),
                     options.graceNanos() / 1_000_000);
         }
     }
@@ -160,7 +160,8 @@ final class PagerGrace {
         String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + core.name + ": ";
         if (!reclaims) {
             sessions.end(s, Errno.ESTALE, what + "the pager keeps its pages in memory, so what the kernel held of the "
-                    + "last pager is gone with it; restart the kernel (a pager with --store takes reclaims)");
+                    + "last pager is gone with it; restart the kernel (a pager with a durable store, such as machxp pager "
+                    + "--store DIR, takes reclaims)");
             return;
         }
         if (heldInGrace == null) {
