@@ -99,7 +99,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
-        this.current = newSession();
+        this.current = newSession(shared.create()); // not yet running: the files are made on this thread
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
         this.lockLatency = KernelMetrics.bind(meters, config.name(), stats, this, loop);
     }
@@ -115,12 +115,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return lockLatency;
     }
 
-    /** A new core and its stream (not opened yet). */
-    private Session newSession() {
+    /** A new core and its stream (not opened yet), sharing {@code memory} (null: nothing) with task processes. */
+    private Session newSession(io.machxp.kernel.shm.SharedMemory memory) {
         Session session = new Session();
         session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
                 (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
-        shared.share(session.core);
+        shared.share(session.core, memory);
         session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core);
         return session;
     }
@@ -163,11 +163,38 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** How long the kernel waits between attempts to open a new session. */
     private static final long RENEW_RETRY_MILLIS = 200;
 
+    /**
+     * Core thread: asks the file thread for the next session's shared memory (files on /dev/shm:
+     * I/O, never on this thread), then opens the session with it ({@link #open}).
+     */
     private void renew(Session lost, String why, int attempt) {
         if (closed.get() || current != lost) {
             return;
         }
-        Session next = newSession();
+        shared.fileEffect(() -> {
+            try {
+                return shared.create();
+            } catch (java.io.UncheckedIOException e) {
+                log.warn("kernel {}: {}; its next session shares no memory (its tasks use gRPC)", config.name(),
+                        e.getMessage());
+                return null;
+            }
+        }, memory -> {
+            try {
+                loop.execute(() -> open(lost, why, attempt, memory));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                shared.retire(memory);
+            }
+        });
+    }
+
+    /** Core thread: opens a next session with {@code memory}; a refused one is tried again later. */
+    private void open(Session lost, String why, int attempt, io.machxp.kernel.shm.SharedMemory memory) {
+        if (closed.get() || current != lost) {
+            shared.retire(memory);
+            return;
+        }
+        Session next = newSession(memory);
         opening = next;
         next.link.open().whenComplete((id, error) -> loop.execute(() -> {
             if (opening == next) {
@@ -301,7 +328,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 log.info("kernel {}: {}; asking again", config.name(), nw.getMessage());
                 loop.execute(s.link::dispose);
                 Thread.sleep(RENEW_RETRY_MILLIS); // a retry's backoff, not a synchronisation
-                current = newSession();
+                shared.retire(s.core);
+                current = newSession(shared.create());
             }
         }
     }
@@ -365,6 +393,15 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     @Override
     public void execute(Runnable action) {
         loop.execute(action);
+    }
+
+    /**
+     * Runs {@code action} on the thread that makes and deletes the shared-memory files, after what
+     * it was given before (inline if the kernel shares nothing); for tools and tests that must
+     * know the core never waits for that thread.
+     */
+    public void executeOnFileThread(Runnable action) {
+        shared.fileEffect(() -> null, ignored -> action.run());
     }
 
     /** A reply that completes {@code result}: with the value, or with the error as a KernelException. */

@@ -39,11 +39,25 @@ public final class SharedSessions {
         });
     }
 
-    /** A new session's core, before it opens: its futexes and pages shared from now on. */
-    public void share(KernelCore core) {
-        if (dir != null) {
-            SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet());
-            open.add(memory);
+    /**
+     * The files of a new session (I/O: on the file thread, through {@link #fileEffect}, when the
+     * kernel runs; the first session's on the thread that starts the kernel); null if the kernel
+     * shares nothing.
+     *
+     * @throws java.io.UncheckedIOException if the directory does not take the files (one sentence)
+     */
+    public SharedMemory create() {
+        if (dir == null) {
+            return null;
+        }
+        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet());
+        open.add(memory);
+        return memory;
+    }
+
+    /** A new session's core, before it opens: its futexes and pages shared from now on in {@code memory}. */
+    public void share(KernelCore core, SharedMemory memory) {
+        if (memory != null) {
             core.shareMemory(memory);
         }
     }
@@ -67,7 +81,11 @@ public final class SharedSessions {
 
     /** The session of {@code core} is over: its files go, on the file thread. */
     public void retire(KernelCore core) {
-        SharedMemory m = core.sharedMemory();
+        retire(core.sharedMemory());
+    }
+
+    /** Files made for a session that never opened go, on the file thread. */
+    public void retire(SharedMemory m) {
         if (m != null && open.remove(m)) {
             try {
                 files.execute(m::close);
