@@ -215,7 +215,7 @@ final class KernelTasks {
         task.threads().forEach(t -> end(t, why));
         core.ipcCore.spaceDestroy(taskId); // its rights end: ports die, send rights count down
         for (VmMapping m : task.removeMappings()) {
-            m.object().forEachPage(core.pages::unmap); // waits for the task's copies under way
+            m.object().forEachPage(core.pages::unmap); // its writes under way land before, or are refused
         }
         tasks.remove(taskId);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);

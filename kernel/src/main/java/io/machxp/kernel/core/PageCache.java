@@ -52,10 +52,11 @@ import java.util.List;
  * <p>Mapped pages. After the core has served a vm_read or vm_write of a resident page, it maps
  * the page ({@link io.machxp.kernel.vm.PageMapping}) and in-process tasks copy to and from it on
  * their own threads, except at futex words. Before the core touches the page's bytes itself, or
- * lowers its access, or sends it away, it revokes the mapping ({@link #unmap}), which waits for
- * copies under way and counts their writes as the page's. The one exception is a futex word
- * ({@link PageWords}): copies never touch one, since a page's futex
- * entries are never removed and {@code VmPage.futex} revokes the mapping before adding one.
+ * lowers its access, or sends it away, it takes the mapping back ({@link #unmap}) without waiting
+ * for accesses under way: each of their writes is in the bytes the core keeps or is refused to
+ * its caller, and those that landed count as the page's change. The one exception is a futex word
+ * ({@link PageWords}): accesses never touch one, since a page's futex
+ * entries are never removed and {@code VmPage.futex} takes the mapping back before adding one.
  */
 final class PageCache {
     /** The largest number of pages a futex release carries with it (piggyback). */

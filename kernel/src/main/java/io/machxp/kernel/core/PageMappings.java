@@ -14,7 +14,7 @@ final class PageMappings {
 
     /** Takes both kinds back; whether a task wrote the page through either since it was mapped. */
     static boolean unmap(VmPage p) {
-        p.mapping.revoke();
+        p.takeMapping();
         boolean wrote = p.mapping.takeWritten();
         if (p.sharedPages != null && p.resident() && p.sharedPages.take(p, p.futexWords())) {
             wrote = true;
@@ -33,13 +33,13 @@ final class PageMappings {
      */
     static boolean map(VmPage p, boolean shared) {
         if (shared && p.sharedPages != null) {
-            p.mapping.revoke();
+            p.takeMapping();
             boolean wrote = p.mapping.takeWritten();
             p.sharedPages.map(p);
             return wrote;
         }
         boolean wrote = p.sharedPages != null && p.sharedPages.mapped(p) && unmap(p);
-        p.mapping.map(p.access);
+        p.mapInProcess(); // not while accesses from before the last take are under way: the core serves them
         return wrote;
     }
 }

@@ -68,7 +68,7 @@ public final class VmPage {
     public Access requested = Access.NONE;
     /** Core write sequence of the last change to the contents (for piggybacked releases). */
     public long lastWrite;
-    /** The page's direct mapping into in-process tasks; the core revokes it before touching {@link #data}. */
+    /** The page's direct mapping into in-process tasks; the core takes it back before touching {@link #data}. */
     public final PageMapping mapping = new PageMapping();
     /** Requests waiting for this page, in arrival order, with the access each needs. */
     public final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
@@ -121,7 +121,7 @@ public final class VmPage {
     public FutexEntry futex(int offsetInPage) {
         FutexEntry e = futexes.get(offsetInPage >>> 2);
         if (e == null) {
-            mapping.revoke(); // from now on the word is the futex's: no mapped copy may touch it
+            takeMapping(); // from now on the word is the futex's: no mapped write may touch it
             if (sharedPages != null && resident() && sharedPages.take(this, futexWords())) {
                 sharedWritten = true; // counted as the page's change at the core's next unmap
             }
@@ -132,14 +132,32 @@ public final class VmPage {
     }
 
     /**
+     * Core thread only: takes the page back from in-process tasks ({@link PageMapping}), without
+     * waiting for accesses under way; {@link #data} is then the page's bytes with every write
+     * that landed, and no access changes it any more.
+     */
+    public void takeMapping() {
+        data = mapping.take(data);
+    }
+
+    /**
+     * Core thread only: maps the resident page to in-process tasks with its access; false, and
+     * nothing mapped, while accesses from before the last take are under way.
+     */
+    public boolean mapInProcess() {
+        return mapping.map(access, data);
+    }
+
+    /**
      * Any thread: copies {@code length} bytes at {@code from} out of the page through its mapping.
-     * False, and nothing copied, if the page is not mapped readable, {@code valid} says the caller
-     * may no longer use it (checked while the copy holds the mapping, so a revoke that follows
-     * waits for it), or the range holds the word of a futex the kernel tracks (the core reads
-     * those: a live futex's word is in its entry). An aligned word of 4 or 8 bytes is read whole.
+     * False, and what was copied not to be used, if the page is not mapped readable, the core took
+     * it back during the copy, {@code valid} says the caller may no longer use it, or the range
+     * holds the word of a futex the kernel tracks (the core reads those: a live futex's word is in
+     * its entry). An aligned word of 4 or 8 bytes is read whole.
      */
     public boolean readMapped(int from, byte[] out, int at, int length, BooleanSupplier valid) {
-        if (!mapping.enter(false)) {
+        byte[] bytes = mapping.enter(false);
+        if (bytes == null) {
             return false;
         }
         try {
@@ -147,45 +165,61 @@ public final class VmPage {
                 return false;
             }
             if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
-                LONG.set(out, at, (long) LONG.getOpaque(data, from));
+                LONG.set(out, at, (long) LONG.getOpaque(bytes, from));
             } else if (length == 4 && (from & 3) == 0 && WORDS_ALIGNED) {
-                INT.set(out, at, (int) INT.getOpaque(data, from));
+                INT.set(out, at, (int) INT.getOpaque(bytes, from));
             } else {
-                System.arraycopy(data, from, out, at, length);
+                System.arraycopy(bytes, from, out, at, length);
             }
-            return true;
+            return mapping.stillMapped(false); // loaded before any take, or refused
         } finally {
-            mapping.exit(false);
+            mapping.exit();
         }
     }
 
     /**
-     * Any thread: copies {@code length} bytes of {@code in} into the page at {@code from} through
-     * its mapping. False, and nothing written, if the page is not mapped writable, {@code valid}
-     * says no, or the range holds a futex word (only the futex calls change those). An aligned
-     * word of 4 or 8 bytes is written whole; a longer range racing another copy may mix bytes.
+     * Any thread: writes {@code length} bytes of {@code in} into the page at {@code from} through
+     * its mapping, as one CAS of the aligned 8-byte word they lie in ({@link PageMapping}): the
+     * write is in the page before the core takes it back, or refused. False, and nothing written,
+     * if the page is not mapped writable, the core took it back, {@code valid} says no, the range
+     * holds a futex word (only the futex calls change those), or it is not inside one aligned
+     * 8-byte word (the core writes those).
      */
     public boolean writeMapped(int from, byte[] in, int at, int length, BooleanSupplier valid) {
-        if (!mapping.enter(true)) {
+        int word = from & ~7;
+        if (length <= 0 || (from + length - 1) >>> 3 != from >>> 3 || !WORDS_ALIGNED) {
             return false;
         }
-        boolean wrote = false;
+        byte[] bytes = mapping.enter(true);
+        if (bytes == null) {
+            return false;
+        }
         try {
             if (!valid.getAsBoolean() || holdsFutexWord(from, length)) {
                 return false;
             }
-            if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
-                LONG.setOpaque(data, from, (long) LONG.get(in, at));
-            } else if (length == 4 && (from & 3) == 0 && WORDS_ALIGNED) {
-                INT.setOpaque(data, from, (int) INT.get(in, at));
-            } else {
-                System.arraycopy(in, at, data, from, length);
+            mapping.writing();
+            while (true) {
+                long v = (long) LONG.getVolatile(bytes, word);
+                if (!mapping.stillMapped(true)) {
+                    return false; // taken back: v may be a flipped word; the core does the write
+                }
+                if (LONG.compareAndSet(bytes, word, v, merge(v, in, at, from - word, length))) {
+                    return true;
+                }
             }
-            wrote = true;
-            return true;
         } finally {
-            mapping.exit(wrote);
+            mapping.exit();
         }
+    }
+
+    /** {@code v} (a little-endian word) with bytes {@code shift..shift+length} replaced by {@code in[at..]}. */
+    private static long merge(long v, byte[] in, int at, int shift, int length) {
+        for (int i = 0; i < length; i++) {
+            int bit = (shift + i) * 8;
+            v = (v & ~(0xFFL << bit)) | ((in[at + i] & 0xFFL) << bit);
+        }
+        return v;
     }
 
     private boolean holdsFutexWord(int from, int length) {

@@ -4,28 +4,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.vm.VmPage.Access;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A page's direct mapping: copies run only while mapped, and revoking waits for those under way. */
+/** A page's direct mapping: accesses run only while mapped; taking it back waits for nothing. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PageMappingTest {
     private static final java.util.function.BooleanSupplier LIVE = () -> true;
     private final VmPage page = new VmPage(1, 0, 64);
+    private final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stop() {
+        threads.shutdownNow();
+    }
 
     @Test
     void copiesNeedTheMappedAccess() {
         page.data = new byte[64];
         byte[] one = {1};
         assertThat(page.readMapped(0, new byte[1], 0, 1, LIVE)).as("not mapped").isFalse();
-        page.mapping.map(Access.READ);
+        page.access = Access.READ;
+        assertThat(page.mapInProcess()).isTrue();
         assertThat(page.readMapped(0, new byte[1], 0, 1, LIVE)).isTrue();
         assertThat(page.writeMapped(0, one, 0, 1, LIVE)).as("mapped read-only").isFalse();
-        page.mapping.map(Access.READ_WRITE);
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
         assertThat(page.writeMapped(0, one, 0, 1, LIVE)).isTrue();
         assertThat(page.data[0]).isEqualTo((byte) 1);
-        page.mapping.revoke();
+        page.takeMapping();
         assertThat(page.mapping.takeWritten()).isTrue();
         assertThat(page.mapping.takeWritten()).as("taken once").isFalse();
         assertThat(page.readMapped(0, new byte[1], 0, 1, LIVE)).as("revoked").isFalse();
@@ -34,10 +43,12 @@ class PageMappingTest {
     @Test
     void theWordOfATrackedFutexIsNeverCopiedDirectly() {
         page.data = new byte[64];
-        page.mapping.map(Access.READ_WRITE);
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
         page.futex(8);
         assertThat(page.readMapped(0, new byte[8], 0, 8, LIVE)).as("the futex revoked the mapping").isFalse();
-        page.mapping.map(Access.READ_WRITE);
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
         assertThat(page.readMapped(0, new byte[8], 0, 8, LIVE)).isTrue();
         assertThat(page.writeMapped(6, new byte[4], 0, 4, LIVE)).as("bytes 8-9 are the futex's").isFalse();
         assertThat(page.readMapped(11, new byte[1], 0, 1, LIVE)).isFalse();
@@ -47,11 +58,12 @@ class PageMappingTest {
     @Test
     void aCopyTheCallerMayNoLongerMakeDeclines() {
         page.data = new byte[64];
-        page.mapping.map(Access.READ_WRITE);
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
         assertThat(page.readMapped(0, new byte[8], 0, 8, () -> false)).isFalse();
         assertThat(page.writeMapped(0, new byte[] {9}, 0, 1, () -> false)).isFalse();
         assertThat(page.data[0]).isZero();
-        page.mapping.revoke();
+        page.takeMapping();
         assertThat(page.mapping.takeWritten()).isFalse();
     }
 
@@ -59,7 +71,8 @@ class PageMappingTest {
     @Test
     void wordsAndRangesLandByteForByte() {
         page.data = new byte[64];
-        page.mapping.map(Access.READ_WRITE);
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
         byte[] eight = {1, 2, 3, 4, 5, 6, 7, 8};
         byte[] four = {9, 10, 11, 12};
         assertThat(page.writeMapped(16, eight, 0, 8, LIVE)).isTrue();
@@ -76,18 +89,88 @@ class PageMappingTest {
     }
 
     @Test
-    void revokeWaitsForTheCopiesUnderWay() throws Exception {
-        page.mapping.map(Access.READ_WRITE);
-        assertThat(page.mapping.enter(true)).isTrue();
-        CompletableFuture<Void> revoked = CompletableFuture.runAsync(page.mapping::revoke);
-        while (page.mapping.enter(false)) { // until the revoke has started, new copies may still enter
-            page.mapping.exit(false);
-            Thread.onSpinWait();
+    void aWriteSpanningTwoWordsIsTheCoresToMake() {
+        page.data = new byte[64];
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
+        assertThat(page.writeMapped(6, new byte[] {1, 2, 3}, 0, 3, LIVE)).as("bytes 6-8: two words").isFalse();
+        assertThat(page.writeMapped(0, new byte[16], 0, 16, LIVE)).isFalse();
+        assertThat(page.readMapped(0, new byte[16], 0, 16, LIVE)).as("reads of any range are direct").isTrue();
+    }
+
+    /**
+     * The core takes the page back while a write is under way (held inside it by a latch): the take
+     * does not wait, the write is refused to its caller, and the page's bytes never get it.
+     */
+    @Test
+    void aTakeDoesNotWaitForAWriteUnderWayWhichIsRefused() throws Exception {
+        page.data = new byte[64];
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> page.writeMapped(8, le(42), 0, 8,
+                holdInside(inside, release)), threads);
+        try {
+            inside.await();
+            CompletableFuture.runAsync(page::takeMapping, threads).get(10, TimeUnit.SECONDS); // before: spun until the write ended
+            assertThat(page.mapping.mapped()).isFalse();
+            assertThat(page.mapping.accessesUnderWay()).as("the write is still under way").isEqualTo(1);
+            assertThat(page.mapInProcess()).as("not mapped again while an access from before is under way").isFalse();
+        } finally {
+            release.countDown();
         }
-        assertThat(revoked).as("a copy is still under way").isNotDone();
-        page.mapping.exit(true);
-        revoked.get(10, TimeUnit.SECONDS);
-        assertThat(page.mapping.takeWritten()).isTrue();
-        assertThat(page.mapping.enter(false)).isFalse();
+        assertThat(write.get(10, TimeUnit.SECONDS)).as("refused: the caller asks the core").isFalse();
+        assertThat(java.util.Arrays.copyOfRange(page.data, 8, 16)).as("never applied after the take").containsOnly(0);
+        assertThat(page.mapInProcess()).as("mapped again once it ended").isTrue();
+        assertThat(page.readMapped(8, new byte[8], 0, 8, LIVE)).isTrue();
+    }
+
+    /**
+     * A write that finished before the take is in the bytes the core keeps, also when the take
+     * flips the words because another access (a read, held by a latch) is still under way; that
+     * read is refused, since what it loaded may no longer be the page's.
+     */
+    @Test
+    void aWriteThatLandedBeforeATakeIsKeptAndAReadTheTakeOvertookIsRefused() throws Exception {
+        page.data = new byte[64];
+        page.access = Access.READ_WRITE;
+        assertThat(page.mapInProcess()).isTrue();
+        assertThat(page.mapping.takeWritten()).isFalse();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        byte[] seen = new byte[8];
+        CompletableFuture<Boolean> read = CompletableFuture.supplyAsync(() -> page.readMapped(16, seen, 0, 8,
+                holdInside(inside, release)), threads);
+        try {
+            inside.await();
+            assertThat(page.writeMapped(16, le(7), 0, 8, LIVE)).isTrue();
+            assertThat(page.writeMapped(25, new byte[] {5, 6}, 0, 2, LIVE)).isTrue();
+            byte[] mapped = page.data;
+            CompletableFuture.runAsync(page::takeMapping, threads).get(10, TimeUnit.SECONDS);
+            assertThat(page.data).as("a fresh array: the read under way still holds the old one").isNotSameAs(mapped);
+            assertThat(java.util.Arrays.copyOfRange(page.data, 16, 24)).isEqualTo(le(7));
+            assertThat(java.util.Arrays.copyOfRange(page.data, 24, 28)).containsExactly(0, 5, 6, 0);
+            assertThat(page.mapping.takeWritten()).as("counted as the page's change").isTrue();
+        } finally {
+            release.countDown();
+        }
+        assertThat(read.get(10, TimeUnit.SECONDS)).as("overtaken by the take: refused").isFalse();
+    }
+
+    private static java.util.function.BooleanSupplier holdInside(CountDownLatch inside, CountDownLatch release) {
+        return () -> {
+            inside.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        };
+    }
+
+    private static byte[] le(long v) {
+        return java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array();
     }
 }
