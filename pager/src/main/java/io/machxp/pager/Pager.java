@@ -67,10 +67,16 @@ public final class Pager implements AutoCloseable {
     private final PageStore store;
     private final PagerCore core;
     /**
-     * With a store on disk: the thread that writes it (each write forced to the disk), so that the
-     * core's thread never waits for a disk; in submission order, drained on close. Null otherwise.
+     * With a store whose I/O may block (on disk, or a library backend): the thread that writes it
+     * (each write forced to the disk), so that the core's thread never waits for a disk; in
+     * submission order, drained on close. Null otherwise.
      */
     private final java.util.concurrent.ExecutorService storeThread;
+    /**
+     * With a store whose I/O may block: the threads that read pages and ask a library backend to
+     * unlock them, one page at a time each, never the core's. Null otherwise.
+     */
+    private final PageEffects pageEffects;
     /** Store effects not yet taken by the store thread, in submission order. */
     private final java.util.concurrent.ConcurrentLinkedQueue<StoreEffect> storeQueue =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -90,8 +96,9 @@ public final class Pager implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
-        this.storeThread = store.persistent() ? java.util.concurrent.Executors.newSingleThreadExecutor(
+        this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(
                 new DefaultThreadFactory("pager-store-" + config.name(), true)) : null;
+        this.pageEffects = store.blocking() ? new PageEffects(config.name()) : null;
         XpService xp = new XpService();
         this.core = new PagerCore(config.name(), config.pageSize(),
                 new ObjectCatalog(config.objects(), config.pageSize(), store), new PagerEnv() {
@@ -119,6 +126,27 @@ public final class Pager implements AutoCloseable {
                             if (storeQueue.remove(effect)) {
                                 PagerEnv.super.storeEffect(io, done); // closing: the writes before it are drained
                             }
+                        }
+                    }
+
+                    @Override
+                    public <T> void pageEffect(String page, java.util.function.Supplier<T> io,
+                            java.util.function.Consumer<T> done) {
+                        if (pageEffects == null) {
+                            PagerEnv.super.pageEffect(page, io, done);
+                            return;
+                        }
+                        try {
+                            pageEffects.submit(page, () -> {
+                                T result = io.get();
+                                try {
+                                    loop.execute(() -> done.accept(result));
+                                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                                    // the pager ended: nobody waits for the answer
+                                }
+                            });
+                        } catch (java.util.concurrent.RejectedExecutionException closing) {
+                            // the pager is closing: its kernels' streams end without an answer
                         }
                     }
 
@@ -368,6 +396,16 @@ public final class Pager implements AutoCloseable {
 
     /** Drains the store's writes, then closes it on the core thread. */
     private void closeStore() {
+        if (pageEffects != null) {
+            try {
+                if (!pageEffects.drain(5)) {
+                    log.error("pager {}: the page store's reads did not finish in 5 s; closing it anyway",
+                            config.name());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (storeThread != null) {
             storeThread.shutdown(); // the writes submitted so far are done first
             try {

@@ -101,6 +101,12 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
+    public <T> void pageEffect(io.machxp.pager.page.PageKey key, java.util.function.Supplier<T> io,
+            java.util.function.Consumer<T> done) {
+        env.pageEffect(key.object() + "@" + key.offset(), io, done);
+    }
+
+    @Override
     public void storeFailed(String what, RuntimeException e) {
         stats.storeFailures.increment();
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);

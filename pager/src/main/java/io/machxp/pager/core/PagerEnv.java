@@ -39,6 +39,18 @@ public interface PagerEnv {
     }
 
     /**
+     * Runs {@code io}, which reads a page from the store or asks a library backend to unlock one
+     * (I/O that may block, and does not throw), off the core thread: in submission order with the
+     * other effects of the same {@code page}, concurrently with those of other pages and with the
+     * store writes, so that a backend blocked on one page stalls no other; then {@code done} on
+     * the core thread with its result. Drained on close. By default both run at once on the
+     * calling thread (the simulator, tests).
+     */
+    default <T> void pageEffect(String page, java.util.function.Supplier<T> io, java.util.function.Consumer<T> done) {
+        done.accept(io.get());
+    }
+
+    /**
      * A session token for pager_welcome (see xp.proto, Resume): unguessable and never 0. The
      * simulator gives seeded ones, so that its runs repeat.
      */

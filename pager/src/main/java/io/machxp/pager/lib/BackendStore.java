@@ -3,7 +3,6 @@ package io.machxp.pager.lib;
 import io.machxp.pager.store.PageStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -14,7 +13,8 @@ import java.util.Map;
 final class BackendStore implements PageStore {
     private final PagerBackend backend;
     private final int pageSize;
-    private final Map<String, Long> versions = new HashMap<>();
+    /** Written on the store thread, read on the core's: concurrent. */
+    private final Map<String, Long> versions = new java.util.concurrent.ConcurrentHashMap<>();
 
     BackendStore(PagerBackend backend, int pageSize) {
         this.backend = backend;
@@ -57,6 +57,12 @@ final class BackendStore implements PageStore {
     @Override
     public void unlock(String object, long offset) throws IOException {
         backend.unlock(object, offset);
+    }
+
+    /** A backend may block (a disk, a network): the pager never calls it on its core thread. */
+    @Override
+    public boolean blocking() {
+        return true;
     }
 
     @Override

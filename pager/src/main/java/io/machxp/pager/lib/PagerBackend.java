@@ -10,8 +10,12 @@ import java.io.IOException;
  * futexes with fencing tokens and priority inheritance, and the answers the spec requires.
  *
  * <p>Pages are named by the memory object's name and a page-aligned byte offset inside it, and
- * are one page long. Every callback runs on the pager's one core thread, one at a time, so a
- * backend needs no locks; it should not block for long, since every kernel waits meanwhile.
+ * are one page long. No callback runs on the pager's core thread: {@code write} runs on its store
+ * thread, one at a time in the order the pages came back; {@code read} and {@code unlock} run on
+ * its page threads, one at a time and in order for one page, at once for different pages (and
+ * alongside a write of another page), so a backend must be thread-safe. A callback that blocks
+ * holds up the kernels waiting for that page (and, for a write, the writes after it), never the
+ * others; the answer goes to the kernel when it returns.
  *
  * <pre>
  *  kernel faults on a page      -> read    (data_request: the data, or null for zeros)

@@ -48,6 +48,26 @@ public final class MemoryObject {
         return data == null || isZero(data) ? null : data.clone();
     }
 
+    /** The pager's copy of a page: its data (null if all zeros) and version. */
+    public record PageCopy(byte[] data, long version) {}
+
+    /** Core thread: the copy of the page kept here until the store has written it, or null (ask {@link #stored}). */
+    public PageCopy staged(long offset) {
+        Unsaved kept = unsaved.get(offset);
+        return kept == null ? null : new PageCopy(isZero(kept.data) ? null : kept.data.clone(), kept.version);
+    }
+
+    /**
+     * Store I/O (an effect, off the core thread): the store's copy of the page, which is the
+     * pager's when none is {@link #staged}; touches nothing of this object.
+     *
+     * @throws UncheckedIOException if the store cannot read it
+     */
+    public PageCopy stored(long offset) {
+        byte[] data = store.read(name, offset);
+        return new PageCopy(data == null || isZero(data) ? null : data, store.version(name, offset));
+    }
+
     /**
      * The version of the pager's copy of the page at {@code offset} (0: never written).
      *
@@ -70,8 +90,8 @@ public final class MemoryObject {
     }
 
     /**
-     * A kernel is to get write access to the page at {@code offset}: the store (a library
-     * backend) may prepare for it, or refuse.
+     * Store I/O (an effect, off the core thread): a kernel is to get write access to the page at
+     * {@code offset}; the store (a library backend) may prepare for it, or refuse.
      *
      * @throws UncheckedIOException if the store refuses, with its reason
      */

@@ -9,7 +9,6 @@ import io.machxp.proto.xp.MemoryObjectDataUnlock;
 import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.VmProt;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -17,7 +16,9 @@ import java.util.List;
 /**
  * Keeps every page coherent across the kernels that use it: one writer or many readers per page
  * (states in {@link PageRecord}), as Mach's NORMA shared memory did. The XP page messages of
- * {@link io.machxp.pager.core.PagerCore} come here. Pager core thread only; no I/O but the store.
+ * {@link io.machxp.pager.core.PagerCore} come here. Pager core thread only; no I/O: what an
+ * answer needs of the store (a page's data, a library backend's consent to write access) is an
+ * effect run off the core thread, whose result comes back as an event ({@link PageOutput#pageEffect}).
  *
  * <h2>Operations</h2>
  * data_request and data_unlock become an operation on one page. One operation per page is in
@@ -32,6 +33,8 @@ import java.util.List;
  *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
  *                                            to each; each lock_completed drops one
  *              then the store refuses     -> data_error (PageStore.unlock, a library backend's)
+ *                                            (asked, with the page's data, as a page effect:
+ *                                            the operation waits for its answer, off the core)
  *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
  *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
  *                                            R is the only writer
@@ -268,6 +271,9 @@ public final class PageCoherence {
             if (op.requester != null && revoke(p, op)) {
                 return;
             }
+            if (op.requester != null && (op.fetched == null || lacksData(p, op)) && fetch(p, op)) {
+                return;
+            }
             if (op.requester != null) {
                 answer(p, op);
             }
@@ -288,6 +294,66 @@ public final class PageCoherence {
             out.send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
         }
         return !op.awaited.isEmpty();
+    }
+
+    /**
+     * Asks the store, off the core thread, for what answering {@code op} needs: the backend's
+     * consent to write access and the page's data (its staged copy, if it has one, needs no I/O).
+     * True while that is under way: its result comes back as an event, which runs the page's
+     * operations on. A page's data cannot change meanwhile: the holders that could return any
+     * have been flushed or downgraded, and the next operations on the page wait.
+     */
+    private boolean fetch(PageRecord p, PageOperation op) {
+        boolean unlock = op.write && p.writer != op.requester;
+        boolean data = needsData(p, op);
+        MemoryObject.PageCopy staged = data ? p.object.staged(p.offset()) : null;
+        if (!unlock && (!data || staged != null)) {
+            op.fetched = new PageOperation.Fetched(null, staged, null);
+            return false;
+        }
+        MemoryObject object = p.object;
+        long offset = p.offset();
+        op.fetching = true;
+        boolean[] later = {false};
+        out.pageEffect(p.key, () -> {
+            RuntimeException refused = null;
+            if (unlock) {
+                try {
+                    object.unlock(offset);
+                } catch (RuntimeException e) {
+                    refused = e;
+                }
+            }
+            if (!data || staged != null || refused != null) {
+                return new PageOperation.Fetched(refused, staged, null);
+            }
+            try {
+                return new PageOperation.Fetched(null, object.stored(offset), null);
+            } catch (RuntimeException e) {
+                return new PageOperation.Fetched(null, null, e);
+            }
+        }, fetched -> {
+            op.fetched = fetched;
+            op.fetching = false;
+            if (later[0]) {
+                run(p);
+                pages.pruneIfIdle(p);
+            }
+        });
+        later[0] = true;
+        return op.fetching;
+    }
+
+    /** Whether answering {@code op} sends the page's data (the requester does not hold it). */
+    private static boolean needsData(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        return op.write ? p.writer != r && !p.readers.contains(r) : !p.holds(r);
+    }
+
+    /** The requester dropped its copy while its operation was fetching: the data must be fetched too. */
+    private static boolean lacksData(PageRecord p, PageOperation op) {
+        PageOperation.Fetched f = op.fetched;
+        return f.refused() == null && f.copy() == null && f.readFailed() == null && needsData(p, op);
     }
 
     /**
@@ -317,30 +383,27 @@ public final class PageCoherence {
 
     /** Whether the object's store lets the requester write the page; if not, it gets data_error. */
     private boolean unlocked(PageRecord p, PageOperation op) {
-        try {
-            p.object.unlock(p.offset());
+        RuntimeException e = op.fetched.refused();
+        if (e == null) {
             return true;
-        } catch (UncheckedIOException e) {
-            out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
-                    "the pager refuses write access to " + p + ": " + e.getMessage()));
-            return false;
         }
+        out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
+                "the pager refuses write access to " + p + ": " + e.getMessage()));
+        return false;
     }
 
     private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
         int objectId = op.requester.objectIdOf(p.key.object());
-        byte[] data;
-        long version;
-        try {
-            data = p.object.page(p.offset());
-            version = p.object.version(p.offset());
-        } catch (UncheckedIOException e) {
+        MemoryObject.PageCopy copy = op.fetched.copy();
+        if (copy == null) {
+            RuntimeException e = op.fetched.readFailed();
             out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
             out.send(op.requester, PageMessages.error(objectId, p.offset(), pageSize,
                     "the pager cannot read " + p + " from its store: " + e.getMessage()));
             return false;
         }
-        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, data, version, lockValue));
+        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, copy.data(), copy.version(),
+                lockValue));
         return true;
     }
 

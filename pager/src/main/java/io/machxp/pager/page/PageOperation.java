@@ -25,6 +25,21 @@ final class PageOperation {
     /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
     final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
 
+    /**
+     * What the store said for the answer, asked off the core thread ({@link PageOutput#pageEffect}):
+     * null until it is back. The operation waits for it while {@link #fetching}.
+     */
+    Fetched fetched;
+    boolean fetching;
+
+    /**
+     * The store's part of an answer: the backend's refusal of write access (or null), and the
+     * pager's copy of the page (null if not needed, or if the store could not read it: then
+     * {@code readFailed}).
+     */
+    record Fetched(RuntimeException refused, io.machxp.pager.object.MemoryObject.PageCopy copy,
+            RuntimeException readFailed) {}
+
     PageOperation(KernelSession requester, boolean write) {
         this.requester = requester;
         this.write = write;

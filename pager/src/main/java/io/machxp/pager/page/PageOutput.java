@@ -17,6 +17,13 @@ public interface PageOutput {
      */
     void storeWrite(io.machxp.pager.object.MemoryObject object, long offset, byte[] data, long version, String what);
 
+    /**
+     * Runs {@code io} (a page's read from the store, or a library backend's unlock: I/O that may
+     * block) off the core thread, in order with the other effects of page {@code key}, then hands
+     * its result to {@code done} on the core thread, as an event.
+     */
+    <T> void pageEffect(PageKey key, java.util.function.Supplier<T> io, java.util.function.Consumer<T> done);
+
     /** The page store failed; {@code what} says which page and what follows from it. */
     void storeFailed(String what, RuntimeException e);
 }

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * so a crash between them leaves the new data with the old version: the same return, taken
  * again after a restart, writes the same data. A page of zeros reads back as null ("never
  * written"), which means the same thing. Thread-safe: the pager writes from its store thread
- * while its core thread reads.
+ * while its page threads read.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);

@@ -70,6 +70,15 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
         return false;
     }
 
+    /**
+     * Whether the store's I/O may block (a disk, a library backend): then the pager runs it off
+     * its core thread, writes on its store thread and page reads and unlocks on its page threads.
+     * A store that answers from memory at once is called on the core thread.
+     */
+    default boolean blocking() {
+        return persistent();
+    }
+
     /** Whether the pages outlive the pager (on disk): only then can kernels reclaim pages after a restart. */
     default boolean persistent() {
         return false;
