@@ -54,7 +54,8 @@ import java.util.List;
  * operation is in progress or waits on it; an idle record is forgotten, since the page's data and
  * version are its object's.
  *
- * <p>Parts: {@link PageChecks} validates what a message names, {@link PageReturns} takes pages
+ * <p>Parts: {@link PageChecks} validates what a message names, {@link PageAnswers} answers an
+ * operation (with what it asks of the store off the core thread), {@link PageReturns} takes pages
  * coming back into the pager's copy, {@link PageReclaim} judges reclaims after a pager restart.
  *
  * <p>A message that breaks these rules is refused (logged, counted) and changes nothing; it is
@@ -69,6 +70,7 @@ public final class PageCoherence {
     private final PageChecks checks;
     private final PageReturns returns;
     private final PageReclaim reclaims;
+    private final PageAnswers answers;
 
     public PageCoherence(int pageSize, PageOutput out) {
         this.pageSize = pageSize;
@@ -76,6 +78,10 @@ public final class PageCoherence {
         this.checks = new PageChecks(pageSize, out, pages);
         this.returns = new PageReturns(pageSize, out);
         this.reclaims = new PageReclaim(pageSize, out, pages, checks);
+        this.answers = new PageAnswers(pageSize, out, p -> {
+            run(p);
+            pages.pruneIfIdle(p);
+        });
     }
 
     // ---- kernel -> pager ----------------------------------------------------------------------
@@ -271,11 +277,11 @@ public final class PageCoherence {
             if (op.requester != null && revoke(p, op)) {
                 return;
             }
-            if (op.requester != null && (op.fetched == null || lacksData(p, op)) && fetch(p, op)) {
+            if (op.requester != null && answers.fetching(p, op)) {
                 return;
             }
             if (op.requester != null) {
-                answer(p, op);
+                answers.answer(p, op);
             }
             p.current = null;
         }
@@ -294,117 +300,6 @@ public final class PageCoherence {
             out.send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
         }
         return !op.awaited.isEmpty();
-    }
-
-    /**
-     * Asks the store, off the core thread, for what answering {@code op} needs: the backend's
-     * consent to write access and the page's data (its staged copy, if it has one, needs no I/O).
-     * True while that is under way: its result comes back as an event, which runs the page's
-     * operations on. A page's data cannot change meanwhile: the holders that could return any
-     * have been flushed or downgraded, and the next operations on the page wait.
-     */
-    private boolean fetch(PageRecord p, PageOperation op) {
-        boolean unlock = op.write && p.writer != op.requester;
-        boolean data = needsData(p, op);
-        MemoryObject.PageCopy staged = data ? p.object.staged(p.offset()) : null;
-        if (!unlock && (!data || staged != null)) {
-            op.fetched = new PageOperation.Fetched(null, staged, null);
-            return false;
-        }
-        MemoryObject object = p.object;
-        long offset = p.offset();
-        op.fetching = true;
-        boolean[] later = {false};
-        out.pageEffect(p.key, () -> {
-            RuntimeException refused = null;
-            if (unlock) {
-                try {
-                    object.unlock(offset);
-                } catch (RuntimeException e) {
-                    refused = e;
-                }
-            }
-            if (!data || staged != null || refused != null) {
-                return new PageOperation.Fetched(refused, staged, null);
-            }
-            try {
-                return new PageOperation.Fetched(null, object.stored(offset), null);
-            } catch (RuntimeException e) {
-                return new PageOperation.Fetched(null, null, e);
-            }
-        }, fetched -> {
-            op.fetched = fetched;
-            op.fetching = false;
-            if (later[0]) {
-                run(p);
-                pages.pruneIfIdle(p);
-            }
-        });
-        later[0] = true;
-        return op.fetching;
-    }
-
-    /** Whether answering {@code op} sends the page's data (the requester does not hold it). */
-    private static boolean needsData(PageRecord p, PageOperation op) {
-        KernelSession r = op.requester;
-        return op.write ? p.writer != r && !p.readers.contains(r) : !p.holds(r);
-    }
-
-    /** The requester dropped its copy while its operation was fetching: the data must be fetched too. */
-    private static boolean lacksData(PageRecord p, PageOperation op) {
-        PageOperation.Fetched f = op.fetched;
-        return f.refused() == null && f.copy() == null && f.readFailed() == null && needsData(p, op);
-    }
-
-    /**
-     * Gives the requester the access it asked for; nothing if it has it already. The answer names
-     * the object by the id the requester has for it now: it may have terminated the id it asked
-     * with meanwhile (and kept the object under another), and may even use that id for another
-     * object by now.
-     */
-    private void answer(PageRecord p, PageOperation op) {
-        KernelSession r = op.requester;
-        if (!op.write) {
-            if (!p.holds(r) && supply(p, op, VmProt.VM_PROT_WRITE)) {
-                p.addReader(r);
-            }
-        } else if (p.writer != r) {
-            if (!unlocked(p, op)) {
-                return;
-            }
-            if (p.readers.contains(r)) {
-                p.makeWriter(r);
-                out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
-            } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
-                p.makeWriter(r);
-            }
-        }
-    }
-
-    /** Whether the object's store lets the requester write the page; if not, it gets data_error. */
-    private boolean unlocked(PageRecord p, PageOperation op) {
-        RuntimeException e = op.fetched.refused();
-        if (e == null) {
-            return true;
-        }
-        out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
-                "the pager refuses write access to " + p + ": " + e.getMessage()));
-        return false;
-    }
-
-    private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
-        int objectId = op.requester.objectIdOf(p.key.object());
-        MemoryObject.PageCopy copy = op.fetched.copy();
-        if (copy == null) {
-            RuntimeException e = op.fetched.readFailed();
-            out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
-            out.send(op.requester, PageMessages.error(objectId, p.offset(), pageSize,
-                    "the pager cannot read " + p + " from its store: " + e.getMessage()));
-            return false;
-        }
-        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, copy.data(), copy.version(),
-                lockValue));
-        return true;
     }
 
     /**

@@ -36,6 +36,10 @@ class StoreThreadTest {
                 RawKernel k = new RawKernel(pager.target(), "k", true)) {
             k.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
                     .setObjectId(1).setOffset(0).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_READ_WRITE)).build());
+            PagerToKernel supplied;
+            do { // the page is read off the core thread: the kernel holds it once it has the answer
+                supplied = k.next();
+            } while (!supplied.hasMemoryObjectDataUnavailable() && !supplied.hasMemoryObjectDataSupply());
             k.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                     .setObjectId(1).setOffset(0).setData(ByteString.copyFrom(data)).setDirty(true)).build());
             k.out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1))

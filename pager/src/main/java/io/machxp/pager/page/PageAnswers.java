@@ -1,0 +1,150 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.proto.xp.VmProt;
+import java.util.function.Consumer;
+
+/**
+ * The answer of a page operation whose conflicting holders are gone ({@link PageCoherence}): the
+ * store's part first, off the core thread (a library backend's consent to write access and the
+ * page's data, {@link PageOutput#pageEffect}), then data_supply / _unavailable, the write
+ * permission, or data_error. Pager core thread only.
+ *
+ * <pre>
+ *  operation ready --staged copy, or no data needed, no unlock------------> answer now
+ *  operation ready --else: page effect (unlock, read), operation waits----> FETCHING
+ *  FETCHING        --the effect's result, an event on the core------------> the page's operations run on
+ * </pre>
+ */
+final class PageAnswers {
+    private final int pageSize;
+    private final PageOutput out;
+    /** Runs the page's operations on once a fetch is back. */
+    private final Consumer<PageRecord> resume;
+
+    PageAnswers(int pageSize, PageOutput out, Consumer<PageRecord> resume) {
+        this.pageSize = pageSize;
+        this.out = out;
+        this.resume = resume;
+    }
+
+    /** Whether {@code op} waits for the store (asked now if it had not been, or asked again). */
+    boolean fetching(PageRecord p, PageOperation op) {
+        if (op.fetching) {
+            return true;
+        }
+        return (op.fetched == null || lacksData(p, op)) && fetch(p, op);
+    }
+
+    /**
+     * Asks the store, off the core thread, for what answering {@code op} needs: the backend's
+     * consent to write access and the page's data (its staged copy, if it has one, needs no I/O).
+     * True while that is under way: its result comes back as an event, which runs the page's
+     * operations on. A page's data cannot change meanwhile: the holders that could return any
+     * have been flushed or downgraded, and the next operations on the page wait.
+     */
+    private boolean fetch(PageRecord p, PageOperation op) {
+        boolean unlock = op.write && p.writer != op.requester;
+        boolean data = needsData(p, op);
+        MemoryObject.PageCopy staged = data ? p.object.staged(p.offset()) : null;
+        if (!unlock && (!data || staged != null)) {
+            op.fetched = new PageOperation.Fetched(null, staged, null);
+            return false;
+        }
+        MemoryObject object = p.object;
+        long offset = p.offset();
+        op.fetching = true;
+        boolean[] later = {false};
+        out.pageEffect(p.key, () -> {
+            RuntimeException refused = null;
+            if (unlock) {
+                try {
+                    object.unlock(offset);
+                } catch (RuntimeException e) {
+                    refused = e;
+                }
+            }
+            if (!data || staged != null || refused != null) {
+                return new PageOperation.Fetched(refused, staged, null);
+            }
+            try {
+                return new PageOperation.Fetched(null, object.stored(offset), null);
+            } catch (RuntimeException e) {
+                return new PageOperation.Fetched(null, null, e);
+            }
+        }, fetched -> {
+            op.fetched = fetched;
+            op.fetching = false;
+            if (later[0]) {
+                resume.accept(p);
+            }
+        });
+        later[0] = true;
+        return op.fetching;
+    }
+
+    /** Whether answering {@code op} sends the page's data (the requester does not hold it). */
+    private static boolean needsData(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        return op.write ? p.writer != r && !p.readers.contains(r) : !p.holds(r);
+    }
+
+    /** The requester dropped its copy while its operation was fetching: the data must be fetched too. */
+    private static boolean lacksData(PageRecord p, PageOperation op) {
+        PageOperation.Fetched f = op.fetched;
+        return f.refused() == null && f.copy() == null && f.readFailed() == null && needsData(p, op);
+    }
+
+    /**
+     * Gives the requester the access it asked for; nothing if it has it already. The answer names
+     * the object by the id the requester has for it now: it may have terminated the id it asked
+     * with meanwhile (and kept the object under another), and may even use that id for another
+     * object by now.
+     */
+    void answer(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        if (!op.write) {
+            if (!p.holds(r) && supply(p, op, VmProt.VM_PROT_WRITE)) {
+                p.addReader(r);
+            }
+        } else if (p.writer != r) {
+            if (!unlocked(p, op)) {
+                return;
+            }
+            if (p.readers.contains(r)) {
+                p.makeWriter(r);
+                out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
+            } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
+                p.makeWriter(r);
+            }
+        }
+    }
+
+    /** Whether the object's store lets the requester write the page; if not, it gets data_error. */
+    private boolean unlocked(PageRecord p, PageOperation op) {
+        RuntimeException e = op.fetched.refused();
+        if (e == null) {
+            return true;
+        }
+        out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
+                "the pager refuses write access to " + p + ": " + e.getMessage()));
+        return false;
+    }
+
+    private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
+        int objectId = op.requester.objectIdOf(p.key.object());
+        MemoryObject.PageCopy copy = op.fetched.copy();
+        if (copy == null) {
+            RuntimeException e = op.fetched.readFailed();
+            out.storeFailed(p + " cannot be read for " + op.requester + ", which gets data_error", e);
+            out.send(op.requester, PageMessages.error(objectId, p.offset(), pageSize,
+                    "the pager cannot read " + p + " from its store: " + e.getMessage()));
+            return false;
+        }
+        out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, copy.data(), copy.version(),
+                lockValue));
+        return true;
+    }
+
+}
