@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>locality P: the worker's home futexes with probability P, else any other;
  *   <li>alternation: the futex most recently acquired by a worker of another kernel (every
- *       operation a handoff while there is one);
+ *       operation a handoff while there is one; {@link Alternation}, shared with machxp bench);
  *   <li>zipf S: futex ranks drawn from a Zipf distribution of exponent S;
  *   <li>convoy: every worker on futex 0;
  *   <li>priority-mix P: locality P, with the threads of each kernel at priorities 10, 50, 90, ...
@@ -66,15 +66,8 @@ public final class Workload {
                 }
                 return futexes - 1;
             }
-            case "alternation": {
-                int best = -1;
-                for (int i = 0; i < futexes; i++) {
-                    if (lastKernel[i] >= 0 && lastKernel[i] != kernel && (best < 0 || lastTime[i] > lastTime[best])) {
-                        best = i;
-                    }
-                }
-                return best >= 0 ? best : random.nextInt(futexes);
-            }
+            case "alternation":
+                return Alternation.next(kernel, futexes, f -> lastKernel[f], f -> lastTime[f], random);
             default:
                 return local(kernel, random);
         }

@@ -12,6 +12,8 @@ import io.machxp.bench.systems.HazelcastService;
 import io.machxp.bench.systems.MachxpService;
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.bench.workload.LockService;
+import io.machxp.bench.workload.Run;
+import io.machxp.bench.process.ProcessWorkload;
 import io.machxp.bench.workload.SystemResult;
 import io.machxp.bench.workload.Workload;
 import java.io.PrintWriter;
@@ -70,8 +72,13 @@ final class BenchCommand implements Callable<Integer> {
     Duration duration = Duration.ofSeconds(10);
     @Option(names = "--seed", description = "the workers' choices; default ${DEFAULT-VALUE}")
     long seed = 42;
-    @Option(names = "--api", description = "how machxp workers call their kernel: local (in-process task) or grpc; default ${DEFAULT-VALUE}")
+    @Option(names = "--api", description = {"where the workers run: local (machxp's as tasks of the kernels' JVM),",
+            "grpc (KernelClient tasks in this JVM), or process (every system's workers as clients in a JVM per node:",
+            "machxp's KernelClient tasks with the shared-memory fast path, the peers' client libraries); default ${DEFAULT-VALUE}"})
     BenchOptions.Api api = BenchOptions.Api.LOCAL;
+    @Option(names = "--workload", description = {"how a worker picks its next lock: locality (--locality) or alternation",
+            "(the lock most recently acquired by another node's worker: every operation a handoff); default ${DEFAULT-VALUE}"})
+    BenchOptions.Pattern workload = BenchOptions.Pattern.LOCALITY;
     @Option(names = "--systems", split = ",", paramLabel = "NAME",
             description = "which systems, in order: cached, no-cache, piggyback, curator, hazelcast; default all")
     List<String> systems = List.of("cached", "no-cache", "piggyback", "curator", "hazelcast");
@@ -95,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
             duration = Duration.ofMillis(500);
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
-                duration, seed, api);
+                duration, seed, api, workload);
         List<SystemName> chosen = parseSystems(systems);
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
@@ -103,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
             for (SystemName name : chosen) {
                 progress.system(label(name));
                 try (LockService service = open(name, options)) {
-                    Workload w = new Workload(options.withWarmup(jvmWarmup.of(results.size(), warmup)));
+                    BenchOptions o = options.withWarmup(jvmWarmup.of(results.size(), warmup));
+                    Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);
                     progress.running(w);
                     results.add(w.run(service));
                 }

@@ -6,10 +6,10 @@ import io.machxp.cli.Logs;
 import org.slf4j.LoggerFactory;
 
 /** For the bench's report: machxp's logs from WARN up, the peers' (chatty at start and stop) from ERROR up. */
-final class BenchLogs {
+public final class BenchLogs {
     private BenchLogs() {}
 
-    static void quiet() {
+    public static void quiet() {
         Logs.warningsOnly();
         System.setProperty("hazelcast.logging.type", "slf4j");
         for (String peer : new String[] {"com.hazelcast", "org.apache.zookeeper", "org.apache.curator"}) {

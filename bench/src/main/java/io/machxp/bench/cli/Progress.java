@@ -1,7 +1,7 @@
 package io.machxp.bench.cli;
 
 import io.machxp.bench.workload.BenchOptions;
-import io.machxp.bench.workload.Workload;
+import io.machxp.bench.workload.Run;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,7 +26,7 @@ final class Progress implements AutoCloseable {
     private int index = -1;
     private long offsetMillis;
     private String label = "";
-    private Workload workload;
+    private Run workload;
     private long runningSince;
     private long lastOps;
     private long lastNanos;
@@ -69,7 +69,7 @@ final class Progress implements AutoCloseable {
     }
 
     /** Its servers are up: the timed part begins. */
-    synchronized void running(Workload w) {
+    synchronized void running(Run w) {
         runningSince = System.nanoTime();
         lastNanos = runningSince;
         lastOps = 0;
@@ -77,7 +77,7 @@ final class Progress implements AutoCloseable {
     }
 
     private synchronized void tick() {
-        Workload w = workload;
+        Run w = workload;
         if (w == null) {
             return;
         }

@@ -24,11 +24,13 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
 
     /** The workload, in plain numbers. */
     public record Workload(int kernels, int threadsPerKernel, int locks, double locality, double criticalMicros,
-            double thinkMicros, double writes, double warmupSeconds, double durationSeconds, long seed, String api) {
+            double thinkMicros, double writes, double warmupSeconds, double durationSeconds, long seed, String api,
+            String pattern) {
         static Workload of(BenchOptions o) {
             return new Workload(o.nodes(), o.threadsPerNode(), o.locks(), o.locality(), o.critical().toNanos() / 1e3,
                     o.think().toNanos() / 1e3, o.writes(), o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3,
-                    o.seed(), o.api().name().toLowerCase(java.util.Locale.ROOT));
+                    o.seed(), o.api().name().toLowerCase(java.util.Locale.ROOT),
+                    o.pattern().name().toLowerCase(java.util.Locale.ROOT));
         }
     }
 

@@ -10,9 +10,10 @@ public final class BenchTable {
 
     public static void print(BenchReport report, PrintWriter out) {
         BenchReport.Workload w = report.workload();
-        out.printf(Locale.ROOT, "%nworkload: %d kernels x %d threads, %d locks, locality %.2f, critical section %.0f us,"
-                + " think %.0f us, writes %.0f%%, %s machxp tasks; %.0f s warm-up, %.0f s measured per system%n",
-                w.kernels(), w.threadsPerKernel(), w.locks(), w.locality(), w.criticalMicros(), w.thinkMicros(),
+        out.printf(Locale.ROOT, "%nworkload: %d kernels x %d threads, %d locks, %s, critical section %.0f us,"
+                + " think %.0f us, writes %.0f%%, %s workers; %.0f s warm-up, %.0f s measured per system%n",
+                w.kernels(), w.threadsPerKernel(), w.locks(), w.pattern().equals("alternation") ? "strict alternation"
+                        : String.format(Locale.ROOT, "locality %.2f", w.locality()), w.criticalMicros(), w.thinkMicros(),
                 100 * w.writes(), w.api(), w.warmupSeconds(), w.durationSeconds());
         out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", report.machine().cpus(), report.machine().java(),
                 report.machine().os());

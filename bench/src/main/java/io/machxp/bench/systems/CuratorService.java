@@ -1,6 +1,7 @@
 package io.machxp.bench.systems;
 
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Hosted;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
@@ -15,17 +16,20 @@ import org.apache.curator.test.TestingServer;
  * (curator-test's {@code TestingServer}, one server, its log on a temporary directory, fsynced as
  * ZooKeeper does by default). One Curator client per node, shared by the node's workers, as one
  * client process per host would be. The counters live in this JVM's memory, which costs the peer
- * nothing: a user would also have to store and move that data somewhere.
+ * nothing: a user would also have to store and move that data somewhere. With {@code --api process}
+ * only the server runs here, and each node's workers are a {@link CuratorClients} process.
  */
-public final class CuratorService extends PeerService {
+public final class CuratorService extends PeerService implements Hosted {
     private final TestingServer server;
+    private final boolean processes;
     private final List<CuratorFramework> clients = new ArrayList<>();
 
     public CuratorService(BenchOptions options) throws Exception {
         super(options.locks());
+        this.processes = options.api() == BenchOptions.Api.PROCESS;
         this.server = new TestingServer(true);
         try {
-            for (int node = 0; node < options.nodes(); node++) {
+            for (int node = 0; !processes && node < options.nodes(); node++) {
                 CuratorFramework client = CuratorFrameworkFactory.newClient(server.getConnectString(),
                         new ExponentialBackoffRetry(100, 3));
                 clients.add(client);
@@ -40,7 +44,13 @@ public final class CuratorService extends PeerService {
 
     @Override
     public String name() {
-        return "Curator InterProcessMutex";
+        return processes ? "Curator InterProcessMutex (client processes)" : "Curator InterProcessMutex";
+    }
+
+    /** The kind, the name and ZooKeeper's connect string ({@link CuratorClients}). */
+    @Override
+    public List<String> connection() {
+        return List.of(Clients.CURATOR, name(), server.getConnectString());
     }
 
     @Override

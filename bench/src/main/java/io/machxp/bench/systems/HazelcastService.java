@@ -6,6 +6,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.cp.lock.FencedLock;
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Hosted;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -20,18 +21,23 @@ import java.util.concurrent.ConcurrentMap;
  * Peer 2: Hazelcast's {@code FencedLock} on an embedded CP group of three members (Raft; a lock
  * and an unlock are each a committed entry), the members on loopback TCP. A node's workers call
  * the lock through member node mod 3, as an application embedding a member would. The counters
- * live in this JVM's memory, as for Curator.
+ * live in this JVM's memory, as for Curator. With {@code --api process} each node's workers are a
+ * {@link HazelcastClients} process, a Hazelcast client of the members.
  */
-public final class HazelcastService extends PeerService {
+public final class HazelcastService extends PeerService implements Hosted {
     static final int MEMBERS = 3;
 
+    private final boolean processes;
+    private final String cluster;
+    private final int[] ports;
     private final List<HazelcastInstance> members = new ArrayList<>();
     private final ConcurrentMap<String, FencedLock> proxies = new ConcurrentHashMap<>();
 
     public HazelcastService(BenchOptions options) {
         super(options.locks());
-        int[] ports = freePorts(MEMBERS);
-        String cluster = "machxp-bench-" + ProcessHandle.current().pid() + "-" + ports[0];
+        this.processes = options.api() == BenchOptions.Api.PROCESS;
+        this.ports = freePorts(MEMBERS);
+        this.cluster = "machxp-bench-" + ProcessHandle.current().pid() + "-" + ports[0];
         try {
             List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
             for (int i = 0; i < MEMBERS; i++) {
@@ -98,7 +104,14 @@ public final class HazelcastService extends PeerService {
 
     @Override
     public String name() {
-        return "Hazelcast FencedLock";
+        return processes ? "Hazelcast FencedLock (client processes)" : "Hazelcast FencedLock";
+    }
+
+    /** The kind, the name, the cluster's name and the members' addresses ({@link HazelcastClients}). */
+    @Override
+    public List<String> connection() {
+        return List.of(Clients.HAZELCAST, name(), cluster,
+                String.join(",", java.util.Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p).toList()));
     }
 
     @Override

@@ -1,10 +1,8 @@
 package io.machxp.bench.systems;
 
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Hosted;
 import io.machxp.bench.workload.LockService;
-import io.machxp.client.KernelClient;
-import io.machxp.client.TaskClient;
-import io.machxp.client.ThreadClient;
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
@@ -15,19 +13,20 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongConsumer;
 
 /**
- * machxp as a lock service: an embedded pager and one kernel per node on loopback gRPC; lock i is
+ * machxp as a lock service: an embedded pager and one kernel per node on loopback gRPC, the
+ * workers tasks of the kernels' JVM ({@code --api local}), KernelClient tasks in this JVM
+ * ({@code grpc}, {@link MachxpTasks}) or in worker processes ({@code process}); lock i is
  * the futex at the start of page i of one shared object, and its counter is the 8 bytes after the
  * futex word, in the same page (so the data travels with the lock, as a user's would). With
  * several pagers, lock i is in object {@code bench-(i mod pagers)}, which pager i mod pagers serves
  * (docs/multi-pager.md).
  */
-public final class MachxpService implements LockService {
+public final class MachxpService implements Hosted {
     private static final String OBJECT = "bench";
     private static final long PAGE = PagerConfig.DEFAULT_PAGE_SIZE;
-    private static final int COUNTER_OFFSET = 8;
+    private static final int COUNTER_OFFSET = MachxpTasks.COUNTER_OFFSET;
 
     /** The three ways of running the kernels that bench compares. */
     public enum Mode {
@@ -53,9 +52,9 @@ public final class MachxpService implements LockService {
     private final BenchOptions.Api api;
     private final EmbeddedCluster cluster;
     private final List<LocalTask> localTasks = new ArrayList<>();
-    private final List<KernelClient> kernelClients = new ArrayList<>();
-    private final List<TaskClient> grpcTasks = new ArrayList<>();
-    /** Per node, where each object is mapped (one per pager). */
+    /** --api grpc: every node's task, KernelClient in this JVM. */
+    private final MachxpTasks tasks;
+    /** --api local: per node, where each object is mapped (one per pager). */
     private final long[][] bases;
     private final List<String> objects;
 
@@ -84,23 +83,15 @@ public final class MachxpService implements LockService {
                     pagers));
         }
         this.bases = new long[options.nodes()][objects.size()];
+        this.tasks = api == BenchOptions.Api.GRPC ? new MachxpTasks(name(), cluster.kernelTargets(), objects, PAGE)
+                : null;
         try {
-            for (int node = 0; node < options.nodes(); node++) {
-                if (api == BenchOptions.Api.LOCAL) {
-                    LocalTask task = cluster.kernel(node).taskCreate("bench");
-                    for (int p = 0; p < objects.size(); p++) {
-                        bases[node][p] = task.vmMap(objects.get(p));
-                    }
-                    localTasks.add(task);
-                } else {
-                    KernelClient client = KernelClient.connect(cluster.kernelTargets().get(node));
-                    kernelClients.add(client);
-                    TaskClient task = client.taskCreate("bench");
-                    for (int p = 0; p < objects.size(); p++) {
-                        bases[node][p] = task.vmMap(objects.get(p));
-                    }
-                    grpcTasks.add(task);
+            for (int node = 0; api == BenchOptions.Api.LOCAL && node < options.nodes(); node++) {
+                LocalTask task = cluster.kernel(node).taskCreate("bench");
+                for (int p = 0; p < objects.size(); p++) {
+                    bases[node][p] = task.vmMap(objects.get(p));
                 }
+                localTasks.add(task);
             }
         } catch (RuntimeException e) {
             close();
@@ -110,49 +101,66 @@ public final class MachxpService implements LockService {
 
     @Override
     public String name() {
-        return api == BenchOptions.Api.LOCAL ? mode.label : mode.label + " (gRPC tasks)";
+        return switch (api) {
+            case LOCAL -> mode.label;
+            case GRPC -> mode.label + " (gRPC tasks)";
+            case PROCESS -> mode.label + " (task processes)";
+        };
+    }
+
+    /** The kind, the name, the page size, the objects and every kernel's target. */
+    @Override
+    public List<String> connection() {
+        return List.of(Clients.MACHXP, name(), Long.toString(PAGE), String.join(",", objects),
+                String.join(",", cluster.kernelTargets()));
+    }
+
+    /** A worker process's side of {@link #connection}. */
+    static LockService client(List<String> connection) {
+        return new MachxpTasks(connection.get(1), List.of(connection.get(4).split(",")),
+                List.of(connection.get(3).split(",")), Long.parseLong(connection.get(2)));
     }
 
     @Override
-    public Client client(int node, int worker) {
+    public Client client(int node, int worker) throws Exception {
+        if (api == BenchOptions.Api.GRPC) {
+            return tasks.client(node, worker);
+        }
+        if (api == BenchOptions.Api.PROCESS) {
+            throw new IllegalStateException("with --api process the workers are clients in processes of their own");
+        }
         long[] base = bases[node];
-        Calls calls = api == BenchOptions.Api.LOCAL ? localCalls(localTasks.get(node)) : grpcCalls(grpcTasks.get(node));
+        LocalTask task = localTasks.get(node);
+        LocalThread thread = task.threadCreate();
+        Memory memory = localMemory(task);
         return new Client() {
             @Override
             public void lock(int lock) {
-                calls.lock().accept(base[lock % base.length] + lock * PAGE);
+                thread.lockFutex(base[lock % base.length] + lock * PAGE);
             }
 
             @Override
             public void unlock(int lock) {
-                calls.unlock().accept(base[lock % base.length] + lock * PAGE);
+                thread.unlockFutex(base[lock % base.length] + lock * PAGE);
             }
 
             @Override
             public long read(int lock) {
-                return calls.memory().readLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET);
+                return memory.readLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET);
             }
 
             @Override
             public void write(int lock, long value) {
-                calls.memory().writeLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET, value);
+                memory.writeLong(base[lock % base.length] + lock * PAGE + COUNTER_OFFSET, value);
             }
         };
     }
-
-    /** A worker's thread (lock, unlock) and its task's memory, through either API. */
-    private record Calls(LongConsumer lock, LongConsumer unlock, Memory memory) {}
 
     /** vm_read and vm_write of an 8-byte little-endian word. */
     private interface Memory {
         long readLong(long address);
 
         void writeLong(long address, long value);
-    }
-
-    private static Calls localCalls(LocalTask task) {
-        LocalThread thread = task.threadCreate();
-        return new Calls(a -> thread.lockFutex(a), thread::unlockFutex, localMemory(task));
     }
 
     private static Memory localMemory(LocalTask task) {
@@ -169,36 +177,29 @@ public final class MachxpService implements LockService {
         };
     }
 
-    private static Calls grpcCalls(TaskClient task) {
-        ThreadClient thread = task.threadCreate();
-        return new Calls(a -> thread.lockFutex(a), thread::unlockFutex, new Memory() {
-            @Override
-            public long readLong(long address) {
-                return task.readLong(address);
-            }
-
-            @Override
-            public void writeLong(long address, long value) {
-                task.writeLong(address, value);
-            }
-        });
-    }
-
     @Override
     public long messages() {
         return cluster.pagers().stream().mapToLong(p -> p.stats().messages()).sum();
     }
 
     @Override
-    public long counter(int lock) {
-        long address = bases[0][lock % objects.size()] + lock * PAGE + COUNTER_OFFSET;
-        return api == BenchOptions.Api.LOCAL ? localMemory(localTasks.get(0)).readLong(address)
-                : grpcTasks.get(0).readLong(address);
+    public long counter(int lock) throws Exception {
+        if (api == BenchOptions.Api.LOCAL) {
+            return localMemory(localTasks.get(0)).readLong(bases[0][lock % objects.size()] + lock * PAGE + COUNTER_OFFSET);
+        }
+        if (tasks != null) {
+            return tasks.counter(lock);
+        }
+        try (LockService reader = client(connection())) {
+            return reader.counter(lock);
+        }
     }
 
     @Override
     public void close() {
-        kernelClients.forEach(KernelClient::close);
+        if (tasks != null) {
+            tasks.close();
+        }
         cluster.close();
     }
 }

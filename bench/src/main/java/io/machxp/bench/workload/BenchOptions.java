@@ -15,17 +15,39 @@ import java.time.Duration;
  * @param warmup time each system runs before measuring (JIT, caches, connections)
  * @param duration time each system is measured
  * @param seed fixes each worker's sequence of lock choices and of reads and writes
- * @param api how machxp workers reach their kernel: the in-process task handle or gRPC on loopback
+ * @param api how machxp workers reach their kernel: the in-process task handle, a client in this JVM, or
+ *     clients in worker processes of their own (the peers' workers too)
+ * @param pattern how a worker picks its next lock: with {@code locality}, or strict alternation
  */
 public record BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
-        Duration think, double writes, Duration warmup, Duration duration, long seed, Api api) {
+        Duration think, double writes, Duration warmup, Duration duration, long seed, Api api, Pattern pattern) {
 
     /** How a machxp worker calls its kernel. */
     public enum Api {
         /** A task of the kernel's own JVM (LocalTask): a cached lock is a CAS, as a syscall-free futex is. */
         LOCAL,
-        /** The task interface over loopback gRPC (TaskClient), as a separate process would. */
-        GRPC
+        /** KernelClient in this JVM (shared memory with the kernel when allowed, else gRPC on loopback). */
+        GRPC,
+        /**
+         * Every node's workers in a JVM of their own: machxp's as KernelClient tasks (the shared-memory
+         * fast path), the peers' as their client libraries; nobody calls in-JVM.
+         */
+        PROCESS
+    }
+
+    /** How a worker picks its next lock. */
+    public enum Pattern {
+        /** One homed on the worker's node with probability {@code locality}, else another ({@code LockChooser}). */
+        LOCALITY,
+        /** The lock most recently acquired by a worker of another node ({@code io.machxp.workbench.Alternation}). */
+        ALTERNATION
+    }
+
+    /** The locality pattern. */
+    public BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
+            Duration think, double writes, Duration warmup, Duration duration, long seed, Api api) {
+        this(nodes, threadsPerNode, locks, locality, critical, think, writes, warmup, duration, seed, api,
+                Pattern.LOCALITY);
     }
 
     public BenchOptions {
@@ -41,7 +63,8 @@ public record BenchOptions(int nodes, int threadsPerNode, int locks, double loca
 
     /** The same workload with another warm-up. */
     public BenchOptions withWarmup(Duration value) {
-        return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, value, duration, seed, api);
+        return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, value, duration, seed, api,
+                pattern);
     }
 
     public int workers() {

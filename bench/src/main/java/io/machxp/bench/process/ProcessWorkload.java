@@ -1,0 +1,108 @@
+package io.machxp.bench.process;
+
+import io.machxp.bench.systems.Clients;
+import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Board;
+import io.machxp.bench.workload.Hosted;
+import io.machxp.bench.workload.LockService;
+import io.machxp.bench.workload.Run;
+import io.machxp.bench.workload.SystemResult;
+import io.machxp.bench.workload.Tally;
+import io.machxp.bench.workload.WorkerStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * {@code machxp bench --api process}: the workload with each node's workers in a {@link WorkerMain}
+ * process of their own, clients of the system's servers in this JVM, so that no system's workers
+ * call it in-process. The run is coordinated through a {@link Board} in a file every process maps
+ * (under /dev/shm when it is writable): the processes say they are ready, this JVM opens the
+ * window (warm-up, then measured, on the host's monotonic clock), and each process prints its
+ * node's measurements when the window ends. The counters are read before and after through the
+ * system's client side ({@link Clients}), where its users would keep them.
+ */
+public final class ProcessWorkload implements Run {
+    /** How long the worker processes may take to start and connect. */
+    private static final long START_SECONDS = 180;
+
+    private final BenchOptions options;
+    private volatile Board board;
+
+    public ProcessWorkload(BenchOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public long completed() {
+        Board b = board;
+        return b == null ? 0 : b.completedCount();
+    }
+
+    @Override
+    public SystemResult run(LockService service) throws Exception {
+        if (!(service instanceof Hosted hosted)) {
+            throw new IllegalArgumentException(service.name() + " cannot run its workers in other processes");
+        }
+        List<String> connection = hosted.connection();
+        Path dir = Files.createTempDirectory(boardDirectory(), "machxp-bench-");
+        List<WorkerProcess> workers = new ArrayList<>();
+        try (LockService reader = Clients.open(connection)) {
+            long counterBefore = Tally.counterSum(reader, options.locks());
+            Path file = dir.resolve("board");
+            Board b = Board.mapped(file, options.locks());
+            board = b;
+            for (int node = 0; node < options.nodes(); node++) {
+                workers.add(WorkerProcess.start(node, options, file, connection, dir));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
+            while (b.readyCount() < options.workers()) {
+                workers.forEach(WorkerProcess::check);
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException(service.name() + ": the worker processes were not ready within "
+                            + START_SECONDS + " s (" + b.readyCount() + " of " + options.workers() + " workers)");
+                }
+                LockSupport.parkNanos(5_000_000);
+            }
+            long begin = System.nanoTime() + options.warmup().toNanos();
+            b.open(begin, begin + options.duration().toNanos());
+            while (System.nanoTime() - begin < 0) { // the message count at the start of the measurement
+                LockSupport.parkNanos(begin - System.nanoTime());
+            }
+            long messagesAtBegin = service.messages();
+            long wait = TimeUnit.NANOSECONDS.toSeconds(options.duration().toNanos()) + 120;
+            WorkerStats[] perNode = new WorkerStats[options.nodes()];
+            for (int node = 0; node < perNode.length; node++) {
+                perNode[node] = workers.get(node).result(wait);
+            }
+            long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
+            return Tally.of(service.name(), options, perNode, messages,
+                    Tally.counterSum(reader, options.locks()) - counterBefore);
+        } finally {
+            for (WorkerProcess w : workers) {
+                w.stop();
+            }
+            deleteTree(dir);
+        }
+    }
+
+    /** /dev/shm when this host has it writable (the board is then memory only), else the temporary directory. */
+    private static Path boardDirectory() {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

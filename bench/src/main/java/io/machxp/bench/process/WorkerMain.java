@@ -1,0 +1,91 @@
+package io.machxp.bench.process;
+
+import io.machxp.bench.cli.BenchLogs;
+import io.machxp.bench.systems.Clients;
+import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Board;
+import io.machxp.bench.workload.LockService;
+import io.machxp.bench.workload.WorkerLoop;
+import io.machxp.bench.workload.WorkerStats;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A worker process of {@code machxp bench --api process}: one node's workers as threads of a JVM
+ * of their own, clients of the system under test as a user's process would be (machxp's through
+ * KernelClient and its shared memory, the peers' through their client libraries). It maps the
+ * run's {@link Board}, runs a {@link WorkerLoop} per thread, and prints one line, "result " and its
+ * node's {@link WorkerStats}, or "failed " and why. It ends when its stdin closes (the bench is gone).
+ *
+ * <p>Arguments (from {@link WorkerProcess}): board file, node, nodes, threads, locks, locality,
+ * critical ns, think ns, writes, duration ms, seed, pattern, then the system's connection.
+ */
+public final class WorkerMain {
+    static final int FIXED_ARGS = 12;
+
+    private WorkerMain() {}
+
+    public static void main(String[] args) {
+        BenchLogs.quiet();
+        Thread watch = new Thread(WorkerMain::endWithStdin, "stdin watch");
+        watch.setDaemon(true);
+        watch.start();
+        try {
+            Path boardFile = Path.of(args[0]);
+            int node = Integer.parseInt(args[1]);
+            BenchOptions o = new BenchOptions(Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    Integer.parseInt(args[4]), Double.parseDouble(args[5]), Duration.ofNanos(Long.parseLong(args[6])),
+                    Duration.ofNanos(Long.parseLong(args[7])), Double.parseDouble(args[8]),
+                    Duration.ZERO, Duration.ofMillis(Long.parseLong(args[9])), Long.parseLong(args[10]),
+                    BenchOptions.Api.PROCESS, BenchOptions.Pattern.valueOf(args[11]));
+            List<String> connection = Arrays.asList(args).subList(FIXED_ARGS, args.length);
+            Board board = Board.mapped(boardFile, o.locks());
+            WorkerStats stats = new WorkerStats();
+            try (LockService service = Clients.open(connection)) {
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < o.threadsPerNode(); t++) {
+                    int index = node * o.threadsPerNode() + t;
+                    Thread worker = new Thread(() -> {
+                        try (LockService.Client client = service.client(node, index)) {
+                            stats.add(WorkerLoop.run(client, board, o, node, index));
+                        } catch (Throwable e) {
+                            fail(e);
+                        }
+                    }, "bench-worker-" + node + "-" + t);
+                    threads.add(worker);
+                    worker.start();
+                }
+                for (Thread t : threads) {
+                    t.join();
+                }
+                System.out.println("result " + stats.encode());
+                System.out.flush();
+            }
+        } catch (Throwable e) {
+            fail(e);
+        }
+        System.exit(0);
+    }
+
+    /** One worker failed: the node's result would be wrong, so the process says why and ends. */
+    private static void fail(Throwable e) {
+        System.out.println("failed " + String.valueOf(e).replace('\n', ' '));
+        System.out.flush();
+        e.printStackTrace();
+        Runtime.getRuntime().halt(1);
+    }
+
+    private static void endWithStdin() {
+        try {
+            while (System.in.read() >= 0) {
+                // the bench keeps our stdin open while it runs
+            }
+        } catch (java.io.IOException e) {
+            // the same: the bench is gone
+        }
+        Runtime.getRuntime().halt(3);
+    }
+}

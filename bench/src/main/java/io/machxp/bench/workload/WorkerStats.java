@@ -1,0 +1,76 @@
+package io.machxp.bench.workload;
+
+import java.nio.ByteBuffer;
+import java.util.Base64;
+import java.util.zip.DataFormatException;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What workers measured: operations and increments inside the window, critical sections found
+ * occupied, and two histograms in nanoseconds (one operation, lock to unlock; the wait, lock
+ * called to lock returned). Mergeable; a worker process sends its node's as one line of text.
+ */
+public final class WorkerStats {
+    static final long HISTOGRAM_MAX_NANOS = 3_600_000_000_000L;
+
+    long ops;
+    long writes;
+    long violations;
+    final Histogram latency;
+    final Histogram waits;
+
+    public WorkerStats() {
+        this(0, 0, 0, new Histogram(HISTOGRAM_MAX_NANOS, 3), new Histogram(HISTOGRAM_MAX_NANOS, 3));
+    }
+
+    private WorkerStats(long ops, long writes, long violations, Histogram latency, Histogram waits) {
+        this.ops = ops;
+        this.writes = writes;
+        this.violations = violations;
+        this.latency = latency;
+        this.waits = waits;
+    }
+
+    public synchronized void add(WorkerStats other) {
+        ops += other.ops;
+        writes += other.writes;
+        violations += other.violations;
+        latency.add(other.latency);
+        waits.add(other.waits);
+    }
+
+    public synchronized long ops() {
+        return ops;
+    }
+
+    /** One line: the counts, then both histograms compressed in Base64. */
+    public synchronized String encode() {
+        return ops + " " + writes + " " + violations + " " + encode(latency) + " " + encode(waits);
+    }
+
+    public static WorkerStats decode(String line) {
+        String[] f = line.trim().split(" ");
+        if (f.length != 5) {
+            throw new IllegalArgumentException("not a worker's result: " + line);
+        }
+        try {
+            return new WorkerStats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), histogram(f[3]),
+                    histogram(f[4]));
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException("a worker's histogram does not decode: " + e.getMessage(), e);
+        }
+    }
+
+    private static String encode(Histogram h) {
+        ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int length = h.encodeIntoCompressedByteBuffer(buffer);
+        byte[] bytes = new byte[length];
+        buffer.flip().get(bytes);
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    private static Histogram histogram(String text) throws DataFormatException {
+        return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(text)),
+                HISTOGRAM_MAX_NANOS);
+    }
+}
