@@ -88,7 +88,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean noChart;
     @Option(names = "--json", description = "print the report as JSON instead of the table")
     boolean json;
-    @Option(names = "--quick", description = "0.2 s warm-up and 0.5 s measured per system: a smoke test (CI); its numbers mean little")
+    @Option(names = "--quick", description = {"0.2 s warm-up and 0.5 s measured per system (with --api process 1 s and 1 s:",
+            "the worker processes' JVMs start cold): a smoke test (CI); its numbers mean little"})
     boolean quick;
     @Option(names = "--no-progress", description = "no progress bar (on stderr, shown only on a terminal)")
     boolean noProgress;
@@ -97,9 +98,10 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchLogs.quiet();
         if (quick) {
-            warmup = Duration.ofMillis(200);
+            boolean processes = api == BenchOptions.Api.PROCESS;
+            warmup = Duration.ofMillis(processes ? 1000 : 200);
             jvmWarmup.skip();
-            duration = Duration.ofMillis(500);
+            duration = Duration.ofMillis(processes ? 1000 : 500);
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
                 duration, seed, api, workload);

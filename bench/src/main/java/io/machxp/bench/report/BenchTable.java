@@ -17,10 +17,10 @@ public final class BenchTable {
                 100 * w.writes(), w.api(), w.warmupSeconds(), w.durationSeconds());
         out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", report.machine().cpus(), report.machine().java(),
                 report.machine().os());
-        out.printf("%-32s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "ops/s", "p50 us", "p99 us",
+        out.printf("%-44s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "ops/s", "p50 us", "p99 us",
                 "p99.9 us", "max us", "XP msg/op", "max wait us", "p99 wait us", "Jain", "correct");
         for (SystemResult r : report.results()) {
-            out.printf(Locale.ROOT, "%-32s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %12.1f %12.1f %6.3f %10s%n", r.system(),
+            out.printf(Locale.ROOT, "%-44s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %12.1f %12.1f %6.3f %10s%n", r.system(),
                     r.opsPerSecond(), r.latencyMicros().p50(), r.latencyMicros().p99(), r.latencyMicros().p999(),
                     r.latencyMicros().max(), r.messagesPerOp() == null ? "-" : String.format(Locale.ROOT, "%.2f",
                             r.messagesPerOp()), r.fairness().maxWaitMicros(), r.fairness().worstP99WaitMicros(),

@@ -2,6 +2,7 @@ package io.machxp.bench.workload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.machxp.bench.process.ProcessWorkload;
 import io.machxp.bench.systems.CuratorService;
 import io.machxp.bench.systems.HazelcastService;
 import io.machxp.bench.systems.MachxpService;
@@ -52,6 +53,62 @@ class WorkloadTest {
             assertThat(r.ops()).isPositive();
             assertThat(r.correct()).isTrue();
         }
+    }
+
+    @Test
+    void strictAlternationOnMachxpHandsLocksOffBetweenKernels() throws Exception {
+        BenchOptions o = new BenchOptions(3, 2, 6, 0.9, Duration.ZERO, Duration.ZERO, 0.5, Duration.ofMillis(100),
+                Duration.ofMillis(400), 7, BenchOptions.Api.LOCAL, BenchOptions.Pattern.ALTERNATION);
+        try (MachxpService service = new MachxpService(MachxpService.Mode.CACHED, o)) {
+            SystemResult r = new Workload(o).run(service);
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).isTrue();
+            // locality 0.9 sends about 0.6 XP messages per operation; here most acquisitions are a
+            // handoff of 4 messages (a node's second worker may then find the lock cached)
+            assertThat(r.messagesPerOp()).isGreaterThan(1.0);
+        }
+    }
+
+    /** --api process: each node's workers in a JVM of their own, KernelClient tasks of the kernels here. */
+    @Test
+    void machxpTasksInProcessesOfTheirOwn() throws Exception {
+        BenchOptions o = processes(2, 2, BenchOptions.Pattern.ALTERNATION);
+        try (MachxpService service = new MachxpService(MachxpService.Mode.CACHED, o)) {
+            SystemResult r = new ProcessWorkload(o).run(service);
+            assertThat(r.system()).isEqualTo("machxp cached (task processes)");
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).isTrue();
+            assertThat(r.messagesPerOp()).isPositive();
+            assertThat(r.fairness().jain()).isBetween(0.5, 1.0);
+        }
+    }
+
+    @Test
+    void curatorClientsInProcessesOfTheirOwn() throws Exception {
+        BenchOptions o = processes(2, 1, BenchOptions.Pattern.LOCALITY);
+        try (CuratorService service = new CuratorService(o)) {
+            SystemResult r = new ProcessWorkload(o).run(service);
+            assertThat(r.system()).isEqualTo("Curator InterProcessMutex (client processes)");
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).as("the counters in znodes, each increment kept").isTrue();
+        }
+    }
+
+    @Test
+    void hazelcastClientsInAProcessOfTheirOwn() throws Exception {
+        BenchOptions o = processes(1, 2, BenchOptions.Pattern.LOCALITY);
+        try (HazelcastService service = new HazelcastService(o)) {
+            SystemResult r = new ProcessWorkload(o).run(service);
+            assertThat(r.system()).isEqualTo("Hazelcast FencedLock (client processes)");
+            assertThat(r.ops()).isPositive();
+            assertThat(r.correct()).as("the counters in an IMap, each increment kept").isTrue();
+        }
+    }
+
+    /** Long enough for a cold worker JVM's first operations to land inside the window. */
+    private static BenchOptions processes(int nodes, int threads, BenchOptions.Pattern pattern) {
+        return new BenchOptions(nodes, threads, 2 * nodes, 0.9, Duration.ZERO, Duration.ZERO, 0.5,
+                Duration.ofSeconds(2), Duration.ofSeconds(1), 7, BenchOptions.Api.PROCESS, pattern);
     }
 
     @Test
