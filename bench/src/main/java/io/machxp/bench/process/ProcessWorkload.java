@@ -28,21 +28,12 @@ import java.util.stream.Stream;
  * node's measurements when the window ends. The counters are read before and after through the
  * system's client side ({@link Clients}), where its users would keep them.
  */
-public final class ProcessWorkload implements Run {
+public final class ProcessWorkload extends Run {
     /** How long the worker processes may take to start and connect. */
     private static final long START_SECONDS = 180;
 
-    private final BenchOptions options;
-    private volatile Board board;
-
     public ProcessWorkload(BenchOptions options) {
-        this.options = options;
-    }
-
-    @Override
-    public long completed() {
-        Board b = board;
-        return b == null ? 0 : b.completedCount();
+        super(options);
     }
 
     @Override
@@ -56,8 +47,7 @@ public final class ProcessWorkload implements Run {
         try (LockService reader = Clients.open(connection)) {
             long counterBefore = Tally.counterSum(reader, options.locks());
             Path file = dir.resolve("board");
-            Board b = Board.mapped(file, options.locks());
-            board = b;
+            Board b = use(Board.mapped(file, options.locks()));
             for (int node = 0; node < options.nodes(); node++) {
                 workers.add(WorkerProcess.start(node, options, file, connection, dir));
             }

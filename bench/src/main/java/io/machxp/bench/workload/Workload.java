@@ -13,24 +13,14 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Board} catches two workers inside one critical section at once, and the sum of the
  * counters at the end must equal the increments made (a lost update shows there).
  */
-public final class Workload implements Run {
-    private final BenchOptions options;
-    private volatile Board board;
-
+public final class Workload extends Run {
     public Workload(BenchOptions options) {
-        this.options = options;
-    }
-
-    @Override
-    public long completed() {
-        Board b = board;
-        return b == null ? 0 : b.completedCount();
+        super(options);
     }
 
     @Override
     public SystemResult run(LockService service) throws Exception {
-        Board b = Board.inMemory(options.locks());
-        board = b;
+        Board b = use(Board.inMemory(options.locks()));
         long counterBefore = Tally.counterSum(service, options.locks());
         WorkerStats[] perNode = new WorkerStats[options.nodes()];
         AtomicReference<Throwable> failure = new AtomicReference<>();
