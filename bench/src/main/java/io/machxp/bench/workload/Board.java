@@ -91,8 +91,9 @@ public final class Board {
         return get(END);
     }
 
-    public void completed() {
-        add(COMPLETED, 1);
+    /** Workers completed {@code ops} more operations. */
+    public void completed(long ops) {
+        add(COMPLETED, ops);
     }
 
     /** Operations completed, warm-up included. */

@@ -54,6 +54,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void strictAlternationIsNamedInTheReport() throws Exception {
+        Run r = run("bench", "--quick", "--systems", "cached", "--kernels", "2", "--threads", "2",
+                "--workload", "alternation", "--json", "--no-progress", "--no-chart");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.get("workload").get("pattern").asText()).isEqualTo("alternation");
+        JsonNode cached = report.get("results").get(0);
+        assertThat(cached.get("ops").asLong()).isPositive();
+        assertThat(cached.get("fairness").get("jain").asDouble()).isBetween(0.5, 1.0);
+    }
+
+    @Test
+    void unknownWorkloadIsAClearError() {
+        Run r = run("bench", "--workload", "zigzag", "--no-chart");
+        assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--workload").contains("LOCALITY, ALTERNATION");
+    }
+
+    @Test
     void unknownSystemIsAClearError() {
         Run r = run("bench", "--systems", "cached,etcd", "--no-chart");
         assertThat(r.exit()).isEqualTo(1);

@@ -25,8 +25,8 @@ class BoardTest {
         assertThat(worker.opened()).isTrue();
         assertThat(worker.begin()).isEqualTo(100);
         assertThat(worker.end()).isEqualTo(200);
-        worker.completed();
-        assertThat(parent.completedCount()).isEqualTo(1);
+        worker.completed(64);
+        assertThat(parent.completedCount()).isEqualTo(64);
     }
 
     @Test
