@@ -107,14 +107,18 @@ final class KernelFutexes {
             w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, KernelError.of(Errno.ETIMEDOUT,
                     "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
         }
-        if (cacheFutexes && isAbsent(e.state())) {
-            lock(w, e); // ask for the futex first: its page usually comes with the grant
+        if (isAbsent(e.state())) {
+            // Ask for the futex first, with the waiter's priority, in every part: the page comes
+            // with the grant or is paged in after it. A page-in first (as Part II once did) took
+            // the page from the owner's kernel before the pager knew of the waiter, so the owner
+            // ran unboosted meanwhile and its unlock had to page the word back in.
+            lock(w, e);
         } else {
             lockWithPage(w, e);
         }
     }
 
-    /** Runs {@code lock} once the futex's page is writable here (Part III: page-in first). */
+    /** Runs {@code lock} once the futex's page is writable here (held here, the word elsewhere). */
     private void lockWithPage(FutexWaiter w, FutexEntry e) {
         pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
             if (!w.done()) {

@@ -22,6 +22,8 @@ import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -136,22 +138,34 @@ class KernelCoreBadPagerTest {
     }
 
     /**
-     * A probe naming a thread whose lock still waits for its page (Part II faults the page in
-     * before it asks for the futex) used to fail that wait as a deadlock and throw out of the core:
-     * the wait is not on a futex yet, so the kernel sent no probe for it, and it is dropped.
+     * A probe naming a thread whose lock still waits for its page (the futex is held here, its
+     * word's page was taken away, so the lock faults it in before it looks at the word) used to
+     * fail that wait as a deadlock and throw out of the core: the wait is not on a futex yet, so
+     * the kernel sent no probe for it, and it is dropped. (Part II used to fault the page of every
+     * futex in before it asked the pager for it; it asks first now, so the case is set up here.)
      */
     @Test
     void aProbeForAWaitStillFaultingItsPageInIsDropped() {
         CoreFixture part2 = new CoreFixture(false);
         var owner = part2.thread();
-        part2.acquireFromPager(owner, part2.base);                  // its wait number 1
+        var holder = part2.thread();
+        part2.acquireFromPager(owner, part2.base);                  // owner's wait number 1
+        part2.acquireFromPager(holder, part2.base + PAGE + 4);
+        part2.lockRequest(PAGE, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, false); // taken for another kernel
+        var returned = part2.single().getMemoryObjectDataReturn();
+        assertThat(returned.getOffset()).isEqualTo(PAGE);
+
         Answer<AcquirePath> second = part2.lock(owner, part2.base + PAGE + 4); // number 2
-        assertThat(part2.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
+        assertThat(part2.single().getMemoryObjectDataRequest().getOffset()).as("the word's page first").isEqualTo(PAGE);
         part2.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).setInitiator(owner.tid).setWait(2)).build());
         assertThat(second.answered()).isFalse();
-        part2.zeroFill(PAGE);
-        assertThat(part2.single().getMemoryObjectLockFutex().getOffset()).isEqualTo(PAGE + 4);
+
+        part2.supply(PAGE, returned.getData().toByteArray());
+        assertThat(second.answered()).as("it waits for the holder here").isFalse();
+        part2.unlock(holder, part2.base + PAGE + 4).value();
+        var released = part2.single().getMemoryObjectFutexReleased();
+        assertThat(released.getRequestAgain()).as("Part II gives it back and asks again for the waiter").isTrue();
         part2.grant(PAGE + 4);
         assertThat(second.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }

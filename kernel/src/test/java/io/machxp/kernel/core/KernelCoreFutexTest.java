@@ -234,13 +234,16 @@ class KernelCoreFutexTest {
     }
 
     /**
-     * Part II: a new thread's vm_lock_futex (timeout 1 ms) pages in, asks for the futex, and the
+     * Part II: a futex was released here, its page kept writable; a new thread's vm_lock_futex
+     * (timeout 1 ms) asks the pager for the futex first (no page-in: the page is here), and the
      * pager then takes write access to the page away before it grants.
      */
     private static Answer<AcquirePath> lockThenLosePageWrite(CoreFixture p2) {
+        MachThread first = p2.thread();
+        p2.acquireFromPager(first, p2.base);
+        p2.unlock(first, p2.base).value();
+        assertThat(p2.sentRoutines()).as("Part II: back at unlock, its page stays").endsWith(MEMORY_OBJECT_FUTEX_RELEASED);
         Answer<AcquirePath> lock = p2.lock(p2.thread(), p2.base, 1_000_000);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_REQUEST);
-        p2.zeroFill(0);
         assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_LOCK_FUTEX);
         p2.lockRequest(0, ReturnPolicy.RETURN_ALL, false, VmProt.VM_PROT_WRITE, true);
         assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_LOCK_COMPLETED);
@@ -257,11 +260,11 @@ class KernelCoreFutexTest {
     void aGrantWhoseWaiterLeftBeforeThePageIsGivenBackByTheNextLock() {
         CoreFixture p2 = new CoreFixture(false);
         Answer<AcquirePath> first = lockThenLosePageWrite(p2);
+        p2.grant(0);
+        assertThat(p2.sentRoutines()).as("the grant waits for write access to its page").containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
+        p2.relinquish(0);
         MachThread b = p2.thread();
         Answer<AcquirePath> second = p2.trylock(b, p2.base);
-        assertThat(p2.sentRoutines()).containsExactly(MEMORY_OBJECT_DATA_UNLOCK);
-        p2.grant(0);
-        p2.relinquish(0);
         p2.env.advance(1_000_000);
         assertThat(first.error().errno()).isEqualTo(Errno.ETIMEDOUT);
         assertThat(p2.env.sent).as("the grant's page is still on its way").isEmpty();

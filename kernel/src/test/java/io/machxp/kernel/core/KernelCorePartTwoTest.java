@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Part II (no futex cache) under faults: the writes made under a futex reach the pager no later
  * than its release, a futex unlocked while the stream is down stays until the reclaim and then
- * goes back, and a call that waited for a page does nothing once its task or kernel has ended.
+ * goes back, a call that waited for a page does nothing once its task or kernel has ended, and a
+ * lock asks the pager before it pages in.
  */
 class KernelCorePartTwoTest {
     private static final long LEASE_MS = 1000;
@@ -29,6 +30,26 @@ class KernelCorePartTwoTest {
 
     private List<KernelToPager.RoutineCase> sentWithoutKeepalives() {
         return k.sentRoutines().stream().filter(r -> r != KERNEL_KEEPALIVE).toList();
+    }
+
+    /**
+     * A lock asks the pager for the futex, at the waiter's priority, before any page moves: the
+     * pager then boosts the owner on its kernel at once (chaos seed 290 of no-cache: a page-in
+     * first took the page from the owner's kernel while the owner still ran unboosted). The page
+     * is paged in after the grant.
+     */
+    @Test
+    void aLockAsksForTheFutexAtItsPriorityBeforeItPagesIn() {
+        MachThread high = k.thread(90);
+        Answer<AcquirePath> lock = k.lock(high, k.base);
+        KernelToPager ask = k.single();
+        assertThat(ask.getMemoryObjectLockFutex().getPriority()).as("no page-in before it").isEqualTo(90);
+
+        k.grant(0);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the page after the grant").isZero();
+        assertThat(lock.answered()).as("the word is in the page").isFalse();
+        k.zeroFill(0);
+        assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);
     }
 
     @Test
