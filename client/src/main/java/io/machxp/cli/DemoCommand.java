@@ -83,6 +83,10 @@ final class DemoCommand implements Callable<Integer> {
             + "http://127.0.0.1:PORT/ during the run, and after it until Ctrl-C (0: any free port)")
     Integer viewPort;
 
+    @Option(names = "--trace", paramLabel = "FILE", description = "write the embedded cluster's XP messages, in real "
+            + "time, as Chrome trace-event JSON (open it in ui.perfetto.dev), as run --trace does for a scenario")
+    java.nio.file.Path trace;
+
     /** With --connect: the client's TLS files (or --plaintext) for the running kernels and pager. */
     @Mixin
     TlsOptions tls;
@@ -117,10 +121,21 @@ final class DemoCommand implements Callable<Integer> {
         if (ipc) {
             return ipcDemo(parsed);
         }
+        if (trace != null && !connect.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--trace records the embedded "
+                    + "cluster's messages, which this JVM runs; running kernels (--connect) are other processes: "
+                    + "drop --connect, or write the workload as a scenario and use 'machxp trace'");
+        }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
                 pager, object, grpcOnly, think, pagers);
-        DemoReport report = Demo.run(options, tls.transport(), viewPort == null ? io.machxp.demo.DemoHooks.NONE
-                : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr()));
+        io.machxp.demo.DemoHooks hooks = viewPort == null ? io.machxp.demo.DemoHooks.NONE
+                : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr());
+        if (trace != null) {
+            hooks = new DemoTrace(trace, String.format("machxp demo (real, %d kernels x %d threads, %d futexes, "
+                    + "locality %s, seed %d%s)", kernels, threads, futexes, locality, seed, noCache ? ", no-cache" : ""),
+                    hooks, spec.commandLine().getErr());
+        }
+        DemoReport report = Demo.run(options, tls.transport(), hooks);
         if (viewPort == null) {
             print(report);
         }
@@ -129,7 +144,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Options of the futex demo that the IPC demo does not take. */
     static final java.util.List<String> FUTEX_ONLY = java.util.List.of("--threads", "--futexes", "--ops", "--locality",
-            "--seed", "--no-cache", "--piggyback", "--json", "--pager", "--object", "--grpc-only", "--view");
+            "--seed", "--no-cache", "--piggyback", "--json", "--pager", "--object", "--grpc-only", "--view", "--trace");
 
     private int ipcDemo(picocli.CommandLine.ParseResult parsed) throws Exception {
         for (String option : FUTEX_ONLY) {

@@ -61,12 +61,14 @@ public final class Demo {
                 objects.put("demo-" + p, size);
             }
             try (EmbeddedCluster cluster = EmbeddedCluster.start(kernelOptions(options), objects, directory)) {
+                hooks.clusterUp(cluster);
                 return run(options, cluster.kernelTargets(), cluster.pagers().stream().map(Pager::target).toList(),
                         List.copyOf(objects.keySet()), Transport.LOOPBACK_PLAINTEXT, hooks);
             }
         }
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
                 options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
+            hooks.clusterUp(cluster);
             return run(options, cluster.kernelTargets(), List.of(cluster.pager().target()), List.of(EMBEDDED_OBJECT),
                     Transport.LOOPBACK_PLAINTEXT, hooks);
         }

@@ -42,7 +42,7 @@ public final class ChromeTrace {
         ObjectNode root = t.json.createObjectNode();
         root.set("traceEvents", t.events);
         root.put("displayTimeUnit", "ns");
-        root.putObject("otherData").put("title", trace.title()).put("clock", "virtual time of the simulator");
+        root.putObject("otherData").put("title", trace.title()).put("clock", trace.clock());
         return root;
     }
 
@@ -55,12 +55,11 @@ public final class ChromeTrace {
     }
 
     private void write(XpTrace trace) {
-        List<String> nodes = trace.nodes().stream().sorted((a, b) -> a.equals(io.machxp.sim.SimCluster.PAGER) ? -1
-                : b.equals(io.machxp.sim.SimCluster.PAGER) ? 1 : 0).toList();
+        List<String> nodes = trace.nodes().stream().sorted((a, b) -> Boolean.compare(!isPager(a), !isPager(b))).toList();
         for (String node : nodes) {
             int pid = pids.size() + 1;
             pids.put(node, pid);
-            meta("process_name", pid, 0, node.equals(io.machxp.sim.SimCluster.PAGER) ? "pager" : "kernel " + node);
+            meta("process_name", pid, 0, isPager(node) ? node : "kernel " + node);
             meta("process_sort_index", pid, 0, pid);
             meta("thread_name", pid, XP_TID, "XP");
         }
@@ -103,6 +102,11 @@ public final class ChromeTrace {
             ObjectNode args = json.createObjectNode().put("holder", holder).put("offset", m.offset());
             complete(pager, tid, since[0], (m.arrives() - since[0]) / 1e3, "held by " + holder, "futex", args);
         }
+    }
+
+    /** The pagers' lifelines: "pager", and "pager1", "pager2"... with several (as the simulator names them). */
+    static boolean isPager(String node) {
+        return node.startsWith(io.machxp.sim.SimCluster.PAGER) && node.substring(5).chars().allMatch(Character::isDigit);
     }
 
     int threadOf(int pid, String thread) {

@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What a traced run recorded, in one clock (virtual nanoseconds in the simulator): every XP
+ * What a traced run recorded, in one clock (virtual nanoseconds in the simulator, or real ones
+ * recorded by {@link RealXpRecorder}): every XP
  * message with the time it was sent and the time it arrived, and marks on the nodes' lifelines
  * (a thread's futex calls and their answers, boosts, dispatches, owner deaths). Filled on one
  * thread (the simulator's); read by {@link ChromeTrace} and {@link SequenceChart}.
@@ -32,6 +33,7 @@ public final class XpTrace {
     private final List<Mark> marks = new ArrayList<>();
     private final Set<String> nodes = new LinkedHashSet<>();
     private String title = "machxp";
+    private String clock = "virtual time of the simulator";
     private long origin;
 
     /** Records every XP message of {@code cluster} from now on. */
@@ -68,6 +70,15 @@ public final class XpTrace {
 
     public String title() {
         return title;
+    }
+
+    /** What the times are: the simulator's virtual time (the default), or a real clock. */
+    public void clock(String value) {
+        clock = value;
+    }
+
+    public String clock() {
+        return clock;
     }
 
     public List<Xp> messages() {

@@ -9,7 +9,9 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.sim.SimCluster;
 import io.machxp.variant.Variant;
+import io.machxp.trace.XpTrace;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -47,20 +49,33 @@ public final class WorkbenchRun {
     private long ops;
     private long measureFrom;
     private boolean measuring;
+    /** Where the run is recorded (compare --trace), or null. */
+    private final XpTrace trace;
+    /** Scenario-style thread names by TID, for the trace's marks. */
+    private final Map<Integer, String> threadNames = new HashMap<>();
 
-    private WorkbenchRun(Variant variant, Workload workload, NetworkModel network, Setup setup, long seed) {
+    private WorkbenchRun(Variant variant, Workload workload, NetworkModel network, Setup setup, long seed,
+            XpTrace trace) {
         this.workload = workload;
         this.setup = setup;
+        this.trace = trace;
         this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.acquisitions = new long[setup.kernels()];
         cluster = new SimCluster(new SimCluster.Options(seed, 0, 0, PAGE),
-                Map.of(OBJECT, (long) setup.futexes() * 2 * PAGE), (time, kernel, event, tid, detail) -> { });
+                Map.of(OBJECT, (long) setup.futexes() * 2 * PAGE), (time, kernel, event, tid, detail) -> {
+                    if (trace != null) {
+                        trace.mark(time, kernel, threadNames.getOrDefault(tid, "-"), event, detail);
+                    }
+                });
         cluster.network(network);
         variant.apply(cluster);
         cluster.observe((sent, arrives, from, to, m) -> {
             if (measuring) {
                 messages++;
                 bytes += m.getSerializedSize();
+            }
+            if (trace != null) {
+                trace.message(sent, arrives, from, to, m);
             }
         });
         for (int k = 0; k < setup.kernels(); k++) {
@@ -75,10 +90,25 @@ public final class WorkbenchRun {
     /** Runs the workload and measures it (after a warm-up of a tenth of the duration). */
     public static WorkbenchResult run(Variant variant, Workload workload, double param, NetworkModel network,
             Setup setup, long seed) {
-        WorkbenchRun r = new WorkbenchRun(variant, workload, network, setup, seed);
+        return run(variant, workload, param, network, setup, seed, null);
+    }
+
+    /**
+     * As {@link #run(Variant, Workload, double, NetworkModel, Setup, long)}, recording into
+     * {@code trace} (if not null) every XP message, each worker's lock, acquired and unlocked, and
+     * the kernels' events (dispatch, boosts), in virtual time; time 0 is the end of setup.
+     */
+    public static WorkbenchResult run(Variant variant, Workload workload, double param, NetworkModel network,
+            Setup setup, long seed, XpTrace trace) {
+        WorkbenchRun r = new WorkbenchRun(variant, workload, network, setup, seed, trace);
         long warmup = setup.durationNanos() / 10;
         r.start();
         long begin = r.cluster.now();
+        if (trace != null) {
+            trace.origin(begin);
+            trace.title(String.format("machxp compare: %s, %s %s, network %s (sim, seed %d)", variant.name(),
+                    workload.name(), param, network.name(), seed));
+        }
         r.cluster.at(begin + warmup, () -> {
             r.measuring = true;
             r.measureFrom = r.cluster.now();
@@ -96,6 +126,7 @@ public final class WorkbenchRun {
                 VmMapping m = await(r -> core.vmMap(task.id, OBJECT, r));
                 int priority = workload.priority(t);
                 MachThread thread = await(r -> core.threadCreate(task.id, priority, r));
+                threadNames.put(thread.tid, taskName);
                 Worker w = new Worker(k, core, task.id, thread.tid, m.start());
                 cluster.at(cluster.now() + random.nextLong(setup.thinkNanos() + 1), w::next);
             }
@@ -122,7 +153,9 @@ public final class WorkbenchRun {
             int f = workload.next(kernel, random);
             long word = base + 2L * f * PAGE;
             long asked = cluster.now();
+            mark("lock", f, "");
             core.vmLockFutex(task, tid, word, -1, reply(acquired -> {
+                mark("acquired", f, " " + acquired.path());
                 long waited = cluster.now() - asked;
                 boolean handoff = workload.lastKernel(f) >= 0 && workload.lastKernel(f) != kernel;
                 workload.acquired(f, kernel, cluster.now());
@@ -136,8 +169,18 @@ public final class WorkbenchRun {
                 }
                 core.vmWrite(task, word + PAGE, new byte[] {1, 0, 0, 0}, reply(v -> cluster.at(
                         cluster.now() + setup.criticalNanos(), () -> core.vmUnlockFutex(task, tid, word,
-                                reply(u -> done(asked))))));
+                                reply(u -> {
+                                    mark("unlocked", f, "");
+                                    done(asked);
+                                })))));
             }));
+        }
+
+        /** A mark of this worker on futex f in the trace, as a scenario thread's events are. */
+        private void mark(String event, int f, String more) {
+            if (trace != null) {
+                trace.mark(cluster.now(), "k" + kernel, threadNames.get(tid), event, "f" + f + more);
+            }
         }
 
         void done(long asked) {

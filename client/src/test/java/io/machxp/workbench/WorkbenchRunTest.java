@@ -15,6 +15,36 @@ class WorkbenchRunTest {
                 SHORT, 7);
     }
 
+    /**
+     * compare --trace: a traced run has the trace-event format's structure (the shared check), a
+     * flow per message, a wait and a hold slice per worker's lock, and tracing changes nothing:
+     * the result is the untraced run's, and the same seed writes the same trace.
+     */
+    @Test
+    void aTracedRunIsAValidTraceEventFileAndTheSameRun() throws Exception {
+        WorkbenchRun.Setup tiny = new WorkbenchRun.Setup(2, 1, 2, 2_000_000L, 10_000, 50_000);
+        io.machxp.trace.XpTrace trace = new io.machxp.trace.XpTrace();
+        WorkbenchResult traced = WorkbenchRun.run(Variants.of("cache"), new Workload("alternation", 0, 2, 2), 0,
+                NetworkModel.LAN, tiny, 3, trace);
+        WorkbenchResult plain = WorkbenchRun.run(Variants.of("cache"), new Workload("alternation", 0, 2, 2), 0,
+                NetworkModel.LAN, tiny, 3);
+        assertThat(traced).isEqualTo(plain);
+
+        String json = io.machxp.trace.ChromeTrace.json(trace);
+        var processes = io.machxp.trace.TraceEventFormat.assertValid(json);
+        assertThat(processes.values()).containsExactly("pager", "kernel k0", "kernel k1");
+        var events = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("traceEvents");
+        assertThat(io.machxp.trace.TraceEventFormat.assertFlows(events)).isEqualTo(trace.messages().size());
+        java.util.List<String> names = new java.util.ArrayList<>();
+        events.forEach(e -> names.add(e.get("name").asText()));
+        assertThat(names).contains("← futex_granted", "→ futex_released", "wait f0", "hold f0", "hold f1");
+        assertThat(trace.title()).contains("cache", "alternation", "seed 3");
+
+        io.machxp.trace.XpTrace again = new io.machxp.trace.XpTrace();
+        WorkbenchRun.run(Variants.of("cache"), new Workload("alternation", 0, 2, 2), 0, NetworkModel.LAN, tiny, 3, again);
+        assertThat(io.machxp.trace.ChromeTrace.json(again)).isEqualTo(json);
+    }
+
     @Test
     void theSameSeedGivesTheSameResult() {
         assertThat(run("cache", "locality", 0.5)).isEqualTo(run("cache", "locality", 0.5));

@@ -121,7 +121,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
                 (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
         shared.share(session.core, memory);
-        session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core);
+        session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core, xpTap);
         return session;
     }
 
@@ -228,6 +228,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     }
 
     private volatile TraceListener traceListener;
+    private final XpTap xpTap = new XpTap();
+
+    /** This kernel's XP messages, for a listener (see {@link XpTap}). */
+    public XpTap xpTap() {
+        return xpTap;
+    }
 
     /** Sets the one listener of this kernel's trace events (null: none). */
     public void onTrace(TraceListener listener) {

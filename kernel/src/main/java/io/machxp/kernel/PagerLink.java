@@ -63,12 +63,15 @@ final class PagerLink {
     private int stream;
     /** Cut as by a crash: nothing reconnects. */
     private volatile boolean aborted;
+    private final XpTap tap;
 
     /**
      * @param credentials mutual TLS or plaintext, already checked against the policy
      * @param coreGroup the core's one-thread group: the channel's I/O and its callbacks both run on it
      */
-    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core, int pager) {
+    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core, int pager,
+            XpTap tap) {
+        this.tap = tap;
         this.loop = coreGroup.next();
         this.core = core;
         this.pager = pager;
@@ -217,6 +220,7 @@ final class PagerLink {
                     return;
                 }
                 try {
+                    tap.received(pager, message);
                     core.onXp(pager, message);
                 } catch (RuntimeException | Error e) {
                     log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);

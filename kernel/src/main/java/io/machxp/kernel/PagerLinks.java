@@ -27,12 +27,16 @@ final class PagerLinks {
     private final EventLoop loop;
     private final KernelCore core;
 
-    PagerLinks(List<String> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core) {
+    private final XpTap tap;
+
+    PagerLinks(List<String> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
+            XpTap tap) {
         this.loop = coreGroup.next();
         this.core = core;
+        this.tap = tap;
         this.links = new PagerLink[targets.size()];
         for (int p = 0; p < links.length; p++) {
-            links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p);
+            links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p, tap);
         }
     }
 
@@ -59,6 +63,7 @@ final class PagerLinks {
 
     /** Core thread only: {@code message} on the stream to pager {@code pager}. */
     void send(int pager, KernelToPager message) {
+        tap.sent(pager, message);
         links[pager].send(message);
     }
 

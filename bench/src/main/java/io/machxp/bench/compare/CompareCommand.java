@@ -1,5 +1,7 @@
 package io.machxp.bench.compare;
 
+import io.machxp.trace.ChromeTrace;
+import io.machxp.trace.XpTrace;
 import io.machxp.variant.Variants;
 import io.machxp.workbench.NetworkModel;
 import io.machxp.workbench.WorkbenchResult;
@@ -66,6 +68,11 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "runs at a time (default: the number of CPUs)")
     Integer jobs;
 
+    @Option(names = "--trace", paramLabel = "FILE.json", description = "record each run's XP messages, the workers' "
+            + "locks and the kernels' events, in virtual time, as Chrome trace-event JSON (ui.perfetto.dev): FILE for "
+            + "a grid of one run, else one file per run, FILE's name plus -VARIANT-PARAM (several MB each)")
+    Path trace;
+
     @Override
     public Integer call() throws Exception {
         io.machxp.cli.Logs.warningsOnly();
@@ -85,10 +92,22 @@ public final class CompareCommand implements Callable<Integer> {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, parallel));
         List<Future<WorkbenchResult>> runs = new ArrayList<>();
         try {
+            List<Path> traces = new ArrayList<>();
             for (double p : points) {
                 for (String v : variants) {
-                    runs.add(pool.submit(() -> WorkbenchRun.run(Variants.of(v), new Workload(workload, p, kernels,
-                            futexes), p, net, setup, seed)));
+                    Path file = trace == null ? null : TraceFiles.of(trace, v, p, points.size() * variants.size() > 1);
+                    if (file != null) {
+                        traces.add(file);
+                    }
+                    runs.add(pool.submit(() -> {
+                        XpTrace recorder = file == null ? null : new XpTrace();
+                        WorkbenchResult r = WorkbenchRun.run(Variants.of(v), new Workload(workload, p, kernels,
+                                futexes), p, net, setup, seed, recorder);
+                        if (file != null) {
+                            Files.writeString(file, ChromeTrace.json(recorder));
+                        }
+                        return r;
+                    }));
                 }
             }
             List<WorkbenchResult> results = new ArrayList<>();
@@ -107,6 +126,10 @@ public final class CompareCommand implements Callable<Integer> {
             out.printf("wrote %s and %s; reproduce: machxp compare --variants %s --workload %s%s --network %s --seed %d%n",
                     csv, chart, String.join(",", variants), workload, sweep == null ? "" : " --sweep " + sweep,
                     network, seed);
+            if (!traces.isEmpty()) {
+                out.printf("traces (virtual time, open in ui.perfetto.dev): %s%n",
+                        String.join(" ", traces.stream().map(Path::toString).toList()));
+            }
             out.flush();
             return 0;
         } finally {

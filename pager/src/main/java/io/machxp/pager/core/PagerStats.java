@@ -39,12 +39,34 @@ public final class PagerStats {
     /** The latest messages, recorded while someone watches (PagerWatch). */
     private final XpTrace trace = new XpTrace();
 
+    /**
+     * Hears every XP message but the keepalives, on the core thread, as it is received and sent
+     * (machxp demo --trace records them in real time); must not block.
+     */
+    public interface XpListener {
+        /** {@code kernel}: the kernel's name (from its kernel_hello for the hello itself). */
+        void received(String kernel, KernelToPager message);
+
+        void sent(String kernel, PagerToKernel message);
+    }
+
+    private volatile XpListener listener;
+
+    /** Sets the one listener of the XP messages (null: none). */
+    public void listen(XpListener value) {
+        listener = value;
+    }
+
     void received(KernelSession s, KernelToPager m) {
         if (m.hasKernelKeepalive()) {
             keepalives.increment();
             return;
         }
         received.get(m.getRoutineCase()).increment();
+        XpListener l = listener;
+        if (l != null) {
+            l.received(m.hasKernelHello() ? m.getKernelHello().getKernelName() : kernel(s), m);
+        }
         if (trace.on()) {
             trace.received(s.id, kernel(s), id -> objectName(s, id), m);
         }
@@ -56,6 +78,10 @@ public final class PagerStats {
             return;
         }
         sent.get(m.getRoutineCase()).increment();
+        XpListener l = listener;
+        if (l != null) {
+            l.sent(kernel(s), m);
+        }
         if (trace.on()) {
             trace.sent(s.id, kernel(s), id -> objectName(s, id), m);
         }
