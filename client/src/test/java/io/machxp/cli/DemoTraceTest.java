@@ -30,8 +30,8 @@ class DemoTraceTest {
         ExitCodesTest.Run r;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            r = ExitCodesTest.run("demo", "--json", "--kernels", "2", "--threads", "1", "--futexes", "2", "--ops", "30",
-                    "--locality", "0", "--trace", file.toString());
+            r = ExitCodesTest.run("demo", "--json", "--kernels", "2", "--threads", "1", "--futexes", "2", "--ops", "40",
+                    "--locality", "0.5", "--trace", file.toString());
         } finally {
             System.setOut(stdout);
         }
@@ -48,7 +48,7 @@ class DemoTraceTest {
         int flows = TraceEventFormat.assertFlows(root.get("traceEvents"));
         List<String> names = new ArrayList<>();
         root.get("traceEvents").forEach(e -> names.add(e.get("name").asText()));
-        // locality 0 on two kernels: futexes move between them, through the pager
+        // both kernels use both futexes (locality 0.5): futexes move between them, through the pager
         assertThat(names).contains("→ lock_futex", "← lock_futex", "→ futex_granted", "← futex_granted",
                 "→ futex_released");
         assertThat(flows).as("one flow per paired message").isEqualTo(names.stream().filter(n -> n.startsWith("→ ")).count());
