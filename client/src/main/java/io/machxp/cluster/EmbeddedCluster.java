@@ -64,6 +64,12 @@ public final class EmbeddedCluster implements AutoCloseable {
      */
     public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects,
             PagerDirectory directory) throws IOException {
+        return start(kernelOptions, objects, directory, io.machxp.pager.policy.GrantPolicy.IMMEDIATE);
+    }
+
+    /** As {@link #start(Map, Map, PagerDirectory)}, with pagers that decide with {@code grants} (a variant's pager side). */
+    public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects,
+            PagerDirectory directory, io.machxp.pager.policy.GrantPolicy grants) throws IOException {
         List<Pager> pagers = new ArrayList<>();
         List<Kernel> kernels = new ArrayList<>();
         try {
@@ -74,9 +80,10 @@ public final class EmbeddedCluster implements AutoCloseable {
                         served.put(o.getKey(), o.getValue());
                     }
                 }
-                PagerConfig config = PagerConfig.loopback(served);
-                pagers.add(Pager.start(p == 0 ? config : new PagerConfig("pager" + p, "127.0.0.1", 0,
-                        PagerConfig.DEFAULT_PAGE_SIZE, served)));
+                PagerConfig config = p == 0 ? PagerConfig.loopback(served) : new PagerConfig("pager" + p, "127.0.0.1", 0,
+                        PagerConfig.DEFAULT_PAGE_SIZE, served);
+                pagers.add(grants == io.machxp.pager.policy.GrantPolicy.IMMEDIATE ? Pager.start(config)
+                        : Pager.start(config, new io.machxp.pager.store.MemoryPageStore(), grants));
             }
             String targets = String.join(",", pagers.stream().map(Pager::target).toList());
             for (Map.Entry<String, CoreOptions> k : kernelOptions.entrySet()) {

@@ -4,6 +4,7 @@ import io.machxp.trace.ChromeTrace;
 import io.machxp.trace.XpTrace;
 import io.machxp.variant.Variants;
 import io.machxp.workbench.NetworkModel;
+import io.machxp.workbench.RealWorkbenchRun;
 import io.machxp.workbench.WorkbenchResult;
 import io.machxp.workbench.WorkbenchRun;
 import io.machxp.workbench.Workload;
@@ -68,6 +69,11 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "runs at a time (default: the number of CPUs)")
     Integer jobs;
 
+    @Option(names = "--mode", defaultValue = "sim", description = "sim (default), or real: run the grid in the "
+            + "simulator and then again, one run at a time, on an embedded pager and kernels over gRPC on loopback, "
+            + "and print each cell's real/sim ratio (the CSV gets both; real rows say network loopback)")
+    String mode;
+
     @Option(names = "--trace", paramLabel = "FILE.json", description = "record each run's XP messages, the workers' "
             + "locks and the kernels' events, in virtual time, as Chrome trace-event JSON (ui.perfetto.dev): FILE for "
             + "a grid of one run, else one file per run, FILE's name plus -VARIANT-PARAM (several MB each)")
@@ -83,6 +89,9 @@ public final class CompareCommand implements Callable<Integer> {
             variants.forEach(Variants::of);
             new Workload(workload, 0, kernels, futexes);
             points = Sweep.points(sweep, workload);
+            if (!mode.equals("sim") && !mode.equals("real")) {
+                throw new IllegalArgumentException("--mode is sim or real, not '" + mode + "'");
+            }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -121,11 +130,24 @@ public final class CompareCommand implements Callable<Integer> {
             List<String> lines = new ArrayList<>();
             lines.add(WorkbenchResult.CSV_HEADER);
             results.forEach(r -> lines.add(r.csv()));
+            if (mode.equals("real")) {
+                List<WorkbenchResult> real = new ArrayList<>();
+                for (WorkbenchResult s : results) {
+                    real.add(RealWorkbenchRun.run(Variants.of(s.variant()), new Workload(workload, s.param(), kernels,
+                            futexes), s.param(), setup, seed));
+                }
+                out.printf("%nreal: the same grid over gRPC on loopback (embedded pager and kernels, one run at a time, "
+                        + "%d ms wall per run after a tenth of it warming up)%n", durationMs);
+                out.print(CompareTable.text(real));
+                out.printf("%nreal / sim (network %s in the simulator):%n", network);
+                out.print(CompareTable.ratios(results, real));
+                real.forEach(r -> lines.add(r.csv()));
+            }
             Files.write(csv, lines);
             CompareChart.write(chart, results, workload, network, seed, Sweep.name(sweep, workload));
-            out.printf("wrote %s and %s; reproduce: machxp compare --variants %s --workload %s%s --network %s --seed %d%n",
+            out.printf("wrote %s and %s; reproduce: machxp compare --variants %s --workload %s%s --network %s --seed %d%s%n",
                     csv, chart, String.join(",", variants), workload, sweep == null ? "" : " --sweep " + sweep,
-                    network, seed);
+                    network, seed, mode.equals("real") ? " --mode real" : "");
             if (!traces.isEmpty()) {
                 out.printf("traces (virtual time, open in ui.perfetto.dev): %s%n",
                         String.join(" ", traces.stream().map(Path::toString).toList()));

@@ -47,7 +47,7 @@ class CompareCommandTest {
         assertThat(code).isZero();
         assertThat(Files.exists(base)).as("a grid of two runs: one file each").isFalse();
         for (String variant : List.of("cache", "piggyback")) {
-            Path file = dir.resolve("t-" + variant + "-0.0.json");
+            Path file = dir.resolve("t-" + variant + "-0.9.json"); // the one point: alternation takes no parameter
             assertThat(out.toString()).contains(file.toString());
             String json = Files.readString(file);
             assertThat(TraceEventFormat.assertValid(json).values()).containsExactly("pager", "kernel k0", "kernel k1");
@@ -57,11 +57,36 @@ class CompareCommandTest {
         }
     }
 
+    /**
+     * --mode real on a tiny grid: each cell runs again over gRPC on loopback, its row lands in the
+     * CSV as network loopback, and the ratio table is printed. Part II sends every lock and unlock
+     * to the pager in both worlds (lock_futex, granted, released: 2 or more messages per op).
+     */
+    @Test
+    void modeRealRunsTheGridOverGrpcAndPrintsTheRatios() throws Exception {
+        StringWriter out = new StringWriter();
+        CommandLine cl = BenchMain.commandLine();
+        cl.setOut(new PrintWriter(out));
+        int code = cl.execute("compare", "--variants", "no-cache,cache", "--workload", "locality", "--kernels", "2",
+                "--threads", "1", "--futexes", "2", "--duration-ms", "50", "--csv", dir.resolve("c.csv").toString(),
+                "--chart", dir.resolve("c.png").toString(), "--jobs", "1", "--mode", "real");
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("real / sim", "over gRPC on loopback", "--mode real");
+        List<String> real = Files.readAllLines(dir.resolve("c.csv")).stream().filter(l -> l.contains(",loopback,")).toList();
+        assertThat(real).hasSize(2);
+        String[] partTwo = real.get(0).split(",");
+        assertThat(partTwo[0]).isEqualTo("no-cache");
+        assertThat(Long.parseLong(partTwo[5])).as("ops").isPositive();
+        assertThat(Double.parseDouble(partTwo[10])).as("msgs per op").isGreaterThanOrEqualTo(2.0);
+        assertThat(Long.parseLong(real.get(1).split(",")[5])).isPositive();
+    }
+
     @Test
     void aBadSweepIsAUsageError() {
         CommandLine cl = BenchMain.commandLine();
         cl.setErr(new PrintWriter(new StringWriter()));
         assertThat(cl.execute("compare", "--workload", "alternation", "--sweep", "locality=0..1")).isEqualTo(1);
         assertThat(cl.execute("compare", "--sweep", "locality=1..0")).isEqualTo(1);
+        assertThat(cl.execute("compare", "--mode", "linux")).isEqualTo(1);
     }
 }
