@@ -54,7 +54,7 @@ final class RealPlatform implements Platform {
         Map<String, Long> objects = new LinkedHashMap<>(s.objects());
         objects.putIfAbsent(WARMUP_OBJECT, 4096L);
         try {
-            cluster = EmbeddedCluster.start(kernels, objects);
+            cluster = EmbeddedCluster.start(kernels, objects, s.pagers());
         } catch (IOException e) {
             throw new ScenarioException("cannot start the embedded pager and kernels: " + e.getMessage());
         }

@@ -15,10 +15,21 @@ import java.util.Map;
  * @param limitNanos the run stops at this (virtual or real) time if threads are still going
  * @param warnings what the file's checks found doubtful but runnable (see {@link ScenarioTiming}), one
  *     line each, like "chain.yaml:14: warning: ..."
+ * @param pagers how many pagers there are and which serves each object (scenario key pagers, and
+ *     pager under an object)
  */
 public record Scenario(String name, String description, long seed, long latencyNanos, long jitterNanos,
         List<KernelSpec> kernels, Map<String, Long> objects, Map<String, WordSpec> words, List<ThreadSpec> threads,
-        List<Expectation> expectations, long limitNanos, List<String> warnings) {
+        List<Expectation> expectations, long limitNanos, List<String> warnings,
+        io.machxp.kernel.core.PagerDirectory pagers) {
+
+    /** A scenario whose one pager serves every object. */
+    public Scenario(String name, String description, long seed, long latencyNanos, long jitterNanos,
+            List<KernelSpec> kernels, Map<String, Long> objects, Map<String, WordSpec> words, List<ThreadSpec> threads,
+            List<Expectation> expectations, long limitNanos, List<String> warnings) {
+        this(name, description, seed, latencyNanos, jitterNanos, kernels, objects, words, threads, expectations,
+                limitNanos, warnings, io.machxp.kernel.core.PagerDirectory.SINGLE);
+    }
 
     /** A scenario without warnings. */
     public Scenario(String name, String description, long seed, long latencyNanos, long jitterNanos,

@@ -14,7 +14,7 @@ import java.util.Locale;
  */
 public final class ScenarioFormat {
     public static final List<String> TOP = List.of("name", "description", "seed", "network", "limit", "kernels",
-            "objects", "words", "threads", "expect");
+            "pagers", "objects", "words", "threads", "expect");
     public static final List<String> NETWORK = List.of("latency", "jitter");
     public static final List<String> KERNEL = List.of("name", "cpus");
     public static final List<String> WORD = List.of("object", "offset");

@@ -34,7 +34,8 @@ import java.util.Set;
  * network: {latency: 100us, jitter: 20us}
  * limit: 10s                    # stop if threads still run then; default 60s
  * kernels: [{name: A, cpus: 1}, {name: B}]
- * objects: {shared: 64KiB}      # or a byte count; default one object "shared" of 64 KiB
+ * pagers: 1                     # default 1; with more, objects name their pager
+ * objects: {shared: 64KiB}      # or a byte count, or {size: 64KiB, pager: 1}; default one object "shared" of 64 KiB
  * words: {m: {object: shared, offset: 0}, data: {offset: 64}}
  * threads:
  *   - name: L
@@ -127,7 +128,8 @@ public final class ScenarioParser {
         long limit = duration(root, "limit", "", 60_000_000_000L);
 
         List<KernelSpec> kernels = kernels(root);
-        Map<String, Long> objects = objects(root);
+        ScenarioObjects objectsAndPagers = ScenarioObjects.read(this, root, DEFAULT_OBJECT_SIZE);
+        Map<String, Long> objects = objectsAndPagers.sizes();
         Map<String, WordSpec> words = words(root, objects);
         List<ThreadSpec> threads = threads(root, kernels, words);
         List<Expectation> expectations = expectationParser.expectations(root, threads);
@@ -136,7 +138,7 @@ public final class ScenarioParser {
         }
         List<String> warnings = ScenarioTiming.warnings(source, threads, lines);
         return new Scenario(name, description, seed, latency, jitter, kernels, objects, words, threads, expectations,
-                limit, warnings);
+                limit, warnings, objectsAndPagers.directory());
     }
 
     private List<KernelSpec> kernels(JsonNode root) {
@@ -165,31 +167,6 @@ public final class ScenarioParser {
             kernels.add(new KernelSpec(name, (int) cpus));
         }
         return kernels;
-    }
-
-    private Map<String, Long> objects(JsonNode root) {
-        JsonNode node = root.get("objects");
-        Map<String, Long> objects = new LinkedHashMap<>();
-        if (node == null) {
-            objects.put("shared", DEFAULT_OBJECT_SIZE);
-            return objects;
-        }
-        if (!node.isObject() || node.isEmpty()) {
-            error(tree.line(root, "objects"), "", "'objects' maps object names to sizes, like {shared: 64KiB}");
-            objects.put("shared", DEFAULT_OBJECT_SIZE);
-            return objects;
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String where = "object " + e.getKey();
-            int line = tree.line(node, e.getKey());
-            long size = size(e.getValue(), line, where);
-            if (size <= 0 || size % 4096 != 0) {
-                error(line, where, "size " + size + " is not a positive multiple of the page size, 4096");
-            }
-            objects.put(e.getKey(), size);
-        }
-        return objects;
     }
 
     private Map<String, WordSpec> words(JsonNode root, Map<String, Long> objects) {
@@ -416,7 +393,7 @@ public final class ScenarioParser {
         }
     }
 
-    private long size(JsonNode v, int line, String where) {
+    long size(JsonNode v, int line, String where) {
         if (v.isIntegralNumber()) {
             return v.asLong();
         }

@@ -54,7 +54,7 @@ final class SimPlatform implements Platform {
     @Override
     public void setup(Scenario s, boolean pi, EventLog log) {
         cluster = new SimCluster(new SimCluster.Options(seed, s.latencyNanos(), s.jitterNanos(), 4096), s.objects(),
-                (time, kernel, event, tid, detail) -> log.kernelEvent(time - origin, kernel, event, tid, detail));
+                s.pagers(), (time, kernel, event, tid, detail) -> log.kernelEvent(time - origin, kernel, event, tid, detail));
         if (trace != null) {
             trace.attach(cluster);
         }
