@@ -108,11 +108,7 @@ final class KernelFutexes {
                     "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
         }
         if (isAbsent(e.state())) {
-            // Ask for the futex first, with the waiter's priority, in every part: the page comes
-            // with the grant or is paged in after it. A page-in first (as Part II once did) took
-            // the page from the owner's kernel before the pager knew of the waiter, so the owner
-            // ran unboosted meanwhile and its unlock had to page the word back in.
-            lock(w, e);
+            lock(w, e); // ask first, at the waiter's priority (a page-in first left the owner unboosted)
         } else {
             lockWithPage(w, e);
         }
