@@ -5,8 +5,6 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.kernel.core.KernelCore;
-import io.machxp.kernel.core.KernelError;
-import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.net.MachIpcService;
@@ -61,6 +59,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     /** One thread: the core's, which also does the I/O of the XP stream to the pager. */
     private final EventLoopGroup group;
     private final EventLoop loop;
+    /** Blocking calls of in-process callers into the core. */
+    private final CoreCalls calls;
     private final KernelStats stats = new KernelStats();
     private final ChannelCredentials toPager;
     /** The handles of the tasks gRPC clients created: capabilities (see {@link TaskHandles}). */
@@ -97,8 +97,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name());
         this.toPager = toPager;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
-                NioIoHandler.newFactory());
+                NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(), CoreSelectStrategy::new));
         this.loop = group.next();
+        this.calls = new CoreCalls(loop, config.name());
         this.current = newSession(shared.create()); // not yet running: the files are made on this thread
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
         this.lockLatency = KernelMetrics.bind(meters, config.name(), stats, this, loop);
@@ -219,6 +220,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     + why + "); the futexes its threads held went on to their next owners with OWNER_DIED and "
                     + "the writes the kernel had not returned are lost; create a new task");
             current = next;
+            if (links != null) {
+                links.rejoin(next.core); // before any task of the new session can make a port
+            }
             shared.retire(lost.core);
             sessionsOpened.incrementAndGet();
             health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -410,35 +414,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         shared.fileEffect(() -> null, ignored -> action.run());
     }
 
-    /** A reply that completes {@code result}: with the value, or with the error as a KernelException. */
-    private static <T> Reply<T> completing(CompletableFuture<T> result) {
-        return new Reply<>() {
-            @Override
-            public void complete(T value) {
-                result.complete(value);
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                result.completeExceptionally(new KernelException(error));
-            }
-        };
-    }
-
     /** Sends a request to the core and waits for its answer; never call from the core thread. */
     public <T> T call(Consumer<Reply<T>> request) {
-        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Reply<T> reply = completing(result);
-        loop.execute(() -> request.accept(reply));
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            throw (RuntimeException) e.getCause();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for kernel " + name(), e);
-        }
+        return calls.call(request);
     }
 
     /**
@@ -449,30 +427,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
      * the core, and a caller never misses what it was given.
      */
     public <T> T callAbortable(Consumer<Reply<T>> request, Consumer<Reply<T>> abort) {
-        assert !loop.inEventLoop() : "a blocking call from the core thread would deadlock";
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Reply<T> reply = completing(result);
-        loop.execute(() -> request.accept(reply));
-        boolean interrupted = false;
-        while (true) {
-            try {
-                T value = result.get();
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-                return value;
-            } catch (ExecutionException e) {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-                throw (RuntimeException) e.getCause();
-            } catch (InterruptedException e) {
-                if (!interrupted) {
-                    interrupted = true;
-                    loop.execute(() -> abort.accept(reply)); // the answer comes from the core, once
-                }
-            }
-        }
+        return calls.callAbortable(request, abort);
     }
 
     /** A new task on this kernel, used in-process. */

@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  *         unless --plaintext) -> listen  (before the pager session: a kernel that cannot listen stops)
  *  join:  the first session's IPC core gets the links; they dial the other kernels
  *  leave: the session is lost, its tasks and their ports are gone: the links close, and the other
- *         kernels see this IPC id die (dead names). Later sessions have IPC on this kernel only.
+ *         kernels see this IPC id die (dead names); nothing reaches a core until the next session
+ *  join of a later session: the links take its core, with an IPC session one higher, and dial the
+ *         other kernels again, which take the kernel back (its new ports work across kernels)
  * </pre>
  *
  * A task handle in an insert from another kernel ({@code MachPortInsertRemote}) is translated here,
@@ -100,8 +102,15 @@ final class KernelLinks implements AutoCloseable {
     /** Core thread: the session's IPC core takes the links, which dial the other kernels. */
     void join(KernelCore core, long firstContactMillis) {
         joined = core;
-        core.ipcCore().attachNet(links);
+        core.ipcCore().attachNet(links.forSession());
         links.connect(config.directory(bound), firstContactMillis);
+    }
+
+    /** Core thread: a later session's IPC core takes the links (after {@link #leave}), which dial the others again. */
+    void rejoin(KernelCore core) {
+        joined = core;
+        core.ipcCore().attachNet(links.forSession());
+        links.rejoin();
     }
 
     /** Core thread: links to more kernels ({@code peers} by IPC id, for kernels that listened on any free port). */
@@ -121,7 +130,7 @@ final class KernelLinks implements AutoCloseable {
     /** Core thread: the session is over; the other kernels see this IPC id die. */
     void leave() {
         joined = null;
-        links.close();
+        links.leave();
     }
 
     /** A task handle in an insert becomes the core's task number (0, no task, if unknown or of another session). */

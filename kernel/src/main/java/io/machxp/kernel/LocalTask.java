@@ -170,11 +170,11 @@ public final class LocalTask {
     }
 
     private <T> T port(String call, java.util.function.Function<IpcCore, IpcResult<T>> routine) {
-        return kernel.<IpcResult<T>>call(r -> kernel.core().ipc().port(task.id, routine, r)).orThrow(call);
+        return kernel.<IpcResult<T>>call(r -> core.ipc().port(task.id, routine, r)).orThrow(call);
     }
 
     private void code(String call, java.util.function.Function<IpcCore, KernReturn> routine) {
-        KernReturn k = kernel.<KernReturn>call(r -> kernel.core().ipc().port(task.id, routine, r));
+        KernReturn k = kernel.<KernReturn>call(r -> core.ipc().port(task.id, routine, r));
         if (!k.ok()) {
             throw new KernReturnException(k, call);
         }

@@ -118,8 +118,8 @@ public final class LocalThread {
      */
     public MsgReturn machMsg(MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs) {
         return kernel.<MsgReturn>callAbortable(
-                r -> kernel.core().ipc().machMsg(task.id, tid, msg, option, rcvSize, rcvName, timeoutMs, r),
-                r -> kernel.core().ipc().abort(task.id, tid, r));
+                r -> core.ipc().machMsg(task.id, tid, msg, option, rcvSize, rcvName, timeoutMs, r),
+                r -> core.ipc().abort(task.id, tid, r));
     }
 
     /** thread_terminate: futexes the thread holds pass on with OWNER_DIED. */

@@ -12,6 +12,15 @@ public interface IpcNet {
     /** This kernel's id, unique in the cluster. */
     int self();
 
+    /**
+     * This kernel's IPC session: 0 for the first, one more each time it rejoined after losing its
+     * session with the pager. Part of the uids of the ports it exports, so that a rejoined kernel's
+     * new ports are never taken for its old, dead ones.
+     */
+    default int session() {
+        return 0;
+    }
+
     /** Queues {@code frame} for {@code kernel} (its seq is the link's to set). */
     void send(int kernel, LinkFrame frame);
 

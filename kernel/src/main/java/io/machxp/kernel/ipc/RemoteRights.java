@@ -35,11 +35,11 @@ final class RemoteRights {
     }
 
     static io.machxp.proto.link.PortUid uid(PortUid u) {
-        return io.machxp.proto.link.PortUid.newBuilder().setOrigin(u.origin()).setId(u.id()).build();
+        return io.machxp.proto.link.PortUid.newBuilder().setOrigin(u.origin()).setSession(u.session()).setId(u.id()).build();
     }
 
     private static PortUid uid(io.machxp.proto.link.PortUid u) {
-        return new PortUid(u.getOrigin(), u.getId());
+        return new PortUid(u.getOrigin(), u.getSession(), u.getId());
     }
 
     /** The port of {@code u} here, or null. */
@@ -54,7 +54,7 @@ final class RemoteRights {
 
     private PortUid uidOf(Port port) {
         if (port.uid == null) {
-            port.uid = new PortUid(ipc.net.self(), port.id);
+            port.uid = new PortUid(ipc.net.self(), ipc.net.session(), port.id);
             ports.put(port.uid, port);
         }
         return port.uid;

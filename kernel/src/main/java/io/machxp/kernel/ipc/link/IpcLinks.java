@@ -40,9 +40,19 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Fail-stop: frames are never retransmitted, so a link that breaks has lost what was on it, and
  * the kernel at its other end is declared dead (at most once, in order, or dead). A dead kernel id
- * stays dead: its later connections are closed at their hello. The core learns of deaths and
- * frames through the {@link LinkListener}, always on its own executor; {@link #send} is called on
- * the core thread.
+ * stays dead: its later connections are closed at their hello - unless it comes back with a
+ * later IPC session ({@link Hellos}).
+ * <pre>
+ *  leave:   this kernel lost its pager session: every link closes (the others declare it dead)
+ *           and frames are dropped until it rejoins
+ *  rejoin:  its next session: the session number goes up (in every hello, and in the uids of the
+ *           ports it exports from now on) and it dials the others again
+ *  a peer's hello with a later session: the peer's earlier session is dead (the core hears it,
+ *           if it had not yet), then the peer is alive again and dialled anew
+ * </pre>
+ * The core learns of deaths and frames through the {@link LinkListener}, always on its own
+ * executor, in the order decided here (under this object's lock): a rejoined peer's frames come
+ * after the death of its earlier session. {@link #send} is called on the core thread.
  */
 public final class IpcLinks implements IpcNet, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);
@@ -53,8 +63,19 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private final Executor core;
     private final LinkListener listener;
     private final long incarnation = new SecureRandom().nextLong();
-    private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
+    private final Map<Integer, LinkPeer> peers = new ConcurrentHashMap<>();
     private final Set<Integer> dead = ConcurrentHashMap.newKeySet();
+    /** Kernels that said hello with a later session, waiting to be alive again (after the core heard of the death). */
+    private final Set<Integer> reviving = ConcurrentHashMap.newKeySet();
+    /** Guarded by this. */
+    private final Hellos hellos = new Hellos();
+    /** The connections the other kernels dialled, closed when this kernel leaves. */
+    private final io.netty.channel.group.ChannelGroup accepted =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    /** This kernel's IPC session (see {@link IpcNet#session}). */
+    private volatile int session;
+    /** Between leave and rejoin: no core to feed. */
+    private volatile boolean left;
     private volatile KernelDirectory directory;
     /** Mutual TLS on every connection, or null for plaintext. */
     private final LinkTls tls;
@@ -62,22 +83,6 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private volatile long firstContactMillis;
     private volatile boolean closing;
     private Channel server;
-
-    /** The sending side of one link. Guarded by itself. */
-    private static final class Peer {
-        final int id;
-        Channel channel;
-        final java.util.ArrayDeque<LinkFrame> waiting = new java.util.ArrayDeque<>();
-        /** Frames numbered for the open channel, not yet written: one event-loop task writes them all, one flush. */
-        java.util.ArrayList<LinkFrame> outbox = new java.util.ArrayList<>();
-        boolean drainScheduled;
-        long seq;
-        long firstAttempt;
-
-        Peer(int id) {
-            this.id = id;
-        }
-    }
 
     public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener) {
         this(self, leaseMillis, group, core, listener, null);
@@ -101,6 +106,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        accepted.add(ch);
                         LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkIn(IpcLinks.this));
                         if (tls != null) {
                             tls.accepted(ch.pipeline());
@@ -124,7 +130,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         this.firstContactMillis = Math.max(leaseMillis, firstContactMillis);
         this.directory = directory;
         for (int k : directory.kernels().keySet()) {
-            Peer p = peer(k);
+            LinkPeer p = peer(k);
             boolean dialled;
             synchronized (p) {
                 dialled = p.firstAttempt != 0;
@@ -135,12 +141,12 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
-    private Peer peer(int k) {
-        return peers.computeIfAbsent(k, Peer::new);
+    private LinkPeer peer(int k) {
+        return peers.computeIfAbsent(k, LinkPeer::new);
     }
 
-    private void dial(Peer p) {
-        if (closing || dead.contains(p.id)) {
+    private void dial(LinkPeer p) {
+        if (closing || left || dead.contains(p.id) || peers.get(p.id) != p) {
             return;
         }
         synchronized (p) {
@@ -153,7 +159,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p.id));
+                        LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p));
                         if (tls != null) {
                             tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
                         }
@@ -162,17 +168,21 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                     if (f.isSuccess()) {
                         opened(p, f.channel());
                     } else if (System.nanoTime() - p.firstAttempt > TimeUnit.MILLISECONDS.toNanos(firstContactMillis)) {
-                        died(p.id, "no connection to " + a + " within " + firstContactMillis + " ms");
+                        diedOut(p, "no connection to " + a + " within " + firstContactMillis + " ms");
                     } else {
                         group.schedule(() -> dial(p), Math.max(1, leaseMillis / 10), TimeUnit.MILLISECONDS);
                     }
                 });
     }
 
-    private void opened(Peer p, Channel ch) {
+    private void opened(LinkPeer p, Channel ch) {
         synchronized (p) {
+            if (peers.get(p.id) != p || left || closing) {
+                ch.close(); // dialled for a session that is over
+                return;
+            }
             ch.write(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(self)
-                    .setIncarnation(incarnation).setLeaseMillis(leaseMillis)).build());
+                    .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(session)).build());
             for (LinkFrame f = p.waiting.poll(); f != null; f = p.waiting.poll()) {
                 ch.write(f);
             }
@@ -188,11 +198,26 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     }
 
     @Override
+    public int session() {
+        return session;
+    }
+
+    /** These links as the core of the current session sees them: see {@link SessionNet}. */
+    public IpcNet forSession() {
+        return new SessionNet(this, session);
+    }
+
+    /** Whether this kernel's session {@code session} is over (left, or rejoined as a later one). */
+    boolean over(int session) {
+        return left || this.session != session;
+    }
+
+    @Override
     public void send(int kernel, LinkFrame frame) {
-        if (dead.contains(kernel)) {
+        if (dead.contains(kernel) || left) {
             return; // lost with the kernel, as everything on its links
         }
-        Peer p = peer(kernel);
+        LinkPeer p = peer(kernel);
         synchronized (p) {
             LinkFrame f = frame.toBuilder().setSeq(++p.seq).build();
             if (p.channel != null) {
@@ -212,7 +237,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     }
 
     /** On the channel's event loop: writes every frame in the outbox, then flushes once. */
-    private static void drain(Peer p, Channel ch) {
+    private static void drain(LinkPeer p, Channel ch) {
         java.util.ArrayList<LinkFrame> frames;
         synchronized (p) {
             frames = p.outbox;
@@ -244,27 +269,93 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         return dead.contains(kernel) || d != null && !d.kernels().containsKey(kernel);
     }
 
-    /** Keepalive on an idle outgoing link. */
-    void keepalive(int kernel) {
-        send(kernel, LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build());
+    /** Keepalive on an idle outgoing link (of the current peer; one replaced at a rejoin says nothing). */
+    void keepalive(LinkPeer p) {
+        if (peers.get(p.id) == p) {
+            send(p.id, LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build());
+        }
     }
 
-    /** Frames taken in order from kernel {@code from} in one read: to the core, in one task. */
-    void deliver(int from, java.util.List<LinkFrame> frames) {
-        core.execute(() -> frames.forEach(f -> listener.frame(from, f)));
+    /**
+     * Frames taken in order from session {@code session} of kernel {@code from} in one read: to
+     * the core, in one task. An earlier session's late frames are dropped: it is dead.
+     */
+    synchronized void deliver(int from, int session, java.util.List<LinkFrame> frames) {
+        if (hellos.current(from, session) && !left) {
+            core.execute(() -> frames.forEach(f -> listener.frame(from, f)));
+        }
     }
 
-    boolean isDead(int kernel) {
-        return dead.contains(kernel);
+    /**
+     * A connection's hello: whether to take its frames. A peer back with a later session is
+     * declared dead first (if it was not yet), then alive again once the core has heard of it.
+     */
+    synchronized boolean admit(int kernel, long incarnation, int session) {
+        if (closing || left || kernel == self) {
+            return false;
+        }
+        switch (hellos.hello(kernel, incarnation, session, dead.contains(kernel))) {
+            case ADMIT:
+                return true;
+            case RESTARTED:
+                died(kernel, "a new process took its IPC id; a restarted kernel takes a new id");
+                return false;
+            case REJOIN:
+                died(kernel, "it lost its session and rejoins as IPC session " + session);
+                reviving.add(kernel);
+                core.execute(() -> revive(kernel));
+                return true;
+            default:
+                return false;
+        }
     }
 
-    /** Kernel {@code kernel} is dead: its links close and the core hears of it, once. */
-    void died(int kernel, String why) {
-        if (closing || !dead.add(kernel)) {
+    /** Core thread, after the core heard of the death of its earlier session: the peer is alive and dialled anew. */
+    private void revive(int kernel) {
+        LinkPeer fresh;
+        synchronized (this) {
+            if (!reviving.remove(kernel) || closing || left) {
+                return; // its new session died first, or this kernel left meanwhile
+            }
+            dead.remove(kernel);
+            LinkPeer old = peers.remove(kernel);
+            if (old != null) {
+                synchronized (old) {
+                    if (old.channel != null) {
+                        old.channel.close();
+                    }
+                }
+            }
+            fresh = peer(kernel);
+        }
+        log.info("kernel {}: kernel {} rejoined IPC", self, kernel);
+        if (directory != null && directory.kernels().containsKey(kernel)) {
+            dial(fresh);
+        }
+    }
+
+    /** The connection of session {@code session} of {@code kernel} broke or went silent: dead, if that is its current session. */
+    synchronized void diedIn(int kernel, int session, String why) {
+        if (hellos.current(kernel, session)) {
+            died(kernel, why);
+        }
+    }
+
+    /** The link dialled to {@code p} broke: dead, unless a rejoin replaced that peer meanwhile. */
+    synchronized void diedOut(LinkPeer p, String why) {
+        if (peers.get(p.id) == p) {
+            died(p.id, why);
+        }
+    }
+
+    /** Kernel {@code kernel} is dead: its links close and the core hears of it, once per session. */
+    synchronized void died(int kernel, String why) {
+        boolean wasReviving = reviving.remove(kernel); // its new session died before it was alive here
+        if (closing || left || !dead.add(kernel) && !wasReviving) {
             return;
         }
         log.info("kernel {}: kernel {} is dead for IPC: {}", self, kernel, why);
-        Peer p = peers.get(kernel);
+        LinkPeer p = peers.get(kernel);
         if (p != null) {
             synchronized (p) {
                 p.waiting.clear();
@@ -276,13 +367,49 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         core.execute(() -> listener.kernelDied(kernel));
     }
 
+    /**
+     * This kernel's session is over: every link closes, so the other kernels declare it dead, and
+     * nothing reaches the core until {@link #rejoin}. Keeps listening.
+     */
+    public void leave() {
+        java.util.List<LinkPeer> all;
+        synchronized (this) {
+            left = true;
+            reviving.clear();
+            all = java.util.List.copyOf(peers.values());
+            peers.clear();
+        }
+        for (LinkPeer p : all) {
+            synchronized (p) {
+                p.waiting.clear();
+                if (p.channel != null) {
+                    p.channel.close();
+                }
+            }
+        }
+        accepted.close();
+    }
+
+    /** The next session after {@link #leave}: a session number one higher, and the other kernels dialled again. */
+    public void rejoin() {
+        synchronized (this) {
+            session++;
+            left = false;
+        }
+        KernelDirectory d = directory;
+        if (d != null) {
+            connect(d, firstContactMillis);
+        }
+    }
+
     @Override
     public void close() {
         closing = true;
+        accepted.close();
         if (server != null) {
             server.close().syncUninterruptibly();
         }
-        for (Peer p : peers.values()) {
+        for (LinkPeer p : peers.values()) {
             synchronized (p) {
                 if (p.channel != null) {
                     p.channel.close().syncUninterruptibly();

@@ -8,12 +8,13 @@ import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * The receiving end of a link (the connection another kernel dialled): the hello names the
- * kernel, then frames are taken strictly in sequence. Out of sequence, closed, or silent for a
+ * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence. Out of sequence, closed, or silent for a
  * lease: that kernel is dead. One per connection; its event loop only.
  */
 final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     private final IpcLinks links;
     private int from = -1;
+    private int session;
     private long last;
     /** Frames of the current read, handed to the core together when the read completes. */
     private java.util.List<LinkFrame> batch = new java.util.ArrayList<>();
@@ -25,16 +26,18 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
         if (from < 0) {
-            if (!f.hasHello() || links.isDead(f.getHello().getKernel())) {
-                ctx.close(); // not a kernel, or one already declared dead: its id stays dead
+            if (!f.hasHello() || !links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(),
+                    f.getHello().getSession())) {
+                ctx.close(); // not a kernel, or one already declared dead and not back with a later session
                 return;
             }
             from = f.getHello().getKernel();
+            session = f.getHello().getSession();
             return;
         }
         if (f.getSeq() != last + 1) {
             handOver();
-            links.died(from, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
+            links.diedIn(from, session, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
             ctx.close();
             return;
         }
@@ -53,7 +56,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     /** The frames taken so far go to the core (before any news of the sender's death). */
     private void handOver() {
         if (!batch.isEmpty() && from >= 0) {
-            links.deliver(from, batch);
+            links.deliver(from, session, batch);
             batch = new java.util.ArrayList<>();
         }
     }
@@ -62,7 +65,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (from >= 0) {
-                links.died(from, "silent for a lease");
+                links.diedIn(from, session, "silent for a lease");
             }
             ctx.close();
         }
@@ -72,7 +75,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void channelInactive(ChannelHandlerContext ctx) {
         handOver();
         if (from >= 0) {
-            links.died(from, "its link closed");
+            links.diedIn(from, session, "its link closed");
         }
     }
 

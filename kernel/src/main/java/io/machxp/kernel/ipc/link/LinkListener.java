@@ -7,6 +7,6 @@ public interface LinkListener {
     /** A frame from kernel {@code from}, in the order that kernel sent them. */
     void frame(int from, LinkFrame frame);
 
-    /** Kernel {@code kernel} died: its link broke or was silent for a lease. Once per kernel. */
+    /** Kernel {@code kernel} died: its link broke or was silent for a lease. Once per session of that kernel (see {@link IpcLinks}). */
     void kernelDied(int kernel);
 }

@@ -11,9 +11,9 @@ import io.netty.handler.timeout.IdleStateEvent;
  */
 final class LinkOut extends ChannelInboundHandlerAdapter {
     private final IpcLinks links;
-    private final int to;
+    private final LinkPeer to;
 
-    LinkOut(IpcLinks links, int to) {
+    LinkOut(IpcLinks links, LinkPeer to) {
         this.links = links;
         this.to = to;
     }
@@ -32,7 +32,7 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        links.died(to, "its link closed");
+        links.diedOut(to, "its link closed");
     }
 
     @Override

@@ -1,0 +1,54 @@
+package io.machxp.kernel.ipc.link;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What a kernel knows of the others from their hellos: each one's incarnation (its process, a
+ * random number) and IPC session (0, then one more each time it lost its pager session and
+ * rejoined), and what a new hello means.
+ * <pre>
+ *  first hello of K                      -> ADMIT (REFUSE if K was declared dead before it spoke)
+ *  same incarnation, same session        -> ADMIT while K lives; REFUSE once dead (it stays dead)
+ *  same incarnation, a later session     -> REJOIN: the earlier session is dead, K is back
+ *  same incarnation, an earlier session  -> REFUSE (a stale connection)
+ *  another incarnation                   -> RESTARTED: a new process took K's id; the old one is
+ *                                           dead and the id with it (a restarted kernel takes a new id)
+ * </pre>
+ * Guarded by the {@link IpcLinks} that owns it.
+ */
+final class Hellos {
+    enum Verdict { ADMIT, REFUSE, REJOIN, RESTARTED }
+
+    private record Seen(long incarnation, int session) {}
+
+    private final Map<Integer, Seen> seen = new HashMap<>();
+
+    Verdict hello(int kernel, long incarnation, int session, boolean dead) {
+        Seen s = seen.get(kernel);
+        if (s == null) {
+            if (dead) {
+                return Verdict.REFUSE;
+            }
+            seen.put(kernel, new Seen(incarnation, session));
+            return Verdict.ADMIT;
+        }
+        if (s.incarnation != incarnation) {
+            return Verdict.RESTARTED;
+        }
+        if (session == s.session) {
+            return dead ? Verdict.REFUSE : Verdict.ADMIT;
+        }
+        if (session < s.session) {
+            return Verdict.REFUSE;
+        }
+        seen.put(kernel, new Seen(incarnation, session));
+        return Verdict.REJOIN;
+    }
+
+    /** Whether {@code session} is the latest of {@code kernel} that said hello. */
+    boolean current(int kernel, int session) {
+        Seen s = seen.get(kernel);
+        return s == null || s.session == session;
+    }
+}

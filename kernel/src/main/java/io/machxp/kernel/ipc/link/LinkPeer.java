@@ -1,0 +1,26 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.proto.link.LinkFrame;
+import io.netty.channel.Channel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+
+/**
+ * The sending side of one link of {@link IpcLinks}: frames waiting for the connection, then
+ * numbered and written in batches. A rejoin of the kernel at the other end replaces it with a new
+ * one (a new connection, seq from 1). Guarded by itself.
+ */
+final class LinkPeer {
+    final int id;
+    Channel channel;
+    final ArrayDeque<LinkFrame> waiting = new ArrayDeque<>();
+    /** Frames numbered for the open channel, not yet written: one event-loop task writes them all, one flush. */
+    ArrayList<LinkFrame> outbox = new ArrayList<>();
+    boolean drainScheduled;
+    long seq;
+    long firstAttempt;
+
+    LinkPeer(int id) {
+        this.id = id;
+    }
+}
