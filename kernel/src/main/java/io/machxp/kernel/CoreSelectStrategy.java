@@ -9,7 +9,7 @@ import io.netty.util.IntSupplier;
  * (the next mach_msg of a thread that just got its answer, a lock after an unlock) is picked up
  * without the selector wake-up a blocked loop needs (an eventfd write, then the loop's thread
  * being scheduled again), which costs more than the request itself. With nothing coming, the
- * loop blocks as Netty's default strategy does; on one processor it blocks at once.
+ * loop blocks as Netty's default strategy does; with N = 0 (the default) it is that strategy.
  *
  * <pre>
  *  tasks queued                 -> poll the sockets (selectNow), then run the tasks
@@ -19,9 +19,12 @@ import io.netty.util.IntSupplier;
  * One per event loop, used by its thread only.
  */
 final class CoreSelectStrategy implements SelectStrategy {
-    /** Yields of an idle loop before it blocks: -Dmachxp.core.yields (default 64; none on a single processor). */
+    /**
+     * Yields of an idle loop before it blocks: -Dmachxp.core.yields. Off (0) by default: it could
+     * not be shown to pay on a loaded machine (docs/performance.md); none on a single processor.
+     */
     static final int IDLE_YIELDS = Runtime.getRuntime().availableProcessors() > 1
-            ? Integer.getInteger("machxp.core.yields", 64) : 0;
+            ? Integer.getInteger("machxp.core.yields", 0) : 0;
 
     private int idle;
 

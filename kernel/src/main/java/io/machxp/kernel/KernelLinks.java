@@ -109,8 +109,8 @@ final class KernelLinks implements AutoCloseable {
     /** Core thread: a later session's IPC core takes the links (after {@link #leave}), which dial the others again. */
     void rejoin(KernelCore core) {
         joined = core;
+        links.rejoin(); // the session number goes up first: the core's view is of the new session
         core.ipcCore().attachNet(links.forSession());
-        links.rejoin();
     }
 
     /** Core thread: links to more kernels ({@code peers} by IPC id, for kernels that listened on any free port). */

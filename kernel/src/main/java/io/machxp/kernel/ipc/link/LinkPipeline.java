@@ -7,7 +7,6 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -15,9 +14,12 @@ import java.util.concurrent.TimeUnit;
  * The pipeline of a kernel-to-kernel link, both ends:
  * <pre>
  *  in:  bytes -> LengthFieldBasedFrameDecoder (4-byte length) -> ProtobufDecoder (LinkFrame) -> handler
- *  out: handler -> ProtobufEncoder -> LengthFieldPrepender (4 bytes) -> FlushConsolidation -> bytes
+ *  out: handler -> ProtobufEncoder -> LengthFieldPrepender (4 bytes) -> bytes
  *  IdleStateHandler: reader idle one lease (the peer is dead), writer idle a third of it (send a keepalive)
  * </pre>
+ * No flush consolidation here: {@link IpcLinks} already writes every frame queued for a link in
+ * one event-loop task with one flush; a consolidating handler would only put off that flush by
+ * one more task (a few microseconds on every rpc between kernels).
  */
 final class LinkPipeline {
     /** The largest frame accepted: a message with its out-of-line memory. */
@@ -26,7 +28,6 @@ final class LinkPipeline {
     private LinkPipeline() {}
 
     static void init(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
-        p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast("idle", new IdleStateHandler(leaseMillis, Math.max(1, leaseMillis / 3), 0, TimeUnit.MILLISECONDS));
         p.addLast("frames", new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4));
         p.addLast("length", new LengthFieldPrepender(4));
