@@ -1,5 +1,7 @@
 package io.machxp.client;
 
+import static io.machxp.client.LinkedKernels.ipcAddress;
+import static io.machxp.client.LinkedKernels.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -8,7 +10,6 @@ import io.machxp.cli.Machxp;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.ipc.KernReturn;
-import io.machxp.kernel.ipc.KernReturnException;
 import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgItem;
@@ -77,8 +78,8 @@ class MachIpcLinksTlsTest {
                 .withTransport(Transport.mutualTls(TlsFiles.inDirectory(certs, "pager"))));
         a = kernel("A", 1);
         b = kernel("B", 2);
-        a.ipcConnect(Map.of(2, address(b)));
-        b.ipcConnect(Map.of(1, address(a)));
+        a.ipcConnect(Map.of(2, ipcAddress(b)));
+        b.ipcConnect(Map.of(1, ipcAddress(a)));
         TlsFiles client = TlsFiles.inDirectory(certs, "client");
         onA = KernelClient.connect("127.0.0.1:" + a.port(), client);
         onB = KernelClient.connect("127.0.0.1:" + b.port(), client);
@@ -88,11 +89,6 @@ class MachIpcLinksTlsTest {
         return Kernel.start(KernelConfig.loopback(name, pager.target())
                 .withTransport(Transport.mutualTls(TlsFiles.inDirectory(certs, "kernel")))
                 .withIpc(new LinkConfig(ipcId, new InetSocketAddress("127.0.0.1", 0), Map.of(), 5_000)));
-    }
-
-    private static InetSocketAddress address(Kernel k) {
-        String[] hostPort = k.ipcAddress().split(":");
-        return new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]));
     }
 
     @AfterAll
@@ -118,14 +114,6 @@ class MachIpcLinksTlsTest {
         server.machPortInsertRemote(port, MsgType.MAKE_SEND, client, SERVICE);
         await().atMost(Duration.ofSeconds(20)).until(() -> typeOf(client, SERVICE) == PortRight.SEND.typeBit());
         return new Service(server, port, client);
-    }
-
-    private static int typeOf(TaskClient t, int name) {
-        try {
-            return t.machPortType(name);
-        } catch (KernReturnException e) {
-            return 0;
-        }
     }
 
     @Test
@@ -189,7 +177,7 @@ class MachIpcLinksTlsTest {
         SSLContext ctx = SSLContext.getInstance("TLS");
         TlsFiles trust = TlsFiles.inDirectory(certs, "client");
         ctx.init(files == null ? null : files.keyManagers(), trust.trustManagers(), null);
-        InetSocketAddress at = address(a);
+        InetSocketAddress at = ipcAddress(a);
         SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket(at.getHostString(), at.getPort());
         socket.setSoTimeout(20_000);
         return socket;

@@ -1,12 +1,13 @@
 package io.machxp.client;
 
+import static io.machxp.client.LinkedKernels.ipcAddress;
+import static io.machxp.client.LinkedKernels.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.ipc.KernReturn;
-import io.machxp.kernel.ipc.KernReturnException;
 import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgItem;
@@ -60,26 +61,13 @@ class MachIpcRejoinTest {
                 .withIpc(new LinkConfig(ipcId, new InetSocketAddress("127.0.0.1", 0), Map.of(), 5_000)));
     }
 
-    private static InetSocketAddress address(Kernel k) {
-        String[] hostPort = k.ipcAddress().split(":");
-        return new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]));
-    }
-
-    private static int typeOf(TaskClient t, int name) {
-        try {
-            return t.machPortType(name);
-        } catch (KernReturnException e) {
-            return 0;
-        }
-    }
-
     @Test
     void aKernelThatLostItsSessionTurnsItsPortsIntoDeadNamesElsewhereAndItsNewPortsWorkAcrossKernels() throws Exception {
         pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4096L)).withLease(LEASE));
         a = kernel("A", 1);
         b = kernel("B", 2);
-        a.ipcConnect(Map.of(2, address(b)));
-        b.ipcConnect(Map.of(1, address(a)));
+        a.ipcConnect(Map.of(2, ipcAddress(b)));
+        b.ipcConnect(Map.of(1, ipcAddress(a)));
         try (KernelClient onA = KernelClient.connect("127.0.0.1:" + a.port());
                 KernelClient onB = KernelClient.connect("127.0.0.1:" + b.port())) {
             TaskClient server = onA.taskCreate("server");
