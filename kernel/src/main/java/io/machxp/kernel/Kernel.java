@@ -97,7 +97,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name());
         this.toPager = toPager;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
-                NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(), CoreSelectStrategy::new));
+                NioIoHandler.newFactory());
         this.loop = group.next();
         this.calls = new CoreCalls(loop, config.name());
         this.current = newSession(shared.create()); // not yet running: the files are made on this thread
