@@ -61,16 +61,14 @@ public final class KernelCore {
 
     private final String name;
     private final boolean cacheFutexes;
-    /** Bugs planted for tests of the chaos checker; {@link KernelPlants#NONE} everywhere else. */
     final KernelPlants plants;
     final RetainedReturns returns;
     final PageCache pages;
     private final KernelMemory memory;
+    final PageSync sync;
     final KernelSessions sessions;
-    /** Which pager serves each object. */
-    final PagerDirectory directory;
-    /** The world: effects such as file I/O go through it. */
-    final KernelEnv env;
+    final PagerDirectory directory; // which pager serves each object
+    final KernelEnv env; // the world: effects such as file I/O go through it
     final KernelTasks tasks;
     final KernelObjects objects;
     final KernelFutexes futexes;
@@ -95,27 +93,9 @@ public final class KernelCore {
         this.directory = options.pagers();
         this.sessions = new KernelSessions(this, name, env, stats, directory.count());
         this.returns = new RetainedReturns(directory.count(), id -> sessions.forObject(id).pager);
-        this.pages = new PageCache(new PageCache.Link() {
-            @Override
-            public void send(KernelToPager message) {
-                KernelCore.this.send(message);
-            }
-
-            @Override
-            public KernelPlants plants() {
-                return plants;
-            }
-
-            @Override
-            public KernelError pagerError(int objectId) {
-                return !pagerLost(objectId) ? null : KernelCore.this.pagerError(objectId);
-            }
-
-            @Override
-            public void violation(String what, int objectId, long offset) {
-                KernelCore.this.violation(what, objectId, offset);
-            }
-        }, returns, options.maxResidentPages());
+        PageCache.Link pageLink = new CoreLink(this);
+        this.pages = new PageCache(pageLink, returns, options.maxResidentPages());
+        this.sync = new PageSync(pages, pageLink);
         this.memory = new KernelMemory(pages);
         Scheduler scheduler = new Scheduler(options.cpus(), env);
         this.tasks = new KernelTasks(this, name, env, scheduler);
@@ -348,6 +328,16 @@ public final class KernelCore {
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
             memory.write(r.object(), r.offset(), data, sharesMemory(taskId), stillThere(taskId, reply), reply);
+        }
+    }
+
+    /** vm_msync: the range's dirty pages go back to the pager, then synchronize (XP spec 6.9); answers how many. */
+    public void vmMsync(long taskId, long address, long length, Reply<Integer> reply) {
+        checkThread();
+        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_msync", reply);
+        if (r != null) {
+            sync.msync(r.object(), r.offset(), length, reply);
         }
     }
 

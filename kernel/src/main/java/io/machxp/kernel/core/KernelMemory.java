@@ -37,6 +37,7 @@ final class KernelMemory {
      *     it has failed the reply: a task that died while its call waited for a page does nothing)
      */
     void read(VmObject o, long offset, int length, boolean shared, BooleanSupplier caller, Reply<byte[]> reply) {
+        pages.prefetch(o, offset, offset + length, Access.READ); // one data_request per run of absent pages
         readFrom(o, offset, new byte[length], 0, shared, caller, reply);
     }
 
@@ -62,6 +63,7 @@ final class KernelMemory {
     }
 
     void write(VmObject o, long offset, byte[] data, boolean shared, BooleanSupplier caller, Reply<Void> reply) {
+        pages.prefetch(o, offset, offset + data.length, Access.READ_WRITE);
         writeFrom(o, offset, data, 0, shared, caller, reply);
     }
 

@@ -102,6 +102,7 @@ final class KernelObjects {
             public void resume() {
                 VmMapping m = new VmMapping(task.nextFreeAddress(object.pageSize), object.size, object);
                 task.addMapping(m);
+                object.mappings++;
                 reply.complete(m);
             }
 
@@ -138,6 +139,7 @@ final class KernelObjects {
             return;
         }
         o.ready(size);
+        ObjectAttributes.onReady(core, o, r);
         SharedMemory shared = core.sharedMemory();
         if (shared == null) {
             resumeMaps(o);
@@ -158,6 +160,16 @@ final class KernelObjects {
         List<PageFault> maps = new ArrayList<>(o.pendingMaps);
         o.pendingMaps.clear();
         maps.forEach(PageFault::resume);
+    }
+
+    /** memory_object_change_attributes ({@link ObjectAttributes}). */
+    void onChangeAttributes(io.machxp.proto.xp.MemoryObjectChangeAttributes c) {
+        VmObject o = objectsById.get(c.getObjectId());
+        if (o == null || o.state != VmObject.State.READY) {
+            core.violation("memory_object_change_attributes for an object that is not ready", c.getObjectId(), 0);
+            return;
+        }
+        ObjectAttributes.change(core, o, c);
     }
 
     void onDestroy(MemoryObjectDestroy d) {

@@ -82,4 +82,20 @@ public interface KernelPlants {
     default io.machxp.proto.task.Errno unmappedAddress(io.machxp.proto.task.Errno errno) {
         return errno;
     }
+
+    /**
+     * A page of a memory_object_lock_request's range: whether the request applies to it
+     * ({@code applies}: every page). Planted: only the {@code first} page - the rest keep their access.
+     */
+    default boolean lockRangePage(boolean applies, boolean first) {
+        return applies;
+    }
+
+    /**
+     * A clean page the kernel drops on its own: whether it goes back with its data ({@code precious}).
+     * Planted: false - precious pages are dropped silently.
+     */
+    default boolean preciousReturned(boolean precious) {
+        return precious;
+    }
 }

@@ -142,7 +142,7 @@ final class KernelSession {
     /** Opens the XP session: kernel_hello. */
     void start() {
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true)).build();
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES)).build();
         stats.sent(hello);
         env.send(pager, hello); // not numbered: message 1 is the next one
     }
@@ -233,7 +233,8 @@ final class KernelSession {
             reclaim.addObjects(ro);
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setReclaim(reclaim)).build();
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES)
+                .setReclaim(reclaim)).build();
         reclaimSentAt = env.nanoTime();
         resume.reset(); // the reclaim opens a new count on both sides
         stats.sent(hello);
@@ -290,6 +291,7 @@ final class KernelSession {
         KernelError error = why != null ? why : pagerError();
         for (VmObject o : core.objects.servedBy(pager)) {
             KernelObjects.failAll(o.pendingMaps, error);
+            core.sync.failAll(o, error);
             o.forEachPage(page -> {
                 core.pages.unmap(page); // tasks reach pages through the core again, which says EIO
                 core.pages.failWaiting(page, error);
@@ -431,7 +433,7 @@ final class KernelSession {
         }
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.READY) {
-                core.pages.returnAll(o);
+                core.pages.returnAll(o, false);
                 send(KernelToPager.newBuilder().setMemoryObjectTerminate(
                         MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
             }

@@ -211,6 +211,8 @@ final class KernelSessions {
             case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
             case MEMORY_OBJECT_FUTEX_HELD -> m.getMemoryObjectFutexHeld().getObjectId();
             case MEMORY_OBJECT_SYNCHRONIZE -> m.getMemoryObjectSynchronize().getObjectId();
+            case MEMORY_OBJECT_SUPPLY_COMPLETED -> m.getMemoryObjectSupplyCompleted().getObjectId();
+            case MEMORY_OBJECT_CHANGE_COMPLETED -> m.getMemoryObjectChangeCompleted().getObjectId();
             default -> 0;
         };
     }
@@ -229,6 +231,7 @@ final class KernelSessions {
             case MEMORY_OBJECT_LOCK_REQUEST -> m.getMemoryObjectLockRequest().getObjectId();
             case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
             case MEMORY_OBJECT_SYNCHRONIZE_COMPLETED -> m.getMemoryObjectSynchronizeCompleted().getObjectId();
+            case MEMORY_OBJECT_CHANGE_ATTRIBUTES -> m.getMemoryObjectChangeAttributes().getObjectId();
             default -> 0;
         };
     }

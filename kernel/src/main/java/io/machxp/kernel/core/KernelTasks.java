@@ -216,6 +216,7 @@ final class KernelTasks {
         core.ipcCore.spaceDestroy(taskId); // its rights end: ports die, send rights count down
         for (VmMapping m : task.removeMappings()) {
             m.object().forEachPage(core.pages::unmap); // its writes under way land before, or are refused
+            ObjectAttributes.unmapped(core, m.object());
         }
         tasks.remove(taskId);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);

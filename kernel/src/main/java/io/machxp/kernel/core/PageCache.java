@@ -31,12 +31,17 @@ import java.util.List;
  *  fault (READ)        not resident  -> memory_object_data_request(READ), wait
  *  fault (READ_WRITE)  not resident  -> memory_object_data_request(READ_WRITE), wait
  *                      read-only     -> memory_object_data_unlock(WRITE), wait
- *  data_supply / data_unavailable    -> resident; access = all but lock_value; waiting faults run
- *  lock_request                      -> return (data_return), flush, or lock to read-only, or
- *                                       unlock (lock_value NONE: write granted); lock_completed
- *                                       when asked (reply), also for a page it does not hold
+ *  vm_read / vm_write of several      -> one memory_object_data_request for each run of absent
+ *    pages                              pages not asked for yet ({@link #prefetch})
+ *  data_supply / data_unavailable    -> resident; access = all but lock_value; waiting faults run;
+ *                                       a precious page is marked so (spec 6.10)
+ *  lock_request (one page or a       -> per page: return (data_return), flush, or lock to
+ *    range)                             read-only, or unlock (lock_value NONE: write granted);
+ *                                       one lock_completed for the range when asked (reply), also
+ *                                       for pages it does not hold
  *  eviction (more than maxResident)  -> data_return(kernel_copy = false), page dropped
  * </pre>
+ * A precious page leaves only with its data: every data_return of it carries the page, also clean.
  * One request per page is outstanding at a time; faults wait in arrival order and each runs only
  * when the page has the access it needs at that moment.
  *
@@ -59,6 +64,9 @@ import java.util.List;
  * entries are never removed and {@code VmPage.futex} takes the mapping back before adding one.
  */
 final class PageCache {
+    /** What kernel_hello says this kernel understands of Mach's optional routines (XP spec 6.10-6.12). */
+    static final List<String> FEATURES = List.of("precious", "lock_ranges", "change_attributes");
+
     /** The largest number of pages a futex release carries with it (piggyback). */
     static final int MAX_PIGGYBACK_PAGES = 8;
 
@@ -114,6 +122,33 @@ final class PageCache {
     }
 
     // ---- faults -------------------------------------------------------------------------------
+
+    /**
+     * Before a call that touches several pages: one data_request for each run of pages of
+     * [from, to) that are absent and not asked for yet, with {@code want} (spec 6.2, ranges). The
+     * faults then wait for those pages as for any request.
+     */
+    void prefetch(VmObject o, long from, long to, Access want) {
+        if (link.pagerError(o.objectId) != null) {
+            return;
+        }
+        long runStart = -1;
+        long first = from - o.offsetInPage(from);
+        for (long off = first; off <= to; off += o.pageSize) {
+            VmPage p = off < to && off < o.size ? o.slot(off) : null;
+            boolean absent = p != null && !p.resident() && p.requested == Access.NONE;
+            if (absent) {
+                p.requested = want;
+                runStart = runStart < 0 ? off : runStart;
+            } else if (runStart >= 0) {
+                VmProt prot = want == Access.READ_WRITE ? VmProt.VM_PROT_READ_WRITE : VmProt.VM_PROT_READ;
+                link.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                        .setObjectId(o.objectId).setOffset(runStart).setLength(off - runStart)
+                        .setDesiredAccess(prot)).build());
+                runStart = -1;
+            }
+        }
+    }
 
     /** Runs {@code fault} once the kernel holds the page of {@code offset} with {@code want}. */
     void withAccess(VmObject o, long offset, Access want, PageFault fault) {
@@ -172,16 +207,22 @@ final class PageCache {
 
     // ---- messages from the pager --------------------------------------------------------------
 
-    /** memory_object_data_supply / _data_unavailable for one page. */
-    void onSupply(VmObject o, long pageOffset, byte[] data, VmProt lockValue, long version) {
+    /**
+     * memory_object_data_supply / _data_unavailable for one page.
+     *
+     * @return false if the kernel already held the page (nothing changed)
+     */
+    boolean onSupply(VmObject o, long pageOffset, byte[] data, VmProt lockValue, long version, boolean precious) {
         VmPage p = o.slot(pageOffset);
         if (p.resident()) {
             link.violation("page contents for a page the kernel already holds", o.objectId, pageOffset);
-            return;
+            return false;
         }
         install(p, data, forbidsWrite(lockValue) ? Access.READ : Access.READ_WRITE, version);
+        p.precious = precious;
         pump(p);
         evictIfNeeded();
+        return true;
     }
 
     /** A page that came with memory_object_futex_granted, writable; the caller pumps it. */
@@ -205,6 +246,7 @@ final class PageCache {
         p.data = data;
         p.access = access;
         p.dirty = false;
+        p.precious = false;
         p.version = version;
         returns.supplied(p, version);
         // This answers the request out for the page, whatever access it gives: a write fault
@@ -217,9 +259,26 @@ final class PageCache {
         }
     }
 
-    /** memory_object_lock_request. */
+    /** memory_object_lock_request: each page of its range, then one lock_completed (reply). */
     void onLockRequest(VmObject o, MemoryObjectLockRequest r) {
-        VmPage p = o.page(r.getOffset());
+        long end = Math.min(o.size, r.getOffset() + Math.max(r.getLength(), o.pageSize));
+        List<VmPage> touched = new ArrayList<>();
+        for (long off = r.getOffset(); off < end; off += o.pageSize) {
+            VmPage p = lockPage(o, off, r);
+            if (p != null) {
+                touched.add(p);
+            }
+        }
+        if (r.getReply()) {
+            link.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted.newBuilder()
+                    .setObjectId(o.objectId).setOffset(r.getOffset()).setLength(r.getLength())).build());
+        }
+        touched.forEach(this::pump);
+    }
+
+    /** One page of a lock_request; returns the page's slot if it has one (to pump after the reply). */
+    private VmPage lockPage(VmObject o, long offset, MemoryObjectLockRequest r) {
+        VmPage p = link.plants().lockRangePage(true, offset == r.getOffset()) ? o.page(offset) : null;
         if (p != null && p.resident()) {
             unmap(p);
             boolean forbidWrite = link.plants().writeForbiddenByLockRequest(r.getShouldFlush() || forbidsWrite(r.getLockValue()));
@@ -243,15 +302,9 @@ final class PageCache {
                 PageWords.fromBytes(p);
             }
         } else if (!r.getShouldFlush() && !forbidsWrite(r.getLockValue()) && !r.getReply()) {
-            link.violation("write access to a page the kernel does not hold", o.objectId, r.getOffset());
+            link.violation("write access to a page the kernel does not hold", o.objectId, offset);
         }
-        if (r.getReply()) {
-            link.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted.newBuilder()
-                    .setObjectId(o.objectId).setOffset(r.getOffset()).setLength(r.getLength())).build());
-        }
-        if (p != null) {
-            pump(p);
-        }
+        return p;
     }
 
     private static boolean forbidsWrite(VmProt lockValue) {
@@ -274,6 +327,27 @@ final class PageCache {
             }
             evict(p);
         }
+    }
+
+    /**
+     * vm_msync's first half (spec 6.9): each dirty page of [from, to) goes back in a data_return
+     * with kernel_copy (it stays here, writable and clean).
+     *
+     * @return how many pages went back
+     */
+    int returnDirty(VmObject o, long from, long to) {
+        int returned = 0;
+        for (long off = from - o.offsetInPage(from); off < to && off < o.size; off += o.pageSize) {
+            VmPage p = o.page(off);
+            if (p != null && p.access == Access.READ_WRITE) {
+                unmap(p); // the writes made through the mapping count
+                if (p.dirty) {
+                    dataReturn(p, true);
+                    returned++;
+                }
+            }
+        }
+        return returned;
     }
 
     /** Gives a page back on the kernel's own initiative: data_return(kernel_copy = false). */
@@ -339,14 +413,19 @@ final class PageCache {
         return other[0];
     }
 
-    /** Before memory_object_terminate: every dirty page goes back, every page is dropped. */
-    void returnAll(VmObject o) {
+    /**
+     * Before memory_object_terminate: every dirty or precious page goes back, every page is dropped.
+     * With {@code unusedOnly} (may_cache false, no task maps the object: spec 6.11) only the pages
+     * no fault waits for and no live futex of this kernel is in.
+     */
+    void returnAll(VmObject o, boolean unusedOnly) {
         o.forEachPage(p -> {
-            if (p.resident()) {
+            if (p.resident() && (!unusedOnly || p.waiting.isEmpty() && p.requested == Access.NONE
+                    && !holdsOtherFutex(p, null))) {
                 if (p.access == Access.READ_WRITE) {
                     notWritable(p);
                 }
-                if (p.dirty) {
+                if (p.dirty || link.plants().preciousReturned(p.precious)) {
                     dataReturn(p, false);
                 }
                 drop(p);
@@ -361,6 +440,8 @@ final class PageCache {
             data = ByteString.copyFrom(p.data);
             p.version++;
             returns.retain(p, data);
+        } else if (p.precious) {
+            data = ByteString.copyFrom(p.data); // the pager may have kept no copy (spec 6.10)
         }
         link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                 .setObjectId(p.objectId).setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
@@ -373,6 +454,7 @@ final class PageCache {
         p.data = null;
         p.access = Access.NONE;
         p.dirty = false;
+        p.precious = false;
         resident--;
     }
 

@@ -105,7 +105,7 @@ final class SessionResume {
         }
         long attempt = nextAttempt();
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).setResume(Resume.newBuilder()
+                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES).setResume(Resume.newBuilder()
                         .setKernelId(session.kernelId()).setSessionToken(sessionToken).setReceived(receivedCount())
                         .setAttempt(attempt))).build();
         resumeSentAt = env.nanoTime();

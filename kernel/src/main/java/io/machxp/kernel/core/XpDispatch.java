@@ -18,8 +18,10 @@ import io.machxp.proto.xp.VmProt;
  *  pager_welcome, pager_keepalive                 -> {@link KernelSession} (a welcome while
  *                                                    reclaiming answers the reclaim)
  *  memory_object_ready, _destroy                  -> {@link KernelObjects}
- *  memory_object_data_supply, _data_unavailable,  -> {@link PageCache}, page by page
- *    _data_error, _lock_request
+ *  memory_object_data_supply, _data_unavailable,  -> {@link PageCache}, page by page (a supply
+ *    _data_error, _lock_request                      with reply answered with supply_completed)
+ *  memory_object_synchronize_completed            -> {@link PageSync}
+ *  memory_object_change_attributes                -> {@link KernelObjects}
  *  memory_object_futex_granted, _futex_busy,      -> {@link KernelFutexes}
  *    _futex_probe, _relinquish_futex
  * </pre>
@@ -67,19 +69,8 @@ final class XpDispatch {
             }
             case MEMORY_OBJECT_READY -> objects.onReady(m.getMemoryObjectReady());
             case MEMORY_OBJECT_DESTROY -> objects.onDestroy(m.getMemoryObjectDestroy());
-            case MEMORY_OBJECT_DATA_SUPPLY -> {
-                var d = m.getMemoryObjectDataSupply();
-                VmObject o = objects.readyObject(d.getObjectId(), d.getOffset());
-                if (o == null || d.getData().size() == 0 || d.getData().size() % pageSize != 0
-                        || d.getLockValue() == VmProt.UNRECOGNIZED) {
-                    core.violation("memory_object_data_supply it cannot use", d.getObjectId(), d.getOffset());
-                    return;
-                }
-                for (int i = 0; i < d.getData().size() && d.getOffset() + i < o.size; i += pageSize) {
-                    pages.onSupply(o, d.getOffset() + i, d.getData().substring(i, i + pageSize).toByteArray(),
-                            d.getLockValue(), d.getVersion());
-                }
-            }
+            case MEMORY_OBJECT_DATA_SUPPLY -> SupplyCompleted.onSupply(core, pages, m.getMemoryObjectDataSupply(),
+                    pageSize);
             case MEMORY_OBJECT_DATA_UNAVAILABLE -> {
                 var d = m.getMemoryObjectDataUnavailable();
                 VmObject o = objects.readyObject(d.getObjectId(), d.getOffset());
@@ -88,7 +79,7 @@ final class XpDispatch {
                     return;
                 }
                 for (long off = d.getOffset(); off < d.getOffset() + d.getLength() && off < o.size; off += pageSize) {
-                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue(), d.getVersion());
+                    pages.onSupply(o, off, new byte[pageSize], d.getLockValue(), d.getVersion(), false);
                 }
             }
             case MEMORY_OBJECT_DATA_ERROR -> {
@@ -98,8 +89,12 @@ final class XpDispatch {
                     core.violation("memory_object_data_error it cannot use", d.getObjectId(), d.getOffset());
                     return;
                 }
-                pages.failWaiting(o.slot(d.getOffset()), KernelError.of(Errno.EIO,
-                        "the pager could not supply offset 0x%x of '%s': %s", d.getOffset(), o.name, d.getReason()));
+                KernelError eio = KernelError.of(Errno.EIO, "the pager could not supply offset 0x%x of '%s': %s",
+                        d.getOffset(), o.name, d.getReason());
+                long end = Math.min(o.size, d.getOffset() + Math.max(d.getLength(), pageSize)); // a range
+                for (long off = d.getOffset(); off < end; off += pageSize) {
+                    pages.failWaiting(o.slot(off), eio);
+                }
             }
             case MEMORY_OBJECT_LOCK_REQUEST -> {
                 var r = m.getMemoryObjectLockRequest();
@@ -112,6 +107,8 @@ final class XpDispatch {
                 pages.onLockRequest(o, r);
             }
             case PAGER_KEEPALIVE -> session.keepaliveAnswered(m.getPagerKeepalive().getSequence());
+            case MEMORY_OBJECT_SYNCHRONIZE_COMPLETED -> core.sync.onCompleted(m.getMemoryObjectSynchronizeCompleted());
+            case MEMORY_OBJECT_CHANGE_ATTRIBUTES -> objects.onChangeAttributes(m.getMemoryObjectChangeAttributes());
             case MEMORY_OBJECT_FUTEX_GRANTED -> {
                 var g = m.getMemoryObjectFutexGranted();
                 FutexEntry e = objects.trackedFutex(g.getObjectId(), g.getOffset());

@@ -327,6 +327,19 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     }
 
     @Override
+    public void vmMsync(io.machxp.proto.task.VmMsyncRequest request,
+            StreamObserver<io.machxp.proto.task.VmMsyncReply> out) {
+        TaskHandles.Ref ref = taskOf(request.getTask(), out);
+        if (ref == null) {
+            return;
+        }
+        KernelCore core = ref.core();
+        long task = ref.id();
+        kernel.execute(() -> core.vmMsync(task, request.getAddress(), request.getLength(),
+                reply(out, n -> io.machxp.proto.task.VmMsyncReply.newBuilder().setPagesReturned(n).build())));
+    }
+
+    @Override
     public void vmCompareAndSwap(VmCompareAndSwapRequest request, StreamObserver<VmCompareAndSwapReply> out) {
         TaskHandles.Ref ref = taskOf(request.getTask(), out);
         if (ref == null) {

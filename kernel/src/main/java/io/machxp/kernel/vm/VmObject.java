@@ -26,6 +26,12 @@ public final class VmObject {
     /** Which of the kernel's pagers serves it (0 with one pager); set once, when it is mapped first. */
     public int pager;
     public long size;
+    /** Mach's may_cache (XP spec 6.11): false, no page stays here once no task maps the object. */
+    public boolean mayCache = true;
+    /** The copy strategy the pager set and this kernel honours (NONE or DELAY; XP maps shared only). */
+    public io.machxp.proto.xp.CopyStrategy copyStrategy = io.machxp.proto.xp.CopyStrategy.MEMORY_OBJECT_COPY_NONE;
+    /** Mappings of the object in tasks now (core thread). */
+    public int mappings;
     /** vm_map requests waiting for memory_object_ready. */
     public final List<PageFault> pendingMaps = new ArrayList<>();
     private volatile AtomicReferenceArray<VmPage> pages;

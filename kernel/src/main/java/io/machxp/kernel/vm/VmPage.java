@@ -59,6 +59,8 @@ public final class VmPage {
     public Access access = Access.NONE;
     /** Written since the pager last got the contents. */
     public boolean dirty;
+    /** Supplied precious (XP spec 6.10): given back with its data, never dropped silently. */
+    public boolean precious;
     /**
      * The pager's version of the contents as of the last exchange: the version supplied, or the one
      * this kernel gave its last dirty return (one more). Dirty data is newer than it.

@@ -1,0 +1,32 @@
+package io.machxp.kernel.core;
+
+import io.machxp.proto.xp.KernelToPager;
+
+/** The core as the {@link PageCache} and {@link PageSync} see it: how to send, and whether the pager is there. */
+final class CoreLink implements PageCache.Link {
+    private final KernelCore core;
+
+    CoreLink(KernelCore core) {
+        this.core = core;
+    }
+
+    @Override
+    public void send(KernelToPager message) {
+        core.send(message);
+    }
+
+    @Override
+    public KernelPlants plants() {
+        return core.plants;
+    }
+
+    @Override
+    public KernelError pagerError(int objectId) {
+        return !core.pagerLost(objectId) ? null : core.pagerError(objectId);
+    }
+
+    @Override
+    public void violation(String what, int objectId, long offset) {
+        core.violation(what, objectId, offset);
+    }
+}
