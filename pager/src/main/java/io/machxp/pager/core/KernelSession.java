@@ -20,6 +20,8 @@ public final class KernelSession {
     public final Map<Integer, MemoryObject> objects = new HashMap<>();
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
+    /** What its kernel_hello said it understands of Mach's optional routines (XP spec 6.10-6.12). */
+    public final Set<String> features = new java.util.HashSet<>();
     /** When the pager last heard from the kernel (its env's clock): the lease runs from here. */
     public long lastHeard;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */

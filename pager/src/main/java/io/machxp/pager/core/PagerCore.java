@@ -150,6 +150,15 @@ public final class PagerCore {
         return pageSize;
     }
 
+    /**
+     * Supply pages precious, with reply, to kernels whose hello named "precious" (XP spec 6.10):
+     * they give each back with its data rather than drop it. machxp's store keeps every page, so
+     * this is off unless a test or a pager built on the core wants Mach's precious pages.
+     */
+    public void supplyPrecious(boolean on) {
+        pages.supplyPrecious(on);
+    }
+
     // ---- input --------------------------------------------------------------------------------
 
     public void sessionOpened(long sessionId) {
@@ -204,6 +213,8 @@ public final class PagerCore {
             case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
             case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
             case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());
+            case MEMORY_OBJECT_SUPPLY_COMPLETED -> pages.supplyCompleted(s, m.getMemoryObjectSupplyCompleted());
+            case MEMORY_OBJECT_CHANGE_COMPLETED -> objects.changeCompleted(s, m.getMemoryObjectChangeCompleted());
             default -> core.refuse(s, "a message with no routine");
         }
     }
@@ -214,6 +225,8 @@ public final class PagerCore {
             return;
         }
         s.resumable = h.getResumable();
+        s.features.clear();
+        s.features.addAll(h.getFeaturesList());
         if (h.hasResume() && resume.resume(s, h.getKernelName(), h.getResume(), h.hasReclaim())) {
             return;
         }

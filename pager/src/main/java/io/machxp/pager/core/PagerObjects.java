@@ -22,6 +22,7 @@ import io.machxp.proto.xp.PagerToKernel;
  *   (id, range)                    every write before it (the kernel's data_returns of the range
  *                                  came first); at once, with an error, for a range that is not
  *                                  whole pages inside an object the kernel initialized
+ *  memory_object_change_completed -> refused: machxp's pager sends no change_attributes (spec 6.11)
  * </pre>
  * An init of an id already initialized and a terminate of one never initialized are refused.
  */
@@ -83,6 +84,12 @@ final class PagerObjects {
         pages.forget(s, o.name());
         futexes.leaveQueues(s, o.name());
         futexes.releaseHeld(s, o.name());
+    }
+
+    /** memory_object_change_completed: this pager sends no change_attributes, so nobody asked for it. */
+    void changeCompleted(KernelSession s, io.machxp.proto.xp.MemoryObjectChangeCompleted c) {
+        core.refuse(s, "memory_object_change_completed for object id " + c.getObjectId() + ": this pager sent no "
+                + "memory_object_change_attributes");
     }
 
     /**

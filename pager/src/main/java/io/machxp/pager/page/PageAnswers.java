@@ -22,10 +22,14 @@ final class PageAnswers {
     private final PageOutput out;
     /** Runs the page's operations on once a fetch is back. */
     private final Consumer<PageRecord> resume;
+    /** Whether a supply to this kernel goes precious, with reply (spec 6.10). */
+    private final java.util.function.Predicate<KernelSession> precious;
 
-    PageAnswers(int pageSize, PageOutput out, Consumer<PageRecord> resume) {
+    PageAnswers(int pageSize, PageOutput out, java.util.function.Predicate<KernelSession> precious,
+            Consumer<PageRecord> resume) {
         this.pageSize = pageSize;
         this.out = out;
+        this.precious = precious;
         this.resume = resume;
     }
 
@@ -143,7 +147,7 @@ final class PageAnswers {
             return false;
         }
         out.send(op.requester, PageMessages.supply(objectId, p.offset(), pageSize, copy.data(), copy.version(),
-                lockValue));
+                lockValue, precious.test(op.requester)));
         return true;
     }
 

@@ -71,6 +71,10 @@ public final class PageCoherence {
     private final PageReturns returns;
     private final PageReclaim reclaims;
     private final PageAnswers answers;
+    /** While a data_request of several pages is handled: what it sends, merged into ranges. */
+    private LockRanges batch;
+    /** Supply pages precious, with reply, to kernels that know it (spec 6.10); off by default. */
+    private boolean supplyPrecious;
 
     public PageCoherence(int pageSize, PageOutput out) {
         this.pageSize = pageSize;
@@ -78,7 +82,7 @@ public final class PageCoherence {
         this.checks = new PageChecks(pageSize, out, pages);
         this.returns = new PageReturns(pageSize, out);
         this.reclaims = new PageReclaim(pageSize, out, pages, checks);
-        this.answers = new PageAnswers(pageSize, out, p -> {
+        this.answers = new PageAnswers(pageSize, out, r -> supplyPrecious && r.features.contains("precious"), p -> {
             run(p);
             pages.pruneIfIdle(p);
         });
@@ -103,8 +107,44 @@ public final class PageCoherence {
         }
         int access = r.getDesiredAccessValue();
         boolean write = access == VmProt.VM_PROT_NONE_VALUE || (access & VmProt.VM_PROT_WRITE_VALUE) != 0;
-        for (long page = offset; page < offset + length; page += pageSize) {
-            submit(pages.record(o, page), new PageOperation(s, write));
+        batch = length > pageSize ? new LockRanges() : null;
+        try {
+            for (long page = offset; page < offset + length; page += pageSize) {
+                submit(pages.record(o, page), new PageOperation(s, write));
+            }
+        } finally {
+            if (batch != null) {
+                batch.sendAll(out);
+            }
+            batch = null;
+        }
+    }
+
+    /** Sends now, or at the end of the data_request of several pages being handled ({@link LockRanges}). */
+    private void send(KernelSession to, io.machxp.proto.xp.PagerToKernel m) {
+        if (batch != null) {
+            batch.add(to, m);
+        } else {
+            out.send(to, m);
+        }
+    }
+
+    /** Whether pages go out precious, with reply, to kernels whose hello named "precious" (spec 6.10). */
+    public void supplyPrecious(boolean on) {
+        supplyPrecious = on;
+    }
+
+    /**
+     * memory_object_supply_completed: the answer to a precious supply. A page the kernel did not
+     * install stays the pager's (its store keeps every page), so an error is only logged; one
+     * nobody asked for is refused.
+     */
+    public void supplyCompleted(KernelSession s, io.machxp.proto.xp.MemoryObjectSupplyCompleted c) {
+        if (!supplyPrecious || !s.features.contains("precious")) {
+            out.refuse(s, "memory_object_supply_completed: this pager asked for none");
+        } else if (!c.getError().isEmpty()) {
+            out.refuse(s, "memory_object_supply_completed at 0x" + Long.toHexString(c.getErrorOffset()) + ": "
+                    + c.getError());
         }
     }
 
@@ -146,18 +186,28 @@ public final class PageCoherence {
         }
     }
 
-    /** memory_object_lock_completed: a kernel did what the current operation asked of it. */
+    /**
+     * memory_object_lock_completed: a kernel did what the current operation asked of it; for a
+     * range (to a kernel whose hello named "lock_ranges"), of each page's operation.
+     */
     public void lockCompleted(KernelSession s, MemoryObjectLockCompleted c) {
-        MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), c.getOffset(), c.getLength(),
-                "memory_object_lock_completed");
-        if (o == null) {
-            return;
+        boolean range = c.getLength() > pageSize && s.features.contains(LockRanges.FEATURE);
+        long length = range ? pageSize : c.getLength();
+        for (long at = c.getOffset(); at < c.getOffset() + (range ? c.getLength() : 1); at += pageSize) {
+            MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), at, length, "memory_object_lock_completed");
+            if (o == null) {
+                return;
+            }
+            lockCompleted(s, o, at);
         }
-        PageRecord p = pages.get(o.name(), c.getOffset());
+    }
+
+    private void lockCompleted(KernelSession s, MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
         PageOperation op = p == null ? null : p.current;
         PageOperation.Change change = op == null ? null : op.awaited.remove(s);
         if (change == null) {
-            out.refuse(s, "memory_object_lock_completed for " + new PageKey(o.name(), c.getOffset())
+            out.refuse(s, "memory_object_lock_completed for " + new PageKey(o.name(), offset)
                     + ": a lock_completed nobody asked for");
             return;
         }
@@ -293,11 +343,11 @@ public final class PageCoherence {
         if (op.write) {
             for (KernelSession h : p.holdersExcept(r)) {
                 op.awaited.put(h, PageOperation.Change.FLUSH);
-                out.send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
+                send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
             }
         } else if (p.writer != null && p.writer != r) {
             op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
-            out.send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
+            send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
         }
         return !op.awaited.isEmpty();
     }

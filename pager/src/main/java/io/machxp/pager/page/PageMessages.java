@@ -33,9 +33,15 @@ final class PageMessages {
         return lockRequest(objectId, offset, pageSize, ReturnPolicy.RETURN_NONE, false, VmProt.VM_PROT_NONE, false);
     }
 
-    /** data_supply, or data_unavailable (zero fill) when {@code data} is null. */
+    /**
+     * data_supply, or data_unavailable (zero fill) when {@code data} is null and the page is not
+     * {@code precious} (a precious page goes as a data_supply of zeros, with reply: spec 6.10).
+     */
     static PagerToKernel supply(int objectId, long offset, int pageSize, byte[] data, long version,
-            VmProt lockValue) {
+            VmProt lockValue, boolean precious) {
+        if (data == null && precious) {
+            data = new byte[pageSize];
+        }
         if (data == null) {
             return PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
                     .setObjectId(objectId).setOffset(offset).setLength(pageSize).setLockValue(lockValue)
@@ -43,7 +49,7 @@ final class PageMessages {
         }
         return PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(objectId).setOffset(offset).setData(ByteString.copyFrom(data))
-                .setLockValue(lockValue).setVersion(version)).build();
+                .setLockValue(lockValue).setVersion(version).setPrecious(precious).setReply(precious)).build();
     }
 
     static PagerToKernel error(int objectId, long offset, long length, String reason) {
