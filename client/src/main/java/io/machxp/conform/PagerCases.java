@@ -11,6 +11,7 @@ public final class PagerCases {
         List<ConformCase<PagerProbe>> all = new ArrayList<>();
         all.addAll(SessionCases.all());
         all.addAll(PageCases.all());
+        all.addAll(MachPageCases.all());
         all.addAll(FutexCases.all());
         all.addAll(LeaseCases.all());
         all.addAll(ResumeCases.all());

@@ -78,8 +78,14 @@ public final class PagerProbe implements AutoCloseable {
 
     /** A kernel welcomed by the target with the object under test ready under {@link #OBJECT_ID}. */
     public FakeKernel kernel(String role) {
+        return kernel(role, new String[0]);
+    }
+
+    /** As {@link #kernel(String)}, with a hello naming {@code features} (spec 6.12). */
+    public FakeKernel kernel(String role, String... features) {
         FakeKernel k = open(role);
-        k.hello();
+        k.hello(io.machxp.proto.xp.KernelHello.newBuilder().setKernelName(k.name()).setProtocolVersion(1)
+                .addAllFeatures(java.util.List.of(features)).build());
         run.pageSize = k.welcome().getPageSize();
         run.leaseMillis = k.welcome().getLeaseMillis();
         k.send(Messages.init(OBJECT_ID, run.object, run.pageSize));

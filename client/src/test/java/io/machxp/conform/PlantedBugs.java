@@ -30,6 +30,30 @@ final class PlantedBugs {
     static List<Bug> all() {
         return List.of(
                 new Bug("repeated fencing token", "^8\\.(4-relinquish|5-tokens-grow)$", RepeatedToken::new),
+                new Bug("lock_request ranges to a kernel that did not name lock_ranges", "^6\\.4-ranges-only-announced$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasKernelHello() ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder()
+                                .addFeatures("lock_ranges")).build() : m;
+                    }
+                }),
+                new Bug("precious pages to a kernel that did not name precious", "^6\\.10-precious-only-announced$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (m.hasMemoryObjectDataUnavailable()) { // a precious page goes as a supply, of zeros
+                            var u = m.getMemoryObjectDataUnavailable();
+                            return PagerToKernel.newBuilder().setMemoryObjectDataSupply(
+                                    io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder().setObjectId(u.getObjectId())
+                                            .setOffset(u.getOffset()).setData(com.google.protobuf.ByteString.copyFrom(
+                                                    new byte[(int) u.getLength()])).setLockValue(u.getLockValue())
+                                            .setVersion(u.getVersion()).setPrecious(true).setReply(true)).build();
+                        }
+                        return m.hasMemoryObjectDataSupply() ? m.toBuilder().setMemoryObjectDataSupply(
+                                m.getMemoryObjectDataSupply().toBuilder().setPrecious(true).setReply(true)).build() : m;
+                    }
+                }),
                 new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -76,7 +76,27 @@ final class PlantedKernels {
                     public Errno unmappedAddress(Errno errno) {
                         return Errno.EIO;
                     }
-                }, null));
+                }, null),
+                new Bug("applies a lock_request range to its first page only", "^6\\.4-lock-range$",
+                        new KernelPlants() {
+                    @Override
+                    public boolean lockRangePage(boolean applies, boolean first) {
+                        return first;
+                    }
+                }, null),
+                new Bug("drops precious pages silently", "^6\\.10-precious-returned$", new KernelPlants() {
+                    @Override
+                    public boolean preciousReturned(boolean precious) {
+                        return false;
+                    }
+                }, null),
+                new Bug("synchronizes without returning the dirty pages first", "^6\\.9-msync$", KernelPlants.NONE,
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectDataReturn() && m.getMemoryObjectDataReturn().getKernelCopy() ? null : m;
+                    }
+                }));
     }
 
     /** Puts the token of the grant before the current one in every release. */

@@ -15,6 +15,7 @@ public final class KernelCases {
         List<ConformCase<KernelProbe>> all = new ArrayList<>();
         all.addAll(KernelSessionCases.all());
         all.addAll(KernelPageCases.all());
+        all.addAll(KernelMachCases.all());
         all.addAll(KernelFutexCases.all());
         all.addAll(TaskErrorCases.all());
         all.addAll(KernelLeaseCases.all());

@@ -133,11 +133,10 @@ final class PageCache {
             return;
         }
         long runStart = -1;
-        long first = from - o.offsetInPage(from);
-        for (long off = first; off <= to; off += o.pageSize) {
-            VmPage p = off < to && off < o.size ? o.slot(off) : null;
-            boolean absent = p != null && !p.resident() && p.requested == Access.NONE;
-            if (absent) {
+        long end = Math.min(to, o.size);
+        for (long off = from - o.offsetInPage(from); runStart >= 0 || off < end; off += o.pageSize) {
+            VmPage p = off < end ? o.slot(off) : null; // past the end: null, which ends the last run
+            if (p != null && !p.resident() && p.requested == Access.NONE) {
                 p.requested = want;
                 runStart = runStart < 0 ? off : runStart;
             } else if (runStart >= 0) {
