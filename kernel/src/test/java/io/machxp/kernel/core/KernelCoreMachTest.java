@@ -48,10 +48,11 @@ class KernelCoreMachTest {
                 .setReply(reply)));
     }
 
-    private KernelToPager changeAttributes(boolean mayCache, CopyStrategy strategy) {
+    private io.machxp.proto.xp.MemoryObjectChangeCompleted changeAttributes(boolean mayCache, CopyStrategy strategy) {
         send(PagerToKernel.newBuilder().setMemoryObjectChangeAttributes(MemoryObjectChangeAttributes.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setMayCache(mayCache).setCopyStrategy(strategy).setReply(true)));
-        return k.env.drain().stream().filter(KernelToPager::hasMemoryObjectChangeCompleted).findFirst().orElseThrow();
+        return k.env.drain().stream().filter(KernelToPager::hasMemoryObjectChangeCompleted).findFirst().orElseThrow()
+                .getMemoryObjectChangeCompleted();
     }
 
     @Test
@@ -93,7 +94,7 @@ class KernelCoreMachTest {
                 KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN, KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN,
                 KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED);
         assertThat(sent.get(3).getMemoryObjectLockCompleted().getLength()).isEqualTo(3L * PAGE);
-        assertThat(sent).limit(3).allSatisfy(m -> assertThat(m.getMemoryObjectDataReturn().getDirty()).isTrue());
+        assertThat(sent.subList(0, 3)).allSatisfy(m -> assertThat(m.getMemoryObjectDataReturn().getDirty()).isTrue());
         k.read(k.base + 2 * PAGE, 4);
         assertThat(k.single().hasMemoryObjectDataRequest()).as("the range's last page was flushed").isTrue();
     }
