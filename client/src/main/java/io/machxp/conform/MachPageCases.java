@@ -85,7 +85,8 @@ final class MachPageCases {
                     FakeKernel a = p.kernel("a", "precious");
                     long page = p.freshPage();
                     a.send(Messages.dataRequest(OBJECT_ID, page, p.pageSize(), VmProt.VM_PROT_READ));
-                    PagerToKernel m = answered(p, a, page, "A reads, naming precious").get(0);
+                    PagerToKernel m = a.await("data_supply or data_unavailable at 0x" + Long.toHexString(page),
+                            x -> Check.isPageAnswer(x, page));
                     if (!m.hasMemoryObjectDataSupply() || !m.getMemoryObjectDataSupply().getPrecious()) {
                         throw new Skipped("the target supplies no precious pages (optional, spec 6.10)");
                     }

@@ -316,6 +316,18 @@ public final class Pager implements AutoCloseable {
         return n == null ? Double.NaN : n;
     }
 
+    /**
+     * Supply pages precious, with reply, to kernels whose hello names "precious" (XP spec 6.10;
+     * {@link PagerCore#supplyPrecious}); returns once the core thread has it.
+     */
+    public Pager supplyPrecious(boolean on) {
+        onCore(() -> {
+            core.supplyPrecious(on);
+            return null;
+        });
+        return this;
+    }
+
     /** The kernel holding a futex now, or null (asks the core thread). */
     public String holderOf(String object, long offset) {
         return onCore(() -> core.holderOf(object, offset));

@@ -37,6 +37,7 @@ public final class XpPager {
     private final Map<String, Long> objects = new LinkedHashMap<>();
     private PagerConfig config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, Map.of());
     private GrantPolicy policy = GrantPolicy.IMMEDIATE;
+    private boolean precious;
 
     private XpPager(PagerBackend backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -117,7 +118,17 @@ public final class XpPager {
         PagerConfig c = new PagerConfig(config.name(), config.bindHost(), config.port(), config.pageSize(), objects,
                 config.storeDir(), config.transport(), config.lease(), config.freshStart());
         PageStore store = backend instanceof PageStore durable ? durable : new BackendStore(backend, c.pageSize());
-        return Pager.start(c, store, policy);
+        return Pager.start(c, store, policy).supplyPrecious(precious);
+    }
+
+    /**
+     * Supply pages precious (Mach's precious pages, XP spec 6.10): to a kernel that names it in its
+     * hello, each page goes with {@code precious} and {@code reply}, and the kernel gives it back with
+     * its data rather than drop it. For a backend that keeps no copy of what it hands out.
+     */
+    public XpPager precious(boolean on) {
+        precious = on;
+        return this;
     }
 
     private XpPager with(PagerConfig c) {

@@ -120,10 +120,10 @@ final class XpKernels {
     }
 
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
-    long kernel(long session, String name) {
+    long kernel(long session, String name, String... features) {
         pager.sessionOpened(session);
         xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(1)));
+                .setProtocolVersion(1).addAllFeatures(List.of(features))));
         xp(session, KernelToPager.newBuilder().setMemoryObjectInit(
                 MemoryObjectInit.newBuilder().setObjectId(OBJ).setName("obj").setPageSize(PAGE)));
         assertThat(take(session)).hasSize(2); // welcome, ready
