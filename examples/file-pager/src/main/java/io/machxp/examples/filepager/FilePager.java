@@ -65,6 +65,7 @@ public final class FilePager implements Callable<Integer> {
                     .port(port)
                     .lease(Duration.ofMillis(leaseMillis))
                     .freshStart(fresh)
+                    .precious(true) // Mach's precious pages (spec 6.10): kernels that know them give them back
                     .start();
         } catch (IOException | RuntimeException e) {
             backend.close();
