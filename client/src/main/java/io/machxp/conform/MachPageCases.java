@@ -106,15 +106,23 @@ final class MachPageCases {
                 }));
     }
 
-    /** The first of {@link #RUN} consecutive pages no other case uses; skipped if the object has too few. */
+    /**
+     * The first of {@link #RUN} consecutive pages no other case uses (fresh pages wrap around at the
+     * object's end: a run that would wrap is taken again from its start); skipped if the object has
+     * too few pages.
+     */
     private static long run(PagerProbe p) {
-        long first = p.freshPage();
-        for (int i = 1; i < RUN; i++) {
-            if (p.freshPage() != first + (long) i * p.pageSize()) {
-                throw new Skipped("the object has too few pages left for a run of " + RUN + "; name a larger one");
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long first = p.freshPage();
+            boolean consecutive = true;
+            for (int i = 1; i < RUN; i++) {
+                consecutive &= p.freshPage() == first + (long) i * p.pageSize();
+            }
+            if (consecutive) {
+                return first;
             }
         }
-        return first;
+        throw new Skipped("the object has fewer than " + RUN + " pages; name a larger one with --object");
     }
 
     /** The answers to a {@link #RUN}-page request at {@code first}: every page covered once. */
