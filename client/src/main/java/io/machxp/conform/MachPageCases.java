@@ -32,43 +32,14 @@ final class MachPageCases {
                     answered(p, k, first, "a read of " + RUN + " pages");
                 }),
                 must("6.4-lock-range", "lock_requests to a kernel with lock_ranges are whole pages; one "
-                        + "lock_completed per request completes each page of it", p -> {
-                    FakeKernel a = p.kernel("a", "lock_ranges");
-                    FakeKernel b = p.kernel("b");
-                    long first = run(p);
-                    long length = RUN * (long) p.pageSize();
-                    a.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
-                    answered(p, a, first, "A writes " + RUN + " pages");
-                    b.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
-                    for (MemoryObjectLockRequest r : flushes(p, a, first)) {
-                        Check.that(r.getLength() > 0 && r.getLength() % p.pageSize() == 0 && r.getOffset() >= first
-                                && r.getOffset() + r.getLength() <= first + length, "a lock_request must cover whole "
-                                + "pages of what it takes (spec 6.4): " + r);
-                        a.send(Messages.lockCompleted(OBJECT_ID, r.getOffset(), r.getLength()));
-                    }
-                    List<PagerToKernel> got = answered(p, b, first, "B writes the pages A wrote, once A answered");
-                    for (PagerToKernel m : got) {
-                        VmProt lock = m.hasMemoryObjectDataSupply() ? m.getMemoryObjectDataSupply().getLockValue()
-                                : m.getMemoryObjectDataUnavailable().getLockValue();
-                        Check.that(lock == VmProt.VM_PROT_NONE, "B asked write access (spec 6.2): " + Messages.describe(m));
-                    }
-                }),
+                        + "lock_completed per request completes each page of it", p -> writerFlushed(p, true,
+                        (r, run) -> Check.that(r.getLength() > 0 && r.getLength() % p.pageSize() == 0
+                                && r.getOffset() >= run[0] && r.getOffset() + r.getLength() <= run[0] + run[1],
+                                "a lock_request must cover whole pages of what it takes (spec 6.4): " + r))),
                 must("6.4-ranges-only-announced", "a kernel whose hello does not name lock_ranges gets lock_requests "
-                        + "of one page", p -> {
-                    FakeKernel a = p.kernel("a");
-                    FakeKernel b = p.kernel("b");
-                    long first = run(p);
-                    long length = RUN * (long) p.pageSize();
-                    a.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
-                    answered(p, a, first, "A writes " + RUN + " pages");
-                    b.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
-                    for (MemoryObjectLockRequest r : flushes(p, a, first)) {
-                        Check.that(r.getLength() == p.pageSize(), "A did not name lock_ranges: every lock_request "
-                                + "must be one page (spec 6.4, 6.12): " + r);
-                        a.send(Messages.lockCompleted(OBJECT_ID, r.getOffset(), r.getLength()));
-                    }
-                    answered(p, b, first, "B writes the pages A wrote, once A answered");
-                }),
+                        + "of one page", p -> writerFlushed(p, false, (r, run) -> Check.that(r.getLength()
+                        == p.pageSize(), "A did not name lock_ranges: every lock_request must be one page (spec 6.4, "
+                        + "6.12): " + r))),
                 must("6.10-precious-only-announced", "a kernel whose hello does not name precious gets no precious "
                         + "page and no supply with reply", p -> {
                     FakeKernel k = p.kernel("a");
@@ -104,6 +75,31 @@ final class MachPageCases {
                     a.expectNone("A gave the page back: no lock_request for it (spec 6.5, 6.10)",
                             x -> x.hasMemoryObjectLockRequest() && x.getMemoryObjectLockRequest().getOffset() == page);
                 }));
+    }
+
+    /**
+     * Kernel A (naming lock_ranges or not) writes a run of pages, then kernel B asks to write them
+     * with one data_request: each lock_request A gets is checked (with the run's first offset and
+     * length), answered with lock_completed of its range, and B must then get every page writable.
+     */
+    private static void writerFlushed(PagerProbe p, boolean ranges,
+            java.util.function.BiConsumer<MemoryObjectLockRequest, long[]> check) {
+        FakeKernel a = ranges ? p.kernel("a", "lock_ranges") : p.kernel("a");
+        FakeKernel b = p.kernel("b");
+        long first = run(p);
+        long length = RUN * (long) p.pageSize();
+        a.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
+        answered(p, a, first, "A writes " + RUN + " pages");
+        b.send(Messages.dataRequest(OBJECT_ID, first, length, VmProt.VM_PROT_READ_WRITE));
+        for (MemoryObjectLockRequest r : flushes(p, a, first)) {
+            check.accept(r, new long[] {first, length});
+            a.send(Messages.lockCompleted(OBJECT_ID, r.getOffset(), r.getLength()));
+        }
+        for (PagerToKernel m : answered(p, b, first, "B writes the pages A wrote, once A answered")) {
+            VmProt lock = m.hasMemoryObjectDataSupply() ? m.getMemoryObjectDataSupply().getLockValue()
+                    : m.getMemoryObjectDataUnavailable().getLockValue();
+            Check.that(lock == VmProt.VM_PROT_NONE, "B asked write access (spec 6.2): " + Messages.describe(m));
+        }
     }
 
     /**
