@@ -51,6 +51,12 @@ public final class History {
         MAY_HAVE_DIED,
         /** The pager crashed ({@code detail}: "crash", how long it stays down) or its last grace period ended ("grace-end"). */
         PAGER,
+        /**
+         * The harness's probe in process {@code thread} (a kernel's name, or "pager") saw it run
+         * nothing from {@code time} for {@code value} ns: a stall the harness did not inject (a
+         * loaded host, a GC pause), entered in time order. See {@link Starvation}.
+         */
+        STALL,
         /** The last fault is over: from here every call is answered within {@code value} ns (the quiet period). */
         QUIET,
         /**
@@ -69,7 +75,8 @@ public final class History {
         public String toString() {
             return String.format("%6d %10.3f ms %-20s %-12s %s%s%s%s", seq, time / 1e6, kind, thread,
                     futex < 0 ? "" : "f" + futex + " ", kind == Kind.ACQUIRE || kind == Kind.READ
-                            || kind == Kind.WRITE ? "value=" + value + " " : "",
+                            || kind == Kind.WRITE ? "value=" + value + " " : kind == Kind.STALL
+                            ? String.format("%.3f ms ", value / 1e6) : "",
                     flag ? "flag " : "", detail);
         }
     }

@@ -37,6 +37,11 @@ import java.util.Set;
  *       never times out, and no call is left unanswered unless its kernel was killed: a breach is
  *       a stuck waiter.</li>
  *   <li>Priority inheritance: every {@code PRIORITY} sample matched (see {@link PiWatch}).</li>
+ *   <li>Stalls the harness saw but did not inject ({@code STALL}, real processes): where a
+ *       kernel's and the pager's stalls add up to what can cost the kernel its lease (an episode
+ *       of {@link Starvation}), OWNER_DIED is allowed as after a fault that stops the kernel, and
+ *       its owners may be fenced off by another kernel's acquisition with OWNER_DIED; nothing else
+ *       is allowed by a stall.</li>
  * </ol>
  * A pager crash loses all lock state: a futex with a death not yet passed on, or asked for by a
  * kernel that died before the last grace period ended (it could not reclaim), may then be
@@ -88,6 +93,8 @@ public final class HistoryChecker {
     private final Map<String, Set<String>> diedInOutage = new HashMap<>();
     /** Which pager serves each futex; empty: one pager serves them all. */
     private final Map<Integer, String> servedBy = new HashMap<>();
+    /** The starvation episodes of a real run (see {@link Starvation}), in order of start. */
+    private final List<Starvation.Episode> episodes;
     private long quietStart = -1;
     private long quietNanos;
     private final List<String> violations = new ArrayList<>();
@@ -95,9 +102,28 @@ public final class HistoryChecker {
     private int violationCount;
     private int stuckCount;
 
+    private HistoryChecker(List<Starvation.Episode> episodes) {
+        this.episodes = episodes;
+    }
+
     /** The violations and stuck waiters found, a few of each spelled out; both empty when correct. */
     public static Verdict check(History history) {
-        HistoryChecker c = new HistoryChecker();
+        return check(history, 0);
+    }
+
+    /**
+     * As {@link #check(History)}, for a history with {@code STALL} entries, judged with the lease
+     * {@code leaseNanos} the run's pager gave (see {@link Starvation}).
+     */
+    public static Verdict check(History history, long leaseNanos) {
+        List<Starvation.Episode> episodes = List.of();
+        if (history.entries().stream().anyMatch(e -> e.kind() == History.Kind.STALL)) {
+            if (leaseNanos <= 0) {
+                throw new IllegalArgumentException("a history with stalls is judged with the run's lease");
+            }
+            episodes = new Starvation(leaseNanos).episodes(history.entries(), Starvation.kernels(history.entries()));
+        }
+        HistoryChecker c = new HistoryChecker(episodes);
         for (Entry e : history.entries()) {
             c.apply(e);
         }
@@ -166,7 +192,7 @@ public final class HistoryChecker {
             }
             case CALL -> call(e);
             case ANSWER -> answer(e);
-            case KERNEL -> { }
+            case KERNEL, STALL -> { }
             case DOOMED -> kernelDies(e, false);
             case DEAD -> {
                 kernelDies(e, true);
@@ -282,7 +308,8 @@ public final class HistoryChecker {
 
     private void acquire(Entry e, FutexState f) {
         String kernel = kernelOf(e.thread());
-        if (f.owner != null && failingKernels.containsKey(kernelOf(f.owner)) && !kernelOf(f.owner).equals(kernel)) {
+        if (f.owner != null && !kernelOf(f.owner).equals(kernel) && (failingKernels.containsKey(kernelOf(f.owner))
+                || starved(kernelOf(f.owner), e.time()))) {
             fenced.put(f.owner, e.futex()); // the doomed kernel's owner is fenced off: it died holding it
             f.owner = null;
             f.requiredDeath = true;
@@ -293,7 +320,8 @@ public final class HistoryChecker {
         }
         if (!f.lostInRestart) {
             if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)
-                    && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)) {
+                    && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)
+                    && !starvationExplains(e.time(), f.lastAcquiredAt)) {
                 violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
                         + "it was last acquired");
             } else if (!e.flag() && f.requiredDeath) {
@@ -325,6 +353,30 @@ public final class HistoryChecker {
         for (String k : f.askedBy) {
             Long by = failingKernels.get(k);
             if (by != null && by >= f.lastAcquiredAt) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code kernel} is in a starvation episode, or its allowance, at {@code time}. */
+    private boolean starved(String kernel, long time) {
+        for (Starvation.Episode ep : episodes) {
+            if (ep.kernel().equals(kernel) && ep.start() <= time && time <= ep.until()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a starvation episode of some kernel explains OWNER_DIED at {@code time} for a futex
+     * last acquired at {@code lastAcquired}: the episode began by then, and the last acquisition
+     * was no later than its allowance's end (the kernel may have been granted the futex after it).
+     */
+    private boolean starvationExplains(long time, long lastAcquired) {
+        for (Starvation.Episode ep : episodes) {
+            if (ep.start() <= time && lastAcquired <= ep.until()) {
                 return true;
             }
         }

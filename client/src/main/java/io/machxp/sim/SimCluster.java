@@ -417,6 +417,14 @@ public final class SimCluster {
         return !k.crashed && reconnect(k, pager);
     }
 
+    /**
+     * Whether the kernel's resume stream to {@code pager} counts as connected: the pager runs and
+     * the kernel is not cut off (its hello then arrives a transit later, held by nothing).
+     */
+    boolean resumeAwaited(SimKernel k, int pager) {
+        return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now;
+    }
+
     /** A pager's message through the filter (null: dropped). */
     PagerToKernel filterToKernel(String kernel, PagerToKernel message) {
         return filter == null ? message : filter.toKernel(kernel, message);

@@ -107,6 +107,11 @@ public final class SimKernel {
             }
 
             @Override
+            public boolean resumeAwaited(int pager) {
+                return cluster.resumeAwaited(SimKernel.this, pager);
+            }
+
+            @Override
             public Timer schedule(long delayNanos, Runnable action) {
                 SimEvent e = cluster.schedule(cluster.now() + clock.trueDelay(delayNanos), () -> run(action));
                 return () -> e.cancelled = true;

@@ -40,8 +40,13 @@ final class SimCalls {
 
     /** Adds kernel {@code name} and makes a worker on it: a task, a thread, {@code object} mapped. */
     static Worker worker(SimCluster cluster, String kernel, String object) {
+        return worker(cluster, kernel, object, 1_000_000);
+    }
+
+    /** {@link #worker(SimCluster, String, String)}, the kernel given {@code settleNanos} to open its session. */
+    static Worker worker(SimCluster cluster, String kernel, String object, long settleNanos) {
         KernelCore core = cluster.addKernel(kernel, CoreOptions.DEFAULT).core;
-        cluster.runUntil(cluster.now() + 1_000_000);
+        cluster.runUntil(cluster.now() + settleNanos);
         MachTask task = (MachTask) SimCalls.<MachTask>await(cluster, r -> core.taskCreate("t", r));
         VmMapping m = (VmMapping) SimCalls.<VmMapping>await(cluster, r -> core.vmMap(task.id, object, r));
         MachThread t = (MachThread) SimCalls.<MachThread>await(cluster, r -> core.threadCreate(task.id, r));

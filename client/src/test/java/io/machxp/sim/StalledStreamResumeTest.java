@@ -93,6 +93,31 @@ class StalledStreamResumeTest {
                 .as("A still owns pager 1's futex after the resume").isNull();
     }
 
+    /**
+     * A resume whose answer takes longer than the kernel's retry interval (L/10) to come back: on
+     * a loaded host a new connection and the pager's answer took 0.6-0.7 s against 0.3 s with a
+     * 3 s lease. Each new attempt fenced the one before it at the pager, and the kernel read only
+     * the newest stream, so no answer was ever read and the kernel lost its lease (chaos --real:
+     * three resumes taken by the pager, then "lease ran out"). An attempt whose connection is up
+     * is waited for: here the round trip is 3 ms against a retry interval of 2 ms.
+     */
+    @Test
+    void aResumeSlowerThanTheRetryIntervalIsWaitedForAndTaken() {
+        SimCluster slow = new SimCluster(new SimCluster.Options(7, 1_500_000, 0, 4096, LEASE), Map.of("obj", 4096L),
+                (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
+        SimCalls.Worker a = SimCalls.worker(slow, "A", "obj", 10 * MS);
+        Object held = SimCalls.<Acquired>await(slow, r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
+        assertThat(held).isInstanceOf(Acquired.class);
+
+        slow.stall("A", LEASE * 6 / 5);
+        slow.runUntil(slow.now() + 3 * LEASE);
+
+        assertThat(trace).contains("A pager-stalled", "A pager-resumed").noneMatch(e -> e.contains("lease-lost"));
+        assertThat(slow.pagerStats().kernelsDeclaredDead()).isZero();
+        assertThat(SimCalls.<Void>await(slow, r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.base(), r)))
+                .as("A still owns its futex after the resume").isNull();
+    }
+
     private static Reply<Acquired> reply(Object[] box) {
         return new Reply<>() {
             @Override

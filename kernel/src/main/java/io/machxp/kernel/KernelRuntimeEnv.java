@@ -57,6 +57,11 @@ final class KernelRuntimeEnv implements KernelEnv {
     }
 
     @Override
+    public boolean resumeAwaited(int pager) {
+        return links.get().resumeAwaited(pager);
+    }
+
+    @Override
     public void resumed(int pager) {
         links.get().resumed(pager);
     }

@@ -161,6 +161,14 @@ final class PagerLink {
         return true;
     }
 
+    /**
+     * Core thread: whether the current stream (a resume's) has connected and not ended: its
+     * hello went out on a connection that is up, so the pager's answer is awaited.
+     */
+    boolean resumeAwaited() {
+        return ready && !ended.isDone();
+    }
+
     /** Core thread: the pager took the resume on the current stream; the replaced connections close. */
     void resumed() {
         closeReplaced();

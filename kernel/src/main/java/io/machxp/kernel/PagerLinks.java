@@ -80,6 +80,11 @@ final class PagerLinks {
         return links[pager].resume();
     }
 
+    /** Core thread: whether the resume's stream to pager {@code pager} is up (see {@link PagerLink#resumeAwaited}). */
+    boolean resumeAwaited(int pager) {
+        return links[pager].resumeAwaited();
+    }
+
     /** Core thread: pager {@code pager} took the resume; its replaced connections close. */
     void resumed(int pager) {
         links[pager].resumed();

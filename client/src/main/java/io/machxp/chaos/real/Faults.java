@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The faults of a real chaos run, one at a time, each recorded ({@link Recorder#faultOn}) in the
+ * The faults of a real chaos run, one at a time, every kind once in each round of five in a
+ * random order (so that a short run has each), each recorded ({@link Recorder#faultOn}) in the
  * same step that closes its kernels' gates, before it is injected:
  * <pre>
  *  BLIP       a kernel's XP link down for 0.3 lease (it must keep its lease: nothing recorded)
@@ -35,6 +36,8 @@ final class Faults {
     private final SplittableRandom random;
     private final long started = System.nanoTime();
     final List<Fault> injected = new ArrayList<>();
+    /** The kinds still to come in this round: every kind once per round, in a random order. */
+    private final List<Kind> deck = new ArrayList<>();
 
     Faults(RealCluster cluster, Recorder recorder, long leaseMillis, long seed) {
         this.cluster = cluster;
@@ -45,7 +48,11 @@ final class Faults {
 
     /** Injects one fault of a random kind and waits until the kernels it touched serve again. */
     void inject() throws IOException, InterruptedException {
-        Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
+        if (deck.isEmpty()) {
+            deck.addAll(List.of(Kind.values()));
+            java.util.Collections.shuffle(deck, new java.util.Random(random.nextLong()));
+        }
+        Kind kind = deck.remove(deck.size() - 1);
         List<String> names = cluster.kernelNames();
         String k = names.get(random.nextInt(names.size()));
         long at = (System.nanoTime() - started) / 1_000_000;
@@ -70,11 +77,13 @@ final class Faults {
             case PAUSE -> {
                 recorder.faultOn(k, "pause", true);
                 NodeProcess p = cluster.kernel(k);
+                cluster.stalls().paused(k);
                 p.pause();
                 Thread.sleep(lease * 3 / 2);
                 recorder.open(k);
                 Thread.sleep(lease);
                 p.resume();
+                cluster.stalls().resumed(k);
                 end = System.nanoTime();
             }
             case KILL -> {

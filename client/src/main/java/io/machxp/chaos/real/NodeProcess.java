@@ -14,8 +14,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A pager or kernel of a real chaos run: {@code java -cp <machxp's class path> io.machxp.cli.Machxp
- * ARGS} in a network namespace ({@code ip netns exec} execs the JVM, so the process's id is the
+ * A pager or kernel of a real chaos run: {@code java -cp <machxp's class path>
+ * io.machxp.chaos.real.StallProbe PROBE-FILE ARGS} (the harness's {@link StallProbe}, then
+ * {@code machxp ARGS} in the same JVM) in a network namespace ({@code ip netns exec} execs the JVM, so the process's id is the
  * JVM's and the signals below reach it). Its output goes to a log file of the run; {@link #listening}
  * completes when it says it listens.
  *
@@ -36,12 +37,12 @@ final class NodeProcess {
         reader.start();
     }
 
-    /** Starts {@code machxp ARGS} in namespace {@code ns}, logging to {@code log} (appended). */
-    static NodeProcess start(String name, String ns, List<String> args, Path log) throws IOException {
+    /** Starts {@code machxp ARGS} in namespace {@code ns}, probed into {@code probe}, logging to {@code log} (appended). */
+    static NodeProcess start(String name, String ns, List<String> args, Path probe, Path log) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-                "-cp", System.getProperty("java.class.path"), "io.machxp.cli.Machxp"));
+                "-cp", System.getProperty("java.class.path"), StallProbe.class.getName(), probe.toString()));
         java.addAll(args);
         Process p = new ProcessBuilder(Netns.inNamespace(ns, java)).redirectErrorStream(true).start();
         return new NodeProcess(name, p, log);

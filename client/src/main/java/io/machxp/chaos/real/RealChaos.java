@@ -2,6 +2,7 @@ package io.machxp.chaos.real;
 
 import io.machxp.chaos.History;
 import io.machxp.chaos.HistoryChecker;
+import io.machxp.chaos.Starvation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -50,8 +51,17 @@ public final class RealChaos {
             out.println("machxp chaos --real: cannot make a working directory: " + e.getMessage());
             return 1;
         }
+        StallMonitor stalls;
+        try {
+            List<String> processes = new ArrayList<>(List.of(RealCluster.PAGER));
+            processes.addAll(KERNELS);
+            stalls = new StallMonitor(dir, processes);
+        } catch (IOException e) {
+            out.println("machxp chaos --real: cannot make the stall probes' files: " + e.getMessage());
+            return 1;
+        }
         Netns net = new Netns();
-        RealCluster cluster = new RealCluster(net, dir, o.leaseMillis(), o.futexes(), KERNELS);
+        RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS);
         AtomicBoolean stop = new AtomicBoolean();
         Thread cleanup = new Thread(() -> {
             stop.set(true);
@@ -92,7 +102,7 @@ public final class RealChaos {
             for (Thread t : workers) {
                 t.join(30_000);
             }
-            return report(out, recorder, faults, dir);
+            return report(out, recorder, faults, stalls, o, dir);
         } catch (IOException e) {
             out.println("machxp chaos --real: " + e.getMessage());
             return 1;
@@ -104,6 +114,7 @@ public final class RealChaos {
             stop.set(true);
             cluster.close();
             net.close();
+            stalls.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             } catch (IllegalStateException shuttingDown) {
@@ -113,9 +124,12 @@ public final class RealChaos {
         }
     }
 
-    private static int report(PrintWriter out, Recorder recorder, Faults faults, Path dir) {
-        History history = recorder.history();
-        HistoryChecker.Verdict verdict = HistoryChecker.check(history);
+    private static int report(PrintWriter out, Recorder recorder, Faults faults, StallMonitor stalls, Options o,
+            Path dir) {
+        List<StallProbe.Stall> seen = stalls.stalls();
+        History history = recorder.history(seen);
+        long leaseNanos = o.leaseMillis() * 1_000_000;
+        HistoryChecker.Verdict verdict = HistoryChecker.check(history, leaseNanos);
         List<String> violations = new java.util.ArrayList<>(verdict.violations());
         violations.addAll(verdict.stuck());
         Map<String, Long> entries = new TreeMap<>();
@@ -144,6 +158,8 @@ public final class RealChaos {
                     ms.size());
         });
         out.printf("  kernels not back in service within 30 s of a fault: %d%n", notBack);
+        StallReport.print(out, seen, stalls.missed(), new Starvation(leaseNanos).episodes(history.entries(),
+                KERNELS));
         out.println("  errors seen by the workers, by kind: " + recorder.errors());
         out.printf("  violations: %d (stale grants: %d, writes lost without OWNER_DIED: %d)%n", violations.size(), stale,
                 lost);

@@ -13,11 +13,13 @@ import java.util.Map;
  * addresses of those namespaces only. A process killed is started again with the same arguments.
  */
 final class RealCluster implements AutoCloseable {
+    static final String PAGER = io.machxp.chaos.Starvation.PAGER;
     static final int PAGER_PORT = 7070;
     static final int KERNEL_PORT = 7071;
     private static final long START_SECONDS = 90;
 
     private final Netns net;
+    private final StallMonitor stalls;
     private final Path dir;
     private final long leaseMillis;
     private final int futexes;
@@ -25,8 +27,9 @@ final class RealCluster implements AutoCloseable {
     private NodeProcess pager;
     private final Map<String, NodeProcess> kernels = new LinkedHashMap<>();
 
-    RealCluster(Netns net, Path dir, long leaseMillis, int futexes, List<String> kernelNames) {
+    RealCluster(Netns net, StallMonitor stalls, Path dir, long leaseMillis, int futexes, List<String> kernelNames) {
         this.net = net;
+        this.stalls = stalls;
         this.dir = dir;
         this.leaseMillis = leaseMillis;
         this.futexes = futexes;
@@ -59,7 +62,7 @@ final class RealCluster implements AutoCloseable {
         pager = NodeProcess.start("pager", net.pagerNs(), List.of("pager", "--bind", "0.0.0.0", "--port",
                 String.valueOf(PAGER_PORT), "--plaintext", "--object", RealChaos.OBJECT + "=" + futexes * Worker.PAGE,
                 "--store", dir.resolve("store").toString(), "--lease-ms", String.valueOf(leaseMillis)),
-                dir.resolve("pager.log"));
+                stalls.probeFile(PAGER), dir.resolve("pager.log"));
         if (!pager.awaitListening(START_SECONDS)) {
             throw new IOException("the pager did not start within " + START_SECONDS + " s; see " + dir.resolve("pager.log"));
         }
@@ -71,7 +74,8 @@ final class RealCluster implements AutoCloseable {
         NodeProcess p = NodeProcess.start("kernel " + name, net.kernelNs(name), List.of("kernel", "--name", name,
                 "--pager", net.pagerAddress(k) + ":" + PAGER_PORT, "--bind", "0.0.0.0", "--port",
                 String.valueOf(KERNEL_PORT), "--plaintext", "--connect-timeout",
-                String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), dir.resolve("kernel-" + name + ".log"));
+                String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), stalls.probeFile(name),
+                dir.resolve("kernel-" + name + ".log"));
         kernels.put(name, p);
         if (!p.awaitListening(START_SECONDS)) {
             throw new IOException("kernel " + name + " did not start within " + START_SECONDS + " s; see "
@@ -89,6 +93,10 @@ final class RealCluster implements AutoCloseable {
 
     Netns net() {
         return net;
+    }
+
+    StallMonitor stalls() {
+        return stalls;
     }
 
     /** Kills every process (also stopped ones); idempotent. */

@@ -184,4 +184,30 @@ final class Recorder {
     synchronized History history() {
         return history;
     }
+
+    /**
+     * The history with the stalls of the pager and kernels (not the harness's own) entered in time
+     * order, as {@link Kind#STALL} entries: what the checker judges.
+     */
+    synchronized History history(java.util.List<StallProbe.Stall> stalls) {
+        java.util.List<StallProbe.Stall> sorted = stalls.stream()
+                .filter(s -> !s.process().equals(StallMonitor.HARNESS))
+                .sorted(java.util.Comparator.comparingLong(StallProbe.Stall::start)).toList();
+        History merged = new History();
+        int next = 0;
+        for (History.Entry e : history.entries()) {
+            for (; next < sorted.size() && sorted.get(next).start() - started <= e.time(); next++) {
+                addStall(merged, sorted.get(next));
+            }
+            merged.add(e.time(), e.kind(), e.thread(), e.futex(), e.value(), e.flag(), e.detail());
+        }
+        for (; next < sorted.size(); next++) {
+            addStall(merged, sorted.get(next));
+        }
+        return merged;
+    }
+
+    private void addStall(History h, StallProbe.Stall s) {
+        h.add(s.start() - started, Kind.STALL, s.process(), -1, s.nanos(), false, "");
+    }
 }

@@ -62,6 +62,15 @@ public interface KernelEnv {
     default void resumed() {
     }
 
+    /**
+     * Whether the last resume's stream to pager {@code pager} is up (connected, not ended): its
+     * hello is with the pager, whose answer is awaited rather than fenced by another attempt.
+     * False where the env cannot tell: the kernel then tries again every tenth of the lease.
+     */
+    default boolean resumeAwaited(int pager) {
+        return false;
+    }
+
     /** {@link #resume()} for the stream to pager {@code pager}: each pager's stream resumes on its own. */
     default boolean resume(int pager) {
         return pager == 0 && resume();

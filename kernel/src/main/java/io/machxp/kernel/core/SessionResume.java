@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  *  stream stalled  CONNECTED ──▶ RESUMING: a new connection, kernel_hello(resume: id, token,
  *                                received, attempt); what the kernel sends is kept, not sent;
  *                                another attempt on another connection every tenth of the lease
+ *                                while the last one's connection is not up (once it is, its
+ *                                answer is awaited: a new attempt would only fence it)
  *  pager_welcome(resumed, n)  RESUMING ──▶ CONNECTED: the kept messages after n sent again, then
  *                                the rest; the lease runs as from a keepalive answered that was
  *                                sent with the resume
@@ -111,11 +113,26 @@ final class SessionResume {
         resumeSentAt = env.nanoTime();
         stats.sent(hello);
         env.send(session.pager, hello);
-        env.schedule(session.leaseNanos() / 10, () -> {
-            if (resuming && !session.pagerLost() && attempt() == attempt) {
-                resume(why);
-            }
-        });
+        env.schedule(session.leaseNanos() / 10, () -> retry(why, attempt));
+    }
+
+    /**
+     * A tenth of the lease after attempt {@code attempt}, still unanswered: another attempt on
+     * another connection if this one's has not come up (a connect lost in a cut, or held by TCP's
+     * backoff, may take longer than the lease), else its answer is awaited. A new attempt would
+     * fence this one at the pager and the kernel reads only the newest stream: on a loaded host,
+     * where the pager's answer to a resume takes longer than the interval, attempts each fencing
+     * the one before would never be answered, and the lease would run out.
+     */
+    private void retry(String why, long attempt) {
+        if (!resuming || session.pagerLost() || attempt() != attempt) {
+            return;
+        }
+        if (env.resumeAwaited(session.pager)) {
+            env.schedule(session.leaseNanos() / 10, () -> retry(why, attempt));
+        } else {
+            resume(why);
+        }
     }
 
     /**
