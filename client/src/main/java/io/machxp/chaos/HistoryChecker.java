@@ -309,7 +309,7 @@ public final class HistoryChecker {
     private void acquire(Entry e, FutexState f) {
         String kernel = kernelOf(e.thread());
         if (f.owner != null && !kernelOf(f.owner).equals(kernel) && (failingKernels.containsKey(kernelOf(f.owner))
-                || starved(kernelOf(f.owner), e.time()))) {
+                || Starvation.starved(episodes, kernelOf(f.owner), e.time()))) {
             fenced.put(f.owner, e.futex()); // the doomed kernel's owner is fenced off: it died holding it
             f.owner = null;
             f.requiredDeath = true;
@@ -321,7 +321,7 @@ public final class HistoryChecker {
         if (!f.lostInRestart) {
             if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)
                     && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)
-                    && !starvationExplains(e.time(), f.lastAcquiredAt)) {
+                    && !Starvation.explains(episodes, e.time(), f.lastAcquiredAt)) {
                 violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
                         + "it was last acquired");
             } else if (!e.flag() && f.requiredDeath) {
@@ -353,30 +353,6 @@ public final class HistoryChecker {
         for (String k : f.askedBy) {
             Long by = failingKernels.get(k);
             if (by != null && by >= f.lastAcquiredAt) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether {@code kernel} is in a starvation episode, or its allowance, at {@code time}. */
-    private boolean starved(String kernel, long time) {
-        for (Starvation.Episode ep : episodes) {
-            if (ep.kernel().equals(kernel) && ep.start() <= time && time <= ep.until()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Whether a starvation episode of some kernel explains OWNER_DIED at {@code time} for a futex
-     * last acquired at {@code lastAcquired}: the episode began by then, and the last acquisition
-     * was no later than its allowance's end (the kernel may have been granted the futex after it).
-     */
-    private boolean starvationExplains(long time, long lastAcquired) {
-        for (Starvation.Episode ep : episodes) {
-            if (ep.start() <= time && lastAcquired <= ep.until()) {
                 return true;
             }
         }

@@ -83,6 +83,20 @@ public final class Starvation {
         return out;
     }
 
+    /** Whether {@code kernel} is in one of {@code episodes}, or its allowance, at {@code time}. */
+    static boolean starved(List<Episode> episodes, String kernel, long time) {
+        return episodes.stream().anyMatch(ep -> ep.kernel().equals(kernel) && ep.start() <= time && time <= ep.until());
+    }
+
+    /**
+     * Whether an episode of some kernel explains OWNER_DIED at {@code time} for a futex last
+     * acquired at {@code lastAcquired}: the episode began by then, and the last acquisition was no
+     * later than its allowance's end (the kernel may have been granted the futex after it).
+     */
+    static boolean explains(List<Episode> episodes, long time, long lastAcquired) {
+        return episodes.stream().anyMatch(ep -> ep.start() <= time && lastAcquired <= ep.until());
+    }
+
     /** The kernels a history names: in STALL entries other than the pager's, and in owners' names. */
     public static Set<String> kernels(List<Entry> entries) {
         Set<String> out = new TreeSet<>();
