@@ -48,6 +48,15 @@ final class PagerCommand implements Callable<Integer> {
                     + "futexes go to their next waiters with OWNER_DIED; 0 = none (default ${DEFAULT-VALUE})")
     long leaseMillis;
 
+    @Option(names = "--replicas", paramLabel = "ID=HOST:PORT,...",
+            description = "run this pager replicated with Raft (Apache Ratis) on 3 or 5 replicas, each given by its "
+                    + "id and XP address (its Raft port is PORT+1); with --replica, which one this process is. Kernels "
+                    + "list every replica in --pager, joined by '+' (docs/replicated-pager.md)")
+    String replicas;
+
+    @Option(names = "--replica", paramLabel = "ID", description = "with --replicas: this process's replica id")
+    String replica;
+
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
@@ -66,6 +75,9 @@ final class PagerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--lease-ms " + leaseMillis + " must be 0 or more");
         }
         Transport transport = tls.transport();
+        if (replicas != null || replica != null) {
+            return replicated(served, transport);
+        }
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
                 .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false));
         MetricsServer metrics;
@@ -88,6 +100,25 @@ final class PagerCommand implements Callable<Integer> {
                 metrics.close();
             }
         });
+        return ExitCodes.OK;
+    }
+
+    /** One replica of a replicated pager (docs/replicated-pager.md); --port is the replica's own. */
+    private int replicated(Map<String, Long> served, Transport transport) throws Exception {
+        if (replicas == null || replica == null) {
+            throw new IllegalArgumentException("--replicas and --replica go together: the group, and which of it "
+                    + "this process is");
+        }
+        io.machxp.pager.replica.ReplicaConfig group = io.machxp.pager.replica.ReplicaConfig.parse(replica, replicas);
+        io.machxp.pager.replica.ReplicatedPager pager = io.machxp.pager.replica.ReplicatedPager.start(
+                new PagerConfig(name, bind, 0, pageSize, served).withStoreDir(store).withTransport(transport)
+                        .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false), group);
+        System.err.printf("pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s, "
+                + "lease %d ms; kernels use --pager %s%n", name, replica, group.address(),
+                transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"
+                        : "in " + store, leaseMillis, group.kernelTarget());
+        server.exitWithParent("pager " + name + " replica " + replica);
+        Shutdown.awaitSignal(pager::close);
         return ExitCodes.OK;
     }
 }

@@ -62,6 +62,11 @@ final class KernelRuntimeEnv implements KernelEnv {
     }
 
     @Override
+    public boolean replicated(int pager) {
+        return links.get().replicated(pager);
+    }
+
+    @Override
     public void resumed(int pager) {
         links.get().resumed(pager);
     }

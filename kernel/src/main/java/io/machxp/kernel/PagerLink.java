@@ -38,7 +38,20 @@ import java.util.concurrent.TimeoutException;
 final class PagerLink {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
     private static final long CLOSE_WAIT_SECONDS = 5;
-    private final String target;
+    /**
+     * The replicas of this pager (xp-spec 13), from its --pager entry "host:port+host:port+...";
+     * one for an unreplicated pager. Core thread.
+     */
+    private final java.util.List<String> targets;
+    /** The replica the next connection goes to: the last leader named, or the next after a failure. */
+    private String target;
+    /** The replica the current channel and the spare connect to. */
+    private String channelTarget;
+    private String spareTarget;
+    /** The last kernel_hello sent: sent again to the leader a follower names (pager_redirect). */
+    private KernelToPager lastHello;
+    /** Redirects followed for the current hello: a bound, against replicas that name each other. */
+    private int redirects;
     private final ChannelCredentials credentials;
     private final EventLoopGroup coreGroup;
     /** The channel of the current stream: a resume makes a new one (a new connection). */
@@ -75,7 +88,8 @@ final class PagerLink {
         this.loop = coreGroup.next();
         this.core = core;
         this.pager = pager;
-        this.target = target;
+        this.targets = java.util.List.of(target.split("\\+"));
+        this.target = targets.get(0);
         this.credentials = credentials;
         this.coreGroup = coreGroup;
         this.channel = newChannel();
@@ -88,6 +102,7 @@ final class PagerLink {
      * the pager permits pings that often (Pager's permitKeepAliveTime).
      */
     private ManagedChannel newChannel() {
+        channelTarget = target;
         return NettyChannelBuilder.forTarget(target, credentials).eventLoopGroup(coreGroup)
                 .channelType(NioSocketChannel.class).executor(this::onLoop)
                 .keepAliveTime(PING_SECONDS, TimeUnit.SECONDS).keepAliveTimeout(PING_SECONDS, TimeUnit.SECONDS)
@@ -147,9 +162,11 @@ final class PagerLink {
             return false;
         }
         replaced.add(channel);
-        boolean warm = spare != null && spare.getState(false) == io.grpc.ConnectivityState.READY;
+        boolean warm = spare != null && spare.getState(false) == io.grpc.ConnectivityState.READY
+                && target.equals(spareTarget);
         if (warm) {
             channel = spare;
+            channelTarget = spareTarget;
         } else {
             if (spare != null) {
                 replaced.add(spare);
@@ -178,7 +195,10 @@ final class PagerLink {
     /** Core thread: connects a spare channel for the next resume (see {@link #spare}). */
     void warmSpare() {
         if (spare == null && !aborted && !channel.isShutdown()) {
+            String current = channelTarget;
             spare = newChannel();
+            spareTarget = channelTarget;
+            channelTarget = current;
             spare.getState(true); // connect now, not at the first call
         }
     }
@@ -205,6 +225,10 @@ final class PagerLink {
 
     /** A new stream on the current channel; {@code cancelOld}: the one it replaces is cancelled. */
     private void connect(boolean cancelOld) {
+        if (!target.equals(channelTarget)) {
+            replaced.add(channel); // another replica: a connection of its own
+            channel = newChannel();
+        }
         int current = ++stream; // first: what the old stream still reports is ignored from now on
         if (cancelOld && toPager instanceof ClientCallStreamObserver<KernelToPager> old) {
             old.cancel("replaced by a new stream", null); // a no-op for one that has ended already
@@ -225,6 +249,10 @@ final class PagerLink {
             @Override
             public void onNext(PagerToKernel message) {
                 if (current != stream) {
+                    return;
+                }
+                if (message.hasPagerRedirect()) {
+                    redirected(message.getPagerRedirect());
                     return;
                 }
                 try {
@@ -261,12 +289,65 @@ final class PagerLink {
 
     /** Core thread only. */
     void send(KernelToPager message) {
+        if (message.hasKernelHello()) {
+            lastHello = message;
+            redirects = 0;
+        }
         toPager.onNext(message);
+    }
+
+    /** Whether this pager has several replicas. */
+    boolean replicated() {
+        return targets.size() > 1;
+    }
+
+    /** Core thread, after a stream failed without the pager's word: the next connection tries the next replica. */
+    private void nextTarget() {
+        target = targets.get((targets.indexOf(target) + 1) % targets.size());
+    }
+
+    /** The most redirects followed for one hello before the kernel lets its own retries decide. */
+    private static final int MAX_REDIRECTS = 8;
+    /** How long the kernel waits when a replica knows no leader yet (an election is under way). */
+    private static final long NO_LEADER_WAIT_MILLIS = 50;
+
+    /**
+     * Core thread: a replica that does not lead answered the hello with pager_redirect (xp-spec
+     * 13): the same hello goes to the leader it names on a new stream, or, while it knows none,
+     * to the next replica after a short wait. The core sees none of this: it sees a welcome or a
+     * refusal, as from an unreplicated pager.
+     */
+    private void redirected(io.machxp.proto.xp.PagerRedirect r) {
+        KernelToPager hello = lastHello;
+        if (hello == null || ++redirects > MAX_REDIRECTS) {
+            return; // the stream's end reports it broken, and the core's retries decide
+        }
+        int count = redirects;
+        stream++; // the follower's stream (it ends now) is not this link's any more
+        if (r.getLeader().isEmpty()) {
+            nextTarget();
+            loop.schedule(() -> sendAgain(hello, count), NO_LEADER_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            target = r.getLeader();
+            sendAgain(hello, count);
+        }
+    }
+
+    private void sendAgain(KernelToPager hello, int count) {
+        if (aborted || channel.isShutdown()) {
+            return;
+        }
+        connect(false);
+        send(hello);
+        redirects = count;
     }
 
     /** The pager's own refusal ends the session; anything else is a broken stream the core may mend. */
     private void lost(Throwable t) {
         String reason = t.getMessage();
+        if (!fromPager(t) && replicated()) {
+            nextTarget();
+        }
         if (core.onResumeFailed(pager, reason, fromPager(t))) {
             return; // the resume's stream: the core decides (see SessionResume)
         }

@@ -85,6 +85,11 @@ final class PagerLinks {
         return links[pager].resumeAwaited();
     }
 
+    /** Whether pager {@code pager} has several replicas (its --pager entry lists them joined by '+'). */
+    boolean replicated(int pager) {
+        return links[pager].replicated();
+    }
+
     /** Core thread: pager {@code pager} took the resume; its replaced connections close. */
     void resumed(int pager) {
         links[pager].resumed();

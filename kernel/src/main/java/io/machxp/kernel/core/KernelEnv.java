@@ -76,6 +76,14 @@ public interface KernelEnv {
         return pager == 0 && resume();
     }
 
+    /**
+     * Whether pager {@code pager} is replicated (xp-spec 13): its session outlives a broken stream
+     * (the next leader has it), so the kernel resumes it instead of reclaiming. False by default.
+     */
+    default boolean replicated(int pager) {
+        return false;
+    }
+
     /** {@link #resumed()} for the stream to pager {@code pager}. */
     default void resumed(int pager) {
         if (pager == 0) {

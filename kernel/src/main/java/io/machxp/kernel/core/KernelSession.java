@@ -190,6 +190,12 @@ final class KernelSession {
             onPagerLost(reason);
             return;
         }
+        if (env.replicated(pager) && resume.mayResume()) {
+            // A replicated pager's next leader has the session, and every message its log took:
+            // the kernel resumes it there, keeping what it holds (xp-spec 13).
+            resume.resume("its stream broke: " + reason);
+            return;
+        }
         reclaiming = false;
         resume.abandon();
         if (disconnected == null) {

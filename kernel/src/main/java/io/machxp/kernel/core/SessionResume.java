@@ -171,6 +171,7 @@ final class SessionResume {
         log.warn("kernel {}: {} refused to resume its session ({}); it reclaims what it holds there", name,
                 session.which(), reason);
         resuming = false;
+        sessionToken = 0; // refused: this token resumes nothing any more (a reclaim's welcome gives the next)
         session.onStreamBroken(reason);
         return true;
     }

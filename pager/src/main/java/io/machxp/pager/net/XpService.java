@@ -113,13 +113,18 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         unread.remove(sessionId);
         StreamObserver<PagerToKernel> out = streams.remove(sessionId);
         if (out != null) {
-            out.onError(error(code(error), error.name(), message));
+            out.onError(error(error, message));
         }
     }
 
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
-    static StatusRuntimeException error(Errno errno, String message) {
+    public static StatusRuntimeException error(Errno errno, String message) {
         return error(code(errno), errno.name(), message);
+    }
+
+    /** The status an XP call ends with for a breach of the protocol itself. */
+    public static StatusRuntimeException error(XpProtocolError error, String message) {
+        return error(code(error), error.name(), message);
     }
 
     private static StatusRuntimeException error(Status.Code code, String reason, String message) {

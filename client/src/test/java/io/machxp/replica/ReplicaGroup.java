@@ -1,0 +1,83 @@
+package io.machxp.replica;
+
+import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.ReplicaConfig;
+import io.machxp.pager.replica.ReplicatedPager;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.awaitility.Awaitility;
+
+/** Three replicas of one pager in this JVM, on loopback: each its own Ratis server and XP server. */
+final class ReplicaGroup implements AutoCloseable {
+    static final String OBJECT = "obj";
+    static final long OBJECT_SIZE = 4 * 4096;
+
+    final Map<String, String> addresses = new LinkedHashMap<>();
+    final List<ReplicatedPager> replicas = new ArrayList<>();
+
+    ReplicaGroup(int count) throws IOException {
+        this(count, Map.of(OBJECT, OBJECT_SIZE), PagerConfig.DEFAULT_LEASE);
+    }
+
+    /** {@code count} replicas serving {@code objects}, with sessions of {@code lease}. */
+    ReplicaGroup(int count, Map<String, Long> objects, Duration lease) throws IOException {
+        for (int i = 0; i < count; i++) {
+            addresses.put(String.valueOf((char) ('a' + i)), "127.0.0.1:" + freePortPair());
+        }
+        PagerConfig config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, objects)
+                .withLease(lease);
+        try {
+            for (String id : addresses.keySet()) {
+                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)));
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** What a kernel's --pager says for this pager: every replica, joined by '+'. */
+    String kernelTarget() {
+        return String.join("+", addresses.values());
+    }
+
+    /** The replica that leads and takes kernels, once there is one (waits up to 30 s). */
+    ReplicatedPager awaitLeader() {
+        return Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(this::leader, Optional::isPresent).orElseThrow();
+    }
+
+    private Optional<ReplicatedPager> leader() {
+        return replicas.stream().filter(r -> !r.closed() && r.takesKernels()).findFirst();
+    }
+
+    /** A port p such that p (XP) and p+1 (Raft) are both free now. */
+    private static int freePortPair() throws IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int p;
+            try (ServerSocket s = new ServerSocket(0)) {
+                p = s.getLocalPort();
+            }
+            if (p >= 65534) {
+                continue;
+            }
+            try (ServerSocket s1 = new ServerSocket(p); ServerSocket s2 = new ServerSocket(p + 1)) {
+                return p;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IOException("found no two free consecutive ports on loopback");
+    }
+
+    @Override
+    public void close() {
+        replicas.forEach(ReplicatedPager::close);
+    }
+}

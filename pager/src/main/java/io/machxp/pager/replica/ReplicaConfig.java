@@ -1,0 +1,72 @@
+package io.machxp.pager.replica;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Which replica this process is, among which: {@code --replicas ID=HOST:PORT,...} (3 or 5) and
+ * {@code --replica ID}. HOST:PORT is the replica's XP address (what kernels list in
+ * {@code --pager}); its Raft traffic uses the next port, PORT+1, on the same host.
+ *
+ * @param self this replica's id
+ * @param replicas every replica's id and XP address "host:port", in the order given
+ */
+public record ReplicaConfig(String self, Map<String, String> replicas) {
+    public ReplicaConfig {
+        replicas = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
+        if (replicas.size() != 3 && replicas.size() != 5) {
+            throw new IllegalArgumentException("a replicated pager has 3 or 5 replicas (a majority survives one or "
+                    + "two failures), not " + replicas.size());
+        }
+        if (!replicas.containsKey(self)) {
+            throw new IllegalArgumentException("replica '" + self + "' is not among --replicas " + replicas.keySet()
+                    + ": give --replica one of those ids");
+        }
+    }
+
+    /** Parses "a=host:7070,b=host:7080,c=host:7090". */
+    public static ReplicaConfig parse(String self, String list) {
+        Map<String, String> replicas = new LinkedHashMap<>();
+        for (String item : list.split(",")) {
+            String[] idAddress = item.trim().split("=", 2);
+            if (idAddress.length != 2 || idAddress[0].isBlank() || port(idAddress[1]) < 0) {
+                throw new IllegalArgumentException("'" + item + "' is not ID=HOST:PORT (e.g. a=127.0.0.1:7070)");
+            }
+            if (replicas.put(idAddress[0], idAddress[1]) != null) {
+                throw new IllegalArgumentException("replica id '" + idAddress[0] + "' is given twice in --replicas");
+            }
+        }
+        return new ReplicaConfig(self, replicas);
+    }
+
+    /** The XP address of this replica. */
+    public String address() {
+        return replicas.get(self);
+    }
+
+    /** A replica's XP port. */
+    int xpPort(String id) {
+        return port(replicas.get(id));
+    }
+
+    /** A replica's Raft address: its XP port plus one. */
+    String raftAddress(String id) {
+        String a = replicas.get(id);
+        return a.substring(0, a.lastIndexOf(':') + 1) + (port(a) + 1);
+    }
+
+    /** Every replica's XP address, joined by '+': a kernel's --pager entry for this pager. */
+    public String kernelTarget() {
+        return String.join("+", replicas.values());
+    }
+
+    private static int port(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        try {
+            int p = colon <= 0 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+            return p > 0 && p < 65535 ? p : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

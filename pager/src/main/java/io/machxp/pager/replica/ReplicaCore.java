@@ -1,0 +1,194 @@
+package io.machxp.pager.replica;
+
+import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerEnv;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.core.XpProtocolError;
+import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.replica.Genesis;
+import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.PagerToKernel;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * One replica's pager core, fed the group's Raft log: a deterministic function of the entries
+ * applied, so that every replica that applied the same entries holds the same state. No Raft, I/O
+ * or thread inside (the Ratis state machine feeds it, {@link PagerStateMachine}); one thread at a
+ * time.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  entry                  effect on this replica's {@link PagerCore}
+ *  genesis                the core is built (token epoch, grace, token seed of the group); a
+ *                         later genesis (each new leader appends one) is ignored
+ *  session_opened(id)     sessionOpened(id)
+ *  kernel_message(id, m)  onXp(id, m)
+ *  session_closed(id)     sessionClosed(id)
+ *  tick                   nothing more than any entry: every entry first advances the clock
+ *  every entry            clock := max(clock, entry's clock reading); then the core's timers due
+ *                         by the clock run, in the order due (ties: the order set)
+ * </pre>
+ * What the core reads from the world comes from the log too: its clock is the entries' (never this
+ * machine's), its timers are kept here and run by entries, its session tokens are drawn from the
+ * genesis seed. What it does to the world goes to an {@link Outlet}: the replica holding the
+ * kernel's stream (the leader) delivers it, the others have no such stream and drop it. Pages are
+ * kept in memory by every replica: they reach every replica through the log (data_return carries
+ * them), so a replica's store is rebuilt by applying the log.
+ */
+final class ReplicaCore {
+    /** Where the core's sends go: the streams this replica holds. */
+    interface Outlet {
+        void send(long sessionId, PagerToKernel message);
+
+        void endSession(long sessionId, Errno errno, String message);
+
+        void endSession(long sessionId, XpProtocolError error, String message);
+    }
+
+    private record Timer(long due, long seq, Runnable action) {}
+
+    private final String name;
+    private final int pageSize;
+    private final Map<String, Long> objects;
+    private final long leaseNanos;
+    private final Outlet outlet;
+    private final PagerStats stats;
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> a.due != b.due
+            ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
+    private long timerSeq;
+    private PagerCore core;
+    private long clock;
+    private byte[] tokenSeed;
+    private long tokensDrawn;
+    /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
+    private volatile long nextDue = Long.MAX_VALUE;
+    /** Whether the genesis has been applied; read by the XP side's threads. */
+    private volatile boolean ready;
+
+    ReplicaCore(String name, int pageSize, Map<String, Long> objects, long leaseNanos, Outlet outlet, PagerStats stats) {
+        this.name = name;
+        this.pageSize = pageSize;
+        this.objects = Map.copyOf(objects);
+        this.leaseNanos = leaseNanos;
+        this.outlet = outlet;
+        this.stats = stats;
+    }
+
+    /** Applies one entry of the log (see the overview). */
+    void apply(PagerLogEntry e) {
+        clock = Math.max(clock, e.getClockNanos());
+        switch (e.getInputCase()) {
+            case GENESIS -> genesis(e.getGenesis());
+            case SESSION_OPENED -> {
+                if (core != null) {
+                    core.sessionOpened(e.getSessionOpened().getSessionId());
+                }
+            }
+            case KERNEL_MESSAGE -> {
+                if (core != null) {
+                    core.onXp(e.getKernelMessage().getSessionId(), e.getKernelMessage().getMessage());
+                }
+            }
+            case SESSION_CLOSED -> {
+                if (core != null) {
+                    core.sessionClosed(e.getSessionClosed().getSessionId());
+                }
+            }
+            case TICK, INPUT_NOT_SET -> {
+            }
+        }
+        runDueTimers();
+    }
+
+    private void genesis(Genesis g) {
+        if (core != null) {
+            return;
+        }
+        tokenSeed = g.getTokenSeed().toByteArray();
+        PagerCore.Options options = new PagerCore.Options(leaseNanos, g.getTokenEpoch());
+        if (g.getGraceNanos() > 0) {
+            options = options.withGrace(Math.max(g.getGraceNanos(), leaseNanos), false);
+        }
+        core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
+                stats, options);
+        ready = true;
+    }
+
+    private void runDueTimers() {
+        while (!timers.isEmpty() && timers.peek().due <= clock) {
+            timers.poll().action.run();
+        }
+        nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
+    }
+
+    /** Whether the genesis has been applied: the core exists and takes kernels. */
+    boolean ready() {
+        return ready;
+    }
+
+    /** When the core's first timer is due, in group clock nanoseconds; any thread. */
+    long nextDue() {
+        return nextDue;
+    }
+
+    /** The group clock as applied here. */
+    long clock() {
+        return clock;
+    }
+
+    /** The core, or null before the genesis; the applying thread only. */
+    PagerCore core() {
+        return core;
+    }
+
+    /** The core's world: the log's clock and timers, the genesis seed's tokens, the outlet's streams. */
+    private final class Env implements PagerEnv {
+        @Override
+        public void send(long sessionId, PagerToKernel message) {
+            outlet.send(sessionId, message);
+        }
+
+        @Override
+        public void endSession(long sessionId, Errno errno, String message) {
+            outlet.endSession(sessionId, errno, message);
+        }
+
+        @Override
+        public void endSession(long sessionId, XpProtocolError error, String message) {
+            outlet.endSession(sessionId, error, message);
+        }
+
+        @Override
+        public long nanoTime() {
+            return clock;
+        }
+
+        @Override
+        public void schedule(long delayNanos, Runnable action) {
+            timers.add(new Timer(clock + Math.max(0, delayNanos), timerSeq++, action));
+        }
+
+        /** SHA-256 of the group's secret seed and a count: the same on every replica, unguessable outside. */
+        @Override
+        public long sessionToken() {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                long t;
+                do {
+                    sha.update(tokenSeed);
+                    sha.update(ByteBuffer.allocate(Long.BYTES).putLong(tokensDrawn++).array());
+                    t = ByteBuffer.wrap(sha.digest()).getLong();
+                } while (t == 0);
+                return t;
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JVM has SHA-256", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.machxp.pager.replica;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.machxp.proto.replica.KernelMessage;
+import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.SessionClosed;
+import io.machxp.proto.replica.SessionOpened;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.PagerRedirect;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * XP over gRPC on one replica of a replicated pager (xp-spec 13).
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  stream opens, first message        leader, genesis applied -> a session id (the term's, see
+ *                                       {@link Group#newSessionId}); session_opened and then the
+ *                                       message appended to the log
+ *                                     otherwise -> pager_redirect(leader's XP address, or empty
+ *                                       while none is known), the stream ends UNAVAILABLE; nothing
+ *                                       is appended
+ *  later message                      kernel_message appended (in arrival order: one ordered client)
+ *  stream ends (kernel or network)    session_closed appended
+ *  an append fails (not the leader)   the stream ends UNAVAILABLE: the kernel resumes at the leader,
+ *                                       which has every message the log took and counts them
+ * </pre>
+ * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
+ */
+final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaXpService.class);
+
+    /** What the XP side needs of the Raft group. */
+    interface Group {
+        /** Whether this replica leads and its core has applied the genesis. */
+        boolean takesKernels();
+
+        /** A session id no replica of the group ever gave before. */
+        long newSessionId();
+
+        /** The leader's XP address and replica id, or null if none is known (or it is this one, not ready). */
+        String[] leader();
+
+        /** Appends an entry through this replica, as leader; completes false if it was not appended. */
+        CompletableFuture<Boolean> append(PagerLogEntry.Builder entry);
+
+        /** This replica's id, for logs. */
+        String id();
+    }
+
+    private final Group group;
+    private final ReplicaStreams streams;
+
+    ReplicaXpService(Group group, ReplicaStreams streams) {
+        this.group = group;
+        this.streams = streams;
+    }
+
+    @Override
+    public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
+        ReplicaStreams.KernelStream out = new ReplicaStreams.KernelStream(toKernel);
+        return new StreamObserver<>() {
+            /** 0 until the first message opened a session. */
+            private long sessionId;
+
+            @Override
+            public void onNext(KernelToPager m) {
+                if (sessionId == 0) {
+                    if (!group.takesKernels()) {
+                        redirect(out);
+                        return;
+                    }
+                    sessionId = group.newSessionId();
+                    streams.put(sessionId, out);
+                    append(sessionId, PagerLogEntry.newBuilder().setSessionOpened(
+                            SessionOpened.newBuilder().setSessionId(sessionId)));
+                }
+                append(sessionId, PagerLogEntry.newBuilder().setKernelMessage(
+                        KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m)));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                closed();
+            }
+
+            @Override
+            public void onCompleted() {
+                closed();
+                out.complete();
+            }
+
+            private void closed() {
+                if (sessionId != 0 && streams.remove(sessionId) != null) {
+                    append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
+                            SessionClosed.newBuilder().setSessionId(sessionId)));
+                }
+            }
+        };
+    }
+
+    private void append(long sessionId, PagerLogEntry.Builder entry) {
+        group.append(entry).thenAccept(appended -> {
+            if (!appended) {
+                ReplicaStreams.KernelStream s = streams.remove(sessionId);
+                if (s != null) {
+                    s.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " is no longer the leader of "
+                            + "its pager group: the kernel resumes its session at the new leader").asRuntimeException());
+                }
+            }
+        });
+    }
+
+    /** A follower (or a leader not ready yet) names the leader and ends the stream, having taken nothing. */
+    private void redirect(ReplicaStreams.KernelStream out) {
+        String[] leader = group.leader();
+        PagerRedirect.Builder r = PagerRedirect.newBuilder();
+        if (leader != null) {
+            r.setLeader(leader[0]).setLeaderId(leader[1]);
+        }
+        out.send(PagerToKernel.newBuilder().setPagerRedirect(r).build());
+        String where = leader == null ? "no leader is known yet (an election is under way): try another replica soon"
+                : "the leader is replica " + leader[1] + " at " + leader[0];
+        log.debug("replica {}: redirected a kernel: {}", group.id(), where);
+        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " of a replicated pager does not "
+                + "lead its group; " + where).asRuntimeException());
+    }
+}

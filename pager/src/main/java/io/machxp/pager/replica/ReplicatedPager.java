@@ -1,0 +1,311 @@
+package io.machxp.pager.replica;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.machxp.pager.PagerConfig;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.proto.replica.Genesis;
+import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.Tick;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+
+/**
+ * One replica of a replicated pager ({@code machxp pager --replicas}, xp-spec 13): an Apache Ratis
+ * server whose state machine is the pager core ({@link PagerStateMachine}, {@link ReplicaCore}),
+ * and an XP server for kernels ({@link ReplicaXpService}).
+ *
+ * <pre>
+ *  kernel --XP--> leader's XpService --append--> Raft log (leader + followers, majority commits)
+ *                                                    |
+ *           every replica applies each entry to its own PagerCore, in log order
+ *                                                    |
+ *  kernel <--XP-- the leader's streams  <--  the core's sends (followers: no stream, dropped)
+ * </pre>
+ *
+ * The leader appends three kinds of entry besides kernels' messages: a genesis when it comes to
+ * lead (the first one applied builds every replica's core, later ones are ignored), and a tick
+ * when the core's first timer is due by the group clock (so that leases run out the same way on
+ * every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
+ * that stops whole starts again where it was), else in a directory removed on close.
+ */
+public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Group {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicatedPager.class);
+    /** How often the leader looks whether a timer of the core is due. */
+    private static final long TICK_CHECK_MILLIS = 5;
+
+    private final PagerConfig config;
+    private final ReplicaConfig replicas;
+    private final RaftGroup group;
+    private final RaftPeerId self;
+    private final ReplicaStreams streams = new ReplicaStreams();
+    private final ReplicaCore replica;
+    private final RaftServer raft;
+    private final Server xp;
+    private final Path raftDir;
+    private final boolean removeRaftDir;
+    private final ScheduledExecutorService ticker;
+    private final AtomicBoolean tickInFlight = new AtomicBoolean();
+    private volatile RaftClient client;
+    private volatile boolean closed;
+    private long sessionTerm;
+    private long sessionCount;
+
+    private ReplicatedPager(PagerConfig config, ReplicaConfig replicas) throws IOException {
+        this.config = config;
+        this.replicas = replicas;
+        this.self = RaftPeerId.valueOf(replicas.self());
+        List<RaftPeer> peers = new ArrayList<>();
+        for (String id : replicas.replicas().keySet()) {
+            peers.add(RaftPeer.newBuilder().setId(id).setAddress(replicas.raftAddress(id))
+                    .setClientAddress(replicas.replicas().get(id)).build());
+        }
+        UUID groupUuid = UUID.nameUUIDFromBytes(("machxp pager " + config.name() + " " + replicas.replicas())
+                .getBytes(StandardCharsets.UTF_8));
+        this.group = RaftGroup.valueOf(RaftGroupId.valueOf(groupUuid), peers);
+        this.removeRaftDir = config.storeDir() == null;
+        this.raftDir = removeRaftDir ? Files.createTempDirectory("machxp-raft-" + replicas.self())
+                : config.storeDir().resolve("raft-" + replicas.self());
+        this.replica = new ReplicaCore(config.name(), config.pageSize(), config.objects(), config.lease().toNanos(),
+                streams, new PagerStats());
+        RaftProperties props = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
+        GrpcConfigKeys.Server.setHost(props, config.bindHost());
+        GrpcConfigKeys.Server.setPort(props, port(replicas.raftAddress(replicas.self())));
+        this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
+                .setStateMachine(new PagerStateMachine(replica, this::leaderChanged)).build();
+        this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
+                        replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
+                        "pager " + config.name() + " replica " + replicas.self()))
+                .addService(new ReplicaXpService(this, streams)).build();
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts this replica: its Raft server (which finds or elects a leader) and its XP server. */
+    public static ReplicatedPager start(PagerConfig config, ReplicaConfig replicas) throws IOException {
+        ReplicatedPager p = new ReplicatedPager(config, replicas);
+        try {
+            p.raft.start();
+            p.xp.start();
+        } catch (IOException e) {
+            p.close();
+            throw new IOException("pager " + config.name() + " replica " + replicas.self() + ": cannot listen on "
+                    + replicas.address() + " (XP) and port " + (replicas.xpPort(replicas.self()) + 1) + " (Raft): "
+                    + e.getMessage(), e);
+        }
+        p.ticker.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}), one of {}", config.name(),
+                replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
+                p.raftDir, replicas.replicas());
+        return p;
+    }
+
+    private static int port(String hostPort) {
+        return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+    }
+
+    /** The group clock: this machine's wall time in nanoseconds (the log keeps it from going back). */
+    static long groupNow() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private DivisionInfo info() {
+        try {
+            return raft.getDivision(group.getGroupId()).getInfo();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether this replica leads its group now. */
+    public boolean isLeader() {
+        try {
+            return info().isLeader();
+        } catch (UncheckedIOException e) {
+            return false; // closing
+        }
+    }
+
+    /** This replica's id. */
+    @Override
+    public String id() {
+        return replicas.self();
+    }
+
+    /** This replica's XP address, "host:port". */
+    public String address() {
+        return replicas.address();
+    }
+
+    /**
+     * Ratis's notice: {@code leader} leads now. The new leader makes a client of its own and
+     * appends a genesis; a replica that led and no longer does ends its kernels' streams.
+     */
+    private void leaderChanged(RaftPeerId leader) {
+        if (self.equals(leader)) {
+            RaftClient old = client;
+            client = RaftClient.newBuilder().setRaftGroup(group).setLeaderId(self).setProperties(new RaftProperties())
+                    .setRetryPolicy(RetryPolicies.noRetry()).build();
+            closeQuietly(old);
+            byte[] seed = new byte[32];
+            new SecureRandom().nextBytes(seed);
+            append(PagerLogEntry.newBuilder().setGenesis(Genesis.newBuilder()
+                    .setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
+                    .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
+                    .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed))));
+            log.info("pager {}: replica {} leads its group now", config.name(), replicas.self());
+        } else {
+            RaftClient old = client;
+            client = null;
+            closeQuietly(old);
+            streams.endAll("replica " + replicas.self() + " no longer leads its pager group (the leader is now "
+                    + (leader == null ? "unknown" : leader) + "): the kernel resumes its session at the new leader");
+        }
+    }
+
+    private static void closeQuietly(RaftClient c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                log.debug("closing a Raft client: {}", e.getMessage());
+            }
+        }
+    }
+
+    /** The leader's ticker: a tick entry when the core's first timer is due, one at a time. */
+    private void tickIfDue() {
+        try {
+            if (client != null && replica.nextDue() <= groupNow() && tickInFlight.compareAndSet(false, true)) {
+                append(PagerLogEntry.newBuilder().setTick(Tick.getDefaultInstance()))
+                        .whenComplete((ok, e) -> tickInFlight.set(false));
+            }
+        } catch (RuntimeException e) {
+            log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
+        }
+    }
+
+    @Override
+    public boolean takesKernels() {
+        try {
+            return client != null && info().isLeaderReady() && replica.ready();
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized long newSessionId() {
+        long term = info().getCurrentTerm();
+        if (term != sessionTerm) {
+            sessionTerm = term;
+            sessionCount = 0;
+        }
+        return term << 32 | ++sessionCount;
+    }
+
+    @Override
+    public String[] leader() {
+        RaftPeerId leader;
+        try {
+            leader = info().getLeaderId();
+        } catch (UncheckedIOException e) {
+            return null;
+        }
+        if (leader == null || leader.equals(self) || !replicas.replicas().containsKey(leader.toString())) {
+            return null;
+        }
+        return new String[] {replicas.replicas().get(leader.toString()), leader.toString()};
+    }
+
+    @Override
+    public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
+        RaftClient c = client;
+        if (c == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        entry.setClockNanos(groupNow());
+        try {
+            return c.async().send(PagerStateMachine.message(entry.build()))
+                    .handle((reply, e) -> e == null && reply.isSuccess());
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(false);
+        }
+    }
+
+    /** Whether this replica has been closed. */
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Kernels' streams held now (the leader's). */
+    public int streamCount() {
+        return streams.count();
+    }
+
+    /** Asks this replica's applying thread nothing: the stats its core counts. For tests and tools. */
+    public Map<String, String> replicaMap() {
+        return replicas.replicas();
+    }
+
+    /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
+    @Override
+    public void close() {
+        closed = true;
+        ticker.shutdownNow();
+        xp.shutdownNow();
+        closeQuietly(client);
+        try {
+            raft.close();
+        } catch (IOException e) {
+            log.warn("pager {} replica {}: closing Raft: {}", config.name(), replicas.self(), e.getMessage());
+        }
+        try {
+            xp.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (removeRaftDir) {
+            deleteTree(raftDir);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            log.debug("removing {}: {}", dir, e.getMessage());
+        }
+    }
+}
