@@ -57,6 +57,11 @@ final class PagerCommand implements Callable<Integer> {
     @Option(names = "--replica", paramLabel = "ID", description = "with --replicas: this process's replica id")
     String replica;
 
+    @Option(names = "--election-timeout-ms", paramLabel = "MS", description = "with --replicas: the shortest Raft "
+            + "election timeout, the longest twice it (default: Ratis's, 150 to 300 ms; raise it on a machine that "
+            + "stalls for longer)")
+    Long electionTimeoutMillis;
+
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
@@ -110,6 +115,13 @@ final class PagerCommand implements Callable<Integer> {
                     + "this process is");
         }
         io.machxp.pager.replica.ReplicaConfig group = io.machxp.pager.replica.ReplicaConfig.parse(replica, replicas);
+        if (electionTimeoutMillis != null) {
+            if (electionTimeoutMillis < 10) {
+                throw new IllegalArgumentException("--election-timeout-ms " + electionTimeoutMillis + " must be 10 or "
+                        + "more (Raft needs several heartbeats within it)");
+            }
+            group = group.withElectionTimeout(java.time.Duration.ofMillis(electionTimeoutMillis));
+        }
         io.machxp.pager.replica.ReplicatedPager pager = io.machxp.pager.replica.ReplicatedPager.start(
                 new PagerConfig(name, bind, 0, pageSize, served).withStoreDir(store).withTransport(transport)
                         .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false), group);

@@ -18,6 +18,12 @@ final class ReplicaGroup implements AutoCloseable {
     static final String OBJECT = "obj";
     static final long OBJECT_SIZE = 4 * 4096;
 
+    /**
+     * Longer than Ratis's default (150 ms): tests share a loaded machine whose JVMs stall for a
+     * second or two, which would otherwise look like a dead leader.
+     */
+    static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
+
     final Map<String, String> addresses = new LinkedHashMap<>();
     final List<ReplicatedPager> replicas = new ArrayList<>();
 
@@ -34,7 +40,8 @@ final class ReplicaGroup implements AutoCloseable {
                 .withLease(lease);
         try {
             for (String id : addresses.keySet()) {
-                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)));
+                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
+                        .withElectionTimeout(ELECTION_TIMEOUT)));
             }
         } catch (IOException | RuntimeException e) {
             close();

@@ -255,9 +255,12 @@ public final class Kernel implements AutoCloseable, ServedKernel {
      */
     public static Kernel start(KernelConfig config) throws IOException {
         String who = "kernel " + config.name();
-        ChannelCredentials toPager = config.transport().channelCredentials(config.pagerTargets().get(0), who);
+        ChannelCredentials toPager = config.transport().channelCredentials(
+                config.pagerTargets().get(0).split("\\+")[0], who);
         for (String pager : config.pagerTargets()) {
-            config.transport().channelCredentials(pager, who); // each pager's address against the policy
+            for (String replica : pager.split("\\+")) { // a replicated pager's replicas (xp-spec 13)
+                config.transport().channelCredentials(replica, who); // each address against the policy
+            }
         }
         ServerCredentials forClients = config.transport().serverCredentials(config.bindHost(), who);
         Kernel kernel = new Kernel(config, toPager);

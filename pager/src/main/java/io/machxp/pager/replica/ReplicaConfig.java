@@ -10,8 +10,11 @@ import java.util.Map;
  *
  * @param self this replica's id
  * @param replicas every replica's id and XP address "host:port", in the order given
+ * @param electionTimeout the shortest Raft election timeout (the longest is twice it); null:
+ *     Ratis's default (150 to 300 ms). A machine that stalls its JVMs for longer (a load far above
+ *     its cores) needs more, or leaders change without a failure
  */
-public record ReplicaConfig(String self, Map<String, String> replicas) {
+public record ReplicaConfig(String self, Map<String, String> replicas, java.time.Duration electionTimeout) {
     public ReplicaConfig {
         replicas = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
         if (replicas.size() != 3 && replicas.size() != 5) {
@@ -36,7 +39,17 @@ public record ReplicaConfig(String self, Map<String, String> replicas) {
                 throw new IllegalArgumentException("replica id '" + idAddress[0] + "' is given twice in --replicas");
             }
         }
-        return new ReplicaConfig(self, replicas);
+        return new ReplicaConfig(self, replicas, null);
+    }
+
+    /** With Ratis's default election timeouts. */
+    public ReplicaConfig(String self, Map<String, String> replicas) {
+        this(self, replicas, null);
+    }
+
+    /** The same group with another shortest election timeout (null: Ratis's default). */
+    public ReplicaConfig withElectionTimeout(java.time.Duration min) {
+        return new ReplicaConfig(self, replicas, min);
     }
 
     /** The XP address of this replica. */

@@ -35,6 +35,7 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.TimeDuration;
 
 /**
  * One replica of a replicated pager ({@code machxp pager --replicas}, xp-spec 13): an Apache Ratis
@@ -49,8 +50,8 @@ import org.apache.ratis.server.RaftServerConfigKeys;
  *  kernel <--XP-- the leader's streams  <--  the core's sends (followers: no stream, dropped)
  * </pre>
  *
- * The leader appends three kinds of entry besides kernels' messages: a genesis when it comes to
- * lead (the first one applied builds every replica's core, later ones are ignored), and a tick
+ * The leader appends two kinds of entry besides kernels' messages: a genesis when it leads and has
+ * not applied one (the first one applied builds every replica's core, later ones are ignored), and a tick
  * when the core's first timer is due by the group clock (so that leases run out the same way on
  * every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
  * that stops whole starts again where it was), else in a directory removed on close.
@@ -83,8 +84,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.self = RaftPeerId.valueOf(replicas.self());
         List<RaftPeer> peers = new ArrayList<>();
         for (String id : replicas.replicas().keySet()) {
-            peers.add(RaftPeer.newBuilder().setId(id).setAddress(replicas.raftAddress(id))
-                    .setClientAddress(replicas.replicas().get(id)).build());
+            peers.add(RaftPeer.newBuilder().setId(id).setAddress(replicas.raftAddress(id)).build());
         }
         UUID groupUuid = UUID.nameUUIDFromBytes(("machxp pager " + config.name() + " " + replicas.replicas())
                 .getBytes(StandardCharsets.UTF_8));
@@ -98,6 +98,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
         GrpcConfigKeys.Server.setHost(props, config.bindHost());
         GrpcConfigKeys.Server.setPort(props, port(replicas.raftAddress(replicas.self())));
+        if (replicas.electionTimeout() != null) {
+            TimeDuration min = TimeDuration.valueOf(replicas.electionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            RaftServerConfigKeys.Rpc.setTimeoutMin(props, min);
+            RaftServerConfigKeys.Rpc.setTimeoutMax(props, min.multiply(2));
+        }
         this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
                 .setStateMachine(new PagerStateMachine(replica, this::leaderChanged)).build();
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
@@ -172,18 +177,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * Ratis's notice: {@code leader} leads now. The new leader makes a client of its own and
      * appends a genesis; a replica that led and no longer does ends its kernels' streams.
      */
-    private void leaderChanged(RaftPeerId leader) {
+    private synchronized void leaderChanged(RaftPeerId leader) {
         if (self.equals(leader)) {
             RaftClient old = client;
-            client = RaftClient.newBuilder().setRaftGroup(group).setLeaderId(self).setProperties(new RaftProperties())
-                    .setRetryPolicy(RetryPolicies.noRetry()).build();
+            client = newClient();
             closeQuietly(old);
-            byte[] seed = new byte[32];
-            new SecureRandom().nextBytes(seed);
-            append(PagerLogEntry.newBuilder().setGenesis(Genesis.newBuilder()
-                    .setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
-                    .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
-                    .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed))));
             log.info("pager {}: replica {} leads its group now", config.name(), replicas.self());
         } else {
             RaftClient old = client;
@@ -191,6 +189,27 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             closeQuietly(old);
             streams.endAll("replica " + replicas.self() + " no longer leads its pager group (the leader is now "
                     + (leader == null ? "unknown" : leader) + "): the kernel resumes its session at the new leader");
+        }
+    }
+
+    /**
+     * The leader's client of its own group: ordered (entries are appended in the order sent), no
+     * retries (an entry this replica cannot append, as it no longer leads, must fail, not go to
+     * the next leader behind the kernel's back).
+     */
+    private RaftClient newClient() {
+        return RaftClient.newBuilder().setRaftGroup(group).setLeaderId(self).setProperties(new RaftProperties())
+                .setRetryPolicy(RetryPolicies.noRetry()).build();
+    }
+
+    /**
+     * An append through {@code failed} failed: an ordered client takes nothing after a failure,
+     * so a replica that still leads makes a new one (the streams whose entries failed have ended).
+     */
+    private synchronized void replaceClient(RaftClient failed) {
+        if (client == failed && isLeader()) {
+            client = newClient();
+            closeQuietly(failed);
         }
     }
 
@@ -204,10 +223,23 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         }
     }
 
-    /** The leader's ticker: a tick entry when the core's first timer is due, one at a time. */
+    /**
+     * The leader's ticker: until this replica has applied a genesis, a genesis (Ratis takes
+     * entries only once the new leader is ready, so it is tried until taken; every leader appends
+     * one, and only the group's first counts); then a tick entry when the core's first timer is
+     * due, one at a time.
+     */
     private void tickIfDue() {
         try {
-            if (client != null && replica.nextDue() <= groupNow() && tickInFlight.compareAndSet(false, true)) {
+            if (client != null && !replica.ready() && tickInFlight.compareAndSet(false, true)) {
+                byte[] seed = new byte[32];
+                new SecureRandom().nextBytes(seed);
+                append(PagerLogEntry.newBuilder().setGenesis(Genesis.newBuilder()
+                        .setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
+                        .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
+                        .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed))))
+                        .whenComplete((ok, e) -> tickInFlight.set(false));
+            } else if (client != null && replica.nextDue() <= groupNow() && tickInFlight.compareAndSet(false, true)) {
                 append(PagerLogEntry.newBuilder().setTick(Tick.getDefaultInstance()))
                         .whenComplete((ok, e) -> tickInFlight.set(false));
             }
@@ -257,8 +289,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         }
         entry.setClockNanos(groupNow());
         try {
-            return c.async().send(PagerStateMachine.message(entry.build()))
-                    .handle((reply, e) -> e == null && reply.isSuccess());
+            return c.async().send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
+                boolean appended = e == null && reply.isSuccess();
+                if (!appended) {
+                    replaceClient(c);
+                }
+                return appended;
+            });
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(false);
         }

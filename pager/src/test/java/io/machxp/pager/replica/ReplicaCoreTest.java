@@ -1,0 +1,129 @@
+package io.machxp.pager.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.core.XpProtocolError;
+import io.machxp.proto.replica.Genesis;
+import io.machxp.proto.replica.KernelMessage;
+import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.SessionOpened;
+import io.machxp.proto.replica.Tick;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The replica core is a function of the log: two replicas fed the same entries say the same things. */
+class ReplicaCoreTest {
+    private static final int PAGE = 4096;
+    private static final long LEASE = 1_000_000_000L;
+    private static final long T0 = 1_000_000_000_000L;
+
+    /** What a replica's core sent and ended, in order. */
+    private static final class Recorded implements ReplicaCore.Outlet {
+        final List<String> said = new ArrayList<>();
+        final List<PagerToKernel> sent = new ArrayList<>();
+
+        @Override
+        public void send(long sessionId, PagerToKernel message) {
+            said.add(sessionId + " " + message);
+            sent.add(message);
+        }
+
+        @Override
+        public void endSession(long sessionId, Errno errno, String message) {
+            said.add(sessionId + " ended " + errno + " " + message);
+        }
+
+        @Override
+        public void endSession(long sessionId, XpProtocolError error, String message) {
+            said.add(sessionId + " ended " + error + " " + message);
+        }
+    }
+
+    private static ReplicaCore replica(Recorded out) {
+        return new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE), LEASE, out, new PagerStats());
+    }
+
+    private static PagerLogEntry genesis(long clock, long epoch) {
+        return PagerLogEntry.newBuilder().setClockNanos(clock).setGenesis(Genesis.newBuilder().setTokenEpoch(epoch)
+                .setTokenSeed(ByteString.copyFromUtf8("a secret seed of the group"))).build();
+    }
+
+    private static PagerLogEntry opened(long clock, long session) {
+        return PagerLogEntry.newBuilder().setClockNanos(clock)
+                .setSessionOpened(SessionOpened.newBuilder().setSessionId(session)).build();
+    }
+
+    private static PagerLogEntry xp(long clock, long session, KernelToPager.Builder m) {
+        return PagerLogEntry.newBuilder().setClockNanos(clock)
+                .setKernelMessage(KernelMessage.newBuilder().setSessionId(session).setMessage(m)).build();
+    }
+
+    private static KernelToPager.Builder hello(String name) {
+        return KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1).setResumable(true));
+    }
+
+    private static KernelToPager.Builder init() {
+        return KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(7)
+                .setName("obj").setPageSize(PAGE));
+    }
+
+    private static KernelToPager.Builder lock(long offset) {
+        return KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder().setObjectId(7)
+                .setOffset(offset));
+    }
+
+    /** Two kernels, a futex one holds and the other waits for, then a tick past both leases. */
+    private static List<PagerLogEntry> log() {
+        return List.of(genesis(T0, 5), opened(T0 + 1, 1L << 32 | 1), xp(T0 + 2, 1L << 32 | 1, hello("A")),
+                xp(T0 + 3, 1L << 32 | 1, init()), opened(T0 + 4, 1L << 32 | 2), xp(T0 + 5, 1L << 32 | 2, hello("B")),
+                xp(T0 + 6, 1L << 32 | 2, init()), xp(T0 + 7, 1L << 32 | 1, lock(0)), xp(T0 + 8, 1L << 32 | 2, lock(0)),
+                genesis(T0 + 9, 6), // a second leader's: ignored
+                PagerLogEntry.newBuilder().setClockNanos(T0 + 3 * LEASE).setTick(Tick.getDefaultInstance()).build());
+    }
+
+    @Test
+    void twoReplicasFedTheSameLogSayTheSameThings() {
+        Recorded first = new Recorded();
+        Recorded second = new Recorded();
+        ReplicaCore a = replica(first);
+        ReplicaCore b = replica(second);
+        for (PagerLogEntry e : log()) {
+            a.apply(e);
+            b.apply(e);
+        }
+        assertThat(first.said).isNotEmpty().isEqualTo(second.said);
+        assertThat(first.sent).anyMatch(PagerToKernel::hasMemoryObjectFutexGranted);
+        assertThat(first.sent).filteredOn(PagerToKernel::hasPagerWelcome)
+                .allMatch(m -> m.getPagerWelcome().getSessionToken() != 0);
+        assertThat(first.said).as("both leases ran out at the tick past them").anyMatch(s -> s.contains("ended"));
+        assertThat(a.clock()).isEqualTo(b.clock()).isEqualTo(T0 + 3 * LEASE);
+    }
+
+    @Test
+    void theFirstGenesisFixesTheTokenEpochAndTheClockNeverGoesBack() {
+        Recorded out = new Recorded();
+        ReplicaCore r = replica(out);
+        r.apply(xp(T0, 9, hello("early"))); // before the genesis: no core yet, nothing happens
+        assertThat(r.ready()).isFalse();
+        assertThat(out.said).isEmpty();
+        for (PagerLogEntry e : log().subList(0, 9)) {
+            r.apply(e);
+        }
+        r.apply(genesis(T0 - 5, 6)); // an older clock reading, a later genesis
+        assertThat(r.clock()).isEqualTo(T0 + 8);
+        long token = out.sent.stream().filter(PagerToKernel::hasMemoryObjectFutexGranted).findFirst().orElseThrow()
+                .getMemoryObjectFutexGranted().getFencingToken();
+        assertThat(token >>> 32).as("the token's epoch is the first genesis's").isEqualTo(5);
+    }
+}
