@@ -35,13 +35,19 @@ class LeaderFailoverTest {
     private static final int OPS = 150;
     private static final long FUTEX = 0;
     private static final long COUNTER = 8;
+    /**
+     * Generous: a failover (an election timeout of 1 to 2 s here, and a machine whose JVMs stall
+     * for a second under load) must end within what is left of the kernels' leases.
+     */
+    private static final java.time.Duration LEASE = java.time.Duration.ofSeconds(20);
 
     @Test
     void killingTheLeaderUnderLoadLosesNothingAndGrantsResume() throws Exception {
         ExecutorService pool = Executors.newCachedThreadPool();
         List<Kernel> kernels = new ArrayList<>();
         List<KernelClient> clients = new ArrayList<>();
-        try (ReplicaGroup group = new ReplicaGroup(3)) {
+        try (ReplicaGroup group = new ReplicaGroup(3, java.util.Map.of(ReplicaGroup.OBJECT, ReplicaGroup.OBJECT_SIZE),
+                LEASE)) {
             ReplicatedPager first = group.awaitLeader();
             List<TaskClient> tasks = new ArrayList<>();
             List<Long> bases = new ArrayList<>();

@@ -24,7 +24,9 @@ import java.util.concurrent.CompletableFuture;
  *                                       while none is known), the stream ends UNAVAILABLE; nothing
  *                                       is appended
  *  later message                      kernel_message appended (in arrival order: one ordered client)
- *  stream ends (kernel or network)    session_closed appended
+ *  the kernel ends the stream         session_closed appended
+ *  the stream breaks                  nothing appended: the session stays open for a resume (here
+ *                                       or at the next leader) until its lease runs out
  *  an append fails (not the leader)   the stream ends UNAVAILABLE: the kernel resumes at the leader,
  *                                       which has every message the log took and counts them
  * </pre>
@@ -82,22 +84,25 @@ final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                         KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m)));
             }
 
+            /**
+             * The stream broke: the session stays open, as if stalled, so that the kernel resumes
+             * it here or at the next leader within its lease (its lease decides otherwise).
+             */
             @Override
             public void onError(Throwable t) {
-                closed();
+                if (sessionId != 0) {
+                    streams.remove(sessionId);
+                }
             }
 
+            /** The kernel ended its session cleanly: so does the pager. */
             @Override
             public void onCompleted() {
-                closed();
-                out.complete();
-            }
-
-            private void closed() {
                 if (sessionId != 0 && streams.remove(sessionId) != null) {
                     append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
                             SessionClosed.newBuilder().setSessionId(sessionId)));
                 }
+                out.complete();
             }
         };
     }

@@ -108,6 +108,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
                         "pager " + config.name() + " replica " + replicas.self()))
+                // Kernels ping their connection every 10 s, also while idle (a spare for a resume):
+                // permitted, as by the unreplicated pager, so that no GOAWAY cuts them.
+                .permitKeepAliveTime(5, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(new ReplicaXpService(this, streams)).build();
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
@@ -178,7 +181,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * appends a genesis; a replica that led and no longer does ends its kernels' streams.
      */
     private synchronized void leaderChanged(RaftPeerId leader) {
-        if (self.equals(leader)) {
+        if (self.equals(leader) && !closed) {
             RaftClient old = client;
             client = newClient();
             closeQuietly(old);
@@ -207,7 +210,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * so a replica that still leads makes a new one (the streams whose entries failed have ended).
      */
     private synchronized void replaceClient(RaftClient failed) {
-        if (client == failed && isLeader()) {
+        if (client == failed && !closed && isLeader()) {
             client = newClient();
             closeQuietly(failed);
         }
@@ -319,10 +322,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true;
+            closeQuietly(client); // first: nothing more is appended through this replica, as in a crash
+            client = null;
+        }
         ticker.shutdownNow();
         xp.shutdownNow();
-        closeQuietly(client);
         try {
             raft.close();
         } catch (IOException e) {
