@@ -180,16 +180,18 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * Ratis's notice: {@code leader} leads now. The new leader makes a client of its own and
      * appends a genesis; a replica that led and no longer does ends its kernels' streams.
      */
-    private synchronized void leaderChanged(RaftPeerId leader) {
-        if (self.equals(leader) && !closed) {
-            RaftClient old = client;
-            client = newClient();
-            closeQuietly(old);
+    private void leaderChanged(RaftPeerId leader) {
+        boolean leads;
+        RaftClient old;
+        synchronized (this) {
+            leads = self.equals(leader) && !closed;
+            old = client;
+            client = leads ? newClient() : null;
+        }
+        closeQuietly(old);
+        if (leads) {
             log.info("pager {}: replica {} leads its group now", config.name(), replicas.self());
         } else {
-            RaftClient old = client;
-            client = null;
-            closeQuietly(old);
             streams.endAll("replica " + replicas.self() + " no longer leads its pager group (the leader is now "
                     + (leader == null ? "unknown" : leader) + "): the kernel resumes its session at the new leader");
         }
@@ -209,13 +211,21 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * An append through {@code failed} failed: an ordered client takes nothing after a failure,
      * so a replica that still leads makes a new one (the streams whose entries failed have ended).
      */
-    private synchronized void replaceClient(RaftClient failed) {
-        if (client == failed && !closed && isLeader()) {
+    private void replaceClient(RaftClient failed) {
+        synchronized (this) {
+            if (client != failed || closed || !isLeader()) {
+                return;
+            }
             client = newClient();
-            closeQuietly(failed);
         }
+        closeQuietly(failed);
     }
 
+    /**
+     * Closes a client no longer in {@link #client}, never while holding this replica's lock:
+     * closing fails the client's pending appends, and their handlers (on Ratis's threads, which
+     * the close waits for) take the lock in {@link #replaceClient}.
+     */
     private static void closeQuietly(RaftClient c) {
         if (c != null) {
             try {
@@ -322,11 +332,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
     @Override
     public void close() {
+        RaftClient last;
         synchronized (this) {
             closed = true;
-            closeQuietly(client); // first: nothing more is appended through this replica, as in a crash
+            last = client;
             client = null;
         }
+        closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
         ticker.shutdownNow();
         xp.shutdownNow();
         try {
