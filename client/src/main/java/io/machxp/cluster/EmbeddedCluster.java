@@ -98,6 +98,24 @@ public final class EmbeddedCluster implements AutoCloseable {
         return new EmbeddedCluster(pagers, kernels);
     }
 
+    /**
+     * Kernels only, one for each entry of {@code kernelOptions}, using the pager (or pagers,
+     * comma-separated) at {@code pagerTargets} that runs elsewhere, e.g. in another process.
+     */
+    public static EmbeddedCluster startKernels(Map<String, CoreOptions> kernelOptions, String pagerTargets)
+            throws IOException {
+        List<Kernel> kernels = new ArrayList<>();
+        try {
+            for (Map.Entry<String, CoreOptions> k : kernelOptions.entrySet()) {
+                kernels.add(Kernel.start(KernelConfig.loopback(k.getKey(), pagerTargets).withCore(k.getValue())));
+            }
+        } catch (IOException | RuntimeException e) {
+            kernels.forEach(Kernel::close);
+            throw e;
+        }
+        return new EmbeddedCluster(List.of(), kernels);
+    }
+
     /** Objects {@code prefix}0 .. {@code prefix}(n-1) spread over {@code pagers}: object i on pager i mod pagers. */
     public static PagerDirectory roundRobin(int pagers, String prefix, int objects) {
         Map<String, Integer> assigned = new LinkedHashMap<>();

@@ -16,6 +16,7 @@ public final class BenchMain {
                 .addSubcommand(new BenchCommand())
                 .addSubcommand(new ScaleCommand())
                 .addSubcommand(new JmhCommand())
+                .addSubcommand(new PagerEfficiencyCommand())
                 .addSubcommand(new io.machxp.bench.compare.CompareCommand())
                 .setCaseInsensitiveEnumValuesAllowed(true);
     }

@@ -64,24 +64,30 @@ public final class MachxpService implements Hosted {
 
     /** With {@code pagers} pagers in the JVM, lock i served by pager i mod pagers. */
     public MachxpService(Mode mode, BenchOptions options, int pagers) throws IOException {
+        this(mode, options, pagers == 1 ? List.of(OBJECT)
+                : java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList(),
+                startCluster(mode, options, pagers));
+    }
+
+    /**
+     * Kernels in this JVM using the pager at {@code pagerTarget} that runs elsewhere (another
+     * process) and serves {@link #OBJECT} with at least {@link #objectBytes} bytes.
+     */
+    public static MachxpService onPager(Mode mode, BenchOptions options, String pagerTarget) throws IOException {
+        Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
+        return new MachxpService(mode, options, List.of(OBJECT), EmbeddedCluster.startKernels(kernels, pagerTarget));
+    }
+
+    /** The object the bench maps (one pager) and the bytes it needs for {@code options}' locks. */
+    public static Map.Entry<String, Long> objectBytes(BenchOptions options) {
+        return Map.entry(OBJECT, options.locks() * PAGE);
+    }
+
+    private MachxpService(Mode mode, BenchOptions options, List<String> objects, EmbeddedCluster cluster) {
         this.mode = mode;
         this.api = options.api();
-        if (pagers == 1) {
-            this.objects = List.of(OBJECT);
-            this.cluster = EmbeddedCluster.start(options.nodes(), mode.cache, mode.piggyback,
-                    Map.of(OBJECT, options.locks() * PAGE));
-        } else {
-            this.objects = java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList();
-            Map<String, Long> sizes = new java.util.LinkedHashMap<>();
-            objects.forEach(o -> sizes.put(o, options.locks() * PAGE));
-            Map<String, io.machxp.kernel.core.CoreOptions> kernels = new java.util.LinkedHashMap<>();
-            for (int i = 0; i < options.nodes(); i++) {
-                kernels.put(EmbeddedCluster.kernelName(i), io.machxp.kernel.core.CoreOptions.DEFAULT
-                        .withCacheFutexes(mode.cache).withPiggyback(mode.piggyback));
-            }
-            this.cluster = EmbeddedCluster.start(kernels, sizes, EmbeddedCluster.roundRobin(pagers, OBJECT + "-",
-                    pagers));
-        }
+        this.objects = objects;
+        this.cluster = cluster;
         this.bases = new long[options.nodes()][objects.size()];
         this.tasks = api == BenchOptions.Api.GRPC ? new MachxpTasks(name(), cluster.kernelTargets(), objects, PAGE)
                 : null;
@@ -97,6 +103,28 @@ public final class MachxpService implements Hosted {
             close();
             throw e;
         }
+    }
+
+    private static EmbeddedCluster startCluster(Mode mode, BenchOptions options, int pagers) throws IOException {
+        if (pagers == 1) {
+            return EmbeddedCluster.start(options.nodes(), mode.cache, mode.piggyback,
+                    Map.of(OBJECT, options.locks() * PAGE));
+        }
+        List<String> objects = java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList();
+        Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        objects.forEach(o -> sizes.put(o, options.locks() * PAGE));
+        Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
+        return EmbeddedCluster.start(kernels, sizes, EmbeddedCluster.roundRobin(pagers, OBJECT + "-", pagers));
+    }
+
+    /** Kernels A, B, ... with the mode's futex options. */
+    private static Map<String, io.machxp.kernel.core.CoreOptions> kernelOptions(Mode mode, BenchOptions options) {
+        Map<String, io.machxp.kernel.core.CoreOptions> kernels = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < options.nodes(); i++) {
+            kernels.put(EmbeddedCluster.kernelName(i), io.machxp.kernel.core.CoreOptions.DEFAULT
+                    .withCacheFutexes(mode.cache).withPiggyback(mode.piggyback));
+        }
+        return kernels;
     }
 
     @Override
