@@ -62,6 +62,11 @@ final class PagerCommand implements Callable<Integer> {
             + "stalls for longer)")
     Long electionTimeoutMillis;
 
+    @Option(names = "--fresh-start",
+            description = "no earlier pager on this address had kernels (a first start, a benchmark): no grace period "
+                    + "before granting; without it a pager that keeps no store waits one lease for earlier kernels")
+    boolean freshStart;
+
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
@@ -84,7 +89,7 @@ final class PagerCommand implements Callable<Integer> {
             return replicated(served, transport);
         }
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
-                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false));
+                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, pager::publishMetricsTo);

@@ -45,6 +45,9 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
             description = "measured; default 10s")
     Duration duration = Duration.ofSeconds(10);
+    @Option(names = "--lease-ms", description = "the kernels' lease at the pager (machxp pager --lease-ms); "
+            + "default ${DEFAULT-VALUE}, long enough that a starved kernel is not declared dead")
+    long leaseMillis = 60_000;
     @Option(names = "--jfr", paramLabel = "FILE",
             description = "record the pager process with JDK Flight Recorder (profile settings) into FILE")
     Path jfr;
@@ -68,7 +71,7 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5,
                 warmup, duration, 42, BenchOptions.Api.LOCAL);
-        PagerEfficiency.Result r = PagerEfficiency.measure(options, jvm);
+        PagerEfficiency.Result r = PagerEfficiency.measure(options, leaseMillis, jvm);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -15,6 +15,10 @@ import java.util.Map;
  * the Part II variant (--no-cache: every lock and unlock is a request to the pager) over real
  * gRPC on loopback. Over the measured window it counts the XP messages the pager received and
  * sent and the CPU time (user + system, every thread) of the pager's process.
+ *
+ * <p>The kernels' leases are those of {@code machxp pager --lease-ms}; on a loaded machine a kernel
+ * starved of CPU for a whole lease is declared dead and its futexes become unrecoverable, which
+ * ends the run: a long lease keeps the measurement about message handling.
  */
 public final class PagerEfficiency {
     /**
@@ -47,13 +51,19 @@ public final class PagerEfficiency {
     private PagerEfficiency() {}
 
     /** Runs {@code options}' workload (the warm-up, then the measured window) on a pager process. */
-    public static Result measure(BenchOptions options, List<String> pagerJvmArgs) throws Exception {
+    public static Result measure(BenchOptions options, long leaseMillis, List<String> pagerJvmArgs) throws Exception {
         Map.Entry<String, Long> object = MachxpService.objectBytes(options);
-        try (PagerProcess pager = PagerProcess.start(object.getKey(), object.getValue(), pagerJvmArgs)) {
+        try (PagerProcess pager = PagerProcess.start(object.getKey(), object.getValue(), leaseMillis,
+                pagerJvmArgs)) {
             String target = pager.target(120);
             try (MeteredService service = new MeteredService(
                     MachxpService.onPager(MachxpService.Mode.NO_CACHE, options, target), pager, target)) {
-                SystemResult workload = new Workload(options).run(service);
+                SystemResult workload;
+                try {
+                    workload = new Workload(options).run(service);
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException(e.getMessage() + "\nthe pager process's output:\n" + pager.output(), e);
+                }
                 List<MeteredService.Sample> s = service.samples();
                 MeteredService.Sample begin = s.get(s.size() - 2);
                 MeteredService.Sample end = s.get(s.size() - 1);

@@ -35,13 +35,14 @@ final class PagerProcess implements AutoCloseable {
     }
 
     /** Starts a pager serving {@code object} of {@code bytes}, with {@code jvmArgs} (e.g. JFR) before the class. */
-    static PagerProcess start(String object, long bytes, List<String> jvmArgs) throws IOException {
+    static PagerProcess start(String object, long bytes, long leaseMillis, List<String> jvmArgs) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Machxp.class.getName(), "pager",
-                "--port", "0", "--object", object + "=" + bytes,
+                "--port", "0", "--object", object + "=" + bytes, "--lease-ms", Long.toString(leaseMillis),
+                "--fresh-start",
                 "--parent-pid", Long.toString(ProcessHandle.current().pid())));
         return new PagerProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
@@ -69,7 +70,8 @@ final class PagerProcess implements AutoCloseable {
         return ticks * (1_000_000_000L / TICKS_PER_SECOND);
     }
 
-    private synchronized String output() {
+    /** What it printed (its first 200 lines), for an error message. */
+    synchronized String output() {
         return String.join("\n", output);
     }
 
