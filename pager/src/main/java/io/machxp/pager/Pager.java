@@ -18,8 +18,6 @@ import io.machxp.proto.transport.TransportException;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -94,7 +92,7 @@ public final class Pager implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
-                NioIoHandler.newFactory());
+                io.machxp.pager.net.NettyTransport.ioHandlerFactory());
         this.loop = group.next();
         this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(
                 new DefaultThreadFactory("pager-store-" + config.name(), true)) : null;
@@ -173,7 +171,7 @@ public final class Pager implements AutoCloseable {
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
-                .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
+                .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(io.machxp.pager.net.NettyTransport.serverChannel())
                 .directExecutor()
                 // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
