@@ -82,6 +82,7 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("pagerCpuShare", r.pagerCpuShare());
             m.put("messagesPerPagerCpuSecond", Math.round(r.messagesPerCpuSecond()));
             m.put("loadAverage", r.loadAverage());
+            m.put("pagerThreadCpuSeconds", r.threadCpuSeconds());
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
@@ -92,6 +93,9 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             out.printf("  pager process CPU         %.2f s: %.0f%% of one CPU%n", r.pagerCpuSeconds(),
                     100 * r.pagerCpuShare());
             out.printf("  per pager CPU-second      %,.0f XP messages%n", r.messagesPerCpuSecond());
+            out.printf("  pager CPU by thread       %s%n", r.threadCpuSeconds().entrySet().stream().limit(6)
+                    .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
+                    .collect(java.util.stream.Collectors.joining(", ")));
             out.printf("  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
                     r.workload().latencyMicros().p99());
             out.printf("  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),

@@ -16,7 +16,7 @@ import java.util.List;
  */
 final class MeteredService implements LockService {
     /** The pager's counts at one moment. */
-    record Sample(long nanoTime, long messages, long cpuNanos) {}
+    record Sample(long nanoTime, long messages, long cpuNanos, java.util.Map<String, Long> threadCpuNanos) {}
 
     private final LockService machxp;
     private final PagerProcess pager;
@@ -44,10 +44,11 @@ final class MeteredService implements LockService {
     public synchronized long messages() {
         try {
             long cpu = pager.cpuNanos();
+            java.util.Map<String, Long> threads = pager.threadCpuNanos();
             PagerStatisticsReply stats = admin.statistics();
             long n = stats.getXpReceivedMap().values().stream().mapToLong(Long::longValue).sum()
                     + stats.getXpSentMap().values().stream().mapToLong(Long::longValue).sum();
-            samples.add(new Sample(System.nanoTime(), n, cpu));
+            samples.add(new Sample(System.nanoTime(), n, cpu, threads));
             return n;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

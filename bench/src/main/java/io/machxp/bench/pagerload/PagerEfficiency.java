@@ -25,11 +25,13 @@ public final class PagerEfficiency {
      * @param messages XP messages at the pager over the window, both directions
      * @param seconds the window's wall time
      * @param pagerCpuSeconds CPU time of the pager process over the window
-     * @param loadAverage the machine's 1-minute load average at the end (other processes share the cores)
+     * @param loadAverage the machine's load averages (1, 5, 15 minutes) at the end (other processes share the cores)
      * @param workload what the workers saw (throughput, latency, violations, lost updates)
+     * @param threadCpuSeconds the pager's CPU over the window by thread name, the largest first
+     *     ("pager-NAME-1-1" is the core thread; the rest is the JIT, GC and gRPC's helpers)
      */
     public record Result(long messages, double seconds, double pagerCpuSeconds, String loadAverage,
-            SystemResult workload) {
+            SystemResult workload, Map<String, Double> threadCpuSeconds) {
         public double messagesPerSecond() {
             return messages / seconds;
         }
@@ -68,9 +70,19 @@ public final class PagerEfficiency {
                 MeteredService.Sample begin = s.get(s.size() - 2);
                 MeteredService.Sample end = s.get(s.size() - 1);
                 return new Result(end.messages() - begin.messages(), (end.nanoTime() - begin.nanoTime()) / 1e9,
-                        (end.cpuNanos() - begin.cpuNanos()) / 1e9, loadAverage(), workload);
+                        (end.cpuNanos() - begin.cpuNanos()) / 1e9, loadAverage(), workload, byThread(begin, end));
             }
         }
+    }
+
+    private static Map<String, Double> byThread(MeteredService.Sample begin, MeteredService.Sample end) {
+        Map<String, Double> used = new java.util.LinkedHashMap<>();
+        end.threadCpuNanos().entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), (e.getValue() - begin.threadCpuNanos().getOrDefault(e.getKey(), 0L)) / 1e9))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> used.put(e.getKey(), e.getValue()));
+        return used;
     }
 
     private static String loadAverage() {

@@ -63,7 +63,31 @@ final class PagerProcess implements AutoCloseable {
 
     /** CPU time the process has used so far, user and system, all its threads. */
     long cpuNanos() throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+        return cpuNanos(Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat")));
+    }
+
+    /**
+     * CPU time so far of each live thread, by its name as Linux keeps it (15 characters, e.g.
+     * "pager-pager-1-1" for the core thread, "C2 CompilerThre", "GC Thread#0"), threads of one
+     * name summed.
+     */
+    java.util.Map<String, Long> threadCpuNanos() throws IOException {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    byName.merge(name, cpuNanos(stat), Long::sum);
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return byName;
+    }
+
+    private static long cpuNanos(String stat) {
         // Fields after the command name, which is in parentheses and may hold spaces.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime (14th), stime (15th)
