@@ -4,7 +4,6 @@ import io.machxp.pager.PagerConfig;
 import io.machxp.pager.replica.ReplicaConfig;
 import io.machxp.pager.replica.ReplicatedPager;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +32,7 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** {@code count} replicas serving {@code objects}, with sessions of {@code lease}. */
     ReplicaGroup(int count, Map<String, Long> objects, Duration lease) throws IOException {
-        for (int i = 0; i < count; i++) {
-            addresses.put(String.valueOf((char) ('a' + i)), "127.0.0.1:" + freePortPair());
-        }
+        addresses.putAll(ReplicaConfig.loopback(count));
         PagerConfig config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, objects)
                 .withLease(lease);
         try {
@@ -62,25 +59,6 @@ final class ReplicaGroup implements AutoCloseable {
 
     private Optional<ReplicatedPager> leader() {
         return replicas.stream().filter(r -> !r.closed() && r.takesKernels()).findFirst();
-    }
-
-    /** A port p such that p (XP) and p+1 (Raft) are both free now. */
-    private static int freePortPair() throws IOException {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int p;
-            try (ServerSocket s = new ServerSocket(0)) {
-                p = s.getLocalPort();
-            }
-            if (p >= 65534) {
-                continue;
-            }
-            try (ServerSocket s1 = new ServerSocket(p); ServerSocket s2 = new ServerSocket(p + 1)) {
-                return p;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IOException("found no two free consecutive ports on loopback");
     }
 
     @Override

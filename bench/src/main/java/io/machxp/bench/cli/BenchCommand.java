@@ -5,11 +5,9 @@ import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.machxp.bench.report.BenchChart;
+import io.machxp.bench.report.BenchCsv;
 import io.machxp.bench.report.BenchReport;
 import io.machxp.bench.report.BenchTable;
-import io.machxp.bench.systems.CuratorService;
-import io.machxp.bench.systems.HazelcastService;
-import io.machxp.bench.systems.MachxpService;
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.bench.workload.LockService;
 import io.machxp.bench.workload.Run;
@@ -21,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,19 +27,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * machxp bench: one workload, run on machxp (cached, --no-cache, --piggyback) and on the lock
- * services a user would otherwise pick (Curator on ZooKeeper, Hazelcast's CP FencedLock), one
- * after the other in this JVM, each with a warm-up and then measured for the same time. Prints a
- * table (or JSON) and draws a chart. A benchmark, not a test: it reports numbers and fails only
+ * machxp bench: one workload, run on machxp (one pager, or three Raft replicas) and on the lock
+ * services a user would otherwise pick (Curator on ZooKeeper with and without fsync, Hazelcast's
+ * FencedLock with CP on and off), one after the other in this JVM, each with a warm-up and then
+ * measured for the same time ({@link BenchSystems}). Every row says what the system guarantees
+ * (replicas, fsync). Prints a table (or JSON, or CSV) and draws a chart. A benchmark, not a test: it reports numbers and fails only
  * when a system broke mutual exclusion or lost an update.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compare machxp with Curator and Hazelcast on one lock workload, measured in the same run.",
                 "Exit 0 when every system kept mutual exclusion and every update, 2 when one did not."})
 final class BenchCommand implements Callable<Integer> {
-    /** The systems, in the order they run and are shown. */
-    enum SystemName { cached, no_cache, piggyback, curator, hazelcast }
-
     @Spec
     CommandSpec spec;
 
@@ -79,15 +74,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workload", description = {"how a worker picks its next lock: locality (--locality) or alternation",
             "(the lock most recently acquired by another node's worker: every operation a handoff); default ${DEFAULT-VALUE}"})
     BenchOptions.Pattern workload = BenchOptions.Pattern.LOCALITY;
-    @Option(names = "--systems", split = ",", paramLabel = "NAME",
-            description = "which systems, in order: cached, no-cache, piggyback, curator, hazelcast; default all")
-    List<String> systems = List.of("cached", "no-cache", "piggyback", "curator", "hazelcast");
+    @Option(names = "--systems", split = ",", paramLabel = "NAME", description = {"which systems, in order: machxp"
+            + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced), hazelcast-cp (3 CP members, Raft, in memory),",
+            "hazelcast-unsafe (CP off: no Raft), zookeeper (Curator, log fsynced), zookeeper-nosync (forceSync=no),",
+            "no-cache, piggyback (machxp's other modes); default machxp,machxp-r3,hazelcast-cp,hazelcast-unsafe,zookeeper,"
+            + "zookeeper-nosync"})
+    List<String> systems = BenchSystems.DEFAULT;
     @Option(names = "--chart", paramLabel = "FILE", description = "the PNG chart of throughput and p99; default ${DEFAULT-VALUE}")
     Path chart = Path.of("machxp-bench.png");
     @Option(names = "--no-chart", description = "draw no chart")
     boolean noChart;
     @Option(names = "--json", description = "print the report as JSON instead of the table")
     boolean json;
+    @Option(names = "--csv", description = "print the report as CSV (one line per system, its guarantees included) instead of the table")
+    boolean csv;
     @Option(names = "--quick", description = {"0.2 s warm-up and 0.5 s measured per system (with --api process 1 s and 1 s:",
             "the worker processes' JVMs start cold): a smoke test (CI); its numbers mean little"})
     boolean quick;
@@ -105,13 +105,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
                 duration, seed, api, workload);
-        List<SystemName> chosen = parseSystems(systems);
+        List<BenchSystems> chosen = BenchSystems.parse(systems);
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
         try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
-            for (SystemName name : chosen) {
-                progress.system(label(name));
-                try (LockService service = open(name, options)) {
+            for (BenchSystems system : chosen) {
+                progress.system(system.label);
+                try (LockService service = system.open(options)) {
                     BenchOptions o = options.withWarmup(jvmWarmup.of(results.size(), warmup));
                     Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);
                     progress.running(w);
@@ -123,6 +123,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            out.flush();
+        } else if (csv) {
+            out.print(BenchCsv.of(report));
             out.flush();
         } else {
             BenchTable.print(report, out);
@@ -136,32 +139,5 @@ final class BenchCommand implements Callable<Integer> {
             return ExitCodes.CHECK_FAILED;
         }
         return ExitCodes.OK;
-    }
-
-    static List<SystemName> parseSystems(List<String> names) {
-        List<SystemName> chosen = new ArrayList<>();
-        for (String n : names) {
-            try {
-                chosen.add(SystemName.valueOf(n.trim().toLowerCase(Locale.ROOT).replace('-', '_')));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown system '" + n
-                        + "': choose from cached, no-cache, piggyback, curator, hazelcast");
-            }
-        }
-        return chosen;
-    }
-
-    private static String label(SystemName name) {
-        return name.name().replace('_', '-');
-    }
-
-    static LockService open(SystemName name, BenchOptions options) throws Exception {
-        return switch (name) {
-            case cached -> new MachxpService(MachxpService.Mode.CACHED, options);
-            case no_cache -> new MachxpService(MachxpService.Mode.NO_CACHE, options);
-            case piggyback -> new MachxpService(MachxpService.Mode.PIGGYBACK, options);
-            case curator -> new CuratorService(options);
-            case hazelcast -> new HazelcastService(options);
-        };
     }
 }

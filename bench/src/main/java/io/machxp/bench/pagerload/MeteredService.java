@@ -35,6 +35,11 @@ final class MeteredService implements LockService {
     }
 
     @Override
+    public io.machxp.bench.workload.Guarantees guarantees() {
+        return machxp.guarantees();
+    }
+
+    @Override
     public Client client(int node, int worker) throws Exception {
         return machxp.client(node, worker);
     }

@@ -72,7 +72,7 @@ public final class ProcessWorkload extends Run {
                 perNode[node] = workers.get(node).result(wait);
             }
             long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
-            return Tally.of(service.name(), options, perNode, messages,
+            return Tally.of(service, options, perNode, messages,
                     Tally.counterSum(reader, options.locks()) - counterBefore);
         } finally {
             for (WorkerProcess w : workers) {

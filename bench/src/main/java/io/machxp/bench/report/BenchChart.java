@@ -38,9 +38,10 @@ public final class BenchChart {
     /** One panel: a title, its value axis label, and a value per category. */
     public record Panel<T>(String title, String axis, ToDoubleFunction<T> value) {}
 
-    /** machxp bench's chart: throughput and p99 latency per system. */
+    /** machxp bench's chart: throughput and p99 latency per system, each labelled with its guarantees. */
     public static void write(BenchReport report, Path file) throws IOException {
-        write(file, report.results(), SystemResult::system, List.of(
+        write(file, report.results(), r -> r.guarantees() == null ? r.system()
+                : r.system() + " [" + r.guarantees().brief() + "]", List.of(
                 new Panel<SystemResult>("Throughput (higher is better)", "operations per second", SystemResult::opsPerSecond),
                 new Panel<SystemResult>("p99 latency (lower is better)", "microseconds, lock to unlock",
                         r -> r.latencyMicros().p99())));

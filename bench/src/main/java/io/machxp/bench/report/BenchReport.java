@@ -1,17 +1,22 @@
 package io.machxp.bench.report;
 
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Guarantees;
 import io.machxp.bench.workload.SystemResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * What machxp bench prints and writes as JSON: the machine, the workload, each system's result,
- * and machxp cached's throughput as a multiple of each peer's.
+ * What machxp bench prints and writes as JSON: the machine, the workload, each system's result
+ * with its guarantees, and the throughput of each machxp cached row (one pager, or replicated) as
+ * a multiple of each peer's, keyed "machxp row / peer row". {@code likeForLike} names the ratios
+ * whose peer promises no more than the machxp row: as many replicas, and fsync only if machxp
+ * fsyncs too.
  */
-public record BenchReport(Machine machine, Workload workload, List<SystemResult> results, Map<String, Double> ratios) {
+public record BenchReport(Machine machine, Workload workload, List<SystemResult> results, Map<String, Double> ratios,
+        List<String> likeForLike) {
 
     /** Where the numbers were measured. */
     public record Machine(int cpus, String java, String os) {
@@ -36,11 +41,29 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
 
     public static BenchReport of(BenchOptions options, List<SystemResult> results) {
         Map<String, Double> ratios = new LinkedHashMap<>();
-        Optional<SystemResult> cached = results.stream().filter(r -> r.system().startsWith("machxp cached")).findFirst();
-        cached.ifPresent(c -> results.stream().filter(r -> !r.system().startsWith("machxp") && r.ops() > 0).forEach(peer ->
-                ratios.put(c.system() + " / " + peer.system(),
-                        Math.round(10 * c.opsPerSecond() / Math.max(peer.opsPerSecond(), 1e-9)) / 10.0)));
-        return new BenchReport(Machine.current(), Workload.of(options), List.copyOf(results), ratios);
+        List<String> likeForLike = new ArrayList<>();
+        for (SystemResult machxp : results) {
+            if (!machxp.system().startsWith("machxp cached")) {
+                continue;
+            }
+            for (SystemResult peer : results) {
+                if (peer.system().startsWith("machxp") || peer.ops() == 0) {
+                    continue;
+                }
+                String key = machxp.system() + " / " + peer.system();
+                ratios.put(key, Math.round(10 * machxp.opsPerSecond() / Math.max(peer.opsPerSecond(), 1e-9)) / 10.0);
+                if (likeForLike(machxp.guarantees(), peer.guarantees())) {
+                    likeForLike.add(key);
+                }
+            }
+        }
+        return new BenchReport(Machine.current(), Workload.of(options), List.copyOf(results), ratios,
+                List.copyOf(likeForLike));
+    }
+
+    /** Whether {@code peer} promises no more than {@code machxp}: as many replicas, fsync only if machxp's does. */
+    static boolean likeForLike(Guarantees machxp, Guarantees peer) {
+        return machxp != null && peer != null && machxp.replicas() == peer.replicas() && (machxp.fsync() || !peer.fsync());
     }
 
     public boolean correct() {

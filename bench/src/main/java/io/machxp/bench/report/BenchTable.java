@@ -4,7 +4,7 @@ import io.machxp.bench.workload.SystemResult;
 import java.io.PrintWriter;
 import java.util.Locale;
 
-/** machxp bench's table: one row per system, then the ratios. */
+/** machxp bench's table: one row per system with what it guarantees, then the ratios. */
 public final class BenchTable {
     private BenchTable() {}
 
@@ -17,10 +17,11 @@ public final class BenchTable {
                 100 * w.writes(), w.api(), w.warmupSeconds(), w.durationSeconds());
         out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", report.machine().cpus(), report.machine().java(),
                 report.machine().os());
-        out.printf("%-44s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "ops/s", "p50 us", "p99 us",
+        out.printf("%-50s %-40s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "ops/s", "p50 us", "p99 us",
                 "p99.9 us", "max us", "XP msg/op", "max wait us", "p99 wait us", "Jain", "correct");
         for (SystemResult r : report.results()) {
-            out.printf(Locale.ROOT, "%-44s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %12.1f %12.1f %6.3f %10s%n", r.system(),
+            out.printf(Locale.ROOT, "%-50s %-40s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %12.1f %12.1f %6.3f %10s%n",
+                    r.system(), r.guarantees() == null ? "-" : r.guarantees().summary(),
                     r.opsPerSecond(), r.latencyMicros().p50(), r.latencyMicros().p99(), r.latencyMicros().p999(),
                     r.latencyMicros().max(), r.messagesPerOp() == null ? "-" : String.format(Locale.ROOT, "%.2f",
                             r.messagesPerOp()), r.fairness().maxWaitMicros(), r.fairness().worstP99WaitMicros(),
@@ -29,7 +30,8 @@ public final class BenchTable {
         }
         if (!report.ratios().isEmpty()) {
             out.println();
-            report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-60s %8.1fx%n", what, ratio));
+            report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-100s %8.1fx%s%n", what, ratio,
+                    report.likeForLike().contains(what) ? "  (like for like: the peer promises no more)" : ""));
         }
         out.flush();
     }

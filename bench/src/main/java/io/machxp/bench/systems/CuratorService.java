@@ -1,6 +1,7 @@
 package io.machxp.bench.systems;
 
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Guarantees;
 import io.machxp.bench.workload.Hosted;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,17 +18,33 @@ import org.apache.curator.test.TestingServer;
  * ZooKeeper does by default). One Curator client per node, shared by the node's workers, as one
  * client process per host would be. The counters live in this JVM's memory, which costs the peer
  * nothing: a user would also have to store and move that data somewhere. With {@code --api process}
- * only the server runs here, and each node's workers are a {@link CuratorClients} process.
+ * only the server runs here, and each node's workers are a {@link CuratorClients} process. With
+ * {@code forceSync} false the server is started with ZooKeeper's {@code zookeeper.forceSync=no}: it
+ * writes its log but does not sync it before answering (the property is read when the server opens
+ * its log, so it is set only while this server starts).
  */
 public final class CuratorService extends PeerService implements Hosted {
+    /** One server, its log synced before each answer (ZooKeeper's default). */
+    static final Guarantees FSYNC = new Guarantees(1, "none", true, "1 server, log fsynced");
+    /** One server, forceSync=no. */
+    static final Guarantees NO_FSYNC = new Guarantees(1, "none", false, "1 server, forceSync=no");
+    private static final String FORCE_SYNC = "zookeeper.forceSync";
+
     private final TestingServer server;
+    private final boolean forceSync;
     private final boolean processes;
     private final List<CuratorFramework> clients = new ArrayList<>();
 
     public CuratorService(BenchOptions options) throws Exception {
+        this(options, true);
+    }
+
+    /** With {@code forceSync} false, a server that does not sync its log ({@code zookeeper.forceSync=no}). */
+    public CuratorService(BenchOptions options, boolean forceSync) throws Exception {
         super(options.locks());
+        this.forceSync = forceSync;
         this.processes = options.api() == BenchOptions.Api.PROCESS;
-        this.server = new TestingServer(true);
+        this.server = startServer(forceSync);
         try {
             for (int node = 0; !processes && node < options.nodes(); node++) {
                 CuratorFramework client = CuratorFrameworkFactory.newClient(server.getConnectString(),
@@ -42,9 +59,31 @@ public final class CuratorService extends PeerService implements Hosted {
         }
     }
 
+    private static synchronized TestingServer startServer(boolean forceSync) throws Exception {
+        String before = System.getProperty(FORCE_SYNC);
+        if (!forceSync) {
+            System.setProperty(FORCE_SYNC, "no");
+        }
+        try {
+            return new TestingServer(true); // returns once the server runs, its transaction log open
+        } finally {
+            if (before == null) {
+                System.clearProperty(FORCE_SYNC);
+            } else {
+                System.setProperty(FORCE_SYNC, before);
+            }
+        }
+    }
+
     @Override
     public String name() {
-        return processes ? "Curator InterProcessMutex (client processes)" : "Curator InterProcessMutex";
+        String label = forceSync ? "Curator InterProcessMutex" : "Curator InterProcessMutex, forceSync=no";
+        return processes ? label + " (client processes)" : label;
+    }
+
+    @Override
+    public Guarantees guarantees() {
+        return forceSync ? FSYNC : NO_FSYNC;
     }
 
     /** The kind, the name and ZooKeeper's connect string ({@link CuratorClients}). */

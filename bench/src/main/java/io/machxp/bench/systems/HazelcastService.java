@@ -6,6 +6,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.cp.lock.FencedLock;
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Guarantees;
 import io.machxp.bench.workload.Hosted;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,11 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * Peer 2: Hazelcast's {@code FencedLock} on an embedded CP group of three members (Raft; a lock
- * and an unlock are each a committed entry), the members on loopback TCP. A node's workers call
+ * and an unlock are each a committed entry, kept in the members' memory: CP persistence is a
+ * Hazelcast Enterprise feature), the members on loopback TCP. With {@code cp} false the three
+ * members run with the CP subsystem off ({@code cp-member-count} 0): Hazelcast's "unsafe mode",
+ * where the FencedLock lives in a partition of the cluster without Raft, and Hazelcast logs a
+ * warning that says so. A node's workers call
  * the lock through member node mod 3, as an application embedding a member would. The counters
  * live in this JVM's memory, as for Curator. With {@code --api process} each node's workers are a
  * {@link HazelcastClients} process, a Hazelcast client of the members.
@@ -27,6 +32,17 @@ import java.util.concurrent.ConcurrentMap;
 public final class HazelcastService extends PeerService implements Hosted {
     static final int MEMBERS = 3;
 
+    /** The CP group of three with Raft. */
+    static final Guarantees CP = new Guarantees(MEMBERS, "Raft (Hazelcast CP)", false,
+            MEMBERS + " CP members (Raft), in memory");
+    /**
+     * CP off, unsafe mode: the lock in its partition's owner, copied to a backup lazily; a lock
+     * acknowledged just before its owner crashes can be lost (Hazelcast's documentation says so).
+     */
+    static final Guarantees UNSAFE = new Guarantees(1, "none", false,
+            "CP off: no Raft (unsafe mode), in memory");
+
+    private final boolean cp;
     private final boolean processes;
     private final String cluster;
     private final int[] ports;
@@ -34,21 +50,29 @@ public final class HazelcastService extends PeerService implements Hosted {
     private final ConcurrentMap<String, FencedLock> proxies = new ConcurrentHashMap<>();
 
     public HazelcastService(BenchOptions options) {
+        this(options, true);
+    }
+
+    /** With {@code cp} false, CP is off: the FencedLock runs in unsafe mode, without Raft. */
+    public HazelcastService(BenchOptions options, boolean cp) {
         super(options.locks());
+        this.cp = cp;
         this.processes = options.api() == BenchOptions.Api.PROCESS;
         this.ports = freePorts(MEMBERS);
         this.cluster = "machxp-bench-" + ProcessHandle.current().pid() + "-" + ports[0];
         try {
             List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
             for (int i = 0; i < MEMBERS; i++) {
-                Config config = memberConfig(cluster, ports, i);
+                Config config = memberConfig(cluster, ports, i, cp ? MEMBERS : 0);
                 starting.add(CompletableFuture.supplyAsync(() -> Hazelcast.newHazelcastInstance(config)));
             }
             for (CompletableFuture<HazelcastInstance> member : starting) {
                 members.add(member.join());
             }
-            members.get(0).getCPSubsystem().getCPSubsystemManagementService().awaitUntilDiscoveryCompleted(
-                    2, java.util.concurrent.TimeUnit.MINUTES);
+            if (cp) {
+                members.get(0).getCPSubsystem().getCPSubsystemManagementService().awaitUntilDiscoveryCompleted(
+                        2, java.util.concurrent.TimeUnit.MINUTES);
+            }
             // The first lock creates the CP group's Raft group and each member's CP session: part of
             // starting the service, like machxp's kernels connecting, not of the workload.
             for (HazelcastInstance member : members) {
@@ -58,16 +82,21 @@ public final class HazelcastService extends PeerService implements Hosted {
             }
         } catch (RuntimeException | InterruptedException e) {
             close();
-            throw new IllegalStateException("could not start the embedded Hazelcast CP group: " + e.getMessage(), e);
+            throw new IllegalStateException("could not start the embedded Hazelcast " + (cp ? "CP group" : "members")
+                    + ": " + e.getMessage(), e);
         }
     }
 
-    private static Config memberConfig(String cluster, int[] ports, int index) {
+    private static Config memberConfig(String cluster, int[] ports, int index, int cpMembers) {
         Config config = new Config();
         config.setClusterName(cluster);
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.logging.type", "slf4j");
-        config.getCPSubsystemConfig().setCPMemberCount(MEMBERS).setGroupSize(MEMBERS);
+        if (cpMembers > 0) {
+            config.getCPSubsystemConfig().setCPMemberCount(cpMembers).setGroupSize(cpMembers);
+        } else {
+            config.getCPSubsystemConfig().setCPMemberCount(0); // unsafe mode: CP data structures without Raft
+        }
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(ports[index]).setPortAutoIncrement(false);
         network.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
@@ -104,7 +133,13 @@ public final class HazelcastService extends PeerService implements Hosted {
 
     @Override
     public String name() {
-        return processes ? "Hazelcast FencedLock (client processes)" : "Hazelcast FencedLock";
+        String label = cp ? "Hazelcast FencedLock" : "Hazelcast FencedLock, CP off";
+        return processes ? label + " (client processes)" : label;
+    }
+
+    @Override
+    public Guarantees guarantees() {
+        return cp ? CP : UNSAFE;
     }
 
     /** The kind, the name, the cluster's name and the members' addresses ({@link HazelcastClients}). */

@@ -1,6 +1,7 @@
 package io.machxp.bench.systems;
 
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.bench.workload.Guarantees;
 import io.machxp.bench.workload.Hosted;
 import io.machxp.bench.workload.LockService;
 import io.machxp.cluster.EmbeddedCluster;
@@ -21,7 +22,8 @@ import java.util.Map;
  * the futex at the start of page i of one shared object, and its counter is the 8 bytes after the
  * futex word, in the same page (so the data travels with the lock, as a user's would). With
  * several pagers, lock i is in object {@code bench-(i mod pagers)}, which pager i mod pagers serves
- * (docs/multi-pager.md).
+ * (docs/multi-pager.md). {@link #replicated} runs the one pager as three Ratis replicas in this
+ * JVM instead ({@link PagerReplicas}, docs/replicated-pager.md).
  */
 public final class MachxpService implements Hosted {
     private static final String OBJECT = "bench";
@@ -51,6 +53,8 @@ public final class MachxpService implements Hosted {
     private final Mode mode;
     private final BenchOptions.Api api;
     private final EmbeddedCluster cluster;
+    /** The pager's three replicas ({@link #replicated}), or null: the cluster's own pager(s). */
+    private final PagerReplicas replicas;
     private final List<LocalTask> localTasks = new ArrayList<>();
     /** --api grpc: every node's task, KernelClient in this JVM. */
     private final MachxpTasks tasks;
@@ -66,7 +70,22 @@ public final class MachxpService implements Hosted {
     public MachxpService(Mode mode, BenchOptions options, int pagers) throws IOException {
         this(mode, options, pagers == 1 ? List.of(OBJECT)
                 : java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList(),
-                startCluster(mode, options, pagers));
+                startCluster(mode, options, pagers), null);
+    }
+
+    /**
+     * The one pager as three Raft replicas in this JVM (Apache Ratis, the log synced to disk before
+     * an entry commits) and the kernels following its leader.
+     */
+    public static MachxpService replicated(Mode mode, BenchOptions options) throws IOException {
+        PagerReplicas replicas = new PagerReplicas("bench", (int) PAGE, Map.of(OBJECT, options.locks() * PAGE));
+        try {
+            return new MachxpService(mode, options, List.of(OBJECT),
+                    EmbeddedCluster.startKernels(kernelOptions(mode, options), replicas.kernelTarget()), replicas);
+        } catch (IOException | RuntimeException e) {
+            replicas.close();
+            throw e;
+        }
     }
 
     /**
@@ -75,7 +94,8 @@ public final class MachxpService implements Hosted {
      */
     public static MachxpService onPager(Mode mode, BenchOptions options, String pagerTarget) throws IOException {
         Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
-        return new MachxpService(mode, options, List.of(OBJECT), EmbeddedCluster.startKernels(kernels, pagerTarget));
+        return new MachxpService(mode, options, List.of(OBJECT), EmbeddedCluster.startKernels(kernels, pagerTarget),
+                null);
     }
 
     /** The object the bench maps (one pager) and the bytes it needs for {@code options}' locks. */
@@ -83,8 +103,10 @@ public final class MachxpService implements Hosted {
         return Map.entry(OBJECT, options.locks() * PAGE);
     }
 
-    private MachxpService(Mode mode, BenchOptions options, List<String> objects, EmbeddedCluster cluster) {
+    private MachxpService(Mode mode, BenchOptions options, List<String> objects, EmbeddedCluster cluster,
+            PagerReplicas replicas) {
         this.mode = mode;
+        this.replicas = replicas;
         this.api = options.api();
         this.objects = objects;
         this.cluster = cluster;
@@ -129,12 +151,22 @@ public final class MachxpService implements Hosted {
 
     @Override
     public String name() {
+        String label = replicas == null ? mode.label : mode.label + ", " + PagerReplicas.COUNT + " replicas";
         return switch (api) {
-            case LOCAL -> mode.label;
-            case GRPC -> mode.label + " (gRPC tasks)";
-            case PROCESS -> mode.label + " (task processes)";
+            case LOCAL -> label;
+            case GRPC -> label + " (gRPC tasks)";
+            case PROCESS -> label + " (task processes)";
         };
     }
+
+    @Override
+    public Guarantees guarantees() {
+        return replicas == null ? Guarantees.SINGLE_PAGER : REPLICATED;
+    }
+
+    /** The replicated pager's promise. */
+    static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
+            PagerReplicas.COUNT + " pager replicas (Raft), log fsynced");
 
     /** The kind, the name, the page size, the objects and every kernel's target. */
     @Override
@@ -207,6 +239,9 @@ public final class MachxpService implements Hosted {
 
     @Override
     public long messages() {
+        if (replicas != null) {
+            return replicas.messages();
+        }
         return cluster.pagers().stream().mapToLong(p -> p.stats().messages()).sum();
     }
 
@@ -229,5 +264,8 @@ public final class MachxpService implements Hosted {
             tasks.close();
         }
         cluster.close();
+        if (replicas != null) {
+            replicas.close();
+        }
     }
 }

@@ -11,6 +11,14 @@ public interface LockService extends AutoCloseable {
     /** The name in tables, JSON and the chart. */
     String name();
 
+    /**
+     * What the service promises about its lock state (replicas, consensus, fsync), shown beside
+     * its numbers; null when not stated (a client side, whose servers state it).
+     */
+    default Guarantees guarantees() {
+        return null;
+    }
+
     /** A client for one worker thread on node {@code node}; called from that worker's thread. */
     Client client(int node, int worker) throws Exception;
 

@@ -6,6 +6,7 @@ import io.machxp.workbench.Fairness;
  * What one system did on the workload, measured after its warm-up.
  *
  * @param system the service's name
+ * @param guarantees what the service promises (replicas, consensus, fsync)
  * @param ops lock-critical section-unlock operations completed while measuring
  * @param seconds how long the measurement ran
  * @param opsPerSecond throughput
@@ -16,7 +17,7 @@ import io.machxp.workbench.Fairness;
  * @param fairness the waits per node (a lock called to its return) and Jain's index over the nodes'
  *     operations, measured ({@link Fairness}: one definition for every report)
  */
-public record SystemResult(String system, long ops, double seconds, double opsPerSecond, Latency latencyMicros,
+public record SystemResult(String system, Guarantees guarantees, long ops, double seconds, double opsPerSecond, Latency latencyMicros,
         Double messagesPerOp, long violations, long lostUpdates, Fairness fairness) {
 
     /** Percentiles of one operation's latency, in microseconds. */

@@ -14,7 +14,7 @@ public final class Tally {
      * @param messages XP messages during the measurement, or -1 when the system does not count them
      * @param counted the counters' growth over the whole run, warm-up included
      */
-    public static SystemResult of(String system, BenchOptions o, WorkerStats[] perNode, long messages, long counted) {
+    public static SystemResult of(LockService system, BenchOptions o, WorkerStats[] perNode, long messages, long counted) {
         WorkerStats all = new WorkerStats();
         long[] acquisitions = new long[perNode.length];
         List<Histogram> waits = new ArrayList<>();
@@ -26,7 +26,7 @@ public final class Tally {
         double seconds = o.duration().toNanos() / 1e9;
         long n = all.ops;
         Histogram latency = all.latency;
-        return new SystemResult(system, n, seconds, n / seconds,
+        return new SystemResult(system.name(), system.guarantees(), n, seconds, n / seconds,
                 new SystemResult.Latency(micros(latency.getValueAtPercentile(50)),
                         micros(latency.getValueAtPercentile(99)), micros(latency.getValueAtPercentile(99.9)),
                         micros(latency.getMaxValue())),

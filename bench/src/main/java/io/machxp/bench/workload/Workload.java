@@ -63,7 +63,7 @@ public final class Workload extends Run {
             throw failed(service, failure.get());
         }
         long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
-        return Tally.of(service.name(), options, perNode, messages,
+        return Tally.of(service, options, perNode, messages,
                 Tally.counterSum(service, options.locks()) - counterBefore);
     }
 

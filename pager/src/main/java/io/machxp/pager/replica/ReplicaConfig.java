@@ -73,6 +73,37 @@ public record ReplicaConfig(String self, Map<String, String> replicas, java.time
         return String.join("+", replicas.values());
     }
 
+    /**
+     * {@code count} replicas on loopback, ids "a", "b", ... each at a port p such that p (XP) and
+     * p+1 (Raft) were both free when looked at: a group for one machine (tests, machxp bench).
+     */
+    public static Map<String, String> loopback(int count) throws java.io.IOException {
+        Map<String, String> replicas = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            replicas.put(String.valueOf((char) ('a' + i)), "127.0.0.1:" + freePortPair());
+        }
+        return replicas;
+    }
+
+    private static int freePortPair() throws java.io.IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int p;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                p = s.getLocalPort();
+            }
+            if (p >= 65534) {
+                continue;
+            }
+            try (java.net.ServerSocket s1 = new java.net.ServerSocket(p);
+                    java.net.ServerSocket s2 = new java.net.ServerSocket(p + 1)) {
+                return p;
+            } catch (java.io.IOException taken) {
+                // try another
+            }
+        }
+        throw new java.io.IOException("found no two free consecutive ports on loopback");
+    }
+
     private static int port(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         try {

@@ -67,6 +67,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final RaftPeerId self;
     private final ReplicaStreams streams = new ReplicaStreams();
     private final ReplicaCore replica;
+    private final PagerStats stats = new PagerStats();
     private final RaftServer raft;
     private final Server xp;
     private final Path raftDir;
@@ -93,7 +94,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.raftDir = removeRaftDir ? Files.createTempDirectory("machxp-raft-" + replicas.self())
                 : config.storeDir().resolve("raft-" + replicas.self());
         this.replica = new ReplicaCore(config.name(), config.pageSize(), config.objects(), config.lease().toNanos(),
-                streams, new PagerStats());
+                streams, stats);
         RaftProperties props = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
         GrpcConfigKeys.Server.setHost(props, config.bindHost());
@@ -317,6 +318,14 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Whether this replica has been closed. */
     public boolean closed() {
         return closed;
+    }
+
+    /**
+     * What this replica's core counted: every replica applies the same log, so each counts every
+     * XP message the group received and the messages its core sent (only the leader's reach a kernel).
+     */
+    public PagerStats stats() {
+        return stats;
     }
 
     /** Kernels' streams held now (the leader's). */

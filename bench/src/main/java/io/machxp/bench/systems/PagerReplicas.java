@@ -1,0 +1,74 @@
+package io.machxp.bench.systems;
+
+import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.ReplicaConfig;
+import io.machxp.pager.replica.ReplicatedPager;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The bench's pager as a group of three Apache Ratis replicas (docs/replicated-pager.md), all in
+ * this JVM on loopback, as the bench runs its single pager: each replica its own Raft server, XP
+ * server and Raft log in a temporary directory, which Ratis writes and syncs to disk before an
+ * entry commits (its default: {@code raft.server.log.unsafe-flush.enabled} false). Kernels name
+ * the three, joined by '+', and follow the leader.
+ */
+final class PagerReplicas implements AutoCloseable {
+    static final int COUNT = 3;
+    /**
+     * The shortest election timeout (the longest twice it), as the replica tests use: a loaded
+     * machine stalls JVMs for longer than Ratis's default 150 ms, which would change leaders without
+     * a failure. No leader fails in a bench run, so it does not enter the figures.
+     */
+    static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration LEADER_WAIT = Duration.ofSeconds(60);
+
+    private final List<ReplicatedPager> replicas = new ArrayList<>();
+    private final String kernelTarget;
+
+    PagerReplicas(String name, int pageSize, Map<String, Long> objects) throws IOException {
+        Map<String, String> addresses = ReplicaConfig.loopback(COUNT);
+        this.kernelTarget = String.join("+", addresses.values());
+        PagerConfig config = new PagerConfig(name, "127.0.0.1", 0, pageSize, objects);
+        try {
+            for (String id : addresses.keySet()) {
+                replicas.add(ReplicatedPager.start(config,
+                        new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT)));
+            }
+            awaitLeader();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void awaitLeader() throws IOException {
+        long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+        while (replicas.stream().noneMatch(ReplicatedPager::takesKernels)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IOException("the 3 pager replicas elected no leader within " + LEADER_WAIT.toSeconds()
+                        + " s (a machine too loaded for Raft's heartbeats?)");
+            }
+            LockSupport.parkNanos(20_000_000);
+        }
+    }
+
+    /** What a kernel's --pager says: the three XP addresses joined by '+'. */
+    String kernelTarget() {
+        return kernelTarget;
+    }
+
+    /** XP messages the group received and sent: every replica applies the same log, so one replica's count. */
+    long messages() {
+        return replicas.get(0).stats().messages();
+    }
+
+    @Override
+    public void close() {
+        replicas.forEach(ReplicatedPager::close);
+    }
+}
