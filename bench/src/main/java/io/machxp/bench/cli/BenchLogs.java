@@ -5,7 +5,13 @@ import ch.qos.logback.classic.Logger;
 import io.machxp.cli.Logs;
 import org.slf4j.LoggerFactory;
 
-/** For the bench's report: machxp's logs from WARN up, the peers' (chatty at start and stop) from ERROR up. */
+/**
+ * For the bench's report: machxp's logs from WARN up, the peers' and Ratis's (chatty at start and
+ * stop) from ERROR up. Two exceptions: Hazelcast's warning that its CP data structures run in
+ * unsafe mode (CP off) is shown, as Hazelcast means it to be; and Ratis logs nothing: when the
+ * bench stops a replicated pager it reports every append and heartbeat in flight as an error, and
+ * what matters in a run reaches the kernels, which log it, and the bench's checks ("correct").
+ */
 public final class BenchLogs {
     private BenchLogs() {}
 
@@ -15,5 +21,7 @@ public final class BenchLogs {
         for (String peer : new String[] {"com.hazelcast", "org.apache.zookeeper", "org.apache.curator"}) {
             ((Logger) LoggerFactory.getLogger(peer)).setLevel(Level.ERROR);
         }
+        ((Logger) LoggerFactory.getLogger("com.hazelcast.cp.internal.CPSubsystemImpl")).setLevel(Level.WARN);
+        ((Logger) LoggerFactory.getLogger("org.apache.ratis")).setLevel(Level.OFF);
     }
 }
