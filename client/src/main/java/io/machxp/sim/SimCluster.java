@@ -337,6 +337,7 @@ public final class SimCluster {
         long start = Math.max(arrival, kernel == null ? p.busy : kernel.cpuBusy);
         if (kernel == null) {
             p.busy = start + cost;
+            p.cpuSpent += cost;
         } else {
             kernel.cpuBusy = start + cost;
         }
@@ -362,6 +363,11 @@ public final class SimCluster {
 
     public PagerStats pagerStats() {
         return pagerStats(0);
+    }
+
+    /** The CPU pager {@code pager} has spent on the messages it received so far (the network's CPU cost). */
+    public long pagerCpuNanos(int pager) {
+        return pagers.get(pager).cpuSpent;
     }
 
     public PagerStats pagerStats(int pager) {

@@ -42,6 +42,8 @@ final class SimPager {
     boolean up = true;
     /** When its CPU is free of the messages it received (the network's CPU cost). */
     long busy;
+    /** The CPU it has spent on messages so far (the network's CPU cost, summed). */
+    long cpuSpent;
     PagerPlants plants = PagerPlants.NONE;
     GrantPolicy grantPolicy = GrantPolicy.IMMEDIATE;
 

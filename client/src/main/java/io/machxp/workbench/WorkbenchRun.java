@@ -23,7 +23,9 @@ import org.HdrHistogram.Histogram;
  * by seed: {@code kernels} kernels of {@code threads} closed-loop workers each. A worker picks a
  * futex (the {@link Workload}), locks it, writes the futex's data page (the page after its own),
  * holds it for {@code criticalNanos}, unlocks, and thinks for {@code thinkNanos}. Futex i has its
- * word on page 2i and its data on page 2i + 1 of one shared object.
+ * word on page 2i and its data on page 2i + 1 of one shared object. On several pagers
+ * ({@link #onPagers}) the futexes are spread over one object per pager: futex i is futex i / P
+ * of object {@code workbench-(i mod P)}, which pager i mod P serves.
  */
 public final class WorkbenchRun {
     static final int PAGE = 4096;
@@ -39,6 +41,9 @@ public final class WorkbenchRun {
     private final Workload workload;
     private final Setup setup;
     private final SplittableRandom random;
+    private final int pagers;
+    /** Each pager's CPU spent when the measurement began. */
+    private final long[] pagerCpuAtMeasure;
     private final Histogram latency = new Histogram(3);
     private final List<Histogram> waits = new ArrayList<>();
     private final long[] acquisitions;
@@ -55,14 +60,24 @@ public final class WorkbenchRun {
     private final Map<Integer, String> threadNames = new HashMap<>();
 
     private WorkbenchRun(Variant variant, Workload workload, NetworkModel network, Setup setup, long seed,
-            XpTrace trace) {
+            XpTrace trace, int pagers) {
+        this.pagers = pagers;
+        this.pagerCpuAtMeasure = new long[pagers];
         this.workload = workload;
         this.setup = setup;
         this.trace = trace;
         this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.acquisitions = new long[setup.kernels()];
-        cluster = new SimCluster(new SimCluster.Options(seed, 0, 0, PAGE),
-                Map.of(OBJECT, (long) setup.futexes() * 2 * PAGE), (time, kernel, event, tid, detail) -> {
+        Map<String, Long> objects = new java.util.LinkedHashMap<>();
+        Map<String, Integer> assigned = new java.util.LinkedHashMap<>();
+        long perObject = (long) ((setup.futexes() + pagers - 1) / pagers) * 2 * PAGE;
+        for (int p = 0; p < pagers; p++) {
+            objects.put(object(p), perObject);
+            assigned.put(object(p), p);
+        }
+        cluster = new SimCluster(new SimCluster.Options(seed, 0, 0, PAGE), objects,
+                io.machxp.kernel.core.PagerDirectory.of(pagers, pagers == 1 ? Map.of() : assigned),
+                (time, kernel, event, tid, detail) -> {
                     if (trace != null) {
                         trace.mark(time, kernel, threadNames.getOrDefault(tid, "-"), event, detail);
                     }
@@ -87,6 +102,11 @@ public final class WorkbenchRun {
         }
     }
 
+    /** The object pager {@code p} serves: the one shared object when there is one pager. */
+    private String object(int p) {
+        return pagers == 1 ? OBJECT : OBJECT + "-" + p;
+    }
+
     /** Runs the workload and measures it (after a warm-up of a tenth of the duration). */
     public static WorkbenchResult run(Variant variant, Workload workload, double param, NetworkModel network,
             Setup setup, long seed) {
@@ -100,21 +120,51 @@ public final class WorkbenchRun {
      */
     public static WorkbenchResult run(Variant variant, Workload workload, double param, NetworkModel network,
             Setup setup, long seed, XpTrace trace) {
-        WorkbenchRun r = new WorkbenchRun(variant, workload, network, setup, seed, trace);
+        return new WorkbenchRun(variant, workload, network, setup, seed, trace, 1).measure(variant, param, network,
+                seed).result();
+    }
+
+    /**
+     * A run on {@code pagers} pagers, the futexes spread over them, with each pager's CPU share
+     * while measured (the network's CPU cost of the messages it received, over the time).
+     */
+    public record OnPagers(int pagers, WorkbenchResult result, List<Double> pagerCpu) {
+        /** The busiest pager's CPU share. */
+        public double busiestPagerCpu() {
+            return pagerCpu.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        }
+    }
+
+    /** As {@link #run(Variant, Workload, double, NetworkModel, Setup, long)} on {@code pagers} pagers. */
+    public static OnPagers onPagers(Variant variant, Workload workload, double param, NetworkModel network,
+            Setup setup, long seed, int pagers) {
+        return new WorkbenchRun(variant, workload, network, setup, seed, null, pagers).measure(variant, param, network,
+                seed);
+    }
+
+    /** Starts the workers, warms up for a tenth of the duration, then measures for the duration. */
+    private OnPagers measure(Variant variant, double param, NetworkModel network, long seed) {
         long warmup = setup.durationNanos() / 10;
-        r.start();
-        long begin = r.cluster.now();
+        start();
+        long begin = cluster.now();
         if (trace != null) {
             trace.origin(begin);
             trace.title(String.format("machxp compare: %s, %s %s, network %s (sim, seed %d)", variant.name(),
                     workload.name(), param, network.name(), seed));
         }
-        r.cluster.at(begin + warmup, () -> {
-            r.measuring = true;
-            r.measureFrom = r.cluster.now();
+        cluster.at(begin + warmup, () -> {
+            measuring = true;
+            measureFrom = cluster.now();
+            for (int p = 0; p < pagers; p++) {
+                pagerCpuAtMeasure[p] = cluster.pagerCpuNanos(p);
+            }
         });
-        r.cluster.runUntil(begin + warmup + setup.durationNanos());
-        return r.result(variant.name(), workload.name(), param, network.name(), seed);
+        cluster.runUntil(begin + warmup + setup.durationNanos());
+        List<Double> cpu = new ArrayList<>();
+        for (int p = 0; p < pagers; p++) {
+            cpu.add((cluster.pagerCpuNanos(p) - pagerCpuAtMeasure[p]) / (double) Math.max(1, cluster.now() - measureFrom));
+        }
+        return new OnPagers(pagers, result(variant.name(), workload.name(), param, network.name(), seed), cpu);
     }
 
     private void start() {
@@ -123,11 +173,16 @@ public final class WorkbenchRun {
             for (int t = 0; t < setup.threads(); t++) {
                 String taskName = "w" + t;
                 MachTask task = await(r -> core.taskCreate(taskName, r));
-                VmMapping m = await(r -> core.vmMap(task.id, OBJECT, r));
+                long[] bases = new long[pagers];
+                for (int p = 0; p < pagers; p++) {
+                    String object = object(p);
+                    VmMapping m = await(r -> core.vmMap(task.id, object, r));
+                    bases[p] = m.start();
+                }
                 int priority = workload.priority(t);
                 MachThread thread = await(r -> core.threadCreate(task.id, priority, r));
                 threadNames.put(thread.tid, taskName);
-                Worker w = new Worker(k, core, task.id, thread.tid, m.start());
+                Worker w = new Worker(k, core, task.id, thread.tid, bases);
                 cluster.at(cluster.now() + random.nextLong(setup.thinkNanos() + 1), w::next);
             }
         }
@@ -139,19 +194,20 @@ public final class WorkbenchRun {
         final KernelCore core;
         final long task;
         final int tid;
-        final long base;
+        /** Where each pager's object is mapped. */
+        final long[] bases;
 
-        Worker(int kernel, KernelCore core, long task, int tid, long base) {
+        Worker(int kernel, KernelCore core, long task, int tid, long[] bases) {
             this.kernel = kernel;
             this.core = core;
             this.task = task;
             this.tid = tid;
-            this.base = base;
+            this.bases = bases;
         }
 
         void next() {
             int f = workload.next(kernel, random);
-            long word = base + 2L * f * PAGE;
+            long word = bases[f % pagers] + 2L * (f / pagers) * PAGE;
             long asked = cluster.now();
             mark("lock", f, "");
             core.vmLockFutex(task, tid, word, -1, reply(acquired -> {

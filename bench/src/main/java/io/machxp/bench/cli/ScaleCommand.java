@@ -10,6 +10,9 @@ import io.machxp.bench.scale.FutexCapacity;
 import io.machxp.bench.scale.KernelSweep;
 import io.machxp.bench.systems.MachxpService;
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.workbench.NetworkModel;
+import io.machxp.workbench.PagerScaleModel;
+import io.machxp.workbench.WorkbenchRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +30,8 @@ import picocli.CommandLine.Spec;
  * machxp scale: one pager and more and more kernels in this JVM (the bench workload, machxp
  * cached, one thread per kernel, two futexes homed on each); how many futexes one kernel caches
  * and the memory each takes; and the pager's XP message throughput, saturated by Part II traffic.
+ * With --pagers, the same workload on several pagers here, and the simulator's CPU-cost model of
+ * those pager counts ({@link PagerScaleModel}), where each pager has a CPU of its own.
  */
 @Command(name = "scale", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure how machxp scales: kernels per pager, futexes per kernel, pager messages per second.",
@@ -41,6 +46,10 @@ final class ScaleCommand implements Callable<Integer> {
     @Option(names = "--pagers", split = ",", paramLabel = "N", description = "also measure with these pager "
             + "counts (4 kernels, 2 futexes homed on each, lock i on pager i mod N; docs/multi-pager.md); default none")
     List<Integer> pagers = List.of();
+    @Option(names = "--model-network", paramLabel = "NAME", description = {"with --pagers, also the simulator's "
+            + "CPU-cost model of the same pager counts on this network model",
+            "(lan, dc or wan: the CPU a pager and a kernel spend per message; docs/performance.md); default ${DEFAULT-VALUE}"})
+    String modelNetwork = "lan";
     @Option(names = "--futexes", description = "futexes to cache in one kernel; default ${DEFAULT-VALUE}")
     int futexes = 100_000;
     @Option(names = "--locality", description = "as in machxp bench; default ${DEFAULT-VALUE}")
@@ -64,7 +73,11 @@ final class ScaleCommand implements Callable<Integer> {
 
     /** What machxp scale prints as JSON. */
     record ScaleReport(BenchReport.Machine machine, List<KernelSweep> kernels, KernelSweep pagerSaturation,
-            FutexCapacity.Result futexCapacity, List<KernelSweep> pagers) {}
+            FutexCapacity.Result futexCapacity, List<KernelSweep> pagers, PagerModel pagerModel) {}
+
+    /** The simulator's CPU-cost model of the --pagers counts (null without --pagers). */
+    record PagerModel(String network, long pagerCpuNanosPerMessage, long kernelCpuNanosPerMessage, String load,
+            List<PagerScaleModel.Point> points) {}
 
     @Override
     public Integer call() throws Exception {
@@ -76,6 +89,17 @@ final class ScaleCommand implements Callable<Integer> {
             jvmWarmup.skip();
             duration = Duration.ofMillis(500);
         }
+        NetworkModel network;
+        try {
+            network = NetworkModel.of(modelNetwork);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--model-network: " + e.getMessage());
+        }
+        for (int p : pagers) {
+            if (p < 1 || p > 16) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16, not " + p);
+            }
+        }
         PrintWriter err = spec.commandLine().getErr();
         List<KernelSweep> sweep = new ArrayList<>();
         for (int k : kernels) {
@@ -84,11 +108,9 @@ final class ScaleCommand implements Callable<Integer> {
             sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED,
                     workload(k, 1, 2 * k, locality).withWarmup(jvmWarmup.of(sweep.size(), warmup))));
         }
+        PagerModel model = pagers.isEmpty() ? null : pagerModel(network, err);
         List<KernelSweep> pagerSweep = new ArrayList<>();
         for (int p : pagers) {
-            if (p < 1 || p > 16) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16, not " + p);
-            }
             err.printf("scale: %d pagers, 4 kernels...%n", p);
             err.flush();
             pagerSweep.add(KernelSweep.run(p + " pagers", MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
@@ -100,7 +122,8 @@ final class ScaleCommand implements Callable<Integer> {
         err.printf("scale: caching %,d futexes in one kernel...%n", futexes);
         err.flush();
         FutexCapacity.Result capacity = FutexCapacity.measure(futexes);
-        ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity, pagerSweep);
+        ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity, pagerSweep,
+                model);
 
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -127,6 +150,19 @@ final class ScaleCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /** The model of the --pagers counts: seconds of CPU here, virtual time there. */
+    private PagerModel pagerModel(NetworkModel network, PrintWriter err) {
+        err.printf("scale: the CPU-cost model of %s pagers (simulator, network %s)...%n", pagers, network.name());
+        err.flush();
+        WorkbenchRun.Setup s = quick ? PagerScaleModel.QUICK : PagerScaleModel.SETUP;
+        String load = String.format(Locale.ROOT, "Part II (%s), %d kernels x %d workers, %d futexes, locality %.1f,"
+                + " critical %d us, think %d us, %d ms virtual", PagerScaleModel.VARIANT, s.kernels(), s.threads(),
+                s.futexes(), PagerScaleModel.LOCALITY, s.criticalNanos() / 1000, s.thinkNanos() / 1000,
+                s.durationNanos() / 1_000_000);
+        return new PagerModel(network.name(), network.pagerCpuNanos(), network.kernelCpuNanos(), load,
+                PagerScaleModel.run(pagers, network, s, 1));
+    }
+
     private BenchOptions workload(int nodes, int threads, int locks, double locality) {
         return new BenchOptions(nodes, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5, warmup, duration, 42,
                 BenchOptions.Api.LOCAL);
@@ -142,8 +178,26 @@ final class ScaleCommand implements Callable<Integer> {
         }
         if (!r.pagers().isEmpty()) {
             out.println();
-            out.println("pagers (4 kernels, lock i on pager i mod N; pager msg/s and CPU summed over the pagers):");
-            r.pagers().forEach(s -> row(out, s));
+            out.println("pagers, measured here (4 kernels, lock i on pager i mod N; pager msg/s and CPU summed over the"
+                    + " pagers; 'x first' is ops/s over the first row's):");
+            double first = r.pagers().get(0).result().opsPerSecond();
+            r.pagers().forEach(s -> {
+                row(out, s);
+                out.printf(Locale.ROOT, "%16s x first: %.2f%n", "", s.result().opsPerSecond() / Math.max(first, 1e-9));
+            });
+        }
+        if (r.pagerModel() != null) {
+            PagerModel m = r.pagerModel();
+            out.println();
+            out.printf(Locale.ROOT, "pagers, modelled (the simulator's CPU-cost model, network %s: %.1f us of CPU per"
+                    + " message received at a pager, %.1f us at a kernel, one CPU each; %s; futex i on pager i mod N):%n",
+                    m.network(), m.pagerCpuNanosPerMessage() / 1e3, m.kernelCpuNanosPerMessage() / 1e3, m.load());
+            out.printf("%-16s %12s %10s %10s %18s %10s%n", "", "ops/s", "x first", "XP msg/op", "busiest pager CPU",
+                    "p99 us");
+            for (PagerScaleModel.Point p : m.points()) {
+                out.printf(Locale.ROOT, "%-16s %12.0f %10.2f %10.2f %17.0f%% %10.1f%n", p.pagers() + " pagers",
+                        p.opsPerSecond(), p.speedup(), p.msgsPerOp(), 100 * p.busiestPagerCpu(), p.p99Micros());
+            }
         }
         out.println();
         out.println("pager saturated by Part II traffic (--no-cache, 8 kernels x 2 threads, locality 1):");

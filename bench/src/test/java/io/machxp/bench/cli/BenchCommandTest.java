@@ -76,7 +76,37 @@ class BenchCommandTest {
     void unknownSystemIsAClearError() {
         Run r = run("bench", "--systems", "cached,etcd", "--no-chart");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("unknown system 'etcd'").contains("cached, no-cache, piggyback, curator, hazelcast");
+        assertThat(r.err()).contains("unknown system 'etcd'").contains("machxp, no-cache, piggyback, machxp-r3");
+    }
+
+    /** The pager as three Ratis replicas in this JVM: it runs the workload correctly and says what it promises. */
+    @Test
+    void replicatedMachxpSaysItKeepsThreeReplicasAndFsyncs() throws Exception {
+        Run r = run("bench", "--quick", "--systems", "machxp-r3", "--kernels", "2", "--threads", "2", "--json",
+                "--no-progress", "--no-chart");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode system = new ObjectMapper().readTree(r.out()).get("results").get(0);
+        assertThat(system.get("system").asText()).isEqualTo("machxp cached, 3 replicas");
+        assertThat(system.get("guarantees").get("replicas").asInt()).isEqualTo(3);
+        assertThat(system.get("guarantees").get("fsync").asBoolean()).isTrue();
+        assertThat(system.get("guarantees").get("consensus").asText()).contains("Ratis");
+        assertThat(system.get("ops").asLong()).isPositive();
+        assertThat(system.get("messagesPerOp").asDouble()).as("the replicas count XP messages").isPositive();
+        assertThat(system.get("violations").asLong()).isZero();
+        assertThat(system.get("lostUpdates").asLong()).isZero();
+    }
+
+    /** Hazelcast with CP off and ZooKeeper without fsync run, and their CSV lines say what they give up. */
+    @Test
+    void peersWithoutRaftOrFsyncSayWhatTheyGiveUp() {
+        Run r = run("bench", "--quick", "--systems", "hazelcast-unsafe,zookeeper-nosync", "--kernels", "2", "--threads",
+                "2", "--csv", "--no-progress", "--no-chart");
+        assertThat(r.exit()).as(r.err()).isZero();
+        java.util.List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).startsWith("\"Hazelcast FencedLock, CP off\",1,none,false,").endsWith(",true");
+        assertThat(lines.get(2)).startsWith("\"Curator InterProcessMutex, forceSync=no\",1,none,false,")
+                .endsWith(",true");
     }
 
     @Test

@@ -1,0 +1,52 @@
+package io.machxp.bench.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.machxp.cli.ExitCodes;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** machxp scale --pagers: the pagers measured here and the simulator's CPU-cost model of them. */
+class ScaleCommandTest {
+    private record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = BenchMain.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        return new Run(cl.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void pagersAreMeasuredAndModelled() throws Exception {
+        Run r = run("scale", "--quick", "--pagers", "1,2", "--json", "--no-chart");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertThat(report.get("pagers")).hasSize(2);
+        for (JsonNode measured : report.get("pagers")) {
+            assertThat(measured.get("result").get("ops").asLong()).isPositive();
+            assertThat(measured.get("result").get("violations").asLong()).isZero();
+        }
+        JsonNode model = report.get("pagerModel");
+        assertThat(model.get("network").asText()).isEqualTo("lan");
+        assertThat(model.get("pagerCpuNanosPerMessage").asLong()).isEqualTo(2_000);
+        assertThat(model.get("load").asText()).contains("Part II").contains("32 kernels");
+        assertThat(model.get("points")).hasSize(2);
+        assertThat(model.get("points").get(0).get("pagers").asInt()).isEqualTo(1);
+        assertThat(model.get("points").get(0).get("speedup").asDouble()).isEqualTo(1.0);
+        assertThat(model.get("points").get(1).get("pagers").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnknownModelNetworkIsAUsageError() {
+        Run r = run("scale", "--pagers", "1,2", "--model-network", "moon", "--no-chart");
+        assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--model-network").contains("lan, dc and wan");
+    }
+}
