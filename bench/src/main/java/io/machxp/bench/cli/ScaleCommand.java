@@ -113,7 +113,7 @@ final class ScaleCommand implements Callable<Integer> {
         for (int p : pagers) {
             err.printf("scale: %d pagers, 4 kernels...%n", p);
             err.flush();
-            pagerSweep.add(KernelSweep.run(p + " pagers", MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
+            pagerSweep.add(KernelSweep.run(pagerLabel(p), MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
                     .withWarmup(jvmWarmup.of(sweep.size() + pagerSweep.size(), warmup)), p));
         }
         err.println("scale: saturating the pager (Part II, 8 kernels x 2 threads)...");
@@ -163,6 +163,10 @@ final class ScaleCommand implements Callable<Integer> {
                 PagerScaleModel.run(pagers, network, s, 1));
     }
 
+    private static String pagerLabel(int n) {
+        return n == 1 ? "1 pager" : n + " pagers";
+    }
+
     private BenchOptions workload(int nodes, int threads, int locks, double locality) {
         return new BenchOptions(nodes, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5, warmup, duration, 42,
                 BenchOptions.Api.LOCAL);
@@ -180,11 +184,15 @@ final class ScaleCommand implements Callable<Integer> {
             out.println();
             out.println("pagers, measured here (4 kernels, lock i on pager i mod N; pager msg/s and CPU summed over the"
                     + " pagers; 'x first' is ops/s over the first row's):");
+            out.printf("%-16s %12s %10s %10s %10s %14s %12s %8s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
+                    "pager msg/s", "pager CPU", "x first", "correct");
             double first = r.pagers().get(0).result().opsPerSecond();
-            r.pagers().forEach(s -> {
-                row(out, s);
-                out.printf(Locale.ROOT, "%16s x first: %.2f%n", "", s.result().opsPerSecond() / Math.max(first, 1e-9));
-            });
+            for (KernelSweep s : r.pagers()) {
+                out.printf(Locale.ROOT, "%-16s %12.0f %10.1f %10.1f %10.2f %14.0f %11.0f%% %8.2f %8s%n", s.label(),
+                        s.result().opsPerSecond(), s.result().latencyMicros().p50(), s.result().latencyMicros().p99(),
+                        s.result().messagesPerOp(), s.pagerMessagesPerSecond(), 100 * s.pagerCoreCpu(),
+                        s.result().opsPerSecond() / Math.max(first, 1e-9), s.result().correct() ? "yes" : "NO");
+            }
         }
         if (r.pagerModel() != null) {
             PagerModel m = r.pagerModel();
@@ -195,7 +203,7 @@ final class ScaleCommand implements Callable<Integer> {
             out.printf("%-16s %12s %10s %10s %18s %10s%n", "", "ops/s", "x first", "XP msg/op", "busiest pager CPU",
                     "p99 us");
             for (PagerScaleModel.Point p : m.points()) {
-                out.printf(Locale.ROOT, "%-16s %12.0f %10.2f %10.2f %17.0f%% %10.1f%n", p.pagers() + " pagers",
+                out.printf(Locale.ROOT, "%-16s %12.0f %10.2f %10.2f %17.0f%% %10.1f%n", pagerLabel(p.pagers()),
                         p.opsPerSecond(), p.speedup(), p.msgsPerOp(), 100 * p.busiestPagerCpu(), p.p99Micros());
             }
         }

@@ -29,6 +29,9 @@ public final class MachxpService implements Hosted {
     private static final String OBJECT = "bench";
     private static final long PAGE = PagerConfig.DEFAULT_PAGE_SIZE;
     private static final int COUNTER_OFFSET = MachxpTasks.COUNTER_OFFSET;
+    /** The replicated pager's promise: three copies agreeing through Raft, each syncing its log. */
+    static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
+            PagerReplicas.COUNT + " pager replicas (Raft), log fsynced");
 
     /** The three ways of running the kernels that bench compares. */
     public enum Mode {
@@ -164,9 +167,6 @@ public final class MachxpService implements Hosted {
         return replicas == null ? Guarantees.SINGLE_PAGER : REPLICATED;
     }
 
-    /** The replicated pager's promise. */
-    static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
-            PagerReplicas.COUNT + " pager replicas (Raft), log fsynced");
 
     /** The kind, the name, the page size, the objects and every kernel's target. */
     @Override
