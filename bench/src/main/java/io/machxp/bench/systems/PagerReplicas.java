@@ -26,6 +26,13 @@ final class PagerReplicas implements AutoCloseable {
      */
     static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration LEADER_WAIT = Duration.ofSeconds(60);
+    /**
+     * Kernels' sessions last 20 s without an answer, as in the leader-failover test, not the
+     * default 5 s: on a loaded machine a group whose every input is a synced Raft entry can leave a
+     * keepalive unanswered for 4 s (seen at load 36), and the kernels would end their sessions in
+     * the middle of a run. A lease matters only when something fails, which it does not here.
+     */
+    static final Duration LEASE = Duration.ofSeconds(20);
 
     private final List<ReplicatedPager> replicas = new ArrayList<>();
     private final String kernelTarget;
@@ -33,7 +40,7 @@ final class PagerReplicas implements AutoCloseable {
     PagerReplicas(String name, int pageSize, Map<String, Long> objects) throws IOException {
         Map<String, String> addresses = ReplicaConfig.loopback(COUNT);
         this.kernelTarget = String.join("+", addresses.values());
-        PagerConfig config = new PagerConfig(name, "127.0.0.1", 0, pageSize, objects);
+        PagerConfig config = new PagerConfig(name, "127.0.0.1", 0, pageSize, objects).withLease(LEASE);
         try {
             for (String id : addresses.keySet()) {
                 replicas.add(ReplicatedPager.start(config,
