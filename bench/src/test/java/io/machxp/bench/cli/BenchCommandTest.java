@@ -6,35 +6,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.machxp.cli.ExitCodes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** machxp bench as a user runs it: JSON, the chart, and a clear error for a bad option. */
 class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = BenchMain.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void quickRunPrintsJsonAndDrawsTheChart() throws Exception {
         Path chart = dir.resolve("bench.png");
-        Run r = run("bench", "--quick", "--systems", "cached,no-cache", "--kernels", "2", "--threads", "2",
+        CliRun r = CliRun.of("bench", "--quick", "--systems", "cached,no-cache", "--kernels", "2", "--threads", "2",
                 "--json", "--no-progress", "--chart", chart.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(r.out());
@@ -55,7 +40,7 @@ class BenchCommandTest {
 
     @Test
     void strictAlternationIsNamedInTheReport() throws Exception {
-        Run r = run("bench", "--quick", "--systems", "cached", "--kernels", "2", "--threads", "2",
+        CliRun r = CliRun.of("bench", "--quick", "--systems", "cached", "--kernels", "2", "--threads", "2",
                 "--workload", "alternation", "--json", "--no-progress", "--no-chart");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(r.out());
@@ -67,14 +52,14 @@ class BenchCommandTest {
 
     @Test
     void unknownWorkloadIsAClearError() {
-        Run r = run("bench", "--workload", "zigzag", "--no-chart");
+        CliRun r = CliRun.of("bench", "--workload", "zigzag", "--no-chart");
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("--workload").contains("LOCALITY, ALTERNATION");
     }
 
     @Test
     void unknownSystemIsAClearError() {
-        Run r = run("bench", "--systems", "cached,etcd", "--no-chart");
+        CliRun r = CliRun.of("bench", "--systems", "cached,etcd", "--no-chart");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("unknown system 'etcd'").contains("machxp, no-cache, piggyback, machxp-r3");
     }
@@ -82,7 +67,7 @@ class BenchCommandTest {
     /** The pager as three Ratis replicas in this JVM: it runs the workload correctly and says what it promises. */
     @Test
     void replicatedMachxpSaysItKeepsThreeReplicasAndFsyncs() throws Exception {
-        Run r = run("bench", "--quick", "--systems", "machxp-r3", "--kernels", "2", "--threads", "2", "--json",
+        CliRun r = CliRun.of("bench", "--quick", "--systems", "machxp-r3", "--kernels", "2", "--threads", "2", "--json",
                 "--no-progress", "--no-chart");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode system = new ObjectMapper().readTree(r.out()).get("results").get(0);
@@ -99,7 +84,7 @@ class BenchCommandTest {
     /** Hazelcast with CP off and ZooKeeper without fsync run, and their CSV lines say what they give up. */
     @Test
     void peersWithoutRaftOrFsyncSayWhatTheyGiveUp() {
-        Run r = run("bench", "--quick", "--systems", "hazelcast-unsafe,zookeeper-nosync", "--kernels", "2", "--threads",
+        CliRun r = CliRun.of("bench", "--quick", "--systems", "hazelcast-unsafe,zookeeper-nosync", "--kernels", "2", "--threads",
                 "2", "--csv", "--no-progress", "--no-chart");
         assertThat(r.exit()).as(r.err()).isZero();
         java.util.List<String> lines = r.out().lines().toList();
@@ -111,10 +96,10 @@ class BenchCommandTest {
 
     @Test
     void outOfRangeWorkloadIsAClearError() {
-        Run r = run("bench", "--locality", "1.5", "--no-chart");
+        CliRun r = CliRun.of("bench", "--locality", "1.5", "--no-chart");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("--locality must be between 0 and 1");
-        Run warmup = run("bench", "--jvm-warmup", "-1s", "--no-chart");
+        CliRun warmup = CliRun.of("bench", "--jvm-warmup", "-1s", "--no-chart");
         assertThat(warmup.exit()).as("a usage error").isEqualTo(ExitCodes.USAGE);
         assertThat(warmup.err()).contains("--jvm-warmup").contains("is not a duration");
     }

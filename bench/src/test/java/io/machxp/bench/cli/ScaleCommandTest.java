@@ -5,27 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.machxp.cli.ExitCodes;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** machxp scale --pagers: the pagers measured here and the simulator's CPU-cost model of them. */
 class ScaleCommandTest {
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = BenchMain.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
-
     @Test
     void pagersAreMeasuredAndModelled() throws Exception {
-        Run r = run("scale", "--quick", "--pagers", "1,2", "--json", "--no-chart");
+        CliRun r = CliRun.of("scale", "--quick", "--pagers", "1,2", "--json", "--no-chart");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(r.out());
         assertThat(report.get("pagers")).hasSize(2);
@@ -45,7 +31,7 @@ class ScaleCommandTest {
 
     @Test
     void anUnknownModelNetworkIsAUsageError() {
-        Run r = run("scale", "--pagers", "1,2", "--model-network", "moon", "--no-chart");
+        CliRun r = CliRun.of("scale", "--pagers", "1,2", "--model-network", "moon", "--no-chart");
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("--model-network").contains("lan, dc and wan");
     }
