@@ -51,7 +51,7 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
                     continue;
                 }
                 String key = machxp.system() + " / " + peer.system();
-                ratios.put(key, Math.round(10 * machxp.opsPerSecond() / Math.max(peer.opsPerSecond(), 1e-9)) / 10.0);
+                ratios.put(key, Math.round(100 * machxp.opsPerSecond() / Math.max(peer.opsPerSecond(), 1e-9)) / 100.0);
                 if (likeForLike(machxp.guarantees(), peer.guarantees())) {
                     likeForLike.add(key);
                 }

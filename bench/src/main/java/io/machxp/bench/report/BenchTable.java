@@ -30,7 +30,7 @@ public final class BenchTable {
         }
         if (!report.ratios().isEmpty()) {
             out.println();
-            report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-100s %8.1fx%s%n", what, ratio,
+            report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-100s %8.2fx%s%n", what, ratio,
                     report.likeForLike().contains(what) ? "  (like for like: the peer promises no more)" : ""));
         }
         out.flush();
