@@ -9,18 +9,16 @@ import io.machxp.kernel.net.TaskHandles;
 import io.machxp.proto.link.LinkFrame;
 import io.machxp.proto.transport.Transport;
 import io.machxp.proto.transport.TransportException;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A running kernel's IPC links to the other kernels of its cluster ({@link LinkConfig}): Netty
- * channels on an I/O thread of their own, their frames handed to the IPC core on the core thread.
+ * channels on the kernel's core event loop itself, so frames go from the IPC core to the socket
+ * and back without a hand-off between threads (the link's encoding, decoding and TLS run on the
+ * core thread: the price of those two hand-offs per frame, which an RPC between kernels paid
+ * four times).
  *
  * <pre>
  *  start: transport checked (mutual TLS with the kernel's files, or plaintext on loopback only
@@ -38,18 +36,16 @@ import java.util.concurrent.TimeUnit;
 final class KernelLinks implements AutoCloseable {
     private final LinkConfig config;
     private final TaskHandles handles;
-    private final EventLoopGroup io;
     private final IpcLinks links;
     private final InetSocketAddress bound;
     /** The session core the links feed; null before join and after leave. Core thread. */
     private KernelCore joined;
 
-    private KernelLinks(LinkConfig config, TaskHandles handles, EventLoopGroup io, LinkTls tls, Executor core,
-            String who) throws IOException {
+    private KernelLinks(LinkConfig config, TaskHandles handles, LinkTls tls, EventLoop core, String who)
+            throws IOException {
         this.config = config;
         this.handles = handles;
-        this.io = io;
-        this.links = new IpcLinks(config.id(), config.leaseMillis(), io, core, new LinkListener() {
+        this.links = new IpcLinks(config.id(), config.leaseMillis(), core, core, new LinkListener() {
             @Override
             public void frame(int from, LinkFrame frame) {
                 if (joined != null) {
@@ -73,22 +69,15 @@ final class KernelLinks implements AutoCloseable {
         }
     }
 
-    /** Checks the transport for every link, then listens; {@code core} runs the IPC core. */
-    static KernelLinks start(LinkConfig config, Transport transport, TaskHandles handles, Executor core, String who)
+    /** Checks the transport for every link, then listens; {@code core}, the loop of the IPC core, carries the links. */
+    static KernelLinks start(LinkConfig config, Transport transport, TaskHandles handles, EventLoop core, String who)
             throws IOException {
         LinkTls tls = transport.isTls() ? LinkTls.of(transport.tls()) : null;
         if (tls == null && !transport.plaintextAnywhere()) {
             requireLoopback(config.listen(), who + " would listen for IPC links on");
             config.peers().values().forEach(a -> requireLoopback(a, who + " would link to"));
         }
-        EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ipc-links-" + config.id(), true),
-                NioIoHandler.newFactory());
-        try {
-            return new KernelLinks(config, handles, io, tls, core, who);
-        } catch (IOException | RuntimeException e) {
-            io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw e;
-        }
+        return new KernelLinks(config, handles, tls, core, who);
     }
 
     private static void requireLoopback(InetSocketAddress a, String what) {
@@ -154,7 +143,6 @@ final class KernelLinks implements AutoCloseable {
 
     @Override
     public void close() {
-        links.close();
-        io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        links.close(); // the loop is the kernel's: it stops with the kernel
     }
 }

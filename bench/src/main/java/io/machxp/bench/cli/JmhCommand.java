@@ -70,8 +70,9 @@ final class JmhCommand implements Callable<Integer> {
             options.forks(0).warmupIterations(1).warmupTime(TimeValue.milliseconds(200))
                     .measurementIterations(1).measurementTime(TimeValue.milliseconds(300));
         } else {
-            options.forks(1).warmupIterations(5).warmupTime(TimeValue.seconds(2))
-                    .measurementIterations(5).measurementTime(TimeValue.seconds(2));
+            // iterations and their length from each benchmark's @Warmup and @Measurement (options
+            // set here would override them: the IPC throughput benchmark warms up longer)
+            options.forks(1);
         }
         Collection<RunResult> results = new Runner(options.build()).run();
         int expected = (locks ? LOCK_BENCHMARKS : 0) + (ipc ? IPC_BENCHMARKS : 0);

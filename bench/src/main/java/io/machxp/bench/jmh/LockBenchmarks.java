@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -23,6 +24,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The JMH benchmarks behind `machxp jmh`, each next to what it is measured against, in the same
@@ -37,6 +39,8 @@ public final class LockBenchmarks {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Warmup(iterations = 5, time = 2)
+    @Measurement(iterations = 5, time = 2)
     public static class InProcess {
         EmbeddedCluster cluster;
         LocalThread thread;
@@ -85,6 +89,8 @@ public final class LockBenchmarks {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 5, time = 2)
+    @Measurement(iterations = 5, time = 2)
     public static class OverGrpc {
         EmbeddedCluster cluster;
         KernelClient client;
@@ -132,6 +138,8 @@ public final class LockBenchmarks {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 5, time = 2)
+    @Measurement(iterations = 5, time = 2)
     public static class Handoff {
         EmbeddedCluster cluster;
         LocalThread onA;
@@ -230,6 +238,8 @@ public final class LockBenchmarks {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Warmup(iterations = 5, time = 2)
+    @Measurement(iterations = 5, time = 2)
     public static class SystemCall {
         int value = -7;
 
@@ -247,6 +257,8 @@ public final class LockBenchmarks {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 5, time = 2)
+    @Measurement(iterations = 5, time = 2)
     public static class CacheLocality {
         @Benchmark
         @Threads(2)

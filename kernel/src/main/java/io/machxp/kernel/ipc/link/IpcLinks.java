@@ -53,6 +53,13 @@ import org.slf4j.LoggerFactory;
  * The core learns of deaths and frames through the {@link LinkListener}, always on its own
  * executor, in the order decided here (under this object's lock): a rejoined peer's frames come
  * after the death of its earlier session. {@link #send} is called on the core thread.
+ *
+ * <p>Threads: a kernel gives the links its core's own event loop as {@code group} and as
+ * {@code core} ({@code KernelLinks}, {@link LinkedCore}), so a frame the core sends is written by
+ * the next task of the same thread, and the frames of one read reach the core as one more task of
+ * that thread: no hand-off between threads on the way in or out (an RPC between two kernels costs
+ * the two socket crossings, as a bare echo does). Links on a group of their own work the same way,
+ * with a hand-off each way.
  */
 public final class IpcLinks implements IpcNet, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);
@@ -402,19 +409,28 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
+    /** Closes every link and stops listening; waits for the channels to close unless called on their own loop. */
     @Override
     public void close() {
         closing = true;
         accepted.close();
         if (server != null) {
-            server.close().syncUninterruptibly();
+            closeAndWait(server);
         }
         for (LinkPeer p : peers.values()) {
             synchronized (p) {
                 if (p.channel != null) {
-                    p.channel.close().syncUninterruptibly();
+                    closeAndWait(p.channel);
                 }
             }
+        }
+    }
+
+    /** On the channel's own loop (the core thread when the links share it) waiting would deadlock: close only. */
+    private static void closeAndWait(Channel ch) {
+        ChannelFuture closed = ch.close();
+        if (!ch.eventLoop().inEventLoop()) {
+            closed.syncUninterruptibly();
         }
     }
 

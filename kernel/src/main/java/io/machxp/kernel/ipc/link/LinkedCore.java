@@ -4,39 +4,39 @@ import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.proto.link.LinkFrame;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * An IPC core on a core thread of its own, joined to other kernels' by {@link IpcLinks} (listening
- * on loopback), with one task whose id is the kernel's: Mach IPC between kernels without the rest
- * of a kernel, for tests of the links and for benchmarks. {@link #call} and {@link #msg} run on
- * the core thread.
+ * An IPC core on an event loop of {@code group}, joined to other kernels' by {@link IpcLinks}
+ * (listening on loopback), with one task whose id is the kernel's: Mach IPC between kernels
+ * without the rest of a kernel, for tests of the links and for benchmarks. {@link #call} and
+ * {@link #msg} run on the core thread.
+ *
+ * <p>As in a kernel ({@code KernelLinks}), the core thread is an event loop and the links' channels
+ * are registered on that same loop: a frame the core sends is written by the next task of its own
+ * thread, and the frames of a read reach the core without changing threads.
  */
 public class LinkedCore implements AutoCloseable {
     public final int id;
-    public final ExecutorService coreThread;
+    /** The core thread: an event loop of the group given, which carries this kernel's links too. */
+    public final EventLoop coreThread;
     public final IpcCore core;
     public final IpcLinks links;
     public final InetSocketAddress address;
 
     public LinkedCore(int id, EventLoopGroup group, long leaseMillis) throws InterruptedException {
         this.id = id;
-        this.coreThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "ipc-core-" + id);
-            t.setDaemon(true);
-            return t;
-        });
+        this.coreThread = group.next();
         this.core = new IpcCore((delay, action) -> {
-            var f = group.schedule(() -> coreThread.execute(action), delay, TimeUnit.NANOSECONDS);
+            var f = coreThread.schedule(action, delay, TimeUnit.NANOSECONDS);
             return () -> f.cancel(false);
         });
-        this.links = new IpcLinks(id, leaseMillis, group, coreThread, new LinkListener() {
+        this.links = new IpcLinks(id, leaseMillis, coreThread, coreThread, new LinkListener() {
             @Override
             public void frame(int from, LinkFrame frame) {
                 core.linkReceive(from, frame);
@@ -67,9 +67,9 @@ public class LinkedCore implements AutoCloseable {
         return answer;
     }
 
+    /** Closes the links (the other kernels see this one die); the loop is the group's, shut down with it. */
     @Override
     public void close() {
         links.close();
-        coreThread.shutdownNow();
     }
 }
