@@ -70,6 +70,11 @@ public final class SimCluster {
         KernelToPager toPager(String kernel, KernelToPager message);
 
         PagerToKernel toKernel(String kernel, PagerToKernel message);
+
+        /** A futex one kernel forwards to another over the kernel link (direct handoff). */
+        default io.machxp.proto.xp.FutexForward forward(String from, String to, io.machxp.proto.xp.FutexForward m) {
+            return m;
+        }
     }
 
     /** Sees every XP message that crosses a link: when it was sent and when it arrives. */
@@ -100,6 +105,7 @@ public final class SimCluster {
     private final List<SimPager> pagers = new ArrayList<>();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final TraceSink sink;
+    final SimKernelLinks kernelLinks = new SimKernelLinks(this);
     private MessageFilter filter;
     private SimNetwork network;
     private XpObserver observer = (sent, arrives, from, to, message) -> { };
@@ -218,9 +224,8 @@ public final class SimCluster {
     }
 
     /**
-     * The kernel's process stops for {@code nanos} (SIGSTOP, a long GC pause) and then goes on as if
-     * nothing happened: nothing runs in it meanwhile - messages that arrive, its timers, its tasks'
-     * calls ({@link #call}) - and all of it runs, in order, when it resumes. Its clock runs on.
+     * The kernel's process stops for {@code nanos} (SIGSTOP, a long GC pause) and then goes on: nothing runs in
+     * it meanwhile (messages, timers, its tasks' {@link #call}s); all of it runs, in order, when it resumes.
      */
     public void pause(String name, long nanos) {
         kernel(name).pause(nanos);
@@ -429,6 +434,14 @@ public final class SimCluster {
      */
     boolean resumeAwaited(SimKernel k, int pager) {
         return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now;
+    }
+
+    java.util.Collection<SimKernel> kernels() {
+        return kernels.values();
+    }
+
+    io.machxp.proto.xp.FutexForward filterForward(String from, String to, io.machxp.proto.xp.FutexForward m) {
+        return filter == null ? m : filter.forward(from, to, m);
     }
 
     /** A pager's message through the filter (null: dropped). */

@@ -128,6 +128,11 @@ public final class SimKernel {
             }
 
             @Override
+            public void sendToKernel(int kernel, io.machxp.proto.xp.FutexForward forward) {
+                cluster.kernelLinks.send(SimKernel.this, kernel, forward);
+            }
+
+            @Override
             public void trace(String event, int tid, String detail) {
                 cluster.trace(SimKernel.this.name, event, tid, detail);
             }

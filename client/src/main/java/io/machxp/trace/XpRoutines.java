@@ -21,6 +21,10 @@ public final class XpRoutines {
     private XpRoutines() {}
 
     public static Described describe(Message envelope) {
+        if (envelope instanceof io.machxp.proto.xp.FutexForward f) { // kernel to kernel: no routine envelope
+            return new Described("futex_forward", f.getOffset(), f.getReleased().getPagesCount(),
+                    "fencing_token=" + f.getFencingToken() + " to_kernel=" + f.getToKernel());
+        }
         OneofDescriptor oneof = envelope.getDescriptorForType().getOneofs().get(0);
         FieldDescriptor set = envelope.getOneofFieldDescriptor(oneof);
         if (set == null) {

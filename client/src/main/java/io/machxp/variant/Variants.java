@@ -3,6 +3,7 @@ package io.machxp.variant;
 import io.machxp.kernel.policy.AdaptiveHold;
 import io.machxp.kernel.policy.FutexPolicies;
 import io.machxp.kernel.policy.MinimumHold;
+import io.machxp.pager.policy.DirectHandoff;
 import io.machxp.pager.policy.GrantPolicy;
 import io.machxp.pager.policy.StickyLease;
 import io.machxp.scenario.Durations;
@@ -20,6 +21,8 @@ public final class Variants {
     static final long DEFAULT_HOLD = 1_000_000;
     static final long DEFAULT_ADAPTIVE_MAX = 1_000_000;
     static final long DEFAULT_LEASE = 1_000_000;
+    /** How long the pager waits for a forward's confirmation before it cancels it (direct). */
+    static final long DEFAULT_FORWARD_CONFIRM = 10_000_000;
 
     private Variants() {}
 
@@ -32,9 +35,9 @@ public final class Variants {
         int colon = spec.indexOf(':');
         String name = colon < 0 ? spec : spec.substring(0, colon);
         Long nanos = colon < 0 ? null : duration(spec, spec.substring(colon + 1));
-        if (nanos != null && !List.of("min-hold", "adaptive-hold", "sticky-lease").contains(name)) {
-            throw new IllegalArgumentException("variant '" + name + "' takes no duration (only min-hold, adaptive-hold "
-                    + "and sticky-lease do, as in min-hold:2ms)");
+        if (nanos != null && !List.of("min-hold", "adaptive-hold", "sticky-lease", "direct").contains(name)) {
+            throw new IllegalArgumentException("variant '" + name + "' takes no duration (only min-hold, adaptive-hold, "
+                    + "sticky-lease and direct do, as in min-hold:2ms)");
         }
         GrantPolicy immediate = GrantPolicy.IMMEDIATE;
         return switch (name) {
@@ -55,6 +58,10 @@ public final class Variants {
             case "sticky-lease" -> new Variant(spec, "cache, the pager asks for a futex back only after a lease of "
                     + Durations.format(or(nanos, DEFAULT_LEASE)) + " from its grant",
                     FutexPolicies.CACHE, new StickyLease(or(nanos, DEFAULT_LEASE)));
+            case "direct" -> new Variant(spec, "cache, and the holder hands a futex with its page straight to the "
+                    + "next kernel over the kernel link (confirmed within " + Durations.format(or(nanos,
+                    DEFAULT_FORWARD_CONFIRM)) + ")", FutexPolicies.DIRECT,
+                    new DirectHandoff(Math.max(1, or(nanos, DEFAULT_FORWARD_CONFIRM))));
             default -> throw new IllegalArgumentException("no variant '" + name + "'; the variants are "
                     + String.join(", ", NAMES));
         };

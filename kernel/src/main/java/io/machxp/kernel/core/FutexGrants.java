@@ -66,6 +66,7 @@ final class FutexGrants {
     private final boolean cacheFutexes;
     private final FutexHolds holds;
     private final ReleasePages releasePages;
+    final FutexForwards forwards;
     private final boolean pi;
 
     FutexGrants(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, PageCache pages,
@@ -77,6 +78,7 @@ final class FutexGrants {
         this.cacheFutexes = policy.cacheFutexes();
         this.holds = holds;
         this.releasePages = new ReleasePages(core, pages, policy);
+        this.forwards = new FutexForwards(core, futexes, releasePages);
         holds.whenEnded(this::onRelinquishFutex);
         this.pi = pi;
     }
@@ -85,6 +87,7 @@ final class FutexGrants {
 
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
         e.granted(fencingToken);
+        forwards.granted(e);
         holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;
         List<VmPage> installed = new ArrayList<>();
@@ -293,9 +296,8 @@ final class FutexGrants {
     }
 
     /**
-     * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the
-     * same priority is now, when the relinquish reached this kernel (a higher priority is a new
-     * waiter; the same or a lower one keeps the place of the wait it continues).
+     * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the same priority
+     * is now (a higher priority is a new waiter; the same or a lower one keeps the place of the wait it continues).
      */
     private void remoteWaits(FutexEntry e, int priority) {
         if (!e.relinquishPending || priority > e.remotePriority) {
@@ -305,10 +307,7 @@ final class FutexGrants {
         e.remotePriority = priority;
     }
 
-    /**
-     * The word every kernel reads is in a page not writable here: fetch it writable, so that the
-     * WAITERS just set reaches the word.
-     */
+    /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
     private void fetchWordPage(FutexEntry e) {
         pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
                 PageFault.of(() -> { }, error -> { }));
@@ -362,12 +361,12 @@ final class FutexGrants {
     }
 
     /**
-     * The stream to the pager broke and the kernel will reclaim what it holds from a pager that
-     * may have restarted: a relinquish the old pager asked for is void (the new one asks again if
-     * others wait), so an owner's unlock keeps the futex here instead of releasing it into a
-     * stream that is gone. Local waiters keep waiting; their lock_futex is asked again.
+     * The stream to the pager broke and the kernel will reclaim what it holds from a pager that may have
+     * restarted: a relinquish (or forward) the old pager asked for is void (the new one asks again if others
+     * wait), so an owner's unlock keeps the futex here. Local waiters keep waiting; asked again later.
      */
     void streamBroken(FutexEntry e) {
+        forwards.streamBroken(e);
         if (e.relinquishPending) {
             e.relinquishPending = false;
             e.remotePriority = 0;
@@ -471,7 +470,6 @@ final class FutexGrants {
     private void sendReleased(FutexEntry e) {
         sendReleased(e, false);
     }
-
     /** futex_released; with {@code again}, asking for the futex again at e.requestedPriority. */
     private void sendReleased(FutexEntry e, boolean again) {
         e.grantAwaitsPage = false;
@@ -483,8 +481,10 @@ final class FutexGrants {
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
-        releasePages.leave(e, released);
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+        if (!forwards.forward(e, released)) { // direct handoff: to the kernel the pager named instead
+            releasePages.leave(e, released);
+            core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+        }
     }
 
     void askPager(FutexEntry e, FutexEntry.Request kind) {

@@ -214,10 +214,8 @@ public final class KernelCore {
     }
 
     /**
-     * The stream to pager {@code pager} (0, the primary, for most kernels) broke: the connection,
-     * not the pager's word (that is {@link #onPagerLost}). While the lease runs the kernel keeps
-     * what it holds and reconnects to reclaim it, in case the pager restarted; without a lease it
-     * stops at once.
+     * The stream to pager {@code pager} (0, the primary, for most kernels) broke: the connection, not the pager's
+     * word ({@link #onPagerLost}). With a lease the kernel keeps what it holds and reconnects; without, it stops.
      */
     public void onStreamBroken(int pager, String reason) {
         checkThread();
@@ -247,6 +245,12 @@ public final class KernelCore {
     /** One XP message from the pager (the primary, with several). */
     public void onXp(PagerToKernel m) {
         onXp(0, m);
+    }
+
+    /** A futex another kernel forwarded over the kernel link (direct handoff, xp-spec 13). */
+    public void onFutexForward(io.machxp.proto.xp.FutexForward m) {
+        checkThread();
+        futexes.forwards.onForward(m);
     }
 
     /** One XP message from pager {@code pager}. */

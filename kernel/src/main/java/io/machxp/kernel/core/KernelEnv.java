@@ -112,4 +112,11 @@ public interface KernelEnv {
      * real runtime logs it at debug level.
      */
     default void trace(String event, int tid, String detail) {}
+
+    /**
+     * Sends a futex straight to kernel {@code kernel} over the kernel link (direct handoff, spec
+     * 13). Without a link (the default) it goes nowhere: the pager cancels the forward when it is
+     * not confirmed in time, and this kernel then gives the futex back to it.
+     */
+    default void sendToKernel(int kernel, io.machxp.proto.xp.FutexForward forward) {}
 }

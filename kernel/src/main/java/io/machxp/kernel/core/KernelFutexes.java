@@ -70,6 +70,7 @@ final class KernelFutexes {
     private final Scheduler scheduler;
     private final FutexInheritance inheritance;
     private final FutexGrants grants;
+    final FutexForwards forwards;
     private final RobustFutexes robust;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
@@ -84,6 +85,7 @@ final class KernelFutexes {
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
         FutexHolds holds = new FutexHolds(core, env, policy, inheritance);
         this.grants = new FutexGrants(core, this, inheritance, pages, holds, policy, pi);
+        this.forwards = grants.forwards;
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
     }
 
@@ -364,7 +366,6 @@ final class KernelFutexes {
     void onFutexBusy(FutexEntry e) {
         grants.onFutexBusy(e);
     }
-
     void onRelinquishTry(FutexEntry e) {
         grants.onRelinquishTry(e);
     }
@@ -380,7 +381,6 @@ final class KernelFutexes {
     void forgetFutex(FutexEntry e, KernelError error) {
         grants.forgetFutex(e, error);
     }
-
     void streamBroken(FutexEntry e) {
         grants.streamBroken(e);
     }

@@ -201,6 +201,11 @@ final class KernelObjects {
     }
 
     /** A futex message from the pager about a futex this kernel never asked for, or null. */
+    /** The object of that name, or null: another kernel names objects by name (a futex forwarded). */
+    VmObject objectNamed(String name) {
+        return objectsByName.get(name);
+    }
+
     FutexEntry trackedFutex(int objectId, long offset) {
         VmObject o = objectsById.get(objectId);
         if (o == null || o.state != VmObject.State.READY || offset < 0 || offset >= o.size || (offset & 3) != 0) {

@@ -232,6 +232,7 @@ final class PageCache {
             return null;
         }
         install(p, page.getData().toByteArray(), Access.READ_WRITE, page.getVersion());
+        p.dirty = page.getDirty(); // a page forwarded by its last writer (direct handoff): newer than the pager's
         return p;
     }
 

@@ -148,9 +148,14 @@ final class XpDispatch {
                             r.getOffset());
                     return;
                 }
-                if (r.getTry()) {
+                if (r.getCancelForward()) {
+                    futexes.forwards.onCancel(e, r.getForwardToken()); // direct handoff (spec 13)
+                } else if (r.getTry()) {
                     futexes.onRelinquishTry(e);
                 } else {
+                    if (r.getForwardTo() != 0) {
+                        futexes.forwards.order(e, r);
+                    }
                     futexes.onRelinquishFutex(e, r.getPriority());
                 }
             }

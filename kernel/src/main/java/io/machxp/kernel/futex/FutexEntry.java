@@ -93,6 +93,16 @@ public final class FutexEntry {
      * grant is served or the futex leaves.
      */
     public boolean grantAwaitsPage;
+    /**
+     * Direct handoff: the pager ordered this kernel's next release of the futex to go straight to
+     * kernel {@code forwardTo} (0: none), under {@code forwardToken}, with the futex's page if
+     * {@code forwardPage}. As the next holder: forwards with a token up to {@code forwardRefusedUpTo}
+     * were cancelled before they arrived and are refused for good.
+     */
+    public int forwardTo;
+    public long forwardToken;
+    public boolean forwardPage;
+    public long forwardRefusedUpTo;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
@@ -122,6 +132,7 @@ public final class FutexEntry {
     /** Core only: the grant's token, published to task processes before the state that lets them lock. */
     public void granted(long token) {
         fencingToken = token;
+        forwardTo = 0; // an order for an earlier grant
         if (shared != null) {
             SHARED.setVolatile(shared, sharedAt + 8, token);
         }

@@ -60,6 +60,12 @@ public final class FutexPolicies {
         }
     };
 
+    /**
+     * Direct handoff (xp-spec 13): as the cache, but a futex the pager orders forwarded goes with its page
+     * straight to the next kernel (the pager's side decides when: its grant policy).
+     */
+    public static final FutexPolicy DIRECT = () -> "direct";
+
     /** The policy of the old switches (--no-cache, --piggyback). */
     public static FutexPolicy of(boolean cacheFutexes, boolean piggyback) {
         if (!cacheFutexes) {

@@ -34,6 +34,11 @@ final class GrantLeases {
         return next;
     }
 
+    /** Direct handoff: 0, none; else how long a forward may go unconfirmed (the policy's). */
+    long directHandoffNanos() {
+        return policy.directHandoffNanos();
+    }
+
     /** Whether a grant carries the pages given back with the futex. */
     boolean pagesInGrant() {
         return policy.pagesInGrant();

@@ -98,12 +98,15 @@ final class PagerFutexes {
         this.maxFutexesPerSession = maxFutexesPerSession;
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
+        this.forwards = new PagerForwards(core, pages, this, journal, tries, leases, tokenEpoch);
     }
 
     /** What the pager has checked out to which kernel, in the store. */
     private final FutexJournal journal;
     /** When a grant's holder may be asked to relinquish (the grant policy). */
     private final GrantLeases leases;
+    /** Direct handoffs under way (a grant policy's). */
+    private final PagerForwards forwards;
 
     // ---- kernel -> pager ----------------------------------------------------------------------
 
@@ -219,6 +222,7 @@ final class PagerFutexes {
                 f.releasedPages.add(page.getOffset());
             }
         }
+        forwards.released(f, r); // a direct handoff under way is over
         if (f.grantOwnerDied && !r.getOwnerDied()) {
             records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
         }
@@ -243,10 +247,19 @@ final class PagerFutexes {
      * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
      */
     void releaseHeld(KernelSession s, String object) {
+        java.util.Set<FutexKey> forwarding = forwards.left(s, object); // released when their forwards settle
         for (FutexKey key : new ArrayList<>(s.held)) {
-            if (object == null || key.object().equals(object)) {
+            if ((object == null || key.object().equals(object)) && !forwarding.contains(key)) {
                 releaseUnseen(records.get(key));
             }
+        }
+    }
+
+    /** memory_object_futex_forwarded: the answer to a direct handoff ({@link PagerForwards}). */
+    void futexForwarded(KernelSession s, io.machxp.proto.xp.MemoryObjectFutexForwarded m) {
+        FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_forwarded");
+        if (key != null) {
+            forwards.answered(s, key, records.get(key), m);
         }
     }
 
@@ -279,7 +292,7 @@ final class PagerFutexes {
      * kernel gives back what it holds by itself first, so this is a grant it may never have seen;
      * an owner_died it carried goes on to the next grant.
      */
-    private void releaseUnseen(FutexRecord f) {
+    void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
         f.handoff = !f.queue.isEmpty(); // kernels waited while it was held: for its owner, as far as they know
         release(f);
@@ -368,7 +381,7 @@ final class PagerFutexes {
      * kernel leaves after an ask with a priority, the holder is told priority 0, so its owner is
      * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
      */
-    private void askToRelinquish(FutexRecord f) {
+    void askToRelinquish(FutexRecord f) {
         if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
             return;
         }
@@ -381,6 +394,9 @@ final class PagerFutexes {
         }
         f.relinquishSent = true;
         f.relinquishPriority = top;
+        if (forwards.order(f, top)) {
+            return; // direct handoff: the holder hands it to the head of the queue
+        }
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                 .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
                 .setPriority(top)).build());

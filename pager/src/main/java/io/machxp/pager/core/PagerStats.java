@@ -15,6 +15,9 @@ public final class PagerStats {
     private final EnumMap<PagerToKernel.RoutineCase, LongAdder> sent = new EnumMap<>(PagerToKernel.RoutineCase.class);
     final LongAdder grants = new LongAdder();
     final LongAdder handoffs = new LongAdder();
+    /** Direct handoff: forwards ordered, and those cancelled (not confirmed in time, or a kernel left). */
+    final LongAdder forwardsOrdered = new LongAdder();
+    final LongAdder forwardsCancelled = new LongAdder();
     final LongAdder refused = new LongAdder();
     final LongAdder sessions = new LongAdder();
     final LongAdder storeFailures = new LongAdder();

@@ -54,6 +54,8 @@ public final class FutexRecord {
     public boolean tryAsked;
     /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
     public boolean handoff;
+    /** Direct handoff: the holder was ordered to forward the futex, not confirmed yet (null: none). */
+    public FutexForwarding forward;
 
     /**
      * Ids of kernels declared dead holding it whose TIDs may still be in its word: until a grantee

@@ -311,9 +311,38 @@ public final class PageCoherence {
         pages.pruneIfIdle(p);
     }
 
+    /**
+     * Direct handoff: the futex's page at {@code offset} may travel from its writer {@code from}
+     * straight to the next holder; true (and requests for it wait) if {@code from} writes it and
+     * nothing is in progress on it, else it stays where it is.
+     */
+    public boolean gate(KernelSession from, MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p == null || p.writer != from || p.current != null || !p.queue.isEmpty() || p.gated) {
+            return false;
+        }
+        p.gated = true;
+        return true;
+    }
+
+    /** The forward settled: {@code to} (null: nobody new) writes the page if it holds it now; requests go on. */
+    public void ungate(MemoryObject o, long offset, KernelSession from, KernelSession to) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p == null || !p.gated) {
+            return;
+        }
+        p.gated = false;
+        if (to != null && p.holdersExcept(from).isEmpty()) {
+            p.drop(from);
+            p.makeWriter(to);
+        }
+        run(p);
+        pages.pruneIfIdle(p);
+    }
+
     /** Advances the page's operations until one waits for lock_completed or none is left. */
     private void run(PageRecord p) {
-        while (true) {
+        while (!p.gated) {
             if (p.current == null) {
                 p.current = p.queue.poll();
                 if (p.current == null) {

@@ -27,6 +27,8 @@ final class PageRecord {
     final Set<KernelSession> readers = new LinkedHashSet<>();
     PageOperation current;
     final ArrayDeque<PageOperation> queue = new ArrayDeque<>();
+    /** Travelling with a forwarded futex (direct handoff): requests wait until the forward settles. */
+    boolean gated;
 
     PageRecord(MemoryObject object, long offset) {
         this.object = object;
@@ -84,7 +86,7 @@ final class PageRecord {
 
     /** Nobody holds the page and nothing is in progress or waiting on it. */
     boolean idle() {
-        return writer == null && readers.isEmpty() && current == null && queue.isEmpty();
+        return writer == null && readers.isEmpty() && current == null && queue.isEmpty() && !gated;
     }
 
     @Override

@@ -59,6 +59,17 @@ public interface GrantPolicy {
         return true;
     }
 
+    /**
+     * Direct handoff (xp-spec 13): instead of asking the holder to give a futex back, order it to hand
+     * the futex (and its page) straight to the next kernel over the kernel link, which confirms.
+     *
+     * @return 0 (the default): no direct handoff; else how long the pager waits for the confirmation
+     *     before it cancels the forward and takes the futex back the usual way
+     */
+    default long directHandoffNanos() {
+        return 0;
+    }
+
     /** Grant, and ask for the futex back as soon as another kernel waits (the protocol as specified). */
     GrantPolicy IMMEDIATE = () -> "immediate";
 }

@@ -1,0 +1,48 @@
+package io.machxp.sim;
+
+import io.machxp.proto.xp.FutexForward;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The kernel-to-kernel links of a {@link SimCluster} that futexes travel on (direct handoff,
+ * xp-spec 13): one FIFO link per ordered pair of kernels, delayed as the cluster's network says
+ * (one hop), held while either end is partitioned, run in the receiving kernel's process (held
+ * while it is paused), lost if it crashed. A kernel is addressed by the id its pager gave it: a
+ * message for an id no live kernel has goes nowhere. The cluster's filter may drop a forward and
+ * its observer sees each one.
+ */
+final class SimKernelLinks {
+    private record Pair(String from, String to) {}
+
+    private final SimCluster cluster;
+    private final Map<Pair, Long> lastArrival = new HashMap<>();
+
+    SimKernelLinks(SimCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    void send(SimKernel from, int toKernel, FutexForward message) {
+        SimKernel to = null;
+        for (SimKernel k : cluster.kernels()) {
+            if (!k.crashed && k != from && k.core.kernelId() == toKernel) {
+                to = k;
+            }
+        }
+        FutexForward m = cluster.filterForward(from.name, to == null ? "kernel " + toKernel : to.name, message);
+        if (from.crashed || to == null || m == null) {
+            return;
+        }
+        SimNetwork network = cluster.network();
+        long sent = Math.max(cluster.now(), from.partitionedUntil);
+        Pair link = new Pair(from.name, to.name);
+        long arrival = Math.max(sent + network.transmitNanos(m.getSerializedSize())
+                + network.latencyNanos(to.name, false, cluster.random()), lastArrival.getOrDefault(link, 0L));
+        arrival = Math.max(arrival, to.partitionedUntil);
+        lastArrival.put(link, arrival);
+        long handled = cluster.cpu(to, 0, arrival, network.cpuNanos(false));
+        SimKernel target = to;
+        cluster.schedule(handled, () -> target.run(() -> target.core.onFutexForward(m)));
+        cluster.observed(handled, from.name, to.name, m);
+    }
+}
