@@ -185,7 +185,7 @@ final class PagerForwards {
         }
         end(f, fw, moved ? to : null);
         from.held.remove(f.key);
-        if (r.getRequestAgain() && !fw.fromGone) {
+        if (r.getRequestAgain() && !fw.fromGone && !f.queue.contains(from)) {
             f.queue.add(from, r.getRequestPriority());
             from.queued.add(f.key);
         }

@@ -120,7 +120,7 @@ final class PagerFutexes {
         if (f == null) {
             f = records.fresh(key);
         }
-        if (f.holder == s) {
+        if (f.holder == s && f.forward == null) { // forwarding it away, it may want it back: queued
             if (!m.getUpdate()) {
                 core.refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already holds");
             } // else: an update sent before the kernel saw its grant; nothing waits for it any more
