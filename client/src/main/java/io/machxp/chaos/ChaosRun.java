@@ -191,6 +191,7 @@ public final class ChaosRun {
     public ChaosRun withVariant(io.machxp.variant.Variant variant) {
         this.coreOptions = variant.apply(coreOptions);
         variant.apply(cluster);
+        cluster.filter(new ForwardDrops(this, seed)); // kernel links lose forwards (only direct sends any)
         return this;
     }
 

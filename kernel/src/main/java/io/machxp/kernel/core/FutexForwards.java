@@ -1,8 +1,5 @@
 package io.machxp.kernel.core;
 
-import static io.machxp.kernel.futex.FutexWord.NOT_RECOVERABLE;
-import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
-import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 
 import io.machxp.kernel.futex.FutexEntry;
@@ -66,9 +63,14 @@ final class FutexForwards {
         e.forwardPage = r.getForwardPage();
     }
 
-    /** The stream to the pager broke: an order of the old stream is void (the new one asks again). */
+    /**
+     * The stream to the pager broke: an order of the old stream is void (the new one asks again),
+     * and no forward is taken until the pager grants the futex again: one ordered by a pager that
+     * has restarted since may be on its way, and the new pager may give the futex to another.
+     */
     void streamBroken(FutexEntry e) {
         e.forwardTo = 0;
+        e.forwardRefusedUpTo = Long.MAX_VALUE;
     }
 
     /** Granted anew by the pager: a release kept from an earlier forward is stale. */
@@ -86,11 +88,15 @@ final class FutexForwards {
             return false;
         }
         e.forwardTo = 0;
+        if (!e.forwardPage && e.page.resident()) {
+            return false; // its page came here after the order: it goes back with the usual release
+        }
         if (e.forwardPage) {
             releasePages.leave(e, released);
-        } else if (e.page.resident()) {
-            int word = PageWords.wordInPage(e) & ~WAITERS;
-            released.setOwnerDied(released.getOwnerDied() || word == OWNER_DIED || word == NOT_RECOVERABLE);
+            if (e.page.resident()) { // its page could not leave now: the usual release, which ends the forward
+                core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+                return true;
+            }
         }
         MemoryObjectFutexReleased r = released.build();
         kept.put(e, new Kept(e.forwardToken, r));
@@ -106,6 +112,9 @@ final class FutexForwards {
         VmObject o = core.objects.objectNamed(m.getObject());
         FutexEntry e = o == null ? null : core.objects.trackedFutex(o.objectId, m.getOffset());
         long token = m.getFencingToken();
+        if (o != null) {
+            core.sessions.forObject(o.objectId).checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
+        }
         if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK
                 || token <= e.forwardRefusedUpTo || token <= e.fencingToken || core.pagerLost(o.objectId)) {
             core.env.trace("forward-dropped", 0, m.getObject() + " 0x" + Long.toHexString(m.getOffset()));

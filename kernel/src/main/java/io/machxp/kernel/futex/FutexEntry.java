@@ -133,6 +133,7 @@ public final class FutexEntry {
     public void granted(long token) {
         fencingToken = token;
         forwardTo = 0; // an order for an earlier grant
+        forwardRefusedUpTo = 0; // a stale forward's token is at most this grant's
         if (shared != null) {
             SHARED.setVolatile(shared, sharedAt + 8, token);
         }

@@ -77,6 +77,9 @@ final class PagerForwards {
         MemoryObject o = core.catalog.get(f.key.object());
         long page = f.key.offset() - f.key.offset() % core.pageSize;
         boolean withPage = pages.gate(from, o, page);
+        if (!withPage && pages.writerOf(o.name(), page) != null) {
+            return false; // a page someone writes, busy: it could stay behind, dirty, with a kernel that then dies
+        }
         long token = Math.max(f.token + 1, tokenEpoch << 32 | 1);
         FutexForwarding fw = new FutexForwarding(from, to, token, withPage ? page : -1);
         f.forward = fw;

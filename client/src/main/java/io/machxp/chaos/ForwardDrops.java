@@ -1,0 +1,45 @@
+package io.machxp.chaos;
+
+import io.machxp.proto.xp.FutexForward;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.sim.SimCluster;
+import java.util.SplittableRandom;
+
+/**
+ * A fault of the kernel links (direct handoff): one futex forward in {@link #ONE_IN} is lost on
+ * its way, drawn from a random source of its own (so that the run's other faults stay those of
+ * the seed); XP streams are left alone. The pager must cancel such a forward and take the futex
+ * back (xp-spec 13.5): the checker then sees no waiter stuck and nothing lost.
+ */
+final class ForwardDrops implements SimCluster.MessageFilter {
+    static final int ONE_IN = 20;
+
+    private final ChaosRun run;
+    private final SplittableRandom random;
+
+    ForwardDrops(ChaosRun run, long seed) {
+        this.run = run;
+        this.random = new SplittableRandom(seed ^ 0xF0A3D);
+    }
+
+    @Override
+    public KernelToPager toPager(String kernel, KernelToPager message) {
+        return message;
+    }
+
+    @Override
+    public PagerToKernel toKernel(String kernel, PagerToKernel message) {
+        return message;
+    }
+
+    @Override
+    public FutexForward forward(String from, String to, FutexForward m) {
+        run.count("futex forwards");
+        if (random.nextInt(ONE_IN) == 0) {
+            run.count("futex forwards lost on the link");
+            return null;
+        }
+        return m;
+    }
+}
