@@ -79,6 +79,17 @@ class WorkbenchRunTest {
     }
 
     @Test
+    void directHandoffSendsTheFutexPageOnceAndServesTheWaiterSooner() {
+        WorkbenchResult cache = run("cache", "locality", 0);
+        WorkbenchResult direct = run("direct", "locality", 0);
+        // the futex's page crosses once (holder to next kernel) instead of twice (to the pager and on)
+        assertThat(direct.bytesPerOp()).isLessThan(cache.bytesPerOp());
+        // three one-way delays on the waiter's path instead of four (virtual time: deterministic)
+        assertThat(direct.handoffMicros()).isLessThan(cache.handoffMicros());
+        assertThat(direct.handoffs()).isPositive();
+    }
+
+    @Test
     void aConvoyIsOneFutexForAll() {
         WorkbenchResult r = run("cache", "convoy", 0);
         assertThat(r.ops()).isPositive();

@@ -144,6 +144,7 @@ final class PagerForwards {
                 waiting.add(f.key);
                 if (fw.failed || fw.toGone) {
                     end(f, fw, null);
+                    f.ownerDied = true; // what it forwarded is lost with it
                     waiting.remove(f.key);
                 } else if (!fw.cancelSent) {
                     cancelAtTarget(f, fw);
@@ -168,6 +169,7 @@ final class PagerForwards {
         if (fw.fromGone) {
             end(f, fw, null);
             f.token = Math.max(f.token, fw.token);
+            f.ownerDied = true; // the holder left, perhaps with the release it had forwarded: its writes may be lost
             futexes.releaseUnseen(f);
         } else {
             core.send(fw.from, wrap(relinquish(fw.from, f.key).setCancelForward(true).setForwardToken(fw.token)));
