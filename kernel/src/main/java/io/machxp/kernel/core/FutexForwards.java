@@ -45,7 +45,10 @@ final class FutexForwards {
     private final KernelCore core;
     private final KernelFutexes futexes;
     private final ReleasePages releasePages;
-    private final Map<FutexEntry, Kept> kept = new HashMap<>();
+    /** By futex (object name and offset: an entry may be made anew while the futex is away). */
+    private final Map<String, Kept> kept = new HashMap<>();
+    /** As the next holder, by futex: forwards with a token up to this were cancelled (or are stale) and are refused. */
+    private final Map<String, Long> refusedUpTo = new HashMap<>();
 
     FutexForwards(KernelCore core, KernelFutexes futexes, ReleasePages releasePages) {
         this.core = core;
@@ -70,12 +73,17 @@ final class FutexForwards {
      */
     void streamBroken(FutexEntry e) {
         e.forwardTo = 0;
-        e.forwardRefusedUpTo = Long.MAX_VALUE;
+        refusedUpTo.put(key(e), Long.MAX_VALUE);
     }
 
-    /** Granted anew by the pager: a release kept from an earlier forward is stale. */
+    /** Granted anew: a release kept from an earlier forward is stale, and so is any forward still on its way. */
     void granted(FutexEntry e) {
-        kept.remove(e);
+        kept.remove(key(e));
+        refusedUpTo.remove(key(e)); // its token is at most this grant's, which every forward must be above
+    }
+
+    private String key(FutexEntry e) {
+        return core.object(e.objectId()).name + "@" + e.offset();
     }
 
     /**
@@ -99,7 +107,7 @@ final class FutexForwards {
             }
         }
         MemoryObjectFutexReleased r = released.build();
-        kept.put(e, new Kept(e.forwardToken, r));
+        kept.put(key(e), new Kept(e.forwardToken, r));
         VmObject o = core.object(e.objectId());
         core.env.sendToKernel(to, FutexForward.newBuilder().setObject(o.name).setOffset(e.offset())
                 .setFromKernel(core.kernelId()).setToKernel(to).setFencingToken(e.forwardToken).setReleased(r).build());
@@ -116,11 +124,11 @@ final class FutexForwards {
             core.sessions.forObject(o.objectId).checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
         }
         if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK
-                || token <= e.forwardRefusedUpTo || token <= e.fencingToken || core.pagerLost(o.objectId)) {
+                || token <= refusedUpTo.getOrDefault(key(e), 0L) || token <= e.fencingToken
+                || core.pagerLost(o.objectId)) {
             core.env.trace("forward-dropped", 0, m.getObject() + " 0x" + Long.toHexString(m.getOffset()));
             return; // not asked for, stale or cancelled: the pager cancels it and gets the futex back
         }
-        kept.remove(e);
         MemoryObjectFutexReleased r = m.getReleased();
         MemoryObjectFutexReleased.Builder meta = r.toBuilder().setObjectId(o.objectId).clearPages();
         for (PageData d : r.getPagesList()) {
@@ -134,9 +142,9 @@ final class FutexForwards {
 
     /** relinquish_futex with cancel_forward: the forward under {@code token} will not be taken. */
     void onCancel(FutexEntry e, long token) {
-        Kept k = kept.get(e);
+        Kept k = kept.get(key(e));
         if (k != null && k.token == token) {
-            kept.remove(e);
+            kept.remove(key(e));
             core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(k.released.toBuilder()
                     .setForwarded(true)).build());
             return;
@@ -148,7 +156,7 @@ final class FutexForwards {
         if (!isAbsent(e.state()) && e.fencingToken == token) {
             return; // taken: its futex_forwarded reached the pager before this was sent
         }
-        e.forwardRefusedUpTo = Math.max(e.forwardRefusedUpTo, token);
+        refusedUpTo.merge(key(e), token, Math::max);
         core.send(KernelToPager.newBuilder().setMemoryObjectFutexForwarded(MemoryObjectFutexForwarded.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(token).setRefused(true)).build());
     }

@@ -96,13 +96,11 @@ public final class FutexEntry {
     /**
      * Direct handoff: the pager ordered this kernel's next release of the futex to go straight to
      * kernel {@code forwardTo} (0: none), under {@code forwardToken}, with the futex's page if
-     * {@code forwardPage}. As the next holder: forwards with a token up to {@code forwardRefusedUpTo}
-     * were cancelled before they arrived and are refused for good.
+     * {@code forwardPage}.
      */
     public int forwardTo;
     public long forwardToken;
     public boolean forwardPage;
-    public long forwardRefusedUpTo;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
@@ -133,7 +131,6 @@ public final class FutexEntry {
     public void granted(long token) {
         fencingToken = token;
         forwardTo = 0; // an order for an earlier grant
-        forwardRefusedUpTo = 0; // a stale forward's token is at most this grant's
         if (shared != null) {
             SHARED.setVolatile(shared, sharedAt + 8, token);
         }

@@ -143,7 +143,7 @@ final class PagerFutexes {
             askToRelinquish(f);
             return;
         }
-        if (m.getUpdate()) {
+        if (m.getUpdate() && f.forward == null) { // forwarding it: its request_again is in the forward, queued now
             core.refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
             return;
         }
@@ -312,7 +312,7 @@ final class PagerFutexes {
     private void release(FutexRecord f, KernelSession again, int priority) {
         f.holder.held.remove(f.key);
         f.holder = null;
-        if (again != null) {
+        if (again != null && !f.queue.contains(again)) { // (direct handoff: it may have asked meanwhile)
             f.queue.add(again, priority);
             again.queued.add(f.key);
         }
