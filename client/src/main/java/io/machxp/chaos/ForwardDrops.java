@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
 /**
  * A fault of the kernel links (direct handoff): one futex forward in {@link #ONE_IN} is lost on
  * its way, drawn from a random source of its own (so that the run's other faults stay those of
- * the seed); XP streams are left alone. The pager must cancel such a forward and take the futex
- * back (xp-spec 13.5): the checker then sees no waiter stuck and nothing lost.
+ * the seed); XP streams are left alone. The waiting kernel then gets the futex from the pager's
+ * grant, which follows the release anyway (xp-spec 14): the checker sees no waiter stuck.
  */
 final class ForwardDrops implements SimCluster.MessageFilter {
     static final int ONE_IN = 20;

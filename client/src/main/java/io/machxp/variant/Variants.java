@@ -21,8 +21,6 @@ public final class Variants {
     static final long DEFAULT_HOLD = 1_000_000;
     static final long DEFAULT_ADAPTIVE_MAX = 1_000_000;
     static final long DEFAULT_LEASE = 1_000_000;
-    /** How long the pager waits for a forward's confirmation before it cancels it (direct). */
-    static final long DEFAULT_FORWARD_CONFIRM = 10_000_000;
 
     private Variants() {}
 
@@ -35,9 +33,9 @@ public final class Variants {
         int colon = spec.indexOf(':');
         String name = colon < 0 ? spec : spec.substring(0, colon);
         Long nanos = colon < 0 ? null : duration(spec, spec.substring(colon + 1));
-        if (nanos != null && !List.of("min-hold", "adaptive-hold", "sticky-lease", "direct").contains(name)) {
+        if (nanos != null && !List.of("min-hold", "adaptive-hold", "sticky-lease").contains(name)) {
             throw new IllegalArgumentException("variant '" + name + "' takes no duration (only min-hold, adaptive-hold, "
-                    + "sticky-lease and direct do, as in min-hold:2ms)");
+                    + "and sticky-lease do, as in min-hold:2ms)");
         }
         GrantPolicy immediate = GrantPolicy.IMMEDIATE;
         return switch (name) {
@@ -58,10 +56,9 @@ public final class Variants {
             case "sticky-lease" -> new Variant(spec, "cache, the pager asks for a futex back only after a lease of "
                     + Durations.format(or(nanos, DEFAULT_LEASE)) + " from its grant",
                     FutexPolicies.CACHE, new StickyLease(or(nanos, DEFAULT_LEASE)));
-            case "direct" -> new Variant(spec, "cache, and the holder hands a futex with its page straight to the "
-                    + "next kernel over the kernel link (confirmed within " + Durations.format(or(nanos,
-                    DEFAULT_FORWARD_CONFIRM)) + ")", FutexPolicies.DIRECT,
-                    new DirectHandoff(Math.max(1, or(nanos, DEFAULT_FORWARD_CONFIRM))));
+            case "direct" -> new Variant(spec, "cache, and the holder also sends its release with the page straight "
+                    + "to the next kernel over the kernel link (the pager's grant confirms it)", FutexPolicies.DIRECT,
+                    new DirectHandoff());
             default -> throw new IllegalArgumentException("no variant '" + name + "'; the variants are "
                     + String.join(", ", NAMES));
         };

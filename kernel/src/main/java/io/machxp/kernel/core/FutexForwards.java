@@ -5,114 +5,89 @@ import static io.machxp.kernel.futex.FutexWord.isAbsent;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.proto.xp.FutexForward;
-import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectFutexForwarded;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
 import io.machxp.proto.xp.PageData;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Direct handoff (xp-spec 13, the {@code direct} variant): the pager orders the holder of a futex
- * to hand it straight to the next kernel over the kernel link instead of giving it back, and the
- * next kernel tells the pager it took it. Part of the kernel core's futexes: core thread only.
+ * Direct handoff (xp-spec 14, the {@code direct} variant): a holder asked to forward a futex sends
+ * a copy of its release, with the futex's page, straight to the next kernel, which may use it at
+ * once; the pager's grant, which follows the release, confirms it. Part of the kernel core's
+ * futexes: core thread only.
  *
  * <h2>Overview</h2>
  * <pre>
  *  As the holder:
- *  relinquish(forward_to K, T)     held          -> order kept on the entry (void if the stream
- *                                                   breaks, or the futex was already given back)
- *  the release the futex makes     order kept    -> FutexForward(T, the release, its page) to K;
- *                                                   the release is kept until another grant
- *  relinquish(cancel_forward, T)   order kept    -> order void: the release goes to the pager
- *                                  release kept  -> futex_released from it, with forwarded
+ *  relinquish(forward_to K, T, S)   held          -> the order is kept on the entry (void if the
+ *                                                    stream breaks, or for an earlier grant)
+ *  futex_released sent, with the    order kept    -> FutexForward(T, S, the release) to K over the
+ *    futex's page                                    kernel link (without its page: nothing to K)
  *  As the next holder:
- *  FutexForward(T) from the link   lock_futex out, T above every token seen or refused
- *                                                -> futex_forwarded(T, the release without page
- *                                                   data), then granted as by futex_granted(T)
- *                                  otherwise     -> dropped: the pager cancels it in time
- *  relinquish(cancel_forward, T)   not held under T -> T refused for good; futex_forwarded(refused)
+ *  FutexForward(T, S)               lock_futex out on session S, with a valid lease, T above every
+ *                                   token seen here, the futex's page in it
+ *                                                 -> granted as by futex_granted(T) with that page;
+ *                                                    the grant under T is awaited
+ *                                   otherwise     -> dropped: the pager's grant comes anyway
+ *  futex_granted(T)                 took the copy -> the confirmation: its relinquish acted on, a
+ *                                                    page this kernel has is kept (it may have
+ *                                                    written it since)
  * </pre>
- * Safety rests on the pager, which stays the authority: it counts the futex its holder's until
- * the confirmation, so a cancelled forward is refused by the one and given back by the other, in
- * the order their streams carry; tokens grow with every forward as with every grant.
  */
 final class FutexForwards {
-    /** A release sent inside a forward, kept until the pager cancels it or grants the futex again. */
-    private record Kept(long token, MemoryObjectFutexReleased released) {}
-
     private final KernelCore core;
     private final KernelFutexes futexes;
-    private final ReleasePages releasePages;
-    /** By futex (object name and offset: an entry may be made anew while the futex is away). */
-    private final Map<String, Kept> kept = new HashMap<>();
-    /** As the next holder, by futex: forwards with a token up to this were cancelled (or are stale) and are refused. */
-    private final Map<String, Long> refusedUpTo = new HashMap<>();
+    /** By futex (object name and offset, since an entry may be made anew): the highest token granted here. */
+    private final Map<String, Long> seen = new HashMap<>();
 
-    FutexForwards(KernelCore core, KernelFutexes futexes, ReleasePages releasePages) {
+    FutexForwards(KernelCore core, KernelFutexes futexes) {
         this.core = core;
         this.futexes = futexes;
-        this.releasePages = releasePages;
     }
 
-    /** relinquish_futex with forward_to: the futex's next release goes to that kernel. */
+    /** relinquish_futex with forward_to: the release this grant of the futex makes is copied to that kernel. */
     void order(FutexEntry e, MemoryObjectRelinquishFutex r) {
-        if (isAbsent(e.state())) {
+        if (isAbsent(e.state()) || r.getForwardToken() <= e.fencingToken) {
             return; // crossed with our own release: the pager has it back
         }
         e.forwardTo = r.getForwardTo();
         e.forwardToken = r.getForwardToken();
-        e.forwardPage = r.getForwardPage();
+        e.forwardSession = r.getForwardSession();
     }
 
-    /**
-     * The stream to the pager broke: an order of the old stream is void (the new one asks again),
-     * and no forward is taken until the pager grants the futex again: one ordered by a pager that
-     * has restarted since may be on its way, and the new pager may give the futex to another.
-     */
+    /** The stream to the pager broke: an order of the old stream is void (a release is not made now anyway). */
     void streamBroken(FutexEntry e) {
         e.forwardTo = 0;
-        refusedUpTo.put(key(e), Long.MAX_VALUE);
     }
 
-    /** Granted anew: a release kept from an earlier forward is stale, and so is any forward still on its way. */
+    /** Granted (by the pager, or by a copy): no copy under this token or an older one is taken any more. */
     void granted(FutexEntry e) {
-        kept.remove(key(e));
-        refusedUpTo.remove(key(e)); // its token is at most this grant's, which every forward must be above
+        seen.merge(key(core.object(e.objectId()).name, e.offset()), e.fencingToken, Math::max);
     }
 
-    private String key(FutexEntry e) {
-        return core.object(e.objectId()).name + "@" + e.offset();
+    private static String key(String object, long offset) {
+        return object + "@" + offset;
     }
 
-    /**
-     * The release being made ({@code released}, without its pages yet): true if it went to the
-     * kernel the pager ordered, with the futex's page if the order said so; false: to the pager.
-     */
-    boolean forward(FutexEntry e, MemoryObjectFutexReleased.Builder released) {
+    /** {@code released} went to the pager: a copy of it goes to the kernel the pager ordered, with the futex's page. */
+    void forward(FutexEntry e, MemoryObjectFutexReleased released) {
         int to = e.forwardTo;
-        if (to == 0) {
-            return false;
-        }
         e.forwardTo = 0;
-        if (!e.forwardPage && e.page.resident()) {
-            return false; // its page came here after the order: it goes back with the usual release
+        if (to == 0) {
+            return;
         }
-        if (e.forwardPage) {
-            releasePages.leave(e, released);
-            if (e.page.resident()) { // its page could not leave now: the usual release, which ends the forward
-                core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
-                return true;
-            }
+        List<PageData> own = released.getPagesList().stream().filter(d -> d.getOffset() == e.page.pageOffset).toList();
+        if (own.isEmpty()) {
+            return; // its page stayed here: the next kernel waits for the pager's grant
         }
-        MemoryObjectFutexReleased r = released.build();
-        kept.put(key(e), new Kept(e.forwardToken, r));
         VmObject o = core.object(e.objectId());
         core.env.sendToKernel(to, FutexForward.newBuilder().setObject(o.name).setOffset(e.offset())
-                .setFromKernel(core.kernelId()).setToKernel(to).setFencingToken(e.forwardToken).setReleased(r).build());
+                .setFromKernel(core.kernelId()).setToKernel(to).setFencingToken(e.forwardToken)
+                .setToSession(e.forwardSession).setReleased(released.toBuilder().clearPages().addAllPages(own)).build());
         core.env.trace("futex-forwarded", 0, "0x" + Long.toHexString(e.offset()) + " to kernel " + to);
-        return true;
     }
 
     /** A FutexForward arrived from the kernel link. */
@@ -120,44 +95,40 @@ final class FutexForwards {
         VmObject o = core.objects.objectNamed(m.getObject());
         FutexEntry e = o == null ? null : core.objects.trackedFutex(o.objectId, m.getOffset());
         long token = m.getFencingToken();
-        if (o != null) {
-            core.sessions.forObject(o.objectId).checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
-        }
-        if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK
-                || token <= refusedUpTo.getOrDefault(key(e), 0L) || token <= e.fencingToken
-                || core.pagerLost(o.objectId)) {
-            core.env.trace("forward-dropped", 0, m.getObject() + " 0x" + Long.toHexString(m.getOffset()));
-            return; // not asked for, stale or cancelled: the pager cancels it and gets the futex back
+        KernelSession session = o == null ? null : core.sessions.forObject(o.objectId);
+        if (session != null) {
+            session.checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
         }
         MemoryObjectFutexReleased r = m.getReleased();
-        MemoryObjectFutexReleased.Builder meta = r.toBuilder().setObjectId(o.objectId).clearPages();
-        for (PageData d : r.getPagesList()) {
-            meta.addPages(d.toBuilder().clearData()); // the data stays here: this kernel holds the page now
+        if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.pagerLost(o.objectId)
+                || m.getToSession() == 0 || m.getToSession() != session.sessionToken()
+                || token <= seen.getOrDefault(key(o.name, e.offset()), 0L) || token <= e.fencingToken
+                || r.getPagesCount() != 1 || r.getPages(0).getOffset() != e.page.pageOffset || e.page.resident()) {
+            core.env.trace("forward-dropped", 0, m.getObject() + " 0x" + Long.toHexString(m.getOffset()));
+            return; // not for this wait, stale, or without its page: the pager's grant comes anyway
         }
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexForwarded(MemoryObjectFutexForwarded.newBuilder()
-                .setObjectId(o.objectId).setOffset(e.offset()).setFencingToken(token).setReleased(meta)).build());
+        e.forwardHeld = token;
         e.grantHandoff = r.getHandoff();
         futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied());
     }
 
-    /** relinquish_futex with cancel_forward: the forward under {@code token} will not be taken. */
-    void onCancel(FutexEntry e, long token) {
-        Kept k = kept.get(key(e));
-        if (k != null && k.token == token) {
-            kept.remove(key(e));
-            core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(k.released.toBuilder()
-                    .setForwarded(true)).build());
-            return;
+    /**
+     * futex_granted: true if it confirms a copy this kernel took (then handled here), false if it
+     * is an ordinary grant.
+     */
+    boolean confirm(FutexEntry e, MemoryObjectFutexGranted g) {
+        if (e.forwardHeld == 0 || e.forwardHeld != g.getFencingToken()) {
+            return false;
         }
-        if (e.forwardTo != 0 && e.forwardToken == token) {
-            e.forwardTo = 0; // not sent yet: the release goes to the pager
-            return;
+        e.forwardHeld = 0;
+        if (isAbsent(e.state()) || e.fencingToken != g.getFencingToken()) {
+            return true; // given back since (its release is on its way to the pager)
         }
-        if (!isAbsent(e.state()) && e.fencingToken == token) {
-            return; // taken: its futex_forwarded reached the pager before this was sent
+        // The grant's page (the pager's copy of the one forwarded) is not installed: this kernel's
+        // copy is as new, or newer if written since.
+        if (g.getRelinquish()) {
+            futexes.onRelinquishFutex(e, g.getRelinquishPriority());
         }
-        refusedUpTo.merge(key(e), token, Math::max);
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexForwarded(MemoryObjectFutexForwarded.newBuilder()
-                .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(token).setRefused(true)).build());
+        return true;
     }
 }

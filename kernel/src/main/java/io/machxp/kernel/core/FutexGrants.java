@@ -78,7 +78,7 @@ final class FutexGrants {
         this.cacheFutexes = policy.cacheFutexes();
         this.holds = holds;
         this.releasePages = new ReleasePages(core, pages, policy);
-        this.forwards = new FutexForwards(core, futexes, releasePages);
+        this.forwards = new FutexForwards(core, futexes);
         holds.whenEnded(this::onRelinquishFutex);
         this.pi = pi;
     }
@@ -481,10 +481,10 @@ final class FutexGrants {
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
-        if (!forwards.forward(e, released)) { // direct handoff: to the kernel the pager named instead
-            releasePages.leave(e, released);
-            core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
-        }
+        releasePages.leave(e, released);
+        MemoryObjectFutexReleased r = released.build();
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(r).build());
+        forwards.forward(e, r); // direct handoff: a copy to the kernel the pager named, if it did
     }
 
     void askPager(FutexEntry e, FutexEntry.Request kind) {

@@ -247,7 +247,7 @@ public final class KernelCore {
         onXp(0, m);
     }
 
-    /** A futex another kernel forwarded over the kernel link (direct handoff, xp-spec 13). */
+    /** A futex another kernel forwarded over the kernel link (direct handoff, xp-spec 14). */
     public void onFutexForward(io.machxp.proto.xp.FutexForward m) {
         checkThread();
         futexes.forwards.onForward(m);

@@ -205,7 +205,6 @@ final class KernelSessions {
             case MEMORY_OBJECT_TERMINATE -> m.getMemoryObjectTerminate().getObjectId();
             case MEMORY_OBJECT_LOCK_FUTEX -> m.getMemoryObjectLockFutex().getObjectId();
             case MEMORY_OBJECT_FUTEX_RELEASED -> m.getMemoryObjectFutexReleased().getObjectId();
-            case MEMORY_OBJECT_FUTEX_FORWARDED -> m.getMemoryObjectFutexForwarded().getObjectId();
             case MEMORY_OBJECT_DATA_UNLOCK -> m.getMemoryObjectDataUnlock().getObjectId();
             case MEMORY_OBJECT_DATA_RETURN -> m.getMemoryObjectDataReturn().getObjectId();
             case MEMORY_OBJECT_LOCK_COMPLETED -> m.getMemoryObjectLockCompleted().getObjectId();

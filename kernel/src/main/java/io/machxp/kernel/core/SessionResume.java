@@ -77,6 +77,11 @@ final class SessionResume {
         }
     }
 
+    /** The session's token (0: none, or the session is over: the kernel reclaims instead). */
+    long token() {
+        return sessionToken;
+    }
+
     /** Whether a stall may be resumed: the session has a token and no resume is on its way. */
     boolean mayResume() {
         return sessionToken != 0 && !resuming;
@@ -85,6 +90,7 @@ final class SessionResume {
     /** The stream broke for good (the kernel reclaims instead): no resume, nothing kept is sent again. */
     void abandon() {
         resuming = false;
+        sessionToken = 0; // a forward for this session (xp-spec 14) is not for the next one
         kept.clear();
     }
 

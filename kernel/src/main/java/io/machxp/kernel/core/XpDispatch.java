@@ -112,6 +112,9 @@ final class XpDispatch {
             case MEMORY_OBJECT_FUTEX_GRANTED -> {
                 var g = m.getMemoryObjectFutexGranted();
                 FutexEntry e = objects.trackedFutex(g.getObjectId(), g.getOffset());
+                if (e != null && futexes.forwards.confirm(e, g)) {
+                    return; // the grant a forwarded copy gave early (direct handoff, xp-spec 14)
+                }
                 if (e == null || !isAbsent(e.state()) || e.request == FutexEntry.Request.NONE) {
                     core.violation("memory_object_futex_granted for a futex it did not ask for", g.getObjectId(),
                             g.getOffset());
@@ -148,9 +151,7 @@ final class XpDispatch {
                             r.getOffset());
                     return;
                 }
-                if (r.getCancelForward()) {
-                    futexes.forwards.onCancel(e, r.getForwardToken()); // direct handoff (spec 13)
-                } else if (r.getTry()) {
+                if (r.getTry()) {
                     futexes.onRelinquishTry(e);
                 } else {
                     if (r.getForwardTo() != 0) {

@@ -94,13 +94,15 @@ public final class FutexEntry {
      */
     public boolean grantAwaitsPage;
     /**
-     * Direct handoff: the pager ordered this kernel's next release of the futex to go straight to
-     * kernel {@code forwardTo} (0: none), under {@code forwardToken}, with the futex's page if
-     * {@code forwardPage}.
+     * Direct handoff (xp-spec 14): the pager ordered a copy of this kernel's next release of the
+     * futex sent to kernel {@code forwardTo} (0: none), for its grant under {@code forwardToken}
+     * on its session {@code forwardSession}.
      */
     public int forwardTo;
     public long forwardToken;
-    public boolean forwardPage;
+    public long forwardSession;
+    /** Direct handoff: held from a forwarded copy under this token, whose grant has not come yet (0: none). */
+    public long forwardHeld;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 

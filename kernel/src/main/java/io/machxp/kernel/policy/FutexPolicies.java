@@ -61,7 +61,7 @@ public final class FutexPolicies {
     };
 
     /**
-     * Direct handoff (xp-spec 13): as the cache, but a futex the pager orders forwarded goes with its page
+     * Direct handoff (xp-spec 14): as the cache, but the release of a futex the pager orders forwarded is copied with its page
      * straight to the next kernel (the pager's side decides when: its grant policy).
      */
     public static final FutexPolicy DIRECT = () -> "direct";

@@ -73,15 +73,6 @@ final class FutexJournal {
                 });
     }
 
-    /** A forward to {@code s} was taken (direct handoff): it holds the futex now. */
-    void forwarded(KernelSession s, FutexKey key) {
-        core.env.storeEffect(() -> store.holder(key.object(), key.offset(), s.kernelName), failure -> {
-            if (failure != null) {
-                core.storeFailed("the futex holders' journal entry of " + key, failure);
-            }
-        });
-    }
-
     /** {@code s} reclaimed the futex in grace: it holds it again. */
     void reclaimed(KernelSession s, FutexKey key) {
         String last = unreclaimed.remove(key);

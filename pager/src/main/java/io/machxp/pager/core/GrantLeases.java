@@ -34,9 +34,9 @@ final class GrantLeases {
         return next;
     }
 
-    /** Direct handoff: 0, none; else how long a forward may go unconfirmed (the policy's). */
-    long directHandoffNanos() {
-        return policy.directHandoffNanos();
+    /** Direct handoff (xp-spec 14): whether the holder is asked to forward the futex to the next kernel. */
+    boolean directHandoff() {
+        return policy.directHandoff();
     }
 
     /** Whether a grant carries the pages given back with the futex. */

@@ -26,6 +26,8 @@ public final class KernelSession {
     public long lastHeard;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */
     public boolean broken;
+    /** Forgotten: its stream ended without a lease, its lease ended, or it was declared dead. */
+    public boolean gone;
     /** A kernel_hello has arrived on this session (welcomed or not yet: grace may hold it). */
     public boolean helloSeen;
     /** Messages of this session held until the grace period after a pager restart ends. */
@@ -66,6 +68,11 @@ public final class KernelSession {
             }
         }
         throw new IllegalStateException(this + " has not initialized '" + objectName + "'");
+    }
+
+    /** Whether it initialized the object (and has not terminated it). */
+    public boolean hasObject(String objectName) {
+        return objects.values().stream().anyMatch(o -> o.name().equals(objectName));
     }
 
     public boolean welcomed() {

@@ -211,7 +211,6 @@ public final class PagerCore {
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexes.futexReleased(s, m.getMemoryObjectFutexReleased());
             case MEMORY_OBJECT_FUTEX_PROBE -> futexes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
             case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
-            case MEMORY_OBJECT_FUTEX_FORWARDED -> futexes.futexForwarded(s, m.getMemoryObjectFutexForwarded());
             case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
             case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());
             case MEMORY_OBJECT_SUPPLY_COMPLETED -> pages.supplyCompleted(s, m.getMemoryObjectSupplyCompleted());

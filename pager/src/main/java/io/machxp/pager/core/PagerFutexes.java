@@ -98,7 +98,7 @@ final class PagerFutexes {
         this.maxFutexesPerSession = maxFutexesPerSession;
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
-        this.forwards = new PagerForwards(core, pages, this, journal, tries, leases, tokenEpoch);
+        this.forwards = new PagerForwards(core, pages, this, tries, leases, tokenEpoch);
     }
 
     /** What the pager has checked out to which kernel, in the store. */
@@ -120,7 +120,7 @@ final class PagerFutexes {
         if (f == null) {
             f = records.fresh(key);
         }
-        if (f.holder == s && f.forward == null) { // forwarding it away, it may want it back: queued
+        if (f.holder == s) {
             if (!m.getUpdate()) {
                 core.refuse(s, "memory_object_lock_futex for " + describe(key) + ", which it already holds");
             } // else: an update sent before the kernel saw its grant; nothing waits for it any more
@@ -143,7 +143,7 @@ final class PagerFutexes {
             askToRelinquish(f);
             return;
         }
-        if (m.getUpdate() && f.forward == null) { // forwarding it: its request_again is in the forward, queued now
+        if (m.getUpdate()) {
             core.refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
             return;
         }
@@ -154,7 +154,7 @@ final class PagerFutexes {
         }
         if (f.holder == null) {
             records.keep(f);
-            grant(f, s, false);
+            grant(f, s, false, 0, null);
             return;
         }
         if (m.getTry()) {
@@ -207,6 +207,9 @@ final class PagerFutexes {
             return;
         }
         FutexRecord f = records.get(key);
+        if (f != null && f.holder != s && forwards.earlyRelease(s, f, r)) {
+            return; // a direct handoff's target gave it back before its grant: handled at the grant
+        }
         if (f == null || f.holder != s) {
             core.refuse(s, "memory_object_futex_released for " + describe(key) + ", which it does not hold");
             return;
@@ -216,13 +219,16 @@ final class PagerFutexes {
                     + r.getFencingToken() + ", which is not its grant's (" + f.token + ")");
             return;
         }
-        MemoryObject o = s.objects.get(r.getObjectId());
+        takeRelease(s, f, s.objects.get(r.getObjectId()), r);
+    }
+
+    /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */
+    void takeRelease(KernelSession s, FutexRecord f, MemoryObject o, MemoryObjectFutexReleased r) {
         for (PageData page : r.getPagesList()) {
             if (pages.releasedWithFutex(s, o, page)) {
                 f.releasedPages.add(page.getOffset());
             }
         }
-        forwards.released(f, r); // a direct handoff under way is over
         if (f.grantOwnerDied && !r.getOwnerDied()) {
             records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
         }
@@ -247,19 +253,10 @@ final class PagerFutexes {
      * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
      */
     void releaseHeld(KernelSession s, String object) {
-        java.util.Set<FutexKey> forwarding = forwards.left(s, object); // released when their forwards settle
         for (FutexKey key : new ArrayList<>(s.held)) {
-            if ((object == null || key.object().equals(object)) && !forwarding.contains(key)) {
+            if (object == null || key.object().equals(object)) {
                 releaseUnseen(records.get(key));
             }
-        }
-    }
-
-    /** memory_object_futex_forwarded: the answer to a direct handoff ({@link PagerForwards}). */
-    void futexForwarded(KernelSession s, io.machxp.proto.xp.MemoryObjectFutexForwarded m) {
-        FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_forwarded");
-        if (key != null) {
-            forwards.answered(s, key, records.get(key), m);
         }
     }
 
@@ -292,7 +289,7 @@ final class PagerFutexes {
      * kernel gives back what it holds by itself first, so this is a grant it may never have seen;
      * an owner_died it carried goes on to the next grant.
      */
-    void releaseUnseen(FutexRecord f) {
+    private void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
         f.handoff = !f.queue.isEmpty(); // kernels waited while it was held: for its owner, as far as they know
         release(f);
@@ -312,14 +309,19 @@ final class PagerFutexes {
     private void release(FutexRecord f, KernelSession again, int priority) {
         f.holder.held.remove(f.key);
         f.holder = null;
-        if (again != null && !f.queue.contains(again)) { // (direct handoff: it may have asked meanwhile)
+        if (again != null) {
             f.queue.add(again, priority);
             again.queued.add(f.key);
         }
         f.relinquishSent = false;
         f.tryAsked = false;
-        boolean handoff = f.handoff && !f.queue.isEmpty();
+        PagerForwards.Settled forward = forwards.settle(f); // a direct handoff reserved this grant
+        boolean handoff = f.handoff && (!f.queue.isEmpty() || forward != null && forward.to() != null);
         f.handoff = false;
+        if (forward != null && forward.to() != null) {
+            forwards.grant(f, forward, handoff);
+            return;
+        }
         KernelSession next = leases.next(f);
         if (next == null && !f.tries.isEmpty()) {
             next = f.tries.iterator().next(); // free everywhere: the first trylock gets it
@@ -328,7 +330,7 @@ final class PagerFutexes {
         if (next != null) {
             next.queued.remove(f.key);
             tries.answer(f); // another got it: a trylock does not wait
-            grant(f, next, handoff);
+            grant(f, next, handoff, 0, null);
         } else {
             journal.released(f.key, f.ownerDied);
             records.pruneIfIdle(f);
@@ -343,7 +345,8 @@ final class PagerFutexes {
         }
     }
 
-    private void grant(FutexRecord f, KernelSession s, boolean handoff) {
+    /** A grant; {@code token} (0: the next) and {@code forwarded} (or null) of a direct handoff's. */
+    void grant(FutexRecord f, KernelSession s, boolean handoff, long token, PageData forwarded) {
         f.holder = s;
         s.held.add(f.key);
         core.stats.grants.increment();
@@ -352,12 +355,18 @@ final class PagerFutexes {
         }
         f.lastHolder = s.id;
         f.lastHolderName = s.kernelName;
-        f.token = core.plants.grantToken(f.token, Math.max(f.token + 1, tokenEpoch << 32 | 1)); // a reclaimed token is an earlier epoch's
+        f.token = token != 0 ? token // reserved by a direct handoff (above the last grant's)
+                : core.plants.grantToken(f.token, Math.max(f.token + 1, tokenEpoch << 32 | 1)); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
-        List<PageData> withPages = f.releasedPages.isEmpty() || !leases.pagesInGrant() ? List.of()
-                : pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages);
+        List<PageData> withPages = new ArrayList<>();
+        if (forwarded != null) {
+            withPages.add(forwarded); // its writer now: the copy forwarded to it, or this one if that was lost
+        }
+        if (!f.releasedPages.isEmpty() && leases.pagesInGrant()) {
+            withPages.addAll(pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages));
+        }
         f.releasedPages.clear();
         MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
@@ -381,7 +390,7 @@ final class PagerFutexes {
      * kernel leaves after an ask with a priority, the holder is told priority 0, so its owner is
      * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
      */
-    void askToRelinquish(FutexRecord f) {
+    private void askToRelinquish(FutexRecord f) {
         if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
             return;
         }

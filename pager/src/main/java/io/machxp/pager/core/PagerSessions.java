@@ -185,6 +185,7 @@ final class PagerSessions {
 
     /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
     private void forget(KernelSession s) {
+        s.gone = true;
         sessions.remove(s.id);
         core.stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {

@@ -15,7 +15,7 @@ public final class PagerStats {
     private final EnumMap<PagerToKernel.RoutineCase, LongAdder> sent = new EnumMap<>(PagerToKernel.RoutineCase.class);
     final LongAdder grants = new LongAdder();
     final LongAdder handoffs = new LongAdder();
-    /** Direct handoff: forwards ordered, and those cancelled (not confirmed in time, or a kernel left). */
+    /** Direct handoff: forwards ordered, and reserved grants skipped (their target had left). */
     final LongAdder forwardsOrdered = new LongAdder();
     final LongAdder forwardsCancelled = new LongAdder();
     final LongAdder refused = new LongAdder();

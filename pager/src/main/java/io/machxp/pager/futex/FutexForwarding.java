@@ -1,26 +1,21 @@
 package io.machxp.pager.futex;
 
 import io.machxp.pager.core.KernelSession;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
 
 /**
- * A direct handoff in progress (xp-spec 13): the pager ordered {@code from}, the futex's holder, to
- * forward it to {@code to} under {@code token}, and has not had {@code to}'s answer. Until then
- * the futex is {@code from}'s (its grant's token stays the record's), and the page that travels
- * with it ({@code pageOffset}, or -1) takes no request. Pager core thread only.
+ * A direct handoff ordered (xp-spec 14): the pager asked {@code from}, the futex's holder, to send
+ * a copy of its release to {@code to}, and reserved the futex's next grant for {@code to} under
+ * {@code token}. The futex stays {@code from}'s until its release is handled (or it leaves); the
+ * futex's page ({@code pageOffset}) takes no request until then. Pager core thread only.
  */
 public final class FutexForwarding {
     public final KernelSession from;
     public final KernelSession to;
     public final long token;
     public final long pageOffset;
-    /** The pager cancelled the forward at {@code to} and waits for its answer. */
-    public boolean cancelSent;
-    /** {@code to} refused, or left: the futex goes back to the pager from {@code from}. */
-    public boolean failed;
-    /** {@code to} left (died, terminated) after the order: it may have taken the futex. */
-    public boolean toGone;
-    /** {@code from} left: once {@code to} refuses, the futex is released as after a death. */
-    public boolean fromGone;
+    /** {@code to} gave the futex back (terminating its object) before the pager granted it: handled at the grant. */
+    public MemoryObjectFutexReleased earlyRelease;
 
     public FutexForwarding(KernelSession from, KernelSession to, long token, long pageOffset) {
         this.from = from;

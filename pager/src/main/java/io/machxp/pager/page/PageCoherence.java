@@ -312,9 +312,9 @@ public final class PageCoherence {
     }
 
     /**
-     * Direct handoff: the futex's page at {@code offset} may travel from its writer {@code from}
-     * straight to the next holder; true (and requests for it wait) if {@code from} writes it and
-     * nothing is in progress on it, else it stays where it is.
+     * Direct handoff (xp-spec 14): the futex's page at {@code offset} may travel from its writer
+     * {@code from} straight to the futex's next holder; true (and requests for it wait until
+     * {@link #forwardSettled}) if {@code from} writes it and nothing is in progress on it.
      */
     public boolean gate(KernelSession from, MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
@@ -325,19 +325,28 @@ public final class PageCoherence {
         return true;
     }
 
-    /** The forward settled: {@code to} (null: nobody new) writes the page if it holds it now; requests go on. */
-    public void ungate(MemoryObject o, long offset, KernelSession from, KernelSession to) {
+    /**
+     * The futex of a direct handoff is granted to {@code to} (null: to nobody it was forwarded to).
+     * If its old holder let the page go (inside its release, or by leaving) and nobody else holds
+     * it, {@code to} becomes its writer, since it may hold the copy forwarded to it: returned is the
+     * page as the grant carries it (the pager's copy). Else null. Requests for the page go on.
+     */
+    public PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
         PageRecord p = pages.get(o.name(), offset);
         if (p == null || !p.gated) {
-            return;
+            return null;
         }
         p.gated = false;
-        if (to != null && p.holdersExcept(from).isEmpty()) {
-            p.drop(from);
-            p.makeWriter(to);
+        PageData page = null;
+        if (to != null && p.writer == null && p.readers.isEmpty()) {
+            page = returns.read(p);
+            if (page != null) {
+                p.makeWriter(to);
+            }
         }
         run(p);
         pages.pruneIfIdle(p);
+        return page;
     }
 
     /** Advances the page's operations until one waits for lock_completed or none is left. */

@@ -1,25 +1,19 @@
 package io.machxp.pager.policy;
 
 /**
- * Direct handoff, TreadMarks-style forwarding (xp-spec 13): when a kernel waits for a futex
- * another holds, the pager orders the holder to hand it, with its page, straight to that kernel
- * over the kernel link, which tells the pager it took it. A forward not confirmed within
- * {@code confirmNanos} of the order is cancelled and the futex comes back the usual way.
+ * Direct handoff, after TreadMarks-style forwarding (xp-spec 14): when a kernel waits for a futex
+ * another holds, the pager asks the holder to release it as usual and to send a copy of that
+ * release, with the futex's page, straight to the waiting kernel, whose grant it reserves. The
+ * waiting kernel uses the copy at once; the pager's grant, sent when the release arrives, confirms it.
  */
-public record DirectHandoff(long confirmNanos) implements GrantPolicy {
-    public DirectHandoff {
-        if (confirmNanos <= 0) {
-            throw new IllegalArgumentException("a forward's confirmation time is above 0, not " + confirmNanos + " ns");
-        }
-    }
-
+public record DirectHandoff() implements GrantPolicy {
     @Override
     public String name() {
         return "direct";
     }
 
     @Override
-    public long directHandoffNanos() {
-        return confirmNanos;
+    public boolean directHandoff() {
+        return true;
     }
 }

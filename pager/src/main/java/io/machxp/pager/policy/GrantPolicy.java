@@ -60,14 +60,12 @@ public interface GrantPolicy {
     }
 
     /**
-     * Direct handoff (xp-spec 13): instead of asking the holder to give a futex back, order it to hand
-     * the futex (and its page) straight to the next kernel over the kernel link, which confirms.
-     *
-     * @return 0 (the default): no direct handoff; else how long the pager waits for the confirmation
-     *     before it cancels the forward and takes the futex back the usual way
+     * Direct handoff (xp-spec 14): a relinquish asks the holder to send a copy of its release, with
+     * the futex's page, straight to the kernel the futex will be granted to next, over the kernel
+     * link; that kernel uses it at once, and the pager's grant confirms it.
      */
-    default long directHandoffNanos() {
-        return 0;
+    default boolean directHandoff() {
+        return false;
     }
 
     /** Grant, and ask for the futex back as soon as another kernel waits (the protocol as specified). */
