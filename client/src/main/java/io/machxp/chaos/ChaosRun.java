@@ -208,7 +208,8 @@ public final class ChaosRun {
     /** What the kernels say of themselves: noted for the reader of a history, never used for the verdict. */
     private void trace(long time, String kernel, String event, int tid, String detail) {
         switch (event) {
-            case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died" -> {
+            case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
+                    "forward-taken", "forward-dropped" -> {
                 history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");

@@ -48,9 +48,12 @@ final class FutexForwards {
         this.futexes = futexes;
     }
 
-    /** relinquish_futex with forward_to: the release this grant of the futex makes is copied to that kernel. */
+    /**
+     * relinquish_futex: with forward_to, the release this grant of the futex makes is copied to that
+     * kernel; without, an order of an earlier relinquish is withdrawn.
+     */
     void order(FutexEntry e, MemoryObjectRelinquishFutex r) {
-        if (isAbsent(e.state()) || r.getForwardToken() <= e.fencingToken) {
+        if (isAbsent(e.state()) || r.getForwardTo() != 0 && r.getForwardToken() <= e.fencingToken) {
             return; // crossed with our own release: the pager has it back
         }
         e.forwardTo = r.getForwardTo();
@@ -72,8 +75,11 @@ final class FutexForwards {
         return object + "@" + offset;
     }
 
-    /** {@code released} went to the pager: a copy of it goes to the kernel the pager ordered, with the futex's page. */
-    void forward(FutexEntry e, MemoryObjectFutexReleased released) {
+    /**
+     * {@code released} goes to the pager: a copy of it goes to the kernel the pager ordered, with
+     * the futex's page, and the release says so ({@code forwarded_token}).
+     */
+    void forward(FutexEntry e, MemoryObjectFutexReleased.Builder released) {
         int to = e.forwardTo;
         e.forwardTo = 0;
         if (to == 0) {
@@ -86,8 +92,10 @@ final class FutexForwards {
         VmObject o = core.object(e.objectId());
         core.env.sendToKernel(to, FutexForward.newBuilder().setObject(o.name).setOffset(e.offset())
                 .setFromKernel(core.kernelId()).setToKernel(to).setFencingToken(e.forwardToken)
-                .setToSession(e.forwardSession).setReleased(released.toBuilder().clearPages().addAllPages(own)).build());
-        core.env.trace("futex-forwarded", 0, "0x" + Long.toHexString(e.offset()) + " to kernel " + to);
+                .setToSession(e.forwardSession).setReleased(released.clone().clearPages().addAllPages(own)).build());
+        released.setForwardedToken(e.forwardToken);
+        core.env.trace("futex-forwarded", 0, o.name + "+0x" + Long.toHexString(e.offset()) + " to kernel " + to
+                + " token " + e.forwardToken);
     }
 
     /** A FutexForward arrived from the kernel link. */
@@ -104,9 +112,11 @@ final class FutexForwards {
                 || m.getToSession() == 0 || m.getToSession() != session.sessionToken()
                 || token <= seen.getOrDefault(key(o.name, e.offset()), 0L) || token <= e.fencingToken
                 || r.getPagesCount() != 1 || r.getPages(0).getOffset() != e.page.pageOffset || e.page.resident()) {
-            core.env.trace("forward-dropped", 0, m.getObject() + " 0x" + Long.toHexString(m.getOffset()));
+            core.env.trace("forward-dropped", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token "
+                    + token);
             return; // not for this wait, stale, or without its page: the pager's grant comes anyway
         }
+        core.env.trace("forward-taken", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token " + token);
         e.forwardHeld = token;
         e.grantHandoff = r.getHandoff();
         futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied());

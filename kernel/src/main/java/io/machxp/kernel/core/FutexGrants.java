@@ -482,9 +482,8 @@ final class FutexGrants {
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
         releasePages.leave(e, released);
-        MemoryObjectFutexReleased r = released.build();
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(r).build());
-        forwards.forward(e, r); // direct handoff: a copy to the kernel the pager named, if it did
+        forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }
 
     void askPager(FutexEntry e, FutexEntry.Request kind) {

@@ -154,9 +154,7 @@ final class XpDispatch {
                 if (r.getTry()) {
                     futexes.onRelinquishTry(e);
                 } else {
-                    if (r.getForwardTo() != 0) {
-                        futexes.forwards.order(e, r);
-                    }
+                    futexes.forwards.order(e, r); // direct handoff (xp-spec 14): set, or withdrawn
                     futexes.onRelinquishFutex(e, r.getPriority());
                 }
             }

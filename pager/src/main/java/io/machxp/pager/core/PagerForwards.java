@@ -44,6 +44,8 @@ final class PagerForwards {
     private final FutexTries tries;
     private final GrantLeases leases;
     private final long tokenEpoch;
+    /** The futexes with an order outstanding. */
+    private final java.util.Set<FutexRecord> active = new java.util.LinkedHashSet<>();
 
     PagerForwards(CoreContext core, PageCoherence pages, PagerFutexes futexes, FutexTries tries, GrantLeases leases,
             long tokenEpoch) {
@@ -64,6 +66,10 @@ final class PagerForwards {
      * when the holder or the head cannot take part.
      */
     boolean order(FutexRecord f, int priority) {
+        if (f.forward != null && !f.forward.withdrawn) {
+            send(f, f.forward, priority); // a new priority: the order stands (a relinquish without it withdraws it)
+            return true;
+        }
         if (!leases.directHandoff() || f.forward != null || f.queue.isEmpty() || f.holder == null
                 || f.holder.broken || !f.tries.isEmpty()) {
             return false;
@@ -80,12 +86,37 @@ final class PagerForwards {
         }
         long token = Math.max(f.token + 1, tokenEpoch << 32 | 1);
         f.forward = new FutexForwarding(from, to, token, page);
+        active.add(f);
         core.stats.forwardsOrdered.increment();
-        core.send(from, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
-                .newBuilder().setObjectId(from.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                .setPriority(priority).setForwardTo(to.kernelId).setForwardToken(token)
-                .setForwardSession(to.replay.token)).build());
+        System.err.println("DBG order " + f.key + " from " + from + " to " + to + " T=" + token);
+        send(f, f.forward, priority);
         return true;
+    }
+
+    private void send(FutexRecord f, FutexForwarding fw, int priority) {
+        MemoryObjectRelinquishFutex.Builder r = MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(fw.from.objectIdOf(f.key.object())).setOffset(f.key.offset()).setPriority(priority);
+        if (!fw.withdrawn) {
+            r.setForwardTo(fw.to.kernelId).setForwardToken(fw.token).setForwardSession(fw.to.replay.token);
+        }
+        core.send(fw.from, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(r).build());
+    }
+
+    /**
+     * {@code s} leaves: its session ended (it can take no copy any more), or it terminated
+     * {@code object}. An order to copy a futex to it is withdrawn at the holder (a relinquish
+     * without forward_to); a release that crosses the withdrawal says whether a copy went.
+     */
+    void targetLeft(KernelSession s, String object) {
+        for (FutexRecord f : active) {
+            FutexForwarding fw = f.forward;
+            if (fw.to == s && !fw.withdrawn && (object == null || f.key.object().equals(object))) {
+                fw.withdrawn = true;
+                if (f.holder == fw.from && !fw.from.broken && !fw.from.gone) {
+                    send(f, fw, f.relinquishPriority);
+                }
+            }
+        }
     }
 
     /**
@@ -103,24 +134,28 @@ final class PagerForwards {
     }
 
     /**
-     * The holder is gone (released, left): the forward ordered for the futex, if any, settles.
+     * The holder is gone (released, with a copy under token {@code copied} or none (0), or left
+     * without a release: -1): the forward ordered for the futex, if any, settles.
      * Returns null without one; else the grant to make (to null: to the next in the queue, with a
      * token above the forward's; the futex carries owner_died if its target may have died with it).
      */
-    Settled settle(FutexRecord f) {
+    Settled settle(FutexRecord f, long copied) {
         FutexForwarding fw = f.forward;
         if (fw == null) {
             return null;
         }
         f.forward = null;
+        active.remove(f);
         KernelSession to = fw.to;
         boolean usable = fw.earlyRelease != null || !to.gone && to.hasObject(f.key.object());
         MemoryObject o = core.catalog.get(f.key.object());
         PageData page = pages.forwardSettled(o, fw.pageOffset, usable ? to : null);
+        System.err.println("DBG settle " + f.key + " to " + to + " gone=" + to.gone + " obj=" + to.hasObject(f.key.object()) + " T=" + fw.token + " early=" + (fw.earlyRelease != null) + " page=" + (page != null) + " copied=" + copied + " withdrawn=" + fw.withdrawn);
         if (!usable) {
             core.stats.forwardsCancelled.increment();
             f.token = Math.max(f.token, fw.token); // a copy may be on its way: the next grant goes above it
-            f.ownerDied |= to.gone && fw.earlyRelease == null; // it may have taken the copy, and died owning it
+            boolean mayHaveCopy = copied < 0 || copied == fw.token; // -1: the holder left without a release
+            f.ownerDied |= to.gone && mayHaveCopy; // it may have taken the copy, and died owning it
             return new Settled(null, 0, null, null);
         }
         return new Settled(to, fw.token, page, fw.earlyRelease);

@@ -234,13 +234,16 @@ final class PagerFutexes {
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
-        release(f, r.getRequestAgain() ? s : null, r.getRequestPriority());
+        release(f, r.getRequestAgain() ? s : null, r.getRequestPriority(), r.getForwardedToken());
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------
 
     /** The kernel stops waiting for every futex of {@code object} (null: of every object). */
     void leaveQueues(KernelSession s, String object) {
+        if (s.gone || object != null) {
+            forwards.targetLeft(s, object);
+        }
         for (FutexKey key : new ArrayList<>(s.queued)) {
             if (object == null || key.object().equals(object)) {
                 leaveQueue(s, records.get(key));
@@ -292,21 +295,17 @@ final class PagerFutexes {
     private void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
         f.handoff = !f.queue.isEmpty(); // kernels waited while it was held: for its owner, as far as they know
-        release(f);
+        release(f, null, 0, -1); // without a release: whether a copy went is not known
     }
 
     // ---- grants -------------------------------------------------------------------------------
-
-    private void release(FutexRecord f) {
-        release(f, null, 0);
-    }
 
     /**
      * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
      * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
      * (futex_released with request_again): queued first, so that the grant made now knows of it.
      */
-    private void release(FutexRecord f, KernelSession again, int priority) {
+    private void release(FutexRecord f, KernelSession again, int priority, long copied) {
         f.holder.held.remove(f.key);
         f.holder = null;
         if (again != null) {
@@ -315,7 +314,7 @@ final class PagerFutexes {
         }
         f.relinquishSent = false;
         f.tryAsked = false;
-        PagerForwards.Settled forward = forwards.settle(f); // a direct handoff reserved this grant
+        PagerForwards.Settled forward = forwards.settle(f, copied); // a direct handoff reserved this grant
         boolean handoff = f.handoff && (!f.queue.isEmpty() || forward != null && forward.to() != null);
         f.handoff = false;
         if (forward != null && forward.to() != null) {

@@ -14,6 +14,8 @@ public final class FutexForwarding {
     public final KernelSession to;
     public final long token;
     public final long pageOffset;
+    /** {@code to} left (its session ended, or it terminated the object): the order was withdrawn at {@code from}. */
+    public boolean withdrawn;
     /** {@code to} gave the futex back (terminating its object) before the pager granted it: handled at the grant. */
     public MemoryObjectFutexReleased earlyRelease;
 
