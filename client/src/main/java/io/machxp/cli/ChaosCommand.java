@@ -43,7 +43,7 @@ final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--variant", defaultValue = io.machxp.variant.Variants.DEFAULT,
             description = "the protocol variant: no-cache, cache, page-separate, piggyback, min-hold[:T], "
-                    + "adaptive-hold[:T], sticky-lease[:T] (default ${DEFAULT-VALUE}; docs/workbench.md)")
+                    + "adaptive-hold[:T], sticky-lease[:T], direct (default ${DEFAULT-VALUE}; docs/workbench.md)")
     String variantName;
 
     private io.machxp.variant.Variant variant() {

@@ -16,7 +16,7 @@ import java.util.List;
 public final class Variants {
     /** Every variant's base name, in the order tables show them. */
     public static final List<String> NAMES = List.of("no-cache", "cache", "page-separate", "piggyback", "min-hold",
-            "adaptive-hold", "sticky-lease");
+            "adaptive-hold", "sticky-lease", "direct");
     public static final String DEFAULT = "cache";
     static final long DEFAULT_HOLD = 1_000_000;
     static final long DEFAULT_ADAPTIVE_MAX = 1_000_000;

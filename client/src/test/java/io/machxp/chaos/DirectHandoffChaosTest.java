@@ -6,8 +6,10 @@ import io.machxp.variant.Variants;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kernel links' fault of chaos runs ({@link ForwardDrops}) touches only what the direct handoff
- * sends: other variants run as before. (Direct itself does not pass chaos yet: docs/workbench.md.)
+ * The direct handoff (xp-spec 14) under chaos: copies forwarded over kernel links that lose one in
+ * {@link ForwardDrops#ONE_IN}, with kernels crashing, shutting down, pausing and cut off while a
+ * copy is under way, and pagers restarting; every history passes the checker and nobody waits
+ * for ever. The links' fault touches only what the direct handoff sends.
  */
 class DirectHandoffChaosTest {
     @Test
@@ -18,9 +20,14 @@ class DirectHandoffChaosTest {
     }
 
     @Test
-    void directForwardsFutexesAndTheLinksLoseSome() {
-        ChaosRun.Result r = new ChaosRun(1, ChaosOptions.DEFAULT).withVariant(Variants.of("direct")).run();
-        assertThat(r.counts().getOrDefault("futex forwards", 0L)).isGreaterThan(100);
-        assertThat(r.counts().getOrDefault("futex forwards lost on the link", 0L)).isPositive();
+    void directForwardsFutexesTheLinksLoseSomeAndEveryHistoryPasses() {
+        long lost = 0;
+        for (long seed = 1; seed <= 6; seed++) {
+            ChaosRun.Result r = new ChaosRun(seed, ChaosOptions.DEFAULT).withVariant(Variants.of("direct")).run();
+            assertThat(r.passed()).as("seed %d: %s %s", seed, r.violations(), r.stuck()).isTrue();
+            assertThat(r.counts().getOrDefault("futex forwards", 0L)).isGreaterThan(100);
+            lost += r.counts().getOrDefault("futex forwards lost on the link", 0L);
+        }
+        assertThat(lost).isPositive();
     }
 }

@@ -35,7 +35,7 @@ public final class CompareCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--variants", split = ",", defaultValue = "no-cache,cache,page-separate,piggyback,min-hold,"
-            + "adaptive-hold,sticky-lease", description = "variants to compare (default: all: ${DEFAULT-VALUE})")
+            + "adaptive-hold,sticky-lease,direct", description = "variants to compare (default: all: ${DEFAULT-VALUE})")
     List<String> variants;
 
     @Option(names = "--workload", defaultValue = "locality",

@@ -88,7 +88,6 @@ final class PagerForwards {
         f.forward = new FutexForwarding(from, to, token, page);
         active.add(f);
         core.stats.forwardsOrdered.increment();
-        System.err.println("DBG order " + f.key + " from " + from + " to " + to + " T=" + token);
         send(f, f.forward, priority);
         return true;
     }
@@ -150,7 +149,6 @@ final class PagerForwards {
         boolean usable = fw.earlyRelease != null || !to.gone && to.hasObject(f.key.object());
         MemoryObject o = core.catalog.get(f.key.object());
         PageData page = pages.forwardSettled(o, fw.pageOffset, usable ? to : null);
-        System.err.println("DBG settle " + f.key + " to " + to + " gone=" + to.gone + " obj=" + to.hasObject(f.key.object()) + " T=" + fw.token + " early=" + (fw.earlyRelease != null) + " page=" + (page != null) + " copied=" + copied + " withdrawn=" + fw.withdrawn);
         if (!usable) {
             core.stats.forwardsCancelled.increment();
             f.token = Math.max(f.token, fw.token); // a copy may be on its way: the next grant goes above it
