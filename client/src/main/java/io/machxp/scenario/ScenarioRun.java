@@ -32,6 +32,13 @@ public final class ScenarioRun {
         return sim(scenario, seed, pi, null);
     }
 
+    /** Runs {@code scenario} in sim mode with {@code seed} under a protocol variant of the workbench. */
+    public static ScenarioResult sim(Scenario scenario, long seed, boolean pi, io.machxp.variant.Variant variant) {
+        try (SimPlatform p = new SimPlatform(seed, null).variant(variant)) {
+            return run(scenario, p, pi, seed);
+        }
+    }
+
     /**
      * Runs {@code scenario} in sim mode with {@code seed}, recording into {@code trace} (if not null)
      * every XP message and every event of the run, in the simulator's virtual time.

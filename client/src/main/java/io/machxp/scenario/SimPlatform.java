@@ -40,6 +40,14 @@ final class SimPlatform implements Platform {
     private record Ref(KernelCore core, long task, int tid, Map<String, Long> addresses) {}
 
     private final io.machxp.trace.XpTrace trace;
+    /** The protocol variant the kernels and the pager run (the workbench's), or null: the default. */
+    private io.machxp.variant.Variant variant;
+
+    /** Runs the scenario under {@code v} (before {@link #setup}). */
+    SimPlatform variant(io.machxp.variant.Variant v) {
+        this.variant = v;
+        return this;
+    }
 
     SimPlatform(long seed, io.machxp.trace.XpTrace trace) {
         this.seed = seed;
@@ -58,8 +66,13 @@ final class SimPlatform implements Platform {
         if (trace != null) {
             trace.attach(cluster);
         }
+        CoreOptions options = CoreOptions.DEFAULT;
+        if (variant != null) {
+            variant.apply(cluster);
+            options = variant.apply(options);
+        }
         for (Scenario.KernelSpec k : s.kernels()) {
-            cluster.addKernel(k.name(), CoreOptions.DEFAULT.withCpus(k.cpus()).withPriorityInheritance(pi));
+            cluster.addKernel(k.name(), options.withCpus(k.cpus()).withPriorityInheritance(pi));
         }
         settle();
         SimIpc ipc = new SimIpc(cluster, s.latencyNanos(), s.jitterNanos(), seed);
