@@ -29,7 +29,7 @@ public final class ScenarioRun {
 
     /** Runs {@code scenario} in sim mode with {@code seed}. */
     public static ScenarioResult sim(Scenario scenario, long seed, boolean pi) {
-        return sim(scenario, seed, pi, null);
+        return sim(scenario, seed, pi, (io.machxp.trace.XpTrace) null);
     }
 
     /** Runs {@code scenario} in sim mode with {@code seed} under a protocol variant of the workbench. */
