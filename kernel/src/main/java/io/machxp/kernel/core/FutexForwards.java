@@ -109,7 +109,7 @@ final class FutexForwards {
         }
         MemoryObjectFutexReleased r = m.getReleased();
         if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.pagerLost(o.objectId)
-                || m.getToSession() == 0 || m.getToSession() != session.sessionToken()
+                || !forThisSession(m.getToSession(), session)
                 || token <= seen.getOrDefault(key(o.name, e.offset()), 0L) || token <= e.fencingToken
                 || r.getPagesCount() != 1 || r.getPages(0).getOffset() != e.page.pageOffset || e.page.resident()) {
             core.env.trace("forward-dropped", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token "
@@ -120,6 +120,15 @@ final class FutexForwards {
         e.forwardHeld = token;
         e.grantHandoff = r.getHandoff();
         futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied());
+    }
+
+    /**
+     * Whether a copy ordered for session {@code toSession} is for this kernel's current session: its
+     * token; or, without a lease, 0 (a session without a lease has no token, and the kernel stops
+     * when its stream ends, so it never has a second one).
+     */
+    private static boolean forThisSession(long toSession, KernelSession session) {
+        return toSession != 0 ? toSession == session.sessionToken() : session.leaseNanos() == 0;
     }
 
     /**

@@ -76,7 +76,7 @@ final class PagerForwards {
         }
         KernelSession from = f.holder;
         KernelSession to = f.queue.waiters().get(0).getKey(); // the head, as the grant policy takes it
-        if (to == null || to == from || to.broken || to.kernelId == 0 || from.kernelId == 0 || to.replay == null) {
+        if (to == null || to == from || to.broken || to.kernelId == 0 || from.kernelId == 0) {
             return false;
         }
         MemoryObject o = core.catalog.get(f.key.object());
@@ -96,7 +96,8 @@ final class PagerForwards {
         MemoryObjectRelinquishFutex.Builder r = MemoryObjectRelinquishFutex.newBuilder()
                 .setObjectId(fw.from.objectIdOf(f.key.object())).setOffset(f.key.offset()).setPriority(priority);
         if (!fw.withdrawn) {
-            r.setForwardTo(fw.to.kernelId).setForwardToken(fw.token).setForwardSession(fw.to.replay.token);
+            r.setForwardTo(fw.to.kernelId).setForwardToken(fw.token)
+                    .setForwardSession(fw.to.replay == null ? 0 : fw.to.replay.token); // 0: a session without a lease
         }
         core.send(fw.from, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(r).build());
     }
