@@ -105,7 +105,7 @@ public final class SimCluster {
     private final List<SimPager> pagers = new ArrayList<>();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
     private final TraceSink sink;
-    final SimKernelLinks kernelLinks = new SimKernelLinks(this);
+    final SimKernelLinks kernelLinks = new SimKernelLinks(this, kernels.values());
     private MessageFilter filter;
     private SimNetwork network;
     private XpObserver observer = (sent, arrives, from, to, message) -> { };
@@ -434,10 +434,6 @@ public final class SimCluster {
      */
     boolean resumeAwaited(SimKernel k, int pager) {
         return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now;
-    }
-
-    java.util.Collection<SimKernel> kernels() {
-        return kernels.values();
     }
 
     io.machxp.proto.xp.FutexForward filterForward(String from, String to, io.machxp.proto.xp.FutexForward m) {

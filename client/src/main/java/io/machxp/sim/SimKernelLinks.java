@@ -16,15 +16,18 @@ final class SimKernelLinks {
     private record Pair(String from, String to) {}
 
     private final SimCluster cluster;
+    /** The cluster's kernels (a live view). */
+    private final java.util.Collection<SimKernel> kernels;
     private final Map<Pair, Long> lastArrival = new HashMap<>();
 
-    SimKernelLinks(SimCluster cluster) {
+    SimKernelLinks(SimCluster cluster, java.util.Collection<SimKernel> kernels) {
         this.cluster = cluster;
+        this.kernels = kernels;
     }
 
     void send(SimKernel from, int toKernel, FutexForward message) {
         SimKernel to = null;
-        for (SimKernel k : cluster.kernels()) {
+        for (SimKernel k : kernels) {
             if (!k.crashed && k != from && k.core.kernelId() == toKernel) {
                 to = k;
             }

@@ -80,8 +80,8 @@ class WorkbenchRunTest {
 
     @Test
     void directHandoffServesTheWaiterSoonerForOneMessageMore() {
-        WorkbenchResult cache = run("cache", "alternation", 0);
-        WorkbenchResult direct = run("direct", "alternation", 0);
+        WorkbenchResult cache = run("cache", "locality", 0);
+        WorkbenchResult direct = run("direct", "locality", 0);
         // three one-way delays on the waiter's path instead of four (virtual time: deterministic)
         assertThat(direct.handoffMicros()).isLessThan(cache.handoffMicros());
         assertThat(direct.handoffs()).isPositive();

@@ -95,7 +95,7 @@ final class FutexForwards {
                 .setToSession(e.forwardSession).setReleased(released.clone().clearPages().addAllPages(own)).build());
         released.setForwardedToken(e.forwardToken);
         core.env.trace("futex-forwarded", 0, o.name + "+0x" + Long.toHexString(e.offset()) + " to kernel " + to
-                + " token " + e.forwardToken);
+                + " token 0x" + Long.toHexString(e.forwardToken));
     }
 
     /** A FutexForward arrived from the kernel link. */
@@ -112,11 +112,11 @@ final class FutexForwards {
                 || !forThisSession(m.getToSession(), session)
                 || token <= seen.getOrDefault(key(o.name, e.offset()), 0L) || token <= e.fencingToken
                 || r.getPagesCount() != 1 || r.getPages(0).getOffset() != e.page.pageOffset || e.page.resident()) {
-            core.env.trace("forward-dropped", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token "
-                    + token);
+            core.env.trace("forward-dropped", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token 0x"
+                    + Long.toHexString(token));
             return; // not for this wait, stale, or without its page: the pager's grant comes anyway
         }
-        core.env.trace("forward-taken", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token " + token);
+        core.env.trace("forward-taken", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token 0x" + Long.toHexString(token));
         e.forwardHeld = token;
         e.grantHandoff = r.getHandoff();
         futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied());
@@ -128,7 +128,7 @@ final class FutexForwards {
      * when its stream ends, so it never has a second one).
      */
     private static boolean forThisSession(long toSession, KernelSession session) {
-        return toSession != 0 ? toSession == session.sessionToken() : session.leaseNanos() == 0;
+        return toSession != 0 ? toSession == session.resume.token() : session.leaseNanos() == 0;
     }
 
     /**

@@ -397,11 +397,6 @@ final class KernelSession {
      * A task's call checks the lease when it runs, not when it arrived: a kernel paused past its
      * lease (its lease timer not run yet) stops using the pager before it hands anything out.
      */
-    /** The token of this session with the pager (its welcome's; 0: none, or it is over). */
-    long sessionToken() {
-        return resume.token();
-    }
-
     void checkLeaseNow() {
         if (leaseNanos > 0 && pagerLost == null && core.plants.leaseOverWhenRun(env.nanoTime() >= leaseEnds)) {
             checkLease();
