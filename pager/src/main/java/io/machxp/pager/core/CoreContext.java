@@ -24,6 +24,8 @@ final class CoreContext implements PageOutput {
     final PagerStats stats;
     /** Bugs planted for tests of the chaos checker; {@link PagerPlants#NONE} everywhere else. */
     final PagerPlants plants;
+    /** The core's timers, kept as data for snapshots. */
+    final CoreTimers timers;
 
     CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats, PagerPlants plants) {
         this.name = name;
@@ -32,6 +34,7 @@ final class CoreContext implements PageOutput {
         this.catalog = catalog;
         this.env = env;
         this.stats = stats;
+        this.timers = new CoreTimers(env);
     }
 
     /** Sends on the session's stream; nothing to a broken one (its stream is gone; it waits for its lease). */

@@ -37,10 +37,10 @@ final class FutexJournal {
     private final CoreContext core;
     private final PageStore store;
     /** After a restart, until grace ends: futexes the last pager checked out (or left DIED), not reclaimed yet. */
-    private final Map<FutexKey, String> unreclaimed = new LinkedHashMap<>();
+    final Map<FutexKey, String> unreclaimed = new LinkedHashMap<>();
     /** A pager without a store after a restart: every page is lost; the futexes whose owners were told. */
     private final boolean allLost;
-    private final Set<FutexKey> told = new HashSet<>();
+    final Set<FutexKey> told = new HashSet<>();
 
     /**
      * @param restarted the pager may follow one whose kernels held futexes (it has a grace period)

@@ -26,15 +26,15 @@ final class FutexRecords {
      * Records of futexes somebody holds or waits for, or that still carry something to the next
      * grant (owner_died, pages); the others are pruned ({@link #pruneIfIdle}).
      */
-    private final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
+    final Map<FutexKey, FutexRecord> futexes = new HashMap<>();
     /**
      * Per object, the highest token of any pruned futex record: a record made again starts above
      * it, so a futex's tokens keep growing although its record was pruned. (The low 32 bits of a
      * token thus count the grants of the object's futexes, not of one futex, per pager start.)
      */
-    private final Map<String, Long> prunedTokens = new HashMap<>();
+    final Map<String, Long> prunedTokens = new HashMap<>();
     /** Per kernel id: futex records whose word may still hold a TID of that dead kernel. */
-    private final Map<Integer, Integer> diedPending = new HashMap<>();
+    final Map<Integer, Integer> diedPending = new HashMap<>();
 
     /** The record of the futex, or null. */
     FutexRecord get(FutexKey key) {

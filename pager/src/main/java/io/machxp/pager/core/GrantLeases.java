@@ -54,20 +54,16 @@ final class GrantLeases {
     }
 
     /**
-     * Whether asking {@code f}'s holder to relinquish must wait for the grant's lease; if so,
-     * {@code ask} runs when it ends, if the same grant still holds the futex.
+     * Whether asking {@code f}'s holder to relinquish must wait for the grant's lease; if so, it is
+     * asked when the lease ends, if the same grant still holds the futex
+     * ({@link PagerFutexes#grantLeaseEnded}).
      */
-    boolean notYet(FutexRecord f, int topPriority, Runnable ask) {
+    boolean notYet(FutexRecord f, int topPriority) {
         long left = f.grantedNanos + policy.relinquishAfterNanos(topPriority) - core.env.nanoTime();
         if (left <= 0 || f.holder == null) {
             return false;
         }
-        long token = f.token;
-        core.env.schedule(left, () -> {
-            if (f.holder != null && f.token == token) {
-                ask.run();
-            }
-        });
+        core.timers.set(left, new CoreTimers.GrantLeaseEnd(f, f.token));
         return true;
     }
 }

@@ -2,7 +2,6 @@ package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
 import io.machxp.pager.object.MemoryObject;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -17,7 +16,8 @@ public final class KernelSession {
     public long id;
     public String kernelName;
     public int kernelId;
-    public final Map<Integer, MemoryObject> objects = new HashMap<>();
+    /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
+    public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
     /** What its kernel_hello said it understands of Mach's optional routines (XP spec 6.10-6.12). */

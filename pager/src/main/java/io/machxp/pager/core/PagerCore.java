@@ -54,6 +54,7 @@ public final class PagerCore {
     private final PagerObjects objects;
     private final PagerGrace grace;
     private final PagerResume resume;
+    private final FutexJournal journal;
 
     /**
      * @param leaseNanos a session's lease; 0: none, a session lives as long as its stream
@@ -144,6 +145,43 @@ public final class PagerCore {
         this.objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         this.resume = new PagerResume(core, sessions);
+        this.journal = journal;
+        core.timers.handler(this::timerDue);
+    }
+
+    /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
+    private void timerDue(CoreTimers.Timer t) {
+        if (t instanceof CoreTimers.LeaseCheck l) {
+            sessions.leaseDue(l.session());
+        } else if (t instanceof CoreTimers.ForgetDead d) {
+            sessions.forgetDead(d.sessionId());
+        } else if (t instanceof CoreTimers.GraceEnd) {
+            grace.endGrace();
+        } else if (t instanceof CoreTimers.GrantLeaseEnd g) {
+            futexes.grantLeaseEnded(g.futex(), g.token());
+        }
+    }
+
+    // ---- snapshots ----------------------------------------------------------------------------
+
+    /**
+     * The core's whole state as data, between two inputs ({@link SnapshotWriter}): sessions and
+     * leases, futexes with their queues and tokens, pages and their coherence state, the pages of
+     * a store in memory, resume logs, the grace period, pending timers. Needs an env whose store
+     * and page effects are synchronous (the default), so that nothing is in flight.
+     */
+    public io.machxp.proto.snapshot.PagerSnapshot snapshot() {
+        return new SnapshotWriter(core, sessions, futexes, pages, grace, journal).write();
+    }
+
+    /**
+     * Makes this core, fresh (built with the same name, page size, objects and options as the one
+     * written, and given no input yet), the one the snapshot was written from ({@link SnapshotReader}).
+     *
+     * @throws IllegalArgumentException if the snapshot does not fit this pager (another object)
+     */
+    public void restore(io.machxp.proto.snapshot.PagerSnapshot snapshot) {
+        new SnapshotReader(core, sessions, futexes, pages, grace, journal).read(snapshot);
     }
 
     public int pageSize() {

@@ -377,7 +377,7 @@ final class PagerFutexes {
             f.relinquishPriority = f.queue.topPriority();
             granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
         } else if (!f.queue.isEmpty()) {
-            leases.notYet(f, f.queue.topPriority(), () -> askToRelinquish(f));
+            leases.notYet(f, f.queue.topPriority());
         }
         journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
     }
@@ -397,7 +397,7 @@ final class PagerFutexes {
         if (f.relinquishSent && f.relinquishPriority == top) {
             return;
         }
-        if (!f.queue.isEmpty() && leases.notYet(f, top, () -> askToRelinquish(f))) {
+        if (!f.queue.isEmpty() && leases.notYet(f, top)) {
             return; // the grant's lease runs on: asked when it ends
         }
         f.relinquishSent = true;
@@ -408,6 +408,13 @@ final class PagerFutexes {
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                 .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
                 .setPriority(top)).build());
+    }
+
+    /** The lease of grant {@code token} of {@code f} ended: its holder is asked now, if it still holds it. */
+    void grantLeaseEnded(FutexRecord f, long token) {
+        if (f.holder != null && f.token == token) {
+            askToRelinquish(f);
+        }
     }
 
     // ---- reclaim after a pager restart --------------------------------------------------------

@@ -44,7 +44,7 @@ final class PagerGrace {
     static final int MAX_HELD_PER_SESSION = 1 << 16;
 
     /** A message held, and its session (which may move to a new stream meanwhile: a resume). */
-    private record Held(KernelSession session, KernelToPager message) {}
+    record Held(KernelSession session, KernelToPager message) {}
 
     private final CoreContext core;
     private final PageCoherence pages;
@@ -56,7 +56,7 @@ final class PagerGrace {
     private final boolean reclaims;
     private final FutexJournal journal;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
-    private ArrayDeque<Held> heldInGrace;
+    ArrayDeque<Held> heldInGrace;
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
@@ -71,7 +71,7 @@ final class PagerGrace {
         this.reclaims = options.reclaims();
         if (options.graceNanos() > 0) {
             heldInGrace = new ArrayDeque<>();
-            core.env.schedule(options.graceNanos(), this::endGrace);
+            core.timers.set(options.graceNanos(), new CoreTimers.GraceEnd());
             CoreContext.log.info(reclaims ? "pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} "
                     + "ms; everything else waits until then"
                     : "pager {}: started (epoch {}) without a store; as usual at start-up it waits one lease ({} ms) "
@@ -119,7 +119,7 @@ final class PagerGrace {
     }
 
     /** The grace period after a restart is over: what was held is handled, in arrival order. */
-    private void endGrace() {
+    void endGrace() {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
         for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {

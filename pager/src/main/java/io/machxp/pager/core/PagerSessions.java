@@ -73,21 +73,21 @@ final class PagerSessions {
     private final long leaseNanos;
     /** Sent in pager_welcome as the session epoch: the high half of this pager's fencing tokens. */
     private final long tokenEpoch;
-    private final Map<Long, KernelSession> sessions = new HashMap<>();
-    private final Map<String, KernelSession> sessionsByName = new HashMap<>();
-    private final Map<String, Integer> kernelIds = new HashMap<>();
+    final Map<Long, KernelSession> sessions = new HashMap<>();
+    final Map<String, KernelSession> sessionsByName = new HashMap<>();
+    final Map<String, Integer> kernelIds = new HashMap<>();
     /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
-    private final String[] idOwners = new String[MAX_KERNEL_ID + 1];
+    final String[] idOwners = new String[MAX_KERNEL_ID + 1];
     /** The lowest id that may never have been given out (ids below it have been, or are reclaimed). */
-    private int neverUsed = 1;
+    int neverUsed = 1;
     /** Ids whose names have no session, in the order they were released: id -> when it may go. */
-    private final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
+    final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
     /** Ids free for any name, least recently freed first. */
-    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
     /** How long an id rests after its name's last session is forgotten: a lease plus the grace period. */
     private final long quarantineNanos;
     /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
-    private final Set<Long> deadSessions = new HashSet<>();
+    final Set<Long> deadSessions = new HashSet<>();
 
     PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch,
             long graceNanos) {
@@ -229,10 +229,11 @@ final class PagerSessions {
 
     private void watchLease(KernelSession s) {
         long ends = s.lastHeard + core.plants.leaseAsCounted(leaseNanos);
-        core.env.schedule(Math.max(0, ends - core.env.nanoTime()), () -> checkLease(s));
+        core.timers.set(ends - core.env.nanoTime(), new CoreTimers.LeaseCheck(s));
     }
 
-    private void checkLease(KernelSession s) {
+    /** A lease timer of the session is due: declared dead if unheard for a lease, else watched on. */
+    void leaseDue(KernelSession s) {
         if (sessions.get(s.id) != s) {
             return; // gone already
         }
@@ -255,7 +256,7 @@ final class PagerSessions {
         forget(s);
         deadSessions.add(s.id);
         if (leaseNanos > 0) {
-            core.env.schedule(leaseNanos, () -> deadSessions.remove(s.id)); // its stream is long gone by then
+            core.timers.set(leaseNanos, new CoreTimers.ForgetDead(s.id)); // its stream is long gone by then
         }
         core.stats.kernelsDeclaredDead.increment();
         CoreContext.log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages "
@@ -400,7 +401,7 @@ final class PagerSessions {
         sessions.remove(s.id);
         long old = s.id;
         deadSessions.add(old);
-        core.env.schedule(leaseNanos, () -> deadSessions.remove(old)); // its stream is long gone by then
+        core.timers.set(leaseNanos, new CoreTimers.ForgetDead(old)); // its stream is long gone by then
         s.id = fresh.id;
         sessions.put(s.id, s);
         heard(s);
@@ -408,6 +409,11 @@ final class PagerSessions {
 
     long tokenEpoch() {
         return tokenEpoch;
+    }
+
+    /** A session declared dead a lease ago is forgotten: nothing more can arrive from it. */
+    void forgetDead(long sessionId) {
+        deadSessions.remove(sessionId);
     }
 
     // ---- names and ids, for reclaims ----------------------------------------------------------

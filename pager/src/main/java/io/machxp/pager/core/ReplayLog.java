@@ -28,10 +28,10 @@ final class ReplayLog {
     /** The attempt of the last resume taken (see xp.proto, Resume.attempt). */
     long attempt;
     /** Number of the last message sent to the kernel. */
-    private long sent;
-    private final ArrayDeque<PagerToKernel> kept = new ArrayDeque<>();
-    private long keptBytes;
-    private boolean overflowed;
+    long sent;
+    final ArrayDeque<PagerToKernel> kept = new ArrayDeque<>();
+    long keptBytes;
+    boolean overflowed;
 
     ReplayLog(long token) {
         this.token = token;

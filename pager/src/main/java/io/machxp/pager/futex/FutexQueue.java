@@ -84,6 +84,38 @@ public final class FutexQueue {
         return out;
     }
 
+    /** A waiting kernel as a snapshot writes it: its priority and arrival number. */
+    public interface WaiterVisitor {
+        void waiter(KernelSession kernel, int priority, long arrival);
+    }
+
+    /** Each waiting kernel in grant order, with its priority and arrival number (for snapshots). */
+    public void forEachWaiter(WaiterVisitor visitor) {
+        for (Waiter w : order) {
+            visitor.waiter(w.kernel, w.priority, w.arrival);
+        }
+    }
+
+    /** Arrival numbers handed out so far (the next arrival's number). */
+    public long arrivals() {
+        return arrivals;
+    }
+
+    /** Restores a snapshot's waiter, with its arrival number (in grant order, after the count). */
+    public void restoreWaiter(KernelSession kernel, int priority, long arrival) {
+        if (byKernel.containsKey(kernel) || arrival >= arrivals) {
+            throw new IllegalStateException(kernel + " is queued twice, or arrived after the count of arrivals");
+        }
+        Waiter w = new Waiter(kernel, priority, arrival);
+        order.add(w);
+        byKernel.put(kernel, w);
+    }
+
+    /** Restores a snapshot's count of arrivals (before its waiters). */
+    public void restoreArrivals(long count) {
+        arrivals = count;
+    }
+
     /** The highest priority waiting (uint32), 0 when nobody waits. */
     public int topPriority() {
         return order.isEmpty() ? 0 : order.first().priority;

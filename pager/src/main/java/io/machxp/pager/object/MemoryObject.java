@@ -125,6 +125,11 @@ public final class MemoryObject {
         }
     }
 
+    /** Core thread: whether a page is kept here that the store has not written yet. */
+    public boolean hasStaged() {
+        return !unsaved.isEmpty();
+    }
+
     private static boolean isZero(byte[] data) {
         for (byte b : data) {
             if (b != 0) {

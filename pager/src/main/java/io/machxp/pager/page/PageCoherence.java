@@ -443,6 +443,17 @@ public final class PageCoherence {
         pages.forEachHeld(visitor);
     }
 
+    /** The page records, for a snapshot ({@link PageImages}); between inputs only. */
+    public List<io.machxp.proto.snapshot.PageImage> image() {
+        return PageImages.write(pages);
+    }
+
+    /** Restores a snapshot's page records into this core's, which has none yet. */
+    public void restore(List<io.machxp.proto.snapshot.PageImage> images, io.machxp.pager.object.ObjectCatalog catalog,
+            java.util.function.LongFunction<KernelSession> sessions) {
+        PageImages.read(pages, images, catalog, sessions);
+    }
+
     /** A page some kernel holds. */
     @FunctionalInterface
     public interface HeldPage {

@@ -2,7 +2,6 @@ package io.machxp.pager.page;
 
 import io.machxp.pager.core.KernelSession;
 import io.machxp.pager.object.MemoryObject;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +14,8 @@ import java.util.Map;
  * kernels hold or ask for. Pager core thread only.
  */
 final class PageTable {
-    private final Map<PageKey, PageRecord> pages = new HashMap<>();
+    /** In the order made: {@link PageCoherence#forget} walks them in it, and a snapshot keeps it. */
+    private final Map<PageKey, PageRecord> pages = new java.util.LinkedHashMap<>();
 
     /** The record of the page, or null. */
     PageRecord get(String object, long offset) {

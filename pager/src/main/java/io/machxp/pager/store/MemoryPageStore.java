@@ -31,6 +31,17 @@ public final class MemoryPageStore implements PageStore {
         objects.computeIfAbsent(object, o -> new HashMap<>()).put(offset, new Stored(page.clone(), version));
     }
 
+    /** A page as {@link #forEachPage} gives it. */
+    public interface PageVisitor {
+        void page(String object, long offset, byte[] data, long version);
+    }
+
+    /** Every page written, by object and offset (for a snapshot of a pager whose pages are in memory). */
+    public void forEachPage(PageVisitor visitor) {
+        new java.util.TreeMap<>(objects).forEach((object, pages) -> new java.util.TreeMap<>(pages)
+                .forEach((offset, page) -> visitor.page(object, offset, page.data.clone(), page.version)));
+    }
+
     /** The time-based default for the first pager on this store, then one more for each next one. */
     @Override
     public long nextEpoch() {

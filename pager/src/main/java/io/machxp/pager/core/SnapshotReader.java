@@ -1,0 +1,214 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.pager.store.PageStore;
+import io.machxp.proto.snapshot.FutexImage;
+import io.machxp.proto.snapshot.FutexRef;
+import io.machxp.proto.snapshot.FutexWaiter;
+import io.machxp.proto.snapshot.HeldMessage;
+import io.machxp.proto.snapshot.JournalEntry;
+import io.machxp.proto.snapshot.KernelIdImage;
+import io.machxp.proto.snapshot.ObjectBinding;
+import io.machxp.proto.snapshot.PagerSnapshot;
+import io.machxp.proto.snapshot.QuarantinedId;
+import io.machxp.proto.snapshot.ReplayImage;
+import io.machxp.proto.snapshot.SessionImage;
+import io.machxp.proto.snapshot.StoredPage;
+import io.machxp.proto.snapshot.TimerImage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Restores a {@link PagerSnapshot} ({@link SnapshotWriter}'s) into a fresh core, built with the
+ * same name, page size, objects and options as the one written: from then on it behaves as that
+ * one would, input for input. Whatever the fresh core set up at construction (a grace period's
+ * timer, the journal of a store it found) is replaced by the snapshot's. A snapshot that names an
+ * object this pager does not serve, or a session it does not have, is refused with
+ * IllegalArgumentException. Pager core thread only.
+ */
+final class SnapshotReader {
+    private final CoreContext core;
+    private final PagerSessions sessions;
+    private final PagerFutexes futexes;
+    private final PageCoherence pages;
+    private final PagerGrace grace;
+    private final FutexJournal journal;
+    private final Map<Long, KernelSession> byId = new HashMap<>();
+
+    SnapshotReader(CoreContext core, PagerSessions sessions, PagerFutexes futexes, PageCoherence pages,
+            PagerGrace grace, FutexJournal journal) {
+        this.core = core;
+        this.sessions = sessions;
+        this.futexes = futexes;
+        this.pages = pages;
+        this.grace = grace;
+        this.journal = journal;
+    }
+
+    void read(PagerSnapshot snap) {
+        if (!sessions.sessions.isEmpty() || futexes.count() != 0 || pages.recordCount() != 0) {
+            throw new IllegalStateException("a snapshot is restored only into a fresh core");
+        }
+        readSessions(snap);
+        FutexRecords records = futexes.records();
+        for (FutexImage image : snap.getFutexesList()) {
+            FutexRecord f = futex(image);
+            records.futexes.put(f.key, f);
+            for (int id : f.diedKernelIds) {
+                records.diedPending.merge(id, 1, Integer::sum);
+            }
+        }
+        snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
+        pages.restore(snap.getPagesList(), core.catalog, this::session);
+        PageStore store = core.catalog.store();
+        for (StoredPage p : snap.getStoredPagesList()) {
+            object(p.getObject()).write(p.getOffset(), p.getData().toByteArray(), p.getVersion());
+        }
+        store.holders().forEach(h -> store.holder(h.object(), h.offset(), null));
+        snap.getStoreHoldersList().forEach(h -> store.holder(h.getKey().getObject(), h.getKey().getOffset(),
+                h.getKernel()));
+        grace.heldInGrace = snap.getGrace().getInGrace() ? new ArrayDeque<>() : null;
+        for (HeldMessage h : snap.getGrace().getHeldList()) {
+            grace.heldInGrace.add(new PagerGrace.Held(session(h.getSession()), h.getMessage()));
+        }
+        journal.unreclaimed.clear();
+        for (JournalEntry e : snap.getJournal().getUnreclaimedList()) {
+            journal.unreclaimed.put(key(e.getKey()), e.getKernel());
+        }
+        journal.told.clear();
+        snap.getJournal().getToldList().forEach(k -> journal.told.add(key(k)));
+        List<CoreTimers.Pending> timers = new ArrayList<>();
+        for (TimerImage t : snap.getTimersList()) {
+            timers.add(new CoreTimers.Pending(t.getDueNanos(), timer(t)));
+        }
+        core.timers.restore(timers);
+    }
+
+    private void readSessions(PagerSnapshot snap) {
+        for (SessionImage image : snap.getSessionsList()) {
+            KernelSession s = session(image);
+            if (byId.put(s.id, s) != null) {
+                throw new IllegalArgumentException("the snapshot has session " + s.id + " twice");
+            }
+            sessions.sessions.put(s.id, s);
+        }
+        core.stats.sessions.add(byId.size());
+        snap.getNamedSessionsList().forEach(n -> sessions.sessionsByName.put(n.getKernelName(),
+                session(n.getSession())));
+        for (KernelIdImage k : snap.getKernelIdsList()) {
+            sessions.kernelIds.put(k.getKernelName(), k.getKernelId());
+        }
+        for (KernelIdImage k : snap.getIdOwnersList()) {
+            if (k.getKernelId() < 1 || k.getKernelId() > PagerSessions.MAX_KERNEL_ID) {
+                throw new IllegalArgumentException("the snapshot gives kernel id " + k.getKernelId() + ", not in 1.."
+                        + PagerSessions.MAX_KERNEL_ID);
+            }
+            sessions.idOwners[k.getKernelId()] = k.getKernelName();
+        }
+        sessions.neverUsed = snap.getNeverUsedId();
+        for (QuarantinedId q : snap.getQuarantineList()) {
+            sessions.quarantine.put(q.getKernelId(), q.getUntilNanos());
+        }
+        sessions.freeIds.addAll(snap.getFreeIdsList());
+        sessions.deadSessions.addAll(snap.getDeadSessionsList());
+    }
+
+    private KernelSession session(SessionImage image) {
+        KernelSession s = new KernelSession(image.getId());
+        s.kernelName = image.hasKernelName() ? image.getKernelName() : null;
+        s.kernelId = image.getKernelId();
+        for (ObjectBinding o : image.getObjectsList()) {
+            s.objects.put(o.getObjectId(), object(o.getName()));
+        }
+        image.getHeldList().forEach(k -> s.held.add(key(k)));
+        image.getQueuedList().forEach(k -> s.queued.add(key(k)));
+        s.features.addAll(image.getFeaturesList());
+        s.lastHeard = image.getLastHeardNanos();
+        s.broken = image.getBroken();
+        s.helloSeen = image.getHelloSeen();
+        s.heldInGrace = image.getHeldInGrace();
+        s.received = image.getReceived();
+        s.resumable = image.getResumable();
+        if (image.hasReplay()) {
+            ReplayImage r = image.getReplay();
+            s.replay = new ReplayLog(r.getToken());
+            s.replay.attempt = r.getAttempt();
+            s.replay.sent = r.getSent();
+            s.replay.kept.addAll(r.getKeptList());
+            s.replay.keptBytes = r.getKeptList().stream().mapToLong(m -> m.getSerializedSize()).sum();
+            s.replay.overflowed = r.getOverflowed();
+        }
+        return s;
+    }
+
+    private FutexRecord futex(FutexImage image) {
+        FutexRecord f = new FutexRecord(key(image.getKey()));
+        f.holder = image.hasHolder() ? session(image.getHolder()) : null;
+        f.queue.restoreArrivals(image.getArrivals());
+        for (FutexWaiter w : image.getWaitersList()) {
+            f.queue.restoreWaiter(session(w.getSession()), w.getPriority(), w.getArrival());
+        }
+        f.relinquishSent = image.getRelinquishSent();
+        f.relinquishPriority = image.getRelinquishPriority();
+        f.lastHolder = image.getLastHolder();
+        f.lastHolderName = image.hasLastHolderName() ? image.getLastHolderName() : null;
+        f.releasedPages.addAll(image.getReleasedPagesList());
+        f.token = image.getToken();
+        f.grantedNanos = image.getGrantedNanos();
+        f.ownerDied = image.getOwnerDied();
+        f.grantOwnerDied = image.getGrantOwnerDied();
+        image.getTriesList().forEach(id -> f.tries.add(session(id)));
+        f.tryAsked = image.getTryAsked();
+        f.handoff = image.getHandoff();
+        f.diedKernelIds.addAll(image.getDiedKernelIdsList());
+        return f;
+    }
+
+    private CoreTimers.Timer timer(TimerImage t) {
+        switch (t.getKindCase()) {
+            case LEASE_CHECK:
+                return new CoreTimers.LeaseCheck(session(t.getLeaseCheck()));
+            case FORGET_DEAD:
+                return new CoreTimers.ForgetDead(t.getForgetDead());
+            case GRACE_END:
+                return new CoreTimers.GraceEnd();
+            case GRANT_LEASE_END:
+                FutexRecord f = futexes.records().get(key(t.getGrantLeaseEnd().getKey()));
+                if (f == null) {
+                    throw new IllegalArgumentException("the snapshot has a grant lease of " + t.getGrantLeaseEnd()
+                            .getKey() + ", a futex it has no record of");
+                }
+                return new CoreTimers.GrantLeaseEnd(f, t.getGrantLeaseEnd().getToken());
+            default:
+                throw new IllegalArgumentException("the snapshot has a timer of no kind this pager knows (a newer "
+                        + "pager's snapshot?)");
+        }
+    }
+
+    private KernelSession session(long id) {
+        KernelSession s = byId.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("the snapshot names session " + id + ", which it does not have");
+        }
+        return s;
+    }
+
+    private MemoryObject object(String name) {
+        MemoryObject o = core.catalog.get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("the snapshot has memory object '" + name + "', which this pager does "
+                    + "not serve: start it with the same --object options as the group");
+        }
+        return o;
+    }
+
+    private static FutexKey key(FutexRef ref) {
+        return new FutexKey(ref.getObject(), ref.getOffset());
+    }
+}
