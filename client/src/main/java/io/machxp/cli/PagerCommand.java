@@ -62,6 +62,12 @@ final class PagerCommand implements Callable<Integer> {
             + "stalls for longer)")
     Long electionTimeoutMillis;
 
+    @Option(names = "--snapshot-every", paramLabel = "ENTRIES", description = "with --replicas: take a snapshot of "
+            + "the pager's state every ENTRIES Raft log entries (one entry per XP message) and purge the log before it; "
+            + "a replica that restarts or lags installs the latest (default: "
+            + io.machxp.pager.replica.ReplicaConfig.DEFAULT_SNAPSHOT_EVERY + ")")
+    Long snapshotEvery;
+
     @Option(names = "--fresh-start",
             description = "no earlier pager on this address had kernels (a first start, a benchmark): no grace period "
                     + "before granting; without it a pager that keeps no store waits one lease for earlier kernels")
@@ -126,6 +132,13 @@ final class PagerCommand implements Callable<Integer> {
                         + "more (Raft needs several heartbeats within it)");
             }
             group = group.withElectionTimeout(java.time.Duration.ofMillis(electionTimeoutMillis));
+        }
+        if (snapshotEvery != null) {
+            if (snapshotEvery < 1) {
+                throw new IllegalArgumentException("--snapshot-every " + snapshotEvery + " must be 1 or more (log "
+                        + "entries between two snapshots)");
+            }
+            group = group.withSnapshotEvery(snapshotEvery);
         }
         io.machxp.pager.replica.ReplicatedPager pager = io.machxp.pager.replica.ReplicatedPager.start(
                 new PagerConfig(name, bind, 0, pageSize, served).withStoreDir(store).withTransport(transport)

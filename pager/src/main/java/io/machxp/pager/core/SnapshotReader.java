@@ -98,6 +98,7 @@ final class SnapshotReader {
             }
             sessions.sessions.put(s.id, s);
         }
+        core.stats.sessions.reset(); // the core restored over counted its own in these stats
         core.stats.sessions.add(byId.size());
         snap.getNamedSessionsList().forEach(n -> sessions.sessionsByName.put(n.getKernelName(),
                 session(n.getSession())));

@@ -1,26 +1,58 @@
 package io.machxp.pager.replica;
 
 import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.ReplicaSnapshot;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.AtomicFileOutputStream;
+import org.apache.ratis.util.MD5FileUtil;
 
 /**
  * The Ratis state machine of a replicated pager: each committed entry of the Raft log is a
  * {@link PagerLogEntry}, applied to this replica's {@link ReplicaCore} in log order on Ratis's
  * applying thread (the only thread that touches the core). Leader changes are passed on to the
  * replica's XP side, which takes kernels only while this replica leads.
+ *
+ * <h2>Snapshots</h2>
+ * <pre>
+ *  takeSnapshot (Ratis, every so many entries)  the replica's state ({@link ReplicaCore#snapshot})
+ *                                               written to snapshot.TERM_INDEX in the state machine
+ *                                               directory, atomically (a temporary file renamed),
+ *                                               with its MD5; Ratis may then purge the log up to it
+ *  initialize (start)                           the latest snapshot, if any, is restored; Ratis
+ *                                               applies the log after it
+ *  reinitialize (a snapshot installed by the    the same, from the snapshot the leader sent
+ *    leader on a replica that lags)
+ * </pre>
+ * Every call comes on Ratis's applying thread, between two entries: the core is never touched
+ * by two threads.
  */
 final class PagerStateMachine extends BaseStateMachine {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerStateMachine.class);
 
     private final ReplicaCore replica;
     private final Consumer<RaftPeerId> leaderChanged;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
 
     PagerStateMachine(ReplicaCore replica, Consumer<RaftPeerId> leaderChanged) {
         this.replica = replica;
@@ -40,6 +72,60 @@ final class PagerStateMachine extends BaseStateMachine {
         }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        load(storage.getLatestSnapshot());
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        load(storage.loadLatestSnapshot());
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex last = getLastAppliedTermIndex();
+        if (last == null || last.getIndex() < 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+        ReplicaSnapshot snapshot = replica.snapshot();
+        try (OutputStream out = new AtomicFileOutputStream(file)) {
+            snapshot.writeTo(out);
+        }
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(),
+                MD5FileUtil.computeAndSaveMd5ForFile(file)), last));
+        log.info("replica {}: snapshot at log index {} ({} bytes, {} sessions, {} futexes, {} pages)", getId(),
+                last.getIndex(), snapshot.getSerializedSize(), snapshot.getCore().getSessionsCount(),
+                snapshot.getCore().getFutexesCount(), snapshot.getCore().getStoredPagesCount());
+        return last.getIndex();
+    }
+
+    /** Restores the replica from a snapshot file (none: nothing to do, the log is applied from its start). */
+    private void load(SingleFileSnapshotInfo info) throws IOException {
+        if (info == null) {
+            return;
+        }
+        File file = info.getFile().getPath().toFile();
+        if (info.getFile().getFileDigest() != null) {
+            MD5FileUtil.verifySavedMD5(file, info.getFile().getFileDigest());
+        }
+        ReplicaSnapshot snapshot;
+        try (InputStream in = Files.newInputStream(file.toPath())) {
+            snapshot = ReplicaSnapshot.parseFrom(in);
+        }
+        replica.restore(snapshot);
+        setLastAppliedTermIndex(info.getTermIndex());
+        log.info("replica {}: restored the snapshot at log index {}", getId(), info.getIndex());
     }
 
     @Override

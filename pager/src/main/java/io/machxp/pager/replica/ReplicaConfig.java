@@ -13,9 +13,22 @@ import java.util.Map;
  * @param electionTimeout the shortest Raft election timeout (the longest is twice it); null:
  *     Ratis's default (150 to 300 ms). A machine that stalls its JVMs for longer (a load far above
  *     its cores) needs more, or leaders change without a failure
+ * @param snapshotEvery a snapshot of the replica's state is taken every this many Raft log entries
+ *     applied, and the log before it purged (docs/replicated-pager.md, "Snapshots")
  */
-public record ReplicaConfig(String self, Map<String, String> replicas, java.time.Duration electionTimeout) {
+public record ReplicaConfig(String self, Map<String, String> replicas, java.time.Duration electionTimeout,
+        long snapshotEvery) {
+    /**
+     * Entries between two snapshots by default: one XP message is one entry, so a busy pager (tens
+     * of thousands of messages a second) writes one every few seconds, and a replica that restarts
+     * applies at most this many entries after the snapshot it installs.
+     */
+    public static final long DEFAULT_SNAPSHOT_EVERY = 100_000;
+
     public ReplicaConfig {
+        if (snapshotEvery < 1) {
+            throw new IllegalArgumentException("a snapshot every " + snapshotEvery + " log entries: give 1 or more");
+        }
         replicas = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
         if (replicas.size() != 3 && replicas.size() != 5) {
             throw new IllegalArgumentException("a replicated pager has 3 or 5 replicas (a majority survives one or "
@@ -39,17 +52,22 @@ public record ReplicaConfig(String self, Map<String, String> replicas, java.time
                 throw new IllegalArgumentException("replica id '" + idAddress[0] + "' is given twice in --replicas");
             }
         }
-        return new ReplicaConfig(self, replicas, null);
+        return new ReplicaConfig(self, replicas);
     }
 
-    /** With Ratis's default election timeouts. */
+    /** With Ratis's default election timeouts and a snapshot every {@link #DEFAULT_SNAPSHOT_EVERY} entries. */
     public ReplicaConfig(String self, Map<String, String> replicas) {
-        this(self, replicas, null);
+        this(self, replicas, null, DEFAULT_SNAPSHOT_EVERY);
     }
 
     /** The same group with another shortest election timeout (null: Ratis's default). */
     public ReplicaConfig withElectionTimeout(java.time.Duration min) {
-        return new ReplicaConfig(self, replicas, min);
+        return new ReplicaConfig(self, replicas, min, snapshotEvery);
+    }
+
+    /** The same group with a snapshot every {@code entries} Raft log entries. */
+    public ReplicaConfig withSnapshotEvery(long entries) {
+        return new ReplicaConfig(self, replicas, electionTimeout, entries);
     }
 
     /** The XP address of this replica. */

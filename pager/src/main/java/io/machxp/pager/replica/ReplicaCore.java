@@ -8,6 +8,7 @@ import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.ReplicaSnapshot;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
 import java.nio.ByteBuffer;
@@ -64,6 +65,7 @@ final class ReplicaCore {
     private long timerSeq;
     private PagerCore core;
     private long clock;
+    private Genesis genesis;
     private byte[] tokenSeed;
     private long tokensDrawn;
     /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
@@ -110,6 +112,7 @@ final class ReplicaCore {
         if (core != null) {
             return;
         }
+        genesis = g;
         tokenSeed = g.getTokenSeed().toByteArray();
         PagerCore.Options options = new PagerCore.Options(leaseNanos, g.getTokenEpoch());
         if (g.getGraceNanos() > 0) {
@@ -118,6 +121,37 @@ final class ReplicaCore {
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
         ready = true;
+    }
+
+    /**
+     * This replica's state between two entries: its core's ({@link PagerCore#snapshot}) and what
+     * it keeps around it (the genesis, the group clock, the session tokens drawn).
+     */
+    ReplicaSnapshot snapshot() {
+        ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn);
+        if (core != null) {
+            b.setGenesis(genesis).setCore(core.snapshot());
+        }
+        return b.build();
+    }
+
+    /**
+     * Makes this replica the one the snapshot was taken of, whatever it held before (a replica
+     * that lags installs the leader's): a fresh core from the snapshot's genesis, restored.
+     */
+    void restore(ReplicaSnapshot s) {
+        timers.clear();
+        core = null;
+        genesis = null;
+        clock = s.getClockNanos();
+        if (s.hasGenesis()) {
+            genesis(s.getGenesis());
+            timers.clear(); // the fresh core's own (a grace period's): the snapshot's replace them
+            core.restore(s.getCore());
+        }
+        tokensDrawn = s.getTokensDrawn();
+        ready = core != null;
+        nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
     }
 
     private void runDueTimers() {

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -34,8 +33,6 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.util.TimeDuration;
 
 /**
  * One replica of a replicated pager ({@code machxp pager --replicas}, xp-spec 13): an Apache Ratis
@@ -54,7 +51,8 @@ import org.apache.ratis.util.TimeDuration;
  * not applied one (the first one applied builds every replica's core, later ones are ignored), and a tick
  * when the core's first timer is due by the group clock (so that leases run out the same way on
  * every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
- * that stops whole starts again where it was), else in a directory removed on close.
+ * that stops whole starts again where it was), else in a directory removed on close; snapshots
+ * bound it ({@link RaftSettings}, {@link PagerStateMachine}).
  */
 public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Group {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicatedPager.class);
@@ -95,15 +93,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 : config.storeDir().resolve("raft-" + replicas.self());
         this.replica = new ReplicaCore(config.name(), config.pageSize(), config.objects(), config.lease().toNanos(),
                 streams, stats);
-        RaftProperties props = new RaftProperties();
-        RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
-        GrpcConfigKeys.Server.setHost(props, config.bindHost());
-        GrpcConfigKeys.Server.setPort(props, port(replicas.raftAddress(replicas.self())));
-        if (replicas.electionTimeout() != null) {
-            TimeDuration min = TimeDuration.valueOf(replicas.electionTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            RaftServerConfigKeys.Rpc.setTimeoutMin(props, min);
-            RaftServerConfigKeys.Rpc.setTimeoutMax(props, min.multiply(2));
-        }
+        RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
+                port(replicas.raftAddress(replicas.self())));
         this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
                 .setStateMachine(new PagerStateMachine(replica, this::leaderChanged)).build();
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
