@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * For the fuzz tests: the cores log each refusal at WARN, and millions of them would only slow the
  * fuzzer down, so their logs say only errors while the test class runs.
  */
-final class QuietCoreLogs implements BeforeAllCallback, AfterAllCallback {
+public final class QuietCoreLogs implements BeforeAllCallback, AfterAllCallback {
     private static final Logger CORE_LOG = (Logger) LoggerFactory.getLogger("io.machxp");
     private Level level;
 
