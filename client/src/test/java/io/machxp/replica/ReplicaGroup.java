@@ -25,6 +25,8 @@ final class ReplicaGroup implements AutoCloseable {
 
     final Map<String, String> addresses = new LinkedHashMap<>();
     final List<ReplicatedPager> replicas = new ArrayList<>();
+    private final PagerConfig config;
+    private final long snapshotEvery;
 
     ReplicaGroup(int count) throws IOException {
         this(count, Map.of(OBJECT, OBJECT_SIZE), PagerConfig.DEFAULT_LEASE);
@@ -32,18 +34,41 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** {@code count} replicas serving {@code objects}, with sessions of {@code lease}. */
     ReplicaGroup(int count, Map<String, Long> objects, Duration lease) throws IOException {
+        this(count, objects, lease, ReplicaConfig.DEFAULT_SNAPSHOT_EVERY);
+    }
+
+    /** The same, with a snapshot every {@code snapshotEvery} Raft log entries. */
+    ReplicaGroup(int count, Map<String, Long> objects, Duration lease, long snapshotEvery) throws IOException {
         addresses.putAll(ReplicaConfig.loopback(count));
-        PagerConfig config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, objects)
+        this.config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, objects)
                 .withLease(lease);
+        this.snapshotEvery = snapshotEvery;
         try {
             for (String id : addresses.keySet()) {
-                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
-                        .withElectionTimeout(ELECTION_TIMEOUT)));
+                replicas.add(start(id));
             }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    private ReplicatedPager start(String id) throws IOException {
+        return ReplicatedPager.start(config, new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT)
+                .withSnapshotEvery(snapshotEvery));
+    }
+
+    /**
+     * Starts a closed replica again under its id and address, with an empty Raft log (its log was
+     * in a directory removed on close): it must catch up from the others.
+     */
+    ReplicatedPager restart(ReplicatedPager closed) throws IOException {
+        if (!closed.closed()) {
+            throw new IllegalStateException("replica " + closed.id() + " is running");
+        }
+        ReplicatedPager again = start(closed.id());
+        replicas.set(replicas.indexOf(closed), again);
+        return again;
     }
 
     /** What a kernel's --pager says for this pager: every replica, joined by '+'. */

@@ -53,6 +53,8 @@ final class PagerStateMachine extends BaseStateMachine {
     private final ReplicaCore replica;
     private final Consumer<RaftPeerId> leaderChanged;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    /** Snapshots installed from the leader (reinitialize), for tests and tools. */
+    private final java.util.concurrent.atomic.AtomicInteger installed = new java.util.concurrent.atomic.AtomicInteger();
 
     PagerStateMachine(ReplicaCore replica, Consumer<RaftPeerId> leaderChanged) {
         this.replica = replica;
@@ -84,6 +86,18 @@ final class PagerStateMachine extends BaseStateMachine {
     @Override
     public void reinitialize() throws IOException {
         load(storage.loadLatestSnapshot());
+        installed.incrementAndGet();
+    }
+
+    /** How many snapshots the leader installed here. */
+    int installed() {
+        return installed.get();
+    }
+
+    /** The log index of the latest snapshot here, -1 if none. */
+    long latestSnapshotIndex() {
+        SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+        return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
     }
 
     @Override

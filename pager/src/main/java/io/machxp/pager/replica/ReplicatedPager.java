@@ -67,6 +67,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final ReplicaCore replica;
     private final PagerStats stats = new PagerStats();
     private final RaftServer raft;
+    private final PagerStateMachine stateMachine;
     private final Server xp;
     private final Path raftDir;
     private final boolean removeRaftDir;
@@ -95,8 +96,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 streams, stats);
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
+        this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);
         this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
-                .setStateMachine(new PagerStateMachine(replica, this::leaderChanged)).build();
+                .setStateMachine(stateMachine).build();
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
                         "pager " + config.name() + " replica " + replicas.self()))
@@ -327,6 +329,37 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Asks this replica's applying thread nothing: the stats its core counts. For tests and tools. */
     public Map<String, String> replicaMap() {
         return replicas.replicas();
+    }
+
+    /**
+     * Where this replica's log and snapshots stand: the last entry applied, the first entry its log
+     * still has (entries before it were purged), the latest snapshot, and how many snapshots the
+     * leader installed here. For tests and tools.
+     */
+    public record LogStatus(long applied, long logStart, long latestSnapshot, int installed) {}
+
+    public LogStatus logStatus() throws IOException {
+        RaftServer.Division d = raft.getDivision(group.getGroupId());
+        var applied = stateMachine.getLastAppliedTermIndex();
+        return new LogStatus(applied == null ? -1 : applied.getIndex(), d.getRaftLog().getStartIndex(),
+                stateMachine.latestSnapshotIndex(), stateMachine.installed());
+    }
+
+    /**
+     * Asks the group, through this replica (its leader), to make replica {@code to} its leader (a
+     * rolling restart moves leadership away first; tests choose who leads).
+     *
+     * @throws IOException if the group did not move its leadership within {@code timeout}
+     */
+    public void transferLeadership(String to, java.time.Duration timeout) throws IOException {
+        try (RaftClient c = RaftClient.newBuilder().setRaftGroup(group).setLeaderId(self)
+                .setProperties(new RaftProperties()).build()) {
+            var reply = c.admin().transferLeadership(RaftPeerId.valueOf(to), timeout.toMillis());
+            if (!reply.isSuccess()) {
+                throw new IOException("pager " + config.name() + ": leadership did not move to replica " + to + ": "
+                        + reply.getException());
+            }
+        }
     }
 
     /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
