@@ -25,6 +25,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.AtomicFileOutputStream;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 
 /**
@@ -41,8 +42,8 @@ import org.apache.ratis.util.MD5FileUtil;
  *                                               with its MD5; Ratis may then purge the log up to it
  *  initialize (start)                           the latest snapshot, if any, is restored; Ratis
  *                                               applies the log after it
- *  reinitialize (a snapshot installed by the    the same, from the snapshot the leader sent
- *    leader on a replica that lags)
+ *  pause, reinitialize (a snapshot installed   the same, from the snapshot the leader sent: paused
+ *    by the leader on a replica that lags)      while Ratis writes it, then restored
  * </pre>
  * Every call comes on Ratis's applying thread, between two entries: the core is never touched
  * by two threads.
@@ -79,14 +80,30 @@ final class PagerStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
-        storage.init(raftStorage);
-        load(storage.getLatestSnapshot());
+        getLifeCycle().startAndTransition(() -> {
+            storage.init(raftStorage);
+            load(storage.getLatestSnapshot());
+        });
     }
 
+    /** Before a snapshot from the leader is installed: nothing is applied until {@link #reinitialize}. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /** A snapshot from the leader is installed: restored, and the state machine runs again. */
     @Override
     public void reinitialize() throws IOException {
         load(storage.loadLatestSnapshot());
         installed.incrementAndGet();
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
     }
 
     /** How many snapshots the leader installed here. */

@@ -48,9 +48,6 @@ final class RaftSettings {
         RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(every, RaftServerConfigKeys.Log.PURGE_GAP_DEFAULT));
         long segment = Math.max(MIN_SEGMENT_KIB << 10, Math.min(MAX_SEGMENT_MIB << 20, every * BYTES_PER_ENTRY));
         RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(segment));
-        if (RaftServerConfigKeys.Log.writeBufferSize(props).getSize() > segment) {
-            RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(segment));
-        }
         return props;
     }
 }
