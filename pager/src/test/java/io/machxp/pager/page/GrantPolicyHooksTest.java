@@ -138,4 +138,40 @@ class GrantPolicyHooksTest {
         x.write(a, PAGE);
         assertWriteCopy(x.one(a), PAGE, null);
     }
+
+    /**
+     * A grant's lease that still runs is a timer of the core: a snapshot keeps it as data, and a
+     * core restored from it asks the holder to relinquish when the lease ends, as the original does.
+     */
+    @Test
+    void aGrantLeaseRunningAtASnapshotEndsInTheRestoredCoreToo() {
+        GrantPolicy leased = new GrantPolicy() {
+            @Override
+            public String name() {
+                return "leased";
+            }
+
+            @Override
+            public long relinquishAfterNanos(int topWaitingPriority) {
+                return 1_000_000_000L;
+            }
+        };
+        XpKernels x = pager(leased);
+        long a = x.kernel(1, "A");
+        long b = x.kernel(2, "B");
+        x.lockFutex(a, 0);
+        x.take(a);
+        x.lockFutex(b, 0);
+        x.nothingTo(a); // its grant's lease runs: not asked yet
+
+        XpKernels restored = pager(leased);
+        restored.pager.restore(x.pager.snapshot());
+        assertThat(restored.pager.snapshot()).isEqualTo(x.pager.snapshot());
+        assertThat(x.pager.snapshot().getTimersList()).anyMatch(t -> t.hasGrantLeaseEnd());
+        x.advance(1_000_000_000L);
+        restored.advance(1_000_000_000L);
+        List<PagerToKernel> toA = x.take(a);
+        assertThat(toA).anyMatch(PagerToKernel::hasMemoryObjectRelinquishFutex);
+        assertThat(restored.take(a)).isEqualTo(toA);
+    }
 }
