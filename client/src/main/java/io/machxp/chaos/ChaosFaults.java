@@ -44,14 +44,24 @@ final class ChaosFaults {
     /** The latest a restarted pager's grace period can end: it counts no lease out before then. */
     private long graceLatestEnd;
 
+    /** The replicas' faults, with a replicated pager; null without. */
+    private final ReplicaFaults replicaFaults;
+
     ChaosFaults(ChaosRun run) {
         this.run = run;
         this.b = run.bounds;
         this.lease = run.options.leaseNanos();
+        this.replicaFaults = run.cluster.replicas() == null ? null : new ReplicaFaults(run, run.cluster.replicas());
     }
 
     void start() {
-        for (int p = 0; p < run.pagers; p++) {
+        if (replicaFaults != null) {
+            double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
+            run.cluster.replicas().clockRate(rate);
+            run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format("start, %d replicas, clock rate %.4f",
+                    run.cluster.replicas().size(), rate));
+        }
+        for (int p = 0; p < (replicaFaults == null ? run.pagers : 0); p++) {
             double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
             run.cluster.pagerClockRate(p, rate);
             run.history.add(0, Kind.PAGER, ChaosRun.pagerName(p), -1, 0, false,
@@ -94,7 +104,13 @@ final class ChaosFaults {
         int kind = run.random.nextInt(100);
         boolean quietKernel = k.busyUntil <= now && pagerBusyUntil <= now && now - k.startedAt >= 2 * lease;
         boolean quietCluster = pagerBusyUntil <= now && run.kernels.values().stream().allMatch(x -> x.busyUntil <= now);
-        if (kind < 10) {
+        if (replicaFaults != null && (kind < 10 || kind >= 97)) {
+            long effect = replicaFaults.inject(quietCluster);
+            if (effect > 0) {
+                pagerBusyUntil = Math.max(pagerBusyUntil, effect);
+                effectUntil(effect);
+            }
+        } else if (kind < 10) {
             int p = pickPager();
             if (quietCluster && run.cluster.pagerUp(p)) {
                 crashPager(p);
@@ -184,7 +200,7 @@ final class ChaosFaults {
 
     /** By when the pager has declared dead a kernel last heard now: a pager in grace counts from its end. */
     private long declaredDeadBy(long now) {
-        return b.declaredDeadBy(Math.max(now, graceLatestEnd));
+        return b.declaredDeadBy(Math.max(now, graceLatestEnd)) + (replicaFaults == null ? 0 : replicaFaults.declarationLag());
     }
 
     /** The harness counts the kernel as gone: its owners' ownership ends, and a new kernel takes its place. */

@@ -138,6 +138,14 @@ public final class ChaosRun {
 
     /** A run with {@code pagers} pagers (1 to 16), each crashing on its own. */
     public ChaosRun(long seed, ChaosOptions options, int pagers) {
+        this(seed, options, pagers, 0);
+    }
+
+    /**
+     * A run with one pager replicated on {@code replicas} (3 or 5) replicas, or, with 0,
+     * {@code pagers} unreplicated pagers; the replicas' faults are {@link ReplicaFaults}.
+     */
+    public ChaosRun(long seed, ChaosOptions options, int pagers, int replicas) {
         if (pagers < 1 || pagers > 16) {
             throw new IllegalArgumentException("chaos runs with 1 to 16 pagers, not " + pagers);
         }
@@ -149,7 +157,12 @@ public final class ChaosRun {
         SimCluster.Options simOptions = new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(),
                 PAGE, options.leaseNanos());
         long size = (long) options.futexes() * PAGE;
-        if (pagers == 1) {
+        if (replicas > 0 && pagers != 1) {
+            throw new IllegalArgumentException("chaos runs one replicated pager, not " + pagers);
+        }
+        if (replicas > 0) {
+            this.cluster = new SimCluster(simOptions, Map.of(OBJECT, size), replicas, this::trace);
+        } else if (pagers == 1) {
             this.cluster = new SimCluster(simOptions, Map.of(OBJECT, size), this::trace);
         } else {
             Map<String, Long> objects = new LinkedHashMap<>();
@@ -189,6 +202,10 @@ public final class ChaosRun {
 
     /** Runs a protocol variant: its policies in every kernel and pager of the run. */
     public ChaosRun withVariant(io.machxp.variant.Variant variant) {
+        if (cluster.replicas() != null && variant.pager() != io.machxp.pager.policy.GrantPolicy.IMMEDIATE) {
+            throw new IllegalArgumentException("the replicated pager grants at once: variant " + variant.name()
+                    + " is not modelled with replicas");
+        }
         this.coreOptions = variant.apply(coreOptions);
         variant.apply(cluster);
         cluster.filter(new ForwardDrops(this, seed)); // kernel links lose forwards (only direct sends any)
@@ -209,10 +226,12 @@ public final class ChaosRun {
     private void trace(long time, String kernel, String event, int tid, String detail) {
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
-                    "forward-taken", "forward-dropped" -> {
+                    "forward-taken", "forward-dropped", "pager-resumed" -> {
                 history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");
+                } else if (event.equals("pager-resumed")) {
+                    count("sessions resumed");
                 }
             }
             default -> { }

@@ -69,6 +69,11 @@ final class ChaosCommand implements Callable<Integer> {
             + "pagers-th futex and crashing on its own (default ${DEFAULT-VALUE}; see docs/multi-pager.md)")
     int pagers;
 
+    @Option(names = "--replicas", defaultValue = "0", description = "replicate the pager on 3 or 5 replicas (the real "
+            + "replica code on a modelled Raft log: leader and follower crashes, partitions between replicas; see "
+            + "docs/replicated-pager.md); 0: unreplicated (default ${DEFAULT-VALUE})")
+    int replicas;
+
     @Option(names = "--threads", defaultValue = "3", description = "worker threads per kernel (default ${DEFAULT-VALUE})")
     int threads;
 
@@ -107,6 +112,10 @@ final class ChaosCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16 in the simulator "
                     + "(--real runs one pager), not " + pagers);
         }
+        if (replicas != 0 && (replicas != 3 && replicas != 5 || pagers != 1 || realOptions.real || ipc)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--replicas: 3 or 5, with one pager, "
+                    + "in the simulator's futex runs (not --real, not --ipc), not " + replicas);
+        }
         if (realOptions.real) {
             if (json) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -133,7 +142,7 @@ final class ChaosCommand implements Callable<Integer> {
                     : IpcChaos.many(out, firstSeed, Math.max(1, seeds), n, options, s -> replay(s, true));
         }
         if (seed != null) {
-            ChaosRun.Result r = new ChaosRun(seed, options, pagers).withVariant(variant()).run();
+            ChaosRun.Result r = new ChaosRun(seed, options, pagers, replicas).withVariant(variant()).run();
             if (json) {
                 Map<String, Object> one = result(r);
                 if (history) {
@@ -157,7 +166,7 @@ final class ChaosCommand implements Callable<Integer> {
         List<Future<ChaosRun.Result>> runs = new ArrayList<>();
         for (long s = firstSeed; s < firstSeed + seeds; s++) {
             long one = s;
-            runs.add(pool.submit(() -> new ChaosRun(one, options, pagers).withVariant(variant()).run()));
+            runs.add(pool.submit(() -> new ChaosRun(one, options, pagers, replicas).withVariant(variant()).run()));
         }
         Map<String, Long> totals = new TreeMap<>();
         List<ChaosRun.Result> failed = new ArrayList<>();
@@ -227,8 +236,9 @@ final class ChaosCommand implements Callable<Integer> {
     private String replay(long seed, boolean ipcRun) {
         String v = variantName == null || variantName.equals("cache") ? "" : " --variant " + variantName;
         return String.format("./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
-                futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers);
+                + "--lease-ms %d --fault-gap-ms %d%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
+                futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers,
+                replicas == 0 ? "" : " --replicas " + replicas);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {

@@ -113,6 +113,8 @@ public final class SimCluster {
     private long now;
     private long order;
     private long nextSession = 1;
+    /** The replicated pager, or null: unreplicated pagers. */
+    private final SimReplicaGroup replicated;
 
     public SimCluster(Options options, Map<String, Long> objects, TraceSink sink) {
         this(options, objects, PagerDirectory.SINGLE, sink);
@@ -120,12 +122,26 @@ public final class SimCluster {
 
     /** Several pagers: each serves the objects {@code directory} gives it; every kernel uses them all. */
     public SimCluster(Options options, Map<String, Long> objects, PagerDirectory directory, TraceSink sink) {
+        this(options, objects, directory, sink, 0);
+    }
+
+    /**
+     * One pager, replicated on {@code replicas} (3 or 5) replicas: the real replica code on a
+     * modelled Raft log ({@link SimReplicaGroup}); kernels follow redirects and resume at the leader.
+     */
+    public SimCluster(Options options, Map<String, Long> objects, int replicas, TraceSink sink) {
+        this(options, objects, PagerDirectory.SINGLE, sink, replicas);
+    }
+
+    private SimCluster(Options options, Map<String, Long> objects, PagerDirectory directory, TraceSink sink,
+            int replicas) {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
         this.network = SimNetwork.uniform(options.latencyNanos(), options.jitterNanos());
         this.sink = sink;
         this.directory = directory;
-        for (int p = 0; p < directory.count(); p++) {
+        this.replicated = replicas == 0 ? null : new SimReplicaGroup(this, replicas, objects);
+        for (int p = 0; p < (replicas == 0 ? directory.count() : 0); p++) {
             Map<String, Long> served = new LinkedHashMap<>();
             for (Map.Entry<String, Long> o : objects.entrySet()) {
                 if (directory.pagerOf(o.getKey()) == p) {
@@ -142,7 +158,7 @@ public final class SimCluster {
 
     /** The number of pagers. */
     public int pagerCount() {
-        return pagers.size();
+        return replicated != null ? 1 : pagers.size();
     }
 
     /** Which pager serves each object. */
@@ -159,7 +175,7 @@ public final class SimCluster {
     public void crash(String name) {
         SimKernel k = kernel(name);
         if (!k.crashed) {
-            stop(k);
+            stop(k, false);
         }
     }
 
@@ -171,13 +187,16 @@ public final class SimCluster {
         SimKernel k = kernel(name);
         if (!k.crashed) {
             k.core.shutdown();
-            stop(k);
+            stop(k, true);
         }
     }
 
     /** Nothing more in or out; each pager sees the stream end after what the kernel sent before. */
-    private void stop(SimKernel k) {
+    private void stop(SimKernel k, boolean clean) {
         k.crashed = true;
+        if (replicated != null) {
+            replicated.kernelStopped(k, clean);
+        }
         for (SimPager p : pagers) {
             long on = k.session[p.index];
             k.toPager[p.index].deliver(0, p.toPager(c -> c.sessionClosed(on)));
@@ -205,22 +224,7 @@ public final class SimCluster {
 
     /** Whether pager {@code pager} runs now. */
     public boolean pagerUp(int pager) {
-        return pagers.get(pager).up;
-    }
-
-    /** A kernel opens a new stream to a pager if it runs, else it is refused a round trip later. */
-    private boolean reconnect(SimKernel k, int pager) {
-        SimPager p = pagers.get(pager);
-        if (!p.up) {
-            k.fromPager[pager].deliver(0, () -> k.core.onStreamBroken(pager, "connection refused: no pager is listening"));
-            return true;
-        }
-        p.bySession.remove(k.session[pager]); // its old stream is gone: nothing more arrives on it
-        long on = nextSession++;
-        k.session[pager] = on;
-        p.bySession.put(on, k);
-        k.toPager[pager].deliver(0, p.toPager(c -> c.sessionOpened(on)));
-        return true;
+        return replicated != null || pagers.get(pager).up;
     }
 
     /**
@@ -333,20 +337,9 @@ public final class SimCluster {
         return random;
     }
 
-    /** A node (pager {@code pager} when {@code kernel} is null) spends {@code cost} on a message arriving at {@code arrival}. */
-    long cpu(SimKernel kernel, int pager, long arrival, long cost) {
-        if (cost == 0) {
-            return arrival;
-        }
-        SimPager p = pagers.get(pager);
-        long start = Math.max(arrival, kernel == null ? p.busy : kernel.cpuBusy);
-        if (kernel == null) {
-            p.busy = start + cost;
-            p.cpuSpent += cost;
-        } else {
-            kernel.cpuBusy = start + cost;
-        }
-        return start + cost;
+    /** Pager {@code pager} of several, unreplicated (SimLink: its CPU). */
+    SimPager pagerNode(int pager) {
+        return pagers.get(pager);
     }
 
     public void observe(XpObserver observer) {
@@ -384,21 +377,14 @@ public final class SimCluster {
         if (kernels.containsKey(name)) {
             throw new IllegalArgumentException("two kernels are named '" + name + "'");
         }
-        SimKernel k = new SimKernel(this, name, options.withPagers(directory), pagers.size());
+        SimKernel k = new SimKernel(this, name, options.withPagers(directory), pagerCount());
         kernels.put(name, k);
-        for (SimPager p : pagers) {
-            if (p.up) {
-                p.bySession.put(k.session[p.index], k);
-                p.core.sessionOpened(k.session[p.index]);
-            }
+        if (replicated != null) {
+            replicated.kernelAdded(k);
         }
+        pagers.forEach(p -> p.kernelAdded(k));
         k.core.start();
-        for (SimPager p : pagers) {
-            if (!p.up) { // its hello went nowhere: the connection is refused
-                k.fromPager[p.index].deliver(0,
-                        () -> k.core.onStreamBroken(p.index, "connection refused: no pager is listening"));
-            }
-        }
+        pagers.forEach(p -> p.kernelStarted(k));
         return k;
     }
 
@@ -415,17 +401,31 @@ public final class SimCluster {
     /** A kernel sends {@code m} on its session with a pager: through the filter, onto its link, seen by the observer. */
     void sendToPager(SimKernel k, int pager, KernelToPager message) {
         KernelToPager m = filter == null ? message : filter.toPager(k.name, message);
-        if (!k.crashed && m != null) {
-            SimPager p = pagers.get(pager);
-            long on = k.session[pager];
-            long arrival = k.toPager[pager].deliver(m.getSerializedSize(), p.toPager(c -> c.onXp(on, m)),
-                    k.heldUntil(pager, on));
-            observer.message(now, arrival, k.name, p.name, m);
+        if (!k.crashed && m != null && replicated != null) {
+            replicated.send(k, m);
+        } else if (!k.crashed && m != null) {
+            pagers.get(pager).send(k, m);
         }
     }
 
+    /** The kernel opens a new stream to a pager for a reclaim (the old one is cancelled). */
     boolean reconnectKernel(SimKernel k, int pager) {
-        return !k.crashed && reconnect(k, pager);
+        return !k.crashed && (replicated != null ? replicated.open(k, true) : pagers.get(pager).reconnect(k));
+    }
+
+    /** The kernel opens a new stream to a pager for a resume (the old one stays open). */
+    boolean resumeKernel(SimKernel k, int pager) {
+        return !k.crashed && (replicated != null ? replicated.open(k, false) : pagers.get(pager).reconnect(k));
+    }
+
+    /** Whether pager {@code pager} is replicated (a kernel resumes its session at the next leader). */
+    public boolean replicated(int pager) {
+        return replicated != null;
+    }
+
+    /** The replicated pager's replicas, for their faults; null without one. */
+    public SimReplicaGroup replicas() {
+        return replicated;
     }
 
     /**
@@ -433,6 +433,9 @@ public final class SimCluster {
      * the kernel is not cut off (its hello then arrives a transit later, held by nothing).
      */
     boolean resumeAwaited(SimKernel k, int pager) {
+        if (replicated != null) {
+            return !k.crashed && replicated.resumeAwaited(k);
+        }
         return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now;
     }
 

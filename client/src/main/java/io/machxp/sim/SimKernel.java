@@ -103,7 +103,12 @@ public final class SimKernel {
 
             @Override
             public boolean resume(int pager) {
-                return cluster.reconnectKernel(SimKernel.this, pager);
+                return cluster.resumeKernel(SimKernel.this, pager);
+            }
+
+            @Override
+            public boolean replicated(int pager) {
+                return cluster.replicated(pager);
             }
 
             @Override

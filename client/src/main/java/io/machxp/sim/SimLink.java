@@ -43,7 +43,7 @@ final class SimLink {
         } else {
             lastArrival = arrival;
         }
-        long handled = cluster.cpu(toPager ? null : kernel, pager, arrival, network.cpuNanos(toPager));
+        long handled = cpu(arrival, network.cpuNanos(toPager));
         cluster.schedule(handled, () -> {
             if (toPager) {
                 receive.run();
@@ -52,5 +52,21 @@ final class SimLink {
             }
         });
         return handled;
+    }
+
+    /** The receiving node (the pager or the kernel) spends {@code cost} on a message arriving at {@code arrival}. */
+    private long cpu(long arrival, long cost) {
+        if (cost == 0) {
+            return arrival;
+        }
+        SimPager p = toPager ? cluster.pagerNode(pager) : null;
+        long start = Math.max(arrival, p != null ? p.busy : kernel.cpuBusy);
+        if (p != null) {
+            p.busy = start + cost;
+            p.cpuSpent += cost;
+        } else {
+            kernel.cpuBusy = start + cost;
+        }
+        return start + cost;
     }
 }

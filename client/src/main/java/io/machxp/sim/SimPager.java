@@ -86,6 +86,43 @@ final class SimPager {
         });
     }
 
+    /** A kernel is added: its session opens at once if this pager runs. */
+    void kernelAdded(SimKernel k) {
+        if (up) {
+            bySession.put(k.session[index], k);
+            core.sessionOpened(k.session[index]);
+        }
+    }
+
+    /** The kernel sent its hello: if this pager is down, the connection is refused. */
+    void kernelStarted(SimKernel k) {
+        if (!up) {
+            k.fromPager[index].deliver(0, () -> k.core.onStreamBroken(index, "connection refused: no pager is listening"));
+        }
+    }
+
+    /** A kernel sends {@code m} on its current session. */
+    void send(SimKernel k, io.machxp.proto.xp.KernelToPager m) {
+        long on = k.session[index];
+        long arrival = k.toPager[index].deliver(m.getSerializedSize(), toPager(c -> c.onXp(on, m)),
+                k.heldUntil(index, on));
+        cluster.observed(arrival, k.name, name, m);
+    }
+
+    /** A kernel opens a new stream to this pager if it runs, else it is refused a round trip later. */
+    boolean reconnect(SimKernel k) {
+        if (!up) {
+            k.fromPager[index].deliver(0, () -> k.core.onStreamBroken(index, "connection refused: no pager is listening"));
+            return true;
+        }
+        bySession.remove(k.session[index]); // its old stream is gone: nothing more arrives on it
+        long on = cluster.newSession();
+        k.session[index] = on;
+        bySession.put(on, k);
+        k.toPager[index].deliver(0, toPager(c -> c.sessionOpened(on)));
+        return true;
+    }
+
     /** What the pager sends arrives only if that instance still runs (its crash loses what was on the way). */
     Runnable fromPager(Runnable receive) {
         int sentBy = instance;

@@ -345,6 +345,13 @@ final class PagerLink {
     /** The pager's own refusal ends the session; anything else is a broken stream the core may mend. */
     private void lost(Throwable t) {
         String reason = t.getMessage();
+        if (!fromPager(t) && replicated() && !welcomed.isDone() && lastHello != null && redirects < MAX_REDIRECTS) {
+            // The first hello found no replica to take it (down, or not reachable): the next replica
+            // is tried a moment later, as after a redirect that names no leader (xp-spec 13.2),
+            // rather than failing the kernel's start because the first replica it names is down.
+            redirected(io.machxp.proto.xp.PagerRedirect.getDefaultInstance());
+            return;
+        }
         if (!fromPager(t) && replicated()) {
             nextTarget();
         }

@@ -7,6 +7,7 @@ import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.replica.Genesis;
+import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.replica.ReplicaSnapshot;
 import io.machxp.proto.task.Errno;
@@ -29,7 +30,9 @@ import java.util.PriorityQueue;
  *  genesis                the core is built (token epoch, grace, token seed of the group); a
  *                         later genesis (each new leader appends one) is ignored
  *  session_opened(id)     sessionOpened(id)
- *  kernel_message(id, m)  onXp(id, m)
+ *  kernel_message(id, m)  onXp(id, m), if m is the next of its stream (its index one more than the
+ *                         last applied; one out of sequence ends the stream's run: it and the rest
+ *                         are dropped)
  *  session_closed(id)     sessionClosed(id)
  *  tick                   nothing more than any entry: every entry first advances the clock
  *  every entry            clock := max(clock, entry's clock reading); then the core's timers due
@@ -42,9 +45,9 @@ import java.util.PriorityQueue;
  * kept in memory by every replica: they reach every replica through the log (data_return carries
  * them), so a replica's store is rebuilt by applying the log.
  */
-final class ReplicaCore {
+public final class ReplicaCore {
     /** Where the core's sends go: the streams this replica holds. */
-    interface Outlet {
+    public interface Outlet {
         void send(long sessionId, PagerToKernel message);
 
         void endSession(long sessionId, Errno errno, String message);
@@ -68,12 +71,14 @@ final class ReplicaCore {
     private Genesis genesis;
     private byte[] tokenSeed;
     private long tokensDrawn;
+    /** By session id (one per stream): the index its next kernel message must have; -1: the run broke. */
+    private final Map<Long, Long> expected = new java.util.HashMap<>();
     /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
     private volatile long nextDue = Long.MAX_VALUE;
     /** Whether the genesis has been applied; read by the XP side's threads. */
     private volatile boolean ready;
 
-    ReplicaCore(String name, int pageSize, Map<String, Long> objects, long leaseNanos, Outlet outlet, PagerStats stats) {
+    public ReplicaCore(String name, int pageSize, Map<String, Long> objects, long leaseNanos, Outlet outlet, PagerStats stats) {
         this.name = name;
         this.pageSize = pageSize;
         this.objects = Map.copyOf(objects);
@@ -83,7 +88,7 @@ final class ReplicaCore {
     }
 
     /** Applies one entry of the log (see the overview). */
-    void apply(PagerLogEntry e) {
+    public void apply(PagerLogEntry e) {
         clock = Math.max(clock, e.getClockNanos());
         switch (e.getInputCase()) {
             case GENESIS -> genesis(e.getGenesis());
@@ -93,12 +98,13 @@ final class ReplicaCore {
                 }
             }
             case KERNEL_MESSAGE -> {
-                if (core != null) {
+                if (core != null && inSequence(e.getKernelMessage())) {
                     core.onXp(e.getKernelMessage().getSessionId(), e.getKernelMessage().getMessage());
                 }
             }
             case SESSION_CLOSED -> {
                 if (core != null) {
+                    expected.remove(e.getSessionClosed().getSessionId());
                     core.sessionClosed(e.getSessionClosed().getSessionId());
                 }
             }
@@ -106,6 +112,27 @@ final class ReplicaCore {
             }
         }
         runDueTimers();
+    }
+
+    /**
+     * Whether a kernel message is the next of its stream. One whose predecessor on the stream was
+     * not taken (its append failed, while a later one went through: a leader deposed and elected
+     * again, or a client replaced after a failure) would leave a hole that the session's count of
+     * messages received does not show; a resume trusts that count, so the kernel would not send
+     * the missing one again. Such a message and every later one of its stream are dropped, on
+     * every replica alike; the kernel resumes and sends them again from the exact count.
+     */
+    private boolean inSequence(KernelMessage m) {
+        if (m.getIndex() == 0) {
+            return true; // a log written before messages were numbered
+        }
+        long next = expected.getOrDefault(m.getSessionId(), 1L);
+        if (m.getIndex() != next) {
+            expected.put(m.getSessionId(), -1L); // broken: nothing more of this stream
+            return false;
+        }
+        expected.put(m.getSessionId(), next + 1);
+        return true;
     }
 
     private void genesis(Genesis g) {
@@ -162,22 +189,22 @@ final class ReplicaCore {
     }
 
     /** Whether the genesis has been applied: the core exists and takes kernels. */
-    boolean ready() {
+    public boolean ready() {
         return ready;
     }
 
     /** When the core's first timer is due, in group clock nanoseconds; any thread. */
-    long nextDue() {
+    public long nextDue() {
         return nextDue;
     }
 
     /** The group clock as applied here. */
-    long clock() {
+    public long clock() {
         return clock;
     }
 
     /** The core, or null before the genesis; the applying thread only. */
-    PagerCore core() {
+    public PagerCore core() {
         return core;
     }
 

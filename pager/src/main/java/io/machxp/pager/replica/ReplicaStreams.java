@@ -14,13 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * (the same sends, dropped). Each stream is written by the applying thread and by gRPC's threads:
  * one writer at a time per stream.
  */
-final class ReplicaStreams implements ReplicaCore.Outlet {
+public final class ReplicaStreams implements ReplicaCore.Outlet {
     /** One kernel's stream; its writes are serialized. */
-    static final class KernelStream {
+    public static final class KernelStream {
         private final StreamObserver<PagerToKernel> out;
         private boolean ended;
 
-        KernelStream(StreamObserver<PagerToKernel> out) {
+        public KernelStream(StreamObserver<PagerToKernel> out) {
             this.out = out;
         }
 
@@ -83,7 +83,7 @@ final class ReplicaStreams implements ReplicaCore.Outlet {
      * This replica no longer leads: every stream ends UNAVAILABLE with no machxp errno (a broken
      * stream, not the pager's word), so that each kernel resumes its session at the new leader.
      */
-    void endAll(String why) {
+    public void endAll(String why) {
         for (Long id : streams.keySet()) {
             KernelStream s = streams.remove(id);
             if (s != null) {
@@ -92,7 +92,7 @@ final class ReplicaStreams implements ReplicaCore.Outlet {
         }
     }
 
-    int count() {
+    public int count() {
         return streams.size();
     }
 }

@@ -23,7 +23,9 @@ import java.util.concurrent.CompletableFuture;
  *                                     otherwise -> pager_redirect(leader's XP address, or empty
  *                                       while none is known), the stream ends UNAVAILABLE; nothing
  *                                       is appended
- *  later message                      kernel_message appended (in arrival order: one ordered client)
+ *  later message                      kernel_message appended (in arrival order: one ordered client),
+ *                                       numbered on its stream: replicas apply a stream's messages
+ *                                       only in an unbroken run (one whose append failed ends it)
  *  the kernel ends the stream         session_closed appended
  *  the stream breaks                  nothing appended: the session stays open for a resume (here
  *                                       or at the next leader) until its lease runs out
@@ -32,11 +34,11 @@ import java.util.concurrent.CompletableFuture;
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
  */
-final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
+public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaXpService.class);
 
     /** What the XP side needs of the Raft group. */
-    interface Group {
+    public interface Group {
         /** Whether this replica leads and its core has applied the genesis. */
         boolean takesKernels();
 
@@ -56,7 +58,7 @@ final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     private final Group group;
     private final ReplicaStreams streams;
 
-    ReplicaXpService(Group group, ReplicaStreams streams) {
+    public ReplicaXpService(Group group, ReplicaStreams streams) {
         this.group = group;
         this.streams = streams;
     }
@@ -67,6 +69,8 @@ final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         return new StreamObserver<>() {
             /** 0 until the first message opened a session. */
             private long sessionId;
+            /** Messages that arrived on this stream: each is numbered, appended or not (see KernelMessage.index). */
+            private long arrived;
 
             @Override
             public void onNext(KernelToPager m) {
@@ -81,7 +85,7 @@ final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                             SessionOpened.newBuilder().setSessionId(sessionId)));
                 }
                 append(sessionId, PagerLogEntry.newBuilder().setKernelMessage(
-                        KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m)));
+                        KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived)));
             }
 
             /**

@@ -6,7 +6,6 @@ import io.machxp.pager.PagerConfig;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.PagerLogEntry;
-import io.machxp.proto.replica.Tick;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -23,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
@@ -71,12 +69,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final Server xp;
     private final Path raftDir;
     private final boolean removeRaftDir;
-    private final ScheduledExecutorService ticker;
-    private final AtomicBoolean tickInFlight = new AtomicBoolean();
+    private final ScheduledExecutorService tickerThread;
     private volatile RaftClient client;
     private volatile boolean closed;
-    private long sessionTerm;
-    private long sessionCount;
+    private final SessionIds sessionIds = new SessionIds();
+    private final LeaderTicker ticker;
 
     private ReplicatedPager(PagerConfig config, ReplicaConfig replicas) throws IOException {
         this.config = config;
@@ -106,7 +103,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 // permitted, as by the unreplicated pager, so that no GOAWAY cuts them.
                 .permitKeepAliveTime(5, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(new ReplicaXpService(this, streams)).build();
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.ticker = new LeaderTicker(replica);
+        this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
             t.setDaemon(true);
             return t;
@@ -125,7 +123,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     + replicas.address() + " (XP) and port " + (replicas.xpPort(replicas.self()) + 1) + " (Raft): "
                     + e.getMessage(), e);
         }
-        p.ticker.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        p.tickerThread.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}), one of {}", config.name(),
                 replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
                 p.raftDir, replicas.replicas());
@@ -230,29 +228,24 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         }
     }
 
-    /**
-     * The leader's ticker: until this replica has applied a genesis, a genesis (Ratis takes
-     * entries only once the new leader is ready, so it is tried until taken; every leader appends
-     * one, and only the group's first counts); then a tick entry when the core's first timer is
-     * due, one at a time.
-     */
+    /** The leader's ticker ({@link LeaderTicker}): a genesis until one is applied, then ticks when due. */
     private void tickIfDue() {
         try {
-            if (client != null && !replica.ready() && tickInFlight.compareAndSet(false, true)) {
-                byte[] seed = new byte[32];
-                new SecureRandom().nextBytes(seed);
-                append(PagerLogEntry.newBuilder().setGenesis(Genesis.newBuilder()
-                        .setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
-                        .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
-                        .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed))))
-                        .whenComplete((ok, e) -> tickInFlight.set(false));
-            } else if (client != null && replica.nextDue() <= groupNow() && tickInFlight.compareAndSet(false, true)) {
-                append(PagerLogEntry.newBuilder().setTick(Tick.getDefaultInstance()))
-                        .whenComplete((ok, e) -> tickInFlight.set(false));
+            if (client != null) {
+                ticker.check(groupNow(), this::genesis, this::append);
             }
         } catch (RuntimeException e) {
             log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
         }
+    }
+
+    /** A genesis of this group: the first leader's start time as token epoch, a secret seed from a secure source. */
+    private Genesis.Builder genesis() {
+        byte[] seed = new byte[32];
+        new SecureRandom().nextBytes(seed);
+        return Genesis.newBuilder().setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
+                .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
+                .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));
     }
 
     @Override
@@ -265,13 +258,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     }
 
     @Override
-    public synchronized long newSessionId() {
-        long term = info().getCurrentTerm();
-        if (term != sessionTerm) {
-            sessionTerm = term;
-            sessionCount = 0;
-        }
-        return term << 32 | ++sessionCount;
+    public long newSessionId() {
+        return sessionIds.next(info().getCurrentTerm());
     }
 
     @Override
@@ -372,7 +360,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             client = null;
         }
         closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
-        ticker.shutdownNow();
+        tickerThread.shutdownNow();
         xp.shutdownNow();
         try {
             raft.close();
