@@ -5,7 +5,7 @@ import io.grpc.stub.StreamObserver;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerRedirect;
 import io.machxp.proto.xp.PagerToKernel;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +45,7 @@ public final class SimReplicaGroup {
     private final SimClock groupClock = new SimClock();
     private final long[] offsets;
     private final long skewNanos;
-    private final Map<SimKernel, Link> links = new HashMap<>();
+    private final Map<SimKernel, Link> links = new LinkedHashMap<>();
 
     /** One kernel's link to the group: which replica it connects to, the last hello, its stream. */
     private static final class Link {
@@ -364,8 +364,8 @@ public final class SimReplicaGroup {
 
     private void sendAgain(SimKernel k, KernelToPager hello, int count) {
         Link l = links.get(k);
-        if (l == null || !open(k, false)) {
-            return;
+        if (l == null || l.current != null || l.lastHello != hello || !open(k, false)) {
+            return; // the core opened a stream meanwhile (its next resume attempt): the stale hello is not sent
         }
         send(k, hello);
         l.redirects = count;

@@ -323,10 +323,17 @@ final class PagerLink {
             return; // the stream's end reports it broken, and the core's retries decide
         }
         int count = redirects;
-        stream++; // the follower's stream (it ends now) is not this link's any more
+        int redirectedStream = ++stream; // the follower's stream (it ends now) is not this link's any more
         if (r.getLeader().isEmpty()) {
             nextTarget();
-            loop.schedule(() -> sendAgain(hello, count), NO_LEADER_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            loop.schedule(() -> {
+                // Unless the core opened a stream meanwhile (its next resume attempt, say): a stale
+                // hello sent now would replace that stream, and the pager would refuse its attempt
+                // number as not above the one it took from the newer hello.
+                if (stream == redirectedStream && lastHello == hello) {
+                    sendAgain(hello, count);
+                }
+            }, NO_LEADER_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } else {
             target = r.getLeader();
             sendAgain(hello, count);
