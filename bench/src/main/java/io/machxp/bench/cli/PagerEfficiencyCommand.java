@@ -83,6 +83,11 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("messagesPerPagerCpuSecond", Math.round(r.messagesPerCpuSecond()));
             m.put("loadAverage", r.loadAverage());
             m.put("pagerThreadCpuSeconds", r.threadCpuSeconds());
+            m.put("coreThreadUserMicrosPerMessage", r.coreUserMicrosPerMessage());
+            m.put("coreThreadSystemMicrosPerMessage", r.coreSystemMicrosPerMessage());
+            m.put("messagesPerCoreThreadWakeup", r.messagesPerWakeup());
+            m.put("messagesPerReadCall", r.messagesPerRead());
+            m.put("messagesPerWriteCall", r.messagesPerWrite());
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
@@ -96,6 +101,10 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             out.printf("  pager CPU by thread       %s%n", r.threadCpuSeconds().entrySet().stream().limit(6)
                     .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
                     .collect(java.util.stream.Collectors.joining(", ")));
+            out.printf("  core thread per message   %.2f us user + %.2f us system; %.2f messages per wake-up%n",
+                    r.coreUserMicrosPerMessage(), r.coreSystemMicrosPerMessage(), r.messagesPerWakeup());
+            out.printf("  system calls              %.2f messages per read, %.2f per write%n", r.messagesPerRead(),
+                    r.messagesPerWrite());
             out.printf("  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
                     r.workload().latencyMicros().p99());
             out.printf("  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),

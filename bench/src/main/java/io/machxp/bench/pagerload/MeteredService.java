@@ -12,11 +12,12 @@ import java.util.List;
  * A machxp lock service whose pager runs in another process: each time the workload reads the
  * message count (before the run, at the start and at the end of the measured window) this takes
  * a {@link Sample} of the pager's XP message count, read over its admin service, and of its
- * process CPU time, so the last two samples bound the measured window.
+ * process's counters in /proc (CPU time, waits, system calls), so the last two samples bound the
+ * measured window.
  */
 final class MeteredService implements LockService {
     /** The pager's counts at one moment. */
-    record Sample(long nanoTime, long messages, long cpuNanos, java.util.Map<String, Long> threadCpuNanos) {}
+    record Sample(long nanoTime, long messages, ProcCounters counters) {}
 
     private final LockService machxp;
     private final PagerProcess pager;
@@ -48,12 +49,11 @@ final class MeteredService implements LockService {
     @Override
     public synchronized long messages() {
         try {
-            long cpu = pager.cpuNanos();
-            java.util.Map<String, Long> threads = pager.threadCpuNanos();
+            ProcCounters counters = pager.counters();
             PagerStatisticsReply stats = admin.statistics();
             long n = stats.getXpReceivedMap().values().stream().mapToLong(Long::longValue).sum()
                     + stats.getXpSentMap().values().stream().mapToLong(Long::longValue).sum();
-            samples.add(new Sample(System.nanoTime(), n, cpu, threads));
+            samples.add(new Sample(System.nanoTime(), n, counters));
             return n;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

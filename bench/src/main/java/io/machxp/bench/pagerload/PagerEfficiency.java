@@ -29,9 +29,14 @@ public final class PagerEfficiency {
      * @param workload what the workers saw (throughput, latency, violations, lost updates)
      * @param threadCpuSeconds the pager's CPU over the window by thread name, the largest first
      *     ("pager-NAME-1-1" is the core thread; the rest is the JIT, GC and gRPC's helpers)
+     * @param coreThread the core thread's counters over the window: CPU in user and system mode,
+     *     and its waits (each an event-loop pass that found nothing to do and slept)
+     * @param readCalls read system calls of the pager process over the window
+     * @param writeCalls write system calls of the pager process over the window
      */
     public record Result(long messages, double seconds, double pagerCpuSeconds, String loadAverage,
-            SystemResult workload, Map<String, Double> threadCpuSeconds) {
+            SystemResult workload, Map<String, Double> threadCpuSeconds, ProcCounters.Thread coreThread,
+            long readCalls, long writeCalls) {
         public double messagesPerSecond() {
             return messages / seconds;
         }
@@ -43,6 +48,29 @@ public final class PagerEfficiency {
 
         public double messagesPerCpuSecond() {
             return messages / pagerCpuSeconds;
+        }
+
+        /** The core thread's CPU per XP message, in microseconds: user mode (Java), system mode (the OS). */
+        public double coreUserMicrosPerMessage() {
+            return coreThread.userNanos() / 1e3 / messages;
+        }
+
+        public double coreSystemMicrosPerMessage() {
+            return coreThread.systemNanos() / 1e3 / messages;
+        }
+
+        /** XP messages per wake-up of the core thread: how many each pass of its event loop handles. */
+        public double messagesPerWakeup() {
+            return (double) messages / Math.max(1, coreThread.waits());
+        }
+
+        /** XP messages per read, and per write, system call of the pager. */
+        public double messagesPerRead() {
+            return (double) messages / Math.max(1, readCalls);
+        }
+
+        public double messagesPerWrite() {
+            return (double) messages / Math.max(1, writeCalls);
         }
 
         public boolean correct() {
@@ -69,20 +97,35 @@ public final class PagerEfficiency {
                 List<MeteredService.Sample> s = service.samples();
                 MeteredService.Sample begin = s.get(s.size() - 2);
                 MeteredService.Sample end = s.get(s.size() - 1);
+                ProcCounters from = begin.counters();
+                ProcCounters to = end.counters();
                 return new Result(end.messages() - begin.messages(), (end.nanoTime() - begin.nanoTime()) / 1e9,
-                        (end.cpuNanos() - begin.cpuNanos()) / 1e9, loadAverage(), workload, byThread(begin, end));
+                        (to.total().cpuNanos() - from.total().cpuNanos()) / 1e9, loadAverage(), workload,
+                        byThread(from, to), coreThread(from, to), to.readCalls() - from.readCalls(),
+                        to.writeCalls() - from.writeCalls());
             }
         }
     }
 
-    private static Map<String, Double> byThread(MeteredService.Sample begin, MeteredService.Sample end) {
+    private static Map<String, Double> byThread(ProcCounters begin, ProcCounters end) {
         Map<String, Double> used = new java.util.LinkedHashMap<>();
-        end.threadCpuNanos().entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), (e.getValue() - begin.threadCpuNanos().getOrDefault(e.getKey(), 0L)) / 1e9))
+        end.threads().entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), (e.getValue().cpuNanos()
+                        - begin.threads().getOrDefault(e.getKey(), IDLE).cpuNanos()) / 1e9))
                 .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .forEach(e -> used.put(e.getKey(), e.getValue()));
         return used;
+    }
+
+    private static final ProcCounters.Thread IDLE = new ProcCounters.Thread(0, 0, 0);
+
+    /** The core thread's counters over the window: it is "pager-NAME-1-1", the first thread of its event loop. */
+    static ProcCounters.Thread coreThread(ProcCounters begin, ProcCounters end) {
+        return end.threads().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("pager-") && e.getKey().endsWith("-1-1"))
+                .map(e -> e.getValue().minus(begin.threads().getOrDefault(e.getKey(), IDLE)))
+                .findFirst().orElse(IDLE);
     }
 
     private static String loadAverage() {

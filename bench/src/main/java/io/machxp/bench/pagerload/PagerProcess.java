@@ -5,7 +5,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,12 +15,10 @@ import java.util.regex.Pattern;
 
 /**
  * {@code machxp pager} as a child process of this Java and class path, so that its CPU time is
- * its own: {@link #cpuNanos} reads utime + stime from /proc/PID/stat (Linux).
+ * its own: {@link #counters} reads it, and more, from /proc (Linux).
  */
 final class PagerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on ([^ ]+:\\d+)");
-    /** USER_HZ: the unit of /proc/PID/stat's times; 100 on every Linux the JVM runs on. */
-    private static final long TICKS_PER_SECOND = 100;
 
     private final Process process;
     private final CompletableFuture<String> target = new CompletableFuture<>();
@@ -61,37 +58,9 @@ final class PagerProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** CPU time the process has used so far, user and system, all its threads. */
-    long cpuNanos() throws IOException {
-        return cpuNanos(Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat")));
-    }
-
-    /**
-     * CPU time so far of each live thread, by its name as Linux keeps it (15 characters, e.g.
-     * "pager-pager-1-1" for the core thread, "C2 CompilerThre", "GC Thread#0"), threads of one
-     * name summed.
-     */
-    java.util.Map<String, Long> threadCpuNanos() throws IOException {
-        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String stat = Files.readString(task.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    byName.merge(name, cpuNanos(stat), Long::sum);
-                } catch (java.nio.file.NoSuchFileException ended) {
-                    // the thread ended meanwhile
-                }
-            }
-        }
-        return byName;
-    }
-
-    private static long cpuNanos(String stat) {
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime (14th), stime (15th)
-        return ticks * (1_000_000_000L / TICKS_PER_SECOND);
+    /** Its CPU time per thread, blocking waits and system calls so far (see {@link ProcCounters}). */
+    ProcCounters counters() throws IOException {
+        return ProcCounters.read(process.pid());
     }
 
     /** What it printed (its first 200 lines), for an error message. */
