@@ -29,8 +29,11 @@ final class BackendStore implements PageStore {
         } catch (IOException e) {
             throw failed("read", object, offset, e);
         }
-        if (data == null || data.length == pageSize) {
-            return data;
+        if (data == null) {
+            return null;
+        }
+        if (data.length == pageSize) {
+            return data.clone(); // the backend may reuse its array; the pager sends what it reads uncopied
         }
         if (data.length > pageSize) {
             throw failed("read", object, offset, new IOException("the backend gave " + data.length

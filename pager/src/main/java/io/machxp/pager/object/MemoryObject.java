@@ -14,6 +14,11 @@ import java.util.Map;
  * core thread, see {@link io.machxp.pager.core.PagerEnv#storeEffect}), so reads see it at once;
  * one whose write failed stays until a later write of the page succeeds: only its durability is
  * lost.
+ *
+ * <p>Page arrays are never changed once here: {@link #stage} keeps the array it is given (its
+ * caller made it and lets go of it), and {@link #page} and {@link #staged} hand out the array
+ * kept here or the one the store gave, shared, for a message to carry without a copy
+ * ({@code UnsafeByteOperations.unsafeWrap}); whoever gets one only reads it.
  */
 public final class MemoryObject {
     private final String name;
@@ -21,7 +26,8 @@ public final class MemoryObject {
     private final PageStore store;
     private final Map<Long, Unsaved> unsaved = new HashMap<>();
 
-    private record Unsaved(byte[] data, long version) {}
+    /** A staged page; {@code zero}: all its bytes are 0 (it goes to kernels as a zero fill). */
+    private record Unsaved(byte[] data, long version, boolean zero) {}
 
     public MemoryObject(String name, long size, PageStore store) {
         this.name = name;
@@ -38,23 +44,29 @@ public final class MemoryObject {
     }
 
     /**
-     * The data of the page at {@code offset}, or null if it is all zeros.
+     * The data of the page at {@code offset}, or null if it is all zeros; shared, to be read only.
      *
      * @throws UncheckedIOException if the store cannot read it
      */
     public byte[] page(long offset) {
         Unsaved kept = unsaved.get(offset);
-        byte[] data = kept != null ? kept.data : store.read(name, offset);
-        return data == null || isZero(data) ? null : data.clone();
+        if (kept != null) {
+            return kept.zero ? null : kept.data;
+        }
+        byte[] data = store.read(name, offset);
+        return data == null || isZero(data) ? null : data;
     }
 
     /** The pager's copy of a page: its data (null if all zeros) and version. */
     public record PageCopy(byte[] data, long version) {}
 
-    /** Core thread: the copy of the page kept here until the store has written it, or null (ask {@link #stored}). */
+    /**
+     * Core thread: the copy of the page kept here until the store has written it (shared, to be
+     * read only), or null (ask {@link #stored}).
+     */
     public PageCopy staged(long offset) {
         Unsaved kept = unsaved.get(offset);
-        return kept == null ? null : new PageCopy(isZero(kept.data) ? null : kept.data.clone(), kept.version);
+        return kept == null ? null : new PageCopy(kept.zero ? null : kept.data, kept.version);
     }
 
     /**
@@ -84,8 +96,9 @@ public final class MemoryObject {
      * @throws UncheckedIOException if the store cannot write it; the page is then kept in memory
      */
     public void write(long offset, byte[] data, long version) {
-        stage(offset, data, version);
-        persist(offset, data, version);
+        byte[] own = data.clone(); // the caller may change its array afterwards
+        stage(offset, own, version);
+        persist(offset, own, version);
         persisted(offset, version);
     }
 
@@ -103,9 +116,13 @@ public final class MemoryObject {
         }
     }
 
-    /** Core thread: the page is the pager's copy from now on, kept here until it is written. */
+    /**
+     * Core thread: the page is the pager's copy from now on, kept here until it is written. Keeps
+     * {@code data} itself: the caller does not change it afterwards (it is a fresh copy of what a
+     * kernel sent).
+     */
     public void stage(long offset, byte[] data, long version) {
-        unsaved.put(offset, new Unsaved(data.clone(), version));
+        unsaved.put(offset, new Unsaved(data, version, isZero(data)));
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.machxp.pager.page;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.machxp.proto.xp.MemoryObjectDataError;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.MemoryObjectDataUnavailable;
@@ -48,7 +48,7 @@ final class PageMessages {
                     .setVersion(version)).build();
         }
         return PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
-                .setObjectId(objectId).setOffset(offset).setData(ByteString.copyFrom(data))
+                .setObjectId(objectId).setOffset(offset).setData(UnsafeByteOperations.unsafeWrap(data)) // never changed
                 .setLockValue(lockValue).setVersion(version).setPrecious(precious).setReply(precious)).build();
     }
 

@@ -1,6 +1,7 @@
 package io.machxp.pager.page;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.machxp.pager.core.KernelSession;
 import io.machxp.proto.xp.PageData;
 import java.io.UncheckedIOException;
@@ -79,8 +80,9 @@ final class PageReturns {
     PageData read(PageRecord p) {
         try {
             byte[] data = p.object.page(p.offset());
-            return PageData.newBuilder().setOffset(p.offset()).setData(ByteString.copyFrom(data != null ? data
-                    : new byte[pageSize])).setVersion(p.object.version(p.offset())).build();
+            // the object's array goes uncopied: nobody changes a page array once it is the pager's copy
+            return PageData.newBuilder().setOffset(p.offset()).setData(UnsafeByteOperations.unsafeWrap(data != null
+                    ? data : new byte[pageSize])).setVersion(p.object.version(p.offset())).build();
         } catch (UncheckedIOException e) {
             out.storeFailed(p + " cannot be read; it is not handed on with its futex", e);
             return null;

@@ -14,7 +14,11 @@ package io.machxp.pager.store;
  * could not be read or written, after which the store's earlier contents are still there.
  */
 public interface PageStore extends io.machxp.pager.lib.PagerBackend {
-    /** The page at {@code offset} of {@code object}, or null if it was never written (all zeros). */
+    /**
+     * The page at {@code offset} of {@code object}, or null if it was never written (all zeros).
+     * The pager only reads the array (it sends it without a copy), so a store may return the
+     * array it keeps, as long as it never changes it: a {@link #write} gives it a new one.
+     */
     byte[] read(String object, long offset);
 
     /**
@@ -26,7 +30,8 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
 
     /**
      * Makes {@code page} (exactly one page) the stored contents, as {@code version}; durable when
-     * this returns. A crash in the middle leaves the new data with the old version at worst.
+     * this returns. The caller never changes {@code page} afterwards (no page array of the pager
+     * changes once made), so a store may keep the array itself. A crash in the middle leaves the new data with the old version at worst.
      */
     void write(String object, long offset, byte[] page, long version);
 
