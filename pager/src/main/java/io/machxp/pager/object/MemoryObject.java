@@ -118,8 +118,8 @@ public final class MemoryObject {
 
     /**
      * Core thread: the page is the pager's copy from now on, kept here until it is written. Keeps
-     * {@code data} itself: the caller does not change it afterwards (it is a fresh copy of what a
-     * kernel sent).
+     * {@code data} itself: nobody changes it afterwards (it is the array of the page a kernel sent,
+     * see {@code PageBytes}).
      */
     public void stage(long offset, byte[] data, long version) {
         unsaved.put(offset, new Unsaved(data, version, isZero(data)));

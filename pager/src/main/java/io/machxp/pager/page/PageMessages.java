@@ -1,6 +1,5 @@
 package io.machxp.pager.page;
 
-import com.google.protobuf.UnsafeByteOperations;
 import io.machxp.proto.xp.MemoryObjectDataError;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.MemoryObjectDataUnavailable;
@@ -48,7 +47,7 @@ final class PageMessages {
                     .setVersion(version)).build();
         }
         return PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
-                .setObjectId(objectId).setOffset(offset).setData(UnsafeByteOperations.unsafeWrap(data)) // never changed
+                .setObjectId(objectId).setOffset(offset).setData(PageBytes.wrap(data))
                 .setLockValue(lockValue).setVersion(version).setPrecious(precious).setReply(precious)).build();
     }
 

@@ -1,7 +1,6 @@
 package io.machxp.pager.page;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.machxp.pager.core.KernelSession;
 import io.machxp.proto.xp.PageData;
 import java.io.UncheckedIOException;
@@ -67,7 +66,7 @@ final class PageReturns {
                         + "pager's copy (version " + stored + "); the data is not taken");
                 return Accepted.STALE;
             }
-            out.storeWrite(p.object, p.offset(), data.toByteArray(), version == 0 ? stored + 1 : version,
+            out.storeWrite(p.object, p.offset(), PageBytes.array(data), version == 0 ? stored + 1 : version,
                     "the data " + s + " returned for " + p + " is kept in memory only and will not survive a "
                     + "pager restart");
         } catch (UncheckedIOException e) {
@@ -81,7 +80,7 @@ final class PageReturns {
         try {
             byte[] data = p.object.page(p.offset());
             // the object's array goes uncopied: nobody changes a page array once it is the pager's copy
-            return PageData.newBuilder().setOffset(p.offset()).setData(UnsafeByteOperations.unsafeWrap(data != null
+            return PageData.newBuilder().setOffset(p.offset()).setData(PageBytes.wrap(data != null
                     ? data : new byte[pageSize])).setVersion(p.object.version(p.offset())).build();
         } catch (UncheckedIOException e) {
             out.storeFailed(p + " cannot be read; it is not handed on with its futex", e);
