@@ -86,7 +86,6 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("coreThreadUserMicrosPerMessage", r.coreUserMicrosPerMessage());
             m.put("coreThreadSystemMicrosPerMessage", r.coreSystemMicrosPerMessage());
             m.put("messagesPerCoreThreadWakeup", r.messagesPerWakeup());
-            m.put("messagesPerReadCall", r.messagesPerRead());
             m.put("messagesPerWriteCall", r.messagesPerWrite());
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
@@ -103,8 +102,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
                     .collect(java.util.stream.Collectors.joining(", ")));
             out.printf("  core thread per message   %.2f us user + %.2f us system; %.2f messages per wake-up%n",
                     r.coreUserMicrosPerMessage(), r.coreSystemMicrosPerMessage(), r.messagesPerWakeup());
-            out.printf("  system calls              %.2f messages per read, %.2f per write%n", r.messagesPerRead(),
-                    r.messagesPerWrite());
+            // Reads are not shown: Netty's epoll transport reads with recv, which /proc/PID/io does not count.
+            out.printf("  write system calls        %.2f messages per write%n", r.messagesPerWrite());
             out.printf("  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
                     r.workload().latencyMicros().p99());
             out.printf("  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),

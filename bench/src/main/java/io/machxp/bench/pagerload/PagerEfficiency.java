@@ -31,7 +31,8 @@ public final class PagerEfficiency {
      *     ("pager-NAME-1-1" is the core thread; the rest is the JIT, GC and gRPC's helpers)
      * @param coreThread the core thread's counters over the window: CPU in user and system mode,
      *     and its waits (each an event-loop pass that found nothing to do and slept)
-     * @param readCalls read system calls of the pager process over the window
+     * @param readCalls read and readv system calls of the pager process over the window (its sockets are
+     *     read with recv, which is not among them)
      * @param writeCalls write system calls of the pager process over the window
      */
     public record Result(long messages, double seconds, double pagerCpuSeconds, String loadAverage,
@@ -64,11 +65,10 @@ public final class PagerEfficiency {
             return (double) messages / Math.max(1, coreThread.waits());
         }
 
-        /** XP messages per read, and per write, system call of the pager. */
-        public double messagesPerRead() {
-            return (double) messages / Math.max(1, readCalls);
-        }
-
+        /**
+         * XP messages per write system call of the pager (its reads are not counted: Netty's epoll
+         * transport reads with recv, which /proc/PID/io leaves out).
+         */
         public double messagesPerWrite() {
             return (double) messages / Math.max(1, writeCalls);
         }
