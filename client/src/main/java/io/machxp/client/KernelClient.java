@@ -43,6 +43,8 @@ public final class KernelClient implements AutoCloseable {
     private final java.time.Duration callDeadline;
     /** Whether tasks may use memory the kernel shares with this process (else every call is gRPC). */
     private final boolean sharedMemory;
+    /** Unary calls made to the kernel (what the shared-memory fast path saves is counted by their absence). */
+    private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
 
     /** How a client reaches its tasks' futexes. */
     public enum Memory {
@@ -139,7 +141,17 @@ public final class KernelClient implements AutoCloseable {
         return call(() -> stub().kernelThreads(io.machxp.proto.task.KernelThreadsRequest.getDefaultInstance()));
     }
 
+    /**
+     * How many calls this client has made to the kernel so far (blocking unary calls: futex, memory,
+     * task and port calls alike). With the shared-memory fast path an uncontended lock, unlock, read
+     * or write makes none; a benchmark divides this by its operations.
+     */
+    public long callsMade() {
+        return calls.sum();
+    }
+
     <T> T call(Supplier<T> rpc) {
+        calls.increment();
         return call(target, rpc);
     }
 

@@ -31,6 +31,8 @@ import java.util.stream.Stream;
 public final class ProcessWorkload extends Run {
     /** How long the worker processes may take to start and connect. */
     private static final long START_SECONDS = 180;
+    private static final com.sun.management.OperatingSystemMXBean CPU =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     public ProcessWorkload(BenchOptions options) {
         super(options);
@@ -66,12 +68,15 @@ public final class ProcessWorkload extends Run {
                 LockSupport.parkNanos(begin - System.nanoTime());
             }
             long messagesAtBegin = service.messages();
+            long serverCpuAtBegin = CPU.getProcessCpuTime();
             long wait = TimeUnit.NANOSECONDS.toSeconds(options.duration().toNanos()) + 120;
             WorkerStats[] perNode = new WorkerStats[options.nodes()];
             for (int node = 0; node < perNode.length; node++) {
                 perNode[node] = workers.get(node).result(wait);
             }
+            long serverCpu = CPU.getProcessCpuTime() - serverCpuAtBegin; // the window and the results' wait
             long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
+            costs(service.name(), perNode, serverCpu);
             return Tally.of(service, options, perNode, messages,
                     Tally.counterSum(reader, options.locks()) - counterBefore);
         } finally {
@@ -80,6 +85,30 @@ public final class ProcessWorkload extends Run {
             }
             deleteTree(dir);
         }
+    }
+
+    /**
+     * Per operation of the window, on stderr: the worker processes' calls to the servers and CPU
+     * time, and the CPU time of this JVM (the servers: pager and kernels, ZooKeeper, the CP members).
+     * Less sensitive to a loaded machine than throughput: what an operation costs, not how long
+     * it waited for a core.
+     */
+    private static void costs(String system, WorkerStats[] perNode, long serverCpuNanos) {
+        long ops = 0;
+        long calls = 0;
+        long cpu = 0;
+        for (WorkerStats s : perNode) {
+            ops += s.ops();
+            calls = s.calls() < 0 || calls < 0 ? -1 : calls + s.calls();
+            cpu += Math.max(0, s.cpuNanos());
+        }
+        if (ops == 0) {
+            return;
+        }
+        System.err.printf(java.util.Locale.ROOT, "%s: per operation %s, worker processes' CPU %.1f us, servers' JVM "
+                + "CPU %.1f us%n", system, calls < 0 ? "(calls not counted)"
+                : String.format(java.util.Locale.ROOT, "%.3f calls to the servers", (double) calls / ops),
+                cpu / 1e3 / ops, serverCpuNanos / 1e3 / ops);
     }
 
     /** /dev/shm when this host has it writable (the board is then memory only), else the temporary directory. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A worker process of {@code machxp bench --api process}: one node's workers as threads of a JVM
@@ -25,6 +26,8 @@ import java.util.List;
  */
 public final class WorkerMain {
     static final int FIXED_ARGS = 12;
+    private static final com.sun.management.OperatingSystemMXBean CPU =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     private WorkerMain() {}
 
@@ -58,9 +61,11 @@ public final class WorkerMain {
                     threads.add(worker);
                     worker.start();
                 }
+                long[] window = windowCost(board, service);
                 for (Thread t : threads) {
                     t.join();
                 }
+                stats.process(window[0], window[1]);
                 System.out.println("result " + stats.encode());
                 System.out.flush();
             }
@@ -68,6 +73,28 @@ public final class WorkerMain {
             fail(e);
         }
         System.exit(0);
+    }
+
+    /**
+     * What the window costs this process, measured on this thread while the workers run: the
+     * service's calls to its servers (-1 when its client does not count them) and the process's
+     * CPU time, from the window's begin to its end.
+     */
+    private static long[] windowCost(Board board, LockService service) {
+        while (!board.opened()) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        sleepUntil(board.begin());
+        long calls = service.calls();
+        long cpu = CPU.getProcessCpuTime();
+        sleepUntil(board.end());
+        return new long[] {calls < 0 ? -1 : service.calls() - calls, CPU.getProcessCpuTime() - cpu};
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        for (long left; (left = nanoTime - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(left);
+        }
     }
 
     /** One worker failed: the node's result would be wrong, so the process says why and ends. */

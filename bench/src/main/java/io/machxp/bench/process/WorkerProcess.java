@@ -20,6 +20,12 @@ import java.util.concurrent.TimeoutException;
  * its stderr in a log file, its result read from its stdout.
  */
 final class WorkerProcess {
+    /**
+     * A system property of the bench: more options for each worker's JVM, separated by spaces,
+     * {@code {node}} replaced by the node (e.g. a flight recording per worker:
+     * {@code -Dmachxp.bench.worker.jvm=-XX:StartFlightRecording=filename=/tmp/worker-{node}.jfr}).
+     */
+    static final String JVM_OPTIONS = "machxp.bench.worker.jvm";
     private final int node;
     private final Process process;
     private final Path log;
@@ -39,7 +45,12 @@ final class WorkerProcess {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
+        command.add("-Xmx512m");
+        String extra = System.getProperty(JVM_OPTIONS, "").replace("{node}", Integer.toString(node)).trim();
+        if (!extra.isEmpty()) {
+            command.addAll(List.of(extra.split("\\s+")));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
                 board.toString(), Integer.toString(node), Integer.toString(o.nodes()),
                 Integer.toString(o.threadsPerNode()), Integer.toString(o.locks()), Double.toString(o.locality()),
                 Long.toString(o.critical().toNanos()), Long.toString(o.think().toNanos()), Double.toString(o.writes()),

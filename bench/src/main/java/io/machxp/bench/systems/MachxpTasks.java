@@ -95,6 +95,15 @@ final class MachxpTasks implements LockService {
     }
 
     @Override
+    public synchronized long calls() {
+        long sum = 0;
+        for (KernelClient c : clients) {
+            sum += c == null ? 0 : c.callsMade();
+        }
+        return sum;
+    }
+
+    @Override
     public long counter(int lock) {
         return task(0).readLong(address(0, lock) + COUNTER_OFFSET);
     }

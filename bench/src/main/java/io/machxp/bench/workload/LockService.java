@@ -25,6 +25,14 @@ public interface LockService extends AutoCloseable {
     /** Protocol messages exchanged so far (XP messages at the pager), or -1 when not counted. */
     long messages();
 
+    /**
+     * Calls its clients in this process have made to the system's servers so far, where the client
+     * library counts them (machxp's KernelClient), else -1: how many operations needed no call.
+     */
+    default long calls() {
+        return -1;
+    }
+
     /** The counter of lock {@code lock} now, read outside any critical section after the run. */
     long counter(int lock) throws Exception;
 

@@ -16,6 +16,10 @@ public final class WorkerStats {
     long ops;
     long writes;
     long violations;
+    /** Calls to the system's servers during the measurement (a worker process's clients), or -1: not counted. */
+    long calls = -1;
+    /** CPU time the worker process used during the measurement, or -1: not measured. */
+    long cpuNanos = -1;
     final Histogram latency;
     final Histogram waits;
 
@@ -37,6 +41,26 @@ public final class WorkerStats {
         violations += other.violations;
         latency.add(other.latency);
         waits.add(other.waits);
+        calls = sum(calls, other.calls);
+        cpuNanos = sum(cpuNanos, other.cpuNanos);
+    }
+
+    private static long sum(long a, long b) {
+        return a < 0 ? b : b < 0 ? a : a + b;
+    }
+
+    /** What a worker process measured of itself over the window: its calls to the servers and its CPU time. */
+    public synchronized void process(long calls, long cpuNanos) {
+        this.calls = calls;
+        this.cpuNanos = cpuNanos;
+    }
+
+    public synchronized long calls() {
+        return calls;
+    }
+
+    public synchronized long cpuNanos() {
+        return cpuNanos;
     }
 
     public synchronized long ops() {
@@ -45,17 +69,20 @@ public final class WorkerStats {
 
     /** One line: the counts, then both histograms compressed in Base64. */
     public synchronized String encode() {
-        return ops + " " + writes + " " + violations + " " + encode(latency) + " " + encode(waits);
+        return ops + " " + writes + " " + violations + " " + encode(latency) + " " + encode(waits) + " " + calls + " "
+                + cpuNanos;
     }
 
     public static WorkerStats decode(String line) {
         String[] f = line.trim().split(" ");
-        if (f.length != 5) {
+        if (f.length != 7) {
             throw new IllegalArgumentException("not a worker's result: " + line);
         }
         try {
-            return new WorkerStats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), histogram(f[3]),
-                    histogram(f[4]));
+            WorkerStats s = new WorkerStats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                    histogram(f[3]), histogram(f[4]));
+            s.process(Long.parseLong(f[5]), Long.parseLong(f[6]));
+            return s;
         } catch (DataFormatException e) {
             throw new IllegalArgumentException("a worker's histogram does not decode: " + e.getMessage(), e);
         }
