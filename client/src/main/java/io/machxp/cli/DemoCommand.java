@@ -31,6 +31,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--ops", defaultValue = "1000", description = "lock/unlock pairs per thread (default ${DEFAULT-VALUE})")
     int ops;
 
+    @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
+            description = "the same workload first for this long, not measured: the JVM compiles the code meanwhile "
+                    + "(default ${DEFAULT-VALUE}; 0: none, the first ops then measure the JIT)")
+    java.time.Duration warmup;
+
     @Option(names = "--locality", defaultValue = "0.9", description = "chance a thread uses a futex homed on its kernel (default ${DEFAULT-VALUE})")
     double locality;
 
@@ -127,7 +132,7 @@ final class DemoCommand implements Callable<Integer> {
                     + "drop --connect, or write the workload as a scenario and use 'machxp trace'");
         }
         DemoOptions options = new DemoOptions(kernels, threads, futexes, ops, locality, seed, !noCache, piggyback, connect,
-                pager, object, grpcOnly, think, pagers);
+                pager, object, grpcOnly, think, pagers, warmup);
         io.machxp.demo.DemoHooks hooks = viewPort == null ? io.machxp.demo.DemoHooks.NONE
                 : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr());
         if (trace != null) {
@@ -143,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Options of the futex demo that the IPC demo does not take. */
-    static final java.util.List<String> FUTEX_ONLY = java.util.List.of("--threads", "--futexes", "--ops", "--locality",
+    static final java.util.List<String> FUTEX_ONLY = java.util.List.of("--threads", "--futexes", "--ops", "--warmup", "--locality",
             "--seed", "--no-cache", "--piggyback", "--json", "--pager", "--object", "--grpc-only", "--view", "--trace");
 
     private int ipcDemo(picocli.CommandLine.ParseResult parsed) throws Exception {

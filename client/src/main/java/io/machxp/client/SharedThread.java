@@ -32,6 +32,11 @@ import java.nio.ByteBuffer;
  * No allocation, no other shared write. One thread of the caller at a time, like the ThreadClient.
  */
 final class SharedThread {
+    /** The bits of a state that is only an owner's TID (no WAITERS, OWNER_DIED, or the kernel's bits above). */
+    private static final long HELD_BY_TID = 0x3fffffffL;
+    /** How long {@link #lock} looks for an unlock: polls with a spin-wait hint, then polls after a yield. */
+    private static final int SPINS = Integer.getInteger("machxp.shm.spins", 100);
+    private static final int YIELDS = Integer.getInteger("machxp.shm.yields", 10);
     private final SharedTaskMemory memory;
     private final ByteBuffer kernel;
     private final int ctl;
@@ -57,6 +62,40 @@ final class SharedThread {
             return true;
         }
         LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
+        return false;
+    }
+
+    /**
+     * Locks the futex at {@code address} as {@link #tryLock} does, and if another thread of this
+     * kernel holds it with nobody waiting, keeps looking for a short while (spinning, then
+     * yielding its core) for its unlock before it gives up: a critical section in shared memory
+     * is usually shorter than the two kernel calls a wait costs (the lock that waits and the
+     * owner's unlock that then finds WAITERS), and a wait sets WAITERS, which sends every later
+     * lock and unlock of the futex to the kernel until nobody waits: a convoy. Anything but a free
+     * futex or one held that way ends the look at once (ask the kernel); so does a lock that
+     * would find this thread already the owner. False: ask the kernel.
+     */
+    boolean lock(long address) {
+        if (tryLock(address)) {
+            return true;
+        }
+        if (!locate(address)) {
+            return false;
+        }
+        for (int i = 0; i < SPINS + YIELDS; i++) {
+            long s = (long) LONG.getVolatile(lastTable, lastState);
+            if (s == 0) {
+                if (tryLock(address)) {
+                    return true;
+                }
+            } else if ((s & ~HELD_BY_TID) != 0 || s == tid) {
+                return false; // waiters, a relinquish, not cached here, owner died, or our own: the kernel's
+            } else if (i < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
         return false;
     }
 

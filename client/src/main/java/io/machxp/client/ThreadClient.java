@@ -48,7 +48,7 @@ public final class ThreadClient {
 
     /** vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. */
     public AcquirePath lockFutex(long address) {
-        if (fast != null && fast.tryLock(address)) {
+        if (fast != null && fast.lock(address)) {
             return AcquirePath.FAST_PATH;
         }
         return kernel.call(() -> kernel.stub().vmLockFutex(request(address).build())).getPath();
@@ -56,7 +56,7 @@ public final class ThreadClient {
 
     /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
     public AcquirePath lockFutex(long address, Duration timeout) {
-        if (fast != null && fast.tryLock(address)) {
+        if (fast != null && fast.lock(address)) {
             return AcquirePath.FAST_PATH;
         }
         return kernel.call(() -> kernel.stub().vmLockFutex(
@@ -68,7 +68,7 @@ public final class ThreadClient {
      * its previous owner died holding it. {@code timeout} null waits as long as it takes.
      */
     public VmLockFutexReply lock(long address, Duration timeout) {
-        if (fast != null && fast.tryLock(address)) {
+        if (fast != null && fast.lock(address)) {
             return VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).setFencingToken(fast.fencingToken()).build();
         }
         VmLockFutexRequest.Builder r = request(address);

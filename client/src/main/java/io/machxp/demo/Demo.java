@@ -110,13 +110,13 @@ public final class Demo {
             probe.terminate();
             hooks.beforeRun(pagerTargets.get(0), kernelTargets);
             long counterBefore = counterSum(clients, objects, pageSize, options.futexes());
-            PagerStatisticsReply before = statistics(pager);
             DemoWorkload workload = new DemoWorkload(options);
-            long elapsedNanos = workload.run(clients, objects, pageSize);
+            PagerStatisticsReply[] before = new PagerStatisticsReply[1];
+            long elapsedNanos = workload.run(clients, objects, pageSize, () -> before[0] = statistics(pager));
             PagerStatisticsReply after = statistics(pager);
             long counterAfter = counterSum(clients, objects, pageSize, options.futexes());
             long counter = counterBefore < 0 || counterAfter < 0 ? -1 : counterAfter - counterBefore;
-            DemoReport report = report(options, workload, elapsedNanos, before, after, counter);
+            DemoReport report = report(options, workload, elapsedNanos, before[0], after, counter);
             hooks.afterRun(report);
             return report;
         } finally {
@@ -186,7 +186,8 @@ public final class Demo {
                 after.getFutexHandoffs() - before.getFutexHandoffs(), counter, workload.acknowledged(), xp, xpTotal,
                 round((double) xpTotal / ops, 4), round((double) xpTotal / Math.max(1, workload.acquires(AcquirePath.PAGER_GRANT)), 2),
                 new DemoReport.Latency(micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
-                        micros(h.getMaxValue())), workload.errors(), workload.ownerDied());
+                        micros(h.getMaxValue())), workload.errors(), workload.ownerDied(), workload.warmupOps(),
+                round(workload.warmupNanos() / 1e9, 3));
     }
 
     private static void delta(Map<String, Long> into, Map<String, Long> before, Map<String, Long> after) {

@@ -20,10 +20,24 @@ import java.util.List;
  * @param think how long a worker works outside the lock after each unlock (parked, off the CPU); 0: none
  * @param pagers pagers of the embedded cluster; with more than one, futex i is in object
  *     {@code demo-(i mod pagers)}, which pager i mod pagers serves (docs/multi-pager.md)
+ * @param warmup how long the workers run the same workload before the measured ops (the JVM
+ *     compiles the code meanwhile); not counted in ops/s, latency or messages, but its updates and
+ *     violations are checked with the rest; 0: none
  */
 public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
         long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget, String object,
-        boolean grpcOnly, java.time.Duration think, int pagers) {
+        boolean grpcOnly, java.time.Duration think, int pagers, java.time.Duration warmup) {
+
+    /** What {@code machxp demo} warms up for unless told otherwise. */
+    public static final java.time.Duration DEFAULT_WARMUP = java.time.Duration.ofSeconds(2);
+
+    /** Without a warm-up. */
+    public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
+            long seed, boolean cacheFutexes, boolean piggyback, List<String> kernelTargets, String pagerTarget,
+            String object, boolean grpcOnly, java.time.Duration think, int pagers) {
+        this(kernels, threadsPerKernel, futexes, opsPerThread, locality, seed, cacheFutexes, piggyback, kernelTargets,
+                pagerTarget, object, grpcOnly, think, pagers, java.time.Duration.ZERO);
+    }
 
     /** With one pager. */
     public DemoOptions(int kernels, int threadsPerKernel, int futexes, int opsPerThread, double locality,
@@ -51,6 +65,8 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
                 "--think must be 0 to 1s");
         require(locality >= 0 && locality <= 1, "--locality must be between 0 and 1");
         require(pagers >= 1 && pagers <= 16, "--pagers must be 1 to 16");
+        require(!warmup.isNegative() && warmup.compareTo(java.time.Duration.ofMinutes(10)) <= 0,
+                "--warmup must be 0 to 10m");
         require(pagers == 1 || kernelTargets.isEmpty(), "--pagers starts pagers of the embedded demo; running "
                 + "kernels (--connect) use the pagers they were started with");
         require(kernelTargets.isEmpty() || pagerTarget != null,
@@ -58,7 +74,8 @@ public record DemoOptions(int kernels, int threadsPerKernel, int futexes, int op
     }
 
     public static DemoOptions defaults() {
-        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, java.time.Duration.ZERO, 1);
+        return new DemoOptions(3, 4, 6, 1000, 0.9, 42, true, false, List.of(), null, "shared", false, java.time.Duration.ZERO, 1,
+                DEFAULT_WARMUP);
     }
 
     public boolean embedded() {

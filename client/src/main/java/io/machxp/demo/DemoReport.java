@@ -9,13 +9,14 @@ import java.util.Map;
 @JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
     "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
     "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
-    "acquireLatencyMicros", "errors", "ownerDied", "silentLoss"})
+    "acquireLatencyMicros", "errors", "ownerDied", "warmupOps", "warmupSeconds", "silentLoss"})
 public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long thinkMicros,
         long seed,
         boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
         long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
         long expectedCounter, Map<String, Long> xpMessages, long xpMessagesTotal, double xpMessagesPerOp,
-        double xpMessagesPerRemoteAcquire, Latency acquireLatencyMicros, Map<String, Long> errors, long ownerDied) {
+        double xpMessagesPerRemoteAcquire, Latency acquireLatencyMicros, Map<String, Long> errors, long ownerDied,
+        long warmupOps, double warmupSeconds) {
 
     /**
      * Acknowledged increments missing from the counters with no owner death told to anyone (the
@@ -35,6 +36,10 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
                 + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, futexes, locality,
                 thinkMicros == 0 ? "" : "think " + thinkMicros + " us, ", seed,
                 cache ? "on (Parts III-IV)" : "off (Part II only)", piggyback ? ", pages piggybacked on grants" : "");
+        if (warmupSeconds > 0) {
+            row(out, "warm-up", String.format(Locale.ROOT, "%,d ops in %.2f s first, not measured (the JVM compiles "
+                    + "meanwhile); their updates and violations are checked below", warmupOps, warmupSeconds));
+        }
         row(out, "ops", String.format(Locale.ROOT, "%,d in %.2f s", ops, elapsedSeconds));
         row(out, "ops/s", String.format(Locale.ROOT, "%,.0f", opsPerSecond));
         row(out, "violations", violations == 0 ? "0 (mutual exclusion held)" : violations + "  <-- BROKEN");

@@ -55,31 +55,52 @@ final class DemoWorkload {
     private final LongAdder ownerDied = new LongAdder();
 
     /**
-     * Runs every worker to the end and returns the wall time in nanoseconds. A worker never stops
-     * on an error: each call has a deadline, a failed one is counted by kind and ends the worker's
-     * task (watched with TaskWatch, so what its thread held passes on with OWNER_DIED), and the
-     * worker goes on with a new task; a failed op counts as one of its ops.
+     * Runs every worker to the end and returns the wall time of the measured ops in nanoseconds. A
+     * worker never stops on an error: each call has a deadline, a failed one is counted by kind and
+     * ends the worker's task (watched with TaskWatch, so what its thread held passes on with
+     * OWNER_DIED), and the worker goes on with a new task; a failed op counts as one of its ops.
+     *
+     * <p>With a warm-up ({@link DemoOptions#warmup}) every worker first runs the same workload for
+     * that long on the same task and thread, from a generator of its own (so the measured choices
+     * are those of a run without one); then, once all have stopped, {@code measuring} runs and the
+     * measured ops start together. The warm-up's ops are not in the latency or the acquisitions,
+     * but its violations, errors and acknowledged increments are counted with the rest.
      *
      * @param clients per kernel, its connection (with call deadlines)
      * @param objects the memory objects the futexes are in: futex i in object i mod their number
+     * @param measuring what to do between the warm-up and the measured ops (read the counters)
      */
-    long run(List<KernelClient> clients, List<String> objects, long pageSize) throws InterruptedException {
+    long run(List<KernelClient> clients, List<String> objects, long pageSize, Runnable measuring)
+            throws InterruptedException {
+        int workers = clients.size() * options.threadsPerKernel();
         CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch warmed = new CountDownLatch(workers);
+        CountDownLatch measure = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         for (int k = 0; k < clients.size(); k++) {
             for (int t = 0; t < options.threadsPerKernel(); t++) {
                 int kernel = k;
                 DemoWorker worker = new DemoWorker(clients.get(k), objects, "demo-" + k + "-" + t);
-                SplittableRandom random = new SplittableRandom(options.seed() * 1_000_003L + kernel * 1_009L + t);
+                long seed = options.seed() * 1_000_003L + kernel * 1_009L + t;
                 Thread thread = new Thread(() -> {
+                    boolean warm = false;
                     try {
                         start.await();
-                        work(worker, kernel, pageSize, random);
+                        if (!options.warmup().isZero()) {
+                            work(worker, kernel, pageSize, new SplittableRandom(~seed), false);
+                        }
+                        warm = true;
+                        warmed.countDown();
+                        measure.await();
+                        work(worker, kernel, pageSize, new SplittableRandom(seed), true);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } catch (RuntimeException e) {
                         error(e);
                     } finally {
+                        if (!warm) {
+                            warmed.countDown();
+                        }
                         worker.drop();
                     }
                 }, "demo-" + kernel + "-" + t);
@@ -87,18 +108,41 @@ final class DemoWorkload {
                 threads.add(thread);
             }
         }
-        long begin = System.nanoTime();
+        long warmupBegin = System.nanoTime();
+        warmupEnd = warmupBegin + options.warmup().toNanos();
         start.countDown();
+        warmed.await();
+        warmupNanos = System.nanoTime() - warmupBegin;
+        measuring.run();
+        long begin = System.nanoTime();
+        measure.countDown();
         for (Thread t : threads) {
             t.join();
         }
         return System.nanoTime() - begin;
     }
 
-    private void work(DemoWorker w, int kernel, long pageSize, SplittableRandom random) throws InterruptedException {
+    /** When the warm-up ends (System.nanoTime), and how long it took until every worker had stopped. */
+    private volatile long warmupEnd;
+    private volatile long warmupNanos;
+    private final LongAdder warmupOps = new LongAdder();
+
+    /** Ops the workers ran in the warm-up. */
+    long warmupOps() {
+        return warmupOps.sum();
+    }
+
+    /** How long the warm-up took, in nanoseconds (0: none). */
+    long warmupNanos() {
+        return options.warmup().isZero() ? 0 : warmupNanos;
+    }
+
+    /** The worker's ops: the measured ones ({@code measured}), or the warm-up's until its end. */
+    private void work(DemoWorker w, int kernel, long pageSize, SplittableRandom random, boolean measured)
+            throws InterruptedException {
         Histogram mine = new Histogram(3_600_000_000_000L, 3);
         LockChooser chooser = new LockChooser(kernel, options.kernelCount(), options.futexes(), options.locality());
-        for (int op = 0; op < options.opsPerThread(); op++) {
+        for (int op = 0; measured ? op < options.opsPerThread() : System.nanoTime() - warmupEnd < 0; op++) {
             int futex = chooser.next(random);
             boolean inside = false;
             try {
@@ -108,8 +152,12 @@ final class DemoWorkload {
                 long address = w.base(futex) + futex * pageSize;
                 long t0 = System.nanoTime();
                 VmLockFutexReply got = w.thread().lock(address, DemoWorker.LOCK_TIMEOUT);
-                mine.recordValue(System.nanoTime() - t0);
-                acquires[got.getPath().getNumber()].increment();
+                if (measured) {
+                    mine.recordValue(System.nanoTime() - t0);
+                    acquires[got.getPath().getNumber()].increment();
+                } else {
+                    warmupOps.increment();
+                }
                 if (got.getOwnerDied()) {
                     ownerDied.increment();
                     w.thread().markConsistent(address);
@@ -145,8 +193,10 @@ final class DemoWorkload {
                 Thread.sleep(1);
             }
         }
-        synchronized (latencyNanos) {
-            latencyNanos.add(mine);
+        if (measured) {
+            synchronized (latencyNanos) {
+                latencyNanos.add(mine);
+            }
         }
     }
 

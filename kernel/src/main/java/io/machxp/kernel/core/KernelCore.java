@@ -136,13 +136,13 @@ public final class KernelCore {
         sessions.gate().mirrorTo(memory::leaseUntil);
     }
 
-    /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
     /** Whether the task can still act after its call waited (else the reply failed: ESRCH, or EIO). */
     private java.util.function.BooleanSupplier stillThere(long taskId, Reply<?> reply) {
         return () -> tasks.connectedTask(taskId, reply) != null;
     }
 
-    private boolean sharesMemory(long taskId) {
+    /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
+    boolean sharesMemory(long taskId) {
         io.machxp.kernel.shm.SharedMemory m = sharedMemory;
         return m != null && m.attached(taskId);
     }

@@ -427,7 +427,20 @@ final class KernelFutexes {
         }
         stats.acquired(path);
         e.holdPriority = Math.max(e.holdPriority, w.thread.effectivePriority);
+        mapToProcess(w, e);
         w.finish(new Acquired(path, ownerDied, e.fencingToken));
+    }
+
+    /**
+     * A thread of a task process on this host gets the futex: its page, writable here, is mapped
+     * to the process before the answer leaves (the page that came with a grant included), so the
+     * new owner reads and writes the data the futex protects in shared memory at once rather than
+     * in a page-fault call of its own.
+     */
+    private void mapToProcess(FutexWaiter w, FutexEntry e) {
+        if (e.page.access == Access.READ_WRITE && e.page.resident() && core.sharesMemory(w.thread.task.id)) {
+            pages.map(e.page, true);
+        }
     }
 
     /** Whether an owner's unlock must come to the core (WAITERS in the word). */
