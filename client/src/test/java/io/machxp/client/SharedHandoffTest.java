@@ -70,4 +70,25 @@ class SharedHandoffTest {
             assertThat(c.cluster.pager().holderOf(ClusterFixture.OBJECT, FUTEX)).isEqualTo(other == 0 ? "A" : "B");
         }
     }
+
+    @Test
+    void aFutexHandedOverBetweenKernelsComesWithItsPageMappedToTheNewOwnersProcess() throws Exception {
+        ThreadClient[] threads = {c.thread(0), c.thread(1)};
+        long counter = FUTEX + 8;
+        for (int round = 0; round < 6; round++) {
+            int me = round % 2;
+            TaskClient task = c.tasks.get(me);
+            KernelClient client = c.clients.get(me);
+            assertThat(threads[me].lockFutex(c.base[me] + FUTEX)).as("round %d: from the other kernel", round)
+                    .isEqualTo(AcquirePath.PAGER_GRANT);
+            long calls = client.callsMade();
+            long shared = task.sharedAccesses();
+            task.writeLong(c.base[me] + counter, task.readLong(c.base[me] + counter) + 1);
+            assertThat(client.callsMade()).as("round %d: no page fault after the grant", round).isEqualTo(calls);
+            assertThat(task.sharedAccesses()).as("round %d: read and write in shared memory", round)
+                    .isEqualTo(shared + 2);
+            threads[me].unlockFutex(c.base[me] + FUTEX);
+        }
+        assertThat(c.tasks.get(0).readLong(c.base[0] + counter)).isEqualTo(6);
+    }
 }
