@@ -112,17 +112,28 @@ public final class Demo {
             long counterBefore = counterSum(clients, objects, pageSize, options.futexes());
             DemoWorkload workload = new DemoWorkload(options);
             PagerStatisticsReply[] before = new PagerStatisticsReply[1];
-            long elapsedNanos = workload.run(clients, objects, pageSize, () -> before[0] = statistics(pager));
+            long[] callsBefore = new long[1];
+            long elapsedNanos = workload.run(clients, objects, pageSize, () -> {
+                before[0] = statistics(pager);
+                callsBefore[0] = calls(clients);
+            });
+            double callsPerOp = (double) (calls(clients) - callsBefore[0])
+                    / ((long) options.kernelCount() * options.threadsPerKernel() * options.opsPerThread());
             PagerStatisticsReply after = statistics(pager);
             long counterAfter = counterSum(clients, objects, pageSize, options.futexes());
             long counter = counterBefore < 0 || counterAfter < 0 ? -1 : counterAfter - counterBefore;
-            DemoReport report = report(options, workload, elapsedNanos, before[0], after, counter);
+            DemoReport report = report(options, workload, elapsedNanos, before[0], after, counter, callsPerOp);
             hooks.afterRun(report);
             return report;
         } finally {
             clients.forEach(KernelClient::close);
             pager.forEach(PagerAdminClient::close);
         }
+    }
+
+    /** The calls the workers' clients have made to their kernels so far. */
+    private static long calls(List<KernelClient> clients) {
+        return clients.stream().mapToLong(KernelClient::callsMade).sum();
     }
 
     /**
@@ -166,7 +177,7 @@ public final class Demo {
     }
 
     private static DemoReport report(DemoOptions options, DemoWorkload workload, long elapsedNanos,
-            PagerStatisticsReply before, PagerStatisticsReply after, long counter) {
+            PagerStatisticsReply before, PagerStatisticsReply after, long counter, double callsPerOp) {
         long ops = (long) options.kernelCount() * options.threadsPerKernel() * options.opsPerThread();
         Map<String, Long> xp = new TreeMap<>();
         delta(xp, before.getXpReceivedMap(), after.getXpReceivedMap());
@@ -187,7 +198,7 @@ public final class Demo {
                 round((double) xpTotal / ops, 4), round((double) xpTotal / Math.max(1, workload.acquires(AcquirePath.PAGER_GRANT)), 2),
                 new DemoReport.Latency(micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
                         micros(h.getMaxValue())), workload.errors(), workload.ownerDied(), workload.warmupOps(),
-                round(workload.warmupNanos() / 1e9, 3));
+                round(workload.warmupNanos() / 1e9, 3), round(callsPerOp, 3));
     }
 
     private static void delta(Map<String, Long> into, Map<String, Long> before, Map<String, Long> after) {

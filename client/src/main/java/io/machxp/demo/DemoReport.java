@@ -9,14 +9,14 @@ import java.util.Map;
 @JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
     "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
     "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
-    "acquireLatencyMicros", "errors", "ownerDied", "warmupOps", "warmupSeconds", "silentLoss"})
+    "acquireLatencyMicros", "errors", "ownerDied", "warmupOps", "warmupSeconds", "kernelCallsPerOp", "silentLoss"})
 public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long thinkMicros,
         long seed,
         boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
         long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
         long expectedCounter, Map<String, Long> xpMessages, long xpMessagesTotal, double xpMessagesPerOp,
         double xpMessagesPerRemoteAcquire, Latency acquireLatencyMicros, Map<String, Long> errors, long ownerDied,
-        long warmupOps, double warmupSeconds) {
+        long warmupOps, double warmupSeconds, double kernelCallsPerOp) {
 
     /**
      * Acknowledged increments missing from the counters with no owner death told to anyone (the
@@ -62,6 +62,8 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
         row(out, "handoffs", String.format(Locale.ROOT, "%,d between kernels", handoffs));
         row(out, "acquire latency", String.format(Locale.ROOT, "p50 %,d us   p99 %,d us   max %,d us",
                 acquireLatencyMicros.p50(), acquireLatencyMicros.p99(), acquireLatencyMicros.max()));
+        row(out, "kernel calls", String.format(Locale.ROOT, "%.3f per op (gRPC calls of the workers to their kernels; "
+                + "the rest was done in shared memory)", kernelCallsPerOp));
         row(out, "XP messages", String.format(Locale.ROOT, "%,d total, %.3f per op, %.2f per remote acquire",
                 xpMessagesTotal, xpMessagesPerOp, xpMessagesPerRemoteAcquire));
         xpMessages.forEach((routine, count) -> out.printf(Locale.ROOT, "    %-34s %,12d%n", routine, count));

@@ -438,7 +438,7 @@ final class KernelFutexes {
      * in a page-fault call of its own.
      */
     private void mapToProcess(FutexWaiter w, FutexEntry e) {
-        if (e.page.access == Access.READ_WRITE && e.page.resident() && core.sharesMemory(w.thread.task.id)) {
+        if (e.page.sharedPages != null && e.page.access == Access.READ_WRITE && core.sharesMemory(w.thread.task.id)) {
             pages.map(e.page, true);
         }
     }
