@@ -60,7 +60,8 @@ final class DemoWorkload {
      * ends the worker's task (watched with TaskWatch, so what its thread held passes on with
      * OWNER_DIED), and the worker goes on with a new task; a failed op counts as one of its ops.
      *
-     * <p>With a warm-up ({@link DemoOptions#warmup}) every worker first runs the same workload for
+     * <p>Every worker sets up its task before any clock starts. With a warm-up
+     * ({@link DemoOptions#warmup}) every worker then first runs the same workload for
      * that long on the same task and thread, from a generator of its own (so the measured choices
      * are those of a run without one); then, once all have stopped, {@code measuring} runs and the
      * measured ops start together. The warm-up's ops are not in the latency or the acquisitions,
@@ -73,6 +74,7 @@ final class DemoWorkload {
     long run(List<KernelClient> clients, List<String> objects, long pageSize, Runnable measuring)
             throws InterruptedException {
         int workers = clients.size() * options.threadsPerKernel();
+        CountDownLatch setUp = new CountDownLatch(workers);
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch warmed = new CountDownLatch(workers);
         CountDownLatch measure = new CountDownLatch(1);
@@ -85,6 +87,11 @@ final class DemoWorkload {
                 Thread thread = new Thread(() -> {
                     boolean warm = false;
                     try {
+                        try {
+                            setUp(worker);
+                        } finally {
+                            setUp.countDown();
+                        }
                         start.await();
                         if (!options.warmup().isZero()) {
                             work(worker, kernel, pageSize, new SplittableRandom(~seed), false);
@@ -108,6 +115,7 @@ final class DemoWorkload {
                 threads.add(thread);
             }
         }
+        setUp.await();
         long warmupBegin = System.nanoTime();
         warmupEnd = warmupBegin + options.warmup().toNanos();
         start.countDown();
@@ -120,6 +128,18 @@ final class DemoWorkload {
             t.join();
         }
         return System.nanoTime() - begin;
+    }
+
+    /**
+     * The worker's task, thread and mapping, before any clock starts (a worker whose set-up fails
+     * sets up again at its first op, as after an error).
+     */
+    private void setUp(DemoWorker worker) {
+        try {
+            worker.setUp();
+        } catch (RuntimeException e) {
+            error(e);
+        }
     }
 
     /** When the warm-up ends (System.nanoTime), and how long it took until every worker had stopped. */
