@@ -31,7 +31,7 @@ class DemoTraceTest {
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             r = ExitCodesTest.run("demo", "--json", "--kernels", "2", "--threads", "1", "--futexes", "2", "--ops", "40",
-                    "--locality", "0.5", "--trace", file.toString());
+                    "--locality", "0.5", "--warmup", "0", "--trace", file.toString());
         } finally {
             System.setOut(stdout);
         }
