@@ -43,9 +43,18 @@ final class SimKernelLinks {
                 + network.latencyNanos(to.name, false, cluster.random()), lastArrival.getOrDefault(link, 0L));
         arrival = Math.max(arrival, to.partitionedUntil);
         lastArrival.put(link, arrival);
-        long handled = cluster.cpu(to, 0, arrival, network.cpuNanos(false));
+        long handled = cpu(to, arrival, network.cpuNanos(false));
         SimKernel target = to;
         cluster.schedule(handled, () -> target.run(() -> target.core.onFutexForward(m)));
         cluster.observed(handled, from.name, to.name, m);
+    }
+
+    /** The receiving kernel spends {@code cost} on a forward arriving at {@code arrival}. */
+    private static long cpu(SimKernel kernel, long arrival, long cost) {
+        if (cost == 0) {
+            return arrival;
+        }
+        kernel.cpuBusy = Math.max(arrival, kernel.cpuBusy) + cost;
+        return kernel.cpuBusy;
     }
 }
