@@ -37,7 +37,9 @@ class WorkloadTest {
             assertThat(r.fairness().jain()).as("Jain's index over the nodes").isBetween(1.0 / 3, 1.0);
             assertThat(r.fairness().maxWaitMicros()).isGreaterThanOrEqualTo(r.fairness().worstP99WaitMicros());
             if (mode == MachxpService.Mode.NO_CACHE) {
-                assertThat(r.messagesPerOp()).as("Part II: every lock and unlock goes to the pager").isGreaterThanOrEqualTo(4.0);
+                // lock_futex, futex_granted and futex_released for every lock and unlock; the page-ins
+                // after another kernel wrote come on top, as many as the workers' interleaving makes
+                assertThat(r.messagesPerOp()).as("Part II: every lock and unlock goes to the pager").isGreaterThanOrEqualTo(3.0);
             } else {
                 assertThat(r.messagesPerOp()).as("the cache: only operations that cross kernels send XP").isLessThan(4.0);
             }
