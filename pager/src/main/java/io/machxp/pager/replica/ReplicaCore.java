@@ -152,10 +152,12 @@ public final class ReplicaCore {
 
     /**
      * This replica's state between two entries: its core's ({@link PagerCore#snapshot}) and what
-     * it keeps around it (the genesis, the group clock, the session tokens drawn).
+     * it keeps around it (the genesis, the group clock, the session tokens drawn, each stream's next
+     * message index).
      */
     ReplicaSnapshot snapshot() {
-        ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn);
+        ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn)
+                .putAllStreamNext(new java.util.TreeMap<>(expected));
         if (core != null) {
             b.setGenesis(genesis).setCore(core.snapshot());
         }
@@ -177,6 +179,8 @@ public final class ReplicaCore {
             core.restore(s.getCore());
         }
         tokensDrawn = s.getTokensDrawn();
+        expected.clear();
+        expected.putAll(s.getStreamNextMap());
         ready = core != null;
         nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
     }

@@ -31,6 +31,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
 
 /**
  * One replica of a replicated pager ({@code machxp pager --replicas}, xp-spec 13): an Apache Ratis
@@ -94,7 +95,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
         this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);
+        // A replica restarted on its store recovers its Raft log, term and vote (Ratis's default,
+        // FORMAT, refuses a directory that exists); a first start formats an empty one.
+        boolean recover = Files.isDirectory(raftDir.resolve(group.getGroupId().getUuid().toString()));
         this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
+                .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .setStateMachine(stateMachine).build();
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
@@ -205,10 +210,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      */
     private void replaceClient(RaftClient failed) {
         synchronized (this) {
-            if (client != failed || closed || !isLeader()) {
+            if (client != failed || closed) {
                 return;
             }
-            client = newClient();
+            // One that no longer leads keeps none until Ratis names it leader again (leaderChanged):
+            // Ratis steps a leader down without notice, and a closed client kept here had the ticker
+            // append through it, each append failing at once, every 5 ms, until the next leader was known.
+            client = isLeader() ? newClient() : null;
         }
         closeQuietly(failed);
     }

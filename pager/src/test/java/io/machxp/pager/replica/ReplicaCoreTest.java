@@ -161,4 +161,25 @@ class ReplicaCoreTest {
         }
         assertThat(whole.sent).anyMatch(PagerToKernel::hasMemoryObjectFutexGranted);
     }
+
+    /**
+     * A replica restored from a snapshot taken mid-stream takes the stream's next message: where
+     * each stream is in its numbering is part of the snapshot (without it, the restored replica
+     * took message 3 of a stream for a hole after message 0 and dropped the rest of the stream,
+     * and a kernel resuming there was told the pager had sent fewer messages than it received).
+     */
+    @Test
+    void aReplicaRestoredMidStreamTakesTheStreamsNextMessage() {
+        long s = 1L << 32 | 1;
+        ReplicaCore original = replica(new Recorded());
+        for (PagerLogEntry e : List.of(genesis(T0, 5), opened(T0 + 1, s), numbered(T0 + 2, s, hello("A"), 1),
+                numbered(T0 + 3, s, init(), 2))) {
+            original.apply(e);
+        }
+        Recorded out = new Recorded();
+        ReplicaCore restored = replica(out);
+        restored.restore(original.snapshot());
+        restored.apply(numbered(T0 + 4, s, lock(0), 3));
+        assertThat(out.sent).as("the lock after the snapshot was taken").anyMatch(PagerToKernel::hasMemoryObjectFutexGranted);
+    }
 }
