@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The harness's record of the stalls of every process of a real chaos run: it reads each node's
@@ -21,11 +24,22 @@ final class StallMonitor implements AutoCloseable {
 
     private final Map<String, StallProbe.Reader> readers = new LinkedHashMap<>();
     private final List<Stall> stalls = new ArrayList<>();
-    /** Injected pauses: kernel, from, to (nanoTime; to is Long.MAX_VALUE while it lasts). */
-    private final List<Object[]> pauses = new ArrayList<>();
-    private final Thread poller;
-    private final Thread ownProbe;
-    private volatile boolean closed;
+    /** Injected pauses, in the order begun. */
+    private final List<Pause> pauses = new ArrayList<>();
+    private final ScheduledExecutorService poller;
+    private final ScheduledExecutorService ownProbe;
+
+    /** A SIGSTOP of {@code kernel} from {@code from} to {@code to} (nanoTime; Long.MAX_VALUE while it lasts). */
+    private static final class Pause {
+        final String kernel;
+        final long from;
+        long to = Long.MAX_VALUE;
+
+        Pause(String kernel, long from) {
+            this.kernel = kernel;
+            this.from = from;
+        }
+    }
 
     /** Makes a probe file in {@code dir} for each of {@code processes} and probes this JVM too. */
     StallMonitor(Path dir, List<String> processes) throws IOException {
@@ -35,9 +49,12 @@ final class StallMonitor implements AutoCloseable {
         StallProbe.Reader own = new StallProbe.Reader(HARNESS, dir.resolve("probe-" + HARNESS));
         readers.put(HARNESS, own);
         ownProbe = StallProbe.start(own.path());
-        poller = new Thread(this::poll, "chaos --real stall monitor");
-        poller.setDaemon(true);
-        poller.start();
+        poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "chaos --real stall monitor");
+            t.setDaemon(true);
+            return t;
+        });
+        poller.scheduleWithFixedDelay(this::readAll, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Where process {@code name}'s probe writes. */
@@ -47,24 +64,13 @@ final class StallMonitor implements AutoCloseable {
 
     /** A SIGSTOP of {@code kernel} begins: its gap from now until {@link #resumed} is the fault's. */
     synchronized void paused(String kernel) {
-        pauses.add(new Object[] {kernel, System.nanoTime(), Long.MAX_VALUE});
+        pauses.add(new Pause(kernel, System.nanoTime()));
     }
 
     synchronized void resumed(String kernel) {
-        for (Object[] p : pauses) {
-            if (p[0].equals(kernel) && (long) p[2] == Long.MAX_VALUE) {
-                p[2] = System.nanoTime();
-            }
-        }
-    }
-
-    private void poll() {
-        while (!closed) {
-            readAll();
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                return;
+        for (Pause p : pauses) {
+            if (p.kernel.equals(kernel) && p.to == Long.MAX_VALUE) {
+                p.to = System.nanoTime();
             }
         }
     }
@@ -81,10 +87,8 @@ final class StallMonitor implements AutoCloseable {
 
     /** Whether the gap lies in a pause the harness injected (it starts after the SIGSTOP was sent). */
     private boolean injected(Stall s) {
-        for (Object[] p : pauses) {
-            long from = (long) p[1];
-            long to = (long) p[2];
-            if (p[0].equals(s.process()) && s.start() >= from - StallProbe.RESOLUTION_NANOS && s.start() <= to) {
+        for (Pause p : pauses) {
+            if (p.kernel.equals(s.process()) && s.start() >= p.from - StallProbe.RESOLUTION_NANOS && s.start() <= p.to) {
                 return true;
             }
         }
@@ -104,8 +108,7 @@ final class StallMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        poller.interrupt();
-        ownProbe.interrupt();
+        poller.shutdownNow();
+        ownProbe.shutdownNow();
     }
 }

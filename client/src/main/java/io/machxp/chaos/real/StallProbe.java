@@ -12,6 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The harness's own witness of how a node process was scheduled: a thread of the harness's code,
@@ -55,12 +58,17 @@ final class StallProbe {
         io.machxp.cli.Machxp.main(Arrays.copyOfRange(args, 1, args.length));
     }
 
-    /** Starts probing this JVM into {@code path} (a daemon thread; interrupt it to stop). */
-    static Thread start(Path path) throws IOException {
-        MappedByteBuffer file = map(path);
-        Thread probe = new Thread(() -> beat(file), "machxp chaos stall probe");
-        probe.setDaemon(true);
-        probe.start();
+    /**
+     * Starts probing this JVM into {@code path}: a beat every {@link #PERIOD_NANOS} after the last
+     * ended, on a daemon thread of its own (shut the executor down to stop).
+     */
+    static ScheduledExecutorService start(Path path) throws IOException {
+        ScheduledExecutorService probe = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "machxp chaos stall probe");
+            t.setDaemon(true);
+            return t;
+        });
+        probe.scheduleWithFixedDelay(new Beat(map(path)), PERIOD_NANOS, PERIOD_NANOS, TimeUnit.NANOSECONDS);
         return probe;
     }
 
@@ -71,15 +79,19 @@ final class StallProbe {
         }
     }
 
-    private static void beat(ByteBuffer file) {
-        long count = (long) LONGS.getAcquire(file, 0);
-        long last = System.nanoTime();
-        while (true) {
-            try {
-                Thread.sleep(PERIOD_NANOS / 1_000_000);
-            } catch (InterruptedException e) {
-                return;
-            }
+    /** One wake-up of the probe: a gap since the last one longer than the period is written down. */
+    private static final class Beat implements Runnable {
+        private final ByteBuffer file;
+        private long count;
+        private long last = System.nanoTime();
+
+        Beat(ByteBuffer file) {
+            this.file = file;
+            this.count = (long) LONGS.getAcquire(file, 0);
+        }
+
+        @Override
+        public void run() {
             long now = System.nanoTime();
             if (now - last - PERIOD_NANOS > RESOLUTION_NANOS) {
                 int at = 8 + (int) (count % RING) * 16;
