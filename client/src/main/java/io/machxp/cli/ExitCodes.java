@@ -58,7 +58,7 @@ public final class ExitCodes {
     }
 
     /** The exception's message, else its type (a bug: there is no sentence to show). */
-    static String sentence(Throwable e) {
+    public static String sentence(Throwable e) {
         String m = e.getMessage();
         return m != null && !m.isBlank() ? m : e.getClass().getName() + " (run again with --verbose for the trace)";
     }

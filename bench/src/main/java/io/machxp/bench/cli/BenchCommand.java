@@ -108,6 +108,8 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchSystems> chosen = BenchSystems.parse(systems);
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
+        List<BenchReport.Failure> failures = new ArrayList<>();
+        Exception firstFailure = null;
         try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
             for (BenchSystems system : chosen) {
                 progress.system(system.label);
@@ -116,10 +118,19 @@ final class BenchCommand implements Callable<Integer> {
                     Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);
                     progress.running(w);
                     results.add(w.run(service));
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    // One system that cannot start (a port taken, a peer's server refusing) costs its
+                    // row, not the others' measurements: the report names it and the exit code says so.
+                    failures.add(new BenchReport.Failure(system.label, ExitCodes.sentence(e)));
+                    spec.commandLine().getErr().println("machxp bench: " + system.label + " failed: "
+                            + ExitCodes.sentence(e) + "; going on with the other systems");
+                    firstFailure = firstFailure == null ? e : firstFailure;
                 }
             }
         }
-        BenchReport report = BenchReport.of(options, results);
+        BenchReport report = BenchReport.of(options, results, failures);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
@@ -130,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             BenchTable.print(report, out);
         }
-        if (!noChart) {
+        if (!noChart && !results.isEmpty()) {
             BenchChart.write(report, chart);
             spec.commandLine().getErr().println("chart: " + chart.toAbsolutePath());
         }
@@ -138,6 +149,6 @@ final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("machxp bench: a system broke mutual exclusion or lost an update (see 'correct')");
             return ExitCodes.CHECK_FAILED;
         }
-        return ExitCodes.OK;
+        return firstFailure == null ? ExitCodes.OK : ExitCodes.of(firstFailure);
     }
 }

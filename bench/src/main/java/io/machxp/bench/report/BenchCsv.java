@@ -5,10 +5,13 @@ import io.machxp.bench.workload.SystemResult;
 import java.util.List;
 import java.util.Locale;
 
-/** machxp bench's report as CSV: a header, then one line per system, its guarantees first. */
+/**
+ * machxp bench's report as CSV: a header, then one line per system, its guarantees first; a system
+ * that could not be run has its name, empty measurements and the reason in {@code error}.
+ */
 public final class BenchCsv {
     public static final String HEADER = "system,replicas,consensus,fsync,guarantees,workload,api,ops,ops_per_s,"
-            + "p50_us,p99_us,p999_us,max_us,xp_msgs_per_op,max_wait_us,worst_p99_wait_us,jain,correct";
+            + "p50_us,p99_us,p999_us,max_us,xp_msgs_per_op,max_wait_us,worst_p99_wait_us,jain,correct,error";
 
     private BenchCsv() {}
 
@@ -24,8 +27,13 @@ public final class BenchCsv {
                     num(r.opsPerSecond()), num(r.latencyMicros().p50()), num(r.latencyMicros().p99()),
                     num(r.latencyMicros().p999()), num(r.latencyMicros().max()),
                     r.messagesPerOp() == null ? "" : num(r.messagesPerOp()), num(r.fairness().maxWaitMicros()),
-                    num(r.fairness().worstP99WaitMicros()), num(r.fairness().jain()), Boolean.toString(r.correct()))))
+                    num(r.fairness().worstP99WaitMicros()), num(r.fairness().jain()), Boolean.toString(r.correct()), "")))
                     .append('\n');
+        }
+        for (BenchReport.Failure f : report.failures()) {
+            // system, 4 empty guarantee cells, workload, api, 11 empty measurements, error
+            b.append(cell(f.system())).append(",".repeat(5)).append(cell(workload)).append(',')
+                    .append(report.workload().api()).append(",".repeat(12)).append(cell(f.error())).append('\n');
         }
         return b.toString();
     }

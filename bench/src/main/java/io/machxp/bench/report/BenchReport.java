@@ -13,10 +13,13 @@ import java.util.Map;
  * with its guarantees, and the throughput of each machxp cached row (one pager, or replicated) as
  * a multiple of each peer's, keyed "machxp row / peer row". {@code likeForLike} names the ratios
  * whose peer promises no more than the machxp row: as many replicas, and fsync only if machxp
- * fsyncs too.
+ * fsyncs too. {@code failures} names the systems that could not be run (the others ran).
  */
 public record BenchReport(Machine machine, Workload workload, List<SystemResult> results, Map<String, Double> ratios,
-        List<String> likeForLike) {
+        List<String> likeForLike, List<Failure> failures) {
+
+    /** A system that did not start or whose run broke off, and the sentence that says why. */
+    public record Failure(String system, String error) {}
 
     /** Where the numbers were measured. */
     public record Machine(int cpus, String java, String os) {
@@ -40,6 +43,10 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
     }
 
     public static BenchReport of(BenchOptions options, List<SystemResult> results) {
+        return of(options, results, List.of());
+    }
+
+    public static BenchReport of(BenchOptions options, List<SystemResult> results, List<Failure> failures) {
         Map<String, Double> ratios = new LinkedHashMap<>();
         List<String> likeForLike = new ArrayList<>();
         for (SystemResult machxp : results) {
@@ -58,7 +65,7 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
             }
         }
         return new BenchReport(Machine.current(), Workload.of(options), List.copyOf(results), ratios,
-                List.copyOf(likeForLike));
+                List.copyOf(likeForLike), List.copyOf(failures));
     }
 
     /** Whether {@code peer} promises no more than {@code machxp}: as many replicas, fsync only if machxp's does. */
@@ -66,6 +73,7 @@ public record BenchReport(Machine machine, Workload workload, List<SystemResult>
         return machxp != null && peer != null && machxp.replicas() == peer.replicas() && (machxp.fsync() || !peer.fsync());
     }
 
+    /** Whether every system that ran kept mutual exclusion and lost no update (failures aside). */
     public boolean correct() {
         return results.stream().allMatch(SystemResult::correct);
     }

@@ -28,6 +28,9 @@ public final class BenchTable {
                     r.fairness().jain(),
                     r.correct() ? "yes" : "NO (" + r.violations() + " overlaps, " + r.lostUpdates() + " lost)");
         }
+        for (BenchReport.Failure f : report.failures()) {
+            out.printf(Locale.ROOT, "%-50s FAILED: %s%n", f.system(), f.error());
+        }
         if (!report.ratios().isEmpty()) {
             out.println();
             report.ratios().forEach((what, ratio) -> out.printf(Locale.ROOT, "%-100s %8.2fx%s%n", what, ratio,

@@ -62,4 +62,31 @@ class BenchReportTest {
         assertThat(csv.get(4)).startsWith("\"Hazelcast FencedLock, CP off\",1,none,false,");
         assertThat(csv.get(6)).startsWith("\"Curator InterProcessMutex, forceSync=no\",1,none,false,");
     }
+
+    @Test
+    void aSystemThatFailedIsNamedWithItsReasonAndTheOthersKeepTheirRows() {
+        BenchOptions o = new BenchOptions(3, 4, 6, 0.9, Duration.ZERO, Duration.ZERO, 0.5, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 42, BenchOptions.Api.LOCAL);
+        BenchReport r = BenchReport.of(o, List.of(result("machxp cached", Guarantees.SINGLE_PAGER, 50_000)),
+                List.of(new BenchReport.Failure("Curator InterProcessMutex", "port 2181 is taken, say another")));
+        StringWriter table = new StringWriter();
+        BenchTable.print(r, new PrintWriter(table));
+        assertThat(table.toString()).contains("machxp cached")
+                .containsPattern("Curator InterProcessMutex +FAILED: port 2181 is taken, say another");
+        assertThat(r.ratios()).isEmpty();
+        List<String> csv = BenchCsv.of(r).lines().toList();
+        assertThat(csv).hasSize(3);
+        int columns = BenchCsv.HEADER.split(",", -1).length;
+        assertThat(cells(csv.get(1))).hasSize(columns);
+        assertThat(csv.get(1)).endsWith(",true,");
+        String failed = csv.get(2);
+        assertThat(cells(failed)).hasSize(columns);
+        assertThat(failed).isEqualTo("Curator InterProcessMutex,,,,,locality 0.90,local,,,,,,,,,,,,"
+                + "\"port 2181 is taken, say another\"");
+    }
+
+    /** A CSV line's cells: commas inside quotes do not split. */
+    private static String[] cells(String line) {
+        return line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1);
+    }
 }
