@@ -51,6 +51,11 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
     @Option(names = "--jfr", paramLabel = "FILE",
             description = "record the pager process with JDK Flight Recorder (profile settings) into FILE")
     Path jfr;
+    @Option(names = "--pager-heap", paramLabel = "SIZE|jvm",
+            description = "the pager process's heap, fixed and touched at start (-Xms = -Xmx = SIZE, -XX:+AlwaysPreTouch), "
+                    + "so that the core thread does not fault on fresh heap pages while measured; jvm: the JVM's own "
+                    + "sizing (a heap it grows and shrinks); default ${DEFAULT-VALUE}")
+    String pagerHeap = "256m";
     @Option(names = "--pager-jvm-arg", paramLabel = "ARG", description = "a JVM option for the pager process; repeatable")
     List<String> pagerJvmArgs = new ArrayList<>();
     @Option(names = "--json", description = "print the result as JSON")
@@ -65,7 +70,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             warmup = Duration.ofSeconds(1);
             duration = Duration.ofSeconds(1);
         }
-        List<String> jvm = new ArrayList<>(pagerJvmArgs);
+        List<String> jvm = new ArrayList<>(heapArgs(pagerHeap));
+        jvm.addAll(pagerJvmArgs);
         if (jfr != null) {
             jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr.toAbsolutePath());
         }
@@ -87,6 +93,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("coreThreadSystemMicrosPerMessage", r.coreSystemMicrosPerMessage());
             m.put("messagesPerCoreThreadWakeup", r.messagesPerWakeup());
             m.put("messagesPerWriteCall", r.messagesPerWrite());
+            m.put("coreThreadPageFaultsPerMessage", r.pageFaultsPerMessage());
+            m.put("pagerHeap", pagerHeap);
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
@@ -104,6 +112,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
                     r.coreUserMicrosPerMessage(), r.coreSystemMicrosPerMessage(), r.messagesPerWakeup());
             // Reads are not shown: Netty's epoll transport reads with recv, which /proc/PID/io does not count.
             out.printf("  write system calls        %.2f messages per write%n", r.messagesPerWrite());
+            out.printf("  page faults (core thread) %.3f per message (pager heap: %s)%n", r.pageFaultsPerMessage(),
+                    pagerHeap);
             out.printf("  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
                     r.workload().latencyMicros().p99());
             out.printf("  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),
@@ -115,5 +125,17 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             return ExitCodes.CHECK_FAILED;
         }
         return ExitCodes.OK;
+    }
+
+    /** The pager JVM's heap options for {@code --pager-heap}: none for "jvm". */
+    static List<String> heapArgs(String heap) {
+        if (heap.equals("jvm")) {
+            return List.of();
+        }
+        if (!heap.matches("\\d+[kKmMgG]?")) {
+            throw new IllegalArgumentException("--pager-heap " + heap
+                    + ": write a size such as 256m, or jvm for the JVM's own sizing");
+        }
+        return List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch");
     }
 }

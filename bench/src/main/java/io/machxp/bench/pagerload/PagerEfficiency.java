@@ -60,6 +60,14 @@ public final class PagerEfficiency {
             return coreThread.systemNanos() / 1e3 / messages;
         }
 
+        /**
+         * Minor page faults of the core thread per XP message: Java heap touched for the first time
+         * (a heap that grows, or one the JVM shrank and grows again, costs a fault per fresh 4 KiB).
+         */
+        public double pageFaultsPerMessage() {
+            return (double) coreThread.pageFaults() / Math.max(1, messages);
+        }
+
         /** XP messages per wake-up of the core thread: how many each pass of its event loop handles. */
         public double messagesPerWakeup() {
             return (double) messages / Math.max(1, coreThread.waits());
@@ -118,7 +126,7 @@ public final class PagerEfficiency {
         return used;
     }
 
-    private static final ProcCounters.Thread IDLE = new ProcCounters.Thread(0, 0, 0);
+    private static final ProcCounters.Thread IDLE = new ProcCounters.Thread(0, 0, 0, 0);
 
     /** The core thread's counters over the window: it is "pager-NAME-1-1", the first thread of its event loop. */
     static ProcCounters.Thread coreThread(ProcCounters begin, ProcCounters end) {

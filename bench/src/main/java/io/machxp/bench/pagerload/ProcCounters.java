@@ -10,7 +10,7 @@ import java.util.TreeMap;
 /**
  * What Linux counts for one process (the pager's), read from /proc: CPU time per thread, split into
  * user and system mode, the times each thread blocked (its voluntary context switches: for an event
- * loop, each wait in epoll that found nothing ready), and the process's read and write system calls
+ * loop, each wait in epoll that found nothing ready), and its minor page faults, the process's read and write system calls
  * ({@code syscr}, {@code syscw} of /proc/PID/io: read, readv, write, writev, on sockets too; not
  * epoll_wait, recvmsg or sendmsg). These show where a message's cost goes, and unlike the CPU time
  * they hardly depend on how loaded the machine is.
@@ -23,18 +23,23 @@ record ProcCounters(Map<String, Thread> threads, long readCalls, long writeCalls
     /** USER_HZ: the unit of /proc/PID/stat's times; 100 on every Linux the JVM runs on. */
     private static final long NANOS_PER_TICK = 1_000_000_000L / 100;
 
-    /** One thread's (or one name's) counters. */
-    record Thread(long userNanos, long systemNanos, long waits) {
+    /**
+     * One thread's (or one name's) counters; {@code pageFaults}: its minor page faults, each a page
+     * of memory touched for the first time (fresh Java heap, or heap the JVM gave back and took again).
+     */
+    record Thread(long userNanos, long systemNanos, long waits, long pageFaults) {
         long cpuNanos() {
             return userNanos + systemNanos;
         }
 
         Thread plus(Thread o) {
-            return new Thread(userNanos + o.userNanos, systemNanos + o.systemNanos, waits + o.waits);
+            return new Thread(userNanos + o.userNanos, systemNanos + o.systemNanos, waits + o.waits,
+                    pageFaults + o.pageFaults);
         }
 
         Thread minus(Thread o) {
-            return new Thread(userNanos - o.userNanos, systemNanos - o.systemNanos, waits - o.waits);
+            return new Thread(userNanos - o.userNanos, systemNanos - o.systemNanos, waits - o.waits,
+                    pageFaults - o.pageFaults);
         }
     }
 
@@ -59,19 +64,19 @@ record ProcCounters(Map<String, Thread> threads, long readCalls, long writeCalls
 
     /** The sum over every thread. */
     Thread total() {
-        return threads.values().stream().reduce(new Thread(0, 0, 0), Thread::plus);
+        return threads.values().stream().reduce(new Thread(0, 0, 0, 0), Thread::plus);
     }
 
     static String threadName(String stat) {
         return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     }
 
-    /** From a task's stat (utime, stime) and status (voluntary_ctxt_switches) files. */
+    /** From a task's stat (minflt, utime, stime) and status (voluntary_ctxt_switches) files. */
     static Thread thread(String stat, String status) {
         // Fields after the command name, which is in parentheses and may hold spaces.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return new Thread(Long.parseLong(f[11]) * NANOS_PER_TICK, Long.parseLong(f[12]) * NANOS_PER_TICK,
-                field(status, "voluntary_ctxt_switches"));
+                field(status, "voluntary_ctxt_switches"), Long.parseLong(f[7]));
     }
 
     /** The number after "NAME:" on its own line of a /proc file. */

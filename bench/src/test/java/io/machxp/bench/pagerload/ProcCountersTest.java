@@ -24,16 +24,17 @@ class ProcCountersTest {
         assertThat(t.systemNanos()).isEqualTo(520_000_000L);
         assertThat(t.waits()).isEqualTo(981); // voluntary only: a preempted thread did not wait
         assertThat(t.cpuNanos()).isEqualTo(7_830_000_000L);
+        assertThat(t.pageFaults()).isEqualTo(2360); // minflt, the field before cminflt
     }
 
     @Test
     void countersOverAWindowAreTheDifference() {
-        ProcCounters.Thread before = new ProcCounters.Thread(10, 20, 3);
-        ProcCounters.Thread after = new ProcCounters.Thread(15, 29, 10);
+        ProcCounters.Thread before = new ProcCounters.Thread(10, 20, 3, 100);
+        ProcCounters.Thread after = new ProcCounters.Thread(15, 29, 10, 140);
 
-        assertThat(after.minus(before)).isEqualTo(new ProcCounters.Thread(5, 9, 7));
+        assertThat(after.minus(before)).isEqualTo(new ProcCounters.Thread(5, 9, 7, 40));
         assertThat(new ProcCounters(Map.of("a", before, "b", after), 0, 0).total())
-                .isEqualTo(new ProcCounters.Thread(25, 49, 13));
+                .isEqualTo(new ProcCounters.Thread(25, 49, 13, 240));
     }
 
     @Test
