@@ -45,6 +45,8 @@ public final class KernelClient implements AutoCloseable {
     private final boolean sharedMemory;
     /** Unary calls made to the kernel (what the shared-memory fast path saves is counted by their absence). */
     private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
+    /** Of those, the calls made through the call file in shared memory. */
+    private final java.util.concurrent.atomic.LongAdder sharedCalls = new java.util.concurrent.atomic.LongAdder();
 
     /** How a client reaches its tasks' futexes. */
     public enum Memory {
@@ -153,6 +155,33 @@ public final class KernelClient implements AutoCloseable {
     <T> T call(Supplier<T> rpc) {
         calls.increment();
         return call(target, rpc);
+    }
+
+    /**
+     * A unary call through the call file's {@code slot} (docs/shared-memory.md) when
+     * {@code channel} can carry it, else over gRPC with {@code grpc}: the same reply, the same
+     * errors either way.
+     */
+    <Q extends com.google.protobuf.MessageLite, T> T call(CallChannel channel, CallChannel.Slot slot, int method,
+            Q request, com.google.protobuf.Parser<T> parser, java.util.function.Function<Q, T> grpc) {
+        calls.increment();
+        if (channel != null) {
+            try {
+                T answer = channel.call(slot, method, request, parser, callDeadline);
+                if (answer != null) {
+                    sharedCalls.increment();
+                    return answer;
+                }
+            } catch (StatusRuntimeException e) {
+                throw MachxpException.from(target, e);
+            }
+        }
+        return call(target, () -> grpc.apply(request));
+    }
+
+    /** How many of {@link #callsMade()} went through shared memory instead of gRPC. */
+    public long sharedCallsMade() {
+        return sharedCalls.sum();
     }
 
     /** Runs one blocking call to {@code target}; its failure becomes a {@link MachxpException}. */

@@ -31,12 +31,23 @@ final class SharedTaskMemory {
     final ByteBuffer kernel;
     /** Where the task's own ctl word is in the kernel file (its page accesses count there); -1: none. */
     final int taskCtl;
+    /** Calls to the kernel through shared memory (docs/shared-memory.md), or null: over gRPC. */
+    final CallChannel calls;
+    /** The task's own call slot (its memory calls), or null. */
+    final CallChannel.Slot taskCalls;
     private final Map<String, ByteBuffer> tables = new HashMap<>();
     private volatile Mapping[] mappings = new Mapping[0];
 
-    private SharedTaskMemory(ByteBuffer kernel, int taskSlot) {
+    private SharedTaskMemory(ByteBuffer kernel, int taskSlot, CallChannel calls) {
         this.kernel = kernel;
         this.taskCtl = taskSlot == 0 ? -1 : ShmLayout.threadSlot(taskSlot - 1);
+        this.calls = calls;
+        this.taskCalls = calls == null || taskSlot == 0 ? null : calls.add(taskSlot - 1);
+    }
+
+    /** The call slot of a new thread whose slot in the kernel file is {@code shmSlot} (plus 1; 0: none), or null. */
+    CallChannel.Slot threadCalls(int shmSlot) {
+        return calls == null || shmSlot == 0 ? null : calls.add(shmSlot - 1);
     }
 
     /** Attaches task {@code id} if its kernel shares memory with this process; else null. */
@@ -53,7 +64,7 @@ final class SharedTaskMemory {
             if ((long) ShmLayout.LONG.getVolatile(kernel, 0) != ShmLayout.KERNEL_MAGIC) {
                 return null;
             }
-            SharedTaskMemory memory = new SharedTaskMemory(kernel, r.getTaskSlot());
+            SharedTaskMemory memory = new SharedTaskMemory(kernel, r.getTaskSlot(), CallChannel.open(r.getCallFile()));
             memory.update(r);
             return memory;
         } catch (IOException | RuntimeException cannotMap) {

@@ -18,15 +18,19 @@ import io.machxp.proto.task.MachPortRequestNotificationRequest;
 import io.machxp.proto.task.MachPortSetQlimitRequest;
 
 import com.google.protobuf.ByteString;
+import io.machxp.proto.shm.CallLayout;
 import io.machxp.proto.task.TaskTerminateRequest;
 import io.machxp.proto.task.ThreadCreateReply;
 import io.machxp.proto.task.ThreadCreateRequest;
 import io.machxp.proto.task.VmCompareAndSwapReply;
 import io.machxp.proto.task.VmCompareAndSwapRequest;
+import io.machxp.proto.task.VmFetchAddReply;
 import io.machxp.proto.task.VmFetchAddRequest;
 import io.machxp.proto.task.VmMapReply;
 import io.machxp.proto.task.VmMapRequest;
+import io.machxp.proto.task.VmReadReply;
 import io.machxp.proto.task.VmReadRequest;
+import io.machxp.proto.task.VmWriteReply;
 import io.machxp.proto.task.VmWriteRequest;
 import io.machxp.proto.task.WordSize;
 import java.nio.ByteBuffer;
@@ -82,7 +86,8 @@ public final class TaskClient {
                 ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build()));
         SharedThread fast = shared == null || r.getShmSlot() == 0 ? null
                 : new SharedThread(shared, r.getShmSlot() - 1, r.getTid());
-        return new ThreadClient(kernel, id, r.getTid(), fast);
+        return shared == null ? new ThreadClient(kernel, id, r.getTid())
+                : new ThreadClient(kernel, id, r.getTid(), fast, shared.calls, shared.threadCalls(r.getShmSlot()));
     }
 
     /**
@@ -122,9 +127,9 @@ public final class TaskClient {
                 return (length == 8 ? b.putLong(v[0]) : b.putInt((int) v[0])).array();
             }
         }
-        return kernel.call(() -> kernel.stub().vmRead(
-                VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build())).getData()
-                .toByteArray();
+        VmReadRequest r = VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build();
+        return kernel.call(length <= CallLayout.PAYLOAD - 8 ? calls() : null, taskCalls(), CallLayout.VM_READ, r,
+                VmReadReply.parser(), q -> kernel.stub().vmRead(q)).getData().toByteArray();
     }
 
     /** vm_write: {@code data} at {@code address}. */
@@ -135,8 +140,9 @@ public final class TaskClient {
                 return;
             }
         }
-        kernel.call(() -> kernel.stub().vmWrite(
-                VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build()));
+        kernel.call(calls(), taskCalls(), CallLayout.VM_WRITE,
+                VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build(),
+                VmWriteReply.parser(), q -> kernel.stub().vmWrite(q));
     }
 
     /** The 8-byte little-endian word at {@code address}, read with vm_read. */
@@ -156,14 +162,25 @@ public final class TaskClient {
 
     /** vm_compare_and_swap on an aligned word; returns the value before, and whether it was swapped. */
     public VmCompareAndSwapReply compareAndSwap(long address, WordSize size, long expected, long newValue) {
-        return kernel.call(() -> kernel.stub().vmCompareAndSwap(VmCompareAndSwapRequest.newBuilder().setTask(id)
-                .setAddress(address).setSize(size).setExpected(expected).setNewValue(newValue).build()));
+        return kernel.call(calls(), taskCalls(), CallLayout.VM_COMPARE_AND_SWAP, VmCompareAndSwapRequest.newBuilder()
+                .setTask(id).setAddress(address).setSize(size).setExpected(expected).setNewValue(newValue).build(),
+                VmCompareAndSwapReply.parser(), q -> kernel.stub().vmCompareAndSwap(q));
     }
 
     /** vm_fetch_add on an aligned word; returns the value before. */
     public long fetchAdd(long address, WordSize size, long delta) {
-        return kernel.call(() -> kernel.stub().vmFetchAdd(VmFetchAddRequest.newBuilder().setTask(id)
-                .setAddress(address).setSize(size).setDelta(delta).build())).getOldValue();
+        return kernel.call(calls(), taskCalls(), CallLayout.VM_FETCH_ADD, VmFetchAddRequest.newBuilder().setTask(id)
+                .setAddress(address).setSize(size).setDelta(delta).build(),
+                VmFetchAddReply.parser(), q -> kernel.stub().vmFetchAdd(q)).getOldValue();
+    }
+
+    /** The call file's channel for this task's calls, or null: gRPC. */
+    private CallChannel calls() {
+        return shared == null ? null : shared.calls;
+    }
+
+    private CallChannel.Slot taskCalls() {
+        return shared == null ? null : shared.taskCalls;
     }
 
     // ---- Mach IPC: mach_port_* (docs/mach-ipc.md); a result other than KERN_SUCCESS throws KernReturnException

@@ -10,11 +10,14 @@ import io.machxp.proto.task.ThreadComputeRequest;
 import io.machxp.proto.task.ThreadSetPriorityRequest;
 import io.machxp.proto.task.ThreadSleepRequest;
 import io.machxp.proto.task.ThreadTerminateRequest;
+import io.machxp.proto.shm.CallLayout;
+import io.machxp.proto.task.VmFutexConsistentReply;
 import io.machxp.proto.task.VmFutexConsistentRequest;
 import io.machxp.proto.task.VmLockFutexReply;
 import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.VmTrylockFutexReply;
 import io.machxp.proto.task.VmTrylockFutexRequest;
+import io.machxp.proto.task.VmUnlockFutexReply;
 import io.machxp.proto.task.VmUnlockFutexRequest;
 import java.time.Duration;
 
@@ -29,16 +32,22 @@ public final class ThreadClient {
     /** The fast path in memory the kernel shares, or null: every call over gRPC. */
     private final SharedThread fast;
 
+    /** Its calls through shared memory (with its own slot first), or null: over gRPC. */
+    private final CallChannel calls;
+    private final CallChannel.Slot slot;
+
     /** A thread reached over gRPC only. */
     ThreadClient(KernelClient kernel, long task, int tid) {
-        this(kernel, task, tid, null);
+        this(kernel, task, tid, null, null, null);
     }
 
-    ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast) {
+    ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast, CallChannel calls, CallChannel.Slot slot) {
         this.kernel = kernel;
         this.task = task;
         this.tid = tid;
         this.fast = fast;
+        this.calls = calls;
+        this.slot = slot;
     }
 
     /** The TID: unique across the kernels of one pager; what the futex word holds. */
@@ -51,7 +60,7 @@ public final class ThreadClient {
         if (fast != null && fast.lock(address)) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.call(() -> kernel.stub().vmLockFutex(request(address).build())).getPath();
+        return lockCall(request(address).build()).getPath();
     }
 
     /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
@@ -59,8 +68,7 @@ public final class ThreadClient {
         if (fast != null && fast.lock(address)) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.call(() -> kernel.stub().vmLockFutex(
-                request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
+        return lockCall(request(address).setTimeoutMillis(timeout.toMillis()).build()).getPath();
     }
 
     /**
@@ -75,7 +83,11 @@ public final class ThreadClient {
         if (timeout != null) {
             r.setTimeoutMillis(timeout.toMillis());
         }
-        return kernel.call(() -> kernel.stub().vmLockFutex(r.build()));
+        return lockCall(r.build());
+    }
+
+    private VmLockFutexReply lockCall(VmLockFutexRequest r) {
+        return kernel.call(calls, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(), q -> kernel.stub().vmLockFutex(q));
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -89,14 +101,16 @@ public final class ThreadClient {
             return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken()).build();
         }
-        return kernel.call(() -> kernel.stub().vmTrylockFutex(
-                VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
+        return kernel.call(calls, slot, CallLayout.VM_TRYLOCK_FUTEX,
+                VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
+                VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q));
     }
 
     /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */
     public void markConsistent(long address) {
-        kernel.call(() -> kernel.stub().vmFutexConsistent(
-                VmFutexConsistentRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
+        kernel.call(calls, slot, CallLayout.VM_FUTEX_CONSISTENT,
+                VmFutexConsistentRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
+                VmFutexConsistentReply.parser(), q -> kernel.stub().vmFutexConsistent(q));
     }
 
     /** thread_compute: uses {@code cpu} of simulated CPU under the kernel's priority scheduler. */
@@ -128,8 +142,9 @@ public final class ThreadClient {
         if (fast != null && fast.tryUnlock(address)) {
             return;
         }
-        kernel.call(() -> kernel.stub().vmUnlockFutex(
-                VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build()));
+        kernel.call(calls, slot, CallLayout.VM_UNLOCK_FUTEX,
+                VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
+                VmUnlockFutexReply.parser(), q -> kernel.stub().vmUnlockFutex(q));
     }
 
     private VmLockFutexRequest.Builder request(long address) {

@@ -42,7 +42,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
-        this.shared = new SharedMemoryCalls(kernel);
+        this.shared = new SharedMemoryCalls(kernel, new SlotCalls(this, kernel.name()));
         this.stats = kernel.stats();
         this.handles = kernel.taskHandles();
     }

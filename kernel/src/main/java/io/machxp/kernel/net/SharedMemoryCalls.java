@@ -16,16 +16,19 @@ import io.machxp.proto.task.TaskShmAttachReply;
 import io.machxp.proto.task.TaskShmAttachRequest;
 
 /**
- * The task interface's side of shared memory (docs/shared-memory.md): TaskShmAttach, and the
- * revocation of a task process's fast path before the kernel ends one of its threads or the task.
+ * The task interface's side of shared memory (docs/shared-memory.md): TaskShmAttach (which
+ * starts the session's call file reader, {@link SlotCalls}), and the revocation of a task process's fast path before the kernel ends one of its threads or the task.
  */
 final class SharedMemoryCalls {
     private static final String HOST = ShmLayout.bootId();
 
     private final ServedKernel kernel;
+    /** Where calls through the call file go: the task interface's own handlers. */
+    private final SlotCalls slotCalls;
 
-    SharedMemoryCalls(ServedKernel kernel) {
+    SharedMemoryCalls(ServedKernel kernel, SlotCalls slotCalls) {
         this.kernel = kernel;
+        this.slotCalls = slotCalls;
     }
 
     /** TaskShmAttach: the files of the task's mappings, or why there are none. */
@@ -49,6 +52,10 @@ final class SharedMemoryCalls {
             int slot = memory.attach(taskId, request.getPid());
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
                     .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
+            if (memory.calls() != null) {
+                memory.calls().serve(slotCalls, kernel.name());
+                reply.setCallFile(memory.calls().file().toString());
+            }
             for (VmMapping m : task.mappings()) {
                 if (m.object().sharedFutexes != null) {
                     ShmMapping.Builder b = ShmMapping.newBuilder().setAddress(m.start()).setSize(m.size())

@@ -3,6 +3,8 @@ package io.machxp.kernel.shm;
 import static io.machxp.proto.shm.ShmLayout.INT;
 import static io.machxp.proto.shm.ShmLayout.LONG;
 
+import io.machxp.proto.shm.CallLayout;
+import io.machxp.proto.shm.Futex;
 import io.machxp.proto.shm.ShmLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,6 +53,12 @@ public final class SharedMemory implements AutoCloseable {
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
+    /** The call file's reader, or null: task processes make every call over gRPC. */
+    private final CallReader calls;
+
+    /** Whether sessions make a call file (-Dmachxp.shm.calls=false: no, every call over gRPC). */
+    private static final boolean CALLS = Futex.AVAILABLE
+            && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
     private SharedMemory(Path dir, String prefix) throws IOException {
         this.dir = dir;
@@ -61,6 +69,9 @@ public final class SharedMemory implements AutoCloseable {
         INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
         LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
         this.drains = new DrainWatcher(kernel);
+        Path callFile = dir.resolve(prefix + "calls");
+        this.calls = CALLS ? new CallReader(callFile, create(callFile, CallLayout.fileSize(THREAD_SLOTS)), THREAD_SLOTS,
+                () -> Math.min(nextSlot.get(), THREAD_SLOTS)) : null;
     }
 
     /**
@@ -109,6 +120,11 @@ public final class SharedMemory implements AutoCloseable {
 
     public Path kernelFile() {
         return kernelFile;
+    }
+
+    /** The session's call file, for calls from task processes without gRPC; null if it has none. */
+    public CallReader calls() {
+        return calls;
     }
 
     /** The lease's end as the fast path of task processes reads it (System.nanoTime). */
@@ -219,6 +235,10 @@ public final class SharedMemory implements AutoCloseable {
         closed = true;
         leaseUntil(Long.MIN_VALUE);
         drains.close();
+        if (calls != null) {
+            calls.close();
+            delete(calls.file());
+        }
         delete(kernelFile);
         files.forEach(SharedMemory::delete);
     }
