@@ -173,6 +173,7 @@ public final class KernelClient implements AutoCloseable {
                     return answer;
                 }
             } catch (StatusRuntimeException e) {
+                sharedCalls.increment();
                 throw MachxpException.from(target, e);
             }
         }

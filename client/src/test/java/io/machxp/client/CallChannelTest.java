@@ -1,0 +1,83 @@
+package io.machxp.client;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static io.machxp.proto.shm.ShmLayout.LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.machxp.proto.shm.CallLayout;
+import io.machxp.proto.shm.ShmLayout;
+import io.machxp.proto.task.VmUnlockFutexReply;
+import io.machxp.proto.task.VmUnlockFutexRequest;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client's side of the call file against a file no kernel serves: a call with a deadline
+ * gives up and cancels its slot; a call without one fails UNAVAILABLE once the kernel's process
+ * is gone, instead of waiting forever.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CallChannelTest {
+    private static final VmUnlockFutexRequest REQUEST = VmUnlockFutexRequest.newBuilder().setTask(1).setThread(2).build();
+
+    @TempDir
+    Path dir;
+
+    private ByteBuffer callFile(long kernelPid) throws Exception {
+        Path file = dir.resolve("calls");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, CallLayout.fileSize(4));
+            LONG.set(b, CallLayout.KERNEL_PID, kernelPid);
+            LONG.setVolatile(b, 0, CallLayout.MAGIC);
+            return b;
+        }
+    }
+
+    @Test
+    void aCallPastItsDeadlineIsCancelledInItsSlot() throws Exception {
+        ByteBuffer file = callFile(ProcessHandle.current().pid());
+        CallChannel channel = CallChannel.open(dir.resolve("calls").toString());
+        CallChannel.Slot slot = channel.add(2);
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(),
+                        Duration.ofMillis(100)));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        int state = (int) INT.getVolatile(file, CallLayout.slot(2));
+        assertThat(CallLayout.phase(state)).isEqualTo(CallLayout.CANCELLED);
+        assertThat((int) INT.getVolatile(file, CallLayout.DOORBELL)).as("posted, then cancelled").isEqualTo(2);
+    }
+
+    @Test
+    void aCallToAKernelWhoseProcessIsGoneFailsUnavailable() throws Exception {
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor();
+        callFile(ended.pid());
+        CallChannel channel = CallChannel.open(dir.resolve("calls").toString());
+        CallChannel.Slot slot = channel.add(0);
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(), null));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(), null))
+                .as("later calls go over gRPC").isNull();
+    }
+
+    @Test
+    void aFileThatIsNotACallFileIsNotUsed() throws Exception {
+        Files.write(dir.resolve("other"), new byte[4096]);
+        assertThat(CallChannel.open(dir.resolve("other").toString())).isNull();
+        assertThat(CallChannel.open("")).isNull();
+        assertThat(ShmLayout.bootId()).isNotNull();
+    }
+}
