@@ -62,8 +62,8 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
         row(out, "handoffs", String.format(Locale.ROOT, "%,d between kernels", handoffs));
         row(out, "acquire latency", String.format(Locale.ROOT, "p50 %,d us   p99 %,d us   max %,d us",
                 acquireLatencyMicros.p50(), acquireLatencyMicros.p99(), acquireLatencyMicros.max()));
-        row(out, "kernel calls", String.format(Locale.ROOT, "%.3f per op (gRPC calls of the workers to their kernels; "
-                + "the rest was done in shared memory)", kernelCallsPerOp));
+        row(out, "kernel calls", String.format(Locale.ROOT, "%.3f per op (calls of the workers to their kernels, over gRPC "
+                + "or the call file; the rest was done in shared memory without a call)", kernelCallsPerOp));
         row(out, "XP messages", String.format(Locale.ROOT, "%,d total, %.3f per op, %.2f per remote acquire",
                 xpMessagesTotal, xpMessagesPerOp, xpMessagesPerRemoteAcquire));
         xpMessages.forEach((routine, count) -> out.printf(Locale.ROOT, "    %-34s %,12d%n", routine, count));
