@@ -20,6 +20,17 @@ import org.apache.ratis.util.TimeDuration;
  * KiB to {@value #MAX_SEGMENT_MIB} MiB): the log keeps about two snapshots' worth of entries. A
  * replica that lags behind what the leader purged is sent the leader's snapshot (Ratis's
  * install-snapshot, on by default).
+ *
+ * <p>Durability: every entry is written and synced to disk (fdatasync) on a replica before that
+ * replica acknowledges it, and an entry commits only when a majority acknowledged it (Ratis's
+ * default, {@code raft.server.log.unsafe-flush.enabled} false, kept). The kernel sees an entry's
+ * effect only when it is applied, after it committed. What is turned off is Ratis's log metadata
+ * ({@code raft.server.log.log-metadata.enabled}): an extra log entry, replicated and synced like
+ * the others, each time the commit index moves, so that a restarted replica can apply what was
+ * committed before it hears from a leader. Raft does not need the commit index on disk (a new
+ * leader commits the entries of earlier terms by committing one of its own, which Ratis appends
+ * when it leads); measured on the bench, these entries were 40% of the leader's entries and
+ * syncs, each sync delaying the next kernel message's.
  */
 final class RaftSettings {
     static final int SNAPSHOTS_KEPT = 2;
@@ -48,6 +59,7 @@ final class RaftSettings {
         RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(every, RaftServerConfigKeys.Log.PURGE_GAP_DEFAULT));
         long segment = Math.max(MIN_SEGMENT_KIB << 10, Math.min(MAX_SEGMENT_MIB << 20, every * BYTES_PER_ENTRY));
         RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(segment));
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(props, false);
         return props;
     }
 }
