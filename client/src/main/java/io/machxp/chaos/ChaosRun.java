@@ -153,7 +153,10 @@ public final class ChaosRun {
         this.options = options;
         this.pagers = pagers;
         this.bounds = FaultBounds.of(options);
-        this.random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
+        // A stream of its own per seed: split() gives it a gamma drawn from the seed as well as a
+        // start, so the runs of neighbouring seeds share no stretch of values (seed * gamma + 1,
+        // with SplittableRandom's own gamma, made seed k+1's stream seed k's shifted by one draw).
+        this.random = new SplittableRandom(seed).split();
         SimCluster.Options simOptions = new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(),
                 PAGE, options.leaseNanos());
         long size = (long) options.futexes() * PAGE;

@@ -48,7 +48,9 @@ class ChaosRunTest {
     }
 
     /**
-     * Seed 3019: a kernel cut off in a restarted pager's grace period, after it reclaimed, was
+     * Seed 3019 as the harness derived its randomness until the seeds' streams were decorrelated
+     * (it now names another history, which must pass too; RestartAndReclaimTest keeps the case at
+     * the pager): a kernel cut off in a restarted pager's grace period, after it reclaimed, was
      * declared dead a lease after grace ended rather than after it was last heard; the partition
      * healed first, its last keepalive kept it alive after it had stopped, and it was granted a
      * futex that went on with OWNER_DIED later than any bound allows (RestartAndReclaimTest has

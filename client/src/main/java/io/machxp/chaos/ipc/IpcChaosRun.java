@@ -110,7 +110,8 @@ public final class IpcChaosRun {
     public IpcChaosRun(long seed, ChaosOptions options) {
         this.seed = seed;
         this.options = options;
-        this.random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 7);
+        // One stream per seed with a gamma of its own (see ChaosRun): neighbouring seeds share no values.
+        this.random = new SplittableRandom(seed).split();
         this.cluster = new SimCluster(new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(), 4096,
                 options.leaseNanos()), Map.of("ipc", 4096L), (time, kernel, event, tid, detail) -> { });
         this.ipc = new SimIpc(cluster, options.latencyNanos(), options.jitterNanos(), seed);

@@ -6,9 +6,9 @@ import io.machxp.chaos.ChaosOptions;
 import org.junit.jupiter.api.Test;
 
 /** IPC chaos runs on the real cores pass, and a run is a function of its seed. */
-class IpcChaosRunTest {
+public class IpcChaosRunTest {
     /** Small runs: 300 ms of traffic, a fault every 30 ms on average. */
-    static final ChaosOptions SMALL = new ChaosOptions(3, 3, 1, 300_000_000L, 20_000_000L, 50_000L, 1_000_000L,
+    public static final ChaosOptions SMALL = new ChaosOptions(3, 3, 1, 300_000_000L, 20_000_000L, 50_000L, 1_000_000L,
             30_000_000L);
 
     @Test

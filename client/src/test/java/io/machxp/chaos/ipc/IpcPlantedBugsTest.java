@@ -10,11 +10,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Bugs planted inside the IPC core's logic ({@link IpcPlants}): the IPC chaos checker finds each
- * in small runs by the rule it breaks, and the unmodified cores pass the same seeds. Each was
- * found on the first seed when measured (docs/chaos.md); the allowance is a few seeds.
+ * in small runs by the rule it breaks, and the unmodified cores pass the same seeds. Measured
+ * ({@code PlantedBugSeeds}, docs/chaos.md), the unused send-once right needed 4 seeds and every
+ * other bug 1; the allowance is a few times the most.
  */
-class IpcPlantedBugsTest {
-    static Stream<Arguments> plants() {
+public class IpcPlantedBugsTest {
+    /** How many seeds a bug may need before the test fails. */
+    private static final int SEEDS = 12;
+
+    public static Stream<Arguments> plants() {
         return Stream.of(
                 Arguments.of("a message jumps the queue", new IpcPlants() {
                     @Override
@@ -52,13 +56,13 @@ class IpcPlantedBugsTest {
     @MethodSource("plants")
     void eachPlantedBugIsFoundAndTheRealCoresPassTheSameSeeds(String bug, IpcPlants plant, String expected) {
         IpcChaosRun.Result found = null;
-        for (long seed = 1; seed <= 5 && found == null; seed++) {
+        for (long seed = 1; seed <= SEEDS && found == null; seed++) {
             IpcChaosRun.Result r = new IpcChaosRun(seed, IpcChaosRunTest.SMALL).withPlants(plant).run();
             if (!r.passed()) {
                 found = r;
             }
         }
-        assertThat(found).as("%s: found within 5 seeds", bug).isNotNull();
+        assertThat(found).as("%s: found within %d seeds", bug, SEEDS).isNotNull();
         assertThat(String.join("\n", found.violations())).contains(expected);
         for (long seed = 1; seed <= found.seed(); seed++) {
             assertThat(new IpcChaosRun(seed, IpcChaosRunTest.SMALL).run().violations()).as("seed %d", seed).isEmpty();
