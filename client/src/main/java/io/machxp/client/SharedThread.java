@@ -54,8 +54,7 @@ final class SharedThread {
 
     /** Locks the futex at {@code address} if it is cached and free; false: ask the kernel. */
     boolean tryLock(long address) {
-        if (!locate(address) || System.nanoTime() >= (long) LONG.getOpaque(kernel, ShmLayout.LEASE_END)
-                || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
+        if (!locate(address) || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
             return false;
         }
         if (((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0) {
@@ -63,6 +62,19 @@ final class SharedThread {
         }
         LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
         return false;
+    }
+
+    /**
+     * Whether the kernel's lease runs now. The end is loaded before the clock is read: the kernel
+     * only moves it later (a keepalive answered) or closes it (Long.MIN_VALUE, its pager lost), and
+     * a close landing between the load and the clock read is the same as one landing just after
+     * the check, which the check never excluded (LeaseGate: a narrowing). Opaque suffices: the
+     * CAS that follows is the fence. Without a lease (Long.MAX_VALUE) no clock can pass the end,
+     * so the clock read, most of the lock's cost on a VM's clock (docs/shared-memory.md), is skipped.
+     */
+    private boolean leaseRuns() {
+        long end = (long) LONG.getOpaque(kernel, ShmLayout.LEASE_END);
+        return end == Long.MAX_VALUE || System.nanoTime() < end;
     }
 
     /**

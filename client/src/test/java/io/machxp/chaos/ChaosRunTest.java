@@ -127,7 +127,9 @@ class ChaosRunTest {
     void aPagerThatForgetsReclaimedFutexesMakesTwoOwners() {
         ChaosRun.Result r = firstFailing(50, m -> inReclaims(m, ReclaimedObject.Builder::clearFutexes),
                 UnaryOperator.identity());
-        assertThat(String.join("\n", r.violations())).containsAnyOf("two owners", "fencing token");
+        // Two kernels own the futex at once, or one after the other with the forgotten holder's
+        // last writes (acknowledged in its pages) never reaching the next owner: a lost write.
+        assertThat(String.join("\n", r.violations())).containsAnyOf("two owners", "fencing token", "a write was lost");
     }
 
     @Test

@@ -129,7 +129,7 @@ public final class LocalThread {
 
     private boolean fastLock(long address) {
         FutexEntry e = futex(address);
-        if (e != null && thread.alive && lease.open(System.nanoTime()) && e.tryFastLock(tid)) {
+        if (e != null && thread.alive && lease.openNow() && e.tryFastLock(tid)) {
             FAST_ACQUIRES.setOpaque(this, (long) FAST_ACQUIRES.getOpaque(this) + 1);
             return true;
         }

@@ -3,6 +3,7 @@ package io.machxp.bench.cli;
 import io.machxp.cli.ExitCodes;
 import io.machxp.bench.jmh.IpcBenchmarks;
 import io.machxp.bench.jmh.LockBenchmarks;
+import io.machxp.bench.jmh.ProcessBenchmarks;
 import io.machxp.cli.Logs;
 import java.io.PrintWriter;
 import java.util.Collection;
@@ -31,8 +32,13 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Run the JMH microbenchmarks and print each ratio to its baseline, measured in the same run.",
                 "--quick only checks that they run (CI): its numbers mean little."})
 final class JmhCommand implements Callable<Integer> {
-    /** How many benchmarks LockBenchmarks holds, each counted once (two parameters: twice). */
-    private static final int LOCK_BENCHMARKS = 11;
+    /**
+     * How many lock benchmarks run: LockBenchmarks's, each counted once (two parameters: twice),
+     * and the {@link #PROCESS_LOCKS} of ProcessBenchmarks.
+     */
+    private static final int LOCK_BENCHMARKS = 11 + 4;
+    /** The task in another process than its kernel (shared memory), beside what bounds it. */
+    private static final String PROCESS_LOCKS = ".(sharedLockUnlock|sharedCasPair|clockRead|reentrantLock)$";
     /** How many IpcBenchmarks holds (a group counts once). */
     private static final int IPC_BENCHMARKS = 7;
 
@@ -47,6 +53,7 @@ final class JmhCommand implements Callable<Integer> {
 
     private static final String PREFIX = LockBenchmarks.class.getSimpleName() + ".";
     private static final String IPC_PREFIX = IpcBenchmarks.class.getSimpleName() + ".";
+    private static final String PROCESS_PREFIX = ProcessBenchmarks.class.getSimpleName() + ".";
 
     record Ratio(String what, String machxp, String baseline, double perBaseline, String target) {}
 
@@ -62,6 +69,7 @@ final class JmhCommand implements Callable<Integer> {
                 .verbosity(quick ? VerboseMode.SILENT : VerboseMode.NORMAL);
         if (locks) {
             options.include(LockBenchmarks.class.getName() + ".*");
+            options.include(ProcessBenchmarks.class.getName() + PROCESS_LOCKS);
         }
         if (ipc) {
             options.include(IpcBenchmarks.class.getName() + ".*");
@@ -86,6 +94,7 @@ final class JmhCommand implements Callable<Integer> {
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark(); // io.machxp.bench.LockBenchmarks.InProcess.futexLockUnlock
             String key = name.contains(IPC_PREFIX) ? "ipc." + name.substring(name.indexOf(IPC_PREFIX) + IPC_PREFIX.length())
+                    : name.contains(PROCESS_PREFIX) ? "Process." + name.substring(name.indexOf(PROCESS_PREFIX) + PROCESS_PREFIX.length())
                     : name.substring(name.indexOf(PREFIX) + PREFIX.length());
             String cache = r.getParams().getParam("cache");
             if (cache != null) {
@@ -124,6 +133,12 @@ final class JmhCommand implements Callable<Integer> {
                     "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
             ratio(score, unit, "cached lock+unlock, in process, vs its two CASes without the lease check",
                     "InProcess.futexLockUnlock", "InProcess.futexCasWithoutLeaseCheck", 1, "(the check's cost)"),
+            ratio(score, unit, "cached lock+unlock, task in another process (shared memory), vs ReentrantLock",
+                    "Process.sharedLockUnlock", "Process.reentrantLock", 1, "at most 3x"),
+            ratio(score, unit, "its two atomics alone (no lease check) vs ReentrantLock",
+                    "Process.sharedCasPair", "Process.reentrantLock", 1, "(the floor without the clock)"),
+            ratio(score, unit, "the lease check's clock read (System.nanoTime) vs ReentrantLock",
+                    "Process.clockRead", "Process.reentrantLock", 1, "(the clock's share)"),
             ratio(score, unit, "cached lock+unlock, in process, vs getpid through JNA (a system call)",
                     "InProcess.futexLockUnlock", "SystemCall.getpidThroughJna", 1, "at most 1x (seed mail)"),
             ratio(score, unit, "getpid through JNA vs abs through JNA (no system call)",

@@ -3,6 +3,7 @@ package io.machxp.bench.jmh;
 import io.machxp.client.KernelClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
+import io.machxp.proto.shm.ShmLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,12 +14,14 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A task in its own process (this JMH fork) and its kernel in another ({@link KernelHost}): the
@@ -29,6 +32,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 2)
 public class ProcessBenchmarks {
     private static final String OBJECT = "bench";
 
@@ -42,6 +47,8 @@ public class ProcessBenchmarks {
     private long grpcAddress;
     private final ReentrantLock lock = new ReentrantLock();
     private long plainCounter;
+    /** A word of a file in /dev/shm this process maps, for {@link #sharedCasPair}. */
+    private java.nio.ByteBuffer word;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -70,6 +77,13 @@ public class ProcessBenchmarks {
         grpcThread = grpcTask.threadCreate();
         grpcThread.lockFutex(grpcAddress);
         grpcThread.unlockFutex(grpcAddress);
+        Path file = java.nio.file.Files.createTempFile(Path.of("/dev/shm"), "machxp-jmh-", ".word");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            word = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 64); // stays mapped after the close
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -87,6 +101,16 @@ public class ProcessBenchmarks {
     public void sharedLockUnlock() {
         thread.lockFutex(address);
         thread.unlockFutex(address);
+    }
+
+    /**
+     * The two atomics of {@link #sharedLockUnlock} alone (0 -> TID, TID -> 0 on a word of a shared
+     * mapping, through the same VarHandle): what a lock+unlock would cost with a free lease check.
+     * With {@link #clockRead} it bounds how close to {@link #reentrantLock} the fast path can come.
+     */
+    @Benchmark
+    public boolean sharedCasPair() {
+        return ShmLayout.LONG.compareAndSet(word, 8, 0L, 1234L) & ShmLayout.LONG.compareAndSet(word, 8, 1234L, 0L);
     }
 
     /** The clock read the lock's lease check makes (System.nanoTime: CLOCK_MONOTONIC), alone. */
@@ -125,5 +149,12 @@ public class ProcessBenchmarks {
     public void grpcLockUnlock() {
         grpcThread.lockFutex(grpcAddress);
         grpcThread.unlockFutex(grpcAddress);
+        Path file = java.nio.file.Files.createTempFile(Path.of("/dev/shm"), "machxp-jmh-", ".word");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            word = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 64); // stays mapped after the close
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
     }
 }

@@ -8,7 +8,6 @@ import io.machxp.kernel.task.Tids;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
-import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectTerminate;
@@ -16,7 +15,6 @@ import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Reclaim;
 import io.machxp.proto.xp.ReclaimedFutex;
 import io.machxp.proto.xp.ReclaimedObject;
-import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,13 +29,10 @@ import org.slf4j.LoggerFactory;
  * size. A welcome with a kernel id TIDs cannot carry or a page size that is not a power of two
  * from 64 bytes to 1 MiB is a violation: the kernel stays without a session rather than broken.
  *
- * <p>Lease: the welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive
- * at once and then every L/8; each pager_keepalive extends its lease to (when that keepalive was
- * sent) + L - L/5.
- * The pager counts from when it heard the kernel, so it cannot declare the kernel dead before the
- * kernel has stopped by a margin of L/5 plus the transit: when the kernel's lease runs out it
- * stops using the pager as if the stream had broken (every cached futex stops being handed out,
- * every thread's call fails with EIO saying why, and every later request too).
+ * <p>Lease ({@link SessionLease}): the welcome gives the session's lease L (0: none), which
+ * keepalives every L/8 extend; when the kernel's lease runs out it stops using the pager as if
+ * the stream had broken (every cached futex stops being handed out, every thread's call fails
+ * with EIO saying why, and every later request too).
  *
  * <p>Reconnecting and reclaiming. When the stream breaks (the pager restarted, or the connection
  * dropped) while the lease still runs, the kernel keeps what it holds and goes on using it: its
@@ -62,12 +57,6 @@ final class KernelSession {
     /** Log lines keep the core's logger: they read as the kernel's. */
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
     private static final int PROTOCOL_VERSION = 1;
-    /**
-     * Keepalives per lease: eight, not the spec's four, so that the last keepalive answered before
-     * a short cut is at most L/8 old, which leaves a resume (xp-spec 4.7) time before the lease
-     * runs out (0.8 L from that keepalive's send).
-     */
-    private static final int KEEPALIVES_PER_LEASE = 8;
     /** Page sizes a pager may give: powers of two from the pager's least to 1 MiB. */
     private static final int MIN_PAGE_SIZE = 64;
     private static final int MAX_PAGE_SIZE = 1 << 20;
@@ -81,22 +70,16 @@ final class KernelSession {
     private int kernelId;
     private int pageSize;
     private String pagerLost;
+    /** The lease, its keepalives and its end. */
+    private final SessionLease lease;
     /** What the fast path reads of the lease (see {@link LeaseGate}). */
-    final LeaseGate gate = new LeaseGate();
-    /** The session's lease from the welcome, 0: none. */
-    private long leaseNanos;
-    /** When this kernel stops counting on its lease unless a keepalive is answered first. */
-    private long leaseEnds;
-    private long keepaliveSequence;
-    /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
-    private final ArrayDeque<long[]> keepalivesOut = new ArrayDeque<>();
+    final LeaseGate gate;
     /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
     private String disconnected;
     /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
     private boolean reclaiming;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
-    private Timer leaseTimer;
     /** Numbers what crosses the stream, and resumes the session on a new one. */
     final SessionResume resume;
 
@@ -107,12 +90,13 @@ final class KernelSession {
         this.env = env;
         this.stats = stats;
         this.resume = new SessionResume(this, core, name, env, stats);
+        this.lease = new SessionLease(this, core, env, name);
+        this.gate = lease.gate;
     }
 
-    /** 0 until pager_welcome arrived. */
     /** The session's lease from the welcome (0: none). */
     long leaseNanos() {
-        return leaseNanos;
+        return lease.nanos();
     }
 
     int kernelId() {
@@ -130,6 +114,11 @@ final class KernelSession {
     /** Whether the kernel lost its stream and is reconnecting. */
     boolean disconnected() {
         return disconnected != null;
+    }
+
+    /** Why the stream broke while the lease ran; null while the kernel has one. */
+    String disconnectedReason() {
+        return disconnected;
     }
 
     /** A kernel_hello with reclaim is out: the next pager_welcome answers it. */
@@ -165,7 +154,7 @@ final class KernelSession {
         kernelId = id;
         pageSize = size;
         resume.welcomed(w.getLeaseMillis() > 0 ? w.getSessionToken() : 0);
-        startLease(w.getLeaseMillis() * 1_000_000);
+        lease.start(w.getLeaseMillis() * 1_000_000);
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
                 core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
     }
@@ -186,7 +175,7 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (leaseNanos == 0 || kernelId == 0 || env.nanoTime() >= leaseEnds) {
+        if (kernelId == 0 || lease.overNow()) {
             onPagerLost(reason);
             return;
         }
@@ -200,15 +189,15 @@ final class KernelSession {
         resume.abandon();
         if (disconnected == null) {
             disconnected = reason;
-            keepalivesOut.clear(); // the pager that would have answered them is gone
+            lease.forgetKeepalives();
             for (VmObject o : core.objects.servedBy(pager)) {
                 o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
             }
             log.warn("kernel {}: lost its stream to the pager ({}); it keeps what it holds for the {} ms its lease "
-                    + "still runs, and reconnects to reclaim it", name, reason, (leaseEnds - env.nanoTime()) / 1_000_000);
+                    + "still runs, and reconnects to reclaim it", name, reason, lease.millisLeft());
             env.trace("pager-disconnected", 0, reason);
         }
-        env.schedule(leaseNanos / 20, this::reconnect);
+        env.schedule(lease.nanos() / 20, this::reconnect);
     }
 
     private void reconnect() {
@@ -259,13 +248,8 @@ final class KernelSession {
         reclaiming = false;
         disconnected = null;
         resume.welcomed(w.getSessionToken());
-        if (w.getLeaseMillis() > 0) {
-            leaseNanos = w.getLeaseMillis() * 1_000_000;
-            // A new pager may give a shorter lease than the last: the old one's end must not outlast it.
-            leaseEndsAt(Math.min(leaseEnds, reclaimSentAt + leaseNanos - leaseMargin()));
-            checkLeaseIn(leaseEnds - env.nanoTime());
-        }
-        sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
+        lease.reclaimed(w.getLeaseMillis() * 1_000_000, reclaimSentAt);
+        lease.sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
         int[] awaited = {0};
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.INITIALIZING) {
@@ -307,117 +291,30 @@ final class KernelSession {
         core.sessions.stopped(this, reason);
     }
 
-    // ---- resume (xp.proto, Resume) -----------------------------------------------------------
+    // ---- lease (SessionLease) ----------------------------------------------------------------
 
-    /** When the oldest keepalive still unanswered on the stream was sent; -1: none, or no stream. */
+    /** See {@link SessionLease#unansweredSince}. */
     long unansweredSince() {
-        return disconnected != null || keepalivesOut.isEmpty() ? -1 : keepalivesOut.peek()[1];
+        return lease.unansweredSince();
     }
 
-    /** The pager took a resume sent at {@code sentAt}: as a keepalive sent then and answered. */
+    /** See {@link SessionLease#resumeTaken}. */
     void resumeTaken(long sentAt) {
-        leaseEndsAt(Math.max(leaseEnds, sentAt + leaseNanos - leaseMargin()));
-        checkLeaseIn(leaseEnds - env.nanoTime());
+        lease.resumeTaken(sentAt);
     }
 
-    // ---- lease -------------------------------------------------------------------------------
-
-    /**
-     * The pager's lease. It is established by a keepalive sent at once: the kernel holds nothing
-     * before the answer, since whatever it asks for after the welcome is answered after it (the
-     * streams are FIFO), and a slow welcome (a cold start, a slow connect) cannot cost the lease.
-     */
-    private void startLease(long lease) {
-        leaseNanos = lease;
-        if (lease <= 0) {
-            return;
-        }
-        core.returns.retainReturns(pager);
-        // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
-        // the wait, and the kernel holds nothing before its answer.
-        leaseEndsAt(env.nanoTime() + lease - leaseMargin());
-        keepalive();
-        checkLeaseIn(lease - leaseMargin());
-        env.schedule(leaseNanos / 20, resume::checkStall);
-    }
-
-    /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
-    private void leaseEndsAt(long nanos) {
-        leaseEnds = core.plants.leaseEnds(nanos);
-        gate.openUntil(leaseEnds);
-    }
-
-    /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
-    private long leaseMargin() {
-        return leaseNanos / 5;
-    }
-
-    private void keepalive() {
-        if (pagerLost != null) {
-            return;
-        }
-        if (disconnected == null && !resume.resuming()) {
-            sendKeepalive();
-        }
-        env.schedule(leaseNanos / KEEPALIVES_PER_LEASE, this::keepalive);
-    }
-
-    private void sendKeepalive() {
-        long sequence = ++keepaliveSequence;
-        long number = send(KernelToPager.newBuilder().setKernelKeepalive(
-                KernelKeepalive.newBuilder().setSequence(sequence).setReceived(resume.receivedCount())).build());
-        keepalivesOut.add(new long[] {sequence, env.nanoTime(), number});
-        core.returns.keepaliveSent(pager, sequence);
-    }
-
-    /** pager_keepalive: the lease runs on from when the keepalive it answers was sent. */
+    /** See {@link SessionLease#keepaliveAnswered}. */
     void keepaliveAnswered(long sequence) {
-        while (!keepalivesOut.isEmpty() && keepalivesOut.peek()[0] <= sequence) {
-            long[] k = keepalivesOut.poll();
-            if (k[0] == sequence) {
-                long ends = k[1] + leaseNanos - leaseMargin();
-                leaseEndsAt(Math.max(leaseEnds, ends));
-                core.returns.keepaliveAnswered(pager, sequence);
-                resume.acknowledged(k[2]); // the pager had everything sent before it
-                return;
-            }
-        }
-        core.violation("pager_keepalive " + sequence + ", which answers no keepalive it sent", 0, 0);
+        lease.keepaliveAnswered(sequence);
     }
 
-    /** The one pending check of the lease, moved to {@code delayNanos} from now. */
-    private void checkLeaseIn(long delayNanos) {
-        if (leaseTimer != null) {
-            leaseTimer.cancel();
-        }
-        leaseTimer = env.schedule(Math.max(0, delayNanos), this::checkLease);
-    }
-
-    /**
-     * A task's call checks the lease when it runs, not when it arrived: a kernel paused past its
-     * lease (its lease timer not run yet) stops using the pager before it hands anything out.
-     */
+    /** See {@link SessionLease#checkNow}. */
     void checkLeaseNow() {
-        if (leaseNanos > 0 && pagerLost == null && core.plants.leaseOverWhenRun(env.nanoTime() >= leaseEnds)) {
-            checkLease();
-        }
+        lease.checkNow();
     }
 
-    private void checkLease() {
-        if (pagerLost != null) {
-            return;
-        }
-        long now = env.nanoTime();
-        if (now < leaseEnds) {
-            checkLeaseIn(leaseEnds - now);
-            return;
-        }
-        String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
-                + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - leaseMargin()) / 1_000_000,
-                leaseNanos / 1_000_000, leaseMargin() / 1_000_000,
-                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")");
-        log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
-        env.trace("lease-lost", 0, why);
+    /** The lease ran out: the kernel stops using the pager. */
+    void leaseLost(String why) {
         stopUsingPager(why);
     }
 

@@ -19,7 +19,7 @@ public final class FutexFastPath {
      */
     public static FutexEntry tryLock(MachTask task, int tid, long address, KernelStats stats, LeaseGate lease) {
         FutexEntry e = task.residentFutex(address);
-        if (e != null && lease.open(System.nanoTime()) && e.tryFastLock(tid)) {
+        if (e != null && lease.openNow() && e.tryFastLock(tid)) {
             stats.acquired(AcquirePath.FAST_PATH);
             return e;
         }

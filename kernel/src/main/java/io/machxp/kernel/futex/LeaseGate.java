@@ -49,6 +49,15 @@ public final class LeaseGate {
         set(Long.MIN_VALUE);
     }
 
+    /**
+     * Whether the lease runs now, by {@link System#nanoTime()}; without a lease, without reading
+     * the clock (no time passes {@link Long#MAX_VALUE}). Any thread.
+     */
+    public boolean openNow() {
+        long u = until;
+        return u == Long.MAX_VALUE || System.nanoTime() < u;
+    }
+
     /** Whether the lease still runs at {@code nanoTime}. Any thread. */
     public boolean open(long nanoTime) {
         return nanoTime < until;

@@ -340,8 +340,8 @@ public final class PagerCore {
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("sessions", sessions.count());
         counts.put("deadSessions", sessions.deadCount());
-        counts.put("kernelIds", sessions.idCount());
-        counts.put("quarantinedIds", sessions.quarantinedCount());
+        counts.put("kernelIds", sessions.ids.count());
+        counts.put("quarantinedIds", sessions.ids.quarantinedCount());
         counts.put("futexes", futexes.count());
         counts.put("futexTokenMarks", futexes.records().prunedTokenCount());
         counts.put("deadKernelIdsInWords", futexes.records().diedPendingCount());

@@ -13,7 +13,6 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
-import io.machxp.proto.xp.ReclaimedFutex;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -63,7 +62,8 @@ import java.util.List;
  * <p>Records ({@link FutexRecords}): a futex has a record only while a kernel holds it or waits
  * for it, or while it carries something to its next grant; the others are pruned. A kernel
  * declared dead holding a futex is remembered on the record until a grantee told of the death
- * releases it ({@link #diedPending}): its id is not given to another kernel before.
+ * releases it ({@link #diedPending}): its id is not given to another kernel before. After a
+ * restart of the pager, kernels reclaim what they held ({@link FutexReclaims}).
  *
  * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
  * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
@@ -99,7 +99,11 @@ final class PagerFutexes {
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, tokenEpoch);
+        this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
     }
+
+    /** What kernels reclaim after a restart of the pager. */
+    final FutexReclaims reclaims;
 
     /** What the pager has checked out to which kernel, in the store. */
     private final FutexJournal journal;
@@ -336,14 +340,6 @@ final class PagerFutexes {
         }
     }
 
-    /** After a restart: the futex's holder did not reclaim it (or its death was not told): its next grant says so. */
-    void diedInRestart(FutexKey key) {
-        FutexRecord f = records.getOrMake(key);
-        if (f.holder == null) {
-            f.ownerDied = true;
-        }
-    }
-
     /** A grant; {@code token} (0: the next) and {@code forwarded} (or null) of a direct handoff's. */
     void grant(FutexRecord f, KernelSession s, boolean handoff, long token, PageData forwarded) {
         f.holder = s;
@@ -417,50 +413,14 @@ final class PagerFutexes {
         }
     }
 
-    // ---- reclaim after a pager restart --------------------------------------------------------
-
-    /**
-     * A futex a reconnecting kernel says it holds, under the token an earlier pager gave it:
-     * recorded as the kernel's unless another holds it or the token is not an earlier pager's or
-     * older than the last grant of that futex this pager knows of. After the reclaim, the futex's
-     * token is the reclaimed one, and its next grant goes on above the object's mark.
-     *
-     * @return null when recorded, else why not (refused and logged)
-     */
-    String reclaim(KernelSession s, int objectId, ReclaimedFutex r) {
-        FutexKey key = futexKey(s, objectId, r.getOffset(), "a reclaim of a futex");
-        if (key == null) {
-            return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
-                    + "of its object " + objectId;
-        }
-        // A new record starts at the object's pruned high-water mark, which counts the grants of all
-        // its futexes: only a record this futex already has tells its own last grant.
-        boolean known = records.get(key) != null;
-        FutexRecord f = records.getOrMake(key);
-        long token = r.getFencingToken();
-        String refusal = f.holder != null ? f.holder + " holds it"
-                : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
-                : known && token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
-                : null;
-        if (refusal != null) {
-            records.pruneIfIdle(f);
-            core.refuse(s, "a reclaim of " + describe(key) + ": " + refusal);
-            return "it reclaims " + describe(key) + ", but " + refusal;
-        }
-        f.holder = s;
-        f.token = token;
-        f.grantOwnerDied = r.getOwnerDied();
-        f.lastHolder = s.id;
-        f.lastHolderName = s.kernelName;
-        s.held.add(key);
-        journal.reclaimed(s, key);
-        core.stats.futexesReclaimed.increment();
-        return null;
-    }
-
     // ---- validation and inspection ------------------------------------------------------------
 
     private FutexKey futexKey(KernelSession s, int objectId, long offset, String routine) {
+        return futexKey(core, s, objectId, offset, routine);
+    }
+
+    /** The key of a futex a kernel names, or null (refused and logged) if it names none. */
+    static FutexKey futexKey(CoreContext core, KernelSession s, int objectId, long offset, String routine) {
         MemoryObject o = s.objects.get(objectId);
         if (o == null) {
             core.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
@@ -474,7 +434,7 @@ final class PagerFutexes {
         return new FutexKey(o.name(), offset);
     }
 
-    private static String describe(FutexKey key) {
+    static String describe(FutexKey key) {
         return "the futex at 0x" + Long.toHexString(key.offset()) + " of '" + key.object() + "'";
     }
 

@@ -123,7 +123,7 @@ final class PagerGrace {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
         for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {
-            futexes.diedInRestart(key); // before any held lock is handled: its grant says owner_died
+            futexes.reclaims.diedInRestart(key); // before any held lock is handled: its grant says owner_died
         }
         core.env.graceEnded();
         if (reclaims) {
@@ -165,14 +165,14 @@ final class PagerGrace {
             return;
         }
         if (heldInGrace == null) {
-            sessions.end(s, Errno.ESTALE, what + (sessions.knows(kernelName)
+            sessions.end(s, Errno.ESTALE, what + (sessions.ids.knows(kernelName)
                     ? "the pager did not restart, and the kernel's old session stays its own until its lease ends"
                     : "the pager's grace period after its restart is over, so the kernel's lease has run out")
                     + "; restart the kernel");
             return;
         }
         int id = r.getKernelId();
-        String owner = sessions.ownerOfId(id);
+        String owner = sessions.ids.ownerOf(id);
         // Another kernel has the name or the id: EEXIST; anything else the pager cannot take: EINVAL.
         String taken = sessions.connected(kernelName) ? "a kernel of that name has connected already"
                 : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
@@ -202,7 +202,7 @@ final class PagerGrace {
             sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
             return;
         }
-        sessions.takeId(kernelName, id);
+        sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
         sessions.welcome(s, kernelName, id);
         int futexCount = 0;
@@ -212,7 +212,7 @@ final class PagerGrace {
         for (ReclaimedObject o : r.getObjectsList()) {
             MemoryObject object = objects.get(o.getObjectId());
             for (ReclaimedFutex f : o.getFutexesList()) {
-                String refused = futexes.reclaim(s, o.getObjectId(), f);
+                String refused = futexes.reclaims.reclaim(s, o.getObjectId(), f);
                 if (refused != null) {
                     conflict = conflict != null ? conflict : refused;
                 } else {

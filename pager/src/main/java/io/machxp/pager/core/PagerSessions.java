@@ -9,11 +9,9 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +45,7 @@ import java.util.Set;
  *
  * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
  * broken (a broken one for a lease). When its last session is forgotten the id goes into
- * quarantine for {@link #quarantineNanos} (a lease plus this pager's grace period): a kernel of
+ * quarantine ({@link KernelIds}) for a lease plus this pager's grace period: a kernel of
  * the same name that comes back meanwhile gets it again; another name gets it only after the
  * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
  * may sit in the futex's word until a grantee told of the death has released it; see
@@ -63,7 +61,7 @@ import java.util.Set;
  */
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
-    static final int MAX_KERNEL_ID = 1023;
+    static final int MAX_KERNEL_ID = KernelIds.MAX_KERNEL_ID;
     /** The XP protocol version this pager speaks (kernel_hello.protocol_version). */
     static final int PROTOCOL_VERSION = 1;
 
@@ -75,17 +73,8 @@ final class PagerSessions {
     private final long tokenEpoch;
     final Map<Long, KernelSession> sessions = new HashMap<>();
     final Map<String, KernelSession> sessionsByName = new HashMap<>();
-    final Map<String, Integer> kernelIds = new HashMap<>();
-    /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
-    final String[] idOwners = new String[MAX_KERNEL_ID + 1];
-    /** The lowest id that may never have been given out (ids below it have been, or are reclaimed). */
-    int neverUsed = 1;
-    /** Ids whose names have no session, in the order they were released: id -> when it may go. */
-    final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
-    /** Ids free for any name, least recently freed first. */
-    final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
-    /** How long an id rests after its name's last session is forgotten: a lease plus the grace period. */
-    private final long quarantineNanos;
+    /** The kernel ids the names have, and their quarantine. */
+    final KernelIds ids;
     /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
     final Set<Long> deadSessions = new HashSet<>();
 
@@ -96,7 +85,7 @@ final class PagerSessions {
         this.futexes = futexes;
         this.leaseNanos = leaseNanos;
         this.tokenEpoch = tokenEpoch;
-        this.quarantineNanos = leaseNanos + graceNanos;
+        this.ids = new KernelIds(core, futexes, leaseNanos + graceNanos);
     }
 
     // ---- streams ------------------------------------------------------------------------------
@@ -190,11 +179,7 @@ final class PagerSessions {
         core.stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
-            Integer id = kernelIds.get(s.kernelName);
-            if (id != null) {
-                quarantine.remove(id); // to the end of the release order
-                quarantine.put(id, core.env.nanoTime() + quarantineNanos); // the name has no session left
-            }
+            ids.rest(s.kernelName);
         }
         pages.forget(s, null);
         futexes.leaveQueues(s, null);
@@ -313,63 +298,21 @@ final class PagerSessions {
                     + "has noticed the old one gone: at most a lease)");
             return;
         }
-        Integer id = kernelIds.get(kernelName);
+        Integer id = ids.of(kernelName);
         if (id != null) {
-            quarantine.remove(id); // back within its quarantine: the name keeps its id
+            ids.back(id); // back within its quarantine: the name keeps its id
         } else {
-            id = freeKernelId();
+            id = ids.free();
             if (id == 0) {
                 end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
-                        + "after their kernels left (an id rests " + quarantineNanos / 1_000_000 + " ms); connect "
+                        + "after their kernels left (an id rests " + ids.quarantineNanos / 1_000_000 + " ms); connect "
                         + "again later");
                 return;
             }
-            takeId(kernelName, id);
+            ids.take(kernelName, id);
         }
         welcome(s, kernelName, id);
         CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
-    }
-
-    /**
-     * An id for a new name, 0 if none is left: one never given out, else the least recently freed
-     * one whose quarantine is over (and that no futex's owner_died still names).
-     */
-    private int freeKernelId() {
-        while (neverUsed <= MAX_KERNEL_ID) {
-            int id = neverUsed++;
-            if (idOwners[id] == null) {
-                return id;
-            }
-        }
-        releaseQuarantined(); // only now: until ids run short, a name that comes back keeps its id
-        Integer id = freeIds.poll();
-        return id == null ? 0 : id;
-    }
-
-    /** Ids whose quarantine is over go to the free pool; one a pending owner_died names rests on. */
-    private void releaseQuarantined() {
-        long now = core.env.nanoTime();
-        int looked = quarantine.size();
-        var it = quarantine.entrySet().iterator();
-        List<Integer> again = new ArrayList<>();
-        while (it.hasNext() && looked-- > 0) {
-            var e = it.next();
-            if (e.getValue() > now) {
-                break; // in release order: the rest rest longer
-            }
-            int id = e.getKey();
-            it.remove();
-            if (futexes.diedPending(id)) {
-                again.add(id);
-                continue;
-            }
-            kernelIds.remove(idOwners[id], id);
-            idOwners[id] = null;
-            freeIds.add(id);
-        }
-        for (int id : again) {
-            quarantine.put(id, now + quarantineNanos);
-        }
     }
 
     /** pager_welcome: the session is now the kernel's of that name and id. */
@@ -416,37 +359,9 @@ final class PagerSessions {
         deadSessions.remove(sessionId);
     }
 
-    // ---- names and ids, for reclaims ----------------------------------------------------------
-
     /** Whether a session of a kernel of this name has been welcomed and not forgotten. */
     boolean connected(String kernelName) {
         return sessionsByName.containsKey(kernelName);
-    }
-
-    /** Whether a kernel of this name has an id here (given, reclaimed, or resting in quarantine). */
-    boolean knows(String kernelName) {
-        return kernelIds.containsKey(kernelName);
-    }
-
-    /** The name of the kernel that has this id (or whose id rests in quarantine), or null. */
-    String ownerOfId(int id) {
-        return id < 1 || id > MAX_KERNEL_ID ? null : idOwners[id];
-    }
-
-    /** The id is the kernel's from now on (a new one, or a reclaimed one, which may not be free here). */
-    void takeId(String kernelName, int id) {
-        if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {
-            kernelIds.remove(idOwners[id], id);
-        }
-        Integer old = kernelIds.get(kernelName);
-        if (old != null && old != id) {
-            quarantine.remove(old);
-            quarantine.put(old, core.env.nanoTime() + quarantineNanos); // its TIDs may still be about
-        }
-        quarantine.remove(id);
-        freeIds.remove(id); // rare: a reclaim, in grace, of an id this pager freed
-        idOwners[id] = kernelName;
-        kernelIds.put(kernelName, id);
     }
 
     // ---- inspection ---------------------------------------------------------------------------
@@ -473,16 +388,6 @@ final class PagerSessions {
     /** How many sessions declared dead are remembered, to fence what still arrives from them. */
     int deadCount() {
         return deadSessions.size();
-    }
-
-    /** How many kernel names have an id (in use or in quarantine). */
-    int idCount() {
-        return kernelIds.size();
-    }
-
-    /** How many ids rest in quarantine. */
-    int quarantinedCount() {
-        return quarantine.size();
     }
 
     /** Names of the kernels connected now. */

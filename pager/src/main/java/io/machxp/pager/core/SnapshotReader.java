@@ -103,20 +103,20 @@ final class SnapshotReader {
         snap.getNamedSessionsList().forEach(n -> sessions.sessionsByName.put(n.getKernelName(),
                 session(n.getSession())));
         for (KernelIdImage k : snap.getKernelIdsList()) {
-            sessions.kernelIds.put(k.getKernelName(), k.getKernelId());
+            sessions.ids.kernelIds.put(k.getKernelName(), k.getKernelId());
         }
         for (KernelIdImage k : snap.getIdOwnersList()) {
             if (k.getKernelId() < 1 || k.getKernelId() > PagerSessions.MAX_KERNEL_ID) {
                 throw new IllegalArgumentException("the snapshot gives kernel id " + k.getKernelId() + ", not in 1.."
                         + PagerSessions.MAX_KERNEL_ID);
             }
-            sessions.idOwners[k.getKernelId()] = k.getKernelName();
+            sessions.ids.idOwners[k.getKernelId()] = k.getKernelName();
         }
-        sessions.neverUsed = snap.getNeverUsedId();
+        sessions.ids.neverUsed = snap.getNeverUsedId();
         for (QuarantinedId q : snap.getQuarantineList()) {
-            sessions.quarantine.put(q.getKernelId(), q.getUntilNanos());
+            sessions.ids.quarantine.put(q.getKernelId(), q.getUntilNanos());
         }
-        sessions.freeIds.addAll(snap.getFreeIdsList());
+        sessions.ids.freeIds.addAll(snap.getFreeIdsList());
         sessions.deadSessions.addAll(snap.getDeadSessionsList());
     }
 

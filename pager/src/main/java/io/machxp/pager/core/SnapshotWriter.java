@@ -91,17 +91,17 @@ final class SnapshotWriter {
         new TreeMap<>(sessions.sessions).values().forEach(s -> b.addSessions(session(s)));
         new TreeMap<>(sessions.sessionsByName).forEach((name, s) -> b.addNamedSessions(NamedSession.newBuilder()
                 .setKernelName(name).setSession(id(s))));
-        new TreeMap<>(sessions.kernelIds).forEach((name, id) -> b.addKernelIds(KernelIdImage.newBuilder()
+        new TreeMap<>(sessions.ids.kernelIds).forEach((name, id) -> b.addKernelIds(KernelIdImage.newBuilder()
                 .setKernelName(name).setKernelId(id)));
-        for (int id = 1; id < sessions.idOwners.length; id++) {
-            if (sessions.idOwners[id] != null) {
-                b.addIdOwners(KernelIdImage.newBuilder().setKernelName(sessions.idOwners[id]).setKernelId(id));
+        for (int id = 1; id < sessions.ids.idOwners.length; id++) {
+            if (sessions.ids.idOwners[id] != null) {
+                b.addIdOwners(KernelIdImage.newBuilder().setKernelName(sessions.ids.idOwners[id]).setKernelId(id));
             }
         }
-        b.setNeverUsedId(sessions.neverUsed);
-        sessions.quarantine.forEach((id, until) -> b.addQuarantine(QuarantinedId.newBuilder().setKernelId(id)
+        b.setNeverUsedId(sessions.ids.neverUsed);
+        sessions.ids.quarantine.forEach((id, until) -> b.addQuarantine(QuarantinedId.newBuilder().setKernelId(id)
                 .setUntilNanos(until)));
-        b.addAllFreeIds(sessions.freeIds);
+        b.addAllFreeIds(sessions.ids.freeIds);
         sessions.deadSessions.stream().sorted().forEach(b::addDeadSessions);
     }
 

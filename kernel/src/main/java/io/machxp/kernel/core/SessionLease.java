@@ -1,0 +1,197 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.futex.LeaseGate;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lease of one {@link KernelSession}: the keepalives that extend it and the timer that ends
+ * it. Part of the kernel core: core thread only.
+ *
+ * <h2>Overview</h2>
+ * The welcome gives the session's lease L (0: none). The kernel sends kernel_keepalive at once and
+ * then every L/8; each pager_keepalive extends the lease to (when the keepalive it answers was
+ * sent) + L - L/5. The pager counts from when it heard the kernel, so it cannot declare the kernel
+ * dead before the kernel has stopped by a margin of L/5 plus the transit. States: NONE (no lease,
+ * or before the welcome) → RUNNING (the end moves on with each answer, a resume taken or a
+ * reclaim welcomed) → OVER (the timer, or a call that runs after the end, finds it passed: the
+ * session stops using its pager). The end is mirrored to {@link #gate}, which the fast paths read.
+ */
+final class SessionLease {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+    /**
+     * Keepalives per lease: eight, not the spec's four, so that the last keepalive answered before
+     * a short cut is at most L/8 old, which leaves a resume (xp-spec 4.7) time before the lease
+     * runs out (0.8 L from that keepalive's send).
+     */
+    private static final int KEEPALIVES_PER_LEASE = 8;
+
+    private final KernelSession session;
+    private final KernelCore core;
+    private final KernelEnv env;
+    private final String name;
+    /** What the fast path reads of the lease (see {@link LeaseGate}). */
+    final LeaseGate gate = new LeaseGate();
+    /** The session's lease from the welcome, 0: none. */
+    private long leaseNanos;
+    /** When this kernel stops counting on its lease unless a keepalive is answered first. */
+    private long leaseEnds;
+    private long keepaliveSequence;
+    /** Send times of the keepalives not answered yet, oldest first (answers come in order). */
+    private final ArrayDeque<long[]> keepalivesOut = new ArrayDeque<>();
+    private Timer leaseTimer;
+
+    SessionLease(KernelSession session, KernelCore core, KernelEnv env, String name) {
+        this.session = session;
+        this.core = core;
+        this.env = env;
+        this.name = name;
+    }
+
+    /** The session's lease from the welcome (0: none). */
+    long nanos() {
+        return leaseNanos;
+    }
+
+    /** Whether the lease has ended by the kernel's clock (or there is none to go on with). */
+    boolean overNow() {
+        return leaseNanos == 0 || env.nanoTime() >= leaseEnds;
+    }
+
+    /** How long it still runs, in ms, for log lines. */
+    long millisLeft() {
+        return (leaseEnds - env.nanoTime()) / 1_000_000;
+    }
+
+    /**
+     * The pager's lease. It is established by a keepalive sent at once: the kernel holds nothing
+     * before the answer, since whatever it asks for after the welcome is answered after it (the
+     * streams are FIFO), and a slow welcome (a cold start, a slow connect) cannot cost the lease.
+     */
+    void start(long lease) {
+        leaseNanos = lease;
+        if (lease <= 0) {
+            return;
+        }
+        core.returns.retainReturns(session.pager);
+        // Counted from the first keepalive, sent now, as if answered: unanswered, it still bounds
+        // the wait, and the kernel holds nothing before its answer.
+        endsAt(env.nanoTime() + lease - margin());
+        keepalive();
+        checkIn(lease - margin());
+        env.schedule(leaseNanos / 20, session.resume::checkStall);
+    }
+
+    /**
+     * The pager took a reclaim sent at {@code sentAt} with a lease of {@code lease} (0: none): a new
+     * pager may give a shorter lease than the last, and the old one's end must not outlast it.
+     */
+    void reclaimed(long lease, long sentAt) {
+        if (lease > 0) {
+            leaseNanos = lease;
+            endsAt(Math.min(leaseEnds, sentAt + leaseNanos - margin()));
+            checkIn(leaseEnds - env.nanoTime());
+        }
+    }
+
+    /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
+    private void endsAt(long nanos) {
+        leaseEnds = core.plants.leaseEnds(nanos);
+        gate.openUntil(leaseEnds);
+    }
+
+    /** How much earlier than the pager the kernel stops counting on its lease: a fifth of it. */
+    private long margin() {
+        return leaseNanos / 5;
+    }
+
+    private void keepalive() {
+        if (session.pagerLost()) {
+            return;
+        }
+        if (!session.disconnected() && !session.resume.resuming()) {
+            sendKeepalive();
+        }
+        env.schedule(leaseNanos / KEEPALIVES_PER_LEASE, this::keepalive);
+    }
+
+    void sendKeepalive() {
+        long sequence = ++keepaliveSequence;
+        long number = session.send(KernelToPager.newBuilder().setKernelKeepalive(
+                KernelKeepalive.newBuilder().setSequence(sequence).setReceived(session.resume.receivedCount())).build());
+        keepalivesOut.add(new long[] {sequence, env.nanoTime(), number});
+        core.returns.keepaliveSent(session.pager, sequence);
+    }
+
+    /** The stream broke: the pager that would have answered the keepalives out is gone. */
+    void forgetKeepalives() {
+        keepalivesOut.clear();
+    }
+
+    /** pager_keepalive: the lease runs on from when the keepalive it answers was sent. */
+    void keepaliveAnswered(long sequence) {
+        while (!keepalivesOut.isEmpty() && keepalivesOut.peek()[0] <= sequence) {
+            long[] k = keepalivesOut.poll();
+            if (k[0] == sequence) {
+                long ends = k[1] + leaseNanos - margin();
+                endsAt(Math.max(leaseEnds, ends));
+                core.returns.keepaliveAnswered(session.pager, sequence);
+                session.resume.acknowledged(k[2]); // the pager had everything sent before it
+                return;
+            }
+        }
+        core.violation("pager_keepalive " + sequence + ", which answers no keepalive it sent", 0, 0);
+    }
+
+    /** When the oldest keepalive still unanswered on the stream was sent; -1: none, or no stream. */
+    long unansweredSince() {
+        return session.disconnected() || keepalivesOut.isEmpty() ? -1 : keepalivesOut.peek()[1];
+    }
+
+    /** The pager took a resume sent at {@code sentAt}: as a keepalive sent then and answered. */
+    void resumeTaken(long sentAt) {
+        endsAt(Math.max(leaseEnds, sentAt + leaseNanos - margin()));
+        checkIn(leaseEnds - env.nanoTime());
+    }
+
+    /** The one pending check of the lease, moved to {@code delayNanos} from now. */
+    private void checkIn(long delayNanos) {
+        if (leaseTimer != null) {
+            leaseTimer.cancel();
+        }
+        leaseTimer = env.schedule(Math.max(0, delayNanos), this::check);
+    }
+
+    /**
+     * A task's call checks the lease when it runs, not when it arrived: a kernel paused past its
+     * lease (its lease timer not run yet) stops using the pager before it hands anything out.
+     */
+    void checkNow() {
+        if (leaseNanos > 0 && !session.pagerLost() && core.plants.leaseOverWhenRun(env.nanoTime() >= leaseEnds)) {
+            check();
+        }
+    }
+
+    private void check() {
+        if (session.pagerLost()) {
+            return;
+        }
+        long now = env.nanoTime();
+        if (now < leaseEnds) {
+            checkIn(leaseEnds - now);
+            return;
+        }
+        String disconnected = session.disconnectedReason();
+        String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
+                + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
+                leaseNanos / 1_000_000, margin() / 1_000_000,
+                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")");
+        log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
+        env.trace("lease-lost", 0, why);
+        session.leaseLost(why);
+    }
+}

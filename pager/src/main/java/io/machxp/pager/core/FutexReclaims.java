@@ -1,0 +1,80 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.proto.xp.ReclaimedFutex;
+
+/**
+ * The futexes kernels reclaim from a restarted pager (docs/xp-spec.md 9): part of the pager core
+ * beside {@link PagerFutexes}, core thread only.
+ *
+ * <h2>Overview</h2>
+ * In its grace period the pager takes, from each reconnecting kernel's kernel_hello with reclaim,
+ * every futex the kernel says it holds with the token an earlier pager gave it
+ * ({@link #reclaim}); a futex whose holder did not reclaim it, or whose holder's death was not
+ * yet told, goes on with owner_died at its next grant ({@link #diedInRestart}). A reclaimed
+ * futex's record: nobody's → held by the kernel (its token the reclaimed one, the next grant above
+ * the object's mark); refused (another holds it, or the token is not an earlier pager's, or older
+ * than the last grant this pager knows of) → unchanged, the refusal logged and returned.
+ */
+final class FutexReclaims {
+    private final CoreContext core;
+    private final FutexRecords records;
+    private final FutexJournal journal;
+    /** This start's token epoch: a reclaimed token must be an earlier one's. */
+    private final long tokenEpoch;
+
+    FutexReclaims(CoreContext core, FutexRecords records, FutexJournal journal, long tokenEpoch) {
+        this.core = core;
+        this.records = records;
+        this.journal = journal;
+        this.tokenEpoch = tokenEpoch;
+    }
+
+    /**
+     * A futex a reconnecting kernel says it holds, under the token an earlier pager gave it:
+     * recorded as the kernel's unless another holds it or the token is not an earlier pager's or
+     * older than the last grant of that futex this pager knows of. After the reclaim, the futex's
+     * token is the reclaimed one, and its next grant goes on above the object's mark.
+     *
+     * @return null when recorded, else why not (refused and logged)
+     */
+    String reclaim(KernelSession s, int objectId, ReclaimedFutex r) {
+        FutexKey key = PagerFutexes.futexKey(core, s, objectId, r.getOffset(), "a reclaim of a futex");
+        if (key == null) {
+            return "it reclaims a futex at 0x" + Long.toHexString(r.getOffset()) + ", which is not an aligned word "
+                    + "of its object " + objectId;
+        }
+        // A new record starts at the object's pruned high-water mark, which counts the grants of all
+        // its futexes: only a record this futex already has tells its own last grant.
+        boolean known = records.get(key) != null;
+        FutexRecord f = records.getOrMake(key);
+        long token = r.getFencingToken();
+        String refusal = f.holder != null ? f.holder + " holds it"
+                : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
+                : known && token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
+                : null;
+        if (refusal != null) {
+            records.pruneIfIdle(f);
+            core.refuse(s, "a reclaim of " + PagerFutexes.describe(key) + ": " + refusal);
+            return "it reclaims " + PagerFutexes.describe(key) + ", but " + refusal;
+        }
+        f.holder = s;
+        f.token = token;
+        f.grantOwnerDied = r.getOwnerDied();
+        f.lastHolder = s.id;
+        f.lastHolderName = s.kernelName;
+        s.held.add(key);
+        journal.reclaimed(s, key);
+        core.stats.futexesReclaimed.increment();
+        return null;
+    }
+
+    /** After a restart: the futex's holder did not reclaim it (or its death was not told): its next grant says so. */
+    void diedInRestart(FutexKey key) {
+        FutexRecord f = records.getOrMake(key);
+        if (f.holder == null) {
+            f.ownerDied = true;
+        }
+    }
+}

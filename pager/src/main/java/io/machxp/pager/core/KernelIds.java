@@ -1,0 +1,145 @@
+package io.machxp.pager.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The kernel ids (1..1023) the pager gives kernel names, and their quarantine: part of the
+ * pager core beside {@link PagerSessions}, core thread only. TIDs carry the id, so an id goes to
+ * another name only once no futex word can still hold a TID of its last kernel.
+ *
+ * <h2>Overview</h2>
+ * An id is, for one name at a time: NEVER USED → GIVEN (the name has a session, live or broken,
+ * or a reclaim took it) → QUARANTINED when the name's last session is forgotten, for
+ * {@code quarantineNanos} (a lease plus the grace period; the same name coming back meanwhile gets
+ * it again) → FREE once the quarantine is over and no futex record still carries an owner_died of
+ * that kernel ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
+ * from those never given out, then from the free pool, least recently freed first, so an id rests
+ * as long as the pager's churn allows. At most 1023 names hold ids or sit in quarantine at once.
+ * The fields are the pager's state: {@link SnapshotWriter} and {@link SnapshotReader} keep them.
+ */
+final class KernelIds {
+    /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
+    static final int MAX_KERNEL_ID = 1023;
+
+    private final CoreContext core;
+    private final PagerFutexes futexes;
+    final Map<String, Integer> kernelIds = new HashMap<>();
+    /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
+    final String[] idOwners = new String[MAX_KERNEL_ID + 1];
+    /** The lowest id that may never have been given out (ids below it have been, or are reclaimed). */
+    int neverUsed = 1;
+    /** Ids whose names have no session, in the order they were released: id -> when it may go. */
+    final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
+    /** Ids free for any name, least recently freed first. */
+    final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    /** How long an id rests after its name's last session is forgotten: a lease plus the grace period. */
+    final long quarantineNanos;
+
+    KernelIds(CoreContext core, PagerFutexes futexes, long quarantineNanos) {
+        this.core = core;
+        this.futexes = futexes;
+        this.quarantineNanos = quarantineNanos;
+    }
+
+    /** The id this name has (given, or resting in quarantine), or null. */
+    Integer of(String kernelName) {
+        return kernelIds.get(kernelName);
+    }
+
+    /** The name is back within its id's quarantine: it keeps its id. */
+    void back(int id) {
+        quarantine.remove(id);
+    }
+
+    /** The name's last session was forgotten: its id, if it has one, rests from now on. */
+    void rest(String kernelName) {
+        Integer id = kernelIds.get(kernelName);
+        if (id != null) {
+            quarantine.remove(id); // to the end of the release order
+            quarantine.put(id, core.env.nanoTime() + quarantineNanos); // the name has no session left
+        }
+    }
+
+    /**
+     * An id for a new name, 0 if none is left: one never given out, else the least recently freed
+     * one whose quarantine is over (and that no futex's owner_died still names).
+     */
+    int free() {
+        while (neverUsed <= MAX_KERNEL_ID) {
+            int id = neverUsed++;
+            if (idOwners[id] == null) {
+                return id;
+            }
+        }
+        releaseQuarantined(); // only now: until ids run short, a name that comes back keeps its id
+        Integer id = freeIds.poll();
+        return id == null ? 0 : id;
+    }
+
+    /** Ids whose quarantine is over go to the free pool; one a pending owner_died names rests on. */
+    private void releaseQuarantined() {
+        long now = core.env.nanoTime();
+        int looked = quarantine.size();
+        var it = quarantine.entrySet().iterator();
+        List<Integer> again = new ArrayList<>();
+        while (it.hasNext() && looked-- > 0) {
+            var e = it.next();
+            if (e.getValue() > now) {
+                break; // in release order: the rest rest longer
+            }
+            int id = e.getKey();
+            it.remove();
+            if (futexes.diedPending(id)) {
+                again.add(id);
+                continue;
+            }
+            kernelIds.remove(idOwners[id], id);
+            idOwners[id] = null;
+            freeIds.add(id);
+        }
+        for (int id : again) {
+            quarantine.put(id, now + quarantineNanos);
+        }
+    }
+
+    /** Whether a kernel of this name has an id here (given, reclaimed, or resting in quarantine). */
+    boolean knows(String kernelName) {
+        return kernelIds.containsKey(kernelName);
+    }
+
+    /** The name of the kernel that has this id (or whose id rests in quarantine), or null. */
+    String ownerOf(int id) {
+        return id < 1 || id > MAX_KERNEL_ID ? null : idOwners[id];
+    }
+
+    /** The id is the kernel's from now on (a new one, or a reclaimed one, which may not be free here). */
+    void take(String kernelName, int id) {
+        if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {
+            kernelIds.remove(idOwners[id], id);
+        }
+        Integer old = kernelIds.get(kernelName);
+        if (old != null && old != id) {
+            quarantine.remove(old);
+            quarantine.put(old, core.env.nanoTime() + quarantineNanos); // its TIDs may still be about
+        }
+        quarantine.remove(id);
+        freeIds.remove(id); // rare: a reclaim, in grace, of an id this pager freed
+        idOwners[id] = kernelName;
+        kernelIds.put(kernelName, id);
+    }
+
+    /** How many kernel names have an id (in use or in quarantine). */
+    int count() {
+        return kernelIds.size();
+    }
+
+    /** How many ids rest in quarantine. */
+    int quarantinedCount() {
+        return quarantine.size();
+    }
+}
