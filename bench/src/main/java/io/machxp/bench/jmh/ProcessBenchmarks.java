@@ -149,12 +149,5 @@ public class ProcessBenchmarks {
     public void grpcLockUnlock() {
         grpcThread.lockFutex(grpcAddress);
         grpcThread.unlockFutex(grpcAddress);
-        Path file = java.nio.file.Files.createTempFile(Path.of("/dev/shm"), "machxp-jmh-", ".word");
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            word = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 64); // stays mapped after the close
-        } finally {
-            java.nio.file.Files.delete(file);
-        }
     }
 }
