@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -23,8 +22,9 @@ import java.util.SplittableRandom;
  * with each pager ({@link SimPager}), and each pager crashes on its own.
  *
  * <h2>Overview</h2>
- * Everything that happens is an event at a virtual time, run in (time, order of scheduling):
- * an XP message arriving, a kernel timer firing, or an action of the caller ({@link #at}). An XP
+ * Everything that happens is an event at a virtual time, run in (time, order of scheduling)
+ * ({@link SimEvents}): an XP message arriving, a kernel timer firing, or an action of the caller
+ * ({@link #at}). An XP
  * message sent at time t arrives at t + latency + a seeded jitter in [0, jitter], and never
  * before a message sent earlier on the same stream (a stream is FIFO, as a gRPC stream is).
  * Nothing else is random and nothing reads the wall clock, so a run is a function of its inputs
@@ -100,7 +100,8 @@ public final class SimCluster {
 
     private final Options options;
     private final SplittableRandom random;
-    private final PriorityQueue<SimEvent> queue = new PriorityQueue<>();
+    /** The event queue and virtual time. */
+    private final SimEvents events = new SimEvents();
     private final PagerDirectory directory;
     private final List<SimPager> pagers = new ArrayList<>();
     private final Map<String, SimKernel> kernels = new LinkedHashMap<>();
@@ -110,8 +111,6 @@ public final class SimCluster {
     private SimNetwork network;
     private XpObserver observer = (sent, arrives, from, to, message) -> { };
     private DeathSink deaths = (time, kernel, held) -> { };
-    private long now;
-    private long order;
     private long nextSession = 1;
     /** The replicated pager, or null: unreplicated pagers. */
     private final SimReplicaGroup replicated;
@@ -242,12 +241,12 @@ public final class SimCluster {
 
     /** From now on the kernel's clock runs at {@code rate} (1: exact). */
     public void clockRate(String name, double rate) {
-        kernel(name).clock.rate(now, rate);
+        kernel(name).clock.rate(now(), rate);
     }
 
     /** The kernel's clock jumps {@code nanos} forward. */
     public void clockJump(String name, long nanos) {
-        kernel(name).clock.jump(now, nanos);
+        kernel(name).clock.jump(now(), nanos);
     }
 
     /** From now on the pager's clock runs at {@code rate}; it keeps it across restarts (one machine). */
@@ -257,7 +256,7 @@ public final class SimCluster {
 
     /** {@link #pagerClockRate(double)} of pager {@code pager}. */
     public void pagerClockRate(int pager, double rate) {
-        pagers.get(pager).clock.rate(now, rate);
+        pagers.get(pager).clock.rate(now(), rate);
     }
 
     /** The pager's clock jumps {@code nanos} forward. */
@@ -267,7 +266,7 @@ public final class SimCluster {
 
     /** {@link #pagerClockJump(long)} of pager {@code pager}. */
     public void pagerClockJump(int pager, long nanos) {
-        pagers.get(pager).clock.jump(now, nanos);
+        pagers.get(pager).clock.jump(now(), nanos);
     }
 
     /**
@@ -286,13 +285,13 @@ public final class SimCluster {
     public void stall(String name, int pager, long nanos) {
         SimKernel k = kernel(name);
         k.stalledSession[pager] = k.session[pager];
-        k.stalledUntil[pager] = now + nanos;
+        k.stalledUntil[pager] = now() + nanos;
     }
 
     /** Holds every message to and from the kernel for {@code nanos}; then they arrive in order. */
     public void partition(String name, long nanos) {
         SimKernel k = kernel(name);
-        k.partitionedUntil = Math.max(k.partitionedUntil, now + nanos);
+        k.partitionedUntil = Math.max(k.partitionedUntil, now() + nanos);
     }
 
     /**
@@ -436,7 +435,7 @@ public final class SimCluster {
         if (replicated != null) {
             return !k.crashed && replicated.resumeAwaited(k);
         }
-        return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now;
+        return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now();
     }
 
     io.machxp.proto.xp.FutexForward filterForward(String from, String to, io.machxp.proto.xp.FutexForward m) {
@@ -449,15 +448,15 @@ public final class SimCluster {
     }
 
     void observed(long arrival, String from, String to, com.google.protobuf.Message m) {
-        observer.message(now, arrival, from, to, m);
+        observer.message(now(), arrival, from, to, m);
     }
 
     void declaredDead(String kernel, List<FutexKey> held) {
-        deaths.declaredDead(now, kernel, held);
+        deaths.declaredDead(now(), kernel, held);
     }
 
     void trace(String kernel, String event, int tid, String detail) {
-        sink.trace(now, kernel, event, tid, detail);
+        sink.trace(now(), kernel, event, tid, detail);
     }
 
     long newSession() {
@@ -466,43 +465,30 @@ public final class SimCluster {
 
     /** Virtual time now, in nanoseconds since the simulation began. */
     public long now() {
-        return now;
+        return events.now();
     }
 
     /** Runs {@code action} at virtual time {@code time} (not before now). */
     public void at(long time, Runnable action) {
-        schedule(time, action);
+        events.schedule(time, action);
     }
 
     SimEvent schedule(long time, Runnable action) {
-        SimEvent e = new SimEvent(Math.max(time, now), order++, action);
-        queue.add(e);
-        return e;
+        return events.schedule(time, action);
     }
 
     /** Runs the next event; false if there is none. */
     public boolean step() {
-        SimEvent e = queue.poll();
-        if (e == null) {
-            return false;
-        }
-        now = e.time;
-        if (!e.cancelled) {
-            e.action.run();
-        }
-        return true;
+        return events.step();
     }
 
     /** Runs events until none is left or the next one is after {@code limit}. */
     public void runUntil(long limit) {
-        while (!queue.isEmpty() && queue.peek().time <= limit) {
-            step();
-        }
+        events.runUntil(limit);
     }
 
     /** The time of the next event, or -1 if none is left. */
     public long nextEventTime() {
-        SimEvent e = queue.peek();
-        return e == null ? -1 : e.time;
+        return events.nextEventTime();
     }
 }

@@ -133,7 +133,7 @@ final class JmhCommand implements Callable<Integer> {
                     "InProcess.futexLockUnlock", "InProcess.reentrantLockUnlock", 1, "at most 2x"),
             ratio(score, unit, "cached lock+unlock, in process, vs its two CASes without the lease check",
                     "InProcess.futexLockUnlock", "InProcess.futexCasWithoutLeaseCheck", 1, "(the check's cost)"),
-            ratio(score, unit, "cached lock+unlock, task in another process (shared memory), vs ReentrantLock",
+            ratio(score, unit, "cached lock+unlock, task in another process, vs ReentrantLock",
                     "Process.sharedLockUnlock", "Process.reentrantLock", 1, "at most 3x"),
             ratio(score, unit, "its two atomics alone (no lease check) vs ReentrantLock",
                     "Process.sharedCasPair", "Process.reentrantLock", 1, "(the floor without the clock)"),
