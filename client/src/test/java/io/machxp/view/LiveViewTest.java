@@ -68,12 +68,15 @@ class LiveViewTest {
             JsonNode s = state();
             JsonNode futex = find(s.get("futexes"), "futex", OBJECT + "+0x0");
             assertThat(futex.get("holder").asText()).isEqualTo("A");
+            // Not there yet is a failed assertion, which the wait retries (an exception would end it).
+            assertThat(futex.get("waiters")).as("waiters").isNotEmpty();
             assertThat(futex.get("waiters").get(0).get("kernel").asText()).isEqualTo("B");
             assertThat(futex.get("waiters").get(0).get("priority").asInt()).isEqualTo(50);
             JsonNode owner = find(find(s.get("kernels"), "name", "A").get("threads"), "task", "low");
             assertThat(owner.get("basePriority").asInt()).isEqualTo(10);
             assertThat(owner.get("effectivePriority").asInt()).isEqualTo(50);
             assertThat(owner.get("boosted").asBoolean()).isTrue();
+            assertThat(owner.get("boostedBy")).as("boostedBy").isNotEmpty();
             assertThat(owner.get("boostedBy").get(0).asText()).isEqualTo(OBJECT + "+0x0");
             JsonNode waiter = find(find(s.get("kernels"), "name", "B").get("threads"), "task", "high");
             assertThat(waiter.get("blockedIn").asText()).isEqualTo("vm_lock_futex");
