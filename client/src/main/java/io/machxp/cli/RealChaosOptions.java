@@ -33,14 +33,24 @@ final class RealChaosOptions {
             + "(default ${DEFAULT-VALUE})")
     int workers;
 
+    @Option(names = "--replicas", defaultValue = "1", description = "with --real: 1 (one pager process, killed and "
+            + "restarted on its store) or 3 or 5 (a replicated pager: replica processes in namespaces of their own, "
+            + "with leader and follower kills, a leader paused and cuts between replicas; docs/chaos-real.md) "
+            + "(default ${DEFAULT-VALUE})")
+    int replicas;
+
     int run(CommandSpec spec, int futexes, long seed) {
         Logs.errorsOnly();
         if (leaseMillis < 500 || workers < 1 || futexes < 1) {
             throw new ParameterException(spec.commandLine(), "--real-lease-ms must be 500 or more, --workers and "
                     + "--futexes 1 or more");
         }
+        if (replicas != 1 && replicas != 3 && replicas != 5) {
+            throw new ParameterException(spec.commandLine(), "--replicas " + replicas + ": 1 (one pager) or 3 or 5 "
+                    + "(a Raft group survives one or two failures)");
+        }
         return RealChaos.run(new RealChaos.Options(parse(spec, duration, "--duration"), leaseMillis, futexes, workers,
-                parse(spec, faultGap, "--fault-gap").toMillis(), seed), spec.commandLine().getOut());
+                parse(spec, faultGap, "--fault-gap").toMillis(), seed, replicas), spec.commandLine().getOut());
     }
 
     private static Duration parse(CommandSpec spec, String text, String option) {

@@ -17,16 +17,27 @@ import java.util.SplittableRandom;
  *  KILL       SIGKILL of a kernel, and a new process of the same name
  *  PAGER      SIGKILL of the pager and a new one on its store (kernels reclaim, or stop)
  * </pre>
+ * With a replicated pager, PAGER gives way to the faults on replicas of {@link ReplicaFaults}
+ * (leader and follower kills, a leader paused, a replica cut off from the others, the leader cut
+ * off from the kernels): a round then has nine.
  * Calls to a stopping kernel begin again 1.5 leases after the fault began (it has stopped by then),
  * to a killed one once its successor runs, and after a pager restart once its grace period (a
  * lease) is over. After each fault the time until each kernel it touched grants a futex again is
  * its time back in service.
  */
 final class Faults {
-    enum Kind { BLIP, PARTITION, PAUSE, KILL, PAGER }
+    enum Kind { BLIP, PARTITION, PAUSE, KILL, PAGER, LEADER_KILL, FOLLOWER_KILL, LEADER_PAUSE, REPLICA_CUT, LEADER_CUT }
 
-    /** One fault injected: its kind, target and how long each kernel it touched took to serve again (ms, -1: not within the wait). */
-    record Fault(Kind kind, String target, long atMillis, List<Long> backInServiceMillis) {}
+    private static final List<Kind> ON_KERNELS = List.of(Kind.BLIP, Kind.PARTITION, Kind.PAUSE, Kind.KILL);
+    private static final List<Kind> ON_REPLICAS = List.of(Kind.LEADER_KILL, Kind.FOLLOWER_KILL, Kind.LEADER_PAUSE,
+            Kind.REPLICA_CUT, Kind.LEADER_CUT);
+
+    /**
+     * One fault injected: its kind, target, how long each kernel it touched took to serve again
+     * (ms, -1: not within the wait) and, for a fault on the leader, from the fault until the pager
+     * granted again (ms; -1: not measured or not within the wait).
+     */
+    record Fault(Kind kind, String target, long atMillis, List<Long> backInServiceMillis, long failoverMillis) {}
 
     private static final long SERVICE_WAIT_MILLIS = 30_000;
 
@@ -44,12 +55,16 @@ final class Faults {
         this.recorder = recorder;
         this.lease = leaseMillis;
         this.random = new SplittableRandom(seed);
+        this.replicaFaults = cluster.replicated() ? new ReplicaFaults(cluster, recorder, leaseMillis, random) : null;
     }
+
+    private final ReplicaFaults replicaFaults;
 
     /** Injects one fault of a random kind and waits until the kernels it touched serve again. */
     void inject() throws IOException, InterruptedException {
         if (deck.isEmpty()) {
-            deck.addAll(List.of(Kind.values()));
+            deck.addAll(ON_KERNELS);
+            deck.addAll(replicaFaults != null ? ON_REPLICAS : List.of(Kind.PAGER));
             java.util.Collections.shuffle(deck, new java.util.Random(random.nextLong()));
         }
         Kind kind = deck.remove(deck.size() - 1);
@@ -57,7 +72,9 @@ final class Faults {
         String k = names.get(random.nextInt(names.size()));
         long at = (System.nanoTime() - started) / 1_000_000;
         long end;
+        long failover = -1;
         List<String> touched = List.of(k);
+        String target = kind == Kind.PAGER ? "pager" : k;
         switch (kind) {
             case BLIP -> {
                 cluster.net().xpLink(k, false);
@@ -99,22 +116,28 @@ final class Faults {
                     recorder.faultOn(n, "pager restart", false);
                 }
                 recorder.pager("killed");
-                cluster.pager().kill();
+                cluster.pager(RealCluster.PAGER).kill();
                 end = System.nanoTime();
-                cluster.startPager();
+                cluster.startPager(RealCluster.PAGER);
                 recorder.pager("restarted");
                 Thread.sleep(lease); // its grace period: every kernel has reclaimed or stopped by its end
                 for (String n : names) {
                     recorder.open(n);
                 }
             }
-            default -> throw new IllegalStateException();
+            default -> {
+                ReplicaFaults.Done done = replicaFaults.inject(kind);
+                touched = names;
+                end = done.end();
+                target = "replica " + done.target();
+                failover = done.failoverMillis();
+            }
         }
         List<Long> back = new ArrayList<>();
         for (String n : touched) {
             back.add(waitForService(n, end));
         }
-        injected.add(new Fault(kind, kind == Kind.PAGER ? "pager" : k, at, back));
+        injected.add(new Fault(kind, target, at, back, failover));
     }
 
     /** Milliseconds from {@code since} until the kernel granted a futex after it; -1 if not within the wait. */

@@ -8,20 +8,28 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The network of a real chaos run, made with {@code ip}: a namespace for the pager and one for
- * each kernel, every kernel joined to the pager's namespace by a veth link of its own (the XP
- * link, a /30 whose two ends are the only addresses on it) and to the harness's namespace by a
- * second veth (the task link its clients use). Cutting a kernel off from its pager takes the
- * pager's end of its XP link down; the clients still reach the kernel.
+ * The network of a real chaos run, made with {@code ip}: a hub namespace with a bridge, a
+ * namespace for each pager process (the pager, or each replica of a replicated pager) and one for
+ * each kernel. Every pager process and every kernel has a veth link into the hub's bridge (one
+ * subnet, 10.S.0.0/24: pager processes at .1 up, kernels at .11 up); every kernel also has a
+ * second veth to the harness's namespace (the task link its clients use).
  *
  * <pre>
- *   harness (this namespace)          pager namespace
- *     hK 10.S.1K.1 ── cK 10.S.1K.2  [kernel K ns]  xK 10.S.K.2 ── pK 10.S.K.1
+ *   harness (this namespace)         kernel K ns                 hub ns                  pager ns P
+ *     hK 10.S.1K.1 ── cK 10.S.1K.2  [kernel K]  xK 10.S.0.(10+K) ── bK ┐
+ *                                                                       br ── bP ── xP 10.S.0.P [pager or replica P]
  * </pre>
- * Names carry this process's id, so runs on one machine do not meet. {@link #close} deletes
- * the namespaces (and with them every veth); it is also run by a shutdown hook.
+ * Faults on the network: taking the hub's end of a kernel's link down cuts the kernel off from
+ * every pager process (its clients still reach it); blackhole routes on both sides cut two groups
+ * of namespaces off from each other and nothing else ({@link #cut}), e.g. one replica from the
+ * other replicas, or the leader from the kernels. Names carry this process's id, so runs on one
+ * machine do not meet. {@link #close} deletes the namespaces (and with them every veth); it is
+ * also run by a shutdown hook.
  */
 final class Netns implements AutoCloseable {
+    /** A namespace on the hub and its address there. */
+    record Node(String ns, String address) {}
+
     private final String tag;
     /** The second octet of every address of this run. */
     private final int net;
@@ -59,56 +67,87 @@ final class Netns implements AutoCloseable {
         return null;
     }
 
-    String pagerNs() {
-        return tag + "-p";
+    private String hubNs() {
+        return tag + "-hub";
     }
 
-    String kernelNs(String kernel) {
-        return tag + "-" + kernel;
+    /** Pager process {@code p} (from 1): its namespace and address on the hub. */
+    Node pager(int p) {
+        return new Node(tag + "-p" + p, "10." + net + ".0." + p);
     }
 
-    /** The pager's address on kernel {@code k}'s XP link (k from 1). */
-    String pagerAddress(int k) {
-        return "10." + net + "." + k + ".1";
+    /** Kernel {@code k} (from 1) on the hub. */
+    Node kernel(String name, int k) {
+        return new Node(tag + "-" + name, "10." + net + ".0." + (10 + k));
     }
 
     /** Kernel {@code k}'s address on its task link, as its clients reach it. */
-    String kernelAddress(int k) {
+    String kernelTaskAddress(int k) {
         return "10." + net + "." + (10 + k) + ".2";
     }
 
-    /** The pager's end of kernel {@code k}'s XP link. */
-    private String pagerEnd(String kernel) {
-        return tag + "p" + kernel;
+    /** The hub's end of a link. */
+    private String hubEnd(String name) {
+        return tag + "b" + name;
     }
 
-    /** Makes the pager's namespace. */
-    void createPager() throws IOException {
-        addNamespace(pagerNs());
+    /** Makes the hub: a namespace with a bridge. */
+    void createHub() throws IOException {
+        addNamespace(hubNs());
+        ip("-n", hubNs(), "link", "add", "br", "type", "bridge");
+        ip("-n", hubNs(), "link", "set", "br", "up");
     }
 
-    /** Makes kernel {@code k}'s namespace and its two links. */
+    /** Makes pager process {@code p}'s namespace and its link to the hub. */
+    void createPager(int p) throws IOException {
+        Node n = pager(p);
+        addNamespace(n.ns());
+        joinHub(n, "p" + p);
+    }
+
+    /** Makes kernel {@code k}'s namespace, its link to the hub and its task link. */
     void createKernel(String kernel, int k) throws IOException {
-        String ns = kernelNs(kernel);
-        addNamespace(ns);
-        String xp = tag + "x" + kernel;
-        ip("link", "add", xp, "netns", ns, "type", "veth", "peer", "name", pagerEnd(kernel), "netns", pagerNs());
-        ip("-n", ns, "addr", "add", "10." + net + "." + k + ".2/30", "dev", xp);
-        ip("-n", ns, "link", "set", xp, "up");
-        ip("-n", pagerNs(), "addr", "add", pagerAddress(k) + "/30", "dev", pagerEnd(kernel));
-        ip("-n", pagerNs(), "link", "set", pagerEnd(kernel), "up");
+        Node n = kernel(kernel, k);
+        addNamespace(n.ns());
+        joinHub(n, kernel);
         String task = tag + "c" + kernel;
         String harness = tag + "h" + kernel;
-        ip("link", "add", task, "netns", ns, "type", "veth", "peer", "name", harness);
-        ip("-n", ns, "addr", "add", kernelAddress(k) + "/30", "dev", task);
-        ip("-n", ns, "link", "set", task, "up");
+        ip("link", "add", task, "netns", n.ns(), "type", "veth", "peer", "name", harness);
+        ip("-n", n.ns(), "addr", "add", kernelTaskAddress(k) + "/30", "dev", task);
+        ip("-n", n.ns(), "link", "set", task, "up");
         ip("addr", "add", "10." + net + "." + (10 + k) + ".1/30", "dev", harness);
         ip("link", "set", harness, "up");
     }
 
-    /** Takes kernel's XP link down (a partition) or up again. */
+    private void joinHub(Node n, String name) throws IOException {
+        String own = tag + "x" + name;
+        ip("link", "add", own, "netns", n.ns(), "type", "veth", "peer", "name", hubEnd(name), "netns", hubNs());
+        ip("-n", n.ns(), "addr", "add", n.address() + "/24", "dev", own);
+        ip("-n", n.ns(), "link", "set", own, "up");
+        ip("-n", hubNs(), "link", "set", hubEnd(name), "master", "br");
+        ip("-n", hubNs(), "link", "set", hubEnd(name), "up");
+    }
+
+    /** Takes kernel's link to the hub down (cut off from every pager process) or up again. */
     void xpLink(String kernel, boolean up) throws IOException {
-        ip("-n", pagerNs(), "link", "set", pagerEnd(kernel), up ? "up" : "down");
+        ip("-n", hubNs(), "link", "set", hubEnd(kernel), up ? "up" : "down");
+    }
+
+    /**
+     * Cuts every node of {@code a} off from every node of {@code b} (blackhole routes on both
+     * sides: packets between them are dropped, connections stay open), or joins them again.
+     */
+    void cut(List<Node> a, List<Node> b, boolean cut) throws IOException {
+        for (Node from : a) {
+            for (Node to : b) {
+                route(from, to, cut);
+                route(to, from, cut);
+            }
+        }
+    }
+
+    private void route(Node from, Node to, boolean blackhole) throws IOException {
+        ip("-n", from.ns(), "route", blackhole ? "add" : "del", "blackhole", to.address() + "/32");
     }
 
     private void addNamespace(String ns) throws IOException {

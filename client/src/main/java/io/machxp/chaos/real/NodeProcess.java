@@ -27,9 +27,13 @@ final class NodeProcess {
     private final Process process;
     private final CompletableFuture<Void> listening = new CompletableFuture<>();
 
-    private NodeProcess(String name, Process process, Path log) throws IOException {
+    private final java.util.function.Consumer<String> lines;
+
+    private NodeProcess(String name, Process process, Path log, java.util.function.Consumer<String> lines)
+            throws IOException {
         this.name = name;
         this.process = process;
+        this.lines = lines;
         PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND), true);
         Thread reader = new Thread(() -> copy(out), "output of " + name);
@@ -37,15 +41,19 @@ final class NodeProcess {
         reader.start();
     }
 
-    /** Starts {@code machxp ARGS} in namespace {@code ns}, probed into {@code probe}, logging to {@code log} (appended). */
-    static NodeProcess start(String name, String ns, List<String> args, Path probe, Path log) throws IOException {
+    /**
+     * Starts {@code machxp ARGS} in namespace {@code ns}, probed into {@code probe}, logging to
+     * {@code log} (appended); each line of its output is also given to {@code lines}.
+     */
+    static NodeProcess start(String name, String ns, List<String> args, Path probe, Path log,
+            java.util.function.Consumer<String> lines) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
                 "-cp", System.getProperty("java.class.path"), StallProbe.class.getName(), probe.toString()));
         java.addAll(args);
         Process p = new ProcessBuilder(Netns.inNamespace(ns, java)).redirectErrorStream(true).start();
-        return new NodeProcess(name, p, log);
+        return new NodeProcess(name, p, log, lines);
     }
 
     private void copy(PrintWriter out) {
@@ -53,6 +61,7 @@ final class NodeProcess {
                 StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 out.println(line);
+                lines.accept(line);
                 if (line.contains(" listening on ")) {
                     listening.complete(null);
                 }

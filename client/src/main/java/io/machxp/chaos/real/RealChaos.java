@@ -32,7 +32,7 @@ public final class RealChaos {
 
     /** What a run is given. */
     public record Options(Duration duration, long leaseMillis, int futexes, int workersPerKernel,
-            long faultGapMillis, long seed) {}
+            long faultGapMillis, long seed, int replicas) {}
 
     private RealChaos() {}
 
@@ -53,7 +53,7 @@ public final class RealChaos {
         }
         StallMonitor stalls;
         try {
-            List<String> processes = new ArrayList<>(List.of(RealCluster.PAGER));
+            List<String> processes = new ArrayList<>(RealCluster.pagerProcessNames(o.replicas()));
             processes.addAll(KERNELS);
             stalls = new StallMonitor(dir, processes);
         } catch (IOException e) {
@@ -61,7 +61,7 @@ public final class RealChaos {
             return 1;
         }
         Netns net = new Netns();
-        RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS);
+        RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS, o.replicas());
         AtomicBoolean stop = new AtomicBoolean();
         Thread cleanup = new Thread(() -> {
             stop.set(true);
@@ -71,8 +71,10 @@ public final class RealChaos {
         Runtime.getRuntime().addShutdownHook(cleanup);
         List<Thread> workers = new ArrayList<>();
         try {
-            out.printf("machxp chaos --real: pager and kernels %s in network namespaces, lease %d ms, %d futexes, "
-                    + "%d workers per kernel, for %s; logs in %s%n", KERNELS, o.leaseMillis(), o.futexes(),
+            out.printf("machxp chaos --real: %s and kernels %s in network namespaces, lease %d ms, %d futexes, "
+                    + "%d workers per kernel, for %s; logs in %s%n", o.replicas() == 1 ? "pager"
+                    : "pager replicas " + cluster.pagerIds() + " (Raft, Ratis's default election timeouts)", KERNELS,
+                    o.leaseMillis(), o.futexes(),
                     o.workersPerKernel(), o.duration(), dir);
             out.flush();
             cluster.start();
@@ -93,8 +95,9 @@ public final class RealChaos {
                 Thread.sleep(o.faultGapMillis() / 2 + gaps.nextLong(o.faultGapMillis() + 1));
                 faults.inject();
                 Faults.Fault f = faults.injected.get(faults.injected.size() - 1);
-                out.printf("  %7.1f s  %-9s %-5s back in service after %s ms%n", f.atMillis() / 1000.0, f.kind(),
-                        f.target(), f.backInServiceMillis());
+                out.printf("  %7.1f s  %-13s %-9s back in service after %s ms%s%n", f.atMillis() / 1000.0,
+                        f.kind(), f.target(), f.backInServiceMillis(), f.failoverMillis() < 0 ? ""
+                                : "; the pager granted again " + f.failoverMillis() + " ms after the fault");
                 out.flush();
             }
             Thread.sleep(Math.max(quiet, (end - System.nanoTime()) / 1_000_000));
@@ -102,7 +105,7 @@ public final class RealChaos {
             for (Thread t : workers) {
                 t.join(30_000);
             }
-            return report(out, recorder, faults, stalls, o, dir);
+            return report(out, recorder, faults, stalls, o, dir, cluster.claims());
         } catch (IOException e) {
             out.println("machxp chaos --real: " + e.getMessage());
             return 1;
@@ -124,10 +127,31 @@ public final class RealChaos {
         }
     }
 
+    /**
+     * The name a stall enters the history under: a replica's stalls count as the pager's (for every
+     * kernel, {@link Starvation}) while it leads, by the claims read so far; a follower's are
+     * reported but do not count (the leader and the other follower commit without it).
+     */
+    private static String asPager(StallProbe.Stall s, List<RealCluster.Claim> claims) {
+        String prefix = RealCluster.PAGER + "-";
+        if (!s.process().startsWith(prefix)) {
+            return s.process();
+        }
+        String leader = null;
+        long term = -1;
+        for (RealCluster.Claim c : claims) {
+            if (c.at() <= s.start() && c.term() >= term) {
+                term = c.term();
+                leader = c.replica();
+            }
+        }
+        return s.process().equals(prefix + leader) ? RealCluster.PAGER : s.process();
+    }
+
     private static int report(PrintWriter out, Recorder recorder, Faults faults, StallMonitor stalls, Options o,
-            Path dir) {
+            Path dir, List<RealCluster.Claim> claims) {
         List<StallProbe.Stall> seen = stalls.stalls();
-        History history = recorder.history(seen);
+        History history = recorder.history(seen, s -> asPager(s, claims));
         long leaseNanos = o.leaseMillis() * 1_000_000;
         HistoryChecker.Verdict verdict = HistoryChecker.check(history, leaseNanos);
         List<String> violations = new java.util.ArrayList<>(verdict.violations());
@@ -158,6 +182,11 @@ public final class RealChaos {
                     ms.size());
         });
         out.printf("  kernels not back in service within 30 s of a fault: %d%n", notBack);
+        List<Long> failovers = new ArrayList<>(faults.injected.stream().filter(f -> f.failoverMillis() >= 0)
+                .map(Faults.Fault::failoverMillis).sorted().toList());
+        if (!failovers.isEmpty()) {
+            out.printf("  the pager granted again after a fault on its leader (ms from the fault): %s%n", failovers);
+        }
         StallReport.print(out, seen, stalls.missed(), new Starvation(leaseNanos).episodes(history.entries(),
                 KERNELS));
         out.println("  errors seen by the workers, by kind: " + recorder.errors());

@@ -6,17 +6,28 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The processes of a real chaos run: a pager (with a store, so that it can be killed and
- * restarted) and kernels, each a JVM in its own namespace of {@link Netns}, plaintext on
- * addresses of those namespaces only. A process killed is started again with the same arguments.
+ * restarted), or the replicas of a replicated pager (each with a store for its Raft log), and
+ * kernels, each a JVM in its own namespace of {@link Netns}, plaintext on addresses of those
+ * namespaces only. A process killed is started again with the same arguments.
+ *
+ * <p>Which replica leads is read from the replicas' own words ("replica X leads its group now
+ * (term T)"): the claim of the highest term. It only chooses the target of a leader fault and
+ * whose stalls count as the pager's; what the run judges comes from the history.
  */
 final class RealCluster implements AutoCloseable {
     static final String PAGER = io.machxp.chaos.Starvation.PAGER;
     static final int PAGER_PORT = 7070;
     static final int KERNEL_PORT = 7071;
     private static final long START_SECONDS = 90;
+    private static final Pattern LEADS = Pattern.compile("replica (\\w+) leads its group now \\(term (\\d+)\\)");
+
+    /** A replica's claim to lead, from its log: when it was read (nanoTime), who, in which term. */
+    record Claim(long at, String replica, long term) {}
 
     private final Netns net;
     private final StallMonitor stalls;
@@ -24,25 +35,56 @@ final class RealCluster implements AutoCloseable {
     private final long leaseMillis;
     private final int futexes;
     private final List<String> kernelNames;
-    private NodeProcess pager;
+    /** "pager" alone, or the replica ids a, b, c, ... */
+    private final List<String> pagerIds;
+    private final Map<String, NodeProcess> pagers = new LinkedHashMap<>();
     private final Map<String, NodeProcess> kernels = new LinkedHashMap<>();
+    private final List<Claim> claims = new ArrayList<>();
 
-    RealCluster(Netns net, StallMonitor stalls, Path dir, long leaseMillis, int futexes, List<String> kernelNames) {
+    RealCluster(Netns net, StallMonitor stalls, Path dir, long leaseMillis, int futexes, List<String> kernelNames,
+            int replicas) {
         this.net = net;
         this.stalls = stalls;
         this.dir = dir;
         this.leaseMillis = leaseMillis;
         this.futexes = futexes;
         this.kernelNames = kernelNames;
+        this.pagerIds = replicas == 1 ? List.of(PAGER) : replicaIds(replicas);
     }
 
-    /** Makes the network and starts the pager, then the kernels. */
+    static List<String> replicaIds(int replicas) {
+        List<String> ids = new ArrayList<>();
+        for (int r = 0; r < replicas; r++) {
+            ids.add(String.valueOf((char) ('a' + r)));
+        }
+        return ids;
+    }
+
+    /** The probe (and log) name of each pager process: "pager", or "pager-a", "pager-b", ... */
+    static List<String> pagerProcessNames(int replicas) {
+        return replicas == 1 ? List.of(PAGER) : replicaIds(replicas).stream().map(id -> PAGER + "-" + id).toList();
+    }
+
+    private String processName(String id) {
+        return replicated() ? PAGER + "-" + id : PAGER;
+    }
+
+    boolean replicated() {
+        return pagerIds.size() > 1;
+    }
+
+    /** Makes the network and starts the pager (or its replicas), then the kernels. */
     void start() throws IOException {
-        net.createPager();
+        net.createHub();
+        for (int p = 0; p < pagerIds.size(); p++) {
+            net.createPager(p + 1);
+        }
         for (int k = 0; k < kernelNames.size(); k++) {
             net.createKernel(kernelNames.get(k), k + 1);
         }
-        startPager();
+        for (String id : pagerIds) {
+            startPager(id);
+        }
         for (String k : kernelNames) {
             startKernel(k);
         }
@@ -52,30 +94,66 @@ final class RealCluster implements AutoCloseable {
         return kernelNames;
     }
 
-    /** Where the clients reach kernel {@code name}. */
-    String kernelTarget(String name) {
-        return net.kernelAddress(kernelNames.indexOf(name) + 1) + ":" + KERNEL_PORT;
+    List<String> pagerIds() {
+        return pagerIds;
     }
 
-    /** Starts the pager on the run's store (again after a kill: it finds its store and takes reclaims). */
-    synchronized void startPager() throws IOException {
-        pager = NodeProcess.start("pager", net.pagerNs(), List.of("pager", "--bind", "0.0.0.0", "--port",
-                String.valueOf(PAGER_PORT), "--plaintext", "--object", RealChaos.OBJECT + "=" + futexes * Worker.PAGE,
-                "--store", dir.resolve("store").toString(), "--lease-ms", String.valueOf(leaseMillis)),
-                stalls.probeFile(PAGER), dir.resolve("pager.log"));
-        if (!pager.awaitListening(START_SECONDS)) {
-            throw new IOException("the pager did not start within " + START_SECONDS + " s; see " + dir.resolve("pager.log"));
+    /** Where the clients reach kernel {@code name}. */
+    String kernelTarget(String name) {
+        return net.kernelTaskAddress(kernelNames.indexOf(name) + 1) + ":" + KERNEL_PORT;
+    }
+
+    Netns.Node pagerNode(String id) {
+        return net.pager(pagerIds.indexOf(id) + 1);
+    }
+
+    Netns.Node kernelNode(String name) {
+        return net.kernel(name, kernelNames.indexOf(name) + 1);
+    }
+
+    private String pagerAddress(String id) {
+        return pagerNode(id).address() + ":" + PAGER_PORT;
+    }
+
+    /**
+     * Starts pager process {@code id} on its store (again after a kill: a pager finds its pages
+     * and takes reclaims; a replica finds its Raft log, term and vote, and catches up).
+     */
+    synchronized void startPager(String id) throws IOException {
+        List<String> args = new ArrayList<>(List.of("pager", "--bind", "0.0.0.0", "--port", String.valueOf(PAGER_PORT),
+                "--plaintext", "--object", RealChaos.OBJECT + "=" + futexes * Worker.PAGE,
+                "--store", dir.resolve(replicated() ? "store-" + id : "store").toString(),
+                "--lease-ms", String.valueOf(leaseMillis)));
+        if (replicated()) {
+            List<String> group = pagerIds.stream().map(r -> r + "=" + pagerAddress(r)).toList();
+            args.addAll(List.of("--replicas", String.join(",", group), "--replica", id));
+        }
+        String name = processName(id);
+        NodeProcess p = NodeProcess.start(name, pagerNode(id).ns(), args, stalls.probeFile(name),
+                dir.resolve(name + ".log"), this::onPagerLine);
+        pagers.put(id, p);
+        if (!p.awaitListening(START_SECONDS)) {
+            throw new IOException(name + " did not start within " + START_SECONDS + " s; see "
+                    + dir.resolve(name + ".log"));
+        }
+    }
+
+    private void onPagerLine(String line) {
+        Matcher m = LEADS.matcher(line);
+        if (m.find()) {
+            synchronized (claims) {
+                claims.add(new Claim(System.nanoTime(), m.group(1), Long.parseLong(m.group(2))));
+            }
         }
     }
 
     /** Starts kernel {@code name}; it waits out the lease of a killed predecessor of its name. */
     synchronized void startKernel(String name) throws IOException {
-        int k = kernelNames.indexOf(name) + 1;
-        NodeProcess p = NodeProcess.start("kernel " + name, net.kernelNs(name), List.of("kernel", "--name", name,
-                "--pager", net.pagerAddress(k) + ":" + PAGER_PORT, "--bind", "0.0.0.0", "--port",
-                String.valueOf(KERNEL_PORT), "--plaintext", "--connect-timeout",
-                String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), stalls.probeFile(name),
-                dir.resolve("kernel-" + name + ".log"));
+        String target = String.join("+", pagerIds.stream().map(this::pagerAddress).toList());
+        NodeProcess p = NodeProcess.start("kernel " + name, kernelNode(name).ns(), List.of("kernel", "--name", name,
+                "--pager", target, "--bind", "0.0.0.0", "--port", String.valueOf(KERNEL_PORT), "--plaintext",
+                "--connect-timeout", String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), stalls.probeFile(name),
+                dir.resolve("kernel-" + name + ".log"), line -> { });
         kernels.put(name, p);
         if (!p.awaitListening(START_SECONDS)) {
             throw new IOException("kernel " + name + " did not start within " + START_SECONDS + " s; see "
@@ -83,8 +161,24 @@ final class RealCluster implements AutoCloseable {
         }
     }
 
-    synchronized NodeProcess pager() {
-        return pager;
+    /** The pager process {@code id} ("pager" when not replicated). */
+    synchronized NodeProcess pager(String id) {
+        return pagers.get(id);
+    }
+
+    /** The replica that claimed to lead in the highest term, or null if none has yet. */
+    String leader() {
+        synchronized (claims) {
+            return claims.stream().max(java.util.Comparator.comparingLong(Claim::term).thenComparingLong(Claim::at))
+                    .map(Claim::replica).orElse(null);
+        }
+    }
+
+    /** Every claim to lead so far, in the order read. */
+    List<Claim> claims() {
+        synchronized (claims) {
+            return List.copyOf(claims);
+        }
     }
 
     synchronized NodeProcess kernel(String name) {
@@ -103,9 +197,7 @@ final class RealCluster implements AutoCloseable {
     @Override
     public synchronized void close() {
         List<NodeProcess> all = new ArrayList<>(kernels.values());
-        if (pager != null) {
-            all.add(pager);
-        }
+        all.addAll(pagers.values());
         for (NodeProcess p : all) {
             p.kill();
         }

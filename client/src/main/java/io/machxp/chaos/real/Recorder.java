@@ -34,6 +34,9 @@ final class Recorder {
     /** kernel -> when it last granted a futex (nanoTime). */
     private final Map<String, Long> lastAcquire = new HashMap<>();
     private final Map<String, Long> errors = new TreeMap<>();
+    /** Who waits for the pager's next grant: the call must have begun after the key (nanoTime). */
+    private final java.util.List<java.util.Map.Entry<Long, java.util.concurrent.CompletableFuture<Long>>> grantWatches =
+            new java.util.ArrayList<>();
     private final int futexes;
     private final long leaseNanos;
 
@@ -61,6 +64,25 @@ final class Recorder {
 
     private boolean current(String kernel, int epoch) {
         return epochs.get(kernel) == epoch;
+    }
+
+    /**
+     * A lock call begun at {@code began} (nanoTime) returned, granted by the pager (not by its
+     * kernel alone) when {@code byPager}: whoever waits for a grant of a call begun after a moment
+     * before it learns when ({@link #pagerGrantAfter}). Recorded whatever the epoch.
+     */
+    synchronized void granted(long began, boolean byPager) {
+        if (byPager) {
+            long now = System.nanoTime();
+            grantWatches.removeIf(w -> w.getKey() < began && w.getValue().complete(now));
+        }
+    }
+
+    /** Completes with the time (nanoTime) the pager grants a lock call begun after {@code since}. */
+    synchronized java.util.concurrent.CompletableFuture<Long> pagerGrantAfter(long since) {
+        java.util.concurrent.CompletableFuture<Long> at = new java.util.concurrent.CompletableFuture<>();
+        grantWatches.add(java.util.Map.entry(since, at));
+        return at;
     }
 
     /** A lock returned the futex; false (nothing recorded) if a fault came since the call began. */
@@ -187,9 +209,11 @@ final class Recorder {
 
     /**
      * The history with the stalls of the pager and kernels (not the harness's own) entered in time
-     * order, as {@link Kind#STALL} entries: what the checker judges.
+     * order, as {@link Kind#STALL} entries: what the checker judges. Each stall is entered as the
+     * process {@code as} names (a replica's as "pager" while it leads, see {@link RealChaos}).
      */
-    synchronized History history(java.util.List<StallProbe.Stall> stalls) {
+    synchronized History history(java.util.List<StallProbe.Stall> stalls,
+            java.util.function.Function<StallProbe.Stall, String> as) {
         java.util.List<StallProbe.Stall> sorted = stalls.stream()
                 .filter(s -> !s.process().equals(StallMonitor.HARNESS))
                 .sorted(java.util.Comparator.comparingLong(StallProbe.Stall::start)).toList();
@@ -197,17 +221,17 @@ final class Recorder {
         int next = 0;
         for (History.Entry e : history.entries()) {
             for (; next < sorted.size() && sorted.get(next).start() - started <= e.time(); next++) {
-                addStall(merged, sorted.get(next));
+                addStall(merged, sorted.get(next), as);
             }
             merged.add(e.time(), e.kind(), e.thread(), e.futex(), e.value(), e.flag(), e.detail());
         }
         for (; next < sorted.size(); next++) {
-            addStall(merged, sorted.get(next));
+            addStall(merged, sorted.get(next), as);
         }
         return merged;
     }
 
-    private void addStall(History h, StallProbe.Stall s) {
-        h.add(s.start() - started, Kind.STALL, s.process(), -1, s.nanos(), false, "");
+    private void addStall(History h, StallProbe.Stall s, java.util.function.Function<StallProbe.Stall, String> as) {
+        h.add(s.start() - started, Kind.STALL, as.apply(s), -1, s.nanos(), false, "");
     }
 }

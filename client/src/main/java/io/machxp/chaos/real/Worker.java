@@ -94,8 +94,10 @@ final class Worker implements Runnable {
         boolean owns = false;
         boolean released = false;
         try {
+            long began = System.nanoTime();
             VmLockFutexReply got = thread.lock(word, LOCK_TIMEOUT);
             owns = true;
+            recorder.granted(began, got.getPath() == io.machxp.proto.task.AcquirePath.PAGER_GRANT);
             if (!recorder.acquired(kernel, epoch, name, f, got.getFencingToken(), got.getOwnerDied())) {
                 giveUpStale(word);
                 return;

@@ -187,10 +187,19 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         }
         closeQuietly(old);
         if (leads) {
-            log.info("pager {}: replica {} leads its group now", config.name(), replicas.self());
+            log.info("pager {}: replica {} leads its group now (term {})", config.name(), replicas.self(), term());
         } else {
             streams.endAll("replica " + replicas.self() + " no longer leads its pager group (the leader is now "
                     + (leader == null ? "unknown" : leader) + "): the kernel resumes its session at the new leader");
+        }
+    }
+
+    /** The Raft term this replica is in; -1 while closing. */
+    private long term() {
+        try {
+            return info().getCurrentTerm();
+        } catch (UncheckedIOException e) {
+            return -1;
         }
     }
 
