@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * A machxp command (pager or kernel) in a JVM process of its own, started from the test's class
  * path. Its output is collected; {@link #port} waits for the "listening on HOST:PORT" line.
  */
-final class MachxpProcess implements AutoCloseable {
+public final class MachxpProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+)");
     private static final long START_SECONDS = 60;
 
@@ -34,7 +34,7 @@ final class MachxpProcess implements AutoCloseable {
     }
 
     /** Starts {@code machxp ARGS...}. */
-    static MachxpProcess start(String name, String... args) throws IOException {
+    public static MachxpProcess start(String name, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"),
@@ -63,7 +63,7 @@ final class MachxpProcess implements AutoCloseable {
     }
 
     /** The port it listens on, once it says so. */
-    int port() {
+    public int port() {
         try {
             return port.get(START_SECONDS, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -72,24 +72,24 @@ final class MachxpProcess implements AutoCloseable {
         }
     }
 
-    ProcessHandle handle() {
+    public ProcessHandle handle() {
         return process.toHandle();
     }
 
-    String output() {
+    public String output() {
         synchronized (output) {
             return String.join("\n", output);
         }
     }
 
     /** SIGKILL: the process stops at once, with no chance to say anything. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(START_SECONDS, TimeUnit.SECONDS);
     }
 
     /** Closes each process that was started (null: never was), as a test's teardown does. */
-    static void closeAll(MachxpProcess... processes) throws InterruptedException {
+    public static void closeAll(MachxpProcess... processes) throws InterruptedException {
         for (MachxpProcess p : processes) {
             if (p != null) {
                 p.close();

@@ -30,6 +30,9 @@ final class Netns implements AutoCloseable {
     /** A namespace on the hub and its address there. */
     record Node(String ns, String address) {}
 
+    /** The hub's bridge (its own namespace: no other run's meets it). */
+    private static final String BRIDGE = "hub";
+
     private final String tag;
     /** The second octet of every address of this run. */
     private final int net;
@@ -94,8 +97,8 @@ final class Netns implements AutoCloseable {
     /** Makes the hub: a namespace with a bridge. */
     void createHub() throws IOException {
         addNamespace(hubNs());
-        ip("-n", hubNs(), "link", "add", "br", "type", "bridge");
-        ip("-n", hubNs(), "link", "set", "br", "up");
+        ip("-n", hubNs(), "link", "add", "name", BRIDGE, "type", "bridge");
+        ip("-n", hubNs(), "link", "set", BRIDGE, "up");
     }
 
     /** Makes pager process {@code p}'s namespace and its link to the hub. */
@@ -124,7 +127,7 @@ final class Netns implements AutoCloseable {
         ip("link", "add", own, "netns", n.ns(), "type", "veth", "peer", "name", hubEnd(name), "netns", hubNs());
         ip("-n", n.ns(), "addr", "add", n.address() + "/24", "dev", own);
         ip("-n", n.ns(), "link", "set", own, "up");
-        ip("-n", hubNs(), "link", "set", hubEnd(name), "master", "br");
+        ip("-n", hubNs(), "link", "set", hubEnd(name), "master", BRIDGE);
         ip("-n", hubNs(), "link", "set", hubEnd(name), "up");
     }
 

@@ -1,0 +1,169 @@
+package io.machxp.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.client.KernelClient;
+import io.machxp.client.TaskClient;
+import io.machxp.client.ThreadClient;
+import io.machxp.cluster.MachxpProcess;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.VmLockFutexReply;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A replicated pager as three processes ({@code machxp pager --replicas ... --replica X}, each
+ * with its Raft log in a store of its own, Ratis's default election timeouts), two kernels in this
+ * JVM, four threads incrementing a counter in a shared page under one futex. After a third of the
+ * increments the leading replica's process is killed with SIGKILL. The pager must grant a lock
+ * call made after the kill (within a generous 30 s: a deadline, not a figure), every increment
+ * must be in the page, no two threads were ever inside at once, and another replica leads in a
+ * later term. The time from the kill to that grant is printed: the failover figure.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ReplicaProcessFailoverTest {
+    private static final Pattern LEADS = Pattern.compile("replica (\\w+) leads its group now \\(term (\\d+)\\)");
+    private static final int KERNELS = 2;
+    private static final int THREADS = 2;
+    private static final int OPS = 150;
+    private static final long COUNTER = 8;
+    /** Long: a loaded CI machine may stall a JVM for seconds; the failover must not cost a lease. */
+    private static final long LEASE_MILLIS = 20_000;
+
+    @TempDir
+    Path store;
+    private final Map<String, MachxpProcess> replicas = new LinkedHashMap<>();
+
+    /** A claim to lead read from a replica's log. */
+    private record Claim(String replica, long term) {}
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        MachxpProcess.closeAll(replicas.values().toArray(MachxpProcess[]::new));
+    }
+
+    @Test
+    void killingTheLeaderProcessUnderLoadLosesNothingAndGrantsResume() throws Exception {
+        Map<String, String> addresses = io.machxp.pager.replica.ReplicaConfig.loopback(3);
+        String group = String.join(",", addresses.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .toList());
+        for (String id : addresses.keySet()) {
+            replicas.put(id, MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id,
+                    "--bind", "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms",
+                    String.valueOf(LEASE_MILLIS), "--store", store.resolve(id).toString()));
+        }
+        replicas.values().forEach(MachxpProcess::port);
+        String target = String.join("+", addresses.values());
+
+        ExecutorService pool = Executors.newCachedThreadPool();
+        List<Kernel> kernels = new ArrayList<>();
+        List<KernelClient> clients = new ArrayList<>();
+        try {
+            List<TaskClient> tasks = new ArrayList<>();
+            List<Long> bases = new ArrayList<>();
+            for (int k = 0; k < KERNELS; k++) {
+                Kernel kernel = Kernel.start(KernelConfig.loopback("k" + k, target));
+                kernels.add(kernel);
+                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port());
+                clients.add(client);
+                TaskClient task = client.taskCreate("failover");
+                tasks.add(task);
+                bases.add(task.vmMap(ReplicaGroup.OBJECT));
+            }
+            AtomicInteger inside = new AtomicInteger();
+            AtomicInteger overlaps = new AtomicInteger();
+            AtomicInteger done = new AtomicInteger();
+            AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
+            CompletableFuture<Long> grantAfterKill = new CompletableFuture<>();
+            CountDownLatch thirdDone = new CountDownLatch(1);
+            List<CompletableFuture<Void>> workers = new ArrayList<>();
+            for (int k = 0; k < KERNELS; k++) {
+                TaskClient task = tasks.get(k);
+                long base = bases.get(k);
+                for (int t = 0; t < THREADS; t++) {
+                    ThreadClient thread = task.threadCreate();
+                    workers.add(CompletableFuture.runAsync(() -> {
+                        for (int i = 0; i < OPS; i++) {
+                            long began = System.nanoTime();
+                            VmLockFutexReply got = thread.lock(base, null);
+                            if (got.getPath() == AcquirePath.PAGER_GRANT && began > killedAt.get()) {
+                                grantAfterKill.complete(System.nanoTime());
+                            }
+                            if (inside.incrementAndGet() != 1) {
+                                overlaps.incrementAndGet();
+                            }
+                            task.writeLong(base + COUNTER, task.readLong(base + COUNTER) + 1);
+                            inside.decrementAndGet();
+                            thread.unlockFutex(base);
+                            if (done.incrementAndGet() == KERNELS * THREADS * OPS / 3) {
+                                thirdDone.countDown();
+                            }
+                        }
+                    }, pool));
+                }
+            }
+            assertThat(thirdDone.await(120, TimeUnit.SECONDS)).as("a third of the increments done").isTrue();
+            Claim leader = awaitClaim(-1);
+            killedAt.set(System.nanoTime());
+            replicas.get(leader.replica()).kill();
+
+            long grantedAt = grantAfterKill.get(30, TimeUnit.SECONDS);
+            CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(150, TimeUnit.SECONDS);
+            Claim next = awaitClaim(leader.term());
+            assertThat(next.replica()).as("another replica leads").isNotEqualTo(leader.replica());
+            assertThat(overlaps.get()).as("threads inside at once").isZero();
+            for (int k = 0; k < KERNELS; k++) {
+                assertThat(tasks.get(k).readLong(bases.get(k) + COUNTER)).as("increments in the page")
+                        .isEqualTo((long) KERNELS * THREADS * OPS);
+            }
+            System.out.printf("replicated pager (3 processes, Ratis's default election timeouts): leader %s "
+                    + "killed (SIGKILL) under load; the pager granted again %.0f ms later, at leader %s (term %d)%n",
+                    leader.replica(), (grantedAt - killedAt.get()) / 1e6, next.replica(), next.term());
+        } finally {
+            clients.forEach(KernelClient::close);
+            kernels.forEach(Kernel::close);
+            pool.shutdownNow();
+        }
+    }
+
+    /** The claim to lead of the highest term above {@code after}, once one has been logged (waits up to 60 s). */
+    private Claim awaitClaim(long after) {
+        return Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> latestClaim(after), Optional::isPresent).orElseThrow();
+    }
+
+    private Optional<Claim> latestClaim(long after) {
+        Claim best = null;
+        for (MachxpProcess p : replicas.values()) {
+            Matcher m = LEADS.matcher(p.output());
+            while (m.find()) {
+                long term = Long.parseLong(m.group(2));
+                if (term > after && (best == null || term > best.term())) {
+                    best = new Claim(m.group(1), term);
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+}
