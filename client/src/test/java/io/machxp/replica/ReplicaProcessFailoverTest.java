@@ -23,7 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -36,10 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A replicated pager as three processes ({@code machxp pager --replicas ... --replica X}, each
  * with its Raft log in a store of its own, Ratis's default election timeouts), two kernels in this
  * JVM, four threads incrementing a counter in a shared page under one futex. After a third of the
- * increments the leading replica's process is killed with SIGKILL. The pager must grant a lock
- * call made after the kill (within a generous 30 s: a deadline, not a figure), every increment
- * must be in the page, no two threads were ever inside at once, and another replica leads in a
- * later term. The time from the kill to that grant is printed: the failover figure.
+ * increments the leading replica's process is killed with SIGKILL; once the pager grants again,
+ * it is started again on its store. After two thirds the leader of then is killed too: the group
+ * can serve only if the restarted replica rejoined with its log. After each kill the pager must
+ * grant a lock call made after it (within a generous 30 s: a deadline, not a figure), and in the
+ * end every increment must be in the page, no two threads were ever inside at once, and another
+ * replica leads in a later term each time. The time from each kill to that grant is printed: the
+ * failover figure.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ReplicaProcessFailoverTest {
@@ -58,6 +61,11 @@ class ReplicaProcessFailoverTest {
     /** A claim to lead read from a replica's log. */
     private record Claim(String replica, long term) {}
 
+    /** The pager's first grant of a lock call begun after {@code since} (nanoTime). */
+    private record GrantWatch(long since, CompletableFuture<Long> at) {}
+
+    private String group;
+
     @AfterEach
     void stop() throws InterruptedException {
         MachxpProcess.closeAll(replicas.values().toArray(MachxpProcess[]::new));
@@ -66,12 +74,9 @@ class ReplicaProcessFailoverTest {
     @Test
     void killingTheLeaderProcessUnderLoadLosesNothingAndGrantsResume() throws Exception {
         Map<String, String> addresses = io.machxp.pager.replica.ReplicaConfig.loopback(3);
-        String group = String.join(",", addresses.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                .toList());
+        group = String.join(",", addresses.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
         for (String id : addresses.keySet()) {
-            replicas.put(id, MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id,
-                    "--bind", "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms",
-                    String.valueOf(LEASE_MILLIS), "--store", store.resolve(id).toString()));
+            startReplica(id);
         }
         replicas.values().forEach(MachxpProcess::port);
         String target = String.join("+", addresses.values());
@@ -94,9 +99,9 @@ class ReplicaProcessFailoverTest {
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger overlaps = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
-            AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
-            CompletableFuture<Long> grantAfterKill = new CompletableFuture<>();
+            AtomicReference<GrantWatch> watch = new AtomicReference<>(new GrantWatch(Long.MAX_VALUE, null));
             CountDownLatch thirdDone = new CountDownLatch(1);
+            CountDownLatch twoThirdsDone = new CountDownLatch(1);
             List<CompletableFuture<Void>> workers = new ArrayList<>();
             for (int k = 0; k < KERNELS; k++) {
                 TaskClient task = tasks.get(k);
@@ -107,8 +112,9 @@ class ReplicaProcessFailoverTest {
                         for (int i = 0; i < OPS; i++) {
                             long began = System.nanoTime();
                             VmLockFutexReply got = thread.lock(base, null);
-                            if (got.getPath() == AcquirePath.PAGER_GRANT && began > killedAt.get()) {
-                                grantAfterKill.complete(System.nanoTime());
+                            GrantWatch w = watch.get();
+                            if (got.getPath() == AcquirePath.PAGER_GRANT && began > w.since()) {
+                                w.at().complete(System.nanoTime());
                             }
                             if (inside.incrementAndGet() != 1) {
                                 overlaps.incrementAndGet();
@@ -116,35 +122,64 @@ class ReplicaProcessFailoverTest {
                             task.writeLong(base + COUNTER, task.readLong(base + COUNTER) + 1);
                             inside.decrementAndGet();
                             thread.unlockFutex(base);
-                            if (done.incrementAndGet() == KERNELS * THREADS * OPS / 3) {
+                            int n = done.incrementAndGet();
+                            if (n == KERNELS * THREADS * OPS / 3) {
                                 thirdDone.countDown();
+                            } else if (n == 2 * KERNELS * THREADS * OPS / 3) {
+                                twoThirdsDone.countDown();
                             }
                         }
                     }, pool));
                 }
             }
             assertThat(thirdDone.await(120, TimeUnit.SECONDS)).as("a third of the increments done").isTrue();
-            Claim leader = awaitClaim(-1);
-            killedAt.set(System.nanoTime());
-            replicas.get(leader.replica()).kill();
+            Claim first = awaitClaim(-1);
+            long failover1 = killLeader(first, watch);
+            startReplica(first.replica()).port();
 
-            long grantedAt = grantAfterKill.get(30, TimeUnit.SECONDS);
+            assertThat(twoThirdsDone.await(120, TimeUnit.SECONDS)).as("two thirds of the increments done").isTrue();
+            Claim second = awaitClaim(first.term());
+            assertThat(second.replica()).as("another replica leads after the kill").isNotEqualTo(first.replica());
+            long failover2 = killLeader(second, watch);
+
             CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(150, TimeUnit.SECONDS);
-            Claim next = awaitClaim(leader.term());
-            assertThat(next.replica()).as("another replica leads").isNotEqualTo(leader.replica());
+            Claim third = awaitClaim(second.term());
+            assertThat(third.replica()).as("another replica leads after the second kill")
+                    .isNotEqualTo(second.replica());
             assertThat(overlaps.get()).as("threads inside at once").isZero();
             for (int k = 0; k < KERNELS; k++) {
                 assertThat(tasks.get(k).readLong(bases.get(k) + COUNTER)).as("increments in the page")
                         .isEqualTo((long) KERNELS * THREADS * OPS);
             }
-            System.out.printf("replicated pager (3 processes, Ratis's default election timeouts): leader %s "
-                    + "killed (SIGKILL) under load; the pager granted again %.0f ms later, at leader %s (term %d)%n",
-                    leader.replica(), (grantedAt - killedAt.get()) / 1e6, next.replica(), next.term());
+            System.out.printf("replicated pager (3 processes, Ratis's default election timeouts) under load: leader %s "
+                    + "killed (SIGKILL), the pager granted again %d ms later at leader %s (term %d); %s restarted on "
+                    + "its store; leader %s killed, granted again %d ms later at leader %s (term %d)%n",
+                    first.replica(), failover1, second.replica(), second.term(), first.replica(), second.replica(),
+                    failover2, third.replica(), third.term());
         } finally {
             clients.forEach(KernelClient::close);
             kernels.forEach(Kernel::close);
             pool.shutdownNow();
         }
+    }
+
+    private MachxpProcess startReplica(String id) throws java.io.IOException {
+        MachxpProcess p = MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id, "--bind",
+                "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms", String.valueOf(LEASE_MILLIS),
+                "--store", store.resolve(id).toString());
+        replicas.put(id, p);
+        return p;
+    }
+
+    /**
+     * SIGKILL of the leader's process; waits (up to 30 s: a deadline) until the pager grants a lock
+     * call begun after it. Returns the milliseconds from the kill to that grant.
+     */
+    private long killLeader(Claim leader, AtomicReference<GrantWatch> watch) throws Exception {
+        GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
+        watch.set(w);
+        replicas.get(leader.replica()).kill();
+        return (w.at().get(30, TimeUnit.SECONDS) - w.since()) / 1_000_000;
     }
 
     /** The claim to lead of the highest term above {@code after}, once one has been logged (waits up to 60 s). */
