@@ -39,18 +39,25 @@ final class RealChaosOptions {
             + "(default ${DEFAULT-VALUE})")
     int replicas;
 
+    @Option(names = "--election-timeout-ms", defaultValue = "0", description = "with --real --replicas: the "
+            + "replicas' shortest Raft election timeout, the longest twice it (default: Ratis's, 150 to 300 ms)")
+    long electionTimeoutMillis;
+
     int run(CommandSpec spec, int futexes, long seed) {
         Logs.errorsOnly();
         if (leaseMillis < 500 || workers < 1 || futexes < 1) {
             throw new ParameterException(spec.commandLine(), "--real-lease-ms must be 500 or more, --workers and "
                     + "--futexes 1 or more");
         }
+        if (electionTimeoutMillis != 0 && electionTimeoutMillis < 10) {
+            throw new ParameterException(spec.commandLine(), "--election-timeout-ms: 10 or more, or 0 for Ratis's");
+        }
         if (replicas != 1 && replicas != 3 && replicas != 5) {
             throw new ParameterException(spec.commandLine(), "--replicas " + replicas + ": 1 (one pager) or 3 or 5 "
                     + "(a Raft group survives one or two failures)");
         }
         return RealChaos.run(new RealChaos.Options(parse(spec, duration, "--duration"), leaseMillis, futexes, workers,
-                parse(spec, faultGap, "--fault-gap").toMillis(), seed, replicas), spec.commandLine().getOut());
+                parse(spec, faultGap, "--fault-gap").toMillis(), seed, replicas, electionTimeoutMillis), spec.commandLine().getOut());
     }
 
     private static Duration parse(CommandSpec spec, String text, String option) {

@@ -54,6 +54,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private static final Logger log = LoggerFactory.getLogger(Kernel.class);
 
     private final KernelConfig config;
+    /** Per pager, which of its replicas the next connection goes to (kept across sessions). */
+    private final java.util.List<ReplicaChoice> replicaChoices;
     /** Each session's memory shared with task processes on this host (docs/shared-memory.md). */
     private final io.machxp.kernel.shm.SharedSessions shared;
     /** One thread: the core's, which also does the I/O of the XP stream to the pager. */
@@ -94,6 +96,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
 
     private Kernel(KernelConfig config, ChannelCredentials toPager) {
         this.config = config;
+        this.replicaChoices = config.pagerTargets().stream().map(ReplicaChoice::new).toList();
         this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name());
         this.toPager = toPager;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
@@ -122,7 +125,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
                 (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
         shared.share(session.core, memory);
-        session.link = new PagerLinks(config.pagerTargets(), toPager, group, session.core, xpTap);
+        session.link = new PagerLinks(replicaChoices, toPager, group, session.core, xpTap);
         return session;
     }
 
@@ -323,8 +326,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
 
     /**
      * Opens the first session. A pager that refuses it with EAGAIN (an earlier session of this
-     * name waits for its lease, as after a restart of a killed kernel) is asked again until the
-     * deadline; any other failure ends the start.
+     * name waits for its lease, as after a restart of a killed kernel), or a replica of a
+     * replicated pager that cannot be reached, is asked again until the deadline; any other
+     * failure ends the start.
      */
     private void openFirstSession(long deadline) throws InterruptedException, ExecutionException, TimeoutException {
         while (true) {
@@ -334,7 +338,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 sessionsOpened.incrementAndGet();
                 return;
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof PagerLink.NotWelcomed nw) || !"EAGAIN".equals(nw.errno)
+                if (!(e.getCause() instanceof PagerLink.NotWelcomed nw) || !ReplicaChoice.askAgain(replicaChoices, nw.errno)
                         || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RENEW_RETRY_MILLIS) > deadline) {
                     throw e;
                 }

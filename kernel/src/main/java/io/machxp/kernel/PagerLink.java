@@ -43,6 +43,8 @@ final class PagerLink {
      * one for an unreplicated pager. Core thread.
      */
     private final java.util.List<String> targets;
+    /** Where the kernel's links to this pager, of this session and the next, connect first. */
+    private final ReplicaChoice choice;
     /** The replica the next connection goes to: the last leader named, or the next after a failure. */
     private String target;
     /** The replica the current channel and the spare connect to. */
@@ -82,14 +84,15 @@ final class PagerLink {
      * @param credentials mutual TLS or plaintext, already checked against the policy
      * @param coreGroup the core's one-thread group: the channel's I/O and its callbacks both run on it
      */
-    PagerLink(String target, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core, int pager,
-            XpTap tap) {
+    PagerLink(ReplicaChoice choice, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
+            int pager, XpTap tap) {
         this.tap = tap;
         this.loop = coreGroup.next();
         this.core = core;
         this.pager = pager;
-        this.targets = java.util.List.of(target.split("\\+"));
-        this.target = targets.get(0);
+        this.choice = choice;
+        this.targets = choice.replicas();
+        this.target = choice.current();
         this.credentials = credentials;
         this.coreGroup = coreGroup;
         this.channel = newChannel();
@@ -303,7 +306,7 @@ final class PagerLink {
 
     /** Core thread, after a stream failed without the pager's word: the next connection tries the next replica. */
     private void nextTarget() {
-        target = targets.get((targets.indexOf(target) + 1) % targets.size());
+        target = choice.next(target);
     }
 
     /** The most redirects followed for one hello before the kernel lets its own retries decide. */
@@ -336,6 +339,7 @@ final class PagerLink {
             }, NO_LEADER_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } else {
             target = r.getLeader();
+            choice.leader(target);
             sendAgain(hello, count);
         }
     }

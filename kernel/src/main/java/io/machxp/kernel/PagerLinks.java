@@ -29,7 +29,7 @@ final class PagerLinks {
 
     private final XpTap tap;
 
-    PagerLinks(List<String> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
+    PagerLinks(List<ReplicaChoice> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
             XpTap tap) {
         this.loop = coreGroup.next();
         this.core = core;

@@ -32,7 +32,7 @@ public final class RealChaos {
 
     /** What a run is given. */
     public record Options(Duration duration, long leaseMillis, int futexes, int workersPerKernel,
-            long faultGapMillis, long seed, int replicas) {}
+            long faultGapMillis, long seed, int replicas, long electionTimeoutMillis) {}
 
     private RealChaos() {}
 
@@ -61,7 +61,8 @@ public final class RealChaos {
             return 1;
         }
         Netns net = new Netns();
-        RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS, o.replicas());
+        RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS, o.replicas(),
+                o.electionTimeoutMillis());
         AtomicBoolean stop = new AtomicBoolean();
         Thread cleanup = new Thread(() -> {
             stop.set(true);
@@ -73,7 +74,9 @@ public final class RealChaos {
         try {
             out.printf("machxp chaos --real: %s and kernels %s in network namespaces, lease %d ms, %d futexes, "
                     + "%d workers per kernel, for %s; logs in %s%n", o.replicas() == 1 ? "pager"
-                    : "pager replicas " + cluster.pagerIds() + " (Raft, Ratis's default election timeouts)", KERNELS,
+                    : "pager replicas " + cluster.pagerIds() + " (Raft, election timeout " + (o.electionTimeoutMillis() == 0
+                    ? "Ratis's default, 150-300 ms)" : o.electionTimeoutMillis() + "-" + 2 * o.electionTimeoutMillis()
+                    + " ms)"), KERNELS,
                     o.leaseMillis(), o.futexes(),
                     o.workersPerKernel(), o.duration(), dir);
             out.flush();

@@ -40,9 +40,12 @@ final class RealCluster implements AutoCloseable {
     private final Map<String, NodeProcess> pagers = new LinkedHashMap<>();
     private final Map<String, NodeProcess> kernels = new LinkedHashMap<>();
     private final List<Claim> claims = new ArrayList<>();
+    /** The replicas' shortest election timeout; 0: Ratis's default. */
+    private final long electionTimeoutMillis;
 
     RealCluster(Netns net, StallMonitor stalls, Path dir, long leaseMillis, int futexes, List<String> kernelNames,
-            int replicas) {
+            int replicas, long electionTimeoutMillis) {
+        this.electionTimeoutMillis = electionTimeoutMillis;
         this.net = net;
         this.stalls = stalls;
         this.dir = dir;
@@ -127,6 +130,9 @@ final class RealCluster implements AutoCloseable {
         if (replicated()) {
             List<String> group = pagerIds.stream().map(r -> r + "=" + pagerAddress(r)).toList();
             args.addAll(List.of("--replicas", String.join(",", group), "--replica", id));
+            if (electionTimeoutMillis > 0) {
+                args.addAll(List.of("--election-timeout-ms", String.valueOf(electionTimeoutMillis)));
+            }
         }
         String name = processName(id);
         NodeProcess p = NodeProcess.start(name, pagerNode(id).ns(), args, stalls.probeFile(name),
