@@ -53,6 +53,8 @@ class ReplicaProcessFailoverTest {
     private static final long COUNTER = 8;
     /** Long: a loaded CI machine may stall a JVM for seconds; the failover must not cost a lease. */
     private static final long LEASE_MILLIS = 20_000;
+    /** A group of three fresh JVMs on a loaded machine may take a while to settle on a leader. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir
     Path store;
@@ -79,6 +81,7 @@ class ReplicaProcessFailoverTest {
             startReplica(id);
         }
         replicas.values().forEach(MachxpProcess::port);
+        awaitClaim(-1); // a leader, before the kernels ask for one
         String target = String.join("+", addresses.values());
 
         ExecutorService pool = Executors.newCachedThreadPool();
@@ -88,7 +91,8 @@ class ReplicaProcessFailoverTest {
             List<TaskClient> tasks = new ArrayList<>();
             List<Long> bases = new ArrayList<>();
             for (int k = 0; k < KERNELS; k++) {
-                Kernel kernel = Kernel.start(KernelConfig.loopback("k" + k, target));
+                Kernel kernel = Kernel.start(new KernelConfig("k" + k, target, "127.0.0.1", 0, CONNECT_TIMEOUT,
+                        io.machxp.kernel.core.CoreOptions.DEFAULT));
                 kernels.add(kernel);
                 KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port());
                 clients.add(client);

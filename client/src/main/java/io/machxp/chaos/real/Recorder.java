@@ -2,9 +2,13 @@ package io.machxp.chaos.real;
 
 import io.machxp.chaos.History;
 import io.machxp.chaos.History.Kind;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The history of a real chaos run, written by the workers and the fault injector under one lock,
@@ -35,8 +39,7 @@ final class Recorder {
     private final Map<String, Long> lastAcquire = new HashMap<>();
     private final Map<String, Long> errors = new TreeMap<>();
     /** Who waits for the pager's next grant: the call must have begun after the key (nanoTime). */
-    private final java.util.List<java.util.Map.Entry<Long, java.util.concurrent.CompletableFuture<Long>>> grantWatches =
-            new java.util.ArrayList<>();
+    private final List<Map.Entry<Long, CompletableFuture<Long>>> grantWatches = new ArrayList<>();
     private final int futexes;
     private final long leaseNanos;
 
@@ -79,9 +82,9 @@ final class Recorder {
     }
 
     /** Completes with the time (nanoTime) the pager grants a lock call begun after {@code since}. */
-    synchronized java.util.concurrent.CompletableFuture<Long> pagerGrantAfter(long since) {
-        java.util.concurrent.CompletableFuture<Long> at = new java.util.concurrent.CompletableFuture<>();
-        grantWatches.add(java.util.Map.entry(since, at));
+    synchronized CompletableFuture<Long> pagerGrantAfter(long since) {
+        CompletableFuture<Long> at = new CompletableFuture<>();
+        grantWatches.add(Map.entry(since, at));
         return at;
     }
 
@@ -213,7 +216,7 @@ final class Recorder {
      * process {@code as} names (a replica's as "pager" while it leads, see {@link RealChaos}).
      */
     synchronized History history(java.util.List<StallProbe.Stall> stalls,
-            java.util.function.Function<StallProbe.Stall, String> as) {
+            Function<StallProbe.Stall, String> as) {
         java.util.List<StallProbe.Stall> sorted = stalls.stream()
                 .filter(s -> !s.process().equals(StallMonitor.HARNESS))
                 .sorted(java.util.Comparator.comparingLong(StallProbe.Stall::start)).toList();
@@ -231,7 +234,7 @@ final class Recorder {
         return merged;
     }
 
-    private void addStall(History h, StallProbe.Stall s, java.util.function.Function<StallProbe.Stall, String> as) {
+    private void addStall(History h, StallProbe.Stall s, Function<StallProbe.Stall, String> as) {
         h.add(s.start() - started, Kind.STALL, as.apply(s), -1, s.nanos(), false, "");
     }
 }
