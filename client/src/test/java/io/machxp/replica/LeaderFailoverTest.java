@@ -2,10 +2,8 @@ package io.machxp.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.client.KernelClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
-import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.pager.replica.ReplicatedPager;
 import java.util.ArrayList;
@@ -44,22 +42,13 @@ class LeaderFailoverTest {
     @Test
     void killingTheLeaderUnderLoadLosesNothingAndGrantsResume() throws Exception {
         ExecutorService pool = Executors.newCachedThreadPool();
-        List<Kernel> kernels = new ArrayList<>();
-        List<KernelClient> clients = new ArrayList<>();
+        FailoverKernels kernels = null;
         try (ReplicaGroup group = new ReplicaGroup(3, java.util.Map.of(ReplicaGroup.OBJECT, ReplicaGroup.OBJECT_SIZE),
                 LEASE)) {
             ReplicatedPager first = group.awaitLeader();
-            List<TaskClient> tasks = new ArrayList<>();
-            List<Long> bases = new ArrayList<>();
-            for (int k = 0; k < KERNELS; k++) {
-                Kernel kernel = Kernel.start(KernelConfig.loopback("k" + k, group.kernelTarget()));
-                kernels.add(kernel);
-                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port());
-                clients.add(client);
-                TaskClient task = client.taskCreate("failover");
-                tasks.add(task);
-                bases.add(task.vmMap(ReplicaGroup.OBJECT));
-            }
+            kernels = new FailoverKernels(KERNELS, name -> KernelConfig.loopback(name, group.kernelTarget()));
+            List<TaskClient> tasks = kernels.tasks;
+            List<Long> bases = kernels.bases;
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger violations = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
@@ -105,8 +94,9 @@ class LeaderFailoverTest {
             System.out.printf("replicated pager: leader %s killed under load; first grant after %.0f ms at leader %s%n",
                     first.id(), (firstGrantAfterKill.get() - killedAt.get()) / 1e6, second.id());
         } finally {
-            clients.forEach(KernelClient::close);
-            kernels.forEach(Kernel::close);
+            if (kernels != null) {
+                kernels.close();
+            }
             pool.shutdownNow();
         }
     }

@@ -2,11 +2,9 @@ package io.machxp.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.client.KernelClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.cluster.MachxpProcess;
-import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.VmLockFutexReply;
@@ -85,21 +83,10 @@ class ReplicaProcessFailoverTest {
         String target = String.join("+", addresses.values());
 
         ExecutorService pool = Executors.newCachedThreadPool();
-        List<Kernel> kernels = new ArrayList<>();
-        List<KernelClient> clients = new ArrayList<>();
-        try {
-            List<TaskClient> tasks = new ArrayList<>();
-            List<Long> bases = new ArrayList<>();
-            for (int k = 0; k < KERNELS; k++) {
-                Kernel kernel = Kernel.start(new KernelConfig("k" + k, target, "127.0.0.1", 0, CONNECT_TIMEOUT,
-                        io.machxp.kernel.core.CoreOptions.DEFAULT));
-                kernels.add(kernel);
-                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port());
-                clients.add(client);
-                TaskClient task = client.taskCreate("failover");
-                tasks.add(task);
-                bases.add(task.vmMap(ReplicaGroup.OBJECT));
-            }
+        try (FailoverKernels kernels = new FailoverKernels(KERNELS, name -> new KernelConfig(name, target, "127.0.0.1",
+                0, CONNECT_TIMEOUT, io.machxp.kernel.core.CoreOptions.DEFAULT))) {
+            List<TaskClient> tasks = kernels.tasks;
+            List<Long> bases = kernels.bases;
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger overlaps = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
@@ -161,8 +148,6 @@ class ReplicaProcessFailoverTest {
                     first.replica(), failover1, second.replica(), second.term(), first.replica(), second.replica(),
                     failover2, third.replica(), third.term());
         } finally {
-            clients.forEach(KernelClient::close);
-            kernels.forEach(Kernel::close);
             pool.shutdownNow();
         }
     }
