@@ -141,6 +141,16 @@ final class Recorder {
     }
 
     /**
+     * A lock whose answer was lost (its deadline passed): it may have been granted to the worker's
+     * thread, whose task is terminated, so the next owner may be told of a death.
+     */
+    synchronized void lockUncertain(String kernel, int epoch, int futex) {
+        if (current(kernel, epoch)) {
+            history.add(now(), Kind.MAY_HAVE_DIED, kernel, futex, 0, false, "a lock whose answer was lost");
+        }
+    }
+
+    /**
      * A fault begins on {@code kernel}: gate closed, epoch on; its owners lose their futexes (told
      * to the next owner as a death when {@code stops}: the kernel will have lost its lease or died),
      * and every futex may have been held there. A kernel that stops may also be granted a futex it

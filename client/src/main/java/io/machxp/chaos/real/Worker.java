@@ -129,9 +129,22 @@ final class Worker implements Runnable {
                 recorder.abandoned(kernel, epoch, name, f);
             } else if (released) {
                 recorder.unlockUncertain(kernel, epoch, f);
+            } else if (unanswered(e)) {
+                recorder.lockUncertain(kernel, epoch, f);
             }
             drop();
         }
+    }
+
+    /**
+     * Whether a call failed without the kernel's answer (its deadline passed, the connection
+     * broke): a lock may then have been granted, and the task, terminated by {@link #drop}, passes
+     * the futex on with OWNER_DIED. An errno is the kernel's answer: not granted.
+     */
+    private static boolean unanswered(MachxpException e) {
+        return (e.errno() == null || e.errno() == io.machxp.proto.task.Errno.ERRNO_UNSPECIFIED)
+                && (e.code() == io.grpc.Status.Code.DEADLINE_EXCEEDED || e.code() == io.grpc.Status.Code.UNAVAILABLE
+                        || e.code() == io.grpc.Status.Code.CANCELLED || e.code() == io.grpc.Status.Code.UNKNOWN);
     }
 
     /** A fault came while the call was out: what it got is not recorded, and is let go quietly. */
