@@ -23,7 +23,7 @@ class DeadFirstReplicaTest {
     void aKernelStartsWhenTheFirstReplicaOfItsListIsDown() throws Exception {
         try (ReplicaGroup group = new ReplicaGroup(3)) {
             group.awaitLeader();
-            String target = "127.0.0.1:" + ReplicaGroup.freePortPair() + "+" + group.kernelTarget();
+            String target = io.machxp.pager.replica.ReplicaConfig.loopback(1).get("a") + "+" + group.kernelTarget();
             try (Kernel kernel = Kernel.start(KernelConfig.loopback("k", target));
                     KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
                 TaskClient task = client.taskCreate("t");
