@@ -42,10 +42,12 @@ final class ReplicaChoice {
     /**
      * Whether a kernel's first session, refused with {@code errno} (null: a stream that broke
      * without the pager's word), is asked for again: EAGAIN (an earlier session of its name waits
-     * for its lease), or a replica not reached when a pager has others (the next attempt goes to
-     * the next replica).
+     * for its lease), or, when a pager has several replicas, a replica not reached (the next
+     * attempt goes to the next replica) or EEXIST: a hello the log took before its stream broke
+     * (a leader change) opened a session the kernel never heard of, which its lease ends.
      */
     static boolean askAgain(List<ReplicaChoice> pagers, String errno) {
-        return "EAGAIN".equals(errno) || (errno == null && pagers.stream().anyMatch(c -> c.replicas.size() > 1));
+        boolean replicated = pagers.stream().anyMatch(c -> c.replicas.size() > 1);
+        return "EAGAIN".equals(errno) || (replicated && (errno == null || "EEXIST".equals(errno)));
     }
 }
