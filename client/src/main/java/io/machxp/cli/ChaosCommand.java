@@ -71,7 +71,8 @@ final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--replicas", defaultValue = "0", description = "replicate the pager on 3 or 5 replicas (the real "
             + "replica code on a modelled Raft log: leader and follower crashes, partitions between replicas; see "
-            + "docs/replicated-pager.md); 0: unreplicated (default ${DEFAULT-VALUE})")
+            + "docs/replicated-pager.md; with --real: replica processes with Ratis in network namespaces of their "
+            + "own, docs/chaos-real.md); 0: unreplicated (default ${DEFAULT-VALUE})")
     int replicas;
 
     @Option(names = "--threads", defaultValue = "3", description = "worker threads per kernel (default ${DEFAULT-VALUE})")
@@ -112,16 +113,16 @@ final class ChaosCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pagers: 1 to 16 in the simulator "
                     + "(--real runs one pager), not " + pagers);
         }
-        if (replicas != 0 && (replicas != 3 && replicas != 5 || pagers != 1 || realOptions.real || ipc)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--replicas: 3 or 5, with one pager, "
-                    + "in the simulator's futex runs (not --real, not --ipc), not " + replicas);
+        if (replicas != 0 && (replicas != 3 && replicas != 5 || pagers != 1 || ipc)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--replicas: 3 or 5 (a Raft group "
+                    + "survives one or two failures), with one pager, in the futex runs (not --ipc), not " + replicas);
         }
         if (realOptions.real) {
             if (json) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "--json applies to the simulator's runs, not to --real");
             }
-            return realOptions.run(spec, futexes, firstSeed);
+            return realOptions.run(spec, futexes, firstSeed, replicas);
         }
         Logs.errorsOnly();
         try {

@@ -33,17 +33,12 @@ final class RealChaosOptions {
             + "(default ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--replicas", defaultValue = "1", description = "with --real: 1 (one pager process, killed and "
-            + "restarted on its store) or 3 or 5 (a replicated pager: replica processes in namespaces of their own, "
-            + "with leader and follower kills, a leader paused and cuts between replicas; docs/chaos-real.md) "
-            + "(default ${DEFAULT-VALUE})")
-    int replicas;
-
     @Option(names = "--election-timeout-ms", defaultValue = "0", description = "with --real --replicas: the "
             + "replicas' shortest Raft election timeout, the longest twice it (default: Ratis's, 150 to 300 ms)")
     long electionTimeoutMillis;
 
-    int run(CommandSpec spec, int futexes, long seed) {
+    /** Runs chaos on real processes; {@code replicas}: 0 or 1 for one pager process, 3 or 5 for a replicated pager. */
+    int run(CommandSpec spec, int futexes, long seed, int replicas) {
         Logs.errorsOnly();
         if (leaseMillis < 500 || workers < 1 || futexes < 1) {
             throw new ParameterException(spec.commandLine(), "--real-lease-ms must be 500 or more, --workers and "
@@ -52,12 +47,8 @@ final class RealChaosOptions {
         if (electionTimeoutMillis != 0 && electionTimeoutMillis < 10) {
             throw new ParameterException(spec.commandLine(), "--election-timeout-ms: 10 or more, or 0 for Ratis's");
         }
-        if (replicas != 1 && replicas != 3 && replicas != 5) {
-            throw new ParameterException(spec.commandLine(), "--replicas " + replicas + ": 1 (one pager) or 3 or 5 "
-                    + "(a Raft group survives one or two failures)");
-        }
         return RealChaos.run(new RealChaos.Options(parse(spec, duration, "--duration"), leaseMillis, futexes, workers,
-                parse(spec, faultGap, "--fault-gap").toMillis(), seed, replicas, electionTimeoutMillis), spec.commandLine().getOut());
+                parse(spec, faultGap, "--fault-gap").toMillis(), seed, Math.max(1, replicas), electionTimeoutMillis), spec.commandLine().getOut());
     }
 
     private static Duration parse(CommandSpec spec, String text, String option) {
