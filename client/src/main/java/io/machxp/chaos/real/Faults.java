@@ -73,6 +73,7 @@ final class Faults {
         long at = (System.nanoTime() - started) / 1_000_000;
         long end;
         long failover = -1;
+        ReplicaFaults.Restart then = ReplicaFaults.Restart.NONE;
         List<String> touched = List.of(k);
         String target = kind == Kind.PAGER ? "pager" : k;
         switch (kind) {
@@ -127,6 +128,7 @@ final class Faults {
             }
             default -> {
                 ReplicaFaults.Done done = replicaFaults.inject(kind);
+                then = done.then();
                 touched = names;
                 end = done.end();
                 target = "replica " + done.target();
@@ -137,6 +139,7 @@ final class Faults {
         for (String n : touched) {
             back.add(waitForService(n, end));
         }
+        then.run();
         injected.add(new Fault(kind, target, at, back, failover));
     }
 

@@ -86,7 +86,7 @@ final class RealCluster implements AutoCloseable {
             net.createKernel(kernelNames.get(k), k + 1);
         }
         for (String id : pagerIds) {
-            startPager(id);
+            startPager(id, replicated());
         }
         for (String k : kernelNames) {
             startKernel(k);
@@ -123,10 +123,24 @@ final class RealCluster implements AutoCloseable {
      * and takes reclaims; a replica finds its Raft log, term and vote, and catches up).
      */
     synchronized void startPager(String id) throws IOException {
+        startPager(id, false);
+    }
+
+    /**
+     * {@code fresh}: the replicas' first start. A new group (an empty Raft log) is told that no
+     * earlier pager had kernels: without {@code --fresh-start} its genesis has a start-up wait and
+     * every futex's first grant says OWNER_DIED (an in-memory pager that may follow one that ran
+     * before has lost its pages), which no fault of the run explains. A single pager starts on an
+     * empty store, which says the same by itself.
+     */
+    private void startPager(String id, boolean fresh) throws IOException {
         List<String> args = new ArrayList<>(List.of("pager", "--bind", "0.0.0.0", "--port", String.valueOf(PAGER_PORT),
                 "--plaintext", "--object", RealChaos.OBJECT + "=" + futexes * Worker.PAGE,
                 "--store", dir.resolve(replicated() ? "store-" + id : "store").toString(),
                 "--lease-ms", String.valueOf(leaseMillis)));
+        if (fresh) {
+            args.add("--fresh-start");
+        }
         if (replicated()) {
             List<String> group = pagerIds.stream().map(r -> r + "=" + pagerAddress(r)).toList();
             args.addAll(List.of("--replicas", String.join(",", group), "--replica", id));

@@ -29,8 +29,19 @@ import java.util.concurrent.TimeoutException;
  * call begun after it.
  */
 final class ReplicaFaults {
-    /** What one fault did: its target, when it ended (nanoTime), the failover time (ms, -1: none measured). */
-    record Done(String target, long end, long failoverMillis) {}
+    /**
+     * What one fault did: its target, when it ended (nanoTime), the failover time (ms, -1: none
+     * measured), and what is left to do once the kernels' service after it has been measured (a
+     * killed replica's restart: the group must serve without it first).
+     */
+    record Done(String target, long end, long failoverMillis, Restart then) {}
+
+    /** A step after the fault: a killed replica started again on its store. */
+    interface Restart {
+        void run() throws IOException;
+
+        Restart NONE = () -> { };
+    }
 
     private static final long GRANT_WAIT_SECONDS = 30;
 
@@ -55,19 +66,13 @@ final class ReplicaFaults {
                 long at = System.nanoTime();
                 cluster.pager(leader).kill();
                 long failover = failover(granted, at);
-                long end = System.nanoTime();
-                cluster.startPager(leader);
-                recorder.pager("replica " + leader + " restarted");
-                yield new Done(leader, end, failover);
+                yield new Done(leader, System.nanoTime(), failover, restart(leader));
             }
             case FOLLOWER_KILL -> {
                 String f = follower(leader);
                 recorder.pager("replica " + f + " (a follower) killed");
                 cluster.pager(f).kill();
-                long end = System.nanoTime();
-                cluster.startPager(f);
-                recorder.pager("replica " + f + " restarted");
-                yield new Done(f, end, -1);
+                yield new Done(f, System.nanoTime(), -1, restart(f));
             }
             case LEADER_PAUSE -> {
                 recorder.pager("replica " + leader + " (the leader) paused");
@@ -82,7 +87,7 @@ final class ReplicaFaults {
                 cluster.stalls().resumed(probe);
                 long end = System.nanoTime();
                 recorder.pager("replica " + leader + " resumed");
-                yield new Done(leader, end, failover(granted, at));
+                yield new Done(leader, end, failover(granted, at), Restart.NONE);
             }
             case REPLICA_CUT -> {
                 String r = random.nextBoolean() ? leader : follower(leader);
@@ -97,7 +102,7 @@ final class ReplicaFaults {
                 cluster.net().cut(List.of(cluster.pagerNode(r)), others, false);
                 long end = System.nanoTime();
                 recorder.pager("replica " + r + " joined again");
-                yield new Done(r, end, r.equals(leader) ? failover(granted, at) : -1);
+                yield new Done(r, end, r.equals(leader) ? failover(granted, at) : -1, Restart.NONE);
             }
             case LEADER_CUT -> {
                 List<Netns.Node> kernels = cluster.kernelNames().stream().map(cluster::kernelNode).toList();
@@ -109,9 +114,16 @@ final class ReplicaFaults {
                 cluster.kernelNames().forEach(recorder::open);
                 Thread.sleep(lease);
                 cluster.net().cut(List.of(cluster.pagerNode(leader)), kernels, false);
-                yield new Done(leader, System.nanoTime(), -1);
+                yield new Done(leader, System.nanoTime(), -1, Restart.NONE);
             }
             default -> throw new IllegalArgumentException(kind + " is not a fault on replicas");
+        };
+    }
+
+    private Restart restart(String replica) {
+        return () -> {
+            cluster.startPager(replica);
+            recorder.pager("replica " + replica + " restarted");
         };
     }
 
