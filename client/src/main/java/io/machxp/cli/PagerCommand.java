@@ -142,7 +142,9 @@ final class PagerCommand implements Callable<Integer> {
         }
         io.machxp.pager.replica.ReplicatedPager pager = io.machxp.pager.replica.ReplicatedPager.start(
                 new PagerConfig(name, bind, 0, pageSize, served).withStoreDir(store).withTransport(transport)
-                        .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(false), group);
+                        // --fresh-start counts once in a group's life: the genesis a first leader appends
+                        // to an empty log has no start-up wait, and no first grant says OWNER_DIED.
+                        .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart), group);
         System.err.printf("pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s, "
                 + "lease %d ms; kernels use --pager %s%n", name, replica, group.address(),
                 transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"

@@ -36,13 +36,16 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM, four threads incrementing a counter in a shared page under one futex. After a third of the
  * increments the leading replica's process is killed with SIGKILL; once the pager grants again,
  * it is started again on its store. After two thirds the leader of then is killed too: the group
- * can serve only if the restarted replica rejoined with its log. After each kill the pager must
- * grant a lock call made after it (within a generous 30 s: a deadline, not a figure), and in the
- * end every increment must be in the page, no two threads were ever inside at once, and another
- * replica leads in a later term each time. The time from each kill to that grant is printed: the
- * failover figure.
+ * can serve only if the restarted replica rejoined with its log.
+ *
+ * <p>Asserted: after each kill the pager grants a lock call made after it, and another replica
+ * leads; in the end every increment is in the page (nothing acknowledged was lost) and no two
+ * threads were ever inside at once. Every wait is on a condition with a generous deadline (a
+ * process test must pass on a loaded 2-core machine); a worker whose call fails ends the wait at
+ * once with its error. The time from each kill to the first grant after it is printed, never
+ * asserted: it is the failover figure ({@code machxp chaos --real --replicas 3} prints it too).
  */
-@Timeout(value = 240, unit = TimeUnit.SECONDS)
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
 class ReplicaProcessFailoverTest {
     private static final Pattern LEADS = Pattern.compile("replica (\\w+) leads its group now \\(term (\\d+)\\)");
     private static final int KERNELS = 2;
@@ -52,7 +55,11 @@ class ReplicaProcessFailoverTest {
     /** Long: a loaded CI machine may stall a JVM for seconds; the failover must not cost a lease. */
     private static final long LEASE_MILLIS = 20_000;
     /** A group of three fresh JVMs on a loaded machine may take a while to settle on a leader. */
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(120);
+    /** Deadlines, not figures: each phase of the workload, a leader's claim, a grant after a kill. */
+    private static final Duration PHASE = Duration.ofMinutes(4);
+    private static final Duration CLAIM = Duration.ofMinutes(3);
+    private static final Duration GRANT_AFTER_KILL = Duration.ofMinutes(2);
 
     @TempDir
     Path store;
@@ -93,6 +100,7 @@ class ReplicaProcessFailoverTest {
             AtomicReference<GrantWatch> watch = new AtomicReference<>(new GrantWatch(Long.MAX_VALUE, null));
             CountDownLatch thirdDone = new CountDownLatch(1);
             CountDownLatch twoThirdsDone = new CountDownLatch(1);
+            CompletableFuture<Void> failed = new CompletableFuture<>();
             List<CompletableFuture<Void>> workers = new ArrayList<>();
             for (int k = 0; k < KERNELS; k++) {
                 TaskClient task = tasks.get(k);
@@ -120,20 +128,27 @@ class ReplicaProcessFailoverTest {
                                 twoThirdsDone.countDown();
                             }
                         }
-                    }, pool));
+                    }, pool).whenComplete((ok, e) -> {
+                        if (e != null) {
+                            failed.completeExceptionally(e);
+                        }
+                    }));
                 }
             }
-            assertThat(thirdDone.await(120, TimeUnit.SECONDS)).as("a third of the increments done").isTrue();
+            awaitPhase(thirdDone, failed, "a third of the increments");
             Claim first = awaitClaim(-1);
             long failover1 = killLeader(first, watch);
-            startReplica(first.replica()).port();
-
-            assertThat(twoThirdsDone.await(120, TimeUnit.SECONDS)).as("two thirds of the increments done").isTrue();
+            // Read before the killed replica is back: once it is, it may lead again in a later term.
             Claim second = awaitClaim(first.term());
             assertThat(second.replica()).as("another replica leads after the kill").isNotEqualTo(first.replica());
+            startReplica(first.replica()).port();
+
+            awaitPhase(twoThirdsDone, failed, "two thirds of the increments");
+            second = awaitClaim(-1);
             long failover2 = killLeader(second, watch);
 
-            CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(150, TimeUnit.SECONDS);
+            CompletableFuture.anyOf(CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)), failed)
+                    .get(PHASE.toSeconds(), TimeUnit.SECONDS);
             Claim third = awaitClaim(second.term());
             assertThat(third.replica()).as("another replica leads after the second kill")
                     .isNotEqualTo(second.replica());
@@ -152,6 +167,13 @@ class ReplicaProcessFailoverTest {
         }
     }
 
+    /** Waits until {@code phase} is done; a worker that failed ends the wait with its error. */
+    private static void awaitPhase(CountDownLatch phase, CompletableFuture<Void> failed, String what) {
+        Awaitility.await(what).atMost(PHASE).pollInterval(Duration.ofMillis(50))
+                .until(() -> phase.getCount() == 0 || failed.isDone());
+        assertThat(failed).as("no worker's call failed (%s)", what).isNotDone();
+    }
+
     private MachxpProcess startReplica(String id) throws java.io.IOException {
         MachxpProcess p = MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id, "--bind",
                 "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms", String.valueOf(LEASE_MILLIS),
@@ -161,19 +183,19 @@ class ReplicaProcessFailoverTest {
     }
 
     /**
-     * SIGKILL of the leader's process; waits (up to 30 s: a deadline) until the pager grants a lock
-     * call begun after it. Returns the milliseconds from the kill to that grant.
+     * SIGKILL of the leader's process; waits (a generous deadline) until the pager grants a lock
+     * call begun after it. Returns the milliseconds from the kill to that grant: a figure, printed.
      */
     private long killLeader(Claim leader, AtomicReference<GrantWatch> watch) throws Exception {
         GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
         watch.set(w);
         replicas.get(leader.replica()).kill();
-        return (w.at().get(30, TimeUnit.SECONDS) - w.since()) / 1_000_000;
+        return (w.at().get(GRANT_AFTER_KILL.toSeconds(), TimeUnit.SECONDS) - w.since()) / 1_000_000;
     }
 
-    /** The claim to lead of the highest term above {@code after}, once one has been logged (waits up to 60 s). */
+    /** The claim to lead of the highest term above {@code after}, once one has been logged. */
     private Claim awaitClaim(long after) {
-        return Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+        return Awaitility.await("a replica's claim to lead in a term above " + after).atMost(CLAIM).pollInterval(Duration.ofMillis(20))
                 .until(() -> latestClaim(after), Optional::isPresent).orElseThrow();
     }
 
