@@ -174,10 +174,15 @@ class ReplicaProcessFailoverTest {
         assertThat(failed).as("no worker's call failed (%s)", what).isNotDone();
     }
 
+    /**
+     * A replica's process on its store. {@code --fresh-start}: the group is new (a restarted
+     * replica has the genesis in its log, and the flag no longer counts); without it the first
+     * grant of the futex says OWNER_DIED, as after an in-memory pager that may have run before.
+     */
     private MachxpProcess startReplica(String id) throws java.io.IOException {
         MachxpProcess p = MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id, "--bind",
                 "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms", String.valueOf(LEASE_MILLIS),
-                "--store", store.resolve(id).toString());
+                "--store", store.resolve(id).toString(), "--fresh-start");
         replicas.put(id, p);
         return p;
     }

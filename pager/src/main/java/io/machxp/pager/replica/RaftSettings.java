@@ -31,6 +31,15 @@ import org.apache.ratis.util.TimeDuration;
  * leader commits the entries of earlier terms by committing one of its own, which Ratis appends
  * when it leads); measured on the bench, these entries were 40% of the leader's entries and
  * syncs, each sync delaying the next kernel message's.
+ *
+ * <p>Elections: Ratis's election timeouts (150 to 300 ms) unless {@link ReplicaConfig#electionTimeout}
+ * says otherwise. A leader that no majority answered within the longest timeout steps down; Ratis
+ * then keeps it from standing again for 10 s ({@code leader.step-down.wait-time}), which suits a
+ * large group where another replica takes over. In a group of three with one replica down, the
+ * one that stepped down is often the only one whose log is longest (the other has not taken its
+ * last entries yet, so the other cannot win a vote from it): the group had no leader for 10 s
+ * after each step-down (seen on a loaded host, where a follower that does not run for 300 ms makes
+ * the leader step down). Here it may stand again after the longest election timeout.
  */
 final class RaftSettings {
     static final int SNAPSHOTS_KEPT = 2;
@@ -51,6 +60,7 @@ final class RaftSettings {
             RaftServerConfigKeys.Rpc.setTimeoutMin(props, min);
             RaftServerConfigKeys.Rpc.setTimeoutMax(props, min.multiply(2));
         }
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(props, RaftServerConfigKeys.Rpc.timeoutMax(props));
         long every = replicas.snapshotEvery();
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, every);
