@@ -137,7 +137,7 @@ class ReplicaProcessFailoverTest {
             }
             awaitPhase(thirdDone, failed, "a third of the increments");
             Claim first = awaitClaim(-1);
-            long failover1 = killLeader(first, watch);
+            long failover1 = killLeader(first, watch, done);
             // Read before the killed replica is back: once it is, it may lead again in a later term.
             Claim second = awaitClaim(first.term());
             assertThat(second.replica()).as("another replica leads after the kill").isNotEqualTo(first.replica());
@@ -145,7 +145,7 @@ class ReplicaProcessFailoverTest {
 
             awaitPhase(twoThirdsDone, failed, "two thirds of the increments");
             second = awaitClaim(-1);
-            long failover2 = killLeader(second, watch);
+            long failover2 = killLeader(second, watch, done);
 
             CompletableFuture.anyOf(CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)), failed)
                     .get(PHASE.toSeconds(), TimeUnit.SECONDS);
@@ -191,11 +191,30 @@ class ReplicaProcessFailoverTest {
      * SIGKILL of the leader's process; waits (a generous deadline) until the pager grants a lock
      * call begun after it. Returns the milliseconds from the kill to that grant: a figure, printed.
      */
-    private long killLeader(Claim leader, AtomicReference<GrantWatch> watch) throws Exception {
+    private long killLeader(Claim leader, AtomicReference<GrantWatch> watch, AtomicInteger done) throws Exception {
         GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
         watch.set(w);
+        int before = done.get();
         replicas.get(leader.replica()).kill();
-        return (w.at().get(GRANT_AFTER_KILL.toSeconds(), TimeUnit.SECONDS) - w.since()) / 1_000_000;
+        try {
+            return (w.at().get(GRANT_AFTER_KILL.toSeconds(), TimeUnit.SECONDS) - w.since()) / 1_000_000;
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("no pager grant of a lock call begun after replica " + leader.replica()
+                    + " (term " + leader.term() + ") was killed, within " + GRANT_AFTER_KILL + "; increments done "
+                    + before + " at the kill, " + done.get() + " now; the replicas' last lines:\n" + lastLines(), e);
+        }
+    }
+
+    /** The last lines of each replica's output, for a failure's message. */
+    private String lastLines() {
+        StringBuilder b = new StringBuilder();
+        replicas.forEach((id, p) -> {
+            List<String> lines = p.output().lines().filter(l -> !l.startsWith("\t") && !l.startsWith("Caused by"))
+                    .toList();
+            b.append("--- replica ").append(id).append('\n')
+                    .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()))).append('\n');
+        });
+        return b.toString();
     }
 
     /** The claim to lead of the highest term above {@code after}, once one has been logged. */
