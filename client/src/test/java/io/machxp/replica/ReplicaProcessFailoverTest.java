@@ -102,6 +102,33 @@ class ReplicaProcessFailoverTest {
             CountDownLatch twoThirdsDone = new CountDownLatch(1);
             CompletableFuture<Void> failed = new CompletableFuture<>();
             List<CompletableFuture<Void>> workers = new ArrayList<>();
+            // One more thread per kernel locks once after each kill: a kernel whose threads keep the
+            // futex among themselves (local handoffs) needs no grant, so without these probes no
+            // call begun after the kill may ever need the pager. The kernel that does not hold the
+            // futex must ask the pager for its probe's lock.
+            List<Runnable> probes = new ArrayList<>();
+            for (int k = 0; k < KERNELS; k++) {
+                TaskClient task = tasks.get(k);
+                long base = bases.get(k);
+                ThreadClient probe = task.threadCreate();
+                probes.add(() -> CompletableFuture.runAsync(() -> {
+                    long began = System.nanoTime();
+                    VmLockFutexReply got = probe.lock(base, null);
+                    GrantWatch w = watch.get();
+                    if (got.getPath() == AcquirePath.PAGER_GRANT && began > w.since()) {
+                        w.at().complete(System.nanoTime());
+                    }
+                    if (inside.incrementAndGet() != 1) {
+                        overlaps.incrementAndGet();
+                    }
+                    inside.decrementAndGet();
+                    probe.unlockFutex(base);
+                }, pool).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        failed.completeExceptionally(e);
+                    }
+                }));
+            }
             for (int k = 0; k < KERNELS; k++) {
                 TaskClient task = tasks.get(k);
                 long base = bases.get(k);
@@ -137,7 +164,7 @@ class ReplicaProcessFailoverTest {
             }
             awaitPhase(thirdDone, failed, "a third of the increments");
             Claim first = awaitClaim(-1);
-            long failover1 = killLeader(first, watch, done);
+            long failover1 = killLeader(first, watch, done, probes);
             // Read before the killed replica is back: once it is, it may lead again in a later term.
             Claim second = awaitClaim(first.term());
             assertThat(second.replica()).as("another replica leads after the kill").isNotEqualTo(first.replica());
@@ -145,7 +172,7 @@ class ReplicaProcessFailoverTest {
 
             awaitPhase(twoThirdsDone, failed, "two thirds of the increments");
             second = awaitClaim(-1);
-            long failover2 = killLeader(second, watch, done);
+            long failover2 = killLeader(second, watch, done, probes);
 
             CompletableFuture.anyOf(CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)), failed)
                     .get(PHASE.toSeconds(), TimeUnit.SECONDS);
@@ -188,14 +215,16 @@ class ReplicaProcessFailoverTest {
     }
 
     /**
-     * SIGKILL of the leader's process; waits (a generous deadline) until the pager grants a lock
-     * call begun after it. Returns the milliseconds from the kill to that grant: a figure, printed.
+     * SIGKILL of the leader's process, then a probe lock on every kernel; waits (a generous
+     * deadline) until the pager grants a lock call begun after the kill. Returns the milliseconds from the kill to that grant: a figure, printed.
      */
-    private long killLeader(Claim leader, AtomicReference<GrantWatch> watch, AtomicInteger done) throws Exception {
+    private long killLeader(Claim leader, AtomicReference<GrantWatch> watch, AtomicInteger done,
+            List<Runnable> probes) throws Exception {
         GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
         watch.set(w);
         int before = done.get();
         replicas.get(leader.replica()).kill();
+        probes.forEach(Runnable::run);
         try {
             return (w.at().get(GRANT_AFTER_KILL.toSeconds(), TimeUnit.SECONDS) - w.since()) / 1_000_000;
         } catch (java.util.concurrent.TimeoutException e) {
