@@ -36,8 +36,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class CallChannel {
     /** How long a waiting call sleeps before it looks at its deadline, interrupts and the kernel's process. */
     private static final long SLICE = TimeUnit.MILLISECONDS.toNanos(50);
-    /** Polls of the answer before the first sleep (an answer from the kernel's fast path comes in microseconds). */
-    private static final int SPINS = Integer.getInteger("machxp.shm.callSpins", 200);
+    /**
+     * Polls of the answer before the first sleep; none by default. Measured in the demo on 2 busy
+     * cores (docs/shared-memory.md, "Where the demo waits"): under 4% of calls were answered
+     * within 200 polls (the reader's own wake-up takes longer), and the polls' CPU delayed the
+     * threads that answer; with none the demo ran faster.
+     */
+    private static final int SPINS = Integer.getInteger("machxp.shm.callSpins", 0);
 
     private final ByteBuffer file;
     private final long base;
