@@ -112,6 +112,11 @@ public final class SimKernel {
             }
 
             @Override
+            public boolean nextReplica(int pager) {
+                return cluster.replicas() != null && cluster.replicas().nextReplica(SimKernel.this);
+            }
+
+            @Override
             public boolean resumeAwaited(int pager) {
                 return cluster.resumeAwaited(SimKernel.this, pager);
             }

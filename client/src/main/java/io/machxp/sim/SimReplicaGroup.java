@@ -46,6 +46,8 @@ public final class SimReplicaGroup {
     private final long[] offsets;
     private final long skewNanos;
     private final Map<SimKernel, Link> links = new LinkedHashMap<>();
+    /** Until when each replica is stopped ({@link #pause}): it ticks not, and its kernel traffic waits. */
+    private final long[] pausedUntil;
 
     /** One kernel's link to the group: which replica it connects to, the last hello, its stream. */
     private static final class Link {
@@ -99,6 +101,7 @@ public final class SimReplicaGroup {
         this.raft = new SimRaft(cluster, count, timing(lease, cluster.options().latencyNanos()));
         this.replicas = new SimReplica[count];
         this.offsets = new long[count];
+        this.pausedUntil = new long[count];
         for (int i = 0; i < count; i++) {
             offsets[i] = cluster.random().nextLong(skewNanos + 1);
             startReplica(i);
@@ -159,7 +162,9 @@ public final class SimReplicaGroup {
         if (replicas[r.id] != r || !raft.up(r.id)) {
             return;
         }
-        r.tick();
+        if (pausedUntil[r.id] <= cluster.now()) {
+            r.tick();
+        }
         cluster.schedule(cluster.now() + tickNanos, () -> tickLoop(r));
     }
 
@@ -184,6 +189,30 @@ public final class SimReplicaGroup {
     /** Cuts replicas {@code side} off from the others for {@code nanos} (kernels still reach every one). */
     public void partition(List<Integer> side, long nanos) {
         raft.partition(side, cluster.now() + nanos);
+    }
+
+    /**
+     * Replica {@code i} is stopped (SIGSTOP) for {@code nanos}: cut off from the other replicas,
+     * it does not tick, and its kernels' connections stay up (a stopped process's socket still
+     * takes connections and bytes) but what crosses them waits, in order, until it runs again.
+     */
+    public void pause(int i, long nanos) {
+        pausedUntil[i] = Math.max(pausedUntil[i], cluster.now() + nanos);
+        raft.partition(List.of(i), pausedUntil[i]);
+    }
+
+    /** When what crosses stream {@code s} may arrive at the earliest: after a stall or a pause of its replica. */
+    private long heldUntil(Stream s) {
+        return Math.max(s.kernel.heldUntil(0, s.id), s.process == replicas[s.replica] ? pausedUntil[s.replica] : 0);
+    }
+
+    /** The kernel's resume went unanswered (SessionResume): its next attempt goes to the next replica. */
+    boolean nextReplica(SimKernel k) {
+        Link l = links.get(k);
+        if (l != null) {
+            nextTarget(l);
+        }
+        return l != null;
     }
 
     /** The leader, ready or not, as the model knows it; -1 if none. */
@@ -215,7 +244,7 @@ public final class SimReplicaGroup {
         l.current = s;
         k.session[0] = s.id;
         if (cancelOld && old != null) {
-            k.toPager[0].deliver(0, () -> cancelled(old), k.heldUntil(0, old.id));
+            k.toPager[0].deliver(0, () -> cancelled(old), heldUntil(old));
         }
         if (!s.alive()) {
             k.fromPager[0].deliver(0, () -> ended(s, Status.UNAVAILABLE
@@ -242,7 +271,7 @@ public final class SimReplicaGroup {
                 }
                 s.server.onNext(m);
             }
-        }, k.heldUntil(0, s.id));
+        }, heldUntil(s));
         cluster.observed(arrival, k.name, name(s.replica), m);
     }
 
@@ -266,7 +295,7 @@ public final class SimReplicaGroup {
                         s.server.onError(Status.CANCELLED.withDescription("the kernel died").asRuntimeException());
                     }
                 }
-            }, k.heldUntil(0, s.id));
+            }, heldUntil(s));
         }
     }
 
@@ -294,14 +323,14 @@ public final class SimReplicaGroup {
                             k.core.onXp(0, m);
                         }
                     }
-                }, k.heldUntil(0, s.id));
+                }, heldUntil(s));
                 cluster.observed(arrival, name(s.replica), k.name, m);
             }
 
             @Override
             public void onError(Throwable t) {
                 s.closedByServer = true;
-                k.fromPager[0].deliver(0, () -> ended(s, t), k.heldUntil(0, s.id));
+                k.fromPager[0].deliver(0, () -> ended(s, t), heldUntil(s));
             }
 
             @Override
@@ -312,7 +341,7 @@ public final class SimReplicaGroup {
                     if (s.current() && !k.core.onResumeFailed(0, "the pager ended the resumed stream", true)) {
                         k.core.onPagerLost(0, "the pager ended the session");
                     }
-                }, k.heldUntil(0, s.id));
+                }, heldUntil(s));
             }
         };
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The replicated pager in the simulator (xp-spec 13): three replicas running the real replica code
  * on the modelled Raft log. When the leader crashes, or is cut off from the other replicas, the
- * others elect a new leader and the kernels resume their sessions there: they keep their futexes
+ * others elect a new leader and the kernels resume their sessions there (also when it is only
+ * stopped, and its sockets still take connections): they keep their futexes
  * and pages, nobody is told OWNER_DIED, nothing written is lost, and fencing tokens keep growing.
  */
 class ReplicatedPagerSimTest {
@@ -81,6 +82,17 @@ class ReplicatedPagerSimTest {
     @Test
     void aLeaderCutOffFromTheOtherReplicasStepsDownAndKernelsResumeAtTheNewOne() {
         failover(() -> cluster.replicas().partition(List.of(cluster.replicas().leader()), 3 * LEASE));
+    }
+
+    /**
+     * A stopped leader (SIGSTOP) still takes connections: a kernel's resume there is never answered
+     * while its connection is up. Before, the kernel waited for that answer until its lease ran out;
+     * now a resume unanswered for a quarter of the lease goes to the next replica.
+     */
+    @Test
+    void aStoppedLeaderThatStillTakesConnectionsIsLeftForTheNextReplica() {
+        failover(() -> cluster.replicas().pause(cluster.replicas().leader(), 3 * LEASE));
+        assertThat(trace).contains("A resume-elsewhere", "B resume-elsewhere");
     }
 
     @Test

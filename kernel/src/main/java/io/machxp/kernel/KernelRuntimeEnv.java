@@ -62,6 +62,11 @@ final class KernelRuntimeEnv implements KernelEnv {
     }
 
     @Override
+    public boolean nextReplica(int pager) {
+        return links.get().nextReplica(pager);
+    }
+
+    @Override
     public boolean replicated(int pager) {
         return links.get().replicated(pager);
     }

@@ -309,6 +309,14 @@ final class PagerLink {
         target = choice.next(target);
     }
 
+    /** Core thread: a resume here went unanswered (see SessionResume): the next goes to the next replica. */
+    boolean nextReplica() {
+        if (replicated()) {
+            nextTarget();
+        }
+        return replicated();
+    }
+
     /** The most redirects followed for one hello before the kernel lets its own retries decide. */
     private static final int MAX_REDIRECTS = 8;
     /** How long the kernel waits when a replica knows no leader yet (an election is under way). */

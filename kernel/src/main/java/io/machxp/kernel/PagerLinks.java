@@ -85,6 +85,11 @@ final class PagerLinks {
         return links[pager].resumeAwaited();
     }
 
+    /** Core thread: the resume at pager {@code pager} goes to its next replica (see {@link PagerLink#nextReplica}). */
+    boolean nextReplica(int pager) {
+        return links[pager].nextReplica();
+    }
+
     /** Whether pager {@code pager} has several replicas (its --pager entry lists them joined by '+'). */
     boolean replicated(int pager) {
         return links[pager].replicated();

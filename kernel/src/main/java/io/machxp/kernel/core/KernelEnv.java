@@ -71,6 +71,15 @@ public interface KernelEnv {
         return false;
     }
 
+    /**
+     * The resume's stream to pager {@code pager} is up but unanswered for a part of the lease (a
+     * stopped replica's socket still takes connections): the next attempt goes to the next replica
+     * of the pager's list. False if the pager has one replica: its answer is awaited.
+     */
+    default boolean nextReplica(int pager) {
+        return false;
+    }
+
     /** {@link #resume()} for the stream to pager {@code pager}: each pager's stream resumes on its own. */
     default boolean resume(int pager) {
         return pager == 0 && resume();

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *                                received, attempt); what the kernel sends is kept, not sent;
  *                                another attempt on another connection every tenth of the lease
  *                                while the last one's connection is not up (once it is, its
- *                                answer is awaited: a new attempt would only fence it)
+ *                                answer is awaited: a new attempt would only fence it; at a
+ *                                replicated pager, for a quarter of the lease, then the next
+ *                                attempt goes to the next replica: a stopped one still accepts)
  *  pager_welcome(resumed, n)  RESUMING ──▶ CONNECTED: the kept messages after n sent again, then
  *                                the rest; the lease runs as from a keepalive answered that was
  *                                sent with the resume
@@ -134,12 +136,27 @@ final class SessionResume {
         if (!resuming || session.pagerLost() || attempt() != attempt) {
             return;
         }
-        if (env.resumeAwaited(session.pager)) {
-            env.schedule(session.leaseNanos() / 10, () -> retry(why, attempt));
-        } else {
+        if (!env.resumeAwaited(session.pager)) {
             resume(why);
+        } else if (env.nanoTime() - resumeSentAt >= session.leaseNanos() / GIVE_UP_FRACTION
+                && env.nextReplica(session.pager)) {
+            log.warn("kernel {}: {} did not answer its resume within {} ms; it tries the next replica", name,
+                    session.which(), (env.nanoTime() - resumeSentAt) / 1_000_000);
+            env.trace("resume-elsewhere", 0, why);
+            resume(why);
+        } else {
+            env.schedule(session.leaseNanos() / 10, () -> retry(why, attempt));
         }
     }
+
+    /**
+     * A resume at a replicated pager unanswered for a quarter of the lease on a connection that is
+     * up goes to the next replica: a SIGSTOPped leader's socket still takes connections and hellos,
+     * and waiting for its answer would cost the lease while another replica leads. Long enough
+     * that a loaded leader's slow answer (0.6-0.7 s seen with a 3 s lease) is mostly taken; an
+     * attempt elsewhere that is redirected to that leader is taken there all the same.
+     */
+    private static final int GIVE_UP_FRACTION = 4;
 
     /**
      * The pager took the resume: the session goes on on the new stream. What the pager did not
