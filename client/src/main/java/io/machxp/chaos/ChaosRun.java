@@ -229,7 +229,7 @@ public final class ChaosRun {
     private void trace(long time, String kernel, String event, int tid, String detail) {
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
-                    "forward-taken", "forward-dropped", "pager-resumed" -> {
+                    "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere" -> {
                 history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");

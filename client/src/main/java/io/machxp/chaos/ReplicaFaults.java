@@ -12,6 +12,9 @@ import java.util.List;
  *   <li>the leader crashes, and restarts a while later (L/50 to 3 L) as a follower that catches
  *       up; the others elect a new leader and kernels resume their sessions there;</li>
  *   <li>a follower crashes and restarts the same way;</li>
+ *   <li>the leader is stopped (SIGSTOP) for L/20 to 1.05 L: cut off from the others, its kernels'
+ *       connections up but silent; kernels whose resume there goes unanswered try the next
+ *       replica;</li>
  *   <li>a minority of the replicas is cut off from the rest for L/20 to 3 L (kernels still reach
  *       every replica): with the leader in it, the majority elects another, and the old leader,
  *       unable to commit, steps down and ends its kernels' streams; without it, the cut-off
@@ -63,7 +66,7 @@ final class ReplicaFaults {
             busyUntil = now + down + failover + lease;
             return now + failover + lease;
         }
-        if (what < 65) {
+        if (what < 55) {
             int f = (leader + 1 + random.nextInt(group.size() - 1)) % group.size();
             long down = downtime();
             note(String.format("replica %s (follower) crashes, down %.3f ms", SimReplicaGroup.name(f), down / 1e6));
@@ -71,6 +74,14 @@ final class ReplicaFaults {
             run.count("replica follower crashes");
             busyUntil = now + down + failover + lease;
             return 0;
+        }
+        if (what < 70) {
+            long nanos = lease / 20 + random.nextLong(lease);
+            note(String.format("replica %s (leader) stopped for %.3f ms", SimReplicaGroup.name(leader), nanos / 1e6));
+            group.pause(leader, nanos);
+            run.count("replica leader pauses");
+            busyUntil = now + nanos + failover + lease;
+            return busyUntil; // when it runs again, it steps down (it heard no majority) and follows the new leader
         }
         List<Integer> side = minority(leader, random.nextBoolean());
         long nanos = lease / 20 + random.nextLong(3 * lease);

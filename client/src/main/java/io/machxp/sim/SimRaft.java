@@ -93,6 +93,8 @@ final class SimRaft {
     private final Node[] nodes;
     /** Until when the link between two replicas is cut (symmetric). */
     private final long[][] cutUntil;
+    /** Until when each replica's process is stopped (SIGSTOP): its timers do nothing. */
+    private final long[] stoppedUntil;
     private long leaderChanges;
 
     SimRaft(SimCluster cluster, int replicas, Timing timing) {
@@ -100,6 +102,7 @@ final class SimRaft {
         this.timing = timing;
         this.nodes = new Node[replicas];
         this.cutUntil = new long[replicas][replicas];
+        this.stoppedUntil = new long[replicas];
         for (int i = 0; i < replicas; i++) {
             nodes[i] = new Node(i);
         }
@@ -126,6 +129,19 @@ final class SimRaft {
         n.pending.clear(); // its process is gone: nobody waits for these
         n.role = Role.FOLLOWER;
         n.member = null;
+    }
+
+    /**
+     * Replica {@code id} is stopped (SIGSTOP) until {@code until}: cut off from the others, and its
+     * timers do nothing (it neither campaigns nor steps down until it runs again).
+     */
+    void stop(int id, long until) {
+        stoppedUntil[id] = Math.max(stoppedUntil[id], until);
+        partition(List.of(id), until);
+    }
+
+    private boolean stopped(Node n) {
+        return cluster.now() < stoppedUntil[n.id];
     }
 
     /** Cuts the links between the replicas of {@code side} and all others until {@code until}. */
@@ -218,7 +234,7 @@ final class SimRaft {
             if (!n.up || n.incarnation != incarnation) {
                 return;
             }
-            if (n.role != Role.LEADER && cluster.now() >= n.electionDue) {
+            if (n.role != Role.LEADER && cluster.now() >= n.electionDue && !stopped(n)) {
                 campaign(n);
             }
             armElection(n, incarnation);
@@ -313,6 +329,10 @@ final class SimRaft {
     /** The leader's beat: every follower is sent what it lacks (or nothing: a heartbeat); a leader without a majority steps down. */
     private void heartbeat(Node n, long term, int incarnation) {
         if (!n.up || n.incarnation != incarnation || n.role != Role.LEADER || n.term != term) {
+            return;
+        }
+        if (stopped(n)) {
+            cluster.schedule(cluster.now() + timing.heartbeatNanos(), () -> heartbeat(n, term, incarnation));
             return;
         }
         int heard = 1;

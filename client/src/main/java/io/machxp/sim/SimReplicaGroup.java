@@ -193,12 +193,12 @@ public final class SimReplicaGroup {
 
     /**
      * Replica {@code i} is stopped (SIGSTOP) for {@code nanos}: cut off from the other replicas,
-     * it does not tick, and its kernels' connections stay up (a stopped process's socket still
+     * its Raft and pager timers do nothing, and its kernels' connections stay up (a stopped process's socket still
      * takes connections and bytes) but what crosses them waits, in order, until it runs again.
      */
     public void pause(int i, long nanos) {
         pausedUntil[i] = Math.max(pausedUntil[i], cluster.now() + nanos);
-        raft.partition(List.of(i), pausedUntil[i]);
+        raft.stop(i, pausedUntil[i]);
     }
 
     /** When what crosses stream {@code s} may arrive at the earliest: after a stall or a pause of its replica. */

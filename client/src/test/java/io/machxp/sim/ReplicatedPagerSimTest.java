@@ -87,7 +87,7 @@ class ReplicatedPagerSimTest {
     /**
      * A stopped leader (SIGSTOP) still takes connections: a kernel's resume there is never answered
      * while its connection is up. Before, the kernel waited for that answer until its lease ran out;
-     * now a resume unanswered for a quarter of the lease goes to the next replica.
+     * now a resume unanswered for a fifth of the lease goes to the next replica.
      */
     @Test
     void aStoppedLeaderThatStillTakesConnectionsIsLeftForTheNextReplica() {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *                                another attempt on another connection every tenth of the lease
  *                                while the last one's connection is not up (once it is, its
  *                                answer is awaited: a new attempt would only fence it; at a
- *                                replicated pager, for a quarter of the lease, then the next
+ *                                replicated pager, for a fifth of the lease, then the next
  *                                attempt goes to the next replica: a stopped one still accepts)
  *  pager_welcome(resumed, n)  RESUMING ──▶ CONNECTED: the kept messages after n sent again, then
  *                                the rest; the lease runs as from a keepalive answered that was
@@ -136,27 +136,33 @@ final class SessionResume {
         if (!resuming || session.pagerLost() || attempt() != attempt) {
             return;
         }
+        long waited = env.nanoTime() - resumeSentAt;
+        long giveUp = session.leaseNanos() / GIVE_UP_FRACTION;
+        long interval = session.leaseNanos() / 10;
         if (!env.resumeAwaited(session.pager)) {
             resume(why);
-        } else if (env.nanoTime() - resumeSentAt >= session.leaseNanos() / GIVE_UP_FRACTION
-                && env.nextReplica(session.pager)) {
+        } else if (waited >= giveUp && env.nextReplica(session.pager)) {
             log.warn("kernel {}: {} did not answer its resume within {} ms; it tries the next replica", name,
                     session.which(), (env.nanoTime() - resumeSentAt) / 1_000_000);
             env.trace("resume-elsewhere", 0, why);
             resume(why);
         } else {
-            env.schedule(session.leaseNanos() / 10, () -> retry(why, attempt));
+            boolean replicated = env.replicated(session.pager) && waited < giveUp;
+            env.schedule(replicated ? Math.min(interval, giveUp - waited) : interval, () -> retry(why, attempt));
         }
     }
 
     /**
-     * A resume at a replicated pager unanswered for a quarter of the lease on a connection that is
+     * A resume at a replicated pager unanswered for a fifth of the lease on a connection that is
      * up goes to the next replica: a SIGSTOPped leader's socket still takes connections and hellos,
-     * and waiting for its answer would cost the lease while another replica leads. Long enough
-     * that a loaded leader's slow answer (0.6-0.7 s seen with a 3 s lease) is mostly taken; an
-     * attempt elsewhere that is redirected to that leader is taken there all the same.
+     * and waiting for its answer would cost the lease while another replica leads. The budget: a
+     * kernel stops 0.8 L after the send of its last keepalive answered, at least 0.675 L after the
+     * leader stopped; the stall is seen at most L/8 + L/6 + L/20 after the stop, and the next
+     * replica is tried L/5 later (0.54 L), which leaves the redirect and the new leader's answer
+     * 0.13 L. A loaded leader whose answer takes longer than L/5 (0.6-0.7 s seen with a 3 s lease)
+     * is asked again through the next replica, which redirects the new attempt to it.
      */
-    private static final int GIVE_UP_FRACTION = 4;
+    private static final int GIVE_UP_FRACTION = 5;
 
     /**
      * The pager took the resume: the session goes on on the new stream. What the pager did not
