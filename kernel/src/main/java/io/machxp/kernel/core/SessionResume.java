@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *                                while the last one's connection is not up (once it is, its
  *                                answer is awaited: a new attempt would only fence it; at a
  *                                replicated pager, for a fifth of the lease, then the next
- *                                attempt goes to the next replica: a stopped one still accepts)
+ *                                attempt goes to the next replica, once: a stopped one still
+ *                                accepts)
  *  pager_welcome(resumed, n)  RESUMING ──▶ CONNECTED: the kept messages after n sent again, then
  *                                the rest; the lease runs as from a keepalive answered that was
  *                                sent with the resume
@@ -104,6 +105,7 @@ final class SessionResume {
     /** Sends kernel_hello with resume on a new connection; tries again every tenth of the lease. */
     void resume(String why) {
         if (!resuming) {
+            leftReplica = false;
             log.warn("kernel {}: its stream to {} stalled ({}); it resumes that session on a new connection",
                     name, session.which(), why);
             env.trace("pager-stalled", 0, why);
@@ -141,13 +143,14 @@ final class SessionResume {
         long interval = session.leaseNanos() / 10;
         if (!env.resumeAwaited(session.pager)) {
             resume(why);
-        } else if (waited >= giveUp && env.nextReplica(session.pager)) {
+        } else if (!leftReplica && waited >= giveUp && env.nextReplica(session.pager)) {
+            leftReplica = true;
             log.warn("kernel {}: {} did not answer its resume within {} ms; it tries the next replica", name,
                     session.which(), (env.nanoTime() - resumeSentAt) / 1_000_000);
             env.trace("resume-elsewhere", 0, why);
             resume(why);
         } else {
-            boolean replicated = env.replicated(session.pager) && waited < giveUp;
+            boolean replicated = env.replicated(session.pager) && !leftReplica && waited < giveUp;
             env.schedule(replicated ? Math.min(interval, giveUp - waited) : interval, () -> retry(why, attempt));
         }
     }
@@ -160,9 +163,17 @@ final class SessionResume {
      * leader stopped; the stall is seen at most L/8 + L/6 + L/20 after the stop, and the next
      * replica is tried L/5 later (0.54 L), which leaves the redirect and the new leader's answer
      * 0.13 L. A loaded leader whose answer takes longer than L/5 (0.6-0.7 s seen with a 3 s lease)
-     * is asked again through the next replica, which redirects the new attempt to it.
+     * is asked again through the next replica, which redirects the new attempt to it. Once per
+     * resume: see {@link #leftReplica}.
      */
     private static final int GIVE_UP_FRACTION = 5;
+    /**
+     * This resume left a replica already: the replica its stream stalled on is left once, and the
+     * attempt elsewhere is awaited: a second give-up could fence an attempt the new leader (named
+     * by a follower's redirect) is about to answer, and go back to the stopped replica (chaos
+     * --real run 6, docs/chaos-real.md).
+     */
+    private boolean leftReplica;
 
     /**
      * The pager took the resume: the session goes on on the new stream. What the pager did not
