@@ -79,16 +79,16 @@ final class Faults {
         switch (kind) {
             case BLIP -> {
                 cluster.net().xpLink(k, false);
-                Thread.sleep(lease * 3 / 10);
+                FaultSpan.hold(lease * 3 / 10);
                 cluster.net().xpLink(k, true);
                 end = System.nanoTime();
             }
             case PARTITION -> {
                 recorder.faultOn(k, "partition", true);
                 cluster.net().xpLink(k, false);
-                Thread.sleep(lease * 3 / 2);
+                FaultSpan.hold(lease * 3 / 2);
                 recorder.open(k);
-                Thread.sleep(lease);
+                FaultSpan.hold(lease);
                 cluster.net().xpLink(k, true);
                 end = System.nanoTime();
             }
@@ -97,9 +97,9 @@ final class Faults {
                 NodeProcess p = cluster.kernel(k);
                 cluster.stalls().paused(k);
                 p.pause();
-                Thread.sleep(lease * 3 / 2);
+                FaultSpan.hold(lease * 3 / 2);
                 recorder.open(k);
-                Thread.sleep(lease);
+                FaultSpan.hold(lease);
                 p.resume();
                 cluster.stalls().resumed(k);
                 end = System.nanoTime();
@@ -121,7 +121,7 @@ final class Faults {
                 end = System.nanoTime();
                 cluster.startPager(RealCluster.PAGER);
                 recorder.pager("restarted");
-                Thread.sleep(lease); // its grace period: every kernel has reclaimed or stopped by its end
+                FaultSpan.hold(lease); // its grace period: every kernel has reclaimed or stopped by its end
                 for (String n : names) {
                     recorder.open(n);
                 }

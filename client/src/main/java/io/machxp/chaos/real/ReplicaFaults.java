@@ -82,7 +82,7 @@ final class ReplicaFaults {
                 long at = System.nanoTime();
                 cluster.stalls().paused(probe);
                 p.pause();
-                Thread.sleep(lease / 2);
+                FaultSpan.hold(lease / 2);
                 p.resume();
                 cluster.stalls().resumed(probe);
                 long end = System.nanoTime();
@@ -98,7 +98,7 @@ final class ReplicaFaults {
                 CompletableFuture<Long> granted = recorder.pagerGrantAfter(System.nanoTime());
                 long at = System.nanoTime();
                 cluster.net().cut(List.of(cluster.pagerNode(r)), others, true);
-                Thread.sleep(lease);
+                FaultSpan.hold(lease);
                 cluster.net().cut(List.of(cluster.pagerNode(r)), others, false);
                 long end = System.nanoTime();
                 recorder.pager("replica " + r + " joined again");
@@ -110,9 +110,9 @@ final class ReplicaFaults {
                     recorder.faultOn(k, "cut off from the leader", true);
                 }
                 cluster.net().cut(List.of(cluster.pagerNode(leader)), kernels, true);
-                Thread.sleep(lease * 3 / 2);
+                FaultSpan.hold(lease * 3 / 2);
                 cluster.kernelNames().forEach(recorder::open);
-                Thread.sleep(lease);
+                FaultSpan.hold(lease);
                 cluster.net().cut(List.of(cluster.pagerNode(leader)), kernels, false);
                 yield new Done(leader, System.nanoTime(), -1, Restart.NONE);
             }
