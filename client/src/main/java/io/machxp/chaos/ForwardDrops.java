@@ -1,8 +1,6 @@
 package io.machxp.chaos;
 
 import io.machxp.proto.xp.FutexForward;
-import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.sim.SimCluster;
 import java.util.SplittableRandom;
 
@@ -21,16 +19,6 @@ final class ForwardDrops implements SimCluster.MessageFilter {
     ForwardDrops(ChaosRun run, long seed) {
         this.run = run;
         this.random = new SplittableRandom(seed ^ 0xF0A3D);
-    }
-
-    @Override
-    public KernelToPager toPager(String kernel, KernelToPager message) {
-        return message;
-    }
-
-    @Override
-    public PagerToKernel toKernel(String kernel, PagerToKernel message) {
-        return message;
     }
 
     @Override

@@ -67,9 +67,15 @@ public final class SimCluster {
 
     /** Sees every XP message as it is sent; returns what crosses the link (null: nothing). */
     public interface MessageFilter {
-        KernelToPager toPager(String kernel, KernelToPager message);
+        /** A kernel's message to the pager as it arrives, or null to lose it; unchanged unless overridden. */
+        default KernelToPager toPager(String kernel, KernelToPager message) {
+            return message;
+        }
 
-        PagerToKernel toKernel(String kernel, PagerToKernel message);
+        /** The pager's message to a kernel as it arrives, or null to lose it; unchanged unless overridden. */
+        default PagerToKernel toKernel(String kernel, PagerToKernel message) {
+            return message;
+        }
 
         /** A futex one kernel forwards to another over the kernel link (direct handoff). */
         default io.machxp.proto.xp.FutexForward forward(String from, String to, io.machxp.proto.xp.FutexForward m) {

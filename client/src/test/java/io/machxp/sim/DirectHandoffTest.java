@@ -100,16 +100,6 @@ class DirectHandoffTest {
         unlock(a);
         cluster.filter(new SimCluster.MessageFilter() {
             @Override
-            public KernelToPager toPager(String kernel, KernelToPager m) {
-                return m;
-            }
-
-            @Override
-            public PagerToKernel toKernel(String kernel, PagerToKernel m) {
-                return m;
-            }
-
-            @Override
             public FutexForward forward(String from, String to, FutexForward m) {
                 return null; // the kernel link loses every copy
             }
