@@ -83,8 +83,11 @@ public final class FakePager implements AutoCloseable {
 
                             @Override
                             public void onCompleted() {
-                                link.ended(Status.OK);
+                                // The kernel half-closed (spec 3): the pager completes its side, then
+                                // the link is ended. The other order completed nothing (end() does
+                                // nothing on an ended link) and left the kernel waiting out its close.
                                 link.end(Status.OK);
+                                link.ended(Status.OK);
                             }
                         };
                     }
