@@ -68,6 +68,12 @@ final class PagerCommand implements Callable<Integer> {
             + io.machxp.pager.replica.ReplicaConfig.DEFAULT_SNAPSHOT_EVERY + ")")
     Long snapshotEvery;
 
+    @Option(names = "--raft-sync", paramLabel = "fsync|none", description = "with --replicas: fsync (default) syncs "
+            + "every Raft log entry to disk before it counts; none counts it once written to the OS page cache and syncs "
+            + "in the background (a commit survives every replica's process crashing, not a majority's hosts: as "
+            + "Hazelcast CP's in-memory Raft; docs/replicated-pager.md)")
+    String raftSync;
+
     @Option(names = "--fresh-start",
             description = "no earlier pager on this address had kernels (a first start, a benchmark): no grace period "
                     + "before granting; without it a pager that keeps no store waits one lease for earlier kernels")
@@ -93,6 +99,10 @@ final class PagerCommand implements Callable<Integer> {
         Transport transport = tls.transport();
         if (replicas != null || replica != null) {
             return replicated(served, transport);
+        }
+        if (raftSync != null) {
+            throw new IllegalArgumentException("--raft-sync " + raftSync + " applies to a replicated pager's Raft log: "
+                    + "give --replicas and --replica too (a single pager keeps its futex state in memory)");
         }
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
                 .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart));
@@ -133,6 +143,9 @@ final class PagerCommand implements Callable<Integer> {
             }
             group = group.withElectionTimeout(java.time.Duration.ofMillis(electionTimeoutMillis));
         }
+        if (raftSync != null) {
+            group = group.withRaftSync(io.machxp.pager.replica.RaftSync.parse(raftSync));
+        }
         if (snapshotEvery != null) {
             if (snapshotEvery < 1) {
                 throw new IllegalArgumentException("--snapshot-every " + snapshotEvery + " must be 1 or more (log "
@@ -145,10 +158,10 @@ final class PagerCommand implements Callable<Integer> {
                         // --fresh-start counts once in a group's life: the genesis a first leader appends
                         // to an empty log has no start-up wait, and no first grant says OWNER_DIED.
                         .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart), group);
-        System.err.printf("pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s, "
+        System.err.printf("pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s (%s), "
                 + "lease %d ms; kernels use --pager %s%n", name, replica, group.address(),
                 transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"
-                        : "in " + store, leaseMillis, group.kernelTarget());
+                        : "in " + store, group.raftSync().option, leaseMillis, group.kernelTarget());
         server.exitWithParent("pager " + name + " replica " + replica);
         Shutdown.awaitSignal(pager::close);
         return ExitCodes.OK;

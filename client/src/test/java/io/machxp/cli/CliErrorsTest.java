@@ -46,6 +46,17 @@ class CliErrorsTest {
     }
 
     @Test
+    void raftSyncIsCheckedBeforeAnyReplicaStarts() {
+        ExitCodesTest.Run bad = ExitCodesTest.run("pager", "--replicas", "a=127.0.0.1:1,b=127.0.0.1:3,c=127.0.0.1:5",
+                "--replica", "a", "--raft-sync", "sometimes");
+        assertThat(bad.exit()).as(bad.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bad.err()).contains("--raft-sync 'sometimes'").contains("fsync, none").doesNotContain("\tat ");
+        ExitCodesTest.Run single = ExitCodesTest.run("pager", "--port", "0", "--raft-sync", "none");
+        assertThat(single.exit()).as(single.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(single.err()).contains("--raft-sync none applies to a replicated pager").contains("--replicas");
+    }
+
+    @Test
     void demoConnectRefusesWhatCannotApplyToRunningKernels() {
         for (String flag : DemoCommand.EMBEDDED_ONLY) {
             String[] args = flag.equals("--kernels") || flag.equals("--pagers")

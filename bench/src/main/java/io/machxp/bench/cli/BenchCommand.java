@@ -75,9 +75,10 @@ final class BenchCommand implements Callable<Integer> {
             "(the lock most recently acquired by another node's worker: every operation a handoff); default ${DEFAULT-VALUE}"})
     BenchOptions.Pattern workload = BenchOptions.Pattern.LOCALITY;
     @Option(names = "--systems", split = ",", paramLabel = "NAME", description = {"which systems, in order: machxp"
-            + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced), hazelcast-cp (3 CP members, Raft, in memory),",
+            + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced), machxp-r3-nosync (the same, log in the",
+            "page cache, not fsynced), hazelcast-cp (3 CP members, Raft, in memory),",
             "hazelcast-unsafe (CP off: no Raft), zookeeper (Curator, log fsynced), zookeeper-nosync (forceSync=no),",
-            "no-cache, piggyback (machxp's other modes); default machxp,machxp-r3,hazelcast-cp,hazelcast-unsafe,zookeeper,"
+            "no-cache, piggyback (machxp's other modes); default machxp,machxp-r3,machxp-r3-nosync,hazelcast-cp,hazelcast-unsafe,zookeeper,"
             + "zookeeper-nosync"})
     List<String> systems = BenchSystems.DEFAULT;
     @Option(names = "--chart", paramLabel = "FILE", description = "the PNG chart of throughput and p99; default ${DEFAULT-VALUE}")

@@ -5,6 +5,7 @@ import io.machxp.bench.systems.HazelcastService;
 import io.machxp.bench.systems.MachxpService;
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.bench.workload.LockService;
+import io.machxp.pager.replica.RaftSync;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,8 +14,8 @@ import java.util.Locale;
 /**
  * The systems machxp bench can run, by the names {@code --systems} takes, in pairs of like
  * guarantees: machxp with one pager (in memory) beside Hazelcast with CP off and ZooKeeper without
- * fsync; machxp with a pager of three Raft replicas (log fsynced) beside Hazelcast's three-member
- * CP group (in memory); ZooKeeper as it ships (fsync). The older names stay as aliases.
+ * fsync; machxp with a pager of three Raft replicas (log fsynced, and not: machxp-r3-nosync) beside
+ * Hazelcast's three-member CP group (in memory); ZooKeeper as it ships (fsync). The older names stay as aliases.
  */
 enum BenchSystems {
     /** machxp with the futex cache, one pager. */
@@ -25,6 +26,8 @@ enum BenchSystems {
     PIGGYBACK("piggyback"),
     /** machxp with the futex cache, its pager three Ratis replicas in this JVM. */
     MACHXP_R3("machxp-r3"),
+    /** The same, the replicas' Raft logs not fsynced (page cache; as Hazelcast CP keeps its log in memory). */
+    MACHXP_R3_NOSYNC("machxp-r3-nosync"),
     /** Hazelcast's FencedLock on a three-member CP group (Raft). */
     HAZELCAST_CP("hazelcast-cp", "hazelcast"),
     /** Hazelcast's FencedLock with CP off (unsafe mode: no Raft). */
@@ -35,7 +38,7 @@ enum BenchSystems {
     ZOOKEEPER_NOSYNC("zookeeper-nosync");
 
     /** What machxp bench runs without --systems: the pairs of like guarantees. */
-    static final List<String> DEFAULT = List.of("machxp", "machxp-r3", "hazelcast-cp", "hazelcast-unsafe",
+    static final List<String> DEFAULT = List.of("machxp", "machxp-r3", "machxp-r3-nosync", "hazelcast-cp", "hazelcast-unsafe",
             "zookeeper", "zookeeper-nosync");
 
     final String label;
@@ -70,7 +73,8 @@ enum BenchSystems {
             case MACHXP -> new MachxpService(MachxpService.Mode.CACHED, options);
             case NO_CACHE -> new MachxpService(MachxpService.Mode.NO_CACHE, options);
             case PIGGYBACK -> new MachxpService(MachxpService.Mode.PIGGYBACK, options);
-            case MACHXP_R3 -> MachxpService.replicated(MachxpService.Mode.CACHED, options);
+            case MACHXP_R3 -> MachxpService.replicated(MachxpService.Mode.CACHED, options, RaftSync.FSYNC);
+            case MACHXP_R3_NOSYNC -> MachxpService.replicated(MachxpService.Mode.CACHED, options, RaftSync.NONE);
             case HAZELCAST_CP -> new HazelcastService(options, true);
             case HAZELCAST_UNSAFE -> new HazelcastService(options, false);
             case ZOOKEEPER -> new CuratorService(options, true);

@@ -8,6 +8,7 @@ import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.RaftSync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,6 +33,12 @@ public final class MachxpService implements Hosted {
     /** The replicated pager's promise: three copies agreeing through Raft, each syncing its log. */
     static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
             PagerReplicas.COUNT + " pager replicas (Raft), log fsynced");
+    /**
+     * With {@code --raft-sync none}: three copies agreeing through Raft, an entry counting once in a
+     * majority's page cache (its sync in the background), as Hazelcast CP's Raft log in memory.
+     */
+    static final Guarantees REPLICATED_NOSYNC = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", false,
+            PagerReplicas.COUNT + " pager replicas (Raft), log in page cache, not fsynced");
 
     /** The three ways of running the kernels that bench compares. */
     public enum Mode {
@@ -58,6 +65,8 @@ public final class MachxpService implements Hosted {
     private final EmbeddedCluster cluster;
     /** The pager's three replicas ({@link #replicated}), or null: the cluster's own pager(s). */
     private final PagerReplicas replicas;
+    /** How the replicas sync their logs (null without replicas). */
+    private final RaftSync sync;
     private final List<LocalTask> localTasks = new ArrayList<>();
     /** --api grpc: every node's task, KernelClient in this JVM. */
     private final MachxpTasks tasks;
@@ -73,18 +82,19 @@ public final class MachxpService implements Hosted {
     public MachxpService(Mode mode, BenchOptions options, int pagers) throws IOException {
         this(mode, options, pagers == 1 ? List.of(OBJECT)
                 : java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList(),
-                startCluster(mode, options, pagers), null);
+                startCluster(mode, options, pagers), null, null);
     }
 
     /**
-     * The one pager as three Raft replicas in this JVM (Apache Ratis, the log synced to disk before
-     * an entry commits) and the kernels following its leader.
+     * The one pager as three Raft replicas in this JVM (Apache Ratis; with {@link RaftSync#FSYNC}
+     * the log synced to disk before an entry commits, with {@link RaftSync#NONE} written to the
+     * page cache) and the kernels following its leader.
      */
-    public static MachxpService replicated(Mode mode, BenchOptions options) throws IOException {
-        PagerReplicas replicas = new PagerReplicas("bench", (int) PAGE, Map.of(OBJECT, options.locks() * PAGE));
+    public static MachxpService replicated(Mode mode, BenchOptions options, RaftSync sync) throws IOException {
+        PagerReplicas replicas = new PagerReplicas("bench", (int) PAGE, Map.of(OBJECT, options.locks() * PAGE), sync);
         try {
             return new MachxpService(mode, options, List.of(OBJECT),
-                    EmbeddedCluster.startKernels(kernelOptions(mode, options), replicas.kernelTarget()), replicas);
+                    EmbeddedCluster.startKernels(kernelOptions(mode, options), replicas.kernelTarget()), replicas, sync);
         } catch (IOException | RuntimeException e) {
             replicas.close();
             throw e;
@@ -98,7 +108,7 @@ public final class MachxpService implements Hosted {
     public static MachxpService onPager(Mode mode, BenchOptions options, String pagerTarget) throws IOException {
         Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
         return new MachxpService(mode, options, List.of(OBJECT), EmbeddedCluster.startKernels(kernels, pagerTarget),
-                null);
+                null, null);
     }
 
     /** The object the bench maps (one pager) and the bytes it needs for {@code options}' locks. */
@@ -107,9 +117,10 @@ public final class MachxpService implements Hosted {
     }
 
     private MachxpService(Mode mode, BenchOptions options, List<String> objects, EmbeddedCluster cluster,
-            PagerReplicas replicas) {
+            PagerReplicas replicas, RaftSync sync) {
         this.mode = mode;
         this.replicas = replicas;
+        this.sync = sync;
         this.api = options.api();
         this.objects = objects;
         this.cluster = cluster;
@@ -154,7 +165,8 @@ public final class MachxpService implements Hosted {
 
     @Override
     public String name() {
-        String label = replicas == null ? mode.label : mode.label + ", " + PagerReplicas.COUNT + " replicas";
+        String label = replicas == null ? mode.label : mode.label + ", " + PagerReplicas.COUNT + " replicas"
+                + (sync == RaftSync.NONE ? ", no fsync" : "");
         return switch (api) {
             case LOCAL -> label;
             case GRPC -> label + " (gRPC tasks)";
@@ -164,7 +176,10 @@ public final class MachxpService implements Hosted {
 
     @Override
     public Guarantees guarantees() {
-        return replicas == null ? Guarantees.SINGLE_PAGER : REPLICATED;
+        if (replicas == null) {
+            return Guarantees.SINGLE_PAGER;
+        }
+        return sync == RaftSync.NONE ? REPLICATED_NOSYNC : REPLICATED;
     }
 
 

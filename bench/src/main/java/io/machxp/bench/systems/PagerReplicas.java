@@ -1,6 +1,7 @@
 package io.machxp.bench.systems;
 
 import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.RaftSync;
 import io.machxp.pager.replica.ReplicaConfig;
 import io.machxp.pager.replica.ReplicatedPager;
 import java.io.IOException;
@@ -14,8 +15,9 @@ import java.util.concurrent.locks.LockSupport;
  * The bench's pager as a group of three Apache Ratis replicas (docs/replicated-pager.md), all in
  * this JVM on loopback, as the bench runs its single pager: each replica its own Raft server, XP
  * server and Raft log in a temporary directory, which Ratis writes and syncs to disk before an
- * entry commits (its default: {@code raft.server.log.unsafe-flush.enabled} false). Kernels name
- * the three, joined by '+', and follow the leader.
+ * entry commits (its default: {@code raft.server.log.unsafe-flush.enabled} false), or with
+ * {@link RaftSync#NONE} writes to the page cache and syncs in the background (machxp-r3-nosync).
+ * Kernels name the three, joined by '+', and follow the leader.
  */
 final class PagerReplicas implements AutoCloseable {
     static final int COUNT = 3;
@@ -37,14 +39,14 @@ final class PagerReplicas implements AutoCloseable {
     private final List<ReplicatedPager> replicas = new ArrayList<>();
     private final String kernelTarget;
 
-    PagerReplicas(String name, int pageSize, Map<String, Long> objects) throws IOException {
+    PagerReplicas(String name, int pageSize, Map<String, Long> objects, RaftSync sync) throws IOException {
         Map<String, String> addresses = ReplicaConfig.loopback(COUNT);
         this.kernelTarget = String.join("+", addresses.values());
         PagerConfig config = new PagerConfig(name, "127.0.0.1", 0, pageSize, objects).withLease(LEASE);
         try {
             for (String id : addresses.keySet()) {
                 replicas.add(ReplicatedPager.start(config,
-                        new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT)));
+                        new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT).withRaftSync(sync)));
             }
             awaitLeader();
         } catch (IOException | RuntimeException e) {

@@ -81,6 +81,30 @@ class BenchCommandTest {
         assertThat(system.get("lostUpdates").asLong()).isZero();
     }
 
+    /**
+     * The three replicas with their Raft logs not fsynced: the workload runs correctly, the row says
+     * it does not sync, and its ratio to Hazelcast's CP group (in memory) is like for like.
+     */
+    @Test
+    void replicatedMachxpWithoutFsyncSaysSoAndIsLikeForLikeWithHazelcastCp() throws Exception {
+        CliRun r = CliRun.of("bench", "--quick", "--systems", "machxp-r3-nosync,hazelcast-cp", "--kernels", "2",
+                "--threads", "2", "--json", "--no-progress", "--no-chart");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        JsonNode system = report.get("results").get(0);
+        assertThat(system.get("system").asText()).isEqualTo("machxp cached, 3 replicas, no fsync");
+        assertThat(system.get("guarantees").get("replicas").asInt()).isEqualTo(3);
+        assertThat(system.get("guarantees").get("fsync").asBoolean()).isFalse();
+        assertThat(system.get("guarantees").get("consensus").asText()).contains("Ratis");
+        assertThat(system.get("guarantees").get("summary").asText()).contains("not fsynced");
+        assertThat(system.get("ops").asLong()).isPositive();
+        assertThat(system.get("messagesPerOp").asDouble()).as("the replicas count XP messages").isPositive();
+        assertThat(system.get("violations").asLong()).isZero();
+        assertThat(system.get("lostUpdates").asLong()).isZero();
+        assertThat(report.get("likeForLike").toString())
+                .contains("machxp cached, 3 replicas, no fsync / Hazelcast FencedLock");
+    }
+
     /** Hazelcast with CP off and ZooKeeper without fsync run, and their CSV lines say what they give up. */
     @Test
     void peersWithoutRaftOrFsyncSayWhatTheyGiveUp() {

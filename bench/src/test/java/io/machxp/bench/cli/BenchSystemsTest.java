@@ -11,7 +11,7 @@ class BenchSystemsTest {
     @Test
     void theDefaultIsThePairsOfLikeGuarantees() {
         assertThat(BenchSystems.parse(BenchSystems.DEFAULT)).containsExactly(BenchSystems.MACHXP,
-                BenchSystems.MACHXP_R3, BenchSystems.HAZELCAST_CP, BenchSystems.HAZELCAST_UNSAFE, BenchSystems.ZOOKEEPER,
+                BenchSystems.MACHXP_R3, BenchSystems.MACHXP_R3_NOSYNC, BenchSystems.HAZELCAST_CP, BenchSystems.HAZELCAST_UNSAFE, BenchSystems.ZOOKEEPER,
                 BenchSystems.ZOOKEEPER_NOSYNC);
     }
 
@@ -31,7 +31,7 @@ class BenchSystemsTest {
         assertThatThrownBy(() -> BenchSystems.parse(List.of("machxp", "etcd")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown system 'etcd'")
-                .hasMessageContaining("machxp, no-cache, piggyback, machxp-r3, hazelcast-cp, hazelcast-unsafe, zookeeper, "
-                        + "zookeeper-nosync");
+                .hasMessageContaining("machxp, no-cache, piggyback, machxp-r3, machxp-r3-nosync, hazelcast-cp, "
+                        + "hazelcast-unsafe, zookeeper, zookeeper-nosync");
     }
 }

@@ -23,7 +23,9 @@ import org.apache.ratis.util.TimeDuration;
  *
  * <p>Durability: every entry is written and synced to disk (fdatasync) on a replica before that
  * replica acknowledges it, and an entry commits only when a majority acknowledged it (Ratis's
- * default, {@code raft.server.log.unsafe-flush.enabled} false, kept). The kernel sees an entry's
+ * default, {@code raft.server.log.unsafe-flush.enabled} false, kept), unless
+ * {@link ReplicaConfig#raftSync} is {@link RaftSync#NONE}: then unsafe-flush is on, and an entry
+ * counts once written to the file (page cache), its sync left to a background thread. The kernel sees an entry's
  * effect only when it is applied, after it committed. What is turned off is Ratis's log metadata
  * ({@code raft.server.log.log-metadata.enabled}): an extra log entry, replicated and synced like
  * the others, each time the commit index moves, so that a restarted replica can apply what was
@@ -70,6 +72,9 @@ final class RaftSettings {
         long segment = Math.max(MIN_SEGMENT_KIB << 10, Math.min(MAX_SEGMENT_MIB << 20, every * BYTES_PER_ENTRY));
         RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(segment));
         RaftServerConfigKeys.Log.setLogMetadataEnabled(props, false);
+        // --raft-sync none: an entry counts once written to its segment file (the page cache); Ratis
+        // syncs in the background and its flush index does not wait for it (RaftSync).
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(props, replicas.raftSync() == RaftSync.NONE);
         return props;
     }
 }

@@ -15,9 +15,10 @@ import java.util.Map;
  *     its cores) needs more, or leaders change without a failure
  * @param snapshotEvery a snapshot of the replica's state is taken every this many Raft log entries
  *     applied, and the log before it purged (docs/replicated-pager.md, "Snapshots")
+ * @param raftSync whether an entry is synced to disk before it counts ({@link RaftSync}; fsync by default)
  */
 public record ReplicaConfig(String self, Map<String, String> replicas, java.time.Duration electionTimeout,
-        long snapshotEvery) {
+        long snapshotEvery, RaftSync raftSync) {
     /**
      * Entries between two snapshots by default: one XP message is one entry, so a busy pager (tens
      * of thousands of messages a second) writes one every few seconds, and a replica that restarts
@@ -29,6 +30,7 @@ public record ReplicaConfig(String self, Map<String, String> replicas, java.time
         if (snapshotEvery < 1) {
             throw new IllegalArgumentException("a snapshot every " + snapshotEvery + " log entries: give 1 or more");
         }
+        java.util.Objects.requireNonNull(raftSync, "raftSync");
         replicas = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
         if (replicas.size() != 3 && replicas.size() != 5) {
             throw new IllegalArgumentException("a replicated pager has 3 or 5 replicas (a majority survives one or "
@@ -55,19 +57,27 @@ public record ReplicaConfig(String self, Map<String, String> replicas, java.time
         return new ReplicaConfig(self, replicas);
     }
 
-    /** With Ratis's default election timeouts and a snapshot every {@link #DEFAULT_SNAPSHOT_EVERY} entries. */
+    /**
+     * With Ratis's default election timeouts, a snapshot every {@link #DEFAULT_SNAPSHOT_EVERY}
+     * entries, and every entry synced to disk.
+     */
     public ReplicaConfig(String self, Map<String, String> replicas) {
-        this(self, replicas, null, DEFAULT_SNAPSHOT_EVERY);
+        this(self, replicas, null, DEFAULT_SNAPSHOT_EVERY, RaftSync.FSYNC);
     }
 
     /** The same group with another shortest election timeout (null: Ratis's default). */
     public ReplicaConfig withElectionTimeout(java.time.Duration min) {
-        return new ReplicaConfig(self, replicas, min, snapshotEvery);
+        return new ReplicaConfig(self, replicas, min, snapshotEvery, raftSync);
     }
 
     /** The same group with a snapshot every {@code entries} Raft log entries. */
     public ReplicaConfig withSnapshotEvery(long entries) {
-        return new ReplicaConfig(self, replicas, electionTimeout, entries);
+        return new ReplicaConfig(self, replicas, electionTimeout, entries, raftSync);
+    }
+
+    /** The same group with its log synced before an entry counts, or not ({@link RaftSync}). */
+    public ReplicaConfig withRaftSync(RaftSync sync) {
+        return new ReplicaConfig(self, replicas, electionTimeout, snapshotEvery, sync);
     }
 
     /** The XP address of this replica. */

@@ -90,6 +90,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.removeRaftDir = config.storeDir() == null;
         this.raftDir = removeRaftDir ? Files.createTempDirectory("machxp-raft-" + replicas.self())
                 : config.storeDir().resolve("raft-" + replicas.self());
+        if (!removeRaftDir) {
+            // A log on a store written unsynced is trusted only within the boot that wrote it (UnsyncedLog).
+            UnsyncedLog.check(raftDir, replicas.raftSync(), UnsyncedLog::bootId,
+                    "pager " + config.name() + " replica " + replicas.self());
+        }
         this.replica = new ReplicaCore(config.name(), config.pageSize(), config.objects(), config.lease().toNanos(),
                 streams, stats);
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
@@ -129,9 +134,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     + e.getMessage(), e);
         }
         p.tickerThread.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-        log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}), one of {}", config.name(),
+        log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}, {}), one of {}", config.name(),
                 replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
-                p.raftDir, replicas.replicas());
+                p.raftDir, replicas.raftSync().label, replicas.replicas());
         return p;
     }
 
@@ -381,6 +386,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         xp.shutdownNow();
         try {
             raft.close();
+            if (!removeRaftDir) {
+                UnsyncedLog.syncAndForget(raftDir); // a clean stop leaves a log a host restart keeps
+            }
         } catch (IOException e) {
             log.warn("pager {} replica {}: closing Raft: {}", config.name(), replicas.self(), e.getMessage());
         }
