@@ -38,7 +38,7 @@ public final class MachxpService implements Hosted {
      * majority's page cache (its sync in the background), as Hazelcast CP's Raft log in memory.
      */
     static final Guarantees REPLICATED_NOSYNC = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", false,
-            PagerReplicas.COUNT + " pager replicas (Raft), log in page cache, not fsynced");
+            PagerReplicas.COUNT + " pager replicas (Raft), log not fsynced");
 
     /** The three ways of running the kernels that bench compares. */
     public enum Mode {

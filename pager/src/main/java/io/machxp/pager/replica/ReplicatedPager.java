@@ -51,7 +51,9 @@ import org.apache.ratis.server.storage.RaftStorage;
  * when the core's first timer is due by the group clock (so that leases run out the same way on
  * every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
  * that stops whole starts again where it was), else in a directory removed on close; snapshots
- * bound it ({@link RaftSettings}, {@link PagerStateMachine}).
+ * bound it ({@link RaftSettings}, {@link PagerStateMachine}). Each entry is synced to disk before
+ * it counts, or with {@link RaftSync#NONE} only written to the page cache; a store written so is
+ * refused after its host restarted ({@link UnsyncedLog}).
  */
 public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Group {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicatedPager.class);
