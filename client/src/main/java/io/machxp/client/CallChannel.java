@@ -21,12 +21,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The client's side of the call file ({@link CallLayout}, docs/shared-memory.md): a task-interface
- * call to a kernel on this host through shared memory, with futex system calls as doorbells,
- * instead of gRPC. The request and the answer are the gRPC messages; an error comes back as the
+ * call to a kernel on this host through shared memory, with a futex system call to wait for the
+ * answer and a byte on the kernel's bell socket to wake it, instead of gRPC. The request and the answer are the gRPC messages; an error comes back as the
  * status gRPC would carry, thrown as the same {@link StatusRuntimeException}.
  *
  * <p>A call: take a free slot of the task (its thread's own first), write the request, post it,
- * ring the doorbell, and sleep on the slot's state word (FUTEX_WAIT) until it is ANSWERED. It
+ * ring the doorbell (a byte on the kernel's bell socket, {@link CallBell}, if its core thread said
+ * it is asleep), and sleep on the slot's state word (FUTEX_WAIT) until it is ANSWERED. It
  * gives up as a gRPC call does: when the call's deadline passes (DEADLINE_EXCEEDED), when the
  * calling thread is interrupted (CANCELLED), or when the kernel is gone - its process no longer
  * runs, or its session closed the file (UNAVAILABLE; later calls use gRPC). A call it cannot
@@ -39,7 +40,7 @@ final class CallChannel {
     /**
      * Polls of the answer before the first sleep; none by default. Measured in the demo on 2 busy
      * cores (docs/shared-memory.md, "Where the demo waits"): under 4% of calls were answered
-     * within 200 polls (the reader's own wake-up takes longer), and the polls' CPU delayed the
+     * within 200 polls (the kernel's own wake-up takes longer), and the polls' CPU delayed the
      * threads that answer; with none the demo ran faster.
      */
     private static final int SPINS = Integer.getInteger("machxp.shm.callSpins", 0);
@@ -47,6 +48,8 @@ final class CallChannel {
     private final ByteBuffer file;
     private final long base;
     private final long kernelPid;
+    private final String bellPath;
+    private final CallBell bell;
     private volatile Slot[] slots = new Slot[0];
     private volatile boolean closed;
 
@@ -60,8 +63,10 @@ final class CallChannel {
         }
     }
 
-    private CallChannel(ByteBuffer file) {
+    private CallChannel(ByteBuffer file, String bellPath, CallBell bell) {
         this.file = file;
+        this.bellPath = bellPath;
+        this.bell = bell;
         this.base = Futex.address(file);
         this.kernelPid = (long) LONG.getVolatile(file, CallLayout.KERNEL_PID);
     }
@@ -73,7 +78,11 @@ final class CallChannel {
         }
         try {
             ByteBuffer file = ShmLayout.map(Path.of(path));
-            return (long) LONG.getVolatile(file, 0) == CallLayout.MAGIC ? new CallChannel(file) : null;
+            if ((long) LONG.getVolatile(file, 0) != CallLayout.MAGIC) {
+                return null;
+            }
+            String bellPath = CallLayout.bellFile(path);
+            return new CallChannel(file, bellPath, CallBell.of(bellPath));
         } catch (IOException | RuntimeException cannotMap) {
             return null;
         }
@@ -101,6 +110,7 @@ final class CallChannel {
         }
         if ((int) INT.getVolatile(file, CallLayout.CLOSED) != 0) {
             closed = true; // the kernel's session ended: gRPC from now on
+            CallBell.closed(bellPath);
             return null;
         }
         Slot slot = acquire(preferred);
@@ -168,6 +178,7 @@ final class CallChannel {
                 if (kernelGone()) {
                     closed = true;
                     cancel(at, call);
+                    CallBell.closed(bellPath);
                     throw Status.UNAVAILABLE.withDescription("the kernel (process " + kernelPid
                             + ") went away during a call through shared memory").asRuntimeException();
                 }
@@ -181,7 +192,7 @@ final class CallChannel {
         int cancelled = CallLayout.state(call, CallLayout.CANCELLED);
         if (INT.compareAndSet(file, at, CallLayout.state(call, CallLayout.POSTED), cancelled)
                 || INT.compareAndSet(file, at, CallLayout.state(call, CallLayout.TAKEN), cancelled)) {
-            ring(); // the reader runs the call's cancel handler (a lock that waits stops waiting)
+            ring(); // the core runs the call's cancel handler (a lock that waits stops waiting)
             return true;
         }
         return false;
@@ -190,7 +201,7 @@ final class CallChannel {
     private void ring() {
         INT.getAndAdd(file, CallLayout.DOORBELL, 1);
         if ((int) INT.getVolatile(file, CallLayout.ASLEEP) != 0) {
-            Futex.wake(base + CallLayout.DOORBELL, 1);
+            bell.ring();
         }
     }
 

@@ -11,13 +11,17 @@ import io.machxp.proto.shm.CallLayout;
 import io.machxp.proto.shm.ShmLayout;
 import io.machxp.proto.task.VmUnlockFutexReply;
 import io.machxp.proto.task.VmUnlockFutexRequest;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +37,19 @@ class CallChannelTest {
 
     @TempDir
     Path dir;
+    /** The file's bell socket, which nobody reads: a kernel that does not answer. */
+    private ServerSocketChannel bell;
+
+    @AfterEach
+    void closeBell() throws Exception {
+        if (bell != null) {
+            bell.close();
+        }
+    }
 
     private ByteBuffer callFile(long kernelPid) throws Exception {
+        bell = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        bell.bind(UnixDomainSocketAddress.of(dir.resolve(CallLayout.bellFile("calls"))));
         Path file = dir.resolve("calls");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
@@ -77,6 +92,10 @@ class CallChannelTest {
     void aFileThatIsNotACallFileIsNotUsed() throws Exception {
         Files.write(dir.resolve("other"), new byte[4096]);
         assertThat(CallChannel.open(dir.resolve("other").toString())).isNull();
+        callFile(ProcessHandle.current().pid());
+        bell.close();
+        Files.delete(dir.resolve("bell"));
+        assertThat(CallChannel.open(dir.resolve("calls").toString())).as("a call file without its bell").isNull();
         assertThat(CallChannel.open("")).isNull();
         assertThat(ShmLayout.bootId()).isNotNull();
     }

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A running kernel: its {@link KernelCore} on a Netty I/O event loop of its own (the single
  * writer), an XP stream to the pager (or one to each of its pagers: {@link PagerLinks}) whose socket that same loop drives, and
- * the task interface served over gRPC ({@link MachTaskService}). An XP message from the pager is
+ * the task interface served over gRPC ({@link MachTaskService}) and, for task processes on this
+ * host, through the call file in shared memory, whose bell the same loop selects
+ * ({@link io.machxp.kernel.shm.CallLoop}). An XP message from the pager is
  * read and handled on the core thread, and one to the pager is written from it: no thread hop on
  * the XP path, which is what a futex handoff between kernels costs. In-process callers use
  * {@link #taskCreate} for a {@link LocalTask}.
@@ -97,10 +99,13 @@ public final class Kernel implements AutoCloseable, ServedKernel {
     private Kernel(KernelConfig config, ChannelCredentials toPager) {
         this.config = config;
         this.replicaChoices = config.pagerTargets().stream().map(ReplicaChoice::new).toList();
-        this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name());
+        io.machxp.kernel.shm.CallLoop callLoop = new io.machxp.kernel.shm.CallLoop();
+        this.shared = new io.machxp.kernel.shm.SharedSessions(config.shmDir(), config.name(), callLoop);
         this.toPager = toPager;
+        // The core's loop selects the pagers' sockets and the call files' bells (CallLoop): a call
+        // from a task process wakes the core thread itself.
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kernel-" + config.name(), true),
-                NioIoHandler.newFactory());
+                callLoop.ioHandlerFactory(NioIoHandler.newFactory()));
         this.loop = group.next();
         this.calls = new CoreCalls(loop, config.name());
         this.current = newSession(shared.create()); // not yet running: the files are made on this thread

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The task interface over gRPC. Handlers run on the transport's thread (direct executor), or on
- * the call file's reader for calls from task processes on this host ({@link SlotCalls}): a
+ * the core thread for calls from task processes on this host through the call file ({@link SlotCalls}): a
  * futex call first tries the fast path there and answers at once; everything else is handed to
  * the core's event loop and answered from it.
  *

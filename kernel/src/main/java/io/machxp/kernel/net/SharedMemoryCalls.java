@@ -17,7 +17,7 @@ import io.machxp.proto.task.TaskShmAttachRequest;
 
 /**
  * The task interface's side of shared memory (docs/shared-memory.md): TaskShmAttach (which
- * starts the session's call file reader, {@link SlotCalls}), and the revocation of a task process's fast path before the kernel ends one of its threads or the task.
+ * has the core serve the session's call file, {@link SlotCalls}), and the revocation of a task process's fast path before the kernel ends one of its threads or the task.
  */
 final class SharedMemoryCalls {
     private static final String HOST = ShmLayout.bootId();
@@ -53,7 +53,7 @@ final class SharedMemoryCalls {
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
                     .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
             if (memory.calls() != null) {
-                memory.calls().serve(slotCalls, kernel.name());
+                memory.calls().serve(slotCalls);
                 reply.setCallFile(memory.calls().file().toString());
             }
             for (VmMapping m : task.mappings()) {

@@ -18,8 +18,9 @@ import io.machxp.proto.task.VmWriteRequest;
 /**
  * Calls from the call file (docs/shared-memory.md) to the very handlers of the gRPC task
  * interface: the same capability check of the task handle, the same validation, the same errors.
- * Only the transport differs. Runs on the call file's reader thread; the handlers never block
- * (a lock that waits is handed to the core, as over gRPC).
+ * Only the transport differs. Runs on the core thread, which takes the calls from the file
+ * ({@link io.machxp.kernel.shm.CallLoop}); the handlers never block (a lock that waits is handed
+ * to the core, as over gRPC: their core work is queued on the loop and runs in the same turn).
  */
 final class SlotCalls implements CallReader.Dispatch {
     private final MachTaskService service;

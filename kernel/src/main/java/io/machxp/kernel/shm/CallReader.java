@@ -7,23 +7,30 @@ import io.machxp.proto.shm.CallLayout;
 import io.machxp.proto.shm.Futex;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kernel's side of a session's call file ({@link CallLayout}, docs/shared-memory.md): one
- * thread that sleeps on the doorbell (a real futex), and when rung takes every posted call of the
- * slots given out so far and hands it to the task interface ({@link Dispatch}), which answers it
- * later through its {@link TakenCall}, from whatever thread the answer is ready on. The reader
- * never waits for an answer: a lock that waits does so in the core, as over gRPC.
+ * The kernel's side of a session's call file ({@link CallLayout}, docs/shared-memory.md), served
+ * by the kernel core's own thread: the core's event loop ({@link CallLoop}) looks at the file on
+ * each of its turns, takes every posted call of the slots given out so far and hands it to the
+ * task interface ({@link Dispatch}), which answers it later through its {@link TakenCall}, from
+ * whatever thread the answer is ready on. Before the loop blocks in its select it says so in the
+ * file; a client that posts a call then rings the bell socket ({@link CallBell}), which that
+ * select watches. So a call wakes one thread, the core's, and no thread stands between the
+ * doorbell and the core. Taking a call never waits for its answer: a lock that waits does so in
+ * the core, as over gRPC.
  *
  * <pre>
- *   ASLEEP --doorbell rung (FUTEX_WAKE)--> SCANNING
- *   SCANNING: slot POSTED    -> TAKEN, request copied, dispatched (its TakenCall remembered)
- *             slot CANCELLED (or a newer call) while its TakenCall is unanswered -> its cancel handler runs
- *   SCANNING --nothing new since the scan began--> ASLEEP      any --close--> CLOSED (thread ends)
+ *   (on the core thread, each turn of its event loop)
+ *   AWAKE --nothing to do: ASLEEP set, the doorbell unchanged since the last look--> ASLEEP (in select)
+ *   AWAKE --ASLEEP set, but the doorbell moved--> AWAKE (the select does not block)
+ *   ASLEEP --a ring on the bell socket, the pager's I/O, a task, a timer--> AWAKE
+ *   AWAKE, the doorbell moved since the last look: every slot looked at
+ *         slot POSTED    -> TAKEN, request copied, dispatched (its TakenCall remembered)
+ *         slot CANCELLED (or a newer call) while its TakenCall is unanswered -> its cancel handler runs
+ *   any --close--> CLOSED (every waiting client woken; the bell's socket closed and deleted)
  * </pre>
  */
 public final class CallReader implements AutoCloseable {
@@ -41,20 +48,30 @@ public final class CallReader implements AutoCloseable {
     private final long base;
     private final int slots;
     private final IntSupplier given;
+    private final CallBell bell;
+    /** The loop that serves it; null: nobody does (then no call file is given out). */
+    private final CallLoop loop;
     private volatile Dispatch dispatch;
     private volatile boolean closed;
-    private Thread thread;
+    /** The calls taken and not yet answered, by slot: core thread. */
+    private TakenCall[] taken;
+    /** The doorbell at the last look; below any int before the first: core thread. */
+    private long lastBell = Long.MIN_VALUE;
 
     /**
      * @param file the call file, mapped, {@code slots} slots
      * @param given how many slots the kernel has given out so far (those are scanned)
+     * @param bell its bell socket, bound
+     * @param loop the kernel core's event loop, which serves it
      */
-    CallReader(Path path, ByteBuffer file, int slots, IntSupplier given) {
+    CallReader(Path path, ByteBuffer file, int slots, IntSupplier given, CallBell bell, CallLoop loop) {
         this.path = path;
         this.file = file;
         this.base = Futex.address(file);
         this.slots = slots;
         this.given = given;
+        this.bell = bell;
+        this.loop = loop;
         INT.set(file, CallLayout.SLOTS, slots);
         LONG.set(file, CallLayout.KERNEL_PID, ProcessHandle.current().pid());
         LONG.setVolatile(file, 0, CallLayout.MAGIC);
@@ -64,31 +81,54 @@ public final class CallReader implements AutoCloseable {
         return path;
     }
 
-    /** Starts the reader with its dispatcher, once; later calls do nothing. */
-    public synchronized void serve(Dispatch d, String kernelName) {
-        if (thread != null || closed) {
+    CallBell bell() {
+        return bell;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** Core thread: starts serving the file with its dispatcher, once; later calls do nothing. */
+    public void serve(Dispatch d) {
+        if (dispatch != null || closed) {
             return;
         }
         dispatch = d;
-        thread = new Thread(this::run, "kernel-" + kernelName + "-calls");
-        thread.setDaemon(true);
-        thread.start();
+        taken = new TakenCall[slots];
+        loop.serve(this);
     }
 
-    private void run() {
-        TakenCall[] taken = new TakenCall[slots];
-        while (!closed) {
-            int bell = (int) INT.getVolatile(file, CallLayout.DOORBELL);
-            scan(taken);
-            INT.setVolatile(file, CallLayout.ASLEEP, 1);
-            if ((int) INT.getVolatile(file, CallLayout.DOORBELL) == bell && !closed) {
-                Futex.await(base + CallLayout.DOORBELL, bell, TimeUnit.SECONDS.toNanos(1));
-            }
+    /**
+     * Core thread, before its loop blocks: says the core is asleep, then whether it may block -
+     * false if a call was posted since the last look (then the core stays awake and looks).
+     */
+    boolean mayBlock() {
+        INT.setVolatile(file, CallLayout.ASLEEP, 1);
+        if ((int) INT.getVolatile(file, CallLayout.DOORBELL) != lastBell && !closed) {
             INT.setVolatile(file, CallLayout.ASLEEP, 0);
+            return false;
         }
+        return true;
     }
 
-    private void scan(TakenCall[] taken) {
+    /** Core thread, after its select: clients post without ringing until it is about to block again. */
+    void awake() {
+        INT.setVolatile(file, CallLayout.ASLEEP, 0);
+    }
+
+    /** Core thread: takes the calls posted since the last look; how many it took. */
+    int poll() {
+        int bell = (int) INT.getVolatile(file, CallLayout.DOORBELL);
+        if (bell == lastBell || closed) {
+            return 0;
+        }
+        lastBell = bell;
+        return scan(taken);
+    }
+
+    private int scan(TakenCall[] taken) {
+        int took = 0;
         int high = Math.min(given.getAsInt(), slots);
         for (int i = 0; i < high; i++) {
             int at = CallLayout.slot(i);
@@ -101,8 +141,10 @@ public final class CallReader implements AutoCloseable {
             if (CallLayout.phase(s) == CallLayout.POSTED
                     && INT.compareAndSet(file, at, s, CallLayout.state(CallLayout.call(s), CallLayout.TAKEN))) {
                 taken[i] = take(i, at, CallLayout.call(s));
+                took++;
             }
         }
+        return took;
     }
 
     /** A call just taken: its request copied, then dispatched (unless the client cancelled meanwhile). */
@@ -127,14 +169,15 @@ public final class CallReader implements AutoCloseable {
     }
 
     /**
-     * The session ended: the reader stops, and every client waiting in a slot is woken to find
-     * CLOSED (its call fails UNAVAILABLE, and it uses gRPC from then on).
+     * The session ended: no call is taken after this (the loop drops the file), and every client
+     * waiting in a slot is woken to find CLOSED (its call fails UNAVAILABLE, and it uses gRPC from
+     * then on). Any thread.
      */
     @Override
     public void close() {
         closed = true;
         INT.setVolatile(file, CallLayout.CLOSED, 1);
-        Futex.wake(base + CallLayout.DOORBELL, 1);
+        bell.close();
         int high = Math.min(given.getAsInt(), slots);
         for (int i = 0; i < high; i++) {
             int phase = CallLayout.phase((int) INT.getVolatile(file, CallLayout.slot(i)));

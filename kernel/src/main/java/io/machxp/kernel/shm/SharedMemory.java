@@ -53,14 +53,14 @@ public final class SharedMemory implements AutoCloseable {
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
-    /** The call file's reader, or null: task processes make every call over gRPC. */
+    /** The call file, served by the core's event loop, or null: task processes make every call over gRPC. */
     private final CallReader calls;
 
     /** Whether sessions make a call file (-Dmachxp.shm.calls=false: no, every call over gRPC). */
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
-    private SharedMemory(Path dir, String prefix) throws IOException {
+    private SharedMemory(Path dir, String prefix, CallLoop loop) throws IOException {
         this.dir = dir;
         this.prefix = prefix;
         this.kernelFile = dir.resolve(prefix + "kernel");
@@ -69,9 +69,28 @@ public final class SharedMemory implements AutoCloseable {
         INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
         LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
         this.drains = new DrainWatcher(kernel);
-        Path callFile = dir.resolve(prefix + "calls");
-        this.calls = CALLS ? new CallReader(callFile, create(callFile, CallLayout.fileSize(THREAD_SLOTS)), THREAD_SLOTS,
-                () -> Math.min(nextSlot.get(), THREAD_SLOTS)) : null;
+        this.calls = CALLS && loop != null ? callFile(dir.resolve(prefix + "calls"), loop) : null;
+    }
+
+    /** The call file and its bell, served by {@code loop}; null if the bell cannot be made (every call over gRPC). */
+    private CallReader callFile(Path file, CallLoop loop) throws IOException {
+        Path bellFile = Path.of(CallLayout.bellFile(file.toString()));
+        CallBell bell;
+        try {
+            bell = new CallBell(bellFile);
+        } catch (IOException | UnsupportedOperationException e) {
+            org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make the bell socket {} ({}); task "
+                    + "processes make their calls to this kernel over gRPC (choose a shorter --shm-dir)", bellFile,
+                    e.toString());
+            return null;
+        }
+        try {
+            return new CallReader(file, create(file, CallLayout.fileSize(THREAD_SLOTS)), THREAD_SLOTS,
+                    () -> Math.min(nextSlot.get(), THREAD_SLOTS), bell, loop);
+        } catch (IOException | RuntimeException e) {
+            bell.close();
+            throw e;
+        }
     }
 
     /**
@@ -80,11 +99,19 @@ public final class SharedMemory implements AutoCloseable {
      * @throws UncheckedIOException if the directory does not take the files (one sentence)
      */
     public static SharedMemory create(Path dir, String kernelName, int session) {
+        return create(dir, kernelName, session, null);
+    }
+
+    /**
+     * As {@link #create(Path, String, int)}, with a call file that the kernel core's event loop
+     * {@code loop} serves (null: no call file, every call over gRPC).
+     */
+    public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
         String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "-";
         try {
             removeStale(dir);
-            return new SharedMemory(dir, prefix);
+            return new SharedMemory(dir, prefix, loop);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the shared memory files of kernel " + kernelName + " in " + dir
                     + " (" + e.getMessage() + "); give a writable directory with --shm-dir, or --shm-dir none", e);

@@ -28,10 +28,17 @@ public final class SharedSessions {
     /** The file thread: one, in submission order; null if the kernel shares nothing. */
     private final ExecutorService files;
 
-    /** @param dir where to share, or null: the kernel shares nothing */
-    public SharedSessions(Path dir, String kernelName) {
+    /** The kernel core's event loop, which serves the sessions' call files. */
+    private final CallLoop loop;
+
+    /**
+     * @param dir where to share, or null: the kernel shares nothing
+     * @param loop the kernel core's event loop, which serves the sessions' call files
+     */
+    public SharedSessions(Path dir, String kernelName, CallLoop loop) {
         this.dir = dir;
         this.kernelName = kernelName;
+        this.loop = loop;
         this.files = dir == null ? null : Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kernel-" + kernelName + "-shm");
             t.setDaemon(true);
@@ -50,7 +57,7 @@ public final class SharedSessions {
         if (dir == null) {
             return null;
         }
-        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet());
+        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet(), loop);
         open.add(memory);
         return memory;
     }

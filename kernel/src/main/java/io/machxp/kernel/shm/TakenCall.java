@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
 /**
  * One call the {@link CallReader} took from a slot of the call file, until it is answered: the
  * kernel's half of {@link CallLayout}'s phases. Thread-safe: answered from the thread the answer
- * is ready on (the reader's for the fast path, the core's otherwise), cancelled from the reader's.
+ * is ready on (the core's, which also takes the calls), cancelled from the core's.
  */
 public final class TakenCall {
     private final ByteBuffer file;

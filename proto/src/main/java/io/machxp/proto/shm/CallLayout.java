@@ -8,7 +8,7 @@ package io.machxp.proto.shm;
  * messages gRPC carries; an error is the google.rpc.Status gRPC would send.
  *
  * <pre>
- *  header:  0 magic | 8 doorbell (int) | 12 reader asleep (int) | 16 closed (int)
+ *  header:  0 magic | 8 doorbell (int) | 12 the core asleep (int) | 16 closed (int)
  *           20 slots (int) | 24 the kernel's pid (long)
  *  slot i at 64 + SLOT_SIZE*i:
  *           0 state (int: call number &lt;&lt; 3 | phase) | 4 method (int) | 8 request length (int)
@@ -26,9 +26,12 @@ package io.machxp.proto.shm;
  * The CAS decides a race between an answer and a cancel exactly as gRPC's cancellation does: the
  * client gets the answer, or the kernel learns the call was cancelled (a lock granted meanwhile
  * is unlocked again). The call number makes a late answer to a call the client gave up on fail
- * its CAS once the slot carries the next call. Ringing: the client adds one to the doorbell and
- * FUTEX_WAKEs it only if the reader said it is asleep; the reader says so, then looks at the
- * doorbell again before it sleeps on it (both full fences: no lost wake-up).
+ * its CAS once the slot carries the next call. Ringing: the client adds one to the doorbell and,
+ * only if the kernel's core said it is asleep, writes a byte to the session's bell socket (a Unix
+ * domain socket beside the file, {@link #bellFile}), which the core's event loop selects with its
+ * other sockets; the core says so, then looks at the doorbell again before it blocks in its select
+ * (both full fences: no lost wake-up). The core itself takes the posted calls, on its own thread:
+ * no thread between the doorbell and the core.
  */
 public final class CallLayout {
     public static final long MAGIC = 0x4d41434858504331L; // "MACHXPC1"
@@ -73,6 +76,14 @@ public final class CallLayout {
 
     public static long fileSize(int slots) {
         return HEADER + (long) slots * SLOT_SIZE;
+    }
+
+    /**
+     * The bell socket of call file {@code callFile}: the same name with "bell" for its last
+     * "calls" (a Unix domain socket; a ring is one byte written to it).
+     */
+    public static String bellFile(String callFile) {
+        return callFile.endsWith("calls") ? callFile.substring(0, callFile.length() - "calls".length()) + "bell" : callFile + "-bell";
     }
 
     public static int slot(int i) {

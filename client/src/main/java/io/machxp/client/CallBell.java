@@ -1,0 +1,76 @@
+package io.machxp.client;
+
+import io.machxp.proto.shm.CallLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The bell of a kernel session's call file ({@link CallLayout#bellFile}): a Unix domain socket
+ * the kernel's core thread selects with its other sockets. This process connects once per
+ * session (its tasks' channels share the connection) and rings by writing one byte, which wakes
+ * the core if it sleeps in its select; a ring while bytes are still unread is not needed and is
+ * dropped (the socket does not block). Thread-safe.
+ */
+final class CallBell {
+    private static final ConcurrentHashMap<String, CallBell> OPEN = new ConcurrentHashMap<>();
+
+    private final SocketChannel socket;
+
+    private CallBell(SocketChannel socket) {
+        this.socket = socket;
+    }
+
+    /**
+     * This process's connection to the bell at {@code path}, made on first use.
+     *
+     * @throws IOException if nothing listens there (then the caller uses gRPC)
+     */
+    static CallBell of(String path) throws IOException {
+        try {
+            return OPEN.computeIfAbsent(path, p -> {
+                try {
+                    SocketChannel s = SocketChannel.open(StandardProtocolFamily.UNIX);
+                    try {
+                        s.connect(UnixDomainSocketAddress.of(Path.of(p)));
+                        s.configureBlocking(false);
+                    } catch (IOException | RuntimeException e) {
+                        s.close();
+                        throw e;
+                    }
+                    return new CallBell(s);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Wakes the kernel's core; a kernel that is gone is found out by the call's own wait. */
+    void ring() {
+        try {
+            socket.write(ByteBuffer.wrap(new byte[] {1}));
+        } catch (IOException gone) {
+            // the kernel closed the session or exited: the waiting call sees CLOSED or the process gone
+        }
+    }
+
+    /** The session at {@code path} is over: its connection is closed. */
+    static void closed(String path) {
+        CallBell bell = OPEN.remove(path);
+        if (bell != null) {
+            try {
+                bell.socket.close();
+            } catch (IOException ignored) {
+                // closing a connection to a kernel that is gone: nothing left to release
+            }
+        }
+    }
+}
