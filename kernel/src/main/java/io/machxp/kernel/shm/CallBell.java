@@ -105,10 +105,10 @@ final class CallBell implements AutoCloseable {
     private void drain(SocketChannel c, Handle handle) {
         try {
             int n;
-            do {
+            do { // usually one read: a ring is a byte, and a few rings a few bytes
                 drop.clear();
                 n = c.read(drop);
-            } while (n > 0);
+            } while (n == drop.capacity());
             if (n < 0) {
                 end(c, handle);
             }
