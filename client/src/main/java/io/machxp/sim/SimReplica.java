@@ -42,7 +42,7 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
     /** The leader's ticker (ReplicatedPager polls every 5 ms; here every tick interval of virtual time). */
     void tick() {
         if (raft.up(id) && raft.role(id) == SimRaft.Role.LEADER) {
-            ticker.check(group.wallClock(id), group::genesis, this::append);
+            ticker.check(group.wallClock(id), raft.term(id), group::genesis, this::append);
         }
     }
 
@@ -65,7 +65,7 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
 
     @Override
     public boolean takesKernels() {
-        return raft.leaderReady(id) && core.ready();
+        return raft.leaderReady(id) && ticker.announced(raft.term(id));
     }
 
     @Override

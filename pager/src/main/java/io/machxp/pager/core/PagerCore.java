@@ -199,6 +199,16 @@ public final class PagerCore {
 
     // ---- input --------------------------------------------------------------------------------
 
+    /**
+     * A new leader of a replicated pager took over (leader_started, applied at the core's clock):
+     * every live session's lease runs a full lease from now ({@link LeaderTakeover}).
+     */
+    public void leaderStarted() {
+        int moved = LeaderTakeover.extendLeases(sessions, core.env.nanoTime());
+        CoreContext.log.info("pager {}: a new leader took over: {} of {} sessions' leases run a full lease from now",
+                core.name, moved, sessions.count());
+    }
+
     public void sessionOpened(long sessionId) {
         sessions.opened(sessionId);
     }

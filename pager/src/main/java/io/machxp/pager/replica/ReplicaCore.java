@@ -35,6 +35,9 @@ import java.util.PriorityQueue;
  *                         are dropped)
  *  session_closed(id)     sessionClosed(id)
  *  tick                   nothing more than any entry: every entry first advances the clock
+ *  leader_started(term)   leaderStarted(): every live session's lease runs a full lease from the
+ *                         entry's clock (core/LeaderTakeover), before the timers it makes due run;
+ *                         the term is kept: its leader takes kernels once its own is applied
  *  every entry            clock := max(clock, entry's clock reading); then the core's timers due
  *                         by the clock run, in the order due (ties: the order set)
  * </pre>
@@ -75,6 +78,8 @@ public final class ReplicaCore {
     private final Map<Long, Long> expected = new java.util.HashMap<>();
     /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
     private volatile long nextDue = Long.MAX_VALUE;
+    /** The term of the last leader_started applied; read by the XP side's and the ticker's threads. */
+    private volatile long leaderStartedTerm;
     /** Whether the genesis has been applied; read by the XP side's threads. */
     private volatile boolean ready;
 
@@ -106,6 +111,12 @@ public final class ReplicaCore {
                 if (core != null) {
                     expected.remove(e.getSessionClosed().getSessionId());
                     core.sessionClosed(e.getSessionClosed().getSessionId());
+                }
+            }
+            case LEADER_STARTED -> {
+                leaderStartedTerm = Math.max(leaderStartedTerm, e.getLeaderStarted().getTerm());
+                if (core != null) {
+                    core.leaderStarted();
                 }
             }
             case TICK, INPUT_NOT_SET -> {
@@ -157,7 +168,7 @@ public final class ReplicaCore {
      */
     ReplicaSnapshot snapshot() {
         ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn)
-                .putAllStreamNext(new java.util.TreeMap<>(expected));
+                .putAllStreamNext(new java.util.TreeMap<>(expected)).setLeaderStartedTerm(leaderStartedTerm);
         if (core != null) {
             b.setGenesis(genesis).setCore(core.snapshot());
         }
@@ -179,6 +190,7 @@ public final class ReplicaCore {
             core.restore(s.getCore());
         }
         tokensDrawn = s.getTokensDrawn();
+        leaderStartedTerm = s.getLeaderStartedTerm();
         expected.clear();
         expected.putAll(s.getStreamNextMap());
         ready = core != null;
@@ -195,6 +207,14 @@ public final class ReplicaCore {
     /** Whether the genesis has been applied: the core exists and takes kernels. */
     public boolean ready() {
         return ready;
+    }
+
+    /**
+     * The term of the last leader_started applied here: a leader of term T has announced itself
+     * (and extended every session's lease) once this is T. Any thread.
+     */
+    public long leaderStartedTerm() {
+        return leaderStartedTerm;
     }
 
     /** When the core's first timer is due, in group clock nanoseconds; any thread. */

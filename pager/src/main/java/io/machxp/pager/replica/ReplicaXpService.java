@@ -39,7 +39,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     /** What the XP side needs of the Raft group. */
     public interface Group {
-        /** Whether this replica leads and its core has applied the genesis. */
+        /** Whether this replica leads and its core has applied the genesis and its term's leader_started. */
         boolean takesKernels();
 
         /** A session id no replica of the group ever gave before. */

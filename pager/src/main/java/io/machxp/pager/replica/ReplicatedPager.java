@@ -46,10 +46,11 @@ import org.apache.ratis.server.storage.RaftStorage;
  *  kernel <--XP-- the leader's streams  <--  the core's sends (followers: no stream, dropped)
  * </pre>
  *
- * The leader appends two kinds of entry besides kernels' messages: a genesis when it leads and has
- * not applied one (the first one applied builds every replica's core, later ones are ignored), and a tick
- * when the core's first timer is due by the group clock (so that leases run out the same way on
- * every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
+ * The leader appends three kinds of entry besides kernels' messages ({@link LeaderTicker}): a
+ * genesis when it leads and has not applied one (the first one applied builds every replica's
+ * core, later ones are ignored), a leader_started once per term before it takes kernels (every
+ * live session's lease runs a full lease from the takeover), and a tick when the core's first
+ * timer is due by the group clock (so that leases run out the same way on every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
  * that stops whole starts again where it was), else in a directory removed on close; snapshots
  * bound it ({@link RaftSettings}, {@link PagerStateMachine}). Each entry is synced to disk before
  * it counts, or with {@link RaftSync#NONE} only written to the page cache; a store written so is
@@ -256,7 +257,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private void tickIfDue() {
         try {
             if (client != null) {
-                ticker.check(groupNow(), this::genesis, this::append);
+                ticker.check(groupNow(), term(), this::genesis, this::append);
             }
         } catch (RuntimeException e) {
             log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
@@ -275,7 +276,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     @Override
     public boolean takesKernels() {
         try {
-            return client != null && info().isLeaderReady() && replica.ready();
+            return client != null && info().isLeaderReady() && ticker.announced(info().getCurrentTerm());
         } catch (UncheckedIOException e) {
             return false;
         }

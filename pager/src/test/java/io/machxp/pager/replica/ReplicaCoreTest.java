@@ -182,4 +182,47 @@ class ReplicaCoreTest {
         restored.apply(numbered(T0 + 4, s, lock(0), 3));
         assertThat(out.sent).as("the lock after the snapshot was taken").anyMatch(PagerToKernel::hasMemoryObjectFutexGranted);
     }
+
+    private static PagerLogEntry leaderStarted(long clock, long term) {
+        return PagerLogEntry.newBuilder().setClockNanos(clock)
+                .setLeaderStarted(io.machxp.proto.replica.LeaderStarted.newBuilder().setTerm(term)).build();
+    }
+
+    private static PagerLogEntry tick(long clock) {
+        return PagerLogEntry.newBuilder().setClockNanos(clock).setTick(Tick.getDefaultInstance()).build();
+    }
+
+    /**
+     * A failover longer than the lease: the last entries of the old leader were applied at about
+     * T0, the new leader took over at T0 + 1.5 L. Without leader_started the new term's first tick
+     * declares both kernels dead (their futex passes on with owner_died); with it, every session's
+     * lease runs a full lease from the takeover: a tick just before its end declares nobody dead,
+     * and a kernel that stays silent is declared dead only after it.
+     */
+    @Test
+    void aLeaderStartedEntryGivesEveryLiveSessionAFullLeaseFromTheTakeover() {
+        List<PagerLogEntry> before = log().subList(0, 9);
+        long takeover = T0 + 3 * LEASE / 2;
+
+        Recorded without = new Recorded();
+        ReplicaCore old = replica(without);
+        before.forEach(old::apply);
+        old.apply(tick(takeover + 1));
+        assertThat(without.said).as("without the takeover entry the new term's first tick ends both sessions")
+                .anyMatch(s -> s.contains("ended"));
+
+        Recorded with = new Recorded();
+        ReplicaCore r = replica(with);
+        before.forEach(r::apply);
+        r.apply(leaderStarted(takeover, 2));
+        assertThat(r.leaderStartedTerm()).isEqualTo(2);
+        r.apply(leaderStarted(takeover, 1)); // an older term's (at the same clock): the term kept stays 2
+        assertThat(r.leaderStartedTerm()).isEqualTo(2);
+        r.apply(tick(takeover + LEASE - 1));
+        assertThat(with.said).as("every live session's lease runs a full lease from the takeover")
+                .noneMatch(s -> s.contains("ended"));
+        r.apply(tick(takeover + LEASE + 1));
+        assertThat(with.said).as("silent past the lease from the last takeover: declared dead as always")
+                .anyMatch(s -> s.contains("ended"));
+    }
 }
