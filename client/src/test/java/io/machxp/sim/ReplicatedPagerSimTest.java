@@ -46,6 +46,11 @@ class ReplicatedPagerSimTest {
 
     /** A holds the futex and wrote 42 under it; B asks for it; then {@code fault} hits the leader. */
     private void failover(Runnable fault) {
+        failover(fault, LEASE);
+    }
+
+    /** As {@link #failover(Runnable)}, with A's unlock {@code wait} after the fault. */
+    private void failover(Runnable fault, long wait) {
         SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj", 5 * MS);
         SimCalls.Worker b = SimCalls.worker(cluster, "B", "obj", 5 * MS);
         Acquired first = (Acquired) this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
@@ -58,7 +63,7 @@ class ReplicatedPagerSimTest {
         assertThat(leader).isNotNegative();
 
         fault.run();
-        cluster.runUntil(cluster.now() + LEASE);
+        cluster.runUntil(cluster.now() + wait);
         assertThat(got[0]).as("B still waits: A owns the futex across the failover").isNull();
         assertThat(this.<Void>await(r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.base(), r))).isNull();
         cluster.runUntil(cluster.now() + LEASE);
@@ -93,6 +98,26 @@ class ReplicatedPagerSimTest {
     void aStoppedLeaderThatStillTakesConnectionsIsLeftForTheNextReplica() {
         failover(() -> cluster.replicas().pause(cluster.replicas().leader(), 3 * LEASE));
         assertThat(trace).contains("A resume-elsewhere", "B resume-elsewhere");
+    }
+
+    /**
+     * An election longer than the kernels' leases allow (0.675 L after the fault): the leader
+     * crashes and the two others are cut apart for 1.2 L, so no replica can win until then. Each
+     * kernel's lease runs out while it resumes; it holds still in its grace (A's unlock waits,
+     * nothing is handed out) instead of ending its session, and the new leader's leader_started
+     * gives both sessions a full lease from the takeover, so their resumes are taken: A keeps the
+     * futex and its write, B gets it without OWNER_DIED. Without the kernel's grace both kernels
+     * ended their sessions at their leases' end (OWNER_DIED for B); without the takeover entry the
+     * new leader's first entry declared both dead and refused their resumes.
+     */
+    @Test
+    void anElectionLongerThanTheLeaseCostsNoSessionTheKernelsHoldStillInTheirGrace() {
+        failover(() -> {
+            int leader = cluster.replicas().leader();
+            cluster.replicas().crash(leader, 10 * LEASE);
+            cluster.replicas().partition(List.of((leader + 1) % 3), 6 * LEASE / 5);
+        }, LEASE);
+        assertThat(trace).contains("A lease-grace", "B lease-grace", "A lease-grace-over", "B lease-grace-over");
     }
 
     @Test

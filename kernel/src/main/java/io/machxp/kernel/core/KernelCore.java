@@ -318,7 +318,9 @@ public final class KernelCore {
     /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
     public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmRead(taskId, address, length, reply))) {
+            return; // checks every lease: a call that waited out the lease in a paused kernel is refused
+        }
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
             memory.read(r.object(), r.offset(), length, sharesMemory(taskId), stillThere(taskId, reply), reply);
@@ -328,7 +330,9 @@ public final class KernelCore {
     /** vm_write: {@code data} at {@code address} of the task. */
     public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmWrite(taskId, address, data, reply))) {
+            return;
+        }
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
         if (r != null) {
             memory.write(r.object(), r.offset(), data, sharesMemory(taskId), stillThere(taskId, reply), reply);
@@ -338,7 +342,9 @@ public final class KernelCore {
     /** vm_msync: the range's dirty pages go back to the pager, then synchronize (XP spec 6.9); answers how many. */
     public void vmMsync(long taskId, long address, long length, Reply<Integer> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmMsync(taskId, address, length, reply))) {
+            return;
+        }
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_msync", reply);
         if (r != null) {
             sync.msync(r.object(), r.offset(), length, reply);
@@ -349,7 +355,9 @@ public final class KernelCore {
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmCompareAndSwap(taskId, address, width, expected, newValue, reply))) {
+            return;
+        }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
             memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, stillThere(taskId, reply), reply);
@@ -359,7 +367,9 @@ public final class KernelCore {
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmFetchAdd(taskId, address, width, delta, reply))) {
+            return;
+        }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
             memory.fetchAdd(r.object(), r.offset(), width, delta, stillThere(taskId, reply), reply);
@@ -385,7 +395,12 @@ public final class KernelCore {
     private void lockRequest(long taskId, int tid, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
         checkThread();
-        sessions.checkLeaseNow();
+        long arrived = env.nanoTime();
+        if (sessions.parkedInGrace(reply, () -> lockRequest(taskId, tid, address,
+                timeoutNanos < 0 ? timeoutNanos : Math.max(0, timeoutNanos - (env.nanoTime() - arrived)), trylock, reply,
+                call))) {
+            return; // a lock's timeout counts from when it arrived
+        }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t == null || KernelTasks.busy(t.thread(), reply)) {
             return;
@@ -398,7 +413,9 @@ public final class KernelCore {
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a handoff from a kernel paused past its lease would be stale
+        if (sessions.parkedInGrace(reply, () -> vmUnlockFutex(taskId, tid, address, reply))) {
+            return; // a handoff from a kernel paused past its lease, or in its grace, would be stale
+        }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.unlock(t.thread().task.residentFutex(address), tid, address, reply);
@@ -408,7 +425,9 @@ public final class KernelCore {
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
     public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        sessions.checkLeaseNow(); // a call that waited out the lease in a paused kernel is refused
+        if (sessions.parkedInGrace(reply, () -> vmFutexConsistent(taskId, tid, address, reply))) {
+            return;
+        }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t != null) {
             futexes.markConsistent(t.thread().task.residentFutex(address), tid, address, reply);
@@ -422,6 +441,7 @@ public final class KernelCore {
      */
     public void abortWait(long taskId, int tid, Reply<?> call) {
         checkThread();
+        sessions.parked.cancel(call); // a call parked in a grace is not run again
         tasks.abortWait(taskId, tid, call);
     }
 

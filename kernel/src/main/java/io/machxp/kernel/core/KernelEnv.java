@@ -93,6 +93,15 @@ public interface KernelEnv {
         return false;
     }
 
+    /**
+     * How long a session with replicated pager {@code pager} whose lease ({@code leaseNanos}) ran
+     * out while it resumed holds still before it ends ({@link LeaseGrace}); 0: no grace, the
+     * session ends with its lease. One lease by default.
+     */
+    default long leaseGraceNanos(int pager, long leaseNanos) {
+        return leaseNanos;
+    }
+
     /** {@link #resumed()} for the stream to pager {@code pager}. */
     default void resumed(int pager) {
         if (pager == 0) {

@@ -82,6 +82,8 @@ final class KernelSession {
     private long reclaimSentAt;
     /** Numbers what crosses the stream, and resumes the session on a new one. */
     final SessionResume resume;
+    /** The grace after a lease that ran out while resuming at a replicated pager. */
+    final LeaseGrace grace;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -90,8 +92,9 @@ final class KernelSession {
         this.env = env;
         this.stats = stats;
         this.resume = new SessionResume(this, core, name, env, stats);
+        this.gate = new LeaseGate();
+        this.grace = new LeaseGrace(this, core, env, name);
         this.lease = new SessionLease(this, core, env, name);
-        this.gate = lease.gate;
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -175,8 +178,8 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (kernelId == 0 || lease.overNow()) {
-            onPagerLost(reason);
+        if (kernelId == 0 || (lease.overNow() && !(grace.held() && resume.resuming()))) {
+            onPagerLost(reason); // in grace, a refused resume (no longer resuming) ends the session too
             return;
         }
         if (env.replicated(pager) && resume.mayResume()) {
@@ -289,6 +292,7 @@ final class KernelSession {
             });
         }
         core.sessions.stopped(this, reason);
+        grace.over(); // parked calls run again, and fail as after a lost session
     }
 
     // ---- lease (SessionLease) ----------------------------------------------------------------
@@ -301,6 +305,21 @@ final class KernelSession {
     /** See {@link SessionLease#resumeTaken}. */
     void resumeTaken(long sentAt) {
         lease.resumeTaken(sentAt);
+    }
+
+    /** Whether the session is in its grace ({@link LeaseGrace}): it holds still. */
+    boolean inGrace() {
+        return grace.held();
+    }
+
+    /**
+     * A resume was taken and what the pager lacked was sent again: a session still in grace (the
+     * resume's answer came too late to count as a lease) asks for a keepalive's answer at once.
+     */
+    void afterResume() {
+        if (grace.held()) {
+            lease.sendKeepalive();
+        }
     }
 
     /** See {@link SessionLease#keepaliveAnswered}. */

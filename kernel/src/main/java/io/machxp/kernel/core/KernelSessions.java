@@ -41,12 +41,15 @@ final class KernelSessions {
     /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
     private final long[] ends;
     private final boolean[] stopped;
+    /** Calls and deaths that wait while a session is in its grace. */
+    final GraceCalls parked;
 
     KernelSessions(KernelCore core, String name, KernelEnv env, KernelStats stats, int pagers) {
         this.core = core;
         this.sessions = new KernelSession[pagers];
         this.ends = new long[pagers];
         this.stopped = new boolean[pagers];
+        this.parked = new GraceCalls(env);
         for (int p = 0; p < pagers; p++) {
             sessions[p] = new KernelSession(core, p, name, env, stats);
         }
@@ -137,6 +140,34 @@ final class KernelSessions {
         for (KernelSession s : sessions) {
             s.checkLeaseNow();
         }
+    }
+
+    /** Whether any session is in its grace ({@link LeaseGrace}). */
+    boolean inGrace() {
+        for (KernelSession s : sessions) {
+            if (s.inGrace()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A call checks every lease when it runs; while a session is in its grace the call is parked
+     * to run again when the grace ends ({@link GraceCalls}): true if it was.
+     */
+    boolean parkedInGrace(Reply<?> reply, Runnable again) {
+        checkLeaseNow();
+        if (!inGrace()) {
+            return false;
+        }
+        parked.park(reply, again);
+        return true;
+    }
+
+    /** A session's grace ended (the lease runs again, or the session is over): parked work runs again. */
+    void graceEnded() {
+        parked.release();
     }
 
     /** Sends {@code m} on the session of the object it is about. */

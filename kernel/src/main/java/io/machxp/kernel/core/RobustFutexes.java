@@ -90,6 +90,12 @@ final class RobustFutexes {
         if (isAbsent(s) || owner(s) != tid) {
             return; // passed on meanwhile
         }
+        if (core.sessions.forObject(e.objectId()).inGrace()) {
+            // No local handoff on a lease in doubt: the dead owner's TID stays in the word (the
+            // fast path is closed, lock calls are parked) until the grace ends (LeaseGrace).
+            core.sessions.parked.park(null, () -> ownerDied(e, tid));
+            return;
+        }
         if (isNoPage(s)) {
             pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> ownerDied(e, tid), error -> { /* the pager is gone: forgetFutex fails it */ }));

@@ -34,8 +34,8 @@ final class SessionLease {
     private final KernelCore core;
     private final KernelEnv env;
     private final String name;
-    /** What the fast path reads of the lease (see {@link LeaseGate}). */
-    final LeaseGate gate = new LeaseGate();
+    /** What the fast path reads of the lease (see {@link LeaseGate}); the session's. */
+    final LeaseGate gate;
     /** The session's lease from the welcome, 0: none. */
     private long leaseNanos;
     /** When this kernel stops counting on its lease unless a keepalive is answered first. */
@@ -50,6 +50,7 @@ final class SessionLease {
         this.core = core;
         this.env = env;
         this.name = name;
+        this.gate = session.gate;
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -101,6 +102,14 @@ final class SessionLease {
     /** The lease now ends at {@code nanos}; the fast path's gate follows it. */
     private void endsAt(long nanos) {
         leaseEnds = core.plants.leaseEnds(nanos);
+        if (session.grace.held()) {
+            if (leaseEnds <= env.nanoTime()) {
+                return; // still over: the gate stays closed, the grace goes on
+            }
+            gate.openUntil(leaseEnds);
+            session.grace.leaseRunsAgain();
+            return;
+        }
         gate.openUntil(leaseEnds);
     }
 
@@ -185,11 +194,21 @@ final class SessionLease {
             checkIn(leaseEnds - now);
             return;
         }
+        if (session.grace.held()) {
+            if (now < session.grace.ends()) {
+                checkIn(session.grace.ends() - now);
+                return;
+            }
+        } else if (session.grace.enter(now, leaseNanos)) {
+            checkIn(session.grace.ends() - now);
+            return;
+        }
         String disconnected = session.disconnectedReason();
         String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
                 + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
                 leaseNanos / 1_000_000, margin() / 1_000_000,
-                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")");
+                disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")")
+                + (session.grace.held() ? ", nor resume within its grace" : "");
         log.warn("kernel {}: {}; it stops handing out what it holds before the pager gives it to others", name, why);
         env.trace("lease-lost", 0, why);
         session.leaseLost(why);

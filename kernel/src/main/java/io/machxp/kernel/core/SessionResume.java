@@ -193,6 +193,7 @@ final class SessionResume {
             env.send(session.pager, m);
         }
         env.resumed(session.pager);
+        session.afterResume();
         log.info("kernel {}: resumed its session with pager {} on a new connection; sent again {} messages the "
                 + "pager had not received", name, w.getPagerName(), again.size());
         env.trace("pager-resumed", 0, again.size() + " sent again");

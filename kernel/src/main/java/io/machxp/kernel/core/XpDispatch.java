@@ -41,11 +41,12 @@ final class XpDispatch {
         this.stats = stats;
     }
 
-    /** One XP message from the pager of {@code session}. */
+    /**
+     * One XP message from the pager of {@code session}. In the session's grace ({@link LeaseGrace})
+     * it is counted as received but handled only once the lease runs again (a resume's welcome and
+     * keepalive answers, which may end the grace, at once); then the deferred ones follow in order.
+     */
     void onXp(KernelSession session, PagerToKernel m) {
-        KernelObjects objects = core.objects;
-        PageCache pages = core.pages;
-        KernelFutexes futexes = core.futexes;
         session.checkLeaseNow(); // a message that waited out the lease in a paused kernel is stale
         if (session.pagerLost()) {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
@@ -54,6 +55,20 @@ final class XpDispatch {
         if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME) {
             session.resume.received();
         }
+        if (session.grace.defers(m)) {
+            session.grace.defer(m);
+            return;
+        }
+        handle(session, m);
+        for (PagerToKernel d; !session.pagerLost() && (d = session.grace.nextDeferred()) != null; ) {
+            handle(session, d);
+        }
+    }
+
+    private void handle(KernelSession session, PagerToKernel m) {
+        KernelObjects objects = core.objects;
+        PageCache pages = core.pages;
+        KernelFutexes futexes = core.futexes;
         int pageSize = session.pageSize();
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
