@@ -229,12 +229,17 @@ public final class ChaosRun {
     private void trace(long time, String kernel, String event, int tid, String detail) {
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
-                    "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere" -> {
+                    "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere", "lease-grace",
+                    "lease-grace-over" -> {
                 history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");
                 } else if (event.equals("pager-resumed")) {
                     count("sessions resumed");
+                } else if (event.equals("lease-grace")) {
+                    count("lease graces");
+                } else if (event.equals("lease-grace-over")) {
+                    count("lease graces ended by a resume");
                 }
             }
             default -> { }

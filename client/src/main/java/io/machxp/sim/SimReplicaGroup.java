@@ -122,10 +122,13 @@ public final class SimReplicaGroup {
 
     /**
      * How much later than an unreplicated pager the group may declare a silent kernel dead: a
-     * failover's pause of the log, a new leader's clock behind the old one's, the ticker's poll.
+     * failover's pause of the log, a new leader's clock behind the old one's, the ticker's poll,
+     * and the new leader's takeover extension (leader_started gives every kept session a full lease
+     * from the takeover: a kernel last heard at h, whose old leader declared nobody dead before
+     * dying, by h + L at the latest, is declared dead by h + 2 L plus the failover).
      */
     public long declarationLagNanos() {
-        return failoverNanos() + skewNanos + tickNanos;
+        return failoverNanos() + skewNanos + tickNanos + leaseNanos;
     }
 
     public static String name(int replica) {
