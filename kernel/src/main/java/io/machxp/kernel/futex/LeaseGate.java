@@ -44,7 +44,10 @@ public final class LeaseGate {
         set(Long.MAX_VALUE);
     }
 
-    /** The kernel stopped using its pager: closed for good. Core thread only. */
+    /**
+     * Closed: the kernel stopped using its pager (for good), or its session holds a grace (a
+     * lease that runs again reopens it, {@link #openUntil}). Core thread only.
+     */
     public void close() {
         set(Long.MIN_VALUE);
     }
