@@ -10,7 +10,11 @@ import java.util.List;
  * place of an unreplicated pager's crash and clock jump:
  * <ul>
  *   <li>the leader crashes, and restarts a while later (L/50 to 3 L) as a follower that catches
- *       up; the others elect a new leader and kernels resume their sessions there;</li>
+ *       up; the others elect a new leader and kernels resume their sessions there; one time in
+ *       four the election is slow: the survivors are also cut in halves without a majority for
+ *       0.5 to 1.1 L, so that kernels' leases run out while they resume and they hold their
+ *       grace (kernel LeaseGrace) until the new leader, which extends their sessions, takes their
+ *       resumes;</li>
  *   <li>a follower crashes and restarts the same way;</li>
  *   <li>the leader is stopped (SIGSTOP) for L/20 to 1.05 L: cut off from the others, its kernels'
  *       connections up but silent; kernels whose resume there goes unanswered try the next
@@ -63,8 +67,19 @@ final class ReplicaFaults {
             note(String.format("replica %s (leader) crashes, down %.3f ms", SimReplicaGroup.name(leader), down / 1e6));
             group.crash(leader, down);
             run.count("replica leader crashes");
-            busyUntil = now + down + failover + lease;
-            return now + failover + lease;
+            long slow = 0;
+            if (random.nextInt(4) == 0) {
+                // A slow election: the survivors are cut in halves that have no majority, for 0.5
+                // to 1.1 L, longer than a lease allows (0.675 L), within the kernels' grace.
+                List<Integer> half = followers(leader, (group.size() - 1) / 2);
+                slow = lease / 2 + random.nextLong(3 * lease / 5);
+                note(String.format("a slow election: replicas %s cut off from the others for %.3f ms", names(half),
+                        slow / 1e6));
+                group.partition(half, slow);
+                run.count("replica leader crashes with a slow election");
+            }
+            busyUntil = now + Math.max(down, slow) + failover + lease;
+            return now + slow + failover + lease;
         }
         if (what < 55) {
             int f = (leader + 1 + random.nextInt(group.size() - 1)) % group.size();
@@ -112,6 +127,21 @@ final class ReplicaFaults {
             side.add(leader);
         }
         while (side.size() < size) {
+            side.add(others.remove(random.nextInt(others.size())));
+        }
+        return side;
+    }
+
+    /** {@code count} replicas other than {@code leader}, drawn at random. */
+    private List<Integer> followers(int leader, int count) {
+        List<Integer> others = new ArrayList<>();
+        for (int i = 0; i < group.size(); i++) {
+            if (i != leader) {
+                others.add(i);
+            }
+        }
+        List<Integer> side = new ArrayList<>();
+        while (side.size() < count) {
             side.add(others.remove(random.nextInt(others.size())));
         }
         return side;
