@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p>Lease ({@link SessionLease}): the welcome gives the session's lease L (0: none), which
  * keepalives every L/8 extend; when the kernel's lease runs out it stops using the pager as if
  * the stream had broken (every cached futex stops being handed out, every thread's call fails
- * with EIO saying why, and every later request too).
+ * with EIO saying why, and every later request too). At a replicated pager, a lease that runs
+ * out while the session resumes at the next leader first holds a grace ({@link LeaseGrace}):
+ * nothing handed out, calls parked, the session kept until a resume is taken or refused.
  *
  * <p>Reconnecting and reclaiming. When the stream breaks (the pager restarted, or the connection
  * dropped) while the lease still runs, the kernel keeps what it holds and goes on using it: its

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Overview</h2>
  * <pre>
  *  NONE ──lease runs out while a resume is on its way to a replicated pager──▶ HELD (for the
- *    ▲        grace: one lease by default, {@link KernelEnv#leaseGraceNanos})
+ *    ▲        grace: one lease by default, {@link KernelEnv#leaseGraceNanos}; not if the kernel
+ *    │        finds it out more than L/2 late: it was paused, and ends the session as always)
  *    │                                  │
  *    ├──the lease runs again────────────┤  a resume taken whose send is less than 0.8 L ago, or a
  *    │   (nothing lost)                 │  keepalive answered: parked calls run again, deferred
@@ -72,12 +73,15 @@ final class LeaseGrace {
     }
 
     /**
-     * The lease ran out at {@code now}: whether the session enters its grace (a replicated pager,
-     * a resume on its way, a grace configured); if so the kernel holds still from now on.
+     * The lease, which ended at {@code leaseEnded}, is found out at {@code now}: whether the
+     * session enters its grace (a replicated pager, a resume on its way, a grace configured, and
+     * the kernel was running when its lease ended: found out at most half a lease late, not after
+     * a pause, where the session ends as at any pager); if so the kernel holds still from now on.
      */
-    boolean enter(long now, long leaseNanos) {
+    boolean enter(long now, long leaseEnded, long leaseNanos) {
         long grace = env.leaseGraceNanos(session.pager, leaseNanos);
-        if (held() || grace <= 0 || !env.replicated(session.pager) || !session.resume.resuming()) {
+        if (held() || grace <= 0 || !env.replicated(session.pager) || !session.resume.resuming()
+                || now - leaseEnded > leaseNanos / 2) {
             return false;
         }
         ends = now + grace;

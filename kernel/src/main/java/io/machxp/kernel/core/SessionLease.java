@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * dead before the kernel has stopped by a margin of L/5 plus the transit. States: NONE (no lease,
  * or before the welcome) → RUNNING (the end moves on with each answer, a resume taken or a
  * reclaim welcomed) → OVER (the timer, or a call that runs after the end, finds it passed: the
- * session stops using its pager). The end is mirrored to {@link #gate}, which the fast paths read.
+ * session stops using its pager). At a replicated pager, a lease found passed while a resume is
+ * on its way goes to GRACE first ({@link LeaseGrace}): the gate closed, the session kept; a
+ * resume taken or a keepalive answered that moves the end past now → RUNNING, the grace's end →
+ * OVER. The end is mirrored to {@link #gate}, which the fast paths read.
  */
 final class SessionLease {
     /** Log lines keep the core's logger: they read as the kernel's. */
@@ -199,7 +202,7 @@ final class SessionLease {
                 checkIn(session.grace.ends() - now);
                 return;
             }
-        } else if (session.grace.enter(now, leaseNanos)) {
+        } else if (session.grace.enter(now, leaseEnds, leaseNanos)) {
             checkIn(session.grace.ends() - now);
             return;
         }

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *                                sent with the resume
  *  refused by the pager       RESUMING ──▶ the kernel reclaims (KernelSession: DISCONNECTED),
  *                                everything kept is dropped (a reclaim asks again instead)
- *  lease runs out             the session is over, as always
+ *  lease runs out             the session is over, as always; at a replicated pager while
+ *                                resuming, it holds its grace first ({@link LeaseGrace}): the
+ *                                resume goes on, and a resume taken ends the grace
  * </pre>
  * What is kept is bounded by what the kernel sends in a lease: a pager that answers no keepalive
  * for a lease ends the session.
