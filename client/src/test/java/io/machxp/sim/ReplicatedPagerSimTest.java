@@ -120,6 +120,33 @@ class ReplicatedPagerSimTest {
         assertThat(trace).contains("A lease-grace", "B lease-grace", "A lease-grace-over", "B lease-grace-over");
     }
 
+    /**
+     * An election longer than the grace too (the survivors cut apart for 3 L): A's unlock, made in
+     * its grace, waits, and fails with EIO once the grace ends; both sessions end as a lease running
+     * out did before (B's waiting lock fails too): a grace delays the end, it never hides it.
+     */
+    @Test
+    void anElectionLongerThanTheGraceEndsTheSessionsAsBefore() {
+        SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj", 5 * MS);
+        SimCalls.Worker b = SimCalls.worker(cluster, "B", "obj", 5 * MS);
+        this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
+        Object[] got = new Object[1];
+        b.core().vmLockFutex(b.task(), b.tid(), b.base(), -1, reply(got));
+        cluster.runUntil(cluster.now() + MS);
+        int leader = cluster.replicas().leader();
+        cluster.replicas().crash(leader, 10 * LEASE);
+        cluster.replicas().partition(List.of((leader + 1) % 3), 3 * LEASE);
+        cluster.runUntil(cluster.now() + LEASE);
+        assertThat(trace).contains("A lease-grace");
+        Object unlock = this.<Void>await(r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.base(), r));
+        assertThat(unlock).as("the unlock waited in the grace, then failed with the session")
+                .isInstanceOfSatisfying(KernelError.class, e -> assertThat(e.errno().name()).isEqualTo("EIO"));
+        assertThat(trace).contains("A lease-lost").doesNotContain("A lease-grace-over");
+        cluster.runUntil(cluster.now() + LEASE);
+        assertThat(got[0]).as("B's session ended the same way: its waiting lock fails, it is handed nothing")
+                .isInstanceOfSatisfying(KernelError.class, e -> assertThat(e.message()).contains("within its grace"));
+    }
+
     @Test
     void aKernelWhoseFirstReplicaIsDownStartsAtAnother() {
         cluster.runUntil(5 * MS);
