@@ -105,7 +105,11 @@ final class ChaosFaults {
         boolean quietKernel = k.busyUntil <= now && pagerBusyUntil <= now && now - k.startedAt >= 2 * lease;
         boolean quietCluster = pagerBusyUntil <= now && run.kernels.values().stream().allMatch(x -> x.busyUntil <= now);
         if (replicaFaults != null && (kind < 10 || kind >= 97)) {
-            long effect = replicaFaults.inject(quietCluster);
+            // Nor while a kernel cut off or paused past its lease is not yet declared dead: a new
+            // leader's takeover extension, with the kernel's grace, could keep a session that the
+            // fault dooms (kernel LeaseGrace, pager LeaderTakeover).
+            boolean noneDoomed = run.kernels.values().stream().noneMatch(x -> x.doomed && now < x.declaredDeadBy);
+            long effect = replicaFaults.inject(quietCluster && noneDoomed);
             if (effect > 0) {
                 pagerBusyUntil = Math.max(pagerBusyUntil, effect);
                 effectUntil(effect);
@@ -172,6 +176,9 @@ final class ChaosFaults {
     /** A partition or a pause: survivable if the kernel is quiet and the coin says so, else fatal. */
     private void cutOff(SimKernelState k, boolean quietKernel, boolean pause) {
         long now = run.cluster.now();
+        if (replicaFaults != null && pagerBusyUntil > now) {
+            return; // a failover under way could keep a session this fault would doom (its takeover extension)
+        }
         boolean survivable = quietKernel && run.random.nextBoolean();
         long nanos = survivable ? lease / 20 + run.random.nextLong(b.survivableNanos() - lease / 20)
                 : b.fatalNanos() + run.random.nextLong(3 * lease - b.fatalNanos());

@@ -25,7 +25,10 @@ import java.util.List;
  *       followers fall behind (and, at the heal, their higher terms may depose the leader).</li>
  * </ul>
  * One replica fault at a time, each only while no survivable kernel fault is in effect (a
- * failover and a survivable partition could add up to a fatal outage), as for a pager crash.
+ * failover and a survivable partition could add up to a fatal outage), as for a pager crash, and
+ * no kernel doomed by a fatal one is still to be declared dead (the new leader's takeover
+ * extension and the kernel's grace could keep its session; ChaosFaults also cuts off or pauses
+ * no kernel while a failover is under way).
  * Every fault is recorded in the history for the reader; none changes what the checker allows:
  * the group loses nothing it acknowledged, so no futex may be lost and no grace period runs.
  */

@@ -12,9 +12,11 @@ import java.util.List;
  *  a call checks the leases and a session is in grace ──▶ parked (with its reply, to run again)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
- *  a grace ends (lease runs again, or the session ended) ──▶ everything parked runs again, in
- *      the order parked, each from the start: with a lease it goes on as any call; on a session
- *      that ended it fails as after a lost session; if a grace still holds it parks again
+ *  a grace ends, the lease running again ──▶ everything parked runs again, in the order parked,
+ *      each from the start: with a lease it goes on as any call; if another session's grace
+ *      still holds it parks again
+ *  a session ends in its grace (refused, grace over, shutdown) ──▶ every parked call fails with
+ *      the session's error (EIO, or ESRCH at shutdown), unless another session's grace holds
  * </pre>
  * A lock call's timeout counts from when it first arrived. Parked work holds nothing: a parked
  * call has not touched the futex or page it names.
@@ -39,7 +41,7 @@ final class GraceCalls {
         parked.removeIf(p -> p.reply == reply);
     }
 
-    /** A grace ended: everything parked runs again, in order, on the core thread. */
+    /** A grace ended with the lease running again: everything parked runs again, in order, next. */
     void release() {
         if (parked.isEmpty()) {
             return;
@@ -47,6 +49,21 @@ final class GraceCalls {
         List<Parked> now = parked;
         parked = new ArrayList<>();
         env.schedule(0, () -> now.forEach(p -> p.again.run()));
+    }
+
+    /**
+     * The session ended in its grace (refused, the grace ran out, the kernel shuts down): every
+     * parked call fails at once with {@code error}, as it would have at the lease's end (a kernel
+     * shutting down runs no later timer); a parked death has nothing left to pass on.
+     */
+    void failAll(KernelError error) {
+        List<Parked> now = parked;
+        parked = new ArrayList<>();
+        for (Parked p : now) {
+            if (p.reply != null) {
+                p.reply.fail(error);
+            }
+        }
     }
 
     /** How many wait; for tests and log lines. */

@@ -294,7 +294,7 @@ final class KernelSession {
             });
         }
         core.sessions.stopped(this, reason);
-        grace.over(); // parked calls run again, and fail as after a lost session
+        grace.over(error); // the calls parked in its grace fail as the session's other calls did
     }
 
     // ---- lease (SessionLease) ----------------------------------------------------------------

@@ -165,9 +165,16 @@ final class KernelSessions {
         return true;
     }
 
-    /** A session's grace ended (the lease runs again, or the session is over): parked work runs again. */
+    /** A session's grace ended with its lease running again: parked work runs again. */
     void graceEnded() {
         parked.release();
+    }
+
+    /** A session ended in its grace: parked calls fail with {@code error}, unless another grace holds. */
+    void graceOver(KernelError error) {
+        if (!inGrace()) {
+            parked.failAll(error);
+        }
     }
 
     /** Sends {@code m} on the session of the object it is about. */

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * While HELD the kernel hands out nothing it holds: the fast path's gate is closed; every task
  * call that checks the lease (vm_lock/unlock/trylock, consistent, read, write, msync and the
  * atomics) is parked ({@link GraceCalls}) and runs again when the grace ends (then with a lease,
- * or failing as after a lost session); a thread that dies owning a futex leaves it in its word
+ * or failing with the session's error if the grace ends it); a thread that dies owning a futex leaves it in its word
  * until then (no local handoff); a futex forwarded by another kernel is dropped (the pager's grant
  * comes anyway); pager messages other than the resume's welcome and keepalive answers are counted
  * as received (the resume's count) but handled only once the lease runs again
@@ -109,13 +109,16 @@ final class LeaseGrace {
         core.sessions.graceEnded();
     }
 
-    /** The session ended (refused, the grace ran out, shut down): nothing deferred applies any more. */
-    void over() {
+    /**
+     * The session ended (refused, the grace ran out, shut down): nothing deferred applies any more,
+     * and the calls parked in the grace fail with {@code error}, the session's.
+     */
+    void over(KernelError error) {
         boolean was = held();
         ends = 0;
         deferred.clear();
         if (was) {
-            core.sessions.graceEnded();
+            core.sessions.graceOver(error);
         }
     }
 
