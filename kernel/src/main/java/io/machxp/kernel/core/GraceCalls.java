@@ -1,7 +1,10 @@
 package io.machxp.kernel.core;
 
+import io.machxp.proto.task.Errno;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Task calls, and deaths of futex owners, that wait while a session is in its grace
@@ -12,9 +15,11 @@ import java.util.List;
  *  a call checks the leases and a session is in grace ──▶ parked (with its reply, to run again)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
- *  a grace ends, the lease running again ──▶ everything parked runs again, in the order parked,
- *      each from the start: with a lease it goes on as any call; if another session's grace
- *      still holds it parks again
+ *  a grace ends, the lease running again ──▶ everything parked is due: it runs again next (a
+ *      timer of delay 0), in the order parked, each from the start: with a lease it goes on as
+ *      any call; if another session's grace still holds it parks again. Until it runs a due call
+ *      stays here: its caller can still go away, and a session's end or shutdown still fails it.
+ *      A run that throws fails its own reply; the rest of the batch runs on.
  *  a session ends in its grace (refused, grace over, shutdown) ──▶ every parked call fails with
  *      the session's error (EIO, or ESRCH at shutdown), unless another session's grace holds
  * </pre>
@@ -22,7 +27,19 @@ import java.util.List;
  * call has not touched the futex or page it names.
  */
 final class GraceCalls {
-    private record Parked(Reply<?> reply, Runnable again) {}
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+
+    private static final class Parked {
+        final Reply<?> reply;
+        final Runnable again;
+        /** Released: runs at the next {@link #runDue}. */
+        boolean due;
+
+        Parked(Reply<?> reply, Runnable again) {
+            this.reply = reply;
+            this.again = again;
+        }
+    }
 
     private final KernelEnv env;
     private List<Parked> parked = new ArrayList<>();
@@ -41,14 +58,41 @@ final class GraceCalls {
         parked.removeIf(p -> p.reply == reply);
     }
 
-    /** A grace ended with the lease running again: everything parked runs again, in order, next. */
+    /**
+     * A grace ended with the lease running again: everything parked is due and runs again, in
+     * order, next (not on the spot: the grace's end is in the middle of handling a pager message).
+     * Due calls stay reachable by {@link #cancel} and {@link #failAll} until they run.
+     */
     void release() {
-        if (parked.isEmpty()) {
-            return;
+        boolean any = false;
+        for (Parked p : parked) {
+            any |= !p.due;
+            p.due = true;
         }
-        List<Parked> now = parked;
-        parked = new ArrayList<>();
-        env.schedule(0, () -> now.forEach(p -> p.again.run()));
+        if (any) {
+            env.schedule(0, this::runDue);
+        }
+    }
+
+    /** Runs the due calls still here (not cancelled, not failed), in the order parked. */
+    private void runDue() {
+        List<Parked> now = new ArrayList<>();
+        List<Parked> still = new ArrayList<>();
+        for (Parked p : parked) {
+            (p.due ? now : still).add(p);
+        }
+        parked = still; // a run that parks again adds after these
+        for (Parked p : now) {
+            try {
+                p.again.run();
+            } catch (RuntimeException | AssertionError e) {
+                log.error("a call parked in a lease grace failed when it ran again", e);
+                if (p.reply != null) {
+                    p.reply.fail(KernelError.of(Errno.EIO, "the call waited out a lease grace and then failed "
+                            + "inside the kernel (%s); retry it, and report the kernel's log if it recurs", e));
+                }
+            }
+        }
     }
 
     /**

@@ -1,0 +1,78 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.task.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calls parked in a lease grace stay answerable between the grace's end and their run: a
+ * shutdown or session end in that window fails them, a caller that goes away in it cancels its
+ * call, and a run that throws fails only its own reply.
+ */
+class GraceCallsTest {
+    private final FakeKernelEnv env = new FakeKernelEnv();
+    private final GraceCalls calls = new GraceCalls(env);
+    private final List<String> ran = new ArrayList<>();
+
+    private Answer<Void> park(String name) {
+        Answer<Void> a = new Answer<>();
+        calls.park(a, () -> {
+            ran.add(name);
+            a.complete(null);
+        });
+        return a;
+    }
+
+    @Test
+    void aShutdownBeforeTheReleasedBatchRunsFailsItsCalls() {
+        Answer<Void> a = park("a");
+        calls.release();
+        calls.failAll(KernelError.of(Errno.ESRCH, "kernel shuts down"));
+        assertThat(a.error().errno()).as("answered at once, not by a timer a shut-down kernel never runs")
+                .isEqualTo(Errno.ESRCH);
+        env.advance(1);
+        assertThat(ran).as("a failed call does not run later").isEmpty();
+    }
+
+    @Test
+    void aCallerThatGoesAwayBeforeTheReleasedBatchRunsIsNotRun() {
+        Answer<Void> a = park("a");
+        Answer<Void> b = park("b");
+        calls.release();
+        calls.cancel(a);
+        env.advance(1);
+        assertThat(ran).as("the cancelled lock does not run for a caller that is gone").containsExactly("b");
+        assertThat(a.answered()).isFalse();
+        assertThat(b.answered()).isTrue();
+    }
+
+    @Test
+    void aRunThatThrowsFailsItsReplyAndTheRestRun() {
+        Answer<Void> bad = new Answer<>();
+        calls.park(bad, () -> {
+            throw new IllegalStateException("boom");
+        });
+        Answer<Void> b = park("b");
+        calls.release();
+        env.advance(1);
+        assertThat(bad.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(b.answered()).as("the rest of the batch is answered").isTrue();
+        assertThat(calls.count()).isZero();
+    }
+
+    @Test
+    void aCallParkedAgainWhileTheBatchRunsWaitsForTheNextRelease() {
+        Answer<Void> a = new Answer<>();
+        calls.park(a, () -> calls.park(a, () -> a.complete(null)));
+        calls.release();
+        env.advance(1);
+        assertThat(calls.count()).as("parked again: another grace holds").isEqualTo(1);
+        assertThat(a.answered()).isFalse();
+        calls.release();
+        env.advance(1);
+        assertThat(a.answered()).isTrue();
+    }
+}
