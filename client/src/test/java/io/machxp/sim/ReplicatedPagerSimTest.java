@@ -147,6 +147,31 @@ class ReplicatedPagerSimTest {
                 .isInstanceOfSatisfying(KernelError.class, e -> assertThat(e.message()).contains("within its grace"));
     }
 
+    /**
+     * A timed lock made in a grace waits at most its timeout: it fails with ETIMEDOUT (the sentence
+     * of any timed lock) at its deadline, not when the grace ends up to a lease later.
+     */
+    @Test
+    void aTimedLockParkedInTheGraceTimesOutAtItsDeadline() {
+        SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj", 5 * MS);
+        this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.base(), -1, r));
+        cluster.runUntil(cluster.now() + MS);
+        int leader = cluster.replicas().leader();
+        cluster.replicas().crash(leader, 10 * LEASE);
+        cluster.replicas().partition(List.of((leader + 1) % 3), 3 * LEASE);
+        cluster.runUntil(cluster.now() + LEASE);
+        assertThat(trace).contains("A lease-grace").doesNotContain("A lease-lost");
+        Object[] got = new Object[1];
+        a.core().vmLockFutex(a.task(), a.tid(), a.base() + 16, 2 * MS, reply(got));
+        cluster.runUntil(cluster.now() + 3 * MS);
+        assertThat(trace).as("still in the grace").doesNotContain("A lease-lost", "A lease-grace-over");
+        assertThat(got[0]).as("the lock timed out at its deadline, in the grace")
+                .isInstanceOfSatisfying(KernelError.class, e -> {
+                    assertThat(e.errno().name()).isEqualTo("ETIMEDOUT");
+                    assertThat(e.message()).contains("before its timeout");
+                });
+    }
+
     @Test
     void aKernelWhoseFirstReplicaIsDownStartsAtAnother() {
         cluster.runUntil(5 * MS);

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
  *  a call checks the leases and a session is in grace ──▶ parked (with its reply, to run again)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
+ *  a parked timed lock reaches its deadline ──▶ dropped, and fails with ETIMEDOUT
  *  a grace ends, the lease running again ──▶ everything parked is due: it runs again next (a
  *      timer of delay 0), in the order parked, each from the start: with a lease it goes on as
  *      any call; if another session's grace still holds it parks again. Until it runs a due call
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *  a session ends in its grace (refused, grace over, shutdown) ──▶ every parked call fails with
  *      the session's error (EIO, or ESRCH at shutdown), unless another session's grace holds
  * </pre>
- * A lock call's timeout counts from when it first arrived. Parked work holds nothing: a parked
+ * A lock call's timeout counts from when it first arrived, also while it is parked: at its
+ * deadline a parked timed lock leaves and fails with ETIMEDOUT, as any timed lock. Parked work holds nothing: a parked
  * call has not touched the futex or page it names.
  */
 final class GraceCalls {
@@ -34,6 +36,8 @@ final class GraceCalls {
         final Runnable again;
         /** Released: runs at the next {@link #runDue}. */
         boolean due;
+        /** A timed lock's deadline (null: none). */
+        Timer deadline;
 
         Parked(Reply<?> reply, Runnable again) {
             this.reply = reply;
@@ -53,9 +57,37 @@ final class GraceCalls {
         parked.add(new Parked(reply, again));
     }
 
+    /**
+     * As {@link #park(Reply, Runnable)}, for a call with a deadline {@code timeoutNanos} from now
+     * (negative: none): if it is still parked then, it leaves and {@code timedOut} answers it.
+     */
+    void park(Reply<?> reply, Runnable again, long timeoutNanos, Runnable timedOut) {
+        Parked p = new Parked(reply, again);
+        parked.add(p);
+        if (timeoutNanos >= 0) {
+            p.deadline = env.schedule(timeoutNanos, () -> {
+                if (parked.remove(p)) {
+                    timedOut.run();
+                }
+            });
+        }
+    }
+
+    private static void stopDeadline(Parked p) {
+        if (p.deadline != null) {
+            p.deadline.cancel();
+        }
+    }
+
     /** The caller of {@code reply} went away: its call is not run again. */
     void cancel(Reply<?> reply) {
-        parked.removeIf(p -> p.reply == reply);
+        parked.removeIf(p -> {
+            if (p.reply != reply) {
+                return false;
+            }
+            stopDeadline(p);
+            return true;
+        });
     }
 
     /**
@@ -83,6 +115,7 @@ final class GraceCalls {
         }
         parked = still; // a run that parks again adds after these
         for (Parked p : now) {
+            stopDeadline(p); // it runs again with what is left of its timeout
             try {
                 p.again.run();
             } catch (RuntimeException | AssertionError e) {
@@ -104,6 +137,7 @@ final class GraceCalls {
         List<Parked> now = parked;
         parked = new ArrayList<>();
         for (Parked p : now) {
+            stopDeadline(p);
             if (p.reply != null) {
                 p.reply.fail(error);
             }

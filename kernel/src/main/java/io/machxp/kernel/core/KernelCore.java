@@ -398,8 +398,8 @@ public final class KernelCore {
         long arrived = env.nanoTime();
         if (sessions.parkedInGrace(reply, () -> lockRequest(taskId, tid, address,
                 timeoutNanos < 0 ? timeoutNanos : Math.max(0, timeoutNanos - (env.nanoTime() - arrived)), trylock, reply,
-                call))) {
-            return; // a lock's timeout counts from when it arrived
+                call), trylock ? -1 : timeoutNanos, () -> reply.fail(KernelFutexes.timedOut(address, tid)))) {
+            return; // a lock's timeout counts from when it arrived, parked or not
         }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
         if (t == null || KernelTasks.busy(t.thread(), reply)) {

@@ -91,6 +91,12 @@ final class KernelFutexes {
 
     // ---- requests from tasks ------------------------------------------------------------------
 
+    /** What a timed lock answers when its timeout passes (also one parked in a lease grace). */
+    static KernelError timedOut(long address, int tid) {
+        return KernelError.of(Errno.ETIMEDOUT, "the futex at 0x%x was not acquired by thread %d before its timeout",
+                address, tid);
+    }
+
     /** vm_lock_futex / vm_trylock_futex for a validated thread, not blocked in another call. */
     void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
@@ -106,8 +112,7 @@ final class KernelFutexes {
         thread.blockedIn = call;
         thread.waiter = w;
         if (timeoutNanos >= 0) {
-            w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, KernelError.of(Errno.ETIMEDOUT,
-                    "the futex at 0x%x was not acquired by thread %d before its timeout", address, thread.tid)));
+            w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, timedOut(address, thread.tid)));
         }
         if (isAbsent(e.state())) {
             lock(w, e); // ask first, at the waiter's priority (a page-in first left the owner unboosted)

@@ -165,6 +165,19 @@ final class KernelSessions {
         return true;
     }
 
+    /**
+     * As {@link #parkedInGrace(Reply, Runnable)}, for a call with a timeout ({@code timeoutNanos}
+     * from now; negative: none): parked, it is answered by {@code timedOut} at its deadline.
+     */
+    boolean parkedInGrace(Reply<?> reply, Runnable again, long timeoutNanos, Runnable timedOut) {
+        checkLeaseNow();
+        if (!inGrace()) {
+            return false;
+        }
+        parked.park(reply, again, timeoutNanos, timedOut);
+        return true;
+    }
+
     /** A session's grace ended with its lease running again: parked work runs again. */
     void graceEnded() {
         parked.release();
