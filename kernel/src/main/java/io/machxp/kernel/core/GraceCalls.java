@@ -7,31 +7,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Task calls, and deaths of futex owners, that wait while a session is in its grace
- * ({@link LeaseGrace}). Part of the kernel core: core thread only.
+ * Task calls, and deaths of futex owners, that wait while the session of what they name is in its
+ * grace ({@link LeaseGrace}). Part of the kernel core: core thread only. Each parked entry belongs
+ * to one session (the one serving the object the call names): another pager's grace holds nothing
+ * of it.
  *
  * <h2>Overview</h2>
  * <pre>
- *  a call checks the leases and a session is in grace ──▶ parked (with its reply, to run again)
+ *  a call checks the leases and its object's session is in grace ──▶ parked (with its reply)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
  *  a parked timed lock reaches its deadline ──▶ dropped, and fails with ETIMEDOUT
- *  a grace ends, the lease running again ──▶ everything parked is due: it runs again next (a
- *      timer of delay 0), in the order parked, each from the start: with a lease it goes on as
- *      any call; if another session's grace still holds it parks again. Until it runs a due call
- *      stays here: its caller can still go away, and a session's end or shutdown still fails it.
- *      A run that throws fails its own reply; the rest of the batch runs on.
- *  a session ends in its grace (refused, grace over, shutdown) ──▶ every parked call fails with
- *      the session's error (EIO, or ESRCH at shutdown), unless another session's grace holds
+ *  a session's grace ends, the lease running again ──▶ its parked work is due: it runs again next
+ *      (a timer of delay 0), in the order parked, each from the start. Until it runs a due call
+ *      stays here: its caller can still go away, and a shutdown still fails it. A run that
+ *      throws fails its own reply (EIO); the rest of the batch runs on.
+ *  a session ends in its grace (refused, grace over) ──▶ its parked calls are due the same way,
+ *      and each then fails through its session (EIO) as any call on it does; its parked deaths
+ *      are dropped (its futexes are forgotten)
+ *  the kernel shuts down ──▶ every parked call fails at once (no later timer runs)
  * </pre>
- * A lock call's timeout counts from when it first arrived, also while it is parked: at its
- * deadline a parked timed lock leaves and fails with ETIMEDOUT, as any timed lock. Parked work holds nothing: a parked
- * call has not touched the futex or page it names.
+ * A lock call's timeout counts from when it first arrived, also while it is parked. Parked work
+ * holds nothing: a parked call has not touched the futex or page it names.
  */
 final class GraceCalls {
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
 
     private static final class Parked {
+        /** The session whose grace holds it (identity only). */
+        final Object session;
         final Reply<?> reply;
         final Runnable again;
         /** Released: runs at the next {@link #runDue}. */
@@ -39,7 +43,8 @@ final class GraceCalls {
         /** A timed lock's deadline (null: none). */
         Timer deadline;
 
-        Parked(Reply<?> reply, Runnable again) {
+        Parked(Object session, Reply<?> reply, Runnable again) {
+            this.session = session;
             this.reply = reply;
             this.again = again;
         }
@@ -52,17 +57,20 @@ final class GraceCalls {
         this.env = env;
     }
 
-    /** Parks {@code again} (a call answered by {@code reply}, or null for a death's passing on). */
-    void park(Reply<?> reply, Runnable again) {
-        parked.add(new Parked(reply, again));
+    /**
+     * Parks {@code again} (a call answered by {@code reply}, or null for a death's passing on)
+     * under the grace of {@code session}.
+     */
+    void park(Object session, Reply<?> reply, Runnable again) {
+        parked.add(new Parked(session, reply, again));
     }
 
     /**
-     * As {@link #park(Reply, Runnable)}, for a call with a deadline {@code timeoutNanos} from now
-     * (negative: none): if it is still parked then, it leaves and {@code timedOut} answers it.
+     * As {@link #park(Object, Reply, Runnable)}, for a call with a deadline {@code timeoutNanos}
+     * from now (negative: none): if it is still parked then, it leaves and {@code timedOut} answers it.
      */
-    void park(Reply<?> reply, Runnable again, long timeoutNanos, Runnable timedOut) {
-        Parked p = new Parked(reply, again);
+    void park(Object session, Reply<?> reply, Runnable again, long timeoutNanos, Runnable timedOut) {
+        Parked p = new Parked(session, reply, again);
         parked.add(p);
         if (timeoutNanos >= 0) {
             p.deadline = env.schedule(timeoutNanos, () -> {
@@ -91,19 +99,31 @@ final class GraceCalls {
     }
 
     /**
-     * A grace ended with the lease running again: everything parked is due and runs again, in
-     * order, next (not on the spot: the grace's end is in the middle of handling a pager message).
-     * Due calls stay reachable by {@link #cancel} and {@link #failAll} until they run.
+     * The grace of {@code session} ended with the lease running again: what it parked is due and
+     * runs again, in order, next (not on the spot: the grace's end is in the middle of handling a
+     * pager message). Due calls stay reachable by {@link #cancel} and {@link #failAll} until they run.
      */
-    void release() {
+    void release(Object session) {
         boolean any = false;
         for (Parked p : parked) {
-            any |= !p.due;
-            p.due = true;
+            if (p.session == session && !p.due) {
+                p.due = true;
+                any = true;
+            }
         }
         if (any) {
             env.schedule(0, this::runDue);
         }
+    }
+
+    /**
+     * {@code session} ended in its grace (refused, the grace ran out): its parked calls run again
+     * as on {@link #release}, and fail through the session as any call on it does; its parked
+     * deaths have nothing left to pass on.
+     */
+    void sessionOver(Object session) {
+        parked.removeIf(p -> p.session == session && p.reply == null);
+        release(session);
     }
 
     /** Runs the due calls still here (not cancelled, not failed), in the order parked. */
@@ -129,9 +149,8 @@ final class GraceCalls {
     }
 
     /**
-     * The session ended in its grace (refused, the grace ran out, the kernel shuts down): every
-     * parked call fails at once with {@code error}, as it would have at the lease's end (a kernel
-     * shutting down runs no later timer); a parked death has nothing left to pass on.
+     * The kernel shuts down: every parked call, due or not, fails at once with {@code error} (a
+     * kernel shutting down runs no later timer); a parked death has nothing left to pass on.
      */
     void failAll(KernelError error) {
         List<Parked> now = parked;

@@ -318,7 +318,7 @@ public final class KernelCore {
     /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
     public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmRead(taskId, address, length, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmRead(taskId, address, length, reply))) {
             return; // checks every lease: a call that waited out the lease in a paused kernel is refused
         }
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
@@ -330,7 +330,7 @@ public final class KernelCore {
     /** vm_write: {@code data} at {@code address} of the task. */
     public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmWrite(taskId, address, data, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmWrite(taskId, address, data, reply))) {
             return;
         }
         KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
@@ -342,7 +342,7 @@ public final class KernelCore {
     /** vm_msync: the range's dirty pages go back to the pager, then synchronize (XP spec 6.9); answers how many. */
     public void vmMsync(long taskId, long address, long length, Reply<Integer> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmMsync(taskId, address, length, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmMsync(taskId, address, length, reply))) {
             return;
         }
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_msync", reply);
@@ -355,7 +355,7 @@ public final class KernelCore {
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmCompareAndSwap(taskId, address, width, expected, newValue, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmCompareAndSwap(taskId, address, width, expected, newValue, reply))) {
             return;
         }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
@@ -367,7 +367,7 @@ public final class KernelCore {
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmFetchAdd(taskId, address, width, delta, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmFetchAdd(taskId, address, width, delta, reply))) {
             return;
         }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
@@ -396,7 +396,7 @@ public final class KernelCore {
             Reply<Acquired> reply, String call) {
         checkThread();
         long arrived = env.nanoTime();
-        if (sessions.parkedInGrace(reply, () -> lockRequest(taskId, tid, address,
+        if (sessions.parkedInGrace(taskId, address, reply, () -> lockRequest(taskId, tid, address,
                 timeoutNanos < 0 ? timeoutNanos : Math.max(0, timeoutNanos - (env.nanoTime() - arrived)), trylock, reply,
                 call), trylock ? -1 : timeoutNanos, () -> reply.fail(KernelFutexes.timedOut(address, tid)))) {
             return; // a lock's timeout counts from when it arrived, parked or not
@@ -413,7 +413,7 @@ public final class KernelCore {
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmUnlockFutex(taskId, tid, address, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmUnlockFutex(taskId, tid, address, reply))) {
             return; // a handoff from a kernel paused past its lease, or in its grace, would be stale
         }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
@@ -425,7 +425,7 @@ public final class KernelCore {
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
     public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
         checkThread();
-        if (sessions.parkedInGrace(reply, () -> vmFutexConsistent(taskId, tid, address, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> vmFutexConsistent(taskId, tid, address, reply))) {
             return;
         }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);

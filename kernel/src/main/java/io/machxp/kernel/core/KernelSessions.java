@@ -1,7 +1,10 @@
 package io.machxp.kernel.core;
 
 import io.machxp.kernel.futex.LeaseGate;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.vm.VmMapping;
 import io.machxp.kernel.vm.VmObject;
+import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.Arrays;
@@ -142,52 +145,54 @@ final class KernelSessions {
         }
     }
 
-    /** Whether any session is in its grace ({@link LeaseGrace}). */
-    boolean inGrace() {
-        for (KernelSession s : sessions) {
-            if (s.inGrace()) {
-                return true;
-            }
-        }
-        return false;
+    /**
+     * The session of the object that {@code address} of task {@code taskId} falls in; null if the
+     * address is not mapped (or the task unknown): the call then fails on its own checks.
+     */
+    private KernelSession sessionAt(long taskId, long address) {
+        MachTask task = core.tasks.task(taskId);
+        VmMapping m = task == null ? null : task.mappingAt(address);
+        return m == null ? null : forObject(m.object().objectId);
     }
 
     /**
-     * A call checks every lease when it runs; while a session is in its grace the call is parked
-     * to run again when the grace ends ({@link GraceCalls}): true if it was.
+     * A call checks every lease when it runs; while the session of the object it names (at
+     * {@code address} of task {@code taskId}) is in its grace the call is parked to run again
+     * when that grace ends ({@link GraceCalls}): true if it was. Another pager's grace holds
+     * nothing of it.
      */
-    boolean parkedInGrace(Reply<?> reply, Runnable again) {
-        checkLeaseNow();
-        if (!inGrace()) {
-            return false;
-        }
-        parked.park(reply, again);
-        return true;
+    boolean parkedInGrace(long taskId, long address, Reply<?> reply, Runnable again) {
+        return parkedInGrace(taskId, address, reply, again, -1, null);
     }
 
     /**
-     * As {@link #parkedInGrace(Reply, Runnable)}, for a call with a timeout ({@code timeoutNanos}
-     * from now; negative: none): parked, it is answered by {@code timedOut} at its deadline.
+     * As {@link #parkedInGrace(long, long, Reply, Runnable)}, for a call with a timeout
+     * ({@code timeoutNanos} from now; negative: none): parked, it is answered by {@code timedOut}
+     * at its deadline.
      */
-    boolean parkedInGrace(Reply<?> reply, Runnable again, long timeoutNanos, Runnable timedOut) {
+    boolean parkedInGrace(long taskId, long address, Reply<?> reply, Runnable again, long timeoutNanos,
+            Runnable timedOut) {
         checkLeaseNow();
-        if (!inGrace()) {
+        KernelSession s = sessionAt(taskId, address);
+        if (s == null || !s.inGrace()) {
             return false;
         }
-        parked.park(reply, again, timeoutNanos, timedOut);
+        parked.park(s, reply, again, timeoutNanos, timedOut);
         return true;
     }
 
-    /** A session's grace ended with its lease running again: parked work runs again. */
-    void graceEnded() {
-        parked.release();
+    /** Session {@code s}'s grace ended with its lease running again: what it parked runs again. */
+    void graceEnded(KernelSession s) {
+        parked.release(s);
     }
 
-    /** A session ended in its grace: parked calls fail with {@code error}, unless another grace holds. */
-    void graceOver(KernelError error) {
-        if (!inGrace()) {
-            parked.failAll(error);
-        }
+    /**
+     * Session {@code s} ended in its grace: what it parked runs again and fails through the
+     * session (the calls of other sessions stay as they are); at shutdown everything parked has
+     * failed already ({@link #shutdown}).
+     */
+    void graceOver(KernelSession s) {
+        parked.sessionOver(s);
     }
 
     /** Sends {@code m} on the session of the object it is about. */
@@ -220,6 +225,10 @@ final class KernelSessions {
         }
         // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
         // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
+        // A call parked in a grace, or due to run again after one, is answered now: a kernel
+        // shutting down runs no later timer.
+        parked.failAll(KernelError.of(Errno.ESRCH, "kernel %s is shutting down; the call, which waited out "
+                + "a lease grace, ended with it", core.name()));
         core.tasks.endAll("kernel " + core.name() + " is shutting down");
         // Every futex it holds goes back by itself, with its word and page, and with owner_died if
         // a grant said so and the word never got it: terminate releases only grants still on

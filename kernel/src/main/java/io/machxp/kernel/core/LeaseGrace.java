@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * While HELD the kernel hands out nothing it holds: the fast path's gate is closed; every task
  * call that checks the lease (vm_lock/unlock/trylock, consistent, read, write, msync and the
- * atomics) is parked ({@link GraceCalls}) and runs again when the grace ends (then with a lease,
- * or failing with the session's error if the grace ends it); a thread that dies owning a futex leaves it in its word
+ * atomics) on an object of this session is parked ({@link GraceCalls}; another pager's calls go
+ * on) and runs again when the grace ends (then with a lease, or failing through the session if
+ * the grace ends it); a thread that dies owning a futex leaves it in its word
  * until then (no local handoff); a futex forwarded by another kernel is dropped (the pager's grant
  * comes anyway); pager messages other than the resume's welcome and keepalive answers are counted
  * as received (the resume's count) but handled only once the lease runs again
@@ -106,7 +107,7 @@ final class LeaseGrace {
         log.info("kernel {}: resumed its session at {} {} ms into its grace: nothing lost", name, session.which(),
                 late / 1_000_000);
         env.trace("lease-grace-over", 0, "resumed");
-        core.sessions.graceEnded();
+        core.sessions.graceEnded(session);
     }
 
     /**
@@ -118,7 +119,7 @@ final class LeaseGrace {
         ends = 0;
         deferred.clear();
         if (was) {
-            core.sessions.graceOver(error);
+            core.sessions.graceOver(session); // its parked calls run again and fail with it
         }
     }
 

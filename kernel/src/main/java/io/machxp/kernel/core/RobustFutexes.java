@@ -90,10 +90,11 @@ final class RobustFutexes {
         if (isAbsent(s) || owner(s) != tid) {
             return; // passed on meanwhile
         }
-        if (core.sessions.forObject(e.objectId()).inGrace()) {
+        KernelSession session = core.sessions.forObject(e.objectId());
+        if (session.inGrace()) {
             // No local handoff on a lease in doubt: the dead owner's TID stays in the word (the
             // fast path is closed, lock calls are parked) until the grace ends (LeaseGrace).
-            core.sessions.parked.park(null, () -> ownerDied(e, tid));
+            core.sessions.parked.park(session, null, () -> ownerDied(e, tid));
             return;
         }
         if (isNoPage(s)) {

@@ -16,10 +16,16 @@ class GraceCallsTest {
     private final FakeKernelEnv env = new FakeKernelEnv();
     private final GraceCalls calls = new GraceCalls(env);
     private final List<String> ran = new ArrayList<>();
+    private final Object sessionA = new Object();
+    private final Object sessionB = new Object();
 
     private Answer<Void> park(String name) {
+        return park(sessionA, name);
+    }
+
+    private Answer<Void> park(Object session, String name) {
         Answer<Void> a = new Answer<>();
-        calls.park(a, () -> {
+        calls.park(session, a, () -> {
             ran.add(name);
             a.complete(null);
         });
@@ -29,7 +35,7 @@ class GraceCallsTest {
     @Test
     void aShutdownBeforeTheReleasedBatchRunsFailsItsCalls() {
         Answer<Void> a = park("a");
-        calls.release();
+        calls.release(sessionA);
         calls.failAll(KernelError.of(Errno.ESRCH, "kernel shuts down"));
         assertThat(a.error().errno()).as("answered at once, not by a timer a shut-down kernel never runs")
                 .isEqualTo(Errno.ESRCH);
@@ -41,7 +47,7 @@ class GraceCallsTest {
     void aCallerThatGoesAwayBeforeTheReleasedBatchRunsIsNotRun() {
         Answer<Void> a = park("a");
         Answer<Void> b = park("b");
-        calls.release();
+        calls.release(sessionA);
         calls.cancel(a);
         env.advance(1);
         assertThat(ran).as("the cancelled lock does not run for a caller that is gone").containsExactly("b");
@@ -52,11 +58,11 @@ class GraceCallsTest {
     @Test
     void aRunThatThrowsFailsItsReplyAndTheRestRun() {
         Answer<Void> bad = new Answer<>();
-        calls.park(bad, () -> {
+        calls.park(sessionA, bad, () -> {
             throw new IllegalStateException("boom");
         });
         Answer<Void> b = park("b");
-        calls.release();
+        calls.release(sessionA);
         env.advance(1);
         assertThat(bad.error().errno()).isEqualTo(Errno.EIO);
         assertThat(b.answered()).as("the rest of the batch is answered").isTrue();
@@ -66,13 +72,49 @@ class GraceCallsTest {
     @Test
     void aCallParkedAgainWhileTheBatchRunsWaitsForTheNextRelease() {
         Answer<Void> a = new Answer<>();
-        calls.park(a, () -> calls.park(a, () -> a.complete(null)));
-        calls.release();
+        calls.park(sessionA, a, () -> calls.park(sessionA, a, () -> a.complete(null)));
+        calls.release(sessionA);
         env.advance(1);
         assertThat(calls.count()).as("parked again: another grace holds").isEqualTo(1);
         assertThat(a.answered()).isFalse();
-        calls.release();
+        calls.release(sessionA);
         env.advance(1);
         assertThat(a.answered()).isTrue();
+    }
+
+    /**
+     * A session that ends in its grace re-runs its own calls (each then fails through the session,
+     * or goes on); another session's calls stay parked, and a grace ending elsewhere runs none of them.
+     */
+    @Test
+    void aSessionEndingInItsGraceRunsItsOwnCallsAgainAndLeavesTheOthers() {
+        Answer<Void> a = park(sessionA, "a");
+        Answer<Void> b = park(sessionB, "b");
+        calls.sessionOver(sessionA);
+        env.advance(1);
+        assertThat(ran).as("A's call ran again (to fail through its session), B's waits for B").containsExactly("a");
+        assertThat(a.answered()).isTrue();
+        assertThat(b.answered()).isFalse();
+        calls.release(sessionA);
+        env.advance(1);
+        assertThat(b.answered()).as("A's grace never releases B's call").isFalse();
+        calls.release(sessionB);
+        env.advance(1);
+        assertThat(ran).containsExactly("a", "b");
+    }
+
+    /** A timed call parked past its deadline leaves and is answered by its timeout. */
+    @Test
+    void aParkedTimedCallIsAnsweredAtItsDeadline() {
+        Answer<Void> a = new Answer<>();
+        calls.park(sessionA, a, () -> a.complete(null), 5, () -> a.fail(KernelError.of(Errno.ETIMEDOUT, "late")));
+        env.advance(4);
+        assertThat(a.answered()).isFalse();
+        env.advance(1);
+        assertThat(a.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+        assertThat(calls.count()).isZero();
+        calls.release(sessionA);
+        env.advance(1);
+        assertThat(calls.count()).isZero();
     }
 }
