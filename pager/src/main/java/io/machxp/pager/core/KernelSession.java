@@ -24,6 +24,12 @@ public final class KernelSession {
     public final Set<String> features = new java.util.HashSet<>();
     /** When the pager last heard from the kernel (its env's clock): the lease runs from here. */
     public long lastHeard;
+    /**
+     * A new leader's takeover extended the lease since the kernel was last heard: the next takeover
+     * does not, so leader changes more often than every lease cannot keep a dead kernel forever
+     * ({@code LeaderTakeover}). Replicated state: in the snapshot.
+     */
+    public boolean extendedSinceHeard;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */
     public boolean broken;
     /** Forgotten: its stream ended without a lease, its lease ended, or it was declared dead. */

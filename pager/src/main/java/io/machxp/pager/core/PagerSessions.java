@@ -203,6 +203,7 @@ final class PagerSessions {
     /** The kernel was heard from (or waited for the pager): its lease runs a full lease from now. */
     void heard(KernelSession s) {
         s.lastHeard = core.env.nanoTime();
+        s.extendedSinceHeard = false; // a next takeover may extend it again
     }
 
     // ---- leases -------------------------------------------------------------------------------

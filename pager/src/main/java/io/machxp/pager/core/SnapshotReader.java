@@ -131,6 +131,7 @@ final class SnapshotReader {
         image.getQueuedList().forEach(k -> s.queued.add(key(k)));
         s.features.addAll(image.getFeaturesList());
         s.lastHeard = image.getLastHeardNanos();
+        s.extendedSinceHeard = image.getExtendedSinceHeard();
         s.broken = image.getBroken();
         s.helloSeen = image.getHelloSeen();
         s.heldInGrace = image.getHeldInGrace();

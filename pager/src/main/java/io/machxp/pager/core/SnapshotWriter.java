@@ -112,7 +112,8 @@ final class SnapshotWriter {
         }
         SessionImage.Builder b = SessionImage.newBuilder().setId(s.id).setKernelId(s.kernelId)
                 .setLastHeardNanos(s.lastHeard).setBroken(s.broken).setHelloSeen(s.helloSeen)
-                .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable);
+                .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable)
+                .setExtendedSinceHeard(s.extendedSinceHeard);
         if (s.kernelName != null) {
             b.setKernelName(s.kernelName);
         }

@@ -225,4 +225,33 @@ class ReplicaCoreTest {
         assertThat(with.said).as("silent past the lease from the last takeover: declared dead as always")
                 .anyMatch(s -> s.contains("ended"));
     }
+
+    /**
+     * Leader changes more often than every lease: each new term's leader_started would move a
+     * silent kernel's last-heard time forward again, and it would never be declared dead. A
+     * session is extended once between two messages heard from it: after the first takeover's
+     * lease it is declared dead whatever the later terms - also on a replica restored from a
+     * snapshot taken between two takeovers.
+     */
+    @Test
+    void aSilentKernelIsExtendedOnceNotByEveryLaterTakeover() {
+        for (boolean restored : new boolean[] {false, true}) {
+            Recorded out = new Recorded();
+            ReplicaCore r = replica(out);
+            log().subList(0, 9).forEach(r::apply);
+            long first = T0 + LEASE / 2;
+            r.apply(leaderStarted(first, 2));
+            if (restored) {
+                ReplicaCore copy = replica(out);
+                copy.restore(r.snapshot());
+                r = copy;
+            }
+            for (int term = 3; term <= 5; term++) {
+                r.apply(leaderStarted(first + (term - 2) * LEASE / 3, term)); // a new leader every L/3
+            }
+            r.apply(tick(first + LEASE + 1));
+            assertThat(out.said).as("extended once, by the first takeover after it was last heard (restored: %s)",
+                    restored).anyMatch(s -> s.contains("ended"));
+        }
+    }
 }
