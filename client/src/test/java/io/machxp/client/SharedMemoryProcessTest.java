@@ -49,6 +49,8 @@ class SharedMemoryProcessTest {
                 Long.toString(word), Long.toString(count))) {
             assertThat(p.next(START_SECONDS)).isEqualTo("shared true");
             String done = null;
+            boolean half = false;
+            boolean released = false;
             for (int i = 0; done == null; i++) {
                 long start = System.nanoTime();
                 long value = other.readLong(c.base[1] + word);
@@ -57,10 +59,19 @@ class SharedMemoryProcessTest {
                 for (String line; done == null && (line = p.poll()) != null; ) {
                     if (line.startsWith("done")) {
                         done = line;
+                    } else if (line.equals("half")) {
+                        half = true;
                     } else {
                         String[] f = line.split(" ");
                         acks.add(new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
                     }
+                }
+                if (half && !released) { // one read while the process waits half-way: it sees a write in the middle
+                    long midStart = System.nanoTime();
+                    long mid = other.readLong(c.base[1] + word);
+                    reads.add(new Read(midStart, mid, System.nanoTime()));
+                    p.go();
+                    released = true;
                 }
             }
             assertThat(Long.parseLong(done.split(" ")[1])).as("writes made in shared memory").isPositive();

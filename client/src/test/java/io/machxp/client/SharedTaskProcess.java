@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * and reports on stdout, one line per event.
  *
  * <pre>
- *   write TARGET OBJECT OFFSET COUNT  writes 1..COUNT into the 8-byte word, "ack V NANOS" after each
+ *   write TARGET OBJECT OFFSET COUNT  writes 1..COUNT into the 8-byte word, "ack V NANOS" after each;
+ *                                     after COUNT/2 "half", then waits for a line on stdin
  *                                     returned, then "done SHARED_ACCESSES"
  *   hold TARGET OBJECT OFFSET         locks the futex twice (the second in shared memory), prints
  *                                     "locked TID", then waits for stdin to close
@@ -37,6 +38,11 @@ public final class SharedTaskProcess implements AutoCloseable {
                 for (long v = 1; v <= count; v++) {
                     task.task().writeLong(address, v);
                     System.out.println("ack " + v + " " + System.nanoTime());
+                    if (v == count / 2) { // half written: the test reads once while this process waits
+                        System.out.println("half");
+                        System.out.flush();
+                        System.in.read();
+                    }
                 }
                 System.out.println("done " + task.task().sharedAccesses());
             } else {
@@ -66,6 +72,12 @@ public final class SharedTaskProcess implements AutoCloseable {
         }, "output of a task process");
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /** Lets a process that printed "half" go on writing. */
+    void go() throws IOException {
+        process.getOutputStream().write('\n');
+        process.getOutputStream().flush();
     }
 
     static SharedTaskProcess start(String... args) throws IOException {

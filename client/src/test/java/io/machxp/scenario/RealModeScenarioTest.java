@@ -25,16 +25,21 @@ class RealModeScenarioTest {
               - {thread: M, finishesBefore: H, when: no-pi}
             """;
 
+    /**
+     * Real time orders the threads here: D must hold both words before N and R ask (a first pager
+     * grant took 171 ms in a loaded CI run, against a 150 ms start), and N and R must be done
+     * before W and X start. The margins are a loaded machine's, not a quiet one's.
+     */
     static final String OWNER_DEATH = """
             name: owner death across kernels, real mode
             kernels: [{name: A}, {name: B}]
             words: {m: {offset: 0}, n: {offset: 4096}}
             threads:
-              - {name: D, kernel: A, program: [{lock: m}, {lock: n}, {sleep: 300ms}, die]}
-              - {name: N, kernel: B, start: 150ms, program: [{lock: m, expect: EOWNERDEAD}, {consistent: m}, {unlock: m}]}
-              - {name: R, kernel: B, start: 150ms, program: [{lock: n, expect: EOWNERDEAD}, {unlock: n}]}
-              - {name: W, kernel: A, start: 700ms, program: [{lock: m, expect: ok}, {unlock: m}]}
-              - {name: X, kernel: A, start: 700ms, program: [{lock: n, expect: ENOTRECOVERABLE}]}
+              - {name: D, kernel: A, program: [{lock: m}, {lock: n}, {sleep: 1000ms}, die]}
+              - {name: N, kernel: B, start: 600ms, program: [{lock: m, expect: EOWNERDEAD}, {consistent: m}, {unlock: m}]}
+              - {name: R, kernel: B, start: 600ms, program: [{lock: n, expect: EOWNERDEAD}, {unlock: n}]}
+              - {name: W, kernel: A, start: 2000ms, program: [{lock: m, expect: ok}, {unlock: m}]}
+              - {name: X, kernel: A, start: 2000ms, program: [{lock: n, expect: ENOTRECOVERABLE}]}
             """;
 
     @Test
