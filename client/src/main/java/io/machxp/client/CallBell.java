@@ -23,9 +23,11 @@ final class CallBell {
     /** A ring's byte, per thread, in native memory: written without a copy. */
     private static final ThreadLocal<ByteBuffer> RING = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1));
 
+    private final String path;
     private final SocketChannel socket;
 
-    private CallBell(SocketChannel socket) {
+    private CallBell(String path, SocketChannel socket) {
+        this.path = path;
         this.socket = socket;
     }
 
@@ -46,7 +48,7 @@ final class CallBell {
                         s.close();
                         throw e;
                     }
-                    return new CallBell(s);
+                    return new CallBell(p, s);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -61,7 +63,11 @@ final class CallBell {
         try {
             socket.write(RING.get().clear());
         } catch (IOException gone) {
-            // the kernel closed the session or exited: the waiting call sees CLOSED or the process gone
+            // The kernel closed the session or exited: the waiting call sees CLOSED or the process
+            // gone. The connection is dropped, so that nothing in this process rings it again.
+            if (OPEN.remove(path, this)) {
+                close(socket);
+            }
         }
     }
 
@@ -69,11 +75,15 @@ final class CallBell {
     static void closed(String path) {
         CallBell bell = OPEN.remove(path);
         if (bell != null) {
-            try {
-                bell.socket.close();
-            } catch (IOException ignored) {
-                // closing a connection to a kernel that is gone: nothing left to release
-            }
+            close(bell.socket);
+        }
+    }
+
+    private static void close(SocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing a connection to a kernel that is gone: nothing left to release
         }
     }
 }

@@ -57,6 +57,9 @@ public final class SharedMemory implements AutoCloseable {
     private final CallReader calls;
 
     /** Whether sessions make a call file (-Dmachxp.shm.calls=false: no, every call over gRPC). */
+    /** The sessions' shared memories made in this process so far: each one's files are its own. */
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
@@ -108,7 +111,11 @@ public final class SharedMemory implements AutoCloseable {
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
-        String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "-";
+        // The instance number keeps a later kernel of the same name and session in this process (a
+        // second embedded cluster, a test after another) off the files and bell of an earlier one:
+        // a task process keeps its bell connections by path, and one to a closed bell wakes nobody.
+        String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "."
+                + INSTANCES.incrementAndGet() + "-";
         try {
             removeStale(dir);
             return new SharedMemory(dir, prefix, loop);

@@ -161,6 +161,35 @@ class CallLoopTest {
         assertThat(loop.inEventLoop(cancelledOn.get(0))).isTrue();
     }
 
+    /**
+     * A later kernel of the same name and session number in this process (a second embedded
+     * cluster, or the next test) gets files and a bell of its own: a task process keeps its bell
+     * connections by path, and a connection to the earlier, closed bell would wake nobody - every
+     * call to the new core would wait for some other reason to wake it.
+     */
+    @Test
+    void aLaterSessionOfTheSameKernelHasItsOwnCallFileAndBell() throws Exception {
+        Path first = memory.calls().file();
+        memory.close();
+        memory = SharedMemory.create(dir, "T", 1, calls);
+        slot = memory.attach(1, ProcessHandle.current().pid());
+        CallReader reader = memory.calls();
+        assertThat(reader.file()).isNotEqualTo(first);
+        assertThat(CallLayout.bellFile(reader.file().toString())).isNotEqualTo(CallLayout.bellFile(first.toString()));
+        loop.submit(() -> reader.serve((call, method, request) -> call.answer(CallLayout.REPLY, request)))
+                .get(10, TimeUnit.SECONDS);
+        file = ShmLayout.map(reader.file());
+        bell.close();
+        bell = SocketChannel.open(StandardProtocolFamily.UNIX);
+        bell.connect(UnixDomainSocketAddress.of(Path.of(CallLayout.bellFile(reader.file().toString()))));
+
+        await().atMost(Duration.ofSeconds(30)).until(this::asleep);
+        post(1, 5, new byte[] {3});
+        ringIfAsleep();
+        await().atMost(Duration.ofSeconds(30)).until(() -> state() == CallLayout.state(1, CallLayout.ANSWERED));
+        assertThat(answer()).containsExactly(3);
+    }
+
     @Test
     void aSessionThatEndsWhileTheCoreSleepsWakesItsClientsAndTheLoopShutsDown() throws Exception {
         post(1, UNANSWERED, new byte[0]);
