@@ -102,11 +102,14 @@ class ReplicaProcessFailoverTest {
             CountDownLatch twoThirdsDone = new CountDownLatch(1);
             CompletableFuture<Void> failed = new CompletableFuture<>();
             List<CompletableFuture<Void>> workers = new ArrayList<>();
-            // One more thread per kernel locks once after each kill: a kernel whose threads keep the
-            // futex among themselves (local handoffs) needs no grant, so without these probes no
-            // call begun after the kill may ever need the pager. The kernel that does not hold the
-            // futex must ask the pager for its probe's lock.
-            List<Runnable> probes = new ArrayList<>();
+            // One more thread per kernel, the probe, locks after each kill, the kernels' probes in
+            // turn until the pager grants one call begun after the kill. The workers alone may never
+            // need one: a kernel whose threads keep the futex among themselves needs no grant, and
+            // the grant that moves the futex may answer a call begun before the kill (one that
+            // waited at the old leader), after which the kernel keeps it. Probes in turn on both
+            // kernels move the futex each time, and only the few calls in flight at the kill began
+            // before it.
+            List<java.util.function.Supplier<CompletableFuture<Void>>> probes = new ArrayList<>();
             for (int k = 0; k < KERNELS; k++) {
                 TaskClient task = tasks.get(k);
                 long base = bases.get(k);
@@ -164,7 +167,7 @@ class ReplicaProcessFailoverTest {
             }
             awaitPhase(thirdDone, failed, "a third of the increments");
             Claim first = awaitClaim(-1);
-            long failover1 = killLeader(first, watch, done, probes);
+            long failover1 = killLeader(first, watch, done, probes, failed);
             // Read before the killed replica is back: once it is, it may lead again in a later term.
             Claim second = awaitClaim(first.term());
             assertThat(second.replica()).as("another replica leads after the kill").isNotEqualTo(first.replica());
@@ -172,7 +175,7 @@ class ReplicaProcessFailoverTest {
 
             awaitPhase(twoThirdsDone, failed, "two thirds of the increments");
             second = awaitClaim(-1);
-            long failover2 = killLeader(second, watch, done, probes);
+            long failover2 = killLeader(second, watch, done, probes, failed);
 
             CompletableFuture.anyOf(CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)), failed)
                     .get(PHASE.toSeconds(), TimeUnit.SECONDS);
@@ -215,23 +218,33 @@ class ReplicaProcessFailoverTest {
     }
 
     /**
-     * SIGKILL of the leader's process, then a probe lock on every kernel; waits (a generous
-     * deadline) until the pager grants a lock call begun after the kill. Returns the milliseconds from the kill to that grant: a figure, printed.
+     * SIGKILL of the leader's process, then probe locks on the kernels in turn; waits (a generous
+     * deadline) until the pager grants a lock call begun after the kill. Returns the milliseconds
+     * from the kill to that grant: a figure, printed. A call that fails ends the wait with its error.
      */
     private long killLeader(Claim leader, AtomicReference<GrantWatch> watch, AtomicInteger done,
-            List<Runnable> probes) throws Exception {
+            List<java.util.function.Supplier<CompletableFuture<Void>>> probes, CompletableFuture<Void> failed)
+            throws Exception {
         GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
         watch.set(w);
         int before = done.get();
         replicas.get(leader.replica()).kill();
-        probes.forEach(Runnable::run);
-        try {
-            return (w.at().get(GRANT_AFTER_KILL.toSeconds(), TimeUnit.SECONDS) - w.since()) / 1_000_000;
-        } catch (java.util.concurrent.TimeoutException e) {
+        long deadline = w.since() + GRANT_AFTER_KILL.toNanos();
+        for (int i = 0; !w.at().isDone() && !failed.isDone() && System.nanoTime() - deadline < 0; i++) {
+            CompletableFuture<Void> probe = probes.get(i % probes.size()).get(); // the next kernel's, once it is done
+            try {
+                CompletableFuture.anyOf(probe, failed).get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                break; // the deadline, or a failed call: reported below
+            }
+        }
+        assertThat(failed).as("no call failed after replica %s was killed", leader.replica()).isNotDone();
+        if (!w.at().isDone()) {
             throw new AssertionError("no pager grant of a lock call begun after replica " + leader.replica()
                     + " (term " + leader.term() + ") was killed, within " + GRANT_AFTER_KILL + "; increments done "
-                    + before + " at the kill, " + done.get() + " now; the replicas' last lines:\n" + lastLines(), e);
+                    + before + " at the kill, " + done.get() + " now; the replicas' last lines:\n" + lastLines());
         }
+        return (w.at().get() - w.since()) / 1_000_000;
     }
 
     /** The last lines of each replica's output, for a failure's message. */
