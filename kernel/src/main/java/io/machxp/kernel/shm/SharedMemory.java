@@ -56,10 +56,10 @@ public final class SharedMemory implements AutoCloseable {
     /** The call file, served by the core's event loop, or null: task processes make every call over gRPC. */
     private final CallReader calls;
 
-    /** Whether sessions make a call file (-Dmachxp.shm.calls=false: no, every call over gRPC). */
     /** The sessions' shared memories made in this process so far: each one's files are its own. */
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
+    /** Whether sessions make a call file (-Dmachxp.shm.calls=false: no, every call over gRPC). */
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
