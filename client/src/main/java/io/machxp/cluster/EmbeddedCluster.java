@@ -70,6 +70,17 @@ public final class EmbeddedCluster implements AutoCloseable {
     /** As {@link #start(Map, Map, PagerDirectory)}, with pagers that decide with {@code grants} (a variant's pager side). */
     public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects,
             PagerDirectory directory, io.machxp.pager.policy.GrantPolicy grants) throws IOException {
+        return start(kernelOptions, objects, directory, grants, PagerConfig.DEFAULT_LEASE);
+    }
+
+    /**
+     * As {@link #start(Map, Map, PagerDirectory, io.machxp.pager.policy.GrantPolicy)}, with pagers
+     * that give the kernels a lease of {@code lease} (a benchmark on a loaded machine: long enough
+     * that a stalled JVM does not cost a kernel its session).
+     */
+    public static EmbeddedCluster start(Map<String, CoreOptions> kernelOptions, Map<String, Long> objects,
+            PagerDirectory directory, io.machxp.pager.policy.GrantPolicy grants, java.time.Duration lease)
+            throws IOException {
         List<Pager> pagers = new ArrayList<>();
         List<Kernel> kernels = new ArrayList<>();
         try {
@@ -80,8 +91,8 @@ public final class EmbeddedCluster implements AutoCloseable {
                         served.put(o.getKey(), o.getValue());
                     }
                 }
-                PagerConfig config = p == 0 ? PagerConfig.loopback(served) : new PagerConfig("pager" + p, "127.0.0.1", 0,
-                        PagerConfig.DEFAULT_PAGE_SIZE, served);
+                PagerConfig config = (p == 0 ? PagerConfig.loopback(served) : new PagerConfig("pager" + p, "127.0.0.1", 0,
+                        PagerConfig.DEFAULT_PAGE_SIZE, served)).withLease(lease);
                 pagers.add(grants == io.machxp.pager.policy.GrantPolicy.IMMEDIATE ? Pager.start(config)
                         : Pager.start(config, new io.machxp.pager.store.MemoryPageStore(), grants));
             }

@@ -29,6 +29,12 @@ import java.util.Map;
 public final class MachxpService implements Hosted {
     private static final String OBJECT = "bench";
     private static final long PAGE = PagerConfig.DEFAULT_PAGE_SIZE;
+    /**
+     * The kernels' lease at the bench's pagers: as long as the replicated pager's (PagerReplicas),
+     * so that a JVM stalled on a loaded machine (task processes beside the bench) costs no kernel
+     * its session. Keepalives go every eighth of it; the figures do not depend on it.
+     */
+    private static final java.time.Duration LEASE = PagerReplicas.LEASE;
     private static final int COUNTER_OFFSET = MachxpTasks.COUNTER_OFFSET;
     /** The replicated pager's promise: three copies agreeing through Raft, each syncing its log. */
     static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
@@ -142,15 +148,16 @@ public final class MachxpService implements Hosted {
     }
 
     private static EmbeddedCluster startCluster(Mode mode, BenchOptions options, int pagers) throws IOException {
+        Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
         if (pagers == 1) {
-            return EmbeddedCluster.start(options.nodes(), mode.cache, mode.piggyback,
-                    Map.of(OBJECT, options.locks() * PAGE));
+            return EmbeddedCluster.start(kernels, Map.of(OBJECT, options.locks() * PAGE),
+                    io.machxp.kernel.core.PagerDirectory.SINGLE, io.machxp.pager.policy.GrantPolicy.IMMEDIATE, LEASE);
         }
         List<String> objects = java.util.stream.IntStream.range(0, pagers).mapToObj(p -> OBJECT + "-" + p).toList();
         Map<String, Long> sizes = new java.util.LinkedHashMap<>();
         objects.forEach(o -> sizes.put(o, options.locks() * PAGE));
-        Map<String, io.machxp.kernel.core.CoreOptions> kernels = kernelOptions(mode, options);
-        return EmbeddedCluster.start(kernels, sizes, EmbeddedCluster.roundRobin(pagers, OBJECT + "-", pagers));
+        return EmbeddedCluster.start(kernels, sizes, EmbeddedCluster.roundRobin(pagers, OBJECT + "-", pagers),
+                io.machxp.pager.policy.GrantPolicy.IMMEDIATE, LEASE);
     }
 
     /** Kernels A, B, ... with the mode's futex options. */
