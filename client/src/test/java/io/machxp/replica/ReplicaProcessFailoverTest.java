@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -109,7 +110,7 @@ class ReplicaProcessFailoverTest {
             // waited at the old leader), after which the kernel keeps it. Probes in turn on both
             // kernels move the futex each time, and only the few calls in flight at the kill began
             // before it.
-            List<java.util.function.Supplier<CompletableFuture<Void>>> probes = new ArrayList<>();
+            List<Supplier<CompletableFuture<Void>>> probes = new ArrayList<>();
             for (int k = 0; k < KERNELS; k++) {
                 TaskClient task = tasks.get(k);
                 long base = bases.get(k);
@@ -223,7 +224,7 @@ class ReplicaProcessFailoverTest {
      * from the kill to that grant: a figure, printed. A call that fails ends the wait with its error.
      */
     private long killLeader(Claim leader, AtomicReference<GrantWatch> watch, AtomicInteger done,
-            List<java.util.function.Supplier<CompletableFuture<Void>>> probes, CompletableFuture<Void> failed)
+            List<Supplier<CompletableFuture<Void>>> probes, CompletableFuture<Void> failed)
             throws Exception {
         GrantWatch w = new GrantWatch(System.nanoTime(), new CompletableFuture<>());
         watch.set(w);

@@ -62,7 +62,7 @@ final class GraceCalls {
      * under the grace of {@code session}.
      */
     void park(Object session, Reply<?> reply, Runnable again) {
-        parked.add(new Parked(session, reply, again));
+        park(session, reply, again, -1, null);
     }
 
     /**

@@ -145,6 +145,15 @@ final class KernelSessions {
         }
     }
 
+    private boolean anyInGrace() {
+        for (KernelSession s : sessions) {
+            if (s.inGrace()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * The session of the object that {@code address} of task {@code taskId} falls in; null if the
      * address is not mapped (or the task unknown): the call then fails on its own checks.
@@ -173,6 +182,9 @@ final class KernelSessions {
     boolean parkedInGrace(long taskId, long address, Reply<?> reply, Runnable again, long timeoutNanos,
             Runnable timedOut) {
         checkLeaseNow();
+        if (!anyInGrace()) {
+            return false; // the usual case: no mapping looked up twice (the call resolves its own)
+        }
         KernelSession s = sessionAt(taskId, address);
         if (s == null || !s.inGrace()) {
             return false;
