@@ -35,14 +35,37 @@ final class DemoWorkload {
     private final DemoOptions options;
     private final AtomicIntegerArray occupancy;
     private final LongAdder violations = new LongAdder();
-    private final LongAdder[] acquires = new LongAdder[AcquirePath.values().length];
-    private final Histogram latencyNanos = new Histogram(3_600_000_000_000L, 3);
+    /** What the warm-up's ops record (not reported but their count), and what the measured ones do. */
+    private final Phase warmup = new Phase();
+    private final Phase measured = new Phase();
 
     DemoWorkload(DemoOptions options) {
         this.options = options;
         this.occupancy = new AtomicIntegerArray(options.futexes());
-        for (int i = 0; i < acquires.length; i++) {
-            acquires[i] = new LongAdder();
+    }
+
+    /**
+     * Where a phase's ops record their latency and acquisition paths. Both phases run the same code
+     * and record alike: code compiled during the warm-up for a branch it never took would be thrown
+     * away when the measured ops take it (the JIT's deoptimization), and the measured ops would pay
+     * for compiling it again.
+     */
+    private static final class Phase {
+        final LongAdder[] acquires = new LongAdder[AcquirePath.values().length];
+        final Histogram latencyNanos = new Histogram(3_600_000_000_000L, 3);
+
+        Phase() {
+            for (int i = 0; i < acquires.length; i++) {
+                acquires[i] = new LongAdder();
+            }
+        }
+
+        long ops() {
+            long sum = 0;
+            for (LongAdder a : acquires) {
+                sum += a.sum();
+            }
+            return sum;
         }
     }
 
@@ -94,12 +117,14 @@ final class DemoWorkload {
                         }
                         start.await();
                         if (!options.warmup().isZero()) {
-                            work(worker, kernel, pageSize, new SplittableRandom(~seed), false);
+                            work(worker, kernel, pageSize, new SplittableRandom(~seed), warmup, Integer.MAX_VALUE,
+                                    warmupEnd);
                         }
                         warm = true;
                         warmed.countDown();
                         measure.await();
-                        work(worker, kernel, pageSize, new SplittableRandom(seed), true);
+                        work(worker, kernel, pageSize, new SplittableRandom(seed), measured, options.opsPerThread(),
+                                System.nanoTime() + UNTIL_DONE);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } catch (RuntimeException e) {
@@ -145,11 +170,12 @@ final class DemoWorkload {
     /** When the warm-up ends (System.nanoTime), and how long it took until every worker had stopped. */
     private volatile long warmupEnd;
     private volatile long warmupNanos;
-    private final LongAdder warmupOps = new LongAdder();
+    /** The measured ops' deadline, far enough never to be reached: they end by their count. */
+    private static final long UNTIL_DONE = java.util.concurrent.TimeUnit.DAYS.toNanos(365);
 
     /** Ops the workers ran in the warm-up. */
     long warmupOps() {
-        return warmupOps.sum();
+        return warmup.ops();
     }
 
     /** How long the warm-up took, in nanoseconds (0: none). */
@@ -157,12 +183,15 @@ final class DemoWorkload {
         return options.warmup().isZero() ? 0 : warmupNanos;
     }
 
-    /** The worker's ops: the measured ones ({@code measured}), or the warm-up's until its end. */
-    private void work(DemoWorker w, int kernel, long pageSize, SplittableRandom random, boolean measured)
+    /**
+     * The worker's ops of one phase: {@code ops} of them, or as many as it starts before {@code end}
+     * (System.nanoTime), whichever comes first. The measured ops and the warm-up's take the same path.
+     */
+    private void work(DemoWorker w, int kernel, long pageSize, SplittableRandom random, Phase phase, int ops, long end)
             throws InterruptedException {
         Histogram mine = new Histogram(3_600_000_000_000L, 3);
         LockChooser chooser = new LockChooser(kernel, options.kernelCount(), options.futexes(), options.locality());
-        for (int op = 0; measured ? op < options.opsPerThread() : System.nanoTime() - warmupEnd < 0; op++) {
+        for (int op = 0; op < ops && System.nanoTime() - end < 0; op++) {
             int futex = chooser.next(random);
             boolean inside = false;
             try {
@@ -172,12 +201,8 @@ final class DemoWorkload {
                 long address = w.base(futex) + futex * pageSize;
                 long t0 = System.nanoTime();
                 VmLockFutexReply got = w.thread().lock(address, DemoWorker.LOCK_TIMEOUT);
-                if (measured) {
-                    mine.recordValue(System.nanoTime() - t0);
-                    acquires[got.getPath().getNumber()].increment();
-                } else {
-                    warmupOps.increment();
-                }
+                mine.recordValue(System.nanoTime() - t0);
+                phase.acquires[got.getPath().getNumber()].increment();
                 if (got.getOwnerDied()) {
                     ownerDied.increment();
                     w.thread().markConsistent(address);
@@ -213,10 +238,8 @@ final class DemoWorkload {
                 Thread.sleep(1);
             }
         }
-        if (measured) {
-            synchronized (latencyNanos) {
-                latencyNanos.add(mine);
-            }
+        synchronized (phase.latencyNanos) {
+            phase.latencyNanos.add(mine);
         }
     }
 
@@ -259,11 +282,13 @@ final class DemoWorkload {
         return violations.sum();
     }
 
+    /** The measured ops' acquisitions by path. */
     long acquires(AcquirePath path) {
-        return acquires[path.getNumber()].sum();
+        return measured.acquires[path.getNumber()].sum();
     }
 
+    /** The measured ops' acquire latency. */
     Histogram latencyNanos() {
-        return latencyNanos;
+        return measured.latencyNanos;
     }
 }
