@@ -315,15 +315,18 @@ public final class KernelCore {
         objects.vmMap(taskId, objectName, reply);
     }
 
-    /** vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them. */
-    public void vmRead(long taskId, long address, int length, Reply<byte[]> reply) {
+    /**
+     * vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them
+     * ({@code length} as the caller sent it, refused outside 1 byte to 1 MiB).
+     */
+    public void vmRead(long taskId, long address, long length, Reply<byte[]> reply) {
         checkThread();
         if (sessions.parkedInGrace(taskId, address, reply, () -> vmRead(taskId, address, length, reply))) {
             return; // checks every lease: a call that waited out the lease in a paused kernel is refused
         }
         KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
         if (r != null) {
-            memory.read(r.object(), r.offset(), length, sharesMemory(taskId), stillThere(taskId, reply), reply);
+            memory.read(r.object(), r.offset(), (int) length, sharesMemory(taskId), stillThere(taskId, reply), reply);
         }
     }
 

@@ -62,13 +62,30 @@ final class KernelMemory {
         reply.complete(out);
     }
 
+    /**
+     * A write that touches the word of a futex threads wait for is refused before any of its bytes
+     * lands: the whole range still to write is checked when the write starts and again each time
+     * it resumes after a page fault, on every page of it this kernel has.
+     */
     void write(VmObject o, long offset, byte[] data, boolean shared, BooleanSupplier caller, Reply<Void> reply) {
+        KernelError futex = waitedFutexIn(o, offset, data.length);
+        if (futex != null) {
+            reply.fail(futex);
+            return;
+        }
         pages.prefetch(o, offset, offset + data.length, Access.READ_WRITE);
         writeFrom(o, offset, data, 0, shared, caller, reply);
     }
 
     private void writeFrom(VmObject o, long offset, byte[] data, int done, boolean shared, BooleanSupplier caller,
             Reply<Void> reply) {
+        if (done > 0) { // resumed after a fault: a wait may have begun on a word still to write
+            KernelError futex = waitedFutexIn(o, offset + done, data.length - done);
+            if (futex != null) {
+                reply.fail(futex);
+                return;
+            }
+        }
         while (done < data.length) {
             long at = offset + done;
             VmPage p = o.slot(at);
@@ -149,16 +166,52 @@ final class KernelMemory {
     private static KernelError waitedFutexIn(VmObject o, VmPage p, int from, int length) {
         for (int word = from & ~3; word < from + length; word += 4) {
             FutexEntry e = p.futexIfPresent(word);
-            if (e != null && !isAbsent(e.state()) && waitedFor(e)) {
-                return KernelError.of(Errno.EINVAL, "offset 0x%x of '%s' is the word of a futex that threads wait for; "
-                        + "change it with vm_lock_futex and vm_unlock_futex", p.pageOffset + word, o.name);
+            if (e != null && waitedFor(e)) {
+                return waitedWord(o, p.pageOffset + word);
             }
         }
         return null;
     }
 
+    /** The first futex threads wait for whose word lies in {@code length} bytes at {@code offset}, on the pages here. */
+    private static KernelError waitedFutexIn(VmObject o, long offset, int length) {
+        long end = offset + length;
+        for (long start = offset - o.offsetInPage(offset); start < end; start += o.pageSize) {
+            long page = start;
+            VmPage p = o.page(page);
+            if (p == null) {
+                continue;
+            }
+            int from = (int) Math.max(0, offset - page);
+            int to = (int) Math.min(o.pageSize, end - page);
+            KernelError[] found = new KernelError[1];
+            p.forEachFutex(e -> {
+                int at = e.offsetInPage();
+                if (found[0] == null && at + 4 > from && at < to && waitedFor(e)) {
+                    found[0] = waitedWord(o, page + at);
+                }
+            });
+            if (found[0] != null) {
+                return found[0];
+            }
+        }
+        return null;
+    }
+
+    private static KernelError waitedWord(VmObject o, long offset) {
+        return KernelError.of(Errno.EINVAL, "offset 0x%x of '%s' is the word of a futex that threads wait for; "
+                + "change it with vm_lock_futex and vm_unlock_futex (nothing of this write was made)", offset, o.name);
+    }
+
+    /**
+     * Threads wait for the futex: here (also while another kernel holds it, its entry ABSENT here:
+     * its waiters and request to the pager are this kernel's), or elsewhere while this kernel holds it.
+     */
     private static boolean waitedFor(FutexEntry e) {
-        return !e.waiters.isEmpty() || e.relinquishPending || e.request != FutexEntry.Request.NONE;
+        if (!e.waiters.isEmpty()) {
+            return true;
+        }
+        return !isAbsent(e.state()) && (e.relinquishPending || e.request != FutexEntry.Request.NONE);
     }
 
     /**

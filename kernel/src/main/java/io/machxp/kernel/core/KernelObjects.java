@@ -237,8 +237,8 @@ final class KernelObjects {
             return null;
         }
         if (length < 1 || length > KernelMemory.MAX_TRANSFER) {
-            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d bytes: a call moves 1 to %d bytes",
-                    call, length, KernelMemory.MAX_TRANSFER));
+            reply.fail(KernelError.of(Errno.EINVAL, "%s of %s bytes: a call moves 1 to %d bytes; split the transfer",
+                    call, Long.toUnsignedString(length), KernelMemory.MAX_TRANSFER));
             return null;
         }
         if (address % align != 0) {

@@ -39,6 +39,9 @@ import org.slf4j.LoggerFactory;
  *                                 interrupted ({@link KernelIpc})
  *  blocked    thread_compute, thread_sleep, vm_lock_futex, vm_trylock_futex, mach_msg
  *                              -> EBUSY: a thread makes one call at a time
+ *             its caller cancels the call (abortWait)
+ *                              -> idle: a compute leaves its CPU, a sleep its timer, a lock
+ *                                 the futex's queue; the call fails with EINTR
  *  any        thread_terminate, task_terminate, shutdown
  *                              -> ended: the call it is blocked in fails with ESRCH, and a futex
  *                                 it held passes on with OWNER_DIED (robust futexes)
@@ -257,13 +260,29 @@ final class KernelTasks {
 
     /**
      * The caller of a blocked call went away (the call answered by {@code call} was cancelled):
-     * a futex wait stops as on a timeout.
+     * a futex wait stops as on a timeout; a thread_compute or thread_sleep stops where it is (its
+     * CPU goes to the next thread), as a Linux thread interrupted by a signal. The thread is then
+     * idle, free for its next call. A call already answered, or a later call of the thread, is
+     * not touched.
      */
     void abortWait(long taskId, int tid, Reply<?> call) {
         MachTask task = tasks.get(taskId);
         MachThread thread = task == null ? null : task.thread(tid);
-        if (thread != null && thread.waiter != null && thread.waiter.answers(call)) {
-            core.futexes.abandon(thread.waiter, KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid));
+        if (thread == null) {
+            return;
+        }
+        KernelError cancelled = KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid);
+        if (thread.waiter != null && thread.waiter.answers(call)) {
+            core.futexes.abandon(thread.waiter, cancelled);
+        } else if (thread.blockedReply == call && call != null) {
+            scheduler.cancel(thread);
+            if (thread.sleepTimer != null) {
+                thread.sleepTimer.cancel();
+                thread.sleepTimer = null;
+            }
+            thread.blockedIn = null;
+            thread.blockedReply = null;
+            call.fail(cancelled);
         }
     }
 

@@ -128,8 +128,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                     .setFencingToken(a.fencingToken()).build(), core, task, request.getThread(), request.getAddress());
         });
         // A caller that goes away stops waiting, as on a timeout.
-        ((ServerCallStreamObserver<VmLockFutexReply>) out).setOnCancelHandler(
-                () -> kernel.execute(() -> core.abortWait(task, request.getThread(), reply)));
+        stopWhenCancelled(out, core, task, request.getThread(), reply);
         kernel.execute(() -> core.vmLockFutex(task, request.getThread(), request.getAddress(),
                 timeoutNanos, reply));
     }
@@ -199,8 +198,9 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         KernelCore core = ref.core();
         long task = ref.id();
         long nanos = clampNanos(request.getNanos());
-        kernel.execute(() -> core.threadCompute(task, request.getThread(), nanos,
-                reply(out, v -> ThreadComputeReply.getDefaultInstance())));
+        Reply<Void> reply = reply(out, v -> ThreadComputeReply.getDefaultInstance());
+        stopWhenCancelled(out, core, task, request.getThread(), reply);
+        kernel.execute(() -> core.threadCompute(task, request.getThread(), nanos, reply));
     }
 
     @Override
@@ -212,8 +212,23 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         KernelCore core = ref.core();
         long task = ref.id();
         long nanos = clampNanos(request.getNanos());
-        kernel.execute(() -> core.threadSleep(task, request.getThread(), nanos,
-                reply(out, v -> ThreadSleepReply.getDefaultInstance())));
+        Reply<Void> reply = reply(out, v -> ThreadSleepReply.getDefaultInstance());
+        stopWhenCancelled(out, core, task, request.getThread(), reply);
+        kernel.execute(() -> core.threadSleep(task, request.getThread(), nanos, reply));
+    }
+
+    /**
+     * A caller that goes away (cancels, its deadline passes, its connection breaks) stops the
+     * blocked call it made: the thread does not go on computing, sleeping or waiting for nobody.
+     */
+    private void stopWhenCancelled(StreamObserver<?> out, KernelCore core, long task, int thread, Reply<?> reply) {
+        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> {
+            try {
+                kernel.execute(() -> core.abortWait(task, thread, reply));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                // the kernel is shutting down: its threads go with it
+            }
+        });
     }
 
     /** A uint64 duration as a Java long: the largest ones (centuries) are capped, not negative. */
@@ -310,7 +325,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        kernel.execute(() -> core.vmRead(task, request.getAddress(), request.getLength(),
+        long length = Integer.toUnsignedLong(request.getLength()); // a uint32
+        kernel.execute(() -> core.vmRead(task, request.getAddress(), length,
                 reply(out, data -> VmReadReply.newBuilder().setData(ByteString.copyFrom(data)).build())));
     }
 
@@ -393,9 +409,16 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         kernel.execute(() -> respond(out, KernelThreadsSnapshot.of(kernel.name(), kernel.kernelId(), kernel.core())));
     }
 
+    /**
+     * The fast path of a lock or trylock: the futex, or null if the core must decide - also for a
+     * thread blocked in another call, which the core answers EBUSY (a thread makes one call at a
+     * time, whether or not the futex it asks for is cached and free).
+     */
     private FutexEntry fastLock(KernelCore core, long taskId, int tid, long address) {
         MachTask task = core.task(taskId);
-        return task == null || task.thread(tid) == null ? null : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
+        io.machxp.kernel.task.MachThread thread = task == null ? null : task.thread(tid);
+        return thread == null || thread.blockedIn != null ? null
+                : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
     }
 
     /**

@@ -12,13 +12,17 @@ import java.util.Set;
  * <p>Scheduling: a thread has a base priority (1-99, higher runs first) and an effective one,
  * the maximum of the base and what it inherits from the futexes it owns (priority inheritance).
  * The {@link io.machxp.kernel.sched.Scheduler} runs the highest effective priorities on the
- * kernel's CPUs. Every field but {@link #tid} and {@link #task} is core-thread only.
+ * kernel's CPUs. Every field but {@link #tid}, {@link #task} and {@link #blockedIn} (read
+ * by the fast path) is core-thread only.
  */
 public final class MachThread {
     public final int tid;
     public final MachTask task;
-    /** The call the thread is blocked in, or null. */
-    public String blockedIn;
+    /**
+     * The call the thread is blocked in, or null. Written on the core thread; also read by the gRPC
+     * futex fast path, which leaves a blocked thread's lock to the core (EBUSY).
+     */
+    public volatile String blockedIn;
     /** The futex wait the thread is in, so that it can be abandoned; null otherwise. */
     public FutexWaiter waiter;
     /** The answer owed to a blocked thread_compute, thread_sleep or mach_msg, or null. */

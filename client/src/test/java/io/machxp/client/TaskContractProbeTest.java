@@ -1,0 +1,359 @@
+package io.machxp.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.proto.task.ThreadComputeReply;
+import io.machxp.proto.task.ThreadComputeRequest;
+import io.machxp.proto.task.ThreadSleepReply;
+import io.machxp.proto.task.ThreadSleepRequest;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.VmTrylockFutexRequest;
+import io.machxp.proto.task.VmUnlockFutexRequest;
+import io.machxp.proto.task.VmWriteRequest;
+import io.machxp.proto.task.VmReadRequest;
+import io.machxp.proto.task.VmMsyncRequest;
+import io.machxp.proto.task.VmMapRequest;
+import io.machxp.proto.task.ThreadTerminateRequest;
+import io.machxp.proto.task.TaskTerminateRequest;
+import io.machxp.proto.task.VmFutexConsistentRequest;
+import com.google.protobuf.ByteString;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The task interface probed by an outside client (raw stubs, {@link RawKernel}) against an
+ * embedded pager and two kernels on loopback: each probe states what task.proto and
+ * FUTEX-SEMANTICS.md promise, and checks the kernel keeps serving afterwards.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class TaskContractProbeTest {
+    private static final long PAGE = 4096;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private final EmbeddedCluster cluster = EmbeddedCluster.start(2, true, Map.of("obj", 4 * PAGE));
+    private final RawKernel a = new RawKernel(cluster.kernelTargets().get(0));
+    private final RawKernel b = new RawKernel(cluster.kernelTargets().get(1));
+
+    TaskContractProbeTest() throws Exception {}
+
+    @AfterEach
+    void close() {
+        a.close();
+        b.close();
+        cluster.close();
+    }
+
+    /** Fails with {@code code} and the errno in ErrorInfo, with a sentence after it. */
+    private static StatusRuntimeException fails(ThrowingCallable call, Status.Code code, String errno) {
+        Throwable t = catchThrowable(call);
+        assertThat(t).as("expected %s/%s", code, errno).isInstanceOf(StatusRuntimeException.class);
+        StatusRuntimeException e = (StatusRuntimeException) t;
+        assertThat(e.getStatus().getCode()).as(e.getMessage()).isEqualTo(code);
+        assertThat(RawKernel.errno(e)).as(e.getMessage()).isEqualTo(errno);
+        assertThat(e.getStatus().getDescription()).hasSizeGreaterThan(30);
+        return e;
+    }
+
+    private static VmLockFutexRequest lock(long task, int tid, long address) {
+        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    private static VmUnlockFutexRequest unlock(long task, int tid, long address) {
+        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    /** A lock, unlock and read on kernel A still work for a fresh task and thread. */
+    private void aStillServes() {
+        long task = a.task("after");
+        long base = a.map(task, "obj");
+        int t = a.thread(task, 10);
+        a.call().vmLockFutex(lock(task, t, base + 8));
+        a.call().vmUnlockFutex(unlock(task, t, base + 8));
+        assertThat(a.word(task, base + 8)).isZero();
+    }
+
+    // ---- cancelled calls -------------------------------------------------------------------------
+
+    /**
+     * A caller that cancels a blocked thread_sleep (or whose deadline passes) stops it, as one
+     * that cancels a blocked lock does (EINTR, "the caller cancelled a blocked call"): the thread is
+     * free for its next call, not EBUSY until the sleep would have ended.
+     */
+    @Test
+    void aCancelledSleepFreesItsThread() {
+        long task = a.task("sleeper");
+        long base = a.map(task, "obj");
+        int t = a.thread(task, 10);
+        ListenableFuture<ThreadSleepReply> sleep = a.async.threadSleep(ThreadSleepRequest.newBuilder()
+                .setTask(task).setThread(t).setNanos(TimeUnit.HOURS.toNanos(1)).build());
+        await().atMost(WAIT).until(() -> "thread_sleep".equals(a.blockedIn(t)));
+        sleep.cancel(true);
+        await().atMost(WAIT).until(() -> "".equals(a.blockedIn(t)));
+        assertThat(a.call().vmTrylockFutex(VmTrylockFutexRequest.newBuilder().setTask(task).setThread(t)
+                .setAddress(base).build()).getAcquired()).isTrue();
+    }
+
+    /**
+     * A thread_compute its caller gave up stops computing: a priority-99 thread cancelled while it
+     * computes for an hour gives its CPU back, so a thread of another task computes and finishes.
+     */
+    @Test
+    void aCancelledComputeGivesItsCpuBack() throws Exception {
+        long hog = a.task("hog");
+        int h = a.thread(hog, 99);
+        ListenableFuture<ThreadComputeReply> compute = a.async.threadCompute(ThreadComputeRequest.newBuilder()
+                .setTask(hog).setThread(h).setNanos(TimeUnit.HOURS.toNanos(1)).build());
+        await().atMost(WAIT).until(() -> "thread_compute".equals(a.blockedIn(h)));
+        compute.cancel(true);
+        long other = a.task("other");
+        int o = a.thread(other, 1);
+        a.async.threadCompute(ThreadComputeRequest.newBuilder().setTask(other).setThread(o)
+                .setNanos(TimeUnit.MILLISECONDS.toNanos(1)).build()).get(30, TimeUnit.SECONDS);
+        assertThat(a.blockedIn(h)).isEmpty();
+    }
+
+    /**
+     * A lock whose client gave up (deadline) leaves the queue: its thread makes its next call at
+     * once, the owner's unlock frees the futex, and the next lock takes it without waiting.
+     */
+    @Test
+    void aLockWhoseDeadlinePassedLeavesNoTrace() {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int owner = a.thread(task, 10);
+        int waiter = a.thread(task, 10);
+        a.call().vmLockFutex(lock(task, owner, base));
+        fails(() -> a.stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS).vmLockFutex(lock(task, waiter, base)),
+                Status.Code.DEADLINE_EXCEEDED, null);
+        await().atMost(WAIT).until(() -> "".equals(a.blockedIn(waiter)));
+        a.call().vmUnlockFutex(unlock(task, owner, base));
+        assertThat(a.word(task, base)).as("free after the unlock").isZero();
+        a.call().vmLockFutex(lock(task, waiter, base));
+        assertThat(a.word(task, base)).isEqualTo(waiter);
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------
+
+    /** A vm_write refused (EINVAL: a waited futex's word in its second page) changes nothing. */
+    @Test
+    void aRefusedWriteChangesNothing() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int owner = a.thread(task, 10);
+        int waiter = a.thread(task, 10);
+        long futex = base + PAGE + 16;
+        a.call().vmLockFutex(lock(task, owner, futex));
+        ListenableFuture<VmLockFutexReply> waiting = a.async.vmLockFutex(lock(task, waiter, futex));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(waiter)));
+
+        byte[] ones = new byte[(int) PAGE + 64];
+        java.util.Arrays.fill(ones, (byte) 1);
+        StatusRuntimeException e = fails(() -> a.write(task, base + 8, ones), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        assertThat(e.getStatus().getDescription()).contains("wait");
+        assertThat(a.read(task, base + 8, (int) PAGE - 8)).as("the first page is as it was").containsOnly(0);
+        assertThat(a.word(task, base + PAGE)).as("nor the second page's bytes before the futex").isZero();
+
+        a.call().vmUnlockFutex(unlock(task, owner, futex));
+        assertThat(waiting.get(30, TimeUnit.SECONDS)).isNotNull();
+        aStillServes();
+    }
+
+    /**
+     * The word of a futex that threads wait for is EINVAL also when the futex is held on another
+     * kernel: here a thread on B waits for a futex a thread on A owns, and a task on B writes the
+     * word. The owner then unlocks and the waiter gets the futex.
+     */
+    @Test
+    void aWaitedWordIsRefusedOnTheWaitersKernel() throws Exception {
+        long ta = a.task("a");
+        long baseA = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        long tb = b.task("b");
+        long baseB = b.map(tb, "obj");
+        int waiter = b.thread(tb, 10);
+        a.call().vmLockFutex(lock(ta, owner, baseA + 32));
+        ListenableFuture<VmLockFutexReply> waiting = b.async.vmLockFutex(lock(tb, waiter, baseB + 32));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(b.blockedIn(waiter)));
+        await().atMost(WAIT).until(() -> (a.word(ta, baseA + 32) & 0x80000000) != 0); // the owner knows
+
+        fails(() -> b.writeWord(tb, baseB + 32, 0), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        fails(() -> a.writeWord(ta, baseA + 32, 0), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        assertThat(a.word(ta, baseA + 32) & 0x3fffffff).isEqualTo(owner);
+
+        a.call().vmUnlockFutex(unlock(ta, owner, baseA + 32));
+        assertThat(waiting.get(30, TimeUnit.SECONDS)).isNotNull();
+        assertThat(b.word(tb, baseB + 32) & 0x3fffffff).isEqualTo(waiter);
+        b.call().vmUnlockFutex(unlock(tb, waiter, baseB + 32));
+        aStillServes();
+    }
+
+    /** Lengths and addresses at and past every edge: EINVAL with a sentence, never another code. */
+    @Test
+    void edgesOfAddressesAndLengths() {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        long end = base + 4 * PAGE;
+        for (int length : new int[] {0, -1, Integer.MIN_VALUE, (1 << 20) + 1}) {
+            StatusRuntimeException e = fails(() -> a.call().vmRead(VmReadRequest.newBuilder().setTask(task)
+                    .setAddress(base).setLength(length).build()), Status.Code.INVALID_ARGUMENT, "EINVAL");
+            assertThat(e.getStatus().getDescription()).as("the length as sent").contains(Integer.toUnsignedString(length));
+        }
+        for (long address : new long[] {0, -1L, -16L, end, end - 4 + 8, base - 1, Long.MIN_VALUE, end + PAGE}) {
+            fails(() -> a.read(task, address, 16), Status.Code.INVALID_ARGUMENT, "EINVAL");
+            fails(() -> a.write(task, address, new byte[16]), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        }
+        fails(() -> a.read(task, end - 8, 16), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        fails(() -> a.write(task, end - 8, new byte[16]), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        fails(() -> a.write(task, base, new byte[(1 << 20) + 1]), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        StatusRuntimeException m = fails(() -> a.call().vmMsync(VmMsyncRequest.newBuilder().setTask(task)
+                .setAddress(base).setLength(-1L).build()), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        assertThat(m.getStatus().getDescription()).as("the length as sent").contains(Long.toUnsignedString(-1L));
+        fails(() -> a.call().vmLockFutex(lock(task, a.thread(task, 1), -4L)), Status.Code.INVALID_ARGUMENT, "EINVAL");
+
+        // across the page boundary and to the last byte: written and read back whole
+        byte[] data = new byte[(int) PAGE];
+        new java.util.Random(7).nextBytes(data);
+        a.write(task, base + PAGE / 2, data);
+        assertThat(a.read(task, base + PAGE / 2, data.length)).isEqualTo(data);
+        a.write(task, end - 1, new byte[] {42});
+        assertThat(a.read(task, end - 1, 1)).containsExactly(42);
+        aStillServes();
+    }
+
+    // ---- ids ------------------------------------------------------------------------------------
+
+    /** Ended threads and tasks, and a thread of another task: ESRCH for every call. */
+    @Test
+    void idsOfEndedOrForeignThreadsAndTasks() {
+        long t1 = a.task("one");
+        long base = a.map(t1, "obj");
+        long t2 = a.task("two");
+        a.map(t2, "obj");
+        int mine = a.thread(t1, 10);
+        int theirs = a.thread(t2, 10);
+        fails(() -> a.call().vmLockFutex(lock(t1, theirs, base)), Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> a.call().vmUnlockFutex(unlock(t1, theirs, base)), Status.Code.NOT_FOUND, "ESRCH");
+
+        a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(t1).setThread(mine).build());
+        fails(() -> a.call().vmLockFutex(lock(t1, mine, base)), Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(t1).setThread(mine).build()),
+                Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> a.call().threadSleep(ThreadSleepRequest.newBuilder().setTask(t1).setThread(mine).setNanos(1)
+                .build()), Status.Code.NOT_FOUND, "ESRCH");
+
+        a.call().taskTerminate(TaskTerminateRequest.newBuilder().setTask(t2).build());
+        fails(() -> a.call().taskTerminate(TaskTerminateRequest.newBuilder().setTask(t2).build()),
+                Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> a.read(t2, base, 4), Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> a.call().vmMap(VmMapRequest.newBuilder().setTask(t2).setObject("obj").build()),
+                Status.Code.NOT_FOUND, "ESRCH");
+        fails(() -> b.read(t1, base, 4), Status.Code.NOT_FOUND, "ESRCH"); // A's handle on kernel B
+        aStillServes();
+    }
+
+    // ---- futex semantics -------------------------------------------------------------------------
+
+    /** FUTEX-SEMANTICS.md rows a library might not exercise, through raw calls and vm_read of the word. */
+    @Test
+    void futexRowsThroughRawCalls() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int t1 = a.thread(task, 10);
+        int t2 = a.thread(task, 10);
+        VmTrylockFutexRequest.Builder tryLock = VmTrylockFutexRequest.newBuilder().setTask(task).setAddress(base);
+        assertThat(a.call().vmTrylockFutex(tryLock.setThread(t1).build()).getAcquired()).isTrue();
+        fails(() -> a.call().vmTrylockFutex(tryLock.setThread(t1).build()), Status.Code.FAILED_PRECONDITION, "EDEADLK");
+        assertThat(a.call().vmTrylockFutex(tryLock.setThread(t2).build()).getAcquired()).isFalse();
+        assertThat(a.word(task, base)).as("a failed trylock sets WAITERS").isEqualTo(t1 | 0x80000000);
+        a.call().vmUnlockFutex(unlock(task, t1, base));
+        assertThat(a.word(task, base)).isZero();
+        fails(() -> a.call().vmUnlockFutex(unlock(task, t1, base)), Status.Code.PERMISSION_DENIED, "EPERM");
+
+        a.writeWord(task, base + 4, 0x1234); // a TID of no thread
+        fails(() -> a.call().vmLockFutex(lock(task, t1, base + 4)), Status.Code.NOT_FOUND, "ESRCH");
+        assertThat(a.word(task, base + 4)).isEqualTo(0x1234 | 0x80000000);
+        a.writeWord(task, base + 4, 0x40000000 | 0x1234);
+        fails(() -> a.call().vmTrylockFutex(tryLock.setThread(t1).setAddress(base + 4).build()),
+                Status.Code.NOT_FOUND, "ESRCH");
+        a.writeWord(task, base + 4, 0x40000000); // OWNER_DIED alone
+        VmLockFutexReply got = a.call().vmLockFutex(lock(task, t1, base + 4));
+        assertThat(got.getOwnerDied()).isTrue();
+        fails(() -> a.call().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(task).setThread(t2)
+                .setAddress(base + 4).build()), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        a.call().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(task).setThread(t1)
+                .setAddress(base + 4).build());
+        fails(() -> a.call().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(task).setThread(t1)
+                .setAddress(base + 4).build()), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        a.call().vmUnlockFutex(unlock(task, t1, base + 4));
+        assertThat(a.word(task, base + 4)).isZero();
+        aStillServes();
+    }
+
+    /**
+     * A thread blocked in one call makes no other (EBUSY), also a lock that the futex fast path
+     * could serve: here the thread waits for one futex and asks for a free, cached one.
+     */
+    @Test
+    void aBlockedThreadIsBusyEvenForACachedFreeFutex() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int owner = a.thread(task, 10);
+        int t = a.thread(task, 10);
+        a.call().vmLockFutex(lock(task, t, base + 64)); // cached and free from here on
+        a.call().vmUnlockFutex(unlock(task, t, base + 64));
+        a.call().vmLockFutex(lock(task, owner, base));
+        ListenableFuture<VmLockFutexReply> waiting = a.async.vmLockFutex(lock(task, t, base));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(t)));
+        fails(() -> a.call().vmLockFutex(lock(task, t, base + 64)), Status.Code.FAILED_PRECONDITION, "EBUSY");
+        fails(() -> a.call().vmTrylockFutex(VmTrylockFutexRequest.newBuilder().setTask(task).setThread(t)
+                .setAddress(base + 64).build()), Status.Code.FAILED_PRECONDITION, "EBUSY");
+        assertThat(a.word(task, base + 64)).as("nobody took it").isZero();
+        a.call().vmUnlockFutex(unlock(task, owner, base));
+        assertThat(waiting.get(30, TimeUnit.SECONDS)).isNotNull();
+    }
+
+    /** A task ended while its thread waits: the wait fails (ESRCH); the owner's unlock frees the futex. */
+    @Test
+    void aTaskEndedWhileItsThreadWaits() throws Exception {
+        long ta = a.task("owner");
+        long base = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        long tw = a.task("waiter");
+        long wbase = a.map(tw, "obj");
+        int waiter = a.thread(tw, 50);
+        a.call().vmLockFutex(lock(ta, owner, base + 128));
+        ListenableFuture<VmLockFutexReply> waiting = a.async.vmLockFutex(lock(tw, waiter, wbase + 128));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(waiter)));
+        a.call().taskTerminate(TaskTerminateRequest.newBuilder().setTask(tw).build());
+        ExecutionException e = org.assertj.core.api.Assertions.catchThrowableOfType(ExecutionException.class,
+                () -> waiting.get(30, TimeUnit.SECONDS));
+        assertThat(RawKernel.errno(e)).isEqualTo("ESRCH");
+        a.call().vmUnlockFutex(unlock(ta, owner, base + 128));
+        assertThat(a.word(ta, base + 128)).isZero();
+        aStillServes();
+    }
+
+    /** A payload above gRPC's message limit: refused by the transport (no errno), the kernel goes on. */
+    @Test
+    void aPayloadAboveTheMessageLimit() {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        Throwable t = catchThrowable(() -> a.call().vmWrite(VmWriteRequest.newBuilder().setTask(task)
+                .setAddress(base).setData(ByteString.copyFrom(new byte[5 << 20])).build()));
+        assertThat(t).isInstanceOf(StatusRuntimeException.class);
+        assertThat(((StatusRuntimeException) t).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        aStillServes();
+    }
+}
