@@ -232,6 +232,34 @@ class TaskContractProbeTest {
         aStillServes();
     }
 
+    /**
+     * A task that maps without end meets a bound (EAGAIN, RESOURCE_EXHAUSTED) instead of making
+     * every vm_map, and the core thread every task shares, slower; other tasks map as before.
+     */
+    @Test
+    void mappingsOfATaskAreBounded() {
+        long task = a.task("mapper");
+        long first = a.map(task, "obj");
+        StatusRuntimeException refused = null;
+        for (int maps = 1; refused == null && maps < 100_000; maps++) {
+            try {
+                a.map(task, "obj");
+            } catch (StatusRuntimeException e) {
+                refused = e;
+            }
+        }
+        StatusRuntimeException seen = refused;
+        StatusRuntimeException e = fails(() -> {
+            if (seen != null) {
+                throw seen;
+            }
+        }, Status.Code.RESOURCE_EXHAUSTED, "EAGAIN");
+        assertThat(e.getStatus().getDescription()).contains("mappings");
+        a.writeWord(task, first + 4, 7); // its mappings still work
+        assertThat(a.word(task, first + 4)).isEqualTo(7);
+        aStillServes();
+    }
+
     // ---- ids ------------------------------------------------------------------------------------
 
     /** Ended threads and tasks, and a thread of another task: ESRCH for every call. */

@@ -41,6 +41,12 @@ import java.util.Map;
  */
 final class KernelObjects {
     private static final int MAX_OBJECT_NAME = 255;
+    /**
+     * The most mappings a task has (there is no vm_deallocate: they end with the task). Each vm_map
+     * copies the task's table of mappings, so without a bound a task mapping in a loop would cost
+     * the core thread - every task's - more and more per call.
+     */
+    static final int MAX_MAPPINGS_PER_TASK = 4096;
     /** The most pages an object may have (64 GiB at 4 KiB): its table of pages is allocated whole. */
     private static final long MAX_OBJECT_PAGES = 1 << 24;
 
@@ -80,6 +86,11 @@ final class KernelObjects {
             reply.fail(KernelError.of(Errno.EINVAL,
                     "memory object name '%s' is not valid: use 1 to %d printable characters without spaces",
                     objectName, MAX_OBJECT_NAME));
+            return;
+        }
+        if (task.mappingCount() >= MAX_MAPPINGS_PER_TASK) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "task %d has %d mappings, the most a task keeps; map each object "
+                    + "once and use its address again (a task's mappings end with it)", task.id, MAX_MAPPINGS_PER_TASK));
             return;
         }
         VmObject o = objectsByName.get(objectName);

@@ -97,10 +97,24 @@ public final class MachTask {
         return m.length == 0 ? FIRST_MAPPING_ADDRESS : m[m.length - 1].end() + pageSize;
     }
 
+    /** How many mappings the task has. Any thread. */
+    public int mappingCount() {
+        return mappings.length;
+    }
+
+    /** The mapping that holds {@code address}, or null: a binary search of the sorted, disjoint mappings. Any thread. */
     public VmMapping mappingAt(long address) {
-        for (VmMapping m : mappings) {
-            if (address >= m.start() && address < m.end()) {
-                return m;
+        VmMapping[] m = mappings;
+        int lo = 0;
+        int hi = m.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (address < m[mid].start()) {
+                hi = mid - 1;
+            } else if (address >= m[mid].end()) {
+                lo = mid + 1;
+            } else {
+                return m[mid];
             }
         }
         return null;
