@@ -144,6 +144,104 @@ class TaskContractProbeTest {
         assertThat(a.word(task, base)).isEqualTo(waiter);
     }
 
+    /**
+     * A lock on kernel B waiting for a futex held on kernel A, cancelled by its client: B's thread
+     * is free at once, and after A's owner unlocks the futex serves both kernels again (not
+     * stranded with B, which asked the pager for it).
+     */
+    @Test
+    void aCancelledRemoteWaitDoesNotStrandTheFutex() throws Exception {
+        long ta = a.task("a");
+        long baseA = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        long tb = b.task("b");
+        long baseB = b.map(tb, "obj");
+        int waiter = b.thread(tb, 10);
+        a.call().vmLockFutex(lock(ta, owner, baseA + 256));
+        ListenableFuture<VmLockFutexReply> waiting = b.async.vmLockFutex(lock(tb, waiter, baseB + 256));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(b.blockedIn(waiter)));
+        await().atMost(WAIT).until(() -> (a.word(ta, baseA + 256) & 0x80000000) != 0);
+        waiting.cancel(true);
+        await().atMost(WAIT).until(() -> "".equals(b.blockedIn(waiter)));
+        a.call().vmUnlockFutex(unlock(ta, owner, baseA + 256));
+        b.call().vmLockFutex(lock(tb, waiter, baseB + 256));
+        assertThat(b.word(tb, baseB + 256) & 0x3fffffff).isEqualTo(waiter);
+        b.call().vmUnlockFutex(unlock(tb, waiter, baseB + 256));
+        a.call().vmLockFutex(lock(ta, owner, baseA + 256));
+        a.call().vmUnlockFutex(unlock(ta, owner, baseA + 256));
+        assertThat(a.word(ta, baseA + 256) & 0x3fffffff).isZero();
+    }
+
+    /** Many calls at once on one thread: one blocks, every other is EBUSY; cancelling frees the thread. */
+    @Test
+    void concurrentCallsOnOneThread() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int t = a.thread(task, 10);
+        java.util.List<ListenableFuture<ThreadSleepReply>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            calls.add(a.async.threadSleep(ThreadSleepRequest.newBuilder().setTask(task).setThread(t)
+                    .setNanos(TimeUnit.HOURS.toNanos(1)).build()));
+        }
+        int busy = 0;
+        ListenableFuture<ThreadSleepReply> sleeping = null;
+        for (ListenableFuture<ThreadSleepReply> c : calls) {
+            try {
+                c.get(100, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                assertThat(RawKernel.errno(e)).isEqualTo("EBUSY");
+                busy++;
+            } catch (java.util.concurrent.TimeoutException stillSleeping) {
+                assertThat(sleeping).as("only one call sleeps").isNull();
+                sleeping = c;
+            }
+        }
+        assertThat(busy).isEqualTo(31);
+        sleeping.cancel(true);
+        await().atMost(WAIT).until(() -> "".equals(a.blockedIn(t)));
+        a.call().vmLockFutex(lock(task, t, base));
+        a.call().vmUnlockFutex(unlock(task, t, base));
+    }
+
+    /**
+     * A lock with timeout 0 on a held futex: ETIMEDOUT at once, WAITERS stays (measured on Linux);
+     * a thread ended holding a futex another kernel's thread waits for passes it on with OWNER_DIED.
+     */
+    @Test
+    void zeroTimeoutAndAThreadEndedHoldingAFutex() throws Exception {
+        long ta = a.task("a");
+        long baseA = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        int other = a.thread(ta, 10);
+        a.call().vmLockFutex(lock(ta, owner, baseA + 512));
+        fails(() -> a.call().vmLockFutex(lock(ta, other, baseA + 512).toBuilder().setTimeoutMillis(0).build()),
+                Status.Code.DEADLINE_EXCEEDED, "ETIMEDOUT");
+        assertThat(a.word(ta, baseA + 512)).isEqualTo(owner | 0x80000000);
+
+        long tb = b.task("b");
+        long baseB = b.map(tb, "obj");
+        int next = b.thread(tb, 10);
+        ListenableFuture<VmLockFutexReply> waiting = b.async.vmLockFutex(lock(tb, next, baseB + 512));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(b.blockedIn(next)));
+        a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(ta).setThread(owner).build());
+        assertThat(waiting.get(30, TimeUnit.SECONDS).getOwnerDied()).isTrue();
+        assertThat(b.word(tb, baseB + 512)).isEqualTo(next | 0x40000000 | 0x80000000);
+    }
+
+    /** Priorities outside 1-99, also above 2^31 as a uint32: EINVAL naming the value sent. */
+    @Test
+    void prioritiesOutOfRange() {
+        long task = a.task("t");
+        for (int priority : new int[] {100, -1}) {
+            StatusRuntimeException e = fails(() -> a.thread(task, priority), Status.Code.INVALID_ARGUMENT, "EINVAL");
+            assertThat(e.getStatus().getDescription()).contains(Integer.toUnsignedString(priority));
+        }
+        int t = a.thread(task, 1);
+        fails(() -> a.call().threadSetPriority(io.machxp.proto.task.ThreadSetPriorityRequest.newBuilder()
+                .setTask(task).setThread(t).setPriority(0).build()), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        aStillServes();
+    }
+
     // ---- memory ----------------------------------------------------------------------------------
 
     /** A vm_write refused (EINVAL: a waited futex's word in its second page) changes nothing. */
@@ -197,6 +295,58 @@ class TaskContractProbeTest {
         assertThat(b.word(tb, baseB + 32) & 0x3fffffff).isEqualTo(waiter);
         b.call().vmUnlockFutex(unlock(tb, waiter, baseB + 32));
         aStillServes();
+    }
+
+    /**
+     * The word of a futex whose owner and waiter are both on kernel A, written from kernel B,
+     * which has never seen the futex. The contract says EINVAL; B cannot know of the wait, so it
+     * accepts the write (a known deviation, docs/architecture.md). What holds: the futex is not
+     * stranded - A keeps the held word, its owner unlocks, and its waiter gets the futex.
+     */
+    @Test
+    void aWaitedWordWrittenFromAKernelThatNeverSawTheFutexIsNotStranded() throws Exception {
+        long ta = a.task("a");
+        long baseA = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        int waiter = a.thread(ta, 10);
+        long tb = b.task("b");
+        long baseB = b.map(tb, "obj");
+        a.call().vmLockFutex(lock(ta, owner, baseA + 1024));
+        ListenableFuture<VmLockFutexReply> waiting = a.async.vmLockFutex(lock(ta, waiter, baseA + 1024));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(waiter)));
+
+        b.writeWord(tb, baseB + 1024, 0); // accepted: B knows nothing of the futex
+        a.call().vmUnlockFutex(unlock(ta, owner, baseA + 1024));
+        assertThat(waiting.get(30, TimeUnit.SECONDS)).isNotNull();
+        assertThat(b.word(tb, baseB + 1024)).isEqualTo(waiter | 0x80000000);
+        a.call().vmUnlockFutex(unlock(ta, waiter, baseA + 1024));
+        assertThat(b.word(tb, baseB + 1024)).isZero();
+    }
+
+    /**
+     * "A futex word is plain memory while nobody waits for the futex (the write changes the futex,
+     * as on Linux)", and "a read that starts after a vm_write returned on any kernel sees it": a
+     * word of a futex held on A, nobody waiting, written 0 from B. A then writes next to it (its
+     * page comes back writable to A): the word stays 0, and A's owner no longer owns the futex
+     * (EPERM, as Linux's UNLOCK_PI of a word that is not the caller's TID).
+     */
+    @Test
+    void aWriteFromAnotherKernelToAHeldFutexWordIsKept() {
+        long ta = a.task("a");
+        long baseA = a.map(ta, "obj");
+        int owner = a.thread(ta, 10);
+        long tb = b.task("b");
+        long baseB = b.map(tb, "obj");
+        a.call().vmLockFutex(lock(ta, owner, baseA + 2048));
+        b.writeWord(tb, baseB + 2048, 0);
+        assertThat(a.word(ta, baseA + 2048)).isZero();
+        a.writeWord(ta, baseA + 2052, 5); // the page writable on A again
+        assertThat(b.word(tb, baseB + 2048)).as("B's acknowledged write").isZero();
+        fails(() -> a.call().vmUnlockFutex(unlock(ta, owner, baseA + 2048)), Status.Code.PERMISSION_DENIED, "EPERM");
+        int next = b.thread(tb, 10);
+        b.call().vmLockFutex(lock(tb, next, baseB + 2048));
+        b.call().vmUnlockFutex(unlock(tb, next, baseB + 2048));
+        assertThat(a.word(ta, baseA + 2052)).isEqualTo(5);
     }
 
     /** Lengths and addresses at and past every edge: EINVAL with a sentence, never another code. */

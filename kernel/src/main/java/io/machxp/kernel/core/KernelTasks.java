@@ -398,7 +398,7 @@ final class KernelTasks {
     }
 
     private static KernelError invalidPriority(int priority) {
-        return KernelError.of(Errno.EINVAL, "priority %d is out of range: use %d (lowest) to %d (highest)",
-                priority, Priority.MIN, Priority.MAX);
+        return KernelError.of(Errno.EINVAL, "priority %s is out of range: use %d (lowest) to %d (highest)",
+                Integer.toUnsignedString(priority), Priority.MIN, Priority.MAX); // a uint32 as sent
     }
 }

@@ -22,8 +22,10 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <pre>
  *  page stops being writable here  -> {@link #intoBytes}: entry gets NOPAGE (fast path stops),
  *                                     its word is written into the bytes
- *  page writable here again        -> {@link #fromBytes}: a held entry takes its word back; for
- *                                     one nobody here owns the page's word is the truth
+ *  page writable here again        -> {@link #fromBytes}: a held entry takes its word back, unless
+ *                                     a task on another kernel wrote it while nobody waited
+ *                                     ({@link #heldWord}); for one nobody here owns the page's
+ *                                     word is the truth
  * </pre>
  * The rest writes the word of a futex no local thread can hold live: a waiter's WAITERS bit
  * ({@link #markWaiters}), the word a futex leaves behind ({@link #leaveWord}), OWNER_DIED from a
@@ -66,12 +68,27 @@ final class PageWords {
             if (!isNoPage(s) || (owner(s) == 0 && e.grantAwaitsPage)) {
                 return; // live already, or a grant waiting for this page: that grant decides
             }
-            int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : (int) s;
+            int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : heldWord(p, e, (int) s);
             if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
                 word |= WAITERS;
             }
             e.setState(word & 0xffffffffL);
         });
+    }
+
+    /**
+     * The word of a futex held here whose page comes back writable. Only this kernel changes it
+     * meanwhile, except for two writes elsewhere: a waiter's kernel setting WAITERS, and a task's
+     * vm_write (or atomic) on another kernel, which knows nothing of the futex. While nobody waits
+     * the word is plain memory (task.proto: the write changes the futex, as on Linux), so a word
+     * written elsewhere is the truth, as the page's other bytes are, and an acknowledged write is
+     * not undone. With waiters here or elsewhere the held word stays: that write should have been
+     * refused (EINVAL), which only a kernel that knows of the wait can do (docs/architecture.md).
+     */
+    private static int heldWord(VmPage p, FutexEntry e, int held) {
+        int inPage = loadWord(p, e);
+        boolean written = ((inPage ^ held) & ~WAITERS) != 0;
+        return written && e.waiters.isEmpty() && !e.relinquishPending ? inPage : held;
     }
 
     /**
