@@ -410,6 +410,23 @@ class TaskContractProbeTest {
         aStillServes();
     }
 
+    /**
+     * Task names are bounded: a name of megabytes (under gRPC's 4 MiB) is EINVAL, not kept for the
+     * task's life and repeated for each of its threads in every KernelThreads reply.
+     */
+    @Test
+    void taskNamesAreBounded() {
+        String huge = "x".repeat(3 << 20);
+        StatusRuntimeException e = fails(() -> a.task(huge), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        assertThat(e.getStatus().getDescription()).hasSizeLessThan(300);
+        fails(() -> a.task("two\nlines"), Status.Code.INVALID_ARGUMENT, "EINVAL");
+        long task = a.task("n".repeat(255));
+        a.thread(task, 1);
+        assertThat(a.call().kernelThreads(io.machxp.proto.task.KernelThreadsRequest.getDefaultInstance())
+                .getThreadsList()).anyMatch(t -> t.getTaskName().length() == 255);
+        aStillServes();
+    }
+
     // ---- ids ------------------------------------------------------------------------------------
 
     /** Ended threads and tasks, and a thread of another task: ESRCH for every call. */

@@ -54,6 +54,9 @@ final class KernelTasks {
     /** Log lines keep the core's logger: they read as the kernel's. */
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
 
+    /** The longest task name (as the longest object name). */
+    static final int MAX_TASK_NAME = 255;
+
     private final KernelCore core;
     private final String name;
     private final KernelEnv env;
@@ -89,6 +92,15 @@ final class KernelTasks {
 
     void taskCreate(String taskName, Reply<MachTask> reply) {
         if (!core.sessions.primary().connected(reply)) {
+            return;
+        }
+        if (taskName == null || taskName.length() > MAX_TASK_NAME || taskName.chars().anyMatch(Character::isISOControl)) {
+            // kept for the task's life and shown by kernel_threads for each of its threads: unbounded,
+            // a few names of megabytes would fill the kernel's heap and every kernel_threads reply
+            reply.fail(KernelError.of(Errno.EINVAL, "a task name of %d characters%s: use at most %d, without control "
+                    + "characters (it is for logs and kernel_threads only)", taskName == null ? 0 : taskName.length(),
+                    taskName != null && taskName.chars().anyMatch(Character::isISOControl) ? " with control characters" : "",
+                    MAX_TASK_NAME));
             return;
         }
         if (tasks.size() >= KernelCore.MAX_TASKS) {
