@@ -497,6 +497,49 @@ class TaskContractProbeTest {
     }
 
     /**
+     * Waiters are served highest priority first, FIFO among equals; each handoff leaves TID|WAITERS
+     * (the last waiter too); a lock that would close a cycle of owners is EDEADLK at once.
+     */
+    @Test
+    void waiterOrderHandoffWordAndCycles() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        long f = base + 3000;
+        int owner = a.thread(task, 10);
+        int low = a.thread(task, 10);
+        int high1 = a.thread(task, 50);
+        int high2 = a.thread(task, 50);
+        a.call().vmLockFutex(lock(task, owner, f));
+        java.util.Map<Integer, ListenableFuture<VmLockFutexReply>> waits = new java.util.LinkedHashMap<>();
+        for (int t : new int[] {low, high1, high2}) {
+            waits.put(t, a.async.vmLockFutex(lock(task, t, f)));
+            await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(t)));
+        }
+        int holder = owner;
+        for (int next : new int[] {high1, high2, low}) {
+            a.call().vmUnlockFutex(unlock(task, holder, f));
+            waits.get(next).get(30, TimeUnit.SECONDS);
+            assertThat(a.word(task, f)).as("handed to %d", next).isEqualTo(next | 0x80000000);
+            holder = next;
+        }
+        a.call().vmUnlockFutex(unlock(task, holder, f));
+        assertThat(a.word(task, f)).isZero();
+
+        // T1 holds A and waits for B; T2 holds B and locks A: EDEADLK, T1 goes on waiting
+        long fa = base + 3004;
+        long fb = base + 3008;
+        a.call().vmLockFutex(lock(task, low, fa));
+        a.call().vmLockFutex(lock(task, high1, fb));
+        ListenableFuture<VmLockFutexReply> t1 = a.async.vmLockFutex(lock(task, low, fb));
+        await().atMost(WAIT).until(() -> "vm_lock_futex".equals(a.blockedIn(low)));
+        fails(() -> a.call().vmLockFutex(lock(task, high1, fa)), Status.Code.FAILED_PRECONDITION, "EDEADLK");
+        a.call().vmUnlockFutex(unlock(task, high1, fb));
+        t1.get(30, TimeUnit.SECONDS);
+        a.call().vmUnlockFutex(unlock(task, low, fb));
+        a.call().vmUnlockFutex(unlock(task, low, fa));
+    }
+
+    /**
      * A thread blocked in one call makes no other (EBUSY), also a lock that the futex fast path
      * could serve: here the thread waits for one futex and asks for a free, cached one.
      */
