@@ -243,6 +243,7 @@ final class PageCache {
     }
 
     private void install(VmPage p, byte[] data, Access access, long version) {
+        p.newerElsewhere |= version != 0 && version > p.version;
         p.data = data;
         p.access = access;
         p.dirty = false;

@@ -74,6 +74,7 @@ final class PageWords {
             }
             e.setState(word & 0xffffffffL);
         });
+        p.newerElsewhere = false;
     }
 
     /**
@@ -84,10 +85,13 @@ final class PageWords {
      * written elsewhere is the truth, as the page's other bytes are, and an acknowledged write is
      * not undone. With waiters here or elsewhere the held word stays: that write should have been
      * refused (EINVAL), which only a kernel that knows of the wait can do (docs/architecture.md).
+     * Only data another kernel wrote since counts ({@link VmPage#newerElsewhere}, from the page
+     * versions): a copy no newer than this kernel's own (a reclaim's page refused and discarded,
+     * an unversioned pager's) may hold an older word, and the held futex keeps its own.
      */
     private static int heldWord(VmPage p, FutexEntry e, int held) {
         int inPage = loadWord(p, e);
-        boolean written = ((inPage ^ held) & ~WAITERS) != 0;
+        boolean written = p.newerElsewhere && ((inPage ^ held) & ~WAITERS) != 0;
         return written && e.waiters.isEmpty() && !e.relinquishPending ? inPage : held;
     }
 

@@ -66,6 +66,13 @@ public final class VmPage {
      * this kernel gave its last dirty return (one more). Dirty data is newer than it.
      */
     public long version;
+    /**
+     * Contents came from the pager at a version newer than this kernel's last exchange of the page
+     * since its held futexes last took their words from the bytes: another kernel wrote the page
+     * meanwhile, and a held futex's word that differs there was written by a task (kept), not left
+     * stale. Unversioned pages (version 0) never set it.
+     */
+    public boolean newerElsewhere;
     /** The access asked for with data_request / data_unlock and not yet given; NONE if none. */
     public Access requested = Access.NONE;
     /** Core write sequence of the last change to the contents (for piggybacked releases). */
