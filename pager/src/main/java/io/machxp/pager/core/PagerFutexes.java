@@ -182,7 +182,8 @@ final class PagerFutexes {
             return;
         }
         FutexRecord f = records.get(key);
-        if (f == null || f.holder == null || f.holder == s || p.getHops() > sessions) {
+        // hops is a uint32: one at the top of its range has passed more kernels than any pager has sessions
+        if (f == null || f.holder == null || f.holder == s || Integer.compareUnsigned(p.getHops(), sessions) > 0) {
             return;
         }
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()

@@ -1,0 +1,170 @@
+package io.machxp.pager.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.rpc.ErrorInfo;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Resume;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Probes of the pager's leases, deaths and resumes by a kernel written from xp.proto and xp-spec
+ * alone: kernels that vanish in the middle of a handoff, and resumes with the wrong credentials.
+ * Each waits on what the pager sends, never on time.
+ */
+class OutsideKernelLeaseProbeTest {
+    private static final Duration LEASE = Duration.ofSeconds(3);
+    private Pager pager;
+
+    @BeforeEach
+    void start() throws Exception {
+        pager = Pager.start(PagerConfig.loopback(Map.of("obj", 16L * 4096)).withLease(LEASE));
+    }
+
+    @AfterEach
+    void stop() {
+        pager.close();
+    }
+
+    private static KernelToPager release(long offset, long token) {
+        return KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(1).setOffset(offset).setFencingToken(token)).build();
+    }
+
+    private static String reason(com.google.rpc.Status status) throws Exception {
+        for (var detail : status.getDetailsList()) {
+            if (detail.is(ErrorInfo.class)) {
+                return detail.unpack(ErrorInfo.class).getReason();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The holder vanishes while two kernels queue behind it: after its lease the futex goes to the
+     * first with owner_died (spec 4.5, 8.7), and from it to the second without; a trylock that
+     * waited on the holder's answer is answered too.
+     */
+    @Test
+    void aHolderThatVanishesWithKernelsQueuedHandsOnWithOwnerDied() throws Exception {
+        ProbeKernel holder = ProbeKernel.welcomed(pager.target(), "holder");
+        try (ProbeKernel first = ProbeKernel.welcomed(pager.target(), "first").keepingAlive(400);
+                ProbeKernel second = ProbeKernel.welcomed(pager.target(), "second").keepingAlive(400);
+                ProbeKernel trier = ProbeKernel.welcomed(pager.target(), "trier").keepingAlive(400)) {
+            holder.send(ProbeKernel.lock(8));
+            holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            holder.send(ProbeKernel.lock(16));
+            holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            trier.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(1).setOffset(16).setTry(true)).build());
+            trier.barrier();
+            first.send(ProbeKernel.lock(8));
+            first.barrier();
+            second.send(ProbeKernel.lock(8));
+            second.barrier();
+            holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
+            holder.crash();
+
+            MemoryObjectFutexGranted g1 = first.await(PagerToKernel::hasMemoryObjectFutexGranted)
+                    .getMemoryObjectFutexGranted();
+            assertThat(g1.getOwnerDied()).isTrue();
+            assertThat(g1.getRelinquish()).as("second waits: the grant carries the relinquish").isTrue();
+            MemoryObjectFutexGranted t = trier.await(m -> m.hasMemoryObjectFutexGranted()
+                    || m.hasMemoryObjectFutexBusy()).getMemoryObjectFutexGranted();
+            assertThat(t.getOwnerDied()).as("the trylock's futex, free everywhere now, with owner_died").isTrue();
+            second.barrier();
+            first.send(release(8, g1.getFencingToken()));
+            MemoryObjectFutexGranted g2 = second.await(PagerToKernel::hasMemoryObjectFutexGranted)
+                    .getMemoryObjectFutexGranted();
+            assertThat(g2.getOwnerDied()).isFalse();
+            assertThat(g2.getFencingToken()).isGreaterThan(g1.getFencingToken());
+        }
+    }
+
+    /** A waiter that vanishes leaves the queue at once: the futex goes on to the next, or is free. */
+    @Test
+    void aWaiterThatVanishesDoesNotStrandTheFutex() throws Exception {
+        try (ProbeKernel holder = ProbeKernel.welcomed(pager.target(), "holder").keepingAlive(400);
+                ProbeKernel next = ProbeKernel.welcomed(pager.target(), "next").keepingAlive(400)) {
+            ProbeKernel gone = ProbeKernel.welcomed(pager.target(), "gone");
+            holder.send(ProbeKernel.lock(8));
+            long token = holder.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getFencingToken();
+            gone.send(ProbeKernel.lock(8));
+            gone.barrier();
+            holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
+            gone.crash();
+            next.send(ProbeKernel.lock(8));
+            next.barrier();
+            holder.send(release(8, token));
+            assertThat(next.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getOwnerDied()).isFalse();
+        }
+    }
+
+    /**
+     * Resumes the pager cannot take (spec 4.7) end the new stream with ESTALE and change nothing:
+     * the session goes on on its stream. A good resume then moves it, the old stream is ended,
+     * and a second resume with the same attempt is refused.
+     */
+    @Test
+    void resumesWithWrongCredentialsAreRefusedAndTheSessionGoesOn() throws Exception {
+        try (ProbeKernel k = new ProbeKernel(pager.target()).keepingAlive(400)) {
+            k.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                    .setResumable(true)).build());
+            PagerWelcome w = k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
+            assertThat(w.getSessionToken()).isNotZero();
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(1).setName("obj").setPageSize(4096)).build());
+            k.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            k.barrier(); // the pager sent 3: ready, granted, keepalive
+            Resume good = Resume.newBuilder().setKernelId(w.getKernelId()).setSessionToken(w.getSessionToken())
+                    .setReceived(3).setAttempt(1).build();
+            Resume[] bad = {good.toBuilder().setSessionToken(w.getSessionToken() + 1).build(),
+                    good.toBuilder().setKernelId(w.getKernelId() + 1).build(),
+                    good.toBuilder().setReceived(1000).build(), good.toBuilder().setReceived(-1L).build(),
+                    good.toBuilder().setAttempt(0).build()};
+            for (Resume r : bad) {
+                try (ProbeKernel again = new ProbeKernel(pager.target())) {
+                    again.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello()
+                            .toBuilder().setResumable(true).setResume(r)).build());
+                    com.google.rpc.Status end = again.end.get(30, TimeUnit.SECONDS);
+                    assertThat(end.getCode()).as("%s", r).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION.value());
+                    assertThat(reason(end)).isEqualTo("ESTALE");
+                }
+                assertThat(k.barrier()).as("the session goes on after %s", r).isEmpty();
+            }
+            assertThat(k.end).isNotDone();
+            assertThat(pager.holderOf("obj", 8)).isEqualTo("k");
+
+            ProbeKernel moved = new ProbeKernel(pager.target()).keepingAlive(400);
+            moved.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                    .setResumable(true).setResume(good.toBuilder().setReceived(3))).build());
+            // The pager has sent one keepalive answer per bad resume since: those are sent again.
+            PagerWelcome resumed = moved.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
+            assertThat(resumed.getResumed()).isTrue();
+            assertThat(reason(k.end.get(30, TimeUnit.SECONDS))).isEqualTo("ESTALE");
+            try (ProbeKernel twice = new ProbeKernel(pager.target())) {
+                twice.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                        .setResumable(true).setResume(good)).build());
+                assertThat(reason(twice.end.get(30, TimeUnit.SECONDS))).as("the same attempt again").isEqualTo("ESTALE");
+            }
+            moved.barrier();
+            assertThat(pager.holderOf("obj", 8)).isEqualTo("k");
+            moved.close();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package io.machxp.pager.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
+import io.machxp.proto.xp.MemoryObjectDataUnlock;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
+import io.machxp.proto.xp.MemoryObjectFutexProbe;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectSynchronize;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.VmProt;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Probes of the pager by a kernel written from xp.proto and xp-spec alone, sending what a buggy or
+ * hostile kernel might: each checks what the spec says must happen, and that another, well-behaved
+ * kernel is served correctly afterwards. Without a lease (ended sessions are forgotten at once).
+ */
+class OutsideKernelProbeTest {
+    private static final long SIZE = 16 * 4096;
+    private Pager pager;
+
+    @BeforeEach
+    void start() throws Exception {
+        pager = Pager.start(PagerConfig.loopback(Map.of("obj", SIZE)).withLease(Duration.ZERO));
+    }
+
+    @AfterEach
+    void stop() {
+        pager.close();
+    }
+
+    /** A second kernel gets the futex at 0 and then gives it back: the pager still serves. */
+    private void anotherKernelIsServed(String name) throws Exception {
+        try (ProbeKernel good = ProbeKernel.welcomed(pager.target(), name)) {
+            good.send(ProbeKernel.lock(8));
+            PagerToKernel g = good.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            good.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                    .setObjectId(1).setOffset(8).setFencingToken(g.getMemoryObjectFutexGranted().getFencingToken()))
+                    .build());
+            good.barrier();
+            assertThat(pager.holderOf("obj", 8)).isNull();
+        }
+    }
+
+    @Test
+    void synchronizeOfARangeOutsideTheObjectIsAnsweredWithAnError() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "probe")) {
+            long[][] ranges = {{-4096L, 4096}, {SIZE, 4096}, {0, 0}, {4096, -4096L}, {-8192L, 16384},
+                    {1, 4096}, {0, SIZE + 4096}};
+            for (long[] r : ranges) {
+                k.send(KernelToPager.newBuilder().setMemoryObjectSynchronize(MemoryObjectSynchronize.newBuilder()
+                        .setObjectId(1).setOffset(r[0]).setLength(r[1])).build());
+                PagerToKernel c = k.await(PagerToKernel::hasMemoryObjectSynchronizeCompleted);
+                assertThat(c.getMemoryObjectSynchronizeCompleted().getError())
+                        .as("synchronize of 0x%x+0x%x", r[0], r[1]).contains("not whole pages inside");
+            }
+            k.send(KernelToPager.newBuilder().setMemoryObjectSynchronize(MemoryObjectSynchronize.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(SIZE)).build());
+            assertThat(k.await(PagerToKernel::hasMemoryObjectSynchronizeCompleted)
+                    .getMemoryObjectSynchronizeCompleted().getError()).isEmpty();
+        }
+        anotherKernelIsServed("good");
+    }
+
+    @Test
+    void pageRequestsWithNonsenseRangesAreAnsweredWithDataError() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "probe")) {
+            long[][] ranges = {{-4096L, 4096}, {SIZE, 4096}, {0, 0}, {4096, -4096L}, {-8192L, 16384},
+                    {1, 4096}, {0, SIZE + 4096}, {Long.MAX_VALUE - 4095, 8192}};
+            for (long[] r : ranges) {
+                k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                        .setObjectId(1).setOffset(r[0]).setLength(r[1]).setDesiredAccess(VmProt.VM_PROT_READ))
+                        .build());
+                assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDataError())
+                        .as("data_request 0x%x+0x%x", r[0], r[1]).isTrue();
+                k.send(KernelToPager.newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder()
+                        .setObjectId(1).setOffset(r[0]).setLength(r[1]).setDesiredAccess(VmProt.VM_PROT_WRITE))
+                        .build());
+                assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDataError())
+                        .as("data_unlock 0x%x+0x%x", r[0], r[1]).isTrue();
+            }
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(7).setOffset(0).setLength(4096)).build());
+            assertThat(k.await(m -> true).hasMemoryObjectDataError()).as("an object id never initialized").isTrue();
+            // data_return of pages not held, and of the wrong size: dropped, nothing answers.
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                    .setObjectId(1).setOffset(0).setDirty(true).setData(com.google.protobuf.ByteString.copyFrom(
+                            new byte[4096]))).build());
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                    .setObjectId(1).setOffset(-4096L).setDirty(true).setData(com.google.protobuf.ByteString.copyFrom(
+                            new byte[7]))).build());
+            assertThat(k.barrier()).isEmpty();
+            assertThat(pager.kernels()).contains("probe");
+        }
+        anotherKernelIsServed("good");
+    }
+
+    @Test
+    void futexMessagesForFutexesNeverGrantedAreDroppedAndTheFutexStaysUsable() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "probe")) {
+            k.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                    .setObjectId(1).setOffset(8).setFencingToken(1).setRequestAgain(true)).build());
+            k.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                    .setObjectId(1).setOffset(8).setFencingToken(1)).build());
+            k.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(1).setOffset(8).setUpdate(true).setPriority(9)).build());
+            for (long bad : new long[] {2, -4L, SIZE, Long.MIN_VALUE}) {
+                k.send(ProbeKernel.lock(bad));
+            }
+            k.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(99).setOffset(0)).build());
+            assertThat(k.barrier()).isEmpty();
+            assertThat(pager.holderOf("obj", 8)).isNull();
+        }
+        anotherKernelIsServed("good");
+    }
+
+    /**
+     * A probe with hops at the top of its uint32 range has passed more kernels than there are
+     * sessions (spec 8.9): dropped, not passed on with hops wrapped round to 0.
+     */
+    @Test
+    void aProbeWithHopsBeyondTheSessionsIsDroppedEvenAtTheTopOfItsRange() throws Exception {
+        try (ProbeKernel holder = ProbeKernel.welcomed(pager.target(), "holder");
+                ProbeKernel prober = ProbeKernel.welcomed(pager.target(), "prober")) {
+            holder.send(ProbeKernel.lock(8));
+            holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            for (int hops : new int[] {-1, Integer.MIN_VALUE, 3}) {
+                prober.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                        .setObjectId(1).setOffset(8).setInitiator(5).setWait(1).setHops(hops)).build());
+            }
+            prober.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                    .setObjectId(1).setOffset(8).setInitiator(5).setWait(2).setHops(1)).build());
+            prober.barrier();
+            List<PagerToKernel> atHolder = holder.barrier();
+            assertThat(atHolder).as("only the probe within bounds is passed on").hasSize(1);
+            assertThat(atHolder.get(0).getMemoryObjectFutexProbe().getWait()).isEqualTo(2);
+            assertThat(atHolder.get(0).getMemoryObjectFutexProbe().getHops()).isEqualTo(2);
+        }
+    }
+}

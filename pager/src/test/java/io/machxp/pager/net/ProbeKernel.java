@@ -1,0 +1,154 @@
+package io.machxp.pager.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A kernel written from xp.proto alone, for probing the pager as an outside party would: it sends
+ * whatever a test gives it (nonsense included), keeps what the pager sends, and uses a keepalive
+ * as a barrier (the pager answers it only after everything sent before it was handled), so that a
+ * test can tell "dropped" from "not handled yet" without timing.
+ */
+final class ProbeKernel implements AutoCloseable {
+    final ManagedChannel channel;
+    final StreamObserver<KernelToPager> out;
+    private final LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
+    /** The status the stream ended with: OK (code 0) if the pager completed it. */
+    final CompletableFuture<com.google.rpc.Status> end = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
+    /** Messages a barrier passed over: {@link #await} looks at them first. */
+    private final java.util.ArrayDeque<PagerToKernel> pending = new java.util.ArrayDeque<>();
+    private java.util.concurrent.ScheduledExecutorService keepalives;
+
+    ProbeKernel(String target) {
+        channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        out = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
+            @Override
+            public void onNext(PagerToKernel m) {
+                in.add(m);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                com.google.rpc.Status s = StatusProto.fromThrowable(t);
+                end.complete(s != null ? s : com.google.rpc.Status.newBuilder()
+                        .setCode(io.grpc.Status.fromThrowable(t).getCode().value()).build());
+            }
+
+            @Override
+            public void onCompleted() {
+                end.complete(com.google.rpc.Status.getDefaultInstance());
+            }
+        });
+    }
+
+    /** A welcomed session of {@code name} with object "obj" as id 1. */
+    static ProbeKernel welcomed(String target, String name) throws InterruptedException {
+        ProbeKernel k = new ProbeKernel(target);
+        k.send(hello(name).build());
+        assertThat(k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getKernelId()).isPositive();
+        k.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(1)
+                .setName("obj").setPageSize(4096)).build());
+        k.await(PagerToKernel::hasMemoryObjectReady);
+        return k;
+    }
+
+    static KernelToPager.Builder hello(String name) {
+        return KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1));
+    }
+
+    static KernelToPager lock(long offset) {
+        return KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(1).setOffset(offset)).build();
+    }
+
+    void send(KernelToPager m) {
+        synchronized (out) {
+            out.onNext(m);
+        }
+    }
+
+    /** The next message the pager sent that matches, skipping others (30 s at most). */
+    PagerToKernel await(Predicate<PagerToKernel> wanted) throws InterruptedException {
+        for (var it = pending.iterator(); it.hasNext(); ) {
+            PagerToKernel m = it.next();
+            if (wanted.test(m)) {
+                it.remove();
+                return m;
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            assertThat(m).as("a message from the pager").isNotNull();
+            if (wanted.test(m)) {
+                return m;
+            }
+        }
+    }
+
+    /**
+     * Sends a keepalive and waits for its answer: every message the pager sent before it (so, in
+     * answer to everything this kernel sent before it) is returned.
+     */
+    List<PagerToKernel> barrier() throws InterruptedException {
+        long seq = sequence.incrementAndGet();
+        send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(seq)).build());
+        List<PagerToKernel> before = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            assertThat(m).as("the answer to keepalive " + seq).isNotNull();
+            if (m.hasPagerKeepalive() && m.getPagerKeepalive().getSequence() == seq) {
+                pending.addAll(before);
+                return before;
+            }
+            if (!m.hasPagerKeepalive()) {
+                before.add(m);
+            }
+        }
+    }
+
+    /** Ends the stream as a crashed kernel's would: the connection goes. */
+    void crash() {
+        close();
+    }
+
+    /** Keeps the session's lease, as a kernel does: a keepalive every {@code periodMillis}. */
+    ProbeKernel keepingAlive(long periodMillis) {
+        keepalives = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        keepalives.scheduleAtFixedRate(() -> {
+            synchronized (out) {
+                out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder()
+                        .setSequence(sequence.incrementAndGet())).build());
+            }
+        }, 0, periodMillis, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    @Override
+    public void close() {
+        if (keepalives != null) {
+            keepalives.shutdownNow();
+        }
+        channel.shutdownNow();
+    }
+}
