@@ -91,7 +91,7 @@ final class PageAnswers {
     /** Whether answering {@code op} sends the page's data (the requester does not hold it). */
     private static boolean needsData(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
-        return op.write ? p.writer != r && !p.readers.contains(r) : !p.holds(r);
+        return op.write ? p.writer != r && !p.readers.contains(r) : p.writer != r;
     }
 
     /** The requester dropped its copy while its operation was fetching: the data must be fetched too. */
@@ -101,7 +101,8 @@ final class PageAnswers {
     }
 
     /**
-     * Gives the requester the access it asked for; nothing if it has it already. The answer names
+     * Gives the requester the access it asked for: nothing to the writer, which has it already (a
+     * reader that asks again gets its copy again). The answer names
      * the object by the id the requester has for it now: it may have terminated the id it asked
      * with meanwhile (and kept the object under another), and may even use that id for another
      * object by now.
@@ -109,7 +110,10 @@ final class PageAnswers {
     void answer(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
         if (!op.write) {
-            if (!p.holds(r) && supply(p, op, VmProt.VM_PROT_WRITE)) {
+            // A reader that asks again has lost its copy (it dropped a clean page without a
+            // data_return): answered again, as xp-spec 3.5 and 6.7 ask. The writer is not (A.5): its
+            // request may have crossed a futex grant that made it the writer with the page.
+            if (p.writer != r && supply(p, op, VmProt.VM_PROT_WRITE)) {
                 p.addReader(r);
             }
         } else if (p.writer != r) {

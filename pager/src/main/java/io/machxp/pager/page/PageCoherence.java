@@ -306,6 +306,12 @@ public final class PageCoherence {
     // ---- operations ---------------------------------------------------------------------------
 
     private void submit(PageRecord p, PageOperation op) {
+        if (outstanding(p, op)) {
+            out.refuse(op.requester, (op.write ? "write" : "read") + " access to " + p + " asked again while "
+                    + "the same request of it is outstanding (a kernel keeps one per page); its answer answers both");
+            pages.pruneIfIdle(p);
+            return;
+        }
         p.queue.add(op);
         run(p);
         pages.pruneIfIdle(p);
@@ -404,6 +410,23 @@ public final class PageCoherence {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the same kernel already waits for the same access to the page (in progress or
+     * queued): a repeat is merged into it, so a kernel that repeats its requests cannot make the
+     * pager queue them without bound while the page is busy (xp-spec 6.6).
+     */
+    private static boolean outstanding(PageRecord p, PageOperation op) {
+        if (p.current != null && p.current.requester == op.requester && p.current.write == op.write) {
+            return true;
+        }
+        for (PageOperation q : p.queue) {
+            if (q.requester == op.requester && q.write == op.write) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code s}'s requests for the page go: queued ones, and the answer of one in progress. */

@@ -150,4 +150,61 @@ class OutsideKernelProbeTest {
             assertThat(atHolder.get(0).getMemoryObjectFutexProbe().getHops()).isEqualTo(2);
         }
     }
+
+    /**
+     * A kernel keeps one data_request / data_unlock outstanding per page (xp.proto); one that sends
+     * more while the first waits behind another kernel must not make the pager queue them without
+     * bound: the duplicates are dropped, and the first request's answer is the only one.
+     */
+    @Test
+    void duplicatePageRequestsWhileOneIsOutstandingAreNotQueued() throws Exception {
+        try (ProbeKernel writer = ProbeKernel.welcomed(pager.target(), "writer");
+                ProbeKernel flood = ProbeKernel.welcomed(pager.target(), "flood")) {
+            writer.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            writer.await(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
+            KernelToPager read = KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
+                    .newBuilder().setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ))
+                    .build();
+            KernelToPager unlock = KernelToPager.newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock
+                    .newBuilder().setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_WRITE))
+                    .build();
+            flood.send(read);
+            // The writer is asked to downgrade and does not answer yet: the request waits.
+            PagerToKernel downgrade = writer.await(PagerToKernel::hasMemoryObjectLockRequest);
+            for (int i = 0; i < 1000; i++) {
+                flood.send(read);
+            }
+            assertThat(flood.barrier()).as("nothing answered while the writer holds the page").isEmpty();
+            writer.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(io.machxp.proto.xp
+                    .MemoryObjectLockCompleted.newBuilder().setObjectId(1).setOffset(0).setLength(4096)).build());
+            assertThat(downgrade.getMemoryObjectLockRequest().getReply()).isTrue();
+            writer.barrier();
+            List<PagerToKernel> answers = flood.barrier();
+            assertThat(answers).as("one answer, to the one request outstanding").hasSize(1);
+            assertThat(answers.get(0).hasMemoryObjectDataUnavailable() || answers.get(0).hasMemoryObjectDataSupply())
+                    .isTrue();
+            // Answered, it is no longer outstanding: a next request is served (as a reader's: again).
+            flood.send(read);
+            PagerToKernel again = flood.await(m -> !m.hasPagerKeepalive());
+            assertThat(again.hasMemoryObjectDataSupply() || again.hasMemoryObjectDataUnavailable()).as("%s", again)
+                    .isTrue();
+            // A data_unlock is a request too: while one waits (the writer is asked to flush), others
+            // for the page are dropped.
+            flood.send(unlock);
+            writer.await(PagerToKernel::hasMemoryObjectLockRequest);
+            for (int i = 0; i < 100; i++) {
+                flood.send(i % 2 == 0 ? read : unlock);
+            }
+            assertThat(flood.barrier()).isEmpty();
+            writer.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(io.machxp.proto.xp
+                    .MemoryObjectLockCompleted.newBuilder().setObjectId(1).setOffset(0).setLength(4096)).build());
+            writer.barrier();
+            List<PagerToKernel> unlocked = flood.barrier();
+            assertThat(unlocked).as("the unlock's answer alone").hasSize(1);
+            assertThat(unlocked.get(0).getMemoryObjectLockRequest().getLockValue()).isEqualTo(VmProt.VM_PROT_NONE);
+        }
+        anotherKernelIsServed("good");
+    }
 }

@@ -33,8 +33,6 @@ final class ProbeKernel implements AutoCloseable {
     /** The status the stream ended with: OK (code 0) if the pager completed it. */
     final CompletableFuture<com.google.rpc.Status> end = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
-    /** Messages a barrier passed over: {@link #await} looks at them first. */
-    private final java.util.ArrayDeque<PagerToKernel> pending = new java.util.ArrayDeque<>();
     private java.util.concurrent.ScheduledExecutorService keepalives;
 
     ProbeKernel(String target) {
@@ -88,13 +86,6 @@ final class ProbeKernel implements AutoCloseable {
 
     /** The next message the pager sent that matches, skipping others (30 s at most). */
     PagerToKernel await(Predicate<PagerToKernel> wanted) throws InterruptedException {
-        for (var it = pending.iterator(); it.hasNext(); ) {
-            PagerToKernel m = it.next();
-            if (wanted.test(m)) {
-                it.remove();
-                return m;
-            }
-        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -107,7 +98,7 @@ final class ProbeKernel implements AutoCloseable {
 
     /**
      * Sends a keepalive and waits for its answer: every message the pager sent before it (so, in
-     * answer to everything this kernel sent before it) is returned.
+     * answer to everything this kernel sent before it) is returned, and no longer awaited.
      */
     List<PagerToKernel> barrier() throws InterruptedException {
         long seq = sequence.incrementAndGet();
@@ -118,7 +109,6 @@ final class ProbeKernel implements AutoCloseable {
             PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             assertThat(m).as("the answer to keepalive " + seq).isNotNull();
             if (m.hasPagerKeepalive() && m.getPagerKeepalive().getSequence() == seq) {
-                pending.addAll(before);
                 return before;
             }
             if (!m.hasPagerKeepalive()) {
