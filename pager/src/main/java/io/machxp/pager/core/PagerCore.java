@@ -35,7 +35,8 @@ import java.util.Map;
  * </ul>
  * What they share (the pager's name, page size, catalog, env and stats; sending and refusing) is
  * {@link CoreContext}. A message is dispatched in this order: dropped if its session is gone
- * (counted as fenced if it was declared dead); the session's lease renewed; the
+ * (counted as fenced if it was declared dead) or broken (the pager ended its stream: what the
+ * transport still delivers from it is not taken); the session's lease renewed; the
  * protocol's order checked (a routine it knows, kernel_hello first and once, in a version it
  * speaks: else the stream ends, see {@link PagerSessions#inOrder}); held if the grace period holds
  * it; then handled by its part.

@@ -188,10 +188,20 @@ final class PagerSessions {
 
     /**
      * The open session with this id, or null: then a message on it is dropped, and counted as
-     * fenced if the session was declared dead (whatever it says is stale).
+     * fenced if the session was declared dead (whatever it says is stale) or is broken (the pager
+     * ended its stream, and the transport still delivers what was in flight).
      */
     KernelSession receiving(long sessionId, KernelToPager m) {
         KernelSession s = sessions.get(sessionId);
+        if (s != null && s.broken) {
+            // The pager ended its stream (a breach, a limit) while it held something: messages the
+            // transport still delivers from it are not taken (spec 4.4: a broken session waits in no
+            // queue and asks for nothing), nor do they renew its lease.
+            core.stats.fenced.increment();
+            CoreContext.log.debug("pager {}: dropped {} from {}, whose stream the pager ended", core.name,
+                    m.getRoutineCase(), s);
+            return null;
+        }
         if (s == null && deadSessions.contains(sessionId)) {
             core.stats.fenced.increment(); // from a kernel declared dead: whatever it says is stale
             CoreContext.log.debug("pager {}: dropped {} from session {}, which it declared dead", core.name,

@@ -167,4 +167,40 @@ class OutsideKernelLeaseProbeTest {
             moved.close();
         }
     }
+
+    /**
+     * Once the pager ends a session's stream (here for a breach of XP) while it holds a futex, the
+     * session is broken (spec 4.4): messages of it still in flight must not put it back in a queue,
+     * where it would be granted a futex on a stream nobody reads and strand it for a lease.
+     */
+    @Test
+    void messagesInFlightAfterThePagerEndedAStreamAreDropped() throws Exception {
+        try (ProbeKernel holder = ProbeKernel.welcomed(pager.target(), "holder").keepingAlive(400);
+                ProbeKernel other = ProbeKernel.welcomed(pager.target(), "other").keepingAlive(400)) {
+            holder.send(ProbeKernel.lock(16));
+            long token = holder.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getFencingToken();
+            ProbeKernel bad = ProbeKernel.welcomed(pager.target(), "bad");
+            bad.send(ProbeKernel.lock(8));
+            bad.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            for (int round = 0; round < 20 && !bad.end.isDone(); round++) {
+                bad.send(KernelToPager.getDefaultInstance()); // no routine: EBADMSG, the stream ends
+                for (int i = 0; i < 50; i++) {
+                    bad.send(ProbeKernel.lock(16));
+                }
+            }
+            com.google.rpc.Status end = bad.end.get(30, TimeUnit.SECONDS);
+            assertThat(reason(end)).isEqualTo("EBADMSG");
+            holder.barrier();
+            // Whatever arrived after the end was dropped: the holder is not asked for the futex, and
+            // when it gives it back the futex is free for the next kernel at once.
+            holder.send(release(16, token));
+            holder.barrier();
+            assertThat(pager.holderOf("obj", 16)).isNull();
+            other.send(ProbeKernel.lock(16));
+            assertThat(other.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getOwnerDied()).isFalse();
+            bad.close();
+        }
+    }
 }
