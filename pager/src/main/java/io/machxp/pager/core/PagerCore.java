@@ -73,8 +73,13 @@ public final class PagerCore {
      */
     public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
             boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy) {
-        /** A million: ten times the 100k cached futexes of the scale benchmark. */
-        public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 20;
+        /**
+         * 262,144: 2.6 times the 100k cached futexes of the scale benchmark. A held futex costs the
+         * pager about 660 bytes (measured), and all sessions together may hold four times this
+         * (2^20, about 700 MB): a bound a pager's heap can keep (it was 2^20 per session, which
+         * kernels of a few names could push past any heap).
+         */
+        public static final int DEFAULT_MAX_FUTEXES_PER_SESSION = 1 << 18;
         public static final Options NO_LEASE = new Options(0, 1);
 
         public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {

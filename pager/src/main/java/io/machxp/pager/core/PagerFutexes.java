@@ -53,8 +53,9 @@ import java.util.List;
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
  * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s).
- * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes; one that asks for
- * more is ended with EAGAIN.
+ * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes, and all kernels
+ * together at most {@link #SESSIONS_AT_THE_BOUND} times that; a kernel that asks for more, or for
+ * a new futex when the pager keeps that many, is ended with EAGAIN.
  *
  * A trylock never waits in the queue ({@link FutexTries}): when the futex goes to a queued kernel, or comes back while
  * another kernel's lock is queued, the tries are answered busy.
@@ -83,6 +84,15 @@ final class PagerFutexes {
     /** The high half of every fencing token: grows with every start of a pager (see Options). */
     private final long tokenEpoch;
     private final int maxFutexesPerSession;
+    /**
+     * How many sessions at their bound fill the pager's futex records: the records of all kernels
+     * together are bounded by that many times a session's bound, so that kernels of many names
+     * cannot exhaust the pager's memory (a held futex costs it about 660 bytes: 2^20 of them, the
+     * default bound, about 700 MB).
+     */
+    static final int SESSIONS_AT_THE_BOUND = 4;
+    /** Futex records the pager keeps at most, for all kernels; a kernel asking for a new one then is ended. */
+    private final int maxFutexes;
     /** The records, pruned when idle, and the dead kernels whose TIDs futex words may hold. */
     private final FutexRecords records = new FutexRecords();
     /** Trylocks while another kernel holds the futex. */
@@ -96,6 +106,7 @@ final class PagerFutexes {
         this.pages = pages;
         this.tokenEpoch = tokenEpoch;
         this.maxFutexesPerSession = maxFutexesPerSession;
+        this.maxFutexes = (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * SESSIONS_AT_THE_BOUND);
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, tokenEpoch);
@@ -154,6 +165,12 @@ final class PagerFutexes {
         if (s.held.size() + s.queued.size() >= maxFutexesPerSession) {
             sessionEnd.end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
                     + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
+            return;
+        }
+        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
+            sessionEnd.end(s, Errno.EAGAIN, "pager " + core.name + " keeps " + maxFutexes + " futexes for all its "
+                    + "kernels, the most it may, and " + s + " asks for another (" + describe(key) + "); kernels must "
+                    + "release futexes they no longer use (a kernel caches a futex until asked); connect again later");
             return;
         }
         if (f.holder == null) {
