@@ -58,6 +58,17 @@ final class PageChecks {
     }
 
     /** Whether {@code offset} is the start of a page inside {@code o}. */
+    /** The object of a message about whole pages inside it (several), or null: refused once. */
+    MemoryObject objectOfRange(KernelSession s, int objectId, long offset, long length, String routine) {
+        MemoryObject o = object(s, objectId, routine);
+        if (o != null && (length <= 0 || length % pageSize != 0 || !pageOf(o, offset) || length > o.size() - offset)) {
+            out.refuse(s, routine + " for range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
+                    + ", which is not whole pages inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")");
+            return null;
+        }
+        return o;
+    }
+
     boolean pageOf(MemoryObject o, long offset) {
         return offset >= 0 && offset % pageSize == 0 && offset < o.size();
     }

@@ -191,25 +191,57 @@ public final class PageCoherence {
      * range (to a kernel whose hello named "lock_ranges"), of each page's operation.
      */
     public void lockCompleted(KernelSession s, MemoryObjectLockCompleted c) {
-        boolean range = c.getLength() > pageSize && s.features.contains(LockRanges.FEATURE);
-        long length = range ? pageSize : c.getLength();
-        for (long at = c.getOffset(); at < c.getOffset() + (range ? c.getLength() : 1); at += pageSize) {
-            MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), at, length, "memory_object_lock_completed");
-            if (o == null) {
-                return;
+        String routine = "memory_object_lock_completed";
+        if (c.getLength() <= pageSize || !s.features.contains(LockRanges.FEATURE)) {
+            MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), c.getOffset(), c.getLength(), routine);
+            if (o != null && !lockCompleted(s, o, c.getOffset())) {
+                out.refuse(s, routine + " for " + new PageKey(o.name(), c.getOffset()) + ": a lock_completed nobody "
+                        + "asked for");
             }
+            return;
+        }
+        MemoryObject o = checks.objectOfRange(s, c.getObjectId(), c.getOffset(), c.getLength(), routine);
+        if (o == null) {
+            return;
+        }
+        // The pages of the range whose operation waits for this kernel, found without walking a range
+        // larger than the pages the pager has records of (a kernel may name a whole large object).
+        long end = c.getOffset() + c.getLength();
+        List<Long> awaited = new ArrayList<>();
+        if (c.getLength() / pageSize <= pages.count()) {
+            for (long at = c.getOffset(); at < end; at += pageSize) {
+                PageRecord p = pages.get(o.name(), at);
+                if (p != null && p.current != null && p.current.awaited.containsKey(s)) {
+                    awaited.add(at);
+                }
+            }
+        } else {
+            for (var it = pages.iterator(); it.hasNext(); ) {
+                PageRecord p = it.next();
+                if (p.key.object().equals(o.name()) && p.offset() >= c.getOffset() && p.offset() < end && p.current != null
+                        && p.current.awaited.containsKey(s)) {
+                    awaited.add(p.offset());
+                }
+            }
+            java.util.Collections.sort(awaited);
+        }
+        for (long at : awaited) {
             lockCompleted(s, o, at);
+        }
+        long unasked = c.getLength() / pageSize - awaited.size();
+        if (unasked > 0) {
+            out.refuse(s, routine + " for 0x" + Long.toHexString(c.getOffset()) + "+0x" + Long.toHexString(c.getLength())
+                    + " of '" + o.name() + "': " + unasked + " of its pages had no lock_request waiting for it");
         }
     }
 
-    private void lockCompleted(KernelSession s, MemoryObject o, long offset) {
+    /** Whether the page's operation waited for this kernel's lock_completed (then it goes on). */
+    private boolean lockCompleted(KernelSession s, MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
         PageOperation op = p == null ? null : p.current;
         PageOperation.Change change = op == null ? null : op.awaited.remove(s);
         if (change == null) {
-            out.refuse(s, "memory_object_lock_completed for " + new PageKey(o.name(), offset)
-                    + ": a lock_completed nobody asked for");
-            return;
+            return false;
         }
         if (change == PageOperation.Change.FLUSH) {
             p.drop(s);
@@ -218,6 +250,7 @@ public final class PageCoherence {
         }
         run(p);
         pages.pruneIfIdle(p);
+        return true;
     }
 
     // ---- futexes (entry consistency) ----------------------------------------------------------

@@ -207,4 +207,49 @@ class OutsideKernelProbeTest {
         }
         anotherKernelIsServed("good");
     }
+
+    /**
+     * A lock_completed of a range (from a kernel that named "lock_ranges") that nobody asked for
+     * is one refusal, not one per page: a kernel must not make the pager's core walk and log every
+     * page of a large object for each 20-byte message (a stall for every other kernel).
+     */
+    @Test
+    void aLockCompletedOfAWholeLargeObjectNobodyAskedForIsOneRefusal() throws Exception {
+        long size = 256L << 20;
+        try (Pager big = Pager.start(PagerConfig.loopback(Map.of("obj", size)).withLease(Duration.ZERO));
+                ProbeKernel k = new ProbeKernel(big.target())) {
+            k.send(ProbeKernel.hello("ranges").setKernelHello(ProbeKernel.hello("ranges").getKernelHello().toBuilder()
+                    .addFeatures("lock_ranges")).build());
+            k.await(PagerToKernel::hasPagerWelcome);
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(1).setName("obj").setPageSize(4096)).build());
+            k.await(PagerToKernel::hasMemoryObjectReady);
+            long before = big.stats().refused();
+            for (long length : new long[] {size, size + 4096, -4096L, 8192}) {
+                k.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(io.machxp.proto.xp
+                        .MemoryObjectLockCompleted.newBuilder().setObjectId(1).setOffset(0).setLength(length)).build());
+            }
+            assertThat(k.barrier()).isEmpty();
+            assertThat(big.stats().refused() - before).as("one refusal per message").isEqualTo(4);
+            assertThat(big.kernels()).contains("ranges");
+
+            // The pages of such a range that do wait for the kernel's lock_completed still go on.
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(4 * 4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            k.barrier();
+            try (ProbeKernel reader = ProbeKernel.welcomed(big.target(), "reader")) {
+                reader.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                        .setObjectId(1).setOffset(0).setLength(4 * 4096).setDesiredAccess(VmProt.VM_PROT_READ))
+                        .build());
+                k.await(PagerToKernel::hasMemoryObjectLockRequest);
+                k.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(io.machxp.proto.xp
+                        .MemoryObjectLockCompleted.newBuilder().setObjectId(1).setOffset(0).setLength(size)).build());
+                k.barrier();
+                List<PagerToKernel> answers = reader.barrier();
+                assertThat(answers).as("a read-only copy of each of the 4 pages").hasSize(4)
+                        .allMatch(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
+            }
+        }
+    }
 }
