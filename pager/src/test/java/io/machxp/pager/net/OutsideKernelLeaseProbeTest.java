@@ -121,9 +121,10 @@ class OutsideKernelLeaseProbeTest {
      */
     @Test
     void resumesWithWrongCredentialsAreRefusedAndTheSessionGoesOn() throws Exception {
-        try (ProbeKernel k = new ProbeKernel(pager.target()).keepingAlive(400)) {
+        try (ProbeKernel k = new ProbeKernel(pager.target())) {
             k.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
                     .setResumable(true)).build());
+            k.keepingAlive(400);
             PagerWelcome w = k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
             assertThat(w.getSessionToken()).isNotZero();
             k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
@@ -150,9 +151,10 @@ class OutsideKernelLeaseProbeTest {
             assertThat(k.end).isNotDone();
             assertThat(pager.holderOf("obj", 8)).isEqualTo("k");
 
-            ProbeKernel moved = new ProbeKernel(pager.target()).keepingAlive(400);
+            ProbeKernel moved = new ProbeKernel(pager.target());
             moved.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
                     .setResumable(true).setResume(good.toBuilder().setReceived(3))).build());
+            moved.keepingAlive(400);
             // The pager has sent one keepalive answer per bad resume since: those are sent again.
             PagerWelcome resumed = moved.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
             assertThat(resumed.getResumed()).isTrue();
@@ -201,6 +203,47 @@ class OutsideKernelLeaseProbeTest {
             assertThat(other.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
                     .getOwnerDied()).isFalse();
             bad.close();
+        }
+    }
+
+    /**
+     * Two resumes at once, attempts 2 and 3, on two new streams: whatever their order at the pager,
+     * the session ends up on the stream of attempt 3 (spec 4.7: only a greater attempt is taken),
+     * the other stream ends with ESTALE, and the session keeps its futex. Keepalives whose
+     * sequence goes backwards are answered each with its own sequence.
+     */
+    @Test
+    void twoResumesAtOnceLeaveTheSessionOnTheLaterAttempt() throws Exception {
+        try (ProbeKernel k = new ProbeKernel(pager.target())) {
+            k.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                    .setResumable(true)).build());
+            PagerWelcome w = k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(1).setName("obj").setPageSize(4096)).build());
+            k.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            for (long seq : new long[] {9, 3, 0}) {
+                k.send(KernelToPager.newBuilder().setKernelKeepalive(io.machxp.proto.xp.KernelKeepalive.newBuilder()
+                        .setSequence(seq)).build());
+                assertThat(k.await(PagerToKernel::hasPagerKeepalive).getPagerKeepalive().getSequence()).isEqualTo(seq);
+            }
+            Resume r = Resume.newBuilder().setKernelId(w.getKernelId()).setSessionToken(w.getSessionToken())
+                    .setReceived(2).build();
+            ProbeKernel second = new ProbeKernel(pager.target());
+            ProbeKernel third = new ProbeKernel(pager.target());
+            try (second; third) {
+                third.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                        .setResumable(true).setResume(r.toBuilder().setAttempt(3))).build());
+                second.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
+                        .setResumable(true).setResume(r.toBuilder().setAttempt(2))).build());
+                third.keepingAlive(400);
+                assertThat(third.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getResumed()).isTrue();
+                assertThat(reason(second.end.get(30, TimeUnit.SECONDS))).isEqualTo("ESTALE");
+                assertThat(reason(k.end.get(30, TimeUnit.SECONDS))).isEqualTo("ESTALE");
+                third.barrier();
+                assertThat(third.end).isNotDone();
+                assertThat(pager.holderOf("obj", 8)).isEqualTo("k");
+            }
         }
     }
 }

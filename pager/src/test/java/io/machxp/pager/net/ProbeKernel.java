@@ -122,7 +122,10 @@ final class ProbeKernel implements AutoCloseable {
         close();
     }
 
-    /** Keeps the session's lease, as a kernel does: a keepalive every {@code periodMillis}. */
+    /**
+     * Keeps the session's lease, as a kernel does: a keepalive every {@code periodMillis}. Call it
+     * after the hello was sent (a keepalive before it breaks XP).
+     */
     ProbeKernel keepingAlive(long periodMillis) {
         keepalives = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         keepalives.scheduleAtFixedRate(() -> {
