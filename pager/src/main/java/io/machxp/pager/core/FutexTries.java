@@ -11,6 +11,8 @@ import io.machxp.proto.xp.PagerToKernel;
  * Pager core thread only.
  * <pre>
  *  try by K, held by H, queue not empty -> futex_busy to K (kernels wait: not free)
+ *  try by K, held by H, H's stream broke -> futex_busy to K (H cannot answer before its lease ends)
+ *  H's stream breaks                    -> futex_busy to every try waiting
  *  try by K, held by H, nobody queued   -> K waits as a try; relinquish_futex(try) to H, once
  *                                          for every try before H answers
  *  futex_held(H, token of the grant)    -> futex_busy to every try waiting
@@ -34,8 +36,10 @@ final class FutexTries {
      * holder is asked (once for every try that comes before it answers).
      */
     void tryLock(FutexRecord f, KernelSession s) {
-        if (!f.queue.isEmpty()) {
-            busy(s, f.key); // kernels wait for it: not free, whatever the holder's word says now
+        if (!f.queue.isEmpty() || f.holder.broken) {
+            // kernels wait for it: not free, whatever the holder's word says now; or the holder's
+            // stream broke and it cannot answer before its lease ends, which a trylock does not wait for
+            busy(s, f.key);
             return;
         }
         f.tries.add(s);

@@ -274,6 +274,21 @@ final class PagerFutexes {
     }
 
     /**
+     * The holder's stream broke (it keeps its futexes until its lease ends): it cannot answer a
+     * relinquish_futex(try), so every trylock waiting on its answer is answered busy now, as is
+     * every trylock while it stays broken ({@link FutexTries#tryLock}): a trylock does not wait.
+     */
+    void holderBroke(KernelSession s) {
+        for (FutexKey key : s.held) {
+            FutexRecord f = records.get(key);
+            if (!f.tries.isEmpty()) {
+                f.tryAsked = false;
+                tries.answer(f);
+            }
+        }
+    }
+
+    /**
      * Every futex of {@code object} (null: of every object) the kernel holds is released without
      * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
      */

@@ -117,6 +117,7 @@ final class PagerSessions {
         }
         s.broken = true;
         futexes.leaveQueues(s, null);
+        futexes.holderBroke(s);
         pages.cancelRequests(s);
         CoreContext.log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its "
                 + "own until its lease ends in {} ms", core.name, s, s.held.size(),

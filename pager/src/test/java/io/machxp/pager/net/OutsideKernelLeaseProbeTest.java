@@ -77,13 +77,25 @@ class OutsideKernelLeaseProbeTest {
             holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
             holder.crash();
 
+            // The holder cannot answer the trylock's relinquish(try) any more: busy, at once (while
+            // the holder's futexes are still its own), not a lease later.
+            assertThat(trier.await(m -> m.hasMemoryObjectFutexGranted() || m.hasMemoryObjectFutexBusy())
+                    .hasMemoryObjectFutexBusy()).isTrue();
+            assertThat(pager.holderOf("obj", 16)).as("within the holder's lease").isEqualTo("holder");
+            trier.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(1).setOffset(16).setTry(true)).build());
+            assertThat(trier.await(m -> m.hasMemoryObjectFutexGranted() || m.hasMemoryObjectFutexBusy())
+                    .hasMemoryObjectFutexBusy()).as("a trylock while the holder is broken").isTrue();
+
             MemoryObjectFutexGranted g1 = first.await(PagerToKernel::hasMemoryObjectFutexGranted)
                     .getMemoryObjectFutexGranted();
             assertThat(g1.getOwnerDied()).isTrue();
             assertThat(g1.getRelinquish()).as("second waits: the grant carries the relinquish").isTrue();
+            trier.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                    .setObjectId(1).setOffset(16).setTry(true)).build());
             MemoryObjectFutexGranted t = trier.await(m -> m.hasMemoryObjectFutexGranted()
                     || m.hasMemoryObjectFutexBusy()).getMemoryObjectFutexGranted();
-            assertThat(t.getOwnerDied()).as("the trylock's futex, free everywhere now, with owner_died").isTrue();
+            assertThat(t.getOwnerDied()).as("the dead holder's futex, free now, with owner_died").isTrue();
             second.barrier();
             first.send(release(8, g1.getFencingToken()));
             MemoryObjectFutexGranted g2 = second.await(PagerToKernel::hasMemoryObjectFutexGranted)
