@@ -252,4 +252,93 @@ class OutsideKernelProbeTest {
             }
         }
     }
+
+    private static String reason(com.google.rpc.Status status) throws Exception {
+        for (var detail : status.getDetailsList()) {
+            if (detail.is(com.google.rpc.ErrorInfo.class)) {
+                return detail.unpack(com.google.rpc.ErrorInfo.class).getReason();
+            }
+        }
+        return null;
+    }
+
+    /** Hellos the pager must end (spec 2.2, 2.3, 3.3, 9): each with its code, errno and a sentence. */
+    @Test
+    void badHellosEndTheStreamWithTheSpecsStatus() throws Exception {
+        Object[][] cases = {
+            {ProbeKernel.hello("x".repeat(65)).build(), io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL"},
+            {ProbeKernel.hello("two words").build(), io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL"},
+            {ProbeKernel.hello("").build(), io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL"},
+            {ProbeKernel.hello("caf\u00e9").build(), io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL"},
+            {ProbeKernel.hello("v").setKernelHello(ProbeKernel.hello("v").getKernelHello().toBuilder()
+                    .setProtocolVersion(-1)).build(), io.grpc.Status.Code.UNIMPLEMENTED, "EPROTONOSUPPORT"},
+            {ProbeKernel.hello("r").setKernelHello(ProbeKernel.hello("r").getKernelHello().toBuilder()
+                    .setReclaim(io.machxp.proto.xp.Reclaim.newBuilder().setKernelId(5))).build(),
+                    io.grpc.Status.Code.FAILED_PRECONDITION, "ESTALE"},
+            {ProbeKernel.hello("q").setKernelHello(ProbeKernel.hello("q").getKernelHello().toBuilder()
+                    .setResume(io.machxp.proto.xp.Resume.newBuilder().setKernelId(1).setSessionToken(42)
+                            .setAttempt(1))).build(), io.grpc.Status.Code.FAILED_PRECONDITION, "ESTALE"},
+        };
+        for (Object[] c : cases) {
+            try (ProbeKernel k = new ProbeKernel(pager.target())) {
+                k.send((KernelToPager) c[0]);
+                com.google.rpc.Status end = k.end.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(end.getCode()).as("%s", c[0]).isEqualTo(((io.grpc.Status.Code) c[1]).value());
+                assertThat(reason(end)).as("%s", c[0]).isEqualTo(c[2]);
+                assertThat(end.getMessage()).as("a sentence").hasSizeGreaterThan(20);
+            }
+        }
+        try (ProbeKernel first = ProbeKernel.welcomed(pager.target(), "same");
+                ProbeKernel twin = new ProbeKernel(pager.target())) {
+            twin.send(ProbeKernel.hello("same").build());
+            com.google.rpc.Status end = twin.end.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(reason(end)).isEqualTo("EEXIST");
+            assertThat(first.barrier()).isEmpty();
+        }
+        anotherKernelIsServed("good");
+    }
+
+    /**
+     * Objects: an init of an id already initialized is dropped, a wrong page size or unknown name
+     * destroyed; a terminated id answers data_request with data_error; terminate of a futex held
+     * while another kernel waits hands it on with handoff (spec 5, 8.4).
+     */
+    @Test
+    void objectMisuseIsRefusedAndTerminateHandsTheFutexOn() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "k");
+                ProbeKernel waiter = ProbeKernel.welcomed(pager.target(), "waiter")) {
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(1).setName("obj").setPageSize(4096)).build());
+            assertThat(k.barrier()).as("an id already initialized").isEmpty();
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(2).setName("obj").setPageSize(8192)).build());
+            assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDestroy()).isTrue();
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                    .setObjectId(3).setName("nope").setPageSize(4096)).build());
+            assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDestroy()).isTrue();
+
+            k.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            waiter.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
+            k.send(KernelToPager.newBuilder().setMemoryObjectTerminate(io.machxp.proto.xp.MemoryObjectTerminate
+                    .newBuilder().setObjectId(1)).build());
+            MemoryObjectFutexGrantedView g = new MemoryObjectFutexGrantedView(
+                    waiter.await(PagerToKernel::hasMemoryObjectFutexGranted));
+            assertThat(g.handoff()).isTrue();
+            assertThat(g.ownerDied()).isFalse();
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ)).build());
+            assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDataError()).isTrue();
+            k.send(KernelToPager.newBuilder().setMemoryObjectTerminate(io.machxp.proto.xp.MemoryObjectTerminate
+                    .newBuilder().setObjectId(1)).build());
+            assertThat(k.barrier()).as("a second terminate").isEmpty();
+        }
+    }
+
+    private record MemoryObjectFutexGrantedView(boolean handoff, boolean ownerDied) {
+        MemoryObjectFutexGrantedView(PagerToKernel m) {
+            this(m.getMemoryObjectFutexGranted().getHandoff(), m.getMemoryObjectFutexGranted().getOwnerDied());
+        }
+    }
 }
