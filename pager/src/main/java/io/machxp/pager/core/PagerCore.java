@@ -47,6 +47,12 @@ import java.util.Map;
  * refused: logged, counted, and otherwise ignored, so state never depends on a kernel behaving.
  */
 public final class PagerCore {
+    /**
+     * The hello features this pager knows (spec 6.12). A session keeps only these: a hello naming
+     * thousands of others (a 4 MiB message holds half a million) must not make the pager keep them
+     * for the session's life.
+     */
+    static final java.util.Set<String> FEATURES = java.util.Set.of("precious", "lock_ranges", "change_attributes");
     private final int pageSize;
     private final CoreContext core;
     private final PageCoherence pages;
@@ -280,7 +286,11 @@ public final class PagerCore {
         }
         s.resumable = h.getResumable();
         s.features.clear();
-        s.features.addAll(h.getFeaturesList());
+        for (String feature : h.getFeaturesList()) {
+            if (FEATURES.contains(feature)) { // names it does not know, it ignores (xp.proto): and keeps none of them
+                s.features.add(feature);
+            }
+        }
         if (h.hasResume() && resume.resume(s, h.getKernelName(), h.getResume(), h.hasReclaim())) {
             return;
         }
