@@ -22,6 +22,13 @@ import java.util.List;
 final class ReplayLog {
     /** The most bytes of messages kept for one session's resume. */
     static final long MAX_BYTES = 16L << 20;
+    /**
+     * What keeping one message costs the pager beyond its encoded bytes (its Java objects and the
+     * queue's slot: about 70 bytes for a pager_keepalive, whose encoding is 4), counted with them
+     * so that a kernel whose keepalives never say what it received keeps at most about 16 MiB of
+     * memory, not 3 million tiny messages' worth of objects.
+     */
+    static final int MESSAGE_OVERHEAD = 64;
 
     /** Names the session for a resume: unguessable, never 0. */
     final long token;
@@ -44,7 +51,7 @@ final class ReplayLog {
             return;
         }
         kept.add(m);
-        keptBytes += m.getSerializedSize();
+        keptBytes += cost(m);
         if (keptBytes > MAX_BYTES) {
             overflowed = true;
             kept.clear();
@@ -55,8 +62,13 @@ final class ReplayLog {
     /** The kernel has received the first {@code count} messages: they are not kept any more. */
     void acknowledged(long count) {
         while (!kept.isEmpty() && firstKept() <= Math.min(count, sent)) {
-            keptBytes -= kept.poll().getSerializedSize();
+            keptBytes -= cost(kept.poll());
         }
+    }
+
+    /** What keeping {@code m} costs against {@link #MAX_BYTES}. */
+    static long cost(PagerToKernel m) {
+        return m.getSerializedSize() + MESSAGE_OVERHEAD;
     }
 
     private long firstKept() {

@@ -143,7 +143,7 @@ final class SnapshotReader {
             s.replay.attempt = r.getAttempt();
             s.replay.sent = r.getSent();
             s.replay.kept.addAll(r.getKeptList());
-            s.replay.keptBytes = r.getKeptList().stream().mapToLong(m -> m.getSerializedSize()).sum();
+            s.replay.keptBytes = r.getKeptList().stream().mapToLong(ReplayLog::cost).sum();
             s.replay.overflowed = r.getOverflowed();
         }
         return s;
