@@ -102,7 +102,8 @@ final class PagerObjects {
         long offset = m.getOffset();
         long length = m.getLength();
         String error = o == null ? "object id " + m.getObjectId() + " is not initialized on this session"
-                : offset < 0 || offset % core.pageSize != 0 || length <= 0 || length % core.pageSize != 0 || offset >= o.size()
+                : offset < 0 || offset % core.pageSize != 0 || length <= 0 || length % core.pageSize != 0
+                        || offset >= o.size()
                         || length > o.size() - offset ? "range 0x" + Long.toHexString(offset) + "+0x"
                         + Long.toHexString(length) + " is not whole pages inside '" + o.name() + "' (size 0x"
                         + Long.toHexString(o.size()) + ")" : "";

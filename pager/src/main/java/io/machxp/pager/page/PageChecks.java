@@ -63,7 +63,8 @@ final class PageChecks {
         MemoryObject o = object(s, objectId, routine);
         if (o != null && (length <= 0 || length % pageSize != 0 || !pageOf(o, offset) || length > o.size() - offset)) {
             out.refuse(s, routine + " for range 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(length)
-                    + ", which is not whole pages inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")");
+                    + ", which is not whole pages inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size())
+                    + ")");
             return null;
         }
         return o;

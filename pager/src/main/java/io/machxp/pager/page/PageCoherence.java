@@ -218,8 +218,8 @@ public final class PageCoherence {
         } else {
             for (var it = pages.iterator(); it.hasNext(); ) {
                 PageRecord p = it.next();
-                if (p.key.object().equals(o.name()) && p.offset() >= c.getOffset() && p.offset() < end && p.current != null
-                        && p.current.awaited.containsKey(s)) {
+                if (p.key.object().equals(o.name()) && p.offset() >= c.getOffset() && p.offset() < end
+                        && p.current != null && p.current.awaited.containsKey(s)) {
                     awaited.add(p.offset());
                 }
             }
@@ -230,8 +230,9 @@ public final class PageCoherence {
         }
         long unasked = c.getLength() / pageSize - awaited.size();
         if (unasked > 0) {
-            out.refuse(s, routine + " for 0x" + Long.toHexString(c.getOffset()) + "+0x" + Long.toHexString(c.getLength())
-                    + " of '" + o.name() + "': " + unasked + " of its pages had no lock_request waiting for it");
+            out.refuse(s, routine + " for 0x" + Long.toHexString(c.getOffset()) + "+0x"
+                    + Long.toHexString(c.getLength()) + " of '" + o.name() + "': " + unasked
+                    + " of its pages had no lock_request waiting for it");
         }
     }
 

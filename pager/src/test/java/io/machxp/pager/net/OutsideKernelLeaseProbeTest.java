@@ -174,7 +174,8 @@ class OutsideKernelLeaseProbeTest {
             try (ProbeKernel twice = new ProbeKernel(pager.target())) {
                 twice.send(ProbeKernel.hello("k").setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()
                         .setResumable(true).setResume(good)).build());
-                assertThat(reason(twice.end.get(30, TimeUnit.SECONDS))).as("the same attempt again").isEqualTo("ESTALE");
+                assertThat(reason(twice.end.get(30, TimeUnit.SECONDS))).as("the same attempt again")
+                        .isEqualTo("ESTALE");
             }
             moved.barrier();
             assertThat(pager.holderOf("obj", 8)).isEqualTo("k");
