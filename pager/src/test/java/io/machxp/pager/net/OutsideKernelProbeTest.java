@@ -341,4 +341,46 @@ class OutsideKernelProbeTest {
             this(m.getMemoryObjectFutexGranted().getHandoff(), m.getMemoryObjectFutexGranted().getOwnerDied());
         }
     }
+
+    /**
+     * A release carrying pages it may not give back (not held, the wrong size, outside the object,
+     * twice the same page) still releases the futex (spec 8.5, 8.8: each page is judged on its own),
+     * the waiter gets it without those pages, and dirty data from a reader changes nothing.
+     */
+    @Test
+    void aReleaseWithBogusPagesStillHandsTheFutexOnWithoutThem() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "k");
+                ProbeKernel waiter = ProbeKernel.welcomed(pager.target(), "waiter")) {
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(4096).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ)).build());
+            k.await(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                    .setObjectId(1).setOffset(4096).setDirty(true).setKernelCopy(true).setData(
+                            com.google.protobuf.ByteString.copyFrom(new byte[4096]))).build());
+            k.send(ProbeKernel.lock(8));
+            long token = k.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getFencingToken();
+            waiter.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
+            com.google.protobuf.ByteString page = com.google.protobuf.ByteString.copyFrom(new byte[4096]);
+            k.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                    .setObjectId(1).setOffset(8).setFencingToken(token).setHandoff(true)
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(0).setData(page).setDirty(true))
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(4096).setData(page).setDirty(true))
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(8192).setDirty(true)
+                            .setData(com.google.protobuf.ByteString.copyFrom(new byte[7])))
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(SIZE).setData(page).setDirty(true))
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(-4096L).setData(page).setDirty(true))
+                    .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(0).setData(page).setDirty(true)))
+                    .build());
+            io.machxp.proto.xp.MemoryObjectFutexGranted g = waiter.await(PagerToKernel::hasMemoryObjectFutexGranted)
+                    .getMemoryObjectFutexGranted();
+            assertThat(g.getPagesList()).as("no page it could not give back").isEmpty();
+            assertThat(g.getHandoff()).isTrue();
+            assertThat(g.getFencingToken()).isGreaterThan(token);
+            assertThat(pager.holderOf("obj", 8)).isEqualTo("waiter");
+            k.barrier();
+        }
+        anotherKernelIsServed("good");
+    }
 }
