@@ -41,7 +41,10 @@ public final class EventLog {
         Matcher m = TID.matcher(text);
         StringBuilder named = new StringBuilder();
         while (m.find()) {
-            String n = names.get(Integer.parseInt(m.group(1)));
+            // a number of 10 digits or more may be no int: a value a scenario wrote (0x80000000 is
+            // 2147483648), never a TID
+            long number = m.group(1).length() <= 10 ? Long.parseLong(m.group(1)) : -1;
+            String n = number >= 0 && number <= Integer.MAX_VALUE ? names.get((int) number) : null;
             m.appendReplacement(named, Matcher.quoteReplacement(n != null ? n : m.group(1)));
         }
         m.appendTail(named);

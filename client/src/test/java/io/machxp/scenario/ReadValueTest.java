@@ -68,4 +68,25 @@ class ReadValueTest {
                 "O step 5 (read m (expect O)) expected to read O but read O|WAITERS",
                 "W step 4 (read m (expect W)) expected to read W but read free");
     }
+
+    @Test
+    void aWrittenValueOfTenDigitsIsNoTidAndTheRunGoesOn() {
+        // the event log names TIDs in event details; 2147483648 (0x80000000, WAITERS alone) is no int
+        ScenarioResult r = ScenarioRun.sim(ScenarioParser.parse("""
+                name: waiters alone
+                kernels: [{name: A}]
+                words: {m: 0, data: 64}
+                threads:
+                  - name: T
+                    program:
+                      - {write: data, value: 2147483648}
+                      - {read: data, value: -2147483648}
+                      - {write: m, value: 2147483648}
+                      - {read: m, value: WAITERS}
+                      - {lock: m}
+                      - {unlock: m}
+                """, "waiters.yaml"), 1, true);
+        assertThat(r.completed()).isTrue();
+        assertThat(r.stepFailures()).isEmpty();
+    }
 }
