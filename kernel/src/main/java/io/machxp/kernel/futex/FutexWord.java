@@ -62,10 +62,14 @@ public final class FutexWord {
         return (int) state;
     }
 
-    /** The owner's TID, or 0 when nobody holds it (free, free after a death, not recoverable). */
+    /**
+     * The owner's TID, or 0 when nobody holds it (free, free after a death, not recoverable). The
+     * TID field all ones is an owner only without OWNER_DIED: TID_MASK is never a thread's TID, so
+     * a task wrote it, and lockers get ESRCH as on Linux; with OWNER_DIED it is NOT_RECOVERABLE.
+     */
     public static int owner(long state) {
         int tid = (int) state & TID_MASK;
-        return tid == TID_MASK ? 0 : tid;
+        return tid == TID_MASK && isOwnerDied(state) ? 0 : tid;
     }
 
     public static boolean isOwnerDied(long state) {

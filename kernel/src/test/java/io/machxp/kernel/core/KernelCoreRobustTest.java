@@ -119,6 +119,24 @@ class KernelCoreRobustTest {
     }
 
     /**
+     * 0x3fffffff, the TID field all ones, is the TID of no thread too (never given to a thread),
+     * not a free word: Linux's LOCK_PI and TRYLOCK_PI answer ESRCH and leave WAITERS. Only with
+     * OWNER_DIED set is it machxp's NOT_RECOVERABLE.
+     */
+    @Test
+    void aWordHoldingTidMaskGivesEsrch() {
+        Answer<Void> written = k.write(k.base + 16, le(FutexWord.TID_MASK));
+        k.zeroFill(0);
+        written.value();
+        var trylock = k.trylock(next, k.base + 16);
+        k.grant(16);
+        assertThat(trylock.error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(FutexWord.word(k.futex(k.base + 16).state())).isEqualTo(FutexWord.TID_MASK | FutexWord.WAITERS);
+        assertThat(k.lockFull(later, k.base + 16).error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(FutexWord.owner(FutexWord.NOT_RECOVERABLE)).isZero();
+    }
+
+    /**
      * A thread's fast-path lock that lands after its death's scan of what it owned leaves the
      * futex with the TID of a thread this kernel saw end: that is a death, so the next locker gets
      * it with EOWNERDEAD (not ESRCH, and not a futex stranded for good).
