@@ -313,6 +313,43 @@ class KernelCorePagesTest {
         assertThat(k.env.sent).as("no message: the futex stayed here").isEmpty();
     }
 
+    /**
+     * A futex cached here whose word a task wrote over (a TID of no thread) is plain memory for
+     * other kernels too: when its page comes back newer (another kernel wrote it), the word a task
+     * there wrote is the futex's word, not the one this kernel last had (it kept 0x20000000 and
+     * answered ESRCH for it after another kernel had written 0x20000001, or 0 over it).
+     */
+    @Test
+    void aWrittenOverWordTakesTheValueWrittenElsewhereWhenItsPageComesBack() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base + 32);
+        assertThat(k.unlock(t, k.base + 32).answered()).isTrue();
+        k.write(k.base + 32, le(0x20000000)).value();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // taken for another kernel
+        k.env.drain();
+        assertThat(FutexWord.isNoPage(k.futex(k.base + 32).state())).isTrue();
+
+        MachThread u = k.thread();
+        Answer<AcquirePath> trylock = k.trylock(u, k.base + 32);
+        supplyNewer(page(32, 0x20000001), 5); // another kernel's task wrote 0x20000001
+        assertThat(trylock.error().errno()).isEqualTo(Errno.ESRCH);
+        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(0x20000001 | FutexWord.WAITERS);
+
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        Answer<AcquirePath> lock = k.lock(u, k.base + 32);
+        supplyNewer(page(32, 0), 7); // and repaired it with 0
+        assertThat(lock.value()).isNotNull();
+        assertThat(FutexWord.owner(k.futex(k.base + 32).state())).isEqualTo(u.tid);
+    }
+
+    /** memory_object_data_supply of page 0 with contents another kernel wrote (version {@code version}). */
+    private void supplyNewer(byte[] data, long version) {
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setData(ByteString.copyFrom(data)).setVersion(version))
+                .build());
+    }
+
     /** Compare-and-swap and fetch-add on 32- and 64-bit words, little-endian. */
     @Test
     void atomicsOnWords() {
