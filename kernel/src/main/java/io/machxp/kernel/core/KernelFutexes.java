@@ -55,7 +55,8 @@ import java.util.List;
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
  *                                       re-asked for if local waiters remain
  *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
- *  timeout, cancel  waiting          -> leaves the queue; WAITERS cleared if nobody is left
+ *  timeout, cancel  waiting          -> leaves the queue; WAITERS stays in the word (as Linux
+ *                                       leaves it), the owner's unlock clears it
  * </pre>
  * A lock, unlock or consistent on a futex held here whose page is elsewhere (NOPAGE) first
  * faults the page in writable: the word can change only with the page.

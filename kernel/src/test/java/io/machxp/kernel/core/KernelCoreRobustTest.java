@@ -119,6 +119,27 @@ class KernelCoreRobustTest {
     }
 
     /**
+     * A word with TID 0 and flags a task wrote: as Linux's LOCK_PI (no waiter in the kernel), the
+     * lock takes it with the caller's TID, keeps OWNER_DIED (EOWNERDEAD) and drops WAITERS.
+     */
+    @Test
+    void aWordOfFlagsAloneIsTakenKeepingOnlyOwnerDied() {
+        Answer<Void> written = k.write(k.base + 16, le(FutexWord.WAITERS));
+        k.zeroFill(0);
+        written.value();
+        Answer<Acquired> lock = k.lockFull(next, k.base + 16);
+        k.grant(16);
+        assertThat(lock.value().ownerDied()).isFalse();
+        assertThat(FutexWord.word(k.futex(k.base + 16).state())).isEqualTo(next.tid);
+
+        k.write(k.base + 32, le(FutexWord.OWNER_DIED | FutexWord.WAITERS)).value();
+        Answer<Acquired> again = k.lockFull(later, k.base + 32);
+        k.grant(32);
+        assertThat(again.value().ownerDied()).isTrue();
+        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(later.tid | FutexWord.OWNER_DIED);
+    }
+
+    /**
      * 0x3fffffff, the TID field all ones, is the TID of no thread too (never given to a thread),
      * not a free word: Linux's LOCK_PI and TRYLOCK_PI answer ESRCH and leave WAITERS. Only with
      * OWNER_DIED set is it machxp's NOT_RECOVERABLE.
