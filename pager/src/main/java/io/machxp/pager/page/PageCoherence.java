@@ -64,6 +64,8 @@ import java.util.List;
  * kernel copy is refused as data, but the kernel holds the page no more: it has dropped it.
  */
 public final class PageCoherence {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PageCoherence.class);
+
     private final int pageSize;
     private final PageOutput out;
     private final PageTable pages = new PageTable();
@@ -341,8 +343,9 @@ public final class PageCoherence {
 
     private void submit(PageRecord p, PageOperation op) {
         if (outstanding(p, op)) {
-            out.refuse(op.requester, (op.write ? "write" : "read") + " access to " + p + " asked again while "
-                    + "the same request of it is outstanding (a kernel keeps one per page); its answer answers both");
+            // Merged, not refused: a request of several pages goes on with its other pages.
+            LOG.debug("{}: {} access asked again by {} while the same request of it is outstanding (a kernel "
+                    + "keeps one per page); its answer answers both", p, op.write ? "write" : "read", op.requester);
             pages.pruneIfIdle(p);
             return;
         }
