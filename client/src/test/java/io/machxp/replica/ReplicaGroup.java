@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Three replicas of one pager in this JVM, on loopback: each its own Ratis server and XP server. */
 final class ReplicaGroup implements AutoCloseable {
@@ -78,8 +79,21 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** The replica that leads and takes kernels, once there is one (waits up to 30 s). */
     ReplicatedPager awaitLeader() {
-        return Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                .until(this::leader, Optional::isPresent).orElseThrow();
+        return awaitLeader(Duration.ofSeconds(30));
+    }
+
+    /**
+     * The replica that leads and takes kernels, once there is one (waits up to {@code patience});
+     * if none does in time, the failure says where each replica stands.
+     */
+    ReplicatedPager awaitLeader(Duration patience) {
+        try {
+            return Awaitility.await().atMost(patience).pollInterval(Duration.ofMillis(20))
+                    .until(this::leader, Optional::isPresent).orElseThrow();
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no replica took kernels within " + patience + ":\n  "
+                    + String.join("\n  ", replicas.stream().map(ReplicatedPager::describe).toList()), e);
+        }
     }
 
     private Optional<ReplicatedPager> leader() {

@@ -51,6 +51,11 @@ public final class LeaderTicker {
         }
     }
 
+    /** Whether an entry this ticker appended is on its way (none is appended until it is answered). */
+    public boolean inFlight() {
+        return inFlight.get();
+    }
+
     /** Whether the leader of {@code term} has its leader_started applied here: it may take kernels. */
     public boolean announced(long term) {
         return replica.ready() && replica.leaderStartedTerm() >= term;

@@ -45,8 +45,20 @@ import org.apache.ratis.util.MD5FileUtil;
  *  pause, reinitialize (a snapshot installed   the same, from the snapshot the leader sent: paused
  *    by the leader on a replica that lags)      while Ratis writes it, then restored
  * </pre>
- * Every call comes on Ratis's applying thread, between two entries: the core is never touched
- * by two threads.
+ * Every call that touches the core comes on Ratis's applying thread, between two entries: the
+ * core is never touched by two threads.
+ *
+ * <h2>Paused, once a snapshot was installed</h2>
+ * Ratis calls {@link #pause} on the thread that receives an install (once per chunk) and, after
+ * the last chunk, has the applying thread call {@link #reinitialize}, asserting first that this
+ * state machine is {@code PAUSED}: if it is not, the applying thread stops and the replica's Raft
+ * server closes itself. A lagging replica can be sent a second snapshot right after the first (the
+ * leader purged its log past the first one meanwhile), and that second install's pause can come
+ * before the first one's reinitialize: a reinitialize that went back to {@code RUNNING} then left
+ * the second one to find this state machine running, and the replica died (seen under load, a
+ * restarted replica that then could neither vote nor lead). Nothing here needs pausing - an install
+ * only writes a file, which the applying thread reads - and nothing in Ratis reads the state but
+ * that assertion, so {@link #reinitialize} leaves it {@code PAUSED}: every later install finds it so.
  */
 final class PagerStateMachine extends BaseStateMachine {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerStateMachine.class);
@@ -86,24 +98,26 @@ final class PagerStateMachine extends BaseStateMachine {
         });
     }
 
-    /** Before a snapshot from the leader is installed: nothing is applied until {@link #reinitialize}. */
+    /**
+     * A snapshot from the leader is being written here (called for each chunk): {@code PAUSED},
+     * as Ratis asserts before it has {@link #reinitialize} called.
+     */
     @Override
-    public void pause() {
+    public synchronized void pause() {
         if (getLifeCycleState() == LifeCycle.State.RUNNING) {
             getLifeCycle().transition(LifeCycle.State.PAUSING);
             getLifeCycle().transition(LifeCycle.State.PAUSED);
         }
     }
 
-    /** A snapshot from the leader is installed: restored, and the state machine runs again. */
+    /**
+     * A snapshot from the leader is installed: restored. The state stays {@code PAUSED} (see the
+     * class comment): another install may already be under way.
+     */
     @Override
-    public void reinitialize() throws IOException {
+    public synchronized void reinitialize() throws IOException {
         load(storage.loadLatestSnapshot());
         installed.incrementAndGet();
-        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-            getLifeCycle().transition(LifeCycle.State.STARTING);
-            getLifeCycle().transition(LifeCycle.State.RUNNING);
-        }
     }
 
     /** How many snapshots the leader installed here. */

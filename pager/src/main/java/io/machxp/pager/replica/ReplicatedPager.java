@@ -16,7 +16,6 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -76,6 +75,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final ScheduledExecutorService tickerThread;
     private volatile RaftClient client;
     private volatile boolean closed;
+    /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
+    private boolean raftStopReported;
     private final SessionIds sessionIds = new SessionIds();
     private final LeaderTicker ticker;
 
@@ -256,12 +257,40 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** The leader's ticker ({@link LeaderTicker}): a genesis until one is applied, then ticks when due. */
     private void tickIfDue() {
         try {
+            reportIfRaftStopped();
             if (client != null) {
                 ticker.check(groupNow(), term(), this::genesis, this::append);
             }
         } catch (RuntimeException e) {
             log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
         }
+    }
+
+    /**
+     * Ratis closes a replica's Raft server on its own when its applying thread fails: the replica
+     * then neither votes, follows nor leads, though its process runs on. Said once, as an error an
+     * operator can act on.
+     */
+    private void reportIfRaftStopped() {
+        if (closed || raftStopReported) {
+            return;
+        }
+        String state;
+        try {
+            DivisionInfo info = info();
+            if (info.isAlive()) {
+                return;
+            }
+            state = String.valueOf(info.getLifeCycleState());
+        } catch (UncheckedIOException e) {
+            state = "gone (" + e.getMessage() + ")";
+        }
+        if (closed) {
+            return;
+        }
+        raftStopReported = true;
+        log.error("pager {} replica {}: its Raft server stopped on its own ({}): this replica no longer votes, follows "
+                + "or leads; the cause is logged above; restart this replica", config.name(), replicas.self(), state);
     }
 
     /** A genesis of this group: the first leader's start time as token epoch, a secret seed from a secure source. */
@@ -339,11 +368,6 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return streams.count();
     }
 
-    /** Asks this replica's applying thread nothing: the stats its core counts. For tests and tools. */
-    public Map<String, String> replicaMap() {
-        return replicas.replicas();
-    }
-
     /**
      * Where this replica's log and snapshots stand: the last entry applied, the first entry its log
      * still has (entries before it were purged), the latest snapshot, and how many snapshots the
@@ -356,6 +380,39 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         var applied = stateMachine.getLastAppliedTermIndex();
         return new LogStatus(applied == null ? -1 : applied.getIndex(), d.getRaftLog().getStartIndex(),
                 stateMachine.latestSnapshotIndex(), stateMachine.installed());
+    }
+
+    /**
+     * One line on where this replica stands, for an operator or a failed test: its Raft role, term
+     * and leader; as a leader, whether Ratis says it is ready, whether it has its client and has
+     * applied its leader_started (it takes kernels only with all three) and whether a ticker entry
+     * is on its way; as a follower, how long since it heard from a leader and how many of the
+     * leader's requests it is still handling (Ratis starts no election while one is); its log.
+     */
+    public String describe() {
+        if (closed) {
+            return "replica " + replicas.self() + ": closed";
+        }
+        try {
+            DivisionInfo info = info();
+            var role = info.getRoleInfoProto();
+            StringBuilder b = new StringBuilder("replica ").append(replicas.self()).append(": Raft server ")
+                    .append(info.getLifeCycleState()).append(", ")
+                    .append(info.getCurrentRole()).append(" in term ").append(info.getCurrentTerm())
+                    .append(", leader ").append(info.getLeaderId());
+            if (info.isLeader()) {
+                b.append(", ready ").append(info.isLeaderReady()).append(", client ").append(client != null)
+                        .append(", leader_started applied ").append(ticker.announced(info.getCurrentTerm()))
+                        .append(", ticker entry in flight ").append(ticker.inFlight());
+            } else if (role.hasFollowerInfo()) {
+                b.append(", last heard from a leader ")
+                        .append(role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs())
+                        .append(" ms ago, requests in hand ").append(role.getFollowerInfo().getOutstandingOp());
+            }
+            return b.append(", ").append(logStatus()).toString();
+        } catch (IOException | RuntimeException e) {
+            return "replica " + replicas.self() + ": " + e;
+        }
     }
 
     /**
