@@ -49,7 +49,12 @@ import java.util.PriorityQueue;
  * them), so a replica's store is rebuilt by applying the log.
  */
 public final class ReplicaCore {
-    /** Where the core's sends go: the streams this replica holds. */
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaCore.class);
+    /**
+     * Where the core's sends go: the streams this replica holds. Only the leader delivers, so what
+     * happens to a send must not change what the core does next: an outlet that throws is logged
+     * and the core goes on, as every other replica's does (see {@link Env}).
+     */
     public interface Outlet {
         void send(long sessionId, PagerToKernel message);
 
@@ -232,21 +237,43 @@ public final class ReplicaCore {
         return core;
     }
 
-    /** The core's world: the log's clock and timers, the genesis seed's tokens, the outlet's streams. */
+    /**
+     * The core's world: the log's clock and timers, the genesis seed's tokens, the outlet's streams.
+     * A send or an end the outlet fails (a kernel's stream gone on the leader) is dropped here, never
+     * thrown into the core: the core would skip the rest of the entry on this replica alone and part
+     * from the others, and on Ratis's applying thread the exception closes the replica's Raft server.
+     */
     private final class Env implements PagerEnv {
         @Override
         public void send(long sessionId, PagerToKernel message) {
-            outlet.send(sessionId, message);
+            try {
+                outlet.send(sessionId, message);
+            } catch (RuntimeException e) {
+                undelivered(sessionId, "a message", e);
+            }
         }
 
         @Override
         public void endSession(long sessionId, Errno errno, String message) {
-            outlet.endSession(sessionId, errno, message);
+            try {
+                outlet.endSession(sessionId, errno, message);
+            } catch (RuntimeException e) {
+                undelivered(sessionId, "the end of its stream", e);
+            }
         }
 
         @Override
         public void endSession(long sessionId, XpProtocolError error, String message) {
-            outlet.endSession(sessionId, error, message);
+            try {
+                outlet.endSession(sessionId, error, message);
+            } catch (RuntimeException e) {
+                undelivered(sessionId, "the end of its stream", e);
+            }
+        }
+
+        private void undelivered(long sessionId, String what, RuntimeException e) {
+            log.warn("pager {}: {} for session {} was not delivered ({}); the replica goes on as the others do",
+                    name, what, sessionId, e.toString());
         }
 
         @Override

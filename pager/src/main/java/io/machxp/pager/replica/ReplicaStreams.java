@@ -13,9 +13,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * leader takes kernels, so only the leader holds streams; a follower's core sends to no stream
  * (the same sends, dropped). Each stream is written by the applying thread and by gRPC's threads:
  * one writer at a time per stream.
+ *
+ * <p>Nothing here throws: the core's sends run on Ratis's applying thread, and an exception there
+ * stops that thread and closes the replica's Raft server for good (Ratis 3.1.3
+ * {@code StateMachineUpdater.run}: any {@code Throwable} sets {@code EXCEPTION} and calls
+ * {@code server.close()}). It would also make the leader's core skip the rest of an entry that
+ * every follower's core applies whole. A stream whose call is gone (the kernel cancelled it, the
+ * connection broke) is a broken stream: it ends here, and what is sent to it is dropped.
  */
 public final class ReplicaStreams implements ReplicaCore.Outlet {
-    /** One kernel's stream; its writes are serialized. */
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaStreams.class);
+
+    /**
+     * One kernel's stream; its writes are serialized. A write that gRPC refuses ends the stream:
+     * grpc-java throws {@code CANCELLED} from {@code onNext} on a call the client cancelled unless
+     * the service set a cancel handler ({@link ReplicaXpService} does), and throws
+     * {@code IllegalStateException} on a call already closed.
+     */
     public static final class KernelStream {
         private final StreamObserver<PagerToKernel> out;
         private boolean ended;
@@ -26,22 +40,44 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
 
         synchronized void send(PagerToKernel m) {
             if (!ended) {
-                out.onNext(m);
+                try {
+                    out.onNext(m);
+                } catch (RuntimeException e) {
+                    gone(e);
+                }
             }
         }
 
         synchronized void fail(Throwable status) {
             if (!ended) {
                 ended = true;
-                out.onError(status);
+                try {
+                    out.onError(status);
+                } catch (RuntimeException e) {
+                    gone(e);
+                }
             }
         }
 
         synchronized void complete() {
             if (!ended) {
                 ended = true;
-                out.onCompleted();
+                try {
+                    out.onCompleted();
+                } catch (RuntimeException e) {
+                    gone(e);
+                }
             }
+        }
+
+        /** Whether this stream has ended (closed here, or its call found gone). */
+        synchronized boolean ended() {
+            return ended;
+        }
+
+        private void gone(RuntimeException e) {
+            ended = true;
+            log.debug("a kernel's stream is gone ({}): what the pager sends it is dropped", e.toString());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.machxp.pager.replica;
 
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
@@ -65,6 +66,13 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     @Override
     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
+        if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
+            // Without a cancel handler grpc-java throws CANCELLED from onNext once the kernel has
+            // cancelled the call, and the core's sends run on Ratis's applying thread, where an
+            // exception closes this replica's Raft server (ReplicaStreams). The cancellation reaches
+            // onError below all the same, which drops the stream.
+            call.setOnCancelHandler(() -> { });
+        }
         ReplicaStreams.KernelStream out = new ReplicaStreams.KernelStream(toKernel);
         return new StreamObserver<>() {
             /** 0 until the first message opened a session. */
