@@ -59,19 +59,55 @@ import org.apache.ratis.util.MD5FileUtil;
  * restarted replica that then could neither vote nor lead). Nothing here needs pausing - an install
  * only writes a file, which the applying thread reads - and nothing in Ratis reads the state but
  * that assertion, so {@link #reinitialize} leaves it {@code PAUSED}: every later install finds it so.
+ *
+ * <h2>Reading an installed snapshot while the next one is written</h2>
+ * Ratis writes each chunk of an install, and on the last one swaps the state machine directory for
+ * the new one (the old directory renamed away, the new one renamed in: {@code SnapshotManager.rename}),
+ * holding its division's lock ({@code synchronized (server)} in
+ * {@code SnapshotInstallationHandler.checkAndInstallSnapshot}); the applying thread's reload of the
+ * previous install holds nothing. A reinitialize that read the directory in the middle of a swap
+ * found no snapshot ({@code SimpleStateMachineStorage.loadLatestSnapshot} returns null on an
+ * {@code IOException}) or a file that vanished, and restored nothing, while Ratis then took the
+ * latest snapshot's index as applied and skipped the log up to it: a replica whose core had not
+ * the state Ratis counted, silently. So {@link #reinitialize} holds the same lock (Ratis's own
+ * {@code RaftServerImpl.resume} calls reinitialize under it too; the lock order is the division's,
+ * then this machine's, as for {@link #pause}), and finding no snapshot is an error, not a no-op.
  */
 final class PagerStateMachine extends BaseStateMachine {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerStateMachine.class);
 
+    /** What an install of a snapshot is written under: Ratis's division of this replica. */
+    interface InstallLock {
+        Object get() throws IOException;
+    }
+
     private final ReplicaCore replica;
     private final Consumer<RaftPeerId> leaderChanged;
-    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final SimpleStateMachineStorage storage;
+    private final InstallLock installLock;
     /** Snapshots installed from the leader (reinitialize), for tests and tools. */
     private final java.util.concurrent.atomic.AtomicInteger installed = new java.util.concurrent.atomic.AtomicInteger();
 
     PagerStateMachine(ReplicaCore replica, Consumer<RaftPeerId> leaderChanged) {
+        this(replica, leaderChanged, new SimpleStateMachineStorage(), null);
+    }
+
+    /** With a storage and a lock of the caller's (tests; null: this replica's Ratis division). */
+    PagerStateMachine(ReplicaCore replica, Consumer<RaftPeerId> leaderChanged, SimpleStateMachineStorage storage,
+            InstallLock installLock) {
         this.replica = replica;
         this.leaderChanged = leaderChanged;
+        this.storage = storage;
+        this.installLock = installLock != null ? installLock : this::division;
+    }
+
+    /** This replica's Ratis division: the object Ratis synchronizes an install's chunks on. */
+    private Object division() throws IOException {
+        RaftServer server = getServer().getNow(null);
+        if (server == null) {
+            throw new IOException("replica: a snapshot install before the Raft server initialized its state machine");
+        }
+        return server.getDivision(getGroupId());
     }
 
     @Override
@@ -111,13 +147,27 @@ final class PagerStateMachine extends BaseStateMachine {
     }
 
     /**
-     * A snapshot from the leader is installed: restored. The state stays {@code PAUSED} (see the
-     * class comment): another install may already be under way.
+     * A snapshot from the leader is installed: restored, holding the lock Ratis writes installs
+     * under (see the class comment). The state stays {@code PAUSED}: another install may already
+     * be under way.
+     *
+     * @throws IOException if no snapshot is found: Ratis would count the log as applied up to a
+     *     snapshot this replica's core does not hold (Ratis then stops this replica's Raft server,
+     *     which is restarted on its store and recovers; a replica gone on unrestored would not)
      */
     @Override
-    public synchronized void reinitialize() throws IOException {
-        load(storage.loadLatestSnapshot());
-        installed.incrementAndGet();
+    public void reinitialize() throws IOException {
+        synchronized (installLock.get()) {
+            synchronized (this) {
+                SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+                if (latest == null) {
+                    throw new IOException("replica " + getId() + ": Ratis installed a snapshot, but none is found in its state "
+                            + "machine directory: not going on with a state that is not the one Ratis counts");
+                }
+                load(latest);
+                installed.incrementAndGet();
+            }
+        }
     }
 
     /** How many snapshots the leader installed here. */
