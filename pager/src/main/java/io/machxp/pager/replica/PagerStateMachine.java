@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -226,6 +227,18 @@ final class PagerStateMachine extends BaseStateMachine {
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
         leaderChanged.accept(newLeader);
+    }
+
+    /**
+     * This replica stopped leading (Ratis 3.1.3 {@code LeaderStateImpl.stop}, on any step-down):
+     * told as a leader change to none. Ratis's {@code notifyLeaderChanged} comes only with a leader
+     * ({@code ServerState.setLeader} skips null), so without this a leader deposed by a vote, or
+     * that stepped down for want of a majority, kept its kernels' streams and its client until it
+     * heard of the next leader, and its kernels learnt it only when an append of theirs failed.
+     */
+    @Override
+    public void notifyNotLeader(Collection<TransactionContext> pendingEntries) {
+        leaderChanged.accept(null);
     }
 
     /** Ratis's protobuf is shaded: an entry's bytes for its log. */

@@ -73,6 +73,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final Path raftDir;
     private final boolean removeRaftDir;
     private final ScheduledExecutorService tickerThread;
+    /** Closes Raft clients this replica no longer uses, off Ratis's threads ({@link #closeLater}). */
+    private final java.util.concurrent.ExecutorService clientCloser;
     private volatile RaftClient client;
     private volatile boolean closed;
     /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
@@ -120,6 +122,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
+            t.setDaemon(true);
+            return t;
+        });
+        this.clientCloser = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pager-" + config.name() + "-raft-client-closer-" + replicas.self());
             t.setDaemon(true);
             return t;
         });
@@ -183,18 +190,21 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     }
 
     /**
-     * Ratis's notice: {@code leader} leads now. The new leader makes a client of its own and
-     * appends a genesis; a replica that led and no longer does ends its kernels' streams.
+     * Ratis's notice: {@code leader} leads now, or (null) this replica stopped leading and no
+     * leader is known yet ({@link PagerStateMachine#notifyNotLeader}). The new leader makes a client
+     * of its own and appends a genesis; a replica that led and no longer does ends its kernels'
+     * streams and drops its client. Ratis calls both holding its division's lock: the old client is
+     * closed on a thread of its own ({@link #closeLater}).
      */
     private void leaderChanged(RaftPeerId leader) {
         boolean leads;
         RaftClient old;
         synchronized (this) {
-            leads = self.equals(leader) && !closed;
+            leads = leader != null && self.equals(leader) && !closed;
             old = client;
             client = leads ? newClient() : null;
         }
-        closeQuietly(old);
+        closeLater(old);
         if (leads) {
             log.info("pager {}: replica {} leads its group now (term {})", config.name(), replicas.self(), term());
         } else {
@@ -236,7 +246,27 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             // append through it, each append failing at once, every 5 ms, until the next leader was known.
             client = isLeader() ? newClient() : null;
         }
-        closeQuietly(failed);
+        closeLater(failed);
+    }
+
+    /**
+     * Closes a client no longer in {@link #client} on {@link #clientCloser}: Ratis tells of leader
+     * changes holding its division's lock ({@code ServerState.setLeader} from the synchronized
+     * {@code appendEntriesAsync}, {@code changeToLeader}, an install; {@code notifyNotLeader} from
+     * the synchronized {@code changeToFollower}), and a failed append is answered on a thread of
+     * the client's own channel, while a close waits up to 3 s for the channel to end gracefully and
+     * 2 s more after forcing it ({@code GrpcUtil.shutdownManagedChannel}): closed there, it held the
+     * Raft server from heartbeats, votes and appends meanwhile.
+     */
+    private void closeLater(RaftClient c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            clientCloser.execute(() -> closeQuietly(c));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            closeQuietly(c); // this replica is closing
+        }
     }
 
     /**
@@ -442,6 +472,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             client = null;
         }
         closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
+        clientCloser.shutdown(); // the clients it was given are still closed
         tickerThread.shutdownNow();
         xp.shutdownNow();
         try {

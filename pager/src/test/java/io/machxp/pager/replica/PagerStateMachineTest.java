@@ -16,8 +16,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -231,5 +234,18 @@ class PagerStateMachineTest {
                 .hasMessageContaining("none is found");
         assertThat(follower.core.snapshot()).isEqualTo(before);
         assertThat(follower.machine.installed()).isZero();
+    }
+
+    /**
+     * Ratis tells of a new leader only when one is known (ServerState.setLeader skips null), and of
+     * a step-down through notifyNotLeader: the replica hears both, the second as a change to none.
+     */
+    @Test
+    void aLeaderThatStepsDownIsToldAtOnceAsALeaderChangeToNone() throws Exception {
+        List<RaftPeerId> told = new ArrayList<>();
+        PagerStateMachine machine = new PagerStateMachine(core(), told::add);
+        machine.notifyLeaderChanged(null, RaftPeerId.valueOf("a"));
+        machine.notifyNotLeader(List.of());
+        assertThat(told).containsExactly(RaftPeerId.valueOf("a"), null);
     }
 }
