@@ -288,7 +288,10 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private void tickIfDue() {
         try {
             reportIfRaftStopped();
-            if (client != null) {
+            // Not before Ratis says the leader is ready: it refuses a leader's appends until its
+            // first entry of the term is applied (LeaderNotReadyException), and each refusal
+            // replaced the client, every 5 ms, for the whole takeover.
+            if (client != null && leaderReady()) {
                 ticker.check(groupNow(), term(), this::genesis, this::append);
             }
         } catch (RuntimeException e) {
@@ -330,6 +333,15 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return Genesis.newBuilder().setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
                 .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
                 .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));
+    }
+
+    /** Whether this replica leads and Ratis takes its appends (its term's first entry applied). */
+    private boolean leaderReady() {
+        try {
+            return info().isLeaderReady();
+        } catch (UncheckedIOException e) {
+            return false;
+        }
     }
 
     @Override
