@@ -9,6 +9,13 @@ public final class Mach {
     public static final int MACH_PORT_DEAD = ~0;
     /** The most user references a send right or dead name can have (kernel-private {@code ipc/port.h}). */
     public static final int MACH_PORT_UREFS_MAX = 0xFFFF;
+    /**
+     * The most user references a send right can have: one fewer than a dead name's, so that the
+     * dead name it becomes when its port dies can still take the reference a dead-name
+     * notification adds (GNU Mach {@code ipc/ipc_right.c}: "maximum urefs for send is
+     * MACH_PORT_UREFS_MAX-1", in mod_refs, insert_right and the merge of a received right).
+     */
+    public static final int SEND_UREFS_MAX = MACH_PORT_UREFS_MAX - 1;
     public static final int MACH_PORT_QLIMIT_DEFAULT = 5;
     public static final int MACH_PORT_QLIMIT_MAX = 16;
 

@@ -97,7 +97,7 @@ final class PortCalls {
             if (n < 0) {
                 return KernReturn.KERN_INVALID_VALUE;
             }
-            if (n > Mach.MACH_PORT_UREFS_MAX) {
+            if (n > (r == PortRight.SEND ? Mach.SEND_UREFS_MAX : Mach.MACH_PORT_UREFS_MAX)) {
                 return KernReturn.KERN_UREFS_OVERFLOW;
             }
             if (n == 0) {
@@ -174,7 +174,7 @@ final class PortCalls {
                 return KernReturn.KERN_RIGHT_EXISTS;
             }
             if (existing != null && t == MsgType.PORT_SEND && existing.has(PortRight.SEND)
-                    && existing.urefs + 1 > Mach.MACH_PORT_UREFS_MAX) {
+                    && existing.urefs + 1 > Mach.SEND_UREFS_MAX) {
                 return KernReturn.KERN_UREFS_OVERFLOW;
             }
         }

@@ -8,7 +8,7 @@ package io.machxp.kernel.ipc;
  *
  * <p>Counts follow the port's rules: an entry with send rights counts once in srights whatever
  * its user references; a carried send right counts once; a send right copied out to a name that
- * already has one merges into it (user references + 1, pegged at MACH_PORT_UREFS_MAX). When
+ * already has one merges into it (user references + 1, pegged at SEND_UREFS_MAX, 0xFFFE). When
  * srights falls to 0 a no-senders request fires; a send-once right destroyed unused sends a
  * send-once notification to its own port; freeing a name that has a dead-name request sends a
  * port-deleted notification.
@@ -116,7 +116,7 @@ final class Rights {
         }
         IpcEntry e = entryFor(space, port, name);
         if (e.has(PortRight.SEND)) {
-            e.urefs = ipc.plants.urefsAfterMerge(Math.min(e.urefs + 1, Mach.MACH_PORT_UREFS_MAX));
+            e.urefs = ipc.plants.urefsAfterMerge(Math.min(e.urefs + 1, Mach.SEND_UREFS_MAX));
             port.srights--; // merged: the entry already counts
         } else {
             e.add(PortRight.SEND);

@@ -361,19 +361,19 @@ class MachMsgTest {
         assertThat(onSet.code()).isEqualTo(MACH_RCV_PORT_DIED);
     }
 
-    /** A send right received by a name at MACH_PORT_UREFS_MAX is merged silently: urefs stay pegged at the maximum. */
+    /** A send right received by a name at its maximum (0xFFFE) is merged silently: urefs stay pegged there. */
     @Test
     void aSendRightReceivedAtTheMaximumIsPegged() {
         int p = f.allocate(A);
         int bSend = f.sendRightIn(A, p, B);
-        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, Mach.MACH_PORT_UREFS_MAX - 1);
+        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, Mach.SEND_UREFS_MAX - 1);
         int own = f.allocate(B);
         int aToOwn = f.sendRightIn(B, own, A);
         f.send(A, to(aToOwn, 1).withBody(new MsgItem.Port(p, MsgType.MAKE_SEND)));
         MachMessage m = f.take(B, own);
         assertThat(m.body()).containsExactly(new MsgItem.Port(bSend, MsgType.PORT_SEND));
-        assertThat(f.refs(B, bSend, PortRight.SEND)).isEqualTo(Mach.MACH_PORT_UREFS_MAX);
-        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, -Mach.MACH_PORT_UREFS_MAX);
+        assertThat(f.refs(B, bSend, PortRight.SEND)).isEqualTo(Mach.SEND_UREFS_MAX);
+        f.ipc.machPortModRefs(B, bSend, PortRight.SEND.value, -Mach.SEND_UREFS_MAX);
         assertThat(f.status(A, p).srights()).as("the merged right was counted once").isFalse();
     }
 }

@@ -81,7 +81,10 @@ class PortCallsTest {
         assertThat(f.ipc.machPortType(B, s).code()).isEqualTo(KERN_INVALID_NAME);
     }
 
-    /** mod_refs: receive, send-once and sets take 0 or -1; send and dead names any delta within 0..UREFS_MAX. */
+    /**
+     * mod_refs: receive, send-once and sets take 0 or -1; dead names any delta within 0..UREFS_MAX,
+     * send rights within 0..UREFS_MAX - 1 (GNU Mach keeps room for a dead-name notification's reference).
+     */
     @Test
     void modRefsFollowsEachRightsRules() {
         int p = f.allocate(A);
@@ -91,13 +94,16 @@ class PortCallsTest {
         assertThat(f.ipc.machPortModRefs(A, p, 9, 0)).isEqualTo(KERN_INVALID_VALUE);
         assertThat(f.ipc.machPortModRefs(A, 0x777, PortRight.SEND.value, 0)).isEqualTo(KERN_INVALID_NAME);
         f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND);
-        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, Mach.MACH_PORT_UREFS_MAX - 1)).isEqualTo(KERN_SUCCESS);
-        assertThat(f.refs(A, p, PortRight.SEND)).isEqualTo(Mach.MACH_PORT_UREFS_MAX);
+        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, Mach.MACH_PORT_UREFS_MAX - 1))
+                .as("to 0xFFFF: one more than a send right may have").isEqualTo(KERN_UREFS_OVERFLOW);
+        assertThat(f.refs(A, p, PortRight.SEND)).isEqualTo(1);
+        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, Mach.SEND_UREFS_MAX - 1)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.refs(A, p, PortRight.SEND)).isEqualTo(Mach.SEND_UREFS_MAX);
         assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, 1)).isEqualTo(KERN_UREFS_OVERFLOW);
         assertThat(f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND)).isEqualTo(KERN_UREFS_OVERFLOW);
-        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, -Mach.MACH_PORT_UREFS_MAX - 1))
+        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, -Mach.SEND_UREFS_MAX - 1))
                 .isEqualTo(KERN_INVALID_VALUE);
-        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, -Mach.MACH_PORT_UREFS_MAX)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortModRefs(A, p, PortRight.SEND.value, -Mach.SEND_UREFS_MAX)).isEqualTo(KERN_SUCCESS);
         assertThat(f.type(A, p)).isEqualTo(PortRight.RECEIVE.typeBit());
         assertThat(f.ipc.machPortModRefs(A, p, PortRight.RECEIVE.value, -1)).isEqualTo(KERN_SUCCESS);
         assertThat(f.ipc.machPortType(A, p).code()).as("the port is gone").isEqualTo(KERN_INVALID_NAME);
