@@ -51,7 +51,9 @@ final class Rights {
     Carried copyin(IpcSpace space, int name, MsgType d) {
         IpcEntry e = space.lookup(name);
         if (e.has(PortRight.DEAD_NAME)) {
-            dropUref(space, e);
+            if (d != MsgType.COPY_SEND) {
+                dropUref(space, e); // moved: one user reference goes (GNU's move_dead); a copy takes none
+            }
             return Carried.dead(d.delivered());
         }
         Port port = e.port();
