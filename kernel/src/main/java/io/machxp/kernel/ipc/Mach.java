@@ -17,6 +17,8 @@ public final class Mach {
      */
     public static final int SEND_UREFS_MAX = MACH_PORT_UREFS_MAX - 1;
     public static final int MACH_PORT_QLIMIT_DEFAULT = 5;
+    /** mach_port_type's bit for a name with a dead-name request registered ({@code mach/port.h}). */
+    public static final int MACH_PORT_TYPE_DNREQUEST = 0x80000000;
     public static final int MACH_PORT_QLIMIT_MAX = 16;
 
     // mach_msg options

@@ -138,9 +138,15 @@ final class PortCalls {
         return IpcResult.ok(r == PortRight.SEND || r == PortRight.DEAD_NAME ? e.urefs : 1);
     }
 
+    /** The name's MACH_PORT_TYPE_* bits, with MACH_PORT_TYPE_DNREQUEST if it has a dead-name request (GNU's ipc_right_info). */
     IpcResult<Integer> type(IpcSpace space, int name) {
         IpcEntry e = space.lookup(name);
-        return e == null ? IpcResult.fail(KernReturn.KERN_INVALID_NAME) : IpcResult.ok(e.type);
+        if (e == null) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_NAME);
+        }
+        Port port = e.port();
+        boolean request = port != null && port.deadNameRequests.containsKey(new Port.DeadNameKey(space, name));
+        return IpcResult.ok(e.type | (request ? Mach.MACH_PORT_TYPE_DNREQUEST : 0));
     }
 
     /** mach_port_insert_right: the right {@code from} holds under {@code fromName}, into {@code space} as {@code name}. */
