@@ -21,6 +21,11 @@ import java.util.List;
  *  receive:  message size <= rcv_size  -> copied out: seqno, header reversed, rights named
  *            larger, MACH_RCV_LARGE    -> MACH_RCV_TOO_LARGE with the size; stays queued
  *            larger, otherwise         -> MACH_RCV_TOO_LARGE, header only; message destroyed
+ *            name space full, the reply right needs a name
+ *                                      -> MACH_RCV_HEADER_ERROR|IPC_SPACE, header only; destroyed
+ *            name space full, body rights need names
+ *                                      -> MACH_RCV_BODY_ERROR|IPC_SPACE, received; those rights
+ *                                         destroyed, arriving as MACH_PORT_NULL
  * </pre>
  */
 final class Delivery {
@@ -166,11 +171,17 @@ final class Delivery {
         int local = space.nameOf(port).name;
         int localBits = m.dest.type().value << 8;
         MsgReturn result;
-        if (m.size > rcvSize) {
+        boolean tooLarge = m.size > rcvSize;
+        if (tooLarge || space.full() && Rights.needsName(space, m.reply)) {
+            // GNU's ipc_kmsg_copyout_dest: the bits keep the reply's type and COMPLEX; the reply
+            // right is destroyed (NULL), a reply sent as MACH_PORT_DEAD stays DEAD; the body goes
             ipc.rights.destroy(m.reply);
             destroyItems(m);
-            result = new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE,
-                    new MachMessage(localBits, Mach.MACH_PORT_NULL, local, seqno, m.id, List.of()), m.size);
+            int bits = localBits | (m.reply == null ? 0 : m.reply.type().value)
+                    | (m.complex ? Mach.MACH_MSGH_BITS_COMPLEX : 0);
+            int reply = m.reply != null && m.reply.port() == null ? Mach.MACH_PORT_DEAD : Mach.MACH_PORT_NULL;
+            result = new MsgReturn(tooLarge ? KernReturn.MACH_RCV_TOO_LARGE : KernReturn.MACH_RCV_HEADER_ERROR_IPC_SPACE,
+                    new MachMessage(bits, reply, local, seqno, m.id, List.of()), m.size);
         } else {
             int reply = ipc.rights.copyout(space, m.reply);
             if (m.donation > 0 && m.reply != null && m.reply.type() == MsgType.PORT_SEND_ONCE && !m.reply.dead()) {
@@ -179,12 +190,19 @@ final class Delivery {
             int bits = localBits | (m.reply == null ? 0 : m.reply.type().value)
                     | (m.complex ? Mach.MACH_MSGH_BITS_COMPLEX : 0);
             List<MsgItem> body = new ArrayList<>(m.items.size());
+            boolean lost = false;
             for (KMsg.Item i : m.items) {
-                body.add(i instanceof KMsg.Right r
-                        ? new MsgItem.Port(ipc.rights.copyout(space, r.right()), r.right().type())
-                        : ((KMsg.Data) i).item());
+                if (i instanceof KMsg.Right r && space.full() && Rights.needsName(space, r.right())) {
+                    ipc.rights.destroy(r.right()); // no room for its name: as GNU Mach, the right ends
+                    body.add(new MsgItem.Port(Mach.MACH_PORT_NULL, r.right().type()));
+                    lost = true;
+                } else {
+                    body.add(i instanceof KMsg.Right q
+                            ? new MsgItem.Port(ipc.rights.copyout(space, q.right()), q.right().type())
+                            : ((KMsg.Data) i).item());
+                }
             }
-            result = new MsgReturn(KernReturn.MACH_MSG_SUCCESS,
+            result = new MsgReturn(lost ? KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE : KernReturn.MACH_MSG_SUCCESS,
                     new MachMessage(bits, reply, local, seqno, m.id, body), m.size);
         }
         admitSenders(port);

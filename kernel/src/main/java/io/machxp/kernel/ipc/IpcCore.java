@@ -160,8 +160,7 @@ public final class IpcCore {
             waits.remove(tid);
             cancel(s.cancelTimer);
             s.msg.dest.port().queue.blockedSenders.remove(s);
-            send.pseudoReceive(s.space, s.msg);
-            return KernReturn.MACH_SEND_INTERRUPTED;
+            return send.pseudoReceive(s.space, s.msg, KernReturn.MACH_SEND_INTERRUPTED);
         }
         if (w != null) {
             threadEnded(tid);

@@ -240,7 +240,8 @@ final class IpcRemote {
         IpcEntry e = space == null ? null : space.lookup(in.getName());
         boolean fits = space != null && (c.type() == MsgType.PORT_SEND_ONCE ? e == null
                 : e == null ? c.port() == null || space.nameOf(c.port()) == null
-                : c.port() != null && e.port() == c.port());
+                : c.port() != null && e.port() == c.port())
+                && (e != null || !space.full() || !Rights.needsName(space, c));
         if (fits) {
             ipc.rights.copyout(space, c, in.getName());
         } else {

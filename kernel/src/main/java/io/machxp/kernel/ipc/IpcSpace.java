@@ -14,6 +14,14 @@ import java.util.TreeMap;
  * has died turns into a dead name when it is next looked up.
  */
 final class IpcSpace {
+    /**
+     * Names one task may hold at once: a bound on what a task can make its kernel keep. Every way
+     * a name is made holds it: allocate (KERN_NO_SPACE), insert_right and extract_right
+     * (KERN_NO_SPACE), request_notification returning a previous right (KERN_NO_SPACE), a
+     * received message (MACH_RCV_HEADER_ERROR / MACH_RCV_BODY_ERROR with MACH_MSG_IPC_SPACE).
+     */
+    static final int MAX_NAMES = 1 << 16;
+
     final long taskId;
     boolean active = true;
     private final Map<Integer, IpcEntry> entries = new TreeMap<>(Integer::compareUnsigned);
@@ -88,5 +96,10 @@ final class IpcSpace {
 
     int size() {
         return entries.size();
+    }
+
+    /** Whether the space holds {@link #MAX_NAMES} names: no new one can be made. */
+    boolean full() {
+        return entries.size() >= MAX_NAMES;
     }
 }

@@ -25,7 +25,11 @@ public enum KernReturn {
     MACH_SEND_INVALID_DATA(0x10000002),
     MACH_SEND_INVALID_DEST(0x10000003),
     MACH_SEND_TIMED_OUT(0x10000004),
+    /** {@code MACH_SEND_TIMED_OUT | MACH_MSG_IPC_SPACE}: timed out, and rights that needed new names in the sender's full space were destroyed. */
+    MACH_SEND_TIMED_OUT_IPC_SPACE(0x10002004),
     MACH_SEND_INTERRUPTED(0x10000007),
+    /** {@code MACH_SEND_INTERRUPTED | MACH_MSG_IPC_SPACE}: as TIMED_OUT_IPC_SPACE, interrupted. */
+    MACH_SEND_INTERRUPTED_IPC_SPACE(0x10002007),
     MACH_SEND_MSG_TOO_SMALL(0x10000008),
     MACH_SEND_INVALID_REPLY(0x10000009),
     MACH_SEND_INVALID_RIGHT(0x1000000a),
@@ -40,7 +44,17 @@ public enum KernReturn {
     MACH_RCV_INTERRUPTED(0x10004005),
     MACH_RCV_PORT_CHANGED(0x10004006),
     MACH_RCV_PORT_DIED(0x10004009),
-    MACH_RCV_IN_SET(0x1000400a);
+    MACH_RCV_IN_SET(0x1000400a),
+    /**
+     * {@code MACH_RCV_HEADER_ERROR | MACH_MSG_IPC_SPACE}: the receiver's name space is full and the
+     * reply right needs a name; the message was dequeued and destroyed, its header returned (reply NULL).
+     */
+    MACH_RCV_HEADER_ERROR_IPC_SPACE(0x1000600b),
+    /**
+     * {@code MACH_RCV_BODY_ERROR | MACH_MSG_IPC_SPACE}: the message was received, but the
+     * receiver's name space is full: body rights that needed a new name were destroyed and arrive as MACH_PORT_NULL.
+     */
+    MACH_RCV_BODY_ERROR_IPC_SPACE(0x1000600c);
 
     /** The numeric value a Mach program sees. */
     public final int code;

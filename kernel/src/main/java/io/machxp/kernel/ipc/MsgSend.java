@@ -125,8 +125,7 @@ final class MsgSend {
             return;
         }
         if (timeoutNanos == 0) {
-            pseudoReceive(space, k);
-            done.accept(KernReturn.MACH_SEND_TIMED_OUT);
+            done.accept(pseudoReceive(space, k, KernReturn.MACH_SEND_TIMED_OUT));
             return;
         }
         SendWait w = new SendWait(space, tid, k, done);
@@ -136,26 +135,40 @@ final class MsgSend {
             w.cancelTimer = ipc.env.schedule(timeoutNanos, () -> {
                 if (port.queue.blockedSenders.remove(w)) {
                     ipc.endWait(tid, null);
-                    pseudoReceive(space, k);
-                    done.accept(KernReturn.MACH_SEND_TIMED_OUT);
+                    done.accept(pseudoReceive(space, k, KernReturn.MACH_SEND_TIMED_OUT));
                 }
             });
         }
     }
 
-    /** A message that was not sent goes back to its sender: its rights get names in its space again. */
-    void pseudoReceive(IpcSpace space, KMsg k) {
+    /**
+     * A message that was not sent goes back to its sender: its rights get names in its space
+     * again. Returns {@code code}, or its MACH_MSG_IPC_SPACE variant if the space was full and
+     * rights that needed new names were destroyed (GNU's ipc_kmsg_copyout_pseudo).
+     */
+    KernReturn pseudoReceive(IpcSpace space, KMsg k, KernReturn code) {
         if (!space.active) {
             ipc.delivery.destroy(k);
-            return;
+            return code;
         }
+        boolean lost = false;
         for (Carried c : k.rights()) {
-            ipc.rights.copyout(space, c);
+            if (space.full() && Rights.needsName(space, c)) {
+                ipc.rights.destroy(c);
+                lost = true;
+            } else {
+                ipc.rights.copyout(space, c);
+            }
         }
         for (KMsg.Item i : k.items) {
             if (i instanceof KMsg.Data d && d.item() instanceof MsgItem.OutOfLine o) {
                 o.region().release();
             }
         }
+        if (!lost) {
+            return code;
+        }
+        return code == KernReturn.MACH_SEND_TIMED_OUT ? KernReturn.MACH_SEND_TIMED_OUT_IPC_SPACE
+                : KernReturn.MACH_SEND_INTERRUPTED_IPC_SPACE;
     }
 }

@@ -46,6 +46,10 @@ final class NotifyRequests {
             return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
         }
         Port port = e.port();
+        if (noRoomForPrevious(space, variant == Mach.MACH_NOTIFY_PORT_DESTROYED ? port.pdRequest : port.nsRequest,
+                cancel, d)) {
+            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+        }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous;
         if (variant == Mach.MACH_NOTIFY_PORT_DESTROYED) {
@@ -65,6 +69,14 @@ final class NotifyRequests {
         return IpcResult.ok(previousName);
     }
 
+    /**
+     * The previous request's send-once right comes back under a new name: refused in a full name
+     * space, unless the new right is moved in from a name of its own (which frees that name first).
+     */
+    private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, MsgType d) {
+        return previous != null && !previous.dead() && space.full() && (cancel || d != MsgType.MOVE_SEND_ONCE);
+    }
+
     private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {
         if (e.has(PortRight.DEAD_NAME)) {
             if (cancel || sync == 0) {
@@ -82,6 +94,9 @@ final class NotifyRequests {
         }
         Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);
         Port port = e.port();
+        if (noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, d)) {
+            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+        }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous = port.deadNameRequests.remove(key);
         if (right != null) {

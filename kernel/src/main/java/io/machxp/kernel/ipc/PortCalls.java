@@ -7,8 +7,8 @@ package io.machxp.kernel.ipc;
  * docs/mach-ipc.md.
  */
 final class PortCalls {
-    /** Names one task may hold at once: a bound on what a task can make its kernel keep. */
-    static final int MAX_NAMES = 1 << 16;
+    /** Names one task may hold at once ({@link IpcSpace#MAX_NAMES}). */
+    static final int MAX_NAMES = IpcSpace.MAX_NAMES;
 
     private final IpcCore ipc;
 
@@ -200,6 +200,10 @@ final class PortCalls {
         KernReturn ok = ipc.rights.check(space, name, d, true);
         if (!ok.ok()) {
             return IpcResult.fail(ok);
+        }
+        IpcEntry e = space.lookup(name);
+        if (to.full() && !e.has(PortRight.DEAD_NAME) && Rights.needsName(to, e.port(), d.delivered())) {
+            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
         }
         Carried c = ipc.rights.copyin(space, name, d);
         return IpcResult.ok(new MsgItem.Port(ipc.rights.copyout(to, c), c.type()));

@@ -85,6 +85,17 @@ final class Rights {
         return new Carried(port, d.delivered());
     }
 
+    /** Whether receiving a right of {@code type} (PORT_*) for {@code port} makes a new name in {@code space}. */
+    static boolean needsName(IpcSpace space, Port port, MsgType type) {
+        return type == MsgType.PORT_SEND_ONCE || space.nameOf(port) == null;
+    }
+
+    /** Whether copying out {@code c} into {@code space} makes a new name there (a dead right arrives as MACH_PORT_DEAD). */
+    static boolean needsName(IpcSpace space, Carried c) {
+        return c != null && c.port() != null && (c.type() == MsgType.PORT_RECEIVE || !c.dead())
+                && needsName(space, c.port(), c.type());
+    }
+
     /** Gives a carried right a name in {@code space}: a new one, or the port's send/receive name there. */
     int copyout(IpcSpace space, Carried c) {
         return copyout(space, c, Mach.MACH_PORT_NULL);

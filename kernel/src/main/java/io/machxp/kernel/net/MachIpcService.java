@@ -241,7 +241,8 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                             return;
                         }
                         out.onNext(IpcMessages.toProto(m));
-                        if (m.code() == KernReturn.MACH_MSG_SUCCESS) {
+                        // a message received with rights lost to a full name space is a message too
+                        if (m.code() == KernReturn.MACH_MSG_SUCCESS || m.code() == KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE) {
                             next();
                         } else {
                             out.onCompleted();

@@ -245,6 +245,8 @@ class MachMsgTest {
         assertThat(small.code()).isEqualTo(MACH_RCV_TOO_LARGE);
         assertThat(small.message().id()).isEqualTo(1);
         assertThat(small.message().remotePort()).isEqualTo(Mach.MACH_PORT_NULL);
+        assertThat(small.message().bits()).as("GNU's copyout_dest: the reply's type stays in the bits")
+                .isEqualTo(MsgType.PORT_SEND.value << 8 | MsgType.PORT_SEND_ONCE.value);
         assertThat(f.status(B, port).msgcount()).isZero();
         assertThat(f.take(A, reply).id()).as("the destroyed reply right said SEND_ONCE").isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
     }

@@ -1,0 +1,117 @@
+package io.machxp.kernel.ipc;
+
+import static io.machxp.kernel.ipc.IpcFixture.A;
+import static io.machxp.kernel.ipc.IpcFixture.B;
+import static io.machxp.kernel.ipc.KernReturn.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bound on names per task ({@link IpcSpace#MAX_NAMES}) held on every path that makes a name,
+ * not only allocate: rights that arrive or come back. GNU Mach's answers when a name space is full.
+ */
+class IpcBoundsTest {
+    private final IpcFixture f = new IpcFixture();
+
+    /** Fills task {@code task}'s name space with dead names. */
+    private void fill(long task) {
+        int made = 0;
+        while (f.ipc.machPortAllocate(task, PortRight.DEAD_NAME.value).code() == KERN_SUCCESS) {
+            made++;
+        }
+        assertThat(made).isPositive().isLessThanOrEqualTo(IpcSpace.MAX_NAMES);
+        assertThat(f.ipc.machPortAllocate(task, PortRight.RECEIVE.value).code()).isEqualTo(KERN_NO_SPACE);
+    }
+
+    /** extract_right into a full space: KERN_NO_SPACE, nothing moved; a send right joining an existing name still goes in. */
+    @Test
+    void extractRightIntoAFullSpaceIsNoSpace() {
+        int p = f.allocate(A);
+        int bSend = f.sendRightIn(A, p, B);
+        int dead = f.ipc.machPortAllocate(B, PortRight.DEAD_NAME.value).orThrow("allocate");
+        fill(B);
+        var once = f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, B);
+        assertThat(once.code()).isEqualTo(KERN_NO_SPACE);
+        assertThat(f.status(A, p).sorights()).as("nothing made").isZero();
+        assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND, B).orThrow("join").name()).isEqualTo(bSend);
+        assertThat(f.refs(B, bSend, PortRight.SEND)).isEqualTo(2);
+        assertThat(f.ipc.machPortDeallocate(B, dead)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, B).code()).as("room again")
+                .isEqualTo(KERN_SUCCESS);
+    }
+
+    /** request_notification returning a previous send-once right into a full space: KERN_NO_SPACE, the request unchanged. */
+    @Test
+    void aPreviousRequestNeedingANameInAFullSpaceIsNoSpace() {
+        int p = f.allocate(A);
+        int notify = f.allocate(A);
+        assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 1, notify,
+                MsgType.MAKE_SEND_ONCE).orThrow("request")).isEqualTo(Mach.MACH_PORT_NULL);
+        fill(A);
+        assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 1, notify,
+                MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KERN_NO_SPACE);
+        assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 1, Mach.MACH_PORT_NULL,
+                MsgType.MAKE_SEND_ONCE).code()).as("a cancel returns it too").isEqualTo(KERN_NO_SPACE);
+        assertThat(f.status(A, p).nsrequest()).isTrue();
+        assertThat(f.status(A, notify).sorights()).as("one request, one right").isEqualTo(1);
+    }
+
+    /**
+     * A message whose reply right needs a name in the receiver's full space: MACH_RCV_HEADER_ERROR
+     * | MACH_MSG_IPC_SPACE, dequeued and destroyed (the send-once reply says SEND_ONCE); one whose
+     * body rights need names: MACH_RCV_BODY_ERROR | MACH_MSG_IPC_SPACE, received with those rights
+     * destroyed and named NULL, the others in place.
+     */
+    @Test
+    void aFullSpaceLosesTheRightsThatNeedNewNames() {
+        int service = f.allocate(B);
+        int toService = f.sendRightIn(B, service, A);
+        int reply = f.allocate(A);
+        int other = f.allocate(A);
+        int dead = f.ipc.machPortAllocate(B, PortRight.DEAD_NAME.value).orThrow("allocate");
+        fill(B);
+        assertThat(f.send(A, IpcFixture.to(toService, 1).withReply(reply, MsgType.MAKE_SEND_ONCE)).code())
+                .isEqualTo(MACH_MSG_SUCCESS);
+        MsgReturn header = f.poll(B, service).result();
+        assertThat(header.code()).isEqualTo(MACH_RCV_HEADER_ERROR_IPC_SPACE);
+        assertThat(header.message().remotePort()).isEqualTo(Mach.MACH_PORT_NULL);
+        assertThat(header.message().localPort()).isEqualTo(service);
+        assertThat(f.status(B, service).msgcount()).as("dequeued").isZero();
+        assertThat(f.take(A, reply).id()).as("the reply right said it was not used").isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+
+        assertThat(f.send(A, IpcFixture.to(toService, 2).withBody(new MsgItem.Port(other, MsgType.MAKE_SEND_ONCE),
+                new MsgItem.Port(service, MsgType.PORT_NAME), MachMessage.int32(7))).code()).isEqualTo(MACH_MSG_SUCCESS);
+        MsgReturn body = f.poll(B, service).result();
+        assertThat(body.code()).isEqualTo(MACH_RCV_BODY_ERROR_IPC_SPACE);
+        assertThat(body.message().id()).isEqualTo(2);
+        assertThat(body.message().body().get(0)).isEqualTo(new MsgItem.Port(Mach.MACH_PORT_NULL, MsgType.PORT_SEND_ONCE));
+        assertThat(body.message().body().get(1)).isEqualTo(new MsgItem.Port(service, MsgType.PORT_NAME));
+        assertThat(body.message().intItem(2)).isEqualTo(7);
+        assertThat(f.take(A, other).id()).as("the lost send-once right said so").isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+
+        assertThat(f.ipc.machPortDeallocate(B, dead)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.send(A, IpcFixture.to(toService, 3).withReply(reply, MsgType.MAKE_SEND_ONCE)).code())
+                .isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.take(B, service).remotePort()).as("room again: the reply right is named").isNotZero();
+    }
+
+    /**
+     * A timed-out send gives its rights back to the sender (pseudo-receive); into a full space, the
+     * rights that would need new names are destroyed and the code says so: MACH_SEND_TIMED_OUT |
+     * MACH_MSG_IPC_SPACE (else a full queue would make names without end).
+     */
+    @Test
+    void aTimedOutSendIntoAFullSpaceLosesTheRightsThatNeedNames() {
+        int q = f.allocate(B);
+        assertThat(f.ipc.machPortSetQlimit(B, q, 0)).isEqualTo(KERN_SUCCESS);
+        int toQ = f.sendRightIn(B, q, A);
+        int mine = f.allocate(A);
+        fill(A);
+        MachMessage m = IpcFixture.to(toQ, 1).withBody(new MsgItem.Port(mine, MsgType.MAKE_SEND_ONCE));
+        assertThat(f.sendTimeout(A, m, 0).code()).isEqualTo(MACH_SEND_TIMED_OUT_IPC_SPACE);
+        assertThat(f.refs(A, toQ, PortRight.SEND)).as("the destination's copy came back to its name").isEqualTo(2);
+        assertThat(f.take(A, mine).id()).as("the send-once right could not come back").isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+        assertThat(f.status(A, mine).sorights()).isZero();
+    }
+}
