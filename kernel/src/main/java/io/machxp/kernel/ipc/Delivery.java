@@ -27,10 +27,15 @@ import java.util.List;
  *                                      -> MACH_RCV_BODY_ERROR|IPC_SPACE, received; those rights
  *                                         destroyed, arriving as MACH_PORT_NULL
  * </pre>
+ * Queued messages a task sent count against the kernel's budget ({@link #queuedBytes}) and the
+ * sending task's share of it ({@link IpcSpace#queuedBytes}), checked by {@link MsgSend}:
+ * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs.
  */
 final class Delivery {
     private final IpcCore ipc;
     private long arrivals;
+    /** Bytes of the messages tasks sent that are queued on this kernel's ports now (their {@link KMsg#cost}). */
+    long queuedBytes;
 
     Delivery(IpcCore ipc) {
         this.ipc = ipc;
@@ -64,6 +69,7 @@ final class Delivery {
             }
         }
         port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
+        charge(m, m.cost);
         if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
             releaseHeld(port);
         }
@@ -165,7 +171,7 @@ final class Delivery {
         if (m.size > rcvSize && large) {
             return new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE, null, m.size);
         }
-        port.queue.poll();
+        dequeue(port);
         int seqno = port.seqno++;
         ipc.rights.consume(m.dest);
         int local = space.nameOf(port).name;
@@ -207,6 +213,22 @@ final class Delivery {
         }
         admitSenders(port);
         return result;
+    }
+
+    /** Takes the first message off the port's queue (null if none); its bytes leave the kernel's budget. */
+    KMsg dequeue(Port port) {
+        KMsg m = port.queue.poll();
+        if (m != null) {
+            charge(m, -m.cost);
+        }
+        return m;
+    }
+
+    private void charge(KMsg m, long bytes) {
+        queuedBytes += bytes;
+        if (m.chargedTo != null) {
+            m.chargedTo.queuedBytes += bytes;
+        }
     }
 
     /** The receiver of a request runs at least at the client's priority until the reply right goes. */

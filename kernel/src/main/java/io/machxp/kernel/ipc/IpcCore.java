@@ -48,6 +48,20 @@ public final class IpcCore {
     IpcNet net = IpcNet.NONE;
     IpcSched sched = IpcSched.NONE;
     IpcPlants plants = IpcPlants.NONE;
+    /**
+     * The most bytes of messages sent by tasks that may be queued on this kernel's ports at once
+     * (see {@link MsgSend#cost}): what bounds the memory tasks can make the kernel keep in queues,
+     * which qlimit alone does not (a message to a send-once right ignores it). Beyond it a send is
+     * MACH_SEND_NO_BUFFER, as in GNU Mach when no kernel message buffer can be allocated.
+     */
+    public static final long DEFAULT_QUEUED_BYTES = 128L << 20;
+    /**
+     * One task's messages may take at most this fraction of the budget, so that a task queueing
+     * without end is refused while the others still send (it takes several such tasks to fill it).
+     */
+    static final int TASK_SHARES = 4;
+
+    long queuedBytesLimit = DEFAULT_QUEUED_BYTES;
     private final Map<Long, IpcSpace> spaces = new HashMap<>();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
@@ -65,6 +79,19 @@ public final class IpcCore {
     /** Plants bugs in this core's logic (tests of the IPC chaos checker only). */
     public void plant(IpcPlants plants) {
         this.plants = plants;
+    }
+
+    /** Sets the budget of queued message bytes ({@link #DEFAULT_QUEUED_BYTES} unless set; tests use less). */
+    public void limitQueuedBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("a queued-bytes budget is 0 or more, not " + bytes);
+        }
+        queuedBytesLimit = bytes;
+    }
+
+    /** Bytes of task messages queued on this kernel's ports now. */
+    public long queuedBytes() {
+        return delivery.queuedBytes;
     }
 
     /** Priority donation through RPC (not attached, or --no-pi: none). */

@@ -82,7 +82,7 @@ final class IpcRemote {
      * PortFlush is out stay held until it comes back (then they are carried on).
      */
     void flush(Port port) {
-        for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
+        for (KMsg m = ipc.delivery.dequeue(port); m != null; m = ipc.delivery.dequeue(port)) {
             ship(m);
         }
         port.followers = 0;

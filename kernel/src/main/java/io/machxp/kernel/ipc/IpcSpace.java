@@ -24,6 +24,8 @@ final class IpcSpace {
 
     final long taskId;
     boolean active = true;
+    /** Bytes of messages this task sent that are queued on the kernel's ports now (its share of the budget). */
+    long queuedBytes;
     private final Map<Integer, IpcEntry> entries = new TreeMap<>(Integer::compareUnsigned);
     private final Map<Port, IpcEntry> byPort = new HashMap<>();
     private int nextName = 0x100;

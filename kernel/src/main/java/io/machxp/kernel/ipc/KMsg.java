@@ -28,6 +28,13 @@ final class KMsg {
     long arrival;
     /** Priority donated by a client blocked for the reply (send+receive), or -1. */
     int donation = -1;
+    /**
+     * Bytes charged to the kernel's budget of queued messages while it is queued here
+     * ({@link Delivery#queuedBytes}): what a task sent; 0 for the kernel's notifications and messages from links.
+     */
+    long cost;
+    /** The sending task's space, whose share of the budget {@link #cost} counts in (null: not charged). */
+    IpcSpace chargedTo;
     /** The kernel whose link brought it, or {@link Port#LOCAL} (sent here). */
     int fromKernel = Port.LOCAL;
 

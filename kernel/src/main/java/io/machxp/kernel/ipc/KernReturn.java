@@ -35,6 +35,8 @@ public enum KernReturn {
     MACH_SEND_INVALID_RIGHT(0x1000000a),
     MACH_SEND_INVALID_NOTIFY(0x1000000b),
     MACH_SEND_INVALID_MEMORY(0x1000000c),
+    /** The kernel holds as many queued message bytes as it may ({@link IpcCore#DEFAULT_QUEUED_BYTES}); nothing happened. */
+    MACH_SEND_NO_BUFFER(0x1000000d),
     MACH_SEND_INVALID_TYPE(0x1000000f),
     MACH_SEND_INVALID_HEADER(0x10000010),
 

@@ -17,6 +17,9 @@ import java.util.function.Consumer;
  *  body:   a right item the sender does not hold -> MACH_SEND_INVALID_RIGHT, a right item without
  *          COMPLEX or with no right disposition -> MACH_SEND_INVALID_TYPE, deallocated memory ->
  *          MACH_SEND_INVALID_MEMORY: the message is destroyed, header rights too
+ *  budget: the kernel's queued messages would pass {@link IpcCore#queuedBytesLimit}, or the
+ *          sender's would pass its share (a quarter of it)
+ *                                   -> MACH_SEND_NO_BUFFER, nothing happened (checked first)
  *  queue:  full (qlimit), unless addressed by a send-once right
  *            MACH_SEND_TIMEOUT 0    -> MACH_SEND_TIMED_OUT at once
  *            MACH_SEND_TIMEOUT t    -> blocks, MACH_SEND_TIMED_OUT after t ms
@@ -33,6 +36,12 @@ final class MsgSend {
     }
 
     void send(IpcSpace space, int tid, MachMessage msg, long timeoutNanos, int donation, Consumer<KernReturn> done) {
+        long cost = cost(msg);
+        if (ipc.delivery.queuedBytes + cost > ipc.queuedBytesLimit
+                || space.queuedBytes + cost > ipc.queuedBytesLimit / IpcCore.TASK_SHARES) {
+            done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
+            return;
+        }
         MsgType destType = msg.remoteType();
         int localBits = (msg.bits() & Mach.MACH_MSGH_BITS_LOCAL_MASK) >>> 8;
         MsgType replyType = msg.localType();
@@ -60,6 +69,8 @@ final class MsgSend {
         KernReturn bad = copyinBody(space, msg, items);
         KMsg k = new KMsg(destRight, replyRight, msg.id(), msg.complex(), items, msg.size(), tid);
         k.donation = donation > 0 ? donation : -1;
+        k.cost = cost;
+        k.chargedTo = space;
         if (bad != null) {
             ipc.delivery.destroy(k);
             done.accept(bad);
@@ -67,6 +78,28 @@ final class MsgSend {
         }
         admit(space, tid, k, timeoutNanos, done);
     }
+
+    /**
+     * What a message costs the kernel while queued: its size, the bytes of its out-of-line memory
+     * (which msgh_size does not count), and a fixed overhead per item for the kernel's objects.
+     */
+    static long cost(MachMessage msg) {
+        long cost = msg.size();
+        for (MsgItem i : msg.body()) {
+            cost += ITEM_OVERHEAD;
+            if (i instanceof MsgItem.OutOfLine o) {
+                try {
+                    cost += o.region().size();
+                } catch (IllegalStateException deallocated) {
+                    // copyin answers MACH_SEND_INVALID_MEMORY
+                }
+            }
+        }
+        return cost;
+    }
+
+    /** Bytes charged per item beyond its size in the message (the kernel's objects for it). */
+    static final int ITEM_OVERHEAD = 32;
 
     /** Destination and reply name the same right and the destination's move uses it up. */
     private static boolean usedUpByDest(IpcSpace space, MachMessage msg) {

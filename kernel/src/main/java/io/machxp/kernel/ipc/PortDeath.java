@@ -41,7 +41,7 @@ final class PortDeath {
             ipc.delivery.destroy(w.msg);
             w.done.accept(KernReturn.MACH_MSG_SUCCESS);
         }
-        for (KMsg m = port.queue.poll(); m != null; m = port.queue.poll()) {
+        for (KMsg m = ipc.delivery.dequeue(port); m != null; m = ipc.delivery.dequeue(port)) {
             ipc.delivery.destroy(m);
         }
         port.followers = 0;

@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bound on names per task ({@link IpcSpace#MAX_NAMES}) held on every path that makes a name,
- * not only allocate: rights that arrive or come back. GNU Mach's answers when a name space is full.
+ * The two bounds on what a task can make its kernel keep, held on every path: names per task
+ * ({@link IpcSpace#MAX_NAMES}: not only allocate, also rights that arrive) and bytes of queued
+ * messages per kernel (a message to a send-once right ignores qlimit, so qlimit alone bounds
+ * nothing). GNU Mach's answers when kernel memory or a name space runs out.
  */
 class IpcBoundsTest {
     private final IpcFixture f = new IpcFixture();
@@ -113,5 +115,47 @@ class IpcBoundsTest {
         assertThat(f.refs(A, toQ, PortRight.SEND)).as("the destination's copy came back to its name").isEqualTo(2);
         assertThat(f.take(A, mine).id()).as("the send-once right could not come back").isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         assertThat(f.status(A, mine).sorights()).isZero();
+    }
+
+    /**
+     * Messages to a send-once right ignore qlimit, so without a budget a task could queue without
+     * end: beyond its share of the kernel's budget of queued bytes (a quarter), or beyond the
+     * budget, a send is MACH_SEND_NO_BUFFER with nothing done (the rights stay where they were);
+     * receiving makes room again, and a dead port's messages leave the budget.
+     */
+    @Test
+    void queuedMessagesBeyondTheKernelsBudgetAreNoBuffer() {
+        byte[] kb = new byte[1024];
+        long each = MsgSend.cost(MachMessage.to(1, MsgType.MAKE_SEND_ONCE, 0).withBody(new MsgItem.Inline(kb)));
+        f.ipc.limitQueuedBytes(each * 8);
+        long[] tasks = {A, B, 3, 4, 5};
+        int[] ports = new int[tasks.length];
+        int[] sent = new int[tasks.length];
+        for (int i = 0; i < tasks.length; i++) {
+            if (tasks[i] > B) {
+                f.ipc.spaceCreate(tasks[i]);
+            }
+            ports[i] = f.allocate(tasks[i]);
+            KernReturn last;
+            do {
+                last = f.msg(tasks[i], 300 + i, MachMessage.to(ports[i], MsgType.MAKE_SEND_ONCE, sent[i])
+                        .withBody(new MsgItem.Inline(kb)), Mach.MACH_SEND_MSG, 0, 0, 0).code();
+                if (last == MACH_MSG_SUCCESS) {
+                    sent[i]++;
+                }
+            } while (last == MACH_MSG_SUCCESS && sent[i] < 100);
+            assertThat(last).isEqualTo(MACH_SEND_NO_BUFFER);
+        }
+        assertThat(sent).as("two each (a quarter of the budget), until the budget is full").containsExactly(2, 2, 2, 2, 0);
+        assertThat(f.status(A, ports[0]).msgcount()).as("past qlimit").isEqualTo(2);
+        assertThat(f.status(tasks[4], ports[4]).sorights()).as("the refused message made no right").isZero();
+        assertThat(f.ipc.queuedBytes()).isEqualTo(each * 8);
+        assertThat(f.take(A, ports[0]).id()).isZero();
+        assertThat(f.msg(tasks[4], 304, MachMessage.to(ports[4], MsgType.MAKE_SEND_ONCE, 9).withBody(new MsgItem.Inline(kb)),
+                Mach.MACH_SEND_MSG, 0, 0, 0).code()).as("room again").isEqualTo(MACH_MSG_SUCCESS);
+        for (int i = 0; i < tasks.length; i++) {
+            assertThat(f.ipc.machPortDestroy(tasks[i], ports[i])).isEqualTo(KERN_SUCCESS);
+        }
+        assertThat(f.ipc.queuedBytes()).as("a dead port's messages leave the budget").isZero();
     }
 }
