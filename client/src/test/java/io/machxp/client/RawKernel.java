@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.machxp.proto.task.KernelThreadsRequest;
+import io.machxp.proto.task.MachIpcGrpc;
 import io.machxp.proto.task.MachTaskGrpc;
 import io.machxp.proto.task.TaskCreateRequest;
 import io.machxp.proto.task.ThreadCreateRequest;
@@ -33,6 +34,16 @@ final class RawKernel implements AutoCloseable {
         channel = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(16 << 20).build();
         stub = MachTaskGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         async = MachTaskGrpc.newFutureStub(channel);
+    }
+
+    /** task.proto's MachIpc, blocking, with a fresh deadline. */
+    MachIpcGrpc.MachIpcBlockingStub ipc() {
+        return MachIpcGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    /** task.proto's MachIpc, as futures (no deadline: a blocked mach_msg waits until it is answered). */
+    MachIpcGrpc.MachIpcFutureStub ipcAsync() {
+        return MachIpcGrpc.newFutureStub(channel);
     }
 
     /** The blocking stub with a fresh deadline (a stub's deadline is fixed when it is made). */
