@@ -224,6 +224,11 @@ final class Delivery {
         return m;
     }
 
+    /** Whether queueing {@code cost} more bytes charged to {@code space} would pass the kernel's budget or the task's share. */
+    boolean overBudget(IpcSpace space, long cost) {
+        return queuedBytes + cost > ipc.queuedBytesLimit || space.queuedBytes + cost > ipc.queuedBytesLimit / IpcCore.TASK_SHARES;
+    }
+
     private void charge(KMsg m, long bytes) {
         queuedBytes += bytes;
         if (m.chargedTo != null) {

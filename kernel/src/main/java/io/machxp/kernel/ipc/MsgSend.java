@@ -37,8 +37,7 @@ final class MsgSend {
 
     void send(IpcSpace space, int tid, MachMessage msg, long timeoutNanos, int donation, Consumer<KernReturn> done) {
         long cost = cost(msg);
-        if (ipc.delivery.queuedBytes + cost > ipc.queuedBytesLimit
-                || space.queuedBytes + cost > ipc.queuedBytesLimit / IpcCore.TASK_SHARES) {
+        if (ipc.delivery.overBudget(space, cost)) {
             done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
             return;
         }

@@ -9,6 +9,13 @@ import java.util.List;
  * lays them out: PORT_DELETED and DEAD_NAME carry the name (MACH_MSG_TYPE_PORT_NAME),
  * NO_SENDERS the make-send count (an integer), PORT_DESTROYED the receive right, SEND_ONCE
  * nothing.
+ *
+ * <p>A notification queued here is charged to the task holding its port's receive right, against
+ * the budget of queued bytes ({@link Delivery#overBudget}): a task can make them without end
+ * (a no-senders request on a port without senders fires at once; a send-once right made and
+ * deallocated sends SEND_ONCE), so beyond the budget one is dropped, its send-once right ended
+ * quietly, as GNU Mach drops a notification it has no kernel memory for ({@code ipc/ipc_notify.c});
+ * a dropped PORT_DESTROYED destroys the receive right it carried.
  */
 final class Notifications {
     private final IpcCore ipc;
@@ -40,6 +47,21 @@ final class Notifications {
     private void send(Carried notify, int id, KMsg.Item item) {
         List<KMsg.Item> items = item == null ? List.of() : List.of(item);
         int size = MachMessage.HEADER_SIZE + (item == null ? 0 : item instanceof KMsg.Data d ? d.item().size() : 8);
-        ipc.delivery.enqueue(new KMsg(notify, null, id, item instanceof KMsg.Right, items, size, 0));
+        KMsg k = new KMsg(notify, null, id, item instanceof KMsg.Right, items, size, 0);
+        Port port = notify.port();
+        IpcSpace owner = port != null && port.active && !port.proxy() ? port.receiver : null;
+        if (owner != null) {
+            long cost = size + (item == null ? 0 : MsgSend.ITEM_OVERHEAD);
+            if (ipc.delivery.overBudget(owner, cost)) {
+                ipc.rights.consume(notify); // dropped: the send-once right ends without a word
+                if (item instanceof KMsg.Right r) {
+                    ipc.rights.destroy(r.right());
+                }
+                return;
+            }
+            k.cost = cost;
+            k.chargedTo = owner;
+        }
+        ipc.delivery.enqueue(k);
     }
 }

@@ -158,4 +158,33 @@ class IpcBoundsTest {
         }
         assertThat(f.ipc.queuedBytes()).as("a dead port's messages leave the budget").isZero();
     }
+
+    /**
+     * Notifications a task can make without end (here a no-senders request on a port without
+     * senders, which fires at once) are charged to the task holding their port's receive right:
+     * beyond its share they are dropped, their send-once rights ended quietly, as GNU Mach drops
+     * a notification it has no memory for; a dropped PORT_DESTROYED destroys the receive right.
+     */
+    @Test
+    void notificationsBeyondTheBudgetAreDropped() {
+        f.ipc.limitQueuedBytes(4096); // a task's share: 1,024 bytes, 16 notifications of 64
+        int p = f.allocate(A);
+        for (int i = 0; i < 100; i++) {
+            assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p,
+                    MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KERN_SUCCESS);
+        }
+        assertThat(f.status(A, p).msgcount()).isEqualTo(16);
+        assertThat(f.status(A, p).sorights()).as("the dropped ones' rights ended").isEqualTo(16);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(16 * 64);
+        assertThat(f.take(A, p).id()).isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
+        f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p, MsgType.MAKE_SEND_ONCE);
+        assertThat(f.status(A, p).msgcount()).as("room for one again").isEqualTo(16);
+
+        int q = f.allocate(A);
+        int toQ = f.sendRightIn(A, q, B);
+        f.ipc.machPortRequestNotification(A, q, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, p, MsgType.MAKE_SEND_ONCE);
+        assertThat(f.ipc.machPortDestroy(A, q)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.type(B, toQ)).as("its PORT_DESTROYED dropped, the port died").isEqualTo(PortRight.DEAD_NAME.typeBit());
+        assertThat(f.status(A, p).sorights()).isEqualTo(16);
+    }
 }
