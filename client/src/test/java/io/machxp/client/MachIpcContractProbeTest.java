@@ -76,6 +76,8 @@ class MachIpcContractProbeTest {
     // mach/notify.h
     private static final int NOTIFY_DEAD_NAME = 0110;
     private static final int NOTIFY_SEND_ONCE = 0107;
+    private static final int NOTIFY_PORT_DELETED = 0101;
+    private static final int NOTIFY_NO_SENDERS = 0106;
     // mach/kern_return.h, mach/message.h
     private static final int KERN_SUCCESS = 0;
     private static final int KERN_NO_SPACE = 3;
@@ -501,6 +503,50 @@ class MachIpcContractProbeTest {
         code(modRefs(client, dead.getName(), RIGHT_DEAD_NAME, UREFS_MAX - 1), KERN_SUCCESS);
         code(modRefs(client, dead.getName(), RIGHT_DEAD_NAME, 1), KERN_UREFS_OVERFLOW);
         assertThat(refs(client, dead.getName(), RIGHT_DEAD_NAME)).isEqualTo(UREFS_MAX);
+        stillServes();
+    }
+
+    /**
+     * NO_SENDERS comes when the last send right goes, carrying the make-send count; a second
+     * request returns the first one's send-once right; PORT_DELETED comes when a name with a
+     * dead-name request is freed, carrying the name.
+     */
+    @Test
+    void noSendersAndPortDeleted() {
+        long server = k.task("server");
+        long client = k.task("client");
+        int st = k.thread(server, 10);
+        int ct = k.thread(client, 10);
+        int p = port(server);
+        int notify = port(server);
+        MachPortRequestNotificationRequest.Builder ns = MachPortRequestNotificationRequest.newBuilder().setTask(server)
+                .setName(p).setVariant(NOTIFY_NO_SENDERS).setSync(1).setNotify(notify).setDisposition(MAKE_SEND_ONCE);
+        MachPortReply first = k.ipc().machPortRequestNotification(ns.build());
+        code(first, KERN_SUCCESS);
+        assertThat(first.getName()).isEqualTo(PORT_NULL);
+        code(poll(server, st, notify, BIG, 0), RCV_TIMED_OUT); // mscount 0 < sync 1: not yet
+        MachPortReply second = k.ipc().machPortRequestNotification(ns.build());
+        code(second, KERN_SUCCESS);
+        assertThat(type(server, second.getName()).getValue()).as("the first request's right, returned")
+                .isEqualTo(TYPE_SEND_ONCE);
+        code(k.ipc().machPortDeallocate(name(server, second.getName())), KERN_SUCCESS);
+        assertThat(take(server, st, notify).getId()).isEqualTo(NOTIFY_SEND_ONCE);
+        assertThat(status(server, p).getNsrequest()).isTrue();
+
+        int cs = sendRight(server, p, client);
+        code(modRefs(client, cs, RIGHT_SEND, 1), KERN_SUCCESS);
+        code(k.ipc().machPortDeallocate(name(client, cs)), KERN_SUCCESS);
+        code(poll(server, st, notify, BIG, 0), RCV_TIMED_OUT); // one uref left: still a sender
+        int cn = port(client);
+        code(requestDeadName(client, cs, cn), KERN_SUCCESS);
+        code(k.ipc().machPortDeallocate(name(client, cs)), KERN_SUCCESS);
+        MachMessage deleted = take(client, ct, cn);
+        assertThat(deleted.getId()).isEqualTo(NOTIFY_PORT_DELETED);
+        assertThat(deleted.getBody(0).getPort()).isEqualTo(MachMsgPort.newBuilder().setName(cs).setType(PORT_NAME).build());
+        MachMessage none = take(server, st, notify);
+        assertThat(none.getId()).isEqualTo(NOTIFY_NO_SENDERS);
+        assertThat(none.getBody(0).getInlineData().toByteArray()).as("mscount 1, little-endian").containsExactly(1, 0, 0, 0);
+        assertThat(status(server, p).getNsrequest()).as("one-shot").isFalse();
         stillServes();
     }
 
