@@ -784,7 +784,7 @@ class MachIpcContractProbeTest {
     /**
      * Malformed messages are Mach codes, not failures of the call: no message
      * (MACH_SEND_MSG_TOO_SMALL), bad header bits (MACH_SEND_INVALID_HEADER), a port item of no
-     * right type or without COMPLEX (MACH_SEND_INVALID_TYPE), a body right the sender lacks
+     * right type or without COMPLEX, or an item with nothing set (MACH_SEND_INVALID_TYPE), a body right the sender lacks
      * (MACH_SEND_INVALID_RIGHT: the message is destroyed with its header rights, so the send-once
      * reply says SEND_ONCE). A thread or task the kernel does not know is a gRPC NOT_FOUND with
      * ESRCH and a sentence. The kernel serves afterwards.
@@ -801,12 +801,13 @@ class MachIpcContractProbeTest {
         code(send(t, th, to(p, MAKE_SEND, 1).setLocalPort(reply)), SEND_INVALID_HEADER);
         code(send(t, th, to(p, MAKE_SEND, 1).setBits(MAKE_SEND | COMPLEX).addBody(right(reply, 99))), SEND_INVALID_TYPE);
         code(send(t, th, to(p, MAKE_SEND, 1).addBody(right(reply, MAKE_SEND))), SEND_INVALID_TYPE);
+        code(send(t, th, to(p, MAKE_SEND, 1).addBody(MachMsgItem.getDefaultInstance())), SEND_INVALID_TYPE);
         code(send(t, th, to(p, MAKE_SEND, 1).setBits(MAKE_SEND | MAKE_SEND_ONCE << 8 | COMPLEX).setLocalPort(reply)
                 .addBody(right(0x777, COPY_SEND))), SEND_INVALID_RIGHT);
         assertThat(take(t, th, reply).getId()).isEqualTo(NOTIFY_SEND_ONCE);
         assertThat(status(t, p).getMsgcount()).isZero();
-        assertThat(status(t, p).getMscount()).as("the three destroyed messages' MAKE_SEND dests were copied in, then ended")
-                .isEqualTo(3);
+        assertThat(status(t, p).getMscount()).as("the four destroyed messages' MAKE_SEND dests were copied in, then ended")
+                .isEqualTo(4);
         assertThat(status(t, p).getSrights()).isFalse();
 
         fails(() -> send(t, 999_999, to(p, MAKE_SEND, 1)), Status.Code.NOT_FOUND, "ESRCH");

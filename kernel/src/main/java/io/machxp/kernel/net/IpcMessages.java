@@ -2,6 +2,7 @@ package io.machxp.kernel.net;
 
 import com.google.protobuf.ByteString;
 import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
@@ -38,14 +39,19 @@ public final class IpcMessages {
         return b.build();
     }
 
-    /** The core's form; a port item of an unknown type keeps a null type (the send answers MACH_SEND_INVALID_TYPE). */
+    /**
+     * The core's form; a port item of an unknown type keeps a null type, and an item with nothing
+     * set becomes such a port item too: the send answers MACH_SEND_INVALID_TYPE rather than
+     * delivering an empty item the client did not mean.
+     */
     public static MachMessage fromProto(io.machxp.proto.task.MachMessage m) {
         List<MsgItem> body = new ArrayList<>(m.getBodyCount());
         for (MachMsgItem i : m.getBodyList()) {
             body.add(switch (i.getItemCase()) {
                 case PORT -> new MsgItem.Port(i.getPort().getName(), MsgType.of(i.getPort().getType()));
                 case OUT_OF_LINE -> new MsgItem.OutOfLine(OolRegion.of(i.getOutOfLine().toByteArray()), false);
-                default -> new MsgItem.Inline(i.getInlineData().toByteArray());
+                case INLINE_DATA -> new MsgItem.Inline(i.getInlineData().toByteArray());
+                case ITEM_NOT_SET -> new MsgItem.Port(Mach.MACH_PORT_NULL, null);
             });
         }
         return new MachMessage(m.getBits(), m.getRemotePort(), m.getLocalPort(), m.getSeqno(), m.getId(), body);
