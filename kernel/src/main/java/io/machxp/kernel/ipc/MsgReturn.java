@@ -1,9 +1,11 @@
 package io.machxp.kernel.ipc;
 
 /**
- * What mach_msg returns: the code and, for a receive, the message (on MACH_MSG_SUCCESS; on
- * MACH_RCV_TOO_LARGE without MACH_RCV_LARGE, its header with no reply right and no body). With
- * MACH_RCV_LARGE a message too large stays queued and {@code size} says how large it is.
+ * What mach_msg returns: the code and, for a receive, the message (on MACH_MSG_SUCCESS, and on
+ * MACH_RCV_BODY_ERROR_IPC_SPACE with the rights that found no name as MACH_PORT_NULL; on
+ * MACH_RCV_TOO_LARGE without MACH_RCV_LARGE and on MACH_RCV_HEADER_ERROR_IPC_SPACE, its header
+ * with no reply right and no body). With MACH_RCV_LARGE a message too large stays queued and
+ * {@code size} says how large it is.
  */
 public record MsgReturn(KernReturn code, MachMessage message, int size) {
     public static MsgReturn of(KernReturn code) {
