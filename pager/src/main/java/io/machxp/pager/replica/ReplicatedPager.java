@@ -79,6 +79,10 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private volatile boolean closed;
     /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
     private boolean raftStopReported;
+    /** A replica applying nothing more while its Raft server runs ({@link #reportIfApplyStalled}; ticker thread). */
+    private final ApplyStallWatch applyStall = new ApplyStallWatch(APPLY_STALL_PATIENCE_MILLIS);
+    /** When {@link #reportIfApplyStalled} looks next (ticker thread). */
+    private long nextApplyCheckMillis;
     private final SessionIds sessionIds = new SessionIds();
     private final LeaderTicker ticker;
 
@@ -288,6 +292,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private void tickIfDue() {
         try {
             reportIfRaftStopped();
+            reportIfApplyStalled();
             // Not before Ratis says the leader is ready: it refuses a leader's appends until its
             // first entry of the term is applied (LeaderNotReadyException), and each refusal
             // replaced the client, every 5 ms, for the whole takeover.
@@ -324,6 +329,38 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         raftStopReported = true;
         log.error("pager {} replica {}: its Raft server stopped on its own ({}): this replica no longer votes, follows "
                 + "or leads; the cause is logged above; restart this replica", config.name(), replicas.self(), state);
+    }
+
+    /**
+     * How long a replica's last applied entry may stay behind the start of its log before it is
+     * said to apply nothing more: longer than a snapshot install takes to reload (the gap is there
+     * from the end of an install until its reload).
+     */
+    static final long APPLY_STALL_PATIENCE_MILLIS = 30_000;
+
+    /**
+     * Once a second: whether this replica still applies ({@link ApplyStallWatch}: a reload lost to
+     * a Ratis race leaves a replica that votes but applies nothing, and, elected, never becomes
+     * ready). Said once, as an error an operator can act on.
+     */
+    private void reportIfApplyStalled() {
+        long now = System.nanoTime() / 1_000_000;
+        if (closed || now - nextApplyCheckMillis < 0) {
+            return;
+        }
+        nextApplyCheckMillis = now + 1_000;
+        LogStatus status;
+        try {
+            status = logStatus();
+        } catch (IOException | RuntimeException e) {
+            return; // a stopped Raft server is reportIfRaftStopped's
+        }
+        if (applyStall.observe(now, status.applied(), status.logStart()) && !closed) {
+            log.error("pager {} replica {}: applies nothing more: its last applied entry is {} but its log begins at {} "
+                    + "(a snapshot install whose reload Ratis lost); it still votes, and elected would never be ready: "
+                    + "restart this replica (it loads its latest snapshot)", config.name(), replicas.self(),
+                    status.applied(), status.logStart());
+        }
     }
 
     /** A genesis of this group: the first leader's start time as token epoch, a secret seed from a secure source. */
