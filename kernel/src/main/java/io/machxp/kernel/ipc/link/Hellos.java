@@ -13,7 +13,9 @@ import java.util.Map;
  *  same incarnation, a later session     -> REJOIN: the earlier session is dead, K is back
  *  same incarnation, an earlier session  -> REFUSE (a stale connection)
  *  another incarnation                   -> RESTARTED: a new process took K's id; the old one is
- *                                           dead and the id with it (a restarted kernel takes a new id)
+ *                                           dead and the id with it (a restarted kernel takes a new id);
+ *                                           IpcLinks asks only once K's own link is gone (while it is
+ *                                           open and alive, such a hello is refused and K lives on)
  * </pre>
  * Guarded by the {@link IpcLinks} that owns it.
  */
@@ -44,6 +46,12 @@ final class Hellos {
         }
         seen.put(kernel, new Seen(incarnation, session));
         return Verdict.REJOIN;
+    }
+
+    /** Whether this hello is {@code kernel}'s own process back with a later session (a rejoin). */
+    boolean rejoins(int kernel, long incarnation, int session) {
+        Seen s = seen.get(kernel);
+        return s != null && s.incarnation == incarnation && session > s.session;
     }
 
     /** Whether {@code session} is the latest of {@code kernel} that said hello. */

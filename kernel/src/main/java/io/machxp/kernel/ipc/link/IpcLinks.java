@@ -43,6 +43,16 @@ import org.slf4j.LoggerFactory;
  * stays dead: its later connections are closed at their hello - unless it comes back with a
  * later IPC session ({@link Hellos}).
  * <pre>
+ *  an accepted connection: hello within a lease of connecting (with TLS at least 10 s), frames of
+ *        at most 1 KiB until then ({@link LinkFrames}); refused, with the reason logged, if it is
+ *        not a hello, claims id 0 or this kernel's, is of a kernel dead here, or claims the id of
+ *        a kernel whose link here is open and alive (one connection per kernel: another process
+ *        cannot end a live kernel by claiming its id; a restarted kernel's old process, if its
+ *        link lingers, is dead within a lease anyway)
+ *  a dialled connection: a kernel that leaves more than {@link #DEFAULT_MAX_UNREAD_BYTES} unread
+ *        (written here, not yet read there) is dead, so what waits for it cannot grow without bound
+ * </pre>
+ * <pre>
  *  leave:   this kernel lost its pager session: every link closes (the others declare it dead)
  *           and frames are dropped until it rejoins
  *  rejoin:  its next session: the session number goes up (in every hello, and in the uids of the
@@ -90,6 +100,11 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private volatile long firstContactMillis;
     private volatile boolean closing;
     private Channel server;
+    /** The admitted connection of each kernel that dialled this one (the latest). Guarded by this. */
+    private final Map<Integer, Channel> inbound = new java.util.HashMap<>();
+    /** Four of the largest frames: as the pager allows a kernel that does not read (docs/limits.md). */
+    static final long DEFAULT_MAX_UNREAD_BYTES = 4L * LinkPipeline.MAX_FRAME;
+    private volatile long maxUnreadBytes = DEFAULT_MAX_UNREAD_BYTES;
 
     public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener) {
         this(self, leaseMillis, group, core, listener, null);
@@ -243,8 +258,11 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
-    /** On the channel's event loop: writes every frame in the outbox, then flushes once. */
-    private static void drain(LinkPeer p, Channel ch) {
+    /**
+     * On the channel's event loop: writes every frame in the outbox, then flushes once. A kernel
+     * that leaves more than {@link #maxUnreadBytes} unread is dead (fail-stop, as a broken link).
+     */
+    private void drain(LinkPeer p, Channel ch) {
         java.util.ArrayList<LinkFrame> frames;
         synchronized (p) {
             frames = p.outbox;
@@ -255,6 +273,12 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             ch.write(f, ch.voidPromise());
         }
         ch.flush();
+        var out = ch.unsafe().outboundBuffer();
+        long unread = out == null ? 0 : out.totalPendingWriteBytes();
+        if (unread > maxUnreadBytes) {
+            diedOut(p, "it left " + unread + " bytes unread on its link, over the limit of " + maxUnreadBytes
+                    + " (a kernel that stops reading is dead)");
+        }
     }
 
     @Override
@@ -296,25 +320,68 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     /**
      * A connection's hello: whether to take its frames. A peer back with a later session is
      * declared dead first (if it was not yet), then alive again once the core has heard of it.
+     * A refusal is logged with its reason; the caller closes the connection.
      */
-    synchronized boolean admit(int kernel, long incarnation, int session) {
-        if (closing || left || kernel == self) {
+    synchronized boolean admit(int kernel, long incarnation, int session, Channel ch) {
+        if (closing || left) {
+            return false;
+        }
+        if (kernel < 1 || kernel == self) {
+            refused(ch, "its hello claims IPC id " + kernel + (kernel == self ? ", this kernel's own"
+                    : "; IPC ids are 1 or more"));
+            return false;
+        }
+        Channel open = inbound.get(kernel);
+        if (open != null && open != ch && open.isActive() && !hellos.rejoins(kernel, incarnation, session)) {
+            // a live kernel's id: a second connection of it, or another process (a restarted kernel
+            // whose old process still holds its link is dead within a lease anyway)
+            refused(ch, "its hello claims IPC id " + kernel + ", whose link from " + open.remoteAddress()
+                    + " is open and alive: one connection per kernel; is another process using that --ipc-id?");
             return false;
         }
         switch (hellos.hello(kernel, incarnation, session, dead.contains(kernel))) {
             case ADMIT:
+                inbound.put(kernel, ch);
                 return true;
             case RESTARTED:
                 died(kernel, "a new process took its IPC id; a restarted kernel takes a new id");
+                refused(ch, "a new process claims IPC id " + kernel + "; a restarted kernel takes a new --ipc-id");
                 return false;
             case REJOIN:
                 died(kernel, "it lost its session and rejoins as IPC session " + session);
                 reviving.add(kernel);
+                inbound.put(kernel, ch);
                 core.execute(() -> revive(kernel));
                 return true;
             default:
+                refused(ch, "kernel " + kernel + " (session " + session + ") is dead here: a dead kernel stays dead"
+                        + " unless it rejoins with a later IPC session");
                 return false;
         }
+    }
+
+    /** A connection from {@code ch}'s address was refused before it was a kernel's link, for {@code why}. */
+    void refused(Channel ch, String why) {
+        log.warn("kernel {}: IPC link from {} refused: {}", self, ch.remoteAddress(), why);
+    }
+
+    /** How long a connection may take to say hello: a lease, and with TLS at least 10 s (its handshake comes first). */
+    long helloDeadlineMillis() {
+        return tls == null ? leaseMillis : Math.max(leaseMillis, 10_000);
+    }
+
+    /** The connection {@code ch} of {@code kernel} closed: it no longer holds that kernel's place. */
+    synchronized void closedIn(int kernel, Channel ch) {
+        inbound.remove(kernel, ch);
+    }
+
+    /**
+     * The bytes this kernel may have written to a link and not yet seen read: beyond them the
+     * kernel at the other end is dead (it stopped reading; what is queued for it would otherwise
+     * grow without bound). {@link #DEFAULT_MAX_UNREAD_BYTES}; tests set less.
+     */
+    void maxUnreadBytes(long bytes) {
+        this.maxUnreadBytes = bytes;
     }
 
     /** Core thread, after the core heard of the death of its earlier session: the peer is alive and dialled anew. */
@@ -383,6 +450,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         synchronized (this) {
             left = true;
             reviving.clear();
+            inbound.clear();
             all = java.util.List.copyOf(peers.values());
             peers.clear();
         }

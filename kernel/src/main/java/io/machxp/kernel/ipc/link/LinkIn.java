@@ -3,19 +3,32 @@ package io.machxp.kernel.ipc.link;
 import io.machxp.proto.link.LinkFrame;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The receiving end of a link (the connection another kernel dialled): the hello names the
- * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence. Out of sequence, closed, or silent for a
- * lease: that kernel is dead. One per connection; its event loop only.
+ * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence.
+ * Out of sequence, closed, silent for a lease, a second hello, or bytes that are not a frame:
+ * that kernel is dead. One per connection; its event loop only.
+ * <pre>
+ *  connected --hello admitted--> open --closed / out of sequence / silent / bad bytes--> closed (kernel dead)
+ *  connected --no hello within a lease, a first frame not a hello, bad bytes, refused--> closed (logged)
+ * </pre>
+ * The hello deadline (a lease; with TLS at least 10 s) counts from the connection, not from the last byte: a connection dripping
+ * bytes cannot hold its slot, and until its hello it may send at most {@link LinkFrames#MAX_HELLO}
+ * bytes in a frame.
  */
 final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     private final IpcLinks links;
     private int from = -1;
     private int session;
     private long last;
+    private ScheduledFuture<?> helloDeadline;
+    private boolean failed;
     /** Frames of the current read, handed to the core together when the read completes. */
     private java.util.List<LinkFrame> batch = new java.util.ArrayList<>();
 
@@ -24,15 +37,32 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        helloDeadline = ctx.executor().schedule(() -> {
+            if (from < 0 && ctx.channel().isOpen()) {
+                links.refused(ctx.channel(), "no hello within " + links.helloDeadlineMillis() + " ms of connecting");
+                ctx.close();
+            }
+        }, links.helloDeadlineMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
         if (from < 0) {
-            if (!f.hasHello() || !links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(),
-                    f.getHello().getSession())) {
-                ctx.close(); // not a kernel, or one already declared dead and not back with a later session
+            if (!f.hasHello()) {
+                links.refused(ctx.channel(), "its first frame is not a LinkHello (" + f.getBodyCase() + ")");
+                ctx.close();
+                return;
+            }
+            if (!links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
+                    ctx.channel())) {
+                ctx.close(); // refused, and logged, by admit
                 return;
             }
             from = f.getHello().getKernel();
             session = f.getHello().getSession();
+            helloDeadline.cancel(false);
+            ctx.pipeline().get(LinkFrames.class).helloTaken();
             return;
         }
         if (f.getSeq() != last + 1) {
@@ -42,6 +72,13 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             return;
         }
         last = f.getSeq();
+        if (f.hasHello()) {
+            handOver();
+            links.diedIn(from, session, "a second LinkHello on its link (frame " + f.getSeq()
+                    + "): a kernel says hello once per connection");
+            ctx.close();
+            return;
+        }
         if (!f.hasKeepalive()) {
             batch.add(f);
         }
@@ -66,6 +103,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (from >= 0) {
                 links.diedIn(from, session, "silent for a lease");
+            } else {
+                links.refused(ctx.channel(), "silent for a lease before its hello");
             }
             ctx.close();
         }
@@ -74,13 +113,36 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         handOver();
+        if (helloDeadline != null) {
+            helloDeadline.cancel(false);
+        }
         if (from >= 0) {
+            links.closedIn(from, ctx.channel());
             links.diedIn(from, session, "its link closed");
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (failed) {
+            return; // the rest of the same bad bytes, until the close
+        }
+        failed = true;
+        String why = (cause instanceof DecoderException ? "it sent bytes that are not a length-prefixed LinkFrame: "
+                : "its link failed: ") + rootMessage(cause);
+        handOver();
+        if (from >= 0) {
+            links.diedIn(from, session, why);
+        } else {
+            links.refused(ctx.channel(), why);
+        }
         ctx.close();
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 }

@@ -3,7 +3,6 @@ package io.machxp.kernel.ipc.link;
 import io.machxp.proto.link.LinkFrame;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
@@ -13,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The pipeline of a kernel-to-kernel link, both ends:
  * <pre>
- *  in:  bytes -> LengthFieldBasedFrameDecoder (4-byte length) -> ProtobufDecoder (LinkFrame) -> handler
+ *  in:  bytes -> LinkFrames (4-byte length; 1 KiB until the hello, then MAX_FRAME) -> ProtobufDecoder (LinkFrame) -> handler
  *  out: handler -> ProtobufEncoder -> LengthFieldPrepender (4 bytes) -> bytes
  *  IdleStateHandler: reader idle one lease (the peer is dead), writer idle a third of it (send a keepalive)
  * </pre>
@@ -29,7 +28,7 @@ final class LinkPipeline {
 
     static void init(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
         p.addLast("idle", new IdleStateHandler(leaseMillis, Math.max(1, leaseMillis / 3), 0, TimeUnit.MILLISECONDS));
-        p.addLast("frames", new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4));
+        p.addLast("frames", new LinkFrames());
         p.addLast("length", new LengthFieldPrepender(4));
         p.addLast("decode", new ProtobufDecoder(LinkFrame.getDefaultInstance()));
         p.addLast("encode", new ProtobufEncoder());
