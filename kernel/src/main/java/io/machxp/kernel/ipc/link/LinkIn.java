@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The receiving end of a link (the connection another kernel dialled): the hello names the
  * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence.
- * Out of sequence, closed, silent for a lease, a second hello, or bytes that are not a frame:
+ * Out of sequence, closed, silent for a lease, a second hello, bytes that are not a frame, or a
+ * frame that breaks the rules of ipc_link.proto ({@link LinkFrameCheck}):
  * that kernel is dead. One per connection; its event loop only.
  * <pre>
  *  connected --hello admitted--> open --closed / out of sequence / silent / bad bytes--> closed (kernel dead)
@@ -76,6 +77,13 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             handOver();
             links.diedIn(from, session, "a second LinkHello on its link (frame " + f.getSeq()
                     + "): a kernel says hello once per connection");
+            ctx.close();
+            return;
+        }
+        String bad = LinkFrameCheck.problem(f);
+        if (bad != null) {
+            handOver();
+            links.diedIn(from, session, "frame " + f.getSeq() + " breaks ipc_link.proto: " + bad);
             ctx.close();
             return;
         }

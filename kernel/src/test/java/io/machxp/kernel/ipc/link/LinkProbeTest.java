@@ -330,6 +330,31 @@ class LinkProbeTest {
         return b;
     }
 
+    /**
+     * A right of a type ipc_link.proto does not have: before, the core took it as a right of type
+     * null and failed half-way through the frame on its own thread (the rest of the read lost,
+     * nothing logged that named the peer); now the link ends, naming the rule.
+     */
+    @Test
+    void aRightOfAnUnknownTypeEndsTheLinkBeforeTheCoreSeesIt() {
+        RogueLink r = rogue().hello(ROGUE, 7, 0);
+        r.next(LinkFrame.newBuilder().setMessage(io.machxp.proto.link.LinkMessage.newBuilder()
+                .setDest(LinkRight.newBuilder().setPort(uid(1, 1L << 40)).setType(MsgType.PORT_SEND.value)
+                        .setReceiverKernel(1))
+                .addItems(io.machxp.proto.link.LinkItem.newBuilder().setRight(LinkRight.newBuilder()
+                        .setPort(uid(ROGUE, 5)).setType(99).setReceiverKernel(ROGUE)))));
+        assertRefused(r, "frame 1 breaks ipc_link.proto: LinkMessage item 0: a right of type 99");
+        assertThat(k1.links.dead(ROGUE)).isTrue();
+    }
+
+    @Test
+    void aReleaseOfANegativeCountEndsTheLink() {
+        RogueLink r = rogue().hello(ROGUE, 7, 0);
+        r.next(LinkFrame.newBuilder().setRelease(io.machxp.proto.link.RefRelease.newBuilder().setPort(uid(1, 1))
+                .setFrom(ROGUE).setCount(-1_000_000)));
+        assertRefused(r, "a count below 1 (-1000000)");
+    }
+
     // ---- a peer that does not read -----------------------------------------------------------
 
     /**

@@ -1,0 +1,88 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.kernel.ipc.MsgType;
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.LinkItem;
+import io.machxp.proto.link.LinkRight;
+
+/**
+ * What ipc_link.proto allows in a frame, checked on the link before the IPC core sees it: the core
+ * trusts what it is given (a right of an unknown type would stop it half-way through a frame,
+ * with the rest of the read lost). A frame that breaks a rule means a broken or hostile peer: its
+ * link ends as for a frame out of sequence (fail-stop), with the rule in the log.
+ * <pre>
+ *  every LinkRight     type PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18; a migration
+ *                      only with PORT_RECEIVE (its requests' rights checked too)
+ *  LinkMessage.dest    PORT_SEND or PORT_SEND_ONCE
+ *  LinkItem            one of its fields set; null_right a disposition (15-21)
+ *  LinkInsertRight     a PORT_SEND or PORT_SEND_ONCE right
+ *  RefTransfer         a port, and a kernel (1 or more) it goes to
+ *  RefRelease          a port, its kernel, and a count of 1 or more
+ *  PortDied, PortFlush a port
+ * </pre>
+ */
+final class LinkFrameCheck {
+    private LinkFrameCheck() {}
+
+    /** What is wrong with {@code f}, or null. */
+    static String problem(LinkFrame f) {
+        return switch (f.getBodyCase()) {
+            case MESSAGE -> message(f.getMessage());
+            case INSERT -> {
+                int t = f.getInsert().getRight().getType();
+                yield t != MsgType.PORT_SEND.value && t != MsgType.PORT_SEND_ONCE.value
+                        ? "LinkInsertRight carries a right of type " + t + ", not PORT_SEND 17 or PORT_SEND_ONCE 18"
+                        : right("LinkInsertRight.right", f.getInsert().getRight());
+            }
+            case TRANSFER -> !f.getTransfer().hasPort() || f.getTransfer().getTo() < 1
+                    ? "RefTransfer without a port or a kernel (to " + f.getTransfer().getTo() + ")" : null;
+            case RELEASE -> !f.getRelease().hasPort() || f.getRelease().getFrom() < 1 || f.getRelease().getCount() < 1
+                    ? "RefRelease without a port or a kernel, or of a count below 1 (" + f.getRelease().getCount() + ")"
+                    : null;
+            case PORT_DIED -> f.getPortDied().hasPort() ? null : "PortDied without a port";
+            case FLUSH -> f.getFlush().hasPort() ? null : "PortFlush without a port";
+            case KEEPALIVE -> null;
+            case HELLO -> null; // the link decides about hellos
+            case BODY_NOT_SET -> "a frame with no body";
+        };
+    }
+
+    private static String message(io.machxp.proto.link.LinkMessage m) {
+        int d = m.getDest().getType();
+        if (d != MsgType.PORT_SEND.value && d != MsgType.PORT_SEND_ONCE.value) {
+            return "LinkMessage.dest of type " + d + ", not PORT_SEND 17 or PORT_SEND_ONCE 18";
+        }
+        String bad = right("LinkMessage.dest", m.getDest());
+        if (bad == null && m.hasReply()) {
+            bad = right("LinkMessage.reply", m.getReply());
+        }
+        for (int i = 0; bad == null && i < m.getItemsCount(); i++) {
+            LinkItem item = m.getItems(i);
+            bad = switch (item.getItemCase()) {
+                case RIGHT -> right("LinkMessage item " + i, item.getRight());
+                case NULL_RIGHT -> MsgType.of(item.getNullRight()) == null
+                        ? "LinkMessage item " + i + ": null_right of type " + item.getNullRight() + ", not a disposition (15-21)"
+                        : null;
+                case ITEM_NOT_SET -> "LinkMessage item " + i + " has none of its fields set";
+                default -> null;
+            };
+        }
+        return bad;
+    }
+
+    private static String right(String where, LinkRight r) {
+        int t = r.getType();
+        if (t != MsgType.PORT_RECEIVE.value && t != MsgType.PORT_SEND.value && t != MsgType.PORT_SEND_ONCE.value) {
+            return where + ": a right of type " + t + ", not PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18";
+        }
+        if (!r.hasMigration()) {
+            return null;
+        }
+        if (t != MsgType.PORT_RECEIVE.value) {
+            return where + ": a migration with a right of type " + t + ", not PORT_RECEIVE 16";
+        }
+        var m = r.getMigration();
+        String bad = m.hasNsRequest() ? right(where + " no-senders request", m.getNsRequest()) : null;
+        return bad == null && m.hasPdRequest() ? right(where + " port-destroyed request", m.getPdRequest()) : bad;
+    }
+}
