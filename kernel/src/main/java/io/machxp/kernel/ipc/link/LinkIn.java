@@ -136,21 +136,27 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             return; // the rest of the same bad bytes, until the close
         }
         failed = true;
-        String why = (cause instanceof DecoderException ? "it sent bytes that are not a length-prefixed LinkFrame: "
-                : "its link failed: ") + rootMessage(cause);
+        boolean tls = rootCause(cause) instanceof javax.net.ssl.SSLException;
+        String why = (tls ? "its TLS failed: " : cause instanceof DecoderException
+                ? "it sent bytes that are not a length-prefixed LinkFrame: " : "its link failed: ") + rootMessage(cause);
         handOver();
         if (from >= 0) {
             links.diedIn(from, session, why);
-        } else {
+        } else if (!tls) { // a failed handshake is LinkTls's to log
             links.refused(ctx.channel(), why);
         }
         ctx.close();
     }
 
-    private static String rootMessage(Throwable t) {
+    private static Throwable rootCause(Throwable t) {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        return t;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = rootCause(t);
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 }
