@@ -32,7 +32,7 @@ final class LinkFrameCheck {
                 int t = f.getInsert().getRight().getType();
                 yield t != MsgType.PORT_SEND.value && t != MsgType.PORT_SEND_ONCE.value
                         ? "LinkInsertRight carries a right of type " + t + ", not PORT_SEND 17 or PORT_SEND_ONCE 18"
-                        : right("LinkInsertRight.right", f.getInsert().getRight());
+                        : right("LinkInsertRight.right", -1, f.getInsert().getRight());
             }
             case TRANSFER -> !f.getTransfer().hasPort() || f.getTransfer().getTo() < 1
                     ? "RefTransfer without a port or a kernel (to " + f.getTransfer().getTo() + ")" : null;
@@ -52,14 +52,14 @@ final class LinkFrameCheck {
         if (d != MsgType.PORT_SEND.value && d != MsgType.PORT_SEND_ONCE.value) {
             return "LinkMessage.dest of type " + d + ", not PORT_SEND 17 or PORT_SEND_ONCE 18";
         }
-        String bad = right("LinkMessage.dest", m.getDest());
+        String bad = right("LinkMessage.dest", -1, m.getDest());
         if (bad == null && m.hasReply()) {
-            bad = right("LinkMessage.reply", m.getReply());
+            bad = right("LinkMessage.reply", -1, m.getReply());
         }
         for (int i = 0; bad == null && i < m.getItemsCount(); i++) {
             LinkItem item = m.getItems(i);
             bad = switch (item.getItemCase()) {
-                case RIGHT -> right("LinkMessage item " + i, item.getRight());
+                case RIGHT -> right("LinkMessage item", i, item.getRight());
                 case NULL_RIGHT -> MsgType.of(item.getNullRight()) == null
                         ? "LinkMessage item " + i + ": null_right of type " + item.getNullRight() + ", not a disposition (15-21)"
                         : null;
@@ -70,19 +70,27 @@ final class LinkFrameCheck {
         return bad;
     }
 
-    private static String right(String where, LinkRight r) {
+    /**
+     * What is wrong with the right {@code r} at {@code where} (item {@code item} of it, or -1), or
+     * null. The place is put into words only for a problem: every right of every frame passes here.
+     */
+    private static String right(String where, int item, LinkRight r) {
         int t = r.getType();
         if (t != MsgType.PORT_RECEIVE.value && t != MsgType.PORT_SEND.value && t != MsgType.PORT_SEND_ONCE.value) {
-            return where + ": a right of type " + t + ", not PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18";
+            return place(where, item) + ": a right of type " + t + ", not PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18";
         }
         if (!r.hasMigration()) {
             return null;
         }
         if (t != MsgType.PORT_RECEIVE.value) {
-            return where + ": a migration with a right of type " + t + ", not PORT_RECEIVE 16";
+            return place(where, item) + ": a migration with a right of type " + t + ", not PORT_RECEIVE 16";
         }
         var m = r.getMigration();
-        String bad = m.hasNsRequest() ? right(where + " no-senders request", m.getNsRequest()) : null;
-        return bad == null && m.hasPdRequest() ? right(where + " port-destroyed request", m.getPdRequest()) : bad;
+        String bad = m.hasNsRequest() ? right(place(where, item) + " no-senders request", -1, m.getNsRequest()) : null;
+        return bad == null && m.hasPdRequest() ? right(place(where, item) + " port-destroyed request", -1, m.getPdRequest()) : bad;
+    }
+
+    private static String place(String where, int item) {
+        return item < 0 ? where : where + " " + item;
     }
 }
