@@ -63,6 +63,7 @@ final class Delivery {
             return;
         }
         m.arrival = arrivals++;
+        m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
         for (Carried c : m.rights()) {
             if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
                 c.port().transitDestination = port;
@@ -311,6 +312,18 @@ final class Delivery {
     /** A message nobody will receive: every right it carries ends, its memory is released. */
     void destroy(KMsg m) {
         ipc.rights.destroy(m.dest);
+        ipc.rights.destroy(m.reply);
+        destroyItems(m);
+    }
+
+    /**
+     * A message that cannot reach its receive right (passed on as often as the hop bound allows,
+     * {@link Hops}): destroyed as one to a dead port - its destination right ends without a word
+     * (a SEND_ONCE notification would go round the same proxies), its reply right and body rights
+     * end as in {@link #destroy} (an unused send-once reply right sends SEND_ONCE to its port).
+     */
+    void destroyUnreachable(KMsg m) {
+        ipc.rights.consume(m.dest);
         ipc.rights.destroy(m.reply);
         destroyItems(m);
     }

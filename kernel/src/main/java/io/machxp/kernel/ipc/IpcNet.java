@@ -30,6 +30,22 @@ public interface IpcNet {
     /** Whether {@code kernel} is known to have died. */
     boolean dead(int kernel);
 
+    /**
+     * How many kernels this one knows in its cluster, itself included: the hop bound of frames
+     * passed along proxies is reckoned from it ({@link Hops}).
+     */
+    default int kernels() {
+        return 1;
+    }
+
+    /**
+     * A frame of {@code kind} (LinkMessage, RefTransfer, RefRelease, PortFlush) for {@code port},
+     * which came from kernel {@code from}, was dropped instead of being passed on to kernel
+     * {@code next}: it had been passed on {@code bound} times already (a loop of proxies). The
+     * links count it and log it, rate-limited; called on the core thread.
+     */
+    default void hopBoundReached(String kind, String port, int from, int next, int bound) {}
+
     /** A single kernel with no links: rights never leave it. */
     IpcNet NONE = new IpcNet() {
         @Override

@@ -26,6 +26,9 @@ import java.util.List;
  *  receive right dies   -> PortDied to every kernel: their proxies die (dead names, dead-name
  *                          notifications); remembered, so later rights to it arrive dead
  *  kernel K dies        -> every proxy towards K dies; K's registrations are dropped
+ *  passing on           -> a LinkMessage, RefTransfer, RefRelease or PortFlush another kernel
+ *                          made goes on with one hop more; past the hop bound ({@link Hops}: a
+ *                          loop of proxies) it is dropped - a message destroyed as undeliverable
  * </pre>
  * Order: all traffic from one kernel for one port takes the same path (a proxy never changes its
  * kernel; a kernel the receive right left forwards), and each link is FIFO, so messages from one
@@ -41,13 +44,21 @@ final class IpcRemote {
 
     // ---- out ----------------------------------------------------------------------------------
 
-    /** A message admitted to a proxy: carried to the proxy's kernel. */
+    /**
+     * A message admitted to a proxy: carried to the proxy's kernel - unless it came from another
+     * kernel and has been passed on as many times as the hop bound allows ({@link Hops}): then it
+     * is destroyed as undeliverable ({@link Delivery#destroyUnreachable}).
+     */
     void ship(KMsg m) {
         int to = m.dest.port().remote;
+        if (!mayPassOn("LinkMessage", m.dest.port(), m.fromKernel, m.hops)) {
+            ipc.delivery.destroyUnreachable(m);
+            return;
+        }
         List<Runnable> after = new ArrayList<>();
         LinkMessage.Builder b = LinkMessage.newBuilder().setDest(ipc.remoteRights.export(m.dest, to, after))
                 .setId(m.id).setComplex(m.complex).setSize(m.size).setSenderTid(m.senderTid)
-                .setDonorPriority(Math.max(m.donation, 0));
+                .setDonorPriority(Math.max(m.donation, 0)).setHops((int) m.hops);
         if (m.reply != null) {
             b.setReply(ipc.remoteRights.export(m.reply, to, after));
         }
@@ -56,6 +67,20 @@ final class IpcRemote {
         }
         ipc.net.send(to, LinkFrame.newBuilder().setMessage(b).build());
         after.forEach(Runnable::run);
+    }
+
+    /**
+     * Whether a frame of {@code kind} for {@code port} (a proxy) that came from kernel {@code from}
+     * may be passed on to the proxy's kernel with {@code hops}; if not, the links hear of it (the
+     * caller drops the frame).
+     */
+    boolean mayPassOn(String kind, Port port, int from, long hops) {
+        int kernels = ipc.net.kernels();
+        if (Hops.within(hops, kernels)) {
+            return true;
+        }
+        ipc.net.hopBoundReached(kind, String.valueOf(port.uid), from, port.remote, Hops.bound(kernels));
+        return false;
     }
 
     private LinkItem item(KMsg.Item i, int to, List<Runnable> after) {
@@ -135,17 +160,17 @@ final class IpcRemote {
             case TRANSFER -> {
                 Port p = ipc.remoteRights.port(f.getTransfer().getPort());
                 if (p != null) {
-                    ipc.refs.onTransfer(p, f.getTransfer(), f);
+                    ipc.refs.onTransfer(from, p, f.getTransfer());
                 }
             }
             case RELEASE -> {
                 Port p = ipc.remoteRights.port(f.getRelease().getPort());
                 if (p != null) {
-                    ipc.refs.onRelease(p, f.getRelease(), f);
+                    ipc.refs.onRelease(from, p, f.getRelease());
                 }
             }
             case PORT_DIED -> portDied(f.getPortDied());
-            case FLUSH -> flushMarker(f.getFlush());
+            case FLUSH -> flushMarker(from, f.getFlush());
             default -> {} // hello and keepalive belong to the link
         }
     }
@@ -174,6 +199,7 @@ final class IpcRemote {
         afterImport.clear();
         KMsg k = new KMsg(dest, reply, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
         k.fromKernel = from;
+        k.hops = Hops.next(lm.getHops()); // if it is passed on from here
         k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
         if (dest.dead() && lm.getDest().hasPort()) {
             ipc.net.send(from, LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
@@ -215,8 +241,8 @@ final class IpcRemote {
         }
     }
 
-    /** A PortFlush: passed on along the port's path, or back home. */
-    private void flushMarker(PortFlush f) {
+    /** A PortFlush from kernel {@code from}: passed on along the port's path (within the hop bound), or back home. */
+    private void flushMarker(int from, PortFlush f) {
         Port p = ipc.remoteRights.port(f.getPort());
         if (p == null || !p.active) {
             return;
@@ -228,8 +254,9 @@ final class IpcRemote {
                     ipc.delivery.releaseHeld(p);
                 }
             }
-        } else if (p.proxy()) {
-            ipc.net.send(p.remote, LinkFrame.newBuilder().setFlush(f).build());
+        } else if (p.proxy() && mayPassOn("PortFlush", p, from, Hops.next(f.getHops()))) {
+            ipc.net.send(p.remote, LinkFrame.newBuilder().setFlush(f.toBuilder().setHops((int) Hops.next(f.getHops())))
+                    .build());
         }
     }
 

@@ -37,6 +37,11 @@ final class KMsg {
     IpcSpace chargedTo;
     /** The kernel whose link brought it, or {@link Port#LOCAL} (sent here). */
     int fromKernel = Port.LOCAL;
+    /**
+     * The hops it is sent with if carried to another kernel now ({@link Hops}): 0 if made here or
+     * queued on its receive right here; one more than it arrived with if this kernel passes it on.
+     */
+    long hops;
 
     KMsg(Carried dest, Carried reply, int id, boolean complex, List<Item> items, int size, int senderTid) {
         this.dest = dest;

@@ -32,7 +32,9 @@ import java.util.HashMap;
  *
  * <p>A moving receive right takes its counts along ({@link RemoteRights}); the kernel it leaves
  * becomes a proxy that registers itself (c[it] += 1, owed = 1) if it still holds send rights.
- * RefTransfer and RefRelease reaching a proxy are passed on towards the receive right. A dead
+ * RefTransfer and RefRelease reaching a proxy are passed on towards the receive right (each pass
+ * one hop more; past the hop bound, {@link Hops}, a ref frame is dropped: only a loop of proxies
+ * takes it that far). A dead
  * kernel's count is dropped and transfers to it are ignored: its rights died with it. Known
  * limit: a right in a message lost with a kernel that died after sending RefTransfer for it is
  * never released, so such a port gets no no-senders (late, never early).
@@ -105,17 +107,25 @@ final class RemoteRefs {
                 .setPort(RemoteRights.uid(port.uid)).setFrom(ipc.net.self()).setCount(owed)).build());
     }
 
-    void onTransfer(Port port, RefTransfer t, LinkFrame frame) {
+    /** A RefTransfer from kernel {@code from}: counted here (home), or passed on towards the receive right within the hop bound. */
+    void onTransfer(int from, Port port, RefTransfer t) {
         if (port.proxy()) {
-            ipc.net.send(port.remote, frame);
+            long hops = Hops.next(t.getHops());
+            if (ipc.remote.mayPassOn("RefTransfer", port, from, hops)) {
+                ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(t.toBuilder().setHops((int) hops)).build());
+            }
         } else if (port.active && !ipc.net.dead(t.getTo())) {
             add(port, t.getTo(), 1);
         }
     }
 
-    void onRelease(Port port, RefRelease r, LinkFrame frame) {
+    /** A RefRelease from kernel {@code from}: counted here (home), or passed on towards the receive right within the hop bound. */
+    void onRelease(int from, Port port, RefRelease r) {
         if (port.proxy()) {
-            ipc.net.send(port.remote, frame);
+            long hops = Hops.next(r.getHops());
+            if (ipc.remote.mayPassOn("RefRelease", port, from, hops)) {
+                ipc.net.send(port.remote, LinkFrame.newBuilder().setRelease(r.toBuilder().setHops((int) hops)).build());
+            }
         } else if (port.active) {
             add(port, r.getFrom(), -r.getCount());
             ipc.rights.checkNoSenders(port);

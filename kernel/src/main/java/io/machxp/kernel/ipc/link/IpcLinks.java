@@ -105,6 +105,8 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     /** Four of the largest frames: as the pager allows a kernel that does not read (docs/limits.md). */
     static final long DEFAULT_MAX_UNREAD_BYTES = 4L * LinkPipeline.MAX_FRAME;
     private volatile long maxUnreadBytes = DEFAULT_MAX_UNREAD_BYTES;
+    /** Frames the core dropped at the hop bound: counted, logged rate-limited. */
+    private final HopBoundDrops hopBoundDrops;
 
     public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener) {
         this(self, leaseMillis, group, core, listener, null);
@@ -119,6 +121,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         this.listener = listener;
         this.tls = tls;
         this.firstContactMillis = leaseMillis;
+        this.hopBoundDrops = new HopBoundDrops(self, log);
     }
 
     /** Listens for the other kernels' connections; the address bound (port 0 picks one). */
@@ -298,6 +301,26 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     public boolean dead(int kernel) {
         KernelDirectory d = directory;
         return dead.contains(kernel) || d != null && !d.kernels().containsKey(kernel);
+    }
+
+    /** The kernels of the directory, this one included (1 before {@link #connect}). */
+    @Override
+    public int kernels() {
+        KernelDirectory d = directory;
+        return d == null ? 1 : d.kernels().size() + (d.kernels().containsKey(self) ? 0 : 1);
+    }
+
+    @Override
+    public void hopBoundReached(String kind, String port, int from, int next, int bound) {
+        hopBoundDrops.dropped(kind, port, from, next, bound, System.nanoTime());
+    }
+
+    /**
+     * Frames (messages, RefTransfer, RefRelease, PortFlush) the core dropped rather than pass on
+     * past the hop bound since these links started: above 0 only if proxies point round in a loop.
+     */
+    public long hopBoundDrops() {
+        return hopBoundDrops.count();
     }
 
     /** Keepalive on an idle outgoing link (of the current peer; one replaced at a rejoin says nothing). */

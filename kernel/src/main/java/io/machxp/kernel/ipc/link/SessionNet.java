@@ -44,6 +44,16 @@ final class SessionNet implements IpcNet {
     }
 
     @Override
+    public int kernels() {
+        return links.kernels();
+    }
+
+    @Override
+    public void hopBoundReached(String kind, String port, int from, int next, int bound) {
+        links.hopBoundReached(kind, port, from, next, bound);
+    }
+
+    @Override
     public boolean dead(int kernel) {
         return links.over(session) || links.dead(kernel);
     }
