@@ -26,6 +26,12 @@ final class IpcCluster {
     private final Set<Integer> dead = new HashSet<>();
     /** Frames taken off links, all kinds: how many crossed. */
     int delivered;
+    /** Frames taken off links, by kind. */
+    final Map<LinkFrame.BodyCase, Integer> deliveredByKind = new java.util.EnumMap<>(LinkFrame.BodyCase.class);
+    /** Frames the cores sent to kernels that are not cores here (a test's rogue). */
+    final java.util.List<LinkFrame> toOthers = new java.util.ArrayList<>();
+    /** What the cores reported dropping at the hop bound: "kernel K: KIND for PORT from F to N (bound B)". */
+    final java.util.List<String> hopBoundDrops = new java.util.ArrayList<>();
 
     IpcCluster(int kernels) {
         for (int k = 1; k <= kernels; k++) {
@@ -39,7 +45,9 @@ final class IpcCluster {
 
                 @Override
                 public void send(int kernel, LinkFrame frame) {
-                    if (!dead.contains(kernel) && !dead.contains(self)) {
+                    if (!cores.containsKey(kernel)) {
+                        toOthers.add(frame); // a kernel only a test speaks for (a rogue): nothing delivers it
+                    } else if (!dead.contains(kernel) && !dead.contains(self)) {
                         links.computeIfAbsent(new Link(self, kernel), l -> new ArrayDeque<>()).add(frame);
                     }
                 }
@@ -56,6 +64,17 @@ final class IpcCluster {
                 @Override
                 public boolean dead(int kernel) {
                     return dead.contains(kernel);
+                }
+
+                @Override
+                public int kernels() {
+                    return cores.size();
+                }
+
+                @Override
+                public void hopBoundReached(String kind, String port, int from, int next, int bound) {
+                    hopBoundDrops.add("kernel " + self + ": " + kind + " for " + port + " from " + from + " to " + next
+                            + " (bound " + bound + ")");
                 }
             });
             core.spaceCreate(k);
@@ -75,9 +94,22 @@ final class IpcCluster {
     void deliver(int from, int to) {
         Deque<LinkFrame> q = links.getOrDefault(new Link(from, to), new ArrayDeque<>());
         for (int n = q.size(); n > 0; n--) {
-            delivered++;
-            cores.get(to).linkReceive(from, q.poll());
+            deliverNext(from, to);
         }
+    }
+
+    /** Delivers the first frame waiting on link from -> to (there must be one). */
+    void deliverNext(int from, int to) {
+        LinkFrame f = links.get(new Link(from, to)).poll();
+        assertThat(f).as("a frame waiting on link %d -> %d", from, to).isNotNull();
+        delivered++;
+        deliveredByKind.merge(f.getBodyCase(), 1, Integer::sum);
+        cores.get(to).linkReceive(from, f);
+    }
+
+    /** A frame as if from kernel {@code from} (one that is not a core here: a rogue), delivered to kernel {@code to} now. */
+    void inject(int from, int to, LinkFrame f) {
+        cores.get(to).linkReceive(from, f);
     }
 
     /** Frames waiting on link from -> to. */
@@ -87,15 +119,29 @@ final class IpcCluster {
 
     /** Delivers everything, links in a fixed order, until no frame is left. */
     void deliverAll() {
+        deliverAll(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Delivers everything, links in a fixed order, until no frame is left or more than
+     * {@code maxFrames} have crossed in this call; whether no frame is left (so that a test of a
+     * loop fails by assertion, not by running for ever).
+     */
+    boolean deliverAll(int maxFrames) {
+        int start = delivered;
         for (boolean any = true; any; ) {
             any = false;
             for (Link l : java.util.List.copyOf(links.keySet())) {
                 if (!links.get(l).isEmpty()) {
+                    if (delivered - start > maxFrames) {
+                        return false;
+                    }
                     any = true;
                     deliver(l.from(), l.to());
                 }
             }
         }
+        return true;
     }
 
     /** Kernel k dies: its frames in flight are lost, and every other kernel learns of it (its lease ran out). */

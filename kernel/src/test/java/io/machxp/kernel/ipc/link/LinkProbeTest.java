@@ -105,7 +105,11 @@ class LinkProbeTest {
     }
 
     private RogueLink rogue() {
-        RogueLink r = new RogueLink(k1.address);
+        return rogue(k1);
+    }
+
+    private RogueLink rogue(LinkedCore to) {
+        RogueLink r = new RogueLink(to.address);
         rogues.add(r);
         return r;
     }
@@ -353,6 +357,42 @@ class LinkProbeTest {
         r.next(LinkFrame.newBuilder().setRelease(io.machxp.proto.link.RefRelease.newBuilder().setPort(uid(1, 1))
                 .setFrom(ROGUE).setCount(-1_000_000)));
         assertRefused(r, "a count below 1 (-1000000)");
+    }
+
+    // ---- a loop of proxies -----------------------------------------------------------------------
+
+    /**
+     * The rogue gives kernel 1 a send right to its "port" 3.1 saying the receive right is on
+     * kernel 2, and kernel 2 one saying it is on kernel 1 (both legitimate on their own). Before,
+     * a message to it went between the two for ever (with a RefTransfer at each pass, each looping
+     * too); now each frame is dropped at the hop bound - the message and the RefTransfer each of
+     * its bound + 1 arrivals made - with one WARN per kernel, and the honest link goes on.
+     */
+    @Test
+    void aMessageToProxiesThatPointAtEachOtherIsDroppedAtTheHopBound() {
+        int looping = 0x700;
+        PortUid uid = uid(ROGUE, 1);
+        RogueLink to1 = rogue(k1).hello(ROGUE, 7, 0);
+        RogueLink to2 = rogue(k2).hello(ROGUE, 7, 0);
+        to1.next(LinkFrame.newBuilder().setInsert(LinkInsertRight.newBuilder().setTask(1).setName(looping)
+                .setRight(LinkRight.newBuilder().setPort(uid).setType(MsgType.PORT_SEND.value).setReceiverKernel(2))));
+        to2.next(LinkFrame.newBuilder().setInsert(LinkInsertRight.newBuilder().setTask(2).setName(looping)
+                .setRight(LinkRight.newBuilder().setPort(uid).setType(MsgType.PORT_SEND.value).setReceiverKernel(1))));
+        await(() -> k1.call(c -> c.machPortType(1, looping).code()) == KernReturn.KERN_SUCCESS
+                && k2.call(c -> c.machPortType(2, looping).code()) == KernReturn.KERN_SUCCESS);
+        int type = k1.call(c -> c.machPortType(1, looping).orThrow("type"));
+        assertThat(type).isEqualTo(PortRight.SEND.typeBit());
+        MsgReturn sent = get(k1.msg(100, MachMessage.to(looping, MsgType.COPY_SEND, 5), Mach.MACH_SEND_MSG, 0));
+        assertThat(sent.code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        long bound = Math.max(64, 2 * 3); // Hops.bound for a directory of three kernels
+        long frames = 1 + (bound + 1); // the message, and one RefTransfer per arrival at a proxy
+        await(() -> k1.links.hopBoundDrops() + k2.links.hopBoundDrops() == frames);
+        awaitLogged("dropped a LinkMessage for port3.1 from kernel");
+        assertHonestLinkWorks();
+        assertThat(k1.links.hopBoundDrops() + k2.links.hopBoundDrops()).as("nothing went on looping").isEqualTo(frames);
+        assertThat(logged.stream().filter(m -> m.contains("the hop bound"))).as("one WARN per kernel: rate-limited")
+                .hasSizeBetween(1, 2);
+        assertThat(k1.links.dead(ROGUE)).as("the frames were well formed: the rogue's link stays").isFalse();
     }
 
     // ---- a peer that does not read -----------------------------------------------------------
