@@ -157,4 +157,53 @@ class HopBoundTest {
         assertThat(c.poll(3, at3).code()).isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
         assertThat(c.hopBoundDrops).isEmpty();
     }
+
+    /**
+     * Honest, and longer than the cluster: a receive right goes round kernels 1 -> 2 -> 3 -> 1 ...
+     * twenty times, and each time a message from kernel 4 reaches the kernel the right just left,
+     * which passes it on behind it: the message is passed on twenty times in a cluster of four
+     * kernels (so a bound of the kernels, or of twice them, would destroy it), and still arrives.
+     */
+    @Test
+    void aMessageChasingAReceiveRightRoundTheClusterMoreTimesThanThereAreKernelsArrives() {
+        int moves = 20;
+        IpcCluster c = new IpcCluster(4);
+        int[] inbox = new int[4];
+        for (int k = 1; k <= 3; k++) {
+            inbox[k] = c.allocate(k);
+        }
+        for (int k = 1; k <= 3; k++) {
+            c.give(next(k), inbox[next(k)], MsgType.MAKE_SEND, k, INBOX); // kernel k can send to the next one's inbox
+        }
+        int right = c.allocate(1);
+        c.give(1, right, MsgType.MAKE_SEND, 4, NAME);
+        c.send(4, to(NAME, 77).withBody(MachMessage.int32(77)));
+        int at = 1;
+        int from = 4; // the link the message waits on: from -> at
+        int messagesBefore = frames(c, LinkFrame.BodyCase.MESSAGE);
+        for (int i = 0; i < moves; i++) {
+            int to = next(at);
+            c.send(at, to(INBOX, 1000 + i).withBody(new MsgItem.Port(right, MsgType.MOVE_RECEIVE)));
+            c.deliver(from, at); // the message reaches the kernel the right just left: passed on behind it
+            c.deliverNext(at, to); // the carrier, only
+            right = ((MsgItem.Port) c.take(to, inbox[to]).body().get(0)).name();
+            from = at;
+            at = to;
+            c.deliverAllExcept(from, at); // everything else settles (flush markers, counts)
+        }
+        assertThat(c.deliverAll(MAX_FRAMES)).isTrue();
+        assertThat(frames(c, LinkFrame.BodyCase.MESSAGE) - messagesBefore - moves)
+                .as("the message's crossings: to kernel 1, then once per move").isEqualTo(moves + 1);
+        assertThat(moves).isGreaterThan(2 * 4);
+        MachMessage got = c.take(at, right);
+        assertThat(got.id()).isEqualTo(77);
+        assertThat(got.intItem(0)).isEqualTo(77);
+        assertThat(c.poll(at, right).code()).isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
+        assertThat(c.hopBoundDrops).isEmpty();
+    }
+
+    /** The kernel after {@code k} in the round 1 -> 2 -> 3 -> 1. */
+    private static int next(int k) {
+        return k % 3 + 1;
+    }
 }

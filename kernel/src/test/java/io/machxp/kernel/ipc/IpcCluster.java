@@ -117,6 +117,20 @@ final class IpcCluster {
         return links.getOrDefault(new Link(from, to), new ArrayDeque<>()).size();
     }
 
+    /** Delivers everything but what waits on link from -> to, links in a fixed order, until only that is left. */
+    void deliverAllExcept(int from, int to) {
+        Link held = new Link(from, to);
+        for (boolean any = true; any; ) {
+            any = false;
+            for (Link l : java.util.List.copyOf(links.keySet())) {
+                if (!l.equals(held) && !links.get(l).isEmpty()) {
+                    any = true;
+                    deliver(l.from(), l.to());
+                }
+            }
+        }
+    }
+
     /** Delivers everything, links in a fixed order, until no frame is left. */
     void deliverAll() {
         deliverAll(Integer.MAX_VALUE);
