@@ -72,6 +72,11 @@ public final class SimIpc {
             public boolean dead(int kernel) {
                 return dead.contains(kernel);
             }
+
+            @Override
+            public int kernels() {
+                return kernels.size(); // the hop bound of frames passed along proxies is reckoned from it
+            }
         });
     }
 

@@ -60,7 +60,8 @@ class ObservabilityTest {
                     .contains("machxp_futex_lock_latency_seconds_count{kernel=\"A\"} 1")
                     .contains("machxp_futex_lock_latency_seconds_bucket")
                     .contains("machxp_pages_resident{kernel=\"A\"}")
-                    .contains("machxp_kernel_sessions_opened_total{kernel=\"A\"} 1.0");
+                    .contains("machxp_kernel_sessions_opened_total{kernel=\"A\"} 1.0")
+                    .contains("machxp_ipc_hop_bound_drops_total{kernel=\"A\"} 0.0");
         }
     }
 

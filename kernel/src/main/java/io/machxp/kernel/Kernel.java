@@ -371,6 +371,15 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return sessionsOpened.get();
     }
 
+    /**
+     * Frames this kernel's IPC links dropped rather than pass on past the hop bound (a loop of
+     * proxies; docs/mach-ipc.md, "Trust between kernels"); 0 without links.
+     */
+    public long ipcHopBoundDrops() {
+        KernelLinks l = links;
+        return l == null ? 0 : l.hopBoundDrops();
+    }
+
     /** The port of the task interface. */
     public int port() {
         return server.getPort();

@@ -136,6 +136,11 @@ final class KernelLinks implements AutoCloseable {
         return config.id();
     }
 
+    /** Frames dropped at the hop bound ({@link IpcLinks#hopBoundDrops}). */
+    long hopBoundDrops() {
+        return links.hopBoundDrops();
+    }
+
     /** Where the links listen, "host:port". */
     String address() {
         return bound.getHostString() + ":" + bound.getPort();

@@ -16,8 +16,9 @@ import java.util.concurrent.Executor;
  * A kernel's meters, read from its counters when scraped (nothing is added to the hot paths but
  * the lock latency): XP messages by routine and direction, futex acquisitions by path (a wait is
  * any but the fast path), lease renewals (keepalives), sessions opened with the pager (more than
- * one after a renewal), pages resident (the current session's), the core's queue depth,
- * and the latency of vm_lock_futex over gRPC as a histogram. Tagged with the kernel's name.
+ * one after a renewal), IPC frames dropped at the hop bound, pages resident (the current
+ * session's), the core's queue depth, and the latency of vm_lock_futex over gRPC as a histogram.
+ * Tagged with the kernel's name.
  */
 final class KernelMetrics {
     private KernelMetrics() {}
@@ -50,6 +51,9 @@ final class KernelMetrics {
         FunctionCounter.builder("machxp.kernel.sessions.opened", kernel, Kernel::sessionsOpened).tag("kernel", name)
                 .description("sessions with the pager this kernel opened: more than one after it lost one and "
                         + "opened a new one").register(r);
+        FunctionCounter.builder("machxp.ipc.hop_bound.drops", kernel, Kernel::ipcHopBoundDrops).tag("kernel", name)
+                .description("IPC frames dropped rather than passed on past the hop bound: proxies that point "
+                        + "round in a loop (docs/mach-ipc.md)").register(r);
         Gauge.builder("machxp.pages.resident", kernel, k -> k.core().residentPages()).tag("kernel", name)
                 .description("pages resident in this kernel").register(r);
         if (loop instanceof SingleThreadEventExecutor e) {
