@@ -32,7 +32,7 @@ final class PagerCommand implements Callable<Integer> {
     @Option(names = "--name", defaultValue = "pager", description = "name in logs (default ${DEFAULT-VALUE})")
     String name;
 
-    @Option(names = "--page-size", defaultValue = "4096", description = "bytes, a power of two (default ${DEFAULT-VALUE})")
+    @Option(names = "--page-size", defaultValue = "4096", description = "bytes, a power of two of at least 64 (default ${DEFAULT-VALUE})")
     int pageSize;
 
     @Option(names = "--object", paramLabel = "NAME=SIZE",

@@ -56,6 +56,24 @@ class CliErrorsTest {
         assertThat(single.err()).contains("--raft-sync none applies to a replicated pager").contains("--replicas");
     }
 
+    /**
+     * A replicated pager builds its core only when it applies its group's genesis, on Ratis's
+     * applying thread: a bad object size found there closed each replica's Raft server in turn
+     * while the command ran on. It is refused before any replica starts.
+     */
+    @Test
+    void aReplicatedPagersObjectsAreCheckedBeforeAnyReplicaStarts() {
+        ExitCodesTest.Run r = ExitCodesTest.run("pager", "--replicas", "a=127.0.0.1:1,b=127.0.0.1:3,c=127.0.0.1:5",
+                "--replica", "a", "--object", "shared=5000");
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("memory object 'shared' has size 5000")
+                .contains("a positive multiple of the page size 4096").doesNotContain("\tat ");
+        ExitCodesTest.Run page = ExitCodesTest.run("pager", "--replicas", "a=127.0.0.1:1,b=127.0.0.1:3,c=127.0.0.1:5",
+                "--replica", "a", "--page-size", "100");
+        assertThat(page.exit()).as(page.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(page.err()).contains("page size 100 must be a power of two of at least 64");
+    }
+
     @Test
     void demoConnectRefusesWhatCannotApplyToRunningKernels() {
         for (String flag : DemoCommand.EMBEDDED_ONLY) {

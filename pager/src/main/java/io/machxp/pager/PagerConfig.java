@@ -12,8 +12,8 @@ import java.util.Objects;
  * @param name for logs and the welcome
  * @param bindHost where XP and the admin service listen
  * @param port 0 picks a free one
- * @param pageSize bytes, a power of two
- * @param objects the memory objects served: name -> size in bytes
+ * @param pageSize bytes, a power of two of at least 64
+ * @param objects the memory objects served: name -> size in bytes, each a positive multiple of the page size
  * @param storeDir where the pages are kept, one file per object, so that they survive a restart;
  *     null keeps them in memory only
  * @param transport mutual TLS, or plaintext (on loopback only unless allowed explicitly)
@@ -41,6 +41,18 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
+        }
+        // Checked here, before anything starts: a replicated pager builds its core only when it
+        // applies its group's genesis, on Ratis's applying thread, where an exception closes that
+        // replica's Raft server - and then the next leader's, one replica after the other.
+        if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
+            throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
+        }
+        for (Map.Entry<String, Long> o : objects.entrySet()) {
+            if (o.getValue() <= 0 || o.getValue() % pageSize != 0) {
+                throw new IllegalArgumentException("memory object '" + o.getKey() + "' has size " + o.getValue()
+                        + "; a size must be a positive multiple of the page size " + pageSize);
+            }
         }
     }
 

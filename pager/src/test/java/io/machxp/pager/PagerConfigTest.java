@@ -1,0 +1,41 @@
+package io.machxp.pager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A pager's configuration is checked whole when it is made, before any pager starts: a replicated
+ * pager would otherwise meet a bad object only when its replicas apply their genesis, on Ratis's
+ * applying thread, where the exception closes the Raft server of each replica in turn.
+ */
+class PagerConfigTest {
+
+    @Test
+    void anObjectThatIsNotWholePagesIsRefused() {
+        for (long size : new long[] {5000, 0, -4096}) {
+            assertThatThrownBy(() -> new PagerConfig("p", "127.0.0.1", 0, 4096, Map.of("shared", size)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("memory object 'shared' has size " + size
+                            + "; a size must be a positive multiple of the page size 4096");
+        }
+    }
+
+    @Test
+    void aPageSizeThatIsNotAPowerOfTwoOfAtLeast64IsRefused() {
+        for (int pageSize : new int[] {0, -4096, 100, 32}) {
+            assertThatThrownBy(() -> new PagerConfig("p", "127.0.0.1", 0, pageSize, Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("page size " + pageSize + " must be a power of two of at least 64");
+        }
+    }
+
+    @Test
+    void wholePagesOfAPowerOfTwoAreTaken() {
+        PagerConfig c = new PagerConfig("p", "127.0.0.1", 0, 64, Map.of("a", 64L, "b", 64L * 1024));
+        assertThat(c.objects()).containsOnlyKeys("a", "b");
+        assertThat(c.withLease(java.time.Duration.ZERO).objects()).isEqualTo(c.objects());
+    }
+}
