@@ -24,14 +24,16 @@ import java.util.List;
  *                          kernel is a forwarder (the receive right moved on from here); a dead
  *                          or unknown destination: destroyed, and PortDied goes back to the sender
  *  receive right dies   -> PortDied to every kernel: their proxies die (dead names, dead-name
- *                          notifications); remembered, so later rights to it arrive dead
+ *                          notifications); remembered (RemoteRights, bounded), so later
+ *                          rights to it arrive dead
  *  kernel K dies        -> every proxy towards K dies; K's registrations are dropped
  *  passing on           -> a LinkMessage, RefTransfer, RefRelease or PortFlush another kernel
  *                          made goes on with one hop more; past the hop bound ({@link Hops}: a
  *                          loop of proxies) it is dropped - a message destroyed as undeliverable
  * </pre>
  * Order: all traffic from one kernel for one port takes the same path (a proxy never changes its
- * kernel; a kernel the receive right left forwards), and each link is FIFO, so messages from one
+ * kernel, nor does one made again after it was forgotten, {@link RemoteRights}; a kernel the
+ * receive right left forwards), and each link is FIFO, so messages from one
  * thread arrive in the order sent. A forwarder's death kills the proxies that point through it
  * (a known limit: NORMA re-targeted proxies with acknowledgements instead).
  */
@@ -161,6 +163,8 @@ final class IpcRemote {
                 Port p = ipc.remoteRights.port(f.getTransfer().getPort());
                 if (p != null) {
                     ipc.refs.onTransfer(from, p, f.getTransfer());
+                } else {
+                    ipc.remoteRights.transferUnknown(f.getTransfer()); // a port known dead here: PortDied to its new holder
                 }
             }
             case RELEASE -> {
@@ -178,8 +182,7 @@ final class IpcRemote {
     private void message(int from, LinkMessage lm) {
         for (LinkItem i : lm.getItemsList()) { // a receive right's proxy here, if any, before the import
             if (i.hasRight() && i.getRight().hasMigration()) {
-                Port before = ipc.remoteRights.port(i.getRight().getPort());
-                int oldPath = before != null && before.active && before.proxy() ? before.remote : Port.LOCAL;
+                int oldPath = ipc.remoteRights.path(i.getRight().getPort());
                 afterImport.add(() -> arrived(from, i.getRight(), oldPath));
             }
         }
@@ -281,6 +284,8 @@ final class IpcRemote {
         if (d.getVia() != 0) {
             if (p != null && p.active && p.proxy() && p.remote == d.getVia()) {
                 proxyDied(p);
+            } else if (p == null) {
+                ipc.remoteRights.diedVia(d.getPort(), d.getVia());
             }
         } else if (p == null) {
             ipc.remoteRights.tombstone(d.getPort());

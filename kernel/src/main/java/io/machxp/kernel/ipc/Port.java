@@ -61,6 +61,12 @@ final class Port {
     PortUid uid;
     /** The kernel the receive right went to (this port is a proxy), or {@link #LOCAL}. */
     int remote = LOCAL;
+    /**
+     * Proxy: the receive right was here once and moved on, so other kernels' proxies may point
+     * here: kept while the port lives ({@link RemoteRights}). Any other proxy is forgotten once
+     * nothing here refers to it; on a proxy {@link #sorights} counts the send-once rights here.
+     */
+    boolean forwards;
     /** Proxy: send-right registrations this kernel received and has not released. */
     long owed;
     /** Receive right here: send-right registrations per kernel (signed; see RemoteRefs); null if none ever. */

@@ -35,6 +35,7 @@ final class PortDeath {
         }
         port.active = false;
         ipc.remote.receiveRightDied(port);
+        ipc.remoteRights.died(port);
         for (SendWait w : new ArrayList<>(port.queue.blockedSenders)) {
             port.queue.blockedSenders.remove(w);
             ipc.endWait(w.tid, w.cancelTimer);

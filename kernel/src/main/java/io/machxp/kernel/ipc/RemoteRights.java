@@ -3,7 +3,12 @@ package io.machxp.kernel.ipc;
 import io.machxp.proto.link.KernelCount;
 import io.machxp.proto.link.LinkRight;
 import io.machxp.proto.link.PortMigration;
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.PortDied;
+import io.machxp.proto.link.RefTransfer;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,17 +26,84 @@ import java.util.Map;
  *                            blocked senders follow the carrying message on the same link
  *  arriving: PORT_SEND       registered (RemoteRefs.arrived); PORT_RECEIVE: the port here (new,
  *                            or a proxy until now) holds the receive right in transit
- *            a port known dead here, or unknown and said to be here: MACH_PORT_DEAD
+ *            a port known dead here, unknown and said to be here, or an own uid unknown here:
+ *                            MACH_PORT_DEAD
  * </pre>
  * Dead-name requests stay with the kernel of the name they watch. mscount and seqno start again
  * with a moving receive right, as on one kernel.
+ *
+ * <h2>How long a uid is known ({@link #ports}, {@link #forgotten})</h2>
+ * <pre>
+ *  a port whose receive right is here   while it lives (a right naming its uid may come back)
+ *  a forwarder (the receive right was   while the port lives: other kernels' proxies may point here
+ *    here and moved on)
+ *  any other proxy                      while anything here refers to it: send rights (names or
+ *                                       carried), send-once rights (Port.sorights counts them on a
+ *                                       proxy), registrations owed, dead-name requests, messages
+ *                                       held; then it is forgotten ({@link #forgetIfUnused}) and
+ *                                       its kernel recorded
+ *  a port that died (its receive right  forgotten at once ({@link #died}); recorded dead, unless
+ *    here, its proxy, or PortDied)      this kernel is the uid's origin
+ *  a record of a forgotten uid          until {@link #maxForgotten} later ones push it out (FIFO)
+ * </pre>
+ * The records of forgotten uids cover what is still in flight when a uid is forgotten. Dead: a
+ * right to the port arriving after the death must arrive as MACH_PORT_DEAD, not make a live proxy
+ * (a tombstone). A proxy's kernel: a new proxy for the port takes the same path as the old one, and
+ * a receive right arriving sends its PortFlush along it, so that messages this kernel sent through
+ * the old proxy are not overtaken (order per sender, {@link IpcRemote}).
+ *
+ * <p>Some kernels need no tombstone: the origin of a uid (this kernel, this IPC session) keeps the
+ * port or its forwarder while the port lives, so an own uid it does not know is dead; a right
+ * naming this kernel as the receive right's place, for a port not known here, is dead too (the
+ * receive right was here once and is gone). At the bound, a right whose tombstone was pushed out
+ * arrives as a live proxy and learns of the death later: its RefTransfer reaches the kernel it
+ * points to, which answers PortDied if it knows the uid dead ({@link #transferUnknown}); a
+ * send-once right, at its first use (the message comes back as PortDied). A pushed-out path can
+ * let a message sent before the proxy was forgotten be overtaken by one sent after. A peer can
+ * thus make this kernel keep a proxy only for a right something here holds, and a record only
+ * within the bound.
  */
 final class RemoteRights {
+    /**
+     * Forgotten uids recorded by default: about 100 bytes each, so a few MB at the bound. A kernel
+     * hears of every port death in the cluster, so in a long-lived cluster it is full, and then a
+     * record lasts as long as the cluster takes for that many more deaths and forgotten proxies.
+     */
+    static final int DEFAULT_MAX_FORGOTTEN = 1 << 16;
+    /** In {@link #forgotten}: the port died. */
+    private static final int DIED = Integer.MIN_VALUE;
+
     private final IpcCore ipc;
+    /** The ports this kernel knows by uid: live ones only. */
     private final Map<PortUid, Port> ports = new HashMap<>();
+    /**
+     * Uids recently forgotten, oldest first, at most {@link #maxForgotten}: {@link #DIED}, or the
+     * kernel a forgotten proxy pointed to.
+     */
+    private final LinkedHashMap<PortUid, Integer> forgotten = new LinkedHashMap<>();
+    private int maxForgotten = DEFAULT_MAX_FORGOTTEN;
 
     RemoteRights(IpcCore ipc) {
         this.ipc = ipc;
+    }
+
+    /** Ports known by uid now (tests). */
+    int size() {
+        return ports.size();
+    }
+
+    /** Records of forgotten uids now (tests). */
+    int forgottenCount() {
+        return forgotten.size();
+    }
+
+    /** Sets the bound on records of forgotten uids ({@link #DEFAULT_MAX_FORGOTTEN} unless set; tests use less). */
+    void limitForgotten(int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("a bound on forgotten uids is 0 or more, not " + max);
+        }
+        maxForgotten = max;
+        trim();
     }
 
     static io.machxp.proto.link.PortUid uid(PortUid u) {
@@ -45,6 +117,19 @@ final class RemoteRights {
     /** The port of {@code u} here, or null. */
     Port port(io.machxp.proto.link.PortUid u) {
         return ports.get(uid(u));
+    }
+
+    /**
+     * The kernel this kernel's messages to {@code u} went to: its live proxy's, or a forgotten
+     * proxy's as recorded; {@link Port#LOCAL} if none.
+     */
+    int path(io.machxp.proto.link.PortUid u) {
+        Port p = port(u);
+        if (p != null) {
+            return p.active && p.proxy() ? p.remote : Port.LOCAL;
+        }
+        Integer was = forgotten.get(uid(u));
+        return was == null || was == DIED ? Port.LOCAL : was;
     }
 
     /** Every port this kernel knows by uid (a copy). */
@@ -78,6 +163,11 @@ final class RemoteRights {
                 ipc.refs.transfer(port, to);
             }
             after.add(() -> ipc.rights.releaseSend(port));
+        } else if (c.type() == MsgType.PORT_SEND_ONCE && port.proxy()) {
+            after.add(() -> { // left this kernel (its home counts every send-once right: not there)
+                port.sorights--;
+                forgetIfUnused(port);
+            });
         } else if (c.type() == MsgType.PORT_RECEIVE) {
             b.setReceiverKernel(to).setMigration(migrate(port, to, after));
         }
@@ -103,6 +193,7 @@ final class RemoteRights {
         port.pdRequest = null;
         port.sorights = 0;
         port.remote = to;
+        port.forwards = true;
         port.transitDestination = null;
         after.add(() -> ipc.remote.flush(port));
         return m.build();
@@ -120,10 +211,15 @@ final class RemoteRights {
             return new Carried(arriveReceive(port, u, r.getMigration()), type);
         }
         if (port == null) {
-            if (r.getReceiverKernel() == ipc.net.self()) {
-                return Carried.dead(type); // its receive right was here once and is gone
+            if (r.getReceiverKernel() == ipc.net.self() || deadHere(u)) {
+                return Carried.dead(type); // its receive right was here once and is gone, or it died
             }
-            port = proxy(u, r.getReceiverKernel());
+            Integer was = forgotten.remove(u); // the path of a proxy forgotten here: the same again
+            int kernel = was != null && !ipc.net.dead(was) ? was : r.getReceiverKernel();
+            if (ipc.net.dead(kernel)) {
+                return Carried.dead(type); // its receive right died with that kernel
+            }
+            port = proxy(u, kernel);
         }
         if (!port.active) {
             return Carried.dead(type);
@@ -134,6 +230,8 @@ final class RemoteRights {
             } else {
                 ipc.refs.arrived(port);
             }
+        } else if (port.proxy()) {
+            port.sorights++; // a send-once right here (the home counted it when it was made)
         }
         return new Carried(port, type);
     }
@@ -143,6 +241,7 @@ final class RemoteRights {
             port = new Port(ipc.nextObjectId());
             port.uid = u;
             ports.put(u, port);
+            forgotten.remove(u); // a path no longer (and a death heard for it was a peer's mistake)
         }
         port.remote = Port.LOCAL;
         port.active = true;
@@ -159,20 +258,88 @@ final class RemoteRights {
         return port;
     }
 
-    /** A proxy for {@code u} towards {@code kernel}; dead at once if that kernel is known dead. */
+    /** A proxy for {@code u} towards {@code kernel} (a live kernel). */
     private Port proxy(PortUid u, int kernel) {
         Port port = new Port(ipc.nextObjectId());
         port.uid = u;
         port.remote = kernel;
-        port.active = !ipc.net.dead(kernel);
         ports.put(u, port);
         return port;
     }
 
-    /** A port known only by uid that died before anything here referred to it: a tombstone. */
-    Port tombstone(io.machxp.proto.link.PortUid u) {
-        Port port = proxy(uid(u), ipc.net.self());
-        port.active = false;
-        return port;
+    /** PortDied for a port not known here (now): a tombstone. */
+    void tombstone(io.machxp.proto.link.PortUid u) {
+        bury(uid(u));
+    }
+
+    /** PortDied from forwarder {@code via} for a port not known here: dead here too if its forgotten proxy pointed there. */
+    void diedVia(io.machxp.proto.link.PortUid u, int via) {
+        Integer was = forgotten.get(uid(u));
+        if (was != null && was == via) {
+            bury(uid(u));
+        }
+    }
+
+    /** {@code port}, known by uid, died here (its receive right, or its proxy): forgotten, with a tombstone. */
+    void died(Port port) {
+        if (port.uid == null) {
+            return;
+        }
+        ports.remove(port.uid, port);
+        bury(port.uid);
+    }
+
+    /** A proxy nothing here refers to any more is forgotten; a later right to its port makes a new one. */
+    void forgetIfUnused(Port port) {
+        if (port.proxy() && port.active && !port.forwards && port.srights == 0 && port.sorights == 0
+                && port.owed == 0 && port.deadNameRequests.isEmpty() && port.held.isEmpty() && !port.flushPending
+                && port.followers == 0 && port.queue.size() == 0 && port.queue.blockedSenders.isEmpty()
+                && ports.remove(port.uid, port)) {
+            record(port.uid, port.remote);
+        }
+    }
+
+    /**
+     * A RefTransfer for a uid not known here: if its port is known dead here, the kernel the send
+     * right went to is told (it may have made a proxy for it after forgetting the death).
+     */
+    void transferUnknown(RefTransfer t) {
+        PortUid u = uid(t.getPort());
+        if (!ports.containsKey(u) && deadHere(u) && t.getTo() != ipc.net.self() && !ipc.net.dead(t.getTo())) {
+            ipc.net.send(t.getTo(), LinkFrame.newBuilder().setPortDied(PortDied.newBuilder().setPort(t.getPort())).build());
+        }
+    }
+
+    /** Whether {@code u}, not known here, is dead for sure: a tombstone, or this kernel's own uid of this session. */
+    private boolean deadHere(PortUid u) {
+        Integer was = forgotten.get(u);
+        return was != null && was == DIED || own(u);
+    }
+
+    /** The origin keeps its ports (or their forwarders) while they live: an own uid it does not know is dead. */
+    private boolean own(PortUid u) {
+        return u.origin() == ipc.net.self() && u.session() == ipc.net.session();
+    }
+
+    private void bury(PortUid u) {
+        if (own(u)) {
+            forgotten.remove(u);
+        } else {
+            record(u, DIED);
+        }
+    }
+
+    /** Records {@code u} as the newest forgotten uid; the oldest go beyond the bound. */
+    private void record(PortUid u, int what) {
+        forgotten.remove(u);
+        forgotten.put(u, what);
+        trim();
+    }
+
+    private void trim() {
+        for (Iterator<PortUid> it = forgotten.keySet().iterator(); forgotten.size() > maxForgotten; ) {
+            it.next();
+            it.remove();
+        }
     }
 }

@@ -176,6 +176,7 @@ final class Rights {
             releaseSend(c.port());
         } else if (c.type() == MsgType.PORT_SEND_ONCE) {
             c.port().sorights--;
+            ipc.remoteRights.forgetIfUnused(c.port());
         }
     }
 
@@ -187,6 +188,7 @@ final class Rights {
         port.srights--;
         if (port.srights == 0 && port.proxy()) {
             ipc.refs.lastLocalRightGone(port);
+            ipc.remoteRights.forgetIfUnused(port);
         } else {
             checkNoSenders(port);
         }

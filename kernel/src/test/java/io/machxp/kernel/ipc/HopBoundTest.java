@@ -111,6 +111,11 @@ class HopBoundTest {
     void aPortFlushAndARefReleaseInTheLoopAreDroppedAtTheHopBound() {
         IpcCluster c = loop();
         int bound = Hops.bound(2);
+        // kernel 1 keeps a send-once right to the port, so its proxy stays when its send right goes
+        // (a proxy with no right left here is forgotten, RemoteRights: the loop would end sooner)
+        LinkFrame once = insert(1, io.machxp.proto.link.PortUid.newBuilder().setOrigin(ROGUE).setId(1).build(), 2);
+        c.inject(ROGUE, 1, once.toBuilder().setInsert(once.getInsert().toBuilder().setName(INBOX)
+                .setRight(once.getInsert().getRight().toBuilder().setType(MsgType.PORT_SEND_ONCE.value))).build());
         c.inject(ROGUE, 1, LinkFrame.newBuilder().setFlush(io.machxp.proto.link.PortFlush.newBuilder()
                 .setPort(io.machxp.proto.link.PortUid.newBuilder().setOrigin(ROGUE).setId(1)).setOrigin(ROGUE)).build());
         assertThat(c.core(1).machPortDeallocate(1, NAME)).isEqualTo(KernReturn.KERN_SUCCESS); // RefRelease towards "2"
