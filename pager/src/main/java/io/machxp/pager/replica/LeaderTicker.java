@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  * <pre>
  *  genesis          until its replica has applied one (the first one applied builds every
  *                   replica's core, later ones are ignored; Raft takes entries only once a new
- *                   leader is ready, so it is tried until taken)
+ *                   leader is ready, so it is tried until taken); none once one applied failed
+ *                   to build a core ({@link ReplicaCore#genesisFailed}): each would fail alike
  *  leader_started   until one of its own term is applied: every live session's lease runs a
  *                   full lease from the takeover (core/LeaderTakeover); the leader takes kernels
  *                   only after it ({@link #announced}), so it is the term's first entry of the
@@ -41,6 +42,9 @@ public final class LeaderTicker {
      */
     public void check(long groupNow, long term, Supplier<Genesis.Builder> genesis,
             Function<PagerLogEntry.Builder, CompletableFuture<Boolean>> append) {
+        if (!replica.ready() && replica.genesisFailed() != null) {
+            return;
+        }
         boolean genesisDue = !replica.ready();
         boolean startDue = !genesisDue && !announced(term);
         if ((genesisDue || startDue || replica.nextDue() <= groupNow) && inFlight.compareAndSet(false, true)) {

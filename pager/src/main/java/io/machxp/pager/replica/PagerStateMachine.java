@@ -49,6 +49,17 @@ import org.apache.ratis.util.MD5FileUtil;
  * Every call that touches the core comes on Ratis's applying thread, between two entries: the
  * core is never touched by two threads.
  *
+ * <h2>What may fail on Ratis's threads</h2>
+ * <pre>
+ *  applyTransaction        nothing thrown: the core's failures end the session of the entry
+ *                          (ReplicaCore); anything else is logged, the entry counts as applied
+ *  takeSnapshot            a failure is an IOException: Ratis logs it and takes none this time
+ *  initialize,             a snapshot that does not restore is an IOException: this replica does
+ *    reinitialize            not start, or stops (its file alone; the others go on)
+ *  notifyLeaderChanged,    a failure of the XP side's is logged, never thrown into Ratis
+ *    notifyNotLeader
+ * </pre>
+ *
  * <h2>Paused, once a snapshot was installed</h2>
  * Ratis calls {@link #pause} on the thread that receives an install (once per chunk) and, after
  * the last chunk, has the applying thread call {@link #reinitialize}, asserting first that this
@@ -111,16 +122,26 @@ final class PagerStateMachine extends BaseStateMachine {
         return server.getDivision(getGroupId());
     }
 
+    /**
+     * Applies a committed entry. Nothing is thrown from here: on Ratis's applying thread an
+     * exception closes this replica's Raft server, and every replica applies the same entry, so
+     * each would close in turn. The core's failures are handled by the replica core, by the entry
+     * alone ({@link ReplicaCore}, "When the core fails on an entry"); anything else thrown is logged
+     * and the entry counts as applied, on every replica alike.
+     */
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         try {
-            replica.apply(PagerLogEntry.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray()));
+            replica.apply(entry.getIndex(), PagerLogEntry.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray()));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             // Only replicas append: an entry that does not parse is a bug, and skipping it on every
             // replica alike keeps them equal.
             log.error("replica {}: log entry {} is not a pager log entry; skipped on every replica", getId(),
                     entry.getIndex(), e);
+        } catch (RuntimeException e) {
+            log.error("replica {}: applying log entry {} failed; the replica goes on, as every other does at this entry",
+                    getId(), entry.getIndex(), e);
         }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
@@ -194,7 +215,15 @@ final class PagerStateMachine extends BaseStateMachine {
             return RaftLog.INVALID_LOG_INDEX;
         }
         File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-        ReplicaSnapshot snapshot = replica.snapshot();
+        ReplicaSnapshot snapshot;
+        try {
+            snapshot = replica.snapshot();
+        } catch (RuntimeException e) {
+            // Ratis takes snapshots on the applying thread and lets only an IOException pass (logged,
+            // no snapshot taken this time, the log kept); anything else would close this replica.
+            throw new IOException("replica " + getId() + ": no snapshot at log index " + last.getIndex()
+                    + ": writing the pager's state failed", e);
+        }
         try (OutputStream out = new AtomicFileOutputStream(file)) {
             snapshot.writeTo(out);
         }
@@ -219,14 +248,33 @@ final class PagerStateMachine extends BaseStateMachine {
         try (InputStream in = Files.newInputStream(file.toPath())) {
             snapshot = ReplicaSnapshot.parseFrom(in);
         }
-        replica.restore(snapshot);
+        try {
+            replica.restore(snapshot);
+        } catch (RuntimeException e) {
+            // This replica's file alone: it stops (Ratis fails its start, or closes it on a reinitialize)
+            // rather than go on with a state that is not the one Ratis counts as applied.
+            throw new IOException("replica " + getId() + ": the snapshot at log index " + info.getIndex() + " ("
+                    + file + ") does not restore into this pager", e);
+        }
         setLastAppliedTermIndex(info.getTermIndex());
         log.info("replica {}: restored the snapshot at log index {}", getId(), info.getIndex());
     }
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
-        leaderChanged.accept(newLeader);
+        tellLeaderChanged(newLeader);
+    }
+
+    /**
+     * Ratis tells of a leader on its own threads, holding its division's lock, in the middle of an
+     * election or an append: what the XP side does with it must not fail that.
+     */
+    private void tellLeaderChanged(RaftPeerId newLeader) {
+        try {
+            leaderChanged.accept(newLeader);
+        } catch (RuntimeException e) {
+            log.error("replica {}: passing on the leader change (to {}) failed", getId(), newLeader, e);
+        }
     }
 
     /**
@@ -238,7 +286,7 @@ final class PagerStateMachine extends BaseStateMachine {
      */
     @Override
     public void notifyNotLeader(Collection<TransactionContext> pendingEntries) {
-        leaderChanged.accept(null);
+        tellLeaderChanged(null);
     }
 
     /** Ratis's protobuf is shaded: an entry's bytes for its log. */

@@ -5,6 +5,7 @@ import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.object.ObjectCatalog;
+import io.machxp.pager.policy.GrantPolicy;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.KernelMessage;
@@ -47,6 +48,26 @@ import java.util.PriorityQueue;
  * kernel's stream (the leader) delivers it, the others have no such stream and drop it. Pages are
  * kept in memory by every replica: they reach every replica through the log (data_return carries
  * them), so a replica's store is rebuilt by applying the log.
+ *
+ * <h2>When the core fails on an entry</h2>
+ * Every replica applies the same entry, so an exception the core throws on one (a bug, a message
+ * no test foresaw, a grant policy that throws) is thrown on every replica at the same entry; let
+ * through onto Ratis's applying thread it would close each replica's Raft server in turn, the
+ * whole group dead of one message. It is caught here instead, and handled by the entry alone
+ * (no clock of this machine, no randomness), so that the replicas stay equal:
+ * <pre>
+ *  the core threw on             what follows, on every replica alike
+ *  kernel_message(id, m)         one ERROR; the session ends: its stream's run is broken (nothing
+ *    or session_opened(id)         more of the stream is applied), the core closes the session (what
+ *                                  it holds stays its own until its lease ends, as after any broken
+ *                                  stream), and the leader ends the kernel's stream with INTERNAL
+ *  session_closed(id)            one ERROR; nothing more (the stream is gone already)
+ *  leader_started(term)          one ERROR; the term counts as announced all the same
+ *  a timer                       one ERROR; that timer is dropped, the others run
+ *  genesis                       one ERROR; no core ({@link #genesisFailed}): the leader's ticker
+ *                                  appends no other genesis, and the replica never takes kernels
+ * </pre>
+ * The core's state is then whatever the failed call left, the same on every replica.
  */
 public final class ReplicaCore {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaCore.class);
@@ -61,16 +82,25 @@ public final class ReplicaCore {
         void endSession(long sessionId, Errno errno, String message);
 
         void endSession(long sessionId, XpProtocolError error, String message);
+
+        /**
+         * Ends the session's stream because the pager itself failed on one of its messages: gRPC's
+         * INTERNAL with no machxp errno (nothing the kernel did wrong by the protocol).
+         */
+        void endSessionFailed(long sessionId, String message);
     }
 
     private record Timer(long due, long seq, Runnable action) {}
 
     private final String name;
+    /** This replica's id, for the log lines of a failed entry. */
+    private final String replicaId;
     private final int pageSize;
     private final Map<String, Long> objects;
     private final long leaseNanos;
     private final Outlet outlet;
     private final PagerStats stats;
+    private final GrantPolicy grantPolicy;
     private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> a.due != b.due
             ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private long timerSeq;
@@ -87,47 +117,157 @@ public final class ReplicaCore {
     private volatile long leaderStartedTerm;
     /** Whether the genesis has been applied; read by the XP side's threads. */
     private volatile boolean ready;
+    /** Why the last genesis applied failed to build a core (null: none failed); read by the ticker's thread. */
+    private volatile String genesisFailed;
+    /** The log index of the entry being applied (-1: not known), for the log lines of a failure. */
+    private long applying = -1;
 
     public ReplicaCore(String name, int pageSize, Map<String, Long> objects, long leaseNanos, Outlet outlet, PagerStats stats) {
+        this(name, "", pageSize, objects, leaseNanos, outlet, stats);
+    }
+
+    /** @param replicaId this replica's id in its group, for log lines */
+    public ReplicaCore(String name, String replicaId, int pageSize, Map<String, Long> objects, long leaseNanos,
+            Outlet outlet, PagerStats stats) {
+        this(name, replicaId, pageSize, objects, leaseNanos, outlet, stats, GrantPolicy.IMMEDIATE);
+    }
+
+    /** With a grant policy of the caller's (tests: one that throws); the pager's is {@link GrantPolicy#IMMEDIATE}. */
+    ReplicaCore(String name, String replicaId, int pageSize, Map<String, Long> objects, long leaseNanos,
+            Outlet outlet, PagerStats stats, GrantPolicy grantPolicy) {
         this.name = name;
+        this.replicaId = replicaId;
         this.pageSize = pageSize;
         this.objects = Map.copyOf(objects);
         this.leaseNanos = leaseNanos;
         this.outlet = outlet;
         this.stats = stats;
+        this.grantPolicy = grantPolicy;
     }
 
-    /** Applies one entry of the log (see the overview). */
+    /** Applies one entry of the log, its index not known (see the overview). */
     public void apply(PagerLogEntry e) {
+        apply(-1, e);
+    }
+
+    /**
+     * Applies the entry at {@code index} of the log (see the overview). Throws nothing the core
+     * throws: see "When the core fails on an entry".
+     */
+    public void apply(long index, PagerLogEntry e) {
+        applying = index;
         clock = Math.max(clock, e.getClockNanos());
         switch (e.getInputCase()) {
-            case GENESIS -> genesis(e.getGenesis());
+            case GENESIS -> {
+                if (core == null) {
+                    try {
+                        genesis(e.getGenesis());
+                        genesisFailed = null;
+                    } catch (RuntimeException x) {
+                        noGenesis(x);
+                    }
+                }
+            }
             case SESSION_OPENED -> {
+                long id = e.getSessionOpened().getSessionId();
                 if (core != null) {
-                    core.sessionOpened(e.getSessionOpened().getSessionId());
+                    guarded(id, "session_opened", () -> core.sessionOpened(id));
                 }
             }
             case KERNEL_MESSAGE -> {
-                if (core != null && inSequence(e.getKernelMessage())) {
-                    core.onXp(e.getKernelMessage().getSessionId(), e.getKernelMessage().getMessage());
+                KernelMessage m = e.getKernelMessage();
+                if (core != null && inSequence(m)) {
+                    guarded(m.getSessionId(), routine(m), () -> core.onXp(m.getSessionId(), m.getMessage()));
                 }
             }
             case SESSION_CLOSED -> {
+                long id = e.getSessionClosed().getSessionId();
                 if (core != null) {
-                    expected.remove(e.getSessionClosed().getSessionId());
-                    core.sessionClosed(e.getSessionClosed().getSessionId());
+                    expected.remove(id);
+                    try {
+                        core.sessionClosed(id);
+                    } catch (RuntimeException x) {
+                        log.error("pager {} replica {}: the core failed on session_closed of session {} at log index {}; "
+                                + "the replica goes on, as every other does at this entry", name, replicaId, id, index, x);
+                    }
                 }
             }
             case LEADER_STARTED -> {
                 leaderStartedTerm = Math.max(leaderStartedTerm, e.getLeaderStarted().getTerm());
                 if (core != null) {
-                    core.leaderStarted();
+                    try {
+                        core.leaderStarted();
+                    } catch (RuntimeException x) {
+                        log.error("pager {} replica {}: the core failed on leader_started of term {} at log index {}; the "
+                                + "replica goes on, as every other does at this entry", name, replicaId,
+                                e.getLeaderStarted().getTerm(), index, x);
+                    }
                 }
             }
             case TICK, INPUT_NOT_SET -> {
             }
         }
         runDueTimers();
+    }
+
+    private static String routine(KernelMessage m) {
+        return m.getMessage().getRoutineCase().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Runs one of the core's inputs for a session; if the core throws, the session ends (see the
+     * overview): decided by the entry alone, so every replica ends it alike.
+     */
+    private void guarded(long sessionId, String routine, Runnable input) {
+        try {
+            input.run();
+        } catch (RuntimeException x) {
+            log.error("pager {} replica {}: the core failed on {} of session {} at log index {}; the session ends on "
+                    + "every replica alike", name, replicaId, routine, sessionId, applying, x);
+            endFailed(sessionId, routine, x);
+        }
+    }
+
+    /**
+     * Ends a session the core failed on: nothing more of its stream is applied, the core closes
+     * it, the kernel's stream ends with INTERNAL. The kernel takes that for a broken stream and
+     * resumes, which the core refuses (ESTALE: it resumes no closed session); so the kernel drops
+     * what it kept to send again, the failed message too, and its reclaim is refused as well
+     * outside a grace period: it stops using this pager, as after any session the pager ended.
+     * The message the core failed on is never sent again.
+     */
+    private void endFailed(long sessionId, String routine, RuntimeException x) {
+        expected.put(sessionId, -1L);
+        try {
+            core.sessionClosed(sessionId);
+        } catch (RuntimeException again) {
+            log.error("pager {} replica {}: the core failed again closing session {} at log index {}: {}", name,
+                    replicaId, sessionId, applying, again.toString());
+        }
+        try {
+            outlet.endSessionFailed(sessionId, "pager " + name + " failed on " + routine + " of this session ("
+                    + x.getClass().getSimpleName() + "): the pager closed the session");
+        } catch (RuntimeException e) {
+            log.warn("pager {}: the end of session {}'s stream was not delivered ({})", name, sessionId, e.toString());
+        }
+    }
+
+    /** A genesis that builds no core: said once; the ticker appends no other ({@link #genesisFailed}). */
+    private void noGenesis(RuntimeException x) {
+        core = null;
+        genesis = null;
+        timers.clear();
+        genesisFailed = x.toString();
+        log.error("pager {} replica {}: the genesis at log index {} builds no pager core; this group takes no kernels "
+                + "until it is restarted with a configuration that works", name, replicaId, applying, x);
+    }
+
+    /**
+     * Why the last genesis applied here built no core (every replica's fails alike), or null: a
+     * leader appends no other genesis then, since each would fail the same. Any thread.
+     */
+    public String genesisFailed() {
+        return genesisFailed;
     }
 
     /**
@@ -161,6 +301,7 @@ public final class ReplicaCore {
         if (g.getGraceNanos() > 0) {
             options = options.withGrace(Math.max(g.getGraceNanos(), leaseNanos), false);
         }
+        options = options.withGrantPolicy(grantPolicy);
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
         ready = true;
@@ -204,7 +345,13 @@ public final class ReplicaCore {
 
     private void runDueTimers() {
         while (!timers.isEmpty() && timers.peek().due <= clock) {
-            timers.poll().action.run();
+            Timer t = timers.poll();
+            try {
+                t.action.run();
+            } catch (RuntimeException x) {
+                log.error("pager {} replica {}: the core failed on a timer due at {} (run at log index {}); that timer is "
+                        + "dropped, on every replica alike", name, replicaId, t.due, applying, x);
+            }
         }
         nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
     }

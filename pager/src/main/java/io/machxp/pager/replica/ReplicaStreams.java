@@ -115,6 +115,15 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         }
     }
 
+    /** The core failed on one of the session's messages: INTERNAL, with no machxp errno (not the kernel's breach). */
+    @Override
+    public void endSessionFailed(long sessionId, String message) {
+        KernelStream s = streams.remove(sessionId);
+        if (s != null) {
+            s.fail(Status.INTERNAL.withDescription(message).asRuntimeException());
+        }
+    }
+
     /**
      * This replica no longer leads: every stream ends UNAVAILABLE with no machxp errno (a broken
      * stream, not the pager's word), so that each kernel resumes its session at the new leader.

@@ -105,8 +105,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             UnsyncedLog.check(raftDir, replicas.raftSync(), UnsyncedLog::bootId,
                     "pager " + config.name() + " replica " + replicas.self());
         }
-        this.replica = new ReplicaCore(config.name(), config.pageSize(), config.objects(), config.lease().toNanos(),
-                streams, stats);
+        this.replica = new ReplicaCore(config.name(), String.valueOf(replicas.self()), config.pageSize(), config.objects(),
+                config.lease().toNanos(), streams, stats);
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
         this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);

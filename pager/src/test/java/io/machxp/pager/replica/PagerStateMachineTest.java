@@ -51,6 +51,10 @@ class PagerStateMachineTest {
         @Override
         public void endSession(long sessionId, XpProtocolError error, String message) {
         }
+
+        @Override
+        public void endSessionFailed(long sessionId, String message) {
+        }
     };
 
     /** Stands for Ratis's division, which an install's chunks are written under. */

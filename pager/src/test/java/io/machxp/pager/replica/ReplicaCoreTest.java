@@ -47,6 +47,11 @@ class ReplicaCoreTest {
         public void endSession(long sessionId, XpProtocolError error, String message) {
             said.add(sessionId + " ended " + error + " " + message);
         }
+
+        @Override
+        public void endSessionFailed(long sessionId, String message) {
+            said.add(sessionId + " ended INTERNAL " + message);
+        }
     }
 
     private static ReplicaCore replica(Recorded out) {

@@ -80,6 +80,12 @@ class ReplicaStreamsTest {
             attempts++;
             throw new IllegalStateException("call already closed");
         }
+
+        @Override
+        public void endSessionFailed(long sessionId, String message) {
+            attempts++;
+            throw new IllegalStateException("call already closed");
+        }
     }
 
     private static final ReplicaCore.Outlet NOWHERE = new ReplicaCore.Outlet() {
@@ -93,6 +99,10 @@ class ReplicaStreamsTest {
 
         @Override
         public void endSession(long sessionId, XpProtocolError error, String message) {
+        }
+
+        @Override
+        public void endSessionFailed(long sessionId, String message) {
         }
     };
 

@@ -64,6 +64,14 @@ class SnapshotRestoreTest {
                 kernels.ended(sessionId);
             }
         }
+
+        @Override
+        public void endSessionFailed(long sessionId, String message) {
+            said.add(List.of(sessionId, "INTERNAL " + message));
+            if (kernels != null) {
+                kernels.ended(sessionId);
+            }
+        }
     }
 
     /** A restored replica, and where in the original's output it began. */
