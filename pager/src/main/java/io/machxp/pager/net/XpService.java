@@ -150,6 +150,7 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             case EAGAIN -> Status.Code.RESOURCE_EXHAUSTED;
             case EINVAL -> Status.Code.INVALID_ARGUMENT;
             case EPERM -> Status.Code.PERMISSION_DENIED;
+            case EIO -> Status.Code.INTERNAL; // the pager failed on the kernel's message (xp-spec 3.3)
             default -> Status.Code.FAILED_PRECONDITION;
         };
     }

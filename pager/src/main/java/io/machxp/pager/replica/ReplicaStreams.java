@@ -115,12 +115,16 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         }
     }
 
-    /** The core failed on one of the session's messages: INTERNAL, with no machxp errno (not the kernel's breach). */
+    /**
+     * The core failed on one of the session's messages: INTERNAL with errno EIO (xp-spec 3.3: the
+     * pager's own failure, not the kernel's breach), so that the kernel ends its use of the pager
+     * at once rather than resume a session no replica keeps.
+     */
     @Override
     public void endSessionFailed(long sessionId, String message) {
         KernelStream s = streams.remove(sessionId);
         if (s != null) {
-            s.fail(Status.INTERNAL.withDescription(message).asRuntimeException());
+            s.fail(XpService.error(io.machxp.proto.task.Errno.EIO, message));
         }
     }
 

@@ -202,11 +202,11 @@ class CoreFailureTest {
     }
 
     /**
-     * On the leader the session's stream ends INTERNAL with no machxp ErrorInfo: the kernel takes it
-     * for a broken stream (not the pager's refusal of something it did), and its resume is refused.
+     * On the leader the session's stream ends INTERNAL with errno EIO in its ErrorInfo (xp-spec 3.1,
+     * 3.3): the pager's word, so the kernel ends its use of the pager at once.
      */
     @Test
-    void theLeaderEndsTheKernelsStreamInternalWithNoErrno() {
+    void theLeaderEndsTheKernelsStreamInternalWithErrnoEio() {
         ReplicaStreams streams = new ReplicaStreams();
         List<Throwable> errors = new ArrayList<>();
         streams.put(B, new ReplicaStreams.KernelStream(new io.grpc.stub.StreamObserver<>() {
@@ -228,7 +228,12 @@ class CoreFailureTest {
             assertThat(io.grpc.Status.fromThrowable(t).getCode()).isEqualTo(io.grpc.Status.Code.INTERNAL);
             assertThat(io.grpc.Status.fromThrowable(t).getDescription()).contains("failed on memory_object_lock_futex");
             com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(t);
-            assertThat(details == null || details.getDetailsCount() == 0).as("no machxp errno").isTrue();
+            assertThat(details).isNotNull();
+            assertThat(details.getDetailsList()).singleElement().satisfies(any -> {
+                com.google.rpc.ErrorInfo info = any.unpack(com.google.rpc.ErrorInfo.class);
+                assertThat(info.getDomain()).isEqualTo("machxp");
+                assertThat(info.getReason()).isEqualTo("EIO");
+            });
         });
         assertThat(streams.count()).isZero();
     }
