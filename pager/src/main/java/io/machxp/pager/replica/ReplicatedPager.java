@@ -27,7 +27,6 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -73,9 +72,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final Path raftDir;
     private final boolean removeRaftDir;
     private final ScheduledExecutorService tickerThread;
-    /** Closes Raft clients this replica no longer uses, off Ratis's threads ({@link #closeLater}). */
-    private final java.util.concurrent.ExecutorService clientCloser;
-    private volatile RaftClient client;
+    /** How this replica appends while it leads; null while it does not. */
+    private volatile LeaderAppender client;
     private volatile boolean closed;
     /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
     private boolean raftStopReported;
@@ -126,11 +124,6 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
-            t.setDaemon(true);
-            return t;
-        });
-        this.clientCloser = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pager-" + config.name() + "-raft-client-closer-" + replicas.self());
             t.setDaemon(true);
             return t;
         });
@@ -195,20 +188,20 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /**
      * Ratis's notice: {@code leader} leads now, or (null) this replica stopped leading and no
-     * leader is known yet ({@link PagerStateMachine#notifyNotLeader}). The new leader makes a client
-     * of its own and appends a genesis; a replica that led and no longer does ends its kernels'
-     * streams and drops its client. Ratis calls both holding its division's lock: the old client is
-     * closed on a thread of its own ({@link #closeLater}).
+     * leader is known yet ({@link PagerStateMachine#notifyNotLeader}). The new leader makes an
+     * appender of its own and appends a genesis; a replica that led and no longer does ends its
+     * kernels' streams and closes its appender (a flag: Ratis calls both holding its division's
+     * lock, and nothing here waits).
      */
     private void leaderChanged(RaftPeerId leader) {
         boolean leads;
-        RaftClient old;
+        LeaderAppender old;
         synchronized (this) {
             leads = leader != null && self.equals(leader) && !closed;
             old = client;
             client = leads ? newClient() : null;
         }
-        closeLater(old);
+        closeQuietly(old);
         if (leads) {
             log.info("pager {}: replica {} leads its group now (term {})", config.name(), replicas.self(), term());
         } else {
@@ -227,64 +220,36 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     }
 
     /**
-     * The leader's client of its own group: ordered (entries are appended in the order sent), no
-     * retries (an entry this replica cannot append, as it no longer leads, must fail, not go to
-     * the next leader behind the kernel's back).
+     * The leader's appender into its own Raft server ({@link LeaderAppender}): entries in the
+     * order sent, no retries (an entry this replica cannot append, as it no longer leads, must
+     * fail, not go to the next leader behind the kernel's back).
      */
-    private RaftClient newClient() {
-        return RaftClient.newBuilder().setRaftGroup(group).setLeaderId(self).setProperties(new RaftProperties())
-                .setRetryPolicy(RetryPolicies.noRetry()).build();
+    private LeaderAppender newClient() {
+        return new LeaderAppender(raft, group.getGroupId(), self);
     }
 
     /**
-     * An append through {@code failed} failed: an ordered client takes nothing after a failure,
-     * so a replica that still leads makes a new one (the streams whose entries failed have ended).
+     * An append through {@code failed} failed: a replica that still leads makes a new appender
+     * (the streams whose entries failed have ended), so that the entries of one appender form a
+     * run with no hole that a later entry of the same appender could follow.
      */
-    private void replaceClient(RaftClient failed) {
+    private void replaceClient(LeaderAppender failed) {
         synchronized (this) {
             if (client != failed || closed) {
                 return;
             }
             // One that no longer leads keeps none until Ratis names it leader again (leaderChanged):
-            // Ratis steps a leader down without notice, and a closed client kept here had the ticker
+            // Ratis steps a leader down without notice, and a closed appender kept here had the ticker
             // append through it, each append failing at once, every 5 ms, until the next leader was known.
             client = isLeader() ? newClient() : null;
         }
-        closeLater(failed);
+        closeQuietly(failed);
     }
 
-    /**
-     * Closes a client no longer in {@link #client} on {@link #clientCloser}: Ratis tells of leader
-     * changes holding its division's lock ({@code ServerState.setLeader} from the synchronized
-     * {@code appendEntriesAsync}, {@code changeToLeader}, an install; {@code notifyNotLeader} from
-     * the synchronized {@code changeToFollower}), and a failed append is answered on a thread of
-     * the client's own channel, while a close waits up to 3 s for the channel to end gracefully and
-     * 2 s more after forcing it ({@code GrpcUtil.shutdownManagedChannel}): closed there, it held the
-     * Raft server from heartbeats, votes and appends meanwhile.
-     */
-    private void closeLater(RaftClient c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            clientCloser.execute(() -> closeQuietly(c));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            closeQuietly(c); // this replica is closing
-        }
-    }
-
-    /**
-     * Closes a client no longer in {@link #client}, never while holding this replica's lock:
-     * closing fails the client's pending appends, and their handlers (on Ratis's threads, which
-     * the close waits for) take the lock in {@link #replaceClient}.
-     */
-    private static void closeQuietly(RaftClient c) {
+    /** Closes an appender no longer in {@link #client}: nothing more is appended through it. */
+    private static void closeQuietly(LeaderAppender c) {
         if (c != null) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                log.debug("closing a Raft client: {}", e.getMessage());
-            }
+            c.close();
         }
     }
 
@@ -411,13 +376,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     @Override
     public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
-        RaftClient c = client;
+        LeaderAppender c = client;
         if (c == null) {
             return CompletableFuture.completedFuture(false);
         }
         entry.setClockNanos(groupNow());
         try {
-            return c.async().send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
+            return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
                 boolean appended = e == null && reply.isSuccess();
                 if (!appended) {
                     replaceClient(c);
@@ -514,14 +479,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
     @Override
     public void close() {
-        RaftClient last;
+        LeaderAppender last;
         synchronized (this) {
             closed = true;
             last = client;
             client = null;
         }
         closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
-        clientCloser.shutdown(); // the clients it was given are still closed
         tickerThread.shutdownNow();
         xp.shutdownNow();
         try {

@@ -1,0 +1,91 @@
+package io.machxp.pager.replica;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+
+/**
+ * How a leading replica appends to its group's log: write requests handed straight to its own
+ * Raft server ({@link RaftServer#submitClientRequestAsync}), one appender per time it leads.
+ *
+ * <pre>
+ *  open      send(m) -> a write request of this appender's client id and the next call id; the
+ *                       server appends it to its log before the call returns (Ratis 3.1.3:
+ *                       RaftServerProxy waits for RaftServerImpl.appendTransaction), so entries
+ *                       sent one after the other are in the log in that order; the future
+ *                       completes when the entry is applied here, or fails (not the leader, not
+ *                       ready, stepping down, closing)
+ *  closed    send(m) -> failed at once, nothing appended (this replica stopped leading, or an
+ *                       append failed and the replica made a new appender)
+ * </pre>
+ *
+ * No retry and no redirect: an entry this replica cannot append must fail here, never reach the
+ * next leader behind the kernel's back. And no timeout: an entry waits for its commit as long as
+ * this replica leads (a Raft client's 3 s request timeout failed every append sent during a slow
+ * commit). Before this, appends went through a Raft client of the replica's own group: a gRPC
+ * round trip to its own server and two more thread hand-offs per entry.
+ *
+ * <p>Each reply's call id is passed back on a later request ({@code repliedCallIds}), as Ratis's
+ * own client does, so that the server's retry cache forgets it then, not a minute later.
+ */
+final class LeaderAppender {
+    /** At most this many replied call ids ride on one request. */
+    private static final int REPLIED_PER_REQUEST = 64;
+
+    private final RaftServer server;
+    private final RaftGroupId groupId;
+    private final RaftPeerId self;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final ConcurrentLinkedQueue<Long> replied = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
+        this.server = server;
+        this.groupId = groupId;
+        this.self = self;
+    }
+
+    /** Appends {@code m}; the reply comes once the entry is applied here. */
+    CompletableFuture<RaftClientReply> send(Message m) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IOException("replica " + self + " no longer appends through "
+                    + "this appender (it stopped leading, or an earlier append failed)"));
+        }
+        long callId = callIds.incrementAndGet();
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)
+                .setGroupId(groupId).setCallId(callId).setRepliedCallIds(repliedSoFar()).setMessage(m)
+                .setType(RaftClientRequest.writeRequestType()).build();
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = server.submitClientRequestAsync(request);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return reply.whenComplete((r, e) -> replied.add(callId));
+    }
+
+    private List<Long> repliedSoFar() {
+        List<Long> ids = new ArrayList<>();
+        Long id;
+        while (ids.size() < REPLIED_PER_REQUEST && (id = replied.poll()) != null) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /** Nothing more is appended through this appender; entries already sent go on. */
+    void close() {
+        closed = true;
+    }
+}
