@@ -124,6 +124,7 @@ final class IpcRemote {
     void receiveRightDied(Port port) {
         if (port.uid != null && !port.proxy()) {
             port.counts = null;
+            port.halves = null;
             ipc.net.broadcast(LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
                     .setPort(RemoteRights.uid(port.uid))).build());
         }
@@ -158,7 +159,7 @@ final class IpcRemote {
     void receive(int from, LinkFrame f) {
         switch (f.getBodyCase()) {
             case MESSAGE -> message(from, f.getMessage());
-            case INSERT -> insert(f.getInsert());
+            case INSERT -> insert(from, f.getInsert());
             case TRANSFER -> {
                 Port p = ipc.remoteRights.port(f.getTransfer().getPort());
                 if (p != null) {
@@ -186,12 +187,12 @@ final class IpcRemote {
                 afterImport.add(() -> arrived(from, i.getRight(), oldPath));
             }
         }
-        Carried dest = ipc.remoteRights.importRight(lm.getDest());
-        Carried reply = lm.hasReply() ? ipc.remoteRights.importRight(lm.getReply()) : null;
+        Carried dest = ipc.remoteRights.importRight(lm.getDest(), from);
+        Carried reply = lm.hasReply() ? ipc.remoteRights.importRight(lm.getReply(), from) : null;
         List<KMsg.Item> items = new ArrayList<>(lm.getItemsCount());
         for (LinkItem i : lm.getItemsList()) {
             items.add(switch (i.getItemCase()) {
-                case RIGHT -> new KMsg.Right(ipc.remoteRights.importRight(i.getRight()));
+                case RIGHT -> new KMsg.Right(ipc.remoteRights.importRight(i.getRight(), from));
                 case INLINE_DATA -> new KMsg.Data(new MsgItem.Inline(i.getInlineData().toByteArray()));
                 case OUT_OF_LINE -> new KMsg.Data(new MsgItem.OutOfLine(OolRegion.of(i.getOutOfLine().toByteArray()), false));
                 case PORT_NAME -> new KMsg.Data(new MsgItem.Port(i.getPortName(), MsgType.PORT_NAME));
@@ -263,8 +264,8 @@ final class IpcRemote {
         }
     }
 
-    private void insert(LinkInsertRight in) {
-        Carried c = ipc.remoteRights.importRight(in.getRight());
+    private void insert(int from, LinkInsertRight in) {
+        Carried c = ipc.remoteRights.importRight(in.getRight(), from);
         // a handle the kernel's links did not translate names no task here
         IpcSpace space = in.getTaskIsHandle() ? null : ipc.space(in.getTask());
         IpcEntry e = space == null ? null : space.lookup(in.getName());

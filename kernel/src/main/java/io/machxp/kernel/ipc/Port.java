@@ -71,6 +71,12 @@ final class Port {
     long owed;
     /** Receive right here: send-right registrations per kernel (signed; see RemoteRefs); null if none ever. */
     java.util.Map<Integer, Long> counts;
+    /**
+     * Receive right here: registrations of rights passed on between two other kernels, each sent
+     * in two halves (the sender's and the receiver's RefTransfer), of which only the first counts:
+     * per (to, sender), the sender's halves in minus the receiver's ({@link RemoteRefs}); null if none.
+     */
+    java.util.Map<Long, Long> halves;
 
     /**
      * A receive right that arrived from kernel {@link #followersFrom}: how many of the messages

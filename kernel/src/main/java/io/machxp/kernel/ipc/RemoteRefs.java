@@ -16,8 +16,16 @@ import java.util.HashMap;
  * <ul>
  *   <li>The home carries a send right to K: c[K] += 1 at once.
  *   <li>Another kernel X carries a send right to K: before the message leaves, X sends
- *       RefTransfer(to K) towards the receive right; its own release of that right comes later
- *       on the same link, so the home always learns of the transfer before X's release.
+ *       RefTransfer(to K, sender X) towards the receive right; its own release of that right
+ *       comes later on the same link, so the home always learns of the transfer before X's
+ *       release. K, when the right arrives, sends the same registration from its side
+ *       (RefTransfer(to K, sender X, by receiver)) before anything else about the port. The home
+ *       counts c[K] += 1 for whichever half of the pair reaches it first and only settles the
+ *       other ({@link Port#halves}: per (K, X), X's halves in minus K's). Why both: if X dies
+ *       with its RefTransfer still on its link (lost), the right K received would otherwise never
+ *       be registered while K's release of it still counts, leaving c[K] = -1 for good - and the
+ *       next right carried to K would bring c[K] to 0 while K holds it: no-senders early (IPC
+ *       chaos seed 445, a forwarder that crashed while passing a message on).
  *   <li>A send right arrives at a proxy on K: K's {@link Port#owed} += 1. When K's last local send
  *       right ends, K sends RefRelease(owed) and owed = 0. At the home it is c[K] -= owed.
  *   <li>A send right arrives at the home itself: c[home] -= 1 (the matching +1 is the sender's
@@ -35,9 +43,13 @@ import java.util.HashMap;
  * RefTransfer and RefRelease reaching a proxy are passed on towards the receive right (each pass
  * one hop more; past the hop bound, {@link Hops}, a ref frame is dropped: only a loop of proxies
  * takes it that far). A dead
- * kernel's count is dropped and transfers to it are ignored: its rights died with it. Known
- * limit: a right in a message lost with a kernel that died after sending RefTransfer for it is
- * never released, so such a port gets no no-senders (late, never early).
+ * kernel's count is dropped and transfers to it are ignored: its rights died with it; so are
+ * halves still owed by it (K's, or X's when X died: they will not come). Known limits: a right in
+ * a message lost with a kernel that died after sending RefTransfer for it is never released, so
+ * such a port gets no no-senders (late, never early); and a right that X passed to K just before
+ * X died is covered by c[X] until K's half arrives, so if the home drops c[X] (a lease after the
+ * death) before K's half is in - K's frame more than a lease on its way - no-senders can come
+ * while K holds the right.
  */
 final class RemoteRefs {
     private final IpcCore ipc;
@@ -63,14 +75,69 @@ final class RemoteRefs {
         return port.counts == null || port.counts.isEmpty();
     }
 
-    /** A send right for {@code port} leaves this kernel for {@code to}: register it (home) or tell the home. */
+    /**
+     * A send right for {@code port} leaves this kernel for {@code to}: register it (home) or send
+     * the sender's half of its registration to the home.
+     */
     void transfer(Port port, int to) {
         if (!port.proxy()) {
             add(port, to, 1);
         } else {
             ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(RefTransfer.newBuilder()
-                    .setPort(RemoteRights.uid(port.uid)).setTo(to)).build());
+                    .setPort(RemoteRights.uid(port.uid)).setTo(to).setSender(ipc.net.self())).build());
         }
+    }
+
+    /**
+     * A send right for {@code port} arrived from kernel {@code sender}, not the home, which sent its
+     * half of the registration: the home settles it here; a proxy sends the receiver's half.
+     */
+    void arrivedPassedOn(Port port, int sender) {
+        port.srights++;
+        if (port.proxy()) {
+            port.owed++;
+            ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(RefTransfer.newBuilder()
+                    .setPort(RemoteRights.uid(port.uid)).setTo(ipc.net.self()).setSender(sender).setByReceiver(true))
+                    .build());
+        } else {
+            half(port, ipc.net.self(), sender, true);
+            add(port, ipc.net.self(), -1);
+        }
+    }
+
+    /** One half of the registration of a right {@code sender} passed to {@code to}: counted if it is the first of its pair. */
+    private static void half(Port port, int to, int sender, boolean byReceiver) {
+        long key = halfKey(to, sender);
+        long balance = port.halves == null ? 0 : port.halves.getOrDefault(key, 0L);
+        if (byReceiver ? balance <= 0 : balance >= 0) {
+            add(port, to, 1);
+        }
+        setHalf(port, to, sender, balance + (byReceiver ? -1 : 1));
+    }
+
+    static void setHalf(Port port, int to, int sender, long balance) {
+        if (balance == 0) {
+            if (port.halves != null) {
+                port.halves.remove(halfKey(to, sender));
+            }
+            return;
+        }
+        if (port.halves == null) {
+            port.halves = new HashMap<>();
+        }
+        port.halves.put(halfKey(to, sender), balance);
+    }
+
+    private static long halfKey(int to, int sender) {
+        return (long) to << 32 | (sender & 0xFFFFFFFFL);
+    }
+
+    static int halfTo(long key) {
+        return (int) (key >>> 32);
+    }
+
+    static int halfSender(long key) {
+        return (int) key;
     }
 
     /** A send right for {@code port} arrived here: counted in srights, registered as owed (proxy) or settled (home). */
@@ -115,7 +182,11 @@ final class RemoteRefs {
                 ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(t.toBuilder().setHops((int) hops)).build());
             }
         } else if (port.active && !ipc.net.dead(t.getTo())) {
-            add(port, t.getTo(), 1);
+            if (t.getSender() == 0) {
+                add(port, t.getTo(), 1);
+            } else {
+                half(port, t.getTo(), t.getSender(), t.getByReceiver());
+            }
         }
     }
 
@@ -148,8 +219,12 @@ final class RemoteRefs {
         }
     }
 
-    /** A kernel died: its registrations go, which may leave no senders. */
+    /** A kernel died: its registrations go, which may leave no senders, and so do the halves it still owed. */
     void kernelDied(Port port, int kernel) {
+        if (port.halves != null) {
+            port.halves.entrySet().removeIf(h -> halfTo(h.getKey()) == kernel
+                    || halfSender(h.getKey()) == kernel && h.getValue() < 0);
+        }
         if (port.counts != null && port.counts.remove(kernel) != null) {
             ipc.rights.checkNoSenders(port);
         }

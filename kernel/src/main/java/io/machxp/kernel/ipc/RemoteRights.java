@@ -1,5 +1,6 @@
 package io.machxp.kernel.ipc;
 
+import io.machxp.proto.link.HalfTransfer;
 import io.machxp.proto.link.KernelCount;
 import io.machxp.proto.link.LinkRight;
 import io.machxp.proto.link.PortMigration;
@@ -161,6 +162,7 @@ final class RemoteRights {
                 b.setRegisteredByReceiver(true); // one frame fewer: the receiver registers it
             } else {
                 ipc.refs.transfer(port, to);
+                b.setTransferSent(port.proxy()); // the receiver sends its half of the registration too
             }
             after.add(() -> ipc.rights.releaseSend(port));
         } else if (c.type() == MsgType.PORT_SEND_ONCE && port.proxy()) {
@@ -182,6 +184,10 @@ final class RemoteRights {
         if (port.counts != null) {
             port.counts.forEach((k, n) -> m.addCounts(KernelCount.newBuilder().setKernel(k).setCount(n)));
         }
+        if (port.halves != null) {
+            port.halves.forEach((key, n) -> m.addHalfTransfers(HalfTransfer.newBuilder()
+                    .setTo(RemoteRefs.halfTo(key)).setSender(RemoteRefs.halfSender(key)).setBalance(n)));
+        }
         if (port.nsRequest != null) {
             m.setNsRequest(export(port.nsRequest, to, after));
         }
@@ -189,6 +195,7 @@ final class RemoteRights {
             m.setPdRequest(export(port.pdRequest, to, after));
         }
         port.counts = null;
+        port.halves = null;
         port.nsRequest = null;
         port.pdRequest = null;
         port.sorights = 0;
@@ -199,8 +206,8 @@ final class RemoteRights {
         return m.build();
     }
 
-    /** A right arrived from another kernel. */
-    Carried importRight(LinkRight r) {
+    /** A right arrived from kernel {@code from}. */
+    Carried importRight(LinkRight r, int from) {
         MsgType type = MsgType.of(r.getType());
         if (r.getDead() || !r.hasPort()) {
             return Carried.dead(type);
@@ -208,7 +215,7 @@ final class RemoteRights {
         PortUid u = uid(r.getPort());
         Port port = ports.get(u);
         if (type == MsgType.PORT_RECEIVE) {
-            return new Carried(arriveReceive(port, u, r.getMigration()), type);
+            return new Carried(arriveReceive(port, u, r.getMigration(), from), type);
         }
         if (port == null) {
             if (r.getReceiverKernel() == ipc.net.self() || deadHere(u)) {
@@ -227,6 +234,8 @@ final class RemoteRights {
         if (type == MsgType.PORT_SEND) {
             if (r.getRegisteredByReceiver()) {
                 ipc.refs.arrivedUnregistered(port);
+            } else if (r.getTransferSent()) {
+                ipc.refs.arrivedPassedOn(port, from);
             } else {
                 ipc.refs.arrived(port);
             }
@@ -236,7 +245,7 @@ final class RemoteRights {
         return new Carried(port, type);
     }
 
-    private Port arriveReceive(Port port, PortUid u, PortMigration m) {
+    private Port arriveReceive(Port port, PortUid u, PortMigration m, int from) {
         if (port == null) {
             port = new Port(ipc.nextObjectId());
             port.uid = u;
@@ -251,10 +260,14 @@ final class RemoteRights {
         for (KernelCount k : m.getCountsList()) {
             port.counts.put(k.getKernel(), k.getCount());
         }
+        port.halves = null;
+        for (HalfTransfer h : m.getHalfTransfersList()) {
+            RemoteRefs.setHalf(port, h.getTo(), h.getSender(), h.getBalance());
+        }
         ipc.refs.arriving(port);
         port.nsSync = m.getNsSync();
-        port.nsRequest = m.hasNsRequest() ? importRight(m.getNsRequest()) : null;
-        port.pdRequest = m.hasPdRequest() ? importRight(m.getPdRequest()) : null;
+        port.nsRequest = m.hasNsRequest() ? importRight(m.getNsRequest(), from) : null;
+        port.pdRequest = m.hasPdRequest() ? importRight(m.getPdRequest(), from) : null;
         return port;
     }
 

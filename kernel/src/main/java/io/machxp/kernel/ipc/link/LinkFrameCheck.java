@@ -16,7 +16,7 @@ import io.machxp.proto.link.LinkRight;
  *  LinkMessage.dest    PORT_SEND or PORT_SEND_ONCE
  *  LinkItem            one of its fields set; null_right a disposition (15-21)
  *  LinkInsertRight     a PORT_SEND or PORT_SEND_ONCE right
- *  RefTransfer         a port, and a kernel (1 or more) it goes to
+ *  RefTransfer         a port, and a kernel (1 or more) it goes to; by_receiver only with a sender
  *  RefRelease          a port, its kernel, and a count of 1 or more
  *  PortDied, PortFlush a port
  * </pre>
@@ -35,7 +35,9 @@ final class LinkFrameCheck {
                         : right("LinkInsertRight.right", -1, f.getInsert().getRight());
             }
             case TRANSFER -> !f.getTransfer().hasPort() || f.getTransfer().getTo() < 1
-                    ? "RefTransfer without a port or a kernel (to " + f.getTransfer().getTo() + ")" : null;
+                    ? "RefTransfer without a port or a kernel (to " + f.getTransfer().getTo() + ")"
+                    : f.getTransfer().getByReceiver() && f.getTransfer().getSender() == 0
+                    ? "RefTransfer by the receiver without the kernel that sent the right" : null;
             case RELEASE -> !f.getRelease().hasPort() || f.getRelease().getFrom() < 1 || f.getRelease().getCount() < 1
                     ? "RefRelease without a port or a kernel, or of a count below 1 (" + f.getRelease().getCount() + ")"
                     : null;
