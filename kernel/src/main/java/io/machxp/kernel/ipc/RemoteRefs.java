@@ -105,14 +105,19 @@ final class RemoteRefs {
         }
     }
 
-    /** One half of the registration of a right {@code sender} passed to {@code to}: counted if it is the first of its pair. */
-    private static void half(Port port, int to, int sender, boolean byReceiver) {
+    /**
+     * One half of the registration of a right {@code sender} passed to {@code to}: counted if it is
+     * the first of its pair. A dead (or unknown) sender's pairs are not kept: its halves will not
+     * come, and a peer cannot make this kernel keep a pair for every sender it names.
+     */
+    private void half(Port port, int to, int sender, boolean byReceiver) {
         long key = halfKey(to, sender);
         long balance = port.halves == null ? 0 : port.halves.getOrDefault(key, 0L);
         if (byReceiver ? balance <= 0 : balance >= 0) {
             add(port, to, 1);
         }
-        setHalf(port, to, sender, balance + (byReceiver ? -1 : 1));
+        long next = balance + (byReceiver ? -1 : 1);
+        setHalf(port, to, sender, ipc.net.dead(sender) && (next < 0 || balance == 0) ? 0 : next);
     }
 
     static void setHalf(Port port, int to, int sender, long balance) {

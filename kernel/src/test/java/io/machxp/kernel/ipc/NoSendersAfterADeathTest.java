@@ -96,4 +96,36 @@ class NoSendersAfterADeathTest {
                 .isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
         assertThat(c.poll(1, s.notifyPort()).code()).as("once").isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
     }
+
+    @Test
+    void aRightAForwarderPassedOnBeforeItDiedKeepsThePortFromNoSenders() {
+        IpcCluster c = new IpcCluster(3);
+        int token = c.allocate(1);
+        int notify = c.allocate(1);
+        c.request(1, token, Mach.MACH_NOTIFY_NO_SENDERS, notify);
+        assertThat(c.take(1, notify).id()).as("no senders yet").isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
+        assertThat(c.core(1).machPortRequestNotification(1, token, Mach.MACH_NOTIFY_NO_SENDERS, 1, notify,
+                MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KernReturn.KERN_SUCCESS);
+        int service = c.allocate(2);
+        c.give(2, service, MsgType.MAKE_SEND, 1, NAME);
+        int inbox3 = c.allocate(3);
+        c.give(3, inbox3, MsgType.MAKE_SEND, 2, INBOX);
+        c.send(2, MachMessage.to(INBOX, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(service, MsgType.MOVE_RECEIVE)));
+        c.deliverAll();
+        int moved = ((MsgItem.Port) c.take(3, inbox3).body().get(0)).name(); // kernel 2 is now a forwarder
+        assertThat(c.send(1, MachMessage.to(NAME, MsgType.COPY_SEND, 2)
+                .withBody(new MsgItem.Port(token, MsgType.MAKE_SEND))).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        c.deliver(1, 2); // kernel 2 passes it on: the message to kernel 3, its RefTransfer and release to kernel 1
+        c.deliver(2, 3);
+        c.deliverAllExcept(2, 1);
+        c.kill(2);
+        MachMessage got = c.take(3, moved);
+        assertThat(got.id()).isEqualTo(2);
+        int right = ((MsgItem.Port) got.body().get(0)).name();
+        assertThat(c.type(3, right)).isEqualTo(PortRight.SEND.typeBit());
+        assertThat(c.poll(1, notify).code()).as("kernel 3 holds a send right").isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
+        assertThat(c.core(3).machPortDeallocate(3, right)).isEqualTo(KernReturn.KERN_SUCCESS);
+        c.deliverAll();
+        assertThat(c.take(1, notify).id()).isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
+    }
 }
