@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  * core's sends go out on the same thread.
  */
 public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(XpService.class);
     /**
      * How long a kernel may leave the pager's answers unread (its stream not ready: gRPC's window
      * is full) before the pager ends its session. A kernel that reads catches up within moments,
@@ -117,6 +118,26 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         }
     }
 
+    /**
+     * The core threw on a kernel's message (a bug of the pager, or of a grant policy plugged into
+     * it): that session ends, INTERNAL with errno EIO (xp-spec 3.3), and the pager goes on with the
+     * others. Without this grpc-java ended the call UNKNOWN with no errno; the kernel took it for a
+     * broken stream, resumed, and sent the same message again. What the session holds stays its own
+     * until its lease ends, as after any broken stream.
+     */
+    private void coreFailed(long sessionId, KernelToPager message, RuntimeException e) {
+        String routine = message.getRoutineCase().name().toLowerCase(java.util.Locale.ROOT);
+        log.error("pager: its core failed on {} of session {}; that session ends (EIO), the others go on", routine,
+                sessionId, e);
+        unread.remove(sessionId);
+        StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+        core.sessionClosed(sessionId);
+        if (out != null) {
+            out.onError(error(Errno.EIO, "the pager failed on this session's " + routine + " (a fault of the pager; "
+                    + "its log says which); the session is over"));
+        }
+    }
+
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
     public static StatusRuntimeException error(Errno errno, String message) {
         return error(code(errno), errno.name(), message);
@@ -164,10 +185,22 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         }
         core.sessionOpened(sessionId);
         return new StreamObserver<>() {
+            /** The core failed on a message of this session: nothing more of the stream is taken. */
+            private boolean failed;
+
             @Override
             public void onNext(KernelToPager message) {
+                if (failed) {
+                    return;
+                }
                 long started = System.nanoTime();
-                core.onXp(sessionId, message);
+                try {
+                    core.onXp(sessionId, message);
+                } catch (RuntimeException e) {
+                    failed = true;
+                    coreFailed(sessionId, message, e);
+                    return;
+                }
                 handling.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             }
 
