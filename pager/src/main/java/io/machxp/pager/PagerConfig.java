@@ -45,15 +45,8 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         // Checked here, before anything starts: a replicated pager builds its core only when it
         // applies its group's genesis, on Ratis's applying thread, where an exception closes that
         // replica's Raft server - and then the next leader's, one replica after the other.
-        if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
-            throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
-        }
-        for (Map.Entry<String, Long> o : objects.entrySet()) {
-            if (o.getValue() <= 0 || o.getValue() % pageSize != 0) {
-                throw new IllegalArgumentException("memory object '" + o.getKey() + "' has size " + o.getValue()
-                        + "; a size must be a positive multiple of the page size " + pageSize);
-            }
-        }
+        io.machxp.pager.core.PagerCore.checkPageSize(pageSize);
+        ObjectCatalog.checkSizes(objects, pageSize);
     }
 
     /**

@@ -137,15 +137,20 @@ public final class PagerCore {
         }
     }
 
+    /** @throws IllegalArgumentException unless {@code pageSize} is a power of two of at least 64 */
+    public static void checkPageSize(int pageSize) {
+        if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
+            throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
+        }
+    }
+
     public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats) {
         this(name, pageSize, catalog, env, stats, Options.NO_LEASE);
     }
 
     public PagerCore(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats,
             Options options) {
-        if (Integer.bitCount(pageSize) != 1 || pageSize < 64) {
-            throw new IllegalArgumentException("page size " + pageSize + " must be a power of two of at least 64");
-        }
+        checkPageSize(pageSize);
         this.pageSize = pageSize;
         this.core = new CoreContext(name, pageSize, catalog, env, stats, options.plants());
         this.pages = new PageCoherence(pageSize, core);

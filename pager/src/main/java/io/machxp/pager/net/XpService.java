@@ -129,13 +129,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         String routine = message.getRoutineCase().name().toLowerCase(java.util.Locale.ROOT);
         log.error("pager: its core failed on {} of session {}; that session ends (EIO), the others go on", routine,
                 sessionId, e);
-        unread.remove(sessionId);
-        StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+        endSession(sessionId, Errno.EIO, "the pager failed on this session's " + routine + " (a fault of the pager; "
+                + "its log says which); the session is over");
         core.sessionClosed(sessionId);
-        if (out != null) {
-            out.onError(error(Errno.EIO, "the pager failed on this session's " + routine + " (a fault of the pager; "
-                    + "its log says which); the session is over"));
-        }
     }
 
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */

@@ -33,12 +33,17 @@ public final class ObjectCatalog {
 
     public ObjectCatalog(Map<String, Long> sizes, int pageSize, PageStore store) {
         this.store = store;
+        checkSizes(sizes, pageSize);
+        sizes.forEach((name, size) -> objects.put(name, new MemoryObject(name, size, store)));
+    }
+
+    /** @throws IllegalArgumentException unless every size is a positive multiple of {@code pageSize} */
+    public static void checkSizes(Map<String, Long> sizes, int pageSize) {
         sizes.forEach((name, size) -> {
             if (size <= 0 || size % pageSize != 0) {
                 throw new IllegalArgumentException("memory object '" + name + "' has size " + size
                         + "; a size must be a positive multiple of the page size " + pageSize);
             }
-            objects.put(name, new MemoryObject(name, size, store));
         });
     }
 

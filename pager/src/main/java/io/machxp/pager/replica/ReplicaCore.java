@@ -60,7 +60,7 @@ import java.util.PriorityQueue;
  *  kernel_message(id, m)         one ERROR; the session ends: its stream's run is broken (nothing
  *    or session_opened(id)         more of the stream is applied), the core closes the session (what
  *                                  it holds stays its own until its lease ends, as after any broken
- *                                  stream), and the leader ends the kernel's stream with INTERNAL
+ *                                  stream), and the leader ends the kernel's stream with INTERNAL / EIO
  *  session_closed(id)            one ERROR; nothing more (the stream is gone already)
  *  leader_started(term)          one ERROR; the term counts as announced all the same
  *  a timer                       one ERROR; that timer is dropped, the others run
@@ -84,10 +84,12 @@ public final class ReplicaCore {
         void endSession(long sessionId, XpProtocolError error, String message);
 
         /**
-         * Ends the session's stream because the pager itself failed on one of its messages: gRPC's
-         * INTERNAL with no machxp errno (nothing the kernel did wrong by the protocol).
+         * Ends the session's stream because the pager itself failed on one of its messages:
+         * errno EIO, which XP sends as gRPC's INTERNAL (xp-spec 3.3: nothing the kernel did wrong).
          */
-        void endSessionFailed(long sessionId, String message);
+        default void endSessionFailed(long sessionId, String message) {
+            endSession(sessionId, Errno.EIO, message);
+        }
     }
 
     private record Timer(long due, long seq, Runnable action) {}
@@ -230,11 +232,9 @@ public final class ReplicaCore {
 
     /**
      * Ends a session the core failed on: nothing more of its stream is applied, the core closes
-     * it, the kernel's stream ends with INTERNAL. The kernel takes that for a broken stream and
-     * resumes, which the core refuses (ESTALE: it resumes no closed session); so the kernel drops
-     * what it kept to send again, the failed message too, and its reclaim is refused as well
-     * outside a grace period: it stops using this pager, as after any session the pager ended.
-     * The message the core failed on is never sent again.
+     * it, the kernel's stream ends with INTERNAL / EIO. The errno makes it the pager's word: the
+     * kernel ends its use of this pager, as after any session the pager ended, and drops what it
+     * kept to send again; the message the core failed on is never sent again.
      */
     private void endFailed(long sessionId, String routine, RuntimeException x) {
         expected.put(sessionId, -1L);

@@ -116,19 +116,6 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     }
 
     /**
-     * The core failed on one of the session's messages: INTERNAL with errno EIO (xp-spec 3.3: the
-     * pager's own failure, not the kernel's breach), so that the kernel ends its use of the pager
-     * at once rather than resume a session no replica keeps.
-     */
-    @Override
-    public void endSessionFailed(long sessionId, String message) {
-        KernelStream s = streams.remove(sessionId);
-        if (s != null) {
-            s.fail(XpService.error(io.machxp.proto.task.Errno.EIO, message));
-        }
-    }
-
-    /**
      * This replica no longer leads: every stream ends UNAVAILABLE with no machxp errno (a broken
      * stream, not the pager's word), so that each kernel resumes its session at the new leader.
      */

@@ -73,7 +73,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final boolean removeRaftDir;
     private final ScheduledExecutorService tickerThread;
     /** How this replica appends while it leads; null while it does not. */
-    private volatile LeaderAppender client;
+    private volatile LeaderAppender appender;
     private volatile boolean closed;
     /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
     private boolean raftStopReported;
@@ -198,8 +198,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         LeaderAppender old;
         synchronized (this) {
             leads = leader != null && self.equals(leader) && !closed;
-            old = client;
-            client = leads ? newClient() : null;
+            old = appender;
+            appender = leads ? newAppender() : null;
         }
         closeQuietly(old);
         if (leads) {
@@ -224,7 +224,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * order sent, no retries (an entry this replica cannot append, as it no longer leads, must
      * fail, not go to the next leader behind the kernel's back).
      */
-    private LeaderAppender newClient() {
+    private LeaderAppender newAppender() {
         return new LeaderAppender(raft, group.getGroupId(), self);
     }
 
@@ -233,20 +233,20 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * (the streams whose entries failed have ended), so that the entries of one appender form a
      * run with no hole that a later entry of the same appender could follow.
      */
-    private void replaceClient(LeaderAppender failed) {
+    private void replaceAppender(LeaderAppender failed) {
         synchronized (this) {
-            if (client != failed || closed) {
+            if (appender != failed || closed) {
                 return;
             }
             // One that no longer leads keeps none until Ratis names it leader again (leaderChanged):
             // Ratis steps a leader down without notice, and a closed appender kept here had the ticker
             // append through it, each append failing at once, every 5 ms, until the next leader was known.
-            client = isLeader() ? newClient() : null;
+            appender = isLeader() ? newAppender() : null;
         }
         closeQuietly(failed);
     }
 
-    /** Closes an appender no longer in {@link #client}: nothing more is appended through it. */
+    /** Closes an appender no longer in {@link #appender}: nothing more is appended through it. */
     private static void closeQuietly(LeaderAppender c) {
         if (c != null) {
             c.close();
@@ -261,7 +261,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             // Not before Ratis says the leader is ready: it refuses a leader's appends until its
             // first entry of the term is applied (LeaderNotReadyException), and each refusal
             // replaced the client, every 5 ms, for the whole takeover.
-            if (client != null && leaderReady()) {
+            if (appender != null && leaderReady()) {
                 ticker.check(groupNow(), term(), this::genesis, this::append);
             }
         } catch (RuntimeException e) {
@@ -349,7 +349,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     @Override
     public boolean takesKernels() {
         try {
-            return client != null && info().isLeaderReady() && ticker.announced(info().getCurrentTerm());
+            return appender != null && info().isLeaderReady() && ticker.announced(info().getCurrentTerm());
         } catch (UncheckedIOException e) {
             return false;
         }
@@ -376,22 +376,18 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     @Override
     public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
-        LeaderAppender c = client;
+        LeaderAppender c = appender;
         if (c == null) {
             return CompletableFuture.completedFuture(false);
         }
         entry.setClockNanos(groupNow());
-        try {
-            return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
-                boolean appended = e == null && reply.isSuccess();
-                if (!appended) {
-                    replaceClient(c);
-                }
-                return appended;
-            });
-        } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(false);
-        }
+        return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
+            boolean appended = e == null && reply.isSuccess();
+            if (!appended) {
+                replaceAppender(c);
+            }
+            return appended;
+        });
     }
 
     /** Whether this replica has been closed. */
@@ -428,7 +424,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /**
      * One line on where this replica stands, for an operator or a failed test: its Raft role, term
-     * and leader; as a leader, whether Ratis says it is ready, whether it has its client and has
+     * and leader; as a leader, whether Ratis says it is ready, whether it has its appender and has
      * applied its leader_started (it takes kernels only with all three) and whether a ticker entry
      * is on its way; as a follower, how long since it heard from a leader and how many of the
      * leader's requests it is still handling (Ratis starts no election while one is); its log.
@@ -445,7 +441,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     .append(info.getCurrentRole()).append(" in term ").append(info.getCurrentTerm())
                     .append(", leader ").append(info.getLeaderId());
             if (info.isLeader()) {
-                b.append(", ready ").append(info.isLeaderReady()).append(", client ").append(client != null)
+                b.append(", ready ").append(info.isLeaderReady()).append(", appender ").append(appender != null)
                         .append(", leader_started applied ").append(ticker.announced(info.getCurrentTerm()))
                         .append(", ticker entry in flight ").append(ticker.inFlight());
             } else if (role.hasFollowerInfo()) {
@@ -482,8 +478,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         LeaderAppender last;
         synchronized (this) {
             closed = true;
-            last = client;
-            client = null;
+            last = appender;
+            appender = null;
         }
         closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
         tickerThread.shutdownNow();
