@@ -32,6 +32,8 @@ import java.util.TreeMap;
  *       released or destroyed with a dead port's message.</li>
  *   <li><b>Answers.</b> Every call of a live task is answered by the end; nothing unexpected.</li>
  * </ol>
+ * Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
+ * after this history: it ends every task and reads the kernels' budgets ({@link IpcChaosRun}).
  */
 public final class IpcChecker {
     private IpcChecker() {}

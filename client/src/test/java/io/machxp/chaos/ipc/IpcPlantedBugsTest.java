@@ -49,7 +49,13 @@ public class IpcPlantedBugsTest {
                     public int timesQueuedFromLink(int times) {
                         return 2;
                     }
-                }, "delivered twice"));
+                }, "delivered twice"),
+                Arguments.of("a kernel does not answer for a message it received", new IpcPlants() {
+                    @Override
+                    public boolean consumedAnswered(boolean answer) {
+                        return false;
+                    }
+                }, "still charged"));
     }
 
     @ParameterizedTest(name = "{0}")

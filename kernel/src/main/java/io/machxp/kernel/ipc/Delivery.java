@@ -29,12 +29,19 @@ import java.util.List;
  * </pre>
  * Queued messages a task sent count against the kernel's budget ({@link #queuedBytes}) and the
  * sending task's share of it ({@link IpcSpace#queuedBytes}), checked by {@link MsgSend}:
- * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs.
+ * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs. A message
+ * carried to another kernel counts until that kernel is done with it ({@link InFlight}); one that
+ * came from another kernel counts there, not here, and is given back ({@link InFlight#consumed})
+ * when a task here receives it or it is destroyed.
  */
 final class Delivery {
     private final IpcCore ipc;
     private long arrivals;
-    /** Bytes of the messages tasks sent that are queued on this kernel's ports now (their {@link KMsg#cost}). */
+    /**
+     * Bytes of the messages tasks here sent (their {@link KMsg#cost}) that are queued on this
+     * kernel's ports now, or were carried to other kernels that have not finished with them yet
+     * ({@link InFlight}).
+     */
     long queuedBytes;
 
     Delivery(IpcCore ipc) {
@@ -173,6 +180,7 @@ final class Delivery {
             return new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE, null, m.size);
         }
         dequeue(port);
+        ipc.inFlight.consumed(m); // received (or destroyed, below): its sending kernel's budget gets it back
         int seqno = port.seqno++;
         ipc.rights.consume(m.dest);
         int local = space.nameOf(port).name;
@@ -231,9 +239,14 @@ final class Delivery {
     }
 
     private void charge(KMsg m, long bytes) {
+        charge(m.chargedTo, bytes);
+    }
+
+    /** Adds {@code bytes} (or takes them off, if negative) to the kernel's budget in use and {@code space}'s share (if any). */
+    void charge(IpcSpace space, long bytes) {
         queuedBytes += bytes;
-        if (m.chargedTo != null) {
-            m.chargedTo.queuedBytes += bytes;
+        if (space != null) {
+            space.queuedBytes += bytes;
         }
     }
 
@@ -311,6 +324,7 @@ final class Delivery {
 
     /** A message nobody will receive: every right it carries ends, its memory is released. */
     void destroy(KMsg m) {
+        ipc.inFlight.consumed(m);
         ipc.rights.destroy(m.dest);
         ipc.rights.destroy(m.reply);
         destroyItems(m);
@@ -323,6 +337,7 @@ final class Delivery {
      * end as in {@link #destroy} (an unused send-once reply right sends SEND_ONCE to its port).
      */
     void destroyUnreachable(KMsg m) {
+        ipc.inFlight.consumed(m);
         ipc.rights.consume(m.dest);
         ipc.rights.destroy(m.reply);
         destroyItems(m);

@@ -45,6 +45,7 @@ public final class IpcCore {
     final RemoteRefs refs = new RemoteRefs(this);
     final RemoteRights remoteRights = new RemoteRights(this);
     final IpcRemote remote = new IpcRemote(this);
+    final InFlight inFlight = new InFlight(this);
     IpcNet net = IpcNet.NONE;
     IpcSched sched = IpcSched.NONE;
     IpcPlants plants = IpcPlants.NONE;
@@ -89,9 +90,22 @@ public final class IpcCore {
         queuedBytesLimit = bytes;
     }
 
-    /** Bytes of task messages queued on this kernel's ports now. */
+    /**
+     * Bytes of the messages this kernel's tasks sent that are queued now: on its ports, or on
+     * another kernel's after being carried there ({@link #inFlightBytes}).
+     */
     public long queuedBytes() {
         return delivery.queuedBytes;
+    }
+
+    /** Of {@link #queuedBytes}, the bytes carried to other kernels that they have not finished with yet. */
+    public long inFlightBytes() {
+        return inFlight.bytes;
+    }
+
+    /** Messages carried to other kernels (made here or passed on) that they have not finished with yet. */
+    public int inFlightMessages() {
+        return inFlight.size();
     }
 
     /** Priority donation through RPC (not attached, or --no-pi: none). */
@@ -113,6 +127,7 @@ public final class IpcCore {
     /** Kernel {@code kernel} died (its lease ran out): rights to its ports become dead names here. */
     public void kernelDied(int kernel) {
         remote.kernelDied(kernel);
+        inFlight.kernelDied(kernel);
     }
 
     /**

@@ -51,4 +51,13 @@ public interface IpcPlants {
     default int timesQueuedFromLink(int times) {
         return times;
     }
+
+    /**
+     * A message from another kernel was received or destroyed here: whether its sending kernel is
+     * told ({@code answer}, a LinkConsumed). Planted: false - the sender's budget never gets the
+     * bytes back (rule 8).
+     */
+    default boolean consumedAnswered(boolean answer) {
+        return answer;
+    }
 }

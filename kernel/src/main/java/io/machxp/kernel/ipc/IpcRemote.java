@@ -18,7 +18,8 @@ import java.util.List;
  * <h2>Overview</h2>
  * <pre>
  *  enqueue on a proxy   -> LinkMessage to the proxy's kernel (no queue limit across kernels, as
- *                          in NORMA); its rights exported (RemoteRights), then released here
+ *                          in NORMA); its rights exported (RemoteRights), then released here;
+ *                          its bytes stay charged here until that kernel is done with it (InFlight)
  *  LinkMessage in       -> rights imported, enqueued on the port here: queued for a receiver if
  *                          the receive right is here (or in transit here), or carried on if this
  *                          kernel is a forwarder (the receive right moved on from here); a dead
@@ -60,7 +61,8 @@ final class IpcRemote {
         List<Runnable> after = new ArrayList<>();
         LinkMessage.Builder b = LinkMessage.newBuilder().setDest(ipc.remoteRights.export(m.dest, to, after))
                 .setId(m.id).setComplex(m.complex).setSize(m.size).setSenderTid(m.senderTid)
-                .setDonorPriority(Math.max(m.donation, 0)).setHops((int) m.hops);
+                .setDonorPriority(Math.max(m.donation, 0)).setHops((int) m.hops)
+                .setTicket(ipc.inFlight.carried(m, to));
         if (m.reply != null) {
             b.setReply(ipc.remoteRights.export(m.reply, to, after));
         }
@@ -176,6 +178,7 @@ final class IpcRemote {
             }
             case PORT_DIED -> portDied(f.getPortDied());
             case FLUSH -> flushMarker(from, f.getFlush());
+            case CONSUMED -> ipc.inFlight.onConsumed(from, f.getConsumed());
             default -> {} // hello and keepalive belong to the link
         }
     }
@@ -203,6 +206,7 @@ final class IpcRemote {
         afterImport.clear();
         KMsg k = new KMsg(dest, reply, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
         k.fromKernel = from;
+        k.ticket = lm.getTicket();
         k.hops = Hops.next(lm.getHops()); // if it is passed on from here
         k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
         if (dest.dead() && lm.getDest().hasPort()) {

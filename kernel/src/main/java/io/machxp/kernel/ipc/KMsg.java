@@ -30,13 +30,19 @@ final class KMsg {
     int donation = -1;
     /**
      * Bytes charged to the kernel's budget of queued messages while it is queued here
-     * ({@link Delivery#queuedBytes}): what a task sent; 0 for the kernel's notifications and messages from links.
+     * or carried to another kernel ({@link Delivery#queuedBytes}, {@link InFlight}): what a task
+     * sent, or a notification's size charged to its port's receiver; 0 for messages from links.
      */
     long cost;
     /** The sending task's space, whose share of the budget {@link #cost} counts in (null: not charged). */
     IpcSpace chargedTo;
     /** The kernel whose link brought it, or {@link Port#LOCAL} (sent here). */
     int fromKernel = Port.LOCAL;
+    /**
+     * The ticket {@link #fromKernel} gave it (LinkMessage.ticket), to give back when this kernel is
+     * done with it ({@link InFlight#consumed}); 0 once given back, passed on, or if there is none.
+     */
+    long ticket;
     /**
      * The hops it is sent with if carried to another kernel now ({@link Hops}): 0 if made here or
      * queued on its receive right here; one more than it arrived with if this kernel passes it on.

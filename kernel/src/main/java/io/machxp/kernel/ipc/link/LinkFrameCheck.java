@@ -19,6 +19,7 @@ import io.machxp.proto.link.LinkRight;
  *  RefTransfer         a port, and a kernel (1 or more) it goes to; by_receiver only with a sender
  *  RefRelease          a port, its kernel, and a count of 1 or more
  *  PortDied, PortFlush a port
+ *  LinkConsumed        anything (a ticket this kernel did not give is ignored)
  * </pre>
  */
 final class LinkFrameCheck {
@@ -43,7 +44,7 @@ final class LinkFrameCheck {
                     : null;
             case PORT_DIED -> f.getPortDied().hasPort() ? null : "PortDied without a port";
             case FLUSH -> f.getFlush().hasPort() ? null : "PortFlush without a port";
-            case KEEPALIVE -> null;
+            case CONSUMED, KEEPALIVE -> null; // LinkConsumed: tickets this kernel did not give are ignored
             case HELLO -> null; // the link decides about hellos
             case BODY_NOT_SET -> "a frame with no body";
         };

@@ -123,6 +123,37 @@ class IpcLinksTest {
                 .as("nothing duplicated").isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
     }
 
+    /**
+     * Queued bytes across kernels (docs/mach-ipc.md): kernel 2's task sends to kernel 1's port,
+     * which nobody receives from, until its own kernel refuses (its share of a 64 KiB budget); the
+     * bytes come back over the link (LinkConsumed) as kernel 1's task receives.
+     */
+    @Test
+    void aTaskQueueingOnAnotherKernelIsRefusedByItsOwnUntilTheMessagesAreReceived() {
+        int port = allocate(1);
+        give(port);
+        k(2).call(c -> {
+            c.limitQueuedBytes(64 << 10);
+            return null;
+        });
+        MachMessage filler = MachMessage.to(NAME, MsgType.COPY_SEND, 1).withBody(new MsgItem.Inline(new byte[4 << 10]));
+        int sent = 0;
+        while (get(k(2).msg(200, filler, Mach.MACH_SEND_MSG, 0)).code() == KernReturn.MACH_MSG_SUCCESS) {
+            sent++;
+            assertThat(sent).as("refused within a share of 16 KiB").isLessThan(100);
+        }
+        assertThat(sent).isEqualTo(3);
+        assertThat(get(k(1).msg(100, null, Mach.MACH_RCV_MSG, port)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        await(() -> k(2).call(c -> c.inFlightMessages()) == 2);
+        assertThat(get(k(2).msg(200, filler, Mach.MACH_SEND_MSG, 0)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(k(1).msg(100, null, Mach.MACH_RCV_MSG, port)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        }
+        await(() -> k(2).call(c -> c.queuedBytes()) == 0);
+        int unanswered = k(2).call(c -> c.inFlightMessages());
+        assertThat(unanswered).isZero();
+    }
+
     @Test
     void aKernelsDeathTurnsRightsToItsPortsIntoDeadNamesWithinALease() {
         int port = allocate(1);
