@@ -5,6 +5,7 @@ import io.machxp.proto.link.LinkFrame;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,6 +28,7 @@ import java.util.Map;
  *  a message from kernel U received by a task here, or destroyed here
  *                                       -> LinkConsumed(its ticket) to U ({@link #consumed})
  * </pre>
+ * Answers are gathered per kernel and sent at the end of the core's turn, one frame for all.
  * So the charge stays with the kernel whose task sent the message, and the answers travel back
  * along the path the message took, each kernel on it settling its own record. A kernel that
  * rejoins starts a new core, with tickets of its new session: answers for the old one are ignored.
@@ -37,6 +39,9 @@ final class InFlight {
     private final IpcCore ipc;
     private final Map<Long, Entry> entries = new HashMap<>();
     private long issued;
+    /** Tickets to give back, by kernel, at the end of this turn ({@link #answer}). */
+    private final Map<Integer, List<Long>> unsent = new LinkedHashMap<>();
+    private boolean flushScheduled;
     /** Bytes of messages made here that other kernels have not finished with (part of {@link Delivery#queuedBytes}). */
     long bytes;
 
@@ -65,35 +70,31 @@ final class InFlight {
     /** Message {@code m}, which came from another kernel, was received here or destroyed: its sender hears of it. */
     void consumed(KMsg m) {
         if (m.ticket != 0 && m.fromKernel != Port.LOCAL && ipc.plants.consumedAnswered(true)) {
-            answer(m.fromKernel, List.of(m.ticket));
+            answer(m.fromKernel, m.ticket);
             m.ticket = 0;
         }
     }
 
     /** A LinkConsumed from kernel {@code from}: its records settled (tickets it was not given are ignored). */
     void onConsumed(int from, LinkConsumed c) {
-        Map<Integer, List<Long>> up = new HashMap<>();
         for (long t : c.getTicketsList()) {
             Entry e = entries.get(t);
             if (e != null && e.to == from) {
                 entries.remove(t);
-                settle(e, up);
+                settle(e);
             }
         }
-        up.forEach(this::answer);
     }
 
     /** Kernel {@code kernel} died: what was carried to it will never be answered, so it is settled now. */
     void kernelDied(int kernel) {
-        Map<Integer, List<Long>> up = new HashMap<>();
         for (Iterator<Entry> i = entries.values().iterator(); i.hasNext(); ) {
             Entry e = i.next();
             if (e.to == kernel) {
                 i.remove();
-                settle(e, up);
+                settle(e);
             }
         }
-        up.forEach(this::answer);
     }
 
     /** Messages carried out and not answered yet. */
@@ -101,18 +102,36 @@ final class InFlight {
         return entries.size();
     }
 
-    private void settle(Entry e, Map<Integer, List<Long>> up) {
+    private void settle(Entry e) {
         if (e.upstream == Port.LOCAL) {
             ipc.delivery.charge(e.space, -e.cost);
             bytes -= e.cost;
         } else if (e.upstreamTicket != 0) {
-            up.computeIfAbsent(e.upstream, k -> new ArrayList<>()).add(e.upstreamTicket);
+            answer(e.upstream, e.upstreamTicket);
         }
     }
 
-    private void answer(int kernel, List<Long> tickets) {
-        if (!ipc.net.dead(kernel)) {
-            ipc.net.send(kernel, LinkFrame.newBuilder().setConsumed(LinkConsumed.newBuilder().addAllTickets(tickets)).build());
+    /**
+     * Gives {@code ticket} back to {@code kernel}: gathered with the others of this turn of the
+     * core's loop and sent as one LinkConsumed per kernel at its end (a timer of no delay), so a
+     * burst of messages received costs one frame back, not one each.
+     */
+    private void answer(int kernel, long ticket) {
+        unsent.computeIfAbsent(kernel, k -> new ArrayList<>()).add(ticket);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ipc.env.schedule(0, this::flush);
         }
+    }
+
+    private void flush() {
+        flushScheduled = false;
+        for (Map.Entry<Integer, List<Long>> u : unsent.entrySet()) {
+            if (!ipc.net.dead(u.getKey())) {
+                ipc.net.send(u.getKey(), LinkFrame.newBuilder()
+                        .setConsumed(LinkConsumed.newBuilder().addAllTickets(u.getValue())).build());
+            }
+        }
+        unsent.clear();
     }
 }

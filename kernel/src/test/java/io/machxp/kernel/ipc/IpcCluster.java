@@ -13,8 +13,10 @@ import java.util.Set;
 /**
  * Several IPC cores (kernels 1..n, each with one task: task k, thread 100k) joined by in-memory
  * links that a test delivers by hand: every frame waits in the FIFO of its (from, to) link until
- * {@link #deliver} or {@link #deliverAll}, so a test chooses how links interleave. No timers run
- * (no call here uses a timeout other than 0).
+ * {@link #deliver} or {@link #deliverAll}, so a test chooses how links interleave. Timers of no
+ * delay (what a core leaves for the end of its turn: the answers of queued-bytes accounting) run
+ * before any frame is delivered or counted; other timers never run (no call here uses a timeout
+ * other than 0).
  */
 final class IpcCluster {
     static final int BIG = 1 << 20;
@@ -24,6 +26,8 @@ final class IpcCluster {
     private final Map<Integer, IpcCore> cores = new LinkedHashMap<>();
     private final Map<Link, Deque<LinkFrame>> links = new LinkedHashMap<>();
     private final Set<Integer> dead = new HashSet<>();
+    /** Timers of no delay, not run yet ({@link #runSoon}). */
+    private final java.util.List<Runnable> soon = new java.util.ArrayList<>();
     /** Frames taken off links, all kinds: how many crossed. */
     int delivered;
     /** Frames taken off links, by kind. */
@@ -36,7 +40,13 @@ final class IpcCluster {
     IpcCluster(int kernels) {
         for (int k = 1; k <= kernels; k++) {
             int self = k;
-            IpcCore core = new IpcCore((delay, action) -> () -> {});
+            IpcCore core = new IpcCore((delay, action) -> {
+                if (delay != 0) {
+                    return () -> {};
+                }
+                soon.add(action);
+                return () -> soon.remove(action);
+            });
             core.attachNet(new IpcNet() {
                 @Override
                 public int self() {
@@ -92,6 +102,7 @@ final class IpcCluster {
 
     /** Delivers the frames waiting on link from -> to (only those there now). */
     void deliver(int from, int to) {
+        runSoon();
         Deque<LinkFrame> q = links.getOrDefault(new Link(from, to), new ArrayDeque<>());
         for (int n = q.size(); n > 0; n--) {
             deliverNext(from, to);
@@ -100,6 +111,7 @@ final class IpcCluster {
 
     /** Delivers the first frame waiting on link from -> to (there must be one). */
     void deliverNext(int from, int to) {
+        runSoon();
         LinkFrame f = links.getOrDefault(new Link(from, to), new ArrayDeque<>()).poll();
         assertThat(f).as("a frame waiting on link %d -> %d", from, to).isNotNull();
         delivered++;
@@ -114,6 +126,7 @@ final class IpcCluster {
 
     /** Frames waiting on link from -> to. */
     int pending(int from, int to) {
+        runSoon();
         return links.getOrDefault(new Link(from, to), new ArrayDeque<>()).size();
     }
 
@@ -121,6 +134,7 @@ final class IpcCluster {
     void deliverAllExcept(int from, int to) {
         Link held = new Link(from, to);
         for (boolean any = true; any; ) {
+            runSoon();
             any = false;
             for (Link l : java.util.List.copyOf(links.keySet())) {
                 if (!l.equals(held) && !links.get(l).isEmpty()) {
@@ -144,6 +158,7 @@ final class IpcCluster {
     boolean deliverAll(int maxFrames) {
         int start = delivered;
         for (boolean any = true; any; ) {
+            runSoon();
             any = false;
             for (Link l : java.util.List.copyOf(links.keySet())) {
                 if (!links.get(l).isEmpty()) {
@@ -156,6 +171,13 @@ final class IpcCluster {
             }
         }
         return true;
+    }
+
+    /** Runs the timers of no delay the cores left, and those these leave, until none is left. */
+    void runSoon() {
+        while (!soon.isEmpty()) {
+            soon.remove(0).run();
+        }
     }
 
     /** Kernel k dies: its frames in flight are lost, and every other kernel learns of it (its lease ran out). */

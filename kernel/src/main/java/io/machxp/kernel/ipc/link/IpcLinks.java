@@ -509,10 +509,14 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             closeAndWait(server);
         }
         for (LinkPeer p : peers.values()) {
+            Channel ch;
             synchronized (p) {
-                if (p.channel != null) {
-                    closeAndWait(p.channel);
-                }
+                ch = p.channel;
+            }
+            if (ch != null) {
+                // not under the peer's lock: the channel's loop may be waiting for it (a drain of
+                // frames queued just before), and the close needs that loop
+                closeAndWait(ch);
             }
         }
     }
