@@ -65,8 +65,9 @@ final class PagerResume {
                 : s.replay == null ? "its session did not say it was resumable"
                 : s.kernelId != r.getKernelId() || s.replay.token != r.getSessionToken()
                         ? "the kernel id or session token is not its session's"
-                : r.getAttempt() <= s.replay.attempt ? "resume attempt " + r.getAttempt() + " is not above the last "
-                        + "it took (" + s.replay.attempt + ")"
+                : Long.compareUnsigned(r.getAttempt(), s.replay.attempt) <= 0 ? "resume attempt "
+                        + Long.toUnsignedString(r.getAttempt()) + " is not above the last it took ("
+                        + Long.toUnsignedString(s.replay.attempt) + ")" // uint64s, 2^63 and up included
                 : s.replay.cannotResume(r.getReceived());
         if (refusal != null) {
             if (!hasReclaim) {

@@ -84,8 +84,9 @@ final class ReplayLog {
             return "the pager stopped keeping what it sent for a resume: more than " + (MAX_BYTES >> 20)
                     + " MiB went unacknowledged (the kernel's keepalives say what it received)";
         }
-        if (count > sent) {
-            return "the kernel says it received " + count + " messages, but the pager sent " + sent;
+        if (Long.compareUnsigned(count, sent) > 0) { // a uint64: 2^63 and up is above, not below
+            return "the kernel says it received " + Long.toUnsignedString(count) + " messages, but the pager sent "
+                    + sent;
         }
         if (count < firstKept() - 1) {
             return "the kernel says it received " + count + " messages, but the pager kept only those from "

@@ -96,6 +96,21 @@ final class ProbeKernel implements AutoCloseable {
         }
     }
 
+    /** The next message the pager sent, or null once the stream has ended without one (30 s at most). */
+    PagerToKernel awaitOrEnd() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            PagerToKernel m = in.poll(10, TimeUnit.MILLISECONDS);
+            if (m != null) {
+                return m;
+            }
+            if (end.isDone()) {
+                return in.poll();
+            }
+        }
+        throw new AssertionError("neither a message from the pager nor the end of the stream in 30 s");
+    }
+
     /**
      * Sends a keepalive and waits for its answer: every message the pager sent before it (so, in
      * answer to everything this kernel sent before it) is returned, and no longer awaited.
