@@ -25,6 +25,8 @@ import java.util.function.BiConsumer;
  *                                        futex under its token, each page with its access (data
  *                                        newer than the store's is taken); a conflicting page is
  *                                        refused and dropped, a conflicting futex ends the session
+ *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
+ *                                        (ESTALE), so its kernel reclaims in time
  *          keepalive, init, data_return,
  *          futex_released, lock_completed,
  *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
@@ -104,14 +106,17 @@ final class PagerGrace {
     }
 
     /**
-     * In grace: a reclaim, and from a reclaimed kernel whatever grants nothing, are handled at
+     * In grace: a reclaim or a resume, and from a reclaimed kernel whatever grants nothing, are handled at
      * once - keepalives, init, and what gives back (returns, releases, lock_completed, terminate),
      * so that a keepalive's answer still means that what the kernel gave back before it was taken.
      * What could grant (lock_futex, data_request, data_unlock, probes) and new kernels wait.
      */
     private static boolean answeredInGrace(KernelSession s, KernelToPager m) {
         return switch (m.getRoutineCase()) {
-            case KERNEL_HELLO -> m.getKernelHello().hasReclaim();
+            // A resume grants nothing: taken at once (a kernel that reclaimed in this grace and
+            // stalled), or refused at once (a session of the last pager), so that its kernel can
+            // still reclaim in grace; held, it would be refused only when no reclaim is taken.
+            case KERNEL_HELLO -> m.getKernelHello().hasReclaim() || m.getKernelHello().hasResume();
             case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT, MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_FUTEX_RELEASED,
                     MEMORY_OBJECT_LOCK_COMPLETED, MEMORY_OBJECT_TERMINATE -> s.welcomed();
             default -> false;
