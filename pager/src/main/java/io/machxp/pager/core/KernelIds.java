@@ -37,7 +37,10 @@ final class KernelIds {
     final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
     /** Ids free for any name, least recently freed first. */
     final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
-    /** How long an id rests after its name's last session is forgotten: a lease plus the grace period. */
+    /**
+     * How long an id rests after its name's last session is forgotten: a lease plus the grace
+     * period, a lease for a pager that started without one (xp-spec 2.5).
+     */
     final long quarantineNanos;
 
     KernelIds(CoreContext core, PagerFutexes futexes, long quarantineNanos) {

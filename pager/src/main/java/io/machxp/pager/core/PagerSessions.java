@@ -45,7 +45,8 @@ import java.util.Set;
  *
  * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
  * broken (a broken one for a lease). When its last session is forgotten the id goes into
- * quarantine ({@link KernelIds}) for a lease plus this pager's grace period: a kernel of
+ * quarantine ({@link KernelIds}) for a lease plus this pager's grace period (a lease for a pager
+ * that started without one): a kernel of
  * the same name that comes back meanwhile gets it again; another name gets it only after the
  * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
  * may sit in the futex's word until a grantee told of the death has released it; see
@@ -54,8 +55,9 @@ import java.util.Set;
  * New ids come first from those never given out, then from the free pool, least recently freed
  * first, so an id rests as long as the pager's churn allows (and a name that comes back keeps its
  * id as long as no other name needed it). At most 1023 names hold ids or sit in quarantine at
- * once; a churn of r new kernel names per lease keeps about r x (2 leases + grace) ids busy, so a
- * pager serves any churn below about 1023 / (2 leases + grace) new names per lease. Messages of a
+ * once; a churn of r new kernel names per lease keeps about r x (2 leases + G) ids busy (G the grace
+ * period, or a lease without one), so a pager serves any churn below about 1023 / (2 leases + G) new
+ * names per lease. Messages of a
  * session declared dead are fenced for a lease after its death (its stream is ended then, so
  * nothing more can arrive), and then forgotten.
  */
@@ -85,7 +87,9 @@ final class PagerSessions {
         this.futexes = futexes;
         this.leaseNanos = leaseNanos;
         this.tokenEpoch = tokenEpoch;
-        this.ids = new KernelIds(core, futexes, leaseNanos + graceNanos);
+        // An id rests a lease plus the grace period; a pager that started without one counts a
+        // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
+        this.ids = new KernelIds(core, futexes, leaseNanos + Math.max(graceNanos, leaseNanos));
     }
 
     // ---- streams ------------------------------------------------------------------------------

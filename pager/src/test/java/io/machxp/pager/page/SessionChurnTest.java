@@ -50,7 +50,8 @@ class SessionChurnTest {
     /**
      * The bounds: at 100 sessions per lease, at most ~100 live or just closed, 10 broken ones a
      * lease (kept a lease) and the dead ones fenced a lease after; kernel ids busy for a lease of
-     * life plus a lease of quarantine (about churn x (2 leases + grace) = 200, far below 1,023);
+     * life plus two leases of quarantine (about churn x (2 leases + G) = 300, G a lease for this
+     * pager without a grace period, far below 1,023);
      * futex records: the 64 live ones' and the 256 that carry an owner_died until cleared; pages:
      * the object's 4 at most.
      */
