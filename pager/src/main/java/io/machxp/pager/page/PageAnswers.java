@@ -126,6 +126,10 @@ final class PageAnswers {
             } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
                 p.makeWriter(r);
             }
+        } else if (op.unlock) {
+            // The writer asks to write (xp-spec 3.5: a data_unlock is answered): allow write gives it
+            // nothing it does not have. Unlike a supply (A.5), it cannot overwrite what it wrote.
+            out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
         }
     }
 

@@ -165,7 +165,7 @@ public final class PageCoherence {
                     + "inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")"));
             return;
         }
-        submit(pages.record(o, u.getOffset()), new PageOperation(s, true));
+        submit(pages.record(o, u.getOffset()), new PageOperation(s, true, true));
     }
 
     /**

@@ -46,7 +46,8 @@ final class PageImages {
             throw new IllegalStateException(p + ": an operation waits for the store; a snapshot is taken only "
                     + "between inputs of a core whose page effects are synchronous");
         }
-        PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write);
+        PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write)
+                .setUnlock(op.unlock);
         if (op.requester != null) {
             b.setRequester(op.requester.id);
         }
@@ -83,7 +84,7 @@ final class PageImages {
 
     private static PageOperation read(PageOperationImage image, LongFunction<KernelSession> sessions) {
         PageOperation op = new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
-                image.getWrite());
+                image.getWrite(), image.getUnlock());
         for (AwaitedHolder a : image.getAwaitedList()) {
             op.awaited.put(sessions.apply(a.getSession()),
                     a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);

@@ -22,6 +22,8 @@ final class PageOperation {
     KernelSession requester;
     /** Write access wanted (else a read-only copy). */
     final boolean write;
+    /** A memory_object_data_unlock (else a data_request): the writer too gets an answer to it. */
+    final boolean unlock;
     /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
     final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
 
@@ -41,8 +43,13 @@ final class PageOperation {
             RuntimeException readFailed) {}
 
     PageOperation(KernelSession requester, boolean write) {
+        this(requester, write, false);
+    }
+
+    PageOperation(KernelSession requester, boolean write, boolean unlock) {
         this.requester = requester;
         this.write = write;
+        this.unlock = unlock;
     }
 
     @Override

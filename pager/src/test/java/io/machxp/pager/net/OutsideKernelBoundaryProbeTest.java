@@ -219,4 +219,41 @@ class OutsideKernelBoundaryProbeTest {
                     .getFencingToken()).isGreaterThan(first.getFencingToken());
         }
     }
+    /**
+     * xp-spec 3.5: a data_unlock is answered, also from the kernel that holds the page writable
+     * already (a kernel that lost track of its access): with allow write, which gives it nothing it
+     * does not have. The page stays its own, and another kernel's write still flushes it.
+     */
+    @Test
+    void aDataUnlockFromTheWriterIsAnswered() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "writer");
+                ProbeKernel other = ProbeKernel.welcomed(pager.target(), "other")) {
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(4096).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            PagerToKernel page = k.await(x -> true);
+            assertThat(page.hasMemoryObjectDataUnavailable() || page.hasMemoryObjectDataSupply()).isTrue();
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataUnlock(io.machxp.proto.xp.MemoryObjectDataUnlock
+                    .newBuilder().setObjectId(1).setOffset(4096).setLength(4096).setDesiredAccess(VmProt.VM_PROT_WRITE))
+                    .build());
+            List<PagerToKernel> answer = k.barrier();
+            assertThat(answer).as("one answer to the data_unlock").hasSize(1);
+            var allow = answer.get(0).getMemoryObjectLockRequest();
+            assertThat(allow.getOffset()).isEqualTo(4096);
+            assertThat(allow.getLockValue()).isEqualTo(VmProt.VM_PROT_NONE);
+            assertThat(allow.getShouldFlush()).isFalse();
+            assertThat(allow.getReply()).isFalse();
+
+            other.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(4096).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            var flush = k.await(PagerToKernel::hasMemoryObjectLockRequest).getMemoryObjectLockRequest();
+            assertThat(flush.getShouldFlush()).isTrue();
+            assertThat(flush.getReply()).isTrue();
+            k.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(io.machxp.proto.xp.MemoryObjectLockCompleted
+                    .newBuilder().setObjectId(1).setOffset(4096).setLength(4096)).build());
+            PagerToKernel theirs = other.await(x -> true);
+            assertThat(theirs.hasMemoryObjectDataUnavailable() || theirs.hasMemoryObjectDataSupply()).isTrue();
+        }
+    }
 }
