@@ -256,4 +256,39 @@ class OutsideKernelBoundaryProbeTest {
             assertThat(theirs.hasMemoryObjectDataUnavailable() || theirs.hasMemoryObjectDataSupply()).isTrue();
         }
     }
+    /**
+     * 2.6, 4.4, 8.4: without a lease, a kernel that half-closes while it holds a futex and a page
+     * gives everything back as by terminate: the pager completes the stream OK, the waiter gets
+     * the futex with handoff and without owner_died, and the page is free for a writer at once.
+     */
+    @Test
+    void aHalfCloseWithoutALeaseReleasesEverythingAsTerminate() throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(pager.target(), "leaving");
+                ProbeKernel waiter = ProbeKernel.welcomed(pager.target(), "waiter")) {
+            k.send(ProbeKernel.lock(8));
+            long token = k.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                    .getFencingToken();
+            k.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            k.await(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
+            waiter.send(ProbeKernel.lock(8));
+            k.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
+            synchronized (k.out) {
+                k.out.onCompleted();
+            }
+            assertThat(k.end.get(30, TimeUnit.SECONDS).getCode()).as("the pager completes its side").isZero();
+            var g = waiter.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted();
+            assertThat(g.getHandoff()).isTrue();
+            assertThat(g.getOwnerDied()).isFalse();
+            assertThat(g.getFencingToken()).isGreaterThan(token);
+            waiter.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                    .setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                    .build());
+            PagerToKernel page = waiter.await(m -> !m.hasPagerKeepalive());
+            assertThat(page.hasMemoryObjectDataUnavailable() || page.hasMemoryObjectDataSupply())
+                    .as("no flush to wait for: %s", page).isTrue();
+            assertThat(pager.kernels()).containsExactly("waiter");
+        }
+    }
 }
