@@ -189,10 +189,12 @@ class OutsideKernelBoundaryProbeTest {
             trier.send(lock(1, 8, true, 0, false));
             assertThat(holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex).getMemoryObjectRelinquishFutex()
                     .getTry()).isTrue();
+            long refused = pager.stats().refused();
             holder.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
                     .setObjectId(1).setOffset(8).setFencingToken(token + 1)).build());
             holder.barrier();
             assertThat(trier.barrier()).as("a futex_held with another token answers nothing").isEmpty();
+            assertThat(pager.stats().refused() - refused).as("dropped silently, as a crossing (3.4, 10.2)").isZero();
             holder.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
                     .setObjectId(1).setOffset(8).setFencingToken(token)).build());
             assertThat(trier.await(x -> true).hasMemoryObjectFutexBusy()).isTrue();
