@@ -259,4 +259,57 @@ class OutsideKernelLeaseProbeTest {
             }
         }
     }
+    /**
+     * 4.4 and 2.2: a kernel whose stream breaks holding nothing is forgotten at once (its name
+     * connects again, keeping its id, 2.5); one that holds only a read-only page keeps it for its
+     * lease, and a hello under its name meanwhile ends RESOURCE_EXHAUSTED / EAGAIN with a sentence.
+     */
+    @Test
+    void aBrokenStreamHoldingNothingIsForgottenAtOnceAndOneHoldingAPageIsNot() throws Exception {
+        ProbeKernel idle = new ProbeKernel(pager.target());
+        idle.send(ProbeKernel.hello("idle").build());
+        int id = idle.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getKernelId();
+        idle.crash();
+        ProbeKernel reader = ProbeKernel.welcomed(pager.target(), "reader");
+        reader.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(io.machxp.proto.xp.MemoryObjectDataRequest
+                .newBuilder().setObjectId(1).setOffset(0).setLength(4096).setDesiredAccess(
+                        io.machxp.proto.xp.VmProt.VM_PROT_READ)).build());
+        reader.await(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
+        reader.crash();
+        try (ProbeKernel watcher = ProbeKernel.welcomed(pager.target(), "watcher").keepingAlive(400)) {
+            // Once the pager has seen both streams end (a hello of each name tells), each name is judged.
+            com.google.rpc.Status refused = null;
+            while (refused == null) {
+                try (ProbeKernel again = new ProbeKernel(pager.target())) {
+                    again.send(ProbeKernel.hello("reader").build());
+                    PagerToKernel m = again.awaitOrEnd();
+                    if (m == null) {
+                        refused = again.end.get(30, TimeUnit.SECONDS);
+                    } else {
+                        throw new AssertionError("'reader' holds a page within its lease, yet " + m);
+                    }
+                }
+                if (reason(refused).equals("EEXIST")) {
+                    refused = null; // the break has not reached the pager yet: ask again
+                }
+            }
+            assertThat(refused.getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED.value());
+            assertThat(reason(refused)).isEqualTo("EAGAIN");
+            assertThat(refused.getMessage()).contains("lease");
+            int again = -1;
+            while (again < 0) {
+                try (ProbeKernel back = new ProbeKernel(pager.target())) {
+                    back.send(ProbeKernel.hello("idle").build());
+                    PagerToKernel m = back.awaitOrEnd();
+                    if (m != null) {
+                        again = m.getPagerWelcome().getKernelId();
+                    } else {
+                        assertThat(reason(back.end.get(30, TimeUnit.SECONDS))).isEqualTo("EEXIST");
+                    }
+                }
+            }
+            assertThat(again).as("its name keeps its id").isEqualTo(id);
+            assertThat(watcher.barrier()).isEmpty();
+        }
+    }
 }
