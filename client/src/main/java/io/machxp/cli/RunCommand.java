@@ -29,7 +29,14 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", description = "the scenario, e.g. scenarios/cross-kernel-inversion.yaml")
+    @Parameters(paramLabel = "FILE", arity = "1..*",
+            description = "the scenario, e.g. scenarios/cross-kernel-inversion.yaml (several only with --compare linux)")
+    java.util.List<Path> files;
+
+    @Option(names = "--skip-unfit",
+            description = "with --compare linux: a file that needs more CPUs than this machine has is skipped, not a failure")
+    boolean skipUnfit;
+
     Path file;
 
     @Option(names = "--mode", defaultValue = "sim",
@@ -60,6 +67,19 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         Logs.warningsOnly();
+        if (files.size() > 1 || skipUnfit) {
+            if (!"linux".equals(compare) || json || traces.wanted()) {
+                spec.commandLine().getErr().println("machxp run: several files, and --skip-unfit, only with --compare linux"
+                        + " (without --json, --trace or --chart)");
+                return ExitCodes.USAGE;
+            }
+            if (!mode.equals("sim") || noPi) {
+                return compareRefused();
+            }
+            return new LinuxComparisons(spec.commandLine().getOut(), spec.commandLine().getErr(), skipUnfit)
+                    .run(files, seed);
+        }
+        file = files.get(0);
         Scenario scenario;
         try {
             scenario = ScenarioParser.parse(file);
@@ -112,15 +132,19 @@ final class RunCommand implements Callable<Integer> {
         return ExitCodes.check(result.passed());
     }
 
+    private Integer compareRefused() {
+        spec.commandLine().getErr().println("machxp run: --compare linux runs sim (with priority inheritance) against "
+                + "linux; leave out --mode and --no-pi");
+        return ExitCodes.USAGE;
+    }
+
     private Integer compare(Scenario scenario) {
         if (!compare.equals("linux")) {
             spec.commandLine().getErr().println("machxp run: --compare takes linux, not '" + compare + "'");
             return ExitCodes.USAGE;
         }
         if (!mode.equals("sim") || noPi) {
-            spec.commandLine().getErr().println("machxp run: --compare linux runs sim (with priority inheritance) against "
-                    + "linux; leave out --mode and --no-pi");
-            return ExitCodes.USAGE;
+            return compareRefused();
         }
         ScenarioResult linux;
         try {

@@ -108,7 +108,7 @@ final class LinuxPlatform implements Platform {
             throw new ScenarioException("linux mode always inherits priorities (PI futexes); --no-pi applies to sim and real only");
         }
         if (LinuxSupport.usesIpc(s)) {
-            throw new NotSupportedHere(LinuxSupport.IPC_REFUSED);
+            throw new NotSupportedHere(NotSupportedHere.Reason.IPC, LinuxSupport.IPC_REFUSED);
         }
         if (LinuxNative.UNAVAILABLE != null) {
             throw new NotSupportedHere(LinuxSupport.unsupported(LinuxNative.UNAVAILABLE, 0, 0, 0, 0));
@@ -117,13 +117,13 @@ final class LinuxPlatform implements Platform {
         int needed = LinuxSupport.cpusNeeded(s);
         Map<String, int[]> cpuMap = LinuxSupport.cpuMap(s.kernels(), allowed);
         if (cpuMap == null) {
-            throw new NotSupportedHere(LinuxSupport.unsupported(null, needed, allowed.length, 0, 0));
+            throw new NotSupportedHere(NotSupportedHere.Reason.CPUS, LinuxSupport.unsupported(null, needed, allowed.length, 0, 0));
         }
         int[] scenarioCpus = cpuMap.values().stream().flatMapToInt(java.util.Arrays::stream).toArray();
         int[] probe = LinuxCpus.probe(scenarioCpus);
         String why = LinuxSupport.unsupported(null, needed, allowed.length, probe[0], probe[1]);
         if (why != null) {
-            throw new NotSupportedHere(why);
+            throw new NotSupportedHere(needed > allowed.length ? NotSupportedHere.Reason.CPUS : NotSupportedHere.Reason.MACHINE, why);
         }
         try {
             lockFile = java.nio.channels.FileChannel.open(MACHINE_LOCK, java.nio.file.StandardOpenOption.CREATE,
@@ -202,13 +202,13 @@ final class LinuxPlatform implements Platform {
             Scenario.WordSpec w = s.words().get(word);
             long size = s.objects().get(w.object());
             if (w.offset() + LinuxNative.MUTEX_SIZE > size) {
-                throw new NotSupportedHere("Word " + word + " is a robust pthread mutex in linux mode (40 bytes) and does not fit at offset "
+                throw new NotSupportedHere(NotSupportedHere.Reason.LAYOUT, "Word " + word + " is a robust pthread mutex in linux mode (40 bytes) and does not fit at offset "
                         + w.offset() + " of " + w.object() + ", so this scenario cannot run in linux mode.");
             }
             for (Scenario.WordSpec other : s.words().values()) {
                 if (other != w && other.object().equals(w.object()) && other.offset() + 4 > w.offset()
                         && other.offset() < w.offset() + LinuxNative.MUTEX_SIZE) {
-                    throw new NotSupportedHere("Word " + other.name() + " lies inside the 40-byte robust pthread mutex that word "
+                    throw new NotSupportedHere(NotSupportedHere.Reason.LAYOUT, "Word " + other.name() + " lies inside the 40-byte robust pthread mutex that word "
                             + word + " is in linux mode, so this scenario cannot run in linux mode; move one of them.");
                 }
             }

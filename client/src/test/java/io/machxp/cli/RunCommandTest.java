@@ -69,6 +69,26 @@ class RunCommandTest {
         assertThat(run("run", INVERSION, "--mode", "warp").err()).contains("--mode must be sim, real or linux");
     }
 
+    /**
+     * Several files go only to --compare linux, which judges each on its own line and sums up. An
+     * IPC file (skipped: no Linux counterpart) and a bad one (could not run) need no SCHED_FIFO.
+     */
+    @Test
+    void severalFilesAreComparedOneLineEachAndOnlyWithCompareLinux(@TempDir Path dir) throws Exception {
+        String ipc = Path.of("..", "scenarios", "rpc-inversion-across-kernels.yaml").toString();
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "kernels: [{name: A}]\nthreads: [{name: T, program: [{lock: nowhere}]}]\n");
+        ExitCodesTest.Run both = run("run", "--compare", "linux", ipc, bad.toString());
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.out()).contains("skipped  " + ipc + ": The scenario has Mach IPC steps")
+                .contains("ERROR    " + bad + ": bad.yaml:2: thread T, step 1: no word named 'nowhere'")
+                .contains("0 agreed, 0 differed, 1 skipped (each listed above with why), 1 could not run");
+        assertThat(run("run", INVERSION, ipc).exit()).as("several files without --compare").isEqualTo(1);
+        assertThat(run("run", "--compare", "linux", "--no-pi", INVERSION, ipc).exit()).isEqualTo(1);
+        assertThat(run("run", "--compare", "linux", "--json", INVERSION, ipc).exit()).isEqualTo(1);
+        assertThat(run("run", INVERSION, "--skip-unfit").err()).contains("only with --compare linux");
+    }
+
     @Test
     void compareAndLinuxModeRefuseWhatTheyCannotDoWithOne() {
         ExitCodesTest.Run warp = run("run", INVERSION, "--compare", "warp");

@@ -1,0 +1,119 @@
+package io.machxp.cli;
+
+import io.machxp.scenario.Comparison;
+import io.machxp.scenario.NotSupportedHere;
+import io.machxp.scenario.Scenario;
+import io.machxp.scenario.ScenarioException;
+import io.machxp.scenario.ScenarioParser;
+import io.machxp.scenario.ScenarioResult;
+import io.machxp.scenario.ScenarioRun;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code machxp run --compare linux FILE...} with several files, in one JVM (what
+ * {@code .ci/linux-compare} runs): each file in sim and on Linux, one verdict line per file, then a
+ * summary.
+ * <pre>
+ *  agreed   FILE            both runs agree on what Linux defines
+ *  DIFFERED FILE            they do not; the side-by-side table follows, indented
+ *  skipped  FILE: why       Mach IPC steps (no Linux counterpart); or, with --skip-unfit, more CPUs
+ *                           than this machine has
+ *  NOT RUN  FILE: why       more CPUs than this machine has (without --skip-unfit)
+ *  ERROR    FILE: why       a bad file, or a word layout linux mode cannot place
+ * </pre>
+ * Exit 0 when no file differed and every file not skipped ran; 2 otherwise; 4 (and nothing more is
+ * run) as soon as this machine turns out unable to run linux mode at all.
+ */
+final class LinuxComparisons {
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final boolean skipUnfit;
+    private int agreed;
+    private int differed;
+    private int skipped;
+    private int failed;
+
+    LinuxComparisons(PrintWriter out, PrintWriter err, boolean skipUnfit) {
+        this.out = out;
+        this.err = err;
+        this.skipUnfit = skipUnfit;
+    }
+
+    int run(List<Path> files, Long seed) {
+        for (Path f : files) {
+            if (!compare(f, seed)) {
+                out.flush();
+                return ExitCodes.NOT_SUPPORTED;
+            }
+            out.flush();
+        }
+        String summary = agreed + " agreed, " + differed + " differed";
+        if (skipped > 0) {
+            summary += ", " + skipped + " skipped (each listed above with why)";
+        }
+        if (failed > 0) {
+            summary += ", " + failed + " could not run";
+        }
+        out.println(summary);
+        out.flush();
+        return differed == 0 && failed == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+    }
+
+    /** One file's verdict; false if this machine cannot run linux mode at all (nothing more is run). */
+    private boolean compare(Path f, Long seed) {
+        Scenario scenario;
+        try {
+            scenario = ScenarioParser.parse(f);
+        } catch (ScenarioException e) {
+            failed++;
+            out.println("ERROR    " + f + ": " + e.getMessage());
+            return true;
+        }
+        scenario.warnings().forEach(err::println);
+        ScenarioResult linux;
+        try {
+            linux = ScenarioRun.linux(scenario);
+        } catch (NotSupportedHere e) {
+            switch (e.reason()) {
+                case IPC -> {
+                    skipped++;
+                    out.println("skipped  " + f + ": " + e.getMessage());
+                }
+                case CPUS -> {
+                    if (skipUnfit) {
+                        skipped++;
+                        out.println("skipped  " + f + ": " + e.getMessage());
+                    } else {
+                        failed++;
+                        out.println("NOT RUN  " + f + ": " + e.getMessage());
+                    }
+                }
+                case LAYOUT -> {
+                    failed++;
+                    out.println("ERROR    " + f + ": " + e.getMessage());
+                }
+                case MACHINE -> {
+                    err.println("machxp run: " + e.getMessage());
+                    return false;
+                }
+            }
+            return true;
+        } catch (ScenarioException e) {
+            failed++;
+            out.println("ERROR    " + f + ": " + e.getMessage());
+            return true;
+        }
+        Comparison c = Comparison.of(ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true), linux);
+        if (c.agreed()) {
+            agreed++;
+            out.println("agreed   " + f);
+        } else {
+            differed++;
+            out.println("DIFFERED " + f);
+            c.text().lines().forEach(l -> out.println("    " + l));
+        }
+        return true;
+    }
+}
