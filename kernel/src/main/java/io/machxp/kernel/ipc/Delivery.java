@@ -32,7 +32,8 @@ import java.util.List;
  * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs. A message
  * carried to another kernel counts until that kernel is done with it ({@link InFlight}); one that
  * came from another kernel counts there, not here, and is given back ({@link InFlight#consumed})
- * when a task here receives it or it is destroyed.
+ * when a task here receives it or it is destroyed - but a notification no kernel charged yet counts
+ * here, for the task holding its port's receive right ({@link Notifications#chargeArrived}).
  */
 final class Delivery {
     private final IpcCore ipc;
@@ -69,15 +70,19 @@ final class Delivery {
             ipc.remote.ship(m);
             return;
         }
-        m.arrival = arrivals++;
-        m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
-        for (Carried c : m.rights()) {
-            if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
-                c.port().transitDestination = port;
+        if (m.fromKernel != Port.LOCAL && m.chargeWhereQueued && !ipc.notifications.chargeArrived(m, port)) {
+            destroyUnreachable(m); // a notification beyond its receiver's budget: dropped, its send-once right ends quietly
+        } else {
+            m.arrival = arrivals++;
+            m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
+            for (Carried c : m.rights()) {
+                if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
+                    c.port().transitDestination = port;
+                }
             }
+            port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
+            charge(m, m.cost);
         }
-        port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
-        charge(m, m.cost);
         if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
             releaseHeld(port);
         }

@@ -62,7 +62,7 @@ final class IpcRemote {
         LinkMessage.Builder b = LinkMessage.newBuilder().setDest(ipc.remoteRights.export(m.dest, to, after))
                 .setId(m.id).setComplex(m.complex).setSize(m.size).setSenderTid(m.senderTid)
                 .setDonorPriority(Math.max(m.donation, 0)).setHops((int) m.hops)
-                .setTicket(ipc.inFlight.carried(m, to));
+                .setTicket(ipc.inFlight.carried(m, to)).setChargeWhereQueued(m.chargeWhereQueued);
         if (m.reply != null) {
             b.setReply(ipc.remoteRights.export(m.reply, to, after));
         }
@@ -207,6 +207,7 @@ final class IpcRemote {
         KMsg k = new KMsg(dest, reply, lm.getId(), lm.getComplex(), items, lm.getSize(), lm.getSenderTid());
         k.fromKernel = from;
         k.ticket = lm.getTicket();
+        k.chargeWhereQueued = lm.getChargeWhereQueued();
         k.hops = Hops.next(lm.getHops()); // if it is passed on from here
         k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
         if (dest.dead() && lm.getDest().hasPort()) {

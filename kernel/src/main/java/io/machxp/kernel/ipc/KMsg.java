@@ -31,7 +31,8 @@ final class KMsg {
     /**
      * Bytes charged to the kernel's budget of queued messages while it is queued here
      * or carried to another kernel ({@link Delivery#queuedBytes}, {@link InFlight}): what a task
-     * sent, or a notification's size charged to its port's receiver; 0 for messages from links.
+     * sent, or a notification's size charged to its port's receiver; 0 for messages from links but
+     * notifications charged where they are queued ({@link #chargeWhereQueued}).
      */
     long cost;
     /** The sending task's space, whose share of the budget {@link #cost} counts in (null: not charged). */
@@ -43,6 +44,12 @@ final class KMsg {
      * done with it ({@link InFlight#consumed}); 0 once given back, passed on, or if there is none.
      */
     long ticket;
+    /**
+     * A notification no kernel charges yet (made where no task held its port's receive right, here or
+     * on the kernel that carried it here): charged to the task holding the receive right on the
+     * kernel that queues it ({@link Notifications#chargeArrived}), as notifications made there are.
+     */
+    boolean chargeWhereQueued;
     /**
      * The hops it is sent with if carried to another kernel now ({@link Hops}): 0 if made here or
      * queued on its receive right here; one more than it arrived with if this kernel passes it on.

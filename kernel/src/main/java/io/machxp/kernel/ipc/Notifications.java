@@ -15,7 +15,9 @@ import java.util.List;
  * (a no-senders request on a port without senders fires at once; a send-once right made and
  * deallocated sends SEND_ONCE), so beyond the budget one is dropped, its send-once right ended
  * quietly, as GNU Mach drops a notification it has no kernel memory for ({@code ipc/ipc_notify.c});
- * a dropped PORT_DESTROYED destroys the receive right it carried.
+ * a dropped PORT_DESTROYED destroys the receive right it carried. A notification made where no
+ * task holds its port's receive right (a proxy's, or one in transit) is charged where it is
+ * queued for a receiver, on whatever kernel that is ({@link #chargeArrived}).
  */
 final class Notifications {
     private final IpcCore ipc;
@@ -61,7 +63,28 @@ final class Notifications {
             }
             k.cost = cost;
             k.chargedTo = owner;
+        } else {
+            k.chargeWhereQueued = true; // the receive right is elsewhere (or in transit): charged where it is queued
         }
         ipc.delivery.enqueue(k);
+    }
+
+    /**
+     * A notification another kernel made ({@link KMsg#chargeWhereQueued}) is about to be queued on
+     * {@code port}, whose receive right is here: charged to the task that holds it, as one made
+     * here; false if that would pass the budget (then it is dropped, as one made here would be).
+     */
+    boolean chargeArrived(KMsg k, Port port) {
+        IpcSpace owner = port.receiver;
+        if (owner == null) {
+            return true; // in transit: charged nowhere, as one made here
+        }
+        long cost = k.size + (k.items.isEmpty() ? 0 : MsgSend.ITEM_OVERHEAD);
+        if (ipc.delivery.overBudget(owner, cost)) {
+            return false;
+        }
+        k.cost = cost;
+        k.chargedTo = owner;
+        return true;
     }
 }

@@ -174,4 +174,115 @@ class QueuedBytesAcrossKernelsTest {
         c.deliverAll();
         assertAllBack(c, 1, 2);
     }
+
+    /**
+     * A notification kernel 1 makes for a port whose receive right is on kernel 2 (here SEND_ONCE,
+     * for requests its server drops unanswered) is charged to the task holding that receive right
+     * once kernel 2 queues it, as one kernel 2 made itself would be: kernel 1 charges nobody (no
+     * task there holds the receive right). Before, such notifications were charged on neither
+     * kernel, and a client's unanswered requests queued notifications without bound.
+     */
+    @Test
+    void aNotificationFromAnotherKernelIsChargedToTheTaskHoldingItsPortsReceiveRight() {
+        IpcCluster c = new IpcCluster(2);
+        int server = c.allocate(1);
+        c.give(1, server, MsgType.MAKE_SEND, 2, NAME);
+        int replies = c.allocate(2);
+        c.core(2).limitQueuedBytes(BUDGET);
+        long each = MachMessage.HEADER_SIZE; // a SEND_ONCE notification: a header
+        long share = BUDGET / IpcCore.TASK_SHARES;
+        for (int round = 0; round < 2_000; round++) {
+            KernReturn r = c.send(2, MachMessage.to(NAME, MsgType.COPY_SEND, round).withReply(replies,
+                    MsgType.MAKE_SEND_ONCE)).code();
+            if (r != KernReturn.MACH_MSG_SUCCESS) {
+                assertThat(r).isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
+                break;
+            }
+            c.deliverAll();
+            MachMessage request = c.take(1, server);
+            assertThat(c.core(1).machPortDeallocate(1, request.remotePort())).isEqualTo(KernReturn.KERN_SUCCESS);
+            c.deliverAll(); // kernel 1 sends SEND_ONCE to the reply port
+        }
+        int queued = c.core(2).machPortGetReceiveStatus(2, replies).orThrow("mach_port_get_receive_status").msgcount();
+        assertThat(c.core(2).queuedBytes()).as("the notifications count on kernel 2").isEqualTo(queued * each);
+        assertThat((long) queued).as("at most the client's share, as on one kernel (refused or dropped beyond it)")
+                .isBetween(share / each - 1, share / each);
+        assertThat(c.core(1).queuedBytes()).isZero();
+
+        for (int i = 0; i < queued; i++) {
+            assertThat(c.take(2, replies).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+        }
+        c.deliverAll();
+        assertAllBack(c, 1, 2);
+    }
+
+    /** Beyond its receiver's share, a notification from another kernel is dropped, as one made there would be. */
+    @Test
+    void aNotificationFromAnotherKernelBeyondItsReceiversShareIsDropped() {
+        IpcCluster c = new IpcCluster(2);
+        int server = c.allocate(1);
+        c.give(1, server, MsgType.MAKE_SEND, 2, NAME);
+        int replies = c.allocate(2);
+        for (int id = 0; id < 10; id++) {
+            assertThat(c.send(2, MachMessage.to(NAME, MsgType.COPY_SEND, id).withReply(replies, MsgType.MAKE_SEND_ONCE))
+                    .code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        }
+        c.deliverAll();
+        int[] unanswered = new int[10];
+        for (int id = 0; id < 10; id++) {
+            unanswered[id] = c.take(1, server).remotePort();
+        }
+        c.deliverAll();
+        long each = MachMessage.HEADER_SIZE;
+        c.core(2).limitQueuedBytes(5 * each * IpcCore.TASK_SHARES); // a share of 5 notifications
+        for (int name : unanswered) {
+            assertThat(c.core(1).machPortDeallocate(1, name)).isEqualTo(KernReturn.KERN_SUCCESS);
+        }
+        c.deliverAll();
+        var status = c.core(2).machPortGetReceiveStatus(2, replies).orThrow("mach_port_get_receive_status");
+        assertThat(status.msgcount()).isEqualTo(5);
+        assertThat(status.sorights()).as("the dropped ones' send-once rights ended").isEqualTo(5);
+        assertThat(c.core(2).queuedBytes()).isEqualTo(5 * each);
+        for (int i = 0; i < 5; i++) {
+            assertThat(c.take(2, replies).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+        }
+        c.deliverAll();
+        assertAllBack(c, 1, 2);
+    }
+
+    /**
+     * A notification that follows a moved receive right (one of its queued messages) and is
+     * dropped on arrival beyond its receiver's share still counts as in: what the new kernel held
+     * back until the followers were in goes on.
+     */
+    @Test
+    void aDroppedNotificationAmongAMovedQueuesFollowersStillLetsTheHeldMessagesIn() {
+        IpcCluster c = new IpcCluster(3);
+        int port = c.allocate(2);
+        int inbox3 = c.allocate(3);
+        c.give(3, inbox3, MsgType.MAKE_SEND, 2, INBOX);
+        int inbox1 = c.allocate(1);
+        c.give(1, inbox1, MsgType.MAKE_SEND, 2, INBOX + 1);
+        c.send(2, MachMessage.to(INBOX, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(port, MsgType.MAKE_SEND_ONCE)));
+        c.deliverAll();
+        int sendOnce = ((MsgItem.Port) c.take(3, inbox3).body().get(0)).name();
+        assertThat(c.core(3).machPortDeallocate(3, sendOnce)).isEqualTo(KernReturn.KERN_SUCCESS);
+        c.deliverAll(); // SEND_ONCE, made on kernel 3 (a proxy's port), queued on kernel 2
+
+        c.send(2, MachMessage.to(INBOX + 1, MsgType.COPY_SEND, 2).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.deliverNext(2, 1); // the receive right, with one follower still on the link: the notification
+        int moved = ((MsgItem.Port) c.take(1, inbox1).body().get(0)).name();
+        assertThat(c.core(1).machPortInsertRight(1, moved, 1, moved, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(c.send(1, MachMessage.to(moved, MsgType.COPY_SEND, 3)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        assertThat(c.core(1).machPortGetReceiveStatus(1, moved).orThrow("status").msgcount())
+                .as("held until the follower is in").isZero();
+        c.core(1).limitQueuedBytes(0); // no room for the notification: dropped
+        c.deliverAll();
+        assertThat(c.core(1).machPortGetReceiveStatus(1, moved).orThrow("status").msgcount())
+                .as("the held message went in after the dropped follower").isEqualTo(1);
+        c.core(1).limitQueuedBytes(BUDGET);
+        assertThat(c.take(1, moved).id()).isEqualTo(3);
+        c.deliverAll();
+        assertAllBack(c, 1, 2, 3);
+    }
 }
