@@ -269,6 +269,18 @@ final class IpcRemote {
         }
     }
 
+    /**
+     * The PortFlush of {@code p} went along a path that broke beyond its first kernel (that kernel's
+     * proxy died with a kernel further on, PortDied via it): what waited for the marker goes on,
+     * as when it comes home (or when its first kernel dies, {@link #kernelDied}).
+     */
+    private void flushLost(Port p) {
+        p.flushPending = false;
+        if (p.followers == 0) {
+            ipc.delivery.releaseHeld(p);
+        }
+    }
+
     private void insert(int from, LinkInsertRight in) {
         Carried c = ipc.remoteRights.importRight(in.getRight(), from);
         // a handle the kernel's links did not translate names no task here
@@ -290,6 +302,8 @@ final class IpcRemote {
         if (d.getVia() != 0) {
             if (p != null && p.active && p.proxy() && p.remote == d.getVia()) {
                 proxyDied(p);
+            } else if (p != null && p.active && !p.proxy() && p.flushPending && p.flushVia == d.getVia()) {
+                flushLost(p); // the way the PortFlush went is broken (a kernel on it died): it will not come back
             } else if (p == null) {
                 ipc.remoteRights.diedVia(d.getPort(), d.getVia());
             }
