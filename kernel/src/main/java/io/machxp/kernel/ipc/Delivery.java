@@ -62,6 +62,7 @@ final class Delivery {
             // the receive right came from another kernel: its queue, and what this kernel sent on the old path, follow
             if (m.fromKernel != port.followersFrom) {
                 port.held.add(m);
+                charge(m, m.cost); // waiting here all the same: it counts as a queued message
                 return;
             }
             port.followers = port.proxy() ? 0 : Math.max(0, port.followers - 1);
@@ -96,9 +97,18 @@ final class Delivery {
     void releaseHeld(Port port) {
         port.followers = 0;
         port.flushPending = false;
-        for (KMsg h = port.held.poll(); h != null; h = port.held.poll()) {
+        for (KMsg h = unhold(port); h != null; h = unhold(port)) {
             enqueue(h);
         }
+    }
+
+    /** Takes the first held message of {@code port} (null if none); its bytes leave the kernel's budget. */
+    KMsg unhold(Port port) {
+        KMsg m = port.held.poll();
+        if (m != null) {
+            charge(m, -m.cost);
+        }
+        return m;
     }
 
     /**

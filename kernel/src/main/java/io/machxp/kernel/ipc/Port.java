@@ -81,7 +81,8 @@ final class Port {
     /**
      * A receive right that arrived from kernel {@link #followersFrom}: how many of the messages
      * that were queued on it there are still to come on that link. Until they are in, other
-     * messages for the port wait in {@link #held}, so that none overtakes a message sent before it.
+     * messages for the port wait in {@link #held}, so that none overtakes a message sent before it
+     * (counted in the budget of queued bytes as queued messages are, {@link Delivery#unhold}).
      */
     int followers;
     int followersFrom;

@@ -47,7 +47,7 @@ final class PortDeath {
         }
         port.followers = 0;
         port.flushPending = false;
-        for (KMsg m = port.held.poll(); m != null; m = port.held.poll()) {
+        for (KMsg m = ipc.delivery.unhold(port); m != null; m = ipc.delivery.unhold(port)) {
             ipc.delivery.destroy(m);
         }
         if (port.nsRequest != null) {
