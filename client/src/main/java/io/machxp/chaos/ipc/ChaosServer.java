@@ -41,6 +41,11 @@ final class ChaosServer extends IpcChaosRun.Node {
     private final SplittableRandom rnd;
     /** Its service ports: port number -> its name here. */
     final Map<Integer, Integer> ports = new TreeMap<>();
+    /**
+     * Ports a fault is to destroy or move but has not yet (the call waits for the kernel, which may
+     * be paused): no second fault picks them, or it would find the port gone.
+     */
+    private final java.util.Set<Integer> faultPending = new java.util.HashSet<>();
     private final Map<Integer, Hold> holds = new HashMap<>();
     private int set;
     private int control;
@@ -205,10 +210,17 @@ final class ChaosServer extends IpcChaosRun.Node {
         run.record(Kind.REFS, name, -1, h.tokens.size(), observed, "c" + client + " " + got.code());
     }
 
+    /** Its ports that no fault is about to destroy or move, in order. */
+    java.util.List<Integer> idlePorts() {
+        return ports.keySet().stream().filter(p -> !faultPending.contains(p)).toList();
+    }
+
     /** The harness destroys one of its ports. */
     void destroy(int port) {
         Integer right = ports.get(port);
+        faultPending.add(port);
         run.port(this, "destroy", ipc -> {
+            faultPending.remove(port);
             KernReturn kr = ipc.machPortDestroy(task, right);
             if (kr.ok()) {
                 run.portDies(port, "destroyed by " + name);
@@ -225,7 +237,9 @@ final class ChaosServer extends IpcChaosRun.Node {
         MachMessage m = MachMessage.to(IpcChaosRun.PUBLISHED + via, MsgType.COPY_SEND, MOVE)
                 .withBody(MachMessage.int32(port), new MsgItem.Port(right, MsgType.MOVE_RECEIVE));
         PortFate f = run.ports.get(port);
+        faultPending.add(port);
         run.machMsg(this, control, "move p" + port, m, Mach.MACH_SEND_MSG, 0, 0, () -> {
+            faultPending.remove(port);
             ports.remove(port);
             f.transitVia = via;
             f.movedFrom = this;

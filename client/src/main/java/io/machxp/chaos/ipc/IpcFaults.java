@@ -65,21 +65,28 @@ final class IpcFaults {
             run.record(Kind.KERNEL, s.kernel.name, -1, nanos, 0, "paused");
             run.count("pauses");
         } else if (kind < 60) {
-            if (alive > 1 && !s.ports.isEmpty()) {
+            if (alive > 1 && !s.idlePorts().isEmpty()) {
                 s.destroy(pick(s));
                 run.count("ports destroyed");
             }
-        } else if (!s.ports.isEmpty()) {
+        } else if (!s.idlePorts().isEmpty()) {
             List<ChaosServer> targets = live.stream().filter(t -> t != s && !t.ports.isEmpty()).toList();
             if (!targets.isEmpty()) {
                 ChaosServer t = targets.get(run.random.nextInt(targets.size()));
-                s.move(pick(s), t, pick(t));
+                s.move(pick(s), t, pickVia(t));
                 run.count("ports moved");
             }
         }
     }
 
+    /** One of the server's ports that no earlier fault is still to destroy or move (its kernel paused meanwhile). */
     private int pick(ChaosServer s) {
+        List<Integer> ports = s.idlePorts();
+        return ports.get(run.random.nextInt(ports.size()));
+    }
+
+    /** Any of the server's ports, for a message to it (if it dies first, the move fails and says so). */
+    private int pickVia(ChaosServer s) {
         List<Integer> ports = List.copyOf(s.ports.keySet());
         return ports.get(run.random.nextInt(ports.size()));
     }
