@@ -24,7 +24,8 @@ import java.util.List;
  *  ERROR    FILE: why       a bad file, or a word layout linux mode cannot place
  * </pre>
  * Exit 0 when no file differed and every file not skipped ran; 2 otherwise; 4 (and nothing more is
- * run) as soon as this machine turns out unable to run linux mode at all.
+ * run) if the first file to reach linux mode finds this machine unable to run it at all. A file
+ * that fails in another way (an exception) is an ERROR line; the next one runs.
  */
 final class LinuxComparisons {
     private final PrintWriter out;
@@ -61,8 +62,21 @@ final class LinuxComparisons {
         return differed == 0 && failed == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
     }
 
-    /** One file's verdict; false if this machine cannot run linux mode at all (nothing more is run). */
+    /**
+     * One file's verdict; false if this machine cannot run linux mode at all (nothing more is run).
+     * A file that fails in any other way is an ERROR line, and the next file runs.
+     */
     private boolean compare(Path f, Long seed) {
+        try {
+            return compareOne(f, seed);
+        } catch (RuntimeException e) {
+            failed++;
+            out.println("ERROR    " + f + ": " + e);
+            return true;
+        }
+    }
+
+    private boolean compareOne(Path f, Long seed) {
         Scenario scenario;
         try {
             scenario = ScenarioParser.parse(f);
@@ -95,8 +109,12 @@ final class LinuxComparisons {
                     out.println("ERROR    " + f + ": " + e.getMessage());
                 }
                 case MACHINE -> {
-                    err.println("machxp run: " + e.getMessage());
-                    return false;
+                    if (agreed + differed + skipped + failed == 0) {
+                        err.println("machxp run: " + e.getMessage());
+                        return false; // the first file: this machine cannot run linux mode
+                    }
+                    failed++; // it did for earlier files: this one failed to start
+                    out.println("ERROR    " + f + ": " + e.getMessage());
                 }
             }
             return true;

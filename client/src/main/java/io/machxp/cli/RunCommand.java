@@ -37,7 +37,9 @@ final class RunCommand implements Callable<Integer> {
             description = "with --compare linux: a file that needs more CPUs than this machine has is skipped, not a failure")
     boolean skipUnfit;
 
-    Path file;
+    @Option(names = "--verdicts",
+            description = "with --compare linux: a verdict line per file and a summary, as with several files, for one file too")
+    boolean verdicts;
 
     @Option(names = "--mode", defaultValue = "sim",
             description = "sim: virtual time, seeded, repeatable; real: embedded pager and kernels on loopback gRPC; "
@@ -67,10 +69,10 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         Logs.warningsOnly();
-        if (files.size() > 1 || skipUnfit) {
+        if (files.size() > 1 || skipUnfit || verdicts) {
             if (!"linux".equals(compare) || json || traces.wanted()) {
-                spec.commandLine().getErr().println("machxp run: several files, and --skip-unfit, only with --compare linux"
-                        + " (without --json, --trace or --chart)");
+                spec.commandLine().getErr().println("machxp run: several files, --skip-unfit and --verdicts only with"
+                        + " --compare linux (without --json, --trace or --chart)");
                 return ExitCodes.USAGE;
             }
             if (!mode.equals("sim") || noPi) {
@@ -79,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
             return new LinuxComparisons(spec.commandLine().getOut(), spec.commandLine().getErr(), skipUnfit)
                     .run(files, seed);
         }
-        file = files.get(0);
+        Path file = files.get(0);
         Scenario scenario;
         try {
             scenario = ScenarioParser.parse(file);

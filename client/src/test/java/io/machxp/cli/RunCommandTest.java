@@ -87,6 +87,9 @@ class RunCommandTest {
         assertThat(run("run", "--compare", "linux", "--no-pi", INVERSION, ipc).exit()).isEqualTo(1);
         assertThat(run("run", "--compare", "linux", "--json", INVERSION, ipc).exit()).isEqualTo(1);
         assertThat(run("run", INVERSION, "--skip-unfit").err()).contains("only with --compare linux");
+        ExitCodesTest.Run one = run("run", "--compare", "linux", "--verdicts", ipc);
+        assertThat(one.exit()).as("an IPC file alone: skipped, not 'this machine cannot'").isZero();
+        assertThat(one.out()).contains("skipped  " + ipc).contains("0 agreed, 0 differed, 1 skipped");
     }
 
     @Test

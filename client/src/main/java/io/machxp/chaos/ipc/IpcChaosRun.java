@@ -204,8 +204,8 @@ public final class IpcChaosRun {
                         Reply.ignore()));
             }
         }
-        settle();
-        settle();
+        settle(); // the tasks end and their ports die: messages destroyed, rights and notifications sent
+        settle(); // what those set off (answers back along forwarders, notifications destroyed) lands
         List<String> v = new ArrayList<>();
         for (SimKernel k : kernels) {
             if (crashed.contains(k)) {

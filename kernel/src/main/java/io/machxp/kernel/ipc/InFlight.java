@@ -127,11 +127,19 @@ final class InFlight {
     private void flush() {
         flushScheduled = false;
         for (Map.Entry<Integer, List<Long>> u : unsent.entrySet()) {
-            if (!ipc.net.dead(u.getKey())) {
+            List<Long> tickets = u.getValue();
+            for (int from = 0; from < tickets.size() && !ipc.net.dead(u.getKey()); from += TICKETS_PER_FRAME) {
+                List<Long> some = tickets.subList(from, Math.min(tickets.size(), from + TICKETS_PER_FRAME));
                 ipc.net.send(u.getKey(), LinkFrame.newBuilder()
-                        .setConsumed(LinkConsumed.newBuilder().addAllTickets(u.getValue())).build());
+                        .setConsumed(LinkConsumed.newBuilder().addAllTickets(some)).build());
             }
         }
         unsent.clear();
     }
+
+    /**
+     * At most this many tickets per LinkConsumed: 10 bytes each at most, so a frame stays far below
+     * the links' frame limit (64 MiB) even when a port's death destroys millions of messages at once.
+     */
+    static final int TICKETS_PER_FRAME = 100_000;
 }

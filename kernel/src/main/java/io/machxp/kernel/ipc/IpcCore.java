@@ -30,8 +30,10 @@ import java.util.function.Consumer;
  *
  * <p>Across kernels ({@link IpcRemote}, through an {@link IpcNet}): a port whose receive right
  * lives on another kernel is a proxy here ({@link Port#remote}); messages enqueued on it are
- * carried there, rights are exported and imported ({@link RemoteRights}) and send rights are
- * counted across kernels for no-senders ({@link RemoteRefs}).
+ * carried there, rights are exported and imported ({@link RemoteRights}), send rights are
+ * counted across kernels for no-senders ({@link RemoteRefs}), and a message carried out stays
+ * charged to its sender's budget of queued bytes until the other kernel is done with it
+ * ({@link InFlight}).
  */
 public final class IpcCore {
     final IpcEnv env;

@@ -272,11 +272,14 @@ final class IpcRemote {
     /**
      * The PortFlush of {@code p} went along a path that broke beyond its first kernel (that kernel's
      * proxy died with a kernel further on, PortDied via it): what waited for the marker goes on,
-     * as when it comes home (or when its first kernel dies, {@link #kernelDied}).
+     * as when it comes home (or when its first kernel dies, {@link #kernelDied}) - queued here, or
+     * carried on if the receive right has moved on meanwhile. If the marker had already passed the
+     * dead kernel, a message it held may overtake one of this kernel's still on the old path: the
+     * price of not waiting for ever, as at the first kernel's death.
      */
     private void flushLost(Port p) {
         p.flushPending = false;
-        if (p.followers == 0) {
+        if (p.proxy() || p.followers == 0) { // moved on meanwhile: what it held is carried on
             ipc.delivery.releaseHeld(p);
         }
     }
@@ -302,7 +305,7 @@ final class IpcRemote {
         if (d.getVia() != 0) {
             if (p != null && p.active && p.proxy() && p.remote == d.getVia()) {
                 proxyDied(p);
-            } else if (p != null && p.active && !p.proxy() && p.flushPending && p.flushVia == d.getVia()) {
+            } else if (p != null && p.active && p.flushPending && p.flushVia == d.getVia()) {
                 flushLost(p); // the way the PortFlush went is broken (a kernel on it died): it will not come back
             } else if (p == null) {
                 ipc.remoteRights.diedVia(d.getPort(), d.getVia());

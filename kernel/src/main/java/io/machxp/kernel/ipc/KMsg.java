@@ -31,8 +31,8 @@ final class KMsg {
     /**
      * Bytes charged to the kernel's budget of queued messages while it is queued here
      * or carried to another kernel ({@link Delivery#queuedBytes}, {@link InFlight}): what a task
-     * sent, or a notification's size charged to its port's receiver; 0 for messages from links but
-     * notifications charged where they are queued ({@link #chargeWhereQueued}).
+     * sent, or a notification's size charged to its port's receiver; 0 for messages from links,
+     * except notifications charged where they are queued ({@link #chargeWhereQueued}).
      */
     long cost;
     /** The sending task's space, whose share of the budget {@link #cost} counts in (null: not charged). */

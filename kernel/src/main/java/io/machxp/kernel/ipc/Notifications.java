@@ -17,7 +17,9 @@ import java.util.List;
  * quietly, as GNU Mach drops a notification it has no kernel memory for ({@code ipc/ipc_notify.c});
  * a dropped PORT_DESTROYED destroys the receive right it carried. A notification made where no
  * task holds its port's receive right (a proxy's, or one in transit) is charged where it is
- * queued for a receiver, on whatever kernel that is ({@link #chargeArrived}).
+ * queued for a receiver, on whatever kernel that is ({@link #chargeArrived}) - if a task holds the
+ * receive right there; a notification queued on a port in transit is charged to no task, here or
+ * on another kernel, until it is received (as in GNU Mach, such a port has no space to charge).
  */
 final class Notifications {
     private final IpcCore ipc;

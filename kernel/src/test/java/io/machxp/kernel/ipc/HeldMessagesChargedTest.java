@@ -14,25 +14,6 @@ import org.junit.jupiter.api.Test;
  */
 class HeldMessagesChargedTest {
     private static final int NAME = 0x500;
-    private static final int INBOX = 0x600;
-
-    /** A port of kernel {@code k} to which each of {@code givers} holds a send right, named INBOX + k. */
-    private static int inbox(IpcCluster c, int k, int... givers) {
-        int in = c.allocate(k);
-        for (int g : givers) {
-            c.give(k, in, MsgType.MAKE_SEND, g, INBOX + k);
-        }
-        return in;
-    }
-
-    private static void sendReceiveRight(IpcCluster c, int from, int name, int to) {
-        assertThat(c.send(from, MachMessage.to(INBOX + to, MsgType.COPY_SEND, 9)
-                .withBody(new MsgItem.Port(name, MsgType.MOVE_RECEIVE))).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
-    }
-
-    private static int receivedRight(IpcCluster c, int k, int inbox) {
-        return ((MsgItem.Port) c.take(k, inbox).body().get(0)).name();
-    }
 
     /**
      * Messages held until the PortFlush is back count against their senders' budgets as queued
@@ -44,14 +25,14 @@ class HeldMessagesChargedTest {
         IpcCluster c = new IpcCluster(3);
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME); // kernel 1's proxy points to kernel 2
-        int in3 = inbox(c, 3, 2);
-        int in1 = inbox(c, 1, 3);
-        sendReceiveRight(c, 2, port, 3);
+        int in3 = c.inbox(3, 2);
+        int in1 = c.inbox(1, 3);
+        c.sendReceiveRight(2, port, 3);
         c.deliverAll();
-        int on3 = receivedRight(c, 3, in3);
-        sendReceiveRight(c, 3, on3, 1);
+        int on3 = c.receivedRight(3, in3);
+        c.sendReceiveRight(3, on3, 1);
         c.deliver(3, 1); // the receive right at kernel 1: a PortFlush to kernel 2, not delivered yet
-        int here = receivedRight(c, 1, in1);
+        int here = c.receivedRight(1, in1);
         assertThat(c.core(1).machPortInsertRight(1, here, 1, here, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
         long budget = 64 << 10;
         c.core(1).limitQueuedBytes(budget);

@@ -226,6 +226,39 @@ final class IpcCluster {
         return cores.get(k).machPortType(k, name).orThrow("mach_port_type");
     }
 
+    // ---- ports passed between the kernels' tasks -------------------------------------------------
+
+    /** The name a kernel's inbox has in the tasks given a send right to it ({@link #inbox}): INBOX + its kernel. */
+    static final int INBOX = 0x600;
+
+    /** A port of kernel {@code k} to which each of {@code givers} holds a send right, named INBOX + k there. */
+    int inbox(int k, int... givers) {
+        int in = allocate(k);
+        for (int g : givers) {
+            give(k, in, MsgType.MAKE_SEND, g, INBOX + k);
+        }
+        return in;
+    }
+
+    /** Kernel {@code from}'s task sends its receive right {@code name} to kernel {@code to}'s inbox (not delivered). */
+    void sendReceiveRight(int from, int name, int to) {
+        assertThat(send(from, MachMessage.to(INBOX + to, MsgType.COPY_SEND, 9)
+                .withBody(new MsgItem.Port(name, MsgType.MOVE_RECEIVE))).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+    }
+
+    /** The receive right in the next message on kernel {@code k}'s inbox: its name there. */
+    int receivedRight(int k, int inbox) {
+        return ((MsgItem.Port) take(k, inbox).body().get(0)).name();
+    }
+
+    /** Queued bytes across kernels all given back: nothing charged, nothing carried out unanswered, on each kernel given. */
+    void assertAllBack(int... kernels) {
+        for (int k : kernels) {
+            assertThat(core(k).queuedBytes()).as("kernel %d's budget in use", k).isZero();
+            assertThat(core(k).inFlightMessages()).as("kernel %d's messages not answered", k).isZero();
+        }
+    }
+
     /** Requests a notification of {@code variant} on {@code name}, sent to {@code notifyPort} (both in kernel k's task). */
     void request(int k, int name, int variant, int notifyPort) {
         assertThat(cores.get(k).machPortRequestNotification(k, name, variant, 0, notifyPort, MsgType.MAKE_SEND_ONCE)

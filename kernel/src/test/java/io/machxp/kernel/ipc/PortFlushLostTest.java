@@ -15,43 +15,24 @@ import org.junit.jupiter.api.Test;
  */
 class PortFlushLostTest {
     private static final int NAME = 0x500;
-    private static final int INBOX = 0x600;
-
-    /** A port of kernel {@code k} to which each of {@code givers} holds a send right, named INBOX + k. */
-    private static int inbox(IpcCluster c, int k, int... givers) {
-        int in = c.allocate(k);
-        for (int g : givers) {
-            c.give(k, in, MsgType.MAKE_SEND, g, INBOX + k);
-        }
-        return in;
-    }
-
-    private static void sendReceiveRight(IpcCluster c, int from, int name, int to) {
-        assertThat(c.send(from, MachMessage.to(INBOX + to, MsgType.COPY_SEND, 9)
-                .withBody(new MsgItem.Port(name, MsgType.MOVE_RECEIVE))).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
-    }
-
-    private static int receivedRight(IpcCluster c, int k, int inbox) {
-        return ((MsgItem.Port) c.take(k, inbox).body().get(0)).name();
-    }
 
     @Test
     void whatWaitedForAPortFlushLostWithAKernelBeyondTheFirstOnItsPathGoesIn() {
         IpcCluster c = new IpcCluster(5);
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME); // kernel 1's proxy points to kernel 2
-        int in3 = inbox(c, 3, 2);
-        int in4 = inbox(c, 4, 3);
-        int in1 = inbox(c, 1, 4);
-        sendReceiveRight(c, 2, port, 3);
+        int in3 = c.inbox(3, 2);
+        int in4 = c.inbox(4, 3);
+        int in1 = c.inbox(1, 4);
+        c.sendReceiveRight(2, port, 3);
         c.deliverAll();
-        int on3 = receivedRight(c, 3, in3);
-        sendReceiveRight(c, 3, on3, 4);
+        int on3 = c.receivedRight(3, in3);
+        c.sendReceiveRight(3, on3, 4);
         c.deliverAll();
-        int on4 = receivedRight(c, 4, in4);
-        sendReceiveRight(c, 4, on4, 1);
+        int on4 = c.receivedRight(4, in4);
+        c.sendReceiveRight(4, on4, 1);
         c.deliver(4, 1); // the receive right at kernel 1, whose old path is 2 -> 3 -> 4 -> 1: a PortFlush to 2
-        int here = receivedRight(c, 1, in1);
+        int here = c.receivedRight(1, in1);
         assertThat(c.core(1).machPortInsertRight(1, here, 1, here, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
         assertThat(c.send(1, MachMessage.to(here, MsgType.COPY_SEND, 1)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
         assertThat(c.core(1).machPortInsertRemote(1, here, MsgType.MAKE_SEND, 5, 5, NAME)).isEqualTo(KernReturn.KERN_SUCCESS);
@@ -69,9 +50,36 @@ class PortFlushLostTest {
         assertThat(c.take(1, here).id()).isEqualTo(1);
         assertThat(c.take(1, here).id()).isEqualTo(5);
         c.deliverAll();
-        for (int k : new int[] {1, 5}) {
-            assertThat(c.core(k).queuedBytes()).as("kernel %d's budget in use", k).isZero();
-            assertThat(c.core(k).inFlightMessages()).as("kernel %d's messages not answered", k).isZero();
-        }
+        c.assertAllBack(1, 5);
+    }
+
+    /** The same, but the receive right moves on from kernel 1 while the marker is out: what it held is carried on. */
+    @Test
+    void whatWaitedOnAKernelTheReceiveRightLeftMeanwhileIsCarriedOn() {
+        IpcCluster c = new IpcCluster(5);
+        int port = c.allocate(2);
+        c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
+        int in3 = c.inbox(3, 2);
+        int in4 = c.inbox(4, 3);
+        int in1 = c.inbox(1, 4);
+        int in5 = c.inbox(5, 1);
+        c.sendReceiveRight(2, port, 3);
+        c.deliverAll();
+        c.sendReceiveRight(3, c.receivedRight(3, in3), 4);
+        c.deliverAll();
+        c.sendReceiveRight(4, c.receivedRight(4, in4), 1);
+        c.deliver(4, 1);
+        int here = c.receivedRight(1, in1);
+        assertThat(c.core(1).machPortInsertRight(1, here, 1, here, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(c.send(1, MachMessage.to(here, MsgType.COPY_SEND, 1)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        c.sendReceiveRight(1, here, 5); // moves on while the PortFlush is out: the message stays held on kernel 1
+        c.deliver(1, 2);
+        c.kill(3);
+
+        c.deliverAll();
+        int on5 = c.receivedRight(5, in5);
+        assertThat(c.take(5, on5).id()).as("carried on once the marker was known lost").isEqualTo(1);
+        c.deliverAll();
+        c.assertAllBack(1, 5);
     }
 }

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
  */
 class QueuedBytesAcrossKernelsTest {
     private static final int NAME = 0x500;
-    private static final int INBOX = 0x600;
     /** Kernel 1's budget: a task's share is a quarter, 16 KiB, so three of these messages and not four. */
     private static final long BUDGET = 64 << 10;
     private static final int PAYLOAD = 4 << 10;
@@ -37,13 +36,6 @@ class QueuedBytesAcrossKernelsTest {
         }
         throw new AssertionError("100 messages of " + PAYLOAD + " bytes queued on another kernel, past a share of "
                 + BUDGET / IpcCore.TASK_SHARES + " bytes, and none refused");
-    }
-
-    private static void assertAllBack(IpcCluster c, int... kernels) {
-        for (int k : kernels) {
-            assertThat(c.core(k).queuedBytes()).as("kernel %d's budget in use", k).isZero();
-            assertThat(c.core(k).inFlightMessages()).as("kernel %d's messages not answered", k).isZero();
-        }
     }
 
     @Test
@@ -71,7 +63,7 @@ class QueuedBytesAcrossKernelsTest {
             assertThat(c.take(2, port).id()).as("in order, once").isEqualTo(id);
         }
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -80,10 +72,10 @@ class QueuedBytesAcrossKernelsTest {
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
         int inbox = c.allocate(3);
-        c.give(3, inbox, MsgType.MAKE_SEND, 2, INBOX);
+        c.give(3, inbox, MsgType.MAKE_SEND, 2, IpcCluster.INBOX);
         c.send(1, filler(100)); // queued on kernel 2: it follows the receive right
         c.deliverAll();
-        c.send(2, MachMessage.to(INBOX, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.send(2, MachMessage.to(IpcCluster.INBOX, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.deliverAll();
         MachMessage carrier = c.take(3, inbox);
         int moved = ((MsgItem.Port) carrier.body().get(0)).name();
@@ -99,7 +91,7 @@ class QueuedBytesAcrossKernelsTest {
         assertThat(c.take(3, moved).id()).isEqualTo(0);
         assertThat(c.take(3, moved).id()).isEqualTo(1);
         c.deliverAll();
-        assertAllBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
         assertThat(sendUntilRefused(c)).as("the whole share again").isEqualTo(3);
     }
 
@@ -113,7 +105,7 @@ class QueuedBytesAcrossKernelsTest {
 
         assertThat(c.core(2).machPortDestroy(2, port)).isEqualTo(KernReturn.KERN_SUCCESS);
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -125,7 +117,7 @@ class QueuedBytesAcrossKernelsTest {
         assertThat(sendUntilRefused(c)).isEqualTo(3);
 
         c.kill(2);
-        assertAllBack(c, 1);
+        c.assertAllBack(1);
     }
 
     @Test
@@ -134,8 +126,8 @@ class QueuedBytesAcrossKernelsTest {
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
         int inbox = c.allocate(3);
-        c.give(3, inbox, MsgType.MAKE_SEND, 2, INBOX);
-        c.send(2, MachMessage.to(INBOX, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.give(3, inbox, MsgType.MAKE_SEND, 2, IpcCluster.INBOX);
+        c.send(2, MachMessage.to(IpcCluster.INBOX, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.deliverAll();
         c.take(3, inbox);
         c.deliverAll();
@@ -145,7 +137,27 @@ class QueuedBytesAcrossKernelsTest {
 
         c.kill(3);
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
+    }
+
+    /** A port's death destroys its whole queue in one turn: the answers go back in frames of a bounded size. */
+    @Test
+    void manyAnswersAtOnceGoBackInFramesOfBoundedSize() {
+        IpcCluster c = new IpcCluster(2);
+        int port = c.allocate(2);
+        c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
+        int messages = InFlight.TICKETS_PER_FRAME + 1;
+        for (int i = 0; i < messages; i++) {
+            assertThat(c.send(1, MachMessage.to(NAME, MsgType.COPY_SEND, i)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        }
+        c.deliverAll();
+        assertThat(c.core(1).inFlightMessages()).isEqualTo(messages);
+        int before = c.deliveredByKind.getOrDefault(LinkFrame.BodyCase.CONSUMED, 0);
+
+        assertThat(c.core(2).machPortDestroy(2, port)).isEqualTo(KernReturn.KERN_SUCCESS);
+        c.deliverAll();
+        assertThat(c.deliveredByKind.getOrDefault(LinkFrame.BodyCase.CONSUMED, 0) - before).isEqualTo(2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -172,7 +184,7 @@ class QueuedBytesAcrossKernelsTest {
             assertThat(c.take(2, port).id()).isEqualTo(id);
         }
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     /**
@@ -213,7 +225,7 @@ class QueuedBytesAcrossKernelsTest {
             assertThat(c.take(2, replies).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         }
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     /** Beyond its receiver's share, a notification from another kernel is dropped, as one made there would be. */
@@ -247,7 +259,7 @@ class QueuedBytesAcrossKernelsTest {
             assertThat(c.take(2, replies).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         }
         c.deliverAll();
-        assertAllBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     /**
@@ -260,16 +272,16 @@ class QueuedBytesAcrossKernelsTest {
         IpcCluster c = new IpcCluster(3);
         int port = c.allocate(2);
         int inbox3 = c.allocate(3);
-        c.give(3, inbox3, MsgType.MAKE_SEND, 2, INBOX);
+        c.give(3, inbox3, MsgType.MAKE_SEND, 2, IpcCluster.INBOX);
         int inbox1 = c.allocate(1);
-        c.give(1, inbox1, MsgType.MAKE_SEND, 2, INBOX + 1);
-        c.send(2, MachMessage.to(INBOX, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(port, MsgType.MAKE_SEND_ONCE)));
+        c.give(1, inbox1, MsgType.MAKE_SEND, 2, IpcCluster.INBOX + 1);
+        c.send(2, MachMessage.to(IpcCluster.INBOX, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(port, MsgType.MAKE_SEND_ONCE)));
         c.deliverAll();
         int sendOnce = ((MsgItem.Port) c.take(3, inbox3).body().get(0)).name();
         assertThat(c.core(3).machPortDeallocate(3, sendOnce)).isEqualTo(KernReturn.KERN_SUCCESS);
         c.deliverAll(); // SEND_ONCE, made on kernel 3 (a proxy's port), queued on kernel 2
 
-        c.send(2, MachMessage.to(INBOX + 1, MsgType.COPY_SEND, 2).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.send(2, MachMessage.to(IpcCluster.INBOX + 1, MsgType.COPY_SEND, 2).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.deliverNext(2, 1); // the receive right, with one follower still on the link: the notification
         int moved = ((MsgItem.Port) c.take(1, inbox1).body().get(0)).name();
         assertThat(c.core(1).machPortInsertRight(1, moved, 1, moved, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
@@ -283,6 +295,6 @@ class QueuedBytesAcrossKernelsTest {
         c.core(1).limitQueuedBytes(BUDGET);
         assertThat(c.take(1, moved).id()).isEqualTo(3);
         c.deliverAll();
-        assertAllBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 }

@@ -15,41 +15,25 @@ import org.junit.jupiter.api.Test;
  */
 class QueuedBytesPathsTest {
     private static final int NAME = 0x500;
-    private static final int INBOX = 0x600;
 
     private static MachMessage msg(int dest, int id) {
         return MachMessage.to(dest, MsgType.COPY_SEND, id).withBody(new MsgItem.Inline(new byte[100]));
     }
 
-    private static void allBack(IpcCluster c, int... ks) {
-        for (int k : ks) {
-            assertThat(c.core(k).queuedBytes()).as("kernel %d bytes", k).isZero();
-            assertThat(c.core(k).inFlightMessages()).as("kernel %d entries", k).isZero();
-        }
-    }
-
-    /** Moves the receive right {@code name} of kernel {@code from} to kernel {@code to} (inbox {@code inbox} there, name INBOX+to at from). */
+    /** Moves the receive right {@code name} of kernel {@code from} to kernel {@code to} (inbox {@code inbox} there, name IpcCluster.INBOX+to at from). */
     private static int move(IpcCluster c, int from, int name, int to, int inbox) {
-        c.send(from, MachMessage.to(INBOX + to, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(name, MsgType.MOVE_RECEIVE)));
+        c.send(from, MachMessage.to(IpcCluster.INBOX + to, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(name, MsgType.MOVE_RECEIVE)));
         c.deliverAll();
         MachMessage m = c.take(to, inbox);
         c.deliverAll();
         return ((MsgItem.Port) m.body().get(0)).name();
     }
 
-    private static int inbox(IpcCluster c, int k, int... givers) {
-        int in = c.allocate(k);
-        for (int g : givers) {
-            c.give(k, in, MsgType.MAKE_SEND, g, INBOX + k);
-        }
-        return in;
-    }
-
     @Test
     void messagesToAReceiveRightMovedAToBAndBackAreAnsweredAlongTheirPaths() {
         IpcCluster c = new IpcCluster(3);
-        int inbox1 = inbox(c, 1, 2);
-        int inbox2 = inbox(c, 2, 1);
+        int inbox1 = c.inbox(1, 2);
+        int inbox2 = c.inbox(2, 1);
         int port = c.allocate(1);
         c.give(1, port, MsgType.MAKE_SEND, 3, NAME);
         c.send(3, msg(NAME, 1));
@@ -71,14 +55,14 @@ class QueuedBytesPathsTest {
         }
         assertThat(ids.toString()).isEqualTo("1 2 3 4 5 6 ");
         c.deliverAll();
-        allBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 
     @Test
     void aReceiveRightMovingWhileMessagesAreOnLinksLeavesNothingCharged() {
         IpcCluster c = new IpcCluster(3);
-        int inbox1 = inbox(c, 1, 2);
-        int inbox2 = inbox(c, 2, 1);
+        int inbox1 = c.inbox(1, 2);
+        int inbox2 = c.inbox(2, 1);
         int port = c.allocate(1);
         c.give(1, port, MsgType.MAKE_SEND, 3, NAME);
         c.give(1, port, MsgType.MAKE_SEND, 2, NAME);
@@ -87,11 +71,11 @@ class QueuedBytesPathsTest {
             c.send(2, msg(NAME, 10 + i));
         }
         // receive right to 2 while 3->1 still holds messages
-        c.send(1, MachMessage.to(INBOX + 2, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.send(1, MachMessage.to(IpcCluster.INBOX + 2, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.deliverAllExcept(3, 1);
         MachMessage m = c.take(2, inbox2);
         int on2 = ((MsgItem.Port) m.body().get(0)).name();
-        c.send(2, MachMessage.to(INBOX + 1, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(on2, MsgType.MOVE_RECEIVE)));
+        c.send(2, MachMessage.to(IpcCluster.INBOX + 1, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(on2, MsgType.MOVE_RECEIVE)));
         c.deliverAllExcept(3, 1);
         c.deliverAll();
         int back = ((MsgItem.Port) c.take(1, inbox1).body().get(0)).name();
@@ -99,7 +83,7 @@ class QueuedBytesPathsTest {
             assertThat(c.take(1, back)).isNotNull();
         }
         c.deliverAll();
-        allBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 
     @Test
@@ -107,8 +91,8 @@ class QueuedBytesPathsTest {
         IpcCluster c = new IpcCluster(4);
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
-        int inbox3 = inbox(c, 3, 2);
-        int inbox4 = inbox(c, 4, 3);
+        int inbox3 = c.inbox(3, 2);
+        int inbox4 = c.inbox(4, 3);
         int on3 = move(c, 2, port, 3, inbox3);
         int on4 = move(c, 3, on3, 4, inbox4);
         for (int i = 0; i < 3; i++) {
@@ -119,10 +103,10 @@ class QueuedBytesPathsTest {
         assertThat(c.core(3).inFlightMessages()).isEqualTo(3);
         c.kill(3);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
         c.take(4, on4);
         c.deliverAll();
-        allBack(c, 1, 2, 4);
+        c.assertAllBack(1, 2, 4);
     }
 
     @Test
@@ -145,7 +129,7 @@ class QueuedBytesPathsTest {
         assertThat(c.core(1).inFlightMessages()).isEqualTo(1);
         c.take(2, port);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -159,7 +143,7 @@ class QueuedBytesPathsTest {
         c.deliverAll();
         c.take(2, port);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -171,7 +155,7 @@ class QueuedBytesPathsTest {
         c.deliverAll();
         c.core(2).spaceDestroy(2);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -179,16 +163,16 @@ class QueuedBytesPathsTest {
         IpcCluster c = new IpcCluster(3);
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
-        int inbox3 = inbox(c, 3, 2);
+        int inbox3 = c.inbox(3, 2);
         c.send(1, msg(NAME, 1));
         c.deliverAll();
         // receive right carried to 3, where nobody takes it; then 3's inbox is destroyed
-        c.send(2, MachMessage.to(INBOX + 3, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.send(2, MachMessage.to(IpcCluster.INBOX + 3, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.send(1, msg(NAME, 2));
         c.deliverAll();
         assertThat(c.core(3).machPortDestroy(3, inbox3)).isEqualTo(KernReturn.KERN_SUCCESS);
         c.deliverAll();
-        allBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 
     @Test
@@ -205,7 +189,7 @@ class QueuedBytesPathsTest {
         assertThat(c.core(2).queuedBytes()).isEqualTo(MsgSend.cost(MachMessage.to(1, MsgType.MOVE_SEND_ONCE, 2).withBody(new MsgItem.Inline(new byte[50]))));
         c.take(1, reply);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
         // and an unused send-once right: SEND_ONCE notification
         c.send(1, msg(NAME, 3).withReply(reply, MsgType.MAKE_SEND_ONCE));
         c.deliverAll();
@@ -214,13 +198,13 @@ class QueuedBytesPathsTest {
         c.deliverAll();
         assertThat(c.take(1, reply).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
     void aChargedNotificationFollowingItsReceiveRightStaysChargedToItsTask() {
         IpcCluster c = new IpcCluster(2);
-        int inbox2 = inbox(c, 2, 1);
+        int inbox2 = c.inbox(2, 1);
         int notify = c.allocate(1);
         int watched = c.allocate(1);
         c.request(1, watched, Mach.MACH_NOTIFY_NO_SENDERS, notify);
@@ -230,7 +214,7 @@ class QueuedBytesPathsTest {
         assertThat(c.core(1).queuedBytes()).isEqualTo(q);
         assertThat(c.take(2, on2).id()).isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
         c.deliverAll();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
@@ -244,18 +228,18 @@ class QueuedBytesPathsTest {
         }
         c.send(1, msg(NAME, 1));
         assertThat(c.deliverAll(50_000)).isTrue();
-        allBack(c, 1, 2);
+        c.assertAllBack(1, 2);
     }
 
     @Test
     void heldMessagesDestroyedWithTheirPortComeBack() {
         IpcCluster c = new IpcCluster(3);
-        int inbox1 = inbox(c, 1, 2);
+        int inbox1 = c.inbox(1, 2);
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
         c.give(2, port, MsgType.MAKE_SEND, 3, NAME);
         c.send(1, msg(NAME, 1)); // on link 1 -> 2 when the receive right reaches kernel 1: a PortFlush follows it
-        c.send(2, MachMessage.to(INBOX + 1, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
+        c.send(2, MachMessage.to(IpcCluster.INBOX + 1, MsgType.COPY_SEND, 9).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
         c.deliver(2, 1);
         int here = ((MsgItem.Port) c.take(1, inbox1).body().get(0)).name();
         c.send(1, msg(here, 2)); // held until the PortFlush is back
@@ -266,7 +250,7 @@ class QueuedBytesPathsTest {
                 .as("kernel 1's own message waits for the PortFlush").isEqualTo(1);
         assertThat(c.core(1).machPortDestroy(1, here)).isEqualTo(KernReturn.KERN_SUCCESS);
         c.deliverAll();
-        allBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 
     @Test
@@ -275,10 +259,10 @@ class QueuedBytesPathsTest {
         int port = c.allocate(2);
         c.give(2, port, MsgType.MAKE_SEND, 1, NAME);
         int backup = c.allocate(3);
-        c.give(3, backup, MsgType.MAKE_SEND, 2, INBOX);
+        c.give(3, backup, MsgType.MAKE_SEND, 2, IpcCluster.INBOX);
         int in2 = c.allocate(2);
-        c.give(2, in2, MsgType.MAKE_SEND, 3, INBOX + 2);
-        c.send(3, MachMessage.to(INBOX + 2, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(backup, MsgType.MAKE_SEND_ONCE)));
+        c.give(2, in2, MsgType.MAKE_SEND, 3, IpcCluster.INBOX + 2);
+        c.send(3, MachMessage.to(IpcCluster.INBOX + 2, MsgType.COPY_SEND, 1).withBody(new MsgItem.Port(backup, MsgType.MAKE_SEND_ONCE)));
         c.deliverAll();
         int sendOnce = ((MsgItem.Port) c.take(2, in2).body().get(0)).name();
         c.deliverAll();
@@ -296,6 +280,6 @@ class QueuedBytesPathsTest {
         assertThat(c.take(3, moved).id()).isEqualTo(1);
         assertThat(c.take(3, moved).id()).isEqualTo(2);
         c.deliverAll();
-        allBack(c, 1, 2, 3);
+        c.assertAllBack(1, 2, 3);
     }
 }

@@ -97,10 +97,7 @@ class RemoteRightsPruningTest {
         c.deliverAll();
         assertThat(c.take(2, service).id()).isEqualTo(1);
         c.deliverAll();
-        for (int k = 1; k <= 2; k++) { // and every message's bytes came back (InFlight)
-            assertThat(c.core(k).queuedBytes()).as("kernel %d's budget in use", k).isZero();
-            assertThat(c.core(k).inFlightMessages()).as("kernel %d's messages not answered", k).isZero();
-        }
+        c.assertAllBack(1, 2); // and every message's bytes came back (InFlight)
     }
 
     @Test

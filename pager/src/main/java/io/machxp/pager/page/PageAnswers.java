@@ -101,8 +101,9 @@ final class PageAnswers {
     }
 
     /**
-     * Gives the requester the access it asked for: nothing to the writer, which has it already (a
-     * reader that asks again gets its copy again). The answer names
+     * Gives the requester the access it asked for: nothing to the writer, which has it already,
+     * except allow write for a data_unlock (xp-spec 3.5, A.13: it carries no data); a reader that
+     * asks again gets its copy again. The answer names
      * the object by the id the requester has for it now: it may have terminated the id it asked
      * with meanwhile (and kept the object under another), and may even use that id for another
      * object by now.

@@ -29,7 +29,7 @@ import java.util.List;
  *              writer W != R              -> lock_request(RETURN_DIRTY, lock WRITE, reply) to W;
  *                                            its lock_completed makes W a reader
  *              then                       -> data_supply / data_unavailable(lock WRITE); R reads
- *  write by R: R is the writer            -> nothing
+ *  write by R: R is the writer            -> nothing (a data_unlock: allow write, A.13)
  *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
  *                                            to each; each lock_completed drops one
  *              then the store refuses     -> data_error (PageStore.unlock, a library backend's)
