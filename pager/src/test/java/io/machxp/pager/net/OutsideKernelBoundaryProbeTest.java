@@ -1,8 +1,8 @@
 package io.machxp.pager.net;
 
+import static io.machxp.pager.net.ProbeKernel.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.rpc.ErrorInfo;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.KernelKeepalive;
@@ -42,17 +42,6 @@ class OutsideKernelBoundaryProbeTest {
     @AfterEach
     void stop() {
         pager.close();
-    }
-
-    private static String reason(com.google.rpc.Status status) throws Exception {
-        for (var detail : status.getDetailsList()) {
-            if (detail.is(ErrorInfo.class)) {
-                ErrorInfo info = detail.unpack(ErrorInfo.class);
-                assertThat(info.getDomain()).isEqualTo("machxp");
-                return info.getReason();
-            }
-        }
-        return null;
     }
 
     private static KernelToPager init(int objectId) {

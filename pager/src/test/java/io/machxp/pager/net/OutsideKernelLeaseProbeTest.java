@@ -1,8 +1,8 @@
 package io.machxp.pager.net;
 
+import static io.machxp.pager.net.ProbeKernel.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.rpc.ErrorInfo;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.KernelToPager;
@@ -41,15 +41,6 @@ class OutsideKernelLeaseProbeTest {
     private static KernelToPager release(long offset, long token) {
         return KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(1).setOffset(offset).setFencingToken(token)).build();
-    }
-
-    private static String reason(com.google.rpc.Status status) throws Exception {
-        for (var detail : status.getDetailsList()) {
-            if (detail.is(ErrorInfo.class)) {
-                return detail.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.machxp.pager.net;
 
+import static io.machxp.pager.net.ProbeKernel.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.Pager;
@@ -251,15 +252,6 @@ class OutsideKernelProbeTest {
                         .allMatch(m -> m.hasMemoryObjectDataUnavailable() || m.hasMemoryObjectDataSupply());
             }
         }
-    }
-
-    private static String reason(com.google.rpc.Status status) throws Exception {
-        for (var detail : status.getDetailsList()) {
-            if (detail.is(com.google.rpc.ErrorInfo.class)) {
-                return detail.unpack(com.google.rpc.ErrorInfo.class).getReason();
-            }
-        }
-        return null;
     }
 
     /** Hellos the pager must end (spec 2.2, 2.3, 3.3, 9): each with its code, errno and a sentence. */

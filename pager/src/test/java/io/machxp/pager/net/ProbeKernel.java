@@ -159,4 +159,19 @@ final class ProbeKernel implements AutoCloseable {
         }
         channel.shutdownNow();
     }
+
+    /**
+     * The errno-like reason of a stream's end (its ErrorInfo, which must be of domain machxp, as
+     * xp-spec 3.1 asks of every status a pager ends a stream with), or null if it has none.
+     */
+    static String reason(com.google.rpc.Status status) throws Exception {
+        for (var detail : status.getDetailsList()) {
+            if (detail.is(com.google.rpc.ErrorInfo.class)) {
+                com.google.rpc.ErrorInfo info = detail.unpack(com.google.rpc.ErrorInfo.class);
+                assertThat(info.getDomain()).isEqualTo("machxp");
+                return info.getReason();
+            }
+        }
+        return null;
+    }
 }

@@ -1,8 +1,8 @@
 package io.machxp.pager.net;
 
+import static io.machxp.pager.net.ProbeKernel.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.rpc.ErrorInfo;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.KernelToPager;
@@ -30,15 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ResumeAfterRestartProbeTest {
     /** Long, so that the restarted pager's grace period outlasts the whole probe by far. */
     private static final Duration LEASE = Duration.ofSeconds(20);
-
-    private static String reason(com.google.rpc.Status status) throws Exception {
-        for (var detail : status.getDetailsList()) {
-            if (detail.is(ErrorInfo.class)) {
-                return detail.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return null;
-    }
 
     private static KernelToPager.Builder hello() {
         return KernelToPager.newBuilder().setKernelHello(ProbeKernel.hello("k").getKernelHello().toBuilder()

@@ -1,8 +1,8 @@
 package io.machxp.pager.net;
 
+import static io.machxp.pager.net.ProbeKernel.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.rpc.ErrorInfo;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -93,15 +93,6 @@ class XpProtocolOverGrpcTest {
         }
         Throwable t = end.get(30, TimeUnit.SECONDS);
         return t == null ? com.google.rpc.Status.getDefaultInstance() : StatusProto.fromThrowable(t);
-    }
-
-    private static String reason(com.google.rpc.Status status) throws Exception {
-        for (var detail : status.getDetailsList()) {
-            if (detail.is(ErrorInfo.class)) {
-                return detail.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return null;
     }
 
     private static byte[] hello(int version) {
