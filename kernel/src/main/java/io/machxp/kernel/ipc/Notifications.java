@@ -55,16 +55,13 @@ final class Notifications {
         Port port = notify.port();
         IpcSpace owner = port != null && port.active && !port.proxy() ? port.receiver : null;
         if (owner != null) {
-            long cost = size + (item == null ? 0 : MsgSend.ITEM_OVERHEAD);
-            if (ipc.delivery.overBudget(owner, cost)) {
+            if (!charge(k, owner)) {
                 ipc.rights.consume(notify); // dropped: the send-once right ends without a word
                 if (item instanceof KMsg.Right r) {
                     ipc.rights.destroy(r.right());
                 }
                 return;
             }
-            k.cost = cost;
-            k.chargedTo = owner;
         } else {
             k.chargeWhereQueued = true; // the receive right is elsewhere (or in transit): charged where it is queued
         }
@@ -78,9 +75,11 @@ final class Notifications {
      */
     boolean chargeArrived(KMsg k, Port port) {
         IpcSpace owner = port.receiver;
-        if (owner == null) {
-            return true; // in transit: charged nowhere, as one made here
-        }
+        return owner == null || charge(k, owner); // in transit: charged nowhere, as one made here
+    }
+
+    /** Charges notification {@code k} to {@code owner}'s share; false (nothing charged) if it would pass the budget. */
+    private boolean charge(KMsg k, IpcSpace owner) {
         long cost = k.size + (k.items.isEmpty() ? 0 : MsgSend.ITEM_OVERHEAD);
         if (ipc.delivery.overBudget(owner, cost)) {
             return false;

@@ -11,6 +11,7 @@ import io.grpc.stub.StreamObserver;
 import io.machxp.pager.Pager;
 import io.machxp.pager.lib.XpPager;
 import io.machxp.pager.policy.GrantPolicy;
+import io.machxp.pager.policy.PoisonedGrantPolicy;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -40,20 +41,7 @@ class CoreFailureOverGrpcTest {
     private static final int PAGE = 4096;
 
     /** A grant policy with a bug: it throws when asked about a waiter of priority {@link #POISON}. */
-    private static final GrantPolicy FAILING = new GrantPolicy() {
-        @Override
-        public String name() {
-            return "failing";
-        }
-
-        @Override
-        public long relinquishAfterNanos(int topWaitingPriority) {
-            if (topWaitingPriority == POISON) {
-                throw new IllegalStateException("a grant policy's bug: priority " + topWaitingPriority);
-            }
-            return 0;
-        }
-    };
+    private static final GrantPolicy FAILING = new PoisonedGrantPolicy(POISON);
 
     private Pager pager;
     private ManagedChannel channel;

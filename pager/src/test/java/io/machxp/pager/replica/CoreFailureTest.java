@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.policy.GrantPolicy;
+import io.machxp.pager.policy.PoisonedGrantPolicy;
 import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
@@ -44,20 +45,7 @@ class CoreFailureTest {
     private static final long C = 1L << 32 | 3;
 
     /** A pluggable grant policy with a bug: it throws when asked about a waiter of priority {@link #POISON}. */
-    private static final GrantPolicy FAILING = new GrantPolicy() {
-        @Override
-        public String name() {
-            return "failing";
-        }
-
-        @Override
-        public long relinquishAfterNanos(int topWaitingPriority) {
-            if (topWaitingPriority == POISON) {
-                throw new IllegalStateException("a grant policy's bug: priority " + topWaitingPriority);
-            }
-            return 0;
-        }
-    };
+    private static final GrantPolicy FAILING = new PoisonedGrantPolicy(POISON);
 
     /** What a replica's core sent and ended, by session and in order. */
     private static final class Recorded implements ReplicaCore.Outlet {
