@@ -28,7 +28,8 @@ import java.util.Map;
  *  a message from kernel U received by a task here, or destroyed here
  *                                       -> LinkConsumed(its ticket) to U ({@link #consumed})
  * </pre>
- * Answers are gathered per kernel and sent at the end of the core's turn, one frame for all.
+ * Answers are gathered per kernel, as primitives in the frame's own repeated field, and sent at
+ * the end of the core's turn, one frame for all (this is paid on every message between kernels).
  * So the charge stays with the kernel whose task sent the message, and the answers travel back
  * along the path the message took, each kernel on it settling its own record. A kernel that
  * rejoins starts a new core, with tickets of its new session: answers for the old one are ignored.
@@ -37,10 +38,16 @@ final class InFlight {
     private record Entry(int to, IpcSpace space, long cost, int upstream, long upstreamTicket) {}
 
     private final IpcCore ipc;
+    /**
+     * By ticket. Not a primitive-keyed map of linear probing: tickets come one after another, and
+     * such maps cluster them (a one-way benchmark spent seven tenths of its time in removals).
+     */
     private final Map<Long, Entry> entries = new HashMap<>();
     private long issued;
-    /** Tickets to give back, by kernel, at the end of this turn ({@link #answer}). */
-    private final Map<Integer, List<Long>> unsent = new LinkedHashMap<>();
+    /** Tickets to give back, by kernel, at the end of this turn ({@link #answer}); full frames first. */
+    private final Map<Integer, LinkConsumed.Builder> unsent = new LinkedHashMap<>();
+    private final List<Answer> full = new ArrayList<>();
+    private record Answer(int kernel, LinkConsumed.Builder tickets) {}
     private boolean flushScheduled;
     /** Bytes of messages made here that other kernels have not finished with (part of {@link Delivery#queuedBytes}). */
     long bytes;
@@ -77,7 +84,8 @@ final class InFlight {
 
     /** A LinkConsumed from kernel {@code from}: its records settled (tickets it was not given are ignored). */
     void onConsumed(int from, LinkConsumed c) {
-        for (long t : c.getTicketsList()) {
+        for (int i = 0, n = c.getTicketsCount(); i < n; i++) {
+            long t = c.getTickets(i);
             Entry e = entries.get(t);
             if (e != null && e.to == from) {
                 entries.remove(t);
@@ -117,7 +125,16 @@ final class InFlight {
      * burst of messages received costs one frame back, not one each.
      */
     private void answer(int kernel, long ticket) {
-        unsent.computeIfAbsent(kernel, k -> new ArrayList<>()).add(ticket);
+        LinkConsumed.Builder b = unsent.get(kernel);
+        if (b == null) {
+            b = LinkConsumed.newBuilder();
+            unsent.put(kernel, b);
+        }
+        b.addTickets(ticket);
+        if (b.getTicketsCount() == TICKETS_PER_FRAME) {
+            full.add(new Answer(kernel, b));
+            unsent.remove(kernel);
+        }
         if (!flushScheduled) {
             flushScheduled = true;
             ipc.env.schedule(0, this::flush);
@@ -126,15 +143,18 @@ final class InFlight {
 
     private void flush() {
         flushScheduled = false;
-        for (Map.Entry<Integer, List<Long>> u : unsent.entrySet()) {
-            List<Long> tickets = u.getValue();
-            for (int from = 0; from < tickets.size() && !ipc.net.dead(u.getKey()); from += TICKETS_PER_FRAME) {
-                List<Long> some = tickets.subList(from, Math.min(tickets.size(), from + TICKETS_PER_FRAME));
-                ipc.net.send(u.getKey(), LinkFrame.newBuilder()
-                        .setConsumed(LinkConsumed.newBuilder().addAllTickets(some)).build());
-            }
+        for (Answer a : full) {
+            send(a.kernel, a.tickets);
         }
+        full.clear();
+        unsent.forEach(this::send);
         unsent.clear();
+    }
+
+    private void send(int kernel, LinkConsumed.Builder tickets) {
+        if (!ipc.net.dead(kernel)) {
+            ipc.net.send(kernel, LinkFrame.newBuilder().setConsumed(tickets).build());
+        }
     }
 
     /**

@@ -24,6 +24,8 @@ public enum PortRight {
 
     /** The right with this value, or null (a bad value is KERN_INVALID_VALUE to the caller). */
     public static PortRight of(int value) {
-        return value >= 0 && value < values().length ? values()[value] : null;
+        return value >= 0 && value < ALL.length ? ALL[value] : null;
     }
+
+    private static final PortRight[] ALL = values();
 }

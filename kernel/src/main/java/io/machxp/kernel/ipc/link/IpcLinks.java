@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *  peer state:  connecting (frames wait in order) --connected--> open (hello, the waiting frames)
  *               connecting --no connection for one lease--> dead
  *               open --the connection closes, a frame out of sequence, or nothing heard for a
- *                      lease on the incoming connection (keepalives every third of one)--> dead
+ *                      lease on the incoming connection (a keepalive when nothing went out for a sixth of one)--> dead
  * </pre>
  * Fail-stop: frames are never retransmitted, so a link that breaks has lost what was on it, and
  * the kernel at its other end is declared dead (at most once, in order, or dead). A dead kernel id
@@ -132,7 +132,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         accepted.add(ch);
-                        LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkIn(IpcLinks.this));
+                        LinkPipeline.accepted(ch.pipeline(), leaseMillis, new LinkIn(IpcLinks.this));
                         if (tls != null) {
                             tls.accepted(ch.pipeline());
                         }
@@ -184,7 +184,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        LinkPipeline.init(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p));
+                        LinkPipeline.dialled(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p));
                         if (tls != null) {
                             tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
                         }
@@ -208,7 +208,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             }
             ch.write(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(self)
                     .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(session)).build());
-            for (LinkFrame f = p.waiting.poll(); f != null; f = p.waiting.poll()) {
+            for (SeqFrame f = p.waiting.poll(); f != null; f = p.waiting.poll()) {
                 ch.write(f);
             }
             ch.flush();
@@ -244,7 +244,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
         LinkPeer p = peer(kernel);
         synchronized (p) {
-            LinkFrame f = frame.toBuilder().setSeq(++p.seq).build();
+            SeqFrame f = new SeqFrame(frame, ++p.seq);
             if (p.channel != null) {
                 // through the loop's task queue even from the loop itself (a keepalive): frames
                 // leave in seq order whichever thread numbered them; what queues up meanwhile
@@ -266,13 +266,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
      * that leaves more than {@link #maxUnreadBytes} unread is dead (fail-stop, as a broken link).
      */
     private void drain(LinkPeer p, Channel ch) {
-        java.util.ArrayList<LinkFrame> frames;
+        java.util.ArrayList<SeqFrame> frames;
         synchronized (p) {
             frames = p.outbox;
             p.outbox = new java.util.ArrayList<>();
             p.drainScheduled = false;
         }
-        for (LinkFrame f : frames) {
+        for (SeqFrame f : frames) {
             ch.write(f, ch.voidPromise());
         }
         ch.flush();

@@ -1,6 +1,5 @@
 package io.machxp.kernel.ipc.link;
 
-import io.machxp.proto.link.LinkFrame;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,9 +12,9 @@ import java.util.ArrayList;
 final class LinkPeer {
     final int id;
     Channel channel;
-    final ArrayDeque<LinkFrame> waiting = new ArrayDeque<>();
+    final ArrayDeque<SeqFrame> waiting = new ArrayDeque<>();
     /** Frames numbered for the open channel, not yet written: one event-loop task writes them all, one flush. */
-    ArrayList<LinkFrame> outbox = new ArrayList<>();
+    ArrayList<SeqFrame> outbox = new ArrayList<>();
     boolean drainScheduled;
     long seq;
     long firstAttempt;

@@ -3,9 +3,7 @@ package io.machxp.kernel.ipc.link;
 import io.machxp.proto.link.LinkFrame;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -13,8 +11,10 @@ import java.util.concurrent.TimeUnit;
  * The pipeline of a kernel-to-kernel link, both ends:
  * <pre>
  *  in:  bytes -> LinkFrames (4-byte length; 1 KiB until the hello, then MAX_FRAME) -> ProtobufDecoder (LinkFrame) -> handler
- *  out: handler -> ProtobufEncoder -> LengthFieldPrepender (4 bytes) -> bytes
- *  IdleStateHandler: reader idle one lease (the peer is dead), writer idle a third of it (send a keepalive)
+ *  out: handler -> LinkFrameEncoder (4-byte length, the frame, its seq) -> bytes
+ *  the connection accepted (frames come in): IdleStateHandler, reader idle one lease (the peer is dead)
+ *  the connection dialled (frames go out): LinkWriteIdle, nothing flushed for a sixth of a lease
+ *       (a keepalive goes out: at most about a third of a lease without a frame)
  * </pre>
  * No flush consolidation here: {@link IpcLinks} already writes every frame queued for a link in
  * one event-loop task with one flush; a consolidating handler would only put off that flush by
@@ -26,12 +26,22 @@ final class LinkPipeline {
 
     private LinkPipeline() {}
 
-    static void init(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
-        p.addLast("idle", new IdleStateHandler(leaseMillis, Math.max(1, leaseMillis / 3), 0, TimeUnit.MILLISECONDS));
+    /** The pipeline of a connection another kernel dialled: frames come in on it. */
+    static void accepted(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
+        p.addLast("idle", new IdleStateHandler(leaseMillis, 0, 0, TimeUnit.MILLISECONDS));
+        common(p, handler);
+    }
+
+    /** The pipeline of a connection this kernel dialled: its frames go out on it. */
+    static void dialled(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
+        p.addLast("idle", new LinkWriteIdle(leaseMillis / 6));
+        common(p, handler);
+    }
+
+    private static void common(ChannelPipeline p, ChannelHandler handler) {
         p.addLast("frames", new LinkFrames());
-        p.addLast("length", new LengthFieldPrepender(4));
         p.addLast("decode", new ProtobufDecoder(LinkFrame.getDefaultInstance()));
-        p.addLast("encode", new ProtobufEncoder());
+        p.addLast("encode", LinkFrameEncoder.INSTANCE);
         p.addLast("link", handler);
     }
 }

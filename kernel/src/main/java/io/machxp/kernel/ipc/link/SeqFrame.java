@@ -1,0 +1,9 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.proto.link.LinkFrame;
+
+/**
+ * A frame the core sent and the seq {@link IpcLinks} numbered it with for its link: written as the
+ * frame with its {@code seq} field set ({@link LinkFrameEncoder}), without copying the frame to set it.
+ */
+record SeqFrame(LinkFrame frame, long seq) {}
