@@ -14,8 +14,8 @@ import java.util.List;
  * first thread waiting on the port - or on the port's set - or else to the end of the port's
  * queue. A receive takes the first message of the port, or for a set the oldest first message
  * of its members; a thread finding none waits (FIFO) until one comes, its timeout expires
- * (MACH_RCV_TIMED_OUT), the port dies (MACH_RCV_PORT_DIED) or its receive right moves or joins
- * a set (MACH_RCV_PORT_CHANGED). Each dequeue admits the first blocked sender if there is room:
+ * (MACH_RCV_TIMED_OUT), the task loses the receive right - the port dies, or the right is moved
+ * away - (MACH_RCV_PORT_DIED) or the port joins a set (MACH_RCV_PORT_CHANGED). Each dequeue admits the first blocked sender if there is room:
  * messages from one thread arrive in the order sent, none overtakes a blocked sender.
  * <pre>
  *  receive:  message size <= rcv_size  -> copied out: seqno, header reversed, rights named

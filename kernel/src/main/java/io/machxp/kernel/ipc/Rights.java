@@ -63,7 +63,8 @@ final class Rights {
                 if (!e.has(PortRight.SEND)) {
                     freeName(space, e);
                 }
-                ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_CHANGED);
+                // the task lost the right: its waiting receivers get MACH_RCV_PORT_DIED (GNU's ipc_port_clear_receiver)
+                ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_DIED);
                 return new Carried(port, MsgType.PORT_RECEIVE);
             }
             case MAKE_SEND -> {

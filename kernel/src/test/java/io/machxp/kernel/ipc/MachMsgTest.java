@@ -349,14 +349,24 @@ class MachMsgTest {
         assertThat(f.msg(99, 1, to(send, 1), Mach.MACH_SEND_MSG, 0, 0, 0).code()).isEqualTo(KERN_INVALID_TASK);
     }
 
-    /** A receiver waiting on a port whose receive right is moved away gets MACH_RCV_PORT_CHANGED; one waiting on a destroyed set MACH_RCV_PORT_DIED. */
+    /**
+     * A receiver waiting on a port whose receive right its task loses - moved away in a message or
+     * taken by mach_port_extract_right - gets MACH_RCV_PORT_DIED, as GNU Mach's
+     * ipc_port_clear_receiver tells it (the manual: "the caller lost the rights specified by
+     * rcv_name"; MACH_RCV_PORT_CHANGED is only for a port moved into a set); one waiting on a
+     * destroyed set gets MACH_RCV_PORT_DIED too.
+     */
     @Test
-    void receiversLearnThatTheirPortMovedOrTheirSetDied() {
+    void receiversLearnThatTheyLostTheirPortOrTheirSetDied() {
         IpcFixture.Call waiting = f.receive(B, port);
         int aPort = f.allocate(A);
         int aSend = f.sendRightIn(A, aPort, B);
         f.send(B, to(aSend, 1).withBody(new MsgItem.Port(port, MsgType.MOVE_RECEIVE)));
-        assertThat(waiting.code()).isEqualTo(MACH_RCV_PORT_CHANGED);
+        assertThat(waiting.code()).as("moved away in a message").isEqualTo(MACH_RCV_PORT_DIED);
+        int moved = ((MsgItem.Port) f.take(A, aPort).body().get(0)).name();
+        IpcFixture.Call onA = f.receive(A, moved);
+        f.ipc.machPortExtractRight(A, moved, MsgType.MOVE_RECEIVE, B).orThrow("mach_port_extract_right");
+        assertThat(onA.code()).as("taken by mach_port_extract_right").isEqualTo(MACH_RCV_PORT_DIED);
         int set = f.allocateSet(A);
         IpcFixture.Call onSet = f.receive(A, set);
         f.ipc.machPortDestroy(A, set);
