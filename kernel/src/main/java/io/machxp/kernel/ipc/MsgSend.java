@@ -14,6 +14,7 @@ import java.util.function.Consumer;
  *          destination not a right of that disposition, or dead
  *                                   -> MACH_SEND_INVALID_DEST, nothing happened
  *          reply not a right of its disposition -> MACH_SEND_INVALID_REPLY, nothing happened
+ *          destination and reply the same name: {@link SameNameHeader} (atomic, GNU's rules)
  *  body:   a right item the sender does not hold -> MACH_SEND_INVALID_RIGHT, a right item without
  *          COMPLEX or with no right disposition -> MACH_SEND_INVALID_TYPE, deallocated memory ->
  *          MACH_SEND_INVALID_MEMORY: the message is destroyed, header rights too
@@ -50,20 +51,34 @@ final class MsgSend {
             return;
         }
         int dest = msg.remotePort();
-        if (dest == Mach.MACH_PORT_NULL || dest == Mach.MACH_PORT_DEAD
+        int reply = msg.localPort();
+        boolean hasReply = reply != Mach.MACH_PORT_NULL && reply != Mach.MACH_PORT_DEAD;
+        boolean sameName = SameNameHeader.applies(msg);
+        if (sameName) {
+            KernReturn header = SameNameHeader.check(ipc.rights, space, msg);
+            if (!header.ok()) {
+                done.accept(header);
+                return;
+            }
+        } else if (dest == Mach.MACH_PORT_NULL || dest == Mach.MACH_PORT_DEAD
                 || !ipc.rights.check(space, dest, destType, false).ok()) {
             done.accept(KernReturn.MACH_SEND_INVALID_DEST);
             return;
-        }
-        int reply = msg.localPort();
-        boolean hasReply = reply != Mach.MACH_PORT_NULL && reply != Mach.MACH_PORT_DEAD;
-        if (hasReply && (!ipc.rights.check(space, reply, replyType, true).ok() || usedUpByDest(space, msg))) {
+        } else if (hasReply && !ipc.rights.check(space, reply, replyType, true).ok()) {
             done.accept(KernReturn.MACH_SEND_INVALID_REPLY);
             return;
         }
-        Carried destRight = ipc.rights.copyin(space, dest, destType);
-        Carried replyRight = hasReply ? ipc.rights.copyin(space, reply, replyType)
-                : reply == Mach.MACH_PORT_DEAD ? Carried.dead(replyType.delivered()) : null;
+        Carried destRight;
+        Carried replyRight;
+        if (sameName) {
+            Carried[] both = SameNameHeader.copyin(ipc.rights, space, msg);
+            destRight = both[0];
+            replyRight = both[1];
+        } else {
+            destRight = ipc.rights.copyin(space, dest, destType);
+            replyRight = hasReply ? ipc.rights.copyin(space, reply, replyType)
+                    : reply == Mach.MACH_PORT_DEAD ? Carried.dead(replyType.delivered()) : null;
+        }
         List<KMsg.Item> items = new ArrayList<>(msg.body().size());
         KernReturn bad = copyinBody(space, msg, items);
         KMsg k = new KMsg(destRight, replyRight, msg.id(), msg.complex(), items, msg.size(), tid);
@@ -99,19 +114,6 @@ final class MsgSend {
 
     /** Bytes charged per item beyond its size in the message (the kernel's objects for it). */
     static final int ITEM_OVERHEAD = 32;
-
-    /** Destination and reply name the same right and the destination's move uses it up. */
-    private static boolean usedUpByDest(IpcSpace space, MachMessage msg) {
-        if (msg.remotePort() != msg.localPort()) {
-            return false;
-        }
-        IpcEntry e = space.lookup(msg.remotePort());
-        MsgType d = msg.remoteType();
-        MsgType r = msg.localType();
-        boolean destMoves = d == MsgType.MOVE_SEND || d == MsgType.MOVE_SEND_ONCE;
-        boolean replyNeedsSend = r == MsgType.MOVE_SEND || r == MsgType.COPY_SEND || r == MsgType.MOVE_SEND_ONCE;
-        return destMoves && replyNeedsSend && (e.has(PortRight.SEND_ONCE) || e.urefs < 2);
-    }
 
     /** Copies in the body; on a bad item returns its error (what was copied in stays in {@code items}). */
     private KernReturn copyinBody(IpcSpace space, MachMessage msg, List<KMsg.Item> items) {
