@@ -148,6 +148,16 @@ public final class LocalTask {
         code("mach_port_set_qlimit", ipc -> ipc.machPortSetQlimit(task.id, name, qlimit));
     }
 
+    /** mach_port_set_seqno: the sequence number of the next message received through the port. */
+    public void machPortSetSeqno(int name, int seqno) {
+        code("mach_port_set_seqno", ipc -> ipc.machPortSetSeqno(task.id, name, seqno));
+    }
+
+    /** mach_port_set_mscount: the port's make-send count. */
+    public void machPortSetMscount(int name, int mscount) {
+        code("mach_port_set_mscount", ipc -> ipc.machPortSetMscount(task.id, name, mscount));
+    }
+
     /** mach_port_get_receive_status. */
     public ReceiveStatus machPortGetReceiveStatus(int name) {
         return port("mach_port_get_receive_status", ipc -> ipc.machPortGetReceiveStatus(task.id, name));

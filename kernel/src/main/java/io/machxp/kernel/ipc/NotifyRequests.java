@@ -62,7 +62,7 @@ final class NotifyRequests {
         }
         int previousName = ipc.rights.copyout(space, previous);
         if (variant == Mach.MACH_NOTIFY_NO_SENDERS && right != null && port.srights == 0 && RemoteRefs.noRemoteSenders(port)
-                && port.mscount >= sync) {
+                && Integer.compareUnsigned(port.mscount, sync) >= 0) { // mach_port_mscount_t is unsigned
             port.nsRequest = null;
             ipc.notifications.noSenders(right, port.mscount);
         }

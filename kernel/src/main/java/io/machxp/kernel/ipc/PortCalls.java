@@ -259,6 +259,24 @@ final class PortCalls {
         return KernReturn.KERN_SUCCESS;
     }
 
+    /** mach_port_set_seqno: the next message received through the port is stamped {@code seqno} (any value). */
+    KernReturn setSeqno(IpcSpace space, int name, int seqno) {
+        IpcResult<Port> p = receivePort(space, name);
+        if (p.code().ok()) {
+            p.value().seqno = seqno;
+        }
+        return p.code();
+    }
+
+    /** mach_port_set_mscount: the port's make-send count (any value; no-senders carries it, MAKE_SEND counts on from it). */
+    KernReturn setMscount(IpcSpace space, int name, int mscount) {
+        IpcResult<Port> p = receivePort(space, name);
+        if (p.code().ok()) {
+            p.value().mscount = mscount;
+        }
+        return p.code();
+    }
+
     IpcResult<ReceiveStatus> getReceiveStatus(IpcSpace space, int name) {
         IpcResult<Port> r = receivePort(space, name);
         if (!r.code().ok()) {
