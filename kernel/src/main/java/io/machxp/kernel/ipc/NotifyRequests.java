@@ -9,8 +9,10 @@ package io.machxp.kernel.ipc;
  *                  notify port instead
  *  NO_SENDERS      on a receive right: when the last send right goes (fires at once if there is
  *                  none and mscount >= sync), carrying mscount
- *  DEAD_NAME       on a send or send-once right: when the port dies (the dead name gets one more
- *                  user reference); on a dead name with sync != 0, at once
+ *  DEAD_NAME       on a send, send-once or receive right's name: when the port dies (the dead name
+ *                  gets one more user reference); on a dead name with sync != 0, at once. The
+ *                  request belongs to the name: freed first (a receive-only name whose right is
+ *                  destroyed or moved away, too), it ends in PORT_DELETED (GNU's ipc_right_dnrequest)
  * </pre>
  */
 final class NotifyRequests {
@@ -89,7 +91,7 @@ final class NotifyRequests {
             ipc.notifications.deadName(ipc.rights.copyin(space, notify, d), e.name);
             return IpcResult.ok(Mach.MACH_PORT_NULL);
         }
-        if (e.has(PortRight.RECEIVE) || !(e.has(PortRight.SEND) || e.has(PortRight.SEND_ONCE))) {
+        if (!(e.has(PortRight.SEND) || e.has(PortRight.SEND_ONCE) || e.has(PortRight.RECEIVE))) {
             return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
         }
         Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);

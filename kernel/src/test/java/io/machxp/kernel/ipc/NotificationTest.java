@@ -147,7 +147,7 @@ class NotificationTest {
         assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).isEqualTo(KERN_INVALID_TASK);
     }
 
-    /** Request errors: unknown variants and bad notify dispositions KERN_INVALID_VALUE, a notify name without the right KERN_INVALID_CAPABILITY, a receive-right name for DEAD_NAME KERN_INVALID_RIGHT. */
+    /** Request errors: unknown variants and bad notify dispositions KERN_INVALID_VALUE, a notify name without the right KERN_INVALID_CAPABILITY, a port set's name for DEAD_NAME KERN_INVALID_RIGHT. */
     @Test
     void requestErrors() {
         assertThat(request(A, send, 0x42, 0).code()).isEqualTo(KERN_INVALID_VALUE);
@@ -156,7 +156,7 @@ class NotificationTest {
         assertThat(f.ipc.machPortRequestNotification(A, send, Mach.MACH_NOTIFY_DEAD_NAME, 0, send,
                 MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KERN_INVALID_CAPABILITY);
         assertThat(request(A, 0x777, Mach.MACH_NOTIFY_DEAD_NAME, 0).code()).isEqualTo(KERN_INVALID_NAME);
-        assertThat(request(A, notify, Mach.MACH_NOTIFY_DEAD_NAME, 0).code()).isEqualTo(KERN_INVALID_RIGHT);
+        assertThat(request(A, f.allocateSet(A), Mach.MACH_NOTIFY_DEAD_NAME, 0).code()).isEqualTo(KERN_INVALID_RIGHT);
         assertThat(request(A, send, Mach.MACH_NOTIFY_NO_SENDERS, 0).code()).isEqualTo(KERN_INVALID_RIGHT);
     }
 }
