@@ -6,6 +6,7 @@ import io.machxp.kernel.ipc.KernReturn;
 import io.machxp.kernel.ipc.KernReturnException;
 import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortNames;
 import io.machxp.kernel.ipc.PortRight;
 import io.machxp.kernel.ipc.ReceiveStatus;
 import io.machxp.kernel.task.MachTask;
@@ -146,6 +147,16 @@ public final class LocalTask {
     /** mach_port_set_qlimit (0..MACH_PORT_QLIMIT_MAX). */
     public void machPortSetQlimit(int name, int qlimit) {
         code("mach_port_set_qlimit", ipc -> ipc.machPortSetQlimit(task.id, name, qlimit));
+    }
+
+    /** mach_port_names: this task's names and their types. */
+    public PortNames machPortNames() {
+        return port("mach_port_names", ipc -> ipc.machPortNames(task.id));
+    }
+
+    /** mach_port_get_set_status: the names of a port set's members. */
+    public int[] machPortGetSetStatus(int name) {
+        return port("mach_port_get_set_status", ipc -> ipc.machPortGetSetStatus(task.id, name));
     }
 
     /** mach_port_set_seqno: the sequence number of the next message received through the port. */

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * if none) and hands the call to the part that owns it:
  * <ul>
  *   <li>{@link PortCalls}: mach_port_allocate, deallocate, destroy, mod_refs, insert_right,
- *       extract_right, move_member, set_qlimit / set_seqno / set_mscount / get_receive_status /
- *       get/set_attributes;
+ *       extract_right, move_member, names, get_set_status, set_qlimit / set_seqno / set_mscount /
+ *       get_receive_status / get/set_attributes;
  *       {@link NotifyRequests}: mach_port_request_notification;
  *   <li>{@link MsgSend} (copyin, queue limits) and {@link Delivery} (queues, receivers, the
  *       receive half): mach_msg;
@@ -339,6 +339,18 @@ public final class IpcCore {
     public KernReturn machPortSetQlimit(long taskId, int name, int qlimit) {
         IpcSpace s = spaces.get(taskId);
         return s == null ? KernReturn.KERN_INVALID_TASK : ports.setQlimit(s, name, qlimit);
+    }
+
+    /** mach_port_names: the task's names and their types. */
+    public IpcResult<PortNames> machPortNames(long taskId) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.names(s);
+    }
+
+    /** mach_port_get_set_status: the names of a port set's members. */
+    public IpcResult<int[]> machPortGetSetStatus(long taskId, int name) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? noTask() : ports.getSetStatus(s, name);
     }
 
     /** mach_port_set_seqno: the sequence number of the next message received through the port. */

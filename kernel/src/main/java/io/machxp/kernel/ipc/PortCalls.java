@@ -149,6 +149,31 @@ final class PortCalls {
         return IpcResult.ok(e.type | (request ? Mach.MACH_PORT_TYPE_DNREQUEST : 0));
     }
 
+    /** mach_port_names: every name of the space, in increasing order, with its type (dead ports' rights as dead names). */
+    IpcResult<PortNames> names(IpcSpace space) {
+        java.util.List<IpcEntry> all = space.all();
+        int[] names = new int[all.size()];
+        int[] types = new int[all.size()];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = all.get(i).name;
+            types[i] = type(space, names[i]).value();
+        }
+        return IpcResult.ok(new PortNames(names, types));
+    }
+
+    /** mach_port_get_set_status: the names of the set's members, in increasing order. */
+    IpcResult<int[]> getSetStatus(IpcSpace space, int name) {
+        IpcEntry e = space.lookup(name);
+        if (e == null) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_NAME);
+        }
+        if (!e.has(PortRight.PORT_SET)) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
+        }
+        return IpcResult.ok(e.set().members.stream().mapToInt(p -> space.nameOf(p).name)
+                .boxed().sorted(Integer::compareUnsigned).mapToInt(Integer::intValue).toArray());
+    }
+
     /** mach_port_insert_right: the right {@code from} holds under {@code fromName}, into {@code space} as {@code name}. */
     KernReturn insertRight(IpcSpace space, int name, IpcSpace from, int fromName, MsgType d) {
         if (d == null || d == MsgType.PORT_NAME || name == Mach.MACH_PORT_NULL || name == Mach.MACH_PORT_DEAD) {
