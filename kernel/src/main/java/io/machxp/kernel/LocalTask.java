@@ -149,6 +149,11 @@ public final class LocalTask {
         code("mach_port_set_qlimit", ipc -> ipc.machPortSetQlimit(task.id, name, qlimit));
     }
 
+    /** mach_port_rename: the rights under {@code oname} move to the unused name {@code nname}. */
+    public void machPortRename(int oname, int nname) {
+        code("mach_port_rename", ipc -> ipc.machPortRename(task.id, oname, nname));
+    }
+
     /** mach_port_names: this task's names and their types. */
     public PortNames machPortNames() {
         return port("mach_port_names", ipc -> ipc.machPortNames(task.id));

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * if none) and hands the call to the part that owns it:
  * <ul>
  *   <li>{@link PortCalls}: mach_port_allocate, deallocate, destroy, mod_refs, insert_right,
- *       extract_right, move_member, names, get_set_status, set_qlimit / set_seqno / set_mscount /
+ *       extract_right, move_member, rename, names, get_set_status, set_qlimit / set_seqno / set_mscount /
  *       get_receive_status / get/set_attributes;
  *       {@link NotifyRequests}: mach_port_request_notification;
  *   <li>{@link MsgSend} (copyin, queue limits) and {@link Delivery} (queues, receivers, the
@@ -339,6 +339,12 @@ public final class IpcCore {
     public KernReturn machPortSetQlimit(long taskId, int name, int qlimit) {
         IpcSpace s = spaces.get(taskId);
         return s == null ? KernReturn.KERN_INVALID_TASK : ports.setQlimit(s, name, qlimit);
+    }
+
+    /** mach_port_rename: the rights under {@code oname} move to the unused name {@code nname}. */
+    public KernReturn machPortRename(long taskId, int oname, int nname) {
+        IpcSpace s = spaces.get(taskId);
+        return s == null ? KernReturn.KERN_INVALID_TASK : ports.rename(s, oname, nname);
     }
 
     /** mach_port_names: the task's names and their types. */

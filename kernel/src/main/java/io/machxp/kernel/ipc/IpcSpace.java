@@ -84,6 +84,23 @@ final class IpcSpace {
         }
     }
 
+    /**
+     * mach_port_rename's step: the rights of {@code e} move to a new entry under {@code name}
+     * (unused), and {@code e}'s name is freed; returns the new entry.
+     */
+    IpcEntry rename(IpcEntry e, int name) {
+        IpcEntry n = allocate(name);
+        n.object = e.object;
+        n.type = e.type;
+        n.urefs = e.urefs;
+        n.donation = e.donation;
+        entries.remove(e.name);
+        if (e.port() != null && byPort.get(e.port()) == e) {
+            byPort.put(e.port(), n);
+        }
+        return n;
+    }
+
     /** Frees the name. */
     void free(IpcEntry e) {
         e.endDonation();

@@ -149,6 +149,36 @@ final class PortCalls {
         return IpcResult.ok(e.type | (request ? Mach.MACH_PORT_TYPE_DNREQUEST : 0));
     }
 
+    /**
+     * mach_port_rename: the rights under {@code oname} move to {@code nname}, with what hangs on
+     * the name (a dead-name request, a set's name). GNU's order of checks (ipc_object_rename):
+     * the new name's validity, then whether it is in use, then the old name.
+     */
+    KernReturn rename(IpcSpace space, int oname, int nname) {
+        if (nname == Mach.MACH_PORT_NULL || nname == Mach.MACH_PORT_DEAD) {
+            return KernReturn.KERN_INVALID_VALUE;
+        }
+        if (space.inUse(nname)) {
+            return KernReturn.KERN_NAME_EXISTS;
+        }
+        IpcEntry e = space.lookup(oname);
+        if (e == null) {
+            return KernReturn.KERN_INVALID_NAME;
+        }
+        IpcEntry n = space.rename(e, nname);
+        Port port = n.port();
+        if (port != null) {
+            Carried request = port.deadNameRequests.remove(new Port.DeadNameKey(space, oname));
+            if (request != null) {
+                port.deadNameRequests.put(new Port.DeadNameKey(space, nname), request);
+            }
+        }
+        if (n.set() != null) {
+            n.set().name = nname;
+        }
+        return KernReturn.KERN_SUCCESS;
+    }
+
     /** mach_port_names: every name of the space, in increasing order, with its type (dead ports' rights as dead names). */
     IpcResult<PortNames> names(IpcSpace space) {
         java.util.List<IpcEntry> all = space.all();

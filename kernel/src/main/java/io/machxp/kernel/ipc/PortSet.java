@@ -14,8 +14,8 @@ import java.util.Set;
 final class PortSet {
     final long id;
     final IpcSpace space;
-    /** Its name in its space. */
-    final int name;
+    /** Its name in its space (mach_port_rename changes it). */
+    int name;
     boolean active = true;
     final Set<Port> members = new LinkedHashSet<>();
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();
