@@ -12,10 +12,12 @@ import io.machxp.proto.task.MachPortInsertRightRequest;
 import io.machxp.proto.task.MachPortModRefsRequest;
 import io.machxp.proto.task.MachPortMoveMemberRequest;
 import io.machxp.proto.task.MachPortNameRequest;
+import io.machxp.proto.task.MachPortNamesReply;
 import io.machxp.proto.task.MachPortReceiveStatusReply;
 import io.machxp.proto.task.MachPortReply;
 import io.machxp.proto.task.MachPortRequestNotificationRequest;
 import io.machxp.proto.task.MachPortSetQlimitRequest;
+import io.machxp.proto.task.MachPortSetValueRequest;
 
 import com.google.protobuf.ByteString;
 import io.machxp.proto.shm.CallLayout;
@@ -256,6 +258,44 @@ public final class TaskClient {
     public void machPortSetQlimit(int name, int qlimit) {
         checked("mach_port_set_qlimit", kernel.call(() -> kernel.ipc.machPortSetQlimit(
                 MachPortSetQlimitRequest.newBuilder().setTask(id).setName(name).setQlimit(qlimit).build())));
+    }
+
+    /** mach_port_set_seqno: the sequence number of the next message received through the port. */
+    public void machPortSetSeqno(int name, int seqno) {
+        checked("mach_port_set_seqno", kernel.call(() -> kernel.ipc.machPortSetSeqno(valueRequest(name, seqno))));
+    }
+
+    /** mach_port_set_mscount: the port's make-send count. */
+    public void machPortSetMscount(int name, int mscount) {
+        checked("mach_port_set_mscount", kernel.call(() -> kernel.ipc.machPortSetMscount(valueRequest(name, mscount))));
+    }
+
+    /** mach_port_rename: the rights under {@code oname} move to the unused name {@code nname}. */
+    public void machPortRename(int oname, int nname) {
+        checked("mach_port_rename", kernel.call(() -> kernel.ipc.machPortRename(valueRequest(oname, nname))));
+    }
+
+    /** mach_port_names: this task's names (increasing) and, at the same index, their types. */
+    public MachPortNamesReply machPortNames() {
+        return checkedNames("mach_port_names", kernel.call(() -> kernel.ipc.machPortNames(nameRequest(0))));
+    }
+
+    /** mach_port_get_set_status: the names of the set's members, in increasing order. */
+    public int[] machPortGetSetStatus(int name) {
+        return checkedNames("mach_port_get_set_status", kernel.call(() -> kernel.ipc.machPortGetSetStatus(nameRequest(name))))
+                .getNamesList().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private MachPortSetValueRequest valueRequest(int name, int value) {
+        return MachPortSetValueRequest.newBuilder().setTask(id).setName(name).setValue(value).build();
+    }
+
+    private static MachPortNamesReply checkedNames(String call, MachPortNamesReply r) {
+        KernReturn k = KernReturn.of(r.getKernReturn());
+        if (!k.ok()) {
+            throw new KernReturnException(k, call);
+        }
+        return r;
     }
 
     /** mach_port_get_receive_status. */

@@ -89,6 +89,39 @@ class MachIpcOverGrpcTest {
                 .isEqualTo(KernReturn.KERN_INVALID_NAME);
     }
 
+    /**
+     * mach_port_set_seqno, set_mscount, rename, names and get_set_status over gRPC: the next
+     * message carries the seqno set, get_receive_status the mscount, the renamed port's name is
+     * listed with its type, a set's members by name; a name that is no receive right is
+     * KERN_INVALID_RIGHT as a value.
+     */
+    @Test
+    void seqnoMscountRenameNamesAndSetStatusOverGrpc() {
+        int p = server.machPortAllocate(PortRight.RECEIVE);
+        int toP = server.machPortExtractRight(p, MsgType.MAKE_SEND, client).name();
+        server.machPortSetSeqno(p, 40);
+        server.machPortSetMscount(p, 7);
+        assertThat(server.machPortGetReceiveStatus(p).getMscount()).isEqualTo(7);
+        int renamed = 0x7000 + p;
+        server.machPortRename(p, renamed);
+        int set = server.machPortAllocate(PortRight.PORT_SET);
+        server.machPortMoveMember(renamed, set);
+        assertThat(server.machPortGetSetStatus(set)).containsExactly(renamed);
+        var names = server.machPortNames();
+        int at = names.getNamesList().indexOf(renamed);
+        assertThat(at).isNotNegative();
+        assertThat(names.getTypes(at)).isEqualTo(PortRight.RECEIVE.typeBit());
+        ThreadClient sender = client.threadCreate();
+        assertThat(sender.machMsg(MachMessage.to(toP, MsgType.COPY_SEND, 3), Mach.MACH_SEND_MSG, 0, 0, 0).code())
+                .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        MachMessage got = server.threadCreate().machMsg(null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, 4096, set, 0)
+                .message();
+        assertThat(got.localPort()).isEqualTo(renamed);
+        assertThat(got.seqno()).isEqualTo(40);
+        assertThat(catchThrowableOfType(KernReturnException.class, () -> server.machPortSetSeqno(set, 1)).code())
+                .isEqualTo(KernReturn.KERN_INVALID_RIGHT);
+    }
+
     /** A client that cancels a blocked mach_msg (here by its deadline) frees the thread: its next call is not EBUSY. */
     @Test
     void aCancelledReceiveFreesTheThread() {

@@ -13,6 +13,7 @@ import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.ipc.MsgType;
+import io.machxp.kernel.ipc.PortNames;
 import io.machxp.kernel.ipc.ReceiveStatus;
 import io.machxp.proto.task.*;
 import java.util.function.Function;
@@ -149,6 +150,47 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                     }
                     return b.build();
                 });
+    }
+
+    @Override
+    public void machPortSetSeqno(MachPortSetValueRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortSetSeqno(t, r.getName(), r.getValue()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortSetMscount(MachPortSetValueRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortSetMscount(t, r.getName(), r.getValue()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortRename(MachPortSetValueRequest r, StreamObserver<MachPortReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortRename(t, r.getName(), r.getValue()), MachIpcService::code);
+    }
+
+    @Override
+    public void machPortNames(MachPortNameRequest r, StreamObserver<MachPortNamesReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortNames(t), (IpcResult<PortNames> x) -> {
+            var b = MachPortNamesReply.newBuilder().setKernReturn(x.code().code).setKernReturnName(x.code().name());
+            if (x.value() != null) {
+                for (int i = 0; i < x.value().names().length; i++) {
+                    b.addNames(x.value().names()[i]).addTypes(x.value().types()[i]);
+                }
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void machPortGetSetStatus(MachPortNameRequest r, StreamObserver<MachPortNamesReply> out) {
+        port(r.getTask(), out, t -> ipc -> ipc.machPortGetSetStatus(t, r.getName()), (IpcResult<int[]> x) -> {
+            var b = MachPortNamesReply.newBuilder().setKernReturn(x.code().code).setKernReturnName(x.code().name());
+            if (x.value() != null) {
+                for (int member : x.value()) {
+                    b.addNames(member);
+                }
+            }
+            return b.build();
+        });
     }
 
     @Override
