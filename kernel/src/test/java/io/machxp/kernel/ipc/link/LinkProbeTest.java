@@ -392,7 +392,10 @@ class LinkProbeTest {
         assertThat(k1.links.hopBoundDrops() + k2.links.hopBoundDrops()).as("nothing went on looping").isEqualTo(frames);
         assertThat(logged.stream().filter(m -> m.contains("the hop bound"))).as("one WARN per kernel: rate-limited")
                 .hasSizeBetween(1, 2);
-        assertThat(k1.links.dead(ROGUE)).as("the frames were well formed: the rogue's link stays").isFalse();
+        // The frames were well formed: neither kernel refused them. (The rogue says nothing while
+        // the test waits, so on a loaded machine its links may end for silence, after a lease.)
+        assertThat(logged.stream().filter(m -> m.contains("kernel " + ROGUE + " is dead for IPC")))
+                .as("the rogue's links ended for no reason but silence").allMatch(m -> m.endsWith("silent for a lease"));
     }
 
     // ---- a peer that does not read -----------------------------------------------------------
