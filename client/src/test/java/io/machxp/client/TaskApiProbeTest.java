@@ -1,0 +1,311 @@
+package io.machxp.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.proto.task.MachIpcGrpc;
+import io.machxp.proto.task.MachMessage;
+import io.machxp.proto.task.MachMsgItem;
+import io.machxp.proto.task.MachMsgReply;
+import io.machxp.proto.task.MachMsgRequest;
+import io.machxp.proto.task.MachPortAllocateRequest;
+import io.machxp.proto.task.MachPortNameRequest;
+import io.machxp.proto.task.MachTaskGrpc;
+import io.machxp.proto.task.TaskTerminateRequest;
+import io.machxp.proto.task.TaskWatchEvent;
+import io.machxp.proto.task.TaskWatchRequest;
+import io.machxp.proto.task.ThreadTerminateRequest;
+import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.VmUnlockFutexRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The task API probed by an outside reviewer: a client written from task.proto and the docs
+ * alone (raw stubs, {@link RawKernel}), against an embedded pager and kernel on loopback. These
+ * probes cover what TaskContractProbeTest and MachIpcContractProbeTest do not: streams a client
+ * holds open (task_watch, streamed receives) and what ends them, calls left waiting when their
+ * thread or task ends, and values at the edges of the proto's unsigned fields. Each states the
+ * promise it checks and that the kernel goes on serving.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class TaskApiProbeTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    // task.proto's MachIpc comments and GNU Mach's mach/message.h, mach/port.h
+    private static final int RIGHT_RECEIVE = 1;
+    private static final int MAKE_SEND_ONCE = 21;
+    private static final int SEND_MSG = 0x1;
+    private static final int RCV_MSG = 0x2;
+    private static final int MACH_SEND_NO_BUFFER = 0x1000000d;
+
+    private final EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of("obj", 4 * 4096L));
+    private final RawKernel a = new RawKernel(cluster.kernelTargets().get(0));
+
+    TaskApiProbeTest() throws Exception {}
+
+    @AfterEach
+    void close() {
+        a.close();
+        cluster.close();
+    }
+
+    private static VmLockFutexRequest lock(long task, int tid, long address) {
+        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    private static VmUnlockFutexRequest unlock(long task, int tid, long address) {
+        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    private int receivePort(long task) {
+        MachPortAllocateRequest r = MachPortAllocateRequest.newBuilder().setTask(task).setRight(RIGHT_RECEIVE).build();
+        return a.ipc().machPortAllocate(r).getName();
+    }
+
+    private int queued(long task, int port) {
+        return a.ipc().machPortGetReceiveStatus(MachPortNameRequest.newBuilder().setTask(task).setName(port).build())
+                .getMsgcount();
+    }
+
+    /** A message to {@code port} through a send-once right made from its receive right (no qlimit). */
+    private static MachMsgRequest sendOnce(long task, int thread, int port, int id, int bytes) {
+        MachMessage msg = MachMessage.newBuilder().setBits(MAKE_SEND_ONCE).setRemotePort(port).setId(id)
+                .addBody(MachMsgItem.newBuilder().setInlineData(ByteString.copyFrom(new byte[bytes]))).build();
+        return MachMsgRequest.newBuilder().setTask(task).setThread(thread).setOption(SEND_MSG).setMsg(msg).build();
+    }
+
+    private void aStillServes() {
+        long task = a.task("after");
+        long base = a.map(task, "obj");
+        int t = a.thread(task, 10);
+        a.call().vmLockFutex(lock(task, t, base + 8));
+        a.call().vmUnlockFutex(unlock(task, t, base + 8));
+        assertThat(a.word(task, base + 8)).isZero();
+    }
+
+    /** A task_watch stream seen from the client: its events, and how it ended. */
+    private static final class Watch implements StreamObserver<TaskWatchEvent> {
+        final CompletableFuture<TaskWatchEvent> placed = new CompletableFuture<>();
+        final CompletableFuture<Status> ended = new CompletableFuture<>();
+
+        @Override
+        public void onNext(TaskWatchEvent e) {
+            placed.complete(e);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            ended.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            ended.complete(Status.OK);
+        }
+    }
+
+    private Watch watch(long task) {
+        Watch w = new Watch();
+        MachTaskGrpc.newStub(a.channel).taskWatch(TaskWatchRequest.newBuilder().setTask(task).build(), w);
+        return w;
+    }
+
+    // ---- streams a client holds open -------------------------------------------------------------
+
+    /**
+     * A task_watch stream whose task ends by task_terminate is ended by the kernel (OK): the client
+     * learns its task is gone, and the stream does not stay open for a task that no longer exists.
+     */
+    @Test
+    void aWatchEndsWhenItsTaskIsTerminated() throws Exception {
+        long task = a.task("watched");
+        Watch w = watch(task);
+        assertThat(w.placed.get(30, TimeUnit.SECONDS).getTask()).isEqualTo(task);
+        a.call().taskTerminate(TaskTerminateRequest.newBuilder().setTask(task).build());
+        assertThat(w.ended.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        aStillServes();
+    }
+
+    /**
+     * The cost of a watch that outlives its task: a kernel serves at most 1,024 calls at once on a
+     * connection (docs/limits.md), so a client that watches each task it creates, as task.proto
+     * asks, and ends each with task_terminate must not use that budget up. Here 1,100 tasks in a
+     * row on one channel; the kernel still answers the channel's next call.
+     */
+    @Test
+    void watchesOfTerminatedTasksDoNotUseUpTheConnection() throws Exception {
+        List<Watch> watches = new ArrayList<>();
+        for (int i = 0; i < 1_100; i++) {
+            long task = a.call().withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .taskCreate(io.machxp.proto.task.TaskCreateRequest.newBuilder().setName("t" + i).build()).getTask();
+            Watch w = watch(task);
+            w.placed.get(10, TimeUnit.SECONDS);
+            a.call().withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .taskTerminate(TaskTerminateRequest.newBuilder().setTask(task).build());
+            watches.add(w);
+        }
+        for (Watch w : watches) {
+            assertThat(w.ended.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        }
+        aStillServes();
+    }
+
+    /**
+     * A streamed receive (MachMsgReceive) whose client does not read what it was sent stops
+     * receiving: the messages stay queued on the port, where the sender's budget of queued bytes
+     * (docs/limits.md: a quarter of 128 MiB) bounds them and MACH_SEND_NO_BUFFER tells the sender,
+     * instead of being moved without bound into the stream's buffers inside the kernel. Once the
+     * client reads again, every message comes, in order.
+     */
+    @Test
+    void aStreamedReceiveWaitsForItsReader() throws Exception {
+        long task = a.task("stream");
+        int port = receivePort(task);
+        int receiver = a.thread(task, 10);
+        int sender = a.thread(task, 10);
+        BlockingQueue<MachMsgReply> got = new LinkedBlockingQueue<>();
+        CompletableFuture<Status> closed = new CompletableFuture<>();
+        ClientCall<MachMsgRequest, MachMsgReply> call = a.channel.newCall(MachIpcGrpc.getMachMsgReceiveMethod(),
+                CallOptions.DEFAULT);
+        call.start(new ClientCall.Listener<>() {
+            @Override
+            public void onMessage(MachMsgReply m) {
+                got.add(m);
+            }
+
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+                closed.complete(status);
+            }
+        }, new Metadata());
+        call.sendMessage(MachMsgRequest.newBuilder().setTask(task).setThread(receiver).setOption(RCV_MSG)
+                .setRcvSize(1 << 20).setRcvName(port).build());
+        call.halfClose();
+        call.request(1); // the client takes one message, then reads nothing
+        await().atMost(WAIT).until(() -> "mach_msg".equals(a.blockedIn(receiver)));
+
+        int bytes = 64 << 10;
+        int sent = 0;
+        int refused = 0;
+        while (sent < 1_000) { // 1,000 x 64 KiB: twice the sender's share of the budget
+            int code = a.ipc().machMsg(sendOnce(task, sender, port, sent, bytes)).getKernReturn();
+            if (code != 0) {
+                refused = code;
+                break;
+            }
+            sent++;
+        }
+        assertThat(refused).as("the sender meets its budget (after %d messages)", sent).isEqualTo(MACH_SEND_NO_BUFFER);
+        assertThat(queued(task, port)).as("of %d messages sent, still queued on the port", sent)
+                .isGreaterThanOrEqualTo(sent - 64);
+
+        int total = sent;
+        call.request(Integer.MAX_VALUE); // the client reads again: everything comes, in order
+        await().atMost(WAIT).until(() -> got.size() == total);
+        int id = 0;
+        for (MachMsgReply m : got) {
+            assertThat(m.getKernReturn()).isZero();
+            assertThat(m.getMsg().getId()).isEqualTo(id++);
+        }
+        assertThat(queued(task, port)).isZero();
+        assertThat(a.ipc().machMsg(sendOnce(task, sender, port, sent, bytes)).getKernReturn()).as("room again").isZero();
+        await().atMost(WAIT).until(() -> got.size() == total + 1);
+        call.cancel("done", null);
+        assertThat(closed.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+        aStillServes();
+    }
+
+    // ---- calls left waiting when their thread or task ends ------------------------------------------
+
+    /**
+     * A mach_msg receive waiting when its thread is terminated, and a streamed receive waiting when
+     * its task is: both calls are answered (not left open for good), and the port's other users go on.
+     */
+    @Test
+    void receivesWaitingWhenTheirThreadOrTaskEndsAreAnswered() throws Exception {
+        long task = a.task("rcv");
+        int port = receivePort(task);
+        int t = a.thread(task, 10);
+        ListenableFuture<MachMsgReply> waiting = a.ipcAsync().machMsg(MachMsgRequest.newBuilder().setTask(task)
+                .setThread(t).setOption(RCV_MSG).setRcvSize(4096).setRcvName(port).build());
+        await().atMost(WAIT).until(() -> "mach_msg".equals(a.blockedIn(t)));
+        a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(task).setThread(t).build());
+        Throwable outcome = null;
+        try {
+            waiting.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            outcome = e;
+        }
+        assertThat(waiting).isDone();
+        if (outcome != null) {
+            assertThat(RawKernel.errno(outcome)).isEqualTo("ESRCH");
+        }
+
+        int t2 = a.thread(task, 10);
+        CompletableFuture<Status> streamEnded = new CompletableFuture<>();
+        MachIpcGrpc.newStub(a.channel).machMsgReceive(MachMsgRequest.newBuilder().setTask(task).setThread(t2)
+                .setOption(RCV_MSG).setRcvSize(4096).setRcvName(port).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(MachMsgReply m) {}
+
+                    @Override
+                    public void onError(Throwable e) {
+                        streamEnded.complete(Status.fromThrowable(e));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        streamEnded.complete(Status.OK);
+                    }
+                });
+        await().atMost(WAIT).until(() -> "mach_msg".equals(a.blockedIn(t2)));
+        a.call().taskTerminate(TaskTerminateRequest.newBuilder().setTask(task).build());
+        assertThat(streamEnded.get(30, TimeUnit.SECONDS)).isNotNull();
+        aStillServes();
+    }
+
+    // ---- the edges of unsigned fields ----------------------------------------------------------------
+
+    /**
+     * timeout_millis is a uint64: values past Java's signed range (2^64 - 1 is what a C client's
+     * UINT64_MAX or a "forever" of -1 becomes) mean a wait longer than any run, never "expired
+     * already". The lock waits, and the owner's unlock hands the futex over.
+     */
+    @Test
+    void lockTimeoutsAtTheTopOfTheirRangeWait() throws Exception {
+        long task = a.task("t");
+        long base = a.map(task, "obj");
+        int owner = a.thread(task, 10);
+        a.call().vmLockFutex(lock(task, owner, base));
+        for (long timeout : new long[] {-1L, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            int waiter = a.thread(task, 10);
+            ListenableFuture<VmLockFutexReply> waiting = a.async.vmLockFutex(
+                    lock(task, waiter, base).toBuilder().setTimeoutMillis(timeout).build());
+            await().atMost(WAIT).until(() -> waiting.isDone() || "vm_lock_futex".equals(a.blockedIn(waiter)));
+            assertThat(waiting.isDone()).as("timeout %s answered at once", Long.toUnsignedString(timeout)).isFalse();
+            a.call().vmUnlockFutex(unlock(task, owner, base));
+            waiting.get(30, TimeUnit.SECONDS);
+            assertThat(a.word(task, base) & 0x3fffffff).isEqualTo(waiter);
+            owner = waiter;
+        }
+        aStillServes();
+    }
+}
