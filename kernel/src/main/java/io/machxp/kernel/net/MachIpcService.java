@@ -239,7 +239,12 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                 r.getRcvName(), r.getTimeoutMillis() & 0xFFFFFFFFL, stream).next();
     }
 
-    /** One streamed receive: a mach_msg at a time on the core thread, the next once its message is out. */
+    /**
+     * One streamed receive: a mach_msg at a time on the core thread, the next once its message is
+     * out and the stream can take more (gRPC's isReady). A client that does not read leaves the
+     * messages queued on the port, where the senders' budget of queued bytes counts them, instead
+     * of having them moved into the stream's buffers without bound; its onReady resumes receiving.
+     */
     private final class StreamedReceive {
         private final TaskHandles.Ref ref;
         private final int thread;
@@ -251,6 +256,8 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         /** The call in the core now (core thread), to interrupt on cancel. */
         private Reply<MsgReturn> current;
         private boolean cancelled;
+        /** Core thread: the last message went out to a stream that could take no more; onReady goes on. */
+        private boolean paused;
 
         StreamedReceive(TaskHandles.Ref ref, int thread, int option, int rcvSize, int rcvName, long timeout,
                 ServerCallStreamObserver<MachMsgReply> out) {
@@ -265,6 +272,12 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                 cancelled = true;
                 if (current != null) {
                     ref.core().ipc().abort(ref.id(), thread, current);
+                }
+            }));
+            out.setOnReadyHandler(() -> kernel.execute(() -> {
+                if (paused && !cancelled) {
+                    paused = false;
+                    next();
                 }
             }));
         }
@@ -285,7 +298,11 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                         out.onNext(IpcMessages.toProto(m));
                         // a message received with rights lost to a full name space is a message too
                         if (m.code() == KernReturn.MACH_MSG_SUCCESS || m.code() == KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE) {
-                            next();
+                            if (out.isReady()) {
+                                next();
+                            } else {
+                                paused = true; // the client is behind: wait for its onReady
+                            }
                         } else {
                             out.onCompleted();
                         }
