@@ -280,7 +280,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     /**
      * The client that created a task holds this stream open; when it ends - the client closed it,
      * went away, or its connection broke - the task is terminated, and futexes its threads held
-     * pass on with OWNER_DIED (robust futexes).
+     * pass on with OWNER_DIED (robust futexes). When the task ends otherwise (task_terminate, or
+     * lost with its core's session), the kernel ends the stream ({@link TaskWatches}).
      */
     @Override
     public void taskWatch(TaskWatchRequest request, StreamObserver<TaskWatchEvent> out) {
@@ -303,17 +304,18 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             });
         };
         call.setOnCancelHandler(ended);
+        TaskWatches.Watch watch = handles.watches().open(handle, call);
+        if (handles.ref(handle) == null) { // withdrawn while the watch was being opened: it has ended
+            watch.end(handles.notFound(kernel.name(), handle));
+            return;
+        }
         kernel.execute(() -> {
             if (core.task(taskId) == null) {
-                fail(out, KernelError.of(Errno.ESRCH, "kernel %s has no task %s to watch; create one with task_create",
+                watch.end(KernelError.of(Errno.ESRCH, "kernel %s has no task %s to watch; create one with task_create",
                         kernel.name(), Long.toUnsignedString(handle)));
                 return;
             }
-            try {
-                out.onNext(TaskWatchEvent.newBuilder().setTask(handle).build());
-            } catch (RuntimeException callGone) {
-                // cancelled meanwhile: the cancel handler ends the task
-            }
+            watch.placed(TaskWatchEvent.newBuilder().setTask(handle).build());
         });
     }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *  client --VmLockFutex(task = 0x9c1e...d2)--> taskId(0x9c1e...d2) = 7 --> core.vmLockFutex(7, ...)
  *  client --VmLockFutex(task = 8)-----------> taskId(8) = null --> ESRCH, the core never sees it
  *  TaskTerminate / the TaskWatch ending -----> revoke(handle), then core.taskTerminate(7)
+ *  revoke(handle) or retire(core) -----------> the handle's task_watch streams end ({@link TaskWatches})
  * </pre>
  *
  * A handle names a task of one session's core ({@link Ref}): a kernel that lost its session with
@@ -45,6 +46,8 @@ public final class TaskHandles {
     private final ConcurrentHashMap<Long, Ref> taskIds = new ConcurrentHashMap<>();
     /** Retired handle -> why its task was lost, oldest first (under its own lock). */
     private final java.util.LinkedHashMap<Long, String> lost = new java.util.LinkedHashMap<>();
+    /** The task_watch streams of the handles, ended when their handle is withdrawn. */
+    private final TaskWatches watches = new TaskWatches();
 
     /** A new handle for the core's task {@code taskId}: random, never 0, not given out before on this kernel. */
     public long issue(long taskId) {
@@ -72,18 +75,28 @@ public final class TaskHandles {
         return taskIds.get(handle);
     }
 
-    /** Withdraws a handle (its task is ending); returns the task id it named, or null if none. */
+    /**
+     * Withdraws a handle (its task is ending): its task_watch streams end (OK); returns the task id
+     * it named, or null if none.
+     */
     public Long revoke(long handle) {
         Ref r = taskIds.remove(handle);
         synchronized (lost) {
             lost.remove(handle);
         }
+        watches.end(handle, null);
         return r == null ? null : r.id();
+    }
+
+    /** The task_watch streams open on this kernel. */
+    public TaskWatches watches() {
+        return watches;
     }
 
     /**
      * The session of {@code core} is over: every handle of its tasks is retired, remembered with
-     * {@code why} (a sentence saying what was lost); returns how many.
+     * {@code why} (a sentence saying what was lost), and its task_watch streams end with ESRCH and
+     * that sentence; returns how many.
      */
     public int retire(KernelCore core, String why) {
         int n = 0;
@@ -97,6 +110,8 @@ public final class TaskHandles {
                         lost.remove(lost.keySet().iterator().next());
                     }
                 }
+                watches.end(e.getKey(), KernelError.of(Errno.ESRCH, "task %s is lost: %s",
+                        Long.toUnsignedString(e.getKey()), why));
                 n++;
             }
         }
