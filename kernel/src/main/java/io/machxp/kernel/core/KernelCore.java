@@ -354,11 +354,20 @@ public final class KernelCore {
         }
     }
 
-    /** vm_compare_and_swap on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
+    /**
+     * vm_compare_and_swap on the aligned word of {@code width} (4 or 8) bytes at {@code address}; a
+     * new value wider than a 4-byte word is EINVAL.
+     */
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
         checkThread();
         if (sessions.parkedInGrace(taskId, address, reply, () -> vmCompareAndSwap(taskId, address, width, expected, newValue, reply))) {
+            return;
+        }
+        if (width == 4 && (newValue >>> 32) != 0) { // stored cut to its low half, it would change the word unasked
+            reply.fail(KernelError.of(io.machxp.proto.task.Errno.EINVAL,
+                    "vm_compare_and_swap of a 4-byte word with new value %s, which does not fit in 32 bits; use WORD64 "
+                            + "for a 64-bit value (nothing was written)", Long.toUnsignedString(newValue)));
             return;
         }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
