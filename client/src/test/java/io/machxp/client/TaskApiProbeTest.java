@@ -54,6 +54,7 @@ class TaskApiProbeTest {
     private static final int MAKE_SEND_ONCE = 21;
     private static final int SEND_MSG = 0x1;
     private static final int RCV_MSG = 0x2;
+    private static final int RCV_TIMEOUT = 0x100;
     private static final int MACH_SEND_NO_BUFFER = 0x1000000d;
 
     private final EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of("obj", 4 * 4096L));
@@ -128,6 +129,33 @@ class TaskApiProbeTest {
         return w;
     }
 
+    /** A MachMsgReceive stream with manual flow control: the client takes one message, then reads nothing until told. */
+    private final class ManualReceive {
+        final BlockingQueue<MachMsgReply> got = new LinkedBlockingQueue<>();
+        final CompletableFuture<Status> closed = new CompletableFuture<>();
+        final ClientCall<MachMsgRequest, MachMsgReply> call = a.channel.newCall(MachIpcGrpc.getMachMsgReceiveMethod(),
+                CallOptions.DEFAULT);
+
+        ManualReceive(long task, int thread, int port) {
+            call.start(new ClientCall.Listener<>() {
+                @Override
+                public void onMessage(MachMsgReply m) {
+                    got.add(m);
+                }
+
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                    closed.complete(status);
+                }
+            }, new Metadata());
+            call.sendMessage(MachMsgRequest.newBuilder().setTask(task).setThread(thread).setOption(RCV_MSG)
+                    .setRcvSize(1 << 20).setRcvName(port).build());
+            call.halfClose();
+            call.request(1);
+            await().atMost(WAIT).until(() -> "mach_msg".equals(a.blockedIn(thread)));
+        }
+    }
+
     // ---- streams a client holds open -------------------------------------------------------------
 
     /**
@@ -181,25 +209,10 @@ class TaskApiProbeTest {
         int port = receivePort(task);
         int receiver = a.thread(task, 10);
         int sender = a.thread(task, 10);
-        BlockingQueue<MachMsgReply> got = new LinkedBlockingQueue<>();
-        CompletableFuture<Status> closed = new CompletableFuture<>();
-        ClientCall<MachMsgRequest, MachMsgReply> call = a.channel.newCall(MachIpcGrpc.getMachMsgReceiveMethod(),
-                CallOptions.DEFAULT);
-        call.start(new ClientCall.Listener<>() {
-            @Override
-            public void onMessage(MachMsgReply m) {
-                got.add(m);
-            }
-
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-                closed.complete(status);
-            }
-        }, new Metadata());
-        call.sendMessage(MachMsgRequest.newBuilder().setTask(task).setThread(receiver).setOption(RCV_MSG)
-                .setRcvSize(1 << 20).setRcvName(port).build());
-        call.halfClose();
-        call.request(1); // the client takes one message, then reads nothing
+        ManualReceive stream = new ManualReceive(task, receiver, port);
+        BlockingQueue<MachMsgReply> got = stream.got;
+        ClientCall<MachMsgRequest, MachMsgReply> call = stream.call;
+        CompletableFuture<Status> closed = stream.closed;
         await().atMost(WAIT).until(() -> "mach_msg".equals(a.blockedIn(receiver)));
 
         int bytes = 64 << 10;
@@ -231,6 +244,50 @@ class TaskApiProbeTest {
         call.cancel("done", null);
         assertThat(closed.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
         aStillServes();
+    }
+
+    /**
+     * docs/mach-ipc.md: "A thread in a streamed receive is inside a call between messages too". A
+     * stream waiting for its client to read holds its thread so: blocked in mach_msg, another
+     * call on it EBUSY; the thread's end ends the stream (ESRCH), and the messages it did not take
+     * stay on the port for another receiver.
+     */
+    @Test
+    void aStreamWaitingForItsReaderKeepsItsThreadInTheCall() throws Exception {
+        long task = a.task("held");
+        int port = receivePort(task);
+        int receiver = a.thread(task, 10);
+        int sender = a.thread(task, 10);
+        ManualReceive stream = new ManualReceive(task, receiver, port);
+        for (int i = 0; i < 100; i++) { // 6.4 MiB, more than a stream's buffers take
+            assertThat(a.ipc().machMsg(sendOnce(task, sender, port, i, 64 << 10)).getKernReturn()).isZero();
+        }
+        // messages queued while the receiver is in mach_msg: it is held, not receiving
+        await().atMost(WAIT).until(() -> queued(task, port) > 0 && "mach_msg".equals(a.blockedIn(receiver)));
+        assertBusy(() -> a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task)
+                .setThread(receiver).setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build()));
+
+        a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(task).setThread(receiver).build());
+        stream.call.request(Integer.MAX_VALUE); // gRPC hands the client the end after the messages before it
+        assertThat(stream.closed.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        int left = queued(task, port);
+        assertThat(stream.got.size() + left).as("every message taken by the stream or still queued").isEqualTo(100);
+        int other = a.thread(task, 10);
+        for (int i = 0; i < left; i++) {
+            MachMsgReply m = a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(other)
+                    .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build());
+            assertThat(m.getKernReturn()).isZero();
+            assertThat(m.getMsg().getId()).isEqualTo(100 - left + i);
+        }
+        aStillServes();
+    }
+
+    /** The call fails FAILED_PRECONDITION with EBUSY: its thread is inside another call. */
+    private static void assertBusy(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+        assertThat(t).isInstanceOf(io.grpc.StatusRuntimeException.class);
+        assertThat(Status.fromThrowable(t).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(RawKernel.errno(t)).isEqualTo("EBUSY");
     }
 
     // ---- calls left waiting when their thread or task ends ------------------------------------------
