@@ -62,6 +62,34 @@ public final class KernelIpc {
         });
     }
 
+    /**
+     * A streamed receive between two messages, waiting for its client to read (the network layer's
+     * flow control): the thread stays inside its call, blocked in mach_msg (its other calls are
+     * EBUSY); its death fails {@code holder} (ESRCH); {@link #abort} or {@link #release} ends the hold.
+     */
+    public void hold(long taskId, int tid, Reply<MsgReturn> holder) {
+        core.checkThread();
+        MachThread t = core.tasks.thread(taskId, tid, holder);
+        if (t == null || KernelTasks.busy(t, holder)) {
+            return;
+        }
+        t.blockedIn = "mach_msg";
+        t.blockedReply = holder;
+    }
+
+    /** Ends a {@link #hold}: true if the thread was still held by {@code holder} (alive, not aborted). */
+    public boolean release(long taskId, int tid, Reply<MsgReturn> holder) {
+        core.checkThread();
+        var task = core.tasks.task(taskId);
+        MachThread t = task == null ? null : task.thread(tid);
+        if (t == null || t.blockedReply != holder) {
+            return false;
+        }
+        t.blockedIn = null;
+        t.blockedReply = null;
+        return true;
+    }
+
     /** The caller of a blocked mach_msg gave up: it is answered MACH_SEND_INTERRUPTED or MACH_RCV_INTERRUPTED. */
     public void abort(long taskId, int tid, Reply<MsgReturn> call) {
         core.checkThread();

@@ -244,6 +244,8 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
      * out and the stream can take more (gRPC's isReady). A client that does not read leaves the
      * messages queued on the port, where the senders' budget of queued bytes counts them, instead
      * of having them moved into the stream's buffers without bound; its onReady resumes receiving.
+     * Meanwhile the thread is held in its call ({@code KernelIpc.hold}): still blocked in mach_msg,
+     * its other calls EBUSY, and its death ends the stream.
      */
     private final class StreamedReceive {
         private final TaskHandles.Ref ref;
@@ -277,9 +279,32 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
             out.setOnReadyHandler(() -> kernel.execute(() -> {
                 if (paused && !cancelled) {
                     paused = false;
-                    next();
+                    if (ref.core().ipc().release(ref.id(), thread, current)) {
+                        current = null;
+                        next();
+                    }
                 }
             }));
+        }
+
+        /** Core thread: holds the thread in its call until the stream can take more; its death ends the stream. */
+        private void pause() {
+            paused = true;
+            Reply<MsgReturn> holder = new Reply<>() {
+                @Override
+                public void complete(MsgReturn m) {} // a hold is never completed
+
+                @Override
+                public void fail(io.machxp.kernel.core.KernelError error) {
+                    current = null;
+                    paused = false;
+                    if (!cancelled) {
+                        Answers.fail(out, error);
+                    }
+                }
+            };
+            current = holder;
+            ref.core().ipc().hold(ref.id(), thread, holder);
         }
 
         /** Core thread or a gRPC thread: the next receive. */
@@ -301,7 +326,7 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                             if (out.isReady()) {
                                 next();
                             } else {
-                                paused = true; // the client is behind: wait for its onReady
+                                pause(); // the client is behind: wait for its onReady
                             }
                         } else {
                             out.onCompleted();
