@@ -339,6 +339,40 @@ class TaskApiProbeTest {
         aStillServes();
     }
 
+    // ---- what one client's tasks cost the others ---------------------------------------------------
+
+    /**
+     * KernelThreads lists every thread of the kernel, with its task's name, for every client (the
+     * live view polls it). One client's task with a name of the allowed 255 characters and 16,384
+     * threads (no bound says fewer) must not make that reply too large for a client with gRPC's
+     * default 4 MiB limit: every other client still gets an answer.
+     */
+    @Test
+    void oneClientsThreadsDoNotMakeKernelThreadsTooLargeForOthers() throws Exception {
+        long task = a.task("n".repeat(255));
+        List<ListenableFuture<io.machxp.proto.task.ThreadCreateReply>> batch = new ArrayList<>();
+        for (int i = 0; i < 16_384; i++) {
+            batch.add(a.async.threadCreate(io.machxp.proto.task.ThreadCreateRequest.newBuilder().setTask(task)
+                    .setPriority(1).build()));
+            if (batch.size() == 256) {
+                for (var f : batch) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+                batch.clear();
+            }
+        }
+        io.grpc.ManagedChannel plain = io.grpc.netty.NettyChannelBuilder.forTarget(cluster.kernelTargets().get(0))
+                .usePlaintext().build(); // gRPC's default inbound limit, 4 MiB
+        try {
+            io.machxp.proto.task.KernelThreadsReply reply = MachTaskGrpc.newBlockingStub(plain).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .kernelThreads(io.machxp.proto.task.KernelThreadsRequest.getDefaultInstance());
+            assertThat(reply.getThreadsCount()).isPositive();
+        } finally {
+            plain.shutdownNow();
+        }
+        aStillServes();
+    }
+
     // ---- the edges of unsigned fields ----------------------------------------------------------------
 
     /**
