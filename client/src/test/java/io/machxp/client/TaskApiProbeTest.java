@@ -367,6 +367,10 @@ class TaskApiProbeTest {
             io.machxp.proto.task.KernelThreadsReply reply = MachTaskGrpc.newBlockingStub(plain).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .kernelThreads(io.machxp.proto.task.KernelThreadsRequest.getDefaultInstance());
             assertThat(reply.getThreadsCount()).isPositive();
+            assertThat(reply.getSerializedSize()).isLessThan(4 << 20);
+            assertThat(reply.getThreadsCount() + reply.getThreadsOmitted()).as("every thread listed or counted")
+                    .isGreaterThanOrEqualTo(16_384);
+            assertThat(reply.getThreadsOmitted()).isPositive();
         } finally {
             plain.shutdownNow();
         }
