@@ -377,6 +377,37 @@ class TaskApiProbeTest {
         aStillServes();
     }
 
+    /**
+     * Names, rights, ids and limits at the top of their uint32 range, through MachIpc: Mach's codes
+     * as values (KERN_INVALID_NAME 15, KERN_INVALID_VALUE 18, KERN_INVALID_RIGHT 17), ESRCH for a
+     * thread id no thread has; nothing changes and the kernel serves.
+     */
+    @Test
+    void idsAndValuesAtTheTopOfTheirRange() {
+        long task = a.task("edges");
+        int port = receivePort(task);
+        for (int name : new int[] {-1, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
+            int code = a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(name).build())
+                    .getKernReturn();
+            assertThat(code).as("destroy name %s", Integer.toUnsignedString(name)).isIn(15, 17);
+        }
+        for (int right : new int[] {-1, 5, Integer.MAX_VALUE}) {
+            int code = a.ipc().machPortAllocate(MachPortAllocateRequest.newBuilder().setTask(task).setRight(right).build())
+                    .getKernReturn();
+            assertThat(code).as("allocate right %s", Integer.toUnsignedString(right)).isEqualTo(18);
+        }
+        int q = a.ipc().machPortSetQlimit(io.machxp.proto.task.MachPortSetQlimitRequest.newBuilder().setTask(task)
+                .setName(port).setQlimit(-1).build()).getKernReturn();
+        assertThat(q).isEqualTo(18);
+        for (int tid : new int[] {0, -1, Integer.MAX_VALUE}) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> a.ipc().machMsg(MachMsgRequest
+                    .newBuilder().setTask(task).setThread(tid).setOption(RCV_MSG | RCV_TIMEOUT).setRcvName(port).build()));
+            assertThat(RawKernel.errno(t)).as("thread %s", Integer.toUnsignedString(tid)).isEqualTo("ESRCH");
+        }
+        assertThat(queued(task, port)).isZero();
+        aStillServes();
+    }
+
     // ---- the edges of unsigned fields ----------------------------------------------------------------
 
     /**
