@@ -107,12 +107,18 @@ final class KernelFutexes {
             reply.fail(core.pagerError(e.objectId()));
             return;
         }
-        FutexWaiter w = new FutexWaiter(thread, trylock, reply);
+        // A lock whose timeout has passed already (0) waits for no owner, as Linux's FUTEX_LOCK_PI
+        // with a past deadline: it takes the futex if it is free, also from the pager or after a
+        // page-in (a fault, which a Linux timeout does not bound either), and is ETIMEDOUT where
+        // a trylock is busy. A timer of 0 would fire before the pager's or the page's answer.
+        boolean expired = !trylock && timeoutNanos == 0;
+        FutexWaiter w = expired ? new FutexWaiter(thread, timedOut(address, thread.tid), reply)
+                : new FutexWaiter(thread, trylock, reply);
         thread.waitNumber++;
         thread.waitBeganMicros = env.wallMicros();
         thread.blockedIn = call;
         thread.waiter = w;
-        if (timeoutNanos >= 0) {
+        if (timeoutNanos > 0) {
             w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, timedOut(address, thread.tid)));
         }
         if (isAbsent(e.state())) {
@@ -217,22 +223,21 @@ final class KernelFutexes {
                 w.fail(noOwner(o, e));
                 return;
             }
-            if (w.trylock) {
-                // Linux's TRYLOCK_PI on a held futex leaves WAITERS in the word.
-                if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                    continue; // unlocked on the fast path meanwhile: look again
-                }
-                w.finish(null);
-                return;
-            }
-            // WAITERS first, as Linux's LOCK_PI sets it before it finds a deadlock (and leaves it).
+            // Linux's TRYLOCK_PI on a held futex leaves WAITERS in the word, and LOCK_PI sets it
+            // before it finds a deadlock (and leaves it).
             if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                continue; // the owner unlocked on the fast path meanwhile: look again
+                continue; // unlocked on the fast path meanwhile: look again
             }
-            if (inheritance.chase(WaitStamp.of(w.thread), e, w.thread.boostedBy.isEmpty() ? -1 : 0) != null) {
-                w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
-                        + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
-                        tid, e.offset(), objectName(e), tid));
+            if (!w.trylock || w.expiredLock()) { // a lock with a past timeout walks the chain too
+                if (inheritance.chase(WaitStamp.of(w.thread), e, w.thread.boostedBy.isEmpty() ? -1 : 0) != null) {
+                    w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
+                            + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
+                            tid, e.offset(), objectName(e), tid));
+                    return;
+                }
+            }
+            if (w.trylock) {
+                w.finish(null); // busy, or ETIMEDOUT for a lock whose timeout had passed
                 return;
             }
             enqueue(w, e);

@@ -1,5 +1,6 @@
 package io.machxp.kernel.futex;
 
+import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.task.MachThread;
@@ -11,8 +12,17 @@ import io.machxp.kernel.task.MachThread;
  */
 public final class FutexWaiter {
     public final MachThread thread;
-    /** A trylock: answered "not acquired" instead of waiting for another owner. */
+    /**
+     * A trylock, or a lock whose timeout had passed when it came: answered "not acquired" instead
+     * of waiting for another owner.
+     */
     public final boolean trylock;
+    /**
+     * What "not acquired" answers: null for a trylock (busy); ETIMEDOUT for a lock whose timeout
+     * had passed when it came, which, as Linux's FUTEX_LOCK_PI with a past deadline, takes a free
+     * futex and times out only where it would wait for an owner.
+     */
+    private final KernelError notAcquired;
     private final Reply<Acquired> reply;
     public Timer timeout;
     /** The timeout fired; the thread leaves the wait when it next has its CPU. */
@@ -22,10 +32,30 @@ public final class FutexWaiter {
     long arrival;
     private boolean done;
 
+    /** A lock (waits for an owner) or a trylock (answered null where it would wait). */
     public FutexWaiter(MachThread thread, boolean trylock, Reply<Acquired> reply) {
+        this(thread, trylock, null, reply);
+    }
+
+    /**
+     * A wait that does not wait for an owner, answered {@code notAcquired} where a trylock is
+     * answered null: a lock whose timeout had already passed.
+     */
+    public FutexWaiter(MachThread thread, KernelError notAcquired, Reply<Acquired> reply) {
+        this(thread, true, notAcquired, reply);
+    }
+
+    private FutexWaiter(MachThread thread, boolean trylock, KernelError notAcquired,
+            Reply<Acquired> reply) {
         this.thread = thread;
         this.trylock = trylock;
+        this.notAcquired = notAcquired;
         this.reply = reply;
+    }
+
+    /** A lock whose timeout had passed when it came (not a trylock): a cycle is still EDEADLK. */
+    public boolean expiredLock() {
+        return notAcquired != null;
     }
 
     public boolean done() {
@@ -38,10 +68,14 @@ public final class FutexWaiter {
     }
 
     /**
-     * Answers the waiter once (null: a trylock that did not get it); later calls do nothing.
+     * Answers the waiter once (null: a trylock that did not get it, or ETIMEDOUT for a lock whose
+     * timeout had passed); later calls do nothing.
      * Returns whether this call answered.
      */
     public boolean finish(Acquired acquired) {
+        if (acquired == null && notAcquired != null) {
+            return fail(notAcquired);
+        }
         if (!finishQuietly()) {
             return false;
         }
@@ -49,7 +83,7 @@ public final class FutexWaiter {
         return true;
     }
 
-    public boolean fail(io.machxp.kernel.core.KernelError error) {
+    public boolean fail(KernelError error) {
         if (!finishQuietly()) {
             return false;
         }
