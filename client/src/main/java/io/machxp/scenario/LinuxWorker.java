@@ -164,7 +164,7 @@ final class LinuxWorker extends Thread {
             ended = true;
             return new Outcome("ESRCH", "the task died");
         }
-        String word = step.word();
+        String word = step.kind() == Step.Kind.PRIORITY ? null : step.word(); // a priority's is a thread
         return perform(step, word == null ? 0 : run.address(word), word != null && run.robust.contains(word));
     }
 
@@ -192,7 +192,8 @@ final class LinuxWorker extends Thread {
             }
             case PRIORITY -> {
                 scratch.setInt(32, (int) step.value());
-                yield LinuxNative.sched_setparam(0, Pointer.nativeValue(scratch) + 32) == 0 ? Outcome.ok("")
+                int of = step.word() == null ? 0 : run.tid(step.word()); // sched_setparam of another thread
+                yield LinuxNative.sched_setparam(of, Pointer.nativeValue(scratch) + 32) == 0 ? Outcome.ok("")
                         : calls.failed("sched_setparam");
             }
             case EXIT -> {

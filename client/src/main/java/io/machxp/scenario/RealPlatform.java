@@ -190,7 +190,7 @@ final class RealPlatform implements Platform {
 
     private Outcome perform(Ref r, Step step) {
         ThreadClient t = r.thread();
-        Long address = step.word() == null ? null : r.addresses().get(step.word());
+        Long address = step.word() == null || step.kind() == Step.Kind.PRIORITY ? null : r.addresses().get(step.word());
         try {
             switch (step.kind()) {
                 case LOCK -> {
@@ -210,7 +210,7 @@ final class RealPlatform implements Platform {
                     return Outcome.ok(values.render(step.word(), r.task().readInt(address)));
                 }
                 case WRITE -> r.task().vmWrite(address, Outcomes.word((int) step.value()));
-                case PRIORITY -> t.setPriority((int) step.value());
+                case PRIORITY -> (step.word() == null ? t : threads.get(step.word()).thread()).setPriority((int) step.value());
                 case EXIT -> t.terminate();
                 case DIE -> r.task().terminate();
             }

@@ -61,7 +61,8 @@ public final class ScenarioFormat {
             case LOCK -> List.of("timeout", "expect");
             case WRITE, READ -> List.of("value", "expect");
             case TRYLOCK, UNLOCK, CONSISTENT -> List.of("expect");
-            case COMPUTE, SLEEP, PRIORITY, EXIT, DIE, PORT_ALLOCATE -> List.of();
+            case PRIORITY -> List.of("of");
+            case COMPUTE, SLEEP, EXIT, DIE, PORT_ALLOCATE -> List.of();
             case SEND, RPC -> List.of("id", "expect");
             case RECEIVE -> List.of("id", "timeout", "expect");
         };

@@ -143,7 +143,7 @@ final class ScenarioTiming {
 
     private static Set<String> words(ThreadSpec t) {
         Set<String> words = new LinkedHashSet<>();
-        t.program().stream().filter(s -> s.word() != null).forEach(s -> words.add(s.word()));
+        t.program().stream().filter(s -> s.word() != null && s.kind() != Step.Kind.PRIORITY).forEach(s -> words.add(s.word()));
         return words;
     }
 }

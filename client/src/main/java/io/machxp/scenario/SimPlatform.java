@@ -183,7 +183,7 @@ final class SimPlatform implements Platform {
     private void perform(String thread, Step step, Consumer<Outcome> done) {
         Ref t = threads.get(thread);
         KernelCore k = t.core();
-        Long address = step.word() == null ? null : t.addresses().get(step.word());
+        Long address = step.word() == null || step.kind() == Step.Kind.PRIORITY ? null : t.addresses().get(step.word());
         switch (step.kind()) {
             case LOCK -> k.vmLockFutex(t.task(), t.tid(), address, step.nanos(), answer(done, Outcomes::acquired));
             case TRYLOCK -> k.vmTrylockFutex(t.task(), t.tid(), address, answer(done, Outcomes::acquired));
@@ -193,7 +193,10 @@ final class SimPlatform implements Platform {
             case SLEEP -> k.threadSleep(t.task(), t.tid(), step.nanos(), answer(done, v -> Outcome.ok("")));
             case READ -> k.vmRead(t.task(), address, 4, answer(done, (byte[] b) -> Outcomes.read(values, step.word(), b)));
             case WRITE -> k.vmWrite(t.task(), address, Outcomes.word((int) step.value()), answer(done, v -> Outcome.ok("")));
-            case PRIORITY -> k.threadSetPriority(t.task(), t.tid(), (int) step.value(), answer(done, v -> Outcome.ok("")));
+            case PRIORITY -> {
+                Ref of = step.word() == null ? t : threads.get(step.word()); // another thread's: on its kernel
+                of.core().threadSetPriority(of.task(), of.tid(), (int) step.value(), answer(done, v -> Outcome.ok("")));
+            }
             case EXIT -> k.threadTerminate(t.task(), t.tid(), answer(done, v -> Outcome.ok("")));
             case DIE -> k.taskTerminate(t.task(), "the task died", answer(done, v -> Outcome.ok("")));
             case PORT_ALLOCATE, SEND, RECEIVE, RPC -> ipcSteps.perform(new SimIpcSteps.TaskRef(k, t.task()), t.tid(),

@@ -4,7 +4,8 @@ package io.machxp.scenario;
  * One step of a thread's program.
  *
  * @param kind what it does
- * @param word the word it acts on (lock, trylock, unlock, consistent, read, write), the port an IPC
+ * @param word the word it acts on (lock, trylock, unlock, consistent, read, write), the thread whose
+ *     priority a priority step sets (null: the thread itself), the port an IPC
  *     step names (port_allocate, send, receive, rpc; "reply" for send: the last request's reply right), else null
  * @param nanos the duration (compute, sleep) or the lock timeout (-1: none)
  * @param value the value to write, the new priority, or the message id an IPC send or rpc sends
@@ -58,7 +59,7 @@ public record Step(Kind kind, String word, long nanos, long value, String expect
             case READ -> "read " + word + (read != null ? " (expect " + read + ")" : "");
             case COMPUTE, SLEEP -> kind.key + " " + Durations.format(nanos);
             case WRITE -> "write " + word + " = " + value;
-            case PRIORITY -> "priority " + value;
+            case PRIORITY -> "priority " + value + (word != null ? " of " + word : "");
             case EXIT, DIE -> kind.key;
             case PORT_ALLOCATE -> kind.key + " " + word;
             case SEND, RPC -> kind.key + " " + word + " (id " + value + ")";

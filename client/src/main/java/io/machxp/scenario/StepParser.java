@@ -179,7 +179,7 @@ final class StepParser {
                     parser.error(parser.tree.line(s, kind.key), where, "priority " + p + " must be " + Priority.MIN + " to "
                             + Priority.MAX);
                 }
-                yield new Step(kind, null, -1, p, expect);
+                yield new Step(kind, of(s, where), -1, p, expect);
             }
             case EXIT, DIE -> new Step(kind, null, -1, 0, expect);
             case PORT_ALLOCATE, SEND, RECEIVE, RPC -> ipc.step(s, kind, where, expect);
@@ -208,6 +208,22 @@ final class StepParser {
             return outcome;
         }
         return null;
+    }
+
+    /** The thread whose priority a priority step sets ({@code of}), or null: the thread itself. */
+    private String of(JsonNode s, String where) {
+        JsonNode v = s.get("of");
+        if (v == null) {
+            return null;
+        }
+        int line = parser.tree.line(s, "of");
+        String name = v.isValueNode() && !v.isNull() ? v.asText() : "";
+        if (name.isEmpty()) {
+            parser.error(line, where, "'of' names the thread whose priority it sets, like {priority: 50, of: W}");
+            return null;
+        }
+        parser.threadNamed(name, List.copyOf(parser.threadNames), line, where);
+        return name;
     }
 
     /** The word a step names; its name even when no such word is declared (after an error). */

@@ -92,6 +92,23 @@ class ScenarioParserTest {
         assertThat(e.getMessage()).startsWith("bad.yaml: 6 errors\nbad.yaml:9: ").hasLineCount(7);
     }
 
+    /** A priority step sets its own thread's priority, or with of another's, named and checked. */
+    @Test
+    void aPriorityStepMayNameAnotherThread() {
+        String file = """
+                kernels: [{name: A}]
+                threads:
+                  - {name: W, program: [{sleep: 1ms}]}
+                  - {name: C, program: [{priority: 40, of: W}, {priority: 30}]}
+                """;
+        Scenario s = ScenarioParser.parse(file, "of.yaml");
+        assertThat(s.thread("C").program().get(0)).isEqualTo(new Step(Step.Kind.PRIORITY, "W", -1, 40, null));
+        assertThat(s.thread("C").program().get(0).toString()).isEqualTo("priority 40 of W");
+        assertThat(s.thread("C").program().get(1).word()).as("itself").isNull();
+        assertError(file.replace("of: W", "of: V"), "bad.yaml:4: thread C, step 1: no thread named 'V'; threads are [W, C]");
+        assertError(file.replace("{sleep: 1ms}", "{sleep: 1ms, of: C}"), "bad.yaml:3: thread W, step 1: unknown key 'of'");
+    }
+
     @Test
     void outcomesAreThoseTheStepCanHave() {
         String file = """
