@@ -96,6 +96,7 @@ final class FutexInheritance {
         t.effectivePriority = effective;
         scheduler.priorityChanged(t);
         if (t.waiter != null && t.waiter.entry != null) {
+            t.waiter.entry.waiters.requeue(t.waiter); // behind its new equals, as Linux requeues it
             refresh(t.waiter.entry);
         }
     }

@@ -8,7 +8,8 @@ import java.util.List;
  * The local threads waiting for one futex. With priority inheritance the next owner is the waiter
  * of highest effective priority, FIFO among equals (Linux PI-futexes); without it, plain arrival
  * order. Priorities are read when the queue is asked, so a waiter whose priority changes while it
- * waits (boosted, deboosted, thread_set_priority) moves with it. Core thread only; a handful of
+ * waits (boosted, deboosted, thread_set_priority) moves with it, behind its new equals
+ * ({@link #requeue}). Core thread only; a handful of
  * waiters per futex, so a scan is cheaper than keeping an order.
  */
 public final class WaitQueue implements Iterable<FutexWaiter> {
@@ -31,6 +32,17 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
     /** Whether {@code w} arrived before the point {@code mark}. */
     public static boolean before(FutexWaiter w, long mark) {
         return w.arrival < mark;
+    }
+
+    /**
+     * A queued waiter whose effective priority changed goes behind the waiters of its new priority,
+     * as a new arrival: Linux requeues the rt_mutex waiter of a task whose priority changed, after
+     * its equals (rt_mutex_adjust_prio_chain). A waiter not queued here is left alone.
+     */
+    public void requeue(FutexWaiter w) {
+        if (waiters.remove(w)) {
+            add(w);
+        }
     }
 
     public boolean remove(FutexWaiter w) {

@@ -10,7 +10,10 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,6 +100,35 @@ class KernelCorePiTest {
         assertThat(wa.answered()).as("a now comes first").isTrue();
         assertThat(wb.answered()).isFalse();
         assertThat(a.effectivePriority).as("a, owner now, inherits b's 20 below its own 50").isEqualTo(50);
+    }
+
+    /**
+     * A waiter whose priority changes to one other waiters have goes behind them, as Linux requeues
+     * it (measured: scenarios/waiter-priority-equal.yaml, raised and lowered); set to the priority it has, it stays.
+     */
+    @Test
+    void aWaiterWhosePriorityChangesGoesBehindItsNewEquals() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        List<MachThread> waiters = List.of(k.thread(50), k.thread(20), k.thread(30), k.thread(40), k.thread(40));
+        Map<MachThread, Answer<AcquirePath>> locks = new LinkedHashMap<>();
+        waiters.forEach(w -> locks.put(w, k.lock(w, k.base)));
+        MachThread e = waiters.get(0);
+        MachThread a = waiters.get(1);
+        MachThread b = waiters.get(2);
+        MachThread c = waiters.get(3);
+        MachThread d = waiters.get(4);
+        k.setPriority(e, 40).value(); // lowered to c's and d's: behind them
+        k.setPriority(a, 30).value(); // raised to b's: behind b
+        k.setPriority(c, 40).value(); // unchanged: stays before d
+        List<MachThread> order = new ArrayList<>();
+        MachThread holder = owner;
+        for (int i = 0; i < waiters.size(); i++) {
+            k.unlock(holder, k.base).value();
+            holder = waiters.stream().filter(w -> locks.get(w).answered() && !order.contains(w)).findFirst().orElseThrow();
+            order.add(holder);
+        }
+        assertThat(order).containsExactly(c, d, e, b, a);
     }
 
     @Test
