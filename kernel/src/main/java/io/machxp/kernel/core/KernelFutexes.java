@@ -57,6 +57,8 @@ import java.util.List;
  *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
  *  timeout, cancel  waiting          -> leaves the queue; WAITERS stays in the word (as Linux
  *                                       leaves it), the owner's unlock clears it
+ *  timeout 0        (a lock)         -> as a trylock (asks the pager with try), ETIMEDOUT for
+ *                                       busy; held here: WAITERS, EDEADLK for a cycle
  * </pre>
  * A lock, unlock or consistent on a futex held here whose page is elsewhere (NOPAGE) first
  * faults the page in writable: the word can change only with the page.
