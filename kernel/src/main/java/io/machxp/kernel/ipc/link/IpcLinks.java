@@ -326,9 +326,17 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     /** Keepalive on an idle outgoing link (of the current peer; one replaced at a rejoin says nothing). */
     void keepalive(LinkPeer p) {
         if (peers.get(p.id) == p) {
+            keepalives.increment();
             send(p.id, LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build());
         }
     }
+
+    /** Keepalives sent since these links started (on idle links only). */
+    public long keepalivesSent() {
+        return keepalives.sum();
+    }
+
+    private final java.util.concurrent.atomic.LongAdder keepalives = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * Frames taken in order from session {@code session} of kernel {@code from} in one read: to

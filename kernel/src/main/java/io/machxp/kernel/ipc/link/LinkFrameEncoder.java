@@ -32,10 +32,11 @@ final class LinkFrameEncoder extends MessageToByteEncoder<Object> {
         return msg instanceof SeqFrame || msg instanceof LinkFrame;
     }
 
+    /** Exactly the length and the frame: {@link #encode} fills it. */
     @Override
     protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, Object msg, boolean preferDirect) {
         int size = 4 + size(msg);
-        return preferDirect ? ctx.alloc().ioBuffer(size, size) : ctx.alloc().heapBuffer(size, size);
+        return ctx.alloc().ioBuffer(size, size);
     }
 
     @Override
@@ -43,7 +44,6 @@ final class LinkFrameEncoder extends MessageToByteEncoder<Object> {
         int size = size(msg);
         out.writeInt(size);
         int at = out.writerIndex();
-        out.ensureWritable(size);
         CodedOutputStream cos = CodedOutputStream.newInstance(out.internalNioBuffer(at, size));
         try {
             if (msg instanceof SeqFrame s) {
@@ -52,9 +52,10 @@ final class LinkFrameEncoder extends MessageToByteEncoder<Object> {
             } else {
                 ((LinkFrame) msg).writeTo(cos);
             }
+            cos.flush();
             cos.checkNoSpaceLeft();
-        } catch (IOException e) {
-            throw new EncoderException("a LinkFrame did not fit the " + size + " bytes it said it needs", e);
+        } catch (IOException | IllegalStateException e) {
+            throw new EncoderException("a LinkFrame did not take the " + size + " bytes it said it needs", e);
         }
         out.writerIndex(at + size);
     }

@@ -28,9 +28,26 @@ final class LinkWriteIdle extends ChannelDuplexHandler {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            start(ctx); // added to a connection already open
+        }
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        tick = ctx.executor().scheduleAtFixedRate(() -> look(ctx), periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        start(ctx);
         super.channelActive(ctx);
+    }
+
+    /**
+     * Once per connection. With a fixed delay, not a fixed rate: after the loop stood still for
+     * several periods (a long task, a pause) one look follows, not one per period missed.
+     */
+    private void start(ChannelHandlerContext ctx) {
+        if (tick == null) {
+            tick = ctx.executor().scheduleWithFixedDelay(() -> look(ctx), periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void look(ChannelHandlerContext ctx) {

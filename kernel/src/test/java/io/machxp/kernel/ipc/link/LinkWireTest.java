@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.proto.link.LinkConsumed;
 import io.machxp.proto.link.LinkFrame;
 import io.machxp.proto.link.LinkHello;
+import io.machxp.proto.link.LinkItem;
 import io.machxp.proto.link.LinkMessage;
 import io.machxp.proto.link.LinkRight;
 import io.machxp.proto.link.PortUid;
@@ -12,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayList;
@@ -88,5 +90,44 @@ class LinkWireTest {
         ch.advanceTimeBy(1, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
         assertThat(events).as("a closed link asks for nothing").hasSize(2);
+    }
+
+    @Test
+    void aLoopThatStoodStillForManyPeriodsLooksOnceNotOncePerPeriodMissed() {
+        List<IdleStateEvent> events = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(new LinkWriteIdle(100), new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                events.add((IdleStateEvent) evt);
+            }
+        });
+        ch.freezeTime();
+        ch.advanceTimeBy(1_000, TimeUnit.MILLISECONDS); // ten periods without the loop running
+        ch.runScheduledPendingTasks();
+        assertThat(events).as("one keepalive asked for, not ten").hasSize(1);
+        ch.close();
+    }
+
+    @Test
+    void largeFramesReadBackThroughTheReceivingPipeline() throws Exception {
+        EmbeddedChannel out = new EmbeddedChannel(LinkFrameEncoder.INSTANCE);
+        byte[] big = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(big);
+        LinkFrame ool = LinkFrame.newBuilder().setMessage(MESSAGE.getMessage().toBuilder().setComplex(true)
+                .addItems(LinkItem.newBuilder().setOutOfLine(com.google.protobuf.ByteString.copyFrom(big)))).build();
+        LinkFrame mid = LinkFrame.newBuilder().setMessage(MESSAGE.getMessage().toBuilder()
+                .addItems(LinkItem.newBuilder().setInlineData(com.google.protobuf.ByteString.copyFrom(big, 0, 70_000)))).build();
+        out.writeOutbound(new SeqFrame(ool, 1), new SeqFrame(mid, 2), new SeqFrame(MESSAGE, 3));
+
+        LinkFrames frames = new LinkFrames();
+        frames.helloTaken();
+        EmbeddedChannel in = new EmbeddedChannel(frames, new ProtobufDecoder(LinkFrame.getDefaultInstance()));
+        for (ByteBuf b = out.readOutbound(); b != null; b = out.readOutbound()) {
+            in.writeInbound(b);
+        }
+        assertThat(List.of((LinkFrame) in.readInbound(), (LinkFrame) in.readInbound(), (LinkFrame) in.readInbound()))
+                .containsExactly(ool.toBuilder().setSeq(1).build(), mid.toBuilder().setSeq(2).build(),
+                        MESSAGE.toBuilder().setSeq(3).build());
+        assertThat((Object) in.readInbound()).isNull();
     }
 }
