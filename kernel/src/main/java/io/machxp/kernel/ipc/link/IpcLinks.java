@@ -397,6 +397,28 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     }
 
     /** How long a connection may take to say hello: a lease, and with TLS at least 10 s (its handshake comes first). */
+    /**
+     * How long kernel's link may be silent before the kernel is dead, given the {@code lease_millis}
+     * of its hello: that (ipc_link.proto: the sender says how long the receiver may hear nothing),
+     * 0 meaning this kernel's own lease, and at most {@link #MAX_PEER_LEASE_FACTOR} times this
+     * kernel's own, so that a peer cannot keep its ports alive for ever by claiming a huge lease and
+     * then falling silent. (Each side sends keepalives every third of its own lease at most.)
+     */
+    long silenceMillis(long helloLeaseMillis) {
+        if (helloLeaseMillis <= 0) {
+            return leaseMillis;
+        }
+        return Math.min(helloLeaseMillis, MAX_PEER_LEASE_FACTOR * leaseMillis);
+    }
+
+    /** A peer's lease may be at most this many times this kernel's ({@link #silenceMillis}). */
+    static final long MAX_PEER_LEASE_FACTOR = 10;
+
+    /** The admitted connection of {@code kernel} (tests). */
+    synchronized Channel inbound(int kernel) {
+        return inbound.get(kernel);
+    }
+
     long helloDeadlineMillis() {
         return tls == null ? leaseMillis : Math.max(leaseMillis, 10_000);
     }

@@ -6,13 +6,14 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The receiving end of a link (the connection another kernel dialled): the hello names the
  * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence.
- * Out of sequence, closed, silent for a lease, a second hello, bytes that are not a frame, or a
+ * Out of sequence, closed, silent for a lease (the one its hello names, {@link IpcLinks#silenceMillis}), a second hello, bytes that are not a frame, or a
  * frame that breaks the rules of ipc_link.proto ({@link LinkFrameCheck}):
  * that kernel is dead. One per connection; its event loop only.
  * <pre>
@@ -64,6 +65,10 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             session = f.getHello().getSession();
             helloDeadline.cancel(false);
             ctx.pipeline().get(LinkFrames.class).helloTaken();
+            // silent for the lease the sender said (LinkHello.lease_millis), not this kernel's own:
+            // a peer with a longer lease sends its keepalives further apart
+            ctx.pipeline().replace(IdleStateHandler.class, LinkPipeline.IDLE, new IdleStateHandler(
+                    links.silenceMillis(f.getHello().getLeaseMillis()), 0, 0, TimeUnit.MILLISECONDS));
             return;
         }
         if (f.getSeq() != last + 1) {

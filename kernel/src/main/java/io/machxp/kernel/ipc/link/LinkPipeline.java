@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *  in:  bytes -> LinkFrames (4-byte length; 1 KiB until the hello, then MAX_FRAME) -> ProtobufDecoder (LinkFrame) -> handler
  *  out: handler -> LinkFrameEncoder (4-byte length, the frame, its seq) -> bytes
- *  the connection accepted (frames come in): IdleStateHandler, reader idle one lease (the peer is dead)
+ *  the connection accepted (frames come in): IdleStateHandler, reader idle one lease (the peer is dead);
+ *       from the hello on, the lease the hello names ({@link IpcLinks#silenceMillis})
  *  the connection dialled (frames go out): LinkWriteIdle, nothing flushed for a sixth of a lease
  *       (a keepalive goes out: at most about a third of a lease without a frame)
  * </pre>
@@ -24,17 +25,20 @@ final class LinkPipeline {
     /** The largest frame accepted: a message with its out-of-line memory. */
     static final int MAX_FRAME = 64 << 20;
 
+    /** The idle watch's name: on the accepted side replaced at the hello, by the sender's lease. */
+    static final String IDLE = "idle";
+
     private LinkPipeline() {}
 
     /** The pipeline of a connection another kernel dialled: frames come in on it. */
     static void accepted(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
-        p.addLast("idle", new IdleStateHandler(leaseMillis, 0, 0, TimeUnit.MILLISECONDS));
+        p.addLast(IDLE, new IdleStateHandler(leaseMillis, 0, 0, TimeUnit.MILLISECONDS));
         common(p, handler);
     }
 
     /** The pipeline of a connection this kernel dialled: its frames go out on it. */
     static void dialled(ChannelPipeline p, long leaseMillis, ChannelHandler handler) {
-        p.addLast("idle", new LinkWriteIdle(leaseMillis / 6));
+        p.addLast(IDLE, new LinkWriteIdle(leaseMillis / 6));
         common(p, handler);
     }
 

@@ -17,9 +17,11 @@ import io.machxp.proto.link.LinkInsertRight;
 import io.machxp.proto.link.LinkRight;
 import io.machxp.proto.link.PortDied;
 import io.machxp.proto.link.PortUid;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.io.DataInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -249,6 +251,32 @@ class LinkProbeTest {
         first.raw(LinkFrame.newBuilder().setSeq(5).build());
         assertRefused(first, "frame 5 after 0: the link lost frames");
         assertRefused(rogue().hello(ROGUE, 7, 0), "is dead here");
+    }
+
+    /**
+     * The receiving end waits for the silence its hello names (lease_millis), not its own lease: a
+     * kernel with a longer lease sends its keepalives further apart. 0 is the receiver's own lease;
+     * a lease far above the receiver's is taken at ten times its own at most.
+     */
+    @Test
+    void aLinkMayBeSilentForTheLeaseItsHelloNames() {
+        long own = LEASE_MS;
+        long[][] cases = {{own * 3, own * 3}, {own / 2, own / 2}, {0, own}, {Long.MAX_VALUE, own * 10}};
+        for (int i = 0; i < cases.length; i++) {
+            int kernel = 10 + i; // a kernel of its own each time: one whose link closed is dead here
+            long named = cases[i][0];
+            long expected = cases[i][1];
+            rogue().hello(kernel, 7, 0, named).keepalive(); // the keepalive comes after the hello is taken
+            await(() -> silence(kernel) == expected);
+            assertThat(silence(kernel)).as("hello lease %d", named).isEqualTo(expected);
+        }
+    }
+
+    /** How long kernel 1 lets the link of {@code kernel} be silent now (-1: no link yet). */
+    private long silence(int kernel) {
+        Channel in = k1.links.inbound(kernel);
+        IdleStateHandler idle = in == null ? null : in.pipeline().get(IdleStateHandler.class);
+        return idle == null ? -1 : idle.getReaderIdleTimeInMillis();
     }
 
     @Test

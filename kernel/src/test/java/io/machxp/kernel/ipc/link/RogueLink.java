@@ -36,8 +36,13 @@ final class RogueLink implements AutoCloseable {
 
     /** A hello as an honest kernel sends it: no seq. */
     RogueLink hello(int kernel, long incarnation, int session) {
+        return hello(kernel, incarnation, session, 60_000);
+    }
+
+    /** A hello naming {@code leaseMillis}. */
+    RogueLink hello(int kernel, long incarnation, int session, long leaseMillis) {
         return raw(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(kernel).setIncarnation(incarnation)
-                .setLeaseMillis(60_000).setSession(session)).build());
+                .setLeaseMillis(leaseMillis).setSession(session)).build());
     }
 
     /** {@code body} with the next seq. */
