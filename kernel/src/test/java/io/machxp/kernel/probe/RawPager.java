@@ -1,0 +1,130 @@
+package io.machxp.kernel.probe;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataSupply;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.MemoryObjectReady;
+import io.machxp.proto.xp.PagerKeepalive;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.VmProt;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A pager written from xp.proto and xp-spec alone, for probing a kernel: a gRPC server on loopback
+ * that answers only the routine parts a kernel needs to get going (hello with the welcome it is
+ * given, init with ready, data_request with zeroed pages, keepalives), records everything the
+ * kernel sends on each stream, and lets a test send any PagerToKernel it likes, well formed or not.
+ */
+final class RawPager implements AutoCloseable {
+    /** Pages of every object this pager serves. */
+    static final int PAGE = 4096;
+    static final long OBJECT_SIZE = 4L * PAGE;
+
+    /** One Connect call from the kernel. */
+    static final class Stream {
+        final List<KernelToPager> received = new CopyOnWriteArrayList<>();
+        volatile StreamObserver<PagerToKernel> toKernel;
+        volatile boolean ended;
+
+        /** Sends a message to the kernel on this stream. */
+        synchronized void send(PagerToKernel m) {
+            toKernel.onNext(m);
+        }
+
+        /** Ends this stream as a broken connection would (no status from the pager). */
+        synchronized void breakIt() {
+            toKernel.onError(io.grpc.Status.UNAVAILABLE.withDescription("cut by the probe").asRuntimeException());
+        }
+
+        long count(KernelToPager.RoutineCase routine) {
+            return received.stream().filter(m -> m.getRoutineCase() == routine).count();
+        }
+    }
+
+    final List<Stream> streams = new CopyOnWriteArrayList<>();
+    /** The welcome each hello gets. */
+    volatile PagerWelcome welcome = PagerWelcome.newBuilder().setKernelId(7).setPageSize(PAGE)
+            .setPagerName("raw").build();
+    /** Whether keepalives are answered. */
+    volatile boolean answerKeepalives = true;
+    /** Whether a hello is answered with {@link #welcome} (false: the test answers it itself). */
+    volatile boolean answerHello = true;
+    private final Server server;
+
+    RawPager() throws IOException {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new MemoryObjectPagerGrpc.MemoryObjectPagerImplBase() {
+                    @Override
+                    public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
+                        Stream s = new Stream();
+                        s.toKernel = toKernel;
+                        streams.add(s);
+                        return new StreamObserver<>() {
+                            @Override
+                            public void onNext(KernelToPager m) {
+                                s.received.add(m);
+                                answer(s, m);
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                s.ended = true;
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                s.ended = true;
+                            }
+                        };
+                    }
+                }).build().start();
+    }
+
+    String address() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    Stream stream(int i) {
+        return streams.get(i);
+    }
+
+    private void answer(Stream s, KernelToPager m) {
+        switch (m.getRoutineCase()) {
+            case KERNEL_HELLO -> {
+                if (answerHello) {
+                    s.send(PagerToKernel.newBuilder().setPagerWelcome(welcome).build());
+                }
+            }
+            case MEMORY_OBJECT_INIT -> s.send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady
+                    .newBuilder().setObjectId(m.getMemoryObjectInit().getObjectId()).setSize(OBJECT_SIZE)
+                    .setMayCache(true)).build());
+            case MEMORY_OBJECT_DATA_REQUEST -> {
+                var r = m.getMemoryObjectDataRequest();
+                s.send(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+                        .setObjectId(r.getObjectId()).setOffset(r.getOffset())
+                        .setData(ByteString.copyFrom(new byte[(int) r.getLength()]))
+                        .setLockValue(VmProt.VM_PROT_NONE).setVersion(1)).build());
+            }
+            case KERNEL_KEEPALIVE -> {
+                if (answerKeepalives) {
+                    s.send(PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder()
+                            .setSequence(m.getKernelKeepalive().getSequence())).build());
+                }
+            }
+            default -> { }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+    }
+}
