@@ -223,6 +223,11 @@ final class PagerLink {
     }
 
     private static final long RECONNECT_WAIT_MILLIS = 1000;
+    /**
+     * Whether the pager has answered the current stream's hello (any message but a redirect came
+     * on it): a pager_redirect is taken only before that (xp-spec 13.2). Core thread.
+     */
+    private boolean answered;
     /** Whether the current stream has connected (gRPC said it is ready to send). Core thread. */
     private boolean ready;
 
@@ -239,6 +244,7 @@ final class PagerLink {
         CompletableFuture<Void> done = new CompletableFuture<>();
         ended = done;
         ready = false;
+        answered = false;
         toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
@@ -255,9 +261,17 @@ final class PagerLink {
                     return;
                 }
                 if (message.hasPagerRedirect()) {
+                    if (answered) {
+                        // xp-spec 3.6: only the answer to a hello; mid-session it would move the session
+                        log.warn("kernel {}: protocol violation from the pager: a pager_redirect (to '{}') after the "
+                                + "stream's hello was answered: a redirect answers a kernel_hello only; ignored",
+                                core.name(), message.getPagerRedirect().getLeader());
+                        return;
+                    }
                     redirected(message.getPagerRedirect());
                     return;
                 }
+                answered = true;
                 try {
                     tap.received(pager, message);
                     core.onXp(pager, message);
