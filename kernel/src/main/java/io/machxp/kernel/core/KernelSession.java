@@ -158,8 +158,8 @@ final class KernelSession {
         }
         kernelId = id;
         pageSize = size;
-        resume.welcomed(w.getLeaseMillis() > 0 ? w.getSessionToken() : 0);
-        lease.start(w.getLeaseMillis() * 1_000_000);
+        resume.welcomed(w.getLeaseMillis() != 0 ? w.getSessionToken() : 0); // a uint64: 2^63 and more too
+        lease.start(SessionLease.nanosOf(w.getLeaseMillis()));
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
                 core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
     }
@@ -253,7 +253,7 @@ final class KernelSession {
         reclaiming = false;
         disconnected = null;
         resume.welcomed(w.getSessionToken());
-        lease.reclaimed(w.getLeaseMillis() * 1_000_000, reclaimSentAt);
+        lease.reclaimed(SessionLease.nanosOf(w.getLeaseMillis()), reclaimSentAt);
         lease.sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
         int[] awaited = {0};
         for (VmObject o : core.objects.servedBy(pager)) {

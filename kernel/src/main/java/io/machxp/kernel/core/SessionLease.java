@@ -56,6 +56,24 @@ final class SessionLease {
         this.gate = session.gate;
     }
 
+    /**
+     * The longest lease the kernel counts: a year. A welcome's lease_millis is a uint64; a longer
+     * one (2^63 ms and more read as a negative long, or one whose nanoseconds overflow a long) is
+     * counted as this. Counting a shorter lease than the pager's is always safe: the kernel stops
+     * earlier than it must and renews more often (xp-spec 4.3).
+     */
+    static final long MAX_LEASE_MILLIS = 365L * 24 * 3600 * 1000;
+
+    /** The lease a welcome's uint64 {@code leaseMillis} gives, in nanoseconds (0: none). */
+    static long nanosOf(long leaseMillis) {
+        if (leaseMillis != 0 && Long.compareUnsigned(leaseMillis, MAX_LEASE_MILLIS) > 0) {
+            log.warn("the pager gave a lease of {} ms; the kernel counts it as {} ms (a year)",
+                    Long.toUnsignedString(leaseMillis), MAX_LEASE_MILLIS);
+            return MAX_LEASE_MILLIS * 1_000_000;
+        }
+        return leaseMillis * 1_000_000;
+    }
+
     /** The session's lease from the welcome (0: none). */
     long nanos() {
         return leaseNanos;
