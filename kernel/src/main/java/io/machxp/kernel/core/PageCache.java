@@ -262,7 +262,7 @@ final class PageCache {
 
     /** memory_object_lock_request: each page of its range, then one lock_completed (reply). */
     void onLockRequest(VmObject o, MemoryObjectLockRequest r) {
-        long end = Math.min(o.size, r.getOffset() + Math.max(r.getLength(), o.pageSize));
+        long end = rangeEnd(o, r.getOffset(), r.getLength());
         List<VmPage> touched = new ArrayList<>();
         for (long off = r.getOffset(); off < end; off += o.pageSize) {
             VmPage p = lockPage(o, off, r);
@@ -275,6 +275,17 @@ final class PageCache {
                     .setObjectId(o.objectId).setOffset(r.getOffset()).setLength(r.getLength())).build());
         }
         touched.forEach(this::pump);
+    }
+
+    /**
+     * Where a lock_request's range ends inside the object. {@code length} is a uint64 (0: one page,
+     * as before ranges); a range that reaches past the object's end, also one whose offset + length
+     * overflows, ends with the object: a flush to the end must flush every page it covers.
+     */
+    static long rangeEnd(VmObject o, long offset, long length) {
+        long room = o.size - offset; // offset is inside the object
+        return Long.compareUnsigned(length == 0 ? o.pageSize : length, room) >= 0 ? o.size
+                : offset + (length == 0 ? o.pageSize : length);
     }
 
     /** One page of a lock_request; returns the page's slot if it has one (to pump after the reply). */

@@ -5,6 +5,8 @@ import static io.machxp.kernel.futex.FutexWord.isAbsent;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
@@ -117,6 +119,12 @@ final class XpDispatch {
                 if (o == null || r.getLockValue() == VmProt.UNRECOGNIZED
                         || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
                     core.violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
+                    if (r.getReply() && holdsNothingOf(r.getObjectId(), r.getOffset())) {
+                        // xp-spec 3.6: answered also for pages it does not hold (a pager may wait for it)
+                        core.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted
+                                .newBuilder().setObjectId(r.getObjectId()).setOffset(r.getOffset())
+                                .setLength(r.getLength())).build());
+                    }
                     return;
                 }
                 pages.onLockRequest(o, r);
@@ -175,5 +183,16 @@ final class XpDispatch {
             }
             default -> core.violation("a message with no routine", 0, 0);
         }
+    }
+
+    /**
+     * Whether the kernel surely holds no page at {@code offset} of object {@code objectId}: the id
+     * is not one the session initialized, or the offset (a uint64) is at or past the end of the
+     * ready object. A lock_completed for such a range is true whatever the request asked. An
+     * unaligned offset inside the object is not answered: the kernel may hold the page around it.
+     */
+    private boolean holdsNothingOf(int objectId, long offset) {
+        VmObject o = core.objects.object(objectId);
+        return o == null || (o.state == VmObject.State.READY && Long.compareUnsigned(offset, o.size) >= 0);
     }
 }
