@@ -120,8 +120,9 @@ final class XpDispatch {
                         || r.getShouldReturn() == ReturnPolicy.UNRECOGNIZED) {
                     core.violation("memory_object_lock_request it cannot use", r.getObjectId(), r.getOffset());
                     if (r.getReply() && holdsNothingOf(r.getObjectId(), r.getOffset())) {
-                        // xp-spec 3.6: answered also for pages it does not hold (a pager may wait for it)
-                        core.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted
+                        // xp-spec 3.6: answered also for pages it does not hold (a pager may wait for it),
+                        // on the stream it came on (an unknown id names no pager)
+                        session.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted
                                 .newBuilder().setObjectId(r.getObjectId()).setOffset(r.getOffset())
                                 .setLength(r.getLength())).build());
                     }
