@@ -144,6 +144,15 @@ final class XpDispatch {
                             g.getOffset());
                     return;
                 }
+                if (e.fencingToken != 0 && Long.compareUnsigned(g.getFencingToken(), e.fencingToken) <= 0) {
+                    // xp-spec 8: tokens grow strictly with every grant; a task fencing its writes with a
+                    // token that went back could have them taken after a later owner's. The lock waits on.
+                    core.violation("memory_object_futex_granted under fencing token "
+                            + Long.toUnsignedString(g.getFencingToken()) + ", not above "
+                            + Long.toUnsignedString(e.fencingToken) + " of the kernel's last grant", g.getObjectId(),
+                            g.getOffset());
+                    return;
+                }
                 e.grantHandoff = g.getHandoff();
                 futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
                         g.getOwnerDied());
