@@ -55,6 +55,8 @@ final class RawPager implements AutoCloseable {
             .setPagerName("raw").build();
     /** Whether keepalives are answered. */
     volatile boolean answerKeepalives = true;
+    /** Whether data_requests are answered. */
+    volatile boolean answerData = true;
     /** Whether a hello is answered with {@link #welcome} (false: the test answers it itself). */
     volatile boolean answerHello = true;
     private final Server server;
@@ -107,6 +109,9 @@ final class RawPager implements AutoCloseable {
                     .newBuilder().setObjectId(m.getMemoryObjectInit().getObjectId()).setSize(OBJECT_SIZE)
                     .setMayCache(true)).build());
             case MEMORY_OBJECT_DATA_REQUEST -> {
+                if (!answerData) {
+                    return;
+                }
                 var r = m.getMemoryObjectDataRequest();
                 s.send(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                         .setObjectId(r.getObjectId()).setOffset(r.getOffset())
