@@ -84,6 +84,9 @@ final class RawPager implements AutoCloseable {
                             @Override
                             public void onCompleted() {
                                 s.ended = true;
+                                synchronized (s) {
+                                    s.toKernel.onCompleted(); // the kernel half-closed: the pager completes its side (xp-spec 2.6)
+                                }
                             }
                         };
                     }
