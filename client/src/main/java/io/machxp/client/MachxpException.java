@@ -71,13 +71,13 @@ public final class MachxpException extends RuntimeException {
         return false;
     }
 
-    /** The innermost cause's message ("Connection refused: /127.0.0.1:1"), else the status's description. */
+    /** The innermost cause's message ("Connection refused", {@link io.machxp.proto.transport.SocketErrors}), else the status's description. */
     private static String rootCause(StatusRuntimeException e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
         String message = t != e && t.getMessage() != null ? t.getMessage() : e.getStatus().getDescription();
-        return message != null ? message : "no answer";
+        return message != null ? io.machxp.proto.transport.SocketErrors.clean(message) : "no answer";
     }
 }

@@ -47,10 +47,11 @@ public final class ViewServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("interrupted while binding the view to " + host + ":" + port, e);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Netty throws the bind's java.net.BindException without declaring it
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new IOException("the view cannot listen on " + host + ":" + port + ": " + e.getMessage()
-                    + "; give another port (--view 0 takes any free one)", e);
+            throw new IOException("the view cannot listen on " + host + ":" + port + ": "
+                    + io.machxp.proto.transport.SocketErrors.rootMessage(e)
+                    + "; choose another port for it, or 0 for any free one", e);
         }
     }
 

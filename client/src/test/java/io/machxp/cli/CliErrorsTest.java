@@ -37,6 +37,49 @@ class CliErrorsTest {
     }
 
     @Test
+    void aPagerOnAPortInUseSaysWhyAndWhatToDo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            ExitCodesTest.Run r = ExitCodesTest.run("pager", "--port", String.valueOf(port), "--fresh-start");
+            assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).contains("cannot listen on 127.0.0.1:" + port + ": Address already in use")
+                    .contains("choose another --port, or 0 for any free one").doesNotContain("\tat ").hasLineCount(1);
+        }
+    }
+
+    @Test
+    void theViewOnAPortInUseSaysWhyAndWhatToDo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            ExitCodesTest.Run r = ExitCodesTest.run("view", "--pager", "127.0.0.1:1", "--port", String.valueOf(port));
+            assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).contains("the view cannot listen on 127.0.0.1:" + port + ": Address already in use")
+                    .contains("or 0 for any free one").doesNotContain("\tat ").hasLineCount(1);
+        }
+    }
+
+    /** Netty's native transport words ("bind(..) failed with error(-98): ") are not the user's business. */
+    @Test
+    void socketErrorsAreTheSystemsWordsAlone() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(PagerConfig.defaultObjects()));
+                ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            ExitCodesTest.Run kernel = ExitCodesTest.run("kernel", "--name", "A", "--pager", pager.target(),
+                    "--port", String.valueOf(taken.getLocalPort()));
+            assertThat(kernel.exit()).as(kernel.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(kernel.err()).contains(taken.getLocalPort() + ": Address already in use; ")
+                    .doesNotContain("(..)").doesNotContain("error(");
+        }
+        int free;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            free = probe.getLocalPort();
+        }
+        ExitCodesTest.Run status = ExitCodesTest.run("status", "--pager", "127.0.0.1:" + free);
+        assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(status.err()).contains("cannot reach 127.0.0.1:" + free + ": Connection refused")
+                .doesNotContain("(..)").doesNotContain("error(");
+    }
+
+    @Test
     void aKernelWithoutItsPagerExitsThreeNamingTheAddress() {
         ExitCodesTest.Run r = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--port", "0",
                 "--connect-timeout", "5");

@@ -22,12 +22,8 @@ final class StartErrors {
         return false;
     }
 
-    /** The innermost cause's message: "Connection refused: /127.0.0.1:1", "Address already in use". */
+    /** The innermost cause's message: "Connection refused", "Address already in use" ({@link io.machxp.proto.transport.SocketErrors}). */
     static String rootMessage(Throwable t) {
-        Throwable c = t;
-        while (c.getCause() != null && c.getCause() != c) {
-            c = c.getCause();
-        }
-        return c.getMessage() != null ? c.getMessage() : t.toString();
+        return io.machxp.proto.transport.SocketErrors.rootMessage(t);
     }
 }

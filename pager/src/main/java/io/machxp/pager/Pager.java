@@ -247,7 +247,9 @@ public final class Pager implements AutoCloseable {
         } catch (IOException e) {
             pager.close();
             throw new IOException("pager " + config.name() + ": cannot listen on " + config.bindHost() + ":"
-                    + config.port() + ": " + e.getMessage(), e);
+                    + config.port() + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(e)
+                    + (config.port() != 0 ? "; is another pager on that port? choose another --port, or 0 for any free one"
+                            : ""), e);
         }
         pager.health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         log.info("pager {} serving {} on port {} (page size {}, {}), pages {}", config.name(),

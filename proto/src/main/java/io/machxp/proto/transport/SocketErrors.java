@@ -1,0 +1,32 @@
+package io.machxp.proto.transport;
+
+import java.util.regex.Pattern;
+
+/**
+ * The sentence a person sees for a socket that failed (a port in use, nothing listening): the
+ * innermost cause's message, without the system-call prefix Netty's native transport puts before
+ * the operating system's words ("bind(..) failed with error(-98): Address already in use" becomes
+ * "Address already in use"), so that every machxp command says it the same way whichever transport
+ * Netty picked.
+ */
+public final class SocketErrors {
+    /** Netty's native prefix: "bind(..) failed with error(-98): ", or "connect(..) failed: " in older releases. */
+    private static final Pattern NATIVE_PREFIX = Pattern.compile("^\\w+\\(\\.\\.\\) failed(?: with error\\(-?\\d+\\))?: ");
+
+    private SocketErrors() {}
+
+    /** The innermost cause's message, cleaned; {@code t.toString()} when no cause has one. */
+    public static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String message = c.getMessage() != null ? c.getMessage() : t.getMessage();
+        return message != null ? clean(message) : t.toString();
+    }
+
+    /** {@code message} without Netty's native system-call prefix. */
+    public static String clean(String message) {
+        return NATIVE_PREFIX.matcher(message).replaceFirst("");
+    }
+}
