@@ -114,6 +114,7 @@ final class KernelCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
+        server.leaveInterruptToParent();
         if (cpus < 1 || maxPages < 0) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--cpus must be 1 or more and --max-pages 0 or more");

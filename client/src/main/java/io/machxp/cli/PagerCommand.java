@@ -82,6 +82,7 @@ final class PagerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         server.configureLogging();
+        server.leaveInterruptToParent();
         Map<String, Long> served = new LinkedHashMap<>();
         for (String spec : objects) {
             int eq = spec.indexOf('=');

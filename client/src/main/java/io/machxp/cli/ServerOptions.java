@@ -35,8 +35,21 @@ final class ServerOptions {
     boolean verbose;
 
     @Option(names = "--parent-pid", paramLabel = "PID", description = "stop (as on SIGTERM) when the process PID "
-            + "ends, even by SIGKILL: 'cluster up' gives its own, so that no server outlives it")
+            + "ends, even by SIGKILL, and leave Ctrl-C (SIGINT) to it: 'cluster up' gives its own, so that no "
+            + "server outlives it and its Ctrl-C stops the kernels before the pager")
     Long parentPid;
+
+    /**
+     * With --parent-pid, SIGINT is ignored from the start: a Ctrl-C in the terminal of {@code cluster
+     * up} goes to its whole process group, children too, and the children must not stop all at once
+     * (a pager stopping beside its kernels cuts their streams before they return their dirty pages);
+     * the parent stops them in order, kernels first, by SIGTERM.
+     */
+    void leaveInterruptToParent() {
+        if (parentPid != null) {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        }
+    }
 
     /**
      * With --parent-pid: once that process has ended (or now, if it has already), this JVM exits,

@@ -83,6 +83,14 @@ public final class MachxpProcess implements AutoCloseable {
         }
     }
 
+    /** Its exit status, once it has ended (within {@code seconds}, else an exception). */
+    public int exitStatus(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " did not end within " + seconds + " s:\n" + output());
+        }
+        return process.exitValue();
+    }
+
     /** SIGKILL: the process stops at once, with no chance to say anything. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
