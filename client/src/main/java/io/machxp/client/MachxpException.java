@@ -54,8 +54,10 @@ public final class MachxpException extends RuntimeException {
         }
         String description = e.getStatus().getDescription();
         if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED && !tls(e)) {
+            String cause = rootCause(e);
             return new MachxpException(Status.Code.UNAVAILABLE, errno, "cannot reach " + target + ": "
-                    + rootCause(e) + "; is the server running there, and is the address right?", e);
+                    + cause + "; " + io.machxp.proto.transport.SocketErrors.whatToCheck(cause,
+                    "is the server running there, and is the address right?"), e);
         }
         return new MachxpException(e.getStatus().getCode(), errno,
                 description != null ? description : e.getStatus().getCode().toString(), e);

@@ -79,6 +79,27 @@ class CliErrorsTest {
                 .doesNotContain("(..)").doesNotContain("error(");
     }
 
+    /** A server with TLS closes a plaintext connection at once: the sentence says to give the TLS files. */
+    @Test
+    void aPlaintextClientOfATlsServerIsToldToGiveItsTlsFiles(@TempDir Path dir) throws Exception {
+        Path certs = dir.resolve("certs");
+        assertThat(ExitCodesTest.run("certs", certs.toString()).exit()).isZero();
+        try (Pager pager = Pager.start(PagerConfig.loopback(PagerConfig.defaultObjects()).withTransport(
+                io.machxp.proto.transport.Transport.mutualTls(io.machxp.proto.transport.TlsFiles.inDirectory(certs,
+                        "pager"))))) {
+            ExitCodesTest.Run status = ExitCodesTest.run("status", "--pager", pager.target());
+            assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.UNREACHABLE);
+            assertThat(status.err()).contains("cannot reach " + pager.target())
+                    .contains("as a server with TLS does to a client without it: give --tls-cert, --tls-key and --tls-ca")
+                    .doesNotContain("is the server running").hasLineCount(1);
+            ExitCodesTest.Run kernel = ExitCodesTest.run("kernel", "--name", "A", "--pager", pager.target(),
+                    "--port", "0", "--connect-timeout", "10");
+            assertThat(kernel.exit()).as(kernel.err()).isEqualTo(ExitCodes.UNREACHABLE);
+            assertThat(kernel.err()).contains("cannot reach the pager at " + pager.target())
+                    .contains("give --tls-cert, --tls-key and --tls-ca").doesNotContain("is it running");
+        }
+    }
+
     @Test
     void aKernelWithoutItsPagerExitsThreeNamingTheAddress() {
         ExitCodesTest.Run r = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--port", "0",

@@ -307,8 +307,10 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         } catch (ExecutionException e) {
             kernel.close();
             if (StartErrors.unreachable(e.getCause())) {
-                throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": "
-                        + StartErrors.rootMessage(e.getCause()) + "; is it running, and is the address right?", e.getCause());
+                String cause = StartErrors.rootMessage(e.getCause());
+                throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": " + cause
+                        + "; " + io.machxp.proto.transport.SocketErrors.whatToCheck(cause,
+                                "is it running, and is the address right?"), e.getCause());
             }
             throw new IOException(who + ": cannot open a session with the pager at " + config.pagerTarget() + ": "
                     + e.getCause().getMessage(), e);

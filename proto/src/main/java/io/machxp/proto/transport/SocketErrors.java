@@ -25,6 +25,18 @@ public final class SocketErrors {
         return message != null ? clean(message) : t.toString();
     }
 
+    /**
+     * What to check for a server that could not be reached, or {@code otherwise}: {@code rootMessage}
+     * is gRPC's "Network closed for unknown reason" when something listens there but closed the
+     * connection at once, as a server with TLS does to a client without it.
+     */
+    public static String whatToCheck(String rootMessage, String otherwise) {
+        return rootMessage.contains("Network closed for unknown reason")
+                ? "something listens there but closed the connection at once, as a server with TLS does to a "
+                        + "client without it: give --tls-cert, --tls-key and --tls-ca (machxp certs DIR makes them)"
+                : otherwise;
+    }
+
     /** {@code message} without Netty's native system-call prefix. */
     public static String clean(String message) {
         return NATIVE_PREFIX.matcher(message).replaceFirst("");
