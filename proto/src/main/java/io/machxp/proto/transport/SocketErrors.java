@@ -27,11 +27,12 @@ public final class SocketErrors {
 
     /**
      * What to check for a server that could not be reached, or {@code otherwise}: {@code rootMessage}
-     * is gRPC's "Network closed for unknown reason" when something listens there but closed the
-     * connection at once, as a server with TLS does to a client without it.
+     * is gRPC's "Network closed for unknown reason", or the socket's "Connection reset", when
+     * something listens there but closed the connection at once, as a server with TLS does to a
+     * client without it (which of the two depends on when the server's TLS gave up).
      */
     public static String whatToCheck(String rootMessage, String otherwise) {
-        return rootMessage.contains("Network closed for unknown reason")
+        return rootMessage.contains("Network closed for unknown reason") || rootMessage.contains("Connection reset")
                 ? "something listens there but closed the connection at once, as a server with TLS does to a "
                         + "client without it: give --tls-cert, --tls-key and --tls-ca (machxp certs DIR makes them)"
                 : otherwise;
