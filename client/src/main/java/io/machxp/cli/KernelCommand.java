@@ -86,7 +86,7 @@ final class KernelCommand implements Callable<Integer> {
         }
         java.nio.file.Path dir = java.nio.file.Path.of(shmDir);
         if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--shm-dir " + shmDir
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--shm-dir " + shmDir
                     + " is not a writable directory; give one (a tmpfs such as /dev/shm), or none");
         }
         return dir;
@@ -116,7 +116,7 @@ final class KernelCommand implements Callable<Integer> {
         server.configureLogging();
         server.leaveInterruptToParent();
         if (cpus < 1 || maxPages < 0) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--cpus must be 1 or more and --max-pages 0 or more");
         }
         Transport transport = tls.transport();

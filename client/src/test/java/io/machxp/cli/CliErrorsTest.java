@@ -163,6 +163,19 @@ class CliErrorsTest {
         assertThat(one.err()).contains("--ipc needs --kernels 2 or more");
     }
 
+    /** Every error line starts "machxp COMMAND:", and its hint names the command as the user types it. */
+    @Test
+    void aKernelsBadNumbersAndShmDirAreNamedAsMachxpKernel(@TempDir Path dir) {
+        ExitCodesTest.Run cpus = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--cpus", "0");
+        assertThat(cpus.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(cpus.err()).startsWith("machxp kernel: --cpus must be 1 or more")
+                .contains("Try 'machxp kernel --help'");
+        ExitCodesTest.Run shm = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1",
+                "--shm-dir", dir.resolve("absent").toString());
+        assertThat(shm.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(shm.err()).startsWith("machxp kernel: --shm-dir ").contains("Try 'machxp kernel --help'");
+    }
+
     @Test
     void kernelIpcOptionsAreCheckedBeforeAnythingStarts() {
         ExitCodesTest.Run noListen = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--ipc-id", "1");
