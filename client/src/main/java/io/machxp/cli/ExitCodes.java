@@ -25,6 +25,10 @@ public final class ExitCodes {
 
     private ExitCodes() {}
 
+    /** The commands of the bench module's jar, which client/target/machxp.jar does not have. */
+    private static final java.util.Set<String> BENCH_JAR_COMMANDS =
+            java.util.Set.of("bench", "scale", "jmh", "compare", "pager-efficiency");
+
     /**
      * Makes {@code cl} (and the subcommands added later) exit with these codes: a parameter error
      * with {@link #USAGE} after its message and usage, and an exception from a command with
@@ -35,6 +39,13 @@ public final class ExitCodes {
         // A usage error is its sentence and a pointer to --help, not the whole usage text.
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
+            if (cmd.getParent() == null && args.length > 0 && BENCH_JAR_COMMANDS.contains(args[0])
+                    && !cmd.getSubcommands().containsKey(args[0])) {
+                cmd.getErr().println(fullName(cmd) + ": " + args[0] + " runs from the bench module's jar: ./machxp "
+                        + args[0] + " (which picks it), or java -jar bench/target/machxp-bench.jar " + args[0]);
+                cmd.getErr().flush();
+                return USAGE;
+            }
             cmd.getErr().println(fullName(cmd) + ": " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr());
             cmd.getErr().println("Try '" + fullName(cmd) + " --help' for its options.");

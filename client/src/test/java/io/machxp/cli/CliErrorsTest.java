@@ -176,6 +176,17 @@ class CliErrorsTest {
         assertThat(shm.err()).startsWith("machxp kernel: --shm-dir ").contains("Try 'machxp kernel --help'");
     }
 
+    /** java -jar client/target/machxp.jar bench suggested 'machxp chaos'; it says which jar has bench. */
+    @Test
+    void aBenchCommandOfTheClientJarSaysWhichJarHasIt() {
+        for (String command : new String[] {"bench", "scale", "jmh", "compare", "pager-efficiency"}) {
+            ExitCodesTest.Run r = ExitCodesTest.run(command, "--systems", "machxp");
+            assertThat(r.exit()).as(command).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).as(command).contains(command + " runs from the bench module's jar: ./machxp " + command)
+                    .doesNotContain("Did you mean").hasLineCount(1);
+        }
+    }
+
     @Test
     void kernelIpcOptionsAreCheckedBeforeAnythingStarts() {
         ExitCodesTest.Run noListen = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--ipc-id", "1");
