@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The machxp command. */
 @Command(name = "machxp", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Mach-style kernels and an external pager speaking XP over gRPC, with cached futexes.",
-        footer = {"", "Benchmarks and the workbench: machxp bench | scale | jmh | compare | pager-efficiency",
-                "(the bench module's jar; ./machxp picks it)."},
+        footer = {"", "Benchmarks and the workbench, from the bench module's jar (./machxp picks it):",
+                "  machxp bench | scale | jmh | compare | pager-efficiency"},
         subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, TraceCommand.class, ChaosCommand.class,
                 CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class, ClusterCommand.class,
                 StatusCommand.class, ViewCommand.class,
