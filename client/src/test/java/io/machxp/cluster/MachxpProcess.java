@@ -36,7 +36,21 @@ public final class MachxpProcess implements AutoCloseable {
 
     /** Starts {@code machxp ARGS...}. */
     public static MachxpProcess start(String name, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return start(name, List.of(), args);
+    }
+
+    /**
+     * Starts {@code machxp ARGS...} with SIGINT's default action, even when this JVM ignores SIGINT
+     * (as a JVM started in the background by a shell does, and its children inherit):
+     * {@code env --default-signal=INT} (GNU coreutils 8.31 and later) resets it before the exec.
+     */
+    public static MachxpProcess startInterruptible(String name, String... args) throws IOException {
+        return start(name, List.of("env", "--default-signal=INT"), args);
+    }
+
+    private static MachxpProcess start(String name, List<String> prefix, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 // the command's own logging (INFO), not the tests' quieter configuration
