@@ -1,9 +1,13 @@
 package io.machxp.client;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
@@ -13,12 +17,15 @@ import io.machxp.proto.task.MachTaskGrpc;
 import io.machxp.proto.task.TaskCreateRequest;
 import io.machxp.proto.task.ThreadCreateRequest;
 import io.machxp.proto.task.ThreadStatus;
+import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.VmMapRequest;
 import io.machxp.proto.task.VmReadRequest;
+import io.machxp.proto.task.VmUnlockFutexRequest;
 import io.machxp.proto.task.VmWriteRequest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 /**
  * A task client written from task.proto alone, as an outside party would: the generated stubs on
@@ -90,6 +97,30 @@ final class RawKernel implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** vm_lock_futex of the word at {@code address} for thread {@code tid} of {@code task}, no timeout. */
+    static VmLockFutexRequest lock(long task, int tid, long address) {
+        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    /** vm_unlock_futex of the word at {@code address} by thread {@code tid} of {@code task}. */
+    static VmUnlockFutexRequest unlock(long task, int tid, long address) {
+        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
+    }
+
+    /**
+     * The failure {@code call} must end in: a gRPC status of {@code code} whose ErrorInfo carries
+     * {@code errno}, with a sentence a person can act on.
+     */
+    static StatusRuntimeException fails(ThrowingCallable call, Status.Code code, String errno) {
+        Throwable t = catchThrowable(call);
+        assertThat(t).as("expected %s/%s", code, errno).isInstanceOf(StatusRuntimeException.class);
+        StatusRuntimeException e = (StatusRuntimeException) t;
+        assertThat(e.getStatus().getCode()).as(e.getMessage()).isEqualTo(code);
+        assertThat(errno(e)).as(e.getMessage()).isEqualTo(errno);
+        assertThat(e.getStatus().getDescription()).hasSizeGreaterThan(30);
+        return e;
     }
 
     /** The errno a failed call carries in its ErrorInfo (domain machxp), or null without one. */

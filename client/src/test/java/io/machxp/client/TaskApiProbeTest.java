@@ -1,5 +1,7 @@
 package io.machxp.client;
 
+import static io.machxp.client.RawKernel.lock;
+import static io.machxp.client.RawKernel.unlock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -24,8 +26,6 @@ import io.machxp.proto.task.TaskWatchEvent;
 import io.machxp.proto.task.TaskWatchRequest;
 import io.machxp.proto.task.ThreadTerminateRequest;
 import io.machxp.proto.task.VmLockFutexReply;
-import io.machxp.proto.task.VmLockFutexRequest;
-import io.machxp.proto.task.VmUnlockFutexRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,14 +66,6 @@ class TaskApiProbeTest {
     void close() {
         a.close();
         cluster.close();
-    }
-
-    private static VmLockFutexRequest lock(long task, int tid, long address) {
-        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
-    }
-
-    private static VmUnlockFutexRequest unlock(long task, int tid, long address) {
-        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
     }
 
     private int receivePort(long task) {

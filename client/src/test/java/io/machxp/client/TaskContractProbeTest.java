@@ -1,5 +1,8 @@
 package io.machxp.client;
 
+import static io.machxp.client.RawKernel.fails;
+import static io.machxp.client.RawKernel.lock;
+import static io.machxp.client.RawKernel.unlock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
@@ -13,9 +16,7 @@ import io.machxp.proto.task.ThreadComputeRequest;
 import io.machxp.proto.task.ThreadSleepReply;
 import io.machxp.proto.task.ThreadSleepRequest;
 import io.machxp.proto.task.VmLockFutexReply;
-import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.VmTrylockFutexRequest;
-import io.machxp.proto.task.VmUnlockFutexRequest;
 import io.machxp.proto.task.VmWriteRequest;
 import io.machxp.proto.task.VmReadRequest;
 import io.machxp.proto.task.VmMsyncRequest;
@@ -28,7 +29,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,24 +56,6 @@ class TaskContractProbeTest {
     }
 
     /** Fails with {@code code} and the errno in ErrorInfo, with a sentence after it. */
-    private static StatusRuntimeException fails(ThrowingCallable call, Status.Code code, String errno) {
-        Throwable t = catchThrowable(call);
-        assertThat(t).as("expected %s/%s", code, errno).isInstanceOf(StatusRuntimeException.class);
-        StatusRuntimeException e = (StatusRuntimeException) t;
-        assertThat(e.getStatus().getCode()).as(e.getMessage()).isEqualTo(code);
-        assertThat(RawKernel.errno(e)).as(e.getMessage()).isEqualTo(errno);
-        assertThat(e.getStatus().getDescription()).hasSizeGreaterThan(30);
-        return e;
-    }
-
-    private static VmLockFutexRequest lock(long task, int tid, long address) {
-        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
-    }
-
-    private static VmUnlockFutexRequest unlock(long task, int tid, long address) {
-        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
-    }
-
     /** A lock, unlock and read on kernel A still work for a fresh task and thread. */
     private void aStillServes() {
         long task = a.task("after");

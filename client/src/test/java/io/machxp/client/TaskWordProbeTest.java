@@ -1,7 +1,9 @@
 package io.machxp.client;
 
+import static io.machxp.client.RawKernel.fails;
+import static io.machxp.client.RawKernel.lock;
+import static io.machxp.client.RawKernel.unlock;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.google.common.util.concurrent.ListenableFuture;
@@ -13,15 +15,12 @@ import io.machxp.proto.task.ThreadSleepRequest;
 import io.machxp.proto.task.VmCompareAndSwapRequest;
 import io.machxp.proto.task.VmFetchAddRequest;
 import io.machxp.proto.task.VmLockFutexReply;
-import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.task.VmMsyncRequest;
-import io.machxp.proto.task.VmUnlockFutexRequest;
 import io.machxp.proto.task.WordSize;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,24 +43,6 @@ class TaskWordProbeTest {
     void close() {
         a.close();
         cluster.close();
-    }
-
-    private static VmLockFutexRequest lock(long task, int tid, long address) {
-        return VmLockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
-    }
-
-    private static VmUnlockFutexRequest unlock(long task, int tid, long address) {
-        return VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build();
-    }
-
-    private static StatusRuntimeException fails(ThrowingCallable call, Status.Code code, String errno) {
-        Throwable t = catchThrowable(call);
-        assertThat(t).as("expected %s/%s", code, errno).isInstanceOf(StatusRuntimeException.class);
-        StatusRuntimeException e = (StatusRuntimeException) t;
-        assertThat(e.getStatus().getCode()).as(e.getMessage()).isEqualTo(code);
-        assertThat(RawKernel.errno(e)).as(e.getMessage()).isEqualTo(errno);
-        assertThat(e.getStatus().getDescription()).hasSizeGreaterThan(30);
-        return e;
     }
 
     private VmCompareAndSwapRequest cas(long task, long address, WordSize size, long expected, long value) {

@@ -3,9 +3,6 @@ package io.machxp.kernel.probe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.machxp.kernel.Kernel;
-import io.machxp.kernel.KernelConfig;
-import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
@@ -16,8 +13,6 @@ import io.machxp.proto.xp.PagerToKernel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,28 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * of a futex the kernel does not hold releases nothing.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class RawPagerFutexProbeTest {
-    private RawPager pager;
-    private Kernel kernel;
-    private LocalTask task;
-    private long base;
-    private int objectId;
-
-    @BeforeEach
-    void start() throws Exception {
-        pager = new RawPager();
-        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
-        task = kernel.taskCreate("t");
-        base = task.vmMap("obj");
-        objectId = pager.stream(0).received.stream().filter(KernelToPager::hasMemoryObjectInit).findFirst()
-                .orElseThrow().getMemoryObjectInit().getObjectId();
-    }
-
-    @AfterEach
-    void stop() {
-        kernel.close();
-        pager.close();
-    }
+class RawPagerFutexProbeTest extends RawPagerKernelTest {
 
     private RawPager.Stream s() {
         return pager.stream(0);

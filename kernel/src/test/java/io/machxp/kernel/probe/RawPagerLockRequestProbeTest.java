@@ -4,9 +4,6 @@ import static io.machxp.kernel.probe.RawPager.PAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.machxp.kernel.Kernel;
-import io.machxp.kernel.KernelConfig;
-import io.machxp.kernel.LocalTask;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.KernelToPager.RoutineCase;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
@@ -16,8 +13,6 @@ import io.machxp.proto.xp.VmProt;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,28 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * lock_completed it sends means it did (xp-spec 6.4).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class RawPagerLockRequestProbeTest {
-    private RawPager pager;
-    private Kernel kernel;
-    private LocalTask task;
-    private long base;
-    private int objectId;
-
-    @BeforeEach
-    void start() throws Exception {
-        pager = new RawPager();
-        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
-        task = kernel.taskCreate("t");
-        base = task.vmMap("obj");
-        objectId = pager.stream(0).received.stream().filter(KernelToPager::hasMemoryObjectInit).findFirst()
-                .orElseThrow().getMemoryObjectInit().getObjectId();
-    }
-
-    @AfterEach
-    void stop() {
-        kernel.close();
-        pager.close();
-    }
+class RawPagerLockRequestProbeTest extends RawPagerKernelTest {
 
     /** Sends the request with reply and waits for its lock_completed; returns what the kernel sent for it. */
     private List<KernelToPager> lockRequest(MemoryObjectLockRequest.Builder r) {
