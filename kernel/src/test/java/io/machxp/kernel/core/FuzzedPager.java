@@ -125,6 +125,11 @@ final class FuzzedPager {
     private final Map<Key, Boolean> asked = new LinkedHashMap<>();
     /** Futexes the kernel holds, as far as the pager knows. */
     private final Set<Key> granted = new HashSet<>();
+    /**
+     * The fencing token of the last grant the kernel took for each futex: a grant whose token is
+     * not above it (unsigned; 0 for none yet) the kernel drops (xp-spec A.18), and its lock stays out.
+     */
+    private final Map<Key, Long> tokens = new HashMap<>();
     private final Set<Integer> initialized = new HashSet<>();
     /** What was played, for the failure message. */
     private final List<Supplier<String>> history = new ArrayList<>();
@@ -506,7 +511,8 @@ final class FuzzedPager {
             return;
         }
         MemoryObjectFutexGranted.Builder g = MemoryObjectFutexGranted.newBuilder().setObjectId(k.objectId())
-                .setOffset(k.offset()).setOwnerDied(data.consumeInt(0, 7) == 0);
+                .setOffset(k.offset()).setOwnerDied(data.consumeInt(0, 7) == 0)
+                .setFencingToken(tokens.getOrDefault(k, 0L) + 1); // growing, as a pager's do
         if (data.consumeBoolean()) {
             g.addPages(PageData.newBuilder().setOffset(k.offset() - k.offset() % PAGE).setData(pageData()));
         }
@@ -567,8 +573,12 @@ final class FuzzedPager {
         invariants.expectCompletion(m);
         if (m.hasMemoryObjectFutexGranted()) {
             Key k = new Key(m.getMemoryObjectFutexGranted().getObjectId(), m.getMemoryObjectFutexGranted().getOffset());
-            if (asked.remove(k) != null) { // else the kernel must refuse it
+            long token = m.getMemoryObjectFutexGranted().getFencingToken();
+            long last = tokens.getOrDefault(k, 0L);
+            boolean grows = last == 0 || Long.compareUnsigned(token, last) > 0;
+            if (grows && asked.remove(k) != null) { // else the kernel must refuse it
                 granted.add(k);
+                tokens.put(k, token);
             }
         } else if (m.hasMemoryObjectFutexBusy()) {
             Key k = new Key(m.getMemoryObjectFutexBusy().getObjectId(), m.getMemoryObjectFutexBusy().getOffset());
