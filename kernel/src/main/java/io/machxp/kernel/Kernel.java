@@ -288,7 +288,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         } catch (IOException e) {
             kernel.close();
             throw new IOException(who + ": cannot listen on " + config.bindHost() + ":" + config.port() + ": "
-                    + StartErrors.rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
+                    + io.machxp.proto.transport.SocketErrors.rootMessage(e) + (config.port() != 0 ? "; is another kernel on that port? choose another "
                     + "--port, or 0 for any free one" : ""), e);
         }
         try {
@@ -307,7 +307,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         } catch (ExecutionException e) {
             kernel.close();
             if (StartErrors.unreachable(e.getCause())) {
-                String cause = StartErrors.rootMessage(e.getCause());
+                String cause = io.machxp.proto.transport.SocketErrors.rootMessage(e.getCause());
                 throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": " + cause
                         + "; " + io.machxp.proto.transport.SocketErrors.whatToCheck(cause,
                                 "is it running, and is the address right?"), e.getCause());

@@ -65,7 +65,7 @@ final class KernelLinks implements AutoCloseable {
         } catch (Exception e) {
             links.close();
             throw new IOException(who + ": cannot listen for IPC links on " + config.listen().getHostString() + ":"
-                    + config.listen().getPort() + ": " + StartErrors.rootMessage(e) + "; choose another --ipc-listen port", e);
+                    + config.listen().getPort() + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(e) + "; choose another --ipc-listen port", e);
         }
     }
 

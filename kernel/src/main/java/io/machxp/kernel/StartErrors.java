@@ -21,9 +21,4 @@ final class StartErrors {
         }
         return false;
     }
-
-    /** The innermost cause's message: "Connection refused", "Address already in use" ({@link io.machxp.proto.transport.SocketErrors}). */
-    static String rootMessage(Throwable t) {
-        return io.machxp.proto.transport.SocketErrors.rootMessage(t);
-    }
 }

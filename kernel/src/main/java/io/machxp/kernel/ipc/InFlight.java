@@ -2,11 +2,9 @@ package io.machxp.kernel.ipc;
 
 import io.machxp.proto.link.LinkConsumed;
 import io.machxp.proto.link.LinkFrame;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -44,10 +42,8 @@ final class InFlight {
      */
     private final Map<Long, Entry> entries = new HashMap<>();
     private long issued;
-    /** Tickets to give back, by kernel, at the end of this turn ({@link #answer}); full frames first. */
+    /** Tickets to give back, by kernel, at the end of this turn ({@link #answer}). */
     private final Map<Integer, LinkConsumed.Builder> unsent = new LinkedHashMap<>();
-    private final List<Answer> full = new ArrayList<>();
-    private record Answer(int kernel, LinkConsumed.Builder tickets) {}
     private boolean flushScheduled;
     /** Bytes of messages made here that other kernels have not finished with (part of {@link Delivery#queuedBytes}). */
     long bytes;
@@ -131,9 +127,9 @@ final class InFlight {
             unsent.put(kernel, b);
         }
         b.addTickets(ticket);
-        if (b.getTicketsCount() == TICKETS_PER_FRAME) {
-            full.add(new Answer(kernel, b));
+        if (b.getTicketsCount() == TICKETS_PER_FRAME) { // a full frame goes now; the rest at the turn's end
             unsent.remove(kernel);
+            send(kernel, b);
         }
         if (!flushScheduled) {
             flushScheduled = true;
@@ -143,10 +139,6 @@ final class InFlight {
 
     private void flush() {
         flushScheduled = false;
-        for (Answer a : full) {
-            send(a.kernel, a.tickets);
-        }
-        full.clear();
         unsent.forEach(this::send);
         unsent.clear();
     }
