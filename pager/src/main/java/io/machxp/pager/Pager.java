@@ -87,7 +87,7 @@ public final class Pager implements AutoCloseable {
     /** The standard gRPC health service (grpc.health.v1): SERVING once listening, until closed. */
     private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
 
-    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long grace,
+    private Pager(PagerConfig config, PageStore store, ServerCredentials credentials, long epoch, long firstToken, long grace,
             io.machxp.pager.policy.GrantPolicy policy) {
         this.config = config;
         this.store = store;
@@ -166,7 +166,7 @@ public final class Pager implements AutoCloseable {
                             log.error("pager {}: {}", config.name(), e.getMessage());
                         }
                     }
-                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch)
+                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch).withFirstToken(firstToken)
                         .withGrace(grace, store.persistent()).withGrantPolicy(policy));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
@@ -227,9 +227,12 @@ public final class Pager implements AutoCloseable {
             throw e;
         }
         long epoch;
+        long firstToken;
         long grace;
         try {
             epoch = store.nextEpoch();
+            java.time.Instant now = java.time.Instant.now();
+            firstToken = PagerCore.Options.firstTokenAt(epoch, PageStore.epochSecond(now), now);
             grace = grace(config, store);
         } catch (java.io.UncheckedIOException e) {
             store.close();
@@ -237,7 +240,7 @@ public final class Pager implements AutoCloseable {
         }
         Pager pager;
         try {
-            pager = new Pager(config, store, credentials, epoch, grace, policy);
+            pager = new Pager(config, store, credentials, epoch, firstToken, grace, policy);
         } catch (IllegalArgumentException e) {
             store.close();
             throw e; // an object's size is not whole pages, a bad page size

@@ -76,9 +76,12 @@ public final class PagerCore {
      *     did not survive) refuses reclaims, and the grace period only waits out the old leases
      * @param plants bugs planted in the core's logic, for tests of the chaos checker only;
      *     {@link PagerPlants#NONE} everywhere else
+     * @param firstToken the low half of this start's first token of a futex ({@code tokenEpoch << 32 |
+     *     firstToken}), 1 to 2^32-1: a pager whose epoch is its start second starts above the
+     *     tokens of an earlier start in the same second ({@link #firstTokenAt})
      */
     public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
-            boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy) {
+            boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy, long firstToken) {
         /**
          * 262,144: 2.6 times the 100k cached futexes of the scale benchmark. A held futex costs the
          * pager about 660 bytes (measured), and all sessions together may hold four times this
@@ -90,7 +93,7 @@ public final class PagerCore {
 
         public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {
             this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE,
-                    io.machxp.pager.policy.GrantPolicy.IMMEDIATE);
+                    io.machxp.pager.policy.GrantPolicy.IMMEDIATE, 1);
         }
 
         public Options {
@@ -101,6 +104,9 @@ public final class PagerCore {
             if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31 || maxFutexesPerSession < 1) {
                 throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
                         + "futexes per session 1 or more");
+            }
+            if (firstToken < 1 || firstToken >= 1L << 32) {
+                throw new IllegalArgumentException("the first token's low half must be in 1..2^32-1, not " + firstToken);
             }
             if (graceNanos != 0 && graceNanos < leaseNanos) {
                 throw new IllegalArgumentException("a grace period must last at least a lease (" + leaseNanos / 1_000_000
@@ -123,17 +129,35 @@ public final class PagerCore {
 
         /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
         public Options withGrace(long graceNanos, boolean reclaims) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, firstToken);
         }
 
         /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
         public Options withPlants(PagerPlants value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy, firstToken);
+        }
+
+        /** The same with this start's first token at {@code tokenEpoch << 32 | value}. */
+        public Options withFirstToken(long value) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, value);
+        }
+
+        /**
+         * The low half of the first token for a pager whose epoch is {@code epoch} and which starts at
+         * {@code now}: when the epoch is the second {@code now} falls in ({@code secondOfEpoch}), the
+         * milliseconds into that second times 2^22 (plus 1), else 1. An epoch that is the start
+         * second repeats when a pager restarts within the second it started in; tokens that start at
+         * the millisecond still grow, unless the earlier start granted one futex 2^22 times (about 4
+         * million) for each millisecond between the two starts. Tokens so follow the wall clock at
+         * about 2^32 a second, as a hybrid logical clock does.
+         */
+        public static long firstTokenAt(long epoch, long secondOfEpoch, java.time.Instant now) {
+            return epoch == secondOfEpoch ? (long) (now.getNano() / 1_000_000) << 22 | 1 : 1;
         }
 
         /** The same with the pager's side of a protocol variant. */
         public Options withGrantPolicy(io.machxp.pager.policy.GrantPolicy value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value, firstToken);
         }
     }
 
@@ -155,7 +179,7 @@ public final class PagerCore {
         this.core = new CoreContext(name, pageSize, catalog, env, stats, options.plants());
         this.pages = new PageCoherence(pageSize, core);
         FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
-        this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.maxFutexesPerSession(),
+        this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.firstToken(), options.maxFutexesPerSession(),
                 this::end, journal, new GrantLeases(core, options.grantPolicy()));
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());

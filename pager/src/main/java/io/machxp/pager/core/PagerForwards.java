@@ -43,18 +43,19 @@ final class PagerForwards {
     private final PagerFutexes futexes;
     private final FutexTries tries;
     private final GrantLeases leases;
-    private final long tokenEpoch;
+    /** This start's first token of a futex ({@link PagerFutexes}). */
+    private final long firstToken;
     /** The futexes with an order outstanding. */
     private final java.util.Set<FutexRecord> active = new java.util.LinkedHashSet<>();
 
     PagerForwards(CoreContext core, PageCoherence pages, PagerFutexes futexes, FutexTries tries, GrantLeases leases,
-            long tokenEpoch) {
+            long firstToken) {
         this.core = core;
         this.pages = pages;
         this.futexes = futexes;
         this.tries = tries;
         this.leases = leases;
-        this.tokenEpoch = tokenEpoch;
+        this.firstToken = firstToken;
     }
 
     /** What the grant that settles a forward is: to whom, its token, the forwarded page (or null). */
@@ -84,7 +85,7 @@ final class PagerForwards {
         if (!pages.gate(from, o, page)) {
             return false; // the futex's page is not the holder's to send: the usual relinquish
         }
-        long token = Math.max(f.token + 1, tokenEpoch << 32 | 1);
+        long token = Math.max(f.token + 1, firstToken);
         f.forward = new FutexForwarding(from, to, token, page);
         active.add(f);
         core.stats.forwardsOrdered.increment();

@@ -81,8 +81,11 @@ final class PagerFutexes {
     private final CoreContext core;
     private final PageCoherence pages;
     private final SessionEnd sessionEnd;
-    /** The high half of every fencing token: grows with every start of a pager (see Options). */
-    private final long tokenEpoch;
+    /**
+     * This start's first token of a futex (above a forgotten or reclaimed one's): the epoch, the
+     * high half, grows with every start of a pager; the low half starts where Options says.
+     */
+    private final long firstToken;
     private final int maxFutexesPerSession;
     /**
      * How many sessions at their bound fill the pager's futex records: the records of all kernels
@@ -98,18 +101,18 @@ final class PagerFutexes {
     /** Trylocks while another kernel holds the futex. */
     private final FutexTries tries;
 
-    PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, int maxFutexesPerSession,
+    PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, long firstToken, int maxFutexesPerSession,
             SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases) {
         this.core = core;
         this.leases = leases;
         this.journal = journal;
         this.pages = pages;
-        this.tokenEpoch = tokenEpoch;
+        this.firstToken = tokenEpoch << 32 | firstToken;
         this.maxFutexesPerSession = maxFutexesPerSession;
         this.maxFutexes = (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * SESSIONS_AT_THE_BOUND);
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
-        this.forwards = new PagerForwards(core, pages, this, tries, leases, tokenEpoch);
+        this.forwards = new PagerForwards(core, pages, this, tries, leases, this.firstToken);
         this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
     }
 
@@ -384,7 +387,7 @@ final class PagerFutexes {
         f.lastHolder = s.id;
         f.lastHolderName = s.kernelName;
         f.token = token != 0 ? token // reserved by a direct handoff (above the last grant's)
-                : core.plants.grantToken(f.token, Math.max(f.token + 1, tokenEpoch << 32 | 1)); // a reclaimed token is an earlier epoch's
+                : core.plants.grantToken(f.token, Math.max(f.token + 1, firstToken)); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;

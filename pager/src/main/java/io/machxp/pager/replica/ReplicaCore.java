@@ -297,7 +297,8 @@ public final class ReplicaCore {
         }
         genesis = g;
         tokenSeed = g.getTokenSeed().toByteArray();
-        PagerCore.Options options = new PagerCore.Options(leaseNanos, g.getTokenEpoch());
+        PagerCore.Options options = new PagerCore.Options(leaseNanos, g.getTokenEpoch())
+                .withFirstToken(g.getFirstToken() == 0 ? 1 : Integer.toUnsignedLong(g.getFirstToken()));
         if (g.getGraceNanos() > 0) {
             options = options.withGrace(Math.max(g.getGraceNanos(), leaseNanos), false);
         }

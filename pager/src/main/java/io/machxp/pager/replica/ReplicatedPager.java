@@ -328,11 +328,17 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         }
     }
 
-    /** A genesis of this group: the first leader's start time as token epoch, a secret seed from a secure source. */
+    /**
+     * A genesis of this group: the first leader's start time as token epoch (its millisecond as the
+     * first token's low half), a secret seed from a secure source.
+     */
     private Genesis.Builder genesis() {
         byte[] seed = new byte[32];
         new SecureRandom().nextBytes(seed);
-        return Genesis.newBuilder().setTokenEpoch(Math.max(1, Instant.now().getEpochSecond() & 0x7fff_ffffL))
+        Instant now = Instant.now();
+        long epoch = Math.max(1, now.getEpochSecond() & 0x7fff_ffffL);
+        return Genesis.newBuilder().setTokenEpoch(epoch)
+                .setFirstToken((int) io.machxp.pager.core.PagerCore.Options.firstTokenAt(epoch, epoch, now))
                 .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
                 .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));
     }

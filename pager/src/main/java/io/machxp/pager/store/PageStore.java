@@ -100,11 +100,17 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
     /**
      * The next epoch of the pager that uses this store: the high half of its fencing tokens, which
      * must grow from one start of a pager to the next, as an NFS server's boot verifier. This
-     * default, for stores that do not survive a restart, is the time in seconds since 2024 (a
-     * pager restarted within the same second after handing out tokens could repeat them).
+     * default, for stores that do not survive a restart, is the time in seconds since 2024
+     * ({@link #epochSecond}); a pager restarted within the second it started in gets the same
+     * epoch, and its tokens then start at the millisecond of its start (PagerCore.Options#firstTokenAt).
      */
     default long nextEpoch() {
-        return Math.max(1, java.time.Instant.now().getEpochSecond() - 1_704_067_200L);
+        return epochSecond(java.time.Instant.now());
+    }
+
+    /** The default epoch of a pager started at {@code now}: seconds since 2024-01-01 UTC, at least 1. */
+    static long epochSecond(java.time.Instant now) {
+        return Math.max(1, now.getEpochSecond() - 1_704_067_200L);
     }
 
     /** Releases files and the like; the store is not used afterwards. */

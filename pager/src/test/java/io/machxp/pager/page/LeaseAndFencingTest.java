@@ -5,6 +5,7 @@ import static io.machxp.pager.page.XpKernels.assertWriteCopy;
 import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -103,6 +104,42 @@ class LeaseAndFencingTest {
         long a = x.kernel(1, "A");
         x.lockFutex(a, 8);
         assertThat(granted(x.take(a)).getFencingToken()).isEqualTo(3L << 32 | 1);
+    }
+
+    /**
+     * xp-spec 8.5: tokens grow across pager restarts. A pager without a store takes its start
+     * second as epoch, so one restarted within that second has the same epoch; its tokens start at
+     * the millisecond of its start and stay above the earlier start's.
+     */
+    @Test
+    void aPagerRestartedInTheSecondItStartedInStillHandsOutGreaterTokens() {
+        long epoch = io.machxp.pager.store.PageStore.epochSecond(java.time.Instant.parse("2026-12-04T23:10:05.250Z"));
+        java.time.Instant first = java.time.Instant.parse("2026-12-04T23:10:05.250Z");
+        java.time.Instant again = java.time.Instant.parse("2026-12-04T23:10:05.731Z");
+        long before = tokenAfterGrants(epoch, first, 1000);
+        long after = tokenAfterGrants(epoch, again, 1);
+        assertThat(after >>> 32).as("the same second: the same epoch").isEqualTo(before >>> 32);
+        assertThat(after).as("the restarted pager's first token, above the earlier start's 1,000th").isGreaterThan(before);
+        assertThat(PagerCore.Options.firstTokenAt(epoch, epoch + 1, again)).as("an epoch that is not the start second")
+                .isEqualTo(1);
+        assertThat(PagerCore.Options.firstTokenAt(epoch, epoch, java.time.Instant.parse("2026-12-04T23:10:05.999999999Z")))
+                .as("the last millisecond stays in the low half").isEqualTo(999L << 22 | 1).isLessThan(1L << 32);
+    }
+
+    /** The token of the {@code grants}th grant of one futex by a pager of {@code epoch} started at {@code start}. */
+    private static long tokenAfterGrants(long epoch, java.time.Instant start, int grants) {
+        long second = io.machxp.pager.store.PageStore.epochSecond(start);
+        XpKernels p = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, epoch)
+                .withFirstToken(PagerCore.Options.firstTokenAt(epoch, second, start)));
+        long a = p.kernel(1, "A");
+        long token = 0;
+        for (int i = 0; i < grants; i++) {
+            p.lockFutex(a, 0);
+            token = granted(p.take(a)).getFencingToken();
+            p.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                    .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(token)));
+        }
+        return token;
     }
 
     @Test
