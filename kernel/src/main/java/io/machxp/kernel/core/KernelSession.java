@@ -202,7 +202,20 @@ final class KernelSession {
                     + "still runs, and reconnects to reclaim it", name, reason, lease.millisLeft());
             env.trace("pager-disconnected", 0, reason);
         }
-        env.schedule(lease.nanos() / 20, this::reconnect);
+        env.schedule(retryNanos(lease.nanos()), this::reconnect);
+    }
+
+    /** At most this long between tries to reach a pager again, whatever the lease. */
+    static final long MAX_RETRY_NANOS = 1_000_000_000L;
+
+    /**
+     * How long a kernel waits before it tries its pager again (a reconnect after a broken stream, a
+     * check for a stalled one): a twentieth of the lease, at most {@link #MAX_RETRY_NANOS}. A
+     * pager may give a lease of hours (up to a year, xp-spec 4.3): a twentieth of it would leave a
+     * restarted pager's kernels away for minutes while their lease still allowed a reclaim.
+     */
+    static long retryNanos(long leaseNanos) {
+        return Math.min(leaseNanos / 20, MAX_RETRY_NANOS);
     }
 
     private void reconnect() {

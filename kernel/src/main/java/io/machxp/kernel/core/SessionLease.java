@@ -105,7 +105,7 @@ final class SessionLease {
         endsAt(env.nanoTime() + lease - margin());
         keepalive();
         checkIn(lease - margin());
-        env.schedule(leaseNanos / 20, session.resume::checkStall);
+        env.schedule(KernelSession.retryNanos(leaseNanos), session.resume::checkStall);
     }
 
     /**

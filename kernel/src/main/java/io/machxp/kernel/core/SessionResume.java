@@ -232,7 +232,7 @@ final class SessionResume {
         if (since >= 0 && mayResume() && env.nanoTime() - since > session.leaseNanos() / 6) {
             resume(String.format("the pager answered no keepalive for %d ms", (env.nanoTime() - since) / 1_000_000));
         }
-        env.schedule(session.leaseNanos() / 20, this::checkStall);
+        env.schedule(KernelSession.retryNanos(session.leaseNanos()), this::checkStall);
     }
 
     void received() {

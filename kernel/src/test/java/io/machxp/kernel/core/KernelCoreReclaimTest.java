@@ -81,6 +81,18 @@ class KernelCoreReclaimTest {
         return reclaim.getObjects(0);
     }
 
+    /** A lease of an hour: the kernel tries again a second after its stream broke, not three minutes. */
+    @Test
+    void aKernelWithALongLeaseReconnectsWithinASecond() {
+        CoreFixture hour = new CoreFixture(CoreOptions.DEFAULT, 3_600_000);
+        hour.core.onStreamBroken(0, "connection reset");
+        hour.env.drain();
+        int before = hour.env.reconnects;
+        hour.env.advance(KernelSession.MAX_RETRY_NANOS);
+        assertThat(hour.env.reconnects).isEqualTo(before + 1);
+        assertThat(hour.single().getKernelHello().hasReclaim()).isTrue();
+    }
+
     private void welcome() {
         k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
