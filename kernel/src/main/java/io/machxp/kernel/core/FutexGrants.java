@@ -204,6 +204,14 @@ final class FutexGrants {
 
     /** relinquish_futex: another kernel waits, at {@code priority}; sent again when that changes. */
     void onRelinquishFutex(FutexEntry e, int priority) {
+        onRelinquishFutex(e, priority, false);
+    }
+
+    /**
+     * relinquish_futex at {@code priority}; {@code requeued}: the waiter elsewhere is a thread whose
+     * priority just changed, which comes after this kernel's waiters of that priority.
+     */
+    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued) {
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
@@ -214,7 +222,7 @@ final class FutexGrants {
             }
             if (isLive(s) && unownedHere(s)) {
                 if (holds.keeps(e, priority)) {
-                    remoteWaits(e, priority); // a local thread that takes it meanwhile is boosted
+                    remoteWaits(e, priority, requeued); // a local thread that takes it meanwhile is boosted
                     inheritance.refresh(e);
                     return; // the policy keeps it a while (a minimum hold): given back when that ends
                 }
@@ -226,19 +234,19 @@ final class FutexGrants {
             if (isNoPage(s) && unownedHere(s)) {
                 if (e.waiters.isEmpty()) {
                     if (holds.keeps(e, priority)) {
-                        remoteWaits(e, priority); // pending until the hold ends
+                        remoteWaits(e, priority, requeued); // pending until the hold ends
                         return;
                     }
                     e.setState(ABSENT); // its word is already where the page is
                     sendReleased(e);
                 } else {
-                    remoteWaits(e, priority); // one waiter gets it first, when the page is here
+                    remoteWaits(e, priority, requeued); // one waiter gets it first, when the page is here
                 }
                 return;
             }
             // A local thread holds it: give it back when that thread unlocks (Part IV), and
             // meanwhile let the owner run at the priority waiting elsewhere.
-            remoteWaits(e, priority);
+            remoteWaits(e, priority, requeued);
             if (hasWaiters(s)) {
                 inheritance.refresh(e);
                 return;
@@ -297,10 +305,11 @@ final class FutexGrants {
 
     /**
      * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the same priority
-     * is now (a higher priority is a new waiter; the same or a lower one keeps the place of the wait it continues).
+     * is now (a higher priority is a new waiter, and so is a waiter {@code requeued} after its priority
+     * changed; the same or a lower one otherwise keeps the place of the wait it continues).
      */
-    private void remoteWaits(FutexEntry e, int priority) {
-        if (!e.relinquishPending || priority > e.remotePriority) {
+    private void remoteWaits(FutexEntry e, int priority, boolean requeued) {
+        if (!e.relinquishPending || priority > e.remotePriority || requeued) {
             e.remoteSince = e.waiters.mark();
         }
         e.relinquishPending = true;

@@ -96,8 +96,12 @@ final class FutexInheritance {
         t.effectivePriority = effective;
         scheduler.priorityChanged(t);
         if (t.waiter != null && t.waiter.entry != null) {
-            t.waiter.entry.waiters.requeue(t.waiter); // behind its new equals, as Linux requeues it
-            refresh(t.waiter.entry);
+            FutexEntry waitedFor = t.waiter.entry;
+            waitedFor.waiters.requeue(t.waiter); // behind its new equals, as Linux requeues it
+            FutexWaiter before = waitedFor.requeuedNow;
+            waitedFor.requeuedNow = t.waiter; // the pager is told, if it is the top waiter
+            refresh(waitedFor);
+            waitedFor.requeuedNow = before;
         }
     }
 
@@ -135,6 +139,8 @@ final class FutexInheritance {
      * While a lock_futex is out: tell the pager when the top local waiter's priority changed, and
      * priority 0 when the last waiter left (timed out, cancelled, ended), so the owner elsewhere is
      * deboosted. The request itself stays out; a grant nobody waits for is kept or given back.
+     * When the top waiter is the one just requeued after its priority changed, the update says
+     * {@code requeued}: the kernel's place among the kernels of that priority is now.
      */
     void updatePagerPriority(FutexEntry e) {
         if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state())) {
@@ -144,7 +150,8 @@ final class FutexInheritance {
         if (top != e.requestedPriority) {
             e.requestedPriority = top;
             core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
-                    .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)).build());
+                    .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)
+                    .setRequeued(e.requeuedNow != null && e.waiters.peek(true) == e.requeuedNow)).build());
         }
     }
 

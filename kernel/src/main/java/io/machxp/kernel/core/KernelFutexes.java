@@ -384,7 +384,12 @@ final class KernelFutexes {
     }
 
     void onRelinquishFutex(FutexEntry e, int priority) {
-        grants.onRelinquishFutex(e, priority);
+        grants.onRelinquishFutex(e, priority, false);
+    }
+
+    /** relinquish_futex, {@code requeued}: the waiter elsewhere just changed priority (FutexGrants). */
+    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued) {
+        grants.onRelinquishFutex(e, priority, requeued);
     }
 
     void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {

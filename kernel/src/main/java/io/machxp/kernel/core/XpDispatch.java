@@ -188,7 +188,7 @@ final class XpDispatch {
                     futexes.onRelinquishTry(e);
                 } else {
                     futexes.forwards.order(e, r); // direct handoff (xp-spec 14): set, or withdrawn
-                    futexes.onRelinquishFutex(e, r.getPriority());
+                    futexes.onRelinquishFutex(e, r.getPriority(), r.getRequeued());
                 }
             }
             default -> core.violation("a message with no routine", 0, 0);

@@ -64,6 +64,11 @@ public final class FutexEntry {
     /** The priority this kernel's outstanding lock_futex waits with at the pager. */
     public int requestedPriority;
     /**
+     * Core only, during one step: the waiter just requeued after its priority changed; an update of
+     * the priority at the pager says {@code requeued} if it is the top waiter.
+     */
+    public FutexWaiter requeuedNow;
+    /**
      * The fencing token of the pager's grant this kernel holds the futex under (0: none yet).
      * Written by the core before the state that lets a thread take the futex, read by lockers.
      */

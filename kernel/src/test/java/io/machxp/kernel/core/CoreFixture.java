@@ -242,8 +242,13 @@ final class CoreFixture {
     }
 
     void relinquish(long offset, int priority) {
+        relinquish(offset, priority, false);
+    }
+
+    /** relinquish_futex; {@code requeued}: the waiter elsewhere just changed priority. */
+    void relinquish(long offset, int priority, boolean requeued) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
-                .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority)).build());
+                .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority).setRequeued(requeued)).build());
     }
 
     /** relinquish_futex with try: another kernel's trylock. */

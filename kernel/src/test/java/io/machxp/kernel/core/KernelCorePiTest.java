@@ -239,6 +239,57 @@ class KernelCorePiTest {
         assertThat(owner.effectivePriority).isEqualTo(5);
     }
 
+    /**
+     * scenarios/waiter-priority-lowered-to-equal-across-kernels.yaml at the holder: a waiter elsewhere
+     * (40) lowered to a local waiter's priority (30) comes after it when the relinquish says it was
+     * requeued, as Linux requeues it; without the flag, a lower priority keeps the place of the wait
+     * it continues (the top waiter elsewhere left, and one waiting since before took its place).
+     */
+    @Test
+    void aWaiterElsewhereRequeuedAtALocalWaitersPriorityComesAfterIt() {
+        for (boolean requeued : new boolean[] {true, false}) {
+            CoreFixture h = new CoreFixture(CoreOptions.DEFAULT);
+            MachThread owner = h.thread(10);
+            h.acquireFromPager(owner, h.base);
+            h.relinquish(0, 40);
+            MachThread local = h.thread(30);
+            Answer<AcquirePath> w3 = h.lock(local, h.base);
+            h.relinquish(0, 30, requeued);
+            h.env.drain();
+            h.unlock(owner, h.base).value();
+            if (requeued) {
+                assertThat(w3.value()).as("the local waiter first").isEqualTo(AcquirePath.LOCAL_HANDOFF);
+                h.unlock(local, h.base).value();
+            } else {
+                assertThat(w3.answered()).as("the waiter elsewhere keeps its place before it").isFalse();
+            }
+            assertThat(h.env.drain()).extracting(KernelToPager::getRoutineCase).as("then given back (requeued: %s)",
+                    requeued).contains(MEMORY_OBJECT_FUTEX_RELEASED);
+        }
+    }
+
+    /** The waiting kernel's side: an update caused by the top waiter's own priority change says requeued. */
+    @Test
+    void aLockFutexUpdateSaysRequeuedWhenTheTopWaitersPriorityChanged() {
+        MachThread w1 = k.thread(40);
+        k.lock(w1, k.base);
+        assertThat(k.single().getMemoryObjectLockFutex().getPriority()).isEqualTo(40);
+        k.setPriority(w1, 30).value();
+        MemoryObjectLockFutex lowered = k.single().getMemoryObjectLockFutex();
+        assertThat(lowered.getUpdate()).isTrue();
+        assertThat(lowered.getPriority()).isEqualTo(30);
+        assertThat(lowered.getRequeued()).as("its top waiter was requeued").isTrue();
+
+        MachThread w2 = k.thread(50);
+        Answer<AcquirePath> second = k.lock(w2, k.base, 10 * MS);
+        assertThat(k.single().getMemoryObjectLockFutex().getRequeued()).as("a new, higher waiter").isFalse();
+        k.env.advance(10 * MS);
+        assertThat(second.error().errno()).isEqualTo(io.machxp.proto.task.Errno.ETIMEDOUT);
+        MemoryObjectLockFutex back = k.single().getMemoryObjectLockFutex();
+        assertThat(back.getPriority()).isEqualTo(30);
+        assertThat(back.getRequeued()).as("the top left; w1 waits on in the place it had").isFalse();
+    }
+
     @Test
     void aBoostedWaiterRaisesThePriorityItWaitsWithAtThePager() {
         MachThread w = k.thread(10);

@@ -157,8 +157,13 @@ final class PagerFutexes {
                         + "set update to change the priority it waits with");
                 return;
             }
-            f.queue.reprioritize(s, m.getPriority());
-            askToRelinquish(f);
+            if (m.getRequeued()) {
+                f.queue.requeue(s, m.getPriority());
+                askToRelinquish(f, s);
+            } else {
+                f.queue.reprioritize(s, m.getPriority());
+                askToRelinquish(f);
+            }
             return;
         }
         if (m.getUpdate()) {
@@ -422,6 +427,15 @@ final class PagerFutexes {
      * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
      */
     private void askToRelinquish(FutexRecord f) {
+        askToRelinquish(f, null);
+    }
+
+    /**
+     * Asks the holder of {@code f} to relinquish it, at the top priority waiting, if that changed;
+     * {@code requeued} (or null) is a kernel whose top waiter was just requeued: if it is now the
+     * head of the queue, the holder is told so (its waiters of that priority go first).
+     */
+    private void askToRelinquish(FutexRecord f, KernelSession requeued) {
         if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
             return;
         }
@@ -439,7 +453,7 @@ final class PagerFutexes {
         }
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                 .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                .setPriority(top)).build());
+                .setPriority(top).setRequeued(requeued != null && f.queue.peek() == requeued)).build());
     }
 
     /** The lease of grant {@code token} of {@code f} ended: its holder is asked now, if it still holds it. */

@@ -10,7 +10,8 @@ import java.util.TreeSet;
  * The kernels waiting for one futex, in the order the pager grants it: highest priority first,
  * and among equal priorities in arrival order. A kernel waits at most once; a new priority for it
  * keeps its arrival number, so it goes back to where it arrived among the kernels of its new
- * priority. With every priority 0 this is FIFO. Priorities are XP's uint32, compared unsigned.
+ * priority, unless the kernel's top waiter was requeued ({@link #requeue}: a new arrival number,
+ * behind its new equals). With every priority 0 this is FIFO. Priorities are XP's uint32, compared unsigned.
  * Pager core thread only.
  */
 public final class FutexQueue {
@@ -45,6 +46,28 @@ public final class FutexQueue {
         order.add(moved);
         byKernel.put(kernel, moved);
         return true;
+    }
+
+    /**
+     * Gives a queued kernel a new priority and a new arrival number, behind the kernels of that
+     * priority: its top waiter's priority changed, and Linux requeues such a waiter as if it had
+     * just blocked. False if it is not queued.
+     */
+    public boolean requeue(KernelSession kernel, int priority) {
+        Waiter w = byKernel.get(kernel);
+        if (w == null) {
+            return false;
+        }
+        order.remove(w);
+        Waiter moved = new Waiter(kernel, priority, arrivals++);
+        order.add(moved);
+        byKernel.put(kernel, moved);
+        return true;
+    }
+
+    /** The kernel to grant next (left in the queue), or null if none waits. */
+    public KernelSession peek() {
+        return order.isEmpty() ? null : order.first().kernel;
     }
 
     /** Takes a kernel out of the queue; false if it was not in it. */

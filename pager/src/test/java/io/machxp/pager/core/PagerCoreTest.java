@@ -127,7 +127,8 @@ class PagerCoreTest {
                     ? "granted+relinquish " + m.getMemoryObjectFutexGranted().getRelinquishPriority() : "granted";
             case MEMORY_OBJECT_FUTEX_BUSY -> "busy";
             case MEMORY_OBJECT_RELINQUISH_FUTEX -> "relinquish " + m.getMemoryObjectRelinquishFutex().getPriority()
-                    + (m.getMemoryObjectRelinquishFutex().getTry() ? " try" : "");
+                    + (m.getMemoryObjectRelinquishFutex().getTry() ? " try" : "")
+                    + (m.getMemoryObjectRelinquishFutex().getRequeued() ? " requeued" : "");
             default -> m.getRoutineCase().name();
         }).toList();
         got.clear();
@@ -651,6 +652,40 @@ class PagerCoreTest {
         assertThat(said(b)).containsExactly("relinquish 2");
         released(b, 0);
         assertThat(said(c)).containsExactly("granted");
+    }
+
+    /**
+     * An update that says requeued (the kernel's top waiter changed priority) puts the kernel behind
+     * the kernels of its new priority, and the holder hears it was requeued when it heads the queue.
+     */
+    @Test
+    void aRequeuedUpdateGoesBehindItsNewEquals() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        long d = kernel(4, "D");
+        lock(a, 0, 0);
+        said(a);
+        lock(b, 0, 9);
+        lock(c, 0, 4);
+        assertThat(said(a)).containsExactly("relinquish 9");
+        requeued(b, 0, 4);
+        assertThat(said(a)).as("C heads the 4s: its wait is older, not requeued").containsExactly("relinquish 4");
+        lock(d, 0, 6);
+        requeued(d, 0, 5);
+        assertThat(said(a)).containsExactly("relinquish 6", "relinquish 5 requeued");
+        released(a, 0);
+        assertThat(said(d)).containsExactly("granted+relinquish 4");
+        released(d, 0);
+        assertThat(said(c)).as("C before B, which was requeued behind it").containsExactly("granted+relinquish 4");
+        released(c, 0);
+        assertThat(said(b)).containsExactly("granted");
+    }
+
+    /** lock_futex update with requeued: the kernel's top waiter's priority changed. */
+    private void requeued(long session, long offset, int priority) {
+        pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(offset).setPriority(priority).setUpdate(true).setRequeued(true)).build());
     }
 
     /** The top falls when a queued kernel goes down or leaves: asked again lower, only on a change. */
