@@ -217,6 +217,10 @@ public final class IpcChaosRun {
                         + " kernels unanswered after every task ended (rule 8)", k.name, core.queuedBytes(),
                         core.inFlightMessages()));
             }
+            if (core.namesInUse() != 0) {
+                v.add(String.format("%s: %d port names still counted against its budget after every task ended (rule 8)",
+                        k.name, core.namesInUse()));
+            }
         }
         return v;
     }

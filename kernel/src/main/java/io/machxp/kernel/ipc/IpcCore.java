@@ -67,6 +67,8 @@ public final class IpcCore {
 
     long queuedBytesLimit = DEFAULT_QUEUED_BYTES;
     private final Map<Long, IpcSpace> spaces = new HashMap<>();
+    /** Port names of all tasks together ({@link NameBudget}). */
+    private final NameBudget names = new NameBudget();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
     private long nextObjectId = 1;
@@ -83,6 +85,16 @@ public final class IpcCore {
     /** Plants bugs in this core's logic (tests of the IPC chaos checker only). */
     public void plant(IpcPlants plants) {
         this.plants = plants;
+    }
+
+    /** Sets the budget of port names of all tasks together ({@link NameBudget#DEFAULT_MAX} unless set; tests use less). */
+    public void limitNames(int count) {
+        names.limit(count);
+    }
+
+    /** Port names all tasks hold now. */
+    public int namesInUse() {
+        return names.used();
     }
 
     /** Sets the budget of queued message bytes ({@link #DEFAULT_QUEUED_BYTES} unless set; tests use less). */
@@ -163,7 +175,7 @@ public final class IpcCore {
 
     /** A new task gets an empty name space. */
     public void spaceCreate(long taskId) {
-        spaces.put(taskId, new IpcSpace(taskId));
+        spaces.put(taskId, new IpcSpace(taskId, names));
     }
 
     /** The task ended: every right in its space ends as with mach_port_destroy. */

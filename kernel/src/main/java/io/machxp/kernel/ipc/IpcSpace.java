@@ -23,6 +23,8 @@ final class IpcSpace {
     static final int MAX_NAMES = 1 << 16;
 
     final long taskId;
+    /** The names of every task of the kernel together ({@link NameBudget}). */
+    private final NameBudget budget;
     boolean active = true;
     /** Bytes of messages this task sent that are queued on the kernel's ports now (its share of the budget). */
     long queuedBytes;
@@ -30,8 +32,9 @@ final class IpcSpace {
     private final Map<Port, IpcEntry> byPort = new HashMap<>();
     private int nextName = 0x100;
 
-    IpcSpace(long taskId) {
+    IpcSpace(long taskId, NameBudget budget) {
         this.taskId = taskId;
+        this.budget = budget;
     }
 
     /** The entry of {@code name}, a dead name if its port died; null if the name denotes nothing. */
@@ -64,6 +67,7 @@ final class IpcSpace {
     IpcEntry allocate(int name) {
         IpcEntry e = new IpcEntry(name);
         entries.put(name, e);
+        budget.taken();
         return e;
     }
 
@@ -95,6 +99,7 @@ final class IpcSpace {
         n.urefs = e.urefs;
         n.donation = e.donation;
         entries.remove(e.name);
+        budget.given();
         if (e.port() != null && byPort.get(e.port()) == e) {
             byPort.put(e.port(), n);
         }
@@ -105,7 +110,9 @@ final class IpcSpace {
     void free(IpcEntry e) {
         e.endDonation();
         unbind(e);
-        entries.remove(e.name);
+        if (entries.remove(e.name) != null) {
+            budget.given();
+        }
     }
 
     /** Every entry, in name order (a copy). */
@@ -117,8 +124,16 @@ final class IpcSpace {
         return entries.size();
     }
 
-    /** Whether the space holds {@link #MAX_NAMES} names: no new one can be made. */
+    /**
+     * Whether no new name can be made here: the space holds {@link #MAX_NAMES} names, or the
+     * kernel's tasks together hold its budget ({@link NameBudget}).
+     */
     boolean full() {
-        return entries.size() >= MAX_NAMES;
+        return entries.size() >= MAX_NAMES || budget.exhausted();
+    }
+
+    /** What a call that would make a name here answers when {@link #full}: the task's bound, or the kernel's. */
+    KernReturn fullReturn() {
+        return entries.size() >= MAX_NAMES ? KernReturn.KERN_NO_SPACE : KernReturn.KERN_RESOURCE_SHORTAGE;
     }
 }

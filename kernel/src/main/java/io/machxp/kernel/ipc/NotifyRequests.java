@@ -50,7 +50,7 @@ final class NotifyRequests {
         Port port = e.port();
         if (noRoomForPrevious(space, variant == Mach.MACH_NOTIFY_PORT_DESTROYED ? port.pdRequest : port.nsRequest,
                 cancel, d)) {
-            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+            return IpcResult.fail(space.fullReturn());
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous;
@@ -97,7 +97,7 @@ final class NotifyRequests {
         Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);
         Port port = e.port();
         if (noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, d)) {
-            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+            return IpcResult.fail(space.fullReturn());
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous = port.deadNameRequests.remove(key);

@@ -21,8 +21,8 @@ final class PortCalls {
         if (r != PortRight.RECEIVE && r != PortRight.PORT_SET && r != PortRight.DEAD_NAME) {
             return IpcResult.fail(KernReturn.KERN_INVALID_VALUE);
         }
-        if (space.size() >= MAX_NAMES) {
-            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+        if (space.full()) {
+            return IpcResult.fail(space.fullReturn());
         }
         return IpcResult.ok(make(space, space.allocate(), r));
     }
@@ -36,8 +36,8 @@ final class PortCalls {
         if (space.inUse(name)) {
             return IpcResult.fail(KernReturn.KERN_NAME_EXISTS);
         }
-        if (space.size() >= MAX_NAMES) {
-            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+        if (space.full()) {
+            return IpcResult.fail(space.fullReturn());
         }
         return IpcResult.ok(make(space, space.allocate(name), r));
     }
@@ -239,8 +239,8 @@ final class PortCalls {
                 return KernReturn.KERN_UREFS_OVERFLOW;
             }
         }
-        if (space.size() >= MAX_NAMES && existing == null) {
-            return KernReturn.KERN_NO_SPACE;
+        if (space.full() && existing == null) {
+            return space.fullReturn();
         }
         Carried c = ipc.rights.copyin(from, fromName, d);
         ipc.rights.copyout(space, c, name);
@@ -258,7 +258,7 @@ final class PortCalls {
         }
         IpcEntry e = space.lookup(name);
         if (to.full() && !e.has(PortRight.DEAD_NAME) && Rights.needsName(to, e.port(), d.delivered())) {
-            return IpcResult.fail(KernReturn.KERN_NO_SPACE);
+            return IpcResult.fail(to.fullReturn());
         }
         Carried c = ipc.rights.copyin(space, name, d);
         return IpcResult.ok(new MsgItem.Port(ipc.rights.copyout(to, c), c.type()));

@@ -26,6 +26,39 @@ class IpcBoundsTest {
         assertThat(f.ipc.machPortAllocate(task, PortRight.RECEIVE.value).code()).isEqualTo(KERN_NO_SPACE);
     }
 
+    /**
+     * The kernel's budget of names for all tasks together ({@link NameBudget}): at it, every task's
+     * call that would make a name is KERN_RESOURCE_SHORTAGE, a right arriving that needs a name is
+     * destroyed as in a full space, and names freed by any task, or by a task's end, make room.
+     */
+    @Test
+    void theKernelsNamesForAllTasksAreBoundedAndFreedNamesMakeRoom() {
+        int base = f.ipc.namesInUse();
+        int service = f.allocate(B);
+        int toService = f.sendRightIn(B, service, A);
+        f.ipc.limitNames(base + 40);
+        java.util.List<Integer> made = new java.util.ArrayList<>();
+        IpcResult<Integer> r;
+        while ((r = f.ipc.machPortAllocate(A, PortRight.RECEIVE.value)).code() == KERN_SUCCESS) {
+            made.add(r.orThrow("allocate"));
+        }
+        assertThat(f.ipc.namesInUse()).isEqualTo(base + 40);
+        assertThat(made).hasSize(40 - 2);
+        assertThat(f.ipc.machPortAllocate(A, PortRight.DEAD_NAME.value).code()).isEqualTo(KERN_RESOURCE_SHORTAGE);
+        assertThat(f.ipc.machPortAllocate(B, PortRight.PORT_SET.value).code()).as("another task too")
+                .isEqualTo(KERN_RESOURCE_SHORTAGE);
+        assertThat(f.ipc.machPortDestroy(A, made.get(3))).isEqualTo(KERN_SUCCESS);
+        int replyPort = f.allocate(A);
+        assertThat(f.send(A, IpcFixture.to(toService, 1).withReply(replyPort, MsgType.MAKE_SEND_ONCE)).code())
+                .isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.poll(B, service).result().code()).as("B's reply right needs a name: none left in the kernel")
+                .isEqualTo(MACH_RCV_HEADER_ERROR_IPC_SPACE);
+
+        f.ipc.spaceDestroy(A);
+        assertThat(f.ipc.namesInUse()).as("A's names all went with it").isEqualTo(base + 1);
+        assertThat(f.ipc.machPortAllocate(B, PortRight.PORT_SET.value).code()).isEqualTo(KERN_SUCCESS);
+    }
+
     /** extract_right into a full space: KERN_NO_SPACE, nothing moved; a send right joining an existing name still goes in. */
     @Test
     void extractRightIntoAFullSpaceIsNoSpace() {
