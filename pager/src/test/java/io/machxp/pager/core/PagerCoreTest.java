@@ -660,14 +660,11 @@ class PagerCoreTest {
      */
     @Test
     void aRequeuedUpdateGoesBehindItsNewEquals() {
-        long a = kernel(1, "A");
-        long b = kernel(2, "B");
-        long c = kernel(3, "C");
-        long d = kernel(4, "D");
-        lock(a, 0, 0);
-        said(a);
-        lock(b, 0, 9);
-        lock(c, 0, 4);
+        long[] k = fourKernelsAHoldsBWaitsWith9CWith4();
+        long a = k[0];
+        long b = k[1];
+        long c = k[2];
+        long d = k[3];
         assertThat(said(a)).containsExactly("relinquish 9");
         requeued(b, 0, 4);
         assertThat(said(a)).as("C heads the 4s: its wait is older, not requeued").containsExactly("relinquish 4");
@@ -682,6 +679,16 @@ class PagerCoreTest {
         assertThat(said(b)).containsExactly("granted");
     }
 
+    /** Kernels A, B, C and D (sessions 1 to 4): A holds the futex at 0, B waits for it with 9, C with 4. */
+    private long[] fourKernelsAHoldsBWaitsWith9CWith4() {
+        long[] k = {kernel(1, "A"), kernel(2, "B"), kernel(3, "C"), kernel(4, "D")};
+        lock(k[0], 0, 0);
+        said(k[0]);
+        lock(k[1], 0, 9);
+        lock(k[2], 0, 4);
+        return k;
+    }
+
     /** lock_futex update with requeued: the kernel's top waiter's priority changed. */
     private void requeued(long session, long offset, int priority) {
         pager.onXp(session, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
@@ -691,14 +698,11 @@ class PagerCoreTest {
     /** The top falls when a queued kernel goes down or leaves: asked again lower, only on a change. */
     @Test
     void theHolderIsAskedAgainLowerWhenTheTopFalls() {
-        long a = kernel(1, "A");
-        long b = kernel(2, "B");
-        long c = kernel(3, "C");
-        long d = kernel(4, "D");
-        lock(a, 0, 0);
-        said(a);
-        lock(b, 0, 9);
-        lock(c, 0, 4);
+        long[] k = fourKernelsAHoldsBWaitsWith9CWith4();
+        long a = k[0];
+        long b = k[1];
+        long c = k[2];
+        long d = k[3];
         lock(d, 0, 4);
         assertThat(said(a)).containsExactly("relinquish 9");
         update(b, 0, 2);
