@@ -26,7 +26,7 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
             long handoffs, Map<String, Double> byRoutine) {}
 
     record Kernel(String name, long sessionId, long leaseLeftMs, int futexesHeld, int futexesQueued, boolean broken,
-            int residentPages, List<ThreadRow> threads, String problem) {}
+            int residentPages, List<ThreadRow> threads, long threadsOmitted, String problem) {}
 
     record ThreadRow(int tid, String task, int basePriority, int effectivePriority, boolean boosted, String blockedIn,
             String waitsFor, List<String> boostedBy) {}
@@ -61,11 +61,13 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
             KernelThreadsReply t = threads.get(s.getKernelName());
             kernels.put(s.getKernelName(), new Kernel(s.getKernelName(), s.getSessionId(), s.getLeaseLeftMs(),
                     s.getFutexesHeld(), s.getFutexesQueued(), s.getBroken(), t == null ? 0 : t.getResidentPages(),
-                    t == null ? List.of() : threads(t), t == null ? "its threads are not shown: the view was not "
+                    t == null ? List.of() : threads(t), t == null ? 0 : t.getThreadsOmitted(),
+                    t == null ? "its threads are not shown: the view was not "
                             + "given its address (--kernel)" : kernelProblems.get(s.getKernelName())));
         }
         threads.forEach((name, t) -> kernels.computeIfAbsent(name, n -> new Kernel(n, 0, 0, 0, 0, false,
-                t.getResidentPages(), threads(t), kernelProblems.getOrDefault(n, "no session with the pager"))));
+                t.getResidentPages(), threads(t), t.getThreadsOmitted(),
+                kernelProblems.getOrDefault(n, "no session with the pager"))));
         List<Futex> futexes = new ArrayList<>();
         for (FutexStatus f : status.getFutexesList()) {
             futexes.add(new Futex(name(f.getObject(), f.getOffset()), f.getHolder(),

@@ -88,6 +88,10 @@
         });
         card.appendChild(t);
       }
+      if (k.threadsOmitted) { // past the reply's bound (3 MiB of threads): counted, not listed
+        card.appendChild(el('div', 'hint', k.threadsOmitted + ' more ' + (k.threadsOmitted === 1 ? 'thread' : 'threads') +
+            ' not listed (a kernel lists at most 3 MiB of threads)'));
+      }
       box.appendChild(card);
     });
   }
