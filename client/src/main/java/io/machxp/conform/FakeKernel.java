@@ -46,6 +46,11 @@ public final class FakeKernel implements AutoCloseable {
     private final long deadlineNanos;
     private final ScheduledExecutorService timer;
     private final List<PagerToKernel> inbox = new ArrayList<>();
+    /**
+     * Every pager message after the welcome, in order, pager_keepalive too: what a resumable kernel
+     * counts (spec 4.7). A case's kernel lives a few seconds, so the list stays short.
+     */
+    private final List<PagerToKernel> session = new ArrayList<>();
     private final List<Integer> objects = new ArrayList<>();
     private final CompletableFuture<Status> ended = new CompletableFuture<>();
     private ClientCallStreamObserver<KernelToPager> out;
@@ -73,6 +78,9 @@ public final class FakeKernel implements AutoCloseable {
             @Override
             public void onNext(PagerToKernel m) {
                 synchronized (FakeKernel.this) {
+                    if (!m.hasPagerWelcome()) {
+                        session.add(m);
+                    }
                     if (m.hasPagerKeepalive()) {
                         answeredSequence = Math.max(answeredSequence, m.getPagerKeepalive().getSequence());
                     } else {
@@ -231,6 +239,19 @@ public final class FakeKernel implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * How many pager messages of the session (after the welcome, spec 4.7) this kernel had received
+     * before the first that matches; a Violation if none has come.
+     */
+    public synchronized long receivedBefore(String what, Predicate<PagerToKernel> match) {
+        for (int i = 0; i < session.size(); i++) {
+            if (match.test(session.get(i))) {
+                return i;
+            }
+        }
+        throw new Violation(name + " has not received " + what);
     }
 
     /** Takes every message received so far (after a sync). */

@@ -36,6 +36,25 @@ final class LeaseCases {
                             + "sent anything: a pager must wait a whole lease (" + p.leaseMillis() + " ms) since it "
                             + "last heard from A (spec 4.1)");
                 }).waitingLeases(),
+                must("4.5-owner-died-kept", "a futex whose holder was declared dead while nobody waited keeps "
+                        + "owner_died for its next grant", p -> {
+                    FakeKernel a = p.kernel("a");
+                    p.leaseMillis();
+                    long futex = p.freshPage();
+                    p.lock(a, futex);
+                    a.silence();
+                    try {
+                        a.awaitEnd("A went silent holding a futex nobody waits for (spec 4.5)");
+                    } catch (Violation e) {
+                        throw new Skipped("the target did not end the stream of a kernel that went silent (a SHOULD "
+                                + "of spec 4.5), so the kit cannot tell when it declared it dead");
+                    }
+                    FakeKernel b = p.kernel("b");
+                    MemoryObjectFutexGranted g = p.lock(b, futex);
+                    Check.that(g.getOwnerDied(), "the first grant after the holder was declared dead must carry "
+                            + "owner_died, also when nobody waited at the death: the flag stays with the futex until a "
+                            + "grant carries it (spec 4.5, 8.7)");
+                }).waitingLeases(),
                 should("4.5-dead-stream-ends", "the stream of a kernel declared dead ends: FAILED_PRECONDITION / "
                         + "ETIMEDOUT", p -> {
                     FakeKernel a = p.kernel("a");

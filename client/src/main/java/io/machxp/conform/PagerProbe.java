@@ -84,8 +84,20 @@ public final class PagerProbe implements AutoCloseable {
     /** As {@link #kernel(String)}, with a hello naming {@code features} (spec 6.12). */
     public FakeKernel kernel(String role, String... features) {
         FakeKernel k = open(role);
-        k.hello(io.machxp.proto.xp.KernelHello.newBuilder().setKernelName(k.name()).setProtocolVersion(1)
+        return welcomed(k, io.machxp.proto.xp.KernelHello.newBuilder().setKernelName(k.name()).setProtocolVersion(1)
                 .addAllFeatures(java.util.List.of(features)).build());
+    }
+
+    /** As {@link #kernel(String)}, with {@code resumable} set in its hello (spec 4.7). */
+    public FakeKernel resumableKernel(String role) {
+        FakeKernel k = open(role);
+        return welcomed(k, io.machxp.proto.xp.KernelHello.newBuilder().setKernelName(k.name()).setProtocolVersion(1)
+                .setResumable(true).build());
+    }
+
+    /** Sends {@code hello} on {@code k}, then memory_object_init of the object under test, and waits for ready. */
+    private FakeKernel welcomed(FakeKernel k, io.machxp.proto.xp.KernelHello hello) {
+        k.hello(hello);
         run.pageSize = k.welcome().getPageSize();
         run.leaseMillis = k.welcome().getLeaseMillis();
         k.send(Messages.init(OBJECT_ID, run.object, run.pageSize));

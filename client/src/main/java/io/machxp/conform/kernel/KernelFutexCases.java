@@ -11,6 +11,8 @@ import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.VmFutexConsistentRequest;
 import io.machxp.proto.task.VmLockFutexReply;
 import io.machxp.proto.task.VmLockFutexRequest;
+import io.machxp.proto.task.VmTrylockFutexReply;
+import io.machxp.proto.task.VmTrylockFutexRequest;
 import io.machxp.proto.task.VmUnlockFutexRequest;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
@@ -86,6 +88,40 @@ final class KernelFutexCases {
                     long echoed = released(p, m, off, "the second grant").getFencingToken();
                     that(echoed == second, "futex_released carries token " + echoed + "; the current grant's is "
                             + second + " (the first was " + first + ") (spec 8.5)");
+                }),
+                must("8.3-trylock-asks-try", "vm_trylock_futex of a futex the kernel does not hold sends lock_futex "
+                        + "with try; futex_busy makes the trylock return not acquired", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 44;
+                    ListenableFuture<VmTrylockFutexReply> tryLock = p.async().vmTrylockFutex(VmTrylockFutexRequest
+                            .newBuilder().setTask(p.task()).setThread(t).setAddress(m.address() + off).build());
+                    var req = p.lockFutex(m, off, "a trylock of a futex not held (spec 8.3, 8.11)");
+                    that(req.getTry(), "vm_trylock_futex sent lock_futex without try: the pager would queue it and "
+                            + "grant the futex later, to a thread that no longer waits (spec 8.3)");
+                    m.link().send(KernelMessages.busy(m.objectId(), off));
+                    VmTrylockFutexReply r = (VmTrylockFutexReply) KernelPageCases.getUnchecked(tryLock, p);
+                    that(!r.getAcquired(), "the trylock answered futex_busy must return not acquired (spec 8.11)");
+                }),
+                must("8.3-relinquish-try-held", "a relinquish with try of a futex a thread owns is answered futex_held "
+                        + "with the grant's token; the futex is not given back", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 48;
+                    long token = lockGranted(p, m, t, off, false);
+                    m.link().send(KernelMessages.relinquishTry(m.objectId(), off));
+                    var held = p.await(m, "futex_held at 0x" + Long.toHexString(off) + ": a trylock elsewhere asks for "
+                            + "a futex a thread owns (spec 8.3, 8.11)", x -> x.hasMemoryObjectFutexHeld()
+                                    && x.getMemoryObjectFutexHeld().getObjectId() == m.objectId()
+                                    && x.getMemoryObjectFutexHeld().getOffset() == off).getMemoryObjectFutexHeld();
+                    that(held.getFencingToken() == token, "futex_held carries token " + held.getFencingToken()
+                            + "; the grant's was " + token + " (spec 8.5)");
+                    p.sync(m);
+                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectFutexReleased()
+                            && x.getMemoryObjectFutexReleased().getObjectId() == m.objectId()),
+                            "futex_released for a futex a thread owns: a relinquish with try takes only a free futex "
+                                    + "(spec 8.2, 8.3)");
+                    unlock(p, t, m, off);
                 }),
                 must("8.7-owner-died", "a grant with owner_died makes the lock answer owner_died (EOWNERDEAD)", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));

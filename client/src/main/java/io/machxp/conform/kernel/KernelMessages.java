@@ -23,6 +23,17 @@ final class KernelMessages {
                 .setObjectId(objectId).setOffset(offset).setPriority(priority)).build();
     }
 
+    /** relinquish_futex with try set: a trylock elsewhere asks for the futex (spec 8.3). */
+    static PagerToKernel relinquishTry(int objectId, long offset) {
+        return PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setTry(true)).build();
+    }
+
+    static PagerToKernel busy(int objectId, long offset) {
+        return PagerToKernel.newBuilder().setMemoryObjectFutexBusy(io.machxp.proto.xp.MemoryObjectFutexBusy
+                .newBuilder().setObjectId(objectId).setOffset(offset)).build();
+    }
+
     static PagerToKernel probe(int objectId, long offset, int initiator, long wait, int hops) {
         return PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                 .setObjectId(objectId).setOffset(offset).setInitiator(initiator).setWait(wait).setHops(hops)).build();
