@@ -29,6 +29,9 @@ class PagerConformanceTest {
      */
     private static final Duration LEASE = Duration.ofMillis(1500);
 
+    /** How long the pager (or the proxy in front of it) may take to take a connection: a loaded machine is slow. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
     private final AtomicReference<Pager> pager = new AtomicReference<>();
     private XpProxy proxy;
 
@@ -63,7 +66,8 @@ class PagerConformanceTest {
         ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         try {
             return ConformRunner.run(channel, PagerCases.matching(cases),
-                    new ConformRunner.Options(timeout, "shared", restarter), r -> System.out.println(ConformReport.line(r)));
+                    new ConformRunner.Options(timeout, "shared", restarter, CONNECT_TIMEOUT),
+                    r -> System.out.println(ConformReport.line(r)));
         } finally {
             channel.shutdownNow();
             channel.awaitTermination(5, TimeUnit.SECONDS);

@@ -27,7 +27,12 @@ final class PlantedBugs {
         }
     }
 
+    /** The bugs below, then those an outside implementer is likely to make ({@link OutsidePagerBugs}). */
     static List<Bug> all() {
+        return java.util.stream.Stream.concat(machxpBugs().stream(), OutsidePagerBugs.all().stream()).toList();
+    }
+
+    private static List<Bug> machxpBugs() {
         return List.of(
                 new Bug("repeated fencing token", "^8\\.(4-relinquish|5-tokens-grow)$", RepeatedToken::new),
                 new Bug("lock_request ranges to a kernel that did not name lock_ranges", "^6\\.4-ranges-only-announced$",

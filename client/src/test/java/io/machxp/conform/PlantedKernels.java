@@ -24,7 +24,12 @@ final class PlantedKernels {
         }
     }
 
+    /** The bugs below, then those an outside implementer is likely to make ({@link OutsideKernelBugs}). */
     static List<Bug> all() {
+        return java.util.stream.Stream.concat(machxpBugs().stream(), OutsideKernelBugs.all().stream()).toList();
+    }
+
+    private static List<Bug> machxpBugs() {
         return List.of(
                 new Bug("forgets to relinquish when asked", "^8\\.4-relinquish-free$", KernelPlants.NONE,
                         () -> new XpProxy.Plant() {

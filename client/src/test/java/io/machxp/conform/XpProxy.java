@@ -33,6 +33,11 @@ final class XpProxy implements AutoCloseable {
             return m;
         }
 
+        /** The pager ended the kernel's stream with an error; what the kernel gets instead (by default the same). */
+        default Throwable ended(Link link, Throwable t) {
+            return t;
+        }
+
         /** The kernel's stream broke; by default the pager's breaks too. */
         default void broken(Link link, Throwable t) {
             link.pager.onError(t);
@@ -45,6 +50,8 @@ final class XpProxy implements AutoCloseable {
         StreamObserver<KernelToPager> pager;
         /** Whether the kernel's hello has gone by. */
         boolean helloSeen;
+        /** The kernel name of the hello, once it has gone by. */
+        volatile String name;
 
         Link(StreamObserver<PagerToKernel> kernel) {
             this.kernel = kernel;
@@ -82,7 +89,8 @@ final class XpProxy implements AutoCloseable {
                             }
 
                             @Override
-                            public void onError(Throwable t) {
+                            public void onError(Throwable error) {
+                                Throwable t = plant.ended(link, error);
                                 Metadata trailers = Status.trailersFromThrowable(t);
                                 synchronized (link) {
                                     kernel.onError(Status.fromThrowable(t).asRuntimeException(trailers));
@@ -103,6 +111,7 @@ final class XpProxy implements AutoCloseable {
                                 KernelToPager changed = plant.up(link, m);
                                 if (m.hasKernelHello()) {
                                     link.helloSeen = true;
+                                    link.name = m.getKernelHello().getKernelName();
                                 }
                                 if (changed != null) {
                                     link.toPager(changed);

@@ -1,0 +1,101 @@
+package io.machxp.conform;
+
+import io.machxp.kernel.core.KernelPlants;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Kernel bugs an outside implementer of XP is likely to make, planted on the wire between
+ * machxp's own kernel and the kit's pager (an {@link XpProxy} plant each): what the pager sees is
+ * what such a kernel would send. Part of {@link PlantedKernels#all()}; each names the cases that
+ * catch it (docs/testing.md, "The conformance kit's mutants").
+ */
+final class OutsideKernelBugs {
+    private OutsideKernelBugs() {}
+
+    static List<PlantedKernels.Bug> all() {
+        return List.of(
+                new PlantedKernels.Bug("takes a released futex again without asking", "^8\\.5-token-echo$",
+                        KernelPlants.NONE, KeepsReleased::new),
+                new PlantedKernels.Bug("does not answer lock_request with reply", "^6\\.4-lock-completed-absent$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectLockCompleted() ? null : m;
+                    }
+                }),
+                new PlantedKernels.Bug("returns a dirty page under its old version", "^6\\.4-flush-returns-dirty$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectDataReturn() && m.getMemoryObjectDataReturn().getDirty()
+                                ? m.toBuilder().setMemoryObjectDataReturn(m.getMemoryObjectDataReturn().toBuilder()
+                                        .setVersion(m.getMemoryObjectDataReturn().getVersion() - 1)).build() : m;
+                    }
+                }),
+                new PlantedKernels.Bug("sends a trylock without try", "^8\\.3-trylock-asks-try$", KernelPlants.NONE,
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectLockFutex() ? m.toBuilder().setMemoryObjectLockFutex(
+                                m.getMemoryObjectLockFutex().toBuilder().setTry(false)).build() : m;
+                    }
+                }),
+                new PlantedKernels.Bug("ignores futex_busy (the trylock waits on)", "^8\\.3-trylock-asks-try$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectFutexBusy() ? null : m;
+                    }
+                }),
+                new PlantedKernels.Bug("gives an owned futex up to a relinquish with try", "^8\\.3-relinquish-try-held$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        if (!m.hasMemoryObjectFutexHeld()) {
+                            return m;
+                        }
+                        var h = m.getMemoryObjectFutexHeld();
+                        return KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased
+                                .newBuilder().setObjectId(h.getObjectId()).setOffset(h.getOffset())
+                                .setFencingToken(h.getFencingToken())).build();
+                    }
+                }),
+                new PlantedKernels.Bug("keeps a flushed page (kernel_copy true)", "^6\\.4-flush-returns-dirty$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectDataReturn() ? m.toBuilder().setMemoryObjectDataReturn(
+                                m.getMemoryObjectDataReturn().toBuilder().setKernelCopy(true)).build() : m;
+                    }
+                }));
+    }
+
+    /**
+     * Once the kernel released a futex, its next lock of it is served as from a cache: the
+     * lock_futex never reaches the pager, and the kernel gets a grant the pager never made.
+     */
+    private static final class KeepsReleased implements XpProxy.Plant {
+        private final Map<Long, Long> released = new HashMap<>();
+
+        @Override
+        public synchronized KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            if (m.hasMemoryObjectFutexReleased()) {
+                var r = m.getMemoryObjectFutexReleased();
+                released.put(r.getOffset(), r.getFencingToken());
+            } else if (m.hasMemoryObjectLockFutex() && released.containsKey(m.getMemoryObjectLockFutex().getOffset())) {
+                var l = m.getMemoryObjectLockFutex();
+                link.toKernel(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted
+                        .newBuilder().setObjectId(l.getObjectId()).setOffset(l.getOffset())
+                        .setFencingToken(released.remove(l.getOffset()) + 1)).build());
+                return null;
+            }
+            return m;
+        }
+    }
+}

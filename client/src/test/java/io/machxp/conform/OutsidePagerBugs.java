@@ -1,0 +1,245 @@
+package io.machxp.conform;
+
+import com.google.rpc.ErrorInfo;
+import io.machxp.pager.net.XpService;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectLockCompleted;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Pager bugs an outside implementer of XP is likely to make, planted on the wire in front of
+ * machxp's own pager (an {@link XpProxy} plant each): what a kernel sees is what such a pager
+ * would send. Part of {@link PlantedBugs#all()}; each names the cases that catch it (docs/testing.md,
+ * "The conformance kit's mutants").
+ */
+final class OutsidePagerBugs {
+    private OutsidePagerBugs() {}
+
+    static List<PlantedBugs.Bug> all() {
+        return List.of(
+                new PlantedBugs.Bug("a held futex granted to a second kernel", "^8\\.4-relinquish$", GrantWhileHeld::new),
+                new PlantedBugs.Bug("supplies at the wrong offset", "^6\\.2-read-copy$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (m.hasMemoryObjectDataSupply()) {
+                            var s = m.getMemoryObjectDataSupply();
+                            return m.toBuilder().setMemoryObjectDataSupply(s.toBuilder().setOffset(s.getOffset()
+                                    + s.getData().size())).build();
+                        }
+                        return m.hasMemoryObjectDataUnavailable() ? m.toBuilder().setMemoryObjectDataUnavailable(
+                                m.getMemoryObjectDataUnavailable().toBuilder().setOffset(m.getMemoryObjectDataUnavailable()
+                                        .getOffset() + m.getMemoryObjectDataUnavailable().getLength())).build() : m;
+                    }
+                }),
+                new PlantedBugs.Bug("a page's first copy supplied again after a return", "^6\\.1-read-downgrades-writer$",
+                        StaleCopy::new),
+                new PlantedBugs.Bug("a stale page version", "^6\\.1-read-downgrades-writer$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectDataSupply() && m.getMemoryObjectDataSupply().getVersion() > 0
+                                ? m.toBuilder().setMemoryObjectDataSupply(m.getMemoryObjectDataSupply().toBuilder()
+                                        .setVersion(m.getMemoryObjectDataSupply().getVersion() - 1)).build() : m;
+                    }
+                }),
+                new PlantedBugs.Bug("waiters' priorities ignored (FIFO)", "^8\\.6-priority-order$", () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectLockFutex() ? m.toBuilder().setMemoryObjectLockFutex(
+                                m.getMemoryObjectLockFutex().toBuilder().setPriority(0)).build() : m;
+                    }
+                }),
+                new PlantedBugs.Bug("a duplicate name ended with EINVAL", "^2\\.2-duplicate-name$",
+                        () -> errnoInstead("EEXIST", Errno.EINVAL)),
+                new PlantedBugs.Bug("an unsupported version ended with EINVAL", "^2\\.3-version-",
+                        () -> errnoInstead("EPROTONOSUPPORT", Errno.EINVAL)),
+                new PlantedBugs.Bug("readers flushed without reply, the writer served at once",
+                        "^6\\.1-write-flushes-readers$", () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getReply()) {
+                            return m;
+                        }
+                        var r = m.getMemoryObjectLockRequest();
+                        link.toPager(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted
+                                .newBuilder().setObjectId(r.getObjectId()).setOffset(r.getOffset())
+                                .setLength(r.getLength())).build());
+                        return m.toBuilder().setMemoryObjectLockRequest(r.toBuilder().setReply(false)).build();
+                    }
+                }),
+                new PlantedBugs.Bug("owner_died forgotten when nobody waited at the death", "^4\\.5-owner-died-kept$",
+                        OwnerDiedOnlyWithWaiters::new),
+                new PlantedBugs.Bug("no replay on a resume", "^4\\.7-resume-replays$", NoReplay::new),
+                new PlantedBugs.Bug("a queued lock_futex dropped on a resume", "^4\\.7-resume-keeps-queue$",
+                        QueueDroppedOnResume::new),
+                new PlantedBugs.Bug("a resume replays from the start (received ignored)", "^4\\.7-resume-replays$",
+                        () -> resumeRewritten(r -> r.toBuilder().setReceived(0).build())),
+                new PlantedBugs.Bug("a resume replays from one past received", "^4\\.7-resume-replays$",
+                        () -> resumeRewritten(r -> r.toBuilder().setReceived(r.getReceived() + 1).build())),
+                new PlantedBugs.Bug("a resume's attempt not checked", "^4\\.7-resume-stale-attempt$", () -> {
+                    java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+                    return resumeRewritten(r -> r.toBuilder().setAttempt(attempts.incrementAndGet()).build());
+                }));
+    }
+
+    /** The pager reads each resume as {@code seen} makes it (spec 4.7). */
+    private static XpProxy.Plant resumeRewritten(java.util.function.UnaryOperator<io.machxp.proto.xp.Resume> seen) {
+        return new XpProxy.Plant() {
+            @Override
+            public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                return m.hasKernelHello() && m.getKernelHello().hasResume() ? m.toBuilder().setKernelHello(m
+                        .getKernelHello().toBuilder().setResume(seen.apply(m.getKernelHello().getResume()))).build() : m;
+            }
+        };
+    }
+
+    /** The pager ends a stream with {@code wrong} where it should say {@code right}. */
+    private static XpProxy.Plant errnoInstead(String right, Errno wrong) {
+        return new XpProxy.Plant() {
+            @Override
+            public Throwable ended(XpProxy.Link link, Throwable t) {
+                ErrorInfo info = ErrorDetails.errorInfo(t);
+                return info != null && right.equals(info.getReason())
+                        ? XpService.error(wrong, "the planted bug's errno for " + right) : t;
+            }
+        };
+    }
+
+    /** A lock_futex of a futex another kernel holds is granted at once (tokens still growing). */
+    private static final class GrantWhileHeld implements XpProxy.Plant {
+        private final Map<Long, XpProxy.Link> holder = new HashMap<>();
+        private final Map<Long, Long> token = new HashMap<>();
+
+        @Override
+        public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (m.hasMemoryObjectFutexGranted()) {
+                var g = m.getMemoryObjectFutexGranted();
+                holder.put(g.getOffset(), link);
+                token.merge(g.getOffset(), g.getFencingToken(), Math::max);
+            }
+            return m;
+        }
+
+        @Override
+        public synchronized KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            if (m.hasMemoryObjectFutexReleased() && holder.get(m.getMemoryObjectFutexReleased().getOffset()) == link) {
+                holder.remove(m.getMemoryObjectFutexReleased().getOffset());
+            }
+            if (m.hasMemoryObjectLockFutex() && !m.getMemoryObjectLockFutex().getTry()) {
+                var l = m.getMemoryObjectLockFutex();
+                XpProxy.Link h = holder.get(l.getOffset());
+                if (h != null && h != link) {
+                    long t = token.merge(l.getOffset(), 1L, Long::sum);
+                    link.toKernel(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted
+                            .newBuilder().setObjectId(l.getObjectId()).setOffset(l.getOffset()).setFencingToken(t))
+                            .build());
+                }
+            }
+            return m;
+        }
+    }
+
+    /**
+     * Every supply of a page carries the data and version of the page's first answer (zeros for a
+     * data_unavailable): the pager serves a copy it read once, not what kernels returned since.
+     */
+    private static final class StaleCopy implements XpProxy.Plant {
+        private final Map<Long, Check.Page> first = new HashMap<>();
+
+        @Override
+        public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (m.hasMemoryObjectDataUnavailable()) {
+                var u = m.getMemoryObjectDataUnavailable();
+                first.putIfAbsent(u.getOffset(), new Check.Page(new byte[(int) u.getLength()], null, u.getVersion()));
+                return m;
+            }
+            if (!m.hasMemoryObjectDataSupply()) {
+                return m;
+            }
+            var s = m.getMemoryObjectDataSupply();
+            Check.Page f = first.computeIfAbsent(s.getOffset(), o -> new Check.Page(s.getData().toByteArray(), null,
+                    s.getVersion()));
+            return f.data().length != s.getData().size() ? m : m.toBuilder().setMemoryObjectDataSupply(s.toBuilder()
+                    .setData(com.google.protobuf.ByteString.copyFrom(f.data())).setVersion(f.version())).build();
+        }
+    }
+
+    /**
+     * owner_died reaches only a kernel that waited when the holder died: a grant of a futex for
+     * which no relinquish went out (nobody waited while it was held) loses the flag.
+     */
+    private static final class OwnerDiedOnlyWithWaiters implements XpProxy.Plant {
+        private final Set<Long> contended = new HashSet<>();
+
+        @Override
+        public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (m.hasMemoryObjectRelinquishFutex()) {
+                contended.add(m.getMemoryObjectRelinquishFutex().getOffset());
+            }
+            if (m.hasMemoryObjectFutexGranted() && m.getMemoryObjectFutexGranted().getOwnerDied()
+                    && !contended.contains(m.getMemoryObjectFutexGranted().getOffset())) {
+                return m.toBuilder().setMemoryObjectFutexGranted(m.getMemoryObjectFutexGranted().toBuilder()
+                        .setOwnerDied(false)).build();
+            }
+            return m;
+        }
+    }
+
+    /** On a resumed stream, what the pager sends again (sent before on the session) is lost. */
+    private static final class NoReplay implements XpProxy.Plant {
+        private final Map<String, Set<PagerToKernel>> sent = new HashMap<>();
+        private final Set<XpProxy.Link> resumed = new HashSet<>();
+
+        @Override
+        public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            if (m.hasPagerWelcome()) {
+                if (m.getPagerWelcome().getResumed()) {
+                    resumed.add(link);
+                }
+                return m;
+            }
+            Set<PagerToKernel> before = sent.computeIfAbsent(String.valueOf(link.name), n -> new HashSet<>());
+            if (resumed.contains(link) && before.contains(m)) {
+                return null;
+            }
+            before.add(m);
+            return m;
+        }
+    }
+
+    /** A resumed session has lost its places in futex queues: the grants it waited for never come. */
+    private static final class QueueDroppedOnResume implements XpProxy.Plant {
+        private final Map<String, Set<Long>> waiting = new HashMap<>();
+        private final Map<XpProxy.Link, Set<Long>> forgotten = new HashMap<>();
+
+        @Override
+        public synchronized KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            if (m.hasMemoryObjectLockFutex() && !m.getMemoryObjectLockFutex().getTry()) {
+                waiting.computeIfAbsent(String.valueOf(link.name), n -> new HashSet<>())
+                        .add(m.getMemoryObjectLockFutex().getOffset());
+            }
+            return m;
+        }
+
+        @Override
+        public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            Set<Long> asked = waiting.computeIfAbsent(String.valueOf(link.name), n -> new HashSet<>());
+            if (m.hasPagerWelcome() && m.getPagerWelcome().getResumed()) {
+                forgotten.put(link, new HashSet<>(asked));
+            } else if (m.hasMemoryObjectFutexGranted()) {
+                long offset = m.getMemoryObjectFutexGranted().getOffset();
+                if (forgotten.getOrDefault(link, Set.of()).contains(offset)) {
+                    return null;
+                }
+                asked.remove(offset);
+            }
+            return m;
+        }
+    }
+}
