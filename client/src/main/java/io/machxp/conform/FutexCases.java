@@ -128,6 +128,45 @@ final class FutexCases {
                     b.expectNone("B (priority 10) must not be granted before C (priority 50) releases",
                             m -> Check.isGrant(m, futex));
                 }),
+                must("8.6-priority-update", "lock_futex with update moves a queued kernel: one raised above "
+                        + "another waiter is granted first", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 10));
+                    b.sync();
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 20));
+                    c.sync();
+                    b.send(Messages.updateFutex(OBJECT_ID, futex, 30));
+                    b.sync();
+                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    p.granted(b, futex, "B raised its waiting priority from 10 to 30, above C's 20 (spec 8.3 update, "
+                            + "8.6)");
+                    c.expectNone("C (priority 20) must not be granted before B (raised to 30) releases",
+                            m -> Check.isGrant(m, futex));
+                }),
+                must("8.3-grant-carries-relinquish", "a grant made while other kernels wait carries relinquish and "
+                        + "the top waiting priority, and no separate relinquish_futex follows", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 5));
+                    b.sync();
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 7));
+                    c.sync();
+                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    MemoryObjectFutexGranted g = p.granted(c, futex, "C waits with priority 7, B with 5");
+                    Check.that(g.getRelinquish() && g.getRelinquishPriority() == 5, "B still waits (priority 5): the "
+                            + "grant to C must carry relinquish with relinquish_priority 5 (spec 8.3); it carries "
+                            + "relinquish " + g.getRelinquish() + ", priority " + g.getRelinquishPriority());
+                    c.expectNone("a grant that carried the relinquish is followed by no separate relinquish_futex "
+                            + "(spec 8.3)", m -> m.hasMemoryObjectRelinquishFutex()
+                                    && m.getMemoryObjectRelinquishFutex().getOffset() == futex);
+                }),
                 should("8.6-relinquish-priority", "relinquish_futex carries the highest priority waiting elsewhere",
                         p -> {
                     FakeKernel a = p.kernel("a");

@@ -55,6 +55,12 @@ final class Messages {
                 .setObjectId(objectId).setOffset(offset).setTry(tryLock).setPriority(priority)).build();
     }
 
+    /** lock_futex with update: a new priority for the request already queued (spec 8.3). */
+    static KernelToPager updateFutex(int objectId, long offset, int priority) {
+        return KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setPriority(priority).setUpdate(true)).build();
+    }
+
     static KernelToPager released(int objectId, long offset, long token, boolean handoff, PageData... pages) {
         MemoryObjectFutexReleased.Builder r = MemoryObjectFutexReleased.newBuilder().setObjectId(objectId)
                 .setOffset(offset).setFencingToken(token).setHandoff(handoff);

@@ -66,6 +66,30 @@ final class OutsideKernelBugs {
                                 .setFencingToken(h.getFencingToken())).build();
                     }
                 }),
+                new PlantedKernels.Bug("gives a futex back without asking again for its local waiters",
+                        "^8\\.4-release-asks-again$", KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectFutexReleased() ? m.toBuilder().setMemoryObjectFutexReleased(
+                                m.getMemoryObjectFutexReleased().toBuilder().setRequestAgain(false)
+                                        .setRequestPriority(0)).build() : m;
+                    }
+                }),
+                new PlantedKernels.Bug("asks again with a separate lock_futex after its release",
+                        "^8\\.4-release-asks-again$", KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        if (!m.hasMemoryObjectFutexReleased() || !m.getMemoryObjectFutexReleased().getRequestAgain()) {
+                            return m;
+                        }
+                        var r = m.getMemoryObjectFutexReleased();
+                        link.toPager(m.toBuilder().setMemoryObjectFutexReleased(r.toBuilder().setRequestAgain(false)
+                                .setRequestPriority(0)).build());
+                        return KernelToPager.newBuilder().setMemoryObjectLockFutex(io.machxp.proto.xp
+                                .MemoryObjectLockFutex.newBuilder().setObjectId(r.getObjectId()).setOffset(r.getOffset())
+                                .setPriority(r.getRequestPriority())).build();
+                    }
+                }),
                 new PlantedKernels.Bug("keeps a flushed page (kernel_copy true)", "^6\\.4-flush-returns-dirty$",
                         KernelPlants.NONE, () -> new XpProxy.Plant() {
                     @Override

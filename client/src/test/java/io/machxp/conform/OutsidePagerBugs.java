@@ -25,6 +25,22 @@ final class OutsidePagerBugs {
     static List<PlantedBugs.Bug> all() {
         return List.of(
                 new PlantedBugs.Bug("a held futex granted to a second kernel", "^8\\.4-relinquish$", GrantWhileHeld::new),
+                new PlantedBugs.Bug("a grant to a queue's head without its relinquish", "^8\\.3-grant-carries-relinquish$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectFutexGranted() ? m.toBuilder().setMemoryObjectFutexGranted(
+                                m.getMemoryObjectFutexGranted().toBuilder().setRelinquish(false)
+                                        .setRelinquishPriority(0)).build() : m;
+                    }
+                }),
+                new PlantedBugs.Bug("a waiter's priority update ignored", "^8\\.6-priority-update$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectLockFutex() && m.getMemoryObjectLockFutex().getUpdate() ? null : m;
+                    }
+                }),
                 new PlantedBugs.Bug("supplies at the wrong offset", "^6\\.2-read-copy$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -64,6 +64,33 @@ final class KernelFutexCases {
                     that(released(p, m, off, "the owner unlocked after a relinquish (spec 8.4)").getFencingToken()
                             == token, "futex_released carries another token than the grant's");
                 }),
+                must("8.4-release-asks-again", "a futex given back while a local thread still waits for it asks "
+                        + "again inside the release (request_again), with no separate lock_futex", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int owner = p.thread(10);
+                    int waiter = p.thread(10);
+                    long off = 52;
+                    long token = lockGranted(p, m, owner, off, false);
+                    // a waiter elsewhere above the local one, so the futex goes back at the unlock
+                    // however the kernel orders local and remote waiters (spec 8.3, 8.6)
+                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 50));
+                    p.sync(m);
+                    ListenableFuture<VmLockFutexReply> waiting = secondWaiter(p, m, waiter, off);
+                    unlock(p, owner, m, off);
+                    MemoryObjectFutexReleased r = released(p, m, off, "the owner unlocked after a relinquish, while "
+                            + "thread " + waiter + " waits (spec 8.4)");
+                    that(r.getFencingToken() == token, "futex_released carries another token than the grant's");
+                    that(r.getRequestAgain(), "thread " + waiter + " still waits: the release must ask again "
+                            + "(request_again), or the pager never grants the futex back to it (spec 8.4)");
+                    p.sync(m);
+                    that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectLockFutex()
+                            && x.getMemoryObjectLockFutex().getObjectId() == m.objectId()
+                            && x.getMemoryObjectLockFutex().getOffset() == off), "a separate lock_futex after a "
+                            + "release that asks again (spec 8.4: MUST NOT)");
+                    p.grant(m, off, false, false);
+                    KernelPageCases.getUnchecked(waiting, p);
+                    unlock(p, waiter, m, off);
+                }),
                 must("8.3-granted-relinquish", "a grant with relinquish set is given back at the owner's unlock, "
                         + "without a separate relinquish", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));
