@@ -205,6 +205,23 @@ final class PageCases {
                     Check.that(Arrays.equals(got.data(), data), "B must read the data A returned before its "
                             + "synchronize (spec 6.9)");
                 }),
+                must("4.2-keepalive-after-returns", "a keepalive is answered only once the pages returned before it "
+                        + "are taken: another kernel's read then gets them, asking nobody", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    long page = p.freshPage();
+                    Check.Page before = p.write(a, page, "A's write");
+                    byte[] data = Messages.pattern(p.pageSize(), page + 13);
+                    a.send(Messages.dirtyReturn(OBJECT_ID, page, data, before.version() + 1, false)); // an eviction
+                    a.sync();
+                    Check.Page got = p.read(b, page, "B reads the page A gave back before its keepalive was answered "
+                            + "(spec 4.2)");
+                    Check.that(Arrays.equals(got.data(), data) && got.version() > before.version(), "B must read the "
+                            + "data A returned before its answered keepalive (spec 4.2: a keepalive is answered only "
+                            + "once the pages returned before it are in the store); got version " + got.version());
+                    a.expectNone("the pager asked A for a page A gave back before its answered keepalive (spec 4.2)",
+                            m -> Check.isPageAnswer(m, page));
+                }),
                 must("6.9-synchronize-bad-range", "memory_object_synchronize of a range outside the object is "
                         + "answered with synchronize_completed carrying an error", p -> {
                     FakeKernel k = p.kernel("a");

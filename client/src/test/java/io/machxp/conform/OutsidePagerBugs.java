@@ -41,6 +41,8 @@ final class OutsidePagerBugs {
                         return m.hasMemoryObjectLockFutex() && m.getMemoryObjectLockFutex().getUpdate() ? null : m;
                     }
                 }),
+                new PlantedBugs.Bug("keepalives answered before the returns sent ahead of them are taken",
+                        "^4\\.2-keepalive-after-returns$", EarlyKeepalive::new),
                 new PlantedBugs.Bug("supplies at the wrong offset", "^6\\.2-read-copy$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
@@ -158,6 +160,37 @@ final class OutsidePagerBugs {
                 }
             }
             return m;
+        }
+    }
+
+    /**
+     * A keepalive is answered at once, ahead of the data_returns sent before it: they are taken
+     * only when the kernel's next message other than a keepalive comes (as by a pager whose store
+     * writes lag and whose keepalive answers do not wait for them).
+     */
+    private static final class EarlyKeepalive implements XpProxy.Plant {
+        private final Map<XpProxy.Link, List<KernelToPager>> held = new HashMap<>();
+
+        @Override
+        public synchronized KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            List<KernelToPager> returns = held.computeIfAbsent(link, l -> new java.util.ArrayList<>());
+            if (m.hasKernelKeepalive()) {
+                link.toKernel(PagerToKernel.newBuilder().setPagerKeepalive(io.machxp.proto.xp.PagerKeepalive
+                        .newBuilder().setSequence(m.getKernelKeepalive().getSequence())).build());
+                return m;
+            }
+            if (m.hasMemoryObjectDataReturn()) {
+                returns.add(m);
+                return null;
+            }
+            returns.forEach(link::toPager);
+            returns.clear();
+            return m;
+        }
+
+        @Override
+        public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+            return m.hasPagerKeepalive() ? null : m; // the pager's own answer: the kernel has had one
         }
     }
 
