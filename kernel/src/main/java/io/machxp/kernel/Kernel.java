@@ -134,7 +134,13 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return session;
     }
 
-    /** Core thread: a trace event of a session's core; a lost lease or pager ends the session. */
+    /**
+     * Core thread: a trace event of a session's core. A lost lease or pager ends the session when
+     * it was the primary's (with one pager, the pager's): the core then serves nothing. A secondary
+     * pager's loss fails only that pager's objects, and the session goes on with the others
+     * (docs/multi-pager.md). The core marks which it lost just after the event, so the kernel looks
+     * once the core has handled it.
+     */
     private void onCoreTrace(Session session, String event, int tid, String detail) {
         log.debug("kernel {}: {} thread {} {}", config.name(), event, tid, detail);
         TraceListener l = traceListener;
@@ -142,7 +148,15 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             l.trace(event, tid, detail);
         }
         if (event.equals("lease-lost") || event.equals("pager-lost")) {
-            sessionLost(session, event + ": " + detail);
+            try {
+                loop.execute(() -> {
+                    if (session.core.primaryLost()) {
+                        sessionLost(session, event + ": " + detail);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the kernel is closing: no next session
+            }
         }
     }
 

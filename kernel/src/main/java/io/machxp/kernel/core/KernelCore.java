@@ -172,6 +172,15 @@ public final class KernelCore {
         return sessions.primary().pageSize();
     }
 
+    /**
+     * Whether the kernel stopped using its primary pager (its lease ran out, the pager ended the
+     * session or refused its reclaim, or the kernel shut down): then it uses no pager any more.
+     * A secondary pager's loss alone does not count: the other pagers' objects go on. Core thread.
+     */
+    public boolean primaryLost() {
+        return sessions.primary().pagerLost();
+    }
+
     /** Whether every one of its pagers has welcomed it (sessions open, or open before a loss). */
     public boolean welcomed() {
         return sessions.welcomed();

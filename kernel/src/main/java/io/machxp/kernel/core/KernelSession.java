@@ -198,8 +198,9 @@ final class KernelSession {
             for (VmObject o : core.objects.servedBy(pager)) {
                 o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
             }
-            log.warn("kernel {}: lost its stream to the pager ({}); it keeps what it holds for the {} ms its lease "
-                    + "still runs, and reconnects to reclaim it", name, reason, lease.millisLeft());
+            log.warn("kernel {}: lost its stream to {} ({}); it keeps what it holds for the {} ms its lease "
+                    + "still runs, and reconnects to reclaim it", name, core.sessions.count() == 1 ? "the pager"
+                            : "pager " + pager, reason, lease.millisLeft());
             env.trace("pager-disconnected", 0, reason);
         }
         env.schedule(retryNanos(lease.nanos()), this::reconnect);
@@ -426,6 +427,13 @@ final class KernelSession {
     }
 
     KernelError pagerError() {
+        if (pager != 0) {
+            // A secondary pager: the kernel goes on with its other pagers, in the same session.
+            return KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s): the objects that pager "
+                    + "serves fail here (what its tasks held of them went on with OWNER_DIED), the other pagers' "
+                    + "objects go on; the kernel uses that pager again only in its next session (restart the "
+                    + "kernel once the pager is back)", name, which(), pagerLost);
+        }
         return KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s): what its tasks held went "
                 + "on with OWNER_DIED; a kernel process opens a new session by itself as soon as the pager takes it, "
                 + "then create a new task", name, which(), pagerLost);

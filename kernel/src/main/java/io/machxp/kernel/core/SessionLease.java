@@ -225,8 +225,8 @@ final class SessionLease {
             return;
         }
         String disconnected = session.disconnectedReason();
-        String why = String.format("its lease ran out: the pager answered no keepalive for %d ms (lease %d ms, "
-                + "the kernel stops %d ms early)%s", (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
+        String why = String.format("its lease%s ran out: the pager answered no keepalive for %d ms (lease %d ms, "
+                + "the kernel stops %d ms early)%s", core.sessions.count() == 1 ? "" : " with pager " + session.pager, (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
                 leaseNanos / 1_000_000, margin() / 1_000_000,
                 disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")")
                 + (session.grace.held() ? ", nor resume within its grace" : "");

@@ -1,0 +1,87 @@
+package io.machxp.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.LocalTask;
+import io.machxp.kernel.LocalThread;
+import io.machxp.kernel.core.KernelException;
+import io.machxp.proto.admin.FutexStatus;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.task.VmLockFutexReply;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * docs/multi-pager.md over real gRPC: a pager that crashes, or is lost for good, stalls only the
+ * objects it serves. Pager 0 (the primary) serves "zero", pager 1 "one"; kernels A and B use both.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SecondaryPagerLossOverGrpcTest {
+    private static final Duration LEASE = Duration.ofMillis(1500);
+
+    /**
+     * Pager 1 crashes and stays down: once kernel A's lease with it runs out, what waits on "one"
+     * fails with EIO - and nothing else. A's session with pager 0 goes on: a futex of "zero" that
+     * A's thread holds is still A's (kernel B waits for its unlock, and gets it without
+     * OWNER_DIED), A's thread takes it again on the fast path, and A's writes reach B.
+     */
+    @Test
+    void aSecondaryPagerLostForGoodFailsOnlyItsObjects() throws Exception {
+        try (TwoPagers cluster = TwoPagers.start(2, LEASE);
+                KernelClient kernelB = KernelClient.connect(cluster.kernelTargets().get(1))) {
+            Kernel a = cluster.kernel(0);
+            LocalTask ta = a.taskCreate("a");
+            long zero = ta.vmMap(TwoPagers.ZERO);
+            long one = ta.vmMap(TwoPagers.ONE);
+            LocalThread t1 = ta.threadCreate();
+            LocalThread t2 = ta.threadCreate();
+            t1.lockFutex(zero);
+            t1.lockFutex(one);
+            TaskClient tb = kernelB.taskCreate("b");
+            long zeroAtB = tb.vmMap(TwoPagers.ZERO);
+            ThreadClient u = tb.threadCreate();
+
+            CompletableFuture<Throwable> waitsForOne = CompletableFuture.supplyAsync(() -> {
+                try {
+                    t2.lockFutex(one);
+                    return null;
+                } catch (KernelException e) {
+                    return e;
+                }
+            });
+            cluster.crashPagerOne();
+            assertThat(waitsForOne.get(30, TimeUnit.SECONDS)).as("a lock of pager 1's futex, once its lease ran out")
+                    .isInstanceOfSatisfying(KernelException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
+
+            // Pager 0's futex, held by t1 all along, is still A's: B waits for t1's unlock.
+            CompletableFuture<VmLockFutexReply> bLocks = CompletableFuture.supplyAsync(() -> u.lock(zeroAtB, null));
+            await().atMost(Duration.ofSeconds(20)).until(() -> waitersAtPagerZero(cluster) == 1);
+            ta.vmWrite(zero + 64, "after".getBytes(StandardCharsets.UTF_8));
+            t1.unlockFutex(zero);
+            VmLockFutexReply got = bLocks.get(20, TimeUnit.SECONDS);
+            assertThat(got.getOwnerDied()).as("A's thread never died: its unlock passed the futex on").isFalse();
+            assertThat(new String(tb.vmRead(zeroAtB + 64, 5), StandardCharsets.UTF_8)).isEqualTo("after");
+            u.unlockFutex(zeroAtB);
+
+            // A goes on with pager 0's futex (cached again once B gives it up), in the same session.
+            assertThat(t1.lockFutex(zero)).isIn(AcquirePath.PAGER_GRANT, AcquirePath.FAST_PATH);
+            t1.unlockFutex(zero);
+            assertThat(t1.lockFutex(zero)).as("cached: the fast path").isEqualTo(AcquirePath.FAST_PATH);
+            t1.unlockFutex(zero);
+            assertThat(a.sessionsOpened()).isEqualTo(1);
+        }
+    }
+
+    private static int waitersAtPagerZero(TwoPagers cluster) {
+        return cluster.pager(0).status().getFutexesList().stream()
+                .filter(f -> f.getObject().equals(TwoPagers.ZERO) && f.getOffset() == 0)
+                .mapToInt(FutexStatus::getWaitersCount).sum();
+    }
+}
