@@ -79,6 +79,57 @@ class SecondaryPagerLossOverGrpcTest {
         }
     }
 
+    /**
+     * Pager 1 crashes and comes back within the lease: kernels A and B reclaim from it what they
+     * hold of "one" (A's thread still owns its futex there and unlocks it afterwards), while
+     * "zero" passes between A and B all along, and its cached futex takes the fast path at A. No
+     * kernel opens a new session.
+     */
+    @Test
+    void aSecondaryPagerRestartedWithinTheLeaseIsReclaimedWhileThePrimarysObjectsGoOn() throws Exception {
+        try (TwoPagers cluster = TwoPagers.start(2, Duration.ofSeconds(4));
+                KernelClient kernelB = KernelClient.connect(cluster.kernelTargets().get(1))) {
+            Kernel a = cluster.kernel(0);
+            LocalTask ta = a.taskCreate("a");
+            long zero = ta.vmMap(TwoPagers.ZERO);
+            long one = ta.vmMap(TwoPagers.ONE);
+            LocalThread t1 = ta.threadCreate();
+            t1.lockFutex(zero);
+            t1.unlockFutex(zero);
+            t1.lockFutex(one);
+            ta.vmWrite(one + 64, "kept".getBytes(StandardCharsets.UTF_8));
+            TaskClient tb = kernelB.taskCreate("b");
+            long zeroAtB = tb.vmMap(TwoPagers.ZERO);
+            long oneAtB = tb.vmMap(TwoPagers.ONE);
+            ThreadClient u = tb.threadCreate();
+
+            cluster.crashPagerOne();
+            // While pager 1 is down: "zero" goes to B and back through pager 0, and is cached at A again.
+            assertThat(u.lockFutex(zeroAtB)).isEqualTo(AcquirePath.PAGER_GRANT);
+            tb.vmWrite(zeroAtB + 64, "from B".getBytes(StandardCharsets.UTF_8));
+            u.unlockFutex(zeroAtB);
+            assertThat(t1.lockFutex(zero)).isEqualTo(AcquirePath.PAGER_GRANT);
+            assertThat(new String(ta.vmRead(zero + 64, 6), StandardCharsets.UTF_8)).isEqualTo("from B");
+            t1.unlockFutex(zero);
+            assertThat(t1.lockFutex(zero)).isEqualTo(AcquirePath.FAST_PATH);
+            t1.unlockFutex(zero);
+
+            cluster.restartPagerOne();
+            // B waits for "one", which A reclaimed (its holder's unlock passes it on, no OWNER_DIED).
+            CompletableFuture<VmLockFutexReply> bLocks = CompletableFuture.supplyAsync(() -> u.lock(oneAtB, null));
+            await().atMost(Duration.ofSeconds(20)).until(() -> cluster.pager(1).status().getFutexesList().stream()
+                    .anyMatch(f -> f.getObject().equals(TwoPagers.ONE) && f.getHolder().equals("A")
+                            && f.getWaitersCount() == 1));
+            t1.unlockFutex(one);
+            VmLockFutexReply got = bLocks.get(20, TimeUnit.SECONDS);
+            assertThat(got.getOwnerDied()).isFalse();
+            assertThat(new String(tb.vmRead(oneAtB + 64, 4), StandardCharsets.UTF_8)).isEqualTo("kept");
+            u.unlockFutex(oneAtB);
+            assertThat(a.sessionsOpened()).isEqualTo(1);
+            assertThat(cluster.kernel(1).sessionsOpened()).isEqualTo(1);
+        }
+    }
+
     private static int waitersAtPagerZero(TwoPagers cluster) {
         return cluster.pager(0).status().getFutexesList().stream()
                 .filter(f -> f.getObject().equals(TwoPagers.ZERO) && f.getOffset() == 0)

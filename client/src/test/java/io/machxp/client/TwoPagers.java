@@ -15,8 +15,9 @@ import java.util.Map;
 /**
  * Test fixture: two pagers on loopback, pager 0 serving object "zero" and pager 1 object "one"
  * (each only its own), and kernels A, B, ... using both over real gRPC. Pager 1 can be crashed
- * (its server stops: every kernel's stream to it breaks) and started again on its port, without
- * a fresh start (it then holds its grace period, and kernels reclaim from it).
+ * (its server stops: every kernel's stream to it breaks) and started again on its port and its
+ * store (a temporary directory), without a fresh start: it then holds its grace period, and
+ * kernels reclaim from it.
  */
 final class TwoPagers implements AutoCloseable {
     static final String ZERO = "zero";
@@ -27,10 +28,12 @@ final class TwoPagers implements AutoCloseable {
     private final Pager pager0;
     private Pager pager1;
     private final int port1;
+    private final java.nio.file.Path store1;
     private final EmbeddedCluster kernels;
 
-    private TwoPagers(Duration lease, Pager pager0, Pager pager1, EmbeddedCluster kernels) {
+    private TwoPagers(Duration lease, Pager pager0, Pager pager1, java.nio.file.Path store1, EmbeddedCluster kernels) {
         this.lease = lease;
+        this.store1 = store1;
         this.pager0 = pager0;
         this.pager1 = pager1;
         this.port1 = pager1.port();
@@ -39,15 +42,16 @@ final class TwoPagers implements AutoCloseable {
 
     /** The pagers (leases of {@code lease}) and {@code kernelCount} kernels named A, B, ... */
     static TwoPagers start(int kernelCount, Duration lease) throws IOException {
+        java.nio.file.Path store1 = java.nio.file.Files.createTempDirectory("two-pagers-store");
         Pager p0 = Pager.start(config("pager0", 0, ZERO).withLease(lease));
         Pager p1 = null;
         try {
-            p1 = Pager.start(config("pager1", 0, ONE).withLease(lease));
+            p1 = Pager.start(config("pager1", 0, ONE).withLease(lease).withStoreDir(store1));
             Map<String, CoreOptions> options = new LinkedHashMap<>();
             for (int i = 0; i < kernelCount; i++) {
                 options.put(EmbeddedCluster.kernelName(i), CoreOptions.DEFAULT.withPagers(DIRECTORY));
             }
-            return new TwoPagers(lease, p0, p1, EmbeddedCluster.startKernels(options, p0.target() + "," + p1.target()));
+            return new TwoPagers(lease, p0, p1, store1, EmbeddedCluster.startKernels(options, p0.target() + "," + p1.target()));
         } catch (IOException | RuntimeException e) {
             if (p1 != null) {
                 p1.close();
@@ -80,7 +84,7 @@ final class TwoPagers implements AutoCloseable {
 
     /** Pager 1 again on its port, not fresh: it waits out its grace period and takes reclaims. */
     void restartPagerOne() throws IOException {
-        pager1 = Pager.start(config("pager1", port1, ONE).withLease(lease).withFreshStart(false));
+        pager1 = Pager.start(config("pager1", port1, ONE).withLease(lease).withStoreDir(store1).withFreshStart(false));
     }
 
     @Override
@@ -88,5 +92,10 @@ final class TwoPagers implements AutoCloseable {
         kernels.close();
         pager1.close();
         pager0.close();
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(store1)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory: left for the system to clear
+        }
     }
 }
