@@ -17,8 +17,9 @@ final class KernelCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--pager", required = true, paramLabel = "HOST:PORT", description = "the pager's XP address; "
-            + "with several pagers their addresses separated by commas, the primary first (docs/multi-pager.md)")
-    String pager;
+            + "with several pagers repeat it, or separate the addresses by commas, the primary first "
+            + "(docs/multi-pager.md)")
+    java.util.List<String> pagers;
 
     @Option(names = "--object-pagers", paramLabel = "OBJECT=N,...", description = "with several pagers: which serves "
             + "each named object (pagers numbered from 0); others by CRC-32 of the name mod the number of pagers")
@@ -120,6 +121,7 @@ final class KernelCommand implements Callable<Integer> {
                     "--cpus must be 1 or more and --max-pages 0 or more");
         }
         Transport transport = tls.transport();
+        String pager = String.join(",", pagers);
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
                 new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi).withPagers(io.machxp.kernel.core.PagerDirectory
                         .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links()));

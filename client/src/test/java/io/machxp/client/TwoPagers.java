@@ -73,6 +73,11 @@ final class TwoPagers implements AutoCloseable {
         return kernels.kernelTargets();
     }
 
+    /** The pagers' addresses as a kernel is given them: pager 0 first. */
+    String pagerTargets() {
+        return pager0.target() + "," + pager1.target();
+    }
+
     Pager pager(int index) {
         return index == 0 ? pager0 : pager1;
     }

@@ -315,18 +315,20 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         try {
             kernel.openFirstSession(System.nanoTime() + config.connectTimeout().toNanos());
         } catch (TimeoutException e) {
+            String at = kernel.pagerNotWelcoming();
             kernel.close();
-            throw new ServerUnreachable(who + ": the pager at " + config.pagerTarget() + " did not answer within "
+            throw new ServerUnreachable(who + ": " + at + " did not answer within "
                     + config.connectTimeout().toSeconds() + " s; is it running, and is the address right?", e);
         } catch (ExecutionException e) {
+            String at = kernel.pagerNotWelcoming();
             kernel.close();
             if (StartErrors.unreachable(e.getCause())) {
                 String cause = io.machxp.proto.transport.SocketErrors.rootMessage(e.getCause());
-                throw new ServerUnreachable(who + ": cannot reach the pager at " + config.pagerTarget() + ": " + cause
+                throw new ServerUnreachable(who + ": cannot reach " + at + ": " + cause
                         + "; " + io.machxp.proto.transport.SocketErrors.whatToCheck(cause,
                                 "is it running, and is the address right?"), e.getCause());
             }
-            throw new IOException(who + ": cannot open a session with the pager at " + config.pagerTarget() + ": "
+            throw new IOException(who + ": cannot open a session with " + at + ": "
                     + e.getCause().getMessage(), e);
         } catch (InterruptedException e) {
             kernel.close();
@@ -343,6 +345,20 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 kernel.port(), config.pagerTarget(), config.transport().isTls() ? "mutual TLS" : "plaintext",
                 kernel.links == null ? "" : ", IPC id " + kernel.links.id() + " at " + kernel.links.address());
         return kernel;
+    }
+
+    /**
+     * The pager a failed start is about, for its message: "the pager at HOST:PORT", or with several
+     * pagers "pager N at HOST:PORT" (the first that refused, else the first that did not answer).
+     */
+    private String pagerNotWelcoming() {
+        java.util.List<String> targets = config.pagerTargets();
+        if (targets.size() == 1) {
+            return "the pager at " + targets.get(0);
+        }
+        int p = current.link.pagerNotWelcoming();
+        return p < 0 ? "the pagers at " + config.pagerTarget() : "pager " + p + (p == 0 ? " (the primary)" : "")
+                + " at " + targets.get(p);
     }
 
     /**

@@ -36,7 +36,20 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
         }
-        int pagers = pagerTarget.split(",", -1).length;
+        String[] targets = pagerTarget.split(",", -1);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int p = 0; p < targets.length; p++) {
+            String t = targets[p].trim();
+            if (t.isEmpty()) {
+                throw new IllegalArgumentException("pager " + p + " of '" + pagerTarget + "' has no address: give HOST:PORT"
+                        + " for each pager, separated by commas (or one --pager each), the primary first");
+            }
+            if (!seen.add(t)) {
+                throw new IllegalArgumentException("pager " + t + " is listed twice in '" + pagerTarget + "': list each "
+                        + "pager once (a kernel keeps one session with each, and a pager takes one per kernel name)");
+            }
+        }
+        int pagers = targets.length;
         if (core.pagers().count() != pagers) {
             if (core.pagers() != io.machxp.kernel.core.PagerDirectory.SINGLE) {
                 throw new IllegalArgumentException("the kernel has " + pagers + " pager address(es) but a directory of "

@@ -40,6 +40,9 @@ final class PagerLinks {
         }
     }
 
+    /** Each link's opening (null before {@link #open}), to say which pager a failed start is about. */
+    private volatile CompletableFuture<?>[] opening;
+
     /** Opens every stream and starts the core; completes with the kernel id once every pager welcomed it. */
     CompletableFuture<Integer> open() {
         CompletableFuture<Integer> welcomed = new CompletableFuture<>();
@@ -48,6 +51,7 @@ final class PagerLinks {
             for (int p = 0; p < links.length; p++) {
                 each[p] = links[p].open();
             }
+            opening = each;
             core.start();
             CompletableFuture.allOf(each).whenComplete((v, error) -> {
                 if (error != null) {
@@ -59,6 +63,28 @@ final class PagerLinks {
             });
         });
         return welcomed;
+    }
+
+    /**
+     * After {@link #open} failed or timed out: the first pager whose opening failed, else the
+     * first that has not welcomed the kernel yet; -1 if neither (or not opened). Any thread.
+     */
+    int pagerNotWelcoming() {
+        CompletableFuture<?>[] each = opening;
+        if (each == null) {
+            return -1;
+        }
+        for (int p = 0; p < each.length; p++) {
+            if (each[p].isCompletedExceptionally()) {
+                return p;
+            }
+        }
+        for (int p = 0; p < each.length; p++) {
+            if (!each[p].isDone()) {
+                return p;
+            }
+        }
+        return -1;
     }
 
     /** Core thread only: {@code message} on the stream to pager {@code pager}. */

@@ -192,8 +192,12 @@ final class KernelObjects {
         }
         objectsById.remove(o.objectId);
         objectsByName.remove(o.name);
-        failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: %s",
-                o.name, d.getReason()));
+        String asked = core.sessions.count() == 1 ? "" : String.format(" (this kernel asked its pager %d, %s; every "
+                + "kernel of a cluster needs the same --pager list and --object-pagers, docs/multi-pager.md)", o.pager,
+                core.directory.assigned(o.name) ? "as its --object-pagers says" : "by the rule CRC-32 of the name mod "
+                        + core.sessions.count() + ", as no --object-pagers names it");
+        failAll(o.pendingMaps, KernelError.of(Errno.EINVAL, "memory object '%s' cannot be mapped: %s%s",
+                o.name, d.getReason(), asked));
     }
 
     static void failAll(List<PageFault> faults, KernelError error) {

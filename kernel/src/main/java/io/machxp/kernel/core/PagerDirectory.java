@@ -83,6 +83,11 @@ public final class PagerDirectory {
         return p != null ? p : ruleFor(name, count);
     }
 
+    /** Whether {@code name} has an explicit assignment (else the rule decides). */
+    public boolean assigned(String name) {
+        return assigned.containsKey(name);
+    }
+
     /** The rule for names nobody assigned: CRC-32 of the UTF-8 name modulo {@code count}. */
     public static int ruleFor(String name, int count) {
         if (count == 1) {
