@@ -87,6 +87,11 @@ final class TwoPagers implements AutoCloseable {
         pager1.close();
     }
 
+    /** Pager 0, the primary, stops at once as a crashed process. */
+    void crashPagerZero() {
+        pager0.close();
+    }
+
     /** Pager 1 again on its port, not fresh: it waits out its grace period and takes reclaims. */
     void restartPagerOne() throws IOException {
         pager1 = Pager.start(config("pager1", port1, ONE).withLease(lease).withStoreDir(store1).withFreshStart(false));
