@@ -62,5 +62,10 @@ class ManyPagersCliTest {
         assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("object 'orders' is assigned to pager 2, but pagers are numbered 0 to 1")
                 .hasLineCount(1);
+
+        ExitCodesTest.Run twice = ExitCodesTest.run("kernel", "--name", "A", "--port", "0", "--pager",
+                "127.0.0.1:7070,127.0.0.1:7075", "--object-pagers", "orders=0,orders=1");
+        assertThat(twice.exit()).as(twice.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(twice.err()).contains("object 'orders' is assigned twice, to pager 0 and to pager 1").hasLineCount(1);
     }
 }

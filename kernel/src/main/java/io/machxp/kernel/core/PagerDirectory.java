@@ -62,10 +62,17 @@ public final class PagerDirectory {
                     throw new IllegalArgumentException("'" + item + "' is not an assignment: write OBJECT=PAGER, "
                             + "e.g. shared=1 (pagers numbered from 0)");
                 }
+                String name = item.substring(0, eq).trim();
+                int pager;
                 try {
-                    map.put(item.substring(0, eq).trim(), Integer.parseInt(item.substring(eq + 1).trim()));
+                    pager = Integer.parseInt(item.substring(eq + 1).trim());
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("'" + item + "': the pager is a number from 0 to " + (count - 1));
+                }
+                Integer before = map.put(name, pager);
+                if (before != null && before != pager) {
+                    throw new IllegalArgumentException("object '" + name + "' is assigned twice, to pager " + before
+                            + " and to pager " + pager + ": give each object one pager");
                 }
             }
         }
