@@ -88,6 +88,59 @@ class FutexesAcrossPagersOverGrpcTest {
     }
 
     /**
+     * A cycle that passes each kernel twice: T1 (A) owns z and waits for o; T2 (B) owns o and waits
+     * for z2; T3 (A) owns z2 and waits for o2; T4 (B) owns o2 and locks z, which closes it. Linux's
+     * FUTEX_LOCK_PI fails that lock with EDEADLK whatever the cycle's length (up to its chain depth
+     * of 1,024); the probe here crosses the pagers four times with two kernels.
+     */
+    @Test
+    void aDeadlockPassingEachKernelTwiceIsRefusedToo() throws Exception {
+        try (TwoPagers cluster = TwoPagers.start(2, LEASE);
+                KernelClient kernelB = KernelClient.connect(cluster.kernelTargets().get(1))) {
+            LocalTask ta = cluster.kernel(0).taskCreate("a");
+            long z = ta.vmMap(TwoPagers.ZERO);
+            long o = ta.vmMap(TwoPagers.ONE);
+            LocalThread t1 = ta.threadCreate();
+            LocalThread t3 = ta.threadCreate();
+            TaskClient tb = kernelB.taskCreate("b");
+            long zAtB = tb.vmMap(TwoPagers.ZERO);
+            long oAtB = tb.vmMap(TwoPagers.ONE);
+            ThreadClient t2 = tb.threadCreate();
+            ThreadClient t4 = tb.threadCreate();
+            long second = 4096; // another futex of each object, on its own page
+            t1.lockFutex(z);
+            t3.lockFutex(z + second);
+            t2.lockFutex(oAtB);
+            t4.lockFutex(oAtB + second);
+            CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> t1.lockFutex(o));
+            await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE) == 1);
+            CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> t2.lockFutex(zAtB + second));
+            await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 0, TwoPagers.ZERO, second) == 1);
+            CompletableFuture<Void> w3 = CompletableFuture.runAsync(() -> t3.lockFutex(o + second));
+            await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE, second) == 1);
+
+            CompletableFuture<Throwable> closing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    t4.lockFutex(zAtB);
+                    return null;
+                } catch (MachxpException e) {
+                    return e;
+                }
+            });
+            assertThat(closing.get(20, TimeUnit.SECONDS)).as("T4's lock closes the cycle")
+                    .isInstanceOfSatisfying(MachxpException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EDEADLK));
+            t4.unlockFutex(oAtB + second);
+            w3.get(20, TimeUnit.SECONDS);
+            t3.unlockFutex(o + second);
+            t3.unlockFutex(z + second);
+            w2.get(20, TimeUnit.SECONDS);
+            t2.unlockFutex(zAtB + second);
+            t2.unlockFutex(oAtB);
+            w1.get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * A chain of owners across three kernels and both pagers: L on A (priority 10) owns z; M on B
      * (20) owns o and waits for z; H on C (90) locks o. H's priority reaches M through pager 1, and
      * M's boosted wait reaches L through pager 0: L runs at 90, as on Linux's PI chain.
@@ -127,8 +180,12 @@ class FutexesAcrossPagersOverGrpcTest {
     }
 
     private static int waiters(TwoPagers cluster, int pager, String object) {
+        return waiters(cluster, pager, object, 0);
+    }
+
+    private static int waiters(TwoPagers cluster, int pager, String object, long offset) {
         return cluster.pager(pager).status().getFutexesList().stream()
-                .filter(f -> f.getObject().equals(object) && f.getOffset() == 0)
+                .filter(f -> f.getObject().equals(object) && f.getOffset() == offset)
                 .mapToInt(io.machxp.proto.admin.FutexStatus::getWaitersCount).sum();
     }
 

@@ -196,10 +196,17 @@ final class PagerFutexes {
     }
 
     /**
+     * The most hops a probe makes (xp-spec 8.9), as Linux's default max_lock_depth bounds its PI
+     * chain walk. A cycle may pass a kernel more than once (threads of two kernels waiting
+     * crosswise), so the number of sessions does not bound it.
+     */
+    static final int MAX_PROBE_HOPS = 1024;
+
+    /**
      * Deadlock detection across kernels: a probe about a futex goes to the futex's holder, which
      * follows its owner's waits. Dropped when nobody else holds the futex (it was granted or
-     * released meanwhile: that chain is broken) or after passing more kernels than there are
-     * sessions ({@code sessions}).
+     * released meanwhile: that chain is broken) or after more hops than {@link #MAX_PROBE_HOPS}
+     * or the sessions ({@code sessions}), whichever is more: a chain that does not come back.
      */
     void futexProbe(KernelSession s, MemoryObjectFutexProbe p, int sessions) {
         FutexKey key = futexKey(s, p.getObjectId(), p.getOffset(), "memory_object_futex_probe");
@@ -207,8 +214,9 @@ final class PagerFutexes {
             return;
         }
         FutexRecord f = records.get(key);
-        // hops is a uint32: one at the top of its range has passed more kernels than any pager has sessions
-        if (f == null || f.holder == null || f.holder == s || Integer.compareUnsigned(p.getHops(), sessions) > 0) {
+        // hops is a uint32: one at the top of its range is far beyond the bound
+        if (f == null || f.holder == null || f.holder == s
+                || Integer.compareUnsigned(p.getHops(), Math.max(sessions, MAX_PROBE_HOPS)) > 0) {
             return;
         }
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()

@@ -129,8 +129,8 @@ class OutsideKernelProbeTest {
     }
 
     /**
-     * A probe with hops at the top of its uint32 range has passed more kernels than there are
-     * sessions (spec 8.9): dropped, not passed on with hops wrapped round to 0.
+     * A probe with hops at the top of its uint32 range is beyond the bound of 1,024 hops (spec
+     * 8.9): dropped, not passed on with hops wrapped round to 0.
      */
     @Test
     void aProbeWithHopsBeyondTheSessionsIsDroppedEvenAtTheTopOfItsRange() throws Exception {
@@ -138,7 +138,7 @@ class OutsideKernelProbeTest {
                 ProbeKernel prober = ProbeKernel.welcomed(pager.target(), "prober")) {
             holder.send(ProbeKernel.lock(8));
             holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
-            for (int hops : new int[] {-1, Integer.MIN_VALUE, 3}) {
+            for (int hops : new int[] {-1, Integer.MIN_VALUE, 1025}) {
                 prober.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                         .setObjectId(1).setOffset(8).setInitiator(5).setWait(1).setHops(hops)).build());
             }
