@@ -111,7 +111,7 @@ final class ScaleCommand implements Callable<Integer> {
         PagerModel model = pagers.isEmpty() ? null : pagerModel(network, err);
         List<KernelSweep> pagerSweep = new ArrayList<>();
         for (int p : pagers) {
-            err.printf("scale: %d pagers, 4 kernels...%n", p);
+            err.printf("scale: %s, 4 kernels...%n", pagerLabel(p));
             err.flush();
             pagerSweep.add(KernelSweep.run(pagerLabel(p), MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
                     .withWarmup(jvmWarmup.of(sweep.size() + pagerSweep.size(), warmup)), p));
