@@ -225,6 +225,20 @@ public final class PagerCore {
         new SnapshotReader(core, sessions, futexes, pages, grace, journal).read(snapshot);
     }
 
+    /**
+     * Whether a session of this stream id is open here (live, or broken and within its lease):
+     * what arrives on a stream the core does not have is dropped. A replicated pager forgets its
+     * own records of a stream once the core has none.
+     */
+    public boolean hasSession(long sessionId) {
+        return sessions.sessions.containsKey(sessionId);
+    }
+
+    /** How many sessions are open here (live, or broken and within their lease). */
+    public int sessionCount() {
+        return sessions.sessions.size();
+    }
+
     public int pageSize() {
         return pageSize;
     }

@@ -33,7 +33,8 @@ import java.util.PriorityQueue;
  *  session_opened(id)     sessionOpened(id)
  *  kernel_message(id, m)  onXp(id, m), if m is the next of its stream (its index one more than the
  *                         last applied; one out of sequence ends the stream's run: it and the rest
- *                         are dropped)
+ *                         are dropped); the index is kept only while the core has the stream's
+ *                         session, so streams that come and go leave nothing behind
  *  session_closed(id)     sessionClosed(id)
  *  tick                   nothing more than any entry: every entry first advances the clock
  *  leader_started(term)   leaderStarted(): every live session's lease runs a full lease from the
@@ -103,6 +104,11 @@ public final class ReplicaCore {
     private final Outlet outlet;
     private final PagerStats stats;
     private final GrantPolicy grantPolicy;
+    /**
+     * How many records of streams the core no longer has ({@link #expected}) may wait to be pruned;
+     * pruned whenever there are more of them than this and twice the core's sessions.
+     */
+    static final int STALE_STREAM_RECORDS = 256;
     private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> a.due != b.due
             ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private long timerSeq;
@@ -111,7 +117,11 @@ public final class ReplicaCore {
     private Genesis genesis;
     private byte[] tokenSeed;
     private long tokensDrawn;
-    /** By session id (one per stream): the index its next kernel message must have; -1: the run broke. */
+    /**
+     * By session id (one per stream): the index its next kernel message must have; -1: the run
+     * broke. Only for streams whose session the core has: the others are pruned
+     * ({@link #pruneStreamRecords}).
+     */
     private final Map<Long, Long> expected = new java.util.HashMap<>();
     /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
     private volatile long nextDue = Long.MAX_VALUE;
@@ -210,6 +220,7 @@ public final class ReplicaCore {
             }
         }
         runDueTimers();
+        pruneStreamRecords();
     }
 
     private static String routine(KernelMessage m) {
@@ -282,6 +293,12 @@ public final class ReplicaCore {
         if (m.getIndex() == 0) {
             return true; // a log written before messages were numbered
         }
+        if (!core.hasSession(m.getSessionId())) {
+            // The core dropped this stream's session (ended it, or its lease ran out), or moved it to
+            // a resume's stream: it drops what still arrives on it, and nothing of it is kept here.
+            expected.remove(m.getSessionId());
+            return true;
+        }
         long next = expected.getOrDefault(m.getSessionId(), 1L);
         if (m.getIndex() != next) {
             expected.put(m.getSessionId(), -1L); // broken: nothing more of this stream
@@ -342,6 +359,19 @@ public final class ReplicaCore {
         expected.putAll(s.getStreamNextMap());
         ready = core != null;
         nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
+    }
+
+    /**
+     * Forgets the records of streams the core no longer has ({@link #inSequence} keeps none of
+     * them): a stream the core ended, or whose lease ran out, appends no session_closed. Run after
+     * every entry once there are more records than {@link #STALE_STREAM_RECORDS} and twice the
+     * core's sessions, so its cost is spread over the entries that made them; it depends on the
+     * state alone, so every replica prunes at the same entry and their snapshots stay equal.
+     */
+    private void pruneStreamRecords() {
+        if (core != null && expected.size() > STALE_STREAM_RECORDS + 2L * core.sessionCount()) {
+            expected.keySet().removeIf(id -> !core.hasSession(id));
+        }
     }
 
     private void runDueTimers() {
