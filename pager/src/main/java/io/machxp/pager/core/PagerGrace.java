@@ -194,7 +194,7 @@ final class PagerGrace {
             if (refusal != null) {
                 break;
             }
-            refusal = object == null ? "the pager no longer serves memory object '" + o.getName() + "'"
+            refusal = object == null ? "the pager no longer serves memory object " + Shown.quoted(o.getName())
                     : o.getPageSize() != core.pageSize ? "its page size " + o.getPageSize() + " is not the pager's "
                             + core.pageSize
                     : objects.containsKey(o.getObjectId()) ? "it names object id " + o.getObjectId() + " twice"

@@ -57,7 +57,7 @@ final class PagerObjects {
             reason = s + " has " + s.objects.size() + " objects initialized, the most a session may have; "
                     + "terminate objects it no longer uses";
         } else if (o == null) {
-            reason = "pager " + core.name + " serves no memory object named '" + init.getName() + "' (it serves "
+            reason = "pager " + core.name + " serves no memory object named " + Shown.quoted(init.getName()) + " (it serves "
                     + String.join(", ", core.catalog.names()) + ")";
         } else if (init.getPageSize() != core.pageSize) {
             reason = "the kernel's page size " + init.getPageSize() + " is not the pager's " + core.pageSize;

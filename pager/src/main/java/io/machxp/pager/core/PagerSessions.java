@@ -292,7 +292,8 @@ final class PagerSessions {
     boolean mayHello(KernelSession s, KernelHello h) {
         String kernelName = h.getKernelName();
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            end(s, Errno.EINVAL, "kernel name '" + kernelName + "' is not valid: use 1 to 64 printable characters");
+            end(s, Errno.EINVAL, "kernel name " + Shown.quoted(kernelName) + " is not valid: use 1 to 64 printable "
+                    + "characters");
             return false;
         }
         return true;
