@@ -44,6 +44,22 @@ import org.apache.ratis.util.TimeDuration;
  * the leader step down). Here it may stand again after the longest election timeout.
  */
 final class RaftSettings {
+    /**
+     * The largest kernel message a replica's XP server takes: gRPC's default limit, the one the
+     * unreplicated pager has, set explicitly so that the log's bound below follows it.
+     */
+    static final int MAX_KERNEL_MESSAGE_BYTES = 4 << 20;
+    /**
+     * The largest log entry Ratis takes ({@code raft.server.log.appender.buffer.byte-limit}, by
+     * default 4 MiB: a leader refuses a larger entry, "exceeds the max buffer limit", and its
+     * appender could not send one). A kernel message of up to {@link #MAX_KERNEL_MESSAGE_BYTES}
+     * travels in a kernel_message entry with its session id, index and clock, inside Ratis's own
+     * wrapping (client and call ids, term, index): with Ratis's default, a message the XP server
+     * took near 4 MiB failed its append, and the leader ended the kernel's stream as if it had
+     * stopped leading; the kernel resumed and sent it again, without end. Room is left for the
+     * wrapping; Ratis's write buffer (8 MiB by default) must hold the limit and 8 bytes more.
+     */
+    static final int MAX_ENTRY_BYTES = MAX_KERNEL_MESSAGE_BYTES + (64 << 10);
     static final int SNAPSHOTS_KEPT = 2;
     static final long BYTES_PER_ENTRY = 256;
     static final long MIN_SEGMENT_KIB = 64;
@@ -72,6 +88,7 @@ final class RaftSettings {
         long segment = Math.max(MIN_SEGMENT_KIB << 10, Math.min(MAX_SEGMENT_MIB << 20, every * BYTES_PER_ENTRY));
         RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(segment));
         RaftServerConfigKeys.Log.setLogMetadataEnabled(props, false);
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, SizeInBytes.valueOf(MAX_ENTRY_BYTES));
         // --raft-sync none: an entry counts once written to its segment file (the page cache); Ratis
         // syncs in the background and its flush index does not wait for it (RaftSync).
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(props, replicas.raftSync() == RaftSync.NONE);

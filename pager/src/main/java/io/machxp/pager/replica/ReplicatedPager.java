@@ -120,6 +120,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 // Kernels ping their connection every 10 s, also while idle (a spare for a resume):
                 // permitted, as by the unreplicated pager, so that no GOAWAY cuts them.
                 .permitKeepAliveTime(5, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
+                .maxInboundMessageSize(RaftSettings.MAX_KERNEL_MESSAGE_BYTES) // the log takes an entry of it (RaftSettings)
                 .addService(new ReplicaXpService(this, streams)).build();
         this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
