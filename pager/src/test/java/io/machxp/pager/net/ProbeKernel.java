@@ -26,16 +26,16 @@ import java.util.function.Predicate;
  * as a barrier (the pager answers it only after everything sent before it was handled), so that a
  * test can tell "dropped" from "not handled yet" without timing.
  */
-final class ProbeKernel implements AutoCloseable {
-    final ManagedChannel channel;
-    final StreamObserver<KernelToPager> out;
+public final class ProbeKernel implements AutoCloseable {
+    public final ManagedChannel channel;
+    public final StreamObserver<KernelToPager> out;
     private final LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
     /** The status the stream ended with: OK (code 0) if the pager completed it. */
-    final CompletableFuture<com.google.rpc.Status> end = new CompletableFuture<>();
+    public final CompletableFuture<com.google.rpc.Status> end = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
     private java.util.concurrent.ScheduledExecutorService keepalives;
 
-    ProbeKernel(String target) {
+    public ProbeKernel(String target) {
         channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         out = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
             @Override
@@ -58,7 +58,7 @@ final class ProbeKernel implements AutoCloseable {
     }
 
     /** A welcomed session of {@code name} with object "obj" as id 1. */
-    static ProbeKernel welcomed(String target, String name) throws InterruptedException {
+    public static ProbeKernel welcomed(String target, String name) throws InterruptedException {
         ProbeKernel k = new ProbeKernel(target);
         k.send(hello(name).build());
         assertThat(k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getKernelId()).isPositive();
@@ -68,24 +68,24 @@ final class ProbeKernel implements AutoCloseable {
         return k;
     }
 
-    static KernelToPager.Builder hello(String name) {
+    public static KernelToPager.Builder hello(String name) {
         return KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
                 .setProtocolVersion(1));
     }
 
-    static KernelToPager lock(long offset) {
+    public static KernelToPager lock(long offset) {
         return KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
                 .setObjectId(1).setOffset(offset)).build();
     }
 
-    void send(KernelToPager m) {
+    public void send(KernelToPager m) {
         synchronized (out) {
             out.onNext(m);
         }
     }
 
     /** The next message the pager sent that matches, skipping others (30 s at most). */
-    PagerToKernel await(Predicate<PagerToKernel> wanted) throws InterruptedException {
+    public PagerToKernel await(Predicate<PagerToKernel> wanted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -97,7 +97,7 @@ final class ProbeKernel implements AutoCloseable {
     }
 
     /** The next message the pager sent, or null once the stream has ended without one (30 s at most). */
-    PagerToKernel awaitOrEnd() throws InterruptedException {
+    public PagerToKernel awaitOrEnd() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             PagerToKernel m = in.poll(10, TimeUnit.MILLISECONDS);
@@ -115,7 +115,7 @@ final class ProbeKernel implements AutoCloseable {
      * Sends a keepalive and waits for its answer: every message the pager sent before it (so, in
      * answer to everything this kernel sent before it) is returned, and no longer awaited.
      */
-    List<PagerToKernel> barrier() throws InterruptedException {
+    public List<PagerToKernel> barrier() throws InterruptedException {
         long seq = sequence.incrementAndGet();
         send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(seq)).build());
         List<PagerToKernel> before = new ArrayList<>();
@@ -133,7 +133,7 @@ final class ProbeKernel implements AutoCloseable {
     }
 
     /** Ends the stream as a crashed kernel's would: the connection goes. */
-    void crash() {
+    public void crash() {
         close();
     }
 
@@ -141,7 +141,7 @@ final class ProbeKernel implements AutoCloseable {
      * Keeps the session's lease, as a kernel does: a keepalive every {@code periodMillis}. Call it
      * after the hello was sent (a keepalive before it breaks XP).
      */
-    ProbeKernel keepingAlive(long periodMillis) {
+    public ProbeKernel keepingAlive(long periodMillis) {
         keepalives = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         keepalives.scheduleAtFixedRate(() -> {
             synchronized (out) {
@@ -164,7 +164,7 @@ final class ProbeKernel implements AutoCloseable {
      * The errno-like reason of a stream's end (its ErrorInfo, which must be of domain machxp, as
      * xp-spec 3.1 asks of every status a pager ends a stream with), or null if it has none.
      */
-    static String reason(com.google.rpc.Status status) throws Exception {
+    public static String reason(com.google.rpc.Status status) throws Exception {
         for (var detail : status.getDetailsList()) {
             if (detail.is(com.google.rpc.ErrorInfo.class)) {
                 com.google.rpc.ErrorInfo info = detail.unpack(com.google.rpc.ErrorInfo.class);

@@ -1,0 +1,76 @@
+package io.machxp.pager.replica;
+
+import io.machxp.pager.PagerConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * Three replicas of one pager in this JVM, on loopback, for probes of the group by an outside
+ * kernel: the pager's objects, a lease, and a fresh start (no grace wait before grants).
+ */
+final class ReplicaTrio implements AutoCloseable {
+    /** Longer than Ratis's default: a loaded test machine's stalls must not look like a dead leader. */
+    static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
+
+    final List<ReplicatedPager> replicas = new ArrayList<>();
+
+    ReplicaTrio(Map<String, Long> objects, Duration lease) throws IOException {
+        Map<String, String> addresses = ReplicaConfig.loopback(3);
+        PagerConfig config = new PagerConfig("p", "127.0.0.1", 0, 4096, objects).withLease(lease).withFreshStart(true);
+        try {
+            for (String id : addresses.keySet()) {
+                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
+                        .withElectionTimeout(ELECTION_TIMEOUT)));
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The replica that takes kernels, once one does (30 s at most; the failure says where each stands). */
+    ReplicatedPager leader() {
+        try {
+            return Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> replicas.stream().filter(ReplicatedPager::takesKernels).findFirst(), Optional::isPresent)
+                    .orElseThrow();
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no replica took kernels:\n  "
+                    + String.join("\n  ", replicas.stream().map(ReplicatedPager::describe).toList()), e);
+        }
+    }
+
+    /** A replica that does not lead. */
+    ReplicatedPager follower() {
+        ReplicatedPager leader = leader();
+        return replicas.stream().filter(r -> r != leader).findFirst().orElseThrow();
+    }
+
+    /**
+     * Waits until every replica has applied the same last entry (the leader's), and returns that
+     * index: then their states were built from the same log.
+     */
+    long awaitApplied() {
+        return Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                .until(() -> {
+                    long a = replicas.get(0).logStatus().applied();
+                    for (ReplicatedPager r : replicas) {
+                        if (r.logStatus().applied() != a) {
+                            return -1L;
+                        }
+                    }
+                    return a;
+                }, a -> a > 0);
+    }
+
+    @Override
+    public void close() {
+        replicas.forEach(ReplicatedPager::close);
+    }
+}
