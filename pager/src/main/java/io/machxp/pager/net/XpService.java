@@ -30,9 +30,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
      * is full) before the pager ends its session. A kernel that reads catches up within moments,
      * even after a burst; one that asks and never reads cannot make the pager buffer for long.
      */
-    static final long PATIENCE_NANOS = 10_000_000_000L;
+    public static final long PATIENCE_NANOS = 10_000_000_000L;
     /** And however short the wait, no more than this many bytes queued for one kernel. */
-    static final long MAX_UNREAD_BYTES = 256L << 20;
+    public static final long MAX_UNREAD_BYTES = 256L << 20;
 
     /** A stream the kernel is not reading now: since when, and how much waits for it. */
     private static final class Unread {

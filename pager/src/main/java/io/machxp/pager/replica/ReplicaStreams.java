@@ -1,6 +1,7 @@
 package io.machxp.pager.replica;
 
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.net.XpService;
@@ -20,6 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code server.close()}). It would also make the leader's core skip the rest of an entry that
  * every follower's core applies whole. A stream whose call is gone (the kernel cancelled it, the
  * connection broke) is a broken stream: it ends here, and what is sent to it is dropped.
+ *
+ * <h2>A kernel that does not read</h2>
+ * As at the unreplicated pager ({@link XpService}), a kernel may leave the pager's answers unread
+ * for {@link XpService#PATIENCE_NANOS} at most, and no more than {@link XpService#MAX_UNREAD_BYTES}
+ * of them may wait for it (docs/limits.md): past either its stream ends with EAGAIN, and the leader
+ * appends a session_closed for it ({@link #onUnreadEnded}), so that every replica's core closes
+ * the session as the unreplicated pager's does. Without this the leader's gRPC buffers grew
+ * without bound for a kernel that asks (a data_request of a few bytes brings pages) and never
+ * reads, until the leader ran out of heap; the next leader's too, once the kernel resumed there.
+ * The bytes are counted on the applying thread as they are sent; the patience is checked by the
+ * leader's ticker ({@link #checkUnread}).
  */
 public final class ReplicaStreams implements ReplicaCore.Outlet {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaStreams.class);
@@ -33,19 +45,53 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     public static final class KernelStream {
         private final StreamObserver<PagerToKernel> out;
         private boolean ended;
+        /** Since when (System.nanoTime) the kernel has not read what was sent; -1: it reads. */
+        private long unreadSince = -1;
+        /** What was sent since then. */
+        private long unreadBytes;
 
         public KernelStream(StreamObserver<PagerToKernel> out) {
             this.out = out;
         }
 
         synchronized void send(PagerToKernel m) {
-            if (!ended) {
-                try {
-                    out.onNext(m);
-                } catch (RuntimeException e) {
-                    gone(e);
+            send(m, Long.MAX_VALUE, 0);
+        }
+
+        /**
+         * Sends {@code m}, counting it as unread if the kernel's call takes no more now (gRPC's
+         * window is full); false, and nothing sent, once more than {@code maxUnread} bytes would wait.
+         */
+        synchronized boolean send(PagerToKernel m, long maxUnread, long now) {
+            if (ended) {
+                return true;
+            }
+            if (out instanceof ServerCallStreamObserver<PagerToKernel> call && !call.isReady()) {
+                if (unreadSince < 0) {
+                    unreadSince = now;
+                }
+                unreadBytes += m.getSerializedSize();
+                if (unreadBytes > maxUnread) {
+                    return false;
                 }
             }
+            try {
+                out.onNext(m);
+            } catch (RuntimeException e) {
+                gone(e);
+            }
+            return true;
+        }
+
+        /** The kernel read: its call takes more (gRPC's on-ready). */
+        public synchronized void readAgain() {
+            unreadSince = -1;
+            unreadBytes = 0;
+        }
+
+        /** Whether the kernel has left what was sent unread for longer than {@code patience} at {@code now}. */
+        synchronized boolean unreadLongerThan(long patience, long now) {
+            return !ended && unreadSince >= 0 && now - unreadSince > patience;
         }
 
         synchronized void fail(Throwable status) {
@@ -82,6 +128,47 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     }
 
     private final ConcurrentHashMap<Long, KernelStream> streams = new ConcurrentHashMap<>();
+    private final long maxUnreadBytes;
+    private final long patienceNanos;
+    private final java.util.function.LongSupplier clock;
+    /** Told the session of each stream ended for not reading (the leader appends its session_closed). */
+    private volatile java.util.function.LongConsumer unreadEnded = id -> { };
+
+    public ReplicaStreams() {
+        this(XpService.MAX_UNREAD_BYTES, XpService.PATIENCE_NANOS, System::nanoTime);
+    }
+
+    /** With other bounds and clock (tests). */
+    ReplicaStreams(long maxUnreadBytes, long patienceNanos, java.util.function.LongSupplier clock) {
+        this.maxUnreadBytes = maxUnreadBytes;
+        this.patienceNanos = patienceNanos;
+        this.clock = clock;
+    }
+
+    /** Who is told of a stream ended for not reading: called at most once per stream, never on the caller's lock. */
+    void onUnreadEnded(java.util.function.LongConsumer c) {
+        this.unreadEnded = c;
+    }
+
+    /** Ends the streams whose kernels have read nothing for longer than the patience (the leader's ticker). */
+    void checkUnread() {
+        long now = clock.getAsLong();
+        for (var e : streams.entrySet()) {
+            if (e.getValue().unreadLongerThan(patienceNanos, now)) {
+                endUnread(e.getKey(), e.getValue(), "it has read nothing the pager sent for "
+                        + patienceNanos / 1_000_000_000 + " s");
+            }
+        }
+    }
+
+    private void endUnread(long sessionId, KernelStream s, String why) {
+        if (streams.remove(sessionId, s)) {
+            log.warn("session {}: the kernel does not read its stream ({}); its stream ends, EAGAIN", sessionId, why);
+            s.fail(XpService.error(Errno.EAGAIN, "the kernel does not read its stream: " + why
+                    + "; the pager does not buffer more for one kernel"));
+            unreadEnded.accept(sessionId);
+        }
+    }
 
     void put(long sessionId, KernelStream s) {
         streams.put(sessionId, s);
@@ -94,8 +181,8 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     @Override
     public void send(long sessionId, PagerToKernel message) {
         KernelStream s = streams.get(sessionId);
-        if (s != null) {
-            s.send(message);
+        if (s != null && !s.send(message, maxUnreadBytes, clock.getAsLong())) {
+            endUnread(sessionId, s, "more than " + (maxUnreadBytes >> 20) + " MiB of messages wait for it");
         }
     }
 

@@ -66,14 +66,15 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     @Override
     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
+        ReplicaStreams.KernelStream out = new ReplicaStreams.KernelStream(toKernel);
         if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
             // Without a cancel handler grpc-java throws CANCELLED from onNext once the kernel has
             // cancelled the call, and the core's sends run on Ratis's applying thread, where an
             // exception closes this replica's Raft server (ReplicaStreams). The cancellation reaches
             // onError below all the same, which drops the stream.
             call.setOnCancelHandler(() -> { });
+            call.setOnReadyHandler(out::readAgain); // the kernel reads again (ReplicaStreams: not reading)
         }
-        ReplicaStreams.KernelStream out = new ReplicaStreams.KernelStream(toKernel);
         return new StreamObserver<>() {
             /** 0 until the first message opened a session. */
             private long sessionId;

@@ -82,6 +82,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** When {@link #reportIfApplyStalled} looks next (ticker thread). */
     private long nextApplyCheckMillis;
     private final SessionIds sessionIds = new SessionIds();
+    /** How often the ticker looks for kernels that do not read (ReplicaStreams), and when next (its thread). */
+    private static final long UNREAD_CHECK_MILLIS = 100;
+    private long nextUnreadCheckMillis;
     private final LeaderTicker ticker;
 
     private ReplicatedPager(PagerConfig config, ReplicaConfig replicas) throws IOException {
@@ -127,6 +130,17 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
             t.setDaemon(true);
             return t;
+        });
+        // A kernel that does not read: its stream ended EAGAIN, its session closes on every replica
+        // (appended from the ticker's thread, not from the applying thread that counted the bytes).
+        streams.onUnreadEnded(id -> {
+            try {
+                tickerThread.execute(() -> append(PagerLogEntry.newBuilder().setSessionClosed(
+                        io.machxp.proto.replica.SessionClosed.newBuilder().setSessionId(id))));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                log.debug("pager {} replica {}: closing; session {} stays until its lease ends", config.name(),
+                        replicas.self(), id);
+            }
         });
     }
 
@@ -264,6 +278,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             // replaced the client, every 5 ms, for the whole takeover.
             if (appender != null && leaderReady()) {
                 ticker.check(groupNow(), term(), this::genesis, this::append);
+            }
+            long nowMillis = System.nanoTime() / 1_000_000;
+            if (nowMillis >= nextUnreadCheckMillis) {
+                nextUnreadCheckMillis = nowMillis + UNREAD_CHECK_MILLIS;
+                streams.checkUnread();
             }
         } catch (RuntimeException e) {
             log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
