@@ -277,4 +277,91 @@ class ReplicatedOutsideKernelProbeTest {
         expected.put("an unknown routine", "INVALID_ARGUMENT EBADMSG");
         sameAsTheUnreplicatedPager(probes, expected, true);
     }
+
+    private static KernelToPager resume(String name, io.machxp.proto.xp.PagerWelcome w, long received, long attempt) {
+        return KernelToPager.newBuilder().setKernelHello(hello(name).getKernelHello().toBuilder().setResumable(true)
+                .setResume(Resume.newBuilder().setKernelId(w.getKernelId()).setSessionToken(w.getSessionToken())
+                        .setReceived(received).setAttempt(attempt))).build();
+    }
+
+    /** How a stream that must end ended: its code and errno ("null": none, not the pager's word). */
+    private static String ending(ProbeKernel k) throws Exception {
+        com.google.rpc.Status s = k.end.get(30, TimeUnit.SECONDS);
+        return io.grpc.Status.fromCodeValue(s.getCode()).getCode() + " " + ProbeKernel.reason(s);
+    }
+
+    /**
+     * xp-spec 13.2 and 4.7 at a failover, by a kernel that ignores a redirect and resumes with wrong
+     * counts: a follower redirects a resume to the leader and takes nothing, also of what the kernel
+     * sends after the redirect; a replica that stops leading ends the kernel's stream without an
+     * errno; at the new leader a resume whose received is above what the pager sent, or whose
+     * attempt is not above the last taken, is refused ESTALE and changes nothing, and the right one
+     * is taken with the exact count of the kernel's messages, the futex still the kernel's.
+     */
+    @Test
+    void aKernelThatIgnoresRedirectsAndResumesWithWrongCountsIsAnsweredAsXpSpecSays() throws Exception {
+        ReplicatedPager leader = group.leader();
+        ProbeKernel k = new ProbeKernel(leader.address());
+        io.machxp.proto.xp.PagerWelcome w;
+        long token;
+        try {
+            k.send(KernelToPager.newBuilder().setKernelHello(hello("resumer").getKernelHello().toBuilder()
+                    .setResumable(true)).build());
+            w = k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
+            k.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(1)
+                    .setName("obj").setPageSize(4096)).build()); // kernel message 1; pager's 1: ready
+            k.await(PagerToKernel::hasMemoryObjectReady);
+            k.send(ProbeKernel.lock(0)); // 2; pager's 2: the grant
+            token = k.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted().getFencingToken();
+            k.barrier(); // 3; pager's 3: its answer
+        } finally {
+            k.close();
+        }
+        ReplicatedPager follower = group.follower();
+        long appliedBefore = group.awaitApplied();
+        try (ProbeKernel ignoring = new ProbeKernel(follower.address())) {
+            ignoring.send(resume("resumer", w, 3, 1));
+            ignoring.send(ProbeKernel.lock(4)); // the redirect ignored
+            assertThat(ignoring.awaitOrEnd().getPagerRedirect().getLeader()).isEqualTo(leader.address());
+            assertThat(ending(ignoring)).isEqualTo("UNAVAILABLE null");
+        }
+        assertThat(group.awaitApplied()).as("the follower appended nothing").isEqualTo(appliedBefore);
+
+        try (ProbeKernel parked = new ProbeKernel(leader.address())) {
+            parked.send(resume("resumer", w, 3, 1)); // taken: the session moves to this stream
+            assertThat(parked.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getReceived()).isEqualTo(3);
+            parked.barrier(); // kernel message 4, pager message 4
+            String to = group.replicas.stream().filter(r -> r != leader).findFirst().orElseThrow().id();
+            leader.transferLeadership(to, Duration.ofSeconds(20));
+            assertThat(ending(parked)).as("a replica that stops leading ends the stream, no errno")
+                    .isEqualTo("UNAVAILABLE null");
+        }
+        ReplicatedPager next = group.leader();
+        assertThat(next).isNotSameAs(leader);
+        Object[][] refused = {{5L, 2L, "received above what the pager sent"}, {4L, 1L, "an attempt already taken"},
+            {4L, 0L, "attempt 0"}};
+        for (Object[] r : refused) {
+            try (ProbeKernel bogus = new ProbeKernel(next.address())) {
+                bogus.send(resume("resumer", w, (Long) r[0], (Long) r[1]));
+                assertThat(bogus.awaitOrEnd()).as((String) r[2]).isNull();
+                assertThat(ending(bogus)).as((String) r[2]).isEqualTo("FAILED_PRECONDITION ESTALE");
+            }
+        }
+        try (ProbeKernel resumed = new ProbeKernel(next.address())) {
+            resumed.send(resume("resumer", w, 4, 2));
+            io.machxp.proto.xp.PagerWelcome again = resumed.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
+            assertThat(again.getResumed()).isTrue();
+            assertThat(again.getReceived()).as("the kernel's messages the log took").isEqualTo(4);
+            resumed.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                    .setObjectId(1).setOffset(0).setFencingToken(token)).build());
+            resumed.barrier();
+            try (ProbeKernel other = ProbeKernel.welcomed(next.address(), "after-resume")) {
+                other.send(ProbeKernel.lock(0));
+                var grant = other.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted();
+                assertThat(grant.getOwnerDied()).as("the holder released it, through the failover").isFalse();
+                assertThat(grant.getFencingToken()).isGreaterThan(token);
+            }
+        }
+        replicasAgree();
+    }
 }
