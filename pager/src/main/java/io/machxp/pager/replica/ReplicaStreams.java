@@ -182,7 +182,8 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     public void send(long sessionId, PagerToKernel message) {
         KernelStream s = streams.get(sessionId);
         if (s != null && !s.send(message, maxUnreadBytes, clock.getAsLong())) {
-            endUnread(sessionId, s, "more than " + (maxUnreadBytes >> 20) + " MiB of messages wait for it");
+            endUnread(sessionId, s, "more than " + (maxUnreadBytes >= 1 << 20 ? (maxUnreadBytes >> 20) + " MiB"
+                    : (maxUnreadBytes >> 10) + " KiB") + " of messages wait for it");
         }
     }
 

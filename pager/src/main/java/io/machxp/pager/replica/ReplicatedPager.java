@@ -63,7 +63,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final ReplicaConfig replicas;
     private final RaftGroup group;
     private final RaftPeerId self;
-    private final ReplicaStreams streams = new ReplicaStreams();
+    private final ReplicaStreams streams;
     private final ReplicaCore replica;
     private final PagerStats stats = new PagerStats();
     private final RaftServer raft;
@@ -87,7 +87,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private long nextUnreadCheckMillis;
     private final LeaderTicker ticker;
 
-    private ReplicatedPager(PagerConfig config, ReplicaConfig replicas) throws IOException {
+    private ReplicatedPager(PagerConfig config, ReplicaConfig replicas, ReplicaStreams streams) throws IOException {
+        this.streams = streams;
         this.config = config;
         this.replicas = replicas;
         this.self = RaftPeerId.valueOf(replicas.self());
@@ -146,7 +147,12 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /** Starts this replica: its Raft server (which finds or elects a leader) and its XP server. */
     public static ReplicatedPager start(PagerConfig config, ReplicaConfig replicas) throws IOException {
-        ReplicatedPager p = new ReplicatedPager(config, replicas);
+        return start(config, replicas, new ReplicaStreams());
+    }
+
+    /** With the kernels' streams held by {@code streams} (tests: other bounds for a kernel that does not read). */
+    static ReplicatedPager start(PagerConfig config, ReplicaConfig replicas, ReplicaStreams streams) throws IOException {
+        ReplicatedPager p = new ReplicatedPager(config, replicas, streams);
         try {
             p.raft.start();
             p.xp.start();

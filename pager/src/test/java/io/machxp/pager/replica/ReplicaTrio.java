@@ -21,12 +21,18 @@ final class ReplicaTrio implements AutoCloseable {
     final List<ReplicatedPager> replicas = new ArrayList<>();
 
     ReplicaTrio(Map<String, Long> objects, Duration lease) throws IOException {
+        this(objects, lease, ReplicaStreams::new);
+    }
+
+    /** With each replica's kernel streams made by {@code streams}. */
+    ReplicaTrio(Map<String, Long> objects, Duration lease, java.util.function.Supplier<ReplicaStreams> streams)
+            throws IOException {
         Map<String, String> addresses = ReplicaConfig.loopback(3);
         PagerConfig config = new PagerConfig("p", "127.0.0.1", 0, 4096, objects).withLease(lease).withFreshStart(true);
         try {
             for (String id : addresses.keySet()) {
                 replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
-                        .withElectionTimeout(ELECTION_TIMEOUT)));
+                        .withElectionTimeout(ELECTION_TIMEOUT), streams.get()));
             }
         } catch (IOException | RuntimeException e) {
             close();

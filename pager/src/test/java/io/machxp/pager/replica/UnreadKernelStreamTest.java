@@ -10,6 +10,22 @@ import io.machxp.proto.xp.PagerToKernel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.machxp.pager.net.ProbeKernel;
+import io.machxp.pager.net.XpService;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.MemoryObjectPagerGrpc;
+import io.machxp.proto.xp.VmProt;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -136,5 +152,82 @@ class UnreadKernelStreamTest {
         now.addAndGet(2 * patience);
         streams.checkUnread();
         assertThat(reader.ended).as("what a ready call takes is not unread").isNull();
+    }
+
+    /**
+     * The same at a group of three, over gRPC: a kernel that asks for pages and never reads (it
+     * asks gRPC for no message, and its HTTP/2 window is small) is ended RESOURCE_EXHAUSTED / EAGAIN
+     * by the leader (its bound set to 16 KiB here), its session is closed on every replica (a kernel
+     * of its name is told the name is held by a broken session, EAGAIN, where a session left open
+     * would be a live one, EEXIST), and a kernel that reads is served.
+     */
+    @Test
+    void atAGroupTheLeaderEndsAKernelThatDoesNotReadAndItsSessionClosesOnEveryReplica() throws Exception {
+        long pages = 4096;
+        try (ReplicaTrio group = new ReplicaTrio(Map.of("obj", pages * 4096), Duration.ofSeconds(60),
+                () -> new ReplicaStreams(16 << 10, XpService.PATIENCE_NANOS, System::nanoTime))) {
+            ReplicatedPager leader = group.leader();
+            ManagedChannel channel = NettyChannelBuilder.forTarget(leader.address()).usePlaintext()
+                    .flowControlWindow(16 << 10).build();
+            try {
+                CompletableFuture<Throwable> end = new CompletableFuture<>();
+                CompletableFuture<ClientCallStreamObserver<KernelToPager>> call = new CompletableFuture<>();
+                StreamObserver<KernelToPager> out = MemoryObjectPagerGrpc.newStub(channel).connect(
+                        new ClientResponseObserver<KernelToPager, PagerToKernel>() {
+                            @Override
+                            public void beforeStart(ClientCallStreamObserver<KernelToPager> c) {
+                                c.disableAutoRequestWithInitial(0); // reads nothing
+                                call.complete(c);
+                            }
+
+                            @Override
+                            public void onNext(PagerToKernel m) {
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                end.complete(t);
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                end.complete(null);
+                            }
+                        });
+                out.onNext(ProbeKernel.hello("deaf").build());
+                out.onNext(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(1)
+                        .setName("obj").setPageSize(4096)).build());
+                for (long offset = 0; offset < pages * 4096; offset += 256 * 4096) { // an answer for each page
+                    out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                            .setObjectId(1).setOffset(offset).setLength(256 * 4096)
+                            .setDesiredAccess(VmProt.VM_PROT_READ)).build());
+                }
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leader.stats().received(
+                        KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST) == pages / 256 && leader.streamCount() == 0);
+                call.get().request(Integer.MAX_VALUE); // reads at last: what was sent, then the end
+                Throwable t = end.get(30, TimeUnit.SECONDS);
+                assertThat(t).as("the stream ends with a status").isNotNull();
+                assertThat(errno(t)).isEqualTo("RESOURCE_EXHAUSTED EAGAIN");
+            } finally {
+                channel.shutdownNow();
+            }
+            try (ProbeKernel again = new ProbeKernel(group.leader().address())) {
+                // The session was closed: it holds pages (the zero pages it was told of), so its name
+                // stays its own for its lease, as a broken session's (EAGAIN); one left open would be
+                // a live session (EEXIST).
+                again.send(ProbeKernel.hello("deaf").build());
+                assertThat(again.awaitOrEnd()).isNull();
+                com.google.rpc.Status s = again.end.get(30, TimeUnit.SECONDS);
+                assertThat(ProbeKernel.reason(s)).isEqualTo("EAGAIN");
+                assertThat(s.getMessage()).contains("lost its connection");
+            }
+            try (ProbeKernel reader = ProbeKernel.welcomed(group.leader().address(), "reader")) {
+                reader.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                        .setObjectId(1).setOffset(0).setLength(256 * 4096).setDesiredAccess(VmProt.VM_PROT_READ))
+                        .build());
+                assertThat(reader.barrier()).as("answered page by page").hasSize(256);
+            }
+            group.awaitApplied();
+        }
     }
 }
