@@ -152,6 +152,15 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /** With the kernels' streams held by {@code streams} (tests: other bounds for a kernel that does not read). */
     static ReplicatedPager start(PagerConfig config, ReplicaConfig replicas, ReplicaStreams streams) throws IOException {
+        if (config.lease().isZero()) {
+            // A broken stream appends nothing (the kernel may resume at the next leader), so only a
+            // lease ends the session of a kernel that crashed; without one no session token is given
+            // either, so nobody resumes: the crashed kernel's futexes and name would be held for good.
+            throw new IllegalArgumentException("pager " + config.name() + " replica " + replicas.self() + ": a "
+                    + "replicated pager needs a lease (--lease-ms above 0): a kernel's broken stream is not in its log, "
+                    + "so without a lease a kernel that crashed would keep its session, its futexes and its name for "
+                    + "the group's life");
+        }
         ReplicatedPager p = new ReplicatedPager(config, replicas, streams);
         try {
             p.raft.start();
