@@ -174,6 +174,11 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         streams.put(sessionId, s);
     }
 
+    /** Whether {@code s} is the stream held for {@code sessionId}. */
+    boolean holds(long sessionId, KernelStream s) {
+        return streams.get(sessionId) == s;
+    }
+
     KernelStream remove(long sessionId) {
         return streams.remove(sessionId);
     }

@@ -29,7 +29,9 @@ import java.util.concurrent.CompletableFuture;
  *                                       only in an unbroken run (one whose append failed ends it)
  *  the kernel ends the stream         session_closed appended
  *  the stream breaks                  nothing appended: the session stays open for a resume (here
- *                                       or at the next leader) until its lease runs out
+ *                                       or at the next leader) until its lease runs out; but a
+ *                                       kernel whose hello did not offer to resume cannot, so
+ *                                       session_closed is appended for it (xp-spec 4.4)
  *  an append fails (not the leader)   the stream ends UNAVAILABLE: the kernel resumes at the leader,
  *                                       which has every message the log took and counts them
  * </pre>
@@ -80,6 +82,8 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             private long sessionId;
             /** Messages that arrived on this stream: each is numbered, appended or not (see KernelMessage.index). */
             private long arrived;
+            /** Whether the stream opened with a hello that offers to resume (resumable, or a resume itself). */
+            private boolean resumable;
 
             @Override
             public void onNext(KernelToPager m) {
@@ -88,6 +92,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         redirect(out);
                         return;
                     }
+                    resumable = m.hasKernelHello() && (m.getKernelHello().getResumable() || m.getKernelHello().hasResume());
                     sessionId = group.newSessionId();
                     streams.put(sessionId, out);
                     append(sessionId, PagerLogEntry.newBuilder().setSessionOpened(
@@ -99,11 +104,19 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
             /**
              * The stream broke: the session stays open, as if stalled, so that the kernel resumes
-             * it here or at the next leader within its lease (its lease decides otherwise).
+             * it here or at the next leader within its lease (its lease decides otherwise). A
+             * kernel that did not offer to resume never will (it has no session token): its session
+             * is closed, as the unreplicated pager closes a broken stream's (xp-spec 4.4: forgotten
+             * if it holds nothing, else kept its own until its lease ends), appended before the
+             * stream leaves this replica so that what the kernel sends next comes after it in the log.
              */
             @Override
             public void onError(Throwable t) {
                 if (sessionId != 0) {
+                    if (!resumable && streams.holds(sessionId, out)) {
+                        append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
+                                SessionClosed.newBuilder().setSessionId(sessionId)));
+                    }
                     streams.remove(sessionId);
                 }
             }

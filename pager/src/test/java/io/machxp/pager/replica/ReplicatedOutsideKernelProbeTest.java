@@ -223,9 +223,6 @@ class ReplicatedOutsideKernelProbeTest {
     void messagesOfAWelcomedSessionAreJudgedAsTheUnreplicatedPagerJudgesThem() throws Exception {
         Map<String, List<KernelToPager>> probes = new LinkedHashMap<>();
         probes.put("a second hello", List.of(hello("again").build()));
-        probes.put("a data_return just under 4 MiB", List.of(KernelToPager.newBuilder().setMemoryObjectDataReturn(
-                MemoryObjectDataReturn.newBuilder().setObjectId(1).setDirty(true)
-                        .setData(ByteString.copyFrom(new byte[(4 << 20) - 512]))).build()));
         probes.put("a data_return of gRPC's whole 4 MiB", List.of(ofSize(4 << 20)));
         MemoryObjectFutexReleased.Builder many = MemoryObjectFutexReleased.newBuilder().setObjectId(1).setFencingToken(MAX);
         for (int i = 0; i < 100_000; i++) {
@@ -360,6 +357,39 @@ class ReplicatedOutsideKernelProbeTest {
                 var grant = other.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted();
                 assertThat(grant.getOwnerDied()).as("the holder released it, through the failover").isFalse();
                 assertThat(grant.getFencingToken()).isGreaterThan(token);
+            }
+        }
+        replicasAgree();
+    }
+
+    /**
+     * xp-spec 4.4 for a kernel that does not offer to resume (no `resumable` in its hello, so it has
+     * no session token and can never resume, 4.7): when its stream breaks, the pager forgets a
+     * session holding nothing at once, and keeps one holding a futex broken (its name held, EAGAIN)
+     * until its lease ends, as the unreplicated pager does. The replicated pager kept both live
+     * (13.3 keeps a session for a resume that such a kernel cannot send), so the kernel, coming back
+     * with a fresh hello, was told its name belongs to a live kernel (EEXIST) for a lease.
+     */
+    @Test
+    void aKernelThatCannotResumeIsForgottenOrBrokenWhenItsStreamBreaks() throws Exception {
+        ReplicatedPager leader = group.leader();
+        String[][] cases = {{"plain-idle", "welcomed"}, {"plain-holder", "EAGAIN"}};
+        for (String[] c : cases) {
+            try (ProbeKernel k = ProbeKernel.welcomed(leader.address(), c[0])) {
+                if (c[1].equals("EAGAIN")) {
+                    k.send(ProbeKernel.lock(64));
+                    k.await(PagerToKernel::hasMemoryObjectFutexGranted);
+                }
+                k.barrier();
+                k.crash();
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> leader.streamCount() == 0);
+            try (ProbeKernel again = new ProbeKernel(leader.address())) {
+                again.send(hello(c[0]).build());
+                PagerToKernel first = again.awaitOrEnd();
+                String outcome = first != null && first.hasPagerWelcome() ? "welcomed" : ProbeKernel.reason(
+                        again.end.get(30, TimeUnit.SECONDS));
+                assertThat(outcome).as(c[0]).isEqualTo(c[1]);
             }
         }
         replicasAgree();
