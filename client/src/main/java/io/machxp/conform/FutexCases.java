@@ -114,51 +114,29 @@ final class FutexCases {
                     p.granted(b, futex, "A gave the futex back for B's trylock");
                 }),
                 must("8.6-priority-order", "kernels waiting for a futex are granted it highest priority first", p -> {
-                    FakeKernel a = p.kernel("a");
-                    FakeKernel b = p.kernel("b");
-                    FakeKernel c = p.kernel("c");
-                    long futex = p.freshPage();
-                    long token = p.lock(a, futex).getFencingToken();
-                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 10));
-                    b.sync();
-                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 50));
-                    c.sync();
-                    a.send(Messages.released(OBJECT_ID, futex, token, false));
-                    p.granted(c, futex, "C waits with priority 50, B with 10 (spec 8.6)");
-                    b.expectNone("B (priority 10) must not be granted before C (priority 50) releases",
-                            m -> Check.isGrant(m, futex));
+                    HeldAndQueued q = HeldAndQueued.of(p, 10, 50);
+                    q.aReleases();
+                    p.granted(q.c(), q.futex(), "C waits with priority 50, B with 10 (spec 8.6)");
+                    q.b().expectNone("B (priority 10) must not be granted before C (priority 50) releases",
+                            m -> Check.isGrant(m, q.futex()));
                 }),
                 must("8.6-priority-update", "lock_futex with update moves a queued kernel: one raised above "
                         + "another waiter is granted first", p -> {
-                    FakeKernel a = p.kernel("a");
-                    FakeKernel b = p.kernel("b");
-                    FakeKernel c = p.kernel("c");
-                    long futex = p.freshPage();
-                    long token = p.lock(a, futex).getFencingToken();
-                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 10));
-                    b.sync();
-                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 20));
-                    c.sync();
-                    b.send(Messages.updateFutex(OBJECT_ID, futex, 30));
-                    b.sync();
-                    a.send(Messages.released(OBJECT_ID, futex, token, false));
-                    p.granted(b, futex, "B raised its waiting priority from 10 to 30, above C's 20 (spec 8.3 update, "
-                            + "8.6)");
-                    c.expectNone("C (priority 20) must not be granted before B (raised to 30) releases",
-                            m -> Check.isGrant(m, futex));
+                    HeldAndQueued q = HeldAndQueued.of(p, 10, 20);
+                    q.b().send(Messages.updateFutex(OBJECT_ID, q.futex(), 30));
+                    q.b().sync();
+                    q.aReleases();
+                    p.granted(q.b(), q.futex(), "B raised its waiting priority from 10 to 30, above C's 20 (spec 8.3 "
+                            + "update, 8.6)");
+                    q.c().expectNone("C (priority 20) must not be granted before B (raised to 30) releases",
+                            m -> Check.isGrant(m, q.futex()));
                 }),
                 must("8.3-grant-carries-relinquish", "a grant made while other kernels wait carries relinquish and "
                         + "the top waiting priority, and no separate relinquish_futex follows", p -> {
-                    FakeKernel a = p.kernel("a");
-                    FakeKernel b = p.kernel("b");
-                    FakeKernel c = p.kernel("c");
-                    long futex = p.freshPage();
-                    long token = p.lock(a, futex).getFencingToken();
-                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 5));
-                    b.sync();
-                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 7));
-                    c.sync();
-                    a.send(Messages.released(OBJECT_ID, futex, token, false));
+                    HeldAndQueued q = HeldAndQueued.of(p, 5, 7);
+                    long futex = q.futex();
+                    FakeKernel c = q.c();
+                    q.aReleases();
                     MemoryObjectFutexGranted g = p.granted(c, futex, "C waits with priority 7, B with 5");
                     Check.that(g.getRelinquish() && g.getRelinquishPriority() == 5, "B still waits (priority 5): the "
                             + "grant to C must carry relinquish with relinquish_priority 5 (spec 8.3); it carries "

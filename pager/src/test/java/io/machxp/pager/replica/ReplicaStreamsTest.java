@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.core.XpProtocolError;
@@ -222,54 +221,12 @@ class ReplicaStreamsTest {
     }
 
     /** A server call that records what the service set on it. */
-    private static final class RecordingCall extends ServerCallStreamObserver<PagerToKernel> {
+    private static final class RecordingCall extends StubServerCall {
         Runnable onCancelHandler;
-
-        @Override
-        public boolean isCancelled() {
-            return false;
-        }
 
         @Override
         public void setOnCancelHandler(Runnable onCancelHandler) {
             this.onCancelHandler = onCancelHandler;
-        }
-
-        @Override
-        public void setCompression(String compression) {
-        }
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable onReadyHandler) {
-        }
-
-        @Override
-        public void disableAutoInboundFlowControl() {
-        }
-
-        @Override
-        public void request(int count) {
-        }
-
-        @Override
-        public void setMessageCompression(boolean enable) {
-        }
-
-        @Override
-        public void onNext(PagerToKernel value) {
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onCompleted() {
         }
     }
 }

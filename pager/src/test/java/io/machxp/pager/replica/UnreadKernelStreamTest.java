@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.ArrayList;
@@ -39,7 +38,7 @@ class UnreadKernelStreamTest {
     private static final long SESSION = 1L << 32 | 7;
 
     /** A kernel's call that takes no more (gRPC's window is full) until told otherwise. */
-    private static final class Call extends ServerCallStreamObserver<PagerToKernel> {
+    private static final class Call extends StubServerCall {
         volatile boolean ready;
         final List<PagerToKernel> sent = new ArrayList<>();
         Throwable ended;
@@ -57,39 +56,6 @@ class UnreadKernelStreamTest {
         @Override
         public void onError(Throwable t) {
             ended = t;
-        }
-
-        @Override
-        public void onCompleted() {
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return false;
-        }
-
-        @Override
-        public void setOnCancelHandler(Runnable r) {
-        }
-
-        @Override
-        public void setCompression(String compression) {
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable r) {
-        }
-
-        @Override
-        public void disableAutoInboundFlowControl() {
-        }
-
-        @Override
-        public void request(int count) {
-        }
-
-        @Override
-        public void setMessageCompression(boolean enable) {
         }
     }
 
