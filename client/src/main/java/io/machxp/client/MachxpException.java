@@ -75,10 +75,7 @@ public final class MachxpException extends RuntimeException {
 
     /** The innermost cause's message ("Connection refused", {@link io.machxp.proto.transport.SocketErrors}), else the status's description. */
     private static String rootCause(StatusRuntimeException e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
+        Throwable t = io.machxp.proto.transport.SocketErrors.innermost(e);
         String message = t != e && t.getMessage() != null ? t.getMessage() : e.getStatus().getDescription();
         return message != null ? io.machxp.proto.transport.SocketErrors.clean(message) : "no answer";
     }

@@ -17,12 +17,18 @@ public final class SocketErrors {
 
     /** The innermost cause's message, cleaned; {@code t.toString()} when no cause has one. */
     public static String rootMessage(Throwable t) {
+        String message = innermost(t).getMessage();
+        message = message != null ? message : t.getMessage();
+        return message != null ? clean(message) : t.toString();
+    }
+
+    /** {@code t}'s innermost cause ({@code t} itself when it has none). */
+    public static Throwable innermost(Throwable t) {
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();
         }
-        String message = c.getMessage() != null ? c.getMessage() : t.getMessage();
-        return message != null ? clean(message) : t.toString();
+        return c;
     }
 
     /**

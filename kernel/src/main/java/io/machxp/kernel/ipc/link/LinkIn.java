@@ -141,7 +141,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             return; // the rest of the same bad bytes, until the close
         }
         failed = true;
-        boolean tls = rootCause(cause) instanceof javax.net.ssl.SSLException;
+        boolean tls = io.machxp.proto.transport.SocketErrors.innermost(cause) instanceof javax.net.ssl.SSLException;
         String why = (tls ? "its TLS failed: " : cause instanceof DecoderException
                 ? "it sent bytes that are not a length-prefixed LinkFrame: " : "its link failed: ") + rootMessage(cause);
         handOver();
@@ -153,15 +153,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         ctx.close();
     }
 
-    private static Throwable rootCause(Throwable t) {
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
     private static String rootMessage(Throwable t) {
-        Throwable root = rootCause(t);
+        Throwable root = io.machxp.proto.transport.SocketErrors.innermost(t);
         return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 }
