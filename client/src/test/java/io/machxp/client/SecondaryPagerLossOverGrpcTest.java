@@ -130,6 +130,79 @@ class SecondaryPagerLossOverGrpcTest {
         }
     }
 
+    /**
+     * Pager 1 crashes, kernel A's lease with it runs out, and the pager comes back (past A's lease:
+     * it takes no reclaim from A). A opens a new session with it by itself, in the same kernel
+     * session with pager 0: the mapping of "one" made before stays failed (its futex went on with
+     * OWNER_DIED, the write A never returned is gone, and nothing pretends otherwise), and a new
+     * vm_map of "one" maps it again, its futex handed on with OWNER_DIED. Before, "one" failed with
+     * EIO at A until A was restarted.
+     */
+    @Test
+    void aKernelOpensANewSessionWithASecondaryPagerBackAfterItsLease() throws Exception {
+        try (TwoPagers cluster = TwoPagers.start(1, LEASE)) {
+            Kernel a = cluster.kernel(0);
+            LocalTask ta = a.taskCreate("a");
+            long zero = ta.vmMap(TwoPagers.ZERO);
+            long one = ta.vmMap(TwoPagers.ONE);
+            LocalThread t1 = ta.threadCreate();
+            LocalThread t2 = ta.threadCreate();
+            t1.lockFutex(one);
+            ta.vmWrite(one + 64, "never returned".getBytes(StandardCharsets.UTF_8));
+
+            cluster.crashPagerOne();
+            // Once A's lease with pager 1 ran out, its copy of the page is neither read nor written:
+            // before, both went on, and the writes were acknowledged and could never go back.
+            await().atMost(Duration.ofSeconds(20)).until(() -> failsWithEio(() -> ta.vmRead(one + 64, 5)));
+            assertThat(failsWithEio(() -> ta.vmWrite(one + 64, "lost".getBytes(StandardCharsets.UTF_8)))).isTrue();
+            cluster.restartPagerOne();
+            long again = await().atMost(Duration.ofSeconds(30)).until(() -> mapOrZero(ta, TwoPagers.ONE), at -> at != 0);
+
+            assertThat(again).as("a new mapping, not the old one").isNotEqualTo(one);
+            t2.lockFutex(again);
+            int word = java.nio.ByteBuffer.wrap(ta.vmRead(again, 4)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+            assertThat(word).as("t1's futex, held when A lost pager 1, went on with OWNER_DIED")
+                    .isEqualTo(t2.tid() | 0x40000000);
+            assertThat(new String(ta.vmRead(again + 64, 5), StandardCharsets.UTF_8)).isNotEqualTo("never");
+            ta.vmWrite(again + 64, "after".getBytes(StandardCharsets.UTF_8));
+            assertThat(new String(ta.vmRead(again + 64, 5), StandardCharsets.UTF_8)).isEqualTo("after");
+
+            // The old mapping says what happened and what to do, and stays failed.
+            KernelException old = org.junit.jupiter.api.Assertions.assertThrows(KernelException.class,
+                    () -> ta.vmRead(one + 64, 5));
+            assertThat(old.errno()).isEqualTo(Errno.EIO);
+            assertThat(old.getMessage()).contains("vm_map the object again");
+            KernelException unlock = org.junit.jupiter.api.Assertions.assertThrows(KernelException.class,
+                    () -> t1.unlockFutex(one));
+            assertThat(unlock.errno()).isEqualTo(Errno.EIO);
+
+            // Pager 0's object and the kernel's one session went on all along.
+            t1.lockFutex(zero);
+            t1.unlockFutex(zero);
+            assertThat(a.sessionsOpened()).isEqualTo(1);
+            t2.unlockFutex(again);
+        }
+    }
+
+    private static boolean failsWithEio(Runnable call) {
+        try {
+            call.run();
+            return false;
+        } catch (KernelException e) {
+            return e.errno() == Errno.EIO;
+        }
+    }
+
+    /** The address of a new mapping of {@code object}, or 0 while the kernel has no session with its pager. */
+    private static long mapOrZero(LocalTask task, String object) {
+        try {
+            return task.vmMap(object);
+        } catch (KernelException e) {
+            assertThat(e.errno()).as(e.getMessage()).isEqualTo(Errno.EIO);
+            return 0;
+        }
+    }
+
     private static int waitersAtPagerZero(TwoPagers cluster) {
         return cluster.pager(0).status().getFutexesList().stream()
                 .filter(f -> f.getObject().equals(TwoPagers.ZERO) && f.getOffset() == 0)

@@ -119,6 +119,50 @@ class MultiPagerTest {
         this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
     }
 
+    /**
+     * After a secondary pager ends A's session, A opens a new one with it by itself (pager 1 first
+     * refuses the name until its own lease of A's old session runs out): a new vm_map of "one"
+     * maps it again, while the old mapping stays failed - its page neither read nor written, the
+     * futex A's thread held gone on to B with OWNER_DIED.
+     */
+    @Test
+    void aLostSecondaryPagerIsJoinedAgainAndItsObjectsMapAnew() {
+        Worker a = worker("A");
+        Worker b = worker("B");
+        this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        this.<Void>ok(r -> a.core().vmWrite(a.task(), a.one() + 64, new byte[] {7}, r));
+
+        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
+        assertThat(List.<Object>of(
+                this.<byte[]>await(r -> a.core().vmRead(a.task(), a.one() + 64, 1, r)),
+                this.<Void>await(r -> a.core().vmWrite(a.task(), a.one() + 64, new byte[] {8}, r)),
+                this.<Void>await(r -> a.core().vmUnlockFutex(a.task(), a.tid(), a.one(), r))))
+                .allSatisfy(v -> assertThat(v).isInstanceOfSatisfying(KernelError.class,
+                        e -> assertThat(e.errno()).isEqualTo(Errno.EIO)));
+        Acquired atB = this.<Acquired>ok(r -> b.core().vmLockFutex(b.task(), b.tid(), b.one(), -1, r));
+        assertThat(atB.ownerDied()).as("pager 1 declared A dead, its holder's futex went on").isTrue();
+        this.<Void>ok(r -> b.core().vmFutexConsistent(b.task(), b.tid(), b.one(), r));
+        this.<Void>ok(r -> b.core().vmUnlockFutex(b.task(), b.tid(), b.one(), r));
+
+        Object mapped = null;
+        for (int i = 0; i < 40 && !(mapped instanceof VmMapping); i++) {
+            mapped = this.<VmMapping>await(r -> a.core().vmMap(a.task(), "one", r));
+            if (mapped instanceof KernelError e) {
+                assertThat(e.errno()).as(e.message()).isEqualTo(Errno.EIO);
+                cluster.runUntil(cluster.now() + LEASE / 4);
+            }
+        }
+        assertThat(mapped).isInstanceOf(VmMapping.class);
+        long again = ((VmMapping) mapped).start();
+        assertThat(again).isNotEqualTo(a.one());
+        Acquired atA = this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), again, -1, r));
+        assertThat(atA.ownerDied()).isFalse();
+        assertThat(this.<byte[]>ok(r -> a.core().vmRead(a.task(), again + 64, 1, r))).containsExactly(0);
+        assertThat(trace).contains("A pager-rejoined").doesNotContain("A lease-lost");
+        assertThat(this.<byte[]>await(r -> a.core().vmRead(a.task(), a.one() + 64, 1, r))).as("the old mapping stays failed")
+                .isInstanceOf(KernelError.class);
+    }
+
     @Test
     void losingThePrimaryStopsEverySessionSinceItNamesTheKernel() {
         Worker a = worker("A");

@@ -344,26 +344,24 @@ final class FutexGrants {
         return e.state() != s;
     }
 
-    /** The pager is gone: waiters fail, and held futexes are forgotten once their owners unlock. */
+    /**
+     * The pager is gone: waiters fail, and the futex is forgotten, held or not (the pager passes
+     * a held one on with OWNER_DIED). Its owner's unlock finds the pager's loss, not the futex: every
+     * call on a lost pager's object fails with EIO before it looks ({@code KernelCore#resolve}); the
+     * page goes with it ({@link PageCache#forget}).
+     */
     void forgetFutex(FutexEntry e, KernelError error) {
         e.grantAwaitsPage = false;
         futexes.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
+        e.relinquishPending = false;
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
                 return;
             }
-            if (owner(s) == 0) {
-                if (e.compareAndSetState(s, ABSENT)) {
-                    inheritance.refresh(e);
-                    return;
-                }
-                continue;
-            }
-            // Held: the owner's unlock must come here, where it finds the futex gone.
-            e.relinquishPending = true;
-            if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+            if (e.compareAndSetState(s, ABSENT)) {
+                inheritance.refresh(e);
                 return;
             }
         }

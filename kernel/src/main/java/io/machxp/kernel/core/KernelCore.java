@@ -469,7 +469,14 @@ public final class KernelCore {
     /** A futex request's thread and where its address falls; null after failing the reply. */
     private KernelObjects.Target resolve(long taskId, int tid, long address, Reply<?> reply) {
         MachThread thread = tasks.thread(taskId, tid, reply);
-        return thread == null ? null : objects.futexTarget(thread, address, reply);
+        KernelObjects.Target t = thread == null ? null : objects.futexTarget(thread, address, reply);
+        if (t != null && pagerLost(t.mapping().object().objectId)) {
+            // A secondary pager lost (the primary's loss fails every call before): its futexes went
+            // on with OWNER_DIED there, so an unlock here must not look as if it passed one on.
+            reply.fail(pagerError(t.mapping().object().objectId));
+            return null;
+        }
+        return t;
     }
 
     // ---- for the parts ------------------------------------------------------------------------
@@ -499,6 +506,9 @@ public final class KernelCore {
 
     void forEachFutex(Consumer<FutexEntry> action) {
         for (VmObject o : objects.all()) {
+            if (sessions.retired(o)) {
+                continue; // forgotten with its lost session
+            }
             o.forEachPage(page -> page.forEachFutex(action));
         }
     }

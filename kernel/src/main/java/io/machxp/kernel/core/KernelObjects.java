@@ -68,10 +68,21 @@ final class KernelObjects {
         return objectsById.values();
     }
 
-    /** The objects pager {@code pager} serves (all of them with one pager), initializing or ready. */
+    /**
+     * The objects pager {@code pager} serves in its session now (all of them with one pager),
+     * initializing or ready; not those retired with a lost session.
+     */
     Collection<VmObject> servedBy(int pager) {
         return core.sessions.count() == 1 ? objectsById.values()
-                : objectsById.values().stream().filter(o -> o.pager == pager).toList();
+                : objectsById.values().stream().filter(o -> o.pager == pager && !core.sessions.retired(o)).toList();
+    }
+
+    /**
+     * Object {@code o} was retired with its pager's lost session: its name maps a new object from
+     * now on. It stays known by its id, for its mappings' calls to fail as they do.
+     */
+    void forgetName(VmObject o) {
+        objectsByName.remove(o.name, o);
     }
 
     // ---- vm_map -------------------------------------------------------------------------------

@@ -52,6 +52,16 @@ import org.slf4j.LoggerFactory;
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
  *
+ * <p>Rejoining (a secondary pager only, {@link KernelSessions#stopped}): a session that replaces
+ * one lost for good sends kernel_hello on a new stream after a moment, and again after each
+ * stream that fails or hello the pager refuses (EAGAIN while it still holds the lost session),
+ * until a welcome opens it; meanwhile a vm_map of that pager's objects fails with EIO saying so.
+ * <pre>
+ *  REJOINING ──pager_welcome──▶ SESSION (a new kernel id at that pager, new objects)
+ *     ▲   │
+ *     └───┘ stream broken or hello refused: tried again after min(L/20, 1 s) of the lost lease
+ * </pre>
+ *
  * <p>Shutdown: the kernel's threads end, dirty pages go back and every object is terminated
  * (memory_object_terminate), which releases every futex it held; then it stops using the pager.
  */
@@ -86,6 +96,13 @@ final class KernelSession {
     final SessionResume resume;
     /** The grace after a lease that ran out while resuming at a replicated pager. */
     final LeaseGrace grace;
+    /** Why the session this one replaces was lost, while it is not welcomed yet; null otherwise. */
+    private String rejoining;
+    /** Hellos sent to rejoin; and how long between them. */
+    private int rejoinAttempts;
+    private long rejoinNanos;
+    /** A rejoin's stream is out, its hello not answered yet. */
+    private boolean rejoinOut;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -158,6 +175,15 @@ final class KernelSession {
         }
         kernelId = id;
         pageSize = size;
+        if (rejoining != null) {
+            log.info("kernel {}: new session with pager {} (kernel id {} there) after {} attempts, since it lost the "
+                    + "last ({}); mappings made before stay failed, a vm_map maps its objects again", name, pager, id,
+                    rejoinAttempts, rejoining);
+            env.trace("pager-rejoined", 0, "after " + rejoinAttempts + " attempts");
+            rejoining = null;
+            rejoinOut = false;
+            core.sessions.rejoined(this);
+        }
         resume.welcomed(w.getLeaseMillis() != 0 ? w.getSessionToken() : 0); // a uint64: 2^63 and more too
         lease.start(SessionLease.nanosOf(w.getLeaseMillis()));
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
@@ -168,6 +194,10 @@ final class KernelSession {
     void onPagerLost(String reason) {
         core.checkThread();
         if (pagerLost != null) {
+            return;
+        }
+        if (rejoining != null) {
+            rejoinFailed(reason);
             return;
         }
         log.warn("kernel {}: lost {}: {}", name, which(), reason);
@@ -217,6 +247,48 @@ final class KernelSession {
      */
     static long retryNanos(long leaseNanos) {
         return Math.min(leaseNanos / 20, MAX_RETRY_NANOS);
+    }
+
+    /**
+     * This session replaces one lost for good ({@code reason}): its hello goes out on a new
+     * stream after {@code retryNanos}, and again until the pager takes it (see Rejoining above).
+     */
+    void rejoinAfter(String reason, long retryNanos) {
+        rejoining = reason;
+        rejoinNanos = retryNanos > 0 ? retryNanos : MAX_RETRY_NANOS;
+        env.schedule(rejoinNanos, this::rejoin);
+    }
+
+    /** Core thread: one attempt to rejoin: a new stream and kernel_hello on it. */
+    private void rejoin() {
+        if (rejoining == null || rejoinOut || pagerLost != null || core.sessions.session(pager) != this) {
+            return;
+        }
+        rejoinAttempts++;
+        rejoinOut = true;
+        if (!env.reconnect(pager)) {
+            rejoinOut = false;
+            String why = rejoining;
+            rejoining = null;
+            onPagerLost(why + "; this kernel cannot reconnect, and uses the pager again after its restart");
+            return;
+        }
+        if (rejoinOut) { // else the new stream failed at once (rejoinFailed ran inside): the next is due
+            start();
+        }
+    }
+
+    /** The rejoin's stream failed or its hello was refused: the next attempt is due after a while. */
+    private void rejoinFailed(String reason) {
+        if (!rejoinOut) {
+            return;
+        }
+        rejoinOut = false;
+        if (rejoinAttempts == 1 || rejoinAttempts % 50 == 0) {
+            log.info("kernel {}: pager {} did not take a new session yet (attempt {}: {}); trying again every {} ms",
+                    name, pager, rejoinAttempts, reason, rejoinNanos / 1_000_000);
+        }
+        env.schedule(rejoinNanos, this::rejoin);
     }
 
     private void reconnect() {
@@ -305,6 +377,7 @@ final class KernelSession {
                 core.pages.unmap(page); // tasks reach pages through the core again, which says EIO
                 core.pages.failWaiting(page, error);
                 page.forEachFutex(e -> core.futexes.forgetFutex(e, error));
+                core.pages.forget(page); // no copy read, no write taken, from now on
             });
         }
         core.sessions.stopped(this, reason);
@@ -418,6 +491,11 @@ final class KernelSession {
             reply.fail(pagerError());
             return false;
         }
+        if (kernelId == 0 && rejoining != null) {
+            reply.fail(KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s) and is opening a new one "
+                    + "(%d attempts so far); retry once that pager takes it", name, which(), rejoining, rejoinAttempts));
+            return false;
+        }
         if (kernelId == 0) {
             reply.fail(KernelError.of(Errno.EIO, "kernel %s has no session with %s yet; retry once it is up", name,
                     which()));
@@ -430,9 +508,9 @@ final class KernelSession {
         if (pager != 0) {
             // A secondary pager: the kernel goes on with its other pagers, in the same session.
             return KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s): the objects that pager "
-                    + "serves fail here (what its tasks held of them went on with OWNER_DIED), the other pagers' "
-                    + "objects go on; the kernel uses that pager again only in its next session (restart the "
-                    + "kernel once the pager is back)", name, which(), pagerLost);
+                    + "served fail here in the mappings made before (what its tasks held of them went on with "
+                    + "OWNER_DIED), the other pagers' objects go on; the kernel opens a new session with that pager "
+                    + "by itself once the pager takes one: then vm_map the object again", name, which(), pagerLost);
         }
         return KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s): what its tasks held went "
                 + "on with OWNER_DIED; a kernel process opens a new session by itself as soon as the pager takes it, "

@@ -8,6 +8,8 @@ import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The kernel's XP sessions, one per pager it uses (see docs/multi-pager.md). Part of the kernel
@@ -28,7 +30,10 @@ import java.util.Arrays;
  * <pre>
  *  start      -> kernel_hello on every session
  *  pager p lost (lease out, refused reclaim, shut down) -> p's objects fail with EIO;
- *                if p is the primary, every other session stops too
+ *                if p is the primary, every other session stops too; a secondary's objects
+ *                are retired and the kernel opens a new session with p by itself (rejoin)
+ *  rejoin     -> kernel_hello on a new stream, again until p takes it; then vm_map of an
+ *                object of p maps a new one; the retired objects' mappings stay failed
  *  shutdown   -> threads end, futexes go back (each to its pager), then each pager's pages and
  *                objects, the primary last
  * </pre>
@@ -39,6 +44,9 @@ import java.util.Arrays;
  */
 final class KernelSessions {
     private final KernelCore core;
+    private final String name;
+    private final KernelEnv env;
+    private final KernelStats stats;
     private final KernelSession[] sessions;
     private final LeaseGate gate;
     /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
@@ -46,9 +54,20 @@ final class KernelSessions {
     private final boolean[] stopped;
     /** Calls and deaths that wait while a session is in its grace. */
     final GraceCalls parked;
+    /**
+     * The objects of secondary pagers' lost sessions, by id, with the session they were lost with:
+     * the mappings tasks made of them fail as that session's objects did, whatever the pager's new
+     * session does (a new session's objects are new objects, with new ids).
+     */
+    private final Map<Integer, KernelSession> retired = new HashMap<>();
+    /** Set when the kernel shuts down: no session is opened again. */
+    private boolean shuttingDown;
 
     KernelSessions(KernelCore core, String name, KernelEnv env, KernelStats stats, int pagers) {
         this.core = core;
+        this.name = name;
+        this.env = env;
+        this.stats = stats;
         this.sessions = new KernelSession[pagers];
         this.ends = new long[pagers];
         this.stopped = new boolean[pagers];
@@ -61,14 +80,20 @@ final class KernelSessions {
         } else {
             gate = new LeaseGate();
             Arrays.fill(ends, Long.MAX_VALUE);
-            for (int p = 0; p < pagers; p++) {
-                int pager = p;
-                sessions[p].gate.mirrorTo(end -> {
-                    ends[pager] = stopped[pager] ? Long.MAX_VALUE : end;
-                    recompute();
-                });
+            for (KernelSession s : sessions) {
+                mirror(s);
             }
         }
+    }
+
+    /** The kernel's gate follows session {@code s}'s while it is its pager's session in use. */
+    private void mirror(KernelSession s) {
+        s.gate.mirrorTo(end -> {
+            if (sessions[s.pager] == s) {
+                ends[s.pager] = stopped[s.pager] ? Long.MAX_VALUE : end;
+                recompute();
+            }
+        });
     }
 
     private void recompute() {
@@ -98,13 +123,25 @@ final class KernelSessions {
         return sessions[pager];
     }
 
-    /** The session of the pager that serves object {@code objectId} (the primary's if unknown). */
+    /**
+     * The session of the pager that serves object {@code objectId} (the primary's if unknown); for
+     * an object retired with a lost session, that session.
+     */
     KernelSession forObject(int objectId) {
         if (sessions.length == 1) {
             return sessions[0];
         }
         VmObject o = core.objects.object(objectId);
-        return o == null ? sessions[0] : sessions[o.pager];
+        if (o == null) {
+            return sessions[0];
+        }
+        KernelSession lost = retired.get(objectId);
+        return lost != null ? lost : sessions[o.pager];
+    }
+
+    /** Whether {@code o} was retired with its pager's lost session (its mappings stay failed). */
+    boolean retired(VmObject o) {
+        return !retired.isEmpty() && retired.containsKey(o.objectId);
     }
 
     /** What the fast path reads of the leases; any thread. */
@@ -227,11 +264,40 @@ final class KernelSessions {
             for (int p = 1; p < sessions.length; p++) {
                 sessions[p].onPagerLost("the kernel lost its primary pager, which names it (" + reason + ")");
             }
+        } else if (!shuttingDown && !primary().pagerLost() && sessions[s.pager] == s) {
+            rejoinLater(s, reason);
+        }
+    }
+
+    /**
+     * Secondary session {@code lost} is over: its objects are retired (their mappings keep failing
+     * as they do now; a later vm_map of one of their names maps a new object) and a new session
+     * with the same pager replaces it, which sends its kernel_hello on a new stream a moment later
+     * and again until the pager takes it ({@link KernelSession#rejoin}). Nothing the kernel held
+     * there is claimed back: that pager has passed it on (OWNER_DIED) or will when its lease of
+     * this kernel runs out, and until then it refuses the hello (EAGAIN).
+     */
+    private void rejoinLater(KernelSession lost, String reason) {
+        for (VmObject o : core.objects.servedBy(lost.pager)) {
+            retired.put(o.objectId, lost);
+            core.objects.forgetName(o);
+        }
+        KernelSession next = new KernelSession(core, lost.pager, name, env, stats);
+        sessions[lost.pager] = next;
+        mirror(next);
+        next.rejoinAfter(reason, KernelSession.retryNanos(lost.leaseNanos()));
+    }
+
+    /** A new session of {@code s.pager} was welcomed: the gate counts it again. */
+    void rejoined(KernelSession s) {
+        if (sessions[s.pager] == s) {
+            stopped[s.pager] = false;
         }
     }
 
     /** See {@link KernelCore#shutdown}: threads end once, futexes go back, then each pager's objects. */
     void shutdown() {
+        shuttingDown = true;
         if (!primary().open()) {
             return;
         }
@@ -261,6 +327,11 @@ final class KernelSessions {
             return true;
         }
         VmObject o = core.objects.object(objectOf(m));
+        if (o != null && retired(o)) {
+            core.violation("pager " + pager + " sent " + m.getRoutineCase() + " about an object of a session it "
+                    + "ended", o.objectId, 0);
+            return false;
+        }
         if (o == null || o.pager == pager) {
             return true;
         }

@@ -461,6 +461,20 @@ final class PageCache {
         p.dirty = false;
     }
 
+    /**
+     * The kernel stopped using the page's pager (its lease ran out, the pager ended the session or
+     * refused its reclaim): the page's contents and access go, so that no read serves a copy that
+     * may be stale by now and no write is taken that could never go back (the pager passes the
+     * page on as it last got it). Later accesses fault, and the fault fails as the pager's loss says.
+     */
+    void forget(VmPage p) {
+        if (p.access != Access.NONE) {
+            drop(p);
+        } else {
+            unmap(p);
+        }
+    }
+
     private void drop(VmPage p) {
         unmap(p);
         p.data = null;
