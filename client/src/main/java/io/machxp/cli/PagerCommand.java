@@ -36,7 +36,7 @@ final class PagerCommand implements Callable<Integer> {
     int pageSize;
 
     @Option(names = "--object", paramLabel = "NAME=SIZE",
-            description = "a memory object to serve, e.g. shared=1m; repeatable (default: shared=1m)")
+            description = "a memory object to serve, e.g. shared=1m or shared=64KiB (units k, m, g: powers of 1024); repeatable (default: shared=1m)")
     List<String> objects = List.of();
 
     @Option(names = "--store", paramLabel = "DIR",

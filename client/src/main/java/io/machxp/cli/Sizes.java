@@ -1,26 +1,32 @@
 package io.machxp.cli;
 
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Sizes on the command line: 4096, 64k, 1m, 1g (powers of 1024). */
+/**
+ * Sizes on the command line: a count of bytes, or one with a unit of powers of 1024, written as
+ * people write them: 4096, 64k, 64K, 64KB, 64KiB, 1m, 1MiB, 1g (b, kb, kib, ... in any case).
+ */
 final class Sizes {
+    private static final Pattern SIZE = Pattern.compile("([0-9]+)\\s*(?:([kmg])(?:i?b)?|b)?");
+
     private Sizes() {}
 
     static long parse(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        long unit = 1;
-        if (t.endsWith("k") || t.endsWith("m") || t.endsWith("g")) {
-            unit = switch (t.charAt(t.length() - 1)) {
-                case 'k' -> 1L << 10;
-                case 'm' -> 1L << 20;
-                default -> 1L << 30;
+        Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+        if (m.matches()) {
+            int shift = m.group(2) == null ? 0 : switch (m.group(2).charAt(0)) {
+                case 'k' -> 10;
+                case 'm' -> 20;
+                default -> 30;
             };
-            t = t.substring(0, t.length() - 1);
+            try {
+                return Math.multiplyExact(Long.parseLong(m.group(1)), 1L << shift);
+            } catch (NumberFormatException | ArithmeticException tooLarge) {
+                // below
+            }
         }
-        try {
-            return Math.multiplyExact(Long.parseLong(t), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a size; write e.g. 4096, 64k or 1m");
-        }
+        throw new IllegalArgumentException("'" + text + "' is not a size; write e.g. 4096, 64k, 64KiB or 1m");
     }
 }
