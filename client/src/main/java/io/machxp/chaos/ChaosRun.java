@@ -230,7 +230,7 @@ public final class ChaosRun {
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
                     "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere", "lease-grace",
-                    "lease-grace-over" -> {
+                    "lease-grace-over", "pager-rejoined" -> {
                 history.add(time, Kind.KERNEL, kernel, -1, tid, false, "says: " + event + " " + detail);
                 if (event.equals("pager-reconnected")) {
                     count("kernels reclaimed");
@@ -240,6 +240,8 @@ public final class ChaosRun {
                     count("lease graces");
                 } else if (event.equals("lease-grace-over")) {
                     count("lease graces ended by a resume");
+                } else if (event.equals("pager-rejoined")) {
+                    count("secondary pagers joined again");
                 }
             }
             default -> { }
@@ -345,7 +347,26 @@ public final class ChaosRun {
                     } else {
                         critical(w, f);
                     }
-                }, error -> think(w));
+                }, error -> {
+                    if (error.errno() == io.machxp.proto.task.Errno.EIO && pagers > 1 && f % pagers != 0) {
+                        mapAgain(w, f % pagers); // a secondary pager lost: its objects are mapped anew
+                    } else {
+                        think(w);
+                    }
+                });
+    }
+
+    /**
+     * After an EIO on an object of secondary pager {@code p} (the kernel lost its session there),
+     * the worker maps the object again, as a user's code would: that works once the kernel has a
+     * new session with the pager (docs/multi-pager.md), and until then fails with EIO too.
+     */
+    private void mapAgain(Worker w, int p) {
+        call(w.kernel, w, "vm_map " + object(p), -1, r -> w.kernel.core.vmMap(w.task, object(p), r), (VmMapping m) -> {
+            w.bases[p] = m.start();
+            count("objects mapped again");
+            think(w);
+        }, error -> think(w));
     }
 
     private void critical(Worker w, int f) {

@@ -190,7 +190,7 @@ public final class Demo {
         Histogram h = workload.latencyNanos();
         double seconds = elapsedNanos / 1e9;
         return new DemoReport(options.embedded() ? "embedded" : "remote", options.kernelCount(),
-                options.threadsPerKernel(), options.futexes(), options.locality(), options.think().toNanos() / 1_000,
+                options.embedded() ? Math.max(1, options.pagers()) : 1, options.threadsPerKernel(), options.futexes(), options.locality(), options.think().toNanos() / 1_000,
                 options.seed(), options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
                 workload.acquires(AcquirePath.FAST_PATH) + workload.acquires(AcquirePath.LOCAL_HANDOFF),
                 workload.acquires(AcquirePath.PAGER_GRANT), acquires,

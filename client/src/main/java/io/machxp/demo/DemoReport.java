@@ -6,11 +6,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The outcome of a demo run: what `--json` prints, and the table otherwise. */
-@JsonPropertyOrder({"mode", "kernels", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
+@JsonPropertyOrder({"mode", "kernels", "pagers", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
     "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
     "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
     "acquireLatencyMicros", "errors", "ownerDied", "warmupOps", "warmupSeconds", "kernelCallsPerOp", "silentLoss"})
-public record DemoReport(String mode, int kernels, int threadsPerKernel, int futexes, double locality, long thinkMicros,
+public record DemoReport(String mode, int kernels, int pagers, int threadsPerKernel, int futexes, double locality, long thinkMicros,
         long seed,
         boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
         long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
@@ -32,8 +32,9 @@ public record DemoReport(String mode, int kernels, int threadsPerKernel, int fut
     public record Latency(long p50, long p99, long max) {}
 
     public void printTable(PrintStream out) {
-        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %d futexes, locality %.2f, %sseed %d, "
-                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, futexes, locality,
+        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %s, %d futexes, locality %.2f, %sseed %d, "
+                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, pagers == 1 ? "1 pager" : pagers + " pagers",
+                futexes, locality,
                 thinkMicros == 0 ? "" : "think " + thinkMicros + " us, ", seed,
                 cache ? "on (Parts III-IV)" : "off (Part II only)", piggyback ? ", pages piggybacked on grants" : "");
         if (warmupSeconds > 0) {

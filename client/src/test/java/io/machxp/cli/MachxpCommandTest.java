@@ -37,6 +37,7 @@ class MachxpCommandTest {
             assertThat(json.has(key)).as(key).isTrue();
         }
         assertThat(json.get("kernels").asInt()).isEqualTo(3);
+        assertThat(json.get("pagers").asInt()).isEqualTo(1);
         assertThat(json.get("threadsPerKernel").asInt()).isEqualTo(2);
         assertThat(json.get("ops").asLong()).isEqualTo(3 * 2 * 40);
         assertThat(json.get("violations").asLong()).isZero();

@@ -163,6 +163,17 @@ class MultiPagerTest {
                 .isInstanceOf(KernelError.class);
     }
 
+    /** A kernel that lost its primary while it was joining a secondary again stops trying: it has no name. */
+    @Test
+    void aKernelWithoutItsPrimaryJoinsNoSecondaryAgain() {
+        worker("A");
+        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
+        cluster.kernel("A").core.onPagerLost(0, "test: the primary ended the session");
+        cluster.runUntil(cluster.now() + 10 * LEASE);
+        assertThat(trace).doesNotContain("A pager-rejoined");
+        assertThat(cluster.pager(1).kernels()).doesNotContain("A");
+    }
+
     @Test
     void losingThePrimaryStopsEverySessionSinceItNamesTheKernel() {
         Worker a = worker("A");

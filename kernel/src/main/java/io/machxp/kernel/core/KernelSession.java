@@ -197,8 +197,12 @@ final class KernelSession {
             return;
         }
         if (rejoining != null) {
-            rejoinFailed(reason);
-            return;
+            if (core.sessions.mayRejoin(this)) {
+                rejoinFailed(reason);
+                return;
+            }
+            rejoining = null; // the primary is lost, or the kernel shuts down: this session ends too
+            rejoinOut = false;
         }
         log.warn("kernel {}: lost {}: {}", name, which(), reason);
         env.trace("pager-lost", 0, reason);
@@ -261,7 +265,11 @@ final class KernelSession {
 
     /** Core thread: one attempt to rejoin: a new stream and kernel_hello on it. */
     private void rejoin() {
-        if (rejoining == null || rejoinOut || pagerLost != null || core.sessions.session(pager) != this) {
+        if (rejoining == null || rejoinOut || pagerLost != null) {
+            return;
+        }
+        if (!core.sessions.mayRejoin(this)) {
+            onPagerLost(rejoining); // the primary is lost meanwhile, or the kernel shuts down
             return;
         }
         rejoinAttempts++;

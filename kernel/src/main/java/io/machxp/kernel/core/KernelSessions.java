@@ -264,9 +264,18 @@ final class KernelSessions {
             for (int p = 1; p < sessions.length; p++) {
                 sessions[p].onPagerLost("the kernel lost its primary pager, which names it (" + reason + ")");
             }
-        } else if (!shuttingDown && !primary().pagerLost() && sessions[s.pager] == s) {
+        } else if (mayRejoin(s)) {
             rejoinLater(s, reason);
         }
+    }
+
+    /**
+     * Whether session {@code s}, of a secondary pager, may be replaced by a new one after its loss
+     * (or go on trying to open one): it is its pager's session in use, the kernel still has its
+     * primary (which names it) and is not shutting down.
+     */
+    boolean mayRejoin(KernelSession s) {
+        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s;
     }
 
     /**
