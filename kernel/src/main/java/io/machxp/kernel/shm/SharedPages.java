@@ -23,6 +23,9 @@ import java.nio.file.Path;
  *               the page is mapped again only after they have all ended)
  * </pre>
  * Nothing waits: a task's access that the take overtakes fails and goes to the kernel by gRPC.
+ * The ctl words and the slots are in a file every task process of the session maps read-write, so
+ * the kernel trusts neither: whether a page is mapped, and how, is its own record
+ * ({@link #mapped}), and only a page it mapped writable gives bytes back.
  */
 public final class SharedPages {
     private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
@@ -31,12 +34,18 @@ public final class SharedPages {
     private final ByteBuffer buffer;
     private final int pageSize;
     private final long dataStart;
+    /** How the kernel mapped each page (NONE, READ, WRITE): its own record, never read from the file. */
+    private final byte[] mapped;
+    private static final byte NONE = 0;
+    private static final byte READ = 1;
+    private static final byte WRITE = 2;
 
     SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages) {
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
         this.dataStart = ShmLayout.pageData(pages, pageSize);
+        this.mapped = new byte[pages];
         INT.set(buffer, ShmLayout.PAGE_SIZE, pageSize);
         INT.set(buffer, ShmLayout.PAGE_COUNT, pages);
         LONG.set(buffer, ShmLayout.PAGE_DATA, dataStart);
@@ -66,46 +75,49 @@ public final class SharedPages {
     }
 
     public boolean mapped(VmPage p) {
-        return ((int) INT.getVolatile(buffer, ctl(p)) & ~ShmLayout.ACCESSES) != 0;
+        return mapped[index(p)] != NONE;
     }
 
     /**
      * Maps the resident page {@code p} to task processes with its access: its bytes go into the
      * slot. False, and nothing mapped, while an access from before the last take is under way.
+     * Whether the page is mapped is the kernel's own record, never the ctl word, which any task
+     * process can write: mapped bits there that the kernel did not set are cleared first, and a
+     * page mapped read-only gets its bytes again when it becomes writable (a task process may have
+     * written the read-only slot anyway; that write must not become the page's).
      */
     public boolean map(VmPage p) {
-        int at = ctl(p);
-        int s = (int) INT.getVolatile(buffer, at);
-        if ((s & ~ShmLayout.ACCESSES) != 0) { // mapped: the slot has the bytes; write access may be new
-            return p.access != VmPage.Access.READ_WRITE || (s & ShmLayout.MAPPED_WRITE) != 0
-                    || INT.compareAndSet(buffer, at, s, s | ShmLayout.MAPPED_WRITE);
+        int page = index(p);
+        boolean write = p.access == VmPage.Access.READ_WRITE;
+        if (mapped[page] == WRITE || mapped[page] == READ && !write) {
+            return true;
         }
-        if (s != 0) {
+        int at = ctl(p);
+        int s = unmapped(page, at); // also a read-only mapping that becomes writable: nothing in its slot is the page's
+        if ((s & ShmLayout.ACCESSES) != 0) {
             return false; // accesses from before the last take are still under way
         }
         buffer.put(data(p), p.data, 0, pageSize);
-        int bits = p.access == VmPage.Access.READ_WRITE ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE
-                : ShmLayout.MAPPED_READ;
-        return INT.compareAndSet(buffer, at, 0, bits);
+        int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
+        if (!INT.compareAndSet(buffer, at, 0, bits)) {
+            return false; // an access started meanwhile (it finds the page unmapped and asks the kernel)
+        }
+        mapped[page] = write ? WRITE : READ;
+        return true;
     }
 
     /**
      * Takes the page back from task processes: no access starts after this, and the bytes every
      * finished write left are in {@code p.data}, except at {@code keep} words (offsets in the page
      * of words the core owns, futex words, whose bytes in {@code p.data} stay as they are).
-     * Returns whether a task wrote the page.
+     * Returns whether a task wrote the page. Only a page the kernel itself mapped writable gives
+     * its slot's bytes back, whatever the ctl word says.
      */
     public boolean take(VmPage p, int[] keep) {
-        int at = ctl(p);
-        int s;
-        do {
-            s = (int) INT.getVolatile(buffer, at);
-            if ((s & ~ShmLayout.ACCESSES) == 0) {
-                return false;
-            }
-        } while (!INT.compareAndSet(buffer, at, s, s & ShmLayout.ACCESSES));
-        boolean writable = (s & ShmLayout.MAPPED_WRITE) != 0;
-        if (!writable) {
+        int page = index(p);
+        byte was = mapped[page];
+        int s = unmapped(page, ctl(p));
+        if (was != WRITE) {
             return false;
         }
         int base = data(p);
@@ -123,5 +135,23 @@ public final class SharedPages {
             System.arraycopy(before, word, p.data, word, 4);
         }
         return !java.util.Arrays.equals(before, p.data);
+    }
+
+    /**
+     * Clears the mapped bits of the ctl word at {@code at} in one CAS (no access starts after it)
+     * and records the page unmapped; returns the ctl word that CAS replaced (or found without
+     * mapped bits), whose count says whether accesses were under way.
+     */
+    private int unmapped(int page, int at) {
+        mapped[page] = NONE;
+        int s;
+        do {
+            s = (int) INT.getVolatile(buffer, at);
+        } while ((s & ~ShmLayout.ACCESSES) != 0 && !INT.compareAndSet(buffer, at, s, s & ShmLayout.ACCESSES));
+        return s;
+    }
+
+    private int index(VmPage p) {
+        return (int) (p.pageOffset / pageSize);
     }
 }
