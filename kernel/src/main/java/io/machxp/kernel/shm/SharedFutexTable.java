@@ -21,11 +21,18 @@ public final class SharedFutexTable {
     private final ByteBuffer buffer;
     private final int capacity;
     private int used;
+    /**
+     * Which slots the kernel keyed: its own record. The keys in the file are for task processes to
+     * find a futex; any of them can write the file, so the kernel never probes by them (a forged
+     * key must not make it loop over a full table or give a futex's slot to another).
+     */
+    private final java.util.BitSet keyed;
 
     SharedFutexTable(Path file, ByteBuffer buffer, int capacity) {
         this.file = file;
         this.buffer = buffer;
         this.capacity = capacity;
+        this.keyed = new java.util.BitSet(capacity);
         LONG.set(buffer, ShmLayout.TABLE_CAPACITY, (long) capacity);
         LONG.setVolatile(buffer, 0, ShmLayout.TABLE_MAGIC);
     }
@@ -45,9 +52,10 @@ public final class SharedFutexTable {
             return new FutexEntry(page, offsetInPage);
         }
         int i = ShmLayout.home(offset, capacity);
-        while ((long) LONG.getVolatile(buffer, ShmLayout.futexSlot(i)) != 0) {
+        while (keyed.get(i)) {
             i = (i + 1) & (capacity - 1);
         }
+        keyed.set(i);
         int at = ShmLayout.futexSlot(i);
         FutexEntry e = new FutexEntry(page, offsetInPage, buffer, at);
         LONG.setRelease(buffer, at, offset + 1);
