@@ -133,7 +133,10 @@ public final class KernelCore {
      */
     public void shareMemory(io.machxp.kernel.shm.SharedMemory memory) {
         sharedMemory = memory;
-        sessions.gate().mirrorTo(memory::leaseUntil);
+        sessions.gate().mirrorTo(end -> {
+            memory.leaseUntil(end);
+            memory.restoreFutexBits(); // each renewal (the core thread): what task processes forged in the tables
+        });
     }
 
     /** Whether the task can still act after its call waited (else the reply failed: ESRCH, or EIO). */

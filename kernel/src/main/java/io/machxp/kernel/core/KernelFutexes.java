@@ -167,7 +167,7 @@ final class KernelFutexes {
                 return;
             }
             if (s == FREE) {
-                if (e.tryFastLock(tid)) {
+                if (e.compareAndSetState(FREE, tid & 0xffffffffL)) { // the core's CAS: see FutexEntry
                     acquired(w, e, AcquirePath.FAST_PATH, false);
                     return;
                 }
@@ -271,7 +271,7 @@ final class KernelFutexes {
                 return;
             }
             if (!hasWaiters(s) && !isOwnerDied(s)) {
-                if (e.tryFastUnlock(tid)) {
+                if (e.compareAndSetState(tid & 0xffffffffL, FREE)) { // the core's CAS: see FutexEntry
                     reply.complete(null);
                     return;
                 }

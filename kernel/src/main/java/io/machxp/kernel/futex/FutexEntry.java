@@ -117,6 +117,12 @@ public final class FutexEntry {
      */
     private final java.nio.ByteBuffer shared;
     private final int sharedAt;
+    /**
+     * With a shared table: the kernel-only bits of the state (ABSENT, NOPAGE) as the core last
+     * set them, its own record; written by the core only, before or with the table.
+     */
+    private volatile long kernelBits = FutexWord.ABSENT;
+    private static final long WORD_BITS = 0xffffffffL;
 
     public FutexEntry(VmPage page, int offsetInPage) {
         this(page, offsetInPage, null, 0);
@@ -158,13 +164,39 @@ public final class FutexEntry {
         return offset;
     }
 
+    /**
+     * The state. Shared with task processes, only its low 32 bits (the word) are read from the
+     * table: the kernel-only bits (ABSENT, NOPAGE) are the core's own record, since a task process
+     * can write anything into the table (docs/shared-memory.md, "What a task process can do to
+     * the files").
+     */
     public long state() {
-        return shared == null ? (long) STATE.getVolatile(this) : (long) SHARED.getVolatile(shared, sharedAt);
+        return shared == null ? (long) STATE.getVolatile(this)
+                : ((long) SHARED.getVolatile(shared, sharedAt) & WORD_BITS) | kernelBits;
     }
 
+    /**
+     * Core only: CAS from {@code expected} (as {@link #state} read it) to {@code next}. Shared
+     * with task processes, the word must be the expected one; kernel-only bits that a task process
+     * wrote into the table are overwritten, not compared (the core's record decides them).
+     */
     public boolean compareAndSetState(long expected, long next) {
-        return shared == null ? STATE.compareAndSet(this, expected, next)
-                : SHARED.compareAndSet(shared, sharedAt, expected, next);
+        if (shared == null) {
+            return STATE.compareAndSet(this, expected, next);
+        }
+        if ((expected & ~WORD_BITS) != kernelBits) {
+            return false;
+        }
+        while (true) {
+            long v = (long) SHARED.getVolatile(shared, sharedAt);
+            if ((v & WORD_BITS) != (expected & WORD_BITS)) {
+                return false;
+            }
+            if (SHARED.compareAndSet(shared, sharedAt, v, next)) {
+                kernelBits = next & ~WORD_BITS;
+                return true;
+            }
+        }
     }
 
     /** Core only, from a state the fast path cannot act on (ABSENT, NOPAGE or WAITERS set). */
@@ -172,18 +204,41 @@ public final class FutexEntry {
         if (shared == null) {
             STATE.setVolatile(this, next);
         } else {
+            kernelBits = next & ~WORD_BITS;
             SHARED.setVolatile(shared, sharedAt, next);
         }
     }
 
-    /** Fast-path lock: FREE -> tid. */
-    public boolean tryFastLock(int tid) {
-        return compareAndSetState(FutexWord.FREE, tid & 0xffffffffL);
+    /**
+     * Core only: puts the kernel-only bits back into the shared table if a task process changed
+     * them there (so that the fast path of the other task processes of this kernel stops acting
+     * on a futex the kernel does not hold, or holds without its page); whether it had to.
+     */
+    public boolean restoreKernelBits() {
+        if (shared == null) {
+            return false;
+        }
+        long v = (long) SHARED.getVolatile(shared, sharedAt);
+        return (v & ~WORD_BITS) != kernelBits
+                && SHARED.compareAndSet(shared, sharedAt, v, (v & WORD_BITS) | kernelBits);
     }
 
-    /** Fast-path unlock: tid -> FREE, only when nobody waits and no relinquish is pending. */
+    /**
+     * Fast-path lock: FREE -> tid, one exact CAS (any thread). Refused where the core's record
+     * says the futex is not here and usable, whatever the shared table says.
+     */
+    public boolean tryFastLock(int tid) {
+        return exactCas(FutexWord.FREE, tid & WORD_BITS);
+    }
+
+    /** Fast-path unlock: tid -> FREE, only when nobody waits and no relinquish is pending (any thread). */
     public boolean tryFastUnlock(int tid) {
-        return compareAndSetState(tid & 0xffffffffL, FutexWord.FREE);
+        return exactCas(tid & WORD_BITS, FutexWord.FREE);
+    }
+
+    private boolean exactCas(long expected, long next) {
+        return shared == null ? STATE.compareAndSet(this, expected, next)
+                : kernelBits == 0 && SHARED.compareAndSet(shared, sharedAt, expected, next);
     }
 
     @Override

@@ -27,6 +27,8 @@ public final class SharedFutexTable {
      * key must not make it loop over a full table or give a futex's slot to another).
      */
     private final java.util.BitSet keyed;
+    /** The entries whose states live here (core only). */
+    private final java.util.List<FutexEntry> entries = new java.util.ArrayList<>();
 
     SharedFutexTable(Path file, ByteBuffer buffer, int capacity) {
         this.file = file;
@@ -58,8 +60,23 @@ public final class SharedFutexTable {
         keyed.set(i);
         int at = ShmLayout.futexSlot(i);
         FutexEntry e = new FutexEntry(page, offsetInPage, buffer, at);
+        entries.add(e);
         LONG.setRelease(buffer, at, offset + 1);
         used++;
         return e;
+    }
+
+    /**
+     * Core only: puts back the kernel-only bits (ABSENT, NOPAGE) of every futex here that a task
+     * process changed in the file ({@link FutexEntry#restoreKernelBits}); how many it put back.
+     */
+    public int restoreKernelBits() {
+        int restored = 0;
+        for (FutexEntry e : entries) {
+            if (e.restoreKernelBits()) {
+                restored++;
+            }
+        }
+        return restored;
     }
 }

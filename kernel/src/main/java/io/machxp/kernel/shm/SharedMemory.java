@@ -50,6 +50,8 @@ public final class SharedMemory implements AutoCloseable {
     private final Map<Long, Long> attached = new ConcurrentHashMap<>();
     /** The objects' files made so far; guarded by this. */
     private final List<Path> files = new ArrayList<>();
+    /** The objects' futex tables made so far (made off the core, read by it). */
+    private final List<SharedFutexTable> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
@@ -166,6 +168,23 @@ public final class SharedMemory implements AutoCloseable {
         LONG.setVolatile(kernel, ShmLayout.LEASE_END, nanoTime);
     }
 
+    /**
+     * Core only, at each lease renewal: the futex states' kernel-only bits that task processes
+     * changed in the tables are put back, so a futex a task process made look cached here stops
+     * being taken by the others' fast path (docs/shared-memory.md); how many were put back.
+     */
+    public int restoreFutexBits() {
+        int restored = 0;
+        for (SharedFutexTable t : tables) {
+            restored += t.restoreKernelBits();
+        }
+        if (restored > 0) {
+            org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("a task process changed the kernel's bits "
+                    + "of {} futex states in the shared futex tables; put back", restored);
+        }
+        return restored;
+    }
+
     /** A memory object's files: its futex table and its pages' slots, each null if it could not be made. */
     public record ObjectFiles(SharedFutexTable futexes, SharedPages pages) {
         static final ObjectFiles NONE = new ObjectFiles(null, null);
@@ -187,6 +206,7 @@ public final class SharedMemory implements AutoCloseable {
             futexes = new SharedFutexTable(tableFile, create(tableFile, ShmLayout.tableFileSize(FUTEXES_PER_OBJECT)),
                     FUTEXES_PER_OBJECT);
             files.add(tableFile);
+            tables.add(futexes);
         } catch (IOException e) {
             return ObjectFiles.NONE; // its futexes stay in the heap: task processes use gRPC for them
         }
