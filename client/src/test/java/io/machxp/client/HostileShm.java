@@ -26,12 +26,12 @@ final class HostileShm {
         if (!attach.getAvailable()) {
             throw new IllegalStateException("the kernel shares no memory: " + attach.getReason());
         }
-        mapping = attach.getMappings(0);
+        mapping = attach.getMappingsCount() == 0 ? null : attach.getMappings(0);
         kernel = map(attach.getKernelFile());
         calls = attach.getCallFile().isEmpty() ? null : map(attach.getCallFile());
     }
 
-    /** The object's futex table (its first mapping's). */
+    /** The object's futex table (the task's first mapping's). */
     ByteBuffer futexTable() {
         return map(mapping.getFutexFile());
     }
