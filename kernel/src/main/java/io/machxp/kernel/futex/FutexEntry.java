@@ -22,6 +22,9 @@ import java.lang.invoke.VarHandle;
  * semantics; the core's own fields are confined to the core thread, which is the only writer
  * of every transition that does not start from FREE or a plain TID. A transition that starts
  * from FREE or a plain TID races with the fast path and is therefore a CAS.
+ * With a shared table (task processes on this host), the state lives in a file every task
+ * process maps read-write: the kernel reads only its word from there and keeps the kernel-only
+ * bits (ABSENT, NOPAGE) itself, publishing them in the table for the fast path.
  */
 public final class FutexEntry {
     private static final VarHandle STATE;
