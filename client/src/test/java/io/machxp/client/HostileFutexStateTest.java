@@ -72,4 +72,26 @@ class HostileFutexStateTest {
         t0.lockFutex(c.base[0] + FUTEX, WITHIN);
         t0.unlockFutex(c.base[0] + FUTEX);
     }
+
+    /** The word itself is the tasks' memory, as on Linux: a forged owner is answered, not believed. */
+    @Test
+    void aForgedWordIsAnsweredAsLinuxAnswersIt() {
+        ThreadClient t = c.thread(0);
+        t.lockFutex(c.base[0] + FUTEX);
+        t.unlockFutex(c.base[0] + FUTEX);
+        HostileShm hostile = new HostileShm(c.clients.get(0), c.tasks.get(0));
+        ByteBuffer table = hostile.futexTable();
+        int state = hostile.futexState(FUTEX);
+
+        LONG.setVolatile(table, state, 12_345L); // a TID of no thread
+        MachxpException none = org.assertj.core.api.Assertions.catchThrowableOfType(MachxpException.class,
+                () -> t.lockFutex(c.base[0] + FUTEX, WITHIN));
+        assertThat(none.errno()).isEqualTo(io.machxp.proto.task.Errno.ESRCH);
+
+        LONG.setVolatile(table, state, 0x4000_0000L); // OWNER_DIED, free, without a death
+        assertThat(t.lock(c.base[0] + FUTEX, WITHIN).getOwnerDied()).isTrue();
+        t.markConsistent(c.base[0] + FUTEX);
+        t.unlockFutex(c.base[0] + FUTEX);
+        assertThat(c.thread(1).lock(c.base[1] + FUTEX, WITHIN).getOwnerDied()).as("passed on as any futex").isFalse();
+    }
 }
