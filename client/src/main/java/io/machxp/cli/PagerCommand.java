@@ -48,6 +48,9 @@ final class PagerCommand implements Callable<Integer> {
                     + "futexes go to their next waiters with OWNER_DIED; 0 = none (default ${DEFAULT-VALUE})")
     long leaseMillis;
 
+    /** The shortest lease the command takes (the library's PagerConfig takes any, for simulations and tests). */
+    static final long MIN_LEASE_MILLIS = 100;
+
     @Option(names = "--replicas", paramLabel = "ID=HOST:PORT,...",
             description = "run this pager replicated with Raft (Apache Ratis) on 3 or 5 replicas, each given by its "
                     + "id and XP address (its Raft port is PORT+1); with --replica, which one this process is. Kernels "
@@ -94,8 +97,10 @@ final class PagerCommand implements Callable<Integer> {
         if (served.isEmpty()) {
             served.putAll(PagerConfig.defaultObjects());
         }
-        if (leaseMillis < 0) {
-            throw new IllegalArgumentException("--lease-ms " + leaseMillis + " must be 0 or more");
+        if (leaseMillis < 0 || (leaseMillis > 0 && leaseMillis < MIN_LEASE_MILLIS)) {
+            throw new IllegalArgumentException("--lease-ms " + leaseMillis + " must be 0 (no lease) or at least "
+                    + MIN_LEASE_MILLIS + ": a kernel sends a keepalive every eighth of the lease and stops a fifth "
+                    + "early, so a shorter one ends sessions on any scheduling delay");
         }
         Transport transport = tls.transport();
         if (replicas != null || replica != null) {

@@ -56,6 +56,9 @@ class ExitCodesTest {
         Run notANumber = run("chaos", "--seeds", "many");
         assertThat(notANumber.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(run("pager", "--lease-ms", "-1", "--port", "0").exit()).isEqualTo(ExitCodes.USAGE);
+        Run tiny = run("pager", "--lease-ms", "5", "--port", "0");
+        assertThat(tiny.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(tiny.err()).contains("--lease-ms 5 must be 0 (no lease) or at least 100");
     }
 
     @Test
