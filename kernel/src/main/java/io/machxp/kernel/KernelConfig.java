@@ -23,10 +23,13 @@ import java.util.Objects;
  *     null: it shares none, and every task call is gRPC
  * @param ipc its IPC links to other kernels (docs/mach-ipc.md), with the same transport; null: none,
  *     IPC between its own tasks only
+ * @param xpSend how long and how much the kernel lets wait on its XP stream for a pager that does
+ *     not read it ({@link XpSendLimits#DEFAULT} but in tests)
  */
 public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
-        CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc) {
+        CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc, XpSendLimits xpSend) {
     public KernelConfig {
+        Objects.requireNonNull(xpSend, "xpSend");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
         Objects.requireNonNull(bindHost, "bindHost");
@@ -64,6 +67,12 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         return java.util.Arrays.stream(pagerTarget.split(",", -1)).map(String::trim).toList();
     }
 
+    /** With the default bounds for a pager that does not read ({@link XpSendLimits#DEFAULT}). */
+    public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+            CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc) {
+        this(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, XpSendLimits.DEFAULT);
+    }
+
     /** Without IPC links. */
     public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
             CoreOptions core, Transport transport, java.nio.file.Path shmDir) {
@@ -89,22 +98,27 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
     }
 
     public KernelConfig withCore(CoreOptions options) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir, ipc);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir, ipc, xpSend);
     }
 
     /** The same kernel with another transport (mutual TLS, or plaintext anywhere). */
     public KernelConfig withTransport(Transport t) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir, ipc);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir, ipc, xpSend);
     }
 
     /** The same kernel sharing memory in {@code dir}, or none (null). */
     public KernelConfig withShmDir(java.nio.file.Path dir) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir, ipc);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir, ipc, xpSend);
     }
 
     /** The same kernel with IPC links to other kernels ({@code ipc}), or none (null). */
     public KernelConfig withIpc(LinkConfig links) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, links);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, links, xpSend);
+    }
+
+    /** The same kernel with other bounds for a pager that does not read its stream. */
+    public KernelConfig withXpSend(XpSendLimits limits) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, limits);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {

@@ -33,10 +33,29 @@ final class RawPager implements AutoCloseable {
         final List<KernelToPager> received = new CopyOnWriteArrayList<>();
         volatile StreamObserver<PagerToKernel> toKernel;
         volatile boolean ended;
+        /** Messages sent to the kernel on this stream (the welcome included). */
+        final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        /** Whether the pager reads the stream: it asks gRPC for one message at a time while it does. */
+        private volatile boolean reading = true;
 
         /** Sends a message to the kernel on this stream. */
         synchronized void send(PagerToKernel m) {
             toKernel.onNext(m);
+            sent.incrementAndGet();
+        }
+
+        /**
+         * The pager reads nothing more of this stream (it asks gRPC for no more messages): what the
+         * kernel sends fills the stream's flow-control window, then waits in the kernel. It still sends.
+         */
+        void stopReading() {
+            reading = false;
+        }
+
+        private void readNext() {
+            if (reading && toKernel instanceof io.grpc.stub.ServerCallStreamObserver<PagerToKernel> call) {
+                call.request(1);
+            }
         }
 
         /** Ends this stream as a broken connection would (no status from the pager). */
@@ -69,11 +88,15 @@ final class RawPager implements AutoCloseable {
                         Stream s = new Stream();
                         s.toKernel = toKernel;
                         streams.add(s);
+                        // reads one message at a time, and none once the test stops it (Stream.stopReading)
+                        ((io.grpc.stub.ServerCallStreamObserver<PagerToKernel>) toKernel).disableAutoRequest();
+                        s.readNext();
                         return new StreamObserver<>() {
                             @Override
                             public void onNext(KernelToPager m) {
                                 s.received.add(m);
                                 answer(s, m);
+                                s.readNext();
                             }
 
                             @Override
