@@ -130,7 +130,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
                 (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
         shared.share(session.core, memory);
-        session.link = new PagerLinks(replicaChoices, toPager, group, session.core, xpTap);
+        session.link = new PagerLinks(replicaChoices, toPager, group, session.core, xpTap, config.xpSend());
         return session;
     }
 

@@ -34,6 +34,14 @@ import java.util.concurrent.TimeoutException;
  * process died, the connection dropped, the pager is not up yet) is reported as broken, and the
  * core may ask for a new stream on the same channel to reclaim what it holds ({@link #reconnect}).
  * Callbacks of a stream that has been replaced are ignored.
+ *
+ * <p>A pager that does not read its stream (gRPC's flow control: the stream is not ready, the
+ * pager's window is full) makes what the kernel sends wait in gRPC's buffers. That wait is bounded
+ * as the pager bounds a kernel's ({@link XpSendLimits}): a stream that has taken nothing for the
+ * patience, or on which more than the bound in bytes waits, is stalled (xp-spec 4.7). The core
+ * resumes the session on a new connection if it can; otherwise the stream is cancelled and ends
+ * as a broken one. From the moment the bound is passed nothing more is written on it. The send
+ * path adds one call of gRPC's isReady per message; the rest runs only while the stream is not ready.
  */
 final class PagerLink {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
@@ -79,14 +87,34 @@ final class PagerLink {
     /** Cut as by a crash: nothing reconnects. */
     private volatile boolean aborted;
     private final XpTap tap;
+    /** How long the stream may take nothing, and how much may wait on it meanwhile. */
+    private final long patienceNanos;
+    private final long maxUnsentBytes;
+    /** The current stream's call, for its flow control (the same object as {@link #toPager}). Core thread. */
+    private ClientCallStreamObserver<KernelToPager> call;
+    /** Counts the current stream's waits (stream not ready): a wait's timer acts on its own only. Core thread. */
+    private long waits;
+    /** Whether the current stream is waiting (not ready since a send), and the bytes sent meanwhile. Core thread. */
+    private boolean waiting;
+    private long waitingBytes;
+    /** The current stream passed a bound: nothing more is written on it. Core thread. */
+    private boolean overflowed;
+    /**
+     * The core is handling the pager's welcome to a resume: what it sends again then was counted
+     * against the bound on the stream it left, and is not counted again (it may exceed the bound
+     * by itself: it is what the pager did not read). Core thread.
+     */
+    private boolean resending;
 
     /**
      * @param credentials mutual TLS or plaintext, already checked against the policy
      * @param coreGroup the core's one-thread group: the channel's I/O and its callbacks both run on it
      */
     PagerLink(ReplicaChoice choice, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
-            int pager, XpTap tap) {
+            int pager, XpTap tap, XpSendLimits limits) {
         this.tap = tap;
+        this.patienceNanos = limits.patience().toNanos();
+        this.maxUnsentBytes = limits.maxBytes();
         this.loop = coreGroup.next();
         this.core = core;
         this.pager = pager;
@@ -245,12 +273,18 @@ final class PagerLink {
         ended = done;
         ready = false;
         answered = false;
+        waiting = false;
+        overflowed = false;
         toPager = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
-                call.setOnReadyHandler(() -> {
+            public void beforeStart(ClientCallStreamObserver<KernelToPager> started) {
+                call = started;
+                started.setOnReadyHandler(() -> {
                     if (current == stream) {
                         ready = true;
+                        if (started.isReady()) {
+                            waiting = false; // the pager read: the stream takes more again
+                        }
                     }
                 });
             }
@@ -272,12 +306,15 @@ final class PagerLink {
                     return;
                 }
                 answered = true;
+                resending = message.hasPagerWelcome() && message.getPagerWelcome().getResumed();
                 try {
                     tap.received(pager, message);
                     core.onXp(pager, message);
                 } catch (RuntimeException | Error e) {
                     log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
                     throw e;
+                } finally {
+                    resending = false;
                 }
                 if (message.hasPagerWelcome()) {
                     welcomed.complete(core.kernelId());
@@ -310,7 +347,60 @@ final class PagerLink {
             lastHello = message;
             redirects = 0;
         }
+        if (ready && !call.isReady() && !mayWait(message)) {
+            return; // the stream is stalled: the core resumes (it kept this message) or the stream breaks
+        }
         toPager.onNext(message);
+    }
+
+    /**
+     * Core thread: {@code message} is to go on a stream that takes nothing now (the pager has not
+     * read what is on its way). Counts it against the bounds; false once they are passed.
+     */
+    private boolean mayWait(KernelToPager message) {
+        if (overflowed) {
+            return false;
+        }
+        if (!waiting) {
+            waiting = true;
+            waitingBytes = 0;
+            long wait = ++waits;
+            int current = stream;
+            loop.schedule(() -> {
+                if (current == stream && wait == waits && waiting && !overflowed && !call.isReady()) {
+                    stalled(current, "the pager has read nothing of the stream for " + patienceNanos / 1_000_000
+                            + " ms (gRPC's flow control: its window is full)");
+                }
+            }, patienceNanos, TimeUnit.NANOSECONDS);
+        }
+        if (!resending) {
+            waitingBytes += message.getSerializedSize();
+        }
+        if (waitingBytes > maxUnsentBytes) {
+            overflowed = true;
+            int current = stream;
+            String why = "more than " + maxUnsentBytes + " bytes of messages wait on the stream: the pager does not "
+                    + "read it (gRPC's flow control: its window is full)";
+            loop.execute(() -> stalled(current, why)); // not inside the core's own send
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Core thread: stream {@code which} passed a bound for a pager that does not read it. Nothing
+     * more is written on it; the core resumes the session on a new connection (this stream stays
+     * open, unread, until the pager takes the resume: xp-spec 4.7), or else it is cancelled, and
+     * ends as a broken stream does (the kernel reclaims, or without a lease its session is over).
+     */
+    private void stalled(int which, String why) {
+        if (which != stream || aborted) {
+            return;
+        }
+        overflowed = true;
+        if (!core.onStreamStalled(pager, why)) {
+            call.cancel(why, null);
+        }
     }
 
     /** Whether this pager has several replicas. */

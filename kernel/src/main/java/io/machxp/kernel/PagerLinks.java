@@ -30,13 +30,13 @@ final class PagerLinks {
     private final XpTap tap;
 
     PagerLinks(List<ReplicaChoice> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
-            XpTap tap) {
+            XpTap tap, XpSendLimits limits) {
         this.loop = coreGroup.next();
         this.core = core;
         this.tap = tap;
         this.links = new PagerLink[targets.size()];
         for (int p = 0; p < links.length; p++) {
-            links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p, tap);
+            links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p, tap, limits);
         }
     }
 

@@ -234,6 +234,17 @@ public final class KernelCore {
         sessions.session(pager).onStreamBroken(reason);
     }
 
+    /**
+     * The stream to pager {@code pager} is stalled: the pager has not read it for longer, or more of
+     * it, than the kernel lets wait (see XpSendLimits). True if the kernel resumes the session on a
+     * new connection (xp-spec 4.7, as after a keepalive unanswered); false if it cannot (no lease
+     * or token, a resume or reclaim under way): the stream is then broken, and ends as one.
+     */
+    public boolean onStreamStalled(int pager, String why) {
+        checkThread();
+        return sessions.session(pager).onStreamStalled(why);
+    }
+
     /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */
     public boolean onResumeFailed(int pager, String reason, boolean byPager) {
         checkThread();

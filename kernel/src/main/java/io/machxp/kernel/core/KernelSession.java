@@ -240,6 +240,15 @@ final class KernelSession {
         env.schedule(retryNanos(lease.nanos()), this::reconnect);
     }
 
+    /** See {@link KernelCore#onStreamStalled}. */
+    boolean onStreamStalled(String why) {
+        if (pagerLost != null || kernelId == 0 || disconnected != null || lease.overNow() || !resume.mayResume()) {
+            return false;
+        }
+        resume.resume(why);
+        return resume.resuming();
+    }
+
     /** At most this long between tries to reach a pager again, whatever the lease. */
     static final long MAX_RETRY_NANOS = 1_000_000_000L;
 

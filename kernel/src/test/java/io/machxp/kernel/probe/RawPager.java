@@ -74,6 +74,8 @@ final class RawPager implements AutoCloseable {
             .setPagerName("raw").build();
     /** Whether keepalives are answered. */
     volatile boolean answerKeepalives = true;
+    /** Whether supplies are precious (the kernel returns a precious page's data even when clean, xp-spec 6.10). */
+    volatile boolean supplyPrecious;
     /** Whether data_requests are answered. */
     volatile boolean answerData = true;
     /** Whether a hello is answered with {@link #welcome} (false: the test answers it itself). */
@@ -142,7 +144,7 @@ final class RawPager implements AutoCloseable {
                 s.send(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                         .setObjectId(r.getObjectId()).setOffset(r.getOffset())
                         .setData(ByteString.copyFrom(new byte[(int) r.getLength()]))
-                        .setLockValue(VmProt.VM_PROT_NONE).setVersion(1)).build());
+                        .setLockValue(VmProt.VM_PROT_NONE).setVersion(1).setPrecious(supplyPrecious)).build());
             }
             case KERNEL_KEEPALIVE -> {
                 if (answerKeepalives) {
