@@ -37,6 +37,12 @@ import java.util.function.Function;
  *  restart  as a pager process restart: every stream breaks, then the same port is bound again
  *           with the next epoch (the kernel reconnects and reclaims, spec 9)
  *  refuse   the next hello is ended with a status the case chose (e.g. ESTALE for a reclaim)
+ *  resume   offered while a case asks (offerResume): a resumable kernel's welcome carries a
+ *           session token, both sides' messages are numbered ({@link ResumableSession}), and a
+ *           resume with that kernel id and token, an attempt above the last taken and a received
+ *           count the pager sent moves the session to the new stream: the old one is ended
+ *           (ESTALE) and fenced, the welcome says resumed and what the pager received, and what
+ *           the kernel did not receive is sent again. Any other resume is refused with ESTALE.
  * </pre>
  */
 public final class FakePager implements AutoCloseable {
@@ -52,6 +58,14 @@ public final class FakePager implements AutoCloseable {
     private int nextKernelId = 1;
     private Function<KernelHello, StatusRuntimeException> refusal;
     private int refused;
+    /** Whether a resumable kernel's welcome carries a session token (spec 4.7). */
+    private boolean offerResume;
+    private final Map<Integer, ResumableSession> sessions = new java.util.HashMap<>();
+    /** Every stream that sent a hello, in order. */
+    private final List<KernelLink> hellos = new ArrayList<>();
+    /** What the next resume taken says the pager received (null: every kernel message it got). */
+    private java.util.function.ToLongFunction<ResumableSession> claim;
+    private final java.security.SecureRandom tokens = new java.security.SecureRandom();
 
     private FakePager(Settings settings) {
         this.settings = settings;
@@ -139,17 +153,64 @@ public final class FakePager implements AutoCloseable {
                         .build())).build());
     }
 
+    /** Welcomes from now on give a resumable kernel a session token (true), or none (false). */
+    public synchronized void offerResume(boolean offer) {
+        offerResume = offer;
+    }
+
+    /**
+     * The next resume taken says the pager received what {@code received} gives (fewer than it
+     * did: as if the last messages were lost with the old stream); the pager forgets those.
+     */
+    public synchronized void claimOnNextResume(java.util.function.ToLongFunction<ResumableSession> received) {
+        claim = received;
+    }
+
+    /** How many streams sent a hello so far. */
+    public synchronized int hellos() {
+        return hellos.size();
+    }
+
+    /** The stream of the hello number {@code index} (from 0), waiting for it until {@code deadlineNanos}. */
+    public synchronized KernelLink awaitHello(int index, long deadlineNanos) {
+        while (hellos.size() <= index) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                throw new Violation("no kernel_hello came on a new stream to the kit's pager (port " + port
+                        + ") in time");
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Violation("interrupted while waiting for a kernel_hello");
+            }
+        }
+        return hellos.get(index);
+    }
+
     /** A kernel_hello arrived on {@code link}: welcome it, or refuse it if a case asked. */
     synchronized void hello(KernelLink link, KernelHello h) {
+        hellos.add(link);
+        notifyAll();
         if (refusal != null) {
             StatusRuntimeException s = refusal.apply(h);
             refusal = null;
             if (s != null) {
                 refused++;
+                ResumableSession named = h.hasResume() ? sessions.get(h.getResume().getKernelId()) : null;
+                if (named != null && named.token() == h.getResume().getSessionToken()
+                        && s.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                    named.forget(); // refused: as a pager that knows no such session, it takes no resume of it
+                }
                 link.end(s);
                 notifyAll();
                 return;
             }
+        }
+        if (h.hasResume()) {
+            resume(link, h);
+            return;
         }
         int id = h.hasReclaim() && h.getReclaim().getKernelId() != 0 ? h.getReclaim().getKernelId() : nextKernelId++;
         if (h.hasReclaim()) {
@@ -161,9 +222,57 @@ public final class FakePager implements AutoCloseable {
             }
         }
         link.welcomed(id);
+        long token = 0;
+        if (offerResume && h.getResumable() && settings.leaseMillis() > 0) {
+            while (token == 0) {
+                token = tokens.nextLong();
+            }
+            ResumableSession s = new ResumableSession(id, token, link);
+            sessions.put(id, s);
+            link.carry(s);
+        }
         link.send(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(id)
                 .setPageSize(settings.pageSize()).setSessionEpoch(epoch).setPagerName("machxp-conform")
-                .setLeaseMillis(settings.leaseMillis())).build());
+                .setLeaseMillis(settings.leaseMillis()).setSessionToken(token)).build());
+        welcomed.add(link);
+        notifyAll();
+    }
+
+    /**
+     * A hello with resume (spec 4.7): taken if it names a session of this pager by its kernel id
+     * and token, with an attempt above the last taken and a received count the pager can replay
+     * from; else refused with FAILED_PRECONDITION / ESTALE, changing nothing.
+     */
+    private void resume(KernelLink link, KernelHello h) {
+        io.machxp.proto.xp.Resume r = h.getResume();
+        ResumableSession s = sessions.get(r.getKernelId());
+        String refusedWhy = s == null || s.forgotten() || s.token() != r.getSessionToken()
+                ? "the kit's pager has no session with kernel id " + r.getKernelId() + " and that token"
+                : r.getAttempt() <= s.lastAttempt() ? "attempt " + r.getAttempt() + " is not above " + s.lastAttempt()
+                : Long.compareUnsigned(r.getReceived(), s.sent()) > 0 ? "received " + r.getReceived()
+                        + " is more than the " + s.sent() + " messages the pager sent" : null;
+        if (refusedWhy != null) {
+            refused++;
+            link.end(error(Status.Code.FAILED_PRECONDITION, "ESTALE", refusedWhy));
+            notifyAll();
+            return;
+        }
+        long received = claim == null ? s.received() : Math.min(s.received(), claim.applyAsLong(s));
+        claim = null;
+        s.keepFirst(received);
+        KernelLink old = s.link();
+        old.fence(error(Status.Code.FAILED_PRECONDITION, "ESTALE", "the session moved to a new stream (a resume)"));
+        link.adoptAll(old);
+        link.welcomed(s.kernelId());
+        link.carry(s);
+        s.moveTo(link, r.getAttempt());
+        link.send(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(s.kernelId())
+                .setPageSize(settings.pageSize()).setSessionEpoch(epoch).setPagerName("machxp-conform")
+                .setLeaseMillis(settings.leaseMillis()).setSessionToken(s.token()).setResumed(true)
+                .setReceived(received)).build());
+        for (PagerToKernel m : s.sentAfter(r.getReceived())) {
+            link.replay(m);
+        }
         welcomed.add(link);
         notifyAll();
     }

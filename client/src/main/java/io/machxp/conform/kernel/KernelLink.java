@@ -38,6 +38,8 @@ import java.util.function.Predicate;
  *  data_unlock         for an object in auto mode: lock_request(lock NONE), write granted
  *  data_return dirty   taken into the object's copy when newer (spec 7.3)
  * </pre>
+ * On a session the pager gave a token ({@link ResumableSession}) both sides' messages are
+ * numbered; a stream the session left for a resume is fenced: what still comes on it is dropped.
  * Every message but keepalives also goes to the inbox, where a case awaits what it expects
  * (until its deadline) and sees what came before. Thread-safe: gRPC delivers on its threads, the
  * case reads on its own.
@@ -58,6 +60,10 @@ public final class KernelLink {
     private int kernelId;
     private boolean silent;
     private Status ended;
+    /** The resumable session on this stream, or null (no token, or the session moved on). */
+    private ResumableSession session;
+    /** The session moved to another stream (a resume): nothing more of this one is taken. */
+    private boolean fenced;
 
     KernelLink(FakePager pager, StreamObserver<PagerToKernel> out) {
         this.pager = pager;
@@ -67,8 +73,14 @@ public final class KernelLink {
     // ---- what the kernel sends -------------------------------------------------------------
 
     synchronized void received(KernelToPager m) {
+        if (fenced) {
+            return; // spec 4.7: dropped, as from a stream the session left
+        }
         if (first == null) {
             first = m;
+        }
+        if (session != null && !m.hasKernelHello()) {
+            session.fromKernel(m);
         }
         if (m.hasKernelKeepalive()) {
             keepaliveTimes.add(System.nanoTime());
@@ -127,6 +139,34 @@ public final class KernelLink {
         objects.put(objectId, o);
     }
 
+    /** The objects named on {@code from} (a resume moved the session here). */
+    void adoptAll(KernelLink from) {
+        Map<Integer, ServedObject> theirs;
+        synchronized (from) {
+            theirs = new HashMap<>(from.objects);
+        }
+        synchronized (this) {
+            objects.putAll(theirs);
+        }
+    }
+
+    /** The session this stream carries from now on (its messages numbered). */
+    synchronized void carry(ResumableSession s) {
+        session = s;
+    }
+
+    /** The session went to another stream: this one is ended with {@code error} and dropped from now on. */
+    synchronized void fence(StatusRuntimeException error) {
+        fenced = true;
+        session = null;
+        end(error);
+    }
+
+    /** The resumable session on this stream, or null. */
+    public synchronized ResumableSession session() {
+        return session;
+    }
+
     private void supply(MemoryObjectDataRequest r, ServedObject o) {
         int pageSize = pager.pageSize();
         boolean write = (r.getDesiredAccess().getNumber() & VmProt.VM_PROT_WRITE_VALUE) != 0
@@ -160,6 +200,16 @@ public final class KernelLink {
 
     /** Sends a message to the kernel (nothing once the stream ended). */
     public synchronized void send(PagerToKernel m) {
+        if (ended == null) {
+            out.onNext(m);
+            if (session != null && !m.hasPagerWelcome()) {
+                session.toKernel(m);
+            }
+        }
+    }
+
+    /** Sends a message of the session again (a resume's replay): numbered once already. */
+    synchronized void replay(PagerToKernel m) {
         if (ended == null) {
             out.onNext(m);
         }

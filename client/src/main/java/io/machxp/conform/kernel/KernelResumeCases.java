@@ -1,0 +1,237 @@
+package io.machxp.conform.kernel;
+
+import static io.machxp.conform.kernel.KernelCases.must;
+import static io.machxp.conform.kernel.KernelCases.that;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.machxp.conform.ConformCase;
+import io.machxp.conform.Skipped;
+import io.machxp.conform.Violation;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.Resume;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Kernel cases of spec section 4.7, the kernel's side of a session resume. Resume is optional for
+ * a kernel: a case is skipped for a kernel that does not set {@code kernel_hello.resumable} or
+ * does not resume a stalled stream. Each case opens a session the kit's pager gives a session
+ * token (ending the one before, as a pager that declared the kernel dead: the kernel opens the
+ * next, spec 4.5 and 9.1), then stalls its stream: the pager answers no keepalive on it, and the
+ * kernel sends one message the pager does not confirm (the lock_completed of a barrier). They end
+ * sessions: they run last.
+ *
+ * <pre>
+ *  4.7-resume-hello          the resume names the session: kernel id, token, the pager messages
+ *                            received, attempt 1 or more; taken, the session goes on on the new stream
+ *  4.7-resume-resends        the pager says it received less: the kernel sends again exactly the
+ *                            messages after that count, in order, and nothing the pager had
+ *  4.7-resume-attempt-grows  the first resume's connection breaks: the next attempt is higher
+ *  4.7-resume-refused        refused (ESTALE): no resume of that session again, and nothing of it
+ *                            sent again on the session that follows (a reclaim asks again instead)
+ * </pre>
+ */
+final class KernelResumeCases {
+    private KernelResumeCases() {}
+
+    static List<ConformCase<KernelProbe>> all() {
+        return List.of(
+                must("4.7-resume-hello", "a kernel that resumes a stalled stream sends kernel_hello with resume naming "
+                        + "its kernel id, the session token, the pager messages it received and an attempt of 1 or "
+                        + "more; taken, the session goes on on the new stream", p -> resumeCase(p, s -> {
+                    KernelLink now = s.resumeLink(p);
+                    Resume r = now.hello().getResume();
+                    that(r.getKernelId() == s.session().kernelId(), "the resume names kernel id " + r.getKernelId()
+                            + "; the session's is " + s.session().kernelId() + " (spec 4.7)");
+                    that(r.getSessionToken() == s.session().token(), "the resume names another session token than "
+                            + "the welcome gave (spec 4.7)");
+                    that(r.getAttempt() >= 1, "the resume's attempt is " + r.getAttempt() + "; attempts count from 1");
+                    that(r.getReceived() == s.pagerSent(), "the resume says the kernel received " + r.getReceived()
+                            + " pager messages of the session; the pager sent it " + s.pagerSent() + " after the "
+                            + "welcome, all of them before the stall (spec 4.7: every message after a welcome counts)");
+                    goesOn(p, s, p.pager().awaitSession(s.link(), p.deadline()));
+                })).waitingLeases(),
+                must("4.7-resume-resends", "on pager_welcome with resumed, the kernel sends again every message after "
+                        + "the pager's received, in order, then goes on; nothing the pager had", p -> resumeCase(p, s -> {
+                    long unconfirmed = s.session().numberOf(s.unconfirmed());
+                    that(unconfirmed > 0, "the kit did not see the kernel's lock_completed numbered on the session");
+                    p.pager().claimOnNextResume(x -> unconfirmed - 1); // as if it was lost with the old stream
+                    s.resumeLink(p);
+                    KernelLink now = p.pager().awaitSession(s.link(), p.deadline());
+                    List<KernelToPager> lost = s.session().lostOnResume();
+                    that(!lost.isEmpty(), "the kit's pager forgot no message at the resume");
+                    long from = unconfirmed; // the kernel's next message is numbered this again
+                    now.awaitCondition("the kernel to send again the " + lost.size() + " messages after the pager's "
+                            + "received (" + (unconfirmed - 1) + ")", () -> s.session().received() >= from - 1
+                                    + lost.size(), p.deadline());
+                    for (int i = 0; i < lost.size(); i++) {
+                        KernelToPager again = s.session().kernelMessage(from + i);
+                        that(again.equals(lost.get(i)), "after the resume, the kernel's message " + (from + i)
+                                + " is " + KernelMessages.describe(again) + "; the pager had received " + (from - 1)
+                                + " and expected message " + (from + i) + " again: "
+                                + KernelMessages.describe(lost.get(i)) + " (spec 4.7: every message after the "
+                                + "pager's received, in order)");
+                    }
+                    goesOn(p, s, now);
+                })).waitingLeases(),
+                must("4.7-resume-attempt-grows", "a resume whose connection broke is tried again with a higher attempt "
+                        + "(a pager may have taken the first: its answer was lost)", p -> resumeCase(p, s -> {
+                    p.pager().refuseNextHello(h -> h.hasResume() ? Status.UNAVAILABLE
+                            .withDescription("the conformance kit drops this connection").asRuntimeException() : null);
+                    Resume first = s.resumeLink(p).hello().getResume();
+                    KernelHello next = s.nextHello(p, 1, "after its first resume's connection broke");
+                    Resume again = next.getResume();
+                    that(again.getKernelId() == s.session().kernelId() && again.getSessionToken() == s.session().token(),
+                            "the second resume names another session than the first (spec 4.7)");
+                    that(Long.compareUnsigned(again.getAttempt(), first.getAttempt()) > 0, "the kernel tried its resume "
+                            + "again with attempt " + Long.toUnsignedString(again.getAttempt()) + " after attempt "
+                            + Long.toUnsignedString(first.getAttempt()) + "; each must be higher (spec 4.7: a pager "
+                            + "takes only an attempt above the last it took, and may have taken the first)");
+                    goesOn(p, s, p.pager().awaitSession(s.link(), p.deadline()));
+                })).waitingLeases(),
+                must("4.7-resume-refused", "refused (FAILED_PRECONDITION / ESTALE), the kernel does not resume that "
+                        + "session again, and sends nothing of it again on the session that follows", p -> resumeCase(p,
+                        s -> {
+                    p.pager().refuseNextHello(h -> h.hasResume() ? FakePager.error(Status.Code.FAILED_PRECONDITION,
+                            "ESTALE", "the conformance kit's pager takes no resume of this session") : null);
+                    s.resumeLink(p);
+                    KernelLink next;
+                    try {
+                        next = p.pager().awaitHello(s.hellosBefore() + 1, p.deadline());
+                    } catch (Violation none) {
+                        return; // the kernel stopped (its lease decides): nothing resumed, nothing sent again
+                    }
+                    KernelHello h = next.hello();
+                    that(!(h.hasResume() && h.getResume().getSessionToken() == s.session().token()), "after the pager "
+                            + "refused its resume with ESTALE, the kernel sent the same session's resume again (attempt "
+                            + Long.toUnsignedString(h.getResume().getAttempt()) + "): a refused session is not there to "
+                            + "resume (spec 4.7: reclaim, 9.4, or a new session)");
+                    next.awaitCondition("two keepalives of the kernel's session after the refused resume",
+                            () -> next.keepalives().size() >= 2 || next.isEnded(), p.deadline());
+                    for (KernelToPager m : next.pending()) {
+                        that(!m.equals(s.unconfirmed()), "after its resume was refused, the kernel sent "
+                                + KernelMessages.describe(m) + " of the refused session again on the next one: a "
+                                + "refused resume sends nothing again (spec 4.7, a reclaim asks again instead)");
+                    }
+                })).waitingLeases());
+    }
+
+    /** A case's body, given the stalled session. */
+    private interface Body {
+        void run(Stalled s) throws Exception;
+    }
+
+    /** Runs {@code body} on a stalled resumable session; the pager offers resume meanwhile only. */
+    private static void resumeCase(KernelProbe p, Body body) throws Exception {
+        p.pager().offerResume(true);
+        try {
+            body.run(stall(p, resumableSession(p)));
+        } finally {
+            p.pager().offerResume(false);
+        }
+    }
+
+    /**
+     * A stalled session: the pager answers no keepalive on its stream ({@code link}, where the
+     * case's object is mapped as {@code m}), the kernel
+     * sent {@code unconfirmed} (a lock_completed) after the last keepalive answered, and the pager
+     * had sent {@code pagerSent} messages of the session then. {@code hellosBefore}: the hellos the
+     * pager had seen; the kernel's next comes on a new stream.
+     */
+    private record Stalled(KernelLink link, ResumableSession session, KernelProbe.Mapping m, KernelToPager unconfirmed,
+            long pagerSent, int hellosBefore) {
+        /** The stream of the kernel's next hello, a resume; skipped if it does not resume. */
+        KernelLink resumeLink(KernelProbe p) {
+            nextHello(p, 0, "once its stream stalled (keepalives unanswered)");
+            return p.pager().awaitHello(hellosBefore, p.deadline());
+        }
+
+        /** The kernel's hello number {@code index} after the stall, a resume; skipped if it is not one. */
+        KernelHello nextHello(KernelProbe p, int index, String when) {
+            KernelLink l;
+            try {
+                l = p.pager().awaitHello(hellosBefore + index, p.deadline());
+            } catch (Violation e) {
+                throw new Skipped("the kernel sent no resume " + when + " within the case's time (resume is "
+                        + "optional, spec 4.7)");
+            }
+            if (!l.hello().hasResume()) {
+                throw new Skipped("the kernel sent a hello without resume " + when + ": it does not resume "
+                        + "(optional, spec 4.7)");
+            }
+            return l.hello();
+        }
+    }
+
+    /** Stalls {@code link}'s session: keepalives unanswered, then a barrier whose lock_completed the pager does not confirm. */
+    private static Stalled stall(KernelProbe p, KernelLink link) {
+        ServedObject o = p.serve(2);
+        KernelProbe.Mapping m = p.map(o);
+        that(m.link() == link, "the object was mapped on another session than the resumable one");
+        int hellos = p.pager().hellos();
+        link.silence(true);
+        long last = m.size() - p.pageSize();
+        link.send(KernelLink.lockRequest(m.objectId(), last, p.pageSize(), ReturnPolicy.RETURN_NONE, false,
+                VmProt.VM_PROT_WRITE, true));
+        long pagerSent = link.session().sent();
+        KernelToPager done = p.await(m, "lock_completed answering a lock_request with reply (spec 6.4)",
+                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId());
+        return new Stalled(link, link.session(), m, done, pagerSent, hellos);
+    }
+
+    /**
+     * The kernel's current session if the kit's pager gave it a token, else a new one: the kit
+     * ends the current session as a pager that declared the kernel dead (FAILED_PRECONDITION /
+     * ETIMEDOUT, spec 4.5), and the kernel opens the next (9.1). Skipped for a kernel that does
+     * not set resumable, or opens no new session.
+     */
+    private static KernelLink resumableSession(KernelProbe p) {
+        KernelLink link = p.link();
+        if (!link.hello().getResumable()) {
+            throw new Skipped("the kernel's hello does not set resumable: it does not resume sessions (optional, "
+                    + "spec 4.7)");
+        }
+        if (link.session() == null) {
+            link.end(FakePager.error(Status.Code.FAILED_PRECONDITION, "ETIMEDOUT", "the conformance kit ends this "
+                    + "session to open one it offers resume to"));
+            try {
+                link = p.pager().awaitSession(link, p.deadline());
+            } catch (Violation e) {
+                throw new Skipped("the kernel opened no new session after the kit's pager ended its session; the "
+                        + "resume cases need one the pager gives a session token");
+            }
+            if (link.session() == null) {
+                throw new Skipped("the kernel's new session does not set resumable (optional, spec 4.7)");
+            }
+        }
+        awaitServing(p);
+        return link;
+    }
+
+    /** The kernel answers UNAVAILABLE until it has taken its new session's welcome: its task, once it serves. */
+    private static void awaitServing(KernelProbe p) {
+        while (true) {
+            try {
+                p.task();
+                return;
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > p.deadline()) {
+                    throw e;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // its welcome is on its way
+            }
+        }
+    }
+
+    /** The resumed session goes on on {@code now}: the kernel answers a barrier there. */
+    private static void goesOn(KernelProbe p, Stalled s, KernelLink now) {
+        that(now.session() == s.session(), "the kit's pager did not take the kernel's resume");
+        KernelProbe.Mapping m = s.m();
+        p.sync(new KernelProbe.Mapping(m.object(), m.address(), m.size(), m.objectId(), now));
+    }
+}
