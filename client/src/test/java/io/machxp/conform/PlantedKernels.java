@@ -24,9 +24,13 @@ final class PlantedKernels {
         }
     }
 
-    /** The bugs below, then those an outside implementer is likely to make ({@link OutsideKernelBugs}). */
+    /**
+     * The bugs below, then those an outside implementer is likely to make ({@link OutsideKernelBugs},
+     * and in its resume, {@link ResumeKernelBugs}).
+     */
     static List<Bug> all() {
-        return java.util.stream.Stream.concat(machxpBugs().stream(), OutsideKernelBugs.all().stream()).toList();
+        return java.util.stream.Stream.of(machxpBugs(), OutsideKernelBugs.all(), ResumeKernelBugs.all())
+                .flatMap(List::stream).toList();
     }
 
     private static List<Bug> machxpBugs() {
