@@ -37,7 +37,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A pager that does not read its stream (gRPC's flow control: the stream is not ready, the
  * pager's window is full) makes what the kernel sends wait in gRPC's buffers. That wait is bounded
- * as the pager bounds a kernel's ({@link XpSendLimits}): a stream that has taken nothing for the
+ * as the pager bounds a kernel's ({@link XpSendLimits}): a stream that has not been ready for the
  * patience, or on which more than the bound in bytes waits, is stalled (xp-spec 4.7). The core
  * resumes the session on a new connection if it can; otherwise the stream is cancelled and ends
  * as a broken one. From the moment the bound is passed nothing more is written on it. The send
@@ -87,7 +87,7 @@ final class PagerLink {
     /** Cut as by a crash: nothing reconnects. */
     private volatile boolean aborted;
     private final XpTap tap;
-    /** How long the stream may take nothing, and how much may wait on it meanwhile. */
+    /** How long the stream may stay not ready, and how much may wait on it meanwhile. */
     private final long patienceNanos;
     private final long maxUnsentBytes;
     /** The current stream's call, for its flow control (the same object as {@link #toPager}). Core thread. */
@@ -368,8 +368,8 @@ final class PagerLink {
             int current = stream;
             loop.schedule(() -> {
                 if (current == stream && wait == waits && waiting && !overflowed && !call.isReady()) {
-                    stalled(current, "the pager has read nothing of the stream for " + patienceNanos / 1_000_000
-                            + " ms (gRPC's flow control: its window is full)");
+                    stalled(current, "the pager has not read what waits on the stream for " + patienceNanos / 1_000_000
+                            + " ms (gRPC's flow control: the stream takes no more)");
                 }
             }, patienceNanos, TimeUnit.NANOSECONDS);
         }
@@ -380,7 +380,7 @@ final class PagerLink {
             overflowed = true;
             int current = stream;
             String why = "more than " + maxUnsentBytes + " bytes of messages wait on the stream: the pager does not "
-                    + "read it (gRPC's flow control: its window is full)";
+                    + "read it (gRPC's flow control: the stream takes no more)";
             loop.execute(() -> stalled(current, why)); // not inside the core's own send
             return false;
         }

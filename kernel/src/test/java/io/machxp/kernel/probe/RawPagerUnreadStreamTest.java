@@ -146,6 +146,6 @@ class RawPagerUnreadStreamTest {
         KernelHello hello = pager.stream(1).received.get(0).getKernelHello();
         assertThat(hello.getKernelName()).isEqualTo("probe");
         assertThat(hello.hasResume() || hello.hasReclaim()).as("a new session: %s", hello).isFalse();
-        assertThat(trace).anyMatch(t -> t.startsWith("pager-lost") && t.contains("read nothing"));
+        assertThat(trace).anyMatch(t -> t.startsWith("pager-lost") && t.contains("has not read what waits"));
     }
 }
