@@ -27,6 +27,12 @@ final class RawPager implements AutoCloseable {
     /** Pages of every object this pager serves. */
     static final int PAGE = 4096;
     static final long OBJECT_SIZE = 4L * PAGE;
+    /**
+     * What a kernel may send on a stream before the pager reads: a fixed window (gRPC's default
+     * grows it with the bandwidth-delay product, to 8 MiB), so that a pager that stops reading
+     * fills it soon.
+     */
+    static final int FLOW_CONTROL_WINDOW = 256 << 10;
 
     /** One Connect call from the kernel. */
     static final class Stream {
@@ -84,6 +90,7 @@ final class RawPager implements AutoCloseable {
 
     RawPager() throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .flowControlWindow(FLOW_CONTROL_WINDOW)
                 .addService(new MemoryObjectPagerGrpc.MemoryObjectPagerImplBase() {
                     @Override
                     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {

@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RawPagerUnreadStreamTest {
     private static final long TOKEN = 0x5eed_cafeL;
-    /** Enough lock_requests to fill any flow-control window of the pager's (gRPC's BDP grows one to 8 MiB). */
-    private static final int ROUNDS_PAST_ANY_WINDOW = (16 << 20) / (int) OBJECT_SIZE;
+    /** Lock_requests whose data_returns fill the pager's flow-control window four times over. */
+    private static final int ROUNDS_PAST_THE_WINDOW = 4 * RawPager.FLOW_CONTROL_WINDOW / (int) OBJECT_SIZE;
     private RawPager pager;
     private Kernel kernel;
     private int objectId;
@@ -90,7 +90,7 @@ class RawPagerUnreadStreamTest {
     @Test
     void aPagerThatStopsReadingMoreThanTheBytesBoundGetsAResume() throws Exception {
         start(welcome().setLeaseMillis(60_000).setSessionToken(TOKEN).build(),
-                new XpSendLimits(Duration.ofSeconds(60), 4 << 20));
+                new XpSendLimits(Duration.ofSeconds(60), 1 << 20));
         RawPager.Stream old = pager.stream(0);
         pager.answerHello = false; // the test answers the resume itself
         long sentBefore = old.sent.get(); // the welcome, ready and the supply: not numbered, numbered, numbered
@@ -98,7 +98,7 @@ class RawPagerUnreadStreamTest {
 
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
             if (pager.streams.size() < 2) {
-                askPagesBack(old, 40);
+                askPagesBack(old, 16); // 256 KiB of returns: a burst well under the bound
             }
             return pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty();
         });
@@ -139,7 +139,7 @@ class RawPagerUnreadStreamTest {
         start(welcome().build(), new XpSendLimits(Duration.ofMillis(300), 1L << 40));
         RawPager.Stream old = pager.stream(0);
         old.stopReading();
-        askPagesBack(old, ROUNDS_PAST_ANY_WINDOW);
+        askPagesBack(old, ROUNDS_PAST_THE_WINDOW);
 
         await().atMost(Duration.ofSeconds(20)).until(() -> old.ended && pager.streams.size() >= 2
                 && !pager.stream(1).received.isEmpty());
