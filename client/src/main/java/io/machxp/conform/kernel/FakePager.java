@@ -42,7 +42,9 @@ import java.util.function.Function;
  *           resume with that kernel id and token, an attempt above the last taken and a received
  *           count the pager sent moves the session to the new stream: the old one is ended
  *           (ESTALE) and fenced, the welcome says resumed and what the pager received, and what
- *           the kernel did not receive is sent again. Any other resume is refused with ESTALE.
+ *           the kernel did not receive is sent again, then the answers to the keepalives the
+ *           pager left unanswered on the old stream while silenced (a silence stands for a
+ *           stalled connection there). Any other resume is refused with ESTALE.
  * </pre>
  */
 public final class FakePager implements AutoCloseable {
@@ -272,6 +274,21 @@ public final class FakePager implements AutoCloseable {
                 .setReceived(received)).build());
         for (PagerToKernel m : s.sentAfter(r.getReceived())) {
             link.replay(m);
+        }
+        // A silence on the old stream stood for a stalled connection: the pager answers now the
+        // keepalives it got meanwhile, as a pager whose answers were lost with that stream would
+        // have them replayed (else the kernel counts them unanswered, and stalls again).
+        // Those the pager forgot (claimOnNextResume) come again, and are answered then.
+        java.util.Set<Long> comingAgain = new java.util.HashSet<>();
+        for (KernelToPager m : s.lostOnResume()) {
+            if (m.hasKernelKeepalive()) {
+                comingAgain.add(m.getKernelKeepalive().getSequence());
+            }
+        }
+        for (long sequence : old.takeUnanswered()) {
+            if (!comingAgain.contains(sequence)) {
+                link.send(KernelLink.keepaliveAnswer(sequence));
+            }
         }
         welcomed.add(link);
         notifyAll();

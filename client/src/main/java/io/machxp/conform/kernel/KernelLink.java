@@ -53,6 +53,8 @@ public final class KernelLink {
     private long arrivals;
     private final List<Long> keepaliveTimes = new ArrayList<>();
     private final List<Long> keepaliveSequences = new ArrayList<>();
+    /** Keepalives that came while the pager was silent, unanswered: answered after a resume. */
+    private final List<Long> unanswered = new ArrayList<>();
     /** The kernel's object ids on this stream. */
     private final Map<Integer, ServedObject> objects = new HashMap<>();
     private KernelToPager first;
@@ -86,8 +88,9 @@ public final class KernelLink {
             keepaliveTimes.add(System.nanoTime());
             keepaliveSequences.add(m.getKernelKeepalive().getSequence());
             if (!silent) {
-                send(PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder()
-                        .setSequence(m.getKernelKeepalive().getSequence())).build());
+                send(keepaliveAnswer(m.getKernelKeepalive().getSequence()));
+            } else {
+                unanswered.add(m.getKernelKeepalive().getSequence());
             }
             notifyAll();
             return;
@@ -132,6 +135,17 @@ public final class KernelLink {
         objects.put(i.getObjectId(), o);
         send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(i.getObjectId()).setSize(o.size()).setMayCache(true)).build());
+    }
+
+    static PagerToKernel keepaliveAnswer(long sequence) {
+        return PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder().setSequence(sequence)).build();
+    }
+
+    /** The keepalives that came while the pager was silent (it answers them after a resume); cleared. */
+    synchronized List<Long> takeUnanswered() {
+        List<Long> all = List.copyOf(unanswered);
+        unanswered.clear();
+        return all;
     }
 
     /** Names an object by the kernel's id on this stream (a reclaim names its objects). */

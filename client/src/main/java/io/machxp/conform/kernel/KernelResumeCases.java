@@ -173,6 +173,12 @@ final class KernelResumeCases {
         ServedObject o = p.serve(2);
         KernelProbe.Mapping m = p.map(o);
         that(m.link() == link, "the object was mapped on another session than the resumable one");
+        // A keepalive answered first: the kernel then has none left unanswered from before (one the
+        // pager got while silent in an earlier case is never answered), so the stall starts now,
+        // after the barrier below, not at the kernel's next check.
+        int keepalives = link.keepalives().size();
+        link.awaitCondition("a kernel_keepalive (answered) before the stall", () -> link.keepalives().size()
+                > keepalives, p.deadline());
         int hellos = p.pager().hellos();
         link.silence(true);
         long last = m.size() - p.pageSize();
