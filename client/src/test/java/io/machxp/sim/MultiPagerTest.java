@@ -163,6 +163,43 @@ class MultiPagerTest {
                 .isInstanceOf(KernelError.class);
     }
 
+    /**
+     * What the lost session's stream still brings before the first hello of the new session (here
+     * pager 1's answer to a keepalive A sent just before it lost the session) is the old session's:
+     * it was counted as received in the new one, whose keepalives and resumes then said the kernel
+     * had a message more than pager 1 ever sent it in that session, and the pager refused the
+     * resume of the new session's first stalled stream ("received N messages, but the pager sent
+     * N-1"), so the kernel had to reclaim instead.
+     */
+    @Test
+    void theLostSessionsLateMessagesDoNotCountInTheNewOne() {
+        Worker a = worker("A");
+        boolean[] armed = {true};
+        cluster.observe((sent, arrives, from, to, m) -> {
+            if (armed[0] && from.equals(SimCluster.PAGER + 1) && to.equals("A") && m instanceof PagerToKernel p
+                    && p.hasPagerKeepalive()) {
+                armed[0] = false; // A loses the session while the answer is on its way
+                cluster.at(arrives - 1, () -> cluster.kernel("A").core.onPagerLost(1, "test: the lease ran out"));
+            }
+        });
+        cluster.runUntil(cluster.now() + LEASE);
+        assertThat(armed[0]).as("pager 1 answered a keepalive").isFalse();
+        Object mapped = null;
+        for (int i = 0; i < 40 && !(mapped instanceof VmMapping); i++) {
+            mapped = this.<VmMapping>await(r -> a.core().vmMap(a.task(), "one", r));
+            if (mapped instanceof KernelError) {
+                cluster.runUntil(cluster.now() + LEASE / 4);
+            }
+        }
+        assertThat(mapped).isInstanceOf(VmMapping.class);
+        assertThat(trace).contains("A pager-rejoined");
+
+        cluster.stall("A", 1, LEASE * 6 / 5);
+        cluster.runUntil(cluster.now() + 3 * LEASE);
+        assertThat(trace).contains("A pager-stalled", "A pager-resumed");
+        assertThat(cluster.pagerStats(1).sessionsResumed()).isEqualTo(1);
+    }
+
     /** A kernel that lost its primary while it was joining a secondary again stops trying: it has no name. */
     @Test
     void aKernelWithoutItsPrimaryJoinsNoSecondaryAgain() {

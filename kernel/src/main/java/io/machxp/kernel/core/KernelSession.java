@@ -133,6 +133,16 @@ final class KernelSession {
         return pagerLost != null;
     }
 
+    /**
+     * Whether this session replaces a lost one and has sent no hello yet: what arrives from its
+     * pager now came on the lost session's stream (a keepalive answer on its way when the lease ran
+     * out, say) and is that session's, over as it is; counted here it would shift the new
+     * session's count of messages received, which its keepalives and resumes tell the pager.
+     */
+    boolean beforeRejoin() {
+        return rejoining != null && !rejoinOut;
+    }
+
     /** Whether the kernel lost its stream and is reconnecting. */
     boolean disconnected() {
         return disconnected != null;

@@ -337,6 +337,9 @@ final class KernelSessions {
         }
         VmObject o = core.objects.object(objectOf(m));
         if (o != null && retired(o)) {
+            if (sessions[pager].beforeRejoin()) {
+                return false; // the lost session's stream still delivering: that session is over
+            }
             core.violation("pager " + pager + " sent " + m.getRoutineCase() + " about an object of a session it "
                     + "ended", o.objectId, 0);
             return false;

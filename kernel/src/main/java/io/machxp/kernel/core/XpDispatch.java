@@ -27,7 +27,8 @@ import io.machxp.proto.xp.VmProt;
  *  memory_object_futex_granted, _futex_busy,      -> {@link KernelFutexes}
  *    _futex_probe, _relinquish_futex
  * </pre>
- * Nothing applies once the session is over for this kernel (lease lost, or shut down).
+ * Nothing applies once the session is over for this kernel (lease lost, or shut down), nor what
+ * its stream still brings before the session that replaces it (rejoining) sent its hello.
  *
  * <p>A pager message that breaks the protocol - an access value outside the enum, a grant, busy
  * or page nobody asked for, an offset outside the object - is a violation: logged and otherwise
@@ -50,7 +51,7 @@ final class XpDispatch {
      */
     void onXp(KernelSession session, PagerToKernel m) {
         session.checkLeaseNow(); // a message that waited out the lease in a paused kernel is stale
-        if (session.pagerLost()) {
+        if (session.pagerLost() || session.beforeRejoin()) {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }
         stats.received(m);
