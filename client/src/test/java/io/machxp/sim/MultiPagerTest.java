@@ -200,6 +200,36 @@ class MultiPagerTest {
         assertThat(cluster.pagerStats(1).sessionsResumed()).isEqualTo(1);
     }
 
+    /**
+     * The objects retired with a lost secondary pager's session are kept only while a task maps
+     * them (their mappings fail as they should); once the last such task ended, the kernel forgets
+     * them. Before, every loss kept every object of that pager (its table of pages, its futexes,
+     * the lost session) for as long as the kernel ran, so a pager lost again and again grew it.
+     */
+    @Test
+    void retiredObjectsAreForgottenOnceNoTaskMapsThem() {
+        Worker a = worker("A");
+        KernelCore core = a.core();
+        for (int round = 0; round < 3; round++) {
+            MachTask t = ok(r -> core.taskCreate("mapper", r));
+            Object mapped = null;
+            for (int i = 0; i < 40 && !(mapped instanceof VmMapping); i++) {
+                mapped = this.<VmMapping>await(r -> core.vmMap(t.id, "one", r));
+                if (mapped instanceof KernelError) {
+                    cluster.runUntil(cluster.now() + LEASE / 4);
+                }
+            }
+            assertThat(mapped).isInstanceOf(VmMapping.class);
+            core.onPagerLost(1, "test: the pager ended the session");
+            this.<Void>ok(r -> core.taskTerminate(t.id, "test: done", r));
+            if (round == 0) {
+                this.<Void>ok(r -> core.taskTerminate(a.task(), "test: done", r)); // it mapped the first "one" too
+            }
+        }
+        // "zero" stays cached (its task ended; its pager is not lost); no task maps a retired "one".
+        assertThat(core.objectCount()).as("zero only: every retired 'one' went with its last task").isEqualTo(1);
+    }
+
     /** A kernel that lost its primary while it was joining a secondary again stops trying: it has no name. */
     @Test
     void aKernelWithoutItsPrimaryJoinsNoSecondaryAgain() {

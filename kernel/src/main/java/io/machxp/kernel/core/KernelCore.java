@@ -547,6 +547,15 @@ public final class KernelCore {
 
     // ---- inspection (core thread) -------------------------------------------------------------
 
+    /**
+     * How many memory objects the kernel keeps now: mapped, cached after their tasks ended, or
+     * retired with a lost secondary pager while a task still maps them; for tests and tools.
+     */
+    public int objectCount() {
+        checkThread();
+        return objects.count();
+    }
+
     /** The futex at a task's address, for tests and tools; null if this kernel has none there. */
     public FutexEntry futexAt(long taskId, long address) {
         checkThread();

@@ -85,6 +85,21 @@ final class KernelObjects {
         objectsByName.remove(o.name, o);
     }
 
+    /**
+     * Object {@code o}, retired with its pager's lost session, is mapped by no task any more: no
+     * call can name it, and the kernel forgets it (else each loss of a pager would keep its
+     * objects, their tables of pages and futexes, for as long as the kernel runs).
+     */
+    void forget(VmObject o) {
+        objectsByName.remove(o.name, o);
+        objectsById.remove(o.objectId, o);
+    }
+
+    /** How many objects the kernel keeps (mapped, cached, or retired and still mapped). */
+    int count() {
+        return objectsById.size();
+    }
+
     // ---- vm_map -------------------------------------------------------------------------------
 
     void vmMap(long taskId, String objectName, Reply<VmMapping> reply) {

@@ -57,7 +57,9 @@ final class KernelSessions {
     /**
      * The objects of secondary pagers' lost sessions, by id, with the session they were lost with:
      * the mappings tasks made of them fail as that session's objects did, whatever the pager's new
-     * session does (a new session's objects are new objects, with new ids).
+     * session does (a new session's objects are new objects, with new ids). Kept while a task maps
+     * them: the last mapping's end forgets an object ({@link #unmapped}), one no task maps is
+     * forgotten at once.
      */
     private final Map<Integer, KernelSession> retired = new HashMap<>();
     /** Set when the kernel shuts down: no session is opened again. */
@@ -288,13 +290,28 @@ final class KernelSessions {
      */
     private void rejoinLater(KernelSession lost, String reason) {
         for (VmObject o : core.objects.servedBy(lost.pager)) {
-            retired.put(o.objectId, lost);
-            core.objects.forgetName(o);
+            if (o.mappings > 0) {
+                retired.put(o.objectId, lost);
+                core.objects.forgetName(o);
+            } else {
+                core.objects.forget(o); // cached, mapped by no task: nothing can name it any more
+            }
         }
         KernelSession next = new KernelSession(core, lost.pager, name, env, stats);
         sessions[lost.pager] = next;
         mirror(next);
         next.rejoinAfter(reason, KernelSession.retryNanos(lost.leaseNanos()));
+    }
+
+    /**
+     * A task's mapping of {@code o} went (its task ended): a retired object that no task maps any
+     * more is forgotten, with its place in {@link #retired} (and, with its last object, the lost
+     * session it kept).
+     */
+    void unmapped(VmObject o) {
+        if (o.mappings <= 0 && retired.remove(o.objectId) != null) {
+            core.objects.forget(o);
+        }
     }
 
     /** A new session of {@code s.pager} was welcomed: the gate counts it again. */

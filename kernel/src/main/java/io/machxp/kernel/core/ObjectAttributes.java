@@ -53,6 +53,7 @@ final class ObjectAttributes {
     static void unmapped(KernelCore core, VmObject o) {
         o.mappings--;
         dropIfUnmapped(core, o);
+        core.sessions.unmapped(o);
     }
 
     /** With may_cache false and no task mapping {@code o}: drop what may not be cached. */
