@@ -147,7 +147,8 @@ final class FutexForwards {
         // The grant's page (the pager's copy of the one forwarded) is not installed: this kernel's
         // copy is as new, or newer if written since.
         if (g.getRelinquish()) {
-            futexes.onRelinquishFutex(e, g.getRelinquishPriority());
+            futexes.onRelinquishFutex(e, g.getRelinquishPriority(), false,
+                    g.hasRelinquishWaitedNanos() ? g.getRelinquishWaitedNanos() : -1);
         }
         return true;
     }

@@ -204,14 +204,15 @@ final class FutexGrants {
 
     /** relinquish_futex: another kernel waits, at {@code priority}; sent again when that changes. */
     void onRelinquishFutex(FutexEntry e, int priority) {
-        onRelinquishFutex(e, priority, false);
+        onRelinquishFutex(e, priority, false, -1);
     }
 
     /**
      * relinquish_futex at {@code priority}; {@code requeued}: the waiter elsewhere is a thread whose
-     * priority just changed, which comes after this kernel's waiters of that priority.
+     * priority just changed, which comes after this kernel's waiters of that priority;
+     * {@code waitedNanos}: how long it has waited (-1: not known).
      */
-    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued) {
+    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
@@ -222,7 +223,7 @@ final class FutexGrants {
             }
             if (isLive(s) && unownedHere(s)) {
                 if (holds.keeps(e, priority)) {
-                    remoteWaits(e, priority, requeued); // a local thread that takes it meanwhile is boosted
+                    remoteWaits(e, priority, requeued, waitedNanos); // a local thread that takes it meanwhile is boosted
                     inheritance.refresh(e);
                     return; // the policy keeps it a while (a minimum hold): given back when that ends
                 }
@@ -234,19 +235,19 @@ final class FutexGrants {
             if (isNoPage(s) && unownedHere(s)) {
                 if (e.waiters.isEmpty()) {
                     if (holds.keeps(e, priority)) {
-                        remoteWaits(e, priority, requeued); // pending until the hold ends
+                        remoteWaits(e, priority, requeued, waitedNanos); // pending until the hold ends
                         return;
                     }
                     e.setState(ABSENT); // its word is already where the page is
                     sendReleased(e);
                 } else {
-                    remoteWaits(e, priority, requeued); // one waiter gets it first, when the page is here
+                    remoteWaits(e, priority, requeued, waitedNanos); // one waiter gets it first, when the page is here
                 }
                 return;
             }
             // A local thread holds it: give it back when that thread unlocks (Part IV), and
             // meanwhile let the owner run at the priority waiting elsewhere.
-            remoteWaits(e, priority, requeued);
+            remoteWaits(e, priority, requeued, waitedNanos);
             if (hasWaiters(s)) {
                 inheritance.refresh(e);
                 return;
@@ -306,10 +307,16 @@ final class FutexGrants {
     /**
      * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the same priority
      * is now (a higher priority is a new waiter, and so is a waiter {@code requeued} after its priority
-     * changed; the same or a lower one otherwise keeps the place of the wait it continues).
+     * changed; the same or a lower one otherwise keeps the place of the wait it continues). When
+     * the pager says how long the waiter elsewhere has waited ({@code waitedNanos} >= 0), its
+     * place is where that wait began instead, as Linux orders equals by when each blocked.
      */
-    private void remoteWaits(FutexEntry e, int priority, boolean requeued) {
-        if (!e.relinquishPending || priority > e.remotePriority || requeued) {
+    private void remoteWaits(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
+        if (waitedNanos >= 0) {
+            e.remoteSinceKnown = true;
+            e.remoteSinceNanos = core.env.nanoTime() - waitedNanos;
+        } else if (!e.relinquishPending || priority > e.remotePriority || requeued) {
+            e.remoteSinceKnown = false;
             e.remoteSince = e.waiters.mark();
         }
         e.relinquishPending = true;
@@ -482,10 +489,15 @@ final class FutexGrants {
         e.grantAwaitsPage = false;
         e.relinquishPending = false;
         e.remotePriority = 0;
+        e.remoteSinceKnown = false;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
                 .setOwnerDied(e.ownerDiedAtGrant) // the word never had it recorded: the next grant will
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
+        long waited = again ? e.waiters.topWaitedNanos(pi, core.env.nanoTime()) : -1;
+        if (waited >= 0) {
+            released.setRequestWaitedNanos(waited);
+        }
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
         releasePages.leave(e, released);
@@ -497,8 +509,13 @@ final class FutexGrants {
         e.request = kind;
         holds.asked(e);
         e.requestedPriority = pi ? e.waiters.topPriority() : 0;
-        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+        MemoryObjectLockFutex.Builder ask = MemoryObjectLockFutex.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)
-                .setPriority(e.requestedPriority)).build());
+                .setPriority(e.requestedPriority);
+        long waited = kind == FutexEntry.Request.LOCK ? e.waiters.topWaitedNanos(pi, core.env.nanoTime()) : -1;
+        if (waited >= 0) {
+            ask.setWaitedNanos(waited);
+        }
+        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(ask).build());
     }
 }

@@ -97,7 +97,7 @@ final class FutexInheritance {
         scheduler.priorityChanged(t);
         if (t.waiter != null && t.waiter.entry != null) {
             FutexEntry waitedFor = t.waiter.entry;
-            waitedFor.waiters.requeue(t.waiter); // behind its new equals, as Linux requeues it
+            waitedFor.waiters.requeue(t.waiter, env.nanoTime()); // behind its new equals, as Linux requeues it
             FutexWaiter before = waitedFor.requeuedNow;
             waitedFor.requeuedNow = t.waiter; // the pager is told, if it is the top waiter
             refresh(waitedFor);
@@ -149,9 +149,14 @@ final class FutexInheritance {
         int top = e.waiters.topPriority();
         if (top != e.requestedPriority) {
             e.requestedPriority = top;
-            core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+            MemoryObjectLockFutex.Builder update = MemoryObjectLockFutex.newBuilder()
                     .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)
-                    .setRequeued(e.requeuedNow != null && e.waiters.peek(true) == e.requeuedNow)).build());
+                    .setRequeued(e.requeuedNow != null && e.waiters.peek(true) == e.requeuedNow);
+            long waited = e.waiters.topWaitedNanos(true, env.nanoTime());
+            if (waited >= 0) {
+                update.setWaitedNanos(waited);
+            }
+            core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(update).build());
         }
     }
 

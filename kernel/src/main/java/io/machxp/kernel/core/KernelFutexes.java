@@ -319,9 +319,11 @@ final class KernelFutexes {
 
     /**
      * With a kernel waiting elsewhere (relinquish pending): whether the top local waiter comes
-     * before it - a higher priority, or the same one and blocked before the relinquish came
-     * (without PI: blocked before). The futex then goes to that waiter here, and the relinquish
-     * stays pending for its unlock; so highest priority first, FIFO among equals, across kernels.
+     * before it - a higher priority, or the same one and blocked before the waiter elsewhere
+     * (without PI: blocked before). When the pager said how long the waiter elsewhere has waited,
+     * "before" compares when each began waiting (on this kernel's clock); else, when the relinquish
+     * came. The futex then goes to that waiter here, and the relinquish stays pending for its
+     * unlock; so highest priority first, FIFO among equals, across kernels.
      */
     private boolean localWaiterFirst(FutexEntry e) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
@@ -330,7 +332,10 @@ final class KernelFutexes {
         }
         int local = pi ? top.thread.effectivePriority : 0;
         int remote = pi ? e.remotePriority : 0;
-        return local > remote || local == remote && WaitQueue.before(top, e.remoteSince);
+        if (local != remote) {
+            return local > remote;
+        }
+        return e.remoteSinceKnown ? top.sinceNanos < e.remoteSinceNanos : WaitQueue.before(top, e.remoteSince);
     }
 
     /**
@@ -384,12 +389,15 @@ final class KernelFutexes {
     }
 
     void onRelinquishFutex(FutexEntry e, int priority) {
-        grants.onRelinquishFutex(e, priority, false);
+        grants.onRelinquishFutex(e, priority, false, -1);
     }
 
-    /** relinquish_futex, {@code requeued}: the waiter elsewhere just changed priority (FutexGrants). */
-    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued) {
-        grants.onRelinquishFutex(e, priority, requeued);
+    /**
+     * relinquish_futex, {@code requeued}: the waiter elsewhere just changed priority; it has waited
+     * {@code waitedNanos} (-1: the pager did not say) (FutexGrants).
+     */
+    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
+        grants.onRelinquishFutex(e, priority, requeued, waitedNanos);
     }
 
     void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
@@ -419,7 +427,7 @@ final class KernelFutexes {
 
     private void enqueue(FutexWaiter w, FutexEntry e) {
         w.entry = e;
-        e.waiters.add(w);
+        e.waiters.add(w, env.nanoTime());
     }
 
     /**

@@ -158,7 +158,8 @@ final class XpDispatch {
                 futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
                         g.getOwnerDied());
                 if (g.getRelinquish()) {
-                    futexes.onRelinquishFutex(e, g.getRelinquishPriority()); // in the same step: no unlock between
+                    futexes.onRelinquishFutex(e, g.getRelinquishPriority(), false, // in the same step: no unlock between
+                            g.hasRelinquishWaitedNanos() ? g.getRelinquishWaitedNanos() : -1);
                 }
             }
             case MEMORY_OBJECT_FUTEX_BUSY -> {
@@ -189,7 +190,7 @@ final class XpDispatch {
                     futexes.onRelinquishTry(e);
                 } else {
                     futexes.forwards.order(e, r); // direct handoff (xp-spec 14): set, or withdrawn
-                    futexes.onRelinquishFutex(e, r.getPriority(), r.getRequeued());
+                    futexes.onRelinquishFutex(e, r.getPriority(), r.getRequeued(), r.hasWaitedNanos() ? r.getWaitedNanos() : -1);
                 }
             }
             default -> core.violation("a message with no routine", 0, 0);

@@ -64,6 +64,13 @@ public final class FutexEntry {
      * {@code remotePriority}: among equal priorities, local waiters that came before go first.
      */
     public long remoteSince;
+    /**
+     * When the top waiter elsewhere began waiting at {@code remotePriority}, on this kernel's clock
+     * (now less the relinquish's waited_nanos), if {@code remoteSinceKnown}: then it, not
+     * {@link #remoteSince}, orders it among the local waiters of its priority.
+     */
+    public long remoteSinceNanos;
+    public boolean remoteSinceKnown;
     /** The priority this kernel's outstanding lock_futex waits with at the pager. */
     public int requestedPriority;
     /**

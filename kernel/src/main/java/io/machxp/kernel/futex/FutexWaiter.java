@@ -30,6 +30,12 @@ public final class FutexWaiter {
     public FutexEntry entry;
     /** Order of arrival in the futex's {@link WaitQueue}. */
     long arrival;
+    /**
+     * When it began waiting at its present priority, on the kernel's clock (env.nanoTime): when
+     * it blocked, or when it was last requeued. How long it has waited goes to the pager, so that
+     * a holder elsewhere can place it among its own waiters of that priority (xp-spec 8.6).
+     */
+    public long sinceNanos;
     private boolean done;
 
     /** A lock (waits for an owner) or a trylock (answered null where it would wait). */

@@ -16,8 +16,10 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
     private final List<FutexWaiter> waiters = new ArrayList<>();
     private long nextArrival;
 
-    public void add(FutexWaiter w) {
+    /** Queues {@code w}, which blocks now ({@code nowNanos}, the kernel's clock). */
+    public void add(FutexWaiter w, long nowNanos) {
         w.arrival = nextArrival++;
+        w.sinceNanos = nowNanos;
         waiters.add(w);
     }
 
@@ -27,6 +29,15 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
      */
     public long mark() {
         return nextArrival++;
+    }
+
+    /**
+     * How long the next owner ({@link #peek}) has waited at its priority at {@code nowNanos}, for
+     * the pager (lock_futex.waited_nanos); -1 if nobody waits.
+     */
+    public long topWaitedNanos(boolean byPriority, long nowNanos) {
+        FutexWaiter top = peek(byPriority);
+        return top == null ? -1 : Math.max(0, nowNanos - top.sinceNanos);
     }
 
     /** Whether {@code w} arrived before the point {@code mark}. */
@@ -39,9 +50,9 @@ public final class WaitQueue implements Iterable<FutexWaiter> {
      * as a new arrival: Linux requeues the rt_mutex waiter of a task whose priority changed, after
      * its equals (rt_mutex_adjust_prio_chain). A waiter not queued here is left alone.
      */
-    public void requeue(FutexWaiter w) {
+    public void requeue(FutexWaiter w, long nowNanos) {
         if (waiters.remove(w)) {
-            add(w);
+            add(w, nowNanos);
         }
     }
 

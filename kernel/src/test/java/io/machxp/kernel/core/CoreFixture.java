@@ -251,6 +251,22 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority).setRequeued(requeued)).build());
     }
 
+    /**
+     * A grant that is also a relinquish (other kernels wait): at {@code priority}, its top waiter
+     * elsewhere having waited {@code waitedNanos}.
+     */
+    void grantWithRelinquish(long offset, int priority, long waitedNanos) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens).setRelinquish(true)
+                .setRelinquishPriority(priority).setRelinquishWaitedNanos(waitedNanos)).build());
+    }
+
+    /** relinquish_futex at {@code priority}, its top waiter elsewhere having waited {@code waitedNanos}. */
+    void relinquishWaited(long offset, int priority, long waitedNanos) {
+        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority).setWaitedNanos(waitedNanos)).build());
+    }
+
     /** relinquish_futex with try: another kernel's trylock. */
     void relinquishTry(long offset) {
         core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()

@@ -268,6 +268,98 @@ class KernelCorePiTest {
         }
     }
 
+    /**
+     * scenarios/unlock-waiters-fifo-across-kernels.yaml at the kernel the futex moves to: among
+     * equal priorities the waiter that blocked first goes first, across kernels too. The grant
+     * says how long the top waiter elsewhere has waited: a local waiter of its priority that
+     * blocked after it comes after it (the futex goes back to the pager at the unlock), one that
+     * blocked before comes first (Linux: FIFO among equals by the time each blocked).
+     */
+    @Test
+    void aWaiterElsewhereThatBlockedBeforeALocalEqualGoesFirst() {
+        for (long remoteWaited : new long[] {25 * MS, 5 * MS}) {
+            CoreFixture b = new CoreFixture(CoreOptions.DEFAULT);
+            MachThread w1 = b.thread(30);
+            Answer<AcquirePath> first = b.lock(w1, b.base);
+            b.env.advance(20 * MS);
+            MachThread w3 = b.thread(30);
+            Answer<AcquirePath> local = b.lock(w3, b.base);
+            b.env.advance(10 * MS); // w3 has waited 10ms when the grant comes
+            b.env.drain();
+            b.grantWithRelinquish(0, 30, remoteWaited);
+            if (b.env.drain().stream().anyMatch(KernelToPager::hasMemoryObjectDataRequest)) {
+                b.zeroFill(0); // the page comes after the grant
+            }
+            assertThat(first.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+            b.env.drain();
+            b.unlock(w1, b.base).value();
+            if (remoteWaited > 10 * MS) {
+                assertThat(local.answered()).as("the waiter elsewhere blocked before w3").isFalse();
+                assertThat(b.env.drain()).extracting(KernelToPager::getRoutineCase)
+                        .contains(MEMORY_OBJECT_FUTEX_RELEASED);
+            } else {
+                assertThat(local.value()).as("w3 blocked before the waiter elsewhere")
+                        .isEqualTo(AcquirePath.LOCAL_HANDOFF);
+            }
+        }
+    }
+
+    /**
+     * The same at a holder told by relinquish_futex: a waiter elsewhere at a local waiter's
+     * priority goes where its wait began, not where the relinquish came.
+     */
+    @Test
+    void aRelinquishPlacesTheWaiterElsewhereByHowLongItWaited() {
+        for (long remoteWaited : new long[] {15 * MS, 5 * MS}) {
+            CoreFixture h = new CoreFixture(CoreOptions.DEFAULT);
+            MachThread owner = h.thread(10);
+            h.acquireFromPager(owner, h.base);
+            MachThread local = h.thread(30);
+            Answer<AcquirePath> w = h.lock(local, h.base);
+            h.env.advance(10 * MS);
+            h.relinquishWaited(0, 30, remoteWaited);
+            h.env.drain();
+            h.unlock(owner, h.base).value();
+            if (remoteWaited > 10 * MS) {
+                assertThat(w.answered()).as("the waiter elsewhere blocked first").isFalse();
+                assertThat(h.env.drain()).extracting(KernelToPager::getRoutineCase)
+                        .contains(MEMORY_OBJECT_FUTEX_RELEASED);
+            } else {
+                assertThat(w.value()).as("the local waiter blocked first").isEqualTo(AcquirePath.LOCAL_HANDOFF);
+            }
+        }
+    }
+
+    /** The waiting kernel's side: lock_futex, its updates and a release that asks again say how long the top waiter waited. */
+    @Test
+    void theKernelTellsThePagerHowLongItsTopWaiterWaited() {
+        MachThread w1 = k.thread(30);
+        k.lock(w1, k.base);
+        MemoryObjectLockFutex ask = k.single().getMemoryObjectLockFutex();
+        assertThat(ask.hasWaitedNanos()).isTrue();
+        assertThat(ask.getWaitedNanos()).isZero();
+        k.env.advance(10 * MS);
+        MachThread w2 = k.thread(50);
+        k.lock(w2, k.base);
+        MemoryObjectLockFutex higher = k.single().getMemoryObjectLockFutex();
+        assertThat(higher.getUpdate()).isTrue();
+        assertThat(higher.getWaitedNanos()).as("w2 just blocked").isZero();
+
+        MachThread owner = k.thread(10);
+        k.acquireFromPager(owner, k.base + 64);
+        MachThread w3 = k.thread(40);
+        k.lock(w3, k.base + 64);
+        k.env.advance(7 * MS);
+        k.relinquish(64, 60);
+        k.env.drain();
+        k.unlock(owner, k.base + 64).value();
+        io.machxp.proto.xp.MemoryObjectFutexReleased released = k.env.drain().stream()
+                .filter(KernelToPager::hasMemoryObjectFutexReleased).findFirst().orElseThrow()
+                .getMemoryObjectFutexReleased();
+        assertThat(released.getRequestAgain()).isTrue();
+        assertThat(released.getRequestWaitedNanos()).as("w3 has waited 7ms").isEqualTo(7 * MS);
+    }
+
     /** The waiting kernel's side: an update caused by the top waiter's own priority change says requeued. */
     @Test
     void aLockFutexUpdateSaysRequeuedWhenTheTopWaitersPriorityChanged() {

@@ -96,6 +96,10 @@ final class PagerForwards {
     private void send(FutexRecord f, FutexForwarding fw, int priority) {
         MemoryObjectRelinquishFutex.Builder r = MemoryObjectRelinquishFutex.newBuilder()
                 .setObjectId(fw.from.objectIdOf(f.key.object())).setOffset(f.key.offset()).setPriority(priority);
+        long waited = f.queue.topWaitedNanos(core.env.nanoTime()); // xp-spec 8.6, as a plain relinquish
+        if (waited >= 0) {
+            r.setWaitedNanos(waited);
+        }
         if (!fw.withdrawn) {
             r.setForwardTo(fw.to.kernelId).setForwardToken(fw.token)
                     .setForwardSession(fw.to.replay == null ? 0 : fw.to.replay.token); // 0: a session without a lease

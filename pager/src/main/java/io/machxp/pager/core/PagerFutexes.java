@@ -1,6 +1,7 @@
 package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexQueue;
 import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
@@ -158,10 +159,11 @@ final class PagerFutexes {
                 return;
             }
             if (m.getRequeued()) {
-                f.queue.requeue(s, m.getPriority());
+                f.queue.requeue(s, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
                 askToRelinquish(f, s);
             } else {
-                f.queue.reprioritize(s, m.getPriority());
+                f.queue.reprioritize(s, m.getPriority(),
+                        m.hasWaitedNanos() ? since(true, m.getWaitedNanos()) : FutexQueue.KEEP);
                 askToRelinquish(f);
             }
             return;
@@ -190,9 +192,18 @@ final class PagerFutexes {
             tries.tryLock(f, s);
             return;
         }
-        f.queue.add(s, m.getPriority());
+        f.queue.add(s, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
         s.queued.add(key);
         askToRelinquish(f);
+    }
+
+    /**
+     * When a kernel's top waiter began waiting, on the pager's clock: now less the waited_nanos it
+     * said, or now (the request's arrival) if it did not say.
+     */
+    private long since(boolean said, long waitedNanos) {
+        long now = core.env.nanoTime();
+        return said ? now - Math.max(0, waitedNanos) : now;
     }
 
     /**
@@ -272,7 +283,8 @@ final class PagerFutexes {
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();
-        release(f, r.getRequestAgain() ? s : null, r.getRequestPriority(), r.getForwardedToken());
+        release(f, r.getRequestAgain() ? s : null, r.getRequestPriority(),
+                since(r.hasRequestWaitedNanos(), r.getRequestWaitedNanos()), r.getForwardedToken());
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------
@@ -348,7 +360,7 @@ final class PagerFutexes {
     private void releaseUnseen(FutexRecord f) {
         f.ownerDied |= f.grantOwnerDied;
         f.handoff = !f.queue.isEmpty(); // kernels waited while it was held: for its owner, as far as they know
-        release(f, null, 0, -1); // without a release: whether a copy went is not known
+        release(f, null, 0, 0, -1); // without a release: whether a copy went is not known
     }
 
     // ---- grants -------------------------------------------------------------------------------
@@ -356,13 +368,14 @@ final class PagerFutexes {
     /**
      * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
      * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
-     * (futex_released with request_again): queued first, so that the grant made now knows of it.
+     * (futex_released with request_again; its top waiter waiting since {@code since}, pager
+     * clock): queued first, so that the grant made now knows of it.
      */
-    private void release(FutexRecord f, KernelSession again, int priority, long copied) {
+    private void release(FutexRecord f, KernelSession again, int priority, long since, long copied) {
         f.holder.held.remove(f.key);
         f.holder = null;
         if (again != null) {
-            f.queue.add(again, priority);
+            f.queue.add(again, priority, since);
             again.queued.add(f.key);
         }
         f.relinquishSent = false;
@@ -421,6 +434,10 @@ final class PagerFutexes {
             f.relinquishSent = true;
             f.relinquishPriority = f.queue.topPriority();
             granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
+            long waited = f.queue.topWaitedNanos(core.env.nanoTime());
+            if (waited >= 0) {
+                granted.setRelinquishWaitedNanos(waited);
+            }
         } else if (!f.queue.isEmpty()) {
             leases.notYet(f, f.queue.topPriority());
         }
@@ -459,9 +476,14 @@ final class PagerFutexes {
         if (forwards.order(f, top)) {
             return; // direct handoff: the holder hands it to the head of the queue
         }
-        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
-                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                .setPriority(top).setRequeued(requeued != null && f.queue.peek() == requeued)).build());
+        MemoryObjectRelinquishFutex.Builder ask = MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
+                .setPriority(top).setRequeued(requeued != null && f.queue.peek() == requeued);
+        long waited = f.queue.topWaitedNanos(core.env.nanoTime());
+        if (waited >= 0) {
+            ask.setWaitedNanos(waited);
+        }
+        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(ask).build());
     }
 
     /** The lease of grant {@code token} of {@code f} ended: its holder is asked now, if it still holds it. */

@@ -1,6 +1,7 @@
 package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexQueue;
 import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
@@ -154,7 +155,8 @@ final class SnapshotReader {
         f.holder = image.hasHolder() ? session(image.getHolder()) : null;
         f.queue.restoreArrivals(image.getArrivals());
         for (FutexWaiter w : image.getWaitersList()) {
-            f.queue.restoreWaiter(session(w.getSession()), w.getPriority(), w.getArrival());
+            f.queue.restoreWaiter(session(w.getSession()), w.getPriority(), w.getArrival(),
+                    w.hasSince() ? w.getSince() : FutexQueue.UNKNOWN);
         }
         f.relinquishSent = image.getRelinquishSent();
         f.relinquishPriority = image.getRelinquishPriority();

@@ -1,6 +1,7 @@
 package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexQueue;
 import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.pager.store.MemoryPageStore;
@@ -141,8 +142,13 @@ final class SnapshotWriter {
         if (f.lastHolderName != null) {
             b.setLastHolderName(f.lastHolderName);
         }
-        f.queue.forEachWaiter((s, priority, arrival) -> b.addWaiters(FutexWaiter.newBuilder().setSession(id(s))
-                .setPriority(priority).setArrival(arrival)));
+        f.queue.forEachWaiter((s, priority, arrival, since) -> {
+            FutexWaiter.Builder w = FutexWaiter.newBuilder().setSession(id(s)).setPriority(priority).setArrival(arrival);
+            if (since != FutexQueue.UNKNOWN) {
+                w.setSince(since);
+            }
+            b.addWaiters(w);
+        });
         f.tries.forEach(s -> b.addTries(id(s)));
         return b.build();
     }

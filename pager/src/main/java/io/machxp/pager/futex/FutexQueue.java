@@ -12,10 +12,17 @@ import java.util.TreeSet;
  * keeps its arrival number, so it goes back to where it arrived among the kernels of its new
  * priority, unless the kernel's top waiter was requeued ({@link #requeue}: a new arrival number,
  * behind its new equals). With every priority 0 this is FIFO. Priorities are XP's uint32, compared unsigned.
- * Pager core thread only.
+ * Each kernel also has when its top waiter began waiting, on the pager's clock (its lock_futex's
+ * waited_nanos counted back, or the arrival), which relinquish_futex passes to the holder (xp-spec
+ * 8.6); it does not change the order. Pager core thread only.
  */
 public final class FutexQueue {
-    private record Waiter(KernelSession kernel, int priority, long arrival) {}
+    private record Waiter(KernelSession kernel, int priority, long arrival, long since) {}
+
+    /** A {@code since} not known (a waiter restored from a snapshot, which does not keep it). */
+    public static final long UNKNOWN = Long.MIN_VALUE;
+    /** For {@link #reprioritize}: the kernel did not say how long its top waiter waited; keep what was known. */
+    public static final long KEEP = Long.MIN_VALUE + 1;
 
     private static final Comparator<Waiter> GRANT_ORDER = (a, b) -> a.priority != b.priority
             ? Integer.compareUnsigned(b.priority, a.priority)
@@ -25,24 +32,27 @@ public final class FutexQueue {
     private final Map<KernelSession, Waiter> byKernel = new HashMap<>();
     private long arrivals;
 
-    /** Queues a kernel that is not queued yet. */
-    public void add(KernelSession kernel, int priority) {
+    /** Queues a kernel that is not queued yet, whose top waiter began waiting at {@code since} (pager clock). */
+    public void add(KernelSession kernel, int priority, long since) {
         if (byKernel.containsKey(kernel)) {
             throw new IllegalStateException(kernel + " is already queued");
         }
-        Waiter w = new Waiter(kernel, priority, arrivals++);
+        Waiter w = new Waiter(kernel, priority, arrivals++, since);
         order.add(w);
         byKernel.put(kernel, w);
     }
 
-    /** Gives a queued kernel a new priority, keeping its arrival number; false if it is not queued. */
-    public boolean reprioritize(KernelSession kernel, int priority) {
+    /**
+     * Gives a queued kernel a new priority, keeping its arrival number, and its top waiter's
+     * {@code since}; false if it is not queued.
+     */
+    public boolean reprioritize(KernelSession kernel, int priority, long since) {
         Waiter w = byKernel.get(kernel);
         if (w == null) {
             return false;
         }
         order.remove(w);
-        Waiter moved = new Waiter(kernel, priority, w.arrival);
+        Waiter moved = new Waiter(kernel, priority, w.arrival, since == KEEP ? w.since : since);
         order.add(moved);
         byKernel.put(kernel, moved);
         return true;
@@ -53,13 +63,13 @@ public final class FutexQueue {
      * priority: its top waiter's priority changed, and Linux requeues such a waiter as if it had
      * just blocked. False if it is not queued.
      */
-    public boolean requeue(KernelSession kernel, int priority) {
+    public boolean requeue(KernelSession kernel, int priority, long since) {
         Waiter w = byKernel.get(kernel);
         if (w == null) {
             return false;
         }
         order.remove(w);
-        Waiter moved = new Waiter(kernel, priority, arrivals++);
+        Waiter moved = new Waiter(kernel, priority, arrivals++, since);
         order.add(moved);
         byKernel.put(kernel, moved);
         return true;
@@ -107,15 +117,18 @@ public final class FutexQueue {
         return out;
     }
 
-    /** A waiting kernel as a snapshot writes it: its priority and arrival number. */
+    /**
+     * A waiting kernel as a snapshot writes it: its priority, arrival number, and when its top
+     * waiter began waiting ({@link #UNKNOWN} if not known).
+     */
     public interface WaiterVisitor {
-        void waiter(KernelSession kernel, int priority, long arrival);
+        void waiter(KernelSession kernel, int priority, long arrival, long since);
     }
 
     /** Each waiting kernel in grant order, with its priority and arrival number (for snapshots). */
     public void forEachWaiter(WaiterVisitor visitor) {
         for (Waiter w : order) {
-            visitor.waiter(w.kernel, w.priority, w.arrival);
+            visitor.waiter(w.kernel, w.priority, w.arrival, w.since);
         }
     }
 
@@ -125,11 +138,11 @@ public final class FutexQueue {
     }
 
     /** Restores a snapshot's waiter, with its arrival number (in grant order, after the count). */
-    public void restoreWaiter(KernelSession kernel, int priority, long arrival) {
+    public void restoreWaiter(KernelSession kernel, int priority, long arrival, long since) {
         if (byKernel.containsKey(kernel) || arrival >= arrivals) {
             throw new IllegalStateException(kernel + " is queued twice, or arrived after the count of arrivals");
         }
-        Waiter w = new Waiter(kernel, priority, arrival);
+        Waiter w = new Waiter(kernel, priority, arrival, since);
         order.add(w);
         byKernel.put(kernel, w);
     }
@@ -137,6 +150,17 @@ public final class FutexQueue {
     /** Restores a snapshot's count of arrivals (before its waiters). */
     public void restoreArrivals(long count) {
         arrivals = count;
+    }
+
+    /**
+     * How long the top waiter of the kernel to grant next has waited at {@code now} (pager clock),
+     * or -1 when nobody waits or that is not known.
+     */
+    public long topWaitedNanos(long now) {
+        if (order.isEmpty() || order.first().since == UNKNOWN) {
+            return -1;
+        }
+        return Math.max(0, now - order.first().since);
     }
 
     /** The highest priority waiting (uint32), 0 when nobody waits. */

@@ -28,6 +28,8 @@ import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectFutexProbe;
 import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
 import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.VmProt;
@@ -63,7 +65,14 @@ class PagerCoreTest {
                 public void endSession(long sessionId, XpProtocolError error, String message) {
                     protocolEnded.put(sessionId, error + ": " + message);
                 }
+
+                @Override
+                public long nanoTime() {
+                    return clock[0];
+                }
             }, stats);
+    /** The pager's clock, moved by hand. */
+    private final long[] clock = {1_000_000_000L};
     private final Map<Long, String> protocolEnded = new HashMap<>();
 
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
@@ -679,6 +688,41 @@ class PagerCoreTest {
         assertThat(said(c)).as("C before B, which was requeued behind it").containsExactly("granted+relinquish 4");
         released(c, 0);
         assertThat(said(b)).containsExactly("granted");
+    }
+
+    /**
+     * "Blocked first" across kernels (xp-spec 8.6): a relinquish and a grant that carries one say
+     * how long the first kernel in the queue has waited, its own kernel's waited_nanos plus the
+     * time since on the pager's clock; a kernel that did not say waits from its lock_futex's arrival.
+     */
+    @Test
+    void aRelinquishSaysHowLongTheWaiterElsewhereWaited() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        long c = kernel(3, "C");
+        lock(a, 0, 0);
+        said(a);
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(0).setPriority(30).setWaitedNanos(4_000_000)).build());
+        MemoryObjectRelinquishFutex ask = inbox.get(a).get(0).getMemoryObjectRelinquishFutex();
+        inbox.get(a).clear();
+        assertThat(ask.hasWaitedNanos()).isTrue();
+        assertThat(ask.getWaitedNanos()).as("B's top waiter blocked 4ms before B asked").isEqualTo(4_000_000);
+        clock[0] += 6_000_000;
+        pager.onXp(c, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(0).setPriority(30)).build());
+        released(a, 0);
+        MemoryObjectFutexGranted toB = inbox.get(b).get(0).getMemoryObjectFutexGranted();
+        assertThat(toB.getRelinquish()).isTrue();
+        assertThat(toB.hasRelinquishWaitedNanos()).isTrue();
+        assertThat(toB.getRelinquishWaitedNanos()).as("C did not say: from its lock_futex's arrival").isZero();
+        clock[0] += 3_000_000;
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(7).setOffset(0).setFencingToken(pager.fencingToken("obj", 0)).setRequestAgain(true)
+                .setRequestPriority(30).setRequestWaitedNanos(1_000_000)).build());
+        MemoryObjectFutexGranted toC = inbox.get(c).get(0).getMemoryObjectFutexGranted();
+        assertThat(toC.getRelinquishWaitedNanos()).as("B asked again: its top waiter has waited 1ms")
+                .isEqualTo(1_000_000);
     }
 
     /** Kernels A, B, C and D (sessions 1 to 4): A holds the futex at 0, B waits for it with 9, C with 4. */
