@@ -494,9 +494,11 @@ final class FutexGrants {
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
                 .setOwnerDied(e.ownerDiedAtGrant) // the word never had it recorded: the next grant will
                 .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
-        long waited = again ? e.waiters.topWaitedNanos(pi, core.env.nanoTime()) : -1;
+        long now = core.env.nanoTime();
+        long waited = again ? e.waiters.topWaitedNanos(pi, now) : -1;
         if (waited >= 0) {
             released.setRequestWaitedNanos(waited);
+            e.requestedSince = now - waited;
         }
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
@@ -512,9 +514,11 @@ final class FutexGrants {
         MemoryObjectLockFutex.Builder ask = MemoryObjectLockFutex.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)
                 .setPriority(e.requestedPriority);
-        long waited = kind == FutexEntry.Request.LOCK ? e.waiters.topWaitedNanos(pi, core.env.nanoTime()) : -1;
+        long now = core.env.nanoTime();
+        long waited = kind == FutexEntry.Request.LOCK ? e.waiters.topWaitedNanos(pi, now) : -1;
         if (waited >= 0) {
             ask.setWaitedNanos(waited);
+            e.requestedSince = now - waited;
         }
         core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(ask).build());
     }

@@ -140,15 +140,23 @@ final class FutexInheritance {
      * priority 0 when the last waiter left (timed out, cancelled, ended), so the owner elsewhere is
      * deboosted. The request itself stays out; a grant nobody waits for is kept or given back.
      * When the top waiter is the one just requeued after its priority changed, the update says
-     * {@code requeued}: the kernel's place among the kernels of that priority is now.
+     * {@code requeued}: the kernel's place among the kernels of that priority is now. A top waiter
+     * of the same priority that began waiting later than the one told of (that one left) is told
+     * too, with how long it has waited (xp-spec 8.6): it is no requeue, the kernel keeps its place
+     * at the pager, but the holder places its wait among its own waiters by that time.
      */
     void updatePagerPriority(FutexEntry e) {
         if (!pi || e.request != FutexEntry.Request.LOCK || !isAbsent(e.state())) {
             return;
         }
         int top = e.waiters.topPriority();
-        if (top != e.requestedPriority) {
+        FutexWaiter head = e.waiters.peek(true);
+        boolean younger = head != null && head.sinceNanos > e.requestedSince;
+        if (top != e.requestedPriority || younger) {
             e.requestedPriority = top;
+            if (head != null) {
+                e.requestedSince = head.sinceNanos;
+            }
             MemoryObjectLockFutex.Builder update = MemoryObjectLockFutex.newBuilder()
                     .setObjectId(e.objectId()).setOffset(e.offset()).setPriority(top).setUpdate(true)
                     .setRequeued(e.requeuedNow != null && e.waiters.peek(true) == e.requeuedNow);

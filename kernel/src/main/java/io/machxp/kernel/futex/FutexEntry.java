@@ -74,6 +74,11 @@ public final class FutexEntry {
     /** The priority this kernel's outstanding lock_futex waits with at the pager. */
     public int requestedPriority;
     /**
+     * When the top waiter the outstanding lock_futex last told the pager of began waiting
+     * ({@link FutexWaiter#sinceNanos}): a younger top waiter of the same priority is told too.
+     */
+    public long requestedSince;
+    /**
      * Core only, during one step: the waiter just requeued after its priority changed; an update of
      * the priority at the pager says {@code requeued} if it is the top waiter.
      */

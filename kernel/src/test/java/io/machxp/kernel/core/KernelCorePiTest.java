@@ -360,6 +360,30 @@ class KernelCorePiTest {
         assertThat(released.getRequestWaitedNanos()).as("w3 has waited 7ms").isEqualTo(7 * MS);
     }
 
+    /**
+     * scenarios/timeout-top-equal-across-kernels.yaml at the waiting kernel: when its top waiter
+     * leaves and an equal that blocked later heads its waiters, the priority is the same but the
+     * wait is younger, so the kernel tells the pager (an update, not requeued, with how long the
+     * new top waiter has waited); the holder would otherwise place the kernel by the wait that left.
+     */
+    @Test
+    void aTopWaiterLeavingForAYoungerEqualUpdatesHowLongTheKernelWaited() {
+        MachThread w1 = k.thread(30);
+        Answer<AcquirePath> first = k.lock(w1, k.base, 20 * MS);
+        assertThat(k.single().getMemoryObjectLockFutex().getWaitedNanos()).isZero();
+        k.env.advance(10 * MS);
+        MachThread w2 = k.thread(30);
+        k.lock(w2, k.base);
+        assertThat(k.env.drain()).as("an equal behind the top: nothing to tell").isEmpty();
+        k.env.advance(10 * MS);
+        assertThat(first.error().errno()).isEqualTo(io.machxp.proto.task.Errno.ETIMEDOUT);
+        MemoryObjectLockFutex update = k.single().getMemoryObjectLockFutex();
+        assertThat(update.getUpdate()).isTrue();
+        assertThat(update.getRequeued()).isFalse();
+        assertThat(update.getPriority()).isEqualTo(30);
+        assertThat(update.getWaitedNanos()).as("w2 has waited 10ms").isEqualTo(10 * MS);
+    }
+
     /** The waiting kernel's side: an update caused by the top waiter's own priority change says requeued. */
     @Test
     void aLockFutexUpdateSaysRequeuedWhenTheTopWaitersPriorityChanged() {

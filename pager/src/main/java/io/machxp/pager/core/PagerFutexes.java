@@ -162,9 +162,12 @@ final class PagerFutexes {
                 f.queue.requeue(s, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
                 askToRelinquish(f, s);
             } else {
+                long before = f.queue.sinceOf(s);
                 f.queue.reprioritize(s, m.getPriority(),
                         m.hasWaitedNanos() ? since(true, m.getWaitedNanos()) : FutexQueue.KEEP);
-                askToRelinquish(f);
+                // The head's wait is younger (its top waiter left for a later equal): the holder is
+                // told again, also at the same priority, so it places that wait where it began (8.6).
+                askToRelinquish(f, null, f.queue.peek() == s && f.queue.sinceOf(s) != before);
             }
             return;
         }
@@ -452,20 +455,26 @@ final class PagerFutexes {
      * deboosted (it still gives the futex back when it unlocks); otherwise an empty queue asks nothing.
      */
     private void askToRelinquish(FutexRecord f) {
-        askToRelinquish(f, null);
+        askToRelinquish(f, null, false);
+    }
+
+    private void askToRelinquish(FutexRecord f, KernelSession requeued) {
+        askToRelinquish(f, requeued, false);
     }
 
     /**
      * Asks the holder of {@code f} to relinquish it, at the top priority waiting, if that changed;
      * {@code requeued} (or null) is a kernel whose top waiter was just requeued: if it is now the
-     * head of the queue, the holder is told so (its waiters of that priority go first).
+     * head of the queue, the holder is told so (its waiters of that priority go first);
+     * {@code headWaitChanged}: the head's top waiter began waiting at another time than the holder
+     * was told (8.6), so it is asked again even at the same priority.
      */
-    private void askToRelinquish(FutexRecord f, KernelSession requeued) {
+    private void askToRelinquish(FutexRecord f, KernelSession requeued, boolean headWaitChanged) {
         if (f.queue.isEmpty() && !(f.relinquishSent && f.relinquishPriority != 0)) {
             return;
         }
         int top = f.queue.isEmpty() ? 0 : f.queue.topPriority();
-        if (f.relinquishSent && f.relinquishPriority == top) {
+        if (f.relinquishSent && f.relinquishPriority == top && !headWaitChanged) {
             return;
         }
         if (!f.queue.isEmpty() && leases.notYet(f, top)) {

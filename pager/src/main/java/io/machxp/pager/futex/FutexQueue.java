@@ -75,6 +75,12 @@ public final class FutexQueue {
         return true;
     }
 
+    /** When the queued kernel's top waiter began waiting (pager clock), {@link #UNKNOWN} if not known or not queued. */
+    public long sinceOf(KernelSession kernel) {
+        Waiter w = byKernel.get(kernel);
+        return w == null ? UNKNOWN : w.since;
+    }
+
     /** The kernel to grant next (left in the queue), or null if none waits. */
     public KernelSession peek() {
         return order.isEmpty() ? null : order.first().kernel;

@@ -725,6 +725,33 @@ class PagerCoreTest {
                 .isEqualTo(1_000_000);
     }
 
+    /**
+     * The head of the queue says, at the same priority, that its top waiter is younger (the one
+     * before it left): the holder is asked again with the new waited_nanos, so it places that
+     * kernel's wait behind its own waiters of that priority that blocked before.
+     */
+    @Test
+    void anUpdateOfTheHeadsWaitAtTheSamePriorityIsPassedOn() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0, 0);
+        said(a);
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(0).setPriority(30).setWaitedNanos(0)).build());
+        inbox.get(a).clear();
+        clock[0] += 20_000_000;
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(0).setPriority(30).setUpdate(true).setWaitedNanos(10_000_000)).build());
+        assertThat(inbox.get(a)).hasSize(1);
+        MemoryObjectRelinquishFutex again = inbox.get(a).get(0).getMemoryObjectRelinquishFutex();
+        assertThat(again.getPriority()).isEqualTo(30);
+        assertThat(again.getRequeued()).isFalse();
+        assertThat(again.getWaitedNanos()).isEqualTo(10_000_000);
+        inbox.get(a).clear();
+        update(b, 0, 30);
+        assertThat(inbox.getOrDefault(a, List.of())).as("nothing new: nothing sent").isEmpty();
+    }
+
     /** Kernels A, B, C and D (sessions 1 to 4): A holds the futex at 0, B waits for it with 9, C with 4. */
     private long[] fourKernelsAHoldsBWaitsWith9CWith4() {
         long[] k = {kernel(1, "A"), kernel(2, "B"), kernel(3, "C"), kernel(4, "D")};
