@@ -16,16 +16,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * elsewhere only when the confirming grant brings the relinquish (unlock-waiters-order-across-kernels,
  * and so also chain-middle-timeout-across-kernels and timeout-last-waiter-across-kernels, which read
  * the word then); after an owner's death the reserved kernel is served before a higher priority
- * elsewhere (owner-death-waiters-across-kernels, as pager-priority-order). Likewise, failing on the
- * code before they were added too: chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels
- * and unlock-waiters-fifo-across-kernels read WAITERS that the copy's taker has not set yet;
- * waiters-equal-interleaved-across-kernels serves the reserved kernel before an equal that blocked
- * first elsewhere; and in cycle-of-four-across-kernels and deadlock-timed-across-kernels not every
- * thread ends (not investigated yet).
- * owner-death-equal-waiters-across-kernels reads WAITERS the copy's taker has not set yet; in
- * timeout-top-equal-across-kernels, trylock-with-waiter-across-kernels and
- * lock-timeout-zero-waiters-across-kernels a read on the waiting kernel sees the word only after
- * the hand-over (not investigated further).
+ * elsewhere (owner-death-waiters-across-kernels, as pager-priority-order). Failing likewise, and
+ * on the code before they were added too (none investigated yet): unlock-waiters-fifo-across-kernels
+ * and owner-death-equal-waiters-across-kernels read a word without the WAITERS the copy's taker has
+ * not set yet; waiters-equal-interleaved-across-kernels serves the reserved kernel before an equal
+ * that blocked first elsewhere; chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels
+ * and chain-waiter-requeued-at-holder-across-kernels read the word of a futex the other kernel
+ * holds as free after a timed-out wait for it; timeout-top-equal-across-kernels,
+ * trylock-with-waiter-across-kernels and lock-timeout-zero-waiters-across-kernels read the word on
+ * the waiting kernel only after the hand-over; in cycle-of-four-across-kernels and
+ * deadlock-timed-across-kernels not every thread ends.
  */
 class DirectHandoffScenariosTest {
     private static final java.util.Set<String> NOT_YET = java.util.Set.of("pager-priority-order.yaml",
@@ -35,7 +35,8 @@ class DirectHandoffScenariosTest {
             "unlock-waiters-fifo-across-kernels.yaml", "waiters-equal-interleaved-across-kernels.yaml",
             "cycle-of-four-across-kernels.yaml", "owner-death-equal-waiters-across-kernels.yaml",
             "timeout-top-equal-across-kernels.yaml", "trylock-with-waiter-across-kernels.yaml",
-            "deadlock-timed-across-kernels.yaml", "lock-timeout-zero-waiters-across-kernels.yaml");
+            "deadlock-timed-across-kernels.yaml", "lock-timeout-zero-waiters-across-kernels.yaml",
+            "chain-waiter-requeued-at-holder-across-kernels.yaml");
 
     static java.util.stream.Stream<Path> scenarios() throws java.io.IOException {
         return ShippedScenariosTest.scenarios().filter(f -> !NOT_YET.contains(f.getFileName().toString()));
