@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * on the code before they were added too (none investigated yet): unlock-waiters-fifo-across-kernels
  * and owner-death-equal-waiters-across-kernels read a word without the WAITERS the copy's taker has
  * not set yet; waiters-equal-interleaved-across-kernels serves the reserved kernel before an equal
- * that blocked first elsewhere; chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels
- * and chain-waiter-requeued-at-holder-across-kernels read the word of a futex the other kernel
+ * that blocked first elsewhere; chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels,
+ * chain-waiter-requeued-at-holder-across-kernels and unlock-after-last-timeout-across-kernels read the word of a futex the other kernel
  * holds as free after a timed-out wait for it; timeout-top-equal-across-kernels,
  * trylock-with-waiter-across-kernels and lock-timeout-zero-waiters-across-kernels read the word on
  * the waiting kernel only after the hand-over; in cycle-of-four-across-kernels and
@@ -36,7 +36,7 @@ class DirectHandoffScenariosTest {
             "cycle-of-four-across-kernels.yaml", "owner-death-equal-waiters-across-kernels.yaml",
             "timeout-top-equal-across-kernels.yaml", "trylock-with-waiter-across-kernels.yaml",
             "deadlock-timed-across-kernels.yaml", "lock-timeout-zero-waiters-across-kernels.yaml",
-            "chain-waiter-requeued-at-holder-across-kernels.yaml");
+            "chain-waiter-requeued-at-holder-across-kernels.yaml", "unlock-after-last-timeout-across-kernels.yaml");
 
     static java.util.stream.Stream<Path> scenarios() throws java.io.IOException {
         return ShippedScenariosTest.scenarios().filter(f -> !NOT_YET.contains(f.getFileName().toString()));
