@@ -16,16 +16,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * elsewhere only when the confirming grant brings the relinquish (unlock-waiters-order-across-kernels,
  * and so also chain-middle-timeout-across-kernels and timeout-last-waiter-across-kernels, which read
  * the word then); after an owner's death the reserved kernel is served before a higher priority
- * elsewhere (owner-death-waiters-across-kernels, as pager-priority-order). Failing likewise, and
- * on the code before they were added too (none investigated yet): unlock-waiters-fifo-across-kernels
+ * elsewhere (owner-death-waiters-across-kernels, as pager-priority-order). Failing likewise since
+ * they were added (only the late reads looked into): unlock-waiters-fifo-across-kernels
  * and owner-death-equal-waiters-across-kernels read a word without the WAITERS the copy's taker has
  * not set yet; waiters-equal-interleaved-across-kernels serves the reserved kernel before an equal
- * that blocked first elsewhere; chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels,
- * chain-waiter-requeued-at-holder-across-kernels and unlock-after-last-timeout-across-kernels read the word of a futex the other kernel
- * holds as free after a timed-out wait for it; timeout-top-equal-across-kernels,
- * trylock-with-waiter-across-kernels and lock-timeout-zero-waiters-across-kernels read the word on
- * the waiting kernel only after the hand-over; in cycle-of-four-across-kernels and
- * deadlock-timed-across-kernels not every thread ends.
+ * that blocked first elsewhere; in chain-top-timeout-across-kernels, timeout-after-handoff-across-kernels,
+ * chain-waiter-requeued-at-holder-across-kernels, unlock-after-last-timeout-across-kernels,
+ * timeout-top-equal-across-kernels, trylock-with-waiter-across-kernels and
+ * lock-timeout-zero-waiters-across-kernels a read of the word on the waiting kernel waits until
+ * the forwarded copy comes (the page takes no request while a copy may be on its way), so it sees
+ * the word after the hand-over, also after the wait timed out (the copy then still goes to a
+ * kernel that no longer waits: unlock-after-last-timeout's W reads free at 30ms, not O|WAITERS at
+ * 20ms); in cycle-of-four-across-kernels and deadlock-timed-across-kernels not every thread ends.
  */
 class DirectHandoffScenariosTest {
     private static final java.util.Set<String> NOT_YET = java.util.Set.of("pager-priority-order.yaml",
