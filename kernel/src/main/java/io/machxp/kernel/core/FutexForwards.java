@@ -125,11 +125,13 @@ final class FutexForwards {
 
     /**
      * Whether a copy ordered for session {@code toSession} is for this kernel's current session: its
-     * token; or, without a lease, 0 (a session without a lease has no token, and the kernel stops
-     * when its stream ends, so it never has a second one).
+     * token; or, without a lease, 0 - unless the session replaced a lost one with that pager (a
+     * secondary's rejoin): a session without a lease has no token, so a copy ordered for the lost
+     * one could not be told apart, and is dropped (the pager's grant comes anyway).
      */
     private static boolean forThisSession(long toSession, KernelSession session) {
-        return toSession != 0 ? toSession == session.resume.token() : session.leaseNanos() == 0;
+        return toSession != 0 ? toSession == session.resume.token()
+                : session.leaseNanos() == 0 && !session.replacesLost();
     }
 
     /**

@@ -103,6 +103,8 @@ final class KernelSession {
     private long rejoinNanos;
     /** A rejoin's stream is out, its hello not answered yet. */
     private boolean rejoinOut;
+    /** This session replaced one lost with the same pager (a rejoin), welcomed or not. */
+    private boolean replacesLost;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -141,6 +143,11 @@ final class KernelSession {
      */
     boolean beforeRejoin() {
         return rejoining != null && !rejoinOut;
+    }
+
+    /** Whether this session replaced one lost with the same pager (see Rejoining above). */
+    boolean replacesLost() {
+        return replacesLost;
     }
 
     /** Whether the kernel lost its stream and is reconnecting. */
@@ -278,6 +285,7 @@ final class KernelSession {
      */
     void rejoinAfter(String reason, long retryNanos) {
         rejoining = reason;
+        replacesLost = true;
         rejoinNanos = retryNanos > 0 ? retryNanos : MAX_RETRY_NANOS;
         env.schedule(rejoinNanos, this::rejoin);
     }
@@ -407,6 +415,7 @@ final class KernelSession {
                 core.pages.forget(page); // no copy read, no write taken, from now on
             });
         }
+        core.returns.sessionOver(pager);
         core.sessions.stopped(this, reason);
         grace.over(error); // the calls parked in its grace fail as the session's other calls did
     }

@@ -62,6 +62,16 @@ final class RetainedReturns {
         retained.values().removeIf(r -> r.pager == pager && r.answeredBy <= sequence);
     }
 
+    /**
+     * The kernel stopped using {@code pager}: what it retained for a reclaim there goes (no reclaim
+     * will give it again), and a session opened with the pager later numbers its keepalives anew.
+     */
+    void sessionOver(int pager) {
+        retained.values().removeIf(r -> r.pager == pager);
+        retainReturns[pager] = false;
+        nextKeepalive[pager] = 1;
+    }
+
     /** Page {@code p} leaves dirty with {@code data}, at its new version. */
     void retain(VmPage p, ByteString data) {
         int pager = pagerOf.applyAsInt(p.objectId);

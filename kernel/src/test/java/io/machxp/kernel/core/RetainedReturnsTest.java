@@ -1,0 +1,49 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.kernel.vm.VmPage;
+import org.junit.jupiter.api.Test;
+
+class RetainedReturnsTest {
+    /** Objects 1 and 2 are pager 0's and pager 1's. */
+    private final RetainedReturns returns = new RetainedReturns(2, id -> id == 1 ? 0 : 1);
+
+    private static VmPage page(int objectId) {
+        return new VmPage(objectId, 0, 4096, null, null);
+    }
+
+    @Test
+    void aReturnIsKeptUntilAKeepaliveSentAfterItIsAnswered() {
+        returns.retainReturns(0);
+        returns.keepaliveSent(0, 1);
+        returns.retain(page(1), ByteString.copyFromUtf8("dirty"));
+        returns.keepaliveAnswered(0, 1);
+        assertThat(returns.count()).as("sent before the return: answers nothing about it").isEqualTo(1);
+        returns.keepaliveAnswered(0, 2);
+        assertThat(returns.count()).isZero();
+    }
+
+    /**
+     * A pager the kernel stopped using takes no reclaim: what was kept for one goes, and a new
+     * session with it (a secondary's rejoin) numbers keepalives from 1 again, so nothing of the
+     * lost one waits for a sequence number the new session reaches only later, or never.
+     */
+    @Test
+    void aLostPagersReturnsGoWithItsSessionAndOnlyThose() {
+        returns.retainReturns(0);
+        returns.retainReturns(1);
+        returns.keepaliveSent(1, 500);
+        returns.retain(page(1), ByteString.copyFromUtf8("zero"));
+        returns.retain(page(2), ByteString.copyFromUtf8("one"));
+        returns.sessionOver(1);
+        assertThat(returns.count()).as("pager 0's return stays").isEqualTo(1);
+
+        returns.retainReturns(1);
+        returns.retain(page(2), ByteString.copyFromUtf8("new session"));
+        returns.keepaliveSent(1, 1);
+        returns.keepaliveAnswered(1, 1);
+        assertThat(returns.count()).as("the new session's first keepalive confirms its return").isEqualTo(1);
+    }
+}
