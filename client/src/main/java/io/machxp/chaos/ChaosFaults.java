@@ -137,7 +137,11 @@ final class ChaosFaults {
             dead(k, false, "shutdown");
             run.count("kernel shutdowns");
         } else if (kind < 62) {
-            cutOff(k, quietKernel, false);
+            if (run.pagers > 1 && replicaFaults == null && run.random.nextInt(4) == 0) {
+                cutOffFromPager(k, 1 + run.random.nextInt(run.pagers - 1));
+            } else {
+                cutOff(k, quietKernel, false);
+            }
         } else if (kind < 76) {
             cutOff(k, quietKernel, true);
         } else if (kind < 93) {
@@ -203,6 +207,40 @@ final class ChaosFaults {
         run.history.add(now, Kind.DOOMED, k.name, -1, k.declaredDeadBy, false, what);
         run.cluster.at(stoppedBy, () -> dead(k, false, what + " longer than the lease"));
         effectUntil(Math.max(now + nanos, stoppedBy) + b.recoveryNanos());
+    }
+
+    /**
+     * A partition between kernel {@code k} and secondary pager {@code p} only, longer than the
+     * lease: the kernel must stop using p's objects (LINK_DOOMED, then LINK_DEAD when it must have
+     * stopped), and goes on with its other pagers' objects; once p has declared it dead, it opens
+     * a new session with p by itself and its workers map p's object again (docs/multi-pager.md).
+     */
+    private void cutOffFromPager(SimKernelState k, int p) {
+        if (k.linkCutUntil > run.cluster.now()) {
+            return; // one at a time per kernel: the harness's record of it stays simple
+        }
+        long now = run.cluster.now();
+        long nanos = b.fatalNanos() + run.random.nextLong(3 * lease - b.fatalNanos());
+        run.cluster.partition(k.name, p, nanos);
+        String pager = ChaosRun.pagerName(p);
+        note(k.name, String.format("partition from %s %.3f ms, fatal for its objects", pager, nanos / 1e6));
+        run.count("fatal partitions from one pager");
+        long declared = declaredDeadBy(now);
+        run.history.add(now, Kind.LINK_DOOMED, k.name, -1, declared, false, pager);
+        long stoppedBy = b.stoppedBy(now);
+        k.linkCutUntil = Math.max(now + nanos, declared) + b.recoveryNanos();
+        run.cluster.at(stoppedBy, () -> {
+            if (k.stopped) {
+                return; // gone meanwhile: its DEAD covers every pager
+            }
+            run.history.add(run.cluster.now(), Kind.LINK_DEAD, k.name, -1, declared, false, pager);
+            for (Worker w : run.workers) {
+                if (w.kernel == k && !w.dead) {
+                    run.ownerGone(w, p, "its kernel's session with " + pager + " ended");
+                }
+            }
+        });
+        effectUntil(k.linkCutUntil);
     }
 
     /** By when the pager has declared dead a kernel last heard now: a pager in grace counts from its end. */

@@ -90,6 +90,8 @@ public final class ChaosRun {
         long declaredDeadBy;
         /** A survivable fault is in effect until then: no other one starts on it. */
         long busyUntil;
+        /** A partition from one secondary pager has its effect until then: no second one starts on it. */
+        long linkCutUntil;
 
         SimKernelState(String name, KernelCore core, long startedAt) {
             this.name = name;
@@ -349,7 +351,11 @@ public final class ChaosRun {
                     }
                 }, error -> {
                     if (error.errno() == io.machxp.proto.task.Errno.EIO && pagers > 1 && f % pagers != 0) {
-                        mapAgain(w, f % pagers); // a secondary pager lost: its objects are mapped anew
+                        // A secondary pager lost: its object is mapped anew. First the old mapping's
+                        // counter, which must fail too: no copy of a lost pager's page is served.
+                        call(w.kernel, w, "read f" + f, -1,
+                                r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r),
+                                (byte[] stale) -> mapAgain(w, f % pagers), failed -> mapAgain(w, f % pagers));
                     } else {
                         think(w);
                     }
@@ -362,7 +368,7 @@ public final class ChaosRun {
      * new session with the pager (docs/multi-pager.md), and until then fails with EIO too.
      */
     private void mapAgain(Worker w, int p) {
-        call(w.kernel, w, "vm_map " + object(p), -1, r -> w.kernel.core.vmMap(w.task, object(p), r), (VmMapping m) -> {
+        call(w.kernel, w, "vm_map " + pagerName(p), -1, r -> w.kernel.core.vmMap(w.task, object(p), r), (VmMapping m) -> {
             w.bases[p] = m.start();
             count("objects mapped again");
             think(w);
@@ -377,15 +383,41 @@ public final class ChaosRun {
                 long hold = w.rnd.nextInt(6) == 0 ? maxHoldNanos() / 2 + w.rnd.nextLong(maxHoldNanos() / 2 + 1)
                         : w.rnd.nextLong(options.leaseNanos() / 4 + 1);
                 call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
-                    checkPriority(w, f);
-                    history.add(cluster.now(), Kind.RELEASE, w.name, f, 0, false, "");
-                    w.owns = -1;
-                    w.unlocking = f;
-                    call(w.kernel, w, "unlock f" + f, -1, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
-                            (Void u) -> think(w), error -> think(w));
+                    if (pagers > 1 && w.owns == f) {
+                        // The same value once more before the unlock: with several pagers, a kernel
+                        // may lose f's pager alone meanwhile, and a write after it must have stopped
+                        // using that pager must fail (nothing acknowledged may be lost).
+                        call(w.kernel, w, "write f" + f, -1,
+                                r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r),
+                                (Void again) -> release(w, f), error -> release(w, f));
+                    } else {
+                        release(w, f);
+                    }
                 }, error -> { });
-            }, error -> { });
-        }, error -> { });
+            }, error -> ownershipLost(w, f, error));
+        }, error -> ownershipLost(w, f, error));
+    }
+
+    /** The owner unlocks {@code f} (its ownership ends here, whatever the kernel answers) and goes on. */
+    private void release(Worker w, int f) {
+        if (w.owns == f) { // else its ownership ended meanwhile (its kernel lost f's pager)
+            checkPriority(w, f);
+            history.add(cluster.now(), Kind.RELEASE, w.name, f, 0, false, "");
+        }
+        w.owns = -1;
+        w.unlocking = f;
+        call(w.kernel, w, "unlock f" + f, -1, r -> w.kernel.core.vmUnlockFutex(w.task, w.tid, w.word(f), r),
+                (Void u) -> think(w), error -> think(w));
+    }
+
+    /**
+     * A read or write under {@code f} failed: with several pagers, EIO on a secondary pager's futex
+     * says the kernel lost that pager; the worker unlocks (as code in a finally block would) and goes on.
+     */
+    private void ownershipLost(Worker w, int f, KernelError error) {
+        if (pagers > 1 && f % pagers != 0 && error.errno() == io.machxp.proto.task.Errno.EIO) {
+            release(w, f);
+        }
     }
 
     /** A settled owner runs at the highest priority waiting for it (see {@link PiWatch}). */
@@ -481,6 +513,22 @@ public final class ChaosRun {
     }
 
     /** The harness counts the worker's ownership as ended (its task or its kernel is gone). */
+    /** As {@link #ownerGone(Worker, String)}, for the futexes of pager {@code pager} only (its session ended). */
+    void ownerGone(Worker w, int pager, String why) {
+        if (w.locking >= 0 && w.locking % pagers == pager) {
+            pi.stopsWaiting(w.locking, w.name, cluster.now());
+        }
+        if (w.unlocking >= 0 && w.unlocking % pagers == pager) {
+            history.add(cluster.now(), Kind.MAY_HAVE_DIED, w.name, w.unlocking, 0, false,
+                    why + " while its unlock was not answered");
+            w.unlocking = -1;
+        }
+        if (w.owns >= 0 && w.owns % pagers == pager) {
+            history.add(cluster.now(), Kind.OWNER_GONE, w.name, w.owns, 0, true, why);
+            w.owns = -1;
+        }
+    }
+
     void ownerGone(Worker w, String why) {
         pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
         if (w.unlocking >= 0) {

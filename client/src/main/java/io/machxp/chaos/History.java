@@ -39,6 +39,19 @@ public final class History {
          */
         DEAD,
         /**
+         * As {@link #DOOMED}, for the kernel's ({@code thread}) session with one pager only
+         * ({@code detail}, the pager's name): cut off from it for longer than the lease, the kernel
+         * must stop using that pager's objects by {@code value}; its other pagers' objects go on.
+         */
+        LINK_DOOMED,
+        /**
+         * As {@link #DEAD}, for the kernel's ({@code thread}) session with one pager ({@code detail}):
+         * past the time it must have stopped using it; {@code value}: by when that pager must have
+         * declared it dead. A worker of the kernel that maps one of the pager's objects again
+         * afterwards (a new session with the pager) acts on it anew.
+         */
+        LINK_DEAD,
+        /**
          * A kernel that may have held the futex (cached free, or granted for a call whose answer was
          * lost) died, stopped, or may have lost it in a pager restart, or an owner's task died while
          * its unlock was under way (in {@code thread}, the worker), as the one who injected the

@@ -47,7 +47,12 @@ import java.util.Set;
  * kernel that died before the last grace period ended (it could not reclaim), may then be
  * acquired without OWNER_DIED and read older data (rules 3, 4); the others hold across it.
  * With several pagers ({@code PAGER} entries "serves" say which pager serves each futex) a
- * pager's crash puts only its own futexes at risk, and each pager's outage counts on its own.
+ * pager's crash puts only its own futexes at risk, and each pager's outage counts on its own. A
+ * kernel cut off from one pager ({@code LINK_DOOMED}, {@code LINK_DEAD}) is judged as a doomed or
+ * dead kernel for that pager's futexes and calls only: EIO is allowed for those, its owners of them
+ * are fenced off or end, and nothing it does on them may succeed after it must have stopped -
+ * until its worker has mapped the pager's object again (a new session), which that worker then
+ * uses as a kernel that just started.
  */
 public final class HistoryChecker {
     private static final int MAX_REPORTED = 20;
@@ -91,6 +96,14 @@ public final class HistoryChecker {
     private final Map<String, Integer> fenced = new HashMap<>();
     /** Pagers crashed whose grace has not ended, each with the kernels that died meanwhile. */
     private final Map<String, Set<String>> diedInOutage = new HashMap<>();
+    /** Kernel-pager sessions ("kernel|pager") doomed or dead, with when the pager must have declared them dead. */
+    private final Map<String, Long> failingLinks = new HashMap<>();
+    /** Kernel-pager sessions doomed and not yet past the time they must have stopped by: their owners are fenced off. */
+    private final Set<String> doomedLinks = new HashSet<>();
+    /** Kernel-pager sessions past the time they must have stopped by. */
+    private final Set<String> deadLinks = new HashSet<>();
+    /** Workers ("thread|pager") that mapped the pager's object again after their kernel's session with it died. */
+    private final Set<String> remapped = new HashSet<>();
     /** Which pager serves each futex; empty: one pager serves them all. */
     private final Map<Integer, String> servedBy = new HashMap<>();
     /** The starvation episodes of a real run (see {@link Starvation}), in order of start. */
@@ -194,6 +207,8 @@ public final class HistoryChecker {
             case ANSWER -> answer(e);
             case KERNEL, STALL -> { }
             case DOOMED -> kernelDies(e, false);
+            case LINK_DOOMED -> linkDies(e, false);
+            case LINK_DEAD -> linkDies(e, true);
             case DEAD -> {
                 kernelDies(e, true);
                 if (e.flag()) {
@@ -232,15 +247,24 @@ public final class HistoryChecker {
     private void answer(Entry e) {
         Pending p = pendingCalls.remove(e.thread());
         String kernel = kernelOf(e.thread());
-        if (e.detail().equals("EIO") && !failingKernels.containsKey(kernel)) {
+        String pager = p == null ? null : pagerOfCall(p.call);
+        String link = pager == null ? null : kernel + "|" + pager;
+        if (e.detail().equals("EIO") && !failingKernels.containsKey(kernel)
+                && (link == null || !failingLinks.containsKey(link))) {
             violation(e, e.thread() + " got EIO although the harness injected no fault its kernel cannot survive");
         }
         if (p == null) {
             return;
         }
         boolean acts = !p.call.equals("sleep");
-        if (e.detail().equals("OK") && acts && deadKernels.contains(kernel)) {
+        boolean anew = link != null && remapped.contains(e.thread() + "|" + pager);
+        if (e.detail().equals("OK") && p.call.startsWith("vm_map ") && link != null && deadLinks.contains(link)) {
+            remapped.add(e.thread() + "|" + pager);
+        } else if (e.detail().equals("OK") && acts && deadKernels.contains(kernel)) {
             violation(e, e.thread() + "'s " + p.call + " succeeded after the time its kernel must have stopped by");
+        } else if (e.detail().equals("OK") && acts && link != null && deadLinks.contains(link) && !anew) {
+            violation(e, e.thread() + "'s " + p.call + " succeeded after the time its kernel must have stopped using "
+                    + pager + ", on a mapping made before");
         } else if (e.detail().equals("OK") && acts && fenced.containsKey(e.thread())) {
             violation(e, e.thread() + "'s " + p.call + " succeeded after another kernel was given f"
                     + fenced.get(e.thread()) + ", which it owned: a stale owner acted");
@@ -253,6 +277,56 @@ public final class HistoryChecker {
             stuck(String.format("%s's %s (started at %.3f ms, %s) timed out in the quiet period: nothing held "
                     + "the futex that long", e.thread(), p.call, p.start / 1e6,
                     p.timeout < 0 ? "no timeout" : "timeout " + p.timeout / 1_000_000 + " ms"));
+        }
+    }
+
+    /** The pager a worker's call is about ("lock f3": the one serving futex 3; "vm_map NAME": that pager), or null. */
+    private String pagerOfCall(String call) {
+        if (call.startsWith("vm_map ")) {
+            return call.substring("vm_map ".length());
+        }
+        int f = call.lastIndexOf(" f");
+        if (f < 0 || servedBy.isEmpty()) {
+            return null;
+        }
+        try {
+            return servedBy.get(Integer.parseInt(call.substring(f + 2)));
+        } catch (NumberFormatException notAFutex) {
+            return null;
+        }
+    }
+
+    /**
+     * As {@link #kernelDies}, for the kernel's ({@code thread}) session with one pager
+     * ({@code detail}) only: the futexes that pager serves.
+     */
+    private void linkDies(Entry e, boolean dead) {
+        String kernel = e.thread();
+        String pager = e.detail();
+        String link = kernel + "|" + pager;
+        failingLinks.merge(link, e.value(), Math::max);
+        Set<String> died = diedInOutage.get(pager);
+        if (died != null) {
+            died.add(kernel);
+        }
+        futexes.forEach((id, f) -> {
+            if (!pager.equals(servedBy.get(id))) {
+                return;
+            }
+            if (f.askedBy.contains(kernel)) {
+                f.possibleDeath = true;
+            }
+            if (dead && f.owner != null && kernelOf(f.owner).equals(kernel)) {
+                f.owner = null;
+                f.requiredDeath = true;
+            }
+        });
+        if (dead) {
+            doomedLinks.remove(link);
+            deadLinks.add(link);
+            remapped.removeIf(r -> r.startsWith(kernel + "/") && r.endsWith("|" + pager));
+        } else {
+            doomedLinks.add(link);
         }
     }
 
@@ -309,6 +383,7 @@ public final class HistoryChecker {
     private void acquire(Entry e, FutexState f) {
         String kernel = kernelOf(e.thread());
         if (f.owner != null && !kernelOf(f.owner).equals(kernel) && (failingKernels.containsKey(kernelOf(f.owner))
+                || doomedLinks.contains(kernelOf(f.owner) + "|" + servedBy.get(e.futex()))
                 || Starvation.starved(episodes, kernelOf(f.owner), e.time()))) {
             fenced.put(f.owner, e.futex()); // the doomed kernel's owner is fenced off: it died holding it
             f.owner = null;
@@ -319,7 +394,7 @@ public final class HistoryChecker {
                     + " owned it");
         }
         if (!f.lostInRestart) {
-            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(f)
+            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(e.futex(), f)
                     && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)
                     && !Starvation.explains(episodes, e.time(), f.lastAcquiredAt)) {
                 violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
@@ -349,10 +424,15 @@ public final class HistoryChecker {
      * acquisition, or may have been: the pager may have granted it the futex in between, and
      * passes it on with OWNER_DIED when it declares it dead.
      */
-    private boolean mayHoldWhileDeclaredDead(FutexState f) {
+    private boolean mayHoldWhileDeclaredDead(int id, FutexState f) {
+        String pager = servedBy.get(id);
         for (String k : f.askedBy) {
             Long by = failingKernels.get(k);
             if (by != null && by >= f.lastAcquiredAt) {
+                return true;
+            }
+            Long byPager = pager == null ? null : failingLinks.get(k + "|" + pager);
+            if (byPager != null && byPager >= f.lastAcquiredAt) {
                 return true;
             }
         }

@@ -301,6 +301,15 @@ public final class SimCluster {
     }
 
     /**
+     * Holds every message between the kernel and pager {@code pager} only, on every stream, new ones
+     * too, for {@code nanos}; then they arrive in order. Its other pagers are not cut off.
+     */
+    public void partition(String name, int pager, long nanos) {
+        SimKernel k = kernel(name);
+        k.partitionedFrom[pager] = Math.max(k.partitionedFrom[pager], now() + nanos);
+    }
+
+    /**
      * Plants bugs in the pager's logic (tests of the chaos checker only): the pager starts again
      * with them, as does every pager after a crash. Before any kernel is added.
      */
@@ -441,7 +450,7 @@ public final class SimCluster {
         if (replicated != null) {
             return !k.crashed && replicated.resumeAwaited(k);
         }
-        return !k.crashed && pagers.get(pager).up && k.partitionedUntil <= now();
+        return !k.crashed && pagers.get(pager).up && k.cutFrom(pager) <= now();
     }
 
     io.machxp.proto.xp.FutexForward filterForward(String from, String to, io.machxp.proto.xp.FutexForward m) {

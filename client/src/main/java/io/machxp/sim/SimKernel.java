@@ -19,6 +19,8 @@ public final class SimKernel {
     final SimLink[] fromPager;
     boolean crashed;
     long partitionedUntil;
+    /** By pager: until when every stream with that pager is held, new ones too ({@link SimCluster#partition(String, int, long)}). */
+    final long[] partitionedFrom;
     /** By pager: the stream that stalled ({@link SimCluster#stall}) and until when; 0: none. */
     final long[] stalledSession;
     final long[] stalledUntil;
@@ -29,6 +31,11 @@ public final class SimKernel {
     boolean paused;
     long pausedUntil;
     final java.util.ArrayDeque<Runnable> deferred = new java.util.ArrayDeque<>();
+
+    /** Until when every message to and from pager {@code pager} is held: the kernel's partition, or one from that pager. */
+    long cutFrom(int pager) {
+        return Math.max(partitionedUntil, partitionedFrom[pager]);
+    }
 
     /** When what is sent on stream {@code session} with pager {@code pager} may arrive: held while it stalls; 0: at once. */
     long heldUntil(int pager, long session) {
@@ -75,6 +82,7 @@ public final class SimKernel {
         this.session = new long[pagers];
         this.stalledSession = new long[pagers];
         this.stalledUntil = new long[pagers];
+        this.partitionedFrom = new long[pagers];
         for (int p = 0; p < pagers; p++) {
             toPager[p] = new SimLink(cluster, this, p, true);
             fromPager[p] = new SimLink(cluster, this, p, false);

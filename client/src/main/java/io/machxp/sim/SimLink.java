@@ -34,7 +34,7 @@ final class SimLink {
      */
     long deliver(int bytes, Runnable receive, long heldUntil) {
         SimNetwork network = cluster.network();
-        long sent = Math.max(cluster.now(), kernel.partitionedUntil);
+        long sent = Math.max(cluster.now(), kernel.cutFrom(pager));
         long departs = Math.max(sent, wireFree);
         wireFree = departs + network.transmitNanos(bytes);
         long arrival = Math.max(wireFree + network.latencyNanos(kernel.name, toPager, cluster.random()), lastArrival);
