@@ -205,7 +205,16 @@ public final class HistoryChecker {
             }
             case CALL -> call(e);
             case ANSWER -> answer(e);
-            case KERNEL, STALL -> { }
+            case KERNEL -> {
+                if (e.detail().startsWith("worker")) {
+                    // A worker that starts now maps every object now: on a new session with a pager
+                    // its kernel lost before.
+                    String kernel = kernelOf(e.thread());
+                    deadLinks.stream().filter(l -> l.startsWith(kernel + "|"))
+                            .forEach(l -> remapped.add(e.thread() + "|" + l.substring(kernel.length() + 1)));
+                }
+            }
+            case STALL -> { }
             case DOOMED -> kernelDies(e, false);
             case LINK_DOOMED -> linkDies(e, false);
             case LINK_DEAD -> linkDies(e, true);

@@ -27,6 +27,85 @@ class MultiPagerChaosTest {
         assertThat(reclaims).as("kernels reclaimed from a restarted pager").isPositive();
     }
 
+    /**
+     * Kernels cut off from one secondary pager past the lease: each loses only that pager's
+     * futexes, opens a new session with it by itself and its workers map its object again - and
+     * the checker finds nothing.
+     */
+    @Test
+    void aKernelCutOffFromOneSecondaryPagerJoinsItAgainAndBreaksNoRule() {
+        long cuts = 0;
+        long rejoined = 0;
+        long mappedAgain = 0;
+        for (long seed = 1; seed <= 8; seed++) {
+            ChaosRun.Result r = new ChaosRun(seed, ChaosOptions.DEFAULT, 3).run();
+            assertThat(r.violations()).as("seed %d: %s", seed, r.counts()).isEmpty();
+            assertThat(r.stuck()).as("seed %d: %s", seed, r.counts()).isEmpty();
+            cuts += r.counts().getOrDefault("fatal partitions from one pager", 0L);
+            rejoined += r.counts().getOrDefault("secondary pagers joined again", 0L);
+            mappedAgain += r.counts().getOrDefault("objects mapped again", 0L);
+        }
+        assertThat(cuts).isPositive();
+        assertThat(rejoined).isPositive();
+        assertThat(mappedAgain).isPositive();
+    }
+
+    /**
+     * The bug xp-spec A.24 records, planted: a kernel that lost a secondary pager keeps serving its
+     * resident pages. The checker finds it within a few seeds; the real cores pass those seeds.
+     */
+    @Test
+    void aLostPagersPagesServedAfterTheLeaseAreFound() {
+        io.machxp.kernel.core.KernelPlants keepsPages = new io.machxp.kernel.core.KernelPlants() {
+            @Override
+            public boolean dropsLostPagersPages(boolean drop) {
+                return false;
+            }
+        };
+        ChaosRun.Result found = null;
+        for (long seed = 1; seed <= 40 && found == null; seed++) {
+            ChaosRun.Result r = new ChaosRun(seed, ChaosOptions.DEFAULT, 3)
+                    .withPlants(keepsPages, io.machxp.pager.core.PagerPlants.NONE).run();
+            if (!r.passed()) {
+                found = r;
+            }
+        }
+        assertThat(found).as("found within 40 seeds").isNotNull();
+        assertThat(String.join("\n", found.violations())).containsAnyOf("the counter of f", "on a mapping made before");
+        for (long seed = 1; seed <= found.seed(); seed++) {
+            assertThat(new ChaosRun(seed, ChaosOptions.DEFAULT, 3).run().passed()).as("the real cores, seed %d", seed).isTrue();
+        }
+    }
+
+    /**
+     * A kernel cut off from pager1 only: EIO is allowed for pager1's futex, not for pager 0's; a
+     * read on the old mapping that succeeds after the kernel must have stopped breaks the rules;
+     * once the worker mapped pager1's object again, its calls count as a new session's.
+     */
+    @Test
+    void theCheckerJudgesALostLinkByThatPagersFutexesOnly() {
+        History h = new History();
+        h.add(0, Kind.PAGER, "pager", 0, 0, false, "serves");
+        h.add(0, Kind.PAGER, "pager1", 1, 0, false, "serves");
+        h.add(1, Kind.LINK_DOOMED, "k0", -1, 9, false, "pager1");
+        h.add(2, Kind.CALL, "k0/1", -1, -1, false, "lock f1");
+        h.add(3, Kind.ANSWER, "k0/1", -1, 0, false, "EIO");
+        h.add(4, Kind.CALL, "k0/2", -1, -1, false, "lock f0");
+        h.add(5, Kind.ANSWER, "k0/2", -1, 0, false, "EIO");
+        h.add(6, Kind.LINK_DEAD, "k0", -1, 9, false, "pager1");
+        h.add(7, Kind.CALL, "k0/1", -1, -1, false, "read f1");
+        h.add(8, Kind.ANSWER, "k0/1", -1, 0, false, "OK");
+        h.add(10, Kind.CALL, "k0/1", -1, -1, false, "vm_map pager1");
+        h.add(11, Kind.ANSWER, "k0/1", -1, 0, false, "OK");
+        h.add(12, Kind.CALL, "k0/1", -1, -1, false, "lock f1");
+        h.add(13, Kind.ANSWER, "k0/1", -1, 0, false, "OK");
+        h.add(13, Kind.ACQUIRE, "k0/1", 1, 5, true, "GRANTED");
+        assertThat(HistoryChecker.check(h).violations()).satisfiesExactly(
+                v -> assertThat(v).contains("k0/2 got EIO"),
+                v -> assertThat(v).contains("k0/1's read f1 succeeded after the time its kernel must have stopped using "
+                        + "pager1, on a mapping made before"));
+    }
+
     @Test
     void aSeedReplaysExactlyWithThreePagers() {
         assertThat(new ChaosRun(5, ChaosOptions.DEFAULT, 3).run().history().entries())

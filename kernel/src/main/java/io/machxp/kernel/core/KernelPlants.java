@@ -52,6 +52,14 @@ public interface KernelPlants {
     }
 
     /**
+     * The kernel stopped using a pager: whether it drops that pager's resident pages ({@code drop}).
+     * Planted: false - a lost pager's pages are still read and written through the core (xp-spec A.24).
+     */
+    default boolean dropsLostPagersPages(boolean drop) {
+        return drop;
+    }
+
+    /**
      * When the kernel's lease now ends (System.nanoTime), as computed from the keepalives answered.
      * Planted: never - the kernel goes on handing out cached futexes after its lease ran out.
      */

@@ -412,7 +412,9 @@ final class KernelSession {
                 core.pages.unmap(page); // tasks reach pages through the core again, which says EIO
                 core.pages.failWaiting(page, error);
                 page.forEachFutex(e -> core.futexes.forgetFutex(e, error));
-                core.pages.forget(page); // no copy read, no write taken, from now on
+                if (core.plants.dropsLostPagersPages(true)) {
+                    core.pages.forget(page); // no copy read, no write taken, from now on
+                }
             });
         }
         core.returns.sessionOver(pager);
