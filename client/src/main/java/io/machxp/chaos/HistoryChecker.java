@@ -319,15 +319,8 @@ public final class HistoryChecker {
             died.add(kernel);
         }
         futexes.forEach((id, f) -> {
-            if (!pager.equals(servedBy.get(id))) {
-                return;
-            }
-            if (f.askedBy.contains(kernel)) {
-                f.possibleDeath = true;
-            }
-            if (dead && f.owner != null && kernelOf(f.owner).equals(kernel)) {
-                f.owner = null;
-                f.requiredDeath = true;
+            if (pager.equals(servedBy.get(id))) {
+                mayHaveLost(f, kernel, dead);
             }
         });
         if (dead) {
@@ -344,17 +337,23 @@ public final class HistoryChecker {
         String kernel = e.thread();
         failingKernels.merge(kernel, e.value(), Math::max);
         diedInOutage.values().forEach(died -> died.add(kernel));
-        futexes.values().forEach(f -> {
-            if (f.askedBy.contains(kernel)) {
-                f.possibleDeath = true;
-            }
-            if (dead && f.owner != null && kernelOf(f.owner).equals(kernel)) {
-                f.owner = null;
-                f.requiredDeath = true;
-            }
-        });
+        futexes.values().forEach(f -> mayHaveLost(f, kernel, dead));
         if (dead) {
             deadKernels.add(kernel);
+        }
+    }
+
+    /**
+     * {@code kernel} is doomed ({@code dead} false) or gone for futex {@code f}: if it ever asked
+     * for f it may have held it (OWNER_DIED allowed); gone, its owner's ownership ends with a death.
+     */
+    private static void mayHaveLost(FutexState f, String kernel, boolean dead) {
+        if (f.askedBy.contains(kernel)) {
+            f.possibleDeath = true;
+        }
+        if (dead && f.owner != null && kernelOf(f.owner).equals(kernel)) {
+            f.owner = null;
+            f.requiredDeath = true;
         }
     }
 
