@@ -63,6 +63,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "show every dispatch in the timeline")
     boolean verbose;
 
+    @Option(names = "--variant", paramLabel = "NAME",
+            description = "sim only: the protocol variant of the workbench (cache, direct, ...; docs/workbench.md); "
+                    + "default: the default protocol")
+    String variantName;
+
     @picocli.CommandLine.Mixin
     TraceOptions traces = new TraceOptions();
 
@@ -75,7 +80,7 @@ final class RunCommand implements Callable<Integer> {
                         + " --compare linux (without --json, --trace or --chart)");
                 return ExitCodes.USAGE;
             }
-            if (!mode.equals("sim") || noPi) {
+            if (!mode.equals("sim") || noPi || variantName != null) {
                 return compareRefused();
             }
             return new LinuxComparisons(spec.commandLine().getOut(), spec.commandLine().getErr(), skipUnfit)
@@ -103,12 +108,25 @@ final class RunCommand implements Callable<Integer> {
                     + "--no-pi applies to sim and real only");
             return ExitCodes.USAGE;
         }
+        io.machxp.variant.Variant variant = null;
+        if (variantName != null) {
+            if (!mode.equals("sim")) {
+                spec.commandLine().getErr().println("machxp run: --variant applies to sim runs only");
+                return ExitCodes.USAGE;
+            }
+            try {
+                variant = io.machxp.variant.Variants.of(variantName);
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println("machxp run: --variant: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+        }
         ScenarioResult result;
         io.machxp.trace.XpTrace trace = traces.recorder();
         try {
             traces.check(scenario);
             result = switch (mode) {
-                case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi, trace);
+                case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi, variant, trace);
                 case "real" -> ScenarioRun.real(scenario, !noPi);
                 case "linux" -> ScenarioRun.linux(scenario);
                 default -> {
@@ -136,7 +154,7 @@ final class RunCommand implements Callable<Integer> {
 
     private Integer compareRefused() {
         spec.commandLine().getErr().println("machxp run: --compare linux runs sim (with priority inheritance) against "
-                + "linux; leave out --mode and --no-pi");
+                + "linux; leave out --mode, --no-pi and --variant");
         return ExitCodes.USAGE;
     }
 
@@ -145,7 +163,7 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("machxp run: --compare takes linux, not '" + compare + "'");
             return ExitCodes.USAGE;
         }
-        if (!mode.equals("sim") || noPi) {
+        if (!mode.equals("sim") || noPi || variantName != null) {
             return compareRefused();
         }
         ScenarioResult linux;

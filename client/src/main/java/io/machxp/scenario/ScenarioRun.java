@@ -34,9 +34,7 @@ public final class ScenarioRun {
 
     /** Runs {@code scenario} in sim mode with {@code seed} under a protocol variant of the workbench. */
     public static ScenarioResult sim(Scenario scenario, long seed, boolean pi, io.machxp.variant.Variant variant) {
-        try (SimPlatform p = new SimPlatform(seed, null).variant(variant)) {
-            return run(scenario, p, pi, seed);
-        }
+        return sim(scenario, seed, pi, variant, null);
     }
 
     /**
@@ -44,7 +42,16 @@ public final class ScenarioRun {
      * every XP message and every event of the run, in the simulator's virtual time.
      */
     public static ScenarioResult sim(Scenario scenario, long seed, boolean pi, io.machxp.trace.XpTrace trace) {
-        try (SimPlatform p = new SimPlatform(seed, trace)) {
+        return sim(scenario, seed, pi, null, trace);
+    }
+
+    /**
+     * Runs {@code scenario} in sim mode with {@code seed} under {@code variant} (null: the default
+     * protocol), recording into {@code trace} (if not null) as above.
+     */
+    public static ScenarioResult sim(Scenario scenario, long seed, boolean pi, io.machxp.variant.Variant variant,
+            io.machxp.trace.XpTrace trace) {
+        try (SimPlatform p = variant == null ? new SimPlatform(seed, trace) : new SimPlatform(seed, trace).variant(variant)) {
             ScenarioResult result = run(scenario, p, pi, seed);
             if (trace != null) {
                 trace.origin(p.origin());

@@ -36,6 +36,21 @@ class RunCommandTest {
     }
 
     @Test
+    void aSimRunUnderAVariantOfTheWorkbench() {
+        ExitCodesTest.Run direct = run("run", INVERSION, "--variant", "direct", "--json");
+        ExitCodesTest.Run cache = run("run", INVERSION, "--json");
+        assertThat(direct.exit()).isZero();
+        assertThat(direct.out()).contains("futex-forwarded");
+        assertThat(cache.out()).doesNotContain("futex-forwarded");
+        ExitCodesTest.Run bad = run("run", INVERSION, "--variant", "no-such");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("machxp run: --variant:");
+        ExitCodesTest.Run real = run("run", INVERSION, "--variant", "direct", "--mode", "real");
+        assertThat(real.exit()).isEqualTo(1);
+        assertThat(real.err()).contains("--variant applies to sim runs only");
+    }
+
+    @Test
     void theTimelineIsForPeopleAndTheSameSeedPrintsTheSameRun() {
         ExitCodesTest.Run a = run("run", INVERSION, "--seed", "9");
         ExitCodesTest.Run b = run("run", INVERSION, "--seed", "9");
