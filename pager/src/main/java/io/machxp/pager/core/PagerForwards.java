@@ -22,6 +22,9 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                futex is reserved for K under T; the page takes
  *                                                no request (gated)
  *  held by H, a forward ordered               -> a priority change: plain relinquish to H
+ *  a request for the futex's page              -> the order withdrawn (relinquish without forward_to
+ *                                                to H); the request goes on and takes the page back
+ *                                                from H, then the gate lifts (PageCoherence#run)
  *  futex_released(token of H) from H, or H   -> the usual release (8.4), except that the grant goes
  *    leaves (terminate, lease, death)            to K under T whoever else waits, with the
  *                                                futex's page if H let it go (K becomes its writer)
@@ -56,6 +59,7 @@ final class PagerForwards {
         this.tries = tries;
         this.leases = leases;
         this.firstToken = firstToken;
+        pages.onGatedRequest(this::pageAsked);
     }
 
     /** What the grant that settles a forward is: to whom, its token, the forwarded page (or null). */
@@ -116,6 +120,24 @@ final class PagerForwards {
         for (FutexRecord f : active) {
             FutexForwarding fw = f.forward;
             if (fw.to == s && !fw.withdrawn && (object == null || f.key.object().equals(object))) {
+                fw.withdrawn = true;
+                if (f.holder == fw.from && !fw.from.broken && !fw.from.gone) {
+                    send(f, fw, f.relinquishPriority);
+                }
+            }
+        }
+    }
+
+    /**
+     * A kernel asks for the futex's page while a forward is ordered: the order is withdrawn at the
+     * holder (a relinquish without forward_to), which the page's request then asks to give the page
+     * up (PageCoherence lifts the gate once it has). The reservation stands: the grant made at the
+     * holder's release still goes to the target under its token.
+     */
+    private void pageAsked(MemoryObject o, long pageOffset) {
+        for (FutexRecord f : active) {
+            FutexForwarding fw = f.forward;
+            if (fw.pageOffset == pageOffset && f.key.object().equals(o.name()) && !fw.withdrawn) {
                 fw.withdrawn = true;
                 if (f.holder == fw.from && !fw.from.broken && !fw.from.gone) {
                     send(f, fw, f.relinquishPriority);

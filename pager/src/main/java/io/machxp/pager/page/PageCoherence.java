@@ -365,7 +365,30 @@ public final class PageCoherence {
             return false;
         }
         p.gated = true;
+        p.gateWriter = from;
+        p.gateOpening = false;
         return true;
+    }
+
+    /**
+     * Direct handoff: what withdraws the order to forward the futex whose page is at (object,
+     * offset), at its holder, when a request for that gated page comes ({@link #run}).
+     */
+    public interface GateWithdrawal {
+        void withdraw(MemoryObject o, long offset);
+    }
+
+    private GateWithdrawal gateWithdrawal = (o, offset) -> { };
+
+    /** Who withdraws a forward's order when its gated page is asked for (the pager's forwards). */
+    public void onGatedRequest(GateWithdrawal w) {
+        this.gateWithdrawal = w;
+    }
+
+    private static void ungate(PageRecord p) {
+        p.gated = false;
+        p.gateWriter = null;
+        p.gateOpening = false;
     }
 
     /**
@@ -379,7 +402,7 @@ public final class PageCoherence {
         if (p == null || !p.gated) {
             return null;
         }
-        p.gated = false;
+        ungate(p);
         PageData page = null;
         if (to != null && p.writer == null && p.readers.isEmpty()) {
             page = returns.read(p);
@@ -392,9 +415,30 @@ public final class PageCoherence {
         return page;
     }
 
-    /** Advances the page's operations until one waits for lock_completed or none is left. */
+    /**
+     * Advances the page's operations until one waits for lock_completed or none is left.
+     *
+     * <p>A gated page (direct handoff) does not keep its requests waiting for the futex's release:
+     * that release may itself wait for the requester (its holder waits for a futex a thread there
+     * owns), a cycle the default protocol does not have. The first request withdraws the order
+     * at the holder (a relinquish without forward_to), then goes on as usual, taking the page back
+     * from the holder. The holder's stream is FIFO, so the holder acts on the withdrawal before it
+     * gives the page up; once it no longer writes the page, no copy can go any more and the gate
+     * lifts. A release with a copy that crossed the withdrawal arrives before the holder's answer
+     * and settles the forward while the page is still gated, as without a request.
+     */
     private void run(PageRecord p) {
-        while (!p.gated) {
+        while (true) {
+            if (p.gated && !p.gateOpening) {
+                if (p.current == null && p.queue.isEmpty()) {
+                    return;
+                }
+                p.gateOpening = true;
+                gateWithdrawal.withdraw(p.object, p.offset()); // sent before anything below asks the holder
+            }
+            if (p.gated && p.writer != p.gateWriter) {
+                ungate(p); // the holder gave the page up after the withdrawal: it sends no copy
+            }
             if (p.current == null) {
                 p.current = p.queue.poll();
                 if (p.current == null) {

@@ -27,8 +27,15 @@ final class PageRecord {
     final Set<KernelSession> readers = new LinkedHashSet<>();
     PageOperation current;
     final ArrayDeque<PageOperation> queue = new ArrayDeque<>();
-    /** Travelling with a forwarded futex (direct handoff): requests wait until the forward settles. */
+    /**
+     * Travelling with a forwarded futex (direct handoff): requests wait until the forward settles,
+     * or until the order is withdrawn and {@link #gateWriter} no longer writes the page.
+     */
     boolean gated;
+    /** While gated: the writer that may send the page with the futex (the futex's holder). */
+    KernelSession gateWriter;
+    /** While gated: a request came, the order is withdrawn; the page may be taken back from its writer. */
+    boolean gateOpening;
 
     PageRecord(MemoryObject object, long offset) {
         this.object = object;
