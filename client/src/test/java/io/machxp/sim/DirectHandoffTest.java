@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * The direct handoff (xp-spec 14) in virtual time: the holder releases the futex to the pager as
  * usual and sends a copy of the release, with the futex's page, straight to the waiting kernel,
  * which is served from it before the pager's grant (reserved for it) confirms it; a copy lost on
- * the kernel link costs only time, the grant serving the waiter with nothing lost.
+ * the kernel link costs only time, the grant serving the waiter with nothing lost. A read of the
+ * futex's page from a third kernel meanwhile withdraws the order and is answered without waiting
+ * for the release, whether the withdrawal crosses a copy or comes before the holder's unlock.
  */
 class DirectHandoffTest {
     private static final long MS = 1_000_000;
@@ -114,5 +116,89 @@ class DirectHandoffTest {
         assertThat(messages).as("the lost copy never arrives").containsExactly("B>pager memory_object_lock_futex",
                 "pager>A memory_object_relinquish_futex+forward_to", "A>pager memory_object_futex_released",
                 "pager>B memory_object_futex_granted");
+    }
+
+    /** A call started now and answered later: its value (or KernelError), once {@code done}. */
+    private static final class Pending<T> implements Reply<T> {
+        Object value;
+        boolean done;
+
+        @Override
+        public void complete(T v) {
+            value = v;
+            done = true;
+        }
+
+        @Override
+        public void fail(io.machxp.kernel.core.KernelError e) {
+            value = e;
+            done = true;
+        }
+    }
+
+    /** Runs the simulation until the call is answered, for at most 100 ms of virtual time. */
+    private Object until(Pending<?> call) {
+        long limit = cluster.now() + 100 * MS;
+        while (!call.done && cluster.nextEventTime() >= 0 && cluster.nextEventTime() <= limit && cluster.step()) {
+            // the simulation runs until the answer comes
+        }
+        assertThat(call.done).as("answered within 100ms").isTrue();
+        return call.value;
+    }
+
+    @Test
+    void aReadOfThePageThatCrossesTheCopyWithdrawsTheOrderLateAndGetsTheNewHoldersWrite() {
+        SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj");
+        SimCalls.Worker b = SimCalls.worker(cluster, "B", "obj");
+        SimCalls.Worker c = SimCalls.worker(cluster, "C", "obj");
+        lock(a);
+        write(a, (byte) 7);
+        unlock(a); // cached on A, its page writable there
+        messages.clear();
+
+        // B's lock orders A to forward (A has it at +200us and releases with a copy at once); C's
+        // read reaches the pager at +250us, while the page is gated: the withdrawal it sends A
+        // crosses A's release and copy.
+        long t0 = cluster.now();
+        Pending<Acquired> bLock = new Pending<>();
+        b.core().vmLockFutex(b.task(), b.tid(), b.base(), -1, bLock);
+        Pending<byte[]> cRead = new Pending<>();
+        cluster.at(t0 + 150_000, () -> c.core().vmRead(c.task(), c.base() + 8, 1, cRead));
+        assertThat(until(bLock)).isInstanceOf(Acquired.class);
+        assertThat(messages).contains("A>B futex_forward+page");
+        write(b, (byte) 8); // B writes under the copy, before the pager's grant
+        assertThat(((byte[]) until(cRead))[0]).as("C reads B's write: the page was taken from B").isEqualTo((byte) 8);
+        assertThat(messages).as("the order withdrawn after the copy went").containsSubsequence(
+                "pager>A memory_object_relinquish_futex+forward_to", "A>B futex_forward+page",
+                "pager>A memory_object_relinquish_futex");
+        unlock(b);
+        lock(a);
+        assertThat(read(a)).as("nothing B wrote is lost").isEqualTo((byte) 8);
+        assertThat(read(c)).isEqualTo((byte) 8);
+    }
+
+    @Test
+    void aReadWhileTheHolderOwnsTheFutexIsAnsweredAtOnceAndTheHolderSendsNoCopyAfter() {
+        SimCalls.Worker a = SimCalls.worker(cluster, "A", "obj");
+        SimCalls.Worker b = SimCalls.worker(cluster, "B", "obj");
+        SimCalls.Worker c = SimCalls.worker(cluster, "C", "obj");
+        lock(a);
+        write(a, (byte) 7);
+        Pending<Acquired> bLock = new Pending<>();
+        b.core().vmLockFutex(b.task(), b.tid(), b.base(), -1, bLock);
+        cluster.runUntil(cluster.now() + MS); // A has the order; its owner still holds the futex
+        messages.clear();
+
+        Pending<byte[]> cRead = new Pending<>();
+        c.core().vmRead(c.task(), c.base() + 8, 1, cRead);
+        assertThat(((byte[]) until(cRead))[0]).as("answered while A's owner holds the futex").isEqualTo((byte) 7);
+        assertThat(bLock.done).isFalse();
+        write(a, (byte) 9); // A takes the page back to write it: the order is void there by now
+        unlock(a);
+        assertThat(until(bLock)).isInstanceOf(Acquired.class);
+        assertThat(messages).as("no copy after the withdrawal").noneMatch(m -> m.startsWith("A>B futex_forward"));
+        assertThat(read(b)).isEqualTo((byte) 9);
+        unlock(b);
+        assertThat(read(c)).isEqualTo((byte) 9);
     }
 }
