@@ -59,8 +59,26 @@ public final class MachxpException extends RuntimeException {
                     + cause + "; " + io.machxp.proto.transport.SocketErrors.whatToCheck(cause,
                     "is the server running there, and is the address right?"), e);
         }
+        if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED && errno == Errno.ERRNO_UNSPECIFIED
+                && description != null && description.startsWith("Method not found: ")) {
+            return new MachxpException(Status.Code.UNIMPLEMENTED, errno, wrongServer(target,
+                    description.substring("Method not found: ".length())), e);
+        }
         return new MachxpException(e.getStatus().getCode(), errno,
                 description != null ? description : e.getStatus().getCode().toString(), e);
+    }
+
+    /**
+     * The sentence for a server that does not offer the service called: the address is another
+     * server's (a pager's port given for a kernel, or the other way round), not what was meant.
+     */
+    static String wrongServer(String target, String method) {
+        String service = method.contains("/") ? method.substring(0, method.indexOf('/')) : method;
+        String wanted = service.startsWith("machxp.admin.") ? "a pager (its XP port, 7070 by default)"
+                : service.startsWith("machxp.task.") ? "a kernel (its task port, 7071 by default)"
+                : "a server that offers " + service;
+        return target + " does not serve " + method + ": it is not " + wanted
+                + "; is the address right (a pager's port where a kernel's is meant, or the other way round)?";
     }
 
     /** A TLS handshake that failed: a configuration error, though gRPC reports it UNAVAILABLE too. */

@@ -213,4 +213,19 @@ class CliErrorsTest {
         assertThat(malformed.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(malformed.err()).matches("(?s)machxp run: bad\\.yaml:\\d+:\\d+: not valid YAML: .*").hasLineCount(1);
     }
+    /** A pager's port given where a kernel's is meant: one sentence naming the address and the likely mix-up. */
+    @Test
+    void aPagersAddressGivenForAKernelSaysItIsNotAKernel() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(PagerConfig.defaultObjects()))) {
+            ExitCodesTest.Run lock = ExitCodesTest.run("lock", "--kernel", pager.target(), "shared:0", "--", "true");
+            assertThat(lock.exit()).as(lock.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(lock.err()).startsWith("machxp lock: " + pager.target() + " does not serve machxp.task.MachTask/")
+                    .contains("it is not a kernel").contains("is the address right").doesNotContain("\tat ")
+                    .hasLineCount(1);
+            ExitCodesTest.Run status = ExitCodesTest.run("status", "--pager", pager.target(), "--kernel", pager.target());
+            assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(status.err()).contains(pager.target() + " does not serve").contains("it is not a kernel")
+                    .hasLineCount(1);
+        }
+    }
 }
