@@ -3,7 +3,6 @@ package io.machxp.cli;
 import io.machxp.conform.CaseResult;
 import io.machxp.conform.ConformCase;
 import io.machxp.conform.ConformReport;
-import io.machxp.scenario.Durations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,11 +50,11 @@ final class ConformOptions {
     TlsOptions tls;
 
     Duration perCase() {
-        return Duration.ofNanos(Durations.parse(timeout, "--timeout"));
+        return DurationConverter.parse(timeout, "--timeout");
     }
 
     Duration connecting() {
-        return Duration.ofNanos(Durations.parse(connectTimeout, "--connect-timeout"));
+        return DurationConverter.parse(connectTimeout, "--connect-timeout");
     }
 
     /** The cases --cases selects; a usage error if none. */

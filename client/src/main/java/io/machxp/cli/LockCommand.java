@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  * machxp lock: holds a futex of a memory object while a command runs, as etcdctl lock does with a
  * key. A task on the kernel with one thread locks the futex word at OBJECT:OFFSET; the command
  * runs with the grant's fencing token in MACHXP_FENCING_TOKEN (a resource that remembers the
- * highest token it saw refuses an older one: examples/fenced-file.sh); when it exits, or machxp is
+ * highest token it saw refuses an older one: examples/fenced-append.sh); when it exits, or machxp is
  * stopped by a signal, the command is stopped and the futex unlocked. The task is watched
  * (TaskWatch): if machxp itself dies, the kernel terminates the task and the futex goes to its
  * next waiter with OWNER_DIED.
@@ -73,7 +73,7 @@ final class LockCommand implements Callable<Integer> {
                     "'" + futex + "' is not OBJECT:OFFSET; write e.g. shared:0");
         }
         String object = futex.substring(0, colon);
-        Duration wait = timeout == null ? null : Duration.ofNanos(io.machxp.scenario.Durations.parse(timeout, "--timeout"));
+        Duration wait = timeout == null ? null : DurationConverter.parse(timeout, "--timeout");
         try (KernelClient client = KernelClient.connect(kernel, tls.transport())) {
             TaskClient task = client.taskCreate("machxp lock " + futex);
             try (TaskWatch watch = task.watch()) {

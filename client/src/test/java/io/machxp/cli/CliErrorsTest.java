@@ -228,4 +228,24 @@ class CliErrorsTest {
                     .hasLineCount(1);
         }
     }
+
+    /** Durations on the command line: the option named once, and whole minutes as "must be 0 to 10m" says. */
+    @Test
+    void badDurationsNameTheOptionAndMinutesAreDurations() {
+        ExitCodesTest.Run bad = ExitCodesTest.run("demo", "--warmup", "5x");
+        assertThat(bad.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bad.err()).contains("machxp demo: Invalid value for option '--warmup': '5x' is not a duration; "
+                + "write it like 500ms, 1.5s, 10m or 0").doesNotContain("the option:");
+        assertThat(new DurationConverter().convert("10m")).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(new DurationConverter().convert("1h")).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(new DurationConverter().convert("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
+        ExitCodesTest.Run minute = ExitCodesTest.run("lock", "--kernel", "127.0.0.1:1", "--timeout", "1m", "shared:0",
+                "--", "true");
+        assertThat(minute.exit()).as("1m is a timeout; nothing listens there: " + minute.err())
+                .isEqualTo(ExitCodes.UNREACHABLE);
+        ExitCodesTest.Run lockBad = ExitCodesTest.run("lock", "--kernel", "127.0.0.1:1", "--timeout", "soon", "shared:0",
+                "--", "true");
+        assertThat(lockBad.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(lockBad.err()).contains("machxp lock: --timeout 'soon' is not a duration").hasLineCount(1);
+    }
 }
