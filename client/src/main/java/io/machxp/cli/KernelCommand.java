@@ -75,7 +75,8 @@ final class KernelCommand implements Callable<Integer> {
             description = "another kernel's IPC id and link address; repeat for each")
     java.util.List<String> ipcPeers = new java.util.ArrayList<>();
 
-    @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager (default ${DEFAULT-VALUE})")
+    @Option(names = "--connect-timeout", defaultValue = "10", description = "seconds to wait for the pager's welcome once connected, and for the other kernels' IPC links; "
+                    + "a pager that refuses the connection (not listening yet) fails the start at once (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
 
     private java.nio.file.Path shmDirectory() {
@@ -119,6 +120,10 @@ final class KernelCommand implements Callable<Integer> {
         if (cpus < 1 || maxPages < 0) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--cpus must be 1 or more and --max-pages 0 or more");
+        }
+        if (connectTimeoutSeconds < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--connect-timeout "
+                    + connectTimeoutSeconds + " must be 1 or more (seconds to wait for the pager's welcome)");
         }
         Transport transport = tls.transport();
         String pager = String.join(",", pagers);

@@ -248,4 +248,13 @@ class CliErrorsTest {
         assertThat(lockBad.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(lockBad.err()).contains("machxp lock: --timeout 'soon' is not a duration").hasLineCount(1);
     }
+
+    /** A kernel's --connect-timeout of 0 or less is a usage error, not "did not answer within -1 s" (exit 3). */
+    @Test
+    void aKernelsConnectTimeoutMustBePositive() {
+        ExitCodesTest.Run r = ExitCodesTest.run("kernel", "--name", "A", "--pager", "127.0.0.1:1", "--port", "0",
+                "--connect-timeout", "-1");
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).startsWith("machxp kernel: --connect-timeout -1 must be 1 or more");
+    }
 }
