@@ -35,6 +35,30 @@ final class ClusterCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "say 'cluster up' or 'cluster down'");
     }
 
+    /** The process id in a state file; a usage error naming the file if it holds none. */
+    static long pid(Path state) throws java.io.IOException {
+        String text = Files.readString(state).trim();
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(state + " holds no process id ('" + text + "'); it is not a state file "
+                    + "of 'machxp cluster up': delete it, or give the right --state");
+        }
+    }
+
+    /**
+     * The live 'machxp cluster up' whose id the state file holds, if any. A file left by one that
+     * was killed outright (SIGKILL) may hold the id of a program started since: that one is not
+     * signalled. A process whose command line cannot be read is taken at its word.
+     */
+    static Optional<ProcessHandle> clusterUp(Path state) throws java.io.IOException {
+        if (!Files.exists(state)) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(pid(state)).filter(ProcessHandle::isAlive).filter(p -> p.info().arguments()
+                .map(args -> java.util.Arrays.asList(args).containsAll(List.of("cluster", "up"))).orElse(true));
+    }
+
     @Command(name = "up", mixinStandardHelpOptions = true,
             header = "Start a pager and N kernels; Ctrl-C or 'machxp cluster down' stops them all.")
     static final class Up implements Callable<Integer> {
@@ -98,9 +122,9 @@ final class ClusterCommand implements Runnable {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "--ipc-port " + ipcPort + ": give a port with room for " + kernels + " after it, e.g. 7401");
             }
-            if (Files.exists(state) && ProcessHandle.of(Long.parseLong(Files.readString(state).trim()))
-                    .map(ProcessHandle::isAlive).orElse(false)) {
-                throw new IllegalArgumentException("a cluster is already up (process " + Files.readString(state).trim()
+            Optional<ProcessHandle> running = clusterUp(state);
+            if (running.isPresent()) {
+                throw new IllegalArgumentException("a cluster is already up (process " + running.get().pid()
                         + ", " + state + "); stop it with 'machxp cluster down', or give another --state");
             }
             Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("machxp-cluster-");
@@ -200,11 +224,13 @@ final class ClusterCommand implements Runnable {
             if (!Files.exists(state)) {
                 throw new IllegalArgumentException("no cluster is up: " + state + " does not exist");
             }
-            long pid = Long.parseLong(Files.readString(state).trim());
-            Optional<ProcessHandle> up = ProcessHandle.of(pid);
-            if (up.isEmpty() || !up.get().isAlive()) {
+            long pid = pid(state);
+            Optional<ProcessHandle> up = clusterUp(state);
+            if (up.isEmpty()) {
                 Files.deleteIfExists(state);
-                throw new IllegalArgumentException("no cluster is up: process " + pid + " (" + state + ") has ended");
+                throw new IllegalArgumentException("no cluster is up: process " + pid + " (" + state + ") has ended"
+                        + (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+                                ? " (that number is now another program's, left alone)" : ""));
             }
             up.get().destroy(); // SIGTERM: its shutdown hook stops the kernels, then the pager
             up.get().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);

@@ -257,4 +257,28 @@ class CliErrorsTest {
         assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).startsWith("machxp kernel: --connect-timeout -1 must be 1 or more");
     }
+    /**
+     * A state file left by a 'cluster up' killed outright may hold the number of a program started
+     * since: 'cluster down' said nothing and sent it SIGTERM. It is left alone, and a file that holds
+     * no number is named as such.
+     */
+    @Test
+    void clusterDownSignalsOnlyAClusterUp(@TempDir Path dir) throws Exception {
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path state = dir.resolve("cluster.pid");
+            Files.writeString(state, other.pid() + "\n");
+            ExitCodesTest.Run down = ExitCodesTest.run("cluster", "down", "--state", state.toString());
+            assertThat(down.exit()).as(down.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(down.err()).contains("no cluster is up").contains("another program's, left alone")
+                    .hasLineCount(1);
+            assertThat(other.isAlive()).as("the other program was not signalled").isTrue();
+            Files.writeString(state, "garbage\n");
+            ExitCodesTest.Run garbage = ExitCodesTest.run("cluster", "down", "--state", state.toString());
+            assertThat(garbage.exit()).isEqualTo(ExitCodes.USAGE);
+            assertThat(garbage.err()).contains(state + " holds no process id").hasLineCount(1);
+        } finally {
+            other.destroyForcibly();
+        }
+    }
 }
