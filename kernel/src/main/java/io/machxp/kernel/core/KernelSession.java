@@ -105,6 +105,8 @@ final class KernelSession {
     private boolean rejoinOut;
     /** This session replaced one lost with the same pager (a rejoin), welcomed or not. */
     private boolean replacesLost;
+    /** Its kernel could not open a stream to rejoin: once lost, no session replaces this one. */
+    private boolean cannotRejoin;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -148,6 +150,11 @@ final class KernelSession {
     /** Whether this session replaced one lost with the same pager (see Rejoining above). */
     boolean replacesLost() {
         return replacesLost;
+    }
+
+    /** Whether its kernel could not open a stream to rejoin (then no session replaces it once lost). */
+    boolean cannotRejoin() {
+        return cannotRejoin;
     }
 
     /** Whether the kernel lost its stream and is reconnecting. */
@@ -305,6 +312,7 @@ final class KernelSession {
             rejoinOut = false;
             String why = rejoining;
             rejoining = null;
+            cannotRejoin = true; // and no session replaces this one: the same would follow
             onPagerLost(why + "; this kernel cannot reconnect, and uses the pager again after its restart");
             return;
         }

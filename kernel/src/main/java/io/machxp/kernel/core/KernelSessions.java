@@ -277,7 +277,7 @@ final class KernelSessions {
      * primary (which names it) and is not shutting down.
      */
     boolean mayRejoin(KernelSession s) {
-        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s;
+        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s && !s.cannotRejoin();
     }
 
     /**

@@ -49,11 +49,25 @@ final class FakeKernelEnv implements KernelEnv {
         due.forEach(Runnable::run);
     }
 
+    /** The events the core traced, "event detail". */
+    final List<String> traces = new ArrayList<>();
+
+    @Override
+    public void trace(String event, int tid, String detail) {
+        traces.add(event + " " + detail);
+    }
+
     /** New streams the core opened after one broke. */
     int reconnects;
 
     @Override
     public void send(KernelToPager message) {
+        sent.add(message);
+    }
+
+    /** With several pagers, what goes to each is kept together (a test with one pager sees only pager 0). */
+    @Override
+    public void send(int pager, KernelToPager message) {
         sent.add(message);
     }
 
@@ -99,6 +113,11 @@ final class FakeKernelEnv implements KernelEnv {
             }
         }
         now = until;
+    }
+
+    /** Timers scheduled and not yet run or cancelled. */
+    int pendingTimers() {
+        return (int) timers.stream().filter(s -> !s.cancelled).count();
     }
 
     /** The messages sent since the last call, and forgets them. */
