@@ -192,6 +192,7 @@ public final class Demo {
         return new DemoReport(options.embedded() ? "embedded" : "remote", options.kernelCount(),
                 options.embedded() ? Math.max(1, options.pagers()) : 1, options.threadsPerKernel(), options.futexes(), options.locality(), options.think().toNanos() / 1_000,
                 options.seed(), options.cacheFutexes(), options.piggyback(), ops, round(seconds, 3), round(ops / seconds, 1), workload.violations(),
+                workload.overtaken(),
                 workload.acquires(AcquirePath.FAST_PATH) + workload.acquires(AcquirePath.LOCAL_HANDOFF),
                 workload.acquires(AcquirePath.PAGER_GRANT), acquires,
                 after.getFutexHandoffs() - before.getFutexHandoffs(), counter, workload.acknowledged(), xp, xpTotal,

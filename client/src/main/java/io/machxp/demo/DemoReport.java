@@ -7,13 +7,13 @@ import java.util.Map;
 
 /** The outcome of a demo run: what `--json` prints, and the table otherwise. */
 @JsonPropertyOrder({"mode", "kernels", "pagers", "threadsPerKernel", "futexes", "locality", "thinkMicros", "seed", "cache", "piggyback", "ops",
-    "elapsedSeconds", "opsPerSecond", "violations", "localAcquires", "remoteAcquires", "acquires", "handoffs",
+    "elapsedSeconds", "opsPerSecond", "violations", "overtaken", "localAcquires", "remoteAcquires", "acquires", "handoffs",
     "counter", "expectedCounter", "xpMessages", "xpMessagesTotal", "xpMessagesPerOp", "xpMessagesPerRemoteAcquire",
     "acquireLatencyMicros", "errors", "ownerDied", "warmupOps", "warmupSeconds", "kernelCallsPerOp", "silentLoss"})
 public record DemoReport(String mode, int kernels, int pagers, int threadsPerKernel, int futexes, double locality, long thinkMicros,
         long seed,
         boolean cache, boolean piggyback, long ops, double elapsedSeconds, double opsPerSecond, long violations,
-        long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
+        long overtaken, long localAcquires, long remoteAcquires, Map<String, Long> acquires, long handoffs, long counter,
         long expectedCounter, Map<String, Long> xpMessages, long xpMessagesTotal, double xpMessagesPerOp,
         double xpMessagesPerRemoteAcquire, Latency acquireLatencyMicros, Map<String, Long> errors, long ownerDied,
         long warmupOps, double warmupSeconds, double kernelCallsPerOp) {
@@ -44,6 +44,11 @@ public record DemoReport(String mode, int kernels, int pagers, int threadsPerKer
         row(out, "ops", String.format(Locale.ROOT, "%,d in %.2f s", ops, elapsedSeconds));
         row(out, "ops/s", String.format(Locale.ROOT, "%,.0f", opsPerSecond));
         row(out, "violations", violations == 0 ? "0 (mutual exclusion held)" : violations + "  <-- BROKEN");
+        if (overtaken > 0) {
+            row(out, "overtaken", String.format(Locale.ROOT, "%,d critical sections of owners declared dead (their "
+                    + "kernel gone) were still running here when the futex passed on with OWNER_DIED; what they wrote "
+                    + "after that cannot reach the object", overtaken));
+        }
         row(out, "counter", counter < 0 ? "could not be read: no kernel answered  <-- UNKNOWN"
                 : counter >= expectedCounter
                 ? String.format(Locale.ROOT, "%,d, %,d acknowledged (no acknowledged update lost)", counter,

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 
@@ -18,7 +17,7 @@ import org.HdrHistogram.Histogram;
  * The demo's workload: worker threads on every kernel lock and unlock futexes of one shared
  * object. Futex i is homed on kernel i mod K; a worker picks a futex homed on its own kernel with
  * probability {@code locality}, else one homed elsewhere. Inside each critical section it checks
- * that nobody else is in it (occupancy counter per futex, shared by all workers in this JVM), and
+ * that nobody else is in it ({@link SectionCheck}, shared by all workers in this JVM), and
  * increments the futex's counter in the shared object - the 8 bytes after the futex word, read
  * with vm_read and written back with vm_write, not with an atomic - so a lost update shows in the
  * final sum.
@@ -33,15 +32,14 @@ final class DemoWorkload {
     static final int COUNTER_OFFSET = 8;
 
     private final DemoOptions options;
-    private final AtomicIntegerArray occupancy;
-    private final LongAdder violations = new LongAdder();
+    private final SectionCheck sections;
     /** What the warm-up's ops record (not reported but their count), and what the measured ones do. */
     private final Phase warmup = new Phase();
     private final Phase measured = new Phase();
 
     DemoWorkload(DemoOptions options) {
         this.options = options;
-        this.occupancy = new AtomicIntegerArray(options.futexes());
+        this.sections = new SectionCheck(options.futexes());
     }
 
     /**
@@ -193,7 +191,7 @@ final class DemoWorkload {
         LockChooser chooser = new LockChooser(kernel, options.kernelCount(), options.futexes(), options.locality());
         for (int op = 0; op < ops && System.nanoTime() - end < 0; op++) {
             int futex = chooser.next(random);
-            boolean inside = false;
+            SectionCheck.Section inside = null;
             try {
                 if (!w.ready()) {
                     w.setUp();
@@ -207,28 +205,27 @@ final class DemoWorkload {
                     ownerDied.increment();
                     w.thread().markConsistent(address);
                 }
-                inside = true;
-                if (occupancy.incrementAndGet(futex) != 1) {
-                    violations.increment();
-                }
+                inside = sections.enter(futex, got.getOwnerDied());
                 long counter = w.task().readLong(address + COUNTER_OFFSET);
                 for (int i = 0; i < CRITICAL_SECTION_SPINS; i++) {
                     Thread.onSpinWait();
                 }
                 w.task().writeLong(address + COUNTER_OFFSET, counter + 1);
                 acknowledged.increment();
-                occupancy.decrementAndGet(futex);
-                inside = false;
+                sections.leave(inside);
+                inside = null;
                 w.thread().unlockFutex(address);
                 if (!options.think().isZero()) {
                     java.util.concurrent.locks.LockSupport.parkNanos(options.think().toNanos());
                 }
             } catch (MachxpException e) {
-                if (inside) {
-                    occupancy.decrementAndGet(futex);
+                boolean wasInside = inside != null;
+                if (wasInside) {
+                    sections.leave(inside);
+                    inside = null;
                 }
                 error(e);
-                if (!(e.errno() == Errno.ETIMEDOUT && !inside)) {
+                if (!(e.errno() == Errno.ETIMEDOUT && !wasInside)) {
                     w.drop(); // what its thread may still hold passes on with OWNER_DIED
                     Thread.sleep(1); // a failed call's backoff
                 }
@@ -236,6 +233,10 @@ final class DemoWorkload {
                 error(e);
                 w.drop();
                 Thread.sleep(1);
+            } finally {
+                if (inside != null) { // anything else thrown inside ends the worker: its section too
+                    sections.leave(inside);
+                }
             }
         }
         synchronized (phase.latencyNanos) {
@@ -279,7 +280,12 @@ final class DemoWorkload {
     }
 
     long violations() {
-        return violations.sum();
+        return sections.violations();
+    }
+
+    /** Sections overtaken by an acquisition told OWNER_DIED while their worker, whose owner was declared dead, still ran ({@link SectionCheck}). */
+    long overtaken() {
+        return sections.overtaken();
     }
 
     /** The measured ops' acquisitions by path. */
