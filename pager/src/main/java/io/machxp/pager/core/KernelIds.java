@@ -84,6 +84,15 @@ final class KernelIds {
         return id == null ? 0 : id;
     }
 
+    /** An id {@link #free} returned was not given after all: the next {@code free} returns it again. */
+    void unfree(int id) {
+        if (id == neverUsed - 1) {
+            neverUsed--;
+        } else {
+            freeIds.addFirst(id);
+        }
+    }
+
     /** Ids whose quarantine is over go to the free pool; one a pending owner_died names rests on. */
     private void releaseQuarantined() {
         long now = core.env.nanoTime();

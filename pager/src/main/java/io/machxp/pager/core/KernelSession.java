@@ -16,6 +16,11 @@ public final class KernelSession {
     public long id;
     public String kernelName;
     public int kernelId;
+    /**
+     * The high bits of its kernel's TIDs: its hello's tid_prefix (the id its primary pager gave
+     * it), else {@link #kernelId} ({@link TidPrefixes}). Replicated state: in the snapshot.
+     */
+    public int tidPrefix;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     public final Set<FutexKey> held = new LinkedHashSet<>();

@@ -334,17 +334,17 @@ public final class PagerCore {
                 s.features.add(feature);
             }
         }
-        if (h.hasResume() && resume.resume(s, h.getKernelName(), h.getResume(), h.hasReclaim())) {
+        if (h.hasResume() && resume.resume(s, h)) {
             return;
         }
         if (h.hasResume() && !h.hasReclaim()) {
             return; // refused: its stream has been ended
         }
         if (h.hasReclaim()) {
-            grace.reclaim(s, h.getKernelName(), h.getReclaim());
+            grace.reclaim(s, h);
             return;
         }
-        sessions.hello(s, h.getKernelName());
+        sessions.hello(s, h);
     }
 
     /** Ends a session with an error, for the futexes (built before the sessions). */

@@ -342,7 +342,7 @@ final class PagerFutexes {
         for (FutexKey key : held) {
             FutexRecord f = records.get(key);
             f.ownerDied = core.plants.ownerDiedWhenDeclaredDead(true);
-            records.died(f, s.kernelId);
+            records.died(f, s.tidPrefix); // the high bits of the TIDs its word may carry
         }
         return held;
     }

@@ -161,7 +161,9 @@ final class PagerGrace {
      * keeps using them as they were, so the pager must serve them all); then it is welcomed, and
      * each futex and page it names is recorded as its own unless that conflicts.
      */
-    void reclaim(KernelSession s, String kernelName, Reclaim r) {
+    void reclaim(KernelSession s, io.machxp.proto.xp.KernelHello h) {
+        String kernelName = h.getKernelName();
+        Reclaim r = h.getReclaim();
         String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + core.name + ": ";
         if (!reclaims) {
             sessions.end(s, Errno.ESTALE, what + "the pager keeps its pages in memory, so what the kernel held of the "
@@ -207,9 +209,13 @@ final class PagerGrace {
             sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
             return;
         }
+        int prefix = PagerSessions.prefixOf(h, id);
+        if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
+            return;
+        }
         sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
-        sessions.welcome(s, kernelName, id);
+        sessions.welcome(s, kernelName, id, prefix);
         int futexCount = 0;
         int pageCount = 0;
         Map<String, Set<Long>> namedPages = new HashMap<>();

@@ -56,7 +56,10 @@ final class PagerResume {
      * an open session of {@code kernelName}; false when there is none to resume: then the hello's
      * reclaim, if any, is the grace period's, and without one the stream has been ended.
      */
-    boolean resume(KernelSession fresh, String kernelName, Resume r, boolean hasReclaim) {
+    boolean resume(KernelSession fresh, io.machxp.proto.xp.KernelHello h) {
+        String kernelName = h.getKernelName();
+        Resume r = h.getResume();
+        boolean hasReclaim = h.hasReclaim();
         KernelSession s = sessions.byName(kernelName);
         String refusal = s == null ? "pager " + core.name + " has no open session of kernel '" + kernelName
                 + "' (it restarted, or declared the kernel dead)"
@@ -65,6 +68,8 @@ final class PagerResume {
                 : s.replay == null ? "its session did not say it was resumable"
                 : s.kernelId != r.getKernelId() || s.replay.token != r.getSessionToken()
                         ? "the kernel id or session token is not its session's"
+                : PagerSessions.prefixOf(h, s.kernelId) != s.tidPrefix ? "its TID prefix "
+                        + PagerSessions.prefixOf(h, s.kernelId) + " is not its session's (" + s.tidPrefix + ")"
                 : Long.compareUnsigned(r.getAttempt(), s.replay.attempt) <= 0 ? "resume attempt "
                         + Long.toUnsignedString(r.getAttempt()) + " is not above the last it took ("
                         + Long.toUnsignedString(s.replay.attempt) + ")" // uint64s, 2^63 and up included

@@ -79,6 +79,8 @@ final class PagerSessions {
     final KernelIds ids;
     /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
     final Set<Long> deadSessions = new HashSet<>();
+    /** The kernels' TID prefixes: no two kernels may share one. */
+    final TidPrefixes prefixes;
 
     PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch,
             long graceNanos) {
@@ -90,6 +92,7 @@ final class PagerSessions {
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.ids = new KernelIds(core, futexes, leaseNanos + Math.max(graceNanos, leaseNanos));
+        this.prefixes = new TidPrefixes(core, futexes);
     }
 
     // ---- streams ------------------------------------------------------------------------------
@@ -254,6 +257,9 @@ final class PagerSessions {
      */
     private void declareDead(KernelSession s, String why) {
         List<FutexKey> held = futexes.ownerDied(s);
+        if (!held.isEmpty()) {
+            prefixes.died(s); // its TIDs may stay in those futexes' words
+        }
         forget(s);
         deadSessions.add(s.id);
         if (leaseNanos > 0) {
@@ -288,7 +294,7 @@ final class PagerSessions {
 
     // ---- kernel_hello -------------------------------------------------------------------------
 
-    /** Whether a kernel_hello may go on: false when its session ended (a bad name). */
+    /** Whether a kernel_hello may go on: false when its session ended (a bad name or TID prefix). */
     boolean mayHello(KernelSession s, KernelHello h) {
         String kernelName = h.getKernelName();
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
@@ -296,11 +302,36 @@ final class PagerSessions {
                     + "characters");
             return false;
         }
+        if (h.hasTidPrefix() && (h.getTidPrefix() < 1 || h.getTidPrefix() > MAX_KERNEL_ID)) {
+            end(s, Errno.EINVAL, "kernel '" + kernelName + "' says its TID prefix is "
+                    + Integer.toUnsignedString(h.getTidPrefix()) + ", which is not a kernel id (1.." + MAX_KERNEL_ID
+                    + "): the prefix is the kernel id its primary pager gave it");
+            return false;
+        }
+        return true;
+    }
+
+    /** The TID prefix a hello gives its kernel: the one it states, else the kernel id given here. */
+    static int prefixOf(KernelHello h, int kernelId) {
+        return h.hasTidPrefix() ? h.getTidPrefix() : kernelId;
+    }
+
+    /**
+     * Whether kernel {@code kernelName} may have TID prefix {@code prefix} here (no other kernel
+     * has it, or left it in futex words); else its session is ended, and false.
+     */
+    boolean mayUsePrefix(KernelSession s, String kernelName, int prefix, boolean stated) {
+        TidPrefixes.Refusal refusal = prefixes.refusal(sessions.values(), kernelName, prefix, stated);
+        if (refusal != null) {
+            end(s, refusal.errno(), refusal.message());
+            return false;
+        }
         return true;
     }
 
     /** kernel_hello without a reclaim: welcomed under the id its name had, or a new one. */
-    void hello(KernelSession s, String kernelName) {
+    void hello(KernelSession s, KernelHello h) {
+        String kernelName = h.getKernelName();
         KernelSession previous = sessionsByName.get(kernelName);
         if (previous != null && previous.broken) {
             end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + core.name
@@ -316,9 +347,8 @@ final class PagerSessions {
             return;
         }
         Integer id = ids.of(kernelName);
-        if (id != null) {
-            ids.back(id); // back within its quarantine: the name keeps its id
-        } else {
+        boolean fresh = id == null;
+        if (fresh) {
             id = ids.free();
             if (id == 0) {
                 end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
@@ -326,16 +356,28 @@ final class PagerSessions {
                         + "again later");
                 return;
             }
-            ids.take(kernelName, id);
         }
-        welcome(s, kernelName, id);
+        int prefix = prefixOf(h, id);
+        if (!mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
+            if (fresh) {
+                ids.unfree(id); // not given: the next name gets it as it would have
+            }
+            return;
+        }
+        if (fresh) {
+            ids.take(kernelName, id);
+        } else {
+            ids.back(id); // back within its quarantine: the name keeps its id
+        }
+        welcome(s, kernelName, id, prefix);
         CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
     }
 
-    /** pager_welcome: the session is now the kernel's of that name and id. */
-    void welcome(KernelSession s, String kernelName, int id) {
+    /** pager_welcome: the session is now the kernel's of that name and id, its TIDs have that prefix. */
+    void welcome(KernelSession s, String kernelName, int id, int tidPrefix) {
         s.kernelName = kernelName;
         s.kernelId = id;
+        s.tidPrefix = tidPrefix;
         sessionsByName.put(kernelName, s);
         long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()

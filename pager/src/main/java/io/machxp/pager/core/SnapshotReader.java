@@ -119,12 +119,17 @@ final class SnapshotReader {
         }
         sessions.ids.freeIds.addAll(snap.getFreeIdsList());
         sessions.deadSessions.addAll(snap.getDeadSessionsList());
+        for (KernelIdImage k : snap.getDiedPrefixesList()) {
+            sessions.prefixes.died.put(k.getKernelId(), k.getKernelName());
+        }
     }
 
     private KernelSession session(SessionImage image) {
         KernelSession s = new KernelSession(image.getId());
         s.kernelName = image.hasKernelName() ? image.getKernelName() : null;
         s.kernelId = image.getKernelId();
+        // a snapshot written before sessions kept their prefix: every kernel's was its kernel id
+        s.tidPrefix = image.getTidPrefix() != 0 ? image.getTidPrefix() : image.getKernelId();
         for (ObjectBinding o : image.getObjectsList()) {
             s.objects.put(o.getObjectId(), object(o.getName()));
         }

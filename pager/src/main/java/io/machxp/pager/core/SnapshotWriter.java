@@ -104,6 +104,8 @@ final class SnapshotWriter {
                 .setUntilNanos(until)));
         b.addAllFreeIds(sessions.ids.freeIds);
         sessions.deadSessions.stream().sorted().forEach(b::addDeadSessions);
+        sessions.prefixes.died.forEach((prefix, name) -> b.addDiedPrefixes(KernelIdImage.newBuilder()
+                .setKernelName(name).setKernelId(prefix)));
     }
 
     private SessionImage session(KernelSession s) {
@@ -114,7 +116,7 @@ final class SnapshotWriter {
         SessionImage.Builder b = SessionImage.newBuilder().setId(s.id).setKernelId(s.kernelId)
                 .setLastHeardNanos(s.lastHeard).setBroken(s.broken).setHelloSeen(s.helloSeen)
                 .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable)
-                .setExtendedSinceHeard(s.extendedSinceHeard);
+                .setExtendedSinceHeard(s.extendedSinceHeard).setTidPrefix(s.tidPrefix);
         if (s.kernelName != null) {
             b.setKernelName(s.kernelName);
         }

@@ -1,0 +1,83 @@
+package io.machxp.pager.core;
+
+import io.machxp.proto.task.Errno;
+import java.util.TreeMap;
+
+/**
+ * The TID prefixes of the pager's kernels, and the check that no two kernels share one: part of
+ * the pager core beside {@link PagerSessions}, core thread only.
+ *
+ * <h2>Overview</h2>
+ * A kernel's TIDs are {@code prefix << 20 | thread number}, the prefix being the kernel id its
+ * primary pager (pager 0 of its list) gave it (xp-spec 2.9). TIDs go into futex words, which every
+ * pager of a cluster serves, so two kernels with one prefix would share TIDs: a word naming one's
+ * thread would read as the other's (priority inheritance, OWNER_DIED and unlock checks go to the
+ * wrong thread, silently). A kernel's hello to a pager that is not its primary says its prefix
+ * ({@code tid_prefix}); a hello without it (to the kernel's primary, or from an older kernel) has
+ * the kernel id this pager gives as its prefix. Each session keeps its prefix
+ * ({@link KernelSession#tidPrefix}), and a hello is refused when its prefix is
+ * <pre>
+ *  another welcomed session's (a kernel of another name, live or broken)  ALREADY_EXISTS (EEXIST)
+ *  carried by futex words for a dead kernel of another name (a futex it   RESOURCE_EXHAUSTED (EAGAIN):
+ *  held went on with owner_died, and no grantee has recorded it yet)        clears once one has
+ * </pre>
+ * The dead kernels' prefixes are kept here ({@link #died}) beside the futex records' count of
+ * them ({@link PagerFutexes#diedPending}); an entry the records no longer count is stale and
+ * dropped when looked at. At a kernel's primary the prefix is the kernel id it gives, so the first
+ * rule is the id rule of xp-spec 2.5 seen from its secondaries. Both are the pager's state:
+ * {@link SnapshotWriter} and {@link SnapshotReader} keep them, so every replica decides alike.
+ */
+final class TidPrefixes {
+    private final CoreContext core;
+    private final PagerFutexes futexes;
+    /** Prefix -> the name of the dead kernel whose TIDs futex words may carry with it. */
+    final TreeMap<Integer, String> died = new TreeMap<>();
+
+    TidPrefixes(CoreContext core, PagerFutexes futexes) {
+        this.core = core;
+        this.futexes = futexes;
+    }
+
+    /** A refusal: the errno the hello's stream ends with, and the sentence. */
+    record Refusal(Errno errno, String message) {}
+
+    /**
+     * Whether kernel {@code kernelName} may use {@code prefix} here: null if so, else why not.
+     *
+     * @param stated whether its hello stated the prefix (this pager is not its primary); else the
+     *     prefix is the kernel id this pager gives it
+     */
+    Refusal refusal(Iterable<KernelSession> sessions, String kernelName, int prefix, boolean stated) {
+        String whose = stated ? "its primary pager gave it kernel id " + prefix
+                : "pager " + core.name + " gives it kernel id " + prefix + " as its primary";
+        for (KernelSession other : sessions) {
+            if (other.welcomed() && other.tidPrefix == prefix && !kernelName.equals(other.kernelName)) {
+                return new Refusal(Errno.EEXIST, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
+                        + " at pager " + core.name + " (" + whose + "): kernel '" + other.kernelName + "', connected "
+                        + "to this pager, has the same TID prefix, so their threads would share TIDs in futex words. "
+                        + "The kernels use different primary pagers: give every kernel the same --pager list in "
+                        + "the same order");
+            }
+        }
+        String dead = died.get(prefix);
+        if (dead != null && !futexes.diedPending(prefix)) {
+            died.remove(prefix); // its owner_died has been recorded in every word since
+            dead = null;
+        }
+        if (dead != null && !dead.equals(kernelName)) {
+            return new Refusal(Errno.EAGAIN, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
+                    + " at pager " + core.name + " yet (" + whose + "): kernel '" + dead + "', declared dead by this "
+                    + "pager, had the same TID prefix, and futex words here may still carry its TIDs until a next "
+                    + "owner has taken each futex it held. Give every kernel the same --pager list in the same "
+                    + "order; with one primary, connect again later (or under another name)");
+        }
+        return null;
+    }
+
+    /** Kernel session {@code s} was declared dead holding futexes: words may carry its TIDs. */
+    void died(KernelSession s) {
+        if (s.tidPrefix != 0 && s.kernelName != null) {
+            died.put(s.tidPrefix, s.kernelName);
+        }
+    }
+}
