@@ -174,10 +174,23 @@ final class KernelSession {
 
     // ---- session ------------------------------------------------------------------------------
 
+    /**
+     * A kernel_hello of this session, as every one starts: its name, version, features and, to a
+     * pager that is not its primary, the TID prefix its primary's kernel id makes (xp-spec 2.9), so
+     * that the pager can refuse a kernel whose TIDs another kernel of its has.
+     */
+    KernelHello.Builder hello() {
+        KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)
+                .setResumable(true).addAllFeatures(PageCache.FEATURES);
+        if (pager != 0) {
+            h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it
+        }
+        return h;
+    }
+
     /** Opens the XP session: kernel_hello. */
     void start() {
-        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES)).build();
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(hello()).build();
         stats.sent(hello);
         env.send(pager, hello); // not numbered: message 1 is the next one
     }
@@ -212,6 +225,9 @@ final class KernelSession {
         lease.start(SessionLease.nanosOf(w.getLeaseMillis()));
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
                 core.sessions.count() == 1 ? "" : " with pager " + pager, kernelId, pageSize);
+        if (pager == 0) {
+            core.sessions.primaryWelcomed(); // its id makes the TIDs: the other pagers are told it
+        }
     }
 
     /** See {@link KernelCore#onPagerLost}. */
@@ -361,9 +377,7 @@ final class KernelSession {
             }));
             reclaim.addObjects(ro);
         }
-        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES)
-                .setReclaim(reclaim)).build();
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(hello().setReclaim(reclaim)).build();
         reclaimSentAt = env.nanoTime();
         resume.reset(); // the reclaim opens a new count on both sides
         stats.sent(hello);

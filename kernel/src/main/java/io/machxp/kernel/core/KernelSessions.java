@@ -28,7 +28,9 @@ import java.util.Map;
  * pager (as a kernel whose one pager is lost), since the primary may give its id to another
  * kernel once its quarantine is over.
  * <pre>
- *  start      -> kernel_hello on every session
+ *  start      -> kernel_hello to the primary; once it is welcomed, kernel_hello to every other
+ *                pager, with the TID prefix its kernel id makes (a pager refuses a prefix another
+ *                of its kernels has: kernels with different primaries)
  *  pager p lost (lease out, refused reclaim, shut down) -> p's objects fail with EIO;
  *                if p is the primary, every other session stops too; a secondary's objects
  *                are retired and the kernel opens a new session with p by itself (rejoin)
@@ -151,9 +153,23 @@ final class KernelSessions {
         return gate;
     }
 
+    /**
+     * Opens the sessions: the primary's first; the others once it has welcomed the kernel, since
+     * their hellos carry the TID prefix its kernel id makes ({@link #primaryWelcomed}).
+     */
     void start() {
-        for (KernelSession s : sessions) {
-            s.start();
+        sessions[0].start();
+    }
+
+    /**
+     * The primary welcomed the kernel (once per kernel: its session is never replaced): each other
+     * pager gets its hello now, with the TID prefix (xp-spec 2.9).
+     */
+    void primaryWelcomed() {
+        for (int p = 1; p < sessions.length; p++) {
+            if (!sessions[p].pagerLost() && !sessions[p].replacesLost()) {
+                sessions[p].start();
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package io.machxp.kernel.core;
 
-import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Resume;
@@ -43,7 +42,6 @@ import org.slf4j.LoggerFactory;
 final class SessionResume {
     /** Log lines keep the core's logger: they read as the kernel's. */
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
-    private static final int PROTOCOL_VERSION = 1;
 
     private final KernelSession session;
     private final KernelCore core;
@@ -118,8 +116,7 @@ final class SessionResume {
             return; // this env cannot: the lease decides
         }
         long attempt = nextAttempt();
-        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(PROTOCOL_VERSION).setResumable(true).addAllFeatures(PageCache.FEATURES).setResume(Resume.newBuilder()
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setResume(Resume.newBuilder()
                         .setKernelId(session.kernelId()).setSessionToken(sessionToken).setReceived(receivedCount())
                         .setAttempt(attempt))).build();
         resumeSentAt = env.nanoTime();
