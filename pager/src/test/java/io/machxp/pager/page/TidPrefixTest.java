@@ -1,0 +1,125 @@
+package io.machxp.pager.page;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * xp-spec 2.9: no two kernels of a pager share a TID prefix (the kernel id their primary gave
+ * them, stated in a hello to a pager that is not their primary; else the id this pager gives). On
+ * the core with a clock the test moves; sessions are numbered by the test.
+ */
+class TidPrefixTest {
+    private static final long LEASE = 1_000_000_000L;
+
+    /** kernel_hello (with the prefix, if not 0) and init of "obj": what the pager sent back. */
+    private static List<PagerToKernel> hello(XpKernels k, long session, String name, int tidPrefix) {
+        k.pager.sessionOpened(session);
+        KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1);
+        if (tidPrefix != 0) {
+            h.setTidPrefix(tidPrefix);
+        }
+        k.xp(session, KernelToPager.newBuilder().setKernelHello(h));
+        k.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
+        return k.take(session);
+    }
+
+    /** The kernel id the pager gave. */
+    private static int welcomed(XpKernels k, long session, String name, int tidPrefix) {
+        List<PagerToKernel> got = hello(k, session, name, tidPrefix);
+        assertThat(got).as("%s welcomed", name).isNotEmpty();
+        assertThat(got.get(0).hasPagerWelcome()).as("%s welcomed", name).isTrue();
+        assertThat(k.ended).as("%s welcomed", name).doesNotContainKey(session);
+        return got.get(0).getPagerWelcome().getKernelId();
+    }
+
+    private static String refused(XpKernels k, long session, String name, int tidPrefix) {
+        assertThat(hello(k, session, name, tidPrefix)).as("%s is not welcomed", name).isEmpty();
+        assertThat(k.ended).as("%s refused", name).containsKey(session);
+        return k.ended.get(session);
+    }
+
+    @Test
+    void twoKernelsWithOnePrefixFromDifferentPrimariesAreNotBothTaken() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "a", 3); // a's primary gave it id 3
+        String why = refused(k, 2, "b", 3); // b's primary, another pager, gave it id 3 too
+        assertThat(why).startsWith("EEXIST").contains("'a'", "'b'", "TID prefix 3",
+                "give every kernel the same --pager list in the same order");
+        welcomed(k, 3, "c", 4);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    @Test
+    void aSecondaryKernelCannotStateAPrefixThisPagerGaveAsAPrimary() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        assertThat(welcomed(k, 1, "a", 0)).as("this pager is a's primary: a's prefix is the id it gives")
+                .isEqualTo(1);
+        assertThat(refused(k, 2, "b", 1)).startsWith("EEXIST").contains("'a'", "'b'", "TID prefix 1");
+    }
+
+    @Test
+    void aPrimaryDoesNotGiveAnIdASecondaryKernelHasAsItsPrefix() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        // b's primary is another pager, which gave it id 2; this pager gives b id 1 (a session's)
+        assertThat(welcomed(k, 1, "b", 2)).isEqualTo(1);
+        assertThat(refused(k, 2, "a", 0)).as("this pager would give a id 2").startsWith("EEXIST")
+                .contains("'a'", "'b'", "TID prefix 2");
+        k.pager.sessionClosed(1); // b leaves holding nothing: its prefix is free at once
+        assertThat(welcomed(k, 3, "a", 0)).as("the id refused was not used up").isEqualTo(2);
+    }
+
+    @Test
+    void aKernelKeepsItsPrefixAcrossSessionsAndAPrefixIsFreedWithTheSession() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "a", 5);
+        k.pager.sessionClosed(1);
+        welcomed(k, 2, "a", 5); // the same kernel again
+        k.pager.sessionClosed(2);
+        welcomed(k, 3, "b", 5); // a left holding nothing: no word carries its TIDs
+    }
+
+    @Test
+    void aBrokenSessionKeepsItsPrefixUntilItsLeaseEnds() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "a", 5);
+        k.lockFutex(1, 0);
+        k.take(1);
+        k.pager.sessionClosed(1); // broken: a holds the futex until its lease ends
+        assertThat(refused(k, 2, "b", 5)).startsWith("EEXIST").contains("'a'");
+    }
+
+    @Test
+    void theTidsADeadKernelLeftInFutexWordsHoldItsPrefixUntilAnOwnerRecordsTheDeath() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "d", 5);
+        k.lockFutex(1, 0);
+        k.take(1);
+        k.pager.sessionClosed(1);
+        k.advance(LEASE); // declared dead: futex 0 goes on with owner_died, its word may hold d's TID
+        assertThat(k.declaredDead).containsKey("d");
+        k.advance(10 * LEASE); // however long after
+        assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("'d'", "'e'", "TID prefix 5",
+                "declared dead");
+        welcomed(k, 3, "d", 5); // d itself, back under its name: its own TIDs
+        k.pager.sessionClosed(3);
+        welcomed(k, 4, "c", 6);
+        k.lockFutex(4, 0);
+        assertThat(k.one(4).getMemoryObjectFutexGranted().getOwnerDied()).isTrue();
+        k.futexReleased(4, 0); // c recorded OWNER_DIED in the word: no TID of d is left in it
+        welcomed(k, 5, "e", 5);
+    }
+
+    @Test
+    void aPrefixThatIsNotAKernelIdIsRefused() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        assertThat(refused(k, 1, "a", 1024)).startsWith("EINVAL").contains("1024", "1..1023");
+    }
+}
