@@ -53,11 +53,18 @@ final class PagerLinks {
             }
             opening = each;
             core.start();
+            // The first failure fails the start at once: the other pagers' hellos wait for the
+            // primary's welcome (their TID prefix), so a primary that fails leaves them unanswered.
+            for (CompletableFuture<?> one : each) {
+                one.whenComplete((v, error) -> {
+                    if (error != null) {
+                        welcomed.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
+                                && c.getCause() != null ? c.getCause() : error);
+                    }
+                });
+            }
             CompletableFuture.allOf(each).whenComplete((v, error) -> {
-                if (error != null) {
-                    welcomed.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
-                            && c.getCause() != null ? c.getCause() : error);
-                } else {
+                if (error == null) {
                     welcomed.complete(core.kernelId());
                 }
             });
