@@ -40,6 +40,17 @@ final class SessionCases {
                     Check.endedWith(twin, Status.Code.ALREADY_EXISTS, "EEXIST", "a second kernel named " + a.name());
                     Check.that(!a.ended(), "the live session must go on when a second one under its name is refused");
                 }),
+                should("2.9-shared-tid-prefix", "a hello whose tid_prefix is the kernel id of another live "
+                        + "session ends the stream: ALREADY_EXISTS / EEXIST", p -> {
+                    FakeKernel a = p.open("a");
+                    int id = a.hello().getKernelId(); // this pager is a's primary: a's TIDs carry this id
+                    FakeKernel b = p.open("b");
+                    b.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
+                            .setKernelName(b.name()).setProtocolVersion(1).setTidPrefix(id)));
+                    Check.endedWith(b, Status.Code.ALREADY_EXISTS, "EEXIST", "a kernel whose primary gave it kernel id "
+                            + id + ", the id this pager gave a live kernel (their TIDs would be the same)");
+                    Check.that(!a.ended(), "the live session must go on when a kernel with its TID prefix is refused");
+                }),
                 should("2.2-bad-name", "an empty kernel name ends the stream: INVALID_ARGUMENT / EINVAL", p -> {
                     FakeKernel k = p.open("a");
                     k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setProtocolVersion(1)));
