@@ -86,6 +86,38 @@ class MultiPagerTest {
         assertThat(cluster.pager(1).kernels()).containsExactlyInAnyOrder("A", "B");
     }
 
+    /**
+     * xp-spec 2.9: a kernel's hellos to a pager other than its primary carry its TID prefix (the
+     * primary's kernel id) and go out after the primary's welcome; the reclaim after that pager's
+     * crash carries it too. Hellos to the primary carry none.
+     */
+    @Test
+    void hellosToTheSecondaryPagerCarryThePrimarysKernelIdAsTheTidPrefix() {
+        List<String> hellos = new ArrayList<>();
+        cluster.observe((sent, arrives, from, to, m) -> {
+            if (m instanceof KernelToPager k && k.hasKernelHello()) {
+                hellos.add(from + " -> " + to + (k.getKernelHello().hasTidPrefix()
+                        ? " prefix " + k.getKernelHello().getTidPrefix() : "")
+                        + (k.getKernelHello().hasReclaim() ? " reclaim" : ""));
+            } else if (m instanceof PagerToKernel p && p.hasPagerWelcome()) {
+                hellos.add(from + " -> " + to + " welcome " + p.getPagerWelcome().getKernelId());
+            }
+        });
+        Worker a = worker("A");
+        int id = a.core().kernelId();
+        assertThat(hellos).hasSize(4);
+        assertThat(hellos.subList(0, 3)).containsExactly("A -> pager", "pager -> A welcome " + id,
+                "A -> pager1 prefix " + id);
+        assertThat(hellos.get(3)).startsWith("pager1 -> A welcome ");
+        assertThat(Tids.kernelId(a.tid())).isEqualTo(id);
+        this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
+        hellos.clear();
+        cluster.crashPager(1, LEASE / 4);
+        cluster.runUntil(cluster.now() + LEASE / 2); // pager 1 is back, A reclaims the futex it caches
+        assertThat(hellos).contains("A -> pager1 prefix " + id + " reclaim");
+        assertThat(trace).contains("A pager-reconnected");
+    }
+
     @Test
     void aCrashedPagerStallsOnlyItsOwnObjectsAndItsFutexesAreReclaimed() {
         Worker a = worker("A");
