@@ -18,8 +18,9 @@ import java.util.Map;
  *
  * <p>Dead kernels: a kernel declared dead holding a futex is remembered on the record
  * ({@link #died}) until a grantee told of the death records OWNER_DIED in the word
- * ({@link #deathRecorded}); until then {@link #diedPending} says its kernel id (the high bits of
- * its TIDs) must not be given to another kernel.
+ * ({@link #deathRecorded}); until then {@link #diedPending} says its TID prefix (the high bits of
+ * its TIDs: at its primary, its kernel id) must not be given to another kernel
+ * ({@link KernelIds}, {@link TidPrefixes}).
  */
 final class FutexRecords {
     /**
@@ -33,7 +34,7 @@ final class FutexRecords {
      * token thus count the grants of the object's futexes, not of one futex, per pager start.)
      */
     final Map<String, Long> prunedTokens = new HashMap<>();
-    /** Per kernel id: futex records whose word may still hold a TID of that dead kernel. */
+    /** Per TID prefix: futex records whose word may still hold a TID of the dead kernel that had it. */
     final Map<Integer, Integer> diedPending = new HashMap<>();
 
     /** The record of the futex, or null. */

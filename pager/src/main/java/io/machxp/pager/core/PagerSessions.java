@@ -57,7 +57,9 @@ import java.util.Set;
  * id as long as no other name needed it). At most 1023 names hold ids or sit in quarantine at
  * once; a churn of r new kernel names per lease keeps about r x (2 leases + G) ids busy (G the grace
  * period, or a lease without one), so a pager serves any churn below about 1023 / (2 leases + G) new
- * names per lease. Messages of a
+ * names per lease. TIDs carry the kernel's primary's id, which need not be this pager's: each
+ * session keeps its TID prefix and a hello whose prefix another kernel has is refused
+ * ({@link TidPrefixes}). Messages of a
  * session declared dead are fenced for a lease after its death (its stream is ended then, so
  * nothing more can arrive), and then forgotten.
  */
