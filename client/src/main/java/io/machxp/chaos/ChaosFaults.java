@@ -6,6 +6,7 @@ import io.machxp.chaos.History.Kind;
 import io.machxp.kernel.core.Reply;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The faults of a chaos run, and the harness's own record of what each must do: the verdict on
@@ -58,14 +59,14 @@ final class ChaosFaults {
         if (replicaFaults != null) {
             double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
             run.cluster.replicas().clockRate(rate);
-            run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format("start, %d replicas, clock rate %.4f",
+            run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format(Locale.ROOT, "start, %d replicas, clock rate %.4f",
                     run.cluster.replicas().size(), rate));
         }
         for (int p = 0; p < (replicaFaults == null ? run.pagers : 0); p++) {
             double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
             run.cluster.pagerClockRate(p, rate);
             run.history.add(0, Kind.PAGER, ChaosRun.pagerName(p), -1, 0, false,
-                    String.format("start, clock rate %.4f", rate));
+                    String.format(Locale.ROOT, "start, clock rate %.4f", rate));
         }
         if (run.options.meanFaultGapNanos() > 0) {
             scheduleFault();
@@ -153,7 +154,7 @@ final class ChaosFaults {
                 run.cluster.clockJump(k.name, jump);
                 k.busyUntil = now + b.recoveryNanos();
                 effectUntil(k.busyUntil);
-                note(k.name, String.format("clock jumps %.3f ms forward", jump / 1e6));
+                note(k.name, String.format(Locale.ROOT, "clock jumps %.3f ms forward", jump / 1e6));
                 run.count("kernel clock jumps");
             }
         } else if (quietCluster) {
@@ -163,7 +164,7 @@ final class ChaosFaults {
             pagerBusyUntil = now + b.recoveryNanos();
             effectUntil(pagerBusyUntil);
             run.history.add(now, Kind.PAGER, ChaosRun.pagerName(p), -1, 0, false,
-                    String.format("clock jumps %.3f ms forward", jump / 1e6));
+                    String.format(Locale.ROOT, "clock jumps %.3f ms forward", jump / 1e6));
             run.count("pager clock jumps");
         }
     }
@@ -194,7 +195,7 @@ final class ChaosFaults {
         } else {
             run.cluster.partition(k.name, nanos);
         }
-        note(k.name, String.format("%s %.3f ms, %s", what, nanos / 1e6, survivable ? "survivable" : "fatal"));
+        note(k.name, String.format(Locale.ROOT, "%s %.3f ms, %s", what, nanos / 1e6, survivable ? "survivable" : "fatal"));
         run.count((survivable ? "survivable " : "fatal ") + what + "s");
         if (survivable) {
             k.busyUntil = now + nanos + b.recoveryNanos();
@@ -223,7 +224,7 @@ final class ChaosFaults {
         long nanos = b.fatalNanos() + run.random.nextLong(3 * lease - b.fatalNanos());
         run.cluster.partition(k.name, p, nanos);
         String pager = ChaosRun.pagerName(p);
-        note(k.name, String.format("partition from %s %.3f ms, fatal for its objects", pager, nanos / 1e6));
+        note(k.name, String.format(Locale.ROOT, "partition from %s %.3f ms, fatal for its objects", pager, nanos / 1e6));
         run.count("fatal partitions from one pager");
         long declared = declaredDeadBy(now);
         run.history.add(now, Kind.LINK_DOOMED, k.name, -1, declared, false, pager);
@@ -293,7 +294,7 @@ final class ChaosFaults {
         long now = run.cluster.now();
         String name = ChaosRun.pagerName(p);
         long down = lease / 50 + run.random.nextLong(Math.max(1, b.pagerDownNanos() - lease / 50));
-        run.history.add(now, Kind.PAGER, name, -1, 0, false, String.format("crash, down %.3f ms", down / 1e6));
+        run.history.add(now, Kind.PAGER, name, -1, 0, false, String.format(Locale.ROOT, "crash, down %.3f ms", down / 1e6));
         run.count("pager restarts");
         run.cluster.crashPager(p, down);
         long crash = ++pagerCrashes;

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
@@ -284,7 +285,7 @@ public final class ChaosRun {
         kernels.put(name, k);
         double rate = 1 + (random.nextDouble() * 2 - 1) * bounds.drift();
         cluster.clockRate(name, rate);
-        history.add(cluster.now(), Kind.KERNEL, name, -1, 0, false, String.format("start, clock rate %.4f", rate));
+        history.add(cluster.now(), Kind.KERNEL, name, -1, 0, false, String.format(Locale.ROOT, "start, clock rate %.4f", rate));
         // Tasks once the session is open: well after the welcome can have arrived.
         cluster.at(cluster.now() + 4 * (options.latencyNanos() + options.jitterNanos()) + 1, () -> startWorkers(k));
     }

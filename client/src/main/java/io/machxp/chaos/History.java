@@ -2,6 +2,7 @@ package io.machxp.chaos;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What happened in one chaos run, in the order it happened (the simulator runs one event at a
@@ -86,10 +87,10 @@ public final class History {
             String detail) {
         @Override
         public String toString() {
-            return String.format("%6d %10.3f ms %-20s %-12s %s%s%s%s", seq, time / 1e6, kind, thread,
+            return String.format(Locale.ROOT, "%6d %10.3f ms %-20s %-12s %s%s%s%s", seq, time / 1e6, kind, thread,
                     futex < 0 ? "" : "f" + futex + " ", kind == Kind.ACQUIRE || kind == Kind.READ
                             || kind == Kind.WRITE ? "value=" + value + " " : kind == Kind.STALL
-                            ? String.format("%.3f ms ", value / 1e6) : "",
+                            ? String.format(Locale.ROOT, "%.3f ms ", value / 1e6) : "",
                     flag ? "flag " : "", detail);
         }
     }

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -158,7 +159,7 @@ public final class HistoryChecker {
     private void violation(Entry e, String what) {
         violationCount++;
         if (violationCount <= MAX_REPORTED) {
-            violations.add(String.format("#%d at %.3f ms: %s", e.seq(), e.time() / 1e6, what));
+            violations.add(String.format(Locale.ROOT, "#%d at %.3f ms: %s", e.seq(), e.time() / 1e6, what));
         }
     }
 
@@ -279,11 +280,11 @@ public final class HistoryChecker {
                     + fenced.get(e.thread()) + ", which it owned: a stale owner acted");
         }
         if (e.time() > p.deadline) {
-            stuck(String.format("%s's %s (started at %.3f ms) was answered only at %.3f ms, after the quiet "
+            stuck(String.format(Locale.ROOT, "%s's %s (started at %.3f ms) was answered only at %.3f ms, after the quiet "
                     + "period of %.0f ms", e.thread(), p.call, p.start / 1e6, e.time() / 1e6, quietNanos / 1e6));
         } else if (e.detail().equals("ETIMEDOUT") && quietStart >= 0 && p.start >= quietStart
                 && (p.timeout < 0 || p.timeout >= quietNanos)) {
-            stuck(String.format("%s's %s (started at %.3f ms, %s) timed out in the quiet period: nothing held "
+            stuck(String.format(Locale.ROOT, "%s's %s (started at %.3f ms, %s) timed out in the quiet period: nothing held "
                     + "the futex that long", e.thread(), p.call, p.start / 1e6,
                     p.timeout < 0 ? "no timeout" : "timeout " + p.timeout / 1_000_000 + " ms"));
         }
@@ -460,7 +461,7 @@ public final class HistoryChecker {
     private void finish() {
         pendingCalls.forEach((thread, p) -> {
             if (!killedKernels.contains(kernelOf(thread))) {
-                stuck(String.format("%s's %s (started at %.3f ms) was never answered (its kernel was not killed)",
+                stuck(String.format(Locale.ROOT, "%s's %s (started at %.3f ms) was never answered (its kernel was not killed)",
                         thread, p.call, p.start / 1e6));
             }
         });

@@ -4,6 +4,7 @@ import io.machxp.chaos.History.Kind;
 import io.machxp.sim.SimReplicaGroup;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The faults of a replicated pager's replicas in a chaos run ({@code --replicas 3} or 5), in the
@@ -67,7 +68,7 @@ final class ReplicaFaults {
         int what = random.nextInt(100);
         if (what < 40) {
             long down = downtime();
-            note(String.format("replica %s (leader) crashes, down %.3f ms", SimReplicaGroup.name(leader), down / 1e6));
+            note(String.format(Locale.ROOT, "replica %s (leader) crashes, down %.3f ms", SimReplicaGroup.name(leader), down / 1e6));
             group.crash(leader, down);
             run.count("replica leader crashes");
             long slow = 0;
@@ -76,7 +77,7 @@ final class ReplicaFaults {
                 // to 1.1 L, longer than a lease allows (0.675 L), within the kernels' grace.
                 List<Integer> half = followers(leader, (group.size() - 1) / 2);
                 slow = lease / 2 + random.nextLong(3 * lease / 5);
-                note(String.format("a slow election: replicas %s cut off from the others for %.3f ms", names(half),
+                note(String.format(Locale.ROOT, "a slow election: replicas %s cut off from the others for %.3f ms", names(half),
                         slow / 1e6));
                 group.partition(half, slow);
                 run.count("replica leader crashes with a slow election");
@@ -87,7 +88,7 @@ final class ReplicaFaults {
         if (what < 55) {
             int f = (leader + 1 + random.nextInt(group.size() - 1)) % group.size();
             long down = downtime();
-            note(String.format("replica %s (follower) crashes, down %.3f ms", SimReplicaGroup.name(f), down / 1e6));
+            note(String.format(Locale.ROOT, "replica %s (follower) crashes, down %.3f ms", SimReplicaGroup.name(f), down / 1e6));
             group.crash(f, down);
             run.count("replica follower crashes");
             busyUntil = now + down + failover + lease;
@@ -95,7 +96,7 @@ final class ReplicaFaults {
         }
         if (what < 70) {
             long nanos = lease / 20 + random.nextLong(lease);
-            note(String.format("replica %s (leader) stopped for %.3f ms", SimReplicaGroup.name(leader), nanos / 1e6));
+            note(String.format(Locale.ROOT, "replica %s (leader) stopped for %.3f ms", SimReplicaGroup.name(leader), nanos / 1e6));
             group.pause(leader, nanos);
             run.count("replica leader pauses");
             busyUntil = now + nanos + failover + lease;
@@ -103,7 +104,7 @@ final class ReplicaFaults {
         }
         List<Integer> side = minority(leader, random.nextBoolean());
         long nanos = lease / 20 + random.nextLong(3 * lease);
-        note(String.format("replicas %s cut off from the others for %.3f ms (%s)", names(side), nanos / 1e6,
+        note(String.format(Locale.ROOT, "replicas %s cut off from the others for %.3f ms (%s)", names(side), nanos / 1e6,
                 side.contains(leader) ? "the leader among them" : "followers"));
         group.partition(side, nanos);
         run.count(side.contains(leader) ? "replica partitions, leader cut off" : "replica partitions, followers cut off");

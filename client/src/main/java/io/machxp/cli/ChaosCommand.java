@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -201,7 +202,7 @@ final class ChaosCommand implements Callable<Integer> {
             printJson(out, all);
             return ExitCodes.check(failed.isEmpty());
         }
-        out.printf("machxp chaos: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
+        out.printf(Locale.ROOT, "machxp chaos: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
                 seeds, firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
         out.println("  injected and seen: " + totals);
         for (ChaosRun.Result r : failed) {
@@ -236,7 +237,7 @@ final class ChaosCommand implements Callable<Integer> {
 
     private String replay(long seed, boolean ipcRun) {
         String v = variantName == null || variantName.equals("cache") ? "" : " --variant " + variantName;
-        return String.format("./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
+        return String.format(Locale.ROOT, "./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
                 + "--lease-ms %d --fault-gap-ms %d%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
                 futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers,
                 replicas == 0 ? "" : " --replicas " + replicas);
@@ -244,10 +245,10 @@ final class ChaosCommand implements Callable<Integer> {
 
     private void report(PrintWriter out, ChaosRun.Result r) {
         if (r.passed()) {
-            out.printf("seed %d: passed %s%n", r.seed(), r.counts());
+            out.printf(Locale.ROOT, "seed %d: passed %s%n", r.seed(), r.counts());
             return;
         }
-        out.printf("seed %d: %d violations, %d stuck waiters%n", r.seed(), r.violations().size(), r.stuck().size());
+        out.printf(Locale.ROOT, "seed %d: %d violations, %d stuck waiters%n", r.seed(), r.violations().size(), r.stuck().size());
         r.violations().forEach(v -> out.println("  " + v));
         r.stuck().forEach(v -> out.println("  stuck: " + v));
         out.println("  replay: " + replay(r));

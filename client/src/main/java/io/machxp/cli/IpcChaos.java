@@ -5,6 +5,7 @@ import io.machxp.chaos.ipc.IpcChaosRun;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -51,7 +52,7 @@ final class IpcChaos {
             pool.shutdownNow();
         }
         totals.remove("calls");
-        out.printf("machxp chaos --ipc: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations%n", seeds, first,
+        out.printf(Locale.ROOT, "machxp chaos --ipc: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations%n", seeds, first,
                 first + seeds - 1, (System.nanoTime() - started) / 1e9, jobs, failed.size());
         out.println("  injected: " + totals);
         failed.forEach(r -> report(out, r, replay.apply(r.seed())));
@@ -60,10 +61,10 @@ final class IpcChaos {
 
     private static void report(PrintWriter out, IpcChaosRun.Result r, String replay) {
         if (r.passed()) {
-            out.printf("seed %d: passed %s%n", r.seed(), r.counts());
+            out.printf(Locale.ROOT, "seed %d: passed %s%n", r.seed(), r.counts());
             return;
         }
-        out.printf("seed %d: %d violations%n", r.seed(), r.violations().size());
+        out.printf(Locale.ROOT, "seed %d: %d violations%n", r.seed(), r.violations().size());
         r.violations().forEach(v -> out.println("  " + v));
         out.println("  replay: " + replay);
     }

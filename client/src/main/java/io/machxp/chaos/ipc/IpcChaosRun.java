@@ -18,6 +18,7 @@ import io.machxp.sim.SimKernel;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -213,12 +214,12 @@ public final class IpcChaosRun {
             }
             IpcCore core = k.core.ipcCore();
             if (core.queuedBytes() != 0 || core.inFlightMessages() != 0) {
-                v.add(String.format("%s: %d bytes of its tasks' messages still charged and %d messages carried to other"
+                v.add(String.format(Locale.ROOT, "%s: %d bytes of its tasks' messages still charged and %d messages carried to other"
                         + " kernels unanswered after every task ended (rule 8)", k.name, core.queuedBytes(),
                         core.inFlightMessages()));
             }
             if (core.namesInUse() != 0) {
-                v.add(String.format("%s: %d port names still counted against its budget after every task ended (rule 8)",
+                v.add(String.format(Locale.ROOT, "%s: %d port names still counted against its budget after every task ended (rule 8)",
                         k.name, core.namesInUse()));
             }
         }

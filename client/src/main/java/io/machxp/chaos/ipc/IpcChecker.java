@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -62,7 +63,7 @@ public final class IpcChecker {
                 case UNEXPECTED -> v.add(e.who() + ": " + e.note() + " (at " + ms(e) + ")");
                 case REFS -> {
                     if (e.a() != e.b()) {
-                        v.add(String.format("%s: right %s: mach_port_get_refs says %d user references for %s, "
+                        v.add(String.format(Locale.ROOT, "%s: right %s: mach_port_get_refs says %d user references for %s, "
                                 + "the harness counts %d held (at %s)", e.who(), e.b() > e.a() ? "duplicated" : "lost",
                                 e.b(), e.note(), e.a(), ms(e)));
                     }
@@ -78,7 +79,7 @@ public final class IpcChecker {
     }
 
     private static String ms(Entry e) {
-        return String.format("%.3f ms", e.time() / 1e6);
+        return String.format(Locale.ROOT, "%.3f ms", e.time() / 1e6);
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
@@ -91,12 +92,12 @@ public final class IpcChecker {
             }
             Key k = new Key("c" + e.b(), e.a());
             if (delivered.put(k, e) != null) {
-                v.add(String.format("c%d's message %d delivered twice (again to %s at %s)", e.b(), e.a(), e.who(), ms(e)));
+                v.add(String.format(Locale.ROOT, "c%d's message %d delivered twice (again to %s at %s)", e.b(), e.a(), e.who(), ms(e)));
             }
             String stream = "c" + e.b() + "->p" + e.port();
             Long before = last.put(stream, e.a());
             if (before != null && before > e.a()) {
-                v.add(String.format("c%d's messages to p%d out of order: %d delivered after %d (at %s)", e.b(),
+                v.add(String.format(Locale.ROOT, "c%d's messages to p%d out of order: %d delivered after %d (at %s)", e.b(),
                         e.port(), e.a(), before, ms(e)));
             }
         }
@@ -106,10 +107,10 @@ public final class IpcChecker {
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
             if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())) {
-                v.add(String.format("%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
+                v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
             } else if (d != null && d.port() != e.port()) {
-                v.add(String.format("%s's message %d to p%d delivered on p%d", e.who(), e.a(), e.port(), d.port()));
+                v.add(String.format(Locale.ROOT, "%s's message %d to p%d delivered on p%d", e.who(), e.a(), e.port(), d.port()));
             }
         }
     }
@@ -130,10 +131,10 @@ public final class IpcChecker {
                 }
                 case DEAD_NAME -> {
                     if (!deadNow.contains(e.port())) {
-                        v.add(String.format("%s: DEAD_NAME for p%d at %s, but the port lives", e.who(), e.port(), ms(e)));
+                        v.add(String.format(Locale.ROOT, "%s: DEAD_NAME for p%d at %s, but the port lives", e.who(), e.port(), ms(e)));
                     }
                     if (!got.add(e.who() + "/" + e.port())) {
-                        v.add(String.format("%s: a second DEAD_NAME for p%d at %s", e.who(), e.port(), ms(e)));
+                        v.add(String.format(Locale.ROOT, "%s: a second DEAD_NAME for p%d at %s", e.who(), e.port(), ms(e)));
                     }
                 }
                 default -> { }
@@ -146,7 +147,7 @@ public final class IpcChecker {
             for (int p : dead) {
                 String key = c + "/" + p;
                 if (!got.contains(key) && !foundDead.contains(key)) {
-                    v.add(String.format("%s: no DEAD_NAME for p%d by the end, although the port died", c, p));
+                    v.add(String.format(Locale.ROOT, "%s: no DEAD_NAME for p%d by the end, although the port died", c, p));
                 }
             }
         }
@@ -174,13 +175,13 @@ public final class IpcChecker {
                 case REPLY, SEND_ONCE -> {
                     Key k = new Key(e.who(), e.a());
                     if (answers.merge(k, 1, Integer::sum) > 1) {
-                        v.add(String.format("%s: rpc %d answered twice (%s at %s)", e.who(), e.a(), e.kind(), ms(e)));
+                        v.add(String.format(Locale.ROOT, "%s: rpc %d answered twice (%s at %s)", e.who(), e.a(), e.kind(), ms(e)));
                     }
                     if (e.kind() == Kind.REPLY && (e.b() != e.a() || !replied.contains(k))) {
-                        v.add(String.format("%s: rpc %d got a reply naming %d that no server sent", e.who(), e.a(), e.b()));
+                        v.add(String.format(Locale.ROOT, "%s: rpc %d got a reply naming %d that no server sent", e.who(), e.a(), e.b()));
                     }
                     if (e.kind() == Kind.SEND_ONCE && delivered.contains(k)) {
-                        v.add(String.format("%s: rpc %d got SEND_ONCE, but its request was delivered", e.who(), e.a()));
+                        v.add(String.format(Locale.ROOT, "%s: rpc %d got SEND_ONCE, but its request was delivered", e.who(), e.a()));
                     }
                 }
                 default -> { }
@@ -191,7 +192,7 @@ public final class IpcChecker {
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
             if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())) {
-                v.add(String.format("%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
+                v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
             }
         }
@@ -218,7 +219,7 @@ public final class IpcChecker {
                     Key k = new Key(c, e.a());
                     arrived.add(k);
                     if (e.a() <= lastNoSenders.getOrDefault(c, 0L)) {
-                        v.add(String.format("%s: NO_SENDERS came early: send right %d to its token port reached %s "
+                        v.add(String.format(Locale.ROOT, "%s: NO_SENDERS came early: send right %d to its token port reached %s "
                                 + "at %s, after a NO_SENDERS counting it", c, e.a(), e.who(), ms(e)));
                     }
                     held.computeIfAbsent(e.who() + "/" + c, x -> new HashSet<>()).add(e.a());
@@ -233,7 +234,7 @@ public final class IpcChecker {
                     lastNoSenders.merge(e.who(), e.a(), Math::max);
                     for (Map.Entry<String, Set<Long>> h : held.entrySet()) {
                         if (h.getKey().endsWith("/" + e.who()) && h.getValue().stream().anyMatch(t -> t <= e.a())) {
-                            v.add(String.format("%s: NO_SENDERS (mscount %d) at %s while %s holds send rights %s",
+                            v.add(String.format(Locale.ROOT, "%s: NO_SENDERS (mscount %d) at %s while %s holds send rights %s",
                                     e.who(), e.a(), ms(e), h.getKey().split("/")[0], h.getValue()));
                         }
                     }
@@ -255,7 +256,7 @@ public final class IpcChecker {
                         && !crashTouched.contains(sent.port()));
             }
             if (!gone.contains(c) && allGone && lastNoSenders.getOrDefault(c, 0L) != m.getValue()) {
-                v.add(String.format("%s: every one of its %d send rights is gone, but its last NO_SENDERS counts %d",
+                v.add(String.format(Locale.ROOT, "%s: every one of its %d send rights is gone, but its last NO_SENDERS counts %d",
                         c, m.getValue(), lastNoSenders.getOrDefault(c, 0L)));
             }
         }

@@ -3,6 +3,7 @@ package io.machxp.chaos.ipc;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What an IPC chaos run did, in virtual time order: the harness's own record of its faults and of
@@ -62,7 +63,7 @@ public final class IpcHistory {
     public record Entry(long time, Kind kind, String who, int port, long a, long b, String note) {
         @Override
         public String toString() {
-            return String.format("%10.3f ms %-20s %-4s p%-3d a=%d b=%d %s", time / 1e6, kind, who, port, a, b, note);
+            return String.format(Locale.ROOT, "%10.3f ms %-20s %-4s p%-3d a=%d b=%d %s", time / 1e6, kind, who, port, a, b, note);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -218,7 +219,7 @@ final class KernelObjects {
         }
         objectsById.remove(o.objectId);
         objectsByName.remove(o.name);
-        String asked = core.sessions.count() == 1 ? "" : String.format(" (this kernel asked its pager %d, %s; every "
+        String asked = core.sessions.count() == 1 ? "" : String.format(Locale.ROOT, " (this kernel asked its pager %d, %s; every "
                 + "kernel of a cluster needs the same --pager list and --object-pagers, docs/multi-pager.md)", o.pager,
                 core.directory.assigned(o.name) ? "as its --object-pagers says" : "by the rule CRC-32 of the name mod "
                         + core.sessions.count() + ", as no --object-pagers names it");

@@ -4,6 +4,7 @@ import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,7 +226,7 @@ final class SessionLease {
             return;
         }
         String disconnected = session.disconnectedReason();
-        String why = String.format("its lease%s ran out: the pager answered no keepalive for %d ms (lease %d ms, "
+        String why = String.format(Locale.ROOT, "its lease%s ran out: the pager answered no keepalive for %d ms (lease %d ms, "
                 + "the kernel stops %d ms early)%s", core.sessions.count() == 1 ? "" : " with pager " + session.pager, (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
                 leaseNanos / 1_000_000, margin() / 1_000_000,
                 disconnected == null ? "" : ", and it could not reconnect (" + disconnected + ")")

@@ -5,6 +5,7 @@ import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Resume;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -227,7 +228,7 @@ final class SessionResume {
         }
         long since = session.unansweredSince();
         if (since >= 0 && mayResume() && env.nanoTime() - since > session.leaseNanos() / 6) {
-            resume(String.format("the pager answered no keepalive for %d ms", (env.nanoTime() - since) / 1_000_000));
+            resume(String.format(Locale.ROOT, "the pager answered no keepalive for %d ms", (env.nanoTime() - since) / 1_000_000));
         }
         env.schedule(KernelSession.retryNanos(session.leaseNanos()), this::checkStall);
     }
