@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -110,17 +111,17 @@ final class CertsCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<String> names = new ArrayList<>(DevCertificates.LOOPBACK_NAMES);
         hosts.stream().filter(h -> !names.contains(h)).forEach(names::add);
-        out.printf("Wrote a development CA and certificates (EC P-256, valid %d days, for %s):%n", days,
+        out.printf(Locale.ROOT, "Wrote a development CA and certificates (EC P-256, valid %d days, for %s):%n", days,
                 String.join(", ", names));
-        files.forEach((file, what) -> out.printf("  %-40s %s%n", file, what));
+        files.forEach((file, what) -> out.printf(Locale.ROOT, "  %-40s %s%n", file, what));
         String host = hosts.isEmpty() ? "127.0.0.1" : hosts.get(0).contains(":") ? "[" + hosts.get(0) + "]" : hosts.get(0);
         String bind = hosts.isEmpty() ? "127.0.0.1" : "0.0.0.0";
         out.println();
         out.println("Run each process with its own files (mutual TLS: every peer needs a certificate signed by this CA):");
-        out.printf("  ./machxp pager --bind %s --port 7070 %s%n", bind, flags("pager"));
-        out.printf("  ./machxp kernel --name A --pager %s:7070 --bind %s --port 7071 %s%n", host, bind, flags("kernel"));
-        out.printf("  ./machxp demo --connect %s:7071 --pager %s:7070 %s%n", host, host, flags("client"));
-        out.printf("In Java: KernelClient.connect(\"%s:7071\", TlsFiles.inDirectory(Path.of(\"%s\"), \"client\"))%n", host,
+        out.printf(Locale.ROOT, "  ./machxp pager --bind %s --port 7070 %s%n", bind, flags("pager"));
+        out.printf(Locale.ROOT, "  ./machxp kernel --name A --pager %s:7070 --bind %s --port 7071 %s%n", host, bind, flags("kernel"));
+        out.printf(Locale.ROOT, "  ./machxp demo --connect %s:7071 --pager %s:7070 %s%n", host, host, flags("client"));
+        out.printf(Locale.ROOT, "In Java: KernelClient.connect(\"%s:7071\", TlsFiles.inDirectory(Path.of(\"%s\"), \"client\"))%n", host,
                 dir);
         out.println("Connect by one of the names above; with other names, run again with --host NAME --force.");
         out.flush();

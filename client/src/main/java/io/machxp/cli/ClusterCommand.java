@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -176,19 +177,19 @@ final class ClusterCommand implements Runnable {
             }
             Files.writeString(state, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
             String objectName = object.substring(0, Math.max(0, object.indexOf('=')));
-            out.printf("machxp cluster up: pager %s, kernels %s%n", pagerAddress, String.join(" ", kernelAddresses));
-            out.printf("  logs in %s%n", logDir);
+            out.printf(Locale.ROOT, "machxp cluster up: pager %s, kernels %s%n", pagerAddress, String.join(" ", kernelAddresses));
+            out.printf(Locale.ROOT, "  logs in %s%n", logDir);
             if (view.get() != null) {
-                out.printf("  live view: %s%n", view.get().url());
+                out.printf(Locale.ROOT, "  live view: %s%n", view.get().url());
             }
             out.println("  try:");
-            out.printf("    machxp status --pager %s%n", pagerAddress);
-            out.printf("    machxp lock --kernel %s %s:0 -- sh -c 'echo holding it with token $MACHXP_FENCING_TOKEN'%n",
+            out.printf(Locale.ROOT, "    machxp status --pager %s%n", pagerAddress);
+            out.printf(Locale.ROOT, "    machxp lock --kernel %s %s:0 -- sh -c 'echo holding it with token $MACHXP_FENCING_TOKEN'%n",
                     kernelAddresses.get(0), objectName);
-            out.printf("    machxp demo --connect %s --pager %s --object %s%n", String.join(",", kernelAddresses),
+            out.printf(Locale.ROOT, "    machxp demo --connect %s --pager %s --object %s%n", String.join(",", kernelAddresses),
                     pagerAddress, objectName);
             if (ipcPort != null) {
-                out.printf("    machxp demo --ipc --connect %s%n", String.join(",", kernelAddresses));
+                out.printf(Locale.ROOT, "    machxp demo --ipc --connect %s%n", String.join(",", kernelAddresses));
             }
             out.println("  stop with Ctrl-C here, or: machxp cluster down"
                     + (state.equals(DEFAULT_STATE) ? "" : " --state " + state));
@@ -196,7 +197,7 @@ final class ClusterCommand implements Runnable {
             for (ChildProcess c : children) {
                 c.process.onExit().thenRun(() -> {
                     if (!stopping.get()) {
-                        System.err.printf("machxp cluster: %s exited (%d); see %s%n", c.name, c.process.exitValue(),
+                        System.err.printf(Locale.ROOT, "machxp cluster: %s exited (%d); see %s%n", c.name, c.process.exitValue(),
                                 c.log);
                     }
                 });

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,7 +70,7 @@ final class ConformOptions {
     /** Prints the cases, one a line, with {@code restartNote} after those that need a restart. */
     static void print(List<? extends ConformCase<?>> selected, String restartNote) {
         for (ConformCase<?> c : selected) {
-            System.out.printf("%-38s %-6s %-5s %s%s%n", c.id(), c.level(), c.section(), c.title(),
+            System.out.printf(Locale.ROOT, "%-38s %-6s %-5s %s%s%n", c.id(), c.level(), c.section(), c.title(),
                     c.needsRestart() ? " " + restartNote : "");
         }
     }

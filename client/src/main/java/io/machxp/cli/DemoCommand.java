@@ -7,6 +7,7 @@ import io.machxp.demo.Demo;
 import io.machxp.demo.DemoOptions;
 import io.machxp.demo.DemoReport;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -136,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
         io.machxp.demo.DemoHooks hooks = viewPort == null ? io.machxp.demo.DemoHooks.NONE
                 : new DemoView(viewPort, tls.transport(), r -> print(r), spec.commandLine().getErr());
         if (trace != null) {
-            hooks = new DemoTrace(trace, String.format("machxp demo (real, %d kernels x %d threads, %d futexes, "
+            hooks = new DemoTrace(trace, String.format(Locale.ROOT, "machxp demo (real, %d kernels x %d threads, %d futexes, "
                     + "locality %s, seed %d%s)", kernels, threads, futexes, locality, seed, noCache ? ", no-cache" : ""),
                     hooks, spec.commandLine().getErr());
         }

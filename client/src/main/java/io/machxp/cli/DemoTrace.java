@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * demo --trace FILE: records the embedded cluster's XP messages in real time from the moment it is
@@ -52,7 +53,7 @@ final class DemoTrace implements DemoHooks {
         } catch (IOException e) {
             throw new UncheckedIOException("demo --trace: cannot write " + file + ": " + e.getMessage(), e);
         }
-        err.printf("machxp demo: wrote %s (%d XP messages, %d kernel events, real time)%n", file,
+        err.printf(Locale.ROOT, "machxp demo: wrote %s (%d XP messages, %d kernel events, real time)%n", file,
                 trace.messages().size(), trace.marks().size());
         err.flush();
         next.afterRun(report);

@@ -7,6 +7,7 @@ import io.machxp.view.LiveView;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * demo --view: the live view starts once the cluster is up, before the workload; after it, the
@@ -34,7 +35,7 @@ final class DemoView implements DemoHooks {
     @Override
     public void beforeRun(String pagerTarget, List<String> kernelTargets) throws IOException {
         view = LiveView.start(port, pagerTarget, kernelTargets, transport);
-        out.printf("machxp demo: the live view is at %s%n", view.url());
+        out.printf(Locale.ROOT, "machxp demo: the live view is at %s%n", view.url());
         out.flush();
     }
 
@@ -45,7 +46,7 @@ final class DemoView implements DemoHooks {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        out.printf("machxp demo: done; the view stays at %s with the cluster: Ctrl-C to stop%n", view.url());
+        out.printf(Locale.ROOT, "machxp demo: done; the view stays at %s with the cluster: Ctrl-C to stop%n", view.url());
         out.flush();
         Shutdown.awaitSignal(view);
     }

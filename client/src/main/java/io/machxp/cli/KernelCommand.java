@@ -5,6 +5,7 @@ import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.proto.transport.Transport;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -138,9 +139,9 @@ final class KernelCommand implements Callable<Integer> {
             throw e;
         }
         if (metrics != null) {
-            System.err.printf("kernel metrics on http://%s:%d/metrics%n", bind, metrics.port());
+            System.err.printf(Locale.ROOT, "kernel metrics on http://%s:%d/metrics%n", bind, metrics.port());
         }
-        System.err.printf("kernel %s (id %d) listening on %s:%d (%s), pager %s%s%s%n", name, kernel.kernelId(), bind,
+        System.err.printf(Locale.ROOT, "kernel %s (id %d) listening on %s:%d (%s), pager %s%s%s%n", name, kernel.kernelId(), bind,
                 kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "",
                 kernel.ipcKernel() == 0 ? "" : ", IPC id " + kernel.ipcKernel() + " links on " + kernel.ipcAddress());
         server.exitWithParent("kernel " + name);

@@ -6,6 +6,7 @@ import io.machxp.proto.transport.Transport;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -120,9 +121,9 @@ final class PagerCommand implements Callable<Integer> {
             throw e;
         }
         if (metrics != null) {
-            System.err.printf("pager metrics on http://%s:%d/metrics%n", bind, metrics.port());
+            System.err.printf(Locale.ROOT, "pager metrics on http://%s:%d/metrics%n", bind, metrics.port());
         }
-        System.err.printf("pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
+        System.err.printf(Locale.ROOT, "pager %s listening on %s:%d (%s), serving %s, pages %s, lease %d ms%n", name, bind,
                 pager.port(), transport.isTls() ? "mutual TLS" : "plaintext", served,
                 store == null ? "in memory" : "in " + store, leaseMillis);
         server.exitWithParent("pager " + name);
@@ -164,7 +165,7 @@ final class PagerCommand implements Callable<Integer> {
                         // --fresh-start counts once in a group's life: the genesis a first leader appends
                         // to an empty log has no start-up wait, and no first grant says OWNER_DIED.
                         .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart), group);
-        System.err.printf("pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s (%s), "
+        System.err.printf(Locale.ROOT, "pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s (%s), "
                 + "lease %d ms; kernels use --pager %s%n", name, replica, group.address(),
                 transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"
                         : "in " + store, group.raftSync().option, leaseMillis, group.kernelTarget());

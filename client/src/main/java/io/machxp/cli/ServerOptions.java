@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.util.Locale;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
@@ -63,7 +64,7 @@ final class ServerOptions {
         java.util.concurrent.CompletableFuture<?> ended = parent.isPresent() ? parent.get().onExit()
                 : java.util.concurrent.CompletableFuture.completedFuture(null);
         ended.thenRunAsync(() -> { // not on the caller's thread, which goes on to install the shutdown hook
-            System.err.printf("%s: its parent process %d has ended; stopping%n", who, parentPid);
+            System.err.printf(Locale.ROOT, "%s: its parent process %d has ended; stopping%n", who, parentPid);
             System.exit(ExitCodes.OK);
         });
     }

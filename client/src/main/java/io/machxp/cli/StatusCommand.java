@@ -10,6 +10,7 @@ import io.machxp.proto.task.KernelStatisticsReply;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -72,31 +73,31 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static void table(PrintWriter out, PagerStatusReply s, List<KernelStatisticsReply> kernels) {
-        out.printf("pager %s: %d sessions, lease %s%s%n", s.getPagerName(), s.getSessionsCount(),
+        out.printf(Locale.ROOT, "pager %s: %d sessions, lease %s%s%n", s.getPagerName(), s.getSessionsCount(),
                 s.getLeaseMs() == 0 ? "none" : s.getLeaseMs() + " ms", s.getInGrace() ? ", in its start-up wait" : "");
-        out.printf("%nSESSIONS%n  %-10s %4s %10s %14s %5s %6s%n", "KERNEL", "ID", "SESSION", "LEASE LEFT", "HELD",
+        out.printf(Locale.ROOT, "%nSESSIONS%n  %-10s %4s %10s %14s %5s %6s%n", "KERNEL", "ID", "SESSION", "LEASE LEFT", "HELD",
                 "QUEUED");
         for (SessionStatus k : s.getSessionsList()) {
-            out.printf("  %-10s %4d %10d %11d ms %5d %6d%s%n", k.getKernelName(), k.getKernelId(), k.getSessionId(),
+            out.printf(Locale.ROOT, "  %-10s %4d %10d %11d ms %5d %6d%s%n", k.getKernelName(), k.getKernelId(), k.getSessionId(),
                     k.getLeaseLeftMs(), k.getFutexesHeld(), k.getFutexesQueued(), k.getBroken() ? "  (stream broken)" : "");
         }
-        out.printf("%nFUTEXES%n  %-20s %-10s %20s  %s%n", "OBJECT:OFFSET", "HOLDER", "TOKEN", "WAITERS (kernel/priority,"
+        out.printf(Locale.ROOT, "%nFUTEXES%n  %-20s %-10s %20s  %s%n", "OBJECT:OFFSET", "HOLDER", "TOKEN", "WAITERS (kernel/priority,"
                 + " in grant order)");
         for (FutexStatus f : s.getFutexesList()) {
             String waiters = f.getWaitersList().stream().map(w -> w.getKernel() + "/" + Integer.toUnsignedString(
                     w.getPriority())).collect(Collectors.joining(" "));
-            out.printf("  %-20s %-10s %20s  %s%s%n", f.getObject() + ":" + f.getOffset(),
+            out.printf(Locale.ROOT, "  %-20s %-10s %20s  %s%s%n", f.getObject() + ":" + f.getOffset(),
                     f.getHolder().isEmpty() ? "-" : f.getHolder(), Long.toUnsignedString(f.getFencingToken()),
                     waiters.isEmpty() ? "-" : waiters, f.getOwnerDied() ? "  (owner died)" : "");
         }
-        out.printf("%nPAGES%n  %-20s %-10s %s%n", "OBJECT:OFFSET", "WRITER", "READERS");
+        out.printf(Locale.ROOT, "%nPAGES%n  %-20s %-10s %s%n", "OBJECT:OFFSET", "WRITER", "READERS");
         for (PageStatus p : s.getPagesList()) {
-            out.printf("  %-20s %-10s %s%n", p.getObject() + ":" + p.getOffset(),
+            out.printf(Locale.ROOT, "  %-20s %-10s %s%n", p.getObject() + ":" + p.getOffset(),
                     p.getWriter().isEmpty() ? "-" : p.getWriter(),
                     p.getReadersList().isEmpty() ? "-" : String.join(" ", p.getReadersList()));
         }
         for (KernelStatisticsReply k : kernels) {
-            out.printf("%nKERNEL %s (id %d)%n  acquisitions %s%n  xp sent %s%n  xp received %s%n", k.getKernelName(),
+            out.printf(Locale.ROOT, "%nKERNEL %s (id %d)%n  acquisitions %s%n  xp sent %s%n  xp received %s%n", k.getKernelName(),
                     k.getKernelId(), k.getAcquiresMap(), k.getXpSentMap(), k.getXpReceivedMap());
         }
     }

@@ -8,6 +8,7 @@ import io.machxp.scenario.ScenarioRun;
 import io.machxp.trace.XpTrace;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -66,7 +67,7 @@ final class TraceCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         traces.write(trace, scenario);
-        spec.commandLine().getOut().printf("%s: %d XP messages, %d events; expectations %s; wrote %s%s%n",
+        spec.commandLine().getOut().printf(Locale.ROOT, "%s: %d XP messages, %d events; expectations %s; wrote %s%s%n",
                 file, trace.messages().size(), trace.marks().size(), result.passed() ? "held" : "did NOT hold",
                 output, chart.svg == null ? "" : " and " + chart.svg);
         spec.commandLine().getOut().flush();

@@ -2,6 +2,7 @@ package io.machxp.cli;
 
 import io.machxp.view.LiveView;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +41,7 @@ final class ViewCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LiveView view = LiveView.start(port, pager, kernels, tls.transport());
-        spec.commandLine().getOut().printf("machxp view: %s (pager %s%s); Ctrl-C to stop%n", view.url(), pager,
+        spec.commandLine().getOut().printf(Locale.ROOT, "machxp view: %s (pager %s%s); Ctrl-C to stop%n", view.url(), pager,
                 kernels.isEmpty() ? ", no kernel threads: give --kernel" : ", kernels " + String.join(" ", kernels));
         spec.commandLine().getOut().flush();
         Shutdown.awaitSignal(view);

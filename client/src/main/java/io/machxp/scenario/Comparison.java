@@ -8,6 +8,7 @@ import io.machxp.scenario.ScenarioResult.ThreadSummary;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -148,31 +149,31 @@ public final class Comparison {
     /** The side-by-side table; "*" marks a difference. */
     public String text() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("%s: %s against %s%n", leftRun.scenario().name(), leftName(), rightRun.mode()));
-        out.append(String.format("%n  %-8s %3s %-28s %-26s %s%n", "thread", "#", "step", leftRun.mode(), rightRun.mode()));
+        out.append(String.format(Locale.ROOT, "%s: %s against %s%n", leftRun.scenario().name(), leftName(), rightRun.mode()));
+        out.append(String.format(Locale.ROOT, "%n  %-8s %3s %-28s %-26s %s%n", "thread", "#", "step", leftRun.mode(), rightRun.mode()));
         for (StepRow r : steps) {
-            out.append(String.format("%s %-8s %3d %-28s %-26s %s%n", r.differs() ? "*" : " ", r.thread(), r.number(),
+            out.append(String.format(Locale.ROOT, "%s %-8s %3d %-28s %-26s %s%n", r.differs() ? "*" : " ", r.thread(), r.number(),
                     r.step(), outcome(r.left(), r.leftValue()), outcome(r.right(), r.rightValue())));
         }
-        out.append(String.format("%n  %-8s %8s %-28s %-26s %s%n", "thread", "priority", "highest priority", leftRun.mode(),
+        out.append(String.format(Locale.ROOT, "%n  %-8s %8s %-28s %-26s %s%n", "thread", "priority", "highest priority", leftRun.mode(),
                 rightRun.mode()));
         for (BoostRow b : boosts) {
-            out.append(String.format("%s %-8s %8d %-28s %-26d %d%n", b.differs() ? "*" : " ", b.thread(), b.priority(), "",
+            out.append(String.format(Locale.ROOT, "%s %-8s %8d %-28s %-26d %d%n", b.differs() ? "*" : " ", b.thread(), b.priority(), "",
                     b.left(), b.right()));
         }
         if (!orders.isEmpty()) {
-            out.append(String.format("%n  %-37s %-26s %s%n", "order of acquisition", leftRun.mode(), rightRun.mode()));
+            out.append(String.format(Locale.ROOT, "%n  %-37s %-26s %s%n", "order of acquisition", leftRun.mode(), rightRun.mode()));
             for (OrderRow o : orders) {
-                out.append(String.format("%s %-37s %-26s %s%n", o.differs() ? "*" : " ", o.word(), join(o.left()),
+                out.append(String.format(Locale.ROOT, "%s %-37s %-26s %s%n", o.differs() ? "*" : " ", o.word(), join(o.left()),
                         join(o.right())));
             }
         }
         if (!leftRun.completed() || !rightRun.completed()) {
-            out.append(String.format("%n%s%s", leftRun.completed() ? "" : leftRun.mode() + " stopped at the limit with threads still running\n",
+            out.append(String.format(Locale.ROOT, "%n%s%s", leftRun.completed() ? "" : leftRun.mode() + " stopped at the limit with threads still running\n",
                     rightRun.completed() ? "" : rightRun.mode() + " stopped at the limit with threads still running\n"));
         }
         int d = differences();
-        out.append(String.format("%n%s%n", d == 0 ? leftRun.mode() + " and " + rightRun.mode() + " agree"
+        out.append(String.format(Locale.ROOT, "%n%s%n", d == 0 ? leftRun.mode() + " and " + rightRun.mode() + " agree"
                 : d + (d == 1 ? " difference" : " differences") + " (marked *)"));
         return out.toString();
     }

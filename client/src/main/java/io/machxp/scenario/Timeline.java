@@ -8,6 +8,7 @@ import io.machxp.scenario.ScenarioResult.ThreadSummary;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,37 +21,37 @@ public final class Timeline {
 
     public static String text(ScenarioResult r, boolean verbose) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("%s: %s mode%s, %s%n", r.scenario().name(), r.mode(),
+        out.append(String.format(Locale.ROOT, "%s: %s mode%s, %s%n", r.scenario().name(), r.mode(),
                 r.seed() >= 0 ? ", seed " + r.seed() : "", r.priorityInheritance() ? "priority inheritance on" : "--no-pi"));
         if (!r.scenario().description().isBlank()) {
             out.append("  ").append(r.scenario().description().strip().replace("\n", "\n  ")).append('\n');
         }
         out.append('\n');
-        out.append(String.format("%12s  %-6s %-8s %s%n", "time", "kernel", "thread", "event"));
+        out.append(String.format(Locale.ROOT, "%12s  %-6s %-8s %s%n", "time", "kernel", "thread", "event"));
         for (Event e : r.events()) {
             if (!verbose && QUIET.contains(e.event())) {
                 continue;
             }
-            out.append(String.format("%12s  %-6s %-8s %s%s%n", Durations.format(e.time()), e.kernel(), e.thread(),
+            out.append(String.format(Locale.ROOT, "%12s  %-6s %-8s %s%s%n", Durations.format(e.time()), e.kernel(), e.thread(),
                     e.event(), e.detail().isEmpty() ? "" : "  " + e.detail()));
         }
         out.append('\n');
-        out.append(String.format("%-8s %-6s %8s %8s %10s %10s %10s%n", "thread", "kernel", "priority", "highest",
+        out.append(String.format(Locale.ROOT, "%-8s %-6s %8s %8s %10s %10s %10s%n", "thread", "kernel", "priority", "highest",
                 "start", "finish", "waited"));
         for (ThreadSummary t : r.threads()) {
-            out.append(String.format("%-8s %-6s %8d %8d %10s %10s %10s%n", t.name(), t.kernel(), t.priority(),
+            out.append(String.format(Locale.ROOT, "%-8s %-6s %8d %8d %10s %10s %10s%n", t.name(), t.kernel(), t.priority(),
                     t.maxPriority(), t.started() < 0 ? "-" : Durations.format(t.started()),
                     t.finished() < 0 ? "-" : Durations.format(t.finished()), Durations.format(t.waited())));
         }
         if (!r.completed()) {
-            out.append(String.format("%nstopped at the limit of %s with threads still running%n",
+            out.append(String.format(Locale.ROOT, "%nstopped at the limit of %s with threads still running%n",
                     Durations.format(r.scenario().limitNanos())));
         }
         if (!r.checks().isEmpty() || !r.stepFailures().isEmpty()) {
             out.append('\n');
         }
         for (Check c : r.checks()) {
-            out.append(String.format("%s  %s: %s%n", c.passed() ? "PASS" : "FAIL", c.expectation(), c.measured()));
+            out.append(String.format(Locale.ROOT, "%s  %s: %s%n", c.passed() ? "PASS" : "FAIL", c.expectation(), c.measured()));
         }
         for (String f : r.stepFailures()) {
             out.append("FAIL  ").append(f).append('\n');

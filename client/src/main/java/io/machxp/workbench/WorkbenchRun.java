@@ -13,6 +13,7 @@ import io.machxp.trace.XpTrace;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -149,7 +150,7 @@ public final class WorkbenchRun {
         long begin = cluster.now();
         if (trace != null) {
             trace.origin(begin);
-            trace.title(String.format("machxp compare: %s, %s %s, network %s (sim, seed %d)", variant.name(),
+            trace.title(String.format(Locale.ROOT, "machxp compare: %s, %s %s, network %s (sim, seed %d)", variant.name(),
                     workload.name(), param, network.name(), seed));
         }
         cluster.at(begin + warmup, () -> {

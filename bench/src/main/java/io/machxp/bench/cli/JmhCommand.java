@@ -111,7 +111,7 @@ final class JmhCommand implements Callable<Integer> {
             ratios.addAll(IpcRatios.of(score, unit));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
+        out.printf(Locale.ROOT, "%n%-66s %14s %14s %8s  %s%n", "comparison", "machxp", "baseline", "ratio", "target");
         for (Ratio r : ratios) {
             out.printf(Locale.ROOT, "%-66s %14s %14s %7.2fx  %s%n", r.what(), r.machxp(), r.baseline(),
                     r.perBaseline(), r.target());

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -98,25 +99,25 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
-            out.printf("pager efficiency, Part II (--no-cache), %d kernels x %d threads, %d locks, locality %.2f%n",
+            out.printf(Locale.ROOT, "pager efficiency, Part II (--no-cache), %d kernels x %d threads, %d locks, locality %.2f%n",
                     kernels, threads, locks, locality);
-            out.printf("  XP messages at the pager  %,d in %.2f s: %,.0f/s%n", r.messages(), r.seconds(),
+            out.printf(Locale.ROOT, "  XP messages at the pager  %,d in %.2f s: %,.0f/s%n", r.messages(), r.seconds(),
                     r.messagesPerSecond());
-            out.printf("  pager process CPU         %.2f s: %.0f%% of one CPU%n", r.pagerCpuSeconds(),
+            out.printf(Locale.ROOT, "  pager process CPU         %.2f s: %.0f%% of one CPU%n", r.pagerCpuSeconds(),
                     100 * r.pagerCpuShare());
-            out.printf("  per pager CPU-second      %,.0f XP messages%n", r.messagesPerCpuSecond());
-            out.printf("  pager CPU by thread       %s%n", r.threadCpuSeconds().entrySet().stream().limit(6)
-                    .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
+            out.printf(Locale.ROOT, "  per pager CPU-second      %,.0f XP messages%n", r.messagesPerCpuSecond());
+            out.printf(Locale.ROOT, "  pager CPU by thread       %s%n", r.threadCpuSeconds().entrySet().stream().limit(6)
+                    .map(e -> String.format(Locale.ROOT, "%s %.2f s", e.getKey(), e.getValue()))
                     .collect(java.util.stream.Collectors.joining(", ")));
-            out.printf("  core thread per message   %.2f us user + %.2f us system; %.2f messages per wake-up%n",
+            out.printf(Locale.ROOT, "  core thread per message   %.2f us user + %.2f us system; %.2f messages per wake-up%n",
                     r.coreUserMicrosPerMessage(), r.coreSystemMicrosPerMessage(), r.messagesPerWakeup());
             // Reads are not shown: Netty's epoll transport reads with recv, which /proc/PID/io does not count.
-            out.printf("  write system calls        %.2f messages per write%n", r.messagesPerWrite());
-            out.printf("  page faults (core thread) %.3f per message (pager heap: %s)%n", r.pageFaultsPerMessage(),
+            out.printf(Locale.ROOT, "  write system calls        %.2f messages per write%n", r.messagesPerWrite());
+            out.printf(Locale.ROOT, "  page faults (core thread) %.3f per message (pager heap: %s)%n", r.pageFaultsPerMessage(),
                     pagerHeap);
-            out.printf("  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
+            out.printf(Locale.ROOT, "  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
                     r.workload().latencyMicros().p99());
-            out.printf("  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),
+            out.printf(Locale.ROOT, "  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),
                     Runtime.getRuntime().availableProcessors());
         }
         out.flush();

@@ -103,7 +103,7 @@ final class ScaleCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<KernelSweep> sweep = new ArrayList<>();
         for (int k : kernels) {
-            err.printf("scale: %d kernels...%n", k);
+            err.printf(Locale.ROOT, "scale: %d kernels...%n", k);
             err.flush();
             sweep.add(KernelSweep.run(k + " kernels", MachxpService.Mode.CACHED,
                     workload(k, 1, 2 * k, locality).withWarmup(jvmWarmup.of(sweep.size(), warmup))));
@@ -111,7 +111,7 @@ final class ScaleCommand implements Callable<Integer> {
         PagerModel model = pagers.isEmpty() ? null : pagerModel(network, err);
         List<KernelSweep> pagerSweep = new ArrayList<>();
         for (int p : pagers) {
-            err.printf("scale: %s, 4 kernels...%n", pagerLabel(p));
+            err.printf(Locale.ROOT, "scale: %s, 4 kernels...%n", pagerLabel(p));
             err.flush();
             pagerSweep.add(KernelSweep.run(pagerLabel(p), MachxpService.Mode.CACHED, workload(4, 1, 8, locality)
                     .withWarmup(jvmWarmup.of(sweep.size() + pagerSweep.size(), warmup)), p));
@@ -119,7 +119,7 @@ final class ScaleCommand implements Callable<Integer> {
         err.println("scale: saturating the pager (Part II, 8 kernels x 2 threads)...");
         err.flush();
         KernelSweep saturation = KernelSweep.run("Part II, 8 x 2", MachxpService.Mode.NO_CACHE, workload(8, 2, 16, 1.0));
-        err.printf("scale: caching %,d futexes in one kernel...%n", futexes);
+        err.printf(Locale.ROOT, "scale: caching %,d futexes in one kernel...%n", futexes);
         err.flush();
         FutexCapacity.Result capacity = FutexCapacity.measure(futexes);
         ScaleReport report = new ScaleReport(BenchReport.Machine.current(), sweep, saturation, capacity, pagerSweep,
@@ -152,7 +152,7 @@ final class ScaleCommand implements Callable<Integer> {
 
     /** The model of the --pagers counts: seconds of CPU here, virtual time there. */
     private PagerModel pagerModel(NetworkModel network, PrintWriter err) {
-        err.printf("scale: the CPU-cost model of %s pagers (simulator, network %s)...%n", pagers, network.name());
+        err.printf(Locale.ROOT, "scale: the CPU-cost model of %s pagers (simulator, network %s)...%n", pagers, network.name());
         err.flush();
         WorkbenchRun.Setup s = quick ? PagerScaleModel.QUICK : PagerScaleModel.SETUP;
         String load = String.format(Locale.ROOT, "Part II (%s), %d kernels x %d workers, %d futexes, locality %.1f,"
@@ -175,7 +175,7 @@ final class ScaleCommand implements Callable<Integer> {
     private static void print(ScaleReport r, PrintWriter out) {
         out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", r.machine().cpus(), r.machine().java(), r.machine().os());
         out.println("kernels (machxp cached, 1 thread per kernel, 2 futexes homed on each, locality 0.9, 50% writes):");
-        out.printf("%-16s %12s %10s %10s %10s %14s %12s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
+        out.printf(Locale.ROOT, "%-16s %12s %10s %10s %10s %14s %12s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
                 "pager msg/s", "pager CPU", "correct");
         for (KernelSweep s : r.kernels()) {
             row(out, s);
@@ -184,7 +184,7 @@ final class ScaleCommand implements Callable<Integer> {
             out.println();
             out.println("pagers, measured here (4 kernels, lock i on pager i mod N; pager msg/s and CPU summed over the"
                     + " pagers; 'x first' is ops/s over the first row's):");
-            out.printf("%-16s %12s %10s %10s %10s %14s %12s %8s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
+            out.printf(Locale.ROOT, "%-16s %12s %10s %10s %10s %14s %12s %8s %8s%n", "", "ops/s", "p50 us", "p99 us", "XP msg/op",
                     "pager msg/s", "pager CPU", "x first", "correct");
             double first = r.pagers().get(0).result().opsPerSecond();
             for (KernelSweep s : r.pagers()) {
@@ -200,7 +200,7 @@ final class ScaleCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "pagers, modelled (the simulator's CPU-cost model, network %s: %.1f us of CPU per"
                     + " message received at a pager, %.1f us at a kernel, one CPU each; %s; futex i on pager i mod N):%n",
                     m.network(), m.pagerCpuNanosPerMessage() / 1e3, m.kernelCpuNanosPerMessage() / 1e3, m.load());
-            out.printf("%-16s %12s %10s %10s %18s %10s%n", "", "ops/s", "x first", "XP msg/op", "busiest pager CPU",
+            out.printf(Locale.ROOT, "%-16s %12s %10s %10s %18s %10s%n", "", "ops/s", "x first", "XP msg/op", "busiest pager CPU",
                     "p99 us");
             for (PagerScaleModel.Point p : m.points()) {
                 out.printf(Locale.ROOT, "%-16s %12.0f %10.2f %10.2f %17.0f%% %10.1f%n", pagerLabel(p.pagers()),

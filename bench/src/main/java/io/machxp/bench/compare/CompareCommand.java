@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -124,7 +125,7 @@ public final class CompareCommand implements Callable<Integer> {
                 results.add(f.get());
             }
             var out = spec.commandLine().getOut();
-            out.printf("machxp compare: workload %s, network %s, seed %d, %d kernels x %d threads, %d futexes, %d ms "
+            out.printf(Locale.ROOT, "machxp compare: workload %s, network %s, seed %d, %d kernels x %d threads, %d futexes, %d ms "
                     + "virtual per run%n", workload, network, seed, kernels, threads, futexes, durationMs);
             out.print(CompareTable.text(results));
             List<String> lines = new ArrayList<>();
@@ -136,20 +137,20 @@ public final class CompareCommand implements Callable<Integer> {
                     real.add(RealWorkbenchRun.run(Variants.of(s.variant()), new Workload(workload, s.param(), kernels,
                             futexes), s.param(), setup, seed));
                 }
-                out.printf("%nreal: the same grid over gRPC on loopback (embedded pager and kernels, one run at a time, "
+                out.printf(Locale.ROOT, "%nreal: the same grid over gRPC on loopback (embedded pager and kernels, one run at a time, "
                         + "%d ms wall per run after a tenth of it warming up)%n", durationMs);
                 out.print(CompareTable.text(real));
-                out.printf("%nreal / sim (network %s in the simulator):%n", network);
+                out.printf(Locale.ROOT, "%nreal / sim (network %s in the simulator):%n", network);
                 out.print(CompareTable.ratios(results, real));
                 real.forEach(r -> lines.add(r.csv()));
             }
             Files.write(csv, lines);
             CompareChart.write(chart, results, workload, network, seed, Sweep.name(sweep, workload));
-            out.printf("wrote %s and %s; reproduce: machxp compare --variants %s --workload %s%s --network %s --seed %d%s%n",
+            out.printf(Locale.ROOT, "wrote %s and %s; reproduce: machxp compare --variants %s --workload %s%s --network %s --seed %d%s%n",
                     csv, chart, String.join(",", variants), workload, sweep == null ? "" : " --sweep " + sweep,
                     network, seed, mode.equals("real") ? " --mode real" : "");
             if (!traces.isEmpty()) {
-                out.printf("traces (virtual time, open in ui.perfetto.dev): %s%n",
+                out.printf(Locale.ROOT, "traces (virtual time, open in ui.perfetto.dev): %s%n",
                         String.join(" ", traces.stream().map(Path::toString).toList()));
             }
             out.flush();

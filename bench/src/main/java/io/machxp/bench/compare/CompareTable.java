@@ -2,13 +2,14 @@ package io.machxp.bench.compare;
 
 import io.machxp.workbench.WorkbenchResult;
 import java.util.List;
+import java.util.Locale;
 
 /** The table machxp compare prints: one row per (parameter, variant). */
 final class CompareTable {
     private CompareTable() {}
 
     static String text(List<WorkbenchResult> results) {
-        StringBuilder b = new StringBuilder(String.format("%-6s %-18s %10s %9s %9s %8s %9s %8s %10s %10s %10s %6s%n",
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-6s %-18s %10s %9s %9s %8s %9s %8s %10s %10s %10s %6s%n",
                 "param", "variant", "ops/s", "p50 µs", "p99 µs", "msg/op", "bytes/op", "handoffs", "handoff µs",
                 "max wait", "p99 wait", "Jain"));
         for (WorkbenchResult r : results) {
@@ -26,7 +27,7 @@ final class CompareTable {
      * the same grid in the same order.
      */
     static String ratios(List<WorkbenchResult> sim, List<WorkbenchResult> real) {
-        StringBuilder b = new StringBuilder(String.format("%-6s %-18s %10s %10s %7s %9s %9s %7s %8s %8s %7s%n",
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-6s %-18s %10s %10s %7s %9s %9s %7s %8s %8s %7s%n",
                 "param", "variant", "sim ops/s", "real ops/s", "ratio", "sim p50", "real p50", "ratio", "sim msg",
                 "real msg", "ratio"));
         for (int i = 0; i < sim.size(); i++) {

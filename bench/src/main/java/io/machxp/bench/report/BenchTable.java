@@ -17,7 +17,7 @@ public final class BenchTable {
                 100 * w.writes(), w.api(), w.warmupSeconds(), w.durationSeconds());
         out.printf(Locale.ROOT, "machine: %d CPUs, %s, %s%n%n", report.machine().cpus(), report.machine().java(),
                 report.machine().os());
-        out.printf("%-50s %-40s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "guarantees", "ops/s", "p50 us", "p99 us",
+        out.printf(Locale.ROOT, "%-50s %-40s %12s %10s %10s %10s %10s %10s %12s %12s %6s %10s%n", "system", "guarantees", "ops/s", "p50 us", "p99 us",
                 "p99.9 us", "max us", "XP msg/op", "max wait us", "p99 wait us", "Jain", "correct");
         for (SystemResult r : report.results()) {
             out.printf(Locale.ROOT, "%-50s %-40s %12.0f %10.1f %10.1f %10.1f %10.1f %10s %12.1f %12.1f %6.3f %10s%n",

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,7 +73,7 @@ public final class RealChaos {
         Runtime.getRuntime().addShutdownHook(cleanup);
         List<Thread> workers = new ArrayList<>();
         try {
-            out.printf("machxp chaos --real: %s and kernels %s in network namespaces, lease %d ms, %d futexes, "
+            out.printf(Locale.ROOT, "machxp chaos --real: %s and kernels %s in network namespaces, lease %d ms, %d futexes, "
                     + "%d workers per kernel, for %s; logs in %s%n", o.replicas() == 1 ? "pager"
                     : "pager replicas " + cluster.pagerIds() + " (Raft, election timeout " + (o.electionTimeoutMillis() == 0
                     ? "Ratis's default, 150-300 ms)" : o.electionTimeoutMillis() + "-" + 2 * o.electionTimeoutMillis()
@@ -98,7 +99,7 @@ public final class RealChaos {
                 Thread.sleep(o.faultGapMillis() / 2 + gaps.nextLong(o.faultGapMillis() + 1));
                 faults.inject();
                 Faults.Fault f = faults.injected.get(faults.injected.size() - 1);
-                out.printf("  %7.1f s  %-13s %-9s back in service after %s ms%s%n", f.atMillis() / 1000.0,
+                out.printf(Locale.ROOT, "  %7.1f s  %-13s %-9s back in service after %s ms%s%n", f.atMillis() / 1000.0,
                         f.kind(), f.target(), f.backInServiceMillis(), f.failoverMillis() < 0 ? ""
                                 : "; the pager granted again " + f.failoverMillis() + " ms after the fault");
                 out.flush();
@@ -163,7 +164,7 @@ public final class RealChaos {
         history.entries().forEach(e -> entries.merge(e.kind().name(), 1L, Long::sum));
         long stale = violations.stream().filter(v -> v.contains("two owners") || v.contains("fencing token")).count();
         long lost = violations.stream().filter(v -> v.contains("a write was lost")).count();
-        out.printf("machxp chaos --real: %d faults, %d acquisitions (%d told OWNER_DIED), %d history entries%n",
+        out.printf(Locale.ROOT, "machxp chaos --real: %d faults, %d acquisitions (%d told OWNER_DIED), %d history entries%n",
                 faults.injected.size(), entries.getOrDefault("ACQUIRE", 0L),
                 history.entries().stream().filter(e -> e.kind() == History.Kind.ACQUIRE && e.flag()).count(),
                 history.entries().size());
@@ -181,19 +182,19 @@ public final class RealChaos {
         out.println("  time back in service after each fault (ms from its end; min / median / max, count):");
         back.forEach((kind, ms) -> {
             ms.sort(null);
-            out.printf("    %-9s %6d / %6d / %6d  (%d)%n", kind, ms.get(0), ms.get(ms.size() / 2), ms.get(ms.size() - 1),
+            out.printf(Locale.ROOT, "    %-9s %6d / %6d / %6d  (%d)%n", kind, ms.get(0), ms.get(ms.size() / 2), ms.get(ms.size() - 1),
                     ms.size());
         });
-        out.printf("  kernels not back in service within 30 s of a fault: %d%n", notBack);
+        out.printf(Locale.ROOT, "  kernels not back in service within 30 s of a fault: %d%n", notBack);
         List<Long> failovers = new ArrayList<>(faults.injected.stream().filter(f -> f.failoverMillis() >= 0)
                 .map(Faults.Fault::failoverMillis).sorted().toList());
         if (!failovers.isEmpty()) {
-            out.printf("  the pager granted again after a fault on its leader (ms from the fault): %s%n", failovers);
+            out.printf(Locale.ROOT, "  the pager granted again after a fault on its leader (ms from the fault): %s%n", failovers);
         }
         StallReport.print(out, seen, stalls.missed(), new Starvation(leaseNanos).episodes(history.entries(),
                 KERNELS));
         out.println("  errors seen by the workers, by kind: " + recorder.errors());
-        out.printf("  violations: %d (stale grants: %d, writes lost without OWNER_DIED: %d)%n", violations.size(), stale,
+        out.printf(Locale.ROOT, "  violations: %d (stale grants: %d, writes lost without OWNER_DIED: %d)%n", violations.size(), stale,
                 lost);
         violations.forEach(v -> out.println("    " + v));
         try {

@@ -11,6 +11,7 @@ import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.ipc.MsgType;
 import io.machxp.kernel.ipc.PortRight;
+import java.util.Locale;
 
 /**
  * A client task of the IPC demo, on a kernel other than the servers': bootstrapped with a send
@@ -44,7 +45,7 @@ final class Client {
             }
             Thread.onSpinWait();
         }
-        demo.log(String.format("bootstrap: a send right to the name server inserted into %s on kernel %s as 0x%x,"
+        demo.log(String.format(Locale.ROOT, "bootstrap: a send right to the name server inserted into %s on kernel %s as 0x%x,"
                 + " across the link", name, kernelName, IpcDemo.BOOTSTRAP));
         this.reply = task.machPortAllocate(PortRight.RECEIVE);
         this.notify = task.machPortAllocate(PortRight.RECEIVE);
@@ -54,7 +55,7 @@ final class Client {
             throw new IllegalStateException(name + ": the lookup of 'adder' failed: " + found.code());
         }
         this.adder = ((MsgItem.Port) found.message().body().get(0)).name();
-        demo.log(String.format("%s: looked up 'adder': a send right 0x%x (adder -> name-server -> here)", name, adder));
+        demo.log(String.format(Locale.ROOT, "%s: looked up 'adder': a send right 0x%x (adder -> name-server -> here)", name, adder));
         task.machPortRequestNotification(adder, Mach.MACH_NOTIFY_DEAD_NAME, 0, notify, MsgType.MAKE_SEND_ONCE);
     }
 
@@ -85,7 +86,7 @@ final class Client {
                 wrong++;
             }
         }
-        demo.log(String.format("%s: %d calls to the adder answered (%d wrong)", name, answered, wrong));
+        demo.log(String.format(Locale.ROOT, "%s: %d calls to the adder answered (%d wrong)", name, answered, wrong));
         return new long[] {answered, wrong};
     }
 
@@ -94,7 +95,7 @@ final class Client {
         MsgReturn n = thread.machMsg(null, RCV, 1 << 16, notify, IpcDemo.WAIT.toMillis());
         boolean ok = n.code() == KernReturn.MACH_MSG_SUCCESS && n.message().id() == Mach.MACH_NOTIFY_DEAD_NAME
                 && ((MsgItem.Port) n.message().body().get(0)).name() == adder;
-        demo.log(String.format("%s: %s", name, ok ? "MACH_NOTIFY_DEAD_NAME for 0x" + Integer.toHexString(adder)
+        demo.log(String.format(Locale.ROOT, "%s: %s", name, ok ? "MACH_NOTIFY_DEAD_NAME for 0x" + Integer.toHexString(adder)
                 : "no dead-name notification: " + n.code()));
         return ok;
     }
@@ -106,7 +107,7 @@ final class Client {
     /** One more call to the dead server: its code. */
     KernReturn callAfterDeath() {
         KernReturn code = add(1, 1).code();
-        demo.log(String.format("%s: 0x%x is a dead name now; a call to it: %s", name, adder, code));
+        demo.log(String.format(Locale.ROOT, "%s: 0x%x is a dead name now; a call to it: %s", name, adder, code));
         return code;
     }
 

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -63,7 +64,7 @@ public final class IpcDemo {
 
     void log(String line) {
         synchronized (out) {
-            out.printf("[%6d ms] %s%n", (System.nanoTime() - start) / 1_000_000, line);
+            out.printf(Locale.ROOT, "[%6d ms] %s%n", (System.nanoTime() - start) / 1_000_000, line);
         }
     }
 
@@ -83,7 +84,7 @@ public final class IpcDemo {
                             + " start it with --ipc-id N --ipc-listen HOST:PORT and an --ipc-peer ID=HOST:PORT for each other"
                             + " kernel (docs/mach-ipc.md)");
                 }
-                log(String.format("kernel %s at %s: IPC id %d, links on %s", stats.getKernelName(), t,
+                log(String.format(Locale.ROOT, "kernel %s at %s: IPC id %d, links on %s", stats.getKernelName(), t,
                         stats.getIpcKernel(), stats.getIpcAddress()));
             }
             return demo(kernels, calls, pool);
@@ -100,7 +101,7 @@ public final class IpcDemo {
         AdderServer adder = new AdderServer(kernels.get(0), this::log);
         adder.task.machPortInsertRight(BOOTSTRAP, names.task, names.port, MsgType.MAKE_SEND);
         adder.start();
-        log(String.format("kernel %s: name-server (port 0x%x) and adder (port 0x%x) serving", home, names.port, adder.port));
+        log(String.format(Locale.ROOT, "kernel %s: name-server (port 0x%x) and adder (port 0x%x) serving", home, names.port, adder.port));
         adder.sender.machMsg(NameServer.register(BOOTSTRAP, "adder", adder.port, MsgType.MAKE_SEND),
                 Mach.MACH_SEND_MSG, 0, 0, 0);
         log("adder: sent REGISTER 'adder' with a send right to its port (MAKE_SEND) to the name server");
@@ -126,7 +127,7 @@ public final class IpcDemo {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        log(String.format("%d RPCs answered by the adder across kernels (%d wrong), %.0f RPC/s", answered, wrong,
+        log(String.format(Locale.ROOT, "%d RPCs answered by the adder across kernels (%d wrong), %.0f RPC/s", answered, wrong,
                 answered / seconds));
 
         adder.task.terminate();
@@ -151,13 +152,13 @@ public final class IpcDemo {
 
     /** Prints the report as a table. */
     public static void print(Report r, PrintStream out) {
-        out.printf("%n%-44s %s%n", "kernels (servers on the first)", r.kernels());
-        out.printf("%-44s %d x %d calls%n", "clients on other kernels", r.clients(), r.callsPerClient());
-        out.printf("%-44s %d (%d wrong), %.0f RPC/s%n", "RPCs answered", r.rpcsAnswered(), r.rpcsWrong(), r.rpcsPerSecond());
-        out.printf("%-44s %d%n", "send rights moved via the name server", r.rightsLookedUp());
-        out.printf("%-44s %d of %d%n", "dead-name notifications after the kill", r.deadNameNotifications(), r.clients());
-        out.printf("%-44s %d of %d%n", "clients holding a dead name", r.deadNames(), r.clients());
-        out.printf("%-44s %d of %d%n", "calls then MACH_SEND_INVALID_DEST", r.invalidDestAfterKill(), r.clients());
-        out.printf("%-44s %s%n", "result", r.ok() ? "OK" : "UNEXPECTED (see above)");
+        out.printf(Locale.ROOT, "%n%-44s %s%n", "kernels (servers on the first)", r.kernels());
+        out.printf(Locale.ROOT, "%-44s %d x %d calls%n", "clients on other kernels", r.clients(), r.callsPerClient());
+        out.printf(Locale.ROOT, "%-44s %d (%d wrong), %.0f RPC/s%n", "RPCs answered", r.rpcsAnswered(), r.rpcsWrong(), r.rpcsPerSecond());
+        out.printf(Locale.ROOT, "%-44s %d%n", "send rights moved via the name server", r.rightsLookedUp());
+        out.printf(Locale.ROOT, "%-44s %d of %d%n", "dead-name notifications after the kill", r.deadNameNotifications(), r.clients());
+        out.printf(Locale.ROOT, "%-44s %d of %d%n", "clients holding a dead name", r.deadNames(), r.clients());
+        out.printf(Locale.ROOT, "%-44s %d of %d%n", "calls then MACH_SEND_INVALID_DEST", r.invalidDestAfterKill(), r.clients());
+        out.printf(Locale.ROOT, "%-44s %s%n", "result", r.ok() ? "OK" : "UNEXPECTED (see above)");
     }
 }

@@ -6,6 +6,7 @@ import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgType;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -49,7 +50,7 @@ final class NameServer extends ServerTask {
         if (m.id() == REGISTER) {
             int right = ((MsgItem.Port) m.body().get(1)).name();
             names.put(name, right);
-            log(String.format("name-server: '%s' registered; its send right is 0x%x in my space", name, right));
+            log(String.format(Locale.ROOT, "name-server: '%s' registered; its send right is 0x%x in my space", name, right));
         } else if (m.id() == LOOKUP) {
             Integer right = names.get(name);
             MachMessage answer = MachMessage.to(m.remotePort(), MsgType.MOVE_SEND_ONCE, LOOKUP_REPLY);
@@ -57,7 +58,7 @@ final class NameServer extends ServerTask {
                 answer = answer.withBody(new MsgItem.Port(right, MsgType.COPY_SEND));
             }
             sender.machMsg(answer, Mach.MACH_SEND_MSG, 0, 0, 0);
-            log(String.format("name-server: lookup '%s' -> %s", name, right == null ? "unknown"
+            log(String.format(Locale.ROOT, "name-server: lookup '%s' -> %s", name, right == null ? "unknown"
                     : "a copy of the send right, to the asker"));
         }
     }
