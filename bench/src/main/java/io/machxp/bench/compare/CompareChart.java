@@ -5,11 +5,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -52,6 +55,13 @@ final class CompareChart {
         }
         XYSeriesCollection data = new XYSeriesCollection();
         lines.values().forEach(data::addSeries);
-        return ChartFactory.createXYLineChart(title, param, title, data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, param, title, data, PlotOrientation.VERTICAL, true,
+                false, false);
+        // tick labels as the tables print numbers, whatever the default locale (a decimal point, no grouping
+        // by the locale's rules): the same results give the same PNG
+        XYPlot plot = chart.getXYPlot();
+        ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createStandardTickUnits(Locale.ROOT));
+        ((NumberAxis) plot.getRangeAxis()).setStandardTickUnits(NumberAxis.createStandardTickUnits(Locale.ROOT));
+        return chart;
     }
 }
