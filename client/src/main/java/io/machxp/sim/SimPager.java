@@ -10,6 +10,7 @@ import io.machxp.pager.policy.GrantPolicy;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,7 @@ final class SimPager {
         this.cluster = cluster;
         this.index = index;
         this.name = index == 0 ? SimCluster.PAGER : SimCluster.PAGER + index;
-        this.objects = Map.copyOf(objects);
+        this.objects = Collections.unmodifiableMap(new LinkedHashMap<>(objects)); // in the order given: Map.copyOf's varies by JVM
         store.nextEpoch();
         this.core = newCore(0);
     }

@@ -5,6 +5,7 @@ import io.grpc.stub.StreamObserver;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerRedirect;
 import io.machxp.proto.xp.PagerToKernel;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,7 @@ public final class SimReplicaGroup {
             throw new IllegalArgumentException("a replicated pager has 3 or 5 replicas, not " + count);
         }
         this.cluster = cluster;
-        this.objects = Map.copyOf(objects);
+        this.objects = Collections.unmodifiableMap(new LinkedHashMap<>(objects)); // in the order given: Map.copyOf's varies by JVM
         this.leaseNanos = cluster.options().leaseNanos();
         long lease = Math.max(leaseNanos, 1_000_000);
         this.noLeaderWaitNanos = lease / 100;

@@ -1,6 +1,7 @@
 package io.machxp.kernel.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -29,7 +30,7 @@ public final class PagerDirectory {
 
     private PagerDirectory(int count, Map<String, Integer> assigned) {
         this.count = count;
-        this.assigned = Map.copyOf(assigned);
+        this.assigned = Collections.unmodifiableMap(new LinkedHashMap<>(assigned)); // in the order given: Map.copyOf's varies by JVM
     }
 
     /**

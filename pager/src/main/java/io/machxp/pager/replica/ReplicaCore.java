@@ -16,6 +16,8 @@ import io.machxp.proto.xp.PagerToKernel;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.PriorityQueue;
 
@@ -150,7 +152,7 @@ public final class ReplicaCore {
         this.name = name;
         this.replicaId = replicaId;
         this.pageSize = pageSize;
-        this.objects = Map.copyOf(objects);
+        this.objects = Collections.unmodifiableMap(new LinkedHashMap<>(objects)); // in the order given: Map.copyOf's varies by JVM
         this.leaseNanos = leaseNanos;
         this.outlet = outlet;
         this.stats = stats;
