@@ -84,10 +84,9 @@ final class FutexInheritance {
 
     /** Recomputes a thread's effective priority; a change moves it on its CPU and along its wait. */
     private void update(MachThread t) {
-        if (!pi) {
-            return;
-        }
-        int effective = priority(t, null);
+        // Without PI nothing is inherited, but a new base priority still schedules (and a FIFO
+        // queue does not move its waiter).
+        int effective = pi ? priority(t, null) : t.basePriority;
         if (effective == t.effectivePriority) {
             return;
         }
@@ -95,7 +94,7 @@ final class FutexInheritance {
                 t.effectivePriority + " -> " + effective);
         t.effectivePriority = effective;
         scheduler.priorityChanged(t);
-        if (t.waiter != null && t.waiter.entry != null) {
+        if (pi && t.waiter != null && t.waiter.entry != null) {
             FutexEntry waitedFor = t.waiter.entry;
             waitedFor.waiters.requeue(t.waiter, env.nanoTime()); // behind its new equals, as Linux requeues it
             FutexWaiter before = waitedFor.requeuedNow;

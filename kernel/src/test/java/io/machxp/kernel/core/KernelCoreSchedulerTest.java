@@ -70,6 +70,29 @@ class KernelCoreSchedulerTest {
     }
 
     @Test
+    void withoutPriorityInheritanceANewBasePriorityStillSchedules() {
+        // --no-pi turns off boosting, not thread_set_priority: a thread raised above the one
+        // computing preempts it, and one lowered below it gives the CPU up.
+        CoreFixture k = new CoreFixture(CoreOptions.DEFAULT.withPriorityInheritance(false));
+        MachThread low = k.thread(10);
+        MachThread mid = k.thread(50);
+        Answer<Void> lowWork = k.compute(low, 10 * MS);
+        k.env.advance(1 * MS);
+        Answer<Void> midWork = k.compute(mid, 10 * MS);
+        assertThat(mid.onCpu).isTrue();
+        k.setPriority(low, 80).value();
+        assertThat(low.effectivePriority).isEqualTo(80);
+        assertThat(low.onCpu).as("raised to 80 over mid's 50").isTrue();
+        assertThat(mid.onCpu).isFalse();
+        k.setPriority(low, 5).value();
+        assertThat(low.effectivePriority).isEqualTo(5);
+        assertThat(mid.onCpu).as("lowered to 5 under mid's 50").isTrue();
+        k.env.advance(10 * MS);
+        assertThat(midWork.answered()).isTrue();
+        assertThat(lowWork.answered()).isFalse();
+    }
+
+    @Test
     void badDurationsAndPrioritiesAreEinvalAndBusyThreadsEbusy() {
         CoreFixture k = new CoreFixture(true);
         MachThread t = k.thread(10);
