@@ -118,6 +118,33 @@ class MultiPagerTest {
         assertThat(trace).contains("A pager-reconnected");
     }
 
+    /**
+     * A secondary pager down at the kernel's start loses its session before the primary has
+     * welcomed the kernel; the kernel joins it again later, and a hello that went out before the
+     * primary's welcome would carry no TID prefix (0, which xp-spec 2.9 forbids: the pager ends the
+     * stream with EINVAL). Every hello to the secondary carries the primary's kernel id.
+     */
+    @Test
+    void aSecondaryLostDuringTheStartIsJoinedOnlyWithThePrimarysKernelIdAsItsPrefix() {
+        long lease = 5_000 * MS; // the primary's welcome is held past the first rejoin (1 s), within the lease
+        SimCluster slow = new SimCluster(new SimCluster.Options(1, 100_000, 0, 4096, lease),
+                Map.of("zero", 8192L, "one", 8192L), PagerDirectory.of(2, Map.of("zero", 0, "one", 1)),
+                (time, kernel, event, tid, detail) -> trace.add(kernel + " " + event));
+        List<String> hellos = new ArrayList<>();
+        slow.observe((sent, arrives, from, to, m) -> {
+            if (m instanceof KernelToPager k && k.hasKernelHello() && to.equals("pager1")) {
+                hellos.add(k.getKernelHello().hasTidPrefix() ? "prefix " + k.getKernelHello().getTidPrefix() : "none");
+            }
+        });
+        slow.crashPager(1, 500 * MS);
+        KernelCore a = slow.addKernel("A", CoreOptions.DEFAULT).core;
+        slow.stall("A", 0, 1_500 * MS);
+        slow.runUntil(slow.now() + 8_000 * MS); // pager 1's grace after its restart ends at 5.5 s
+        assertThat(a.kernelId()).as("welcomed by the primary").isNotZero();
+        assertThat(hellos).isNotEmpty().allMatch(h -> h.equals("prefix " + a.kernelId()));
+        assertThat(slow.pager(1).kernels()).as("joined the secondary again").contains("A");
+    }
+
     @Test
     void aCrashedPagerStallsOnlyItsOwnObjectsAndItsFutexesAreReclaimed() {
         Worker a = worker("A");

@@ -322,6 +322,12 @@ final class KernelSession {
             onPagerLost(rejoining); // the primary is lost meanwhile, or the kernel shuts down
             return;
         }
+        if (core.sessions.primary().kernelId() == 0) {
+            // Not welcomed by the primary yet (a secondary lost during the start): the hello's TID
+            // prefix is the primary's kernel id (xp-spec 2.9), so the attempt waits for it.
+            env.schedule(rejoinNanos, this::rejoin);
+            return;
+        }
         rejoinAttempts++;
         rejoinOut = true;
         if (!env.reconnect(pager)) {
