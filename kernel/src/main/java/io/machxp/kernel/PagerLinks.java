@@ -16,8 +16,10 @@ import java.util.concurrent.TimeoutException;
  * configuration (0: the primary, whose kernel id makes its TIDs; see docs/multi-pager.md). With
  * one pager, one link: what a kernel always had.
  *
- * <p>Opening connects every stream and then starts the core, which sends kernel_hello on each;
- * the session is open when every pager has welcomed the kernel. Closing shuts the core down once
+ * <p>Opening connects every stream and then starts the core, which sends kernel_hello to the
+ * primary and, once it has welcomed the kernel, to every other pager (with the TID prefix its
+ * kernel id makes); the session is open when every pager has welcomed the kernel, and the start
+ * fails at the first pager that fails. Closing shuts the core down once
  * (its pages go back and its objects are terminated, each on its pager's stream), then ends every
  * stream and waits a few seconds at most for each pager to end its side.
  */
@@ -42,6 +44,8 @@ final class PagerLinks {
 
     /** Each link's opening (null before {@link #open}), to say which pager a failed start is about. */
     private volatile CompletableFuture<?>[] opening;
+    /** The pager whose opening failed first (-1: none): the one whose failure the start reports. */
+    private final java.util.concurrent.atomic.AtomicInteger firstFailed = new java.util.concurrent.atomic.AtomicInteger(-1);
 
     /** Opens every stream and starts the core; completes with the kernel id once every pager welcomed it. */
     CompletableFuture<Integer> open() {
@@ -55,9 +59,10 @@ final class PagerLinks {
             core.start();
             // The first failure fails the start at once: the other pagers' hellos wait for the
             // primary's welcome (their TID prefix), so a primary that fails leaves them unanswered.
-            for (CompletableFuture<?> one : each) {
-                one.whenComplete((v, error) -> {
-                    if (error != null) {
+            for (int p = 0; p < each.length; p++) {
+                int pager = p;
+                each[p].whenComplete((v, error) -> {
+                    if (error != null && firstFailed.compareAndSet(-1, pager)) {
                         welcomed.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
                                 && c.getCause() != null ? c.getCause() : error);
                     }
@@ -73,18 +78,17 @@ final class PagerLinks {
     }
 
     /**
-     * After {@link #open} failed or timed out: the first pager whose opening failed, else the
-     * first that has not welcomed the kernel yet; -1 if neither (or not opened). Any thread.
+     * After {@link #open} failed or timed out: the pager whose opening failed first (the failure
+     * the start reports), else the first that has not welcomed the kernel yet; -1 if neither (or
+     * not opened). Any thread.
      */
     int pagerNotWelcoming() {
         CompletableFuture<?>[] each = opening;
         if (each == null) {
             return -1;
         }
-        for (int p = 0; p < each.length; p++) {
-            if (each[p].isCompletedExceptionally()) {
-                return p;
-            }
+        if (firstFailed.get() >= 0) {
+            return firstFailed.get();
         }
         for (int p = 0; p < each.length; p++) {
             if (!each[p].isDone()) {
