@@ -53,10 +53,11 @@ final class TidPrefixes {
         for (KernelSession other : sessions) {
             if (other.welcomed() && other.tidPrefix == prefix && !kernelName.equals(other.kernelName)) {
                 return new Refusal(Errno.EEXIST, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
-                        + " at pager " + core.name + " (" + whose + "): kernel '" + other.kernelName + "', connected "
-                        + "to this pager, has the same TID prefix, so their threads would share TIDs in futex words. "
-                        + "The kernels use different primary pagers: give every kernel the same --pager list in "
-                        + "the same order");
+                        + " at pager " + core.name + " (" + whose + "): kernel '" + other.kernelName + "', with a "
+                        + "session at this pager, has the same TID prefix, so their threads would share TIDs in futex "
+                        + "words. If the kernels use different primary pagers, give every kernel the same --pager list "
+                        + "in the same order; if they share one (it restarted and gave the id again), the other "
+                        + "kernel's session here ends with its lease: connect again after it");
             }
         }
         String dead = died.get(prefix);
