@@ -1,5 +1,8 @@
 package io.machxp.cli;
 
+import static io.machxp.cli.UnderLocales.OTHERS;
+import static io.machxp.cli.UnderLocales.sameUnderEveryLocale;
+import static io.machxp.cli.UnderLocales.under;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -15,30 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunLocaleTest {
     private static final String SCENARIO = "../scenarios/chain-across-kernels.yaml";
-    private static final Locale[] OTHERS = {Locale.GERMANY, Locale.forLanguageTag("ar-EG"),
-            Locale.forLanguageTag("th-TH-u-nu-thai")};
 
     @TempDir
     Path dir;
-
-    private static String under(Locale locale, String... args) {
-        Locale before = Locale.getDefault();
-        Locale.setDefault(locale);
-        try {
-            ExitCodesTest.Run r = ExitCodesTest.run(args);
-            assertThat(r.exit()).as(r.err()).isZero();
-            return r.out();
-        } finally {
-            Locale.setDefault(before);
-        }
-    }
-
-    private static void sameUnderEveryLocale(String... args) {
-        String root = under(Locale.ROOT, args);
-        for (Locale other : OTHERS) {
-            assertThat(under(other, args)).as("%s under %s", String.join(" ", args), other).isEqualTo(root);
-        }
-    }
 
     @Test
     void aTimelineIsTheSameUnderEveryLocale() {
