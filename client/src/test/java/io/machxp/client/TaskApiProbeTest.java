@@ -56,6 +56,9 @@ class TaskApiProbeTest {
     private static final int RCV_MSG = 0x2;
     private static final int RCV_TIMEOUT = 0x100;
     private static final int MACH_SEND_NO_BUFFER = 0x1000000d;
+    private static final int RIGHT_PORT_SET = 3;
+    private static final int MACH_RCV_PORT_CHANGED = 0x10004006;
+    private static final int MACH_RCV_PORT_DIED = 0x10004009;
 
     private final EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of("obj", 4 * 4096L));
     private final RawKernel a = new RawKernel(cluster.kernelTargets().get(0));
@@ -272,6 +275,64 @@ class TaskApiProbeTest {
             assertThat(m.getMsg().getId()).isEqualTo(100 - left + i);
         }
         aStillServes();
+    }
+
+    /**
+     * A stream waiting for its client to read is a receive waiting on its port (its thread is in
+     * the call): the port's death ends it as it ends a waiting receive, with MACH_RCV_PORT_DIED
+     * after the messages already received, and not with MACH_RCV_INVALID_NAME from a receive
+     * started afresh once the client reads.
+     */
+    @Test
+    void aStreamWaitingForItsReaderEndsWithItsPortsDeath() throws Exception {
+        long task = a.task("dies");
+        int port = receivePort(task);
+        ManualReceive stream = heldStream(task, port);
+        a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(port).build());
+        assertStreamEndsWith(stream, MACH_RCV_PORT_DIED);
+        aStillServes();
+    }
+
+    /**
+     * The same for a port that joins a set while the stream waits for its reader: a receive
+     * waiting on the port gets MACH_RCV_PORT_CHANGED, and so does the stream.
+     */
+    @Test
+    void aStreamWaitingForItsReaderEndsWhenItsPortJoinsASet() throws Exception {
+        long task = a.task("joins");
+        int port = receivePort(task);
+        int set = a.ipc().machPortAllocate(MachPortAllocateRequest.newBuilder().setTask(task)
+                .setRight(RIGHT_PORT_SET).build()).getName();
+        ManualReceive stream = heldStream(task, port);
+        assertThat(a.ipc().machPortMoveMember(io.machxp.proto.task.MachPortMoveMemberRequest.newBuilder()
+                .setTask(task).setMember(port).setAfter(set).build()).getKernReturn()).isZero();
+        assertStreamEndsWith(stream, MACH_RCV_PORT_CHANGED);
+        aStillServes();
+    }
+
+    /** A stream on {@code port} held between messages: its client has not read, messages wait on the port. */
+    private ManualReceive heldStream(long task, int port) {
+        int receiver = a.thread(task, 10);
+        int sender = a.thread(task, 10);
+        ManualReceive stream = new ManualReceive(task, receiver, port);
+        for (int i = 0; i < 100; i++) { // 6.4 MiB, more than a stream's buffers take
+            assertThat(a.ipc().machMsg(sendOnce(task, sender, port, i, 64 << 10)).getKernReturn()).isZero();
+        }
+        await().atMost(WAIT).until(() -> queued(task, port) > 0 && "mach_msg".equals(a.blockedIn(receiver)));
+        return stream;
+    }
+
+    /** The client reads again: the messages received before come in order, then the end with {@code code}. */
+    private static void assertStreamEndsWith(ManualReceive stream, int code) throws Exception {
+        stream.call.request(Integer.MAX_VALUE);
+        assertThat(stream.closed.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        List<MachMsgReply> got = new ArrayList<>(stream.got);
+        assertThat(got).isNotEmpty();
+        for (int i = 0; i < got.size() - 1; i++) {
+            assertThat(got.get(i).getKernReturn()).isZero();
+            assertThat(got.get(i).getMsg().getId()).isEqualTo(i);
+        }
+        assertThat(got.get(got.size() - 1).getKernReturn()).as("the stream's last reply, 0x%x", code).isEqualTo(code);
     }
 
     /** The call fails FAILED_PRECONDITION with EBUSY: its thread is inside another call. */

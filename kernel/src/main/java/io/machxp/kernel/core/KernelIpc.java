@@ -63,11 +63,14 @@ public final class KernelIpc {
     }
 
     /**
-     * A streamed receive between two messages, waiting for its client to read (the network layer's
-     * flow control): the thread stays inside its call, blocked in mach_msg (its other calls are
-     * EBUSY); its death fails {@code holder} (ESRCH); {@link #abort} or {@link #release} ends the hold.
+     * A streamed receive on {@code rcvName} between two messages, waiting for its client to read
+     * (the network layer's flow control): the thread stays inside its call, blocked in mach_msg
+     * (its other calls are EBUSY) and still a receiver of the name, taking no message: what ends
+     * a waiting receive completes {@code holder} with the same code (the port's death
+     * MACH_RCV_PORT_DIED, its joining a set MACH_RCV_PORT_CHANGED; see {@link IpcCore#holdReceive});
+     * the thread's death fails it (ESRCH); {@link #abort} or {@link #release} ends the hold.
      */
-    public void hold(long taskId, int tid, Reply<MsgReturn> holder) {
+    public void hold(long taskId, int tid, int rcvName, Reply<MsgReturn> holder) {
         core.checkThread();
         MachThread t = core.tasks.thread(taskId, tid, holder);
         if (t == null || KernelTasks.busy(t, holder)) {
@@ -75,9 +78,16 @@ public final class KernelIpc {
         }
         t.blockedIn = "mach_msg";
         t.blockedReply = holder;
+        ipc.holdReceive(taskId, tid, rcvName, result -> {
+            if (t.blockedReply == holder) {
+                t.blockedIn = null;
+                t.blockedReply = null;
+            }
+            holder.complete(result);
+        });
     }
 
-    /** Ends a {@link #hold}: true if the thread was still held by {@code holder} (alive, not aborted). */
+    /** Ends a {@link #hold}: true if the thread was still held by {@code holder} (alive, not aborted, not ended). */
     public boolean release(long taskId, int tid, Reply<MsgReturn> holder) {
         core.checkThread();
         var task = core.tasks.task(taskId);
@@ -85,6 +95,7 @@ public final class KernelIpc {
         if (t == null || t.blockedReply != holder) {
             return false;
         }
+        ipc.releaseHold(tid);
         t.blockedIn = null;
         t.blockedReply = null;
         return true;

@@ -15,7 +15,8 @@ import java.util.List;
  * queue. A receive takes the first message of the port, or for a set the oldest first message
  * of its members; a thread finding none waits (FIFO) until one comes, its timeout expires
  * (MACH_RCV_TIMED_OUT), the task loses the receive right - the port dies, or the right is moved
- * away - (MACH_RCV_PORT_DIED) or the port joins a set (MACH_RCV_PORT_CHANGED). Each dequeue admits the first blocked sender if there is room:
+ * away - (MACH_RCV_PORT_DIED) or the port joins a set (MACH_RCV_PORT_CHANGED). A streamed receive
+ * between two messages ({@link #hold}) takes no message but ends on those events alike. Each dequeue admits the first blocked sender if there is room:
  * messages from one thread arrive in the order sent, none overtakes a blocked sender.
  * <pre>
  *  receive:  message size <= rcv_size  -> copied out: seqno, header reversed, rights named
@@ -188,6 +189,41 @@ final class Delivery {
         }
     }
 
+    /**
+     * A streamed receive on {@code rcvName} between two messages: the thread takes no message but
+     * stays a receiver of the name, so that what ends a waiting receive ends it with the same code
+     * (the right leaving, the port joining a set, the set's death). A name that is no receive
+     * right or set now answers as a receive would, at once.
+     */
+    void hold(IpcSpace space, int tid, int rcvName, java.util.function.Consumer<MsgReturn> done) {
+        IpcEntry e = space.lookup(rcvName);
+        Object on;
+        if (e != null && e.has(PortRight.RECEIVE)) {
+            if (e.port().set != null) {
+                done.accept(MsgReturn.of(KernReturn.MACH_RCV_IN_SET));
+                return;
+            }
+            on = e.port();
+        } else if (e != null && e.has(PortRight.PORT_SET)) {
+            on = e.set();
+        } else {
+            done.accept(MsgReturn.of(KernReturn.MACH_RCV_INVALID_NAME));
+            return;
+        }
+        ReceiveWait w = new ReceiveWait(space, tid, 0, false, on, done, true);
+        queueOf(w).add(w);
+        ipc.startWait(tid, w);
+    }
+
+    /** The queue {@code w} waits in. */
+    static Deque<ReceiveWait> queueOf(ReceiveWait w) {
+        if (w.on instanceof Port p) {
+            return w.held ? p.holds : p.receivers;
+        }
+        PortSet set = (PortSet) w.on;
+        return w.held ? set.holds : set.receivers;
+    }
+
     /** Takes the first message of {@code port} for a receiver in {@code space}. */
     private MsgReturn take(IpcSpace space, int tid, Port port, int rcvSize, boolean large) {
         KMsg m = port.queue.peek();
@@ -299,6 +335,7 @@ final class Delivery {
             port.set = null;
         }
         wake(port.receivers, why);
+        wake(port.holds, why);
     }
 
     /** A port joins a set: threads waiting on it directly get MACH_RCV_PORT_CHANGED; its messages now serve the set. */
@@ -309,6 +346,7 @@ final class Delivery {
         port.set = set;
         set.members.add(port);
         wake(port.receivers, KernReturn.MACH_RCV_PORT_CHANGED);
+        wake(port.holds, KernReturn.MACH_RCV_PORT_CHANGED);
         serve(port);
     }
 
@@ -325,6 +363,7 @@ final class Delivery {
         }
         set.members.clear();
         wake(set.receivers, KernReturn.MACH_RCV_PORT_DIED);
+        wake(set.holds, KernReturn.MACH_RCV_PORT_DIED);
     }
 
     private void wake(Deque<ReceiveWait> waiting, KernReturn why) {

@@ -197,7 +197,7 @@ public final class IpcCore {
         Object w = waits.remove(tid);
         if (w instanceof ReceiveWait r) {
             cancel(r.cancelTimer);
-            (r.on instanceof Port p ? p.receivers : ((PortSet) r.on).receivers).remove(r);
+            Delivery.queueOf(r).remove(r);
         } else if (w instanceof SendWait s) {
             cancel(s.cancelTimer);
             s.msg.dest.port().queue.blockedSenders.remove(s);
@@ -288,6 +288,32 @@ public final class IpcCore {
                 rcv.run();
             }
         });
+    }
+
+    /**
+     * A streamed receive on {@code rcvName} between two messages (the network layer waits for its
+     * client to read): thread {@code tid} stays blocked in mach_msg, taking no message, and
+     * {@code done} gets what a receive waiting on the name would get when the right leaves the
+     * task (MACH_RCV_PORT_DIED), the port joins a set (MACH_RCV_PORT_CHANGED) or the set dies - at
+     * once if the name is no longer one to receive on. {@link #releaseHold} ends it quietly;
+     * {@link #interrupt} and {@link #threadEnded} as they end a receive.
+     */
+    public void holdReceive(long taskId, int tid, int rcvName, Consumer<MsgReturn> done) {
+        IpcSpace space = spaces.get(taskId);
+        if (space == null) {
+            done.accept(MsgReturn.of(KernReturn.KERN_INVALID_TASK));
+            return;
+        }
+        delivery.hold(space, tid, rcvName, done);
+    }
+
+    /** Ends a {@link #holdReceive} without an answer: true if the thread was held there. */
+    public boolean releaseHold(int tid) {
+        if (waits.get(tid) instanceof ReceiveWait r && r.held) {
+            threadEnded(tid);
+            return true;
+        }
+        return false;
     }
 
     // ---- mach_port_* --------------------------------------------------------------------------

@@ -49,6 +49,8 @@ final class Port {
     final MessageQueue queue = new MessageQueue();
     /** Threads blocked receiving on this port directly, in arrival order. */
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();
+    /** Streamed receives on this port between two messages ({@link ReceiveWait#held}). */
+    final Deque<ReceiveWait> holds = new ArrayDeque<>();
     /** The no-senders request: its send-once right and make-send count threshold. */
     Carried nsRequest;
     int nsSync;

@@ -19,6 +19,8 @@ final class PortSet {
     boolean active = true;
     final Set<Port> members = new LinkedHashSet<>();
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();
+    /** Streamed receives on this set between two messages ({@link ReceiveWait#held}). */
+    final Deque<ReceiveWait> holds = new ArrayDeque<>();
 
     PortSet(long id, IpcSpace space, int name) {
         this.id = id;

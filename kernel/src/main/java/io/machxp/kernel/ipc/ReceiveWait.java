@@ -2,7 +2,11 @@ package io.machxp.kernel.ipc;
 
 import java.util.function.Consumer;
 
-/** A thread blocked in the receive half of mach_msg, on a port or a port set. */
+/**
+ * A thread blocked in the receive half of mach_msg, on a port or a port set; or {@link #held}:
+ * inside a streamed receive between two messages, taking none, but ended as a waiting receive is
+ * by the right leaving, the port joining a set or the set's death.
+ */
 final class ReceiveWait {
     final IpcSpace space;
     final int tid;
@@ -11,9 +15,17 @@ final class ReceiveWait {
     final Consumer<MsgReturn> done;
     /** The Port or PortSet waited on. */
     final Object on;
+    /** Waits in {@code holds}, not {@code receivers}: no message is handed to it. */
+    final boolean held;
     Runnable cancelTimer;
 
     ReceiveWait(IpcSpace space, int tid, int rcvSize, boolean large, Object on, Consumer<MsgReturn> done) {
+        this(space, tid, rcvSize, large, on, done, false);
+    }
+
+    ReceiveWait(IpcSpace space, int tid, int rcvSize, boolean large, Object on, Consumer<MsgReturn> done,
+            boolean held) {
+        this.held = held;
         this.space = space;
         this.tid = tid;
         this.rcvSize = rcvSize;

@@ -244,8 +244,15 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
      * out and the stream can take more (gRPC's isReady). A client that does not read leaves the
      * messages queued on the port, where the senders' budget of queued bytes counts them, instead
      * of having them moved into the stream's buffers without bound; its onReady resumes receiving.
-     * Meanwhile the thread is held in its call ({@code KernelIpc.hold}): still blocked in mach_msg,
-     * its other calls EBUSY, and its death ends the stream.
+     * Between two messages the thread is held in its call ({@code KernelIpc.hold}): still blocked
+     * in mach_msg and a receiver of the name, its other calls EBUSY; what would end a waiting
+     * receive (the port's death, its joining a set) ends the stream with that code, and the
+     * thread's death with ESRCH.
+     * <pre>
+     *   receiving --message--> held --isReady / onReady--> receiving
+     *   receiving --other code--> ended (the last reply)        held --port died / changed--> ended
+     *   either --cancel--> ended (interrupted)                  either --thread died--> ended (ESRCH)
+     * </pre>
      */
     private final class StreamedReceive {
         private final TaskHandles.Ref ref;
@@ -255,11 +262,11 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         private final int rcvName;
         private final long timeout;
         private final ServerCallStreamObserver<MachMsgReply> out;
-        /** The call in the core now (core thread), to interrupt on cancel. */
+        /** The call in the core now (core thread), to interrupt on cancel: a receive or a hold. */
         private Reply<MsgReturn> current;
+        /** Core thread: the hold between two messages, while there is one. */
+        private Reply<MsgReturn> held;
         private boolean cancelled;
-        /** Core thread: the last message went out to a stream that could take no more; onReady goes on. */
-        private boolean paused;
 
         StreamedReceive(TaskHandles.Ref ref, int thread, int option, int rcvSize, int rcvName, long timeout,
                 ServerCallStreamObserver<MachMsgReply> out) {
@@ -276,74 +283,95 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                     ref.core().ipc().abort(ref.id(), thread, current);
                 }
             }));
-            out.setOnReadyHandler(() -> kernel.execute(() -> {
-                if (paused && !cancelled) {
-                    paused = false;
-                    if (ref.core().ipc().release(ref.id(), thread, current)) {
-                        current = null;
-                        next();
-                    }
-                }
-            }));
+            out.setOnReadyHandler(() -> kernel.execute(this::resume));
         }
 
-        /** Core thread: holds the thread in its call until the stream can take more; its death ends the stream. */
-        private void pause() {
-            paused = true;
+        /** Core thread: the next receive, if the stream is held and its client can take more. */
+        private void resume() {
+            Reply<MsgReturn> h = held;
+            if (h == null || cancelled || !out.isReady()) {
+                return;
+            }
+            held = null;
+            if (ref.core().ipc().release(ref.id(), thread, h)) {
+                current = null;
+                receive();
+            }
+        }
+
+        /** Core thread: holds the thread in its call between two messages; resumes at once if the stream can take more. */
+        private void hold() {
             Reply<MsgReturn> holder = new Reply<>() {
                 @Override
-                public void complete(MsgReturn m) {} // a hold is never completed
+                public void complete(MsgReturn m) { // what ended the receive the thread is in
+                    end(this);
+                    if (!cancelled) {
+                        out.onNext(IpcMessages.toProto(m));
+                        out.onCompleted();
+                    }
+                }
 
                 @Override
                 public void fail(io.machxp.kernel.core.KernelError error) {
-                    current = null;
-                    paused = false;
+                    end(this);
                     if (!cancelled) {
                         Answers.fail(out, error);
                     }
                 }
             };
             current = holder;
-            ref.core().ipc().hold(ref.id(), thread, holder);
+            held = holder;
+            ref.core().ipc().hold(ref.id(), thread, rcvName, holder);
+            if (held == holder && out.isReady()) {
+                kernel.execute(this::resume); // not at once: a queue of messages would nest one receive in another
+            }
         }
 
-        /** Core thread or a gRPC thread: the next receive. */
-        void next() {
-            kernel.execute(() -> {
-                if (cancelled) {
-                    return;
-                }
-                Reply<MsgReturn> reply = new Reply<>() {
-                    @Override
-                    public void complete(MsgReturn m) {
-                        current = null;
-                        if (cancelled) {
-                            return;
-                        }
-                        out.onNext(IpcMessages.toProto(m));
-                        // a message received with rights lost to a full name space is a message too
-                        if (m.code() == KernReturn.MACH_MSG_SUCCESS || m.code() == KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE) {
-                            if (out.isReady()) {
-                                next();
-                            } else {
-                                pause(); // the client is behind: wait for its onReady
-                            }
-                        } else {
-                            out.onCompleted();
-                        }
-                    }
+        private void end(Reply<MsgReturn> holder) {
+            if (current == holder) {
+                current = null;
+            }
+            if (held == holder) {
+                held = null;
+            }
+        }
 
-                    @Override
-                    public void fail(io.machxp.kernel.core.KernelError error) {
-                        current = null;
-                        if (!cancelled) {
-                            Answers.fail(out, error);
-                        }
+        /** Core thread or a gRPC thread: the first receive. */
+        void next() {
+            kernel.execute(this::receive);
+        }
+
+        /** Core thread: one receive. */
+        private void receive() {
+            if (cancelled) {
+                return;
+            }
+            Reply<MsgReturn> reply = new Reply<>() {
+                @Override
+                public void complete(MsgReturn m) {
+                    current = null;
+                    if (cancelled) {
+                        return;
                     }
-                };
-                current = reply;
-                ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, reply);
-            });
+                    out.onNext(IpcMessages.toProto(m));
+                    // a message received with rights lost to a full name space is a message too
+                    if (m.code() == KernReturn.MACH_MSG_SUCCESS || m.code() == KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE) {
+                        hold();
+                    } else {
+                        out.onCompleted();
+                    }
+                }
+
+                @Override
+                public void fail(io.machxp.kernel.core.KernelError error) {
+                    current = null;
+                    if (!cancelled) {
+                        Answers.fail(out, error);
+                    }
+                }
+            };
+            current = reply;
+            ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, reply);
         }
     }
 }
