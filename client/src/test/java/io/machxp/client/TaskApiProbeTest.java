@@ -57,6 +57,7 @@ class TaskApiProbeTest {
     private static final int RCV_TIMEOUT = 0x100;
     private static final int MACH_SEND_NO_BUFFER = 0x1000000d;
     private static final int RIGHT_PORT_SET = 3;
+    private static final int MACH_RCV_TIMED_OUT = 0x10004003;
     private static final int MACH_RCV_PORT_CHANGED = 0x10004006;
     private static final int MACH_RCV_PORT_DIED = 0x10004009;
 
@@ -130,8 +131,10 @@ class TaskApiProbeTest {
         final CompletableFuture<Status> closed = new CompletableFuture<>();
         final ClientCall<MachMsgRequest, MachMsgReply> call = a.channel.newCall(MachIpcGrpc.getMachMsgReceiveMethod(),
                 CallOptions.DEFAULT);
+        final int thread;
 
         ManualReceive(long task, int thread, int port) {
+            this.thread = thread;
             call.start(new ClientCall.Listener<>() {
                 @Override
                 public void onMessage(MachMsgReply m) {
@@ -289,7 +292,50 @@ class TaskApiProbeTest {
         int port = receivePort(task);
         ManualReceive stream = heldStream(task, port);
         a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(port).build());
+        await().atMost(WAIT).until(() -> "".equals(a.blockedIn(stream.thread)));
+        assertThat(a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(stream.thread)
+                .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(receivePort(task)).build())
+                .getKernReturn()).as("its thread is free for another call before the client reads")
+                .isEqualTo(MACH_RCV_TIMED_OUT);
         assertStreamEndsWith(stream, MACH_RCV_PORT_DIED);
+        aStillServes();
+    }
+
+    /**
+     * A port renamed while the stream waits for its reader is the same port (mach_port_rename):
+     * the stream goes on receiving on it under its new name, every message in order, until it dies.
+     */
+    @Test
+    void aStreamWaitingForItsReaderFollowsItsPortsRename() throws Exception {
+        long task = a.task("renamed");
+        int port = receivePort(task);
+        ManualReceive stream = heldStream(task, port);
+        int renamed = 0x4242;
+        assertThat(a.ipc().machPortRename(io.machxp.proto.task.MachPortSetValueRequest.newBuilder().setTask(task)
+                .setName(port).setValue(renamed).build()).getKernReturn()).isZero();
+        stream.call.request(Integer.MAX_VALUE);
+        await().atMost(WAIT).until(() -> stream.got.size() >= 100 || stream.closed.isDone());
+        assertThat(stream.closed).as("the stream goes on after the rename").isNotDone();
+        a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(renamed).build());
+        assertStreamEndsWith(stream, MACH_RCV_PORT_DIED);
+        assertThat(stream.got).hasSize(101);
+        aStillServes();
+    }
+
+    /** A client cancelling a stream that waits for it to read frees the thread; the messages stay queued. */
+    @Test
+    void aStreamCancelledWhileWaitingForItsReaderLeavesItsMessages() throws Exception {
+        long task = a.task("cancelled");
+        int port = receivePort(task);
+        ManualReceive stream = heldStream(task, port);
+        stream.call.cancel("the client is done", null);
+        await().atMost(WAIT).until(() -> "".equals(a.blockedIn(stream.thread)));
+        int left = queued(task, port);
+        assertThat(left).isPositive();
+        MachMsgReply m = a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(stream.thread)
+                .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build());
+        assertThat(m.getKernReturn()).isZero();
+        assertThat(m.getMsg().getId()).as("the first message the stream did not take").isEqualTo(100 - left);
         aStillServes();
     }
 

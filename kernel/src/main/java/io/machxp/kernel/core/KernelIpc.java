@@ -2,6 +2,7 @@ package io.machxp.kernel.core;
 
 import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.task.MachThread;
@@ -87,18 +88,23 @@ public final class KernelIpc {
         });
     }
 
-    /** Ends a {@link #hold}: true if the thread was still held by {@code holder} (alive, not aborted, not ended). */
-    public boolean release(long taskId, int tid, Reply<MsgReturn> holder) {
+    /**
+     * Ends a {@link #hold} that has not ended otherwise (the holder answered, the thread ended or
+     * was aborted): the name to receive on next, the held port's or set's name now (a
+     * mach_port_rename meanwhile changes it), or MACH_PORT_NULL if {@code holder} no longer holds
+     * the thread.
+     */
+    public int release(long taskId, int tid, Reply<MsgReturn> holder) {
         core.checkThread();
         var task = core.tasks.task(taskId);
         MachThread t = task == null ? null : task.thread(tid);
         if (t == null || t.blockedReply != holder) {
-            return false;
+            return Mach.MACH_PORT_NULL;
         }
-        ipc.releaseHold(tid);
+        int name = ipc.releaseHold(tid); // MACH_PORT_NULL only if the IPC core lost the hold: the stream then ends
         t.blockedIn = null;
         t.blockedReply = null;
-        return true;
+        return name;
     }
 
     /** The caller of a blocked mach_msg gave up: it is answered MACH_SEND_INTERRUPTED or MACH_RCV_INTERRUPTED. */

@@ -218,10 +218,10 @@ final class Delivery {
     /** The queue {@code w} waits in. */
     static Deque<ReceiveWait> queueOf(ReceiveWait w) {
         if (w.on instanceof Port p) {
-            return w.held ? p.holds : p.receivers;
+            return w.held ? p.heldReceives : p.receivers;
         }
         PortSet set = (PortSet) w.on;
-        return w.held ? set.holds : set.receivers;
+        return w.held ? set.heldReceives : set.receivers;
     }
 
     /** Takes the first message of {@code port} for a receiver in {@code space}. */
@@ -335,7 +335,7 @@ final class Delivery {
             port.set = null;
         }
         wake(port.receivers, why);
-        wake(port.holds, why);
+        wake(port.heldReceives, why);
     }
 
     /** A port joins a set: threads waiting on it directly get MACH_RCV_PORT_CHANGED; its messages now serve the set. */
@@ -346,7 +346,7 @@ final class Delivery {
         port.set = set;
         set.members.add(port);
         wake(port.receivers, KernReturn.MACH_RCV_PORT_CHANGED);
-        wake(port.holds, KernReturn.MACH_RCV_PORT_CHANGED);
+        wake(port.heldReceives, KernReturn.MACH_RCV_PORT_CHANGED);
         serve(port);
     }
 
@@ -363,12 +363,14 @@ final class Delivery {
         }
         set.members.clear();
         wake(set.receivers, KernReturn.MACH_RCV_PORT_DIED);
-        wake(set.holds, KernReturn.MACH_RCV_PORT_DIED);
+        wake(set.heldReceives, KernReturn.MACH_RCV_PORT_DIED);
     }
 
     private void wake(Deque<ReceiveWait> waiting, KernReturn why) {
         for (ReceiveWait w : new ArrayDeque<>(waiting)) {
-            waiting.remove(w);
+            if (!waiting.remove(w)) {
+                continue; // taken out by an earlier answer's consequences
+            }
             ipc.endWait(w.tid, w.cancelTimer);
             w.done.accept(MsgReturn.of(why));
         }

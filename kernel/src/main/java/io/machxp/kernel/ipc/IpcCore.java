@@ -307,13 +307,21 @@ public final class IpcCore {
         delivery.hold(space, tid, rcvName, done);
     }
 
-    /** Ends a {@link #holdReceive} without an answer: true if the thread was held there. */
-    public boolean releaseHold(int tid) {
+    /**
+     * Ends a {@link #holdReceive} without an answer: the name the held port or set has now in its
+     * task (mach_port_rename may have changed it; the next receive uses it), or MACH_PORT_NULL if
+     * the thread was not held.
+     */
+    public int releaseHold(int tid) {
         if (waits.get(tid) instanceof ReceiveWait r && r.held) {
             threadEnded(tid);
-            return true;
+            if (r.on instanceof PortSet set) {
+                return set.name;
+            }
+            IpcEntry e = r.space.nameOf((Port) r.on);
+            return e == null ? Mach.MACH_PORT_NULL : e.name;
         }
-        return false;
+        return Mach.MACH_PORT_NULL;
     }
 
     // ---- mach_port_* --------------------------------------------------------------------------

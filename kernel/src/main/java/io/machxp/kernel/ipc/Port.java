@@ -32,7 +32,7 @@ import java.util.Map;
  * With {@link #remote} set, the receive right is on (or on its way through) that kernel and this
  * port is a <em>proxy</em>: it has no queue, and what is enqueued on it is carried there. Its
  * {@link #srights} then count the send rights on this kernel only, and {@link #owed} the
- * registrations this kernel holds in the port's distributed count. On the kernel of the receive
+ * registrations this kernel heldReceives in the port's distributed count. On the kernel of the receive
  * right, {@link #counts} is that distributed count ({@link RemoteRefs}).
  */
 final class Port {
@@ -50,7 +50,7 @@ final class Port {
     /** Threads blocked receiving on this port directly, in arrival order. */
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();
     /** Streamed receives on this port between two messages ({@link ReceiveWait#held}). */
-    final Deque<ReceiveWait> holds = new ArrayDeque<>();
+    final Deque<ReceiveWait> heldReceives = new ArrayDeque<>();
     /** The no-senders request: its send-once right and make-send count threshold. */
     Carried nsRequest;
     int nsSync;

@@ -20,7 +20,7 @@ final class PortSet {
     final Set<Port> members = new LinkedHashSet<>();
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();
     /** Streamed receives on this set between two messages ({@link ReceiveWait#held}). */
-    final Deque<ReceiveWait> holds = new ArrayDeque<>();
+    final Deque<ReceiveWait> heldReceives = new ArrayDeque<>();
 
     PortSet(long id, IpcSpace space, int name) {
         this.id = id;

@@ -15,7 +15,7 @@ final class ReceiveWait {
     final Consumer<MsgReturn> done;
     /** The Port or PortSet waited on. */
     final Object on;
-    /** Waits in {@code holds}, not {@code receivers}: no message is handed to it. */
+    /** Waits in {@code heldReceives}, not {@code receivers}: no message is handed to it. */
     final boolean held;
     Runnable cancelTimer;
 

@@ -259,7 +259,8 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         private final int thread;
         private final int option;
         private final int rcvSize;
-        private final int rcvName;
+        /** The name received on: the port's or set's, which mach_port_rename may change between two messages. */
+        private int rcvName;
         private final long timeout;
         private final ServerCallStreamObserver<MachMsgReply> out;
         /** The call in the core now (core thread), to interrupt on cancel: a receive or a hold. */
@@ -293,9 +294,15 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                 return;
             }
             held = null;
-            if (ref.core().ipc().release(ref.id(), thread, h)) {
+            int name = ref.core().ipc().release(ref.id(), thread, h);
+            if (name != Mach.MACH_PORT_NULL) {
                 current = null;
+                rcvName = name;
                 receive();
+            } else if (current == h) { // not expected: whatever else ends a hold answers its holder first
+                current = null;
+                Answers.fail(out, io.machxp.kernel.core.KernelError.of(io.machxp.proto.task.Errno.ESRCH,
+                        "thread %d is no longer receiving on name 0x%x; start the receive again", thread, rcvName));
             }
         }
 
