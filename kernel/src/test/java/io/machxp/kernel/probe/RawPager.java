@@ -20,8 +20,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A pager written from xp.proto and xp-spec alone, for probing a kernel: a gRPC server on loopback
  * that answers only the routine parts a kernel needs to get going (hello with the welcome it is
- * given, init with ready, data_request with zeroed pages, keepalives), records everything the
- * kernel sends on each stream, and lets a test send any PagerToKernel it likes, well formed or not.
+ * given, init with ready, data_request with zeroed pages, keepalives), records what it reads and
+ * sends on each stream, and lets a test send any PagerToKernel it likes, well formed or not.
  */
 final class RawPager implements AutoCloseable {
     /** Pages of every object this pager serves. */
@@ -36,18 +36,51 @@ final class RawPager implements AutoCloseable {
 
     /** One Connect call from the kernel. */
     static final class Stream {
+        /** What the pager read of this stream, in order (nothing once it is fenced). */
         final List<KernelToPager> received = new CopyOnWriteArrayList<>();
         volatile StreamObserver<PagerToKernel> toKernel;
         volatile boolean ended;
-        /** Messages sent to the kernel on this stream (the welcome included). */
-        final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        /**
+         * Messages sent to the kernel on this stream, in the order they went (the welcome
+         * included): each is recorded before it goes, so whatever the kernel has had of the stream
+         * is here, whichever thread sent it (a test's, or the pager's own answers).
+         */
+        final List<PagerToKernel> sent = new CopyOnWriteArrayList<>();
         /** Whether the pager reads the stream: it asks gRPC for one message at a time while it does. */
         private volatile boolean reading = true;
+        /** Guards {@link #fenced} against the recording of a message read. */
+        private final Object reads = new Object();
+        private boolean fenced;
 
         /** Sends a message to the kernel on this stream. */
         synchronized void send(PagerToKernel m) {
+            sent.add(m);
             toKernel.onNext(m);
-            sent.incrementAndGet();
+        }
+
+        /**
+         * The pager took a resume of this stream's session (xp-spec 4.7): in that one step it
+         * fixes what it read here, the number its welcome names, and drops whatever still arrives
+         * on this stream (a read asked for before {@link #stopReading} may still deliver one).
+         *
+         * @return the messages read on this stream, its kernel_hello included
+         */
+        long fence() {
+            synchronized (reads) {
+                fenced = true;
+                return received.size();
+            }
+        }
+
+        /** Records a message read; false if the stream is fenced, and the message is dropped. */
+        private boolean read(KernelToPager m) {
+            synchronized (reads) {
+                if (fenced) {
+                    return false;
+                }
+                received.add(m);
+                return true;
+            }
         }
 
         /**
@@ -103,7 +136,9 @@ final class RawPager implements AutoCloseable {
                         return new StreamObserver<>() {
                             @Override
                             public void onNext(KernelToPager m) {
-                                s.received.add(m);
+                                if (!s.read(m)) {
+                                    return; // fenced: the session moved to another stream
+                                }
                                 answer(s, m);
                                 s.readNext();
                             }

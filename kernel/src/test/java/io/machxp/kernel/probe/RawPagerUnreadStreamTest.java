@@ -93,7 +93,6 @@ class RawPagerUnreadStreamTest {
                 new XpSendLimits(Duration.ofSeconds(60), 1 << 20));
         RawPager.Stream old = pager.stream(0);
         pager.answerHello = false; // the test answers the resume itself
-        long sentBefore = old.sent.get(); // the welcome, ready and the supply: not numbered, numbered, numbered
         old.stopReading();
 
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
@@ -111,10 +110,19 @@ class RawPagerUnreadStreamTest {
         assertThat(old.ended).as("the stalled stream is left open until the pager takes the resume").isFalse();
         assertThat(trace).anyMatch(t -> t.startsWith("pager-stalled") && t.contains("bytes"));
 
-        // Every pager message after the welcome that the kernel took; the lock_requests among them.
-        long tookLockRequests = hello.getResume().getReceived() - (sentBefore - 1);
+        // The kernel took the first `received` pager messages of the session (numbered from 1 after
+        // the welcome, xp-spec 4.7); the lock_requests among them. Counted from what went, not from
+        // a count taken earlier: the pager's own answers (ready, the supply, a keepalive's) may
+        // still be on their way out, or go, after any moment the test picks.
+        List<PagerToKernel> numbered = old.sent.stream().filter(m -> !m.hasPagerWelcome()).toList();
+        long took = hello.getResume().getReceived();
+        assertThat(took).as("not more than the pager sent").isLessThanOrEqualTo(numbered.size());
+        long tookLockRequests = numbered.subList(0, (int) took).stream()
+                .filter(PagerToKernel::hasMemoryObjectLockRequest).count();
         assertThat(tookLockRequests).isPositive();
-        long pagerRead = old.received.size() - 1; // the hello is not numbered
+        // Taking the resume fences the old stream: what the pager read of it is fixed here, and
+        // what still arrives is dropped, as the count in the welcome says.
+        long pagerRead = old.fence() - 1; // the hello is not numbered
         fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setLeaseMillis(60_000)
                 .setSessionToken(TOKEN).setResumed(true).setReceived(pagerRead)).build());
 
@@ -124,7 +132,8 @@ class RawPagerUnreadStreamTest {
                 .setLockValue(VmProt.VM_PROT_NONE).setReply(true)).build());
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> fresh.count(RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED) == 1);
-        long returns = old.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN) + fresh.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN);
+        long returns = old.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN) // read before the fence
+                + fresh.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN);
         assertThat(returns).as("each page of each lock_request the kernel took comes back once, on either stream")
                 .isEqualTo(4 * tookLockRequests);
         assertThat(pager.streams).as("no second resume").hasSize(2);
