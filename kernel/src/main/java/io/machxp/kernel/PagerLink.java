@@ -347,8 +347,10 @@ final class PagerLink {
             lastHello = message;
             redirects = 0;
         }
-        if (ready && !call.isReady() && !mayWait(message)) {
-            return; // the stream is stalled: the core resumes (it kept this message) or the stream breaks
+        if (ready && (overflowed || !call.isReady() && !mayWait(message))) {
+            // the stream is stalled, even if it became ready again since: the core resumes (it kept
+            // this message) or the stream breaks
+            return;
         }
         toPager.onNext(message);
     }
