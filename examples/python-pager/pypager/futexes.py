@@ -6,10 +6,17 @@ kernels waiting (highest priority first, arrival order among equals), the pendin
 priority last sent to the holder in a relinquish, and what the next grant carries: owner_died,
 handoff, and the pages the last holder released with the futex (8.8).
 
+A kernel declared dead holding a futex leaves its TIDs in the futex's word until a next owner,
+told by its grant's owner_died, records OWNER_DIED there: that is known when that owner gives the
+futex back without passing owner_died on (8.7; terminating the object or ending the session
+counts as such a release, 8.10). Until then the futex keeps the dead kernel's TID prefix and
+name, and the pager gives that prefix to no other kernel (2.5 for kernel ids, 2.9).
+
 Tokens are epoch << 32 | n, n counting every grant of this pager: they grow strictly per futex,
 also across restarts (the epoch grows with each start). Every grant is written to the holders'
 journal (the store) before it is sent (9.1).
 """
+import collections
 import itertools
 import logging
 
@@ -27,7 +34,8 @@ class _Futex:
         self.asked = None          # priority of the last relinquish this grant, None: not asked
         self.try_asked = False
         self.owner_died = owner_died
-        self.died_ids = set()      # kernel ids whose death the next grant tells (2.5 quarantine)
+        self.told = False          # the current grant carried owner_died
+        self.died = set()          # (TID prefix, name) of dead kernels whose TIDs the word may carry
         self.pages = []            # offsets released with the futex, for the next grant
 
     def top(self):
@@ -44,6 +52,7 @@ class Futexes:
         self._grants = itertools.count(1)
         self._arrivals = itertools.count()
         self._futexes = {}
+        self._dead = {}            # TID prefix -> Counter(dead kernel name -> futexes whose word may name it)
         self._journal = store.journal()
         # After a restart nobody reclaims here: each futex the journal gives to a kernel (or marks
         # "its holder died") goes to its next owner with owner_died (9.6).
@@ -60,7 +69,28 @@ class Futexes:
         return fx
 
     def quarantined(self, kernel_id):
-        return any(kernel_id in fx.died_ids for fx in self._futexes.values())
+        """Whether futex words may still carry TIDs of a dead kernel whose TID prefix is kernel_id."""
+        return kernel_id in self._dead
+
+    def dead_kernels(self, prefix):
+        """The names of the dead kernels with this TID prefix that futex words may still carry."""
+        return set(self._dead.get(prefix, ()))
+
+    def _died_holding(self, fx, k):
+        if (k.tid_prefix, k.name) not in fx.died:
+            fx.died.add((k.tid_prefix, k.name))
+            self._dead.setdefault(k.tid_prefix, collections.Counter())[k.name] += 1
+
+    def _death_recorded(self, fx):
+        """The owner told of the death gave the futex back without owner_died: no dead TID is left."""
+        for prefix, name in fx.died:
+            names = self._dead[prefix]
+            names[name] -= 1
+            if names[name] == 0:
+                del names[name]
+                if not names:
+                    del self._dead[prefix]
+        fx.died.clear()
 
     # --- messages -------------------------------------------------------------------------
 
@@ -100,8 +130,10 @@ class Futexes:
             return
         fx.pages = [p.offset for p in msg.pages
                     if self._pages.data_return(k, obj, p.offset, p.data, p.dirty, False, p.version)]
+        if fx.told and not msg.owner_died:
+            self._death_recorded(fx)
         fx.owner_died = fx.owner_died or msg.owner_died
-        fx.holder = None
+        fx.holder, fx.told = None, False
         if msg.request_again:
             fx.queue.append([msg.request_priority, next(self._arrivals), k])
             fx.sort()
@@ -150,8 +182,10 @@ class Futexes:
             if fx.holder is k and (obj is None or o == obj):
                 if died:
                     fx.owner_died = True
-                    fx.died_ids.add(k.kernel_id)
-                fx.holder, fx.pages = None, []
+                    self._died_holding(fx, k)
+                elif fx.told:
+                    self._death_recorded(fx)      # as a release without owner_died (8.10)
+                fx.holder, fx.told, fx.pages = None, False, []
                 self._grant_next(fx, o, off, handoff=bool(fx.queue))
 
     # --- grants ---------------------------------------------------------------------------
@@ -183,8 +217,7 @@ class Futexes:
             object_id=k.id_for(obj), offset=offset, fencing_token=fx.token, owner_died=fx.owner_died,
             pages=pages, handoff=handoff, relinquish=top is not None, relinquish_priority=top or 0))
         fx.asked = top
-        fx.owner_died, fx.pages = False, []
-        fx.died_ids.clear()
+        fx.told, fx.owner_died, fx.pages = fx.owner_died, False, []
 
     def _write_journal(self, obj, offset, holder, fx):
         key = (obj, offset)

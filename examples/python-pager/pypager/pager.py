@@ -39,7 +39,7 @@ class Pager:
         self.futexes = Futexes(store, self.pages, self.epoch, lost_pages=not store.durable,
                                dropped=self._dropped)
         rest = 2 * max(lease_millis, grace) / 1000.0
-        self.sessions = Sessions(self, lease_millis, rest, self.futexes.quarantined)
+        self.sessions = Sessions(self, lease_millis, rest, self.futexes)
         log.info("pager %s: epoch %d, lease %d ms, grace %d ms, objects %s", name, self.epoch,
                  lease_millis, grace, objects)
 

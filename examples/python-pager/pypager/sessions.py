@@ -9,12 +9,14 @@ States of a session:
           FAILED_PRECONDITION / ETIMEDOUT, anything still arriving is dropped (4.5, 4.6)
   ended   cleanly ended, or ended holding nothing: forgotten
 A name belongs to one live or broken session at a time; its kernel id rests after it (2.5).
+Each session keeps its TID prefix, and no two kernel names share one (2.9, tid_prefixes.py).
 """
 import logging
 import time
 
 from . import wire
 from .kernel_ids import KernelIds
+from .tid_prefixes import TidPrefixes, stated_prefix
 from .wire import xp
 
 log = logging.getLogger("pypager.sessions")
@@ -25,6 +27,7 @@ class Session:
     def __init__(self, outbox, peer):
         self.outbox, self.peer = outbox, peer
         self.name, self.kernel_id, self.state = None, None, "new"
+        self.tid_prefix = None                 # the high bits of its TIDs (2.9), once welcomed
         self.objects = {}                      # object id -> object name
         self.last_heard = time.monotonic()
 
@@ -45,11 +48,12 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, pager, lease_millis, rest_seconds, quarantined):
+    def __init__(self, pager, lease_millis, rest_seconds, futexes):
         self._pager = pager
         self.lease = lease_millis / 1000.0
         self._rest = rest_seconds
-        self._ids = KernelIds(quarantined)
+        self._ids = KernelIds(futexes.quarantined)
+        self._prefixes = TidPrefixes(futexes.dead_kernels)
         self._by_name = {}
 
     def count(self):
@@ -62,6 +66,7 @@ class Sessions:
         if not 1 <= len(name) <= MAX_NAME or any(not 0x21 <= ord(c) <= 0x7e for c in name):
             raise wire.invalid(f"kernel name {name!r} is not 1 to {MAX_NAME} printable ASCII "
                                "characters without space: choose another name")
+        stated = stated_prefix(hello)
         if hello.HasField("reclaim"):
             raise wire.stale("this pager takes no reclaims (it welcomes a restarted kernel as a new "
                              "one after its grace period): connect again without reclaim")
@@ -71,13 +76,16 @@ class Sessions:
         if other is not None:
             raise wire.again(f"the session of kernel {name!r} broke while holding futexes or pages; "
                              f"connect again once its lease ({self.lease:.3f} s) has run out")
-        kernel_id = self._ids.take(name)
+        kernel_id = self._ids.choose(name)
         if kernel_id is None:
             raise wire.again("no kernel id is free (1023 are in use or resting): try again later")
-        s.name, s.kernel_id, s.state = name, kernel_id, "live"
+        prefix = kernel_id if stated is None else stated
+        self._prefixes.check(name, prefix, stated is not None, self._by_name.values())
+        self._ids.take(name)
+        s.name, s.kernel_id, s.tid_prefix, s.state = name, kernel_id, prefix, "live"
         s.last_heard = time.monotonic()
         self._by_name[name] = s
-        log.info("welcome %s as kernel %d", name, kernel_id)
+        log.info("welcome %s as kernel %d, TID prefix %d", name, kernel_id, prefix)
         s.send("pager_welcome", self._pager.welcome(kernel_id))
 
     def stream_ended(self, s, half_closed):

@@ -13,9 +13,11 @@ class Outbox(list):
 
 
 class Kernel:
-    def __init__(self, pager, name):
+    def __init__(self, pager, name, tid_prefix=None):
+        """A welcomed kernel (a refused hello raises the wire.StreamEnd that ends its stream);
+        tid_prefix: as a kernel states it to a pager that is not its primary (spec 2.9)."""
         self.pager, self.s = pager, Session(Outbox(), name)
-        self.send(kernel_hello=xp.KernelHello(kernel_name=name, protocol_version=1))
+        self.send(kernel_hello=xp.KernelHello(kernel_name=name, protocol_version=1, tid_prefix=tid_prefix))
         self.send(memory_object_init=xp.MemoryObjectInit(object_id=1, name="shared", page_size=PAGE))
         self.take()
 
