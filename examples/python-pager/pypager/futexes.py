@@ -8,9 +8,11 @@ handoff, and the pages the last holder released with the futex (8.8).
 
 A kernel declared dead holding a futex leaves its TIDs in the futex's word until a next owner,
 told by its grant's owner_died, records OWNER_DIED there: that is known when that owner gives the
-futex back without passing owner_died on (8.7; terminating the object or ending the session
-counts as such a release, 8.10). Until then the futex keeps the dead kernel's TID prefix and
-name, and the pager gives that prefix to no other kernel (2.5 for kernel ids, 2.9).
+futex back without passing owner_died on (8.7). An owner that terminates the object or ends its
+session still holding the futex gives no such sign (a kernel releases what it holds first, so it
+may never have seen that grant): the next grant carries owner_died again. Until then the futex
+keeps the dead kernel's TID prefix and name, and the pager gives that prefix to no other kernel
+(2.5 for kernel ids, 2.9).
 
 Tokens are epoch << 32 | n, n counting every grant of this pager: they grow strictly per futex,
 also across restarts (the epoch grows with each start). Every grant is written to the holders'
@@ -184,7 +186,7 @@ class Futexes:
                     fx.owner_died = True
                     self._died_holding(fx, k)
                 elif fx.told:
-                    self._death_recorded(fx)      # as a release without owner_died (8.10)
+                    fx.owner_died = True          # a grant k may never have seen: tell the next owner
                 fx.holder, fx.told, fx.pages = None, False, []
                 self._grant_next(fx, o, off, handoff=bool(fx.queue))
 

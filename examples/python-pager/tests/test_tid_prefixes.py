@@ -29,7 +29,8 @@ class TidPrefixTest(unittest.TestCase):
 
     def declare_dead(self, k):
         k.s.last_heard -= 2 * self.p.sessions.lease      # not heard from for two leases
-        self.p.sessions.check_leases()
+        with self.assertLogs("pypager.sessions", "WARNING"):
+            self.p.sessions.check_leases()
         self.assertEqual("dead", k.s.state)
 
     def dies_holding(self, k, offset):
@@ -98,13 +99,18 @@ class TidPrefixTest(unittest.TestCase):
         c.release(8, grant.fencing_token)
         Kernel(self.p, "d", tid_prefix=40)
 
-    def test_a_next_owner_that_terminates_the_object_counts_as_a_release_without_owner_died(self):
-        a, b = Kernel(self.p, "a", tid_prefix=40), Kernel(self.p, "b")
+    def test_a_next_owner_that_terminates_holding_the_futex_passes_the_death_on(self):
+        a, b, c = Kernel(self.p, "a", tid_prefix=40), Kernel(self.p, "b"), Kernel(self.p, "c")
         self.dies_holding(a, 8)
         b.lock(8)
         self.assertTrue(self.granted(b).owner_died)
-        b.send(memory_object_terminate=xp.MemoryObjectTerminate(object_id=1))
-        Kernel(self.p, "c", tid_prefix=40)
+        c.lock(8)
+        b.send(memory_object_terminate=xp.MemoryObjectTerminate(object_id=1))   # no sign it was recorded
+        self.assertEnded(self.refused("d", tid_prefix=40), grpc.StatusCode.RESOURCE_EXHAUSTED, "EAGAIN")
+        grant = self.granted(c)
+        self.assertTrue(grant.owner_died)
+        c.release(8, grant.fencing_token)
+        Kernel(self.p, "d", tid_prefix=40)
 
     def test_the_dead_kernel_itself_may_come_back_with_its_prefix(self):
         a = Kernel(self.p, "a", tid_prefix=40)
