@@ -9,8 +9,8 @@ handoff, and the pages the last holder released with the futex (8.8).
 A kernel declared dead holding a futex leaves its TIDs in the futex's word until a next owner,
 told by its grant's owner_died, records OWNER_DIED there: that is known when that owner gives the
 futex back without passing owner_died on (8.7). An owner that terminates the object or ends its
-session still holding the futex gives no such sign (a kernel releases what it holds first, so it
-may never have seen that grant): the next grant carries owner_died again. Until then the futex
+session still holding the futex gives no such sign (its terminate may have crossed the grant, which
+it then never saw): the next grant carries owner_died again. Until then the futex
 keeps the dead kernel's TID prefix and name, and the pager gives that prefix to no other kernel
 (2.5 for kernel ids, 2.9).
 
@@ -186,7 +186,7 @@ class Futexes:
                     fx.owner_died = True
                     self._died_holding(fx, k)
                 elif fx.told:
-                    fx.owner_died = True          # a grant k may never have seen: tell the next owner
+                    fx.owner_died = True          # k may never have seen that grant: tell the next owner
                 fx.holder, fx.told, fx.pages = None, False, []
                 self._grant_next(fx, o, off, handoff=bool(fx.queue))
 
