@@ -34,18 +34,10 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     /** And however short the wait, no more than this many bytes queued for one kernel. */
     public static final long MAX_UNREAD_BYTES = 256L << 20;
 
-    /** A stream the kernel is not reading now: since when, and how much waits for it. */
-    private static final class Unread {
-        final long since;
-        long bytes;
-
-        Unread(long since) {
-            this.since = since;
-        }
-    }
-
-    private final Map<Long, StreamObserver<PagerToKernel>> streams = new HashMap<>();
-    private final Map<Long, Unread> unread = new HashMap<>();
+    /** Each session's stream, with what waits for the kernel to read ({@link KernelOutbox}). */
+    private final Map<Long, KernelOutbox> streams = new HashMap<>();
+    /** The outboxes whose patience a timer watches (one timer each). */
+    private final java.util.Set<KernelOutbox> watched = new java.util.HashSet<>();
     private PagerCore core;
     /** The core's thread, for timers and for what must not run inside a call of the core. */
     private ScheduledExecutorService coreLoop;
@@ -64,33 +56,47 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         this.coreLoop = coreLoop;
     }
 
-    /** Core thread. */
+    /**
+     * Core thread. What the kernel's stream does not take now waits in its {@link KernelOutbox}
+     * (not in gRPC's buffers, which ending the stream would not free): more than
+     * {@link #MAX_UNREAD_BYTES} waiting, or waiting unread for {@link #PATIENCE_NANOS}, ends the session.
+     */
     public void send(long sessionId, PagerToKernel message) {
-        StreamObserver<PagerToKernel> out = streams.get(sessionId);
+        KernelOutbox out = streams.get(sessionId);
         if (out == null) {
             return;
         }
-        if (out instanceof ServerCallStreamObserver<PagerToKernel> call && !call.isReady()) {
-            Unread u = unread.get(sessionId);
-            if (u == null) {
-                Unread started = new Unread(System.nanoTime());
-                unread.put(sessionId, started);
-                coreLoop.schedule(() -> checkUnread(sessionId, started), PATIENCE_NANOS, TimeUnit.NANOSECONDS);
-                u = started;
-            }
-            u.bytes += message.getSerializedSize();
-            if (u.bytes > MAX_UNREAD_BYTES) {
-                tooMuchUnread(sessionId, "more than " + (MAX_UNREAD_BYTES >> 20) + " MiB of messages wait for it");
-                return;
-            }
+        if (!out.send(message, MAX_UNREAD_BYTES, System.nanoTime())) {
+            tooMuchUnread(sessionId, "more than " + (MAX_UNREAD_BYTES >> 20) + " MiB of messages wait for it");
+            return;
         }
-        out.onNext(message);
+        if (out.waitingBytes() > 0 && watched.add(out)) {
+            watchUnread(sessionId, out, PATIENCE_NANOS);
+        }
     }
 
-    /** The patience runs out: the kernel has not read at all since {@code started}. */
-    private void checkUnread(long sessionId, Unread started) {
-        if (unread.get(sessionId) == started) {
+    /** Checks, once {@code delayNanos} have passed, whether the kernel has read what waits for it. */
+    private void watchUnread(long sessionId, KernelOutbox out, long delayNanos) {
+        coreLoop.schedule(() -> checkUnread(sessionId, out), delayNanos + 1, TimeUnit.NANOSECONDS);
+    }
+
+    /** The patience may have run out: the kernel has read nothing of what waits for it for that long. */
+    private void checkUnread(long sessionId, KernelOutbox out) {
+        long now = System.nanoTime();
+        if (streams.get(sessionId) != out) {
+            watched.remove(out);
+            return; // ended meanwhile, which dropped what waited
+        }
+        if (out.unreadLongerThan(PATIENCE_NANOS, now)) {
+            watched.remove(out);
             tooMuchUnread(sessionId, "it has read nothing the pager sent for " + PATIENCE_NANOS / 1_000_000_000 + " s");
+            return;
+        }
+        long ends = out.patienceEnds(PATIENCE_NANOS);
+        if (ends >= 0) {
+            watchUnread(sessionId, out, ends - now); // it read meanwhile, and more waits again
+        } else {
+            watched.remove(out); // nothing waits: the next message that waits is watched anew
         }
     }
 
@@ -100,21 +106,19 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         coreLoop.execute(() -> core.sessionClosed(sessionId)); // not inside the core's own call
     }
 
-    /** Core thread. */
+    /** Core thread. What waits for the kernel to read is dropped: its session is over. */
     public void endSession(long sessionId, Errno errno, String message) {
-        unread.remove(sessionId);
-        StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+        KernelOutbox out = streams.remove(sessionId);
         if (out != null) {
-            out.onError(error(errno, message));
+            out.fail(error(errno, message));
         }
     }
 
     /** Core thread: the session's stream ends for a breach of the XP protocol itself. */
     public void endSession(long sessionId, XpProtocolError error, String message) {
-        unread.remove(sessionId);
-        StreamObserver<PagerToKernel> out = streams.remove(sessionId);
+        KernelOutbox out = streams.remove(sessionId);
         if (out != null) {
-            out.onError(error(error, message));
+            out.fail(error(error, message));
         }
     }
 
@@ -175,9 +179,10 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     @Override
     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
         long sessionId = nextSessionId++;
-        streams.put(sessionId, toKernel);
+        KernelOutbox outbox = new KernelOutbox(toKernel);
+        streams.put(sessionId, outbox);
         if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
-            call.setOnReadyHandler(() -> unread.remove(sessionId)); // the kernel reads again
+            call.setOnReadyHandler(outbox::ready); // the kernel reads again: what waits goes
         }
         core.sessionOpened(sessionId);
         return new StreamObserver<>() {
@@ -202,18 +207,21 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
 
             @Override
             public void onError(Throwable t) {
-                streams.remove(sessionId);
-                unread.remove(sessionId);
+                KernelOutbox out = streams.remove(sessionId);
+                if (out != null) {
+                    out.abandon(); // the call is gone: what waited for it goes
+                }
                 core.sessionClosed(sessionId);
             }
 
             @Override
             public void onCompleted() {
-                StreamObserver<PagerToKernel> out = streams.remove(sessionId);
-                unread.remove(sessionId);
+                KernelOutbox out = streams.remove(sessionId);
                 core.sessionClosed(sessionId);
                 if (out != null) {
-                    out.onCompleted(); // the kernel ended its session cleanly: so does the pager
+                    // The kernel ended its session cleanly: so does the pager, after what the stream
+                    // takes now (answers to a session that is over are dropped, not buffered).
+                    out.complete();
                 }
             }
         };

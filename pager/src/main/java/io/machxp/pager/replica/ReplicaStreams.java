@@ -1,9 +1,9 @@
 package io.machxp.pager.replica;
 
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.XpProtocolError;
+import io.machxp.pager.net.KernelOutbox;
 import io.machxp.pager.net.XpService;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
@@ -30,8 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * the session as the unreplicated pager's does. Without this the leader's gRPC buffers grew
  * without bound for a kernel that asks (a data_request of a few bytes brings pages) and never
  * reads, until the leader ran out of heap; the next leader's too, once the kernel resumed there.
- * The bytes are counted on the applying thread as they are sent; the patience is checked by the
- * leader's ticker ({@link #checkUnread}).
+ * What the kernel's call does not take waits in the stream's {@link KernelOutbox}, not in gRPC's
+ * buffers, so that ending the stream frees it (gRPC keeps what it was given, status behind it,
+ * until the kernel reads or its connection closes). The bytes are counted on the applying thread
+ * as they are sent; the patience is checked by the leader's ticker ({@link #checkUnread}).
  */
 public final class ReplicaStreams implements ReplicaCore.Outlet {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaStreams.class);
@@ -43,15 +45,12 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
      * {@code IllegalStateException} on a call already closed.
      */
     public static final class KernelStream {
-        private final StreamObserver<PagerToKernel> out;
+        /** What the kernel's call does not take now waits here, not in gRPC's buffers ({@link KernelOutbox}). */
+        private final KernelOutbox out;
         private boolean ended;
-        /** Since when (System.nanoTime) the kernel has not read what was sent; -1: it reads. */
-        private long unreadSince = -1;
-        /** What was sent since then. */
-        private long unreadBytes;
 
         public KernelStream(StreamObserver<PagerToKernel> out) {
-            this.out = out;
+            this.out = new KernelOutbox(out);
         }
 
         synchronized void send(PagerToKernel m) {
@@ -59,46 +58,44 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         }
 
         /**
-         * Sends {@code m}, counting it as unread if the kernel's call takes no more now (gRPC's
-         * window is full); false, and nothing sent, once more than {@code maxUnread} bytes would wait.
+         * Sends {@code m}, or keeps it until the kernel reads (gRPC's window is full); false, and
+         * nothing kept, once more than {@code maxUnread} bytes would wait.
          */
         synchronized boolean send(PagerToKernel m, long maxUnread, long now) {
             if (ended) {
                 return true;
             }
-            if (out instanceof ServerCallStreamObserver<PagerToKernel> call && !call.isReady()) {
-                if (unreadSince < 0) {
-                    unreadSince = now;
-                }
-                unreadBytes += m.getSerializedSize();
-                if (unreadBytes > maxUnread) {
-                    return false;
-                }
+            try {
+                return out.send(m, maxUnread, now);
+            } catch (RuntimeException e) {
+                gone(e);
+                return true;
+            }
+        }
+
+        /** The kernel read: its call takes more (gRPC's on-ready); what waits goes. */
+        public synchronized void readAgain() {
+            if (ended) {
+                return;
             }
             try {
-                out.onNext(m);
+                out.ready();
             } catch (RuntimeException e) {
                 gone(e);
             }
-            return true;
         }
 
-        /** The kernel read: its call takes more (gRPC's on-ready). */
-        public synchronized void readAgain() {
-            unreadSince = -1;
-            unreadBytes = 0;
-        }
-
-        /** Whether the kernel has left what was sent unread for longer than {@code patience} at {@code now}. */
+        /** Whether the kernel has left what waits unread for longer than {@code patience} at {@code now}. */
         synchronized boolean unreadLongerThan(long patience, long now) {
-            return !ended && unreadSince >= 0 && now - unreadSince > patience;
+            return !ended && out.unreadLongerThan(patience, now);
         }
 
+        /** Ends the stream with {@code status}; what waits for the kernel to read is dropped. */
         synchronized void fail(Throwable status) {
             if (!ended) {
                 ended = true;
                 try {
-                    out.onError(status);
+                    out.fail(status);
                 } catch (RuntimeException e) {
                     gone(e);
                 }
@@ -109,7 +106,7 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
             if (!ended) {
                 ended = true;
                 try {
-                    out.onCompleted();
+                    out.complete();
                 } catch (RuntimeException e) {
                     gone(e);
                 }
@@ -123,6 +120,7 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
 
         private void gone(RuntimeException e) {
             ended = true;
+            out.abandon();
             log.debug("a kernel's stream is gone ({}): what the pager sends it is dropped", e.toString());
         }
     }

@@ -121,6 +121,37 @@ class UnreadKernelStreamTest {
     }
 
     /**
+     * What the kernel's call does not take waits at the leader, not in gRPC's buffers: when its
+     * stream ends, that is dropped, and the status goes at once (gRPC would have kept every message
+     * it was given, the status behind them, until the kernel read); while the stream lives, what
+     * waited goes in order as soon as the call takes more.
+     */
+    @Test
+    void whatWaitsWhenAStreamEndsIsDroppedAndWhileItLivesGoesInOrder() throws Exception {
+        ReplicaStreams streams = new ReplicaStreams(256L << 20, XpService.PATIENCE_NANOS, System::nanoTime);
+        Call idle = new Call();
+        Call slow = new Call();
+        ReplicaStreams.KernelStream slowStream = new ReplicaStreams.KernelStream(slow);
+        streams.put(SESSION, new ReplicaStreams.KernelStream(idle));
+        streams.put(SESSION + 1, slowStream);
+        for (int i = 0; i < 100; i++) {
+            streams.send(SESSION, page(i * 4096L));
+            streams.send(SESSION + 1, page(i * 4096L));
+        }
+        streams.endSession(SESSION, io.machxp.proto.task.Errno.EIO, "the session ends");
+        assertThat(idle.sent).as("handed to gRPC for a call that took nothing").isEmpty();
+        assertThat(idle.ended).as("the status goes at once").isNotNull();
+
+        assertThat(slow.sent).isEmpty();
+        slow.ready = true;
+        slowStream.readAgain(); // gRPC's on-ready
+        assertThat(slow.sent).extracting(m -> m.getMemoryObjectDataSupply().getOffset())
+                .containsExactly(java.util.stream.LongStream.range(0, 100).map(i -> i * 4096L).boxed()
+                        .toArray(Long[]::new));
+        assertThat(slow.ended).isNull();
+    }
+
+    /**
      * The same at a group of three, over gRPC: a kernel that asks for pages and never reads (it
      * asks gRPC for no message, and its HTTP/2 window is small) is ended RESOURCE_EXHAUSTED / EAGAIN
      * by the leader (its bound set to 16 KiB here), its session is closed on every replica (a kernel
