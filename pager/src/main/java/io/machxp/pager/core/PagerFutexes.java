@@ -233,8 +233,13 @@ final class PagerFutexes {
                 || Integer.compareUnsigned(p.getHops(), Math.max(sessions, MAX_PROBE_HOPS)) > 0) {
             return;
         }
-        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(p.toBuilder()
-                .setObjectId(f.holder.objectIdOf(key.object())).setHops(p.getHops() + 1)).build());
+        // Made anew from the fields 8.9 names: the message as it came may carry fields this pager
+        // does not know (protobuf keeps them), up to gRPC's 4 MiB, which would go to the holder.
+        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+                .setObjectId(f.holder.objectIdOf(key.object())).setOffset(p.getOffset())
+                .setInitiator(p.getInitiator()).setWait(p.getWait()).setHops(p.getHops() + 1)
+                .setYoungest(p.getYoungest()).setYoungestWait(p.getYoungestWait())
+                .setYoungestBeganMicros(p.getYoungestBeganMicros())).build());
     }
 
     /**
