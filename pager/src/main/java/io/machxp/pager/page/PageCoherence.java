@@ -92,6 +92,16 @@ public final class PageCoherence {
 
     // ---- kernel -> pager ----------------------------------------------------------------------
 
+    /**
+     * One data_request may ask for the pages this many bytes may touch (MAX_REQUEST_BYTES / page
+     * size + 1, and at least 2): those one vm_read or vm_write (1 MiB at most) touches when it
+     * does not start on a page boundary, the most machxp's kernel asks for at once. The pager's
+     * core answers a request page by page on the thread every kernel shares: one request of 20
+     * bytes naming a whole 1 GiB object held every other kernel's messages for 4.7 s (262,144
+     * pages; xp-spec A.27).
+     */
+    public static final long MAX_REQUEST_BYTES = 1 << 20;
+
     /** memory_object_data_request: one operation per page; a range outside the object is an error. */
     public void dataRequest(KernelSession s, MemoryObjectDataRequest r) {
         MemoryObject o = checks.answeredObject(s, r.getObjectId(), r.getOffset(), r.getLength());
@@ -105,6 +115,13 @@ public final class PageCoherence {
             out.send(s, PageMessages.error(r.getObjectId(), offset, length, "range 0x" + Long.toHexString(offset)
                     + "+0x" + Long.toHexString(length) + " is not whole pages inside '" + o.name() + "' (size 0x"
                     + Long.toHexString(o.size()) + ")"));
+            return;
+        }
+        long maxPages = Math.max(2, MAX_REQUEST_BYTES / pageSize + 1);
+        if (length / pageSize > maxPages) {
+            out.send(s, PageMessages.error(r.getObjectId(), offset, length, "a data_request of " + length / pageSize
+                    + " pages; this pager answers at most " + maxPages + " pages (those 1 MiB may touch) in one "
+                    + "data_request: ask for the range in parts"));
             return;
         }
         int access = r.getDesiredAccessValue();

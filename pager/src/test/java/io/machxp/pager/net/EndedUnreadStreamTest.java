@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 class EndedUnreadStreamTest {
     private static final int PAGE = 4096;
     private static final long OBJECT = 8L << 20;
+    private static final long PART = 1L << 20;
     /** The kernel's HTTP/2 window: what the pager may send before the kernel reads. */
     private static final int WINDOW = 64 << 10;
 
@@ -53,9 +54,9 @@ class EndedUnreadStreamTest {
                 out.onNext(ProbeKernel.hello("flood").build());
                 out.onNext(init());
                 for (int round = 0; round < 3; round++) { // 24 MiB of answers, far beyond its window
-                    out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
-                            .newBuilder().setObjectId(1).setOffset(0).setLength(OBJECT)
-                            .setDesiredAccess(VmProt.VM_PROT_READ)).build());
+                    for (long at = 0; at < OBJECT; at += PART) {
+                        out.onNext(request(at, VmProt.VM_PROT_READ));
+                    }
                 }
                 await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains("flood"));
 
@@ -103,6 +104,12 @@ class EndedUnreadStreamTest {
         }
     }
 
+    /** A data_request of the 1 MiB at {@code at}, the most the pager answers in one. */
+    private static KernelToPager request(long at, VmProt access) {
+        return KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(1).setOffset(at).setLength(PART).setDesiredAccess(access)).build();
+    }
+
     private static KernelToPager init() {
         return KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(1)
                 .setName("big").setPageSize(PAGE)).build();
@@ -114,8 +121,9 @@ class EndedUnreadStreamTest {
         writer.await(PagerToKernel::hasPagerWelcome);
         writer.send(init());
         writer.await(PagerToKernel::hasMemoryObjectReady);
-        writer.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
-                .setObjectId(1).setOffset(0).setLength(OBJECT).setDesiredAccess(VmProt.VM_PROT_WRITE)).build());
+        for (long at = 0; at < OBJECT; at += PART) {
+            writer.send(request(at, VmProt.VM_PROT_WRITE));
+        }
         writer.barrier();
         byte[] data = new byte[PAGE];
         java.util.Arrays.fill(data, (byte) 0x5a);
