@@ -16,6 +16,14 @@ import java.util.function.IntFunction;
  * other field that is set, as "name value" ("priority 40, try"); bytes and repeated fields by size.
  */
 final class XpDescribe {
+    /**
+     * The most characters of one string a description keeps (a kernel's object name, a reason):
+     * longer ones are kept by their start and length. A kernel's message may carry strings of up
+     * to 4 MiB, and the trace keeps 4,096 descriptions while watched: whole, they could fill the
+     * pager's heap, and one of them could not go to a watcher within gRPC's 4 MiB.
+     */
+    static final int MAX_CHARS = 512;
+
     /** Fields that are the trace's own columns, or that say nothing to a person watching. */
     private static final Set<String> NOT_DETAIL = Set.of("object_id", "offset", "name", "length");
 
@@ -38,7 +46,7 @@ final class XpDescribe {
                     String object = objectNames.apply(((Number) value).intValue());
                     b.setObject(object != null ? object : "#" + value);
                 }
-                case "name" -> b.setObject(String.valueOf(value)); // memory_object_init names its object
+                case "name" -> b.setObject(cut(String.valueOf(value))); // memory_object_init names its object
                 case "offset" -> b.setOffset((Long) value);
                 default -> {
                     if (!NOT_DETAIL.contains(name)) {
@@ -64,6 +72,17 @@ final class XpDescribe {
         if (value instanceof com.google.protobuf.Descriptors.EnumValueDescriptor e) {
             return label + " " + e.getName();
         }
+        if (value instanceof String text) {
+            return label + " " + cut(text);
+        }
+        if (value instanceof com.google.protobuf.Message m && m.getSerializedSize() > MAX_CHARS) {
+            return label + " " + m.getSerializedSize() + " bytes"; // a reclaim: not its text, on the core thread
+        }
         return label + " " + value;
+    }
+
+    /** {@code s}, or its first {@link #MAX_CHARS} characters and its length. */
+    static String cut(String s) {
+        return s.length() <= MAX_CHARS ? s : s.substring(0, MAX_CHARS) + "... (" + s.length() + " characters)";
     }
 }
