@@ -90,11 +90,19 @@ final class StatusCommand implements Callable<Integer> {
                     f.getHolder().isEmpty() ? "-" : f.getHolder(), Long.toUnsignedString(f.getFencingToken()),
                     waiters.isEmpty() ? "-" : waiters, f.getOwnerDied() ? "  (owner died)" : "");
         }
+        if (s.getFutexesOmitted() > 0) {
+            out.printf(Locale.ROOT, "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n",
+                    s.getFutexesOmitted());
+        }
         out.printf(Locale.ROOT, "%nPAGES%n  %-20s %-10s %s%n", "OBJECT:OFFSET", "WRITER", "READERS");
         for (PageStatus p : s.getPagesList()) {
             out.printf(Locale.ROOT, "  %-20s %-10s %s%n", p.getObject() + ":" + p.getOffset(),
                     p.getWriter().isEmpty() ? "-" : p.getWriter(),
                     p.getReadersList().isEmpty() ? "-" : String.join(" ", p.getReadersList()));
+        }
+        if (s.getPagesOmitted() > 0) {
+            out.printf(Locale.ROOT, "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n",
+                    s.getPagesOmitted());
         }
         for (KernelStatisticsReply k : kernels) {
             out.printf(Locale.ROOT, "%nKERNEL %s (id %d)%n  acquisitions %s%n  xp sent %s%n  xp received %s%n", k.getKernelName(),

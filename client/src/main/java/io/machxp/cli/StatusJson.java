@@ -26,6 +26,10 @@ final class StatusJson {
                 "ownerDied", f.getOwnerDied())).toList());
         pager.put("pages", s.getPagesList().stream().map(p -> map("object", p.getObject(), "offset", p.getOffset(),
                 "writer", p.getWriter(), "readers", p.getReadersList())).toList());
+        if (s.getFutexesOmitted() > 0 || s.getPagesOmitted() > 0) { // past the reply's bound: counted, not listed
+            pager.put("futexesOmitted", s.getFutexesOmitted());
+            pager.put("pagesOmitted", s.getPagesOmitted());
+        }
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("pager", pager);
         all.put("kernels", kernels.stream().map(k -> map("kernelName", k.getKernelName(), "kernelId", k.getKernelId(),

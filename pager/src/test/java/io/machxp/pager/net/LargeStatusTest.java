@@ -1,0 +1,54 @@
+package io.machxp.pager.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import io.machxp.proto.admin.PagerAdminGrpc;
+import io.machxp.proto.admin.PagerStatusReply;
+import io.machxp.proto.admin.PagerStatusRequest;
+import io.machxp.proto.xp.PagerToKernel;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What machxp status (and each PagerWatch event) gets of a pager whose kernels hold many futexes:
+ * at most {@code PagerStatusSnapshot.MAX_REPLY_BYTES} of futexes and pages, the others counted.
+ * Before, every futex was listed: one kernel holding 200,000 futexes (the per-session bound is
+ * 262,144; the scale benchmark caches 100,000) made the reply larger than gRPC's default 4 MiB, so
+ * every status call and every watch failed RESOURCE_EXHAUSTED at the client.
+ */
+class LargeStatusTest {
+    private static final int FUTEXES = 200_000;
+
+    @Test
+    void aStatusOfMoreFutexesThanFitListsWhatFitsAndCountsTheRest() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 1L << 20)).withLease(Duration.ZERO));
+                ProbeKernel k = ProbeKernel.welcomed(pager.target(), "k")) {
+            for (int i = 0; i < FUTEXES; i++) {
+                k.send(ProbeKernel.lock(4L * i));
+            }
+            for (int i = 0; i < FUTEXES; i++) {
+                assertThat(k.await(m -> true).hasMemoryObjectFutexGranted()).isTrue();
+            }
+            ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
+            try {
+                PagerStatusReply status = PagerAdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .pagerStatus(PagerStatusRequest.getDefaultInstance()); // gRPC's default 4 MiB at the client
+                assertThat(status.getSerializedSize()).isLessThan(3 << 20);
+                assertThat(status.getSessionsList()).singleElement()
+                        .satisfies(s -> assertThat(s.getFutexesHeld()).isEqualTo(FUTEXES));
+                assertThat(status.getFutexesCount()).isPositive();
+                assertThat(status.getFutexesCount() + status.getFutexesOmitted()).isEqualTo(FUTEXES);
+                assertThat(status.getFutexes(0).getOffset()).as("listed from the first, by object and offset").isZero();
+            } finally {
+                channel.shutdownNow();
+            }
+            assertThat(k.barrier()).isEmpty();
+        }
+    }
+}
