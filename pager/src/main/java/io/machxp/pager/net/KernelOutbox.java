@@ -16,7 +16,8 @@ import java.util.ArrayDeque;
  *                would wait: the caller ends the stream
  *  ready()       gRPC's on-ready: the kernel read; what waits goes while the call takes it, and
  *                the patience starts again
- *  fail(status)  what the call takes now goes, the rest is dropped, then the status
+ *  fail(status)  what the call takes now goes, and up to 64 KiB more of what waits; the rest
+ *                is dropped, then the status
  *  complete()    the same, then the end of the stream
  * </pre>
  * Before, every message went to gRPC at once, and gRPC queues what the kernel's HTTP/2 window
@@ -24,13 +25,16 @@ import java.util.ArrayDeque;
  * (256 MiB, or 10 s) kept all of it buffered until the kernel read or its connection closed, and
  * a kernel could do that again on a new stream, sixteen streams a connection, any number of
  * connections ({@code EndedUnreadStreamTest}). Now at most what the call takes while ready
- * (gRPC's on-ready threshold, 32 KiB, plus one message) stays in gRPC for a stream that is
- * never read.
+ * (gRPC's on-ready threshold, 32 KiB, plus one message) and the 64 KiB an end still hands on stay
+ * in gRPC for a stream that is never read.
  *
  * <p>Not thread-safe: the unreplicated pager uses it on its core thread, a replica's
  * {@code ReplicaStreams} under its stream's lock.
  */
 public final class KernelOutbox {
+    /** What an ending stream still hands gRPC of what waits, whether the call takes more or not. */
+    static final int LAST_BYTES = 64 << 10;
+
     private final StreamObserver<PagerToKernel> out;
     /** The call, to ask whether it takes more; null: an observer that takes everything (tests). */
     private final ServerCallStreamObserver<PagerToKernel> call;
@@ -135,13 +139,23 @@ public final class KernelOutbox {
         unreadSince = -1;
     }
 
-    /** The stream ends here: whether it had not ended before. */
+    /**
+     * The stream ends here: whether it had not ended before. What the call takes goes, and, taken
+     * or not, what waits up to {@link #LAST_BYTES}, so that a short tail (a redirect, an answer
+     * just before the end) still reaches a kernel that reads; the rest is dropped.
+     */
     private boolean finish() {
         if (ended) {
             return false;
         }
         try {
             drain();
+            long last = 0;
+            while (!waiting.isEmpty() && last + waiting.peek().getSerializedSize() <= LAST_BYTES) {
+                PagerToKernel m = waiting.poll();
+                last += m.getSerializedSize();
+                out.onNext(m);
+            }
         } catch (RuntimeException e) {
             // the call is gone (cancelled, closed): nothing more goes; the end is the caller's to try
         }
