@@ -167,10 +167,12 @@ public final class KernelOutbox {
         return call == null || call.isReady();
     }
 
+    /** What waits goes while the call takes it; if anything went, the kernel read: the patience starts again. */
     private void drain() {
         while (!waiting.isEmpty() && takes()) {
             PagerToKernel m = waiting.poll();
             waitingBytes -= m.getSerializedSize();
+            unreadSince = -1;
             out.onNext(m);
         }
     }
