@@ -89,6 +89,12 @@ class TaskApiProbeTest {
         return MachMsgRequest.newBuilder().setTask(task).setThread(thread).setOption(SEND_MSG).setMsg(msg).build();
     }
 
+    /** A receive on {@code name} by {@code thread} that does not wait (MACH_RCV_TIMEOUT 0). */
+    private static MachMsgRequest poll(long task, int thread, int name) {
+        return MachMsgRequest.newBuilder().setTask(task).setThread(thread).setOption(RCV_MSG | RCV_TIMEOUT)
+                .setRcvSize(1 << 20).setRcvName(name).build();
+    }
+
     private void aStillServes() {
         long task = a.task("after");
         long base = a.map(task, "obj");
@@ -262,8 +268,7 @@ class TaskApiProbeTest {
         }
         // messages queued while the receiver is in mach_msg: it is held, not receiving
         await().atMost(WAIT).until(() -> queued(task, port) > 0 && "mach_msg".equals(a.blockedIn(receiver)));
-        assertBusy(() -> a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task)
-                .setThread(receiver).setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build()));
+        assertBusy(() -> a.ipc().machMsg(poll(task, receiver, port)));
 
         a.call().threadTerminate(ThreadTerminateRequest.newBuilder().setTask(task).setThread(receiver).build());
         stream.call.request(Integer.MAX_VALUE); // gRPC hands the client the end after the messages before it
@@ -272,8 +277,7 @@ class TaskApiProbeTest {
         assertThat(stream.got.size() + left).as("every message taken by the stream or still queued").isEqualTo(100);
         int other = a.thread(task, 10);
         for (int i = 0; i < left; i++) {
-            MachMsgReply m = a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(other)
-                    .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build());
+            MachMsgReply m = a.ipc().machMsg(poll(task, other, port));
             assertThat(m.getKernReturn()).isZero();
             assertThat(m.getMsg().getId()).isEqualTo(100 - left + i);
         }
@@ -293,9 +297,7 @@ class TaskApiProbeTest {
         ManualReceive stream = heldStream(task, port);
         a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(port).build());
         await().atMost(WAIT).until(() -> "".equals(a.blockedIn(stream.thread)));
-        assertThat(a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(stream.thread)
-                .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(receivePort(task)).build())
-                .getKernReturn()).as("its thread is free for another call before the client reads")
+        assertThat(a.ipc().machMsg(poll(task, stream.thread, receivePort(task))).getKernReturn()).as("its thread is free for another call before the client reads")
                 .isEqualTo(MACH_RCV_TIMED_OUT);
         assertStreamEndsWith(stream, MACH_RCV_PORT_DIED);
         aStillServes();
@@ -332,8 +334,7 @@ class TaskApiProbeTest {
         await().atMost(WAIT).until(() -> "".equals(a.blockedIn(stream.thread)));
         int left = queued(task, port);
         assertThat(left).isPositive();
-        MachMsgReply m = a.ipc().machMsg(MachMsgRequest.newBuilder().setTask(task).setThread(stream.thread)
-                .setOption(RCV_MSG | RCV_TIMEOUT).setRcvSize(1 << 20).setRcvName(port).build());
+        MachMsgReply m = a.ipc().machMsg(poll(task, stream.thread, port));
         assertThat(m.getKernReturn()).isZero();
         assertThat(m.getMsg().getId()).as("the first message the stream did not take").isEqualTo(100 - left);
         aStillServes();
