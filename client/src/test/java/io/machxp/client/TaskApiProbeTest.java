@@ -297,8 +297,8 @@ class TaskApiProbeTest {
         ManualReceive stream = heldStream(task, port);
         a.ipc().machPortDestroy(MachPortNameRequest.newBuilder().setTask(task).setName(port).build());
         await().atMost(WAIT).until(() -> "".equals(a.blockedIn(stream.thread)));
-        assertThat(a.ipc().machMsg(poll(task, stream.thread, receivePort(task))).getKernReturn()).as("its thread is free for another call before the client reads")
-                .isEqualTo(MACH_RCV_TIMED_OUT);
+        assertThat(a.ipc().machMsg(poll(task, stream.thread, receivePort(task))).getKernReturn())
+                .as("its thread is free for another call before the client reads").isEqualTo(MACH_RCV_TIMED_OUT);
         assertStreamEndsWith(stream, MACH_RCV_PORT_DIED);
         aStillServes();
     }
