@@ -4,7 +4,9 @@ import io.machxp.kernel.core.KernelEnv;
 import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.task.MachThread;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The kernel's CPUs, shared by the threads that compute: preemptive fixed-priority scheduling as
@@ -23,6 +25,10 @@ import java.util.List;
  *                                                                      or a lower one runs
  *   ready, dispatched   -> on CPU, its time left falls as env time passes
  *   on CPU, preempted   -> ready, at the head of its priority (SCHED_FIFO)
+ *   dispatched with 0   -> (a timed-out waiter that must run to leave its wait) done only if
+ *   left                   it still has its CPU at an event after the ones already due now: a
+ *                          higher thread whose next call comes an event later in this instant
+ *                          (just handed a futex, or between two calls) takes the CPU first
  *   time left reaches 0 -> done: thread_compute answers; the thread keeps its CPU for the rest of
  *                          that instant (idle on CPU), as a SCHED_FIFO thread runs on into its
  *                          next call; computing again then continues on the CPU at once, and a
@@ -45,6 +51,9 @@ public final class Scheduler {
     private Timer timer;
     /** An event at the end of the current instant frees the CPUs of threads idle on them. */
     private boolean releaseArmed;
+    /** Threads dispatched with nothing left to compute, not yet confirmed on their CPU: the dispatch's number. */
+    private final Map<MachThread, Long> unconfirmed = new HashMap<>();
+    private long dispatches;
 
     public Scheduler(int cpus, KernelEnv env) {
         if (cpus < 1) {
@@ -61,6 +70,7 @@ public final class Scheduler {
             // A pending run it no longer needs (a timed-out wait that got its futex first).
             running.remove(t);
             ready.remove(t);
+            unconfirmed.remove(t);
             t.onCpu = false;
         }
         t.computeLeft = nanos;
@@ -98,6 +108,7 @@ public final class Scheduler {
         account();
         running.remove(t);
         ready.remove(t);
+        unconfirmed.remove(t);
         t.onCpu = false;
         t.computeDone = null;
         reschedule();
@@ -118,7 +129,7 @@ public final class Scheduler {
         List<Runnable> finished = new ArrayList<>();
         for (int i = running.size() - 1; i >= 0; i--) {
             MachThread t = running.get(i);
-            if (!t.idleOnCpu && t.computeLeft <= 0) {
+            if (!t.idleOnCpu && t.computeLeft <= 0 && !unconfirmed.containsKey(t)) {
                 finished.add(finish(t)); // it keeps its CPU for the rest of this instant
             }
         }
@@ -134,6 +145,7 @@ public final class Scheduler {
             }
             running.remove(worst);
             worst.onCpu = false;
+            unconfirmed.remove(worst);
             if (worst.idleOnCpu) {
                 worst.idleOnCpu = false; // it had nothing left to compute
             } else {
@@ -185,6 +197,18 @@ public final class Scheduler {
         t.onCpu = true;
         t.runningSince = env.nanoTime();
         env.trace("run", t.tid, "priority " + t.effectivePriority);
+        if (t.computeLeft <= 0) {
+            // A run of no time is done only if the thread still has its CPU after the events due
+            // now: a preemption in this instant (a higher thread's next call) comes first.
+            long number = ++dispatches;
+            unconfirmed.put(t, number);
+            env.schedule(0, () -> {
+                if (unconfirmed.remove(t, number) && t.onCpu) {
+                    account();
+                    reschedule();
+                }
+            });
+        }
     }
 
     private void armTimer() {
@@ -194,7 +218,7 @@ public final class Scheduler {
         }
         long soonest = Long.MAX_VALUE;
         for (MachThread t : running) {
-            if (!t.idleOnCpu) {
+            if (!t.idleOnCpu && !unconfirmed.containsKey(t)) { // an unconfirmed run ends at its own event
                 soonest = Math.min(soonest, t.computeLeft);
             }
         }

@@ -156,4 +156,63 @@ class KernelCoreSchedulerTest {
         k.env.advance(5 * MS);
         assertThat(waiting.error().errno()).isEqualTo(Errno.ETIMEDOUT);
     }
+
+    /**
+     * Two waiters whose timers fired while the owner, boosted to the higher one, computed on the
+     * only CPU (timeouts-without-cpu-two-waiters.yaml, measured on Linux): the unlock hands the
+     * futex to the higher waiter, and the lower one, still queued, does not run before it: its run
+     * of no time to leave the wait is not done while the new owner's next call, an event later in
+     * the same instant, takes the CPU (it was, and the lower waiter answered ETIMEDOUT); the new
+     * owner's unlock then hands it the futex.
+     */
+    @Test
+    void aLowerWaiterWhoseTimerFiredStaysQueuedWhileTheNewOwnerRuns() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread middle = k.thread(30);
+        MachThread high = k.thread(90);
+        k.acquireFromPager(owner, k.base);
+        k.core.threadCompute(k.task.id, owner.tid, 20 * MS, new Reply<>() {
+            @Override
+            public void complete(Void value) {
+                k.unlock(owner, k.base);
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                throw new AssertionError(String.valueOf(error));
+            }
+        });
+        k.env.advance(1 * MS);
+        Answer<io.machxp.proto.task.AcquirePath> lower = k.lock(middle, k.base, 5 * MS);
+        k.env.advance(1 * MS);
+        Answer<Void> handedOn = new Answer<>();
+        // The new owner's next call comes a moment later, as a program's does, after a syscall's CPU.
+        k.core.vmLockFutex(k.task.id, high.tid, k.base, 5 * MS, new Reply<>() {
+            @Override
+            public void complete(io.machxp.kernel.futex.Acquired value) {
+                k.env.schedule(0, () -> k.core.threadCompute(k.task.id, high.tid, 1_000, new Reply<>() {
+                    @Override
+                    public void complete(Void v) {
+                        k.core.vmUnlockFutex(k.task.id, high.tid, k.base, handedOn);
+                    }
+
+                    @Override
+                    public void fail(KernelError error) {
+                        handedOn.fail(error);
+                    }
+                }));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                handedOn.fail(error);
+            }
+        });
+        assertThat(owner.effectivePriority).isEqualTo(90);
+        k.env.advance(25 * MS);
+        assertThat(handedOn.value()).isNull();
+        assertThat(lower.answered()).as("the lower waiter was still queued: the unlock handed it the futex").isTrue();
+        assertThat(lower.value()).isEqualTo(io.machxp.proto.task.AcquirePath.LOCAL_HANDOFF);
+    }
 }
