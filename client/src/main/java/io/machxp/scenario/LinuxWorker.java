@@ -185,10 +185,10 @@ final class LinuxWorker extends Thread {
                 new Pointer(at).setInt(0, (int) step.value());
                 yield Outcome.ok("");
             }
-            case COMPUTE -> compute(step.nanos());
+            case COMPUTE -> cutShort(compute(step.nanos()));
             case SLEEP -> {
                 sleepUntil(System.nanoTime() + step.nanos());
-                yield Outcome.ok("");
+                yield cutShort(Outcome.ok(""));
             }
             case PRIORITY -> {
                 scratch.setInt(32, (int) step.value());
@@ -208,6 +208,18 @@ final class LinuxWorker extends Thread {
             // refused at setup (LinuxSupport.IPC_REFUSED): Linux has no Mach IPC
             case PORT_ALLOCATE, SEND, RECEIVE, RPC -> throw new NotSupportedHere(LinuxSupport.IPC_REFUSED);
         };
+    }
+
+    /**
+     * A compute or sleep that another thread's die cut short ends the thread there, answered ESRCH
+     * as the simulator answers the call its task's death interrupts (the next step is not run).
+     */
+    private Outcome cutShort(Outcome o) {
+        if (run.deadTasks.contains(taskKey)) {
+            ended = true;
+            return new Outcome("ESRCH", "the task died");
+        }
+        return o;
     }
 
     private long cpuNow() {
