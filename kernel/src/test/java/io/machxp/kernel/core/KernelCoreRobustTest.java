@@ -258,28 +258,4 @@ class KernelCoreRobustTest {
         assertThat(waiting.value().ownerDied()).isFalse();
         assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(waiter.tid | FutexWord.WAITERS);
     }
-
-    /** A woken heir that ends before it runs passes the dead owner's futex on to the next waiter. */
-    @Test
-    void aWokenHeirThatEndsBeforeItRunsWakesTheNextWaiter() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 10 * 1_000_000L);
-        k.terminate(owner).value();
-        k.terminate(heir).value();
-        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
-        assertThat(nextWaits.answered()).as("the next waiter has no CPU either").isFalse();
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
-        k.env.advance(10 * 1_000_000L);
-        assertThat(work.answered()).isTrue();
-        assertThat(nextWaits.value().ownerDied()).isTrue();
-        assertThat(FutexWord.word(k.futex(k.base).state()))
-                .isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
-    }
 }
