@@ -215,47 +215,4 @@ class KernelCoreRobustTest {
     private static byte[] le(int word) {
         return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(word).array();
     }
-
-    /**
-     * As Linux measured it (docs/linux-mode.md): an owner dies while its waiter cannot run (a
-     * higher thread computes on the only CPU); nobody owns the futex until the woken waiter runs
-     * (word OWNER_DIED|WAITERS), so the higher thread's trylock takes it with EOWNERDEAD, and the
-     * waiter, still queued, gets it (ok) at that thread's unlock. A lock or trylock at the
-     * waiter's priority or below waits behind it, or is busy.
-     */
-    @Test
-    void aHigherThreadTakesADeadOwnersFutexBeforeTheWokenWaiterRuns() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread waiter = k.thread(20);
-        MachThread low = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(waiter, k.base);
-        Answer<Acquired> taken = new Answer<>();
-        // high computes on the only CPU and trylocks as its compute ends, still on its CPU.
-        k.core.threadCompute(k.task.id, high.tid, 10 * 1_000_000L, new Reply<>() {
-            @Override
-            public void complete(Void value) {
-                k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken);
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                taken.fail(error);
-            }
-        });
-        k.terminate(owner).value();
-        assertThat(waiting.answered()).as("the waiter has no CPU to take the futex").isFalse();
-        assertThat(FutexWord.word(k.futex(k.base).state())).as("nobody owns it until the waiter runs")
-                .isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
-        assertThat(k.trylock(low, k.base).value()).as("at the waiter's priority: busy").isNull();
-        k.env.advance(10 * 1_000_000L);
-        assertThat(taken.value().ownerDied()).as("EOWNERDEAD for the thread above the waiter").isTrue();
-        assertThat(waiting.answered()).isFalse();
-        k.consistent(high, k.base).value();
-        k.unlock(high, k.base).value();
-        assertThat(waiting.value().ownerDied()).isFalse();
-        assertThat(FutexWord.word(k.futex(k.base).state())).isEqualTo(waiter.tid | FutexWord.WAITERS);
-    }
 }
