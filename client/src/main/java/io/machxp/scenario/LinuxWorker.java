@@ -185,11 +185,8 @@ final class LinuxWorker extends Thread {
                 new Pointer(at).setInt(0, (int) step.value());
                 yield Outcome.ok("");
             }
-            case COMPUTE -> cutShort(compute(step.nanos()));
-            case SLEEP -> {
-                sleepUntil(System.nanoTime() + step.nanos());
-                yield cutShort(Outcome.ok(""));
-            }
+            case COMPUTE -> compute(step.nanos()) ? Outcome.ok("") : cutShort();
+            case SLEEP -> sleepUntil(System.nanoTime() + step.nanos()) ? Outcome.ok("") : cutShort();
             case PRIORITY -> {
                 scratch.setInt(32, (int) step.value());
                 int of = step.word() == null ? 0 : run.tid(step.word()); // sched_setparam of another thread
@@ -212,14 +209,15 @@ final class LinuxWorker extends Thread {
 
     /**
      * A compute or sleep that another thread's die cut short ends the thread there, answered ESRCH
-     * as the simulator answers the call its task's death interrupts (the next step is not run).
+     * as the simulator answers the call its task's death interrupts (the next step is not run). Only
+     * a step that was cut short: one that finished before the die is ok, as in the simulator.
      */
-    private Outcome cutShort(Outcome o) {
+    private Outcome cutShort() {
         if (run.deadTasks.contains(taskKey)) {
             ended = true;
             return new Outcome("ESRCH", "the task died");
         }
-        return o;
+        return Outcome.ok(""); // the run was stopped
     }
 
     private long cpuNow() {
@@ -227,36 +225,43 @@ final class LinuxWorker extends Thread {
         return scratch.getLong(16) * 1_000_000_000L + scratch.getLong(24);
     }
 
-    /** Busy for {@code nanos} of this thread's own CPU time, reading its priority every 200us of it. */
-    private Outcome compute(long nanos) {
+    /**
+     * Busy for {@code nanos} of this thread's own CPU time, reading its priority every 200us of it:
+     * true if it ran its time, false if its task died or the run stopped first.
+     */
+    private boolean compute(long nanos) {
         long end = cpuNow() + nanos;
         long nextSample = 0;
         while (!gone()) {
             long c = cpuNow();
             if (c >= end) {
-                break;
+                return true;
             }
             if (c >= nextSample) {
                 observe();
                 nextSample = c + LinuxPlatform.SELF_SAMPLE_CPU_NANOS;
             }
         }
-        return Outcome.ok("");
+        return false;
     }
 
-    /** Sleeps until {@code monotonic} (System.nanoTime's clock), in slices so a stop is seen. */
-    void sleepUntil(long monotonic) {
+    /**
+     * Sleeps until {@code monotonic} (System.nanoTime's clock), in slices so a stop is seen: true
+     * if it slept its time, false if its task died or the run stopped first.
+     */
+    boolean sleepUntil(long monotonic) {
         long base = Pointer.nativeValue(scratch);
         while (!gone()) {
             long now = System.nanoTime();
             if (now >= monotonic) {
-                return;
+                return true;
             }
             long until = Math.min(monotonic, now + LinuxPlatform.SLEEP_SLICE_NANOS);
             scratch.setLong(48, until / 1_000_000_000L);
             scratch.setLong(56, until % 1_000_000_000L);
             LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, base + 48, 0);
         }
+        return false;
     }
 
     static final class Release implements Runnable {
