@@ -39,7 +39,12 @@ class FloodingKernelTest {
         final LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
 
         RawKernel(String target, String name, boolean reads) {
-            channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+            // A fixed window for a kernel that never reads: with gRPC's automatic window tuning
+            // (BDP pings, on by default) the window grows in steps while data flows, and each step
+            // lets the pager's stream take a little more - to the pager, a read that starts its
+            // patience again, a few times over (one patience or more; several under load).
+            NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).usePlaintext();
+            channel = (reads ? builder : builder.flowControlWindow(1 << 20)).build();
             out = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
                 @Override
                 public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
