@@ -28,6 +28,9 @@ import picocli.CommandLine.Spec;
         header = "Show a running pager's sessions, leases, futexes, waiters and pages, and its kernels' counters.",
         description = {"Exit 0 when every server answered, 3 when one could not be reached."})
 final class StatusCommand implements Callable<Integer> {
+    /** After a list the pager's reply did not hold whole (it lists 2 MiB of futexes and pages). */
+    private static final String NOT_LISTED = "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n";
+
 
     /** --verbose: the stack trace of an error. */
     @picocli.CommandLine.Mixin
@@ -91,8 +94,7 @@ final class StatusCommand implements Callable<Integer> {
                     waiters.isEmpty() ? "-" : waiters, f.getOwnerDied() ? "  (owner died)" : "");
         }
         if (s.getFutexesOmitted() > 0) {
-            out.printf(Locale.ROOT, "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n",
-                    s.getFutexesOmitted());
+            out.printf(Locale.ROOT, NOT_LISTED, s.getFutexesOmitted());
         }
         out.printf(Locale.ROOT, "%nPAGES%n  %-20s %-10s %s%n", "OBJECT:OFFSET", "WRITER", "READERS");
         for (PageStatus p : s.getPagesList()) {
@@ -101,8 +103,7 @@ final class StatusCommand implements Callable<Integer> {
                     p.getReadersList().isEmpty() ? "-" : String.join(" ", p.getReadersList()));
         }
         if (s.getPagesOmitted() > 0) {
-            out.printf(Locale.ROOT, "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n",
-                    s.getPagesOmitted());
+            out.printf(Locale.ROOT, NOT_LISTED, s.getPagesOmitted());
         }
         for (KernelStatisticsReply k : kernels) {
             out.printf(Locale.ROOT, "%nKERNEL %s (id %d)%n  acquisitions %s%n  xp sent %s%n  xp received %s%n", k.getKernelName(),

@@ -7,6 +7,7 @@ import io.machxp.kernel.ipc.MachMessage;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -52,15 +53,20 @@ public final class KernelIpc {
             reply.fail(KernelError.of(Errno.EINVAL, "mach_msg timeout of %d ms: give 0 or more", timeoutMs));
             return;
         }
+        ipc.machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, blockedInMachMsg(t, reply));
+    }
+
+    /** Thread {@code t} is blocked in mach_msg until {@code reply} is answered: what answers it. */
+    private static Consumer<MsgReturn> blockedInMachMsg(MachThread t, Reply<MsgReturn> reply) {
         t.blockedIn = "mach_msg";
         t.blockedReply = reply;
-        ipc.machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, result -> {
+        return result -> {
             if (t.blockedReply == reply) {
                 t.blockedIn = null;
                 t.blockedReply = null;
             }
             reply.complete(result);
-        });
+        };
     }
 
     /**
@@ -77,15 +83,7 @@ public final class KernelIpc {
         if (t == null || KernelTasks.busy(t, holder)) {
             return;
         }
-        t.blockedIn = "mach_msg";
-        t.blockedReply = holder;
-        ipc.holdReceive(taskId, tid, rcvName, result -> {
-            if (t.blockedReply == holder) {
-                t.blockedIn = null;
-                t.blockedReply = null;
-            }
-            holder.complete(result);
-        });
+        ipc.holdReceive(taskId, tid, rcvName, blockedInMachMsg(t, holder));
     }
 
     /**

@@ -149,24 +149,11 @@ final class Delivery {
     /** The receive half of mach_msg on {@code rcvName}; {@code timeoutNanos} < 0: no limit. */
     void receive(IpcSpace space, int tid, int rcvName, int rcvSize, boolean large, long timeoutNanos,
             java.util.function.Consumer<MsgReturn> done) {
-        IpcEntry e = space.lookup(rcvName);
-        Object on;
-        Port from;
-        if (e != null && e.has(PortRight.RECEIVE)) {
-            Port port = e.port();
-            if (port.set != null) {
-                done.accept(MsgReturn.of(KernReturn.MACH_RCV_IN_SET));
-                return;
-            }
-            on = port;
-            from = port.queue.peek() != null ? port : null;
-        } else if (e != null && e.has(PortRight.PORT_SET)) {
-            on = e.set();
-            from = e.set().oldestMember();
-        } else {
-            done.accept(MsgReturn.of(KernReturn.MACH_RCV_INVALID_NAME));
+        Object on = receivedOn(space, rcvName, done);
+        if (on == null) {
             return;
         }
+        Port from = on instanceof Port port ? (port.queue.peek() != null ? port : null) : ((PortSet) on).oldestMember();
         if (from != null) {
             done.accept(take(space, tid, from, rcvSize, large));
             return;
@@ -176,7 +163,7 @@ final class Delivery {
             return;
         }
         ReceiveWait w = new ReceiveWait(space, tid, rcvSize, large, on, done);
-        Deque<ReceiveWait> queue = on instanceof Port p ? p.receivers : ((PortSet) on).receivers;
+        Deque<ReceiveWait> queue = queueOf(w);
         queue.add(w);
         ipc.startWait(tid, w);
         if (timeoutNanos > 0) {
@@ -196,23 +183,33 @@ final class Delivery {
      * right or set now answers as a receive would, at once.
      */
     void hold(IpcSpace space, int tid, int rcvName, java.util.function.Consumer<MsgReturn> done) {
-        IpcEntry e = space.lookup(rcvName);
-        Object on;
-        if (e != null && e.has(PortRight.RECEIVE)) {
-            if (e.port().set != null) {
-                done.accept(MsgReturn.of(KernReturn.MACH_RCV_IN_SET));
-                return;
-            }
-            on = e.port();
-        } else if (e != null && e.has(PortRight.PORT_SET)) {
-            on = e.set();
-        } else {
-            done.accept(MsgReturn.of(KernReturn.MACH_RCV_INVALID_NAME));
+        Object on = receivedOn(space, rcvName, done);
+        if (on == null) {
             return;
         }
         ReceiveWait w = new ReceiveWait(space, tid, 0, false, on, done, true);
         queueOf(w).add(w);
         ipc.startWait(tid, w);
+    }
+
+    /**
+     * The Port or PortSet a receive on {@code rcvName} waits on; null, with {@code done} answered,
+     * for a port in a set (MACH_RCV_IN_SET) or a name that is neither (MACH_RCV_INVALID_NAME).
+     */
+    private static Object receivedOn(IpcSpace space, int rcvName, java.util.function.Consumer<MsgReturn> done) {
+        IpcEntry e = space.lookup(rcvName);
+        if (e != null && e.has(PortRight.RECEIVE)) {
+            if (e.port().set != null) {
+                done.accept(MsgReturn.of(KernReturn.MACH_RCV_IN_SET));
+                return null;
+            }
+            return e.port();
+        }
+        if (e != null && e.has(PortRight.PORT_SET)) {
+            return e.set();
+        }
+        done.accept(MsgReturn.of(KernReturn.MACH_RCV_INVALID_NAME));
+        return null;
     }
 
     /** The queue {@code w} waits in. */
