@@ -17,10 +17,13 @@ import java.util.Map;
 /**
  * What the page shows, as JSON-ready records: made from the pager's latest watch event, each
  * kernel's threads, the message rates and the latest messages and handoffs ({@link ViewFeed}
- * keeps those). Futexes and pages are named "object+0xOFFSET" throughout.
+ * keeps those). Futexes and pages are named "object+0xOFFSET" throughout. A status reply lists a
+ * bounded number of futexes and pages and counts the others (PagerStatusSnapshot.MAX_REPLY_BYTES):
+ * those counts are passed on, so the page can say how many it does not list.
  */
 record ViewState(String pager, String problem, long unixMs, Rates rates, List<Kernel> kernels, List<Futex> futexes,
-        List<Page> pages, List<Message> messages, List<Message> handoffs, long messagesMissed) {
+        long futexesOmitted, List<Page> pages, long pagesOmitted, List<Message> messages, List<Message> handoffs,
+        long messagesMissed) {
 
     record Rates(double xpPerSecond, double grantsPerSecond, double handoffsPerSecond, long xpTotal, long grants,
             long handoffs, Map<String, Double> byRoutine) {}
@@ -80,7 +83,8 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
             pages.add(new Page(name(p.getObject(), p.getOffset()), p.getWriter(), p.getReadersList()));
         }
         return new ViewState(status.getPagerName().isEmpty() ? "pager at " + pagerTarget : "pager '"
-                + status.getPagerName() + "' at " + pagerTarget, problem, System.currentTimeMillis(), rates, List.copyOf(kernels.values()), futexes, pages,
+                + status.getPagerName() + "' at " + pagerTarget, problem, System.currentTimeMillis(), rates,
+                List.copyOf(kernels.values()), futexes, status.getFutexesOmitted(), pages, status.getPagesOmitted(),
                 List.copyOf(messages), List.copyOf(handoffs), missed);
     }
 

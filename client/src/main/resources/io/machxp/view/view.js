@@ -96,9 +96,20 @@
     });
   }
 
-  function renderFutexes(futexes) {
+  // Rows past the first SHOWN, and those the pager's reply counted without listing them (a reply
+  // lists at most 2 MiB of futexes and pages): one line says how many are not shown.
+  var SHOWN = 24;
+  function notShown(body, listed, omitted, columns) {
+    var more = Math.max(0, listed - SHOWN) + omitted;
+    if (more > 0) {
+      var td = body.appendChild(el('tr')).appendChild(el('td', 'hint', 'and ' + more + ' more, not shown'));
+      td.colSpan = columns;
+    }
+  }
+
+  function renderFutexes(futexes, omitted) {
     var body = clear(document.querySelector('#futexes tbody'));
-    futexes.slice(0, 24).forEach(function (f) {
+    futexes.slice(0, SHOWN).forEach(function (f) {
       var tr = el('tr');
       tr.appendChild(el('td', 'mono', f.futex));
       tr.appendChild(el('td', null, f.holder || '—'));
@@ -110,19 +121,21 @@
       tr.appendChild(w);
       body.appendChild(tr);
     });
-    if (!futexes.length) { body.appendChild(el('tr')).appendChild(el('td', 'hint', 'no futex held or waited for')); }
+    notShown(body, futexes.length, omitted, 4);
+    if (!futexes.length && !omitted) { body.appendChild(el('tr')).appendChild(el('td', 'hint', 'no futex held or waited for')); }
   }
 
-  function renderPages(pages) {
+  function renderPages(pages, omitted) {
     var body = clear(document.querySelector('#pages tbody'));
-    pages.slice(0, 24).forEach(function (p) {
+    pages.slice(0, SHOWN).forEach(function (p) {
       var tr = el('tr');
       tr.appendChild(el('td', 'mono', p.page));
       tr.appendChild(el('td', null, p.writer || '—'));
       tr.appendChild(el('td', null, p.readers.length ? p.readers.join(' ') : '—'));
       body.appendChild(tr);
     });
-    if (!pages.length) { body.appendChild(el('tr')).appendChild(el('td', 'hint', 'no page held by a kernel')); }
+    notShown(body, pages.length, omitted, 3);
+    if (!pages.length && !omitted) { body.appendChild(el('tr')).appendChild(el('td', 'hint', 'no page held by a kernel')); }
   }
 
   function time(micros) {
@@ -167,8 +180,8 @@
     c.className = 'connection ' + (s.problem ? 'problem' : 'live');
     renderRates(s.rates);
     renderKernels(s.kernels);
-    renderFutexes(s.futexes);
-    renderPages(s.pages);
+    renderFutexes(s.futexes, s.futexesOmitted);
+    renderPages(s.pages, s.pagesOmitted);
     renderHandoffs(s.handoffs);
     renderMessages(s.messages, s.messagesMissed);
   }

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** What the live view shows of a kernel's threads: those listed, and the count of those a reply left out. */
+/** What the live view shows of a kernel's threads, futexes and pages: those listed, and the count of those a reply left out. */
 class ViewStateTest {
     @Test
     void threadsAKernelLeftOutOfItsReplyAreCounted() {
@@ -25,5 +25,20 @@ class ViewStateTest {
         assertThat(s.kernels()).extracting(ViewState.Kernel::name, k -> k.threads().size(), ViewState.Kernel::threadsOmitted)
                 .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("A", 1, 5L),
                         org.assertj.core.groups.Tuple.tuple("B", 0, 2L));
+    }
+
+    @Test
+    void futexesAndPagesThePagersReplyLeftOutAreCounted() {
+        PagerStatusReply status = PagerStatusReply.newBuilder().setPagerName("p")
+                .addFutexes(io.machxp.proto.admin.FutexStatus.newBuilder().setObject("o").setOffset(64).setHolder("A"))
+                .addPages(io.machxp.proto.admin.PageStatus.newBuilder().setObject("o").setOffset(4096).setWriter("A"))
+                .setFutexesOmitted(199_999).setPagesOmitted(7).build();
+        ViewState s = ViewState.of("localhost:7070", null, status, ViewState.rates(null,
+                io.machxp.proto.admin.PagerStatisticsReply.getDefaultInstance(), 0), Map.of(), Map.of(),
+                List.of(), List.of(), 0);
+        assertThat(s.futexes()).extracting(ViewState.Futex::futex).containsExactly("o+0x40");
+        assertThat(s.futexesOmitted()).isEqualTo(199_999);
+        assertThat(s.pages()).extracting(ViewState.Page::page).containsExactly("o+0x1000");
+        assertThat(s.pagesOmitted()).isEqualTo(7);
     }
 }
