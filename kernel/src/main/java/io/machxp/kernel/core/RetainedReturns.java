@@ -21,11 +21,14 @@ import java.util.Map;
  * page leaving the kernel is one version more. With a lease, the data of each dirty page that
  * left is kept until the pager answers a keepalive sent after it (the stream is FIFO, so the
  * pager has taken it by then): if the pager restarts meanwhile, the reclaim gives it again, and
- * the version tells the pager whether it had taken it.
+ * the version tells the pager whether it had taken it. A supply of the same version does not
+ * confirm it: a pager answers a fault from the copy it holds in memory before its store has
+ * written it (only the keepalive's answer waits for the disk, xp-spec 4.2); a newer version does,
+ * as whoever wrote that one keeps it until the pager confirms it.
  * <pre>
  *  data_return or futex_released, dirty  -> retained until the next keepalive is answered
  *  pager_keepalive answered              -> what left before that keepalive is dropped
- *  the page supplied again, same version or newer -> dropped (the pager had taken it)
+ *  the page supplied again, newer version -> dropped (the pager had taken it, and a later write)
  *  reclaim                               -> given again, retained until the next keepalive
  * </pre>
  * With several pagers each page counts with its object's pager's session: its keepalives, its lease.
@@ -80,11 +83,14 @@ final class RetainedReturns {
         }
     }
 
-    /** The pager supplied page {@code p} again at {@code version}. */
+    /**
+     * The pager supplied page {@code p} again at {@code version}. Only a newer version drops the
+     * return: the same one may come from the pager's memory before its store has written it.
+     */
     void supplied(VmPage p, long version) {
         Retained r = retained.get(p);
-        if (r != null && version >= r.version) {
-            retained.remove(p); // the pager took it before it supplied the page again
+        if (r != null && version > r.version) {
+            retained.remove(p); // the pager took it, and a later write of another kernel
         }
     }
 

@@ -46,4 +46,17 @@ class RetainedReturnsTest {
         returns.keepaliveAnswered(1, 1);
         assertThat(returns.count()).as("the new session's first keepalive confirms its return").isEqualTo(1);
     }
+
+    /** The same version supplied again may be the pager's copy in memory, not yet on disk: kept. */
+    @Test
+    void aSupplyOfTheSameVersionKeepsTheReturnANewerOneDropsIt() {
+        returns.retainReturns(0);
+        VmPage p = page(1);
+        p.version = 5;
+        returns.retain(p, ByteString.copyFromUtf8("dirty"));
+        returns.supplied(p, 5);
+        assertThat(returns.count()).isEqualTo(1);
+        returns.supplied(p, 6);
+        assertThat(returns.count()).isZero();
+    }
 }

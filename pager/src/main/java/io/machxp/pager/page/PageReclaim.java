@@ -14,7 +14,9 @@ import java.util.Set;
  *  READ / READ_WRITE, no conflict     -> the kernel holds the page as a reader / the writer
  *  conflict (another writer, others   -> refused; lock_request(RETURN_NONE, flush) tells the
  *    holding it for a write, named       kernel to drop the page without its data; it holds
- *    twice, older copy, bad data)        nothing
+ *    twice, older copy, a read-only      nothing
+ *    copy newer than the pager's
+ *    without its data, bad data)
  *  NONE (data only)                   -> holds nothing
  * </pre>
  * The pager's coherence is kept whatever a kernel says. Pager core thread only.
@@ -77,6 +79,12 @@ final class PageReclaim {
                     "the data " + s + " reclaimed for " + p + " is kept in memory only");
         } else if (conflict == null && held && r.getVersion() < stored) {
             conflict = "its copy (version " + r.getVersion() + ") is older than the pager's (version " + stored + ")";
+        } else if (conflict == null && !write && r.getData().isEmpty() && r.getVersion() > stored) {
+            // That version was lost (its return neither written nor kept by its kernel, or the
+            // machine went down): the others are served the store's page. A writer keeps its copy,
+            // which it gives back whole when it leaves.
+            conflict = "its read-only copy (version " + r.getVersion() + ") is newer than the pager's (version "
+                    + stored + ") and came without its data";
         }
         if (conflict != null) {
             out.refuse(s, routine + " of " + p + ": " + conflict + (held ? "; the kernel is told to drop it" : ""));

@@ -187,6 +187,28 @@ class RestartAndReclaimTest {
         assertThat(x.pager.pageReaders("obj", 2L * PAGE)).containsExactly("A");
     }
 
+    /**
+     * A read-only copy newer than the store, reclaimed without its data: that version was lost
+     * (its return was neither written nor kept by a kernel, or the whole machine went down), and
+     * other kernels are served the store's older page. Refused: the kernel drops it and reads the
+     * page again. Before, it was made a reader of a page no other kernel could see. A writable copy
+     * stays the writer's: it gives back the whole page when it leaves.
+     */
+    @Test
+    void aReadOnlyCopyNewerThanTheStoreWithoutItsDataIsRefused() {
+        store.write("obj", 0, page(1), 3);
+        store.write("obj", PAGE, page(1), 3);
+        reclaim(1, "A", 1, List.of(), held(0, VmProt.VM_PROT_READ, 4), held(PAGE, VmProt.VM_PROT_READ_WRITE, 4));
+        List<PagerToKernel> a = x.take(1);
+        assertThat(a.get(0).hasPagerWelcome()).isTrue();
+        var discard = a.get(1).getMemoryObjectLockRequest();
+        assertThat(discard.getOffset()).isZero();
+        assertThat(discard.getShouldFlush()).isTrue();
+        assertThat(x.pager.pageReaders("obj", 0)).isEmpty();
+        assertThat(x.pager.pageWriter("obj", PAGE)).isEqualTo("A");
+        assertThat(x.stats.refused()).isEqualTo(1);
+    }
+
     @Test
     void aDirtyReturnNoNewerThanThePagersCopyIsRefusedAsStale() {
         reclaim(1, "A", 1, List.of(), held(0, VmProt.VM_PROT_READ_WRITE, 0));
