@@ -116,8 +116,6 @@ final class UnsyncedLog {
 
     /** A directory's entries (a file created, renamed or removed); Linux syncs a directory opened to read. */
     private static void syncDir(Path dir) throws IOException {
-        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
-            c.force(true);
-        }
+        io.machxp.pager.store.DirectorySync.FSYNC.force(dir);
     }
 }

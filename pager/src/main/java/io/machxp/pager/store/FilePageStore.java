@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * version 0). Every write is forced to the disk before it returns, the data before its version,
  * so a crash between them leaves the new data with the old version: the same return, taken
  * again after a restart, writes the same data. A page of zeros reads back as null ("never
- * written"), which means the same thing. Thread-safe: the pager writes from its store thread
- * while its page threads read.
+ * written"), which means the same thing. A file created, and one replaced by a rename (the
+ * holders' journal, the epoch, the lease), is made durable by forcing the directory too
+ * ({@link DirectorySync}) before the write returns: a power loss would otherwise bring an older
+ * journal back after a grant it had to precede (xp-spec 9.1). Thread-safe: the pager writes from
+ * its store thread while its page threads read.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
@@ -38,6 +41,7 @@ public final class FilePageStore implements PageStore {
 
     private final Path dir;
     private final int pageSize;
+    private final DirectorySync dirSync;
     private final Map<String, FileChannel> files = new HashMap<>();
     private final Map<String, FileChannel> versionFiles = new HashMap<>();
     private boolean closed;
@@ -58,6 +62,12 @@ public final class FilePageStore implements PageStore {
      * @throws IOException with a sentence for a person if {@code dir} cannot be created or written
      */
     public FilePageStore(Path dir, int pageSize) throws IOException {
+        this(dir, pageSize, DirectorySync.FSYNC);
+    }
+
+    /** As {@link #FilePageStore(Path, int)}, forcing the directory's entries with {@code dirSync}. */
+    FilePageStore(Path dir, int pageSize, DirectorySync dirSync) throws IOException {
+        this.dirSync = dirSync;
         if (pageSize <= 0) {
             throw new IllegalArgumentException("page size " + pageSize + " must be positive");
         }
@@ -130,6 +140,7 @@ public final class FilePageStore implements PageStore {
         try {
             Files.move(next, journal, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            dirSync.force(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("page store in " + dir + ": cannot replace the futex holders' journal: " + e, e);
         }
@@ -188,6 +199,7 @@ public final class FilePageStore implements PageStore {
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dirSync.force(dir);
     }
 
     /** True once {@link #nextEpoch} found the epoch of an earlier pager in the directory. */
@@ -340,6 +352,7 @@ public final class FilePageStore implements PageStore {
             return file;
         }
         // (re)open: a channel is closed for good when a thread is interrupted during its I/O
+        boolean created = create && !Files.exists(path);
         try {
             file = create
                     ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -347,6 +360,14 @@ public final class FilePageStore implements PageStore {
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (NoSuchFileException e) {
             return null; // never written
+        }
+        if (created) {
+            try {
+                dirSync.force(dir); // the new file's name, before a page in it counts as written
+            } catch (IOException e) {
+                file.close();
+                throw e;
+            }
         }
         open.put(object, file);
         return file;

@@ -165,4 +165,38 @@ class FilePageStoreTest {
             assertThatThrownBy(() -> store.write("obj", 0, new byte[10])).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    /**
+     * A name is durable only once its directory is forced: each rename (the holders' journal, the
+     * epoch, the lease) and each new file is followed by a force of the directory, before the call
+     * returns, with the new entry already in place; before, a power loss could bring back the
+     * journal from before a grant (xp-spec 9.1). What the directory holds at each force is recorded.
+     */
+    @Test
+    void everyRenameAndNewFileIsFollowedByAForceOfTheDirectory() throws IOException {
+        List<String> forced = new java.util.ArrayList<>();
+        DirectorySync recording = d -> {
+            assertThat(d).isEqualTo(dir.toAbsolutePath());
+            try (var entries = Files.list(d)) {
+                forced.add(entries.map(e -> e.getFileName().toString()).filter(n -> !n.endsWith(".tmp")
+                        && !n.endsWith(".next")).sorted().collect(java.util.stream.Collectors.joining(",")));
+            }
+        };
+        try (FilePageStore store = new FilePageStore(dir, PAGE, recording)) {
+            store.nextEpoch();
+            assertThat(forced).containsExactly("epoch");
+            store.swapLease(5_000_000_000L);
+            assertThat(forced).last().isEqualTo("epoch,lease");
+            forced.clear();
+            store.write("obj", 0, page(1), 1);
+            assertThat(forced).as("the page file, then the versions file, each forced in as created")
+                    .containsExactly("epoch,lease,obj.pages", "epoch,lease,obj.pages,obj.versions");
+            forced.clear();
+            store.write("obj", PAGE, page(2), 1);
+            assertThat(forced).as("no new name: nothing to force").isEmpty();
+            store.holder("obj", 0, "A");
+            assertThat(forced).containsExactly("epoch,holders,lease,obj.pages,obj.versions");
+            assertThat(Files.readString(dir.resolve(FilePageStore.HOLDERS))).contains("\tA\t");
+        }
+    }
 }
