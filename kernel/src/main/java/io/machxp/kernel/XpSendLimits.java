@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param maxBytes how many bytes of messages may wait on it meanwhile, however short the wait
  */
 public record XpSendLimits(Duration patience, long maxBytes) {
-    /** 10 s, 256 MiB: what the pager allows a kernel (XpService.PATIENCE_NANOS, MAX_UNREAD_BYTES). */
+    /** 10 s, 256 MiB: what the pager allows a kernel by default (the pager module's UnreadLimits.DEFAULT). */
     public static final XpSendLimits DEFAULT = new XpSendLimits(Duration.ofSeconds(10), 256L << 20);
 
     public XpSendLimits {

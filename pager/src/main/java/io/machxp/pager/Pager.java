@@ -97,7 +97,7 @@ public final class Pager implements AutoCloseable {
         this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(
                 new DefaultThreadFactory("pager-store-" + config.name(), true)) : null;
         this.pageEffects = store.blocking() ? new PageEffects(config.name()) : null;
-        XpService xp = new XpService();
+        XpService xp = new XpService(config.unreadLimits());
         this.core = new PagerCore(config.name(), config.pageSize(),
                 new ObjectCatalog(config.objects(), config.pageSize(), store), new PagerEnv() {
                     @Override

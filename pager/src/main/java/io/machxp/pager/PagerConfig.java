@@ -1,5 +1,6 @@
 package io.machxp.pager;
 
+import io.machxp.pager.net.UnreadLimits;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.proto.transport.Transport;
 import java.nio.file.Path;
@@ -23,9 +24,11 @@ import java.util.Objects;
  *     (an embedded cluster, a test): no grace period. Otherwise a pager whose store an earlier one
  *     left, or that keeps no store and so cannot tell a first start from a restart, grants nothing
  *     for a grace period (see {@link Pager})
+ * @param unreadLimits how long, and for how many bytes, the pager waits for a kernel that does not
+ *     read its stream before it ends that kernel's session ({@link UnreadLimits#DEFAULT}: 10 s, 256 MiB)
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart) {
+        Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart, UnreadLimits unreadLimits) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
     /** A few seconds: a dead kernel's futexes wait at most this long for their next owner. */
     public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(5);
@@ -36,6 +39,7 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         Objects.requireNonNull(transport, "transport");
         objects = Map.copyOf(objects);
         Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(unreadLimits, "unreadLimits");
         if (lease.isNegative()) {
             throw new IllegalArgumentException("the lease " + lease + " must not be negative");
         }
@@ -57,24 +61,38 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT, DEFAULT_LEASE, true);
     }
 
+    /** A pager with the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
+    public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
+            Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart) {
+        this(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, UnreadLimits.DEFAULT);
+    }
+
     /** The same pager, started fresh or not (see freshStart). */
     public PagerConfig withFreshStart(boolean fresh) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, fresh);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, fresh, unreadLimits);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease, freshStart);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease, freshStart, unreadLimits);
     }
 
     /** The same pager with another session lease (zero: none). */
     public PagerConfig withLease(java.time.Duration lease) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, unreadLimits);
     }
 
     /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
     public PagerConfig withTransport(Transport t) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease, freshStart);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease, freshStart, unreadLimits);
+    }
+
+    /**
+     * The same pager with other bounds for a kernel that does not read its stream (tests: a short
+     * patience, rather than waiting out the default 10 s).
+     */
+    public PagerConfig withUnreadLimits(UnreadLimits limits) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, limits);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

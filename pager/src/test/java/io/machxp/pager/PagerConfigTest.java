@@ -3,6 +3,7 @@ package io.machxp.pager;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.machxp.pager.net.UnreadLimits;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +38,22 @@ class PagerConfigTest {
         PagerConfig c = new PagerConfig("p", "127.0.0.1", 0, 64, Map.of("a", 64L, "b", 64L * 1024));
         assertThat(c.objects()).containsOnlyKeys("a", "b");
         assertThat(c.withLease(java.time.Duration.ZERO).objects()).isEqualTo(c.objects());
+    }
+
+    /** The bounds for a kernel that does not read: 10 s and 256 MiB unless set; a bound of nothing is refused. */
+    @Test
+    void theBoundsForAKernelThatDoesNotReadAreTheDefaultsUnlessSetAndMustBePositive() {
+        PagerConfig c = PagerConfig.loopback(PagerConfig.defaultObjects());
+        assertThat(c.unreadLimits()).isEqualTo(UnreadLimits.DEFAULT);
+        assertThat(UnreadLimits.DEFAULT.patience()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(UnreadLimits.DEFAULT.maxBytes()).isEqualTo(256L << 20);
+        UnreadLimits shorter = new UnreadLimits(java.time.Duration.ofMillis(500), 64 << 10);
+        PagerConfig set = c.withUnreadLimits(shorter).withLease(java.time.Duration.ZERO).withFreshStart(false);
+        assertThat(set.unreadLimits()).as("kept by the other withers").isEqualTo(shorter);
+        assertThat(shorter.patienceText() + ", " + shorter.maxBytesText()).isEqualTo("500 ms, 64 KiB");
+        assertThatThrownBy(() -> new UnreadLimits(java.time.Duration.ZERO, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("positive duration");
+        assertThatThrownBy(() -> new UnreadLimits(java.time.Duration.ofSeconds(1), 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 byte");
     }
 }

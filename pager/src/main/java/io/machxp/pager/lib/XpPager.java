@@ -54,7 +54,10 @@ public final class XpPager {
         return this;
     }
 
-    /** Takes every setting of {@code c} (name, address, page size, objects, lease, TLS, fresh start). */
+    /**
+     * Takes every setting of {@code c} (name, address, page size, objects, lease, TLS, fresh start,
+     * the bounds for a kernel that does not read).
+     */
     public XpPager config(PagerConfig c) {
         config = Objects.requireNonNull(c, "config");
         objects.putAll(c.objects());
@@ -64,13 +67,13 @@ public final class XpPager {
     /** The pager's name, in its welcome and logs. */
     public XpPager name(String name) {
         return with(new PagerConfig(name, config.bindHost(), config.port(), config.pageSize(), Map.of(),
-                config.storeDir(), config.transport(), config.lease(), config.freshStart()));
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
     }
 
     /** Where to listen; port 0 picks a free one. */
     public XpPager listen(String bindHost, int port) {
         return with(new PagerConfig(config.name(), bindHost, port, config.pageSize(), Map.of(), config.storeDir(),
-                config.transport(), config.lease(), config.freshStart()));
+                config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
     }
 
     /** The port on loopback; 0 picks a free one. */
@@ -81,7 +84,7 @@ public final class XpPager {
     /** Bytes per page, a power of two of at least 64. */
     public XpPager pageSize(int bytes) {
         return with(new PagerConfig(config.name(), config.bindHost(), config.port(), bytes, Map.of(),
-                config.storeDir(), config.transport(), config.lease(), config.freshStart()));
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
     }
 
     /** How long a kernel's session lives without a word from it; zero: as long as its stream. */
@@ -116,7 +119,7 @@ public final class XpPager {
             throw new IllegalArgumentException("a pager serves at least one memory object: call object(name, size)");
         }
         PagerConfig c = new PagerConfig(config.name(), config.bindHost(), config.port(), config.pageSize(), objects,
-                config.storeDir(), config.transport(), config.lease(), config.freshStart());
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits());
         PageStore store = backend instanceof PageStore durable ? durable : new BackendStore(backend, c.pageSize());
         return Pager.start(c, store, policy).supplyPrecious(precious);
     }

@@ -27,12 +27,10 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(XpService.class);
     /**
      * How long a kernel may leave the pager's answers unread (its stream not ready: gRPC's window
-     * is full) before the pager ends its session. A kernel that reads catches up within moments,
-     * even after a burst; one that asks and never reads cannot make the pager buffer for long.
+     * is full) before the pager ends its session, and how many bytes may wait for it however short
+     * the wait: one that asks and never reads cannot make the pager buffer for long or much.
      */
-    public static final long PATIENCE_NANOS = 10_000_000_000L;
-    /** And however short the wait, no more than this many bytes queued for one kernel. */
-    public static final long MAX_UNREAD_BYTES = 256L << 20;
+    private final UnreadLimits limits;
 
     /** Each session's stream, with what waits for the kernel to read ({@link KernelOutbox}). */
     private final Map<Long, KernelOutbox> streams = new HashMap<>();
@@ -42,6 +40,15 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     /** The core's thread, for timers and for what must not run inside a call of the core. */
     private ScheduledExecutorService coreLoop;
     private long nextSessionId = 1;
+
+    /** With the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
+    public XpService() {
+        this(UnreadLimits.DEFAULT);
+    }
+
+    public XpService(UnreadLimits limits) {
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    }
 
     /** Times the core's handling of each XP message (a no-op timer unless set). */
     private io.micrometer.core.instrument.Timer handling = io.micrometer.core.instrument.Timer.builder("unused")
@@ -59,19 +66,19 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     /**
      * Core thread. What the kernel's stream does not take now waits in its {@link KernelOutbox}
      * (not in gRPC's buffers, which ending the stream would not free): more than
-     * {@link #MAX_UNREAD_BYTES} waiting, or waiting unread for {@link #PATIENCE_NANOS}, ends the session.
+     * the bound's bytes waiting, or waiting unread for its patience ({@link UnreadLimits}), ends the session.
      */
     public void send(long sessionId, PagerToKernel message) {
         KernelOutbox out = streams.get(sessionId);
         if (out == null) {
             return;
         }
-        if (!out.send(message, MAX_UNREAD_BYTES, System.nanoTime())) {
-            tooMuchUnread(sessionId, "more than " + (MAX_UNREAD_BYTES >> 20) + " MiB of messages wait for it");
+        if (!out.send(message, limits.maxBytes(), System.nanoTime())) {
+            tooMuchUnread(sessionId, "more than " + limits.maxBytesText() + " of messages wait for it");
             return;
         }
         if (out.waitingBytes() > 0 && watched.add(out)) {
-            watchUnread(sessionId, out, PATIENCE_NANOS);
+            watchUnread(sessionId, out, limits.patienceNanos());
         }
     }
 
@@ -87,12 +94,12 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             watched.remove(out);
             return; // ended meanwhile, which dropped what waited
         }
-        if (out.unreadLongerThan(PATIENCE_NANOS, now)) {
+        if (out.unreadLongerThan(limits.patienceNanos(), now)) {
             watched.remove(out);
-            tooMuchUnread(sessionId, "it has read nothing the pager sent for " + PATIENCE_NANOS / 1_000_000_000 + " s");
+            tooMuchUnread(sessionId, "it has read nothing the pager sent for " + limits.patienceText());
             return;
         }
-        long ends = out.patienceEnds(PATIENCE_NANOS);
+        long ends = out.patienceEnds(limits.patienceNanos());
         if (ends >= 0) {
             watchUnread(sessionId, out, ends - now); // it read meanwhile, and more waits again
         } else {

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.net.KernelOutbox;
+import io.machxp.pager.net.UnreadLimits;
 import io.machxp.pager.net.XpService;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
@@ -24,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <h2>A kernel that does not read</h2>
  * As at the unreplicated pager ({@link XpService}), a kernel may leave the pager's answers unread
- * for {@link XpService#PATIENCE_NANOS} at most, and no more than {@link XpService#MAX_UNREAD_BYTES}
- * of them may wait for it (docs/limits.md): past either its stream ends with EAGAIN, and the leader
+ * for the patience of its {@link UnreadLimits} at most, and no more than their bytes may wait for
+ * it (docs/limits.md): past either its stream ends with EAGAIN, and the leader
  * appends a session_closed for it ({@link #onUnreadEnded}), so that every replica's core closes
  * the session as the unreplicated pager's does. Without this the leader's gRPC buffers grew
  * without bound for a kernel that asks (a data_request of a few bytes brings pages) and never
@@ -128,18 +129,30 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     private final ConcurrentHashMap<Long, KernelStream> streams = new ConcurrentHashMap<>();
     private final long maxUnreadBytes;
     private final long patienceNanos;
+    private final UnreadLimits limits;
     private final java.util.function.LongSupplier clock;
     /** Told the session of each stream ended for not reading (the leader appends its session_closed). */
     private volatile java.util.function.LongConsumer unreadEnded = id -> { };
 
+    /** With the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
     public ReplicaStreams() {
-        this(XpService.MAX_UNREAD_BYTES, XpService.PATIENCE_NANOS, System::nanoTime);
+        this(UnreadLimits.DEFAULT);
+    }
+
+    /** With the pager's bounds for a kernel that does not read ({@code PagerConfig#unreadLimits}). */
+    public ReplicaStreams(UnreadLimits limits) {
+        this(limits, System::nanoTime);
     }
 
     /** With other bounds and clock (tests). */
     ReplicaStreams(long maxUnreadBytes, long patienceNanos, java.util.function.LongSupplier clock) {
-        this.maxUnreadBytes = maxUnreadBytes;
-        this.patienceNanos = patienceNanos;
+        this(new UnreadLimits(java.time.Duration.ofNanos(patienceNanos), maxUnreadBytes), clock);
+    }
+
+    private ReplicaStreams(UnreadLimits limits, java.util.function.LongSupplier clock) {
+        this.limits = limits;
+        this.maxUnreadBytes = limits.maxBytes();
+        this.patienceNanos = limits.patienceNanos();
         this.clock = clock;
     }
 
@@ -154,7 +167,7 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         for (var e : streams.entrySet()) {
             if (e.getValue().unreadLongerThan(patienceNanos, now)) {
                 endUnread(e.getKey(), e.getValue(), "it has read nothing the pager sent for "
-                        + patienceNanos / 1_000_000_000 + " s");
+                        + limits.patienceText());
             }
         }
     }
@@ -185,8 +198,7 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     public void send(long sessionId, PagerToKernel message) {
         KernelStream s = streams.get(sessionId);
         if (s != null && !s.send(message, maxUnreadBytes, clock.getAsLong())) {
-            endUnread(sessionId, s, "more than " + (maxUnreadBytes >= 1 << 20 ? (maxUnreadBytes >> 20) + " MiB"
-                    : (maxUnreadBytes >> 10) + " KiB") + " of messages wait for it");
+            endUnread(sessionId, s, "more than " + limits.maxBytesText() + " of messages wait for it");
         }
     }
 

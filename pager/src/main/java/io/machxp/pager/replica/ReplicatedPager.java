@@ -147,7 +147,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /** Starts this replica: its Raft server (which finds or elects a leader) and its XP server. */
     public static ReplicatedPager start(PagerConfig config, ReplicaConfig replicas) throws IOException {
-        return start(config, replicas, new ReplicaStreams());
+        return start(config, replicas, new ReplicaStreams(config.unreadLimits()));
     }
 
     /** With the kernels' streams held by {@code streams} (tests: other bounds for a kernel that does not read). */

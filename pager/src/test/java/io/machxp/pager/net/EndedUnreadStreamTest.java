@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * the status. Before, all of it stayed buffered at the pager until the kernel read or its
  * connection closed (here the kernel read 24 MiB after its session had ended), so ending a session
  * for not reading freed nothing, and a kernel could do it again on a new stream, sixteen streams a
- * connection, any number of connections.
+ * connection, any number of connections. The pager's patience is 1 s here (10 s by default): what
+ * is checked is what the kernel gets once it has been ended, not how long the pager waited.
  */
 class EndedUnreadStreamTest {
     private static final int PAGE = 4096;
@@ -40,10 +41,13 @@ class EndedUnreadStreamTest {
     private static final long PART = 1L << 20;
     /** The kernel's HTTP/2 window: what the pager may send before the kernel reads. */
     private static final int WINDOW = 64 << 10;
+    /** The pager's bounds for a kernel that does not read: 1 s of patience, the default bytes (24 MiB wait at most). */
+    private static final UnreadLimits LIMITS = new UnreadLimits(Duration.ofSeconds(1), UnreadLimits.DEFAULT.maxBytes());
 
     @Test
     void whatWaitsForAKernelEndedForNotReadingIsDroppedNotBuffered() throws Exception {
-        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", OBJECT)).withLease(Duration.ZERO));
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", OBJECT)).withLease(Duration.ZERO)
+                .withUnreadLimits(LIMITS));
                 ProbeKernel writer = new ProbeKernel(pager.target())) {
             fill(writer); // every page has data: each answer below carries a page
             ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext()

@@ -28,9 +28,16 @@ import org.junit.jupiter.api.Test;
  * A kernel that asks and never reads what the pager answers: once it has read nothing for the
  * pager's patience, the pager ends its session, and a kernel that behaves is served throughout;
  * a kernel that reads a burst of answers as they come is never ended. (Without a lease, so that the ended session is forgotten at once.)
+ * The kernel that never reads is ended after a patience of 1 s (10 s by default): what is checked
+ * is that it is ended while the other is served, not how long the pager waited.
  */
 class FloodingKernelTest {
     private static final int PAGE = 4096;
+    /** The flow-control window of the kernel that never reads. */
+    private static final int WINDOW = 64 << 10;
+    /** The pager's bounds for the kernel that never reads: 1 s of patience, the default bytes. */
+    private static final UnreadLimits SHORT_PATIENCE = new UnreadLimits(Duration.ofSeconds(1),
+            UnreadLimits.DEFAULT.maxBytes());
 
     /** A raw XP session; {@code reads} false: it never asks gRPC for a message. */
     static final class RawKernel implements AutoCloseable {
@@ -44,7 +51,7 @@ class FloodingKernelTest {
             // lets the pager's stream take a little more - to the pager, a read that starts its
             // patience again, a few times over (one patience or more; several under load).
             NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).usePlaintext();
-            channel = (reads ? builder : builder.flowControlWindow(1 << 20)).build();
+            channel = (reads ? builder : builder.flowControlWindow(WINDOW)).build();
             out = MemoryObjectPagerGrpc.newStub(channel).connect(new ClientResponseObserver<KernelToPager, PagerToKernel>() {
                 @Override
                 public void beforeStart(ClientCallStreamObserver<KernelToPager> call) {
@@ -85,15 +92,18 @@ class FloodingKernelTest {
     @Test
     void aKernelThatNeverReadsIsEndedAndAnotherIsServedMeanwhile() throws Exception {
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", 256L << 20))
-                .withLease(Duration.ZERO)); // raw kernels send no keepalives
+                .withLease(Duration.ZERO) // raw kernels send no keepalives
+                .withUnreadLimits(SHORT_PATIENCE));
 
                 RawKernel flood = new RawKernel(pager.target(), "flood", false);
                 RawKernel good = new RawKernel(pager.target(), "good", true)) {
             assertThat(good.next().hasPagerWelcome()).isTrue();
             assertThat(good.next().hasMemoryObjectReady()).isTrue();
-            // The kernel's gRPC buffers up to its flow-control window (1 MiB) unread; answers of a
-            // page nobody wrote are small, so it takes tens of thousands before the pager must queue.
-            for (int page = 0; page < 65_536; page++) {
+            // The kernel's gRPC buffers up to its flow-control window (64 KiB) unread, and gRPC at
+            // the pager its on-ready threshold (32 KiB) more; answers of a page nobody wrote are
+            // small (tens of bytes), so it takes thousands before the pager must queue: 16,384 are
+            // several times that.
+            for (int page = 0; page < 16_384; page++) {
                 flood.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest
                         .newBuilder().setObjectId(1).setOffset((long) page * PAGE).setLength(PAGE)
                         .setDesiredAccess(VmProt.VM_PROT_READ)).build());

@@ -15,7 +15,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.net.ProbeKernel;
-import io.machxp.pager.net.XpService;
+import io.machxp.pager.net.UnreadLimits;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectInit;
@@ -128,7 +128,7 @@ class UnreadKernelStreamTest {
      */
     @Test
     void whatWaitsWhenAStreamEndsIsDroppedAndWhileItLivesGoesInOrder() throws Exception {
-        ReplicaStreams streams = new ReplicaStreams(256L << 20, XpService.PATIENCE_NANOS, System::nanoTime);
+        ReplicaStreams streams = new ReplicaStreams(256L << 20, UnreadLimits.DEFAULT.patienceNanos(), System::nanoTime);
         Call idle = new Call();
         Call slow = new Call();
         ReplicaStreams.KernelStream slowStream = new ReplicaStreams.KernelStream(slow);
@@ -167,7 +167,7 @@ class UnreadKernelStreamTest {
     void atAGroupTheLeaderEndsAKernelThatDoesNotReadAndItsSessionClosesOnEveryReplica() throws Exception {
         long pages = 4096;
         try (ReplicaTrio group = new ReplicaTrio(Map.of("obj", pages * 4096), Duration.ofSeconds(60),
-                () -> new ReplicaStreams(16 << 10, XpService.PATIENCE_NANOS, System::nanoTime))) {
+                () -> new ReplicaStreams(16 << 10, UnreadLimits.DEFAULT.patienceNanos(), System::nanoTime))) {
             ReplicatedPager leader = group.leader();
             ManagedChannel channel = NettyChannelBuilder.forTarget(leader.address()).usePlaintext()
                     .flowControlWindow(16 << 10).build();
