@@ -49,6 +49,13 @@ final class PagerCommand implements Callable<Integer> {
                     + "futexes go to their next waiters with OWNER_DIED; 0 = none (default ${DEFAULT-VALUE})")
     long leaseMillis;
 
+    @Option(names = "--answer-deadline-ms", paramLabel = "MS",
+            description = "how long a kernel may leave a lock_request (or a trylock's relinquish) unanswered while it "
+                    + "answers nothing else it was asked; then its session is ended (ETIMEDOUT) and, when its lease "
+                    + "runs out, its futexes go on with OWNER_DIED; 0 = none; longer than the lease (default: 22 s "
+                    + "plus two leases, 32000 with the default lease; none without a lease; docs/limits.md)")
+    Long answerDeadlineMillis;
+
     /** The shortest lease the command takes (the library's PagerConfig takes any, for simulations and tests). */
     static final long MIN_LEASE_MILLIS = 100;
 
@@ -112,7 +119,8 @@ final class PagerCommand implements Callable<Integer> {
                     + "give --replicas and --replica too (a single pager keeps its futex state in memory)");
         }
         Pager pager = Pager.start(new PagerConfig(name, bind, port, pageSize, served).withStoreDir(store)
-                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart));
+                .withTransport(transport).withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart)
+                .withAnswerDeadline(answerDeadline()));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, pager::publishMetricsTo);
@@ -134,6 +142,22 @@ final class PagerCommand implements Callable<Integer> {
             }
         });
         return ExitCodes.OK;
+    }
+
+    /** --answer-deadline-ms as given (null: derived from the lease), checked. */
+    private java.time.Duration answerDeadline() {
+        if (answerDeadlineMillis == null) {
+            return null;
+        }
+        if (answerDeadlineMillis < 0) {
+            throw new IllegalArgumentException("--answer-deadline-ms " + answerDeadlineMillis + " must be 0 (none) or "
+                    + "more than the lease");
+        }
+        if (leaseMillis == 0 && answerDeadlineMillis > 0) {
+            throw new IllegalArgumentException("--answer-deadline-ms needs a lease (--lease-ms above 0): without one, "
+                    + "ending a kernel's session would hand out its futexes and pages while it may still use them");
+        }
+        return java.time.Duration.ofMillis(answerDeadlineMillis);
     }
 
     /** One replica of a replicated pager (docs/replicated-pager.md); --port is the replica's own. */
@@ -164,7 +188,8 @@ final class PagerCommand implements Callable<Integer> {
                 new PagerConfig(name, bind, 0, pageSize, served).withStoreDir(store).withTransport(transport)
                         // --fresh-start counts once in a group's life: the genesis a first leader appends
                         // to an empty log has no start-up wait, and no first grant says OWNER_DIED.
-                        .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart), group);
+                        .withLease(java.time.Duration.ofMillis(leaseMillis)).withFreshStart(freshStart)
+                        .withAnswerDeadline(answerDeadline()), group);
         System.err.printf(Locale.ROOT, "pager %s replica %s listening on %s (Raft on the next port, %s), serving %s, log %s (%s), "
                 + "lease %d ms; kernels use --pager %s%n", name, replica, group.address(),
                 transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"

@@ -167,7 +167,8 @@ public final class Pager implements AutoCloseable {
                         }
                     }
                 }, stats, new PagerCore.Options(config.lease().toNanos(), epoch).withFirstToken(firstToken)
-                        .withGrace(grace, store.persistent()).withGrantPolicy(policy));
+                        .withGrace(grace, store.persistent()).withGrantPolicy(policy)
+                        .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)

@@ -26,9 +26,14 @@ import java.util.Objects;
  *     for a grace period (see {@link Pager})
  * @param unreadLimits how long, and for how many bytes, the pager waits for a kernel that does not
  *     read its stream before it ends that kernel's session ({@link UnreadLimits#DEFAULT}: 10 s, 256 MiB)
+ * @param answerDeadline how long the pager waits for a kernel to answer a lock_request (or a
+ *     trylock's relinquish_futex) while it answers nothing else it was asked, before it ends that
+ *     kernel's session (its lease then decides, as for any ended session); null: derived from the
+ *     lease ({@link #answerDeadlineNanos}); zero: no deadline. Off without a lease
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
-        Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart, UnreadLimits unreadLimits) {
+        Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart, UnreadLimits unreadLimits,
+        java.time.Duration answerDeadline) {
     public static final int DEFAULT_PAGE_SIZE = 4096;
     /** A few seconds: a dead kernel's futexes wait at most this long for their next owner. */
     public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(5);
@@ -42,6 +47,14 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         Objects.requireNonNull(unreadLimits, "unreadLimits");
         if (lease.isNegative()) {
             throw new IllegalArgumentException("the lease " + lease + " must not be negative");
+        }
+        if (answerDeadline != null && answerDeadline.isNegative()) {
+            throw new IllegalArgumentException("the answer deadline " + answerDeadline + " must not be negative");
+        }
+        if (answerDeadline != null && !answerDeadline.isZero() && answerDeadline.compareTo(lease) <= 0) {
+            throw new IllegalArgumentException("the answer deadline " + answerDeadline.toMillis() + " ms must be longer "
+                    + "than the lease (" + lease.toMillis() + " ms): a kernel whose stream stalls resumes its session "
+                    + "within a lease, and answers then (or zero: no deadline)");
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
@@ -61,30 +74,57 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         this(name, bindHost, port, pageSize, objects, null, Transport.LOOPBACK_PLAINTEXT, DEFAULT_LEASE, true);
     }
 
-    /** A pager with the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
+    /**
+     * A pager with the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT})
+     * and the answer deadline derived from the lease.
+     */
     public PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
             Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart) {
-        this(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, UnreadLimits.DEFAULT);
+        this(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, UnreadLimits.DEFAULT,
+                null);
+    }
+
+    /**
+     * The answer deadline in effect: the one given, else what a healthy kernel may need with this
+     * lease ({@link io.machxp.pager.core.PagerCore.Options#defaultAnswerDeadlineNanos}: 22 s plus two
+     * leases, 32 s with the default lease); 0 without a lease or with a deadline of zero.
+     */
+    public long answerDeadlineNanos() {
+        if (lease.isZero()) {
+            return 0;
+        }
+        return answerDeadline == null ? io.machxp.pager.core.PagerCore.Options.defaultAnswerDeadlineNanos(lease.toNanos())
+                : answerDeadline.toNanos();
+    }
+
+    /** The same pager with another answer deadline (null: derived from the lease; zero: none). */
+    public PagerConfig withAnswerDeadline(java.time.Duration deadline) {
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart,
+                unreadLimits, deadline);
     }
 
     /** The same pager, started fresh or not (see freshStart). */
     public PagerConfig withFreshStart(boolean fresh) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, fresh, unreadLimits);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, fresh, unreadLimits,
+                answerDeadline);
     }
 
     /** The same pager with its pages in files in {@code dir} (created if missing); null: in memory. */
     public PagerConfig withStoreDir(Path dir) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease, freshStart, unreadLimits);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, dir, transport, lease, freshStart, unreadLimits,
+                answerDeadline);
     }
 
     /** The same pager with another session lease (zero: none). */
     public PagerConfig withLease(java.time.Duration lease) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, unreadLimits);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, unreadLimits,
+                answerDeadline);
     }
 
     /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
     public PagerConfig withTransport(Transport t) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease, freshStart, unreadLimits);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, t, lease, freshStart, unreadLimits,
+                answerDeadline);
     }
 
     /**
@@ -92,7 +132,8 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
      * patience, rather than waiting out the default 10 s).
      */
     public PagerConfig withUnreadLimits(UnreadLimits limits) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, limits);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, limits,
+                answerDeadline);
     }
 
     /** A pager on loopback with a free port serving the given objects. */

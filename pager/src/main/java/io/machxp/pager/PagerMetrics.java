@@ -42,6 +42,8 @@ final class PagerMetrics {
         counter(r, name, stats, "machxp.lease.renewals", PagerStats::keepalives, "kernel keepalives answered");
         counter(r, name, stats, "machxp.kernels.declared.dead", PagerStats::kernelsDeclaredDead,
                 "kernels whose lease ran out");
+        counter(r, name, stats, "machxp.kernels.answers.overdue", PagerStats::answersOverdue,
+                "sessions ended for an answer overdue (a lock_request or a trylock's relinquish)");
         counter(r, name, stats, "machxp.xp.fenced", PagerStats::fenced, "messages of dead sessions ignored");
         counter(r, name, stats, "machxp.store.failures", PagerStats::storeFailures, "page store writes that failed");
         Gauge.builder("machxp.sessions", stats, PagerStats::kernelsConnected).tag("pager", name)

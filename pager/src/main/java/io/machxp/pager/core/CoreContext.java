@@ -26,6 +26,8 @@ final class CoreContext implements PageOutput {
     final PagerPlants plants;
     /** The core's timers, kept as data for snapshots. */
     final CoreTimers timers;
+    /** The deadlines of the answers the pager waits for; set once the core is built. */
+    AnswerDeadlines answers;
 
     CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats, PagerPlants plants) {
         this.name = name;
@@ -107,6 +109,21 @@ final class CoreContext implements PageOutput {
     public <T> void pageEffect(io.machxp.pager.page.PageKey key, java.util.function.Supplier<T> io,
             java.util.function.Consumer<T> done) {
         env.pageEffect(key.object() + "@" + key.offset(), io, done);
+    }
+
+    @Override
+    public long nanoTime() {
+        return env.nanoTime();
+    }
+
+    @Override
+    public void awaiting(KernelSession to) {
+        answers.asked(to);
+    }
+
+    @Override
+    public void answered(KernelSession from) {
+        answers.answered(from);
     }
 
     @Override

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  */
 final class CoreTimers {
     /** What a timer does when due. */
-    sealed interface Timer permits LeaseCheck, ForgetDead, GraceEnd, GrantLeaseEnd {}
+    sealed interface Timer permits LeaseCheck, ForgetDead, GraceEnd, GrantLeaseEnd, AnswerCheck {}
 
     /** The session's lease is checked ({@link PagerSessions}). */
     record LeaseCheck(KernelSession session) implements Timer {}
@@ -36,6 +36,9 @@ final class CoreTimers {
 
     /** A grant's lease ends: its holder is asked to relinquish, if the grant {@code token} still holds it. */
     record GrantLeaseEnd(FutexRecord futex, long token) implements Timer {}
+
+    /** The deadline of the answers the session owes is checked ({@link AnswerDeadlines}). */
+    record AnswerCheck(KernelSession session) implements Timer {}
 
     /** A pending timer: when it is due, on the core's clock. */
     record Pending(long due, Timer timer) {}

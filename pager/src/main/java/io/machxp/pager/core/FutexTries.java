@@ -46,6 +46,8 @@ final class FutexTries {
         s.queued.add(f.key);
         if (!f.tryAsked) {
             f.tryAsked = true;
+            f.tryAskedNanos = core.env.nanoTime();
+            core.answers.asked(f.holder);
             core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                     .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
                     .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
@@ -61,6 +63,7 @@ final class FutexTries {
             return;
         }
         f.tryAsked = false;
+        core.answers.answered(s);
         answer(f);
     }
 

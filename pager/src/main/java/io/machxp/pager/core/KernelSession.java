@@ -35,6 +35,16 @@ public final class KernelSession {
      * ({@code LeaderTakeover}). Replicated state: in the snapshot.
      */
     public boolean extendedSinceHeard;
+    /**
+     * A check of its answers' deadline is pending ({@link AnswerDeadlines}): it may owe an answer.
+     * Replicated state: in the snapshot.
+     */
+    public boolean answerWatched;
+    /**
+     * When it last answered something the pager asked of it (its env's clock; 0: never): an
+     * awaited answer's deadline counts from the later of this and its request. In the snapshot.
+     */
+    public long lastAnswered;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */
     public boolean broken;
     /** Forgotten: its stream ended without a lease, its lease ended, or it was declared dead. */

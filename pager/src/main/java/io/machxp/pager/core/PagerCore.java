@@ -23,6 +23,9 @@ import java.util.Map;
  * <li>{@link PagerSessions}: kernel_hello and pager_welcome (kernel ids, stable per kernel name),
  *     keepalives and leases, a session's end (closed, ended by the pager, or declared dead), and
  *     the fencing of what still arrives from a dead kernel;
+ * <li>{@link AnswerDeadlines}: a deadline for each answer the pager waits for (a lock_request's
+ *     lock_completed, a trylock's relinquish): a kernel that keeps its lease but does not answer
+ *     has its session ended, and is declared dead when that lease ends;
  * <li>{@link PagerGrace}: the grace period after a pager restart, in which kernels reclaim what
  *     they hold and whatever could grant waits;
  * <li>{@link PagerObjects}: memory_object_init (ready or destroy) and memory_object_terminate;
@@ -79,9 +82,14 @@ public final class PagerCore {
      * @param firstToken the low half of this start's first token of a futex ({@code tokenEpoch << 32 |
      *     firstToken}), 1 to 2^32-1: a pager whose epoch is its start second starts above the
      *     tokens of an earlier start in the same second ({@link #firstTokenAt})
+     * @param answerDeadlineNanos how long the pager waits for a kernel's answer to a lock_request
+     *     with reply, or to a relinquish_futex(try), without any answer from it, before it ends that
+     *     kernel's session as overdue ({@link AnswerDeadlines}); 0: as long as the session lives.
+     *     Off without a lease, whatever it says
      */
     public record Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
-            boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy, long firstToken) {
+            boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy, long firstToken,
+            long answerDeadlineNanos) {
         /**
          * 262,144: 2.6 times the 100k cached futexes of the scale benchmark. A held futex costs the
          * pager about 660 bytes (measured), and all sessions together may hold four times this
@@ -93,8 +101,27 @@ public final class PagerCore {
 
         public Options(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {
             this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE,
-                    io.machxp.pager.policy.GrantPolicy.IMMEDIATE, 1);
+                    io.machxp.pager.policy.GrantPolicy.IMMEDIATE, 1, defaultAnswerDeadlineNanos(leaseNanos));
         }
+
+        /**
+         * What a healthy kernel may need, at most, to answer a lock_request, with a lease of
+         * {@code leaseNanos} (0 without a lease: no deadline). The sum of: the 10 s the pager lets
+         * its message wait unread before it ends a kernel that does not read (XpService's patience),
+         * the 10 s the kernel lets its answer (and the dirty pages before it) wait for a pager that
+         * does not read before it counts its stream stalled (the kernel's XpSendLimits.DEFAULT), its
+         * task processes' drain bound (2 s, the kernel's DrainWatcher.BOUND), and two leases for the
+         * kernel to notice the stall and resume its session on a new connection, which a replicated
+         * pager's failover also fits in: 32 s with the default lease of 5 s. An answer coming in
+         * counts it again from there ({@link AnswerDeadlines}), so a long write-back that flows is not
+         * bounded by it.
+         */
+        public static long defaultAnswerDeadlineNanos(long leaseNanos) {
+            return leaseNanos == 0 ? 0 : ANSWER_DEADLINE_BASE_NANOS + 2 * leaseNanos;
+        }
+
+        /** The part of the default answer deadline that does not grow with the lease: 10 s + 10 s + 2 s. */
+        public static final long ANSWER_DEADLINE_BASE_NANOS = 22_000_000_000L;
 
         public Options {
             if (plants == null || grantPolicy == null) {
@@ -104,6 +131,10 @@ public final class PagerCore {
             if (leaseNanos < 0 || tokenEpoch < 1 || tokenEpoch >= 1L << 31 || maxFutexesPerSession < 1) {
                 throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
                         + "futexes per session 1 or more");
+            }
+            if (answerDeadlineNanos < 0) {
+                throw new IllegalArgumentException("the answer deadline must be 0 (none) or more, not "
+                        + answerDeadlineNanos + " ns");
             }
             if (firstToken < 1 || firstToken >= 1L << 32) {
                 throw new IllegalArgumentException("the first token's low half must be in 1..2^32-1, not " + firstToken);
@@ -129,17 +160,20 @@ public final class PagerCore {
 
         /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
         public Options withGrace(long graceNanos, boolean reclaims) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, firstToken);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, firstToken,
+                    answerDeadlineNanos);
         }
 
         /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
         public Options withPlants(PagerPlants value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy, firstToken);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy, firstToken,
+                    answerDeadlineNanos);
         }
 
         /** The same with this start's first token at {@code tokenEpoch << 32 | value}. */
         public Options withFirstToken(long value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, value);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, value,
+                    answerDeadlineNanos);
         }
 
         /**
@@ -155,9 +189,16 @@ public final class PagerCore {
             return epoch == secondOfEpoch ? (long) (now.getNano() / 1_000_000) << 22 | 1 : 1;
         }
 
+        /** The same with another answer deadline (0: none; off without a lease anyway). */
+        public Options withAnswerDeadline(long nanos) {
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
+                    firstToken, nanos);
+        }
+
         /** The same with the pager's side of a protocol variant. */
         public Options withGrantPolicy(io.machxp.pager.policy.GrantPolicy value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value, firstToken);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value, firstToken,
+                    answerDeadlineNanos);
         }
     }
 
@@ -183,6 +224,7 @@ public final class PagerCore {
                 this::end, journal, new GrantLeases(core, options.grantPolicy()));
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
+        core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
         this.objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         this.resume = new PagerResume(core, sessions);
@@ -200,6 +242,8 @@ public final class PagerCore {
             grace.endGrace();
         } else if (t instanceof CoreTimers.GrantLeaseEnd g) {
             futexes.grantLeaseEnded(g.futex(), g.token());
+        } else if (t instanceof CoreTimers.AnswerCheck a) {
+            core.answers.due(a.session());
         }
     }
 

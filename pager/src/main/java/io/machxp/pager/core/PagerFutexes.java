@@ -281,6 +281,9 @@ final class PagerFutexes {
 
     /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */
     void takeRelease(KernelSession s, FutexRecord f, MemoryObject o, MemoryObjectFutexReleased r) {
+        if (f.tryAsked) {
+            core.answers.answered(s); // the answer to a relinquish_futex(try)
+        }
         for (PageData page : r.getPagesList()) {
             if (pages.releasedWithFutex(s, o, page)) {
                 f.releasedPages.add(page.getOffset());

@@ -22,6 +22,8 @@ public final class PagerStats {
     final LongAdder sessions = new LongAdder();
     final LongAdder storeFailures = new LongAdder();
     final LongAdder kernelsDeclaredDead = new LongAdder();
+    /** Sessions ended because an awaited answer was overdue ({@link AnswerDeadlines}). */
+    final LongAdder answersOverdue = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
@@ -134,6 +136,14 @@ public final class PagerStats {
     /** Kernels whose lease ran out, so that the pager declared them dead. */
     public long kernelsDeclaredDead() {
         return kernelsDeclaredDead.sum();
+    }
+
+    /**
+     * Sessions the pager ended because their kernel did not answer a lock_request or a trylock's
+     * relinquish within the answer deadline (each is declared dead when its lease ends).
+     */
+    public long answersOverdue() {
+        return answersOverdue.sum();
     }
 
     /** Messages dropped because they came from a session the pager had declared dead. */

@@ -138,6 +138,8 @@ final class SnapshotReader {
         s.features.addAll(image.getFeaturesList());
         s.lastHeard = image.getLastHeardNanos();
         s.extendedSinceHeard = image.getExtendedSinceHeard();
+        s.answerWatched = image.getAnswerWatched();
+        s.lastAnswered = image.getLastAnsweredNanos();
         s.broken = image.getBroken();
         s.helloSeen = image.getHelloSeen();
         s.heldInGrace = image.getHeldInGrace();
@@ -174,6 +176,8 @@ final class SnapshotReader {
         f.grantOwnerDied = image.getGrantOwnerDied();
         image.getTriesList().forEach(id -> f.tries.add(session(id)));
         f.tryAsked = image.getTryAsked();
+        // a snapshot written before it was kept: the deadline of the holder's answer starts again
+        f.tryAskedNanos = image.hasTryAskedNanos() ? image.getTryAskedNanos() : core.env.nanoTime();
         f.handoff = image.getHandoff();
         f.diedKernelIds.addAll(image.getDiedKernelIdsList());
         return f;
@@ -187,6 +191,8 @@ final class SnapshotReader {
                 return new CoreTimers.ForgetDead(t.getForgetDead());
             case GRACE_END:
                 return new CoreTimers.GraceEnd();
+            case ANSWER_CHECK:
+                return new CoreTimers.AnswerCheck(session(t.getAnswerCheck()));
             case GRANT_LEASE_END:
                 FutexRecord f = futexes.records().get(key(t.getGrantLeaseEnd().getKey()));
                 if (f == null) {

@@ -116,7 +116,8 @@ final class SnapshotWriter {
         SessionImage.Builder b = SessionImage.newBuilder().setId(s.id).setKernelId(s.kernelId)
                 .setLastHeardNanos(s.lastHeard).setBroken(s.broken).setHelloSeen(s.helloSeen)
                 .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable)
-                .setExtendedSinceHeard(s.extendedSinceHeard).setTidPrefix(s.tidPrefix);
+                .setExtendedSinceHeard(s.extendedSinceHeard).setTidPrefix(s.tidPrefix)
+                .setAnswerWatched(s.answerWatched).setLastAnsweredNanos(s.lastAnswered);
         if (s.kernelName != null) {
             b.setKernelName(s.kernelName);
         }
@@ -152,6 +153,9 @@ final class SnapshotWriter {
             b.addWaiters(w);
         });
         f.tries.forEach(s -> b.addTries(id(s)));
+        if (f.tryAsked) {
+            b.setTryAskedNanos(f.tryAskedNanos);
+        }
         return b.build();
     }
 
@@ -185,6 +189,8 @@ final class SnapshotWriter {
             return b.setForgetDead(d.sessionId()).build();
         } else if (t instanceof CoreTimers.GraceEnd) {
             return b.setGraceEnd(true).build();
+        } else if (t instanceof CoreTimers.AnswerCheck a) {
+            return current(a.session()) ? b.setAnswerCheck(a.session().id).build() : null;
         }
         CoreTimers.GrantLeaseEnd g = (CoreTimers.GrantLeaseEnd) t;
         FutexRecord f = g.futex();

@@ -52,6 +52,8 @@ public final class FutexRecord {
     public final Set<KernelSession> tries = new LinkedHashSet<>();
     /** A relinquish_futex with try is out to the holder of this grant and not yet answered. */
     public boolean tryAsked;
+    /** When the holder was sent that relinquish_futex(try), on the pager's clock (its answer's deadline). */
+    public long tryAskedNanos;
     /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
     public boolean handoff;
     /** Direct handoff: the holder was ordered to forward the futex, not confirmed yet (null: none). */

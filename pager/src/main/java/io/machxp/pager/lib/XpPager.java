@@ -67,13 +67,15 @@ public final class XpPager {
     /** The pager's name, in its welcome and logs. */
     public XpPager name(String name) {
         return with(new PagerConfig(name, config.bindHost(), config.port(), config.pageSize(), Map.of(),
-                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits(),
+                config.answerDeadline()));
     }
 
     /** Where to listen; port 0 picks a free one. */
     public XpPager listen(String bindHost, int port) {
         return with(new PagerConfig(config.name(), bindHost, port, config.pageSize(), Map.of(), config.storeDir(),
-                config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
+                config.transport(), config.lease(), config.freshStart(), config.unreadLimits(),
+                config.answerDeadline()));
     }
 
     /** The port on loopback; 0 picks a free one. */
@@ -84,7 +86,8 @@ public final class XpPager {
     /** Bytes per page, a power of two of at least 64. */
     public XpPager pageSize(int bytes) {
         return with(new PagerConfig(config.name(), config.bindHost(), config.port(), bytes, Map.of(),
-                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits()));
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits(),
+                config.answerDeadline()));
     }
 
     /** How long a kernel's session lives without a word from it; zero: as long as its stream. */
@@ -119,7 +122,8 @@ public final class XpPager {
             throw new IllegalArgumentException("a pager serves at least one memory object: call object(name, size)");
         }
         PagerConfig c = new PagerConfig(config.name(), config.bindHost(), config.port(), config.pageSize(), objects,
-                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits());
+                config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits(),
+                config.answerDeadline());
         PageStore store = backend instanceof PageStore durable ? durable : new BackendStore(backend, c.pageSize());
         return Pager.start(c, store, policy).supplyPrecious(precious);
     }

@@ -197,6 +197,9 @@ public final class PageCoherence {
         if (p == null) {
             return;
         }
+        if (p.current != null && p.current.awaited.containsKey(s)) {
+            out.answered(s); // the write-back before its lock_completed: the kernel is answering
+        }
         Accepted taken = returns.acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(),
                 "memory_object_data_return");
         if (taken != Accepted.REFUSED && !r.getKernelCopy()) {
@@ -263,6 +266,7 @@ public final class PageCoherence {
         if (change == null) {
             return false;
         }
+        out.answered(s);
         if (change == PageOperation.Change.FLUSH) {
             p.drop(s);
         } else {
@@ -482,14 +486,17 @@ public final class PageCoherence {
     /** Sends the lock_requests that must be completed before {@code op} can be answered. */
     private boolean revoke(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
+        op.askedNanos = out.nanoTime();
         if (op.write) {
             for (KernelSession h : p.holdersExcept(r)) {
                 op.awaited.put(h, PageOperation.Change.FLUSH);
                 send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
+                out.awaiting(h);
             }
         } else if (p.writer != null && p.writer != r) {
             op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
             send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
+            out.awaiting(p.writer);
         }
         return !op.awaited.isEmpty();
     }
@@ -537,6 +544,25 @@ public final class PageCoherence {
         return changed;
     }
 
+    /** A lock_request a kernel has not answered: since when, and for which page. */
+    public record Awaited(long sinceNanos, PageKey page) {}
+
+    /**
+     * The oldest lock_request with reply that {@code s} has not answered, or null (for the answer
+     * deadline; walks every page record, which only a deadline's check does).
+     */
+    public Awaited oldestAwaited(KernelSession s) {
+        Awaited oldest = null;
+        for (var it = pages.iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
+            if (p.current != null && p.current.awaited.containsKey(s)
+                    && (oldest == null || p.current.askedNanos < oldest.sinceNanos())) {
+                oldest = new Awaited(p.current.askedNanos, p.key);
+            }
+        }
+        return oldest;
+    }
+
     /** Whether {@code s} holds any page, writable or read-only. */
     public boolean holdsAny(KernelSession s) {
         return pages.holdsAny(s);
@@ -572,7 +598,7 @@ public final class PageCoherence {
     /** Restores a snapshot's page records into this core's, which has none yet. */
     public void restore(List<io.machxp.proto.snapshot.PageImage> images, io.machxp.pager.object.ObjectCatalog catalog,
             java.util.function.LongFunction<KernelSession> sessions) {
-        PageImages.read(pages, images, catalog, sessions);
+        PageImages.read(pages, images, catalog, sessions, out.nanoTime());
     }
 
     /** A page some kernel holds. */

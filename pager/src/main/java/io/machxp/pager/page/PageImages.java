@@ -48,6 +48,9 @@ final class PageImages {
         }
         PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write)
                 .setUnlock(op.unlock);
+        if (!op.awaited.isEmpty()) {
+            b.setAskedNanos(op.askedNanos);
+        }
         if (op.requester != null) {
             b.setRequester(op.requester.id);
         }
@@ -58,9 +61,13 @@ final class PageImages {
         return b.build();
     }
 
-    /** Restores the records into an empty table; {@code sessions} gives the session of an id. */
+    /**
+     * Restores the records into an empty table; {@code sessions} gives the session of an id. An
+     * operation of a snapshot written before it kept when its lock_requests went out counts them
+     * sent at {@code nowNanos}: their deadline starts again, later rather than earlier.
+     */
     static void read(PageTable table, List<PageImage> images, ObjectCatalog catalog,
-            LongFunction<KernelSession> sessions) {
+            LongFunction<KernelSession> sessions, long nowNanos) {
         if (table.count() != 0) {
             throw new IllegalStateException("page records are restored only into a core that has none");
         }
@@ -76,15 +83,16 @@ final class PageImages {
             }
             image.getReadersList().forEach(id -> p.readers.add(sessions.apply(id)));
             if (image.hasCurrent()) {
-                p.current = read(image.getCurrent(), sessions);
+                p.current = read(image.getCurrent(), sessions, nowNanos);
             }
-            image.getQueueList().forEach(op -> p.queue.add(read(op, sessions)));
+            image.getQueueList().forEach(op -> p.queue.add(read(op, sessions, nowNanos)));
         }
     }
 
-    private static PageOperation read(PageOperationImage image, LongFunction<KernelSession> sessions) {
+    private static PageOperation read(PageOperationImage image, LongFunction<KernelSession> sessions, long nowNanos) {
         PageOperation op = new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
                 image.getWrite(), image.getUnlock());
+        op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {
             op.awaited.put(sessions.apply(a.getSession()),
                     a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);

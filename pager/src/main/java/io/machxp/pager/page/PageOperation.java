@@ -26,6 +26,8 @@ final class PageOperation {
     final boolean unlock;
     /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
     final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
+    /** When those lock_requests went out, on the pager's clock (their answers' deadline counts from it). */
+    long askedNanos;
 
     /**
      * What the store said for the answer, asked off the core thread ({@link PageOutput#pageEffect}):

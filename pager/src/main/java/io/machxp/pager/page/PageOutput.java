@@ -26,4 +26,13 @@ public interface PageOutput {
 
     /** The page store failed; {@code what} says which page and what follows from it. */
     void storeFailed(String what, RuntimeException e);
+
+    /** The pager's clock, for when an awaited request went out. */
+    long nanoTime();
+
+    /** A lock_request with reply went to {@code to}: an answer is awaited (its deadline starts). */
+    void awaiting(KernelSession to);
+
+    /** {@code from} answered something awaited of it (a lock_completed, the data_return before it). */
+    void answered(KernelSession from);
 }

@@ -107,6 +107,12 @@ public final class ReplicaCore {
     private final PagerStats stats;
     private final GrantPolicy grantPolicy;
     /**
+     * The core's answer deadline ({@code PagerCore.Options#answerDeadlineNanos}): like the lease,
+     * every replica of a group must be given the same (the pager's config), so that each ends the
+     * same sessions at the same entry. Derived from the lease unless set.
+     */
+    private long answerDeadlineNanos;
+    /**
      * How many records of streams the core no longer has ({@link #expected}) may wait to be pruned;
      * pruned whenever there are more of them than this and twice the core's sessions.
      */
@@ -157,6 +163,16 @@ public final class ReplicaCore {
         this.outlet = outlet;
         this.stats = stats;
         this.grantPolicy = grantPolicy;
+        this.answerDeadlineNanos = PagerCore.Options.defaultAnswerDeadlineNanos(leaseNanos);
+    }
+
+    /** The answer deadline of the core this replica builds at its genesis (0: none); before the genesis. */
+    public ReplicaCore answerDeadline(long nanos) {
+        if (core != null) {
+            throw new IllegalStateException("the answer deadline is set before the core is built");
+        }
+        answerDeadlineNanos = nanos;
+        return this;
     }
 
     /** Applies one entry of the log, its index not known (see the overview). */
@@ -321,7 +337,7 @@ public final class ReplicaCore {
         if (g.getGraceNanos() > 0) {
             options = options.withGrace(Math.max(g.getGraceNanos(), leaseNanos), false);
         }
-        options = options.withGrantPolicy(grantPolicy);
+        options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(answerDeadlineNanos);
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
         ready = true;

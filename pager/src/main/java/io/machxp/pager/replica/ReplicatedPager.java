@@ -108,7 +108,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     "pager " + config.name() + " replica " + replicas.self());
         }
         this.replica = new ReplicaCore(config.name(), String.valueOf(replicas.self()), config.pageSize(), config.objects(),
-                config.lease().toNanos(), streams, stats);
+                config.lease().toNanos(), streams, stats).answerDeadline(config.answerDeadlineNanos());
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
         this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);

@@ -109,6 +109,11 @@ class SnapshotRestoreTest {
         assertSome("messages held in grace", s -> s.getGrace().getHeldCount() > 0);
         assertSome("lease timers", s -> s.getTimersList().stream().anyMatch(t -> t.hasLeaseCheck()));
         assertSome("kernel ids in quarantine", s -> s.getQuarantineCount() > 0);
+        assertSome("answer deadline checks", s -> s.getTimersList().stream().anyMatch(t -> t.hasAnswerCheck())
+                && s.getSessionsList().stream().anyMatch(x -> x.getAnswerWatched()));
+        assertSome("kernels that answered", s -> s.getSessionsList().stream().anyMatch(x -> x.getLastAnsweredNanos() > 0));
+        assertSome("when lock_requests went out", s -> s.getPagesList().stream()
+                .anyMatch(p -> p.hasCurrent() && p.getCurrent().hasAskedNanos()));
     }
 
     private void runRestoringAlongTheWay(long seed) throws Exception {

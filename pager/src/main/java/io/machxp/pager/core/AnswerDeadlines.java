@@ -1,0 +1,131 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
+
+/**
+ * A deadline for the answers the pager waits for from a kernel: a kernel that keeps its lease
+ * (keepalives) but never answers would otherwise stall what it was asked for, for every other
+ * kernel, as long as its session lives. Pager core thread only.
+ *
+ * <p>Awaited answers: a memory_object_lock_request with reply (a page's operation waits for its
+ * lock_completed, {@link PageCoherence}), and a relinquish_futex(try) (trylocks wait for the
+ * holder's futex_held or futex_released, {@link FutexTries}). A plain relinquish_futex is not
+ * awaited: the holder answers it when its owning thread unlocks, which may take as long as the
+ * application holds its lock.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  pager sends K an awaited request     unless K is watched: watched, a check set for a deadline
+ *                                       (D) from now
+ *  an answer from K (an awaited          lastAnswered := now (progress: a write-back that flows
+ *   lock_completed, a data_return of a    is not cut short however many pages it returns)
+ *   page waiting for K, futex_held or
+ *   futex_released of a futex tried)
+ *  the check is due                     K gone or broken: nothing (its lease decides)
+ *                                       K owes nothing: not watched
+ *                                       else due = max(oldest request K owes, lastAnswered) + D:
+ *                                        not yet: checked again then
+ *                                        passed: K's session is ENDED (ETIMEDOUT, a sentence), as
+ *                                        the pager ends one for a limit (PagerSessions#end)
+ * </pre>
+ * Safety: ending the session is not declaring K dead. Its stream ends and nothing from it is
+ * taken any more, so its lease is not renewed; what it holds stays its own until that lease ends
+ * (K may not know yet and go on using it: it believes its lease until a margin before the
+ * pager's count ends), and then the lease's path declares it dead: its futexes go on with
+ * OWNER_DIED, its pages revert to the pager's copy ({@link PagerSessions#leaseDue}). So the
+ * other kernels get what K held at D + a lease at most after K stopped answering, and never two
+ * owners. Without a lease there is no deadline (D is 0): ending the stream would release what K
+ * holds at once, while K may still use it.
+ *
+ * <p>State: {@link KernelSession#answerWatched} and {@link KernelSession#lastAnswered}, when
+ * each awaited request was sent (the page operation's, the futex record's), and the check as a
+ * core timer, all in the snapshot: a replicated pager's new leader keeps each deadline on the
+ * group clock, and a failover's silence counts (D is larger than a lease, in which a kernel
+ * resumes its session on the new leader and sends its answer again).
+ */
+final class AnswerDeadlines {
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final PagerFutexes futexes;
+    private final PagerSessions sessions;
+    private final long deadlineNanos;
+
+    AnswerDeadlines(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
+            long deadlineNanos) {
+        this.core = core;
+        this.pages = pages;
+        this.futexes = futexes;
+        this.sessions = sessions;
+        this.deadlineNanos = sessions.leaseNanos() == 0 ? 0 : deadlineNanos;
+    }
+
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /** The pager sent {@code s} a request it waits for an answer to. */
+    void asked(KernelSession s) {
+        if (deadlineNanos == 0 || s.answerWatched || s.broken || s.gone) {
+            return;
+        }
+        watch(s, deadlineNanos);
+    }
+
+    /** {@code s} answered something it was asked: its deadline counts from now. */
+    void answered(KernelSession s) {
+        s.lastAnswered = core.env.nanoTime();
+    }
+
+    private void watch(KernelSession s, long delay) {
+        s.answerWatched = true;
+        core.timers.set(delay, new CoreTimers.AnswerCheck(s));
+    }
+
+    /** The check of {@code s}'s answers is due. */
+    void due(KernelSession s) {
+        s.answerWatched = false;
+        if (sessions.get(s.id) != s || s.broken) {
+            return; // gone, or ended: its lease decides what becomes of what it holds
+        }
+        Owed owed = oldestOwed(s);
+        if (owed == null) {
+            return; // owes nothing now: the next request watches it again
+        }
+        long now = core.env.nanoTime();
+        long due = Math.max(owed.since, s.lastAnswered) + deadlineNanos;
+        if (now < due) {
+            watch(s, due - now);
+            return;
+        }
+        core.stats.answersOverdue.increment();
+        long waited = (now - owed.since) / 1_000_000;
+        long quiet = (now - Math.max(owed.since, s.lastAnswered)) / 1_000_000;
+        sessions.end(s, Errno.ETIMEDOUT, "pager " + core.name + " ended the session of " + s + ": it has not answered "
+                + owed.what + " for " + waited + " ms, nor anything else it was asked for " + quiet + " ms (the answer "
+                + "deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its own "
+                + "until its lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then go to other "
+                + "kernels with OWNER_DIED and its writes not returned are lost; restart the kernel");
+    }
+
+    /** The oldest request {@code s} owes an answer to, or null. */
+    private Owed oldestOwed(KernelSession s) {
+        Owed oldest = null;
+        PageCoherence.Awaited page = pages.oldestAwaited(s);
+        if (page != null) {
+            oldest = new Owed(page.sinceNanos(), "a memory_object_lock_request for " + page.page());
+        }
+        for (FutexKey key : s.held) {
+            FutexRecord f = futexes.record(key.object(), key.offset());
+            if (f != null && f.holder == s && f.tryAsked && (oldest == null || f.tryAskedNanos < oldest.since)) {
+                oldest = new Owed(f.tryAskedNanos, "a memory_object_relinquish_futex (try) for "
+                        + PagerFutexes.describe(key));
+            }
+        }
+        return oldest;
+    }
+
+    private record Owed(long since, String what) {}
+}
