@@ -272,6 +272,17 @@ public final class ChaosRun {
         quiet = true;
         history.add(cluster.now(), Kind.QUIET, "", -1, quietNanos(), false, "");
         cluster.runUntil(quietStart + quietNanos() + options.leaseNanos());
+        long overdue = 0;
+        if (cluster.replicas() != null) {
+            overdue = cluster.replicas().stats().answersOverdue();
+        } else {
+            for (int p = 0; p < cluster.pagerCount(); p++) {
+                overdue += cluster.pagerStats(p).answersOverdue();
+            }
+        }
+        if (overdue > 0) {
+            counts.merge("sessions ended for an answer overdue", overdue, Long::sum);
+        }
         HistoryChecker.Verdict v = HistoryChecker.check(history);
         return new Result(seed, v.violations(), v.stuck(), history, counts);
     }

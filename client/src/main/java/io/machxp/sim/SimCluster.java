@@ -59,6 +59,18 @@ public final class SimCluster {
             }
         }
 
+        /**
+         * The pagers' answer deadline in the simulator: three leases. The real default adds 22 s
+         * for gRPC's flow control and a task process's drain (PagerCore.Options#defaultAnswerDeadlineNanos),
+         * neither of which the simulator has: its kernels answer a lock_request as it arrives, so
+         * only a partition (a kernel cut off for more than a lease is dead anyway), a resume and
+         * a failover delay an answer, and three leases cover them while the deadline still comes
+         * into play within a run.
+         */
+        public long answerDeadlineNanos() {
+            return 3 * leaseNanos;
+        }
+
         /** Without a lease: sessions live as long as the simulation. */
         public Options(long seed, long latencyNanos, long jitterNanos, int pageSize) {
             this(seed, latencyNanos, jitterNanos, pageSize, 0);

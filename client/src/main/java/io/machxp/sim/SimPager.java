@@ -63,7 +63,8 @@ final class SimPager {
         return new PagerCore(name.equals(SimCluster.PAGER) ? "sim" : "sim-" + index, size,
                 new ObjectCatalog(objects, size, store), env(instance), stats,
                 new PagerCore.Options(cluster.options().leaseNanos(), instance).withGrace(graceNanos)
-                        .withPlants(plants).withGrantPolicy(grantPolicy));
+                        .withPlants(plants).withGrantPolicy(grantPolicy)
+                        .withAnswerDeadline(cluster.options().answerDeadlineNanos()));
     }
 
     /**

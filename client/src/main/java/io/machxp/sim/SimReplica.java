@@ -25,6 +25,8 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
     private final SimReplicaGroup group;
     private final SimRaft raft;
     final ReplicaStreams streams = new ReplicaStreams();
+    /** What this replica's core counted (every replica applies the same log: the same counts). */
+    final PagerStats stats = new PagerStats();
     final ReplicaCore core;
     final ReplicaXpService xp;
     private final LeaderTicker ticker;
@@ -34,7 +36,8 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         this.group = group;
         this.raft = raft;
         this.id = id;
-        this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, new PagerStats());
+        this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, stats)
+                .answerDeadline(group.answerDeadlineNanos());
         this.xp = new ReplicaXpService(this, streams);
         this.ticker = new LeaderTicker(core);
     }

@@ -88,6 +88,16 @@ public final class SimReplicaGroup {
         }
     }
 
+    /** What replica 0's core counted: each replica's core applies the same log. */
+    public io.machxp.pager.core.PagerStats stats() {
+        return replicas[0].stats;
+    }
+
+    /** The replicas' answer deadline: the simulator's ({@link SimCluster.Options#answerDeadlineNanos}). */
+    long answerDeadlineNanos() {
+        return cluster.options().answerDeadlineNanos();
+    }
+
     SimReplicaGroup(SimCluster cluster, int count, Map<String, Long> objects) {
         if (count != 3 && count != 5) {
             throw new IllegalArgumentException("a replicated pager has 3 or 5 replicas, not " + count);

@@ -20,6 +20,8 @@ import java.util.function.Consumer;
  *  restore(pending)    every pending timer is dropped (what the env still runs of them is
  *                      ignored) and those given are set, in their order
  * </pre>
+ * The kinds: a session's lease check, the forgetting of a dead session, the end of the grace
+ * period, a grant's lease (the grant policy's), and the check of a session's answer deadline.
  */
 final class CoreTimers {
     /** What a timer does when due. */

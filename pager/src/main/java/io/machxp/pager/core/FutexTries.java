@@ -22,6 +22,9 @@ import io.machxp.proto.xp.PagerToKernel;
  * waits for it (it set WAITERS in the word, as Linux's TRYLOCK_PI does on a held futex), else it
  * releases the futex, which then goes to the first try. A futex_held from a kernel that no
  * longer holds the futex, or about another grant, crossed the futex on its way back: dropped.
+ * The relinquish(try) is an awaited request ({@link AnswerDeadlines}): a holder that answers it
+ * with neither is ended at the deadline, and every try is then answered busy as when its stream
+ * breaks.
  */
 final class FutexTries {
     private final CoreContext core;

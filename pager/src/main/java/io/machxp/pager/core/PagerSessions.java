@@ -34,6 +34,9 @@ import java.util.Set;
  *                             objects first); else BROKEN: K leaves every queue, but its futexes
  *                             and pages stay its own until its lease ends, since K may still be
  *                             using them (its side of the stream may not know yet)
+ *  the pager ends K's stream  (a breach, a limit, an answer overdue: {@link AnswerDeadlines}) as
+ *                             a stream that ends: BROKEN if K holds something; what still arrives
+ *                             from K is dropped and does not renew its lease
  *  a lease ends unheard       K is DEAD: its pages revert to the pager's copy, each futex it held
  *                             goes to the next waiter with owner_died (or keeps the flag for the
  *                             next grant), its stream is ended, and whatever still arrives from

@@ -50,6 +50,12 @@ import java.util.List;
  * session) holds nothing any more, is waited for no more and its queued requests are dropped; an
  * operation it asked for finishes without an answer once the kernels it waits for have replied.
  *
+ * <p>An operation keeps when its lock_requests went out; the core's answer deadline
+ * ({@code AnswerDeadlines}) asks for the oldest a kernel owes ({@link #oldestAwaited}) and hears
+ * of each answer (a lock_completed awaited, a data_return of a page waiting for that kernel)
+ * through {@link PageOutput#answered}. A kernel ended for an answer overdue is broken, then
+ * forgotten when its lease ends, as above: only then does the operation go on without it.
+ *
  * <p>Records ({@link PageTable}): a page has a record only while a kernel holds it, or an
  * operation is in progress or waits on it; an idle record is forgotten, since the page's data and
  * version are its object's.
