@@ -56,4 +56,21 @@ class PagerConfigTest {
         assertThatThrownBy(() -> new UnreadLimits(java.time.Duration.ofSeconds(1), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 byte");
     }
+
+    @Test
+    void theAnswerDeadlineIsDerivedFromTheLeaseUnlessGivenAndMustExceedIt() {
+        PagerConfig c = PagerConfig.loopback(Map.of("a", 4096L));
+        assertThat(c.answerDeadlineNanos()).as("22 s + 2 x 5 s").isEqualTo(32_000_000_000L);
+        assertThat(c.withLease(java.time.Duration.ofSeconds(10)).answerDeadlineNanos()).isEqualTo(42_000_000_000L);
+        assertThat(c.withLease(java.time.Duration.ZERO).answerDeadlineNanos()).as("none without a lease").isZero();
+        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(6)).answerDeadlineNanos())
+                .isEqualTo(6_000_000_000L);
+        assertThat(c.withAnswerDeadline(java.time.Duration.ZERO).answerDeadlineNanos()).isZero();
+        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(6)).withStoreDir(null).answerDeadline())
+                .as("kept by the other with-methods").isEqualTo(java.time.Duration.ofSeconds(6));
+        assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofSeconds(5)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("longer than the lease");
+        assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be negative");
+    }
 }
