@@ -160,20 +160,20 @@ public final class PagerCore {
 
         /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
         public Options withGrace(long graceNanos, boolean reclaims) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, firstToken,
-                    answerDeadlineNanos);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
+                    firstToken, answerDeadlineNanos);
         }
 
         /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
         public Options withPlants(PagerPlants value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy, firstToken,
-                    answerDeadlineNanos);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy,
+                    firstToken, answerDeadlineNanos);
         }
 
         /** The same with this start's first token at {@code tokenEpoch << 32 | value}. */
         public Options withFirstToken(long value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy, value,
-                    answerDeadlineNanos);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
+                    value, answerDeadlineNanos);
         }
 
         /**
@@ -197,8 +197,8 @@ public final class PagerCore {
 
         /** The same with the pager's side of a protocol variant. */
         public Options withGrantPolicy(io.machxp.pager.policy.GrantPolicy value) {
-            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value, firstToken,
-                    answerDeadlineNanos);
+            return new Options(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value,
+                    firstToken, answerDeadlineNanos);
         }
     }
 

@@ -111,7 +111,8 @@ class SnapshotRestoreTest {
         assertSome("kernel ids in quarantine", s -> s.getQuarantineCount() > 0);
         assertSome("answer deadline checks", s -> s.getTimersList().stream().anyMatch(t -> t.hasAnswerCheck())
                 && s.getSessionsList().stream().anyMatch(x -> x.getAnswerWatched()));
-        assertSome("kernels that answered", s -> s.getSessionsList().stream().anyMatch(x -> x.getLastAnsweredNanos() > 0));
+        assertSome("kernels that answered", s -> s.getSessionsList().stream()
+                .anyMatch(x -> x.getLastAnsweredNanos() > 0));
         assertSome("when lock_requests went out", s -> s.getPagesList().stream()
                 .anyMatch(p -> p.hasCurrent() && p.getCurrent().hasAskedNanos()));
     }
