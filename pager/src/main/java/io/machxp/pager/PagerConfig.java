@@ -52,9 +52,9 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
             throw new IllegalArgumentException("the answer deadline " + answerDeadline + " must not be negative");
         }
         if (answerDeadline != null && !answerDeadline.isZero() && answerDeadline.compareTo(lease) <= 0) {
-            throw new IllegalArgumentException("the answer deadline " + answerDeadline.toMillis() + " ms must be longer "
-                    + "than the lease (" + lease.toMillis() + " ms): a kernel whose stream stalls resumes its session "
-                    + "within a lease, and answers then (or zero: no deadline)");
+            throw new IllegalArgumentException("the answer deadline " + answerDeadline.toMillis()
+                    + " ms must be longer than the lease (" + lease.toMillis() + " ms): a kernel whose stream stalls "
+                    + "resumes its session within a lease, and answers then (or zero: no deadline)");
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");
@@ -93,7 +93,8 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         if (lease.isZero()) {
             return 0;
         }
-        return answerDeadline == null ? io.machxp.pager.core.PagerCore.Options.defaultAnswerDeadlineNanos(lease.toNanos())
+        return answerDeadline == null
+                ? io.machxp.pager.core.PagerCore.Options.defaultAnswerDeadlineNanos(lease.toNanos())
                 : answerDeadline.toNanos();
     }
 
@@ -117,8 +118,8 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
 
     /** The same pager with another session lease (zero: none). */
     public PagerConfig withLease(java.time.Duration lease) {
-        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart, unreadLimits,
-                answerDeadline);
+        return new PagerConfig(name, bindHost, port, pageSize, objects, storeDir, transport, lease, freshStart,
+                unreadLimits, answerDeadline);
     }
 
     /** The same pager with another transport (mutual TLS, or plaintext anywhere). */
