@@ -20,13 +20,17 @@ import io.machxp.proto.task.Errno;
  * <pre>
  *  pager sends K an awaited request     unless K is watched: watched, a check set for a deadline
  *                                       (D) from now
- *  an answer from K (an awaited          lastAnswered := now (progress: a write-back that flows
- *   lock_completed, a data_return of a    is not cut short however many pages it returns)
- *   page waiting for K, futex_held or
- *   futex_released of a futex tried)
+ *  an answer from K to a request R     lastAnswered := now, lastAnsweredAsked := when R went out
+ *   (an awaited lock_completed, a       (progress: a write-back that flows is not cut short
+ *   data_return of a page waiting for   however many pages it returns)
+ *   K, futex_held or futex_released
+ *   of a futex tried)
  *  the check is due                     K gone or broken: nothing (its lease decides)
  *                                       K owes nothing: not watched
- *                                       else due = max(oldest request K owes, lastAnswered) + D:
+ *                                       else O := the oldest request K owes;
+ *                                        progress := lastAnswered if R went out no later than O
+ *                                        (an in-order kernel answers R before O), else O's sending;
+ *                                        due = max(O's sending, progress) + D:
  *                                        not yet: checked again then
  *                                        passed: K's session is ENDED (ETIMEDOUT, a sentence), as
  *                                        the pager ends one for a limit (PagerSessions#end)
@@ -40,7 +44,14 @@ import io.machxp.proto.task.Errno;
  * owners. Without a lease there is no deadline (D is 0): ending the stream would release what K
  * holds at once, while K may still use it.
  *
- * <p>State: {@link KernelSession#answerWatched} and {@link KernelSession#lastAnswered}, when
+ * <p>Progress counts per request, in the order the requests went out: a kernel answers its
+ * stream in order, so its answer to R says it has reached R, not the requests sent after R; and an
+ * answer to a request sent after O, while O is owed, says it skipped O (a bug): that kernel is
+ * ended at O's sending + D however much else it answers, so a page or a trylock cannot wait on
+ * it forever while it answers everything else.
+ *
+ * <p>State: {@link KernelSession#answerWatched}, {@link KernelSession#answeredAny},
+ * {@link KernelSession#lastAnswered} and {@link KernelSession#lastAnsweredAsked}, when
  * each awaited request was sent (the page operation's, the futex record's), and the check as a
  * core timer, all in the snapshot: a replicated pager's new leader keeps each deadline on the
  * group clock, and a failover's silence counts (D is larger than a lease, in which a kernel
@@ -74,9 +85,15 @@ final class AnswerDeadlines {
         watch(s, deadlineNanos);
     }
 
-    /** {@code s} answered something it was asked: its deadline counts from now. */
-    void answered(KernelSession s) {
+    /**
+     * {@code s} answered (or progressed on: a data_return before the lock_completed) the request
+     * it was sent at {@code askedNanos}: the deadline of that request, and of those sent after it,
+     * counts from now; not of one sent before it, which a kernel answering in order has skipped.
+     */
+    void answered(KernelSession s, long askedNanos) {
+        s.answeredAny = true;
         s.lastAnswered = core.env.nanoTime();
+        s.lastAnsweredAsked = askedNanos;
     }
 
     private void watch(KernelSession s, long delay) {
@@ -95,19 +112,31 @@ final class AnswerDeadlines {
             return; // owes nothing now: the next request watches it again
         }
         long now = core.env.nanoTime();
-        long due = Math.max(owed.since, s.lastAnswered) + deadlineNanos;
+        long progress = progress(s, owed);
+        long due = progress + deadlineNanos;
         if (now < due) {
             watch(s, due - now);
             return;
         }
         core.stats.answersOverdue.increment();
         long waited = (now - owed.since) / 1_000_000;
-        long quiet = (now - Math.max(owed.since, s.lastAnswered)) / 1_000_000;
+        long quiet = (now - progress) / 1_000_000;
         sessions.end(s, Errno.ETIMEDOUT, "pager " + core.name + " ended the session of " + s + ": it has not answered "
-                + owed.what + " for " + waited + " ms, nor anything else it was asked for " + quiet + " ms (the answer "
-                + "deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its own "
+                + owed.what + " for " + waited + " ms, nor anything asked before or with it for " + quiet + " ms (the "
+                + "answer deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its own "
                 + "until its lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then go to other "
                 + "kernels with OWNER_DIED and its writes not returned are lost; restart the kernel");
+    }
+
+    /**
+     * Since when {@code s} has made no progress on {@code owed}, the oldest request it owes: its
+     * sending, or a later answer of {@code s} to it or to one sent before or with it (a kernel
+     * answers in order: until it has answered those it has not reached this one). An answer to a
+     * request sent after it does not count: a kernel that answers those has skipped this one. The
+     * oldest owed request has the earliest such time of all {@code s} owes, so it alone decides.
+     */
+    private static long progress(KernelSession s, Owed owed) {
+        return s.answeredAny && s.lastAnsweredAsked <= owed.since ? Math.max(owed.since, s.lastAnswered) : owed.since;
     }
 
     /** The oldest request {@code s} owes an answer to, or null. */

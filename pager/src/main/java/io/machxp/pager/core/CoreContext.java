@@ -122,8 +122,8 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
-    public void answered(KernelSession from) {
-        answers.answered(from);
+    public void answered(KernelSession from, long askedNanos) {
+        answers.answered(from, askedNanos);
     }
 
     @Override

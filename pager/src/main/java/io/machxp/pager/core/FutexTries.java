@@ -66,7 +66,7 @@ final class FutexTries {
             return;
         }
         f.tryAsked = false;
-        core.answers.answered(s);
+        core.answers.answered(s, f.tryAskedNanos);
         answer(f);
     }
 

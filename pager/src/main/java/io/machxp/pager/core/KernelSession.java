@@ -41,10 +41,17 @@ public final class KernelSession {
      */
     public boolean answerWatched;
     /**
-     * When it last answered something the pager asked of it (its env's clock; 0: never): an
-     * awaited answer's deadline counts from the later of this and its request. In the snapshot.
+     * It has answered something the pager asked of it (an awaited request, {@link AnswerDeadlines}):
+     * then {@link #lastAnswered} and {@link #lastAnsweredAsked} say when. In the snapshot.
      */
+    public boolean answeredAny;
+    /** When it last answered (or progressed on) an awaited request, on its env's clock. */
     public long lastAnswered;
+    /**
+     * When that request went out: the answer counts for the requests sent with it or after it,
+     * which a kernel answering in order has not reached yet, never for one sent before it.
+     */
+    public long lastAnsweredAsked;
     /** The stream ended while the kernel held something: it keeps it until its lease ends. */
     public boolean broken;
     /** Forgotten: its stream ended without a lease, its lease ended, or it was declared dead. */

@@ -282,7 +282,7 @@ final class PagerFutexes {
     /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */
     void takeRelease(KernelSession s, FutexRecord f, MemoryObject o, MemoryObjectFutexReleased r) {
         if (f.tryAsked) {
-            core.answers.answered(s); // the answer to a relinquish_futex(try)
+            core.answers.answered(s, f.tryAskedNanos); // the answer to a relinquish_futex(try)
         }
         for (PageData page : r.getPagesList()) {
             if (pages.releasedWithFutex(s, o, page)) {

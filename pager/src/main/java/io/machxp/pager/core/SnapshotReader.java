@@ -139,7 +139,10 @@ final class SnapshotReader {
         s.lastHeard = image.getLastHeardNanos();
         s.extendedSinceHeard = image.getExtendedSinceHeard();
         s.answerWatched = image.getAnswerWatched();
+        // without when its request went out (no snapshot keeps one without the other): never
+        s.answeredAny = image.hasLastAnsweredNanos() && image.hasLastAnsweredAskedNanos();
         s.lastAnswered = image.getLastAnsweredNanos();
+        s.lastAnsweredAsked = image.getLastAnsweredAskedNanos();
         s.broken = image.getBroken();
         s.helloSeen = image.getHelloSeen();
         s.heldInGrace = image.getHeldInGrace();

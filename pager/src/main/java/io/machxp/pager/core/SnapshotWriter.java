@@ -117,7 +117,10 @@ final class SnapshotWriter {
                 .setLastHeardNanos(s.lastHeard).setBroken(s.broken).setHelloSeen(s.helloSeen)
                 .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable)
                 .setExtendedSinceHeard(s.extendedSinceHeard).setTidPrefix(s.tidPrefix)
-                .setAnswerWatched(s.answerWatched).setLastAnsweredNanos(s.lastAnswered);
+                .setAnswerWatched(s.answerWatched);
+        if (s.answeredAny) {
+            b.setLastAnsweredNanos(s.lastAnswered).setLastAnsweredAskedNanos(s.lastAnsweredAsked);
+        }
         if (s.kernelName != null) {
             b.setKernelName(s.kernelName);
         }

@@ -204,7 +204,7 @@ public final class PageCoherence {
             return;
         }
         if (p.current != null && p.current.awaited.containsKey(s)) {
-            out.answered(s); // the write-back before its lock_completed: the kernel is answering
+            out.answered(s, p.current.askedNanos); // the write-back before its lock_completed: progress
         }
         Accepted taken = returns.acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(),
                 "memory_object_data_return");
@@ -272,7 +272,7 @@ public final class PageCoherence {
         if (change == null) {
             return false;
         }
-        out.answered(s);
+        out.answered(s, op.askedNanos);
         if (change == PageOperation.Change.FLUSH) {
             p.drop(s);
         } else {

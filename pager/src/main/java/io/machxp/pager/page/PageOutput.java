@@ -33,6 +33,9 @@ public interface PageOutput {
     /** A lock_request with reply went to {@code to}: an answer is awaited (its deadline starts). */
     void awaiting(KernelSession to);
 
-    /** {@code from} answered something awaited of it (a lock_completed, the data_return before it). */
-    void answered(KernelSession from);
+    /**
+     * {@code from} answered something awaited of it (a lock_completed, the data_return before it)
+     * of the request sent at {@code askedNanos}.
+     */
+    void answered(KernelSession from, long askedNanos);
 }

@@ -13,6 +13,7 @@ import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.VmProt;
@@ -118,6 +119,98 @@ class AnswerDeadlineTest {
         assertThat(got).singleElement().matches(PagerToKernel::hasMemoryObjectFutexGranted);
         assertThat(got.get(0).getMemoryObjectFutexGranted().getOwnerDied()).as("A died holding it").isTrue();
         assertThat(x.pager.holderOf("obj", 0)).isEqualTo("C");
+    }
+
+    @Test
+    void answeringRequestsSentAfterOneItSkipsDoesNotPutOffThatOnesDeadline() {
+        long a = x.kernel(1, "A");
+        long b = x.kernel(2, "B");
+        long c = x.kernel(3, "C");
+        x.write(a, 0);
+        x.write(a, PAGE);
+        x.take(a);
+        x.read(b, 0);
+        assertDowngrade(x.one(a), 0); // A never answers it (a kernel bug)
+        long asked = now;
+        long lastHeardA = 0;
+        int version = 20;
+        boolean cWrites = true;
+        // Meanwhile C and A take turns writing page 1, each flush answered at once: A answers
+        // requests sent after the downgrade, so it is not merely slow: it skipped that one.
+        while (now < 4 * DEADLINE && x.ended.isEmpty()) {
+            quarter(a, b, c);
+            if (!x.ended.isEmpty()) {
+                break;
+            }
+            lastHeardA = now;
+            long writer = cWrites ? c : a;
+            long holder = cWrites ? a : c;
+            x.write(writer, PAGE);
+            assertFlush(only(holder), PAGE);
+            x.returnDirty(holder, PAGE, page(version), false);
+            x.lockCompleted(holder, PAGE);
+            assertWriteCopy(only(writer), PAGE, page(version));
+            version++;
+            cWrites = !cWrites;
+            assertThat(taken(b)).as("B at %d ms", now / 1_000_000).isEmpty();
+        }
+        assertThat(x.ended).as("A skipped the downgrade for %d ms", (now - asked) / 1_000_000).containsOnlyKeys(a);
+        assertThat(now).isEqualTo(asked + DEADLINE);
+        assertThat(x.ended.get(a)).startsWith("ETIMEDOUT").contains("memory_object_lock_request for")
+                .contains("obj");
+        while (now + STEP < lastHeardA + LEASE) {
+            quarter(a, b, c);
+            assertThat(taken(b)).as("B at %d ms, within A's lease", now / 1_000_000).isEmpty();
+        }
+        quarter(a, b, c);
+        assertThat(x.declaredDead).containsKey("A");
+        assertThat(taken(b)).as("B's read, once A's lease ended").singleElement()
+                .matches(m -> m.hasMemoryObjectDataSupply() || m.hasMemoryObjectDataUnavailable());
+    }
+
+    @Test
+    void answeringOtherTrylocksDoesNotPutOffTheDeadlineOfOneItSkips() {
+        long a = x.kernel(1, "A");
+        long b = x.kernel(2, "B");
+        long c = x.kernel(3, "C");
+        x.lockFutex(a, 0);
+        x.lockFutex(a, 8);
+        assertThat(x.take(a)).hasSize(2).allMatch(PagerToKernel::hasMemoryObjectFutexGranted);
+        tryLock(b, 0);
+        assertThat(x.one(a).getMemoryObjectRelinquishFutex().getTry()).isTrue(); // never answered
+        long asked = now;
+        long lastHeardA = 0;
+        while (now < 4 * DEADLINE && x.ended.isEmpty()) {
+            quarter(a, b, c);
+            if (!x.ended.isEmpty()) {
+                break;
+            }
+            lastHeardA = now;
+            tryLock(c, 8); // A answers this one at once, each time: a thread there owns it
+            PagerToKernel relinquish = only(a);
+            assertThat(relinquish.getMemoryObjectRelinquishFutex().getOffset()).isEqualTo(8);
+            x.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                    .setObjectId(OBJ).setOffset(8).setFencingToken(x.pager.fencingToken("obj", 8))));
+            assertThat(taken(c)).singleElement().matches(PagerToKernel::hasMemoryObjectFutexBusy);
+        }
+        assertThat(x.ended).as("A skipped the trylock for %d ms", (now - asked) / 1_000_000).containsOnlyKeys(a);
+        assertThat(now).isEqualTo(asked + DEADLINE);
+        assertThat(x.ended.get(a)).startsWith("ETIMEDOUT").contains("relinquish_futex (try)");
+        assertThat(taken(b)).as("the trylock does not wait for a lease").singleElement()
+                .matches(PagerToKernel::hasMemoryObjectFutexBusy);
+        assertThat(lastHeardA).isEqualTo(asked + DEADLINE - STEP);
+    }
+
+    /** The one message the pager sent the session since the last take, keepalive answers left out. */
+    private PagerToKernel only(long s) {
+        List<PagerToKernel> got = taken(s);
+        assertThat(got).as("messages to session %d", s).hasSize(1);
+        return got.get(0);
+    }
+
+    private void tryLock(long s, long offset) {
+        x.xp(s, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(OBJ).setOffset(offset).setTry(true)));
     }
 
     @Test

@@ -112,7 +112,7 @@ class SnapshotRestoreTest {
         assertSome("answer deadline checks", s -> s.getTimersList().stream().anyMatch(t -> t.hasAnswerCheck())
                 && s.getSessionsList().stream().anyMatch(x -> x.getAnswerWatched()));
         assertSome("kernels that answered", s -> s.getSessionsList().stream()
-                .anyMatch(x -> x.getLastAnsweredNanos() > 0));
+                .anyMatch(x -> x.hasLastAnsweredNanos() && x.hasLastAnsweredAskedNanos()));
         assertSome("when lock_requests went out", s -> s.getPagesList().stream()
                 .anyMatch(p -> p.hasCurrent() && p.getCurrent().hasAskedNanos()));
     }
