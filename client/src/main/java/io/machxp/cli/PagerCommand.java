@@ -51,9 +51,10 @@ final class PagerCommand implements Callable<Integer> {
 
     @Option(names = "--answer-deadline-ms", paramLabel = "MS",
             description = "how long a kernel may leave a lock_request (or a trylock's relinquish) unanswered while it "
-                    + "answers nothing else it was asked; then its session is ended (ETIMEDOUT) and, when its lease "
-                    + "runs out, its futexes go on with OWNER_DIED; 0 = none; longer than the lease (default: 22 s "
-                    + "plus two leases, 32000 with the default lease; none without a lease; docs/limits.md)")
+                    + "answers nothing sent before or with it; then its session is ended (ETIMEDOUT) and, when its "
+                    + "lease runs out, its futexes go on with OWNER_DIED; 0 = none; else at least two leases, which a "
+                    + "replicated pager's failover and the kernel's resume may take (default: 22 s plus two leases, "
+                    + "32000 with the default lease; none without a lease; docs/limits.md)")
     Long answerDeadlineMillis;
 
     /** The shortest lease the command takes (the library's PagerConfig takes any, for simulations and tests). */
@@ -151,7 +152,7 @@ final class PagerCommand implements Callable<Integer> {
         }
         if (answerDeadlineMillis < 0) {
             throw new IllegalArgumentException("--answer-deadline-ms " + answerDeadlineMillis + " must be 0 (none) or "
-                    + "more than the lease");
+                    + "at least two leases");
         }
         if (leaseMillis == 0 && answerDeadlineMillis > 0) {
             throw new IllegalArgumentException("--answer-deadline-ms needs a lease (--lease-ms above 0): without one, "

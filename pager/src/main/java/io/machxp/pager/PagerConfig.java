@@ -29,7 +29,8 @@ import java.util.Objects;
  * @param answerDeadline how long the pager waits for a kernel to answer a lock_request (or a
  *     trylock's relinquish_futex) while it answers nothing else it was asked, before it ends that
  *     kernel's session (its lease then decides, as for any ended session); null: derived from the
- *     lease ({@link #answerDeadlineNanos}); zero: no deadline. Off without a lease
+ *     lease ({@link #answerDeadlineNanos}); zero: no deadline; else at least two leases (a
+ *     replicated pager's failover and the kernel's resume may take 1.8). Off without a lease
  */
 public record PagerConfig(String name, String bindHost, int port, int pageSize, Map<String, Long> objects,
         Path storeDir, Transport transport, java.time.Duration lease, boolean freshStart, UnreadLimits unreadLimits,
@@ -51,10 +52,10 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         if (answerDeadline != null && answerDeadline.isNegative()) {
             throw new IllegalArgumentException("the answer deadline " + answerDeadline + " must not be negative");
         }
-        if (answerDeadline != null && !answerDeadline.isZero() && answerDeadline.compareTo(lease) <= 0) {
-            throw new IllegalArgumentException("the answer deadline " + answerDeadline.toMillis()
-                    + " ms must be longer than the lease (" + lease.toMillis() + " ms): a kernel whose stream stalls "
-                    + "resumes its session within a lease, and answers then (or zero: no deadline)");
+        String refused = answerDeadline == null ? null
+                : io.machxp.pager.core.PagerCore.Options.answerDeadlineRefusal(answerDeadline.toNanos(), lease.toNanos());
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is not a TCP port (0-65535)");

@@ -58,18 +58,26 @@ class PagerConfigTest {
     }
 
     @Test
-    void theAnswerDeadlineIsDerivedFromTheLeaseUnlessGivenAndMustExceedIt() {
+    void theAnswerDeadlineIsDerivedFromTheLeaseUnlessGivenAndIsAtLeastTwoLeases() {
         PagerConfig c = PagerConfig.loopback(Map.of("a", 4096L));
         assertThat(c.answerDeadlineNanos()).as("22 s + 2 x 5 s").isEqualTo(32_000_000_000L);
         assertThat(c.withLease(java.time.Duration.ofSeconds(10)).answerDeadlineNanos()).isEqualTo(42_000_000_000L);
         assertThat(c.withLease(java.time.Duration.ZERO).answerDeadlineNanos()).as("none without a lease").isZero();
-        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(6)).answerDeadlineNanos())
-                .isEqualTo(6_000_000_000L);
+        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(10)).answerDeadlineNanos())
+                .as("two leases: the least").isEqualTo(10_000_000_000L);
         assertThat(c.withAnswerDeadline(java.time.Duration.ZERO).answerDeadlineNanos()).isZero();
-        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(6)).withStoreDir(null).answerDeadline())
-                .as("kept by the other with-methods").isEqualTo(java.time.Duration.ofSeconds(6));
+        assertThat(c.withAnswerDeadline(java.time.Duration.ofSeconds(11)).withStoreDir(null).answerDeadline())
+                .as("kept by the other with-methods").isEqualTo(java.time.Duration.ofSeconds(11));
         assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofSeconds(5)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("longer than the lease");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two leases");
+        assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofMillis(9_999)))
+                .as("more than a lease, but a failover and a resume may take 1.8 leases")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two leases")
+                .hasMessageContaining("9999 ms").hasMessageContaining("10000 ms");
+        assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofSeconds(12))
+                .withLease(java.time.Duration.ofSeconds(7)))
+                .as("checked again with another lease").isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least two leases");
         assertThatThrownBy(() -> c.withAnswerDeadline(java.time.Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be negative");
     }

@@ -54,8 +54,9 @@ import io.machxp.proto.task.Errno;
  * {@link KernelSession#lastAnswered} and {@link KernelSession#lastAnsweredAsked}, when
  * each awaited request was sent (the page operation's, the futex record's), and the check as a
  * core timer, all in the snapshot: a replicated pager's new leader keeps each deadline on the
- * group clock, and a failover's silence counts (D is larger than a lease, in which a kernel
- * resumes its session on the new leader and sends its answer again).
+ * group clock, and a failover's silence counts (D is at least two leases, {@link
+ * PagerCore.Options#answerDeadlineRefusal}: a kernel resumes its session on the new leader within
+ * about 1.8 leases and sends its answer again).
  */
 final class AnswerDeadlines {
     private final CoreContext core;

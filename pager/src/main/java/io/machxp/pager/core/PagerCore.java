@@ -123,6 +123,27 @@ public final class PagerCore {
         /** The part of the default answer deadline that does not grow with the lease: 10 s + 10 s + 2 s. */
         public static final long ANSWER_DEADLINE_BASE_NANOS = 22_000_000_000L;
 
+        /**
+         * Why a pager with a lease of {@code leaseNanos} does not take an answer deadline of
+         * {@code deadlineNanos} (0: none; any without a lease, where it is off), or null if it
+         * does: it must be at least two leases, since a replicated pager's failover and the
+         * kernel's resume on the new leader take up to about 1.8 leases before the kernel can send
+         * its answer again (docs/replicated-pager.md), and they must not cost a healthy kernel its
+         * session.
+         */
+        public static String answerDeadlineRefusal(long deadlineNanos, long leaseNanos) {
+            if (deadlineNanos < 0) {
+                return "the answer deadline " + deadlineNanos / 1_000_000 + " ms must not be negative";
+            }
+            if (deadlineNanos == 0 || leaseNanos == 0 || deadlineNanos >= 2 * leaseNanos) {
+                return null;
+            }
+            return "the answer deadline " + deadlineNanos / 1_000_000 + " ms must be at least two leases (2 x "
+                    + leaseNanos / 1_000_000 + " ms = " + 2 * leaseNanos / 1_000_000 + " ms): a replicated pager's "
+                    + "failover and the kernel's resume on the new leader take up to about 1.8 leases before the "
+                    + "kernel can answer (or zero: no deadline)";
+        }
+
         public Options {
             if (plants == null || grantPolicy == null) {
                 throw new IllegalArgumentException("plants must be PagerPlants.NONE and the grant policy "

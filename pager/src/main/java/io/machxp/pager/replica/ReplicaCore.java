@@ -171,6 +171,10 @@ public final class ReplicaCore {
         if (core != null) {
             throw new IllegalStateException("the answer deadline is set before the core is built");
         }
+        String refused = PagerCore.Options.answerDeadlineRefusal(nanos, leaseNanos);
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
+        }
         answerDeadlineNanos = nanos;
         return this;
     }

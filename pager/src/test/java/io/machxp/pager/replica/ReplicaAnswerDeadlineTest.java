@@ -99,6 +99,16 @@ class ReplicaAnswerDeadlineTest {
     }
 
     @Test
+    void aReplicaTakesNoDeadlineShorterThanTwoLeases() {
+        Ends out = new Ends();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE),
+                LEASE, out, new PagerStats()).answerDeadline(2 * LEASE - 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two leases");
+        new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE), LEASE, out, new PagerStats()).answerDeadline(2 * LEASE);
+        new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE), LEASE, out, new PagerStats()).answerDeadline(0);
+    }
+
+    @Test
     void aNewLeaderRestoredFromASnapshotKeepsTheDeadlineWhereItWas() throws Exception {
         Ends first = new Ends();
         ReplicaCore a = replica(first);
