@@ -56,7 +56,9 @@ import io.machxp.proto.task.Errno;
  * core timer, all in the snapshot: a replicated pager's new leader keeps each deadline on the
  * group clock, and a failover's silence counts (D is at least two leases, {@link
  * PagerCore.Options#answerDeadlineRefusal}: a kernel resumes its session on the new leader within
- * about 1.8 leases and sends its answer again).
+ * about 1.8 leases and sends its answer again). A restore sets a check for each session that owes
+ * an answer and has none ({@link #watchIfOwed}): a snapshot written before the deadline was kept
+ * has no check, and its requests count as sent at the restore.
  */
 final class AnswerDeadlines {
     private final CoreContext core;
@@ -95,6 +97,21 @@ final class AnswerDeadlines {
         s.answeredAny = true;
         s.lastAnswered = core.env.nanoTime();
         s.lastAnsweredAsked = askedNanos;
+    }
+
+    /**
+     * After a restore: {@code s}, if it owes an answer and no check is set for it (a snapshot
+     * written before the deadline was kept, whose requests count as sent at the restore), is
+     * checked when that answer is due.
+     */
+    void watchIfOwed(KernelSession s) {
+        if (deadlineNanos == 0 || s.answerWatched || s.broken || s.gone || sessions.get(s.id) != s) {
+            return;
+        }
+        Owed owed = oldestOwed(s);
+        if (owed != null) {
+            watch(s, Math.max(0, progress(s, owed) + deadlineNanos - core.env.nanoTime()));
+        }
     }
 
     private void watch(KernelSession s, long delay) {

@@ -89,6 +89,10 @@ final class SnapshotReader {
             timers.add(new CoreTimers.Pending(t.getDueNanos(), timer(t)));
         }
         core.timers.restore(timers);
+        // A snapshot written before the deadline was kept has requests owed but no check of them.
+        // In the order of their ids, so that every replica installing it sets the same timers.
+        sessions.sessions.values().stream().sorted(java.util.Comparator.comparingLong(s -> s.id))
+                .forEach(core.answers::watchIfOwed);
     }
 
     private void readSessions(PagerSnapshot snap) {

@@ -99,6 +99,52 @@ class ReplicaAnswerDeadlineTest {
     }
 
     @Test
+    void aSnapshotWrittenBeforeTheDeadlineWasKeptArmsItsCheckWhenInstalled() throws Exception {
+        Ends first = new Ends();
+        ReplicaCore a = replica(first);
+        List<PagerLogEntry> log = new ArrayList<>();
+        log.add(PagerLogEntry.newBuilder().setClockNanos(T0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        log.addAll(kernel(T0, A, "A"));
+        log.addAll(kernel(T0, B, "B"));
+        log.add(request(T0 + 1, A, VmProt.VM_PROT_READ_WRITE));
+        long asked = T0 + 2;
+        log.add(request(asked, B, VmProt.VM_PROT_READ)); // a downgrade to A, which A never answers
+        for (PagerLogEntry e : log) {
+            apply(a, first, e);
+        }
+        ReplicaSnapshot taken = a.snapshot();
+        assertThat(taken.getCore().getTimersList()).as("the new snapshot's check").anyMatch(t -> t.hasAnswerCheck());
+        // As a snapshot written before the deadline was kept: no check, no watch, no times.
+        io.machxp.proto.snapshot.PagerSnapshot.Builder core = taken.getCore().toBuilder();
+        core.clearTimers().addAllTimers(taken.getCore().getTimersList().stream().filter(t -> !t.hasAnswerCheck())
+                .toList());
+        core.getSessionsBuilderList().forEach(s -> s.clearAnswerWatched().clearLastAnsweredNanos()
+                .clearLastAnsweredAskedNanos());
+        core.getPagesBuilderList().forEach(p -> {
+            if (p.hasCurrent()) {
+                p.getCurrentBuilder().clearAskedNanos();
+            }
+        });
+        core.getFutexesBuilderList().forEach(f -> f.clearTryAskedNanos());
+        Ends second = new Ends();
+        ReplicaCore b = replica(second);
+        b.restore(ReplicaSnapshot.parseFrom(taken.toBuilder().setCore(core).build().toByteArray()));
+        long sequence = 0;
+        for (long t = asked + LEASE / 4; t <= asked + 3 * DEADLINE; t += LEASE / 4) {
+            sequence++;
+            apply(b, second, PagerLogEntry.newBuilder().setClockNanos(t).setTick(Tick.getDefaultInstance()).build());
+            for (long s : new long[] {A, B}) {
+                apply(b, second, xp(t, s, KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder()
+                        .setSequence(sequence))));
+            }
+        }
+        assertThat(second.endedAt).as("A, ended a deadline after the install (its requests count as sent then)")
+                .containsOnlyKeys(A);
+        assertThat(second.endedAt.get(A)).isEqualTo(taken.getClockNanos() + DEADLINE);
+    }
+
+    @Test
     void aReplicaTakesNoDeadlineShorterThanTwoLeases() {
         Ends out = new Ends();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE),
