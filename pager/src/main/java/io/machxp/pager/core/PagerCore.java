@@ -107,14 +107,16 @@ public final class PagerCore {
         /**
          * What a healthy kernel may need, at most, to answer a lock_request, with a lease of
          * {@code leaseNanos} (0 without a lease: no deadline). The sum of: the 10 s the pager lets
-         * its message wait unread before it ends a kernel that does not read (XpService's patience),
-         * the 10 s the kernel lets its answer (and the dirty pages before it) wait for a pager that
-         * does not read before it counts its stream stalled (the kernel's XpSendLimits.DEFAULT), its
-         * task processes' drain bound (2 s, the kernel's DrainWatcher.BOUND), and two leases for the
-         * kernel to notice the stall and resume its session on a new connection, which a replicated
-         * pager's failover also fits in: 32 s with the default lease of 5 s. An answer coming in
-         * counts it again from there ({@link AnswerDeadlines}), so a long write-back that flows is not
-         * bounded by it.
+         * its message wait unread before it ends a kernel that does not read (the patience of
+         * {@link io.machxp.pager.net.UnreadLimits#DEFAULT}; a pager given a longer one by
+         * PagerConfig.withUnreadLimits should be given a longer deadline too), the 10 s the kernel
+         * lets its answer (and the dirty pages before it) wait for a pager that does not read before
+         * it counts its stream stalled (the kernel's XpSendLimits.DEFAULT), its task processes'
+         * drain bound (2 s, the kernel's DrainWatcher.BOUND), and two leases for the kernel to
+         * notice the stall and resume its session on a new connection, which a replicated pager's
+         * failover also fits in: 32 s with the default lease of 5 s. An answer coming in counts it
+         * again from there for that request and those sent after it ({@link AnswerDeadlines}), so
+         * a long write-back that flows is not bounded by it.
          */
         public static long defaultAnswerDeadlineNanos(long leaseNanos) {
             return leaseNanos == 0 ? 0 : ANSWER_DEADLINE_BASE_NANOS + 2 * leaseNanos;
