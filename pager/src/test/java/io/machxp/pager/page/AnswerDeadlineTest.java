@@ -276,6 +276,27 @@ class AnswerDeadlineTest {
     }
 
     @Test
+    void onAClockBelowZeroTheDeadlineStillCountsFromTheRequest() {
+        // System.nanoTime may be negative: a kernel that never answered must not count as having
+        // answered at time 0 (as 'never' was once stored), which put its deadline off until then.
+        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 3).withAnswerDeadline(DEADLINE),
+                -1000 * DEADLINE);
+        long a = y.kernel(1, "A");
+        long b = y.kernel(2, "B");
+        y.write(a, 0);
+        y.take(a);
+        y.read(b, 0);
+        assertDowngrade(y.one(a), 0);
+        for (int q = 1; q <= DEADLINE / STEP; q++) {
+            assertThat(y.ended).as("at %d ms", (q - 1) * STEP / 1_000_000).isEmpty();
+            y.advance(STEP);
+            y.keepalive(a, q);
+            y.keepalive(b, q);
+        }
+        assertThat(y.ended).as("at the deadline").containsOnlyKeys(a);
+    }
+
+    @Test
     void withoutALeaseThereIsNoDeadline() {
         XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(0, 3).withAnswerDeadline(DEADLINE));
         long a = y.kernel(1, "A");

@@ -48,6 +48,8 @@ final class XpKernels {
     /** Kernels the pager declared dead, with the futex offsets they held. */
     final Map<String, List<Long>> declaredDead = new HashMap<>();
     private final io.machxp.pager.ManualClock clock = new io.machxp.pager.ManualClock();
+    /** What the pager's clock reads when {@link #clock} is at 0. */
+    private final long clockStart;
     /** Store effects waiting for {@link #runStore}, once {@link #deferStoreEffects} was called; else run at once. */
     private java.util.ArrayDeque<Runnable> storeEffects;
 
@@ -61,6 +63,12 @@ final class XpKernels {
     }
 
     XpKernels(PageStore store, PagerCore.Options options) {
+        this(store, options, 0);
+    }
+
+    /** With the pager's clock starting at {@code clockStartNanos} (System.nanoTime may be below zero). */
+    XpKernels(PageStore store, PagerCore.Options options, long clockStartNanos) {
+        this.clockStart = clockStartNanos;
         long leaseNanos = options.leaseNanos();
         pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", SIZE), PAGE, store), new PagerEnv() {
             @Override
@@ -78,7 +86,7 @@ final class XpKernels {
 
             @Override
             public long nanoTime() {
-                return clock.now();
+                return clockStart + clock.now();
             }
 
             @Override
