@@ -52,8 +52,8 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         if (answerDeadline != null && answerDeadline.isNegative()) {
             throw new IllegalArgumentException("the answer deadline " + answerDeadline + " must not be negative");
         }
-        String refused = answerDeadline == null ? null
-                : io.machxp.pager.core.PagerCore.Options.answerDeadlineRefusal(answerDeadline.toNanos(), lease.toNanos());
+        String refused = answerDeadline == null ? null : io.machxp.pager.core.PagerCore.Options
+                .answerDeadlineRefusal(answerDeadline.toNanos(), lease.toNanos());
         if (refused != null) {
             throw new IllegalArgumentException(refused);
         }

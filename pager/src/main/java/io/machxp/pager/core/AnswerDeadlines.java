@@ -141,8 +141,8 @@ final class AnswerDeadlines {
         long quiet = (now - progress) / 1_000_000;
         sessions.end(s, Errno.ETIMEDOUT, "pager " + core.name + " ended the session of " + s + ": it has not answered "
                 + owed.what + " for " + waited + " ms, nor anything asked before or with it for " + quiet + " ms (the "
-                + "answer deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its own "
-                + "until its lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then go to other "
+                + "answer deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its "
+                + "own until its lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then go to other "
                 + "kernels with OWNER_DIED and its writes not returned are lost; restart the kernel");
     }
 
