@@ -379,6 +379,13 @@ public final class Pager implements AutoCloseable {
     }
 
     private <T> T onCore(java.util.concurrent.Callable<T> query) {
+        if (loop.inEventLoop()) {
+            try {
+                return query.call();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         CompletableFuture<T> result = new CompletableFuture<>();
         loop.execute(() -> {
             try {
@@ -422,6 +429,9 @@ public final class Pager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (!loop.isShuttingDown()) {
+            onCore(core::retryFailedStoreWrites); // a write that failed is tried once more before the store closes
+        }
         if (storeThread != null) {
             storeThread.shutdown(); // the writes submitted so far are done first
             try {
@@ -431,6 +441,14 @@ public final class Pager implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        if (!loop.isShuttingDown()) {
+            int lost = onCore(core::unwrittenPages);
+            if (lost > 0) {
+                log.error("pager {}: {} pages the page store failed to write are lost with this pager (the kernels "
+                        + "that returned them were never told they were stored); free space on the store's disk "
+                        + "before the next start", config.name(), lost);
             }
         }
         if (loop.inEventLoop() || loop.isShuttingDown()) {

@@ -28,6 +28,8 @@ final class CoreContext implements PageOutput {
     final CoreTimers timers;
     /** The deadlines of the answers the pager waits for; set once the core is built. */
     AnswerDeadlines answers;
+    /** What the store failed to write, tried again, and the answers held until it is written. */
+    final StoreRetries retries = new StoreRetries(this);
 
     CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats, PagerPlants plants) {
         this.name = name;
@@ -63,16 +65,29 @@ final class CoreContext implements PageOutput {
 
     /**
      * Sends {@code m} once {@code io} (a store write) is done, and everything sent to the kernel
-     * after it behind it: the stream's order is kept. A failed write is reported; the message goes.
+     * after it behind it: the stream's order is kept. A failed write is reported and tried again
+     * (see {@link StoreRetries}) while the session lasts: the message waits until it succeeds.
      */
     void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io) {
         KernelSession.Outgoing waiting = new KernelSession.Outgoing(m, false);
         s.outbox.add(waiting);
+        submitBefore(s, waiting, io);
+    }
+
+    private void submitBefore(KernelSession s, KernelSession.Outgoing waiting, Runnable io) {
         env.storeEffect(io, failure -> {
-            if (failure != null) {
-                storeFailed("the futex holders' journal before a grant to " + s, failure);
+            if (failure != null && !s.gone && !s.broken) {
+                storeFailed("the futex holders' journal entry before a grant to " + s + " (the grant and what "
+                        + "follows it to that kernel wait until it is written; it is written again within "
+                        + StoreRetries.LONGEST_WAIT_NANOS / 1_000_000_000L + " s): free space on the store's disk, "
+                        + "or fix its backend", failure);
+                retries.retryLater(() -> submitBefore(s, waiting, io));
+                return;
             }
-            waiting.ready = true;
+            if (failure == null) {
+                retries.otherWritten();
+            }
+            waiting.ready = true; // written, or the session is over (nothing goes to it)
             while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
                 PagerToKernel next = s.outbox.poll().message;
                 if (!s.broken) {
@@ -96,11 +111,17 @@ final class CoreContext implements PageOutput {
     @Override
     public void storeWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
         object.stage(offset, data, version);
+        submitWrite(object, offset, data, version, what);
+    }
+
+    /** Has the store write a staged page; a failure keeps it staged and is tried again ({@link StoreRetries}). */
+    void submitWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
         env.storeEffect(() -> object.persist(offset, data, version), failure -> {
             if (failure == null) {
                 object.persisted(offset, version);
+                retries.pageWritten(object, offset, version);
             } else {
-                storeFailed(what, failure);
+                retries.pageFailed(object, offset, version, what, failure);
             }
         });
     }

@@ -468,6 +468,19 @@ public final class PagerCore {
     }
 
     /**
+     * Submits every store write that failed and is not written yet again, at once (the pager is
+     * closing: its store thread drains them); returns how many. Core thread.
+     */
+    public int retryFailedStoreWrites() {
+        return core.retries.retryNow();
+    }
+
+    /** Pages whose store write failed and is not written yet (kept in memory only). Core thread. */
+    public int unwrittenPages() {
+        return core.retries.unwrittenPages();
+    }
+
+    /**
      * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
      * "quarantinedIds", "futexes", "futexTokenMarks", "deadKernelIdsInWords", "pages"); for tests and
      * tools that check they stay bounded.

@@ -20,8 +20,10 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                   none ({@link PagerFutexes}); nothing is sent back
  *  memory_object_synchronize     -> memory_object_synchronize_completed once the store has done
  *   (id, range)                    every write before it (the kernel's data_returns of the range
- *                                  came first); at once, with an error, for a range that is not
- *                                  whole pages inside an object the kernel initialized
+ *                                  came first), with an error if a page of the range the store
+ *                                  failed to write is not written yet; at once, with an error, for
+ *                                  a range that is not whole pages inside an object the kernel
+ *                                  initialized
  *  memory_object_change_completed -> refused: machxp's pager sends no change_attributes (spec 6.11)
  * </pre>
  * An init of an id already initialized and a terminate of one never initialized are refused.
@@ -94,8 +96,10 @@ final class PagerObjects {
 
     /**
      * memory_object_synchronize: answered with synchronize_completed once the store has done
-     * every write submitted before it (a barrier, as a keepalive's answer is), or at once with
-     * an error for a range that is not whole pages inside an object the kernel initialized.
+     * every write submitted before it (a barrier, as a keepalive's answer is), with an error if
+     * the store failed to write a page of the range and has not written it since (it is tried
+     * again, see {@link StoreRetries}); or at once with an error for a range that is not whole
+     * pages inside an object the kernel initialized.
      */
     void synchronize(KernelSession s, io.machxp.proto.xp.MemoryObjectSynchronize m) {
         MemoryObject o = s.objects.get(m.getObjectId());
@@ -114,6 +118,10 @@ final class PagerObjects {
             core.send(s, completed);
             return;
         }
-        core.env.storeEffect(() -> { }, failure -> core.send(s, completed));
+        core.env.storeEffect(() -> { }, failure -> {
+            String unwritten = core.retries.unwritten(o, offset, length);
+            core.send(s, unwritten == null ? completed : completed.toBuilder().setMemoryObjectSynchronizeCompleted(
+                    completed.getMemoryObjectSynchronizeCompleted().toBuilder().setError(unwritten)).build());
+        });
     }
 }

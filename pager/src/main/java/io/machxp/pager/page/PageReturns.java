@@ -67,8 +67,8 @@ final class PageReturns {
                 return Accepted.STALE;
             }
             out.storeWrite(p.object, p.offset(), PageBytes.array(data), version == 0 ? stored + 1 : version,
-                    "the data " + s + " returned for " + p + " is kept in memory only and will not survive a "
-                    + "pager restart");
+                    "the page store failed to write the data " + s + " returned for " + p + ": until it is "
+                    + "written it is kept in memory only and a pager restart loses it");
         } catch (UncheckedIOException e) {
             out.storeFailed("the version of " + p + " cannot be read; the data " + s + " returned is not taken", e);
         }

@@ -5,10 +5,14 @@ import io.machxp.pager.store.PageStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** A store in memory whose next {@link #failWrites} writes fail with "disk full". */
+/**
+ * A store in memory whose next {@link #failWrites} page writes and next {@link #failHolders}
+ * journal writes fail with "disk full".
+ */
 class FailingStore implements PageStore {
     final MemoryPageStore memory = new MemoryPageStore();
     int failWrites;
+    int failHolders;
 
     FailingStore(int failWrites) {
         this.failWrites = failWrites;
@@ -31,5 +35,19 @@ class FailingStore implements PageStore {
             throw new UncheckedIOException(new IOException("disk full"));
         }
         memory.write(object, offset, page, version);
+    }
+
+    @Override
+    public void holder(String object, long offset, String kernel) {
+        if (failHolders > 0) {
+            failHolders--;
+            throw new UncheckedIOException(new IOException("disk full"));
+        }
+        memory.holder(object, offset, kernel);
+    }
+
+    @Override
+    public java.util.List<Holder> holders() {
+        return memory.holders();
     }
 }

@@ -53,4 +53,62 @@ class StoreEffectsTest {
         assertReadCopy(k.one(b), 0, page(6));
         assertThat(k.take(a)).extracting(PagerToKernel::getRoutineCase).isEmpty();
     }
+
+    /** Longer than the pager waits before it tries a failed write again, at its longest. */
+    private static final long RETRY = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
+    @Test
+    void aKeepaliveIsNotAnsweredWhileAWriteBeforeItFailedAndIsOnceARetryWroteIt() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 2; // the write and its first retry: disk full
+        k.returnDirty(a, 0, page(6), false);
+        k.keepalive(a, 1);
+        k.runStore();
+        k.nothingTo(a); // not on disk: A must keep its copy, so no answer
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(k.stats.storeFailures()).isEqualTo(2);
+        k.nothingTo(a);
+        assertThat(store.version("obj", 0)).isZero();
+
+        k.advance(RETRY); // the disk has room again: the retry writes it
+        k.runStore();
+        assertThat(store.read("obj", 0)).isEqualTo(page(6));
+        assertThat(store.version("obj", 0)).isEqualTo(1);
+        assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(1);
+    }
+
+    @Test
+    void aSynchronizeAfterAFailedWriteIsAnsweredWithAnErrorAndOneAfterTheRetryWithNone() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 1;
+        k.returnDirty(a, 0, page(7), true);
+        k.synchronize(a, 0, XpKernels.PAGE);
+        k.runStore();
+        var failed = k.one(a).getMemoryObjectSynchronizeCompleted();
+        assertThat(failed.getError()).contains("store").contains("disk full");
+
+        k.advance(RETRY);
+        k.runStore();
+        k.synchronize(a, 0, XpKernels.PAGE);
+        k.runStore();
+        assertThat(k.one(a).getMemoryObjectSynchronizeCompleted().getError()).isEmpty();
+        assertThat(store.read("obj", 0)).isEqualTo(page(7));
+    }
+
+    @Test
+    void aGrantWaitsUntilTheHoldersJournalSaysItOnDisk() {
+        store.failHolders = 1;
+        k.lockFutex(a, 0);
+        k.runStore();
+        k.nothingTo(a); // the journal does not say A holds it: a restart would not know
+        assertThat(store.holders()).isEmpty();
+
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(store.holders()).extracting(io.machxp.pager.store.PageStore.Holder::kernel).containsExactly("A");
+        assertThat(k.one(a).hasMemoryObjectFutexGranted()).isTrue();
+    }
 }

@@ -197,6 +197,11 @@ final class XpKernels {
                 io.machxp.proto.xp.KernelKeepalive.newBuilder().setSequence(sequence)));
     }
 
+    void synchronize(long s, long offset, long length) {
+        xp(s, KernelToPager.newBuilder().setMemoryObjectSynchronize(io.machxp.proto.xp.MemoryObjectSynchronize
+                .newBuilder().setObjectId(OBJ).setOffset(offset).setLength(length)));
+    }
+
     void terminate(long s) {
         xp(s, KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder().setObjectId(OBJ)));
     }
