@@ -340,7 +340,8 @@ public final class Pager implements AutoCloseable {
     /**
      * Store thread: runs every effect queued so far as one batch (group commit: one force per
      * file for all of them, see {@link PageStore#beginBatch}), then hands their outcomes to the
-     * core thread in order. A disk slower than the pages coming then makes batches bigger, not
+     * core thread in order; whatever a store call throws is that effect's failure (and every
+     * effect's, if the batch's force throws), never a success. A disk slower than the pages coming then makes batches bigger, not
      * the queue longer, so a keepalive's answer (which waits for the writes before it) is never
      * held for more than about two batches.
      */
@@ -353,28 +354,40 @@ public final class Pager implements AutoCloseable {
             return;
         }
         RuntimeException[] outcomes = new RuntimeException[batch.size()];
-        store.beginBatch();
+        RuntimeException begun = storeCall(store::beginBatch);
+        for (int i = 0; i < batch.size(); i++) {
+            outcomes[i] = begun != null ? begun : storeCall(batch.get(i).io());
+        }
+        RuntimeException ended = storeCall(store::endBatch);
+        if (ended != null) {
+            for (int i = 0; i < outcomes.length; i++) {
+                outcomes[i] = outcomes[i] != null ? outcomes[i] : ended; // not forced to the disk
+            }
+        }
         try {
-            for (int i = 0; i < batch.size(); i++) {
-                try {
-                    batch.get(i).io().run();
-                } catch (java.io.UncheckedIOException e) {
-                    outcomes[i] = e;
-                }
-            }
-        } finally {
-            try {
-                store.endBatch();
-            } catch (java.io.UncheckedIOException e) {
-                for (int i = 0; i < outcomes.length; i++) {
-                    outcomes[i] = outcomes[i] != null ? outcomes[i] : e;
-                }
-            }
             loop.execute(() -> {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).done().accept(outcomes[i]);
                 }
             });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the pager ended: nobody waits for the outcomes
+        }
+    }
+
+    /**
+     * Store thread: runs one store call; returns what it threw, or null. Anything thrown counts as
+     * a failed write (a backend's bug as much as a full disk): the effect is never taken as done,
+     * and the effects after it still run.
+     */
+    private static RuntimeException storeCall(Runnable io) {
+        try {
+            io.run();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        } catch (Error e) {
+            return new IllegalStateException("the page store threw " + e, e);
         }
     }
 

@@ -22,9 +22,9 @@ public interface PagerEnv {
     }
 
     /**
-     * Runs page store I/O ({@code io}, which throws UncheckedIOException when the store fails)
-     * off the core thread, in the order submitted, then {@code done} on the core thread with the
-     * failure or null. Everything submitted before is done first, so an effect with no I/O is a
+     * Runs page store I/O ({@code io}, which throws UncheckedIOException when the store fails,
+     * and may throw any other exception from a backend's bug: a failure too) off the core thread,
+     * in the order submitted, then {@code done} on the core thread with the failure or null. Everything submitted before is done first, so an effect with no I/O is a
      * barrier. By default both run at once on the calling thread (the simulator, tests, a store in
      * memory).
      */
@@ -32,7 +32,7 @@ public interface PagerEnv {
         RuntimeException failure = null;
         try {
             io.run();
-        } catch (java.io.UncheckedIOException e) {
+        } catch (RuntimeException e) {
             failure = e;
         }
         done.accept(failure);

@@ -53,6 +53,9 @@ final class BackendStore implements PageStore {
             backend.write(object, offset, page);
         } catch (IOException e) {
             throw failed("write", object, offset, e);
+        } catch (RuntimeException e) { // a bug of the backend's: still a failed write, said as one
+            throw new IllegalStateException("the backend " + backend.getClass().getSimpleName() + " threw writing page 0x"
+                    + Long.toHexString(offset) + " of '" + object + "': " + e, e);
         }
         versions.put(key(object, offset), version);
     }
