@@ -13,10 +13,14 @@ import java.util.List;
  *  message sent to the kernel (after the welcome)  -> numbered (1, 2, ...) and kept
  *  kernel_keepalive(received = n)                   -> kept messages up to number n dropped
  *  resume(received = n)                             -> the kept messages after n, in order
- *  more than MAX_BYTES kept                         -> the log gives up: the session can no
- *                                                      longer be resumed (a kernel that never
+ *  more than MAX_BYTES kept                         -> the log overflows: it drops what it kept
+ *                                                      and keeps nothing (a kernel that never
  *                                                      says what it received cannot make the
- *                                                      pager keep everything)
+ *                                                      pager keep everything); no resume works
+ *  kernel_keepalive(received >= the overflow point) -> it keeps again, from the next message on:
+ *                                                      a resume from a point after the last
+ *                                                      message it did not keep works, one from
+ *                                                      before is refused
  * </pre>
  */
 final class ReplayLog {
@@ -38,7 +42,10 @@ final class ReplayLog {
     long sent;
     final ArrayDeque<PagerToKernel> kept = new ArrayDeque<>();
     long keptBytes;
+    /** The log overflowed and keeps nothing until a keepalive acknowledges {@link #overflowedAt}. */
     boolean overflowed;
+    /** The number of the message that overflowed the log (while {@link #overflowed}). */
+    long overflowedAt;
 
     ReplayLog(long token) {
         this.token = token;
@@ -54,13 +61,21 @@ final class ReplayLog {
         keptBytes += cost(m);
         if (keptBytes > MAX_BYTES) {
             overflowed = true;
+            overflowedAt = sent;
             kept.clear();
             keptBytes = 0;
         }
     }
 
-    /** The kernel has received the first {@code count} messages: they are not kept any more. */
+    /**
+     * The kernel has received the first {@code count} messages: they are not kept any more; an
+     * overflowed log keeps again once they reach the overflow point (what it did not keep, the
+     * kernel has).
+     */
     void acknowledged(long count) {
+        if (overflowed && count >= overflowedAt && count <= sent) {
+            overflowed = false; // kept is empty: the next message sent is the first kept
+        }
         while (!kept.isEmpty() && firstKept() <= Math.min(count, sent)) {
             keptBytes -= cost(kept.poll());
         }
@@ -82,7 +97,8 @@ final class ReplayLog {
     String cannotResume(long count) {
         if (overflowed) {
             return "the pager stopped keeping what it sent for a resume: more than " + (MAX_BYTES >> 20)
-                    + " MiB went unacknowledged (the kernel's keepalives say what it received)";
+                    + " MiB went unacknowledged (the kernel's keepalives say what it received; the pager keeps "
+                    + "again once one says the kernel received message " + overflowedAt + ")";
         }
         if (Long.compareUnsigned(count, sent) > 0) { // a uint64: 2^63 and up is above, not below
             return "the kernel says it received " + Long.toUnsignedString(count) + " messages, but the pager sent "
@@ -90,7 +106,8 @@ final class ReplayLog {
         }
         if (count < firstKept() - 1) {
             return "the kernel says it received " + count + " messages, but the pager kept only those from "
-                    + firstKept() + " on (the kernel had acknowledged more)";
+                    + firstKept() + " on (the kernel had acknowledged more, or the pager kept none for a while: more"
+                    + " than " + (MAX_BYTES >> 20) + " MiB went unacknowledged)";
         }
         return null;
     }

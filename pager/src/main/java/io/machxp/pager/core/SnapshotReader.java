@@ -160,6 +160,7 @@ final class SnapshotReader {
             s.replay.kept.addAll(r.getKeptList());
             s.replay.keptBytes = r.getKeptList().stream().mapToLong(ReplayLog::cost).sum();
             s.replay.overflowed = r.getOverflowed();
+            s.replay.overflowedAt = r.getOverflowed() && r.getOverflowedAt() == 0 ? r.getSent() : r.getOverflowedAt();
         }
         return s;
     }

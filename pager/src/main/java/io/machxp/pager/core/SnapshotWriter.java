@@ -131,7 +131,7 @@ final class SnapshotWriter {
         if (s.replay != null) {
             ReplayLog r = s.replay;
             b.setReplay(ReplayImage.newBuilder().setToken(r.token).setAttempt(r.attempt).setSent(r.sent)
-                    .addAllKept(r.kept).setOverflowed(r.overflowed));
+                    .addAllKept(r.kept).setOverflowed(r.overflowed).setOverflowedAt(r.overflowedAt));
         }
         return b.build();
     }

@@ -43,4 +43,25 @@ class ReplayLogBoundTest {
         assertThat(log.keptCount()).isZero();
         assertThat(log.cannotResume(3L * fit)).isNull();
     }
+
+    @Test
+    void aLogThatOverflowedKeepsAgainOnceAKeepaliveAcknowledgesThroughTheOverflow() {
+        ReplayLog log = new ReplayLog(1);
+        PagerToKernel answer = PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder()
+                .setSequence(1)).build();
+        while (!log.overflowed) {
+            log.sent(answer);
+        }
+        long overflow = log.sent;
+        log.sent(answer); // lost too: the log does not keep yet
+        log.acknowledged(overflow - 1);
+        log.sent(answer);
+        assertThat(log.cannotResume(log.sent - 1)).as("not acknowledged through the overflow yet").isNotNull();
+
+        log.acknowledged(log.sent - 1); // the kernel has everything up to the overflow point and beyond
+        log.sent(answer);
+        assertThat(log.cannotResume(log.sent - 1)).as("a resume after the overflow").isNull();
+        assertThat(log.after(log.sent - 1)).containsExactly(answer);
+        assertThat(log.cannotResume(overflow - 1)).as("a resume from before it").isNotNull();
+    }
 }
