@@ -66,35 +66,58 @@ final class CoreContext implements PageOutput {
     /**
      * Sends {@code m} once {@code io} (a store write) is done, and everything sent to the kernel
      * after it behind it: the stream's order is kept. A failed write is reported and tried again
-     * (see {@link StoreRetries}) while the session lasts: the message waits until it succeeds.
+     * (see {@link StoreRetries}) while the session lasts and {@code current} holds: the message
+     * waits until it succeeds.
      */
-    void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io) {
+    void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io, java.util.function.BooleanSupplier current) {
         KernelSession.Outgoing waiting = new KernelSession.Outgoing(m, false);
         s.outbox.add(waiting);
-        submitBefore(s, waiting, io);
+        submitBefore(s, waiting, io, current);
     }
 
-    private void submitBefore(KernelSession s, KernelSession.Outgoing waiting, Runnable io) {
+    private void submitBefore(KernelSession s, KernelSession.Outgoing waiting, Runnable io,
+            java.util.function.BooleanSupplier current) {
         env.storeEffect(io, failure -> {
-            if (failure != null && !s.gone && !s.broken) {
+            if (failure == null) {
+                retries.otherWritten();
+                sent(s, waiting);
+            } else if (s.gone || !current.getAsBoolean()) {
+                storeFailed("the futex holders' journal entry before a grant to " + s + ", which no longer stands "
+                        + "(the futex went on): the grant is not sent", failure);
+                dropped(s, waiting);
+            } else {
                 storeFailed("the futex holders' journal entry before a grant to " + s + " (the grant and what "
                         + "follows it to that kernel wait until it is written; it is written again within "
                         + StoreRetries.LONGEST_WAIT_NANOS / 1_000_000_000L + " s): free space on the store's disk, "
                         + "or fix its backend", failure);
-                retries.retryLater(() -> submitBefore(s, waiting, io));
-                return;
-            }
-            if (failure == null) {
-                retries.otherWritten();
-            }
-            waiting.ready = true; // written, or the session is over (nothing goes to it)
-            while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
-                PagerToKernel next = s.outbox.poll().message;
-                if (!s.broken) {
-                    transmit(s, next);
-                }
+                retries.retryLater(() -> {
+                    if (s.gone || !current.getAsBoolean()) { // it went on meanwhile: the entry must not come back
+                        dropped(s, waiting);
+                    } else {
+                        submitBefore(s, waiting, io, current);
+                    }
+                });
             }
         });
+    }
+
+    /** {@code waiting}, whose write failed, no longer stands: it is not sent, what waits behind it is. */
+    private void dropped(KernelSession s, KernelSession.Outgoing waiting) {
+        s.outbox.remove(waiting);
+        sent(s, null);
+    }
+
+    /** {@code waiting} (if any) may go: the ready messages at the outbox's head go out, in order (nothing to a broken stream). */
+    private void sent(KernelSession s, KernelSession.Outgoing waiting) {
+        if (waiting != null) {
+            waiting.ready = true;
+        }
+        while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
+            PagerToKernel next = s.outbox.poll().message;
+            if (!s.broken) {
+                transmit(s, next);
+            }
+        }
     }
 
     /** A message broke the protocol: logged and counted; the caller changes nothing. */

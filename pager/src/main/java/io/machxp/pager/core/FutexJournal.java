@@ -17,7 +17,9 @@ import java.util.Set;
  * <h2>Overview</h2>
  * <pre>
  *  grant of futex F to kernel K   the journal says F: K, durable before the grant is sent (the
- *                                 grant and what follows it to K wait in K's outbox, in order)
+ *                                 grant and what follows it to K wait in K's outbox, in order; a
+ *                                 failed write is written again until it succeeds, see
+ *                                 {@link StoreRetries}, while the grant stands)
  *  F back at the pager            F: gone (clean release), or F: DIED (its holder died and its next
  *                                 owner has not been told yet); written as an effect, not waited for
  *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
@@ -57,10 +59,14 @@ final class FutexJournal {
         }
     }
 
-    /** Sends the grant of {@code key} to {@code s} once the journal says so on disk. */
-    void granted(KernelSession s, FutexKey key, PagerToKernel grant) {
+    /**
+     * Sends the grant of {@code key} to {@code s} once the journal says so on disk; a failed
+     * journal write is written again while {@code current} (the grant still stands; not if the
+     * futex went on meanwhile, whose later entry it must not overwrite).
+     */
+    void granted(KernelSession s, FutexKey key, PagerToKernel grant, java.util.function.BooleanSupplier current) {
         String kernel = s.kernelName != null ? s.kernelName : s.toString();
-        core.sendAfterStore(s, grant, () -> store.holder(key.object(), key.offset(), kernel));
+        core.sendAfterStore(s, grant, () -> store.holder(key.object(), key.offset(), kernel), current);
     }
 
     /** The futex is back at the pager; {@code diedPending}: its next owner must be told of a death. */

@@ -452,7 +452,9 @@ final class PagerFutexes {
         } else if (!f.queue.isEmpty()) {
             leases.notYet(f, f.queue.topPriority());
         }
-        journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build());
+        long grantToken = f.token;
+        journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build(),
+                () -> f.holder == s && f.token == grantToken);
     }
 
     /**

@@ -111,4 +111,17 @@ class StoreEffectsTest {
         assertThat(store.holders()).extracting(io.machxp.pager.store.PageStore.Holder::kernel).containsExactly("A");
         assertThat(k.one(a).hasMemoryObjectFutexGranted()).isTrue();
     }
+
+    @Test
+    void aFailedJournalWriteIsNotWrittenAgainOnceTheFutexWentOn() {
+        store.failHolders = 1;
+        k.lockFutex(a, 0);
+        k.runStore();
+        k.terminate(a); // A lets go of the object before its grant could go: the futex is back at the pager
+        k.runStore();
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(store.holders()).as("the journal does not give the futex to A again").isEmpty();
+        k.nothingTo(a); // nor is the grant sent, which no longer stands
+    }
 }
