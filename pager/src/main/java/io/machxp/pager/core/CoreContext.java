@@ -137,6 +137,31 @@ final class CoreContext implements PageOutput {
         submitWrite(object, offset, data, version, what);
     }
 
+    @Override
+    public void storeUnjudged(KernelSession from, MemoryObject object, long offset, byte[] data, long kernelVersion,
+            String what) {
+        object.stageUnjudged(offset, data, kernelVersion);
+        submitJudged(object, offset, data, kernelVersion, what);
+    }
+
+    /** Has the store judge and write data kept by {@link MemoryObject#stageUnjudged}; a failure is tried again. */
+    void submitJudged(MemoryObject object, long offset, byte[] data, long kernelVersion, String what) {
+        MemoryObject.Judged[] judged = {null};
+        env.storeEffect(() -> judged[0] = object.writeJudged(offset, data, kernelVersion), failure -> {
+            if (failure == null) {
+                object.judged(offset, data);
+                if (!judged[0].written()) {
+                    log.warn("pager {}: the data kept in memory for page 0x{} of '{}' (version {}) is not newer than "
+                            + "the store's (version {}): not taken", name, Long.toHexString(offset), object.name(),
+                            kernelVersion, judged[0].version());
+                }
+                retries.pageWritten(object, offset, judged[0].version());
+            } else {
+                retries.pageFailed(object, offset, kernelVersion, what, failure);
+            }
+        });
+    }
+
     /** Has the store write a staged page; a failure keeps it staged and is tried again ({@link StoreRetries}). */
     void submitWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
         env.storeEffect(() -> object.persist(offset, data, version), failure -> {

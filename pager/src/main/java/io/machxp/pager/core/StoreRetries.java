@@ -143,6 +143,14 @@ final class StoreRetries {
         int n = 0;
         for (Page p : new ArrayList<>(failedPages.keySet())) {
             MemoryObject.PageCopy copy = p.object.staged(p.offset);
+            MemoryObject.PageCopy unjudged = copy == null ? p.object.unjudged(p.offset) : null;
+            if (unjudged != null) {
+                core.submitJudged(p.object, p.offset, unjudged.data(), unjudged.version(), "the page store failed "
+                        + "again to write page 0x" + Long.toHexString(p.offset) + " of '" + p.object.name()
+                        + "' (kept in memory only, its version not known)");
+                n++;
+                continue;
+            }
             if (copy == null) {
                 failedPages.remove(p); // nothing of it is kept unwritten: a later write took it
                 continue;

@@ -26,8 +26,12 @@ public final class MemoryObject {
     private final PageStore store;
     private final Map<Long, Unsaved> unsaved = new HashMap<>();
 
-    /** A staged page; {@code zero}: all its bytes are 0 (it goes to kernels as a zero fill). */
-    private record Unsaved(byte[] data, long version, boolean zero) {}
+    /**
+     * A staged page; {@code zero}: all its bytes are 0 (it goes to kernels as a zero fill);
+     * {@code judged}: false for data given back whose version the store could not tell when it
+     * came ({@link #stageUnjudged}): {@code version} is then the one the kernel gave (0: the next).
+     */
+    private record Unsaved(byte[] data, long version, boolean zero, boolean judged) {}
 
     public MemoryObject(String name, long size, PageStore store) {
         this.name = name;
@@ -62,11 +66,11 @@ public final class MemoryObject {
 
     /**
      * Core thread: the copy of the page kept here until the store has written it (shared, to be
-     * read only), or null (ask {@link #stored}).
+     * read only), or null (ask {@link #stored}, unless {@link #unjudged}).
      */
     public PageCopy staged(long offset) {
         Unsaved kept = unsaved.get(offset);
-        return kept == null ? null : new PageCopy(kept.zero ? null : kept.data, kept.version);
+        return kept == null || !kept.judged ? null : new PageCopy(kept.zero ? null : kept.data, kept.version);
     }
 
     /**
@@ -83,11 +87,64 @@ public final class MemoryObject {
     /**
      * The version of the pager's copy of the page at {@code offset} (0: never written).
      *
-     * @throws UncheckedIOException if the store cannot read it
+     * @throws UncheckedIOException if the store cannot read it, or the page's data waits here
+     *         with its version {@link #unjudged} (not known until the store can be read)
      */
     public long version(long offset) {
         Unsaved kept = unsaved.get(offset);
+        if (kept != null && !kept.judged) {
+            throw new UncheckedIOException(new java.io.IOException("the version of page 0x" + Long.toHexString(offset)
+                    + " of '" + name + "' is not known: the data given back for it waits in memory until the "
+                    + "store can be read"));
+        }
         return kept != null ? kept.version : store.version(name, offset);
+    }
+
+    /**
+     * Core thread: data given back for the page whose version the store could not tell (kept
+     * here by {@link #stageUnjudged}, not served until {@link #judged}): its data and the version
+     * the kernel gave (0: the next one); null if none waits.
+     */
+    public PageCopy unjudged(long offset) {
+        Unsaved kept = unsaved.get(offset);
+        return kept == null || kept.judged ? null : new PageCopy(kept.data, kept.version);
+    }
+
+    /**
+     * Core thread: keeps {@code data}, given back for the page as {@code kernelVersion} (0: the
+     * next one), whose version the store could not tell: it is the page's copy once
+     * {@link #writeJudged} finds it newer than the store's; until then the page is not served
+     * ({@link #version} throws).
+     */
+    public void stageUnjudged(long offset, byte[] data, long kernelVersion) {
+        unsaved.put(offset, new Unsaved(data, kernelVersion, isZero(data), false));
+    }
+
+    /** What {@link #writeJudged} did: wrote {@code version}, or found the store's {@code version} not older. */
+    public record Judged(long version, boolean written) {}
+
+    /**
+     * Store I/O (an effect, off the core thread): writes data given back as {@code kernelVersion}
+     * (0: the next one) if it is newer than the store's copy (xp-spec 7.3); touches nothing of this object.
+     *
+     * @throws UncheckedIOException if the store cannot read the version or write the page
+     */
+    public Judged writeJudged(long offset, byte[] data, long kernelVersion) {
+        long stored = store.version(name, offset);
+        if (kernelVersion != 0 && kernelVersion <= stored) {
+            return new Judged(stored, false);
+        }
+        long version = kernelVersion != 0 ? kernelVersion : stored + 1;
+        store.write(name, offset, data, version);
+        return new Judged(version, true);
+    }
+
+    /** Core thread: the unjudged {@code data} of the page was judged: the store's copy is the pager's now. */
+    public void judged(long offset, byte[] data) {
+        Unsaved kept = unsaved.get(offset);
+        if (kept != null && !kept.judged && kept.data == data) {
+            unsaved.remove(offset);
+        }
     }
 
     /**
@@ -122,7 +179,7 @@ public final class MemoryObject {
      * see {@code PageBytes}).
      */
     public void stage(long offset, byte[] data, long version) {
-        unsaved.put(offset, new Unsaved(data, version, isZero(data)));
+        unsaved.put(offset, new Unsaved(data, version, isZero(data), true));
     }
 
     /**
@@ -137,7 +194,7 @@ public final class MemoryObject {
     /** Core thread: the page was written as {@code version}; kept here only if a newer one is staged. */
     public void persisted(long offset, long version) {
         Unsaved kept = unsaved.get(offset);
-        if (kept != null && kept.version == version) {
+        if (kept != null && kept.judged && kept.version == version) {
             unsaved.remove(offset);
         }
     }

@@ -52,6 +52,14 @@ final class PageAnswers {
         boolean unlock = op.write && p.writer != op.requester;
         boolean data = needsData(p, op);
         MemoryObject.PageCopy staged = data ? p.object.staged(p.offset()) : null;
+        if (data && p.object.unjudged(p.offset()) != null) {
+            try { // data given back waits with its version unknown: not served, neither it nor the store's older page
+                p.object.version(p.offset());
+            } catch (RuntimeException unknown) {
+                op.fetched = new PageOperation.Fetched(null, null, unknown);
+                return false;
+            }
+        }
         if (!unlock && (!data || staged != null)) {
             op.fetched = new PageOperation.Fetched(null, staged, null);
             return false;

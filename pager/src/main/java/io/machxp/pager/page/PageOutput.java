@@ -18,6 +18,15 @@ public interface PageOutput {
     void storeWrite(io.machxp.pager.object.MemoryObject object, long offset, byte[] data, long version, String what);
 
     /**
+     * Keeps {@code data}, which {@code from} gave back for the page as {@code kernelVersion} (0:
+     * the next one), when the page's version cannot be read: the page is not served until the
+     * store, off the core thread, finds it newer than its copy and writes it (or older: it is
+     * dropped); until then it counts as a failed write (written again; keepalives held).
+     */
+    void storeUnjudged(KernelSession from, io.machxp.pager.object.MemoryObject object, long offset, byte[] data,
+            long kernelVersion, String what);
+
+    /**
      * Runs {@code io} (a page's read from the store, or a library backend's unlock: I/O that may
      * block) off the core thread, in order with the other effects of page {@code key}, then hands
      * its result to {@code done} on the core thread, as an event.

@@ -18,6 +18,8 @@ import java.util.Set;
  *    copy newer than the pager's
  *    without its data, bad data)
  *  NONE (data only)                   -> holds nothing
+ *  the page's version unreadable      -> data given back kept in memory, judged when the store
+ *                                        can be read; READ_WRITE stays the kernel's; READ dropped
  * </pre>
  * The pager's coherence is kept whatever a kernel says. Pager core thread only.
  */
@@ -70,8 +72,8 @@ final class PageReclaim {
             try {
                 stored = o.version(p.offset());
             } catch (UncheckedIOException e) {
-                out.storeFailed("the version of " + p + " cannot be read to judge the reclaim of " + s, e);
-                conflict = "the pager cannot read the page's version";
+                unjudged(s, p, r, write, e);
+                return;
             }
         }
         if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
@@ -103,6 +105,34 @@ final class PageReclaim {
             p.makeWriter(s);
         } else {
             p.addReader(s);
+        }
+    }
+
+    /**
+     * The page's version cannot be read (the store fails, or data given back for it waits with its
+     * version unknown): nothing the kernel has is lost for it. Data it gives back is kept in memory
+     * and judged once the store can be read (taken if newer, 7.4); a writable copy stays its own
+     * (no other kernel holds the page; if it is older than the store's, its return is refused as
+     * stale when it comes); a read-only copy, clean, is dropped and read again.
+     */
+    private void unjudged(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, UncheckedIOException e) {
+        if (!r.getData().isEmpty()) {
+            out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(r.getData()), r.getVersion(), "the version of "
+                    + p + " cannot be read (" + e.getMessage() + ") to judge the data " + s + " reclaimed: it is kept "
+                    + "in memory, not served, until the store can be read and writes it if it is newer");
+        } else {
+            out.storeFailed("the version of " + p + " cannot be read to judge the reclaim of " + s, e);
+        }
+        if (write) {
+            p.makeWriter(s);
+        } else if (r.getAccess() == VmProt.VM_PROT_READ) {
+            out.refuse(s, "a reclaim of " + p + ": the pager cannot read the page's version; the kernel is told to "
+                    + "drop its read-only copy");
+            p.drop(s);
+            out.send(s, PageMessages.discard(s.objectIdOf(p.object.name()), p.offset(), pageSize));
+            table.pruneIfIdle(p);
+        } else {
+            table.pruneIfIdle(p);
         }
     }
 }

@@ -15,6 +15,9 @@ import java.io.UncheckedIOException;
  *  dirty from a reader, not a page of data -> REFUSED, nothing changes
  *  dirty, version not newer than the copy  -> STALE: the data is not taken
  *  dirty, newer (or 0: the next version)   -> TAKEN: stored as that version
+ *  dirty, the copy's version unreadable    -> TAKEN: kept in memory unjudged (not served); the
+ *                                             store writes it once it can read the version and
+ *                                             it is newer; a failed write until then
  * </pre>
  * Pager core thread only; no I/O but the store's reads (writes go through {@link PageOutput}).
  */
@@ -70,7 +73,11 @@ final class PageReturns {
                     "the page store failed to write the data " + s + " returned for " + p + ": until it is "
                     + "written it is kept in memory only and a pager restart loses it");
         } catch (UncheckedIOException e) {
-            out.storeFailed("the version of " + p + " cannot be read; the data " + s + " returned is not taken", e);
+            // Kept, never thrown away while the kernel is told it is taken: the store judges its
+            // version when it can be read, and until then the page is not served.
+            out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(data), version, "the version of " + p
+                    + " cannot be read (" + e.getMessage() + "): the data " + s + " returned is kept in memory, "
+                    + "not served, until the store can be read and writes it");
         }
         return Accepted.TAKEN;
     }

@@ -7,12 +7,14 @@ import java.io.UncheckedIOException;
 
 /**
  * A store in memory whose next {@link #failWrites} page writes and next {@link #failHolders}
- * journal writes fail with "disk full".
+ * journal writes fail with "disk full", and whose next {@link #failVersions} reads of a page's
+ * version fail with an I/O error.
  */
 class FailingStore implements PageStore {
     final MemoryPageStore memory = new MemoryPageStore();
     int failWrites;
     int failHolders;
+    int failVersions;
 
     FailingStore(int failWrites) {
         this.failWrites = failWrites;
@@ -25,6 +27,10 @@ class FailingStore implements PageStore {
 
     @Override
     public long version(String object, long offset) {
+        if (failVersions > 0) {
+            failVersions--;
+            throw new UncheckedIOException(new IOException("I/O error reading the version"));
+        }
         return memory.version(object, offset);
     }
 

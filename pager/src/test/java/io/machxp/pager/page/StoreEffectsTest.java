@@ -124,4 +124,47 @@ class StoreEffectsTest {
         assertThat(store.holders()).as("the journal does not give the futex to A again").isEmpty();
         k.nothingTo(a); // nor is the grant sent, which no longer stands
     }
+
+    /**
+     * A dirty return whose version the pager cannot read (the store's read fails) is kept in
+     * memory and its version judged again when the store is written: until it is on disk A's
+     * keepalive is not answered (A keeps its copy). Before, the data was thrown away and the
+     * keepalive answered: B then read the old page.
+     */
+    @Test
+    void aReturnWhoseVersionCannotBeReadIsKeptAndWrittenOnceItCanBe() {
+        k.write(a, 0);
+        k.take(a);
+        store.failVersions = 2; // the core's read and the first write's
+        k.returnDirty(a, 0, page(6), false);
+        k.keepalive(a, 1);
+        k.runStore();
+        k.nothingTo(a);
+        assertThat(store.version("obj", 0)).isZero();
+
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(store.read("obj", 0)).isEqualTo(page(6));
+        assertThat(store.version("obj", 0)).isEqualTo(1);
+        assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(1);
+        k.read(b, 0);
+        k.runStore();
+        assertReadCopy(k.one(b), 0, page(6));
+    }
+
+    /** While its version is not known the page is not served: B gets data_error, never the old page. */
+    @Test
+    void aPageWhoseReturnedVersionIsNotKnownYetIsNotServedOld() {
+        k.write(a, 0);
+        k.take(a);
+        store.failVersions = 1;
+        k.returnDirty(a, 0, page(6), false);
+        k.read(b, 0);
+        assertThat(k.one(b).hasMemoryObjectDataError()).isTrue();
+        k.runStore(); // the write judges its version (0: the next one) and writes it
+        assertThat(store.version("obj", 0)).isEqualTo(1);
+        k.read(b, 0);
+        k.runStore();
+        assertReadCopy(k.one(b), 0, page(6));
+    }
 }
