@@ -72,11 +72,11 @@ final class CoreContext implements PageOutput {
     void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io, java.util.function.BooleanSupplier current) {
         KernelSession.Outgoing waiting = new KernelSession.Outgoing(m, false);
         s.outbox.add(waiting);
-        submitBefore(s, waiting, io, current);
+        submitBefore(s, waiting, io, current, false);
     }
 
     private void submitBefore(KernelSession s, KernelSession.Outgoing waiting, Runnable io,
-            java.util.function.BooleanSupplier current) {
+            java.util.function.BooleanSupplier current, boolean again) {
         env.storeEffect(io, failure -> {
             if (failure == null) {
                 retries.otherWritten();
@@ -86,15 +86,20 @@ final class CoreContext implements PageOutput {
                         + "(the futex went on): the grant is not sent", failure);
                 dropped(s, waiting);
             } else {
-                storeFailed("the futex holders' journal entry before a grant to " + s + " (the grant and what "
+                String what = "the futex holders' journal entry before a grant to " + s + " (the grant and what "
                         + "follows it to that kernel wait until it is written; it is written again within "
                         + StoreRetries.LONGEST_WAIT_NANOS / 1_000_000_000L + " s): free space on the store's disk, "
-                        + "or fix its backend", failure);
+                        + "or fix its backend";
+                if (again) {
+                    storeFailedAgain(what, failure);
+                } else {
+                    storeFailed(what, failure);
+                }
                 retries.retryLater(() -> {
                     if (s.gone || !current.getAsBoolean()) { // it went on meanwhile: the entry must not come back
                         dropped(s, waiting);
                     } else {
-                        submitBefore(s, waiting, io, current);
+                        submitBefore(s, waiting, io, current, true);
                     }
                 });
             }
@@ -132,20 +137,21 @@ final class CoreContext implements PageOutput {
      * effect the env runs off the core thread, its outcome fed back here.
      */
     @Override
-    public void storeWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
+    public void storeWrite(KernelSession from, MemoryObject object, long offset, byte[] data, long version, String what) {
         object.stage(offset, data, version);
-        submitWrite(object, offset, data, version, what);
+        submitWrite(object, offset, data, version, from, what);
     }
 
     @Override
     public void storeUnjudged(KernelSession from, MemoryObject object, long offset, byte[] data, long kernelVersion,
             String what) {
         object.stageUnjudged(offset, data, kernelVersion);
-        submitJudged(object, offset, data, kernelVersion, what);
+        submitJudged(object, offset, data, kernelVersion, from, what);
     }
 
     /** Has the store judge and write data kept by {@link MemoryObject#stageUnjudged}; a failure is tried again. */
-    void submitJudged(MemoryObject object, long offset, byte[] data, long kernelVersion, String what) {
+    void submitJudged(MemoryObject object, long offset, byte[] data, long kernelVersion, KernelSession from,
+            String what) {
         MemoryObject.Judged[] judged = {null};
         env.storeEffect(() -> judged[0] = object.writeJudged(offset, data, kernelVersion), failure -> {
             if (failure == null) {
@@ -157,19 +163,22 @@ final class CoreContext implements PageOutput {
                 }
                 retries.pageWritten(object, offset, judged[0].version());
             } else {
-                retries.pageFailed(object, offset, kernelVersion, what, failure);
+                retries.pageFailed(object, offset, kernelVersion, from, what, failure);
             }
         });
     }
 
-    /** Has the store write a staged page; a failure keeps it staged and is tried again ({@link StoreRetries}). */
-    void submitWrite(MemoryObject object, long offset, byte[] data, long version, String what) {
+    /**
+     * Has the store write a staged page ({@code from}: the session whose return it is, or null);
+     * a failure keeps it staged and is tried again ({@link StoreRetries}).
+     */
+    void submitWrite(MemoryObject object, long offset, byte[] data, long version, KernelSession from, String what) {
         env.storeEffect(() -> object.persist(offset, data, version), failure -> {
             if (failure == null) {
                 object.persisted(offset, version);
                 retries.pageWritten(object, offset, version);
             } else {
-                retries.pageFailed(object, offset, version, what, failure);
+                retries.pageFailed(object, offset, version, from, what, failure);
             }
         });
     }
@@ -199,5 +208,11 @@ final class CoreContext implements PageOutput {
     public void storeFailed(String what, RuntimeException e) {
         stats.storeFailures.increment();
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
+    }
+
+    /** The page store failed again as before: counted and logged in a line (the first failure had the stack trace). */
+    void storeFailedAgain(String what, RuntimeException e) {
+        stats.storeFailures.increment();
+        log.error("pager {}: PAGE STORE FAILURE (again): {}: {}", name, what, e.getMessage());
     }
 }

@@ -475,6 +475,11 @@ public final class PagerCore {
         return core.retries.retryNow();
     }
 
+    /** Keepalive answers held until a failed store write is done; for tests. Core thread. */
+    public int heldKeepaliveAnswers() {
+        return core.retries.heldAnswers();
+    }
+
     /** Pages whose store write failed and is not written yet (kept in memory only). Core thread. */
     public int unwrittenPages() {
         return core.retries.unwrittenPages();

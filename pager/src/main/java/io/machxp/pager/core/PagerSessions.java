@@ -30,7 +30,7 @@ import java.util.Set;
  * <pre>
  *  any message from K         K's lease runs a full lease from now; kernel_keepalive is answered
  *                             with pager_keepalive once the writes before it are on disk (a
- *                             failed one written again first, {@link StoreRetries})
+ *                             failed one of its returns written again first, {@link StoreRetries})
  *  K's stream ends            holding nothing: forgotten at once (a clean shutdown terminated its
  *                             objects first); else BROKEN: K leaves every queue, but its futexes
  *                             and pages stay its own until its lease ends, since K may still be
@@ -285,14 +285,14 @@ final class PagerSessions {
 
     /**
      * kernel_keepalive: answered with pager_keepalive of the same sequence, once every store write
-     * submitted before it is done and none that failed is left (a failed one is written again
-     * first, see {@link StoreRetries}): the answer tells the kernel that what it gave back before
-     * is on disk, so it may drop the copies it kept for a reclaim.
+     * submitted before it is done and no return of this kernel whose write failed is left (a
+     * failed one is written again first, see {@link StoreRetries}): the answer tells the kernel
+     * that what it gave back before is on disk, so it may drop the copies it kept for a reclaim.
      */
     void keepalive(KernelSession s, KernelKeepalive k) {
         PagerToKernel answer = PagerToKernel.newBuilder().setPagerKeepalive(
                 PagerKeepalive.newBuilder().setSequence(k.getSequence())).build();
-        core.env.storeEffect(() -> { }, failure -> core.retries.whenWritten(() -> {
+        core.env.storeEffect(() -> { }, failure -> core.retries.whenWritten(s, () -> {
             if (sessions.get(s.id) == s) {
                 core.send(s, answer);
             }

@@ -2,9 +2,12 @@ package io.machxp.pager.core;
 
 import io.machxp.pager.object.MemoryObject;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the store failed to write, tried again until it is written, and the answers that say
@@ -13,10 +16,14 @@ import java.util.Map;
  * <h2>Overview</h2>
  * <pre>
  *  a page write fails (disk full)     the page stays in memory (served from there); it is written
- *                                     again after a wait (0.1 s, doubling, at most 10 s), on the
- *                                     store thread, until a write of it succeeds; each failure is
- *                                     logged at ERROR and counted (machxp.store.failures)
- *  a keepalive's barrier is done      answered only once no failed page write is left: the kernel
+ *                                     again after a wait (0.1 s, doubling, at most 10 s; short again
+ *                                     only once a failed write succeeds), on the store thread, until
+ *                                     a write of it succeeds; each failure is logged at ERROR (a
+ *                                     page's first with its stack trace) and counted
+ *                                     (machxp.store.failures)
+ *  a keepalive's barrier is done      answered only once no failed write of a return of that
+ *                                     kernel is left (a newer write of the page that succeeds
+ *                                     supersedes it); only its newest answer is held: the kernel
  *                                     drops the copies it kept for a reclaim when it is answered
  *  a synchronize's barrier is done    a page of its range not written: synchronize_completed with
  *                                     an error saying so (the kernel's msync fails)
@@ -25,21 +32,26 @@ import java.util.Map;
  *  the pager closes                   every failed write is tried once more; what still fails is
  *                                     logged as lost
  * </pre>
- * A store that keeps failing therefore stalls the keepalives of every kernel: the kernels' leases
- * run out and they stop (4.3), which is what they must do when the pager cannot keep what they
- * gave back; the log says why, every retry. Core thread only.
+ * Other kernels' keepalives are answered: one that read the page from the pager's memory is
+ * covered by the returner, which keeps its copy until its own keepalive is answered. A store that
+ * keeps failing does not stop the returner: its keepalive unanswered for L/6, it resumes its
+ * session (xp-spec 4.7), which extends its lease, and does so about every L/20 while the store
+ * fails (a WARN each time), keeping its copy; the log says why, every retry. Core thread only.
  */
 final class StoreRetries {
     static final long FIRST_WAIT_NANOS = 100_000_000L;
     static final long LONGEST_WAIT_NANOS = 10_000_000_000L;
 
     private final CoreContext core;
-    /** Pages whose write failed and no later write of them succeeded: the newest version that failed. */
-    private final Map<Page, Long> failedPages = new LinkedHashMap<>();
+    /** Pages whose write failed and no later write of them succeeded. */
+    private final Map<Page, Failed> failedPages = new LinkedHashMap<>();
     /** Journal writes (or other store I/O) to submit again, each with what to do on its outcome. */
     private final List<Runnable> failedOthers = new ArrayList<>();
-    /** Answers that say "stored", held until {@link #failedPages} is empty, in order. */
-    private final List<Runnable> held = new ArrayList<>();
+    /**
+     * Each session's newest keepalive answer, held while a return of that session is not written:
+     * the kernel takes an answer as covering every older sequence, so one a session is enough.
+     */
+    private final Map<KernelSession, Runnable> held = new LinkedHashMap<>();
     private long wait = FIRST_WAIT_NANOS;
     /** The message of the last failed page write, for the error of a synchronize. */
     private String lastFailure;
@@ -47,40 +59,89 @@ final class StoreRetries {
 
     private record Page(MemoryObject object, long offset) {}
 
+    /** A page whose write failed: the newest version that failed, and whose returns it carries. */
+    private static final class Failed {
+        long version;
+        /** The sessions whose data_return (or reclaimed data) of the page is not written yet. */
+        final Set<KernelSession> returners = new HashSet<>();
+    }
+
     StoreRetries(CoreContext core) {
         this.core = core;
     }
 
-    /** The write of {@code version} of a page failed: it is kept in memory and written again later. */
-    void pageFailed(MemoryObject object, long offset, long version, String what, RuntimeException e) {
-        failedPages.merge(new Page(object, offset), version, Math::max);
+    /**
+     * The write of {@code version} of a page failed ({@code from}: the session whose return it
+     * writes, or null for a retry): it is kept in memory and written again later. The first
+     * failure of a page is logged with its stack trace, later ones in a line.
+     */
+    void pageFailed(MemoryObject object, long offset, long version, KernelSession from, String what,
+            RuntimeException e) {
+        Page p = new Page(object, offset);
+        Failed f = failedPages.get(p);
+        boolean first = f == null;
+        if (first) {
+            f = new Failed();
+            f.version = version;
+            failedPages.put(p, f);
+        }
+        f.version = Math.max(f.version, version);
+        if (from != null) {
+            f.returners.add(from);
+        }
         lastFailure = e.getMessage();
-        core.storeFailed(what + "; it is written again within " + LONGEST_WAIT_NANOS / 1_000_000_000L
-                + " s, and no kernel's keepalive is answered until it is: free space on the store's disk, or"
-                + " fix its backend", e);
+        String told = what + "; it is written again within " + LONGEST_WAIT_NANOS / 1_000_000_000L + " s, and the "
+                + "keepalives of the kernels that gave it back are not answered until it is: free space on the "
+                + "store's disk, or fix its backend";
+        if (first) {
+            core.storeFailed(told, e);
+        } else {
+            core.storeFailedAgain(told, e);
+        }
         scheduleRetry();
     }
 
-    /** A write of {@code version} of the page succeeded: a failed older one is written too. */
+    /**
+     * A write of {@code version} of the page succeeded: a failed older one is written too, and the
+     * keepalives it held go (a newer write of the page supersedes the returns it carried). Only
+     * that sets the next wait short again.
+     */
     void pageWritten(MemoryObject object, long offset, long version) {
         Page p = new Page(object, offset);
-        Long failed = failedPages.get(p);
-        if (failed != null && failed <= version) {
+        Failed failed = failedPages.get(p);
+        if (failed != null && failed.version <= version) {
             failedPages.remove(p);
+            wait = FIRST_WAIT_NANOS;
             CoreContext.log.info("pager {}: page 0x{} of '{}' is written after a failed write{}", core.name,
                     Long.toHexString(offset), object.name(), failedPages.isEmpty() ? "; no write is waiting any more"
                             : "; " + failedPages.size() + " pages still wait");
+            releaseHeld();
         }
         wait = FIRST_WAIT_NANOS;
-        releaseIfWritten();
     }
 
-    private void releaseIfWritten() {
-        if (failedPages.isEmpty() && !held.isEmpty()) {
-            List<Runnable> now = new ArrayList<>(held);
-            held.clear();
-            now.forEach(Runnable::run);
+    /** Runs the held answers of the sessions that no longer have a return not written; drops those of ended sessions. */
+    private void releaseHeld() {
+        List<Runnable> now = new ArrayList<>();
+        for (Iterator<Map.Entry<KernelSession, Runnable>> i = held.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<KernelSession, Runnable> e = i.next();
+            if (e.getKey().gone) {
+                i.remove();
+            } else if (!hasUnwrittenReturn(e.getKey())) {
+                i.remove();
+                now.add(e.getValue());
+            }
         }
+        now.forEach(Runnable::run);
+    }
+
+    private boolean hasUnwrittenReturn(KernelSession s) {
+        for (Failed f : failedPages.values()) {
+            if (f.returners.contains(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -92,20 +153,26 @@ final class StoreRetries {
         scheduleRetry();
     }
 
-    /** Store I/O other than a page write succeeded: the store works, the next wait is short again. */
+    /** Store I/O other than a page write that had failed is written now: the next wait is short again. */
     void otherWritten() {
         wait = FIRST_WAIT_NANOS;
     }
 
-    /** Runs {@code answer} once no failed page write is left (at once if none is). */
-    void whenWritten(Runnable answer) {
-        if (failedPages.isEmpty()) {
-            answer.run();
+    /**
+     * Runs {@code answer}, the keepalive answer of {@code s}, once no return of {@code s} is left
+     * unwritten (at once if none is); it replaces an older answer of {@code s} held so far. Only
+     * the kernel whose return is not on disk relies on the answer: another that read the page from
+     * the pager's memory is covered by that kernel keeping its copy until its own answer.
+     */
+    void whenWritten(KernelSession s, Runnable answer) {
+        held.keySet().removeIf(k -> k.gone);
+        if (hasUnwrittenReturn(s)) {
+            held.put(s, answer);
         } else {
-            held.add(answer);
+            held.remove(s); // cannot hold one here: an older answer would have gone when its return was written
+            answer.run();
         }
     }
-
     /** The first page of {@code object} in [offset, offset + length) whose write failed, as a sentence, or null. */
     String unwritten(MemoryObject object, long offset, long length) {
         for (Page p : failedPages.keySet()) {
@@ -116,6 +183,11 @@ final class StoreRetries {
             }
         }
         return null;
+    }
+
+    /** Keepalive answers held, for tests. */
+    int heldAnswers() {
+        return held.size();
     }
 
     /** Pages whose write failed and is not done yet. */
@@ -145,7 +217,7 @@ final class StoreRetries {
             MemoryObject.PageCopy copy = p.object.staged(p.offset);
             MemoryObject.PageCopy unjudged = copy == null ? p.object.unjudged(p.offset) : null;
             if (unjudged != null) {
-                core.submitJudged(p.object, p.offset, unjudged.data(), unjudged.version(), "the page store failed "
+                core.submitJudged(p.object, p.offset, unjudged.data(), unjudged.version(), null, "the page store failed "
                         + "again to write page 0x" + Long.toHexString(p.offset) + " of '" + p.object.name()
                         + "' (kept in memory only, its version not known)");
                 n++;
@@ -156,14 +228,14 @@ final class StoreRetries {
                 continue;
             }
             byte[] data = copy.data() != null ? copy.data() : new byte[core.pageSize];
-            core.submitWrite(p.object, p.offset, data, copy.version(), "the page store failed again to write page 0x"
+            core.submitWrite(p.object, p.offset, data, copy.version(), null, "the page store failed again to write page 0x"
                     + Long.toHexString(p.offset) + " of '" + p.object.name() + "' (kept in memory only)");
             n++;
         }
         List<Runnable> others = new ArrayList<>(failedOthers);
         failedOthers.clear();
         others.forEach(Runnable::run);
-        releaseIfWritten();
+        releaseHeld();
         return n + others.size();
     }
 }

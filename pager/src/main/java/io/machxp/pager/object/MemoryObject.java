@@ -13,7 +13,7 @@ import java.util.Map;
  * <p>A page given to the pager stays here in memory until the store has written it (off the
  * core thread, see {@link io.machxp.pager.core.PagerEnv#storeEffect}), so reads see it at once;
  * one whose write failed stays until a write of the page succeeds (the core writes it again,
- * see {@code StoreRetries}), and until then no keepalive is answered.
+ * see {@code StoreRetries}), and until then the keepalives of the kernel that gave it back are not answered.
  *
  * <p>Page arrays are never changed once here: {@link #stage} keeps the array it is given (its
  * caller made it and lets go of it), and {@link #page} and {@link #staged} hand out the array

@@ -12,10 +12,12 @@ public interface PageOutput {
     void refuse(KernelSession from, String what);
 
     /**
-     * Makes {@code data} the pager's copy of the page as {@code version} at once (reads see it),
-     * and has the store write it off the core thread; a failure is reported by storeFailed.
+     * Makes {@code data}, which {@code from} gave back, the pager's copy of the page as
+     * {@code version} at once (reads see it), and has the store write it off the core thread; a
+     * failure is written again, and holds the keepalives of {@code from} until it is.
      */
-    void storeWrite(io.machxp.pager.object.MemoryObject object, long offset, byte[] data, long version, String what);
+    void storeWrite(KernelSession from, io.machxp.pager.object.MemoryObject object, long offset, byte[] data,
+            long version, String what);
 
     /**
      * Keeps {@code data}, which {@code from} gave back for the page as {@code kernelVersion} (0:

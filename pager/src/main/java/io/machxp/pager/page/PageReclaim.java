@@ -77,7 +77,7 @@ final class PageReclaim {
             }
         }
         if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
-            out.storeWrite(o, p.offset(), PageBytes.array(r.getData()), r.getVersion(), // its return was lost in the crash
+            out.storeWrite(s, o, p.offset(), PageBytes.array(r.getData()), r.getVersion(), // its return was lost in the crash
                     "the data " + s + " reclaimed for " + p + " is kept in memory only");
         } else if (conflict == null && held && r.getVersion() < stored) {
             conflict = "its copy (version " + r.getVersion() + ") is older than the pager's (version " + stored + ")";

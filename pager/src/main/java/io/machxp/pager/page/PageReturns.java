@@ -69,7 +69,7 @@ final class PageReturns {
                         + "pager's copy (version " + stored + "); the data is not taken");
                 return Accepted.STALE;
             }
-            out.storeWrite(p.object, p.offset(), PageBytes.array(data), version == 0 ? stored + 1 : version,
+            out.storeWrite(s, p.object, p.offset(), PageBytes.array(data), version == 0 ? stored + 1 : version,
                     "the page store failed to write the data " + s + " returned for " + p + ": until it is "
                     + "written it is kept in memory only and a pager restart loses it");
         } catch (UncheckedIOException e) {

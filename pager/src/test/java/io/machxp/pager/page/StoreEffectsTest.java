@@ -167,4 +167,86 @@ class StoreEffectsTest {
         k.runStore();
         assertReadCopy(k.one(b), 0, page(6));
     }
+
+    /**
+     * Only the newest keepalive answer of a session is held (the kernel takes an answer as
+     * covering every older sequence): before, each keepalive of every kernel was kept, without
+     * bound, while a page kept failing.
+     */
+    @Test
+    void aSessionHasAtMostOneKeepaliveAnswerHeldAndTheNewestGoesOnceThePageIsWritten() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = Integer.MAX_VALUE;
+        k.returnDirty(a, 0, page(6), false);
+        k.runStore();
+        for (int i = 1; i <= 10_000; i++) {
+            k.keepalive(a, i);
+            k.runStore();
+        }
+        assertThat(k.pager.heldKeepaliveAnswers()).isEqualTo(1);
+        k.nothingTo(a);
+
+        store.failWrites = 0;
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(10_000);
+        assertThat(k.pager.heldKeepaliveAnswers()).isZero();
+    }
+
+    /** A held answer of a session that ended is dropped with it. */
+    @Test
+    void aHeldKeepaliveAnswerGoesWithItsSession() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = Integer.MAX_VALUE;
+        k.returnDirty(a, 0, page(6), false);
+        k.keepalive(a, 1);
+        k.runStore();
+        assertThat(k.pager.heldKeepaliveAnswers()).isEqualTo(1);
+        k.pager.sessionClosed(a);
+        k.keepalive(b, 1);
+        k.runStore();
+        assertThat(k.pager.heldKeepaliveAnswers()).isZero();
+    }
+
+    /**
+     * Only the kernel whose return is not written waits for its keepalive's answer: another
+     * kernel, even one reading that page from the pager's memory, is answered (the returner keeps
+     * its copy until its own keepalive is answered). Before, every kernel's keepalive was held.
+     */
+    @Test
+    void onlyTheKernelWhoseReturnIsNotWrittenHasItsKeepaliveHeld() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = Integer.MAX_VALUE;
+        k.returnDirty(a, 0, page(6), false);
+        k.read(b, 0);
+        k.keepalive(a, 1);
+        k.keepalive(b, 1);
+        k.runStore();
+        java.util.List<PagerToKernel> toB = k.take(b);
+        assertReadCopy(toB.get(0), 0, page(6));
+        assertThat(toB.get(1).getPagerKeepalive().getSequence()).isEqualTo(1);
+        k.nothingTo(a);
+    }
+
+    /** A newer write of the page that succeeds (another kernel's return) releases the keepalive held for it. */
+    @Test
+    void aNewerWriteOfThePageReleasesTheHeldKeepalive() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 1;
+        k.returnDirty(a, 0, page(6), false);
+        k.keepalive(a, 1);
+        k.runStore();
+        k.nothingTo(a);
+        k.write(b, 0);
+        k.runStore();
+        assertWriteCopy(k.one(b), 0, page(6));
+        k.returnDirty(b, 0, page(7), true);
+        k.runStore();
+        assertThat(store.read("obj", 0)).isEqualTo(page(7));
+        assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(1);
+    }
 }
