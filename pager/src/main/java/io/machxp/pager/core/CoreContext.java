@@ -79,7 +79,9 @@ final class CoreContext implements PageOutput {
             java.util.function.BooleanSupplier current, boolean again) {
         env.storeEffect(io, failure -> {
             if (failure == null) {
-                retries.otherWritten();
+                if (again) {
+                    retries.otherWritten(); // a failed entry is written: the store works again
+                }
                 sent(s, waiting);
             } else if (s.gone || !current.getAsBoolean()) {
                 storeFailed("the futex holders' journal entry before a grant to " + s + ", which no longer stands "

@@ -117,7 +117,6 @@ final class StoreRetries {
                             : "; " + failedPages.size() + " pages still wait");
             releaseHeld();
         }
-        wait = FIRST_WAIT_NANOS;
     }
 
     /** Runs the held answers of the sessions that no longer have a return not written; drops those of ended sessions. */

@@ -15,6 +15,8 @@ class FailingStore implements PageStore {
     int failWrites;
     int failHolders;
     int failVersions;
+    /** A page offset every write of which fails ("bad sector"); -1: none. */
+    long failingPage = -1;
 
     FailingStore(int failWrites) {
         this.failWrites = failWrites;
@@ -36,6 +38,9 @@ class FailingStore implements PageStore {
 
     @Override
     public void write(String object, long offset, byte[] page, long version) {
+        if (offset == failingPage) {
+            throw new UncheckedIOException(new IOException("bad sector"));
+        }
         if (failWrites > 0) {
             failWrites--;
             throw new UncheckedIOException(new IOException("disk full"));

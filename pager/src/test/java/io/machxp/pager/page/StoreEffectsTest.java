@@ -249,4 +249,29 @@ class StoreEffectsTest {
         assertThat(store.read("obj", 0)).isEqualTo(page(7));
         assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(1);
     }
+
+    /**
+     * The waits between retries of a page that keeps failing grow as they should while other
+     * writes succeed: only a failed write that succeeds makes them short again. Before, any
+     * write that succeeded did, and a busy pager tried the bad page (logging an ERROR) after
+     * every other write.
+     */
+    @Test
+    void otherWritesThatSucceedDoNotShortenTheWaitsOfAPageThatKeepsFailing() {
+        k.write(a, 0);
+        k.take(a);
+        k.write(a, XpKernels.PAGE);
+        k.take(a);
+        store.failingPage = 0;
+        k.returnDirty(a, 0, page(6), true);
+        k.runStore();
+        for (int second = 1; second <= 60; second++) {
+            k.returnDirty(a, XpKernels.PAGE, page(second), true); // written at once
+            k.advance(java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+            k.runStore();
+        }
+        assertThat(store.read("obj", XpKernels.PAGE)).isEqualTo(page(60));
+        // 0.1 s doubling to 10 s: 11 retries in 60 s, and the first failure
+        assertThat(k.stats.storeFailures()).isBetween(10L, 14L);
+    }
 }
