@@ -36,7 +36,12 @@ import java.util.Set;
  * covered by the returner, which keeps its copy until its own keepalive is answered. A store that
  * keeps failing does not stop the returner: its keepalive unanswered for L/6, it resumes its
  * session (xp-spec 4.7), which extends its lease, and does so about every L/20 while the store
- * fails (a WARN each time), keeping its copy; the log says why, every retry. Core thread only.
+ * fails (a WARN each time), keeping its copy; the log says why, every retry.
+ *
+ * <p>What is here is not in the replicated pager's snapshot (a replica would forget a failed write
+ * and the answers it holds); that cannot happen today: a replica's store is a
+ * {@code MemoryPageStore}, which never fails, and {@code SnapshotWriter} refuses to snapshot
+ * while a page waits in memory unwritten. Core thread only.
  */
 final class StoreRetries {
     static final long FIRST_WAIT_NANOS = 100_000_000L;
