@@ -378,7 +378,8 @@ public final class Pager implements AutoCloseable {
     /**
      * Store thread: runs one store call; returns what it threw, or null. Anything thrown counts as
      * a failed write (a backend's bug as much as a full disk): the effect is never taken as done,
-     * and the effects after it still run.
+     * and the effects after it still run; but a VirtualMachineError (out of memory) goes on up, as
+     * it would from any thread, rather than be retried for ever.
      */
     private static RuntimeException storeCall(Runnable io) {
         try {
@@ -386,6 +387,8 @@ public final class Pager implements AutoCloseable {
             return null;
         } catch (RuntimeException e) {
             return e;
+        } catch (VirtualMachineError e) {
+            throw e; // out of memory, a stack overflow: not a failed write to try again
         } catch (Error e) {
             return new IllegalStateException("the page store threw " + e, e);
         }

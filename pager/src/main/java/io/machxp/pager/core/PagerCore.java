@@ -469,10 +469,11 @@ public final class PagerCore {
 
     /**
      * Submits every store write that failed and is not written yet again, at once (the pager is
-     * closing: its store thread drains them); returns how many. Core thread.
+     * closing: its store thread drains them); returns how many. From then on the retry timers do
+     * nothing. Core thread.
      */
     public int retryFailedStoreWrites() {
-        return core.retries.retryNow();
+        return core.retries.lastTry();
     }
 
     /** Keepalive answers held until a failed store write is done; for tests. Core thread. */

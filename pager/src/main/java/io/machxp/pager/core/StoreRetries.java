@@ -61,6 +61,8 @@ final class StoreRetries {
     /** The message of the last failed page write, for the error of a synchronize. */
     private String lastFailure;
     private boolean retryScheduled;
+    /** The pager is closing and tried every failed write a last time: retry timers do nothing. */
+    private boolean closed;
 
     private record Page(MemoryObject object, long offset) {}
 
@@ -200,7 +202,7 @@ final class StoreRetries {
     }
 
     private void scheduleRetry() {
-        if (retryScheduled) {
+        if (retryScheduled || closed) {
             return;
         }
         retryScheduled = true;
@@ -213,9 +215,23 @@ final class StoreRetries {
         wait = Math.min(wait * 2, LONGEST_WAIT_NANOS);
     }
 
+    /**
+     * The pager closes: submits every failed write a last time (its store thread drains them);
+     * from then on a retry timer does nothing (the store thread is shut down; a write would fall
+     * back to the core thread while the store closes). Returns how many were submitted.
+     */
+    int lastTry() {
+        int n = retryNow();
+        closed = true;
+        return n;
+    }
+
     /** Submits every failed write again, each with the page's newest copy; returns how many. */
     int retryNow() {
         retryScheduled = false;
+        if (closed) {
+            return 0;
+        }
         int n = 0;
         for (Page p : new ArrayList<>(failedPages.keySet())) {
             MemoryObject.PageCopy copy = p.object.staged(p.offset);

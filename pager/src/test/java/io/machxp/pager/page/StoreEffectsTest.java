@@ -274,4 +274,24 @@ class StoreEffectsTest {
         // 0.1 s doubling to 10 s: 11 retries in 60 s, and the first failure
         assertThat(k.stats.storeFailures()).isBetween(10L, 14L);
     }
+
+    /**
+     * Once the closing pager has tried its failed writes a last time, a retry timer that fires
+     * does nothing: the store thread is shut down by then, and the write would run on the core
+     * thread while the store closes.
+     */
+    @Test
+    void aRetryTimerAfterTheLastTryOfAClosingPagerDoesNothing() {
+        k.write(a, 0);
+        k.take(a);
+        store.failingPage = 0;
+        k.returnDirty(a, 0, page(6), false);
+        k.runStore();
+        assertThat(k.pager.retryFailedStoreWrites()).isEqualTo(1);
+        k.runStore();
+        assertThat(k.stats.storeFailures()).isEqualTo(2);
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(k.stats.storeFailures()).isEqualTo(2);
+    }
 }
