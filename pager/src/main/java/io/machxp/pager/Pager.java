@@ -377,9 +377,12 @@ public final class Pager implements AutoCloseable {
 
     /**
      * Store thread: runs one store call; returns what it threw, or null. Anything thrown counts as
-     * a failed write (a backend's bug as much as a full disk): the effect is never taken as done,
-     * and the effects after it still run; but a VirtualMachineError (out of memory) goes on up, as
-     * it would from any thread, rather than be retried for ever.
+     * a failed write (a backend's bug as much as a full disk), a VirtualMachineError (out of
+     * memory, a stack overflow) too: the effect is never taken as done, and the effects after it
+     * still run. Letting a VirtualMachineError go up would lose the batch already taken off the
+     * queue: no outcome for any of its effects (a page never written again, a grant waiting in an
+     * outbox for good) and a later batch's keepalive answered as if its writes were done; retried
+     * with the backoff, it is logged at each failure and visible.
      */
     private static RuntimeException storeCall(Runnable io) {
         try {
@@ -387,8 +390,6 @@ public final class Pager implements AutoCloseable {
             return null;
         } catch (RuntimeException e) {
             return e;
-        } catch (VirtualMachineError e) {
-            throw e; // out of memory, a stack overflow: not a failed write to try again
         } catch (Error e) {
             return new IllegalStateException("the page store threw " + e, e);
         }

@@ -34,6 +34,8 @@ class StoreThrowsTest {
         final MemoryPageStore memory = new MemoryPageStore();
         final AtomicInteger throwsLeft = new AtomicInteger(1);
         final AtomicInteger endBatchThrowsLeft = new AtomicInteger(0);
+        /** The next write throws this instead of an IllegalStateException, if set. */
+        volatile Error error;
 
         @Override
         public byte[] read(String object, long offset) {
@@ -48,6 +50,9 @@ class StoreThrowsTest {
         @Override
         public void write(String object, long offset, byte[] page, long version) {
             if (throwsLeft.getAndDecrement() > 0) {
+                if (error != null) {
+                    throw error;
+                }
                 throw new IllegalStateException("the backend's write has a bug");
             }
             memory.write(object, offset, page, version);
@@ -121,6 +126,38 @@ class StoreThrowsTest {
             } while (!m.hasMemoryObjectFutexGranted());
             assertThat(store.endBatchThrowsLeft.get()).as("the batch threw").isNegative();
             assertThat(store.holders()).extracting(PageStore.Holder::kernel).containsExactly("a");
+        }
+    }
+
+    /**
+     * A write that throws a VirtualMachineError (a stack overflow) fails like any other: before,
+     * it went up from the store thread with its batch already taken off the queue, so nothing
+     * came of the write (never retried) and the next keepalive, in a later batch, was answered
+     * though the page was never written.
+     */
+    @Test
+    void aWriteThatThrowsAVirtualMachineErrorIsWrittenAgainBeforeTheNextKeepaliveIsAnswered() throws Exception {
+        byte[] data = new byte[PAGE];
+        Arrays.fill(data, (byte) 5);
+        ThrowingStore store = new ThrowingStore();
+        store.error = new StackOverflowError("the backend recursed");
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("big", 4L * PAGE)).withFreshStart(true)
+                .withLease(Duration.ZERO), store, GrantPolicy.IMMEDIATE);
+                RawKernel a = new RawKernel(pager.target(), "a", true)) {
+            a.out.onNext(request(VmProt.VM_PROT_READ_WRITE));
+            supplied(a);
+            a.out.onNext(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                    .setObjectId(1).setOffset(0).setData(ByteString.copyFrom(data)).setDirty(true)).build());
+            a.out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1))
+                    .build());
+            a.out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(2))
+                    .build());
+            PagerToKernel m;
+            do {
+                m = a.next();
+            } while (!m.hasPagerKeepalive() || m.getPagerKeepalive().getSequence() < 2);
+            assertThat(store.read("big", 0)).as("in the store when keepalive 2 is answered").isEqualTo(data);
+            assertThat(store.throwsLeft.get()).as("the write threw, then was written again").isNegative();
         }
     }
 
