@@ -145,10 +145,14 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
-    public void storeUnjudged(KernelSession from, MemoryObject object, long offset, byte[] data, long kernelVersion,
+    public boolean storeUnjudged(KernelSession from, MemoryObject object, long offset, byte[] data, long kernelVersion,
             String what) {
-        object.stageUnjudged(offset, data, kernelVersion);
-        submitJudged(object, offset, data, kernelVersion, from, what);
+        long version = object.stageUnjudged(offset, data, kernelVersion);
+        if (version < 0) {
+            return false; // not newer than the data kept unjudged: that stays
+        }
+        submitJudged(object, offset, data, version, from, what);
+        return true;
     }
 
     /** Has the store judge and write data kept by {@link MemoryObject#stageUnjudged}; a failure is tried again. */

@@ -116,7 +116,9 @@ final class StoreRetries {
     void pageWritten(MemoryObject object, long offset, long version) {
         Page p = new Page(object, offset);
         Failed failed = failedPages.get(p);
-        if (failed != null && failed.version <= version) {
+        if (failed != null && failed.version > version) {
+            scheduleRetry(); // an older version was written: the failed one still waits, and is tried again
+        } else if (failed != null) {
             failedPages.remove(p);
             wait = FIRST_WAIT_NANOS;
             CoreContext.log.info("pager {}: page 0x{} of '{}' is written after a failed write{}", core.name,
@@ -226,6 +228,30 @@ final class StoreRetries {
         return n;
     }
 
+    /**
+     * Reads the store's version of a failed page no copy of which is kept in memory: if it is the
+     * failed version or newer, the page counts as written ({@link #pageWritten}); else the entry
+     * stays, logged, and is checked again at the next retry.
+     */
+    private void submitVersionCheck(Page p) {
+        long[] stored = {0};
+        core.env.storeEffect(() -> stored[0] = p.object.storedVersion(p.offset), failure -> {
+            Failed f = failedPages.get(p);
+            if (f == null) {
+                return;
+            }
+            if (failure == null && stored[0] >= f.version) {
+                pageWritten(p.object, p.offset, stored[0]);
+                return;
+            }
+            CoreContext.log.error("pager {}: page 0x{} of '{}': version {} was never written and no copy of it is "
+                    + "kept in memory; the keepalives of the kernels that gave it back stay unanswered (they keep "
+                    + "their copies){}", core.name, Long.toHexString(p.offset), p.object.name(), f.version,
+                    failure == null ? " (the store holds version " + stored[0] + ")" : ": " + failure.getMessage());
+            scheduleRetry();
+        });
+    }
+
     /** Submits every failed write again, each with the page's newest copy; returns how many. */
     int retryNow() {
         retryScheduled = false;
@@ -244,7 +270,11 @@ final class StoreRetries {
                 continue;
             }
             if (copy == null) {
-                failedPages.remove(p); // nothing of it is kept unwritten: a later write took it
+                // No copy kept, yet no write of the failed version (or a newer one) was seen: the
+                // entry goes, and its returners' keepalives with it, only once the store says it
+                // holds that version; until then it stays (the returners keep their copies).
+                submitVersionCheck(p);
+                n++;
                 continue;
             }
             byte[] data = copy.data() != null ? copy.data() : new byte[core.pageSize];

@@ -114,10 +114,33 @@ public final class MemoryObject {
      * Core thread: keeps {@code data}, given back for the page as {@code kernelVersion} (0: the
      * next one), whose version the store could not tell: it is the page's copy once
      * {@link #writeJudged} finds it newer than the store's; until then the page is not served
-     * ({@link #version} throws).
+     * ({@link #version} throws). Data kept unjudged already is compared with it as the store's
+     * copy would be (xp-spec 7.3/7.4): data not newer than it is not taken (-1 is returned); 0
+     * after a kept version k is kept as k + 1; a nonzero version replaces a kept 0.
+     *
+     * @return the version to judge the data as (0: the next one), or -1 if it is not taken
      */
-    public void stageUnjudged(long offset, byte[] data, long kernelVersion) {
-        unsaved.put(offset, new Unsaved(data, kernelVersion, isZero(data), false));
+    public long stageUnjudged(long offset, byte[] data, long kernelVersion) {
+        Unsaved kept = unsaved.get(offset);
+        long version = kernelVersion;
+        if (kept != null && !kept.judged && kept.version != 0) {
+            if (kernelVersion != 0 && kernelVersion <= kept.version) {
+                return -1;
+            }
+            version = kernelVersion != 0 ? kernelVersion : kept.version + 1;
+        }
+        unsaved.put(offset, new Unsaved(data, version, isZero(data), false));
+        return version;
+    }
+
+    /**
+     * Store I/O (an effect, off the core thread): the version of the store's copy of the page;
+     * touches nothing of this object.
+     *
+     * @throws UncheckedIOException if the store cannot read it
+     */
+    public long storedVersion(long offset) {
+        return store.version(name, offset);
     }
 
     /** What {@link #writeJudged} did: wrote {@code version}, or found the store's {@code version} not older. */

@@ -23,9 +23,11 @@ public interface PageOutput {
      * Keeps {@code data}, which {@code from} gave back for the page as {@code kernelVersion} (0:
      * the next one), when the page's version cannot be read: the page is not served until the
      * store, off the core thread, finds it newer than its copy and writes it (or older: it is
-     * dropped); until then it counts as a failed write (written again; keepalives held).
+     * dropped); until then it counts as a failed write (written again; keepalives held). Data
+     * kept unjudged already for the page stands for the pager's copy: data not newer than it is
+     * not taken (false is returned, nothing changes).
      */
-    void storeUnjudged(KernelSession from, io.machxp.pager.object.MemoryObject object, long offset, byte[] data,
+    boolean storeUnjudged(KernelSession from, io.machxp.pager.object.MemoryObject object, long offset, byte[] data,
             long kernelVersion, String what);
 
     /**

@@ -2,6 +2,7 @@ package io.machxp.pager.page;
 
 import io.machxp.pager.core.KernelSession;
 import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.object.MemoryObject;
 import io.machxp.proto.xp.ReclaimedPage;
 import io.machxp.proto.xp.VmProt;
 import java.io.UncheckedIOException;
@@ -19,7 +20,9 @@ import java.util.Set;
  *    without its data, bad data)
  *  NONE (data only)                   -> holds nothing
  *  the page's version unreadable      -> data given back kept in memory, judged when the store
- *                                        can be read; READ_WRITE stays the kernel's; READ dropped
+ *                                        can be read; READ_WRITE stays the kernel's; READ dropped;
+ *                                        data kept so already is the copy to compare with: data
+ *                                        not newer is not taken, an older READ_WRITE refused
  * </pre>
  * The pager's coherence is kept whatever a kernel says. Pager core thread only.
  */
@@ -113,13 +116,31 @@ final class PageReclaim {
      * version unknown): nothing the kernel has is lost for it. Data it gives back is kept in memory
      * and judged once the store can be read (taken if newer, 7.4); a writable copy stays its own
      * (no other kernel holds the page; if it is older than the store's, its return is refused as
-     * stale when it comes); a read-only copy, clean, is dropped and read again.
+     * stale when it comes); a read-only copy, clean, is dropped and read again. Data kept unjudged
+     * already for the page (given back by another kernel) stands for the pager's copy: data not
+     * newer than it is not taken, and a writable copy older than it is refused as an older copy
+     * is (the kernel is told to drop it).
      */
     private void unjudged(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, UncheckedIOException e) {
+        MemoryObject.PageCopy kept = p.object.unjudged(p.offset());
+        long keptVersion = kept == null ? 0 : kept.version();
+        if (write && keptVersion != 0 && r.getVersion() < keptVersion) {
+            out.refuse(s, "a reclaim of " + p + ": its copy (version " + r.getVersion() + ") is older than the data "
+                    + "kept in memory for it (version " + keptVersion + "), whose version the store cannot read yet; "
+                    + "the kernel is told to drop it");
+            p.drop(s);
+            out.send(s, PageMessages.discard(s.objectIdOf(p.object.name()), p.offset(), pageSize));
+            table.pruneIfIdle(p);
+            return;
+        }
         if (!r.getData().isEmpty()) {
-            out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(r.getData()), r.getVersion(), "the version of "
-                    + p + " cannot be read (" + e.getMessage() + ") to judge the data " + s + " reclaimed: it is kept "
-                    + "in memory, not served, until the store can be read and writes it if it is newer");
+            if (!out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(r.getData()), r.getVersion(),
+                    "the version of " + p + " cannot be read (" + e.getMessage() + ") to judge the data " + s
+                    + " reclaimed: it is kept in memory, not served, until the store can be read and writes it if "
+                    + "it is newer")) {
+                out.refuse(s, "a reclaim of " + p + " with data of version " + r.getVersion() + ", which is not newer "
+                        + "than the data kept in memory for it (version " + keptVersion + "); the data is not taken");
+            }
         } else {
             out.storeFailed("the version of " + p + " cannot be read to judge the reclaim of " + s, e);
         }

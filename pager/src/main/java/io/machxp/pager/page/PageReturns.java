@@ -2,6 +2,7 @@ package io.machxp.pager.page;
 
 import com.google.protobuf.ByteString;
 import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
 import io.machxp.proto.xp.PageData;
 import java.io.UncheckedIOException;
 
@@ -17,7 +18,8 @@ import java.io.UncheckedIOException;
  *  dirty, newer (or 0: the next version)   -> TAKEN: stored as that version
  *  dirty, the copy's version unreadable    -> TAKEN: kept in memory unjudged (not served); the
  *                                             store writes it once it can read the version and
- *                                             it is newer; a failed write until then
+ *                                             it is newer; a failed write until then. STALE if
+ *                                             not newer than data kept unjudged already
  * </pre>
  * Pager core thread only; no I/O but the store's reads (writes go through {@link PageOutput}).
  */
@@ -75,9 +77,15 @@ final class PageReturns {
         } catch (UncheckedIOException e) {
             // Kept, never thrown away while the kernel is told it is taken: the store judges its
             // version when it can be read, and until then the page is not served.
-            out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(data), version, "the version of " + p
+            MemoryObject.PageCopy kept = p.object.unjudged(p.offset());
+            if (!out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(data), version, "the version of " + p
                     + " cannot be read (" + e.getMessage() + "): the data " + s + " returned is kept in memory, "
-                    + "not served, until the store can be read and writes it");
+                    + "not served, until the store can be read and writes it")) {
+                out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
+                        + "data kept in memory for it (version " + (kept == null ? "?" : kept.version()) + "), whose "
+                        + "version the store cannot read yet; the data is not taken");
+                return Accepted.STALE;
+            }
         }
         return Accepted.TAKEN;
     }

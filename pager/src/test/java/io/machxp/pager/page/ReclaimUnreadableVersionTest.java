@@ -23,13 +23,19 @@ import org.junit.jupiter.api.Test;
  */
 class ReclaimUnreadableVersionTest {
     private static final long LEASE = 1_000_000_000L;
+    /** Past the first retry's wait (0.1 s), well within the lease. */
+    private static final long RETRY = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(150);
     private final FailingStore store = new FailingStore(0);
     private final XpKernels x = new XpKernels(store, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
 
     private void reclaim(long session, ReclaimedPage page) {
+        reclaim(session, "A", page);
+    }
+
+    private void reclaim(long session, String kernel, ReclaimedPage page) {
         x.pager.sessionOpened(session);
-        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
-                .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(1).addObjects(ReclaimedObject
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(kernel)
+                .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId((int) session).addObjects(ReclaimedObject
                         .newBuilder().setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)
                         .addPages(page)))));
     }
@@ -56,6 +62,50 @@ class ReclaimUnreadableVersionTest {
         x.runStore();
         assertThat(store.read("obj", 0)).isEqualTo(page(1));
         assertThat(store.version("obj", 0)).isEqualTo(3);
+    }
+
+    /**
+     * Two kernels give back data for the page while its version cannot be read: the newer (B's
+     * version 7) is kept, the older (A's version 6) refused as stale, and once the store can be
+     * read version 7 is written and both keepalives answered. Before, A's version 6 replaced B's
+     * version 7 in memory and was written: the failed entry (version 7) was never cleared nor
+     * tried again, and the store held the older data.
+     */
+    @Test
+    void olderDataGivenBackAfterNewerUnjudgedDataDoesNotReplaceIt() {
+        x.deferStoreEffects();
+        store.failVersions = 1_000_000;
+        reclaim(2, "B", ReclaimedPage.newBuilder().setOffset(0).setAccess(VmProt.VM_PROT_NONE).setVersion(7)
+                .setData(ByteString.copyFrom(page(7))).build());
+        reclaim(1, "A", ReclaimedPage.newBuilder().setOffset(0).setAccess(VmProt.VM_PROT_NONE).setVersion(6)
+                .setData(ByteString.copyFrom(page(6))).build());
+        x.keepalive(2, 1);
+        x.keepalive(1, 1);
+        x.runStore();
+        store.failVersions = 0;
+        x.advance(RETRY);
+        x.runStore();
+        assertThat(store.version("obj", 0)).isEqualTo(7);
+        assertThat(store.read("obj", 0)[0]).as("B's data, not A's").isEqualTo((byte) 7);
+        assertThat(x.pager.unwrittenPages()).isZero();
+        assertThat(x.take(2)).anyMatch(m -> m.hasPagerKeepalive() && m.getPagerKeepalive().getSequence() == 1);
+        assertThat(x.take(1)).anyMatch(m -> m.hasPagerKeepalive() && m.getPagerKeepalive().getSequence() == 1);
+    }
+
+    /**
+     * A writable copy reclaimed older than data kept unjudged for the page is refused as the
+     * normal path refuses an older copy (the kernel is told to drop it): before, its kernel held
+     * it writable, and its return would replace the newer data kept.
+     */
+    @Test
+    void aWritableCopyOlderThanUnjudgedDataKeptIsRefused() {
+        store.failVersions = 1_000_000;
+        reclaim(2, "B", ReclaimedPage.newBuilder().setOffset(0).setAccess(VmProt.VM_PROT_NONE).setVersion(7)
+                .setData(ByteString.copyFrom(page(7))).build());
+        reclaim(1, "A", ReclaimedPage.newBuilder().setOffset(0).setAccess(VmProt.VM_PROT_READ_WRITE).setVersion(6)
+                .build());
+        assertThat(x.take(1)).anyMatch(m -> m.hasMemoryObjectLockRequest());
+        assertThat(x.pager.pageWriter("obj", 0)).isNull();
     }
 
     @Test
