@@ -162,6 +162,9 @@ final class CoreContext implements PageOutput {
         env.storeEffect(() -> judged[0] = object.writeJudged(offset, data, kernelVersion), failure -> {
             if (failure == null) {
                 object.judged(offset, data);
+                if (object.unjudged(offset) == null) {
+                    notJudgedLogged.remove(object.name() + "@" + offset);
+                }
                 if (!judged[0].written()) {
                     log.warn("pager {}: the data kept in memory for page 0x{} of '{}' (version {}) is not newer than "
                             + "the store's (version {}): not taken", name, Long.toHexString(offset), object.name(),
@@ -210,8 +213,21 @@ final class CoreContext implements PageOutput {
         answers.answered(from, askedNanos);
     }
 
+    /**
+     * Pages read while data given back for them waited unjudged, logged once each until judged:
+     * not a store failure (the judging write, if it fails, is one).
+     */
+    private final java.util.Set<String> notJudgedLogged = new java.util.HashSet<>();
+
     @Override
     public void storeFailed(String what, RuntimeException e) {
+        if (e instanceof MemoryObject.NotJudged n) {
+            if (notJudgedLogged.add(n.page())) {
+                log.warn("pager {}: {}: {} (logged once for the page until its data is judged)", name, what,
+                        e.getMessage());
+            }
+            return;
+        }
         stats.storeFailures.increment();
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
     }

@@ -93,9 +93,7 @@ public final class MemoryObject {
     public long version(long offset) {
         Unsaved kept = unsaved.get(offset);
         if (kept != null && !kept.judged) {
-            throw new UncheckedIOException(new java.io.IOException("the version of page 0x" + Long.toHexString(offset)
-                    + " of '" + name + "' is not known: the data given back for it waits in memory until the "
-                    + "store can be read"));
+            throw new NotJudged(name, offset);
         }
         return kept != null ? kept.version : store.version(name, offset);
     }
@@ -160,6 +158,26 @@ public final class MemoryObject {
         long version = kernelVersion != 0 ? kernelVersion : stored + 1;
         store.write(name, offset, data, version);
         return new Judged(version, true);
+    }
+
+    /**
+     * What {@link #version} throws for a page whose data given back waits here unjudged: not a
+     * failure of the store (the pager logs it once per page and does not count it as one).
+     */
+    public static final class NotJudged extends UncheckedIOException {
+        private static final long serialVersionUID = 1L;
+        private final String page;
+
+        NotJudged(String object, long offset) {
+            super(new java.io.IOException("the version of page 0x" + Long.toHexString(offset) + " of '" + object
+                    + "' is not known: the data given back for it waits in memory until the store can be read"));
+            this.page = object + "@" + offset;
+        }
+
+        /** The page, as "object@offset". */
+        public String page() {
+            return page;
+        }
     }
 
     /** Core thread: the unjudged {@code data} of the page was judged: the store's copy is the pager's now. */

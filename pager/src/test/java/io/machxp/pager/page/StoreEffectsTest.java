@@ -169,6 +169,23 @@ class StoreEffectsTest {
     }
 
     /**
+     * A page-in of a page whose returned data waits unjudged gets data_error, but that is no store
+     * failure: logged once for the page, not counted. Before, each page-in was a PAGE STORE FAILURE
+     * at ERROR and counted in machxp_store_failures_total.
+     */
+    @Test
+    void pageInsOfAPageWaitingUnjudgedAreNotCountedAsStoreFailures() {
+        k.write(a, 0);
+        k.take(a);
+        store.failVersions = 1;
+        k.returnDirty(a, 0, page(6), false);
+        k.read(b, 0);
+        k.read(b, 0);
+        assertThat(k.take(b)).hasSize(2).allMatch(io.machxp.proto.xp.PagerToKernel::hasMemoryObjectDataError);
+        assertThat(k.stats.storeFailures()).isZero();
+    }
+
+    /**
      * Only the newest keepalive answer of a session is held (the kernel takes an answer as
      * covering every older sequence): before, each keepalive of every kernel was kept, without
      * bound, while a page kept failing.
