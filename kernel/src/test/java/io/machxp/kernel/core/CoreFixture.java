@@ -54,12 +54,18 @@ final class CoreFixture {
 
     /** With a session lease from the welcome (0: none); its first keepalive is answered at once. */
     CoreFixture(CoreOptions options, long leaseMillis) {
+        this(options, leaseMillis, 0);
+    }
+
+    /** With a lease and a session token (0: the session cannot be resumed). */
+    CoreFixture(CoreOptions options, long leaseMillis, long sessionToken) {
         core = new KernelCore("A", env, stats, options);
         core.start();
         assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);
         core.onXp(PagerToKernel.newBuilder().setPagerWelcome(
-                PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE).setLeaseMillis(leaseMillis)).build());
+                PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE).setLeaseMillis(leaseMillis)
+                        .setSessionToken(sessionToken)).build());
         answerKeepalives();
         Answer<MachTask> t = new Answer<>();
         core.taskCreate("test", t);

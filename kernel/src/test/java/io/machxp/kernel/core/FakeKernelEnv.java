@@ -60,15 +60,34 @@ final class FakeKernelEnv implements KernelEnv {
     /** New streams the core opened after one broke. */
     int reconnects;
 
+    /** Whether the pager is replicated: a broken stream is resumed (xp-spec 13), and a lease grace may follow. */
+    boolean replicated;
+
+    /** Messages sent other than kernel_hello: what a pager that lost none of them says it received. */
+    long numbered;
+
     @Override
     public void send(KernelToPager message) {
         sent.add(message);
+        if (!message.hasKernelHello()) {
+            numbered++;
+        }
+    }
+
+    @Override
+    public boolean replicated(int pager) {
+        return replicated;
+    }
+
+    @Override
+    public boolean resume() {
+        return replicated;
     }
 
     /** With several pagers, what goes to each is kept together (a test with one pager sees only pager 0). */
     @Override
     public void send(int pager, KernelToPager message) {
-        sent.add(message);
+        send(message);
     }
 
     @Override
