@@ -221,6 +221,13 @@ final class FutexGrants {
             if (settleEndedOwner(e, s)) {
                 continue;
             }
+            if (e.heir != null) {
+                // A dead owner's futex whose woken heir has not run yet: as held by the heir,
+                // given back at its unlock.
+                remoteWaits(e, priority, requeued, waitedNanos);
+                inheritance.refresh(e);
+                return;
+            }
             if (isLive(s) && unownedHere(s)) {
                 if (holds.keeps(e, priority)) {
                     remoteWaits(e, priority, requeued, waitedNanos); // a local thread that takes it meanwhile is boosted

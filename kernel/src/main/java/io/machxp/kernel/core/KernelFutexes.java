@@ -43,6 +43,8 @@ import java.util.List;
  * <pre>
  *  vm_lock_futex    FREE             -> TID                      (fast path, or here after a race)
  *                   OWNER_DIED       -> TID|OWNER_DIED, EOWNERDEAD
+ *                   OWNER_DIED|WAITERS, its woken heir not run yet -> above the heir's priority:
+ *                                       TID|OWNER_DIED|WAITERS, EOWNERDEAD; else enqueue (busy)
  *                   NOT_RECOVERABLE  -> ENOTRECOVERABLE
  *                   held by another  -> enqueue, set WAITERS, boost the owner (EDEADLK if the
  *                                       owners' chain leads back to the caller)
@@ -203,7 +205,24 @@ final class KernelFutexes {
                 w.fail(alreadyOwned(tid, e));
                 return;
             }
-            if (o == 0) { // OWNER_DIED: free, its last owner died holding it
+            if (o == 0 && e.heir != null && !(pi && w.thread.effectivePriority > e.heir.thread.effectivePriority)) {
+                // A dead owner's futex whose woken heir has not run yet, at the heir's priority or
+                // above: wait behind it (a trylock is busy), as on Linux.
+                if (w.trylock) {
+                    w.finish(null);
+                } else {
+                    enqueue(w, e);
+                    inheritance.refresh(e);
+                }
+                return;
+            }
+            if (o == 0) { // OWNER_DIED: free, its last owner died holding it (or a heir not yet run)
+                if (e.heir != null) {
+                    // A higher thread takes it before the woken heir runs; the heir waits on.
+                    env.trace("owner-died-taken-before-heir", tid, futexName(e));
+                    scheduler.cancel(e.heir.thread);
+                    e.heir = null;
+                }
                 boolean died = isOwnerDied(s);
                 e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
                 acquired(w, e, AcquirePath.FAST_PATH, died);
@@ -351,6 +370,9 @@ final class KernelFutexes {
             e.waiters.remove(w); // WAITERS stays in the word, as Linux leaves it after a timeout
         }
         w.fail(error);
+        if (e != null && e.heir == w) {
+            heirLeft(e);
+        }
         if (e != null) {
             inheritance.refresh(e); // deboosts the owner here, or lowers the priority asked of the pager
         }
@@ -436,8 +458,8 @@ final class KernelFutexes {
      * priority or higher runs there). Until then an unlock may still hand it the futex.
      */
     private void timedOut(FutexWaiter w, KernelError error) {
-        if (w.done()) {
-            return;
+        if (w.done() || (w.entry != null && w.entry.heir == w)) {
+            return; // answered, or woken to take a dead owner's futex: it takes it first
         }
         w.timerFired = true;
         scheduler.compute(w.thread, 0, () -> {
@@ -474,12 +496,66 @@ final class KernelFutexes {
         return !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending;
     }
 
-    /** Gives a futex this kernel holds to its top local waiter; false if nobody waits. */
+    /**
+     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. After an
+     * owner's death a waiting lock gets it only when it runs ({@link #wakeHeir}).
+     */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
+        if (top != null && ownerDied && !top.trylock && !top.expiredLock() && !scheduler.wouldRunNow(top.thread)) {
+            wakeHeir(e, top, path, waited);
+            return true;
+        }
         FutexWaiter w = e.waiters.poll(pi, core.plants.arrivalOrderAmongEquals(true));
         if (w == null) {
             return false;
         }
+        giveTo(e, w, path, ownerDied, waited);
+        return true;
+    }
+
+    /**
+     * An owner died with {@code w} the top waiter, which cannot run now (a thread of its priority
+     * or higher has every CPU): as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS with
+     * no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays queued
+     * and gets it once it has its CPU ({@link #heirRuns}); a lock or trylock of a higher priority
+     * meanwhile takes it instead ({@link #lock}), and {@code w} then waits for that owner. A waiter
+     * that can run at once gets the futex at once, as before (Linux's window is microseconds).
+     */
+    private void wakeHeir(FutexEntry e, FutexWaiter w, AcquirePath path, boolean waited) {
+        e.heir = w;
+        e.heirPath = path;
+        e.heirWaited = waited;
+        e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
+        env.trace("owner-died-wake", w.thread.tid, futexName(e));
+        if (w.timerFired) {
+            w.timerFired = false; // woken for the futex, it takes it before it looks at the time
+        }
+        scheduler.compute(w.thread, 0, () -> heirRuns(e, w));
+    }
+
+    /** The woken heir has its CPU: it takes the futex, unless another did meanwhile. */
+    private void heirRuns(FutexEntry e, FutexWaiter w) {
+        if (e.heir != w) {
+            return;
+        }
+        e.heir = null;
+        long s = e.state();
+        if (w.done() || isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
+            return;
+        }
+        e.waiters.remove(w);
+        giveTo(e, w, e.heirPath, true, e.heirWaited);
+        inheritance.refresh(e);
+    }
+
+    /** The heir left its wait before it ran (it ended): the next waiter is woken, or the futex is free. */
+    private void heirLeft(FutexEntry e) {
+        e.heir = null;
+        passOn(e, true);
+    }
+
+    private void giveTo(FutexEntry e, FutexWaiter w, AcquirePath path, boolean ownerDied, boolean waited) {
         assert !w.done() : "a waiter that was answered is still queued";
         // Linux sets WAITERS on every handoff to a thread that waited for an owner, the last too.
         e.setState(FutexWord.held(w.thread.tid, (waited && !w.trylock) || mustEnterKernel(e), ownerDied));
@@ -487,7 +563,6 @@ final class KernelFutexes {
             env.trace("owner-died-handoff", w.thread.tid, futexName(e));
         }
         acquired(w, e, path, ownerDied);
-        return true;
     }
 
     void failWaiters(FutexEntry e, KernelError error) {

@@ -23,7 +23,10 @@ import java.util.List;
  * <h2>Overview</h2>
  * <pre>
  *  owner ends       TID              -> as unlock, with OWNER_DIED passed to the next owner, or
- *                                       OWNER_DIED left in the word (robust futexes)
+ *                                       OWNER_DIED left in the word (robust futexes); a next
+ *                                       owner that cannot run yet is woken and takes it when it
+ *                                       runs: OWNER_DIED|WAITERS meanwhile, taken first by a
+ *                                       higher lock or trylock (KernelFutexes.wakeHeir)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  * </pre>
  * The next owner gets EOWNERDEAD; if it unlocks without vm_futex_consistent, the futex becomes

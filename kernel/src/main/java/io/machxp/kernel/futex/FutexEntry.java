@@ -123,6 +123,14 @@ public final class FutexEntry {
     public long forwardSession;
     /** Direct handoff: held from a forwarded copy under this token, whose grant has not come yet (0: none). */
     public long forwardHeld;
+    /**
+     * After an owner's death: the waiter woken to take the futex once it runs (Linux's robust
+     * futex has no owner until then, and a thread of higher priority takes it first), or null.
+     * The word meanwhile is OWNER_DIED|WAITERS; {@link #heirPath} is how the heir gets it.
+     */
+    public FutexWaiter heir;
+    public io.machxp.proto.task.AcquirePath heirPath;
+    public boolean heirWaited;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 

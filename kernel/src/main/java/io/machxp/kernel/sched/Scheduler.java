@@ -85,6 +85,11 @@ public final class Scheduler {
         reschedule();
     }
 
+    /** Whether {@code t}, made ready now, would get a CPU at once: one is free, or runs a lower priority. */
+    public boolean wouldRunNow(MachThread t) {
+        return running.size() < cpus || t.effectivePriority > worst(running).effectivePriority;
+    }
+
     /** A thread's effective priority changed: it may now preempt, or be preempted. */
     public void priorityChanged(MachThread t) {
         if (t.computing() || t.idleOnCpu) {
