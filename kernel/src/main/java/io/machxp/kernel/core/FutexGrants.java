@@ -47,6 +47,10 @@ import java.util.List;
  *  futex_busy       TRY out          -> the trylocks answer null; lock_futex if others wait
  *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once, carrying the page (with
  *                                       piggyback also the pages written under the futex)
+ *                   no owner, a dead owner's woken heir not run yet -> above the heir's
+ *                                       priority: the heir is passed over, released with
+ *                                       OWNER_DIED and asked for again; else pending, given back
+ *                                       at the heir's unlock
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
  *                                       writable if it is only readable here), owner boosted to p
  *  stream broken    relinquish pending -> void (the new pager asks again if others wait)
@@ -222,8 +226,17 @@ final class FutexGrants {
                 continue;
             }
             if (e.heir != null) {
-                // A dead owner's futex whose woken heir has not run yet: as held by the heir,
-                // given back at its unlock.
+                // A dead owner's futex whose woken heir has not run yet (no owner): a waiter
+                // elsewhere above the heir takes it first, as a higher lock here would; at the
+                // heir's priority or below it waits behind it, given back at the heir's unlock.
+                if (pi && priority > e.heir.thread.effectivePriority && !holds.keeps(e, priority)) {
+                    futexes.passOverHeir(e);
+                    core.env.trace("owner-died-taken-before-heir", 0, futexes.futexName(e));
+                    e.releaseHandoff = true; // to the kernel that waits for it
+                    releaseToPager(e, OWNER_DIED); // asks again for the heir and the others here
+                    inheritance.refresh(e);
+                    return;
+                }
                 remoteWaits(e, priority, requeued, waitedNanos);
                 inheritance.refresh(e);
                 return;
@@ -434,7 +447,9 @@ final class FutexGrants {
      * path cannot act on.
      */
     void releaseToPager(FutexEntry e, long word) {
-        assert isLive(e.state()) && e.state() != FREE : "released without its page, or racing the fast path: " + e;
+        // Live, or (a dead owner's futex with a woken heir) its word already in the page elsewhere.
+        assert (isLive(e.state()) && e.state() != FREE) || (isNoPage(e.state()) && !isAbsent(e.state())
+                && owner(e.state()) == 0) : "released racing the fast path: " + e;
         e.setState(ABSENT);
         PageWords.leaveWord(e, word);
         boolean again = !e.waiters.isEmpty();

@@ -61,6 +61,14 @@ import java.util.List;
  *                                       leaves it), the owner's unlock clears it
  *  timeout 0        (a lock)         -> as a trylock (asks the pager with try), ETIMEDOUT for
  *                                       busy; held here: WAITERS, EDEADLK for a cycle
+ *  owner dies, its top waiter cannot run now (or a lease grace holds)
+ *                                    -> OWNER_DIED|WAITERS, no owner; that waiter (the heir) is
+ *                                       woken and takes it when it runs: after the grace, after a
+ *                                       page-in if the page went meanwhile (wakeHeir, heirRuns)
+ *  heir passed over  a higher lock or trylock here, a higher waiter elsewhere (relinquish), or
+ *                   another waiter raised above it (then woken in its place): the heir waits on,
+ *                   or leaves with ETIMEDOUT if its timer fired meanwhile; an heir that leaves
+ *                   passes the futex on as the death did
  * </pre>
  * A lock, unlock or consistent on a futex held here whose page is elsewhere (NOPAGE) first
  * faults the page in writable: the word can change only with the page.
@@ -220,8 +228,7 @@ final class KernelFutexes {
                 if (e.heir != null) {
                     // A higher thread takes it before the woken heir runs; the heir waits on.
                     env.trace("owner-died-taken-before-heir", tid, futexName(e));
-                    scheduler.cancel(e.heir.thread);
-                    e.heir = null;
+                    passOverHeir(e);
                 }
                 boolean died = isOwnerDied(s);
                 e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
@@ -458,13 +465,22 @@ final class KernelFutexes {
      * priority or higher runs there). Until then an unlock may still hand it the futex.
      */
     private void timedOut(FutexWaiter w, KernelError error) {
-        if (w.done() || (w.entry != null && w.entry.heir == w)) {
-            return; // answered, or woken to take a dead owner's futex: it takes it first
+        if (w.done()) {
+            return;
         }
         w.timerFired = true;
+        w.timedOutWith = error;
+        if (w.entry != null && w.entry.heir == w) {
+            return; // woken to take a dead owner's futex: it takes it first; passed over, it leaves
+        }
+        leaveWhenItRuns(w);
+    }
+
+    /** A waiter whose timer fired leaves its wait (ETIMEDOUT) when it next has its CPU. */
+    private void leaveWhenItRuns(FutexWaiter w) {
         scheduler.compute(w.thread, 0, () -> {
             w.timerFired = false;
-            abandon(w, error);
+            abandon(w, w.timedOutWith);
         });
     }
 
@@ -502,7 +518,8 @@ final class KernelFutexes {
      */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        if (top != null && ownerDied && !top.trylock && !top.expiredLock() && !scheduler.wouldRunNow(top.thread)) {
+        if (top != null && ownerDied && !top.trylock && !top.expiredLock()
+                && (inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
             wakeHeir(e, top, path, waited);
             return true;
         }
@@ -516,43 +533,124 @@ final class KernelFutexes {
 
     /**
      * An owner died with {@code w} the top waiter, which cannot run now (a thread of its priority
-     * or higher has every CPU): as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS with
-     * no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays queued
-     * and gets it once it has its CPU ({@link #heirRuns}); a lock or trylock of a higher priority
-     * meanwhile takes it instead ({@link #lock}), and {@code w} then waits for that owner. A waiter
-     * that can run at once gets the futex at once, as before (Linux's window is microseconds).
+     * or higher has every CPU), or the session of the futex is in a lease grace: as Linux's
+     * robust-list walk leaves the word OWNER_DIED|WAITERS with no owner and wakes the top waiter,
+     * which takes the futex when it runs, {@code w} stays queued and gets it once it has its CPU
+     * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
+     * ({@link #lock}), as does a higher waiter elsewhere (FutexGrants.onRelinquishFutex), and
+     * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
+     * as before (Linux's window is microseconds).
      */
     private void wakeHeir(FutexEntry e, FutexWaiter w, AcquirePath path, boolean waited) {
         e.heir = w;
         e.heirPath = path;
         e.heirWaited = waited;
-        e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
-        env.trace("owner-died-wake", w.thread.tid, futexName(e));
-        if (w.timerFired) {
-            w.timerFired = false; // woken for the futex, it takes it before it looks at the time
+        if (!isNoPage(e.state())) {
+            e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
         }
-        scheduler.compute(w.thread, 0, () -> heirRuns(e, w));
+        env.trace("owner-died-wake", w.thread.tid, futexName(e));
+        scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
     }
 
-    /** The woken heir has its CPU: it takes the futex, unless another did meanwhile. */
+    /**
+     * The woken heir has its CPU: it takes the futex, unless another did meanwhile. In a lease
+     * grace it waits for the grace's end (the kernel hands out nothing while its lease is in
+     * doubt, LeaseGrace), and with the page elsewhere it first faults the page in (the word can
+     * change only with the page); it stays the heir meanwhile.
+     */
     private void heirRuns(FutexEntry e, FutexWaiter w) {
-        if (e.heir != w) {
+        if (e.heir != w || w.done()) {
+            return;
+        }
+        KernelSession session = core.sessions.forObject(e.objectId());
+        if (session.inGrace()) {
+            core.sessions.parked.park(session, null, () -> heirRuns(e, w));
+            return;
+        }
+        long s = e.state();
+        if (isNoPage(s) && !isAbsent(s)) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> heirRuns(e, w), error -> { /* the pager is gone: forgetFutex fails it */ }));
             return;
         }
         e.heir = null;
-        long s = e.state();
-        if (w.done() || isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
+        if (isNotRecoverable(s)) {
+            failWaiters(e, notRecoverable(e)); // a word written over elsewhere meanwhile
             return;
         }
+        if (isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
+            return; // not the dead owner's futex any more: it waits as any waiter
+        }
         e.waiters.remove(w);
+        w.timerFired = false; // it takes the futex before it looks at the time
         giveTo(e, w, e.heirPath, true, e.heirWaited);
         inheritance.refresh(e);
     }
 
-    /** The heir left its wait before it ran (it ended): the next waiter is woken, or the futex is free. */
+    /**
+     * The heir left its wait before it ran (it ended, was cancelled, or left on its timeout): the
+     * dead owner's futex passes on as at the death, to the next waiter (woken, or given it if it
+     * can run and no lease grace holds), the pager, or free; with its page elsewhere, once the
+     * page is here again.
+     */
     private void heirLeft(FutexEntry e) {
         e.heir = null;
+        if (isNoPage(e.state()) && !isAbsent(e.state())) {
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> passOnOwnerless(e), error -> { /* the pager is gone: forgetFutex fails it */ }));
+            return;
+        }
+        passOnOwnerless(e);
+    }
+
+    /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */
+    private void passOnOwnerless(FutexEntry e) {
+        long s = e.state();
+        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != 0 || !isOwnerDied(s) || isNotRecoverable(s)) {
+            return;
+        }
         passOn(e, true);
+        inheritance.refresh(e);
+    }
+
+    /**
+     * The heir is passed over (a higher thread here or elsewhere takes the futex, or another
+     * waiter is now above it): its run is cancelled and it waits on as any waiter, or, if its
+     * timer fired meanwhile, leaves with ETIMEDOUT when it runs, as Linux's waiter that finds the
+     * lock taken and its timeout passed.
+     */
+    void passOverHeir(FutexEntry e) {
+        FutexWaiter h = e.heir;
+        e.heir = null;
+        scheduler.cancel(h.thread);
+        if (h.timerFired) {
+            leaveWhenItRuns(h);
+        }
+    }
+
+    /**
+     * A waiter of {@code e} changed priority: if a dead owner's futex has a woken heir and another
+     * waiter is now the top one, that one is woken in its place (or takes it now if it can run),
+     * as Linux's priority-chain walk wakes the new top waiter of a lock with no owner.
+     */
+    void reelect(FutexEntry e) {
+        FutexWaiter h = e.heir;
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
+        if (h == null || top == null || top == h) {
+            return;
+        }
+        env.trace("owner-died-reelect", top.thread.tid, futexName(e));
+        passOverHeir(e);
+        if (isNoPage(e.state())) {
+            wakeHeir(e, top, e.heirPath, e.heirWaited);
+        } else {
+            handOff(e, e.heirPath, true, e.heirWaited);
+        }
+        inheritance.refresh(e);
+    }
+
+    private boolean inGrace(FutexEntry e) {
+        return core.sessions.forObject(e.objectId()).inGrace();
     }
 
     private void giveTo(FutexEntry e, FutexWaiter w, AcquirePath path, boolean ownerDied, boolean waited) {
@@ -566,6 +664,7 @@ final class KernelFutexes {
     }
 
     void failWaiters(FutexEntry e, KernelError error) {
+        e.heir = null;
         for (FutexWaiter w; (w = e.waiters.poll(false)) != null; ) {
             w.fail(error);
         }

@@ -26,7 +26,8 @@ import java.util.List;
  *                                       OWNER_DIED left in the word (robust futexes); a next
  *                                       owner that cannot run yet is woken and takes it when it
  *                                       runs: OWNER_DIED|WAITERS meanwhile, taken first by a
- *                                       higher lock or trylock (KernelFutexes.wakeHeir)
+ *                                       higher lock or trylock, or a higher waiter elsewhere
+ *                                       (KernelFutexes.wakeHeir)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  * </pre>
  * The next owner gets EOWNERDEAD; if it unlocks without vm_futex_consistent, the futex becomes

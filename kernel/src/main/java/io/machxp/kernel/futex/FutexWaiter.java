@@ -27,6 +27,8 @@ public final class FutexWaiter {
     public Timer timeout;
     /** The timeout fired; the thread leaves the wait when it next has its CPU. */
     public boolean timerFired;
+    /** What it leaves with once its timer fired (ETIMEDOUT); null before. */
+    public KernelError timedOutWith;
     public FutexEntry entry;
     /** Order of arrival in the futex's {@link WaitQueue}. */
     long arrival;

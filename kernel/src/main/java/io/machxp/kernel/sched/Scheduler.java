@@ -85,9 +85,14 @@ public final class Scheduler {
         reschedule();
     }
 
-    /** Whether {@code t}, made ready now, would get a CPU at once: one is free, or runs a lower priority. */
+    /**
+     * Whether {@code t}, made ready now, would get a CPU at once: one is free, or runs a lower
+     * priority. A thread that has ended and still holds its CPU for this instant (its death is
+     * being handled) counts as gone.
+     */
     public boolean wouldRunNow(MachThread t) {
-        return running.size() < cpus || t.effectivePriority > worst(running).effectivePriority;
+        List<MachThread> others = running.stream().filter(r -> r.alive).toList();
+        return others.size() < cpus || t.effectivePriority > worst(others).effectivePriority;
     }
 
     /** A thread's effective priority changed: it may now preempt, or be preempted. */

@@ -7,12 +7,20 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The woken heir of a dead owner's futex (KernelFutexes.wakeHeir): as Linux's robust-list walk,
  * an owner's death leaves the word OWNER_DIED|WAITERS with no owner and wakes the top waiter,
- * which takes the futex when it runs; a strictly higher lock or trylock takes it first.
+ * which takes the futex when it runs; a strictly higher lock or trylock takes it first. Also what
+ * must not change meanwhile: nothing handed out in a lease grace, a higher waiter elsewhere takes
+ * it, a page taken away is faulted back first, a fired timeout is kept.
  */
 class KernelCoreHeirTest {
     private static final long MS = 1_000_000L;
@@ -125,5 +133,267 @@ class KernelCoreHeirTest {
         assertThat(work.answered()).isTrue();
         assertThat(nextWaits.value().ownerDied()).isTrue();
         assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    // ---- a lease grace: the kernel hands out nothing it holds (LeaseGrace) ----------------------
+
+    /**
+     * A kernel at a replicated pager, lease 1 s, whose keepalives go unanswered: it resumes its
+     * session on a new stream (the stall), and its lease runs out at 800 ms.
+     */
+    private static CoreFixture replicated() {
+        CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, 1000, 77);
+        k.env.replicated = true;
+        return k;
+    }
+
+    private static void intoGrace(CoreFixture k) {
+        k.env.advance(850 * MS - k.env.nanoTime());
+        assertThat(k.env.traces).as("in its grace from 800 ms").contains("lease-grace 1000 ms");
+    }
+
+    /** The next leader takes the resume: the grace ends with nothing lost, and what it parked runs next. */
+    private static void resumeTaken(CoreFixture k) {
+        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setResumed(true).setReceived(k.env.numbered)).build());
+        assertThat(k.env.traces).contains("lease-grace-over resumed");
+        k.env.advance(1);
+    }
+
+    /**
+     * Defect 1 of the review: the woken heir whose turn to run comes in a lease grace took the
+     * futex there. It waits for the grace's end (the kernel hands out nothing while its lease is
+     * in doubt), then takes it.
+     */
+    @Test
+    void aWokenHeirThatRunsInALeaseGraceTakesTheFutexOnlyOnceTheLeaseRunsAgain() {
+        CoreFixture k = replicated();
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        Answer<Void> work = k.compute(high, 1000 * MS);
+        k.terminate(owner).value();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        intoGrace(k);
+        k.env.advance(1050 * MS - k.env.nanoTime()); // high's compute ends at 1000 ms: the heir runs
+        assertThat(work.answered()).isTrue();
+        assertThat(waiting.answered()).as("nothing handed out in the grace").isFalse();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        resumeTaken(k);
+        assertThat(waiting.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(heir.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    /**
+     * Defect 1, the heir's leaving: a woken heir that ends in a grace passed the futex on at once
+     * to the next waiter, which could run. It is woken instead, and takes it once the lease runs.
+     */
+    @Test
+    void aWokenHeirThatEndsInALeaseGraceHandsNothingOutThere() {
+        CoreFixture k = replicated();
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread next = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
+        Answer<Void> work = k.compute(high, 1000 * MS);
+        k.terminate(owner).value();
+        intoGrace(k);
+        k.env.advance(1050 * MS - k.env.nanoTime());
+        assertThat(work.answered()).isTrue();
+        k.terminate(heir).value(); // the CPU is free: the next waiter could run at once
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
+        k.env.advance(10 * MS);
+        assertThat(nextWaits.answered()).as("nothing handed out in the grace").isFalse();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        resumeTaken(k);
+        assertThat(nextWaits.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    // ---- a waiter elsewhere --------------------------------------------------------------------
+
+    /**
+     * Defect 2: relinquish_futex for a waiter elsewhere above the woken heir boosted nobody (the
+     * futex has no owner) and waited for the heir's run and section. As a higher local lock would,
+     * the waiter elsewhere takes it first: released to the pager with OWNER_DIED in its word
+     * (EOWNERDEAD there), asked for again for the heir, who waits on.
+     */
+    @Test
+    void aHigherWaiterElsewhereTakesTheFutexBeforeTheWokenHeirRuns() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.drain();
+        k.relinquish(0, 40);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED);
+        var released = sent.get(0).getMemoryObjectFutexReleased();
+        assertThat(released.getRequestAgain()).as("asked for again: the heir waits on").isTrue();
+        assertThat(released.getRequestPriority()).isEqualTo(20);
+        assertThat(released.getPages(0).getData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .getInt(0) & ~FutexWord.WAITERS).as("the word says its owner died").isEqualTo(FutexWord.OWNER_DIED);
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+        k.env.advance(10 * MS);
+        assertThat(work.answered()).isTrue();
+        assertThat(waiting.answered()).as("the heir waits for the kernel elsewhere").isFalse();
+    }
+
+    /** A waiter elsewhere at the heir's priority waits behind it: the heir takes it, boosted, and gives it back at its unlock. */
+    @Test
+    void aWaiterElsewhereAtTheHeirsPriorityWaitsBehindIt() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.drain();
+        k.relinquish(0, 20);
+        assertThat(k.sentRoutines()).isEmpty();
+        k.env.advance(10 * MS);
+        assertThat(waiting.value().ownerDied()).isTrue();
+        k.consistent(heir, k.base).value();
+        k.unlock(heir, k.base).value();
+        assertThat(k.sentRoutines()).containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED);
+    }
+
+    /**
+     * Defect 2, the other half: a waiter raised above the woken heir is the top waiter now, and is
+     * woken in its place (as Linux's priority-chain walk wakes the new top waiter of a lock with no
+     * owner): it takes the futex when it runs, before the heir.
+     */
+    @Test
+    void aWaiterRaisedAboveTheWokenHeirTakesItsPlace() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread other = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> otherWaits = k.lockFull(other, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.setPriority(other, 25).value();
+        assertThat(otherWaits.answered()).as("it cannot run yet either").isFalse();
+        k.env.advance(10 * MS);
+        assertThat(work.answered()).isTrue();
+        assertThat(otherWaits.value().ownerDied()).as("the new top waiter takes it").isTrue();
+        assertThat(heirWaits.answered()).isFalse();
+        assertThat(word(k)).isEqualTo(other.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    /** A waiter raised above the woken heir and above every running thread takes the futex at once. */
+    @Test
+    void aWaiterRaisedAboveEveryRunningThreadTakesItAtOnce() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread other = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> otherWaits = k.lockFull(other, k.base);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.setPriority(other, 40).value();
+        k.env.advance(1);
+        assertThat(otherWaits.value().ownerDied()).isTrue();
+        k.env.advance(10 * MS);
+        assertThat(heirWaits.answered()).isFalse();
+    }
+
+    // ---- the page, and a timeout ---------------------------------------------------------------
+
+    /**
+     * Defect 3: the page was taken away while the heir waited, and its run set a live word without
+     * the page (an unlock's NOT_RECOVERABLE then never reached the page). The page is faulted in
+     * first.
+     */
+    @Test
+    void aWokenHeirWhosePageWasTakenAwayFaultsItInBeforeItTakesTheFutex() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.drain();
+        k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true); // for another kernel's read
+        var returned = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                .orElseThrow().getMemoryObjectDataReturn();
+        assertThat(FutexWord.isNoPage(k.futex(k.base).state())).isTrue();
+        k.env.advance(10 * MS);
+        assertThat(waiting.answered()).as("the word can change only with the page").isFalse();
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.supply(0, returned.getData().toByteArray());
+        assertThat(waiting.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(heir.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        k.unlock(heir, k.base).value(); // not marked consistent
+        assertThat(k.futex(k.base).state()).isEqualTo(FutexWord.NOT_RECOVERABLE);
+        k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
+        var again = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                .orElseThrow().getMemoryObjectDataReturn();
+        assertThat(again.getData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0))
+                .as("what the next kernel reads").isEqualTo(FutexWord.NOT_RECOVERABLE);
+    }
+
+    /**
+     * Defect 4: a timed heir whose timer fired while it was woken lost its timeout when a higher
+     * thread took the futex first, and waited on for that thread's unlock. As Linux's waiter, which
+     * finds the lock taken and its timer fired when it runs, it leaves with ETIMEDOUT.
+     */
+    @Test
+    void aTimedHeirWhoseTimerFiredLeavesWithEtimedoutWhenAHigherThreadTakesTheFutex() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<AcquirePath> waiting = k.lock(heir, k.base, 5 * MS);
+        Answer<Acquired> taken = new Answer<>();
+        computeThen(k, high, 10 * MS, () -> k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken));
+        k.terminate(owner).value();
+        k.env.advance(5 * MS);
+        assertThat(waiting.answered()).as("its timer fired, but it has no CPU to leave").isFalse();
+        k.env.advance(5 * MS);
+        assertThat(taken.value().ownerDied()).isTrue();
+        k.env.advance(1);
+        assertThat(waiting.error().errno()).as("it ran, found the futex taken and its timeout passed")
+                .isEqualTo(Errno.ETIMEDOUT);
+        k.consistent(high, k.base).value();
+        k.unlock(high, k.base).value();
+        assertThat(word(k)).isEqualTo(FutexWord.FREE);
+    }
+
+    /** A timed heir whose timer fired and that takes the futex when it runs gets it (it looks at the futex first). */
+    @Test
+    void aTimedHeirWhoseTimerFiredTakesTheFutexWhenItRuns() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = new Answer<>();
+        k.core.vmLockFutex(k.task.id, heir.tid, k.base, 5 * MS, waiting);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.advance(10 * MS + 1);
+        assertThat(waiting.value().ownerDied()).isTrue();
     }
 }
