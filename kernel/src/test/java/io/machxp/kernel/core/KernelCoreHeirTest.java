@@ -112,6 +112,24 @@ class KernelCoreHeirTest {
         assertThat(k.env.traces).noneMatch(t -> t.startsWith("owner-died-wake"));
     }
 
+    /**
+     * An owner killed while it computes holds its CPU no longer: its waiter, lower than it but
+     * alone on the kernel now, gets the futex at the death (it was woken as if the dead owner
+     * still ran, and took it only at its run).
+     */
+    @Test
+    void anOwnerKilledOnItsCpuLeavesItToTheWaiterAtOnce() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(20);
+        MachThread waiter = k.thread(10);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(waiter, k.base);
+        k.compute(owner, 10 * MS);
+        k.terminate(owner).value();
+        assertThat(waiting.value().ownerDied()).isTrue();
+        assertThat(k.env.traces).noneMatch(t -> t.startsWith("owner-died-wake"));
+    }
+
     /** A woken heir that ends before it runs passes the dead owner's futex on to the next waiter. */
     @Test
     void aWokenHeirThatEndsBeforeItRunsWakesTheNextWaiter() {
