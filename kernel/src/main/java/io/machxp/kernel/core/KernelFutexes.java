@@ -629,14 +629,23 @@ final class KernelFutexes {
     }
 
     /**
-     * A waiter of {@code e} changed priority: if a dead owner's futex has a woken heir and another
-     * waiter is now the top one, that one is woken in its place (or takes it now if it can run),
-     * as Linux's priority-chain walk wakes the new top waiter of a lock with no owner.
+     * A waiter of {@code e} changed priority: if a dead owner's futex has a woken heir that is no
+     * longer the top waiter, the new top one takes its place, as Linux's priority-chain walk wakes
+     * the new top waiter of a lock with no owner: a waiter here is woken (or takes it now if it can
+     * run), a waiter elsewhere (a pending relinquish above it) gets it through the pager.
      */
     void reelect(FutexEntry e) {
         FutexWaiter h = e.heir;
+        if (h == null) {
+            return;
+        }
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        if (h == null || top == null || top == h) {
+        int remote = pi && e.relinquishPending ? e.remotePriority : -1;
+        if (remote > top.thread.effectivePriority) {
+            grants.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
+            return;
+        }
+        if (top == h) {
             return;
         }
         env.trace("owner-died-reelect", top.thread.tid, futexName(e));

@@ -314,6 +314,33 @@ class KernelCoreHeirTest {
         assertThat(word(k)).isEqualTo(other.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
     }
 
+    /**
+     * The woken heir lowered below a waiter elsewhere (its relinquish pending, below the heir when
+     * it came) is no longer the top waiter: the waiter elsewhere gets the futex through the pager,
+     * with OWNER_DIED in its word, as Linux wakes the new top waiter.
+     */
+    @Test
+    void aWokenHeirLoweredBelowAWaiterElsewhereLetsThatWaiterHaveIt() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.drain();
+        k.relinquish(0, 18);
+        assertThat(k.sentRoutines()).as("below the heir: it waits behind it").isEmpty();
+        k.setPriority(heir, 15).value();
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_FUTEX_RELEASED);
+        assertThat(sent.get(0).getMemoryObjectFutexReleased().getRequestPriority()).isEqualTo(15);
+        k.env.advance(10 * MS);
+        assertThat(waiting.answered()).isFalse();
+    }
+
     /** A waiter raised above the woken heir and above every running thread takes the futex at once. */
     @Test
     void aWaiterRaisedAboveEveryRunningThreadTakesItAtOnce() {
