@@ -66,9 +66,10 @@ import java.util.List;
  *                                       woken and takes it when it runs: after the grace, after a
  *                                       page-in if the page went meanwhile (wakeHeir, heirRuns)
  *  heir passed over  a higher lock or trylock here, a higher waiter elsewhere (relinquish), or
- *                   another waiter raised above it (then woken in its place): the heir waits on,
- *                   or leaves with ETIMEDOUT if its timer fired meanwhile; an heir that leaves
- *                   passes the futex on as the death did
+ *                   a priority change that puts another waiter here or elsewhere above it (that
+ *                   one takes its place, reelect): the heir waits on, or leaves with ETIMEDOUT
+ *                   if its timer fired meanwhile; an heir that leaves passes the futex on as the
+ *                   death did
  * </pre>
  * A lock, unlock or consistent on a futex held here whose page is elsewhere (NOPAGE) first
  * faults the page in writable: the word can change only with the page.
