@@ -546,7 +546,9 @@ final class KernelFutexes {
         e.heir = w;
         e.heirPath = path;
         e.heirWaited = waited;
-        if (!isNoPage(e.state())) {
+        if (!isNoPage(e.state()) || e.page.access == Access.READ_WRITE) {
+            // Live, or a grant whose page just came (FREE|NOPAGE until served); with the page
+            // elsewhere its word, OWNER_DIED|WAITERS already, stays there until heirRuns faults it in.
             e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
         }
         env.trace("owner-died-wake", w.thread.tid, futexName(e));
