@@ -533,10 +533,11 @@ final class KernelFutexes {
     }
 
     /**
-     * An owner died with {@code w} the top waiter, which cannot run now (a thread of its priority
-     * or higher has every CPU), or the session of the futex is in a lease grace: as Linux's
-     * robust-list walk leaves the word OWNER_DIED|WAITERS with no owner and wakes the top waiter,
-     * which takes the futex when it runs, {@code w} stays queued and gets it once it has its CPU
+     * An owner died with {@code w} the top waiter, which cannot run now (as many threads as CPUs
+     * at its priority or higher, on a CPU or ready: Scheduler.wouldRunNow), or the session of the
+     * futex is in a lease grace: as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS
+     * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
+     * queued and gets it once it has its CPU
      * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
      * ({@link #lock}), as does a higher waiter elsewhere (FutexGrants.onRelinquishFutex), and
      * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,

@@ -86,13 +86,16 @@ public final class Scheduler {
     }
 
     /**
-     * Whether {@code t}, made ready now, would get a CPU at once: one is free, or runs a lower
-     * priority. A thread that has ended and still holds its CPU for this instant (its death is
-     * being handled) counts as gone.
+     * Whether {@code t}, made ready now, would get a CPU at once: fewer threads than CPUs come
+     * before it, those on a CPU at its priority or higher and those ready at its priority or
+     * higher (SCHED_FIFO: a thread made ready joins the tail of its priority; a CPU freed goes to
+     * the best ready thread). A thread that has ended and still holds its CPU for this instant
+     * (its death is being handled) counts as gone.
      */
     public boolean wouldRunNow(MachThread t) {
-        List<MachThread> others = running.stream().filter(r -> r.alive).toList();
-        return others.size() < cpus || t.effectivePriority > worst(others).effectivePriority;
+        long ahead = running.stream().filter(r -> r.alive && r != t && r.effectivePriority >= t.effectivePriority).count()
+                + ready.stream().filter(r -> r.alive && r != t && r.effectivePriority >= t.effectivePriority).count();
+        return ahead < cpus;
     }
 
     /** A thread's effective priority changed: it may now preempt, or be preempted. */

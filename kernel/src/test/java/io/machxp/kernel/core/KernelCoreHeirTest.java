@@ -441,4 +441,53 @@ class KernelCoreHeirTest {
         k.env.advance(10 * MS + 1);
         assertThat(waiting.value().ownerDied()).isTrue();
     }
+
+    // ---- a second review ----------------------------------------------------------------------
+
+    /**
+     * One CPU: the owner computes above a ready thread, which is above the waiter; the owner is
+     * killed. Its CPU goes to the ready thread, not to the waiter (SCHED_FIFO): the waiter is woken,
+     * and the ready thread's lock takes the futex first (EOWNERDEAD), as on Linux. The death gave
+     * the futex to the waiter at once, counting the freed CPU as the waiter's.
+     */
+    @Test
+    void anOwnerKilledOnItsCpuLeavesTheFutexToAHigherReadyThreadFirst() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(30);
+        MachThread ready = k.thread(20);
+        MachThread waiter = k.thread(10);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(waiter, k.base);
+        k.compute(owner, 10 * MS);
+        Answer<Acquired> taken = new Answer<>();
+        computeThen(k, ready, 1 * MS, () -> k.core.vmLockFutex(k.task.id, ready.tid, k.base, -1, taken));
+        k.terminate(owner).value();
+        assertThat(waiting.answered()).as("the ready thread has the CPU").isFalse();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        k.env.advance(1 * MS);
+        assertThat(taken.value().ownerDied()).as("EOWNERDEAD for the thread above the waiter").isTrue();
+        assertThat(waiting.answered()).isFalse();
+        k.consistent(ready, k.base).value();
+        k.unlock(ready, k.base).value();
+        assertThat(waiting.value().ownerDied()).isFalse();
+    }
+
+    /** A ready thread at the waiter's priority is ahead of it too (a woken thread joins the tail of its priority). */
+    @Test
+    void anOwnerKilledOnItsCpuWithAReadyThreadAtTheWaitersPriorityWakesTheWaiter() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(30);
+        MachThread ready = k.thread(10);
+        MachThread waiter = k.thread(10);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(waiter, k.base);
+        k.compute(owner, 10 * MS);
+        Answer<Void> work = k.compute(ready, 1 * MS);
+        k.terminate(owner).value();
+        assertThat(waiting.answered()).isFalse();
+        assertThat(k.env.traces).anyMatch(t -> t.startsWith("owner-died-wake"));
+        k.env.advance(1 * MS + 1);
+        assertThat(work.answered()).isTrue();
+        assertThat(waiting.value().ownerDied()).isTrue();
+    }
 }
