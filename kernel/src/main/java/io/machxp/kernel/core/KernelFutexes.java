@@ -69,7 +69,8 @@ import java.util.List;
  *                   a priority change that puts another waiter here or elsewhere above it (that
  *                   one takes its place, reelect): the heir waits on, or leaves with ETIMEDOUT
  *                   if its timer fired meanwhile; an heir that leaves passes the futex on as the
- *                   death did
+ *                   death did (with the page elsewhere: the next waiter here is woken at once); a
+ *                   page refused to an heir's run fails its lock (EIO), and the next is woken
  * </pre>
  * A lock, unlock or consistent on a futex held here whose page is elsewhere (NOPAGE) first
  * faults the page in writable: the word can change only with the page.
@@ -573,8 +574,14 @@ final class KernelFutexes {
         }
         long s = e.state();
         if (isNoPage(s) && !isAbsent(s)) {
+            // A refused page (memory_object_data_error, from a live pager) fails the heir's lock as
+            // it fails any lock's page-in; the next waiter is woken in its place (heirLeft).
             pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> heirRuns(e, w), error -> { /* the pager is gone: forgetFutex fails it */ }));
+                    PageFault.of(() -> heirRuns(e, w), error -> {
+                        if (e.heir == w) {
+                            abandon(w, error);
+                        }
+                    }));
             return;
         }
         e.heir = null;
@@ -592,19 +599,42 @@ final class KernelFutexes {
     }
 
     /**
-     * The heir left its wait before it ran (it ended, was cancelled, or left on its timeout): the
-     * dead owner's futex passes on as at the death, to the next waiter (woken, or given it if it
-     * can run and no lease grace holds), the pager, or free; with its page elsewhere, once the
-     * page is here again.
+     * The heir left its wait before it ran (it ended, was cancelled, left on its timeout, or its
+     * page was refused): the dead owner's futex passes on as at the death, to the next waiter
+     * (woken, or given it if it can run and no lease grace holds), the pager, or free. With its
+     * page elsewhere the next waiter here is woken at once, the page faulted in when it runs (a
+     * lock meanwhile compares with it, as with any heir, and a refused page fails it in turn);
+     * with no waiter here, or a waiter elsewhere first, the futex passes on once the page is
+     * here again (refused: the top waiter here, if any, is woken all the same, so that no waiter
+     * here is left without a run that faults the page in or fails).
      */
     private void heirLeft(FutexEntry e) {
         e.heir = null;
         if (isNoPage(e.state()) && !isAbsent(e.state())) {
-            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> passOnOwnerless(e), error -> { /* the pager is gone: forgetFutex fails it */ }));
+            if (!wakeNextHeir(e, false)) {
+                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                        PageFault.of(() -> passOnOwnerless(e), error -> wakeNextHeir(e, true)));
+            }
             return;
         }
         passOnOwnerless(e);
+    }
+
+    /**
+     * With the page of a dead owner's futex elsewhere and no heir: wakes the top local waiter as
+     * the heir unless none waits here, or a waiter elsewhere comes first (unless
+     * {@code despiteElsewhere}); true if one was woken.
+     */
+    private boolean wakeNextHeir(FutexEntry e, boolean despiteElsewhere) {
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
+        long s = e.state();
+        if (e.heir != null || top == null || top.trylock || top.expiredLock() || !isNoPage(s) || isAbsent(s)
+                || e.page.access == Access.READ_WRITE // a grant awaiting its page-in, not a dead owner's word
+                || (!despiteElsewhere && e.relinquishPending && !localWaiterFirst(e))) {
+            return false;
+        }
+        wakeHeir(e, top, e.heirPath, e.heirWaited);
+        return true;
     }
 
     /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */

@@ -444,6 +444,109 @@ class KernelCoreHeirTest {
 
     // ---- a second review ----------------------------------------------------------------------
 
+    /** Takes the futex's page away (for another kernel's read); returns what the kernel sent back. */
+    private static byte[] pageTakenAway(CoreFixture k) {
+        k.env.drain();
+        k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
+        byte[] data = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+        assertThat(FutexWord.isNoPage(k.futex(k.base).state())).isTrue();
+        return data;
+    }
+
+    /**
+     * A live pager refusing the page the woken heir faults in (memory_object_data_error) left the
+     * heir woken for good: not answered, its timer ignored (it was the heir). Its lock fails with
+     * the page's error (EIO, as a lock whose page-in is refused), and the next waiter is woken in
+     * its place and takes the futex with the page.
+     */
+    @Test
+    void aWokenHeirWhosePageIsRefusedFailsAndTheNextWaiterIsWoken() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread next = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<AcquirePath> heirWaits = k.lock(heir, k.base, 50 * MS);
+        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
+        k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        byte[] page = pageTakenAway(k);
+        k.env.advance(10 * MS);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.dataError(0, "disk on fire");
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(heirWaits.error().message()).contains("disk on fire");
+        k.env.advance(1);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the next waiter faults it in").isZero();
+        k.supply(0, page);
+        assertThat(nextWaits.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    /**
+     * A woken heir that ends while the page is away faulted the page in to pass the futex on; a
+     * refused page left the waiters queued, with nobody woken. The next waiter is woken at once
+     * (it faults the page in when it runs): refused again, its lock fails with the page's error.
+     */
+    @Test
+    void aWokenHeirThatEndsWhileThePageIsAwayLeavesNoWaiterStranded() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread next = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        pageTakenAway(k);
+        k.terminate(heir).value();
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
+        k.env.advance(10 * MS);
+        assertThat(work.answered()).isTrue();
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_REQUEST);
+        k.dataError(0, "disk on fire");
+        assertThat(nextWaits.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(k.futex(k.base).waiters.isEmpty()).isTrue();
+    }
+
+    /**
+     * A woken heir that ends while the page is away left no heir during the page-in, and a lock
+     * below the next waiter whose fault came first took the futex (EOWNERDEAD) ahead of it. The
+     * next waiter is the heir at once: the lower lock waits behind it.
+     */
+    @Test
+    void aLowerLockWhileTheNextHeirAwaitsThePageWaitsBehindIt() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(3);
+        MachThread heir = k.thread(10);
+        MachThread next = k.thread(8);
+        MachThread low = k.thread(5);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        byte[] page = pageTakenAway(k);
+        Answer<Acquired> lowWaits = k.lockFull(low, k.base); // faults the page in
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.terminate(heir).value();
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
+        k.supply(0, page);
+        assertThat(lowWaits.answered()).as("below the next waiter: it waits").isFalse();
+        k.env.advance(10 * MS);
+        assertThat(work.answered()).isTrue();
+        assertThat(nextWaits.value().ownerDied()).isTrue();
+        assertThat(lowWaits.answered()).isFalse();
+        assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
     /**
      * One CPU: the owner computes above a ready thread, which is above the waiter; the owner is
      * killed. Its CPU goes to the ready thread, not to the waiter (SCHED_FIFO): the waiter is woken,
