@@ -568,6 +568,10 @@ final class KernelFutexes {
             return;
         }
         KernelSession session = core.sessions.forObject(e.objectId());
+        session.checkLeaseNow(); // a run that waited out the lease in a paused kernel: lost, forgetFutex failed it
+        if (e.heir != w || w.done()) {
+            return;
+        }
         if (session.inGrace()) {
             core.sessions.parked.park(session, null, () -> heirRuns(e, w));
             return;
@@ -639,6 +643,7 @@ final class KernelFutexes {
 
     /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */
     private void passOnOwnerless(FutexEntry e) {
+        core.sessions.forObject(e.objectId()).checkLeaseNow(); // lost: forgetFutex failed the waiters
         long s = e.state();
         if (e.heir != null || !FutexWord.isLive(s) || owner(s) != 0 || !isOwnerDied(s) || isNotRecoverable(s)) {
             return;
