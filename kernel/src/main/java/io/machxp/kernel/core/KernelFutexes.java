@@ -682,7 +682,11 @@ final class KernelFutexes {
         int remote = pi && e.relinquishPending ? e.remotePriority : -1;
         if (remote > top.thread.effectivePriority) {
             grants.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
-            return;
+            if (e.heir != h) {
+                return;
+            }
+            // A hold policy kept the futex here (FutexHolds) and the heir stayed: the top waiter here
+            // may still have risen above it.
         }
         if (top == h) {
             return;

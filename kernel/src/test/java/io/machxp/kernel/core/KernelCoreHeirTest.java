@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.policy.MinimumHold;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
@@ -592,5 +593,34 @@ class KernelCoreHeirTest {
         k.env.advance(1 * MS + 1);
         assertThat(work.answered()).isTrue();
         assertThat(waiting.value().ownerDied()).isTrue();
+    }
+
+    /**
+     * A waiter raised above the woken heir, below a waiter elsewhere that a hold policy keeps
+     * waiting (the dead owner ranked above it): re-electing went to the waiter elsewhere, and when
+     * the hold kept the futex here it stopped there, the heir staying. The raised waiter takes the
+     * heir's place.
+     */
+    @Test
+    void aWaiterRaisedAboveTheHeirTakesItsPlaceWhileAHoldKeepsTheWaiterElsewhereWaiting() {
+        CoreFixture k = new CoreFixture(CoreOptions.DEFAULT.withFutexPolicy(new MinimumHold(100 * MS)));
+        MachThread owner = k.thread(40);
+        MachThread heir = k.thread(20);
+        MachThread other = k.thread(15);
+        MachThread high = k.thread(50);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> otherWaits = k.lockFull(other, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        k.env.drain();
+        k.relinquish(0, 30);
+        assertThat(k.sentRoutines()).as("the hold keeps it here (the dead owner ranked above 30)").isEmpty();
+        k.setPriority(other, 25).value();
+        assertThat(k.sentRoutines()).isEmpty();
+        k.env.advance(10 * MS);
+        assertThat(work.answered()).isTrue();
+        assertThat(otherWaits.value().ownerDied()).as("the new top waiter here takes it").isTrue();
+        assertThat(heirWaits.answered()).isFalse();
     }
 }
