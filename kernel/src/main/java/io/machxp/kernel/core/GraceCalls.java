@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  a call checks the leases and its object's session is in grace ──▶ parked (with its reply)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
+ *  a dead owner's woken heir runs and its futex's session is in grace ──▶ parked (it takes the
+ *      futex then, if it is still the heir: KernelFutexes.heirRuns)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
  *  a parked timed lock reaches its deadline ──▶ dropped, and fails with ETIMEDOUT
  *  a session's grace ends, the lease running again ──▶ its parked work is due: it runs again next
@@ -24,11 +26,14 @@ import org.slf4j.LoggerFactory;
  *      throws fails its own reply (EIO); the rest of the batch runs on.
  *  a session ends in its grace (refused, grace over) ──▶ its parked calls are due the same way,
  *      and each then fails through its session (EIO) as any call on it does; its parked deaths
- *      are dropped (its futexes are forgotten)
+ *      and heirs' runs are dropped (its futexes are forgotten: forgetFutex fails their waiters,
+ *      the heir included, and clears the heir, so nothing waits for a dropped run)
  *  the kernel shuts down ──▶ every parked call fails at once (no later timer runs)
  * </pre>
- * A lock call's timeout counts from when it first arrived, also while it is parked. Parked work
- * holds nothing: a parked call has not touched the futex or page it names.
+ * A lock call's timeout counts from when it first arrived, also while it is parked. A parked call
+ * holds nothing: it has not touched the futex or page it names. A parked heir's run is the one
+ * exception: its waiter stays queued as the heir, and the futex's word stays OWNER_DIED|WAITERS
+ * with no owner until it runs again after the grace (or the heir is passed over, as any).
  */
 final class GraceCalls {
     private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
