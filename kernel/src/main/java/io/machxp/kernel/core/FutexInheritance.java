@@ -25,7 +25,7 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  * pager with (memory_object_lock_futex with update). Deboosting follows every unlock, timeout and
  * cancellation the same way; a priority change that puts another waiter, here or elsewhere,
  * above the woken heir of a dead owner's futex (which has no owner to boost) lets that waiter
- * take the heir's place (KernelFutexes.reelect). Priorities donated through Mach RPC ({@link IpcDonations}) count in
+ * take the heir's place (FutexHeirs.reelect). Priorities donated through Mach RPC ({@link IpcDonations}) count in
  * a thread's effective priority like inherited ones and flow on along its futex wait the same way.
  *
  * <p>Deadlocks: a lock whose chain of owners leads back to the caller fails with EDEADLK. Within

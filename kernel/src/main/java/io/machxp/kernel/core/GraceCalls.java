@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  *  a call checks the leases and its object's session is in grace ──▶ parked (with its reply)
  *  a futex owner dies and its futex's session is in grace ──▶ parked (its passing on runs again)
  *  a dead owner's woken heir runs and its futex's session is in grace ──▶ parked (it takes the
- *      futex then, if it is still the heir: KernelFutexes.heirRuns)
+ *      futex then, if it is still the heir: FutexHeirs.heirRuns)
  *  the caller goes away (abortWait) ──▶ its parked call is dropped
  *  a parked timed lock reaches its deadline ──▶ dropped, and fails with ETIMEDOUT
  *  a session's grace ends, the lease running again ──▶ its parked work is due: it runs again next

@@ -37,9 +37,10 @@ import java.util.List;
  * <h2>Overview</h2>
  * This class locks and unlocks futexes for the kernel's threads, and is the entry point of the
  * futex parts, each with its own overview: {@link FutexGrants} (what the pager grants, asks back
- * and is given back), {@link FutexInheritance} (priority inheritance and deadlock detection) and
- * {@link RobustFutexes} (owners that die). States of a futex here (the encoding is in
- * {@link FutexWord}, the cache states in {@link FutexEntry}):
+ * and is given back), {@link FutexInheritance} (priority inheritance and deadlock detection),
+ * {@link RobustFutexes} (owners that die) and {@link FutexHeirs} (the woken heir of a dead
+ * owner's futex). States of a futex here (the encoding is in {@link FutexWord}, the cache states
+ * in {@link FutexEntry}):
  * <pre>
  *  vm_lock_futex    FREE             -> TID                      (fast path, or here after a race)
  *                   OWNER_DIED       -> TID|OWNER_DIED, EOWNERDEAD
@@ -64,7 +65,7 @@ import java.util.List;
  *  owner dies, its top waiter cannot run now (or a lease grace holds)
  *                                    -> OWNER_DIED|WAITERS, no owner; that waiter (the heir) is
  *                                       woken and takes it when it runs: after the grace, after a
- *                                       page-in if the page went meanwhile (wakeHeir, heirRuns)
+ *                                       page-in if the page went meanwhile ({@link FutexHeirs})
  *  heir passed over  a higher lock or trylock here, a higher waiter elsewhere (relinquish), or
  *                   a priority change that puts another waiter here or elsewhere above it (that
  *                   one takes its place, reelect): the heir waits on, or leaves with ETIMEDOUT
@@ -87,6 +88,7 @@ final class KernelFutexes {
     private final FutexGrants grants;
     final FutexForwards forwards;
     private final RobustFutexes robust;
+    private final FutexHeirs heirs;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
             io.machxp.kernel.policy.FutexPolicy policy, boolean pi) {
@@ -102,6 +104,7 @@ final class KernelFutexes {
         this.grants = new FutexGrants(core, this, inheritance, pages, holds, policy, pi);
         this.forwards = grants.forwards;
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
+        this.heirs = new FutexHeirs(core, this, env, pages, scheduler, inheritance, grants, pi);
     }
 
     // ---- requests from tasks ------------------------------------------------------------------
@@ -230,7 +233,7 @@ final class KernelFutexes {
                 if (e.heir != null) {
                     // A higher thread takes it before the woken heir runs; the heir waits on.
                     env.trace("owner-died-taken-before-heir", tid, futexName(e));
-                    passOverHeir(e);
+                    heirs.passOverHeir(e);
                 }
                 boolean died = isOwnerDied(s);
                 e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
@@ -353,7 +356,7 @@ final class KernelFutexes {
      * came. The futex then goes to that waiter here, and the relinquish stays pending for its
      * unlock; so highest priority first, FIFO among equals, across kernels.
      */
-    private boolean localWaiterFirst(FutexEntry e) {
+    boolean localWaiterFirst(FutexEntry e) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         if (top == null) {
             return false;
@@ -380,7 +383,7 @@ final class KernelFutexes {
         }
         w.fail(error);
         if (e != null && e.heir == w) {
-            heirLeft(e);
+            heirs.heirLeft(e);
         }
         if (e != null) {
             inheritance.refresh(e); // deboosts the owner here, or lowers the priority asked of the pager
@@ -479,7 +482,7 @@ final class KernelFutexes {
     }
 
     /** A waiter whose timer fired leaves its wait (ETIMEDOUT) when it next has its CPU. */
-    private void leaveWhenItRuns(FutexWaiter w) {
+    void leaveWhenItRuns(FutexWaiter w) {
         scheduler.compute(w.thread, 0, () -> {
             w.timerFired = false;
             abandon(w, w.timedOutWith);
@@ -516,13 +519,13 @@ final class KernelFutexes {
 
     /**
      * Gives a futex this kernel holds to its top local waiter; false if nobody waits. After an
-     * owner's death a waiting lock gets it only when it runs ({@link #wakeHeir}).
+     * owner's death a waiting lock gets it only when it runs ({@link FutexHeirs#wakeHeir}).
      */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         if (top != null && ownerDied && !top.trylock && !top.expiredLock()
-                && (inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
-            wakeHeir(e, top, path, waited);
+                && (heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
+            heirs.wakeHeir(e, top, path, waited);
             return true;
         }
         FutexWaiter w = e.waiters.poll(pi, core.plants.arrivalOrderAmongEquals(true));
@@ -533,179 +536,17 @@ final class KernelFutexes {
         return true;
     }
 
-    /**
-     * An owner died with {@code w} the top waiter, which cannot run now (as many threads as CPUs
-     * at its priority or higher, on a CPU or ready: Scheduler.wouldRunNow), or the session of the
-     * futex is in a lease grace: as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS
-     * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
-     * queued and gets it once it has its CPU
-     * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
-     * ({@link #lock}), as does a higher waiter elsewhere (FutexGrants.onRelinquishFutex), and
-     * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
-     * as before (Linux's window is microseconds).
-     */
-    private void wakeHeir(FutexEntry e, FutexWaiter w, AcquirePath path, boolean waited) {
-        e.heir = w;
-        e.heirPath = path;
-        e.heirWaited = waited;
-        if (!isNoPage(e.state()) || e.page.access == Access.READ_WRITE) {
-            // Live, or a grant whose page just came (FREE|NOPAGE until served); with the page
-            // elsewhere its word, OWNER_DIED|WAITERS already, stays there until heirRuns faults it in.
-            e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
-        }
-        env.trace("owner-died-wake", w.thread.tid, futexName(e));
-        scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
-    }
-
-    /**
-     * The woken heir has its CPU: it takes the futex, unless another did meanwhile. In a lease
-     * grace it waits for the grace's end (the kernel hands out nothing while its lease is in
-     * doubt, LeaseGrace), and with the page elsewhere it first faults the page in (the word can
-     * change only with the page); it stays the heir meanwhile.
-     */
-    private void heirRuns(FutexEntry e, FutexWaiter w) {
-        if (e.heir != w || w.done()) {
-            return;
-        }
-        KernelSession session = core.sessions.forObject(e.objectId());
-        session.checkLeaseNow(); // a run that waited out the lease in a paused kernel: lost, forgetFutex failed it
-        if (e.heir != w || w.done()) {
-            return;
-        }
-        if (session.inGrace()) {
-            core.sessions.parked.park(session, null, () -> heirRuns(e, w));
-            return;
-        }
-        long s = e.state();
-        if (isNoPage(s) && !isAbsent(s)) {
-            // A refused page (memory_object_data_error, from a live pager) fails the heir's lock as
-            // it fails any lock's page-in; the next waiter is woken in its place (heirLeft).
-            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> heirRuns(e, w), error -> {
-                        if (e.heir == w) {
-                            abandon(w, error);
-                        }
-                    }));
-            return;
-        }
-        e.heir = null;
-        if (isNotRecoverable(s)) {
-            failWaiters(e, notRecoverable(e)); // a word written over elsewhere meanwhile
-            return;
-        }
-        if (isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
-            return; // not the dead owner's futex any more: it waits as any waiter
-        }
-        e.waiters.remove(w);
-        w.timerFired = false; // it takes the futex before it looks at the time
-        giveTo(e, w, e.heirPath, true, e.heirWaited);
-        inheritance.refresh(e);
-    }
-
-    /**
-     * The heir left its wait before it ran (it ended, was cancelled, left on its timeout, or its
-     * page was refused): the dead owner's futex passes on as at the death, to the next waiter
-     * (woken, or given it if it can run and no lease grace holds), the pager, or free. With its
-     * page elsewhere the next waiter here is woken at once, the page faulted in when it runs (a
-     * lock meanwhile compares with it, as with any heir, and a refused page fails it in turn);
-     * with no waiter here, or a waiter elsewhere first, the futex passes on once the page is
-     * here again (refused: the top waiter here, if any, is woken all the same, so that no waiter
-     * here is left without a run that faults the page in or fails).
-     */
-    private void heirLeft(FutexEntry e) {
-        e.heir = null;
-        if (isNoPage(e.state()) && !isAbsent(e.state())) {
-            if (!wakeNextHeir(e, false)) {
-                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                        PageFault.of(() -> passOnOwnerless(e), error -> wakeNextHeir(e, true)));
-            }
-            return;
-        }
-        passOnOwnerless(e);
-    }
-
-    /**
-     * With the page of a dead owner's futex elsewhere and no heir: wakes the top local waiter as
-     * the heir unless none waits here, or a waiter elsewhere comes first (unless
-     * {@code despiteElsewhere}); true if one was woken.
-     */
-    private boolean wakeNextHeir(FutexEntry e, boolean despiteElsewhere) {
-        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        long s = e.state();
-        if (e.heir != null || top == null || top.trylock || top.expiredLock() || !isNoPage(s) || isAbsent(s)
-                || e.page.access == Access.READ_WRITE // a grant awaiting its page-in, not a dead owner's word
-                || (!despiteElsewhere && e.relinquishPending && !localWaiterFirst(e))) {
-            return false;
-        }
-        wakeHeir(e, top, e.heirPath, e.heirWaited);
-        return true;
-    }
-
-    /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */
-    private void passOnOwnerless(FutexEntry e) {
-        core.sessions.forObject(e.objectId()).checkLeaseNow(); // lost: forgetFutex failed the waiters
-        long s = e.state();
-        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != 0 || !isOwnerDied(s) || isNotRecoverable(s)) {
-            return;
-        }
-        passOn(e, true);
-        inheritance.refresh(e);
-    }
-
-    /**
-     * The heir is passed over (a higher thread here or elsewhere takes the futex, or another
-     * waiter is now above it): its run is cancelled and it waits on as any waiter, or, if its
-     * timer fired meanwhile, leaves with ETIMEDOUT when it runs, as Linux's waiter that finds the
-     * lock taken and its timeout passed.
-     */
+    /** The heir is passed over: see {@link FutexHeirs#passOverHeir}. */
     void passOverHeir(FutexEntry e) {
-        FutexWaiter h = e.heir;
-        e.heir = null;
-        scheduler.cancel(h.thread);
-        if (h.timerFired) {
-            leaveWhenItRuns(h);
-        }
+        heirs.passOverHeir(e);
     }
 
-    /**
-     * A waiter of {@code e} changed priority: if a dead owner's futex has a woken heir that is no
-     * longer the top waiter, the new top one takes its place, as Linux's priority-chain walk wakes
-     * the new top waiter of a lock with no owner: a waiter here is woken (or takes it now if it can
-     * run), a waiter elsewhere (a pending relinquish above it) gets it through the pager.
-     */
+    /** A waiter of {@code e} changed priority: see {@link FutexHeirs#reelect}. */
     void reelect(FutexEntry e) {
-        FutexWaiter h = e.heir;
-        if (h == null) {
-            return;
-        }
-        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        int remote = pi && e.relinquishPending ? e.remotePriority : -1;
-        if (remote > top.thread.effectivePriority) {
-            grants.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
-            if (e.heir != h) {
-                return;
-            }
-            // A hold policy kept the futex here (FutexHolds) and the heir stayed: the top waiter here
-            // may still have risen above it.
-        }
-        if (top == h) {
-            return;
-        }
-        env.trace("owner-died-reelect", top.thread.tid, futexName(e));
-        passOverHeir(e);
-        if (isNoPage(e.state())) {
-            wakeHeir(e, top, e.heirPath, e.heirWaited);
-        } else {
-            handOff(e, e.heirPath, true, e.heirWaited);
-        }
-        inheritance.refresh(e);
+        heirs.reelect(e);
     }
 
-    private boolean inGrace(FutexEntry e) {
-        return core.sessions.forObject(e.objectId()).inGrace();
-    }
-
-    private void giveTo(FutexEntry e, FutexWaiter w, AcquirePath path, boolean ownerDied, boolean waited) {
+    void giveTo(FutexEntry e, FutexWaiter w, AcquirePath path, boolean ownerDied, boolean waited) {
         assert !w.done() : "a waiter that was answered is still queued";
         // Linux sets WAITERS on every handoff to a thread that waited for an owner, the last too.
         e.setState(FutexWord.held(w.thread.tid, (waited && !w.trylock) || mustEnterKernel(e), ownerDied));

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * on) and runs again when the grace ends (then with a lease, or failing through the session if
  * the grace ends it); a thread that dies owning a futex leaves it in its word
  * until then (no local handoff), and the woken heir of a dead owner's futex takes it only then
- * (KernelFutexes.heirRuns; an heir that leaves in the grace wakes the next waiter, who waits the
+ * (FutexHeirs.heirRuns; an heir that leaves in the grace wakes the next waiter, who waits the
  * same way); a futex forwarded by another kernel is dropped (the pager's grant comes anyway); pager messages other than the resume's welcome and keepalive answers are counted
  * as received (the resume's count) but handled only once the lease runs again
  * ({@link #defer}); a grant answered late by the resumed session is thus never handed out on an

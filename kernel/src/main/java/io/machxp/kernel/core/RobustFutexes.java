@@ -27,7 +27,7 @@ import java.util.List;
  *                                       owner that cannot run yet is woken and takes it when it
  *                                       runs: OWNER_DIED|WAITERS meanwhile, taken first by a
  *                                       higher lock or trylock, or a higher waiter elsewhere
- *                                       (KernelFutexes.wakeHeir)
+ *                                       (FutexHeirs.wakeHeir)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  * </pre>
  * The next owner gets EOWNERDEAD; if it unlocks without vm_futex_consistent, the futex becomes

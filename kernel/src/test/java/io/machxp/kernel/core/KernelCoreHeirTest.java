@@ -17,7 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The woken heir of a dead owner's futex (KernelFutexes.wakeHeir): as Linux's robust-list walk,
+ * The woken heir of a dead owner's futex (FutexHeirs.wakeHeir): as Linux's robust-list walk,
  * an owner's death leaves the word OWNER_DIED|WAITERS with no owner and wakes the top waiter,
  * which takes the futex when it runs; a strictly higher lock or trylock takes it first. Also what
  * must not change meanwhile: nothing handed out in a lease grace, a higher waiter elsewhere takes

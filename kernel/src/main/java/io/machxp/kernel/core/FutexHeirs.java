@@ -1,0 +1,238 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.isNotRecoverable;
+import static io.machxp.kernel.futex.FutexWord.isOwnerDied;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWaiter;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.sched.Scheduler;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmPage.Access;
+import io.machxp.proto.task.AcquirePath;
+
+/**
+ * The woken heir of a dead owner's futex: as Linux's robust-list walk leaves the word
+ * OWNER_DIED|WAITERS with no owner and wakes the top waiter, which takes the futex when it runs,
+ * a waiter that cannot run at the death (or in a lease grace) is woken and takes it at its run.
+ * Part of the kernel's futexes ({@link KernelFutexes}): core thread only.
+ *
+ * <h2>Overview</h2>
+ * The heir is {@code FutexEntry.heir}, a waiter still queued. States of a dead owner's futex
+ * with an heir:
+ * <pre>
+ *  woken (wakeHeir)     word OWNER_DIED|WAITERS, no owner (with the page elsewhere, the word
+ *                       there); the heir's run is due when it has its CPU
+ *  heir runs (heirRuns) lease checked; in a grace parked until it ends (GraceCalls); page
+ *                       elsewhere: faulted in first (refused: its lock fails, heirLeft); then
+ *                       it takes the futex (EOWNERDEAD) if it is still ownerless and OWNER_DIED
+ *  passed over          a higher lock or trylock here (KernelFutexes.lock), a higher waiter
+ *  (passOverHeir)       elsewhere (FutexGrants.onRelinquishFutex), or a waiter raised above it
+ *                       (reelect): its run is cancelled and it waits on, or leaves with
+ *                       ETIMEDOUT if its timer fired meanwhile
+ *  heir leaves          ended, cancelled, timed out or its page refused: the futex passes on as
+ *  (heirLeft)           at the death; with the page elsewhere the next waiter here is woken at
+ *                       once
+ *  session ends         forgetFutex fails the waiters and clears the heir (failWaiters): a run
+ *                       parked in the grace or due later finds it is no longer the heir
+ * </pre>
+ */
+final class FutexHeirs {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final KernelEnv env;
+    private final PageCache pages;
+    private final Scheduler scheduler;
+    private final FutexInheritance inheritance;
+    private final FutexGrants grants;
+    private final boolean pi;
+
+    FutexHeirs(KernelCore core, KernelFutexes futexes, KernelEnv env, PageCache pages, Scheduler scheduler,
+            FutexInheritance inheritance, FutexGrants grants, boolean pi) {
+        this.core = core;
+        this.futexes = futexes;
+        this.env = env;
+        this.pages = pages;
+        this.scheduler = scheduler;
+        this.inheritance = inheritance;
+        this.grants = grants;
+        this.pi = pi;
+    }
+
+    /**
+     * An owner died with {@code w} the top waiter, which cannot run now (as many threads as CPUs
+     * at its priority or higher, on a CPU or ready: Scheduler.wouldRunNow), or the session of the
+     * futex is in a lease grace: as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS
+     * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
+     * queued and gets it once it has its CPU
+     * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
+     * (KernelFutexes.lock), as does a higher waiter elsewhere ({@link FutexGrants#onRelinquishFutex}), and
+     * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
+     * as before (Linux's window is microseconds).
+     */
+    void wakeHeir(FutexEntry e, FutexWaiter w, AcquirePath path, boolean waited) {
+        e.heir = w;
+        e.heirPath = path;
+        e.heirWaited = waited;
+        if (!isNoPage(e.state()) || e.page.access == Access.READ_WRITE) {
+            // Live, or a grant whose page just came (FREE|NOPAGE until served); with the page
+            // elsewhere its word, OWNER_DIED|WAITERS already, stays there until heirRuns faults it in.
+            e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
+        }
+        env.trace("owner-died-wake", w.thread.tid, futexes.futexName(e));
+        scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
+    }
+
+    /**
+     * The woken heir has its CPU: it takes the futex, unless another did meanwhile. In a lease
+     * grace it waits for the grace's end (the kernel hands out nothing while its lease is in
+     * doubt, LeaseGrace), and with the page elsewhere it first faults the page in (the word can
+     * change only with the page); it stays the heir meanwhile.
+     */
+    private void heirRuns(FutexEntry e, FutexWaiter w) {
+        if (e.heir != w || w.done()) {
+            return;
+        }
+        KernelSession session = core.sessions.forObject(e.objectId());
+        session.checkLeaseNow(); // a run that waited out the lease in a paused kernel: lost, forgetFutex failed it
+        if (e.heir != w || w.done()) {
+            return;
+        }
+        if (session.inGrace()) {
+            core.sessions.parked.park(session, null, () -> heirRuns(e, w));
+            return;
+        }
+        long s = e.state();
+        if (isNoPage(s) && !isAbsent(s)) {
+            // A refused page (memory_object_data_error, from a live pager) fails the heir's lock as
+            // it fails any lock's page-in; the next waiter is woken in its place (heirLeft).
+            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> heirRuns(e, w), error -> {
+                        if (e.heir == w) {
+                            futexes.abandon(w, error);
+                        }
+                    }));
+            return;
+        }
+        e.heir = null;
+        if (isNotRecoverable(s)) {
+            futexes.failWaiters(e, futexes.notRecoverable(e)); // a word written over elsewhere meanwhile
+            return;
+        }
+        if (isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
+            return; // not the dead owner's futex any more: it waits as any waiter
+        }
+        e.waiters.remove(w);
+        w.timerFired = false; // it takes the futex before it looks at the time
+        futexes.giveTo(e, w, e.heirPath, true, e.heirWaited);
+        inheritance.refresh(e);
+    }
+
+    /**
+     * The heir left its wait before it ran (it ended, was cancelled, left on its timeout, or its
+     * page was refused): the dead owner's futex passes on as at the death, to the next waiter
+     * (woken, or given it if it can run and no lease grace holds), the pager, or free. With its
+     * page elsewhere the next waiter here is woken at once, the page faulted in when it runs (a
+     * lock meanwhile compares with it, as with any heir, and a refused page fails it in turn);
+     * with no waiter here, or a waiter elsewhere first, the futex passes on once the page is
+     * here again (refused: the top waiter here, if any, is woken all the same, so that no waiter
+     * here is left without a run that faults the page in or fails).
+     */
+    void heirLeft(FutexEntry e) {
+        e.heir = null;
+        if (isNoPage(e.state()) && !isAbsent(e.state())) {
+            if (!wakeNextHeir(e, false)) {
+                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                        PageFault.of(() -> passOnOwnerless(e), error -> wakeNextHeir(e, true)));
+            }
+            return;
+        }
+        passOnOwnerless(e);
+    }
+
+    /**
+     * With the page of a dead owner's futex elsewhere and no heir: wakes the top local waiter as
+     * the heir unless none waits here, or a waiter elsewhere comes first (unless
+     * {@code despiteElsewhere}); true if one was woken.
+     */
+    private boolean wakeNextHeir(FutexEntry e, boolean despiteElsewhere) {
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
+        long s = e.state();
+        if (e.heir != null || top == null || top.trylock || top.expiredLock() || !isNoPage(s) || isAbsent(s)
+                || e.page.access == Access.READ_WRITE // a grant awaiting its page-in, not a dead owner's word
+                || (!despiteElsewhere && e.relinquishPending && !futexes.localWaiterFirst(e))) {
+            return false;
+        }
+        wakeHeir(e, top, e.heirPath, e.heirWaited);
+        return true;
+    }
+
+    /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */
+    private void passOnOwnerless(FutexEntry e) {
+        core.sessions.forObject(e.objectId()).checkLeaseNow(); // lost: forgetFutex failed the waiters
+        long s = e.state();
+        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != 0 || !isOwnerDied(s) || isNotRecoverable(s)) {
+            return;
+        }
+        futexes.passOn(e, true);
+        inheritance.refresh(e);
+    }
+
+    /**
+     * The heir is passed over (a higher thread here or elsewhere takes the futex, or another
+     * waiter is now above it): its run is cancelled and it waits on as any waiter, or, if its
+     * timer fired meanwhile, leaves with ETIMEDOUT when it runs, as Linux's waiter that finds the
+     * lock taken and its timeout passed.
+     */
+    void passOverHeir(FutexEntry e) {
+        FutexWaiter h = e.heir;
+        e.heir = null;
+        scheduler.cancel(h.thread);
+        if (h.timerFired) {
+            futexes.leaveWhenItRuns(h);
+        }
+    }
+
+    /**
+     * A waiter of {@code e} changed priority: if a dead owner's futex has a woken heir that is no
+     * longer the top waiter, the new top one takes its place, as Linux's priority-chain walk wakes
+     * the new top waiter of a lock with no owner: a waiter here is woken (or takes it now if it can
+     * run), a waiter elsewhere (a pending relinquish above it) gets it through the pager.
+     */
+    void reelect(FutexEntry e) {
+        FutexWaiter h = e.heir;
+        if (h == null) {
+            return;
+        }
+        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
+        int remote = pi && e.relinquishPending ? e.remotePriority : -1;
+        if (remote > top.thread.effectivePriority) {
+            grants.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
+            if (e.heir != h) {
+                return;
+            }
+            // A hold policy kept the futex here (FutexHolds) and the heir stayed: the top waiter here
+            // may still have risen above it.
+        }
+        if (top == h) {
+            return;
+        }
+        env.trace("owner-died-reelect", top.thread.tid, futexes.futexName(e));
+        passOverHeir(e);
+        if (isNoPage(e.state())) {
+            wakeHeir(e, top, e.heirPath, e.heirWaited);
+        } else {
+            futexes.handOff(e, e.heirPath, true, e.heirWaited);
+        }
+        inheritance.refresh(e);
+    }
+
+    boolean inGrace(FutexEntry e) {
+        return core.sessions.forObject(e.objectId()).inGrace();
+    }
+}
