@@ -102,8 +102,14 @@ final class RobustFutexes {
             return;
         }
         if (isNoPage(s)) {
+            // A refused page (memory_object_data_error from a live pager, or the pager lost) fails
+            // the waiters here as it fails any lock's page-in: nobody could take the futex without
+            // its word. A waiter elsewhere waits on at the pager.
             pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> ownerDied(e, tid), error -> { /* the pager is gone: forgetFutex fails it */ }));
+                    PageFault.of(() -> ownerDied(e, tid), error -> {
+                        futexes.failWaiters(e, error);
+                        inheritance.refresh(e);
+                    }));
             return;
         }
         // Take it from the fast path first: a plain TID could still be unlocked by a late call.

@@ -623,4 +623,25 @@ class KernelCoreHeirTest {
         assertThat(otherWaits.value().ownerDied()).as("the new top waiter here takes it").isTrue();
         assertThat(heirWaits.answered()).isFalse();
     }
+
+    /**
+     * The owner dies while its futex's page is elsewhere: the kernel faults the page in to mark
+     * OWNER_DIED and pass the futex on. A live pager refusing it (memory_object_data_error) left
+     * every waiter queued with nobody woken, for ever for an untimed one. They fail with the
+     * page's error (EIO), as a lock whose page-in is refused does.
+     */
+    @Test
+    void anOwnersDeathWhoseFutexPageIsRefusedFailsTheWaitersInsteadOfStrandingThem() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread w = k.thread(20);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waits = k.lockFull(w, k.base);
+        pageTakenAway(k);
+        k.terminate(owner).value();
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.dataError(0, "disk on fire");
+        assertThat(waits.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(waits.error().message()).contains("disk on fire");
+    }
 }
