@@ -234,6 +234,26 @@ class KernelCoreHeirTest {
         assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
     }
 
+    /** A dead owner's futex with its heir woken but not run yet: what {@link #ownerDiesWhileAHigherThreadRuns} made. */
+    private record Died(CoreFixture k, MachThread owner, MachThread heir, MachThread high, Answer<Acquired> heirWaits,
+            Answer<Void> work) {}
+
+    /**
+     * The owner (10) of the futex at offset 0 dies while its waiter (20), the heir, cannot run: a
+     * higher thread (30) computes 10 ms on the only CPU.
+     */
+    private static Died ownerDiesWhileAHigherThreadRuns() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Void> work = k.compute(high, 10 * MS);
+        k.terminate(owner).value();
+        return new Died(k, owner, heir, high, heirWaits, work);
+    }
+
     // ---- a waiter elsewhere --------------------------------------------------------------------
 
     /**
@@ -244,14 +264,10 @@ class KernelCoreHeirTest {
      */
     @Test
     void aHigherWaiterElsewhereTakesTheFutexBeforeTheWokenHeirRuns() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(heir, k.base);
-        Answer<Void> work = k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        Died d = ownerDiesWhileAHigherThreadRuns();
+        CoreFixture k = d.k();
+        Answer<Acquired> waiting = d.heirWaits();
+        Answer<Void> work = d.work();
         k.env.drain();
         k.relinquish(0, 40);
         List<KernelToPager> sent = k.env.drain();
@@ -271,14 +287,10 @@ class KernelCoreHeirTest {
     /** A waiter elsewhere at the heir's priority waits behind it: the heir takes it, boosted, and gives it back at its unlock. */
     @Test
     void aWaiterElsewhereAtTheHeirsPriorityWaitsBehindIt() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(heir, k.base);
-        k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        Died d = ownerDiesWhileAHigherThreadRuns();
+        CoreFixture k = d.k();
+        MachThread heir = d.heir();
+        Answer<Acquired> waiting = d.heirWaits();
         k.env.drain();
         k.relinquish(0, 20);
         assertThat(k.sentRoutines()).isEmpty();
@@ -322,14 +334,10 @@ class KernelCoreHeirTest {
      */
     @Test
     void aWokenHeirLoweredBelowAWaiterElsewhereLetsThatWaiterHaveIt() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(heir, k.base);
-        k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        Died d = ownerDiesWhileAHigherThreadRuns();
+        CoreFixture k = d.k();
+        MachThread heir = d.heir();
+        Answer<Acquired> waiting = d.heirWaits();
         k.env.drain();
         k.relinquish(0, 18);
         assertThat(k.sentRoutines()).as("below the heir: it waits behind it").isEmpty();
@@ -371,14 +379,10 @@ class KernelCoreHeirTest {
      */
     @Test
     void aWokenHeirWhosePageWasTakenAwayFaultsItInBeforeItTakesTheFutex() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(heir, k.base);
-        k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        Died d = ownerDiesWhileAHigherThreadRuns();
+        CoreFixture k = d.k();
+        MachThread heir = d.heir();
+        Answer<Acquired> waiting = d.heirWaits();
         k.env.drain();
         k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true); // for another kernel's read
         var returned = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
