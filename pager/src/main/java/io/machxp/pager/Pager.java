@@ -273,13 +273,12 @@ public final class Pager implements AutoCloseable {
      */
     static long grace(PagerConfig config, PageStore store) {
         long lease = config.lease().toNanos();
-        long lastLease = store.swapLease(lease);
         boolean kernelsMayHold = store.persistent() ? store.restarted() : !config.freshStart();
-        if (kernelsMayHold && lastLease > lease) {
-            // Until the grace period ends, the last pager's kernels may still hold its longer leases:
-            // a crash meanwhile must leave the next pager waiting as long (graceEnded writes ours).
-            store.swapLease(lastLease);
-        }
+        // Until the grace period ends, the last pager's kernels may still hold its longer leases: a
+        // crash meanwhile must leave the next pager waiting as long, so the longer one stays, in one
+        // write (graceEnded writes ours). Writing ours and then the longer one back left, for an
+        // instant, the shorter lease alone on the store.
+        long lastLease = kernelsMayHold ? store.keepLongerLease(lease) : store.swapLease(lease);
         return kernelsMayHold ? Math.max(lease, lastLease) : 0;
     }
 

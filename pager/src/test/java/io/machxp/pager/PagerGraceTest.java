@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.FilePageStore;
 import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.pager.store.PageStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,5 +52,60 @@ class PagerGraceTest {
         assertThat(Pager.grace(config(LEASE, false), new MemoryPageStore())).isEqualTo(LEASE.toNanos());
         assertThat(Pager.grace(config(LEASE, true), new MemoryPageStore())).isZero();
         assertThat(Pager.grace(config(Duration.ZERO, false), new MemoryPageStore())).as("no leases, no wait").isZero();
+    }
+
+    /**
+     * A restarted pager with a shorter lease than the last one's keeps the longer lease on the store
+     * through its grace period, and never writes its own shorter one first: a crash in between left
+     * the shorter lease alone, and the next pager's grace period too short for the kernels still
+     * holding the longer ones. Every lease the store is given is recorded.
+     */
+    @Test
+    void aRestartedPagerNeverLeavesItsShorterLeaseOnTheStoreBeforeItsGraceEnds() {
+        java.util.List<Long> written = new java.util.ArrayList<>();
+        PageStore store = new PageStore() {
+            private long lease = LEASE.toNanos(); // the last pager's
+
+            @Override
+            public byte[] read(String object, long offset) {
+                return null;
+            }
+
+            @Override
+            public long version(String object, long offset) {
+                return 0;
+            }
+
+            @Override
+            public void write(String object, long offset, byte[] page, long version) {}
+
+            @Override
+            public boolean persistent() {
+                return true;
+            }
+
+            @Override
+            public boolean restarted() {
+                return true;
+            }
+
+            @Override
+            public long swapLease(long leaseNanos) {
+                long last = lease;
+                lease = leaseNanos;
+                written.add(leaseNanos);
+                return last;
+            }
+
+            @Override
+            public long keepLongerLease(long leaseNanos) {
+                long last = lease;
+                lease = Math.max(last, leaseNanos);
+                written.add(lease);
+                return last;
+            }
+        };
+        assertThat(Pager.grace(config(Duration.ofSeconds(1), false), store)).isEqualTo(LEASE.toNanos());
+        assertThat(written).as("only the longer lease was ever on the store").containsOnly(LEASE.toNanos());
     }
 }

@@ -178,10 +178,20 @@ public final class FilePageStore implements PageStore {
     /** Reads the last pager's lease from {@value #LEASE_FILE} and writes this one's, forced to the disk. */
     @Override
     public long swapLease(long leaseNanos) {
+        return replaceLease(leaseNanos, false);
+    }
+
+    /** Reads the last pager's lease and writes the longer of it and this one's, in one atomic write. */
+    @Override
+    public long keepLongerLease(long leaseNanos) {
+        return replaceLease(leaseNanos, true);
+    }
+
+    private long replaceLease(long leaseNanos, boolean keepLonger) {
         Path file = dir.resolve(LEASE_FILE);
         try {
             long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
-            writeAtomically(file, leaseNanos + "\n");
+            writeAtomically(file, (keepLonger ? Math.max(last, leaseNanos) : leaseNanos) + "\n");
             return last;
         } catch (IOException | NumberFormatException e) {
             throw new UncheckedIOException(new IOException("the lease of the last pager in " + file

@@ -63,6 +63,13 @@ public final class MemoryPageStore implements PageStore {
         return last;
     }
 
+    @Override
+    public long keepLongerLease(long leaseNanos) {
+        long last = lease;
+        lease = Math.max(last, leaseNanos);
+        return last;
+    }
+
     private long lease;
 
     /** The holders' journal (see {@link PageStore#holder}): object + offset -> entry, in order. */

@@ -98,6 +98,21 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
     }
 
     /**
+     * As {@link #swapLease}, but keeps the longer of this pager's lease and the last one's, in one
+     * write: a starting pager whose predecessor gave longer leases must never leave its own shorter
+     * lease behind, even for an instant a crash could catch (the next pager's grace would be too
+     * short for the kernels still holding the longer ones). A store that keeps its lease in one
+     * place overrides it; this default writes twice and has that instant.
+     */
+    default long keepLongerLease(long leaseNanos) {
+        long last = swapLease(leaseNanos);
+        if (last > leaseNanos) {
+            swapLease(last);
+        }
+        return last;
+    }
+
+    /**
      * The next epoch of the pager that uses this store: the high half of its fencing tokens, which
      * must grow from one start of a pager to the next, as an NFS server's boot verifier. This
      * default, for stores that do not survive a restart, is the time in seconds since 2024

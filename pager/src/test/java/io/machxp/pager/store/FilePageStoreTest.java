@@ -199,4 +199,16 @@ class FilePageStoreTest {
             assertThat(Files.readString(dir.resolve(FilePageStore.HOLDERS))).contains("\tA\t");
         }
     }
+
+    /** keepLongerLease answers the last lease and keeps the longer of the two, in one write. */
+    @Test
+    void keepLongerLeaseKeepsTheLongerOfTheTwoLeases() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.keepLongerLease(5_000_000_000L)).as("none known yet").isZero();
+            assertThat(store.keepLongerLease(1_000_000_000L)).isEqualTo(5_000_000_000L);
+            assertThat(Files.readString(dir.resolve(FilePageStore.LEASE_FILE)).trim()).isEqualTo("5000000000");
+            assertThat(store.keepLongerLease(8_000_000_000L)).isEqualTo(5_000_000_000L);
+            assertThat(store.swapLease(1_000_000_000L)).as("the grace's end writes its own").isEqualTo(8_000_000_000L);
+        }
+    }
 }
