@@ -93,8 +93,8 @@ public final class Scheduler {
      * (its death is being handled) counts as gone.
      */
     public boolean wouldRunNow(MachThread t) {
-        long ahead = running.stream().filter(r -> r.alive && r != t && r.effectivePriority >= t.effectivePriority).count()
-                + ready.stream().filter(r -> r.alive && r != t && r.effectivePriority >= t.effectivePriority).count();
+        long ahead = java.util.stream.Stream.concat(running.stream(), ready.stream())
+                .filter(r -> r.alive && r != t && r.effectivePriority >= t.effectivePriority).count();
         return ahead < cpus;
     }
 
