@@ -30,7 +30,8 @@ import java.util.PriorityQueue;
  * <h2>Overview</h2>
  * <pre>
  *  entry                  effect on this replica's {@link PagerCore}
- *  genesis                the core is built (token epoch, grace, token seed of the group); a
+ *  genesis                the core is built (token epoch, grace, token seed, lease, answer deadline and page size of the group:
+ *                         a replica configured otherwise takes the group's; another page size fails); a
  *                         later genesis (each new leader appends one) is ignored
  *  session_opened(id)     sessionOpened(id)
  *  kernel_message(id, m)  onXp(id, m), if m is the next of its stream (its index one more than the
@@ -177,6 +178,14 @@ public final class ReplicaCore {
         }
         answerDeadlineNanos = nanos;
         return this;
+    }
+
+    /**
+     * What this replica's configuration gives a group's genesis: the lease, the answer deadline
+     * and the page size every replica's core then takes from the log, whatever its own says.
+     */
+    public Genesis.Builder configuredIn(Genesis.Builder g) {
+        return g.setLeaseNanos(leaseNanos).setAnswerDeadlineNanos(answerDeadlineNanos).setPageSize(pageSize);
     }
 
     /** Applies one entry of the log, its index not known (see the overview). */
@@ -334,14 +343,27 @@ public final class ReplicaCore {
         if (core != null) {
             return;
         }
+        if (g.getPageSize() != 0 && g.getPageSize() != pageSize) {
+            throw new IllegalStateException("the group's pages are " + g.getPageSize() + " bytes (its genesis) and "
+                    + "this replica is configured with " + pageSize + ": give every replica the group's page size");
+        }
+        long lease = g.hasLeaseNanos() ? g.getLeaseNanos() : leaseNanos;
+        long deadline = g.hasAnswerDeadlineNanos() ? g.getAnswerDeadlineNanos() : answerDeadlineNanos;
+        if (lease != leaseNanos || deadline != answerDeadlineNanos) {
+            log.warn("pager {} replica {}: configured with a lease of {} ms and an answer deadline of {} ms, but the "
+                    + "group's (its genesis, the first leader's configuration) are {} ms and {} ms: the group's are "
+                    + "used, so that every replica ends the same sessions; give every replica the same to silence this",
+                    name, replicaId, leaseNanos / 1_000_000, answerDeadlineNanos / 1_000_000, lease / 1_000_000,
+                    deadline / 1_000_000);
+        }
         genesis = g;
         tokenSeed = g.getTokenSeed().toByteArray();
-        PagerCore.Options options = new PagerCore.Options(leaseNanos, g.getTokenEpoch())
+        PagerCore.Options options = new PagerCore.Options(lease, g.getTokenEpoch())
                 .withFirstToken(g.getFirstToken() == 0 ? 1 : Integer.toUnsignedLong(g.getFirstToken()));
         if (g.getGraceNanos() > 0) {
-            options = options.withGrace(Math.max(g.getGraceNanos(), leaseNanos), false);
+            options = options.withGrace(Math.max(g.getGraceNanos(), lease), false);
         }
-        options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(answerDeadlineNanos);
+        options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(deadline);
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
         ready = true;

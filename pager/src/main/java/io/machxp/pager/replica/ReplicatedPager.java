@@ -372,7 +372,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         new SecureRandom().nextBytes(seed);
         Instant now = Instant.now();
         long epoch = Math.max(1, now.getEpochSecond() & 0x7fff_ffffL);
-        return Genesis.newBuilder().setTokenEpoch(epoch)
+        return replica.configuredIn(Genesis.newBuilder()).setTokenEpoch(epoch)
                 .setFirstToken((int) io.machxp.pager.core.PagerCore.Options.firstTokenAt(epoch, epoch, now))
                 .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
                 .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));

@@ -206,4 +206,49 @@ class ReplicaAnswerDeadlineTest {
                 .as("B's read answered once A's lease ended: %s", answer).isTrue();
         assertThat(answer).isEqualTo(first.toB.get(first.toB.size() - 1));
     }
+
+    @Test
+    void replicasConfiguredWithOtherLeasesAndDeadlinesTakeTheGroupsFromItsGenesis() {
+        Ends first = new Ends();
+        ReplicaCore a = replica(first);
+        Ends second = new Ends();
+        // Configured with twice the lease and three times the deadline: on its own it would end A
+        // far later than a, and a failover would change when A's grants pass on.
+        ReplicaCore b = new ReplicaCore("p", PAGE, Map.of("obj", 4L * PAGE), 2 * LEASE, second, new PagerStats())
+                .answerDeadline(3 * DEADLINE);
+        List<PagerLogEntry> log = new ArrayList<>();
+        log.add(PagerLogEntry.newBuilder().setClockNanos(T0).setGenesis(a.configuredIn(Genesis.newBuilder())
+                .setTokenEpoch(5).setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        log.addAll(kernel(T0, A, "A"));
+        log.addAll(kernel(T0, B, "B"));
+        log.add(request(T0 + 1, A, VmProt.VM_PROT_READ_WRITE));
+        long asked = T0 + 2;
+        log.add(request(asked, B, VmProt.VM_PROT_READ)); // a downgrade to A, which A never answers
+        long sequence = 0;
+        for (long t = asked + LEASE / 4; t <= asked + DEADLINE + 2 * LEASE; t += LEASE / 4) {
+            sequence++;
+            log.add(PagerLogEntry.newBuilder().setClockNanos(t).setTick(Tick.getDefaultInstance()).build());
+            for (long s : new long[] {A, B}) {
+                log.add(xp(t, s, KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder()
+                        .setSequence(sequence))));
+            }
+        }
+        for (PagerLogEntry e : log) {
+            apply(a, first, e);
+            apply(b, second, e);
+        }
+        assertThat(first.endedAt.get(A)).isEqualTo(asked + DEADLINE);
+        assertThat(second.endedAt).as("b ends A at the group's deadline, not its own").isEqualTo(first.endedAt);
+        assertThat(second.toB).as("and answers B alike (the group's lease)").isEqualTo(first.toB);
+    }
+
+    @Test
+    void aReplicaConfiguredWithAnotherPageSizeRefusesTheGroupsGenesis() {
+        Ends out = new Ends();
+        ReplicaCore a = replica(new Ends());
+        ReplicaCore b = new ReplicaCore("p", 2 * PAGE, Map.of("obj", 4L * PAGE), LEASE, out, new PagerStats());
+        b.apply(PagerLogEntry.newBuilder().setClockNanos(T0).setGenesis(a.configuredIn(Genesis.newBuilder())
+                .setTokenEpoch(5).setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        assertThat(b.genesisFailed()).contains("pages are 4096 bytes").contains("8192");
+    }
 }
