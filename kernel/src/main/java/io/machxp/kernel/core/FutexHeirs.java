@@ -110,10 +110,11 @@ final class FutexHeirs {
         long s = e.state();
         if (isNoPage(s) && !isAbsent(s)) {
             // A refused page (memory_object_data_error, from a live pager) fails the heir's lock as
-            // it fails any lock's page-in; the next waiter is woken in its place (heirLeft).
+            // it fails any lock's page-in; the next waiter is woken in its place (heirLeft). A lost
+            // pager fails the page-in just before its forgetFutex fails every waiter: nobody is woken.
             pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> heirRuns(e, w), error -> {
-                        if (e.heir == w) {
+                        if (e.heir == w && !core.pagerLost(e.objectId())) {
                             futexes.abandon(w, error);
                         }
                     }));
@@ -148,7 +149,11 @@ final class FutexHeirs {
         if (isNoPage(e.state()) && !isAbsent(e.state())) {
             if (!wakeNextHeir(e, false)) {
                 pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                        PageFault.of(() -> passOnOwnerless(e), error -> wakeNextHeir(e, true)));
+                        PageFault.of(() -> passOnOwnerless(e), error -> {
+                            if (!core.pagerLost(e.objectId())) { // lost: forgetFutex fails the waiters
+                                wakeNextHeir(e, true);
+                            }
+                        }));
             }
             return;
         }
@@ -207,6 +212,15 @@ final class FutexHeirs {
     void reelect(FutexEntry e) {
         FutexWaiter h = e.heir;
         if (h == null) {
+            return;
+        }
+        // It may hand the futex out (handOff, or to the pager): the lease first, as in heirRuns. A
+        // priority change can run late, from a timer due before the lease's end (a waiter's leave
+        // after a pause), while the lease's own timer, due later, has not run: lost, forgetFutex
+        // failed the waiters and cleared the heir; in a grace, handOff wakes the top waiter as the
+        // heir instead, and its run is parked.
+        core.sessions.forObject(e.objectId()).checkLeaseNow();
+        if (e.heir != h) {
             return;
         }
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
