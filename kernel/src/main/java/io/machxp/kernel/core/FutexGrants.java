@@ -151,7 +151,7 @@ final class FutexGrants {
             return; // that grant has left (or was served): who waits now, waits for the futex
         }
         e.grantAwaitsPage = false;
-        futexes.failWaiters(e, error);
+        futexes.waits.failWaiters(e, error);
         long s = e.state();
         if (core.pagerLost(e.objectId()) || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
             return; // the pager is gone (forgetFutex cleans up), or the futex has moved on
@@ -171,15 +171,15 @@ final class FutexGrants {
         int word = FutexWord.unownedWord(pageWord);
         if (word == NOT_RECOVERABLE) {
             e.setState(NOT_RECOVERABLE);
-            futexes.failWaiters(e, futexes.notRecoverable(e));
+            futexes.waits.failWaiters(e, futexes.notRecoverable(e));
         } else if (owner(word) != 0) {
             // The word names an owner that is no thread (a task wrote it): every locker gets
             // ESRCH and WAITERS stays in the word, as with Linux's LOCK_PI; nobody can unlock it.
             if (!e.waiters.isEmpty()) {
                 word |= WAITERS;
-                futexes.failWaiters(e, futexes.noOwner(owner(word), e));
+                futexes.waits.failWaiters(e, futexes.noOwner(owner(word), e));
             }
-        } else if (futexes.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED, e.grantHandoff)) {
+        } else if (futexes.waits.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED, e.grantHandoff)) {
             answerTrylocks(e); // another got it: a trylock does not wait for it
             inheritance.refresh(e);
             return;
@@ -379,7 +379,7 @@ final class FutexGrants {
      */
     void forgetFutex(FutexEntry e, KernelError error) {
         e.grantAwaitsPage = false;
-        futexes.failWaiters(e, error);
+        futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;
         while (true) {

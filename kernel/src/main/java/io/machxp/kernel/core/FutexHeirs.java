@@ -122,7 +122,7 @@ final class FutexHeirs {
         }
         e.heir = null;
         if (isNotRecoverable(s)) {
-            futexes.failWaiters(e, futexes.notRecoverable(e)); // a word written over elsewhere meanwhile
+            futexes.waits.failWaiters(e, futexes.notRecoverable(e)); // a word written over elsewhere meanwhile
             return;
         }
         if (isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
@@ -130,7 +130,7 @@ final class FutexHeirs {
         }
         e.waiters.remove(w);
         w.timerFired = false; // it takes the futex before it looks at the time
-        futexes.giveTo(e, w, e.heirPath, true, e.heirWaited);
+        futexes.waits.giveTo(e, w, e.heirPath, true, e.heirWaited);
         inheritance.refresh(e);
     }
 
@@ -199,7 +199,7 @@ final class FutexHeirs {
         e.heir = null;
         scheduler.cancel(h.thread);
         if (h.timerFired) {
-            futexes.leaveWhenItRuns(h);
+            futexes.waits.leaveWhenItRuns(h);
         }
     }
 
@@ -241,7 +241,7 @@ final class FutexHeirs {
         if (isNoPage(e.state())) {
             wakeHeir(e, top, e.heirPath, e.heirWaited);
         } else {
-            futexes.handOff(e, e.heirPath, true, e.heirWaited);
+            futexes.waits.handOff(e, e.heirPath, true, e.heirWaited);
         }
         inheritance.refresh(e);
     }

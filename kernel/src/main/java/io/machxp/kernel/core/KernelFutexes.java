@@ -36,8 +36,9 @@ import java.util.List;
  *
  * <h2>Overview</h2>
  * This class locks and unlocks futexes for the kernel's threads, and is the entry point of the
- * futex parts, each with its own overview: {@link FutexGrants} (what the pager grants, asks back
- * and is given back), {@link FutexInheritance} (priority inheritance and deadlock detection),
+ * futex parts, each with its own overview: {@link FutexWaits} (a lock's wait: its queue, timeout,
+ * leaving, and being handed the futex), {@link FutexGrants} (what the pager grants, asks back and
+ * is given back), {@link FutexInheritance} (priority inheritance and deadlock detection),
  * {@link RobustFutexes} (owners that die) and {@link FutexHeirs} (the woken heir of a dead
  * owner's futex). States of a futex here (the encoding is in {@link FutexWord}, the cache states
  * in {@link FutexEntry}):
@@ -79,27 +80,25 @@ import java.util.List;
 final class KernelFutexes {
     private final KernelCore core;
     private final KernelEnv env;
-    private final KernelStats stats;
     private final PageCache pages;
     private final boolean cacheFutexes;
     private final boolean pi;
-    private final Scheduler scheduler;
     private final FutexInheritance inheritance;
     private final FutexGrants grants;
     final FutexForwards forwards;
     private final RobustFutexes robust;
-    private final FutexHeirs heirs;
+    final FutexWaits waits;
+    final FutexHeirs heirs;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
             io.machxp.kernel.policy.FutexPolicy policy, boolean pi) {
         this.core = core;
         this.env = env;
-        this.stats = stats;
         this.pages = pages;
         this.cacheFutexes = policy.cacheFutexes();
         this.pi = pi;
-        this.scheduler = scheduler;
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
+        this.waits = new FutexWaits(core, this, env, stats, pages, scheduler, inheritance, cacheFutexes, pi);
         FutexHolds holds = new FutexHolds(core, env, policy, inheritance);
         this.grants = new FutexGrants(core, this, inheritance, pages, holds, policy, pi);
         this.forwards = grants.forwards;
@@ -136,7 +135,7 @@ final class KernelFutexes {
         thread.blockedIn = call;
         thread.waiter = w;
         if (timeoutNanos > 0) {
-            w.timeout = env.schedule(timeoutNanos, () -> timedOut(w, timedOut(address, thread.tid)));
+            w.timeout = env.schedule(timeoutNanos, () -> waits.timedOut(w, timedOut(address, thread.tid)));
         }
         if (isAbsent(e.state())) {
             lock(w, e); // ask first, at the waiter's priority (a page-in first left the owner unboosted)
@@ -174,7 +173,7 @@ final class KernelFutexes {
                     if (w.trylock) {
                         w.finish(null);
                     } else {
-                        enqueue(w, e);
+                        waits.enqueue(w, e);
                     }
                     return;
                 }
@@ -183,7 +182,7 @@ final class KernelFutexes {
             }
             if (s == FREE) {
                 if (e.compareAndSetState(FREE, tid & 0xffffffffL)) { // the core's CAS: see FutexEntry
-                    acquired(w, e, AcquirePath.FAST_PATH, false);
+                    waits.acquired(w, e, AcquirePath.FAST_PATH, false);
                     return;
                 }
                 continue;
@@ -198,7 +197,7 @@ final class KernelFutexes {
                     w.finish(null);
                     return;
                 }
-                enqueue(w, e);
+                waits.enqueue(w, e);
                 PageWords.markWaiters(e);
                 if (e.request == FutexEntry.Request.NONE) {
                     grants.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
@@ -224,7 +223,7 @@ final class KernelFutexes {
                 if (w.trylock) {
                     w.finish(null);
                 } else {
-                    enqueue(w, e);
+                    waits.enqueue(w, e);
                     inheritance.refresh(e);
                 }
                 return;
@@ -236,8 +235,8 @@ final class KernelFutexes {
                     heirs.passOverHeir(e);
                 }
                 boolean died = isOwnerDied(s);
-                e.setState(FutexWord.held(tid, mustEnterKernel(e), died));
-                acquired(w, e, AcquirePath.FAST_PATH, died);
+                e.setState(FutexWord.held(tid, waits.mustEnterKernel(e), died));
+                waits.acquired(w, e, AcquirePath.FAST_PATH, died);
                 inheritance.refresh(e);
                 return;
             }
@@ -273,7 +272,7 @@ final class KernelFutexes {
                 w.finish(null); // busy, or ETIMEDOUT for a lock whose timeout had passed
                 return;
             }
-            enqueue(w, e);
+            waits.enqueue(w, e);
             inheritance.refresh(e);
             return;
         }
@@ -314,7 +313,7 @@ final class KernelFutexes {
             // Acquired after an owner died and never marked consistent: nobody can trust it again.
             e.setState(NOT_RECOVERABLE);
             env.trace("not-recoverable", tid, futexName(e));
-            failWaiters(e, notRecoverable(e));
+            waits.failWaiters(e, notRecoverable(e));
             if (e.relinquishPending || givesBackAtUnlock()) {
                 grants.releaseToPager(e, NOT_RECOVERABLE);
             }
@@ -334,7 +333,7 @@ final class KernelFutexes {
         if ((e.relinquishPending && !localWaiterFirst(e) && !grants.holds(e)) || givesBackAtUnlock()) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
-        } else if (!core.plants.handsOffLocally(true) || !handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
+        } else if (!core.plants.handsOffLocally(true) || !waits.handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
     }
@@ -369,25 +368,9 @@ final class KernelFutexes {
         return e.remoteSinceKnown ? top.sinceNanos < e.remoteSinceNanos : WaitQueue.before(top, e.remoteSince);
     }
 
-    /**
-     * The caller of a blocked vm_lock_futex went away, or the thread ended: the thread stops
-     * waiting, as on a timeout. A thread that already got the futex keeps it.
-     */
+    /** The caller of a blocked vm_lock_futex went away, or the thread ended: see {@link FutexWaits#abandon}. */
     void abandon(FutexWaiter w, KernelError error) {
-        if (w.done()) {
-            return;
-        }
-        FutexEntry e = w.entry;
-        if (e != null) {
-            e.waiters.remove(w); // WAITERS stays in the word, as Linux leaves it after a timeout
-        }
-        w.fail(error);
-        if (e != null && e.heir == w) {
-            heirs.heirLeft(e);
-        }
-        if (e != null) {
-            inheritance.refresh(e); // deboosts the owner here, or lowers the priority asked of the pager
-        }
+        waits.abandon(w, error);
     }
 
     /** vm_futex_consistent: see {@link RobustFutexes#markConsistent}. */
@@ -459,83 +442,6 @@ final class KernelFutexes {
 
     // ---- helpers, also for the other futex parts ----------------------------------------------
 
-    private void enqueue(FutexWaiter w, FutexEntry e) {
-        w.entry = e;
-        e.waiters.add(w, env.nanoTime());
-    }
-
-    /**
-     * A lock's timeout fired: the waiter stops waiting when it next has its CPU, as a Linux thread
-     * woken by its timer must run to leave the wait (SCHED_FIFO: not while a thread of its
-     * priority or higher runs there). Until then an unlock may still hand it the futex.
-     */
-    private void timedOut(FutexWaiter w, KernelError error) {
-        if (w.done()) {
-            return;
-        }
-        w.timerFired = true;
-        w.timedOutWith = error;
-        if (w.entry != null && w.entry.heir == w) {
-            return; // woken to take a dead owner's futex: it takes it first; passed over, it leaves
-        }
-        leaveWhenItRuns(w);
-    }
-
-    /** A waiter whose timer fired leaves its wait (ETIMEDOUT) when it next has its CPU. */
-    void leaveWhenItRuns(FutexWaiter w) {
-        scheduler.compute(w.thread, 0, () -> {
-            w.timerFired = false;
-            abandon(w, w.timedOutWith);
-        });
-    }
-
-    private void acquired(FutexWaiter w, FutexEntry e, AcquirePath path, boolean ownerDied) {
-        if (w.timerFired) {
-            w.timerFired = false;
-            scheduler.cancel(w.thread); // it got the futex before it could leave the wait
-        }
-        stats.acquired(path);
-        e.holdPriority = Math.max(e.holdPriority, w.thread.effectivePriority);
-        mapToProcess(w, e);
-        w.finish(new Acquired(path, ownerDied, e.fencingToken));
-    }
-
-    /**
-     * A thread of a task process on this host gets the futex: its page, writable here, is mapped
-     * to the process before the answer leaves (the page that came with a grant included), so the
-     * new owner reads and writes the data the futex protects in shared memory at once rather than
-     * in a page-fault call of its own.
-     */
-    private void mapToProcess(FutexWaiter w, FutexEntry e) {
-        if (e.page.sharedPages != null && e.page.access == Access.READ_WRITE && core.sharesMemory(w.thread.task.id)) {
-            pages.map(e.page, true);
-        }
-    }
-
-    /** Whether an owner's unlock must come to the core (WAITERS in the word). */
-    private boolean mustEnterKernel(FutexEntry e) {
-        return !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending;
-    }
-
-    /**
-     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. After an
-     * owner's death a waiting lock gets it only when it runs ({@link FutexHeirs#wakeHeir}).
-     */
-    boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
-        FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        if (top != null && ownerDied && !top.trylock && !top.expiredLock()
-                && (heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
-            heirs.wakeHeir(e, top, path, waited);
-            return true;
-        }
-        FutexWaiter w = e.waiters.poll(pi, core.plants.arrivalOrderAmongEquals(true));
-        if (w == null) {
-            return false;
-        }
-        giveTo(e, w, path, ownerDied, waited);
-        return true;
-    }
-
     /** The heir is passed over: see {@link FutexHeirs#passOverHeir}. */
     void passOverHeir(FutexEntry e) {
         heirs.passOverHeir(e);
@@ -544,23 +450,6 @@ final class KernelFutexes {
     /** A waiter of {@code e} changed priority: see {@link FutexHeirs#reelect}. */
     void reelect(FutexEntry e) {
         heirs.reelect(e);
-    }
-
-    void giveTo(FutexEntry e, FutexWaiter w, AcquirePath path, boolean ownerDied, boolean waited) {
-        assert !w.done() : "a waiter that was answered is still queued";
-        // Linux sets WAITERS on every handoff to a thread that waited for an owner, the last too.
-        e.setState(FutexWord.held(w.thread.tid, (waited && !w.trylock) || mustEnterKernel(e), ownerDied));
-        if (ownerDied) {
-            env.trace("owner-died-handoff", w.thread.tid, futexName(e));
-        }
-        acquired(w, e, path, ownerDied);
-    }
-
-    void failWaiters(FutexEntry e, KernelError error) {
-        e.heir = null;
-        for (FutexWaiter w; (w = e.waiters.poll(false)) != null; ) {
-            w.fail(error);
-        }
     }
 
     void clearWaitersIfNoneLeft(FutexEntry e) {

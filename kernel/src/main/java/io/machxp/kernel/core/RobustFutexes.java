@@ -107,7 +107,7 @@ final class RobustFutexes {
             // its word. A waiter elsewhere waits on at the pager.
             pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> ownerDied(e, tid), error -> {
-                        futexes.failWaiters(e, error);
+                        futexes.waits.failWaiters(e, error);
                         inheritance.refresh(e);
                     }));
             return;
