@@ -31,7 +31,7 @@ import io.machxp.proto.task.AcquirePath;
  *  heir runs (heirRuns) lease checked; in a grace parked until it ends (GraceCalls); page
  *                       elsewhere: faulted in first (refused: its lock fails, heirLeft); then
  *                       it takes the futex (EOWNERDEAD) if it is still ownerless and OWNER_DIED
- *  passed over          a higher lock or trylock here (KernelFutexes.lock), a higher waiter
+ *  passed over          a higher lock or trylock here (FutexLocks.lock), a higher waiter
  *  (passOverHeir)       elsewhere (FutexGrants.onRelinquishFutex), or a waiter raised above it
  *                       (reelect): its run is cancelled and it waits on, or leaves with
  *                       ETIMEDOUT if its timer fired meanwhile
@@ -71,7 +71,7 @@ final class FutexHeirs {
      * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
      * queued and gets it once it has its CPU
      * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
-     * (KernelFutexes.lock), as does a higher waiter elsewhere ({@link FutexGrants#onRelinquishFutex}), and
+     * (FutexLocks.lock), as does a higher waiter elsewhere ({@link FutexGrants#onRelinquishFutex}), and
      * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
      * as before (Linux's window is microseconds).
      */

@@ -433,7 +433,7 @@ public final class KernelCore {
         long arrived = env.nanoTime();
         if (sessions.parkedInGrace(taskId, address, reply, () -> lockRequest(taskId, tid, address,
                 timeoutNanos < 0 ? timeoutNanos : Math.max(0, timeoutNanos - (env.nanoTime() - arrived)), trylock, reply,
-                call), trylock ? -1 : timeoutNanos, () -> reply.fail(KernelFutexes.timedOut(address, tid)))) {
+                call), trylock ? -1 : timeoutNanos, () -> reply.fail(FutexLocks.timedOut(address, tid)))) {
             return; // a lock's timeout counts from when it arrived, parked or not
         }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);

@@ -8,7 +8,6 @@ import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.hasWaiters;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 import static io.machxp.kernel.futex.FutexWord.isNoPage;
-import static io.machxp.kernel.futex.FutexWord.isNotRecoverable;
 import static io.machxp.kernel.futex.FutexWord.isOwnerDied;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
@@ -35,25 +34,16 @@ import java.util.List;
  * two fast-path CASes made by callers on their own threads.
  *
  * <h2>Overview</h2>
- * This class locks and unlocks futexes for the kernel's threads, and is the entry point of the
- * futex parts, each with its own overview: {@link FutexWaits} (a lock's wait: its queue, timeout,
- * leaving, and being handed the futex), {@link FutexGrants} (what the pager grants, asks back and
- * is given back), {@link FutexInheritance} (priority inheritance and deadlock detection),
- * {@link RobustFutexes} (owners that die) and {@link FutexHeirs} (the woken heir of a dead
- * owner's futex). States of a futex here (the encoding is in {@link FutexWord}, the cache states
+ * This class unlocks futexes for the kernel's threads and passes them on, and is the entry point
+ * of the futex parts, each with its own overview: {@link FutexLocks} (vm_lock_futex and
+ * vm_trylock_futex), {@link FutexWaits} (a lock's wait: its queue, timeout, leaving, and being
+ * handed the futex), {@link FutexGrants} (what the pager grants, asks back and is given back),
+ * {@link FutexInheritance} (priority inheritance and deadlock detection), {@link RobustFutexes}
+ * (owners that die) and {@link FutexHeirs} (the woken heir of a dead owner's futex). States of a futex here (the encoding is in {@link FutexWord}, the cache states
  * in {@link FutexEntry}):
  * <pre>
- *  vm_lock_futex    FREE             -> TID                      (fast path, or here after a race)
- *                   OWNER_DIED       -> TID|OWNER_DIED, EOWNERDEAD
- *                   OWNER_DIED|WAITERS, its woken heir not run yet -> above the heir's priority:
- *                                       TID|OWNER_DIED|WAITERS, EOWNERDEAD; else enqueue (busy)
- *                   NOT_RECOVERABLE  -> ENOTRECOVERABLE
- *                   held by another  -> enqueue, set WAITERS, boost the owner (EDEADLK if the
- *                                       owners' chain leads back to the caller)
- *                   ABSENT           -> enqueue; lock_futex(top priority) unless one is out,
- *                                       else a priority update if the top changed
- *                   FREE|NOPAGE      -> with the page here, a grant awaiting its page-in: behind
- *                                       its waiters, or served at once if none is left
+ *  vm_lock_futex    FREE, OWNER_DIED -> TID (EOWNERDEAD after a death); held, ABSENT: queued,
+ *                                       asked of the pager if ABSENT ({@link FutexLocks})
  *  vm_unlock_futex  TID              -> FREE                     (fast path)
  *                   TID|OWNER_DIED   -> NOT_RECOVERABLE; every waiter fails
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
@@ -89,6 +79,7 @@ final class KernelFutexes {
     private final RobustFutexes robust;
     final FutexWaits waits;
     final FutexHeirs heirs;
+    private final FutexLocks locks;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
             io.machxp.kernel.policy.FutexPolicy policy, boolean pi) {
@@ -104,178 +95,15 @@ final class KernelFutexes {
         this.forwards = grants.forwards;
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
         this.heirs = new FutexHeirs(core, this, env, pages, scheduler, inheritance, grants, pi);
+        this.locks = new FutexLocks(core, this, env, pages, inheritance, grants, heirs, waits, pi);
     }
 
     // ---- requests from tasks ------------------------------------------------------------------
 
-    /** What a timed lock answers when its timeout passes (also one parked in a lease grace). */
-    static KernelError timedOut(long address, int tid) {
-        return KernelError.of(Errno.ETIMEDOUT, "the futex at 0x%x was not acquired by thread %d before its timeout",
-                address, tid);
-    }
-
-    /** vm_lock_futex / vm_trylock_futex for a validated thread, not blocked in another call. */
+    /** vm_lock_futex / vm_trylock_futex for a validated thread: see {@link FutexLocks#lockRequest}. */
     void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
-        if (core.pagerLost(e.objectId())) {
-            // Its pager is lost (with several pagers the kernel goes on): waiting for a local owner
-            // would outlast the futex, which is forgotten here.
-            reply.fail(core.pagerError(e.objectId()));
-            return;
-        }
-        // A lock whose timeout has passed already (0) waits for no owner, as Linux's FUTEX_LOCK_PI
-        // with a past deadline: it takes the futex if it is free, also from the pager or after a
-        // page-in (a fault, which a Linux timeout does not bound either), and is ETIMEDOUT where
-        // a trylock is busy. A timer of 0 would fire before the pager's or the page's answer.
-        boolean expired = !trylock && timeoutNanos == 0;
-        FutexWaiter w = expired ? new FutexWaiter(thread, timedOut(address, thread.tid), reply)
-                : new FutexWaiter(thread, trylock, reply);
-        thread.waitNumber++;
-        thread.waitBeganMicros = env.wallMicros();
-        thread.blockedIn = call;
-        thread.waiter = w;
-        if (timeoutNanos > 0) {
-            w.timeout = env.schedule(timeoutNanos, () -> waits.timedOut(w, timedOut(address, thread.tid)));
-        }
-        if (isAbsent(e.state())) {
-            lock(w, e); // ask first, at the waiter's priority (a page-in first left the owner unboosted)
-        } else {
-            lockWithPage(w, e);
-        }
-    }
-
-    /** Runs {@code lock} once the futex's page is writable here (held here, the word elsewhere). */
-    private void lockWithPage(FutexWaiter w, FutexEntry e) {
-        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
-            if (!w.done()) {
-                lock(w, e);
-            }
-        }, w::fail));
-    }
-
-    private void lock(FutexWaiter w, FutexEntry e) {
-        int tid = w.thread.tid;
-        while (true) {
-            long s = e.state();
-            if (isNoPage(s) && !isAbsent(s)) {
-                if (owner(s) == tid) {
-                    w.fail(alreadyOwned(tid, e));
-                    return;
-                }
-                if (e.page.access == Access.READ_WRITE) {
-                    // FREE | NOPAGE with the page here: a grant whose page-in has not run yet.
-                    assert owner(s) == 0 && e.grantAwaitsPage : "a futex without its word: " + e;
-                    if (e.waiters.isEmpty()) {
-                        grants.serveAwaitedGrant(e); // every waiter it came for has left: kept, or given back
-                        continue;
-                    }
-                    // Its waiters come first: wait in line behind them.
-                    if (w.trylock) {
-                        w.finish(null);
-                    } else {
-                        waits.enqueue(w, e);
-                    }
-                    return;
-                }
-                lockWithPage(w, e); // held here, page elsewhere: the word can change only with the page
-                return;
-            }
-            if (s == FREE) {
-                if (e.compareAndSetState(FREE, tid & 0xffffffffL)) { // the core's CAS: see FutexEntry
-                    waits.acquired(w, e, AcquirePath.FAST_PATH, false);
-                    return;
-                }
-                continue;
-            }
-            if (isAbsent(s)) {
-                if (core.pagerLost(e.objectId())) {
-                    w.fail(core.pagerError(e.objectId()));
-                    return;
-                }
-                boolean idle = e.request == FutexEntry.Request.NONE && e.waiters.isEmpty();
-                if (w.trylock && !idle) {
-                    w.finish(null);
-                    return;
-                }
-                waits.enqueue(w, e);
-                PageWords.markWaiters(e);
-                if (e.request == FutexEntry.Request.NONE) {
-                    grants.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
-                } else {
-                    inheritance.updatePagerPriority(e);
-                }
-                inheritance.probe(w.thread); // a cycle through other kernels?
-                return;
-            }
-            // Live here and not FREE: the fast path cannot change it, except the owner's unlock.
-            if (isNotRecoverable(s)) {
-                w.fail(notRecoverable(e));
-                return;
-            }
-            int o = owner(s);
-            if (o == tid) {
-                w.fail(alreadyOwned(tid, e));
-                return;
-            }
-            if (o == 0 && e.heir != null && !(pi && w.thread.effectivePriority > e.heir.thread.effectivePriority)) {
-                // A dead owner's futex whose woken heir has not run yet, at the heir's priority or
-                // above: wait behind it (a trylock is busy), as on Linux.
-                if (w.trylock) {
-                    w.finish(null);
-                } else {
-                    waits.enqueue(w, e);
-                    inheritance.refresh(e);
-                }
-                return;
-            }
-            if (o == 0) { // OWNER_DIED: free, its last owner died holding it (or a heir not yet run)
-                if (e.heir != null) {
-                    // A higher thread takes it before the woken heir runs; the heir waits on.
-                    env.trace("owner-died-taken-before-heir", tid, futexName(e));
-                    heirs.passOverHeir(e);
-                }
-                boolean died = isOwnerDied(s);
-                e.setState(FutexWord.held(tid, waits.mustEnterKernel(e), died));
-                waits.acquired(w, e, AcquirePath.FAST_PATH, died);
-                inheritance.refresh(e);
-                return;
-            }
-            if (core.livingThread(o) == null) {
-                if (core.endedHere(o)) {
-                    // Its owner ended after the death's scan of what it owned (a fast-path lock that
-                    // raced the death): a death the system saw, so OWNER_DIED, passed on as any.
-                    ownerEnded(e, o);
-                    continue;
-                }
-                // A TID of no thread (a task wrote it): Linux's LOCK_PI and TRYLOCK_PI answer ESRCH
-                // and leave WAITERS in the word.
-                if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                    continue;
-                }
-                w.fail(noOwner(o, e));
-                return;
-            }
-            // Linux's TRYLOCK_PI on a held futex leaves WAITERS in the word, and LOCK_PI sets it
-            // before it finds a deadlock (and leaves it).
-            if (!hasWaiters(s) && !e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
-                continue; // unlocked on the fast path meanwhile: look again
-            }
-            if (!w.trylock || w.expiredLock()) { // a lock with a past timeout walks the chain too
-                if (inheritance.chase(WaitStamp.of(w.thread), e, w.thread.boostedBy.isEmpty() ? -1 : 0) != null) {
-                    w.fail(KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the owner of the futex at "
-                            + "offset 0x%x of '%s' waits, through a chain of futexes, for one thread %d owns",
-                            tid, e.offset(), objectName(e), tid));
-                    return;
-                }
-            }
-            if (w.trylock) {
-                w.finish(null); // busy, or ETIMEDOUT for a lock whose timeout had passed
-                return;
-            }
-            waits.enqueue(w, e);
-            inheritance.refresh(e);
-            return;
-        }
+        locks.lockRequest(thread, e, address, timeoutNanos, trylock, reply, call);
     }
 
     /** vm_unlock_futex by {@code tid} of the futex {@code e} (null: not tracked here). */
@@ -469,11 +297,6 @@ final class KernelFutexes {
         return KernelError.of(Errno.ESRCH, "the futex at offset 0x%x of '%s' names owner %d, which is no thread: "
                 + "its word was written over; only a write of 0 (or a new futex) makes it usable again",
                 e.offset(), objectName(e), owner);
-    }
-
-    private KernelError alreadyOwned(int tid, FutexEntry e) {
-        return KernelError.of(Errno.EDEADLK, "thread %d already owns the futex at offset 0x%x of '%s'; "
-                + "futexes do not nest", tid, e.offset(), objectName(e));
     }
 
     KernelError notRecoverable(FutexEntry e) {
