@@ -23,22 +23,8 @@ import java.util.List;
  * <h2>Operations</h2>
  * data_request and data_unlock become an operation on one page. One operation per page is in
  * progress at a time; the others wait in FIFO order and are judged on the state when their turn
- * comes. An operation first takes away what conflicts, then answers the requester:
- * <pre>
- *  read  by R: R holds it                 -> nothing (a futex grant got there first)
- *              writer W != R              -> lock_request(RETURN_DIRTY, lock WRITE, reply) to W;
- *                                            its lock_completed makes W a reader
- *              then                       -> data_supply / data_unavailable(lock WRITE); R reads
- *  write by R: R is the writer            -> nothing (a data_unlock: allow write, A.13)
- *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
- *                                            to each; each lock_completed drops one
- *              then the store refuses     -> data_error (PageStore.unlock, a library backend's)
- *                                            (asked, with the page's data, as a page effect:
- *                                            the operation waits for its answer, off the core)
- *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
- *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
- *                                            R is the only writer
- * </pre>
+ * comes. An operation first takes away what conflicts (lock_requests to the other holders), then
+ * answers the requester: the table of what it sends is in {@link PageOperations}.
  * data_request with VM_PROT_NONE is a write (old kernels asked for everything that way);
  * data_unlock is always a write.
  *
@@ -60,9 +46,10 @@ import java.util.List;
  * operation is in progress or waits on it; an idle record is forgotten, since the page's data and
  * version are its object's.
  *
- * <p>Parts: {@link PageChecks} validates what a message names, {@link PageAnswers} answers an
- * operation (with what it asks of the store off the core thread), {@link PageReturns} takes pages
- * coming back into the pager's copy, {@link PageReclaim} judges reclaims after a pager restart.
+ * <p>Parts: {@link PageChecks} validates what a message names, {@link PageOperations} runs each
+ * page's operations, {@link PageAnswers} answers an operation (with what it asks of the store off
+ * the core thread), {@link PageReturns} takes pages coming back into the pager's copy,
+ * {@link PageReclaim} judges reclaims after a pager restart.
  *
  * <p>A message that breaks these rules is refused (logged, counted) and changes nothing; it is
  * checked whole before anything is changed (a refused message makes no record either). The one
@@ -70,17 +57,13 @@ import java.util.List;
  * kernel copy is refused as data, but the kernel holds the page no more: it has dropped it.
  */
 public final class PageCoherence {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PageCoherence.class);
-
     private final int pageSize;
     private final PageOutput out;
     private final PageTable pages = new PageTable();
     private final PageChecks checks;
     private final PageReturns returns;
     private final PageReclaim reclaims;
-    private final PageAnswers answers;
-    /** While a data_request of several pages is handled: what it sends, merged into ranges. */
-    private LockRanges batch;
+    private final PageOperations operations;
     /** Supply pages precious, with reply, to kernels that know it (spec 6.10); off by default. */
     private boolean supplyPrecious;
 
@@ -90,10 +73,8 @@ public final class PageCoherence {
         this.checks = new PageChecks(pageSize, out, pages);
         this.returns = new PageReturns(pageSize, out);
         this.reclaims = new PageReclaim(pageSize, out, pages, checks);
-        this.answers = new PageAnswers(pageSize, out, r -> supplyPrecious && r.features.contains("precious"), p -> {
-            run(p);
-            pages.pruneIfIdle(p);
-        });
+        this.operations = new PageOperations(pageSize, out, pages,
+                r -> supplyPrecious && r.features.contains("precious"));
     }
 
     // ---- kernel -> pager ----------------------------------------------------------------------
@@ -132,26 +113,7 @@ public final class PageCoherence {
         }
         int access = r.getDesiredAccessValue();
         boolean write = access == VmProt.VM_PROT_NONE_VALUE || (access & VmProt.VM_PROT_WRITE_VALUE) != 0;
-        batch = length > pageSize ? new LockRanges() : null;
-        try {
-            for (long page = offset; page < offset + length; page += pageSize) {
-                submit(pages.record(o, page), new PageOperation(s, write));
-            }
-        } finally {
-            if (batch != null) {
-                batch.sendAll(out);
-            }
-            batch = null;
-        }
-    }
-
-    /** Sends now, or at the end of the data_request of several pages being handled ({@link LockRanges}). */
-    private void send(KernelSession to, io.machxp.proto.xp.PagerToKernel m) {
-        if (batch != null) {
-            batch.add(to, m);
-        } else {
-            out.send(to, m);
-        }
+        operations.request(s, o, offset, length, write);
     }
 
     /** Whether pages go out precious, with reply, to kernels whose hello named "precious" (spec 6.10). */
@@ -188,7 +150,7 @@ public final class PageCoherence {
                     + "inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")"));
             return;
         }
-        submit(pages.record(o, u.getOffset()), new PageOperation(s, true, true));
+        operations.submit(pages.record(o, u.getOffset()), new PageOperation(s, true, true));
     }
 
     /**
@@ -222,7 +184,7 @@ public final class PageCoherence {
         String routine = "memory_object_lock_completed";
         if (c.getLength() <= pageSize || !s.features.contains(LockRanges.FEATURE)) {
             MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), c.getOffset(), c.getLength(), routine);
-            if (o != null && !lockCompleted(s, o, c.getOffset())) {
+            if (o != null && !operations.completed(s, o, c.getOffset())) {
                 out.refuse(s, routine + " for " + new PageKey(o.name(), c.getOffset()) + ": a lock_completed nobody "
                         + "asked for");
             }
@@ -254,7 +216,7 @@ public final class PageCoherence {
             java.util.Collections.sort(awaited);
         }
         for (long at : awaited) {
-            lockCompleted(s, o, at);
+            operations.completed(s, o, at);
         }
         long unasked = c.getLength() / pageSize - awaited.size();
         if (unasked > 0) {
@@ -262,25 +224,6 @@ public final class PageCoherence {
                     + Long.toHexString(c.getLength()) + " of '" + o.name() + "': " + unasked
                     + " of its pages had no lock_request waiting for it");
         }
-    }
-
-    /** Whether the page's operation waited for this kernel's lock_completed (then it goes on). */
-    private boolean lockCompleted(KernelSession s, MemoryObject o, long offset) {
-        PageRecord p = pages.get(o.name(), offset);
-        PageOperation op = p == null ? null : p.current;
-        PageOperation.Change change = op == null ? null : op.awaited.remove(s);
-        if (change == null) {
-            return false;
-        }
-        out.answered(s, op.askedNanos);
-        if (change == PageOperation.Change.FLUSH) {
-            p.drop(s);
-        } else {
-            p.downgrade(s);
-        }
-        run(p);
-        pages.pruneIfIdle(p);
-        return true;
     }
 
     // ---- futexes (entry consistency) ----------------------------------------------------------
@@ -349,37 +292,18 @@ public final class PageCoherence {
      * no more, and its queued requests are dropped. Unreturned dirty data is lost.
      */
     public void forget(KernelSession s, String object) {
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (object != null && !p.key.object().equals(object)) {
-                continue;
-            }
-            p.drop(s);
-            withdraw(p, s);
-            if (p.current != null) {
-                p.current.awaited.remove(s);
-            }
-            run(p);
-            if (p.idle()) {
-                it.remove();
-            }
-        }
+        operations.forget(s, object);
     }
 
-    // ---- operations ---------------------------------------------------------------------------
-
-    private void submit(PageRecord p, PageOperation op) {
-        if (outstanding(p, op)) {
-            // Merged, not refused: a request of several pages goes on with its other pages.
-            LOG.debug("{}: {} access asked again by {} while the same request of it is outstanding (a kernel "
-                    + "keeps one per page); its answer answers both", p, op.write ? "write" : "read", op.requester);
-            pages.pruneIfIdle(p);
-            return;
-        }
-        p.queue.add(op);
-        run(p);
-        pages.pruneIfIdle(p);
+    /**
+     * {@code s} will ask for nothing more (its stream broke) but keeps what it holds: its queued
+     * requests go, and one in progress is no longer answered to it, so others do not wait for it.
+     */
+    public void cancelRequests(KernelSession s) {
+        operations.cancelRequests(s);
     }
+
+    // ---- direct handoff ------------------------------------------------------------------------
 
     /**
      * Direct handoff (xp-spec 14): the futex's page at {@code offset} may travel from its writer
@@ -399,23 +323,15 @@ public final class PageCoherence {
 
     /**
      * Direct handoff: what withdraws the order to forward the futex whose page is at (object,
-     * offset), at its holder, when a request for that gated page comes ({@link #run}).
+     * offset), at its holder, when a request for that gated page comes ({@link PageOperations#run}).
      */
     public interface GateWithdrawal {
         void withdraw(MemoryObject o, long offset);
     }
 
-    private GateWithdrawal gateWithdrawal = (o, offset) -> { };
-
     /** Who withdraws a forward's order when its gated page is asked for (the pager's forwards). */
     public void onGatedRequest(GateWithdrawal w) {
-        this.gateWithdrawal = w;
-    }
-
-    private static void ungate(PageRecord p) {
-        p.gated = false;
-        p.gateWriter = null;
-        p.gateOpening = false;
+        operations.onGatedRequest(w);
     }
 
     /**
@@ -429,7 +345,7 @@ public final class PageCoherence {
         if (p == null || !p.gated) {
             return null;
         }
-        ungate(p);
+        PageOperations.ungate(p);
         PageData page = null;
         if (to != null && p.writer == null && p.readers.isEmpty()) {
             page = returns.read(p);
@@ -437,117 +353,9 @@ public final class PageCoherence {
                 p.makeWriter(to);
             }
         }
-        run(p);
+        operations.run(p);
         pages.pruneIfIdle(p);
         return page;
-    }
-
-    /**
-     * Advances the page's operations until one waits for lock_completed or none is left.
-     *
-     * <p>A gated page (direct handoff) does not keep its requests waiting for the futex's release:
-     * that release may itself wait for the requester (its holder waits for a futex a thread there
-     * owns), a cycle the default protocol does not have. The first request withdraws the order
-     * at the holder (a relinquish without forward_to), then goes on as usual, taking the page back
-     * from the holder. The holder's stream is FIFO, so the holder acts on the withdrawal before it
-     * gives the page up; once it no longer writes the page, no copy can go any more and the gate
-     * lifts. A release with a copy that crossed the withdrawal arrives before the holder's answer
-     * and settles the forward while the page is still gated, as without a request.
-     */
-    private void run(PageRecord p) {
-        while (true) {
-            if (p.gated && !p.gateOpening) {
-                if (p.current == null && p.queue.isEmpty()) {
-                    return;
-                }
-                p.gateOpening = true;
-                gateWithdrawal.withdraw(p.object, p.offset()); // sent before anything below asks the holder
-            }
-            if (p.gated && p.writer != p.gateWriter) {
-                ungate(p); // the holder gave the page up after the withdrawal: it sends no copy
-            }
-            if (p.current == null) {
-                p.current = p.queue.poll();
-                if (p.current == null) {
-                    return;
-                }
-            }
-            PageOperation op = p.current;
-            if (!op.awaited.isEmpty()) {
-                return;
-            }
-            if (op.requester != null && revoke(p, op)) {
-                return;
-            }
-            if (op.requester != null && answers.fetching(p, op)) {
-                return;
-            }
-            if (op.requester != null) {
-                answers.answer(p, op);
-            }
-            p.current = null;
-        }
-    }
-
-    /** Sends the lock_requests that must be completed before {@code op} can be answered. */
-    private boolean revoke(PageRecord p, PageOperation op) {
-        KernelSession r = op.requester;
-        op.askedNanos = out.nanoTime();
-        if (op.write) {
-            for (KernelSession h : p.holdersExcept(r)) {
-                op.awaited.put(h, PageOperation.Change.FLUSH);
-                send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
-                out.awaiting(h);
-            }
-        } else if (p.writer != null && p.writer != r) {
-            op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
-            send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
-            out.awaiting(p.writer);
-        }
-        return !op.awaited.isEmpty();
-    }
-
-    /**
-     * {@code s} will ask for nothing more (its stream broke) but keeps what it holds: its queued
-     * requests go, and one in progress is no longer answered to it, so others do not wait for it.
-     */
-    public void cancelRequests(KernelSession s) {
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (withdraw(p, s)) {
-                run(p);
-                if (p.idle()) {
-                    it.remove();
-                }
-            }
-        }
-    }
-
-    /**
-     * Whether the same kernel already waits for the same access to the page (in progress or
-     * queued): a repeat is merged into it, so a kernel that repeats its requests cannot make the
-     * pager queue them without bound while the page is busy (xp-spec 6.6).
-     */
-    private static boolean outstanding(PageRecord p, PageOperation op) {
-        if (p.current != null && p.current.requester == op.requester && p.current.write == op.write) {
-            return true;
-        }
-        for (PageOperation q : p.queue) {
-            if (q.requester == op.requester && q.write == op.write) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** {@code s}'s requests for the page go: queued ones, and the answer of one in progress. */
-    private static boolean withdraw(PageRecord p, KernelSession s) {
-        boolean changed = p.queue.removeIf(op -> op.requester == s);
-        if (p.current != null && p.current.requester == s) {
-            p.current.requester = null;
-            changed = true;
-        }
-        return changed;
     }
 
     /** A lock_request a kernel has not answered: since when, and for which page. */
@@ -558,15 +366,7 @@ public final class PageCoherence {
      * deadline; walks every page record, which only a deadline's check does).
      */
     public Awaited oldestAwaited(KernelSession s) {
-        Awaited oldest = null;
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (p.current != null && p.current.awaited.containsKey(s)
-                    && (oldest == null || p.current.askedNanos < oldest.sinceNanos())) {
-                oldest = new Awaited(p.current.askedNanos, p.key);
-            }
-        }
-        return oldest;
+        return operations.oldestAwaited(s);
     }
 
     /** Whether {@code s} holds any page, writable or read-only. */

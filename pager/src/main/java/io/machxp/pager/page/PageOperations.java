@@ -1,0 +1,286 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import java.util.function.Predicate;
+
+/**
+ * The operations on pages for {@link PageCoherence}: each page's queue of requests, and the one
+ * in progress taking away what conflicts before it is answered. Pager core thread only.
+ *
+ * <h2>Overview</h2>
+ * data_request and data_unlock become an operation on one page ({@link PageOperation}). One
+ * operation per page is in progress at a time ({@code PageRecord.current}); the others wait in
+ * FIFO order ({@code PageRecord.queue}) and are judged on the state when their turn comes. An
+ * operation first takes away what conflicts ({@link #revoke}), then answers the requester
+ * ({@link PageAnswers}):
+ * <pre>
+ *  read  by R: R holds it                 -> nothing (a futex grant got there first)
+ *              writer W != R              -> lock_request(RETURN_DIRTY, lock WRITE, reply) to W;
+ *                                            its lock_completed makes W a reader
+ *              then                       -> data_supply / data_unavailable(lock WRITE); R reads
+ *  write by R: R is the writer            -> nothing (a data_unlock: allow write, A.13)
+ *              other holders H            -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
+ *                                            to each; each lock_completed drops one
+ *              then the store refuses     -> data_error (PageStore.unlock, a library backend's)
+ *                                            (asked, with the page's data, as a page effect:
+ *                                            the operation waits for its answer, off the core)
+ *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
+ *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
+ *                                            R is the only writer
+ * </pre>
+ * States of a page's operations, advanced by {@link #run}:
+ * <pre>
+ *  idle           no operation in progress, none queued
+ *  revoking       current: its lock_requests out, awaited; each lock_completed
+ *                 ({@link #completed}) drops or downgrades its sender; a kernel that leaves is
+ *                 awaited no more ({@link #forget})
+ *  fetching       current: what the answer needs of the store is asked off the core thread
+ *  answered       current done (answered, or its requester left: nobody answered); the next
+ *                 queued one becomes current
+ * </pre>
+ * A repeated request (the same kernel, the same access, in progress or queued) is merged into
+ * the one outstanding, so a kernel cannot make the pager queue them without bound (xp-spec 6.6);
+ * a kernel whose stream broke has its requests withdrawn ({@link #cancelRequests}). A gated page
+ * (direct handoff, {@link PageCoherence#gate}) withdraws the forward's order at the first request, then
+ * goes on as usual. The lock_requests of one data_request of several pages go out together at its
+ * end, merged into ranges ({@link LockRanges}).
+ */
+final class PageOperations {
+    /** Log lines keep PageCoherence's logger: they read as the page coherence's. */
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PageCoherence.class);
+
+    private final int pageSize;
+    private final PageOutput out;
+    private final PageTable pages;
+    private final PageAnswers answers;
+    /** While a data_request of several pages is handled: what it sends, merged into ranges. */
+    private LockRanges batch;
+    private PageCoherence.GateWithdrawal gateWithdrawal = (o, offset) -> { };
+
+    PageOperations(int pageSize, PageOutput out, PageTable pages, Predicate<KernelSession> precious) {
+        this.pageSize = pageSize;
+        this.out = out;
+        this.pages = pages;
+        this.answers = new PageAnswers(pageSize, out, precious, p -> {
+            run(p);
+            pages.pruneIfIdle(p);
+        });
+    }
+
+    /** Who withdraws a forward's order when its gated page is asked for (the pager's forwards). */
+    void onGatedRequest(PageCoherence.GateWithdrawal w) {
+        this.gateWithdrawal = w;
+    }
+
+    /**
+     * One operation per page of a data_request's range (checked); with several pages, the messages
+     * they send go out together at the end ({@link LockRanges}).
+     */
+    void request(KernelSession s, MemoryObject o, long offset, long length, boolean write) {
+        batch = length > pageSize ? new LockRanges() : null;
+        try {
+            for (long page = offset; page < offset + length; page += pageSize) {
+                submit(pages.record(o, page), new PageOperation(s, write));
+            }
+        } finally {
+            if (batch != null) {
+                batch.sendAll(out);
+            }
+            batch = null;
+        }
+    }
+
+    /** Sends now, or at the end of the data_request of several pages being handled ({@link LockRanges}). */
+    private void send(KernelSession to, io.machxp.proto.xp.PagerToKernel m) {
+        if (batch != null) {
+            batch.add(to, m);
+        } else {
+            out.send(to, m);
+        }
+    }
+
+    void submit(PageRecord p, PageOperation op) {
+        if (outstanding(p, op)) {
+            // Merged, not refused: a request of several pages goes on with its other pages.
+            LOG.debug("{}: {} access asked again by {} while the same request of it is outstanding (a kernel "
+                    + "keeps one per page); its answer answers both", p, op.write ? "write" : "read", op.requester);
+            pages.pruneIfIdle(p);
+            return;
+        }
+        p.queue.add(op);
+        run(p);
+        pages.pruneIfIdle(p);
+    }
+
+    /** Whether the page's operation waited for this kernel's lock_completed (then it goes on). */
+    boolean completed(KernelSession s, MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
+        PageOperation op = p == null ? null : p.current;
+        PageOperation.Change change = op == null ? null : op.awaited.remove(s);
+        if (change == null) {
+            return false;
+        }
+        out.answered(s, op.askedNanos);
+        if (change == PageOperation.Change.FLUSH) {
+            p.drop(s);
+        } else {
+            p.downgrade(s);
+        }
+        run(p);
+        pages.pruneIfIdle(p);
+        return true;
+    }
+
+    /**
+     * The kernel stops holding every page of {@code object} (null: of every object), is waited for
+     * no more, and its queued requests are dropped. Unreturned dirty data is lost.
+     */
+    void forget(KernelSession s, String object) {
+        for (var it = pages.iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
+            if (object != null && !p.key.object().equals(object)) {
+                continue;
+            }
+            p.drop(s);
+            withdraw(p, s);
+            if (p.current != null) {
+                p.current.awaited.remove(s);
+            }
+            run(p);
+            if (p.idle()) {
+                it.remove();
+            }
+        }
+    }
+
+    /**
+     * {@code s} will ask for nothing more (its stream broke) but keeps what it holds: its queued
+     * requests go, and one in progress is no longer answered to it, so others do not wait for it.
+     */
+    void cancelRequests(KernelSession s) {
+        for (var it = pages.iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
+            if (withdraw(p, s)) {
+                run(p);
+                if (p.idle()) {
+                    it.remove();
+                }
+            }
+        }
+    }
+
+    static void ungate(PageRecord p) {
+        p.gated = false;
+        p.gateWriter = null;
+        p.gateOpening = false;
+    }
+
+    /**
+     * Advances the page's operations until one waits for lock_completed or none is left.
+     *
+     * <p>A gated page (direct handoff) does not keep its requests waiting for the futex's release:
+     * that release may itself wait for the requester (its holder waits for a futex a thread there
+     * owns), a cycle the default protocol does not have. The first request withdraws the order
+     * at the holder (a relinquish without forward_to), then goes on as usual, taking the page back
+     * from the holder. The holder's stream is FIFO, so the holder acts on the withdrawal before it
+     * gives the page up; once it no longer writes the page, no copy can go any more and the gate
+     * lifts. A release with a copy that crossed the withdrawal arrives before the holder's answer
+     * and settles the forward while the page is still gated, as without a request.
+     */
+    void run(PageRecord p) {
+        while (true) {
+            if (p.gated && !p.gateOpening) {
+                if (p.current == null && p.queue.isEmpty()) {
+                    return;
+                }
+                p.gateOpening = true;
+                gateWithdrawal.withdraw(p.object, p.offset()); // sent before anything below asks the holder
+            }
+            if (p.gated && p.writer != p.gateWriter) {
+                ungate(p); // the holder gave the page up after the withdrawal: it sends no copy
+            }
+            if (p.current == null) {
+                p.current = p.queue.poll();
+                if (p.current == null) {
+                    return;
+                }
+            }
+            PageOperation op = p.current;
+            if (!op.awaited.isEmpty()) {
+                return;
+            }
+            if (op.requester != null && revoke(p, op)) {
+                return;
+            }
+            if (op.requester != null && answers.fetching(p, op)) {
+                return;
+            }
+            if (op.requester != null) {
+                answers.answer(p, op);
+            }
+            p.current = null;
+        }
+    }
+
+    /** Sends the lock_requests that must be completed before {@code op} can be answered. */
+    private boolean revoke(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        op.askedNanos = out.nanoTime();
+        if (op.write) {
+            for (KernelSession h : p.holdersExcept(r)) {
+                op.awaited.put(h, PageOperation.Change.FLUSH);
+                send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
+                out.awaiting(h);
+            }
+        } else if (p.writer != null && p.writer != r) {
+            op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
+            send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
+            out.awaiting(p.writer);
+        }
+        return !op.awaited.isEmpty();
+    }
+
+    /**
+     * Whether the same kernel already waits for the same access to the page (in progress or
+     * queued): a repeat is merged into it, so a kernel that repeats its requests cannot make the
+     * pager queue them without bound while the page is busy (xp-spec 6.6).
+     */
+    private static boolean outstanding(PageRecord p, PageOperation op) {
+        if (p.current != null && p.current.requester == op.requester && p.current.write == op.write) {
+            return true;
+        }
+        for (PageOperation q : p.queue) {
+            if (q.requester == op.requester && q.write == op.write) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code s}'s requests for the page go: queued ones, and the answer of one in progress. */
+    private static boolean withdraw(PageRecord p, KernelSession s) {
+        boolean changed = p.queue.removeIf(op -> op.requester == s);
+        if (p.current != null && p.current.requester == s) {
+            p.current.requester = null;
+            changed = true;
+        }
+        return changed;
+    }
+
+    /**
+     * The oldest lock_request with reply that {@code s} has not answered, or null (for the answer
+     * deadline; walks every page record, which only a deadline's check does).
+     */
+    PageCoherence.Awaited oldestAwaited(KernelSession s) {
+        PageCoherence.Awaited oldest = null;
+        for (var it = pages.iterator(); it.hasNext(); ) {
+            PageRecord p = it.next();
+            if (p.current != null && p.current.awaited.containsKey(s)
+                    && (oldest == null || p.current.askedNanos < oldest.sinceNanos())) {
+                oldest = new PageCoherence.Awaited(p.current.askedNanos, p.key);
+            }
+        }
+        return oldest;
+    }
+}
