@@ -49,6 +49,7 @@ import java.util.List;
  * <p>Parts: {@link PageChecks} validates what a message names, {@link PageOperations} runs each
  * page's operations, {@link PageAnswers} answers an operation (with what it asks of the store off
  * the core thread), {@link PageReturns} takes pages coming back into the pager's copy,
+ * {@link FutexPages} the pages that travel with futexes (and direct handoff's gate),
  * {@link PageReclaim} judges reclaims after a pager restart.
  *
  * <p>A message that breaks these rules is refused (logged, counted) and changes nothing; it is
@@ -64,6 +65,7 @@ public final class PageCoherence {
     private final PageReturns returns;
     private final PageReclaim reclaims;
     private final PageOperations operations;
+    private final FutexPages futexPages;
     /** Supply pages precious, with reply, to kernels that know it (spec 6.10); off by default. */
     private boolean supplyPrecious;
 
@@ -75,6 +77,7 @@ public final class PageCoherence {
         this.reclaims = new PageReclaim(pageSize, out, pages, checks);
         this.operations = new PageOperations(pageSize, out, pages,
                 r -> supplyPrecious && r.features.contains("precious"));
+        this.futexPages = new FutexPages(out, pages, checks, returns, operations);
     }
 
     // ---- kernel -> pager ----------------------------------------------------------------------
@@ -231,28 +234,10 @@ public final class PageCoherence {
     /**
      * A page given back with a futex by its writer: a data_return without a kernel copy.
      *
-     * @return whether it was taken (else refused: the futex must not hand it on)
+     * @return whether it was taken (else refused or stale: the futex must not hand it on)
      */
     public boolean releasedWithFutex(KernelSession s, MemoryObject o, PageData d) {
-        String routine = "memory_object_futex_released";
-        if (!checks.pageOf(o, d.getOffset())) {
-            out.refuse(s, routine + " with a page at 0x" + Long.toHexString(d.getOffset())
-                    + ", which is not a page of '" + o.name() + "'");
-            return false;
-        }
-        PageRecord p = pages.get(o.name(), d.getOffset());
-        if (p == null || p.writer != s) {
-            out.refuse(s, routine + " with " + new PageKey(o.name(), d.getOffset())
-                    + ", which it does not hold for writing");
-            return false;
-        }
-        Accepted taken = returns.acceptReturn(s, p, d.getDirty(), d.getData(), d.getVersion(), routine);
-        if (taken == Accepted.REFUSED) {
-            return false;
-        }
-        p.drop(s); // taken, or stale: as a data_return without a kernel copy, the kernel holds it no more
-        pages.pruneIfIdle(p); // a grant of the futex makes it again, to hand it on
-        return taken == Accepted.TAKEN;
+        return futexPages.releasedWithFutex(s, o, d);
     }
 
     /**
@@ -260,21 +245,7 @@ public final class PageCoherence {
      * futex is granted to: it becomes their writer.
      */
     public List<PageData> grantedWithFutex(KernelSession s, MemoryObject o, Collection<Long> offsets) {
-        List<PageData> granted = new ArrayList<>();
-        for (long offset : offsets) {
-            PageRecord p = pages.record(o, offset); // pruned when it was given back: made again
-            if (!p.idle()) {
-                continue;
-            }
-            PageData page = returns.read(p);
-            if (page == null) {
-                pages.pruneIfIdle(p);
-                continue;
-            }
-            p.makeWriter(s);
-            granted.add(page);
-        }
-        return granted;
+        return futexPages.grantedWithFutex(s, o, offsets);
     }
 
     // ---- reclaim after a pager restart (PageReclaim) -----------------------------------------
@@ -307,18 +278,12 @@ public final class PageCoherence {
 
     /**
      * Direct handoff (xp-spec 14): the futex's page at {@code offset} may travel from its writer
-     * {@code from} straight to the futex's next holder; true (and requests for it wait until
-     * {@link #forwardSettled}) if {@code from} writes it and nothing is in progress on it.
+     * {@code from} straight to the futex's next holder; true (the page gated until
+     * {@link #forwardSettled}) if {@code from} writes it and nothing is in progress on it. A request
+     * for a gated page does not wait: it withdraws the forward's order first ({@link FutexPages}).
      */
     public boolean gate(KernelSession from, MemoryObject o, long offset) {
-        PageRecord p = pages.get(o.name(), offset);
-        if (p == null || p.writer != from || p.current != null || !p.queue.isEmpty() || p.gated) {
-            return false;
-        }
-        p.gated = true;
-        p.gateWriter = from;
-        p.gateOpening = false;
-        return true;
+        return futexPages.gate(from, o, offset);
     }
 
     /**
@@ -341,21 +306,7 @@ public final class PageCoherence {
      * page as the grant carries it (the pager's copy). Else null. Requests for the page go on.
      */
     public PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
-        PageRecord p = pages.get(o.name(), offset);
-        if (p == null || !p.gated) {
-            return null;
-        }
-        PageOperations.ungate(p);
-        PageData page = null;
-        if (to != null && p.writer == null && p.readers.isEmpty()) {
-            page = returns.read(p);
-            if (page != null) {
-                p.makeWriter(to);
-            }
-        }
-        operations.run(p);
-        pages.pruneIfIdle(p);
-        return page;
+        return futexPages.forwardSettled(o, offset, to);
     }
 
     /** A lock_request a kernel has not answered: since when, and for which page. */

@@ -42,7 +42,7 @@ import java.util.function.Predicate;
  * A repeated request (the same kernel, the same access, in progress or queued) is merged into
  * the one outstanding, so a kernel cannot make the pager queue them without bound (xp-spec 6.6);
  * a kernel whose stream broke has its requests withdrawn ({@link #cancelRequests}). A gated page
- * (direct handoff, {@link PageCoherence#gate}) withdraws the forward's order at the first request, then
+ * (direct handoff, {@link FutexPages}) withdraws the forward's order at the first request, then
  * goes on as usual. The lock_requests of one data_request of several pages go out together at its
  * end, merged into ranges ({@link LockRanges}).
  */

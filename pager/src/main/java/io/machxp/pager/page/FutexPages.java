@@ -1,0 +1,131 @@
+package io.machxp.pager.page;
+
+import io.machxp.pager.core.KernelSession;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageReturns.Accepted;
+import io.machxp.proto.xp.PageData;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The pages that travel with futexes (entry consistency), for {@link PageCoherence}: given back
+ * with a futex's release, handed on inside its grant, and gated for a direct handoff (xp-spec 14)
+ * while the futex goes straight from its holder to the next. Pager core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  released with the futex  from its writer only, as a data_return without a kernel copy
+ *  (releasedWithFutex)      ({@link PageReturns}): taken or stale, the releaser holds it no more
+ *                           and the idle record is pruned; refused (not a page of the object,
+ *                           not written by the releaser, bad data): nothing changes. Only a page
+ *                           taken is handed on with the futex (true)
+ *  granted with the futex   each page given back that nobody holds or asks for now (its record
+ *  (grantedWithFutex)       idle, made again) goes inside futex_granted, the pager's copy; the
+ *                           grantee becomes its writer. One the store cannot read stays out
+ *  gated (gate)             the holder {@code from} writes it and nothing is in progress or
+ *                           queued: gated, gateWriter = from (a copy may go to the next holder)
+ *  gate opening             a request comes: the forward's order is withdrawn at the holder and
+ *  ({@link PageOperations#run}) the request goes on as usual; once the holder no longer writes
+ *                           the page, no copy can go any more: ungated
+ *  settled (forwardSettled) the futex is granted (to null: to nobody it was forwarded to):
+ *                           ungated; if nobody holds the page, the grantee becomes its writer
+ *                           with the pager's copy (it may hold the copy forwarded to it);
+ *                           requests for the page go on
+ * </pre>
+ */
+final class FutexPages {
+    private final PageOutput out;
+    private final PageTable pages;
+    private final PageChecks checks;
+    private final PageReturns returns;
+    private final PageOperations operations;
+
+    FutexPages(PageOutput out, PageTable pages, PageChecks checks, PageReturns returns, PageOperations operations) {
+        this.out = out;
+        this.pages = pages;
+        this.checks = checks;
+        this.returns = returns;
+        this.operations = operations;
+    }
+
+    /**
+     * A page given back with a futex by its writer: a data_return without a kernel copy.
+     *
+     * @return whether it was taken (else refused: the futex must not hand it on)
+     */
+    boolean releasedWithFutex(KernelSession s, MemoryObject o, PageData d) {
+        String routine = "memory_object_futex_released";
+        if (!checks.pageOf(o, d.getOffset())) {
+            out.refuse(s, routine + " with a page at 0x" + Long.toHexString(d.getOffset())
+                    + ", which is not a page of '" + o.name() + "'");
+            return false;
+        }
+        PageRecord p = pages.get(o.name(), d.getOffset());
+        if (p == null || p.writer != s) {
+            out.refuse(s, routine + " with " + new PageKey(o.name(), d.getOffset())
+                    + ", which it does not hold for writing");
+            return false;
+        }
+        Accepted taken = returns.acceptReturn(s, p, d.getDirty(), d.getData(), d.getVersion(), routine);
+        if (taken == Accepted.REFUSED) {
+            return false;
+        }
+        p.drop(s); // taken, or stale: as a data_return without a kernel copy, the kernel holds it no more
+        pages.pruneIfIdle(p); // a grant of the futex makes it again, to hand it on
+        return taken == Accepted.TAKEN;
+    }
+
+    /**
+     * The pages given back with a futex that nobody holds or asks for now, for the kernel the
+     * futex is granted to: it becomes their writer.
+     */
+    List<PageData> grantedWithFutex(KernelSession s, MemoryObject o, Collection<Long> offsets) {
+        List<PageData> granted = new ArrayList<>();
+        for (long offset : offsets) {
+            PageRecord p = pages.record(o, offset); // pruned when it was given back: made again
+            if (!p.idle()) {
+                continue;
+            }
+            PageData page = returns.read(p);
+            if (page == null) {
+                pages.pruneIfIdle(p);
+                continue;
+            }
+            p.makeWriter(s);
+            granted.add(page);
+        }
+        return granted;
+    }
+
+    /** Gates the page for a direct handoff if {@code from} writes it and nothing is in progress on it. */
+    boolean gate(KernelSession from, MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p == null || p.writer != from || p.current != null || !p.queue.isEmpty() || p.gated) {
+            return false;
+        }
+        p.gated = true;
+        p.gateWriter = from;
+        p.gateOpening = false;
+        return true;
+    }
+
+    /** The forward is settled: the page ungated, its writer {@code to} if nobody holds it; requests go on. */
+    PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p == null || !p.gated) {
+            return null;
+        }
+        PageOperations.ungate(p);
+        PageData page = null;
+        if (to != null && p.writer == null && p.readers.isEmpty()) {
+            page = returns.read(p);
+            if (page != null) {
+                p.makeWriter(to);
+            }
+        }
+        operations.run(p);
+        pages.pruneIfIdle(p);
+        return page;
+    }
+}
