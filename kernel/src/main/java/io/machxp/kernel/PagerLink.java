@@ -306,6 +306,10 @@ final class PagerLink {
                     return;
                 }
                 answered = true;
+                if (message.hasPagerKeepalive() && endBarrier != null
+                        && endBarrier.answeredBy(message.getPagerKeepalive().getSequence())) {
+                    endAnswered.complete(true); // what the kernel gave back is stored: the stream may end
+                }
                 resending = message.hasPagerWelcome() && message.getPagerWelcome().getResumed();
                 try {
                     tap.received(pager, message);
@@ -326,6 +330,9 @@ final class PagerLink {
             public void onError(Throwable t) {
                 done.complete(null);
                 if (current == stream) {
+                    endAnswered.complete(false);
+                }
+                if (current == stream) {
                     lost(t);
                 }
             }
@@ -333,6 +340,9 @@ final class PagerLink {
             @Override
             public void onCompleted() {
                 done.complete(null);
+                if (current == stream) {
+                    endAnswered.complete(false);
+                }
                 if (current == stream && !core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
                     core.onPagerLost(pager, "the pager ended the session");
@@ -560,6 +570,29 @@ final class PagerLink {
         channel.shutdownNow();
     }
 
+    /** The keepalive the clean end awaits the answer of ({@link EndBarrier}); null before the end. Core thread. */
+    private io.machxp.kernel.core.EndBarrier endBarrier;
+    /** True once that keepalive is answered, false if the stream ended first. */
+    private final CompletableFuture<Boolean> endAnswered = new CompletableFuture<>();
+
+    /**
+     * Core thread, after the core's shutdown sent {@code barrier}'s keepalive on this stream:
+     * completes true when the pager answers it (what the kernel gave back is stored, xp-spec 4.2),
+     * false if the stream ends first.
+     */
+    CompletableFuture<Boolean> awaitEndBarrier(io.machxp.kernel.core.EndBarrier barrier) {
+        endBarrier = barrier;
+        if (ended.isDone()) {
+            endAnswered.complete(false);
+        }
+        return endAnswered;
+    }
+
+    /** The pager's address this link's stream goes to, for log lines. */
+    String target() {
+        return channelTarget;
+    }
+
     /** Core thread: whether the stream is open (the core's shutdown then sends on it). */
     boolean streamOpen() {
         return toPager != null && !ended.isDone();
@@ -580,11 +613,11 @@ final class PagerLink {
         }
     }
 
-    /** Waits (a few seconds at most) until the pager has ended its side; then shuts the channel. */
-    void awaitEnd(boolean halfClosed) {
+    /** Waits (until {@code deadline}, System.nanoTime, at most) until the pager has ended its side; then shuts the channel. */
+    void awaitEnd(boolean halfClosed, long deadline) {
         if (halfClosed && !loop.inEventLoop()) {
             try {
-                ended.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                ended.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {

@@ -20,10 +20,12 @@ import java.util.concurrent.TimeoutException;
  * primary and, once it has welcomed the kernel, to every other pager (with the TID prefix its
  * kernel id makes); the session is open when every pager has welcomed the kernel, and the start
  * fails at the first pager that fails. Closing shuts the core down once
- * (its pages go back and its objects are terminated, each on its pager's stream), then ends every
- * stream and waits a few seconds at most for each pager to end its side.
+ * (its pages go back and its objects are terminated, each on its pager's stream, then a keepalive
+ * goes to each), ends each stream once its keepalive is answered (what the kernel gave back is then
+ * stored), and waits a few seconds at most for each pager to end its side.
  */
 final class PagerLinks {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLinks.class);
     private static final long CLOSE_WAIT_SECONDS = 5;
     private final PagerLink[] links;
     private final EventLoop loop;
@@ -152,45 +154,122 @@ final class PagerLinks {
     }
 
     /**
-     * Returns dirty pages, terminates every object and ends the streams; waits (a few seconds at
-     * most per pager) until each pager has ended its side, so that what the kernel sent has arrived.
+     * Returns dirty pages, terminates every object and ends the streams, each once the pager
+     * answered the keepalive the core sent after its last return there (xp-spec 2.6: what the
+     * kernel gave back is then stored, so the copies it drops now are not the last); then waits
+     * until each pager has ended its side. Each wait is bounded ({@link #CLOSE_WAIT_SECONDS} per
+     * pager, the pagers in parallel): an answer that does not come is logged, naming the pager and
+     * how many returns may not be on its disk, and the stream ends anyway.
      */
     void close() {
-        CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
-        loop.execute(() -> {
-            boolean[] open = new boolean[links.length];
-            boolean any = false;
+        if (loop.inEventLoop()) { // nobody to wait: every stream ends at once
+            Ending ending = shutDown();
             for (int p = 0; p < links.length; p++) {
-                open[p] = links[p].streamOpen();
-                any |= open[p];
+                links[p].awaitEnd(ending.open[p] && links[p].halfClose(), 0);
             }
-            if (any) {
-                try {
-                    core.shutdown();
-                } catch (RuntimeException gone) {
-                    // a stream went away meanwhile: the others still end below
-                }
-                for (int p = 0; p < links.length; p++) {
-                    open[p] = open[p] && links[p].halfClose();
-                }
-            }
-            for (PagerLink l : links) {
-                l.closeAllButCurrent(); // replaced connections and the spare
-            }
-            halfClosed.complete(open);
-        });
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        CompletableFuture<Ending> shutDown = new CompletableFuture<>();
+        loop.execute(() -> shutDown.complete(shutDown()));
+        Ending ending = null;
+        try {
+            ending = shutDown.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the core did not answer in time: close anyway
+        }
         boolean[] open = new boolean[links.length];
-        if (!loop.inEventLoop()) {
+        if (ending != null) {
+            awaitBarriers(ending, deadline);
+            CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
+            Ending e = ending;
+            loop.execute(() -> {
+                boolean[] closed = new boolean[links.length];
+                for (int p = 0; p < links.length; p++) {
+                    closed[p] = e.open[p] && links[p].halfClose();
+                }
+                halfClosed.complete(closed);
+            });
             try {
                 open = halfClosed.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
+            } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
+            } catch (ExecutionException | TimeoutException ex) {
                 // the core did not answer in time: close anyway
             }
         }
+        // The pager ends its side once what the stream carried is stored: after the answer, at once.
+        long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(END_WAIT_SECONDS));
         for (int p = 0; p < links.length; p++) {
-            links[p].awaitEnd(open[p]);
+            links[p].awaitEnd(open[p], endDeadline);
+        }
+    }
+
+    /** How long the end of a stream is awaited at least once the kernel ended its side. */
+    private static final long END_WAIT_SECONDS = 1;
+
+    /** What the core's shutdown left: the streams open then, and the keepalives each end awaits. */
+    private record Ending(boolean[] open, io.machxp.kernel.core.EndBarrier[] barriers,
+            CompletableFuture<Boolean>[] answered) {}
+
+    /**
+     * Core thread: the core's shutdown (returns, terminates, a last keepalive per pager), and the
+     * answers the ends await. Called on the core loop itself (no caller to wait), every stream
+     * ends at once, as before the clean end waited.
+     */
+    private Ending shutDown() {
+        boolean[] open = new boolean[links.length];
+        boolean any = false;
+        for (int p = 0; p < links.length; p++) {
+            open[p] = links[p].streamOpen();
+            any |= open[p];
+        }
+        io.machxp.kernel.core.EndBarrier[] barriers = new io.machxp.kernel.core.EndBarrier[links.length];
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Boolean>[] answered = new CompletableFuture[links.length];
+        if (any) {
+            try {
+                for (io.machxp.kernel.core.EndBarrier b : core.shutdown()) {
+                    barriers[b.pager()] = b;
+                }
+            } catch (RuntimeException gone) {
+                // a stream went away meanwhile: the others still end
+            }
+        }
+        for (int p = 0; p < links.length; p++) {
+            answered[p] = open[p] && barriers[p] != null ? links[p].awaitEndBarrier(barriers[p])
+                    : CompletableFuture.completedFuture(true);
+            links[p].closeAllButCurrent(); // replaced connections and the spare
+        }
+        return new Ending(open, barriers, answered);
+    }
+
+    /** Waits until {@code deadline} at most for each pager's answer; logs each that did not come. */
+    private void awaitBarriers(Ending ending, long deadline) {
+        for (int p = 0; p < links.length; p++) {
+            io.machxp.kernel.core.EndBarrier b = ending.barriers[p];
+            if (b == null || !ending.open[p]) {
+                continue;
+            }
+            Boolean answered;
+            try {
+                answered = ending.answered[p].get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                answered = null;
+            } catch (ExecutionException | TimeoutException e) {
+                answered = null;
+            }
+            if (!Boolean.TRUE.equals(answered)) {
+                log.warn("kernel {}: pager {} ({}) {} the keepalive sent after the kernel's last return (sequence {}) "
+                        + "{}; ending the stream anyway: {} dirty pages it gave back since the last keepalive the pager "
+                        + "answered may not be in its store, and a crash of that pager now would lose them",
+                        core.name(), p, links[p].target(), answered == null ? "did not answer" : "ended the stream "
+                                + "without answering", b.keepalive(), answered == null ? "within " + CLOSE_WAIT_SECONDS
+                                        + " s" : "(it broke)", b.returns());
+            }
         }
     }
 }

@@ -258,11 +258,13 @@ public final class KernelCore {
 
     /**
      * The kernel is shutting down: its threads end, dirty pages go back to the pager and every
-     * object is terminated (memory_object_terminate), which releases every futex it held.
+     * object is terminated (memory_object_terminate), which releases every futex it held; then a
+     * last keepalive goes to each pager. Returns those keepalives: the caller ends each stream once
+     * its answer came (xp-spec 2.6), so that what the kernel gave back is stored ({@link EndBarrier}).
      */
-    public void shutdown() {
+    public java.util.List<EndBarrier> shutdown() {
         checkThread();
-        sessions.shutdown();
+        return sessions.shutdown();
     }
 
     /** One XP message from the pager (the primary, with several). */

@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Shutdown: the kernel's threads end, dirty pages go back and every object is terminated
- * (memory_object_terminate), which releases every futex it held; then it stops using the pager.
+ * (memory_object_terminate), which releases every futex it held; a last keepalive goes out, whose
+ * answer the runtime awaits before it ends the stream ({@link EndBarrier}); then it stops using
+ * the pager.
  */
 final class KernelSession {
     /** Log lines keep the core's logger: they read as the kernel's. */
@@ -502,11 +504,13 @@ final class KernelSession {
     /**
      * The last step of {@link KernelCore#shutdown} for this pager, once the threads ended and the
      * futexes went back ({@link KernelSessions#shutdown}): the pages go back, every object is
-     * terminated and the session stops.
+     * terminated, one more keepalive goes out, whose answer says all that is stored (the clean
+     * end's barrier, {@link EndBarrier}), and the session stops. Returns that barrier, or null if
+     * none went out (no session open, no stream, or one being resumed).
      */
-    void terminateObjects() {
+    EndBarrier terminateObjects() {
         if (!open()) {
-            return;
+            return null;
         }
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.READY) {
@@ -515,16 +519,22 @@ final class KernelSession {
                         MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
             }
         }
+        EndBarrier barrier = null;
         if (disconnected != null) {
             log.warn("kernel {}: shut down while it had no stream to {} ({}): the writes it had not given back "
                     + "are lost, and the pager learns of its end only when its lease runs out", name, which(), disconnected);
         } else {
             log.info("kernel {}: returned its pages and terminated its objects{}", name,
                     core.sessions.count() == 1 ? "" : " at pager " + pager);
+            if (!resume.resuming()) {
+                // xp-spec 2.6: the stream ends once this keepalive is answered (what went before is stored)
+                barrier = new EndBarrier(pager, lease.sendKeepalive(), core.returns.unconfirmed(pager));
+            }
         }
         // A task's call still waiting for a page ends with its task, as its threads' calls did.
         stopUsingPager("the kernel is shutting down", KernelError.of(Errno.ESRCH,
                 "kernel %s is shutting down: its tasks end with it", name));
+        return barrier;
     }
 
     // ---- for the other parts -----------------------------------------------------------------

@@ -37,7 +37,7 @@ import java.util.Map;
  *  rejoin     -> kernel_hello on a new stream, again until p takes it; then vm_map of an
  *                object of p maps a new one; the retired objects' mappings stay failed
  *  shutdown   -> threads end, futexes go back (each to its pager), then each pager's pages and
- *                objects, the primary last
+ *                objects, the primary last, each followed by a keepalive the end awaits
  * </pre>
  *
  * <p>The fast path's lease gate: with one pager, that session's own; with several, open until
@@ -337,11 +337,15 @@ final class KernelSessions {
         }
     }
 
-    /** See {@link KernelCore#shutdown}: threads end once, futexes go back, then each pager's objects. */
-    void shutdown() {
+    /**
+     * See {@link KernelCore#shutdown}: threads end once, futexes go back, then each pager's objects;
+     * returns the keepalives whose answers the end awaits, one per session that sent one.
+     */
+    java.util.List<EndBarrier> shutdown() {
         shuttingDown = true;
+        java.util.List<EndBarrier> barriers = new java.util.ArrayList<>();
         if (!primary().open()) {
-            return;
+            return barriers;
         }
         // Its threads end with it: a call they are blocked in is answered (ESRCH, saying why), and a
         // futex one owns passes on with OWNER_DIED (robust futexes), the word in the page says so.
@@ -355,8 +359,12 @@ final class KernelSessions {
         // their way here, which the pager then passes on as it got them.
         core.forEachFutex(core.futexes::giveBackAtShutdown);
         for (int p = sessions.length - 1; p >= 0; p--) {
-            sessions[p].terminateObjects();
+            EndBarrier b = sessions[p].terminateObjects();
+            if (b != null) {
+                barriers.add(b);
+            }
         }
+        return barriers;
     }
 
     /**

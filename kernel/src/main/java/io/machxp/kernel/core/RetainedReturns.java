@@ -32,6 +32,10 @@ import java.util.Map;
  *  reclaim                               -> given again, retained until the next keepalive
  * </pre>
  * With several pagers each page counts with its object's pager's session: its keepalives, its lease.
+ *
+ * <p>With a lease or without, it also counts the dirty returns each pager has not confirmed yet
+ * (sent after the last keepalive it answered): what a clean end that finds no answer to its last
+ * keepalive says may not be on the pager's disk ({@link EndBarrier}).
  */
 final class RetainedReturns {
     /** A dirty page that went to the pager, kept until keepalive {@code answeredBy} is answered. */
@@ -42,12 +46,25 @@ final class RetainedReturns {
     private final java.util.function.IntUnaryOperator pagerOf;
     private final boolean[] retainReturns;
     private final long[] nextKeepalive;
+    /** Per pager: dirty returns sent so far, and how many of them an answered keepalive confirmed. */
+    private final long[] sent;
+    private final long[] confirmed;
+    /** Per pager: each keepalive out, {sequence, returns sent before it}, oldest first. */
+    private final java.util.ArrayDeque<long[]>[] keepalivesOut;
 
     RetainedReturns(int pagers, java.util.function.IntUnaryOperator pagerOf) {
         this.pagerOf = pagerOf;
         this.retainReturns = new boolean[pagers];
         this.nextKeepalive = new long[pagers];
         java.util.Arrays.fill(nextKeepalive, 1);
+        this.sent = new long[pagers];
+        this.confirmed = new long[pagers];
+        @SuppressWarnings("unchecked")
+        java.util.ArrayDeque<long[]>[] out = new java.util.ArrayDeque[pagers];
+        for (int p = 0; p < pagers; p++) {
+            out[p] = new java.util.ArrayDeque<>();
+        }
+        this.keepalivesOut = out;
     }
 
     /** With a lease: keep what leaves dirty for {@code pager} until a keepalive sent after it is answered. */
@@ -58,11 +75,21 @@ final class RetainedReturns {
     /** Keepalive {@code sequence} went to {@code pager}: returns sent since wait for its successor. */
     void keepaliveSent(int pager, long sequence) {
         nextKeepalive[pager] = sequence + 1;
+        keepalivesOut[pager].add(new long[] {sequence, sent[pager]});
     }
 
     /** {@code pager} answered keepalive {@code sequence}: it has taken everything sent before it. */
     void keepaliveAnswered(int pager, long sequence) {
         retained.values().removeIf(r -> r.pager == pager && r.answeredBy <= sequence);
+        for (long[] k; (k = keepalivesOut[pager].peek()) != null && k[0] <= sequence; ) {
+            keepalivesOut[pager].poll();
+            confirmed[pager] = Math.max(confirmed[pager], k[1]);
+        }
+    }
+
+    /** Dirty returns sent to {@code pager} that no answered keepalive confirmed yet (lease or not). */
+    long unconfirmed(int pager) {
+        return sent[pager] - confirmed[pager];
     }
 
     /**
@@ -73,11 +100,15 @@ final class RetainedReturns {
         retained.values().removeIf(r -> r.pager == pager);
         retainReturns[pager] = false;
         nextKeepalive[pager] = 1;
+        sent[pager] = 0;
+        confirmed[pager] = 0;
+        keepalivesOut[pager].clear();
     }
 
     /** Page {@code p} leaves dirty with {@code data}, at its new version. */
     void retain(VmPage p, ByteString data) {
         int pager = pagerOf.applyAsInt(p.objectId);
+        sent[pager]++;
         if (retainReturns[pager]) {
             retained.put(p, new Retained(p.version, data, pager, nextKeepalive[pager]));
         }

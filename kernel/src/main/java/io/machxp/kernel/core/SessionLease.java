@@ -150,12 +150,14 @@ final class SessionLease {
         env.schedule(leaseNanos / KEEPALIVES_PER_LEASE, this::keepalive);
     }
 
-    void sendKeepalive() {
+    /** Sends the next keepalive; returns its sequence. */
+    long sendKeepalive() {
         long sequence = ++keepaliveSequence;
         long number = session.send(KernelToPager.newBuilder().setKernelKeepalive(
                 KernelKeepalive.newBuilder().setSequence(sequence).setReceived(session.resume.receivedCount())).build());
         keepalivesOut.add(new long[] {sequence, env.nanoTime(), number});
         core.returns.keepaliveSent(session.pager, sequence);
+        return sequence;
     }
 
     /** The stream broke: the pager that would have answered the keepalives out is gone. */

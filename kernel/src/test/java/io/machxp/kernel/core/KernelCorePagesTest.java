@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.KERNEL_KEEPALIVE;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED;
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINATE;
@@ -191,19 +192,24 @@ class KernelCorePagesTest {
         assertThat(intAt(ret.getMemoryObjectDataReturn().getData().toByteArray(), 4)).isEqualTo(99);
     }
 
-    /** Shutting down returns dirty pages, then terminates the object. */
+    /**
+     * Shutting down returns dirty pages, then terminates the object, then sends a keepalive: the
+     * end's barrier (xp-spec 2.6), whose answer says the return is stored; the runtime ends the
+     * stream once it comes, and the core says which keepalive that is and how many returns wait.
+     */
     @Test
-    void shutdownReturnsDirtyPagesThenTerminates() {
+    void shutdownReturnsDirtyPagesThenTerminatesThenAsksForTheBarrier() {
         k.write(k.base + 3 * PAGE, le(1));
         k.zeroFill(3 * PAGE);
         k.read(k.base, 4);
         k.env.drain();
         k.supply(0, new byte[PAGE], VmProt.VM_PROT_WRITE);
-        k.core.shutdown();
+        List<EndBarrier> barriers = k.core.shutdown();
         List<KernelToPager> sent = k.env.drain();
         assertThat(sent).extracting(KernelToPager::getRoutineCase)
-                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE);
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE, KERNEL_KEEPALIVE);
         assertThat(sent.get(0).getMemoryObjectDataReturn().getOffset()).isEqualTo(3 * PAGE);
+        assertThat(barriers).containsExactly(new EndBarrier(0, sent.get(2).getKernelKeepalive().getSequence(), 1));
     }
 
     /** Piggyback: the futex is asked for first, its page comes with the grant and leaves with the release. */

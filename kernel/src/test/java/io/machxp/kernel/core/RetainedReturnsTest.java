@@ -59,4 +59,25 @@ class RetainedReturnsTest {
         returns.supplied(p, 6);
         assertThat(returns.count()).isZero();
     }
+    /**
+     * Lease or not, the returns no answered keepalive confirmed are counted (what a clean end whose
+     * last keepalive goes unanswered says may not be stored): an answer confirms those sent before
+     * its keepalive, not those after; each pager counts its own.
+     */
+    @Test
+    void returnsNotConfirmedAreCountedWithOrWithoutALease() {
+        returns.retain(page(1), ByteString.copyFromUtf8("a"));
+        returns.retain(page(1), ByteString.copyFromUtf8("b"));
+        returns.retain(page(2), ByteString.copyFromUtf8("other pager"));
+        returns.keepaliveSent(0, 1);
+        returns.retain(page(1), ByteString.copyFromUtf8("after the keepalive"));
+        assertThat(returns.unconfirmed(0)).isEqualTo(3);
+        returns.keepaliveAnswered(0, 1);
+        assertThat(returns.unconfirmed(0)).as("the one sent after keepalive 1").isEqualTo(1);
+        assertThat(returns.unconfirmed(1)).isEqualTo(1);
+        assertThat(returns.count()).as("without a lease nothing is retained for a reclaim").isZero();
+        returns.keepaliveSent(0, 2);
+        returns.keepaliveAnswered(0, 2);
+        assertThat(returns.unconfirmed(0)).isZero();
+    }
 }
