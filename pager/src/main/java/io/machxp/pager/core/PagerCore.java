@@ -344,6 +344,25 @@ public final class PagerCore {
         sessions.closed(sessionId);
     }
 
+    /**
+     * Runs {@code done} (on the core thread) once what session {@code sessionId}'s stream carried
+     * so far is stored: every store write submitted before now is done, and no return of the
+     * session whose write failed is left (it is written again first) - what a keepalive's answer
+     * waits for (xp-spec 4.2). A cleanly ended stream's end waits for it (xp-spec 2.6); call it
+     * before {@link #sessionClosed}. An unknown session's runs once the writes before now are done.
+     * It may never run (a write that keeps failing): the caller bounds its wait.
+     */
+    public void whenStored(long sessionId, Runnable done) {
+        KernelSession s = sessions.get(sessionId);
+        core.env.storeEffect(() -> { }, failure -> {
+            if (s == null) {
+                done.run();
+            } else {
+                core.retries.whenReturnsWritten(s, done);
+            }
+        });
+    }
+
     public void onXp(long sessionId, KernelToPager m) {
         KernelSession s = sessions.receiving(sessionId, m);
         if (s == null) {

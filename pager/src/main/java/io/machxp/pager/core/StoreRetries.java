@@ -25,6 +25,8 @@ import java.util.Set;
  *                                     kernel is left (a newer write of the page that succeeds
  *                                     supersedes it); only its newest answer is held: the kernel
  *                                     drops the copies it kept for a reclaim when it is answered
+ *  a stream ended cleanly             its end waits in the same way until no return of that kernel
+ *                                     is left unwritten (the kernel's copies go with it; xp-spec 2.6)
  *  a synchronize's barrier is done    a page of its range not written: synchronize_completed with
  *                                     an error saying so (the kernel's msync fails)
  *  a grant's journal write fails      the grant (and what follows it to that kernel) waits; the
@@ -57,6 +59,11 @@ final class StoreRetries {
      * the kernel takes an answer as covering every older sequence, so one a session is enough.
      */
     private final Map<KernelSession, Runnable> held = new LinkedHashMap<>();
+    /**
+     * What waits for a session's failed returns to be written, whether the session ended or not:
+     * the end of a cleanly ended stream (xp-spec 2.6), which the caller also bounds in time.
+     */
+    private final Map<KernelSession, List<Runnable>> whenWritten = new LinkedHashMap<>();
     private long wait = FIRST_WAIT_NANOS;
     /** The message of the last failed page write, for the error of a synchronize. */
     private String lastFailure;
@@ -140,7 +147,26 @@ final class StoreRetries {
                 now.add(e.getValue());
             }
         }
+        for (Iterator<Map.Entry<KernelSession, List<Runnable>>> i = whenWritten.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<KernelSession, List<Runnable>> e = i.next();
+            if (!hasUnwrittenReturn(e.getKey())) {
+                i.remove();
+                now.addAll(e.getValue());
+            }
+        }
         now.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs {@code done} once no return of {@code s} is left unwritten (at once if none is), even
+     * if {@code s} has ended meanwhile: for the end of a cleanly ended stream ({@link PagerCore#whenStored}).
+     */
+    void whenReturnsWritten(KernelSession s, Runnable done) {
+        if (hasUnwrittenReturn(s)) {
+            whenWritten.computeIfAbsent(s, k -> new ArrayList<>()).add(done);
+        } else {
+            done.run();
+        }
     }
 
     private boolean hasUnwrittenReturn(KernelSession s) {

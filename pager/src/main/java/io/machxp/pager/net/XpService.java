@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * XP over gRPC, pager side: each Connect stream is one kernel session. The server's executor is
  * the pager's core event loop, so every callback here already runs on the core thread, and the
- * core's sends go out on the same thread.
+ * core's sends go out on the same thread. A stream the kernel ends cleanly is ended here once what
+ * it carried is stored (bounded; see {@link #endOnceStored}).
  */
 public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(XpService.class);
@@ -145,6 +146,40 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         core.sessionClosed(sessionId);
     }
 
+    /**
+     * How long the pager's end of a cleanly ended stream waits at most for the store to write what
+     * the stream carried: as long as the kernel waits for that end (its close).
+     */
+    static final long END_WAIT_SECONDS = 5;
+
+    /**
+     * Core thread: the kernel ended its session cleanly; so does the pager, once what the stream
+     * carried is stored (the writes of its returns, as a keepalive's answer waits for them,
+     * xp-spec 2.6 and 4.2): a kernel that drops its copies when the pager's side ends drops none
+     * the store does not have. At most {@link #END_WAIT_SECONDS} later it ends anyway, saying so.
+     * Nothing blocks: the store answers on the core thread, the bound is a timer there. Answers
+     * to a session that is over are dropped, not buffered.
+     */
+    private void endOnceStored(long sessionId, KernelOutbox out) {
+        long started = System.nanoTime();
+        core.whenStored(sessionId, () -> {
+            if (!out.ended()) {
+                out.complete();
+            }
+        });
+        if (out.ended()) {
+            return; // stored already (a store in memory answers at once)
+        }
+        coreLoop.schedule(() -> {
+            if (!out.ended()) {
+                log.warn("pager: the store has not written within {} s what the cleanly ended stream of session {} "
+                        + "carried; its end goes to the kernel anyway (the kernel may drop its copies: a crash of the "
+                        + "pager before the store writes them loses them)", END_WAIT_SECONDS, sessionId);
+                out.complete();
+            }
+        }, END_WAIT_SECONDS * 1_000_000_000L - (System.nanoTime() - started), TimeUnit.NANOSECONDS);
+    }
+
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
     public static StatusRuntimeException error(Errno errno, String message) {
         return error(code(errno), errno.name(), message);
@@ -224,12 +259,10 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             @Override
             public void onCompleted() {
                 KernelOutbox out = streams.remove(sessionId);
-                core.sessionClosed(sessionId);
                 if (out != null) {
-                    // The kernel ended its session cleanly: so does the pager, after what the stream
-                    // takes now (answers to a session that is over are dropped, not buffered).
-                    out.complete();
+                    endOnceStored(sessionId, out);
                 }
+                core.sessionClosed(sessionId);
             }
         };
     }

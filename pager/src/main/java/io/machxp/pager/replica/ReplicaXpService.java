@@ -27,7 +27,9 @@ import java.util.concurrent.CompletableFuture;
  *  later message                      kernel_message appended (in arrival order: one ordered client),
  *                                       numbered on its stream: replicas apply a stream's messages
  *                                       only in an unbroken run (one whose append failed ends it)
- *  the kernel ends the stream         session_closed appended
+ *  the kernel ends the stream         session_closed appended; the pager's side ends once it is
+ *                                       committed and applied (bounded: 5 s), so every message the
+ *                                       stream carried is in the group's log by then
  *  the stream breaks                  nothing appended: the session stays open for a resume (here
  *                                       or at the next leader) until its lease runs out; but a
  *                                       kernel whose hello did not offer to resume cannot, so
@@ -121,20 +123,56 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                 }
             }
 
-            /** The kernel ended its session cleanly: so does the pager. */
+            /**
+             * The kernel ended its session cleanly: so does the pager, once session_closed is
+             * committed and applied, and with it every message of the stream before it (xp-spec
+             * 2.6: what the stream carried is in the group's log, as a keepalive's answer says).
+             */
             @Override
             public void onCompleted() {
                 if (sessionId != 0 && streams.remove(sessionId) != null) {
-                    append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
-                            SessionClosed.newBuilder().setSessionId(sessionId)));
+                    endOnceCommitted(sessionId, out, append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
+                            SessionClosed.newBuilder().setSessionId(sessionId))));
+                    return;
                 }
                 out.complete();
             }
         };
     }
 
-    private void append(long sessionId, PagerLogEntry.Builder entry) {
-        group.append(entry).thenAccept(appended -> {
+    /**
+     * How long the end of a cleanly ended stream waits at most for its session_closed to be
+     * committed and applied: as long as a kernel waits for that end (its close).
+     */
+    static final long END_WAIT_SECONDS = 5;
+
+    /**
+     * The end of a cleanly ended stream goes to the kernel once {@code closed}, its session_closed's
+     * append, completes: committed and applied, the stream ends OK; not appended (this replica no
+     * longer leads), it ends UNAVAILABLE, as a failed append does (the kernel's resume or reclaim
+     * decides); not done within {@link #END_WAIT_SECONDS}, it ends OK anyway, logged. Nothing
+     * waits on a thread: the append's future and the JDK's delayer complete it.
+     */
+    private void endOnceCommitted(long sessionId, ReplicaStreams.KernelStream out, CompletableFuture<Boolean> closed) {
+        closed.copy().completeOnTimeout(null, END_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+                .whenComplete((appended, error) -> {
+                    if (Boolean.TRUE.equals(appended)) {
+                        out.complete();
+                    } else if (appended == null && error == null) {
+                        log.warn("replica {}: the end of session {} was not committed within {} s; its stream ends "
+                                + "anyway (what it carried may not be in the group's log yet)", group.id(), sessionId,
+                                END_WAIT_SECONDS);
+                        out.complete();
+                    } else {
+                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " could not commit the "
+                                + "end of the session: it is no longer the leader of its pager group").asRuntimeException());
+                    }
+                });
+    }
+
+    private CompletableFuture<Boolean> append(long sessionId, PagerLogEntry.Builder entry) {
+        CompletableFuture<Boolean> appending = group.append(entry);
+        appending.thenAccept(appended -> {
             if (!appended) {
                 ReplicaStreams.KernelStream s = streams.remove(sessionId);
                 if (s != null) {
@@ -143,6 +181,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                 }
             }
         });
+        return appending;
     }
 
     /** A follower (or a leader not ready yet) names the leader and ends the stream, having taken nothing. */

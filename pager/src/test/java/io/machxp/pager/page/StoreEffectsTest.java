@@ -228,6 +228,31 @@ class StoreEffectsTest {
     }
 
     /**
+     * A stream ended cleanly is ended by the pager once what it carried is stored (xp-spec 2.6):
+     * after the writes before it, and after a failed return of that kernel is written again, even
+     * though its session has ended meanwhile (a held keepalive answer goes with its session; the
+     * end does not). Before, the pager had no way to wait: it ended the stream at once.
+     */
+    @Test
+    void aCleanEndWaitsForTheWritesBeforeItAndAFailedReturnOfItsKernel() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 1; // the write fails once: disk full
+        k.returnDirty(a, 0, page(6), false);
+        boolean[] stored = {false};
+        k.pager.whenStored(a, () -> stored[0] = true);
+        k.pager.sessionClosed(a);
+        assertThat(stored[0]).as("the write before it has not run").isFalse();
+        k.runStore();
+        assertThat(stored[0]).as("the return's write failed: it is not stored").isFalse();
+
+        k.advance(RETRY); // the retry writes it
+        k.runStore();
+        assertThat(store.read("obj", 0)).isEqualTo(page(6));
+        assertThat(stored[0]).isTrue();
+    }
+
+    /**
      * Only the kernel whose return is not written waits for its keepalive's answer: another
      * kernel, even one reading that page from the pager's memory, is answered (the returner keeps
      * its copy until its own keepalive is answered). Before, every kernel's keepalive was held.
