@@ -54,6 +54,7 @@ class CleanEndDurabilityTest {
     void aKernelsCloseReturnsOnlyOnceWhatItGaveBackIsStored() throws Exception {
         GatedStore store = new GatedStore();
         try (Pager pager = XpPager.serve(store).config(config()).start();
+                AutoCloseable opened = store::open; // a failed check leaves no write waiting at the close
                 Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()));
                 KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
             TaskClient task = client.taskCreate("writer");
@@ -89,7 +90,8 @@ class CleanEndDurabilityTest {
         GatedStore store = new GatedStore();
         byte[] data = new byte[PAGE];
         Arrays.fill(data, (byte) 7);
-        try (Pager pager = XpPager.serve(store).config(config()).start()) {
+        try (Pager pager = XpPager.serve(store).config(config()).start();
+                AutoCloseable opened = store::open) {
             ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
             try {
                 LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
