@@ -198,12 +198,17 @@ public final class SimCluster {
 
     /**
      * The kernel shuts down cleanly: it returns its dirty pages and terminates its objects, which
-     * releases what it held, then ends its stream; nothing reaches it afterwards.
+     * releases what it held, sends its clean end's keepalive (xp-spec 2.6), then ends its stream;
+     * nothing reaches it afterwards. The simulation does not wait for that keepalive's answer, as
+     * the real runtime does: a simulated pager's store writes at once, in the order of its stream,
+     * so the returns are stored before the pager handles the end either way; a kernel that stayed
+     * a round trip longer would only change every seed's run (the chaos harness counts it dead
+     * from its shutdown on).
      */
     public void shutdown(String name) {
         SimKernel k = kernel(name);
         if (!k.crashed) {
-            k.core.shutdown();
+            k.core.shutdown(); // the keepalives it returns are answered to a kernel that is gone
             stop(k, true);
         }
     }

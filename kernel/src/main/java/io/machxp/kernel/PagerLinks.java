@@ -227,7 +227,7 @@ final class PagerLinks {
             any |= open[p];
         }
         io.machxp.kernel.core.EndBarrier[] barriers = new io.machxp.kernel.core.EndBarrier[links.length];
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<Boolean>[] answered = new CompletableFuture[links.length];
         if (any) {
             try {
@@ -262,13 +262,20 @@ final class PagerLinks {
             } catch (ExecutionException | TimeoutException e) {
                 answered = null;
             }
-            if (!Boolean.TRUE.equals(answered)) {
-                log.warn("kernel {}: pager {} ({}) {} the keepalive sent after the kernel's last return (sequence {}) "
-                        + "{}; ending the stream anyway: {} dirty pages it gave back since the last keepalive the pager "
-                        + "answered may not be in its store, and a crash of that pager now would lose them",
-                        core.name(), p, links[p].target(), answered == null ? "did not answer" : "ended the stream "
-                                + "without answering", b.keepalive(), answered == null ? "within " + CLOSE_WAIT_SECONDS
-                                        + " s" : "(it broke)", b.returns());
+            if (Boolean.TRUE.equals(answered)) {
+                continue;
+            }
+            String what = answered == null
+                    ? "pager " + p + " (" + links[p].target() + ") did not answer within " + CLOSE_WAIT_SECONDS
+                            + " s the keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")"
+                    : "the stream to pager " + p + " (" + links[p].target() + ") ended before the pager answered the "
+                            + "keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")";
+            if (b.returns() == 0) {
+                log.info("kernel {}: {}; no dirty page it gave back waited for that answer", core.name(), what);
+            } else {
+                log.warn("kernel {}: {}; the stream ends anyway: {} dirty pages it gave back since the last keepalive "
+                        + "that pager answered may not be in its store, and a crash of the pager now would lose them",
+                        core.name(), what, b.returns());
             }
         }
     }

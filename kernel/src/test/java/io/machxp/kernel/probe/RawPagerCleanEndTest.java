@@ -1,0 +1,95 @@
+package io.machxp.kernel.probe;
+
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.KERNEL_KEEPALIVE;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINATE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.LocalTask;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerKeepalive;
+import io.machxp.proto.xp.PagerToKernel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A kernel's clean end against {@link RawPager}, which answers the end's keepalive only when the
+ * test says (a pager whose store has not written yet): the kernel returns its dirty page,
+ * terminates its object, sends a keepalive (without a lease too) and ends its stream only once
+ * that keepalive is answered (xp-spec 2.6). Before, it ended the stream right after terminate.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RawPagerCleanEndTest {
+    private RawPager pager;
+    private Kernel kernel;
+    private RawPager.Stream stream;
+    private CompletableFuture<Void> closing;
+
+    @BeforeEach
+    void writeAPageAndClose() throws Exception {
+        pager = new RawPager(); // no lease: the kernel sends no keepalive of its own
+        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
+        LocalTask t = kernel.taskCreate("t");
+        long base = t.vmMap("obj");
+        t.vmWrite(base + 8, new byte[] {42});
+        pager.answerKeepalives = false;
+        stream = pager.stream(0);
+        closing = CompletableFuture.runAsync(kernel::close);
+        await().atMost(Duration.ofSeconds(30)).until(() -> stream.count(KERNEL_KEEPALIVE) > 0 || stream.ended);
+    }
+
+    @AfterEach
+    void stop() {
+        kernel.close();
+        pager.close();
+    }
+
+    @Test
+    void theStreamEndsOnlyOnceTheKeepaliveAfterTheLastReturnIsAnswered() throws Exception {
+        assertThat(stream.ended).as("the kernel did not end its stream before the answer").isFalse();
+        List<KernelToPager.RoutineCase> routines = stream.received.stream().map(KernelToPager::getRoutineCase)
+                .toList();
+        assertThat(routines.subList(routines.size() - 3, routines.size()))
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE, KERNEL_KEEPALIVE);
+        assertThat(closing).as("its close waits for the answer").isNotDone();
+
+        long sequence = stream.received.get(routines.size() - 1).getKernelKeepalive().getSequence();
+        stream.send(PagerToKernel.newBuilder().setPagerKeepalive(PagerKeepalive.newBuilder().setSequence(sequence))
+                .build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> stream.ended);
+        closing.get(30, TimeUnit.SECONDS);
+    }
+
+    /** A stream that breaks before the answer: the close goes on at once, and says what may be lost. */
+    @Test
+    void aStreamThatBreaksBeforeTheAnswerIsLoggedWithTheReturnsAtRisk() throws Exception {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger log = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
+        logged.start();
+        log.addAppender(logged);
+        try {
+            stream.breakIt();
+            closing.get(30, TimeUnit.SECONDS);
+        } finally {
+            log.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("pager 0 (" + pager.address() + ") ended before the pager answered")
+                .contains("1 dirty pages it gave back");
+    }
+}
