@@ -329,8 +329,8 @@ final class PagerLink {
             @Override
             public void onError(Throwable t) {
                 done.complete(null);
-                if (current == stream) {
-                    endAnswered.complete(false);
+                if (current == stream && endBarrier != null) {
+                    endAnswered.complete(false); // the end's stream broke before its answer
                 }
                 if (current == stream) {
                     lost(t);
@@ -340,8 +340,8 @@ final class PagerLink {
             @Override
             public void onCompleted() {
                 done.complete(null);
-                if (current == stream) {
-                    endAnswered.complete(false);
+                if (current == stream && endBarrier != null) {
+                    endAnswered.complete(false); // the end's stream broke before its answer
                 }
                 if (current == stream && !core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));

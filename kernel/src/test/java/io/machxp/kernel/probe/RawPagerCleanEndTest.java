@@ -16,12 +16,12 @@ import io.machxp.kernel.LocalTask;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
@@ -39,9 +39,9 @@ class RawPagerCleanEndTest {
     private RawPager.Stream stream;
     private CompletableFuture<Void> closing;
 
-    @BeforeEach
-    void writeAPageAndClose() throws Exception {
-        pager = new RawPager(); // no lease: the kernel sends no keepalive of its own
+    /** Without a lease (the kernel sends no keepalive of its own): a page written, the close begun. */
+    private void writeAPageAndClose() throws Exception {
+        pager = new RawPager();
         kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
         LocalTask t = kernel.taskCreate("t");
         long base = t.vmMap("obj");
@@ -60,6 +60,7 @@ class RawPagerCleanEndTest {
 
     @Test
     void theStreamEndsOnlyOnceTheKeepaliveAfterTheLastReturnIsAnswered() throws Exception {
+        writeAPageAndClose();
         assertThat(stream.ended).as("the kernel did not end its stream before the answer").isFalse();
         List<KernelToPager.RoutineCase> routines = stream.received.stream().map(KernelToPager::getRoutineCase)
                 .toList();
@@ -77,6 +78,7 @@ class RawPagerCleanEndTest {
     /** A stream that breaks before the answer: the close goes on at once, and says what may be lost. */
     @Test
     void aStreamThatBreaksBeforeTheAnswerIsLoggedWithTheReturnsAtRisk() throws Exception {
+        writeAPageAndClose();
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         Logger log = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
         logged.start();
@@ -91,5 +93,35 @@ class RawPagerCleanEndTest {
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
                 .contains("pager 0 (" + pager.address() + ") ended before the pager answered")
                 .contains("1 dirty pages it gave back");
+    }
+    /**
+     * A stream that broke earlier in the session (the kernel reclaimed on a new one) says nothing
+     * of the end's: the end waits for its own answer, which comes. Before this was checked, the
+     * old stream's break counted as the end's, and the close logged its answer as missing.
+     */
+    @Test
+    void anEarlierBrokenStreamDoesNotCountAsTheEnds() throws Exception {
+        pager = new RawPager();
+        pager.welcome = PagerWelcome.newBuilder().setKernelId(7).setPageSize(RawPager.PAGE).setPagerName("raw")
+                .setLeaseMillis(20_000).build();
+        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
+        LocalTask t = kernel.taskCreate("t");
+        long base = t.vmMap("obj");
+        t.vmWrite(base + 8, new byte[] {42});
+        pager.stream(0).breakIt();
+        // the kernel reconnects and reclaims; after the welcome it sends a keepalive at once
+        await().atMost(Duration.ofSeconds(30)).until(() -> pager.streams.size() > 1
+                && pager.stream(1).count(KERNEL_KEEPALIVE) > 0);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger log = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
+        logged.start();
+        log.addAppender(logged);
+        try {
+            kernel.close();
+        } finally {
+            log.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(pager.stream(1).ended).isTrue();
     }
 }
