@@ -161,7 +161,6 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
      * to a session that is over are dropped, not buffered.
      */
     private void endOnceStored(long sessionId, KernelOutbox out) {
-        long started = System.nanoTime();
         core.whenStored(sessionId, () -> {
             if (!out.ended()) {
                 out.complete();
@@ -177,7 +176,7 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                         + "pager before the store writes them loses them)", END_WAIT_SECONDS, sessionId);
                 out.complete();
             }
-        }, END_WAIT_SECONDS * 1_000_000_000L - (System.nanoTime() - started), TimeUnit.NANOSECONDS);
+        }, END_WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */
