@@ -169,17 +169,19 @@ final class PagerLinks {
             }
             return;
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        long waitNanos = TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
         CompletableFuture<Ending> shutDown = new CompletableFuture<>();
-        loop.execute(() -> shutDown.complete(shutDown()));
+        long resumeDeadline = System.nanoTime() + waitNanos;
+        loop.execute(() -> shutDownOnceResumed(shutDown, resumeDeadline, new boolean[links.length]));
         Ending ending = null;
         try {
-            ending = shutDown.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            ending = shutDown.get(2 * waitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             // the core did not answer in time: close anyway
         }
+        long deadline = System.nanoTime() + waitNanos;
         boolean[] open = new boolean[links.length];
         if (ending != null) {
             awaitBarriers(ending, deadline);
@@ -204,6 +206,41 @@ final class PagerLinks {
         long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(END_WAIT_SECONDS));
         for (int p = 0; p < links.length; p++) {
             links[p].awaitEnd(open[p], endDeadline);
+        }
+    }
+
+    /** How often a close that waits for a session's resume looks again. */
+    private static final long RESUME_POLL_MILLIS = 10;
+
+    /**
+     * Core thread: the core's shutdown ({@link #shutDown}) once no session is being resumed, or at
+     * {@code deadline} (System.nanoTime). A session being resumed only keeps what the kernel sends
+     * until the pager takes the resume (xp-spec 4.7): its returns, terminates and last keepalive
+     * would go nowhere, and the stream would end under them. Once the resume is taken they go on
+     * the resumed stream and the end waits for their answer as always; if it is not taken in
+     * time, the core says in its log what it could not send.
+     */
+    private void shutDownOnceResumed(CompletableFuture<Ending> done, long deadline, boolean[] told) {
+        try {
+            if (System.nanoTime() - deadline < 0) {
+                for (int p = 0; p < links.length; p++) {
+                    int kept = core.keptWhileResuming(p);
+                    if (kept < 0) {
+                        continue;
+                    }
+                    if (!told[p]) {
+                        told[p] = true;
+                        log.info("kernel {}: its close waits for the resume of its session with pager {} ({}), which "
+                                + "keeps {} messages until the pager takes it", core.name(), p, links[p].target(), kept);
+                    }
+                    loop.schedule(() -> shutDownOnceResumed(done, deadline, told), RESUME_POLL_MILLIS,
+                            TimeUnit.MILLISECONDS);
+                    return;
+                }
+            }
+            done.complete(shutDown());
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
         }
     }
 

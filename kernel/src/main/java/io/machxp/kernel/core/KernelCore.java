@@ -257,6 +257,24 @@ public final class KernelCore {
     }
 
     /**
+     * Core thread: how many messages the session with pager {@code pager} keeps to send once its
+     * resume is taken (xp-spec 4.7), or -1 if it is not being resumed. A shutdown then would only
+     * keep its returns, terminates and last keepalive too, so the runtime's close waits for the
+     * resume first ({@code PagerLinks#close}).
+     */
+    public int keptWhileResuming(int pager) {
+        checkThread();
+        SessionResume r = sessions.session(pager).resume;
+        return r.resuming() ? r.keptCount() : -1;
+    }
+
+    /** Core thread: the dirty returns sent to pager {@code pager} that no answered keepalive confirmed yet. */
+    public long unconfirmedReturns(int pager) {
+        checkThread();
+        return returns.unconfirmed(pager);
+    }
+
+    /**
      * The kernel is shutting down: its threads end, dirty pages go back to the pager and every
      * object is terminated (memory_object_terminate), which releases every futex it held; then a
      * last keepalive goes to each pager. Returns those keepalives: the caller ends each stream once

@@ -523,13 +523,17 @@ final class KernelSession {
         if (disconnected != null) {
             log.warn("kernel {}: shut down while it had no stream to {} ({}): the writes it had not given back "
                     + "are lost, and the pager learns of its end only when its lease runs out", name, which(), disconnected);
+        } else if (resume.resuming()) {
+            // The runtime's close waits for a resume before it shuts the core down; this one was not taken in time.
+            log.warn("kernel {}: shut down while its session with {} was being resumed: the {} messages kept for "
+                    + "the resume, its last returns and terminates among them, are not sent, and {} dirty pages "
+                    + "it gave back that the pager did not confirm may be lost", name, which(), resume.keptCount(),
+                    core.returns.unconfirmed(pager));
         } else {
             log.info("kernel {}: returned its pages and terminated its objects{}", name,
                     core.sessions.count() == 1 ? "" : " at pager " + pager);
-            if (!resume.resuming()) {
-                // xp-spec 2.6: the stream ends once this keepalive is answered (what went before is stored)
-                barrier = new EndBarrier(pager, lease.sendKeepalive(), core.returns.unconfirmed(pager));
-            }
+            // xp-spec 2.6: the stream ends once this keepalive is answered (what went before is stored)
+            barrier = new EndBarrier(pager, lease.sendKeepalive(), core.returns.unconfirmed(pager));
         }
         // A task's call still waiting for a page ends with its task, as its threads' calls did.
         stopUsingPager("the kernel is shutting down", KernelError.of(Errno.ESRCH,

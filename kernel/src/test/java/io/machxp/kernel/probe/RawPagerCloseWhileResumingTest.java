@@ -1,0 +1,137 @@
+package io.machxp.kernel.probe;
+
+import static io.machxp.kernel.probe.RawPager.OBJECT_SIZE;
+import static io.machxp.kernel.probe.RawPager.PAGE;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.KERNEL_KEEPALIVE;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RETURN;
+import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINATE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.LocalTask;
+import io.machxp.kernel.XpSendLimits;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockRequest;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A kernel closed while its session is being resumed (xp-spec 4.7: what it sends is kept until
+ * the pager takes the resume). Its close waits for the resume: once the pager takes it, the
+ * dirty page, the terminate and the end's keepalive go on the resumed stream, and the stream ends
+ * once that keepalive is answered (xp-spec 2.6). Before, the close shut the core down at once:
+ * the returns were only kept, then dropped with the session, and the resume's stream ended
+ * under them, with nothing in the log but "returned its pages".
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RawPagerCloseWhileResumingTest {
+    private static final long TOKEN = 0x5eed_cafeL;
+    private RawPager pager;
+    private Kernel kernel;
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private final List<Logger> watched = List.of((Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks"),
+            (Logger) LoggerFactory.getLogger("io.machxp.kernel.core.KernelCore"));
+    private final List<Level> levels = watched.stream().map(Logger::getLevel).toList();
+
+    @AfterEach
+    void stop() {
+        for (int i = 0; i < watched.size(); i++) {
+            watched.get(i).detachAppender(logged);
+            watched.get(i).setLevel(levels.get(i));
+        }
+        if (kernel != null) {
+            kernel.close();
+        }
+        if (pager != null) {
+            pager.close();
+        }
+    }
+
+    private static PagerWelcome.Builder welcome() {
+        return PagerWelcome.newBuilder().setKernelId(7).setPageSize(PAGE).setPagerName("raw").setLeaseMillis(60_000)
+                .setSessionToken(TOKEN);
+    }
+
+    private static int objectId(RawPager.Stream s, String name) {
+        return s.received.stream().filter(KernelToPager::hasMemoryObjectInit)
+                .filter(m -> m.getMemoryObjectInit().getName().equals(name)).findFirst().orElseThrow()
+                .getMemoryObjectInit().getObjectId();
+    }
+
+    @Test
+    void aCloseDuringAResumeSendsItsReturnsOnTheResumedStream() throws Exception {
+        pager = new RawPager();
+        pager.welcome = welcome().build();
+        pager.supplyPrecious = true; // each page asked back comes with its data: 4 KiB a data_return
+        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address())
+                .withXpSend(new XpSendLimits(Duration.ofSeconds(60), 1 << 20)));
+        LocalTask t = kernel.taskCreate("t");
+        long filler = t.vmMap("filler");
+        assertThat(t.vmRead(filler, (int) OBJECT_SIZE)).hasSize((int) OBJECT_SIZE);
+        long kept = t.vmMap("kept");
+        t.vmWrite(kept + 8, new byte[] {42});
+        RawPager.Stream old = pager.stream(0);
+        int fillerId = objectId(old, "filler");
+        int keptId = objectId(old, "kept");
+
+        // The pager stops reading and asks the filler's pages back until the kernel counts the
+        // stream stalled and resumes on a new connection, which the test answers itself.
+        pager.answerHello = false;
+        old.stopReading();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
+            if (pager.streams.size() < 2) {
+                for (int i = 0; i < 16; i++) {
+                    old.send(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
+                            .setObjectId(fillerId).setOffset(0).setLength(OBJECT_SIZE)
+                            .setShouldReturn(ReturnPolicy.RETURN_ALL).setLockValue(VmProt.VM_PROT_NONE)).build());
+                }
+            }
+            return pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty();
+        });
+        RawPager.Stream fresh = pager.stream(1);
+        assertThat(fresh.received.get(0).getKernelHello().hasResume()).isTrue();
+
+        for (Logger l : watched) {
+            l.setLevel(Level.INFO);
+            l.addAppender(logged);
+        }
+        logged.start();
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+        await().atMost(Duration.ofSeconds(20)).until(() -> logged.list.stream()
+                .anyMatch(e -> e.getFormattedMessage().contains("its close waits for the resume")));
+        assertThat(fresh.count(MEMORY_OBJECT_DATA_RETURN)).isZero();
+
+        long pagerRead = old.fence() - 1; // the hello is not numbered
+        fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setResumed(true).setReceived(pagerRead))
+                .build());
+        closing.get(30, TimeUnit.SECONDS);
+
+        List<KernelToPager> keptReturns = fresh.received.stream().filter(KernelToPager::hasMemoryObjectDataReturn)
+                .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == keptId).toList();
+        assertThat(keptReturns).as("the written page comes back on the resumed stream").singleElement()
+                .satisfies(m -> assertThat(m.getMemoryObjectDataReturn().getData().byteAt(8)).isEqualTo((byte) 42));
+        List<KernelToPager.RoutineCase> routines = fresh.received.stream().map(KernelToPager::getRoutineCase).toList();
+        assertThat(routines).contains(MEMORY_OBJECT_TERMINATE);
+        assertThat(routines.get(routines.size() - 1)).as("the end's keepalive comes last").isEqualTo(KERNEL_KEEPALIVE);
+        assertThat(routines.lastIndexOf(MEMORY_OBJECT_DATA_RETURN)).isLessThan(routines.size() - 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> fresh.ended);
+        assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+}
