@@ -80,6 +80,12 @@ final class KernelCommand implements Callable<Integer> {
                     + "a pager that refuses the connection (not listening yet) fails the start at once (default ${DEFAULT-VALUE})")
     int connectTimeoutSeconds;
 
+    @Option(names = "--close-wait", defaultValue = "5", paramLabel = "SECONDS",
+            description = "on a clean end, seconds to wait at most, per pager, for a session's resume to be taken and "
+                    + "then for the pager to answer the keepalive sent after the kernel's last return (its store has "
+                    + "then written what the kernel gave back, xp-spec 2.6); 0: end at once (default ${DEFAULT-VALUE})")
+    int closeWaitSeconds;
+
     private java.nio.file.Path shmDirectory() {
         if (shmDir == null) {
             return io.machxp.kernel.shm.SharedMemory.defaultDir();
@@ -126,11 +132,16 @@ final class KernelCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--connect-timeout "
                     + connectTimeoutSeconds + " must be 1 or more (seconds to wait for the pager's welcome)");
         }
+        if (closeWaitSeconds < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--close-wait "
+                    + closeWaitSeconds + " must be 0 or more (seconds to wait for the pagers' answers on a clean end)");
+        }
         Transport transport = tls.transport();
         String pager = String.join(",", pagers);
         Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
                 new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi).withPagers(io.machxp.kernel.core.PagerDirectory
-                        .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links()));
+                        .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links())
+                .withCloseWait(Duration.ofSeconds(closeWaitSeconds)));
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, kernel::publishMetricsTo);

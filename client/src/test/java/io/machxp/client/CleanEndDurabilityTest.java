@@ -3,6 +3,10 @@ package io.machxp.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -31,6 +35,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * A kernel's clean end is a durability barrier (xp-spec 2.6): nothing the kernel gave back before
@@ -53,9 +58,21 @@ class CleanEndDurabilityTest {
     @Test
     void aKernelsCloseReturnsOnlyOnceWhatItGaveBackIsStored() throws Exception {
         GatedStore store = new GatedStore();
-        try (Pager pager = XpPager.serve(store).config(config()).start();
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger linksLog = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
+        Level linksLevel = linksLog.getLevel();
+        linksLog.setLevel(Level.INFO);
+        logged.start();
+        linksLog.addAppender(logged);
+        try (AutoCloseable unwatched = () -> {
+                    linksLog.detachAppender(logged);
+                    linksLog.setLevel(linksLevel);
+                };
+                Pager pager = XpPager.serve(store).config(config()).start();
                 AutoCloseable opened = store::open; // a failed check leaves no write waiting at the close
-                Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()));
+                // a close wait longer than the test's waits: only the answer can end the close in time
+                Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target())
+                        .withCloseWait(Duration.ofSeconds(120)));
                 KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
             TaskClient task = client.taskCreate("writer");
             long base = task.vmMap("obj");
@@ -74,6 +91,8 @@ class CleanEndDurabilityTest {
             store.open();
             closing.get(30, TimeUnit.SECONDS);
             assertThat(pager.kernels()).as("the stream ended once the keepalive was answered").isEmpty();
+            assertThat(logged.list).as("the answer ended the close's wait, not its bound")
+                    .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
         }
         byte[] stored = store.stored("obj", 0);
         assertThat(stored).as("the page is in the store").isNotNull();

@@ -130,7 +130,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         session.core = new KernelCore(config.name(), new KernelRuntimeEnv(() -> session.link, loop, shared,
                 (event, tid, detail) -> onCoreTrace(session, event, tid, detail)), stats, config.core());
         shared.share(session.core, memory);
-        session.link = new PagerLinks(replicaChoices, toPager, group, session.core, xpTap, config.xpSend());
+        session.link = new PagerLinks(replicaChoices, toPager, group, session.core, xpTap, config.xpSend(),
+                config.closeWait());
         return session;
     }
 

@@ -25,11 +25,23 @@ import java.util.Objects;
  *     IPC between its own tasks only
  * @param xpSend how long and how much the kernel lets wait on its XP stream for a pager that does
  *     not read it ({@link XpSendLimits#DEFAULT} but in tests)
+ * @param closeWait how long a clean end waits at most, per pager, for a session's resume to be
+ *     taken and then for the answer to the keepalive sent after its last return (xp-spec 2.6:
+ *     what it gave back is then stored); {@link #DEFAULT_CLOSE_WAIT} unless given
  */
 public record KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
-        CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc, XpSendLimits xpSend) {
+        CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc, XpSendLimits xpSend,
+        Duration closeWait) {
+    /** A clean end's wait for each pager's answer unless the configuration gives another. */
+    public static final Duration DEFAULT_CLOSE_WAIT = Duration.ofSeconds(5);
+
     public KernelConfig {
         Objects.requireNonNull(xpSend, "xpSend");
+        Objects.requireNonNull(closeWait, "closeWait");
+        if (closeWait.isNegative()) {
+            throw new IllegalArgumentException("the close wait " + closeWait + " is negative: give 0 (do not wait "
+                    + "for the pagers' answers) or more");
+        }
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pagerTarget, "pagerTarget");
         Objects.requireNonNull(bindHost, "bindHost");
@@ -67,6 +79,12 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         return java.util.Arrays.stream(pagerTarget.split(",", -1)).map(String::trim).toList();
     }
 
+    /** With the default close wait ({@link #DEFAULT_CLOSE_WAIT}). */
+    public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
+            CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc, XpSendLimits xpSend) {
+        this(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, xpSend, DEFAULT_CLOSE_WAIT);
+    }
+
     /** With the default bounds for a pager that does not read ({@link XpSendLimits#DEFAULT}). */
     public KernelConfig(String name, String pagerTarget, String bindHost, int port, Duration connectTimeout,
             CoreOptions core, Transport transport, java.nio.file.Path shmDir, LinkConfig ipc) {
@@ -98,27 +116,32 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
     }
 
     public KernelConfig withCore(CoreOptions options) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir, ipc, xpSend);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, options, transport, shmDir, ipc, xpSend, closeWait);
     }
 
     /** The same kernel with another transport (mutual TLS, or plaintext anywhere). */
     public KernelConfig withTransport(Transport t) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir, ipc, xpSend);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, t, shmDir, ipc, xpSend, closeWait);
     }
 
     /** The same kernel sharing memory in {@code dir}, or none (null). */
     public KernelConfig withShmDir(java.nio.file.Path dir) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir, ipc, xpSend);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, dir, ipc, xpSend, closeWait);
     }
 
     /** The same kernel with IPC links to other kernels ({@code ipc}), or none (null). */
     public KernelConfig withIpc(LinkConfig links) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, links, xpSend);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, links, xpSend, closeWait);
     }
 
     /** The same kernel with other bounds for a pager that does not read its stream. */
     public KernelConfig withXpSend(XpSendLimits limits) {
-        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, limits);
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, limits, closeWait);
+    }
+
+    /** The same kernel with another close wait ({@link #closeWait}). */
+    public KernelConfig withCloseWait(Duration wait) {
+        return new KernelConfig(name, pagerTarget, bindHost, port, connectTimeout, core, transport, shmDir, ipc, xpSend, wait);
     }
 
     public KernelConfig withCacheFutexes(boolean cache) {

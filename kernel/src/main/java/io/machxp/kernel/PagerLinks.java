@@ -26,7 +26,10 @@ import java.util.concurrent.TimeoutException;
  */
 final class PagerLinks {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLinks.class);
-    private static final long CLOSE_WAIT_SECONDS = 5;
+    /** How long the closing thread waits for the core loop to run one of its steps. */
+    private static final long CORE_STEP_SECONDS = 5;
+    /** A clean end's bound, per pager: for a resume to be taken, then for the end's keepalive answer. */
+    private final long closeWaitNanos;
     private final PagerLink[] links;
     private final EventLoop loop;
     private final KernelCore core;
@@ -34,7 +37,8 @@ final class PagerLinks {
     private final XpTap tap;
 
     PagerLinks(List<ReplicaChoice> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
-            XpTap tap, XpSendLimits limits) {
+            XpTap tap, XpSendLimits limits, java.time.Duration closeWait) {
+        this.closeWaitNanos = closeWait.toNanos();
         this.loop = coreGroup.next();
         this.core = core;
         this.tap = tap;
@@ -157,8 +161,9 @@ final class PagerLinks {
      * Returns dirty pages, terminates every object and ends the streams, each once the pager
      * answered the keepalive the core sent after its last return there (xp-spec 2.6: what the
      * kernel gave back is then stored, so the copies it drops now are not the last); then waits
-     * until each pager has ended its side. Each wait is bounded ({@link #CLOSE_WAIT_SECONDS} per
-     * pager, the pagers in parallel): an answer that does not come is logged, naming the pager and
+     * until each pager has ended its side. Each wait is bounded (the close wait,
+     * {@link KernelConfig#closeWait}, the pagers in parallel; first for a session's resume to be
+     * taken, then for the answers): an answer that does not come is logged, naming the pager and
      * how many returns may not be on its disk, and the stream ends anyway.
      */
     void close() {
@@ -169,22 +174,23 @@ final class PagerLinks {
             }
             return;
         }
-        long waitNanos = TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        long waitNanos = closeWaitNanos;
         CompletableFuture<Ending> shutDown = new CompletableFuture<>();
         long resumeDeadline = System.nanoTime() + waitNanos;
         loop.execute(() -> shutDownOnceResumed(shutDown, resumeDeadline, new boolean[links.length]));
         Ending ending = null;
         try {
-            ending = shutDown.get(2 * waitNanos, TimeUnit.NANOSECONDS);
+            ending = shutDown.get(waitNanos + TimeUnit.SECONDS.toNanos(CORE_STEP_SECONDS), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             // the core did not answer in time: close anyway
         }
-        long deadline = System.nanoTime() + waitNanos;
+        long waitFrom = System.nanoTime();
+        long deadline = waitFrom + waitNanos;
         boolean[] open = new boolean[links.length];
         if (ending != null) {
-            awaitBarriers(ending, deadline);
+            awaitBarriers(ending, waitFrom, deadline);
             CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
             Ending e = ending;
             loop.execute(() -> {
@@ -195,7 +201,7 @@ final class PagerLinks {
                 halfClosed.complete(closed);
             });
             try {
-                open = halfClosed.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                open = halfClosed.get(CORE_STEP_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException ex) {
@@ -249,7 +255,7 @@ final class PagerLinks {
 
     /** What the core's shutdown left: the streams open then, and the keepalives each end awaits. */
     private record Ending(boolean[] open, io.machxp.kernel.core.EndBarrier[] barriers,
-            CompletableFuture<Boolean>[] answered) {}
+            CompletableFuture<Boolean>[] answered, String[] targets) {}
 
     /**
      * Core thread: the core's shutdown (returns, terminates, a last keepalive per pager), and the
@@ -258,9 +264,11 @@ final class PagerLinks {
      */
     private Ending shutDown() {
         boolean[] open = new boolean[links.length];
+        String[] targets = new String[links.length];
         boolean any = false;
         for (int p = 0; p < links.length; p++) {
             open[p] = links[p].streamOpen();
+            targets[p] = links[p].target(); // read on the loop, which writes it
             any |= open[p];
         }
         io.machxp.kernel.core.EndBarrier[] barriers = new io.machxp.kernel.core.EndBarrier[links.length];
@@ -280,11 +288,11 @@ final class PagerLinks {
                     : CompletableFuture.completedFuture(true);
             links[p].closeAllButCurrent(); // replaced connections and the spare
         }
-        return new Ending(open, barriers, answered);
+        return new Ending(open, barriers, answered, targets);
     }
 
-    /** Waits until {@code deadline} at most for each pager's answer; logs each that did not come. */
-    private void awaitBarriers(Ending ending, long deadline) {
+    /** Waits until {@code deadline} at most for each pager's answer (from {@code from}); logs each that did not come. */
+    private void awaitBarriers(Ending ending, long from, long deadline) {
         for (int p = 0; p < links.length; p++) {
             io.machxp.kernel.core.EndBarrier b = ending.barriers[p];
             if (b == null || !ending.open[p]) {
@@ -302,10 +310,11 @@ final class PagerLinks {
             if (Boolean.TRUE.equals(answered)) {
                 continue;
             }
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - from);
             String what = answered == null
-                    ? "pager " + p + " (" + links[p].target() + ") did not answer within " + CLOSE_WAIT_SECONDS
-                            + " s the keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")"
-                    : "the stream to pager " + p + " (" + links[p].target() + ") ended before the pager answered the "
+                    ? "pager " + p + " (" + ending.targets[p] + ") did not answer within " + waitedMillis
+                            + " ms the keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")"
+                    : "the stream to pager " + p + " (" + ending.targets[p] + ") ended before the pager answered the "
                             + "keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")";
             if (b.returns() == 0) {
                 log.info("kernel {}: {}; no dirty page it gave back waited for that answer", core.name(), what);

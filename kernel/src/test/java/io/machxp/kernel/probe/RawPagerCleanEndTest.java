@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * test says (a pager whose store has not written yet): the kernel returns its dirty page,
  * terminates its object, sends a keepalive (without a lease too) and ends its stream only once
  * that keepalive is answered (xp-spec 2.6). Before, it ended the stream right after terminate.
+ * The close wait is set above the test's own waits, so that only the answer can end the close
+ * in time: a close ended by its bound is a failed test, not a pass.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RawPagerCleanEndTest {
@@ -38,15 +40,28 @@ class RawPagerCleanEndTest {
     private Kernel kernel;
     private RawPager.Stream stream;
     private CompletableFuture<Void> closing;
+    /** Longer than any wait of the test: the close's bound never ends it. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(120);
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private final Logger linksLog = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
+    private final Level linksLevel = linksLog.getLevel();
+
+    /** Records PagerLinks' log from INFO up (the module's logback-test.xml shows WARN and up only). */
+    private void watchTheLog() {
+        linksLog.setLevel(Level.INFO);
+        logged.start();
+        linksLog.addAppender(logged);
+    }
 
     /** Without a lease (the kernel sends no keepalive of its own): a page written, the close begun. */
     private void writeAPageAndClose() throws Exception {
         pager = new RawPager();
-        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
+        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()).withCloseWait(CLOSE_WAIT));
         LocalTask t = kernel.taskCreate("t");
         long base = t.vmMap("obj");
         t.vmWrite(base + 8, new byte[] {42});
         pager.answerKeepalives = false;
+        watchTheLog();
         stream = pager.stream(0);
         closing = CompletableFuture.runAsync(kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> stream.count(KERNEL_KEEPALIVE) > 0 || stream.ended);
@@ -54,6 +69,8 @@ class RawPagerCleanEndTest {
 
     @AfterEach
     void stop() {
+        linksLog.detachAppender(logged);
+        linksLog.setLevel(linksLevel);
         kernel.close();
         pager.close();
     }
@@ -73,22 +90,16 @@ class RawPagerCleanEndTest {
                 .build());
         await().atMost(Duration.ofSeconds(30)).until(() -> stream.ended);
         closing.get(30, TimeUnit.SECONDS);
+        assertThat(logged.list).as("the answer ended the wait, not its bound")
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
     /** A stream that breaks before the answer: the close goes on at once, and says what may be lost. */
     @Test
     void aStreamThatBreaksBeforeTheAnswerIsLoggedWithTheReturnsAtRisk() throws Exception {
         writeAPageAndClose();
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger log = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
-        logged.start();
-        log.addAppender(logged);
-        try {
-            stream.breakIt();
-            closing.get(30, TimeUnit.SECONDS);
-        } finally {
-            log.detachAppender(logged);
-        }
+        stream.breakIt();
+        closing.get(30, TimeUnit.SECONDS);
         assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
                 .contains("pager 0 (" + pager.address() + ") ended before the pager answered")
@@ -104,7 +115,7 @@ class RawPagerCleanEndTest {
         pager = new RawPager();
         pager.welcome = PagerWelcome.newBuilder().setKernelId(7).setPageSize(RawPager.PAGE).setPagerName("raw")
                 .setLeaseMillis(20_000).build();
-        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()));
+        kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()).withCloseWait(CLOSE_WAIT));
         LocalTask t = kernel.taskCreate("t");
         long base = t.vmMap("obj");
         t.vmWrite(base + 8, new byte[] {42});
@@ -112,15 +123,8 @@ class RawPagerCleanEndTest {
         // the kernel reconnects and reclaims; after the welcome it sends a keepalive at once
         await().atMost(Duration.ofSeconds(30)).until(() -> pager.streams.size() > 1
                 && pager.stream(1).count(KERNEL_KEEPALIVE) > 0);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger log = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
-        logged.start();
-        log.addAppender(logged);
-        try {
-            kernel.close();
-        } finally {
-            log.detachAppender(logged);
-        }
+        watchTheLog();
+        kernel.close();
         assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
         assertThat(pager.stream(1).ended).isTrue();
     }
