@@ -317,9 +317,10 @@ final class PagerLinks {
                     : "the stream to pager " + p + " (" + ending.targets[p] + ") ended before the pager answered the "
                             + "keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")";
             if (b.returns() == 0) {
-                log.info("kernel {}: {}; no dirty page it gave back waited for that answer", core.name(), what);
+                log.info("kernel {}: {}; no page it gave back with its data waited for that answer", core.name(), what);
             } else {
-                log.warn("kernel {}: {}; the stream ends anyway: {} dirty pages it gave back since the last keepalive "
+                log.warn("kernel {}: {}; the stream ends anyway: {} pages it gave back with their data (dirty or "
+                        + "precious) since the last keepalive "
                         + "that pager answered may not be in its store, and a crash of the pager now would lose them",
                         core.name(), what, b.returns());
             }

@@ -10,7 +10,7 @@ package io.machxp.kernel.core;
  * answer, {@code pager_keepalive} of {@code keepalive} or a later sequence, says that everything
  * sent before it is in the pager's store (xp-spec 4.2): only then does the runtime end the stream,
  * so a pager that crashes after the kernel has gone loses none of its writes. An answer that does
- * not come within the runtime's bound leaves up to {@code returns} dirty pages possibly not on the
+ * not come within the runtime's bound leaves up to {@code returns} pages given back with data possibly not on the
  * pager's disk (those sent since the last keepalive the pager answered), which the runtime says
  * in its log before it ends the stream anyway.
  * <pre>
@@ -21,7 +21,7 @@ package io.machxp.kernel.core;
  *
  * @param pager which of the kernel's pagers (0: the primary)
  * @param keepalive the sequence of the keepalive whose answer the end waits for
- * @param returns dirty returns sent to the pager that no answered keepalive confirmed yet
+ * @param returns returns with data (dirty or precious) sent to the pager that no answered keepalive confirmed yet
  */
 public record EndBarrier(int pager, long keepalive, long returns) {
     /** Whether {@code answered}, a pager_keepalive's sequence, answers this barrier (or a later keepalive). */

@@ -526,8 +526,8 @@ final class KernelSession {
         } else if (resume.resuming()) {
             // The runtime's close waits for a resume before it shuts the core down; this one was not taken in time.
             log.warn("kernel {}: shut down while its session with {} was being resumed: the {} messages kept for "
-                    + "the resume, its last returns and terminates among them, are not sent, and {} dirty pages "
-                    + "it gave back that the pager did not confirm may be lost", name, which(), resume.keptCount(),
+                    + "the resume, its last returns and terminates among them, are not sent, and {} pages it gave "
+                    + "back with their data that the pager did not confirm may be lost", name, which(), resume.keptCount(),
                     core.returns.unconfirmed(pager));
         } else {
             log.info("kernel {}: returned its pages and terminated its objects{}", name,

@@ -392,6 +392,8 @@ final class PageCache {
                 if (p.dirty) {
                     p.version++;
                     returns.retain(p, data);
+                } else if (p.precious) {
+                    returns.preciousReturned(p);
                 }
                 pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
                         .setVersion(p.version).build());
@@ -454,6 +456,7 @@ final class PageCache {
             returns.retain(p, data);
         } else if (p.precious) {
             data = ByteString.copyFrom(p.data); // the pager may have kept no copy (spec 6.10)
+            returns.preciousReturned(p);
         }
         link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                 .setObjectId(p.objectId).setOffset(p.pageOffset).setData(data).setDirty(p.dirty)

@@ -33,7 +33,7 @@ import java.util.Map;
  * </pre>
  * With several pagers each page counts with its object's pager's session: its keepalives, its lease.
  *
- * <p>With a lease or without, it also counts the dirty returns each pager has not confirmed yet
+ * <p>With a lease or without, it also counts the returns with data (dirty or precious) each pager has not confirmed yet
  * (sent after the last keepalive it answered): what a clean end that finds no answer to its last
  * keepalive says may not be on the pager's disk ({@link EndBarrier}).
  */
@@ -87,7 +87,10 @@ final class RetainedReturns {
         }
     }
 
-    /** Dirty returns sent to {@code pager} that no answered keepalive confirmed yet (lease or not). */
+    /**
+     * Returns with data (dirty, or precious: spec 6.10) sent to {@code pager} that no answered
+     * keepalive confirmed yet (lease or not).
+     */
     long unconfirmed(int pager) {
         return sent[pager] - confirmed[pager];
     }
@@ -112,6 +115,15 @@ final class RetainedReturns {
         if (retainReturns[pager]) {
             retained.put(p, new Retained(p.version, data, pager, nextKeepalive[pager]));
         }
+    }
+
+    /**
+     * Page {@code p} leaves clean but precious, with its data (spec 6.10: the pager may keep no
+     * copy): nothing is retained for a reclaim (the pager had it), but it counts as a return the
+     * pager has not confirmed until a keepalive answers, as a dirty one.
+     */
+    void preciousReturned(VmPage p) {
+        sent[pagerOf.applyAsInt(p.objectId)]++;
     }
 
     /**

@@ -55,11 +55,21 @@ class RawPagerCleanEndTest {
 
     /** Without a lease (the kernel sends no keepalive of its own): a page written, the close begun. */
     private void writeAPageAndClose() throws Exception {
+        usePageAndClose(false);
+    }
+
+    /** As {@link #writeAPageAndClose}, the page written, or read only from a precious supply. */
+    private void usePageAndClose(boolean readPrecious) throws Exception {
         pager = new RawPager();
+        pager.supplyPrecious = readPrecious;
         kernel = Kernel.start(KernelConfig.loopback("probe", pager.address()).withCloseWait(CLOSE_WAIT));
         LocalTask t = kernel.taskCreate("t");
         long base = t.vmMap("obj");
-        t.vmWrite(base + 8, new byte[] {42});
+        if (readPrecious) {
+            assertThat(t.vmRead(base + 8, 1)).containsExactly(0);
+        } else {
+            t.vmWrite(base + 8, new byte[] {42});
+        }
         pager.answerKeepalives = false;
         watchTheLog();
         stream = pager.stream(0);
@@ -103,7 +113,24 @@ class RawPagerCleanEndTest {
         assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
                 .contains("pager 0 (" + pager.address() + ") ended before the pager answered")
-                .contains("1 dirty pages it gave back");
+                .contains("1 pages it gave back with their data");
+    }
+
+    /**
+     * A precious page only read goes back with its data at the end (spec 6.10: the pager may keep
+     * no copy), so it is at risk as a dirty one: a stream that breaks before the answer is logged
+     * with it. Before, only dirty returns counted, and this was an INFO saying no page waited.
+     */
+    @Test
+    void aPreciousPageGivenBackCountsAmongTheReturnsAtRisk() throws Exception {
+        usePageAndClose(true);
+        assertThat(stream.received.stream().filter(KernelToPager::hasMemoryObjectDataReturn).toList())
+                .singleElement().satisfies(m -> assertThat(m.getMemoryObjectDataReturn().getDirty()).isFalse());
+        stream.breakIt();
+        closing.get(30, TimeUnit.SECONDS);
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("1 pages it gave back with their data");
     }
     /**
      * A stream that broke earlier in the session (the kernel reclaimed on a new one) says nothing
