@@ -45,6 +45,8 @@ import java.util.Map;
  * are forgotten: they no longer pass the fast path).
  */
 final class KernelSessions {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KernelCore.class);
     private final KernelCore core;
     private final String name;
     private final KernelEnv env;
@@ -359,9 +361,15 @@ final class KernelSessions {
         // their way here, which the pager then passes on as it got them.
         core.forEachFutex(core.futexes::giveBackAtShutdown);
         for (int p = sessions.length - 1; p >= 0; p--) {
-            EndBarrier b = sessions[p].terminateObjects();
-            if (b != null) {
-                barriers.add(b);
+            try {
+                EndBarrier b = sessions[p].terminateObjects();
+                if (b != null) {
+                    barriers.add(b);
+                }
+            } catch (RuntimeException e) {
+                // One session's failure must not cost the others their end: their barriers still go back.
+                log.error("kernel {}: its shutdown failed at pager {}; its other pagers still end cleanly",
+                        core.name(), p, e);
             }
         }
         return barriers;

@@ -84,9 +84,15 @@ final class FakeKernelEnv implements KernelEnv {
         return replicated;
     }
 
+    /** A pager whose stream fails every send (it throws, as a stream gone under the core may): -1, none. */
+    int failSendsTo = -1;
+
     /** With several pagers, what goes to each is kept together (a test with one pager sees only pager 0). */
     @Override
     public void send(int pager, KernelToPager message) {
+        if (pager == failSendsTo) {
+            throw new IllegalStateException("test: the stream to pager " + pager + " is gone");
+        }
         send(message);
     }
 
