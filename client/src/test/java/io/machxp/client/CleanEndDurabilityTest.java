@@ -113,44 +113,7 @@ class CleanEndDurabilityTest {
                 AutoCloseable opened = store::open) {
             ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
             try {
-                LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
-                CompletableFuture<byte[]> storedAtEnd = new CompletableFuture<>();
-                StreamObserver<KernelToPager> out = MemoryObjectPagerGrpc.newStub(channel).connect(
-                        new StreamObserver<>() {
-                            @Override
-                            public void onNext(PagerToKernel m) {
-                                in.add(m);
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                storedAtEnd.completeExceptionally(t);
-                            }
-
-                            @Override
-                            public void onCompleted() {
-                                byte[] page = store.stored("obj", 0);
-                                storedAtEnd.complete(page == null ? new byte[0] : page);
-                            }
-                        });
-                out.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("old")
-                        .setProtocolVersion(1)).build());
-                out.onNext(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
-                        .setObjectId(1).setName("obj").setPageSize(PAGE)).build());
-                out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
-                        .setObjectId(1).setOffset(0).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
-                        .build());
-                for (PagerToKernel m = next(in); !m.hasMemoryObjectDataSupply()
-                        && !m.hasMemoryObjectDataUnavailable(); m = next(in)) {
-                    // the welcome and the object's ready come first
-                }
-                out.onNext(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
-                        .setObjectId(1).setOffset(0).setData(ByteString.copyFrom(data)).setDirty(true).setVersion(1))
-                        .build());
-                out.onNext(KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder()
-                        .setObjectId(1)).build());
-                out.onCompleted();
-
+                CompletableFuture<byte[]> storedAtEnd = returnAndEnd(channel, store, data);
                 // The pager has the end (it forgot the session) while the write waits at the store.
                 await().atMost(Duration.ofSeconds(30)).until(() -> store.held() > 0 && pager.kernels().isEmpty());
                 store.open();
@@ -161,6 +124,79 @@ class CleanEndDurabilityTest {
                 channel.shutdownNow();
             }
         }
+    }
+
+    /**
+     * A store that does not write within the pager's bound: the pager ends the stream anyway, but
+     * UNAVAILABLE, saying that not all is stored, so a kernel that relies on the pager's end does
+     * not take it for the store's word. Before, it ended OK, as if the write were done.
+     */
+    @Test
+    void aPagerWhoseStoreDoesNotWriteInTimeEndsTheStreamUnavailable() throws Exception {
+        GatedStore store = new GatedStore();
+        byte[] data = new byte[PAGE];
+        Arrays.fill(data, (byte) 9);
+        try (Pager pager = XpPager.serve(store).config(config()).start();
+                AutoCloseable opened = store::open) {
+            ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
+            try {
+                CompletableFuture<byte[]> storedAtEnd = returnAndEnd(channel, store, data);
+                // the store stays shut: the pager's bound ends the stream
+                assertThat(storedAtEnd).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+                        .havingRootCause().isInstanceOf(io.grpc.StatusRuntimeException.class)
+                        .withMessageContaining("UNAVAILABLE").withMessageContaining("not all of it is stored");
+                assertThat(store.stored("obj", 0)).as("the write still waits").isNull();
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * A kernel of its own on {@code channel}: one page read, returned dirty with {@code data}, its
+     * object terminated, the stream ended without a keepalive before. Completes with what the
+     * store holds of the page when the pager ends its side (empty: nothing), or with its error.
+     */
+    private static CompletableFuture<byte[]> returnAndEnd(ManagedChannel channel, GatedStore store, byte[] data)
+            throws InterruptedException {
+        LinkedBlockingQueue<PagerToKernel> in = new LinkedBlockingQueue<>();
+        CompletableFuture<byte[]> storedAtEnd = new CompletableFuture<>();
+        StreamObserver<KernelToPager> out = MemoryObjectPagerGrpc.newStub(channel).connect(
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(PagerToKernel m) {
+                        in.add(m);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        storedAtEnd.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        byte[] page = store.stored("obj", 0);
+                        storedAtEnd.complete(page == null ? new byte[0] : page);
+                    }
+                });
+        out.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("old")
+                .setProtocolVersion(1)).build());
+        out.onNext(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                .setObjectId(1).setName("obj").setPageSize(PAGE)).build());
+        out.onNext(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
+                .setObjectId(1).setOffset(0).setLength(PAGE).setDesiredAccess(VmProt.VM_PROT_READ_WRITE))
+                .build());
+        for (PagerToKernel m = next(in); !m.hasMemoryObjectDataSupply()
+                && !m.hasMemoryObjectDataUnavailable(); m = next(in)) {
+            // the welcome and the object's ready come first
+        }
+        out.onNext(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(1).setOffset(0).setData(ByteString.copyFrom(data)).setDirty(true).setVersion(1))
+                .build());
+        out.onNext(KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder()
+                .setObjectId(1)).build());
+        out.onCompleted();
+        return storedAtEnd;
     }
 
     private static PagerToKernel next(LinkedBlockingQueue<PagerToKernel> in) throws InterruptedException {

@@ -350,17 +350,35 @@ public final class PagerCore {
      * session whose write failed is left (it is written again first) - what a keepalive's answer
      * waits for (xp-spec 4.2). A cleanly ended stream's end waits for it (xp-spec 2.6); call it
      * before {@link #sessionClosed}. An unknown session's runs once the writes before now are done.
-     * It may never run (a write that keeps failing): the caller bounds its wait.
+     * It may never run (a write that keeps failing): the caller bounds its wait, and once that
+     * bound runs out calls what this returns (core thread), which forgets {@code done}: it does
+     * not run later, and nothing keeps it.
      */
-    public void whenStored(long sessionId, Runnable done) {
+    public Runnable whenStored(long sessionId, Runnable done) {
         KernelSession s = sessions.get(sessionId);
+        Runnable[] forget = {null};
+        boolean[] cancelled = {false};
         core.env.storeEffect(() -> { }, failure -> {
+            if (cancelled[0]) {
+                return;
+            }
             if (s == null) {
                 done.run();
             } else {
-                core.retries.whenReturnsWritten(s, done);
+                forget[0] = core.retries.whenReturnsWritten(s, done);
             }
         });
+        return () -> {
+            cancelled[0] = true;
+            if (forget[0] != null) {
+                forget[0].run();
+            }
+        };
+    }
+
+    /** How many ends of cleanly ended streams wait for a failed return to be written; for tests. */
+    public int endsWaitingForWrites() {
+        return core.retries.endsWaitingForWrites();
     }
 
     public void onXp(long sessionId, KernelToPager m) {

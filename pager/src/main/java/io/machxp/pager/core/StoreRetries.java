@@ -160,13 +160,26 @@ final class StoreRetries {
     /**
      * Runs {@code done} once no return of {@code s} is left unwritten (at once if none is), even
      * if {@code s} has ended meanwhile: for the end of a cleanly ended stream ({@link PagerCore#whenStored}).
+     * Returns what forgets {@code done} (the caller's bound ran out: a write that never succeeds
+     * must not keep it, and what it holds, for good).
      */
-    void whenReturnsWritten(KernelSession s, Runnable done) {
-        if (hasUnwrittenReturn(s)) {
-            whenWritten.computeIfAbsent(s, k -> new ArrayList<>()).add(done);
-        } else {
+    Runnable whenReturnsWritten(KernelSession s, Runnable done) {
+        if (!hasUnwrittenReturn(s)) {
             done.run();
+            return () -> { };
         }
+        whenWritten.computeIfAbsent(s, k -> new ArrayList<>()).add(done);
+        return () -> {
+            List<Runnable> waiting = whenWritten.get(s);
+            if (waiting != null && waiting.removeIf(r -> r == done) && waiting.isEmpty()) {
+                whenWritten.remove(s);
+            }
+        };
+    }
+
+    /** How many ends of cleanly ended streams wait for a failed return to be written; for tests. */
+    int endsWaitingForWrites() {
+        return whenWritten.values().stream().mapToInt(List::size).sum();
     }
 
     private boolean hasUnwrittenReturn(KernelSession s) {

@@ -148,7 +148,7 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
 
     /**
      * How long the pager's end of a cleanly ended stream waits at most for the store to write what
-     * the stream carried: as long as the kernel waits for that end (its close).
+     * the stream carried: as long as a kernel waits for that end by default (its close).
      */
     static final long END_WAIT_SECONDS = 5;
 
@@ -156,25 +156,32 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
      * Core thread: the kernel ended its session cleanly; so does the pager, once what the stream
      * carried is stored (the writes of its returns, as a keepalive's answer waits for them,
      * xp-spec 2.6 and 4.2): a kernel that drops its copies when the pager's side ends drops none
-     * the store does not have. At most {@link #END_WAIT_SECONDS} later it ends anyway, saying so.
-     * Nothing blocks: the store answers on the core thread, the bound is a timer there. Answers
-     * to a session that is over are dropped, not buffered.
+     * the store does not have. At most {@link #END_WAIT_SECONDS} later it ends the stream
+     * UNAVAILABLE, saying that not all is stored (an OK end would tell the kernel it is), and
+     * forgets the wait. Nothing blocks: the store answers on the core thread, the bound is a timer
+     * there. Answers to a session that is over are dropped, not buffered.
      */
     private void endOnceStored(long sessionId, KernelOutbox out) {
-        core.whenStored(sessionId, () -> {
+        java.util.concurrent.ScheduledFuture<?>[] bound = {null};
+        Runnable forget = core.whenStored(sessionId, () -> {
             if (!out.ended()) {
                 out.complete();
+            }
+            if (bound[0] != null) {
+                bound[0].cancel(false);
             }
         });
         if (out.ended()) {
             return; // stored already (a store in memory answers at once)
         }
-        coreLoop.schedule(() -> {
+        bound[0] = coreLoop.schedule(() -> {
+            forget.run();
             if (!out.ended()) {
                 log.warn("pager: the store has not written within {} s what the cleanly ended stream of session {} "
-                        + "carried; its end goes to the kernel anyway (the kernel may drop its copies: a crash of the "
-                        + "pager before the store writes them loses them)", END_WAIT_SECONDS, sessionId);
-                out.complete();
+                        + "carried; its end goes to the kernel as UNAVAILABLE (a crash of the pager before the store "
+                        + "writes them loses those writes)", END_WAIT_SECONDS, sessionId);
+                out.fail(Status.UNAVAILABLE.withDescription("the pager's store has not written within "
+                        + END_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet").asRuntimeException());
             }
         }, END_WAIT_SECONDS, TimeUnit.SECONDS);
     }

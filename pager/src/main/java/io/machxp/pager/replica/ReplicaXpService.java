@@ -150,7 +150,8 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
      * The end of a cleanly ended stream goes to the kernel once {@code closed}, its session_closed's
      * append, completes: committed and applied, the stream ends OK; not appended (this replica no
      * longer leads), it ends UNAVAILABLE, as a failed append does (the kernel's resume or reclaim
-     * decides); not done within {@link #END_WAIT_SECONDS}, it ends OK anyway, logged. Nothing
+     * decides); not done within {@link #END_WAIT_SECONDS}, it ends UNAVAILABLE, logged, saying that
+     * not all of it is committed yet (an OK end would tell the kernel it is). Nothing
      * waits on a thread: the append's future and the JDK's delayer complete it.
      */
     private void endOnceCommitted(long sessionId, ReplicaStreams.KernelStream out, CompletableFuture<Boolean> closed) {
@@ -160,9 +161,11 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         out.complete();
                     } else if (appended == null && error == null) {
                         log.warn("replica {}: the end of session {} was not committed within {} s; its stream ends "
-                                + "anyway (what it carried may not be in the group's log yet)", group.id(), sessionId,
-                                END_WAIT_SECONDS);
-                        out.complete();
+                                + "UNAVAILABLE (what it carried may not be in the group's log yet)", group.id(),
+                                sessionId, END_WAIT_SECONDS);
+                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " has not committed "
+                                + "within " + END_WAIT_SECONDS + " s the end of the session: what the stream carried "
+                                + "may not be in its group's log yet").asRuntimeException());
                     } else {
                         out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " could not commit the "
                                 + "end of the session: it is no longer the leader of its pager group").asRuntimeException());

@@ -253,6 +253,31 @@ class StoreEffectsTest {
     }
 
     /**
+     * A clean end's wait whose bound ran out is forgotten: a write that succeeds only later does
+     * not run it, and nothing keeps it (its end already went to the kernel). Before, the wait
+     * stayed for good when the write never succeeded, holding the stream's outbox.
+     */
+    @Test
+    void aCleanEndsWaitThatRanOutIsForgotten() {
+        k.write(a, 0);
+        k.take(a);
+        store.failWrites = 1;
+        k.returnDirty(a, 0, page(6), false);
+        boolean[] stored = {false};
+        Runnable forget = k.pager.whenStored(a, () -> stored[0] = true);
+        k.pager.sessionClosed(a);
+        k.runStore();
+        assertThat(k.pager.endsWaitingForWrites()).as("it waits for the failed return").isEqualTo(1);
+
+        forget.run(); // the caller's bound ran out
+        assertThat(k.pager.endsWaitingForWrites()).isZero();
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(store.read("obj", 0)).isEqualTo(page(6));
+        assertThat(stored[0]).as("a forgotten wait does not run").isFalse();
+    }
+
+    /**
      * Only the kernel whose return is not written waits for its keepalive's answer: another
      * kernel, even one reading that page from the pager's memory, is answered (the returner keeps
      * its copy until its own keepalive is answered). Before, every kernel's keepalive was held.

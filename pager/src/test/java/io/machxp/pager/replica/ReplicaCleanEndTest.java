@@ -55,6 +55,24 @@ class ReplicaCleanEndTest {
         assertThat(call.ends).singleElement().asString().startsWith("error: UNAVAILABLE");
     }
 
+    /**
+     * An end whose commit does not come within the bound: the stream ends anyway, but UNAVAILABLE,
+     * saying what may not be committed, so a kernel relying on the pager's end does not take it for
+     * the group's word. Before, it ended OK.
+     */
+    @Test
+    void anEndNotCommittedInTimeEndsTheStreamUnavailable() {
+        Appends group = new Appends();
+        EndCall call = new EndCall();
+        StreamObserver<KernelToPager> in = new ReplicaXpService(group, new ReplicaStreams()).connect(call);
+        in.onNext(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(1)).build());
+        in.onCompleted();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !call.ends.isEmpty());
+        assertThat(call.ends).singleElement().asString().startsWith("error: UNAVAILABLE")
+                .contains("may not be in its group's log yet");
+    }
+
     /** A leader whose appends complete when the test completes them. */
     private static final class Appends implements ReplicaXpService.Group {
         final List<PagerLogEntry.Builder> entries = new ArrayList<>();
@@ -91,7 +109,7 @@ class ReplicaCleanEndTest {
 
     /** A kernel's call that records how its stream ended. */
     private static final class EndCall extends StubServerCall {
-        final List<String> ends = new ArrayList<>();
+        final List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>(); // the bound's timer adds too
 
         @Override
         public void onNext(PagerToKernel value) {
@@ -99,7 +117,8 @@ class ReplicaCleanEndTest {
 
         @Override
         public void onError(Throwable t) {
-            ends.add("error: " + io.grpc.Status.fromThrowable(t).getCode());
+            io.grpc.Status s = io.grpc.Status.fromThrowable(t);
+            ends.add("error: " + s.getCode() + ": " + s.getDescription());
         }
 
         @Override
