@@ -229,6 +229,10 @@ final class CoreContext implements PageOutput {
             return;
         }
         stats.storeFailures.increment();
+        if (e instanceof io.machxp.pager.store.StoreDamage) { // its message says it all: where, what, what to do
+            log.error("pager {}: PAGE STORE DAMAGE: {}: {}", name, what, e.getMessage());
+            return;
+        }
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
     }
 

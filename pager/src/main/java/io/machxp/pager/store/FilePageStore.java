@@ -21,21 +21,52 @@ import org.slf4j.LoggerFactory;
  * A {@link PageStore} on disk, so that pages survive a pager restart: one file per memory object
  * in one directory, the page at offset N stored at byte N of the file (holes read as zeros).
  * The file name is the object name URL-encoded (UTF-8), which keeps it to safe characters and
- * different names apart, plus {@value #SUFFIX}. The pages' versions are beside it, in the file
- * with {@value #VERSIONS} instead, 8 bytes (little-endian) per page, page N at byte 8N (holes:
- * version 0). Every write is forced to the disk before it returns, the data before its version,
- * so a crash between them leaves the new data with the old version: the same return, taken
- * again after a restart, writes the same data. A page of zeros reads back as null ("never
- * written"), which means the same thing. A file created, and one replaced by a rename (the
- * holders' journal, the epoch, the lease), is made durable by forcing the directory too
- * ({@link DirectorySync}) before the write returns: a power loss would otherwise bring an older
- * journal back after a grant it had to precede (xp-spec 9.1). Thread-safe: the pager writes from
- * its store thread while its page threads read.
+ * different names apart, plus {@value #SUFFIX}. Each page's record is beside it, in the file
+ * with {@value #SUMS} instead, 16 bytes per page, page N at byte 16N ({@link PageSum}): its
+ * version and the CRC32C of its data, itself checked. Every write is forced to the disk before
+ * it returns, the data before its record. A page of zeros reads back as null ("never written"),
+ * which means the same thing.
+ *
+ * <h2>Checksums</h2>
+ * <pre>
+ *  a page read                 its data's CRC32C must be the record's; a page with data and no
+ *                              record, or whose record is damaged, is damaged too: the read
+ *                              throws {@link StoreDamage} (the pager answers data_error, serves
+ *                              every other page); a new write of the page replaces it
+ *  a page's version read       the record's (its data may be damaged: a torn write's record is
+ *                              the old one, and the kernel that gave the page back still holds
+ *                              the newer copy, unanswered, to reclaim); a damaged record: 0, so
+ *                              that any copy a kernel gives back replaces the page
+ *  the holders' journal        checked line by line, with a last line that counts them
+ *                              ({@link HoldersFile}); damage fails the store's opening
+ *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
+ * </pre>
+ * A crash between a page's data and its record leaves new (or torn) data under the old record:
+ * the page reads as damaged until a kernel's reclaim or a newer return replaces it. That write
+ * was never acknowledged: the pager answers the returner's keepalive only once the record is on
+ * disk, so the kernel keeps its copy until then.
+ *
+ * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
+ * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
+ * read as it is, unchecked: a page with no record whose object has a {@value #VERSIONS} file
+ * takes its version from there. New writes are checked. The {@value #FORMAT_FILE} file names
+ * this format; a store of a newer one is refused.
+ *
+ * <p>A file created, and one replaced by a rename (the holders' journal, the epoch, the lease),
+ * is made durable by forcing the directory too ({@link DirectorySync}) before the write returns:
+ * a power loss would otherwise bring an older journal back after a grant it had to precede
+ * (xp-spec 9.1). Thread-safe: the pager writes from its store thread while its page threads read.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
     public static final String SUFFIX = ".pages";
+    /** The pages' versions in the format before checksums, 8 bytes each: read, never written. */
     public static final String VERSIONS = ".versions";
+    /** The pages' records: version and checksum ({@link PageSum}). */
+    public static final String SUMS = ".sums";
+    /** The store's format, one checked line ({@value #FORMAT}); missing in a store of the format before. */
+    public static final String FORMAT_FILE = "format";
+    static final String FORMAT = "machxp-page-store\t2";
     /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
     public static final String EPOCH_FILE = "epoch";
 
@@ -43,18 +74,22 @@ public final class FilePageStore implements PageStore {
     private final int pageSize;
     private final DirectorySync dirSync;
     private final Map<String, FileChannel> files = new HashMap<>();
+    private final Map<String, FileChannel> sumFiles = new HashMap<>();
+    /** Old {@value #VERSIONS} files, opened when first read. */
     private final Map<String, FileChannel> versionFiles = new HashMap<>();
+    /** Objects with no {@value #VERSIONS} file (the store never makes one). */
+    private final java.util.Set<String> noVersionsFile = new java.util.HashSet<>();
     private boolean closed;
     private boolean restarted;
-    /** The holders' journal's file: one line per futex checked out, "offset TAB kernel TAB object" (URL-encoded). */
+    /** The holders' journal's file ({@link HoldersFile}). */
     public static final String HOLDERS = "holders";
     /** The holders' journal in memory (object + offset -> entry), in order; written whole when changed. */
     private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
     private boolean holdersChanged;
     /** In a batch (see {@link #beginBatch}): data files written and not forced yet. */
     private java.util.Set<FileChannel> unforced;
-    /** In a batch: version writes held until the data is forced (file, position -> version), in order. */
-    private java.util.LinkedHashMap<FileChannel, java.util.LinkedHashMap<Long, Long>> heldVersions;
+    /** In a batch: record writes held until the data is forced (file, position -> record), in order. */
+    private java.util.LinkedHashMap<FileChannel, java.util.LinkedHashMap<Long, PageSum>> heldSums;
 
     /**
      * Creates {@code dir} if it is missing.
@@ -83,16 +118,33 @@ public final class FilePageStore implements PageStore {
         } catch (IOException e) {
             throw new IOException("page store directory " + this.dir + " is not writable: " + e, e);
         }
-        Path journal = this.dir.resolve(HOLDERS);
-        if (Files.exists(journal)) {
-            for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
-                String[] f = line.split("\t", 3);
-                if (f.length == 3) {
-                    String object = java.net.URLDecoder.decode(f[2], StandardCharsets.UTF_8);
-                    String kernel = java.net.URLDecoder.decode(f[1], StandardCharsets.UTF_8);
-                    holders.put(f[0] + "/" + object, new Holder(object, Long.parseLong(f[0]), kernel));
+        try {
+            checkFormat();
+            Path journal = this.dir.resolve(HOLDERS);
+            if (Files.exists(journal)) {
+                for (Holder h : HoldersFile.parse(Files.readString(journal, StandardCharsets.UTF_8), journal)) {
+                    holders.put(h.offset() + "/" + h.object(), h);
                 }
             }
+        } catch (StoreDamage | java.nio.charset.CharacterCodingException e) {
+            throw new IOException("page store directory " + this.dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads the {@value #FORMAT_FILE} file (a store of a newer format is refused), or writes it. */
+    private void checkFormat() throws IOException {
+        Path file = dir.resolve(FORMAT_FILE);
+        if (!Files.exists(file)) {
+            writeAtomically(file, CheckedText.line(FORMAT) + "\n");
+            return;
+        }
+        String where = "the store's format file " + file;
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        CheckedText.requireLineEnd(text, where);
+        String format = CheckedText.body(text.isEmpty() ? "" : text.substring(0, text.length() - 1), where);
+        if (!format.equals(FORMAT)) {
+            throw new StoreDamage(where + " names the format '" + CheckedText.shown(format) + "'; this pager reads '"
+                    + CheckedText.shown(FORMAT) + "' and the one before it: a newer pager wrote this store");
         }
     }
 
@@ -122,14 +174,10 @@ public final class FilePageStore implements PageStore {
         }
         Path journal = dir.resolve(HOLDERS);
         Path next = dir.resolve(HOLDERS + ".next");
-        StringBuilder text = new StringBuilder();
-        for (Holder h : holders.values()) {
-            text.append(h.offset()).append('\t').append(URLEncoder.encode(h.kernel(), StandardCharsets.UTF_8))
-                    .append('\t').append(URLEncoder.encode(h.object(), StandardCharsets.UTF_8)).append('\n');
-        }
+        String text = HoldersFile.text(holders.values());
         try (FileChannel out = FileChannel.open(next, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
             while (bytes.hasRemaining()) {
                 out.write(bytes);
             }
@@ -155,14 +203,15 @@ public final class FilePageStore implements PageStore {
     public long nextEpoch() {
         Path file = dir.resolve(EPOCH_FILE);
         try {
-            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
+            long last = Files.exists(file) ? CheckedText.numberIn(Files.readString(file, StandardCharsets.UTF_8), file,
+                    "the pager's epoch") : 0;
             restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
-            writeAtomically(file, next + "\n");
+            writeAtomically(file, CheckedText.numberFile(next));
             return next;
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException | StoreDamage e) {
             throw new UncheckedIOException(new IOException("the pager epoch in " + file + " cannot be read and advanced: "
-                    + e + "; fix the file (deleting it makes the next pager take it for a first start, with "
+                    + said(e) + "; fix the file (deleting it makes the next pager take it for a first start, with "
                     + "no grace period for the kernels of the last one)", e));
         }
     }
@@ -190,21 +239,27 @@ public final class FilePageStore implements PageStore {
     private long replaceLease(long leaseNanos, boolean keepLonger) {
         Path file = dir.resolve(LEASE_FILE);
         try {
-            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim()) : 0;
-            writeAtomically(file, (keepLonger ? Math.max(last, leaseNanos) : leaseNanos) + "\n");
+            long last = Files.exists(file) ? CheckedText.numberIn(Files.readString(file, StandardCharsets.UTF_8), file,
+                    "the last pager's lease in nanoseconds") : 0;
+            writeAtomically(file, CheckedText.numberFile(keepLonger ? Math.max(last, leaseNanos) : leaseNanos));
             return last;
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException | StoreDamage e) {
             throw new UncheckedIOException(new IOException("the lease of the last pager in " + file
-                    + " cannot be read and replaced: " + e + "; fix the file, or delete it only if no kernel of "
+                    + " cannot be read and replaced: " + said(e) + "; fix the file, or delete it only if no kernel of "
                     + "the last pager can still be running", e));
         }
+    }
+
+    /** A failure as a log sentence: damage says itself; an I/O error with its class (NoSuchFileException: a path). */
+    private static String said(Exception e) {
+        return e instanceof StoreDamage ? e.getMessage() : e.toString();
     }
 
     private void writeAtomically(Path file, String text) throws IOException {
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)));
+            writeFully(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0, false);
             ch.force(true);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
@@ -227,45 +282,77 @@ public final class FilePageStore implements PageStore {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + SUFFIX);
     }
 
-    /** The file that holds the versions of the pages of {@code object}. */
+    /** The file that holds the versions of the pages of {@code object} in the format before checksums. */
     public Path versionsOf(String object) {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + VERSIONS);
     }
 
+    /** The file that holds the records (version and checksum) of the pages of {@code object}. */
+    public Path sumsOf(String object) {
+        return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + SUMS);
+    }
+
+    /**
+     * @throws StoreDamage if the page's data does not match its record, or its record is damaged
+     */
     @Override
     public synchronized byte[] read(String object, long offset) {
         try {
             FileChannel file = channel(object, false);
-            if (file == null) {
+            PageSum sum = sum(object, offset);
+            if (file == null && sum == null) {
                 return null;
             }
             ByteBuffer page = ByteBuffer.allocate(pageSize);
-            while (page.hasRemaining() && file.read(page, offset + page.position()) >= 0) {
+            while (file != null && page.hasRemaining() && file.read(page, offset + page.position()) >= 0) {
                 // a short read: go on where it stopped; end of file: the rest is zeros
             }
             byte[] data = page.array();
-            for (byte b : data) {
-                if (b != 0) {
-                    return data;
+            boolean zero = isZero(data);
+            if (sum != null) {
+                int crc = PageSum.crcOf(data);
+                if (crc != sum.dataCrc()) {
+                    throw damaged(object, offset, "its data's checksum is " + PageSum.hex(crc) + ", its record in "
+                            + sumsOf(object) + " expects " + PageSum.hex(sum.dataCrc()) + " (version " + sum.version()
+                            + ")" + (file != null && file.size() < offset + pageSize ? "; the file ends at byte "
+                            + file.size() + ", before the page does (cut short?)" : ""));
                 }
-            }
-            return null;
+            } else if (!zero && !hasVersionsFile(object)) {
+                throw damaged(object, offset, "it has data but no record in " + sumsOf(object) + " (that file is cut "
+                        + "short, or a crash came between the page's first write and its record)");
+            } // else: written in the format before checksums, read unchecked
+            return zero ? null : data;
         } catch (IOException e) {
             throw failure("read", object, offset, e);
         }
     }
 
+    /**
+     * The version of the page: its record's, even if its data is damaged (a crash between the two
+     * writes leaves the old record); a damaged record gives 0, so that any copy a kernel gives
+     * back is newer and replaces the page. A page with no record takes the version the format
+     * before checksums kept (0 if none).
+     */
     @Override
     public synchronized long version(String object, long offset) {
         try {
+            PageSum sum;
+            try {
+                sum = sum(object, offset);
+            } catch (StoreDamage e) {
+                log.error("page store: {}; its version is taken as 0, so that the copy a kernel gives back replaces "
+                        + "it", e.getMessage());
+                return 0;
+            }
+            if (sum != null) {
+                return sum.version();
+            }
+            if (!hasVersionsFile(object)) {
+                return 0;
+            }
             FileChannel file = channel(versionFiles, versionsOf(object), object, false);
             if (file == null) {
                 return 0;
-            }
-            Long held = heldVersions == null || !heldVersions.containsKey(file) ? null
-                    : heldVersions.get(file).get(offset / pageSize * Long.BYTES);
-            if (held != null) {
-                return held; // written in the open batch, on disk at its end
             }
             ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             long at = offset / pageSize * Long.BYTES;
@@ -274,8 +361,55 @@ public final class FilePageStore implements PageStore {
             }
             return version.getLong(0);
         } catch (IOException e) {
-            throw failure("read the version of", object, offset, versionsOf(object), e);
+            throw failure("read the version of", object, offset, sumsOf(object), e);
         }
+    }
+
+    /** The page's record (held in the open batch, or on disk), or null if it has none. */
+    private PageSum sum(String object, long offset) throws IOException {
+        FileChannel file = channel(sumFiles, sumsOf(object), object, false);
+        if (file == null) {
+            return null;
+        }
+        long at = PageSum.position(offset, pageSize);
+        PageSum held = heldSums == null || !heldSums.containsKey(file) ? null : heldSums.get(file).get(at);
+        if (held != null) {
+            return held; // written in the open batch, on disk at its end
+        }
+        ByteBuffer record = ByteBuffer.allocate(PageSum.BYTES);
+        while (record.hasRemaining() && file.read(record, at + record.position()) >= 0) {
+            // as in read
+        }
+        return PageSum.decode(record, offset, "the record of page 0x" + Long.toHexString(offset) + " of '" + object
+                + "' in " + sumsOf(object) + " at byte " + at);
+    }
+
+    /** Whether the object has a {@value #VERSIONS} file: pages written before checksums. */
+    private boolean hasVersionsFile(String object) {
+        if (noVersionsFile.contains(object)) {
+            return false;
+        }
+        if (versionFiles.containsKey(object) || Files.exists(versionsOf(object))) {
+            return true;
+        }
+        noVersionsFile.add(object); // the store never makes one
+        return false;
+    }
+
+    private StoreDamage damaged(String object, long offset, String what) {
+        return new StoreDamage("page 0x" + Long.toHexString(offset) + " of '" + object + "' in " + fileOf(object)
+                + " is damaged: " + what + ". It is not served (a kernel asking for it gets data_error) until a "
+                + "kernel gives the page back (a reclaim, or a newer data_return) or the files are restored from a "
+                + "backup");
+    }
+
+    private static boolean isZero(byte[] data) {
+        for (byte b : data) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -285,16 +419,17 @@ public final class FilePageStore implements PageStore {
         }
         try {
             FileChannel data = channel(files, fileOf(object), object, true);
-            FileChannel versions = channel(versionFiles, versionsOf(object), object, true);
-            long at = offset / pageSize * Long.BYTES;
+            FileChannel sums = channel(sumFiles, sumsOf(object), object, true);
+            PageSum sum = new PageSum(version, PageSum.crcOf(page));
+            long at = PageSum.position(offset, pageSize);
             if (unforced != null) {
                 writeFully(data, ByteBuffer.wrap(page), offset, false);
                 unforced.add(data);
-                heldVersions.computeIfAbsent(versions, f -> new java.util.LinkedHashMap<>()).put(at, version);
+                heldSums.computeIfAbsent(sums, f -> new java.util.LinkedHashMap<>()).put(at, sum);
                 return;
             }
             writeFully(data, ByteBuffer.wrap(page), offset, true);
-            writeFully(versions, versionBytes(version), at, true);
+            writeFully(sums, sum.encode(offset), at, true);
         } catch (IOException e) {
             throw failure("write", object, offset, e);
         }
@@ -308,7 +443,7 @@ public final class FilePageStore implements PageStore {
     @Override
     public synchronized void beginBatch() {
         unforced = new java.util.HashSet<>();
-        heldVersions = new java.util.LinkedHashMap<>();
+        heldSums = new java.util.LinkedHashMap<>();
     }
 
     @Override
@@ -320,9 +455,10 @@ public final class FilePageStore implements PageStore {
             for (FileChannel f : unforced) {
                 f.force(false);
             }
-            for (var file : heldVersions.entrySet()) {
+            for (var file : heldSums.entrySet()) {
                 for (var v : file.getValue().entrySet()) {
-                    writeFully(file.getKey(), versionBytes(v.getValue()), v.getKey(), false);
+                    long offset = v.getKey() / PageSum.BYTES * pageSize;
+                    writeFully(file.getKey(), v.getValue().encode(offset), v.getKey(), false);
                 }
                 file.getKey().force(false);
             }
@@ -331,12 +467,8 @@ public final class FilePageStore implements PageStore {
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {
             unforced = null;
-            heldVersions = null;
+            heldSums = null;
         }
-    }
-
-    private static ByteBuffer versionBytes(long version) {
-        return ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, version);
     }
 
     private static void writeFully(FileChannel file, ByteBuffer data, long at, boolean force) throws IOException {
@@ -397,7 +529,7 @@ public final class FilePageStore implements PageStore {
     @Override
     public synchronized void close() {
         closed = true;
-        for (Map<String, FileChannel> open : List.of(files, versionFiles)) {
+        for (Map<String, FileChannel> open : List.of(files, sumFiles, versionFiles)) {
             open.forEach((object, file) -> {
                 try {
                     file.close();

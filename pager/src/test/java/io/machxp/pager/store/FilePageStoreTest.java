@@ -72,14 +72,16 @@ class FilePageStoreTest {
             }
         }
         try (var files = Files.list(dir)) {
-            assertThat(files.count()).as("pages and versions").isEqualTo(2L * names.size());
+            assertThat(files.count()).as("pages and their records, and the format file")
+                    .isEqualTo(2L * names.size() + 1);
         }
     }
 
     /**
-     * Group commit: in a batch the pages are written at once and their versions only at its end,
-     * after the data is forced (a crash inside the batch leaves new data with old versions at
-     * worst, never a new version with old data); the store already answers with the new version.
+     * Group commit: in a batch the pages are written at once and their records (version and
+     * checksum) only at its end, after the data is forced (a crash inside the batch leaves new data
+     * under old records at worst, never a new record over old data); the store already answers
+     * with the new version.
      */
     @Test
     void aBatchWritesItsVersionsOnlyAfterItsData() throws IOException {
@@ -89,7 +91,7 @@ class FilePageStoreTest {
             store.write("obj", 0, page(2), 2);
             store.write("obj", PAGE, page(3), 5);
             assertThat(store.version("obj", 0)).as("the batch's version, as the store answers").isEqualTo(2);
-            assertThat(versionOnDisk(0)).as("the version file still has the old one").isEqualTo(1);
+            assertThat(versionOnDisk(0)).as("the records file still has the old one").isEqualTo(1);
             assertThat(versionOnDisk(1)).isZero();
             assertThat(store.read("obj", PAGE)).isEqualTo(page(3));
             store.endBatch();
@@ -105,9 +107,9 @@ class FilePageStoreTest {
     }
 
     private long versionOnDisk(int page) throws IOException {
-        byte[] all = Files.readAllBytes(dir.resolve("obj" + FilePageStore.VERSIONS));
-        return all.length < (page + 1) * 8 ? 0
-                : java.nio.ByteBuffer.wrap(all, page * 8, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        byte[] all = Files.readAllBytes(dir.resolve("obj" + FilePageStore.SUMS));
+        return all.length < (page + 1) * 16 ? 0
+                : java.nio.ByteBuffer.wrap(all, page * 16, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
     @Test
@@ -127,7 +129,7 @@ class FilePageStoreTest {
             assertThat(store.version("obj", PAGE)).isZero();
             assertThat(store.version("other", 0)).isZero();
             assertThat(store.read("obj", 2L * PAGE)).isEqualTo(page(3));
-            assertThat(store.versionsOf("obj").getFileName().toString()).isEqualTo("obj.versions");
+            assertThat(store.sumsOf("obj").getFileName().toString()).isEqualTo("obj.sums");
         }
     }
 
@@ -167,8 +169,8 @@ class FilePageStoreTest {
     }
 
     /**
-     * A name is durable only once its directory is forced: each rename (the holders' journal, the
-     * epoch, the lease) and each new file is followed by a force of the directory, before the call
+     * A name is durable only once its directory is forced: each rename (the format file, the
+     * holders' journal, the epoch, the lease) and each new file is followed by a force of the directory, before the call
      * returns, with the new entry already in place; before, a power loss could bring back the
      * journal from before a grant (xp-spec 9.1). What the directory holds at each force is recorded.
      */
@@ -183,19 +185,20 @@ class FilePageStoreTest {
             }
         };
         try (FilePageStore store = new FilePageStore(dir, PAGE, recording)) {
+            assertThat(forced).as("a new store names its format").containsExactly("format");
             store.nextEpoch();
-            assertThat(forced).containsExactly("epoch");
+            assertThat(forced).containsExactly("format", "epoch,format");
             store.swapLease(5_000_000_000L);
-            assertThat(forced).last().isEqualTo("epoch,lease");
+            assertThat(forced).last().isEqualTo("epoch,format,lease");
             forced.clear();
             store.write("obj", 0, page(1), 1);
-            assertThat(forced).as("the page file, then the versions file, each forced in as created")
-                    .containsExactly("epoch,lease,obj.pages", "epoch,lease,obj.pages,obj.versions");
+            assertThat(forced).as("the page file, then the records file, each forced in as created")
+                    .containsExactly("epoch,format,lease,obj.pages", "epoch,format,lease,obj.pages,obj.sums");
             forced.clear();
             store.write("obj", PAGE, page(2), 1);
             assertThat(forced).as("no new name: nothing to force").isEmpty();
             store.holder("obj", 0, "A");
-            assertThat(forced).containsExactly("epoch,holders,lease,obj.pages,obj.versions");
+            assertThat(forced).containsExactly("epoch,format,holders,lease,obj.pages,obj.sums");
             assertThat(Files.readString(dir.resolve(FilePageStore.HOLDERS))).contains("\tA\t");
         }
     }
@@ -206,7 +209,7 @@ class FilePageStoreTest {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThat(store.keepLongerLease(5_000_000_000L)).as("none known yet").isZero();
             assertThat(store.keepLongerLease(1_000_000_000L)).isEqualTo(5_000_000_000L);
-            assertThat(Files.readString(dir.resolve(FilePageStore.LEASE_FILE)).trim()).isEqualTo("5000000000");
+            assertThat(Files.readString(dir.resolve(FilePageStore.LEASE_FILE))).startsWith("5000000000\t");
             assertThat(store.keepLongerLease(8_000_000_000L)).isEqualTo(5_000_000_000L);
             assertThat(store.swapLease(1_000_000_000L)).as("the grace's end writes its own").isEqualTo(8_000_000_000L);
         }
