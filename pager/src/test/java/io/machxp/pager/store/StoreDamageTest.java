@@ -1,0 +1,252 @@
+package io.machxp.pager.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A damaged store file is found, never served as good data nor dropped in silence: a page whose
+ * bytes changed or were cut off, a damaged page record, a holders' journal cut short or damaged
+ * in the middle, a number that is not one. Each error names the file, where in it, and what was
+ * expected.
+ */
+class StoreDamageTest {
+    private static final int PAGE = 4096;
+
+    @TempDir
+    Path dir;
+
+    private static byte[] page(int b) {
+        byte[] data = new byte[PAGE];
+        Arrays.fill(data, (byte) b);
+        return data;
+    }
+
+    private void flipByte(Path file, long at) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x40);
+        }
+    }
+
+    private void truncate(Path file, long length) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(length);
+        }
+    }
+
+    /** Pages 0, 1 and 2 of "obj", versions 1, 2 and 3, in a store closed again. */
+    private void threePages() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 0, page(1), 1);
+            store.write("obj", PAGE, page(2), 2);
+            store.write("obj", 2L * PAGE, page(3), 3);
+        }
+    }
+
+    @Test
+    void aPageWithAFlippedByteIsNotServedAndTheOthersAre() throws IOException {
+        threePages();
+        flipByte(dir.resolve("obj.pages"), PAGE + 100);
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.read("obj", PAGE))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("page 0x1000 of 'obj'")
+                    .hasMessageContaining(dir.resolve("obj.pages").toAbsolutePath().toString())
+                    .hasMessageContaining("is damaged")
+                    .hasMessageContaining("expects 0x")
+                    .hasMessageContaining("(version 2)");
+            assertThat(store.read("obj", 0)).isEqualTo(page(1));
+            assertThat(store.read("obj", 2L * PAGE)).isEqualTo(page(3));
+            assertThat(store.version("obj", PAGE)).as("its record is intact").isEqualTo(2);
+            store.write("obj", PAGE, page(4), 3); // a kernel gives the page back: it replaces the damaged one
+            assertThat(store.read("obj", PAGE)).isEqualTo(page(4));
+        }
+    }
+
+    @Test
+    void aPageFileCutShortIsFound() throws IOException {
+        threePages();
+        truncate(dir.resolve("obj.pages"), 2L * PAGE + 10);
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.read("obj", 2L * PAGE))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("page 0x2000 of 'obj'")
+                    .hasMessageContaining("is damaged")
+                    .hasMessageContaining("cut short");
+            assertThat(store.read("obj", PAGE)).isEqualTo(page(2));
+        }
+    }
+
+    @Test
+    void aPageWhoseRecordIsGoneIsNotServed() throws IOException {
+        threePages();
+        truncate(dir.resolve("obj.sums"), 16); // the records of pages 1 and 2 cut off
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.read("obj", PAGE))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("page 0x1000 of 'obj'")
+                    .hasMessageContaining("no record in " + dir.resolve("obj.sums").toAbsolutePath());
+            assertThat(store.read("obj", 0)).isEqualTo(page(1));
+        }
+    }
+
+    @Test
+    void aDamagedRecordIsNotServedAndAnyReturnedCopyReplacesItsPage() throws IOException {
+        threePages();
+        flipByte(dir.resolve("obj.sums"), 16 + 3); // page 1's version
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.read("obj", PAGE))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("the record of page 0x1000 of 'obj'")
+                    .hasMessageContaining("at byte 16")
+                    .hasMessageContaining("is damaged");
+            assertThat(store.version("obj", PAGE)).as("not known: any copy a kernel gives back is newer").isZero();
+            assertThat(store.version("obj", 2L * PAGE)).isEqualTo(3);
+            store.write("obj", PAGE, page(5), 1);
+            assertThat(store.read("obj", PAGE)).isEqualTo(page(5));
+            assertThat(store.version("obj", PAGE)).isEqualTo(1);
+        }
+    }
+
+    /** Three futexes checked out, in a store closed again; the journal's text. */
+    private String threeHolders() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.holder("obj", 0, "A");
+            store.holder("obj", PAGE, "B");
+            store.holder("obj", 2L * PAGE, PageStore.DIED);
+        }
+        return Files.readString(dir.resolve(FilePageStore.HOLDERS));
+    }
+
+    @Test
+    void aHoldersJournalCutShortInARecordFailsTheOpening() throws IOException {
+        String text = threeHolders();
+        int cut = text.indexOf("\tB\t") + 2;
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), text.substring(0, cut));
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("futex holders' journal " + dir.resolve("holders").toAbsolutePath())
+                .hasMessageContaining("cut short")
+                .hasMessageContaining("The pager does not start");
+    }
+
+    @Test
+    void aHoldersJournalCutShortAfterAWholeRecordFailsTheOpening() throws IOException {
+        String text = threeHolders();
+        int cut = text.indexOf("\tB\t");
+        cut = text.indexOf('\n', cut) + 1; // A's and B's entries left, whole
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), text.substring(0, cut));
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("futex holders' journal")
+                .hasMessageContaining("cut short")
+                .hasMessageContaining("'end'");
+    }
+
+    @Test
+    void aDamagedRecordInTheMiddleOfTheHoldersJournalFailsTheOpening() throws IOException {
+        String text = threeHolders();
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), text.replace("\tB\t", "\tC\t"));
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("line 3 of the futex holders' journal")
+                .hasMessageContaining("its checksum is 0x")
+                .hasMessageContaining("gives 0x")
+                .hasMessageContaining("forgetting a holder could give its futex a second owner");
+    }
+
+    @Test
+    void aBadOffsetInTheHoldersJournalSaysWhereAndWhat() throws IOException {
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), "4096\tA\tobj\n12x4\tB\tobj\n"); // the old format
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("line 2 of the futex holders' journal")
+                .hasMessageContaining("the futex's offset is '12x4', not a decimal number")
+                .hasRootCauseInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aBadEpochOrLeaseSaysWhichFileAndWhat() throws IOException {
+        Files.writeString(dir.resolve(FilePageStore.EPOCH_FILE), "17z\n");
+        Files.writeString(dir.resolve(FilePageStore.LEASE_FILE), "5000000000\t00000000\n");
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(store::nextEpoch)
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining(dir.resolve("epoch").toAbsolutePath().toString())
+                    .hasMessageContaining("the pager's epoch is '17z', not a decimal number")
+                    .hasMessageNotContaining("NumberFormatException");
+            assertThatThrownBy(() -> store.swapLease(1))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining(dir.resolve("lease").toAbsolutePath().toString())
+                    .hasMessageContaining("its checksum is 0x00000000");
+        }
+    }
+
+    /**
+     * A store written before checksums opens: pages and versions (8 bytes a page) are read
+     * unchecked, the holders' journal, epoch and lease as they are; new writes are checked.
+     */
+    @Test
+    void aStoreOfTheFormatBeforeChecksumsIsReadAndWrittenOnChecked() throws IOException {
+        byte[] pages = new byte[2 * PAGE];
+        Arrays.fill(pages, 0, PAGE, (byte) 7);
+        Arrays.fill(pages, PAGE, 2 * PAGE, (byte) 8);
+        Files.write(dir.resolve("obj.pages"), pages);
+        Files.write(dir.resolve("obj.versions"), java.nio.ByteBuffer.allocate(16)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(5).putLong(6).array());
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), "4096\tA\tobj\n0\t\tobj\n");
+        Files.writeString(dir.resolve(FilePageStore.EPOCH_FILE), "41\n");
+        Files.writeString(dir.resolve(FilePageStore.LEASE_FILE), "3000000000\n");
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.holders()).containsExactly(new PageStore.Holder("obj", PAGE, "A"),
+                    new PageStore.Holder("obj", 0, PageStore.DIED));
+            assertThat(store.nextEpoch()).isGreaterThanOrEqualTo(42);
+            assertThat(store.restarted()).isTrue();
+            assertThat(store.swapLease(1_000_000_000L)).isEqualTo(3_000_000_000L);
+            assertThat(store.read("obj", 0)).isEqualTo(page(7));
+            assertThat(store.version("obj", PAGE)).isEqualTo(6);
+            store.write("obj", PAGE, page(9), 7);
+        }
+        flipByte(dir.resolve("obj.pages"), PAGE + 1);
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.version("obj", PAGE)).isEqualTo(7);
+            assertThat(store.version("obj", 0)).as("still the old file's").isEqualTo(5);
+            assertThatThrownBy(() -> store.read("obj", PAGE)).as("written since: checked")
+                    .hasMessageContaining("is damaged");
+            assertThat(store.read("obj", 0)).isEqualTo(page(7));
+        }
+        assertThat(Files.readString(dir.resolve("format"))).startsWith("machxp-page-store\t2\t");
+    }
+
+    @Test
+    void aStoreOfANewerFormatIsRefused() throws IOException {
+        Files.writeString(dir.resolve("format"), CheckedText.line("machxp-page-store\t3") + "\n");
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("names the format 'machxp-page-store?3'")
+                .hasMessageContaining("a newer pager wrote this store");
+    }
+
+    @Test
+    void theHoldersJournalReadsBackWhatWasWritten() throws IOException {
+        threeHolders();
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.holders()).containsExactly(new PageStore.Holder("obj", 0, "A"),
+                    new PageStore.Holder("obj", PAGE, "B"), new PageStore.Holder("obj", 2L * PAGE, PageStore.DIED));
+        }
+        assertThat(Files.readString(dir.resolve(FilePageStore.HOLDERS), StandardCharsets.UTF_8))
+                .startsWith("machxp-holders\t2\t").contains("\nend\t3\t");
+    }
+}
