@@ -84,7 +84,7 @@ final class CoreContext implements PageOutput {
                 }
                 sent(s, waiting);
             } else if (s.gone || !current.getAsBoolean()) {
-                storeFailed("the futex holders' journal entry before a grant to " + s + ", which no longer stands "
+                journalFailed("the futex holders' journal entry before a grant to " + s + ", which no longer stands "
                         + "(the futex went on): the grant is not sent", failure);
                 dropped(s, waiting);
             } else {
@@ -92,11 +92,7 @@ final class CoreContext implements PageOutput {
                         + "follows it to that kernel wait until it is written; it is written again within "
                         + StoreRetries.LONGEST_WAIT_NANOS / 1_000_000_000L + " s): free space on the store's disk, "
                         + "or fix its backend";
-                if (again) {
-                    storeFailedAgain(what, failure);
-                } else {
-                    storeFailed(what, failure);
-                }
+                journalFailed(what, failure);
                 retries.retryLater(() -> {
                     if (s.gone || !current.getAsBoolean()) { // it went on meanwhile: the entry must not come back
                         dropped(s, waiting);
@@ -234,6 +230,23 @@ final class CoreContext implements PageOutput {
             return;
         }
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
+    }
+
+    /** Whether a failed write of the holders' journal was logged with its stack trace already. */
+    private boolean journalTraced;
+
+    /**
+     * A write of the futex holders' journal failed: counted and logged in a line with the cause's
+     * message; only the pager's first such failure with its stack trace (a disk that stays full
+     * fails every grant's and release's entry, and each retry).
+     */
+    void journalFailed(String what, RuntimeException e) {
+        if (journalTraced) {
+            storeFailedAgain(what, e);
+        } else {
+            journalTraced = !(e instanceof io.machxp.pager.store.StoreDamage); // damage is logged without one
+            storeFailed(what, e);
+        }
     }
 
     /** The page store failed again as before: counted and logged in a line (the first failure had the stack trace). */

@@ -74,7 +74,7 @@ final class FutexJournal {
         core.env.storeEffect(() -> store.holder(key.object(), key.offset(), diedPending ? PageStore.DIED : null),
                 failure -> {
                     if (failure != null) {
-                        core.storeFailed("the futex holders' journal entry of " + key, failure);
+                        core.journalFailed("the futex holders' journal entry of " + key, failure);
                     }
                 });
     }
@@ -87,7 +87,7 @@ final class FutexJournal {
         }
         core.env.storeEffect(() -> store.holder(key.object(), key.offset(), s.kernelName), failure -> {
             if (failure != null) {
-                core.storeFailed("the futex holders' journal entry of " + key, failure);
+                core.journalFailed("the futex holders' journal entry of " + key, failure);
             }
         });
     }
