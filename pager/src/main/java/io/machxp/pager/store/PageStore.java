@@ -11,7 +11,9 @@ package io.machxp.pager.store;
  *
  * <p>Pages are named by object name and page-aligned offset and are always exactly one page long.
  * An I/O failure is thrown as {@link java.io.UncheckedIOException} with a sentence saying what
- * could not be read or written, after which the store's earlier contents are still there.
+ * could not be read or written, after which the store's earlier contents are still there; a
+ * store that checks what it reads throws {@link StoreDamage} (one) for data that fails its check,
+ * never returning it as good.
  */
 public interface PageStore extends io.machxp.pager.lib.PagerBackend {
     /**
