@@ -87,7 +87,11 @@ final class StoreRetries {
     /**
      * The write of {@code version} of a page failed ({@code from}: the session whose return it
      * writes, or null for a retry): it is kept in memory and written again later. The first
-     * failure of a page is logged with its stack trace, later ones in a line.
+     * failure of a page is logged with its stack trace, later ones in a line. For data kept
+     * unjudged, {@code version} is the kernel's (0: the next one, no version): nothing compares it
+     * with the store's while the data waits (the retry judges the kept data again, and no other
+     * write of the page can be made, its version not being known), so its own judging write is
+     * what clears the entry.
      */
     void pageFailed(MemoryObject object, long offset, long version, KernelSession from, String what,
             RuntimeException e) {

@@ -152,6 +152,34 @@ class StoreEffectsTest {
         assertReadCopy(k.one(b), 0, page(6));
     }
 
+    /**
+     * A failed judging write of data given back as version 0 ("the next one") is recorded as
+     * version 0, which is no version: checked (durability review leftover) that nothing takes it
+     * for one. The retry judges the data kept in memory again, against the store's version then,
+     * and A's keepalive waits until that write is on disk; the store's older page never counts
+     * as it.
+     */
+    @Test
+    void aFailedJudgingWriteOfVersionZeroDataIsWrittenAsTheNextVersionBeforeTheKeepaliveIsAnswered() {
+        store.memory.write("obj", 0, page(1), 5);
+        k.write(a, 0);
+        k.runStore();
+        k.take(a);
+        store.failVersions = 1; // the core's read: the data waits unjudged
+        store.failWrites = 1; // the judging write reads version 5, then fails to write
+        k.returnDirty(a, 0, page(6), false);
+        k.keepalive(a, 1);
+        k.runStore();
+        k.nothingTo(a);
+        assertThat(store.version("obj", 0)).isEqualTo(5);
+
+        k.advance(RETRY);
+        k.runStore();
+        assertThat(store.version("obj", 0)).isEqualTo(6);
+        assertThat(store.read("obj", 0)).isEqualTo(page(6));
+        assertThat(k.one(a).getPagerKeepalive().getSequence()).isEqualTo(1);
+    }
+
     /** While its version is not known the page is not served: B gets data_error, never the old page. */
     @Test
     void aPageWhoseReturnedVersionIsNotKnownYetIsNotServedOld() {
