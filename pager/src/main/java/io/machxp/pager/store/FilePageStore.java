@@ -122,11 +122,11 @@ public final class FilePageStore implements PageStore {
             checkFormat();
             Path journal = this.dir.resolve(HOLDERS);
             if (Files.exists(journal)) {
-                for (Holder h : HoldersFile.parse(Files.readString(journal, StandardCharsets.UTF_8), journal)) {
+                for (Holder h : HoldersFile.parse(text(journal, "the futex holders' journal"), journal)) {
                     holders.put(h.offset() + "/" + h.object(), h);
                 }
             }
-        } catch (StoreDamage | java.nio.charset.CharacterCodingException e) {
+        } catch (StoreDamage e) {
             throw new IOException("page store directory " + this.dir + ": " + e.getMessage(), e);
         }
     }
@@ -139,12 +139,21 @@ public final class FilePageStore implements PageStore {
             return;
         }
         String where = "the store's format file " + file;
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = text(file, where);
         CheckedText.requireLineEnd(text, where);
         String format = CheckedText.body(text.isEmpty() ? "" : text.substring(0, text.length() - 1), where);
         if (!format.equals(FORMAT)) {
             throw new StoreDamage(where + " names the format '" + CheckedText.shown(format) + "'; this pager reads '"
                     + CheckedText.shown(FORMAT) + "' and the one before it: a newer pager wrote this store");
+        }
+    }
+
+    /** The text of one of the store's text files ({@code what}); bytes that are not UTF-8 are damage. */
+    private static String text(Path file, String what) throws IOException {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new StoreDamage(what + " (" + file + ") is damaged: it is not UTF-8 text (" + e + ")");
         }
     }
 
@@ -203,7 +212,7 @@ public final class FilePageStore implements PageStore {
     public long nextEpoch() {
         Path file = dir.resolve(EPOCH_FILE);
         try {
-            long last = Files.exists(file) ? CheckedText.numberIn(Files.readString(file, StandardCharsets.UTF_8), file,
+            long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the pager's epoch"), file,
                     "the pager's epoch") : 0;
             restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
@@ -239,7 +248,7 @@ public final class FilePageStore implements PageStore {
     private long replaceLease(long leaseNanos, boolean keepLonger) {
         Path file = dir.resolve(LEASE_FILE);
         try {
-            long last = Files.exists(file) ? CheckedText.numberIn(Files.readString(file, StandardCharsets.UTF_8), file,
+            long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the last pager's lease"), file,
                     "the last pager's lease in nanoseconds") : 0;
             writeAtomically(file, CheckedText.numberFile(keepLonger ? Math.max(last, leaseNanos) : leaseNanos));
             return last;
