@@ -32,4 +32,28 @@ class PagerStoreConfigTest {
                 .hasMessageContaining("pager pager: page store directory")
                 .hasMessageContaining(file.toString());
     }
+
+    /**
+     * A holders' journal damaged in the middle fails the pager's start with a sentence naming the
+     * file and line, rather than the pager forgetting a holder (its futex could get a second owner).
+     */
+    @Test
+    void aDamagedHoldersJournalFailsTheStart() throws IOException {
+        Path store = dir.resolve("pages");
+        PagerConfig config = PagerConfig.loopback(PagerConfig.defaultObjects()).withStoreDir(store);
+        try (Pager pager = Pager.start(config)) {
+            assertThat(pager.port()).isPositive();
+        }
+        Path journal = store.resolve("holders");
+        try (var s = new io.machxp.pager.store.FilePageStore(store, config.pageSize())) {
+            s.holder("obj", 0, "A");
+            s.holder("obj", config.pageSize(), "B");
+        }
+        Files.writeString(journal, Files.readString(journal).replace("\tA\t", "\tX\t"));
+        assertThatThrownBy(() -> Pager.start(config))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("pager pager: page store directory")
+                .hasMessageContaining("line 2 of the futex holders' journal " + journal.toAbsolutePath())
+                .hasMessageContaining("The pager does not start");
+    }
 }
