@@ -45,7 +45,10 @@ final class PagerMetrics {
         counter(r, name, stats, "machxp.kernels.answers.overdue", PagerStats::answersOverdue,
                 "sessions ended for an answer overdue (a lock_request or a trylock's relinquish)");
         counter(r, name, stats, "machxp.xp.fenced", PagerStats::fenced, "messages of dead sessions ignored");
-        counter(r, name, stats, "machxp.store.failures", PagerStats::storeFailures, "page store writes that failed");
+        counter(r, name, stats, "machxp.store.failures", PagerStats::storeFailures,
+                "page store reads and writes that failed (an I/O error; damage is counted apart)");
+        counter(r, name, stats, "machxp.store.damaged", PagerStats::storeDamaged,
+                "requests for a page the store found damaged (answered with data_error)");
         Gauge.builder("machxp.sessions", stats, PagerStats::kernelsConnected).tag("pager", name)
                 .description("kernels connected").register(r);
         Gauge.builder("machxp.pages.resident", pager, p -> p.recordCount("pages")).tag("pager", name)

@@ -224,11 +224,16 @@ final class CoreContext implements PageOutput {
             }
             return;
         }
-        stats.storeFailures.increment();
-        if (e instanceof io.machxp.pager.store.StoreDamage) { // its message says it all: where, what, what to do
-            log.error("pager {}: PAGE STORE DAMAGE: {}: {}", name, what, e.getMessage());
+        if (e instanceof io.machxp.pager.store.StoreDamage d) { // its message says it all: where, what, what to do
+            stats.storeDamaged.increment();
+            if (d.toBeLogged()) { // the first time for the page, then at most once a minute until it is rewritten
+                log.error("pager {}: PAGE STORE DAMAGE: {}: {}{}", name, what, e.getMessage(), d.seen() == 1 ? ""
+                        : " (found " + d.seen() + " times since the page was last written; logged at most once a "
+                        + "minute)");
+            }
             return;
         }
+        stats.storeFailures.increment();
         log.error("pager {}: PAGE STORE FAILURE: {}: {}", name, what, e.getMessage(), e);
     }
 

@@ -21,6 +21,8 @@ public final class PagerStats {
     final LongAdder refused = new LongAdder();
     final LongAdder sessions = new LongAdder();
     final LongAdder storeFailures = new LongAdder();
+    /** Reads of a damaged page ({@link io.machxp.pager.store.StoreDamage}): answered with data_error. */
+    final LongAdder storeDamaged = new LongAdder();
     final LongAdder kernelsDeclaredDead = new LongAdder();
     /** Sessions ended because an awaited answer was overdue ({@link AnswerDeadlines}). */
     final LongAdder answersOverdue = new LongAdder();
@@ -193,9 +195,14 @@ public final class PagerStats {
         return refused.sum();
     }
 
-    /** Page store reads and writes that failed (logged as errors). */
+    /** Page store reads and writes that failed (logged as errors), damage aside. */
     public long storeFailures() {
         return storeFailures.sum();
+    }
+
+    /** Requests for a damaged page of the store (the first for a page logged, then once a minute at most). */
+    public long storeDamaged() {
+        return storeDamaged.sum();
     }
 
     /** Kernels with an open session now. */

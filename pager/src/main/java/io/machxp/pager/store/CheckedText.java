@@ -70,11 +70,13 @@ final class CheckedText {
 
     /**
      * The number in {@code text}, the file {@code file} that holds {@code what}: one line, checked
-     * ({@link #numberFile}) or, of the format before checksums, the number alone.
+     * ({@link #numberFile}) or, of the format before checksums, the number alone ({@code oldSyntax}:
+     * only in a store upgraded from that format; in a store created checked, a line without its
+     * checksum is damage).
      *
      * @throws StoreDamage if the file is cut short, damaged, or holds no such number
      */
-    static long numberIn(String text, java.nio.file.Path file, String what) {
+    static long numberIn(String text, java.nio.file.Path file, String what, boolean oldSyntax) {
         String where = "the file " + file + " (" + what + ")";
         requireLineEnd(text, where);
         if (text.isEmpty() || text.indexOf('\n') != text.length() - 1) {
@@ -82,7 +84,7 @@ final class CheckedText {
                     + ", not one number");
         }
         String line = text.substring(0, text.length() - 1);
-        return number(line.indexOf('\t') >= 0 ? body(line, where) : line, where, what);
+        return number(line.indexOf('\t') >= 0 || !oldSyntax ? body(line, where) : line, where, what);
     }
 
     /** Whether the text ends with a line end: every file the store writes does; one cut short does not. */

@@ -67,6 +67,8 @@ public final class FilePageStore implements PageStore {
     /** The store's format, one checked line ({@value #FORMAT}); missing in a store of the format before. */
     public static final String FORMAT_FILE = "format";
     static final String FORMAT = "machxp-page-store\t2";
+    /** The format of a store that had none when opened: it may still hold files of the format before. */
+    static final String UPGRADED = FORMAT + "\tupgraded from 1";
     /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
     public static final String EPOCH_FILE = "epoch";
 
@@ -77,8 +79,18 @@ public final class FilePageStore implements PageStore {
     private final Map<String, FileChannel> sumFiles = new HashMap<>();
     /** Old {@value #VERSIONS} files, opened when first read. */
     private final Map<String, FileChannel> versionFiles = new HashMap<>();
-    /** Objects with no {@value #VERSIONS} file (the store never makes one). */
-    private final java.util.Set<String> noVersionsFile = new java.util.HashSet<>();
+    /** Whether each object has a {@value #VERSIONS} file (the store never makes one). */
+    private final Map<String, Boolean> hasVersionsFile = new HashMap<>();
+    /** Pages known good: object -> offset -> the slot describing the data on disk ({@link #check}). */
+    private final Map<String, Map<Long, Valid>> valid = new HashMap<>();
+    /** Objects' highest intact record versions, once one was needed ({@link #highWater}). */
+    private final Map<String, Long> highWater = new HashMap<>();
+    /** Damaged pages reported since last written: offset/object -> {count, when last logged}. */
+    private final Map<String, long[]> damageSeen = new HashMap<>();
+    static final long DAMAGE_LOG_NANOS = 60_000_000_000L;
+    java.util.function.LongSupplier clock = System::nanoTime;
+    /** Whether the store had no format file when first opened by this format (see the class comment). */
+    private boolean upgraded;
     private boolean closed;
     private boolean restarted;
     /** The holders' journal's file ({@link HoldersFile}). */
@@ -86,10 +98,21 @@ public final class FilePageStore implements PageStore {
     /** The holders' journal in memory (object + offset -> entry), in order; written whole when changed. */
     private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
     private boolean holdersChanged;
-    /** In a batch (see {@link #beginBatch}): data files written and not forced yet. */
-    private java.util.Set<FileChannel> unforced;
-    /** In a batch: record writes held until the data is forced (file, position -> record), in order. */
-    private java.util.LinkedHashMap<FileChannel, java.util.LinkedHashMap<Long, PageSum>> heldSums;
+    /** In a batch (see {@link #beginBatch}): the pages written (object -> offset -> write), in order. */
+    private java.util.LinkedHashMap<String, java.util.LinkedHashMap<Long, Pending>> pending;
+    /** In a batch: the records files written and the data files to write. */
+    private java.util.Set<FileChannel> pendingSums;
+    private java.util.Set<FileChannel> pendingData;
+
+    /** The points of a write's sequence, where a test stops it as a crash would ({@link #steps}). */
+    enum Step { RECORD_WRITTEN, RECORD_FORCED, RECORDS_FORCED, DATA_WRITTEN, DATA_FORCED }
+
+    /** Told each step of a write as it is done; a test's crash throws. */
+    interface Steps {
+        void at(Step step, String object, long offset) throws IOException;
+    }
+
+    Steps steps = (step, object, offset) -> {};
 
     /**
      * Creates {@code dir} if it is missing.
@@ -122,7 +145,7 @@ public final class FilePageStore implements PageStore {
             checkFormat();
             Path journal = this.dir.resolve(HOLDERS);
             if (Files.exists(journal)) {
-                for (Holder h : HoldersFile.parse(text(journal, "the futex holders' journal"), journal)) {
+                for (Holder h : HoldersFile.parse(text(journal, "the futex holders' journal"), journal, upgraded)) {
                     holders.put(h.offset() + "/" + h.object(), h);
                 }
             }
@@ -131,18 +154,27 @@ public final class FilePageStore implements PageStore {
         }
     }
 
-    /** Reads the {@value #FORMAT_FILE} file (a store of a newer format is refused), or writes it. */
+    /**
+     * Reads the {@value #FORMAT_FILE} file (a store of a newer format is refused), or writes it: a
+     * directory without one that holds files of a store is of the format before checksums, and
+     * is named {@value #UPGRADED} from then on, so that the syntax of that format is still read
+     * after a restart; an empty directory is a new store, which accepts checked files only.
+     */
     private void checkFormat() throws IOException {
         Path file = dir.resolve(FORMAT_FILE);
         if (!Files.exists(file)) {
-            writeAtomically(file, CheckedText.line(FORMAT) + "\n");
+            try (var entries = Files.list(dir)) {
+                upgraded = entries.anyMatch(e -> !e.getFileName().toString().endsWith(".tmp"));
+            }
+            writeAtomically(file, CheckedText.line(upgraded ? UPGRADED : FORMAT) + "\n");
             return;
         }
         String where = "the store's format file " + file;
         String text = text(file, where);
         CheckedText.requireLineEnd(text, where);
         String format = CheckedText.body(text.isEmpty() ? "" : text.substring(0, text.length() - 1), where);
-        if (!format.equals(FORMAT)) {
+        upgraded = format.equals(UPGRADED);
+        if (!format.equals(FORMAT) && !upgraded) {
             throw new StoreDamage(where + " names the format '" + CheckedText.shown(format) + "'; this pager reads '"
                     + CheckedText.shown(FORMAT) + "' and the one before it: a newer pager wrote this store");
         }
@@ -166,7 +198,7 @@ public final class FilePageStore implements PageStore {
             holders.put(key, new Holder(object, offset, kernel));
         }
         holdersChanged = true;
-        if (unforced == null) {
+        if (pending == null) {
             writeHolders();
         }
     }
@@ -213,7 +245,7 @@ public final class FilePageStore implements PageStore {
         Path file = dir.resolve(EPOCH_FILE);
         try {
             long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the pager's epoch"), file,
-                    "the pager's epoch") : 0;
+                    "the pager's epoch", upgraded) : 0;
             restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
             writeAtomically(file, CheckedText.numberFile(next));
@@ -249,7 +281,7 @@ public final class FilePageStore implements PageStore {
         Path file = dir.resolve(LEASE_FILE);
         try {
             long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the last pager's lease"), file,
-                    "the last pager's lease in nanoseconds") : 0;
+                    "the last pager's lease in nanoseconds", upgraded) : 0;
             writeAtomically(file, CheckedText.numberFile(keepLonger ? Math.max(last, leaseNanos) : leaseNanos));
             return last;
         } catch (IOException | StoreDamage e) {
@@ -268,7 +300,7 @@ public final class FilePageStore implements PageStore {
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0, false);
+            writeFully(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
             ch.force(true);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
@@ -302,114 +334,248 @@ public final class FilePageStore implements PageStore {
     }
 
     /**
-     * @throws StoreDamage if the page's data does not match its record, or its record is damaged
+     * @throws StoreDamage if the page's data matches neither of its records (nor, for zeros, an
+     *     empty slot; nor, in an upgraded store, the format before checksums)
      */
     @Override
     public synchronized byte[] read(String object, long offset) {
+        byte[] pending = pendingPage(object, offset);
+        if (pending != null) {
+            return isZero(pending) ? null : pending; // written in the open batch, on disk at its end
+        }
+        Check c = check(object, offset);
+        if (c.damage != null) {
+            throw damage(object, offset, c.damage);
+        }
+        return c.data;
+    }
+
+    /**
+     * The version of the page: that of the record its data matches. A damaged page (its data
+     * matches neither record) takes the lower of its records' versions that are intact, so that
+     * the copy a kernel still holds of a write that was torn replaces it and an older one does
+     * not; if neither is intact, one above every version of the object's pages (logged), so that
+     * no copy older than one a kernel may have seen replaces it. Never 0 for a damaged page.
+     */
+    @Override
+    public synchronized long version(String object, long offset) {
+        Long pending = pendingVersion(object, offset);
+        if (pending != null) {
+            return pending;
+        }
+        Valid v = validOf(object).get(offset);
+        if (v != null) {
+            return v.version();
+        }
+        Check c = check(object, offset);
+        if (c.damage == null) {
+            return c.version;
+        }
+        StoreDamage d = damage(object, offset, c.damage);
+        if (d.toBeLogged()) {
+            log.error("page store: {}; its version is taken as {} ({})", d.getMessage(), c.version, c.versionWhy);
+        }
+        return c.version;
+    }
+
+    /** What the page's files say of it: its data and version, or why it is damaged. */
+    private static final class Check {
+        byte[] data;
+        /** The slot whose record the data matches (an empty one for zeros, or the format before). */
+        int slot = -1;
+        long version;
+        /** Null if the data is good; else what is wrong, and why {@link #version} is what it is. */
+        String damage;
+        String versionWhy;
+        /** Of data of the format before checksums: its checksum, to record before a first write. */
+        Integer unrecordedCrc;
+    }
+
+    /**
+     * A page that is good: the slot that describes its data on disk, and its version; for data of
+     * the format before checksums, the slot is empty and the checksum to put in it is given.
+     */
+    private record Valid(int slot, long version, Integer unrecordedCrc) {}
+
+    /** Reads the page's data and both its records, and judges them; a good page's slot is cached. */
+    private Check check(String object, long offset) {
+        Check c = new Check();
         try {
             FileChannel file = channel(object, false);
-            PageSum sum = sum(object, offset);
-            if (file == null && sum == null) {
-                return null;
-            }
+            FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
             ByteBuffer page = ByteBuffer.allocate(pageSize);
             while (file != null && page.hasRemaining() && file.read(page, offset + page.position()) >= 0) {
                 // a short read: go on where it stopped; end of file: the rest is zeros
             }
             byte[] data = page.array();
-            boolean zero = isZero(data);
-            if (sum != null) {
-                int crc = PageSum.crcOf(data);
-                if (crc != sum.dataCrc()) {
-                    throw damaged(object, offset, "its data's checksum is " + PageSum.hex(crc) + ", its record in "
-                            + sumsOf(object) + " expects " + PageSum.hex(sum.dataCrc()) + " (version " + sum.version()
-                            + ")" + (file != null && file.size() < offset + pageSize ? "; the file ends at byte "
-                            + file.size() + ", before the page does (cut short?)" : ""));
+            PageSum[] slot = new PageSum[2];
+            String[] slotDamage = new String[2];
+            if (sums != null) {
+                ByteBuffer records = ByteBuffer.allocate(PageSum.SLOTS);
+                long at = PageSum.position(offset, pageSize);
+                while (records.hasRemaining() && sums.read(records, at + records.position()) >= 0) {
+                    // as above
                 }
-            } else if (!zero && !hasVersionsFile(object)) {
-                throw damaged(object, offset, "it has data but no record in " + sumsOf(object) + " (that file is cut "
-                        + "short, or a crash came between the page's first write and its record)");
-            } // else: written in the format before checksums, read unchecked
-            return zero ? null : data;
+                for (int i = 0; i < 2; i++) {
+                    try {
+                        slot[i] = PageSum.decode(records.slice(i * PageSum.BYTES, PageSum.BYTES), offset, i,
+                                "the record in slot " + i + " of page 0x" + Long.toHexString(offset) + " of '"
+                                        + object + "' in " + sumsOf(object) + " at byte " + (at + i * PageSum.BYTES));
+                    } catch (StoreDamage e) {
+                        slotDamage[i] = e.getMessage();
+                    }
+                }
+            }
+            boolean zero = isZero(data);
+            int crc = PageSum.crcOf(data);
+            for (int i = 0; i < 2; i++) {
+                if (slot[i] != null && slot[i].dataCrc() == crc
+                        && (c.slot < 0 || slot[i].version() > slot[c.slot].version())) {
+                    c.slot = i;
+                }
+            }
+            if (c.slot >= 0) {
+                c.version = slot[c.slot].version();
+            } else {
+                int empty = slot[1] == null && slotDamage[1] == null ? 1 // so that a first write takes slot 0
+                        : slot[0] == null && slotDamage[0] == null ? 0 : -1;
+                boolean noRecord = slot[0] == null && slot[1] == null && slotDamage[0] == null && slotDamage[1] == null;
+                if (noRecord && upgraded && hasVersionsFile(object)) {
+                    c.slot = empty; // written in the format before checksums (or never): read unchecked
+                    c.version = oldVersion(object, offset);
+                    c.unrecordedCrc = crc;
+                } else if (empty >= 0 && zero) {
+                    c.slot = empty; // never written, or a first write cut off before its data
+                } else {
+                    c.damage = damageOf(object, offset, file, slot, slotDamage, crc);
+                    damagedVersion(object, slot, c);
+                    return c;
+                }
+            }
+            c.data = zero ? null : data;
+            validOf(object).put(offset, new Valid(c.slot, c.version, c.unrecordedCrc));
+            return c;
         } catch (IOException e) {
             throw failure("read", object, offset, e);
         }
     }
 
-    /**
-     * The version of the page: its record's, even if its data is damaged (a crash between the two
-     * writes leaves the old record); a damaged record gives 0, so that any copy a kernel gives
-     * back is newer and replaces the page. A page with no record takes the version the format
-     * before checksums kept (0 if none).
-     */
-    @Override
-    public synchronized long version(String object, long offset) {
-        try {
-            PageSum sum;
-            try {
-                sum = sum(object, offset);
-            } catch (StoreDamage e) {
-                log.error("page store: {}; its version is taken as 0, so that the copy a kernel gives back replaces "
-                        + "it", e.getMessage());
-                return 0;
+    /** Why the page is damaged, in a sentence: what its data's checksum is and what its records say. */
+    private String damageOf(String object, long offset, FileChannel file, PageSum[] slot, String[] slotDamage, int crc)
+            throws IOException {
+        StringBuilder why = new StringBuilder("its data's checksum is " + PageSum.hex(crc) + ", which neither of its "
+                + "records in " + sumsOf(object) + " expects (");
+        for (int i = 0; i < 2; i++) {
+            why.append(i == 0 ? "" : "; ").append("slot ").append(i).append(": ").append(slot[i] != null
+                    ? "expects " + PageSum.hex(slot[i].dataCrc()) + " (version " + slot[i].version() + ")"
+                    : slotDamage[i] != null ? slotDamage[i] : "no record (that file is cut short?)");
+        }
+        why.append(')');
+        if (file != null && file.size() < offset + pageSize) {
+            why.append("; the file ends at byte ").append(file.size()).append(", before the page does (cut short?)");
+        }
+        return why.toString();
+    }
+
+    /** M1: the version of a damaged page (see {@link #version}). */
+    private void damagedVersion(String object, PageSum[] slot, Check c) throws IOException {
+        long lowest = Long.MAX_VALUE;
+        for (PageSum s : slot) {
+            if (s != null) {
+                lowest = Math.min(lowest, s.version());
             }
-            if (sum != null) {
-                return sum.version();
-            }
-            if (!hasVersionsFile(object)) {
-                return 0;
-            }
-            FileChannel file = channel(versionFiles, versionsOf(object), object, false);
-            if (file == null) {
-                return 0;
-            }
-            ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            long at = offset / pageSize * Long.BYTES;
-            while (version.hasRemaining() && file.read(version, at + version.position()) >= 0) {
-                // as in read
-            }
-            return version.getLong(0);
-        } catch (IOException e) {
-            throw failure("read the version of", object, offset, sumsOf(object), e);
+        }
+        if (lowest != Long.MAX_VALUE) {
+            c.version = lowest;
+            c.versionWhy = "the lower intact record's: a kernel's copy of a torn write is newer and replaces it";
+        } else {
+            c.version = highWater(object) + 1;
+            c.versionWhy = "no record of it is intact: one above every version of the object's pages, so that no "
+                    + "copy a kernel gives back replaces it unless newer than all of them";
         }
     }
 
-    /** The page's record (held in the open batch, or on disk), or null if it has none. */
-    private PageSum sum(String object, long offset) throws IOException {
-        FileChannel file = channel(sumFiles, sumsOf(object), object, false);
+    /** The highest version of any intact record of the object's pages (0 if none), read once. */
+    private long highWater(String object) throws IOException {
+        Long known = highWater.get(object);
+        if (known != null) {
+            return known;
+        }
+        long high = 0;
+        FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
+        if (sums != null) {
+            ByteBuffer all = ByteBuffer.allocate((int) Math.min(sums.size(), Integer.MAX_VALUE - 8));
+            while (all.hasRemaining() && sums.read(all, all.position()) >= 0) {
+                // as in check
+            }
+            for (int at = 0; at + PageSum.BYTES <= all.position(); at += PageSum.BYTES) {
+                try {
+                    long offset = (long) (at / PageSum.SLOTS) * pageSize;
+                    PageSum s = PageSum.decode(all.slice(at, PageSum.BYTES), offset, at % PageSum.SLOTS / PageSum.BYTES,
+                            "");
+                    high = s == null ? high : Math.max(high, s.version());
+                } catch (StoreDamage e) {
+                    // not intact: not counted
+                }
+            }
+        }
+        if (upgraded && hasVersionsFile(object)) {
+            FileChannel old = channel(versionFiles, versionsOf(object), object, false);
+            ByteBuffer all = ByteBuffer.allocate((int) Math.min(old.size(), Integer.MAX_VALUE - 8))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            while (all.hasRemaining() && old.read(all, all.position()) >= 0) {
+                // as in check
+            }
+            for (int at = 0; at + Long.BYTES <= all.position(); at += Long.BYTES) {
+                high = Math.max(high, all.getLong(at));
+            }
+        }
+        highWater.put(object, high);
+        return high;
+    }
+
+    /** The version the format before checksums kept for the page (0 if none). */
+    private long oldVersion(String object, long offset) throws IOException {
+        FileChannel file = channel(versionFiles, versionsOf(object), object, false);
         if (file == null) {
-            return null;
+            return 0;
         }
-        long at = PageSum.position(offset, pageSize);
-        PageSum held = heldSums == null || !heldSums.containsKey(file) ? null : heldSums.get(file).get(at);
-        if (held != null) {
-            return held; // written in the open batch, on disk at its end
+        ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        long at = offset / pageSize * Long.BYTES;
+        while (version.hasRemaining() && file.read(version, at + version.position()) >= 0) {
+            // as in check
         }
-        ByteBuffer record = ByteBuffer.allocate(PageSum.BYTES);
-        while (record.hasRemaining() && file.read(record, at + record.position()) >= 0) {
-            // as in read
-        }
-        return PageSum.decode(record, offset, "the record of page 0x" + Long.toHexString(offset) + " of '" + object
-                + "' in " + sumsOf(object) + " at byte " + at);
+        return version.getLong(0);
     }
 
-    /** Whether the object has a {@value #VERSIONS} file: pages written before checksums. */
+    /** The pages of {@code object} known good: offset -> the slot that describes its data on disk. */
+    private Map<Long, Valid> validOf(String object) {
+        return valid.computeIfAbsent(object, o -> new HashMap<>());
+    }
+
+    /** Whether the object has a {@value #VERSIONS} file: pages written before checksums (cached). */
     private boolean hasVersionsFile(String object) {
-        if (noVersionsFile.contains(object)) {
-            return false;
-        }
-        if (versionFiles.containsKey(object) || Files.exists(versionsOf(object))) {
-            return true;
-        }
-        noVersionsFile.add(object); // the store never makes one
-        return false;
+        return hasVersionsFile.computeIfAbsent(object, o -> Files.exists(versionsOf(o)));
     }
 
-    private StoreDamage damaged(String object, long offset, String what) {
+    /**
+     * A damaged page's error. The first for the page since it was last written is to be logged,
+     * and then at most one a minute, with how many came (M3: a kernel asking again and again
+     * must not fill the log); every one counts.
+     */
+    private StoreDamage damage(String object, long offset, String what) {
+        String key = offset + "/" + object;
+        long now = clock.getAsLong();
+        long[] seen = damageSeen.computeIfAbsent(key, k -> new long[] {0, now - DAMAGE_LOG_NANOS});
+        seen[0]++;
+        boolean toLog = now - seen[1] >= DAMAGE_LOG_NANOS;
+        if (toLog) {
+            seen[1] = now;
+        }
         return new StoreDamage("page 0x" + Long.toHexString(offset) + " of '" + object + "' in " + fileOf(object)
                 + " is damaged: " + what + ". It is not served (a kernel asking for it gets data_error) until a "
                 + "kernel gives the page back (a reclaim, or a newer data_return) or the files are restored from a "
-                + "backup");
+                + "backup", seen[0], toLog);
     }
 
     private static boolean isZero(byte[] data) {
@@ -421,71 +587,174 @@ public final class FilePageStore implements PageStore {
         return true;
     }
 
+    /**
+     * Record first: the new record goes into the page's spare slot (the one that does not describe
+     * the data on disk) and is forced, then the data is written and forced. A crash anywhere in
+     * between leaves data that one of the two slots describes: the old version or the new one.
+     */
     @Override
     public synchronized void write(String object, long offset, byte[] page, long version) {
         if (page.length != pageSize) {
             throw new IllegalArgumentException("a page is " + pageSize + " bytes, not " + page.length);
         }
+        boolean dataBegun = false;
         try {
             FileChannel data = channel(files, fileOf(object), object, true);
             FileChannel sums = channel(sumFiles, sumsOf(object), object, true);
+            int kept = keptSlot(object, offset);
+            int spare = 1 - kept;
+            Valid before = validOf(object).get(offset);
+            if (before != null && before.unrecordedCrc() != null) {
+                // data of the format before checksums: its record first, forced with the new one,
+                // so that a crash before the new data leaves the old data recorded
+                writeFully(sums, new PageSum(before.version(), before.unrecordedCrc()).encode(offset, kept),
+                        PageSum.position(offset, pageSize, kept));
+            }
             PageSum sum = new PageSum(version, PageSum.crcOf(page));
-            long at = PageSum.position(offset, pageSize);
-            if (unforced != null) {
-                writeFully(data, ByteBuffer.wrap(page), offset, false);
-                unforced.add(data);
-                heldSums.computeIfAbsent(sums, f -> new java.util.LinkedHashMap<>()).put(at, sum);
+            writeFully(sums, sum.encode(offset, spare), PageSum.position(offset, pageSize, spare));
+            steps.at(Step.RECORD_WRITTEN, object, offset);
+            if (pending != null) {
+                pendingSums.add(sums);
+                pendingData.add(data);
+                pending.computeIfAbsent(object, o -> new java.util.LinkedHashMap<>())
+                        .put(offset, new Pending(page, version, spare, data));
                 return;
             }
-            writeFully(data, ByteBuffer.wrap(page), offset, true);
-            writeFully(sums, sum.encode(offset), at, true);
+            sums.force(false);
+            steps.at(Step.RECORD_FORCED, object, offset);
+            dataBegun = true;
+            writeFully(data, ByteBuffer.wrap(page), offset);
+            steps.at(Step.DATA_WRITTEN, object, offset);
+            data.force(false);
+            steps.at(Step.DATA_FORCED, object, offset);
+            written(object, offset, spare, version);
         } catch (IOException e) {
+            if (dataBegun) {
+                validOf(object).remove(offset); // which slot describes the data on disk is known again when read
+            }
             throw failure("write", object, offset, e);
         }
+    }
+
+    /** The page's data and slot describing it are on disk. */
+    private void written(String object, long offset, int slot, long version) {
+        validOf(object).put(offset, new Valid(slot, version, null));
+        highWater.computeIfPresent(object, (o, high) -> Math.max(high, version));
+        damageSeen.remove(offset + "/" + object);
+    }
+
+    /**
+     * The slot to keep of the page: the one that describes its data on disk (cached, else read);
+     * for a damaged page, an intact record's slot (the higher version's) rather than a damaged or
+     * empty one.
+     */
+    private int keptSlot(String object, long offset) {
+        Valid v = validOf(object).get(offset);
+        if (v != null) {
+            return v.slot();
+        }
+        Check c = check(object, offset);
+        if (c.damage == null) {
+            return c.slot;
+        }
+        try {
+            FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
+            PageSum best = null;
+            int kept = 0;
+            for (int i = 0; sums != null && i < 2; i++) {
+                ByteBuffer record = ByteBuffer.allocate(PageSum.BYTES);
+                long at = PageSum.position(offset, pageSize, i);
+                while (record.hasRemaining() && sums.read(record, at + record.position()) >= 0) {
+                    // as in check
+                }
+                try {
+                    PageSum s = PageSum.decode(record, offset, i, "");
+                    if (s != null && (best == null || s.version() > best.version())) {
+                        best = s;
+                        kept = i;
+                    }
+                } catch (StoreDamage e) {
+                    // not intact: the spare
+                }
+            }
+            return kept;
+        } catch (IOException e) {
+            throw failure("read the records of", object, offset, sumsOf(object), e);
+        }
+    }
+
+    /** A write in the open batch: its data, held until the records are forced. */
+    private record Pending(byte[] page, long version, int slot, FileChannel file) {}
+
+    private byte[] pendingPage(String object, long offset) {
+        Pending p = pending == null || !pending.containsKey(object) ? null : pending.get(object).get(offset);
+        return p == null ? null : p.page();
+    }
+
+    private Long pendingVersion(String object, long offset) {
+        Pending p = pending == null || !pending.containsKey(object) ? null : pending.get(object).get(offset);
+        return p == null ? null : p.version();
     }
 
     /**
      * Group commit: the store thread writes every page queued for it, then forces each file once,
      * instead of two forces a page (a disk that forces slower than pages come would make the
-     * queue, and every keepalive answer behind it, grow without bound).
+     * queue, and every keepalive answer behind it, grow without bound). The records go into
+     * their spare slots at once; the data waits for the end, when the records files are forced,
+     * then the data written and the data files forced. A page written twice in the batch keeps
+     * its spare slot (the slot describing its data on disk stays untouched until the end).
      */
     @Override
     public synchronized void beginBatch() {
-        unforced = new java.util.HashSet<>();
-        heldSums = new java.util.LinkedHashMap<>();
+        pending = new java.util.LinkedHashMap<>();
+        pendingSums = new java.util.LinkedHashSet<>();
+        pendingData = new java.util.LinkedHashSet<>();
     }
 
     @Override
     public synchronized void endBatch() {
-        if (unforced == null) {
+        if (pending == null) {
             return;
         }
+        var pages = pending;
+        boolean dataBegun = false;
         try {
-            for (FileChannel f : unforced) {
+            for (FileChannel f : pendingSums) {
                 f.force(false);
             }
-            for (var file : heldSums.entrySet()) {
-                for (var v : file.getValue().entrySet()) {
-                    long offset = v.getKey() / PageSum.BYTES * pageSize;
-                    writeFully(file.getKey(), v.getValue().encode(offset), v.getKey(), false);
+            steps.at(Step.RECORDS_FORCED, null, -1);
+            dataBegun = true;
+            for (var object : pages.entrySet()) {
+                for (var p : object.getValue().entrySet()) {
+                    writeFully(p.getValue().file(), ByteBuffer.wrap(p.getValue().page()), p.getKey());
+                    steps.at(Step.DATA_WRITTEN, object.getKey(), p.getKey());
                 }
-                file.getKey().force(false);
+            }
+            for (FileChannel f : pendingData) {
+                f.force(false);
+            }
+            steps.at(Step.DATA_FORCED, null, -1);
+            for (var object : pages.entrySet()) {
+                for (var p : object.getValue().entrySet()) {
+                    written(object.getKey(), p.getKey(), p.getValue().slot(), p.getValue().version());
+                }
             }
             writeHolders();
         } catch (IOException e) {
+            if (dataBegun) { // which slot describes each page's data on disk is known again when read
+                pages.forEach((object, offsets) -> offsets.keySet().forEach(validOf(object)::remove));
+            }
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {
-            unforced = null;
-            heldSums = null;
+            pending = null;
+            pendingSums = null;
+            pendingData = null;
         }
     }
 
-    private static void writeFully(FileChannel file, ByteBuffer data, long at, boolean force) throws IOException {
+    private static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
         while (data.hasRemaining()) {
             file.write(data, at + data.position());
-        }
-        if (force) {
-            file.force(false);
         }
     }
 

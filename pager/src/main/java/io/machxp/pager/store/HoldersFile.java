@@ -24,8 +24,9 @@ import java.util.List;
  * forgot a holder could give its futex a second owner.
  *
  * <p>A journal without the first line is of the format before checksums (lines of offset, kernel
- * and object): read unchecked, but a line that is not of three fields or whose offset is not a
- * number fails as damage too.
+ * and object): read unchecked only in a store upgraded from that format, where a line that is
+ * not of three fields or whose offset is not a number fails as damage too. In a store created
+ * in the checked format, such a journal, or an empty one, is damage.
  */
 final class HoldersFile {
     static final String FORMAT_LINE = "machxp-holders\t2";
@@ -50,12 +51,18 @@ final class HoldersFile {
      *
      * @throws StoreDamage if it is cut short or damaged, saying where and what to do
      */
-    static List<PageStore.Holder> parse(String text, Path file) {
+    static List<PageStore.Holder> parse(String text, Path file, boolean oldSyntax) {
         try {
             CheckedText.requireLineEnd(text, "the futex holders' journal " + file);
             String[] lines = text.isEmpty() ? new String[0] : text.split("\n", -1);
             int count = text.isEmpty() ? 0 : lines.length - 1; // the text ends with a line end
             boolean checked = count > 0 && lines[0].startsWith(FORMAT_LINE.substring(0, FORMAT_LINE.indexOf('\t')));
+            if (!checked && !oldSyntax) {
+                throw new StoreDamage("the futex holders' journal " + file + " is damaged: " + (text.isEmpty()
+                        ? "it is empty" : "its first line is not '" + FORMAT_LINE.replace('\t', ' ') + "' with its "
+                        + "checksum but '" + CheckedText.shown(lines[0]) + "'") + " (this store was created in the "
+                        + "checked format, whose journal always begins with that line and ends with a count)");
+            }
             List<PageStore.Holder> holders = new ArrayList<>();
             int first = 0;
             if (checked) {

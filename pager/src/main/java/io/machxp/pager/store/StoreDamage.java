@@ -12,9 +12,31 @@ import java.io.UncheckedIOException;
  */
 public final class StoreDamage extends UncheckedIOException {
     private static final long serialVersionUID = 1L;
+    private final long seen;
+    private final boolean toBeLogged;
 
     public StoreDamage(String message) {
+        this(message, 1, true);
+    }
+
+    /**
+     * Damage found for the {@code seen}th time since the page was last written; {@code toBeLogged}
+     * false if a log line said it already within the last minute (it still counts).
+     */
+    public StoreDamage(String message, long seen, boolean toBeLogged) {
         super(new IOException(message));
+        this.seen = seen;
+        this.toBeLogged = toBeLogged;
+    }
+
+    /** How many times this damage was found since the page was last written (1: the first). */
+    public long seen() {
+        return seen;
+    }
+
+    /** Whether to log it: the first time, then at most once a minute. */
+    public boolean toBeLogged() {
+        return toBeLogged;
     }
 
     @Override

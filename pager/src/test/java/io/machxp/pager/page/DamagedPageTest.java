@@ -62,7 +62,8 @@ class DamagedPageTest {
             assertThat(answer.getMemoryObjectDataError().getOffset()).isEqualTo(PAGE);
             assertThat(answer.getMemoryObjectDataError().getReason()).contains("page 0x1000 of 'obj'")
                     .contains(dir.resolve("obj.pages").toAbsolutePath().toString()).contains("is damaged");
-            assertThat(after.stats.storeFailures()).isEqualTo(1);
+            assertThat(after.stats.storeDamaged()).isEqualTo(1);
+            assertThat(after.stats.storeFailures()).isZero();
             after.read(b, 0);
             assertReadCopy(after.one(b), 0, page(0x11));
             after.read(b, 2L * PAGE);

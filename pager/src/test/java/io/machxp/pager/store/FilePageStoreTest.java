@@ -78,38 +78,44 @@ class FilePageStoreTest {
     }
 
     /**
-     * Group commit: in a batch the pages are written at once and their records (version and
-     * checksum) only at its end, after the data is forced (a crash inside the batch leaves new data
-     * under old records at worst, never a new record over old data); the store already answers
-     * with the new version.
+     * Group commit: in a batch each page's record goes into its spare slot at once and its data
+     * only at the end, after the records files are forced (a crash inside the batch leaves old
+     * data under its old record, the new record beside it); the store already answers with the
+     * new version and data. A page written twice in the batch keeps the slot it had.
      */
     @Test
-    void aBatchWritesItsVersionsOnlyAfterItsData() throws IOException {
+    void aBatchWritesItsRecordsBeforeItsData() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             store.write("obj", 0, page(1), 1);
+            assertThat(versionOnDisk(0, 0)).as("a first write: slot 0").isEqualTo(1);
             store.beginBatch();
             store.write("obj", 0, page(2), 2);
             store.write("obj", PAGE, page(3), 5);
-            assertThat(store.version("obj", 0)).as("the batch's version, as the store answers").isEqualTo(2);
-            assertThat(versionOnDisk(0)).as("the records file still has the old one").isEqualTo(1);
-            assertThat(versionOnDisk(1)).isZero();
+            store.write("obj", 0, page(6), 4); // twice in the batch: the same spare slot
+            assertThat(store.version("obj", 0)).as("the batch's version, as the store answers").isEqualTo(4);
+            assertThat(versionOnDisk(0, 0)).as("the slot describing the data on disk is untouched").isEqualTo(1);
+            assertThat(versionOnDisk(0, 1)).as("the spare slot").isEqualTo(4);
+            assertThat(versionOnDisk(1, 0)).isEqualTo(5);
             assertThat(store.read("obj", PAGE)).isEqualTo(page(3));
+            assertThat(Files.size(store.fileOf("obj"))).as("no data written yet").isEqualTo(PAGE);
             store.endBatch();
-            assertThat(versionOnDisk(0)).isEqualTo(2);
-            assertThat(versionOnDisk(1)).isEqualTo(5);
-            store.write("obj", 0, page(4), 3); // outside a batch: at once again
-            assertThat(versionOnDisk(0)).isEqualTo(3);
+            assertThat(Files.readAllBytes(store.fileOf("obj"))).startsWith(page(6));
+            store.write("obj", 0, page(4), 7); // outside a batch: at once again, into the slot not describing the data
+            assertThat(versionOnDisk(0, 0)).isEqualTo(7);
+            assertThat(versionOnDisk(0, 1)).isEqualTo(4);
         }
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThat(store.read("obj", 0)).isEqualTo(page(4));
+            assertThat(store.version("obj", 0)).isEqualTo(7);
             assertThat(store.version("obj", PAGE)).isEqualTo(5);
         }
     }
 
-    private long versionOnDisk(int page) throws IOException {
+    private long versionOnDisk(int page, int slot) throws IOException {
         byte[] all = Files.readAllBytes(dir.resolve("obj" + FilePageStore.SUMS));
-        return all.length < (page + 1) * 16 ? 0
-                : java.nio.ByteBuffer.wrap(all, page * 16, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        int at = page * 32 + slot * 16;
+        return all.length < at + 16 ? 0
+                : java.nio.ByteBuffer.wrap(all, at, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
     @Test

@@ -92,31 +92,85 @@ class StoreDamageTest {
     @Test
     void aPageWhoseRecordIsGoneIsNotServed() throws IOException {
         threePages();
-        truncate(dir.resolve("obj.sums"), 16); // the records of pages 1 and 2 cut off
+        truncate(dir.resolve("obj.sums"), 32); // the records of pages 1 and 2 cut off
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThatThrownBy(() -> store.read("obj", PAGE))
                     .isInstanceOf(UncheckedIOException.class)
                     .hasMessageContaining("page 0x1000 of 'obj'")
-                    .hasMessageContaining("no record in " + dir.resolve("obj.sums").toAbsolutePath());
+                    .hasMessageContaining("neither of its records in " + dir.resolve("obj.sums").toAbsolutePath())
+                    .hasMessageContaining("slot 0: no record");
             assertThat(store.read("obj", 0)).isEqualTo(page(1));
         }
     }
 
+    /**
+     * M1: a page whose only record is damaged does not take version 0 (a stale copy a kernel
+     * gives back would replace it, and its versions restart below ones kernels saw) but one above
+     * every version of the object's pages: only a copy newer than all of them replaces it.
+     */
     @Test
-    void aDamagedRecordIsNotServedAndAnyReturnedCopyReplacesItsPage() throws IOException {
+    void aDamagedRecordIsNotServedAndItsVersionIsAboveTheObjectsHighest() throws IOException {
         threePages();
-        flipByte(dir.resolve("obj.sums"), 16 + 3); // page 1's version
+        flipByte(dir.resolve("obj.sums"), 32 + 3); // page 1's version, in its slot 0
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThatThrownBy(() -> store.read("obj", PAGE))
                     .isInstanceOf(UncheckedIOException.class)
-                    .hasMessageContaining("the record of page 0x1000 of 'obj'")
-                    .hasMessageContaining("at byte 16")
+                    .hasMessageContaining("the record in slot 0 of page 0x1000 of 'obj'")
+                    .hasMessageContaining("at byte 32")
                     .hasMessageContaining("is damaged");
-            assertThat(store.version("obj", PAGE)).as("not known: any copy a kernel gives back is newer").isZero();
+            assertThat(store.version("obj", PAGE)).as("above version 3, the object's highest").isEqualTo(4);
             assertThat(store.version("obj", 2L * PAGE)).isEqualTo(3);
-            store.write("obj", PAGE, page(5), 1);
+            store.write("obj", PAGE, page(5), 5);
             assertThat(store.read("obj", PAGE)).isEqualTo(page(5));
-            assertThat(store.version("obj", PAGE)).isEqualTo(1);
+            assertThat(store.version("obj", PAGE)).isEqualTo(5);
+        }
+    }
+
+    /** M1: with one slot damaged, the other's version stands, and a copy older than it does not replace the page. */
+    @Test
+    void aPageWithOneDamagedRecordTakesTheOthersVersion() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 0, page(6), 6); // slot 0
+            store.write("obj", 0, page(7), 7); // slot 1
+        }
+        flipByte(dir.resolve("obj.sums"), 16 + 2); // version 7's record
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> store.read("obj", 0)).hasMessageContaining("slot 1")
+                    .hasMessageContaining("slot 0: expects 0x").hasMessageContaining("(version 6)");
+            assertThat(store.version("obj", 0)).as("the intact record's: the copy of version 6 does not replace it")
+                    .isEqualTo(6);
+        }
+    }
+
+    /** M2: in a store created checked, a holders' journal that is empty or of the old syntax is damage. */
+    @Test
+    void aCheckedStoresHoldersJournalEmptyOrUncheckedFailsTheOpening() throws IOException {
+        threeHolders();
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), "");
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("futex holders' journal " + dir.resolve("holders").toAbsolutePath())
+                .hasMessageContaining("it is empty")
+                .hasMessageContaining("created in the checked format");
+        Files.writeString(dir.resolve(FilePageStore.HOLDERS), "4096\tA\tobj\n");
+        assertThatThrownBy(() -> new FilePageStore(dir, PAGE))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("its first line is not 'machxp-holders 2'");
+    }
+
+    /** M2: in a store created checked, an epoch or lease without its checksum is damage. */
+    @Test
+    void aCheckedStoresEpochOrLeaseWithoutChecksumIsDamage() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.nextEpoch();
+            store.swapLease(5);
+        }
+        Files.writeString(dir.resolve(FilePageStore.EPOCH_FILE), "1\n");
+        Files.writeString(dir.resolve(FilePageStore.LEASE_FILE), "1\n");
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(store::nextEpoch).hasMessageContaining(dir.resolve("epoch").toAbsolutePath().toString())
+                    .hasMessageContaining("ends without its checksum");
+            assertThatThrownBy(() -> store.swapLease(1)).hasMessageContaining("ends without its checksum");
         }
     }
 
@@ -221,13 +275,19 @@ class StoreDamageTest {
         }
         flipByte(dir.resolve("obj.pages"), PAGE + 1);
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
-            assertThat(store.version("obj", PAGE)).isEqualTo(7);
+            assertThat(store.version("obj", PAGE)).as("damaged: the lower of its records, the old data's (6) and "
+                    + "version 7's, so that a kernel's copy of 7 replaces it").isEqualTo(6);
             assertThat(store.version("obj", 0)).as("still the old file's").isEqualTo(5);
             assertThatThrownBy(() -> store.read("obj", PAGE)).as("written since: checked")
                     .hasMessageContaining("is damaged");
             assertThat(store.read("obj", 0)).isEqualTo(page(7));
         }
-        assertThat(Files.readString(dir.resolve("format"))).startsWith("machxp-page-store\t2\t");
+        assertThat(Files.readString(dir.resolve("format"))).as("upgraded, for good: old files may remain")
+                .startsWith("machxp-page-store\t2\tupgraded from 1\t");
+        Files.writeString(dir.resolve(FilePageStore.EPOCH_FILE), "50\n"); // the old syntax, still read
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            assertThat(store.nextEpoch()).isGreaterThanOrEqualTo(51);
+        }
     }
 
     @Test
