@@ -1,0 +1,23 @@
+package io.machxp.pager.store;
+
+/** For tests outside this package: stops a {@link FilePageStore}'s next write as a crash would. */
+public final class StoreCrashes {
+    private StoreCrashes() {}
+
+    /** What the crash throws; nothing of the write after it runs. */
+    public static final class Crash extends RuntimeException {
+        Crash(String step) {
+            super("crash after " + step);
+        }
+    }
+
+    /** The store's next write stops once its record is forced, before its data is written. */
+    public static void crashAfterRecord(FilePageStore store) {
+        store.steps = (step, object, offset) -> {
+            if (step == FilePageStore.Step.RECORD_FORCED) {
+                store.steps = (s, o, at) -> { };
+                throw new Crash(step.name());
+            }
+        };
+    }
+}
