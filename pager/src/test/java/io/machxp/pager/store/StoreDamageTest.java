@@ -174,6 +174,39 @@ class StoreDamageTest {
         }
     }
 
+    /**
+     * M3: a damaged page's error is to be logged the first time, then at most once a minute with
+     * how many times it came; once the page is rewritten, damage found again is new.
+     */
+    @Test
+    void aDamagedPagesErrorIsToBeLoggedOnceAMinuteUntilItIsRewritten() throws IOException {
+        threePages();
+        flipByte(dir.resolve("obj.pages"), PAGE + 100);
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            long[] now = {0};
+            store.clock = () -> now[0];
+            java.util.List<StoreDamage> found = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                try {
+                    store.read("obj", PAGE);
+                } catch (StoreDamage e) {
+                    found.add(e);
+                }
+            }
+            assertThat(found).extracting(StoreDamage::toBeLogged).containsExactly(true, false, false, false, false);
+            assertThat(found).extracting(StoreDamage::seen).containsExactly(1L, 2L, 3L, 4L, 5L);
+            now[0] = FilePageStore.DAMAGE_LOG_NANOS;
+            assertThatThrownBy(() -> store.read("obj", PAGE)).isInstanceOfSatisfying(StoreDamage.class,
+                    e -> assertThat(e.toBeLogged() + " " + e.seen()).isEqualTo("true 6"));
+            store.write("obj", PAGE, page(4), 3);
+            assertThat(store.read("obj", PAGE)).isEqualTo(page(4));
+            flipByte(dir.resolve("obj.pages"), PAGE + 100);
+            assertThatThrownBy(() -> store.read("obj", PAGE)).as("damaged again after its rewrite: new")
+                    .isInstanceOfSatisfying(StoreDamage.class,
+                            e -> assertThat(e.toBeLogged() + " " + e.seen()).isEqualTo("true 1"));
+        }
+    }
+
     /** Three futexes checked out, in a store closed again; the journal's text. */
     private String threeHolders() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
