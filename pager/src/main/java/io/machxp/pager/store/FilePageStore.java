@@ -22,35 +22,40 @@ import org.slf4j.LoggerFactory;
  * in one directory, the page at offset N stored at byte N of the file (holes read as zeros).
  * The file name is the object name URL-encoded (UTF-8), which keeps it to safe characters and
  * different names apart, plus {@value #SUFFIX}. Each page's record is beside it, in the file
- * with {@value #SUMS} instead, 16 bytes per page, page N at byte 16N ({@link PageSum}): its
- * version and the CRC32C of its data, itself checked. Every write is forced to the disk before
- * it returns, the data before its record. A page of zeros reads back as null ("never written"),
- * which means the same thing.
+ * with {@value #SUMS} instead, two slots of 16 bytes per page, page N at byte 32N
+ * ({@link PageSum}): a version and the CRC32C of its data, each itself checked. Every write is
+ * forced to the disk before it returns, record first: the new record into the slot that does
+ * not describe the data on disk, forced, then the data, forced; so a crash of the process
+ * anywhere in a write leaves the page at its old version or its new one. A page of zeros reads
+ * back as null ("never written"), which means the same thing.
  *
  * <h2>Checksums</h2>
  * <pre>
- *  a page read                 its data's CRC32C must be the record's; a page with data and no
- *                              record, or whose record is damaged, is damaged too: the read
- *                              throws {@link StoreDamage} (the pager answers data_error, serves
- *                              every other page); a new write of the page replaces it
- *  a page's version read       the record's (its data may be damaged: a torn write's record is
- *                              the old one, and the kernel that gave the page back still holds
- *                              the newer copy, unanswered, to reclaim); a damaged record: 0, so
- *                              that any copy a kernel gives back replaces the page
+ *  a page read                 its data's CRC32C must be one slot's (the higher version if both);
+ *                              zeros match an empty slot; data matching neither (torn by a power
+ *                              loss, damaged, its records damaged or cut off) is damaged: the
+ *                              read throws {@link StoreDamage} (the pager answers data_error,
+ *                              serves every other page); a new write of the page replaces it
+ *  a page's version read       the matching slot's (cached per page with the slot); a damaged
+ *                              page's: its lower intact record's (the kernel that gave back a
+ *                              torn write still holds that newer copy, unanswered, to reclaim),
+ *                              else one above the object's highest, never 0
  *  the holders' journal        checked line by line, with a last line that counts them
  *                              ({@link HoldersFile}); damage fails the store's opening
  *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
  * </pre>
- * A crash between a page's data and its record leaves new (or torn) data under the old record:
- * the page reads as damaged until a kernel's reclaim or a newer return replaces it. That write
- * was never acknowledged: the pager answers the returner's keepalive only once the record is on
- * disk, so the kernel keeps its copy until then.
+ * The store learns which slot describes a page's data when it first reads the page (or writes
+ * it): a write whose data may have reached the disk but failed (an I/O error in a batch) makes
+ * it read the page again before the next write chooses the spare slot.
  *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
- * read as it is, unchecked: a page with no record whose object has a {@value #VERSIONS} file
- * takes its version from there. New writes are checked. The {@value #FORMAT_FILE} file names
- * this format; a store of a newer one is refused.
+ * read as it is, unchecked, in a store whose {@value #FORMAT_FILE} file says it was upgraded
+ * ({@value #UPGRADED}, written when a directory holding files but no format file is opened): a
+ * page with no record whose object has a {@value #VERSIONS} file takes its version from there,
+ * and its first checked write records the old data in one slot with the new record in the
+ * other. A store created in this format accepts checked files only. A store of a newer format
+ * is refused.
  *
  * <p>A file created, and one replaced by a rename (the holders' journal, the epoch, the lease),
  * is made durable by forcing the directory too ({@link DirectorySync}) before the write returns:

@@ -33,17 +33,18 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
     /**
      * Makes {@code page} (exactly one page) the stored contents, as {@code version}; durable when
      * this returns. The caller never changes {@code page} afterwards (no page array of the pager
-     * changes once made), so a store may keep the array itself. A crash in the middle leaves the new data with the old version at worst.
+     * changes once made), so a store may keep the array itself. A crash in the middle must leave the page readable at the old version or the new
+     * one, never the new data under the old version ({@link FilePageStore} writes a second record first).
      */
     void write(String object, long offset, byte[] page, long version);
 
     /**
      * Writes from here to {@link #endBatch} may be made durable together (group commit): each is
-     * durable once endBatch returns, the data still before its version. Store thread only.
+     * durable once endBatch returns, a crash before leaving each page old or new. Store thread only.
      */
     default void beginBatch() {}
 
-    /** Makes the writes since {@link #beginBatch} durable: data first, then versions. */
+    /** Makes the writes since {@link #beginBatch} durable. */
     default void endBatch() {}
 
     /** What the holders' journal says of one futex: the kernel it was granted to, or {@link #DIED}. */
