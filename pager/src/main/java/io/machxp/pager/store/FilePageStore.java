@@ -110,7 +110,11 @@ public final class FilePageStore implements PageStore {
     private java.util.Set<FileChannel> pendingData;
 
     /** The points of a write's sequence, where a test stops it as a crash would ({@link #steps}). */
-    enum Step { RECORD_WRITTEN, RECORD_FORCED, RECORDS_FORCED, DATA_WRITTEN, DATA_FORCED }
+    enum Step {
+        RECORD_WRITTEN, RECORD_FORCED, RECORDS_FORCED, DATA_WRITTEN, DATA_FORCED,
+        /** A file of pages or records forced (told with the file's name as the object). */
+        FILE_FORCED
+    }
 
     /** Told each step of a write as it is done; a test's crash throws. */
     interface Steps {
@@ -118,6 +122,8 @@ public final class FilePageStore implements PageStore {
     }
 
     Steps steps = (step, object, offset) -> {};
+    /** The file name of each channel open, for {@link Step#FILE_FORCED}. */
+    private final Map<FileChannel, String> forcedNames = new HashMap<>();
 
     /**
      * Creates {@code dir} if it is missing.
@@ -625,12 +631,12 @@ public final class FilePageStore implements PageStore {
                         .put(offset, new Pending(page, version, spare, data));
                 return;
             }
-            sums.force(false);
+            force(sums);
             steps.at(Step.RECORD_FORCED, object, offset);
             dataBegun = true;
             writeFully(data, ByteBuffer.wrap(page), offset);
             steps.at(Step.DATA_WRITTEN, object, offset);
-            data.force(false);
+            force(data);
             steps.at(Step.DATA_FORCED, object, offset);
             written(object, offset, spare, version);
         } catch (IOException e) {
@@ -725,7 +731,7 @@ public final class FilePageStore implements PageStore {
         boolean dataBegun = false;
         try {
             for (FileChannel f : pendingSums) {
-                f.force(false);
+                force(f);
             }
             steps.at(Step.RECORDS_FORCED, null, -1);
             dataBegun = true;
@@ -736,7 +742,7 @@ public final class FilePageStore implements PageStore {
                 }
             }
             for (FileChannel f : pendingData) {
-                f.force(false);
+                force(f);
             }
             steps.at(Step.DATA_FORCED, null, -1);
             for (var object : pages.entrySet()) {
@@ -755,6 +761,12 @@ public final class FilePageStore implements PageStore {
             pendingSums = null;
             pendingData = null;
         }
+    }
+
+    /** Forces a file of pages or records to the disk (its data, not its times). */
+    private void force(FileChannel file) throws IOException {
+        file.force(false);
+        steps.at(Step.FILE_FORCED, forcedNames.get(file), -1);
     }
 
     private static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
@@ -776,6 +788,9 @@ public final class FilePageStore implements PageStore {
         if (file != null && file.isOpen()) {
             return file;
         }
+        if (file != null) {
+            forcedNames.remove(file); // closed by an interrupt: opened again below
+        }
         // (re)open: a channel is closed for good when a thread is interrupted during its I/O
         boolean created = create && !Files.exists(path);
         try {
@@ -795,6 +810,7 @@ public final class FilePageStore implements PageStore {
             }
         }
         open.put(object, file);
+        forcedNames.put(file, path.getFileName().toString());
         return file;
     }
 
@@ -822,5 +838,6 @@ public final class FilePageStore implements PageStore {
             });
             open.clear();
         }
+        forcedNames.clear();
     }
 }

@@ -111,6 +111,32 @@ class FilePageStoreTest {
         }
     }
 
+    /**
+     * Two forces a single write, records file first; a batch forces each records file once, then
+     * each data file once, however many pages it writes.
+     */
+    @Test
+    void aWriteForcesItsRecordThenItsDataAndABatchEachFileOnce() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            List<String> forced = new java.util.ArrayList<>();
+            store.steps = (step, name, offset) -> {
+                if (step == FilePageStore.Step.FILE_FORCED) {
+                    forced.add(name);
+                }
+            };
+            store.write("a", 0, page(1), 1);
+            assertThat(forced).containsExactly("a.sums", "a.pages");
+            forced.clear();
+            store.beginBatch();
+            for (int i = 0; i < 4; i++) {
+                store.write("a", (long) i * PAGE, page(2), 2);
+                store.write("b", (long) i * PAGE, page(3), 1);
+            }
+            store.endBatch();
+            assertThat(forced).containsExactly("a.sums", "b.sums", "a.pages", "b.pages");
+        }
+    }
+
     private long versionOnDisk(int page, int slot) throws IOException {
         byte[] all = Files.readAllBytes(dir.resolve("obj" + FilePageStore.SUMS));
         int at = page * 32 + slot * 16;

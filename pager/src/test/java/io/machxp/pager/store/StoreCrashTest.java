@@ -197,4 +197,22 @@ class StoreCrashTest {
         }
         assertThat(afterRestart(0)).isEqualTo("6@6");
     }
+
+    /**
+     * A page of the format before checksums (no record, its version in the .versions file): its
+     * first checked write records the old data beside the new record, so a crash before the new
+     * data leaves the old page readable, at its old version.
+     */
+    @ParameterizedTest
+    @CsvSource({"RECORD_WRITTEN, 7@5", "RECORD_FORCED, 7@5", "DATA_WRITTEN, 9@9"})
+    void anUpgradedPagesFirstWriteCutOffLeavesTheOldPageOrTheNew(Step step, String expected) throws IOException {
+        byte[] old = page(7);
+        java.nio.file.Files.write(dir.resolve("obj.pages"), old);
+        java.nio.file.Files.write(dir.resolve("obj.versions"), java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(5).array());
+        FilePageStore store = new FilePageStore(dir, PAGE);
+        crashAt(store, step, 1);
+        assertThatThrownBy(() -> store.write("obj", 0, page(9), 9)).isInstanceOf(Crash.class);
+        assertThat(afterRestart(0)).isEqualTo(expected);
+    }
 }
