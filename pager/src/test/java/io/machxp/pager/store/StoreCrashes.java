@@ -20,4 +20,21 @@ public final class StoreCrashes {
             }
         };
     }
+
+    /**
+     * The store's process dies the first time a write reaches {@code step} (a name of
+     * {@link FilePageStore.Step}): that step and every one after it throws, so nothing more is
+     * written. {@code died} is counted down when it happens.
+     */
+    public static void dieAt(FilePageStore store, String step, java.util.concurrent.CountDownLatch died) {
+        FilePageStore.Step at = FilePageStore.Step.valueOf(step);
+        boolean[] dead = {false};
+        store.steps = (s, object, offset) -> {
+            if (dead[0] || s == at) {
+                dead[0] = true;
+                died.countDown();
+                throw new Crash(s.name());
+            }
+        };
+    }
 }
