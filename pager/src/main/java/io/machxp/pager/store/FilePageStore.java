@@ -37,9 +37,16 @@ import org.slf4j.LoggerFactory;
  *                              read throws {@link StoreDamage} (the pager answers data_error,
  *                              serves every other page); a new write of the page replaces it
  *  a page's version read       the matching slot's (cached per page with the slot); a damaged
- *                              page's: its lower intact record's (the kernel that gave back a
- *                              torn write still holds that newer copy, unanswered, to reclaim),
- *                              else one above the object's highest, never 0
+ *                              page's: with both records intact, the lower's; with one and an
+ *                              empty slot, one below it (the kernel that gave back a torn write
+ *                              still holds that newer copy, unanswered, to reclaim); else (a
+ *                              record damaged, or none) one above the object's high-water mark
+ *  a high-water mark           per object ({@value #MARK}, one checked line): a version no page of
+ *                              it has passed, written and forced {@value #MARK_STEP} ahead when a
+ *                              write's version passes it (the only extra force, that rare); a
+ *                              store without one takes its highest intact record plus the step
+ *  zeros, a record, an empty   read as never written (a first write cut off before its data,
+ *  slot                        or its data lost: not told apart), with a WARN naming the page
  *  the holders' journal        checked line by line, with a last line that counts them
  *                              ({@link HoldersFile}); damage fails the store's opening
  *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
@@ -51,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
  * read as it is, unchecked, in a store whose {@value #FORMAT_FILE} file says it was upgraded
- * ({@value #UPGRADED}, written when a directory holding files but no format file is opened): a
+ * ({@value #UPGRADED}, written when a directory holding a file of that format, a {@value #SUFFIX}
+ * or {@value #VERSIONS} file, the holders' journal, the epoch or the lease, but no format file is
+ * opened; other entries, such as lost+found, are ignored): a
  * page with no record whose object has a {@value #VERSIONS} file takes its version from there,
  * and its first checked write records the old data in one slot with the new record in the
  * other. A store created in this format accepts checked files only. A store of a newer format
@@ -69,6 +78,14 @@ public final class FilePageStore implements PageStore {
     public static final String VERSIONS = ".versions";
     /** The pages' records: version and checksum ({@link PageSum}). */
     public static final String SUMS = ".sums";
+    /**
+     * Each object's high-water mark, one checked line: a version no page of the object has passed,
+     * written ahead ({@value #MARK_STEP} above the version that passed the last one) and forced
+     * before a record of a higher version is written. A damaged page whose records cannot say
+     * where it stood takes one above it (M1).
+     */
+    public static final String MARK = ".mark";
+    static final long MARK_STEP = 1L << 20;
     /** The store's format, one checked line ({@value #FORMAT}); missing in a store of the format before. */
     public static final String FORMAT_FILE = "format";
     static final String FORMAT = "machxp-page-store\t2";
@@ -88,8 +105,10 @@ public final class FilePageStore implements PageStore {
     private final Map<String, Boolean> hasVersionsFile = new HashMap<>();
     /** Pages known good: object -> offset -> the slot describing the data on disk ({@link #check}). */
     private final Map<String, Map<Long, Valid>> valid = new HashMap<>();
-    /** Objects' highest intact record versions, once one was needed ({@link #highWater}). */
-    private final Map<String, Long> highWater = new HashMap<>();
+    /** Objects' high-water marks ({@value #MARK}), once read or written. */
+    private final Map<String, Long> marks = new HashMap<>();
+    /** Zero data met with a record and an empty slot (M3): {count, when last logged}, for the whole store. */
+    private final long[] zeroSeen = {0, Long.MIN_VALUE};
     /** Damaged pages reported since last written: offset/object -> {count, when last logged}. */
     private final Map<String, long[]> damageSeen = new HashMap<>();
     static final long DAMAGE_LOG_NANOS = 60_000_000_000L;
@@ -175,7 +194,7 @@ public final class FilePageStore implements PageStore {
         Path file = dir.resolve(FORMAT_FILE);
         if (!Files.exists(file)) {
             try (var entries = Files.list(dir)) {
-                upgraded = entries.anyMatch(e -> !e.getFileName().toString().endsWith(".tmp"));
+                upgraded = entries.anyMatch(e -> isOldStoreFile(e.getFileName().toString()));
             }
             writeAtomically(file, CheckedText.line(upgraded ? UPGRADED : FORMAT) + "\n");
             return;
@@ -189,6 +208,16 @@ public final class FilePageStore implements PageStore {
             throw new StoreDamage(where + " names the format '" + CheckedText.shown(format) + "'; this pager reads '"
                     + CheckedText.shown(FORMAT) + "' and the one before it: a newer pager wrote this store");
         }
+    }
+
+    /**
+     * Whether a file of that name belongs to a store of the format before checksums (M4): only
+     * those make a directory without a format file an upgraded store; other entries (lost+found,
+     * a stray file) are ignored.
+     */
+    static boolean isOldStoreFile(String name) {
+        return name.endsWith(SUFFIX) || name.endsWith(VERSIONS) || name.equals(HOLDERS) || name.equals(EPOCH_FILE)
+                || name.equals(LEASE_FILE);
     }
 
     /** The text of one of the store's text files ({@code what}); bytes that are not UTF-8 are damage. */
@@ -339,6 +368,11 @@ public final class FilePageStore implements PageStore {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + VERSIONS);
     }
 
+    /** The file that holds the high-water mark of the versions of the pages of {@code object}. */
+    public Path markOf(String object) {
+        return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + MARK);
+    }
+
     /** The file that holds the records (version and checksum) of the pages of {@code object}. */
     public Path sumsOf(String object) {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + SUMS);
@@ -363,10 +397,11 @@ public final class FilePageStore implements PageStore {
 
     /**
      * The version of the page: that of the record its data matches. A damaged page (its data
-     * matches neither record) takes the lower of its records' versions that are intact, so that
-     * the copy a kernel still holds of a write that was torn replaces it and an older one does
-     * not; if neither is intact, one above every version of the object's pages (logged), so that
-     * no copy older than one a kernel may have seen replaces it. Never 0 for a damaged page.
+     * matches neither record) takes the version its records say it stood at before a write that
+     * may have been torn (both intact: the lower; one and an empty slot: one below it), so that
+     * the copy a kernel still holds of that write replaces it and an older one does not; if a
+     * record is damaged or none is left, one above the object's high-water mark (logged), so that
+     * no copy up to one a kernel may have seen acknowledged replaces it ({@link #damagedVersion}).
      */
     @Override
     public synchronized long version(String object, long offset) {
@@ -457,14 +492,21 @@ public final class FilePageStore implements PageStore {
                     c.unrecordedCrc = crc;
                 } else if (empty >= 0 && zero) {
                     c.slot = empty; // never written, or a first write cut off before its data
+                    if (slot[1 - empty] != null) {
+                        zeroWithRecord(object, offset, slot[1 - empty]);
+                    }
                 } else {
                     c.damage = damageOf(object, offset, file, slot, slotDamage, crc);
-                    damagedVersion(object, slot, c);
+                    damagedVersion(object, slot, slotDamage, c);
                     return c;
                 }
             }
             c.data = zero ? null : data;
-            validOf(object).put(offset, new Valid(c.slot, c.version, c.unrecordedCrc));
+            boolean neverWritten = zero && c.version == 0 && c.unrecordedCrc == null
+                    && slot[0] == null && slot[1] == null && slotDamage[0] == null && slotDamage[1] == null;
+            if (!neverWritten) { // a scan of pages never written does not fill the cache
+                validOf(object).put(offset, new Valid(c.slot, c.version, c.unrecordedCrc));
+            }
             return c;
         } catch (IOException e) {
             throw failure("read", object, offset, e);
@@ -488,61 +530,124 @@ public final class FilePageStore implements PageStore {
         return why.toString();
     }
 
-    /** M1: the version of a damaged page (see {@link #version}). */
-    private void damagedVersion(String object, PageSum[] slot, Check c) throws IOException {
-        long lowest = Long.MAX_VALUE;
-        for (PageSum s : slot) {
-            if (s != null) {
-                lowest = Math.min(lowest, s.version());
-            }
-        }
-        if (lowest != Long.MAX_VALUE) {
-            c.version = lowest;
+    /**
+     * M1, M2: the version of a damaged page (see {@link #version}). Both records intact: the
+     * lower's (a write torn by a power loss left the higher, whose copy its kernel still holds).
+     * One intact and the other slot empty: one below it, the version the page's first write
+     * started from (that write was torn: its kernel's copy, at the record's version, is newer).
+     * Otherwise (a record damaged, or none left): one above the object's high-water mark, which
+     * no acknowledged version of any of its pages has passed.
+     */
+    private void damagedVersion(String object, PageSum[] slot, String[] slotDamage, Check c) throws IOException {
+        boolean bothIntact = slot[0] != null && slot[1] != null;
+        int only = slot[0] != null && slot[1] == null && slotDamage[1] == null ? 0
+                : slot[1] != null && slot[0] == null && slotDamage[0] == null ? 1 : -1;
+        if (bothIntact) {
+            c.version = Math.min(slot[0].version(), slot[1].version());
             c.versionWhy = "the lower intact record's: a kernel's copy of a torn write is newer and replaces it";
+        } else if (only >= 0) {
+            c.version = slot[only].version() - 1;
+            c.versionWhy = "one below its only record's, the version its torn first write started from: that "
+                    + "write's copy, which its kernel holds, is newer and replaces it";
         } else {
-            c.version = highWater(object) + 1;
-            c.versionWhy = "no record of it is intact: one above every version of the object's pages, so that no "
-                    + "copy a kernel gives back replaces it unless newer than all of them";
+            c.version = mark(object) + 1;
+            c.versionWhy = "a record of it is damaged or none is left: one above the high-water mark of the "
+                    + "object's versions in " + markOf(object) + ", so that no copy a kernel gives back replaces it "
+                    + "unless newer than every version acknowledged";
         }
     }
 
-    /** The highest version of any intact record of the object's pages (0 if none), read once. */
-    private long highWater(String object) throws IOException {
-        Long known = highWater.get(object);
+    /**
+     * The object's high-water mark ({@value #MARK}), read once. A store without one (of the
+     * format before checksums, or written before marks) takes the highest version of the
+     * object's intact records and old versions, plus {@value #MARK_STEP}, and writes it down;
+     * so does a damaged mark file (logged). An object with no files has none (0).
+     */
+    private long mark(String object) throws IOException {
+        Long known = marks.get(object);
         if (known != null) {
             return known;
         }
+        Path file = markOf(object);
+        long mark;
+        if (Files.exists(file)) {
+            try {
+                mark = CheckedText.numberIn(text(file, "a high-water mark"), file, "the high-water mark of '" + object
+                        + "'", false);
+                marks.put(object, mark);
+                return mark;
+            } catch (StoreDamage e) {
+                log.error("page store: {}; taken again from the object's intact records", e.getMessage());
+            }
+        } else if (!Files.exists(fileOf(object)) && !Files.exists(sumsOf(object))
+                && !(upgraded && hasVersionsFile(object))) {
+            marks.put(object, 0L);
+            return 0;
+        }
+        mark = highWater(object) + MARK_STEP;
+        writeMark(object, mark);
+        return mark;
+    }
+
+    /** Writes the object's high-water mark, forced with its directory entry, before it counts. */
+    private void writeMark(String object, long mark) throws IOException {
+        writeAtomically(markOf(object), CheckedText.numberFile(mark));
+        marks.put(object, mark);
+    }
+
+    /** The highest version of any intact record of the object's pages, or of its old versions (0 if none). */
+    private long highWater(String object) throws IOException {
         long high = 0;
+        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024); // a whole number of pages' slots
         FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
-        if (sums != null) {
-            ByteBuffer all = ByteBuffer.allocate((int) Math.min(sums.size(), Integer.MAX_VALUE - 8));
-            while (all.hasRemaining() && sums.read(all, all.position()) >= 0) {
+        for (long base = 0; sums != null && base < sums.size(); base += chunk.capacity()) {
+            chunk.clear();
+            while (chunk.hasRemaining() && sums.read(chunk, base + chunk.position()) >= 0) {
                 // as in check
             }
-            for (int at = 0; at + PageSum.BYTES <= all.position(); at += PageSum.BYTES) {
+            for (int at = 0; at + PageSum.BYTES <= chunk.position(); at += PageSum.BYTES) {
+                long record = base + at;
                 try {
-                    long offset = (long) (at / PageSum.SLOTS) * pageSize;
-                    PageSum s = PageSum.decode(all.slice(at, PageSum.BYTES), offset, at % PageSum.SLOTS / PageSum.BYTES,
-                            "");
+                    long offset = record / PageSum.SLOTS * pageSize;
+                    PageSum s = PageSum.decode(chunk.slice(at, PageSum.BYTES), offset,
+                            (int) (record % PageSum.SLOTS / PageSum.BYTES), "");
                     high = s == null ? high : Math.max(high, s.version());
                 } catch (StoreDamage e) {
                     // not intact: not counted
                 }
             }
         }
-        if (upgraded && hasVersionsFile(object)) {
-            FileChannel old = channel(versionFiles, versionsOf(object), object, false);
-            ByteBuffer all = ByteBuffer.allocate((int) Math.min(old.size(), Integer.MAX_VALUE - 8))
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            while (all.hasRemaining() && old.read(all, all.position()) >= 0) {
+        FileChannel old = upgraded && hasVersionsFile(object) ? channel(versionFiles, versionsOf(object), object, false)
+                : null;
+        for (long base = 0; old != null && base < old.size(); base += chunk.capacity()) {
+            chunk.clear();
+            while (chunk.hasRemaining() && old.read(chunk, base + chunk.position()) >= 0) {
                 // as in check
             }
-            for (int at = 0; at + Long.BYTES <= all.position(); at += Long.BYTES) {
-                high = Math.max(high, all.getLong(at));
+            ByteBuffer versions = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            for (int at = 0; at + Long.BYTES <= chunk.position(); at += Long.BYTES) {
+                high = Math.max(high, versions.getLong(at));
             }
         }
-        highWater.put(object, high);
         return high;
+    }
+
+    /**
+     * M3: zero data with an intact record and an empty slot is a first write cut off before its
+     * data, or a page whose data was lost (a file cut short): the store cannot tell them apart and
+     * reads the page as never written; a warning names it, at most one a minute for the store.
+     */
+    private void zeroWithRecord(String object, long offset, PageSum record) {
+        long now = clock.getAsLong();
+        zeroSeen[0]++;
+        if (zeroSeen[1] == Long.MIN_VALUE || now - zeroSeen[1] >= DAMAGE_LOG_NANOS) {
+            zeroSeen[1] = now;
+            log.warn("page store: page 0x{} of '{}' in {} reads as zeros, never written, though its record in {} is of "
+                    + "version {}: a first write cut off before its data, or the page's data lost (a file cut short); "
+                    + "taken as never written ({} such read{} so far, at most one said a minute)",
+                    Long.toHexString(offset), object, fileOf(object), sumsOf(object), record.version(), zeroSeen[0],
+                    zeroSeen[0] == 1 ? "" : "s");
+        }
     }
 
     /** The version the format before checksums kept for the page (0 if none). */
@@ -610,6 +715,9 @@ public final class FilePageStore implements PageStore {
         }
         boolean dataBegun = false;
         try {
+            if (version > mark(object)) { // the rare step: the mark ahead of every version recorded
+                writeMark(object, version + MARK_STEP);
+            }
             FileChannel data = channel(files, fileOf(object), object, true);
             FileChannel sums = channel(sumFiles, sumsOf(object), object, true);
             int kept = keptSlot(object, offset);
@@ -650,14 +758,14 @@ public final class FilePageStore implements PageStore {
     /** The page's data and slot describing it are on disk. */
     private void written(String object, long offset, int slot, long version) {
         validOf(object).put(offset, new Valid(slot, version, null));
-        highWater.computeIfPresent(object, (o, high) -> Math.max(high, version));
         damageSeen.remove(offset + "/" + object);
     }
 
     /**
      * The slot to keep of the page: the one that describes its data on disk (cached, else read);
-     * for a damaged page, an intact record's slot (the higher version's) rather than a damaged or
-     * empty one.
+     * for a damaged page, an intact record's slot rather than a damaged or empty one, the lower
+     * version's if both are (M2: the damaged page's version stays that one until the new data is
+     * on disk, so a crash in between still takes a kernel's copy of the higher one).
      */
     private int keptSlot(String object, long offset) {
         Valid v = validOf(object).get(offset);
@@ -680,7 +788,7 @@ public final class FilePageStore implements PageStore {
                 }
                 try {
                     PageSum s = PageSum.decode(record, offset, i, "");
-                    if (s != null && (best == null || s.version() > best.version())) {
+                    if (s != null && (best == null || s.version() < best.version())) {
                         best = s;
                         kept = i;
                     }

@@ -72,8 +72,8 @@ class FilePageStoreTest {
             }
         }
         try (var files = Files.list(dir)) {
-            assertThat(files.count()).as("pages and their records, and the format file")
-                    .isEqualTo(2L * names.size() + 1);
+            assertThat(files.count()).as("pages, their records and high-water marks, and the format file")
+                    .isEqualTo(3L * names.size() + 1);
         }
     }
 
@@ -224,13 +224,14 @@ class FilePageStoreTest {
             assertThat(forced).last().isEqualTo("epoch,format,lease");
             forced.clear();
             store.write("obj", 0, page(1), 1);
-            assertThat(forced).as("the page file, then the records file, each forced in as created")
-                    .containsExactly("epoch,format,lease,obj.pages", "epoch,format,lease,obj.pages,obj.sums");
+            assertThat(forced).as("the high-water mark, then the page file, then the records file, each forced in "
+                    + "as created").containsExactly("epoch,format,lease,obj.mark",
+                            "epoch,format,lease,obj.mark,obj.pages", "epoch,format,lease,obj.mark,obj.pages,obj.sums");
             forced.clear();
             store.write("obj", PAGE, page(2), 1);
             assertThat(forced).as("no new name: nothing to force").isEmpty();
             store.holder("obj", 0, "A");
-            assertThat(forced).containsExactly("epoch,format,holders,lease,obj.pages,obj.sums");
+            assertThat(forced).containsExactly("epoch,format,holders,lease,obj.mark,obj.pages,obj.sums");
             assertThat(Files.readString(dir.resolve(FilePageStore.HOLDERS))).contains("\tA\t");
         }
     }

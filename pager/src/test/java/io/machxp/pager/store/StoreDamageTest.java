@@ -69,7 +69,8 @@ class StoreDamageTest {
                     .hasMessageContaining("(version 2)");
             assertThat(store.read("obj", 0)).isEqualTo(page(1));
             assertThat(store.read("obj", 2L * PAGE)).isEqualTo(page(3));
-            assertThat(store.version("obj", PAGE)).as("its record is intact").isEqualTo(2);
+            assertThat(store.version("obj", PAGE)).as("its only record is intact, its other slot empty: one below, "
+                    + "so that the copy of version 2 replaces it").isEqualTo(1);
             store.write("obj", PAGE, page(4), 3); // a kernel gives the page back: it replaces the damaged one
             assertThat(store.read("obj", PAGE)).isEqualTo(page(4));
         }
@@ -106,7 +107,7 @@ class StoreDamageTest {
     /**
      * M1: a page whose only record is damaged does not take version 0 (a stale copy a kernel
      * gives back would replace it, and its versions restart below ones kernels saw) but one above
-     * every version of the object's pages: only a copy newer than all of them replaces it.
+     * the object's high-water mark: only a copy newer than every version acknowledged replaces it.
      */
     @Test
     void aDamagedRecordIsNotServedAndItsVersionIsAboveTheObjectsHighest() throws IOException {
@@ -118,7 +119,8 @@ class StoreDamageTest {
                     .hasMessageContaining("the record in slot 0 of page 0x1000 of 'obj'")
                     .hasMessageContaining("at byte 32")
                     .hasMessageContaining("is damaged");
-            assertThat(store.version("obj", PAGE)).as("above version 3, the object's highest").isEqualTo(4);
+            assertThat(store.version("obj", PAGE)).as("above the mark written with version 1")
+                    .isEqualTo(1 + FilePageStore.MARK_STEP + 1);
             assertThat(store.version("obj", 2L * PAGE)).isEqualTo(3);
             store.write("obj", PAGE, page(5), 5);
             assertThat(store.read("obj", PAGE)).isEqualTo(page(5));
@@ -126,7 +128,11 @@ class StoreDamageTest {
         }
     }
 
-    /** M1: with one slot damaged, the other's version stands, and a copy older than it does not replace the page. */
+    /**
+     * M1: with one slot damaged, the intact one may be the older version (here 6, with 7
+     * acknowledged): the page takes one above the object's high-water mark, so that no copy up
+     * to the acknowledged one replaces it.
+     */
     @Test
     void aPageWithOneDamagedRecordTakesTheOthersVersion() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
@@ -137,8 +143,8 @@ class StoreDamageTest {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThatThrownBy(() -> store.read("obj", 0)).hasMessageContaining("slot 1")
                     .hasMessageContaining("slot 0: expects 0x").hasMessageContaining("(version 6)");
-            assertThat(store.version("obj", 0)).as("the intact record's: the copy of version 6 does not replace it")
-                    .isEqualTo(6);
+            assertThat(store.version("obj", 0)).as("above the mark: the copy of version 7 does not replace it")
+                    .isEqualTo(6 + FilePageStore.MARK_STEP + 1);
         }
     }
 
