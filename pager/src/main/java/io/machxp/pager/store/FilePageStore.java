@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
  * </pre>
  * The store learns which slot describes a page's data when it first reads the page (or writes
- * it): a write whose data may have reached the disk but failed (an I/O error in a batch) makes
- * it read the page again before the next write chooses the spare slot.
+ * it): a write whose data may have reached the disk but failed (an I/O error in a batch, a
+ * failed force) makes it read the page again before the next write chooses the spare slot, and
+ * write that data again and force it (what is read back may be in the page cache only).
  *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
@@ -105,6 +106,12 @@ public final class FilePageStore implements PageStore {
     private final Map<String, Boolean> hasVersionsFile = new HashMap<>();
     /** Pages known good: object -> offset -> the slot describing the data on disk ({@link #check}). */
     private final Map<String, Map<Long, Valid>> valid = new HashMap<>();
+    /**
+     * Pages (offset/object) whose data write failed after it began: what is read back may be in
+     * the page cache only (Linux marks pages clean after a failed force), so before the next
+     * write chooses its slot the data read is written again and forced ({@link #keptSlot}).
+     */
+    private final java.util.Set<String> unsettled = new java.util.HashSet<>();
     /** Objects' high-water marks ({@value #MARK}), once read or written. */
     private final Map<String, Long> marks = new HashMap<>();
     /** Zero data met with a record and an empty slot (M3): {count, when last logged}, for the whole store. */
@@ -750,6 +757,7 @@ public final class FilePageStore implements PageStore {
         } catch (IOException e) {
             if (dataBegun) {
                 validOf(object).remove(offset); // which slot describes the data on disk is known again when read
+                unsettled.add(offset + "/" + object);
             }
             throw failure("write", object, offset, e);
         }
@@ -758,6 +766,7 @@ public final class FilePageStore implements PageStore {
     /** The page's data and slot describing it are on disk. */
     private void written(String object, long offset, int slot, long version) {
         validOf(object).put(offset, new Valid(slot, version, null));
+        unsettled.remove(offset + "/" + object);
         damageSeen.remove(offset + "/" + object);
     }
 
@@ -768,6 +777,20 @@ public final class FilePageStore implements PageStore {
      * on disk, so a crash in between still takes a kernel's copy of the higher one).
      */
     private int keptSlot(String object, long offset) {
+        if (unsettled.contains(offset + "/" + object)) {
+            validOf(object).remove(offset);
+            Check c = check(object, offset);
+            if (c.damage == null) { // make what the slot describes durable before the other slot is overwritten
+                try {
+                    FileChannel data = channel(object, true);
+                    writeFully(data, ByteBuffer.wrap(c.data == null ? new byte[pageSize] : c.data), offset);
+                    force(data);
+                } catch (IOException e) {
+                    throw failure("write again the data read back of", object, offset, e);
+                }
+            }
+            unsettled.remove(offset + "/" + object);
+        }
         Valid v = validOf(object).get(offset);
         if (v != null) {
             return v.slot();
@@ -861,7 +884,10 @@ public final class FilePageStore implements PageStore {
             writeHolders();
         } catch (IOException e) {
             if (dataBegun) { // which slot describes each page's data on disk is known again when read
-                pages.forEach((object, offsets) -> offsets.keySet().forEach(validOf(object)::remove));
+                pages.forEach((object, offsets) -> offsets.keySet().forEach(offset -> {
+                    validOf(object).remove(offset);
+                    unsettled.add(offset + "/" + object);
+                }));
             }
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {

@@ -215,4 +215,31 @@ class StoreCrashTest {
         assertThatThrownBy(() -> store.write("obj", 0, page(9), 9)).isInstanceOf(Crash.class);
         assertThat(afterRestart(0)).isEqualTo(expected);
     }
+
+    /**
+     * Second review, LOW: a write whose data force failed leaves its data in the page cache,
+     * read back but maybe not on disk (Linux marks it clean). Before the retry's record goes
+     * over the other slot (the old record, maybe the only one describing the data on disk), the
+     * data read back is written again and forced, so a power loss after it cannot bring back
+     * data neither record describes. A crash of the process alone still leaves the failed write's
+     * data and record (aRetryAfterABatchFailedMidwayKeepsThePageReadable).
+     */
+    @Test
+    void aRetryAfterAFailedDataForceForcesTheDataReadBackBeforeItsRecord() throws IOException {
+        FilePageStore store = new FilePageStore(dir, PAGE);
+        store.write("obj", 0, page(5), 5);
+        store.steps = (s, object, offset) -> {
+            if (s == Step.DATA_WRITTEN) {
+                throw new IOException("fsync: EIO");
+            }
+        };
+        assertThatThrownBy(() -> store.write("obj", 0, page(6), 6)).hasMessageContaining("EIO");
+        java.util.List<String> steps = new java.util.ArrayList<>();
+        store.steps = (s, object, offset) -> steps.add(s == Step.FILE_FORCED ? s + " " + object : s.toString());
+        assertThat(store.read("obj", 0)).as("the page cache's copy").isEqualTo(page(6));
+        store.write("obj", 0, page(7), 7);
+        assertThat(steps).as("the data read back made durable before the record over the old one")
+                .startsWith("FILE_FORCED obj.pages", "RECORD_WRITTEN");
+        assertThat(afterRestart(0)).isEqualTo("7@7");
+    }
 }
