@@ -80,8 +80,9 @@ public final class MemoryObject {
      * @throws UncheckedIOException if the store cannot read it
      */
     public PageCopy stored(long offset) {
-        byte[] data = store.read(name, offset);
-        return new PageCopy(data == null || isZero(data) ? null : data, store.version(name, offset));
+        PageStore.Copy copy = store.copy(name, offset); // one call: a batch ending between two would mix writes
+        byte[] data = copy.data();
+        return new PageCopy(data == null || isZero(data) ? null : data, copy.version());
     }
 
     /**

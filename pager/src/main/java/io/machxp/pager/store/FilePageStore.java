@@ -431,6 +431,20 @@ public final class FilePageStore implements PageStore {
         return c.version;
     }
 
+    /** The page's data and version from one look at its files (or the open batch), under one lock. */
+    @Override
+    public synchronized Copy copy(String object, long offset) {
+        byte[] pending = pendingPage(object, offset);
+        if (pending != null) {
+            return new Copy(isZero(pending) ? null : pending, pendingVersion(object, offset));
+        }
+        Check c = check(object, offset);
+        if (c.damage != null) {
+            throw damage(object, offset, c.damage);
+        }
+        return new Copy(c.data, c.version);
+    }
+
     /** What the page's files say of it: its data and version, or why it is damaged. */
     private static final class Check {
         byte[] data;

@@ -30,6 +30,19 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
      */
     long version(String object, long offset);
 
+    /** A stored page: its data (null if never written) and its version, read together. */
+    record Copy(byte[] data, long version) {}
+
+    /**
+     * The page's data and version as one read ({@link #read}, {@link #version}): a store whose
+     * writes can end between the two (a batch's end) overrides it so that they describe the same
+     * write. This default reads one, then the other.
+     */
+    default Copy copy(String object, long offset) {
+        byte[] data = read(object, offset);
+        return new Copy(data, version(object, offset));
+    }
+
     /**
      * Makes {@code page} (exactly one page) the stored contents, as {@code version}; durable when
      * this returns. The caller never changes {@code page} afterwards (no page array of the pager

@@ -247,4 +247,31 @@ class FilePageStoreTest {
             assertThat(store.swapLease(1_000_000_000L)).as("the grace's end writes its own").isEqualTo(8_000_000_000L);
         }
     }
+
+    /**
+     * copy gives a page's data and version from one look, under one lock: in an open batch the
+     * pending write's pair, after the batch fails before its data the pair on disk, never one of
+     * each (second review, LOW: read then version could straddle a failing batch's end).
+     */
+    @Test
+    void copyGivesDataAndVersionOfTheSameWrite() throws IOException {
+        try (FilePageStore store = new FilePageStore(dir, PAGE)) {
+            store.write("obj", 0, page(6), 6);
+            store.beginBatch();
+            store.write("obj", 0, page(7), 7);
+            PageStore.Copy pending = store.copy("obj", 0);
+            assertThat(pending.data()).isEqualTo(page(7));
+            assertThat(pending.version()).isEqualTo(7);
+            store.steps = (s, object, offset) -> {
+                if (s == FilePageStore.Step.RECORDS_FORCED) {
+                    throw new IOException("disk full");
+                }
+            };
+            assertThatThrownBy(store::endBatch).hasMessageContaining("disk full");
+            PageStore.Copy onDisk = store.copy("obj", 0);
+            assertThat(onDisk.data()).isEqualTo(page(6));
+            assertThat(onDisk.version()).isEqualTo(6);
+            assertThat(store.copy("obj", PAGE)).isEqualTo(new PageStore.Copy(null, 0));
+        }
+    }
 }
