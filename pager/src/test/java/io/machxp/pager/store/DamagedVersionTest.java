@@ -193,4 +193,29 @@ class DamagedVersionTest {
             assertThat(third.read("obj", 0)).isEqualTo(page(6));
         }
     }
+
+    /**
+     * M2 (a) with a page larger than a file system block (64 KiB): the first write's data only
+     * partly written (ENOSPC, EIO) before the process died, the store thread not having retried.
+     * The page's version is below the kernel's copy; the kernel's copy replaces it.
+     */
+    @Test
+    void aFirstWriteOfABigPagePartlyWrittenIsBelowTheKernelsCopy() throws IOException {
+        int big = 64 * 1024;
+        byte[] data = new byte[big];
+        Arrays.fill(data, (byte) 4);
+        FilePageStore store = new FilePageStore(dir, big);
+        crashAt(store, Step.RECORD_FORCED);
+        assertThatThrownBy(() -> store.write("obj", big, data, 4)).isInstanceOf(StoreCrashTest.Crash.class);
+        try (RandomAccessFile f = new RandomAccessFile(store.fileOf("obj").toFile(), "rw")) {
+            f.seek(big);
+            f.write(data, 0, 4096); // one block of sixteen
+        }
+        try (FilePageStore after = new FilePageStore(dir, big)) {
+            assertThatThrownBy(() -> after.read("obj", big)).isInstanceOf(StoreDamage.class);
+            assertThat(after.version("obj", big)).isEqualTo(3);
+            after.write("obj", big, data, 4);
+            assertThat(after.read("obj", big)).isEqualTo(data);
+        }
+    }
 }
