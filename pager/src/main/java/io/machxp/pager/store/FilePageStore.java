@@ -83,7 +83,7 @@ public final class FilePageStore implements PageStore {
      * Each object's high-water mark, one checked line: a version no page of the object has passed,
      * written ahead ({@value #MARK_STEP} above the version that passed the last one) and forced
      * before a record of a higher version is written. A damaged page whose records cannot say
-     * where it stood takes one above it (M1).
+     * where it stood takes one above it.
      */
     public static final String MARK = ".mark";
     static final long MARK_STEP = 1L << 20;
@@ -114,7 +114,7 @@ public final class FilePageStore implements PageStore {
     private final java.util.Set<String> unsettled = new java.util.HashSet<>();
     /** Objects' high-water marks ({@value #MARK}), once read or written. */
     private final Map<String, Long> marks = new HashMap<>();
-    /** Zero data met with a record and an empty slot (M3): {count, when last logged}, for the whole store. */
+    /** Zero data met with a record and an empty slot: {count, when last logged}, for the whole store. */
     private final long[] zeroSeen = {0, Long.MIN_VALUE};
     /** Damaged pages reported since last written: offset/object -> {count, when last logged}. */
     private final Map<String, long[]> damageSeen = new HashMap<>();
@@ -218,7 +218,7 @@ public final class FilePageStore implements PageStore {
     }
 
     /**
-     * Whether a file of that name belongs to a store of the format before checksums (M4): only
+     * Whether a file of that name belongs to a store of the format before checksums: only
      * those make a directory without a format file an upgraded store; other entries (lost+found,
      * a stray file) are ignored.
      */
@@ -552,7 +552,7 @@ public final class FilePageStore implements PageStore {
     }
 
     /**
-     * M1, M2: the version of a damaged page (see {@link #version}). Both records intact: the
+     * The version of a damaged page (see {@link #version}). Both records intact: the
      * lower's (a write torn by a power loss left the higher, whose copy its kernel still holds).
      * One intact and the other slot empty: one below it, the version the page's first write
      * started from (that write was torn: its kernel's copy, at the record's version, is newer).
@@ -654,7 +654,7 @@ public final class FilePageStore implements PageStore {
     }
 
     /**
-     * M3: zero data with an intact record and an empty slot is a first write cut off before its
+     * Zero data with an intact record and an empty slot is a first write cut off before its
      * data, or a page whose data was lost (a file cut short): the store cannot tell them apart and
      * reads the page as never written; a warning names it, at most one a minute for the store.
      */
@@ -697,7 +697,7 @@ public final class FilePageStore implements PageStore {
 
     /**
      * A damaged page's error. The first for the page since it was last written is to be logged,
-     * and then at most one a minute, with how many came (M3: a kernel asking again and again
+     * and then at most one a minute, with how many came (a kernel asking again and again
      * must not fill the log); every one counts.
      */
     private StoreDamage damage(String object, long offset, String what) {
@@ -711,7 +711,8 @@ public final class FilePageStore implements PageStore {
         }
         return new StoreDamage("page 0x" + Long.toHexString(offset) + " of '" + object + "' in " + fileOf(object)
                 + " is damaged: " + what + ". It is not served (a kernel asking for it gets data_error) until a "
-                + "kernel gives the page back (a reclaim, or a newer data_return) or the files are restored from a "
+                + "kernel gives back a copy newer than the version the store keeps for it (a reclaim or a data_return) or the "
+                + "files are restored from a "
                 + "backup", seen[0], toLog);
     }
 
@@ -787,7 +788,7 @@ public final class FilePageStore implements PageStore {
     /**
      * The slot to keep of the page: the one that describes its data on disk (cached, else read);
      * for a damaged page, an intact record's slot rather than a damaged or empty one, the lower
-     * version's if both are (M2: the damaged page's version stays that one until the new data is
+     * version's if both are (the damaged page's version stays that one until the new data is
      * on disk, so a crash in between still takes a kernel's copy of the higher one).
      */
     private int keptSlot(String object, long offset) {

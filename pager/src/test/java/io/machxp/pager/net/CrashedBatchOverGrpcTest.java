@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A pager (its store thread writing in batches) dies in the middle of a batch, after the records
- * files are forced and before the data is written (review H1); a new pager on the store serves
+ * files are forced and before the data is written; a new pager on the store serves
  * the page at its last acknowledged version, not data_error. No lease: nobody could give the
  * newer copy back.
  */

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pager's process dies in the middle of storing a page a kernel gave back (after the new
- * record, before the data: review H1). The next pager on the store serves the page's previous
+ * record, before the data). The next pager on the store serves the page's previous
  * version, never data_error: without a lease nobody can give the newer copy back; with one, the
  * kernel that returned it reclaims it and it replaces the old.
  */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * A kernel asking again and again for a damaged page does not fill the log (review M3): the
+ * A kernel asking again and again for a damaged page does not fill the log: the
  * damage is one ERROR line for the page until it is rewritten (then at most one a minute, with a
  * count), and every request is counted in machxp.store.damaged.
  */

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The version a damaged page takes (second review, M1 and M2). A kernel's copy replaces the
+ * The version a damaged page takes. A kernel's copy replaces the
  * page only if its version is strictly higher (xp-spec 7.2), so the version must be at least
  * the one acknowledged for the page, and below the copy its kernel holds of a write a power
  * loss tore. Versions are per page: the object's other pages bound nothing, hence the object's
@@ -158,7 +158,7 @@ class DamagedVersionTest {
                 .startsWith(Long.toString(9 + FilePageStore.MARK_STEP) + "\t");
     }
 
-    /** M2 (a): a page's first write (version 3) torn by a power loss: version 2, so the kernel's copy of 3 replaces it. */
+    /** a page's first write (version 3) torn by a power loss: version 2, so the kernel's copy of 3 replaces it. */
     @Test
     void aTornFirstWriteIsBelowTheKernelsCopy() throws IOException {
         FilePageStore store = new FilePageStore(dir, PAGE);
@@ -172,7 +172,7 @@ class DamagedVersionTest {
     }
 
     /**
-     * M2 (b): 5 acknowledged, 6 torn (damaged at 5); the kernel's 6 written again and cut off
+     * 5 acknowledged, 6 torn (damaged at 5); the kernel's 6 written again and cut off
      * after its record: the page is still at 5, so the kernel's 6 still replaces it.
      */
     @Test
@@ -195,7 +195,7 @@ class DamagedVersionTest {
     }
 
     /**
-     * M2 (a) with a page larger than a file system block (64 KiB): the first write's data only
+     * A torn first write with a page larger than a file system block (64 KiB): the first write's data only
      * partly written (ENOSPC, EIO) before the process died, the store thread not having retried.
      * The page's version is below the kernel's copy; the kernel's copy replaces it.
      */

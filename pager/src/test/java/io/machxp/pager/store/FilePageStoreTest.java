@@ -251,7 +251,7 @@ class FilePageStoreTest {
     /**
      * copy gives a page's data and version from one look, under one lock: in an open batch the
      * pending write's pair, after the batch fails before its data the pair on disk, never one of
-     * each (second review, LOW: read then version could straddle a failing batch's end).
+     * each (a read then a version could straddle a failing batch's end).
      */
     @Test
     void copyGivesDataAndVersionOfTheSameWrite() throws IOException {

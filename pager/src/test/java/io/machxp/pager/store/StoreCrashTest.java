@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A crash of the pager's process at any point of a write (the page cache keeps what was written:
  * the store's write sequence is stopped there, and a new store opened on the directory) leaves
- * each page at its previous version or at the new one, never damaged (review H1). Only data torn
+ * each page at its previous version or at the new one, never damaged. Only data torn
  * by a power loss, which matches neither record, is damage.
  */
 class StoreCrashTest {
@@ -217,7 +217,7 @@ class StoreCrashTest {
     }
 
     /**
-     * Second review, LOW: a write whose data force failed leaves its data in the page cache,
+     * A write whose data force failed leaves its data in the page cache,
      * read back but maybe not on disk (Linux marks it clean). Before the retry's record goes
      * over the other slot (the old record, maybe the only one describing the data on disk), the
      * data read back is written again and forced, so a power loss after it cannot bring back

@@ -105,7 +105,7 @@ class StoreDamageTest {
     }
 
     /**
-     * M1: a page whose only record is damaged does not take version 0 (a stale copy a kernel
+     * a page whose only record is damaged does not take version 0 (a stale copy a kernel
      * gives back would replace it, and its versions restart below ones kernels saw) but one above
      * the object's high-water mark: only a copy newer than every version acknowledged replaces it.
      */
@@ -129,7 +129,7 @@ class StoreDamageTest {
     }
 
     /**
-     * M1: with one slot damaged, the intact one may be the older version (here 6, with 7
+     * with one slot damaged, the intact one may be the older version (here 6, with 7
      * acknowledged): the page takes one above the object's high-water mark, so that no copy up
      * to the acknowledged one replaces it.
      */
@@ -148,7 +148,7 @@ class StoreDamageTest {
         }
     }
 
-    /** M2: in a store created checked, a holders' journal that is empty or of the old syntax is damage. */
+    /** in a store created checked, a holders' journal that is empty or of the old syntax is damage. */
     @Test
     void aCheckedStoresHoldersJournalEmptyOrUncheckedFailsTheOpening() throws IOException {
         threeHolders();
@@ -164,7 +164,7 @@ class StoreDamageTest {
                 .hasMessageContaining("its first line is not 'machxp-holders 2'");
     }
 
-    /** M2: in a store created checked, an epoch or lease without its checksum is damage. */
+    /** in a store created checked, an epoch or lease without its checksum is damage. */
     @Test
     void aCheckedStoresEpochOrLeaseWithoutChecksumIsDamage() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
@@ -181,7 +181,7 @@ class StoreDamageTest {
     }
 
     /**
-     * M3: a damaged page's error is to be logged the first time, then at most once a minute with
+     * a damaged page's error is to be logged the first time, then at most once a minute with
      * how many times it came; once the page is rewritten, damage found again is new.
      */
     @Test

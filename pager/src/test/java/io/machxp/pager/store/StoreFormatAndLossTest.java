@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * Second review, M3 and M4: what the store cannot tell apart is at least said (a page written
+ * what the store cannot tell apart is at least said (a page written
  * once whose data was lost reads as never written, with a warning naming it), and only files of
  * a store of the format before checksums make a directory an upgraded store.
  */
@@ -34,7 +34,7 @@ class StoreFormatAndLossTest {
         return data;
     }
 
-    /** M3: page 1 written once at 7, its data cut off: read as never written, and a WARN names it (once a minute). */
+    /** page 1 written once at 7, its data cut off: read as never written, and a WARN names it (once a minute). */
     @Test
     void aPageWrittenOnceWhoseDataIsLostIsWarnedOf() throws IOException {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
@@ -70,7 +70,7 @@ class StoreFormatAndLossTest {
         }
     }
 
-    /** M4: a directory with a stray entry but no file of an old store is a new, checked store. */
+    /** a directory with a stray entry but no file of an old store is a new, checked store. */
     @Test
     void aStrayEntryDoesNotMakeAnUpgradedStore() throws IOException {
         Files.createDirectory(dir.resolve("lost+found"));
@@ -84,7 +84,7 @@ class StoreFormatAndLossTest {
                 .hasMessageContaining("it is empty");
     }
 
-    /** M4: each file of an old store does make it upgraded. */
+    /** each file of an old store does make it upgraded. */
     @Test
     void eachFileOfAnOldStoreMakesAnUpgradedStore() throws IOException {
         for (String name : List.of("obj.pages", "obj.versions", "holders", "epoch", "lease")) {
