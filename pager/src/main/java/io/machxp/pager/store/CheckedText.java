@@ -4,11 +4,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * Lines of the page store's small text files (the holders' journal, the epoch, the lease) with a
+ * Lines of the page store's small text files (the holders' journal, the epoch, the lease, the
+ * format, the high-water marks) with a
  * checksum: a line is its fields, a tab, and the CRC32C of the fields' UTF-8 bytes in 8 hex
  * digits. A line without one is of the format before checksums. Numbers in
  * them are read with an error that says which file, which line and what was there, never a bare
- * NumberFormatException.
+ * NumberFormatException. Such a file is read as UTF-8 ({@link #read}) and replaced whole
+ * ({@link #replace}).
  */
 final class CheckedText {
     private CheckedText() {}
@@ -105,5 +107,35 @@ final class CheckedText {
     static String shown(String text) {
         String cut = text.length() > 80 ? text.substring(0, 80) + "..." : text;
         return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    /** The text of one of the store's text files ({@code what}); bytes that are not UTF-8 are damage. */
+    static String read(java.nio.file.Path file, String what) throws java.io.IOException {
+        try {
+            return java.nio.file.Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new StoreDamage(what + " (" + file + ") is damaged: it is not UTF-8 text (" + e + ")");
+        }
+    }
+
+    /**
+     * Replaces {@code file} with {@code text} atomically: a new file beside it, forced, renamed over
+     * it, and its directory forced ({@code dirSync}) before this returns.
+     */
+    static void replace(java.nio.file.Path file, String text, DirectorySync dirSync) throws java.io.IOException {
+        java.nio.file.Path dir = file.getParent();
+        java.nio.file.Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                ch.write(bytes, bytes.position());
+            }
+            ch.force(true);
+        }
+        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dirSync.force(dir);
     }
 }

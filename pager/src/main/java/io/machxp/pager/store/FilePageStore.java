@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
  * read as it is, unchecked, in a store whose {@value #FORMAT_FILE} file says it was upgraded
- * ({@value #UPGRADED}, written when a directory holding a file of that format, a {@value #SUFFIX}
+ * ({@value StoreFormat#UPGRADED}, written when a directory holding a file of that format, a {@value #SUFFIX}
  * or {@value #VERSIONS} file, the holders' journal, the epoch or the lease, but no format file is
  * opened; other entries, such as lost+found, are ignored): a
  * page with no record whose object has a {@value #VERSIONS} file takes its version from there,
@@ -87,11 +87,8 @@ public final class FilePageStore implements PageStore {
      */
     public static final String MARK = ".mark";
     static final long MARK_STEP = 1L << 20;
-    /** The store's format, one checked line ({@value #FORMAT}); missing in a store of the format before. */
+    /** The store's format, one checked line ({@link StoreFormat}); missing in a store of the format before. */
     public static final String FORMAT_FILE = "format";
-    static final String FORMAT = "machxp-page-store\t2";
-    /** The format of a store that had none when opened: it may still hold files of the format before. */
-    static final String UPGRADED = FORMAT + "\tupgraded from 1";
     /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
     public static final String EPOCH_FILE = "epoch";
 
@@ -179,60 +176,15 @@ public final class FilePageStore implements PageStore {
             throw new IOException("page store directory " + this.dir + " is not writable: " + e, e);
         }
         try {
-            checkFormat();
+            upgraded = StoreFormat.open(this.dir, dirSync);
             Path journal = this.dir.resolve(HOLDERS);
             if (Files.exists(journal)) {
-                for (Holder h : HoldersFile.parse(text(journal, "the futex holders' journal"), journal, upgraded)) {
+                for (Holder h : HoldersFile.parse(CheckedText.read(journal, "the futex holders' journal"), journal, upgraded)) {
                     holders.put(h.offset() + "/" + h.object(), h);
                 }
             }
         } catch (StoreDamage e) {
             throw new IOException("page store directory " + this.dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Reads the {@value #FORMAT_FILE} file (a store of a newer format is refused), or writes it: a
-     * directory without one that holds files of a store is of the format before checksums, and
-     * is named {@value #UPGRADED} from then on, so that the syntax of that format is still read
-     * after a restart; an empty directory is a new store, which accepts checked files only.
-     */
-    private void checkFormat() throws IOException {
-        Path file = dir.resolve(FORMAT_FILE);
-        if (!Files.exists(file)) {
-            try (var entries = Files.list(dir)) {
-                upgraded = entries.anyMatch(e -> isOldStoreFile(e.getFileName().toString()));
-            }
-            writeAtomically(file, CheckedText.line(upgraded ? UPGRADED : FORMAT) + "\n");
-            return;
-        }
-        String where = "the store's format file " + file;
-        String text = text(file, where);
-        CheckedText.requireLineEnd(text, where);
-        String format = CheckedText.body(text.isEmpty() ? "" : text.substring(0, text.length() - 1), where);
-        upgraded = format.equals(UPGRADED);
-        if (!format.equals(FORMAT) && !upgraded) {
-            throw new StoreDamage(where + " names the format '" + CheckedText.shown(format) + "'; this pager reads '"
-                    + CheckedText.shown(FORMAT) + "' and the one before it: a newer pager wrote this store");
-        }
-    }
-
-    /**
-     * Whether a file of that name belongs to a store of the format before checksums: only
-     * those make a directory without a format file an upgraded store; other entries (lost+found,
-     * a stray file) are ignored.
-     */
-    static boolean isOldStoreFile(String name) {
-        return name.endsWith(SUFFIX) || name.endsWith(VERSIONS) || name.equals(HOLDERS) || name.equals(EPOCH_FILE)
-                || name.equals(LEASE_FILE);
-    }
-
-    /** The text of one of the store's text files ({@code what}); bytes that are not UTF-8 are damage. */
-    private static String text(Path file, String what) throws IOException {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new StoreDamage(what + " (" + file + ") is damaged: it is not UTF-8 text (" + e + ")");
         }
     }
 
@@ -291,7 +243,7 @@ public final class FilePageStore implements PageStore {
     public long nextEpoch() {
         Path file = dir.resolve(EPOCH_FILE);
         try {
-            long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the pager's epoch"), file,
+            long last = Files.exists(file) ? CheckedText.numberIn(CheckedText.read(file, "the pager's epoch"), file,
                     "the pager's epoch", upgraded) : 0;
             restarted = last > 0;
             long next = Math.max(last + 1, PageStore.super.nextEpoch());
@@ -327,7 +279,7 @@ public final class FilePageStore implements PageStore {
     private long replaceLease(long leaseNanos, boolean keepLonger) {
         Path file = dir.resolve(LEASE_FILE);
         try {
-            long last = Files.exists(file) ? CheckedText.numberIn(text(file, "the last pager's lease"), file,
+            long last = Files.exists(file) ? CheckedText.numberIn(CheckedText.read(file, "the last pager's lease"), file,
                     "the last pager's lease in nanoseconds", upgraded) : 0;
             writeAtomically(file, CheckedText.numberFile(keepLonger ? Math.max(last, leaseNanos) : leaseNanos));
             return last;
@@ -344,15 +296,7 @@ public final class FilePageStore implements PageStore {
     }
 
     private void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
-            ch.force(true);
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        dirSync.force(dir);
+        CheckedText.replace(file, text, dirSync);
     }
 
     /** True once {@link #nextEpoch} found the epoch of an earlier pager in the directory. */
@@ -593,7 +537,7 @@ public final class FilePageStore implements PageStore {
         long mark;
         if (Files.exists(file)) {
             try {
-                mark = CheckedText.numberIn(text(file, "a high-water mark"), file, "the high-water mark of '" + object
+                mark = CheckedText.numberIn(CheckedText.read(file, "a high-water mark"), file, "the high-water mark of '" + object
                         + "'", false);
                 marks.put(object, mark);
                 return mark;
