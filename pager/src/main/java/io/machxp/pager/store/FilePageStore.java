@@ -111,12 +111,8 @@ public final class FilePageStore implements PageStore {
     private final java.util.Set<String> unsettled = new java.util.HashSet<>();
     /** Objects' high-water marks ({@value #MARK}), once read or written. */
     private final Map<String, Long> marks = new HashMap<>();
-    /** Zero data met with a record and an empty slot: {count, when last logged}, for the whole store. */
-    private final long[] zeroSeen = {0, Long.MIN_VALUE};
-    /** Damaged pages reported since last written: offset/object -> {count, when last logged}. */
-    private final Map<String, long[]> damageSeen = new HashMap<>();
-    static final long DAMAGE_LOG_NANOS = 60_000_000_000L;
-    java.util.function.LongSupplier clock = System::nanoTime;
+    /** How often damage is logged ({@link DamageReports}); a test sets its clock. */
+    final DamageReports reports = new DamageReports();
     /** Whether the store had no format file when first opened by this format (see the class comment). */
     private boolean upgraded;
     private boolean closed;
@@ -458,7 +454,7 @@ public final class FilePageStore implements PageStore {
                 } else if (empty >= 0 && zero) {
                     c.slot = empty; // never written, or a first write cut off before its data
                     if (slot[1 - empty] != null) {
-                        zeroWithRecord(object, offset, slot[1 - empty]);
+                        reports.zeroWithRecord(object, offset, fileOf(object), sumsOf(object), slot[1 - empty]);
                     }
                 } else {
                     c.damage = damageOf(object, offset, file, slot, slotDamage, crc);
@@ -597,24 +593,6 @@ public final class FilePageStore implements PageStore {
         return high;
     }
 
-    /**
-     * Zero data with an intact record and an empty slot is a first write cut off before its
-     * data, or a page whose data was lost (a file cut short): the store cannot tell them apart and
-     * reads the page as never written; a warning names it, at most one a minute for the store.
-     */
-    private void zeroWithRecord(String object, long offset, PageSum record) {
-        long now = clock.getAsLong();
-        zeroSeen[0]++;
-        if (zeroSeen[1] == Long.MIN_VALUE || now - zeroSeen[1] >= DAMAGE_LOG_NANOS) {
-            zeroSeen[1] = now;
-            log.warn("page store: page 0x{} of '{}' in {} reads as zeros, never written, though its record in {} is of "
-                    + "version {}: a first write cut off before its data, or the page's data lost (a file cut short); "
-                    + "taken as never written ({} such read{} so far, at most one said a minute)",
-                    Long.toHexString(offset), object, fileOf(object), sumsOf(object), record.version(), zeroSeen[0],
-                    zeroSeen[0] == 1 ? "" : "s");
-        }
-    }
-
     /** The version the format before checksums kept for the page (0 if none). */
     private long oldVersion(String object, long offset) throws IOException {
         FileChannel file = channel(versionFiles, versionsOf(object), object, false);
@@ -639,25 +617,8 @@ public final class FilePageStore implements PageStore {
         return hasVersionsFile.computeIfAbsent(object, o -> Files.exists(versionsOf(o)));
     }
 
-    /**
-     * A damaged page's error. The first for the page since it was last written is to be logged,
-     * and then at most one a minute, with how many came (a kernel asking again and again
-     * must not fill the log); every one counts.
-     */
     private StoreDamage damage(String object, long offset, String what) {
-        String key = offset + "/" + object;
-        long now = clock.getAsLong();
-        long[] seen = damageSeen.computeIfAbsent(key, k -> new long[] {0, now - DAMAGE_LOG_NANOS});
-        seen[0]++;
-        boolean toLog = now - seen[1] >= DAMAGE_LOG_NANOS;
-        if (toLog) {
-            seen[1] = now;
-        }
-        return new StoreDamage("page 0x" + Long.toHexString(offset) + " of '" + object + "' in " + fileOf(object)
-                + " is damaged: " + what + ". It is not served (a kernel asking for it gets data_error) until a "
-                + "kernel gives back a copy newer than the version the store keeps for it (a reclaim or a data_return) or the "
-                + "files are restored from a "
-                + "backup", seen[0], toLog);
+        return reports.damage(object, offset, fileOf(object), what);
     }
 
     private static boolean isZero(byte[] data) {
@@ -726,7 +687,7 @@ public final class FilePageStore implements PageStore {
     private void written(String object, long offset, int slot, long version) {
         validOf(object).put(offset, new Valid(slot, version, null));
         unsettled.remove(offset + "/" + object);
-        damageSeen.remove(offset + "/" + object);
+        reports.forget(object, offset);
     }
 
     /**

@@ -190,7 +190,7 @@ class StoreDamageTest {
         flipByte(dir.resolve("obj.pages"), PAGE + 100);
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             long[] now = {0};
-            store.clock = () -> now[0];
+            store.reports.clock = () -> now[0];
             java.util.List<StoreDamage> found = new java.util.ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 try {
@@ -201,7 +201,7 @@ class StoreDamageTest {
             }
             assertThat(found).extracting(StoreDamage::toBeLogged).containsExactly(true, false, false, false, false);
             assertThat(found).extracting(StoreDamage::seen).containsExactly(1L, 2L, 3L, 4L, 5L);
-            now[0] = FilePageStore.DAMAGE_LOG_NANOS;
+            now[0] = DamageReports.DAMAGE_LOG_NANOS;
             assertThatThrownBy(() -> store.read("obj", PAGE)).isInstanceOfSatisfying(StoreDamage.class,
                     e -> assertThat(e.toBeLogged() + " " + e.seen()).isEqualTo("true 6"));
             store.write("obj", PAGE, page(4), 3);

@@ -51,7 +51,7 @@ class StoreFormatAndLossTest {
         files.addAppender(logged);
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             long[] now = {0};
-            store.clock = () -> now[0];
+            store.reports.clock = () -> now[0];
             assertThat(store.read("obj", PAGE)).as("cannot be told from a first write cut off before its data")
                     .isNull();
             assertThat(store.version("obj", PAGE)).isZero();
@@ -60,7 +60,7 @@ class StoreFormatAndLossTest {
             assertThat(warned).as("one a minute for the store").hasSize(1);
             assertThat(warned.get(0).getFormattedMessage()).contains("page 0x1000 of 'obj'").contains("version 7")
                     .contains("data lost");
-            now[0] = FilePageStore.DAMAGE_LOG_NANOS;
+            now[0] = DamageReports.DAMAGE_LOG_NANOS;
             store.read("obj", PAGE);
             warned = logged.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
             assertThat(warned).as("a minute later").hasSize(2);
