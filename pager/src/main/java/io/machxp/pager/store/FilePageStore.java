@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,30 +30,17 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Checksums</h2>
  * <pre>
- *  a page read                 its data's CRC32C must be one slot's (the higher version if both);
- *                              zeros match an empty slot; data matching neither (torn by a power
- *                              loss, damaged, its records damaged or cut off) is damaged: the
- *                              read throws {@link StoreDamage} (the pager answers data_error,
- *                              serves every other page); a new write of the page replaces it
- *  a page's version read       the matching slot's (cached per page with the slot); a damaged
- *                              page's: with both records intact, the lower's; with one and an
- *                              empty slot, one below it (the kernel that gave back a torn write
- *                              still holds that newer copy, unanswered, to reclaim); else (a
- *                              record damaged, or none) one above the object's high-water mark
- *  a high-water mark           per object ({@value #MARK}, one checked line): a version no page of
- *                              it has passed, written and forced {@value #MARK_STEP} ahead when a
- *                              write's version passes it (the only extra force, that rare); a
- *                              store without one takes its highest intact record plus the step
- *  zeros, a record, an empty   read as never written (a first write cut off before its data,
- *  slot                        or its data lost: not told apart), with a WARN naming the page
+ *  a page read, its version    judged against its records by the object's {@link PageRecords}
+ *                              (which slot matches, a damaged page's version, the high-water
+ *                              mark {@value #MARK}); a damaged page's read throws
+ *                              {@link StoreDamage} (the pager answers data_error, serves every
+ *                              other page; {@link DamageReports} says how often it is logged);
+ *                              a new write of the page replaces it
  *  the holders' journal        checked line by line, with a last line that counts them
  *                              ({@link HoldersFile}); damage fails the store's opening
  *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
+ *  the format file             ({@link StoreFormat}) new, upgraded, or refused when opened
  * </pre>
- * The store learns which slot describes a page's data when it first reads the page (or writes
- * it): a write whose data may have reached the disk but failed (an I/O error in a batch, a
- * failed force) makes it read the page again before the next write chooses the spare slot, and
- * write that data again and force it (what is read back may be in the page cache only).
  *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
@@ -81,12 +67,11 @@ public final class FilePageStore implements PageStore {
     public static final String SUMS = ".sums";
     /**
      * Each object's high-water mark, one checked line: a version no page of the object has passed,
-     * written ahead ({@value #MARK_STEP} above the version that passed the last one) and forced
+     * written ahead ({@value PageRecords#MARK_STEP} above the version that passed the last one) and forced
      * before a record of a higher version is written. A damaged page whose records cannot say
      * where it stood takes one above it.
      */
     public static final String MARK = ".mark";
-    static final long MARK_STEP = 1L << 20;
     /** The store's format, one checked line ({@link StoreFormat}); missing in a store of the format before. */
     public static final String FORMAT_FILE = "format";
     /** The pager's epoch (see {@link PageStore#nextEpoch}), a decimal number. */
@@ -95,22 +80,21 @@ public final class FilePageStore implements PageStore {
     private final Path dir;
     private final int pageSize;
     private final DirectorySync dirSync;
-    private final Map<String, FileChannel> files = new HashMap<>();
-    private final Map<String, FileChannel> sumFiles = new HashMap<>();
-    /** Old {@value #VERSIONS} files, opened when first read. */
-    private final Map<String, FileChannel> versionFiles = new HashMap<>();
-    /** Whether each object has a {@value #VERSIONS} file (the store never makes one). */
-    private final Map<String, Boolean> hasVersionsFile = new HashMap<>();
-    /** Pages known good: object -> offset -> the slot describing the data on disk ({@link #check}). */
-    private final Map<String, Map<Long, Valid>> valid = new HashMap<>();
-    /**
-     * Pages (offset/object) whose data write failed after it began: what is read back may be in
-     * the page cache only (Linux marks pages clean after a failed force), so before the next
-     * write chooses its slot the data read is written again and forced ({@link #keptSlot}).
-     */
-    private final java.util.Set<String> unsettled = new java.util.HashSet<>();
-    /** Objects' high-water marks ({@value #MARK}), once read or written. */
-    private final Map<String, Long> marks = new HashMap<>();
+    /** Open files: suffix ({@value #SUFFIX}, {@value #SUMS}, old {@value #VERSIONS}) -> object -> channel. */
+    private final Map<String, Map<String, FileChannel>> open = new HashMap<>();
+    /** Each object's page records, once used ({@link PageRecords}). */
+    private final Map<String, PageRecords> records = new HashMap<>();
+    private final PageRecords.Channels channels = new PageRecords.Channels() {
+        @Override
+        public FileChannel open(String object, String suffix, boolean create) throws IOException {
+            return channel(object, suffix, create);
+        }
+
+        @Override
+        public void force(FileChannel file) throws IOException {
+            FilePageStore.this.force(file);
+        }
+    };
     /** How often damage is logged ({@link DamageReports}); a test sets its clock. */
     final DamageReports reports = new DamageReports();
     /** Whether the store had no format file when first opened by this format (see the class comment). */
@@ -333,9 +317,9 @@ public final class FilePageStore implements PageStore {
     public synchronized byte[] read(String object, long offset) {
         byte[] pending = pendingPage(object, offset);
         if (pending != null) {
-            return isZero(pending) ? null : pending; // written in the open batch, on disk at its end
+            return PageRecords.isZero(pending) ? null : pending; // written in the open batch, on disk at its end
         }
-        Check c = check(object, offset);
+        PageRecords.Check c = recordsOf(object).check(offset);
         if (c.damage != null) {
             throw damage(object, offset, c.damage);
         }
@@ -356,11 +340,11 @@ public final class FilePageStore implements PageStore {
         if (pending != null) {
             return pending;
         }
-        Valid v = validOf(object).get(offset);
+        PageRecords.Valid v = recordsOf(object).valid(offset);
         if (v != null) {
             return v.version();
         }
-        Check c = check(object, offset);
+        PageRecords.Check c = recordsOf(object).check(offset);
         if (c.damage == null) {
             return c.version;
         }
@@ -376,258 +360,17 @@ public final class FilePageStore implements PageStore {
     public synchronized Copy copy(String object, long offset) {
         byte[] pending = pendingPage(object, offset);
         if (pending != null) {
-            return new Copy(isZero(pending) ? null : pending, pendingVersion(object, offset));
+            return new Copy(PageRecords.isZero(pending) ? null : pending, pendingVersion(object, offset));
         }
-        Check c = check(object, offset);
+        PageRecords.Check c = recordsOf(object).check(offset);
         if (c.damage != null) {
             throw damage(object, offset, c.damage);
         }
         return new Copy(c.data, c.version);
     }
 
-    /** What the page's files say of it: its data and version, or why it is damaged. */
-    private static final class Check {
-        byte[] data;
-        /** The slot whose record the data matches (an empty one for zeros, or the format before). */
-        int slot = -1;
-        long version;
-        /** Null if the data is good; else what is wrong, and why {@link #version} is what it is. */
-        String damage;
-        String versionWhy;
-        /** Of data of the format before checksums: its checksum, to record before a first write. */
-        Integer unrecordedCrc;
-    }
-
-    /**
-     * A page that is good: the slot that describes its data on disk, and its version; for data of
-     * the format before checksums, the slot is empty and the checksum to put in it is given.
-     */
-    private record Valid(int slot, long version, Integer unrecordedCrc) {}
-
-    /** Reads the page's data and both its records, and judges them; a good page's slot is cached. */
-    private Check check(String object, long offset) {
-        Check c = new Check();
-        try {
-            FileChannel file = channel(object, false);
-            FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
-            ByteBuffer page = ByteBuffer.allocate(pageSize);
-            while (file != null && page.hasRemaining() && file.read(page, offset + page.position()) >= 0) {
-                // a short read: go on where it stopped; end of file: the rest is zeros
-            }
-            byte[] data = page.array();
-            PageSum[] slot = new PageSum[2];
-            String[] slotDamage = new String[2];
-            if (sums != null) {
-                ByteBuffer records = ByteBuffer.allocate(PageSum.SLOTS);
-                long at = PageSum.position(offset, pageSize);
-                while (records.hasRemaining() && sums.read(records, at + records.position()) >= 0) {
-                    // as above
-                }
-                for (int i = 0; i < 2; i++) {
-                    try {
-                        slot[i] = PageSum.decode(records.slice(i * PageSum.BYTES, PageSum.BYTES), offset, i,
-                                "the record in slot " + i + " of page 0x" + Long.toHexString(offset) + " of '"
-                                        + object + "' in " + sumsOf(object) + " at byte " + (at + i * PageSum.BYTES));
-                    } catch (StoreDamage e) {
-                        slotDamage[i] = e.getMessage();
-                    }
-                }
-            }
-            boolean zero = isZero(data);
-            int crc = PageSum.crcOf(data);
-            for (int i = 0; i < 2; i++) {
-                if (slot[i] != null && slot[i].dataCrc() == crc
-                        && (c.slot < 0 || slot[i].version() > slot[c.slot].version())) {
-                    c.slot = i;
-                }
-            }
-            if (c.slot >= 0) {
-                c.version = slot[c.slot].version();
-            } else {
-                int empty = slot[1] == null && slotDamage[1] == null ? 1 // so that a first write takes slot 0
-                        : slot[0] == null && slotDamage[0] == null ? 0 : -1;
-                boolean noRecord = slot[0] == null && slot[1] == null && slotDamage[0] == null && slotDamage[1] == null;
-                if (noRecord && upgraded && hasVersionsFile(object)) {
-                    c.slot = empty; // written in the format before checksums (or never): read unchecked
-                    c.version = oldVersion(object, offset);
-                    c.unrecordedCrc = crc;
-                } else if (empty >= 0 && zero) {
-                    c.slot = empty; // never written, or a first write cut off before its data
-                    if (slot[1 - empty] != null) {
-                        reports.zeroWithRecord(object, offset, fileOf(object), sumsOf(object), slot[1 - empty]);
-                    }
-                } else {
-                    c.damage = damageOf(object, offset, file, slot, slotDamage, crc);
-                    damagedVersion(object, slot, slotDamage, c);
-                    return c;
-                }
-            }
-            c.data = zero ? null : data;
-            boolean neverWritten = zero && c.version == 0 && c.unrecordedCrc == null
-                    && slot[0] == null && slot[1] == null && slotDamage[0] == null && slotDamage[1] == null;
-            if (!neverWritten) { // a scan of pages never written does not fill the cache
-                validOf(object).put(offset, new Valid(c.slot, c.version, c.unrecordedCrc));
-            }
-            return c;
-        } catch (IOException e) {
-            throw failure("read", object, offset, e);
-        }
-    }
-
-    /** Why the page is damaged, in a sentence: what its data's checksum is and what its records say. */
-    private String damageOf(String object, long offset, FileChannel file, PageSum[] slot, String[] slotDamage, int crc)
-            throws IOException {
-        StringBuilder why = new StringBuilder("its data's checksum is " + PageSum.hex(crc) + ", which neither of its "
-                + "records in " + sumsOf(object) + " expects (");
-        for (int i = 0; i < 2; i++) {
-            why.append(i == 0 ? "" : "; ").append("slot ").append(i).append(": ").append(slot[i] != null
-                    ? "expects " + PageSum.hex(slot[i].dataCrc()) + " (version " + slot[i].version() + ")"
-                    : slotDamage[i] != null ? slotDamage[i] : "no record (that file is cut short?)");
-        }
-        why.append(')');
-        if (file != null && file.size() < offset + pageSize) {
-            why.append("; the file ends at byte ").append(file.size()).append(", before the page does (cut short?)");
-        }
-        return why.toString();
-    }
-
-    /**
-     * The version of a damaged page (see {@link #version}). Both records intact: the
-     * lower's (a write torn by a power loss left the higher, whose copy its kernel still holds).
-     * One intact and the other slot empty: one below it, the version the page's first write
-     * started from (that write was torn: its kernel's copy, at the record's version, is newer).
-     * Otherwise (a record damaged, or none left): one above the object's high-water mark, which
-     * no acknowledged version of any of its pages has passed.
-     */
-    private void damagedVersion(String object, PageSum[] slot, String[] slotDamage, Check c) throws IOException {
-        boolean bothIntact = slot[0] != null && slot[1] != null;
-        int only = slot[0] != null && slot[1] == null && slotDamage[1] == null ? 0
-                : slot[1] != null && slot[0] == null && slotDamage[0] == null ? 1 : -1;
-        if (bothIntact) {
-            c.version = Math.min(slot[0].version(), slot[1].version());
-            c.versionWhy = "the lower intact record's: a kernel's copy of a torn write is newer and replaces it";
-        } else if (only >= 0) {
-            c.version = slot[only].version() - 1;
-            c.versionWhy = "one below its only record's, the version its torn first write started from: that "
-                    + "write's copy, which its kernel holds, is newer and replaces it";
-        } else {
-            c.version = mark(object) + 1;
-            c.versionWhy = "a record of it is damaged or none is left: one above the high-water mark of the "
-                    + "object's versions in " + markOf(object) + ", so that no copy a kernel gives back replaces it "
-                    + "unless newer than every version acknowledged";
-        }
-    }
-
-    /**
-     * The object's high-water mark ({@value #MARK}), read once. A store without one (of the
-     * format before checksums, or written before marks) takes the highest version of the
-     * object's intact records and old versions, plus {@value #MARK_STEP}, and writes it down;
-     * so does a damaged mark file (logged). An object with no files has none (0).
-     */
-    private long mark(String object) throws IOException {
-        Long known = marks.get(object);
-        if (known != null) {
-            return known;
-        }
-        Path file = markOf(object);
-        long mark;
-        if (Files.exists(file)) {
-            try {
-                mark = CheckedText.numberIn(CheckedText.read(file, "a high-water mark"), file, "the high-water mark of '" + object
-                        + "'", false);
-                marks.put(object, mark);
-                return mark;
-            } catch (StoreDamage e) {
-                log.error("page store: {}; taken again from the object's intact records", e.getMessage());
-            }
-        } else if (!Files.exists(fileOf(object)) && !Files.exists(sumsOf(object))
-                && !(upgraded && hasVersionsFile(object))) {
-            marks.put(object, 0L);
-            return 0;
-        }
-        mark = highWater(object) + MARK_STEP;
-        writeMark(object, mark);
-        return mark;
-    }
-
-    /** Writes the object's high-water mark, forced with its directory entry, before it counts. */
-    private void writeMark(String object, long mark) throws IOException {
-        writeAtomically(markOf(object), CheckedText.numberFile(mark));
-        marks.put(object, mark);
-    }
-
-    /** The highest version of any intact record of the object's pages, or of its old versions (0 if none). */
-    private long highWater(String object) throws IOException {
-        long high = 0;
-        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024); // a whole number of pages' slots
-        FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
-        for (long base = 0; sums != null && base < sums.size(); base += chunk.capacity()) {
-            chunk.clear();
-            while (chunk.hasRemaining() && sums.read(chunk, base + chunk.position()) >= 0) {
-                // as in check
-            }
-            for (int at = 0; at + PageSum.BYTES <= chunk.position(); at += PageSum.BYTES) {
-                long record = base + at;
-                try {
-                    long offset = record / PageSum.SLOTS * pageSize;
-                    PageSum s = PageSum.decode(chunk.slice(at, PageSum.BYTES), offset,
-                            (int) (record % PageSum.SLOTS / PageSum.BYTES), "");
-                    high = s == null ? high : Math.max(high, s.version());
-                } catch (StoreDamage e) {
-                    // not intact: not counted
-                }
-            }
-        }
-        FileChannel old = upgraded && hasVersionsFile(object) ? channel(versionFiles, versionsOf(object), object, false)
-                : null;
-        for (long base = 0; old != null && base < old.size(); base += chunk.capacity()) {
-            chunk.clear();
-            while (chunk.hasRemaining() && old.read(chunk, base + chunk.position()) >= 0) {
-                // as in check
-            }
-            ByteBuffer versions = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            for (int at = 0; at + Long.BYTES <= chunk.position(); at += Long.BYTES) {
-                high = Math.max(high, versions.getLong(at));
-            }
-        }
-        return high;
-    }
-
-    /** The version the format before checksums kept for the page (0 if none). */
-    private long oldVersion(String object, long offset) throws IOException {
-        FileChannel file = channel(versionFiles, versionsOf(object), object, false);
-        if (file == null) {
-            return 0;
-        }
-        ByteBuffer version = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        long at = offset / pageSize * Long.BYTES;
-        while (version.hasRemaining() && file.read(version, at + version.position()) >= 0) {
-            // as in check
-        }
-        return version.getLong(0);
-    }
-
-    /** The pages of {@code object} known good: offset -> the slot that describes its data on disk. */
-    private Map<Long, Valid> validOf(String object) {
-        return valid.computeIfAbsent(object, o -> new HashMap<>());
-    }
-
-    /** Whether the object has a {@value #VERSIONS} file: pages written before checksums (cached). */
-    private boolean hasVersionsFile(String object) {
-        return hasVersionsFile.computeIfAbsent(object, o -> Files.exists(versionsOf(o)));
-    }
-
     private StoreDamage damage(String object, long offset, String what) {
         return reports.damage(object, offset, fileOf(object), what);
-    }
-
-    private static boolean isZero(byte[] data) {
-        for (byte b : data) {
-            if (b != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -642,14 +385,15 @@ public final class FilePageStore implements PageStore {
         }
         boolean dataBegun = false;
         try {
-            if (version > mark(object)) { // the rare step: the mark ahead of every version recorded
-                writeMark(object, version + MARK_STEP);
+            PageRecords judge = recordsOf(object);
+            if (version > judge.mark()) { // the rare step: the mark ahead of every version recorded
+                judge.writeMark(version + PageRecords.MARK_STEP);
             }
-            FileChannel data = channel(files, fileOf(object), object, true);
-            FileChannel sums = channel(sumFiles, sumsOf(object), object, true);
-            int kept = keptSlot(object, offset);
+            FileChannel data = channel(object, SUFFIX, true);
+            FileChannel sums = channel(object, SUMS, true);
+            int kept = judge.keptSlot(offset);
             int spare = 1 - kept;
-            Valid before = validOf(object).get(offset);
+            PageRecords.Valid before = judge.valid(offset);
             if (before != null && before.unrecordedCrc() != null) {
                 // data of the format before checksums: its record first, forced with the new one,
                 // so that a crash before the new data leaves the old data recorded
@@ -676,73 +420,16 @@ public final class FilePageStore implements PageStore {
             written(object, offset, spare, version);
         } catch (IOException e) {
             if (dataBegun) {
-                validOf(object).remove(offset); // which slot describes the data on disk is known again when read
-                unsettled.add(offset + "/" + object);
+                recordsOf(object).unsettle(offset); // which slot describes the data on disk is known again when read
             }
-            throw failure("write", object, offset, e);
+            throw failure("write", object, offset, fileOf(object), e);
         }
     }
 
     /** The page's data and slot describing it are on disk. */
     private void written(String object, long offset, int slot, long version) {
-        validOf(object).put(offset, new Valid(slot, version, null));
-        unsettled.remove(offset + "/" + object);
+        recordsOf(object).written(offset, slot, version);
         reports.forget(object, offset);
-    }
-
-    /**
-     * The slot to keep of the page: the one that describes its data on disk (cached, else read);
-     * for a damaged page, an intact record's slot rather than a damaged or empty one, the lower
-     * version's if both are (the damaged page's version stays that one until the new data is
-     * on disk, so a crash in between still takes a kernel's copy of the higher one).
-     */
-    private int keptSlot(String object, long offset) {
-        if (unsettled.contains(offset + "/" + object)) {
-            validOf(object).remove(offset);
-            Check c = check(object, offset);
-            if (c.damage == null) { // make what the slot describes durable before the other slot is overwritten
-                try {
-                    FileChannel data = channel(object, true);
-                    writeFully(data, ByteBuffer.wrap(c.data == null ? new byte[pageSize] : c.data), offset);
-                    force(data);
-                } catch (IOException e) {
-                    throw failure("write again the data read back of", object, offset, e);
-                }
-            }
-            unsettled.remove(offset + "/" + object);
-        }
-        Valid v = validOf(object).get(offset);
-        if (v != null) {
-            return v.slot();
-        }
-        Check c = check(object, offset);
-        if (c.damage == null) {
-            return c.slot;
-        }
-        try {
-            FileChannel sums = channel(sumFiles, sumsOf(object), object, false);
-            PageSum best = null;
-            int kept = 0;
-            for (int i = 0; sums != null && i < 2; i++) {
-                ByteBuffer record = ByteBuffer.allocate(PageSum.BYTES);
-                long at = PageSum.position(offset, pageSize, i);
-                while (record.hasRemaining() && sums.read(record, at + record.position()) >= 0) {
-                    // as in check
-                }
-                try {
-                    PageSum s = PageSum.decode(record, offset, i, "");
-                    if (s != null && (best == null || s.version() < best.version())) {
-                        best = s;
-                        kept = i;
-                    }
-                } catch (StoreDamage e) {
-                    // not intact: the spare
-                }
-            }
-            return kept;
-        } catch (IOException e) {
-            throw failure("read the records of", object, offset, sumsOf(object), e);
-        }
     }
 
     /** A write in the open batch: its data, held until the records are forced. */
@@ -805,8 +492,7 @@ public final class FilePageStore implements PageStore {
         } catch (IOException e) {
             if (dataBegun) { // which slot describes each page's data on disk is known again when read
                 pages.forEach((object, offsets) -> offsets.keySet().forEach(offset -> {
-                    validOf(object).remove(offset);
-                    unsettled.add(offset + "/" + object);
+                    recordsOf(object).unsettle(offset);
                 }));
             }
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
@@ -823,18 +509,22 @@ public final class FilePageStore implements PageStore {
         steps.at(Step.FILE_FORCED, forcedNames.get(file), -1);
     }
 
-    private static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
+    static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
         while (data.hasRemaining()) {
             file.write(data, at + data.position());
         }
     }
 
-    private FileChannel channel(String object, boolean create) throws IOException {
-        return channel(files, fileOf(object), object, create);
+    /** The object's page records, made when first used. */
+    private PageRecords recordsOf(String object) {
+        return records.computeIfAbsent(object, o -> new PageRecords(o, dir, pageSize, upgraded, channels, reports,
+                dirSync));
     }
 
-    private FileChannel channel(Map<String, FileChannel> open, Path path, String object, boolean create)
-            throws IOException {
+    /** The object's file with that suffix, opened once (again if an interrupt closed it); null if missing and not to be created. */
+    private FileChannel channel(String object, String suffix, boolean create) throws IOException {
+        Path path = dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + suffix);
+        Map<String, FileChannel> open = this.open.computeIfAbsent(suffix, k -> new HashMap<>());
         if (closed) {
             throw new IOException("the page store in " + dir + " is closed");
         }
@@ -868,11 +558,8 @@ public final class FilePageStore implements PageStore {
         return file;
     }
 
-    private UncheckedIOException failure(String what, String object, long offset, IOException e) {
-        return failure(what, object, offset, fileOf(object), e);
-    }
-
-    private UncheckedIOException failure(String what, String object, long offset, Path file, IOException e) {
+    /** Logs that the page's file could not be read or written, and returns the error to throw. */
+    static UncheckedIOException failure(String what, String object, long offset, Path file, IOException e) {
         String message = "page store: cannot " + what + " page 0x" + Long.toHexString(offset) + " of '" + object
                 + "' in " + file + ": " + e;
         log.error(message);
@@ -882,7 +569,7 @@ public final class FilePageStore implements PageStore {
     @Override
     public synchronized void close() {
         closed = true;
-        for (Map<String, FileChannel> open : List.of(files, sumFiles, versionFiles)) {
+        for (Map<String, FileChannel> open : this.open.values()) {
             open.forEach((object, file) -> {
                 try {
                     file.close();
