@@ -67,7 +67,7 @@ public final class FilePageStore implements PageStore {
     public static final String SUMS = ".sums";
     /**
      * Each object's high-water mark, one checked line: a version no page of the object has passed,
-     * written ahead ({@value PageRecords#MARK_STEP} above the version that passed the last one) and forced
+     * written ahead ({@value HighWaterMark#MARK_STEP} above the version that passed the last one) and forced
      * before a record of a higher version is written. A damaged page whose records cannot say
      * where it stood takes one above it.
      */
@@ -386,9 +386,7 @@ public final class FilePageStore implements PageStore {
         boolean dataBegun = false;
         try {
             PageRecords judge = recordsOf(object);
-            if (version > judge.mark()) { // the rare step: the mark ahead of every version recorded
-                judge.writeMark(version + PageRecords.MARK_STEP);
-            }
+            judge.mark.pass(version);
             FileChannel data = channel(object, SUFFIX, true);
             FileChannel sums = channel(object, SUMS, true);
             int kept = judge.keptSlot(offset);

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One memory object's page records in a {@link FilePageStore}: the two record slots of each page
  * ({@value FilePageStore#SUMS}, {@link PageSum}), what they say of the page's data, and the
- * object's high-water mark ({@value FilePageStore#MARK}). The store writes pages; this judges them.
+ * object's high-water mark ({@link HighWaterMark}). The store writes pages; this judges them.
  * <pre>
  *  a page read                 its data's CRC32C must be one slot's (the higher version if both);
  *                              zeros match an empty slot; data matching neither (torn by a power
@@ -28,9 +28,7 @@ import org.slf4j.LoggerFactory;
  *                              the lower's; with one and an empty slot, one below it (the kernel
  *                              that gave back a torn write still holds that newer copy, to
  *                              reclaim); else (a record damaged, or none) one above the mark
- *  the high-water mark         a version no page of the object has passed, written and forced
- *                              {@value #MARK_STEP} ahead when a write's version passes it; a store
- *                              without one takes its highest intact record plus the step
+ *  the high-water mark         a version no page of the object has passed ({@link HighWaterMark})
  *  zeros, a record, an empty   read as never written (a first write cut off before its data,
  *  slot                        or its data lost: not told apart), with a warning
  *  no record, old versions     in an upgraded store, the format before checksums: read unchecked
@@ -47,8 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PageRecords {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
-    /** How far ahead of a write's version the high-water mark is written when the version passes it. */
-    static final long MARK_STEP = 1L << 20;
 
     /** The store's open files of the object and its way of forcing them (which tells a test's crash hook). */
     interface Channels {
@@ -84,7 +80,6 @@ final class PageRecords {
     private final boolean upgraded;
     private final Channels channels;
     private final DamageReports reports;
-    private final DirectorySync dirSync;
     /** Pages known good: offset -> the slot describing the data on disk ({@link #check}). */
     private final Map<Long, Valid> valid = new HashMap<>();
     /**
@@ -95,8 +90,8 @@ final class PageRecords {
     private final Set<Long> unsettled = new HashSet<>();
     /** Whether the object has a {@value FilePageStore#VERSIONS} file (the store never makes one); null: not looked. */
     private Boolean hasVersionsFile;
-    /** The object's high-water mark, once read or written. */
-    private Long mark;
+    /** The object's high-water mark. */
+    final HighWaterMark mark;
 
     PageRecords(String object, Path dir, int pageSize, boolean upgraded, Channels channels, DamageReports reports,
             DirectorySync dirSync) {
@@ -106,11 +101,16 @@ final class PageRecords {
         this.upgraded = upgraded;
         this.channels = channels;
         this.reports = reports;
-        this.dirSync = dirSync;
+        this.mark = new HighWaterMark(object, dir, pageSize, channels, dirSync, () -> upgraded && hasVersionsFile());
     }
 
     /** The object's file with that suffix (as {@link FilePageStore#fileOf} and the others). */
     private Path file(String suffix) {
+        return file(dir, object, suffix);
+    }
+
+    /** The file of {@code object} with that suffix in the store's directory. */
+    static Path file(Path dir, String object, String suffix) {
         return dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + suffix);
     }
 
@@ -240,82 +240,11 @@ final class PageRecords {
             c.versionWhy = "one below its only record's, the version its torn first write started from: that "
                     + "write's copy, which its kernel holds, is newer and replaces it";
         } else {
-            c.version = mark() + 1;
+            c.version = mark.get() + 1;
             c.versionWhy = "a record of it is damaged or none is left: one above the high-water mark of the "
-                    + "object's versions in " + file(FilePageStore.MARK) + ", so that no copy a kernel gives back "
+                    + "object's versions in " + mark.file() + ", so that no copy a kernel gives back "
                     + "replaces it unless newer than every version acknowledged";
         }
-    }
-
-    /**
-     * The object's high-water mark ({@value FilePageStore#MARK}), read once. A store without one
-     * (of the format before checksums, or written before marks) takes the highest version of the
-     * object's intact records and old versions, plus {@value #MARK_STEP}, and writes it down;
-     * so does a damaged mark file (logged). An object with no files has none (0).
-     */
-    long mark() throws IOException {
-        if (mark != null) {
-            return mark;
-        }
-        Path file = file(FilePageStore.MARK);
-        if (Files.exists(file)) {
-            try {
-                mark = CheckedText.numberIn(CheckedText.read(file, "a high-water mark"), file,
-                        "the high-water mark of '" + object + "'", false);
-                return mark;
-            } catch (StoreDamage e) {
-                log.error("page store: {}; taken again from the object's intact records", e.getMessage());
-            }
-        } else if (!Files.exists(file(FilePageStore.SUFFIX)) && !Files.exists(file(FilePageStore.SUMS))
-                && !(upgraded && hasVersionsFile())) {
-            mark = 0L;
-            return 0;
-        }
-        long high = highWater() + MARK_STEP;
-        writeMark(high);
-        return high;
-    }
-
-    /** Writes the object's high-water mark, forced with its directory entry, before it counts. */
-    void writeMark(long mark) throws IOException {
-        CheckedText.replace(file(FilePageStore.MARK), CheckedText.numberFile(mark), dirSync);
-        this.mark = mark;
-    }
-
-    /** The highest version of any intact record of the object's pages, or of its old versions (0 if none). */
-    private long highWater() throws IOException {
-        long high = 0;
-        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024); // a whole number of pages' slots
-        FileChannel sums = channels.open(object, FilePageStore.SUMS, false);
-        for (long base = 0; sums != null && base < sums.size(); base += chunk.capacity()) {
-            chunk.clear();
-            while (chunk.hasRemaining() && sums.read(chunk, base + chunk.position()) >= 0) {
-                // as in check
-            }
-            for (int at = 0; at + PageSum.BYTES <= chunk.position(); at += PageSum.BYTES) {
-                long record = base + at;
-                try {
-                    long offset = record / PageSum.SLOTS * pageSize;
-                    PageSum s = PageSum.decode(chunk.slice(at, PageSum.BYTES), offset,
-                            (int) (record % PageSum.SLOTS / PageSum.BYTES), "");
-                    high = s == null ? high : Math.max(high, s.version());
-                } catch (StoreDamage e) {
-                    // not intact: not counted
-                }
-            }
-        }
-        FileChannel old = upgraded && hasVersionsFile() ? channels.open(object, FilePageStore.VERSIONS, false) : null;
-        for (long base = 0; old != null && base < old.size(); base += chunk.capacity()) {
-            chunk.clear();
-            while (chunk.hasRemaining() && old.read(chunk, base + chunk.position()) >= 0) {
-                // as in check
-            }
-            ByteBuffer versions = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            for (int at = 0; at + Long.BYTES <= chunk.position(); at += Long.BYTES) {
-                high = Math.max(high, versions.getLong(at));
-            }
-        }
-        return high;
     }
 
     /** The version the format before checksums kept for the page (0 if none). */

@@ -71,7 +71,7 @@ class DamagedVersionTest {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThatThrownBy(() -> store.read("obj", PAGE)).isInstanceOf(StoreDamage.class);
             assertThat(store.version("obj", PAGE)).as("a stale copy of 3..9 must not replace it").isGreaterThan(9)
-                    .isEqualTo(1 + PageRecords.MARK_STEP + 1);
+                    .isEqualTo(1 + HighWaterMark.MARK_STEP + 1);
         }
     }
 
@@ -96,12 +96,12 @@ class DamagedVersionTest {
         Path mark = dir.resolve("obj" + FilePageStore.MARK);
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             store.write("obj", 0, page(1), 1);
-            assertThat(Files.readString(mark)).startsWith(Long.toString(1 + PageRecords.MARK_STEP) + "\t");
+            assertThat(Files.readString(mark)).startsWith(Long.toString(1 + HighWaterMark.MARK_STEP) + "\t");
             String first = Files.readString(mark);
-            store.write("obj", PAGE, page(2), PageRecords.MARK_STEP + 1);
+            store.write("obj", PAGE, page(2), HighWaterMark.MARK_STEP + 1);
             assertThat(Files.readString(mark)).as("not passed").isEqualTo(first);
-            store.write("obj", PAGE, page(3), PageRecords.MARK_STEP + 2);
-            assertThat(Files.readString(mark)).startsWith(Long.toString(2 * PageRecords.MARK_STEP + 2) + "\t");
+            store.write("obj", PAGE, page(3), HighWaterMark.MARK_STEP + 2);
+            assertThat(Files.readString(mark)).startsWith(Long.toString(2 * HighWaterMark.MARK_STEP + 2) + "\t");
         }
     }
 
@@ -121,10 +121,10 @@ class DamagedVersionTest {
             store.write("obj", 0, page(4), 4);
         }
         assertThat(Files.readString(dir.resolve("obj" + FilePageStore.MARK)))
-                .startsWith(Long.toString(9 + PageRecords.MARK_STEP) + "\t");
+                .startsWith(Long.toString(9 + HighWaterMark.MARK_STEP) + "\t");
         flipByte(dir.resolve("obj.sums"), 32 + 2);
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
-            assertThat(store.version("obj", PAGE)).isEqualTo(9 + PageRecords.MARK_STEP + 1);
+            assertThat(store.version("obj", PAGE)).isEqualTo(9 + HighWaterMark.MARK_STEP + 1);
         }
     }
 
@@ -138,7 +138,7 @@ class DamagedVersionTest {
             store.write("obj", 0, page(6), 6);
         }
         assertThat(Files.readString(dir.resolve("obj" + FilePageStore.MARK)))
-                .startsWith(Long.toString(12 + PageRecords.MARK_STEP) + "\t");
+                .startsWith(Long.toString(12 + HighWaterMark.MARK_STEP) + "\t");
     }
 
     /** A damaged mark file is taken again from the records (logged), not trusted nor fatal. */
@@ -155,7 +155,7 @@ class DamagedVersionTest {
             store.write("obj", PAGE, page(2), 2);
         }
         assertThat(Files.readString(dir.resolve("obj" + FilePageStore.MARK)))
-                .startsWith(Long.toString(9 + PageRecords.MARK_STEP) + "\t");
+                .startsWith(Long.toString(9 + HighWaterMark.MARK_STEP) + "\t");
     }
 
     /** a page's first write (version 3) torn by a power loss: version 2, so the kernel's copy of 3 replaces it. */

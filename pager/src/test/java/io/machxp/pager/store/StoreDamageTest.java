@@ -120,7 +120,7 @@ class StoreDamageTest {
                     .hasMessageContaining("at byte 32")
                     .hasMessageContaining("is damaged");
             assertThat(store.version("obj", PAGE)).as("above the mark written with version 1")
-                    .isEqualTo(1 + PageRecords.MARK_STEP + 1);
+                    .isEqualTo(1 + HighWaterMark.MARK_STEP + 1);
             assertThat(store.version("obj", 2L * PAGE)).isEqualTo(3);
             store.write("obj", PAGE, page(5), 5);
             assertThat(store.read("obj", PAGE)).isEqualTo(page(5));
@@ -144,7 +144,7 @@ class StoreDamageTest {
             assertThatThrownBy(() -> store.read("obj", 0)).hasMessageContaining("slot 1")
                     .hasMessageContaining("slot 0: expects 0x").hasMessageContaining("(version 6)");
             assertThat(store.version("obj", 0)).as("above the mark: the copy of version 7 does not replace it")
-                    .isEqualTo(6 + PageRecords.MARK_STEP + 1);
+                    .isEqualTo(6 + HighWaterMark.MARK_STEP + 1);
         }
     }
 
