@@ -106,11 +106,20 @@ public final class FilePageStore implements PageStore {
     /** The holders' journal in memory (object + offset -> entry), in order; written whole when changed. */
     private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
     private boolean holdersChanged;
-    /** In a batch (see {@link #beginBatch}): the pages written (object -> offset -> write), in order. */
-    private java.util.LinkedHashMap<String, java.util.LinkedHashMap<Long, Pending>> pending;
-    /** In a batch: the records files written and the data files to write. */
-    private java.util.Set<FileChannel> pendingSums;
-    private java.util.Set<FileChannel> pendingData;
+    /** The open batch (see {@link #beginBatch}), or null. */
+    private StoreBatch batch;
+    /** What a batch's end tells of each page. */
+    private final StoreBatch.Outcome outcome = new StoreBatch.Outcome() {
+        @Override
+        public void written(String object, long offset, int slot, long version) {
+            FilePageStore.this.written(object, offset, slot, version);
+        }
+
+        @Override
+        public void unsettled(String object, long offset) {
+            recordsOf(object).unsettle(offset);
+        }
+    };
 
     /** The points of a write's sequence, where a test stops it as a crash would ({@link #steps}). */
     enum Step {
@@ -177,7 +186,7 @@ public final class FilePageStore implements PageStore {
             holders.put(key, new Holder(object, offset, kernel));
         }
         holdersChanged = true;
-        if (pending == null) {
+        if (batch == null) {
             writeHolders();
         }
     }
@@ -401,11 +410,8 @@ public final class FilePageStore implements PageStore {
             PageSum sum = new PageSum(version, PageSum.crcOf(page));
             writeFully(sums, sum.encode(offset, spare), PageSum.position(offset, pageSize, spare));
             steps.at(Step.RECORD_WRITTEN, object, offset);
-            if (pending != null) {
-                pendingSums.add(sums);
-                pendingData.add(data);
-                pending.computeIfAbsent(object, o -> new java.util.LinkedHashMap<>())
-                        .put(offset, new Pending(page, version, spare, data));
+            if (batch != null) {
+                batch.add(object, offset, page, version, spare, sums, data);
                 return;
             }
             force(sums);
@@ -430,74 +436,34 @@ public final class FilePageStore implements PageStore {
         reports.forget(object, offset);
     }
 
-    /** A write in the open batch: its data, held until the records are forced. */
-    private record Pending(byte[] page, long version, int slot, FileChannel file) {}
-
     private byte[] pendingPage(String object, long offset) {
-        Pending p = pending == null || !pending.containsKey(object) ? null : pending.get(object).get(offset);
+        StoreBatch.Pending p = batch == null ? null : batch.get(object, offset);
         return p == null ? null : p.page();
     }
 
     private Long pendingVersion(String object, long offset) {
-        Pending p = pending == null || !pending.containsKey(object) ? null : pending.get(object).get(offset);
+        StoreBatch.Pending p = batch == null ? null : batch.get(object, offset);
         return p == null ? null : p.version();
     }
 
-    /**
-     * Group commit: the store thread writes every page queued for it, then forces each file once,
-     * instead of two forces a page (a disk that forces slower than pages come would make the
-     * queue, and every keepalive answer behind it, grow without bound). The records go into
-     * their spare slots at once; the data waits for the end, when the records files are forced,
-     * then the data written and the data files forced. A page written twice in the batch keeps
-     * its spare slot (the slot describing its data on disk stays untouched until the end).
-     */
+    /** Group commit ({@link StoreBatch}): records forced once a file, then data written and forced once a file. */
     @Override
     public synchronized void beginBatch() {
-        pending = new java.util.LinkedHashMap<>();
-        pendingSums = new java.util.LinkedHashSet<>();
-        pendingData = new java.util.LinkedHashSet<>();
+        batch = new StoreBatch();
     }
 
     @Override
     public synchronized void endBatch() {
-        if (pending == null) {
+        if (batch == null) {
             return;
         }
-        var pages = pending;
-        boolean dataBegun = false;
         try {
-            for (FileChannel f : pendingSums) {
-                force(f);
-            }
-            steps.at(Step.RECORDS_FORCED, null, -1);
-            dataBegun = true;
-            for (var object : pages.entrySet()) {
-                for (var p : object.getValue().entrySet()) {
-                    writeFully(p.getValue().file(), ByteBuffer.wrap(p.getValue().page()), p.getKey());
-                    steps.at(Step.DATA_WRITTEN, object.getKey(), p.getKey());
-                }
-            }
-            for (FileChannel f : pendingData) {
-                force(f);
-            }
-            steps.at(Step.DATA_FORCED, null, -1);
-            for (var object : pages.entrySet()) {
-                for (var p : object.getValue().entrySet()) {
-                    written(object.getKey(), p.getKey(), p.getValue().slot(), p.getValue().version());
-                }
-            }
+            batch.end(channels, steps, outcome);
             writeHolders();
         } catch (IOException e) {
-            if (dataBegun) { // which slot describes each page's data on disk is known again when read
-                pages.forEach((object, offsets) -> offsets.keySet().forEach(offset -> {
-                    recordsOf(object).unsettle(offset);
-                }));
-            }
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {
-            pending = null;
-            pendingSums = null;
-            pendingData = null;
+            batch = null;
         }
     }
 
