@@ -103,9 +103,8 @@ public final class FilePageStore implements PageStore {
     private boolean restarted;
     /** The holders' journal's file ({@link HoldersFile}). */
     public static final String HOLDERS = "holders";
-    /** The holders' journal in memory (object + offset -> entry), in order; written whole when changed. */
-    private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
-    private boolean holdersChanged;
+    /** The holders' journal in memory, written whole when changed ({@link HoldersJournal}). */
+    private final HoldersJournal holders;
     /** The open batch (see {@link #beginBatch}), or null. */
     private StoreBatch batch;
     /** What a batch's end tells of each page. */
@@ -166,12 +165,7 @@ public final class FilePageStore implements PageStore {
         }
         try {
             upgraded = StoreFormat.open(this.dir, dirSync);
-            Path journal = this.dir.resolve(HOLDERS);
-            if (Files.exists(journal)) {
-                for (Holder h : HoldersFile.parse(CheckedText.read(journal, "the futex holders' journal"), journal, upgraded)) {
-                    holders.put(h.offset() + "/" + h.object(), h);
-                }
-            }
+            holders = new HoldersJournal(this.dir, dirSync, upgraded);
         } catch (StoreDamage e) {
             throw new IOException("page store directory " + this.dir + ": " + e.getMessage(), e);
         }
@@ -179,49 +173,15 @@ public final class FilePageStore implements PageStore {
 
     @Override
     public synchronized void holder(String object, long offset, String kernel) {
-        String key = offset + "/" + object;
-        if (kernel == null) {
-            holders.remove(key);
-        } else {
-            holders.put(key, new Holder(object, offset, kernel));
-        }
-        holdersChanged = true;
+        holders.put(object, offset, kernel);
         if (batch == null) {
-            writeHolders();
+            holders.write();
         }
     }
 
     @Override
     public synchronized List<Holder> holders() {
-        return List.copyOf(holders.values());
-    }
-
-    /** Writes the journal whole (a new file, forced, then renamed over the old one). */
-    private void writeHolders() {
-        if (!holdersChanged) {
-            return;
-        }
-        Path journal = dir.resolve(HOLDERS);
-        Path next = dir.resolve(HOLDERS + ".next");
-        String text = HoldersFile.text(holders.values());
-        try (FileChannel out = FileChannel.open(next, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        } catch (IOException e) {
-            throw new UncheckedIOException("page store in " + dir + ": cannot write the futex holders' journal: " + e, e);
-        }
-        try {
-            Files.move(next, journal, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            dirSync.force(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("page store in " + dir + ": cannot replace the futex holders' journal: " + e, e);
-        }
-        holdersChanged = false;
+        return holders.list();
     }
 
     /**
@@ -459,7 +419,7 @@ public final class FilePageStore implements PageStore {
         }
         try {
             batch.end(channels, steps, outcome);
-            writeHolders();
+            holders.write();
         } catch (IOException e) {
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {
