@@ -100,7 +100,8 @@ public final class FilePageStore implements PageStore {
     /** Whether the store had no format file when first opened by this format (see the class comment). */
     private boolean upgraded;
     private boolean closed;
-    private boolean restarted;
+    /** The epoch and lease files ({@link EpochAndLease}). */
+    private final EpochAndLease epochAndLease;
     /** The holders' journal's file ({@link HoldersFile}). */
     public static final String HOLDERS = "holders";
     /** The holders' journal in memory, written whole when changed ({@link HoldersJournal}). */
@@ -166,6 +167,7 @@ public final class FilePageStore implements PageStore {
         try {
             upgraded = StoreFormat.open(this.dir, dirSync);
             holders = new HoldersJournal(this.dir, dirSync, upgraded);
+            epochAndLease = new EpochAndLease(this.dir, dirSync, upgraded);
         } catch (StoreDamage e) {
             throw new IOException("page store directory " + this.dir + ": " + e.getMessage(), e);
         }
@@ -190,19 +192,7 @@ public final class FilePageStore implements PageStore {
      */
     @Override
     public long nextEpoch() {
-        Path file = dir.resolve(EPOCH_FILE);
-        try {
-            long last = Files.exists(file) ? CheckedText.numberIn(CheckedText.read(file, "the pager's epoch"), file,
-                    "the pager's epoch", upgraded) : 0;
-            restarted = last > 0;
-            long next = Math.max(last + 1, PageStore.super.nextEpoch());
-            writeAtomically(file, CheckedText.numberFile(next));
-            return next;
-        } catch (IOException | StoreDamage e) {
-            throw new UncheckedIOException(new IOException("the pager epoch in " + file + " cannot be read and advanced: "
-                    + said(e) + "; fix the file (deleting it makes the next pager take it for a first start, with "
-                    + "no grace period for the kernels of the last one)", e));
-        }
+        return epochAndLease.nextEpoch(() -> PageStore.super.nextEpoch());
     }
 
     /** The lease of the last pager on this store, in nanoseconds, a decimal number. */
@@ -226,32 +216,13 @@ public final class FilePageStore implements PageStore {
     }
 
     private long replaceLease(long leaseNanos, boolean keepLonger) {
-        Path file = dir.resolve(LEASE_FILE);
-        try {
-            long last = Files.exists(file) ? CheckedText.numberIn(CheckedText.read(file, "the last pager's lease"), file,
-                    "the last pager's lease in nanoseconds", upgraded) : 0;
-            writeAtomically(file, CheckedText.numberFile(keepLonger ? Math.max(last, leaseNanos) : leaseNanos));
-            return last;
-        } catch (IOException | StoreDamage e) {
-            throw new UncheckedIOException(new IOException("the lease of the last pager in " + file
-                    + " cannot be read and replaced: " + said(e) + "; fix the file, or delete it only if no kernel of "
-                    + "the last pager can still be running", e));
-        }
-    }
-
-    /** A failure as a log sentence: damage says itself; an I/O error with its class (NoSuchFileException: a path). */
-    private static String said(Exception e) {
-        return e instanceof StoreDamage ? e.getMessage() : e.toString();
-    }
-
-    private void writeAtomically(Path file, String text) throws IOException {
-        CheckedText.replace(file, text, dirSync);
+        return epochAndLease.replaceLease(leaseNanos, keepLonger);
     }
 
     /** True once {@link #nextEpoch} found the epoch of an earlier pager in the directory. */
     @Override
     public boolean restarted() {
-        return restarted;
+        return epochAndLease.restarted();
     }
 
     public Path directory() {
