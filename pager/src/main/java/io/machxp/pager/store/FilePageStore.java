@@ -37,10 +37,12 @@ import org.slf4j.LoggerFactory;
  *                              other page; {@link DamageReports} says how often it is logged);
  *                              a new write of the page replaces it
  *  the holders' journal        checked line by line, with a last line that counts them
- *                              ({@link HoldersFile}); damage fails the store's opening
- *  the epoch, the lease        one checked line each ({@link CheckedText}); damage fails the start
+ *                              ({@link HoldersFile}; in memory {@link HoldersJournal}); damage
+ *                              fails the store's opening
+ *  the epoch, the lease        one checked line each ({@link EpochAndLease}); damage fails the start
  *  the format file             ({@link StoreFormat}) new, upgraded, or refused when opened
  * </pre>
+ * A batch ({@link StoreBatch}) forces each records file once, then each data file once.
  *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
