@@ -276,7 +276,12 @@ final class ChaosFaults {
         if (candidates.isEmpty()) {
             return;
         }
-        Worker w = candidates.get(run.random.nextInt(candidates.size()));
+        taskDies(candidates.get(run.random.nextInt(candidates.size())));
+    }
+
+    /** Worker {@code w}'s task dies: its ownership ends with a death (robust: OWNER_DIED). */
+    void taskDies(Worker w) {
+        SimKernelState k = w.kernel;
         w.dead = true;
         run.ownerGone(w, "task died");
         run.count("task deaths");

@@ -12,9 +12,10 @@ package io.machxp.chaos;
  * @param latencyNanos one-way XP latency
  * @param jitterNanos extra delay up to this, per message: reorders messages across links
  * @param meanFaultGapNanos mean time between two injected faults (0: no faults)
+ * @param mix what the workers do besides their locked updates ({@link ChaosMix#STANDARD} by default)
  */
 public record ChaosOptions(int kernels, int threadsPerKernel, int futexes, long durationNanos, long leaseNanos,
-        long latencyNanos, long jitterNanos, long meanFaultGapNanos) {
+        long latencyNanos, long jitterNanos, long meanFaultGapNanos, ChaosMix mix) {
     public static final ChaosOptions DEFAULT = new ChaosOptions(3, 3, 4, 1_000_000_000L, 20_000_000L, 50_000L,
             1_000_000L, 100_000_000L);
 
@@ -24,5 +25,21 @@ public record ChaosOptions(int kernels, int threadsPerKernel, int futexes, long 
             throw new IllegalArgumentException("chaos needs at least one kernel, thread and futex, a duration and a "
                     + "lease, and no negative latency, jitter or fault gap");
         }
+        if (mix == null) {
+            throw new IllegalArgumentException("a chaos run needs a workload mix (ChaosMix.STANDARD by default)");
+        }
+    }
+
+    /** The standard workload mix. */
+    public ChaosOptions(int kernels, int threadsPerKernel, int futexes, long durationNanos, long leaseNanos,
+            long latencyNanos, long jitterNanos, long meanFaultGapNanos) {
+        this(kernels, threadsPerKernel, futexes, durationNanos, leaseNanos, latencyNanos, jitterNanos,
+                meanFaultGapNanos, ChaosMix.STANDARD);
+    }
+
+    /** The same run with workload mix {@code value}. */
+    public ChaosOptions withMix(ChaosMix value) {
+        return new ChaosOptions(kernels, threadsPerKernel, futexes, durationNanos, leaseNanos, latencyNanos,
+                jitterNanos, meanFaultGapNanos, value);
     }
 }

@@ -73,6 +73,8 @@ public final class ChaosRun {
     /** How many pagers: futex f is in object f mod pagers, served by that pager. */
     final int pagers;
     private final ChaosFaults faults;
+    /** What the {@link ChaosMix#CONTENDED} mix adds; null in the standard mix. */
+    private final ContendedWorkload mix;
     private CoreOptions coreOptions = CoreOptions.DEFAULT;
     private int generation;
     private boolean quiet;
@@ -182,6 +184,11 @@ public final class ChaosRun {
         }
         this.pi = new PiWatch(bounds.settleNanos());
         this.faults = new ChaosFaults(this);
+        this.mix = options.mix() == ChaosMix.CONTENDED ? new ContendedWorkload(this, seed) : null;
+    }
+
+    ChaosFaults faults() {
+        return faults;
     }
 
     /** The object pager {@code p} serves. */
@@ -230,6 +237,9 @@ public final class ChaosRun {
 
     /** What the kernels say of themselves: noted for the reader of a history, never used for the verdict. */
     private void trace(long time, String kernel, String event, int tid, String detail) {
+        if (mix != null) {
+            mix.trace(event);
+        }
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
                     "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere", "lease-grace",
@@ -263,6 +273,9 @@ public final class ChaosRun {
             }
         }
         faults.start();
+        if (mix != null) {
+            mix.start();
+        }
         for (int k = 0; k < options.kernels(); k++) {
             startKernel();
         }
@@ -310,19 +323,23 @@ public final class ChaosRun {
             return;
         }
         for (int i = 0; i < options.threadsPerKernel(); i++) {
-            SplittableRandom rnd = random.split();
-            int priority = PRIORITIES[rnd.nextInt(PRIORITIES.length)];
-            call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", r), (MachTask task) ->
-                    mapAll(k, task, new long[pagers], 0, bases ->
-                            call(k, null, "thread_create", -1, r -> k.core.threadCreate(task.id, priority, r),
-                                    (MachThread t) -> {
-                                        Worker w = new Worker(k, task.id, t.tid, bases, priority, rnd);
-                                        workers.add(w);
-                                        history.add(cluster.now(), Kind.KERNEL, w.name, -1, priority, false,
-                                                "worker, priority " + priority);
-                                        next(w);
-                                    })));
+            startWorker(k, random.split());
         }
+    }
+
+    /** A worker in a task of its own on kernel {@code k}, drawing from {@code rnd}. */
+    void startWorker(SimKernelState k, SplittableRandom rnd) {
+        int priority = PRIORITIES[rnd.nextInt(PRIORITIES.length)];
+        call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", r), (MachTask task) ->
+                mapAll(k, task, new long[pagers], 0, bases ->
+                        call(k, null, "thread_create", -1, r -> k.core.threadCreate(task.id, priority, r),
+                                (MachThread t) -> {
+                                    Worker w = new Worker(k, task.id, t.tid, bases, priority, rnd);
+                                    workers.add(w);
+                                    history.add(cluster.now(), Kind.KERNEL, w.name, -1, priority, false,
+                                            "worker, priority " + priority);
+                                    next(w);
+                                })));
     }
 
     /** Maps the objects of pagers {@code p} and up into the task, one after the other; then {@code then}. */
@@ -350,28 +367,47 @@ public final class ChaosRun {
         int f = w.rnd.nextInt(options.futexes());
         long timeout = quiet || w.rnd.nextInt(4) == 0 ? -1 : options.leaseNanos() * (1 + w.rnd.nextInt(4));
         w.locking = f;
+        if (mix != null && !quiet && mix.tries(w)) {
+            count("trylocks made");
+            call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
+                    (Acquired a) -> {
+                        if (a == null) {
+                            think(w); // EBUSY: it acquired nothing
+                        } else {
+                            count("trylocks acquired");
+                            acquired(w, f, a);
+                        }
+                    }, error -> lockFailed(w, f, error));
+            return;
+        }
         pi.waits(f, w.name, w.priority, w.kernel.name, cluster.now(),
                 timeout < 0 ? Long.MAX_VALUE : cluster.now() + (long) (timeout / (1 + bounds.drift())));
         call(w.kernel, w, "lock f" + f, timeout, r -> w.kernel.core.vmLockFutex(w.task, w.tid, w.word(f), timeout, r),
-                (Acquired a) -> {
-                    if (a.ownerDied()) {
-                        count("EOWNERDEAD");
-                        call(w.kernel, w, "consistent f" + f, -1,
-                                r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r), (Void v) -> critical(w, f));
-                    } else {
-                        critical(w, f);
-                    }
-                }, error -> {
-                    if (error.errno() == io.machxp.proto.task.Errno.EIO && pagers > 1 && f % pagers != 0) {
-                        // A secondary pager lost: its object is mapped anew. First the old mapping's
-                        // counter, which must fail too: no copy of a lost pager's page is served.
-                        call(w.kernel, w, "read f" + f, -1,
-                                r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r),
-                                (byte[] stale) -> mapAgain(w, f % pagers), failed -> mapAgain(w, f % pagers));
-                    } else {
-                        think(w);
-                    }
-                });
+                (Acquired a) -> acquired(w, f, a), error -> lockFailed(w, f, error));
+    }
+
+    /** The worker got {@code f} from a lock or a trylock: on EOWNERDEAD it marks it consistent first. */
+    private void acquired(Worker w, int f, Acquired a) {
+        if (a.ownerDied()) {
+            count("EOWNERDEAD");
+            call(w.kernel, w, "consistent f" + f, -1,
+                    r -> w.kernel.core.vmFutexConsistent(w.task, w.tid, w.word(f), r), (Void v) -> critical(w, f));
+        } else {
+            critical(w, f);
+        }
+    }
+
+    /** A lock or a trylock of {@code f} failed. */
+    private void lockFailed(Worker w, int f, KernelError error) {
+        if (error.errno() == io.machxp.proto.task.Errno.EIO && pagers > 1 && f % pagers != 0) {
+            // A secondary pager lost: its object is mapped anew. First the old mapping's
+            // counter, which must fail too: no copy of a lost pager's page is served.
+            call(w.kernel, w, "read f" + f, -1,
+                    r -> w.kernel.core.vmRead(w.task, w.word(f) + COUNTER, 8, r),
+                    (byte[] stale) -> mapAgain(w, f % pagers), failed -> mapAgain(w, f % pagers));
+        } else {
+            think(w);
+        }
     }
 
     /**
@@ -394,7 +430,12 @@ public final class ChaosRun {
             call(w.kernel, w, "write f" + f, -1, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
                 long hold = w.rnd.nextInt(6) == 0 ? maxHoldNanos() / 2 + w.rnd.nextLong(maxHoldNanos() / 2 + 1)
                         : w.rnd.nextLong(options.leaseNanos() / 4 + 1);
-                call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> {
+                Consumer<Runnable> holding = then -> call(w.kernel, w, "sleep", -1,
+                        r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> then.run(), error -> { });
+                if (mix != null) {
+                    holding = then -> mix.hold(w, hold, then);
+                }
+                holding.accept(() -> {
                     if (pagers > 1 && w.owns == f) {
                         // The same value once more before the unlock: with several pagers, a kernel
                         // may lose f's pager alone meanwhile, and a write after it must have stopped
@@ -405,7 +446,7 @@ public final class ChaosRun {
                     } else {
                         release(w, f);
                     }
-                }, error -> { });
+                });
             }, error -> ownershipLost(w, f, error));
         }, error -> ownershipLost(w, f, error));
     }
@@ -448,6 +489,14 @@ public final class ChaosRun {
     }
 
     private void think(Worker w) {
+        if (mix != null && !quiet) {
+            mix.between(w, () -> pause(w));
+        } else {
+            pause(w);
+        }
+    }
+
+    private void pause(Worker w) {
         cluster.at(cluster.now() + w.rnd.nextLong(options.leaseNanos() / 4 + 1), () -> next(w));
     }
 
@@ -457,7 +506,7 @@ public final class ChaosRun {
      * acquisition, a read, a write); the worker goes on in an event of its own, unless its task
      * died or the harness counts its kernel as stopped.
      */
-    private <T> void call(SimKernelState k, Worker w, String what, long timeout, Consumer<Reply<T>> invoke,
+    <T> void call(SimKernelState k, Worker w, String what, long timeout, Consumer<Reply<T>> invoke,
             Consumer<T> ok, Consumer<KernelError> failed) {
         if (k.stopped || (w != null && w.dead)) {
             return;
@@ -468,7 +517,8 @@ public final class ChaosRun {
         cluster.call(k.name, () -> invoke.accept(new Reply<>() {
             @Override
             public void complete(T value) {
-                answered(w, "OK", what, value);
+                // A trylock's null: the futex is busy (Linux's EBUSY); it acquired nothing.
+                answered(w, value == null && what.startsWith("trylock f") ? "EBUSY" : "OK", what, value);
                 cluster.at(cluster.now(), () -> goOn(k, w, () -> ok.accept(value)));
             }
 
@@ -542,6 +592,10 @@ public final class ChaosRun {
     }
 
     void ownerGone(Worker w, String why) {
+        if (mix != null) {
+            // Its racy accesses under way may now fail with ESRCH (the checker allows it after this).
+            history.add(cluster.now(), Kind.KERNEL, w.name, -1, 0, false, "worker gone: " + why);
+        }
         pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
         if (w.unlocking >= 0) {
             // Gone while its unlock was under way (waiting for the futex's page, say): the kernel

@@ -89,6 +89,8 @@ public final class HistoryChecker {
     private final Map<Integer, FutexState> futexes = new HashMap<>();
     private final Map<String, Pending> pendingCalls = new LinkedHashMap<>();
     private final Set<String> killedKernels = new HashSet<>();
+    /** Workers the harness recorded gone (their task died, or their kernel): ESRCH may answer their racy accesses. */
+    private final Set<String> gone = new HashSet<>();
     /** Kernels doomed or dead (EIO is allowed from them), with when the pager must have declared them dead. */
     private final Map<String, Long> failingKernels = new HashMap<>();
     /** Kernels past the time they must have stopped by: nothing they do may succeed. */
@@ -207,7 +209,9 @@ public final class HistoryChecker {
             case CALL -> call(e);
             case ANSWER -> answer(e);
             case KERNEL -> {
-                if (e.detail().startsWith("worker")) {
+                if (e.detail().startsWith("worker gone")) {
+                    gone.add(e.thread());
+                } else if (e.detail().startsWith("worker")) {
                     // A worker that starts now maps every object now: on a new session with a pager
                     // its kernel lost before.
                     String kernel = kernelOf(e.thread());
@@ -248,9 +252,10 @@ public final class HistoryChecker {
     private void call(Entry e) {
         long deadline = quietStart < 0 ? Long.MAX_VALUE : e.time() + quietNanos;
         pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline));
-        if (e.detail().startsWith("lock f")) {
-            futexes.computeIfAbsent(Integer.parseInt(e.detail().substring(6)), i -> new FutexState()).askedBy
-                    .add(kernelOf(e.thread()));
+        if (e.detail().startsWith("lock f") || e.detail().startsWith("trylock f")) {
+            // A trylock asks the pager too: its kernel may be granted the futex and hold it unowned.
+            String f = e.detail().substring(e.detail().indexOf(" f") + 2);
+            futexes.computeIfAbsent(Integer.parseInt(f), i -> new FutexState()).askedBy.add(kernelOf(e.thread()));
         }
     }
 
@@ -266,7 +271,16 @@ public final class HistoryChecker {
         if (p == null) {
             return;
         }
-        boolean acts = !p.call.equals("sleep");
+        // A sleep or a compute only passes time: a kernel past its lease may still answer them.
+        boolean acts = !p.call.equals("sleep") && !p.call.equals("compute");
+        if (e.detail().equals("EBUSY") && !p.call.startsWith("trylock f")) {
+            violation(e, e.thread() + "'s " + p.call + " answered EBUSY: only a trylock may be busy");
+        } else if ((p.call.startsWith("peek f") || p.call.startsWith("poke f")) && !e.detail().equals("OK")
+                && !e.detail().equals("EIO") && !(e.detail().equals("ESRCH") && gone.contains(e.thread()))) {
+            violation(e, e.thread() + "'s racy " + p.call + " (an access of a page outside its futex) failed with "
+                    + e.detail() + ": only EIO (from a kernel that lost its pager) and ESRCH (once its task ended) "
+                    + "are allowed");
+        }
         boolean anew = link != null && remapped.contains(e.thread() + "|" + pager);
         if (e.detail().equals("OK") && p.call.startsWith("vm_map ") && link != null && deadLinks.contains(link)) {
             remapped.add(e.thread() + "|" + pager);
