@@ -294,7 +294,7 @@ public final class ChaosRun {
             }
         }
         if (overdue > 0) {
-            counts.merge("sessions ended for an answer overdue", overdue, Long::sum);
+            counts.merge(ContendedPaths.ANSWERS_OVERDUE, overdue, Long::sum);
         }
         HistoryChecker.Verdict v = HistoryChecker.check(history);
         return new Result(seed, v.violations(), v.stuck(), history, counts);
@@ -368,7 +368,7 @@ public final class ChaosRun {
         long timeout = quiet || w.rnd.nextInt(4) == 0 ? -1 : options.leaseNanos() * (1 + w.rnd.nextInt(4));
         w.locking = f;
         if (mix != null && !quiet && mix.tries(w)) {
-            count("trylocks made");
+            count(ContendedPaths.TRYLOCKS);
             call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
                     (Acquired a) -> {
                         if (a == null) {

@@ -62,9 +62,9 @@ final class ContendedWorkload {
         run.cluster.observe((sent, arrives, from, to, m) -> {
             if (m instanceof PagerToKernel p) {
                 if (p.hasMemoryObjectLockRequest() && p.getMemoryObjectLockRequest().getReply()) {
-                    run.count("lock_requests with reply sent");
+                    run.count(ContendedPaths.LOCK_REQUESTS_WITH_REPLY);
                 } else if (p.hasMemoryObjectRelinquishFutex() && p.getMemoryObjectRelinquishFutex().getTry()) {
-                    run.count("relinquish_futex(try) sent");
+                    run.count(ContendedPaths.RELINQUISH_TRY);
                 }
             }
         });
@@ -76,7 +76,7 @@ final class ContendedWorkload {
     /** The kernels' trace: the heirs' path. */
     void trace(String event) {
         switch (event) {
-            case "owner-died-wake" -> run.count("heirs woken");
+            case "owner-died-wake" -> run.count(ContendedPaths.HEIRS_WOKEN);
             case "owner-died-taken-before-heir" -> run.count("heirs passed over");
             default -> { }
         }
@@ -147,7 +147,7 @@ final class ContendedWorkload {
             return;
         }
         Worker w = owners.get(random.nextInt(owners.size()));
-        run.count("owners killed with waiters");
+        run.count(ContendedPaths.OWNERS_KILLED);
         run.faults().taskDies(w);
         SimKernelState k = w.kernel;
         run.cluster.at(run.cluster.now() + lease, () -> {

@@ -105,6 +105,13 @@ final class ChaosCommand implements Callable<Integer> {
             + "lost, notifications exactly when due (docs/chaos.md). --threads: clients per kernel")
     boolean ipc;
 
+    @Option(names = "--mix", defaultValue = "standard", description = "the workload mix: standard (locks, and "
+            + "counters read and written under their futexes), or contended (also trylocks, racy reads and writes of "
+            + "pages another kernel may hold, owners killed while others wait, threads computing on the kernels' CPU: "
+            + "the pager's answer deadline and the woken heir of a dead owner come into play, and their counts are "
+            + "printed; docs/chaos.md) (default ${DEFAULT-VALUE})")
+    String mixName;
+
     @Mixin
     RealChaosOptions realOptions;
 
@@ -117,6 +124,16 @@ final class ChaosCommand implements Callable<Integer> {
         if (replicas != 0 && (replicas != 3 && replicas != 5 || pagers != 1 || ipc)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--replicas: 3 or 5 (a Raft group "
                     + "survives one or two failures), with one pager, in the futex runs (not --ipc), not " + replicas);
+        }
+        io.machxp.chaos.ChaosMix mix;
+        try {
+            mix = io.machxp.chaos.ChaosMix.of(mixName);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mix: " + e.getMessage());
+        }
+        if (mix != io.machxp.chaos.ChaosMix.STANDARD && (ipc || realOptions.real)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mix " + mixName
+                    + ": the futex runs in the simulator only (not --ipc or --real)");
         }
         if (realOptions.real) {
             if (json) {
@@ -133,7 +150,7 @@ final class ChaosCommand implements Callable<Integer> {
         }
         ChaosOptions options = new ChaosOptions(kernels, threads, futexes, durationMillis * 1_000_000,
                 leaseMillis * 1_000_000, ChaosOptions.DEFAULT.latencyNanos(), ChaosOptions.DEFAULT.jitterNanos(),
-                faultGapMillis * 1_000_000);
+                faultGapMillis * 1_000_000, mix);
         PrintWriter out = spec.commandLine().getOut();
         if (ipc) {
             if (json) {
@@ -205,10 +222,22 @@ final class ChaosCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "machxp chaos: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
                 seeds, firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
         out.println("  injected and seen: " + totals);
+        if (mix == io.machxp.chaos.ChaosMix.CONTENDED) {
+            out.println("  contended paths: " + contendedPaths(totals));
+        }
         for (ChaosRun.Result r : failed) {
             report(out, r);
         }
         return ExitCodes.check(failed.isEmpty());
+    }
+
+    /** The paths the contended mix is there to reach, each with how often the runs reached it (0 included). */
+    static String contendedPaths(Map<String, Long> totals) {
+        StringBuilder b = new StringBuilder();
+        for (String path : io.machxp.chaos.ContendedPaths.NAMES) {
+            b.append(b.length() == 0 ? "" : ", ").append(path).append(' ').append(totals.getOrDefault(path, 0L));
+        }
+        return b.toString();
     }
 
     /** One run as JSON: seed, passed, counts, and when it failed its violations and replay command. */
@@ -238,9 +267,9 @@ final class ChaosCommand implements Callable<Integer> {
     private String replay(long seed, boolean ipcRun) {
         String v = variantName == null || variantName.equals("cache") ? "" : " --variant " + variantName;
         return String.format(Locale.ROOT, "./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
+                + "--lease-ms %d --fault-gap-ms %d%s%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
                 futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers,
-                replicas == 0 ? "" : " --replicas " + replicas);
+                replicas == 0 ? "" : " --replicas " + replicas, mixName.equals("standard") ? "" : " --mix " + mixName);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {
