@@ -479,15 +479,22 @@ final class FutexGrants {
     }
 
     /**
-     * At shutdown, once its threads have ended (nobody here owns a futex): a futex held here goes
-     * back to the pager with its word in its page, and with owner_died if its grant said so and
-     * the word never got it (its page never came).
+     * At shutdown, once its threads have ended: a futex held here goes back to the pager with its
+     * word in its page, and with owner_died if its grant said so and the word never got it (its
+     * page never came). A futex an ended thread still owns is one whose death is still waiting
+     * for its page (elsewhere: another kernel read or wrote it) or for a lease grace's end
+     * (RobustFutexes.ownerDied): it goes back with owner_died, which the pager's next grant
+     * carries into the word (PageWords.grantedWord), since nothing here will write it now.
      */
     void giveBackAtShutdown(FutexEntry e) {
         long s = e.state();
-        if (!isAbsent(s) && owner(s) == 0) {
-            giveBack(e, s); // the fast path of an ended thread is closed: nothing races this
+        if (isAbsent(s)) {
+            return;
         }
+        if (owner(s) != 0 && owner(s) != FutexWord.TID_MASK) { // TID_MASK: a task's write, no thread's TID
+            e.ownerDiedAtGrant = true;
+        }
+        giveBack(e, s); // the fast path of an ended thread is closed: nothing races this
     }
 
     /**
