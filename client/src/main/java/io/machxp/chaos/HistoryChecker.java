@@ -32,7 +32,10 @@ import java.util.Set;
  *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
  *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
  *       acknowledges (lock, unlock, read, write, consistent) after the time it must have stopped
- *       by.</li>
+ *       by. With the contended mix ({@link ContendedWorkload}): EBUSY only from a trylock (which
+ *       asks for the futex as a lock does, and acquires it only when it succeeds); a racy access
+ *       of a page outside its futex ("peek", "poke") fails only with EIO, or ESRCH once the
+ *       harness recorded its worker gone; a compute, like a sleep, only passes time.</li>
  *   <li>Liveness: after {@code QUIET} every call is answered within the quiet period of its start
  *       (or of the quiet's, if older), a lock with no timeout, or one longer than the quiet period,
  *       never times out, and no call is left unanswered unless its kernel was killed: a breach is
