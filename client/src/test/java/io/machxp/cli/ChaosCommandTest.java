@@ -32,4 +32,21 @@ class ChaosCommandTest {
         assertThat(real.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(real.err()).contains("--json applies to the simulator's runs, not to --real");
     }
+
+    /** --mix contended prints each path the mix is there to reach, with its count; --mix is checked. */
+    @Test
+    void theContendedMixPrintsItsPaths() {
+        ExitCodesTest.Run run = ExitCodesTest.run("chaos", "--mix", "contended", "--seeds", "1", "--duration-ms", "300",
+                "--jobs", "1");
+        assertThat(run.exit()).as(run.out() + run.err()).isZero();
+        assertThat(run.out()).containsPattern("contended paths: trylocks made [1-9][0-9]*, EBUSY [0-9]+, "
+                + "relinquish_futex\\(try\\) sent [0-9]+, lock_requests with reply sent [1-9][0-9]*, owners killed with "
+                + "waiters [0-9]+, heirs woken [0-9]+, sessions ended for an answer overdue 0");
+
+        ExitCodesTest.Run bogus = ExitCodesTest.run("chaos", "--mix", "bogus");
+        assertThat(bogus.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bogus.err()).contains("--mix: no workload mix \"bogus\": one of standard, contended");
+        ExitCodesTest.Run ipc = ExitCodesTest.run("chaos", "--mix", "contended", "--ipc");
+        assertThat(ipc.exit()).isEqualTo(ExitCodes.USAGE);
+    }
 }
