@@ -40,6 +40,9 @@ import java.util.function.Consumer;
  * answer is recorded when the kernel gives it; what the worker does with it runs as an event of
  * its own. The same seed and options give the same history, event for event.
  *
+ * <p>The workload mix ({@link ChaosOptions#mix}): the standard one above, or the contended one,
+ * which adds trylocks, racy reads and writes, owner deaths and computes ({@link ContendedWorkload}).
+ *
  * <p>With several pagers ({@link #ChaosRun(long, ChaosOptions, int)}) futex f lives in object
  * {@code chaos-(f mod pagers)}, which pager f mod pagers serves; every worker maps them all, and
  * each pager crashes on its own ({@link ChaosFaults}). The history says which pager serves which
@@ -368,16 +371,7 @@ public final class ChaosRun {
         long timeout = quiet || w.rnd.nextInt(4) == 0 ? -1 : options.leaseNanos() * (1 + w.rnd.nextInt(4));
         w.locking = f;
         if (mix != null && !quiet && mix.tries(w)) {
-            count(ContendedPaths.TRYLOCKS);
-            call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
-                    (Acquired a) -> {
-                        if (a == null) {
-                            think(w); // EBUSY: it acquired nothing
-                        } else {
-                            count("trylocks acquired");
-                            acquired(w, f, a);
-                        }
-                    }, error -> lockFailed(w, f, error));
+            mix.trylock(w, f, a -> acquired(w, f, a), () -> think(w), error -> lockFailed(w, f, error));
             return;
         }
         pi.waits(f, w.name, w.priority, w.kernel.name, cluster.now(),
@@ -593,8 +587,7 @@ public final class ChaosRun {
 
     void ownerGone(Worker w, String why) {
         if (mix != null) {
-            // Its racy accesses under way may now fail with ESRCH (the checker allows it after this).
-            history.add(cluster.now(), Kind.KERNEL, w.name, -1, 0, false, "worker gone: " + why);
+            mix.gone(w, why);
         }
         pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
         if (w.unlocking >= 0) {

@@ -2,9 +2,12 @@ package io.machxp.chaos;
 
 import io.machxp.chaos.ChaosRun.SimKernelState;
 import io.machxp.chaos.ChaosRun.Worker;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.futex.Acquired;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * The {@link ChaosMix#CONTENDED} workload: what it adds to the standard one of {@link ChaosRun},
@@ -32,7 +35,11 @@ import java.util.SplittableRandom;
  * </pre>
  * Peeks and pokes are recorded as calls of their own ("peek f3", "poke f3"), never as a read or a
  * write under the futex: the checker requires them only to be answered in time, and to fail with
- * nothing but EIO (which it allows only from a kernel the harness doomed or killed).
+ * nothing but EIO (which it allows only from a kernel the harness doomed or killed) or ESRCH once
+ * the harness counts the worker gone (in this mix {@link ChaosRun#ownerGone(Worker, String)}
+ * records "worker gone"). An owner is never killed on a paused kernel: that kernel would end the
+ * task only when it resumes, after answering what had arrived for it meanwhile (a write whose
+ * page came), while the harness counts its ownership as ended at once.
  *
  * <p>Counted in the run's counts: trylocks made and acquired, EBUSY, peeks and pokes,
  * computes, owners killed with waiters, and what the cores did with them: lock_requests with
@@ -87,6 +94,28 @@ final class ContendedWorkload {
         return w.rnd.nextInt(3) == 0;
     }
 
+    /**
+     * A vm_trylock_futex of {@code f}: {@code got} with the futex, {@code busy} when another owns it
+     * (recorded as EBUSY: it acquired nothing), {@code failed} on an error.
+     */
+    void trylock(Worker w, int f, Consumer<Acquired> got, Runnable busy, Consumer<KernelError> failed) {
+        run.count(ContendedPaths.TRYLOCKS);
+        run.call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
+                (Acquired a) -> {
+                    if (a == null) {
+                        busy.run();
+                    } else {
+                        run.count("trylocks acquired");
+                        got.accept(a);
+                    }
+                }, failed);
+    }
+
+    /** The harness counts the worker gone: its racy accesses under way may now fail with ESRCH. */
+    void gone(Worker w, String why) {
+        run.history.add(run.cluster.now(), History.Kind.KERNEL, w.name, -1, 0, false, "worker gone: " + why);
+    }
+
     /** What the worker does between two critical sections; then {@code then}. */
     void between(Worker w, Runnable then) {
         int what = w.rnd.nextInt(24);
@@ -138,9 +167,7 @@ final class ContendedWorkload {
 
     /** The task of an owner others wait for dies, if there is one; a new worker replaces it. */
     private void killAnOwner() {
-        // Not on a paused kernel: it would end the task only when it resumes, after answering what
-        // had arrived for the task meanwhile (a write whose page came), while the harness counts
-        // the ownership as ended now.
+        // Not on a paused kernel (see the overview).
         List<Worker> owners = run.workers.stream().filter(w -> w.owns >= 0 && !w.dead && !w.kernel.stopped
                 && !w.kernel.doomed && !w.kernel.paused && run.pi.waiters(w.owns) > 0).toList();
         if (owners.isEmpty()) {
