@@ -57,6 +57,10 @@ import java.util.List;
  *  reclaimed        request out      -> lock_futex asked again
  *  pager lost       any              -> waiters fail; ABSENT once nobody here owns it
  *  shutdown         nobody owns it   -> ABSENT, futex_released with its word in its page
+ *                   owned by a thread of this kernel that ended (its death waiting for the page
+ *                   or for a lease grace's end) -> page writable here: OWNER_DIED written into the
+ *                                       word (kept WAITERS), futex_released; else futex_released
+ *                                       with owner_died. A TID a task wrote stays (ESRCH next)
  * </pre>
  * In Part II ({@code cacheFutexes == false}) every futex goes back as soon as nobody here owns
  * it. Fairness: a kernel always lets one local waiter have a futex it was granted before giving
@@ -481,20 +485,38 @@ final class FutexGrants {
     /**
      * At shutdown, once its threads have ended: a futex held here goes back to the pager with its
      * word in its page, and with owner_died if its grant said so and the word never got it (its
-     * page never came). A futex an ended thread still owns is one whose death is still waiting
-     * for its page (elsewhere: another kernel read or wrote it) or for a lease grace's end
-     * (RobustFutexes.ownerDied): it goes back with owner_died, which the pager's next grant
-     * carries into the word (PageWords.grantedWord), since nothing here will write it now.
+     * page never came). A futex a thread of this kernel that ended still owns (core.endedHere, the
+     * death the system saw, as FutexLocks.lock judges it) is one whose death is still waiting for
+     * its page (elsewhere: another kernel read or wrote it) or for a lease grace's end
+     * (RobustFutexes.ownerDied). With its page writable here the death goes into the word as
+     * Linux's handle_futex_death writes it, (word & WAITERS) | OWNER_DIED; with the page elsewhere
+     * it goes back with owner_died, which the pager's next grant carries into the word
+     * (PageWords.grantedWord), since nothing here will write it now. Any other TID (a task wrote
+     * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
+     * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
      */
     void giveBackAtShutdown(FutexEntry e) {
-        long s = e.state();
-        if (isAbsent(s)) {
-            return;
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return;
+            }
+            boolean diedHere = owner(s) != 0 && core.endedHere(owner(s));
+            if (diedHere && isLive(s) && e.page.access == Access.READ_WRITE) {
+                if (e.compareAndSetState(s, ABSENT)) {
+                    PageWords.recordDeath(e, s);
+                    sendReleased(e);
+                    return;
+                }
+                continue;
+            }
+            boolean grantSaid = e.ownerDiedAtGrant;
+            e.ownerDiedAtGrant = grantSaid || diedHere;
+            if (giveBack(e, s)) {
+                return;
+            }
+            e.ownerDiedAtGrant = grantSaid; // a task's CAS came first: look again
         }
-        if (owner(s) != 0 && owner(s) != FutexWord.TID_MASK) { // TID_MASK: a task's write, no thread's TID
-            e.ownerDiedAtGrant = true;
-        }
-        giveBack(e, s); // the fast path of an ended thread is closed: nothing races this
     }
 
     /**

@@ -357,8 +357,10 @@ final class KernelSessions {
                 + "a lease grace, ended with it", core.name()));
         core.tasks.endAll("kernel " + core.name() + " is shutting down");
         // Every futex it holds goes back by itself, with its word and page, and with owner_died if
-        // a grant said so and the word never got it: terminate releases only grants still on
-        // their way here, which the pager then passes on as it got them.
+        // a grant said so and the word never got it, or if a thread of this kernel ended owning it
+        // and its page is elsewhere (with the page here OWNER_DIED goes into the word):
+        // terminate releases only grants still on their way here, which the pager then passes on
+        // as it got them.
         core.forEachFutex(core.futexes::giveBackAtShutdown);
         for (int p = sessions.length - 1; p >= 0; p--) {
             try {

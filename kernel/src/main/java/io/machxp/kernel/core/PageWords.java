@@ -122,6 +122,15 @@ final class PageWords {
     }
 
     /**
+     * A thread of this kernel that ended owning the futex, whose page is writable here: the word
+     * says so as Linux's handle_futex_death leaves it, {@code (word & WAITERS) | OWNER_DIED}, so the
+     * next owner gets EOWNERDEAD.
+     */
+    static void recordDeath(FutexEntry e, long state) {
+        storeWord(e.page, e, ((int) state & WAITERS) | FutexWord.OWNER_DIED);
+    }
+
+    /**
      * The word a grant finds in its writable page: if the grant said the holding kernel died,
      * OWNER_DIED is recorded there first (unless the futex is already not recoverable), whatever
      * the reverted page said, so that the next owner gets EOWNERDEAD.

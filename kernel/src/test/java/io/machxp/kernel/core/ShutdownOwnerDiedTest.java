@@ -2,9 +2,12 @@ package io.machxp.kernel.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
+import io.machxp.kernel.task.Tids;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.List;
@@ -53,9 +56,57 @@ class ShutdownOwnerDiedTest {
         List<KernelToPager> sent = k.env.drain();
         MemoryObjectFutexReleased released = sent.stream().filter(KernelToPager::hasMemoryObjectFutexReleased)
                 .map(KernelToPager::getMemoryObjectFutexReleased).findFirst().orElseThrow();
-        // The death was written into the word, which goes back in the page (data_return or with the release).
+        // The death was written into the word (as Linux's handle_futex_death), which goes back in the page.
         assertThat(released.getOwnerDied()).isFalse();
-        assertThat(k.futex(k.base) == null || io.machxp.kernel.futex.FutexWord.isAbsent(k.futex(k.base).state()))
-                .isTrue();
+        assertThat(returnedWord(sent) & ~FutexWord.WAITERS).as("the word in the page that went back")
+                .isEqualTo(FutexWord.OWNER_DIED);
+        assertThat(k.futex(k.base) == null || FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+    }
+
+    /**
+     * A TID a task wrote into a free futex's word (a thread of another kernel, or none) is no death
+     * this kernel saw: at shutdown it stays in the word, without owner_died, and the next locker
+     * gets ESRCH as FUTEX-SEMANTICS says of a word naming no living thread.
+     */
+    @Test
+    void aTidATaskWroteIsNoDeathAtShutdown() {
+        MachThread t = k.thread();
+        k.acquireFromPager(t, k.base);
+        k.unlock(t, k.base).value();
+        int foreign = (1000 << Tids.THREAD_BITS) | 7;
+        k.write(k.base, le(foreign)).value();
+        k.env.drain();
+
+        k.core.shutdown();
+
+        List<KernelToPager> sent = k.env.drain();
+        List<MemoryObjectFutexReleased> released = sent.stream().filter(KernelToPager::hasMemoryObjectFutexReleased)
+                .map(KernelToPager::getMemoryObjectFutexReleased).toList();
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).getOwnerDied()).as("no thread of this kernel died owning it").isFalse();
+        assertThat(returnedWord(sent) & ~FutexWord.WAITERS).as("the TID the task wrote stays").isEqualTo(foreign);
+    }
+
+    /** The word at offset 0 in the page that went back (with the release, or in a data_return). */
+    private static int returnedWord(List<KernelToPager> sent) {
+        for (KernelToPager m : sent) {
+            if (m.hasMemoryObjectFutexReleased()) {
+                for (PageData p : m.getMemoryObjectFutexReleased().getPagesList()) {
+                    if (p.getOffset() == 0) {
+                        return PageBytes.getInt(p.getData().toByteArray(), 0);
+                    }
+                }
+            }
+            if (m.hasMemoryObjectDataReturn() && m.getMemoryObjectDataReturn().getOffset() == 0) {
+                return PageBytes.getInt(m.getMemoryObjectDataReturn().getData().toByteArray(), 0);
+            }
+        }
+        throw new AssertionError("the page never went back: " + sent);
+    }
+
+    private static byte[] le(int word) {
+        byte[] b = new byte[4];
+        PageBytes.putInt(b, 0, word);
+        return b;
     }
 }
