@@ -101,6 +101,8 @@ final class PagerFutexes {
     private final FutexRecords records = new FutexRecords();
     /** Trylocks while another kernel holds the futex. */
     private final FutexTries tries;
+    /** The kernels' TID prefixes, and the dead ones futex words may still carry (PagerSessions asks). */
+    final TidPrefixes prefixes;
 
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, long firstToken, int maxFutexesPerSession,
             SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases) {
@@ -115,6 +117,7 @@ final class PagerFutexes {
         this.tries = new FutexTries(core);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, this.firstToken);
         this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
+        this.prefixes = new TidPrefixes(core, this);
     }
 
     /** What kernels reclaim after a restart of the pager. */
@@ -291,6 +294,15 @@ final class PagerFutexes {
         }
         if (f.grantOwnerDied && !r.getOwnerDied()) {
             records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
+        }
+        if (r.getOwnerDied()) {
+            // Its own thread may have ended owning the futex (a shutdown's give-back with the page
+            // elsewhere, xp-spec 8.7): its TIDs may be in the word until a next owner records the
+            // death, so its kernel id and TID prefix wait for that as a dead kernel's do (2.5, 2.9).
+            // Counted also when it only passes on its grant's owner_died: an id held a little
+            // longer, never a TID left unaccounted.
+            records.died(f, s.tidPrefix);
+            prefixes.died(s);
         }
         f.ownerDied |= r.getOwnerDied();
         f.handoff = r.getHandoff();

@@ -98,7 +98,7 @@ final class PagerSessions {
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.ids = new KernelIds(core, futexes, leaseNanos + Math.max(graceNanos, leaseNanos));
-        this.prefixes = new TidPrefixes(core, futexes);
+        this.prefixes = futexes.prefixes;
     }
 
     // ---- streams ------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * <pre>
  *  another welcomed session's (a kernel of another name, live or broken)  ALREADY_EXISTS (EEXIST)
  *  carried by futex words for a dead kernel of another name (a futex it   RESOURCE_EXHAUSTED (EAGAIN):
- *  held went on with owner_died, and no grantee has recorded it yet)        clears once one has
+ *  held went on with owner_died, and no grantee has recorded it yet; or    clears once one has
+ *  it gave one back with owner_died, its own ended thread's, xp-spec 8.7)
  * </pre>
  * The dead kernels' prefixes are kept here ({@link #died}) beside the futex records' count of
  * them ({@link PagerFutexes#diedPending}); an entry the records no longer count is stale and
@@ -68,14 +69,17 @@ final class TidPrefixes {
         if (dead != null && !dead.equals(kernelName)) {
             return new Refusal(Errno.EAGAIN, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
                     + " at pager " + core.name + " yet (" + whose + "): kernel '" + dead + "', declared dead by this "
-                    + "pager, had the same TID prefix, and futex words here may still carry its TIDs until a next "
+                    + "pager or gone after giving back a futex its ended thread owned, had the same TID prefix, and futex words here may still carry its TIDs until a next "
                     + "owner has taken each futex it held. Give every kernel the same --pager list in the same "
                     + "order; with one primary, connect again later (or under another name)");
         }
         return null;
     }
 
-    /** Kernel session {@code s} was declared dead holding futexes: words may carry its TIDs. */
+    /**
+     * Kernel session {@code s} was declared dead holding futexes, or gave one back with owner_died:
+     * words may carry its TIDs.
+     */
     void died(KernelSession s) {
         if (s.tidPrefix != 0 && s.kernelName != null) {
             died.put(s.tidPrefix, s.kernelName);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.List;
@@ -108,6 +109,33 @@ class TidPrefixTest {
         k.advance(10 * LEASE); // however long after
         assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("'d'", "'e'", "TID prefix 5",
                 "declared dead");
+        welcomed(k, 3, "d", 5); // d itself, back under its name: its own TIDs
+        k.pager.sessionClosed(3);
+        welcomed(k, 4, "c", 6);
+        k.lockFutex(4, 0);
+        assertThat(k.one(4).getMemoryObjectFutexGranted().getOwnerDied()).isTrue();
+        k.futexReleased(4, 0); // c recorded OWNER_DIED in the word: no TID of d is left in it
+        welcomed(k, 5, "e", 5);
+    }
+
+    /**
+     * xp-spec 8.7: a kernel shutting down gives back with owner_died a futex its own ended thread
+     * still owned (the page was elsewhere, so the word still has that thread's TID). Its prefix,
+     * like a dead kernel's, goes to no other kernel until a next owner has recorded the death.
+     */
+    @Test
+    void theTidsAKernelLeftInAWordItGaveBackWithOwnerDiedHoldItsPrefixUntilAnOwnerRecordsTheDeath() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "d", 5);
+        k.lockFutex(1, 0);
+        assertThat(k.one(1).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+        k.xp(1, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setFencingToken(k.pager.fencingToken("obj", 0))
+                .setOwnerDied(true)));
+        k.terminate(1);
+        k.pager.sessionClosed(1); // a clean end: d holds nothing
+        k.advance(10 * LEASE); // however long after
+        assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("'d'", "'e'", "TID prefix 5");
         welcomed(k, 3, "d", 5); // d itself, back under its name: its own TIDs
         k.pager.sessionClosed(3);
         welcomed(k, 4, "c", 6);
