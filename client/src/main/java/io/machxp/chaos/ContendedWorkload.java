@@ -105,7 +105,7 @@ final class ContendedWorkload {
                     if (a == null) {
                         busy.run();
                     } else {
-                        run.count("trylocks acquired");
+                        run.count(ContendedPaths.TRYLOCKS_ACQUIRED);
                         got.accept(a);
                     }
                 }, failed);

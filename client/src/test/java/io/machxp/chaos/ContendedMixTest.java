@@ -27,6 +27,8 @@ class ContendedMixTest {
             assertThat(r.stuck()).as("seed %d's stuck waiters", seed).isEmpty();
             r.counts().forEach((k, v) -> totals.merge(k, v, Long::sum));
         }
+        assertThat(totals.getOrDefault(ContendedPaths.TRYLOCKS_ACQUIRED, 0L))
+                .as("trylocks that got the futex (not every one busy) in %s", totals).isPositive();
         for (String path : ContendedPaths.NAMES) {
             if (path.equals(ContendedPaths.ANSWERS_OVERDUE)) {
                 assertThat(totals.getOrDefault(path, 0L)).as(path).isZero();
