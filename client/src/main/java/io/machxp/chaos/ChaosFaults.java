@@ -279,14 +279,21 @@ final class ChaosFaults {
         taskDies(candidates.get(run.random.nextInt(candidates.size())));
     }
 
-    /** Worker {@code w}'s task dies: its ownership ends with a death (robust: OWNER_DIED). */
+    /**
+     * Worker {@code w}'s task dies: its ownership ends with a death (robust: OWNER_DIED). The
+     * harness counts it gone when the kernel runs the terminate: at once, or on a paused kernel
+     * when it resumes, after it has answered what arrived meanwhile (a write whose page came is
+     * still the owner's). The worker makes no call from now on.
+     */
     void taskDies(Worker w) {
         SimKernelState k = w.kernel;
         w.dead = true;
-        run.ownerGone(w, "task died");
         run.count("task deaths");
         effectUntil(run.cluster.now() + b.recoveryNanos());
-        run.cluster.call(k.name, () -> k.core.taskTerminate(w.task, "chaos: the task died", Reply.ignore()));
+        run.cluster.call(k.name, () -> {
+            run.ownerGone(w, "task died");
+            k.core.taskTerminate(w.task, "chaos: the task died", Reply.ignore());
+        });
     }
 
     /**

@@ -37,9 +37,9 @@ import java.util.function.Consumer;
  * write under the futex: the checker requires them only to be answered in time, and to fail with
  * nothing but EIO (which it allows only from a kernel the harness doomed or killed) or ESRCH once
  * the harness counts the worker gone (in this mix {@link ChaosRun#ownerGone(Worker, String)}
- * records "worker gone"). An owner is never killed on a paused kernel: that kernel would end the
- * task only when it resumes, after answering what had arrived for it meanwhile (a write whose
- * page came), while the harness counts its ownership as ended at once.
+ * records "worker gone"). An owner may be killed on a paused kernel: the harness counts its
+ * ownership ended only when the kernel runs the terminate (ChaosFaults.taskDies), after it has
+ * answered what arrived for it meanwhile (a write whose page came).
  *
  * <p>Counted in the run's counts: trylocks made and acquired, EBUSY, peeks and pokes,
  * computes, owners killed with waiters, and what the cores did with them: lock_requests with
@@ -167,9 +167,8 @@ final class ContendedWorkload {
 
     /** The task of an owner others wait for dies, if there is one; a new worker replaces it. */
     private void killAnOwner() {
-        // Not on a paused kernel (see the overview).
         List<Worker> owners = run.workers.stream().filter(w -> w.owns >= 0 && !w.dead && !w.kernel.stopped
-                && !w.kernel.doomed && !w.kernel.paused && run.pi.waiters(w.owns) > 0).toList();
+                && !w.kernel.doomed && run.pi.waiters(w.owns) > 0).toList();
         if (owners.isEmpty()) {
             return;
         }
