@@ -197,8 +197,9 @@ public final class SimCluster {
     }
 
     /**
-     * The kernel shuts down cleanly: it returns its dirty pages and terminates its objects, which
-     * releases what it held, sends its clean end's keepalive (xp-spec 2.6), then ends its stream;
+     * The kernel shuts down cleanly: it returns its dirty pages, sends its clean end's keepalive
+     * (xp-spec 2.6), then at once the end's second part, which terminates its objects (with a
+     * lease; without one they are terminated before the keepalive), and ends its stream;
      * nothing reaches it afterwards. The simulation does not wait for that keepalive's answer, as
      * the real runtime does: a simulated pager's store writes at once, in the order of its stream,
      * so the returns are stored before the pager handles the end either way; a kernel that stayed
@@ -209,6 +210,9 @@ public final class SimCluster {
         SimKernel k = kernel(name);
         if (!k.crashed) {
             k.core.shutdown(); // the keepalives it returns are answered to a kernel that is gone
+            for (int p = pagers.size() - 1; p >= 0; p--) {
+                k.core.finishShutdown(p); // its second part at once: the terminates (xp-spec 2.6)
+            }
             stop(k, true);
         }
     }

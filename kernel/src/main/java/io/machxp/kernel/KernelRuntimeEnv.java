@@ -77,6 +77,11 @@ final class KernelRuntimeEnv implements KernelEnv {
     }
 
     @Override
+    public void endOver(int pager) {
+        links.get().endOver(pager);
+    }
+
+    @Override
     public Timer schedule(long delayNanos, Runnable action) {
         var future = loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);

@@ -329,8 +329,8 @@ final class PagerLink {
             @Override
             public void onError(Throwable t) {
                 done.complete(null);
-                if (current == stream && endBarrier != null) {
-                    endAnswered.complete(false); // the end's stream broke before its answer
+                if (current == stream && endBarrier != null && !core.ending(pager)) {
+                    endAnswered.complete(false); // the end's stream broke before its answer, no resume or reclaim
                 }
                 if (current == stream) {
                     lost(t);
@@ -340,8 +340,8 @@ final class PagerLink {
             @Override
             public void onCompleted() {
                 done.complete(null);
-                if (current == stream && endBarrier != null) {
-                    endAnswered.complete(false); // the end's stream broke before its answer
+                if (current == stream && endBarrier != null && !core.ending(pager)) {
+                    endAnswered.complete(false); // the end's stream broke before its answer, no resume or reclaim
                 }
                 if (current == stream && !core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
                     welcomed.completeExceptionally(new NotWelcomed("the pager ended the session", ""));
@@ -577,15 +577,23 @@ final class PagerLink {
 
     /**
      * Core thread, after the core's shutdown sent {@code barrier}'s keepalive on this stream:
-     * completes true when the pager answers it (what the kernel gave back is stored, xp-spec 4.2),
-     * false if the stream ends first.
+     * completes true when the pager answers it or a later keepalive (what the kernel gave back is
+     * stored, xp-spec 4.2), on whichever stream the session has then: a session with a lease that
+     * stays open while ending ({@link KernelCore#ending}) is resumed or reclaimed over a broken
+     * stream and sends a keepalive again. False if the stream ends and the session is not ending,
+     * or when the core says it was lost for good ({@link #endOver}).
      */
     CompletableFuture<Boolean> awaitEndBarrier(io.machxp.kernel.core.EndBarrier barrier) {
         endBarrier = barrier;
-        if (ended.isDone()) {
+        if (ended.isDone() && !core.ending(pager)) {
             endAnswered.complete(false);
         }
         return endAnswered;
+    }
+
+    /** Core thread: the ending session was lost for good: its end's barrier will not be answered. */
+    void endOver() {
+        endAnswered.complete(false);
     }
 
     /** The pager's address this link's stream goes to, for log lines. */

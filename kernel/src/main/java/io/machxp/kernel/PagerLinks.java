@@ -143,6 +143,11 @@ final class PagerLinks {
         links[pager].resumed();
     }
 
+    /** Core thread: pager {@code pager}'s session, ending, was lost for good (see {@link PagerLink#endOver}). */
+    void endOver(int pager) {
+        links[pager].endOver();
+    }
+
     /** Core thread: stops every link for good without waiting; idempotent. */
     void dispose() {
         for (PagerLink l : links) {
@@ -168,9 +173,10 @@ final class PagerLinks {
      */
     void close() {
         if (loop.inEventLoop()) { // nobody to wait: every stream ends at once
-            Ending ending = shutDown();
+            shutDown();
+            boolean[] open = finish();
             for (int p = 0; p < links.length; p++) {
-                links[p].awaitEnd(ending.open[p] && links[p].halfClose(), 0);
+                links[p].awaitEnd(open[p], 0);
             }
             return;
         }
@@ -192,13 +198,12 @@ final class PagerLinks {
         if (ending != null) {
             awaitBarriers(ending, waitFrom, deadline);
             CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
-            Ending e = ending;
             loop.execute(() -> {
-                boolean[] closed = new boolean[links.length];
-                for (int p = 0; p < links.length; p++) {
-                    closed[p] = e.open[p] && links[p].halfClose();
+                try {
+                    halfClosed.complete(finish());
+                } catch (RuntimeException ex) {
+                    halfClosed.completeExceptionally(ex);
                 }
-                halfClosed.complete(closed);
             });
             try {
                 open = halfClosed.get(CORE_STEP_SECONDS, TimeUnit.SECONDS);
@@ -286,9 +291,26 @@ final class PagerLinks {
         for (int p = 0; p < links.length; p++) {
             answered[p] = open[p] && barriers[p] != null ? links[p].awaitEndBarrier(barriers[p])
                     : CompletableFuture.completedFuture(true);
-            links[p].closeAllButCurrent(); // replaced connections and the spare
         }
         return new Ending(open, barriers, answered, targets);
+    }
+
+    /**
+     * Core thread: the core's shutdown's second part at each pager (its terminates; the session
+     * stops, see {@link KernelCore#finishShutdown}), then each stream still open ends. Which ended.
+     */
+    private boolean[] finish() {
+        boolean[] closed = new boolean[links.length];
+        for (int p = 0; p < links.length; p++) {
+            try {
+                core.finishShutdown(p);
+            } catch (RuntimeException e) {
+                log.error("kernel {}: its shutdown failed at pager {}; the stream ends anyway", core.name(), p, e);
+            }
+            links[p].closeAllButCurrent();
+            closed[p] = links[p].streamOpen() && links[p].halfClose();
+        }
+        return closed;
     }
 
     /** Waits until {@code deadline} at most for each pager's answer (from {@code from}); logs each that did not come. */
@@ -314,8 +336,9 @@ final class PagerLinks {
             String what = answered == null
                     ? "pager " + p + " (" + ending.targets[p] + ") did not answer within " + waitedMillis
                             + " ms the keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")"
-                    : "the stream to pager " + p + " (" + ending.targets[p] + ") ended before the pager answered the "
-                            + "keepalive sent after the kernel's last return (sequence " + b.keepalive() + ")";
+                    : "the session with pager " + p + " (" + ending.targets[p] + ") ended (its stream broke, and "
+                            + "no resume or reclaim, or none in time) before the pager answered the keepalive sent "
+                            + "after the kernel's last return (sequence " + b.keepalive() + ")";
             if (b.returns() == 0) {
                 log.info("kernel {}: {}; no page it gave back with its data waited for that answer", core.name(), what);
             } else {

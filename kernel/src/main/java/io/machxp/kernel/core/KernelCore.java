@@ -275,14 +275,32 @@ public final class KernelCore {
     }
 
     /**
-     * The kernel is shutting down: its threads end, dirty pages go back to the pager and every
-     * object is terminated (memory_object_terminate), which releases every futex it held; then a
-     * last keepalive goes to each pager. Returns those keepalives: the caller ends each stream once
+     * The kernel is shutting down: its threads end, futexes and dirty pages go back to the pager;
+     * then a last keepalive goes to each pager. A session with a lease stays open (it takes no new
+     * task or mapping) until {@link #finishShutdown} terminates its objects; one without a lease
+     * terminates them (memory_object_terminate) now, before its keepalive, and stops. Returns those keepalives: the caller ends each stream once
      * its answer came (xp-spec 2.6), so that what the kernel gave back is stored ({@link EndBarrier}).
      */
     public java.util.List<EndBarrier> shutdown() {
         checkThread();
         return sessions.shutdown();
+    }
+
+    /**
+     * The clean end's second part at pager {@code pager}, once the runtime has the answer to its
+     * end's keepalive (or gave up waiting): every object there is terminated
+     * (memory_object_terminate) and the session stops, dropping the copies it kept for a reclaim.
+     * Nothing for a session that did all at {@link #shutdown} (no lease) or is lost. See {@link ShutdownEnd}.
+     */
+    public void finishShutdown(int pager) {
+        checkThread();
+        sessions.session(pager).finishEnd();
+    }
+
+    /** Core thread: whether the session with pager {@code pager} waits, open, for its clean end's answer. */
+    public boolean ending(int pager) {
+        checkThread();
+        return sessions.session(pager).ending();
     }
 
     /** One XP message from the pager (the primary, with several). */

@@ -137,4 +137,10 @@ public interface KernelEnv {
      * not confirmed in time, and this kernel then gives the futex back to it.
      */
     default void sendToKernel(int kernel, io.machxp.proto.xp.FutexForward forward) {}
+
+    /**
+     * The session with pager {@code pager}, ending cleanly ({@link ShutdownEnd}), was lost for good
+     * before its end's keepalive was answered: a runtime waiting for that answer stops waiting.
+     */
+    default void endOver(int pager) {}
 }

@@ -109,6 +109,8 @@ final class KernelSession {
     private boolean replacesLost;
     /** Its kernel could not open a stream to rejoin: once lost, no session replaces this one. */
     private boolean cannotRejoin;
+    /** The two parts of a clean end with a lease. */
+    private final ShutdownEnd end;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -120,6 +122,7 @@ final class KernelSession {
         this.gate = new LeaseGate();
         this.grace = new LeaseGrace(this, core, env, name);
         this.lease = new SessionLease(this, core, env, name);
+        this.end = new ShutdownEnd(pager, env);
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -431,6 +434,7 @@ final class KernelSession {
     /** Stops using the pager; what waits for it fails with {@code error} (null: the pager's loss, EIO). */
     private void stopUsingPager(String reason, KernelError why) {
         pagerLost = reason;
+        end.lost(); // a clean end under way: its barrier will not be answered
         gate.close();
         disconnected = null;
         reclaiming = false;
@@ -474,8 +478,8 @@ final class KernelSession {
      * resume's answer came too late to count as a lease) asks for a keepalive's answer at once.
      */
     void afterResume() {
-        if (grace.held()) {
-            lease.sendKeepalive();
+        if (grace.held() || ending()) {
+            lease.sendKeepalive(); // while ending: its answer, a later sequence, answers the end's barrier
         }
     }
 
@@ -503,20 +507,25 @@ final class KernelSession {
 
     /**
      * The last step of {@link KernelCore#shutdown} for this pager, once the threads ended and the
-     * futexes went back ({@link KernelSessions#shutdown}): the pages go back, every object is
-     * terminated, one more keepalive goes out, whose answer says all that is stored (the clean
-     * end's barrier, {@link EndBarrier}), and the session stops. Returns that barrier, or null if
-     * none went out (no session open, no stream, or one being resumed).
+     * futexes went back ({@link KernelSessions#shutdown}): the pages go back and one more keepalive
+     * goes out, whose answer says all that is stored (the clean end's barrier, {@link EndBarrier}).
+     * A session with a lease then stays open, {@link #ending}, with the copies it keeps for a
+     * reclaim, until {@link #finishEnd}: a stream that breaks meanwhile is resumed or reclaimed as
+     * always, and a fresh keepalive follows the welcome (see {@link ShutdownEnd}). A session without
+     * a lease (no resume, no reclaim) terminates its objects and stops at once, as before. Returns
+     * that barrier, or null if none went out (no session open, no stream, or one being resumed).
      */
     EndBarrier terminateObjects() {
         if (!open()) {
             return null;
         }
+        boolean twoPhase = lease.nanos() > 0 && disconnected == null && !resume.resuming();
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.READY) {
                 core.pages.returnAll(o, false);
-                send(KernelToPager.newBuilder().setMemoryObjectTerminate(
-                        MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
+                if (!twoPhase) {
+                    terminate(o);
+                }
             }
         }
         EndBarrier barrier = null;
@@ -530,15 +539,46 @@ final class KernelSession {
                     + "back with their data that the pager did not confirm may be lost", name, which(), resume.keptCount(),
                     core.returns.unconfirmed(pager));
         } else {
-            log.info("kernel {}: returned its pages and terminated its objects{}", name,
+            log.info("kernel {}: returned its pages{}{}", name, twoPhase ? "" : " and terminated its objects",
                     core.sessions.count() == 1 ? "" : " at pager " + pager);
             // xp-spec 2.6: the stream ends once this keepalive is answered (what went before is stored)
             barrier = new EndBarrier(pager, lease.sendKeepalive(), core.returns.unconfirmed(pager));
         }
+        if (twoPhase) {
+            end.begin();
+            return barrier;
+        }
+        stopForShutdown();
+        return barrier;
+    }
+
+    /** The clean end's second part ({@link KernelCore#finishShutdown}): terminates, then the session stops. */
+    void finishEnd() {
+        if (!end.finish() || pagerLost != null) {
+            return;
+        }
+        for (VmObject o : core.objects.servedBy(pager)) {
+            if (o.state == VmObject.State.READY) {
+                terminate(o); // no kernel data: no second barrier
+            }
+        }
+        stopForShutdown();
+    }
+
+    /** Whether the session is between the two parts of a clean end ({@link ShutdownEnd}). */
+    boolean ending() {
+        return end.ending() && pagerLost == null;
+    }
+
+    private void terminate(VmObject o) {
+        send(KernelToPager.newBuilder().setMemoryObjectTerminate(
+                MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
+    }
+
+    private void stopForShutdown() {
         // A task's call still waiting for a page ends with its task, as its threads' calls did.
         stopUsingPager("the kernel is shutting down", KernelError.of(Errno.ESRCH,
                 "kernel %s is shutting down: its tasks end with it", name));
-        return barrier;
     }
 
     // ---- for the other parts -----------------------------------------------------------------
@@ -569,6 +609,11 @@ final class KernelSession {
     boolean connected(Reply<?> reply) {
         if (pagerLost != null) {
             reply.fail(pagerError());
+            return false;
+        }
+        if (end.ending()) {
+            reply.fail(KernelError.of(Errno.ESRCH, "kernel %s is shutting down: it waits for %s to store what it "
+                    + "gave back, and takes no new task or mapping", name, which()));
             return false;
         }
         if (kernelId == 0 && rejoining != null) {

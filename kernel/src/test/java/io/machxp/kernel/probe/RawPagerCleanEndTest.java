@@ -112,7 +112,7 @@ class RawPagerCleanEndTest {
         closing.get(30, TimeUnit.SECONDS);
         assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
-                .contains("pager 0 (" + pager.address() + ") ended before the pager answered")
+                .contains("the session with pager 0 (" + pager.address() + ") ended")
                 .contains("1 pages it gave back with their data");
     }
 
