@@ -12,9 +12,71 @@ import java.util.concurrent.atomic.AtomicInteger;
  * counts as stored ({@link #stored}) only once it went through.
  */
 final class GatedStore implements PageStore {
-    private final MemoryPageStore memory = new MemoryPageStore();
+    private final PageStore memory;
     private final CountDownLatch gate = new CountDownLatch(1);
     private final AtomicInteger held = new AtomicInteger();
+    /** Writes fail (a crashed pager's, which never reach the disk) until {@link #recover}. */
+    private volatile boolean lost;
+
+    /** Pages in memory: they do not outlive the pager. */
+    GatedStore() {
+        this(new MemoryPageStore());
+    }
+
+    /** Pages in {@code backing} (a {@code FilePageStore}: a restarted pager on it takes reclaims). */
+    GatedStore(PageStore backing) {
+        this.memory = backing;
+    }
+
+    @Override
+    public boolean persistent() {
+        return memory.persistent();
+    }
+
+    @Override
+    public boolean restarted() {
+        return memory.restarted();
+    }
+
+    @Override
+    public long nextEpoch() {
+        return memory.nextEpoch();
+    }
+
+    @Override
+    public long swapLease(long leaseNanos) {
+        return memory.swapLease(leaseNanos);
+    }
+
+    @Override
+    public long keepLongerLease(long leaseNanos) {
+        return memory.keepLongerLease(leaseNanos);
+    }
+
+    @Override
+    public void holder(String object, long offset, String kernel) {
+        memory.holder(object, offset, kernel);
+    }
+
+    @Override
+    public java.util.List<Holder> holders() {
+        return memory.holders();
+    }
+
+    @Override
+    public void beginBatch() {
+        memory.beginBatch();
+    }
+
+    @Override
+    public void endBatch() {
+        memory.endBatch();
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+    }
 
     @Override
     public byte[] read(String object, long offset) {
@@ -39,6 +101,9 @@ final class GatedStore implements PageStore {
         } finally {
             held.decrementAndGet();
         }
+        if (lost) {
+            throw new IllegalStateException("the disk is gone: the test crashed the pager before this write");
+        }
         memory.write(object, offset, page, version);
     }
 
@@ -55,6 +120,17 @@ final class GatedStore implements PageStore {
     /** Lets every write through, now and from now on. */
     void open() {
         gate.countDown();
+    }
+
+    /** The pager crashed: the writes held and any until {@link #recover} fail, and are not stored. */
+    void crash() {
+        lost = true;
+        gate.countDown();
+    }
+
+    /** A pager started again on this store: its writes go through. */
+    void recover() {
+        lost = false;
     }
 
     /** The page as stored (written through the gate), or null. */
