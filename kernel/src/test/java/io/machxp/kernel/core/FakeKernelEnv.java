@@ -63,6 +63,14 @@ final class FakeKernelEnv implements KernelEnv {
     /** Whether the pager is replicated: a broken stream is resumed (xp-spec 13), and a lease grace may follow. */
     boolean replicated;
 
+    /** The pagers whose ending session was lost for good ({@link KernelEnv#endOver}). */
+    final List<Integer> endsOver = new ArrayList<>();
+
+    @Override
+    public void endOver(int pager) {
+        endsOver.add(pager);
+    }
+
     /** Messages sent other than kernel_hello: what a pager that lost none of them says it received. */
     long numbered;
 
