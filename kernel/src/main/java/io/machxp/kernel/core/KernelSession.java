@@ -521,6 +521,9 @@ final class KernelSession {
         }
         boolean twoPhase = lease.nanos() > 0 && disconnected == null && !resume.resuming();
         for (VmObject o : core.objects.servedBy(pager)) {
+            if (twoPhase) {
+                failWaiting(o); // what waits fails now, as the session's stop would have it
+            }
             if (o.state == VmObject.State.READY) {
                 core.pages.returnAll(o, false);
                 if (!twoPhase) {
@@ -565,6 +568,18 @@ final class KernelSession {
         stopForShutdown();
     }
 
+    /** A call still waiting on {@code o} (a map, a sync, a page) ends with its task, ESRCH, as at the session's stop. */
+    private void failWaiting(VmObject o) {
+        KernelError error = shuttingDown();
+        KernelObjects.failAll(o.pendingMaps, error);
+        core.sync.failAll(o, error);
+        o.forEachPage(page -> core.pages.failWaiting(page, error));
+    }
+
+    private KernelError shuttingDown() {
+        return KernelError.of(Errno.ESRCH, "kernel %s is shutting down: its tasks end with it", name);
+    }
+
     /** Whether the session is between the two parts of a clean end ({@link ShutdownEnd}). */
     boolean ending() {
         return end.ending() && pagerLost == null;
@@ -577,8 +592,7 @@ final class KernelSession {
 
     private void stopForShutdown() {
         // A task's call still waiting for a page ends with its task, as its threads' calls did.
-        stopUsingPager("the kernel is shutting down", KernelError.of(Errno.ESRCH,
-                "kernel %s is shutting down: its tasks end with it", name));
+        stopUsingPager("the kernel is shutting down", shuttingDown());
     }
 
     // ---- for the other parts -----------------------------------------------------------------
