@@ -54,7 +54,8 @@ class CleanEndLeaderChangeTest {
                 List<String> targets = new ArrayList<>(List.of(proxy.address()));
                 group.replicas.stream().filter(r -> r != leader).forEach(r -> targets.add(r.address()));
                 Kernel kernel = Kernel.start(KernelConfig.loopback("A", String.join("+", targets))
-                        .withCloseWait(Duration.ofSeconds(90)));
+                        // well below the class timeout: setup, the wait, the reader all fit
+                        .withCloseWait(Duration.ofSeconds(50)));
                 try (AutoCloseable closed = kernel::close;
                         KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
                     TaskClient task = client.taskCreate("writer");
@@ -73,7 +74,7 @@ class CleanEndLeaderChangeTest {
                             .anyMatch(e -> e.getFormattedMessage().contains("returned its pages")));
                     leader.close(); // crashes with the answer on its way
                     proxy.close(); // its address refuses connections from now on, as a dead host's
-                    closing.get(90, TimeUnit.SECONDS);
+                    closing.get(70, TimeUnit.SECONDS);
                     assertThat(logged.list).as("the new leader's answer ended the close's wait")
                             .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
                 }

@@ -60,8 +60,9 @@ final class FreezingProxy implements AutoCloseable {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
-                    while (back && frozen) {
+                    if (back && frozen) {
                         thawed.await(); // held until the proxy closes
+                        return; // closed: nothing more goes through (no spinning once thawed)
                     }
                     out.write(buffer, 0, n);
                     out.flush();
