@@ -197,21 +197,23 @@ final class PagerLinks {
         boolean[] open = new boolean[links.length];
         if (ending != null) {
             awaitBarriers(ending, waitFrom, deadline);
-            CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
-            loop.execute(() -> {
-                try {
-                    halfClosed.complete(finish());
-                } catch (RuntimeException ex) {
-                    halfClosed.completeExceptionally(ex);
-                }
-            });
+        }
+        // The second part runs also when the first did not answer in time (it may have run since):
+        // no session stays ending, and the spare streams close.
+        CompletableFuture<boolean[]> halfClosed = new CompletableFuture<>();
+        loop.execute(() -> {
             try {
-                open = halfClosed.get(CORE_STEP_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException ex) {
-                // the core did not answer in time: close anyway
+                halfClosed.complete(finish());
+            } catch (RuntimeException ex) {
+                halfClosed.completeExceptionally(ex);
             }
+        });
+        try {
+            open = halfClosed.get(CORE_STEP_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException ex) {
+            // the core did not answer in time: close anyway
         }
         // The pager ends its side once what the stream carried is stored: after the answer, at once.
         long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(END_WAIT_SECONDS));
@@ -301,7 +303,8 @@ final class PagerLinks {
      */
     private boolean[] finish() {
         boolean[] closed = new boolean[links.length];
-        for (int p = 0; p < links.length; p++) {
+        // the primary last, as the first part goes: its stop would end the others' sessions
+        for (int p = links.length - 1; p >= 0; p--) {
             try {
                 core.finishShutdown(p);
             } catch (RuntimeException e) {

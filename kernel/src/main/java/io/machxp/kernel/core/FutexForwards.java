@@ -110,6 +110,7 @@ final class FutexForwards {
         MemoryObjectFutexReleased r = m.getReleased();
         if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.pagerLost(o.objectId)
                 || session.inGrace() // it hands out nothing in grace: the pager's grant comes anyway
+                || session.ending() // a clean end's wait: no waiter takes it, it would go unreturned
                 || !forThisSession(m.getToSession(), session)
                 || token <= seen.getOrDefault(key(o.name, e.offset()), 0L) || token <= e.fencingToken
                 || r.getPagesCount() != 1 || r.getPages(0).getOffset() != e.page.pageOffset || e.page.resident()) {

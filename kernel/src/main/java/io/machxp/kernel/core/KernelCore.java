@@ -289,7 +289,7 @@ public final class KernelCore {
     /**
      * The clean end's second part at pager {@code pager}, once the runtime has the answer to its
      * end's keepalive (or gave up waiting): every object there is terminated
-     * (memory_object_terminate) and the session stops, dropping the copies it kept for a reclaim.
+     * (memory_object_terminate, after the pages it got during the wait go back) and the session stops, dropping the copies it kept for a reclaim.
      * Nothing for a session that did all at {@link #shutdown} (no lease) or is lost. See {@link ShutdownEnd}.
      */
     public void finishShutdown(int pager) {

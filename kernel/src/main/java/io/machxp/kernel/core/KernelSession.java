@@ -416,6 +416,9 @@ final class KernelSession {
                         .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
                 continue;
             }
+            if (ending()) {
+                continue; // a clean end's wait: nothing waits here any more, nothing is asked again
+            }
             core.pages.askAgain(o);
             o.forEachPage(page -> page.forEachFutex(e -> {
                 awaited[0] += e.request != FutexEntry.Request.NONE ? 1 : 0;
@@ -555,14 +558,26 @@ final class KernelSession {
         return barrier;
     }
 
-    /** The clean end's second part ({@link KernelCore#finishShutdown}): terminates, then the session stops. */
+    /**
+     * The clean end's second part ({@link KernelCore#finishShutdown}): the pages that came during
+     * the wait go back, then terminates, then the session stops. With several pagers the runtime
+     * calls it for the primary last; the primary's stop leaves a secondary still ending alone.
+     */
     void finishEnd() {
         if (!end.finish() || pagerLost != null) {
             return;
         }
+        if (disconnected != null || resume.resuming()) {
+            log.warn("kernel {}: its clean end's wait at {} ran out while the stream was being {}: the terminates "
+                    + "of its {} objects may not reach the pager", name, which(),
+                    resume.resuming() ? "resumed" : "reclaimed", core.objects.servedBy(pager).size());
+        }
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state == VmObject.State.READY) {
-                terminate(o); // no kernel data: no second barrier
+                // a page supplied or granted during the wait, or dirtied by a give-back, goes back
+                // first (precious with its data: xp-spec 5.3, 6.10), on the same stream, in order
+                core.pages.returnAll(o, false);
+                terminate(o);
             }
         }
         stopForShutdown();

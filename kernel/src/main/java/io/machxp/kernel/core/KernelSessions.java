@@ -282,6 +282,9 @@ final class KernelSessions {
         recompute();
         if (s.pager == 0) {
             for (int p = 1; p < sessions.length; p++) {
+                if (shuttingDown && sessions[p].ending()) {
+                    continue; // a clean end's second part: it finishes on its own, its pager is not lost
+                }
                 sessions[p].onPagerLost("the kernel lost its primary pager, which names it (" + reason + ")");
             }
         } else if (mayRejoin(s)) {

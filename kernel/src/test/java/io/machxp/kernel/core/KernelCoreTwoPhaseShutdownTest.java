@@ -5,10 +5,16 @@ import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_DATA_RE
 import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.vm.VmMapping;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataSupply;
+import io.machxp.proto.xp.MemoryObjectReady;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,5 +78,64 @@ class KernelCoreTwoPhaseShutdownTest {
         k.env.drain();
         k.core.finishShutdown(0);
         assertThat(k.env.drain()).as("nothing more for a session over").isEmpty();
+    }
+
+    @Test
+    void aPreciousPageSuppliedDuringTheWaitGoesBackWithItsDataBeforeTheTerminate() {
+        CoreFixture k = withADirtyPage(false);
+        assertThat(k.core.shutdown()).hasSize(1);
+        k.env.drain();
+        byte[] data = new byte[CoreFixture.PAGE];
+        data[3] = 9;
+        // a supply already on its way when the first part ended (or unsolicited): installed, answered
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(CoreFixture.PAGE).setData(ByteString.copyFrom(data))
+                .setPrecious(true).setReply(true)).build());
+        k.env.drain();
+
+        k.core.finishShutdown(0);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::getRoutineCase)
+                .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE);
+        var returned = sent.get(0).getMemoryObjectDataReturn();
+        assertThat(returned.getOffset()).isEqualTo(CoreFixture.PAGE);
+        assertThat(returned.getData().byteAt(3)).as("precious: with its data (xp-spec 6.10)").isEqualTo((byte) 9);
+    }
+
+    @Test
+    void eachPagerOfAKernelWithSeveralGetsItsTerminateAndTheSecondaryIsNotLostWithThePrimary() {
+        FakeKernelEnv env = new FakeKernelEnv();
+        KernelCore core = new KernelCore("A", env, new KernelStats(),
+                CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of("zero", 0, "one", 1))));
+        core.start();
+        for (int pager = 0; pager < 2; pager++) {
+            core.onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
+                    .setKernelId(1 + pager).setPageSize(CoreFixture.PAGE).setLeaseMillis(10_000)).build());
+        }
+        Answer<MachTask> t = new Answer<>();
+        core.taskCreate("t", t);
+        int[] objectAt = new int[2];
+        for (int pager = 0; pager < 2; pager++) {
+            env.drain();
+            Answer<VmMapping> m = new Answer<>();
+            core.vmMap(t.value().id, pager == 0 ? "zero" : "one", m);
+            KernelToPager init = env.drain().stream().filter(KernelToPager::hasMemoryObjectInit).findFirst().orElseThrow();
+            objectAt[pager] = init.getMemoryObjectInit().getObjectId();
+            core.onXp(pager, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                    .setObjectId(objectAt[pager]).setSize(CoreFixture.PAGE)).build());
+            assertThat(m.answered()).isTrue();
+        }
+        env.drain();
+
+        assertThat(core.shutdown()).hasSize(2);
+        env.drain();
+        // the primary's part first, as a runtime that went the other way from the first part would
+        core.finishShutdown(0);
+        assertThat(env.drain()).extracting(x -> x.getMemoryObjectTerminate().getObjectId()).containsExactly(objectAt[0]);
+        assertThat(core.ending(1)).as("the secondary still ends on its own").isTrue();
+        core.finishShutdown(1);
+        assertThat(env.drain()).extracting(x -> x.getMemoryObjectTerminate().getObjectId()).containsExactly(objectAt[1]);
+        assertThat(env.endsOver).isEmpty();
+        assertThat(env.traces).noneMatch(e -> e.startsWith("pager-lost"));
     }
 }

@@ -101,7 +101,9 @@ class TwoPhaseCleanEndTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> first.count(MEMORY_OBJECT_DATA_RETURN) > 0);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> kernel.taskCreate("late"))
-                .hasMessageContaining("shutting down");
+                .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
+                        e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.ESRCH))
+                .hasMessageContaining("takes no new task or mapping");
         pager.answerKeepalives = true;
         first.breakIt(); // the reclaim's keepalive is answered: the close ends
         closing.get(30, TimeUnit.SECONDS);
