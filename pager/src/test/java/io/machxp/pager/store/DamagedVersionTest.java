@@ -1,5 +1,7 @@
 package io.machxp.pager.store;
 
+import static io.machxp.pager.store.StoreTestFiles.flipByte;
+import static io.machxp.pager.store.StoreTestFiles.page;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,25 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * durable high-water mark ({@value FilePageStore#MARK}).
  */
 class DamagedVersionTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = StoreTestFiles.PAGE;
 
     @TempDir
     Path dir;
-
-    private static byte[] page(int b) {
-        byte[] data = new byte[PAGE];
-        Arrays.fill(data, (byte) b);
-        return data;
-    }
-
-    private void flipByte(Path file, long at) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x40);
-        }
-    }
 
     /** A power loss leaves half of {@code data} written at the page's place in its file. */
     private void tear(FilePageStore store, long offset, byte[] data) throws IOException {

@@ -1,5 +1,6 @@
 package io.machxp.pager.store;
 
+import static io.machxp.pager.store.StoreTestFiles.page;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,23 +8,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Pages in files: they survive a new store on the same directory; failures say what failed. */
 class FilePageStoreTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = StoreTestFiles.PAGE;
 
     @TempDir
     Path dir;
-
-    private static byte[] page(int b) {
-        byte[] data = new byte[PAGE];
-        Arrays.fill(data, (byte) b);
-        return data;
-    }
 
     @Test
     void pagesSurviveANewStoreOnTheSameDirectory() throws IOException {

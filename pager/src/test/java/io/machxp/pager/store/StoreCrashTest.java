@@ -1,5 +1,6 @@
 package io.machxp.pager.store;
 
+import static io.machxp.pager.store.StoreTestFiles.page;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * by a power loss, which matches neither record, is damage.
  */
 class StoreCrashTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = StoreTestFiles.PAGE;
 
     @TempDir
     Path dir;
@@ -31,12 +32,6 @@ class StoreCrashTest {
         Crash(Step step) {
             super("crash after " + step);
         }
-    }
-
-    private static byte[] page(int b) {
-        byte[] data = new byte[PAGE];
-        Arrays.fill(data, (byte) b);
-        return data;
     }
 
     /** Makes the store crash at the {@code nth} time (from 1) it reaches {@code step}. */

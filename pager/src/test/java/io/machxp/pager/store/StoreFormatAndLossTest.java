@@ -1,5 +1,6 @@
 package io.machxp.pager.store;
 
+import static io.machxp.pager.store.StoreTestFiles.page;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,16 +23,10 @@ import org.slf4j.LoggerFactory;
  * a store of the format before checksums make a directory an upgraded store.
  */
 class StoreFormatAndLossTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = StoreTestFiles.PAGE;
 
     @TempDir
     Path dir;
-
-    private static byte[] page(int b) {
-        byte[] data = new byte[PAGE];
-        Arrays.fill(data, (byte) b);
-        return data;
-    }
 
     /** page 1 written once at 7, its data cut off: read as never written, and a WARN names it (once a minute). */
     @Test
