@@ -1,7 +1,5 @@
 package io.machxp.chaos;
 
-import io.machxp.chaos.ChaosRun.SimKernelState;
-import io.machxp.chaos.ChaosRun.Worker;
 import io.machxp.chaos.History.Kind;
 import io.machxp.kernel.core.Reply;
 import java.util.Comparator;

@@ -2,7 +2,6 @@ package io.machxp.chaos;
 
 import io.machxp.chaos.History.Kind;
 import io.machxp.kernel.core.CoreOptions;
-import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.Acquired;
@@ -81,64 +80,6 @@ public final class ChaosRun {
     private CoreOptions coreOptions = CoreOptions.DEFAULT;
     private int generation;
     private boolean quiet;
-
-    /** A kernel as the harness knows it: its fate is the harness's own record, never the core's word. */
-    static final class SimKernelState {
-        final String name;
-        final KernelCore core;
-        final long startedAt;
-        /** Its workers make no more calls: killed, shut down, or past the time it must have stopped by. */
-        boolean stopped;
-        /** A fault it cannot survive was injected: it must stop by then. */
-        boolean doomed;
-        boolean paused;
-        /** Once doomed or dead: by when the pager must have declared it dead (until then it may grant it futexes). */
-        long declaredDeadBy;
-        /** A survivable fault is in effect until then: no other one starts on it. */
-        long busyUntil;
-        /** A partition from one secondary pager has its effect until then: no second one starts on it. */
-        long linkCutUntil;
-
-        SimKernelState(String name, KernelCore core, long startedAt) {
-            this.name = name;
-            this.core = core;
-            this.startedAt = startedAt;
-        }
-    }
-
-    final class Worker {
-        final SimKernelState kernel;
-        final long task;
-        final int tid;
-        /** Where each object is mapped in its task, by pager. */
-        final long[] bases;
-        final int priority;
-        final String name;
-        final SplittableRandom rnd;
-        int owns = -1;
-        long acquiredAt;
-        boolean dead;
-        boolean finished;
-        /** The futex its last lock call was for. */
-        int locking = -1;
-        /** The futex of its unlock call not answered yet, or -1. */
-        int unlocking = -1;
-        long lastRead;
-
-        Worker(SimKernelState kernel, long task, int tid, long[] bases, int priority, SplittableRandom rnd) {
-            this.kernel = kernel;
-            this.task = task;
-            this.tid = tid;
-            this.bases = bases;
-            this.priority = priority;
-            this.name = kernel.name + "/" + tid;
-            this.rnd = rnd;
-        }
-
-        long word(int futex) {
-            return bases[futex % bases.length] + (long) futex * PAGE;
-        }
-    }
 
     public ChaosRun(long seed, ChaosOptions options) {
         this(seed, options, 1);

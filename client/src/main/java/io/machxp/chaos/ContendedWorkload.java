@@ -1,7 +1,5 @@
 package io.machxp.chaos;
 
-import io.machxp.chaos.ChaosRun.SimKernelState;
-import io.machxp.chaos.ChaosRun.Worker;
 import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.proto.xp.PagerToKernel;

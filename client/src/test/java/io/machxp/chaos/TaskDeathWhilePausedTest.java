@@ -19,7 +19,7 @@ class TaskDeathWhilePausedTest {
     void theOwnerIsCountedGoneWhenThePausedKernelRunsTheTerminate() {
         ChaosRun run = new ChaosRun(1, ContendedMixTest.CONTENDED.withMix(ChaosMix.STANDARD));
         run.startKernel();
-        ChaosRun.Worker owner = null;
+        Worker owner = null;
         while (owner == null && run.cluster.now() < 200 * MS && run.cluster.step()) {
             owner = run.workers.stream().filter(w -> w.owns >= 0).findFirst().orElse(null);
         }
