@@ -75,8 +75,8 @@ public final class ChaosRun {
     /** How many pagers: futex f is in object f mod pagers, served by that pager. */
     final int pagers;
     private final ChaosFaults faults;
-    /** What the {@link ChaosMix#CONTENDED} mix adds; null in the standard mix. */
-    private final ContendedWorkload mix;
+    /** What the workers do where the mixes differ ({@link ChaosOptions#mix}). */
+    private final Workload workload;
     private CoreOptions coreOptions = CoreOptions.DEFAULT;
     private int generation;
     private boolean quiet;
@@ -128,7 +128,7 @@ public final class ChaosRun {
         }
         this.pi = new PiWatch(bounds.settleNanos());
         this.faults = new ChaosFaults(this);
-        this.mix = options.mix() == ChaosMix.CONTENDED ? new ContendedWorkload(this, seed) : null;
+        this.workload = Workload.of(this);
     }
 
     ChaosFaults faults() {
@@ -181,9 +181,7 @@ public final class ChaosRun {
 
     /** What the kernels say of themselves: noted for the reader of a history, never used for the verdict. */
     private void trace(long time, String kernel, String event, int tid, String detail) {
-        if (mix != null) {
-            mix.trace(event);
-        }
+        workload.traced(event);
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
                     "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere", "lease-grace",
@@ -217,9 +215,7 @@ public final class ChaosRun {
             }
         }
         faults.start();
-        if (mix != null) {
-            mix.start();
-        }
+        workload.start();
         for (int k = 0; k < options.kernels(); k++) {
             startKernel();
         }
@@ -311,8 +307,8 @@ public final class ChaosRun {
         int f = w.rnd.nextInt(options.futexes());
         long timeout = quiet || w.rnd.nextInt(4) == 0 ? -1 : options.leaseNanos() * (1 + w.rnd.nextInt(4));
         w.locking = f;
-        if (mix != null && !quiet && mix.tries(w)) {
-            mix.trylock(w, f, a -> acquired(w, f, a), () -> think(w), error -> lockFailed(w, f, error));
+        if (!quiet && workload.trylockInstead(w, f, a -> acquired(w, f, a), () -> think(w),
+                error -> lockFailed(w, f, error))) {
             return;
         }
         pi.waits(f, w.name, w.priority, w.kernel.name, cluster.now(),
@@ -365,12 +361,7 @@ public final class ChaosRun {
             call(w.kernel, w, "write f" + f, -1, r -> w.kernel.core.vmWrite(w.task, w.word(f) + COUNTER, next, r), (Void v) -> {
                 long hold = w.rnd.nextInt(6) == 0 ? maxHoldNanos() / 2 + w.rnd.nextLong(maxHoldNanos() / 2 + 1)
                         : w.rnd.nextLong(options.leaseNanos() / 4 + 1);
-                Consumer<Runnable> holding = then -> call(w.kernel, w, "sleep", -1,
-                        r -> w.kernel.core.threadSleep(w.task, w.tid, hold, r), (Void s) -> then.run(), error -> { });
-                if (mix != null) {
-                    holding = then -> mix.hold(w, hold, then);
-                }
-                holding.accept(() -> {
+                workload.hold(w, hold, () -> {
                     if (pagers > 1 && w.owns == f) {
                         // The same value once more before the unlock: with several pagers, a kernel
                         // may lose f's pager alone meanwhile, and a write after it must have stopped
@@ -424,10 +415,10 @@ public final class ChaosRun {
     }
 
     private void think(Worker w) {
-        if (mix != null && !quiet) {
-            mix.between(w, () -> pause(w));
-        } else {
+        if (quiet) {
             pause(w);
+        } else {
+            workload.between(w, () -> pause(w));
         }
     }
 
@@ -527,9 +518,7 @@ public final class ChaosRun {
     }
 
     void ownerGone(Worker w, String why) {
-        if (mix != null) {
-            mix.gone(w, why);
-        }
+        workload.gone(w, why);
         pi.stopsWaiting(Math.max(0, w.locking), w.name, cluster.now());
         if (w.unlocking >= 0) {
             // Gone while its unlock was under way (waiting for the futex's page, say): the kernel

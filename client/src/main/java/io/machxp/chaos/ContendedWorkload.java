@@ -15,7 +15,8 @@ import java.util.function.Consumer;
  * <h2>Overview</h2>
  * <pre>
  *  lock attempt       one in three outside the quiet period is a vm_trylock_futex: on a futex
- *   ({@link #tries})  another kernel holds, the pager sends it a relinquish_futex(try), an
+ *   ({@link #trylockInstead})
+ *                     another kernel holds, the pager sends it a relinquish_futex(try), an
  *                     awaited request under the answer deadline (xp-spec 4.8); EBUSY (a null
  *                     answer) acquires nothing, a success is an acquisition as a lock's
  *  between two       a racy access of another futex's page, outside its entry consistency: a
@@ -34,8 +35,8 @@ import java.util.function.Consumer;
  * Peeks and pokes are recorded as calls of their own ("peek f3", "poke f3"), never as a read or a
  * write under the futex: the checker requires them only to be answered in time, and to fail with
  * nothing but EIO (which it allows only from a kernel the harness doomed or killed) or ESRCH once
- * the harness counts the worker gone (in this mix {@link ChaosRun#ownerGone(Worker, String)}
- * records "worker gone"). An owner may be killed on a paused kernel: the harness counts its
+ * the harness counts the worker gone (in this mix {@link #gone} records "worker gone" when
+ * {@link ChaosRun#ownerGone(Worker, String)} says so). An owner may be killed on a paused kernel: the harness counts its
  * ownership ended only when the kernel runs the terminate (ChaosFaults.taskDies), after it has
  * answered what arrived for it meanwhile (a write whose page came).
  *
@@ -44,7 +45,7 @@ import java.util.function.Consumer;
  * reply and relinquish_futex(try) the pagers sent, heirs woken and passed over, and the sessions
  * ended for an answer overdue ({@link ChaosRun#run}).
  */
-final class ContendedWorkload {
+final class ContendedWorkload implements Workload {
     /** Mean time between two owner deaths, in leases. */
     static final int DEATH_GAP_LEASES = 3;
     /** Where a poke writes, in a futex's page: past the word and the counter. */
@@ -63,7 +64,8 @@ final class ContendedWorkload {
     }
 
     /** Counts what the cores do with the mix's calls, and starts the owner deaths. */
-    void start() {
+    @Override
+    public void start() {
         run.cluster.observe((sent, arrives, from, to, m) -> {
             if (m instanceof PagerToKernel p) {
                 if (p.hasMemoryObjectLockRequest() && p.getMemoryObjectLockRequest().getReply()) {
@@ -79,7 +81,8 @@ final class ContendedWorkload {
     }
 
     /** The kernels' trace: the heirs' path. */
-    void trace(String event) {
+    @Override
+    public void traced(String event) {
         switch (event) {
             case "owner-died-wake" -> run.count(ContendedPaths.HEIRS_WOKEN);
             case "owner-died-taken-before-heir" -> run.count("heirs passed over");
@@ -87,16 +90,12 @@ final class ContendedWorkload {
         }
     }
 
-    /** Whether the worker's next lock attempt is a trylock. */
-    boolean tries(Worker w) {
-        return w.rnd.nextInt(3) == 0;
-    }
-
-    /**
-     * A vm_trylock_futex of {@code f}: {@code got} with the futex, {@code busy} when another owns it
-     * (recorded as EBUSY: it acquired nothing), {@code failed} on an error.
-     */
-    void trylock(Worker w, int f, Consumer<Acquired> got, Runnable busy, Consumer<KernelError> failed) {
+    /** One lock attempt in three is a vm_trylock_futex of {@code f}. */
+    @Override
+    public boolean trylockInstead(Worker w, int f, Consumer<Acquired> got, Runnable busy, Consumer<KernelError> failed) {
+        if (w.rnd.nextInt(3) != 0) {
+            return false;
+        }
         run.count(ContendedPaths.TRYLOCKS);
         run.call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
                 (Acquired a) -> {
@@ -107,15 +106,18 @@ final class ContendedWorkload {
                         got.accept(a);
                     }
                 }, failed);
+        return true;
     }
 
     /** The harness counts the worker gone: its racy accesses under way may now fail with ESRCH. */
-    void gone(Worker w, String why) {
+    @Override
+    public void gone(Worker w, String why) {
         run.history.add(run.cluster.now(), History.Kind.KERNEL, w.name, -1, 0, false, "worker gone: " + why);
     }
 
-    /** What the worker does between two critical sections; then {@code then}. */
-    void between(Worker w, Runnable then) {
+    /** Between two critical sections: a peek, a poke, a compute, or nothing. */
+    @Override
+    public void between(Worker w, Runnable then) {
         int what = w.rnd.nextInt(24);
         int g = w.rnd.nextInt(run.options.futexes());
         if (what < 6) {
@@ -137,7 +139,8 @@ final class ContendedWorkload {
     }
 
     /** The owner holds its futex {@code nanos}: one hold in three computes, the others sleep. */
-    void hold(Worker w, long nanos, Runnable then) {
+    @Override
+    public void hold(Worker w, long nanos, Runnable then) {
         if (w.rnd.nextInt(3) == 0) {
             compute(w, nanos, then);
         } else {
