@@ -8,9 +8,9 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * The {@link ChaosMix#CONTENDED} workload: what it adds to the standard one of {@link ChaosRun},
- * to bring the cores' riskier paths into chaos. None of it runs in the standard mix, which
- * draws nothing from here, so its histories stay as they were.
+ * The {@link ChaosMix#CONTENDED} workload: what it adds to the standard one ({@link WorkerLoop},
+ * {@link StandardWorkload}), to bring the cores' riskier paths into chaos. None of it runs in the
+ * standard mix, which draws nothing from here, so its histories stay as they were.
  *
  * <h2>Overview</h2>
  * <pre>
@@ -97,7 +97,7 @@ final class ContendedWorkload implements Workload {
             return false;
         }
         run.count(ContendedPaths.TRYLOCKS);
-        run.call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
+        run.calls.call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
                 (Acquired a) -> {
                     if (a == null) {
                         busy.run();
@@ -122,13 +122,13 @@ final class ContendedWorkload implements Workload {
         int g = w.rnd.nextInt(run.options.futexes());
         if (what < 6) {
             run.count("peeks");
-            run.call(w.kernel, w, "peek f" + g, -1,
+            run.calls.call(w.kernel, w, "peek f" + g, -1,
                     r -> w.kernel.core.vmRead(w.task, w.word(g) + COUNTER, 8, r), (byte[] b) -> then.run(),
                     error -> then.run());
         } else if (what < 9) {
             run.count("pokes");
             byte[] junk = java.nio.ByteBuffer.allocate(8).putLong(w.rnd.nextLong()).array();
-            run.call(w.kernel, w, "poke f" + g, -1,
+            run.calls.call(w.kernel, w, "poke f" + g, -1,
                     r -> w.kernel.core.vmWrite(w.task, w.word(g) + SCRATCH, junk, r), (Void v) -> then.run(),
                     error -> then.run());
         } else if (what < 17) {
@@ -144,14 +144,14 @@ final class ContendedWorkload implements Workload {
         if (w.rnd.nextInt(3) == 0) {
             compute(w, nanos, then);
         } else {
-            run.call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, nanos, r),
+            run.calls.call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, nanos, r),
                     (Void s) -> then.run(), error -> { });
         }
     }
 
     private void compute(Worker w, long nanos, Runnable then) {
         run.count("computes");
-        run.call(w.kernel, w, "compute", -1, r -> w.kernel.core.threadCompute(w.task, w.tid, nanos, r),
+        run.calls.call(w.kernel, w, "compute", -1, r -> w.kernel.core.threadCompute(w.task, w.tid, nanos, r),
                 (Void v) -> then.run(), error -> { });
     }
 
@@ -179,7 +179,7 @@ final class ContendedWorkload implements Workload {
         SimKernelState k = w.kernel;
         run.cluster.at(run.cluster.now() + lease, () -> {
             if (!k.stopped && !k.doomed) {
-                run.startWorker(k, random.split());
+                run.loop.startWorker(k, random.split());
             }
         });
     }

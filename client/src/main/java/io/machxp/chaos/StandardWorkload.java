@@ -33,7 +33,7 @@ final class StandardWorkload implements Workload {
     /** A thread_sleep of the hold's length. */
     @Override
     public void hold(Worker w, long nanos, Runnable then) {
-        run.call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, nanos, r),
+        run.calls.call(w.kernel, w, "sleep", -1, r -> w.kernel.core.threadSleep(w.task, w.tid, nanos, r),
                 (Void s) -> then.run(), error -> { });
     }
 

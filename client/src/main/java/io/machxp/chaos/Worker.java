@@ -5,8 +5,9 @@ import java.util.SplittableRandom;
 /**
  * A worker thread of a chaos run, in a task of its own on one kernel, as the harness records it:
  * which futex it is locking, owns or unlocking, and whether it is dead (its task died) or finished
- * (its quiet-period lock is made). {@link ChaosRun} drives it, updates what it owns from the
- * kernel's answers, and ends its ownership when a fault does ({@link ChaosRun#ownerGone}).
+ * (its quiet-period lock is made). {@link WorkerLoop} drives it, {@link KernelCalls} records what
+ * it owns from the kernel's answers, and {@link ChaosRun#ownerGone} ends its ownership when a
+ * fault does.
  */
 final class Worker {
     final SimKernelState kernel;
