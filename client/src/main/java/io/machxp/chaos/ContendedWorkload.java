@@ -36,9 +36,10 @@ import java.util.function.Consumer;
  * write under the futex: the checker requires them only to be answered in time, and to fail with
  * nothing but EIO (which it allows only from a kernel the harness doomed or killed) or ESRCH once
  * the harness counts the worker gone (in this mix {@link #gone} records "worker gone" when
- * {@link ChaosRun#ownerGone(Worker, String)} says so). An owner may be killed on a paused kernel: the harness counts its
- * ownership ended only when the kernel runs the terminate (ChaosFaults.taskDies), after it has
- * answered what arrived for it meanwhile (a write whose page came).
+ * {@link ChaosRun#ownerGone(Worker, String)} says so). An owner may be killed on a paused
+ * kernel: the harness counts its ownership ended only when the kernel runs the terminate
+ * (ChaosFaults.taskDies), after it has answered what arrived for it meanwhile (a write whose page
+ * came).
  *
  * <p>Counted in the run's counts: trylocks made and acquired, EBUSY, peeks and pokes,
  * computes, owners killed with waiters, and what the cores did with them: lock_requests with
