@@ -56,6 +56,11 @@ public final class MachxpProcess implements AutoCloseable {
                 // the command's own logging (INFO), not the tests' quieter configuration
                 "-Dlogback.configurationFile=logback.xml", "io.machxp.cli.Machxp"));
         command.addAll(List.of(args));
+        if (args.length > 0 && args[0].equals("kernel") && !List.of(args).contains("--connect-timeout")) {
+            // A deadline, not a figure: the kernel's own wait for the pager's welcome (10 s by
+            // default) within this class's start deadline; a loaded machine has taken longer than 10 s.
+            command.addAll(List.of("--connect-timeout", Long.toString(START_SECONDS)));
+        }
         return new MachxpProcess(name, new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
