@@ -294,7 +294,7 @@ public final class KernelCore {
      */
     public void finishShutdown(int pager) {
         checkThread();
-        sessions.session(pager).finishEnd();
+        sessions.session(pager).end.finish();
     }
 
     /** Core thread: whether the session with pager {@code pager} waits, open, for its clean end's answer. */

@@ -10,7 +10,6 @@ import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectInit;
-import io.machxp.proto.xp.MemoryObjectTerminate;
 import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Reclaim;
 import io.machxp.proto.xp.ReclaimedFutex;
@@ -62,10 +61,11 @@ import org.slf4j.LoggerFactory;
  *     └───┘ stream broken or hello refused: tried again after min(L/20, 1 s) of the lost lease
  * </pre>
  *
- * <p>Shutdown: the kernel's threads end, dirty pages go back and every object is terminated
- * (memory_object_terminate), which releases every futex it held; a last keepalive goes out, whose
- * answer the runtime awaits before it ends the stream ({@link EndBarrier}); then it stops using
- * the pager.
+ * <p>Shutdown ({@link ShutdownEnd}): the kernel's threads end, dirty pages go back and every
+ * object is terminated (memory_object_terminate), which releases every futex it held; a last
+ * keepalive goes out, whose answer the runtime awaits before it ends the stream
+ * ({@link EndBarrier}); then it stops using the pager. With a lease the terminates wait for that
+ * answer, the session open and ending.
  */
 final class KernelSession {
     /** Log lines keep the core's logger: they read as the kernel's. */
@@ -85,7 +85,7 @@ final class KernelSession {
     private int pageSize;
     private String pagerLost;
     /** The lease, its keepalives and its end. */
-    private final SessionLease lease;
+    final SessionLease lease;
     /** What the fast path reads of the lease (see {@link LeaseGate}). */
     final LeaseGate gate;
     /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
@@ -109,8 +109,8 @@ final class KernelSession {
     private boolean replacesLost;
     /** Its kernel could not open a stream to rejoin: once lost, no session replaces this one. */
     private boolean cannotRejoin;
-    /** The two parts of a clean end with a lease. */
-    private final ShutdownEnd end;
+    /** The clean end: its first part at shutdown, the second when the runtime has its answer. */
+    final ShutdownEnd end;
 
     KernelSession(KernelCore core, int pager, String name, KernelEnv env, KernelStats stats) {
         this.core = core;
@@ -122,7 +122,7 @@ final class KernelSession {
         this.gate = new LeaseGate();
         this.grace = new LeaseGrace(this, core, env, name);
         this.lease = new SessionLease(this, core, env, name);
-        this.end = new ShutdownEnd(pager, env);
+        this.end = new ShutdownEnd(this, core, env, name);
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -435,7 +435,7 @@ final class KernelSession {
     }
 
     /** Stops using the pager; what waits for it fails with {@code error} (null: the pager's loss, EIO). */
-    private void stopUsingPager(String reason, KernelError why) {
+    void stopUsingPager(String reason, KernelError why) {
         pagerLost = reason;
         end.lost(); // a clean end under way: its barrier will not be answered
         gate.close();
@@ -503,111 +503,14 @@ final class KernelSession {
 
     // ---- shutdown ----------------------------------------------------------------------------
 
-    /** Whether {@link #terminateObjects} has anything to do: the session is open. */
+    /** Whether {@link ShutdownEnd#terminateObjects} has anything to do: the session is open. */
     boolean open() {
         return pagerLost == null && kernelId != 0;
-    }
-
-    /**
-     * The last step of {@link KernelCore#shutdown} for this pager, once the threads ended and the
-     * futexes went back ({@link KernelSessions#shutdown}): the pages go back and one more keepalive
-     * goes out, whose answer says all that is stored (the clean end's barrier, {@link EndBarrier}).
-     * A session with a lease then stays open, {@link #ending}, with the copies it keeps for a
-     * reclaim, until {@link #finishEnd}: a stream that breaks meanwhile is resumed or reclaimed as
-     * always, and a fresh keepalive follows the welcome (see {@link ShutdownEnd}). A session without
-     * a lease (no resume, no reclaim) terminates its objects and stops at once, as before. Returns
-     * that barrier, or null if none went out (no session open, no stream, or one being resumed).
-     */
-    EndBarrier terminateObjects() {
-        if (!open()) {
-            return null;
-        }
-        boolean twoPhase = lease.nanos() > 0 && disconnected == null && !resume.resuming();
-        for (VmObject o : core.objects.servedBy(pager)) {
-            if (twoPhase) {
-                failWaiting(o); // what waits fails now, as the session's stop would have it
-            }
-            if (o.state == VmObject.State.READY) {
-                core.pages.returnAll(o, false);
-                if (!twoPhase) {
-                    terminate(o);
-                }
-            }
-        }
-        EndBarrier barrier = null;
-        if (disconnected != null) {
-            log.warn("kernel {}: shut down while it had no stream to {} ({}): the writes it had not given back "
-                    + "are lost, and the pager learns of its end only when its lease runs out", name, which(), disconnected);
-        } else if (resume.resuming()) {
-            // The runtime's close waits for a resume before it shuts the core down; this one was not taken in time.
-            log.warn("kernel {}: shut down while its session with {} was being resumed: the {} messages kept for "
-                    + "the resume, its last returns and terminates among them, are not sent, and {} pages it gave "
-                    + "back with their data that the pager did not confirm may be lost", name, which(), resume.keptCount(),
-                    core.returns.unconfirmed(pager));
-        } else {
-            log.info("kernel {}: returned its pages{}{}", name, twoPhase ? "" : " and terminated its objects",
-                    core.sessions.count() == 1 ? "" : " at pager " + pager);
-            // xp-spec 2.6: the stream ends once this keepalive is answered (what went before is stored)
-            barrier = new EndBarrier(pager, lease.sendKeepalive(), core.returns.unconfirmed(pager));
-        }
-        if (twoPhase) {
-            end.begin();
-            return barrier;
-        }
-        stopForShutdown();
-        return barrier;
-    }
-
-    /**
-     * The clean end's second part ({@link KernelCore#finishShutdown}): the pages that came during
-     * the wait go back, then terminates, then the session stops. With several pagers the runtime
-     * calls it for the primary last; the primary's stop leaves a secondary still ending alone.
-     */
-    void finishEnd() {
-        if (!end.finish() || pagerLost != null) {
-            return;
-        }
-        if (disconnected != null || resume.resuming()) {
-            log.warn("kernel {}: its clean end's wait at {} ran out while the stream was being {}: the terminates "
-                    + "of its {} objects may not reach the pager", name, which(),
-                    resume.resuming() ? "resumed" : "reclaimed", core.objects.servedBy(pager).size());
-        }
-        for (VmObject o : core.objects.servedBy(pager)) {
-            if (o.state == VmObject.State.READY) {
-                // a page supplied or granted during the wait, or dirtied by a give-back, goes back
-                // first (precious with its data: xp-spec 5.3, 6.10), on the same stream, in order
-                core.pages.returnAll(o, false);
-                terminate(o);
-            }
-        }
-        stopForShutdown();
-    }
-
-    /** A call still waiting on {@code o} (a map, a sync, a page) ends with its task, ESRCH, as at the session's stop. */
-    private void failWaiting(VmObject o) {
-        KernelError error = shuttingDown();
-        KernelObjects.failAll(o.pendingMaps, error);
-        core.sync.failAll(o, error);
-        o.forEachPage(page -> core.pages.failWaiting(page, error));
-    }
-
-    private KernelError shuttingDown() {
-        return KernelError.of(Errno.ESRCH, "kernel %s is shutting down: its tasks end with it", name);
     }
 
     /** Whether the session is between the two parts of a clean end ({@link ShutdownEnd}). */
     boolean ending() {
         return end.ending() && pagerLost == null;
-    }
-
-    private void terminate(VmObject o) {
-        send(KernelToPager.newBuilder().setMemoryObjectTerminate(
-                MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
-    }
-
-    private void stopForShutdown() {
-        // A task's call still waiting for a page ends with its task, as its threads' calls did.
-        stopUsingPager("the kernel is shutting down", shuttingDown());
     }
 
     // ---- for the other parts -----------------------------------------------------------------

@@ -367,7 +367,7 @@ final class KernelSessions {
         core.forEachFutex(core.futexes::giveBackAtShutdown);
         for (int p = sessions.length - 1; p >= 0; p--) {
             try {
-                EndBarrier b = sessions[p].terminateObjects();
+                EndBarrier b = sessions[p].end.terminateObjects();
                 if (b != null) {
                     barriers.add(b);
                 }
