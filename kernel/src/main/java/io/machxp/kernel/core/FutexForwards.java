@@ -132,7 +132,7 @@ final class FutexForwards {
      */
     private static boolean forThisSession(long toSession, KernelSession session) {
         return toSession != 0 ? toSession == session.resume.token()
-                : session.leaseNanos() == 0 && !session.replacesLost();
+                : session.leaseNanos() == 0 && !session.rejoin.replacesLost();
     }
 
     /**

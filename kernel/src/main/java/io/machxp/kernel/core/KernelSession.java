@@ -51,15 +51,10 @@ import org.slf4j.LoggerFactory;
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
  *
- * <p>Rejoining (a secondary pager only, {@link KernelSessions#stopped}): a session that replaces
- * one lost for good sends kernel_hello on a new stream after a moment, and again after each
- * stream that fails or hello the pager refuses (EAGAIN while it still holds the lost session),
- * until a welcome opens it; meanwhile a vm_map of that pager's objects fails with EIO saying so.
- * <pre>
- *  REJOINING ──pager_welcome──▶ SESSION (a new kernel id at that pager, new objects)
- *     ▲   │
- *     └───┘ stream broken or hello refused: tried again after min(L/20, 1 s) of the lost lease
- * </pre>
+ * <p>Rejoining (a secondary pager only, {@link SessionRejoin}): a session that replaces one lost
+ * for good sends kernel_hello on a new stream after a moment, and again after each stream that
+ * fails or hello the pager refuses, until a welcome opens it (REJOINING ──pager_welcome──▶
+ * SESSION); meanwhile a vm_map of that pager's objects fails with EIO saying so.
  *
  * <p>Shutdown ({@link ShutdownEnd}): the kernel's threads end, dirty pages go back and every
  * object is terminated (memory_object_terminate), which releases every futex it held; a last
@@ -98,17 +93,8 @@ final class KernelSession {
     final SessionResume resume;
     /** The grace after a lease that ran out while resuming at a replicated pager. */
     final LeaseGrace grace;
-    /** Why the session this one replaces was lost, while it is not welcomed yet; null otherwise. */
-    private String rejoining;
-    /** Hellos sent to rejoin; and how long between them. */
-    private int rejoinAttempts;
-    private long rejoinNanos;
-    /** A rejoin's stream is out, its hello not answered yet. */
-    private boolean rejoinOut;
-    /** This session replaced one lost with the same pager (a rejoin), welcomed or not. */
-    private boolean replacesLost;
-    /** Its kernel could not open a stream to rejoin: once lost, no session replaces this one. */
-    private boolean cannotRejoin;
+    /** How a session that replaces a lost one opens itself (a secondary pager's only). */
+    final SessionRejoin rejoin;
     /** The clean end: its first part at shutdown, the second when the runtime has its answer. */
     final ShutdownEnd end;
 
@@ -123,6 +109,7 @@ final class KernelSession {
         this.grace = new LeaseGrace(this, core, env, name);
         this.lease = new SessionLease(this, core, env, name);
         this.end = new ShutdownEnd(this, core, env, name);
+        this.rejoin = new SessionRejoin(this, core, env, name);
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -140,26 +127,6 @@ final class KernelSession {
 
     boolean pagerLost() {
         return pagerLost != null;
-    }
-
-    /**
-     * Whether this session replaces a lost one and has sent no hello yet: what arrives from its
-     * pager now came on the lost session's stream (a keepalive answer on its way when the lease ran
-     * out, say) and is that session's, over as it is; counted here it would shift the new
-     * session's count of messages received, which its keepalives and resumes tell the pager.
-     */
-    boolean beforeRejoin() {
-        return rejoining != null && !rejoinOut;
-    }
-
-    /** Whether this session replaced one lost with the same pager (see Rejoining above). */
-    boolean replacesLost() {
-        return replacesLost;
-    }
-
-    /** Whether its kernel could not open a stream to rejoin (then no session replaces it once lost). */
-    boolean cannotRejoin() {
-        return cannotRejoin;
     }
 
     /** Whether the kernel lost its stream and is reconnecting. */
@@ -217,15 +184,7 @@ final class KernelSession {
         }
         kernelId = id;
         pageSize = size;
-        if (rejoining != null) {
-            log.info("kernel {}: new session with pager {} (kernel id {} there) after {} attempts, since it lost the "
-                    + "last ({}); mappings made before stay failed, a vm_map maps its objects again", name, pager, id,
-                    rejoinAttempts, rejoining);
-            env.trace("pager-rejoined", 0, "after " + rejoinAttempts + " attempts");
-            rejoining = null;
-            rejoinOut = false;
-            core.sessions.rejoined(this);
-        }
+        rejoin.welcomed(id);
         resume.welcomed(w.getLeaseMillis() != 0 ? w.getSessionToken() : 0); // a uint64: 2^63 and more too
         lease.start(SessionLease.nanosOf(w.getLeaseMillis()));
         log.info("kernel {}: session open{}, kernel id {}, page size {}", name,
@@ -241,13 +200,8 @@ final class KernelSession {
         if (pagerLost != null) {
             return;
         }
-        if (rejoining != null) {
-            if (core.sessions.mayRejoin(this)) {
-                rejoinFailed(reason);
-                return;
-            }
-            rejoining = null; // the primary is lost, or the kernel shuts down: this session ends too
-            rejoinOut = false;
+        if (rejoin.attemptLost(reason)) {
+            return; // the next attempt is due
         }
         log.warn("kernel {}: lost {}: {}", name, which(), reason);
         env.trace("pager-lost", 0, reason);
@@ -305,60 +259,6 @@ final class KernelSession {
      */
     static long retryNanos(long leaseNanos) {
         return Math.min(leaseNanos / 20, MAX_RETRY_NANOS);
-    }
-
-    /**
-     * This session replaces one lost for good ({@code reason}): its hello goes out on a new
-     * stream after {@code retryNanos}, and again until the pager takes it (see Rejoining above).
-     */
-    void rejoinAfter(String reason, long retryNanos) {
-        rejoining = reason;
-        replacesLost = true;
-        rejoinNanos = retryNanos > 0 ? retryNanos : MAX_RETRY_NANOS;
-        env.schedule(rejoinNanos, this::rejoin);
-    }
-
-    /** Core thread: one attempt to rejoin: a new stream and kernel_hello on it. */
-    private void rejoin() {
-        if (rejoining == null || rejoinOut || pagerLost != null) {
-            return;
-        }
-        if (!core.sessions.mayRejoin(this)) {
-            onPagerLost(rejoining); // the primary is lost meanwhile, or the kernel shuts down
-            return;
-        }
-        if (core.sessions.primary().kernelId() == 0) {
-            // Not welcomed by the primary yet (a secondary lost during the start): the hello's TID
-            // prefix is the primary's kernel id (xp-spec 2.9), so the attempt waits for it.
-            env.schedule(rejoinNanos, this::rejoin);
-            return;
-        }
-        rejoinAttempts++;
-        rejoinOut = true;
-        if (!env.reconnect(pager)) {
-            rejoinOut = false;
-            String why = rejoining;
-            rejoining = null;
-            cannotRejoin = true; // and no session replaces this one: the same would follow
-            onPagerLost(why + "; this kernel cannot reconnect, and uses the pager again after its restart");
-            return;
-        }
-        if (rejoinOut) { // else the new stream failed at once (rejoinFailed ran inside): the next is due
-            start();
-        }
-    }
-
-    /** The rejoin's stream failed or its hello was refused: the next attempt is due after a while. */
-    private void rejoinFailed(String reason) {
-        if (!rejoinOut) {
-            return;
-        }
-        rejoinOut = false;
-        if (rejoinAttempts == 1 || rejoinAttempts % 50 == 0) {
-            log.info("kernel {}: pager {} did not take a new session yet (attempt {}: {}); trying again every {} ms",
-                    name, pager, rejoinAttempts, reason, rejoinNanos / 1_000_000);
-        }
-        env.schedule(rejoinNanos, this::rejoin);
     }
 
     private void reconnect() {
@@ -548,9 +448,8 @@ final class KernelSession {
                     + "gave back, and takes no new task or mapping", name, which()));
             return false;
         }
-        if (kernelId == 0 && rejoining != null) {
-            reply.fail(KernelError.of(Errno.EIO, "kernel %s lost its session with %s (%s) and is opening a new one "
-                    + "(%d attempts so far); retry once that pager takes it", name, which(), rejoining, rejoinAttempts));
+        if (kernelId == 0 && rejoin.rejoining()) {
+            reply.fail(rejoin.notOpenYet());
             return false;
         }
         if (kernelId == 0) {

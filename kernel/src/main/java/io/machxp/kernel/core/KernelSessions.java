@@ -169,7 +169,7 @@ final class KernelSessions {
      */
     void primaryWelcomed() {
         for (int p = 1; p < sessions.length; p++) {
-            if (!sessions[p].pagerLost() && !sessions[p].replacesLost()) {
+            if (!sessions[p].pagerLost() && !sessions[p].rejoin.replacesLost()) {
                 sessions[p].start();
             }
         }
@@ -298,14 +298,14 @@ final class KernelSessions {
      * primary (which names it) and is not shutting down.
      */
     boolean mayRejoin(KernelSession s) {
-        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s && !s.cannotRejoin();
+        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s && !s.rejoin.cannotRejoin();
     }
 
     /**
      * Secondary session {@code lost} is over: its objects are retired (their mappings keep failing
      * as they do now; a later vm_map of one of their names maps a new object) and a new session
      * with the same pager replaces it, which sends its kernel_hello on a new stream a moment later
-     * and again until the pager takes it ({@link KernelSession#rejoin}). Nothing the kernel held
+     * and again until the pager takes it ({@link SessionRejoin}). Nothing the kernel held
      * there is claimed back: that pager has passed it on (OWNER_DIED) or will when its lease of
      * this kernel runs out, and until then it refuses the hello (EAGAIN).
      */
@@ -321,7 +321,7 @@ final class KernelSessions {
         KernelSession next = new KernelSession(core, lost.pager, name, env, stats);
         sessions[lost.pager] = next;
         mirror(next);
-        next.rejoinAfter(reason, KernelSession.retryNanos(lost.leaseNanos()));
+        next.rejoin.start(reason, KernelSession.retryNanos(lost.leaseNanos()));
     }
 
     /**
@@ -391,7 +391,7 @@ final class KernelSessions {
         }
         VmObject o = core.objects.object(objectOf(m));
         if (o != null && retired(o)) {
-            if (sessions[pager].beforeRejoin()) {
+            if (sessions[pager].rejoin.beforeHello()) {
                 return false; // the lost session's stream still delivering: that session is over
             }
             core.violation("pager " + pager + " sent " + m.getRoutineCase() + " about an object of a session it "

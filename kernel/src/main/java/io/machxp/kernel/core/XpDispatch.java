@@ -51,7 +51,7 @@ final class XpDispatch {
      */
     void onXp(KernelSession session, PagerToKernel m) {
         session.checkLeaseNow(); // a message that waited out the lease in a paused kernel is stale
-        if (session.pagerLost() || session.beforeRejoin()) {
+        if (session.pagerLost() || session.rejoin.beforeHello()) {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }
         stats.received(m);
