@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * with its own overview:
  * <ul>
  *   <li>{@link KernelSession}: the XP session and its lease - kernel_hello, pager_welcome,
- *       keepalives, reconnecting and reclaiming after the stream breaks, losing the pager,
- *       shutdown; {@link KernelSessions}: one per pager, and which serves each object;
+ *       keepalives, losing the pager; its parts {@link SessionReclaim} (reconnecting and
+ *       reclaiming after the stream breaks), {@link SessionRejoin} (a lost secondary's new
+ *       session) and {@link ShutdownEnd} (the clean end); {@link KernelSessions}: one per pager,
+ *       and which serves each object;
  *   <li>{@link KernelTasks}: tasks and threads - creation, thread_compute under the kernel's
  *       {@link Scheduler}, thread_sleep, priorities, ending threads and tasks;
  *   <li>{@link KernelObjects}: memory objects - vm_map, memory_object_init and its answers, and

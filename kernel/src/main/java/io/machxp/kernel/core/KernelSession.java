@@ -1,19 +1,12 @@
 package io.machxp.kernel.core;
 
 import io.machxp.kernel.futex.LeaseGate;
-import static io.machxp.kernel.futex.FutexWord.isAbsent;
-
-import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.task.Tids;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PagerWelcome;
-import io.machxp.proto.xp.Reclaim;
-import io.machxp.proto.xp.ReclaimedFutex;
-import io.machxp.proto.xp.ReclaimedObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * Session: {@code start} sends kernel_hello; pager_welcome gives the kernel id (TIDs) and page
  * size. A welcome with a kernel id TIDs cannot carry or a page size that is not a power of two
  * from 64 bytes to 1 MiB is a violation: the kernel stays without a session rather than broken.
+ * <pre>
+ *  HELLO OUT ──pager_welcome──▶ SESSION ──stream broken, lease runs──▶ RESUMING (replicated pager)
+ *                                  │                                  or DISCONNECTED (reclaim)
+ *                                  ├──lease out, pager lost, reclaim or resume refused──▶ STOPPED
+ *                                  └──shutdown──▶ ENDING (with a lease) ──▶ STOPPED
+ * </pre>
  *
  * <p>Lease ({@link SessionLease}): the welcome gives the session's lease L (0: none), which
  * keepalives every L/8 extend; when the kernel's lease runs out it stops using the pager as if
@@ -35,21 +34,12 @@ import org.slf4j.LoggerFactory;
  * out while the session resumes at the next leader first holds a grace ({@link LeaseGrace}):
  * nothing handed out, calls parked, the session kept until a resume is taken or refused.
  *
- * <p>Reconnecting and reclaiming. When the stream breaks (the pager restarted, or the connection
- * dropped) while the lease still runs, the kernel keeps what it holds and goes on using it: its
- * cached futexes and resident pages are still its own until the lease ends, since no pager can
- * give them to another kernel before. Nothing leaves it meanwhile (a relinquish the old pager
- * asked for is void; what would be sent is not, and is asked again), and it tries a new stream
- * every twentieth of the lease:
- * <pre>
- *  SESSION ──stream broken, lease runs──▶ DISCONNECTED ──new stream──▶ RECLAIMING: kernel_hello
- *     ▲                                        │   ▲                   with reclaim (every futex
- *     │                                        │   └──stream broken────  with its token, every page
- *     └──────pager_welcome: init the objects    │                        with its access, the dirty
- *            still initializing; ask again for  │                        returns not yet confirmed)
- *            every futex and page awaited       ▼
- *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
- * </pre>
+ * <p>Reconnecting and reclaiming ({@link SessionReclaim}): when the stream breaks while the
+ * lease still runs, the kernel keeps what it holds (a replicated pager's session is resumed at
+ * its next leader instead, {@link SessionResume}), tries a new stream every twentieth of the lease
+ * and sends kernel_hello with a reclaim of all it holds (SESSION ──stream broken──▶ DISCONNECTED
+ * ──new stream──▶ RECLAIMING ──pager_welcome──▶ SESSION); a lease that runs out, or a refused
+ * reclaim, stops it as if the pager were lost.
  *
  * <p>Rejoining (a secondary pager only, {@link SessionRejoin}): a session that replaces one lost
  * for good sends kernel_hello on a new stream after a moment, and again after each stream that
@@ -83,16 +73,12 @@ final class KernelSession {
     final SessionLease lease;
     /** What the fast path reads of the lease (see {@link LeaseGate}). */
     final LeaseGate gate;
-    /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
-    private String disconnected;
-    /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
-    private boolean reclaiming;
-    /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
-    private long reclaimSentAt;
     /** Numbers what crosses the stream, and resumes the session on a new one. */
     final SessionResume resume;
     /** The grace after a lease that ran out while resuming at a replicated pager. */
     final LeaseGrace grace;
+    /** Reconnecting and reclaiming after the stream broke while the lease runs. */
+    final SessionReclaim reclaim;
     /** How a session that replaces a lost one opens itself (a secondary pager's only). */
     final SessionRejoin rejoin;
     /** The clean end: its first part at shutdown, the second when the runtime has its answer. */
@@ -110,6 +96,7 @@ final class KernelSession {
         this.lease = new SessionLease(this, core, env, name);
         this.end = new ShutdownEnd(this, core, env, name);
         this.rejoin = new SessionRejoin(this, core, env, name);
+        this.reclaim = new SessionReclaim(this, core, env, stats, name);
     }
 
     /** The session's lease from the welcome (0: none). */
@@ -129,19 +116,9 @@ final class KernelSession {
         return pagerLost != null;
     }
 
-    /** Whether the kernel lost its stream and is reconnecting. */
+    /** Whether the kernel lost its stream and is reconnecting ({@link SessionReclaim}). */
     boolean disconnected() {
-        return disconnected != null;
-    }
-
-    /** Why the stream broke while the lease ran; null while the kernel has one. */
-    String disconnectedReason() {
-        return disconnected;
-    }
-
-    /** A kernel_hello with reclaim is out: the next pager_welcome answers it. */
-    boolean reclaiming() {
-        return reclaiming;
+        return reclaim.disconnected();
     }
 
     // ---- session ------------------------------------------------------------------------------
@@ -223,25 +200,12 @@ final class KernelSession {
             resume.resume("its stream broke: " + reason);
             return;
         }
-        reclaiming = false;
-        resume.abandon();
-        if (disconnected == null) {
-            disconnected = reason;
-            lease.forgetKeepalives();
-            for (VmObject o : core.objects.servedBy(pager)) {
-                o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
-            }
-            log.warn("kernel {}: lost its stream to {} ({}); it keeps what it holds for the {} ms its lease "
-                    + "still runs, and reconnects to reclaim it", name, core.sessions.count() == 1 ? "the pager"
-                            : "pager " + pager, reason, lease.millisLeft());
-            env.trace("pager-disconnected", 0, reason);
-        }
-        env.schedule(retryNanos(lease.nanos()), this::reconnect);
+        reclaim.streamBroken(reason); // the kernel keeps what it holds, reconnects and reclaims it
     }
 
     /** See {@link KernelCore#onStreamStalled}. */
     boolean onStreamStalled(String why) {
-        if (pagerLost != null || kernelId == 0 || disconnected != null || lease.overNow() || !resume.mayResume()) {
+        if (pagerLost != null || kernelId == 0 || reclaim.disconnected() || lease.overNow() || !resume.mayResume()) {
             return false;
         }
         resume.resume(why);
@@ -261,75 +225,6 @@ final class KernelSession {
         return Math.min(leaseNanos / 20, MAX_RETRY_NANOS);
     }
 
-    private void reconnect() {
-        if (pagerLost != null || disconnected == null || reclaiming) {
-            return;
-        }
-        reclaiming = true;
-        if (!env.reconnect(pager)) {
-            onPagerLost(disconnected + "; this kernel cannot reconnect");
-            return;
-        }
-        if (!reclaiming) {
-            return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
-        }
-        Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(kernelId);
-        for (VmObject o : core.objects.servedBy(pager)) {
-            if (o.state != VmObject.State.READY) {
-                continue;
-            }
-            ReclaimedObject.Builder ro = ReclaimedObject.newBuilder()
-                    .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize).addAllPages(core.returns.reclaim(o));
-            o.forEachPage(page -> page.forEachFutex(e -> {
-                if (!isAbsent(e.state())) {
-                    ro.addFutexes(ReclaimedFutex.newBuilder().setOffset(e.offset())
-                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant));
-                }
-            }));
-            reclaim.addObjects(ro);
-        }
-        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(hello().setReclaim(reclaim)).build();
-        reclaimSentAt = env.nanoTime();
-        resume.reset(); // the reclaim opens a new count on both sides
-        stats.sent(hello);
-        env.send(pager, hello);
-    }
-
-    /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
-    void reclaimed(PagerWelcome w) {
-        if (w.getKernelId() != kernelId || w.getPageSize() != pageSize) {
-            core.violation("a pager_welcome to a reclaim with kernel id " + Integer.toUnsignedString(w.getKernelId())
-                    + " and page size " + Integer.toUnsignedString(w.getPageSize()), 0, 0);
-            onPagerLost("the pager answered its reclaim with another kernel id or page size");
-            return;
-        }
-        String was = disconnected;
-        reclaiming = false;
-        disconnected = null;
-        resume.welcomed(w.getSessionToken());
-        lease.reclaimed(SessionLease.nanosOf(w.getLeaseMillis()), reclaimSentAt);
-        lease.sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
-        int[] awaited = {0};
-        for (VmObject o : core.objects.servedBy(pager)) {
-            if (o.state == VmObject.State.INITIALIZING) {
-                send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
-                        .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
-                continue;
-            }
-            if (ending()) {
-                continue; // a clean end's wait: nothing waits here any more, nothing is asked again
-            }
-            core.pages.askAgain(o);
-            o.forEachPage(page -> page.forEachFutex(e -> {
-                awaited[0] += e.request != FutexEntry.Request.NONE ? 1 : 0;
-                core.futexes.askAgain(e);
-            }));
-        }
-        log.info("kernel {}: reconnected to pager {} (epoch {}) after losing its stream ({}) and reclaimed what it "
-                + "holds; asked again for {} futexes", name, w.getPagerName(), w.getSessionEpoch(), was, awaited[0]);
-        env.trace("pager-reconnected", 0, "epoch " + w.getSessionEpoch());
-    }
-
     private void stopUsingPager(String reason) {
         stopUsingPager(reason, null);
     }
@@ -339,8 +234,7 @@ final class KernelSession {
         pagerLost = reason;
         end.lost(); // a clean end under way: its barrier will not be answered
         gate.close();
-        disconnected = null;
-        reclaiming = false;
+        reclaim.stopped();
         KernelError error = why != null ? why : pagerError();
         for (VmObject o : core.objects.servedBy(pager)) {
             KernelObjects.failAll(o.pendingMaps, error);
@@ -421,7 +315,7 @@ final class KernelSession {
      * number in the session (0: not sent).
      */
     long send(KernelToPager m) {
-        if (pagerLost != null || disconnected != null) {
+        if (pagerLost != null || reclaim.disconnected()) {
             return 0;
         }
         long number = resume.sent(m);

@@ -227,7 +227,7 @@ final class SessionLease {
             checkIn(session.grace.ends() - now);
             return;
         }
-        String disconnected = session.disconnectedReason();
+        String disconnected = session.reclaim.reason();
         String why = String.format(Locale.ROOT, "its lease%s ran out: the pager answered no keepalive for %d ms (lease %d ms, "
                 + "the kernel stops %d ms early)%s", core.sessions.count() == 1 ? "" : " with pager " + session.pager, (now - leaseEnds + leaseNanos - margin()) / 1_000_000,
                 leaseNanos / 1_000_000, margin() / 1_000_000,

@@ -87,7 +87,7 @@ final class ShutdownEnd {
         if (session.disconnected()) {
             log.warn("kernel {}: shut down while it had no stream to {} ({}): the writes it had not given back "
                     + "are lost, and the pager learns of its end only when its lease runs out", name, session.which(),
-                    session.disconnectedReason());
+                    session.reclaim.reason());
         } else if (session.resume.resuming()) {
             // The runtime's close waits for a resume before it shuts the core down; this one was not taken in time.
             log.warn("kernel {}: shut down while its session with {} was being resumed: the {} messages kept for "

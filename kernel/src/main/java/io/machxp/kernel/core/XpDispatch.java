@@ -79,8 +79,8 @@ final class XpDispatch {
                     session.resume.resumed(m.getPagerWelcome());
                     return;
                 }
-                if (session.reclaiming()) {
-                    session.reclaimed(m.getPagerWelcome());
+                if (session.reclaim.reclaiming()) {
+                    session.reclaim.reclaimed(m.getPagerWelcome());
                     return;
                 }
                 session.onWelcome(m.getPagerWelcome());

@@ -1,0 +1,180 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedFutex;
+import io.machxp.proto.xp.ReclaimedObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a {@link KernelSession} whose stream broke while its lease still runs reconnects and
+ * reclaims what it holds (xp-spec 9.4). Part of the kernel core: core thread only; one per
+ * session.
+ *
+ * <h2>Overview</h2>
+ * When the stream breaks (the pager restarted, or the connection dropped) while the lease still
+ * runs, and the session is not resumed at a replicated pager's next leader ({@link SessionResume}),
+ * the kernel keeps what it holds and goes on using it: its cached futexes and resident pages are
+ * still its own until the lease ends, since no pager can give them to another kernel before.
+ * Nothing leaves it meanwhile (a relinquish the old pager asked for is void; what would be sent is
+ * not, and is asked again), and it tries a new stream every twentieth of the lease
+ * ({@link KernelSession#retryNanos}):
+ * <pre>
+ *  SESSION ──stream broken, lease runs──▶ DISCONNECTED ──new stream──▶ RECLAIMING: kernel_hello
+ *     ▲                                        │   ▲                   with reclaim (every futex
+ *     │                                        │   └──stream broken────  with its token, every page
+ *     └──────pager_welcome: init the objects    │                        with its access, the dirty
+ *            still initializing; ask again for  │                        returns not yet confirmed)
+ *            every futex and page awaited       ▼
+ *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
+ * </pre>
+ * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
+ * earlier than the reclaim's send, and a keepalive follows at once (its answer confirms the
+ * returns the reclaim gave again, and answers a clean end's barrier, {@link ShutdownEnd}).
+ */
+final class SessionReclaim {
+    /** Log lines keep the core's logger: they read as the kernel's. */
+    private static final Logger log = LoggerFactory.getLogger(KernelCore.class);
+
+    private final KernelSession session;
+    private final KernelCore core;
+    private final int pager;
+    private final KernelEnv env;
+    private final KernelStats stats;
+    private final String name;
+    /** Why the stream broke while the lease still ran (the kernel reconnects); null while it has one. */
+    private String disconnected;
+    /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
+    private boolean reclaiming;
+    /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
+    private long reclaimSentAt;
+
+    SessionReclaim(KernelSession session, KernelCore core, KernelEnv env, KernelStats stats, String name) {
+        this.session = session;
+        this.core = core;
+        this.pager = session.pager;
+        this.env = env;
+        this.stats = stats;
+        this.name = name;
+    }
+
+    /** Whether the kernel lost its stream and is reconnecting. */
+    boolean disconnected() {
+        return disconnected != null;
+    }
+
+    /** Why the stream broke while the lease ran; null while the kernel has one. */
+    String reason() {
+        return disconnected;
+    }
+
+    /** A kernel_hello with reclaim is out: the next pager_welcome answers it. */
+    boolean reclaiming() {
+        return reclaiming;
+    }
+
+    /**
+     * The stream broke while the lease runs and the session is not resumed
+     * ({@link KernelSession#onStreamBroken}): DISCONNECTED, or a reclaim's stream that broke; a new
+     * stream is tried after a while.
+     */
+    void streamBroken(String reason) {
+        reclaiming = false;
+        session.resume.abandon();
+        if (disconnected == null) {
+            disconnected = reason;
+            session.lease.forgetKeepalives();
+            for (VmObject o : core.objects.servedBy(pager)) {
+                o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
+            }
+            log.warn("kernel {}: lost its stream to {} ({}); it keeps what it holds for the {} ms its lease "
+                    + "still runs, and reconnects to reclaim it", name, core.sessions.count() == 1 ? "the pager"
+                            : "pager " + pager, reason, session.lease.millisLeft());
+            env.trace("pager-disconnected", 0, reason);
+        }
+        env.schedule(KernelSession.retryNanos(session.lease.nanos()), this::reconnect);
+    }
+
+    /** The session stops using its pager: nothing is reclaimed any more. */
+    void stopped() {
+        disconnected = null;
+        reclaiming = false;
+    }
+
+    private void reconnect() {
+        if (session.pagerLost() || disconnected == null || reclaiming) {
+            return;
+        }
+        reclaiming = true;
+        if (!env.reconnect(pager)) {
+            session.onPagerLost(disconnected + "; this kernel cannot reconnect");
+            return;
+        }
+        if (!reclaiming) {
+            return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
+        }
+        Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(session.kernelId());
+        for (VmObject o : core.objects.servedBy(pager)) {
+            if (o.state != VmObject.State.READY) {
+                continue;
+            }
+            ReclaimedObject.Builder ro = ReclaimedObject.newBuilder().setObjectId(o.objectId).setName(o.name)
+                    .setPageSize(session.pageSize()).addAllPages(core.returns.reclaim(o));
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                if (!isAbsent(e.state())) {
+                    ro.addFutexes(ReclaimedFutex.newBuilder().setOffset(e.offset())
+                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant));
+                }
+            }));
+            reclaim.addObjects(ro);
+        }
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setReclaim(reclaim)).build();
+        reclaimSentAt = env.nanoTime();
+        session.resume.reset(); // the reclaim opens a new count on both sides
+        stats.sent(hello);
+        env.send(pager, hello);
+    }
+
+    /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */
+    void reclaimed(PagerWelcome w) {
+        int pageSize = session.pageSize();
+        if (w.getKernelId() != session.kernelId() || w.getPageSize() != pageSize) {
+            core.violation("a pager_welcome to a reclaim with kernel id " + Integer.toUnsignedString(w.getKernelId())
+                    + " and page size " + Integer.toUnsignedString(w.getPageSize()), 0, 0);
+            session.onPagerLost("the pager answered its reclaim with another kernel id or page size");
+            return;
+        }
+        String was = disconnected;
+        reclaiming = false;
+        disconnected = null;
+        session.resume.welcomed(w.getSessionToken());
+        session.lease.reclaimed(SessionLease.nanosOf(w.getLeaseMillis()), reclaimSentAt);
+        session.lease.sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
+        int[] awaited = {0};
+        for (VmObject o : core.objects.servedBy(pager)) {
+            if (o.state == VmObject.State.INITIALIZING) {
+                session.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                        .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());
+                continue;
+            }
+            if (session.ending()) {
+                continue; // a clean end's wait: nothing waits here any more, nothing is asked again
+            }
+            core.pages.askAgain(o);
+            o.forEachPage(page -> page.forEachFutex(e -> {
+                awaited[0] += e.request != FutexEntry.Request.NONE ? 1 : 0;
+                core.futexes.askAgain(e);
+            }));
+        }
+        log.info("kernel {}: reconnected to pager {} (epoch {}) after losing its stream ({}) and reclaimed what it "
+                + "holds; asked again for {} futexes", name, w.getPagerName(), w.getSessionEpoch(), was, awaited[0]);
+        env.trace("pager-reconnected", 0, "epoch " + w.getSessionEpoch());
+    }
+}
