@@ -378,7 +378,7 @@ final class FutexGrants {
     /**
      * The pager is gone: waiters fail, and the futex is forgotten, held or not (the pager passes
      * a held one on with OWNER_DIED). Its owner's unlock finds the pager's loss, not the futex: every
-     * call on a lost pager's object fails with EIO before it looks ({@code KernelCore#resolve}); the
+     * call on a lost pager's object fails with EIO before it looks ({@code VmCalls#resolve}); the
      * page goes with it ({@link PageCache#forget}).
      */
     void forgetFutex(FutexEntry e, KernelError error) {

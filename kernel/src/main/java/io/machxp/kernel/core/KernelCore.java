@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
  * through {@link KernelEnv} (XP messages, timers) and {@link Reply} (answers to tasks).
  *
  * <h2>Overview</h2>
- * This class is the facade: it checks that each call comes on the core thread, resolves a
- * request's task, thread and address, and passes it to the part that owns the behaviour, each
- * with its own overview:
+ * This class is the facade: it checks that each call comes on the core thread and passes it to
+ * the part that owns the behaviour, each with its own overview:
  * <ul>
+ *   <li>{@link VmCalls}: a task's vm_* calls at an address (read, write, msync, the atomics, the
+ *       futex calls) - every lease checked, parked in a grace, the task, thread and address
+ *       resolved, then passed to the parts below;
  *   <li>{@link KernelSession}: the XP session and its lease - kernel_hello, pager_welcome,
  *       keepalives, losing the pager; its parts {@link SessionReclaim} (reconnecting and
  *       reclaiming after the stream breaks), {@link SessionRejoin} (a lost secondary's new
@@ -66,7 +68,6 @@ public final class KernelCore {
     final KernelPlants plants;
     final RetainedReturns returns;
     final PageCache pages;
-    private final KernelMemory memory;
     final PageSync sync;
     final KernelSessions sessions;
     final PagerDirectory directory; // which pager serves each object
@@ -75,6 +76,7 @@ public final class KernelCore {
     final KernelObjects objects;
     final KernelFutexes futexes;
     private final XpDispatch dispatch;
+    private final VmCalls vm;
     final IpcCore ipcCore;
     private final KernelIpc ipc;
     private Thread coreThread;
@@ -98,13 +100,14 @@ public final class KernelCore {
         PageCache.Link pageLink = new CoreLink(this);
         this.pages = new PageCache(pageLink, returns, options.maxResidentPages());
         this.sync = new PageSync(pages, pageLink);
-        this.memory = new KernelMemory(pages);
+        KernelMemory memory = new KernelMemory(pages);
         Scheduler scheduler = new Scheduler(options.cpus(), env);
         this.tasks = new KernelTasks(this, name, env, scheduler);
         this.objects = new KernelObjects(this);
         this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, options.futexPolicy(),
                 options.priorityInheritance());
         this.dispatch = new XpDispatch(this, stats);
+        this.vm = new VmCalls(this, memory);
         this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);
         this.ipc = new KernelIpc(this, ipcCore);
         ipcCore.plant(options.plants().ipc());
@@ -139,11 +142,6 @@ public final class KernelCore {
             memory.leaseUntil(end);
             memory.restoreFutexBits(); // each renewal (the core thread): what task processes forged in the tables
         });
-    }
-
-    /** Whether the task can still act after its call waited (else the reply failed: ESRCH, or EIO). */
-    private java.util.function.BooleanSupplier stillThere(long taskId, Reply<?> reply) {
-        return () -> tasks.connectedTask(taskId, reply) != null;
     }
 
     /** Whether task {@code taskId} runs in a process on this host that maps the shared memory. */
@@ -380,41 +378,21 @@ public final class KernelCore {
 
     /**
      * vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them
-     * ({@code length} as the caller sent it, refused outside 1 byte to 1 MiB).
+     * ({@code length} as the caller sent it, refused outside 1 byte to 1 MiB). This call and the
+     * other vm_* calls at an address take the path {@link VmCalls} describes.
      */
     public void vmRead(long taskId, long address, long length, Reply<byte[]> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmRead(taskId, address, length, reply))) {
-            return; // checks every lease: a call that waited out the lease in a paused kernel is refused
-        }
-        KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_read", reply);
-        if (r != null) {
-            memory.read(r.object(), r.offset(), (int) length, sharesMemory(taskId), stillThere(taskId, reply), reply);
-        }
+        vm.read(taskId, address, length, reply);
     }
 
     /** vm_write: {@code data} at {@code address} of the task. */
     public void vmWrite(long taskId, long address, byte[] data, Reply<Void> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmWrite(taskId, address, data, reply))) {
-            return;
-        }
-        KernelObjects.Range r = objects.resolveRange(taskId, address, data.length, 1, "vm_write", reply);
-        if (r != null) {
-            memory.write(r.object(), r.offset(), data, sharesMemory(taskId), stillThere(taskId, reply), reply);
-        }
+        vm.write(taskId, address, data, reply);
     }
 
     /** vm_msync: the range's dirty pages go back to the pager, then synchronize (XP spec 6.9); answers how many. */
     public void vmMsync(long taskId, long address, long length, Reply<Integer> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmMsync(taskId, address, length, reply))) {
-            return;
-        }
-        KernelObjects.Range r = objects.resolveRange(taskId, address, length, 1, "vm_msync", reply);
-        if (r != null) {
-            sync.msync(r.object(), r.offset(), length, reply);
-        }
+        vm.msync(taskId, address, length, reply);
     }
 
     /**
@@ -423,32 +401,12 @@ public final class KernelCore {
      */
     public void vmCompareAndSwap(long taskId, long address, int width, long expected, long newValue,
             Reply<CasResult> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmCompareAndSwap(taskId, address, width, expected, newValue, reply))) {
-            return;
-        }
-        if (width == 4 && (newValue >>> 32) != 0) { // stored cut to its low half, it would change the word unasked
-            reply.fail(KernelError.of(io.machxp.proto.task.Errno.EINVAL,
-                    "vm_compare_and_swap of a 4-byte word with new value %s, which does not fit in 32 bits; use WORD64 "
-                            + "for a 64-bit value (nothing was written)", Long.toUnsignedString(newValue)));
-            return;
-        }
-        KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
-        if (r != null) {
-            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, stillThere(taskId, reply), reply);
-        }
+        vm.compareAndSwap(taskId, address, width, expected, newValue, reply);
     }
 
     /** vm_fetch_add on the aligned word of {@code width} (4 or 8) bytes at {@code address}. */
     public void vmFetchAdd(long taskId, long address, int width, long delta, Reply<Long> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmFetchAdd(taskId, address, width, delta, reply))) {
-            return;
-        }
-        KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
-        if (r != null) {
-            memory.fetchAdd(r.object(), r.offset(), width, delta, stillThere(taskId, reply), reply);
-        }
+        vm.fetchAdd(taskId, address, width, delta, reply);
     }
 
     // ---- futexes: requests from tasks (the state machine is in KernelFutexes) -------------------
@@ -459,54 +417,22 @@ public final class KernelCore {
      * previous owner died (EOWNERDEAD).
      */
     public void vmLockFutex(long taskId, int tid, long address, long timeoutNanos, Reply<Acquired> reply) {
-        lockRequest(taskId, tid, address, timeoutNanos, false, reply, "vm_lock_futex");
+        vm.lock(taskId, tid, address, timeoutNanos, false, reply, "vm_lock_futex");
     }
 
     /** vm_trylock_futex: like vm_lock_futex, but answers null instead of waiting for an owner. */
     public void vmTrylockFutex(long taskId, int tid, long address, Reply<Acquired> reply) {
-        lockRequest(taskId, tid, address, -1, true, reply, "vm_trylock_futex");
-    }
-
-    private void lockRequest(long taskId, int tid, long address, long timeoutNanos, boolean trylock,
-            Reply<Acquired> reply, String call) {
-        checkThread();
-        long arrived = env.nanoTime();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> lockRequest(taskId, tid, address,
-                timeoutNanos < 0 ? timeoutNanos : Math.max(0, timeoutNanos - (env.nanoTime() - arrived)), trylock, reply,
-                call), trylock ? -1 : timeoutNanos, () -> reply.fail(FutexLocks.timedOut(address, tid)))) {
-            return; // a lock's timeout counts from when it arrived, parked or not
-        }
-        KernelObjects.Target t = resolve(taskId, tid, address, reply);
-        if (t == null || KernelTasks.busy(t.thread(), reply)) {
-            return;
-        }
-        VmObject object = t.mapping().object();
-        FutexEntry e = object.slot(t.offset()).futex(object.offsetInPage(t.offset()));
-        futexes.lockRequest(t.thread(), e, address, timeoutNanos, trylock, reply, call);
+        vm.lock(taskId, tid, address, -1, true, reply, "vm_trylock_futex");
     }
 
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmUnlockFutex(taskId, tid, address, reply))) {
-            return; // a handoff from a kernel paused past its lease, or in its grace, would be stale
-        }
-        KernelObjects.Target t = resolve(taskId, tid, address, reply);
-        if (t != null) {
-            futexes.unlock(t.thread().task.residentFutex(address), tid, address, reply);
-        }
+        vm.unlock(taskId, tid, address, reply);
     }
 
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */
     public void vmFutexConsistent(long taskId, int tid, long address, Reply<Void> reply) {
-        checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> vmFutexConsistent(taskId, tid, address, reply))) {
-            return;
-        }
-        KernelObjects.Target t = resolve(taskId, tid, address, reply);
-        if (t != null) {
-            futexes.markConsistent(t.thread().task.residentFutex(address), tid, address, reply);
-        }
+        vm.consistent(taskId, tid, address, reply);
     }
 
     /**
@@ -518,19 +444,6 @@ public final class KernelCore {
         checkThread();
         sessions.parked.cancel(call); // a call parked in a grace is not run again
         tasks.abortWait(taskId, tid, call);
-    }
-
-    /** A futex request's thread and where its address falls; null after failing the reply. */
-    private KernelObjects.Target resolve(long taskId, int tid, long address, Reply<?> reply) {
-        MachThread thread = tasks.thread(taskId, tid, reply);
-        KernelObjects.Target t = thread == null ? null : objects.futexTarget(thread, address, reply);
-        if (t != null && pagerLost(t.mapping().object().objectId)) {
-            // A secondary pager lost (the primary's loss fails every call before): its futexes went
-            // on with OWNER_DIED there, so an unlock here must not look as if it passed one on.
-            reply.fail(pagerError(t.mapping().object().objectId));
-            return null;
-        }
-        return t;
     }
 
     // ---- for the parts ------------------------------------------------------------------------
