@@ -216,7 +216,7 @@ final class PagerLinks {
             // the core did not answer in time: close anyway
         }
         // The pager ends its side once what the stream carried is stored: after the answer, at once.
-        long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(END_WAIT_SECONDS));
+        long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(PAGER_SIDE_MIN_WAIT_SECONDS));
         for (int p = 0; p < links.length; p++) {
             links[p].awaitEnd(open[p], endDeadline);
         }
@@ -257,8 +257,13 @@ final class PagerLinks {
         }
     }
 
-    /** How long the end of a stream is awaited at least once the kernel ended its side. */
-    private static final long END_WAIT_SECONDS = 1;
+    /**
+     * How long the kernel waits at least, once it half-closed a stream, for the pager to end its
+     * side (even when the close wait is spent): the pager ends it once what the stream carried is
+     * durable, at once after the end's keepalive was answered. Not the pager's own bound for that
+     * end (XpService.CLEAN_END_DURABLE_WAIT_SECONDS).
+     */
+    private static final long PAGER_SIDE_MIN_WAIT_SECONDS = 1;
 
     /** What the core's shutdown left: the streams open then, and the keepalives each end awaits. */
     private record Ending(boolean[] open, io.machxp.kernel.core.EndBarrier[] barriers,

@@ -147,17 +147,20 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     }
 
     /**
-     * How long the pager's end of a cleanly ended stream waits at most for the store to write what
-     * the stream carried: as long as a kernel waits for that end by default (its close).
+     * How long the pager's end of a cleanly ended stream (xp-spec 2.6) waits at most for what the
+     * stream carried to be durable before it ends the stream OK: written by the store here,
+     * committed to the group's log at a replicated pager ({@code ReplicaXpService}), which uses
+     * this same bound. As long as a kernel waits for that end by default (its close wait). Past
+     * it the stream ends UNAVAILABLE, saying that not all of it is durable yet.
      */
-    static final long END_WAIT_SECONDS = 5;
+    public static final long CLEAN_END_DURABLE_WAIT_SECONDS = 5;
 
     /**
      * Core thread: the kernel ended its session cleanly; so does the pager, once what the stream
      * carried is stored (the writes of its returns, as a keepalive's answer waits for them,
      * xp-spec 2.6 and 4.2): a kernel that drops its copies when the pager's side ends drops none
-     * the store does not have. At most {@link #END_WAIT_SECONDS} later it ends the stream
-     * UNAVAILABLE, saying that not all is stored (an OK end would tell the kernel it is), and
+     * the store does not have. At most {@link #CLEAN_END_DURABLE_WAIT_SECONDS} later it ends the
+     * stream UNAVAILABLE, saying that not all is stored (an OK end would tell the kernel it is), and
      * forgets the wait. Nothing blocks: the store answers on the core thread, the bound is a timer
      * there. Answers to a session that is over are dropped, not buffered.
      */
@@ -179,11 +182,12 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             if (!out.ended()) {
                 log.warn("pager: the store has not written within {} s what the cleanly ended stream of session {} "
                         + "carried; its end goes to the kernel as UNAVAILABLE (a crash of the pager before the store "
-                        + "writes them loses those writes)", END_WAIT_SECONDS, sessionId);
+                        + "writes them loses those writes)", CLEAN_END_DURABLE_WAIT_SECONDS, sessionId);
                 out.fail(Status.UNAVAILABLE.withDescription("the pager's store has not written within "
-                        + END_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet").asRuntimeException());
+                        + CLEAN_END_DURABLE_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet")
+                        .asRuntimeException());
             }
-        }, END_WAIT_SECONDS, TimeUnit.SECONDS);
+        }, CLEAN_END_DURABLE_WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** The status an XP call ends with: a gRPC code for the errno, the errno in the details, a sentence. */

@@ -3,6 +3,7 @@ package io.machxp.pager.replica;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.machxp.pager.net.XpService;
 import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.replica.SessionClosed;
@@ -141,30 +142,26 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
     }
 
     /**
-     * How long the end of a cleanly ended stream waits at most for its session_closed to be
-     * committed and applied: as long as a kernel waits for that end (its close).
-     */
-    static final long END_WAIT_SECONDS = 5;
-
-    /**
      * The end of a cleanly ended stream goes to the kernel once {@code closed}, its session_closed's
      * append, completes: committed and applied, the stream ends OK; not appended (this replica no
      * longer leads), it ends UNAVAILABLE, as a failed append does (the kernel's resume or reclaim
-     * decides); not done within {@link #END_WAIT_SECONDS}, it ends UNAVAILABLE, logged, saying that
-     * not all of it is committed yet (an OK end would tell the kernel it is). Nothing
-     * waits on a thread: the append's future and the JDK's delayer complete it.
+     * decides); not done within {@link XpService#CLEAN_END_DURABLE_WAIT_SECONDS} (the unreplicated
+     * pager's bound for its store's writes), it ends UNAVAILABLE, logged, saying that not all of it
+     * is committed yet (an OK end would tell the kernel it is). Nothing waits on a thread: the
+     * append's future and the JDK's delayer complete it.
      */
     private void endOnceCommitted(long sessionId, ReplicaStreams.KernelStream out, CompletableFuture<Boolean> closed) {
-        closed.copy().completeOnTimeout(null, END_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+        long bound = XpService.CLEAN_END_DURABLE_WAIT_SECONDS;
+        closed.copy().completeOnTimeout(null, bound, java.util.concurrent.TimeUnit.SECONDS)
                 .whenComplete((appended, error) -> {
                     if (Boolean.TRUE.equals(appended)) {
                         out.complete();
                     } else if (appended == null && error == null) {
                         log.warn("replica {}: the end of session {} was not committed within {} s; its stream ends "
                                 + "UNAVAILABLE (what it carried may not be in the group's log yet)", group.id(),
-                                sessionId, END_WAIT_SECONDS);
+                                sessionId, bound);
                         out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " has not committed "
-                                + "within " + END_WAIT_SECONDS + " s the end of the session: what the stream carried "
+                                + "within " + bound + " s the end of the session: what the stream carried "
                                 + "may not be in its group's log yet").asRuntimeException());
                     } else {
                         out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " could not commit the "
