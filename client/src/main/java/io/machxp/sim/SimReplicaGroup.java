@@ -387,7 +387,7 @@ public final class SimReplicaGroup {
         }
     }
 
-    /** A follower named the leader (PagerLink.redirected): the same hello goes there on a new stream. */
+    /** A follower named the leader (PagerRedirects.redirected): the same hello goes there on a new stream. */
     private void redirected(SimKernel k, PagerRedirect r) {
         Link l = links.get(k);
         KernelToPager hello = l.lastHello;
@@ -418,7 +418,7 @@ public final class SimReplicaGroup {
         l.target = (l.target + 1) % replicas.length;
     }
 
-    /** Whether a stream ended with the pager's own word: a machxp errno in its status (PagerLink.fromPager). */
+    /** Whether a stream ended with the pager's own word: a machxp errno in its status (PagerWord.fromPager). */
     private static boolean fromPager(Throwable t) {
         com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
         return status != null && status.getDetailsList().stream().anyMatch(d -> d.is(com.google.rpc.ErrorInfo.class));

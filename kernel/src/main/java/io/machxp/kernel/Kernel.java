@@ -376,7 +376,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                 sessionsOpened.incrementAndGet();
                 return;
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof PagerLink.NotWelcomed nw) || !ReplicaChoice.askAgain(replicaChoices, nw.errno)
+                if (!(e.getCause() instanceof PagerWord.NotWelcomed nw) || !ReplicaChoice.askAgain(replicaChoices, nw.errno)
                         || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RENEW_RETRY_MILLIS) > deadline) {
                     throw e;
                 }

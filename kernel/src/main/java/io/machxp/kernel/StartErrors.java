@@ -16,7 +16,7 @@ final class StartErrors {
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof io.grpc.StatusRuntimeException s) {
-                return s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && !PagerLink.fromPager(s);
+                return s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && !PagerWord.fromPager(s);
             }
         }
         return false;

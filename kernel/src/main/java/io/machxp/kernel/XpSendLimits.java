@@ -8,7 +8,7 @@ import java.time.Duration;
  * pager's for a kernel that does not read (xp-spec 3.3): once the stream has not been ready for
  * {@code patience}, or more than {@code maxBytes} of messages wait, the kernel counts the stream
  * stalled (xp-spec 4.7): it resumes the session on a new connection when it can, and otherwise
- * breaks the stream, as after any broken stream. See {@link PagerLink}.
+ * breaks the stream, as after any broken stream. See {@link StreamStall}.
  *
  * @param patience how long the stream may stay not ready
  * @param maxBytes how many bytes of messages may wait on it meanwhile, however short the wait

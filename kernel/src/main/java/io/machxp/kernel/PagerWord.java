@@ -1,0 +1,60 @@
+package io.machxp.kernel;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.grpc.protobuf.StatusProto;
+
+/**
+ * What the status an XP stream ended with says: the pager's own word (it refused the hello or
+ * ended the session, giving a machxp errno as the ErrorInfo reason in the status's details), or a
+ * stream that broke without it (the pager process died, the connection dropped, the pager is not
+ * up yet). The first ends the kernel's use of the pager; the second is a broken stream the core
+ * may mend (a resume or a reclaim). A session that could not open fails its link's opening with
+ * {@link NotWelcomed}, which carries the errno, if any, to the kernel's start.
+ */
+final class PagerWord {
+    private PagerWord() {}
+
+    /** Whether the call ended with a status the pager made (a machxp errno in its details). */
+    static boolean fromPager(Throwable t) {
+        return errno(t) != null;
+    }
+
+    /** The machxp errno (ErrorInfo reason) of the status the call ended with, or null if the pager gave none. */
+    static String errno(Throwable t) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(t);
+        if (status == null) {
+            return null;
+        }
+        for (Any detail : status.getDetailsList()) {
+            if (detail.is(ErrorInfo.class)) {
+                try {
+                    return detail.unpack(ErrorInfo.class).getReason();
+                } catch (InvalidProtocolBufferException e) {
+                    return "";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Why the session could not open: the pager's refusal ({@code errno} its reason, e.g. EAGAIN
+     * while an earlier session of the name waits for its lease) or a stream that broke before the
+     * welcome ({@code errno} null: the pager is not up or not reachable).
+     */
+    static final class NotWelcomed extends IllegalStateException {
+        final String errno;
+
+        NotWelcomed(String reason, String errno) {
+            this(reason, errno, null);
+        }
+
+        /** With the stream's failure as the cause (a caller tells an unreachable pager from a refusal by it). */
+        NotWelcomed(String reason, String errno, Throwable cause) {
+            super(reason, cause);
+            this.errno = errno;
+        }
+    }
+}
