@@ -65,6 +65,8 @@ final class PagerLink {
     private int stream;
     /** Cut as by a crash, or stopped for good: nothing reconnects. */
     private volatile boolean aborted;
+    /** Completes at the link's next event that may end a resume: see {@link #resumeOutcome}. */
+    private CompletableFuture<Void> resumeOutcome = new CompletableFuture<>();
 
     /**
      * @param credentials mutual TLS or plaintext, already checked against the policy
@@ -116,6 +118,7 @@ final class PagerLink {
      */
     boolean resume() {
         if (aborted || channels.shutDown()) {
+            resumeOutcome.complete(null); // this resume cannot go on
             return false;
         }
         channels.renew();
@@ -132,6 +135,23 @@ final class PagerLink {
     void resumed() {
         channels.closeReplaced();
         warmSpare();
+        resumeOutcome.complete(null);
+    }
+
+    /**
+     * Completes (on the core loop, inside the link's own call: a caller that acts on it hands its
+     * action to the loop) at the link's next event that may end a resume of its session: the
+     * pager took it ({@link #resumed}), the current stream ended and the core heard it (a refusal
+     * ends the resume; a broken stream leaves its next attempt due), a resume could not start,
+     * or the link stopped ({@link #dispose}, {@link #abort}). Whether the session is still
+     * resuming is then the core's to say ({@link KernelCore#keptWhileResuming}); a caller that
+     * waits on asks for the next one.
+     */
+    CompletableFuture<Void> resumeOutcome() {
+        if (resumeOutcome.isDone()) {
+            resumeOutcome = new CompletableFuture<>();
+        }
+        return resumeOutcome;
     }
 
     private void warmSpare() {
@@ -203,15 +223,23 @@ final class PagerLink {
     /** For {@link PagerStream}: the current stream ended with an error (the pager's word, or broken). */
     void onStreamFailed(Throwable t) {
         endWait.streamEnded();
-        lost(t);
+        try {
+            lost(t);
+        } finally {
+            resumeOutcome.complete(null);
+        }
     }
 
     /** For {@link PagerStream}: the pager completed the current stream (not after a half-close: that one is stale). */
     void onStreamCompleted() {
         endWait.streamEnded();
-        if (!core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
-            welcomed.completeExceptionally(new PagerWord.NotWelcomed("the pager ended the session", ""));
-            core.onPagerLost(pager, "the pager ended the session");
+        try {
+            if (!core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
+                welcomed.completeExceptionally(new PagerWord.NotWelcomed("the pager ended the session", ""));
+                core.onPagerLost(pager, "the pager ended the session");
+            }
+        } finally {
+            resumeOutcome.complete(null);
         }
     }
 
@@ -290,6 +318,7 @@ final class PagerLink {
         }
         channels.closeAllButCurrent();
         channels.current().shutdownNow();
+        resumeOutcome.complete(null);
     }
 
     /** Any thread: cuts the stream without a word to the pager, as a crashed kernel would. */
@@ -301,6 +330,7 @@ final class PagerLink {
                 current.cancel("kernel crashed");
             }
             channels.closeAllButCurrent();
+            resumeOutcome.complete(null);
             cancelled.complete(null);
         });
         cancelled.orTimeout(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS).exceptionally(e -> null).join();

@@ -183,7 +183,7 @@ final class PagerLinks {
         long waitNanos = closeWaitNanos;
         CompletableFuture<Ending> shutDown = new CompletableFuture<>();
         long resumeDeadline = System.nanoTime() + waitNanos;
-        loop.execute(() -> shutDownOnceResumed(shutDown, resumeDeadline, new boolean[links.length]));
+        loop.execute(() -> shutDownOnceResumed(shutDown, resumeDeadline));
         Ending ending = null;
         try {
             ending = shutDown.get(waitNanos + TimeUnit.SECONDS.toNanos(CORE_STEP_SECONDS), TimeUnit.NANOSECONDS);
@@ -216,14 +216,12 @@ final class PagerLinks {
             // the core did not answer in time: close anyway
         }
         // The pager ends its side once what the stream carried is stored: after the answer, at once.
-        long endDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(PAGER_SIDE_MIN_WAIT_SECONDS));
+        long endDeadline = Math.max(deadline,
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(PAGER_SIDE_MIN_WAIT_SECONDS));
         for (int p = 0; p < links.length; p++) {
             links[p].awaitEnd(open[p], endDeadline);
         }
     }
-
-    /** How often a close that waits for a session's resume looks again. */
-    private static final long RESUME_POLL_MILLIS = 10;
 
     /**
      * Core thread: the core's shutdown ({@link #shutDown}) once no session is being resumed, or at
@@ -231,26 +229,61 @@ final class PagerLinks {
      * until the pager takes the resume (xp-spec 4.7): its returns, terminates and last keepalive
      * would go nowhere, and the stream would end under them. Once the resume is taken they go on
      * the resumed stream and the end waits for their answer as always; if it is not taken in
-     * time, the core says in its log what it could not send.
+     * time, the core says in its log what it could not send. The core is asked again each time
+     * the link of a session being resumed hears something that may end the resume
+     * ({@link PagerLink#resumeOutcome}: taken, refused, the link lost), and at the deadline.
      */
-    private void shutDownOnceResumed(CompletableFuture<Ending> done, long deadline, boolean[] told) {
+    private void shutDownOnceResumed(CompletableFuture<Ending> done, long deadline) {
+        var atDeadline = loop.schedule(() -> shutDownNow(done), Math.max(0, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+        done.whenComplete((ending, error) -> atDeadline.cancel(false));
+        shutDownUnlessResuming(done, deadline, new boolean[links.length]);
+    }
+
+    /** Core thread: the shutdown now if no session is being resumed (or the deadline passed), else at the next word. */
+    private void shutDownUnlessResuming(CompletableFuture<Ending> done, long deadline, boolean[] told) {
+        if (done.isDone()) {
+            return; // the deadline came first
+        }
+        int resuming;
         try {
-            if (System.nanoTime() - deadline < 0) {
-                for (int p = 0; p < links.length; p++) {
-                    int kept = core.keptWhileResuming(p);
-                    if (kept < 0) {
-                        continue;
-                    }
-                    if (!told[p]) {
-                        told[p] = true;
-                        log.info("kernel {}: its close waits for the resume of its session with pager {} ({}), which "
-                                + "keeps {} messages until the pager takes it", core.name(), p, links[p].target(), kept);
-                    }
-                    loop.schedule(() -> shutDownOnceResumed(done, deadline, told), RESUME_POLL_MILLIS,
-                            TimeUnit.MILLISECONDS);
-                    return;
-                }
+            resuming = System.nanoTime() - deadline < 0 ? firstResuming(told) : -1;
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return;
+        }
+        if (resuming < 0) {
+            shutDownNow(done);
+            return;
+        }
+        Runnable again = () -> shutDownUnlessResuming(done, deadline, told);
+        // on the loop, not inside the link's call that completes it (the core's handling of a welcome, say)
+        links[resuming].resumeOutcome().thenRun(() -> loop.execute(again));
+    }
+
+    /** Core thread: the first pager whose session is being resumed (its wait logged once: {@code told}); -1: none. */
+    private int firstResuming(boolean[] told) {
+        for (int p = 0; p < links.length; p++) {
+            int kept = core.keptWhileResuming(p);
+            if (kept < 0) {
+                continue;
             }
+            if (!told[p]) {
+                told[p] = true;
+                log.info("kernel {}: its close waits for the resume of its session with pager {} ({}), which "
+                        + "keeps {} messages until the pager takes it", core.name(), p, links[p].target(), kept);
+            }
+            return p;
+        }
+        return -1;
+    }
+
+    /** Core thread: the core's shutdown, unless it ran already; {@code done} completes with its ending. */
+    private void shutDownNow(CompletableFuture<Ending> done) {
+        if (done.isDone()) {
+            return;
+        }
+        try {
             done.complete(shutDown());
         } catch (RuntimeException e) {
             done.completeExceptionally(e);

@@ -102,6 +102,18 @@ final class RawPager implements AutoCloseable {
             toKernel.onError(io.grpc.Status.UNAVAILABLE.withDescription("cut by the probe").asRuntimeException());
         }
 
+        /**
+         * Ends this stream with the pager's own word (xp-spec 3.1): a status whose details carry
+         * {@code errno} as the machxp ErrorInfo reason, as a pager that refuses a hello does.
+         */
+        synchronized void refuse(String errno, String why) {
+            toKernel.onError(io.grpc.protobuf.StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                    .setCode(io.grpc.Status.Code.FAILED_PRECONDITION.value()).setMessage(errno + ": " + why)
+                    .addDetails(com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder().setDomain("machxp")
+                            .setReason(errno).build()))
+                    .build()));
+        }
+
         long count(KernelToPager.RoutineCase routine) {
             return received.stream().filter(m -> m.getRoutineCase() == routine).count();
         }

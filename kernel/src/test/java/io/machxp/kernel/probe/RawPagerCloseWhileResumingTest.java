@@ -74,13 +74,19 @@ class RawPagerCloseWhileResumingTest {
                 .getMemoryObjectInit().getObjectId();
     }
 
-    @Test
-    void aCloseDuringAResumeSendsItsReturnsOnTheResumedStream() throws Exception {
+    /** A kernel whose session is being resumed: the stream it stalled on, the resume's, and the written object. */
+    private record Resuming(RawPager.Stream old, RawPager.Stream fresh, int keptId) {}
+
+    /**
+     * Starts a kernel ({@code closeWait} its close wait) with a page written, and stalls its
+     * stream until it resumes the session on a new connection, whose hello the test answers itself.
+     */
+    private Resuming stallIntoAResume(Duration closeWait) throws Exception {
         pager = new RawPager();
         pager.welcome = welcome().build();
         pager.supplyPrecious = true; // each page asked back comes with its data: 4 KiB a data_return
         kernel = Kernel.start(KernelConfig.loopback("probe", pager.address())
-                .withXpSend(new XpSendLimits(Duration.ofSeconds(60), 1 << 20)));
+                .withXpSend(new XpSendLimits(Duration.ofSeconds(60), 1 << 20)).withCloseWait(closeWait));
         LocalTask t = kernel.taskCreate("t");
         long filler = t.vmMap("filler");
         assertThat(t.vmRead(filler, (int) OBJECT_SIZE)).hasSize((int) OBJECT_SIZE);
@@ -106,7 +112,11 @@ class RawPagerCloseWhileResumingTest {
         });
         RawPager.Stream fresh = pager.stream(1);
         assertThat(fresh.received.get(0).getKernelHello().hasResume()).isTrue();
+        return new Resuming(old, fresh, keptId);
+    }
 
+    /** Closes the kernel on another thread once the log is watched; returns when the close says it waits for the resume. */
+    private CompletableFuture<Void> closeWhileResuming() {
         for (Logger l : watched) {
             l.setLevel(Level.INFO);
             l.addAppender(logged);
@@ -115,15 +125,23 @@ class RawPagerCloseWhileResumingTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
         await().atMost(Duration.ofSeconds(20)).until(() -> logged.list.stream()
                 .anyMatch(e -> e.getFormattedMessage().contains("its close waits for the resume")));
+        return closing;
+    }
+
+    @Test
+    void aCloseDuringAResumeSendsItsReturnsOnTheResumedStream() throws Exception {
+        Resuming r = stallIntoAResume(KernelConfig.DEFAULT_CLOSE_WAIT);
+        RawPager.Stream fresh = r.fresh();
+        CompletableFuture<Void> closing = closeWhileResuming();
         assertThat(fresh.count(MEMORY_OBJECT_DATA_RETURN)).isZero();
 
-        long pagerRead = old.fence() - 1; // the hello is not numbered
+        long pagerRead = r.old().fence() - 1; // the hello is not numbered
         fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setResumed(true).setReceived(pagerRead))
                 .build());
         closing.get(30, TimeUnit.SECONDS);
 
         List<KernelToPager> keptReturns = fresh.received.stream().filter(KernelToPager::hasMemoryObjectDataReturn)
-                .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == keptId).toList();
+                .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == r.keptId()).toList();
         assertThat(keptReturns).as("the written page comes back on the resumed stream").singleElement()
                 .satisfies(m -> assertThat(m.getMemoryObjectDataReturn().getData().byteAt(8)).isEqualTo((byte) 42));
         List<KernelToPager.RoutineCase> routines = fresh.received.stream().map(KernelToPager::getRoutineCase).toList();
@@ -136,5 +154,41 @@ class RawPagerCloseWhileResumingTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> fresh.ended);
         assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+
+    /**
+     * The close's wait for the resume ends when the pager takes it, not at its deadline: with a
+     * close wait far longer than the test's bound, a close that missed the word would not return
+     * in time (it waits on the link's word, with no polling to find the resume taken otherwise).
+     */
+    @Test
+    void aResumeTakenWakesTheCloseThatWaitsForIt() throws Exception {
+        Resuming r = stallIntoAResume(Duration.ofMinutes(10));
+        CompletableFuture<Void> closing = closeWhileResuming();
+        assertThat(closing).as("the close waits while the resume is not taken").isNotDone();
+
+        r.fresh().send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setResumed(true)
+                .setReceived(r.old().fence() - 1)).build());
+        closing.get(30, TimeUnit.SECONDS);
+        assertThat(r.fresh().received.stream().filter(KernelToPager::hasMemoryObjectDataReturn)
+                .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == r.keptId()))
+                .as("the written page comes back on the resumed stream").hasSize(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.fresh().ended);
+    }
+
+    /**
+     * A resume the pager refuses (xp-spec 4.7: ESTALE) ends the close's wait too: the session is
+     * no longer being resumed, and the close goes on at once rather than at its deadline.
+     */
+    @Test
+    void aResumeRefusedWakesTheCloseThatWaitsForIt() throws Exception {
+        Resuming r = stallIntoAResume(Duration.ofMinutes(10));
+        CompletableFuture<Void> closing = closeWhileResuming();
+        assertThat(closing).as("the close waits while the resume is not answered").isNotDone();
+
+        r.fresh().refuse("ESTALE", "the pager knows no such session");
+        closing.get(30, TimeUnit.SECONDS);
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                .anyMatch(m -> m.contains("refused to resume its session"));
     }
 }
