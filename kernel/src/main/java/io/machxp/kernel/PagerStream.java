@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * a new stream, a redirect and a half-close make it stale, and what it still reports is ignored.
  */
 final class PagerStream implements ClientResponseObserver<KernelToPager, PagerToKernel> {
+    /** Log lines keep the link's logger, as before the link's streams had a class of their own. */
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerLink.class);
 
     private final PagerLink link;
