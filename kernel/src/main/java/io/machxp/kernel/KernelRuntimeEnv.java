@@ -77,6 +77,11 @@ final class KernelRuntimeEnv implements KernelEnv {
     }
 
     @Override
+    public void resumeOver(int pager) {
+        links.get().resumeOver(pager);
+    }
+
+    @Override
     public void endOver(int pager) {
         links.get().endOver(pager);
     }

@@ -139,19 +139,29 @@ final class PagerLink {
     }
 
     /**
-     * Completes (on the core loop, inside the link's own call: a caller that acts on it hands its
-     * action to the loop) at the link's next event that may end a resume of its session: the
-     * pager took it ({@link #resumed}), the current stream ended and the core heard it (a refusal
-     * ends the resume; a broken stream leaves its next attempt due), a resume could not start,
-     * or the link stopped ({@link #dispose}, {@link #abort}). Whether the session is still
-     * resuming is then the core's to say ({@link KernelCore#keptWhileResuming}); a caller that
-     * waits on asks for the next one.
+     * Completes (on the core loop, inside the link's or the core's own call: a caller that acts on
+     * it hands its action to the loop) at the next event that may end a resume of its session.
+     * The link's: the pager took it ({@link #resumed}), the current stream ended and the core heard
+     * it (a refusal ends the resume; a broken stream leaves its next attempt due), a resume could
+     * not start, or the link stopped ({@link #dispose}, {@link #abort}). The core's, which come
+     * with no word on the stream ({@link #resumeOver}): the session was lost (its lease or grace
+     * ran out, its pager was lost) or replaced by a rejoin's new session. Whether the session is
+     * still resuming is then the core's to say ({@link KernelCore#keptWhileResuming}); a caller
+     * that waits on asks for the next one.
      */
     CompletableFuture<Void> resumeOutcome() {
         if (resumeOutcome.isDone()) {
             resumeOutcome = new CompletableFuture<>();
         }
         return resumeOutcome;
+    }
+
+    /**
+     * The core ended its session's resume with no word on the stream (see
+     * {@link io.machxp.kernel.core.KernelEnv#resumeOver}): whoever waits for the resume's outcome asks again.
+     */
+    void resumeOver() {
+        resumeOutcome.complete(null);
     }
 
     private void warmSpare() {

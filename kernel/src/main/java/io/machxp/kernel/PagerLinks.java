@@ -143,6 +143,11 @@ final class PagerLinks {
         links[pager].resumed();
     }
 
+    /** Core thread: the core ended the resume of pager {@code pager}'s session (see {@link PagerLink#resumeOver}). */
+    void resumeOver(int pager) {
+        links[pager].resumeOver();
+    }
+
     /** Core thread: pager {@code pager}'s session, ending, was lost for good (see {@link PagerLink#endOver}). */
     void endOver(int pager) {
         links[pager].endOver();
@@ -229,9 +234,11 @@ final class PagerLinks {
      * until the pager takes the resume (xp-spec 4.7): its returns, terminates and last keepalive
      * would go nowhere, and the stream would end under them. Once the resume is taken they go on
      * the resumed stream and the end waits for their answer as always; if it is not taken in
-     * time, the core says in its log what it could not send. The core is asked again each time
-     * the link of a session being resumed hears something that may end the resume
-     * ({@link PagerLink#resumeOutcome}: taken, refused, the link lost), and at the deadline.
+     * time, the core says in its log what it could not send. The core is asked again at each
+     * event that may end the resume of the session waited for ({@link PagerLink#resumeOutcome}):
+     * the link's (taken, refused, broken, not started, the link stopped), the core's own (the
+     * session lost, say its lease ran out, or replaced by a rejoin: {@link #resumeOver}), and at
+     * the deadline.
      */
     private void shutDownOnceResumed(CompletableFuture<Ending> done, long deadline) {
         var atDeadline = loop.schedule(() -> shutDownNow(done), Math.max(0, deadline - System.nanoTime()),

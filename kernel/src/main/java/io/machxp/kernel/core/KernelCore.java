@@ -258,14 +258,15 @@ public final class KernelCore {
 
     /**
      * Core thread: how many messages the session with pager {@code pager} keeps to send once its
-     * resume is taken (xp-spec 4.7), or -1 if it is not being resumed. A shutdown then would only
-     * keep its returns, terminates and last keepalive too, so the runtime's close waits for the
-     * resume first ({@code PagerLinks#close}).
+     * resume is taken (xp-spec 4.7), or -1 if it is not being resumed (or was lost meanwhile:
+     * nothing kept will be sent). A shutdown then would only keep its returns, terminates and last
+     * keepalive too, so the runtime's close waits for the resume first ({@code PagerLinks#close});
+     * the core says when the answer changes with no word on the stream ({@link KernelEnv#resumeOver}).
      */
     public int keptWhileResuming(int pager) {
         checkThread();
-        SessionResume r = sessions.session(pager).resume;
-        return r.resuming() ? r.keptCount() : -1;
+        KernelSession s = sessions.session(pager);
+        return s.resume.resuming() && !s.pagerLost() ? s.resume.keptCount() : -1;
     }
 
     /** Core thread: the dirty returns sent to pager {@code pager} that no answered keepalive confirmed yet. */

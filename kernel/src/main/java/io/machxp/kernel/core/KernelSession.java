@@ -232,6 +232,7 @@ final class KernelSession {
     /** Stops using the pager; what waits for it fails with {@code error} (null: the pager's loss, EIO). */
     void stopUsingPager(String reason, KernelError why) {
         pagerLost = reason;
+        resume.sessionStopped(); // a resume under way will not be taken: a close waiting for it goes on
         end.lost(); // a clean end under way: its barrier will not be answered
         gate.close();
         reclaim.stopped();

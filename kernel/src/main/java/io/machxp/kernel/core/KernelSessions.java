@@ -320,6 +320,7 @@ final class KernelSessions {
         }
         KernelSession next = new KernelSession(core, lost.pager, name, env, stats);
         sessions[lost.pager] = next;
+        env.resumeOver(lost.pager); // the pager's session is not being resumed any more: a close waiting goes on
         mirror(next);
         next.rejoin.start(reason, KernelSession.retryNanos(lost.leaseNanos()));
     }

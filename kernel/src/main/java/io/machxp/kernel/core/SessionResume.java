@@ -98,7 +98,18 @@ final class SessionResume {
         kept.clear();
     }
 
-    /** Whether a resume is on its way on a new stream. */
+    /**
+     * The session stopped (its lease or grace ran out, its pager was lost): a resume on its way
+     * will never be taken, and nothing told the stream so; a close waiting for it asks again
+     * ({@link KernelEnv#resumeOver}).
+     */
+    void sessionStopped() {
+        if (resuming) {
+            env.resumeOver(session.pager);
+        }
+    }
+
+    /** Whether a resume is on its way on a new stream (see {@link KernelCore#keptWhileResuming} once the session stopped). */
     boolean resuming() {
         return resuming;
     }

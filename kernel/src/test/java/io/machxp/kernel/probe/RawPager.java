@@ -136,6 +136,9 @@ final class RawPager implements AutoCloseable {
     RawPager() throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
+                // as the real pager: the kernel's HTTP/2 pings (every 10 s) are no abuse, and no
+                // GOAWAY (too_many_pings) breaks a test's streams after half a minute
+                .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(new MemoryObjectPagerGrpc.MemoryObjectPagerImplBase() {
                     @Override
                     public StreamObserver<KernelToPager> connect(StreamObserver<PagerToKernel> toKernel) {
