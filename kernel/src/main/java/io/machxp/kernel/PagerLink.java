@@ -196,7 +196,10 @@ final class PagerLink {
             current.cancel("replaced by a new stream"); // a no-op for one that has ended already
         }
         stall.newStream();
-        current = new PagerStream(this, stall, core.name(), number).open(channels.current());
+        // current before the call starts: gRPC may end a call from inside its start (on this loop),
+        // and what the core asks the link meanwhile is then about the new stream, not the old one
+        current = new PagerStream(this, stall, core.name(), number);
+        current.open(channels.current());
     }
 
     /** Whether stream {@code number} is the current one: no stream was opened, dropped or half-closed since. */

@@ -55,10 +55,9 @@ final class PagerStream implements ClientResponseObserver<KernelToPager, PagerTo
         this.number = number;
     }
 
-    /** Starts the call on {@code channel}. */
-    PagerStream open(ManagedChannel channel) {
-        toPager = MemoryObjectPagerGrpc.newStub(channel).connect(this);
-        return this;
+    /** Starts the call on {@code channel} (its observer is set before it starts: {@link #beforeStart}). */
+    void open(ManagedChannel channel) {
+        MemoryObjectPagerGrpc.newStub(channel).connect(this);
     }
 
     boolean ready() {
@@ -88,6 +87,7 @@ final class PagerStream implements ClientResponseObserver<KernelToPager, PagerTo
 
     @Override
     public void beforeStart(ClientCallStreamObserver<KernelToPager> started) {
+        toPager = started; // what connect() returns; set here, so that it is there while the call starts
         stall.started(started);
         started.setOnReadyHandler(() -> {
             if (link.isCurrent(number)) {
