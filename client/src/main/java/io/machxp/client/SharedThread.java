@@ -65,16 +65,13 @@ final class SharedThread {
     }
 
     /**
-     * Whether the kernel's lease runs now. The end is loaded before the clock is read: the kernel
-     * only moves it later (a keepalive answered) or closes it (Long.MIN_VALUE, its pager lost), and
-     * a close landing between the load and the clock read is the same as one landing just after
-     * the check, which the check never excluded (LeaseGate: a narrowing). Opaque suffices: the
-     * CAS that follows is the fence. Without a lease (Long.MAX_VALUE) no clock can pass the end,
-     * so the clock read, most of the lock's cost on a VM's clock (docs/shared-memory.md), is skipped.
+     * Whether the kernel's lease runs now ({@link ShmLayout#leaseRuns(ByteBuffer)}): a close landing
+     * between the load of the end and the clock read is the same as one landing just after the
+     * check, which the check never excluded (LeaseGate: a narrowing). Opaque suffices: the CAS
+     * that follows is the fence.
      */
     private boolean leaseRuns() {
-        long end = (long) LONG.getOpaque(kernel, ShmLayout.LEASE_END);
-        return end == Long.MAX_VALUE || System.nanoTime() < end;
+        return ShmLayout.leaseRuns(kernel);
     }
 
     /**

@@ -13,8 +13,17 @@ import java.nio.ByteBuffer;
  * (docs/shared-memory.md; the protocol is in {@link ShmLayout}): a load, or a CAS from the value
  * loaded, in the page's shared slot, each counted in the task's ctl (which the kernel revokes
  * before it ends the task) and in the page's. Anything else - another size, a page not mapped
- * here now, the word of a futex, an access the kernel overtook - returns false, and the caller
- * asks the kernel over gRPC. Thread-safe.
+ * here now, the word of a futex, an access the kernel overtook, a lease that ran out - returns
+ * false, and the caller asks the kernel over gRPC. Thread-safe.
+ *
+ * <p>The lease: the kernel takes its pages back only when its core runs, and a task process runs
+ * on while the kernel is paused (GC, SIGSTOP, a blocked core) past its lease; the pager may then
+ * have given the page to another kernel. So a read checks the lease end the kernel publishes
+ * after its load (a value loaded while the lease ran precedes any other kernel's write: the pager
+ * waits longer than the lease before it gives the page away), and a write checks it before each
+ * CAS (a write never lands after the end), with {@link ShmLayout#leaseRuns(ByteBuffer)}, as the
+ * futex lock does. A narrowing, like the lock's (LeaseGate): a write paused between the check and
+ * its CAS lands in the old slot.
  */
 final class SharedWords {
     private final SharedTaskMemory memory;
@@ -62,7 +71,7 @@ final class SharedWords {
             }
             int page = (int) INT.getAndAdd(pages, ctl, 1);
             try {
-                return (page & need) != 0 && (write ? store(pages, ctl, at, width, value, need) : load(pages, ctl, at, width, out));
+                return (page & need) != 0 && (write ? store(kernel, pages, ctl, at, width, value, need) : load(kernel, pages, ctl, at, width, out));
             } finally {
                 INT.getAndAdd(pages, ctl, -1);
             }
@@ -71,10 +80,13 @@ final class SharedWords {
         }
     }
 
-    /** A load, valid if the page was still mapped after it (so the kernel had not taken it yet). */
-    private static boolean load(ByteBuffer pages, int ctl, int at, int width, long[] out) {
+    /**
+     * A load, valid if the page was still mapped after it (so the kernel had not taken it yet) and
+     * the kernel's lease still ran (so no other kernel can have written the page yet).
+     */
+    private static boolean load(ByteBuffer kernel, ByteBuffer pages, int ctl, int at, int width, long[] out) {
         long v = width == 8 ? (long) WORD64.getVolatile(pages, at) : (int) WORD32.getVolatile(pages, at) & 0xffffffffL;
-        if (((int) INT.getVolatile(pages, ctl) & ShmLayout.MAPPED_READ) == 0) {
+        if (((int) INT.getVolatile(pages, ctl) & ShmLayout.MAPPED_READ) == 0 || !ShmLayout.leaseRuns(kernel)) {
             return false;
         }
         out[0] = v;
@@ -82,14 +94,15 @@ final class SharedWords {
     }
 
     /**
-     * A CAS from a value loaded while the page was mapped: it either lands before the kernel
-     * flips the word when it takes the page (and the kernel keeps it), or fails.
+     * A CAS from a value loaded while the page was mapped, made while the kernel's lease runs: it
+     * either lands before the kernel flips the word when it takes the page (and the kernel keeps
+     * it), or fails.
      */
-    private static boolean store(ByteBuffer pages, int ctl, int at, int width, long value, int need) {
+    private static boolean store(ByteBuffer kernel, ByteBuffer pages, int ctl, int at, int width, long value, int need) {
         VarHandle word = width == 8 ? WORD64 : WORD32;
         while (true) {
             long seen = width == 8 ? (long) WORD64.getVolatile(pages, at) : (int) WORD32.getVolatile(pages, at);
-            if (((int) INT.getVolatile(pages, ctl) & need) == 0) {
+            if (((int) INT.getVolatile(pages, ctl) & need) == 0 || !ShmLayout.leaseRuns(kernel)) {
                 return false;
             }
             boolean swapped = width == 8 ? word.compareAndSet(pages, at, seen, value)

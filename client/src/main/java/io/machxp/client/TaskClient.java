@@ -73,6 +73,11 @@ public final class TaskClient {
         return words == null ? 0 : words.served.sum();
     }
 
+    /** The loads and stores of mapped page words in shared memory alone (tests), or null. */
+    SharedWords sharedWords() {
+        return words;
+    }
+
     /** Whether the task's threads lock and unlock cached futexes in memory shared with the kernel. */
     public boolean sharesMemory() {
         return shared != null;

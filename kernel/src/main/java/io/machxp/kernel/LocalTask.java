@@ -26,8 +26,13 @@ import java.util.function.BooleanSupplier;
 public final class LocalTask {
     private final Kernel kernel;
     private final MachTask task;
-    /** Checked by every copy to a mapped page while it holds the mapping: see {@link MachTask#removeMappings}. */
-    private final BooleanSupplier alive;
+    /**
+     * Checked by every copy of a mapped page while it holds the mapping, after a read's copy and
+     * before a write's CAS: the task lives (see {@link MachTask#removeMappings}) and the kernel's
+     * lease runs ({@link io.machxp.kernel.futex.LeaseGate}: the core takes its pages back only when
+     * it runs, and a core stalled past its lease must not serve a page the pager gave away).
+     */
+    private final BooleanSupplier valid;
 
     /** The core of the session the task was created in: a later session's core does not know it. */
     private final io.machxp.kernel.core.KernelCore core;
@@ -36,7 +41,8 @@ public final class LocalTask {
         this.kernel = kernel;
         this.core = core;
         this.task = task;
-        this.alive = task::alive;
+        io.machxp.kernel.futex.LeaseGate lease = core.leaseGate();
+        this.valid = () -> task.alive() && lease.openNow();
     }
 
     public long id() {
@@ -57,25 +63,35 @@ public final class LocalTask {
      * the core has mapped (and away from futex words), a copy on the caller's thread.
      */
     public byte[] vmRead(long address, int length) {
-        MachTask.MappedBytes at = task.mappedBytes(address, length);
-        if (at != null) {
-            byte[] out = new byte[length];
-            if (at.page().readMapped(at.offsetInPage(), out, 0, length, alive)) {
-                return out;
-            }
-        }
-        return kernel.call(r -> core.vmRead(task.id, address, length, r));
+        byte[] out = tryVmRead(address, length);
+        return out != null ? out : kernel.call(r -> core.vmRead(task.id, address, length, r));
     }
 
     /** vm_write; within one mapped page, a copy on the caller's thread (see {@link #vmRead}). */
     public void vmWrite(long address, byte[] data) {
-        MachTask.MappedBytes at = task.mappedBytes(address, data.length);
-        if (at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length, alive)) {
-            return;
+        if (!tryVmWrite(address, data)) {
+            kernel.<Void>call(r -> core.vmWrite(task.id, address, data.clone(), r));
         }
-        kernel.<Void>call(r -> core.vmWrite(task.id, address, data.clone(), r));
     }
 
+    /**
+     * vm_read on the caller's thread alone, through the page's mapping: the bytes, or null where
+     * {@link #vmRead} would call the core (not mapped, a futex word, the lease ran out).
+     */
+    public byte[] tryVmRead(long address, int length) {
+        MachTask.MappedBytes at = task.mappedBytes(address, length);
+        if (at == null) {
+            return null;
+        }
+        byte[] out = new byte[length];
+        return at.page().readMapped(at.offsetInPage(), out, 0, length, valid) ? out : null;
+    }
+
+    /** vm_write on the caller's thread alone (see {@link #tryVmRead}); false: nothing written. */
+    public boolean tryVmWrite(long address, byte[] data) {
+        MachTask.MappedBytes at = task.mappedBytes(address, data.length);
+        return at != null && at.page().writeMapped(at.offsetInPage(), data, 0, data.length, valid);
+    }
 
     /** vm_fetch_add on the 8-byte word at {@code address}; returns the value before. */
     public long vmFetchAdd64(long address, long delta) {

@@ -57,8 +57,7 @@ public final class LeaseGate {
      * the clock (no time passes {@link Long#MAX_VALUE}). Any thread.
      */
     public boolean openNow() {
-        long u = until;
-        return u == Long.MAX_VALUE || System.nanoTime() < u;
+        return io.machxp.proto.shm.ShmLayout.leaseRuns(until);
     }
 
     /** Whether the lease still runs at {@code nanoTime}. Any thread. */

@@ -160,9 +160,11 @@ public final class VmPage {
     /**
      * Any thread: copies {@code length} bytes at {@code from} out of the page through its mapping.
      * False, and what was copied not to be used, if the page is not mapped readable, the core took
-     * it back during the copy, {@code valid} says the caller may no longer use it, or the range
-     * holds the word of a futex the kernel tracks (the core reads those: a live futex's word is in
-     * its entry). An aligned word of 4 or 8 bytes is read whole.
+     * it back during the copy, {@code valid} says after the copy that the caller may no longer use
+     * it (the task ended, the kernel's lease ran out: a copy made while the lease ran precedes any
+     * other kernel's write), or the range holds the word of a futex the kernel tracks (the core
+     * reads those: a live futex's word is in its entry). An aligned word of 4 or 8 bytes is read
+     * whole.
      */
     public boolean readMapped(int from, byte[] out, int at, int length, BooleanSupplier valid) {
         byte[] bytes = mapping.enter(false);
@@ -170,7 +172,7 @@ public final class VmPage {
             return false;
         }
         try {
-            if (!valid.getAsBoolean() || holdsFutexWord(from, length)) {
+            if (holdsFutexWord(from, length)) {
                 return false;
             }
             if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
@@ -180,7 +182,7 @@ public final class VmPage {
             } else {
                 System.arraycopy(bytes, from, out, at, length);
             }
-            return mapping.stillMapped(false); // loaded before any take, or refused
+            return valid.getAsBoolean() && mapping.stillMapped(false); // loaded before the lease's end and any take, or refused
         } finally {
             mapping.exit();
         }
@@ -190,9 +192,10 @@ public final class VmPage {
      * Any thread: writes {@code length} bytes of {@code in} into the page at {@code from} through
      * its mapping, as one CAS of the aligned 8-byte word they lie in ({@link PageMapping}): the
      * write is in the page before the core takes it back, or refused. False, and nothing written,
-     * if the page is not mapped writable, the core took it back, {@code valid} says no, the range
-     * holds a futex word (only the futex calls change those), or it is not inside one aligned
-     * 8-byte word (the core writes those).
+     * if the page is not mapped writable, the core took it back, {@code valid} says no before the
+     * CAS (the task ended, the kernel's lease ran out: no write lands after the pager may have
+     * given the page to another kernel), the range holds a futex word (only the futex calls change
+     * those), or it is not inside one aligned 8-byte word (the core writes those).
      */
     public boolean writeMapped(int from, byte[] in, int at, int length, BooleanSupplier valid) {
         int word = from & ~7;
@@ -204,15 +207,18 @@ public final class VmPage {
             return false;
         }
         try {
-            if (!valid.getAsBoolean() || holdsFutexWord(from, length)) {
+            if (holdsFutexWord(from, length)) {
                 return false;
             }
-            mapping.writing();
             while (true) {
                 long v = (long) LONG.getVolatile(bytes, word);
                 if (!mapping.stillMapped(true)) {
                     return false; // taken back: v may be a flipped word; the core does the write
                 }
+                if (!valid.getAsBoolean()) {
+                    return false; // the task ended or the lease ran out: the core decides
+                }
+                mapping.writing(); // before the CAS: a take that keeps the write sees it
                 if (LONG.compareAndSet(bytes, word, v, merge(v, in, at, from - word, length))) {
                     return true;
                 }

@@ -104,6 +104,27 @@ public final class ShmLayout {
         return HEADER + (long) capacity * FUTEX_SLOT_SIZE;
     }
 
+    /**
+     * Whether a lease ending at {@code end} ({@link System#nanoTime}; {@link Long#MAX_VALUE}: no
+     * lease, the session is the stream; {@link Long#MIN_VALUE}: closed) runs now. The one
+     * definition of the check, for the kernel's own fast paths and for task processes alike
+     * (futex locks, words of mapped pages). Without a lease no clock is read (no time passes
+     * Long.MAX_VALUE): the clock read is most of a fast lock's cost on a VM's clock.
+     */
+    public static boolean leaseRuns(long end) {
+        return end == Long.MAX_VALUE || System.nanoTime() < end;
+    }
+
+    /**
+     * {@link #leaseRuns(long)} for the end the kernel publishes at {@link #LEASE_END} of its file,
+     * loaded opaque: the kernel only moves it later (a keepalive answered) or closes it, so an
+     * end loaded before the clock is read errs the way a check made a moment earlier would. The
+     * caller orders it against its access: a read checks after its load, a write before its CAS.
+     */
+    public static boolean leaseRuns(ByteBuffer kernelFile) {
+        return leaseRuns((long) LONG.getOpaque(kernelFile, LEASE_END));
+    }
+
     /** Where probing for {@code offset} starts in a table of {@code capacity} slots. */
     public static int home(long offset, int capacity) {
         long h = (offset >>> 2) * 0x9E3779B97F4A7C15L;
