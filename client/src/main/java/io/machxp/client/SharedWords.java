@@ -30,6 +30,9 @@ final class SharedWords {
     /** Accesses served here, without the kernel. */
     final java.util.concurrent.atomic.LongAdder served = new java.util.concurrent.atomic.LongAdder();
 
+    /** Tests only: runs inside an access, before it counts itself (null in production). */
+    volatile Runnable beforeCount;
+
     SharedWords(SharedTaskMemory memory) {
         this.memory = memory;
     }
@@ -56,7 +59,7 @@ final class SharedWords {
             return false;
         }
         long offset = address - m.start();
-        if ((offset & (width - 1)) != 0 || offset + width > m.size() || holdsFutex(m, offset, width)) {
+        if ((offset & (width - 1)) != 0 || offset + width > m.size()) {
             return false;
         }
         ByteBuffer kernel = memory.kernel;
@@ -64,6 +67,10 @@ final class SharedWords {
         int ctl = ShmLayout.pageCtl((int) (offset / m.pageSize()));
         int at = (int) (m.dataStart() + offset);
         int need = write ? ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
+        Runnable hook = beforeCount;
+        if (hook != null) {
+            hook.run();
+        }
         int task = (int) INT.getAndAdd(kernel, memory.taskCtl, 1);
         try {
             if ((task & ShmLayout.REVOKED) != 0) {
@@ -71,7 +78,12 @@ final class SharedWords {
             }
             int page = (int) INT.getAndAdd(pages, ctl, 1);
             try {
-                return (page & need) != 0 && (write ? store(kernel, pages, ctl, at, width, value, need) : load(kernel, pages, ctl, at, width, out));
+                // The futex check comes after the count: the kernel keys a futex after it took the
+                // page and maps the page again only with no access counted, so an access counted
+                // under the newer mapping sees the key, and one under the older is overtaken by the
+                // take (its load or CAS fails the mapped check). Checked before the count, a word
+                // that became a futex's in between was written as a plain word (a torn write).
+                return (page & need) != 0 && !holdsFutex(m, offset, width) && (write ? store(kernel, pages, ctl, at, width, value, need) : load(kernel, pages, ctl, at, width, out));
             } finally {
                 INT.getAndAdd(pages, ctl, -1);
             }
