@@ -175,6 +175,8 @@ public final class KernelClient implements AutoCloseable {
             } catch (StatusRuntimeException e) {
                 sharedCalls.increment();
                 throw MachxpException.from(target, e);
+            } catch (InternalError fault) {
+                throw MachxpException.sharedMemoryFault(target, fault);
             }
         }
         return call(target, () -> grpc.apply(request));

@@ -81,6 +81,18 @@ public final class MachxpException extends RuntimeException {
                 + "; is the address right (a pager's port where a kernel's is meant, or the other way round)?";
     }
 
+    /**
+     * The memory the kernel at {@code target} shares with this process faulted under an access
+     * (the JVM's InternalError for a SIGBUS: a file of a full tmpfs touched for the first time, or
+     * one shrunk under the mapping): INTERNAL with EIO, as a failed page supply is, and a sentence
+     * that says what to do. docs/shared-memory.md.
+     */
+    static MachxpException sharedMemoryFault(String target, InternalError e) {
+        return new MachxpException(Status.Code.INTERNAL, Errno.EIO, "the memory kernel " + target + " shares with this "
+                + "process faulted (" + e.getMessage() + "): its shared-memory directory is full or a file shrank; "
+                + "give it more room, or connect with KernelClient.Memory.GRPC_ONLY", e);
+    }
+
     /** A TLS handshake that failed: a configuration error, though gRPC reports it UNAVAILABLE too. */
     private static boolean tls(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {

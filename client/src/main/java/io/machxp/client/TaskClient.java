@@ -125,11 +125,28 @@ public final class TaskClient {
         return r;
     }
 
+    /** {@link SharedWords#read}, a fault of the shared memory a {@link MachxpException} (EIO). */
+    private boolean sharedRead(long address, int length, long[] v) {
+        try {
+            return words.read(address, length, v);
+        } catch (InternalError fault) {
+            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+        }
+    }
+
+    private boolean sharedWrite(long address, int length, long value) {
+        try {
+            return words.write(address, length, value);
+        } catch (InternalError fault) {
+            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+        }
+    }
+
     /** vm_read: {@code length} bytes at {@code address}. */
     public byte[] vmRead(long address, int length) {
         if (words != null && (length == 4 || length == 8)) {
             long[] v = new long[1];
-            if (words.read(address, length, v)) {
+            if (sharedRead(address, length, v)) {
                 ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
                 return (length == 8 ? b.putLong(v[0]) : b.putInt((int) v[0])).array();
             }
@@ -143,7 +160,7 @@ public final class TaskClient {
     public void vmWrite(long address, byte[] data) {
         if (words != null && (data.length == 4 || data.length == 8)) {
             ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-            if (words.write(address, data.length, data.length == 8 ? b.getLong() : b.getInt())) {
+            if (sharedWrite(address, data.length, data.length == 8 ? b.getLong() : b.getInt())) {
                 return;
             }
         }

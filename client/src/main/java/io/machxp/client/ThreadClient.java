@@ -57,7 +57,7 @@ public final class ThreadClient {
 
     /** vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. */
     public AcquirePath lockFutex(long address) {
-        if (fast != null && fast.lock(address)) {
+        if (fast != null && fast(() -> fast.lock(address))) {
             return AcquirePath.FAST_PATH;
         }
         return lockCall(request(address).build()).getPath();
@@ -65,7 +65,7 @@ public final class ThreadClient {
 
     /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
     public AcquirePath lockFutex(long address, Duration timeout) {
-        if (fast != null && fast.lock(address)) {
+        if (fast != null && fast(() -> fast.lock(address))) {
             return AcquirePath.FAST_PATH;
         }
         return lockCall(request(address).setTimeoutMillis(timeout.toMillis()).build()).getPath();
@@ -76,7 +76,7 @@ public final class ThreadClient {
      * its previous owner died holding it. {@code timeout} null waits as long as it takes.
      */
     public VmLockFutexReply lock(long address, Duration timeout) {
-        if (fast != null && fast.lock(address)) {
+        if (fast != null && fast(() -> fast.lock(address))) {
             return VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).setFencingToken(fast.fencingToken()).build();
         }
         VmLockFutexRequest.Builder r = request(address);
@@ -97,7 +97,7 @@ public final class ThreadClient {
 
     /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
     public VmTrylockFutexReply trylock(long address) {
-        if (fast != null && fast.tryLock(address)) {
+        if (fast != null && fast(() -> fast.tryLock(address))) {
             return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken()).build();
         }
@@ -139,7 +139,7 @@ public final class ThreadClient {
 
     /** vm_unlock_futex. */
     public void unlockFutex(long address) {
-        if (fast != null && fast.tryUnlock(address)) {
+        if (fast != null && fast(() -> fast.tryUnlock(address))) {
             return;
         }
         kernel.call(calls, slot, CallLayout.VM_UNLOCK_FUTEX,
@@ -189,5 +189,14 @@ public final class ThreadClient {
                 return IpcMessages.fromProto(kernel.call(replies::next));
             }
         };
+    }
+
+    /** A step of the fast path; a fault of the shared memory (SIGBUS) becomes a {@link MachxpException} (EIO). */
+    private boolean fast(java.util.function.BooleanSupplier step) {
+        try {
+            return step.getAsBoolean();
+        } catch (InternalError fault) {
+            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+        }
     }
 }

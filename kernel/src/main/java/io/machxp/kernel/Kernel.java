@@ -203,7 +203,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                         e.getMessage());
                 return null;
             }
-        }, memory -> {
+        }, memory -> { // null also when making the files failed otherwise (fileEffect warned): no shared memory
             try {
                 loop.execute(() -> open(lost, why, attempt, memory));
             } catch (java.util.concurrent.RejectedExecutionException closing) {

@@ -187,8 +187,8 @@ final class KernelObjects {
         // with no mapping yet no page of it can be touched meanwhile.
         o.awaitingFiles = true;
         core.env.fileEffect(() -> shared.objectFiles(o.objectId, pageSize, size), files -> {
-            o.sharedFutexes = files.futexes();
-            o.sharedPages = files.pages();
+            o.sharedFutexes = files == null ? null : files.futexes(); // null: could not be made, gRPC
+            o.sharedPages = files == null ? null : files.pages();
             o.awaitingFiles = false;
             resumeMaps(o);
         });

@@ -92,7 +92,12 @@ public final class SharedMemory implements AutoCloseable {
         try {
             return new CallReader(file, create(file, CallLayout.fileSize(THREAD_SLOTS)), THREAD_SLOTS,
                     () -> Math.min(nextSlot.get(), THREAD_SLOTS), bell, loop);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            bell.close();
+            org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make the call file {} ({}); task "
+                    + "processes make their calls to this kernel over gRPC (give {} more room)", file, e.toString(), dir);
+            return null;
+        } catch (RuntimeException e) {
             bell.close();
             throw e;
         }
@@ -208,6 +213,7 @@ public final class SharedMemory implements AutoCloseable {
             files.add(tableFile);
             tables.add(futexes);
         } catch (IOException e) {
+            warnObject(objectId, tableFile, e);
             return ObjectFiles.NONE; // its futexes stay in the heap: task processes use gRPC for them
         }
         int count = (int) (size / pageSize);
@@ -218,8 +224,15 @@ public final class SharedMemory implements AutoCloseable {
             files.add(pageFile);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
+            warnObject(objectId, pageFile, e);
             return new ObjectFiles(futexes, null);
         }
+    }
+
+    private void warnObject(int objectId, Path file, Exception e) {
+        org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make {} for memory object {} ({}); task "
+                + "processes reach what it would hold through gRPC (give {} more room, or another --shm-dir)", file,
+                objectId, e.toString(), dir);
     }
 
     /**
@@ -305,11 +318,48 @@ public final class SharedMemory implements AutoCloseable {
         }
     }
 
+    /** Tests only: a file whose path it accepts cannot be allocated (as on a full tmpfs); null in production. */
+    private static volatile java.util.function.Predicate<Path> refuseSpace;
+
+    /**
+     * Tests only: from now on the files {@code refuse} accepts are made as on a full directory
+     * (their allocation fails with an IOException, "No space left on device"); null: none.
+     */
+    public static void refuseSpaceForTests(java.util.function.Predicate<Path> refuse) {
+        refuseSpace = refuse;
+    }
+
+    /**
+     * Makes {@code file} ({@code size} bytes, owner-only) and maps it, with every byte allocated:
+     * zeros are written first, so a directory without room (a full tmpfs) fails here with an
+     * IOException rather than with a SIGBUS (an InternalError) at the first touch of a page, in the
+     * kernel's core or in a task process. Off the core thread (the file thread, or startup).
+     */
     private static ByteBuffer create(Path file, long size) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        boolean made = false;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            return ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            allocate(ch, file, size);
+            ByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            made = true;
+            return b;
+        } finally {
+            if (!made) {
+                delete(file);
+            }
+        }
+    }
+
+    private static void allocate(FileChannel ch, Path file, long size) throws IOException {
+        java.util.function.Predicate<Path> refuse = refuseSpace;
+        if (refuse != null && refuse.test(file)) {
+            throw new IOException(file + ": No space left on device (a test's refusal)");
+        }
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(size, 64 * 1024));
+        for (long at = 0; at < size; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
+            at += ch.write(zeros, at);
         }
     }
 }

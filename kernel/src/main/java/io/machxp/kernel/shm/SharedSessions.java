@@ -71,18 +71,35 @@ public final class SharedSessions {
 
     /**
      * Runs {@code io} on the file thread, then hands its result to {@code done} (which the caller
-     * makes run on its core thread). After {@link #closeAll} neither runs: the files a session made
-     * are deleted with it.
+     * makes run on its core thread). If {@code io} fails in any way (an exception, or an Error such
+     * as the InternalError the JVM raises for a SIGBUS on a full tmpfs), {@code done} gets null,
+     * which every caller reads as "not shared" (gRPC), with one warning: a file that could not be
+     * made never leaves the kernel waiting. After {@link #closeAll} neither runs: the files a
+     * session made are deleted with it.
      */
     public <T> void fileEffect(Supplier<T> io, Consumer<T> done) {
         if (files == null) {
-            done.accept(io.get()); // shares nothing: the core never asks, but an effect still runs
+            done.accept(guarded(io)); // shares nothing: the core never asks, but an effect still runs
             return;
         }
         try {
-            files.execute(() -> done.accept(io.get()));
+            files.execute(() -> done.accept(guarded(io)));
         } catch (RejectedExecutionException closing) {
             // the kernel is closing: nothing to make
+        }
+    }
+
+    private <T> T guarded(Supplier<T> io) {
+        try {
+            return io.get();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError && !(e instanceof InternalError)) {
+                throw e; // out of memory or stack: not a file's failure
+            }
+            org.slf4j.LoggerFactory.getLogger(SharedSessions.class).warn("kernel {}: cannot make or map its shared "
+                    + "memory files in {} ({}); what they were for goes through gRPC (a full directory? give more "
+                    + "room, another --shm-dir, or --shm-dir none)", kernelName, dir, e.toString());
+            return null;
         }
     }
 
