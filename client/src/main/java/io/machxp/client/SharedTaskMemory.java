@@ -55,7 +55,12 @@ final class SharedTaskMemory {
         if (HOST.isEmpty()) {
             return null;
         }
-        TaskShmAttachReply r = client.call(() -> client.stub().taskShmAttach(request(id)));
+        TaskShmAttachReply r;
+        try {
+            r = client.call(() -> client.stub().taskShmAttach(request(id)));
+        } catch (MachxpException noAttach) {
+            return null; // a kernel without TaskShmAttach, or a failed call: the task (made) uses gRPC
+        }
         if (!r.getAvailable()) {
             return null;
         }
