@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  *   revoke(slots): REVOKED set on each -> all counts 0?  yes -> then, at once (the usual case)
  *                                                     no  -> polled every {@link #POLL}
  *   polled: all 0, or the task's process is gone, or {@link #BOUND} passed -> then
+ *   close (the session ended): polling stops; every revocation still polled -> then, at once
  * </pre>
  * A process that died inside a fast call leaves its count up (the one thing it could not undo),
  * which is why a dead process ends the wait. A live process that stays inside a fast call past
@@ -39,6 +40,8 @@ final class DrainWatcher implements AutoCloseable {
     private final ByteBuffer kernel;
     private final Duration bound;
     private ScheduledExecutorService poller;
+    /** Revocations still polled: the close runs what waits for them, so no termination loses its reply. */
+    private final java.util.Set<Pending> waiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     DrainWatcher(ByteBuffer kernel) {
         this(kernel, BOUND);
@@ -59,10 +62,34 @@ final class DrainWatcher implements AutoCloseable {
             return;
         }
         long deadline = System.nanoTime() + bound.toNanos();
-        poll(slots, pid, deadline, then);
+        Pending p = new Pending(then);
+        waiting.add(p);
+        try {
+            poll(slots, pid, deadline, p);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            p.run(); // closed meanwhile: as for every revocation still waiting at the close
+        }
     }
 
-    private void poll(List<Integer> slots, long pid, long deadline, Runnable then) {
+    /** A revocation still waiting: its {@code then} runs once, when drained or at the close. */
+    private final class Pending implements Runnable {
+        private final Runnable then;
+        private final java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Pending(Runnable then) {
+            this.then = then;
+        }
+
+        @Override
+        public void run() {
+            if (ran.compareAndSet(false, true)) {
+                waiting.remove(this);
+                then.run();
+            }
+        }
+    }
+
+    private void poll(List<Integer> slots, long pid, long deadline, Pending then) {
         executor().schedule(() -> {
             if (drained(slots) || !alive(pid) || System.nanoTime() - deadline > 0) {
                 then.run();
@@ -97,10 +124,30 @@ final class DrainWatcher implements AutoCloseable {
         return poller;
     }
 
+    /**
+     * The session ended: polling stops, and every revocation still waiting goes on at once (its
+     * termination handed on, so the task_terminate or thread_terminate that waits gets its reply);
+     * the session's memory is no longer the kernel's to wait for.
+     */
     @Override
-    public synchronized void close() {
-        if (poller != null) {
-            poller.shutdownNow();
+    public void close() {
+        synchronized (this) {
+            if (poller != null) {
+                poller.shutdownNow();
+            }
+            poller = CLOSED;
         }
+        for (Pending p : List.copyOf(waiting)) {
+            p.run();
+        }
+    }
+
+    /** After the close: refuses every poll, so a revocation made then goes on at once. */
+    private static final ScheduledExecutorService CLOSED = closedExecutor();
+
+    private static ScheduledExecutorService closedExecutor() {
+        ScheduledExecutorService e = Executors.newSingleThreadScheduledExecutor();
+        e.shutdown();
+        return e;
     }
 }

@@ -74,4 +74,17 @@ class DrainWatcherTest {
         assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
         assertThat((int) INT.get(kernel, ShmLayout.threadSlot(1)) & ShmLayout.REVOKED).isNotZero();
     }
+
+    /** The session ends while a revocation waits: what waits still runs (review L6: its reply was lost). */
+    @Test
+    void whatWaitsRunsWhenTheSessionCloses() throws InterruptedException {
+        INT.getAndAdd(kernel, ctl(2), 1); // a live process (this one) stuck in an access
+        watcher.revoke(List.of(2), ME, ran::countDown);
+        assertThat(ran.getCount()).isEqualTo(1);
+        watcher.close();
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch after = new CountDownLatch(1);
+        watcher.revoke(List.of(2), ME, after::countDown);
+        assertThat(after.getCount()).as("a revocation after the close goes on at once").isZero();
+    }
 }
