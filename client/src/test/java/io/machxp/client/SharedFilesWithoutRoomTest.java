@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * of what did not fit: the files are allocated when they are made, so a full tmpfs fails there
  * (an IOException, here injected at that seam) instead of with a SIGBUS at a first touch; and a
  * session whose files fail in any way, even with the InternalError a SIGBUS becomes, still opens,
- * without shared memory.
+ * without shared memory. A page file is sparse: each page's slot is allocated when the page is
+ * first mapped, and a page whose slot has no room stays on gRPC (review F1).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SharedFilesWithoutRoomTest {
@@ -52,6 +53,57 @@ class SharedFilesWithoutRoomTest {
             t.unlockFutex(base + 64);
             assertThat(t.lockFutex(base + 64)).as("the futex table is there").isEqualTo(AcquirePath.FAST_PATH);
             t.unlockFutex(base + 64);
+        }
+    }
+
+    /** A page whose slot cannot be allocated when it is first mapped stays on gRPC; the other pages are mapped. */
+    @Test
+    void aPageWithoutRoomForItsSlotStaysOnGrpc(@TempDir Path shm) throws Exception {
+        SharedMemory.refuseSpaceForTests(f -> f.startsWith(shm) && f.toString().endsWith("-pages@1"));
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)));
+                Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm));
+                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
+            TaskClient task = client.taskCreate("t");
+            long base = task.vmMap("obj");
+            for (int i = 0; i < 20; i++) {
+                task.writeLong(base + 4096 + 8, i);
+                assertThat(task.readLong(base + 4096 + 8)).isEqualTo(i);
+            }
+            assertThat(task.sharedAccesses()).as("page 1 has no slot: its words through gRPC").isZero();
+            for (int i = 0; i < 20; i++) {
+                task.writeLong(base + 2 * 4096 + 8, i);
+                assertThat(task.readLong(base + 2 * 4096 + 8)).isEqualTo(i);
+            }
+            assertThat(task.sharedAccesses()).as("page 2 is mapped").isPositive();
+        }
+    }
+
+    /** A page file is sparse: an object far larger than the pages mapped of it holds only those pages' slots. */
+    @Test
+    void aPageFileHoldsOnlyTheSlotsOfMappedPages(@TempDir Path shm) throws Exception {
+        long size = 1024 * 4096L; // 4 MiB
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", size)));
+                Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm));
+                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
+            TaskClient task = client.taskCreate("t");
+            long base = task.vmMap("obj");
+            for (int page = 0; page < 4; page++) {
+                for (int i = 0; i < 3; i++) {
+                    task.writeLong(base + page * 4096L + 8, i);
+                }
+            }
+            assertThat(task.sharedAccesses()).as("the pages were mapped").isPositive();
+            Path pages;
+            try (var files = java.nio.file.Files.list(shm)) {
+                pages = files.filter(f -> f.toString().endsWith("-pages")).findFirst().orElseThrow();
+            }
+            assertThat(java.nio.file.Files.size(pages)).isGreaterThanOrEqualTo(size);
+            Process stat = new ProcessBuilder("stat", "--format=%b %B", pages.toString()).start();
+            String[] out = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+            assertThat(stat.waitFor()).isZero();
+            long allocated = Long.parseLong(out[0]) * Long.parseLong(out[1]);
+            // the header and ctl words (8 KiB here) and the 4 pages mapped, far below the object's 4 MiB
+            assertThat(allocated).as("bytes allocated to %s", pages).isLessThan(64 * 4096L);
         }
     }
 

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +51,8 @@ public final class SharedMemory implements AutoCloseable {
     private final List<Path> files = new ArrayList<>();
     /** The objects' futex tables made so far (made off the core, read by it). */
     private final List<SharedFutexTable> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The objects' page files made so far (their channels closed with the session). */
+    private final List<SharedPages> pageFiles = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
@@ -218,10 +219,19 @@ public final class SharedMemory implements AutoCloseable {
         }
         int count = (int) (size / pageSize);
         Path pageFile = dir.resolve(prefix + "obj" + objectId + "-pages");
+        long head = ShmLayout.pageData(count, pageSize);
+        if (head + size > Integer.MAX_VALUE) {
+            // a MappedByteBuffer holds at most 2 GiB - 1: nothing is written, the pages go through gRPC
+            org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("memory object {} ({} bytes) is too large "
+                    + "to map into task processes (2 GiB or more); its pages go through gRPC", objectId, size);
+            return new ObjectFiles(futexes, null);
+        }
         try {
-            SharedPages p = new SharedPages(pageFile, create(pageFile, ShmLayout.pageData(count, pageSize) + size),
-                    pageSize, count);
+            // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
+            SharedPages p = new SharedPages(pageFile, create(pageFile, head + size, head), pageSize, count,
+                    objectId, SharedMemory::refused);
             files.add(pageFile);
+            pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
             warnObject(objectId, pageFile, e);
@@ -308,6 +318,7 @@ public final class SharedMemory implements AutoCloseable {
         }
         delete(kernelFile);
         files.forEach(SharedMemory::delete);
+        pageFiles.forEach(SharedPages::close);
     }
 
     private static void delete(Path file) {
@@ -323,24 +334,43 @@ public final class SharedMemory implements AutoCloseable {
 
     /**
      * Tests only: from now on the files {@code refuse} accepts are made as on a full directory
-     * (their allocation fails with an IOException, "No space left on device"); null: none.
+     * (their allocation fails with an IOException, "No space left on device"); null: none. A page
+     * file's slot is asked for as {@code <page file>@<page index>} when its page is first mapped.
      */
     public static void refuseSpaceForTests(java.util.function.Predicate<Path> refuse) {
         refuseSpace = refuse;
     }
 
-    /**
-     * Makes {@code file} ({@code size} bytes, owner-only) and maps it, with every byte allocated:
-     * zeros are written first, so a directory without room (a full tmpfs) fails here with an
-     * IOException rather than with a SIGBUS (an InternalError) at the first touch of a page, in the
-     * kernel's core or in a task process. Off the core thread (the file thread, or startup).
-     */
+    /** Throws the test's refusal for {@code file}, if any. */
+    static void refused(Path file) throws IOException {
+        java.util.function.Predicate<Path> refuse = refuseSpace;
+        if (refuse != null && refuse.test(file)) {
+            throw new IOException(file + ": No space left on device (a test's refusal)");
+        }
+    }
+
     private static ByteBuffer create(Path file, long size) throws IOException {
+        return create(file, size, size);
+    }
+
+    /**
+     * Makes {@code file} ({@code size} bytes, owner-only) and maps it, with its first
+     * {@code allocated} bytes allocated: zeros are written first, so a directory without room (a
+     * full tmpfs) fails here with an IOException rather than with a SIGBUS (an InternalError) at
+     * the first touch of a page, in the kernel's core or in a task process. The rest of the file
+     * stays sparse (a page file's slots: {@link SharedPages} allocates each before it maps it).
+     * Off the core thread (the file thread, or startup).
+     */
+    private static ByteBuffer create(Path file, long size, long allocated) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         boolean made = false;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            allocate(ch, file, size);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw");
+                FileChannel ch = raf.getChannel()) {
+            refused(file);
+            writeZeros(ch, 0, allocated);
+            // ftruncate: a hole past what was written, allocated by nobody until a slot is
+            raf.setLength(size);
             ByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
             made = true;
             return b;
@@ -351,15 +381,12 @@ public final class SharedMemory implements AutoCloseable {
         }
     }
 
-    private static void allocate(FileChannel ch, Path file, long size) throws IOException {
-        java.util.function.Predicate<Path> refuse = refuseSpace;
-        if (refuse != null && refuse.test(file)) {
-            throw new IOException(file + ": No space left on device (a test's refusal)");
-        }
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(size, 64 * 1024));
-        for (long at = 0; at < size; ) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
-            at += ch.write(zeros, at);
+    /** Writes {@code length} zeros at {@code from} (positional writes: tmpfs allocates the pages). */
+    static void writeZeros(FileChannel ch, long from, long length) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(Math.max(length, 1), 64 * 1024));
+        for (long at = 0; at < length; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), length - at));
+            at += ch.write(zeros, from + at);
         }
     }
 }

@@ -6,8 +6,11 @@ import static io.machxp.proto.shm.ShmLayout.WORD64;
 
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.shm.ShmLayout;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * One memory object's pages as task processes on this host see them: a file with a slot per page
@@ -26,6 +29,12 @@ import java.nio.file.Path;
  * The ctl words and the slots are in a file every task process of the session maps read-write, so
  * the kernel trusts neither: whether a page is mapped, and how, is its own record
  * ({@link #mapped}), and only a page it mapped writable gives bytes back.
+ *
+ * <p>The file is sparse: only its header and ctl words are allocated when it is made. A page's
+ * slot is allocated (zeros written at its offset) the first time the page is mapped, before
+ * anything is put there or a task process can be told it is mapped, so a touch of a mapped slot
+ * never meets an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room)
+ * is never mapped: that page's words go through gRPC (one warning per object).
  */
 public final class SharedPages {
     private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
@@ -36,11 +45,30 @@ public final class SharedPages {
     private final long dataStart;
     /** How the kernel mapped each page (NONE, READ, WRITE): its own record, never read from the file. */
     private final byte[] mapped;
+    /** Whether each page's slot is allocated (ALLOCATED), could not be (REFUSED), or not yet tried (0). */
+    private final byte[] slots;
+    private static final byte ALLOCATED = 1;
+    private static final byte REFUSED = 2;
+    private final FileChannel channel;
+    private final int objectId;
+    private final Refusal refusal;
+    private int allocatedSlots;
+    private boolean warned;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
 
-    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages) {
+    /** The tests' seam for a slot's allocation (SharedMemory's refusal); throws to refuse it. */
+    interface Refusal {
+        void check(Path slot) throws IOException;
+    }
+
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal)
+            throws IOException {
+        this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        this.objectId = objectId;
+        this.refusal = refusal;
+        this.slots = new byte[pages];
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
@@ -91,6 +119,9 @@ public final class SharedPages {
         boolean write = p.access == VmPage.Access.READ_WRITE;
         if (mapped[page] == WRITE || mapped[page] == READ && !write) {
             return true;
+        }
+        if (!slotAllocated(page)) {
+            return false; // no room for its slot: the page stays on gRPC
         }
         int at = ctl(p);
         int s = unmapped(page, at); // also a read-only mapping that becomes writable: nothing in its slot is the page's
@@ -149,6 +180,48 @@ public final class SharedPages {
             s = (int) INT.getVolatile(buffer, at);
         } while ((s & ~ShmLayout.ACCESSES) != 0 && !INT.compareAndSet(buffer, at, s, s & ShmLayout.ACCESSES));
         return s;
+    }
+
+    /**
+     * Allocates page {@code page}'s slot on its first map: a positional write of zeros (on a tmpfs a
+     * memory operation, no disk). This runs on the core thread, where pages are mapped; the slot is
+     * one page, so it is as cheap as the copy that follows. False if it could not be (and never
+     * again for this page: it stays on gRPC), with one warning per object.
+     */
+    private boolean slotAllocated(int page) {
+        if (slots[page] != 0) {
+            return slots[page] == ALLOCATED;
+        }
+        try {
+            refusal.check(Path.of(file + "@" + page));
+            SharedMemory.writeZeros(channel, dataStart + (long) page * pageSize, pageSize);
+            slots[page] = ALLOCATED;
+            allocatedSlots++;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            slots[page] = REFUSED;
+            if (!warned) {
+                warned = true;
+                org.slf4j.LoggerFactory.getLogger(SharedPages.class).warn("cannot allocate the slot of page {} of "
+                        + "memory object {} in {} ({}); pages without a slot go through gRPC (give {} more room); "
+                        + "no further warning for this object", page, objectId, file, e.toString(), file.getParent());
+            }
+            return false;
+        }
+    }
+
+    /** How many pages' slots are allocated in the file so far. Core thread. */
+    public int allocatedSlots() {
+        return allocatedSlots;
+    }
+
+    /** The session ended: the channel used to allocate slots is closed (the mapping stays until GC). */
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more is allocated through it
+        }
     }
 
     private int index(VmPage p) {
