@@ -118,26 +118,4 @@ class SharedMemoryProcessTest {
         next.markConsistent(c.base[1] + 256);
         next.unlockFutex(c.base[1] + 256);
     }
-
-    /**
-     * The same for a task made with taskCreate alone, without a TaskWatch (review M4): the kernel
-     * ends the task when its attached process ends, so the next owner still gets EOWNERDEAD.
-     */
-    @Test
-    void aKilledUnwatchedTaskProcessPassesItsFutexOnWithOwnerDied() throws Exception {
-        long futex = c.base[0] + 320;
-        try (SharedTaskProcess p = SharedTaskProcess.start("hold-unwatched", c.clients.get(0).target(),
-                ClusterFixture.OBJECT, "320")) {
-            assertThat(p.next(START_SECONDS)).isEqualTo("shared true");
-            assertThat(p.next(START_SECONDS)).isEqualTo("path FAST_PATH");
-            int tid = Integer.parseInt(p.next(START_SECONDS).split(" ")[1]);
-            assertThat(c.tasks.get(0).readInt(futex)).as("the owner, as the kernel sees the word").isEqualTo(tid);
-            p.kill();
-        }
-        ThreadClient next = c.thread(1);
-        VmLockFutexReply got = next.lock(c.base[1] + 320, Duration.ofSeconds(60));
-        assertThat(got.getOwnerDied()).isTrue();
-        next.markConsistent(c.base[1] + 320);
-        next.unlockFutex(c.base[1] + 320);
-    }
 }

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
  *                                     returned, then "done SHARED_ACCESSES"
  *   hold TARGET OBJECT OFFSET         locks the futex twice (the second in shared memory), prints
  *                                     "locked TID", then waits for stdin to close
- *   hold-unwatched TARGET OBJECT OFFSET  the same in a task made with taskCreate alone (no TaskWatch)
  * </pre>
  */
 public final class SharedTaskProcess implements AutoCloseable {
@@ -30,15 +29,6 @@ public final class SharedTaskProcess implements AutoCloseable {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
     public static void main(String[] args) throws IOException {
-        if (args[0].equals("hold-unwatched")) {
-            try (KernelClient client = KernelClient.connect(args[1])) {
-                TaskClient task = client.taskCreate("process");
-                long address = task.vmMap(args[2]) + Long.parseLong(args[3]);
-                System.out.println("shared " + task.sharesMemory());
-                hold(task.threadCreate(), address);
-            }
-            return;
-        }
         try (KernelClient client = KernelClient.connect(args[1]);
                 WatchedTask task = WatchedTask.create(client, "process", args[2])) {
             long address = task.base() + Long.parseLong(args[3]);
@@ -56,19 +46,15 @@ public final class SharedTaskProcess implements AutoCloseable {
                 }
                 System.out.println("done " + task.task().sharedAccesses());
             } else {
-                hold(task.thread(), address);
+                ThreadClient thread = task.thread();
+                thread.lockFutex(address);
+                thread.unlockFutex(address);
+                System.out.println("path " + thread.lockFutex(address));
+                System.out.println("locked " + thread.tid());
+                System.in.read(); // until the test kills this process
             }
             System.out.flush();
         }
-    }
-
-    private static void hold(ThreadClient thread, long address) throws IOException {
-        thread.lockFutex(address);
-        thread.unlockFutex(address);
-        System.out.println("path " + thread.lockFutex(address));
-        System.out.println("locked " + thread.tid());
-        System.out.flush();
-        System.in.read(); // until the test kills this process
     }
 
     private SharedTaskProcess(Process process) {

@@ -49,15 +49,7 @@ final class SharedMemoryCalls {
                         kernel.name()));
                 return;
             }
-            boolean first = !memory.attached(taskId);
             int slot = memory.attach(taskId, request.getPid());
-            if (first) {
-                try {
-                    endWithProcess(core, memory, taskId, request.getPid());
-                } catch (RuntimeException cannotWatch) {
-                    // not watched: a TaskWatch still ends the task (docs/shared-memory.md)
-                }
-            }
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
                     .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
             if (memory.calls() != null) {
@@ -76,38 +68,6 @@ final class SharedMemoryCalls {
             }
             respond(out, reply.build());
         });
-    }
-
-    /**
-     * Core thread, at a task's first attach: the task ends when its process does, as when a
-     * TaskWatch closes (its threads' futexes pass on with OWNER_DIED). A process that attached is
-     * on this host; without this a process SIGKILLed while it held a futex it took in shared
-     * memory left it held for good unless it had opened a TaskWatch. A process not visible here
-     * (another PID namespace: docs/shared-memory.md) is not watched.
-     */
-    private void endWithProcess(KernelCore core, SharedMemory memory, long taskId, long pid) {
-        if (pid == ProcessHandle.current().pid()) {
-            return; // a client in the kernel's own process ends with it (and onExit refuses to watch it)
-        }
-        ProcessHandle.of(pid).ifPresent(process -> process.onExit().thenRun(() -> {
-            try {
-                kernel.execute(() -> {
-                    if (core.sharedMemory() != memory || !memory.attached(taskId) || core.task(taskId) == null) {
-                        return; // ended already, or another session's
-                    }
-                    afterRevoke(core, taskId, 0, () -> {
-                        try {
-                            kernel.execute(() -> core.taskTerminate(taskId, "its process (" + pid + ") ended",
-                                    io.machxp.kernel.core.Reply.ignore()));
-                        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                            // the kernel is shutting down: its tasks go with it
-                        }
-                    });
-                });
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                // the kernel is shutting down: its tasks go with it
-            }
-        }));
     }
 
     /** Core thread: the new thread's slot plus 1 if its task is attached, else 0. */
