@@ -256,8 +256,14 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        shared.afterRevoke(core, task, request.getThread(), () -> kernel.execute(() -> core.threadTerminate(task,
-                request.getThread(), reply(out, v -> ThreadTerminateReply.getDefaultInstance()))));
+        shared.afterRevoke(core, task, request.getThread(), () -> {
+            try {
+                kernel.execute(() -> core.threadTerminate(task, request.getThread(),
+                        reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                closing(out);
+            }
+        });
     }
 
     @Override
@@ -273,8 +279,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        shared.afterRevoke(core, task, 0, () -> kernel.execute(() -> core.taskTerminate(task, "task_terminate",
-                reply(out, v -> TaskTerminateReply.getDefaultInstance()))));
+        shared.afterRevoke(core, task, 0, () -> {
+            try {
+                kernel.execute(() -> core.taskTerminate(task, "task_terminate",
+                        reply(out, v -> TaskTerminateReply.getDefaultInstance())));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                closing(out);
+            }
+        });
+    }
+
+    /** A termination the kernel's closing loop can no longer run: its caller hears UNAVAILABLE, if it still can. */
+    private static void closing(StreamObserver<?> out) {
+        try {
+            out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the kernel is shutting down; its tasks end with it")
+                    .asRuntimeException());
+        } catch (RuntimeException callGone) {
+            // the call ended with the server
+        }
     }
 
     /**

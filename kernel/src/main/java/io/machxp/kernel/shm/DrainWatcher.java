@@ -84,7 +84,13 @@ final class DrainWatcher implements AutoCloseable {
         public void run() {
             if (ran.compareAndSet(false, true)) {
                 waiting.remove(this);
-                then.run();
+                try {
+                    then.run();
+                } catch (RuntimeException e) {
+                    // e.g. the kernel's loop already shut down at a close: the next revocation still runs
+                    org.slf4j.LoggerFactory.getLogger(DrainWatcher.class).warn("what waited for a revocation "
+                            + "failed ({}); the task or thread it ended goes with the session", e.toString());
+                }
             }
         }
     }

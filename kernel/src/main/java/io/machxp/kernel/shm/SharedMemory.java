@@ -311,14 +311,22 @@ public final class SharedMemory implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         leaseUntil(Long.MIN_VALUE);
-        drains.close();
-        if (calls != null) {
-            calls.close();
-            delete(calls.file());
+        try {
+            drains.close(); // runs what waits for revocations: whatever it throws, the files go
+        } finally {
+            try {
+                if (calls != null) {
+                    calls.close();
+                }
+            } finally {
+                if (calls != null) {
+                    delete(calls.file());
+                }
+                delete(kernelFile);
+                files.forEach(SharedMemory::delete);
+                pageFiles.forEach(SharedPages::close);
+            }
         }
-        delete(kernelFile);
-        files.forEach(SharedMemory::delete);
-        pageFiles.forEach(SharedPages::close);
     }
 
     private static void delete(Path file) {

@@ -87,4 +87,20 @@ class DrainWatcherTest {
         watcher.revoke(List.of(2), ME, after::countDown);
         assertThat(after.getCount()).as("a revocation after the close goes on at once").isZero();
     }
+
+    /**
+     * What waits fails at the close (the kernel's loop already shut down, review F5): the close
+     * returns, and the other revocations still run.
+     */
+    @Test
+    void aFailureOfWhatWaitsDoesNotStopTheClose() throws InterruptedException {
+        INT.getAndAdd(kernel, ctl(2), 1);
+        INT.getAndAdd(kernel, ctl(3), 1);
+        watcher.revoke(List.of(2), ME, () -> {
+            throw new java.util.concurrent.RejectedExecutionException("the loop is shut down");
+        });
+        watcher.revoke(List.of(3), ME, ran::countDown);
+        watcher.close();
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
 }
