@@ -59,7 +59,10 @@ final class SharedTaskMemory {
         try {
             r = client.call(() -> client.stub().taskShmAttach(request(id)));
         } catch (MachxpException noAttach) {
-            return null; // a kernel without TaskShmAttach, or a failed call: the task (made) uses gRPC
+            // a kernel without TaskShmAttach, or a failed call: the task (made) uses gRPC
+            org.slf4j.LoggerFactory.getLogger(SharedTaskMemory.class).warn("task {}: TaskShmAttach failed ({}); "
+                    + "the task makes its calls over gRPC", id, noAttach.getMessage());
+            return null;
         }
         if (!r.getAvailable()) {
             return null;

@@ -132,6 +132,24 @@ class SharedFilesWithoutRoomTest {
         }
     }
 
+    /** Out of stack (as out of memory) while a session's files are made: the session still opens (review F7), then the error goes on. */
+    @Test
+    void aSessionWhoseFilesRunOutOfStackStillOpens(@TempDir Path shm) throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)).withLease(Duration.ZERO));
+                Kernel a = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm))) {
+            SharedMemory.refuseSpaceForTests(f -> {
+                if (f.startsWith(shm) && f.toString().endsWith("-kernel")) {
+                    throw new StackOverflowError("a test's");
+                }
+                return false;
+            });
+            a.execute(() -> a.core().onPagerLost(0, "the test ends the session"));
+            // the error goes on, uncaught, on the file thread: not this test's failure
+            await().dontCatchUncaughtExceptions().atMost(30, TimeUnit.SECONDS).until(() -> a.sessionsOpened() == 2);
+            assertThat(a.core().sharedMemory()).as("the new session shares nothing").isNull();
+        }
+    }
+
     /** A fault under a shared-memory access (SIGBUS, an InternalError in the JVM) reaches the caller as EIO. */
     @Test
     void aFaultOfTheSharedMemoryIsAMachxpException() throws Exception {

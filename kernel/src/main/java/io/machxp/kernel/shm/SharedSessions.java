@@ -79,28 +79,40 @@ public final class SharedSessions {
      */
     public <T> void fileEffect(Supplier<T> io, Consumer<T> done) {
         if (files == null) {
-            done.accept(guarded(io)); // shares nothing: the core never asks, but an effect still runs
+            guarded(io, done); // shares nothing: the core never asks, but an effect still runs
             return;
         }
         try {
-            files.execute(() -> done.accept(guarded(io)));
+            files.execute(() -> guarded(io, done));
         } catch (RejectedExecutionException closing) {
             // the kernel is closing: nothing to make
         }
     }
 
-    private <T> T guarded(Supplier<T> io) {
+    /**
+     * Runs {@code io} and hands what it made to {@code done}: null on any failure, which is logged
+     * once with its stack trace, so {@code done} always runs (a renewal always opens its session).
+     * Out of memory or stack is not a file's failure: {@code done} gets null first, then it is
+     * thrown on.
+     */
+    private <T> void guarded(Supplier<T> io, Consumer<T> done) {
+        T made;
         try {
-            return io.get();
+            made = io.get();
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError && !(e instanceof InternalError)) {
-                throw e; // out of memory or stack: not a file's failure
-            }
             org.slf4j.LoggerFactory.getLogger(SharedSessions.class).warn("kernel {}: cannot make or map its shared "
                     + "memory files in {} ({}); what they were for goes through gRPC (a full directory? give more "
-                    + "room, another --shm-dir, or --shm-dir none)", kernelName, dir, e.toString());
-            return null;
+                    + "room, another --shm-dir, or --shm-dir none)", kernelName, dir, e.toString(), e);
+            if (e instanceof VirtualMachineError && !(e instanceof InternalError)) {
+                try {
+                    done.accept(null);
+                } finally {
+                    throw e; // out of memory or stack: not a file's failure
+                }
+            }
+            made = null;
         }
+        done.accept(made);
     }
 
     /** The session of {@code core} is over: its files go, on the file thread. */
