@@ -9,9 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
@@ -29,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 /**
  * A kernel closed while its session is being resumed (xp-spec 4.7: what it sends is kept until
@@ -44,17 +41,11 @@ class RawPagerCloseWhileResumingTest {
     private static final long TOKEN = 0x5eed_cafeL;
     private RawPager pager;
     private Kernel kernel;
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    private final List<Logger> watched = List.of((Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks"),
-            (Logger) LoggerFactory.getLogger("io.machxp.kernel.core.KernelCore"));
-    private final List<Level> levels = watched.stream().map(Logger::getLevel).toList();
+    private final WatchedLogs logged = new WatchedLogs("io.machxp.kernel.PagerLinks", "io.machxp.kernel.core.KernelCore");
 
     @AfterEach
     void stop() {
-        for (int i = 0; i < watched.size(); i++) {
-            watched.get(i).detachAppender(logged);
-            watched.get(i).setLevel(levels.get(i));
-        }
+        logged.close();
         if (kernel != null) {
             kernel.close();
         }
@@ -117,14 +108,9 @@ class RawPagerCloseWhileResumingTest {
 
     /** Closes the kernel on another thread once the log is watched; returns when the close says it waits for the resume. */
     private CompletableFuture<Void> closeWhileResuming() {
-        for (Logger l : watched) {
-            l.setLevel(Level.INFO);
-            l.addAppender(logged);
-        }
         logged.start();
         CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
-        await().atMost(Duration.ofSeconds(20)).until(() -> logged.list.stream()
-                .anyMatch(e -> e.getFormattedMessage().contains("its close waits for the resume")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> logged.says("its close waits for the resume"));
         return closing;
     }
 
@@ -152,7 +138,7 @@ class RawPagerCloseWhileResumingTest {
                 .isLessThan(routines.lastIndexOf(KERNEL_KEEPALIVE));
         assertThat(routines.lastIndexOf(KERNEL_KEEPALIVE)).isLessThan(routines.indexOf(MEMORY_OBJECT_TERMINATE));
         await().atMost(Duration.ofSeconds(10)).until(() -> fresh.ended);
-        assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        assertThat(logged.events()).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
@@ -188,7 +174,7 @@ class RawPagerCloseWhileResumingTest {
 
         r.fresh().refuse("ESTALE", "the pager knows no such session");
         closing.get(30, TimeUnit.SECONDS);
-        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(logged.events()).extracting(ILoggingEvent::getFormattedMessage)
                 .anyMatch(m -> m.contains("refused to resume its session"));
     }
 }

@@ -3,10 +3,6 @@ package io.machxp.kernel.probe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.proto.xp.PagerWelcome;
@@ -18,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 /**
  * A kernel closed while a session of its is being resumed waits for the resume (xp-spec 4.7);
@@ -36,17 +31,11 @@ class RawPagerLeaseOutWhileCloseWaitsTest {
     private static final Duration CLOSE_WAIT = Duration.ofMinutes(10);
     private final List<RawPager> pagers = new ArrayList<>();
     private Kernel kernel;
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    private final List<Logger> watched = List.of((Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks"),
-            (Logger) LoggerFactory.getLogger("io.machxp.kernel.core.KernelCore"));
-    private final List<Level> levels = watched.stream().map(Logger::getLevel).toList();
+    private final WatchedLogs logged = new WatchedLogs("io.machxp.kernel.PagerLinks", "io.machxp.kernel.core.KernelCore");
 
     @AfterEach
     void stop() {
-        for (int i = 0; i < watched.size(); i++) {
-            watched.get(i).detachAppender(logged);
-            watched.get(i).setLevel(levels.get(i));
-        }
+        logged.close();
         if (kernel != null) {
             kernel.close();
         }
@@ -62,15 +51,11 @@ class RawPagerLeaseOutWhileCloseWaitsTest {
     }
 
     private void watchLog() {
-        for (Logger l : watched) {
-            l.setLevel(Level.INFO);
-            l.addAppender(logged);
-        }
         logged.start();
     }
 
     private boolean logSays(String text) {
-        return logged.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+        return logged.says(text);
     }
 
     /**
