@@ -7,9 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
@@ -24,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 /**
  * A kernel's clean end against {@link RawPager}, which answers the end's keepalive only when the
@@ -42,15 +39,11 @@ class RawPagerCleanEndTest {
     private CompletableFuture<Void> closing;
     /** Longer than any wait of the test: the close's bound never ends it. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(120);
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    private final Logger linksLog = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
-    private final Level linksLevel = linksLog.getLevel();
+    private final WatchedLogs logged = new WatchedLogs("io.machxp.kernel.PagerLinks");
 
     /** Records PagerLinks' log from INFO up (the module's logback-test.xml shows WARN and up only). */
     private void watchTheLog() {
-        linksLog.setLevel(Level.INFO);
         logged.start();
-        linksLog.addAppender(logged);
     }
 
     /** Without a lease (the kernel sends no keepalive of its own): a page written, the close begun. */
@@ -79,8 +72,7 @@ class RawPagerCleanEndTest {
 
     @AfterEach
     void stop() {
-        linksLog.detachAppender(logged);
-        linksLog.setLevel(linksLevel);
+        logged.close();
         kernel.close();
         pager.close();
     }
@@ -100,7 +92,7 @@ class RawPagerCleanEndTest {
                 .build());
         await().atMost(Duration.ofSeconds(30)).until(() -> stream.ended);
         closing.get(30, TimeUnit.SECONDS);
-        assertThat(logged.list).as("the answer ended the wait, not its bound")
+        assertThat(logged.events()).as("the answer ended the wait, not its bound")
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
@@ -110,7 +102,7 @@ class RawPagerCleanEndTest {
         writeAPageAndClose();
         stream.breakIt();
         closing.get(30, TimeUnit.SECONDS);
-        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+        assertThat(logged.events()).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
                 .contains("the session with pager 0 (" + pager.address() + ") ended")
                 .contains("1 pages it gave back with their data");
@@ -128,7 +120,7 @@ class RawPagerCleanEndTest {
                 .singleElement().satisfies(m -> assertThat(m.getMemoryObjectDataReturn().getDirty()).isFalse());
         stream.breakIt();
         closing.get(30, TimeUnit.SECONDS);
-        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+        assertThat(logged.events()).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage).asString()
                 .contains("1 pages it gave back with their data");
     }
@@ -152,7 +144,7 @@ class RawPagerCleanEndTest {
                 && pager.stream(1).count(KERNEL_KEEPALIVE) > 0);
         watchTheLog();
         kernel.close();
-        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(logged.events()).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
         assertThat(pager.stream(1).ended).isTrue();
     }
 }

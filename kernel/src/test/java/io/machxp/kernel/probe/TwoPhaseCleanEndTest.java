@@ -7,10 +7,7 @@ import static io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_TERMINA
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
@@ -23,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 /**
  * A kernel with a lease ends cleanly in two parts (xp-spec 2.6): its pages go back and the end's
@@ -36,16 +32,13 @@ import org.slf4j.LoggerFactory;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TwoPhaseCleanEndTest {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(120);
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    private final Logger linksLog = (Logger) LoggerFactory.getLogger("io.machxp.kernel.PagerLinks");
-    private final Level linksLevel = linksLog.getLevel();
+    private final WatchedLogs logged = new WatchedLogs("io.machxp.kernel.PagerLinks");
     private RawPager pager;
     private Kernel kernel;
 
     @AfterEach
     void stop() {
-        linksLog.detachAppender(logged);
-        linksLog.setLevel(linksLevel);
+        logged.close();
         kernel.close();
         pager.close();
     }
@@ -60,9 +53,7 @@ class TwoPhaseCleanEndTest {
         long base = t.vmMap("obj");
         t.vmWrite(base + 8, new byte[] {42});
         pager.answerKeepalives = false; // a store that has not written yet
-        linksLog.setLevel(Level.INFO);
         logged.start();
-        linksLog.addAppender(logged);
         RawPager.Stream first = pager.stream(0);
         long before = first.count(KERNEL_KEEPALIVE);
         CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
@@ -84,7 +75,7 @@ class TwoPhaseCleanEndTest {
         assertThat(routines.get(routines.size() - 1)).as("terminate once the answer came")
                 .isEqualTo(MEMORY_OBJECT_TERMINATE);
         assertThat(second.ended).isTrue();
-        assertThat(logged.list).as("the answer ended the wait: nothing to say")
+        assertThat(logged.events()).as("the answer ended the wait: nothing to say")
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
