@@ -32,7 +32,7 @@ import io.machxp.proto.task.AcquirePath;
  *                       elsewhere: faulted in first (refused: its lock fails, heirLeft); then
  *                       it takes the futex (EOWNERDEAD) if it is still ownerless and OWNER_DIED
  *  passed over          a higher lock or trylock here (FutexLocks.lock), a higher waiter
- *  (passOverHeir)       elsewhere (FutexGrants.onRelinquishFutex), or a waiter raised above it
+ *  (passOverHeir)       elsewhere (FutexRelinquish.onRelinquishFutex), or a waiter raised above it
  *                       (reelect): its run is cancelled and it waits on, or leaves with
  *                       ETIMEDOUT if its timer fired meanwhile
  *  heir leaves          ended, cancelled, timed out or its page refused: the futex passes on as
@@ -49,18 +49,18 @@ final class FutexHeirs {
     private final PageCache pages;
     private final Scheduler scheduler;
     private final FutexInheritance inheritance;
-    private final FutexGrants grants;
+    private final FutexRelinquish relinquish;
     private final boolean pi;
 
     FutexHeirs(KernelCore core, KernelFutexes futexes, KernelEnv env, PageCache pages, Scheduler scheduler,
-            FutexInheritance inheritance, FutexGrants grants, boolean pi) {
+            FutexInheritance inheritance, FutexRelinquish relinquish, boolean pi) {
         this.core = core;
         this.futexes = futexes;
         this.env = env;
         this.pages = pages;
         this.scheduler = scheduler;
         this.inheritance = inheritance;
-        this.grants = grants;
+        this.relinquish = relinquish;
         this.pi = pi;
     }
 
@@ -71,7 +71,7 @@ final class FutexHeirs {
      * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
      * queued and gets it once it has its CPU
      * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
-     * (FutexLocks.lock), as does a higher waiter elsewhere ({@link FutexGrants#onRelinquishFutex}), and
+     * (FutexLocks.lock), as does a higher waiter elsewhere ({@link FutexRelinquish#onRelinquishFutex}), and
      * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
      * as before (Linux's window is microseconds).
      */
@@ -226,7 +226,7 @@ final class FutexHeirs {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         int remote = pi && e.relinquishPending ? e.remotePriority : -1;
         if (remote > top.thread.effectivePriority) {
-            grants.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
+            relinquish.onRelinquishFutex(e, remote, false, -1); // above the heir: it passes the heir over
             if (e.heir != h) {
                 return;
             }

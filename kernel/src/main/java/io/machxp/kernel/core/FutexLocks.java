@@ -56,18 +56,20 @@ final class FutexLocks {
     private final PageCache pages;
     private final FutexInheritance inheritance;
     private final FutexGrants grants;
+    private final FutexToPager toPager;
     private final FutexHeirs heirs;
     private final FutexWaits waits;
     private final boolean pi;
 
     FutexLocks(KernelCore core, KernelFutexes futexes, KernelEnv env, PageCache pages, FutexInheritance inheritance,
-            FutexGrants grants, FutexHeirs heirs, FutexWaits waits, boolean pi) {
+            FutexGrants grants, FutexToPager toPager, FutexHeirs heirs, FutexWaits waits, boolean pi) {
         this.core = core;
         this.futexes = futexes;
         this.env = env;
         this.pages = pages;
         this.inheritance = inheritance;
         this.grants = grants;
+        this.toPager = toPager;
         this.heirs = heirs;
         this.waits = waits;
         this.pi = pi;
@@ -165,7 +167,7 @@ final class FutexLocks {
                 waits.enqueue(w, e);
                 PageWords.markWaiters(e);
                 if (e.request == FutexEntry.Request.NONE) {
-                    grants.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
+                    toPager.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
                 } else {
                     inheritance.updatePagerPriority(e);
                 }

@@ -7,6 +7,9 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.sched.Scheduler;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * A lock's wait for a futex, from its queueing to its answer: its timeout, leaving the queue, and
@@ -33,6 +36,8 @@ import io.machxp.proto.task.AcquirePath;
  *                         the error; a woken heir that leaves passes the futex on (heirLeft)
  *  failed (failWaiters)   every waiter at once: the futex is not recoverable, its page refused,
  *                         or its pager lost (forgetFutex); the heir is cleared
+ *  trylocks answered      busy (null) when the futex went to another thread or back to the
+ *  (answerTrylocks)       pager: a trylock does not wait for it
  * </pre>
  */
 final class FutexWaits {
@@ -171,6 +176,22 @@ final class FutexWaits {
         e.heir = null;
         for (FutexWaiter w; (w = e.waiters.poll(false)) != null; ) {
             w.fail(error);
+        }
+    }
+
+    /** Trylocks still queued when the futex went to another thread or back to the pager: busy. */
+    void answerTrylocks(FutexEntry e) {
+        List<FutexWaiter> tries = new ArrayList<>();
+        for (Iterator<FutexWaiter> it = e.waiters.iterator(); it.hasNext(); ) {
+            FutexWaiter w = it.next();
+            if (w.trylock) {
+                it.remove();
+                tries.add(w);
+            }
+        }
+        if (!tries.isEmpty()) {
+            futexes.clearWaitersIfNoneLeft(e);
+            tries.forEach(w -> w.finish(null));
         }
     }
 }

@@ -37,7 +37,9 @@ import java.util.List;
  * This class unlocks futexes for the kernel's threads and passes them on, and is the entry point
  * of the futex parts, each with its own overview: {@link FutexLocks} (vm_lock_futex and
  * vm_trylock_futex), {@link FutexWaits} (a lock's wait: its queue, timeout, leaving, and being
- * handed the futex), {@link FutexGrants} (what the pager grants, asks back and is given back),
+ * handed the futex), {@link FutexGrants} (what the pager grants), {@link FutexRelinquish} (what it
+ * asks back), {@link FutexToPager} (what this kernel asks for and gives back),
+ * {@link FutexSessionEnds} (a broken stream, a reclaim, a lost pager, shutdown),
  * {@link FutexInheritance} (priority inheritance and deadlock detection), {@link RobustFutexes}
  * (owners that die) and {@link FutexHeirs} (the woken heir of a dead owner's futex). States of a futex here (the encoding is in {@link FutexWord}, the cache states
  * in {@link FutexEntry}):
@@ -75,6 +77,9 @@ final class KernelFutexes {
     private final boolean pi;
     private final FutexInheritance inheritance;
     private final FutexGrants grants;
+    private final FutexRelinquish relinquish;
+    private final FutexToPager toPager;
+    private final FutexSessionEnds sessionEnds;
     final FutexForwards forwards;
     private final RobustFutexes robust;
     final FutexWaits waits;
@@ -91,11 +96,14 @@ final class KernelFutexes {
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
         this.waits = new FutexWaits(core, this, env, stats, pages, scheduler, inheritance, cacheFutexes, pi);
         FutexHolds holds = new FutexHolds(core, env, policy, inheritance);
-        this.grants = new FutexGrants(core, this, inheritance, pages, holds, policy, pi);
-        this.forwards = grants.forwards;
+        this.forwards = new FutexForwards(core, this);
+        this.toPager = new FutexToPager(core, this, pages, holds, forwards, policy, pi);
+        this.grants = new FutexGrants(core, this, inheritance, pages, holds, forwards, toPager, cacheFutexes);
+        this.relinquish = new FutexRelinquish(core, this, inheritance, pages, holds, toPager, pi);
+        this.sessionEnds = new FutexSessionEnds(core, this, inheritance, forwards, toPager);
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
-        this.heirs = new FutexHeirs(core, this, env, pages, scheduler, inheritance, grants, pi);
-        this.locks = new FutexLocks(core, this, env, pages, inheritance, grants, heirs, waits, pi);
+        this.heirs = new FutexHeirs(core, this, env, pages, scheduler, inheritance, relinquish, pi);
+        this.locks = new FutexLocks(core, this, env, pages, inheritance, grants, toPager, heirs, waits, pi);
     }
 
     // ---- requests from tasks ------------------------------------------------------------------
@@ -143,7 +151,7 @@ final class KernelFutexes {
             env.trace("not-recoverable", tid, futexName(e));
             waits.failWaiters(e, notRecoverable(e));
             if (e.relinquishPending || givesBackAtUnlock()) {
-                grants.releaseToPager(e, NOT_RECOVERABLE);
+                toPager.releaseToPager(e, NOT_RECOVERABLE);
             }
         } else {
             passOn(e, false);
@@ -158,9 +166,9 @@ final class KernelFutexes {
      * passing through FREE would let a fast-path lock take a futex that is on its way out.
      */
     void passOn(FutexEntry e, boolean ownerDied) {
-        if ((e.relinquishPending && !localWaiterFirst(e) && !grants.holds(e)) || givesBackAtUnlock()) {
+        if ((e.relinquishPending && !localWaiterFirst(e) && !relinquish.holds(e)) || givesBackAtUnlock()) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
-            grants.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
+            toPager.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!core.plants.handsOffLocally(true) || !waits.handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             e.setState(ownerDied ? OWNER_DIED : FREE);
         }
@@ -220,7 +228,7 @@ final class KernelFutexes {
         inheritance.basePriorityChanged(t);
     }
 
-    // ---- messages from the pager and session events (see FutexGrants, FutexInheritance) --------
+    // ---- messages from the pager and session events (FutexGrants, FutexRelinquish, FutexSessionEnds) --
 
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
         grants.onFutexGranted(e, o, withPages, fencingToken, ownerDied);
@@ -230,19 +238,19 @@ final class KernelFutexes {
         grants.onFutexBusy(e);
     }
     void onRelinquishTry(FutexEntry e) {
-        grants.onRelinquishTry(e);
+        relinquish.onRelinquishTry(e);
     }
 
     void onRelinquishFutex(FutexEntry e, int priority) {
-        grants.onRelinquishFutex(e, priority, false, -1);
+        relinquish.onRelinquishFutex(e, priority, false, -1);
     }
 
     /**
      * relinquish_futex, {@code requeued}: the waiter elsewhere just changed priority; it has waited
-     * {@code waitedNanos} (-1: the pager did not say) (FutexGrants).
+     * {@code waitedNanos} (-1: the pager did not say) (FutexRelinquish).
      */
     void onRelinquishFutex(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
-        grants.onRelinquishFutex(e, priority, requeued, waitedNanos);
+        relinquish.onRelinquishFutex(e, priority, requeued, waitedNanos);
     }
 
     void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
@@ -250,22 +258,22 @@ final class KernelFutexes {
     }
 
     void forgetFutex(FutexEntry e, KernelError error) {
-        grants.forgetFutex(e, error);
+        sessionEnds.forgetFutex(e, error);
     }
     void streamBroken(FutexEntry e) {
-        grants.streamBroken(e);
+        sessionEnds.streamBroken(e);
     }
 
     /** After a reclaim: asks again for what was awaited; Part II gives back what it kept meanwhile. */
     void askAgain(FutexEntry e) {
-        grants.askAgain(e);
+        sessionEnds.askAgain(e);
         if (!cacheFutexes) {
-            grants.giveBackKept(e);
+            sessionEnds.giveBackKept(e);
         }
     }
 
     void giveBackAtShutdown(FutexEntry e) {
-        grants.giveBackAtShutdown(e);
+        sessionEnds.giveBackAtShutdown(e);
     }
 
     // ---- helpers, also for the other futex parts ----------------------------------------------
@@ -285,6 +293,15 @@ final class KernelFutexes {
         if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && cacheFutexes) {
             e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
         }
+    }
+
+    /**
+     * Nobody here can unlock the futex: it is free, or its word names no thread (a task wrote it;
+     * it leaves with the word as it is, and lockers anywhere get ESRCH).
+     */
+    boolean unownedHere(long s) {
+        int o = owner(s);
+        return o == 0 || core.livingThread(o) == null && !core.endedHere(o);
     }
 
     /** A thread of this kernel that ended still owns {@code e}: OWNER_DIED, passed on. */

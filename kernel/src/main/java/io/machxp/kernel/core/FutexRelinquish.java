@@ -1,0 +1,223 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.hasWaiters;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmPage.Access;
+
+/**
+ * The pager asks for a futex back (memory_object_relinquish_futex): another kernel waits for it,
+ * at a priority this kernel's owner is boosted to, or (with try) another kernel's trylock wants
+ * it. Part of the kernel core's futexes ({@link KernelFutexes}): core thread only; what leaves
+ * for the pager goes through {@link FutexToPager}.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once, carrying the page (with
+ *                                       piggyback also the pages written under the futex)
+ *                   no owner, a dead owner's woken heir not run yet -> above the heir's
+ *                                       priority: the heir is passed over, released with
+ *                                       OWNER_DIED and asked for again; else pending, given back
+ *                                       at the heir's unlock
+ *                   held             -> relinquish pending, WAITERS set (the page fetched back
+ *                                       writable if it is only readable here), owner boosted to p
+ *                   a hold policy keeps it -> pending, given back when the hold ends
+ *                                       ({@link FutexHolds})
+ *  relinquish(try)  nobody owns it, nobody waits -> ABSENT, futex_released
+ *                   held             -> WAITERS set, futex_held; nothing pending
+ *                   ABSENT           -> nothing (crossed with our own release)
+ * </pre>
+ * An owner that is a thread of this kernel that ended (its fast-path lock raced its death) is
+ * settled first: OWNER_DIED, passed on as for any death, then the futex is looked at again.
+ * While a relinquish is pending, the waiter elsewhere has its place among this kernel's waiters
+ * of the same priority ({@code remoteSince}), so that an unlock hands the futex on in Linux's order.
+ */
+final class FutexRelinquish {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final FutexInheritance inheritance;
+    private final PageCache pages;
+    private final FutexHolds holds;
+    private final FutexToPager toPager;
+    private final boolean pi;
+
+    FutexRelinquish(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, PageCache pages,
+            FutexHolds holds, FutexToPager toPager, boolean pi) {
+        this.core = core;
+        this.futexes = futexes;
+        this.inheritance = inheritance;
+        this.pages = pages;
+        this.holds = holds;
+        this.toPager = toPager;
+        holds.whenEnded(this::onRelinquishFutex);
+        this.pi = pi;
+    }
+
+    /** Whether a hold policy keeps {@code e} here although a kernel waits for it (checked at each unlock). */
+    boolean holds(FutexEntry e) {
+        return holds.keeps(e, e.remotePriority);
+    }
+
+    /** relinquish_futex: another kernel waits, at {@code priority}; sent again when that changes. */
+    void onRelinquishFutex(FutexEntry e, int priority) {
+        onRelinquishFutex(e, priority, false, -1);
+    }
+
+    /**
+     * relinquish_futex at {@code priority}; {@code requeued}: the waiter elsewhere is a thread whose
+     * priority just changed, which comes after this kernel's waiters of that priority;
+     * {@code waitedNanos}: how long it has waited (-1: not known).
+     */
+    void onRelinquishFutex(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return; // crossed with our own release: nothing to give back
+            }
+            if (settleEndedOwner(e, s)) {
+                continue;
+            }
+            if (e.heir != null) {
+                // A dead owner's futex whose woken heir has not run yet (no owner): a waiter
+                // elsewhere above the heir takes it first, as a higher lock here would; at the
+                // heir's priority or below it waits behind it, given back at the heir's unlock.
+                if (pi && priority > e.heir.thread.effectivePriority && !holds.keeps(e, priority)) {
+                    futexes.passOverHeir(e);
+                    core.env.trace("owner-died-taken-before-heir", 0, futexes.futexName(e));
+                    e.releaseHandoff = true; // to the kernel that waits for it
+                    toPager.releaseToPager(e, OWNER_DIED); // asks again for the heir and the others here
+                    inheritance.refresh(e);
+                    return;
+                }
+                remoteWaits(e, priority, requeued, waitedNanos);
+                inheritance.refresh(e);
+                return;
+            }
+            if (isLive(s) && futexes.unownedHere(s)) {
+                if (holds.keeps(e, priority)) {
+                    remoteWaits(e, priority, requeued, waitedNanos); // a local thread that takes it meanwhile is boosted
+                    inheritance.refresh(e);
+                    return; // the policy keeps it a while (a minimum hold): given back when that ends
+                }
+                if (toPager.giveBack(e, s)) {
+                    return;
+                }
+                continue;
+            }
+            if (isNoPage(s) && futexes.unownedHere(s)) {
+                if (e.waiters.isEmpty()) {
+                    if (holds.keeps(e, priority)) {
+                        remoteWaits(e, priority, requeued, waitedNanos); // pending until the hold ends
+                        return;
+                    }
+                    e.setState(ABSENT); // its word is already where the page is
+                    toPager.sendReleased(e);
+                } else {
+                    remoteWaits(e, priority, requeued, waitedNanos); // one waiter gets it first, when the page is here
+                }
+                return;
+            }
+            // A local thread holds it: give it back when that thread unlocks (Part IV), and
+            // meanwhile let the owner run at the priority waiting elsewhere.
+            remoteWaits(e, priority, requeued, waitedNanos);
+            if (hasWaiters(s)) {
+                inheritance.refresh(e);
+                return;
+            }
+            if (e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                if (isNoPage(s)) {
+                    fetchWordPage(e); // the owner's unlock needs the page anyway
+                }
+                inheritance.refresh(e);
+                return;
+            }
+        }
+    }
+
+    /**
+     * relinquish_futex with try: another kernel's trylock, and no kernel waits. Given back at once
+     * if no thread here owns the futex or waits for it (the pager grants it to the trylock);
+     * otherwise kept as it is, with FUTEX_WAITERS set in its word as Linux's TRYLOCK_PI leaves it
+     * on a held futex, and memory_object_futex_held answers. Nothing is pending afterwards: the
+     * owner's unlock keeps the futex here (WAITERS only sends it through the core, which frees it).
+     */
+    void onRelinquishTry(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return; // crossed with our own release: the pager grants the trylock
+            }
+            if (settleEndedOwner(e, s)) {
+                continue;
+            }
+            boolean unused = futexes.unownedHere(s) && e.waiters.isEmpty() && !e.grantAwaitsPage;
+            if (unused && isLive(s)) {
+                if (toPager.giveBack(e, s)) {
+                    return;
+                }
+                continue;
+            }
+            if (unused && isNoPage(s)) {
+                e.setState(ABSENT); // its word is already where the page is
+                toPager.sendReleased(e);
+                return;
+            }
+            if (!futexes.unownedHere(s) && !hasWaiters(s)) {
+                if (!e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    continue; // unlocked on the fast path meanwhile: look again
+                }
+                if (isNoPage(s)) {
+                    fetchWordPage(e);
+                }
+            }
+            toPager.sendHeld(e);
+            return;
+        }
+    }
+
+    /**
+     * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the same priority
+     * is now (a higher priority is a new waiter, and so is a waiter {@code requeued} after its priority
+     * changed; the same or a lower one otherwise keeps the place of the wait it continues). When
+     * the pager says how long the waiter elsewhere has waited ({@code waitedNanos} >= 0), its
+     * place is where that wait began instead, as Linux orders equals by when each blocked.
+     */
+    private void remoteWaits(FutexEntry e, int priority, boolean requeued, long waitedNanos) {
+        if (waitedNanos >= 0) {
+            e.remoteSinceKnown = true;
+            e.remoteSinceNanos = core.env.nanoTime() - waitedNanos;
+        } else if (!e.relinquishPending || priority > e.remotePriority || requeued) {
+            e.remoteSinceKnown = false;
+            e.remoteSince = e.waiters.mark();
+        }
+        e.relinquishPending = true;
+        e.remotePriority = priority;
+    }
+
+    /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
+    private void fetchWordPage(FutexEntry e) {
+        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                PageFault.of(() -> { }, error -> { }));
+    }
+
+    /**
+     * Its owner is a thread of this kernel that has ended (its fast-path lock raced its death):
+     * OWNER_DIED, passed on as for any death. True if the state changed.
+     */
+    private boolean settleEndedOwner(FutexEntry e, long s) {
+        int o = owner(s);
+        if (!isLive(s) || o == 0 || core.livingThread(o) != null || !core.endedHere(o)) {
+            return false;
+        }
+        futexes.ownerEnded(e, o);
+        return e.state() != s;
+    }
+}

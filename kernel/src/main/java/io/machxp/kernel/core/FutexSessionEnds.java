@@ -1,0 +1,153 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static io.machxp.kernel.futex.FutexWord.hasWaiters;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.vm.VmPage.Access;
+
+/**
+ * What the end of a session with the pager does to the futexes this kernel holds from it or
+ * waits for: a broken stream (a reclaim follows), the reclaim, the pager lost, and the kernel's
+ * shutdown. Part of the kernel core's futexes ({@link KernelFutexes}): core thread only; what
+ * leaves for the pager goes through {@link FutexToPager}.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  stream broken    relinquish pending -> void (the new pager asks again if others wait)
+ *  reclaimed        request out      -> lock_futex asked again; in Part II a futex kept while
+ *                                       disconnected goes back now (nobody owns it) or at its
+ *                                       owner's unlock (WAITERS set)
+ *  pager lost       any              -> waiters fail; ABSENT once nobody here owns it
+ *  shutdown         nobody owns it   -> ABSENT, futex_released with its word in its page
+ *                   owned by a thread of this kernel that ended (its death waiting for the page
+ *                   or for a lease grace's end) -> page writable here: OWNER_DIED written into the
+ *                                       word (kept WAITERS), futex_released; else futex_released
+ *                                       with owner_died. A TID a task wrote stays (ESRCH next)
+ * </pre>
+ */
+final class FutexSessionEnds {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final FutexInheritance inheritance;
+    private final FutexForwards forwards;
+    private final FutexToPager toPager;
+
+    FutexSessionEnds(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, FutexForwards forwards,
+            FutexToPager toPager) {
+        this.core = core;
+        this.futexes = futexes;
+        this.inheritance = inheritance;
+        this.forwards = forwards;
+        this.toPager = toPager;
+    }
+
+    /**
+     * The pager is gone: waiters fail, and the futex is forgotten, held or not (the pager passes
+     * a held one on with OWNER_DIED). Its owner's unlock finds the pager's loss, not the futex: every
+     * call on a lost pager's object fails with EIO before it looks ({@code VmCalls#resolve}); the
+     * page goes with it ({@link PageCache#forget}).
+     */
+    void forgetFutex(FutexEntry e, KernelError error) {
+        e.grantAwaitsPage = false;
+        futexes.waits.failWaiters(e, error);
+        e.request = FutexEntry.Request.NONE;
+        e.relinquishPending = false;
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return;
+            }
+            if (e.compareAndSetState(s, ABSENT)) {
+                inheritance.refresh(e);
+                return;
+            }
+        }
+    }
+
+    /**
+     * The stream to the pager broke and the kernel will reclaim what it holds from a pager that may have
+     * restarted: a relinquish (or forward) the old pager asked for is void (the new one asks again if others
+     * wait), so an owner's unlock keeps the futex here. Local waiters keep waiting; asked again later.
+     */
+    void streamBroken(FutexEntry e) {
+        forwards.streamBroken(e);
+        if (e.relinquishPending) {
+            e.relinquishPending = false;
+            e.remotePriority = 0;
+            futexes.clearWaitersIfNoneLeft(e);
+            inheritance.refresh(e);
+        }
+    }
+
+    /** Part II after a reclaim: a futex kept while disconnected goes back now, or at its owner's unlock. */
+    void giveBackKept(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s) || e.grantAwaitsPage || !e.waiters.isEmpty()) {
+                return;
+            }
+            if (!futexes.unownedHere(s)) {
+                if (hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                    return;
+                }
+            } else if (isLive(s)) {
+                if (toPager.giveBack(e, s)) {
+                    return;
+                }
+            } else {
+                e.setState(ABSENT); // its word is already where the page is
+                toPager.sendReleased(e);
+                return;
+            }
+        }
+    }
+
+    /** After a reclaim: the lock_futex this kernel was waiting for an answer to, asked again. */
+    void askAgain(FutexEntry e) {
+        if (e.request != FutexEntry.Request.NONE) {
+            toPager.askPager(e, e.request);
+        }
+    }
+
+    /**
+     * At shutdown, once its threads have ended: a futex held here goes back to the pager with its
+     * word in its page, and with owner_died if its grant said so and the word never got it (its
+     * page never came). A futex a thread of this kernel that ended still owns (core.endedHere, the
+     * death the system saw, as FutexLocks.lock judges it) is one whose death is still waiting for
+     * its page (elsewhere: another kernel read or wrote it) or for a lease grace's end
+     * (RobustFutexes.ownerDied). With its page writable here the death goes into the word as
+     * Linux's handle_futex_death writes it, (word & WAITERS) | OWNER_DIED; with the page elsewhere
+     * it goes back with owner_died, which the pager's next grant carries into the word
+     * (PageWords.grantedWord), since nothing here will write it now. Any other TID (a task wrote
+     * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
+     * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
+     */
+    void giveBackAtShutdown(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (isAbsent(s)) {
+                return;
+            }
+            boolean diedHere = owner(s) != 0 && core.endedHere(owner(s));
+            if (diedHere && isLive(s) && e.page.access == Access.READ_WRITE) {
+                if (e.compareAndSetState(s, ABSENT)) {
+                    PageWords.recordDeath(e, s);
+                    toPager.sendReleased(e);
+                    return;
+                }
+                continue;
+            }
+            boolean grantSaid = e.ownerDiedAtGrant;
+            e.ownerDiedAtGrant = grantSaid || diedHere;
+            if (toPager.giveBack(e, s)) {
+                return;
+            }
+            e.ownerDiedAtGrant = grantSaid; // a task's CAS came first: look again
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.FREE;
+import static io.machxp.kernel.futex.FutexWord.isAbsent;
+import static io.machxp.kernel.futex.FutexWord.isLive;
+import static io.machxp.kernel.futex.FutexWord.isNoPage;
+import static io.machxp.kernel.futex.FutexWord.owner;
+
+import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.policy.FutexPolicy;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexHeld;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
+import io.machxp.proto.xp.MemoryObjectLockFutex;
+
+/**
+ * What this kernel tells the pager about a futex: asking for it (memory_object_lock_futex),
+ * giving it back (memory_object_futex_released, with its page, the pages that leave with it and
+ * a direct handoff's copy) and keeping it from a trylock elsewhere (memory_object_futex_held).
+ * Part of the kernel core's futexes ({@link KernelFutexes}): core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  askPager          ABSENT, nothing asked (a lock here, futex_busy while others wait, a reclaim)
+ *                                     -> request LOCK or TRY out, with the top waiter's priority
+ *                                        and how long it has waited (a new top priority goes as
+ *                                        an update: FutexInheritance)
+ *  giveBack          nobody here owns it, live -> ABSENT, its word into its page,
+ *                                        futex_released; false if the fast path took it first
+ *  releaseToPager    a state the fast path cannot act on (an unlock that must enter the kernel, a
+ *                    dead owner's passed-over heir) -> ABSENT, FREE, OWNER_DIED or
+ *                                        NOT_RECOVERABLE left in the page, futex_released asking
+ *                                        again (request LOCK) if local threads still wait; the
+ *                                        queued trylocks are busy
+ *  futex_released    clears what was pending towards the pager: a grant awaiting its page, a
+ *                    relinquish, the priority waiting elsewhere; carries owner_died if the grant
+ *                    said so and the word never got it, handoff, request_again
+ *  futex_held        the answer to relinquish_futex(try) when the futex stays here
+ * </pre>
+ */
+final class FutexToPager {
+    private final KernelCore core;
+    private final KernelFutexes futexes;
+    private final FutexHolds holds;
+    private final ReleasePages releasePages;
+    private final FutexForwards forwards;
+    private final boolean pi;
+
+    FutexToPager(KernelCore core, KernelFutexes futexes, PageCache pages, FutexHolds holds, FutexForwards forwards,
+            FutexPolicy policy, boolean pi) {
+        this.core = core;
+        this.futexes = futexes;
+        this.holds = holds;
+        this.releasePages = new ReleasePages(core, pages, policy);
+        this.forwards = forwards;
+        this.pi = pi;
+    }
+
+    /**
+     * Gives the futex back to the pager, leaving {@code word} in its page (FREE, OWNER_DIED or
+     * NOT_RECOVERABLE), and asks again if local threads still wait. Called from a state the fast
+     * path cannot act on.
+     */
+    void releaseToPager(FutexEntry e, long word) {
+        // Live, or (a dead owner's futex with a woken heir) its word already in the page elsewhere.
+        assert (isLive(e.state()) && e.state() != FREE) || (isNoPage(e.state()) && !isAbsent(e.state())
+                && owner(e.state()) == 0) : "released racing the fast path: " + e;
+        e.setState(ABSENT);
+        PageWords.leaveWord(e, word);
+        boolean again = !e.waiters.isEmpty();
+        if (again) {
+            e.request = FutexEntry.Request.LOCK; // asked again inside futex_released
+            holds.asked(e);
+            e.requestedPriority = pi ? e.waiters.topPriority() : 0;
+        }
+        sendReleased(e, again);
+        futexes.waits.answerTrylocks(e);
+    }
+
+    /**
+     * A futex nobody here owns leaves for the pager: ABSENT, its word into its page (if the page
+     * is writable here), futex_released. False if the fast path took it first.
+     */
+    boolean giveBack(FutexEntry e, long s) {
+        if (!e.compareAndSetState(s, ABSENT)) {
+            return false;
+        }
+        PageWords.leaveWord(e, s);
+        sendReleased(e);
+        return true;
+    }
+
+    void sendReleased(FutexEntry e) {
+        sendReleased(e, false);
+    }
+    /** futex_released; with {@code again}, asking for the futex again at e.requestedPriority. */
+    private void sendReleased(FutexEntry e, boolean again) {
+        e.grantAwaitsPage = false;
+        e.relinquishPending = false;
+        e.remotePriority = 0;
+        e.remoteSinceKnown = false;
+        MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)
+                .setOwnerDied(e.ownerDiedAtGrant) // the word never had it recorded: the next grant will
+                .setHandoff(e.releaseHandoff).setRequestAgain(again).setRequestPriority(again ? e.requestedPriority : 0);
+        long now = core.env.nanoTime();
+        long waited = again ? e.waiters.topWaitedNanos(pi, now) : -1;
+        if (waited >= 0) {
+            released.setRequestWaitedNanos(waited);
+            e.requestedSince = now - waited;
+        }
+        e.releaseHandoff = false;
+        e.ownerDiedAtGrant = false;
+        releasePages.leave(e, released);
+        forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+    }
+
+    /** memory_object_futex_held: the futex a trylock elsewhere asked for stays here. */
+    void sendHeld(FutexEntry e) {
+        core.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)).build());
+    }
+
+    void askPager(FutexEntry e, FutexEntry.Request kind) {
+        e.request = kind;
+        holds.asked(e);
+        e.requestedPriority = pi ? e.waiters.topPriority() : 0;
+        MemoryObjectLockFutex.Builder ask = MemoryObjectLockFutex.newBuilder()
+                .setObjectId(e.objectId()).setOffset(e.offset()).setTry(kind == FutexEntry.Request.TRY)
+                .setPriority(e.requestedPriority);
+        long now = core.env.nanoTime();
+        long waited = kind == FutexEntry.Request.LOCK ? e.waiters.topWaitedNanos(pi, now) : -1;
+        if (waited >= 0) {
+            ask.setWaitedNanos(waited);
+            e.requestedSince = now - waited;
+        }
+        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(ask).build());
+    }
+}
