@@ -56,7 +56,7 @@ final class GrantLeases {
     /**
      * Whether asking {@code f}'s holder to relinquish must wait for the grant's lease; if so, it is
      * asked when the lease ends, if the same grant still holds the futex
-     * ({@link PagerFutexes#grantLeaseEnded}).
+     * ({@link RelinquishAsks#grantLeaseEnded}).
      */
     boolean notYet(FutexRecord f, int topPriority) {
         long left = f.grantedNanos + policy.relinquishAfterNanos(topPriority) - core.env.nanoTime();

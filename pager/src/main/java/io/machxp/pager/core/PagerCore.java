@@ -34,7 +34,9 @@ import java.util.Map;
  *     in the object's page store;
  * <li>{@link PagerFutexes}: the futexes (lock_futex, futex_granted with fencing tokens,
  *     relinquish_futex, futex_released, futex_busy, owner_died, deadlock probes), with priority
- *     inheritance across kernels and entry consistency for the pages released with a futex.
+ *     inheritance across kernels and entry consistency for the pages released with a futex; its
+ *     parts {@link PagerGrants}, {@link RelinquishAsks}, {@link FutexProbes} and
+ *     {@link FutexDepartures}.
  * </ul>
  * What they share (the pager's name, page size, catalog, env and stats; sending and refusing) is
  * {@link CoreContext}. A message is dispatched in this order: dropped if its session is gone
@@ -264,7 +266,7 @@ public final class PagerCore {
         } else if (t instanceof CoreTimers.GraceEnd) {
             grace.endGrace();
         } else if (t instanceof CoreTimers.GrantLeaseEnd g) {
-            futexes.grantLeaseEnded(g.futex(), g.token());
+            futexes.asks.grantLeaseEnded(g.futex(), g.token());
         } else if (t instanceof CoreTimers.AnswerCheck a) {
             core.answers.due(a.session());
         }
@@ -416,7 +418,7 @@ public final class PagerCore {
             case MEMORY_OBJECT_TERMINATE -> objects.terminate(s, m.getMemoryObjectTerminate().getObjectId());
             case MEMORY_OBJECT_LOCK_FUTEX -> futexes.lockFutex(s, m.getMemoryObjectLockFutex());
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexes.futexReleased(s, m.getMemoryObjectFutexReleased());
-            case MEMORY_OBJECT_FUTEX_PROBE -> futexes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
+            case MEMORY_OBJECT_FUTEX_PROBE -> futexes.probes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
             case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
             case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
             case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());

@@ -199,7 +199,7 @@ final class PagerForwards {
         tries.answer(f);
         MemoryObjectFutexReleased early = forward.earlyRelease();
         if (early == null) {
-            futexes.grant(f, to, handoff, forward.token(), forward.page());
+            futexes.grants.grant(f, to, handoff, forward.token(), forward.page());
             return;
         }
         f.holder = to;

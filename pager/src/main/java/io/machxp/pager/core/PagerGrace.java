@@ -38,7 +38,7 @@ import java.util.function.BiConsumer;
  * No grant is made in grace, and a kernel that has not reclaimed by its end has stopped (its
  * lease, counted from a keepalive the old pager answered, ran out before), so no futex held
  * across the restart goes to a second kernel. Tokens go on from the reclaimed ones: a new
- * epoch's are higher ({@link PagerFutexes#reclaim}). A reclaim's pages are
+ * epoch's are higher ({@link FutexReclaims#reclaim}). A reclaim's pages are
  * {@link PageCoherence#reclaim}'s.
  */
 final class PagerGrace {

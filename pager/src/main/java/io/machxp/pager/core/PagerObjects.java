@@ -84,8 +84,8 @@ final class PagerObjects {
             return; // still initialized under another id
         }
         pages.forget(s, o.name());
-        futexes.leaveQueues(s, o.name());
-        futexes.releaseHeld(s, o.name());
+        futexes.departures.leaveQueues(s, o.name());
+        futexes.departures.releaseHeld(s, o.name());
     }
 
     /** memory_object_change_completed: this pager sends no change_attributes, so nobody asked for it. */

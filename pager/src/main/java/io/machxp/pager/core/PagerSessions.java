@@ -45,7 +45,7 @@ import java.util.Set;
  * </pre>
  * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
  * from when it sent the keepalive the pager answered), so no futex has two owning kernels. The
- * futex side of a kernel leaving is {@link PagerFutexes}', the page side {@link PageCoherence}'s.
+ * futex side of a kernel leaving is {@link FutexDepartures}', the page side {@link PageCoherence}'s.
  *
  * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
  * broken (a broken one for a lease). When its last session is forgotten the id goes into
@@ -129,8 +129,8 @@ final class PagerSessions {
             return;
         }
         s.broken = true;
-        futexes.leaveQueues(s, null);
-        futexes.holderBroke(s);
+        futexes.departures.leaveQueues(s, null);
+        futexes.departures.holderBroke(s);
         pages.cancelRequests(s);
         CoreContext.log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its "
                 + "own until its lease ends in {} ms", core.name, s, s.held.size(),
@@ -196,8 +196,8 @@ final class PagerSessions {
             ids.rest(s.kernelName);
         }
         pages.forget(s, null);
-        futexes.leaveQueues(s, null);
-        futexes.releaseHeld(s, null);
+        futexes.departures.leaveQueues(s, null);
+        futexes.departures.releaseHeld(s, null);
     }
 
     /**
@@ -262,7 +262,7 @@ final class PagerSessions {
      * goes to the next waiter with owner_died. Its stream is ended; what still arrives is fenced.
      */
     private void declareDead(KernelSession s, String why) {
-        List<FutexKey> held = futexes.ownerDied(s);
+        List<FutexKey> held = futexes.departures.ownerDied(s);
         if (!held.isEmpty()) {
             prefixes.died(s); // its TIDs may stay in those futexes' words
         }

@@ -1,0 +1,139 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.PageData;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Who gets a futex the pager has back, and memory_object_futex_granted: part of the pager's
+ * futexes ({@link PagerFutexes}), core thread only.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  released (futex_released, or      -> a direct handoff's reserved grant ({@link PagerForwards});
+ *    a holder's departure)              else the head of the queue as the grant policy orders it
+ *                                       ({@link GrantLeases#next}); else the first trylock; else
+ *                                       free: the journal told, the record pruned if idle
+ *  grant to K                        -> held by K, futex_granted with the next fencing token
+ *                                       (epoch << 32 | grant number; a direct handoff's reserved
+ *                                       one), owner_died if a holder was declared dead or its
+ *                                       pages were lost, handoff if kernels waited while it was
+ *                                       held; with kernels already queued the relinquish goes
+ *                                       inside the grant (Part IV, no window between), unless the
+ *                                       grant's lease holds it ({@link GrantLeases#notYet})
+ *  releasing kernel asks again       -> queued first (request_again), so the grant made now
+ *                                       knows of it
+ * </pre>
+ * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
+ * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
+ * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s). Every
+ * grant is journalled ({@link FutexJournal}), and sent only while it is still the futex's.
+ */
+final class PagerGrants {
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final FutexRecords records;
+    private final FutexTries tries;
+    private final PagerForwards forwards;
+    private final FutexJournal journal;
+    private final GrantLeases leases;
+    /** This start's first token of a futex ({@link PagerFutexes}). */
+    private final long firstToken;
+
+    PagerGrants(CoreContext core, PageCoherence pages, FutexRecords records, FutexTries tries, PagerForwards forwards,
+            FutexJournal journal, GrantLeases leases, long firstToken) {
+        this.core = core;
+        this.pages = pages;
+        this.records = records;
+        this.tries = tries;
+        this.forwards = forwards;
+        this.journal = journal;
+        this.leases = leases;
+        this.firstToken = firstToken;
+    }
+
+    /**
+     * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
+     * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
+     * (futex_released with request_again; its top waiter waiting since {@code since}, pager
+     * clock): queued first, so that the grant made now knows of it.
+     */
+    void release(FutexRecord f, KernelSession again, int priority, long since, long copied) {
+        f.holder.held.remove(f.key);
+        f.holder = null;
+        if (again != null) {
+            f.queue.add(again, priority, since);
+            again.queued.add(f.key);
+        }
+        f.relinquishSent = false;
+        f.tryAsked = false;
+        PagerForwards.Settled forward = forwards.settle(f, copied); // a direct handoff reserved this grant
+        boolean handoff = f.handoff && (!f.queue.isEmpty() || forward != null && forward.to() != null);
+        f.handoff = false;
+        if (forward != null && forward.to() != null) {
+            forwards.grant(f, forward, handoff);
+            return;
+        }
+        KernelSession next = leases.next(f);
+        if (next == null && !f.tries.isEmpty()) {
+            next = f.tries.iterator().next(); // free everywhere: the first trylock gets it
+            f.tries.remove(next);
+        }
+        if (next != null) {
+            next.queued.remove(f.key);
+            tries.answer(f); // another got it: a trylock does not wait
+            grant(f, next, handoff, 0, null);
+        } else {
+            journal.released(f.key, f.ownerDied);
+            records.pruneIfIdle(f);
+        }
+    }
+
+    /** A grant; {@code token} (0: the next) and {@code forwarded} (or null) of a direct handoff's. */
+    void grant(FutexRecord f, KernelSession s, boolean handoff, long token, PageData forwarded) {
+        f.holder = s;
+        s.held.add(f.key);
+        core.stats.grants.increment();
+        if (f.lastHolder != 0 && f.lastHolder != s.id) {
+            core.stats.handoff(s, f.key, f.lastHolderName);
+        }
+        f.lastHolder = s.id;
+        f.lastHolderName = s.kernelName;
+        f.token = token != 0 ? token // reserved by a direct handoff (above the last grant's)
+                : core.plants.grantToken(f.token, Math.max(f.token + 1, firstToken)); // a reclaimed token is an earlier epoch's
+        boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
+        f.ownerDied = false;
+        f.grantOwnerDied = ownerDied;
+        List<PageData> withPages = new ArrayList<>();
+        if (forwarded != null) {
+            withPages.add(forwarded); // its writer now: the copy forwarded to it, or this one if that was lost
+        }
+        if (!f.releasedPages.isEmpty() && leases.pagesInGrant()) {
+            withPages.addAll(pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages));
+        }
+        f.releasedPages.clear();
+        MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
+                .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages);
+        leases.granted(f);
+        if (!f.queue.isEmpty() && leases.relinquishInGrant(f)) {
+            // Kernels already wait: the relinquish goes inside the grant (Part IV, no window between).
+            f.relinquishSent = true;
+            f.relinquishPriority = f.queue.topPriority();
+            granted.setRelinquish(true).setRelinquishPriority(f.relinquishPriority);
+            long waited = f.queue.topWaitedNanos(core.env.nanoTime());
+            if (waited >= 0) {
+                granted.setRelinquishWaitedNanos(waited);
+            }
+        } else if (!f.queue.isEmpty()) {
+            leases.notYet(f, f.queue.topPriority());
+        }
+        long grantToken = f.token;
+        journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build(),
+                () -> f.holder == s && f.token == grantToken);
+    }
+}
