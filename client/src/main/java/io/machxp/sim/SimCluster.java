@@ -4,6 +4,7 @@ import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.PagerDirectory;
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
@@ -61,7 +62,7 @@ public final class SimCluster {
 
         /**
          * The pagers' answer deadline in the simulator: three leases. The real default adds 22 s
-         * for gRPC's flow control and a task process's drain (PagerCore.Options#defaultAnswerDeadlineNanos),
+         * for gRPC's flow control and a task process's drain (PagerOptions#defaultAnswerDeadlineNanos),
          * neither of which the simulator has: its kernels answer a lock_request as it arrives, so
          * only a partition (a kernel cut off for more than a lease is dead anyway), a resume and
          * a failover delay an answer, and three leases cover them while the deadline still comes

@@ -1,6 +1,7 @@
 package io.machxp.sim;
 
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerPlants;
 import io.machxp.pager.core.PagerStats;
@@ -62,7 +63,7 @@ final class SimPager {
         int size = cluster.options().pageSize();
         return new PagerCore(name.equals(SimCluster.PAGER) ? "sim" : "sim-" + index, size,
                 new ObjectCatalog(objects, size, store), env(instance), stats,
-                new PagerCore.Options(cluster.options().leaseNanos(), instance).withGrace(graceNanos)
+                new PagerOptions(cluster.options().leaseNanos(), instance).withGrace(graceNanos)
                         .withPlants(plants).withGrantPolicy(grantPolicy)
                         .withAnswerDeadline(cluster.options().answerDeadlineNanos()));
     }

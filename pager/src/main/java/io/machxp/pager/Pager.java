@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.net.PagerAdminService;
@@ -166,7 +167,7 @@ public final class Pager implements AutoCloseable {
                             log.error("pager {}: {}", config.name(), e.getMessage());
                         }
                     }
-                }, stats, new PagerCore.Options(config.lease().toNanos(), epoch).withFirstToken(firstToken)
+                }, stats, new PagerOptions(config.lease().toNanos(), epoch).withFirstToken(firstToken)
                         .withGrace(grace, store.persistent()).withGrantPolicy(policy)
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
@@ -233,7 +234,7 @@ public final class Pager implements AutoCloseable {
         try {
             epoch = store.nextEpoch();
             java.time.Instant now = java.time.Instant.now();
-            firstToken = PagerCore.Options.firstTokenAt(epoch, PageStore.epochSecond(now), now);
+            firstToken = PagerOptions.firstTokenAt(epoch, PageStore.epochSecond(now), now);
             grace = grace(config, store);
         } catch (java.io.UncheckedIOException e) {
             store.close();

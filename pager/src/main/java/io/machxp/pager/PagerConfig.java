@@ -52,7 +52,7 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
         if (answerDeadline != null && answerDeadline.isNegative()) {
             throw new IllegalArgumentException("the answer deadline " + answerDeadline + " must not be negative");
         }
-        String refused = answerDeadline == null ? null : io.machxp.pager.core.PagerCore.Options
+        String refused = answerDeadline == null ? null : io.machxp.pager.core.PagerOptions
                 .answerDeadlineRefusal(answerDeadline.toNanos(), lease.toNanos());
         if (refused != null) {
             throw new IllegalArgumentException(refused);
@@ -87,7 +87,7 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
 
     /**
      * The answer deadline in effect: the one given, else what a healthy kernel may need with this
-     * lease ({@link io.machxp.pager.core.PagerCore.Options#defaultAnswerDeadlineNanos}: 22 s plus two
+     * lease ({@link io.machxp.pager.core.PagerOptions#defaultAnswerDeadlineNanos}: 22 s plus two
      * leases, 32 s with the default lease); 0 without a lease or with a deadline of zero.
      */
     public long answerDeadlineNanos() {
@@ -95,7 +95,7 @@ public record PagerConfig(String name, String bindHost, int port, int pageSize, 
             return 0;
         }
         return answerDeadline == null
-                ? io.machxp.pager.core.PagerCore.Options.defaultAnswerDeadlineNanos(lease.toNanos())
+                ? io.machxp.pager.core.PagerOptions.defaultAnswerDeadlineNanos(lease.toNanos())
                 : answerDeadline.toNanos();
     }
 

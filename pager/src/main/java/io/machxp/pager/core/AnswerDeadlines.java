@@ -55,7 +55,7 @@ import io.machxp.proto.task.Errno;
  * each awaited request was sent (the page operation's, the futex record's), and the check as a
  * core timer, all in the snapshot: a replicated pager's new leader keeps each deadline on the
  * group clock, and a failover's silence counts (D is at least two leases, {@link
- * PagerCore.Options#answerDeadlineRefusal}: a kernel resumes its session on the new leader within
+ * PagerOptions#answerDeadlineRefusal}: a kernel resumes its session on the new leader within
  * about 1.8 leases and sends its answer again). A restore sets a check for each session that owes
  * an answer and has none ({@link #watchIfOwed}): a snapshot written before the deadline was kept
  * has no check, and its requests count as sent at the restore.

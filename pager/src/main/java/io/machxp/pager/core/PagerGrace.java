@@ -62,7 +62,7 @@ final class PagerGrace {
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
-            BiConsumer<KernelSession, KernelToPager> handler, PagerCore.Options options, FutexJournal journal) {
+            BiConsumer<KernelSession, KernelToPager> handler, PagerOptions options, FutexJournal journal) {
         this.core = core;
         this.journal = journal;
         this.pages = pages;

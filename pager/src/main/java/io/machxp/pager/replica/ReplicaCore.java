@@ -1,6 +1,7 @@
 package io.machxp.pager.replica;
 
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.core.XpProtocolError;
@@ -108,7 +109,7 @@ public final class ReplicaCore {
     private final PagerStats stats;
     private final GrantPolicy grantPolicy;
     /**
-     * The core's answer deadline ({@code PagerCore.Options#answerDeadlineNanos}): like the lease,
+     * The core's answer deadline ({@code PagerOptions#answerDeadlineNanos}): like the lease,
      * every replica of a group must be given the same (the pager's config), so that each ends the
      * same sessions at the same entry. Derived from the lease unless set.
      */
@@ -164,7 +165,7 @@ public final class ReplicaCore {
         this.outlet = outlet;
         this.stats = stats;
         this.grantPolicy = grantPolicy;
-        this.answerDeadlineNanos = PagerCore.Options.defaultAnswerDeadlineNanos(leaseNanos);
+        this.answerDeadlineNanos = PagerOptions.defaultAnswerDeadlineNanos(leaseNanos);
     }
 
     /** The answer deadline of the core this replica builds at its genesis (0: none); before the genesis. */
@@ -172,7 +173,7 @@ public final class ReplicaCore {
         if (core != null) {
             throw new IllegalStateException("the answer deadline is set before the core is built");
         }
-        String refused = PagerCore.Options.answerDeadlineRefusal(nanos, leaseNanos);
+        String refused = PagerOptions.answerDeadlineRefusal(nanos, leaseNanos);
         if (refused != null) {
             throw new IllegalArgumentException(refused);
         }
@@ -358,7 +359,7 @@ public final class ReplicaCore {
         }
         genesis = g;
         tokenSeed = g.getTokenSeed().toByteArray();
-        PagerCore.Options options = new PagerCore.Options(lease, g.getTokenEpoch())
+        PagerOptions options = new PagerOptions(lease, g.getTokenEpoch())
                 .withFirstToken(g.getFirstToken() == 0 ? 1 : Integer.toUnsignedLong(g.getFirstToken()));
         if (g.getGraceNanos() > 0) {
             options = options.withGrace(Math.max(g.getGraceNanos(), lease), false);

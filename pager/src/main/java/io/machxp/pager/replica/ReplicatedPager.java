@@ -373,7 +373,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         Instant now = Instant.now();
         long epoch = Math.max(1, now.getEpochSecond() & 0x7fff_ffffL);
         return replica.configuredIn(Genesis.newBuilder()).setTokenEpoch(epoch)
-                .setFirstToken((int) io.machxp.pager.core.PagerCore.Options.firstTokenAt(epoch, epoch, now))
+                .setFirstToken((int) io.machxp.pager.core.PagerOptions.firstTokenAt(epoch, epoch, now))
                 .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
                 .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));
     }

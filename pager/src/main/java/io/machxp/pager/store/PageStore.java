@@ -133,7 +133,7 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
      * must grow from one start of a pager to the next, as an NFS server's boot verifier. This
      * default, for stores that do not survive a restart, is the time in seconds since 2024
      * ({@link #epochSecond}); a pager restarted within the second it started in gets the same
-     * epoch, and its tokens then start at the millisecond of its start (PagerCore.Options#firstTokenAt).
+     * epoch, and its tokens then start at the millisecond of its start (PagerOptions#firstTokenAt).
      */
     default long nextEpoch() {
         return epochSecond(java.time.Instant.now());

@@ -166,7 +166,7 @@ final class FuzzedKernels {
             public void schedule(long delayNanos, Runnable action) {
                 clock.schedule(delayNanos, action);
             }
-        }, stats, restarted ? new PagerCore.Options(LEASE, 2).withGrace(LEASE) : PagerCore.Options.NO_LEASE);
+        }, stats, restarted ? new PagerOptions(LEASE, 2).withGrace(LEASE) : PagerOptions.NO_LEASE);
         invariants.watch(pager);
     }
 

@@ -9,7 +9,7 @@ import static io.machxp.pager.page.XpKernels.assertWriteCopy;
 import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
@@ -32,7 +32,7 @@ class AnswerDeadlineTest {
     private static final long STEP = LEASE / 4;
 
     private final XpKernels x = new XpKernels(new MemoryPageStore(),
-            new PagerCore.Options(LEASE, 3).withAnswerDeadline(DEADLINE));
+            new PagerOptions(LEASE, 3).withAnswerDeadline(DEADLINE));
     private long now;
     private long sequence;
 
@@ -279,7 +279,7 @@ class AnswerDeadlineTest {
     void onAClockBelowZeroTheDeadlineStillCountsFromTheRequest() {
         // System.nanoTime may be negative: a kernel that never answered must not count as having
         // answered at time 0 (as 'never' was once stored), which put its deadline off until then.
-        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 3).withAnswerDeadline(DEADLINE),
+        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 3).withAnswerDeadline(DEADLINE),
                 -1000 * DEADLINE);
         long a = y.kernel(1, "A");
         long b = y.kernel(2, "B");
@@ -298,7 +298,7 @@ class AnswerDeadlineTest {
 
     @Test
     void withoutALeaseThereIsNoDeadline() {
-        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(0, 3).withAnswerDeadline(DEADLINE));
+        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerOptions(0, 3).withAnswerDeadline(DEADLINE));
         long a = y.kernel(1, "A");
         long b = y.kernel(2, "B");
         y.write(a, 0);

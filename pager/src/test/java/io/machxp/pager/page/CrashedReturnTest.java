@@ -6,7 +6,7 @@ import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.FilePageStore;
 import io.machxp.pager.store.StoreCrashes;
 import io.machxp.proto.xp.KernelHello;
@@ -67,7 +67,7 @@ class CrashedReturnTest {
         try (FilePageStore store = new FilePageStore(dir, PAGE)) {
             assertThat(store.read("obj", 0)).as("before the reclaim").isEqualTo(page(0x11));
             long stored = store.version("obj", 0);
-            XpKernels after = new XpKernels(store, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+            XpKernels after = new XpKernels(store, new PagerOptions(LEASE, 4).withGrace(LEASE));
             after.pager.sessionOpened(1);
             after.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
                     .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(1).addObjects(

@@ -7,7 +7,7 @@ import static io.machxp.pager.page.XpKernels.dirtyPage;
 import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.policy.GrantPolicy;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.pager.store.PageStore;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class GrantPolicyHooksTest {
     private static XpKernels pager(GrantPolicy policy) {
-        return new XpKernels(new MemoryPageStore(), new PagerCore.Options(0, 3).withGrantPolicy(policy));
+        return new XpKernels(new MemoryPageStore(), new PagerOptions(0, 3).withGrantPolicy(policy));
     }
 
     private static MemoryObjectFutexGranted granted(List<PagerToKernel> got) {

@@ -5,7 +5,7 @@ import static io.machxp.pager.page.XpKernels.assertWriteCopy;
 import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -120,17 +120,17 @@ class LeaseAndFencingTest {
         long after = tokenAfterGrants(epoch, again, 1);
         assertThat(after >>> 32).as("the same second: the same epoch").isEqualTo(before >>> 32);
         assertThat(after).as("the restarted pager's first token, above the earlier start's 1,000th").isGreaterThan(before);
-        assertThat(PagerCore.Options.firstTokenAt(epoch, epoch + 1, again)).as("an epoch that is not the start second")
+        assertThat(PagerOptions.firstTokenAt(epoch, epoch + 1, again)).as("an epoch that is not the start second")
                 .isEqualTo(1);
-        assertThat(PagerCore.Options.firstTokenAt(epoch, epoch, java.time.Instant.parse("2026-12-04T23:10:05.999999999Z")))
+        assertThat(PagerOptions.firstTokenAt(epoch, epoch, java.time.Instant.parse("2026-12-04T23:10:05.999999999Z")))
                 .as("the last millisecond stays in the low half").isEqualTo(999L << 22 | 1).isLessThan(1L << 32);
     }
 
     /** The token of the {@code grants}th grant of one futex by a pager of {@code epoch} started at {@code start}. */
     private static long tokenAfterGrants(long epoch, java.time.Instant start, int grants) {
         long second = io.machxp.pager.store.PageStore.epochSecond(start);
-        XpKernels p = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, epoch)
-                .withFirstToken(PagerCore.Options.firstTokenAt(epoch, second, start)));
+        XpKernels p = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, epoch)
+                .withFirstToken(PagerOptions.firstTokenAt(epoch, second, start)));
         long a = p.kernel(1, "A");
         long token = 0;
         for (int i = 0; i < grants; i++) {

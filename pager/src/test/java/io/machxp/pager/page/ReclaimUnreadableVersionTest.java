@@ -4,7 +4,7 @@ import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
@@ -26,7 +26,7 @@ class ReclaimUnreadableVersionTest {
     /** Past the first retry's wait (0.1 s), well within the lease. */
     private static final long RETRY = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(150);
     private final FailingStore store = new FailingStore(0);
-    private final XpKernels x = new XpKernels(store, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+    private final XpKernels x = new XpKernels(store, new PagerOptions(LEASE, 4).withGrace(LEASE));
 
     private void reclaim(long session, ReclaimedPage page) {
         reclaim(session, "A", page);

@@ -3,7 +3,7 @@ package io.machxp.pager.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -30,7 +30,7 @@ class RestartAndReclaimTest {
     /** Tokens of the pager before the restart (epoch 3) and after it (epoch 4). */
     private static final long OLD_TOKEN = 3L << 32 | 17;
     private final MemoryPageStore store = new MemoryPageStore();
-    private final XpKernels x = new XpKernels(store, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+    private final XpKernels x = new XpKernels(store, new PagerOptions(LEASE, 4).withGrace(LEASE));
 
     private static byte[] page(int fill) {
         byte[] p = new byte[PAGE];
@@ -86,14 +86,14 @@ class RestartAndReclaimTest {
     @Test
     void aFutexWhoseHolderDidNotReclaimItGoesOnWithOwnerDied() {
         MemoryPageStore disk = new MemoryPageStore();
-        XpKernels before = new XpKernels(disk, new PagerCore.Options(LEASE, 3));
+        XpKernels before = new XpKernels(disk, new PagerOptions(LEASE, 3));
         long a = before.kernel(1, "A");
         before.lockFutex(a, 0);
         before.lockFutex(a, PAGE);
         assertThat(of(before.take(a), PagerToKernel.RoutineCase.MEMORY_OBJECT_FUTEX_GRANTED)).hasSize(2);
         before.futexReleased(a, PAGE); // given back before the crash: nothing is lost with it
         // The pager crashes; a new one starts on the same store. A never reclaims (it stopped).
-        XpKernels after = new XpKernels(disk, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE));
         after.pager.sessionOpened(2);
         after.xp(2, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("B")
                 .setProtocolVersion(1)));
@@ -331,7 +331,7 @@ class RestartAndReclaimTest {
 
     @Test
     void aPagerWhosePagesDidNotSurviveRefusesReclaimsButStillWaitsOutTheOldLeases() {
-        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 4).withGrace(LEASE, false));
+        XpKernels y = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 4).withGrace(LEASE, false));
         y.pager.sessionOpened(1);
         y.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
                 .setProtocolVersion(1)

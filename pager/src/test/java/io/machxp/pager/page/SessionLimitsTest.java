@@ -2,7 +2,7 @@ package io.machxp.pager.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectInit;
@@ -33,7 +33,7 @@ class SessionLimitsTest {
 
     @Test
     void aKernelAskingForMoreFutexesThanItMayIsEndedAndItsFutexesGoOnAfterItsLease() {
-        XpKernels x = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 1, 4));
+        XpKernels x = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 1, 4));
         long a = x.kernel(1, "A");
         long b = x.kernel(2, "B");
         for (long offset = 0; offset < 16; offset += 4) {
@@ -57,7 +57,7 @@ class SessionLimitsTest {
      */
     @Test
     void kernelsTogetherCannotMakeThePagerKeepMoreFutexesThanItsBound() {
-        XpKernels x = new XpKernels(new MemoryPageStore(), new PagerCore.Options(LEASE, 1, 4));
+        XpKernels x = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 1, 4));
         long offset = 0;
         for (int k = 1; k <= 4; k++) {
             long s = x.kernel(k, "K" + k);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.object.ObjectCatalog;
@@ -59,15 +60,15 @@ final class XpKernels {
 
     /** With a session lease (0: none) on a clock the test moves ({@link #advance}). */
     XpKernels(PageStore store, long leaseNanos) {
-        this(store, new PagerCore.Options(leaseNanos, 3));
+        this(store, new PagerOptions(leaseNanos, 3));
     }
 
-    XpKernels(PageStore store, PagerCore.Options options) {
+    XpKernels(PageStore store, PagerOptions options) {
         this(store, options, 0);
     }
 
     /** With the pager's clock starting at {@code clockStartNanos} (System.nanoTime may be below zero). */
-    XpKernels(PageStore store, PagerCore.Options options, long clockStartNanos) {
+    XpKernels(PageStore store, PagerOptions options, long clockStartNanos) {
         this.clockStart = clockStartNanos;
         long leaseNanos = options.leaseNanos();
         pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", SIZE), PAGE, store), new PagerEnv() {
