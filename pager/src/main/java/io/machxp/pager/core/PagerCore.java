@@ -4,7 +4,6 @@ import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
-import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +38,10 @@ import java.util.Map;
  *     {@link FutexDepartures}.
  * </ul>
  * What they share (the pager's name, page size, catalog, env and stats; sending and refusing) is
- * {@link CoreContext}; what a core is configured with, {@link PagerOptions}. A message is
- * dispatched in this order: dropped if its session is gone (counted as fenced if it was declared
- * dead) or broken (the pager ended its stream: what the transport still delivers from it is not
- * taken); the session's lease renewed; the protocol's order checked (a routine it knows, kernel_hello first and once, in a version it
- * speaks: else the stream ends, see {@link PagerSessions#inOrder}); held if the grace period holds
- * it; then handled by its part.
+ * {@link CoreContext}. Each XP message goes through {@link PagerDispatch}: dropped if its session
+ * is gone or broken, the session's lease renewed, the protocol's order checked, held if the grace
+ * period holds it, then handled by its part. What a core is configured with is
+ * {@link PagerOptions}.
  *
  * <p>A message that breaks the rules (unknown object, unaligned offset, a release by a kernel that
  * does not hold the futex, a second lock from the holder, a second lock without update from a
@@ -52,20 +49,13 @@ import java.util.Map;
  * refused: logged, counted, and otherwise ignored, so state never depends on a kernel behaving.
  */
 public final class PagerCore {
-    /**
-     * The hello features this pager knows (spec 6.12). A session keeps only these: a hello naming
-     * thousands of others (a 4 MiB message holds half a million) must not make the pager keep them
-     * for the session's life.
-     */
-    static final java.util.Set<String> FEATURES = java.util.Set.of("precious", "lock_ranges", "change_attributes");
     private final int pageSize;
     private final CoreContext core;
     private final PageCoherence pages;
     private final PagerFutexes futexes;
     private final PagerSessions sessions;
-    private final PagerObjects objects;
     private final PagerGrace grace;
-    private final PagerResume resume;
+    private final PagerDispatch dispatch;
     private final FutexJournal journal;
 
     /** @throws IllegalArgumentException unless {@code pageSize} is a power of two of at least 64 */
@@ -91,9 +81,10 @@ public final class PagerCore {
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
         core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
-        this.objects = new PagerObjects(core, pages, futexes);
+        PagerObjects objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
-        this.resume = new PagerResume(core, sessions);
+        PagerResume resume = new PagerResume(core, sessions);
+        this.dispatch = new PagerDispatch(core, pages, futexes, sessions, objects, grace, resume);
         this.journal = journal;
         core.timers.handler(this::timerDue);
     }
@@ -225,73 +216,12 @@ public final class PagerCore {
     }
 
     public void onXp(long sessionId, KernelToPager m) {
-        KernelSession s = sessions.receiving(sessionId, m);
-        if (s == null) {
-            return;
-        }
-        sessions.heard(s);
-        core.stats.received(s, m);
-        if (!sessions.inOrder(s, m)) {
-            return;
-        }
-        resume.received(s, m);
-        if (grace.holds(s, m)) {
-            return;
-        }
-        handle(s, m);
+        dispatch.onXp(sessionId, m);
     }
 
+    /** A message the grace period held, at its end (the grace period is built before the dispatch). */
     private void handle(KernelSession s, KernelToPager m) {
-        if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
-            hello(s, m.getKernelHello());
-            return;
-        }
-        if (!s.welcomed()) {
-            core.refuse(s, m.getRoutineCase() + " before kernel_hello");
-            return;
-        }
-        switch (m.getRoutineCase()) {
-            case MEMORY_OBJECT_INIT -> objects.init(s, m.getMemoryObjectInit());
-            case MEMORY_OBJECT_DATA_REQUEST -> pages.dataRequest(s, m.getMemoryObjectDataRequest());
-            case MEMORY_OBJECT_DATA_UNLOCK -> pages.dataUnlock(s, m.getMemoryObjectDataUnlock());
-            case MEMORY_OBJECT_DATA_RETURN -> pages.dataReturn(s, m.getMemoryObjectDataReturn());
-            case MEMORY_OBJECT_LOCK_COMPLETED -> pages.lockCompleted(s, m.getMemoryObjectLockCompleted());
-            case MEMORY_OBJECT_TERMINATE -> objects.terminate(s, m.getMemoryObjectTerminate().getObjectId());
-            case MEMORY_OBJECT_LOCK_FUTEX -> futexes.lockFutex(s, m.getMemoryObjectLockFutex());
-            case MEMORY_OBJECT_FUTEX_RELEASED -> futexes.futexReleased(s, m.getMemoryObjectFutexReleased());
-            case MEMORY_OBJECT_FUTEX_PROBE -> futexes.probes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
-            case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
-            case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
-            case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());
-            case MEMORY_OBJECT_SUPPLY_COMPLETED -> pages.supplyCompleted(s, m.getMemoryObjectSupplyCompleted());
-            case MEMORY_OBJECT_CHANGE_COMPLETED -> objects.changeCompleted(s, m.getMemoryObjectChangeCompleted());
-            default -> core.refuse(s, "a message with no routine");
-        }
-    }
-
-    /** kernel_hello: with a reclaim, the grace period's; else the sessions'. */
-    private void hello(KernelSession s, KernelHello h) {
-        if (!sessions.mayHello(s, h)) {
-            return;
-        }
-        s.resumable = h.getResumable();
-        s.features.clear();
-        for (String feature : h.getFeaturesList()) {
-            if (FEATURES.contains(feature)) { // names it does not know, it ignores (xp.proto): and keeps none of them
-                s.features.add(feature);
-            }
-        }
-        if (h.hasResume() && resume.resume(s, h)) {
-            return;
-        }
-        if (h.hasResume() && !h.hasReclaim()) {
-            return; // refused: its stream has been ended
-        }
-        if (h.hasReclaim()) {
-            grace.reclaim(s, h);
-            return;
-        }
-        sessions.hello(s, h);
+        dispatch.handle(s, m);
     }
 
     /** Ends a session with an error, for the futexes (built before the sessions). */
