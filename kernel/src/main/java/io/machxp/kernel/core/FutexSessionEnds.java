@@ -19,9 +19,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <h2>Overview</h2>
  * <pre>
  *  stream broken    relinquish pending -> void (the new pager asks again if others wait)
- *  reclaimed        request out      -> lock_futex asked again; in Part II a futex kept while
- *                                       disconnected goes back now (nobody owns it) or at its
- *                                       owner's unlock (WAITERS set)
+ *  reclaimed        request out      -> lock_futex asked again
+ *                   kept, Part II    -> nobody here waits for it: given back now if nobody owns
+ *                                       it, else at its owner's unlock (WAITERS set)
  *  pager lost       any              -> waiters fail; ABSENT once nobody here owns it
  *  shutdown         nobody owns it   -> ABSENT, futex_released with its word in its page
  *                   owned by a thread of this kernel that ended (its death waiting for the page

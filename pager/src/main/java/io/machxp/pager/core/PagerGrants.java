@@ -20,18 +20,21 @@ import java.util.List;
  *                                       free: the journal told, the record pruned if idle
  *  grant to K                        -> held by K, futex_granted with the next fencing token
  *                                       (epoch << 32 | grant number; a direct handoff's reserved
- *                                       one), owner_died if a holder was declared dead or its
- *                                       pages were lost, handoff if kernels waited while it was
- *                                       held; with kernels already queued the relinquish goes
- *                                       inside the grant (Part IV, no window between), unless the
- *                                       grant's lease holds it ({@link GrantLeases#notYet})
+ *                                       one); owner_died if an owner died (a holder declared dead,
+ *                                       a release that said so) or the journal lost it with its
+ *                                       pages; handoff if its owner handed it on (the release said
+ *                                       so, or kernels waited while a departed holder had it);
+ *                                       with kernels already queued the relinquish goes inside
+ *                                       the grant (Part IV, no window between) when the grant
+ *                                       policy lets it ({@link GrantLeases#relinquishInGrant}),
+ *                                       else when the grant's lease ends
  *  releasing kernel asks again       -> queued first (request_again), so the grant made now
  *                                       knows of it
  * </pre>
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
- * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s). Every
- * grant is journalled ({@link FutexJournal}), and sent only while it is still the futex's.
+ * and makes the grantee their writer (the pages themselves are {@link PageCoherence}'s). A grant
+ * goes out once the journal ({@link FutexJournal}) has its holder on disk.
  */
 final class PagerGrants {
     private final CoreContext core;

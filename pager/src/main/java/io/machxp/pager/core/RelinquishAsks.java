@@ -15,13 +15,15 @@ import io.machxp.proto.xp.PagerToKernel;
  *  the top priority changes, H still     -> relinquish_futex again with the new priority
  *    holds (a higher kernel queues, a       (never when it did not change)
  *    queued kernel is updated or leaves)
- *  the head's wait began at another time -> asked again at the same priority (8.6); a requeued
- *    than H was told, or a requeued head    head is marked requeued (H's waiters of its priority
- *                                           go first)
+ *  the head's wait began at another time -> asked again, also at the same priority (8.6)
+ *    than H was told
+ *  an ask whose head was just requeued   -> marked requeued (H's waiters of its priority go first)
  *  the queue empties after an ask        -> relinquish_futex(0): H's owner is deboosted (it still
  *    with a priority above 0                gives the futex back when it unlocks)
  *  the grant's lease runs on             -> not asked yet: asked when it ends ({@link #grantLeaseEnded})
- *  a direct handoff is ordered           -> the ask goes as its order ({@link PagerForwards#order})
+ *  the grant policy hands off directly   -> the ask goes as an order to forward the futex to the
+ *                                           head of the queue, if both can take part
+ *                                           ({@link PagerForwards#order})
  * </pre>
  * The queue is priority-ordered ({@link io.machxp.pager.futex.FutexQueue}): highest priority
  * first, arrival order among equals, so plain FIFO when every kernel sends 0 (--no-pi); the
