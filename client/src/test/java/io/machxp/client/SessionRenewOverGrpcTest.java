@@ -26,9 +26,15 @@ import org.junit.jupiter.api.Test;
  * on with OWNER_DIED. When the kernel resumes, a lock queued during the pause is refused (checked
  * against the lease when it runs), and the kernel opens a new session by itself; a client of the
  * old session's task learns what was lost, and a new task goes on, told of the owner's death.
+ *
+ * <p>Only the pause may end the lease: it is the default's 5 s, so that the kernels stop counting
+ * on it after 4 s without a keepalive answered. (At 600 ms, on a loaded machine, both kernels'
+ * keepalives went unanswered for 480 ms while the test set up, in 4 runs of 5: the pager's thread,
+ * the kernels' and the test's share one JVM, and A lost its session before the pause.) The pause
+ * lasts until the pager declared A dead, and every later step waits on a condition, none on time.
  */
 class SessionRenewOverGrpcTest {
-    private static final Duration LEASE = Duration.ofMillis(600);
+    private static final Duration LEASE = PagerConfig.DEFAULT_LEASE;
     private Pager pager;
     private Kernel a;
     private Kernel b;
