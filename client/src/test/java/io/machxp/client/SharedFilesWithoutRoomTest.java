@@ -36,7 +36,7 @@ class SharedFilesWithoutRoomTest {
     @Test
     void pagesAndCallsWithoutRoomGoThroughGrpc(@TempDir Path shm) throws Exception {
         SharedMemory.refuseSpaceForTests(f -> f.startsWith(shm)
-                && (f.toString().endsWith("-pages") || f.toString().endsWith("-calls")));
+                && (f.toString().endsWith("-pages") || f.endsWith("calls")));
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)));
                 Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm));
                 KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
@@ -94,7 +94,7 @@ class SharedFilesWithoutRoomTest {
             }
             assertThat(task.sharedAccesses()).as("the pages were mapped").isPositive();
             Path pages;
-            try (var files = java.nio.file.Files.list(shm)) {
+            try (var files = java.nio.file.Files.walk(shm, 2)) {
                 pages = files.filter(f -> f.toString().endsWith("-pages")).findFirst().orElseThrow();
             }
             assertThat(java.nio.file.Files.size(pages)).isGreaterThanOrEqualTo(size);
@@ -113,7 +113,7 @@ class SharedFilesWithoutRoomTest {
                 Kernel a = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm))) {
             assertThat(a.core().sharedMemory()).isNotNull();
             SharedMemory.refuseSpaceForTests(f -> {
-                if (f.startsWith(shm) && f.toString().endsWith("-kernel")) {
+                if (f.startsWith(shm) && f.endsWith("kernel")) {
                     // what the JVM raises for a SIGBUS on a full tmpfs
                     throw new InternalError("a fault occurred in a recent unsafe memory access operation");
                 }
@@ -138,7 +138,7 @@ class SharedFilesWithoutRoomTest {
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)).withLease(Duration.ZERO));
                 Kernel a = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm))) {
             SharedMemory.refuseSpaceForTests(f -> {
-                if (f.startsWith(shm) && f.toString().endsWith("-kernel")) {
+                if (f.startsWith(shm) && f.endsWith("kernel")) {
                     throw new StackOverflowError("a test's");
                 }
                 return false;

@@ -46,7 +46,9 @@ final class CallBell implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Binds the socket at {@code path} (replacing a stale one), owner-only.
+     * Binds the socket at {@code path} (replacing a stale one), owner-only. The path is in the
+     * session's owner-only directory ({@link SharedMemory}), so nobody else can connect in the
+     * moment between the bind (made with the umask's mode) and the chmod.
      *
      * @throws IOException if it cannot be bound (e.g. a path longer than a socket address takes)
      */

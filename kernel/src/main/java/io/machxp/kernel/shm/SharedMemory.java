@@ -22,8 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The memory one kernel session shares with task processes on its host (docs/shared-memory.md):
  * a kernel file (the lease's end, one slot per thread of an attached task) and a futex table per
- * memory object ({@link SharedFutexTable}), all under one directory ({@code /dev/shm} by default),
- * owner-only, deleted when the session ends.
+ * memory object ({@link SharedFutexTable}), all in a directory of the session's own, made
+ * owner-only ({@code rwx------}, with a random name) under the shared directory ({@code /dev/shm}
+ * by default) and deleted with everything in it when the session ends. The directory is what
+ * keeps other users out: nobody else can make a file of the session first (a predictable name in
+ * the world-writable directory could be taken) or connect to its bell before it is made owner-only.
  *
  * <h2>Overview</h2>
  * <pre>
@@ -41,8 +44,10 @@ public final class SharedMemory implements AutoCloseable {
     /** Futex slots per memory object (32 bytes each): 3/4 of them are used before a table is full. */
     public static final int FUTEXES_PER_OBJECT = 16_384;
 
+    /** The session's own directory (owner-only), inside {@link #shared}. */
     private final Path dir;
-    private final String prefix;
+    /** The directory the kernel shares memory in ({@code --shm-dir}). */
+    private final Path shared;
     private final Path kernelFile;
     private final ByteBuffer kernel;
     private final AtomicInteger nextSlot = new AtomicInteger();
@@ -66,16 +71,16 @@ public final class SharedMemory implements AutoCloseable {
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
-    private SharedMemory(Path dir, String prefix, CallLoop loop) throws IOException {
+    private SharedMemory(Path dir, CallLoop loop) throws IOException {
         this.dir = dir;
-        this.prefix = prefix;
-        this.kernelFile = dir.resolve(prefix + "kernel");
+        this.shared = dir.getParent();
+        this.kernelFile = dir.resolve("kernel");
         this.kernel = create(kernelFile, ShmLayout.kernelFileSize(THREAD_SLOTS));
         LONG.set(kernel, ShmLayout.LEASE_END, Long.MAX_VALUE);
         INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
         LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
         this.drains = new DrainWatcher(kernel);
-        this.calls = CALLS && loop != null ? callFile(dir.resolve(prefix + "calls"), loop) : null;
+        this.calls = CALLS && loop != null ? callFile(dir.resolve("calls"), loop) : null;
     }
 
     /** The call file and its bell, served by {@code loop}; null if the bell cannot be made (every call over gRPC). */
@@ -96,7 +101,7 @@ public final class SharedMemory implements AutoCloseable {
         } catch (IOException e) {
             bell.close();
             org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make the call file {} ({}); task "
-                    + "processes make their calls to this kernel over gRPC (give {} more room)", file, e.toString(), dir);
+                    + "processes make their calls to this kernel over gRPC (give {} more room)", file, e.toString(), shared);
             return null;
         } catch (RuntimeException e) {
             bell.close();
@@ -119,38 +124,61 @@ public final class SharedMemory implements AutoCloseable {
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
-        // The instance number keeps a later kernel of the same name and session in this process (a
-        // second embedded cluster, a test after another) off the files and bell of an earlier one:
-        // a task process keeps its bell connections by path, and one to a closed bell wakes nobody.
-        String prefix = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "."
+        // The session's directory: the kernel's name, process, session and instance number for
+        // whoever reads the directory (the process id also tells a dead kernel's files), then a
+        // random part. The instance number keeps a later kernel of the same name and session in
+        // this process (a second embedded cluster) off an earlier one's files and bell, which a
+        // task process keeps its connections to by path; the random part keeps other users from
+        // making the directory first.
+        String name = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "."
                 + INSTANCES.incrementAndGet() + "-";
+        Path own = null;
+        boolean made = false;
         try {
             removeStale(dir);
-            return new SharedMemory(dir, prefix, loop);
+            own = Files.createTempDirectory(dir, name, OWNER_ONLY_DIRECTORY);
+            SharedMemory memory = new SharedMemory(own, loop);
+            made = true;
+            return memory;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the shared memory files of kernel " + kernelName + " in " + dir
                     + " (" + e.getMessage() + "); give a writable directory with --shm-dir, or --shm-dir none", e);
+        } finally {
+            if (!made && own != null) {
+                deleteTree(own);
+            }
         }
     }
 
+    /** mkdir with mode 0700 (the umask can only narrow it): nobody else can enter, even for an instant. */
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY_DIRECTORY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
     /**
-     * Deletes the files kernels killed with SIGKILL left in {@code dir} (named after a process that
-     * no longer runs), so that a tmpfs does not fill up with them.
+     * Deletes the sessions' directories that kernels killed with SIGKILL left in {@code dir} (named
+     * after a process that no longer runs), so that a tmpfs does not fill up with them; also the
+     * files of the flat layout before the directories ({@code machxp-<kernel>-<pid>-<session>.<n>-<file>}).
+     * Another user's are left alone (they cannot be deleted from a sticky directory).
      */
     private static void removeStale(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            files.filter(f -> {
-                String[] parts = f.getFileName().toString().split("-");
-                if (parts.length < 4 || !parts[0].equals("machxp")) {
-                    return false;
-                }
-                try {
-                    long pid = Long.parseLong(parts[parts.length - (f.toString().endsWith("-pages") ? 4 : 3)]);
-                    return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
-                } catch (NumberFormatException notOurs) {
-                    return false;
-                }
-            }).forEach(SharedMemory::delete);
+        try (var entries = Files.list(dir)) {
+            entries.filter(SharedMemory::stale).toList().forEach(SharedMemory::deleteTree);
+        }
+    }
+
+    /** Whether {@code entry} is a session's directory (or an old flat file) of a process that no longer runs. */
+    private static boolean stale(Path entry) {
+        String name = entry.getFileName().toString();
+        String[] parts = name.split("-");
+        if (parts.length < 4 || !parts[0].equals("machxp")) {
+            return false;
+        }
+        try {
+            // <pid>-<session>.<n>-<random> (a directory) or -<file>; an old page file: -obj<id>-pages
+            long pid = Long.parseLong(parts[parts.length - (name.endsWith("-pages") ? 4 : 3)]);
+            return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException notOurs) {
+            return false;
         }
     }
 
@@ -207,7 +235,7 @@ public final class SharedMemory implements AutoCloseable {
             return ObjectFiles.NONE;
         }
         SharedFutexTable futexes = null;
-        Path tableFile = dir.resolve(prefix + "obj" + objectId);
+        Path tableFile = dir.resolve("obj" + objectId);
         try {
             futexes = new SharedFutexTable(tableFile, create(tableFile, ShmLayout.tableFileSize(FUTEXES_PER_OBJECT)),
                     FUTEXES_PER_OBJECT);
@@ -218,7 +246,7 @@ public final class SharedMemory implements AutoCloseable {
             return ObjectFiles.NONE; // its futexes stay in the heap: task processes use gRPC for them
         }
         int count = (int) (size / pageSize);
-        Path pageFile = dir.resolve(prefix + "obj" + objectId + "-pages");
+        Path pageFile = dir.resolve("obj" + objectId + "-pages");
         long head = ShmLayout.pageData(count, pageSize);
         if (head + size > Integer.MAX_VALUE) {
             // a MappedByteBuffer holds at most 2 GiB - 1: nothing is written, the pages go through gRPC
@@ -228,12 +256,13 @@ public final class SharedMemory implements AutoCloseable {
         }
         try {
             // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
-            SharedPages p = new SharedPages(pageFile, create(pageFile, head + size, head), pageSize, count,
-                    objectId, SharedMemory::refused);
-            files.add(pageFile);
+            ByteBuffer mapped = create(pageFile, head + size, head);
+            files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
+            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused);
             pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
+            delete(pageFile); // not used: its room goes back at once
             warnObject(objectId, pageFile, e);
             return new ObjectFiles(futexes, null);
         }
@@ -242,7 +271,7 @@ public final class SharedMemory implements AutoCloseable {
     private void warnObject(int objectId, Path file, Exception e) {
         org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make {} for memory object {} ({}); task "
                 + "processes reach what it would hold through gRPC (give {} more room, or another --shm-dir)", file,
-                objectId, e.toString(), dir);
+                objectId, e.toString(), shared);
     }
 
     /**
@@ -325,6 +354,7 @@ public final class SharedMemory implements AutoCloseable {
                 delete(kernelFile);
                 files.forEach(SharedMemory::delete);
                 pageFiles.forEach(SharedPages::close);
+                deleteTree(dir); // and whatever else is in the session's directory (a file made partway)
             }
         }
     }
@@ -335,6 +365,18 @@ public final class SharedMemory implements AutoCloseable {
         } catch (IOException ignored) {
             // a file left in a tmpfs is reclaimed at reboot; nothing else depends on it
         }
+    }
+
+    /** Deletes a session's directory with everything in it (or an old flat file); what cannot be deleted stays. */
+    private static void deleteTree(Path entry) {
+        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (var inside = Files.list(entry)) {
+                inside.toList().forEach(SharedMemory::delete); // a session's directory holds files only
+            } catch (IOException | RuntimeException cannotList) {
+                return; // another user's, or gone meanwhile
+            }
+        }
+        delete(entry);
     }
 
     /** Tests only: a file whose path it accepts cannot be allocated (as on a full tmpfs); null in production. */

@@ -65,11 +65,10 @@ class KernelCoreSharedFilesTest {
         assertThat(objectFiles()).as("deleted with the session").isEmpty();
     }
 
-    /** The names of the objects' files in the directory, past the session's prefix. */
+    /** The names of the objects' files in the session's directory. */
     private List<String> objectFiles() throws IOException {
-        try (var files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> n.contains("-obj"))
-                    .map(n -> n.substring(n.indexOf("-obj") + 1)).toList();
+        try (var files = Files.walk(dir, 2)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("obj")).toList();
         }
     }
 }
