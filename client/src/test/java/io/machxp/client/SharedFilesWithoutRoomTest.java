@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
-import io.machxp.kernel.shm.SharedMemory;
+import io.machxp.kernel.shm.RefusedSpace;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.task.AcquirePath;
@@ -30,12 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SharedFilesWithoutRoomTest {
     @AfterEach
     void noRefusal() {
-        SharedMemory.refuseSpaceForTests(null);
+        RefusedSpace.refuse(null);
     }
 
     @Test
     void pagesAndCallsWithoutRoomGoThroughGrpc(@TempDir Path shm) throws Exception {
-        SharedMemory.refuseSpaceForTests(f -> f.startsWith(shm)
+        RefusedSpace.refuse(f -> f.startsWith(shm)
                 && (f.toString().endsWith("-pages") || f.endsWith("calls")));
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)));
                 Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm));
@@ -59,7 +59,7 @@ class SharedFilesWithoutRoomTest {
     /** A page whose slot cannot be allocated when it is first mapped stays on gRPC; the other pages are mapped. */
     @Test
     void aPageWithoutRoomForItsSlotStaysOnGrpc(@TempDir Path shm) throws Exception {
-        SharedMemory.refuseSpaceForTests(f -> f.startsWith(shm) && f.toString().endsWith("-pages@1"));
+        RefusedSpace.refuse(f -> f.startsWith(shm) && f.toString().endsWith("-pages@1"));
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)));
                 Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm));
                 KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
@@ -112,7 +112,7 @@ class SharedFilesWithoutRoomTest {
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)).withLease(Duration.ZERO));
                 Kernel a = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm))) {
             assertThat(a.core().sharedMemory()).isNotNull();
-            SharedMemory.refuseSpaceForTests(f -> {
+            RefusedSpace.refuse(f -> {
                 if (f.startsWith(shm) && f.endsWith("kernel")) {
                     // what the JVM raises for a SIGBUS on a full tmpfs
                     throw new InternalError("a fault occurred in a recent unsafe memory access operation");
@@ -137,7 +137,7 @@ class SharedFilesWithoutRoomTest {
     void aSessionWhoseFilesRunOutOfStackStillOpens(@TempDir Path shm) throws Exception {
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4 * 4096L)).withLease(Duration.ZERO));
                 Kernel a = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm))) {
-            SharedMemory.refuseSpaceForTests(f -> {
+            RefusedSpace.refuse(f -> {
                 if (f.startsWith(shm) && f.endsWith("kernel")) {
                     throw new StackOverflowError("a test's");
                 }

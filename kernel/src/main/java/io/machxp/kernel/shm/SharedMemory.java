@@ -379,17 +379,14 @@ public final class SharedMemory implements AutoCloseable {
         delete(entry);
     }
 
-    /** Tests only: a file whose path it accepts cannot be allocated (as on a full tmpfs); null in production. */
-    private static volatile java.util.function.Predicate<Path> refuseSpace;
-
     /**
-     * Tests only: from now on the files {@code refuse} accepts are made as on a full directory
-     * (their allocation fails with an IOException, "No space left on device"); null: none. A page
-     * file's slot is asked for as {@code <page file>@<page index>} when its page is first mapped.
+     * The tests' seam, package-private (tests reach it from this package, RefusedSpace in the test
+     * sources): from when it is set, the files it accepts are made as on a full directory (their
+     * allocation fails with an IOException, "No space left on device"); it may also throw, as a
+     * SIGBUS would. A page file's slot is asked for as {@code <page file>@<page index>} when its page
+     * is first mapped. Null in production: nothing is refused.
      */
-    public static void refuseSpaceForTests(java.util.function.Predicate<Path> refuse) {
-        refuseSpace = refuse;
-    }
+    static volatile java.util.function.Predicate<Path> refuseSpace;
 
     /** Throws the test's refusal for {@code file}, if any. */
     static void refused(Path file) throws IOException {
