@@ -52,9 +52,9 @@ final class SharedMemoryCalls {
             int slot = memory.attach(taskId, request.getPid());
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
                     .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
-            if (memory.calls() != null) {
-                memory.calls().serve(slotCalls);
-                reply.setCallFile(memory.calls().file().toString());
+            io.machxp.kernel.shm.CallReader calls = memory.serveCalls(slotCalls);
+            if (calls != null) {
+                reply.setCallFile(calls.file().toString());
             }
             for (VmMapping m : task.mappings()) {
                 if (m.object().sharedFutexes != null) {

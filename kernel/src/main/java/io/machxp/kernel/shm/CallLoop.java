@@ -42,7 +42,13 @@ public final class CallLoop {
         return executor -> new Handler(nioFactory.newHandler(executor));
     }
 
-    /** Core thread: serves {@code reader}'s file from now on, its bell watched by the loop's select. */
+    /**
+     * Core thread: serves {@code reader}'s file from now on, its bell watched by the loop's
+     * select. A bell the select cannot watch would lose wake-ups (review L8: the core would say it
+     * sleeps, and clients would ring a socket nobody watches), so such a file is refused: closed at
+     * once (no client has it yet: the first attach serves it before it answers), and task
+     * processes make their calls over gRPC.
+     */
     void serve(CallReader reader) {
         if (nio == null) {
             throw new IllegalStateException("a call file served off the core's event loop");
@@ -50,8 +56,10 @@ public final class CallLoop {
         try {
             reader.bell().register(nio);
         } catch (Exception e) {
-            log.warn("call file {}: its bell cannot be watched ({}); its calls are taken at the core's turns only",
-                    reader.file(), e.toString());
+            log.warn("call file {}: its bell cannot be watched ({}); task processes make their calls to this "
+                    + "kernel over gRPC", reader.file(), e.toString());
+            reader.close();
+            return;
         }
         readers.add(reader);
     }

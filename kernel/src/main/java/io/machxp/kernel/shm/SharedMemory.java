@@ -197,6 +197,19 @@ public final class SharedMemory implements AutoCloseable {
         return calls;
     }
 
+    /**
+     * Core thread: the session's call file, served from now on with {@code dispatch} (once; later
+     * calls change nothing); null if it has none or it cannot be served (its bell cannot be
+     * watched: then it is closed, and task processes make their calls over gRPC).
+     */
+    public CallReader serveCalls(CallReader.Dispatch dispatch) {
+        if (calls == null) {
+            return null;
+        }
+        calls.serve(dispatch);
+        return calls.closed() ? null : calls;
+    }
+
     /** The lease's end as the fast path of task processes reads it (System.nanoTime). */
     public void leaseUntil(long nanoTime) {
         LONG.setVolatile(kernel, ShmLayout.LEASE_END, nanoTime);

@@ -190,6 +190,34 @@ class CallLoopTest {
         assertThat(answer()).containsExactly(3);
     }
 
+    /**
+     * A bell the loop's select cannot watch (review L8): before, the file was served anyway, the
+     * core said it slept and clients rang a socket nobody watched, so their calls waited for some
+     * other wake-up. Now the file is refused (closed: clients use gRPC) and the loop goes on serving
+     * the others.
+     */
+    @Test
+    void aCallFileWhoseBellCannotBeWatchedIsRefused() throws Exception {
+        SharedMemory other = SharedMemory.create(dir, "U", 1, calls);
+        try {
+            other.attach(1, ProcessHandle.current().pid());
+            CallReader reader = other.calls();
+            java.lang.reflect.Field server = CallBell.class.getDeclaredField("server");
+            server.setAccessible(true);
+            ((java.nio.channels.ServerSocketChannel) server.get(reader.bell())).close(); // the select cannot take it
+            CallReader served = loop.submit(() -> other.serveCalls((call, method, request) -> { })).get(10, TimeUnit.SECONDS);
+            assertThat(served).as("no call file is given out").isNull();
+            ByteBuffer refused = ShmLayout.map(reader.file());
+            assertThat((int) INT.getVolatile(refused, CallLayout.CLOSED)).as("a client that has it uses gRPC").isEqualTo(1);
+
+            post(1, 5, new byte[] {4}); // the loop still serves the other file
+            ringIfAsleep();
+            await().atMost(Duration.ofSeconds(30)).until(() -> state() == CallLayout.state(1, CallLayout.ANSWERED));
+        } finally {
+            other.close();
+        }
+    }
+
     @Test
     void aSessionThatEndsWhileTheCoreSleepsWakesItsClientsAndTheLoopShutsDown() throws Exception {
         post(1, UNANSWERED, new byte[0]);
