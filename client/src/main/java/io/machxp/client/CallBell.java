@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the kernel's core thread selects with its other sockets. This process connects once per
  * session (its tasks' channels share the connection) and rings by writing one byte, which wakes
  * the core if it sleeps in its select; a ring while bytes are still unread is not needed and is
- * dropped (the socket does not block). Thread-safe.
+ * dropped (the socket does not block). The connection's end tells this process that the kernel
+ * is gone ({@link #gone}). Thread-safe.
  */
 final class CallBell {
     private static final ConcurrentHashMap<String, CallBell> OPEN = new ConcurrentHashMap<>();
@@ -70,6 +71,24 @@ final class CallBell {
             }
         }
     }
+
+    /**
+     * Whether the kernel's end of the connection is gone: its process exited (the system closes
+     * its sockets, whatever killed it) or its session closed the bell. The kernel never writes to
+     * the connection, so a read that does not block finds nothing while the kernel runs, and the
+     * end of the stream (or a reset) once it is gone. No process id: it works across PID
+     * namespaces, where the kernel's pid names another process or none (review M3).
+     */
+    boolean gone() {
+        try {
+            return socket.read(PROBE.get().clear()) < 0;
+        } catch (IOException ended) {
+            return true; // reset by the kernel's exit, or closed here after a failed ring
+        }
+    }
+
+    /** Where a probe of the connection reads (nothing, while the kernel runs). */
+    private static final ThreadLocal<ByteBuffer> PROBE = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1));
 
     /** The session at {@code path} is over: its connection is closed. */
     static void closed(String path) {

@@ -29,13 +29,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ring the doorbell (a byte on the kernel's bell socket, {@link CallBell}, if its core thread said
  * it is asleep), and sleep on the slot's state word (FUTEX_WAIT) until it is ANSWERED. It
  * gives up as a gRPC call does: when the call's deadline passes (DEADLINE_EXCEEDED), when the
- * calling thread is interrupted (CANCELLED), or when the kernel is gone - its process no longer
- * runs, or its session closed the file (UNAVAILABLE; later calls use gRPC). A call it cannot
+ * calling thread is interrupted (CANCELLED), or when the kernel is gone - its end of the bell's
+ * connection ended (its process exited), or its session closed the file (UNAVAILABLE; later calls
+ * use gRPC). No process id is used: from another PID namespace (containers that share
+ * {@code /dev/shm}) the kernel's pid names another process or none (review M3). A call it cannot
  * carry (no free slot, too large, the file closed) returns null: the caller uses gRPC.
  * Thread-safe; each slot carries one call at a time.
  */
 final class CallChannel {
-    /** How long a waiting call sleeps before it looks at its deadline, interrupts and the kernel's process. */
+    /** How long a waiting call sleeps before it looks at its deadline, interrupts and the kernel's bell connection. */
     private static final long SLICE = TimeUnit.MILLISECONDS.toNanos(50);
     /**
      * Polls of the answer before the first sleep; none by default. Measured in the demo on 2 busy
@@ -47,7 +49,6 @@ final class CallChannel {
 
     private final ByteBuffer file;
     private final long base;
-    private final long kernelPid;
     private final String bellPath;
     private final CallBell bell;
     private volatile Slot[] slots = new Slot[0];
@@ -68,7 +69,6 @@ final class CallChannel {
         this.bellPath = bellPath;
         this.bell = bell;
         this.base = Futex.address(file);
-        this.kernelPid = (long) LONG.getVolatile(file, CallLayout.KERNEL_PID);
     }
 
     /** The channel of the call file {@code path}, or null if this process cannot use it (then gRPC). */
@@ -179,8 +179,8 @@ final class CallChannel {
                     closed = true;
                     cancel(at, call);
                     CallBell.closed(bellPath);
-                    throw Status.UNAVAILABLE.withDescription("the kernel (process " + kernelPid
-                            + ") went away during a call through shared memory").asRuntimeException();
+                    throw Status.UNAVAILABLE.withDescription("the kernel went away during a call through "
+                            + "shared memory (its bell's connection ended)").asRuntimeException();
                 }
             }
             Futex.await(base + at, s, Math.min(SLICE, giveUp != null ? SLICE : deadlineAt - now));
@@ -206,8 +206,7 @@ final class CallChannel {
     }
 
     private boolean kernelGone() {
-        return (int) INT.getVolatile(file, CallLayout.CLOSED) != 0
-                || !ProcessHandle.of(kernelPid).map(ProcessHandle::isAlive).orElse(false);
+        return (int) INT.getVolatile(file, CallLayout.CLOSED) != 0 || bell.gone();
     }
 
     private <T> T answer(int at, Parser<T> parser) {

@@ -20,6 +20,8 @@ import java.util.Map;
 final class SharedTaskMemory {
     private static final String HOST = ShmLayout.bootId();
     private static final long PID = ProcessHandle.current().pid();
+    /** Which processes PID names (the kernel trusts it only in its own namespace). */
+    private static final String PID_NAMESPACE = ShmLayout.pidNamespace();
 
     /**
      * One mapping of the task with its object's futex table and page slots ({@code pages} null:
@@ -127,6 +129,7 @@ final class SharedTaskMemory {
     }
 
     private static TaskShmAttachRequest request(long id) {
-        return TaskShmAttachRequest.newBuilder().setTask(id).setBootId(HOST).setPid(PID).build();
+        return TaskShmAttachRequest.newBuilder().setTask(id).setBootId(HOST).setPid(PID).setPidNamespace(PID_NAMESPACE)
+                .build();
     }
 }

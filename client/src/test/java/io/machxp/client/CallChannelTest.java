@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The client's side of the call file against a file no kernel serves: a call with a deadline
- * gives up and cancels its slot; a call without one fails UNAVAILABLE once the kernel's process
- * is gone, instead of waiting forever.
+ * gives up and cancels its slot; a call without one fails UNAVAILABLE once the kernel is gone
+ * (its end of the bell's connection ended), instead of waiting forever, and not before: the
+ * kernel's pid plays no part (from another PID namespace it names another process or none).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CallChannelTest {
@@ -74,18 +75,36 @@ class CallChannelTest {
         assertThat((int) INT.getVolatile(file, CallLayout.DOORBELL)).as("posted, then cancelled").isEqualTo(2);
     }
 
+    /** The kernel's process ends (the system closes its sockets, the bell's among them): a waiting call fails UNAVAILABLE. */
     @Test
-    void aCallToAKernelWhoseProcessIsGoneFailsUnavailable() throws Exception {
-        Process ended = new ProcessBuilder("true").start();
-        ended.waitFor();
-        callFile(ended.pid());
+    void aCallToAKernelWhoseBellEndedFailsUnavailable() throws Exception {
+        callFile(ProcessHandle.current().pid());
         CallChannel channel = CallChannel.open(dir.resolve("calls").toString());
         CallChannel.Slot slot = channel.add(0);
+        bell.close(); // as the kernel's exit does, its accept still pending
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(), null));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(), null))
                 .as("later calls go over gRPC").isNull();
+    }
+
+    /**
+     * A kernel in another PID namespace (containers that share /dev/shm, review M3): the pid in
+     * its file names no process here, yet it runs. Before, a call that waited one slice (50 ms)
+     * failed UNAVAILABLE "the kernel went away"; now it waits, here until its deadline.
+     */
+    @Test
+    void aKernelWhosePidIsNotSeenHereIsNotTakenForGone() throws Exception {
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor();
+        callFile(ended.pid()); // what a pid from another namespace looks like here
+        CallChannel channel = CallChannel.open(dir.resolve("calls").toString());
+        CallChannel.Slot slot = channel.add(1);
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> channel.call(slot, CallLayout.VM_UNLOCK_FUTEX, REQUEST, VmUnlockFutexReply.parser(),
+                        Duration.ofSeconds(1))); // twenty slices: the kernel was looked at before the deadline
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     }
 
     @Test

@@ -22,7 +22,7 @@ final class HostileShm {
 
     HostileShm(KernelClient client, TaskClient task) {
         attach = client.call(() -> client.stub().taskShmAttach(TaskShmAttachRequest.newBuilder().setTask(task.id())
-                .setBootId(ShmLayout.bootId()).setPid(ProcessHandle.current().pid()).build()));
+                .setBootId(ShmLayout.bootId()).setPid(ProcessHandle.current().pid()).setPidNamespace(ShmLayout.pidNamespace()).build()));
         if (!attach.getAvailable()) {
             throw new IllegalStateException("the kernel shares no memory: " + attach.getReason());
         }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Shared memory with task processes (docs/shared-memory.md), on real processes: a task process
  * writes a word of its mapped page while another kernel keeps taking the page away, and a task
- * process killed while it holds a futex passes it on with OWNER_DIED.
+ * process killed while it holds a futex passes it on with OWNER_DIED, and a task process in a PID
+ * namespace of its own (where permitted) waits in its calls through shared memory.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SharedMemoryProcessTest {
@@ -117,5 +118,33 @@ class SharedMemoryProcessTest {
         assertThat(got.getOwnerDied()).isTrue();
         next.markConsistent(c.base[1] + 256);
         next.unlockFutex(c.base[1] + 256);
+    }
+
+    /**
+     * A task process in a PID namespace of its own (containers that share /dev/shm, review M3;
+     * here {@code unshare -p}, which needs root: skipped where it is not permitted). Its lock waits
+     * for a futex a thread of this process holds, through the call file, past many 50 ms slices:
+     * the kernel's pid names nothing in the process's namespace, and before, the call failed
+     * UNAVAILABLE ("the kernel went away") at the first slice; now it waits, until its timeout.
+     */
+    @Test
+    void aTaskProcessInAnotherPidNamespaceWaitsInItsCalls() throws Exception {
+        List<String> unshare = List.of("unshare", "--pid", "--fork", "--mount-proc");
+        Process probe = new ProcessBuilder(new ArrayList<>(List.of(unshare.get(0), unshare.get(1), unshare.get(2),
+                unshare.get(3), "true"))).redirectErrorStream(true).start();
+        probe.getInputStream().readAllBytes();
+        org.junit.jupiter.api.Assumptions.assumeTrue(probe.waitFor() == 0, "unshare --pid is not permitted here");
+        ThreadClient holder = c.thread(0);
+        holder.lockFutex(c.base[0] + 512);
+        try (SharedTaskProcess p = SharedTaskProcess.startUnder(unshare, "wait", c.clients.get(0).target(),
+                ClusterFixture.OBJECT, "512", "1000")) {
+            assertThat(p.next(START_SECONDS)).isEqualTo("shared true");
+            assertThat(p.next(START_SECONDS)).as("the kernel's own timeout, not a kernel taken for gone")
+                    .startsWith("error ETIMEDOUT");
+            assertThat(Long.parseLong(p.next(START_SECONDS).split(" ")[1])).as("calls through the call file")
+                    .isPositive();
+        } finally {
+            holder.unlockFutex(c.base[0] + 512);
+        }
     }
 }

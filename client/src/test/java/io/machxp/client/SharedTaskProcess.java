@@ -22,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  *                                     returned, then "done SHARED_ACCESSES"
  *   hold TARGET OBJECT OFFSET         locks the futex twice (the second in shared memory), prints
  *                                     "locked TID", then waits for stdin to close
+ *   wait TARGET OBJECT OFFSET MILLIS  locks the futex (held elsewhere) with a timeout of MILLIS,
+ *                                     prints "got" or "error ERRNO", then "calls N" (made through
+ *                                     the call file)
  * </pre>
  */
 public final class SharedTaskProcess implements AutoCloseable {
@@ -45,6 +48,14 @@ public final class SharedTaskProcess implements AutoCloseable {
                     }
                 }
                 System.out.println("done " + task.task().sharedAccesses());
+            } else if (args[0].equals("wait")) {
+                try {
+                    task.thread().lock(address, java.time.Duration.ofMillis(Long.parseLong(args[4])));
+                    System.out.println("got");
+                } catch (MachxpException e) {
+                    System.out.println("error " + e.errno() + " " + e.getMessage());
+                }
+                System.out.println("calls " + client.sharedCallsMade());
             } else {
                 ThreadClient thread = task.thread();
                 thread.lockFutex(address);
@@ -81,7 +92,13 @@ public final class SharedTaskProcess implements AutoCloseable {
     }
 
     static SharedTaskProcess start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return startUnder(List.of(), args);
+    }
+
+    /** As {@link #start}, the JVM started by {@code prefix} (such as {@code unshare -p -f}). */
+    static SharedTaskProcess startUnder(List<String> prefix, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
                 "-cp", System.getProperty("java.class.path"), SharedTaskProcess.class.getName()));
         command.addAll(List.of(args));

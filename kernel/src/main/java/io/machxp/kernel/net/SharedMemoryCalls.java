@@ -49,7 +49,9 @@ final class SharedMemoryCalls {
                         kernel.name()));
                 return;
             }
-            int slot = memory.attach(taskId, request.getPid());
+            // a pid from another PID namespace names another process here, or none: unknown (0)
+            long pid = ShmLayout.samePidNamespace(request.getPidNamespace()) ? request.getPid() : 0;
+            int slot = memory.attach(taskId, pid);
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)
                     .setKernelFile(memory.kernelFile().toString()).setTaskSlot(slot + 1);
             io.machxp.kernel.shm.CallReader calls = memory.serveCalls(slotCalls);

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  *   revoke(slots): REVOKED set on each -> all counts 0?  yes -> then, at once (the usual case)
  *                                                     no  -> polled every {@link #POLL}
  *   polled: all 0, or the task's process is gone, or {@link #BOUND} passed -> then
+ *           (a process the kernel cannot see, in another PID namespace: pid 0, never "gone")
  *   close (the session ended): polling stops; every revocation still polled -> then, at once
  * </pre>
  * A process that died inside a fast call leaves its count up (the one thing it could not undo),
@@ -115,8 +116,13 @@ final class DrainWatcher implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether process {@code pid} may still run: a pid of 0 or less is unknown (a client in another
+     * PID namespace, whose pid names another process here or none, or one that sent none), and is
+     * waited for up to the bound, as a live one.
+     */
     private static boolean alive(long pid) {
-        return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return pid <= 0 || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private synchronized ScheduledExecutorService executor() {

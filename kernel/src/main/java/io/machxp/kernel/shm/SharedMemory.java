@@ -288,7 +288,9 @@ public final class SharedMemory implements AutoCloseable {
     }
 
     /**
-     * Task {@code taskId}'s client, process {@code pid} on this host, maps the files. Returns the
+     * Task {@code taskId}'s client, process {@code pid} on this host (0: unknown, a process in
+     * another PID namespace: its death is then seen through its TaskWatch, and a revocation waits
+     * for its slots up to the drain's bound), maps the files. Returns the
      * task's own slot (its page accesses count there), or -1 if none is left.
      */
     public int attach(long taskId, long pid) {

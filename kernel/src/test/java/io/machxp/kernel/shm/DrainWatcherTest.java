@@ -64,6 +64,28 @@ class DrainWatcherTest {
                 .isEqualTo(1);
     }
 
+    /**
+     * A client in another PID namespace (review M3): the kernel takes its pid as unknown (0), and
+     * waits for its slot as for a live process, up to the bound; before, an unknown pid counted as
+     * a dead process and ended the wait at the first poll while the access was still under way.
+     * A second revocation, of a dead process, is the marker: it is polled after the first one's
+     * first poll, on the same thread, so once it ran the unknown one was polled at least once.
+     */
+    @Test
+    void aProcessWhosePidIsUnknownIsWaitedForAsALiveOne() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor(10, TimeUnit.SECONDS);
+        INT.getAndAdd(kernel, ctl(0), 1);
+        INT.getAndAdd(kernel, ctl(1), 1);
+        watcher.revoke(List.of(0), 0, ran::countDown);
+        CountDownLatch marker = new CountDownLatch(1);
+        watcher.revoke(List.of(1), gone.pid(), marker::countDown);
+        assertThat(marker.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ran.getCount()).as("still waited for after its first poll").isEqualTo(1);
+        INT.getAndAdd(kernel, ctl(0), -1);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).as("its access ended").isTrue();
+    }
+
     /** A live process that never leaves its call: the wait ends at the bound, the slot stays revoked. */
     @Test
     void aStuckLiveProcessIsWaitedForOnlyUpToTheBound() throws InterruptedException {

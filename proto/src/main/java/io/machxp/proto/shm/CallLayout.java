@@ -9,7 +9,8 @@ package io.machxp.proto.shm;
  *
  * <pre>
  *  header:  0 magic | 8 doorbell (int) | 12 the core asleep (int) | 16 closed (int)
- *           20 slots (int) | 24 the kernel's pid (long)
+ *           20 slots (int) | 24 the kernel's pid (long; for people: clients tell the kernel's end
+ *                                   by their bell connection's end, not by a pid)
  *  slot i at 64 + SLOT_SIZE*i:
  *           0 state (int: call number &lt;&lt; 3 | phase) | 4 method (int) | 8 request length (int)
  *          12 answer kind (int: REPLY or STATUS)    | 16 answer length (int)

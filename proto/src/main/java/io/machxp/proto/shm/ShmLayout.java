@@ -159,6 +159,24 @@ public final class ShmLayout {
     }
 
     /**
+     * This process's PID namespace (Linux: the target of {@code /proc/self/ns/pid}, such as
+     * {@code pid:[4026531836]}); empty where it cannot be read. Two processes see each other's
+     * process ids only in the same namespace: a kernel trusts the pid a client reports only then.
+     */
+    public static String pidNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        } catch (IOException | RuntimeException none) {
+            return "";
+        }
+    }
+
+    /** Whether {@code other} is known and this process's own PID namespace ({@link #pidNamespace()}). */
+    public static boolean samePidNamespace(String other) {
+        return !other.isEmpty() && other.equals(pidNamespace());
+    }
+
+    /**
      * This host's identity for this boot (Linux: {@code /proc/sys/kernel/random/boot_id}); empty
      * where there is none, and then nothing is shared.
      */
