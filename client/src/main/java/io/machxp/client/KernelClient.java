@@ -158,13 +158,14 @@ public final class KernelClient implements AutoCloseable {
     }
 
     /**
-     * A unary call through the call file's {@code slot} (docs/shared-memory.md) when
-     * {@code channel} can carry it, else over gRPC with {@code grpc}: the same reply, the same
-     * errors either way.
+     * A unary call through the call file's {@code slot} (docs/shared-memory.md) when the task's
+     * {@code shared} memory (null: none) can carry it, else over gRPC with {@code grpc}: the same
+     * reply, the same errors either way. A fault of the call file switches the task to gRPC.
      */
-    <Q extends com.google.protobuf.MessageLite, T> T call(CallChannel channel, CallChannel.Slot slot, int method,
+    <Q extends com.google.protobuf.MessageLite, T> T call(SharedTaskMemory shared, CallChannel.Slot slot, int method,
             Q request, com.google.protobuf.Parser<T> parser, java.util.function.Function<Q, T> grpc) {
         calls.increment();
+        CallChannel channel = shared == null || !shared.usable() ? null : shared.calls;
         if (channel != null) {
             try {
                 T answer = channel.call(slot, method, request, parser, callDeadline);
@@ -176,7 +177,7 @@ public final class KernelClient implements AutoCloseable {
                 sharedCalls.increment();
                 throw MachxpException.from(target, e);
             } catch (InternalError fault) {
-                throw MachxpException.sharedMemoryFault(target, fault);
+                throw shared.fault(target, fault);
             }
         }
         return call(target, () -> grpc.apply(request));

@@ -90,7 +90,7 @@ public final class MachxpException extends RuntimeException {
     static MachxpException sharedMemoryFault(String target, InternalError e) {
         return new MachxpException(Status.Code.INTERNAL, Errno.EIO, "the memory kernel " + target + " shares with this "
                 + "process faulted (" + e.getMessage() + "): its shared-memory directory is full or a file shrank; "
-                + "give it more room, or connect with KernelClient.Memory.GRPC_ONLY", e);
+                + "the operation may have taken effect; the task makes its calls over gRPC from now on", e);
     }
 
     /** A TLS handshake that failed: a configuration error, though gRPC reports it UNAVAILABLE too. */

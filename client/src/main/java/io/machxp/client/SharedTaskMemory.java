@@ -39,12 +39,41 @@ final class SharedTaskMemory {
     final CallChannel.Slot taskCalls;
     private final Map<String, ByteBuffer> tables = new HashMap<>();
     private volatile Mapping[] mappings = new Mapping[0];
+    /** The task's id, for the warning at a fault. */
+    private final long id;
+    /** Set at the first fault of this memory: from then on the task makes every call over gRPC. */
+    private final java.util.concurrent.atomic.AtomicBoolean faulted = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private SharedTaskMemory(ByteBuffer kernel, int taskSlot, CallChannel calls) {
+    private SharedTaskMemory(long id, ByteBuffer kernel, int taskSlot, CallChannel calls) {
+        this.id = id;
         this.kernel = kernel;
         this.taskCtl = taskSlot == 0 ? -1 : ShmLayout.threadSlot(taskSlot - 1);
         this.calls = calls;
         this.taskCalls = calls == null || taskSlot == 0 ? null : calls.add(taskSlot - 1);
+    }
+
+    /**
+     * Whether the task still uses this memory: false for good once it faulted ({@link #fault}).
+     * Its files are allocated in full, so a fault means one of them shrank (truncated by a process
+     * of the kernel's user) and every later touch would fault again (review F8).
+     */
+    boolean usable() {
+        return !faulted.get();
+    }
+
+    /**
+     * A fault of this memory (a SIGBUS, which the JVM raises as an InternalError, possibly at a
+     * later point of the thread): the task makes every call over gRPC from now on, with one
+     * warning; returns what the caller of the faulting operation gets (EIO: it may have taken
+     * effect).
+     */
+    MachxpException fault(String target, InternalError e) {
+        if (faulted.compareAndSet(false, true)) {
+            org.slf4j.LoggerFactory.getLogger(SharedTaskMemory.class).warn("task {}: the memory kernel {} shares with "
+                    + "this process faulted ({}); the task makes its calls over gRPC from now on", id, target,
+                    e.getMessage());
+        }
+        return MachxpException.sharedMemoryFault(target, e);
     }
 
     /** The call slot of a new thread whose slot in the kernel file is {@code shmSlot} (plus 1; 0: none), or null. */
@@ -74,7 +103,8 @@ final class SharedTaskMemory {
             if ((long) ShmLayout.LONG.getVolatile(kernel, 0) != ShmLayout.KERNEL_MAGIC) {
                 return null;
             }
-            SharedTaskMemory memory = new SharedTaskMemory(kernel, r.getTaskSlot(), CallChannel.open(r.getCallFile()));
+            SharedTaskMemory memory = new SharedTaskMemory(id, kernel, r.getTaskSlot(),
+                    CallChannel.open(r.getCallFile()));
             memory.update(r);
             return memory;
         } catch (IOException | RuntimeException cannotMap) {

@@ -94,7 +94,7 @@ public final class TaskClient {
         SharedThread fast = shared == null || r.getShmSlot() == 0 ? null
                 : new SharedThread(shared, r.getShmSlot() - 1, r.getTid());
         return shared == null ? new ThreadClient(kernel, id, r.getTid())
-                : new ThreadClient(kernel, id, r.getTid(), fast, shared.calls, shared.threadCalls(r.getShmSlot()));
+                : new ThreadClient(kernel, id, r.getTid(), fast, shared, shared.threadCalls(r.getShmSlot()));
     }
 
     /**
@@ -126,19 +126,34 @@ public final class TaskClient {
     }
 
     /** {@link SharedWords#read}, a fault of the shared memory a {@link MachxpException} (EIO). */
+    /**
+     * A read in shared memory; false: ask the kernel. A fault switches the task to gRPC (review
+     * F8), and this read too: it wrote nothing.
+     */
     private boolean sharedRead(long address, int length, long[] v) {
+        if (!shared.usable()) {
+            return false;
+        }
         try {
             return words.read(address, length, v);
         } catch (InternalError fault) {
-            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+            shared.fault(kernel.target(), fault);
+            return false;
         }
     }
 
+    /**
+     * A write in shared memory; false: ask the kernel. A fault switches the task to gRPC, and this
+     * write fails with EIO: it may have landed (the JVM raises a fault after the access).
+     */
     private boolean sharedWrite(long address, int length, long value) {
+        if (!shared.usable()) {
+            return false;
+        }
         try {
             return words.write(address, length, value);
         } catch (InternalError fault) {
-            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+            throw shared.fault(kernel.target(), fault);
         }
     }
 
@@ -152,7 +167,7 @@ public final class TaskClient {
             }
         }
         VmReadRequest r = VmReadRequest.newBuilder().setTask(id).setAddress(address).setLength(length).build();
-        return kernel.call(length <= CallLayout.PAYLOAD - 8 ? calls() : null, taskCalls(), CallLayout.VM_READ, r,
+        return kernel.call(length <= CallLayout.PAYLOAD - 8 ? shared : null, taskCalls(), CallLayout.VM_READ, r,
                 VmReadReply.parser(), q -> kernel.stub().vmRead(q)).getData().toByteArray();
     }
 
@@ -164,7 +179,7 @@ public final class TaskClient {
                 return;
             }
         }
-        kernel.call(calls(), taskCalls(), CallLayout.VM_WRITE,
+        kernel.call(shared, taskCalls(), CallLayout.VM_WRITE,
                 VmWriteRequest.newBuilder().setTask(id).setAddress(address).setData(ByteString.copyFrom(data)).build(),
                 VmWriteReply.parser(), q -> kernel.stub().vmWrite(q));
     }
@@ -186,21 +201,16 @@ public final class TaskClient {
 
     /** vm_compare_and_swap on an aligned word; returns the value before, and whether it was swapped. */
     public VmCompareAndSwapReply compareAndSwap(long address, WordSize size, long expected, long newValue) {
-        return kernel.call(calls(), taskCalls(), CallLayout.VM_COMPARE_AND_SWAP, VmCompareAndSwapRequest.newBuilder()
+        return kernel.call(shared, taskCalls(), CallLayout.VM_COMPARE_AND_SWAP, VmCompareAndSwapRequest.newBuilder()
                 .setTask(id).setAddress(address).setSize(size).setExpected(expected).setNewValue(newValue).build(),
                 VmCompareAndSwapReply.parser(), q -> kernel.stub().vmCompareAndSwap(q));
     }
 
     /** vm_fetch_add on an aligned word; returns the value before. */
     public long fetchAdd(long address, WordSize size, long delta) {
-        return kernel.call(calls(), taskCalls(), CallLayout.VM_FETCH_ADD, VmFetchAddRequest.newBuilder().setTask(id)
+        return kernel.call(shared, taskCalls(), CallLayout.VM_FETCH_ADD, VmFetchAddRequest.newBuilder().setTask(id)
                 .setAddress(address).setSize(size).setDelta(delta).build(),
                 VmFetchAddReply.parser(), q -> kernel.stub().vmFetchAdd(q)).getOldValue();
-    }
-
-    /** The call file's channel for this task's calls, or null: gRPC. */
-    private CallChannel calls() {
-        return shared == null ? null : shared.calls;
     }
 
     private CallChannel.Slot taskCalls() {

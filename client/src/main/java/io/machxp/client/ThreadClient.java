@@ -32,8 +32,8 @@ public final class ThreadClient {
     /** The fast path in memory the kernel shares, or null: every call over gRPC. */
     private final SharedThread fast;
 
-    /** Its calls through shared memory (with its own slot first), or null: over gRPC. */
-    private final CallChannel calls;
+    /** Its task's memory shared with the kernel (its calls through the call file), or null: over gRPC. */
+    private final SharedTaskMemory shared;
     private final CallChannel.Slot slot;
 
     /** A thread reached over gRPC only. */
@@ -41,12 +41,13 @@ public final class ThreadClient {
         this(kernel, task, tid, null, null, null);
     }
 
-    ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast, CallChannel calls, CallChannel.Slot slot) {
+    ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast, SharedTaskMemory shared,
+            CallChannel.Slot slot) {
         this.kernel = kernel;
         this.task = task;
         this.tid = tid;
         this.fast = fast;
-        this.calls = calls;
+        this.shared = shared;
         this.slot = slot;
     }
 
@@ -87,7 +88,7 @@ public final class ThreadClient {
     }
 
     private VmLockFutexReply lockCall(VmLockFutexRequest r) {
-        return kernel.call(calls, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(), q -> kernel.stub().vmLockFutex(q));
+        return kernel.call(shared, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(), q -> kernel.stub().vmLockFutex(q));
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -101,14 +102,14 @@ public final class ThreadClient {
             return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(fast.fencingToken()).build();
         }
-        return kernel.call(calls, slot, CallLayout.VM_TRYLOCK_FUTEX,
+        return kernel.call(shared, slot, CallLayout.VM_TRYLOCK_FUTEX,
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
                 VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q));
     }
 
     /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */
     public void markConsistent(long address) {
-        kernel.call(calls, slot, CallLayout.VM_FUTEX_CONSISTENT,
+        kernel.call(shared, slot, CallLayout.VM_FUTEX_CONSISTENT,
                 VmFutexConsistentRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
                 VmFutexConsistentReply.parser(), q -> kernel.stub().vmFutexConsistent(q));
     }
@@ -142,7 +143,7 @@ public final class ThreadClient {
         if (fast != null && fast(() -> fast.tryUnlock(address))) {
             return;
         }
-        kernel.call(calls, slot, CallLayout.VM_UNLOCK_FUTEX,
+        kernel.call(shared, slot, CallLayout.VM_UNLOCK_FUTEX,
                 VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
                 VmUnlockFutexReply.parser(), q -> kernel.stub().vmUnlockFutex(q));
     }
@@ -191,12 +192,19 @@ public final class ThreadClient {
         };
     }
 
-    /** A step of the fast path; a fault of the shared memory (SIGBUS) becomes a {@link MachxpException} (EIO). */
+    /**
+     * A step of the fast path; false: ask the kernel. A fault of the shared memory (SIGBUS) becomes
+     * a {@link MachxpException} (EIO: the step may have taken effect), and the task makes every
+     * call over gRPC from then on (review F8).
+     */
     private boolean fast(java.util.function.BooleanSupplier step) {
+        if (!shared.usable()) {
+            return false;
+        }
         try {
             return step.getAsBoolean();
         } catch (InternalError fault) {
-            throw MachxpException.sharedMemoryFault(kernel.target(), fault);
+            throw shared.fault(kernel.target(), fault);
         }
     }
 }
