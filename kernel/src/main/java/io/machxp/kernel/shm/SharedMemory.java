@@ -61,6 +61,8 @@ public final class SharedMemory implements AutoCloseable {
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
+    /** Where released page slots are freed: the kernel's file thread. */
+    private final java.util.concurrent.Executor fileThread;
     /** The call file, served by the core's event loop, or null: task processes make every call over gRPC. */
     private final CallReader calls;
 
@@ -71,8 +73,9 @@ public final class SharedMemory implements AutoCloseable {
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
-    private SharedMemory(Path dir, CallLoop loop) throws IOException {
+    private SharedMemory(Path dir, CallLoop loop, java.util.concurrent.Executor fileThread) throws IOException {
         this.dir = dir;
+        this.fileThread = fileThread;
         this.shared = dir.getParent();
         this.kernelFile = dir.resolve("kernel");
         this.kernel = create(kernelFile, ShmLayout.kernelFileSize(THREAD_SLOTS));
@@ -120,9 +123,19 @@ public final class SharedMemory implements AutoCloseable {
 
     /**
      * As {@link #create(Path, String, int)}, with a call file that the kernel core's event loop
-     * {@code loop} serves (null: no call file, every call over gRPC).
+     * {@code loop} serves (null: no call file, every call over gRPC). Released page slots are freed
+     * at once, on the core's thread (tests; a kernel frees them on its file thread).
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
+        return create(dir, kernelName, session, loop, Runnable::run);
+    }
+
+    /**
+     * As {@link #create(Path, String, int, CallLoop)}, the slots of pages that left the kernel
+     * freed on {@code fileThread} (the kernel's file thread: never its core).
+     */
+    public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop,
+            java.util.concurrent.Executor fileThread) {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
         // The session's directory: the kernel's name, process, session and instance number for
         // whoever reads the directory (the process id also tells a dead kernel's files), then a
@@ -137,7 +150,7 @@ public final class SharedMemory implements AutoCloseable {
         try {
             removeStale(dir);
             own = Files.createTempDirectory(dir, name, OWNER_ONLY_DIRECTORY);
-            SharedMemory memory = new SharedMemory(own, loop);
+            SharedMemory memory = new SharedMemory(own, loop, fileThread);
             made = true;
             return memory;
         } catch (IOException e) {
@@ -271,7 +284,8 @@ public final class SharedMemory implements AutoCloseable {
             // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
             ByteBuffer mapped = create(pageFile, head + size, head);
             files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
-            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused);
+            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
+                    fileThread);
             pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {

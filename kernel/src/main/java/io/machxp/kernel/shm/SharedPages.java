@@ -16,7 +16,8 @@ import java.nio.file.StandardOpenOption;
  * One memory object's pages as task processes on this host see them: a file with a slot per page
  * (layout and the access protocol: {@link ShmLayout}). While the core maps a resident page here,
  * the page's bytes are in its slot and task processes read and write aligned words there; the
- * core's {@code byte[]} is its copy only while the page is not mapped. Core thread only.
+ * core's {@code byte[]} is its copy only while the page is not mapped. Core thread only, except
+ * that a released slot is freed on the file thread ({@link #release}).
  *
  * <h2>Overview</h2>
  * <pre>
@@ -35,6 +36,18 @@ import java.nio.file.StandardOpenOption;
  * anything is put there or a task process can be told it is mapped, so a touch of a mapped slot
  * never meets an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room)
  * is never mapped: that page's words go through gRPC (one warning per object).
+ *
+ * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
+ * gives its slot's memory back: once no access from before its take is under way, the file
+ * thread punches a hole there ({@link Holes}), so the file holds the pages resident now, not
+ * every page ever mapped; the slot is allocated again at the page's next map.
+ * <pre>
+ *   slot: HOLE --first map: zeros written (core)--> ALLOCATED --release (core)--> PUNCHING
+ *         PUNCHING --file thread, no access counted: hole punched--> HOLE
+ *         PUNCHING --file thread, an access counted (or no hole possible)--> ALLOCATED (kept)
+ *         HOLE --no room at a map--> REFUSED (that page on gRPC for good)
+ * </pre>
+ * A page is not mapped while its slot is PUNCHING: its accesses go to the kernel meanwhile.
  */
 public final class SharedPages {
     private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
@@ -45,14 +58,21 @@ public final class SharedPages {
     private final long dataStart;
     /** How the kernel mapped each page (NONE, READ, WRITE): its own record, never read from the file. */
     private final byte[] mapped;
-    /** Whether each page's slot is allocated (ALLOCATED), could not be (REFUSED), or not yet tried (0). */
-    private final byte[] slots;
-    private static final byte ALLOCATED = 1;
-    private static final byte REFUSED = 2;
+    /**
+     * Whether each page's slot is allocated (ALLOCATED), could not be (REFUSED), is being freed
+     * on the file thread (PUNCHING), or is a hole (0): the core's, but the file thread ends a
+     * PUNCHING.
+     */
+    private final java.util.concurrent.atomic.AtomicIntegerArray slots;
+    private static final int ALLOCATED = 1;
+    private static final int REFUSED = 2;
+    private static final int PUNCHING = 3;
+    /** The file thread: where slots are freed. */
+    private final java.util.concurrent.Executor fileThread;
     private final FileChannel channel;
     private final int objectId;
     private final Refusal refusal;
-    private int allocatedSlots;
+    private final java.util.concurrent.atomic.AtomicInteger allocatedSlots = new java.util.concurrent.atomic.AtomicInteger();
     private boolean warned;
     private static final byte NONE = 0;
     private static final byte READ = 1;
@@ -63,12 +83,13 @@ public final class SharedPages {
         void check(Path slot) throws IOException;
     }
 
-    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal)
-            throws IOException {
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal,
+            java.util.concurrent.Executor fileThread) throws IOException {
+        this.fileThread = fileThread;
         this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
         this.objectId = objectId;
         this.refusal = refusal;
-        this.slots = new byte[pages];
+        this.slots = new java.util.concurrent.atomic.AtomicIntegerArray(pages);
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
@@ -189,17 +210,18 @@ public final class SharedPages {
      * again for this page: it stays on gRPC), with one warning per object.
      */
     private boolean slotAllocated(int page) {
-        if (slots[page] != 0) {
-            return slots[page] == ALLOCATED;
+        int s = slots.get(page);
+        if (s != 0) {
+            return s == ALLOCATED; // PUNCHING: not mapped until the file thread is done with it
         }
         try {
             refusal.check(Path.of(file + "@" + page));
             SharedMemory.writeZeros(channel, dataStart + (long) page * pageSize, pageSize);
-            slots[page] = ALLOCATED;
-            allocatedSlots++;
+            slots.set(page, ALLOCATED);
+            allocatedSlots.incrementAndGet();
             return true;
         } catch (IOException | RuntimeException e) {
-            slots[page] = REFUSED;
+            slots.set(page, REFUSED);
             if (!warned) {
                 warned = true;
                 org.slf4j.LoggerFactory.getLogger(SharedPages.class).warn("cannot allocate the slot of page {} of "
@@ -210,9 +232,43 @@ public final class SharedPages {
         }
     }
 
-    /** How many pages' slots are allocated in the file so far. Core thread. */
+    /** How many pages' slots are allocated in the file now. Any thread. */
     public int allocatedSlots() {
-        return allocatedSlots;
+        return allocatedSlots.get();
+    }
+
+    /**
+     * Core thread, after the page left the kernel for good (evicted, returned, given away; its
+     * mapping taken back): its slot's memory goes back to the file's directory, on the file
+     * thread, once no task process can touch the slot: an access counted in the page's ctl word
+     * from before the take may still load or CAS there (an access that counts itself later finds
+     * the page unmapped and touches nothing), so a slot with accesses counted is kept as it is.
+     * The page is not mapped again until then; its next map allocates the slot again.
+     */
+    public void release(VmPage p) {
+        int page = index(p);
+        if (mapped[page] != NONE || !slots.compareAndSet(page, ALLOCATED, PUNCHING)) {
+            return;
+        }
+        try {
+            fileThread.execute(() -> punch(page));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            slots.set(page, ALLOCATED); // the kernel is closing: the whole file goes with the session
+        }
+    }
+
+    /** File thread: frees a released slot if no access is counted in its page (else keeps it). */
+    private void punch(int page) {
+        boolean freed = false;
+        try {
+            freed = ((int) INT.getVolatile(buffer, ShmLayout.pageCtl(page)) & ShmLayout.ACCESSES) == 0
+                    && Holes.punch(buffer, dataStart + (long) page * pageSize, pageSize);
+        } finally {
+            if (freed) {
+                allocatedSlots.decrementAndGet();
+            }
+            slots.set(page, freed ? 0 : ALLOCATED);
+        }
     }
 
     /** The session ended: the channel used to allocate slots is closed (the mapping stays until GC). */

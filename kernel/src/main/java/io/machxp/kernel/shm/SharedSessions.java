@@ -57,7 +57,7 @@ public final class SharedSessions {
         if (dir == null) {
             return null;
         }
-        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet(), loop);
+        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet(), loop, files);
         open.add(memory);
         return memory;
     }

@@ -1,0 +1,103 @@
+package io.machxp.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The slot of a page that leaves the kernel for good gives its memory back (review H1/F1: before,
+ * a process streaming over a large object grew {@code /dev/shm} to the object's size, whatever
+ * {@code --max-pages} said): with 4 pages resident at most, a task process that touches 32 pages
+ * leaves a page file holding about the resident ones, and a page that comes back is mapped again
+ * in a slot allocated again. On a tmpfs ({@code /dev/shm} where there is one, in a directory of
+ * the test's), as in production.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SharedPageSlotsFreedTest {
+    private static final int PAGE = 4096;
+    private static final int PAGES = 32;
+
+    @TempDir
+    Path temp;
+    private Path shm;
+
+    @BeforeEach
+    void directory() throws IOException {
+        Path tmpfs = Path.of("/dev/shm");
+        shm = Files.isDirectory(tmpfs) && Files.isWritable(tmpfs) ? Files.createTempDirectory(tmpfs, "slots-test-") : temp;
+    }
+
+    @AfterEach
+    void removeDirectory() throws IOException {
+        if (!shm.equals(temp)) {
+            try (var files = Files.walk(shm)) {
+                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSlotsOfEvictedPagesAreFreedAndAllocatedAgainWhenThePageComesBack() throws Exception {
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 64L * PAGE)));
+                Kernel kernel = Kernel.start(KernelConfig.loopback("A", pager.target()).withShmDir(shm)
+                        .withMaxResidentPages(4));
+                KernelClient client = KernelClient.connect("127.0.0.1:" + kernel.port())) {
+            TaskClient task = client.taskCreate("t");
+            long base = task.vmMap("obj");
+            for (int page = 0; page < PAGES; page++) {
+                task.writeLong(base + (long) page * PAGE + 8, page + 1); // a fault: the kernel maps the page
+                task.writeLong(base + (long) page * PAGE + 16, page + 1); // in shared memory
+            }
+            long served = task.sharedAccesses();
+            assertThat(served).as("pages were mapped to this process").isPositive();
+            fileThreadDone(kernel); // the slots released so far are freed by now
+            Path pages = pageFile();
+            long allocated = allocatedBytes(pages);
+            // the header and ctl words (one page here) and the slots of the pages resident now
+            // (4, and one or two released while an access of theirs was counted); 33 pages before
+            assertThat(allocated).as("bytes allocated to %s", pages).isLessThanOrEqualTo(8L * PAGE);
+
+            for (int page = 0; page < 2; page++) { // they come back: read from the pager, mapped again
+                assertThat(task.readLong(base + (long) page * PAGE + 8)).isEqualTo(page + 1);
+                assertThat(task.readLong(base + (long) page * PAGE + 16)).isEqualTo(page + 1);
+            }
+            assertThat(task.sharedAccesses()).as("served in slots allocated again").isGreaterThan(served);
+        }
+    }
+
+    private static void fileThreadDone(Kernel kernel) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        kernel.executeOnFileThread(done::countDown);
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private Path pageFile() throws IOException {
+        try (var files = Files.walk(shm, 2)) {
+            return files.filter(f -> f.getFileName().toString().endsWith("-pages")).findFirst().orElseThrow();
+        }
+    }
+
+    private static long allocatedBytes(Path file) throws Exception {
+        Process stat = new ProcessBuilder("stat", "--format=%b %B", file.toString()).start();
+        String[] out = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+        assertThat(stat.waitFor()).isZero();
+        return Long.parseLong(out[0]) * Long.parseLong(out[1]);
+    }
+}
