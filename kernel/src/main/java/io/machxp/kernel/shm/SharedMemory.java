@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * by default) and deleted with everything in it when the session ends. The directory is what
  * keeps other users out: nobody else can make a file of the session first (a predictable name in
  * the world-writable directory could be taken) or connect to its bell before it is made owner-only.
+ * The session holds a lock on a file there while it lives, which tells later kernels a dead
+ * session's directory to remove ({@link SessionDirectory}).
  *
  * <h2>Overview</h2>
  * <pre>
@@ -44,7 +46,8 @@ public final class SharedMemory implements AutoCloseable {
     /** Futex slots per memory object (32 bytes each): 3/4 of them are used before a table is full. */
     public static final int FUTEXES_PER_OBJECT = 16_384;
 
-    /** The session's own directory (owner-only), inside {@link #shared}. */
+    /** The session's own directory (owner-only, locked while the session lives), inside {@link #shared}. */
+    private final SessionDirectory own;
     private final Path dir;
     /** The directory the kernel shares memory in ({@code --shm-dir}). */
     private final Path shared;
@@ -73,8 +76,10 @@ public final class SharedMemory implements AutoCloseable {
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
-    private SharedMemory(Path dir, CallLoop loop, java.util.concurrent.Executor fileThread) throws IOException {
-        this.dir = dir;
+    private SharedMemory(SessionDirectory own, CallLoop loop, java.util.concurrent.Executor fileThread)
+            throws IOException {
+        this.own = own;
+        this.dir = own.path();
         this.fileThread = fileThread;
         this.shared = dir.getParent();
         this.kernelFile = dir.resolve("kernel");
@@ -89,6 +94,11 @@ public final class SharedMemory implements AutoCloseable {
     /** The call file and its bell, served by {@code loop}; null if the bell cannot be made (every call over gRPC). */
     private CallReader callFile(Path file, CallLoop loop) throws IOException {
         Path bellFile = Path.of(CallLayout.bellFile(file.toString()));
+        String tooLong = bellPathTooLong(bellFile);
+        if (tooLong != null) {
+            org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn(tooLong);
+            return null;
+        }
         CallBell bell;
         try {
             bell = new CallBell(bellFile);
@@ -110,6 +120,17 @@ public final class SharedMemory implements AutoCloseable {
             bell.close();
             throw e;
         }
+    }
+
+    /** The longest path a Unix socket address takes (sun_path: 108 bytes with its terminating NUL). */
+    static final int SOCKET_PATH_MAX = 107;
+
+    /** The warning for a bell whose path a Unix socket address cannot take, or null if it fits. */
+    static String bellPathTooLong(Path bellFile) {
+        int bytes = bellFile.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        return bytes <= SOCKET_PATH_MAX ? null : "the bell socket's path " + bellFile + " is " + bytes + " bytes, "
+                + "too long for a Unix socket address (at most " + SOCKET_PATH_MAX + "); task processes make their "
+                + "calls to this kernel over gRPC: choose a shorter --shm-dir";
     }
 
     /**
@@ -136,20 +157,16 @@ public final class SharedMemory implements AutoCloseable {
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop,
             java.util.concurrent.Executor fileThread) {
-        String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
-        // The session's directory: the kernel's name, process, session and instance number for
-        // whoever reads the directory (the process id also tells a dead kernel's files), then a
-        // random part. The instance number keeps a later kernel of the same name and session in
-        // this process (a second embedded cluster) off an earlier one's files and bell, which a
-        // task process keeps its connections to by path; the random part keeps other users from
-        // making the directory first.
-        String name = "machxp-" + safe + "-" + ProcessHandle.current().pid() + "-" + session + "."
-                + INSTANCES.incrementAndGet() + "-";
-        Path own = null;
+        // The session's directory (SessionDirectory): the kernel's name, process, session and
+        // instance number for whoever reads the directory, then a random part. The instance number
+        // keeps a later kernel of the same name and session in this process (a second embedded
+        // cluster) off an earlier one's files and bell, which a task process keeps its connections
+        // to by path; the random part keeps other users from making the directory first.
+        SessionDirectory own = null;
         boolean made = false;
         try {
-            removeStale(dir);
-            own = Files.createTempDirectory(dir, name, OWNER_ONLY_DIRECTORY);
+            own = SessionDirectory.make(dir, kernelName, ProcessHandle.current().pid(), session,
+                    INSTANCES.incrementAndGet());
             SharedMemory memory = new SharedMemory(own, loop, fileThread);
             made = true;
             return memory;
@@ -158,40 +175,8 @@ public final class SharedMemory implements AutoCloseable {
                     + " (" + e.getMessage() + "); give a writable directory with --shm-dir, or --shm-dir none", e);
         } finally {
             if (!made && own != null) {
-                deleteTree(own);
+                own.close();
             }
-        }
-    }
-
-    /** mkdir with mode 0700 (the umask can only narrow it): nobody else can enter, even for an instant. */
-    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY_DIRECTORY =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-
-    /**
-     * Deletes the sessions' directories that kernels killed with SIGKILL left in {@code dir} (named
-     * after a process that no longer runs), so that a tmpfs does not fill up with them; also the
-     * files of the flat layout before the directories ({@code machxp-<kernel>-<pid>-<session>.<n>-<file>}).
-     * Another user's are left alone (they cannot be deleted from a sticky directory).
-     */
-    private static void removeStale(Path dir) throws IOException {
-        try (var entries = Files.list(dir)) {
-            entries.filter(SharedMemory::stale).toList().forEach(SharedMemory::deleteTree);
-        }
-    }
-
-    /** Whether {@code entry} is a session's directory (or an old flat file) of a process that no longer runs. */
-    private static boolean stale(Path entry) {
-        String name = entry.getFileName().toString();
-        String[] parts = name.split("-");
-        if (parts.length < 4 || !parts[0].equals("machxp")) {
-            return false;
-        }
-        try {
-            // <pid>-<session>.<n>-<random> (a directory) or -<file>; an old page file: -obj<id>-pages
-            long pid = Long.parseLong(parts[parts.length - (name.endsWith("-pages") ? 4 : 3)]);
-            return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
-        } catch (NumberFormatException notOurs) {
-            return false;
         }
     }
 
@@ -383,7 +368,7 @@ public final class SharedMemory implements AutoCloseable {
                 delete(kernelFile);
                 files.forEach(SharedMemory::delete);
                 pageFiles.forEach(SharedPages::close);
-                deleteTree(dir); // and whatever else is in the session's directory (a file made partway)
+                own.close(); // and whatever else is in the session's directory (a file made partway); its lock released
             }
         }
     }
@@ -394,18 +379,6 @@ public final class SharedMemory implements AutoCloseable {
         } catch (IOException ignored) {
             // a file left in a tmpfs is reclaimed at reboot; nothing else depends on it
         }
-    }
-
-    /** Deletes a session's directory with everything in it (or an old flat file); what cannot be deleted stays. */
-    private static void deleteTree(Path entry) {
-        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (var inside = Files.list(entry)) {
-                inside.toList().forEach(SharedMemory::delete); // a session's directory holds files only
-            } catch (IOException | RuntimeException cannotList) {
-                return; // another user's, or gone meanwhile
-            }
-        }
-        delete(entry);
     }
 
     /**

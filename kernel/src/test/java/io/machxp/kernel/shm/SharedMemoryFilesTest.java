@@ -44,7 +44,7 @@ class SharedMemoryFilesTest {
         assertThat(Path.of(CallLayout.bellFile(memory.calls().file().toString())).getParent()).isEqualTo(own);
         try (var inside = Files.list(own)) {
             assertThat(inside.map(f -> f.getFileName().toString()).toList())
-                    .containsExactlyInAnyOrder("kernel", "calls", "bell", "obj3", "obj3-pages");
+                    .containsExactlyInAnyOrder("lock", "kernel", "calls", "bell", "obj3", "obj3-pages");
         }
 
         Files.writeString(own.resolve("obj4-pages"), "a file made partway (review L7)");
@@ -65,24 +65,156 @@ class SharedMemoryFilesTest {
 
     @Test
     void aDeadKernelsDirectoryAndOldFilesAreRemovedALiveOnesKept() throws Exception {
-        Process ended = new ProcessBuilder("true").start();
-        ended.waitFor(10, TimeUnit.SECONDS);
-        long dead = ended.pid();
-        Path deadDir = Files.createDirectory(dir.resolve("machxp-B-" + dead + "-1.1-123456789"));
+        long dead = deadPid();
+        Path deadDir = sessionDirectory("machxp-B-" + dead + "-1.1-123456789");
         Files.writeString(deadDir.resolve("kernel"), "left by SIGKILL");
         Files.writeString(deadDir.resolve("obj1-pages"), "left by SIGKILL");
         Path oldFlat = Files.writeString(dir.resolve("machxp-B-" + dead + "-1.1-kernel"), "before directories");
         Path oldPages = Files.writeString(dir.resolve("machxp-B-" + dead + "-1.1-obj1-pages"), "before directories");
-        Path live = Files.createDirectory(dir.resolve("machxp-C-" + ProcessHandle.current().pid() + "-1.1-42"));
-        Files.writeString(live.resolve("kernel"), "a running kernel's");
         Path other = Files.writeString(dir.resolve("someone-elses-file"), "not ours");
 
         try (SharedMemory memory = SharedMemory.create(dir, "A", 1)) {
             assertThat(deadDir).doesNotExist();
             assertThat(oldFlat).doesNotExist();
             assertThat(oldPages).doesNotExist();
-            assertThat(live.resolve("kernel")).exists();
             assertThat(other).exists();
         }
+    }
+
+    /**
+     * Review M1: liveness is the session's lock, not a pid (a live kernel in another PID namespace
+     * has a pid that names no process here). A directory whose lock another process holds is kept,
+     * whatever its name's pid; one without a lock file (a kernel making it right now) too.
+     */
+    @Test
+    void aDirectoryWhoseLockIsHeldIsKeptWhateverItsPid() throws Exception {
+        Path live = sessionDirectory("machxp-C-" + deadPid() + "-1.1-42");
+        Files.writeString(live.resolve("kernel"), "a running kernel's, in another PID namespace");
+        Path beingMade = Files.createDirectory(dir.resolve("machxp-D-" + deadPid() + "-1.1-43"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), LockHolder.class.getName(),
+                live.resolve(SessionDirectory.LOCK).toString()).redirectErrorStream(true).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("locked");
+            SharedMemory.create(dir, "A", 1).close();
+            assertThat(live.resolve("kernel")).as("a live kernel's directory").exists();
+            assertThat(beingMade).as("a directory without its lock file yet").exists();
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor(20, TimeUnit.SECONDS);
+            holder.destroyForcibly();
+        }
+        SharedMemory.create(dir, "A", 1).close();
+        assertThat(live).as("its holder ended: stale").doesNotExist();
+    }
+
+    /** Review S1: a stale-looking name that is a symlink, or a directory not owner-only, is left alone. */
+    @Test
+    void whatIsNotAnOwnerOnlyDirectoryOfTheKernelsUserIsLeftAlone() throws Exception {
+        Path victim = victim();
+        Path link = Files.createSymbolicLink(dir.resolve("machxp-E-" + deadPid() + "-1.1-7"), victim);
+        Path open = Files.createDirectory(dir.resolve("machxp-F-" + deadPid() + "-1.1-8"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
+        Files.createFile(open.resolve(SessionDirectory.LOCK));
+        Files.writeString(open.resolve("kernel"), "made by someone who could let others in");
+        Path inner = sessionDirectory("machxp-G-" + deadPid() + "-1.1-9");
+        Files.createSymbolicLink(inner.resolve("kernel"), victim.resolve("file0"));
+
+        SharedMemory.create(dir, "A", 1).close();
+
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(open.resolve("kernel")).exists();
+        assertThat(inner).as("a dead session's directory: removed").doesNotExist();
+        assertVictimIntact(victim);
+    }
+
+    /**
+     * Review S1: the entry is swapped for a symlink to a victim directory after it was opened
+     * and checked (the seam runs there; a local user can do it at any moment): what is deleted is
+     * in the directory that was opened, never in the victim.
+     */
+    @Test
+    void aDirectorySwappedForASymlinkMidRemovalDeletesNothingOfItsTarget() throws Exception {
+        Path victim = victim();
+        Path stale = sessionDirectory("machxp-H-" + deadPid() + "-1.1-10");
+        for (int i = 0; i < VICTIM_FILES; i++) {
+            Files.writeString(stale.resolve("file" + i), "left by SIGKILL");
+        }
+        Path moved = dir.resolve("moved-away");
+        List<String> swapped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SessionDirectory.beforeEmptying = name -> {
+            if (name.equals(stale.getFileName().toString())) {
+                try {
+                    Files.move(stale, moved);
+                    Files.createSymbolicLink(stale, victim);
+                    swapped.add(name);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        try {
+            SharedMemory.create(dir, "A", 1).close();
+        } finally {
+            SessionDirectory.beforeEmptying = null;
+        }
+        assertThat(swapped).as("the swap happened").hasSize(1);
+        assertVictimIntact(victim);
+        try (var left = Files.list(moved)) {
+            assertThat(left.toList()).as("the opened directory was emptied").isEmpty();
+        }
+    }
+
+    /** Review L3: a long kernel name does not push the bell's path past a socket address's length. */
+    @Test
+    void aLongKernelNameStillGivesACallFile() {
+        String name = "k".repeat(100);
+        try (SharedMemory memory = SharedMemory.create(dir, name, 1, new CallLoop())) {
+            assertThat(memory.calls()).isNotNull();
+            assertThat(memory.kernelFile().getParent().getFileName().toString())
+                    .startsWith("machxp-" + "k".repeat(SessionDirectory.NAME_PART) + "-");
+        }
+    }
+
+    @Test
+    void aBellPathTooLongForASocketSaysSoAndWhatToDo() {
+        assertThat(SharedMemory.bellPathTooLong(Path.of("/dev/shm/machxp-A-1-1.1-abcdefghij/bell"))).isNull();
+        Path longPath = Path.of("/" + "d".repeat(120) + "/bell");
+        assertThat(SharedMemory.bellPathTooLong(longPath))
+                .contains("too long for a Unix socket address").contains("--shm-dir").contains("126 bytes");
+    }
+
+    private static final int VICTIM_FILES = 50;
+
+    /** A directory of files that no removal may touch. */
+    private Path victim() throws Exception {
+        Path victim = Files.createDirectory(dir.resolve("victim"));
+        for (int i = 0; i < VICTIM_FILES; i++) {
+            Files.writeString(victim.resolve("file" + i), "precious");
+        }
+        return victim;
+    }
+
+    private void assertVictimIntact(Path victim) throws Exception {
+        try (var files = Files.list(victim)) {
+            assertThat(files.count()).as("the victim's files").isEqualTo(VICTIM_FILES);
+        }
+        assertThat(Files.readString(victim.resolve("file0"))).isEqualTo("precious");
+    }
+
+    /** A session's directory as a kernel makes it (owner-only, with its lock file) that nobody holds. */
+    private Path sessionDirectory(String name) throws Exception {
+        Path d = Files.createDirectory(dir.resolve(name),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createFile(d.resolve(SessionDirectory.LOCK));
+        return d;
+    }
+
+    private static long deadPid() throws Exception {
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor(10, TimeUnit.SECONDS);
+        return ended.pid();
     }
 }
