@@ -112,12 +112,21 @@ final class SharedTaskMemory {
         }
     }
 
-    /** After a vm_map: the tables of every mapping, asked for again. */
+    /**
+     * After a vm_map: the tables of every mapping, asked for again; nothing once the memory
+     * faulted (the task is on gRPC for good). A fault here (a file shrank under its mapping) is
+     * one like any other: the task goes on over gRPC, and the vm_map, which was made, stands.
+     */
     synchronized void refresh(KernelClient client, long id) {
+        if (!usable()) {
+            return;
+        }
         try {
             update(client.call(() -> client.stub().taskShmAttach(request(id))));
         } catch (IOException | RuntimeException cannotMap) {
             // the new mapping's futexes go through gRPC
+        } catch (InternalError fault) {
+            fault(client.target(), fault);
         }
     }
 

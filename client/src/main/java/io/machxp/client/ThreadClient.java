@@ -77,8 +77,9 @@ public final class ThreadClient {
      * its previous owner died holding it. {@code timeout} null waits as long as it takes.
      */
     public VmLockFutexReply lock(long address, Duration timeout) {
-        if (fast != null && fast(() -> fast.lock(address))) {
-            return VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).setFencingToken(fast.fencingToken()).build();
+        long[] token = new long[1];
+        if (fast != null && fast(() -> fast.lock(address) && withToken(token))) {
+            return VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH).setFencingToken(token[0]).build();
         }
         VmLockFutexRequest.Builder r = request(address);
         if (timeout != null) {
@@ -98,9 +99,10 @@ public final class ThreadClient {
 
     /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
     public VmTrylockFutexReply trylock(long address) {
-        if (fast != null && fast(() -> fast.tryLock(address))) {
+        long[] token = new long[1];
+        if (fast != null && fast(() -> fast.tryLock(address) && withToken(token))) {
             return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken()).build();
+                    .setFencingToken(token[0]).build();
         }
         return kernel.call(shared, slot, CallLayout.VM_TRYLOCK_FUTEX,
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
@@ -197,6 +199,12 @@ public final class ThreadClient {
      * a {@link MachxpException} (EIO: the step may have taken effect), and the task makes every
      * call over gRPC from then on (review F8).
      */
+    /** Inside a fast step: the fencing token of the futex just taken, read under the step's guard. */
+    private boolean withToken(long[] token) {
+        token[0] = fast.fencingToken();
+        return true;
+    }
+
     private boolean fast(java.util.function.BooleanSupplier step) {
         if (!shared.usable()) {
             return false;

@@ -190,6 +190,10 @@ class SharedFilesWithoutRoomTest {
             assertThat(c.clients.get(0).callsMade()).as("the task's threads too: a lock is a call").isEqualTo(calls + 1);
             t.unlockFutex(c.base[0] + 64);
             assertThat(c.clients.get(0).sharedCallsMade()).as("no call through the call file").isEqualTo(sharedCalls);
+            long beforeMap = c.clients.get(0).callsMade();
+            a.vmMap(ClusterFixture.OBJECT);
+            assertThat(c.clients.get(0).callsMade()).as("a vm_map after the fault maps no file (review L1): "
+                    + "no TaskShmAttach").isEqualTo(beforeMap + 1);
         }
     }
 }
