@@ -171,9 +171,18 @@ public final class ShmLayout {
         }
     }
 
-    /** Whether {@code other} is known and this process's own PID namespace ({@link #pidNamespace()}). */
+    /**
+     * Whether {@code other} is known and this process's own PID namespace ({@link #pidNamespace()},
+     * read once: a process never changes its own PID namespace, and a kernel asks at every attach,
+     * on its core thread).
+     */
     public static boolean samePidNamespace(String other) {
-        return !other.isEmpty() && other.equals(pidNamespace());
+        return !other.isEmpty() && other.equals(OwnPidNamespace.VALUE);
+    }
+
+    /** This process's PID namespace, read at the first {@link #samePidNamespace}. */
+    private static final class OwnPidNamespace {
+        static final String VALUE = pidNamespace();
     }
 
     /**
