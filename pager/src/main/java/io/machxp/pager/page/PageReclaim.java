@@ -2,7 +2,6 @@ package io.machxp.pager.page;
 
 import io.machxp.pager.core.KernelSession;
 import io.machxp.pager.object.MemoryObject;
-import io.machxp.pager.object.MemoryObject;
 import io.machxp.proto.xp.ReclaimedPage;
 import io.machxp.proto.xp.VmProt;
 import java.io.UncheckedIOException;
@@ -17,7 +16,9 @@ import java.util.Set;
  *    holding it for a write, named       kernel to drop the page without its data; it holds
  *    twice, older copy, a read-only      nothing
  *    copy newer than the pager's
- *    without its data, bad data)
+ *    without its data, bad data, a
+ *    version 2^63 or more, or more
+ *    than 2^32 above the pager's)
  *  NONE (data only)                   -> holds nothing
  *  the page's version unreadable      -> data given back kept in memory, judged when the store
  *                                        can be read; READ_WRITE stays the kernel's; READ dropped;
@@ -69,6 +70,8 @@ final class PageReclaim {
                 : write && !p.holdersExcept(s).isEmpty() ? "other kernels hold it"
                 : !r.getData().isEmpty() && r.getData().size() != pageSize ? "its data is " + r.getData().size()
                         + " bytes; a page is " + pageSize
+                : !PageVersions.inRange(r.getVersion()) ? "its version " + Long.toUnsignedString(r.getVersion())
+                        + " is not below 2^63"
                 : null;
         long stored = 0;
         if (conflict == null) {
@@ -78,6 +81,10 @@ final class PageReclaim {
                 unjudged(s, p, r, write, e);
                 return;
             }
+        }
+        if (conflict == null && r.getVersion() > stored && (!r.getData().isEmpty() || held)) {
+            String far = PageVersions.outOfRange(r.getVersion(), stored);
+            conflict = far == null ? null : "its " + far;
         }
         if (conflict == null && !r.getData().isEmpty() && r.getVersion() > stored) {
             out.storeWrite(s, o, p.offset(), PageBytes.array(r.getData()), r.getVersion(), // its return was lost in the crash

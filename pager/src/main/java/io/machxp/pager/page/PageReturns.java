@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
  *  clean                                   -> TAKEN (nothing to store)
  *  dirty from a reader, not a page of data -> REFUSED, nothing changes
  *  dirty, version not newer than the copy  -> STALE: the data is not taken
+ *  dirty, version 2^63 or more (uint64),   -> STALE: the data is not taken (one bad version must
+ *    or more than 2^32 above the copy's       not put a page out of reach of later writes)
  *  dirty, newer (or 0: the next version)   -> TAKEN: stored as that version
  *  dirty, the copy's version unreadable    -> TAKEN: kept in memory unjudged (not served); the
  *                                             store writes it once it can read the version and
@@ -66,6 +68,11 @@ final class PageReturns {
         }
         try {
             long stored = p.object.version(p.offset());
+            String outOfRange = PageVersions.outOfRange(version, stored);
+            if (outOfRange != null) {
+                out.refuse(s, routine + " of " + p + ": its " + outOfRange + "; the data is not taken");
+                return Accepted.STALE;
+            }
             if (version != 0 && version <= stored) {
                 out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
                         + "pager's copy (version " + stored + "); the data is not taken");
@@ -75,6 +82,11 @@ final class PageReturns {
                     "the page store failed to write the data " + s + " returned for " + p + ": until it is "
                     + "written it is kept in memory only and a pager restart loses it");
         } catch (UncheckedIOException e) {
+            if (!PageVersions.inRange(version)) {
+                out.refuse(s, routine + " of " + p + ": its version " + Long.toUnsignedString(version)
+                        + " is not below 2^63; the data is not taken");
+                return Accepted.STALE;
+            }
             // Kept, never thrown away while the kernel is told it is taken: the store judges its
             // version when it can be read, and until then the page is not served.
             MemoryObject.PageCopy kept = p.object.unjudged(p.offset());
