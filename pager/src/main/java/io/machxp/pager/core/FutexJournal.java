@@ -23,7 +23,8 @@ import java.util.Set;
  *  F back at the pager            F: gone (clean release), or F: DIED (its holder died and its next
  *                                 owner has not been told yet); written as an effect, not waited for
  *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
- *                                 gives K that K does not name, K had given back: gone
+ *                                 gives K that K does not name, K had given back: gone; a futex
+ *                                 it gives another kernel: K's reclaim is refused (EINVAL)
  *  grace ends                     every F the last pager's journal gave to a kernel that did not
  *                                 reclaim it, or left DIED: its next grant says owner_died
  * </pre>
@@ -77,6 +78,20 @@ final class FutexJournal {
                         core.journalFailed("the futex holders' journal entry of " + key, failure);
                     }
                 });
+    }
+
+    /**
+     * Why {@code kernel} cannot reclaim {@code key}: the last pager granted it to another kernel
+     * (its entry names that one, not a death); null if the entry names {@code kernel} or there is
+     * none (the other checks of a reclaim judge it then). A kernel's name is its word (spec 1.4):
+     * this stops a kernel that reclaims by mistake (a wrong name or id) what another holds, not one
+     * that takes another's name.
+     */
+    String grantedToAnother(String kernel, FutexKey key) {
+        String holder = unreclaimed.get(key);
+        return holder == null || holder.equals(PageStore.DIED) || holder.equals(kernel) ? null
+                : "it reclaims futex 0x" + Long.toHexString(key.offset()) + " of " + Shown.quoted(key.object())
+                        + ", which the last pager granted to kernel " + Shown.quoted(holder) + ", not to this one";
     }
 
     /** {@code s} reclaimed the futex in grace: it holds it again. */

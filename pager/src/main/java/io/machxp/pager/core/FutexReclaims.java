@@ -14,8 +14,10 @@ import io.machxp.proto.xp.ReclaimedFutex;
  * ({@link #reclaim}); a futex whose holder did not reclaim it, or whose holder's death was not
  * yet told, goes on with owner_died at its next grant ({@link #diedInRestart}). A reclaimed
  * futex's record: nobody's → held by the kernel (its token the reclaimed one, the next grant above
- * the object's mark); refused (another holds it, or the token is not an earlier pager's, or older
- * than the last grant this pager knows of) → unchanged, the refusal logged and returned.
+ * the object's mark); refused (another holds it, or the token, read as uint64, is not an earlier
+ * pager's, or older than the last grant this pager knows of) → unchanged, the refusal logged and
+ * returned. A futex the holders' journal gives another kernel is refused before the kernel is
+ * welcomed ({@link FutexJournal#grantedToAnother}).
  */
 final class FutexReclaims {
     private final CoreContext core;
@@ -51,8 +53,10 @@ final class FutexReclaims {
         FutexRecord f = records.getOrMake(key);
         long token = r.getFencingToken();
         String refusal = f.holder != null ? f.holder + " holds it"
-                : token == 0 || token >= tokenEpoch << 32 ? "token " + token + " is not one an earlier pager gave"
-                : known && token < f.token ? "token " + token + " is older than the last grant's (" + f.token + ")"
+                : token == 0 || Long.compareUnsigned(token, tokenEpoch << 32) >= 0 ? "token "
+                        + Long.toUnsignedString(token) + " is not one an earlier pager gave"
+                : known && Long.compareUnsigned(token, f.token) < 0 ? "token " + Long.toUnsignedString(token)
+                        + " is older than the last grant's (" + Long.toUnsignedString(f.token) + ")"
                 : null;
         if (refusal != null) {
             records.pruneIfIdle(f);

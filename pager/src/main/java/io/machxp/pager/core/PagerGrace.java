@@ -24,7 +24,9 @@ import java.util.function.BiConsumer;
  *  GRACE   kernel_hello with reclaim  -> the kernel gets the id it had and holds what it says: each
  *                                        futex under its token, each page with its access (data
  *                                        newer than the store's is taken); a conflicting page is
- *                                        refused and dropped, a conflicting futex ends the session
+ *                                        refused and dropped, a conflicting futex ends the session;
+ *                                        a futex the holders' journal gives another kernel is
+ *                                        refused before the welcome (EINVAL; the id stays free)
  *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
  *                                        (ESTALE), so its kernel reclaims in time
  *          keepalive, init, data_return,
@@ -204,6 +206,14 @@ final class PagerGrace {
                             + PagerObjects.MAX_OBJECTS_PER_SESSION + " objects"
                     : null;
             objects.put(o.getObjectId(), object);
+        }
+        for (ReclaimedObject o : r.getObjectsList()) {
+            for (ReclaimedFutex f : o.getFutexesList()) {
+                if (refusal == null) { // before the welcome: the id stays free for the kernel the journal names
+                    refusal = journal.grantedToAnother(kernelName,
+                            new io.machxp.pager.futex.FutexKey(o.getName(), f.getOffset()));
+                }
+            }
         }
         if (refusal != null) {
             sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
