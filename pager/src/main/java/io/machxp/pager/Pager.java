@@ -55,6 +55,13 @@ import org.slf4j.LoggerFactory;
 public final class Pager implements AutoCloseable {
     /** Calls one connection may have open at once: a kernel's XP stream and the admin service's calls. */
     static final int MAX_CALLS_PER_CONNECTION = 16;
+    /**
+     * The largest message a kernel may send (xp-spec 9.4): a reclaim travels in one kernel_hello,
+     * and gRPC's default of 4 MiB refused, with no word of the pager, the reclaim of a kernel
+     * holding some thousand unconfirmed returns, which then tried again until its lease ran out.
+     * Kernels keep their reclaims within it (the kernel's ReclaimBound).
+     */
+    public static final int MAX_KERNEL_MESSAGE_BYTES = 64 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(Pager.class);
 
@@ -177,6 +184,7 @@ public final class Pager implements AutoCloseable {
                 .directExecutor()
                 // One XP stream per kernel and a few admin calls: a connection with more is not a kernel.
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+                .maxInboundMessageSize(MAX_KERNEL_MESSAGE_BYTES)
                 // Kernels ping their connection every 10 s (grpc-java's floor), also while it
                 // carries no call: permitted, so that the pager does not answer with GOAWAY.
                 .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)

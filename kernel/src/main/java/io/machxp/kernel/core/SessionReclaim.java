@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  *            every futex and page awaited       ▼
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
+ * A reclaim over the size a pager takes ({@link ReclaimBound}) leaves out, and drops, the pages
+ * the kernel holds read-only: the rest (futexes, writable pages, unconfirmed returns) must stay.
  * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
  * earlier than the reclaim's send, and a keepalive follows at once (its answer confirms the
  * returns the reclaim gave again, and answers a clean end's barrier, {@link ShutdownEnd}).
@@ -55,6 +57,8 @@ final class SessionReclaim {
     private boolean reclaiming;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
+    /** The most bytes a reclaim's kernel_hello may have ({@link ReclaimBound#MAX_BYTES}; tests set less). */
+    int maxReclaimBytes = ReclaimBound.MAX_BYTES;
 
     SessionReclaim(KernelSession session, KernelCore core, KernelEnv env, KernelStats stats, String name) {
         this.session = session;
@@ -136,10 +140,37 @@ final class SessionReclaim {
             reclaim.addObjects(ro);
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setReclaim(reclaim)).build();
+        hello = fitted(hello);
         reclaimSentAt = env.nanoTime();
         session.resume.reset(); // the reclaim opens a new count on both sides
         stats.sent(hello);
         env.send(pager, hello);
+    }
+
+    /**
+     * The reclaim within {@link #maxReclaimBytes} ({@link ReclaimBound}): over it, the pages held
+     * read-only that the kernel may drop leave the account and are dropped here (read again later).
+     */
+    private KernelToPager fitted(KernelToPager hello) {
+        int size = hello.getSerializedSize();
+        int[] dropped = {0};
+        KernelToPager fitted = ReclaimBound.fit(hello, maxReclaimBytes, (objectId, offset) -> {
+            io.machxp.kernel.vm.VmObject o = core.objects.object(objectId);
+            io.machxp.kernel.vm.VmPage p = o == null ? null : o.page(offset);
+            if (p == null || p.access != io.machxp.kernel.vm.VmPage.Access.READ || p.precious || p.dirty
+                    || !p.waiting.isEmpty() || p.requested != io.machxp.kernel.vm.VmPage.Access.NONE) {
+                return false;
+            }
+            core.pages.forget(p);
+            return true;
+        }, dropped);
+        if (fitted != hello) {
+            log.warn("kernel {}: its reclaim to pager {} was {} bytes, over the {} a pager takes: it dropped {} pages it "
+                    + "held read-only (they are read again when used){}", name, pager, size, maxReclaimBytes, dropped[0],
+                    fitted.getSerializedSize() > maxReclaimBytes ? "; still " + fitted.getSerializedSize()
+                            + " bytes of futexes, writable pages and unconfirmed returns, sent as they are" : "");
+        }
+        return fitted;
     }
 
     /** The pager took the reclaim: the session goes on; what the kernel was waiting for is asked again. */

@@ -1,0 +1,82 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexGranted;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A reclaim over the size a pager takes (xp-spec 9.4, {@link ReclaimBound}) leaves out the pages
+ * the kernel holds read-only, and drops them here, and keeps the futexes, the writable pages and
+ * the data given back that the pager has not confirmed: no write is lost to the bound. Before, the
+ * whole account went in one hello whatever its size, which a pager's transport refused.
+ */
+class ReclaimBoundTest {
+    private static final long LEASE_MS = 1000;
+    private static final int PAGE = CoreFixture.PAGE;
+    private final CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, LEASE_MS);
+
+    /** The kernel holds futex 0 (page 0 writable), gave back page 1 dirty and reads pages 2 and 3 (of 4). */
+    private void holdsAFutexAReturnAndReadOnlyPages() {
+        Answer<AcquirePath> a = k.lock(k.thread(), k.base);
+        assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
+        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setFencingToken(5L << 32 | 3)).build());
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.zeroFill(0);
+        assertThat(a.value()).isEqualTo(AcquirePath.PAGER_GRANT);
+        k.write(k.base + PAGE, new byte[] {42});
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
+        k.zeroFill(PAGE);
+        k.lockRequest(PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // given back, flushed
+        assertThat(k.env.drain().get(0).getMemoryObjectDataReturn().getDirty()).isTrue();
+        for (int i = 2; i < 4; i++) {
+            Answer<byte[]> r = k.read(k.base + (long) i * PAGE, 1);
+            assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo((long) i * PAGE);
+            k.supply((long) i * PAGE, new byte[PAGE], VmProt.VM_PROT_WRITE);
+            assertThat(r.answered()).isTrue();
+        }
+    }
+
+    private ReclaimedObject reclaimAfterABreak() {
+        k.core.onStreamBroken(0, "connection reset");
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        KernelToPager hello = k.single();
+        assertThat(hello.getSerializedSize()).isLessThanOrEqualTo(k.core.sessions.primary().reclaim.maxReclaimBytes);
+        return hello.getKernelHello().getReclaim().getObjects(0);
+    }
+
+    @Test
+    void aReclaimWithinTheBoundNamesEveryPage() {
+        holdsAFutexAReturnAndReadOnlyPages();
+        ReclaimedObject o = reclaimAfterABreak();
+        assertThat(o.getPagesList()).hasSize(4);
+        assertThat(o.getFutexesList()).hasSize(1);
+    }
+
+    @Test
+    void overTheBoundTheReadOnlyPagesAreDroppedAndReadAgainAndNoWriteIsLeftOut() {
+        holdsAFutexAReturnAndReadOnlyPages();
+        // Room for the futex, page 0, page 1's data and a little more, not for two more pages.
+        k.core.sessions.primary().reclaim.maxReclaimBytes = PAGE + 100; // the whole account is some 4,200 bytes
+        ReclaimedObject o = reclaimAfterABreak();
+        assertThat(o.getFutexesList()).hasSize(1);
+        assertThat(o.getPagesList()).extracting(ReclaimedPage::getOffset).containsExactly(0L, (long) PAGE);
+        assertThat(o.getPages(0).getAccess()).isEqualTo(VmProt.VM_PROT_READ_WRITE);
+        assertThat(o.getPages(1).getData().byteAt(0)).as("the unconfirmed return").isEqualTo((byte) 42);
+        assertThat(k.core.objects.object(CoreFixture.OBJECT_ID).page(2L * PAGE).resident()).isFalse();
+        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
+        k.env.drain();
+        k.read(k.base + 2L * PAGE, 1);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("read again").isEqualTo(2L * PAGE);
+    }
+}
