@@ -54,6 +54,8 @@ public final class PagerCore {
     private final PageCoherence pages;
     private final PagerFutexes futexes;
     private final PagerSessions sessions;
+    /** A session's lease; 0: none (a half-close then releases everything, 2.6). */
+    private final long leaseNanos;
     private final PagerGrace grace;
     private final PagerDispatch dispatch;
     private final FutexJournal journal;
@@ -78,6 +80,7 @@ public final class PagerCore {
         FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.firstToken(), options.maxFutexesPerSession(),
                 this::end, journal, new GrantLeases(core, options.grantPolicy()));
+        this.leaseNanos = options.leaseNanos();
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
         core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
@@ -176,6 +179,29 @@ public final class PagerCore {
      */
     public void sessionClosed(long sessionId) {
         sessions.closed(sessionId);
+    }
+
+    /**
+     * Call before {@link #sessionClosed} when the kernel half-closed its stream: null for a clean
+     * end (it holds nothing, or has no lease: its end releases all, 2.6), else the sentence its
+     * stream ends with (xp-spec 2.6: EBUSY). A kernel that half-closes holding futexes or pages,
+     * with a lease, is treated as a broken stream: they stay its own until its lease ends, then go
+     * on as after its death; it must not be told OK ("all is stored").
+     */
+    public String heldAtHalfClose(long sessionId) {
+        KernelSession s = sessions.get(sessionId);
+        if (s == null || s.broken || s.kernelName == null || leaseNanos == 0) {
+            return null;
+        }
+        int pageCount = pages.heldBy(s);
+        if (s.held.isEmpty() && pageCount == 0) {
+            return null;
+        }
+        return "kernel " + Shown.quoted(s.kernelName) + " half-closed its stream to pager " + core.name + " while "
+                + "holding " + s.held.size() + " futexes and " + pageCount + " pages: they stay its own until its "
+                + "lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then its futexes go to their next "
+                + "owners with OWNER_DIED and the writes it has not returned are lost; a clean end terminates its "
+                + "objects (returning their pages and releasing their futexes) before it half-closes";
     }
 
     /**

@@ -269,7 +269,11 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             @Override
             public void onCompleted() {
                 KernelOutbox out = streams.remove(sessionId);
-                if (out != null) {
+                String holding = out == null ? null : core.heldAtHalfClose(sessionId);
+                if (holding != null) {
+                    log.warn("pager: ending session {}: {}", sessionId, holding);
+                    out.fail(error(Errno.EBUSY, holding)); // not OK: nothing of what it holds is given back
+                } else if (out != null) {
                     endOnceStored(sessionId, out);
                 }
                 core.sessionClosed(sessionId);

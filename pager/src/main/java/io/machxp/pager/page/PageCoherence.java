@@ -325,6 +325,11 @@ public final class PageCoherence {
         return pages.holdsAny(s);
     }
 
+    /** How many pages {@code s} holds, writable or read-only. */
+    public int heldBy(KernelSession s) {
+        return pages.heldBy(s);
+    }
+
     // ---- inspection ---------------------------------------------------------------------------
 
     /** How many page records the pager keeps. */

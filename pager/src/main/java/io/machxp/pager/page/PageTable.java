@@ -53,6 +53,15 @@ final class PageTable {
         return pages.size();
     }
 
+    /** How many pages {@code s} holds, writable or read-only. */
+    int heldBy(KernelSession s) {
+        int n = 0;
+        for (PageRecord p : pages.values()) {
+            n += p.holds(s) ? 1 : 0;
+        }
+        return n;
+    }
+
     /** The kernel holding the page writable, or null. */
     String writerOf(String object, long offset) {
         PageRecord p = get(object, offset);
