@@ -199,8 +199,7 @@ final class PagerFutexes {
      * said, or now (the request's arrival) if it did not say.
      */
     private long since(boolean said, long waitedNanos) {
-        long now = core.env.nanoTime();
-        return said ? now - Math.max(0, waitedNanos) : now;
+        return io.machxp.pager.futex.WaitedNanos.since(core.env.nanoTime(), said, waitedNanos);
     }
 
     /**

@@ -179,7 +179,8 @@ final class PagerSessions {
         s.helloSeen = true;
         int version = m.getKernelHello().getProtocolVersion();
         if (version != PROTOCOL_VERSION) {
-            end(s, XpProtocolError.EPROTONOSUPPORT, "kernel_hello asks for XP protocol version " + version
+            end(s, XpProtocolError.EPROTONOSUPPORT, "kernel_hello asks for XP protocol version "
+                    + Integer.toUnsignedString(version)
                     + "; pager " + core.name + " speaks version " + PROTOCOL_VERSION + " only");
             return false;
         }
