@@ -76,8 +76,12 @@ final class PagerResume {
                 : s.replay.cannotResume(r.getReceived());
         if (refusal != null) {
             if (!hasReclaim) {
+                // A broken session cannot be resumed (4.7): it ends with its lease, and only then may its
+                // name open a new one (2.9); any other refusal leaves the kernel a new session now.
                 sessions.end(fresh, Errno.ESTALE, "kernel '" + kernelName + "' cannot resume its session: " + refusal
-                        + "; it opens a new session");
+                        + (s != null && s.broken ? "; that session ends when its lease runs out in "
+                                + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, and the kernel may then open a new "
+                                + "one under its name" : "; it opens a new session"));
             }
             CoreContext.log.info("pager {}: kernel {} cannot resume its session: {}", core.name, kernelName, refusal);
             return false;
