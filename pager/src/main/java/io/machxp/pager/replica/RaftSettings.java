@@ -45,8 +45,10 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class RaftSettings {
     /**
-     * The largest kernel message a replica's XP server takes: gRPC's default limit, the one the
-     * unreplicated pager has, set explicitly so that the log's bound below follows it.
+     * The largest kernel message a replica's XP server takes: gRPC's default limit, set explicitly
+     * so that the log's bound below follows it. The unreplicated pager takes 64 MiB, for a
+     * reclaim's hello (xp-spec 9.4); a replicated pager takes no reclaim, and each message here is
+     * an entry of its log.
      */
     static final int MAX_KERNEL_MESSAGE_BYTES = 4 << 20;
     /**
