@@ -6,7 +6,7 @@ import static io.machxp.pager.page.XpKernels.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -87,7 +87,7 @@ class PageVersionRangeTest {
     @Test
     void aReclaimedPageFarAboveTheStoreIsRefused() {
         long lease = 1_000_000_000L;
-        XpKernels x = new XpKernels(store, new PagerCore.Options(lease, 4).withGrace(lease));
+        XpKernels x = new XpKernels(store, new PagerOptions(lease, 4).withGrace(lease));
         store.write("obj", 0, page(1), 3);
         x.pager.sessionOpened(1);
         x.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")

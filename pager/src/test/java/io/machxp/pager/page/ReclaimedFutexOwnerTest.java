@@ -2,7 +2,7 @@ package io.machxp.pager.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.pager.core.PagerCore;
+import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
@@ -23,7 +23,7 @@ class ReclaimedFutexOwnerTest {
 
     /** Kernel "A" holds futex 0 of "obj" at a pager of epoch 3, which crashes; returns its token. */
     private long aHeldFutexZeroAtTheCrash() {
-        XpKernels before = new XpKernels(disk, new PagerCore.Options(LEASE, 3));
+        XpKernels before = new XpKernels(disk, new PagerOptions(LEASE, 3));
         long a = before.kernel(1, "A");
         before.lockFutex(a, 0);
         PagerToKernel granted = before.take(a).stream().filter(PagerToKernel::hasMemoryObjectFutexGranted)
@@ -47,7 +47,7 @@ class ReclaimedFutexOwnerTest {
     @Test
     void aFutexTheJournalGaveAnotherKernelIsNotReclaimed() {
         long token = aHeldFutexZeroAtTheCrash();
-        XpKernels after = new XpKernels(disk, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE));
         reclaim(after, 1, "evil", 1, 0, token);
         assertThat(after.ended.get(1L)).startsWith("EINVAL").contains("it reclaims futex 0x0 of 'obj', which the "
                 + "last pager granted to kernel 'A', not to this one").endsWith("restart the kernel");
@@ -63,7 +63,7 @@ class ReclaimedFutexOwnerTest {
     @Test
     void aFutexTheJournalGaveAnotherKernelIsNotReclaimedUnderAnotherId() {
         long token = aHeldFutexZeroAtTheCrash();
-        XpKernels after = new XpKernels(disk, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE));
         reclaim(after, 1, "evil2", 900, 0, token);
         assertThat(after.ended.get(1L)).startsWith("EINVAL").contains("granted to kernel 'A'");
         assertThat(after.pager.holderOf("obj", 0)).isNull();
@@ -73,7 +73,7 @@ class ReclaimedFutexOwnerTest {
     @Test
     void aTokenOfTwoToThe63OrMoreIsNotAnEarlierPagersToken() {
         aHeldFutexZeroAtTheCrash();
-        XpKernels after = new XpKernels(disk, new PagerCore.Options(LEASE, 4).withGrace(LEASE));
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE));
         reclaim(after, 1, "A", 1, 0, -1L);
         assertThat(after.ended.get(1L)).startsWith("EINVAL")
                 .contains("token 18446744073709551615 is not one an earlier pager gave");
