@@ -163,7 +163,8 @@ final class CoreContext implements PageOutput {
                 }
                 if (!judged[0].written()) {
                     log.warn("pager {}: the data kept in memory for page 0x{} of '{}' (version {}) is not newer than "
-                            + "the store's (version {}): not taken", name, Long.toHexString(offset), object.name(),
+                            + "the store's (version {}), or is more than 2^32 above it or not below 2^63 (xp-spec 7.3): "
+                            + "not taken", name, Long.toHexString(offset), object.name(),
                             kernelVersion, judged[0].version());
                 }
                 retries.pageWritten(object, offset, judged[0].version());

@@ -123,8 +123,9 @@ public final class MemoryObject {
         Unsaved kept = unsaved.get(offset);
         long version = kernelVersion;
         if (kept != null && !kept.judged && kept.version != 0) {
-            if (kernelVersion != 0 && kernelVersion <= kept.version) {
-                return -1;
+            if (kernelVersion != 0 && (kernelVersion <= kept.version
+                    || kernelVersion - kept.version > io.machxp.pager.page.PageVersions.MAX_AHEAD)) {
+                return -1; // not newer, or out of range (7.3): the kept data stays the copy to judge
             }
             version = kernelVersion != 0 ? kernelVersion : kept.version + 1;
         }
@@ -147,13 +148,15 @@ public final class MemoryObject {
 
     /**
      * Store I/O (an effect, off the core thread): writes data given back as {@code kernelVersion}
-     * (0: the next one) if it is newer than the store's copy (xp-spec 7.3); touches nothing of this object.
+     * (0: the next one) if it is newer than the store's copy and in range, below 2^63 and at most
+     * 2^32 above it (xp-spec 7.3, {@link io.machxp.pager.page.PageVersions}); touches nothing of this object.
      *
      * @throws UncheckedIOException if the store cannot read the version or write the page
      */
     public Judged writeJudged(long offset, byte[] data, long kernelVersion) {
         long stored = store.version(name, offset);
-        if (kernelVersion != 0 && kernelVersion <= stored) {
+        if (kernelVersion != 0 && kernelVersion <= stored
+                || io.machxp.pager.page.PageVersions.outOfRange(kernelVersion, stored) != null) {
             return new Judged(stored, false);
         }
         long version = kernelVersion != 0 ? kernelVersion : stored + 1;

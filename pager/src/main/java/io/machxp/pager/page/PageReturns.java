@@ -94,7 +94,7 @@ final class PageReturns {
                     + " cannot be read (" + e.getMessage() + "): the data " + s + " returned is kept in memory, "
                     + "not served, until the store can be read and writes it")) {
                 out.refuse(s, routine + " with version " + version + " of " + p + ", which is not newer than the "
-                        + "data kept in memory for it (version " + (kept == null ? "?" : kept.version()) + "), whose "
+                        + "data kept in memory for it, or more than 2^32 above it (version " + (kept == null ? "?" : kept.version()) + "), whose "
                         + "version the store cannot read yet; the data is not taken");
                 return Accepted.STALE;
             }

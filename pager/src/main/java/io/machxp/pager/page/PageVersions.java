@@ -8,9 +8,9 @@ package io.machxp.pager.page;
  * later write of a conforming kernel (version = supplied + 1) is above it. A conforming kernel is
  * ahead of the copy by the returns of its own that the pager lost (a restart), never by 2^32.
  */
-final class PageVersions {
+public final class PageVersions {
     /** How far above the pager's copy a version given back may be. */
-    static final long MAX_AHEAD = 1L << 32;
+    public static final long MAX_AHEAD = 1L << 32;
 
     private PageVersions() {}
 
@@ -19,7 +19,7 @@ final class PageVersions {
      * {@code stored} (version 0: the next one), or null if it is newer and in range. A version not
      * above the copy's is not out of range: the caller tells it as stale.
      */
-    static String outOfRange(long version, long stored) {
+    public static String outOfRange(long version, long stored) {
         long effective = version == 0 ? stored + 1 : version;
         if (effective < 0) { // 2^63 or more, read as uint64
             return "version " + Long.toUnsignedString(effective) + " is not below 2^63";

@@ -106,4 +106,58 @@ class PageVersionRangeTest {
         assertThat(store.version("obj", PAGE)).as("2^64-1 is not a version").isZero();
         assertThat(x.pager.pageWriter("obj", 2L * PAGE)).as("a version two returns ahead is taken").isEqualTo("A");
     }
+
+    /**
+     * Review R4: when the store cannot read the page's version the data is kept unjudged and the
+     * store judges it later; the range holds there too. Before, 2^63-1 was written and froze the
+     * page (B's later write at supplied + 1 was refused as stale).
+     */
+    @Test
+    void aVersionFarAboveTheCopyIsNotTakenWhenTheStoreJudgesItLater() {
+        FailingStore failing = new FailingStore(0);
+        XpKernels x = new XpKernels(failing);
+        long a = x.kernel(1, "A");
+        long b = x.kernel(2, "B");
+        x.write(a, 0);
+        x.take(a);
+        failing.failVersions = 1;
+        x.xp(a, KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setData(ByteString.copyFrom(page(0x4d))).setDirty(true)
+                .setVersion(Long.MAX_VALUE)));
+        assertThat(failing.memory.version("obj", 0)).as("2^63-1 is not written").isZero();
+        x.write(b, 0);
+        long supplied = suppliedVersion(x.one(b));
+        x.xp(b, KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setData(ByteString.copyFrom(page(0x42))).setDirty(true)
+                .setVersion(supplied + 1)));
+        assertThat(failing.memory.version("obj", 0)).isEqualTo(supplied + 1);
+        assertThat(failing.memory.read("obj", 0)).isEqualTo(page(0x42));
+    }
+
+    /**
+     * Review R4: data kept unjudged stands for the copy; a return far above it is not taken, so a
+     * later conforming return (kept + 1) still is.
+     */
+    @Test
+    void aVersionFarAboveTheDataKeptUnjudgedIsNotTaken() {
+        FailingStore failing = new FailingStore(0);
+        XpKernels x = new XpKernels(failing);
+        long a = x.kernel(1, "A");
+        x.write(a, 0);
+        x.take(a);
+        x.deferStoreEffects();
+        failing.failVersions = 1; // the first return; the next ones find data kept unjudged
+        returnVersionTo(x, a, page(1), 1);
+        returnVersionTo(x, a, page(2), 1 + (1L << 32) + 1);
+        returnVersionTo(x, a, page(3), 2);
+        x.runStore();
+        assertThat(failing.memory.version("obj", 0)).isEqualTo(2);
+        assertThat(failing.memory.read("obj", 0)).isEqualTo(page(3));
+    }
+
+    private static void returnVersionTo(XpKernels x, long s, byte[] data, long version) {
+        x.xp(s, KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setData(ByteString.copyFrom(data)).setDirty(true)
+                .setKernelCopy(true).setVersion(version)));
+    }
 }
