@@ -24,7 +24,9 @@ import java.util.Set;
  *                                 owner has not been told yet); written as an effect, not waited for
  *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
  *                                 gives K that K does not name, K had given back: gone; a futex
- *                                 it gives another kernel: K's reclaim is refused (EINVAL)
+ *                                 it gives another kernel: K's reclaim is refused (EINVAL), but
+ *                                 not under direct handoff, whose reservations are not journaled
+ *                                 (xp-spec 14.6: K may reclaim what H forwarded to it)
  *  grace ends                     every F the last pager's journal gave to a kernel that did not
  *                                 reclaim it, or left DIED: its next grant says owner_died
  * </pre>
@@ -44,13 +46,20 @@ final class FutexJournal {
     /** A pager without a store after a restart: every page is lost; the futexes whose owners were told. */
     private final boolean allLost;
     final Set<FutexKey> told = new HashSet<>();
+    /**
+     * Whether a name in the journal is the futex's only possible holder: not under direct handoff
+     * (xp-spec 14.6), where F: H may stand while K holds H's forwarded copy under the reserved token.
+     */
+    private final boolean namesTheHolder;
 
     /**
      * @param restarted the pager may follow one whose kernels held futexes (it has a grace period)
      * @param reclaims its store keeps pages across restarts
+     * @param directHandoff the pager orders forwards (its last start did too: the same configuration)
      */
-    FutexJournal(CoreContext core, boolean restarted, boolean reclaims) {
+    FutexJournal(CoreContext core, boolean restarted, boolean reclaims, boolean directHandoff) {
         this.core = core;
+        this.namesTheHolder = !directHandoff;
         this.store = core.catalog.store();
         this.allLost = restarted && !reclaims;
         if (restarted && reclaims) {
@@ -85,11 +94,13 @@ final class FutexJournal {
      * (its entry names that one, not a death); null if the entry names {@code kernel} or there is
      * none (the other checks of a reclaim judge it then). A kernel's name is its word (spec 1.4):
      * this stops a kernel that reclaims by mistake (a wrong name or id) what another holds, not one
-     * that takes another's name.
+     * that takes another's name. Under direct handoff the journal does not know the reservation (a
+     * forward's target may reclaim under the reserved token, xp-spec 14.6), so nothing is refused
+     * here: two kernels that both reclaim the futex are judged by {@link FutexReclaims#reclaim}.
      */
     String grantedToAnother(String kernel, FutexKey key) {
         String holder = unreclaimed.get(key);
-        return holder == null || holder.equals(PageStore.DIED) || holder.equals(kernel) ? null
+        return !namesTheHolder || holder == null || holder.equals(PageStore.DIED) || holder.equals(kernel) ? null
                 : "it reclaims futex 0x" + Long.toHexString(key.offset()) + " of " + Shown.quoted(key.object())
                         + ", which the last pager granted to kernel " + Shown.quoted(holder) + ", not to this one";
     }

@@ -77,7 +77,8 @@ public final class PagerCore {
         this.pageSize = pageSize;
         this.core = new CoreContext(name, pageSize, catalog, env, stats, options.plants());
         this.pages = new PageCoherence(pageSize, core);
-        FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims());
+        FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims(),
+                options.grantPolicy().directHandoff());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.firstToken(), options.maxFutexesPerSession(),
                 this::end, journal, new GrantLeases(core, options.grantPolicy()));
         this.leaseNanos = options.leaseNanos();

@@ -69,6 +69,25 @@ class ReclaimedFutexOwnerTest {
         assertThat(after.pager.holderOf("obj", 0)).isNull();
     }
 
+    /**
+     * Review R2, spec 14.6: under direct handoff the journal may still name H when the pager
+     * crashes after ordering H's forward to K, which took the copy under T (the next grant's token):
+     * K reclaims the futex under T and H names nothing. K must be taken, holding H's last writes,
+     * whichever of the two reconnects first; the old check refused K's whole reclaim (EINVAL).
+     */
+    @Test
+    void underDirectHandoffTheKernelAForwardReachedReclaimsTheFutexTheJournalGivesItsForwarder() {
+        long token = aHeldFutexZeroAtTheCrash();
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE)
+                .withGrantPolicy(new io.machxp.pager.policy.DirectHandoff()));
+        reclaim(after, 1, "K", 2, 0, token + 1);
+        assertThat(after.ended).doesNotContainKey(1L);
+        assertThat(after.take(1).get(0).getPagerWelcome().getKernelId()).isEqualTo(2);
+        assertThat(after.pager.holderOf("obj", 0)).isEqualTo("K");
+        assertThat(after.pager.fencingToken("obj", 0)).isEqualTo(token + 1);
+        assertThat(disk.holders()).anyMatch(h -> h.offset() == 0 && h.kernel().equals("K"));
+    }
+
     /** F6: a token of 2^63 or more is no earlier pager's (epochs are below 2^31). */
     @Test
     void aTokenOfTwoToThe63OrMoreIsNotAnEarlierPagersToken() {
