@@ -28,7 +28,10 @@ import java.util.Set;
  *                                 not under direct handoff, whose reservations are not journaled
  *                                 (xp-spec 14.6: K may reclaim what H forwarded to it)
  *  grace ends                     every F the last pager's journal gave to a kernel that did not
- *                                 reclaim it, or left DIED: its next grant says owner_died
+ *                                 reclaim it, or left DIED: its next grant says owner_died;
+ *                                 F: DIED is written for each, so that a death no owner was told
+ *                                 of outlives another restart (a later reclaim by a kernel of the
+ *                                 same name must not take it for a futex given back)
  * </pre>
  * The futex's page travels with it (a kernel holds a futex with its page writable), so the
  * writes its holder made under it and did not return are lost with a holder that did not
@@ -140,6 +143,11 @@ final class FutexJournal {
             CoreContext.log.warn("pager {}: {} futexes were held by kernels that did not reclaim them (or their "
                     + "owners had died): their next owners are told OWNER_DIED", core.name, lost.size());
         }
+        unreclaimed.forEach((key, holder) -> {
+            if (!holder.equals(PageStore.DIED)) {
+                released(key, true); // on disk as in memory: the next grant says owner_died
+            }
+        });
         unreclaimed.clear();
         return lost;
     }
