@@ -194,10 +194,11 @@ public final class PagerCore {
         if (s == null || s.broken || s.kernelName == null || leaseNanos == 0) {
             return null;
         }
-        int pageCount = pages.heldBy(s);
-        if (s.held.isEmpty() && pageCount == 0) {
+        // No object left (a clean end terminates them all): no page held, and no page record scanned.
+        if (s.held.isEmpty() && (s.objects.isEmpty() || !pages.holdsAny(s))) {
             return null;
         }
+        int pageCount = s.objects.isEmpty() ? 0 : pages.heldBy(s); // counted only for the sentence
         return "kernel " + Shown.quoted(s.kernelName) + " half-closed its stream to pager " + core.name + " while "
                 + "holding " + s.held.size() + " futexes and " + pageCount + " pages: they stay its own until its "
                 + "lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then its futexes go to their next "

@@ -123,7 +123,7 @@ final class PagerSessions {
         if (s == null || s.broken) {
             return;
         }
-        if (leaseNanos == 0 || (s.held.isEmpty() && !pages.holdsAny(s))) {
+        if (leaseNanos == 0 || (s.held.isEmpty() && (s.objects.isEmpty() || !pages.holdsAny(s)))) {
             forget(s);
             CoreContext.log.info("pager {}: {} disconnected", core.name, s);
             return;
