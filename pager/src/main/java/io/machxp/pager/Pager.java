@@ -179,6 +179,9 @@ public final class Pager implements AutoCloseable {
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
+        io.machxp.pager.net.RequestReadBudget reads = new io.machxp.pager.net.RequestReadBudget(loop,
+                io.machxp.pager.net.RequestReadBudget.DEFAULT_MAX_READING,
+                io.machxp.pager.net.RequestReadBudget.DEFAULT_READ_WITHIN_NANOS);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(io.machxp.pager.net.NettyTransport.serverChannel())
                 .directExecutor()
@@ -189,8 +192,9 @@ public final class Pager implements AutoCloseable {
                 // carries no call: permitted, so that the pager does not answer with GOAWAY.
                 .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
-                .addService(new PagerAdminService(stats, this::status))
-                .addService(health.getHealthService())
+                // The limit above is server-wide: what else the server takes is bounded here.
+                .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, this::status), reads))
+                .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
                 .build();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
     }
