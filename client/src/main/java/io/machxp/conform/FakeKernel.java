@@ -323,7 +323,26 @@ public final class FakeKernel implements AutoCloseable {
         }
     }
 
-    /** A clean end: terminates every object initialized, then half-closes (spec 2.6). */
+    /**
+     * This stream resumed {@code earlier}'s session (spec 4.7): the objects initialized on the
+     * earlier stream are this one's to terminate at a clean end, or {@link #close} would half-close
+     * holding what the session holds of them (EBUSY, spec 2.6).
+     */
+    void resumed(FakeKernel earlier) {
+        List<Integer> theirs;
+        synchronized (earlier) {
+            theirs = new ArrayList<>(earlier.objects);
+        }
+        synchronized (this) {
+            for (int id : theirs) {
+                if (!objects.contains(id)) {
+                    objects.add(id);
+                }
+            }
+        }
+    }
+
+    /** A clean end: terminates every object initialized (on this stream or one it resumed), then half-closes (spec 2.6). */
     @Override
     public void close() {
         synchronized (this) {

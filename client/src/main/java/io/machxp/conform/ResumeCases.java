@@ -118,6 +118,7 @@ final class ResumeCases {
         Check.that(r.getResumed() && r.getKernelId() == w.getKernelId(), "the answer to a resume of the open session "
                 + "must be pager_welcome with resumed and kernel id " + w.getKernelId() + ", got "
                 + r.toString().replace('\n', ' ') + " (spec 4.7)");
+        again.resumed(k); // its clean end terminates what the first stream initialized
         return again;
     }
 
