@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * free, nobody waiting) to the TID, an unlock the CAS back, both in this process. Anything else
  * fails here and the caller asks the kernel over gRPC, which answers as it always does.
  *
- * <p>What each step costs and why it is enough (lock: a clock read, a CAS, a load; unlock: a CAS):
+ * <p>What each step costs and why it is enough (lock: a clock read, a CAS, a load; unlock: a load, a CAS):
  * <ul>
  *   <li>The lease: the lock reads this host's monotonic clock against the lease's end the kernel
  *       publishes, as the kernel's own fast path does (a narrowing, not a proof: see LeaseGate).
@@ -24,10 +24,17 @@ import java.nio.ByteBuffer;
  *       REVOKED, undoes its CAS and fails. If the undo finds the word changed (the kernel marked a
  *       waiter or took it meanwhile), the kernel already treats the TID of an ended thread in a
  *       word as a death (KernelFutexes: "a fast-path lock that raced the death").
- *   <li>Revocation, unlock: none needed. The CAS expects exactly this TID with no other bit, which
- *       only this thread's lock wrote (TIDs are never reused), and the kernel takes a futex from
- *       an ended owner by a CAS of its own; so a late unlock either releases a futex the thread
- *       still held (as if it ran just before the end) or fails and asks the kernel (ESRCH).
+ *   <li>Revocation, unlock: a load of REVOKED before the CAS. The CAS expects exactly this TID
+ *       with no other bit, and the kernel takes a futex from an ended owner by a CAS of its own; so
+ *       while the TID is this thread's alone, a late unlock either releases a futex the thread
+ *       still held (as if it ran just before the end) or fails and asks the kernel (ESRCH). But
+ *       the kernel gives a TID again once all of a session's have been given, after a rest of at
+ *       least 10 s and two leases, and only if no word it tracks names it (KernelTasks); a
+ *       ThreadClient of an ended thread that unlocks after that must not release what the new
+ *       thread of that TID holds. The kernel sets REVOKED before it ends the thread, that rest
+ *       before the TID is given again, so the load sees it (an unlock that loaded it clear just
+ *       before the end is the late unlock above). One volatile load (a plain load on x86), in the
+ *       thread's own slot; no fence of its own.
  * </ul>
  * No allocation, no other shared write. One thread of the caller at a time, like the ThreadClient.
  */
@@ -108,9 +115,13 @@ final class SharedThread {
         return false;
     }
 
-    /** Unlocks it if this thread holds it and nobody waits; false: ask the kernel. */
+    /**
+     * Unlocks it if this thread holds it and nobody waits; false: ask the kernel (also once the
+     * thread ended: its TID may be another thread's by now).
+     */
     boolean tryUnlock(long address) {
-        return locate(address) && LONG.compareAndSet(lastTable, lastState, tid, 0L);
+        return locate(address) && ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
+                && LONG.compareAndSet(lastTable, lastState, tid, 0L);
     }
 
     /** After a {@link #tryLock} that succeeded: the fencing token of the kernel's grant. */

@@ -157,6 +157,10 @@ public final class CallReader implements AutoCloseable {
             file.get(at + CallLayout.PAYLOAD_AT, request);
         }
         TakenCall c = new TakenCall(file, base, at, call);
+        // The copy above is plain reads, the re-check below a volatile one, which later loads may
+        // not pass but earlier ones may: without this fence the copy could be of the client's next
+        // call, posted after the re-check saw this one still TAKEN (as StampedLock.validate fences)
+        java.lang.invoke.VarHandle.acquireFence();
         if (c.cancelled()) {
             return null; // the client gave up while it was copied: it may be writing its next call
         }
