@@ -68,6 +68,32 @@ class SharedMemoryTest {
         assertThat(a.sharedAccesses() + b.sharedAccesses()).isGreaterThanOrEqualTo(40 * 8);
     }
 
+    /**
+     * vm_fetch_add and vm_compare_and_swap go to the kernel, which takes the page back for them;
+     * from a task process it maps the page to task processes again afterwards, as a read or write
+     * does (it used to map it in process, which took it from every task process).
+     */
+    @Test
+    void anAtomicFromATaskProcessLeavesThePageInSharedMemory() {
+        TaskClient a = c.tasks.get(0);
+        long word = c.base[0] + 4096 + 8; // a page without futexes
+        a.writeLong(word, 0);
+        long servedAfterAtomics = 0;
+        for (int i = 0; i < 10; i++) {
+            long before = a.sharedAccesses();
+            if (i % 2 == 0) {
+                assertThat(a.fetchAdd(word, io.machxp.proto.task.WordSize.WORD64, 1)).isEqualTo(i);
+            } else {
+                assertThat(a.compareAndSwap(word, io.machxp.proto.task.WordSize.WORD64, i, i + 1).getSwapped()).isTrue();
+            }
+            assertThat(a.readLong(word)).isEqualTo(i + 1);
+            servedAfterAtomics += a.sharedAccesses() - before;
+        }
+        // before, none was: the kernel mapped the page in process after each atomic, taking it
+        // from every task process (one read may still miss it if the lease's end lags)
+        assertThat(servedAfterAtomics).as("reads after an atomic served in shared memory").isPositive();
+    }
+
     @Test
     void theFutexWordIsNotAPlainWordOfTheSharedPage() {
         ThreadClient t = c.thread(0);

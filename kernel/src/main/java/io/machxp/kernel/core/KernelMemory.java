@@ -112,9 +112,9 @@ final class KernelMemory {
         reply.complete(null);
     }
 
-    void compareAndSwap(VmObject o, long offset, int width, long expected, long next, BooleanSupplier caller,
-            Reply<CasResult> reply) {
-        atomically(o, offset, width, caller, reply, (p, in) -> {
+    void compareAndSwap(VmObject o, long offset, int width, long expected, long next, boolean shared,
+            BooleanSupplier caller, Reply<CasResult> reply) {
+        atomically(o, offset, width, shared, caller, reply, (p, in) -> {
             long old = load(p, in, width);
             boolean swap = old == (expected & mask(width));
             if (swap) {
@@ -125,8 +125,9 @@ final class KernelMemory {
         });
     }
 
-    void fetchAdd(VmObject o, long offset, int width, long delta, BooleanSupplier caller, Reply<Long> reply) {
-        atomically(o, offset, width, caller, reply, (p, in) -> {
+    void fetchAdd(VmObject o, long offset, int width, long delta, boolean shared, BooleanSupplier caller,
+            Reply<Long> reply) {
+        atomically(o, offset, width, shared, caller, reply, (p, in) -> {
             long old = load(p, in, width);
             store(p, in, width, old + delta);
             pages.written(p);
@@ -138,12 +139,18 @@ final class KernelMemory {
         void apply(VmPage page, int offsetInPage);
     }
 
-    /** Runs {@code op} on the word at {@code offset} once its page is writable here. */
-    private void atomically(VmObject o, long offset, int width, BooleanSupplier caller, Reply<?> reply, WordOp op) {
+    /**
+     * Runs {@code op} on the word at {@code offset} once its page is writable here, the page taken
+     * back from every mapping meanwhile; then maps it again as a read or write would, to task
+     * processes if the caller is one ({@code shared}), else in process (mapping it in process
+     * would take it from every task process of this host).
+     */
+    private void atomically(VmObject o, long offset, int width, boolean shared, BooleanSupplier caller,
+            Reply<?> reply, WordOp op) {
         VmPage p = o.slot(offset);
         if (p.access != Access.READ_WRITE) {
             pages.withAccess(o, offset, Access.READ_WRITE, fault(reply, caller,
-                    () -> atomically(o, offset, width, caller, reply, op)));
+                    () -> atomically(o, offset, width, shared, caller, reply, op)));
             return;
         }
         int in = o.offsetInPage(offset);
@@ -154,7 +161,7 @@ final class KernelMemory {
         }
         pages.unmap(p);
         withLiveWords(p, in, width, () -> op.apply(p, in));
-        pages.map(p, false);
+        pages.map(p, shared);
     }
 
     /**

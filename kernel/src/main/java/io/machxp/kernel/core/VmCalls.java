@@ -103,7 +103,8 @@ final class VmCalls {
         }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_compare_and_swap", reply);
         if (r != null) {
-            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, stillThere(taskId, reply), reply);
+            memory.compareAndSwap(r.object(), r.offset(), width, expected, newValue, core.sharesMemory(taskId),
+                    stillThere(taskId, reply), reply);
         }
     }
 
@@ -115,7 +116,8 @@ final class VmCalls {
         }
         KernelObjects.Range r = objects.wordRange(taskId, address, width, "vm_fetch_add", reply);
         if (r != null) {
-            memory.fetchAdd(r.object(), r.offset(), width, delta, stillThere(taskId, reply), reply);
+            memory.fetchAdd(r.object(), r.offset(), width, delta, core.sharesMemory(taskId), stillThere(taskId, reply),
+                    reply);
         }
     }
 
