@@ -151,6 +151,15 @@ public final class FutexEntry {
         this(page, offsetInPage, null, 0);
     }
 
+    /**
+     * Whether task processes can find its state: it lives in a shared futex table. An entry of an
+     * object whose table is full lives in the heap, and task processes do not know its word is a
+     * futex's (the kernel then maps its page to no task process: SharedPages).
+     */
+    public boolean inSharedTable() {
+        return shared != null;
+    }
+
     /** An entry whose state and fencing token live at {@code slotAt} in a shared futex table. */
     public FutexEntry(VmPage page, int offsetInPage, java.nio.ByteBuffer table, int slotAt) {
         this.page = page;

@@ -48,6 +48,10 @@ import java.nio.file.StandardOpenOption;
  *         HOLE --no room at a map--> REFUSED (that page on gRPC for good)
  * </pre>
  * A page is not mapped while its slot is PUNCHING: its accesses go to the kernel meanwhile.
+ * <p>Nor is a page with a futex whose state is not in the object's shared futex table (the table
+ * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
+ * task process looks a word up in the table to know it is a futex's; it would read and write such
+ * a word in the slot as plain memory (a stale owner, writes dropped at the next take).
  */
 public final class SharedPages {
     private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
@@ -74,6 +78,7 @@ public final class SharedPages {
     private final Refusal refusal;
     private final java.util.concurrent.atomic.AtomicInteger allocatedSlots = new java.util.concurrent.atomic.AtomicInteger();
     private boolean warned;
+    private boolean warnedOutOfTable;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
@@ -133,13 +138,18 @@ public final class SharedPages {
      * Whether the page is mapped is the kernel's own record, never the ctl word, which any task
      * process can write: mapped bits there that the kernel did not set are cleared first, and a
      * page mapped read-only gets its bytes again when it becomes writable (a task process may have
-     * written the read-only slot anyway; that write must not become the page's).
+     * written the read-only slot anyway; that write must not become the page's). Never a page with
+     * a futex outside the shared table ({@link VmPage#futexesOutOfTable}).
      */
     public boolean map(VmPage p) {
         int page = index(p);
         boolean write = p.access == VmPage.Access.READ_WRITE;
         if (mapped[page] == WRITE || mapped[page] == READ && !write) {
             return true;
+        }
+        if (p.futexesOutOfTable()) {
+            warnOutOfTable(page);
+            return false; // task processes would take a futex's word in it for a plain one
         }
         if (!slotAllocated(page)) {
             return false; // no room for its slot: the page stays on gRPC
@@ -229,6 +239,17 @@ public final class SharedPages {
                         + "no further warning for this object", page, objectId, file, e.toString(), file.getParent());
             }
             return false;
+        }
+    }
+
+    /** Once per object: a page with a futex outside the shared table stays off task processes. */
+    private void warnOutOfTable(int page) {
+        if (!warnedOutOfTable) {
+            warnedOutOfTable = true;
+            org.slf4j.LoggerFactory.getLogger(SharedPages.class).warn("memory object {}: its shared futex table "
+                    + "is full, so futexes made since live in the kernel's heap, where task processes cannot see "
+                    + "them; pages holding one (page {} first) are not mapped to task processes, whose accesses "
+                    + "to them go through the kernel; no further warning for this object", objectId, page);
         }
     }
 

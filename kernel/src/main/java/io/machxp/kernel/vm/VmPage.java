@@ -93,6 +93,12 @@ public final class VmPage {
     public final io.machxp.kernel.shm.SharedPages sharedPages;
     /** A task process wrote the page before the core took it back outside an unmap (core only). */
     public boolean sharedWritten;
+    /**
+     * It holds a futex whose state task processes cannot find (the object's shared table was full
+     * when the futex was made): they would take its word for a plain one, so the page is never
+     * mapped to them again (core only; SharedPages).
+     */
+    private boolean futexesOutOfTable;
 
     public VmPage(int objectId, long pageOffset, int size) {
         this(objectId, pageOffset, size, null, null);
@@ -135,9 +141,18 @@ public final class VmPage {
                 sharedWritten = true; // counted as the page's change at the core's next unmap
             }
             e = sharedFutexes == null ? new FutexEntry(this, offsetInPage) : sharedFutexes.entry(this, offsetInPage);
+            futexesOutOfTable |= !e.inSharedTable(); // taken back above: not mapped to task processes again
             futexes = futexes.with(offsetInPage >>> 2, e);
         }
         return e;
+    }
+
+    /**
+     * Core thread only: whether a futex of the page lives outside the shared table, in the heap,
+     * where task processes do not look before they read or write a word as plain memory.
+     */
+    public boolean futexesOutOfTable() {
+        return futexesOutOfTable;
     }
 
     /**
