@@ -11,10 +11,12 @@ import java.nio.ByteBuffer;
 /**
  * vm_read and vm_write of an aligned 4- or 8-byte word of a page the kernel maps to this process
  * (docs/shared-memory.md; the protocol is in {@link ShmLayout}): a load, or a CAS from the value
- * loaded, in the page's shared slot, each counted in the task's ctl (which the kernel revokes
- * before it ends the task) and in the page's. Anything else - another size, a page not mapped
- * here now, the word of a futex, an access the kernel overtook, a lease that ran out - returns
- * false, and the caller asks the kernel over gRPC. Thread-safe.
+ * loaded, in the slot of the page file the kernel put the page in, each counted in the task's ctl
+ * (which the kernel revokes before it ends the task) and in that slot's. Anything else - another
+ * size, a page not mapped here now, a page that moved to another slot, the word of a futex, an
+ * access the kernel overtook, a lease that ran out - returns false, and the caller asks the
+ * kernel over gRPC. Thread-safe. Cost over the counts: two loads of the page's slot number, one
+ * before the count and one after (SharedPages says why a page moves and why the second is needed).
  *
  * <p>The lease: the kernel takes its pages back only when its core runs, and a task process runs
  * on while the kernel is paused (GC, SIGSTOP, a blocked core) past its lease; the pager may then
@@ -64,8 +66,14 @@ final class SharedWords {
         }
         ByteBuffer kernel = memory.kernel;
         ByteBuffer pages = m.pages();
-        int ctl = ShmLayout.pageCtl((int) (offset / m.pageSize()));
-        int at = (int) (m.dataStart() + offset);
+        int pageSize = m.pageSize();
+        int index = (int) (offset / pageSize);
+        int slot = ShmLayout.pageSlot(pages, index);
+        long at = m.dataStart() + (long) slot * pageSize + offset % pageSize;
+        if (slot < 0 || ShmLayout.pageCtl(slot) >= m.dataStart() || at + width > pages.capacity()) {
+            return false; // not a slot of the file (a task process wrote the slot number)
+        }
+        int ctl = ShmLayout.pageCtl(slot);
         int need = write ? ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
         Runnable hook = beforeCount;
         if (hook != null) {
@@ -78,12 +86,18 @@ final class SharedWords {
             }
             int page = (int) INT.getAndAdd(pages, ctl, 1);
             try {
+                // The page still in that slot, after the count: the kernel gives a slot to another
+                // page only after this page left it (its entry names another slot by then) and
+                // once nothing is counted there, so an access counted in a slot that now holds
+                // another page sees the page moved.
                 // The futex check comes after the count: the kernel keys a futex after it took the
-                // page and maps the page again only with no access counted, so an access counted
+                // page and maps a slot again only with no access counted, so an access counted
                 // under the newer mapping sees the key, and one under the older is overtaken by the
                 // take (its load or CAS fails the mapped check). Checked before the count, a word
                 // that became a futex's in between was written as a plain word (a torn write).
-                return (page & need) != 0 && !holdsFutex(m, offset, width) && (write ? store(kernel, pages, ctl, at, width, value, need) : load(kernel, pages, ctl, at, width, out));
+                return (page & need) != 0 && ShmLayout.pageSlot(pages, index) == slot && !holdsFutex(m, offset, width)
+                        && (write ? store(kernel, pages, ctl, (int) at, width, value, need)
+                                : load(kernel, pages, ctl, (int) at, width, out));
             } finally {
                 INT.getAndAdd(pages, ctl, -1);
             }

@@ -49,9 +49,20 @@ final class HostileShm {
         return slot < 0 ? -1 : ShmLayout.futexSlot(slot) + ShmLayout.FUTEX_STATE;
     }
 
-    /** Where the bytes at {@code offset} of the object are in the page file. */
+    /** Where the bytes at {@code offset} of the object are in the page file (in the slot its page is in now). */
     int pageByte(long offset) {
-        return (int) ((long) ShmLayout.LONG.get(pages(), ShmLayout.PAGE_DATA) + offset);
+        ByteBuffer pages = pages();
+        int pageSize = (int) ShmLayout.INT.get(pages, ShmLayout.PAGE_SIZE);
+        int slot = ShmLayout.pageSlot(pages, (int) (offset / pageSize));
+        return (int) ((long) ShmLayout.LONG.get(pages, ShmLayout.PAGE_DATA) + (long) slot * pageSize
+                + offset % pageSize);
+    }
+
+    /** The ctl word of the slot the page at {@code offset} of the object is in now. */
+    int pageCtl(long offset) {
+        ByteBuffer pages = pages();
+        int pageSize = (int) ShmLayout.INT.get(pages, ShmLayout.PAGE_SIZE);
+        return ShmLayout.pageCtl(ShmLayout.pageSlot(pages, (int) (offset / pageSize)));
     }
 
     /** The task's own slot in the kernel file (its ctl word). */

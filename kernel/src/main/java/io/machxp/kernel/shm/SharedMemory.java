@@ -258,8 +258,9 @@ public final class SharedMemory implements AutoCloseable {
         }
         int count = (int) (size / pageSize);
         Path pageFile = dir.resolve("obj" + objectId + "-pages");
-        long head = ShmLayout.pageData(count, pageSize);
-        if (head + size > Integer.MAX_VALUE) {
+        long head = ShmLayout.pageData(ShmLayout.pageSlots(count, pageSize), pageSize); // SharedPages: spare slots
+        long pageFileSize = ShmLayout.pageFileSize(count, pageSize);
+        if (pageFileSize > Integer.MAX_VALUE) {
             // a MappedByteBuffer holds at most 2 GiB - 1: nothing is written, the pages go through gRPC
             org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("memory object {} ({} bytes) is too large "
                     + "to map into task processes (2 GiB or more); its pages go through gRPC", objectId, size);
@@ -267,7 +268,7 @@ public final class SharedMemory implements AutoCloseable {
         }
         try {
             // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
-            ByteBuffer mapped = create(pageFile, head + size, head);
+            ByteBuffer mapped = create(pageFile, pageFileSize, head);
             files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
             SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
                     fileThread);

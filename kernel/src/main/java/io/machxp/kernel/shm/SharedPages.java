@@ -13,41 +13,77 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One memory object's pages as task processes on this host see them: a file with a slot per page
- * (layout and the access protocol: {@link ShmLayout}). While the core maps a resident page here,
- * the page's bytes are in its slot and task processes read and write aligned words there; the
- * core's {@code byte[]} is its copy only while the page is not mapped. Core thread only, except
- * that a released slot is freed on the file thread ({@link #release}).
+ * One memory object's pages as task processes on this host see them: a file of slots, one per page
+ * and some spares (layout and the access protocol: {@link ShmLayout}). While the core maps a
+ * resident page here, the page's bytes are in a slot and task processes read and write aligned
+ * words there; the core's {@code byte[]} is its copy only while the page is not mapped. Core
+ * thread only, except that a released slot is freed on the file thread ({@link #release}).
  *
  * <h2>Overview</h2>
  * <pre>
- *   UNMAPPED --map (no access under way): bytes copied in, MAPPED_READ [| MAPPED_WRITE]--> MAPPED
- *   MAPPED   --take: mapped bits cleared in one CAS; bytes copied out--------------------> UNMAPPED
- *              (accesses under way at that CAS: every word flipped by an atomic xor first;
- *               the page is mapped again only after they have all ended)
+ *   UNMAPPED --map, no access counted in the page's slot: bytes copied in, MAPPED_READ [| MAPPED_WRITE]--> MAPPED
+ *   UNMAPPED --map, accesses still counted there: the page moves to a free slot (its number
+ *              published in the page's entry), then as above; the old slot waits, unmapped,
+ *              until nothing is counted in it, and is then free for any page---------------------> MAPPED
+ *   MAPPED   --take: mapped bits cleared in one CAS; bytes copied out------------------------------> UNMAPPED
+ *              (accesses under way at that CAS: every word flipped by an atomic xor first)
  * </pre>
- * Nothing waits: a task's access that the take overtakes fails and goes to the kernel by gRPC.
- * The ctl words and the slots are in a file every task process of the session maps read-write, so
- * the kernel trusts neither: whether a page is mapped, and how, is its own record
- * ({@link #mapped}), and only a page it mapped writable gives bytes back.
+ * Nothing waits: a task's access that the take overtakes fails and goes to the kernel.
  *
- * <p>The file is sparse: only its header and ctl words are allocated when it is made. A page's
- * slot is allocated (zeros written at its offset) the first time the page is mapped, before
- * anything is put there or a task process can be told it is mapped, so a touch of a mapped slot
- * never meets an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room)
- * is never mapped: that page's words go through gRPC (one warning per object).
+ * <p><b>Why a write is in the page before it leaves, or refused, and never applied after.</b> An
+ * access counts itself in one slot's ctl and touches that slot only. Its write is a CAS from a
+ * value it loaded and then saw mapped in that ctl. At the take, a CAS that has not landed fails:
+ * the flip changed the word under it, and a value loaded after the flip meets a ctl without mapped
+ * bits, since the take clears them before it flips. Nothing maps that slot again while the access
+ * is counted in it: a slot is mapped, for any page, only by a CAS of its ctl from 0 (no mapped
+ * bits, nothing counted). So that access never sees the slot mapped again, and whatever becomes of
+ * the page (mapped in another slot, given away, back again) its write is not applied after the
+ * take. Before, the kernel waited for every access of the page's only slot to end, so a count left
+ * by a process killed inside an access (SIGKILL, the OOM killer) kept the page from task processes
+ * for the rest of the session. Now the page goes to a free slot and only the old slot waits. (Not
+ * an epoch that lets the same slot be mapped again past older accesses: such an access's CAS
+ * would land in the new mapping, from a value the page holds again, or in a word that became a
+ * futex's since its check.) An access reads the page's slot before it counts itself and reads it again after (a full fence
+ * between): a slot freed and given to another page was first left by this page, whose entry then
+ * names another slot, so an access that counted itself in a slot that now holds another page sees
+ * that and fails. An access counted in the new slot counted after the kernel mapped it (the map's
+ * CAS from 0 fails otherwise), and so after every futex the kernel keyed before the map (the futex
+ * check after the count, SharedWords). A slot whose count never drains is lost to the object; when
+ * no slot is free, the page stays unmapped, its accesses go to the kernel, and the kernel says so
+ * once per object.
+ *
+ * <p>The ctl words, the slot numbers and the slots are in a file every task process of the session
+ * maps read-write, so the kernel trusts none of them: whether a page is mapped, in which slot, and
+ * how, is its own record ({@link #mapped}, {@link #slotOf}), and only a page it mapped writable
+ * gives bytes back.
+ *
+ * <p>The file is sparse: only its header and ctl words are allocated when it is made. A slot is
+ * allocated (zeros written at its offset) the first time a page is mapped there, before anything
+ * is put there or a task process can be told it is mapped, so a touch of a mapped slot never meets
+ * an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room) is never mapped:
+ * its page's words go through gRPC (one warning per object).
  *
  * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
- * gives its slot's memory back: once no access from before its take is under way, the file
- * thread punches a hole there ({@link Holes}), so the file holds the pages resident now, not
- * every page ever mapped; the slot is allocated again at the page's next map.
+ * gives the memory of the slot it is in (its own or a spare: {@link #slotOf}, never its page
+ * number) back: once no access from before its take is counted in that slot, the file thread
+ * punches a hole there ({@link Holes}), so the file holds the pages resident now, not every page
+ * ever mapped; the slot is allocated again when a page is next mapped there. The file thread
+ * gets the slot's number and touches only the slot's state (and the hole): it hands the slot
+ * back to the core as a hole or, if an access was still counted, allocated; the core's records
+ * (free, draining, which page is where) stay the core's.
  * <pre>
- *   slot: HOLE --first map: zeros written (core)--> ALLOCATED --release (core)--> PUNCHING
+ *   slot: HOLE --a page first mapped there: zeros written (core)--> ALLOCATED
+ *         ALLOCATED --its page released (core)--> PUNCHING
  *         PUNCHING --file thread, no access counted: hole punched--> HOLE
  *         PUNCHING --file thread, an access counted (or no hole possible)--> ALLOCATED (kept)
- *         HOLE --no room at a map--> REFUSED (that page on gRPC for good)
+ *         HOLE --no room at a map--> REFUSED (never mapped)
  * </pre>
- * A page is not mapped while its slot is PUNCHING: its accesses go to the kernel meanwhile.
+ * A PUNCHING slot is never mapped nor handed out: its page's accesses go to the kernel meanwhile,
+ * and a PUNCHING slot the page left (it moved) waits with the draining ones, not dropped. Free
+ * slots (spares never used, or left by a moved page and drained) are not punched: they keep
+ * their memory until the session ends, so a page file holds at most the resident mapped pages
+ * plus every spare slot (16, or one per 16 pages).
+ *
  * <p>Nor is a page with a futex whose state is not in the object's shared futex table (the table
  * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
  * task process looks a word up in the table to know it is a futex's; it would read and write such
@@ -56,29 +92,37 @@ import java.nio.file.StandardOpenOption;
 public final class SharedPages {
     private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SharedPages.class);
     private final Path file;
     private final ByteBuffer buffer;
     private final int pageSize;
     private final long dataStart;
     /** How the kernel mapped each page (NONE, READ, WRITE): its own record, never read from the file. */
     private final byte[] mapped;
+    /** The slot of each page: its own record; the file's copy is for task processes. */
+    private final int[] slotOf;
+    /** Free slots: never used, or left by a page and since seen with nothing counted. */
+    private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
+    /** Slots a page left while accesses were still counted there: free once nothing is. */
+    private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
     /**
-     * Whether each page's slot is allocated (ALLOCATED), could not be (REFUSED), is being freed
-     * on the file thread (PUNCHING), or is a hole (0): the core's, but the file thread ends a
-     * PUNCHING.
+     * Whether each slot is allocated (ALLOCATED), could not be (REFUSED), is being freed on the
+     * file thread (PUNCHING), or is a hole (0): the core's, but the file thread ends a PUNCHING.
      */
     private final java.util.concurrent.atomic.AtomicIntegerArray slots;
     private static final int ALLOCATED = 1;
     private static final int REFUSED = 2;
     private static final int PUNCHING = 3;
-    /** The file thread: where slots are freed. */
+    /** The file thread: where released slots are freed. */
     private final java.util.concurrent.Executor fileThread;
     private final FileChannel channel;
     private final int objectId;
     private final Refusal refusal;
     private final java.util.concurrent.atomic.AtomicInteger allocatedSlots = new java.util.concurrent.atomic.AtomicInteger();
+    private int moves;
     private boolean warned;
     private boolean warnedOutOfTable;
+    private boolean warnedNoSlot;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
@@ -94,14 +138,23 @@ public final class SharedPages {
         this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
         this.objectId = objectId;
         this.refusal = refusal;
-        this.slots = new java.util.concurrent.atomic.AtomicIntegerArray(pages);
+        int total = ShmLayout.pageSlots(pages, pageSize);
+        this.slots = new java.util.concurrent.atomic.AtomicIntegerArray(total);
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
-        this.dataStart = ShmLayout.pageData(pages, pageSize);
+        this.dataStart = ShmLayout.pageData(total, pageSize);
         this.mapped = new byte[pages];
+        this.slotOf = new int[pages];
+        for (int i = 0; i < pages; i++) {
+            slotOf[i] = i;
+        }
+        for (int k = pages; k < total; k++) {
+            free.add(k);
+        }
         INT.set(buffer, ShmLayout.PAGE_SIZE, pageSize);
         INT.set(buffer, ShmLayout.PAGE_COUNT, pages);
+        INT.set(buffer, ShmLayout.PAGE_SLOTS, total);
         LONG.set(buffer, ShmLayout.PAGE_DATA, dataStart);
         LONG.setVolatile(buffer, 0, ShmLayout.PAGE_MAGIC);
     }
@@ -120,12 +173,8 @@ public final class SharedPages {
         return pageSize;
     }
 
-    private int ctl(VmPage p) {
-        return ShmLayout.pageCtl((int) (p.pageOffset / pageSize));
-    }
-
-    private int data(VmPage p) {
-        return (int) (dataStart + p.pageOffset);
+    private int data(int slot) {
+        return (int) (dataStart + (long) slot * pageSize);
     }
 
     public boolean mapped(VmPage p) {
@@ -133,8 +182,9 @@ public final class SharedPages {
     }
 
     /**
-     * Maps the resident page {@code p} to task processes with its access: its bytes go into the
-     * slot. False, and nothing mapped, while an access from before the last take is under way.
+     * Maps the resident page {@code p} to task processes with its access: its bytes go into its
+     * slot, or into a free slot if accesses from before the last take are still counted in its
+     * own. False, and nothing mapped, if no slot is free or an access started meanwhile.
      * Whether the page is mapped is the kernel's own record, never the ctl word, which any task
      * process can write: mapped bits there that the kernel did not set are cleared first, and a
      * page mapped read-only gets its bytes again when it becomes writable (a task process may have
@@ -151,21 +201,72 @@ public final class SharedPages {
             warnOutOfTable(page);
             return false; // task processes would take a futex's word in it for a plain one
         }
-        if (!slotAllocated(page)) {
-            return false; // no room for its slot: the page stays on gRPC
+        int slot = slotOf[page];
+        mapped[page] = NONE; // also a read-only mapping that becomes writable: nothing in its slot is the page's
+        if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
+            slot = move(page); // accesses from before the last take are still counted there
+            if (slot < 0) {
+                return false;
+            }
         }
-        int at = ctl(p);
-        int s = unmapped(page, at); // also a read-only mapping that becomes writable: nothing in its slot is the page's
-        if ((s & ShmLayout.ACCESSES) != 0) {
-            return false; // accesses from before the last take are still under way
+        if (!slotAllocated(slot)) {
+            return false; // no room for its slot (the page stays on gRPC), or it is being punched (not yet)
         }
-        buffer.put(data(p), p.data, 0, pageSize);
+        buffer.put(data(slot), p.data, 0, pageSize);
         int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
-        if (!INT.compareAndSet(buffer, at, 0, bits)) {
+        if (!INT.compareAndSet(buffer, ShmLayout.pageCtl(slot), 0, bits)) {
             return false; // an access started meanwhile (it finds the page unmapped and asks the kernel)
         }
         mapped[page] = write ? WRITE : READ;
         return true;
+    }
+
+    /**
+     * Moves page {@code page} out of its slot, which still counts accesses, into a free allocated
+     * slot with nothing counted; publishes the new slot before the page is mapped there. The old
+     * slot drains: it is free again once nothing is counted in it. Returns the new slot, or -1.
+     */
+    private int move(int page) {
+        int slot = freeSlot();
+        if (slot < 0) {
+            if (!warnedNoSlot) {
+                warnedNoSlot = true;
+                log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses counted in its "
+                        + "slot in {} have not ended, and none of the {} spare slots is free (each holds accesses "
+                        + "that have not ended either: task processes killed inside an access, or one writing the "
+                        + "file); such pages go through the kernel until a slot drains; no further warning for this "
+                        + "object", objectId, page, file, slots.length() - mapped.length);
+            }
+            return -1;
+        }
+        draining.add(slotOf[page]);
+        slotOf[page] = slot;
+        INT.setVolatile(buffer, ShmLayout.pageCtl(page) + ShmLayout.PAGE_SLOT, slot == page ? 0 : slot + 1);
+        moves++;
+        return slot;
+    }
+
+    /** A free slot with nothing counted in it whose bytes are allocated, or -1; drained slots become free first. */
+    private int freeSlot() {
+        for (int n = draining.size(); n > 0; n--) {
+            int slot = draining.poll();
+            if ((unmapped(slot) & ShmLayout.ACCESSES) == 0) {
+                free.addFirst(slot); // allocated, a hole (never mapped, or punched) or being punched: checked below
+            } else {
+                draining.add(slot);
+            }
+        }
+        while (!free.isEmpty()) {
+            int slot = free.poll();
+            if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
+                draining.add(slot); // a task process counted itself there (by a forged slot number): not free
+            } else if (slots.get(slot) == PUNCHING) {
+                draining.add(slot); // the file thread is freeing it: a later map may have it
+            } else if (slotAllocated(slot)) {
+                return slot; // a hole is allocated again here; a REFUSED slot is dropped (no room)
+            }
+        }
+        return -1;
     }
 
     /**
@@ -178,11 +279,13 @@ public final class SharedPages {
     public boolean take(VmPage p, int[] keep) {
         int page = index(p);
         byte was = mapped[page];
-        int s = unmapped(page, ctl(p));
+        mapped[page] = NONE;
+        int slot = slotOf[page];
+        int s = unmapped(slot);
         if (was != WRITE) {
             return false;
         }
-        int base = data(p);
+        int base = data(slot);
         byte[] before = p.data.clone();
         if ((s & ShmLayout.ACCESSES) == 0) {
             buffer.get(base, p.data, 0, pageSize);
@@ -200,12 +303,12 @@ public final class SharedPages {
     }
 
     /**
-     * Clears the mapped bits of the ctl word at {@code at} in one CAS (no access starts after it)
-     * and records the page unmapped; returns the ctl word that CAS replaced (or found without
-     * mapped bits), whose count says whether accesses were under way.
+     * Clears the mapped bits of slot {@code slot}'s ctl word in one CAS (no access starts after
+     * it); returns the ctl word that CAS replaced (or found without mapped bits), whose count says
+     * whether accesses were under way.
      */
-    private int unmapped(int page, int at) {
-        mapped[page] = NONE;
+    private int unmapped(int slot) {
+        int at = ShmLayout.pageCtl(slot);
         int s;
         do {
             s = (int) INT.getVolatile(buffer, at);
@@ -214,29 +317,29 @@ public final class SharedPages {
     }
 
     /**
-     * Allocates page {@code page}'s slot on its first map: a positional write of zeros (on a tmpfs a
+     * Allocates slot {@code slot} on its first use: a positional write of zeros (on a tmpfs a
      * memory operation, no disk). This runs on the core thread, where pages are mapped; the slot is
      * one page, so it is as cheap as the copy that follows. False if it could not be (and never
-     * again for this page: it stays on gRPC), with one warning per object.
+     * again for this slot: its page stays on gRPC), with one warning per object.
      */
-    private boolean slotAllocated(int page) {
-        int s = slots.get(page);
+    private boolean slotAllocated(int slot) {
+        int s = slots.get(slot);
         if (s != 0) {
             return s == ALLOCATED; // PUNCHING: not mapped until the file thread is done with it
         }
         try {
-            refusal.check(Path.of(file + "@" + page));
-            SharedMemory.writeZeros(channel, dataStart + (long) page * pageSize, pageSize);
-            slots.set(page, ALLOCATED);
+            refusal.check(Path.of(file + "@" + slot));
+            SharedMemory.writeZeros(channel, dataStart + (long) slot * pageSize, pageSize);
+            slots.set(slot, ALLOCATED);
             allocatedSlots.incrementAndGet();
             return true;
         } catch (IOException | RuntimeException e) {
-            slots.set(page, REFUSED);
+            slots.set(slot, REFUSED);
             if (!warned) {
                 warned = true;
-                org.slf4j.LoggerFactory.getLogger(SharedPages.class).warn("cannot allocate the slot of page {} of "
-                        + "memory object {} in {} ({}); pages without a slot go through gRPC (give {} more room); "
-                        + "no further warning for this object", page, objectId, file, e.toString(), file.getParent());
+                log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
+                        + "gRPC (give {} more room); no further warning for this object", slot, objectId, file,
+                        e.toString(), file.getParent());
             }
             return false;
         }
@@ -246,50 +349,61 @@ public final class SharedPages {
     private void warnOutOfTable(int page) {
         if (!warnedOutOfTable) {
             warnedOutOfTable = true;
-            org.slf4j.LoggerFactory.getLogger(SharedPages.class).warn("memory object {}: its shared futex table "
-                    + "is full, so futexes made since live in the kernel's heap, where task processes cannot see "
-                    + "them; pages holding one (page {} first) are not mapped to task processes, whose accesses "
-                    + "to them go through the kernel; no further warning for this object", objectId, page);
+            log.warn("memory object {}: its shared futex table is full, so futexes made since live in the kernel's "
+                    + "heap, where task processes cannot see them; pages holding one (page {} first) are not mapped "
+                    + "to task processes, whose accesses to them go through the kernel; no further warning for this "
+                    + "object", objectId, page);
         }
     }
 
-    /** How many pages' slots are allocated in the file now. Any thread. */
+    /** How many slots are allocated in the file now. Any thread. */
     public int allocatedSlots() {
         return allocatedSlots.get();
     }
 
     /**
      * Core thread, after the page left the kernel for good (evicted, returned, given away; its
-     * mapping taken back): its slot's memory goes back to the file's directory, on the file
-     * thread, once no task process can touch the slot: an access counted in the page's ctl word
-     * from before the take may still load or CAS there (an access that counts itself later finds
-     * the page unmapped and touches nothing), so a slot with accesses counted is kept as it is.
-     * The page is not mapped again until then; its next map allocates the slot again.
+     * mapping taken back): the memory of the slot it is in ({@link #slotOf}: its own, or the spare
+     * it moved to; never the slot of its page number, which may hold another page, mapped) goes
+     * back to the file's directory, on the file thread, once no task process can touch the slot:
+     * an access counted there from before the take may still load or CAS in it (an access that
+     * counts itself later finds the slot unmapped and touches nothing), so a slot with an access
+     * counted is kept as it is. The slot is neither mapped nor handed out until then; the next map
+     * there allocates it again.
      */
     public void release(VmPage p) {
         int page = index(p);
-        if (mapped[page] != NONE || !slots.compareAndSet(page, ALLOCATED, PUNCHING)) {
+        int slot = slotOf[page];
+        if (mapped[page] != NONE || !slots.compareAndSet(slot, ALLOCATED, PUNCHING)) {
             return;
         }
         try {
-            fileThread.execute(() -> punch(page));
+            fileThread.execute(() -> punch(slot));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            slots.set(page, ALLOCATED); // the kernel is closing: the whole file goes with the session
+            slots.set(slot, ALLOCATED); // the kernel is closing: the whole file goes with the session
         }
     }
 
-    /** File thread: frees a released slot if no access is counted in its page (else keeps it). */
-    private void punch(int page) {
+    /**
+     * File thread: frees released slot {@code slot} if no access is counted in its ctl word (else
+     * keeps it), and hands it back to the core as a hole or allocated. Touches nothing else.
+     */
+    private void punch(int slot) {
         boolean freed = false;
         try {
-            freed = ((int) INT.getVolatile(buffer, ShmLayout.pageCtl(page)) & ShmLayout.ACCESSES) == 0
-                    && Holes.punch(buffer, dataStart + (long) page * pageSize, pageSize);
+            freed = ((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) == 0
+                    && Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize);
         } finally {
             if (freed) {
                 allocatedSlots.decrementAndGet();
             }
-            slots.set(page, freed ? 0 : ALLOCATED);
+            slots.set(slot, freed ? 0 : ALLOCATED);
         }
+    }
+
+    /** How many times a page moved to another slot because accesses were still counted in its own. Core thread. */
+    public int moves() {
+        return moves;
     }
 
     /** The session ended: the channel used to allocate slots is closed (the mapping stays until GC). */

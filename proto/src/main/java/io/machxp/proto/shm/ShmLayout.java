@@ -25,17 +25,23 @@ import java.nio.file.StandardOpenOption;
  *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
  *                                           8 state (the kernel's 64-bit futex state)
  *                                          16 fencing token of the grant
- *  page file:    0 magic | 8 page size (int) | 12 pages (int) | 16 where page 0's bytes start (long)
- *                64 + 8*i: page i's ctl (int: MAPPED_READ | MAPPED_WRITE | accesses under way)
- *                start + size*i: page i's bytes while the kernel maps it (little-endian words)
+ *  page file:    0 magic | 8 page size (int) | 12 pages (int) | 16 where slot 0's bytes start (long)
+ *                24 slots (int: one per page, then spares)
+ *                64 + 8*k: slot k's ctl (int: MAPPED_READ | MAPPED_WRITE | accesses under way)
+ *                          and, for k below pages, at +4 page k's slot (int: 0 slot k, else 1 + the slot)
+ *                start + size*k: slot k's bytes: a page's while the kernel maps it there (little-endian words)
  * </pre>
- * Page words: a task process reads or writes an aligned 4- or 8-byte word of a mapped page, one
- * access counted in the page's ctl: it reads the word, checks the page is still mapped (so the
- * value was read before the kernel took the page), and writes with a CAS from that value. The
- * kernel takes a page without waiting: it clears the mapped bits; if an access is under way it
- * also flips every word (xor with a random mask, both halves non-zero) with an atomic xor whose old value is what it keeps, so
- * a CAS either landed before the flip (kept) or fails (the task asks the kernel instead). It maps
- * the page again only once no access is under way.
+ * Page words: a task process reads or writes an aligned 4- or 8-byte word of a mapped page in the
+ * slot the kernel last put the page in, one access counted in that slot's ctl: it reads which slot,
+ * counts itself there, checks the page is still in that slot (a slot serves another page only
+ * after the page left it), reads the word, checks the slot is still mapped (so the value was read
+ * before the kernel took the page), and writes with a CAS from that value. The kernel takes a page
+ * without waiting: it clears the mapped bits; if an access is under way it also flips every word
+ * (xor with a random mask, both halves non-zero) with an atomic xor whose old value is what it
+ * keeps, so a CAS either landed before the flip (kept) or fails (the task asks the kernel
+ * instead). It maps a slot again, for any page, only once no access is counted there; a page whose
+ * slot still counts one (a process killed inside an access leaves its count for good) is mapped
+ * in a spare slot instead.
  * A futex slot, once keyed, belongs to that offset for as long as the file lives (a futex's entry
  * never changes); the kernel writes the state before the key, so a reader that finds the key
  * sees a state. The fast path acts on a state of exactly 0 (cached here, live, free, nobody
@@ -69,6 +75,11 @@ public final class ShmLayout {
     public static final int PAGE_SIZE = 8;
     public static final int PAGE_COUNT = 12;
     public static final int PAGE_DATA = 16;
+    public static final int PAGE_SLOTS = 24;
+    /** In page i's ctl entry: which slot holds the page's bytes while mapped (0: slot i, else 1 + the slot). */
+    public static final int PAGE_SLOT = 4;
+    /** Spare slots per page file: at least this many, or one per 16 pages. */
+    public static final int MIN_SPARE_SLOTS = 16;
     public static final int MAPPED_READ = 1 << 30;
     public static final int MAPPED_WRITE = 1 << 29;
     public static final int ACCESSES = MAPPED_WRITE - 1;
@@ -78,14 +89,41 @@ public final class ShmLayout {
 
     private ShmLayout() {}
 
-    public static int pageCtl(int page) {
-        return HEADER + 8 * page;
+    /** The ctl word of slot {@code slot} (slot i is page i's own; page i's entry also holds its slot). */
+    public static int pageCtl(int slot) {
+        return HEADER + 8 * slot;
     }
 
-    /** Where page 0's bytes start in a page file: past the ctl words, at a page boundary. */
-    public static long pageData(int pages, int pageSize) {
-        long end = HEADER + 8L * pages;
+    /** Where slot 0's bytes start in a page file of {@code slots} slots: past the ctl words, at a page boundary. */
+    public static long pageData(int slots, int pageSize) {
+        long end = HEADER + 8L * slots;
         return (end + pageSize - 1) / pageSize * pageSize;
+    }
+
+    /**
+     * The slots of a page file for {@code pages} pages: one per page and spares ({@link
+     * #MIN_SPARE_SLOTS}, or one per 16 pages), fewer spares where the file would not fit a mapping
+     * (2 GiB - 1).
+     */
+    public static int pageSlots(int pages, int pageSize) {
+        int spares = Math.max(MIN_SPARE_SLOTS, pages / 16);
+        long room = (Integer.MAX_VALUE - pageData(pages + spares, pageSize) - (long) pages * pageSize) / pageSize;
+        return pages + (int) Math.max(0, Math.min(spares, room));
+    }
+
+    /** A page file's size: its header, the ctl words and the bytes of every slot. */
+    public static long pageFileSize(int pages, int pageSize) {
+        int slots = pageSlots(pages, pageSize);
+        return pageData(slots, pageSize) + (long) slots * pageSize;
+    }
+
+    /**
+     * The slot that holds page {@code page}'s bytes while the kernel maps it, as the kernel last
+     * published it (a volatile load); the caller checks that it lies in the file.
+     */
+    public static int pageSlot(ByteBuffer pages, int page) {
+        int v = (int) INT.getVolatile(pages, pageCtl(page) + PAGE_SLOT);
+        return v == 0 ? page : v - 1;
     }
 
     public static int threadSlot(int slot) {
