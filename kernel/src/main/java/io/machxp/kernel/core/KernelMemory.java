@@ -121,7 +121,7 @@ final class KernelMemory {
                 store(p, in, width, next);
                 pages.written(p);
             }
-            reply.complete(new CasResult(swap, old));
+            return () -> reply.complete(new CasResult(swap, old));
         });
     }
 
@@ -131,19 +131,22 @@ final class KernelMemory {
             long old = load(p, in, width);
             store(p, in, width, old + delta);
             pages.written(p);
-            reply.complete(old);
+            return () -> reply.complete(old);
         });
     }
 
+    /** An atomic on a word: changes the page and returns its answer, which runs once the page is mapped again. */
     private interface WordOp {
-        void apply(VmPage page, int offsetInPage);
+        Runnable apply(VmPage page, int offsetInPage);
     }
 
     /**
      * Runs {@code op} on the word at {@code offset} once its page is writable here, the page taken
      * back from every mapping meanwhile; then maps it again as a read or write would, to task
      * processes if the caller is one ({@code shared}), else in process (mapping it in process
-     * would take it from every task process of this host).
+     * would take it from every task process of this host). Answers after that, as a read or write
+     * does: through the call file the answer wakes the caller at once, and its next access then
+     * finds the page mapped.
      */
     private void atomically(VmObject o, long offset, int width, boolean shared, BooleanSupplier caller,
             Reply<?> reply, WordOp op) {
@@ -160,8 +163,10 @@ final class KernelMemory {
             return;
         }
         pages.unmap(p);
-        withLiveWords(p, in, width, () -> op.apply(p, in));
+        Runnable[] answer = new Runnable[1];
+        withLiveWords(p, in, width, () -> answer[0] = op.apply(p, in));
         pages.map(p, shared);
+        answer[0].run();
     }
 
     /**
