@@ -25,7 +25,7 @@ import java.nio.file.StandardOpenOption;
  *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
  *                                           8 state (the kernel's 64-bit futex state)
  *                                          16 fencing token of the grant
- *  page file:    0 magic | 8 page size (int) | 12 pages (int) | 16 where slot 0's bytes start (long)
+ *  page file:    0 magic ("MACHXPP2") | 8 page size (int) | 12 pages (int) | 16 where slot 0's bytes start (long)
  *                24 slots (int: one per page, then spares)
  *                64 + 8*k: slot k's ctl (int: MAPPED_READ | MAPPED_WRITE | accesses under way)
  *                          and, for k below pages, at +4 page k's slot (int: 0 slot k, else 1 + the slot)
@@ -71,7 +71,13 @@ public final class ShmLayout {
     public static final int FUTEX_STATE = 8;
     public static final int FUTEX_FENCE = 16;
 
-    public static final long PAGE_MAGIC = 0x4d41434858505031L;   // "MACHXPP1"
+    /**
+     * The page file's magic, its layout's version: "MACHXPP2" since a page may be in a slot other
+     * than its own (spares, slot numbers). A client of the first layout ("MACHXPP1": page i always
+     * in slot i) would read and write another page's slot, so it must not accept this file: it
+     * refuses any other magic and reaches the pages through gRPC. Change it with the layout.
+     */
+    public static final long PAGE_MAGIC = 0x4d41434858505032L;   // "MACHXPP2"
     public static final int PAGE_SIZE = 8;
     public static final int PAGE_COUNT = 12;
     public static final int PAGE_DATA = 16;
