@@ -22,9 +22,11 @@ import java.nio.file.StandardOpenOption;
  * <h2>Overview</h2>
  * <pre>
  *   UNMAPPED --map, no access counted in the page's slot: bytes copied in, MAPPED_READ [| MAPPED_WRITE]--> MAPPED
- *   UNMAPPED --map, accesses still counted there: the page moves to a free slot (its number
- *              published in the page's entry), then as above; the old slot waits, unmapped,
- *              until nothing is counted in it, and is then free for any page---------------------> MAPPED
+ *   UNMAPPED --map, accesses counted in its slot, not at its last map: not mapped now (accesses
+ *              under way, most likely, that found the page unmapped: they end soon)--------------> UNMAPPED
+ *   UNMAPPED --map, accesses counted there at its last map too: the page moves to a free slot (its
+ *              number published in the page's entry), then as above; the old slot waits,
+ *              unmapped, until nothing is counted in it, and is then free for any page-----------> MAPPED
  *   MAPPED   --take: mapped bits cleared in one CAS; bytes copied out------------------------------> UNMAPPED
  *              (accesses under way at that CAS: every word flipped by an atomic xor first)
  * </pre>
@@ -120,6 +122,13 @@ public final class SharedPages {
     private final Refusal refusal;
     private final java.util.concurrent.atomic.AtomicInteger allocatedSlots = new java.util.concurrent.atomic.AtomicInteger();
     private int moves;
+    /**
+     * Per page: its slot counted an access at its last map, which therefore did not map it. A
+     * page moves only if its slot counts one again at the next map (with an access served by the
+     * kernel between them): a count that stayed up, such as one a killed process left, and not
+     * the accesses of live processes that found the page unmapped a moment ago (review P3).
+     */
+    private final boolean[] countedAtLastMap;
     private boolean warned;
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
@@ -146,6 +155,7 @@ public final class SharedPages {
         this.dataStart = ShmLayout.pageData(total, pageSize);
         this.mapped = new byte[pages];
         this.slotOf = new int[pages];
+        this.countedAtLastMap = new boolean[pages];
         for (int i = 0; i < pages; i++) {
             slotOf[i] = i;
         }
@@ -204,11 +214,18 @@ public final class SharedPages {
         int slot = slotOf[page];
         mapped[page] = NONE; // also a read-only mapping that becomes writable: nothing in its slot is the page's
         if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
-            slot = move(page); // accesses from before the last take are still counted there
+            if (!countedAtLastMap[page]) {
+                // most likely accesses under way that found the page unmapped and go to the kernel:
+                // not mapped now; the next map (at its next access through the kernel) looks again
+                countedAtLastMap[page] = true;
+                return false;
+            }
+            slot = move(page); // still counted at a later map: a count that stays (a killed access)
             if (slot < 0) {
                 return false;
             }
         }
+        countedAtLastMap[page] = false;
         if (!slotAllocated(slot)) {
             return false; // no room for its slot (the page stays on gRPC), or it is being punched (not yet)
         }
@@ -222,7 +239,7 @@ public final class SharedPages {
     }
 
     /**
-     * Moves page {@code page} out of its slot, which still counts accesses, into a free allocated
+     * Moves page {@code page} out of its slot, which counted accesses at two maps in a row, into a free allocated
      * slot with nothing counted; publishes the new slot before the page is mapped there. The old
      * slot drains: it is free again once nothing is counted in it. Returns the new slot, or -1.
      */
@@ -231,11 +248,12 @@ public final class SharedPages {
         if (slot < 0) {
             if (!warnedNoSlot) {
                 warnedNoSlot = true;
-                log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses counted in its "
-                        + "slot in {} have not ended, and none of the {} spare slots is free (each holds accesses "
-                        + "that have not ended either: task processes killed inside an access, or one writing the "
-                        + "file); such pages go through the kernel until a slot drains; no further warning for this "
-                        + "object", objectId, page, file, slots.length() - mapped.length);
+                log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses were counted "
+                        + "in its slot in {} at two of its maps in a row, and none of the {} spare slots is free "
+                        + "(each still counts accesses: task processes killed inside an access, one writing the "
+                        + "file, or, under heavy contention, accesses under way); such pages go through the kernel "
+                        + "until a slot drains; no further warning for this object", objectId, page, file,
+                        slots.length() - mapped.length);
             }
             return -1;
         }
@@ -374,6 +392,7 @@ public final class SharedPages {
     public void release(VmPage p) {
         int page = index(p);
         int slot = slotOf[page];
+        countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
         if (mapped[page] != NONE || !slots.compareAndSet(slot, ALLOCATED, PUNCHING)) {
             return;
         }
