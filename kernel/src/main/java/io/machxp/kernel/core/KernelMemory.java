@@ -165,8 +165,11 @@ final class KernelMemory {
         pages.unmap(p);
         Runnable[] answer = new Runnable[1];
         withLiveWords(p, in, width, () -> answer[0] = op.apply(p, in));
-        pages.map(p, shared);
-        answer[0].run();
+        try {
+            pages.map(p, shared);
+        } finally {
+            answer[0].run(); // the word changed: answered even if the map threw (an Error: a SIGBUS in the copy)
+        }
     }
 
     /**
