@@ -10,9 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * A batch ({@link StoreBatch}) forces each records file once, then each data file once.
  *
+ * <p>Objects open: the store holds the files and page records of at most
+ * {@value OpenObjects#DEFAULT_LIMIT} objects open ({@link OpenObjects}), two files each (three
+ * with an old {@value #VERSIONS} file), and closes the least recently used beyond that, dropping
+ * its records (a cache, built again from its files and checked as before when it is used again);
+ * an object with a write in the open batch stays open until the batch's end. A pager serving
+ * many objects over its life thus runs out of neither file descriptors nor memory.
+ *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
  * read as it is, unchecked, in a store whose {@value #FORMAT_FILE} file says it was upgraded
@@ -58,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * <p>A file created, and one replaced by a rename (the holders' journal, the epoch, the lease),
  * is made durable by forcing the directory too ({@link DirectorySync}) before the write returns:
  * a power loss would otherwise bring an older journal back after a grant it had to precede
- * (xp-spec 9.1). Thread-safe: the pager writes from its store thread while its page threads read.
+ * (xp-spec 9.1). Thread-safe: the pager writes from its store thread while its page threads read;
+ * every call holds the store's lock while it uses a file, so no object's files are closed under a
+ * read or a write.
  */
 public final class FilePageStore implements PageStore {
     private static final Logger log = LoggerFactory.getLogger(FilePageStore.class);
@@ -82,10 +89,12 @@ public final class FilePageStore implements PageStore {
     private final Path dir;
     private final int pageSize;
     private final DirectorySync dirSync;
-    /** Open files: suffix ({@value #SUFFIX}, {@value #SUMS}, old {@value #VERSIONS}) -> object -> channel. */
-    private final Map<String, Map<String, FileChannel>> open = new HashMap<>();
-    /** Each object's page records, once used ({@link PageRecords}). */
-    private final Map<String, PageRecords> records = new HashMap<>();
+    /**
+     * The objects held open: each one's files ({@value #SUFFIX}, {@value #SUMS}, old {@value #VERSIONS})
+     * and page records ({@link PageRecords}), the least recently used closed beyond a bound
+     * ({@link OpenObjects}); an object with a write in the open batch stays open.
+     */
+    private final OpenObjects open;
     private final PageRecords.Channels channels = new PageRecords.Channels() {
         @Override
         public FileChannel open(String object, String suffix, boolean create) throws IOException {
@@ -136,8 +145,6 @@ public final class FilePageStore implements PageStore {
     }
 
     Steps steps = (step, object, offset) -> {};
-    /** The file name of each channel open, for {@link Step#FILE_FORCED}. */
-    private final Map<FileChannel, String> forcedNames = new HashMap<>();
 
     /**
      * Creates {@code dir} if it is missing.
@@ -150,7 +157,13 @@ public final class FilePageStore implements PageStore {
 
     /** As {@link #FilePageStore(Path, int)}, forcing the directory's entries with {@code dirSync}. */
     FilePageStore(Path dir, int pageSize, DirectorySync dirSync) throws IOException {
+        this(dir, pageSize, dirSync, OpenObjects.DEFAULT_LIMIT);
+    }
+
+    /** As {@link #FilePageStore(Path, int, DirectorySync)}, holding at most {@code openObjects} objects open. */
+    FilePageStore(Path dir, int pageSize, DirectorySync dirSync, int openObjects) throws IOException {
         this.dirSync = dirSync;
+        this.open = new OpenObjects(openObjects, object -> batch != null && batch.holds(object));
         if (pageSize <= 0) {
             throw new IllegalArgumentException("page size " + pageSize + " must be positive");
         }
@@ -403,7 +416,7 @@ public final class FilePageStore implements PageStore {
     /** Forces a file of pages or records to the disk (its data, not its times). */
     private void force(FileChannel file) throws IOException {
         file.force(false);
-        steps.at(Step.FILE_FORCED, forcedNames.get(file), -1);
+        steps.at(Step.FILE_FORCED, open.nameOf(file), -1);
     }
 
     static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
@@ -412,27 +425,38 @@ public final class FilePageStore implements PageStore {
         }
     }
 
-    /** The object's page records, made when first used. */
+    /** The object's page records, built when it is opened ({@link OpenObjects}). */
     private PageRecords recordsOf(String object) {
-        return records.computeIfAbsent(object, o -> new PageRecords(o, dir, pageSize, upgraded, channels, reports,
-                dirSync));
+        OpenObjects.Entry e = open.use(object);
+        if (e.records == null) {
+            e.records = new PageRecords(object, dir, pageSize, upgraded, channels, reports, dirSync,
+                    open.takeUnsettled(object));
+        }
+        return e.records;
+    }
+
+    /** The files open, of every object held open (a test's count). */
+    synchronized int openFiles() {
+        return open.openFiles();
+    }
+
+    /** The objects held open (a test's count). */
+    synchronized int openObjects() {
+        return open.openObjects();
     }
 
     /** The object's file with that suffix, opened once (again if an interrupt closed it); null if missing and not to be created. */
     private FileChannel channel(String object, String suffix, boolean create) throws IOException {
         Path path = dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + suffix);
-        Map<String, FileChannel> open = this.open.computeIfAbsent(suffix, k -> new HashMap<>());
         if (closed) {
             throw new IOException("the page store in " + dir + " is closed");
         }
-        FileChannel file = open.get(object);
-        if (file != null && file.isOpen()) {
+        FileChannel file = open.channel(object, suffix);
+        if (file != null) {
             return file;
         }
-        if (file != null) {
-            forcedNames.remove(file); // closed by an interrupt: opened again below
-        }
-        // (re)open: a channel is closed for good when a thread is interrupted during its I/O
+        // (re)open: a channel is closed for good when a thread is interrupted during its I/O, or
+        // when its object was closed as the least recently used
         boolean created = create && !Files.exists(path);
         try {
             file = create
@@ -450,8 +474,7 @@ public final class FilePageStore implements PageStore {
                 throw e;
             }
         }
-        open.put(object, file);
-        forcedNames.put(file, path.getFileName().toString());
+        open.opened(object, suffix, file, path.getFileName().toString());
         return file;
     }
 
@@ -466,16 +489,6 @@ public final class FilePageStore implements PageStore {
     @Override
     public synchronized void close() {
         closed = true;
-        for (Map<String, FileChannel> open : this.open.values()) {
-            open.forEach((object, file) -> {
-                try {
-                    file.close();
-                } catch (IOException e) {
-                    log.warn("page store: closing the files of {}: {}", object, e.toString());
-                }
-            });
-            open.clear();
-        }
-        forcedNames.clear();
+        open.closeAll();
     }
 }

@@ -39,7 +39,11 @@ import org.slf4j.LoggerFactory;
  *  unknown  --read, or written-->  valid(slot, version)
  *  valid    --a write's data failed after it began-->  unsettled: read again, the data read
  *           back written again and forced, before the next write chooses the spare slot
- *  unknown, damaged  --next write-->  keeps an intact record's slot (the lower version's)
+ *  unknown, damaged  --next write-->  keeps an intact record's slot (the lower version's); both
+ *           records damaged: slot 0 kept, the new record into slot 1, and the page is good again
+ *           once its data is on disk (slot 0 mended by the write after)
+ *  any      --its object closed ({@link OpenObjects})-->  unknown: the whole cache dropped, built
+ *           again from the files when the object is used; an unsettled page stays unsettled
  * </pre>
  * Not thread-safe: the store calls it under its lock.
  */
@@ -87,15 +91,20 @@ final class PageRecords {
      * only (Linux marks pages clean after a failed force), so before the next write chooses its
      * slot the data read is written again and forced ({@link #keptSlot}).
      */
-    private final Set<Long> unsettled = new HashSet<>();
+    private final Set<Long> unsettled;
     /** Whether the object has a {@value FilePageStore#VERSIONS} file (the store never makes one); null: not looked. */
     private Boolean hasVersionsFile;
     /** The object's high-water mark. */
     final HighWaterMark mark;
 
+    /**
+     * The records of {@code object}, built again from its files when used; {@code unsettled}: its
+     * pages still unsettled when its records were last dropped ({@link OpenObjects}), or null.
+     */
     PageRecords(String object, Path dir, int pageSize, boolean upgraded, Channels channels, DamageReports reports,
-            DirectorySync dirSync) {
+            DirectorySync dirSync, Set<Long> unsettled) {
         this.object = object;
+        this.unsettled = unsettled == null ? new HashSet<>() : unsettled;
         this.dir = dir;
         this.pageSize = pageSize;
         this.upgraded = upgraded;
@@ -129,6 +138,11 @@ final class PageRecords {
     void unsettle(long offset) {
         valid.remove(offset);
         unsettled.add(offset);
+    }
+
+    /** The pages unsettled (not a cache: kept when the records are dropped). */
+    Set<Long> unsettledPages() {
+        return unsettled;
     }
 
     /** Reads the page's data and both its records, and judges them; a good page's slot is cached. */

@@ -50,7 +50,12 @@ final class StoreBatch {
         pages.computeIfAbsent(object, o -> new LinkedHashMap<>()).put(offset, new Pending(page, version, slot, dataFile));
     }
 
-    /** The page's write in this batch, or null. */
+    /** Whether a page of the object is written in this batch (its files must stay open until the end). */
+    boolean holds(String object) {
+        return pages.containsKey(object);
+    }
+
+        /** The page's write in this batch, or null. */
     Pending get(String object, long offset) {
         Map<Long, Pending> offsets = pages.get(object);
         return offsets == null ? null : offsets.get(offset);
