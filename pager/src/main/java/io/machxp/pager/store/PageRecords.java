@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  *  unknown  --read, or written-->  valid(slot, version)
  *  valid    --a write's data failed after it began-->  unsettled: read again, the data read
  *           back written again and forced, before the next write chooses the spare slot
+ *  valid    --a read finds its data damaged-->  damaged: not cached, so its version is a damaged
+ *           page's (as after its object is closed and opened again)
  *  unknown, damaged  --next write-->  keeps an intact record's slot (the lower version's); both
  *           records damaged: slot 0 kept, the new record into slot 1, and the page is good again
  *           once its data is on disk (slot 0 mended by the write after)
@@ -202,6 +204,7 @@ final class PageRecords {
                 } else {
                     c.damage = damageOf(offset, file, slot, slotDamage, crc);
                     damagedVersion(slot, slotDamage, c);
+                    valid.remove(offset); // damaged since cached: its version and kept slot are a damaged page's now
                     return c;
                 }
             }

@@ -205,4 +205,34 @@ class DamagedVersionTest {
             assertThat(after.read("obj", big)).isEqualTo(data);
         }
     }
+
+    /**
+     * Data damaged after the page was read or written (cached as good): once a read finds it, its
+     * version is a damaged page's (both records intact: the lower), while its object stays open
+     * as after it was closed and opened again; and the next write keeps the lower record's slot,
+     * so a crash before its data still leaves the page at 1, below the kernel's copy at 2. Before,
+     * the cache answered 2 while the object stayed open (1 only once it was closed), and that
+     * write's record went over the version-1 record.
+     */
+    @Test
+    void aPageDamagedAfterItWasCachedTakesADamagedPagesVersionWhileItsObjectIsOpen() throws IOException {
+        FilePageStore store = new FilePageStore(dir, PAGE);
+        try {
+            store.write("obj", 0, page(1), 1);
+            store.write("obj", 0, page(2), 2);
+            assertThat(store.version("obj", 0)).isEqualTo(2);
+            flipByte(store.fileOf("obj"), 100);
+            assertThatThrownBy(() -> store.read("obj", 0)).isInstanceOf(StoreDamage.class);
+            assertThat(store.openObjects()).as("its object still open").isEqualTo(1);
+            assertThat(store.version("obj", 0)).as("both records intact: the lower").isEqualTo(1);
+            crashAt(store, Step.RECORD_FORCED);
+            assertThatThrownBy(() -> store.write("obj", 0, page(3), 3)).isInstanceOf(StoreCrashTest.Crash.class);
+        } finally {
+            store.close(); // crashed: its files are as the crash left them
+        }
+        try (FilePageStore after = new FilePageStore(dir, PAGE)) {
+            assertThatThrownBy(() -> after.read("obj", 0)).isInstanceOf(StoreDamage.class);
+            assertThat(after.version("obj", 0)).as("the version-1 record kept").isEqualTo(1);
+        }
+    }
 }
