@@ -46,8 +46,11 @@ import org.slf4j.LoggerFactory;
  * {@value OpenObjects#DEFAULT_LIMIT} objects open ({@link OpenObjects}), two files each (three
  * with an old {@value #VERSIONS} file), and closes the least recently used beyond that, dropping
  * its records (a cache, built again from its files and checked as before when it is used again);
- * an object with a write in the open batch stays open until the batch's end. A pager serving
- * many objects over its life thus runs out of neither file descriptors nor memory.
+ * an object with a write in the open batch stays open until the batch's end, and a batch that
+ * would hold more objects open is ended early (its writes forced as at its end) and another
+ * begun, the whole batch's end still the point its writes are durable at. A pager serving many
+ * objects over its life, or a burst of them in one batch, thus runs out of neither file
+ * descriptors nor memory.
  *
  * <p>The format before checksums (the store's {@value #FORMAT_FILE} file missing, the pages'
  * versions in a {@value #VERSIONS} file, 8 bytes per page, text files without checksums) is
@@ -111,6 +114,12 @@ public final class FilePageStore implements PageStore {
     /** Whether the store had no format file when first opened by this format (see the class comment). */
     private boolean upgraded;
     private boolean closed;
+    /**
+     * Files created whose directory entry is not known durable: the directory's force after the
+     * creation failed. A write to the file forces the directory again before it returns (a read
+     * does not need it), until a force succeeds.
+     */
+    private final java.util.Set<Path> namesNotDurable = new java.util.HashSet<>();
     /** The epoch and lease files ({@link EpochAndLease}). */
     private final EpochAndLease epochAndLease;
     /** The holders' journal's file ({@link HoldersFile}). */
@@ -119,6 +128,12 @@ public final class FilePageStore implements PageStore {
     private final HoldersJournal holders;
     /** The open batch (see {@link #beginBatch}), or null. */
     private StoreBatch batch;
+    /**
+     * Why a part of the open batch, ended early to bound the objects it holds open
+     * ({@link #endBatchEarly}), could not be made durable; thrown by {@link #endBatch}, so that no
+     * write of the batch is taken as durable. Null if none failed.
+     */
+    private IOException batchFailure;
     /** What a batch's end tells of each page. */
     private final StoreBatch.Outcome outcome = new StoreBatch.Outcome() {
         @Override
@@ -338,6 +353,9 @@ public final class FilePageStore implements PageStore {
         if (page.length != pageSize) {
             throw new IllegalArgumentException("a page is " + pageSize + " bytes, not " + page.length);
         }
+        if (batch != null && !batch.holds(object) && batch.objects() >= open.batchObjects()) {
+            endBatchEarly();
+        }
         boolean dataBegun = false;
         try {
             PageRecords judge = recordsOf(object);
@@ -398,18 +416,55 @@ public final class FilePageStore implements PageStore {
         batch = new StoreBatch();
     }
 
+    /**
+     * Makes the batch's writes durable. If a part of it ended early failed ({@link #endBatchEarly}),
+     * throws that failure, after ending the rest, and leaves the holders' journal unwritten: none
+     * of the batch's writes is acknowledged as durable.
+     */
     @Override
     public synchronized void endBatch() {
         if (batch == null) {
             return;
         }
+        IOException failed = batchFailure;
         try {
             batch.end(channels, steps, outcome);
+            if (failed != null) {
+                throw failed;
+            }
             holders.write();
         } catch (IOException e) {
+            if (failed != null && failed != e) {
+                e.addSuppressed(failed);
+            }
             throw new UncheckedIOException("page store in " + dir + ": cannot make a batch of writes durable: " + e, e);
         } finally {
             batch = null;
+            batchFailure = null;
+            open.trim(); // objects opened beyond the bound while the batch held the others
+        }
+    }
+
+    /**
+     * Ends the open batch early and begins another, as its end does (records forced, then data
+     * written and forced), so that a write of one more object does not hold more than
+     * {@link OpenObjects#batchObjects} open: the pager puts every write queued into one batch, and
+     * a burst of many objects would otherwise hold two files each until the batch's end. The
+     * holders' journal waits for the batch's end. A failure is kept for {@link #endBatch} to
+     * throw: the writes of the part ended are acknowledged only after the whole batch's end.
+     */
+    private void endBatchEarly() {
+        try {
+            batch.end(channels, steps, outcome);
+        } catch (IOException e) {
+            log.error("page store in {}: cannot make a part of a batch of writes durable: {}", dir, e.toString());
+            if (batchFailure == null) {
+                batchFailure = e;
+            } else {
+                batchFailure.addSuppressed(e);
+            }
+        } finally {
+            batch = new StoreBatch();
         }
     }
 
@@ -445,6 +500,16 @@ public final class FilePageStore implements PageStore {
         return open.openObjects();
     }
 
+    /**
+     * The objects whose files were closed so far as the least recently used beyond the bound
+     * ({@value OpenObjects#DEFAULT_LIMIT}), each to be opened again, its records read again, when
+     * used: a count growing fast says the objects in use are more than the bound. Read without
+     * the store's lock (the pager's meter {@code machxp.store.objects.closed}).
+     */
+    public long objectsClosed() {
+        return open.closes();
+    }
+
     /** The object's file with that suffix, opened once (again if an interrupt closed it); null if missing and not to be created. */
     private FileChannel channel(String object, String suffix, boolean create) throws IOException {
         Path path = dir.resolve(URLEncoder.encode(object, StandardCharsets.UTF_8) + suffix);
@@ -452,29 +517,27 @@ public final class FilePageStore implements PageStore {
             throw new IOException("the page store in " + dir + " is closed");
         }
         FileChannel file = open.channel(object, suffix);
-        if (file != null) {
-            return file;
-        }
-        // (re)open: a channel is closed for good when a thread is interrupted during its I/O, or
-        // when its object was closed as the least recently used
-        boolean created = create && !Files.exists(path);
-        try {
-            file = create
-                    ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                            StandardOpenOption.WRITE)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            return null; // never written
-        }
-        if (created) {
+        if (file == null) {
+            // (re)open: a channel is closed for good when a thread is interrupted during its I/O, or
+            // when its object was closed as the least recently used
+            boolean created = create && !Files.exists(path);
             try {
-                dirSync.force(dir); // the new file's name, before a page in it counts as written
-            } catch (IOException e) {
-                file.close();
-                throw e;
+                file = create
+                        ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                                StandardOpenOption.WRITE)
+                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                return null; // never written
+            }
+            open.opened(object, suffix, file, path.getFileName().toString());
+            if (created) {
+                namesNotDurable.add(path);
             }
         }
-        open.opened(object, suffix, file, path.getFileName().toString());
+        if (create && namesNotDurable.contains(path)) {
+            dirSync.force(dir); // the new file's name, before a page in it counts as written (again if that failed)
+            namesNotDurable.remove(path);
+        }
         return file;
     }
 

@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
  *          not held-->  closed: its channels closed, its records dropped
  *  held    the object of the call opening one (its channels are in use in that call), and each
  *          object with a write in the store's open batch (its channels are forced at the batch's
- *          end): never closed; held objects beyond the limit are closed once no longer held
+ *          end): never closed. The store ends a batch early (its forces done) and begins another
+ *          before a write would hold more than {@link #batchObjects} objects, so that with the
+ *          object a call opens at most {@link #limit} are open (two with a limit of one); those
+ *          beyond the limit are closed at the batch's end ({@link #trim})
  * </pre>
  * Every use is under the store's lock, so no read or write uses a channel while it is closed.
  * What is not a cache, a page's unsettled state (a failed data write), the store keeps apart
@@ -45,6 +48,8 @@ final class OpenObjects {
     }
 
     private final int limit;
+    /** Objects closed so far (read without the store's lock, by a meter). */
+    private final java.util.concurrent.atomic.AtomicLong closes = new java.util.concurrent.atomic.AtomicLong();
     /** Whether an object must stay open (a write of it in the open batch). */
     private final Predicate<String> held;
     /** The objects open, least recently used first. */
@@ -60,6 +65,24 @@ final class OpenObjects {
         }
         this.limit = limit;
         this.held = held;
+    }
+
+    /**
+     * The objects a batch may hold open: one fewer than the limit (at least one), so that with the
+     * object a call opens meanwhile at most {@link #limit} are open.
+     */
+    int batchObjects() {
+        return Math.max(1, limit - 1);
+    }
+
+    /** Closes the least recently used objects beyond the limit that are not held (at a batch's end). */
+    void trim() {
+        closeBeyondLimit(null);
+    }
+
+    /** The objects closed so far as the least recently used (not at the store's close). */
+    long closes() {
+        return closes.get();
     }
 
     /** The object's entry, made the most recently used; opening it closes the least recently used beyond the limit. */
@@ -132,6 +155,7 @@ final class OpenObjects {
         }
         for (String object : closing) {
             close(object, objects.remove(object));
+            closes.incrementAndGet();
         }
     }
 

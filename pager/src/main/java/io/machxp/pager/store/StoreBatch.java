@@ -55,7 +55,12 @@ final class StoreBatch {
         return pages.containsKey(object);
     }
 
-        /** The page's write in this batch, or null. */
+    /** The objects written in this batch. */
+    int objects() {
+        return pages.size();
+    }
+
+    /** The page's write in this batch, or null. */
     Pending get(String object, long offset) {
         Map<Long, Pending> offsets = pages.get(object);
         return offsets == null ? null : offsets.get(offset);
