@@ -230,6 +230,36 @@ class FilePageStoreTest {
         }
     }
 
+    /**
+     * A force of the directory that fails after a file was created is made again by the next
+     * write to that file, before it returns (the file exists by then, and a read may have opened
+     * it meanwhile). Before, the next write saw the file existing and forced nothing: it returned
+     * while the file's name might not be on the disk.
+     */
+    @Test
+    void aFailedForceOfTheDirectoryAfterANewFileIsMadeAgainByTheNextWrite() throws IOException {
+        List<String> forced = new java.util.ArrayList<>();
+        boolean[] failed = {false};
+        DirectorySync failingOnce = d -> {
+            boolean sums = Files.exists(d.resolve("obj.sums"));
+            if (sums && !failed[0]) {
+                failed[0] = true;
+                throw new IOException("fsync of the directory: EIO");
+            }
+            forced.add(sums ? "with obj.sums" : "without");
+        };
+        try (FilePageStore store = new FilePageStore(dir, PAGE, failingOnce)) {
+            assertThatThrownBy(() -> store.write("obj", 0, page(1), 1)).hasMessageContaining("EIO");
+            assertThat(store.read("obj", 0)).as("nothing written").isNull();
+            forced.clear();
+            store.write("obj", 0, page(1), 1);
+            assertThat(forced).as("the new file's name forced before the write returned").containsExactly("with obj.sums");
+            forced.clear();
+            store.write("obj", PAGE, page(2), 1);
+            assertThat(forced).as("then no more").isEmpty();
+        }
+    }
+
     /** keepLongerLease answers the last lease and keeps the longer of the two, in one write. */
     @Test
     void keepLongerLeaseKeepsTheLongerOfTheTwoLeases() throws IOException {
