@@ -178,7 +178,7 @@ public final class Pager implements AutoCloseable {
                         .withGrace(grace, store.persistent()).withGrantPolicy(policy)
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
-        xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop));
+        xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop, store));
         io.machxp.pager.net.RequestReadBudget reads = new io.machxp.pager.net.RequestReadBudget(loop,
                 io.machxp.pager.net.RequestReadBudget.DEFAULT_MAX_READING,
                 io.machxp.pager.net.RequestReadBudget.DEFAULT_READ_WITHIN_NANOS);

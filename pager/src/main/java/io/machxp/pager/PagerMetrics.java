@@ -15,13 +15,15 @@ import java.util.function.ToDoubleFunction;
 /**
  * A pager's meters, read from its counters when scraped: XP messages by routine and direction,
  * futex grants and handoffs, lease renewals, sessions, kernels declared dead, fenced messages,
- * the core's records (pages, futexes) and queue depth, and the time the core takes per XP message
- * as a histogram. Tagged with the pager's name.
+ * store failures and damage, the objects a file store closed, the core's records (pages,
+ * futexes) and queue depth, and the time the core takes per XP message as a histogram. Tagged
+ * with the pager's name.
  */
 final class PagerMetrics {
     private PagerMetrics() {}
 
-    static Timer bind(MeterRegistry r, String name, PagerStats stats, Pager pager, Executor loop) {
+    static Timer bind(MeterRegistry r, String name, PagerStats stats, Pager pager, Executor loop,
+            io.machxp.pager.store.PageStore store) {
         for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
             if (c != KernelToPager.RoutineCase.ROUTINE_NOT_SET && c != KernelToPager.RoutineCase.KERNEL_KEEPALIVE) {
                 FunctionCounter.builder("machxp.xp.messages", stats, s -> s.received(c)).tag("pager", name)
@@ -49,6 +51,12 @@ final class PagerMetrics {
                 "page store reads and writes that failed (an I/O error; damage is counted apart)");
         counter(r, name, stats, "machxp.store.damaged", PagerStats::storeDamaged,
                 "requests for a page the store found damaged (answered with data_error)");
+        if (store instanceof io.machxp.pager.store.FilePageStore files) {
+            FunctionCounter.builder("machxp.store.objects.closed", files,
+                    io.machxp.pager.store.FilePageStore::objectsClosed).tag("pager", name)
+                    .description("objects whose files the page store closed as the least recently used beyond "
+                            + "its bound (opened again when used)").register(r);
+        }
         Gauge.builder("machxp.sessions", stats, PagerStats::kernelsConnected).tag("pager", name)
                 .description("kernels connected").register(r);
         Gauge.builder("machxp.pages.resident", pager, p -> p.recordCount("pages")).tag("pager", name)
