@@ -100,6 +100,10 @@ public final class SharedTaskProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+                // no hsperfdata file (a process that is pid 1 in a PID namespace of its own meets
+                // another such process's locked /tmp/hsperfdata_root/1), and the JVM's own warnings
+                // on stderr, never among the lines this class reads from stdout
+                "-XX:-UsePerfData", "-Xlog:all=warning:stderr",
                 "-cp", System.getProperty("java.class.path"), SharedTaskProcess.class.getName()));
         command.addAll(List.of(args));
         return new SharedTaskProcess(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
