@@ -28,14 +28,31 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <h2>Overview</h2>
  * <pre>
- *   make:  mkdir machxp-&lt;kernel&gt;-&lt;pid&gt;-&lt;session&gt;.&lt;n&gt;-&lt;random&gt; (mode 0700)
- *          -> lock file made in it and locked (exclusive, for the session's life: its liveness)
- *          -> the directories of dead kernels removed ({@link #removeStale})
- *   close: everything in it deleted, the directory removed, the lock released
+ *   make:  mkdir .tmp-machxp-&lt;kernel&gt;-&lt;pid&gt;-&lt;session&gt;.&lt;n&gt;-&lt;random&gt; (mode 0700; no removal looks at it)
+ *          -> opened (kept open for the session's life), lock file made in it and locked
+ *             (exclusive, for the session's life: its liveness)
+ *          -> renamed to machxp-... (one rename: under a session's name it is always locked)
+ *          -> the directories of dead kernels removed ({@link #removeStale}, best effort)
+ *   close: everything in it deleted through the opened directory, the directory removed by name
+ *          if the name still is it, the lock released
  * </pre>
  * <b>Liveness is the lock, not a pid</b> (a pid means nothing across PID namespaces): the system
  * drops the lock when its holder dies, whatever its namespace, so a directory is stale when its
- * lock file can be locked. A directory without a lock file is kept (a kernel making it right now).
+ * lock file can be locked. A directory without a lock file is kept. On a filesystem without fcntl
+ * locks (ENOLCK) the pid in the name is the fallback, with a warning. In this process, making,
+ * closing and removal run under one lock ({@code GUARD}), and a removal never opens the lock
+ * file of a directory this process holds ({@code HELD}): closing that descriptor would drop this
+ * process's lock (POSIX).
+ *
+ * <p>A kernel killed while making its directory leaves a {@code .tmp-machxp-...} directory
+ * (empty, or with an empty lock file) that no removal touches: it cannot tell one being made by
+ * another process from one left (a tmpfs is emptied at reboot).
+ *
+ * <p><b>Residual (review N3).</b> Java opens a candidate (and its lock file) without
+ * {@code O_NONBLOCK}: a FIFO swapped in between the {@code lstat} and the open blocks the removal.
+ * Only the kernel's own user (or root) can swap an entry of that user in a sticky directory, and
+ * a shared directory others can write without the sticky bit is refused at startup
+ * ({@link SharedDirectoryCheck}).
  *
  * <p><b>Removal never follows a link.</b> The shared directory is world-writable: another user can
  * name an entry like a dead kernel's and swap it for a symlink at any moment. Each candidate is
@@ -66,52 +83,147 @@ final class SessionDirectory implements AutoCloseable {
     /** The tests' seam: runs with a candidate's name after it was opened and checked, before anything in it is deleted. */
     static volatile java.util.function.Consumer<String> beforeEmptying;
 
+    /**
+     * One lock for this process's making, closing and removal of session directories (review N2):
+     * a removal here can then never pass the {@link #HELD} check of a directory being made or closed.
+     */
+    private static final Object GUARD = new Object();
+    /** The shared directories this process already warned about (fcntl locks missing there). */
+    private static final Set<Path> WARNED_NO_LOCKS = ConcurrentHashMap.newKeySet();
+    /** A directory being made: named so that no removal ever looks at it (it does not start with {@code machxp-}). */
+    static final String MAKING = ".tmp-";
+
+    /** The tests' seam: runs with the directory being made after its lock file was made, before it is locked. */
+    static volatile java.util.function.Consumer<Path> beforeLocking;
+
     private final Path path;
+    private final SecureDirectoryStream<Path> shared;
+    private final SecureDirectoryStream<Path> own;
     private final Object key;
+    private final UserPrincipal owner;
     private final FileChannel lockChannel;
 
-    private SessionDirectory(Path path, Object key, FileChannel lockChannel) {
+    private SessionDirectory(Path path, SecureDirectoryStream<Path> shared, SecureDirectoryStream<Path> own, Object key,
+            UserPrincipal owner, FileChannel lockChannel) {
         this.path = path;
+        this.owner = owner;
+        this.shared = shared;
+        this.own = own;
         this.key = key;
         this.lockChannel = lockChannel;
     }
 
-    /** Makes a session's directory in {@code shared}, locks it, then removes dead kernels' directories. */
-    static SessionDirectory make(Path shared, String kernelName, long pid, int session, int instance) throws IOException {
+    /**
+     * Makes a session's directory in {@code shared} under a name no removal looks at, makes and
+     * locks its lock file, then renames it to its final name (one {@code rename}: it is never seen
+     * unlocked under a session's name), then removes dead kernels' directories (best effort).
+     */
+    static SessionDirectory make(Path sharedDir, String kernelName, long pid, int session, int instance) throws IOException {
         String safe = kernelName.replaceAll("[^A-Za-z0-9_.-]", "_");
         if (safe.length() > NAME_PART) {
             safe = safe.substring(0, NAME_PART);
         }
         String prefix = "machxp-" + safe + "-" + pid + "-" + session + "." + instance + "-";
-        Path own;
+        SessionDirectory made;
+        synchronized (GUARD) {
+            made = makeLocked(sharedDir, prefix);
+        }
+        removeStaleBestEffort(sharedDir, made.owner);
+        return made;
+    }
+
+    private static SessionDirectory makeLocked(Path sharedDir, String prefix) throws IOException {
+        DirectoryStream<Path> top = Files.newDirectoryStream(sharedDir);
+        if (!(top instanceof SecureDirectoryStream<Path> at)) {
+            top.close();
+            throw new IOException("the system cannot open files relative to " + sharedDir + " (no openat)");
+        }
+        Path making;
+        Path name;
         while (true) {
+            String random = random();
+            making = Path.of(MAKING + prefix + random);
+            name = Path.of(prefix + random);
+            if (Files.exists(sharedDir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
             try {
-                own = Files.createDirectory(shared.resolve(prefix + random()), OWNER_ONLY_DIRECTORY);
+                Files.createDirectory(sharedDir.resolve(making), OWNER_ONLY_DIRECTORY);
                 break;
             } catch (FileAlreadyExistsException taken) {
                 // another random part
             }
         }
+        SecureDirectoryStream<Path> dir = null;
         Object key = null;
         FileChannel ch = null;
         try {
-            key = Files.readAttributes(own, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            dir = at.newDirectoryStream(making, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributes opened = dir.getFileAttributeView(PosixFileAttributeView.class).readAttributes();
+            PosixFileAttributes named = at.getFileAttributeView(making, PosixFileAttributeView.class,
+                    LinkOption.NOFOLLOW_LINKS).readAttributes();
+            if (!opened.isDirectory() || !opened.fileKey().equals(named.fileKey())
+                    || !PosixFilePermissions.toString(opened.permissions()).equals("rwx------")) {
+                throw new IOException(sharedDir.resolve(making) + " changed while it was made");
+            }
+            key = opened.fileKey();
             HELD.add(key);
-            ch = FileChannel.open(own.resolve(LOCK), Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS), OWNER_ONLY_FILE);
-            ch.lock();
-            SessionDirectory made = new SessionDirectory(own, key, ch);
-            removeStale(shared, Files.getOwner(own, LinkOption.NOFOLLOW_LINKS));
-            return made;
+            var made = dir.newByteChannel(Path.of(LOCK), Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY_FILE);
+            if (!(made instanceof FileChannel lockFile)) {
+                made.close();
+                throw new IOException("the system cannot lock files in " + sharedDir);
+            }
+            ch = lockFile;
+            java.util.function.Consumer<Path> seam = beforeLocking;
+            if (seam != null) {
+                seam.accept(sharedDir.resolve(making));
+            }
+            lock(ch, sharedDir);
+            at.move(making, at, name); // renameat: atomic in one filesystem
+            return new SessionDirectory(sharedDir.resolve(name), at, dir, key, opened.owner(), ch);
         } catch (IOException | RuntimeException e) {
+            if (dir != null) {
+                empty(dir);
+                removeIfSame(at, making, key);
+                dir.close();
+            } else {
+                try {
+                    at.deleteDirectory(making);
+                } catch (IOException ignored) {
+                    // not ours any more, or not empty: left
+                }
+            }
             if (ch != null) {
                 ch.close();
             }
-            deleteTree(own);
             if (key != null) {
                 HELD.remove(key);
             }
+            at.close();
             throw e;
+        }
+    }
+
+    /**
+     * Locks a new lock file; where the filesystem has no fcntl locks (ENOLCK), goes on without
+     * (review N4): removals then judge this directory's liveness by the pid in its name.
+     */
+    private static void lock(FileChannel ch, Path sharedDir) throws IOException {
+        FileLock taken;
+        try {
+            taken = ch.tryLock();
+        } catch (IOException noLocks) {
+            if (WARNED_NO_LOCKS.add(sharedDir)) {
+                org.slf4j.LoggerFactory.getLogger(SessionDirectory.class).warn("cannot lock a session's lock file in {} ({}): "
+                        + "the liveness of its session directories falls back to the process id in their names, which "
+                        + "is wrong across PID namespaces (containers sharing it); use a tmpfs with locks such as /dev/shm",
+                        sharedDir, noLocks.toString());
+            }
+            return;
+        }
+        if (taken == null) {
+            throw new IOException("the new lock file in " + sharedDir + " is locked by another process");
         }
     }
 
@@ -127,58 +239,112 @@ final class SessionDirectory implements AutoCloseable {
         return path;
     }
 
-    /** Deletes the directory with everything in it, then releases its lock. */
+    /**
+     * Deletes the directory with everything in it, then releases its lock. Works on the directory
+     * opened when it was made, never by path (review N1): a name swapped for a symlink meanwhile
+     * leads nowhere.
+     */
     @Override
     public void close() {
-        try {
-            deleteTree(path);
-        } finally {
+        synchronized (GUARD) {
             try {
-                lockChannel.close();
-            } catch (IOException ignored) {
-                // closing drops the lock in any case
+                empty(own);
+                removeIfSame(shared, path.getFileName(), key);
+            } finally {
+                try {
+                    own.close();
+                    shared.close();
+                    lockChannel.close();
+                } catch (IOException ignored) {
+                    // closing drops the lock in any case
+                }
+                HELD.remove(key);
             }
-            HELD.remove(key);
         }
     }
 
-    /** Deletes this process's own session directory (nobody else can enter it) with the files in it. */
-    private static void deleteTree(Path own) {
-        try (var inside = Files.newDirectoryStream(own)) {
-            for (Path f : inside) {
-                Files.deleteIfExists(f);
-            }
+    /** Unlinks every entry but subdirectories of an opened directory, relative to it (never follows). */
+    private static void empty(SecureDirectoryStream<Path> dir) {
+        List<Path> inside = new ArrayList<>();
+        try (SecureDirectoryStream<Path> again = dir.newDirectoryStream(Path.of("."), LinkOption.NOFOLLOW_LINKS)) {
+            again.forEach(p -> inside.add(p.getFileName()));
         } catch (IOException | RuntimeException cannot) {
-            // gone meanwhile; what stays in a tmpfs is reclaimed at reboot
+            return; // what stays in a tmpfs is reclaimed at reboot
         }
+        for (Path f : inside) {
+            try {
+                PosixFileAttributes a = dir.getFileAttributeView(f, PosixFileAttributeView.class,
+                        LinkOption.NOFOLLOW_LINKS).readAttributes();
+                if (!a.isDirectory()) {
+                    dir.deleteFile(f);
+                }
+            } catch (IOException | RuntimeException gone) {
+                // gone meanwhile
+            }
+        }
+    }
+
+    /** {@code rmdir} of {@code name} in {@code at} only if it still is the directory of {@code key}. */
+    private static void removeIfSame(SecureDirectoryStream<Path> at, Path name, Object key) {
         try {
-            Files.deleteIfExists(own);
-        } catch (IOException ignored) {
-            // not empty or gone
+            Object now = at.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .readAttributes().fileKey();
+            if (key != null && now.equals(key)) {
+                at.deleteDirectory(name);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // gone, swapped or not empty: left
         }
+    }
+
+    /** {@link #removeStale}, never failing: what it cannot do it leaves, with one warning (review N4). */
+    static void removeStaleBestEffort(Path sharedDir, UserPrincipal owner) {
+        try {
+            Exception first = removeStale(sharedDir, owner);
+            if (first != null) {
+                warnCleanup(sharedDir, first);
+            }
+        } catch (IOException | RuntimeException e) {
+            warnCleanup(sharedDir, e);
+        }
+    }
+
+    private static void warnCleanup(Path sharedDir, Exception e) {
+        org.slf4j.LoggerFactory.getLogger(SessionDirectory.class).warn("could not remove every dead kernel's session "
+                + "directory in {} ({}); left as it is", sharedDir, e.toString());
     }
 
     /**
      * Removes from {@code shared} the session directories of kernels of {@code owner} that no
      * longer run (their lock can be taken), and old flat files of processes that no longer run
      * here. Nothing is followed through a link; where the system offers no secure directory
-     * stream, nothing is removed.
+     * stream, nothing is removed. A directory being made ({@link #MAKING}) is never looked at.
+     *
+     * @return the first failure with an entry (left as it is), or null
      */
-    static void removeStale(Path shared, UserPrincipal owner) throws IOException {
-        try (DirectoryStream<Path> top = Files.newDirectoryStream(shared)) {
-            if (!(top instanceof SecureDirectoryStream<Path> at)) {
-                return;
-            }
-            List<Path> names = new ArrayList<>();
-            top.forEach(p -> names.add(p.getFileName()));
-            for (Path name : names) {
-                try {
-                    removeIfStale(at, name, owner);
-                } catch (IOException | RuntimeException leftAlone) {
-                    // changed meanwhile, or not ours: left as it is
+    static Exception removeStale(Path shared, UserPrincipal owner) throws IOException {
+        Exception first = null;
+        synchronized (GUARD) {
+            try (DirectoryStream<Path> top = Files.newDirectoryStream(shared, e -> e.getFileName().toString().startsWith("machxp-"))) {
+                if (!(top instanceof SecureDirectoryStream<Path> at)) {
+                    return null;
+                }
+                List<Path> names = new ArrayList<>();
+                top.forEach(p -> names.add(p.getFileName()));
+                for (Path name : names) {
+                    try {
+                        removeIfStale(at, name, owner);
+                    } catch (java.nio.file.NoSuchFileException | java.nio.file.DirectoryNotEmptyException changed) {
+                        // changed meanwhile: left as it is
+                    } catch (IOException | RuntimeException leftAlone) {
+                        if (first == null) {
+                            first = leftAlone;
+                        }
+                    }
                 }
             }
         }
+        return first;
     }
 
     private static void removeIfStale(SecureDirectoryStream<Path> at, Path name, UserPrincipal owner) throws IOException {
@@ -209,14 +375,20 @@ final class SessionDirectory implements AutoCloseable {
                 return;
             }
             try (FileChannel lock = lockFile(dir)) {
-                FileLock taken;
+                if (lock == null) {
+                    return; // no lock file: not a session's directory as this version makes them
+                }
                 try {
-                    taken = lock == null ? null : lock.tryLock();
+                    if (lock.tryLock() == null) {
+                        return; // a live kernel's
+                    }
                 } catch (OverlappingFileLockException thisProcesssOwn) {
                     return;
-                }
-                if (taken == null) {
-                    return; // a live kernel's (or one being made: no lock file yet)
+                } catch (IOException noLocks) {
+                    // no fcntl locks on this filesystem (review N4): the pid hint of its name
+                    if (!deadByName(n)) {
+                        return;
+                    }
                 }
                 java.util.function.Consumer<String> seam = beforeEmptying;
                 if (seam != null) {
@@ -259,6 +431,17 @@ final class SessionDirectory implements AutoCloseable {
         }
         ch.close();
         return null;
+    }
+
+    /** {@code machxp-<kernel>-<pid>-<session>.<n>-<random>}: its pid runs no process here (a hint only: PID namespaces). */
+    private static boolean deadByName(String name) {
+        String[] parts = name.split("-");
+        try {
+            long pid = Long.parseLong(parts[parts.length - 3]);
+            return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException notOurs) {
+            return false;
+        }
     }
 
     /** {@code machxp-<kernel>-<pid>-<session>.<n>-<file>} (or {@code -obj<id>-pages}) of a process not running here. */

@@ -92,12 +92,9 @@ class SharedMemoryFilesTest {
         Files.writeString(live.resolve("kernel"), "a running kernel's, in another PID namespace");
         Path beingMade = Files.createDirectory(dir.resolve("machxp-D-" + deadPid() + "-1.1-43"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), LockHolder.class.getName(),
-                live.resolve(SessionDirectory.LOCK).toString()).redirectErrorStream(true).start();
+        Process holder = java(LockHolder.class, live.resolve(SessionDirectory.LOCK).toString());
         try {
-            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
-            assertThat(out.readLine()).isEqualTo("locked");
+            assertThat(firstLine(holder)).isEqualTo("locked");
             SharedMemory.create(dir, "A", 1).close();
             assertThat(live.resolve("kernel")).as("a live kernel's directory").exists();
             assertThat(beingMade).as("a directory without its lock file yet").exists();
@@ -167,6 +164,69 @@ class SharedMemoryFilesTest {
         }
     }
 
+    /**
+     * Review N2(a): another kernel's process removes dead kernels' directories while this one is
+     * between making its lock file and locking it. The directory has no session's name yet, so
+     * it is left alone, and the session gets its files.
+     */
+    @Test
+    void aDirectoryBeingMadeIsNotRemovedByAnotherKernel() throws Exception {
+        List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SessionDirectory.beforeLocking = making -> {
+            try {
+                Process remover = java(StaleRemover.class, dir.toString());
+                ran.add(firstLine(remover));
+                remover.waitFor(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        try (SharedMemory memory = SharedMemory.create(dir, "A", 1, new CallLoop())) {
+            assertThat(ran).as("the other kernel's removal ran in the gap").containsExactly("removed");
+            assertThat(memory.kernelFile()).exists();
+            assertThat(memory.kernelFile().getParent().resolve(SessionDirectory.LOCK)).exists();
+        } finally {
+            SessionDirectory.beforeLocking = null;
+        }
+    }
+
+    /**
+     * Review N2(b)/N5: a removal in this process never opens the lock file of a session this
+     * process holds (closing that descriptor would drop this process's lock on it): with two live
+     * sessions (the second's start removes dead kernels' directories), another process still
+     * cannot lock the first's.
+     */
+    @Test
+    void twoSessionsOfOneProcessKeepEachOthersLocks() throws Exception {
+        try (SharedMemory a = SharedMemory.create(dir, "A", 1); SharedMemory b = SharedMemory.create(dir, "A", 2)) {
+            for (SharedMemory m : List.of(a, b)) {
+                Process probe = java(LockHolder.class, m.kernelFile().getParent().resolve(SessionDirectory.LOCK).toString(),
+                        "try");
+                assertThat(firstLine(probe)).as("another process's tryLock").isEqualTo("held");
+            }
+        }
+    }
+
+    /**
+     * Review N1: the session's own directory is swapped for a symlink to a victim directory while
+     * it lives (possible in a shared directory others can rename in): its end deletes its own
+     * files, through the directory it opened, and nothing of the victim.
+     */
+    @Test
+    void theOwnDirectorySwappedForASymlinkDeletesNothingOfItsTargetAtTheEnd() throws Exception {
+        Path victim = victim();
+        SharedMemory memory = SharedMemory.create(dir, "A", 1);
+        Path own = memory.kernelFile().getParent();
+        Path moved = dir.resolve("moved-away");
+        Files.move(own, moved);
+        Files.createSymbolicLink(own, victim);
+        memory.close();
+        assertVictimIntact(victim);
+        try (var left = Files.list(moved)) {
+            assertThat(left.toList()).as("the session's own files were deleted").isEmpty();
+        }
+    }
+
     /** Review L3: a long kernel name does not push the bell's path past a socket address's length. */
     @Test
     void aLongKernelNameStillGivesACallFile() {
@@ -210,6 +270,20 @@ class SharedMemoryFilesTest {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.createFile(d.resolve(SessionDirectory.LOCK));
         return d;
+    }
+
+    private static Process java(Class<?> main, String... args) throws java.io.IOException {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        // stderr not merged: a "Picked up JAVA_TOOL_OPTIONS" banner goes there (review N5)
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** The first line the child prints on its standard output. */
+    private static String firstLine(Process child) throws java.io.IOException {
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
+        return out.readLine();
     }
 
     private static long deadPid() throws Exception {
