@@ -32,11 +32,12 @@ public final class SharedSessions {
     private final CallLoop loop;
 
     /**
-     * @param dir where to share, or null: the kernel shares nothing
+     * @param dir where to share, or null: the kernel shares nothing (nor if others could swap its
+     *     files there: {@link SharedDirectoryCheck})
      * @param loop the kernel core's event loop, which serves the sessions' call files
      */
     public SharedSessions(Path dir, String kernelName, CallLoop loop) {
-        this.dir = dir;
+        this.dir = usable(dir);
         this.kernelName = kernelName;
         this.loop = loop;
         this.files = dir == null ? null : Executors.newSingleThreadExecutor(r -> {
@@ -44,6 +45,19 @@ public final class SharedSessions {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** {@code dir} if others cannot swap a session's files there, else null with one warning (review N1). */
+    private static Path usable(Path dir) {
+        if (dir == null) {
+            return null;
+        }
+        String refusal = SharedDirectoryCheck.refusal(dir);
+        if (refusal != null) {
+            org.slf4j.LoggerFactory.getLogger(SharedSessions.class).warn(refusal);
+            return null;
+        }
+        return dir;
     }
 
     /**
