@@ -194,17 +194,17 @@ public final class ThreadClient {
         };
     }
 
-    /**
-     * A step of the fast path; false: ask the kernel. A fault of the shared memory (SIGBUS) becomes
-     * a {@link MachxpException} (EIO: the step may have taken effect), and the task makes every
-     * call over gRPC from then on (review F8).
-     */
     /** Inside a fast step: the fencing token of the futex just taken, read under the step's guard. */
     private boolean withToken(long[] token) {
         token[0] = fast.fencingToken();
         return true;
     }
 
+    /**
+     * A step of the fast path; false: ask the kernel. A fault of the shared memory (SIGBUS) becomes
+     * a {@link MachxpException} (EIO: the step may have taken effect), and the task makes every
+     * call over gRPC from then on (review F8).
+     */
     private boolean fast(java.util.function.BooleanSupplier step) {
         if (!shared.usable()) {
             return false;

@@ -44,6 +44,9 @@ class SharedPageSlotsFreedTest {
         shm = Files.isDirectory(tmpfs) && Files.isWritable(tmpfs) ? Files.createTempDirectory(tmpfs, "slots-test-") : temp;
         org.junit.jupiter.api.Assumptions.assumeTrue(Punching.holesFreeMemoryIn(shm),
                 "a hole punched in " + shm + " frees no memory (no tmpfs, huge pages, or no MADV_REMOVE)");
+        // review N5: with 16 or 64 KiB OS pages a 4 KiB slot is never punched (a live neighbour shares its page)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Punching.osPage() <= PAGE,
+                "OS pages of " + Punching.osPage() + " bytes: slots of " + PAGE + " are never punched alone");
     }
 
     @AfterEach

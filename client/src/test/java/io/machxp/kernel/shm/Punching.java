@@ -48,6 +48,11 @@ public final class Punching {
         }
     }
 
+    /** The OS page size the kernel punches holes in (0: it punches none). */
+    public static long osPage() {
+        return Holes.OS_PAGE;
+    }
+
     /** Whether a page written in a file of {@code dir} and punched again gives its memory back there. */
     public static boolean holesFreeMemoryIn(Path dir) throws IOException {
         long os = Holes.OS_PAGE;
