@@ -251,12 +251,12 @@ final class SessionDirectory implements AutoCloseable {
                 empty(own);
                 removeIfSame(shared, path.getFileName(), key);
             } finally {
-                try {
-                    own.close();
-                    shared.close();
-                    lockChannel.close();
-                } catch (IOException ignored) {
-                    // closing drops the lock in any case
+                for (AutoCloseable c : new AutoCloseable[] {own, shared, lockChannel}) {
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // closing releases the descriptor (and the lock) in any case
+                    }
                 }
                 HELD.remove(key);
             }
