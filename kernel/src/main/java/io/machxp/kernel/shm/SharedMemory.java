@@ -270,8 +270,7 @@ public final class SharedMemory implements AutoCloseable {
             // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
             ByteBuffer mapped = create(pageFile, pageFileSize, head);
             files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
-            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
-                    fileThread);
+            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused);
             pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {

@@ -17,7 +17,7 @@ import java.nio.file.StandardOpenOption;
  * and some spares (layout and the access protocol: {@link ShmLayout}). While the core maps a
  * resident page here, the page's bytes are in a slot and task processes read and write aligned
  * words there; the core's {@code byte[]} is its copy only while the page is not mapped. Core
- * thread only, except that a released slot is freed on the file thread ({@link #release}).
+ * thread only.
  *
  * <h2>Overview</h2>
  * <pre>
@@ -67,17 +67,17 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
  * gives the memory of the slot it is in (its own or a spare: {@link #slotOf}, never its page
- * number) back: once no access from before its take is counted in that slot, the file thread
- * punches a hole there ({@link Holes}), so the file holds the pages resident now, not every page
- * ever mapped; the slot is allocated again when a page is next mapped there. The file thread
- * gets the slot's number and touches only the slot's state (and the hole): it hands the slot
- * back to the core as a hole or, if an access was still counted, allocated; the core's records
- * (free, draining, which page is where) stay the core's.
+ * number) back: if no access from before its take is counted in that slot, the core punches a
+ * hole there at once ({@link Holes}, one madvise), so the file holds the pages resident now, not
+ * every page ever mapped; the slot is allocated again when a page is next mapped there (at once
+ * too: a futex handed back with its page is mapped to task processes at its grant; punched on
+ * the file thread, the slot was not mappable for a while and the page's accesses went to the
+ * kernel). A slot with an access still counted is kept allocated.
  * <pre>
  *   slot: HOLE --a page first mapped there: zeros written (core)--> ALLOCATED
  *         ALLOCATED --its page released (core)--> PUNCHING
- *         PUNCHING --file thread, no access counted: hole punched--> HOLE
- *         PUNCHING --file thread, an access counted (or no hole possible)--> ALLOCATED (kept)
+ *         PUNCHING --no access counted: hole punched (core, at once)--> HOLE
+ *         PUNCHING --an access counted (or no hole possible)--> ALLOCATED (kept)
  *         HOLE --no room at a map--> REFUSED (never mapped)
  * </pre>
  * A PUNCHING slot is never mapped nor handed out: its page's accesses go to the kernel meanwhile,
@@ -108,15 +108,13 @@ public final class SharedPages {
     /** Slots a page left while accesses were still counted there: free once nothing is. */
     private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
     /**
-     * Whether each slot is allocated (ALLOCATED), could not be (REFUSED), is being freed on the
-     * file thread (PUNCHING), or is a hole (0): the core's, but the file thread ends a PUNCHING.
+     * Whether each slot is allocated (ALLOCATED), could not be (REFUSED), is being freed
+     * (PUNCHING, within {@link #release}), or is a hole (0).
      */
     private final java.util.concurrent.atomic.AtomicIntegerArray slots;
     private static final int ALLOCATED = 1;
     private static final int REFUSED = 2;
     private static final int PUNCHING = 3;
-    /** The file thread: where released slots are freed. */
-    private final java.util.concurrent.Executor fileThread;
     private final FileChannel channel;
     private final int objectId;
     private final Refusal refusal;
@@ -141,9 +139,8 @@ public final class SharedPages {
         void check(Path slot) throws IOException;
     }
 
-    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal,
-            java.util.concurrent.Executor fileThread) throws IOException {
-        this.fileThread = fileThread;
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal)
+            throws IOException {
         this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
         this.objectId = objectId;
         this.refusal = refusal;
@@ -383,11 +380,10 @@ public final class SharedPages {
      * Core thread, after the page left the kernel for good (evicted, returned, given away; its
      * mapping taken back): the memory of the slot it is in ({@link #slotOf}: its own, or the spare
      * it moved to; never the slot of its page number, which may hold another page, mapped) goes
-     * back to the file's directory, on the file thread, once no task process can touch the slot:
+     * back to the file's directory, at once, if no task process can touch the slot:
      * an access counted there from before the take may still load or CAS in it (an access that
      * counts itself later finds the slot unmapped and touches nothing), so a slot with an access
-     * counted is kept as it is. The slot is neither mapped nor handed out until then; the next map
-     * there allocates it again.
+     * counted is kept as it is. The next map there allocates it again.
      */
     public void release(VmPage p) {
         int page = index(p);
@@ -396,16 +392,15 @@ public final class SharedPages {
         if (mapped[page] != NONE || !slots.compareAndSet(slot, ALLOCATED, PUNCHING)) {
             return;
         }
-        try {
-            fileThread.execute(() -> punch(slot));
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            slots.set(slot, ALLOCATED); // the kernel is closing: the whole file goes with the session
-        }
+        // at once, on the core thread (one madvise): punched on the file thread, the slot stayed
+        // PUNCHING for a while, and a page that came straight back (a futex handed back with its
+        // page) could not be mapped to task processes at its grant: its accesses went to the kernel
+        punch(slot);
     }
 
     /**
-     * File thread: frees released slot {@code slot} if no access is counted in its ctl word (else
-     * keeps it), and hands it back to the core as a hole or allocated. Touches nothing else.
+     * Frees released slot {@code slot} if no access is counted in its ctl word (else keeps it): a
+     * hole or allocated again.
      */
     private void punch(int slot) {
         boolean freed = false;
