@@ -58,12 +58,6 @@ class SharedMemoryTest {
         for (int i = 0; i < 200; i++) {
             TaskClient writer = i % 10 < 5 ? a : b; // runs of five on each kernel: the page moves
             int k = writer == a ? 0 : 1;
-            if (i % 5 == 0) {
-                // the page left the other kernel, whose file thread gives its slot back (punches it):
-                // until it has, that kernel serves the page itself, so wait for both file threads,
-                // or how many accesses are loads and stores would depend on that thread's timing
-                fileThreadsDone();
-            }
             long before = writer.readLong(c.base[k] + counter);
             assertThat(before).isEqualTo(i);
             writer.writeLong(c.base[k] + counter, before + 1);
@@ -72,19 +66,6 @@ class SharedMemoryTest {
         assertThat(b.readLong(c.base[1] + counter)).isEqualTo(200);
         // each run of five: the first read faults the page in over gRPC, the other nine accesses are loads and stores
         assertThat(a.sharedAccesses() + b.sharedAccesses()).isGreaterThanOrEqualTo(40 * 8);
-    }
-
-    /** Both kernels' file threads have run what was given them so far (released slots punched or kept). */
-    private void fileThreadsDone() {
-        for (int k = 0; k < 2; k++) {
-            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-            c.kernel(k).executeOnFileThread(done::countDown);
-            try {
-                assertThat(done.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
     }
 
     /**

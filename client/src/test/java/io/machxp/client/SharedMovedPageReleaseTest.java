@@ -9,7 +9,6 @@ import io.machxp.proto.shm.ShmLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -66,7 +65,6 @@ class SharedMovedPageReleaseTest {
 
         INT.getAndAdd(pages, home1, 1); // an access left counted in slot 1
         b.writeLong(c.base[1] + w1, 2); // page 1 leaves kernel 0 (its slot kept: counted)
-        fileThreadDone(0);
         assertThat(a.readLong(c.base[0] + w1)).isEqualTo(2); // back, not mapped: counted at this map
         assertThat(a.readLong(c.base[0] + w1)).isEqualTo(2); // counted again: mapped in a spare
         int spare = shm.pageCtl(w1);
@@ -74,7 +72,6 @@ class SharedMovedPageReleaseTest {
         INT.getAndAdd(pages, home1, -1); // that access ended: slot 1 drains
         INT.getAndAdd(pages, home2, 1); // an access left counted in slot 2
         b.writeLong(c.base[1] + w2, 33); // page 2 leaves kernel 0
-        fileThreadDone(0);
         a.writeLong(c.base[0] + w2, 34); // back, not mapped: counted at this map
         a.writeLong(c.base[0] + w2, 34); // counted again: mapped writable in slot 1
         assertThat(shm.pageCtl(w2)).as("page 2 in page 1's home slot").isEqualTo(home1);
@@ -84,7 +81,6 @@ class SharedMovedPageReleaseTest {
         assertThat(a.sharedAccesses()).as("page 2 written in shared memory").isGreaterThan(served);
 
         b.writeLong(c.base[1] + w1, 3); // page 1 leaves kernel 0 from its spare: the spare is released
-        fileThreadDone(0);
 
         long dataStart = (long) ShmLayout.LONG.get(pages, ShmLayout.PAGE_DATA);
         assertThat(allocated(file, dataStart + (long) slot(spare) * PAGE)).as("page 1's spare freed").isFalse();
@@ -111,10 +107,5 @@ class SharedMovedPageReleaseTest {
         }
     }
 
-    private void fileThreadDone(int kernel) throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(1);
-        c.kernel(kernel).executeOnFileThread(done::countDown);
-        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
-    }
 
 }

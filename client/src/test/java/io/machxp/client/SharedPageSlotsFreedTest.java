@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,7 +73,6 @@ class SharedPageSlotsFreedTest {
             }
             long served = task.sharedAccesses();
             assertThat(served).as("pages were mapped to this process").isPositive();
-            fileThreadDone(kernel); // the slots released so far are freed by now
             Path pages = pageFile();
             long allocated = allocatedBytes(pages);
             // the header and ctl words (one page here) and the slots of the pages resident now
@@ -89,11 +87,6 @@ class SharedPageSlotsFreedTest {
         }
     }
 
-    private static void fileThreadDone(Kernel kernel) throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(1);
-        kernel.executeOnFileThread(done::countDown);
-        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
-    }
 
     private Path pageFile() throws IOException {
         try (var files = Files.walk(shm, 2)) {

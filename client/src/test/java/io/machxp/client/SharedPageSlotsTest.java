@@ -84,14 +84,12 @@ class SharedPageSlotsTest {
             words.beforeCount = null;
             INT.getAndAdd(pages, home1, 1); // an access left in slot 1
             b.writeLong(c.base[1] + W, 2); // page 1 taken back
-            fileThreadDone(); // slot 1 kept (counted), not being punched
             assertThat(a.readLong(c.base[0] + W)).isEqualTo(2); // not mapped: counted at this map
             assertThat(a.readLong(c.base[0] + W)).isEqualTo(2); // counted again: mapped in a spare slot
             assertThat(shm.pageCtl(W)).isNotEqualTo(home1);
             INT.getAndAdd(pages, home1, -1); // that access ended: slot 1 is free
             INT.getAndAdd(pages, shm.pageCtl(w2), 1); // an access left in page 2's slot
             b.writeLong(c.base[1] + w2, 33); // page 2 taken back
-            fileThreadDone();
             assertThat(a.readLong(c.base[0] + w2)).isEqualTo(33); // not mapped: counted at this map
             assertThat(a.readLong(c.base[0] + w2)).isEqualTo(33); // counted again: mapped in slot 1
             assertThat(shm.pageCtl(w2)).as("page 2 is in page 1's old slot").isEqualTo(home1);
@@ -118,7 +116,6 @@ class SharedPageSlotsTest {
         assertThat(shm.pageCtl(W)).isEqualTo(home1);
         INT.getAndAdd(pages, home1, 1); // an access under way in slot 1
         b.writeLong(c.base[1] + W, 2); // page 1 taken back
-        fileThreadDone();
         assertThat(a.readLong(c.base[0] + W)).isEqualTo(2); // through the kernel: counted at this map, not mapped
         INT.getAndAdd(pages, home1, -1); // that access ended
 
@@ -129,14 +126,4 @@ class SharedPageSlotsTest {
         assertThat(shm.pageCtl(W)).as("in its own slot, not a spare").isEqualTo(home1);
     }
 
-    /** Kernel 0's file thread has run what was given it so far (a released slot kept or punched). */
-    private void fileThreadDone() {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        c.kernel(0).executeOnFileThread(done::countDown);
-        try {
-            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
 }

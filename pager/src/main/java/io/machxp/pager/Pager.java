@@ -9,6 +9,7 @@ import io.machxp.pager.core.PagerEnv;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.net.PagerAdminService;
 import io.machxp.pager.net.KernelsOnly;
+import io.machxp.pager.net.RequestReadBudget;
 import io.machxp.pager.net.XpService;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.store.FilePageStore;
@@ -179,9 +180,8 @@ public final class Pager implements AutoCloseable {
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop, store));
-        io.machxp.pager.net.RequestReadBudget reads = new io.machxp.pager.net.RequestReadBudget(loop,
-                io.machxp.pager.net.RequestReadBudget.DEFAULT_MAX_READING,
-                io.machxp.pager.net.RequestReadBudget.DEFAULT_READ_WITHIN_NANOS);
+        RequestReadBudget reads = new RequestReadBudget(loop, RequestReadBudget.DEFAULT_MAX_READING,
+                RequestReadBudget.DEFAULT_READ_WITHIN_NANOS);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
                 .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(io.machxp.pager.net.NettyTransport.serverChannel())
                 .directExecutor()

@@ -481,7 +481,7 @@ final class PageCache {
     private void drop(VmPage p) {
         unmap(p);
         if (p.sharedPages != null) {
-            p.sharedPages.release(p); // its slot's memory goes back, on the file thread (docs/shared-memory.md)
+            p.sharedPages.release(p); // its slot's memory goes back at once (docs/shared-memory.md)
         }
         p.data = null;
         p.access = Access.NONE;

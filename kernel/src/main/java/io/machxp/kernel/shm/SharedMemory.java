@@ -64,8 +64,6 @@ public final class SharedMemory implements AutoCloseable {
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
-    /** Where released page slots are freed: the kernel's file thread. */
-    private final java.util.concurrent.Executor fileThread;
     /** The call file, served by the core's event loop, or null: task processes make every call over gRPC. */
     private final CallReader calls;
 
@@ -76,11 +74,9 @@ public final class SharedMemory implements AutoCloseable {
     private static final boolean CALLS = Futex.AVAILABLE
             && Boolean.parseBoolean(System.getProperty("machxp.shm.calls", "true"));
 
-    private SharedMemory(SessionDirectory own, CallLoop loop, java.util.concurrent.Executor fileThread)
-            throws IOException {
+    private SharedMemory(SessionDirectory own, CallLoop loop) throws IOException {
         this.own = own;
         this.dir = own.path();
-        this.fileThread = fileThread;
         this.shared = dir.getParent();
         this.kernelFile = dir.resolve("kernel");
         this.kernel = create(kernelFile, ShmLayout.kernelFileSize(THREAD_SLOTS));
@@ -144,19 +140,9 @@ public final class SharedMemory implements AutoCloseable {
 
     /**
      * As {@link #create(Path, String, int)}, with a call file that the kernel core's event loop
-     * {@code loop} serves (null: no call file, every call over gRPC). Released page slots are freed
-     * at once, on the core's thread (tests; a kernel frees them on its file thread).
+     * {@code loop} serves (null: no call file, every call over gRPC).
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
-        return create(dir, kernelName, session, loop, Runnable::run);
-    }
-
-    /**
-     * As {@link #create(Path, String, int, CallLoop)}, the slots of pages that left the kernel
-     * freed on {@code fileThread} (the kernel's file thread: never its core).
-     */
-    public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop,
-            java.util.concurrent.Executor fileThread) {
         // The session's directory (SessionDirectory): the kernel's name, process, session and
         // instance number for whoever reads the directory, then a random part. The instance number
         // keeps a later kernel of the same name and session in this process (a second embedded
@@ -167,7 +153,7 @@ public final class SharedMemory implements AutoCloseable {
         try {
             own = SessionDirectory.make(dir, kernelName, ProcessHandle.current().pid(), session,
                     INSTANCES.incrementAndGet());
-            SharedMemory memory = new SharedMemory(own, loop, fileThread);
+            SharedMemory memory = new SharedMemory(own, loop);
             made = true;
             return memory;
         } catch (IOException e) {

@@ -72,17 +72,14 @@ import java.nio.file.StandardOpenOption;
  * every page ever mapped; the slot is allocated again when a page is next mapped there (at once
  * too: a futex handed back with its page is mapped to task processes at its grant; punched on
  * the file thread, the slot was not mappable for a while and the page's accesses went to the
- * kernel). A slot with an access still counted is kept allocated.
+ * kernel). A slot with an access still counted is kept allocated. All of it on the core thread:
  * <pre>
- *   slot: HOLE --a page first mapped there: zeros written (core)--> ALLOCATED
- *         ALLOCATED --its page released (core)--> PUNCHING
- *         PUNCHING --no access counted: hole punched (core, at once)--> HOLE
- *         PUNCHING --an access counted (or no hole possible)--> ALLOCATED (kept)
+ *   slot: HOLE --a page first mapped there: zeros written--> ALLOCATED
+ *         ALLOCATED --its page released, no access counted: hole punched--> HOLE
+ *         ALLOCATED --its page released, an access counted (or no hole possible)--> ALLOCATED (kept)
  *         HOLE --no room at a map--> REFUSED (never mapped)
  * </pre>
- * A PUNCHING slot is never mapped nor handed out: its page's accesses go to the kernel meanwhile,
- * and a PUNCHING slot the page left (it moved) waits with the draining ones, not dropped. Free
- * slots (spares never used, or left by a moved page and drained) are not punched: they keep
+ * Free slots (spares never used, or left by a moved page and drained) are not punched: they keep
  * their memory until the session ends, so a page file holds at most the resident mapped pages
  * plus every spare slot (16, or one per 16 pages).
  *
@@ -107,14 +104,10 @@ public final class SharedPages {
     private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
     /** Slots a page left while accesses were still counted there: free once nothing is. */
     private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
-    /**
-     * Whether each slot is allocated (ALLOCATED), could not be (REFUSED), is being freed
-     * (PUNCHING, within {@link #release}), or is a hole (0).
-     */
-    private final java.util.concurrent.atomic.AtomicIntegerArray slots;
+    /** Whether each slot is allocated (ALLOCATED), could not be (REFUSED), or is a hole (0). */
+    private final int[] slots;
     private static final int ALLOCATED = 1;
     private static final int REFUSED = 2;
-    private static final int PUNCHING = 3;
     private final FileChannel channel;
     private final int objectId;
     private final Refusal refusal;
@@ -145,7 +138,7 @@ public final class SharedPages {
         this.objectId = objectId;
         this.refusal = refusal;
         int total = ShmLayout.pageSlots(pages, pageSize);
-        this.slots = new java.util.concurrent.atomic.AtomicIntegerArray(total);
+        this.slots = new int[total];
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
@@ -224,7 +217,7 @@ public final class SharedPages {
         }
         countedAtLastMap[page] = false;
         if (!slotAllocated(slot)) {
-            return false; // no room for its slot (the page stays on gRPC), or it is being punched (not yet)
+            return false; // no room for its slot (the page stays on gRPC)
         }
         buffer.put(data(slot), p.data, 0, pageSize);
         int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
@@ -250,7 +243,7 @@ public final class SharedPages {
                         + "(each still counts accesses: task processes killed inside an access, one writing the "
                         + "file, or, under heavy contention, accesses under way); such pages go through the kernel "
                         + "until a slot drains; no further warning for this object", objectId, page, file,
-                        slots.length() - mapped.length);
+                        slots.length - mapped.length);
             }
             return -1;
         }
@@ -266,7 +259,7 @@ public final class SharedPages {
         for (int n = draining.size(); n > 0; n--) {
             int slot = draining.poll();
             if ((unmapped(slot) & ShmLayout.ACCESSES) == 0) {
-                free.addFirst(slot); // allocated, a hole (never mapped, or punched) or being punched: checked below
+                free.addFirst(slot); // allocated, or a hole (never mapped, or punched): checked below
             } else {
                 draining.add(slot);
             }
@@ -275,8 +268,6 @@ public final class SharedPages {
             int slot = free.poll();
             if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
                 draining.add(slot); // a task process counted itself there (by a forged slot number): not free
-            } else if (slots.get(slot) == PUNCHING) {
-                draining.add(slot); // the file thread is freeing it: a later map may have it
             } else if (slotAllocated(slot)) {
                 return slot; // a hole is allocated again here; a REFUSED slot is dropped (no room)
             }
@@ -338,18 +329,18 @@ public final class SharedPages {
      * again for this slot: its page stays on gRPC), with one warning per object.
      */
     private boolean slotAllocated(int slot) {
-        int s = slots.get(slot);
+        int s = slots[slot];
         if (s != 0) {
-            return s == ALLOCATED; // PUNCHING: not mapped until the file thread is done with it
+            return s == ALLOCATED;
         }
         try {
             refusal.check(Path.of(file + "@" + slot));
             SharedMemory.writeZeros(channel, dataStart + (long) slot * pageSize, pageSize);
-            slots.set(slot, ALLOCATED);
+            slots[slot] = ALLOCATED;
             allocatedSlots.incrementAndGet();
             return true;
         } catch (IOException | RuntimeException e) {
-            slots.set(slot, REFUSED);
+            slots[slot] = REFUSED;
             if (!warned) {
                 warned = true;
                 log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
@@ -389,29 +380,16 @@ public final class SharedPages {
         int page = index(p);
         int slot = slotOf[page];
         countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
-        if (mapped[page] != NONE || !slots.compareAndSet(slot, ALLOCATED, PUNCHING)) {
+        if (mapped[page] != NONE || slots[slot] != ALLOCATED) {
             return;
         }
-        // at once, on the core thread (one madvise): punched on the file thread, the slot stayed
-        // PUNCHING for a while, and a page that came straight back (a futex handed back with its
-        // page) could not be mapped to task processes at its grant: its accesses went to the kernel
-        punch(slot);
-    }
-
-    /**
-     * Frees released slot {@code slot} if no access is counted in its ctl word (else keeps it): a
-     * hole or allocated again.
-     */
-    private void punch(int slot) {
-        boolean freed = false;
-        try {
-            freed = ((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) == 0
-                    && Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize);
-        } finally {
-            if (freed) {
-                allocatedSlots.decrementAndGet();
-            }
-            slots.set(slot, freed ? 0 : ALLOCATED);
+        // at once (one madvise): punched on the file thread, the slot was not mappable for a while,
+        // and a page that came straight back (a futex handed back with its page) was not mapped to
+        // task processes at its grant: its accesses went to the kernel
+        if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) == 0
+                && Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize)) {
+            slots[slot] = 0;
+            allocatedSlots.decrementAndGet();
         }
     }
 

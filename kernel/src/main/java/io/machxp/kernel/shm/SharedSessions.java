@@ -71,7 +71,7 @@ public final class SharedSessions {
         if (dir == null) {
             return null;
         }
-        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet(), loop, files);
+        SharedMemory memory = SharedMemory.create(dir, kernelName, made.incrementAndGet(), loop);
         open.add(memory);
         return memory;
     }
