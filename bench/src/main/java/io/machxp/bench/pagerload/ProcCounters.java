@@ -53,13 +53,24 @@ record ProcCounters(Map<String, Thread> threads, long readCalls, long writeCalls
                     String stat = Files.readString(task.resolve("stat"));
                     threads.merge(threadName(stat), thread(stat, Files.readString(task.resolve("status"))),
                             Thread::plus);
-                } catch (NoSuchFileException ended) {
-                    // the thread ended meanwhile
+                } catch (IOException e) {
+                    if (!endedMeanwhile(task, e)) {
+                        throw e;
+                    }
                 }
             }
         }
         String io = Files.readString(proc.resolve("io"));
         return new ProcCounters(threads, field(io, "syscr"), field(io, "syscw"));
+    }
+
+    /**
+     * Whether reading thread {@code task}'s files failed because the thread ended between the
+     * listing and the read: its directory gone (NoSuchFileException), or the thread exiting while
+     * it was read, which Linux reports as ESRCH ("No such process").
+     */
+    static boolean endedMeanwhile(Path task, IOException e) {
+        return e instanceof NoSuchFileException || "No such process".equals(e.getMessage()) || !Files.exists(task);
     }
 
     /** The sum over every thread. */
