@@ -81,7 +81,7 @@ final class WorkerLoop {
         if (k.stopped) {
             return;
         }
-        if (!k.core.welcomed()) { // no welcome yet: the pager may be in its grace period
+        if (!k.core.xp().welcomed()) { // no welcome yet: the pager may be in its grace period
             cluster.at(cluster.now() + options.leaseNanos() / 4, () -> startWorkers(k));
             return;
         }

@@ -210,9 +210,9 @@ public final class SimCluster {
     public void shutdown(String name) {
         SimKernel k = kernel(name);
         if (!k.crashed) {
-            k.core.shutdown(); // the keepalives it returns are answered to a kernel that is gone
+            k.core.xp().shutdown(); // the keepalives it returns are answered to a kernel that is gone
             for (int p = pagers.size() - 1; p >= 0; p--) {
-                k.core.finishShutdown(p); // its second part at once: the terminates (xp-spec 2.6)
+                k.core.xp().finishShutdown(p); // its second part at once: the terminates (xp-spec 2.6)
             }
             stop(k, true);
         }
@@ -419,7 +419,7 @@ public final class SimCluster {
             replicated.kernelAdded(k);
         }
         pagers.forEach(p -> p.kernelAdded(k));
-        k.core.start();
+        k.core.xp().start();
         pagers.forEach(p -> p.kernelStarted(k));
         return k;
     }

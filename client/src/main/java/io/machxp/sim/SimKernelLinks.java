@@ -45,7 +45,7 @@ final class SimKernelLinks {
         lastArrival.put(link, arrival);
         long handled = cpu(to, arrival, network.cpuNanos(false));
         SimKernel target = to;
-        cluster.schedule(handled, () -> target.run(() -> target.core.onFutexForward(m)));
+        cluster.schedule(handled, () -> target.run(() -> target.core.xp().onFutexForward(m)));
         cluster.observed(handled, from.name, to.name, m);
     }
 

@@ -78,7 +78,7 @@ final class SimPager {
         }
         up = false;
         for (SimKernel k : bySession.values()) {
-            k.fromPager[index].deliver(0, () -> k.core.onStreamBroken(index, "the pager's connection was reset"));
+            k.fromPager[index].deliver(0, () -> k.core.xp().onStreamBroken(index, "the pager's connection was reset"));
         }
         bySession.clear();
         cluster.schedule(cluster.now() + downNanos, () -> {
@@ -100,7 +100,7 @@ final class SimPager {
     /** The kernel sent its hello: if this pager is down, the connection is refused. */
     void kernelStarted(SimKernel k) {
         if (!up) {
-            k.fromPager[index].deliver(0, () -> k.core.onStreamBroken(index, "connection refused: no pager is listening"));
+            k.fromPager[index].deliver(0, () -> k.core.xp().onStreamBroken(index, "connection refused: no pager is listening"));
         }
     }
 
@@ -115,7 +115,7 @@ final class SimPager {
     /** A kernel opens a new stream to this pager if it runs, else it is refused a round trip later. */
     boolean reconnect(SimKernel k) {
         if (!up) {
-            k.fromPager[index].deliver(0, () -> k.core.onStreamBroken(index, "connection refused: no pager is listening"));
+            k.fromPager[index].deliver(0, () -> k.core.xp().onStreamBroken(index, "connection refused: no pager is listening"));
             return true;
         }
         bySession.remove(k.session[index]); // its old stream is gone: nothing more arrives on it
@@ -161,7 +161,7 @@ final class SimPager {
                 if (m != null) {
                     long arrival = k.fromPager[index].deliver(m.getSerializedSize(), fromPager(() -> {
                         if (k.session[index] == sessionId) { // a stream the kernel replaced is not read
-                            k.core.onXp(index, m);
+                            k.core.xp().onXp(index, m);
                         }
                     }), k.heldUntil(index, sessionId));
                     cluster.observed(arrival, name, k.name, m);
@@ -172,7 +172,7 @@ final class SimPager {
             public void endSession(long sessionId, Errno errno, String message) {
                 SimKernel k = running() ? bySession.remove(sessionId) : null;
                 if (k != null) {
-                    k.fromPager[index].deliver(0, fromPager(() -> k.core.onPagerLost(index, errno + ": " + message)));
+                    k.fromPager[index].deliver(0, fromPager(() -> k.core.xp().onPagerLost(index, errno + ": " + message)));
                 }
             }
 

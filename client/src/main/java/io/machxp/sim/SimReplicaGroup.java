@@ -334,7 +334,7 @@ public final class SimReplicaGroup {
                         if (m.hasPagerRedirect()) {
                             redirected(k, m.getPagerRedirect());
                         } else {
-                            k.core.onXp(0, m);
+                            k.core.xp().onXp(0, m);
                         }
                     }
                 }, heldUntil(s));
@@ -352,8 +352,8 @@ public final class SimReplicaGroup {
                 s.closedByServer = true;
                 k.fromPager[0].deliver(0, () -> {
                     s.ended = true;
-                    if (s.current() && !k.core.onResumeFailed(0, "the pager ended the resumed stream", true)) {
-                        k.core.onPagerLost(0, "the pager ended the session");
+                    if (s.current() && !k.core.xp().onResumeFailed(0, "the pager ended the resumed stream", true)) {
+                        k.core.xp().onPagerLost(0, "the pager ended the session");
                     }
                 }, heldUntil(s));
             }
@@ -370,20 +370,20 @@ public final class SimReplicaGroup {
         boolean fromPager = fromPager(t);
         String reason = t.getMessage();
         Link l = links.get(k);
-        if (!fromPager && !k.core.welcomed() && l.lastHello != null && l.redirects < MAX_REDIRECTS) {
+        if (!fromPager && !k.core.xp().welcomed() && l.lastHello != null && l.redirects < MAX_REDIRECTS) {
             redirected(k, PagerRedirect.getDefaultInstance()); // the first hello: the next replica, a moment later
             return;
         }
         if (!fromPager) {
             nextTarget(l);
         }
-        if (k.core.onResumeFailed(0, reason, fromPager)) {
+        if (k.core.xp().onResumeFailed(0, reason, fromPager)) {
             return;
         }
         if (fromPager) {
-            k.core.onPagerLost(0, reason);
+            k.core.xp().onPagerLost(0, reason);
         } else {
-            k.core.onStreamBroken(0, reason);
+            k.core.xp().onStreamBroken(0, reason);
         }
     }
 

@@ -49,7 +49,7 @@ class CancelledLockTest {
         LocalThread caller = task.threadCreate();
         long handle = kernel.taskHandles().issue(task.id());
         owner.lockFutex(base);
-        FutexEntry futex = kernel.<FutexEntry>call(r -> r.complete(kernel.core().futexAt(task.id(), base)));
+        FutexEntry futex = kernel.<FutexEntry>call(r -> r.complete(kernel.core().inspect().futexAt(task.id(), base)));
 
         CancellableCall call = new CancellableCall();
         new MachTaskService(kernel).vmLockFutex(VmLockFutexRequest.newBuilder().setTask(handle)

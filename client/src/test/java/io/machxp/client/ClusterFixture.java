@@ -56,7 +56,7 @@ final class ClusterFixture implements AutoCloseable {
         long task = cluster.kernel(kernel).taskHandles().taskId(tasks.get(kernel).id()); // the core's id
         long address = base[kernel] + offset;
         return cluster.kernel(kernel).<Integer>call(r -> {
-            FutexEntry e = cluster.kernel(kernel).core().futexAt(task, address);
+            FutexEntry e = cluster.kernel(kernel).core().inspect().futexAt(task, address);
             r.complete(e == null ? 0 : e.waiters.size());
         });
     }

@@ -191,7 +191,7 @@ class FutexesAcrossPagersOverGrpcTest {
 
     /** The effective priority of thread {@code tid} of {@code kernel}, read on its core thread. */
     private static int priority(Kernel kernel, int tid) {
-        return kernel.<Integer>call(r -> r.complete(kernel.core().threads().stream().filter(th -> th.tid == tid)
+        return kernel.<Integer>call(r -> r.complete(kernel.core().inspect().threads().stream().filter(th -> th.tid == tid)
                 .mapToInt(th -> th.effectivePriority).findFirst().orElse(-1)));
     }
 }

@@ -44,7 +44,7 @@ class InterruptedLockTest {
         LocalThread owner = task.threadCreate();
         LocalThread caller = task.threadCreate();
         owner.lockFutex(base);
-        FutexEntry futex = kernel.<FutexEntry>call(r -> r.complete(kernel.core().futexAt(task.id(), base)));
+        FutexEntry futex = kernel.<FutexEntry>call(r -> r.complete(kernel.core().inspect().futexAt(task.id(), base)));
 
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread waiter = new Thread(() -> {

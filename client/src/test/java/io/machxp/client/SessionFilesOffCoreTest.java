@@ -43,7 +43,7 @@ class SessionFilesOffCoreTest {
             CompletableFuture<Long> filesAfterRenew = new CompletableFuture<>();
             try {
                 a.execute(() -> {
-                    a.core().onPagerLost(0, "the test ends the session");
+                    a.core().xp().onPagerLost(0, "the test ends the session");
                     // The renewal was queued on the core by the loss: this runs right after it.
                     a.execute(() -> filesAfterRenew.complete(kernelFiles(shm)));
                 });

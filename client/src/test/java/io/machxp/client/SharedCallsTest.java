@@ -147,7 +147,7 @@ class SharedCallsTest {
     private int waitersOf(TaskClient task, long base) {
         long id = c.kernel(0).taskHandles().taskId(task.id());
         return c.kernel(0).<Integer>call(r -> {
-            var e = c.kernel(0).core().futexAt(id, base + FUTEX);
+            var e = c.kernel(0).core().inspect().futexAt(id, base + FUTEX);
             r.complete(e == null ? 0 : e.waiters.size());
         });
     }

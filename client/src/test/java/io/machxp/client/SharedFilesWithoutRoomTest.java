@@ -119,7 +119,7 @@ class SharedFilesWithoutRoomTest {
                 }
                 return false;
             });
-            a.execute(() -> a.core().onPagerLost(0, "the test ends the session"));
+            a.execute(() -> a.core().xp().onPagerLost(0, "the test ends the session"));
             await().atMost(30, TimeUnit.SECONDS).until(() -> a.sessionsOpened() == 2);
             assertThat(a.core().sharedMemory()).as("the new session shares nothing").isNull();
             try (KernelClient client = KernelClient.connect("127.0.0.1:" + a.port())) {
@@ -143,7 +143,7 @@ class SharedFilesWithoutRoomTest {
                 }
                 return false;
             });
-            a.execute(() -> a.core().onPagerLost(0, "the test ends the session"));
+            a.execute(() -> a.core().xp().onPagerLost(0, "the test ends the session"));
             // the error goes on, uncaught, on the file thread: not this test's failure
             await().dontCatchUncaughtExceptions().atMost(30, TimeUnit.SECONDS).until(() -> a.sessionsOpened() == 2);
             assertThat(a.core().sharedMemory()).as("the new session shares nothing").isNull();

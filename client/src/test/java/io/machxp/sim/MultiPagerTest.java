@@ -172,7 +172,7 @@ class MultiPagerTest {
     @Test
     void losingASecondaryPagerFailsItsObjectsOnly() {
         Worker a = worker("A");
-        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
+        cluster.kernel("A").core.xp().onPagerLost(1, "test: the pager ended the session");
         Object failed = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
         assertThat(failed).isInstanceOfSatisfying(KernelError.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
         this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
@@ -191,7 +191,7 @@ class MultiPagerTest {
         this.<Acquired>ok(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
         this.<Void>ok(r -> a.core().vmWrite(a.task(), a.one() + 64, new byte[] {7}, r));
 
-        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
+        cluster.kernel("A").core.xp().onPagerLost(1, "test: the pager ended the session");
         assertThat(List.<Object>of(
                 this.<byte[]>await(r -> a.core().vmRead(a.task(), a.one() + 64, 1, r)),
                 this.<Void>await(r -> a.core().vmWrite(a.task(), a.one() + 64, new byte[] {8}, r)),
@@ -238,7 +238,7 @@ class MultiPagerTest {
             if (armed[0] && from.equals(SimCluster.PAGER + 1) && to.equals("A") && m instanceof PagerToKernel p
                     && p.hasPagerKeepalive()) {
                 armed[0] = false; // A loses the session while the answer is on its way
-                cluster.at(arrives - 1, () -> cluster.kernel("A").core.onPagerLost(1, "test: the lease ran out"));
+                cluster.at(arrives - 1, () -> cluster.kernel("A").core.xp().onPagerLost(1, "test: the lease ran out"));
             }
         });
         cluster.runUntil(cluster.now() + LEASE);
@@ -279,22 +279,22 @@ class MultiPagerTest {
                 }
             }
             assertThat(mapped).isInstanceOf(VmMapping.class);
-            core.onPagerLost(1, "test: the pager ended the session");
+            core.xp().onPagerLost(1, "test: the pager ended the session");
             this.<Void>ok(r -> core.taskTerminate(t.id, "test: done", r));
             if (round == 0) {
                 this.<Void>ok(r -> core.taskTerminate(a.task(), "test: done", r)); // it mapped the first "one" too
             }
         }
         // "zero" stays cached (its task ended; its pager is not lost); no task maps a retired "one".
-        assertThat(core.objectCount()).as("zero only: every retired 'one' went with its last task").isEqualTo(1);
+        assertThat(core.inspect().objectCount()).as("zero only: every retired 'one' went with its last task").isEqualTo(1);
     }
 
     /** A kernel that lost its primary while it was joining a secondary again stops trying: it has no name. */
     @Test
     void aKernelWithoutItsPrimaryJoinsNoSecondaryAgain() {
         worker("A");
-        cluster.kernel("A").core.onPagerLost(1, "test: the pager ended the session");
-        cluster.kernel("A").core.onPagerLost(0, "test: the primary ended the session");
+        cluster.kernel("A").core.xp().onPagerLost(1, "test: the pager ended the session");
+        cluster.kernel("A").core.xp().onPagerLost(0, "test: the primary ended the session");
         cluster.runUntil(cluster.now() + 10 * LEASE);
         assertThat(trace).doesNotContain("A pager-rejoined");
         assertThat(cluster.pager(1).kernels()).doesNotContain("A");
@@ -303,7 +303,7 @@ class MultiPagerTest {
     @Test
     void losingThePrimaryStopsEverySessionSinceItNamesTheKernel() {
         Worker a = worker("A");
-        cluster.kernel("A").core.onPagerLost(0, "test: the primary ended the session");
+        cluster.kernel("A").core.xp().onPagerLost(0, "test: the primary ended the session");
         Object zero = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.zero(), -1, r));
         Object one = this.<Acquired>await(r -> a.core().vmLockFutex(a.task(), a.tid(), a.one(), -1, r));
         assertThat(List.of(zero, one)).allSatisfy(v -> assertThat(v).isInstanceOfSatisfying(KernelError.class,

@@ -2,6 +2,7 @@ package io.machxp.kernel;
 
 import io.machxp.kernel.core.EndBarrier;
 import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelXp;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -20,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  *            broke before the answer, and no resume or reclaim follows)--> FALSE
  *  AWAITING --the ending session was lost for good ({@link #over})--> FALSE
  * </pre>
- * A session with a lease stays open while ending ({@link KernelCore#ending}): a stream that breaks
+ * A session with a lease stays open while ending ({@link KernelXp#ending}): a stream that breaks
  * then is resumed or reclaimed, and the core sends a keepalive again on the new one, whose answer
  * (a later sequence) answers the barrier.
  */
@@ -44,7 +45,7 @@ final class EndBarrierWait {
      */
     CompletableFuture<Boolean> await(EndBarrier b, boolean streamEnded) {
         barrier = b;
-        if (streamEnded && !core.ending(pager)) {
+        if (streamEnded && !core.xp().ending(pager)) {
             answered.complete(false);
         }
         return answered;
@@ -59,7 +60,7 @@ final class EndBarrierWait {
 
     /** The current stream ended (before the link reports it to the core). */
     void streamEnded() {
-        if (barrier != null && !core.ending(pager)) {
+        if (barrier != null && !core.xp().ending(pager)) {
             answered.complete(false); // the end's stream broke before its answer, no resume or reclaim
         }
     }

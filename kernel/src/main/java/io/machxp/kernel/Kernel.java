@@ -151,7 +151,7 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         if (event.equals("lease-lost") || event.equals("pager-lost")) {
             try {
                 loop.execute(() -> {
-                    if (session.core.primaryLost()) {
+                    if (session.core.xp().primaryLost()) {
                         sessionLost(session, event + ": " + detail);
                     }
                 });

@@ -54,7 +54,7 @@ final class KernelMetrics {
         FunctionCounter.builder("machxp.ipc.hop_bound.drops", kernel, Kernel::ipcHopBoundDrops).tag("kernel", name)
                 .description("IPC frames dropped rather than passed on past the hop bound: proxies that point "
                         + "round in a loop (docs/mach-ipc.md)").register(r);
-        Gauge.builder("machxp.pages.resident", kernel, k -> k.core().residentPages()).tag("kernel", name)
+        Gauge.builder("machxp.pages.resident", kernel, k -> k.core().inspect().residentPages()).tag("kernel", name)
                 .description("pages resident in this kernel").register(r);
         if (loop instanceof SingleThreadEventExecutor e) {
             Gauge.builder("machxp.core.queue.depth", e, SingleThreadEventExecutor::pendingTasks).tag("kernel", name)

@@ -3,6 +3,7 @@ package io.machxp.kernel;
 import io.grpc.ChannelCredentials;
 import io.machxp.kernel.core.EndBarrier;
 import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelXp;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerRedirect;
 import io.machxp.proto.xp.PagerToKernel;
@@ -28,9 +29,9 @@ import java.util.concurrent.TimeoutException;
  *  pager_welcome         OPEN: {@link #open}'s future completes with the kernel id; a spare
  *                        connection warms for a resume ({@link PagerChannels})
  *  pager_redirect        before the hello's answer: the hello goes to the leader ({@link PagerRedirects})
- *  other messages        to the core ({@link KernelCore#onXp})
+ *  other messages        to the core ({@link KernelXp#onXp})
  *  stream ends with the pager's word ({@link PagerWord}: it refused or ended the session)
- *                        the kernel's use of the pager ends ({@link KernelCore#onPagerLost}), or the
+ *                        the kernel's use of the pager ends ({@link KernelXp#onPagerLost}), or the
  *                        resume that stream carried was refused (the core reclaims)
  *  stream breaks otherwise (the pager died, the connection dropped, the pager is not up yet)
  *                        the core may mend it: {@link #reconnect} (a reclaim on a new stream on
@@ -146,7 +147,7 @@ final class PagerLink {
      * not start, or the link stopped ({@link #dispose}, {@link #abort}). The core's, which come
      * with no word on the stream ({@link #resumeOver}): the session was lost (its lease or grace
      * ran out, its pager was lost) or replaced by a rejoin's new session. Whether the session is
-     * still resuming is then the core's to say ({@link KernelCore#keptWhileResuming}); a caller
+     * still resuming is then the core's to say ({@link KernelXp#keptWhileResuming}); a caller
      * that waits on asks for the next one.
      */
     CompletableFuture<Void> resumeOutcome() {
@@ -215,7 +216,7 @@ final class PagerLink {
         stall.resending(message.hasPagerWelcome() && message.getPagerWelcome().getResumed());
         try {
             tap.received(pager, message);
-            core.onXp(pager, message);
+            core.xp().onXp(pager, message);
         } catch (RuntimeException | Error e) {
             log.error("kernel {}: failed on {} from the pager", core.name(), message.getRoutineCase(), e);
             throw e;
@@ -247,9 +248,9 @@ final class PagerLink {
     void onStreamCompleted() {
         endWait.streamEnded();
         try {
-            if (!core.onResumeFailed(pager, "the pager ended the resumed stream", true)) {
+            if (!core.xp().onResumeFailed(pager, "the pager ended the resumed stream", true)) {
                 welcomed.completeExceptionally(new PagerWord.NotWelcomed("the pager ended the session", ""));
-                core.onPagerLost(pager, "the pager ended the session");
+                core.xp().onPagerLost(pager, "the pager ended the session");
             }
         } finally {
             resumeOutcome.complete(null);
@@ -280,7 +281,7 @@ final class PagerLink {
             return;
         }
         stall.stalled();
-        if (!core.onStreamStalled(pager, why)) {
+        if (!core.xp().onStreamStalled(pager, why)) {
             current.cancel(why);
         }
     }
@@ -310,16 +311,16 @@ final class PagerLink {
         if (!byPager && channels.replicated()) {
             channels.nextTarget();
         }
-        if (core.onResumeFailed(pager, reason, byPager)) {
+        if (core.xp().onResumeFailed(pager, reason, byPager)) {
             return; // the resume's stream: the core decides (see SessionResume)
         }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new PagerWord.NotWelcomed(reason, PagerWord.errno(t), t));
         }
         if (aborted || byPager) {
-            core.onPagerLost(pager, reason);
+            core.xp().onPagerLost(pager, reason);
         } else {
-            core.onStreamBroken(pager, reason);
+            core.xp().onStreamBroken(pager, reason);
         }
     }
 

@@ -2,6 +2,7 @@ package io.machxp.kernel;
 
 import io.grpc.ChannelCredentials;
 import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelXp;
 import io.machxp.proto.xp.KernelToPager;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -62,7 +63,7 @@ final class PagerLinks {
                 each[p] = links[p].open();
             }
             opening = each;
-            core.start();
+            core.xp().start();
             // The first failure fails the start at once: the other pagers' hellos wait for the
             // primary's welcome (their TID prefix), so a primary that fails leaves them unanswered.
             for (int p = 0; p < each.length; p++) {
@@ -271,7 +272,7 @@ final class PagerLinks {
     /** Core thread: the first pager whose session is being resumed (its wait logged once: {@code told}); -1: none. */
     private int firstResuming(boolean[] told) {
         for (int p = 0; p < links.length; p++) {
-            int kept = core.keptWhileResuming(p);
+            int kept = core.xp().keptWhileResuming(p);
             if (kept < 0) {
                 continue;
             }
@@ -328,7 +329,7 @@ final class PagerLinks {
         CompletableFuture<Boolean>[] answered = new CompletableFuture[links.length];
         if (any) {
             try {
-                for (io.machxp.kernel.core.EndBarrier b : core.shutdown()) {
+                for (io.machxp.kernel.core.EndBarrier b : core.xp().shutdown()) {
                     barriers[b.pager()] = b;
                 }
             } catch (RuntimeException gone) {
@@ -344,14 +345,14 @@ final class PagerLinks {
 
     /**
      * Core thread: the core's shutdown's second part at each pager (its terminates; the session
-     * stops, see {@link KernelCore#finishShutdown}), then each stream still open ends. Which ended.
+     * stops, see {@link KernelXp#finishShutdown}), then each stream still open ends. Which ended.
      */
     private boolean[] finish() {
         boolean[] closed = new boolean[links.length];
         // the primary last, as the first part goes: its stop would end the others' sessions
         for (int p = links.length - 1; p >= 0; p--) {
             try {
-                core.finishShutdown(p);
+                core.xp().finishShutdown(p);
             } catch (RuntimeException e) {
                 log.error("kernel {}: its shutdown failed at pager {}; the stream ends anyway", core.name(), p, e);
             }

@@ -58,7 +58,7 @@ public final class LockBenchmarks {
             thread.lockFutex(address); // from the pager once; cached from then on
             thread.unlockFutex(address);
             Kernel kernel = cluster.kernel(0);
-            entry = kernel.<FutexEntry>call(r -> r.complete(kernel.core().futexAt(task.id(), address)));
+            entry = kernel.<FutexEntry>call(r -> r.complete(kernel.core().inspect().futexAt(task.id(), address)));
         }
 
         @TearDown(Level.Trial)

@@ -12,7 +12,7 @@ final class CoreLink implements PageCache.Link {
 
     @Override
     public void send(KernelToPager message) {
-        core.send(message);
+        core.sessions.send(message);
     }
 
     @Override
@@ -22,7 +22,7 @@ final class CoreLink implements PageCache.Link {
 
     @Override
     public KernelError pagerError(int objectId) {
-        return !core.pagerLost(objectId) ? null : core.pagerError(objectId);
+        return !core.sessions.pagerLost(objectId) ? null : core.sessions.pagerError(objectId);
     }
 
     @Override

@@ -68,7 +68,7 @@ final class FutexForwards {
 
     /** Granted (by the pager, or by a copy): no copy under this token or an older one is taken any more. */
     void granted(FutexEntry e) {
-        seen.merge(key(core.object(e.objectId()).name, e.offset()), e.fencingToken, Math::max);
+        seen.merge(key(core.objects.object(e.objectId()).name, e.offset()), e.fencingToken, Math::max);
     }
 
     private static String key(String object, long offset) {
@@ -89,7 +89,7 @@ final class FutexForwards {
         if (own.isEmpty()) {
             return; // its page stayed here: the next kernel waits for the pager's grant
         }
-        VmObject o = core.object(e.objectId());
+        VmObject o = core.objects.object(e.objectId());
         core.env.sendToKernel(to, FutexForward.newBuilder().setObject(o.name).setOffset(e.offset())
                 .setFromKernel(core.kernelId()).setToKernel(to).setFencingToken(e.forwardToken)
                 .setToSession(e.forwardSession).setReleased(released.clone().clearPages().addAllPages(own)).build());
@@ -108,7 +108,7 @@ final class FutexForwards {
             session.checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
         }
         MemoryObjectFutexReleased r = m.getReleased();
-        if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.pagerLost(o.objectId)
+        if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.sessions.pagerLost(o.objectId)
                 || session.inGrace() // it hands out nothing in grace: the pager's grant comes anyway
                 || session.ending() // a clean end's wait: no waiter takes it, it would go unreturned
                 || !forThisSession(m.getToSession(), session)

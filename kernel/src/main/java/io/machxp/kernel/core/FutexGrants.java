@@ -128,7 +128,7 @@ final class FutexGrants {
         e.grantAwaitsPage = false;
         futexes.waits.failWaiters(e, error);
         long s = e.state();
-        if (core.pagerLost(e.objectId()) || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
+        if (core.sessions.pagerLost(e.objectId()) || !isNoPage(s) || isAbsent(s) || owner(s) != 0) {
             return; // the pager is gone (forgetFutex cleans up), or the futex has moved on
         }
         if (!cacheFutexes || e.relinquishPending) {

@@ -112,9 +112,9 @@ final class FutexHeirs {
             // A refused page (memory_object_data_error, from a live pager) fails the heir's lock as
             // it fails any lock's page-in; the next waiter is woken in its place (heirLeft). A lost
             // pager fails the page-in just before its forgetFutex fails every waiter: nobody is woken.
-            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> heirRuns(e, w), error -> {
-                        if (e.heir == w && !core.pagerLost(e.objectId())) {
+                        if (e.heir == w && !core.sessions.pagerLost(e.objectId())) {
                             futexes.abandon(w, error);
                         }
                     }));
@@ -148,9 +148,9 @@ final class FutexHeirs {
         e.heir = null;
         if (isNoPage(e.state()) && !isAbsent(e.state())) {
             if (!wakeNextHeir(e, false)) {
-                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                         PageFault.of(() -> passOnOwnerless(e), error -> {
-                            if (!core.pagerLost(e.objectId())) { // lost: forgetFutex fails the waiters
+                            if (!core.sessions.pagerLost(e.objectId())) { // lost: forgetFutex fails the waiters
                                 wakeNextHeir(e, true);
                             }
                         }));

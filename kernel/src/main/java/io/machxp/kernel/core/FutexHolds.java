@@ -58,7 +58,7 @@ final class FutexHolds {
      * the latest relinquish (if the same grant still holds it).
      */
     boolean keeps(FutexEntry e, int priority) {
-        if (isAbsent(e.state()) || core.pagerLost(e.objectId())) {
+        if (isAbsent(e.state()) || core.sessions.pagerLost(e.objectId())) {
             return false;
         }
         long hold = policy.holdNanos(new FutexPolicy.Hold(priority, localPriority(e), e.acquireNanos));
@@ -73,7 +73,7 @@ final class FutexHolds {
             env.schedule(left, () -> {
                 // The relinquish as it stands now: a later one may have raised or lowered its
                 // priority, and a broken stream voids it (the new pager asks again if others wait).
-                if (!core.pagerLost(e.objectId()) && e.fencingToken == token && e.grantedNanos == grantedAt
+                if (!core.sessions.pagerLost(e.objectId()) && e.fencingToken == token && e.grantedNanos == grantedAt
                         && !isAbsent(e.state()) && e.relinquishPending) {
                     ended.accept(e, e.remotePriority);
                 }

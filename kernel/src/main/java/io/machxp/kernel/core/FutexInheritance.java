@@ -166,7 +166,7 @@ final class FutexInheritance {
             if (waited >= 0) {
                 update.setWaitedNanos(waited);
             }
-            core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(update).build());
+            core.sessions.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(update).build());
         }
     }
 
@@ -187,7 +187,7 @@ final class FutexInheritance {
             long s = e.state();
             if (isAbsent(s)) {
                 if (e.request == FutexEntry.Request.LOCK && hops >= 0) {
-                    core.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(youngest.into(
+                    core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(youngest.into(
                             MemoryObjectFutexProbe.newBuilder().setObjectId(e.objectId()).setOffset(e.offset())
                                     .setInitiator(initiator.tid()).setWait(initiator.waitNumber()).setHops(hops))).build());
                 }
@@ -228,7 +228,7 @@ final class FutexInheritance {
     void onFutexProbe(FutexEntry e, MemoryObjectFutexProbe p) {
         WaitStamp initiator = new WaitStamp(p.getInitiator(), p.getWait(), 0);
         WaitStamp closing = chase(initiator, WaitStamp.youngestOf(p), e, p.getHops());
-        MachThread t = closing == null ? null : core.livingThread(p.getInitiator());
+        MachThread t = closing == null ? null : core.tasks.livingThread(p.getInitiator());
         // A wait still faulting its page in waits for no futex yet (it sent no probe): no cycle.
         if (t != null && t.waiter != null && t.waiter.entry != null && t.waitNumber == p.getWait()) {
             cycleClosedBy(closing, t.waiter.entry);
@@ -241,7 +241,7 @@ final class FutexInheritance {
      * for it goes on around the cycle from {@code from}, to its kernel.
      */
     private void cycleClosedBy(WaitStamp closing, FutexEntry from) {
-        MachThread t = core.livingThread(closing.tid());
+        MachThread t = core.tasks.livingThread(closing.tid());
         if (t == null) {
             chase(closing, from, 0);
         } else if (t.waiter != null && t.waiter.entry != null && t.waitNumber == closing.waitNumber()) {
@@ -258,6 +258,6 @@ final class FutexInheritance {
 
     MachThread ownerHere(FutexEntry e) {
         long s = e.state();
-        return isAbsent(s) || owner(s) == 0 ? null : core.livingThread(owner(s));
+        return isAbsent(s) || owner(s) == 0 ? null : core.tasks.livingThread(owner(s));
     }
 }

@@ -84,10 +84,10 @@ final class FutexLocks {
     /** vm_lock_futex / vm_trylock_futex for a validated thread, not blocked in another call. */
     void lockRequest(MachThread thread, FutexEntry e, long address, long timeoutNanos, boolean trylock,
             Reply<Acquired> reply, String call) {
-        if (core.pagerLost(e.objectId())) {
+        if (core.sessions.pagerLost(e.objectId())) {
             // Its pager is lost (with several pagers the kernel goes on): waiting for a local owner
             // would outlast the futex, which is forgotten here.
-            reply.fail(core.pagerError(e.objectId()));
+            reply.fail(core.sessions.pagerError(e.objectId()));
             return;
         }
         // A lock whose timeout has passed already (0) waits for no owner, as Linux's FUTEX_LOCK_PI
@@ -113,7 +113,7 @@ final class FutexLocks {
 
     /** Runs {@code lock} once the futex's page is writable here (held here, the word elsewhere). */
     private void lockWithPage(FutexWaiter w, FutexEntry e) {
-        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+        pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
             if (!w.done()) {
                 lock(w, e);
             }
@@ -155,8 +155,8 @@ final class FutexLocks {
                 continue;
             }
             if (isAbsent(s)) {
-                if (core.pagerLost(e.objectId())) {
-                    w.fail(core.pagerError(e.objectId()));
+                if (core.sessions.pagerLost(e.objectId())) {
+                    w.fail(core.sessions.pagerError(e.objectId()));
                     return;
                 }
                 boolean idle = e.request == FutexEntry.Request.NONE && e.waiters.isEmpty();
@@ -207,8 +207,8 @@ final class FutexLocks {
                 inheritance.refresh(e);
                 return;
             }
-            if (core.livingThread(o) == null) {
-                if (core.endedHere(o)) {
+            if (core.tasks.livingThread(o) == null) {
+                if (core.tasks.endedHere(o)) {
                     // Its owner ended after the death's scan of what it owned (a fast-path lock that
                     // raced the death): a death the system saw, so OWNER_DIED, passed on as any.
                     futexes.ownerEnded(e, o);

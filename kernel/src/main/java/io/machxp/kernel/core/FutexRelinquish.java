@@ -204,7 +204,7 @@ final class FutexRelinquish {
 
     /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
     private void fetchWordPage(FutexEntry e) {
-        pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+        pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                 PageFault.of(() -> { }, error -> { }));
     }
 
@@ -214,7 +214,7 @@ final class FutexRelinquish {
      */
     private boolean settleEndedOwner(FutexEntry e, long s) {
         int o = owner(s);
-        if (!isLive(s) || o == 0 || core.livingThread(o) != null || !core.endedHere(o)) {
+        if (!isLive(s) || o == 0 || core.tasks.livingThread(o) != null || !core.tasks.endedHere(o)) {
             return false;
         }
         futexes.ownerEnded(e, o);

@@ -133,7 +133,7 @@ final class FutexSessionEnds {
             if (isAbsent(s)) {
                 return;
             }
-            boolean diedHere = owner(s) != 0 && core.endedHere(owner(s));
+            boolean diedHere = owner(s) != 0 && core.tasks.endedHere(owner(s));
             if (diedHere && isLive(s) && e.page.access == Access.READ_WRITE) {
                 if (e.compareAndSetState(s, ABSENT)) {
                     PageWords.recordDeath(e, s);

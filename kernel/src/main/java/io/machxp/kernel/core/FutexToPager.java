@@ -114,12 +114,12 @@ final class FutexToPager {
         e.ownerDiedAtGrant = false;
         releasePages.leave(e, released);
         forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+        core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
     }
 
     /** memory_object_futex_held: the futex a trylock elsewhere asked for stays here. */
     void sendHeld(FutexEntry e) {
-        core.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
+        core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)).build());
     }
 
@@ -136,6 +136,6 @@ final class FutexToPager {
             ask.setWaitedNanos(waited);
             e.requestedSince = now - waited;
         }
-        core.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(ask).build());
+        core.sessions.send(KernelToPager.newBuilder().setMemoryObjectLockFutex(ask).build());
     }
 }

@@ -1,8 +1,8 @@
 package io.machxp.kernel.core;
 
-import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.sched.Priority;
 import io.machxp.kernel.sched.Scheduler;
@@ -10,8 +10,6 @@ import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.kernel.vm.VmObject;
-import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.PagerToKernel;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,27 +21,25 @@ import org.slf4j.LoggerFactory;
  * through {@link KernelEnv} (XP messages, timers) and {@link Reply} (answers to tasks).
  *
  * <h2>Overview</h2>
- * This class is the facade: it checks that each call comes on the core thread and passes it to
- * the part that owns the behaviour, each with its own overview:
+ * This class builds the parts and is the tasks' side of the facade: the Mach calls of tasks and
+ * threads (task_create ... task_terminate, vm_map, vm_read, vm_write, vm_msync, the atomics, the
+ * futex calls), each checked to come on the core thread and passed to the part that owns it. The
+ * other sides: {@link KernelXp} ({@link #xp()}: the runtime's - session start and clean end,
+ * pager messages, stream events), {@link KernelIpc} ({@link #ipc()}: Mach IPC, over
+ * {@link IpcCore}) and {@link KernelInspection} ({@link #inspect()}: what tools and tests read).
+ * The parts, each with its own overview:
  * <ul>
- *   <li>{@link VmCalls}: a task's vm_* calls at an address (read, write, msync, the atomics, the
- *       futex calls) - every lease checked, parked in a grace, the task, thread and address
- *       resolved, then passed to the parts below;
- *   <li>{@link KernelSession}: the XP session and its lease - kernel_hello, pager_welcome,
- *       keepalives, losing the pager; its parts {@link SessionReclaim} (reconnecting and
- *       reclaiming after the stream breaks), {@link SessionRejoin} (a lost secondary's new
- *       session) and {@link ShutdownEnd} (the clean end); {@link KernelSessions}: one per pager,
- *       and which serves each object;
- *   <li>{@link KernelTasks}: tasks and threads - creation, thread_compute under the kernel's
- *       {@link Scheduler}, thread_sleep, priorities, ending threads and tasks;
- *   <li>{@link KernelObjects}: memory objects - vm_map, memory_object_init and its answers, and
- *       where a task's address falls;
- *   <li>{@link XpDispatch}: XP input - each pager message checked and passed on;
- *   <li>{@link PageCache} and {@link KernelMemory}: pages, their access and contents (vm_read,
- *       vm_write and the atomics); {@link RetainedReturns}: dirty pages kept for a reclaim;
+ *   <li>{@link VmCalls}: a task's vm_* calls at an address - leases checked, parked in a grace,
+ *       task, thread and address resolved, then passed on;
+ *   <li>{@link KernelSessions}: one {@link KernelSession} per pager (hello, welcome, lease,
+ *       reclaim, rejoin, clean end), which serves each object, and the lease gate;
+ *   <li>{@link KernelTasks}: tasks and threads under the kernel's {@link Scheduler};
+ *   <li>{@link KernelObjects}: memory objects - vm_map, memory_object_init, where an address falls;
+ *   <li>{@link XpDispatch}: each pager message checked and passed on;
+ *   <li>{@link PageCache}, {@link KernelMemory}, {@link RetainedReturns}: pages, their access and
+ *       contents, dirty pages kept for a reclaim;
  *   <li>{@link KernelFutexes}: the futex state machine (Parts II-IV of the seed mail, priority
- *       inheritance, robust futexes);
- *   <li>{@link KernelIpc} over {@link IpcCore}: Mach IPC - port name spaces, rights, mach_msg.
+ *       inheritance, robust futexes).
  * </ul>
  * Pages are held with the access the pager allows and faulted in with the access a call needs; a
  * futex held here is changed only with its page writable, a futex not held here is asked for
@@ -75,10 +71,11 @@ public final class KernelCore {
     final KernelTasks tasks;
     final KernelObjects objects;
     final KernelFutexes futexes;
-    private final XpDispatch dispatch;
     private final VmCalls vm;
     final IpcCore ipcCore;
     private final KernelIpc ipc;
+    private final KernelXp xp;
+    private final KernelInspection inspection;
     private Thread coreThread;
 
     /**
@@ -106,14 +103,25 @@ public final class KernelCore {
         this.objects = new KernelObjects(this);
         this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, options.futexPolicy(),
                 options.priorityInheritance());
-        this.dispatch = new XpDispatch(this, stats);
+        this.xp = new KernelXp(this, new XpDispatch(this, stats));
         this.vm = new VmCalls(this, memory);
         this.ipcCore = new IpcCore((delay, action) -> env.schedule(delay, action)::cancel);
         this.ipc = new KernelIpc(this, ipcCore);
+        this.inspection = new KernelInspection(this);
         ipcCore.plant(options.plants().ipc());
         if (options.priorityInheritance()) {
             ipcCore.attachSched(new IpcDonations(this));
         }
+    }
+
+    /** The runtime's side: opening and ending the sessions, pager messages, stream events (core thread). */
+    public KernelXp xp() {
+        return xp;
+    }
+
+    /** What tools, metrics and tests read of this kernel: threads, pages, objects, futexes. */
+    public KernelInspection inspect() {
+        return inspection;
     }
 
     /** Mach IPC: mach_port_* and mach_msg for tasks of this kernel (core thread). */
@@ -138,7 +146,7 @@ public final class KernelCore {
      */
     public void shareMemory(io.machxp.kernel.shm.SharedMemory memory) {
         sharedMemory = memory;
-        sessions.gate().mirrorTo(end -> {
+        sessions.gates.gate().mirrorTo(end -> {
             memory.leaseUntil(end);
             memory.restoreFutexBits(); // each renewal (the core thread): what task processes forged in the tables
         });
@@ -157,12 +165,7 @@ public final class KernelCore {
 
     /** What the futex fast path reads of the lease (of every pager's); any thread. */
     public LeaseGate leaseGate() {
-        return sessions.gate();
-    }
-
-    /** Pages resident now (written by the core thread; read by metrics from any thread). */
-    public int residentPages() {
-        return pages.residentCount();
+        return sessions.gates.gate();
     }
 
     /** The kernel id its primary pager gave it (its TIDs'); 0 until pager_welcome arrived. */
@@ -175,20 +178,6 @@ public final class KernelCore {
         return sessions.primary().pageSize();
     }
 
-    /**
-     * Whether the kernel stopped using its primary pager (its lease ran out, the pager ended the
-     * session or refused its reclaim, or the kernel shut down): then it uses no pager any more.
-     * A secondary pager's loss alone does not count: the other pagers' objects go on. Core thread.
-     */
-    public boolean primaryLost() {
-        return sessions.primary().pagerLost();
-    }
-
-    /** Whether every one of its pagers has welcomed it (sessions open, or open before a loss). */
-    public boolean welcomed() {
-        return sessions.welcomed();
-    }
-
     public boolean cachesFutexes() {
         return cacheFutexes;
     }
@@ -196,131 +185,6 @@ public final class KernelCore {
     /** Any thread: the task with this id, or null. */
     public MachTask task(long id) {
         return tasks.task(id);
-    }
-
-    /** Core thread: the living threads, by TID (what KernelThreads shows). */
-    public java.util.List<MachThread> threads() {
-        checkThread();
-        return tasks.threads();
-    }
-
-    /** Core thread: the name of the object a futex this kernel caches is in ("?" if unmapped). */
-    public String objectName(FutexEntry futex) {
-        return futexes.objectName(futex);
-    }
-
-    // ---- session ------------------------------------------------------------------------------
-
-    /** Opens the XP session with each pager: kernel_hello. */
-    public void start() {
-        checkThread();
-        sessions.start();
-    }
-
-    /**
-     * Pager {@code pager} is gone: what waits for it fails with EIO, its objects' cached futexes stop
-     * being handed out (it counts them released), as do later requests. Losing the primary (0) stops all.
-     */
-    public void onPagerLost(int pager, String reason) {
-        sessions.session(pager).onPagerLost(reason);
-    }
-
-    /**
-     * The stream to pager {@code pager} (0, the primary, for most kernels) broke: the connection, not the pager's
-     * word ({@link #onPagerLost}). With a lease the kernel keeps what it holds and reconnects; without, it stops.
-     */
-    public void onStreamBroken(int pager, String reason) {
-        checkThread();
-        sessions.session(pager).onStreamBroken(reason);
-    }
-
-    /**
-     * The stream to pager {@code pager} is stalled: the pager has not read it for longer, or more of
-     * it, than the kernel lets wait (see XpSendLimits). True if the kernel resumes the session on a
-     * new connection (xp-spec 4.7, as after a keepalive unanswered); false if it cannot (no lease
-     * or token, a resume or reclaim under way): the stream is then broken, and ends as one.
-     */
-    public boolean onStreamStalled(int pager, String why) {
-        checkThread();
-        return sessions.session(pager).onStreamStalled(why);
-    }
-
-    /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */
-    public boolean onResumeFailed(int pager, String reason, boolean byPager) {
-        checkThread();
-        return sessions.session(pager).resume.resumeFailed(reason, byPager);
-    }
-
-    /** Whether the kernel lost its stream to a pager and is reconnecting; for tests and tools. */
-    public boolean disconnected() {
-        return sessions.disconnected();
-    }
-
-    /**
-     * Core thread: how many messages the session with pager {@code pager} keeps to send once its
-     * resume is taken (xp-spec 4.7), or -1 if it is not being resumed (or was lost meanwhile:
-     * nothing kept will be sent). A shutdown then would only keep its returns, terminates and last
-     * keepalive too, so the runtime's close waits for the resume first ({@code PagerLinks#close});
-     * the core says when the answer changes with no word on the stream ({@link KernelEnv#resumeOver}).
-     */
-    public int keptWhileResuming(int pager) {
-        checkThread();
-        KernelSession s = sessions.session(pager);
-        return s.resume.resuming() && !s.pagerLost() ? s.resume.keptCount() : -1;
-    }
-
-    /** Core thread: the dirty returns sent to pager {@code pager} that no answered keepalive confirmed yet. */
-    public long unconfirmedReturns(int pager) {
-        checkThread();
-        return returns.unconfirmed(pager);
-    }
-
-    /**
-     * The kernel is shutting down: its threads end, futexes and dirty pages go back to the pager;
-     * then a last keepalive goes to each pager. A session with a lease stays open (it takes no new
-     * task or mapping) until {@link #finishShutdown} terminates its objects; one without a lease
-     * terminates them (memory_object_terminate) now, before its keepalive, and stops. Returns those keepalives: the caller ends each stream once
-     * its answer came (xp-spec 2.6), so that what the kernel gave back is stored ({@link EndBarrier}).
-     */
-    public java.util.List<EndBarrier> shutdown() {
-        checkThread();
-        return sessions.shutdown();
-    }
-
-    /**
-     * The clean end's second part at pager {@code pager}, once the runtime has the answer to its
-     * end's keepalive (or gave up waiting): every object there is terminated
-     * (memory_object_terminate, after the pages it got during the wait go back) and the session stops, dropping the copies it kept for a reclaim.
-     * Nothing for a session that did all at {@link #shutdown} (no lease) or is lost. See {@link ShutdownEnd}.
-     */
-    public void finishShutdown(int pager) {
-        checkThread();
-        sessions.session(pager).end.finish();
-    }
-
-    /** Core thread: whether the session with pager {@code pager} waits, open, for its clean end's answer. */
-    public boolean ending(int pager) {
-        checkThread();
-        return sessions.session(pager).ending();
-    }
-
-    /** One XP message from the pager (the primary, with several). */
-    public void onXp(PagerToKernel m) {
-        onXp(0, m);
-    }
-
-    /** A futex another kernel forwarded over the kernel link (direct handoff, xp-spec 14). */
-    public void onFutexForward(io.machxp.proto.xp.FutexForward m) {
-        checkThread();
-        futexes.forwards.onForward(m);
-    }
-
-    /** One XP message from pager {@code pager}. */
-    public void onXp(int pager, PagerToKernel m) {
-        checkThread();
-        if (sessions.serves(pager, m)) {
-            dispatch.onXp(sessions.session(pager), m);
-        }
     }
 
     // ---- tasks and threads --------------------------------------------------------------------
@@ -449,41 +313,14 @@ public final class KernelCore {
 
     // ---- for the parts ------------------------------------------------------------------------
 
-    /** The living thread with this TID on this kernel, or null. */
-    boolean endedHere(int tid) {
-        return tasks.endedHere(tid);
-    }
-
-    MachThread livingThread(int tid) {
-        return tasks.livingThread(tid);
-    }
-
-    VmObject object(int objectId) {
-        return objects.object(objectId);
-    }
-
-    /** Whether the pager of object {@code objectId} is lost to this kernel. */
-    boolean pagerLost(int objectId) {
-        return sessions.forObject(objectId).pagerLost();
-    }
-
-    /** Why a call on object {@code objectId} fails now that its pager is lost. */
-    KernelError pagerError(int objectId) {
-        return sessions.forObject(objectId).pagerError();
-    }
-
+    /** Every futex this kernel caches, but those of objects retired with a lost session. */
     void forEachFutex(Consumer<FutexEntry> action) {
         for (VmObject o : objects.all()) {
-            if (sessions.retired(o)) {
+            if (sessions.lost.retired(o)) {
                 continue; // forgotten with its lost session
             }
             o.forEachPage(page -> page.forEachFutex(action));
         }
-    }
-
-    /** Sends on the stream of the pager of the message's object; nothing while there is none. */
-    void send(KernelToPager m) {
-        sessions.send(m);
     }
 
     void violation(String what, int objectId, long offset) {
@@ -497,22 +334,5 @@ public final class KernelCore {
         if (coreThread == null) {
             coreThread = Thread.currentThread();
         }
-    }
-
-    // ---- inspection (core thread) -------------------------------------------------------------
-
-    /**
-     * How many memory objects the kernel keeps now: mapped, cached after their tasks ended, or
-     * retired with a lost secondary pager while a task still maps them; for tests and tools.
-     */
-    public int objectCount() {
-        checkThread();
-        return objects.count();
-    }
-
-    /** The futex at a task's address, for tests and tools; null if this kernel has none there. */
-    public FutexEntry futexAt(long taskId, long address) {
-        checkThread();
-        return tasks.futexAt(taskId, address);
     }
 }

@@ -106,7 +106,7 @@ public interface KernelEnv {
      * The session with pager {@code pager} stopped being resumed by the core's own doing, with no
      * word from the stream: it was lost (its lease or grace ran out, its pager was lost) or a new
      * session replaced it ({@link KernelSessions}: a secondary pager's rejoin). A runtime whose
-     * close waits for that resume ({@link KernelCore#keptWhileResuming}) asks again. The ends the
+     * close waits for that resume ({@link KernelXp#keptWhileResuming}) asks again. The ends the
      * stream brings (taken, refused, broken, not started) the runtime hears on its own.
      */
     default void resumeOver(int pager) {}

@@ -126,8 +126,8 @@ final class KernelFutexes {
             }
             if (isNoPage(s)) {
                 // The word can change only with the page: fetch it, then unlock.
-                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
-                    if (core.livingThread(tid) == null) { // its death passed the futex on meanwhile
+                pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+                    if (core.tasks.livingThread(tid) == null) { // its death passed the futex on meanwhile
                         reply.fail(KernelError.of(Errno.ESRCH, "thread %d ended while its unlock of the futex at "
                                 + "0x%x waited for the futex's page", tid, address));
                     } else {
@@ -180,7 +180,7 @@ final class KernelFutexes {
      * the kernel has reclaimed it and gives it back ({@link #askAgain}).
      */
     private boolean givesBackAtUnlock() {
-        return !cacheFutexes && !core.disconnected();
+        return !cacheFutexes && !core.sessions.disconnected();
     }
 
     /**
@@ -301,7 +301,7 @@ final class KernelFutexes {
      */
     boolean unownedHere(long s) {
         int o = owner(s);
-        return o == 0 || core.livingThread(o) == null && !core.endedHere(o);
+        return o == 0 || core.tasks.livingThread(o) == null && !core.tasks.endedHere(o);
     }
 
     /** A thread of this kernel that ended still owns {@code e}: OWNER_DIED, passed on. */
@@ -323,7 +323,7 @@ final class KernelFutexes {
     }
 
     String objectName(FutexEntry e) {
-        VmObject o = core.object(e.objectId());
+        VmObject o = core.objects.object(e.objectId());
         return o == null ? "?" : o.name;
     }
 

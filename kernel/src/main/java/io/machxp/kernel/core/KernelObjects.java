@@ -75,7 +75,7 @@ final class KernelObjects {
      */
     Collection<VmObject> servedBy(int pager) {
         return core.sessions.count() == 1 ? objectsById.values()
-                : objectsById.values().stream().filter(o -> o.pager == pager && !core.sessions.retired(o)).toList();
+                : objectsById.values().stream().filter(o -> o.pager == pager && !core.sessions.lost.retired(o)).toList();
     }
 
     /**
@@ -131,7 +131,7 @@ final class KernelObjects {
             o.pager = session.pager;
             objectsByName.put(objectName, o);
             objectsById.put(o.objectId, o);
-            core.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+            core.sessions.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                     .setObjectId(o.objectId).setName(objectName).setPageSize(pageSize)).build());
         }
         VmObject object = o;

@@ -171,7 +171,7 @@ final class KernelSession {
         }
     }
 
-    /** See {@link KernelCore#onPagerLost}. */
+    /** See {@link KernelXp#onPagerLost}. */
     void onPagerLost(String reason) {
         core.checkThread();
         if (pagerLost != null) {
@@ -185,7 +185,7 @@ final class KernelSession {
         stopUsingPager(reason);
     }
 
-    /** See {@link KernelCore#onStreamBroken}. */
+    /** See {@link KernelXp#onStreamBroken}. */
     void onStreamBroken(String reason) {
         if (pagerLost != null) {
             return;
@@ -203,7 +203,7 @@ final class KernelSession {
         reclaim.streamBroken(reason); // the kernel keeps what it holds, reconnects and reclaims it
     }
 
-    /** See {@link KernelCore#onStreamStalled}. */
+    /** See {@link KernelXp#onStreamStalled}. */
     boolean onStreamStalled(String why) {
         if (pagerLost != null || kernelId == 0 || reclaim.disconnected() || lease.overNow() || !resume.mayResume()) {
             return false;
@@ -250,7 +250,7 @@ final class KernelSession {
             });
         }
         core.returns.sessionOver(pager);
-        core.sessions.stopped(this, reason);
+        core.sessions.lost.stopped(this, reason);
         grace.over(error); // the calls parked in its grace fail as the session's other calls did
     }
 

@@ -1,15 +1,11 @@
 package io.machxp.kernel.core;
 
-import io.machxp.kernel.futex.LeaseGate;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.vm.VmMapping;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The kernel's XP sessions, one per pager it uses (see docs/multi-pager.md). Part of the kernel
@@ -40,9 +36,12 @@ import java.util.Map;
  *                objects, the primary last, each followed by a keepalive the end awaits
  * </pre>
  *
- * <p>The fast path's lease gate: with one pager, that session's own; with several, open until
- * the earliest end among the sessions still in use (a pager lost is left out once its futexes
- * are forgotten: they no longer pass the fast path).
+ * <p>Its parts: {@link SessionsGate}, the kernel's lease gate over its sessions' (what the futex
+ * fast path reads); {@link LostSessions}, what a session's loss leaves (the primary's stops all,
+ * a secondary's objects retired and a new session opened); {@link GraceCalls}, the calls parked
+ * while the session of the object they name is in its grace ({@link #parkedInGrace});
+ * {@link XpObjects}, the object each message is about, which routes it ({@link #send},
+ * {@link #serves}).
  */
 final class KernelSessions {
     /** Log lines keep the core's logger: they read as the kernel's. */
@@ -51,21 +50,14 @@ final class KernelSessions {
     private final String name;
     private final KernelEnv env;
     private final KernelStats stats;
+    /** The session in use with each pager; {@link SessionsGate} reads the same table. */
     private final KernelSession[] sessions;
-    private final LeaseGate gate;
-    /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
-    private final long[] ends;
-    private final boolean[] stopped;
+    /** The kernel's lease gate over the sessions'. */
+    final SessionsGate gates;
+    /** What a session's loss leaves: the primary's stops all, a secondary's objects retired. */
+    final LostSessions lost;
     /** Calls and deaths that wait while a session is in its grace. */
     final GraceCalls parked;
-    /**
-     * The objects of secondary pagers' lost sessions, by id, with the session they were lost with:
-     * the mappings tasks made of them fail as that session's objects did, whatever the pager's new
-     * session does (a new session's objects are new objects, with new ids). Kept while a task maps
-     * them: the last mapping's end forgets an object ({@link #unmapped}), one no task maps is
-     * forgotten at once.
-     */
-    private final Map<Integer, KernelSession> retired = new HashMap<>();
     /** Set when the kernel shuts down: no session is opened again. */
     private boolean shuttingDown;
 
@@ -75,45 +67,12 @@ final class KernelSessions {
         this.env = env;
         this.stats = stats;
         this.sessions = new KernelSession[pagers];
-        this.ends = new long[pagers];
-        this.stopped = new boolean[pagers];
         this.parked = new GraceCalls(env);
         for (int p = 0; p < pagers; p++) {
             sessions[p] = new KernelSession(core, p, name, env, stats);
         }
-        if (pagers == 1) {
-            gate = sessions[0].gate;
-        } else {
-            gate = new LeaseGate();
-            Arrays.fill(ends, Long.MAX_VALUE);
-            for (KernelSession s : sessions) {
-                mirror(s);
-            }
-        }
-    }
-
-    /** The kernel's gate follows session {@code s}'s while it is its pager's session in use. */
-    private void mirror(KernelSession s) {
-        s.gate.mirrorTo(end -> {
-            if (sessions[s.pager] == s) {
-                ends[s.pager] = stopped[s.pager] ? Long.MAX_VALUE : end;
-                recompute();
-            }
-        });
-    }
-
-    private void recompute() {
-        long min = Long.MAX_VALUE;
-        boolean any = false;
-        for (int p = 0; p < ends.length; p++) {
-            any |= !stopped[p];
-            min = Math.min(min, ends[p]);
-        }
-        if (!any) {
-            gate.close();
-        } else {
-            gate.openUntil(min);
-        }
+        this.gates = new SessionsGate(sessions);
+        this.lost = new LostSessions(core, this);
     }
 
     int count() {
@@ -141,18 +100,8 @@ final class KernelSessions {
         if (o == null) {
             return sessions[0];
         }
-        KernelSession lost = retired.get(objectId);
-        return lost != null ? lost : sessions[o.pager];
-    }
-
-    /** Whether {@code o} was retired with its pager's lost session (its mappings stay failed). */
-    boolean retired(VmObject o) {
-        return !retired.isEmpty() && retired.containsKey(o.objectId);
-    }
-
-    /** What the fast path reads of the leases; any thread. */
-    LeaseGate gate() {
-        return gate;
+        KernelSession retiredWith = lost.retiredWith(objectId);
+        return retiredWith != null ? retiredWith : sessions[o.pager];
     }
 
     /**
@@ -250,101 +199,40 @@ final class KernelSessions {
         return true;
     }
 
-    /** Session {@code s}'s grace ended with its lease running again: what it parked runs again. */
-    void graceEnded(KernelSession s) {
-        parked.release(s);
-    }
-
-    /**
-     * Session {@code s} ended in its grace: what it parked runs again and fails through the
-     * session (the calls of other sessions stay as they are); at shutdown everything parked has
-     * failed already ({@link #shutdown}).
-     */
-    void graceOver(KernelSession s) {
-        parked.sessionOver(s);
-    }
-
     /** Sends {@code m} on the session of the object it is about. */
     void send(KernelToPager m) {
-        forObject(objectOf(m)).send(m);
+        forObject(XpObjects.objectOf(m)).send(m);
+    }
+
+    /** Whether the pager of object {@code objectId} is lost to this kernel. */
+    boolean pagerLost(int objectId) {
+        return forObject(objectId).pagerLost();
+    }
+
+    /** Why a call on object {@code objectId} fails now that its pager is lost. */
+    KernelError pagerError(int objectId) {
+        return forObject(objectId).pagerError();
     }
 
     /**
-     * Session {@code s} stopped using its pager and has forgotten what it held there. The gate
-     * leaves it out; if it was the primary, every other session stops as well.
+     * A new session with {@code pager} replaces its lost one ({@link LostSessions}): in use from
+     * now on, its gate mirrored; it opens by itself ({@link SessionRejoin}).
      */
-    void stopped(KernelSession s, String reason) {
-        if (sessions.length == 1) {
-            return;
-        }
-        stopped[s.pager] = true;
-        ends[s.pager] = Long.MAX_VALUE;
-        recompute();
-        if (s.pager == 0) {
-            for (int p = 1; p < sessions.length; p++) {
-                if (shuttingDown && sessions[p].ending()) {
-                    continue; // a clean end's second part: it finishes on its own, its pager is not lost
-                }
-                sessions[p].onPagerLost("the kernel lost its primary pager, which names it (" + reason + ")");
-            }
-        } else if (mayRejoin(s)) {
-            rejoinLater(s, reason);
-        }
+    KernelSession replace(int pager) {
+        KernelSession next = new KernelSession(core, pager, name, env, stats);
+        sessions[pager] = next;
+        env.resumeOver(pager); // the pager's session is not being resumed any more: a close waiting goes on
+        gates.mirror(next);
+        return next;
+    }
+
+    /** Whether the kernel is shutting down: no session is opened again. */
+    boolean shuttingDown() {
+        return shuttingDown;
     }
 
     /**
-     * Whether session {@code s}, of a secondary pager, may be replaced by a new one after its loss
-     * (or go on trying to open one): it is its pager's session in use, the kernel still has its
-     * primary (which names it) and is not shutting down.
-     */
-    boolean mayRejoin(KernelSession s) {
-        return s.pager != 0 && !shuttingDown && !primary().pagerLost() && sessions[s.pager] == s && !s.rejoin.cannotRejoin();
-    }
-
-    /**
-     * Secondary session {@code lost} is over: its objects are retired (their mappings keep failing
-     * as they do now; a later vm_map of one of their names maps a new object) and a new session
-     * with the same pager replaces it, which sends its kernel_hello on a new stream a moment later
-     * and again until the pager takes it ({@link SessionRejoin}). Nothing the kernel held
-     * there is claimed back: that pager has passed it on (OWNER_DIED) or will when its lease of
-     * this kernel runs out, and until then it refuses the hello (EAGAIN).
-     */
-    private void rejoinLater(KernelSession lost, String reason) {
-        for (VmObject o : core.objects.servedBy(lost.pager)) {
-            if (o.mappings > 0) {
-                retired.put(o.objectId, lost);
-                core.objects.forgetName(o);
-            } else {
-                core.objects.forget(o); // cached, mapped by no task: nothing can name it any more
-            }
-        }
-        KernelSession next = new KernelSession(core, lost.pager, name, env, stats);
-        sessions[lost.pager] = next;
-        env.resumeOver(lost.pager); // the pager's session is not being resumed any more: a close waiting goes on
-        mirror(next);
-        next.rejoin.start(reason, KernelSession.retryNanos(lost.leaseNanos()));
-    }
-
-    /**
-     * A task's mapping of {@code o} went (its task ended): a retired object that no task maps any
-     * more is forgotten, with its place in {@link #retired} (and, with its last object, the lost
-     * session it kept).
-     */
-    void unmapped(VmObject o) {
-        if (o.mappings <= 0 && retired.remove(o.objectId) != null) {
-            core.objects.forget(o);
-        }
-    }
-
-    /** A new session of {@code s.pager} was welcomed: the gate counts it again. */
-    void rejoined(KernelSession s) {
-        if (sessions[s.pager] == s) {
-            stopped[s.pager] = false;
-        }
-    }
-
-    /**
-     * See {@link KernelCore#shutdown}: threads end once, futexes go back, then each pager's objects;
+     * See {@link KernelXp#shutdown}: threads end once, futexes go back, then each pager's objects;
      * returns the keepalives whose answers the end awaits, one per session that sent one.
      */
     java.util.List<EndBarrier> shutdown() {
@@ -390,8 +278,8 @@ final class KernelSessions {
         if (sessions.length == 1) {
             return true;
         }
-        VmObject o = core.objects.object(objectOf(m));
-        if (o != null && retired(o)) {
+        VmObject o = core.objects.object(XpObjects.objectOf(m));
+        if (o != null && lost.retired(o)) {
             if (sessions[pager].rejoin.beforeHello()) {
                 return false; // the lost session's stream still delivering: that session is over
             }
@@ -405,44 +293,5 @@ final class KernelSessions {
         core.violation("pager " + pager + " sent " + m.getRoutineCase() + " about an object pager " + o.pager
                 + " serves", o.objectId, 0);
         return false;
-    }
-
-    /** The object a kernel message is about; 0 for the session's own (hello, keepalive). */
-    static int objectOf(KernelToPager m) {
-        return switch (m.getRoutineCase()) {
-            case MEMORY_OBJECT_INIT -> m.getMemoryObjectInit().getObjectId();
-            case MEMORY_OBJECT_DATA_REQUEST -> m.getMemoryObjectDataRequest().getObjectId();
-            case MEMORY_OBJECT_TERMINATE -> m.getMemoryObjectTerminate().getObjectId();
-            case MEMORY_OBJECT_LOCK_FUTEX -> m.getMemoryObjectLockFutex().getObjectId();
-            case MEMORY_OBJECT_FUTEX_RELEASED -> m.getMemoryObjectFutexReleased().getObjectId();
-            case MEMORY_OBJECT_DATA_UNLOCK -> m.getMemoryObjectDataUnlock().getObjectId();
-            case MEMORY_OBJECT_DATA_RETURN -> m.getMemoryObjectDataReturn().getObjectId();
-            case MEMORY_OBJECT_LOCK_COMPLETED -> m.getMemoryObjectLockCompleted().getObjectId();
-            case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
-            case MEMORY_OBJECT_FUTEX_HELD -> m.getMemoryObjectFutexHeld().getObjectId();
-            case MEMORY_OBJECT_SYNCHRONIZE -> m.getMemoryObjectSynchronize().getObjectId();
-            case MEMORY_OBJECT_SUPPLY_COMPLETED -> m.getMemoryObjectSupplyCompleted().getObjectId();
-            case MEMORY_OBJECT_CHANGE_COMPLETED -> m.getMemoryObjectChangeCompleted().getObjectId();
-            default -> 0;
-        };
-    }
-
-    /** The object a pager message is about; 0 for the session's own (welcome, keepalive). */
-    static int objectOf(PagerToKernel m) {
-        return switch (m.getRoutineCase()) {
-            case MEMORY_OBJECT_READY -> m.getMemoryObjectReady().getObjectId();
-            case MEMORY_OBJECT_DESTROY -> m.getMemoryObjectDestroy().getObjectId();
-            case MEMORY_OBJECT_DATA_SUPPLY -> m.getMemoryObjectDataSupply().getObjectId();
-            case MEMORY_OBJECT_DATA_UNAVAILABLE -> m.getMemoryObjectDataUnavailable().getObjectId();
-            case MEMORY_OBJECT_DATA_ERROR -> m.getMemoryObjectDataError().getObjectId();
-            case MEMORY_OBJECT_FUTEX_GRANTED -> m.getMemoryObjectFutexGranted().getObjectId();
-            case MEMORY_OBJECT_FUTEX_BUSY -> m.getMemoryObjectFutexBusy().getObjectId();
-            case MEMORY_OBJECT_RELINQUISH_FUTEX -> m.getMemoryObjectRelinquishFutex().getObjectId();
-            case MEMORY_OBJECT_LOCK_REQUEST -> m.getMemoryObjectLockRequest().getObjectId();
-            case MEMORY_OBJECT_FUTEX_PROBE -> m.getMemoryObjectFutexProbe().getObjectId();
-            case MEMORY_OBJECT_SYNCHRONIZE_COMPLETED -> m.getMemoryObjectSynchronizeCompleted().getObjectId();
-            case MEMORY_OBJECT_CHANGE_ATTRIBUTES -> m.getMemoryObjectChangeAttributes().getObjectId();
-            default -> 0;
-        };
     }
 }

@@ -108,7 +108,7 @@ final class LeaseGrace {
         log.info("kernel {}: resumed its session at {} {} ms into its grace: nothing lost", name, session.which(),
                 late / 1_000_000);
         env.trace("lease-grace-over", 0, "resumed");
-        core.sessions.graceEnded(session);
+        core.sessions.parked.release(session); // what it parked runs again
     }
 
     /**
@@ -120,7 +120,7 @@ final class LeaseGrace {
         ends = 0;
         deferred.clear();
         if (was) {
-            core.sessions.graceOver(session); // its parked calls run again and fail with it
+            core.sessions.parked.sessionOver(session); // its parked calls run again and fail with it
         }
     }
 

@@ -42,7 +42,7 @@ final class ObjectAttributes {
             o.copyStrategy = c.getCopyStrategy();
         }
         if (c.getReply()) {
-            core.send(KernelToPager.newBuilder().setMemoryObjectChangeCompleted(MemoryObjectChangeCompleted.newBuilder()
+            core.sessions.send(KernelToPager.newBuilder().setMemoryObjectChangeCompleted(MemoryObjectChangeCompleted.newBuilder()
                     .setObjectId(o.objectId).setMayCache(o.mayCache).setCopyStrategy(o.copyStrategy)
                     .setError(refused == null ? "" : refused)).build());
         }
@@ -53,7 +53,7 @@ final class ObjectAttributes {
     static void unmapped(KernelCore core, VmObject o) {
         o.mappings--;
         dropIfUnmapped(core, o);
-        core.sessions.unmapped(o);
+        core.sessions.lost.unmapped(o);
     }
 
     /** With may_cache false and no task mapping {@code o}: drop what may not be cached. */

@@ -41,12 +41,12 @@ final class ReleasePages {
 
     /** Sends what must leave before {@code released}, and adds to it what leaves inside it. */
     void leave(FutexEntry e, MemoryObjectFutexReleased.Builder released) {
-        VmObject o = core.object(e.objectId());
+        VmObject o = core.objects.object(e.objectId());
         if (!policy.cacheFutexes()) {
             pages.writeBack(o, e);
         } else if (!policy.pageWithFutex()) {
             for (PageData d : pages.takeForRelease(o, e, policy.piggyback())) {
-                core.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                core.sessions.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                         .setObjectId(e.objectId()).setOffset(d.getOffset()).setDirty(d.getDirty())
                         .setData(d.getDirty() ? d.getData() : ByteString.EMPTY).setVersion(d.getVersion())).build());
             }

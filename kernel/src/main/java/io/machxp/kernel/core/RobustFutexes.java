@@ -59,7 +59,7 @@ final class RobustFutexes {
             return;
         }
         if (isNoPage(s)) {
-            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> markConsistent(e, tid, address, reply), reply::fail));
             return;
         }
@@ -105,7 +105,7 @@ final class RobustFutexes {
             // A refused page (memory_object_data_error from a live pager, or the pager lost) fails
             // the waiters here as it fails any lock's page-in: nobody could take the futex without
             // its word. A waiter elsewhere waits on at the pager.
-            pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> ownerDied(e, tid), error -> {
                         futexes.waits.failWaiters(e, error);
                         inheritance.refresh(e);

@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How a {@link KernelSession} that replaces one lost for good opens itself: a secondary pager's
- * only ({@link KernelSessions#stopped}); the primary's loss ends the kernel's sessions. Part of the
+ * only ({@link LostSessions#stopped}); the primary's loss ends the kernel's sessions. Part of the
  * kernel core: core thread only; one per session.
  *
  * <h2>Overview</h2>
@@ -94,7 +94,7 @@ final class SessionRejoin {
             env.trace("pager-rejoined", 0, "after " + rejoinAttempts + " attempts");
             rejoining = null;
             rejoinOut = false;
-            core.sessions.rejoined(session);
+            core.sessions.gates.rejoined(session);
         }
     }
 
@@ -105,7 +105,7 @@ final class SessionRejoin {
      */
     boolean attemptLost(String reason) {
         if (rejoining != null) {
-            if (core.sessions.mayRejoin(session)) {
+            if (core.sessions.lost.mayRejoin(session)) {
                 rejoinFailed(reason);
                 return true;
             }
@@ -131,7 +131,7 @@ final class SessionRejoin {
         if (rejoining == null || rejoinOut || session.pagerLost()) {
             return;
         }
-        if (!core.sessions.mayRejoin(session)) {
+        if (!core.sessions.lost.mayRejoin(session)) {
             session.onPagerLost(rejoining); // the primary is lost meanwhile, or the kernel shuts down
             return;
         }

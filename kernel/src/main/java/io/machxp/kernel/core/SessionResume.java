@@ -109,7 +109,7 @@ final class SessionResume {
         }
     }
 
-    /** Whether a resume is on its way on a new stream (see {@link KernelCore#keptWhileResuming} once the session stopped). */
+    /** Whether a resume is on its way on a new stream (see {@link KernelXp#keptWhileResuming} once the session stopped). */
     boolean resuming() {
         return resuming;
     }

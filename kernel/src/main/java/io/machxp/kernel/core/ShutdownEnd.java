@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A kernel's clean end at one pager (xp-spec 2.6): the last step of {@link KernelCore#shutdown}
+ * A kernel's clean end at one pager (xp-spec 2.6): the last step of {@link KernelXp#shutdown}
  * for one {@link KernelSession}, once the threads ended and the futexes went back
  * ({@link KernelSessions#shutdown}). Part of the kernel core: core thread only.
  *
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * that breaks while the runtime waits for the answer takes the usual paths: resumed at a
  * replicated pager's next leader, or reclaimed at a restarted pager with those copies. A keepalive
  * follows the resume's or the reclaim's welcome, and its answer (a later sequence) answers the
- * barrier. {@link KernelCore#finishShutdown} ({@link #finish}) then returns the pages that came
+ * barrier. {@link KernelXp#finishShutdown} ({@link #finish}) then returns the pages that came
  * during the wait, terminates the objects, and the session stops. If the session is lost for good
  * meanwhile (lease over, pager gone), the runtime is told at once ({@link KernelEnv#endOver}): its
  * wait ends, unanswered. With no stream (reconnecting) or a resume not taken, no keepalive goes
@@ -109,7 +109,7 @@ final class ShutdownEnd {
     }
 
     /**
-     * The second part ({@link KernelCore#finishShutdown}): the pages that came during the wait go
+     * The second part ({@link KernelXp#finishShutdown}): the pages that came during the wait go
      * back, then terminates, then the session stops. With several pagers the runtime calls it for
      * the primary last; the primary's stop leaves a secondary still ending alone. Nothing for a
      * session that was not ending, or is lost.

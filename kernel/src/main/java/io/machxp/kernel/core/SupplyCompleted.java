@@ -49,7 +49,7 @@ final class SupplyCompleted {
             }
         }
         if (d.getReply()) {
-            core.send(KernelToPager.newBuilder().setMemoryObjectSupplyCompleted(MemoryObjectSupplyCompleted.newBuilder()
+            core.sessions.send(KernelToPager.newBuilder().setMemoryObjectSupplyCompleted(MemoryObjectSupplyCompleted.newBuilder()
                     .setObjectId(d.getObjectId()).setOffset(d.getOffset()).setLength(d.getData().size())
                     .setError(error).setErrorOffset(errorOffset)).build());
         }

@@ -173,10 +173,10 @@ final class VmCalls {
     private KernelObjects.Target resolve(long taskId, int tid, long address, Reply<?> reply) {
         MachThread thread = tasks.thread(taskId, tid, reply);
         KernelObjects.Target t = thread == null ? null : objects.futexTarget(thread, address, reply);
-        if (t != null && core.pagerLost(t.mapping().object().objectId)) {
+        if (t != null && core.sessions.pagerLost(t.mapping().object().objectId)) {
             // A secondary pager lost (the primary's loss fails every call before): its futexes went
             // on with OWNER_DIED there, so an unlock here must not look as if it passed one on.
-            reply.fail(core.pagerError(t.mapping().object().objectId));
+            reply.fail(core.sessions.pagerError(t.mapping().object().objectId));
             return null;
         }
         return t;

@@ -23,10 +23,10 @@ final class KernelThreadsSnapshot {
 
     static KernelThreadsReply of(String kernelName, int kernelId, KernelCore core) {
         KernelThreadsReply.Builder r = KernelThreadsReply.newBuilder().setKernelName(kernelName)
-                .setKernelId(kernelId).setResidentPages(core.residentPages());
+                .setKernelId(kernelId).setResidentPages(core.inspect().residentPages());
         int bytes = 0;
         int omitted = 0;
-        for (MachThread t : core.threads()) {
+        for (MachThread t : core.inspect().threads()) {
             if (bytes > MAX_REPLY_BYTES) {
                 omitted++;
                 continue;
@@ -37,10 +37,10 @@ final class KernelThreadsSnapshot {
                 b.setBlockedIn(t.blockedIn);
             }
             if (t.waiter != null && t.waiter.entry != null) {
-                b.setWaitsForObject(core.objectName(t.waiter.entry)).setWaitsForOffset(t.waiter.entry.offset());
+                b.setWaitsForObject(core.inspect().objectName(t.waiter.entry)).setWaitsForOffset(t.waiter.entry.offset());
             }
             for (FutexEntry f : t.boostedBy) {
-                b.addBoostedBy(FutexRef.newBuilder().setObject(core.objectName(f)).setOffset(f.offset()));
+                b.addBoostedBy(FutexRef.newBuilder().setObject(core.inspect().objectName(f)).setOffset(f.offset()));
             }
             ThreadStatus status = b.build();
             bytes += status.getSerializedSize() + 5; // its tag and length

@@ -60,10 +60,10 @@ final class CoreFixture {
     /** With a lease and a session token (0: the session cannot be resumed). */
     CoreFixture(CoreOptions options, long leaseMillis, long sessionToken) {
         core = new KernelCore("A", env, stats, options);
-        core.start();
+        core.xp().start();
         assertThat(env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(KernelToPager.RoutineCase.KERNEL_HELLO);
-        core.onXp(PagerToKernel.newBuilder().setPagerWelcome(
+        core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(
                 PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE).setLeaseMillis(leaseMillis)
                         .setSessionToken(sessionToken)).build());
         answerKeepalives();
@@ -75,7 +75,7 @@ final class CoreFixture {
         KernelToPager init = single();
         assertThat(init.getMemoryObjectInit().getName()).isEqualTo("obj");
         assertThat(m.answered()).as("vm_map waits for memory_object_ready").isFalse();
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(init.getMemoryObjectInit().getObjectId()).setSize(4 * PAGE)).build());
         base = m.value().start();
     }
@@ -85,7 +85,7 @@ final class CoreFixture {
         List<KernelToPager> keepalives = env.sent.stream().filter(KernelToPager::hasKernelKeepalive).toList();
         env.sent.removeAll(keepalives);
         for (KernelToPager k : keepalives) {
-            core.onXp(PagerToKernel.newBuilder().setPagerKeepalive(io.machxp.proto.xp.PagerKeepalive.newBuilder()
+            core.xp().onXp(PagerToKernel.newBuilder().setPagerKeepalive(io.machxp.proto.xp.PagerKeepalive.newBuilder()
                     .setSequence(k.getKernelKeepalive().getSequence())).build());
         }
     }
@@ -182,18 +182,18 @@ final class CoreFixture {
     }
 
     void zeroFill(long pageOffset) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setLength(PAGE)).build());
     }
 
     void supply(long pageOffset, byte[] data) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setData(ByteString.copyFrom(data))).build());
     }
 
     /** memory_object_data_error for one page: the pager cannot supply it. */
     void dataError(long pageOffset, String reason) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataError(MemoryObjectDataError.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataError(MemoryObjectDataError.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setLength(PAGE).setReason(reason)).build());
     }
 
@@ -210,20 +210,20 @@ final class CoreFixture {
     }
 
     void supply(long pageOffset, byte[] data, VmProt lockValue) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setData(ByteString.copyFrom(data))
                 .setLockValue(lockValue)).build());
     }
 
     void lockRequest(long pageOffset, ReturnPolicy ret, boolean flush, VmProt lockValue, boolean reply) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(pageOffset).setLength(PAGE).setShouldReturn(ret)
                 .setShouldFlush(flush).setLockValue(lockValue).setReply(reply)).build());
     }
 
     /** Grants a futex, with a fencing token above every earlier one (as the pager's grow). */
     void grant(long offset) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens)).build());
     }
 
@@ -233,13 +233,13 @@ final class CoreFixture {
      */
     void grantWithPage(long offset) {
         long page = offset - offset % PAGE;
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens).addPages(PageData.newBuilder().setOffset(page)
                         .setData(ByteString.copyFrom(new byte[PAGE])))).build());
     }
 
     void busy(long offset) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset)).build());
     }
 
@@ -253,7 +253,7 @@ final class CoreFixture {
 
     /** relinquish_futex; {@code requeued}: the waiter elsewhere just changed priority. */
     void relinquish(long offset, int priority, boolean requeued) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority).setRequeued(requeued)).build());
     }
 
@@ -262,25 +262,25 @@ final class CoreFixture {
      * elsewhere having waited {@code waitedNanos}.
      */
     void grantWithRelinquish(long offset, int priority, long waitedNanos) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens).setRelinquish(true)
                 .setRelinquishPriority(priority).setRelinquishWaitedNanos(waitedNanos)).build());
     }
 
     /** relinquish_futex at {@code priority}, its top waiter elsewhere having waited {@code waitedNanos}. */
     void relinquishWaited(long offset, int priority, long waitedNanos) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setPriority(priority).setWaitedNanos(waitedNanos)).build());
     }
 
     /** relinquish_futex with try: another kernel's trylock. */
     void relinquishTry(long offset) {
-        core.onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(offset).setTry(true)).build());
     }
 
     FutexEntry futex(long address) {
-        return core.futexAt(task.id, address);
+        return core.inspect().futexAt(task.id, address);
     }
 
     /**

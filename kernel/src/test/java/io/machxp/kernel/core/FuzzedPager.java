@@ -150,7 +150,7 @@ final class FuzzedPager {
      */
     void run() {
         try {
-            core.start();
+            core.xp().start();
             heard();
             if (data.consumeInt(0, 15) != 0) {
                 xp(welcome(1 + data.consumeInt(0, 2), PAGE));
@@ -321,7 +321,7 @@ final class FuzzedPager {
             case PAGER_LOST -> {
                 if (data.consumeInt(0, 3) == 0) {
                     history.add(() -> "onPagerLost");
-                    core.onPagerLost(0, "fuzzed");
+                    core.xp().onPagerLost(0, "fuzzed");
                     heard();
                     check();
                 }
@@ -329,7 +329,7 @@ final class FuzzedPager {
             case SHUTDOWN -> {
                 if (data.consumeInt(0, 3) == 0) {
                     history.add(() -> "shutdown");
-                    core.shutdown();
+                    core.xp().shutdown();
                     heard();
                     check();
                 }
@@ -340,7 +340,7 @@ final class FuzzedPager {
     /** The pager goes, time runs out, every task ends: then no request may be left unanswered. */
     private void end() {
         history.add(() -> "end: onPagerLost, advance to the end of time, task_terminate every task");
-        core.onPagerLost(0, "the input ended");
+        core.xp().onPagerLost(0, "the input ended");
         env.advance(END_OF_TIME);
         for (long task : List.copyOf(tasks)) {
             Reply<Void> r = track("task_terminate(" + task + ") at the end");
@@ -455,7 +455,7 @@ final class FuzzedPager {
         long sent = plausible() ? size : data.pickValue(new long[] {0, size + 1, -PAGE, 1L << 40, data.consumeLong()});
         xp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder().setObjectId(id)
                 .setSize(sent).setMayCache(true)).build());
-        VmObject o = core.object(id);
+        VmObject o = core.objects.object(id);
         if (o != null && o.state == VmObject.State.READY) {
             ready.put(id, o.size);
         } else if (o != null) {
@@ -586,7 +586,7 @@ final class FuzzedPager {
                 asked.remove(k);
             }
         }
-        core.onXp(m);
+        core.xp().onXp(m);
         heard();
         check();
     }

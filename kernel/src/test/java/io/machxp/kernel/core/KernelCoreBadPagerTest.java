@@ -42,7 +42,7 @@ class KernelCoreBadPagerTest {
     void aDestroyOfAReadyObjectIsRefused() {
         Answer<byte[]> read = k.read(k.base + PAGE, 4);
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
                 .setObjectId(OBJECT_ID).setReason("made up")).build());
         assertThat(read.answered()).isFalse();
         k.zeroFill(PAGE);
@@ -66,17 +66,17 @@ class KernelCoreBadPagerTest {
     void aWelcomeWithAKernelIdOrPageSizeItCannotUseIsRefused() {
         FakeKernelEnv env = new FakeKernelEnv();
         KernelCore core = new KernelCore("B", env, new KernelStats(), CoreOptions.DEFAULT);
-        core.start();
+        core.xp().start();
         int[][] bad = {{0, PAGE}, {2000, PAGE}, {-1, PAGE}, {1, 0}, {1, 1000}, {1, 32}, {1, 1 << 30}};
         for (int[] w : bad) {
-            core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(w[0])
+            core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(w[0])
                     .setPageSize(w[1])).build());
             assertThat(core.kernelId()).as("welcome %s", java.util.Arrays.toString(w)).isZero();
             Answer<MachTask> t = new Answer<>();
             core.taskCreate("t", t);
             assertThat(t.error().errno()).isEqualTo(Errno.EIO);
         }
-        core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(3)
+        core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(3)
                 .setPageSize(PAGE)).build());
         Answer<MachTask> t = new Answer<>();
         core.taskCreate("t", t);
@@ -96,7 +96,7 @@ class KernelCoreBadPagerTest {
             Answer<VmMapping> map = new Answer<>();
             k.core.vmMap(k.task.id, "other", map);
             int id = k.single().getMemoryObjectInit().getObjectId();
-            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+            k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                     .setObjectId(id).setSize(size)).build());
             assertThat(map.error().errno()).as("ready with size %d", size).isEqualTo(Errno.EINVAL);
             assertThat(map.error().message()).contains("'other'").contains(Long.toString(size));
@@ -104,12 +104,12 @@ class KernelCoreBadPagerTest {
         Answer<VmMapping> map = new Answer<>();
         k.core.vmMap(k.task.id, "other", map);
         int id = k.single().getMemoryObjectInit().getObjectId();
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(id).setSize(2 * PAGE)).build());
         assertThat(map.value().size()).isEqualTo(2 * PAGE);
         Answer<byte[]> read = k.read(map.value().start() + PAGE, 1);
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataUnavailable(MemoryObjectDataUnavailable.newBuilder()
                 .setObjectId(id).setOffset(PAGE).setLength(PAGE)).build());
         assertThat(read.value()).containsExactly(0);
     }
@@ -128,7 +128,7 @@ class KernelCoreBadPagerTest {
             MemoryObjectLockRequest.newBuilder().setLockValueValue(7),
             MemoryObjectLockRequest.newBuilder().setShouldReturnValue(9),
         }) {
-            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(bad.setObjectId(OBJECT_ID).setOffset(0)
+            k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(bad.setObjectId(OBJECT_ID).setOffset(0)
                     .setLength(PAGE).setShouldFlush(true).setReply(true)).build());
         }
         assertThat(k.env.sent).isEmpty();
@@ -157,7 +157,7 @@ class KernelCoreBadPagerTest {
 
         Answer<AcquirePath> second = part2.lock(owner, part2.base + PAGE + 4); // number 2
         assertThat(part2.single().getMemoryObjectDataRequest().getOffset()).as("the word's page first").isEqualTo(PAGE);
-        part2.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
+        part2.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).setInitiator(owner.tid).setWait(2)).build());
         assertThat(second.answered()).isFalse();
 
@@ -180,7 +180,7 @@ class KernelCoreBadPagerTest {
         var t = k.thread();
         Answer<AcquirePath> lock = k.lock(t, k.base);
         assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).addPages(PageData.newBuilder().setOffset(-PAGE)
                         .setData(ByteString.copyFrom(new byte[PAGE])))).build());
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the grant waits for its page").isZero();
@@ -195,7 +195,7 @@ class KernelCoreBadPagerTest {
         assertThat(k.single().hasMemoryObjectDataRequest()).isTrue();
         byte[] page = new byte[PAGE];
         page[0] = 5;
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(OBJECT_ID).setOffset(0).setData(ByteString.copyFrom(page)).setLockValueValue(6)).build());
         assertThat(read.answered()).isFalse();
         k.supply(0, page);

@@ -86,7 +86,7 @@ class KernelCoreErrorsTest {
         Answer<VmMapping> m = new Answer<>();
         k.core.vmMap(k.task.id, "nope", m);
         KernelToPager init = k.single();
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
                 .setObjectId(init.getMemoryObjectInit().getObjectId()).setReason("no such object")).build());
         assertThat(m.error().errno()).isEqualTo(Errno.EINVAL);
         assertThat(m.error().message()).contains("'nope'").contains("no such object");

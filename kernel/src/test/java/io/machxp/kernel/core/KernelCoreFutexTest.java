@@ -369,7 +369,7 @@ class KernelCoreFutexTest {
         Answer<AcquirePath> waiting = k.lock(t2, k.base);
         k.acquireFromPager(t3, k.base + 4);
         k.unlock(t3, k.base + 4).value();
-        k.core.onPagerLost(0, "test");
+        k.core.xp().onPagerLost(0, "test");
         assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
         assertThat(k.futex(k.base + 4).tryFastLock(t3.tid)).as("no fast path without the pager").isFalse();
         assertThat(k.lock(t3, k.base + 4).error().errno()).isEqualTo(Errno.EIO);

@@ -48,7 +48,7 @@ class KernelCoreHeirLeaseTest {
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the heir faults the page in").isZero();
         int tracedBefore = k.env.traces.size();
 
-        k.core.onPagerLost(0, "test");
+        k.core.xp().onPagerLost(0, "test");
 
         assertThat(heirWaits.error().errno()).isEqualTo(Errno.EIO);
         assertThat(nextWaits.error().errno()).isEqualTo(Errno.EIO);
@@ -85,7 +85,7 @@ class KernelCoreHeirLeaseTest {
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("faulted in to pass it on").isZero();
         int tracedBefore = k.env.traces.size();
 
-        k.core.onPagerLost(0, "test");
+        k.core.xp().onPagerLost(0, "test");
 
         assertThat(nextWaits.error().errno()).isEqualTo(Errno.EIO);
         assertThat(k.env.traces.subList(tracedBefore, k.env.traces.size()))

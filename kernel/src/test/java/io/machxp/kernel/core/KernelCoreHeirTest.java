@@ -173,7 +173,7 @@ class KernelCoreHeirTest {
 
     /** The next leader takes the resume: the grace ends with nothing lost, and what it parked runs next. */
     private static void resumeTaken(CoreFixture k) {
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setResumed(true).setReceived(k.env.numbered)).build());
         assertThat(k.env.traces).contains("lease-grace-over resumed");
         k.env.advance(1);

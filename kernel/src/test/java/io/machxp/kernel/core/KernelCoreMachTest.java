@@ -32,7 +32,7 @@ class KernelCoreMachTest {
     }
 
     private void send(PagerToKernel.Builder m) {
-        k.core.onXp(m.build());
+        k.core.xp().onXp(m.build());
     }
 
     private void supply(long offset, byte[] data, boolean precious, boolean reply) {

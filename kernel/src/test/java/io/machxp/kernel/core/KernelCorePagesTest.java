@@ -204,7 +204,7 @@ class KernelCorePagesTest {
         k.read(k.base, 4);
         k.env.drain();
         k.supply(0, new byte[PAGE], VmProt.VM_PROT_WRITE);
-        List<EndBarrier> barriers = k.core.shutdown();
+        List<EndBarrier> barriers = k.core.xp().shutdown();
         List<KernelToPager> sent = k.env.drain();
         assertThat(sent).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE, KERNEL_KEEPALIVE);
@@ -219,7 +219,7 @@ class KernelCorePagesTest {
         MachThread t = p.thread();
         Answer<AcquirePath> lock = p.lock(t, p.base + PAGE);
         assertThat(p.single().hasMemoryObjectLockFutex()).as("no page-in first").isTrue();
-        p.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        p.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setOffset(PAGE).addPages(PageData.newBuilder()
                         .setOffset(PAGE).setData(ByteString.copyFrom(page(8, 10))))).build());
         assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);
@@ -351,7 +351,7 @@ class KernelCorePagesTest {
 
     /** memory_object_data_supply of page 0 with contents another kernel wrote (version {@code version}). */
     private void supplyNewer(byte[] data, long version) {
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setData(ByteString.copyFrom(data)).setVersion(version))
                 .build());
     }
@@ -418,7 +418,7 @@ class KernelCorePagesTest {
         for (long page : new long[] {PAGE, 2 * PAGE}) {
             Answer<AcquirePath> lock = p.lock(page == PAGE ? t1 : t2, p.base + page);
             p.env.drain();
-            p.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+            p.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                     .setObjectId(CoreFixture.OBJECT_ID).setOffset(page).addPages(PageData.newBuilder()
                             .setOffset(page).setData(ByteString.copyFrom(new byte[PAGE])))).build());
             assertThat(lock.value()).isEqualTo(AcquirePath.PAGER_GRANT);

@@ -74,7 +74,7 @@ class KernelCorePartTwoTest {
     void aFutexUnlockedWhileTheStreamIsDownStaysUntilTheReclaimThenGoesBack() {
         MachThread t = k.thread();
         k.acquireFromPager(t, k.base);
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         k.unlock(t, k.base).value();
         assertThat(k.lock(t, k.base).value()).as("still this kernel's while its lease runs").isEqualTo(AcquirePath.FAST_PATH);
         k.unlock(t, k.base).value();
@@ -83,7 +83,7 @@ class KernelCorePartTwoTest {
         var reclaim = k.single().getKernelHello().getReclaim();
         assertThat(reclaim.getObjects(0).getFutexesList()).as("the futex was not given back into a broken stream")
                 .singleElement().satisfies(f -> assertThat(f.getOffset()).isZero());
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(CoreFixture.PAGE).setLeaseMillis(LEASE_MS)).build());
         assertThat(sentWithoutKeepalives()).as("Part II: nobody holds it, so it goes back")
                 .containsExactly(MEMORY_OBJECT_FUTEX_RELEASED);
@@ -111,7 +111,7 @@ class KernelCorePartTwoTest {
         k.env.drain();
         Answer<byte[]> read = k.read(k.base + 64, 1);
 
-        k.core.shutdown();
+        k.core.xp().shutdown();
         assertThat(read.error().errno()).isEqualTo(Errno.ESRCH);
         assertThat(read.error().message()).contains("shutting down");
     }

@@ -201,7 +201,7 @@ class KernelCorePiTest {
         // The probe of t1's wait comes back: the cycle ran through a thread of another kernel whose
         // wait began after t1's, so that wait closed the cycle, not t1's.
         int other = t1.tid + 0x100000;
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
                 .setOffset(0).setHops(2).setYoungest(other).setYoungestWait(7)
                 .setYoungestBeganMicros(t1.waitBeganMicros + 5_000)).build());
         assertThat(t1WaitsRemote.answered()).as("t1 waited first: it keeps waiting").isFalse();
@@ -212,14 +212,14 @@ class KernelCorePiTest {
         assertThat(onward.getHops()).isZero();
 
         // A probe whose last wait is t1's own fails t1's wait.
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexProbe(sent.toBuilder().setObjectId(CoreFixture.OBJECT_ID)
                 .setOffset(0).setHops(2)).build());
         assertThat(t1WaitsRemote.error().errno()).isEqualTo(io.machxp.proto.task.Errno.EDEADLK);
         assertThat(t2Waits.answered()).isFalse();
     }
 
     private void probe(long offset, int initiator, long wait) {
-        k.core.onXp(io.machxp.proto.xp.PagerToKernel.newBuilder().setMemoryObjectFutexProbe(
+        k.core.xp().onXp(io.machxp.proto.xp.PagerToKernel.newBuilder().setMemoryObjectFutexProbe(
                 io.machxp.proto.xp.MemoryObjectFutexProbe.newBuilder().setObjectId(CoreFixture.OBJECT_ID)
                         .setOffset(offset).setInitiator(initiator).setWait(wait).setHops(2)).build());
     }

@@ -40,7 +40,7 @@ class KernelCoreReclaimTest {
         MachThread t = k.thread();
         Answer<AcquirePath> a = k.lock(t, k.base);
         assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setFencingToken(TOKEN)).build());
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
         k.zeroFill(0);
@@ -69,8 +69,8 @@ class KernelCoreReclaimTest {
 
     /** The stream breaks and a twentieth of the lease later the kernel reconnects: its reclaim. */
     private ReclaimedObject breakAndReconnect() {
-        k.core.onStreamBroken(0, "connection reset");
-        assertThat(k.core.disconnected()).isTrue();
+        k.core.xp().onStreamBroken(0, "connection reset");
+        assertThat(k.core.xp().disconnected()).isTrue();
         int before = k.env.reconnects;
         k.env.advance(LEASE / 20);
         assertThat(k.env.reconnects).isEqualTo(before + 1);
@@ -98,7 +98,7 @@ class KernelCoreReclaimTest {
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
         byte[] data = page(0);
         data[0] = 42;
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply
                 .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset(PAGE)
                 .setData(com.google.protobuf.ByteString.copyFrom(data)).setLockValue(VmProt.VM_PROT_WRITE)
                 .setVersion(1)).build());
@@ -120,7 +120,7 @@ class KernelCoreReclaimTest {
         k.lockRequest(PAGE, ReturnPolicy.RETURN_NONE, true, VmProt.VM_PROT_NONE, false);
         k.read(k.base + PAGE, 1);
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isEqualTo(PAGE);
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply
                 .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset(PAGE)
                 .setData(com.google.protobuf.ByteString.copyFrom(page(7))).setLockValue(VmProt.VM_PROT_WRITE)
                 .setVersion(2)).build());
@@ -135,7 +135,7 @@ class KernelCoreReclaimTest {
     @Test
     void aKernelWithALongLeaseReconnectsWithinASecond() {
         CoreFixture hour = new CoreFixture(CoreOptions.DEFAULT, 3_600_000);
-        hour.core.onStreamBroken(0, "connection reset");
+        hour.core.xp().onStreamBroken(0, "connection reset");
         hour.env.drain();
         int before = hour.env.reconnects;
         hour.env.advance(KernelSession.MAX_RETRY_NANOS);
@@ -144,7 +144,7 @@ class KernelCoreReclaimTest {
     }
 
     private void welcome() {
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
     }
 
@@ -154,7 +154,7 @@ class KernelCoreReclaimTest {
         returnedDirtyPage1();
         Answer<AcquirePath> waiting = waiterAt8();
 
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         // Still its own while the lease runs: the owner unlocks and locks again without a message.
         assertThat(k.unlock(t, k.base).answered()).isTrue();
         assertThat(k.lock(t, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
@@ -181,7 +181,7 @@ class KernelCoreReclaimTest {
         assertThat(after).extracting(KernelToPager::getRoutineCase).containsExactly(
                 KernelToPager.RoutineCase.KERNEL_KEEPALIVE, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
         assertThat(after.get(1).getMemoryObjectLockFutex().getOffset()).as("asked again").isEqualTo(8);
-        assertThat(k.core.disconnected()).isFalse();
+        assertThat(k.core.xp().disconnected()).isFalse();
 
         // The keepalive's answer confirms the reclaimed data: a later reclaim no longer carries it.
         k.env.sent.addAll(after.subList(0, 1));
@@ -194,7 +194,7 @@ class KernelCoreReclaimTest {
     void aRelinquishTheOldPagerAskedForIsVoidSoTheOwnersUnlockKeepsTheFutex() {
         MachThread t = holder();
         k.relinquish(0);
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         assertThat(k.unlock(t, k.base).answered()).isTrue();
         assertThat(k.env.drain()).as("nothing released into a broken stream").isEmpty();
         assertThat(breakAndReconnect().getFutexesList()).hasSize(1);
@@ -204,11 +204,11 @@ class KernelCoreReclaimTest {
     void theLeaseRunningOutWhileDisconnectedStopsTheKernelAndFailsItsWaiters() {
         holder();
         Answer<AcquirePath> waiting = waiterAt8();
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         for (int i = 0; i < 19; i++) { // every attempt is refused: no pager listens
             k.env.advance(LEASE / 20);
             k.env.drain();
-            k.core.onStreamBroken(0, "connection refused");
+            k.core.xp().onStreamBroken(0, "connection refused");
         }
         k.env.advance(LEASE);
         assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
@@ -216,7 +216,7 @@ class KernelCoreReclaimTest {
         int attempts = k.env.reconnects;
         k.env.advance(LEASE);
         assertThat(k.env.reconnects).as("no attempts once stopped").isEqualTo(attempts);
-        assertThat(k.core.disconnected()).isFalse();
+        assertThat(k.core.xp().disconnected()).isFalse();
     }
 
     @Test
@@ -224,7 +224,7 @@ class KernelCoreReclaimTest {
         holder();
         Answer<AcquirePath> waiting = waiterAt8();
         breakAndReconnect();
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(PAGE).setLeaseMillis(LEASE_MS / 10)).build()); // a tenth of the old lease
         k.env.drain();                     // its keepalive is never answered
         k.env.advance(LEASE / 10);
@@ -235,11 +235,11 @@ class KernelCoreReclaimTest {
     void aPagerThatRefusesTheReclaimStopsTheKernel() {
         holder();
         breakAndReconnect();
-        k.core.onPagerLost(0, "ESTALE: the pager's grace period is over");
+        k.core.xp().onPagerLost(0, "ESTALE: the pager's grace period is over");
         Answer<MachThread> a = new Answer<>();
         k.core.threadCreate(k.task.id, a);
         assertThat(a.error().errno()).isEqualTo(Errno.EIO);
         assertThat(a.error().message()).contains("grace period is over");
-        assertThat(k.core.disconnected()).isFalse();
+        assertThat(k.core.xp().disconnected()).isFalse();
     }
 }

@@ -23,15 +23,15 @@ class KernelCoreRejoinTest {
         FakeKernelEnv env = new FakeKernelEnv(); // reconnect(1): false
         KernelCore core = new KernelCore("A", env, new KernelStats(),
                 CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of("zero", 0, "one", 1))));
-        core.start();
+        core.xp().start();
         for (int pager = 0; pager < 2; pager++) {
-            core.onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(
+            core.xp().onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(
                     PagerWelcome.newBuilder().setKernelId(1 + pager).setPageSize(4096)).build());
         }
         Answer<MachTask> t = new Answer<>();
         core.taskCreate("t", t);
 
-        core.onPagerLost(1, "test: the pager ended the session");
+        core.xp().onPagerLost(1, "test: the pager ended the session");
         env.advance(20 * SECOND);
         assertThat(env.traces.stream().filter(e -> e.startsWith("pager-lost"))).as(
                 "the loss, then the one attempt that could not open a stream; no new session every second")

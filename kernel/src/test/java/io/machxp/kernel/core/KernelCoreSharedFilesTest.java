@@ -32,8 +32,8 @@ class KernelCoreSharedFilesTest {
         KernelCore core = new KernelCore("A", env, new KernelStats(), CoreOptions.DEFAULT);
         try (SharedMemory shared = SharedMemory.create(dir, "A", 1)) {
             core.shareMemory(shared);
-            core.start();
-            core.onXp(PagerToKernel.newBuilder().setPagerWelcome(
+            core.xp().start();
+            core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(
                     PagerWelcome.newBuilder().setKernelId(1).setPageSize(PAGE)).build());
             Answer<MachTask> task = new Answer<>();
             core.taskCreate("t", task);
@@ -41,7 +41,7 @@ class KernelCoreSharedFilesTest {
             core.vmMap(task.value().id, "obj", first);
             int id = env.sent.stream().filter(m -> m.hasMemoryObjectInit()).findFirst().orElseThrow()
                     .getMemoryObjectInit().getObjectId();
-            core.onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+            core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                     .setObjectId(id).setSize(4 * PAGE)).build());
             Answer<VmMapping> second = new Answer<>();
             core.vmMap(task.value().id, "obj", second);

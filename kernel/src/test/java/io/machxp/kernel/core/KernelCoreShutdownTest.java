@@ -22,9 +22,9 @@ class KernelCoreShutdownTest {
         FakeKernelEnv env = new FakeKernelEnv();
         KernelCore core = new KernelCore("A", env, new KernelStats(),
                 CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of("zero", 0, "one", 1))));
-        core.start();
+        core.xp().start();
         for (int pager = 0; pager < 2; pager++) {
-            core.onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(
+            core.xp().onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(
                     PagerWelcome.newBuilder().setKernelId(1 + pager).setPageSize(4096)).build());
         }
         Answer<MachTask> t = new Answer<>();
@@ -32,7 +32,7 @@ class KernelCoreShutdownTest {
         env.drain();
 
         env.failSendsTo = 1; // pager 1's session, shut down first, fails
-        List<EndBarrier> barriers = core.shutdown();
+        List<EndBarrier> barriers = core.xp().shutdown();
 
         List<KernelToPager> sent = env.drain();
         assertThat(sent).filteredOn(KernelToPager::hasKernelKeepalive).singleElement();

@@ -39,61 +39,61 @@ class KernelCoreTwoPhaseShutdownTest {
     @Test
     void aLeaderChangeDuringTheWaitIsResumedAndAFreshKeepaliveAnswersTheBarrier() {
         CoreFixture k = withADirtyPage(true);
-        List<EndBarrier> barriers = k.core.shutdown();
+        List<EndBarrier> barriers = k.core.xp().shutdown();
         assertThat(barriers).singleElement().satisfies(b -> assertThat(b.returns()).isEqualTo(1));
         EndBarrier barrier = barriers.get(0);
         assertThat(k.env.drain()).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(MEMORY_OBJECT_DATA_RETURN, KERNEL_KEEPALIVE);
-        assertThat(k.core.ending(0)).as("open until the answer").isTrue();
+        assertThat(k.core.xp().ending(0)).as("open until the answer").isTrue();
 
-        k.core.onStreamBroken(0, "the leader died");
+        k.core.xp().onStreamBroken(0, "the leader died");
         assertThat(k.env.drain()).extracting(KernelToPager::getRoutineCase).containsExactly(
                 KernelToPager.RoutineCase.KERNEL_HELLO);
         // The next leader has everything but the keepalive: it asks for that one again.
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setResumed(true).setReceived(k.env.numbered - 1)).build());
         List<KernelToPager> after = k.env.drain();
         assertThat(after).extracting(KernelToPager::getRoutineCase).containsExactly(KERNEL_KEEPALIVE,
                 KERNEL_KEEPALIVE);
         long fresh = after.get(1).getKernelKeepalive().getSequence();
         assertThat(barrier.answeredBy(fresh)).as("its answer answers the barrier").isTrue();
-        assertThat(k.core.ending(0)).isTrue();
+        assertThat(k.core.xp().ending(0)).isTrue();
         assertThat(k.env.endsOver).isEmpty();
 
-        k.core.finishShutdown(0);
+        k.core.xp().finishShutdown(0);
         assertThat(k.env.drain()).extracting(KernelToPager::getRoutineCase).containsExactly(MEMORY_OBJECT_TERMINATE);
-        assertThat(k.core.ending(0)).isFalse();
+        assertThat(k.core.xp().ending(0)).isFalse();
     }
 
     @Test
     void aSessionLostForGoodDuringTheWaitTellsTheRuntime() {
         CoreFixture k = withADirtyPage(false);
-        assertThat(k.core.shutdown()).hasSize(1);
-        k.core.onStreamBroken(0, "the pager crashed");
-        assertThat(k.core.ending(0)).as("it reconnects to reclaim, still ending").isTrue();
+        assertThat(k.core.xp().shutdown()).hasSize(1);
+        k.core.xp().onStreamBroken(0, "the pager crashed");
+        assertThat(k.core.xp().ending(0)).as("it reconnects to reclaim, still ending").isTrue();
         assertThat(k.env.endsOver).isEmpty();
         k.env.advance(11_000 * MS); // the pager never comes back: the lease runs out
         assertThat(k.env.endsOver).containsExactly(0);
-        assertThat(k.core.ending(0)).isFalse();
+        assertThat(k.core.xp().ending(0)).isFalse();
         k.env.drain();
-        k.core.finishShutdown(0);
+        k.core.xp().finishShutdown(0);
         assertThat(k.env.drain()).as("nothing more for a session over").isEmpty();
     }
 
     @Test
     void aPreciousPageSuppliedDuringTheWaitGoesBackWithItsDataBeforeTheTerminate() {
         CoreFixture k = withADirtyPage(false);
-        assertThat(k.core.shutdown()).hasSize(1);
+        assertThat(k.core.xp().shutdown()).hasSize(1);
         k.env.drain();
         byte[] data = new byte[CoreFixture.PAGE];
         data[3] = 9;
         // a supply already on its way when the first part ended (or unsolicited): installed, answered
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(MemoryObjectDataSupply.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setOffset(CoreFixture.PAGE).setData(ByteString.copyFrom(data))
                 .setPrecious(true).setReply(true)).build());
         k.env.drain();
 
-        k.core.finishShutdown(0);
+        k.core.xp().finishShutdown(0);
         List<KernelToPager> sent = k.env.drain();
         assertThat(sent).extracting(KernelToPager::getRoutineCase)
                 .containsExactly(MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_TERMINATE);
@@ -107,9 +107,9 @@ class KernelCoreTwoPhaseShutdownTest {
         FakeKernelEnv env = new FakeKernelEnv();
         KernelCore core = new KernelCore("A", env, new KernelStats(),
                 CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of("zero", 0, "one", 1))));
-        core.start();
+        core.xp().start();
         for (int pager = 0; pager < 2; pager++) {
-            core.onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
+            core.xp().onXp(pager, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
                     .setKernelId(1 + pager).setPageSize(CoreFixture.PAGE).setLeaseMillis(10_000)).build());
         }
         Answer<MachTask> t = new Answer<>();
@@ -121,19 +121,19 @@ class KernelCoreTwoPhaseShutdownTest {
             core.vmMap(t.value().id, pager == 0 ? "zero" : "one", m);
             KernelToPager init = env.drain().stream().filter(KernelToPager::hasMemoryObjectInit).findFirst().orElseThrow();
             objectAt[pager] = init.getMemoryObjectInit().getObjectId();
-            core.onXp(pager, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+            core.xp().onXp(pager, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                     .setObjectId(objectAt[pager]).setSize(CoreFixture.PAGE)).build());
             assertThat(m.answered()).isTrue();
         }
         env.drain();
 
-        assertThat(core.shutdown()).hasSize(2);
+        assertThat(core.xp().shutdown()).hasSize(2);
         env.drain();
         // the primary's part first, as a runtime that went the other way from the first part would
-        core.finishShutdown(0);
+        core.xp().finishShutdown(0);
         assertThat(env.drain()).extracting(x -> x.getMemoryObjectTerminate().getObjectId()).containsExactly(objectAt[0]);
-        assertThat(core.ending(1)).as("the secondary still ends on its own").isTrue();
-        core.finishShutdown(1);
+        assertThat(core.xp().ending(1)).as("the secondary still ends on its own").isTrue();
+        core.xp().finishShutdown(1);
         assertThat(env.drain()).extracting(x -> x.getMemoryObjectTerminate().getObjectId()).containsExactly(objectAt[1]);
         assertThat(env.endsOver).isEmpty();
         assertThat(env.traces).noneMatch(e -> e.startsWith("pager-lost"));

@@ -80,11 +80,11 @@ final class KernelInvariants {
 
     /** Before a message to the kernel: whether it owes a lock_completed for it. */
     void expectCompletion(PagerToKernel m) {
-        if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getReply() || core.pagerLost(m.getMemoryObjectLockRequest().getObjectId())) {
+        if (!m.hasMemoryObjectLockRequest() || !m.getMemoryObjectLockRequest().getReply() || core.sessions.pagerLost(m.getMemoryObjectLockRequest().getObjectId())) {
             return;
         }
         var r = m.getMemoryObjectLockRequest();
-        VmObject o = core.object(r.getObjectId());
+        VmObject o = core.objects.object(r.getObjectId());
         if (o != null && o.state == VmObject.State.READY && r.getOffset() >= 0 && r.getOffset() < o.size
                 && r.getOffset() % core.pageSize() == 0 && r.getLockValue() != VmProt.UNRECOGNIZED
                 && r.getShouldReturn() != ReturnPolicy.UNRECOGNIZED) {

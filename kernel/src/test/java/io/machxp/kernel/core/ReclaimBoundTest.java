@@ -28,7 +28,7 @@ class ReclaimBoundTest {
     private void holdsAFutexAReturnAndReadOnlyPages() {
         Answer<AcquirePath> a = k.lock(k.thread(), k.base);
         assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
-        k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setFencingToken(5L << 32 | 3)).build());
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
         k.zeroFill(0);
@@ -47,7 +47,7 @@ class ReclaimBoundTest {
     }
 
     private ReclaimedObject reclaimAfterABreak() {
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         k.env.advance(LEASE_MS * 1_000_000 / 20);
         KernelToPager hello = k.single();
         assertThat(hello.getSerializedSize()).isLessThanOrEqualTo(k.core.sessions.primary().reclaim.maxReclaimBytes);
@@ -73,7 +73,7 @@ class ReclaimBoundTest {
         assertThat(o.getPages(0).getAccess()).isEqualTo(VmProt.VM_PROT_READ_WRITE);
         assertThat(o.getPages(1).getData().byteAt(0)).as("the unconfirmed return").isEqualTo((byte) 42);
         assertThat(k.core.objects.object(CoreFixture.OBJECT_ID).page(2L * PAGE).resident()).isFalse();
-        k.core.onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
                 .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
         k.env.drain();
         k.read(k.base + 2L * PAGE, 1);

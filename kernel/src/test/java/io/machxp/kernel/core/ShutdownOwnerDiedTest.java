@@ -33,7 +33,7 @@ class ShutdownOwnerDiedTest {
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
         k.env.drain();
 
-        k.core.shutdown();
+        k.core.xp().shutdown();
 
         List<KernelToPager> sent = k.env.drain();
         List<MemoryObjectFutexReleased> released = sent.stream().filter(KernelToPager::hasMemoryObjectFutexReleased)
@@ -51,7 +51,7 @@ class ShutdownOwnerDiedTest {
         MachThread t = k.thread();
         k.acquireFromPager(t, k.base);
 
-        k.core.shutdown();
+        k.core.xp().shutdown();
 
         List<KernelToPager> sent = k.env.drain();
         MemoryObjectFutexReleased released = sent.stream().filter(KernelToPager::hasMemoryObjectFutexReleased)
@@ -77,7 +77,7 @@ class ShutdownOwnerDiedTest {
         k.write(k.base, le(foreign)).value();
         k.env.drain();
 
-        k.core.shutdown();
+        k.core.xp().shutdown();
 
         List<KernelToPager> sent = k.env.drain();
         List<MemoryObjectFutexReleased> released = sent.stream().filter(KernelToPager::hasMemoryObjectFutexReleased)

@@ -1,0 +1,86 @@
+package io.machxp.kernel.core;
+
+import io.machxp.kernel.futex.LeaseGate;
+import java.util.Arrays;
+
+/**
+ * The kernel's one lease gate over its sessions' leases: what the futex fast path reads
+ * ({@link LeaseGate}, any thread). Part of {@link KernelSessions}: core thread only.
+ *
+ * <h2>Overview</h2>
+ * With one pager the kernel's gate is that session's own. With several it is open until the
+ * earliest end among the sessions still in use, each session's gate mirrored here:
+ * <pre>
+ *  a session's gate moves (renewal, grace, close) ──it is its pager's session in use──▶ its end
+ *      noted; the gate open until the earliest end noted (closed once no session is in use)
+ *  a session stopped and forgot its futexes ({@link #leaveOut}) ──▶ its end left out
+ *      (a pager lost no longer holds the fast path: its futexes do not pass it any more)
+ *  its pager's new session welcomed ({@link #rejoined}) ──▶ counted again
+ * </pre>
+ */
+final class SessionsGate {
+    /** The sessions in use, by pager: {@link KernelSessions}' own table (a replaced session shows here). */
+    private final KernelSession[] sessions;
+    private final LeaseGate gate;
+    /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
+    private final long[] ends;
+    private final boolean[] stopped;
+
+    SessionsGate(KernelSession[] sessions) {
+        this.sessions = sessions;
+        this.ends = new long[sessions.length];
+        this.stopped = new boolean[sessions.length];
+        if (sessions.length == 1) {
+            gate = sessions[0].gate;
+        } else {
+            gate = new LeaseGate();
+            Arrays.fill(ends, Long.MAX_VALUE);
+            for (KernelSession s : sessions) {
+                mirror(s);
+            }
+        }
+    }
+
+    /** What the fast path reads of the leases; any thread. */
+    LeaseGate gate() {
+        return gate;
+    }
+
+    /** The kernel's gate follows session {@code s}'s while it is its pager's session in use. */
+    void mirror(KernelSession s) {
+        s.gate.mirrorTo(end -> {
+            if (sessions[s.pager] == s) {
+                ends[s.pager] = stopped[s.pager] ? Long.MAX_VALUE : end;
+                recompute();
+            }
+        });
+    }
+
+    private void recompute() {
+        long min = Long.MAX_VALUE;
+        boolean any = false;
+        for (int p = 0; p < ends.length; p++) {
+            any |= !stopped[p];
+            min = Math.min(min, ends[p]);
+        }
+        if (!any) {
+            gate.close();
+        } else {
+            gate.openUntil(min);
+        }
+    }
+
+    /** The session with {@code pager} stopped using it and forgot what it held there: left out. */
+    void leaveOut(int pager) {
+        stopped[pager] = true;
+        ends[pager] = Long.MAX_VALUE;
+        recompute();
+    }
+
+    /** A new session of {@code s.pager} was welcomed: the gate counts it again. */
+    void rejoined(KernelSession s) {
+        if (sessions[s.pager] == s) {
+            stopped[s.pager] = false;
+        }
+    }
+}
