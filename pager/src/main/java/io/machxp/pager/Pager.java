@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pager implements AutoCloseable {
     /** Calls one connection may have open at once: a kernel's XP stream and the admin service's calls. */
-    static final int MAX_CALLS_PER_CONNECTION = 16;
+    public static final int MAX_CALLS_PER_CONNECTION = 16;
     /**
      * The largest message a kernel may send (xp-spec 9.4): a reclaim travels in one kernel_hello,
      * and gRPC's default of 4 MiB refused, with no word of the pager, the reclaim of a kernel

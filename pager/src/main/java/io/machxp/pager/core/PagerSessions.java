@@ -253,8 +253,26 @@ final class PagerSessions {
             watchLease(s);
             return;
         }
+        if (!s.welcomed()) {
+            noHello(s, silent);
+            return;
+        }
         declareDead(s, "the pager heard nothing from it for " + silent / 1_000_000 + " ms (lease "
                 + leaseNanos / 1_000_000 + " ms)" + (s.broken ? " after its stream broke" : ""));
+    }
+
+    /**
+     * A stream that sent no kernel_hello within a lease (xp-spec 2.1): it has no kernel, holds
+     * nothing and is owed nothing, so it is forgotten and ended with a sentence of its own (no
+     * death, no futexes, no writes lost).
+     */
+    private void noHello(KernelSession s, long silent) {
+        forget(s);
+        CoreContext.log.info("pager {}: ended {}: no kernel_hello within its lease ({} ms)", core.name, s,
+                silent / 1_000_000);
+        core.env.endSession(s.id, Errno.ETIMEDOUT, "pager " + core.name + " heard no kernel_hello on this stream for "
+                + silent / 1_000_000 + " ms (lease " + leaseNanos / 1_000_000 + " ms): a session begins with "
+                + "kernel_hello; nothing of this stream is kept");
     }
 
     /**
@@ -307,7 +325,7 @@ final class PagerSessions {
         String kernelName = h.getKernelName();
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             end(s, Errno.EINVAL, "kernel name " + Shown.quoted(kernelName) + " is not valid: use 1 to 64 printable "
-                    + "characters");
+                    + "ASCII characters (0x21-0x7e), no space");
             return false;
         }
         if (h.hasTidPrefix() && (h.getTidPrefix() < 1 || h.getTidPrefix() > MAX_KERNEL_ID)) {

@@ -125,6 +125,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 // permitted, as by the unreplicated pager, so that no GOAWAY cuts them.
                 .permitKeepAliveTime(5, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .maxInboundMessageSize(RaftSettings.MAX_KERNEL_MESSAGE_BYTES) // the log takes an entry of it (RaftSettings)
+                // As many calls per connection as the unreplicated pager takes (xp-spec 1.1).
+                .maxConcurrentCallsPerConnection(io.machxp.pager.Pager.MAX_CALLS_PER_CONNECTION)
                 .addService(new ReplicaXpService(this, streams)).build();
         this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
