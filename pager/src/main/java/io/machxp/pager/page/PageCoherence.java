@@ -274,6 +274,43 @@ public final class PageCoherence {
         operations.cancelRequests(s);
     }
 
+    // ---- deaths the pager records itself (xp-spec 8.7) ------------------------------------------
+
+    /**
+     * Records dead kernels' owner_died in the futex words of one page of the pager's copy, once
+     * no kernel holds the page ({@link #recordDeathsWhenUnheld}); core thread.
+     */
+    @FunctionalInterface
+    public interface DeathRecording {
+        void record(MemoryObject o, long pageOffset);
+    }
+
+    /** Who records deaths in a page's futex words (the pager core's {@code DeathRecorder}). */
+    public void onDeathRecording(DeathRecording r) {
+        operations.onDeathRecording(r);
+    }
+
+    /**
+     * The pager is to record deaths in the futex words of the page at {@code pageOffset}: at once
+     * if nobody holds the page and nothing is in progress on it; not now if a kernel holds it
+     * writable (its copy is the page: asked again later); else as an operation queued behind the
+     * page's others, which flushes its readers first (a page the pager changes leaves no stale
+     * copy behind) and records the deaths when they have answered, unless a writer came meanwhile.
+     *
+     * @return whether the recording was done at once
+     */
+    public boolean recordDeathsWhenUnheld(MemoryObject o, long pageOffset) {
+        PageRecord p = pages.get(o.name(), pageOffset);
+        if (p == null || p.idle()) {
+            operations.deathRecording().record(o, pageOffset);
+            return true;
+        }
+        if (p.writer == null) {
+            operations.recordDeaths(p);
+        }
+        return false;
+    }
+
     // ---- direct handoff ------------------------------------------------------------------------
 
     /**

@@ -47,7 +47,7 @@ final class PageImages {
                     + "between inputs of a core whose page effects are synchronous");
         }
         PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write)
-                .setUnlock(op.unlock);
+                .setUnlock(op.unlock).setRecordDeaths(op.recordDeaths);
         if (!op.awaited.isEmpty()) {
             b.setAskedNanos(op.askedNanos);
         }
@@ -90,7 +90,8 @@ final class PageImages {
     }
 
     private static PageOperation read(PageOperationImage image, LongFunction<KernelSession> sessions, long nowNanos) {
-        PageOperation op = new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
+        PageOperation op = image.getRecordDeaths() ? PageOperation.recordDeaths()
+                : new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
                 image.getWrite(), image.getUnlock());
         op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {

@@ -49,13 +49,30 @@ final class PageOperation {
     }
 
     PageOperation(KernelSession requester, boolean write, boolean unlock) {
+        this(requester, write, unlock, false);
+    }
+
+    private PageOperation(KernelSession requester, boolean write, boolean unlock, boolean recordDeaths) {
         this.requester = requester;
         this.write = write;
         this.unlock = unlock;
+        this.recordDeaths = recordDeaths;
     }
+
+    /**
+     * The pager's own operation: once no kernel holds the page (its readers flushed; none if a
+     * kernel writes it), dead kernels' owner_died is recorded in its futex words (xp-spec 8.7).
+     */
+    static PageOperation recordDeaths() {
+        return new PageOperation(null, true, false, true);
+    }
+
+    /** The pager's own operation ({@link #recordDeaths()}): no requester, never answered. */
+    final boolean recordDeaths;
 
     @Override
     public String toString() {
-        return (write ? "write" : "read") + " access for " + requester;
+        return recordDeaths ? "the pager's recording of dead kernels' owner_died"
+                : (write ? "write" : "read") + " access for " + requester;
     }
 }

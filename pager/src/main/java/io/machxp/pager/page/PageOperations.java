@@ -28,6 +28,11 @@ import java.util.function.Predicate;
  *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
  *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
  *                                            R is the only writer
+ *  the pager's own: a writer holds it       -> nothing (the recording waits for it: asked again)
+ *  recording deaths readers R*              -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
+ *  (DeathRecorder)                             to each; each lock_completed drops one
+ *                   then                    -> OWNER_DIED written into its futex words in the
+ *                                            pager's copy ({@link PageCoherence#recordDeathsWhenUnheld})
  * </pre>
  * States of a page's operations, advanced by {@link #run}:
  * <pre>
@@ -210,6 +215,16 @@ final class PageOperations {
             if (!op.awaited.isEmpty()) {
                 return;
             }
+            if (op.recordDeaths) {
+                if (flushReaders(p, op)) {
+                    return;
+                }
+                p.current = null;
+                if (p.writer == null) {
+                    deathRecording.record(p.object, p.offset()); // nobody holds it: the pager may change its copy
+                }
+                continue;
+            }
             if (op.requester != null && revoke(p, op)) {
                 return;
             }
@@ -221,6 +236,46 @@ final class PageOperations {
             }
             p.current = null;
         }
+    }
+
+    /**
+     * The pager's recording of deaths in the page's futex words: its readers are flushed first (a
+     * page the pager changes must leave no stale copy, as a writer's return leaves none); a
+     * writer is not asked (the recording waits for it to give the page back, and is done then by
+     * whoever asks again, {@link PageCoherence#recordDeathsWhenUnheld}).
+     */
+    private boolean flushReaders(PageRecord p, PageOperation op) {
+        if (p.writer != null) {
+            return false;
+        }
+        op.askedNanos = out.nanoTime();
+        for (KernelSession h : p.readers) {
+            op.awaited.put(h, PageOperation.Change.FLUSH);
+            send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
+            out.awaiting(h);
+        }
+        return !op.awaited.isEmpty();
+    }
+
+    /** Queues the pager's recording of deaths for the page unless one is queued or in progress. */
+    void recordDeaths(PageRecord p) {
+        if (p.current != null && p.current.recordDeaths || p.queue.stream().anyMatch(op -> op.recordDeaths)) {
+            return;
+        }
+        p.queue.add(PageOperation.recordDeaths());
+        run(p);
+        pages.pruneIfIdle(p);
+    }
+
+    /** Who records deaths in a page's futex words when the page's recording operation runs. */
+    void onDeathRecording(PageCoherence.DeathRecording r) {
+        this.deathRecording = r;
+    }
+
+    private PageCoherence.DeathRecording deathRecording = (o, offset) -> { };
+
+    PageCoherence.DeathRecording deathRecording() {
+        return deathRecording;
     }
 
     /** Sends the lock_requests that must be completed before {@code op} can be answered. */
