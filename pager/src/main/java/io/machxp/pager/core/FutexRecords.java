@@ -17,7 +17,8 @@ import java.util.Map;
  * by what kernels hold and wait for, and the token high-water marks by the objects.
  *
  * <p>Dead kernels: a kernel declared dead holding a futex is remembered on the record
- * ({@link #died}) until a grantee told of the death records OWNER_DIED in the word
+ * ({@link #died}) until a grantee told of the death records OWNER_DIED in the word, or the pager
+ * records it in its own copy of the word once no kernel holds the page ({@link DeathRecorder})
  * ({@link #deathRecorded}); until then {@link #diedPending} says its TID prefix (the high bits of
  * its TIDs: at its primary, its kernel id) must not be given to another kernel
  * ({@link KernelIds}, {@link TidPrefixes}).

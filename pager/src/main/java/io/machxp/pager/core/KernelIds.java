@@ -28,6 +28,8 @@ final class KernelIds {
 
     private final CoreContext core;
     private final PagerFutexes futexes;
+    /** Records dead kernels' owner_died in futex words when ids run short ({@link #free}). */
+    private final DeathRecorder deaths;
     final Map<String, Integer> kernelIds = new HashMap<>();
     /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
     final String[] idOwners = new String[MAX_KERNEL_ID + 1];
@@ -43,9 +45,10 @@ final class KernelIds {
      */
     final long quarantineNanos;
 
-    KernelIds(CoreContext core, PagerFutexes futexes, long quarantineNanos) {
+    KernelIds(CoreContext core, PagerFutexes futexes, DeathRecorder deaths, long quarantineNanos) {
         this.core = core;
         this.futexes = futexes;
+        this.deaths = deaths;
         this.quarantineNanos = quarantineNanos;
     }
 
@@ -78,6 +81,9 @@ final class KernelIds {
             if (idOwners[id] == null) {
                 return id;
             }
+        }
+        if (freeIds.isEmpty() && dueAndHeldBack()) {
+            deaths.recordAll(); // pages given back since their kernels died: the pager records those deaths now
         }
         releaseQuarantined(); // only now: until ids run short, a name that comes back keeps its id
         Integer id = freeIds.poll();
@@ -117,6 +123,29 @@ final class KernelIds {
         for (int id : again) {
             quarantine.put(id, now + quarantineNanos);
         }
+    }
+
+    /** Whether an id whose quarantine is over waits only for an owner_died to be recorded. */
+    private boolean dueAndHeldBack() {
+        long now = core.env.nanoTime();
+        for (var e : quarantine.entrySet()) {
+            if (e.getValue() > now) {
+                return false; // in release order: the rest rest longer
+            }
+            if (futexes.diedPending(e.getKey())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many ids (given out or resting) wait for an owner_died of their kernel to be recorded. */
+    int heldBackByDeaths() {
+        int n = 0;
+        for (int id : quarantine.keySet()) {
+            n += futexes.diedPending(id) ? 1 : 0;
+        }
+        return n;
     }
 
     /** Whether a kernel of this name has an id here (given, reclaimed, or resting in quarantine). */

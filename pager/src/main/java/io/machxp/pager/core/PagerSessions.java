@@ -53,8 +53,10 @@ import java.util.Set;
  * that started without one): a kernel of
  * the same name that comes back meanwhile gets it again; another name gets it only after the
  * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
- * may sit in the futex's word until a grantee told of the death has released it; see
- * {@link PagerFutexes#diedPending}). By then the kernel has stopped (it was declared dead, or left
+ * may sit in the futex's word until a grantee told of the death has released it, or the pager
+ * has recorded the death in its own copy of the word, which {@link DeathRecorder} does when the
+ * kernel is declared dead and again when ids run short, for each futex whose page no kernel holds
+ * writable; see {@link PagerFutexes#diedPending}). By then the kernel has stopped (it was declared dead, or left
  * cleanly), nothing it sent is taken, and no word it left can be mistaken for a new kernel's.
  * New ids come first from those never given out, then from the free pool, least recently freed
  * first, so an id rests as long as the pager's churn allows (and a name that comes back keeps its
@@ -83,6 +85,8 @@ final class PagerSessions {
     final Map<String, KernelSession> sessionsByName = new HashMap<>();
     /** The kernel ids the names have, and their quarantine. */
     final KernelIds ids;
+    /** Dead kernels' owner_died that the pager records in futex words itself, freeing their ids. */
+    final DeathRecorder deaths;
     /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
     final Set<Long> deadSessions = new HashSet<>();
     /** The kernels' TID prefixes: no two kernels may share one. */
@@ -97,7 +101,8 @@ final class PagerSessions {
         this.tokenEpoch = tokenEpoch;
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
-        this.ids = new KernelIds(core, futexes, leaseNanos + Math.max(graceNanos, leaseNanos));
+        this.deaths = new DeathRecorder(core, futexes.records(), pages);
+        this.ids = new KernelIds(core, futexes, deaths, leaseNanos + Math.max(graceNanos, leaseNanos));
         this.prefixes = futexes.prefixes;
     }
 
@@ -286,6 +291,7 @@ final class PagerSessions {
             prefixes.died(s); // its TIDs may stay in those futexes' words
         }
         forget(s);
+        deaths.died(held); // the futexes nobody waited for: recorded in the pager's copy if nobody holds their pages
         deadSessions.add(s.id);
         if (leaseNanos > 0) {
             core.timers.set(leaseNanos, new CoreTimers.ForgetDead(s.id)); // its stream is long gone by then
@@ -377,9 +383,14 @@ final class PagerSessions {
         if (fresh) {
             id = ids.free();
             if (id == 0) {
+                int heldBack = ids.heldBackByDeaths();
                 end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
-                        + "after their kernels left (an id rests " + ids.quarantineNanos / 1_000_000 + " ms); connect "
-                        + "again later");
+                        + "after their kernels left (an id rests " + ids.quarantineNanos / 1_000_000 + " ms after its "
+                        + "kernel's last session)" + (heldBack == 0 ? "" : "; " + heldBack + " of them are held back "
+                        + "by kernels that died holding futexes whose words may still carry their TIDs, each freed "
+                        + "once the pages of those futexes are given back by the kernels that hold them writable "
+                        + "(the pager then records OWNER_DIED in the words itself) or a next owner of each futex "
+                        + "has recorded it") + "; connect again later");
                 return;
             }
         }

@@ -24,6 +24,8 @@ public final class PagerStats {
     /** Reads of a damaged page ({@link io.machxp.pager.store.StoreDamage}): answered with data_error. */
     final LongAdder storeDamaged = new LongAdder();
     final LongAdder kernelsDeclaredDead = new LongAdder();
+    /** Futexes whose dead holders' owner_died the pager recorded in their words itself ({@link DeathRecorder}). */
+    final LongAdder deathsRecordedByPager = new LongAdder();
     /** Sessions ended because an awaited answer was overdue ({@link AnswerDeadlines}). */
     final LongAdder answersOverdue = new LongAdder();
     final LongAdder fenced = new LongAdder();
@@ -193,6 +195,11 @@ public final class PagerStats {
     /** Messages refused as protocol violations (logged, state unchanged). */
     public long refused() {
         return refused.sum();
+    }
+
+    /** Futexes whose dead holders' owner_died the pager recorded in their words itself. */
+    public long deathsRecordedByPager() {
+        return deathsRecordedByPager.sum();
     }
 
     /** Page store reads and writes that failed (logged as errors), damage aside. */

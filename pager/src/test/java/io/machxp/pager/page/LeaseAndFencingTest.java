@@ -214,6 +214,8 @@ class LeaseAndFencingTest {
         long a = x.kernel(1, "A");
         x.lockFutex(a, 0);                      // A holds it, then falls silent
         long b = x.kernel(2, "B");
+        x.write(b, 0);                          // B holds the futex's page writable: the pager cannot record the death
+        x.take(b);
         x.advance(LEASE / 2);
         x.keepalive(b, 1);
         x.advance(LEASE / 2);                   // A is declared dead

@@ -103,10 +103,13 @@ class TidPrefixTest {
         welcomed(k, 1, "d", 5);
         k.lockFutex(1, 0);
         k.take(1);
+        welcomed(k, 9, "w", 9);
+        k.write(9, 0); // w holds the futex's page writable: its copy is the page, the pager cannot record the death
+        k.take(9);
         k.pager.sessionClosed(1);
-        k.advance(LEASE); // declared dead: futex 0 goes on with owner_died, its word may hold d's TID
+        k.advanceHeard(LEASE, LEASE / 2, 9); // declared dead: futex 0 goes on with owner_died, its word may hold d's TID
         assertThat(k.declaredDead).containsKey("d");
-        k.advance(10 * LEASE); // however long after
+        k.advanceHeard(10 * LEASE, LEASE / 2, 9); // however long after
         assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("'d'", "'e'", "TID prefix 5",
                 "declared dead");
         welcomed(k, 3, "d", 5); // d itself, back under its name: its own TIDs

@@ -128,6 +128,20 @@ final class XpKernels {
         clock.advance(nanos, () -> { });
     }
 
+    /**
+     * Moves the clock on by {@code nanos} in steps of {@code step}, each followed by a keepalive
+     * from every one of {@code sessions}, so that their leases do not run out meanwhile.
+     */
+    void advanceHeard(long nanos, long step, long... sessions) {
+        for (long done = 0; done < nanos; done += step) {
+            advance(Math.min(step, nanos - done));
+            for (long s : sessions) {
+                keepalive(s, done);
+                inbox.getOrDefault(s, new ArrayList<>()).removeIf(PagerToKernel::hasPagerKeepalive); // its answer
+            }
+        }
+    }
+
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
     long kernel(long session, String name, String... features) {
         pager.sessionOpened(session);

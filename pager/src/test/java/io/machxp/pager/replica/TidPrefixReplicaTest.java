@@ -14,6 +14,7 @@ import io.machxp.proto.replica.SessionOpened;
 import io.machxp.proto.replica.Tick;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
@@ -85,8 +86,17 @@ class TidPrefixReplicaTest {
         open(1, "d", 5).forEach(a::apply);
         a.apply(xp(1, 3, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
                 .setObjectId(7).setOffset(0))));
+        // w waits for futex 0, so d's death goes to it in a grant, which it has not released yet
+        // (no futex nobody waits for, which the pager would record itself, xp-spec 8.7)
+        open(9, "w", 9).forEach(a::apply);
+        a.apply(xp(9, 3, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(7).setOffset(0))));
         a.apply(entry(1_000_000).setSessionClosed(SessionClosed.newBuilder().setSessionId(1)).build());
-        a.apply(entry(2 * LEASE).setTick(Tick.newBuilder()).build()); // d declared dead holding futex 0
+        for (int i = 0; i < 4; i++) { // d declared dead holding futex 0; w keeps its lease
+            a.apply(entry(LEASE / 2).setTick(Tick.newBuilder()).build());
+            a.apply(xp(9, 4 + i, KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder()
+                    .setSequence(i + 1))));
+        }
         open(2, "a", 6).forEach(a::apply);
 
         Said saidB = new Said();
@@ -95,7 +105,8 @@ class TidPrefixReplicaTest {
         b.restore(ReplicaSnapshot.parseFrom(snapshot.toByteArray()));
         assertThat(snapshot.getCore().getDiedPrefixesList()).singleElement()
                 .matches(k -> k.getKernelId() == 5 && k.getKernelName().equals("d"));
-        assertThat(snapshot.getCore().getSessionsList()).singleElement().matches(s -> s.getTidPrefix() == 6);
+        assertThat(snapshot.getCore().getSessionsList()).extracting(s -> s.getTidPrefix())
+                .containsExactlyInAnyOrder(9, 6);
 
         int from = saidA.said.size();
         List<PagerLogEntry> rest = new ArrayList<>();

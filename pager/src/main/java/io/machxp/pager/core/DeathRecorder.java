@@ -1,0 +1,182 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The pager records dead kernels' owner_died in futex words itself (xp-spec 2.5, 8.7), as Linux's
+ * robust-list walk does for a thread that exits, so that a kernel that died holding a futex nobody
+ * locks again pins neither its kernel id nor the futex's record. Part of the pager core beside
+ * {@link PagerSessions}; core thread only; no state of its own (what waits is in the futex records).
+ *
+ * <h2>Overview</h2>
+ * A death is <i>unrecorded</i> while a futex nobody holds, waits for or forwards names dead kernels'
+ * TID prefixes ({@code FutexRecord.diedKernelIds}). For it the pager looks at the futex word in its
+ * own copy of the page, once no kernel holds the page ({@link PageCoherence#recordDeathsWhenUnheld}):
+ * <pre>
+ *  page unheld, nothing in progress   -> recorded now, as below
+ *  page held read-only by kernels     -> a page operation of the pager's, queued behind the page's
+ *    (or operations on it)               others, flushes the readers (lock_request, as for a write);
+ *                                        recorded once they answered (not if a writer came meanwhile)
+ *  page held writable                 -> not now: its writer's copy is the page. Asked again when
+ *                                        a kernel is declared dead and when kernel ids run short
+ *                                        ({@link KernelIds#free}), by then perhaps given back
+ *
+ *  word's TID carries a dead prefix,  -> (word & WAITERS) | OWNER_DIED written into the pager's copy
+ *    or is 0 (the dead kernel's          at version + 1 (stored as a kernel's return is, durably
+ *    unreturned write of its TID may     with a store); the next locker reads it with the page
+ *    be lost with its pages)             and gets EOWNERDEAD, as after Linux's robust-list walk
+ *  another TID (a task wrote it),     -> left as is (its next locker gets ESRCH, as on Linux)
+ *    OWNER_DIED|0x3fffffff
+ *    (not recoverable), OWNER_DIED
+ *  then                               -> the death is recorded: the futex no longer names the
+ *                                        dead kernels nor carries owner_died to its next grant,
+ *                                        its record is pruned if idle, and their ids and TID
+ *                                        prefixes are free once no other futex names them
+ * </pre>
+ * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before.
+ * The holders' journal keeps its DIED entry (a restart then tells the next owner twice, never
+ * not at all). Every replica of a replicated pager does the same on the same inputs: the
+ * recording runs inside the core, its write goes to the store as a return's does, and its page
+ * operation is in the core's snapshot ({@code PageOperationImage.record_deaths}).
+ */
+final class DeathRecorder {
+    private static final int TID_MASK = 0x3fffffff;
+    private static final int WAITERS = 0x80000000;
+    private static final int OWNER_DIED = 0x40000000;
+
+    private final CoreContext core;
+    private final FutexRecords records;
+    private final PageCoherence pages;
+
+    DeathRecorder(CoreContext core, FutexRecords records, PageCoherence pages) {
+        this.core = core;
+        this.records = records;
+        this.pages = pages;
+        pages.onDeathRecording(this::record);
+    }
+
+    /** A kernel was declared dead holding these futexes: what the pager can record now, it records. */
+    void died(List<FutexKey> held) {
+        Set<FutexKey> pageKeys = new LinkedHashSet<>();
+        for (FutexKey key : held) {
+            if (unrecorded(records.get(key))) {
+                pageKeys.add(pageOf(key));
+            }
+        }
+        recordIn(pageKeys);
+    }
+
+    /**
+     * Kernel ids run short: every unrecorded death is looked at again (a page held writable when
+     * its kernel died may have come back since).
+     *
+     * @return how many futexes still carry an unrecorded death afterwards
+     */
+    int recordAll() {
+        Set<FutexKey> pageKeys = new LinkedHashSet<>();
+        for (FutexRecord f : records.all()) {
+            if (unrecorded(f)) {
+                pageKeys.add(pageOf(f.key));
+            }
+        }
+        recordIn(pageKeys);
+        int left = 0;
+        for (FutexRecord f : records.all()) {
+            left += f.diedKernelIds.isEmpty() ? 0 : 1;
+        }
+        return left;
+    }
+
+    private void recordIn(Set<FutexKey> pageKeys) {
+        for (FutexKey page : pageKeys) {
+            MemoryObject o = core.catalog.get(page.object());
+            if (o != null) {
+                pages.recordDeathsWhenUnheld(o, page.offset());
+            }
+        }
+    }
+
+    /** The page of a futex, as a key of its object and the page's offset. */
+    private FutexKey pageOf(FutexKey key) {
+        return new FutexKey(key.object(), key.offset() - key.offset() % core.pageSize);
+    }
+
+    /** Whether the futex carries a death nobody will record by a grant: nobody holds, waits for or forwards it. */
+    private static boolean unrecorded(FutexRecord f) {
+        return f != null && !f.diedKernelIds.isEmpty() && f.holder == null && f.queue.isEmpty() && f.tries.isEmpty()
+                && f.forward == null;
+    }
+
+    /** No kernel holds the page: the deaths its futexes carry are recorded in the pager's copy. */
+    private void record(MemoryObject o, long pageOffset) {
+        List<FutexRecord> here = new ArrayList<>();
+        for (long at = pageOffset; at < pageOffset + core.pageSize; at += 4) {
+            FutexRecord f = records.get(new FutexKey(o.name(), at));
+            if (unrecorded(f)) {
+                here.add(f);
+            }
+        }
+        if (here.isEmpty()) {
+            return;
+        }
+        byte[] data;
+        long version;
+        try {
+            data = o.page(pageOffset);
+            version = o.version(pageOffset);
+        } catch (UncheckedIOException e) {
+            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
+                    + "the deaths of kernels that held its futexes are not recorded yet (their ids wait)", e);
+            return;
+        }
+        byte[] changed = null;
+        int written = 0;
+        for (FutexRecord f : here) {
+            int at = (int) (f.key.offset() - pageOffset);
+            int word = data == null ? 0 : wordAt(data, at);
+            int tid = word & TID_MASK;
+            boolean deadTid = tid == 0 || tid != TID_MASK && f.diedKernelIds.contains(tid >>> 20);
+            int recorded = (word & WAITERS) | OWNER_DIED;
+            if (deadTid && word != recorded) {
+                if (changed == null) {
+                    changed = data == null ? new byte[core.pageSize] : data.clone();
+                }
+                putWord(changed, at, recorded);
+                written++;
+            }
+        }
+        if (changed != null) {
+            core.storeWrite(null, o, pageOffset, changed, version + 1, "the page store failed to write page 0x"
+                    + Long.toHexString(pageOffset) + " of '" + o.name() + "', in which the pager recorded OWNER_DIED "
+                    + "for kernels that died holding its futexes: until it is written it is kept in memory only");
+        }
+        for (FutexRecord f : here) {
+            records.deathRecorded(f);
+            f.ownerDied = false; // the word says it now: its next locker gets EOWNERDEAD from it
+            records.pruneIfIdle(f);
+        }
+        core.stats.deathsRecordedByPager.add(here.size());
+        CoreContext.log.info("pager {}: recorded the deaths of kernels that held {} futexes of page 0x{} of '{}' "
+                + "(OWNER_DIED written into {} words)", core.name, here.size(), Long.toHexString(pageOffset), o.name(),
+                written);
+    }
+
+    private static int wordAt(byte[] page, int at) {
+        return (page[at] & 0xff) | (page[at + 1] & 0xff) << 8 | (page[at + 2] & 0xff) << 16 | (page[at + 3] & 0xff) << 24;
+    }
+
+    private static void putWord(byte[] page, int at, int word) {
+        page[at] = (byte) word;
+        page[at + 1] = (byte) (word >>> 8);
+        page[at + 2] = (byte) (word >>> 16);
+        page[at + 3] = (byte) (word >>> 24);
+    }
+}

@@ -1,0 +1,204 @@
+package io.machxp.pager.page;
+
+import static io.machxp.pager.page.XpKernels.PAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * xp-spec 2.5, 8.7: a kernel declared dead holding a futex nobody locks again pins neither its
+ * kernel id nor the futex's record. The pager records the death in the futex word of its own copy
+ * of the page once no kernel holds the page (readers are flushed first), as Linux's robust-list walk
+ * does: {@code (word & WAITERS) | OWNER_DIED}. On the core with a clock the test moves.
+ */
+class DeathRecordingTest {
+    private static final long LEASE = 1_000_000_000L;
+    private static final int WAITERS = 0x80000000;
+    private static final int OWNER_DIED = 0x40000000;
+
+    private static int welcomedId(XpKernels k, long session, String name) {
+        k.pager.sessionOpened(session);
+        k.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1)));
+        PagerToKernel m = k.one(session);
+        assertThat(k.ended.get(session)).as("the hello of '%s' is refused", name).isNull();
+        return m.getPagerWelcome().getKernelId();
+    }
+
+    private static int wordAt(byte[] page, long offset) {
+        return ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
+    }
+
+    private static byte[] pageWithWord(long offset, int word) {
+        byte[] page = new byte[PAGE];
+        ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putInt((int) offset, word);
+        return page;
+    }
+
+    /**
+     * Every kernel id goes to a kernel that locks a futex of its own and dies holding it (the
+     * reviewer's 1,018 short sessions): a new name is still welcomed once the ids have rested,
+     * and the dead kernels leave no futex record behind to count against the pager's bound.
+     */
+    @Test
+    void kernelsThatDieHoldingFutexesNobodyLocksAgainDoNotLockNewNamesOut() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        for (int i = 1; i <= 1023; i++) {
+            k.kernel(i, "leak" + i);
+            k.lockFutex(i, 4L * i);
+            assertThat(k.one(i).hasMemoryObjectFutexGranted()).isTrue();
+            k.pager.sessionClosed(i); // its stream breaks while it holds the futex
+        }
+        k.advance(LEASE); // each declared dead: its futex owes owner_died, and nobody waits for it
+        assertThat(k.declaredDead).hasSize(1023);
+        k.advance(2 * LEASE); // every id has rested
+        assertThat(welcomedId(k, 5000, "newcomer")).isBetween(1, 1023);
+        assertThat(k.pager.recordCounts()).as("recorded by the pager: no word carries a dead TID, no record is "
+                + "left to count against the pager's bound").containsEntry("futexes", 0)
+                .containsEntry("deadKernelIdsInWords", 0);
+        assertThat(k.stats.deathsRecordedByPager()).isEqualTo(1023);
+
+        k.kernel(5001, "next");
+        k.lockFutex(5001, 4L * 7);
+        assertThat(k.one(5001).getMemoryObjectFutexGranted().getOwnerDied())
+                .as("the word says OWNER_DIED; the grant need not").isFalse();
+        k.write(5001, 0);
+        byte[] page = k.one(5001).getMemoryObjectDataSupply().getData().toByteArray();
+        assertThat(wordAt(page, 4L * 7)).isEqualTo(OWNER_DIED);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    /**
+     * The dead kernel's TID was in the word of the pager's copy (it returned the page while it
+     * owned the futex) and another kernel reads the page: that reader is flushed, the pager writes
+     * {@code (word & WAITERS) | OWNER_DIED} at the next version, and the next locker, on another
+     * kernel, finds it in the page it faults in: TID 0 and OWNER_DIED, so its lock answers
+     * EOWNERDEAD as Linux's after the robust-list walk.
+     */
+    @Test
+    void thePagerWritesOwnerDiedIntoItsCopyAfterFlushingReaders() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long r = k.kernel(2, "R");
+        long e = k.kernel(3, "E");
+        long futex = 0x10;
+        int tidOfD = 1 << 20 | 5;
+        k.lockFutex(d, futex);
+        assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
+        k.write(d, 0);
+        k.take(d);
+        k.returnDirty(d, 0, pageWithWord(futex, WAITERS | tidOfD), false); // written back while D's thread owns it
+        k.read(r, 0);
+        XpKernels.assertReadCopy(k.one(r), 0, pageWithWord(futex, WAITERS | tidOfD));
+
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, r, e); // D declared dead; nobody waits for the futex
+        assertThat(k.declaredDead).containsKey("D");
+        XpKernels.assertFlush(k.one(r), 0);
+        assertThat(k.pager.recordCounts()).as("until R has dropped its copy").containsEntry("deadKernelIdsInWords", 1);
+        k.lockCompleted(r, 0);
+        assertThat(k.pager.recordCounts()).containsEntry("deadKernelIdsInWords", 0).containsEntry("futexes", 0)
+                .containsEntry("pages", 0);
+
+        k.lockFutex(e, futex);
+        assertThat(k.one(e).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+        k.write(e, 0);
+        PagerToKernel supply = k.one(e);
+        assertThat(supply.getMemoryObjectDataSupply().getVersion()).as("D's return was version 1").isEqualTo(2);
+        assertThat(wordAt(supply.getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                .isEqualTo(WAITERS | OWNER_DIED);
+        k.nothingTo(r);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    /**
+     * The pager's recording is part of its state: a core restored from a snapshot taken while the
+     * recording waits for a reader's lock_completed (a replica that caught up from it) records the
+     * death as the original does, and ends in the same state.
+     */
+    @Test
+    void aRecordingInProgressGoesOnInACoreRestoredFromASnapshot() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long r = k.kernel(2, "R");
+        long e = k.kernel(3, "E");
+        long futex = 0x40;
+        k.lockFutex(d, futex);
+        k.take(d);
+        k.write(d, 0);
+        k.take(d);
+        k.returnDirty(d, 0, pageWithWord(futex, 1 << 20 | 3), false);
+        k.read(r, 0);
+        k.take(r);
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, r, e);
+        XpKernels.assertFlush(k.one(r), 0);
+        var snapshot = k.pager.snapshot();
+        assertThat(snapshot.getPagesList()).anyMatch(p -> p.hasCurrent() && p.getCurrent().getRecordDeaths());
+
+        XpKernels restored = new XpKernels(new MemoryPageStore(), new io.machxp.pager.core.PagerCore.Options(LEASE, 3),
+                LEASE); // its clock reads as the original's
+        restored.pager.restore(snapshot);
+        assertThat(restored.pager.snapshot()).isEqualTo(snapshot);
+        for (XpKernels x : java.util.List.of(k, restored)) {
+            x.lockCompleted(r, 0);
+            x.lockFutex(e, futex);
+            assertThat(x.one(e).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+            x.write(e, 0);
+            assertThat(wordAt(x.one(e).getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                    .isEqualTo(OWNER_DIED);
+        }
+        assertThat(restored.pager.snapshot()).isEqualTo(k.pager.snapshot());
+    }
+
+    /**
+     * A kernel holds the page writable when the futex's holder dies: its copy is the page, so the
+     * pager waits (the id stays held back, and the refusal says why) until the page comes back;
+     * then, when ids run short, it records the death and the id goes out again. A word with
+     * another kernel's TID (a task wrote it) is left as is.
+     */
+    @Test
+    void aPageHeldWritableHoldsTheDeathBackUntilItIsGivenBack() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long w = k.kernel(2, "W");
+        long futex = 0x20;
+        k.lockFutex(d, futex);
+        k.take(d);
+        k.write(w, 0);
+        k.take(w);
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, w);
+        assertThat(k.pager.recordCounts()).containsEntry("deadKernelIdsInWords", 1);
+        for (int id = 3; id <= 1023; id++) {
+            assertThat(welcomedId(k, id, "k" + id)).isEqualTo(id);
+            k.pager.sessionClosed(id);
+        }
+        k.advanceHeard(2 * LEASE, LEASE / 2, w);
+        assertThat(welcomedId(k, 2000, "N0")).as("D's id is held back; the next freed goes").isEqualTo(3);
+        for (int id = 4; id <= 1023; id++) {
+            welcomedId(k, 10_000 + id, "M" + id);
+        }
+        k.pager.sessionOpened(20_000);
+        k.xp(20_000, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("late")
+                .setProtocolVersion(1)));
+        assertThat(k.ended.get(20_000L)).startsWith("EAGAIN").contains("1 of them are held back by kernels that died");
+
+        int otherTid = 2 << 20 | 9; // W's kernel id: not D's
+        k.returnDirty(w, 0, pageWithWord(futex, otherTid), false);
+        k.advanceHeard(2 * LEASE, LEASE / 2, w); // D's id rests again from the hello that found it held back
+        assertThat(welcomedId(k, 20_001, "late")).as("recorded now that W gave the page back").isEqualTo(1);
+        k.lockFutex(w, futex);
+        k.take(w);
+        k.write(w, 0);
+        assertThat(wordAt(k.one(w).getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                .as("a TID that is not the dead kernel's stays").isEqualTo(otherTid);
+        assertThat(k.stats.refused()).isZero();
+    }
+}
