@@ -219,8 +219,30 @@ public final class ChaosRun {
         if (overdue > 0) {
             counts.merge(ContendedPaths.ANSWERS_OVERDUE, overdue, Long::sum);
         }
+        long recorded = deathsRecordedByPager();
+        if (recorded > 0) {
+            counts.merge(DEATHS_RECORDED_BY_PAGER, recorded, Long::sum);
+        }
         HistoryChecker.Verdict v = HistoryChecker.check(history);
         return new Result(seed, v.violations(), v.stuck(), history, counts);
+    }
+
+    /**
+     * Futexes whose dead holders' owner_died a pager recorded in their words itself (xp-spec 8.7):
+     * nobody waited for them, and no kernel held their pages writable.
+     */
+    static final String DEATHS_RECORDED_BY_PAGER = "deaths recorded by the pager";
+
+    /** What the pagers (or the replicated one) counted of {@link #DEATHS_RECORDED_BY_PAGER}. */
+    private long deathsRecordedByPager() {
+        if (cluster.replicas() != null) {
+            return cluster.replicas().stats().deathsRecordedByPager();
+        }
+        long recorded = 0;
+        for (int p = 0; p < cluster.pagerCount(); p++) {
+            recorded += cluster.pagerStats(p).deathsRecordedByPager();
+        }
+        return recorded;
     }
 
     /** The sessions the pagers (or the replicated one) ended for an answer overdue. */
