@@ -142,7 +142,7 @@ class DeathRecordingTest {
         var snapshot = k.pager.snapshot();
         assertThat(snapshot.getPagesList()).anyMatch(p -> p.hasCurrent() && p.getCurrent().getRecordDeaths());
 
-        XpKernels restored = new XpKernels(new MemoryPageStore(), new io.machxp.pager.core.PagerCore.Options(LEASE, 3),
+        XpKernels restored = new XpKernels(new MemoryPageStore(), new io.machxp.pager.core.PagerOptions(LEASE, 3),
                 LEASE); // its clock reads as the original's
         restored.pager.restore(snapshot);
         assertThat(restored.pager.snapshot()).isEqualTo(snapshot);
