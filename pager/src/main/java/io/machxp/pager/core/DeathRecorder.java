@@ -6,9 +6,10 @@ import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.NavigableSet;
+import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 
 /**
  * The pager records dead kernels' owner_died in futex words itself (xp-spec 2.5, 8.7), as Linux's
@@ -55,17 +56,28 @@ final class DeathRecorder {
     private final CoreContext core;
     private final FutexRecords records;
     private final PageCoherence pages;
+    /** Whether the pager is in its grace period after a restart (then its copy may not be the page yet). */
+    private BooleanSupplier inGrace = () -> false;
 
     DeathRecorder(CoreContext core, FutexRecords records, PageCoherence pages) {
         this.core = core;
         this.records = records;
         this.pages = pages;
         pages.onDeathRecording(this::record);
+        pages.onWriterGone(this::writerGone);
+    }
+
+    /**
+     * The grace period after a restart: until it ends, a page kernels have not reclaimed yet may
+     * be newer at a kernel than in the pager's copy, so nothing is recorded (a later trigger does it).
+     */
+    void inGrace(BooleanSupplier g) {
+        this.inGrace = g;
     }
 
     /** A kernel was declared dead holding these futexes: what the pager can record now, it records. */
     void died(List<FutexKey> held) {
-        Set<FutexKey> pageKeys = new LinkedHashSet<>();
+        NavigableSet<FutexKey> pageKeys = new TreeSet<>(FutexRecords.KEY_ORDER);
         for (FutexKey key : held) {
             if (unrecorded(records.get(key))) {
                 pageKeys.add(pageOf(key));
@@ -75,27 +87,39 @@ final class DeathRecorder {
     }
 
     /**
-     * Kernel ids run short: every unrecorded death is looked at again (a page held writable when
-     * its kernel died may have come back since).
-     *
-     * @return how many futexes still carry an unrecorded death afterwards
+     * Every unrecorded death is looked at again (a page held writable when its kernel died may have
+     * come back since): when kernel ids run short and when the pager keeps as many futex records as
+     * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), page
+     * by page in the order of object and offset, so every replica sends the same flushes in the
+     * same order.
      */
-    int recordAll() {
-        Set<FutexKey> pageKeys = new LinkedHashSet<>();
-        for (FutexRecord f : records.all()) {
-            if (unrecorded(f)) {
-                pageKeys.add(pageOf(f.key));
+    void recordAll() {
+        NavigableSet<FutexKey> pageKeys = new TreeSet<>(FutexRecords.KEY_ORDER);
+        for (FutexKey key : records.withDeaths) {
+            if (unrecorded(records.get(key))) {
+                pageKeys.add(pageOf(key));
             }
         }
         recordIn(pageKeys);
-        int left = 0;
-        for (FutexRecord f : records.all()) {
-            left += f.diedKernelIds.isEmpty() ? 0 : 1;
-        }
-        return left;
     }
 
-    private void recordIn(Set<FutexKey> pageKeys) {
+    /**
+     * A kernel gave up writing the page (returned it, answered a flush or downgrade, or was
+     * forgotten): deaths its futexes carry are recorded now that the pager's copy may be the page.
+     */
+    void writerGone(MemoryObject o, long pageOffset) {
+        FutexKey from = new FutexKey(o.name(), pageOffset);
+        FutexKey next = records.withDeaths.ceiling(from);
+        if (next != null && next.object().equals(o.name()) && next.offset() < pageOffset + core.pageSize
+                && !inGrace.getAsBoolean()) {
+            pages.recordDeathsWhenUnheld(o, pageOffset);
+        }
+    }
+
+    private void recordIn(NavigableSet<FutexKey> pageKeys) {
+        if (inGrace.getAsBoolean()) {
+            return;
+        }
         for (FutexKey page : pageKeys) {
             MemoryObject o = core.catalog.get(page.object());
             if (o != null) {
@@ -143,7 +167,7 @@ final class DeathRecorder {
             int at = (int) (f.key.offset() - pageOffset);
             int word = data == null ? 0 : wordAt(data, at);
             int tid = word & TID_MASK;
-            boolean deadTid = tid == 0 || tid != TID_MASK && f.diedKernelIds.contains(tid >>> 20);
+            boolean deadTid = tid == 0 ? !f.zeroWordClean : tid != TID_MASK && f.diedKernelIds.contains(tid >>> 20);
             int recorded = (word & WAITERS) | OWNER_DIED;
             if (deadTid && word != recorded) {
                 if (changed == null) {

@@ -37,6 +37,15 @@ final class FutexRecords {
     final Map<String, Long> prunedTokens = new HashMap<>();
     /** Per TID prefix: futex records whose word may still hold a TID of the dead kernel that had it. */
     final Map<Integer, Integer> diedPending = new HashMap<>();
+    /**
+     * The futexes whose word may still hold a dead kernel's TID (non-empty {@code diedKernelIds}),
+     * by object and offset: the pager's own recording ({@link DeathRecorder}) looks only at these,
+     * and in this order on every replica and restored core alike (a hash map's order is not).
+     */
+    final java.util.NavigableSet<FutexKey> withDeaths = new java.util.TreeSet<>(KEY_ORDER);
+    /** Futex keys by object, then offset. */
+    static final java.util.Comparator<FutexKey> KEY_ORDER =
+            java.util.Comparator.comparing(FutexKey::object).thenComparingLong(FutexKey::offset);
 
     /** The record of the futex, or null. */
     FutexRecord get(FutexKey key) {
@@ -82,6 +91,7 @@ final class FutexRecords {
         if (kernelId != 0 && !f.diedKernelIds.contains(kernelId)) {
             f.diedKernelIds.add(kernelId);
             diedPending.merge(kernelId, 1, Integer::sum);
+            withDeaths.add(f.key);
         }
     }
 
@@ -92,6 +102,8 @@ final class FutexRecords {
             diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
         }
         f.diedKernelIds.clear();
+        f.zeroWordClean = false;
+        withDeaths.remove(f.key);
     }
 
     /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */

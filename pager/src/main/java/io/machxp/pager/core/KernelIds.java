@@ -139,7 +139,7 @@ final class KernelIds {
         return false;
     }
 
-    /** How many ids (given out or resting) wait for an owner_died of their kernel to be recorded. */
+    /** How many resting ids wait for an owner_died of their kernel to be recorded (ids given out are not counted). */
     int heldBackByDeaths() {
         int n = 0;
         for (int id : quarantine.keySet()) {

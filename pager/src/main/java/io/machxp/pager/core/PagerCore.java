@@ -87,6 +87,7 @@ public final class PagerCore {
         core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
         PagerObjects objects = new PagerObjects(core, pages, futexes);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
+        sessions.deaths.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);
         this.dispatch = new PagerDispatch(core, pages, futexes, sessions, objects, grace, resume);
         this.journal = journal;

@@ -79,6 +79,8 @@ final class PagerFutexes {
     static final int SESSIONS_AT_THE_BOUND = 4;
     /** Futex records the pager keeps at most, for all kernels; a kernel asking for a new one then is ended. */
     private final int maxFutexes;
+    /** Run when the pager keeps as many futex records as it may, before it refuses one more. */
+    private Runnable recordsFull = () -> { };
     /** The records, pruned when idle, and the dead kernels whose TIDs futex words may hold. */
     private final FutexRecords records = new FutexRecords();
     /** Trylocks while another kernel holds the futex. */
@@ -173,6 +175,9 @@ final class PagerFutexes {
             sessionEnd.end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
                     + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
             return;
+        }
+        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
+            recordsFull.run(); // dead kernels' futexes whose pages came back are recorded, and their records pruned
         }
         if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
             sessionEnd.end(s, Errno.EAGAIN, "pager " + core.name + " keeps " + maxFutexes + " futexes for all its "
@@ -295,6 +300,11 @@ final class PagerFutexes {
     /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
     boolean diedPending(int kernelId) {
         return records.diedPending(kernelId);
+    }
+
+    /** Who records dead kernels' deaths when the records are full ({@code DeathRecorder#recordAll}). */
+    void onRecordsFull(Runnable r) {
+        this.recordsFull = r;
     }
 
     /** The records, for status and for tests of their bounds. */

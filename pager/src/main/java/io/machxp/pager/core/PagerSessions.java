@@ -1,6 +1,7 @@
 package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
@@ -102,6 +103,7 @@ final class PagerSessions {
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.deaths = new DeathRecorder(core, futexes.records(), pages);
+        futexes.onRecordsFull(deaths::recordAll);
         this.ids = new KernelIds(core, futexes, deaths, leaseNanos + Math.max(graceNanos, leaseNanos));
         this.prefixes = futexes.prefixes;
     }
@@ -258,6 +260,10 @@ final class PagerSessions {
             watchLease(s);
             return;
         }
+        if (!s.welcomed() && s.heldInGrace > 0) {
+            watchLease(s); // its kernel_hello is held until the grace period ends: that silence does not count
+            return;
+        }
         if (!s.welcomed()) {
             noHello(s, silent);
             return;
@@ -286,6 +292,11 @@ final class PagerSessions {
      * goes to the next waiter with owner_died. Its stream is ended; what still arrives is fenced.
      */
     private void declareDead(KernelSession s, String why) {
+        for (FutexKey key : s.held) { // before its pages revert: did it hold the futex's page writable?
+            FutexRecord f = futexes.records().get(key);
+            boolean clean = !pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize);
+            f.zeroWordClean = f.diedKernelIds.isEmpty() ? clean : f.zeroWordClean && clean;
+        }
         List<FutexKey> held = futexes.departures.ownerDied(s);
         if (!held.isEmpty()) {
             prefixes.died(s); // its TIDs may stay in those futexes' words
@@ -387,10 +398,10 @@ final class PagerSessions {
                 end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
                         + "after their kernels left (an id rests " + ids.quarantineNanos / 1_000_000 + " ms after its "
                         + "kernel's last session)" + (heldBack == 0 ? "" : "; " + heldBack + " of them are held back "
-                        + "by kernels that died holding futexes whose words may still carry their TIDs, each freed "
-                        + "once the pages of those futexes are given back by the kernels that hold them writable "
-                        + "(the pager then records OWNER_DIED in the words itself) or a next owner of each futex "
-                        + "has recorded it") + "; connect again later");
+                        + "by kernels that died holding futexes whose words may still carry their TIDs, each resting "
+                        + "a further " + ids.quarantineNanos / 1_000_000 + " ms once the pages of those futexes are "
+                        + "given back by the kernels that hold them writable (the pager then records OWNER_DIED in "
+                        + "the words itself) or a next owner of each futex has recorded it") + "; connect again later");
                 return;
             }
         }

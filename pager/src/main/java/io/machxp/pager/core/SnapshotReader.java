@@ -64,6 +64,9 @@ final class SnapshotReader {
             for (int id : f.diedKernelIds) {
                 records.diedPending.merge(id, 1, Integer::sum);
             }
+            if (!f.diedKernelIds.isEmpty()) {
+                records.withDeaths.add(f.key);
+            }
         }
         snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
         pages.restore(snap.getPagesList(), core.catalog, this::session);
@@ -188,6 +191,7 @@ final class SnapshotReader {
         f.tryAskedNanos = image.hasTryAskedNanos() ? image.getTryAskedNanos() : core.env.nanoTime();
         f.handoff = image.getHandoff();
         f.diedKernelIds.addAll(image.getDiedKernelIdsList());
+        f.zeroWordClean = image.getZeroWordClean();
         return f;
     }
 

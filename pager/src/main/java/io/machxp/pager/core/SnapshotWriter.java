@@ -141,7 +141,8 @@ final class SnapshotWriter {
                 .setRelinquishSent(f.relinquishSent).setRelinquishPriority(f.relinquishPriority)
                 .setLastHolder(f.lastHolder).addAllReleasedPages(f.releasedPages).setToken(f.token)
                 .setGrantedNanos(f.grantedNanos).setOwnerDied(f.ownerDied).setGrantOwnerDied(f.grantOwnerDied)
-                .setTryAsked(f.tryAsked).setHandoff(f.handoff).addAllDiedKernelIds(f.diedKernelIds);
+                .setTryAsked(f.tryAsked).setHandoff(f.handoff).addAllDiedKernelIds(f.diedKernelIds)
+                .setZeroWordClean(f.zeroWordClean);
         if (f.holder != null) {
             b.setHolder(id(f.holder));
         }

@@ -64,6 +64,13 @@ public final class FutexRecord {
      * told of the death releases it without passing owner_died on. Their ids are not reused meanwhile.
      */
     public final List<Integer> diedKernelIds = new ArrayList<>(0);
+    /**
+     * Every kernel of {@link #diedKernelIds} held no write access to the futex's page when it was
+     * declared dead, so no write of its TID can be lost with its pages: a 0 word in the pager's
+     * copy is the word's real state, and the pager's own recording leaves it alone (as Linux).
+     * False otherwise (a death told by futex_released included): a 0 word gets OWNER_DIED.
+     */
+    public boolean zeroWordClean;
 
     public FutexRecord(FutexKey key) {
         this.key = key;

@@ -174,8 +174,12 @@ public final class PageCoherence {
         Accepted taken = returns.acceptReturn(s, p, r.getDirty(), r.getData(), r.getVersion(),
                 "memory_object_data_return");
         if (taken != Accepted.REFUSED && !r.getKernelCopy()) {
+            boolean wrote = p.writer == s;
             p.drop(s);
             pages.pruneIfIdle(p);
+            if (wrote) {
+                operations.writerGone(p);
+            }
         }
     }
 
@@ -285,6 +289,17 @@ public final class PageCoherence {
         void record(MemoryObject o, long pageOffset);
     }
 
+    /** A kernel gave up writing a page: the pager's copy may be the page again; core thread. */
+    @FunctionalInterface
+    public interface WriterGone {
+        void gone(MemoryObject o, long pageOffset);
+    }
+
+    /** Who is told when a kernel gives up writing a page (the pager core's {@code DeathRecorder}). */
+    public void onWriterGone(WriterGone w) {
+        operations.onWriterGone(w);
+    }
+
     /** Who records deaths in a page's futex words (the pager core's {@code DeathRecorder}). */
     public void onDeathRecording(DeathRecording r) {
         operations.onDeathRecording(r);
@@ -355,6 +370,12 @@ public final class PageCoherence {
      */
     public Awaited oldestAwaited(KernelSession s) {
         return operations.oldestAwaited(s);
+    }
+
+    /** Whether {@code s} holds the page writable (its copy is the page). */
+    public boolean writes(KernelSession s, String object, long pageOffset) {
+        PageRecord p = pages.get(object, pageOffset);
+        return p != null && p.writer == s;
     }
 
     /** Whether {@code s} holds any page, writable or read-only. */

@@ -2,6 +2,8 @@ package io.machxp.pager.page;
 
 import io.machxp.pager.core.KernelSession;
 import io.machxp.pager.object.MemoryObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -127,6 +129,7 @@ final class PageOperations {
             return false;
         }
         out.answered(s, op.askedNanos);
+        boolean wrote = p.writer == s;
         if (change == PageOperation.Change.FLUSH) {
             p.drop(s);
         } else {
@@ -134,6 +137,9 @@ final class PageOperations {
         }
         run(p);
         pages.pruneIfIdle(p);
+        if (wrote) {
+            writerGone(p);
+        }
         return true;
     }
 
@@ -142,10 +148,14 @@ final class PageOperations {
      * no more, and its queued requests are dropped. Unreturned dirty data is lost.
      */
     void forget(KernelSession s, String object) {
+        List<PageRecord> written = new ArrayList<>();
         for (var it = pages.iterator(); it.hasNext(); ) {
             PageRecord p = it.next();
             if (object != null && !p.key.object().equals(object)) {
                 continue;
+            }
+            if (p.writer == s) {
+                written.add(p);
             }
             p.drop(s);
             withdraw(p, s);
@@ -157,6 +167,9 @@ final class PageOperations {
                 it.remove();
             }
         }
+        // told in the order of object and offset, the same on every replica (the table's is not)
+        written.sort(java.util.Comparator.comparing((PageRecord p) -> p.key.object()).thenComparingLong(PageRecord::offset));
+        written.forEach(this::writerGone);
     }
 
     /**
@@ -273,6 +286,16 @@ final class PageOperations {
     }
 
     private PageCoherence.DeathRecording deathRecording = (o, offset) -> { };
+    private PageCoherence.WriterGone writerGone = (o, offset) -> { };
+
+    void onWriterGone(PageCoherence.WriterGone w) {
+        this.writerGone = w;
+    }
+
+    /** The kernel that wrote the page gave it up: whoever listens is told (after the page's books are updated). */
+    void writerGone(PageRecord p) {
+        writerGone.gone(p.object, p.offset());
+    }
 
     PageCoherence.DeathRecording deathRecording() {
         return deathRecording;

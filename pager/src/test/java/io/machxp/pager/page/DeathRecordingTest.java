@@ -32,7 +32,7 @@ class DeathRecordingTest {
     }
 
     private static int wordAt(byte[] page, long offset) {
-        return ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
+        return page.length == 0 ? 0 : ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
     }
 
     private static byte[] pageWithWord(long offset, int word) {
@@ -67,10 +67,11 @@ class DeathRecordingTest {
         k.kernel(5001, "next");
         k.lockFutex(5001, 4L * 7);
         assertThat(k.one(5001).getMemoryObjectFutexGranted().getOwnerDied())
-                .as("the word says OWNER_DIED; the grant need not").isFalse();
+                .as("the death is recorded: the grant does not carry it").isFalse();
         k.write(5001, 0);
         byte[] page = k.one(5001).getMemoryObjectDataSupply().getData().toByteArray();
-        assertThat(wordAt(page, 4L * 7)).isEqualTo(OWNER_DIED);
+        assertThat(wordAt(page, 4L * 7)).as("the dead kernel never had the page: no TID of it can be lost, the 0 "
+                + "word stays").isZero();
         assertThat(k.stats.refused()).isZero();
     }
 
@@ -199,6 +200,141 @@ class DeathRecordingTest {
         k.write(w, 0);
         assertThat(wordAt(k.one(w).getMemoryObjectDataSupply().getData().toByteArray(), futex))
                 .as("a TID that is not the dead kernel's stays").isEqualTo(otherTid);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    /**
+     * Review R2: a kernel that caches every page writable while holders of their futexes die fills
+     * the pager's futex records (cap 2 x 4 = 8 here); a newcomer's lock_futex is refused with EAGAIN
+     * while the pages are held, and goes through once the writer gives them back: each page that
+     * comes back has its deaths recorded at once, and their records pruned.
+     */
+    @Test
+    void deathsHeldBackByAWriterAreRecordedWhenItGivesThePagesBack() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), new io.machxp.pager.core.PagerOptions(LEASE, 3, 2));
+        long w = k.kernel(1, "W");
+        for (int page = 0; page < 4; page++) {
+            k.write(w, (long) page * PAGE);
+            k.take(w);
+        }
+        long[] dead = {2, 3, 4, 5};
+        for (long d : dead) {
+            k.kernel(d, "D" + d);
+            for (int i = 0; i < 2; i++) {
+                k.lockFutex(d, (d - 2) * PAGE + 4L * (d * 2 + i));
+                assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
+            }
+            k.pager.sessionClosed(d);
+        }
+        long n = k.kernel(10, "N");
+        k.advanceHeard(LEASE, LEASE / 2, w, n);
+        assertThat(k.declaredDead).containsKeys("D2", "D3", "D4", "D5");
+        assertThat(k.pager.recordCounts()).containsEntry("futexes", 8).containsEntry("deadKernelIdsInWords", 4);
+        k.lockFutex(n, 3 * PAGE + 0x100);
+        assertThat(k.ended.get(n)).as("W still holds every page").startsWith("EAGAIN");
+
+        for (int page = 0; page < 4; page++) {
+            k.returnDirty(w, (long) page * PAGE, new byte[PAGE], false);
+        }
+        assertThat(k.pager.recordCounts()).as("recorded as each page came back")
+                .containsEntry("futexes", 0).containsEntry("deadKernelIdsInWords", 0);
+        long n2 = k.kernel(11, "N2");
+        k.lockFutex(n2, 3 * PAGE + 0x100);
+        assertThat(k.one(n2).hasMemoryObjectFutexGranted()).isTrue();
+        assertThat(k.ended.get(n2)).isNull();
+        assertThat(k.stats.deathsRecordedByPager()).isEqualTo(8);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    /**
+     * Review R4: a dead kernel's futexes on two pages that a reader holds: the pager flushes the
+     * reader page by page in the order of object and offset (not in the order the futexes were
+     * taken, nor a hash map's), and a core restored from a snapshot sends the very same messages.
+     */
+    @Test
+    void aCoreRestoredFromASnapshotSendsTheRecordingsFlushesInTheSameOrder() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long r = k.kernel(2, "R");
+        long l = k.kernel(3, "L");
+        for (int i = 0; i < 1600; i++) { // the original's futex table grows large, the restored one's does not
+            k.lockFutex(l, 2L * PAGE + 4L * i);
+            k.take(l);
+        }
+        for (int i = 0; i < 1600; i++) {
+            k.futexReleased(l, 2L * PAGE + 4L * i);
+        }
+        k.take(l);
+        k.lockFutex(d, PAGE + 0x10);
+        k.lockFutex(d, 0x0);
+        k.take(d);
+        k.read(r, 0);
+        k.read(r, PAGE);
+        k.take(r);
+        k.pager.sessionClosed(d);
+        var snapshot = k.pager.snapshot();
+        XpKernels restored = new XpKernels(new MemoryPageStore(), LEASE); // its clock reads as the original's: 0
+        restored.pager.restore(snapshot);
+        assertThat(restored.pager.snapshot()).isEqualTo(snapshot);
+        java.util.List<java.util.List<PagerToKernel>> sent = new java.util.ArrayList<>();
+        for (XpKernels x : java.util.List.of(k, restored)) {
+            x.advanceHeard(LEASE, LEASE / 2, r, l);
+            assertThat(x.declaredDead).containsKey("D");
+            java.util.List<PagerToKernel> toR = x.take(r);
+            sent.add(toR);
+            assertThat(toR).hasSize(2);
+            XpKernels.assertFlush(toR.get(0), 0);
+            XpKernels.assertFlush(toR.get(1), PAGE);
+        }
+        assertThat(sent.get(1)).isEqualTo(sent.get(0));
+        for (XpKernels x : java.util.List.of(k, restored)) {
+            x.lockCompleted(r, PAGE);
+            x.lockCompleted(r, 0);
+        }
+        assertThat(restored.pager.snapshot()).isEqualTo(k.pager.snapshot());
+        assertThat(k.pager.recordCounts()).containsEntry("deadKernelIdsInWords", 0);
+    }
+
+    /**
+     * Review R3, R6: a kernel that locks one futex on each of the object's pages and dies without
+     * ever having a page writable cannot have written a TID that its death lost: the 0 words stay
+     * as they are (as on Linux), no page is written or staged in the store, the deaths are still
+     * recorded, and the next locker takes the futex plainly. One that held the page writable when
+     * it died may have lost its TID's write: its 0 word gets OWNER_DIED.
+     */
+    @Test
+    void aDeadKernelThatNeverHadThePageWritableLeavesItsZeroWordsAlone() {
+        MemoryPageStore store = new MemoryPageStore();
+        XpKernels k = new XpKernels(store, LEASE);
+        long d = k.kernel(1, "D");
+        long x = k.kernel(2, "X");
+        long e = k.kernel(3, "E");
+        for (int page = 0; page < 3; page++) {
+            k.lockFutex(d, (long) page * PAGE + 0x20);
+            assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
+        }
+        k.lockFutex(x, 3L * PAGE + 0x20);
+        k.take(x);
+        k.write(x, 3L * PAGE); // X holds its futex's page writable when it dies
+        k.take(x);
+        k.pager.sessionClosed(d);
+        k.pager.sessionClosed(x);
+        k.advanceHeard(LEASE, LEASE / 2, e);
+        assertThat(k.declaredDead).containsKeys("D", "X");
+        assertThat(k.pager.recordCounts()).containsEntry("futexes", 0).containsEntry("deadKernelIdsInWords", 0);
+        java.util.List<Long> written = new java.util.ArrayList<>();
+        store.forEachPage((object, offset, data, version) -> written.add(offset));
+        assertThat(written).as("only the page X had writable is written").containsExactly(3L * PAGE);
+
+        k.lockFutex(e, 0x20);
+        assertThat(k.one(e).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+        k.write(e, 0);
+        assertThat(wordAt(k.one(e).getMemoryObjectDataSupply().getData().toByteArray(), 0x20)).isZero();
+        k.lockFutex(e, 3L * PAGE + 0x20);
+        assertThat(k.one(e).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+        k.write(e, 3L * PAGE);
+        assertThat(wordAt(k.one(e).getMemoryObjectDataSupply().getData().toByteArray(), 0x20))
+                .as("X's write of its TID may be lost with its page").isEqualTo(OWNER_DIED);
         assertThat(k.stats.refused()).isZero();
     }
 }
