@@ -26,14 +26,22 @@ import java.util.function.BooleanSupplier;
  *  page held read-only by kernels     -> a page operation of the pager's, queued behind the page's
  *    (or operations on it)               others, flushes the readers (lock_request, as for a write);
  *                                        recorded once they answered (not if a writer came meanwhile)
- *  page held writable                 -> not now: its writer's copy is the page. Asked again when
- *                                        a kernel is declared dead and when kernel ids run short
- *                                        ({@link KernelIds#free}), by then perhaps given back
+ *  page held writable                 -> not now: its writer's copy is the page (the pager does not
+ *                                        ask for it). Done when the writer gives it up
+ *                                        ({@link #writerGone}: return, release's pages, flush or
+ *                                        downgrade answered, its death), and looked at again when
+ *                                        kernel ids run short ({@link KernelIds#free}) and when
+ *                                        the futex records are full, before a refusal
+ *  grace period after a restart       -> not now (kernels may hold newer pages not reclaimed yet)
  *
  *  word's TID carries a dead prefix,  -> (word & WAITERS) | OWNER_DIED written into the pager's copy
- *    or is 0 (the dead kernel's          at version + 1 (stored as a kernel's return is, durably
- *    unreturned write of its TID may     with a store); the next locker reads it with the page
- *    be lost with its pages)             and gets EOWNERDEAD, as after Linux's robust-list walk
+ *    or is 0 and a dead kernel held      at version + 1 (stored as a kernel's return is, durably
+ *    the page writable when declared     with a store); the next locker reads it with the page
+ *    dead (its unreturned write of its   and gets EOWNERDEAD, as after Linux's robust-list walk
+ *    TID may be lost with the page)      (one read and at most one write per page)
+ *  0, no dead kernel had the page     -> left as is, as on Linux: no TID of it can be there or
+ *    writable at its death ({@code       lost (a kernel changes a word only with the page writable)
+ *    FutexRecord.zeroWordClean})
  *  another TID (a task wrote it),     -> left as is (its next locker gets ESRCH, as on Linux)
  *    OWNER_DIED|0x3fffffff
  *    (not recoverable), OWNER_DIED
@@ -42,7 +50,10 @@ import java.util.function.BooleanSupplier;
  *                                        its record is pruned if idle, and their ids and TID
  *                                        prefixes are free once no other futex names them
  * </pre>
- * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before.
+ * Only the futexes that carry a death are looked at ({@code FutexRecords.withDeaths}), page by page
+ * in the order of object and offset.
+ * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before
+ * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ).
  * The holders' journal keeps its DIED entry (a restart then tells the next owner twice, never
  * not at all). Every replica of a replicated pager does the same on the same inputs: the
  * recording runs inside the core, its write goes to the store as a return's does, and its page
