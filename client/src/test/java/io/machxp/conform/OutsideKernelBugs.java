@@ -38,6 +38,26 @@ final class OutsideKernelBugs {
                                         .setVersion(m.getMemoryObjectDataReturn().getVersion() - 1)).build() : m;
                     }
                 }),
+                new PlantedKernels.Bug("reads an owner's death only from the grant, not from the word",
+                        "^8\\.7-owner-died-in-word$", KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        // what such a kernel does with a word the pager recorded a death in: as a free word
+                        if (!m.hasMemoryObjectDataSupply()) {
+                            return m;
+                        }
+                        var s = m.getMemoryObjectDataSupply();
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(s.getData().toByteArray())
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        for (int at = 0; at + 4 <= b.capacity(); at += 4) {
+                            if ((b.getInt(at) & 0x7fffffff) == 0x40000000) {
+                                b.putInt(at, 0);
+                            }
+                        }
+                        return m.toBuilder().setMemoryObjectDataSupply(s.toBuilder().setData(
+                                com.google.protobuf.ByteString.copyFrom(b.array()))).build();
+                    }
+                }),
                 new PlantedKernels.Bug("sends a trylock without try", "^8\\.3-trylock-asks-try$", KernelPlants.NONE,
                         () -> new XpProxy.Plant() {
                     @Override

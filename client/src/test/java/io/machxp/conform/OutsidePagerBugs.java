@@ -91,7 +91,7 @@ final class OutsidePagerBugs {
                         return m.toBuilder().setMemoryObjectLockRequest(r.toBuilder().setReply(false)).build();
                     }
                 }),
-                new PlantedBugs.Bug("owner_died forgotten when nobody waited at the death", "^4\\.5-owner-died-kept$",
+                new PlantedBugs.Bug("owner_died forgotten (grant and word) when nobody waited at the death", "^4\\.5-owner-died-kept$",
                         OwnerDiedOnlyWithWaiters::new),
                 new PlantedBugs.Bug("no replay on a resume", "^4\\.7-resume-replays$", NoReplay::new),
                 new PlantedBugs.Bug("a queued lock_futex dropped on a resume", "^4\\.7-resume-keeps-queue$",
@@ -220,23 +220,63 @@ final class OutsidePagerBugs {
     }
 
     /**
-     * owner_died reaches only a kernel that waited when the holder died: a grant of a futex for
-     * which no relinquish went out (nobody waited while it was held) loses the flag.
+     * owner_died reaches only a kernel that waited when the holder died: a futex for which no
+     * relinquish went out (nobody waited while it was held) loses the death altogether, both ways a
+     * pager may pass it on (spec 8.7): its grant's flag is cleared, and OWNER_DIED with no owner in
+     * its word, in the pages supplied or carried by a grant, reads as 0 (the word before the death).
      */
     private static final class OwnerDiedOnlyWithWaiters implements XpProxy.Plant {
         private final Set<Long> contended = new HashSet<>();
+        private final Set<Long> futexes = new HashSet<>();
+
+        @Override
+        public synchronized KernelToPager up(XpProxy.Link link, KernelToPager m) {
+            if (m.hasMemoryObjectLockFutex()) {
+                futexes.add(m.getMemoryObjectLockFutex().getOffset());
+            }
+            return m;
+        }
 
         @Override
         public synchronized PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
             if (m.hasMemoryObjectRelinquishFutex()) {
                 contended.add(m.getMemoryObjectRelinquishFutex().getOffset());
             }
-            if (m.hasMemoryObjectFutexGranted() && m.getMemoryObjectFutexGranted().getOwnerDied()
-                    && !contended.contains(m.getMemoryObjectFutexGranted().getOffset())) {
-                return m.toBuilder().setMemoryObjectFutexGranted(m.getMemoryObjectFutexGranted().toBuilder()
-                        .setOwnerDied(false)).build();
+            if (m.hasMemoryObjectDataSupply()) {
+                var s = m.getMemoryObjectDataSupply();
+                return m.toBuilder().setMemoryObjectDataSupply(s.toBuilder().setData(forgotten(s.getOffset(),
+                        s.getData()))).build();
             }
-            return m;
+            if (!m.hasMemoryObjectFutexGranted()) {
+                return m;
+            }
+            var g = m.getMemoryObjectFutexGranted().toBuilder();
+            if (g.getOwnerDied() && !contended.contains(g.getOffset())) {
+                g.setOwnerDied(false);
+            }
+            for (int i = 0; i < g.getPagesCount(); i++) {
+                var d = g.getPages(i);
+                g.setPages(i, d.toBuilder().setData(forgotten(d.getOffset(), d.getData())));
+            }
+            return m.toBuilder().setMemoryObjectFutexGranted(g).build();
+        }
+
+        /** The page's data with OWNER_DIED (no owner) of every uncontended futex in it read as 0. */
+        private com.google.protobuf.ByteString forgotten(long page, com.google.protobuf.ByteString data) {
+            byte[] b = data.toByteArray();
+            boolean changed = false;
+            for (long f : futexes) {
+                int at = (int) (f - page);
+                if (f < page || at + 4 > b.length || contended.contains(f)) {
+                    continue;
+                }
+                var w = java.nio.ByteBuffer.wrap(b, at, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if ((w.getInt(at) & 0x7fffffff) == 0x40000000) {
+                    w.putInt(at, 0);
+                    changed = true;
+                }
+            }
+            return changed ? com.google.protobuf.ByteString.copyFrom(b) : data;
         }
     }
 

@@ -164,6 +164,29 @@ final class KernelFutexCases {
                             .setAddress(m.address() + off).build());
                     unlock(p, t, m, off);
                 }),
+                must("8.7-owner-died-in-word", "a grant without owner_died of a futex whose word says OWNER_DIED "
+                        + "with no owner makes the lock answer owner_died (EOWNERDEAD)", p -> {
+                    ServedObject o = p.serve(4);
+                    long off = 44;
+                    byte[] page = new byte[p.pageSize()];
+                    // As the pager's own recording of a death leaves the word (spec 8.7), WAITERS kept,
+                    // as Linux's robust-list walk leaves it: (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED.
+                    java.nio.ByteBuffer.wrap(page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) off,
+                            0x80000000 | 0x40000000);
+                    o.put(0, page, 1);
+                    KernelProbe.Mapping m = p.map(o);
+                    int t = p.thread(10);
+                    ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, off);
+                    p.lockFutex(m, off, "a lock of a futex not held");
+                    p.grant(m, off, false, false);
+                    VmLockFutexReply r = (VmLockFutexReply) KernelPageCases.getUnchecked(lock, p);
+                    that(r.getOwnerDied(), "the futex's word said OWNER_DIED with no owner (the pager recorded the "
+                            + "holder's death itself); vm_lock_futex must say owner_died, as with the grant's flag "
+                            + "(spec 8.7, 11.1 EOWNERDEAD; Linux's FUTEX_LOCK_PI on such a word)");
+                    p.tasks().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(p.task()).setThread(t)
+                            .setAddress(m.address() + off).build());
+                    unlock(p, t, m, off);
+                }),
                 must("8.6-equal-priority-fifo", "one lock_futex for local waiters; among equal priorities the first "
                         + "waiter gets the grant", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));
