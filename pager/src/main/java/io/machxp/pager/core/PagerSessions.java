@@ -261,7 +261,10 @@ final class PagerSessions {
             return;
         }
         if (!s.welcomed() && s.heldInGrace > 0) {
-            watchLease(s); // its kernel_hello is held until the grace period ends: that silence does not count
+            // Its kernel_hello is held until the grace period ends: that silence does not count. Look
+            // again a lease from now (the grace's end restarts its lease): watching from when it was
+            // last heard would be due at once, again and again (a timer loop that time never leaves).
+            core.timers.set(core.plants.leaseAsCounted(leaseNanos), new CoreTimers.LeaseCheck(s));
             return;
         }
         if (!s.welcomed()) {
