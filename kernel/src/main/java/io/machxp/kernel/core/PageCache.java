@@ -303,7 +303,7 @@ final class PageCache {
                 dataReturn(p, !r.getShouldFlush());
             }
             if (r.getShouldFlush()) {
-                drop(p);
+                drop(p, true); // another kernel wants it: it may well come back soon
             } else if (forbidWrite) {
                 p.access = Access.READ;
             } else if (p.access == Access.READ) {
@@ -368,7 +368,7 @@ final class PageCache {
             notWritable(p);
         }
         dataReturn(p, false);
-        drop(p);
+        drop(p, false); // chosen as cold
     }
 
     /**
@@ -397,7 +397,7 @@ final class PageCache {
                 }
                 pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
                         .setVersion(p.version).build());
-                drop(p);
+                drop(p, true); // it comes back when the futex does
             }
         });
         return pages;
@@ -442,7 +442,7 @@ final class PageCache {
                 if (p.dirty || link.plants().preciousReturned(p.precious)) {
                     dataReturn(p, false);
                 }
-                drop(p);
+                drop(p, false);
             }
         });
     }
@@ -472,16 +472,22 @@ final class PageCache {
      */
     void forget(VmPage p) {
         if (p.access != Access.NONE) {
-            drop(p);
+            drop(p, false);
         } else {
             unmap(p);
         }
     }
 
-    private void drop(VmPage p) {
+    /**
+     * The page leaves this kernel; {@code handedAway}: to another kernel, through the pager (a
+     * flush, or with a futex's release), so it may well come back soon and its shared-memory slot
+     * is kept allocated for it (within a bound); else (evicted, returned, forgotten) the slot's
+     * memory goes back at once (docs/shared-memory.md).
+     */
+    private void drop(VmPage p, boolean handedAway) {
         unmap(p);
         if (p.sharedPages != null) {
-            p.sharedPages.release(p); // its slot's memory goes back at once (docs/shared-memory.md)
+            p.sharedPages.release(p, handedAway);
         }
         p.data = null;
         p.access = Access.NONE;

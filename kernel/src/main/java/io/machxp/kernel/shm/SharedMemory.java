@@ -256,7 +256,8 @@ public final class SharedMemory implements AutoCloseable {
             // sparse: only the header and ctl words are allocated now, each page's slot when it is first mapped
             ByteBuffer mapped = create(pageFile, pageFileSize, head);
             files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
-            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused);
+            SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
+                    keptSlots);
             pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
@@ -375,6 +376,13 @@ public final class SharedMemory implements AutoCloseable {
      * is first mapped. Null in production: nothing is refused.
      */
     static volatile java.util.function.Predicate<Path> refuseSpace;
+
+    /**
+     * The tests' seam, package-private (KeptSlots in the test sources): how many slots of pages
+     * handed away each page file made from now keeps allocated for their return
+     * ({@link SharedPages#KEPT_SLOTS} in production; 0: punched at once, as before the pool).
+     */
+    static volatile int keptSlots = SharedPages.KEPT_SLOTS;
 
     /** Throws the test's refusal for {@code file}, if any. */
     static void refused(Path file) throws IOException {

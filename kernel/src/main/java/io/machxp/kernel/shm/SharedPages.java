@@ -67,21 +67,51 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
  * gives the memory of the slot it is in (its own or a spare: {@link #slotOf}, never its page
- * number) back: if no access from before its take is counted in that slot, the core punches a
- * hole there at once ({@link Holes}, one madvise), so the file holds the pages resident now, not
- * every page ever mapped; the slot is allocated again when a page is next mapped there (at once
- * too: a futex handed back with its page is mapped to task processes at its grant; punched on
- * the file thread, the slot was not mappable for a while and the page's accesses went to the
- * kernel). A slot with an access still counted is kept allocated. All of it on the core thread:
+ * number) back, so that the file holds about the pages resident now, not every page ever mapped:
+ * a hole is punched there ({@link Holes}, one madvise, on the core thread) once no access from
+ * before its take is counted in that slot. When depends on why the page left:
+ * <ul>
+ * <li>Handed away (given away with a futex's release, flushed by a lock_request: another kernel
+ * wants it, and it comes back as soon as it is handed back): its slot is <em>kept</em>, allocated,
+ * in a pool of at most {@link #KEPT_SLOTS} slots per object, least recently released first out.
+ * A page that comes back to its kept slot (normally its own page number) is mapped there with no
+ * write of zeros, and nothing was punched: no madvise that unmaps the page from every task process
+ * (TLB shootdowns), no fresh tmpfs page, no page fault in each task process. Punching at each
+ * handoff halved the demo's throughput (c8ca4037). Only a release that makes the pool exceed its
+ * bound punches, the oldest kept slot.
+ * <li>Evicted beyond {@code --max-pages} (the kernel chose it as cold), returned at a terminate,
+ * or forgotten with a lost pager: punched at once, so a kernel with {@code --max-pages} holds about
+ * that many slots, whatever it streams through.
+ * </ul>
+ * A slot whose punch is due while an access is still counted there (from before the take: it may
+ * still load or CAS in the slot) is not punched then; it is <em>due</em>, and tried again at every
+ * later release, so it is punched once its count drained (review S1). The next map of a page to a
+ * hole allocates it again (a write of zeros, before the page is mapped there). All of it on the
+ * core thread (punched on the file thread, the slot was not mappable for a while, and a futex
+ * handed back with its page was not mapped to task processes at its grant):
  * <pre>
- *   slot: HOLE --a page first mapped there: zeros written--> ALLOCATED
- *         ALLOCATED --its page released, no access counted: hole punched--> HOLE
- *         ALLOCATED --its page released, an access counted (or no hole possible)--> ALLOCATED (kept)
- *         HOLE --no room at a map--> REFUSED (never mapped)
+ *   slot: HOLE --a page mapped there: zeros written--> ALLOCATED
+ *         ALLOCATED --its page handed away--> KEPT (in the pool; still the page's slot)
+ *         KEPT --its page back and mapped: no write, no punch--> ALLOCATED
+ *         KEPT --the pool over its bound, this the oldest kept--> DUE
+ *         ALLOCATED --its page evicted, returned or forgotten--> DUE
+ *         DUE --nothing counted there (now, or at a later release): hole punched--> HOLE
+ *         DUE --its page back and mapped before that--> ALLOCATED
+ *         HOLE --no room at a map--> REFUSED (that map and its page stay on gRPC)
+ *         REFUSED --a map after a punch of this object (room freed) or after a back-off of 16,
+ *                   32, ... 4096 maps of it: allocated again, or still REFUSED--> ALLOCATED
  * </pre>
- * Free slots (spares never used, or left by a moved page and drained) are not punched: they keep
- * their memory until the session ends, so a page file holds at most the resident mapped pages
- * plus every spare slot (16, or one per 16 pages).
+ * KEPT and DUE are the core's records ({@link #kept}, {@link #due}), allocated in the file. With
+ * no room at a map, the object's kept slots give their memory back first and the allocation is
+ * tried once more; a page whose own slot is refused is mapped in a free spare slot that is
+ * allocated already, if there is one (it moves there, as for a count). A refusal is warned once
+ * per object, and a slot allocated again after one is said once (review S2: before, a refused
+ * slot was refused for the session, and its page never tried a spare).
+ *
+ * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
+ * they came back), plus {@link #KEPT_SLOTS} kept slots, plus the slots due with an access still
+ * counted (a task process killed inside an access), plus the spare slots used so far (16, or one
+ * per 16 pages): free spare slots, and slots a moved page left, once drained, are not punched.
  *
  * <p>Nor is a page with a futex whose state is not in the object's shared futex table (the table
  * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
@@ -104,10 +134,33 @@ public final class SharedPages {
     private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
     /** Slots a page left while accesses were still counted there: free once nothing is. */
     private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
-    /** Whether each slot is allocated (ALLOCATED), could not be (REFUSED), or is a hole (0). */
+    /** Whether each slot is allocated (ALLOCATED), could not be at its last try (REFUSED), or is a hole (0). */
     private final int[] slots;
     private static final int ALLOCATED = 1;
     private static final int REFUSED = 2;
+    /**
+     * How many slots of pages handed away an object keeps allocated for their return: two full
+     * releases' worth of pages (a futex's release carries up to 8), 64 KiB of 4 KiB pages; see
+     * the overview.
+     */
+    public static final int KEPT_SLOTS = 16;
+    private final int keptBound;
+    /** Pages handed away whose slot is kept allocated for their return, least recently released first. */
+    private final java.util.LinkedHashSet<Integer> kept = new java.util.LinkedHashSet<>();
+    /** Pages away whose slot is to be punched as soon as nothing is counted there (review S1). */
+    private final java.util.LinkedHashSet<Integer> due = new java.util.LinkedHashSet<>();
+    /** Per page: HOME (resident, or away with its slot a hole), or in {@link #kept} (KEPT) or {@link #due} (DUE). */
+    private final byte[] away;
+    private static final byte HOME = 0;
+    private static final byte KEPT = 1;
+    private static final byte DUE = 2;
+    /** The refused slots' retries (review S2): when each is tried again. */
+    private final java.util.Map<Integer, Retry> refused = new java.util.HashMap<>();
+    private static final int FIRST_BACK_OFF = 16;
+    private static final int LAST_BACK_OFF = 4096;
+    /** Holes punched so far (a refused slot is tried again after one) and slots allocated (zeros written). */
+    private int punches;
+    private int allocations;
     private final FileChannel channel;
     private final int objectId;
     private final Refusal refusal;
@@ -121,6 +174,7 @@ public final class SharedPages {
      */
     private final boolean[] countedAtLastMap;
     private boolean warned;
+    private boolean warnedRoomAgain;
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
     private static final byte NONE = 0;
@@ -132,8 +186,17 @@ public final class SharedPages {
         void check(Path slot) throws IOException;
     }
 
-    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal)
+    /** A refused slot's next try: after a punch of this object since {@code punchesAt}, or {@code backOff} maps. */
+    private static final class Retry {
+        int punchesAt;
+        int skipped;
+        int backOff = FIRST_BACK_OFF / 2;
+    }
+
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal, int keptBound)
             throws IOException {
+        this.keptBound = Math.max(0, keptBound);
+        this.away = new byte[pages];
         this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
         this.objectId = objectId;
         this.refusal = refusal;
@@ -197,6 +260,9 @@ public final class SharedPages {
         if (mapped[page] == WRITE || mapped[page] == READ && !write) {
             return true;
         }
+        if (away[page] != HOME) {
+            back(page); // its slot, kept or due, is still allocated: mapped with no write of zeros
+        }
         if (p.futexesOutOfTable()) {
             warnOutOfTable(page);
             return false; // task processes would take a futex's word in it for a plain one
@@ -210,14 +276,21 @@ public final class SharedPages {
                 countedAtLastMap[page] = true;
                 return false;
             }
-            slot = move(page); // still counted at a later map: a count that stays (a killed access)
+            slot = freeSlot(true); // still counted at a later map: a count that stays (a killed access)
             if (slot < 0) {
+                warnNoSlot(page);
                 return false;
             }
+            move(page, slot);
         }
         countedAtLastMap[page] = false;
         if (!slotAllocated(slot)) {
-            return false; // no room for its slot (the page stays on gRPC)
+            // no room for its slot: a free spare allocated already takes the page, or it stays on gRPC
+            slot = freeSlot(false);
+            if (slot < 0) {
+                return false;
+            }
+            move(page, slot);
         }
         buffer.put(data(slot), p.data, 0, pageSize);
         int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
@@ -229,33 +302,37 @@ public final class SharedPages {
     }
 
     /**
-     * Moves page {@code page} out of its slot, which counted accesses at two maps in a row, into a free allocated
-     * slot with nothing counted; publishes the new slot before the page is mapped there. The old
-     * slot drains: it is free again once nothing is counted in it. Returns the new slot, or -1.
+     * Moves page {@code page} out of its slot (which counted accesses at two maps in a row, or
+     * could not be allocated) into {@code slot}, free and allocated with nothing counted; publishes
+     * the new slot before the page is mapped there. The old slot drains: it is free again once
+     * nothing is counted in it.
      */
-    private int move(int page) {
-        int slot = freeSlot();
-        if (slot < 0) {
-            if (!warnedNoSlot) {
-                warnedNoSlot = true;
-                log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses were counted "
-                        + "in its slot in {} at two of its maps in a row, and none of the {} spare slots is free "
-                        + "(each still counts accesses: task processes killed inside an access, one writing the "
-                        + "file, or, under heavy contention, accesses under way); such pages go through the kernel "
-                        + "until a slot drains; no further warning for this object", objectId, page, file,
-                        slots.length - mapped.length);
-            }
-            return -1;
-        }
+    private void move(int page, int slot) {
         draining.add(slotOf[page]);
         slotOf[page] = slot;
         INT.setVolatile(buffer, ShmLayout.pageCtl(page) + ShmLayout.PAGE_SLOT, slot == page ? 0 : slot + 1);
         moves++;
-        return slot;
     }
 
-    /** A free slot with nothing counted in it whose bytes are allocated, or -1; drained slots become free first. */
-    private int freeSlot() {
+    /** Once per object: a page whose slot counts accesses at two maps in a row finds no spare free. */
+    private void warnNoSlot(int page) {
+        if (!warnedNoSlot) {
+            warnedNoSlot = true;
+            log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses were counted "
+                    + "in its slot in {} at two of its maps in a row, and none of the {} spare slots is free "
+                    + "(each still counts accesses: task processes killed inside an access, one writing the "
+                    + "file, or, under heavy contention, accesses under way); such pages go through the kernel "
+                    + "until a slot drains; no further warning for this object", objectId, page, file,
+                    slots.length - mapped.length);
+        }
+    }
+
+    /**
+     * A free slot with nothing counted in it whose bytes are allocated, or -1; drained slots become
+     * free first. One already allocated is preferred; with {@code allocate}, else one hole (or
+     * refused slot) is allocated now if it can be. A slot that cannot be stays free (review S2).
+     */
+    private int freeSlot(boolean allocate) {
         for (int n = draining.size(); n > 0; n--) {
             int slot = draining.poll();
             if ((unmapped(slot) & ShmLayout.ACCESSES) == 0) {
@@ -264,13 +341,22 @@ public final class SharedPages {
                 draining.add(slot);
             }
         }
-        while (!free.isEmpty()) {
-            int slot = free.poll();
+        int hole = -1;
+        for (java.util.Iterator<Integer> it = free.iterator(); it.hasNext(); ) {
+            int slot = it.next();
             if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
+                it.remove();
                 draining.add(slot); // a task process counted itself there (by a forged slot number): not free
-            } else if (slotAllocated(slot)) {
-                return slot; // a hole is allocated again here; a REFUSED slot is dropped (no room)
+            } else if (slots[slot] == ALLOCATED) {
+                it.remove();
+                return slot;
+            } else if (hole < 0) {
+                hole = slot;
             }
+        }
+        if (allocate && hole >= 0 && slotAllocated(hole)) {
+            free.remove(hole);
+            return hole;
         }
         return -1;
     }
@@ -323,32 +409,60 @@ public final class SharedPages {
     }
 
     /**
-     * Allocates slot {@code slot} on its first use: a positional write of zeros (on a tmpfs a
-     * memory operation, no disk). This runs on the core thread, where pages are mapped; the slot is
-     * one page, so it is as cheap as the copy that follows. False if it could not be (and never
-     * again for this slot: its page stays on gRPC), with one warning per object.
+     * Allocates slot {@code slot} if it is a hole: a positional write of zeros (on a tmpfs a memory
+     * operation, no disk). This runs on the core thread, where pages are mapped; the slot is one
+     * page, so it is as cheap as the copy that follows. With no room, the object's kept slots give
+     * their memory back and it is tried once more; then false: the slot is REFUSED and tried again
+     * only at a map after a punch of this object (room freed) or after a back-off ({@link Retry}).
+     * One warning per object at the first refusal, one line when a refused slot is allocated again.
      */
     private boolean slotAllocated(int slot) {
         int s = slots[slot];
-        if (s != 0) {
-            return s == ALLOCATED;
+        if (s == ALLOCATED) {
+            return true;
         }
+        Retry retry = s == REFUSED ? refused.get(slot) : null;
+        if (retry != null && retry.punchesAt == punches && ++retry.skipped < retry.backOff) {
+            return false; // no room at its last try, and none freed here since
+        }
+        Exception refusedWith = allocate(slot);
+        if (refusedWith != null && giveBackKept()) {
+            refusedWith = allocate(slot); // the kept slots' memory went back: once more
+        }
+        if (refusedWith == null) {
+            if (refused.remove(slot) != null && !warnedRoomAgain) {
+                warnedRoomAgain = true;
+                log.info("memory object {}: slot {} in {} refused before is allocated now; refused slots are "
+                        + "tried again after room is freed or after a while", objectId, slot, file);
+            }
+            return true;
+        }
+        slots[slot] = REFUSED;
+        Retry r = refused.computeIfAbsent(slot, k -> new Retry());
+        r.punchesAt = punches;
+        r.skipped = 0;
+        r.backOff = Math.min(r.backOff * 2, LAST_BACK_OFF);
+        if (!warned) {
+            warned = true;
+            log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
+                    + "gRPC (give {} more room) and their slots are tried again later; no further warning for this "
+                    + "object", slot, objectId, file, refusedWith.toString(), file.getParent());
+        }
+        return false;
+    }
+
+    /** Writes zeros over slot {@code slot}: null if it is allocated now, or why not (no room). */
+    private Exception allocate(int slot) {
         try {
             refusal.check(Path.of(file + "@" + slot));
             SharedMemory.writeZeros(channel, dataStart + (long) slot * pageSize, pageSize);
-            slots[slot] = ALLOCATED;
-            allocatedSlots.incrementAndGet();
-            return true;
         } catch (IOException | RuntimeException e) {
-            slots[slot] = REFUSED;
-            if (!warned) {
-                warned = true;
-                log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
-                        + "gRPC (give {} more room); no further warning for this object", slot, objectId, file,
-                        e.toString(), file.getParent());
-            }
-            return false;
+            return e;
         }
+        slots[slot] = ALLOCATED;
+        allocatedSlots.incrementAndGet();
+        allocations++;
+        return null;
     }
 
     /** Once per object: a page with a futex outside the shared table stays off task processes. */
@@ -368,29 +482,109 @@ public final class SharedPages {
     }
 
     /**
-     * Core thread, after the page left the kernel for good (evicted, returned, given away; its
-     * mapping taken back): the memory of the slot it is in ({@link #slotOf}: its own, or the spare
-     * it moved to; never the slot of its page number, which may hold another page, mapped) goes
-     * back to the file's directory, at once, if no task process can touch the slot:
-     * an access counted there from before the take may still load or CAS in it (an access that
-     * counts itself later finds the slot unmapped and touches nothing), so a slot with an access
-     * counted is kept as it is. The next map there allocates it again.
+     * Core thread, after the page left the kernel for good (its mapping taken back): the memory
+     * of the slot it is in ({@link #slotOf}: its own, or the spare it moved to; never the slot of
+     * its page number, which may hold another page, mapped) goes back to the file's directory. With
+     * {@code handedAway} (given away with a futex, flushed by a lock_request: it may well come
+     * back soon) the slot is kept allocated for its return, in the object's pool of
+     * {@link #KEPT_SLOTS}, and only the pool's oldest is punched when it is over its bound; else
+     * (evicted, returned at a terminate, forgotten) it is punched now. Either way a slot with an
+     * access counted (from before the take: it may still load or CAS there; one that counts
+     * itself later finds the slot unmapped and touches nothing) is punched only once nothing is:
+     * it is tried again at each later release.
      */
-    public void release(VmPage p) {
+    public void release(VmPage p, boolean handedAway) {
         int page = index(p);
         int slot = slotOf[page];
         countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
-        if (mapped[page] != NONE || slots[slot] != ALLOCATED) {
-            return;
+        if (mapped[page] == NONE && slots[slot] == ALLOCATED) {
+            if (away[page] != HOME) {
+                back(page); // released again without a map between: as if just released
+            }
+            if (handedAway) {
+                away[page] = KEPT;
+                kept.add(page);
+            } else {
+                away[page] = DUE;
+                due.add(page);
+            }
         }
-        // at once (one madvise): punched on the file thread, the slot was not mappable for a while,
-        // and a page that came straight back (a futex handed back with its page) was not mapped to
-        // task processes at its grant: its accesses went to the kernel
-        if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) == 0
-                && Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize)) {
+        while (kept.size() > keptBound) {
+            int oldest = kept.iterator().next();
+            kept.remove(oldest);
+            away[oldest] = DUE;
+            due.add(oldest);
+        }
+        punchDue();
+    }
+
+    /** Page {@code page} is back: its slot, kept or due, is no longer given back. */
+    private void back(int page) {
+        (away[page] == KEPT ? kept : due).remove(page);
+        away[page] = HOME;
+    }
+
+    /** Punches the slot of each page due whose slot counts no access now; the others stay due. */
+    private void punchDue() {
+        for (java.util.Iterator<Integer> it = due.iterator(); it.hasNext(); ) {
+            int page = it.next();
+            if (punched(page)) {
+                it.remove();
+                away[page] = HOME;
+            }
+        }
+    }
+
+    /** No room: every kept slot is due now, and punched if nothing is counted there. Whether one was. */
+    private boolean giveBackKept() {
+        int before = punches;
+        for (int page : kept) {
+            away[page] = DUE;
+            due.add(page);
+        }
+        kept.clear();
+        punchDue();
+        return punches != before;
+    }
+
+    /**
+     * Punches the slot of page {@code page}, away, unless an access is counted there (false: try
+     * later). True also when there is nothing to punch (no whole OS page in the slot: it keeps its
+     * memory, as before).
+     */
+    private boolean punched(int page) {
+        int slot = slotOf[page];
+        if (mapped[page] != NONE || slots[slot] != ALLOCATED) {
+            return true;
+        }
+        if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) != 0) {
+            return false;
+        }
+        if (Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize)) {
             slots[slot] = 0;
             allocatedSlots.decrementAndGet();
+            punches++;
         }
+        return true;
+    }
+
+    /** Holes punched so far. Core thread (tests: a page handed away and back punches nothing). */
+    int punches() {
+        return punches;
+    }
+
+    /** Slots allocated so far (writes of zeros). Core thread (tests). */
+    int allocations() {
+        return allocations;
+    }
+
+    /** How many slots are kept for pages handed away, and how many wait to be punched. Core thread (tests). */
+    int kept() {
+        return kept.size();
+    }
+
+    int due() {
+        return due.size();
     }
 
     /** How many times a page moved to another slot because accesses were still counted in its own. Core thread. */

@@ -1,0 +1,261 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.proto.shm.ShmLayout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What a page file gives back when a page leaves, and when (SharedPages' overview): a page handed
+ * away keeps its slot allocated for its return (the demo's throughput halved when each handoff
+ * punched the slot and its return wrote zeros again, c8ca4037); the pool of kept slots is
+ * bounded; a slot due with an access counted is punched once the count drained (review S1); a
+ * refused slot is tried again once room was freed, or after a back-off, and a page whose slot is
+ * refused takes a free spare that is allocated already (review S2). The core's side only, on a
+ * page file made as in production, in a directory of this test's own under {@code /dev/shm}.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class SharedPagesKeptSlotsTest {
+    private static final int PAGE = 4096;
+    private static final int PAGES = 64;
+    private static final int SEEK_DATA = 3;
+
+    private Path dir;
+    private SharedMemory memory;
+    private SharedPages pages;
+    private ByteBuffer file;
+    private final VmPage[] page = new VmPage[PAGES];
+
+    /** lseek(2) with SEEK_DATA: whether a byte of a file is allocated or in a hole. */
+    public interface LibC extends Library {
+        int open(String path, int flags);
+
+        long lseek(int fd, long offset, int whence);
+
+        int close(int fd);
+    }
+
+    @BeforeEach
+    void directory() throws IOException {
+        Path tmpfs = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
+        dir = Files.createTempDirectory(tmpfs, "kept-slots-test-");
+        Assumptions.assumeTrue("tmpfs".equals(Files.getFileStore(dir).type()), "/dev/shm is not a tmpfs");
+        Assumptions.assumeTrue(Holes.OS_PAGE == PAGE, "OS pages of " + Holes.OS_PAGE + " bytes");
+    }
+
+    @AfterEach
+    void removeDirectory() throws IOException {
+        SharedMemory.keptSlots = SharedPages.KEPT_SLOTS;
+        SharedMemory.refuseSpace = null;
+        if (memory != null) {
+            memory.close();
+        }
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /** A page file of {@link #PAGES} pages whose pool keeps {@code kept} slots, and its pages, resident writable. */
+    private void pageFile(int kept) throws IOException {
+        SharedMemory.keptSlots = kept;
+        memory = SharedMemory.create(dir, "A", 1);
+        pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
+        assertThat(pages).isNotNull();
+        try (FileChannel ch = FileChannel.open(pages.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            file = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
+        }
+        for (int i = 0; i < PAGES; i++) {
+            page[i] = new VmPage(7, (long) i * PAGE, PAGE, null, pages);
+            page[i].data = new byte[PAGE];
+            page[i].data[8] = (byte) (i + 1);
+            page[i].access = VmPage.Access.READ_WRITE;
+        }
+    }
+
+    /** The kernel takes page {@code i} back from task processes and it leaves (handed away or not). */
+    private void leaves(int i, boolean handedAway) {
+        pages.take(page[i], new int[0]);
+        pages.release(page[i], handedAway);
+    }
+
+    private boolean allocated(int slot) {
+        long offset = ShmLayout.pageData(ShmLayout.pageSlots(PAGES, PAGE), PAGE) + (long) slot * PAGE;
+        LibC libc = Native.load("c", LibC.class);
+        int fd = libc.open(pages.file().toString(), 0);
+        assertThat(fd).isNotNegative();
+        try {
+            return libc.lseek(fd, offset, SEEK_DATA) == offset;
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    private void count(int slot, int delta) {
+        INT.getAndAdd(file, ShmLayout.pageCtl(slot), delta); // an access of a task process, counted or ended
+    }
+
+    @Test
+    void aPageHandedAwayAndBackKeepsItsSlotAllocatedAndNothingIsPunchedOrWritten() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[1])).isTrue();
+        assertThat(pages.allocatedSlots()).isEqualTo(1);
+        for (int round = 0; round < 5; round++) { // a futex and its page bounce between kernels
+            leaves(1, true);
+            assertThat(allocated(1)).as("slot 1 while page 1 is away (round %d)", round).isTrue();
+            assertThat(pages.allocatedSlots()).isEqualTo(1);
+            page[1].data[8] = (byte) (100 + round); // as the other kernel left it
+            assertThat(pages.map(page[1])).as("page 1 back, mapped (round %d)", round).isTrue();
+            assertThat(file.get((int) ShmLayout.pageData(ShmLayout.pageSlots(PAGES, PAGE), PAGE) + PAGE + 8))
+                    .as("its bytes in slot 1").isEqualTo((byte) (100 + round));
+        }
+        assertThat(pages.punches()).as("holes punched").isZero();
+        assertThat(pages.allocations()).as("slots allocated (zeros written)").isEqualTo(1);
+        assertThat(pages.kept()).isZero();
+    }
+
+    @Test
+    void thePoolKeepsAtMostItsBoundAndPunchesTheOldestFirst() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        int handedAway = SharedPages.KEPT_SLOTS + 24;
+        for (int i = 0; i < handedAway; i++) {
+            assertThat(pages.map(page[i])).isTrue();
+            leaves(i, true);
+            assertThat(pages.allocatedSlots()).as("after %d pages", i + 1)
+                    .isLessThanOrEqualTo(SharedPages.KEPT_SLOTS);
+        }
+        assertThat(pages.allocatedSlots()).isEqualTo(SharedPages.KEPT_SLOTS);
+        assertThat(pages.punches()).isEqualTo(24);
+        for (int i = 0; i < handedAway; i++) {
+            assertThat(allocated(i)).as("slot %d", i).isEqualTo(i >= 24);
+        }
+        int allocations = pages.allocations();
+        assertThat(pages.map(page[handedAway - 1])).isTrue(); // the newest kept: no write of zeros
+        assertThat(pages.map(page[0])).isTrue(); // punched: allocated again
+        assertThat(pages.allocations()).isEqualTo(allocations + 1);
+        assertThat(pages.allocatedSlots()).as("two resident, the others kept").isEqualTo(SharedPages.KEPT_SLOTS + 1);
+    }
+
+    @Test
+    void anEvictedPagesSlotIsPunchedAtOnce() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[3])).isTrue();
+        leaves(3, false);
+        assertThat(allocated(3)).isFalse();
+        assertThat(pages.allocatedSlots()).isZero();
+    }
+
+    /** Review S1: a slot released with an access counted is punched once that count drained, at a later release. */
+    @Test
+    void aSlotReleasedWithAnAccessCountedIsPunchedOnceTheCountDrained() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[1])).isTrue();
+        count(1, 1); // an access under way at the take
+        leaves(1, false);
+        assertThat(allocated(1)).as("kept while the access is counted").isTrue();
+        count(1, -1); // it ended
+        assertThat(pages.map(page[2])).isTrue();
+        leaves(2, false); // any later release tries again
+        assertThat(allocated(1)).as("slot 1 once its count drained").isFalse();
+        assertThat(allocated(2)).isFalse();
+        assertThat(pages.allocatedSlots()).isZero();
+    }
+
+    /** Review S1 at the pool's bound: the oldest kept slot with a count is skipped, and punched at a later overflow. */
+    @Test
+    void aKeptSlotWithAnAccessCountedIsSkippedAtTheOverflowAndPunchedLater() throws IOException {
+        pageFile(1);
+        assertThat(pages.map(page[1])).isTrue();
+        count(1, 1);
+        leaves(1, true);
+        assertThat(pages.map(page[2])).isTrue();
+        leaves(2, true); // over the bound: slot 1 is the oldest, but counted
+        assertThat(allocated(1)).isTrue();
+        assertThat(allocated(2)).isTrue();
+        count(1, -1);
+        assertThat(pages.map(page[3])).isTrue();
+        leaves(3, true); // over the bound again: slot 2 punched, and slot 1, drained
+        assertThat(allocated(1)).as("slot 1 once its count drained").isFalse();
+        assertThat(allocated(2)).isFalse();
+        assertThat(allocated(3)).as("kept").isTrue();
+        assertThat(pages.due()).isZero();
+    }
+
+    /** Review S2: a slot refused for want of room is allocated at a map after room was freed. */
+    @Test
+    void aRefusedSlotIsAllocatedAfterAPunchFreedRoom() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[2])).isTrue();
+        boolean[] full = {true};
+        SharedMemory.refuseSpace = f -> full[0] && f.toString().endsWith("-pages@1");
+        assertThat(pages.map(page[1])).as("no room for slot 1").isFalse();
+        full[0] = false; // another process freed room: not known here yet
+        assertThat(pages.map(page[1])).as("not tried again at once").isFalse();
+        leaves(2, false); // a punch of this object: room
+        assertThat(pages.map(page[1])).as("tried again after room was freed").isTrue();
+        assertThat(allocated(1)).isTrue();
+    }
+
+    /** Review S2: without a punch here, a refused slot is tried again after a back-off, not at every map. */
+    @Test
+    void aRefusedSlotIsTriedAgainAfterABackOff() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        boolean[] full = {true};
+        int[] tries = {0};
+        SharedMemory.refuseSpace = f -> {
+            if (!f.toString().endsWith("-pages@1")) {
+                return false;
+            }
+            tries[0]++;
+            return full[0];
+        };
+        for (int i = 0; i < 200; i++) {
+            assertThat(pages.map(page[1])).isFalse();
+        }
+        assertThat(tries[0]).as("tries in 200 maps, backing off").isBetween(2, 6);
+        full[0] = false;
+        int maps = 0;
+        while (!pages.map(page[1])) {
+            maps++;
+            assertThat(maps).as("maps before the next try").isLessThanOrEqualTo(4096);
+        }
+        assertThat(allocated(1)).isTrue();
+    }
+
+    /** Review S2: a page whose own slot is refused is mapped in a free slot allocated already. */
+    @Test
+    void aPageWhoseSlotIsRefusedTakesAFreeAllocatedSlot() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[2])).isTrue();
+        pages.take(page[2], new int[0]);
+        count(2, 1); // a count that stays in slot 2 (a process killed inside an access)
+        assertThat(pages.map(page[2])).isFalse();
+        assertThat(pages.map(page[2])).as("moved to a spare").isTrue();
+        assertThat(ShmLayout.pageSlot(file, 2)).isNotEqualTo(2);
+        count(2, -1); // slot 2 drains: free, and still allocated
+        SharedMemory.refuseSpace = f -> f.toString().contains("-pages@");
+        assertThat(pages.map(page[1])).as("page 1 in slot 2").isTrue();
+        assertThat(ShmLayout.pageSlot(file, 1)).isEqualTo(2);
+    }
+}
