@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import io.machxp.kernel.shm.KeptSlots;
 import io.machxp.proto.shm.ShmLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -22,7 +23,9 @@ import org.junit.jupiter.api.Timeout;
  * kernel 1) while page 2 is mapped writable in slot 1 with bytes the kernel has not taken yet.
  * Page 2's bytes must survive, in the slot (task process) and at its take (kernel 1 reads them),
  * and the hole must be in the spare. Needs the page file on a tmpfs (the session's own directory
- * under {@code /dev/shm}); skipped elsewhere.
+ * under {@code /dev/shm}); skipped elsewhere. The page files keep no slot for a page handed away
+ * (a pool of 0, {@link KeptSlots}), so that each release punches at once and the test sees which
+ * slot it punches; with the pool, the same slot is punched later, when the pool overflows.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SharedMovedPageReleaseTest {
@@ -40,12 +43,14 @@ class SharedMovedPageReleaseTest {
     }
 
     SharedMovedPageReleaseTest() throws Exception {
+        KeptSlots.keep(0);
         c = new ClusterFixture(2);
     }
 
     @AfterEach
     void close() {
         c.close();
+        KeptSlots.reset();
     }
 
     @Test
