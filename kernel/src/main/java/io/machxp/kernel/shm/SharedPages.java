@@ -63,7 +63,7 @@ import java.nio.file.StandardOpenOption;
  * allocated (zeros written at its offset) the first time a page is mapped there, before anything
  * is put there or a task process can be told it is mapped, so a touch of a mapped slot never meets
  * an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room) is never mapped:
- * its page's words go through gRPC (one warning per object).
+ * its page's words go through gRPC (one warning per object) until it can be (below).
  *
  * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
  * gives the memory of the slot it is in (its own or a spare: {@link #slotOf}, never its page
@@ -98,8 +98,8 @@ import java.nio.file.StandardOpenOption;
  *         DUE --nothing counted there (now, or at a later release): hole punched--> HOLE
  *         DUE --its page back and mapped before that--> ALLOCATED
  *         HOLE --no room at a map--> REFUSED (that map and its page stay on gRPC)
- *         REFUSED --a map after a punch of this object (room freed) or after a back-off of 16,
- *                   32, ... 4096 maps of it: allocated again, or still REFUSED--> ALLOCATED
+ *         REFUSED --tried again at a map after a punch of this object (room freed), or after a
+ *                   back-off of 16, 32, ... 4096 maps of it, and room now: zeros written--> ALLOCATED
  * </pre>
  * KEPT and DUE are the core's records ({@link #kept}, {@link #due}), allocated in the file. With
  * no room at a map, the object's kept slots give their memory back first and the allocation is
@@ -113,7 +113,7 @@ import java.nio.file.StandardOpenOption;
  * counted (a task process killed inside an access), plus the spare slots used so far (16, or one
  * per 16 pages): free spare slots, and slots a moved page left, once drained, are not punched.
  *
- * <p>Nor is a page with a futex whose state is not in the object's shared futex table (the table
+ * <p>Nor is a page mapped that holds a futex whose state is not in the object's shared futex table (the table
  * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
  * task process looks a word up in the table to know it is a futex's; it would read and write such
  * a word in the slot as plain memory (a stale owner, writes dropped at the next take).
@@ -550,7 +550,9 @@ public final class SharedPages {
     /**
      * Punches the slot of page {@code page}, away, unless an access is counted there (false: try
      * later). True also when there is nothing to punch (no whole OS page in the slot: it keeps its
-     * memory, as before).
+     * memory, as before). An access that counts itself between the check and the madvise touches
+     * nothing: the slot has no mapped bits, and a task process loads or CASes in a slot only after
+     * it saw mapped bits at its count (SharedWords; review S4).
      */
     private boolean punched(int page) {
         int slot = slotOf[page];
@@ -587,7 +589,7 @@ public final class SharedPages {
         return due.size();
     }
 
-    /** How many times a page moved to another slot because accesses were still counted in its own. Core thread. */
+    /** How many times a page moved to another slot: accesses still counted in its own, or no room for it. Core thread. */
     public int moves() {
         return moves;
     }
