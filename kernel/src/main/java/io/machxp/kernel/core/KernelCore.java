@@ -149,6 +149,7 @@ public final class KernelCore {
         sessions.gates.gate().mirrorTo(end -> {
             memory.leaseUntil(end);
             memory.restoreFutexBits(); // each renewal (the core thread): what task processes forged in the tables
+            memory.punchDue(); // and the page slots due whose accesses drained since (an object gone quiet too)
         });
     }
 

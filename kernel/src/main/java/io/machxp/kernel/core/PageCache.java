@@ -430,7 +430,8 @@ final class PageCache {
     /**
      * Before memory_object_terminate: every dirty or precious page goes back, every page is dropped.
      * With {@code unusedOnly} (may_cache false, no task maps the object: spec 6.11) only the pages
-     * no fault waits for and no live futex of this kernel is in.
+     * no fault waits for and no live futex of this kernel is in. Either way the shared-memory slots
+     * kept for its pages handed away are given back (SharedPages#giveBackAll).
      */
     void returnAll(VmObject o, boolean unusedOnly) {
         o.forEachPage(p -> {
@@ -445,6 +446,9 @@ final class PageCache {
                 drop(p, false);
             }
         });
+        if (o.sharedPages != null) {
+            o.sharedPages.giveBackAll(); // the slots kept for pages handed away: none comes back to a terminate
+        }
     }
 
     private void dataReturn(VmPage p, boolean kernelCopy) {
@@ -475,6 +479,9 @@ final class PageCache {
             drop(p, false);
         } else {
             unmap(p);
+            if (p.sharedPages != null) {
+                p.sharedPages.release(p, false); // handed away, its slot kept: given back as for a page not handed away
+            }
         }
     }
 

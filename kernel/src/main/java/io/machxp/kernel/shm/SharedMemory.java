@@ -216,6 +216,18 @@ public final class SharedMemory implements AutoCloseable {
         return restored;
     }
 
+    /**
+     * Core only, at each lease renewal (as {@link #restoreFutexBits}): each page file punches the
+     * slots due whose count drained since ({@link SharedPages#punchDue}), also in an object that
+     * releases no page any more (review F1). Without a lease there is no renewal: they are punched
+     * at the object's next release or give-back.
+     */
+    public void punchDue() {
+        for (SharedPages p : pageFiles) {
+            p.punchDue();
+        }
+    }
+
     /** A memory object's files: its futex table and its pages' slots, each null if it could not be made. */
     public record ObjectFiles(SharedFutexTable futexes, SharedPages pages) {
         static final ObjectFiles NONE = new ObjectFiles(null, null);
@@ -388,7 +400,19 @@ public final class SharedMemory implements AutoCloseable {
     static void refused(Path file) throws IOException {
         java.util.function.Predicate<Path> refuse = refuseSpace;
         if (refuse != null && refuse.test(file)) {
-            throw new IOException(file + ": No space left on device (a test's refusal)");
+            throw new RefusedForTest(file + ": No space left on device (a test's refusal)");
+        }
+    }
+
+    /** The test seam's refusal: no stack trace (nobody reads it; a refusal is expected, and on the core thread). */
+    private static final class RefusedForTest extends IOException {
+        RefusedForTest(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
         }
     }
 

@@ -77,15 +77,20 @@ import java.nio.file.StandardOpenOption;
  * A page that comes back to its kept slot (normally its own page number) is mapped there with no
  * write of zeros, and nothing was punched: no madvise that unmaps the page from every task process
  * (TLB shootdowns), no fresh tmpfs page, no page fault in each task process. Punching at each
- * handoff halved the demo's throughput (c8ca4037). Only a release that makes the pool exceed its
- * bound punches, the oldest kept slot.
+ * handoff halved the demo's throughput (c8ca4037). A release that makes the pool exceed its bound
+ * makes the oldest kept slot due (below). The page leaves the pool only once it is mapped again
+ * (review F2: a page back whose map fails keeps its slot in the pool); a kept page forgotten (its
+ * pager lost) is released again as not handed away, and a terminate of the object, or a drop of
+ * its pages when they may not be cached, gives back all its kept slots ({@link #giveBackAll}).
  * <li>Evicted beyond {@code --max-pages} (the kernel chose it as cold), returned at a terminate,
- * or forgotten with a lost pager: punched at once, so a kernel with {@code --max-pages} holds about
+ * or forgotten with a lost pager: due at once, so a kernel with {@code --max-pages} holds about
  * that many slots, whatever it streams through.
  * </ul>
- * A slot whose punch is due while an access is still counted there (from before the take: it may
- * still load or CAS in the slot) is not punched then; it is <em>due</em>, and tried again at every
- * later release, so it is punched once its count drained (review S1). The next map of a page to a
+ * A due slot is punched as soon as no access is counted there (from before the take: it may still
+ * load or CAS in the slot): at once, mostly; else it stays due and is tried again at every later
+ * release or give-back of the object and at every lease renewal of the session
+ * ({@link #punchDue}, review S1, F1), so it is punched once its count drained, also in an object
+ * gone quiet (without a lease, only at the object's next release). The next map of a page to a
  * hole allocates it again (a write of zeros, before the page is mapped there). All of it on the
  * core thread (punched on the file thread, the slot was not mappable for a while, and a futex
  * handed back with its page was not mapped to task processes at its grant):
@@ -93,25 +98,34 @@ import java.nio.file.StandardOpenOption;
  *   slot: HOLE --a page mapped there: zeros written--> ALLOCATED
  *         ALLOCATED --its page handed away--> KEPT (in the pool; still the page's slot)
  *         KEPT --its page back and mapped: no write, no punch--> ALLOCATED
- *         KEPT --the pool over its bound, this the oldest kept--> DUE
+ *         KEPT --the pool over its bound (this the oldest kept), its page forgotten, the object
+ *                terminated or its pages not to be cached, no room at a map--> DUE
  *         ALLOCATED --its page evicted, returned or forgotten--> DUE
- *         DUE --nothing counted there (now, or at a later release): hole punched--> HOLE
+ *         DUE --nothing counted there (now, or at a later release, give-back or lease renewal):
+ *               hole punched--> HOLE
  *         DUE --its page back and mapped before that--> ALLOCATED
  *         HOLE --no room at a map--> REFUSED (that map and its page stay on gRPC)
- *         REFUSED --tried again at a map after a punch of this object (room freed), or after a
- *                   back-off of 16, 32, ... 4096 maps of it, and room now: zeros written--> ALLOCATED
+ *         REFUSED --tried again, room now: zeros written--> ALLOCATED
  * </pre>
  * KEPT and DUE are the core's records ({@link #kept}, {@link #due}), allocated in the file. With
- * no room at a map, the object's kept slots give their memory back first and the allocation is
- * tried once more; a page whose own slot is refused is mapped in a free spare slot that is
- * allocated already, if there is one (it moves there, as for a count). A refusal is warned once
- * per object, and a slot allocated again after one is said once (review S2: before, a refused
- * slot was refused for the session, and its page never tried a spare).
+ * no room at a map, the object's kept slots give their memory back first (due, punched unless
+ * counted) and the allocation is tried once more; a page whose own slot is refused is mapped in a
+ * free spare slot that is allocated already, if there is one (it moves there, as for a count). A
+ * refused slot is tried again when a map or a move asks for it ({@link #slotAllocated}: each call
+ * counts, whichever page it is for): once after a punch of this object since its last try (room
+ * freed here; one such try per back-off), and at the 16th call after a refusal, then the 32nd,
+ * 64th, ... up to every 4096th (a try at a back-off's end that fails doubles it; one after a punch
+ * that fails leaves it as it was). A refusal is warned once per object, and a slot allocated again
+ * after one is said once (review S2: before, a refused slot was refused for the session, and its
+ * page never tried a spare).
  *
  * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
- * they came back), plus {@link #KEPT_SLOTS} kept slots, plus the slots due with an access still
- * counted (a task process killed inside an access), plus the spare slots used so far (16, or one
- * per 16 pages): free spare slots, and slots a moved page left, once drained, are not punched.
+ * they came back), plus {@link #KEPT_SLOTS} kept slots (resident pages whose map failed after
+ * their return among them), plus the slots due with an access still counted (a task process
+ * killed inside an access; due ones whose count drained are punched at the next lease renewal),
+ * plus the spare slots used so far (16, or one per 16 pages): free spare slots, and slots a moved
+ * page left, once drained, are not punched. A terminated object keeps only its due slots with an
+ * access counted, until the session ends and its files are deleted.
  *
  * <p>Nor is a page mapped that holds a futex whose state is not in the object's shared futex table (the table
  * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
@@ -177,6 +191,8 @@ public final class SharedPages {
     private boolean warnedRoomAgain;
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
+    /** The last {@link #freeSlot} found a free hole but could not allocate it (no room; warned by {@link #slotAllocated}). */
+    private boolean holeRefused;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
@@ -186,9 +202,15 @@ public final class SharedPages {
         void check(Path slot) throws IOException;
     }
 
-    /** A refused slot's next try: after a punch of this object since {@code punchesAt}, or {@code backOff} maps. */
+    /**
+     * A refused slot's next try: once after a punch of this object since its last try
+     * ({@code punchesAt}; one such try per back-off, {@code punchTried}), or at the
+     * {@code backOff}th call since the last try of the back-off ({@code skipped}). A try after a
+     * punch that fails again leaves the back-off as it was; one at the back-off's end doubles it.
+     */
     private static final class Retry {
         int punchesAt;
+        boolean punchTried;
         int skipped;
         int backOff = FIRST_BACK_OFF / 2;
     }
@@ -260,9 +282,6 @@ public final class SharedPages {
         if (mapped[page] == WRITE || mapped[page] == READ && !write) {
             return true;
         }
-        if (away[page] != HOME) {
-            back(page); // its slot, kept or due, is still allocated: mapped with no write of zeros
-        }
         if (p.futexesOutOfTable()) {
             warnOutOfTable(page);
             return false; // task processes would take a futex's word in it for a plain one
@@ -278,7 +297,9 @@ public final class SharedPages {
             }
             slot = freeSlot(true); // still counted at a later map: a count that stays (a killed access)
             if (slot < 0) {
-                warnNoSlot(page);
+                if (!holeRefused) {
+                    warnNoSlot(page); // a refused hole has its own warning (slotAllocated): no room, not counts
+                }
                 return false;
             }
             move(page, slot);
@@ -298,6 +319,11 @@ public final class SharedPages {
             return false; // an access started meanwhile (it finds the page unmapped and asks the kernel)
         }
         mapped[page] = write ? WRITE : READ;
+        if (away[page] != HOME) {
+            // its slot, kept or due, was still allocated: mapped with no write of zeros. Only now,
+            // once mapped: a page whose map fails keeps its slot in the pool or due (review F2)
+            back(page);
+        }
         return true;
     }
 
@@ -314,15 +340,19 @@ public final class SharedPages {
         moves++;
     }
 
-    /** Once per object: a page whose slot counts accesses at two maps in a row finds no spare free. */
+    /**
+     * Once per object: a page whose slot counts accesses at two maps in a row finds no spare free
+     * (each counts accesses; a free spare that is a hole and cannot be allocated for want of room
+     * is not this case: {@link #slotAllocated} warns of that).
+     */
     private void warnNoSlot(int page) {
         if (!warnedNoSlot) {
             warnedNoSlot = true;
             log.warn("memory object {}: page {} cannot be mapped to task processes now: accesses were counted "
                     + "in its slot in {} at two of its maps in a row, and none of the {} spare slots is free "
-                    + "(each still counts accesses: task processes killed inside an access, one writing the "
-                    + "file, or, under heavy contention, accesses under way); such pages go through the kernel "
-                    + "until a slot drains; no further warning for this object", objectId, page, file,
+                    + "(each holds a page moved there or still counts accesses: task processes killed inside an "
+                    + "access, one writing the file, or, under heavy contention, accesses under way); such pages "
+                    + "go through the kernel until a slot drains; no further warning for this object", objectId, page, file,
                     slots.length - mapped.length);
         }
     }
@@ -330,7 +360,8 @@ public final class SharedPages {
     /**
      * A free slot with nothing counted in it whose bytes are allocated, or -1; drained slots become
      * free first. One already allocated is preferred; with {@code allocate}, else one hole (or
-     * refused slot) is allocated now if it can be. A slot that cannot be stays free (review S2).
+     * refused slot) is allocated now if it can be. A slot that cannot be stays free (review S2),
+     * and {@link #holeRefused} says so: -1 then means no room, not slots that still count accesses.
      */
     private int freeSlot(boolean allocate) {
         for (int n = draining.size(); n > 0; n--) {
@@ -354,9 +385,13 @@ public final class SharedPages {
                 hole = slot;
             }
         }
-        if (allocate && hole >= 0 && slotAllocated(hole)) {
-            free.remove(hole);
-            return hole;
+        holeRefused = false;
+        if (allocate && hole >= 0) {
+            if (slotAllocated(hole)) {
+                free.remove(hole);
+                return hole;
+            }
+            holeRefused = true;
         }
         return -1;
     }
@@ -413,7 +448,7 @@ public final class SharedPages {
      * operation, no disk). This runs on the core thread, where pages are mapped; the slot is one
      * page, so it is as cheap as the copy that follows. With no room, the object's kept slots give
      * their memory back and it is tried once more; then false: the slot is REFUSED and tried again
-     * only at a map after a punch of this object (room freed) or after a back-off ({@link Retry}).
+     * only once after a punch of this object (room freed) or at a back-off's end ({@link Retry}).
      * One warning per object at the first refusal, one line when a refused slot is allocated again.
      */
     private boolean slotAllocated(int slot) {
@@ -422,11 +457,16 @@ public final class SharedPages {
             return true;
         }
         Retry retry = s == REFUSED ? refused.get(slot) : null;
-        if (retry != null && retry.punchesAt == punches && ++retry.skipped < retry.backOff) {
-            return false; // no room at its last try, and none freed here since
+        boolean backedOff = true; // a hole never refused: tried now, and a back-off starts if it is refused
+        if (retry != null) {
+            backedOff = ++retry.skipped >= retry.backOff;
+            boolean roomFreed = !retry.punchTried && retry.punchesAt != punches;
+            if (!backedOff && !roomFreed) {
+                return false; // no room at its last try, and none freed here since (or tried once since)
+            }
         }
         Exception refusedWith = allocate(slot);
-        if (refusedWith != null && giveBackKept()) {
+        if (refusedWith != null && giveBackAll()) {
             refusedWith = allocate(slot); // the kept slots' memory went back: once more
         }
         if (refusedWith == null) {
@@ -440,8 +480,13 @@ public final class SharedPages {
         slots[slot] = REFUSED;
         Retry r = refused.computeIfAbsent(slot, k -> new Retry());
         r.punchesAt = punches;
-        r.skipped = 0;
-        r.backOff = Math.min(r.backOff * 2, LAST_BACK_OFF);
+        if (backedOff) {
+            r.skipped = 0;
+            r.backOff = Math.min(r.backOff * 2, LAST_BACK_OFF);
+            r.punchTried = false; // the next punch of this object allows one try again
+        } else {
+            r.punchTried = true; // the room a punch freed was not enough: the back-off goes on as it was
+        }
         if (!warned) {
             warned = true;
             log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
@@ -491,7 +536,8 @@ public final class SharedPages {
      * (evicted, returned at a terminate, forgotten) it is punched now. Either way a slot with an
      * access counted (from before the take: it may still load or CAS there; one that counts
      * itself later finds the slot unmapped and touches nothing) is punched only once nothing is:
-     * it is tried again at each later release.
+     * it is tried again at each later release and lease renewal ({@link #punchDue}). Also for a
+     * page away whose slot is kept, released again as not handed away (forgotten): due now.
      */
     public void release(VmPage p, boolean handedAway) {
         int page = index(p);
@@ -524,8 +570,13 @@ public final class SharedPages {
         away[page] = HOME;
     }
 
-    /** Punches the slot of each page due whose slot counts no access now; the others stay due. */
-    private void punchDue() {
+    /**
+     * Core thread: punches the slot of each page due whose slot counts no access now; the others
+     * stay due. At each release here, and at each lease renewal for every page file of the session
+     * ({@link SharedMemory#punchDue}), so a slot whose count drained is punched also in an object
+     * that releases nothing more (review F1).
+     */
+    public void punchDue() {
         for (java.util.Iterator<Integer> it = due.iterator(); it.hasNext(); ) {
             int page = it.next();
             if (punched(page)) {
@@ -535,8 +586,12 @@ public final class SharedPages {
         }
     }
 
-    /** No room: every kept slot is due now, and punched if nothing is counted there. Whether one was. */
-    private boolean giveBackKept() {
+    /**
+     * Core thread: every kept slot is due now, and punched if nothing is counted there (the others
+     * once their count drained). At a terminate of the object, when its pages may not be cached
+     * any more (PageCache.returnAll), and at a refusal for want of room. Whether one was punched.
+     */
+    public boolean giveBackAll() {
         int before = punches;
         for (int page : kept) {
             away[page] = DUE;

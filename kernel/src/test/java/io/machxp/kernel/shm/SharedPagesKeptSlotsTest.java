@@ -258,4 +258,93 @@ class SharedPagesKeptSlotsTest {
         assertThat(pages.map(page[1])).as("page 1 in slot 2").isTrue();
         assertThat(ShmLayout.pageSlot(file, 1)).isEqualTo(2);
     }
+
+    /** Review F6 (S2): with no room at a map, the kept slots give their memory back first, and the map then succeeds. */
+    @Test
+    void theKeptSlotsGiveTheirMemoryBackFirstWhenAnAllocationIsRefused() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[2])).isTrue();
+        leaves(2, true); // handed away: slot 2 kept
+        assertThat(pages.kept()).isEqualTo(1);
+        int[] refusals = {1};
+        SharedMemory.refuseSpace = f -> f.toString().endsWith("-pages@1") && refusals[0]-- > 0; // its first try only
+        assertThat(pages.map(page[1])).as("mapped once the kept slot's memory went back").isTrue();
+        assertThat(refusals[0]).as("refused once, then allocated").isNegative();
+        assertThat(allocated(2)).as("the kept slot, punched").isFalse();
+        assertThat(pages.kept()).isZero();
+        assertThat(pages.allocatedSlots()).isEqualTo(1);
+    }
+
+    /** Review F2: a page back whose map fails keeps its slot in the pool (counted in its bound), not outside it. */
+    @Test
+    void aPageBackWhoseMapFailsKeepsItsSlotInThePool() throws IOException {
+        pageFile(1);
+        assertThat(pages.map(page[1])).isTrue();
+        leaves(1, true); // kept
+        count(1, 1); // an access that found page 1 away, counted as it comes back
+        assertThat(pages.map(page[1])).as("counted at this map: not mapped now").isFalse();
+        assertThat(pages.kept()).as("its slot still in the pool").isEqualTo(1);
+        count(1, -1);
+        assertThat(pages.map(page[2])).isTrue();
+        leaves(2, true); // over the bound: page 1's slot, the oldest kept, is punched
+        assertThat(allocated(1)).as("slot 1, out of the pool").isFalse();
+        assertThat(pages.allocatedSlots()).as("slot 2, kept").isEqualTo(1);
+        assertThat(pages.map(page[1])).as("page 1 mapped, its slot allocated again").isTrue();
+        assertThat(pages.kept()).as("page 2").isEqualTo(1);
+        assertThat(pages.due()).isZero();
+    }
+
+    /**
+     * Review F3: punches of this object (evictions with --max-pages) allow one try of a refused
+     * slot, not one at each of them, and that try leaves the back-off as it was.
+     */
+    @Test
+    void aPunchAllowsOneTryOfARefusedSlotAndTheBackOffGoesOn() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        int[] tries = {0};
+        SharedMemory.refuseSpace = f -> f.toString().endsWith("-pages@1") && ++tries[0] > 0;
+        assertThat(pages.map(page[1])).isFalse(); // call 1: refused
+        for (int k = 2; k < 12; k++) { // ten evictions, each a punch, each followed by a map of page 1
+            assertThat(pages.map(page[k])).isTrue();
+            leaves(k, false);
+            assertThat(allocated(k)).isFalse();
+            assertThat(pages.map(page[1])).isFalse();
+        }
+        assertThat(tries[0]).as("the first try and one after a punch").isEqualTo(2);
+        int calls = 11;
+        while (tries[0] < 3) {
+            assertThat(pages.map(page[1])).isFalse();
+            calls++;
+            assertThat(calls).isLessThanOrEqualTo(64);
+        }
+        assertThat(calls).as("the back-off's try: the 16th call after the refusal, as without punches").isEqualTo(17);
+    }
+
+    /** Review F4: a page that cannot move because the free spare cannot be allocated (no room) is not said to be blocked by counts. */
+    @Test
+    void aMoveRefusedForRoomIsNotWarnedAsSlotsThatCountAccesses() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SharedPages.class);
+        java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> appender = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                lines.add(e.getFormattedMessage());
+            }
+        };
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            assertThat(pages.map(page[2])).isTrue();
+            pages.take(page[2], new int[0]);
+            count(2, 1); // a count that stays in slot 2
+            assertThat(pages.map(page[2])).isFalse();
+            SharedMemory.refuseSpace = f -> f.toString().contains("-pages@"); // no room: every spare is a hole
+            assertThat(pages.map(page[2])).as("no spare can be allocated").isFalse();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(lines).anyMatch(l -> l.startsWith("cannot allocate slot "));
+        assertThat(lines).noneMatch(l -> l.contains("spare slots is free"));
+    }
 }

@@ -1,0 +1,161 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import io.machxp.kernel.shm.SharedMemory;
+import io.machxp.kernel.shm.SharedPages;
+import io.machxp.kernel.vm.VmObject;
+import io.machxp.kernel.vm.VmPage;
+import io.machxp.proto.shm.ShmLayout;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockRequest;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The shared-memory slots kept for pages handed away, and the slots due, are given back also when
+ * the object releases no page any more (review F1 of the shm-punch branch): a kept page forgotten
+ * (its pager lost), every kept slot at a terminate of the object, and a due slot whose count
+ * drained at the next lease renewal. Before, each waited for a later release of the same object,
+ * which may never come, and kept its memory for the rest of the session. The page cache and the
+ * core on a page file made as in production, in a directory of this test's own under
+ * {@code /dev/shm}; skipped where holes cannot be punched there.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class PageCacheKeptSlotsTest {
+    private static final int PAGE = 4096;
+    private static final int PAGES = 16;
+
+    private Path dir;
+    private SharedMemory memory;
+    private SharedPages pages;
+    private ByteBuffer file;
+    private VmObject o;
+    private PageCache cache;
+    private final List<KernelToPager> sent = new ArrayList<>();
+
+    /** getpagesize(3): a slot's memory is punched only where a slot is whole OS pages. */
+    public interface LibC extends Library {
+        int getpagesize();
+    }
+
+    @BeforeEach
+    void directory() throws IOException {
+        Path tmpfs = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
+        dir = Files.createTempDirectory(tmpfs, "kept-slots-core-test-");
+        Assumptions.assumeTrue("tmpfs".equals(Files.getFileStore(dir).type()), "/dev/shm is not a tmpfs");
+        Assumptions.assumeTrue(Native.load("c", LibC.class).getpagesize() == PAGE, "OS pages are not 4 KiB");
+        memory = SharedMemory.create(dir, "A", 1);
+        pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
+        assertThat(pages).isNotNull();
+        try (FileChannel ch = FileChannel.open(pages.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            file = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
+        }
+        o = new VmObject(7, "obj", PAGE);
+        o.ready((long) PAGES * PAGE);
+        o.sharedPages = pages;
+        o.state = VmObject.State.READY;
+        cache = new PageCache(new PageCache.Link() {
+            @Override
+            public void send(KernelToPager message) {
+                sent.add(message);
+            }
+
+            @Override
+            public KernelError pagerError(int objectId) {
+                return null;
+            }
+
+            @Override
+            public void violation(String what, int objectId, long offset) {
+                throw new AssertionError(what);
+            }
+        }, new RetainedReturns(1, id -> 0), 0);
+    }
+
+    @AfterEach
+    void removeDirectory() throws IOException {
+        if (memory != null) {
+            memory.close();
+        }
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /** Page {@code i} supplied writable and mapped to task processes (its slot allocated). */
+    private VmPage mapped(int i) {
+        assertThat(cache.onSupply(o, (long) i * PAGE, new byte[PAGE], VmProt.VM_PROT_NONE, 1, false)).isTrue();
+        VmPage p = o.page((long) i * PAGE);
+        cache.map(p, true);
+        assertThat(pages.mapped(p)).as("page %d mapped to task processes", i).isTrue();
+        return p;
+    }
+
+    /** Another kernel wants page {@code i}: flushed by a lock_request (handed away: its slot kept). */
+    private void flushed(int i) {
+        cache.onLockRequest(o, MemoryObjectLockRequest.newBuilder().setObjectId(7).setOffset((long) i * PAGE)
+                .setLength(PAGE).setShouldFlush(true).setShouldReturn(ReturnPolicy.RETURN_DIRTY)
+                .setLockValue(VmProt.VM_PROT_NONE).build());
+        assertThat(o.page((long) i * PAGE).resident()).isFalse();
+    }
+
+    @Test
+    void aKeptPageForgottenGivesItsSlotBack() {
+        VmPage p = mapped(1);
+        flushed(1);
+        assertThat(pages.allocatedSlots()).as("kept for its return").isEqualTo(1);
+        cache.forget(p); // its pager lost: it will not come back to this kernel through it
+        assertThat(pages.allocatedSlots()).as("given back").isZero();
+    }
+
+    @Test
+    void aTerminateGivesEveryKeptSlotBack() {
+        for (int i = 0; i < 3; i++) {
+            mapped(i);
+        }
+        flushed(0);
+        flushed(1);
+        assertThat(pages.allocatedSlots()).as("two kept, one resident").isEqualTo(3);
+        cache.returnAll(o, false);
+        assertThat(pages.allocatedSlots()).as("after the terminate's returns").isZero();
+    }
+
+    @Test
+    void aDueSlotWhoseCountDrainedIsPunchedAtTheNextLeaseRenewal() {
+        FakeKernelEnv env = new FakeKernelEnv();
+        KernelCore core = new KernelCore("A", env, new KernelStats(), CoreOptions.DEFAULT);
+        core.shareMemory(memory);
+        VmPage p = mapped(1);
+        INT.getAndAdd(file, ShmLayout.pageCtl(1), 1); // an access under way in slot 1 at the page's eviction
+        cache.evict(p);
+        assertThat(pages.allocatedSlots()).as("due: an access counted").isEqualTo(1);
+        INT.getAndAdd(file, ShmLayout.pageCtl(1), -1); // it ended; the object releases nothing more
+        core.leaseGate().openUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(5)); // a keepalive answered
+        assertThat(pages.allocatedSlots()).as("punched at the renewal").isZero();
+    }
+}
