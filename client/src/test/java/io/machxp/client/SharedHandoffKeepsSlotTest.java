@@ -42,13 +42,14 @@ class SharedHandoffKeepsSlotTest {
         ThreadClient[] threads = {c.thread(0), c.thread(1)};
         long counter = FUTEX + 8;
         Path[] files = new Path[2];
+        ByteBuffer[] pages = new ByteBuffer[2];
         long[] slot0 = new long[2];
         for (int k = 0; k < 2; k++) {
             HostileShm shm = new HostileShm(c.clients.get(k), c.tasks.get(k));
             files[k] = Path.of(shm.attach.getMappings(0).getPageFile());
             Assumptions.assumeTrue("tmpfs".equals(Files.getFileStore(files[k]).type()), "the page file is not on a tmpfs");
-            ByteBuffer pages = shm.pages();
-            slot0[k] = (long) ShmLayout.LONG.get(pages, ShmLayout.PAGE_DATA); // page 0's slot: the first
+            pages[k] = shm.pages();
+            slot0[k] = (long) ShmLayout.LONG.get(pages[k], ShmLayout.PAGE_DATA); // page 0's slot: the first
         }
         for (int round = 0; round < 6; round++) {
             int me = round % 2;
@@ -58,6 +59,10 @@ class SharedHandoffKeepsSlotTest {
             long shared = task.sharedAccesses();
             task.writeLong(c.base[me] + counter, task.readLong(c.base[me] + counter) + 1);
             assertThat(task.sharedAccesses()).as("round %d: in shared memory", round).isEqualTo(shared + 2);
+            // mapped in its own slot, the one kept for it while it was away (no spare, no other slot)
+            assertThat(ShmLayout.pageSlot(pages[me], 0)).as("round %d: page 0's slot", round).isZero();
+            assertThat((int) ShmLayout.INT.getVolatile(pages[me], ShmLayout.pageCtl(0)) & ShmLayout.MAPPED_WRITE)
+                    .as("round %d: slot 0 mapped writable", round).isNotZero();
             threads[me].unlockFutex(c.base[me] + FUTEX);
             if (round > 0) {
                 int away = 1 - me; // the page left that kernel with the futex's release

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
 class SharedMovedPageReleaseTest {
     private static final int PAGE = 4096;
     private static final int SEEK_DATA = 3;
-    private final ClusterFixture c;
+    private ClusterFixture c;
 
     /** lseek(2) with SEEK_DATA: whether a byte of a file is allocated or in a hole. */
     public interface LibC extends Library {
@@ -42,15 +43,25 @@ class SharedMovedPageReleaseTest {
         int close(int fd);
     }
 
-    SharedMovedPageReleaseTest() throws Exception {
+    /**
+     * The seam is JVM-wide and the fork is reused by later test classes: set here, where JUnit
+     * still runs {@link #close} if the fixture fails to start (review F7), never in a constructor.
+     */
+    @BeforeEach
+    void cluster() throws Exception {
         KeptSlots.keep(0);
         c = new ClusterFixture(2);
     }
 
     @AfterEach
     void close() {
-        c.close();
-        KeptSlots.reset();
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } finally {
+            KeptSlots.reset();
+        }
     }
 
     @Test
