@@ -28,7 +28,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                       OWNER_DIED and asked for again; else pending, given back
  *                                       at the heir's unlock
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
- *                                       writable if it is only readable here), owner boosted to p
+ *                                       writable if it is only readable here), owner boosted to p;
+ *                                       a page that comes back with the word written over elsewhere
+ *                                       before the wait (no owner here now) -> given back at once
  *                   a hold policy keeps it -> pending, given back when the hold ends
  *                                       ({@link FutexHolds})
  *  relinquish(try)  nobody owns it, nobody waits -> ABSENT, futex_released
@@ -202,10 +204,24 @@ final class FutexRelinquish {
         e.remotePriority = priority;
     }
 
-    /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
+    /**
+     * The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS
+     * reaches it. The page may come back with the word written over elsewhere while nobody waited
+     * (0, or a TID of no thread here: {@code PageWords.heldWord}), so that no thread here owns the
+     * futex any more: then the pending relinquish gives it back at once, as to a free futex.
+     */
     private void fetchWordPage(FutexEntry e) {
         pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                PageFault.of(() -> { }, error -> { }));
+                PageFault.of(() -> relinquishIfUnowned(e), error -> { }));
+    }
+
+    /** A relinquish still pending for a futex that no thread here owns now, nobody here waits for. */
+    private void relinquishIfUnowned(FutexEntry e) {
+        long s = e.state();
+        if (e.relinquishPending && isLive(s) && futexes.unownedHere(s) && e.waiters.isEmpty() && e.heir == null) {
+            onRelinquishFutex(e, e.remotePriority);
+            inheritance.refresh(e); // the owner it boosted holds it no more
+        }
     }
 
     /**

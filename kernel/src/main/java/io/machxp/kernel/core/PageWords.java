@@ -44,6 +44,7 @@ final class PageWords {
                     return;
                 }
                 if (e.compareAndSetState(s, s | NOPAGE)) { // the fast path cannot act on it now
+                    e.pageLeftUnwaited = e.waiters.isEmpty() && !e.relinquishPending && ((int) s & WAITERS) == 0;
                     storeWord(p, e, (int) s);
                     return;
                 }
@@ -73,6 +74,7 @@ final class PageWords {
                 word |= WAITERS;
             }
             e.setState(word & 0xffffffffL);
+            e.pageLeftUnwaited = false;
         });
         p.newerElsewhere = false;
     }
@@ -84,7 +86,12 @@ final class PageWords {
      * the word is plain memory (task.proto: the write changes the futex, as on Linux), so a word
      * written elsewhere is the truth, as the page's other bytes are, and an acknowledged write is
      * not undone. With waiters here or elsewhere the held word stays: that write should have been
-     * refused (EINVAL), which only a kernel that knows of the wait can do (docs/architecture.md).
+     * refused (EINVAL), which only a kernel that knows of the wait can do (docs/architecture.md);
+     * except for a wait elsewhere that began while the page was away from a futex nobody waited
+     * for when it left ({@link FutexEntry#pageLeftUnwaited}): the write may have come first, as in
+     * write-free-over-held-across-kernels.yaml (a task on B writes 0 over the word A's thread holds,
+     * then locks it: Linux's LOCK_PI finds a free word and takes it), and a write after that wait
+     * began is one that should have been refused anyway, so the word in the page is the truth.
      * Only data another kernel wrote since counts ({@link VmPage#newerElsewhere}, from the page
      * versions): a copy no newer than this kernel's own (a reclaim's page refused and discarded,
      * an unversioned pager's) may hold an older word, and the held futex keeps its own.
@@ -92,7 +99,7 @@ final class PageWords {
     private static int heldWord(VmPage p, FutexEntry e, int held) {
         int inPage = loadWord(p, e);
         boolean written = p.newerElsewhere && ((inPage ^ held) & ~WAITERS) != 0;
-        return written && e.waiters.isEmpty() && !e.relinquishPending ? inPage : held;
+        return written && e.waiters.isEmpty() && (!e.relinquishPending || e.pageLeftUnwaited) ? inPage : held;
     }
 
     /**

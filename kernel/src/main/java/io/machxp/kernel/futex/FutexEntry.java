@@ -55,6 +55,13 @@ public final class FutexEntry {
     public Request request = Request.NONE;
     /** The pager asked for the futex back; the owner's unlock releases it to the pager. */
     public boolean relinquishPending;
+    /**
+     * Nobody waited for the futex, here or elsewhere, when its page last stopped being writable
+     * here (no local waiter, no relinquish pending, no WAITERS in the word). A task elsewhere may
+     * then rewrite the word as plain memory, and a wait that began after that write (a relinquish
+     * that arrives while the page is away) does not undo it ({@code PageWords.heldWord}).
+     */
+    public boolean pageLeftUnwaited;
     /** The kernel's write sequence when the pager last granted the futex (piggyback). */
     public long grantedAt;
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */

@@ -349,6 +349,51 @@ class KernelCorePagesTest {
         assertThat(FutexWord.owner(k.futex(k.base + 32).state())).isEqualTo(u.tid);
     }
 
+    /**
+     * A futex held here whose word a task on another kernel wrote over with 0 while nobody waited,
+     * and that the writer's kernel then asks for (a lock there after the write): the page comes
+     * back with the free word, the owner here holds the futex no more, and it goes back to the
+     * pager at once, as Linux's LOCK_PI takes a free word; the owner's unlock is then EPERM. It
+     * kept the owner's word and gave the futex away only at the owner's unlock, which was ok
+     * (write-free-over-held-across-kernels.yaml).
+     */
+    @Test
+    void aHeldWordWrittenFreeElsewhereBeforeAWaitThereIsGivenBack() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // written on another kernel
+        k.env.drain();
+        assertThat(FutexWord.isNoPage(k.futex(k.base + 32).state())).isTrue();
+
+        k.relinquish(32, 90); // that kernel's lock, after its task wrote 0 over the word
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("the word's page is fetched").isZero();
+        assertThat(o.effectivePriority).as("boosted for the wait elsewhere").isEqualTo(90);
+        supplyNewer(page(32, 0), 5);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).as("given back at once").contains(true);
+        assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
+        assertThat(o.effectivePriority).as("no longer boosted for the wait elsewhere").isEqualTo(o.basePriority);
+        assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /**
+     * The held word stays when the wait elsewhere began before the page left: a write over it then
+     * is one that should have been refused (it would have been EINVAL on a kernel that knew).
+     */
+    @Test
+    void aHeldWordWrittenElsewhereAfterAWaitBeganKeepsTheOwner() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.relinquish(32, 90); // a kernel waits while the page is here
+        k.env.drain();
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        Answer<Void> unlock = k.unlock(o, k.base + 32);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        supplyNewer(page(32, 0), 5);
+        unlock.value(); // ok: still the owner's
+    }
+
     /** memory_object_data_supply of page 0 with contents another kernel wrote (version {@code version}). */
     private void supplyNewer(byte[] data, long version) {
         k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder()
