@@ -34,6 +34,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                   a hold policy keeps it -> pending, given back when the hold ends
  *                                       ({@link FutexHolds})
  *  relinquish(try)  nobody owns it, nobody waits -> ABSENT, futex_released
+ *                   held, its page away since it left unwaited -> the page fetched first, then
+ *                                       answered from the word that came back (written over
+ *                                       elsewhere: given back as unused)
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
@@ -159,6 +162,13 @@ final class FutexRelinquish {
             }
             if (settleEndedOwner(e, s)) {
                 continue;
+            }
+            if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty() && !e.relinquishPending) {
+                // Its page left while nobody waited: a task elsewhere may have written the word
+                // over since (0, then this trylock, as on Linux): answer from the word that comes back.
+                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                        PageFault.of(() -> onRelinquishTry(e), error -> toPager.sendHeld(e)));
+                return;
             }
             boolean unused = futexes.unownedHere(s) && e.waiters.isEmpty() && !e.grantAwaitsPage;
             if (unused && isLive(s)) {

@@ -377,6 +377,46 @@ class KernelCorePagesTest {
     }
 
     /**
+     * The same for a trylock elsewhere: the writer's kernel trylocks the futex after its task wrote
+     * 0 over the word held here. The holder looks at the word that comes back before it answers,
+     * and gives the futex back, so the trylock gets it, as Linux's TRYLOCK_PI of a free word. It
+     * answered futex_held at once from the word it held (busy;
+     * trylock-elsewhere-after-word-written-free-across-kernels.yaml).
+     */
+    @Test
+    void aTrylockElsewhereOfAHeldWordWrittenFreeThereGetsIt() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // written on another kernel
+        k.env.drain();
+
+        k.relinquishTry(32);
+        KernelToPager first = k.single();
+        assertThat(first.hasMemoryObjectFutexHeld()).as("no answer before the word is back").isFalse();
+        assertThat(first.getMemoryObjectDataRequest().getOffset()).isZero();
+        supplyNewer(page(32, 0), 5);
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexReleased).contains(true);
+        assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
+        assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /** A trylock elsewhere of a held word nobody wrote over is busy, once the page is back. */
+    @Test
+    void aTrylockElsewhereOfAHeldWordNotWrittenOverIsBusy() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        k.relinquishTry(32);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        supplyNewer(page(32, o.tid), 5); // read elsewhere, its word unchanged
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexHeld).contains(true);
+        assertThat(FutexWord.owner(k.futex(k.base + 32).state())).isEqualTo(o.tid);
+        assertThat(FutexWord.word(k.futex(k.base + 32).state()) & FutexWord.WAITERS).isNotZero();
+        k.unlock(o, k.base + 32).value();
+    }
+
+    /**
      * The held word stays when the wait elsewhere began before the page left: a write over it then
      * is one that should have been refused (it would have been EINVAL on a kernel that knew).
      */
