@@ -166,7 +166,7 @@ final class FutexRelinquish {
             if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty() && !e.relinquishPending) {
                 // Its page left while nobody waited: a task elsewhere may have written the word
                 // over since (0, then this trylock, as on Linux): answer from the word that comes back.
-                pages.withAccess(core.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                         PageFault.of(() -> onRelinquishTry(e), error -> toPager.sendHeld(e)));
                 return;
             }
