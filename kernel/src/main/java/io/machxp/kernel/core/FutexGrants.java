@@ -66,6 +66,7 @@ final class FutexGrants {
 
     void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
         e.granted(fencingToken);
+        e.pageLeftUnwaited = false; // a new holding: its page has not left it yet
         forwards.granted(e);
         holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;

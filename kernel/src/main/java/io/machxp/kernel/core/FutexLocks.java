@@ -148,7 +148,8 @@ final class FutexLocks {
                 return;
             }
             if (s == FREE) {
-                if (e.compareAndSetState(FREE, tid & 0xffffffffL)) { // the core's CAS: see FutexEntry
+                // WAITERS while anything waits, here or elsewhere (a relinquish pending): its unlock enters the kernel
+                if (e.compareAndSetState(FREE, FutexWord.held(tid, waits.mustEnterKernel(e), false))) { // the core's CAS: see FutexEntry
                     waits.acquired(w, e, AcquirePath.FAST_PATH, false);
                     return;
                 }

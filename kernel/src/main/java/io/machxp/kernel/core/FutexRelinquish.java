@@ -11,6 +11,7 @@ import static io.machxp.kernel.futex.FutexWord.owner;
 
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.vm.PageFault;
+import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 
 /**
@@ -63,6 +64,7 @@ final class FutexRelinquish {
         this.holds = holds;
         this.toPager = toPager;
         holds.whenEnded(this::onRelinquishFutex);
+        pages.whenWritable(this::onPageWritable);
         this.pi = pi;
     }
 
@@ -163,11 +165,14 @@ final class FutexRelinquish {
             if (settleEndedOwner(e, s)) {
                 continue;
             }
-            if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty() && !e.relinquishPending) {
-                // Its page left while nobody waited: a task elsewhere may have written the word
-                // over since (0, then this trylock, as on Linux): answer from the word that comes back.
-                pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                        PageFault.of(() -> onRelinquishTry(e), error -> toPager.sendHeld(e)));
+            if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty()
+                    && !e.relinquishPending && writtenInReadableCopy(e, s)) {
+                // Its page left while nobody waited, and the copy readable here (the newest: a
+                // reader holds the latest version) shows the word written over elsewhere (0, then
+                // this trylock, as on Linux): nobody here owns it, given back to the trylock. A
+                // trylock never waits for a page (xp-spec 8.3): without a copy here, busy below.
+                e.setState(ABSENT); // its word is already where the page is
+                toPager.sendReleased(e);
                 return;
             }
             boolean unused = futexes.unownedHere(s) && e.waiters.isEmpty() && !e.grantAwaitsPage;
@@ -196,6 +201,20 @@ final class FutexRelinquish {
     }
 
     /**
+     * The page of {@code e} (held here, {@code s} NOPAGE) is resident and readable here with data
+     * another kernel wrote since this kernel had it writable, and its word differs from the held one
+     * in more than WAITERS: a task elsewhere wrote the word over ({@code PageWords.heldWord}).
+     */
+    private static boolean writtenInReadableCopy(FutexEntry e, long s) {
+        VmPage p = e.page;
+        if (!p.resident() || p.access != Access.READ || !p.newerElsewhere) {
+            return false;
+        }
+        int inPage = PageWords.wordInPage(e);
+        return ((inPage ^ (int) s) & ~WAITERS) != 0;
+    }
+
+    /**
      * A kernel elsewhere waits, at {@code priority}: its place among this kernel's waiters of the same priority
      * is now (a higher priority is a new waiter, and so is a waiter {@code requeued} after its priority
      * changed; the same or a lower one otherwise keeps the place of the wait it continues). When
@@ -214,24 +233,32 @@ final class FutexRelinquish {
         e.remotePriority = priority;
     }
 
-    /**
-     * The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS
-     * reaches it. The page may come back with the word written over elsewhere while nobody waited
-     * (0, or a TID of no thread here: {@code PageWords.heldWord}), so that no thread here owns the
-     * futex any more: then the pending relinquish gives it back at once, as to a free futex.
-     */
+    /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
     private void fetchWordPage(FutexEntry e) {
         pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                PageFault.of(() -> relinquishIfUnowned(e), error -> { }));
+                PageFault.of(() -> { }, error -> { })); // its return is served by onPageWritable
     }
 
-    /** A relinquish still pending for a futex that no thread here owns now, nobody here waits for. */
-    private void relinquishIfUnowned(FutexEntry e) {
-        long s = e.state();
-        if (e.relinquishPending && isLive(s) && futexes.unownedHere(s) && e.waiters.isEmpty() && e.heir == null) {
+    /**
+     * A page writable here, before any fault waiting for it resumes, whichever fault fetched it: a
+     * relinquish pending for a futex of it that is live and owned by no thread here, with nobody
+     * here waiting (the page came back with the word written over elsewhere while nobody waited, 0
+     * or a TID of no thread here: {@code PageWords.heldWord}), or owned here without WAITERS (a
+     * thread took the free word in the gap), is served again at once: given back as a free futex
+     * (or with that TID), or WAITERS set so that the owner's unlock gives it back. A relinquish pending is never left on a live word without WAITERS.
+     */
+    private void onPageWritable(VmPage p) {
+        p.forEachFutex(e -> {
+            long s = e.state();
+            if (!e.relinquishPending || !isLive(s) || e.heir != null) {
+                return;
+            }
+            if (futexes.unownedHere(s) ? !e.waiters.isEmpty() : hasWaiters(s)) {
+                return; // a local waiter's handoff decides, or the owner's unlock gives it back
+            }
             onRelinquishFutex(e, e.remotePriority);
-            inheritance.refresh(e); // the owner it boosted holds it no more
-        }
+            inheritance.refresh(e); // the owner it boosted may hold it no more
+        });
     }
 
     /**

@@ -98,6 +98,7 @@ final class FutexToPager {
     private void sendReleased(FutexEntry e, boolean again) {
         e.grantAwaitsPage = false;
         e.relinquishPending = false;
+        e.pageLeftUnwaited = false; // it means only "since the last intoBytes of this holding"
         e.remotePriority = 0;
         e.remoteSinceKnown = false;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()

@@ -20,6 +20,7 @@ import io.machxp.proto.xp.VmProt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The kernel's page cache: which pages of which objects it holds, with which access, and how it
@@ -97,7 +98,17 @@ final class PageCache {
         return resident;
     }
 
+    /**
+     * Called with a writable page before the faults waiting for it resume, each time it is pumped
+     * (the futex core serves a relinquish the page's return makes due: {@code FutexRelinquish}).
+     */
+    void whenWritable(Consumer<VmPage> hook) {
+        this.whenWritable = hook;
+    }
+
     /** @param maxResident evict beyond this many resident pages; 0 = no limit */
+    private Consumer<VmPage> whenWritable = p -> { };
+
     PageCache(Link link, RetainedReturns returns, int maxResident) {
         this.link = link;
         this.returns = returns;
@@ -167,6 +178,9 @@ final class PageCache {
 
     /** Runs the waiting faults the page's access allows, in order, then asks for what is missing. */
     private void pump(VmPage p) {
+        if (p.access == Access.READ_WRITE) {
+            whenWritable.accept(p); // before any fault it wakes: a futex's own follow-up first
+        }
         while (!p.waiting.isEmpty() && p.access.covers(p.waiting.peek().access())) {
             p.waiting.poll().fault().resume(); // may change the page: look again each time
         }

@@ -377,30 +377,104 @@ class KernelCorePagesTest {
     }
 
     /**
-     * The same for a trylock elsewhere: the writer's kernel trylocks the futex after its task wrote
-     * 0 over the word held here. The holder looks at the word that comes back before it answers,
-     * and gives the futex back, so the trylock gets it, as Linux's TRYLOCK_PI of a free word. It
-     * answered futex_held at once from the word it held (busy;
-     * trylock-elsewhere-after-word-written-free-across-kernels.yaml).
+     * A trylock elsewhere of a held futex whose page is away (it left unwaited) is answered at
+     * once from the held word, busy, without fetching the page: a trylock never waits for a page
+     * (xp-spec 8.3). It fetched the page first and waited for its recall.
      */
     @Test
-    void aTrylockElsewhereOfAHeldWordWrittenFreeThereGetsIt() {
+    void aTrylockElsewhereOfAHeldWordWhosePageIsAwayIsBusyAtOnce() {
         MachThread o = k.thread();
         k.acquireFromPager(o, k.base + 32);
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // written on another kernel
         k.env.drain();
 
         k.relinquishTry(32);
-        KernelToPager first = k.single();
-        assertThat(first.hasMemoryObjectFutexHeld()).as("no answer before the word is back").isFalse();
-        assertThat(first.getMemoryObjectDataRequest().getOffset()).isZero();
-        supplyNewer(page(32, 0), 5);
-        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexReleased).contains(true);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).as("answered at once").containsOnlyOnce(true);
+        supplyNewer(page(32, 0), 5); // the page the owner's WAITERS fetched, written 0 elsewhere
+        k.env.drain();
+        assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /**
+     * The same trylock with a copy of the page readable here, newer than this kernel's, whose word a
+     * task elsewhere wrote 0 into: answered from that copy, the futex given back as unused, so the
+     * trylock gets it (Linux's TRYLOCK_PI of a free word); no page is fetched.
+     */
+    @Test
+    void aTrylockElsewhereAnsweredFromAReadableCopyWrittenFree() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // written on another kernel
+        k.env.drain();
+        Answer<byte[]> read = k.read(k.base, 4);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectDataSupply(io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder()
+                .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setData(ByteString.copyFrom(page(32, 0))).setVersion(5)
+                .setLockValue(VmProt.VM_PROT_WRITE)).build());
+        read.value();
+        k.env.drain();
+
+        k.relinquishTry(32);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).as("the trylock gets it").containsOnlyOnce(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataUnlock).doesNotContain(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataRequest).doesNotContain(true);
         assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
         assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
     }
 
-    /** A trylock elsewhere of a held word nobody wrote over is busy, once the page is back. */
+    /**
+     * F1: a relinquish pending is never lost. O holds the futex; its page left unwaited; T on this
+     * kernel locks it (the page is fetched); then a kernel elsewhere waits; the page comes back
+     * with the word written 0 elsewhere. The relinquish is served before T's queued lock runs: the
+     * futex goes back to the pager at once, and T asks for it again. It was taken by T with a
+     * plain CAS, no WAITERS, and T's unlock never reached the pager: the waiter elsewhere stranded.
+     */
+    @Test
+    void aRelinquishPendingIsServedBeforeALockQueuedForThePage() {
+        MachThread o = k.thread();
+        MachThread t = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+        Answer<AcquirePath> lock = k.lock(t, k.base + 32);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("T's lock fetches the page").isZero();
+
+        k.relinquish(32, 90);
+        k.env.drain();
+        supplyNewer(page(32, 0), 5);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).as("given back at once").containsOnlyOnce(true);
+        assertThat(lock.answered()).as("T waits for the futex from the pager").isFalse();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectLockFutex).as("T asks for it again").contains(true);
+        assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /**
+     * A third kernel's write after a wait began elsewhere, to a page that left its holder while
+     * nobody waited (the holder cannot tell it from a write before the wait): a TID of no thread
+     * takes effect. The futex goes back to the pager at once (the waiter elsewhere then meets that
+     * TID: ESRCH, docs/architecture.md), and the old owner here holds it no more (EPERM). Linux
+     * would have refused that write's later lockers EINVAL and kept the waiter blocked.
+     */
+    @Test
+    void aThirdKernelsWriteAfterAWaitBeganTakesEffect() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // left unwaited
+        k.env.drain();
+        k.relinquish(32, 90); // kernel B waits
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        supplyNewer(page(32, 0x3fff0001), 5); // kernel C wrote a dead TID since
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).containsOnlyOnce(true);
+        assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
+        assertThat(o.effectivePriority).isEqualTo(o.basePriority);
+        assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /** A trylock elsewhere of a held word nobody wrote over is busy; WAITERS reaches the word with the page. */
     @Test
     void aTrylockElsewhereOfAHeldWordNotWrittenOverIsBusy() {
         MachThread o = k.thread();
@@ -408,9 +482,11 @@ class KernelCorePagesTest {
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
         k.env.drain();
         k.relinquishTry(32);
-        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).containsOnlyOnce(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataRequest).contains(true);
         supplyNewer(page(32, o.tid), 5); // read elsewhere, its word unchanged
-        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexHeld).contains(true);
+        k.env.drain();
         assertThat(FutexWord.owner(k.futex(k.base + 32).state())).isEqualTo(o.tid);
         assertThat(FutexWord.word(k.futex(k.base + 32).state()) & FutexWord.WAITERS).isNotZero();
         k.unlock(o, k.base + 32).value();
