@@ -31,13 +31,15 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
  *                                       writable if it is only readable here), owner boosted to p;
  *                                       a page that comes back with the word written over elsewhere
- *                                       before the wait (no owner here now) -> given back at once
+ *                                       before the wait (no owner here now) -> given back at once,
+ *                                       before any fault waiting for that page resumes; a thread
+ *                                       here that took the free word meanwhile -> WAITERS
  *                   a hold policy keeps it -> pending, given back when the hold ends
  *                                       ({@link FutexHolds})
  *  relinquish(try)  nobody owns it, nobody waits -> ABSENT, futex_released
- *                   held, its page away since it left unwaited -> the page fetched first, then
- *                                       answered from the word that came back (written over
- *                                       elsewhere: given back as unused)
+ *                   held, its page left unwaited, a newer copy readable here shows the word
+ *                                       written over elsewhere -> ABSENT, futex_released (the
+ *                                       trylock gets it); a trylock never waits for a page
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
