@@ -57,12 +57,14 @@ public final class Pager implements AutoCloseable {
     /** Calls one connection may have open at once: a kernel's XP stream and the admin service's calls. */
     public static final int MAX_CALLS_PER_CONNECTION = 16;
     /**
-     * The largest message a kernel may send (xp-spec 9.4): a reclaim travels in one kernel_hello,
-     * and gRPC's default of 4 MiB refused, with no word of the pager, the reclaim of a kernel
-     * holding some thousand unconfirmed returns, which then tried again until its lease ran out.
-     * Kernels keep their reclaims within it (the kernel's ReclaimBound).
+     * The largest message any client may send, on every service (xp-spec 3.2, 9.4): gRPC's default,
+     * 4 MiB, set explicitly. grpc-java's limit is server-wide and gRPC collects a message whole, so
+     * it bounds what each stream can make the pager buffer (16 calls a connection: 64 MiB). A
+     * larger reclaim travels in parts ({@code memory_object_reclaim_continue}, assembled by the
+     * core within 64 MiB: ReclaimParts); the kernel keeps each part under 3.5 MiB (its ReclaimBound).
+     * (From 2026-12-05 to the reclaim in parts this was 64 MiB, for a reclaim in one kernel_hello.)
      */
-    public static final int MAX_KERNEL_MESSAGE_BYTES = 64 << 20;
+    public static final int MAX_KERNEL_MESSAGE_BYTES = 4 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(Pager.class);
 
@@ -192,7 +194,7 @@ public final class Pager implements AutoCloseable {
                 // carries no call: permitted, so that the pager does not answer with GOAWAY.
                 .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
-                // The limit above is server-wide: what else the server takes is bounded here.
+                // The limit above is server-wide; the calls of the other services are bounded here too.
                 .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, this::status), reads))
                 .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
                 .build();

@@ -77,6 +77,11 @@ final class KernelSession {
     final SessionResume resume;
     /** The grace after a lease that ran out while resuming at a replicated pager. */
     final LeaseGrace grace;
+    /**
+     * The pager's last welcome said it takes a reclaim in parts (xp-spec 9.4): the kernel's next
+     * reclaim to it may exceed one message. False until then (one message, under 4 MiB).
+     */
+    boolean pagerTakesReclaimParts;
     /** Reconnecting and reclaiming after the stream broke while the lease runs. */
     final SessionReclaim reclaim;
     /** How a session that replaces a lost one opens itself (a secondary pager's only). */

@@ -35,8 +35,11 @@ import org.slf4j.LoggerFactory;
  *            every futex and page awaited       ▼
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
- * A reclaim over the size a pager takes ({@link ReclaimBound}) leaves out, and drops, the pages
- * the kernel holds read-only: the rest (futexes, writable pages, unconfirmed returns) must stay.
+ * A reclaim larger than one message (3.5 MiB) goes in parts to a pager whose welcome said it takes
+ * them ({@link ReclaimBound#split}: the hello, then memory_object_reclaim_continue messages, sent
+ * at once; the welcome answers the last). Over the size a pager takes (in all with parts, 60 MiB;
+ * else one message) it leaves out, and drops, the pages the kernel holds read-only: the rest
+ * (futexes, writable pages, unconfirmed returns) must stay.
  * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
  * earlier than the reclaim's send, and a keepalive follows at once (its answer confirms the
  * returns the reclaim gave again, and answers a clean end's barrier, {@link ShutdownEnd}).
@@ -57,8 +60,10 @@ final class SessionReclaim {
     private boolean reclaiming;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
-    /** The most bytes a reclaim's kernel_hello may have ({@link ReclaimBound#MAX_BYTES}; tests set less). */
+    /** The most bytes of a whole reclaim in parts ({@link ReclaimBound#MAX_BYTES}; tests set less). */
     int maxReclaimBytes = ReclaimBound.MAX_BYTES;
+    /** The most bytes of one reclaim message ({@link ReclaimBound#PART_BYTES}; tests set less). */
+    int maxPartBytes = ReclaimBound.PART_BYTES;
 
     SessionReclaim(KernelSession session, KernelCore core, KernelEnv env, KernelStats stats, String name) {
         this.session = session;
@@ -140,21 +145,29 @@ final class SessionReclaim {
             reclaim.addObjects(ro);
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setReclaim(reclaim)).build();
-        hello = fitted(hello);
+        boolean parts = session.pagerTakesReclaimParts;
+        hello = fitted(hello, parts ? maxReclaimBytes : Math.min(maxPartBytes, maxReclaimBytes));
+        java.util.List<KernelToPager> messages = parts ? ReclaimBound.split(hello, maxPartBytes) : java.util.List.of(hello);
+        if (messages.size() > 1) {
+            log.info("kernel {}: its reclaim to pager {} is {} bytes: it goes in {} parts", name, pager,
+                    hello.getSerializedSize(), messages.size());
+        }
         reclaimSentAt = env.nanoTime();
         session.resume.reset(); // the reclaim opens a new count on both sides
-        stats.sent(hello);
-        env.send(pager, hello);
+        for (KernelToPager m : messages) { // not numbered: the parts are the hello's (xp-spec 9.4)
+            stats.sent(m);
+            env.send(pager, m);
+        }
     }
 
     /**
-     * The reclaim within {@link #maxReclaimBytes} ({@link ReclaimBound}): over it, the pages held
+     * The reclaim within {@code maxBytes} ({@link ReclaimBound}): over it, the pages held
      * read-only that the kernel may drop leave the account and are dropped here (read again later).
      */
-    private KernelToPager fitted(KernelToPager hello) {
+    private KernelToPager fitted(KernelToPager hello, int maxBytes) {
         int size = hello.getSerializedSize();
         int[] dropped = {0};
-        KernelToPager fitted = ReclaimBound.fit(hello, maxReclaimBytes, (objectId, offset) -> {
+        KernelToPager fitted = ReclaimBound.fit(hello, maxBytes, (objectId, offset) -> {
             io.machxp.kernel.vm.VmObject o = core.objects.object(objectId);
             io.machxp.kernel.vm.VmPage p = o == null ? null : o.page(offset);
             if (p == null || p.access != io.machxp.kernel.vm.VmPage.Access.READ || p.precious || p.dirty
@@ -166,8 +179,8 @@ final class SessionReclaim {
         }, dropped);
         if (fitted != hello) {
             log.warn("kernel {}: its reclaim to pager {} was {} bytes, over the {} a pager takes: it dropped {} pages it "
-                    + "held read-only (they are read again when used){}", name, pager, size, maxReclaimBytes, dropped[0],
-                    fitted.getSerializedSize() > maxReclaimBytes ? "; still " + fitted.getSerializedSize()
+                    + "held read-only (they are read again when used){}", name, pager, size, maxBytes, dropped[0],
+                    fitted.getSerializedSize() > maxBytes ? "; still " + fitted.getSerializedSize()
                             + " bytes of futexes, writable pages and unconfirmed returns, sent as they are" : "");
         }
         return fitted;

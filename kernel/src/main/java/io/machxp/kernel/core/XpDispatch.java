@@ -75,6 +75,7 @@ final class XpDispatch {
         int pageSize = session.pageSize();
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
+                session.pagerTakesReclaimParts = m.getPagerWelcome().getReclaimInParts(); // for its next reclaim
                 if (m.getPagerWelcome().getResumed()) {
                     session.resume.resumed(m.getPagerWelcome());
                     return;

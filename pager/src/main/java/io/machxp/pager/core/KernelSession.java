@@ -61,6 +61,11 @@ public final class KernelSession {
     /** Messages of this session held until the grace period after a pager restart ends. */
     public int heldInGrace;
     /**
+     * A reclaim in parts whose last part has not come yet (xp-spec 9.4): null otherwise. Never in a
+     * replicated pager's state (its core takes no reclaim and refuses one at its first part).
+     */
+    ReclaimParts reclaimParts;
+    /**
      * Messages to the kernel waiting for a store write before them (a grant waits for the holders'
      * journal): sent in order as each is ready. Empty: messages go out at once.
      */

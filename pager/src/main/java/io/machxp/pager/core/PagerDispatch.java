@@ -21,8 +21,10 @@ import io.machxp.proto.xp.KernelToPager;
  *                                     ({@link PagerResume#received}); held if the grace period
  *                                     holds it ({@link PagerGrace#holds}), handled at its end
  *  kernel_hello                    -> the features it knows kept; a resume ({@link PagerResume}),
- *                                     a reclaim ({@link PagerGrace}), else a new session
- *                                     ({@link PagerSessions#hello})
+ *                                     a reclaim ({@link PagerGrace}; in parts: {@link ReclaimParts}),
+ *                                     else a new session ({@link PagerSessions#hello})
+ *  reclaim_continue                -> a further part of a reclaim ({@link PagerGrace#reclaimPart});
+ *                                     out of place: the stream ends (EPROTO)
  *  any other before kernel_hello   -> refused
  *  any other                       -> its part: objects ({@link PagerObjects}), pages
  *                                     ({@link PageCoherence}), futexes ({@link PagerFutexes}),
@@ -76,7 +78,11 @@ final class PagerDispatch {
     /** A message in order and not held: to its part (also what the grace period held, at its end). */
     void handle(KernelSession s, KernelToPager m) {
         if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
-            hello(s, m.getKernelHello());
+            hello(s, m.getKernelHello(), m.getSerializedSize());
+            return;
+        }
+        if (m.getRoutineCase() == KernelToPager.RoutineCase.MEMORY_OBJECT_RECLAIM_CONTINUE) {
+            grace.reclaimPart(s, m.getMemoryObjectReclaimContinue(), m.getSerializedSize());
             return;
         }
         if (!s.welcomed()) {
@@ -103,7 +109,7 @@ final class PagerDispatch {
     }
 
     /** kernel_hello: with a reclaim, the grace period's; else the sessions'. */
-    private void hello(KernelSession s, KernelHello h) {
+    private void hello(KernelSession s, KernelHello h, int size) {
         if (!sessions.mayHello(s, h)) {
             return;
         }
@@ -121,7 +127,7 @@ final class PagerDispatch {
             return; // refused: its stream has been ended
         }
         if (h.hasReclaim()) {
-            grace.reclaim(s, h);
+            grace.reclaimFirst(s, h, size);
             return;
         }
         sessions.hello(s, h);

@@ -119,6 +119,8 @@ final class PagerGrace {
             // stalled), or refused at once (a session of the last pager), so that its kernel can
             // still reclaim in grace; held, it would be refused only when no reclaim is taken.
             case KERNEL_HELLO -> m.getKernelHello().hasReclaim() || m.getKernelHello().hasResume();
+            // A reclaim's further part is judged at once: taken, or out of place (EPROTO).
+            case MEMORY_OBJECT_RECLAIM_CONTINUE -> true;
             case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT, MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_FUTEX_RELEASED,
                     MEMORY_OBJECT_LOCK_COMPLETED, MEMORY_OBJECT_TERMINATE -> s.welcomed();
             default -> false;
@@ -158,7 +160,70 @@ final class PagerGrace {
     }
 
     /**
-     * kernel_hello with reclaim: in the grace period after a restart, a kernel the pager does not
+     * kernel_hello with reclaim, of {@code size} bytes: in one message, judged at once
+     * ({@link #reclaim}); the first of several parts ({@link ReclaimParts}), kept until the last,
+     * unless the pager cannot take it anyway (no reclaims, grace over: ESTALE at once, as the whole
+     * would get; a replicated pager's core so never keeps parts in its state).
+     */
+    void reclaimFirst(KernelSession s, io.machxp.proto.xp.KernelHello h, int size) {
+        if (!h.getReclaim().getContinues()) {
+            reclaim(s, h);
+            return;
+        }
+        if (!reclaims || heldInGrace == null) {
+            reclaim(s, h); // refused (ESTALE) as the whole would be
+            return;
+        }
+        if (h.hasResume()) {
+            sessions.end(s, XpProtocolError.EPROTO, "kernel_hello of kernel '" + h.getKernelName() + "' carries both a "
+                    + "resume and a reclaim in parts; a reclaim in parts is sent without resume (xp-spec 9.4)");
+            return;
+        }
+        s.reclaimParts = new ReclaimParts(h, size);
+        partTaken(s);
+    }
+
+    /**
+     * memory_object_reclaim_continue: a further part of the session's reclaim, of {@code size}
+     * bytes; the last one has the whole reclaim judged. Out of place (no reclaim in parts under
+     * way: none announced, its last part came, or the session was welcomed) the stream ends with
+     * EPROTO.
+     */
+    void reclaimPart(KernelSession s, io.machxp.proto.xp.MemoryObjectReclaimContinue part, int size) {
+        ReclaimParts parts = s.reclaimParts;
+        if (parts == null) {
+            sessions.end(s, XpProtocolError.EPROTO, "a memory_object_reclaim_continue out of place: "
+                    + (s.welcomed() ? "the session was welcomed already"
+                            : "no kernel_hello of this session announced a reclaim in parts, or its last part came")
+                    + "; a reclaim's further parts follow its kernel_hello (with reclaim.continues) at once, and "
+                    + "the last says continues = false (xp-spec 9.4)");
+            return;
+        }
+        parts.add(part, size);
+        if (part.getContinues()) {
+            partTaken(s);
+            return;
+        }
+        s.reclaimParts = null;
+        CoreContext.log.info("pager {}: {} sent its reclaim in {} parts ({} bytes)", core.name, s, parts.parts(),
+                parts.bytes());
+        reclaim(s, parts.whole());
+    }
+
+    /** A part kept: within the bound, or the reclaim is refused (EAGAIN) and nothing of it kept. */
+    private void partTaken(KernelSession s) {
+        String over = s.reclaimParts.overBound();
+        if (over != null) {
+            s.reclaimParts = null;
+            sessions.end(s, Errno.EAGAIN, "pager " + core.name + " cannot take the reclaim of " + s + ": " + over
+                    + "; the kernel must leave out the pages it holds read-only and clean (it reads them again "
+                    + "later) and send at most " + (ReclaimParts.MAX_BYTES >> 20) + " MiB in at most "
+                    + ReclaimParts.MAX_PARTS + " parts (xp-spec 9.4)");
+        }
+    }
+
+    /**
+     * kernel_hello with reclaim, whole: in the grace period after a restart, a kernel the pager does not
      * know takes back its id and what it holds. Its objects are checked whole first (the kernel
      * keeps using them as they were, so the pager must serve them all); then it is welcomed, and
      * each futex and page it names is recorded as its own unless that conflicts.

@@ -42,8 +42,9 @@ final class PagerResume {
 
     /** A message of a welcomed session arrived: counted; a keepalive's count drops what the kernel has. */
     void received(KernelSession s, KernelToPager m) {
-        if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO) {
-            return;
+        if (m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO
+                || m.getRoutineCase() == KernelToPager.RoutineCase.MEMORY_OBJECT_RECLAIM_CONTINUE) {
+            return; // a reclaim's further part is part of its hello: not counted either
         }
         s.received++; // counted before the welcome too: a hello held in grace is followed by more
         if (s.replay != null && m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_KEEPALIVE) {

@@ -433,7 +433,7 @@ final class PagerSessions {
         long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
                 .setKernelId(id).setPageSize(core.pageSize).setPagerName(core.name).setSessionEpoch(tokenEpoch)
-                .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token)).build());
+                .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token).setReclaimInParts(true)).build());
         if (token != 0) {
             s.replay = new ReplayLog(token); // the welcome is not counted: message 1 is the next one
         }

@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Bounds what the pager's services other than XP (the admin service, health) can make it buffer.
- * The pager's gRPC limit on one inbound message is server-wide (a kernel's reclaim needs
- * {@link io.machxp.pager.Pager#MAX_KERNEL_MESSAGE_BYTES}; grpc-java has no limit per service), and
- * gRPC collects a message whole while a call reads it; a client certificate that is not a
- * kernel's may call these services (not XP: {@link KernelsOnly}).
+ * The pager's gRPC limit on one inbound message is server-wide
+ * ({@link io.machxp.pager.Pager#MAX_KERNEL_MESSAGE_BYTES}, 4 MiB; grpc-java has no limit per
+ * service), and gRPC collects a message whole while a call reads it; a client certificate that is
+ * not a kernel's may call these services (not XP: {@link KernelsOnly}).
  *
  * <h2>Overview</h2>
  * <pre>
@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * timer's close runs on the call's thread.
  */
 public final class RequestReadBudget implements ServerInterceptor {
-    /** Requests of the admin service and health read at once (4 x 64 MiB at most). */
+    /** Requests of the admin service and health read at once (4 x 4 MiB at most). */
     public static final int DEFAULT_MAX_READING = 4;
     /** How long a client has to send its whole request (a status request is some bytes). */
     public static final long DEFAULT_READ_WITHIN_NANOS = TimeUnit.SECONDS.toNanos(10);

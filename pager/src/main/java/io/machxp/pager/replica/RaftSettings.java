@@ -46,9 +46,10 @@ import org.apache.ratis.util.TimeDuration;
 final class RaftSettings {
     /**
      * The largest kernel message a replica's XP server takes: gRPC's default limit, set explicitly
-     * so that the log's bound below follows it. The unreplicated pager takes 64 MiB, for a
-     * reclaim's hello (xp-spec 9.4); a replicated pager takes no reclaim, and each message here is
-     * an entry of its log.
+     * so that the log's bound below follows it; the unreplicated pager's is the same (a larger
+     * reclaim travels in parts, xp-spec 9.4: each part is one message, so one entry here). A
+     * replicated pager takes no reclaim: its core refuses one at its first part (ESTALE), so no
+     * part is kept in its state.
      */
     static final int MAX_KERNEL_MESSAGE_BYTES = 4 << 20;
     /**
