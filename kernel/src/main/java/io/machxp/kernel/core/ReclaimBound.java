@@ -90,7 +90,7 @@ final class ReclaimBound {
         if (hello.getSerializedSize() <= partBytes) {
             return List.of(hello);
         }
-        int budget = Math.max(partBytes - PART_MARGIN, partBytes / 2);
+        int budget = partBytes - Math.min(PART_MARGIN, partBytes / 16);
         List<List<ReclaimedObject>> parts = new ArrayList<>();
         List<ReclaimedObject> part = new ArrayList<>();
         int used = 0;

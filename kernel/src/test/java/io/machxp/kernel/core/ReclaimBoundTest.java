@@ -79,4 +79,49 @@ class ReclaimBoundTest {
         k.read(k.base + 2L * PAGE, 1);
         assertThat(k.single().getMemoryObjectDataRequest().getOffset()).as("read again").isEqualTo(2L * PAGE);
     }
+
+    /**
+     * To a pager whose welcome said reclaim_in_parts, a reclaim over one message goes in parts,
+     * each within the bound, and nothing is dropped: the hello says continues, the further parts
+     * are memory_object_reclaim_continue, the last without continues. Before, the kernel sent one
+     * hello whatever its size (the pager took 64 MiB), and over the bound dropped the read-only pages.
+     */
+    @Test
+    void toAPagerThatTakesPartsALargeReclaimGoesInPartsAndDropsNothing() {
+        holdsAFutexAReturnAndReadOnlyPages();
+        for (int i = 2; i < 4; i++) { // pages 2 and 3 are given back dirty too: three returns of a page each
+            k.write(k.base + (long) i * PAGE, new byte[] {(byte) i});
+            k.env.drain(); // the data_unlock
+            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(io.machxp.proto.xp.MemoryObjectLockRequest
+                    .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset((long) i * PAGE).setLength(PAGE)
+                    .setLockValue(VmProt.VM_PROT_NONE)).build()); // write access given
+            k.lockRequest((long) i * PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+            k.env.drain();
+        }
+        k.core.sessions.primary().pagerTakesReclaimParts = true; // as a welcome with reclaim_in_parts sets it
+        SessionReclaim reclaim = k.core.sessions.primary().reclaim;
+        reclaim.maxPartBytes = PAGE + 1024; // the account is some 12,500 bytes: at most one page's data a part
+        k.core.onStreamBroken(0, "connection reset");
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        java.util.List<KernelToPager> sent = k.env.drain();
+        assertThat(sent.size()).isGreaterThan(1);
+        assertThat(sent.get(0).getKernelHello().getReclaim().getContinues()).isTrue();
+        java.util.List<ReclaimedPage> pages = new java.util.ArrayList<>(sent.get(0).getKernelHello().getReclaim()
+                .getObjects(0).getPagesList());
+        int futexes = sent.get(0).getKernelHello().getReclaim().getObjects(0).getFutexesCount();
+        for (int i = 1; i < sent.size(); i++) {
+            assertThat(sent.get(i).hasMemoryObjectReclaimContinue()).isTrue();
+            assertThat(sent.get(i).getMemoryObjectReclaimContinue().getContinues()).isEqualTo(i < sent.size() - 1);
+            for (ReclaimedObject o : sent.get(i).getMemoryObjectReclaimContinue().getObjectsList()) {
+                assertThat(o.getObjectId()).isEqualTo(CoreFixture.OBJECT_ID);
+                pages.addAll(o.getPagesList());
+                futexes += o.getFutexesCount();
+            }
+        }
+        assertThat(sent).allSatisfy(m -> assertThat(m.getSerializedSize()).isLessThanOrEqualTo(PAGE + 1024));
+        assertThat(pages).extracting(ReclaimedPage::getOffset).containsExactly(0L, (long) PAGE, 2L * PAGE, 3L * PAGE);
+        assertThat(pages).extracting(p -> p.getData().isEmpty() ? 0 : (int) p.getData().byteAt(0))
+                .as("the three unconfirmed returns").containsExactly(0, 42, 2, 3);
+        assertThat(futexes).isEqualTo(1);
+    }
 }
