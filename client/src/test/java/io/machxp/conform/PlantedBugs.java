@@ -126,6 +126,13 @@ final class PlantedBugs {
                         return link.helloSeen || m.hasKernelHello() ? m : null;
                     }
                 }),
+                new Bug("a reclaim's part out of place ignored", "^9\\.4-reclaim-part-out-of-place$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectReclaimContinue() ? null : m;
+                    }
+                }),
                 new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
