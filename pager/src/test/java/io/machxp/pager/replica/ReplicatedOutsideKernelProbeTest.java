@@ -196,6 +196,14 @@ class ReplicatedOutsideKernelProbeTest {
                 hello("cmax").getKernelHello().toBuilder().setReclaim(Reclaim.newBuilder().setKernelId(MAX32)
                         .addObjects(ReclaimedObject.newBuilder().setObjectId(MAX32).setName("obj").setPageSize(4096))))
                 .build()));
+        KernelToPager lastPart = KernelToPager.newBuilder().setMemoryObjectReclaimContinue(
+                io.machxp.proto.xp.MemoryObjectReclaimContinue.newBuilder().addObjects(ReclaimedObject.newBuilder()
+                        .setObjectId(1).setName("obj").setPageSize(4096))).build();
+        probes.put("a reclaim in parts", List.of(KernelToPager.newBuilder().setKernelHello(hello("parts")
+                .getKernelHello().toBuilder().setReclaim(Reclaim.newBuilder().setKernelId(3).setContinues(true)
+                        .addObjects(ReclaimedObject.newBuilder().setObjectId(1).setName("obj").setPageSize(4096))))
+                .build(), lastPart));
+        probes.put("a reclaim's part first", List.of(lastPart));
         List<String> features = new ArrayList<>();
         for (int i = 0; i < 100_000; i++) {
             features.add("f" + i);
@@ -211,8 +219,9 @@ class ReplicatedOutsideKernelProbeTest {
         expected.put("a keepalive first", "FAILED_PRECONDITION EPROTO");
         expected.put("an empty name", "INVALID_ARGUMENT EINVAL");
         expected.put("a name of a mebibyte", "INVALID_ARGUMENT EINVAL"); // 3.3: a bad name, whatever its length
+        expected.put("a reclaim's part first", "FAILED_PRECONDITION EPROTO"); // 3.2, 9.4
         for (String refused : List.of("a resume of ids and counts at their top", "a resume of zeros",
-                "a reclaim of id 2^32-1")) {
+                "a reclaim of id 2^32-1", "a reclaim in parts")) {
             expected.put(refused, "FAILED_PRECONDITION ESTALE"); // 4.7, and 9.4 at a pager that did not restart
         }
         expected.put("100,000 features", "open"); // names it does not know, a pager ignores
@@ -268,9 +277,13 @@ class ReplicatedOutsideKernelProbeTest {
                 .build()));
         probes.put("keepalives at their top", List.of(keepalive(MAX, MAX), keepalive(0, 0)));
         probes.put("an unknown routine", List.of(KernelToPager.parseFrom(new byte[] {(byte) 0xA0, 0x06, 0x01})));
+        probes.put("a reclaim's part after the welcome", List.of(KernelToPager.newBuilder()
+                .setMemoryObjectReclaimContinue(io.machxp.proto.xp.MemoryObjectReclaimContinue.getDefaultInstance())
+                .build()));
         Map<String, String> expected = new LinkedHashMap<>();
         probes.keySet().forEach(k -> expected.put(k, "open")); // dropped or answered (3.4, 3.5)
         expected.put("a second hello", "FAILED_PRECONDITION EPROTO");
+        expected.put("a reclaim's part after the welcome", "FAILED_PRECONDITION EPROTO"); // 3.2, 9.4
         expected.put("an unknown routine", "INVALID_ARGUMENT EBADMSG");
         sameAsTheUnreplicatedPager(probes, expected, true);
     }
