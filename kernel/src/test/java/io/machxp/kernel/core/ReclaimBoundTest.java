@@ -124,4 +124,38 @@ class ReclaimBoundTest {
                 .as("the three unconfirmed returns").containsExactly(0, 42, 2, 3);
         assertThat(futexes).isEqualTo(1);
     }
+
+    /**
+     * The reviewer's p26 account (1,100 unconfirmed returns of 4 KiB, 4.5 MB, plus a futex) at the
+     * real bound: two messages, each under 3.5 MiB (the pager's transport takes 4 MiB), every entry
+     * once and in order.
+     */
+    @Test
+    void aReclaimOfFourAndAHalfMegabytesGoesInTwoPartsUnderTheTransportsLimit() {
+        ReclaimedObject.Builder o = ReclaimedObject.newBuilder().setObjectId(1).setName("obj").setPageSize(PAGE)
+                .addFutexes(io.machxp.proto.xp.ReclaimedFutex.newBuilder().setOffset(0).setFencingToken(7));
+        for (int i = 0; i < 1100; i++) {
+            o.addPages(ReclaimedPage.newBuilder().setOffset((long) i * PAGE).setAccess(VmProt.VM_PROT_NONE).setVersion(1)
+                    .setData(com.google.protobuf.ByteString.copyFrom(new byte[PAGE])));
+        }
+        KernelToPager hello = KernelToPager.newBuilder().setKernelHello(io.machxp.proto.xp.KernelHello.newBuilder()
+                .setKernelName("A").setProtocolVersion(1).setReclaim(io.machxp.proto.xp.Reclaim.newBuilder()
+                        .setKernelId(5).addObjects(o))).build();
+        assertThat(hello.getSerializedSize()).isGreaterThan(4 << 20);
+        java.util.List<KernelToPager> parts = ReclaimBound.split(hello, ReclaimBound.PART_BYTES);
+        assertThat(parts).hasSize(2);
+        assertThat(parts).allSatisfy(m -> assertThat(m.getSerializedSize()).isLessThanOrEqualTo(ReclaimBound.PART_BYTES));
+        assertThat(parts.get(0).getKernelHello().getReclaim().getContinues()).isTrue();
+        assertThat(parts.get(0).getKernelHello().getReclaim().getKernelId()).isEqualTo(5);
+        assertThat(parts.get(1).getMemoryObjectReclaimContinue().getContinues()).isFalse();
+        java.util.List<Long> offsets = new java.util.ArrayList<>();
+        parts.get(0).getKernelHello().getReclaim().getObjects(0).getPagesList().forEach(p -> offsets.add(p.getOffset()));
+        parts.get(1).getMemoryObjectReclaimContinue().getObjects(0).getPagesList().forEach(p -> offsets.add(p.getOffset()));
+        assertThat(offsets).hasSize(1100).isSorted().doesNotHaveDuplicates();
+        assertThat(parts.get(0).getKernelHello().getReclaim().getObjects(0).getFutexesCount()
+                + parts.get(1).getMemoryObjectReclaimContinue().getObjects(0).getFutexesCount()).isEqualTo(1);
+        assertThat(ReclaimBound.split(KernelToPager.newBuilder().setKernelHello(hello.getKernelHello().toBuilder()
+                .setReclaim(hello.getKernelHello().getReclaim().toBuilder().clearObjects())).build(),
+                ReclaimBound.PART_BYTES)).as("a small reclaim: one message").hasSize(1);
+    }
 }

@@ -27,6 +27,10 @@ import java.util.function.BiConsumer;
  *                                        refused and dropped, a conflicting futex ends the session;
  *                                        a futex the holders' journal gives another kernel is
  *                                        refused before the welcome (EINVAL; the id stays free)
+ *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
+ *                                        whole as above; over 64 MiB or 256 parts: EAGAIN; a part
+ *                                        out of place: EPROTO; outside grace or without reclaims:
+ *                                        ESTALE at its first part
  *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
  *                                        (ESTALE), so its kernel reclaims in time
  *          keepalive, init, data_return,
