@@ -92,7 +92,7 @@ class ReclaimBoundTest {
         for (int i = 2; i < 4; i++) { // pages 2 and 3 are given back dirty too: three returns of a page each
             k.write(k.base + (long) i * PAGE, new byte[] {(byte) i});
             k.env.drain(); // the data_unlock
-            k.core.onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(io.machxp.proto.xp.MemoryObjectLockRequest
+            k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(io.machxp.proto.xp.MemoryObjectLockRequest
                     .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset((long) i * PAGE).setLength(PAGE)
                     .setLockValue(VmProt.VM_PROT_NONE)).build()); // write access given
             k.lockRequest((long) i * PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
@@ -101,7 +101,7 @@ class ReclaimBoundTest {
         k.core.sessions.primary().pagerTakesReclaimParts = true; // as a welcome with reclaim_in_parts sets it
         SessionReclaim reclaim = k.core.sessions.primary().reclaim;
         reclaim.maxPartBytes = PAGE + 1024; // the account is some 12,500 bytes: at most one page's data a part
-        k.core.onStreamBroken(0, "connection reset");
+        k.core.xp().onStreamBroken(0, "connection reset");
         k.env.advance(LEASE_MS * 1_000_000 / 20);
         java.util.List<KernelToPager> sent = k.env.drain();
         assertThat(sent.size()).isGreaterThan(1);
