@@ -35,11 +35,12 @@ import org.slf4j.LoggerFactory;
  *            every futex and page awaited       ▼
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
- * A reclaim larger than one message (3.5 MiB) goes in parts to a pager whose welcome said it takes
- * them ({@link ReclaimBound#split}: the hello, then memory_object_reclaim_continue messages, sent
- * at once; the welcome answers the last). Over the size a pager takes (in all with parts, 60 MiB;
- * else one message) it leaves out, and drops, the pages the kernel holds read-only: the rest
- * (futexes, writable pages, unconfirmed returns) must stay.
+ * A reclaim is fitted to one message (3.5 MiB) first: over it, the kernel leaves out, and drops,
+ * the pages it holds read-only. Only if what must stay (futexes, writable pages, unconfirmed
+ * returns) is still over one message, and the pager's welcome said it takes parts, does it go in
+ * parts ({@link ReclaimBound#split}: the hello, then memory_object_reclaim_continue messages, sent
+ * at once; the welcome answers the last; 60 MiB in all). A welcome to a reclaim in parts that does
+ * not say reclaim_in_parts came from a pager that took the first part alone: the kernel stops.
  * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
  * earlier than the reclaim's send, and a keepalive follows at once (its answer confirms the
  * returns the reclaim gave again, and answers a clean end's barrier, {@link ShutdownEnd}).
@@ -58,6 +59,8 @@ final class SessionReclaim {
     private String disconnected;
     /** A kernel_hello with reclaim is on its way on a new stream; the kernel waits for the welcome. */
     private boolean reclaiming;
+    /** The reclaim on its way went in parts: only a welcome saying reclaim_in_parts may answer it. */
+    private boolean inParts;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
     /** The most bytes of a whole reclaim in parts ({@link ReclaimBound#MAX_BYTES}; tests set less). */
@@ -145,9 +148,16 @@ final class SessionReclaim {
             reclaim.addObjects(ro);
         }
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setReclaim(reclaim)).build();
-        boolean parts = session.pagerTakesReclaimParts;
-        hello = fitted(hello, parts ? maxReclaimBytes : Math.min(maxPartBytes, maxReclaimBytes));
+        // One message first, dropping the read-only pages as a kernel always did; parts only for what
+        // must stay (futexes, writable pages, unconfirmed returns) and is still over one message, so
+        // that an older pager (a rollback) meets parts only for an account it could never take.
+        hello = fitted(hello, Math.min(maxPartBytes, maxReclaimBytes));
+        boolean parts = session.pagerTakesReclaimParts && hello.getSerializedSize() > maxPartBytes;
+        if (parts) {
+            hello = fitted(hello, maxReclaimBytes);
+        }
         java.util.List<KernelToPager> messages = parts ? ReclaimBound.split(hello, maxPartBytes) : java.util.List.of(hello);
+        inParts = messages.size() > 1;
         if (messages.size() > 1) {
             log.info("kernel {}: its reclaim to pager {} is {} bytes: it goes in {} parts", name, pager,
                     hello.getSerializedSize(), messages.size());
@@ -193,6 +203,15 @@ final class SessionReclaim {
             core.violation("a pager_welcome to a reclaim with kernel id " + Integer.toUnsignedString(w.getKernelId())
                     + " and page size " + Integer.toUnsignedString(w.getPageSize()), 0, 0);
             session.onPagerLost("the pager answered its reclaim with another kernel id or page size");
+            return;
+        }
+        if (inParts && !w.getReclaimInParts()) {
+            // A pager that does not take parts (an older one after a rollback) took the hello alone:
+            // what the further parts named is unknown to it and would be granted to others.
+            core.violation("a pager_welcome without reclaim_in_parts to a reclaim in parts", 0, 0);
+            session.onPagerLost("the pager answered its reclaim in parts with a welcome without reclaim_in_parts: it "
+                    + "took only the first part, so what the others named (futexes, writable pages, returns) is not "
+                    + "this kernel's any more; it stops rather than share them");
             return;
         }
         String was = disconnected;

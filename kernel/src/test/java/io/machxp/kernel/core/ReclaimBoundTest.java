@@ -158,4 +158,68 @@ class ReclaimBoundTest {
                 .setReclaim(hello.getKernelHello().getReclaim().toBuilder().clearObjects())).build(),
                 ReclaimBound.PART_BYTES)).as("a small reclaim: one message").hasSize(1);
     }
+
+    /**
+     * Review F1: to a pager that takes parts, an account over one message only because of pages held
+     * read-only goes in one message, those pages dropped, as before parts existed: an older pager
+     * (a rollback) could take it. Before, the kernel fitted to 60 MiB and went in parts.
+     */
+    @Test
+    void anAccountLargeOnlyByReadOnlyPagesGoesInOneMessageEvenToAPagerThatTakesParts() {
+        holdsAFutexAReturnAndReadOnlyPages();
+        k.core.sessions.primary().pagerTakesReclaimParts = true;
+        k.core.sessions.primary().reclaim.maxPartBytes = PAGE + 100; // the whole account is some 4,200 bytes
+        k.core.xp().onStreamBroken(0, "connection reset");
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        java.util.List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).hasSize(1);
+        assertThat(sent.get(0).getKernelHello().getReclaim().getContinues()).isFalse();
+        ReclaimedObject o = sent.get(0).getKernelHello().getReclaim().getObjects(0);
+        assertThat(o.getFutexesList()).hasSize(1);
+        assertThat(o.getPagesList()).extracting(ReclaimedPage::getOffset).containsExactly(0L, (long) PAGE);
+        assertThat(k.core.objects.object(CoreFixture.OBJECT_ID).page(2L * PAGE).resident()).isFalse();
+    }
+
+    /** The account of futex 0, page 0 writable and three unconfirmed returns, sent in parts after a break. */
+    private java.util.List<KernelToPager> aReclaimInParts() {
+        holdsAFutexAReturnAndReadOnlyPages();
+        for (int i = 2; i < 4; i++) {
+            k.write(k.base + (long) i * PAGE, new byte[] {(byte) i});
+            k.env.drain();
+            k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectLockRequest(io.machxp.proto.xp.MemoryObjectLockRequest
+                    .newBuilder().setObjectId(CoreFixture.OBJECT_ID).setOffset((long) i * PAGE).setLength(PAGE)
+                    .setLockValue(VmProt.VM_PROT_NONE)).build());
+            k.lockRequest((long) i * PAGE, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+            k.env.drain();
+        }
+        k.core.sessions.primary().pagerTakesReclaimParts = true;
+        k.core.sessions.primary().reclaim.maxPartBytes = PAGE + 1024;
+        k.core.xp().onStreamBroken(0, "connection reset");
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        java.util.List<KernelToPager> sent = k.env.drain();
+        assertThat(sent.size()).isGreaterThan(1);
+        return sent;
+    }
+
+    /**
+     * Review F1: a welcome without reclaim_in_parts answering a reclaim in parts came from a pager
+     * that took the hello alone (an older one): the kernel stops rather than keep using what the
+     * other parts named. Before, it took the welcome and went on.
+     */
+    @Test
+    void aWelcomeWithoutReclaimInPartsToAReclaimInPartsStopsTheKernel() {
+        aReclaimInParts();
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
+        assertThat(k.core.sessions.primary().pagerLost()).isTrue();
+    }
+
+    @Test
+    void aWelcomeWithReclaimInPartsToAReclaimInPartsGoesOn() {
+        aReclaimInParts();
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6).setReclaimInParts(true)).build());
+        assertThat(k.core.sessions.primary().pagerLost()).isFalse();
+        assertThat(k.core.sessions.primary().reclaim.disconnected()).isFalse();
+    }
 }
