@@ -327,7 +327,8 @@ public final class PagerCore {
 
     /**
      * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
-     * "quarantinedIds", "futexes", "futexTokenMarks", "deadKernelIdsInWords", "pages"); for tests and
+     * "quarantinedIds", "futexes", "futexTokenMarks", "deadKernelIdsInWords", "pages", "heldInGrace",
+     * "reclaimBytesAssembling"); for tests and
      * tools that check they stay bounded.
      */
     public Map<String, Integer> recordCounts() {
@@ -340,6 +341,8 @@ public final class PagerCore {
         counts.put("futexTokenMarks", futexes.records().prunedTokenCount());
         counts.put("deadKernelIdsInWords", futexes.records().diedPendingCount());
         counts.put("pages", pages.recordCount());
+        counts.put("heldInGrace", grace.heldCount());
+        counts.put("reclaimBytesAssembling", (int) Math.min(Integer.MAX_VALUE, grace.assemblingBytes()));
         return counts;
     }
 

@@ -28,9 +28,11 @@ import java.util.function.BiConsumer;
  *                                        a futex the holders' journal gives another kernel is
  *                                        refused before the welcome (EINVAL; the id stays free)
  *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
- *                                        whole as above; over 64 MiB or 256 parts: EAGAIN; a part
- *                                        out of place: EPROTO; outside grace or without reclaims:
- *                                        ESTALE at its first part
+ *                                        whole as above; over 64 MiB or 256 parts, or all reclaims
+ *                                        being assembled over 256 MiB: EAGAIN; over the session's
+ *                                        futex or object limit: EINVAL at that part; a part out of
+ *                                        place: EPROTO; outside grace or without reclaims: ESTALE at
+ *                                        its first part; its stream ends: its parts go
  *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
  *                                        (ESTALE), so its kernel reclaims in time
  *          keepalive, init, data_return,
@@ -38,7 +40,9 @@ import java.util.function.BiConsumer;
  *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
  *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION a
  *                                        session: one that sends more is ended with EAGAIN)
- *  grace ends (graceNanos after start)-> the held messages of sessions still open are handled in
+ *  a session's stream ends            -> the messages held for it go
+ *  grace ends (graceNanos after start)-> a reclaim still being assembled is ended (ESTALE) at once;
+ *                                        the held messages of sessions still open are handled in
  *                                        order; a reclaim now gets ESTALE (its lease has run out)
  * </pre>
  * No grant is made in grace, and a kernel that has not reclaimed by its end has stopped (its
@@ -63,6 +67,10 @@ final class PagerGrace {
     private final int maxFutexesPerSession;
     private final boolean reclaims;
     private final FutexJournal journal;
+    /** The bytes of all reclaims being assembled (sessions' {@link ReclaimParts}), summed. */
+    private long assemblingBytes;
+    /** The most {@link #assemblingBytes} may reach. */
+    private final long maxAssemblingBytes = ReclaimParts.MAX_BYTES_ASSEMBLING;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
     ArrayDeque<Held> heldInGrace;
 
@@ -77,6 +85,7 @@ final class PagerGrace {
         this.handler = handler;
         this.maxFutexesPerSession = options.maxFutexesPerSession();
         this.reclaims = options.reclaims();
+        sessions.closing = this::closed;
         if (options.graceNanos() > 0) {
             heldInGrace = new ArrayDeque<>();
             core.timers.set(options.graceNanos(), new CoreTimers.GraceEnd());
@@ -131,10 +140,34 @@ final class PagerGrace {
         };
     }
 
+    /**
+     * A session's stream ended: the messages held for it go (nothing would handle them: a session
+     * closed is forgotten or broken), so that they do not keep it, and what it sent, in memory
+     * until grace ends. Its reclaim being assembled went already ({@link PagerSessions#closed}).
+     */
+    private void closed(KernelSession s) {
+        dropParts(s);
+        if (heldInGrace != null && s.heldInGrace > 0) {
+            heldInGrace.removeIf(h -> h.session() == s);
+            s.heldInGrace = 0;
+        }
+    }
+
     /** The grace period after a restart is over: what was held is handled, in arrival order. */
     void endGrace() {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
+        // A reclaim still being assembled can no longer be taken (its kernel's lease has run out):
+        // ended now, as its last part would be, rather than buffered for nothing.
+        for (KernelSession s : java.util.List.copyOf(sessions.all())) {
+            if (s.reclaimParts != null) {
+                String name = s.reclaimParts.kernelName();
+                dropParts(s);
+                sessions.end(s, Errno.ESTALE, "kernel '" + name + "' cannot reclaim what it held from pager "
+                        + core.name + ": the pager's grace period after its restart ended before the reclaim's last "
+                        + "part came, so the kernel's lease has run out; restart the kernel");
+            }
+        }
         for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {
             futexes.reclaims.diedInRestart(key); // before any held lock is handled: its grant says owner_died
         }
@@ -183,8 +216,8 @@ final class PagerGrace {
                     + "resume and a reclaim in parts; a reclaim in parts is sent without resume (xp-spec 9.4)");
             return;
         }
-        s.reclaimParts = new ReclaimParts(h, size);
-        partTaken(s);
+        s.reclaimParts = new ReclaimParts(h);
+        partTaken(s, size, h.getReclaim().getObjectsList());
     }
 
     /**
@@ -203,27 +236,70 @@ final class PagerGrace {
                     + "the last says continues = false (xp-spec 9.4)");
             return;
         }
-        parts.add(part, size);
-        if (part.getContinues()) {
-            partTaken(s);
+        if (!partTaken(s, size, part.getObjectsList())) {
             return;
         }
-        s.reclaimParts = null;
+        if (part.getContinues()) {
+            return;
+        }
+        dropParts(s);
         CoreContext.log.info("pager {}: {} sent its reclaim in {} parts ({} bytes)", core.name, s, parts.parts(),
                 parts.bytes());
         reclaim(s, parts.whole());
     }
 
-    /** A part kept: within the bound, or the reclaim is refused (EAGAIN) and nothing of it kept. */
-    private void partTaken(KernelSession s) {
-        String over = s.reclaimParts.overBound();
-        if (over != null) {
-            s.reclaimParts = null;
-            sessions.end(s, Errno.EAGAIN, "pager " + core.name + " cannot take the reclaim of " + s + ": " + over
-                    + "; the kernel must leave out the pages it holds read-only and clean (it reads them again "
-                    + "later) and send at most " + (ReclaimParts.MAX_BYTES >> 20) + " MiB in at most "
-                    + ReclaimParts.MAX_PARTS + " parts (xp-spec 9.4)");
+    /**
+     * A part, of {@code size} bytes naming {@code objects}, added to the session's reclaim if all
+     * reclaims being assembled stay within their budget and this one within its bounds; else the
+     * reclaim is refused (EAGAIN; EINVAL for what the whole would be refused for anyway), nothing
+     * of it kept, and false.
+     */
+    private boolean partTaken(KernelSession s, int size, java.util.List<ReclaimedObject> objects) {
+        ReclaimParts parts = s.reclaimParts;
+        String who = "pager " + core.name + " cannot take the reclaim of " + s + ": ";
+        if (assemblingBytes + size > maxAssemblingBytes) {
+            dropParts(s);
+            sessions.end(s, Errno.EAGAIN, who + "the reclaims other kernels are sending in parts already fill the "
+                    + (maxAssemblingBytes >> 20) + " MiB it buffers for reclaims at once; nothing of this one was "
+                    + "taken, so the kernel may retry while the grace period runs (xp-spec 9.4)");
+            return false;
         }
+        parts.add(objects, size);
+        assemblingBytes += size;
+        String over = parts.overBound();
+        String invalid = parts.overSessionLimits(maxFutexesPerSession, PagerObjects.MAX_OBJECTS_PER_SESSION);
+        if (over != null || invalid != null) {
+            String name = parts.kernelName();
+            dropParts(s);
+            if (invalid != null) {
+                sessions.end(s, Errno.EINVAL, "kernel '" + name + "' cannot reclaim what it held from pager "
+                        + core.name + ": " + invalid + "; restart the kernel");
+            } else {
+                sessions.end(s, Errno.EAGAIN, who + over + "; the kernel must leave out the pages it holds read-only "
+                        + "and clean (it reads them again later) and send at most " + (ReclaimParts.MAX_BYTES >> 20)
+                        + " MiB in at most " + ReclaimParts.MAX_PARTS + " parts (xp-spec 9.4)");
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** The session's reclaim being assembled, if any, is no longer kept. */
+    private void dropParts(KernelSession s) {
+        if (s.reclaimParts != null) {
+            assemblingBytes -= s.reclaimParts.bytes();
+            s.reclaimParts = null;
+        }
+    }
+
+    /** The bytes of reclaims being assembled, summed; for tests and tools. */
+    long assemblingBytes() {
+        return assemblingBytes;
+    }
+
+    /** The messages held until grace ends; for tests and tools. */
+    int heldCount() {
+        return heldInGrace == null ? 0 : heldInGrace.size();
     }
 
     /**

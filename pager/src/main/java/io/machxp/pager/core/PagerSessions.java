@@ -83,6 +83,8 @@ final class PagerSessions {
     /** Sent in pager_welcome as the session epoch: the high half of this pager's fencing tokens. */
     private final long tokenEpoch;
     final Map<Long, KernelSession> sessions = new HashMap<>();
+    /** Told of each session whose stream ends, before anything else: the grace period drops what it keeps of it. */
+    java.util.function.Consumer<KernelSession> closing = s -> { };
     final Map<String, KernelSession> sessionsByName = new HashMap<>();
     /** The kernel ids the names have, and their quarantine. */
     final KernelIds ids;
@@ -130,6 +132,7 @@ final class PagerSessions {
         if (s == null || s.broken) {
             return;
         }
+        closing.accept(s); // a reclaim being assembled goes with its stream: nothing of it was taken
         if (leaseNanos == 0 || (s.held.isEmpty() && (s.objects.isEmpty() || !pages.holdsAny(s)))) {
             forget(s);
             CoreContext.log.info("pager {}: {} disconnected", core.name, s);

@@ -1,7 +1,6 @@
 package io.machxp.pager.core;
 
 import io.machxp.proto.xp.KernelHello;
-import io.machxp.proto.xp.MemoryObjectReclaimContinue;
 import io.machxp.proto.xp.Reclaim;
 import io.machxp.proto.xp.ReclaimedObject;
 import java.util.ArrayList;
@@ -24,7 +23,11 @@ import java.util.Map;
  *                                refused as naming an id twice), its size counted
  *  continue (last)            -> the whole hello, judged as a reclaim in one message would be
  *  over MAX_BYTES or MAX_PARTS-> refused (EAGAIN) by the caller: the pager keeps no more of it
+ *  over the session's futex or
+ *  object limit               -> refused (EINVAL) by the caller, as the whole would be, at once
  * </pre>
+ * All reclaims being assembled together keep at most {@link #MAX_BYTES_ASSEMBLING} (the caller
+ * counts; EAGAIN past it).
  * The bound is what the pager buffers for one kernel before it judges anything: every part's
  * serialized size, summed, within {@link #MAX_BYTES}, and at most {@link #MAX_PARTS} parts.
  */
@@ -33,6 +36,11 @@ final class ReclaimParts {
     static final long MAX_BYTES = 64L << 20;
     /** The most parts of one reclaim, the hello included. */
     static final int MAX_PARTS = 256;
+    /**
+     * The most bytes of all reclaims being assembled at once, summed over sessions: 256 MiB (four
+     * whole reclaims at the bound). Past it a further part is refused (EAGAIN).
+     */
+    static final long MAX_BYTES_ASSEMBLING = 256L << 20;
 
     private final KernelHello hello;
     /** The objects so far, by object id; an id named again differently stays apart (the second list). */
@@ -40,22 +48,19 @@ final class ReclaimParts {
     private final List<ReclaimedObject> apart = new ArrayList<>();
     private long bytes;
     private int parts;
+    private long futexes;
 
-    /** The first part: {@code hello}, whose reclaim says {@code continues}; {@code size} its message's bytes. */
-    ReclaimParts(KernelHello hello, int size) {
+    /** The first part: {@code hello}, whose reclaim says {@code continues} (its objects are added as a part's). */
+    ReclaimParts(KernelHello hello) {
         this.hello = hello;
-        add(hello.getReclaim().getObjectsList(), size);
     }
 
-    /** A further part; {@code size} its message's bytes. */
-    void add(MemoryObjectReclaimContinue part, int size) {
-        add(part.getObjectsList(), size);
-    }
-
-    private void add(List<ReclaimedObject> list, int size) {
+    /** A part's objects (the hello's, then each continue's); {@code size} its message's bytes. */
+    void add(List<ReclaimedObject> list, int size) {
         bytes += size;
         parts++;
         for (ReclaimedObject o : list) {
+            futexes += o.getFutexesCount();
             ReclaimedObject.Builder known = objects.get(o.getObjectId());
             if (known == null) {
                 objects.put(o.getObjectId(), o.toBuilder());
@@ -65,6 +70,21 @@ final class ReclaimParts {
                 apart.add(o);
             }
         }
+    }
+
+    /**
+     * What the whole reclaim would be refused for anyway (EINVAL), checked at each part so that
+     * nothing more of it is kept: more futexes than a session may hold, more objects than a session
+     * may have. Null while neither.
+     */
+    String overSessionLimits(int maxFutexes, int maxObjects) {
+        if (futexes > maxFutexes) {
+            return "it names more than " + maxFutexes + " futexes, the most a session may hold";
+        }
+        if (objects.size() + apart.size() > maxObjects) {
+            return "it names more than " + maxObjects + " objects";
+        }
+        return null;
     }
 
     /** Why the reclaim is over the bound, or null while within it. */
@@ -77,6 +97,11 @@ final class ReclaimParts {
                     + "a pager takes";
         }
         return null;
+    }
+
+    /** The kernel name its hello gave. */
+    String kernelName() {
+        return hello.getKernelName();
     }
 
     int parts() {
