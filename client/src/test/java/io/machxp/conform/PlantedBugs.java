@@ -133,6 +133,21 @@ final class PlantedBugs {
                         return m.hasMemoryObjectReclaimContinue() ? null : m;
                     }
                 }),
+                // An older pager's reading of a reclaim in parts (review F7): the hello taken as the
+                // whole account, the continues never reaching the core.
+                new Bug("first part taken as the whole reclaim", "^9\\.4-reclaim-in-parts$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        if (m.hasMemoryObjectReclaimContinue()) {
+                            return null;
+                        }
+                        return m.hasKernelHello() && m.getKernelHello().getReclaim().getContinues()
+                                ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(m
+                                        .getKernelHello().getReclaim().toBuilder().setContinues(false))).build()
+                                : m;
+                    }
+                }),
                 new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
