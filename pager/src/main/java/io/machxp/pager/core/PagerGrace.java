@@ -30,7 +30,9 @@ import java.util.function.BiConsumer;
  *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
  *                                        whole as above; over 64 MiB or 256 parts, or all reclaims
  *                                        being assembled over 256 MiB: EAGAIN; over the session's
- *                                        futex or object limit: EINVAL at that part; a part out of
+ *                                        futex or object limit: EINVAL at that part; its name
+ *                                        connected or assembling elsewhere: EEXIST at its first
+ *                                        part; a part out of
  *                                        place: EPROTO; outside grace or without reclaims: ESTALE at
  *                                        its first part; its stream ends: its parts go
  *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
@@ -214,6 +216,15 @@ final class PagerGrace {
         if (h.hasResume()) {
             sessions.end(s, XpProtocolError.EPROTO, "kernel_hello of kernel '" + h.getKernelName() + "' carries both a "
                     + "resume and a reclaim in parts; a reclaim in parts is sent without resume (xp-spec 9.4)");
+            return;
+        }
+        String name = h.getKernelName();
+        boolean assembling = sessions.all().stream().anyMatch(o -> o != s && o.reclaimParts != null
+                && o.reclaimParts.kernelName().equals(name));
+        if (sessions.connected(name) || assembling) { // as the whole would be refused, before keeping any of it
+            sessions.end(s, Errno.EEXIST, "kernel '" + name + "' cannot reclaim what it held from pager " + core.name
+                    + ": " + (assembling ? "another stream is sending a reclaim in parts under that name"
+                            : "a kernel of that name has connected already") + "; restart the kernel");
             return;
         }
         s.reclaimParts = new ReclaimParts(h);

@@ -121,4 +121,14 @@ class ReclaimAssemblyTest {
         assertThat((long) assembling()).as("nothing of the fifth kept").isEqualTo(before)
                 .isLessThanOrEqualTo(256L << 20);
     }
+
+    @Test
+    void aSecondStreamSendingAReclaimInPartsUnderTheSameNameIsRefusedAtItsFirstPart() {
+        helloInParts(1, "A", 5, obj());
+        long one = assembling();
+        helloInParts(2, "A", 6, obj());
+        assertThat(x.ended.get(2L)).startsWith("EEXIST").contains("another stream");
+        assertThat((long) assembling()).as("nothing of the second kept").isEqualTo(one);
+        assertThat(x.ended).doesNotContainKey(1L);
+    }
 }
