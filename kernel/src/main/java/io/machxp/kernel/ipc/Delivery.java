@@ -72,19 +72,18 @@ final class Delivery {
             ipc.remote.ship(m);
             return;
         }
-        if (m.fromKernel != Port.LOCAL && m.chargeWhereQueued && !ipc.notifications.chargeArrived(m, port)) {
-            destroyUnreachable(m); // a notification beyond its receiver's budget: dropped, its send-once right ends quietly
-        } else {
-            m.arrival = arrivals++;
-            m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
-            for (Carried c : m.rights()) {
-                if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
-                    c.port().transitDestination = port;
-                }
-            }
-            port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
-            charge(m, m.cost);
+        if (m.chargeWhereQueued) {
+            ipc.notifications.chargeArrived(m, port); // a notification no kernel charged yet: charged here
         }
+        m.arrival = arrivals++;
+        m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
+        for (Carried c : m.rights()) {
+            if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
+                c.port().transitDestination = port;
+            }
+        }
+        port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
+        charge(m, m.cost);
         if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
             releaseHeld(port);
         }

@@ -146,6 +146,9 @@ final class IpcRemote {
         if (!ok.ok()) {
             return ok;
         }
+        if (d == MsgType.MAKE_SEND_ONCE && !ipc.notifications.roomForSendOnce(space)) {
+            return KernReturn.KERN_RESOURCE_SHORTAGE; // no room for the notification it would end as
+        }
         Carried c = ipc.rights.copyin(space, fromName, d);
         List<Runnable> after = new ArrayList<>();
         LinkInsertRight insert = LinkInsertRight.newBuilder().setTask(task).setTaskIsHandle(handle).setName(name)

@@ -51,6 +51,11 @@ final class KMsg {
      */
     boolean chargeWhereQueued;
     /**
+     * A notification charged on this kernel ({@link Notifications}): its charge follows its port's
+     * receive right to whichever task holds it next ({@link Notifications#receiveRightArrived}).
+     */
+    boolean notification;
+    /**
      * The hops it is sent with if carried to another kernel now ({@link Hops}): 0 if made here or
      * queued on its receive right here; one more than it arrived with if this kernel passes it on.
      */

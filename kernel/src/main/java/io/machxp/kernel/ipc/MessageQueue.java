@@ -36,6 +36,11 @@ final class MessageQueue {
         return messages.size();
     }
 
+    /** The queued messages, first to last (not to be changed while iterated). */
+    Iterable<KMsg> messages() {
+        return messages;
+    }
+
     /** Whether a sender bound by the queue limit must wait: full, or others already wait (no overtaking). */
     boolean mustWait(int qlimit) {
         return messages.size() >= qlimit || !blockedSenders.isEmpty();

@@ -10,16 +10,23 @@ import java.util.List;
  * NO_SENDERS the make-send count (an integer), PORT_DESTROYED the receive right, SEND_ONCE
  * nothing.
  *
- * <p>A notification queued here is charged to the task holding its port's receive right, against
- * the budget of queued bytes ({@link Delivery#overBudget}): a task can make them without end
- * (a no-senders request on a port without senders fires at once; a send-once right made and
- * deallocated sends SEND_ONCE), so beyond the budget one is dropped, its send-once right ended
- * quietly, as GNU Mach drops a notification it has no kernel memory for ({@code ipc/ipc_notify.c});
- * a dropped PORT_DESTROYED destroys the receive right it carried. A notification made where no
- * task holds its port's receive right (a proxy's, or one in transit) is charged where it is
- * queued for a receiver, on whatever kernel that is ({@link #chargeArrived}) - if a task holds the
- * receive right there; a notification queued on a port in transit is charged to no task, here or
- * on another kernel, until it is received (as in GNU Mach, such a port has no space to charge).
+ * <h2>The budget of queued bytes</h2>
+ * Every notification is sent through a send-once right, and a send-once right yields exactly one
+ * message: a notification is never dropped (GNU Mach drops one it has no kernel memory for, with
+ * a console line; here the client waiting for a reply would wait for ever). So the bound is where
+ * send-once rights are made instead: a task makes one (MAKE_SEND_ONCE, in mach_msg, insert_right,
+ * extract_right or request_notification) only while its share of the budget and the kernel's
+ * budget have room for one notification ({@link #MAX_COST}; beyond it MACH_SEND_NO_BUFFER in
+ * mach_msg, KERN_RESOURCE_SHORTAGE in the others, nothing made). What notifications take beyond
+ * the budget is then at most one per send-once right that existed when it filled, and send-once
+ * rights are names or travel in charged messages, which have bounds of their own.
+ *
+ * <p>A notification queued here is charged where it is queued, to the task holding its port's
+ * receive right; on a port whose receive right is in transit, to the kernel's budget alone (no
+ * task share), and moved to the share of the task that receives the right
+ * ({@link #receiveRightArrived}). A notification made where no task holds its port's receive right
+ * because that is on another kernel (a proxy's port) is charged by the kernel that queues it
+ * ({@link #chargeArrived}).
  */
 final class Notifications {
     private final IpcCore ipc;
@@ -53,39 +60,53 @@ final class Notifications {
         int size = MachMessage.HEADER_SIZE + (item == null ? 0 : item instanceof KMsg.Data d ? d.item().size() : 8);
         KMsg k = new KMsg(notify, null, id, item instanceof KMsg.Right, items, size, 0);
         Port port = notify.port();
-        IpcSpace owner = port != null && port.active && !port.proxy() ? port.receiver : null;
-        if (owner != null) {
-            if (!charge(k, owner)) {
-                ipc.rights.consume(notify); // dropped: the send-once right ends without a word
-                if (item instanceof KMsg.Right r) {
-                    ipc.rights.destroy(r.right());
-                }
-                return;
-            }
-        } else {
-            k.chargeWhereQueued = true; // the receive right is elsewhere (or in transit): charged where it is queued
+        if (port != null && port.active && !port.proxy()) {
+            charge(k, port.receiver); // in transit (null): the kernel's budget alone, until a task receives the right
+        } else if (port != null && port.active) {
+            k.chargeWhereQueued = true; // the receive right is on another kernel: charged where it is queued
         }
         ipc.delivery.enqueue(k);
     }
 
     /**
      * A notification another kernel made ({@link KMsg#chargeWhereQueued}) is about to be queued on
-     * {@code port}, whose receive right is here: charged to the task that holds it, as one made
-     * here; false if that would pass the budget (then it is dropped, as one made here would be).
+     * {@code port}, whose receive right is here: charged as one made here (never dropped).
      */
-    boolean chargeArrived(KMsg k, Port port) {
-        IpcSpace owner = port.receiver;
-        return owner == null || charge(k, owner); // in transit: charged nowhere, as one made here
+    void chargeArrived(KMsg k, Port port) {
+        k.chargeWhereQueued = false;
+        charge(k, port.receiver);
     }
 
-    /** Charges notification {@code k} to {@code owner}'s share; false (nothing charged) if it would pass the budget. */
-    private boolean charge(KMsg k, IpcSpace owner) {
-        long cost = k.size + (k.items.isEmpty() ? 0 : MsgSend.ITEM_OVERHEAD);
-        if (ipc.delivery.overBudget(owner, cost)) {
-            return false;
+    /**
+     * {@code port}'s receive right was copied out to {@code space}: the notifications queued on it,
+     * charged to the kernel alone while it was in transit or to the task that held it before, now
+     * count in {@code space}'s share (the kernel's total does not change).
+     */
+    void receiveRightArrived(Port port, IpcSpace space) {
+        for (KMsg m : port.queue.messages()) {
+            if (m.notification && m.chargedTo != space) {
+                ipc.delivery.charge(m.chargedTo, -m.cost);
+                ipc.delivery.charge(space, m.cost);
+                m.chargedTo = space;
+            }
         }
-        k.cost = cost;
-        k.chargedTo = owner;
-        return true;
     }
+
+    /**
+     * Whether {@code space} may make a send-once right (MAKE_SEND_ONCE) now: its share and the
+     * kernel's budget have room for the one notification it may end as.
+     */
+    boolean roomForSendOnce(IpcSpace space) {
+        return !ipc.delivery.overBudget(space, MAX_COST);
+    }
+
+    /** Charges notification {@code k} (at queueing) to the kernel and to {@code owner}'s share if not null. */
+    private static void charge(KMsg k, IpcSpace owner) {
+        k.cost = k.size + (k.items.isEmpty() ? 0 : MsgSend.ITEM_OVERHEAD);
+        k.chargedTo = owner;
+        k.notification = true;
+    }
+
+    /** The most a notification costs: a header and one item (a name, an integer or a right). */
+    static final long MAX_COST = MachMessage.HEADER_SIZE + 8 + MsgSend.ITEM_OVERHEAD;
 }

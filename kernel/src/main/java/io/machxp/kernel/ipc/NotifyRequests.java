@@ -41,6 +41,9 @@ final class NotifyRequests {
         if (!cancel && (notify == Mach.MACH_PORT_DEAD || !ipc.rights.check(space, notify, d, false).ok())) {
             return IpcResult.fail(KernReturn.KERN_INVALID_CAPABILITY);
         }
+        if (!cancel && d == MsgType.MAKE_SEND_ONCE && !ipc.notifications.roomForSendOnce(space)) {
+            return IpcResult.fail(KernReturn.KERN_RESOURCE_SHORTAGE); // no room for the notification it would end as
+        }
         if (variant == Mach.MACH_NOTIFY_DEAD_NAME) {
             return deadName(space, e, sync, cancel, notify, d);
         }

@@ -216,6 +216,9 @@ final class PortCalls {
         if (!ok.ok()) {
             return ok;
         }
+        if (d == MsgType.MAKE_SEND_ONCE && !ipc.notifications.roomForSendOnce(from)) {
+            return KernReturn.KERN_RESOURCE_SHORTAGE; // no room for the notification it would end as
+        }
         Port port = from.lookup(fromName).port();
         MsgType t = d.delivered();
         IpcEntry existing = space.lookup(name);
@@ -255,6 +258,9 @@ final class PortCalls {
         KernReturn ok = ipc.rights.check(space, name, d, true);
         if (!ok.ok()) {
             return IpcResult.fail(ok);
+        }
+        if (d == MsgType.MAKE_SEND_ONCE && !ipc.notifications.roomForSendOnce(space)) {
+            return IpcResult.fail(KernReturn.KERN_RESOURCE_SHORTAGE); // no room for the notification it would end as
         }
         IpcEntry e = space.lookup(name);
         if (to.full() && !e.has(PortRight.DEAD_NAME) && Rights.needsName(to, e.port(), d.delivered())) {

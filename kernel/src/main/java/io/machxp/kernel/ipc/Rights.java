@@ -116,6 +116,7 @@ final class Rights {
             e.add(PortRight.RECEIVE);
             port.receiver = space;
             port.transitDestination = null;
+            ipc.notifications.receiveRightArrived(port, space);
             return e.name;
         }
         if (c.dead()) {

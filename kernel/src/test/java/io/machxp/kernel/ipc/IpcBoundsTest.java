@@ -194,30 +194,89 @@ class IpcBoundsTest {
 
     /**
      * Notifications a task can make without end (here a no-senders request on a port without
-     * senders, which fires at once) are charged to the task holding their port's receive right:
-     * beyond its share they are dropped, their send-once rights ended quietly, as GNU Mach drops
-     * a notification it has no memory for; a dropped PORT_DESTROYED destroys the receive right.
+     * senders, which fires at once) are charged to the task holding their port's receive right and
+     * never dropped (each is the one message of a send-once right): the bound is on making
+     * send-once rights, which beyond the task's share is KERN_RESOURCE_SHORTAGE, nothing made;
+     * receiving makes room again. A port-destroyed request refused so leaves the port to die.
      */
     @Test
-    void notificationsBeyondTheBudgetAreDropped() {
+    void sendOnceRightsAreNotMadeBeyondTheBudgetAndNotificationsAreNotDropped() {
         f.ipc.limitQueuedBytes(4096); // a task's share: 1,024 bytes, 16 notifications of 64
         int p = f.allocate(A);
+        int made = 0;
         for (int i = 0; i < 100; i++) {
-            assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p,
-                    MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KERN_SUCCESS);
+            KernReturn r = f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p,
+                    MsgType.MAKE_SEND_ONCE).code();
+            if (r == KERN_SUCCESS) {
+                made++;
+            } else {
+                assertThat(r).isEqualTo(KERN_RESOURCE_SHORTAGE);
+            }
         }
-        assertThat(f.status(A, p).msgcount()).isEqualTo(16);
-        assertThat(f.status(A, p).sorights()).as("the dropped ones' rights ended").isEqualTo(16);
-        assertThat(f.ipc.queuedBytes()).isEqualTo(16 * 64);
+        assertThat(made).isEqualTo(16);
+        assertThat(f.status(A, p).msgcount()).as("every right made said its one message").isEqualTo(16);
+        assertThat(f.status(A, p).sorights()).isEqualTo(16);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(16 * 64L);
+        assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A).code()).isEqualTo(KERN_RESOURCE_SHORTAGE);
         assertThat(f.take(A, p).id()).isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
-        f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p, MsgType.MAKE_SEND_ONCE);
-        assertThat(f.status(A, p).msgcount()).as("room for one again").isEqualTo(16);
+        assertThat(f.ipc.machPortRequestNotification(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, p,
+                MsgType.MAKE_SEND_ONCE).code()).as("room for one again").isEqualTo(KERN_SUCCESS);
+        assertThat(f.status(A, p).msgcount()).isEqualTo(16);
 
         int q = f.allocate(A);
         int toQ = f.sendRightIn(A, q, B);
-        f.ipc.machPortRequestNotification(A, q, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, p, MsgType.MAKE_SEND_ONCE);
+        assertThat(f.ipc.machPortRequestNotification(A, q, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, p,
+                MsgType.MAKE_SEND_ONCE).code()).isEqualTo(KERN_RESOURCE_SHORTAGE);
         assertThat(f.ipc.machPortDestroy(A, q)).isEqualTo(KERN_SUCCESS);
-        assertThat(f.type(B, toQ)).as("its PORT_DESTROYED dropped, the port died").isEqualTo(PortRight.DEAD_NAME.typeBit());
-        assertThat(f.status(A, p).sorights()).isEqualTo(16);
+        assertThat(f.type(B, toQ)).as("no backup: the port died").isEqualTo(PortRight.DEAD_NAME.typeBit());
+    }
+
+    /**
+     * Review F1: notifications queued on a port whose receive right is in transit are charged
+     * (to the kernel, then to the task that receives the right), so rounds of making send-once
+     * rights, moving the receive right away and deallocating them cannot queue without bound:
+     * making send-once rights stops at the budget. Before, 2,500 SEND_ONCE notifications were
+     * queued in five rounds with nothing charged.
+     */
+    @Test
+    void notificationsOnAPortInTransitAreChargedAndFollowTheRight() {
+        f.ipc.limitQueuedBytes(4096); // share 1,024 bytes
+        int q = f.allocate(A);
+        int p = f.allocate(A);
+        int notes = 0;
+        for (int round = 0; round < 5; round++) {
+            java.util.List<Integer> so = new java.util.ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                IpcResult<MsgItem.Port> r = f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A);
+                if (r.code() != KERN_SUCCESS) {
+                    assertThat(r.code()).isEqualTo(KERN_RESOURCE_SHORTAGE);
+                    break;
+                }
+                so.add(r.orThrow("so").name());
+            }
+            if (so.isEmpty()) {
+                break; // the share is full of the notifications of the rounds before
+            }
+            assertThat(f.send(A, MachMessage.to(q, MsgType.MAKE_SEND, 1).withBody(new MsgItem.Port(p, MsgType.MOVE_RECEIVE)))
+                    .code()).isEqualTo(MACH_MSG_SUCCESS);
+            long before = f.ipc.queuedBytes();
+            for (int s : so) {
+                f.ipc.machPortDeallocate(A, s);
+            }
+            notes += so.size();
+            assertThat(f.ipc.queuedBytes()).as("the SEND_ONCE notifications on the port in transit count")
+                    .isEqualTo(before + so.size() * (long) MachMessage.HEADER_SIZE);
+            p = ((MsgItem.Port) f.take(A, q).body().get(0)).name();
+            assertThat(f.ipc.queuedBytes()).isEqualTo(notes * (long) MachMessage.HEADER_SIZE);
+        }
+        assertThat(f.status(A, p).msgcount()).isEqualTo(notes);
+        assertThat(notes).as("making send-once rights stopped at the budget (the first round's 500)").isEqualTo(500);
+        assertThat(f.send(A, IpcFixture.to(q, 9)).code()).as("the task's share is full: they count in it")
+                .isEqualTo(MACH_SEND_NO_BUFFER);
+        for (int i = 0; i < notes; i++) {
+            assertThat(f.take(A, p).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+        }
+        assertThat(f.ipc.queuedBytes()).isZero();
+        assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A).code()).isEqualTo(KERN_SUCCESS);
     }
 }

@@ -228,9 +228,14 @@ class QueuedBytesAcrossKernelsTest {
         c.assertAllBack(1, 2);
     }
 
-    /** Beyond its receiver's share, a notification from another kernel is dropped, as one made there would be. */
+    /**
+     * A notification from another kernel is never dropped, beyond its receiver's share too (each
+     * is the one message of a send-once right, made on the kernel of the receive right while it
+     * had room): it is charged there, and that task makes no more send-once rights until it
+     * receives.
+     */
     @Test
-    void aNotificationFromAnotherKernelBeyondItsReceiversShareIsDropped() {
+    void aNotificationFromAnotherKernelBeyondItsReceiversShareIsQueuedAndCharged() {
         IpcCluster c = new IpcCluster(2);
         int server = c.allocate(1);
         c.give(1, server, MsgType.MAKE_SEND, 2, NAME);
@@ -252,10 +257,12 @@ class QueuedBytesAcrossKernelsTest {
         }
         c.deliverAll();
         var status = c.core(2).machPortGetReceiveStatus(2, replies).orThrow("mach_port_get_receive_status");
-        assertThat(status.msgcount()).isEqualTo(5);
-        assertThat(status.sorights()).as("the dropped ones' send-once rights ended").isEqualTo(5);
-        assertThat(c.core(2).queuedBytes()).isEqualTo(5 * each);
-        for (int i = 0; i < 5; i++) {
+        assertThat(status.msgcount()).as("each send-once right said its one message").isEqualTo(10);
+        assertThat(status.sorights()).as("none ended without its message").isEqualTo(10);
+        assertThat(c.core(2).queuedBytes()).isEqualTo(10 * each);
+        assertThat(c.send(2, MachMessage.to(NAME, MsgType.COPY_SEND, 99).withReply(replies, MsgType.MAKE_SEND_ONCE))
+                .code()).as("no room for another send-once right").isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
+        for (int i = 0; i < 10; i++) {
             assertThat(c.take(2, replies).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         }
         c.deliverAll();
@@ -263,9 +270,9 @@ class QueuedBytesAcrossKernelsTest {
     }
 
     /**
-     * A notification that follows a moved receive right (one of its queued messages) and is
-     * dropped on arrival beyond its receiver's share still counts as in: what the new kernel held
-     * back until the followers were in goes on.
+     * A notification that follows a moved receive right (one of its queued messages) arrives
+     * beyond its receiver's share: queued and charged all the same (never dropped), and what the
+     * new kernel held back until the followers were in goes in after it.
      */
     @Test
     void aDroppedNotificationAmongAMovedQueuesFollowersStillLetsTheHeldMessagesIn() {
@@ -288,11 +295,12 @@ class QueuedBytesAcrossKernelsTest {
         assertThat(c.send(1, MachMessage.to(moved, MsgType.COPY_SEND, 3)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
         assertThat(c.core(1).machPortGetReceiveStatus(1, moved).orThrow("status").msgcount())
                 .as("held until the follower is in").isZero();
-        c.core(1).limitQueuedBytes(0); // no room for the notification: dropped
+        c.core(1).limitQueuedBytes(0); // no room for the notification: queued all the same
         c.deliverAll();
         assertThat(c.core(1).machPortGetReceiveStatus(1, moved).orThrow("status").msgcount())
-                .as("the held message went in after the dropped follower").isEqualTo(1);
+                .as("the held message went in after the follower").isEqualTo(2);
         c.core(1).limitQueuedBytes(BUDGET);
+        assertThat(c.take(1, moved).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         assertThat(c.take(1, moved).id()).isEqualTo(3);
         c.deliverAll();
         c.assertAllBack(1, 2, 3);
