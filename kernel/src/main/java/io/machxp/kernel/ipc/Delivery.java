@@ -28,8 +28,9 @@ import java.util.List;
  *                                      -> MACH_RCV_BODY_ERROR|IPC_SPACE, received; those rights
  *                                         destroyed, arriving as MACH_PORT_NULL
  * </pre>
- * Queued messages a task sent count against the kernel's budget ({@link #queuedBytes}) and the
- * sending task's share of it ({@link IpcSpace#queuedBytes}), checked by {@link MsgSend}:
+ * Queued messages a task sent, and blocked senders' messages ({@link #block}), count against the
+ * kernel's budget ({@link #queuedBytes}) and the sending task's share of it ({@link IpcSpace#queuedBytes}),
+ * checked by {@link MsgSend}:
  * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs. A message
  * carried to another kernel counts until that kernel is done with it ({@link InFlight}); one that
  * came from another kernel counts there, not here, and is given back ({@link InFlight#consumed})
@@ -304,11 +305,39 @@ final class Delivery {
         replyRight.donation = () -> ipc.sched.endDonation(tid, key);
     }
 
+    /**
+     * A sender waits for room in {@code port}'s queue: its message, copied in, counts in the budget
+     * of queued bytes while it waits, as a queued one (so the send's budget check covers it, and
+     * letting it in passes no bound).
+     */
+    void block(Port port, SendWait w) {
+        port.queue.blockedSenders.add(w);
+        charge(w.msg, w.msg.cost);
+    }
+
+    /** Takes {@code w} out of {@code port}'s blocked senders (false if it is not there); its bytes leave the budget. */
+    boolean unblock(Port port, SendWait w) {
+        if (!port.queue.blockedSenders.remove(w)) {
+            return false;
+        }
+        charge(w.msg, -w.msg.cost);
+        return true;
+    }
+
+    /** Takes the first blocked sender of {@code port} (null if none); its bytes leave the budget. */
+    SendWait pollBlocked(Port port) {
+        SendWait w = port.queue.blockedSenders.poll();
+        if (w != null) {
+            charge(w.msg, -w.msg.cost);
+        }
+        return w;
+    }
+
     /** Lets blocked senders in while there is room, first come first. */
     void admitSenders(Port port) {
         Deque<SendWait> blocked = port.queue.blockedSenders;
         while (!blocked.isEmpty() && (port.proxy() || port.queue.size() < port.qlimit)) {
-            SendWait w = blocked.poll();
+            SendWait w = pollBlocked(port);
             ipc.endWait(w.tid, w.cancelTimer);
             enqueue(w.msg);
             w.done.accept(KernReturn.MACH_MSG_SUCCESS);

@@ -200,7 +200,7 @@ public final class IpcCore {
             Delivery.queueOf(r).remove(r);
         } else if (w instanceof SendWait s) {
             cancel(s.cancelTimer);
-            s.msg.dest.port().queue.blockedSenders.remove(s);
+            delivery.unblock(s.msg.dest.port(), s);
             delivery.destroy(s.msg);
         }
     }
@@ -216,7 +216,7 @@ public final class IpcCore {
         if (w instanceof SendWait s) {
             waits.remove(tid);
             cancel(s.cancelTimer);
-            s.msg.dest.port().queue.blockedSenders.remove(s);
+            delivery.unblock(s.msg.dest.port(), s);
             return send.pseudoReceive(s.space, s.msg, KernReturn.MACH_SEND_INTERRUPTED);
         }
         if (w != null) {

@@ -115,7 +115,7 @@ final class IpcRemote {
             ship(m);
         }
         port.followers = 0;
-        for (SendWait w = port.queue.blockedSenders.poll(); w != null; w = port.queue.blockedSenders.poll()) {
+        for (SendWait w = ipc.delivery.pollBlocked(port); w != null; w = ipc.delivery.pollBlocked(port)) {
             ipc.endWait(w.tid, w.cancelTimer);
             ship(w.msg);
             w.done.accept(KernReturn.MACH_MSG_SUCCESS);

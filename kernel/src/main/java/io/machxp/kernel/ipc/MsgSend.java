@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  *          COMPLEX or with no right disposition -> MACH_SEND_INVALID_TYPE, deallocated memory ->
  *          MACH_SEND_INVALID_MEMORY: the message is destroyed, header rights too
  *  budget: the kernel's queued messages would pass {@link IpcCore#queuedBytesLimit}, or the
- *          sender's would pass its share (a quarter of it)
+ *          sender's would pass its share (a quarter of it); a blocked sender's message counts
+ *          from copyin as a queued one until it is queued, given back or destroyed
  *                                   -> MACH_SEND_NO_BUFFER, nothing happened (checked first)
  *  queue:  full (qlimit), unless addressed by a send-once right
  *            MACH_SEND_TIMEOUT 0    -> MACH_SEND_TIMED_OUT at once
@@ -163,11 +164,11 @@ final class MsgSend {
             return;
         }
         SendWait w = new SendWait(space, tid, k, done);
-        port.queue.blockedSenders.add(w);
+        ipc.delivery.block(port, w);
         ipc.startWait(tid, w);
         if (timeoutNanos > 0) {
             w.cancelTimer = ipc.env.schedule(timeoutNanos, () -> {
-                if (port.queue.blockedSenders.remove(w)) {
+                if (ipc.delivery.unblock(port, w)) {
                     ipc.endWait(tid, null);
                     done.accept(pseudoReceive(space, k, KernReturn.MACH_SEND_TIMED_OUT));
                 }

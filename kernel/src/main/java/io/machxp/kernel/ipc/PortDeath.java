@@ -37,7 +37,7 @@ final class PortDeath {
         ipc.remote.receiveRightDied(port);
         ipc.remoteRights.died(port);
         for (SendWait w : new ArrayList<>(port.queue.blockedSenders)) {
-            port.queue.blockedSenders.remove(w);
+            ipc.delivery.unblock(port, w);
             ipc.endWait(w.tid, w.cancelTimer);
             ipc.delivery.destroy(w.msg);
             w.done.accept(KernReturn.MACH_MSG_SUCCESS);

@@ -279,4 +279,68 @@ class IpcBoundsTest {
         assertThat(f.ipc.queuedBytes()).isZero();
         assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A).code()).isEqualTo(KERN_SUCCESS);
     }
+
+    /**
+     * Review F2: a blocked sender's message counts in the budget from copyin (qlimit 0: every send
+     * blocks), so a task's threads cannot hold messages outside it, a send beyond it is
+     * MACH_SEND_NO_BUFFER as a queued one would be, and letting the blocked messages in (qlimit
+     * raised) passes no bound. Before, 200 blocked sends held 114,400 bytes with nothing charged,
+     * and raising qlimit to 16 charged 9,152 bytes against a budget of 4,096.
+     */
+    @Test
+    void aBlockedSendersMessageCountsInTheBudget() {
+        f.ipc.limitQueuedBytes(4096); // share 1,024
+        int p = f.allocate(B);
+        int toP = f.sendRightIn(B, p, A);
+        assertThat(f.ipc.machPortSetQlimit(B, p, 0)).isEqualTo(KERN_SUCCESS);
+        long each = MsgSend.cost(IpcFixture.to(toP, 0).withBody(new MsgItem.Inline(new byte[512])));
+        int blocked = 0;
+        for (int i = 0; i < 200; i++) {
+            IpcFixture.Call c = f.msg(A, 1000 + i, IpcFixture.to(toP, i).withBody(new MsgItem.Inline(new byte[512])),
+                    Mach.MACH_SEND_MSG, 0, 0, 0);
+            if (c.done()) {
+                assertThat(c.code()).isEqualTo(MACH_SEND_NO_BUFFER);
+            } else {
+                blocked++;
+            }
+        }
+        assertThat(blocked).as("as many as the share holds").isEqualTo((int) (1024 / each)).isPositive();
+        assertThat(f.ipc.queuedBytes()).isEqualTo(blocked * each);
+        assertThat(f.ipc.machPortSetQlimit(B, p, 16)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.status(B, p).msgcount()).isEqualTo(blocked);
+        assertThat(f.ipc.queuedBytes()).as("let in: no more than before").isEqualTo(blocked * each);
+    }
+
+    /** Review F2: a blocked sender's bytes go back when it times out, is interrupted, its thread ends, or the port dies. */
+    @Test
+    void aBlockedSendersBytesGoBackOnEveryWayOut() {
+        int p = f.allocate(B);
+        int toP = f.sendRightIn(B, p, A);
+        assertThat(f.ipc.machPortSetQlimit(B, p, 0)).isEqualTo(KERN_SUCCESS);
+        MachMessage m = IpcFixture.to(toP, 1).withBody(new MsgItem.Inline(new byte[100]));
+        long each = MsgSend.cost(m);
+
+        IpcFixture.Call ended = f.msg(A, 2000, m, Mach.MACH_SEND_MSG, 0, 0, 0);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(each);
+        f.ipc.threadEnded(2000);
+        assertThat(f.ipc.queuedBytes()).as("thread ended").isZero();
+        assertThat(ended.done()).isFalse();
+
+        f.msg(A, 2001, m, Mach.MACH_SEND_MSG, 0, 0, 0);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(each);
+        assertThat(f.ipc.interrupt(2001)).isEqualTo(MACH_SEND_INTERRUPTED);
+        assertThat(f.ipc.queuedBytes()).as("interrupted").isZero();
+
+        IpcFixture.Call timed = f.sendTimeout(A, m, 10);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(each);
+        f.advanceMs(10);
+        assertThat(timed.code()).isEqualTo(MACH_SEND_TIMED_OUT);
+        assertThat(f.ipc.queuedBytes()).as("timed out").isZero();
+
+        IpcFixture.Call died = f.msg(A, 2003, m, Mach.MACH_SEND_MSG, 0, 0, 0);
+        assertThat(f.ipc.queuedBytes()).isEqualTo(each);
+        assertThat(f.ipc.machPortDestroy(B, p)).isEqualTo(KERN_SUCCESS);
+        assertThat(died.code()).isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.ipc.queuedBytes()).as("port died").isZero();
+    }
 }
