@@ -256,10 +256,19 @@ final class Rights {
             Port port = e.port();
             boolean send = e.has(PortRight.SEND);
             freeName(space, e);
-            if (send) {
-                port.srights--; // quietly: the port dies or moves to its backup next
+            Carried noSenders = null;
+            int mscount = 0;
+            if (send && --port.srights == 0 && port.nsRequest != null && RemoteRefs.noRemoteSenders(port)) {
+                // GNU's ipc_right_destroy: the last send right went with the name; taken before the
+                // receive right dies or moves to its backup (which resets mscount), sent after
+                noSenders = port.nsRequest;
+                port.nsRequest = null;
+                mscount = port.mscount;
             }
             ipc.death.receiveRightDied(port);
+            if (noSenders != null) {
+                ipc.notifications.noSenders(noSenders, mscount);
+            }
         } else {
             Port port = e.port();
             freeName(space, e);

@@ -159,4 +159,60 @@ class NotificationTest {
         assertThat(request(A, f.allocateSet(A), Mach.MACH_NOTIFY_DEAD_NAME, 0).code()).isEqualTo(KERN_INVALID_RIGHT);
         assertThat(request(A, send, Mach.MACH_NOTIFY_NO_SENDERS, 0).code()).isEqualTo(KERN_INVALID_RIGHT);
     }
+
+    /**
+     * Review F4: destroying a name that holds the send and the receive right, with a port-destroyed
+     * request, sends NO_SENDERS with the make-send count (the last send right went with the name),
+     * as GNU Mach's ipc_right_destroy; the backup receives the port without senders or request.
+     * Before, the request stayed armed on the backup's port and never fired. The same at the task's death.
+     */
+    @Test
+    void destroyingASendAndReceiveNameWithABackupSendsNoSenders() {
+        for (boolean taskDies : new boolean[] {false, true}) {
+            long t = taskDies ? 7 : A;
+            if (taskDies) {
+                f.ipc.spaceCreate(t);
+            }
+            int p = f.allocate(t);
+            assertThat(f.ipc.machPortInsertRight(t, p, t, p, MsgType.MAKE_SEND)).isEqualTo(KERN_SUCCESS);
+            int n = f.allocate(B);
+            int backup = f.allocate(B);
+            assertThat(f.ipc.machPortInsertRight(t, 0x500, B, n, MsgType.MAKE_SEND_ONCE)).isEqualTo(KERN_SUCCESS);
+            assertThat(f.ipc.machPortInsertRight(t, 0x501, B, backup, MsgType.MAKE_SEND_ONCE)).isEqualTo(KERN_SUCCESS);
+            assertThat(f.ipc.machPortRequestNotification(t, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, 0x500,
+                    MsgType.MOVE_SEND_ONCE).code()).isEqualTo(KERN_SUCCESS);
+            assertThat(f.ipc.machPortRequestNotification(t, p, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, 0x501,
+                    MsgType.MOVE_SEND_ONCE).code()).isEqualTo(KERN_SUCCESS);
+            if (taskDies) {
+                f.ipc.spaceDestroy(t);
+            } else {
+                assertThat(f.ipc.machPortDestroy(t, p)).isEqualTo(KERN_SUCCESS);
+            }
+            MachMessage destroyed = f.take(B, backup);
+            assertThat(destroyed.id()).isEqualTo(Mach.MACH_NOTIFY_PORT_DESTROYED);
+            int r = ((MsgItem.Port) destroyed.body().get(0)).name();
+            MachMessage ns = f.take(B, n);
+            assertThat(ns.id()).as(taskDies ? "task died" : "destroyed").isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
+            assertThat(ns.intItem(0)).as("the make-send count").isEqualTo(1);
+            assertThat(f.status(B, r).srights()).isFalse();
+            assertThat(f.status(B, r).nsrequest()).isFalse();
+        }
+    }
+
+    /**
+     * Review F5: the same destroy without a backup: the port dies, and the no-senders request
+     * sends NO_SENDERS with the make-send count, not SEND_ONCE (its right destroyed unused).
+     */
+    @Test
+    void destroyingASendAndReceiveNameSendsNoSendersNotSendOnce() {
+        int p = f.allocate(A);
+        assertThat(f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND)).isEqualTo(KERN_SUCCESS); // 2 urefs, mscount 2
+        assertThat(request(A, p, Mach.MACH_NOTIFY_NO_SENDERS, 0).code()).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortDestroy(A, p)).isEqualTo(KERN_SUCCESS);
+        MachMessage ns = f.take(A, notify);
+        assertThat(ns.id()).isEqualTo(Mach.MACH_NOTIFY_NO_SENDERS);
+        assertThat(ns.intItem(0)).as("the make-send count").isEqualTo(2);
+        assertThat(f.poll(A, notify).code()).isEqualTo(MACH_RCV_TIMED_OUT);
+    }
 }
