@@ -116,7 +116,7 @@ final class Delivery {
      * Whether a receive right the message carries is that of its destination, or of a port whose
      * receive right is in transit towards it: such a message could never be received.
      */
-    private static boolean closesCycle(KMsg m, Port dest) {
+    static boolean closesCycle(KMsg m, Port dest) {
         for (Carried c : m.rights()) {
             if (c.type() != MsgType.PORT_RECEIVE || c == m.dest) {
                 continue;

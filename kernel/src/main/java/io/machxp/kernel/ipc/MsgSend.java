@@ -28,6 +28,9 @@ import java.util.function.Consumer;
  *            otherwise              -> blocks until there is room (or the port dies: success)
  *          a timed-out message is pseudo-received: its rights go back to the sender (names may
  *          change), the header is not reversed
+ *  cycle:  a receive right it carries is its destination's, or one its destination is in transit
+ *          towards (through queued messages or blocked senders' alike: set at copyin)
+ *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message)
  * </pre>
  */
 final class MsgSend {
@@ -90,6 +93,17 @@ final class MsgSend {
             ipc.delivery.destroy(k);
             done.accept(bad);
             return;
+        }
+        Port destPort = destRight.port();
+        if (destPort != null && Delivery.closesCycle(k, destPort)) {
+            ipc.delivery.destroy(k); // GNU's MACH_MSGH_BITS_CIRCULAR: destroyed, the send succeeds
+            done.accept(KernReturn.MACH_MSG_SUCCESS);
+            return;
+        }
+        for (Carried c : k.rights()) {
+            if (c.type() == MsgType.PORT_RECEIVE && c != k.dest) {
+                c.port().transitDestination = destPort; // at copyin, as GNU's ip_destination: a blocked sender's too
+            }
         }
         admit(space, tid, k, timeoutNanos, done);
     }

@@ -161,6 +161,47 @@ class MachMsgTest {
         assertThat(f.type(A, p)).isEqualTo(PortRight.DEAD_NAME.typeBit());
     }
 
+    /**
+     * Review F6: a cycle of receive rights closed through a blocked sender's message (P's receive
+     * right waits to enter Q, then Q's receive right is sent to P) is found, as GNU Mach sets
+     * ip_destination at copyin: the message closing it is destroyed (the send succeeds), so Q
+     * dies, the blocked message with P's receive right is destroyed (its send succeeds) and P
+     * dies. Before, the sender stayed blocked for ever and both ports were unreachable.
+     */
+    @Test
+    void aCycleThroughABlockedSendersMessageIsDestroyed() {
+        int q = f.allocate(A);
+        int p = f.allocate(A);
+        assertThat(f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortSetQlimit(A, q, 0)).isEqualTo(KERN_SUCCESS);
+        IpcFixture.Call blocked = f.msg(A, 501, MachMessage.to(q, MsgType.MAKE_SEND, 1)
+                .withBody(new MsgItem.Port(p, MsgType.MOVE_RECEIVE)), Mach.MACH_SEND_MSG, 0, 0, 0);
+        assertThat(blocked.done()).isFalse();
+        assertThat(f.msg(A, 502, MachMessage.to(p, MsgType.COPY_SEND, 2).withBody(new MsgItem.Port(q, MsgType.MOVE_RECEIVE)),
+                Mach.MACH_SEND_MSG, 0, 0, 0).code()).isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(blocked.done()).as("its port died with the cycle").isTrue();
+        assertThat(blocked.code()).isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.type(A, p)).isEqualTo(PortRight.DEAD_NAME.typeBit());
+        assertThat(f.ipc.queuedBytes()).isZero();
+    }
+
+    /** A message closing a cycle that would itself block (the queue full) is destroyed at copyin, not blocked. */
+    @Test
+    void aCycleClosedByAMessageThatWouldBlockIsDestroyedAtOnce() {
+        int q = f.allocate(A);
+        int p = f.allocate(A);
+        assertThat(f.ipc.machPortInsertRight(A, p, A, p, MsgType.MAKE_SEND)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortSetQlimit(A, q, 0)).isEqualTo(KERN_SUCCESS);
+        assertThat(f.ipc.machPortSetQlimit(A, p, 0)).isEqualTo(KERN_SUCCESS);
+        IpcFixture.Call first = f.msg(A, 501, MachMessage.to(q, MsgType.MAKE_SEND, 1)
+                .withBody(new MsgItem.Port(p, MsgType.MOVE_RECEIVE)), Mach.MACH_SEND_MSG, 0, 0, 0);
+        IpcFixture.Call second = f.msg(A, 502, MachMessage.to(p, MsgType.COPY_SEND, 2)
+                .withBody(new MsgItem.Port(q, MsgType.MOVE_RECEIVE)), Mach.MACH_SEND_MSG, 0, 0, 0);
+        assertThat(second.code()).isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(first.code()).isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.type(A, p)).isEqualTo(PortRight.DEAD_NAME.typeBit());
+    }
+
     /** Out-of-line memory: the receiver sees the bytes as they were when sent; nothing is copied until someone writes. */
     @Test
     void outOfLineMemoryIsCopiedOnWrite() {
