@@ -20,8 +20,10 @@ import java.util.SplittableRandom;
  * take the notifications queued, then send a one-way message (two times in three) or make an rpc
  * (a new reply port each, MAKE_SEND_ONCE, waiting up to four leases) to a random service port,
  * with its number and a sequence number of its own, and one time in three a send right to its
- * token port (MAKE_SEND: token n is the n-th made). At the end it takes what is left on its notify
- * port and on every reply port: an rpc gets at most one answer, whenever it comes.
+ * token port (MAKE_SEND: token n is the n-th made). One time in eight it works a scratch port
+ * instead ({@link #scratch}): qlimit 0, a blocked send, and a port-destroyed request. At the end it
+ * takes what is left on its notify port and on every reply port: an rpc gets at most one answer,
+ * whenever it comes.
  */
 final class ChaosClient extends IpcChaosRun.Node {
     private final IpcChaosRun run;
@@ -29,6 +31,8 @@ final class ChaosClient extends IpcChaosRun.Node {
     private final int number;
     private int notify;
     private int tokenPort;
+    /** The notify port of its scratch ports' requests ({@link #scratch}). */
+    private int scratchNotify;
     private int seq;
     private long made;
     /** Every rpc's reply port and its seq. */
@@ -45,6 +49,7 @@ final class ChaosClient extends IpcChaosRun.Node {
         run.createTask(this, 1, tids -> run.port(this, "setup", ipc -> {
             notify = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
             tokenPort = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
+            scratchNotify = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
             return ipc.machPortRequestNotification(task, tokenPort, Mach.MACH_NOTIFY_NO_SENDERS, 1, notify,
                     MsgType.MAKE_SEND_ONCE).code();
         }, kr -> expectOk(kr, "no-senders request")));
@@ -75,7 +80,90 @@ final class ChaosClient extends IpcChaosRun.Node {
         if (run.quiet) {
             return;
         }
-        notifications(this::send);
+        notifications(rnd.nextInt(8) == 0 ? this::scratch : this::send);
+    }
+
+    /**
+     * A scratch port whose name holds the receive and a send right, with qlimit 0, a no-senders
+     * and a port-destroyed request to {@link #scratchNotify}: a send to it blocks (its bytes count
+     * in the kernel's budget while it waits: rule 8 sees them back) and times out; then
+     * mach_port_destroy of the name must send PORT_DESTROYED (the receive right to the backup,
+     * destroyed in turn) and NO_SENDERS with make-send count 1 (the last send right went with the
+     * name, GNU's ipc_right_destroy), and nothing else: anything different is unexpected (rule 7).
+     */
+    private void scratch() {
+        KernReturn[] bad = {null};
+        run.port(this, "scratch port", ipc -> {
+            int p = ipc.machPortAllocate(task, PortRight.RECEIVE.value).orThrow("allocate");
+            KernReturn kr = ipc.machPortInsertRight(task, p, task, p, MsgType.MAKE_SEND);
+            if (kr.ok()) {
+                kr = ipc.machPortSetQlimit(task, p, 0);
+            }
+            if (kr.ok()) {
+                kr = ipc.machPortRequestNotification(task, p, Mach.MACH_NOTIFY_NO_SENDERS, 0, scratchNotify,
+                        MsgType.MAKE_SEND_ONCE).code();
+            }
+            if (kr.ok()) {
+                kr = ipc.machPortRequestNotification(task, p, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, scratchNotify,
+                        MsgType.MAKE_SEND_ONCE).code();
+            }
+            bad[0] = kr.ok() ? null : kr;
+            return p;
+        }, p -> {
+            if (bad[0] != null) {
+                run.unexpected(this, "scratch port: " + bad[0]);
+                think();
+                return;
+            }
+            MachMessage m = MachMessage.to(p, MsgType.COPY_SEND, ChaosServer.ONE_WAY)
+                    .withBody(MachMessage.int32(number), new MsgItem.Inline(new byte[1 + rnd.nextInt(256)]));
+            long timeoutMs = Math.max(1, run.leaseMs() / 16);
+            run.machMsg(this, tid, "blocked send", m, Mach.MACH_SEND_MSG | Mach.MACH_SEND_TIMEOUT, 0, timeoutMs,
+                    r -> { }, r -> {
+                        if (r.code() != KernReturn.MACH_SEND_TIMED_OUT) {
+                            run.unexpected(this, "a send to a port of qlimit 0: " + r.code());
+                        }
+                        run.port(this, "destroy scratch", ipc -> ipc.machPortDestroy(task, p), kr -> {
+                            expectOk(kr, "mach_port_destroy of a scratch port");
+                            scratchNotifications(0);
+                        });
+                    });
+        });
+    }
+
+    /** After a scratch port's destroy: PORT_DESTROYED, then NO_SENDERS (make-send count 1), then nothing. */
+    private void scratchNotifications(int taken) {
+        run.machMsg(this, tid, "scratch notifications", null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, scratchNotify, 0,
+                r -> { }, r -> {
+                    if (taken == 2) {
+                        if (r.code() != KernReturn.MACH_RCV_TIMED_OUT) {
+                            run.unexpected(this, "a third scratch notification: " + r.code()
+                                    + (r.message() == null ? "" : " id " + Integer.toOctalString(r.message().id())));
+                        }
+                        think();
+                        return;
+                    }
+                    int expected = taken == 0 ? Mach.MACH_NOTIFY_PORT_DESTROYED : Mach.MACH_NOTIFY_NO_SENDERS;
+                    if (r.code() != KernReturn.MACH_MSG_SUCCESS || r.message().id() != expected) {
+                        run.unexpected(this, "scratch notification " + taken + ": " + r.code()
+                                + (r.message() == null ? "" : " id " + Integer.toOctalString(r.message().id()))
+                                + ", not " + Integer.toOctalString(expected));
+                        think();
+                        return;
+                    }
+                    if (expected == Mach.MACH_NOTIFY_NO_SENDERS && r.message().intItem(0) != 1) {
+                        run.unexpected(this, "scratch NO_SENDERS with make-send count " + r.message().intItem(0));
+                    }
+                    if (expected == Mach.MACH_NOTIFY_PORT_DESTROYED) {
+                        int backup = ((MsgItem.Port) r.message().body().get(0)).name();
+                        run.port(this, "destroy backup", ipc -> ipc.machPortDestroy(task, backup), kr -> {
+                            expectOk(kr, "mach_port_destroy of a scratch port's backup");
+                            scratchNotifications(taken + 1);
+                        });
+                    } else {
+                        scratchNotifications(taken + 1);
+                    }
+                });
     }
 
     /** Takes every notification queued on the notify port, then goes on. */

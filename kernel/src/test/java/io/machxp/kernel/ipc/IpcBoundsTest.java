@@ -8,10 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * The two bounds on what a task can make its kernel keep, held on every path: names per task
- * ({@link IpcSpace#MAX_NAMES}: not only allocate, also rights that arrive) and bytes of queued
- * messages per kernel (a message to a send-once right ignores qlimit, so qlimit alone bounds
- * nothing). GNU Mach's answers when kernel memory or a name space runs out.
+ * The two bounds on what a task can make its kernel keep, held on every path we know of: names
+ * per task ({@link IpcSpace#MAX_NAMES}: not only allocate, also rights that arrive) and bytes of
+ * queued messages per kernel (a message to a send-once right ignores qlimit, so qlimit alone bounds
+ * nothing): messages queued, messages of blocked senders (qlimit 0), notifications on a port held
+ * or in transit, and the send-once rights they come from. GNU Mach's answers when kernel memory or
+ * a name space runs out. The paths across kernels are in {@link QueuedBytesAcrossKernelsTest}.
  */
 class IpcBoundsTest {
     private final IpcFixture f = new IpcFixture();

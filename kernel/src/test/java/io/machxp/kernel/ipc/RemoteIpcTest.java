@@ -17,6 +17,35 @@ class RemoteIpcTest {
         return MachMessage.to(dest, MsgType.COPY_SEND, id);
     }
 
+    /**
+     * docs/mach-ipc.md "No queue limit across kernels": a message to a proxy is carried at once,
+     * whatever the port's qlimit (here 0), and queued past it on the receive right's kernel, while a
+     * sender on that kernel blocks.
+     */
+    @Test
+    void theQueueLimitBindsOnlyTheReceiveRightsKernelsSenders() {
+        IpcCluster c = new IpcCluster(2);
+        int port = c.allocate(1);
+        assertThat(c.core(1).machPortSetQlimit(1, port, 0)).isEqualTo(KernReturn.KERN_SUCCESS);
+        c.give(1, port, MsgType.MAKE_SEND, 2, NAME);
+        for (int i = 0; i < 3; i++) {
+            assertThat(c.send(2, to(NAME, i)).code()).as("not blocked").isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        }
+        c.deliverAll();
+        assertThat(c.core(1).machPortGetReceiveStatus(1, port).orThrow("status").msgcount()).as("past qlimit 0")
+                .isEqualTo(3);
+        assertThat(c.core(1).machPortInsertRight(1, port, 1, port, MsgType.MAKE_SEND)).isEqualTo(KernReturn.KERN_SUCCESS);
+        IpcFixture.Call local = c.send(1, to(port, 9));
+        assertThat(local.done()).as("a sender on the receive right's kernel waits").isFalse();
+        for (int i = 0; i < 3; i++) {
+            assertThat(c.take(1, port).id()).isEqualTo(i);
+        }
+        assertThat(local.done()).as("qlimit 0: still waiting").isFalse();
+        assertThat(c.core(1).machPortSetQlimit(1, port, 1)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(local.code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        assertThat(c.take(1, port).id()).isEqualTo(9);
+    }
+
     @Test
     void messagesToAPortOnAnotherKernelArriveInOrderOnce() {
         IpcCluster c = new IpcCluster(2);
