@@ -15,8 +15,14 @@ import java.util.TreeMap;
  * @param leaseMillis how long a link may be silent before its kernel is dead
  */
 public record LinkConfig(int id, InetSocketAddress listen, Map<Integer, InetSocketAddress> peers, long leaseMillis) {
-    /** The default lease of a link: a kernel silent this long is dead for IPC. */
-    public static final long DEFAULT_LEASE_MILLIS = 3_000;
+    /**
+     * The default lease of a link: a kernel silent this long is dead for IPC. No shorter than the
+     * pager's default session lease (5 s, {@code machxp pager --lease-ms}): a kernel declared dead
+     * by its links stays cut off from IPC for as long as it keeps its pager session (it rejoins
+     * only with a new one), so a pause that the pager forgives must not end its IPC. Before, 3 s:
+     * a pause of 3 to 5 s left a live kernel partitioned from IPC for good.
+     */
+    public static final long DEFAULT_LEASE_MILLIS = 5_000;
 
     public LinkConfig {
         if (id < 1) {
