@@ -60,6 +60,9 @@ final class Delivery {
             destroy(m);
             return;
         }
+        if (m.chargeWhereQueued && !port.proxy()) {
+            ipc.notifications.chargeArrived(m, port); // a notification no kernel charged yet: charged here, held or queued
+        }
         if (port.flushPending || !port.proxy() && port.followers > 0) {
             // the receive right came from another kernel: its queue, and what this kernel sent on the old path, follow
             if (m.fromKernel != port.followersFrom) {
@@ -72,9 +75,6 @@ final class Delivery {
         if (port.proxy()) {
             ipc.remote.ship(m);
             return;
-        }
-        if (m.chargeWhereQueued) {
-            ipc.notifications.chargeArrived(m, port); // a notification no kernel charged yet: charged here
         }
         m.arrival = arrivals++;
         m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward

@@ -62,7 +62,7 @@ final class IpcRemote {
         LinkMessage.Builder b = LinkMessage.newBuilder().setDest(ipc.remoteRights.export(m.dest, to, after))
                 .setId(m.id).setComplex(m.complex).setSize(m.size).setSenderTid(m.senderTid)
                 .setDonorPriority(Math.max(m.donation, 0)).setHops((int) m.hops)
-                .setTicket(ipc.inFlight.carried(m, to)).setChargeWhereQueued(m.chargeWhereQueued);
+                .setTicket(ipc.inFlight.carried(m, to)).setChargeWhereQueued(chargeWhereQueued(m));
         if (m.reply != null) {
             b.setReply(ipc.remoteRights.export(m.reply, to, after));
         }
@@ -71,6 +71,16 @@ final class IpcRemote {
         }
         ipc.net.send(to, LinkFrame.newBuilder().setMessage(b).build());
         after.forEach(Runnable::run);
+    }
+
+    /**
+     * Whether the next kernel must charge {@code m} where it queues it: a notification no kernel
+     * charged yet, or one that came from another kernel (charged here only while queued here, and
+     * {@link InFlight#carried} charges only messages made here) - else a notification would lose its
+     * charge each time its port's receive right moves on.
+     */
+    private static boolean chargeWhereQueued(KMsg m) {
+        return m.chargeWhereQueued || m.notification && m.fromKernel != Port.LOCAL;
     }
 
     /**

@@ -271,11 +271,11 @@ class QueuedBytesAcrossKernelsTest {
 
     /**
      * A notification that follows a moved receive right (one of its queued messages) arrives
-     * beyond its receiver's share: queued and charged all the same (never dropped), and what the
-     * new kernel held back until the followers were in goes in after it.
+     * beyond its receiver's share: queued and charged on the new kernel all the same (never
+     * dropped), and what the new kernel held back until the followers were in goes in after it.
      */
     @Test
-    void aDroppedNotificationAmongAMovedQueuesFollowersStillLetsTheHeldMessagesIn() {
+    void aNotificationAmongAMovedQueuesFollowersBeyondTheShareIsChargedAndLetsTheHeldMessagesIn() {
         IpcCluster c = new IpcCluster(3);
         int port = c.allocate(2);
         int inbox3 = c.allocate(3);
@@ -299,10 +299,75 @@ class QueuedBytesAcrossKernelsTest {
         c.deliverAll();
         assertThat(c.core(1).machPortGetReceiveStatus(1, moved).orThrow("status").msgcount())
                 .as("the held message went in after the follower").isEqualTo(2);
+        assertThat(c.core(1).queuedBytes()).as("the notification and message 3, both charged on kernel 1 where queued")
+                .isEqualTo(2L * MachMessage.HEADER_SIZE);
         c.core(1).limitQueuedBytes(BUDGET);
         assertThat(c.take(1, moved).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         assertThat(c.take(1, moved).id()).isEqualTo(3);
         c.deliverAll();
         c.assertAllBack(1, 2, 3);
+    }
+
+    /**
+     * Review R1 (probe 1): a receive right bounced between two kernels keeps its notifications
+     * (made for the other kernel's send-once rights, deallocated there) charged on the kernel
+     * where they are queued after every move, so the making (and then the moving, whose message
+     * needs room too) stops at the holder's share instead of queueing without bound and charged
+     * nowhere.
+     */
+    @Test
+    void notificationsOnAReceiveRightBouncedBetweenKernelsStayChargedWhereQueued() {
+        IpcCluster c = new IpcCluster(2);
+        c.core(1).limitQueuedBytes(4096);
+        c.core(2).limitQueuedBytes(4096);
+        int in1 = c.inbox(1, 2);
+        int in2 = c.inbox(2, 1);
+        int r = c.allocate(2);
+        int at = 2;
+        boolean refused = false;
+        for (int round = 0; round < 10; round++) {
+            int other = at == 2 ? 1 : 2;
+            int made = 0;
+            for (; made < 30; made++) {
+                KernReturn kr = c.core(at).machPortInsertRemote(at, r, MsgType.MAKE_SEND_ONCE, other, other, 0x900 + made);
+                c.deliverAll();
+                if (kr != KernReturn.KERN_SUCCESS) {
+                    assertThat(kr).isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
+                    refused = true;
+                    break;
+                }
+            }
+            for (int i = 0; i < made; i++) {
+                assertThat(c.core(other).machPortDeallocate(other, 0x900 + i)).isEqualTo(KernReturn.KERN_SUCCESS);
+            }
+            c.deliverAll();
+            KernReturn move = c.send(at, MachMessage.to(IpcCluster.INBOX + other, MsgType.COPY_SEND, 9)
+                    .withBody(new MsgItem.Port(r, MsgType.MOVE_RECEIVE))).code();
+            if (move != KernReturn.MACH_MSG_SUCCESS) {
+                assertThat(move).as("the holder's share is full: its notifications are charged to it")
+                        .isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
+                refused = true;
+                break;
+            }
+            c.deliverAll();
+            r = c.receivedRight(other, other == 1 ? in1 : in2);
+            c.deliverAll();
+            at = other;
+            long msgs = c.core(at).machPortGetReceiveStatus(at, r).orThrow("status").msgcount();
+            assertThat(c.core(1).queuedBytes() + c.core(2).queuedBytes())
+                    .as("round %d: the %d notifications queued on kernel %d, charged on the kernels", round, msgs, at)
+                    .isEqualTo(msgs * MachMessage.HEADER_SIZE);
+            assertThat(c.core(at).queuedBytes()).as("round %d: charged where queued", round)
+                    .isEqualTo(msgs * MachMessage.HEADER_SIZE);
+        }
+        assertThat(refused).as("making send-once rights or moving the right stops at the holder's share").isTrue();
+        long msgs = c.core(at).machPortGetReceiveStatus(at, r).orThrow("status").msgcount();
+        assertThat(msgs * MachMessage.HEADER_SIZE).as("bounded by the holder's share, a send-once right's notification each")
+                .isLessThanOrEqualTo(4096 / IpcCore.TASK_SHARES + 30 * MachMessage.HEADER_SIZE);
+        for (long i = 0; i < msgs; i++) {
+            assertThat(c.take(at, r).id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
+        }
+        c.deliverAll();
+        c.assertAllBack(1, 2);
     }
 }
