@@ -286,8 +286,24 @@ final class Delivery {
         return queuedBytes + cost > ipc.queuedBytesLimit || space.queuedBytes + cost > ipc.queuedBytesLimit / IpcCore.TASK_SHARES;
     }
 
+    /**
+     * Charges (or gives back) message {@code m}'s bytes as it is queued or held (or leaves). A
+     * notification counts in its port's sum ({@link Port#notificationBytes}), charged to
+     * {@link Port#notificationsChargedTo}, so that a receive right's copyout moves them in one step;
+     * one leaving keeps that share in {@link KMsg#chargedTo} (carried on, {@link InFlight}).
+     */
     private void charge(KMsg m, long bytes) {
-        charge(m.chargedTo, bytes);
+        if (!m.notification) {
+            charge(m.chargedTo, bytes);
+            return;
+        }
+        Port port = m.dest.port();
+        if (port.notificationBytes == 0 && port.receiver != null) {
+            port.notificationsChargedTo = port.receiver;
+        }
+        port.notificationBytes += bytes;
+        m.chargedTo = port.notificationsChargedTo;
+        charge(port.notificationsChargedTo, bytes);
     }
 
     /** Adds {@code bytes} (or takes them off, if negative) to the kernel's budget in use and {@code space}'s share (if any). */
@@ -352,6 +368,9 @@ final class Delivery {
      * get {@code why}.
      */
     void receiveRightLeaves(Port port, KernReturn why) {
+        if (port.receiver != null) {
+            port.notificationsChargedTo = port.receiver; // in transit: its notifications count in the mover's share
+        }
         port.receiver = null;
         port.mscount = 0;
         port.seqno = 0;

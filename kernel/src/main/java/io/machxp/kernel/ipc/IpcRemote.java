@@ -125,6 +125,9 @@ final class IpcRemote {
             ship(m);
         }
         port.followers = 0;
+        if (port.notificationBytes == 0) {
+            port.notificationsChargedTo = null; // no task here holds or moved it now
+        }
         for (SendWait w = ipc.delivery.pollBlocked(port); w != null; w = ipc.delivery.pollBlocked(port)) {
             ipc.endWait(w.tid, w.cancelTimer);
             ship(w.msg);

@@ -22,9 +22,10 @@ import java.util.List;
  * rights are names or travel in charged messages, which have bounds of their own.
  *
  * <p>A notification queued here is charged where it is queued, to the task holding its port's
- * receive right; on a port whose receive right is in transit, to the kernel's budget alone (no
- * task share), and moved to the share of the task that receives the right
- * ({@link #receiveRightArrived}). A notification made where no task holds its port's receive right
+ * receive right; on a port whose receive right is in transit, to the task that moved it (so that
+ * task's room for send-once rights fills, not only the kernel's budget), or to the kernel's budget
+ * alone if no task here held it; and moved, in one step per port ({@link Port#notificationBytes}),
+ * to the share of the task that receives the right ({@link #receiveRightArrived}). A notification made where no task holds its port's receive right
  * because that is on another kernel (a proxy's port) is charged by the kernel that queues it
  * ({@link #chargeArrived}).
  */
@@ -61,7 +62,7 @@ final class Notifications {
         KMsg k = new KMsg(notify, null, id, item instanceof KMsg.Right, items, size, 0);
         Port port = notify.port();
         if (port != null && port.active && !port.proxy()) {
-            charge(k, port.receiver); // in transit (null): the kernel's budget alone, until a task receives the right
+            charge(k, port.receiver); // queued, it counts in the port's sum (Port#notificationsChargedTo)
         } else if (port != null && port.active) {
             k.chargeWhereQueued = true; // the receive right is on another kernel: charged where it is queued
         }
@@ -78,17 +79,16 @@ final class Notifications {
     }
 
     /**
-     * {@code port}'s receive right was copied out to {@code space}: the notifications queued on it,
-     * charged to the kernel alone while it was in transit or to the task that held it before, now
-     * count in {@code space}'s share (the kernel's total does not change).
+     * {@code port}'s receive right was copied out to {@code space}: the notifications queued or held
+     * on it, charged to the task that held (and moved) it before or to the kernel alone, now count
+     * in {@code space}'s share, in one step ({@link Port#notificationBytes}; the kernel's total does
+     * not change).
      */
     void receiveRightArrived(Port port, IpcSpace space) {
-        for (KMsg m : port.queue.messages()) {
-            if (m.notification && m.chargedTo != space) {
-                ipc.delivery.charge(m.chargedTo, -m.cost);
-                ipc.delivery.charge(space, m.cost);
-                m.chargedTo = space;
-            }
+        if (port.notificationsChargedTo != space) {
+            ipc.delivery.charge(port.notificationsChargedTo, -port.notificationBytes);
+            ipc.delivery.charge(space, port.notificationBytes);
+            port.notificationsChargedTo = space;
         }
     }
 

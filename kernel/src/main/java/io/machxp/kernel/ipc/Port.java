@@ -40,6 +40,15 @@ final class Port {
     boolean active = true;
     IpcSpace receiver;
     Port transitDestination;
+    /**
+     * The share the notifications queued or held on this port count in ({@link #notificationBytes}):
+     * the task holding its receive right; while the right is in transit, the task that moved it
+     * (so one task cannot fill the kernel's budget through ports in transit); null, the kernel's
+     * budget alone (a right that came from another kernel and no task here held yet).
+     */
+    IpcSpace notificationsChargedTo;
+    /** Bytes of the notifications queued or held on this port, moved in one step to the next holder ({@link Notifications#receiveRightArrived}). */
+    long notificationBytes;
     PortSet set;
     int qlimit = Mach.MACH_PORT_QLIMIT_DEFAULT;
     int seqno;

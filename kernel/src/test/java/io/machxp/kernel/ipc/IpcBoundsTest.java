@@ -235,7 +235,7 @@ class IpcBoundsTest {
 
     /**
      * Review F1: notifications queued on a port whose receive right is in transit are charged
-     * (to the kernel, then to the task that receives the right), so rounds of making send-once
+     * (to the task that moved the right, then to the task that receives it), so rounds of making send-once
      * rights, moving the receive right away and deallocating them cannot queue without bound:
      * making send-once rights stops at the budget. Before, 2,500 SEND_ONCE notifications were
      * queued in five rounds with nothing charged.
@@ -280,6 +280,47 @@ class IpcBoundsTest {
         }
         assertThat(f.ipc.queuedBytes()).isZero();
         assertThat(f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A).code()).isEqualTo(KERN_SUCCESS);
+    }
+
+    /**
+     * Review R2 (probe 2): notifications on ports whose receive rights are in transit count in the
+     * share of the task that moved them, so rounds of making send-once rights, moving the receive
+     * right into a message on the task's own port and deallocating them stop at that task's share,
+     * and another task keeps the rest of the kernel's budget. Before, they counted against the
+     * kernel alone: 5,056 bytes queued (past the 4,096 limit) while A's share showed 256, and B's
+     * first send was MACH_SEND_NO_BUFFER.
+     */
+    @Test
+    void notificationsOnPortsInTransitCountInTheMoversShareSoAnotherTaskKeepsItsRoom() {
+        f.ipc.limitQueuedBytes(4096); // share 1,024 bytes
+        int q = f.allocate(A);
+        for (int round = 0; round < 200; round++) {
+            int p = f.allocate(A);
+            java.util.List<Integer> so = new java.util.ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                IpcResult<MsgItem.Port> r = f.ipc.machPortExtractRight(A, p, MsgType.MAKE_SEND_ONCE, A);
+                if (r.code() != KERN_SUCCESS) {
+                    assertThat(r.code()).isEqualTo(KERN_RESOURCE_SHORTAGE);
+                    break;
+                }
+                so.add(r.orThrow("so").name());
+            }
+            KernReturn moved = f.send(A, MachMessage.to(q, MsgType.MAKE_SEND, 1)
+                    .withBody(new MsgItem.Port(p, MsgType.MOVE_RECEIVE))).code();
+            for (int s : so) {
+                f.ipc.machPortDeallocate(A, s);
+            }
+            if (moved != MACH_MSG_SUCCESS) {
+                assertThat(moved).isEqualTo(MACH_SEND_NO_BUFFER);
+                break;
+            }
+        }
+        assertThat(f.ipc.queuedBytes()).as("A's rounds stay near its share, not the kernel's budget")
+                .isLessThanOrEqualTo(4096 / IpcCore.TASK_SHARES + 50L * Notifications.MAX_COST);
+        int b = f.allocate(B);
+        assertThat(f.send(B, MachMessage.to(b, MsgType.MAKE_SEND, 7)).code()).as("B has room: A filled only its own share")
+                .isEqualTo(MACH_MSG_SUCCESS);
+        assertThat(f.ipc.machPortExtractRight(B, b, MsgType.MAKE_SEND_ONCE, B).code()).isEqualTo(KERN_SUCCESS);
     }
 
     /**
