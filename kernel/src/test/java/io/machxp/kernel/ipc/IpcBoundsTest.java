@@ -324,6 +324,30 @@ class IpcBoundsTest {
     }
 
     /**
+     * Review R4: mach_port_insert_right of MAKE_SEND_ONCE with no room in the task's share for the
+     * notification the right may end as is KERN_RESOURCE_SHORTAGE, and nothing is made.
+     */
+    @Test
+    void insertRightOfASendOnceRightBeyondTheShareIsResourceShortage() {
+        f.ipc.limitQueuedBytes(4096); // share 1,024 bytes
+        int p = f.allocate(A);
+        fillShare:
+        for (int port = 0; port < 10; port++) {
+            int q = f.allocate(A);
+            assertThat(f.ipc.machPortSetQlimit(A, q, Mach.MACH_PORT_QLIMIT_MAX)).isEqualTo(KERN_SUCCESS);
+            for (int i = 0; i < Mach.MACH_PORT_QLIMIT_MAX; i++) {
+                KernReturn r = f.send(A, MachMessage.to(q, MsgType.MAKE_SEND, i)).code();
+                if (r != MACH_MSG_SUCCESS) {
+                    assertThat(r).isEqualTo(MACH_SEND_NO_BUFFER);
+                    break fillShare;
+                }
+            }
+        }
+        assertThat(f.ipc.machPortInsertRight(A, 0x777, A, p, MsgType.MAKE_SEND_ONCE)).isEqualTo(KERN_RESOURCE_SHORTAGE);
+        assertThat(f.ipc.machPortType(A, 0x777).code()).as("nothing made").isNotEqualTo(KERN_SUCCESS);
+    }
+
+    /**
      * Review F2: a blocked sender's message counts in the budget from copyin (qlimit 0: every send
      * blocks), so a task's threads cannot hold messages outside it, a send beyond it is
      * MACH_SEND_NO_BUFFER as a queued one would be, and letting the blocked messages in (qlimit

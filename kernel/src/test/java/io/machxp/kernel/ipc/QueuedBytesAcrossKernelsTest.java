@@ -370,4 +370,31 @@ class QueuedBytesAcrossKernelsTest {
         c.deliverAll();
         c.assertAllBack(1, 2);
     }
+
+    /**
+     * Review R4: MachPortInsertRemote of MAKE_SEND_ONCE with no room in the inserting task's share
+     * for the right's notification is KERN_RESOURCE_SHORTAGE, and nothing arrives on the other kernel.
+     */
+    @Test
+    void aRemoteInsertOfASendOnceRightBeyondTheShareIsResourceShortage() {
+        IpcCluster c = new IpcCluster(2);
+        c.core(1).limitQueuedBytes(4096); // share 1,024 bytes
+        int p = c.allocate(1);
+        fillShare:
+        for (int port = 0; port < 10; port++) {
+            int q = c.allocate(1);
+            assertThat(c.core(1).machPortSetQlimit(1, q, Mach.MACH_PORT_QLIMIT_MAX)).isEqualTo(KernReturn.KERN_SUCCESS);
+            for (int i = 0; i < Mach.MACH_PORT_QLIMIT_MAX; i++) {
+                KernReturn r = c.send(1, MachMessage.to(q, MsgType.MAKE_SEND, i)).code();
+                if (r != KernReturn.MACH_MSG_SUCCESS) {
+                    assertThat(r).isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
+                    break fillShare;
+                }
+            }
+        }
+        assertThat(c.core(1).machPortInsertRemote(1, p, MsgType.MAKE_SEND_ONCE, 2, 2, 0x777))
+                .isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
+        c.deliverAll();
+        assertThat(c.core(2).machPortType(2, 0x777).code()).as("nothing inserted there").isNotEqualTo(KernReturn.KERN_SUCCESS);
+    }
 }
