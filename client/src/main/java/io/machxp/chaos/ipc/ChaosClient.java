@@ -110,6 +110,14 @@ final class ChaosClient extends IpcChaosRun.Node {
             bad[0] = kr.ok() ? null : kr;
             return p;
         }, p -> {
+            if (bad[0] == KernReturn.KERN_RESOURCE_SHORTAGE) {
+                // a full budget: no send-once right made for the request (Notifications); a legitimate answer, round skipped
+                run.port(this, "destroy scratch", ipc -> ipc.machPortDestroy(task, p), kr -> {
+                    expectOk(kr, "mach_port_destroy of a scratch port");
+                    drainScratch();
+                });
+                return;
+            }
             if (bad[0] != null) {
                 run.unexpected(this, "scratch port: " + bad[0]);
                 think();
@@ -120,7 +128,8 @@ final class ChaosClient extends IpcChaosRun.Node {
             long timeoutMs = Math.max(1, run.leaseMs() / 16);
             run.machMsg(this, tid, "blocked send", m, Mach.MACH_SEND_MSG | Mach.MACH_SEND_TIMEOUT, 0, timeoutMs,
                     r -> { }, r -> {
-                        if (r.code() != KernReturn.MACH_SEND_TIMED_OUT) {
+                        // MACH_SEND_NO_BUFFER: a full budget refused it before it could block (legitimate)
+                        if (r.code() != KernReturn.MACH_SEND_TIMED_OUT && r.code() != KernReturn.MACH_SEND_NO_BUFFER) {
                             run.unexpected(this, "a send to a port of qlimit 0: " + r.code());
                         }
                         run.port(this, "destroy scratch", ipc -> ipc.machPortDestroy(task, p), kr -> {
@@ -129,6 +138,24 @@ final class ChaosClient extends IpcChaosRun.Node {
                         });
                     });
         });
+    }
+
+    /**
+     * After a scratch round skipped for a full budget: takes whatever its destroy sent (the
+     * requests made before the refusal), then goes on.
+     */
+    private void drainScratch() {
+        run.machMsg(this, tid, "scratch drain", null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, scratchNotify, 0,
+                r -> { }, r -> {
+                    if (r.code() == KernReturn.MACH_MSG_SUCCESS && r.message().id() == Mach.MACH_NOTIFY_PORT_DESTROYED) {
+                        int backup = ((MsgItem.Port) r.message().body().get(0)).name();
+                        run.port(this, "destroy backup", ipc -> ipc.machPortDestroy(task, backup), kr -> drainScratch());
+                    } else if (r.code() == KernReturn.MACH_MSG_SUCCESS) {
+                        drainScratch();
+                    } else {
+                        think();
+                    }
+                });
     }
 
     /** After a scratch port's destroy: PORT_DESTROYED, then NO_SENDERS (make-send count 1), then nothing. */

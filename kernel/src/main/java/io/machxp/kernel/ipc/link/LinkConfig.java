@@ -16,13 +16,14 @@ import java.util.TreeMap;
  */
 public record LinkConfig(int id, InetSocketAddress listen, Map<Integer, InetSocketAddress> peers, long leaseMillis) {
     /**
-     * The default lease of a link: a kernel silent this long is dead for IPC. No shorter than the
-     * pager's default session lease (5 s, {@code machxp pager --lease-ms}): a kernel declared dead
-     * by its links stays cut off from IPC for as long as it keeps its pager session (it rejoins
-     * only with a new one), so a pause that the pager forgives must not end its IPC. Before, 3 s:
-     * a pause of 3 to 5 s left a live kernel partitioned from IPC for good.
+     * The default lease of a link: a kernel silent this long is dead for IPC. Longer than the
+     * pager's default session lease (5 s, {@code machxp pager --lease-ms}) by a margin of 2 s: a
+     * kernel declared dead by its links stays cut off from IPC for as long as it keeps its pager
+     * session (it rejoins only with a new one), so a pause that the pager forgives must not end its
+     * IPC, whichever side checks first (an equal lease left a pause just past 5 s to the order of
+     * the checks). Before, 3 s: a pause of 3 to 5 s left a live kernel partitioned from IPC for good.
      */
-    public static final long DEFAULT_LEASE_MILLIS = 5_000;
+    public static final long DEFAULT_LEASE_MILLIS = 7_000;
 
     public LinkConfig {
         if (id < 1) {
