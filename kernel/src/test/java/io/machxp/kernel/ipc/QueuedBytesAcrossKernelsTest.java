@@ -397,4 +397,33 @@ class QueuedBytesAcrossKernelsTest {
         c.deliverAll();
         assertThat(c.core(2).machPortType(2, 0x777).code()).as("nothing inserted there").isNotEqualTo(KernReturn.KERN_SUCCESS);
     }
+
+    /**
+     * Review R5 (probe 3): a blocked sender's message, charged while it waits, follows its port's
+     * receive right to another kernel: the sender's call succeeds, the message is charged on its
+     * kernel exactly once on the way (given back as it leaves the wait, charged as carried), and
+     * everything comes back once it is received there.
+     */
+    @Test
+    void aBlockedSendersMessageFollowsTheReceiveRightToAnotherKernelChargedOnce() {
+        IpcCluster c = new IpcCluster(2);
+        int in2 = c.inbox(2, 1);
+        int r = c.allocate(1);
+        assertThat(c.core(1).machPortSetQlimit(1, r, 0)).isEqualTo(KernReturn.KERN_SUCCESS);
+        IpcFixture.Call blocked = c.msg(1, IpcCluster.tid(1) + 5,
+                MachMessage.to(r, MsgType.MAKE_SEND, 7).withBody(new MsgItem.Inline(new byte[100])), Mach.MACH_SEND_MSG, 0);
+        assertThat(blocked.done()).as("qlimit 0: the sender waits").isFalse();
+        long whileBlocked = c.core(1).queuedBytes();
+        assertThat(whileBlocked).as("charged while it waits").isPositive();
+        c.sendReceiveRight(1, r, 2);
+        c.deliverAll();
+        assertThat(blocked.code()).as("carried after the receive right").isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        int moved = c.receivedRight(2, in2);
+        c.deliverAll();
+        assertThat(c.core(1).queuedBytes()).as("the blocked message, carried and not yet received: charged once")
+                .isEqualTo(whileBlocked);
+        assertThat(c.take(2, moved).id()).isEqualTo(7);
+        c.deliverAll();
+        c.assertAllBack(1, 2);
+    }
 }
