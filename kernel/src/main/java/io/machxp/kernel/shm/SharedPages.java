@@ -8,9 +8,7 @@ import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.shm.ShmLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One memory object's pages as task processes on this host see them: a file of slots, one per page
@@ -111,7 +109,7 @@ import java.nio.file.StandardOpenOption;
  * no room at a map, the object's kept slots give their memory back first (due, punched unless
  * counted) and the allocation is tried once more; a page whose own slot is refused is mapped in a
  * free spare slot that is allocated already, if there is one (it moves there, as for a count). A
- * refused slot is tried again when a map or a move asks for it ({@link #slotAllocated}: each call
+ * refused slot is tried again when a map or a move asks for it ({@link SlotMemory}: each call
  * counts, whichever page it is for): once after a punch of this object since its last try (room
  * freed here; one such try per back-off), and at the 16th call after a refusal, then the 32nd,
  * 64th, ... up to every 4096th (a try at a back-off's end that fails doubles it; one after a punch
@@ -148,10 +146,8 @@ public final class SharedPages {
     private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
     /** Slots a page left while accesses were still counted there: free once nothing is. */
     private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
-    /** Whether each slot is allocated (ALLOCATED), could not be at its last try (REFUSED), or is a hole (0). */
-    private final int[] slots;
-    private static final int ALLOCATED = 1;
-    private static final int REFUSED = 2;
+    /** The memory behind the slots: allocated, holes, refused slots' retries. */
+    private final SlotMemory memory;
     /**
      * How many slots of pages handed away an object keeps allocated for their return: two full
      * releases' worth of pages (a futex's release carries up to 8), 64 KiB of 4 KiB pages; see
@@ -168,17 +164,7 @@ public final class SharedPages {
     private static final byte HOME = 0;
     private static final byte KEPT = 1;
     private static final byte DUE = 2;
-    /** The refused slots' retries (review S2): when each is tried again. */
-    private final java.util.Map<Integer, Retry> refused = new java.util.HashMap<>();
-    private static final int FIRST_BACK_OFF = 16;
-    private static final int LAST_BACK_OFF = 4096;
-    /** Holes punched so far (a refused slot is tried again after one) and slots allocated (zeros written). */
-    private int punches;
-    private int allocations;
-    private final FileChannel channel;
     private final int objectId;
-    private final Refusal refusal;
-    private final java.util.concurrent.atomic.AtomicInteger allocatedSlots = new java.util.concurrent.atomic.AtomicInteger();
     private int moves;
     /**
      * Per page: its slot counted an access at its last map, which therefore did not map it. A
@@ -187,47 +173,25 @@ public final class SharedPages {
      * the accesses of live processes that found the page unmapped a moment ago (review P3).
      */
     private final boolean[] countedAtLastMap;
-    private boolean warned;
-    private boolean warnedRoomAgain;
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
-    /** The last {@link #freeSlot} found a free hole but could not allocate it (no room; warned by {@link #slotAllocated}). */
+    /** The last {@link #freeSlot} found a free hole but could not allocate it (no room; warned by {@link SlotMemory}). */
     private boolean holeRefused;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
 
-    /** The tests' seam for a slot's allocation (SharedMemory's refusal); throws to refuse it. */
-    interface Refusal {
-        void check(Path slot) throws IOException;
-    }
-
-    /**
-     * A refused slot's next try: once after a punch of this object since its last try
-     * ({@code punchesAt}; one such try per back-off, {@code punchTried}), or at the
-     * {@code backOff}th call since the last try of the back-off ({@code skipped}). A try after a
-     * punch that fails again leaves the back-off as it was; one at the back-off's end doubles it.
-     */
-    private static final class Retry {
-        int punchesAt;
-        boolean punchTried;
-        int skipped;
-        int backOff = FIRST_BACK_OFF / 2;
-    }
-
-    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, Refusal refusal, int keptBound)
+    SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, SlotMemory.Refusal refusal, int keptBound)
             throws IOException {
         this.keptBound = Math.max(0, keptBound);
         this.away = new byte[pages];
-        this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
         this.objectId = objectId;
-        this.refusal = refusal;
         int total = ShmLayout.pageSlots(pages, pageSize);
-        this.slots = new int[total];
         this.file = file;
         this.buffer = buffer;
         this.pageSize = pageSize;
         this.dataStart = ShmLayout.pageData(total, pageSize);
+        this.memory = new SlotMemory(file, buffer, pageSize, total, dataStart, objectId, refusal);
         this.mapped = new byte[pages];
         this.slotOf = new int[pages];
         this.countedAtLastMap = new boolean[pages];
@@ -305,7 +269,7 @@ public final class SharedPages {
             move(page, slot);
         }
         countedAtLastMap[page] = false;
-        if (!slotAllocated(slot)) {
+        if (!memory.allocated(slot, this::giveBackAll)) {
             // no room for its slot: a free spare allocated already takes the page, or it stays on gRPC
             slot = freeSlot(false);
             if (slot < 0) {
@@ -343,7 +307,7 @@ public final class SharedPages {
     /**
      * Once per object: a page whose slot counts accesses at two maps in a row finds no spare free
      * (each counts accesses; a free spare that is a hole and cannot be allocated for want of room
-     * is not this case: {@link #slotAllocated} warns of that).
+     * is not this case: {@link SlotMemory} warns of that).
      */
     private void warnNoSlot(int page) {
         if (!warnedNoSlot) {
@@ -353,7 +317,7 @@ public final class SharedPages {
                     + "(each holds a page moved there or still counts accesses: task processes killed inside an "
                     + "access, one writing the file, or, under heavy contention, accesses under way); such pages "
                     + "go through the kernel until a slot drains; no further warning for this object", objectId, page, file,
-                    slots.length - mapped.length);
+                    memory.slotCount() - mapped.length);
         }
     }
 
@@ -378,7 +342,7 @@ public final class SharedPages {
             if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
                 it.remove();
                 draining.add(slot); // a task process counted itself there (by a forged slot number): not free
-            } else if (slots[slot] == ALLOCATED) {
+            } else if (memory.allocated(slot)) {
                 it.remove();
                 return slot;
             } else if (hole < 0) {
@@ -387,7 +351,7 @@ public final class SharedPages {
         }
         holeRefused = false;
         if (allocate && hole >= 0) {
-            if (slotAllocated(hole)) {
+            if (memory.allocated(hole, this::giveBackAll)) {
                 free.remove(hole);
                 return hole;
             }
@@ -443,73 +407,6 @@ public final class SharedPages {
         return s;
     }
 
-    /**
-     * Allocates slot {@code slot} if it is a hole: a positional write of zeros (on a tmpfs a memory
-     * operation, no disk). This runs on the core thread, where pages are mapped; the slot is one
-     * page, so it is as cheap as the copy that follows. With no room, the object's kept slots give
-     * their memory back and it is tried once more; then false: the slot is REFUSED and tried again
-     * only once after a punch of this object (room freed) or at a back-off's end ({@link Retry}).
-     * One warning per object at the first refusal, one line when a refused slot is allocated again.
-     */
-    private boolean slotAllocated(int slot) {
-        int s = slots[slot];
-        if (s == ALLOCATED) {
-            return true;
-        }
-        Retry retry = s == REFUSED ? refused.get(slot) : null;
-        boolean backedOff = true; // a hole never refused: tried now, and a back-off starts if it is refused
-        if (retry != null) {
-            backedOff = ++retry.skipped >= retry.backOff;
-            boolean roomFreed = !retry.punchTried && retry.punchesAt != punches;
-            if (!backedOff && !roomFreed) {
-                return false; // no room at its last try, and none freed here since (or tried once since)
-            }
-        }
-        Exception refusedWith = allocate(slot);
-        if (refusedWith != null && giveBackAll()) {
-            refusedWith = allocate(slot); // the kept slots' memory went back: once more
-        }
-        if (refusedWith == null) {
-            if (refused.remove(slot) != null && !warnedRoomAgain) {
-                warnedRoomAgain = true;
-                log.info("memory object {}: slot {} in {} refused before is allocated now; refused slots are "
-                        + "tried again after room is freed or after a while", objectId, slot, file);
-            }
-            return true;
-        }
-        slots[slot] = REFUSED;
-        Retry r = refused.computeIfAbsent(slot, k -> new Retry());
-        r.punchesAt = punches;
-        if (backedOff) {
-            r.skipped = 0;
-            r.backOff = Math.min(r.backOff * 2, LAST_BACK_OFF);
-            r.punchTried = false; // the next punch of this object allows one try again
-        } else {
-            r.punchTried = true; // the room a punch freed was not enough: the back-off goes on as it was
-        }
-        if (!warned) {
-            warned = true;
-            log.warn("cannot allocate slot {} of memory object {} in {} ({}); pages without a slot go through "
-                    + "gRPC (give {} more room) and their slots are tried again later; no further warning for this "
-                    + "object", slot, objectId, file, refusedWith.toString(), file.getParent());
-        }
-        return false;
-    }
-
-    /** Writes zeros over slot {@code slot}: null if it is allocated now, or why not (no room). */
-    private Exception allocate(int slot) {
-        try {
-            refusal.check(Path.of(file + "@" + slot));
-            SharedMemory.writeZeros(channel, dataStart + (long) slot * pageSize, pageSize);
-        } catch (IOException | RuntimeException e) {
-            return e;
-        }
-        slots[slot] = ALLOCATED;
-        allocatedSlots.incrementAndGet();
-        allocations++;
-        return null;
-    }
-
     /** Once per object: a page with a futex outside the shared table stays off task processes. */
     private void warnOutOfTable(int page) {
         if (!warnedOutOfTable) {
@@ -523,7 +420,7 @@ public final class SharedPages {
 
     /** How many slots are allocated in the file now. Any thread. */
     public int allocatedSlots() {
-        return allocatedSlots.get();
+        return memory.allocatedSlots();
     }
 
     /**
@@ -543,7 +440,7 @@ public final class SharedPages {
         int page = index(p);
         int slot = slotOf[page];
         countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
-        if (mapped[page] == NONE && slots[slot] == ALLOCATED) {
+        if (mapped[page] == NONE && memory.allocated(slot)) {
             if (away[page] != HOME) {
                 back(page); // released again without a map between: as if just released
             }
@@ -592,14 +489,14 @@ public final class SharedPages {
      * any more (PageCache.returnAll), and at a refusal for want of room. Whether one was punched.
      */
     public boolean giveBackAll() {
-        int before = punches;
+        int before = memory.punches();
         for (int page : kept) {
             away[page] = DUE;
             due.add(page);
         }
         kept.clear();
         punchDue();
-        return punches != before;
+        return memory.punches() != before;
     }
 
     /**
@@ -611,28 +508,24 @@ public final class SharedPages {
      */
     private boolean punched(int page) {
         int slot = slotOf[page];
-        if (mapped[page] != NONE || slots[slot] != ALLOCATED) {
+        if (mapped[page] != NONE || !memory.allocated(slot)) {
             return true;
         }
         if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES) != 0) {
             return false;
         }
-        if (Holes.punch(buffer, dataStart + (long) slot * pageSize, pageSize)) {
-            slots[slot] = 0;
-            allocatedSlots.decrementAndGet();
-            punches++;
-        }
+        memory.punch(slot);
         return true;
     }
 
     /** Holes punched so far. Core thread (tests: a page handed away and back punches nothing). */
     int punches() {
-        return punches;
+        return memory.punches();
     }
 
     /** Slots allocated so far (writes of zeros). Core thread (tests). */
     int allocations() {
-        return allocations;
+        return memory.allocations();
     }
 
     /** How many slots are kept for pages handed away, and how many wait to be punched. Core thread (tests). */
@@ -651,11 +544,7 @@ public final class SharedPages {
 
     /** The session ended: the channel used to allocate slots is closed (the mapping stays until GC). */
     void close() {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing more is allocated through it
-        }
+        memory.close();
     }
 
     private int index(VmPage p) {
