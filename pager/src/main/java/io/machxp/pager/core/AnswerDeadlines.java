@@ -39,7 +39,7 @@ import io.machxp.proto.task.Errno;
  * taken any more, so its lease is not renewed; what it holds stays its own until that lease ends
  * (K may not know yet and go on using it: it believes its lease until a margin before the
  * pager's count ends), and then the lease's path declares it dead: its futexes go on with
- * OWNER_DIED, its pages revert to the pager's copy ({@link PagerSessions#leaseDue}). So the
+ * OWNER_DIED, its pages revert to the pager's copy ({@link SessionLeases#leaseDue}). So the
  * other kernels get what K held at D + a lease at most after K stopped answering, and never two
  * owners. Without a lease there is no deadline (D is 0): ending the stream would release what K
  * holds at once, while K may still use it.
@@ -142,8 +142,8 @@ final class AnswerDeadlines {
         sessions.end(s, Errno.ETIMEDOUT, "pager " + core.name + " ended the session of " + s + ": it has not answered "
                 + owed.what + " for " + waited + " ms, nor anything asked before or with it for " + quiet + " ms (the "
                 + "answer deadline is " + deadlineNanos / 1_000_000 + " ms); the futexes and pages it holds stay its "
-                + "own until its lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then go to other "
-                + "kernels with OWNER_DIED and its writes not returned are lost; restart the kernel");
+                + "own until its lease ends in " + Math.max(1, sessions.leases.leaseLeftMillis(s)) + " ms, then go to "
+                + "other kernels with OWNER_DIED and its writes not returned are lost; restart the kernel");
     }
 
     /**

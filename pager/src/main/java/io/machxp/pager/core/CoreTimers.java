@@ -27,10 +27,10 @@ final class CoreTimers {
     /** What a timer does when due. */
     sealed interface Timer permits LeaseCheck, ForgetDead, GraceEnd, GrantLeaseEnd, AnswerCheck {}
 
-    /** The session's lease is checked ({@link PagerSessions}). */
+    /** The session's lease is checked ({@link SessionLeases}). */
     record LeaseCheck(KernelSession session) implements Timer {}
 
-    /** A session declared dead is forgotten: nothing more can arrive from it ({@link PagerSessions}). */
+    /** A session declared dead is forgotten: nothing more can arrive from it ({@link SessionLeases}). */
     record ForgetDead(long sessionId) implements Timer {}
 
     /** The grace period after a restart ends ({@link PagerGrace}). */

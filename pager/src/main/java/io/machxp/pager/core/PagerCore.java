@@ -20,8 +20,9 @@ import java.util.Map;
  * and tests' questions. The parts, each with its own overview of states and messages:
  * <ul>
  * <li>{@link PagerSessions}: kernel_hello and pager_welcome (kernel ids, stable per kernel name),
- *     keepalives and leases, a session's end (closed, ended by the pager, or declared dead), and
- *     the fencing of what still arrives from a dead kernel;
+ *     a session's end (closed, ended by the pager, or declared dead); its part
+ *     {@link SessionLeases}: keepalives and leases, a kernel declared dead when its lease ends,
+ *     and the fencing of what still arrives from a dead kernel;
  * <li>{@link AnswerDeadlines}: a deadline for each answer the pager waits for (a lock_request's
  *     lock_completed, a trylock's relinquish): a kernel that keeps its lease but does not answer
  *     has its session ended, and is declared dead when that lease ends;
@@ -97,9 +98,9 @@ public final class PagerCore {
     /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
     private void timerDue(CoreTimers.Timer t) {
         if (t instanceof CoreTimers.LeaseCheck l) {
-            sessions.leaseDue(l.session());
+            sessions.leases.leaseDue(l.session());
         } else if (t instanceof CoreTimers.ForgetDead d) {
-            sessions.forgetDead(d.sessionId());
+            sessions.leases.forgetDead(d.sessionId());
         } else if (t instanceof CoreTimers.GraceEnd) {
             grace.endGrace();
         } else if (t instanceof CoreTimers.GrantLeaseEnd g) {
@@ -202,9 +203,9 @@ public final class PagerCore {
         int pageCount = s.objects.isEmpty() ? 0 : pages.heldBy(s); // counted only for the sentence
         return "kernel " + Shown.quoted(s.kernelName) + " half-closed its stream to pager " + core.name + " while "
                 + "holding " + s.held.size() + " futexes and " + pageCount + " pages: they stay its own until its "
-                + "lease ends in " + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, then its futexes go to their next "
-                + "owners with OWNER_DIED and the writes it has not returned are lost; a clean end terminates its "
-                + "objects (returning their pages and releasing their futexes) before it half-closes";
+                + "lease ends in " + Math.max(1, sessions.leases.leaseLeftMillis(s)) + " ms, then its futexes go to "
+                + "their next owners with OWNER_DIED and the writes it has not returned are lost; a clean end "
+                + "terminates its objects (returning their pages and releasing their futexes) before it half-closes";
     }
 
     /**
@@ -334,7 +335,7 @@ public final class PagerCore {
     public Map<String, Integer> recordCounts() {
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("sessions", sessions.count());
-        counts.put("deadSessions", sessions.deadCount());
+        counts.put("deadSessions", sessions.leases.deadCount());
         counts.put("kernelIds", sessions.ids.count());
         counts.put("quarantinedIds", sessions.ids.quarantinedCount());
         counts.put("futexes", futexes.count());

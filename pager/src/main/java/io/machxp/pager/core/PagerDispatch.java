@@ -28,7 +28,7 @@ import io.machxp.proto.xp.KernelToPager;
  *  any other before kernel_hello   -> refused
  *  any other                       -> its part: objects ({@link PagerObjects}), pages
  *                                     ({@link PageCoherence}), futexes ({@link PagerFutexes}),
- *                                     keepalives ({@link PagerSessions})
+ *                                     keepalives ({@link SessionLeases})
  * </pre>
  */
 final class PagerDispatch {
@@ -100,7 +100,7 @@ final class PagerDispatch {
             case MEMORY_OBJECT_FUTEX_RELEASED -> futexes.futexReleased(s, m.getMemoryObjectFutexReleased());
             case MEMORY_OBJECT_FUTEX_PROBE -> futexes.probes.futexProbe(s, m.getMemoryObjectFutexProbe(), sessions.count());
             case MEMORY_OBJECT_FUTEX_HELD -> futexes.futexHeld(s, m.getMemoryObjectFutexHeld());
-            case KERNEL_KEEPALIVE -> sessions.keepalive(s, m.getKernelKeepalive());
+            case KERNEL_KEEPALIVE -> sessions.leases.keepalive(s, m.getKernelKeepalive());
             case MEMORY_OBJECT_SYNCHRONIZE -> objects.synchronize(s, m.getMemoryObjectSynchronize());
             case MEMORY_OBJECT_SUPPLY_COMPLETED -> pages.supplyCompleted(s, m.getMemoryObjectSupplyCompleted());
             case MEMORY_OBJECT_CHANGE_COMPLETED -> objects.changeCompleted(s, m.getMemoryObjectChangeCompleted());

@@ -81,7 +81,7 @@ final class PagerResume {
                 // name open a new one (2.9); any other refusal leaves the kernel a new session now.
                 sessions.end(fresh, Errno.ESTALE, "kernel '" + kernelName + "' cannot resume its session: " + refusal
                         + (s != null && s.broken ? "; that session ends when its lease runs out in "
-                                + Math.max(1, sessions.leaseLeftMillis(s)) + " ms, and the kernel may then open a new "
+                                + Math.max(1, sessions.leases.leaseLeftMillis(s)) + " ms, and the kernel may then open a new "
                                 + "one under its name" : "; it opens a new session"));
             }
             CoreContext.log.info("pager {}: kernel {} cannot resume its session: {}", core.name, kernelName, refusal);

@@ -1,25 +1,19 @@
 package io.machxp.pager.core;
 
-import io.machxp.pager.futex.FutexKey;
-import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
-import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
 import io.machxp.proto.xp.PagerWelcome;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The kernels' sessions with the pager: kernel_hello and pager_welcome, leases and keepalives,
- * and how a session ends (its stream closes, the pager ends it, or its lease runs out).
+ * The kernels' sessions with the pager: kernel_hello and pager_welcome, and how a session ends
+ * (its stream closes, the pager ends it, or its lease runs out: {@link SessionLeases}).
  * <pre>
  *  kernel_hello(name)        -> pager_welcome with a kernel id, stable per kernel name while the
  *                               name has a live or broken session and through its quarantine (TIDs
@@ -27,11 +21,9 @@ import java.util.Set;
  *                               EEXIST, one whose name is still held by a broken session with EAGAIN
  *  (kernel_hello with a reclaim, in the grace period after a restart, is {@link PagerGrace}'s)
  * </pre>
- * Leases and fencing (with a lease; {@code leaseNanos == 0} turns both sides of it off):
+ * A session's end (with a lease; {@code leaseNanos == 0} forgets every session when its stream
+ * ends); its lease, keepalives, death and fencing are {@link SessionLeases}':
  * <pre>
- *  any message from K         K's lease runs a full lease from now; kernel_keepalive is answered
- *                             with pager_keepalive once the writes before it are on disk (a
- *                             failed one of its returns written again first, {@link StoreRetries})
  *  K's stream ends            holding nothing: forgotten at once (a clean shutdown terminated its
  *                             objects first); else BROKEN: K leaves every queue, but its futexes
  *                             and pages stay its own until its lease ends, since K may still be
@@ -39,14 +31,11 @@ import java.util.Set;
  *  the pager ends K's stream  (a breach, a limit, an answer overdue: {@link AnswerDeadlines}) as
  *                             a stream that ends: BROKEN if K holds something; what still arrives
  *                             from K is dropped and does not renew its lease
- *  a lease ends unheard       K is DEAD: its pages revert to the pager's copy, each futex it held
- *                             goes to the next waiter with owner_died (or keeps the flag for the
- *                             next grant), its stream is ended, and whatever still arrives from
- *                             it is dropped (fenced)
+ *  a lease ends unheard       K is DEAD ({@link SessionLeases}): forgotten, and whatever still
+ *                             arrives from it is dropped (fenced)
  * </pre>
- * A kernel stops using what it holds a margin before the pager can declare it dead (it counts
- * from when it sent the keepalive the pager answered), so no futex has two owning kernels. The
- * futex side of a kernel leaving is {@link FutexDepartures}', the page side {@link PageCoherence}'s.
+ * The futex side of a kernel leaving is {@link FutexDepartures}', the page side
+ * {@link PageCoherence}'s.
  *
  * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
  * broken (a broken one for a lease). When its last session is forgotten the id goes into
@@ -66,9 +55,7 @@ import java.util.Set;
  * period, or a lease without one), so a pager serves any churn below about 1023 / (2 leases + G) new
  * names per lease. TIDs carry the kernel's primary's id, which need not be this pager's: each
  * session keeps its TID prefix and a hello whose prefix another kernel has is refused
- * ({@link TidPrefixes}). Messages of a
- * session declared dead are fenced for a lease after its death (its stream is ended then, so
- * nothing more can arrive), and then forgotten.
+ * ({@link TidPrefixes}).
  */
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
@@ -90,10 +77,10 @@ final class PagerSessions {
     final KernelIds ids;
     /** Dead kernels' owner_died that the pager records in futex words itself, freeing their ids. */
     final DeathRecorder deaths;
-    /** Sessions declared dead: what still arrives from them is fenced off (for a lease, then forgotten). */
-    final Set<Long> deadSessions = new HashSet<>();
     /** The kernels' TID prefixes: no two kernels may share one. */
     final TidPrefixes prefixes;
+    /** The sessions' leases, keepalives and deaths, and the fence of the sessions declared dead. */
+    final SessionLeases leases;
 
     PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch,
             long graceNanos) {
@@ -108,6 +95,7 @@ final class PagerSessions {
         futexes.onRecordsFull(deaths::recordAll);
         this.ids = new KernelIds(core, futexes, deaths, leaseNanos + Math.max(graceNanos, leaseNanos));
         this.prefixes = futexes.prefixes;
+        this.leases = new SessionLeases(core, pages, futexes, this, leaseNanos);
     }
 
     // ---- streams ------------------------------------------------------------------------------
@@ -118,7 +106,7 @@ final class PagerSessions {
         sessions.put(sessionId, s);
         core.stats.sessions.increment();
         if (leaseNanos > 0) {
-            watchLease(s);
+            leases.watchLease(s);
         }
     }
 
@@ -144,7 +132,7 @@ final class PagerSessions {
         pages.cancelRequests(s);
         CoreContext.log.warn("pager {}: the stream of {} broke while it held {} futexes; they and its pages stay its "
                 + "own until its lease ends in {} ms", core.name, s, s.held.size(),
-                leaseLeftMillis(s));
+                leases.leaseLeftMillis(s));
     }
 
     /**
@@ -198,7 +186,7 @@ final class PagerSessions {
     }
 
     /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
-    private void forget(KernelSession s) {
+    void forget(KernelSession s) {
         s.gone = true;
         sessions.remove(s.id);
         core.stats.sessions.decrement();
@@ -227,7 +215,7 @@ final class PagerSessions {
                     m.getRoutineCase(), s);
             return null;
         }
-        if (s == null && deadSessions.contains(sessionId)) {
+        if (s == null && leases.deadSessions.contains(sessionId)) {
             core.stats.fenced.increment(); // from a kernel declared dead: whatever it says is stale
             CoreContext.log.debug("pager {}: dropped {} from session {}, which it declared dead", core.name,
                     m.getRoutineCase(), sessionId);
@@ -239,106 +227,6 @@ final class PagerSessions {
     void heard(KernelSession s) {
         s.lastHeard = core.env.nanoTime();
         s.extendedSinceHeard = false; // a next takeover may extend it again
-    }
-
-    // ---- leases -------------------------------------------------------------------------------
-
-    /** How long the session's lease still runs, in milliseconds (0 once it has ended). */
-    long leaseLeftMillis(KernelSession s) {
-        return Math.max(0, (s.lastHeard + leaseNanos - core.env.nanoTime()) / 1_000_000);
-    }
-
-    private void watchLease(KernelSession s) {
-        long ends = s.lastHeard + core.plants.leaseAsCounted(leaseNanos);
-        core.timers.set(ends - core.env.nanoTime(), new CoreTimers.LeaseCheck(s));
-    }
-
-    /** A lease timer of the session is due: declared dead if unheard for a lease, else watched on. */
-    void leaseDue(KernelSession s) {
-        if (sessions.get(s.id) != s) {
-            return; // gone already
-        }
-        long silent = core.env.nanoTime() - s.lastHeard;
-        if (silent < core.plants.leaseAsCounted(leaseNanos)) {
-            watchLease(s);
-            return;
-        }
-        if (!s.welcomed() && s.heldInGrace > 0) {
-            // Its kernel_hello is held until the grace period ends: that silence does not count. Look
-            // again a lease from now (the grace's end restarts its lease): watching from when it was
-            // last heard would be due at once, again and again (a timer loop that time never leaves).
-            core.timers.set(core.plants.leaseAsCounted(leaseNanos), new CoreTimers.LeaseCheck(s));
-            return;
-        }
-        if (!s.welcomed()) {
-            noHello(s, silent);
-            return;
-        }
-        declareDead(s, "the pager heard nothing from it for " + silent / 1_000_000 + " ms (lease "
-                + leaseNanos / 1_000_000 + " ms)" + (s.broken ? " after its stream broke" : ""));
-    }
-
-    /**
-     * A stream that sent no kernel_hello within a lease (xp-spec 2.1): it has no kernel, holds
-     * nothing and is owed nothing, so it is forgotten and ended with a sentence of its own (no
-     * death, no futexes, no writes lost).
-     */
-    private void noHello(KernelSession s, long silent) {
-        forget(s);
-        CoreContext.log.info("pager {}: ended {}: no kernel_hello within its lease ({} ms)", core.name, s,
-                silent / 1_000_000);
-        core.env.endSession(s.id, Errno.ETIMEDOUT, "pager " + core.name + " heard no kernel_hello on this stream for "
-                + silent / 1_000_000 + " ms (lease " + leaseNanos / 1_000_000 + " ms): a session begins with "
-                + "kernel_hello; nothing of this stream is kept");
-    }
-
-    /**
-     * The kernel's lease ran out: it has stopped using what it held (it counts its lease from
-     * earlier than the pager does), so its pages revert to the pager's copy and each futex it held
-     * goes to the next waiter with owner_died. Its stream is ended; what still arrives is fenced.
-     */
-    private void declareDead(KernelSession s, String why) {
-        for (FutexKey key : s.held) { // before its pages revert: did it hold the futex's page writable?
-            FutexRecord f = futexes.records().get(key);
-            boolean clean = !pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize);
-            f.zeroWordClean = f.diedKernelIds.isEmpty() ? clean : f.zeroWordClean && clean;
-        }
-        List<FutexKey> held = futexes.departures.ownerDied(s);
-        if (!held.isEmpty()) {
-            prefixes.died(s); // its TIDs may stay in those futexes' words
-        }
-        forget(s);
-        deaths.died(held); // the futexes nobody waited for: recorded in the pager's copy if nobody holds their pages
-        deadSessions.add(s.id);
-        if (leaseNanos > 0) {
-            core.timers.set(leaseNanos, new CoreTimers.ForgetDead(s.id)); // its stream is long gone by then
-        }
-        core.stats.kernelsDeclaredDead.increment();
-        CoreContext.log.warn("pager {}: declared {} dead: {}; its {} futexes went on with OWNER_DIED and its pages "
-                + "reverted to the pager's copy", core.name, s, why, held.size());
-        core.env.declaredDead(s.kernelName == null ? s.toString() : s.kernelName, held);
-        if (s.broken) {
-            return; // its stream has ended already
-        }
-        core.env.endSession(s.id, Errno.ETIMEDOUT, "pager " + core.name + " declared " + s + " dead: " + why
-                + "; the futexes it held went to their next owners with OWNER_DIED and the writes it had not "
-                + "returned are lost; restart the kernel");
-    }
-
-    /**
-     * kernel_keepalive: answered with pager_keepalive of the same sequence, once every store write
-     * submitted before it is done and no return of this kernel whose write failed is left (a
-     * failed one is written again first, see {@link StoreRetries}): the answer tells the kernel
-     * that what it gave back before is on disk, so it may drop the copies it kept for a reclaim.
-     */
-    void keepalive(KernelSession s, KernelKeepalive k) {
-        PagerToKernel answer = PagerToKernel.newBuilder().setPagerKeepalive(
-                PagerKeepalive.newBuilder().setSequence(k.getSequence())).build();
-        core.env.storeEffect(() -> { }, failure -> core.retries.whenWritten(s, () -> {
-            if (sessions.get(s.id) == s) {
-                core.send(s, answer);
-            }
-        }));
     }
 
     // ---- kernel_hello -------------------------------------------------------------------------
@@ -385,7 +273,7 @@ final class PagerSessions {
         if (previous != null && previous.broken) {
             end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + core.name
                     + " while holding futexes or pages, which stay its own until its lease ends in "
-                    + Math.max(1, leaseLeftMillis(previous))
+                    + Math.max(1, leases.leaseLeftMillis(previous))
                     + " ms; connect again after that");
             return;
         }
@@ -456,7 +344,7 @@ final class PagerSessions {
         core.stats.sessions.decrement();
         sessions.remove(s.id);
         long old = s.id;
-        deadSessions.add(old);
+        leases.deadSessions.add(old);
         core.timers.set(leaseNanos, new CoreTimers.ForgetDead(old)); // its stream is long gone by then
         s.id = fresh.id;
         sessions.put(s.id, s);
@@ -465,11 +353,6 @@ final class PagerSessions {
 
     long tokenEpoch() {
         return tokenEpoch;
-    }
-
-    /** A session declared dead a lease ago is forgotten: nothing more can arrive from it. */
-    void forgetDead(long sessionId) {
-        deadSessions.remove(sessionId);
     }
 
     /** Whether a session of a kernel of this name has been welcomed and not forgotten. */
@@ -496,11 +379,6 @@ final class PagerSessions {
     /** How many sessions are open (broken ones too: they wait for their leases). */
     int count() {
         return sessions.size();
-    }
-
-    /** How many sessions declared dead are remembered, to fence what still arrives from them. */
-    int deadCount() {
-        return deadSessions.size();
     }
 
     /** Names of the kernels connected now. */

@@ -33,7 +33,7 @@ final class PagerStatusSnapshot {
         sessions.all().stream().sorted(Comparator.comparing((KernelSession s) -> String.valueOf(s.kernelName))
                 .thenComparingLong(s -> s.id)).forEach(s -> r.addSessions(SessionStatus.newBuilder()
                 .setKernelName(String.valueOf(s.kernelName)).setKernelId(s.kernelId).setSessionId(s.id)
-                .setLeaseLeftMs(sessions.leaseNanos() == 0 ? 0 : sessions.leaseLeftMillis(s))
+                .setLeaseLeftMs(sessions.leaseNanos() == 0 ? 0 : sessions.leases.leaseLeftMillis(s))
                 .setFutexesHeld(s.held.size()).setFutexesQueued(s.queued.size()).setBroken(s.broken)));
         java.util.List<FutexRecord> kept = futexes.all().stream().filter(f -> f.holder != null || !f.queue.isEmpty())
                 .sorted(Comparator.comparing((FutexRecord f) -> f.key.object()).thenComparingLong(f -> f.key.offset()))

@@ -125,7 +125,7 @@ final class SnapshotReader {
             sessions.ids.quarantine.put(q.getKernelId(), q.getUntilNanos());
         }
         sessions.ids.freeIds.addAll(snap.getFreeIdsList());
-        sessions.deadSessions.addAll(snap.getDeadSessionsList());
+        sessions.leases.deadSessions.addAll(snap.getDeadSessionsList());
         for (KernelIdImage k : snap.getDiedPrefixesList()) {
             sessions.prefixes.died.put(k.getKernelId(), k.getKernelName());
         }

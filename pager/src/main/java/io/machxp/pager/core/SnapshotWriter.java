@@ -103,7 +103,7 @@ final class SnapshotWriter {
         sessions.ids.quarantine.forEach((id, until) -> b.addQuarantine(QuarantinedId.newBuilder().setKernelId(id)
                 .setUntilNanos(until)));
         b.addAllFreeIds(sessions.ids.freeIds);
-        sessions.deadSessions.stream().sorted().forEach(b::addDeadSessions);
+        sessions.leases.deadSessions.stream().sorted().forEach(b::addDeadSessions);
         sessions.prefixes.died.forEach((prefix, name) -> b.addDiedPrefixes(KernelIdImage.newBuilder()
                 .setKernelName(name).setKernelId(prefix)));
     }
