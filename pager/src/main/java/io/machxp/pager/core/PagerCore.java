@@ -19,10 +19,11 @@ import java.util.Map;
  * This class is a facade: it routes each input to the part that owns it, and answers the tools'
  * and tests' questions. The parts, each with its own overview of states and messages:
  * <ul>
- * <li>{@link PagerSessions}: kernel_hello and pager_welcome (kernel ids, stable per kernel name),
- *     a session's end (closed, ended by the pager, or declared dead); its part
- *     {@link SessionLeases}: keepalives and leases, a kernel declared dead when its lease ends,
- *     and the fencing of what still arrives from a dead kernel;
+ * <li>{@link PagerSessions}: the sessions, pager_welcome and a session's end (closed, ended by
+ *     the pager, or declared dead); its parts {@link PagerHello}: kernel_hello (the protocol's
+ *     order and version, kernel ids, stable per kernel name), and {@link SessionLeases}:
+ *     keepalives and leases, a kernel declared dead when its lease ends, and the fencing of what
+ *     still arrives from a dead kernel;
  * <li>{@link AnswerDeadlines}: a deadline for each answer the pager waits for (a lock_request's
  *     lock_completed, a trylock's relinquish): a kernel that keeps its lease but does not answer
  *     has its session ended, and is declared dead when that lease ends;
@@ -90,7 +91,8 @@ public final class PagerCore {
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         sessions.deaths.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);
-        this.dispatch = new PagerDispatch(core, pages, futexes, sessions, objects, grace, resume);
+        this.dispatch = new PagerDispatch(core, pages, futexes, sessions, new PagerHello(core, sessions), objects,
+                grace, resume);
         this.journal = journal;
         core.timers.handler(this::timerDue);
     }

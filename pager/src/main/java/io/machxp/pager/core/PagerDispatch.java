@@ -16,13 +16,13 @@ import io.machxp.proto.xp.KernelToPager;
  *                                     delivers from it is not taken)
  *  otherwise                       -> the session's lease renewed, the message counted
  *  out of the protocol's order     -> the stream ends (a routine it knows, kernel_hello first and
- *                                     once, in a version it speaks: {@link PagerSessions#inOrder})
+ *                                     once, in a version it speaks: {@link PagerHello#inOrder})
  *  in order                        -> counted for a resume, a keepalive's acknowledgement taken
  *                                     ({@link PagerResume#received}); held if the grace period
  *                                     holds it ({@link PagerGrace#holds}), handled at its end
  *  kernel_hello                    -> the features it knows kept; a resume ({@link PagerResume}),
  *                                     a reclaim ({@link PagerGrace}; in parts: {@link ReclaimParts}),
- *                                     else a new session ({@link PagerSessions#hello})
+ *                                     else a new session ({@link PagerHello#hello})
  *  reclaim_continue                -> a further part of a reclaim ({@link PagerGrace#reclaimPart});
  *                                     out of place: the stream ends (EPROTO)
  *  any other before kernel_hello   -> refused
@@ -42,16 +42,18 @@ final class PagerDispatch {
     private final PageCoherence pages;
     private final PagerFutexes futexes;
     private final PagerSessions sessions;
+    private final PagerHello hellos;
     private final PagerObjects objects;
     private final PagerGrace grace;
     private final PagerResume resume;
 
     PagerDispatch(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
-            PagerObjects objects, PagerGrace grace, PagerResume resume) {
+            PagerHello hellos, PagerObjects objects, PagerGrace grace, PagerResume resume) {
         this.core = core;
         this.pages = pages;
         this.futexes = futexes;
         this.sessions = sessions;
+        this.hellos = hellos;
         this.objects = objects;
         this.grace = grace;
         this.resume = resume;
@@ -65,7 +67,7 @@ final class PagerDispatch {
         }
         sessions.heard(s);
         core.stats.received(s, m);
-        if (!sessions.inOrder(s, m)) {
+        if (!hellos.inOrder(s, m)) {
             return;
         }
         resume.received(s, m);
@@ -108,9 +110,9 @@ final class PagerDispatch {
         }
     }
 
-    /** kernel_hello: with a reclaim, the grace period's; else the sessions'. */
+    /** kernel_hello: with a resume, the resume's; with a reclaim, the grace period's; else a new session's. */
     private void hello(KernelSession s, KernelHello h, int size) {
-        if (!sessions.mayHello(s, h)) {
+        if (!hellos.mayHello(s, h)) {
             return;
         }
         s.resumable = h.getResumable();
@@ -130,6 +132,6 @@ final class PagerDispatch {
             grace.reclaimFirst(s, h, size);
             return;
         }
-        sessions.hello(s, h);
+        hellos.hello(s, h);
     }
 }

@@ -12,14 +12,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The kernels' sessions with the pager: kernel_hello and pager_welcome, and how a session ends
- * (its stream closes, the pager ends it, or its lease runs out: {@link SessionLeases}).
+ * The kernels' sessions with the pager: the open sessions by stream and by kernel name, and a
+ * session's life: opened, welcomed under its kernel's name, id and TID prefix (pager_welcome, once
+ * {@link PagerHello}, {@link PagerGrace} or {@link PagerResume} took its kernel_hello), moved to a
+ * new stream by a resume, and how it ends (its stream closes, the pager ends it, or its lease
+ * runs out: {@link SessionLeases}). Part of the pager core, core thread only.
  * <pre>
- *  kernel_hello(name)        -> pager_welcome with a kernel id, stable per kernel name while the
- *                               name has a live or broken session and through its quarantine (TIDs
- *                               carry it); a second live session with the same name is ended with
- *                               EEXIST, one whose name is still held by a broken session with EAGAIN
- *  (kernel_hello with a reclaim, in the grace period after a restart, is {@link PagerGrace}'s)
+ *  stream opened             NEW: its lease runs ({@link SessionLeases}); kernel_hello first
+ *  welcome(name, id, prefix) WELCOMED: pager_welcome with the kernel id, page size, this pager's
+ *                            name, session epoch, lease and reclaim in parts, and a session token
+ *                            if the hello was resumable and there is a lease ({@link ReplayLog})
+ *  moveTo (a resume)         the session goes on on the new stream; the old one is fenced
  * </pre>
  * A session's end (with a lease; {@code leaseNanos == 0} forgets every session when its stream
  * ends); its lease, keepalives, death and fencing are {@link SessionLeases}':
@@ -37,31 +40,13 @@ import java.util.Map;
  * The futex side of a kernel leaving is {@link FutexDepartures}', the page side
  * {@link PageCoherence}'s.
  *
- * <p>Kernel ids (1..1023) are reused, safely. A name keeps its id while it has a session, live or
- * broken (a broken one for a lease). When its last session is forgotten the id goes into
- * quarantine ({@link KernelIds}) for a lease plus this pager's grace period (a lease for a pager
- * that started without one): a kernel of
- * the same name that comes back meanwhile gets it again; another name gets it only after the
- * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
- * may sit in the futex's word until a grantee told of the death has released it, or the pager
- * has recorded the death in its own copy of the word, which {@link DeathRecorder} does when the
- * kernel is declared dead and again when ids run short, for each futex whose page no kernel holds
- * writable; see {@link PagerFutexes#diedPending}). By then the kernel has stopped (it was declared dead, or left
- * cleanly), nothing it sent is taken, and no word it left can be mistaken for a new kernel's.
- * New ids come first from those never given out, then from the free pool, least recently freed
- * first, so an id rests as long as the pager's churn allows (and a name that comes back keeps its
- * id as long as no other name needed it). At most 1023 names hold ids or sit in quarantine at
- * once; a churn of r new kernel names per lease keeps about r x (2 leases + G) ids busy (G the grace
- * period, or a lease without one), so a pager serves any churn below about 1023 / (2 leases + G) new
- * names per lease. TIDs carry the kernel's primary's id, which need not be this pager's: each
- * session keeps its TID prefix and a hello whose prefix another kernel has is refused
- * ({@link TidPrefixes}).
+ * <p>A name keeps its kernel id while it has a session, live or broken (a broken one for a
+ * lease); when its last session is forgotten the id rests in quarantine ({@link KernelIds}). How
+ * ids are given at kernel_hello and reused is {@link PagerHello}'s.
  */
 final class PagerSessions {
     /** Kernel ids fit 10 bits: TID = kernel id << 20 | thread number (see the kernel's Tids). */
     static final int MAX_KERNEL_ID = KernelIds.MAX_KERNEL_ID;
-    /** The XP protocol version this pager speaks (kernel_hello.protocol_version). */
-    static final int PROTOCOL_VERSION = 1;
 
     private final CoreContext core;
     private final PageCoherence pages;
@@ -152,39 +137,6 @@ final class PagerSessions {
         closed(s.id);
     }
 
-    /**
-     * Whether the message may go on as far as the protocol's order goes: a routine this pager
-     * knows, kernel_hello first and once, in a version this pager speaks. Else the stream is ended.
-     */
-    boolean inOrder(KernelSession s, KernelToPager m) {
-        if (m.getRoutineCase() == KernelToPager.RoutineCase.ROUTINE_NOT_SET) {
-            end(s, XpProtocolError.EBADMSG, "a message with no routine this pager knows (none set, or one of a "
-                    + "newer protocol); pager " + core.name + " speaks XP version " + PROTOCOL_VERSION);
-            return false;
-        }
-        if (m.getRoutineCase() != KernelToPager.RoutineCase.KERNEL_HELLO) {
-            if (!s.helloSeen) {
-                end(s, XpProtocolError.EPROTO, m.getRoutineCase() + " before kernel_hello: a session begins with "
-                        + "kernel_hello");
-                return false;
-            }
-            return true;
-        }
-        if (s.helloSeen) {
-            end(s, XpProtocolError.EPROTO, "a second kernel_hello on one session");
-            return false;
-        }
-        s.helloSeen = true;
-        int version = m.getKernelHello().getProtocolVersion();
-        if (version != PROTOCOL_VERSION) {
-            end(s, XpProtocolError.EPROTONOSUPPORT, "kernel_hello asks for XP protocol version "
-                    + Integer.toUnsignedString(version)
-                    + "; pager " + core.name + " speaks version " + PROTOCOL_VERSION + " only");
-            return false;
-        }
-        return true;
-    }
-
     /** Lease without a lease: the kernel's stream ended, everything it held is released as is. */
     void forget(KernelSession s) {
         s.gone = true;
@@ -229,24 +181,7 @@ final class PagerSessions {
         s.extendedSinceHeard = false; // a next takeover may extend it again
     }
 
-    // ---- kernel_hello -------------------------------------------------------------------------
-
-    /** Whether a kernel_hello may go on: false when its session ended (a bad name or TID prefix). */
-    boolean mayHello(KernelSession s, KernelHello h) {
-        String kernelName = h.getKernelName();
-        if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            end(s, Errno.EINVAL, "kernel name " + Shown.quoted(kernelName) + " is not valid: use 1 to 64 printable "
-                    + "ASCII characters (0x21-0x7e), no space");
-            return false;
-        }
-        if (h.hasTidPrefix() && (h.getTidPrefix() < 1 || h.getTidPrefix() > MAX_KERNEL_ID)) {
-            end(s, Errno.EINVAL, "kernel '" + kernelName + "' says its TID prefix is "
-                    + Integer.toUnsignedString(h.getTidPrefix()) + ", which is not a kernel id (1.." + MAX_KERNEL_ID
-                    + "): the prefix is the kernel id its primary pager gave it");
-            return false;
-        }
-        return true;
-    }
+    // ---- pager_welcome ------------------------------------------------------------------------
 
     /** The TID prefix a hello gives its kernel: the one it states, else the kernel id given here. */
     static int prefixOf(KernelHello h, int kernelId) {
@@ -264,55 +199,6 @@ final class PagerSessions {
             return false;
         }
         return true;
-    }
-
-    /** kernel_hello without a reclaim: welcomed under the id its name had, or a new one. */
-    void hello(KernelSession s, KernelHello h) {
-        String kernelName = h.getKernelName();
-        KernelSession previous = sessionsByName.get(kernelName);
-        if (previous != null && previous.broken) {
-            end(s, Errno.EAGAIN, "kernel '" + kernelName + "' lost its connection to pager " + core.name
-                    + " while holding futexes or pages, which stay its own until its lease ends in "
-                    + Math.max(1, leases.leaseLeftMillis(previous))
-                    + " ms; connect again after that");
-            return;
-        }
-        if (previous != null) {
-            end(s, Errno.EEXIST, "a kernel named '" + kernelName + "' is already connected to pager " + core.name
-                    + "; give each kernel its own --name (a kernel restarted under its name waits until the pager "
-                    + "has noticed the old one gone: at most a lease)");
-            return;
-        }
-        Integer id = ids.of(kernelName);
-        boolean fresh = id == null;
-        if (fresh) {
-            id = ids.free();
-            if (id == 0) {
-                int heldBack = ids.heldBackByDeaths();
-                end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
-                        + "after their kernels left (an id rests " + ids.quarantineNanos / 1_000_000 + " ms after its "
-                        + "kernel's last session)" + (heldBack == 0 ? "" : "; " + heldBack + " of them are held back "
-                        + "by kernels that died holding futexes whose words may still carry their TIDs, each resting "
-                        + "a further " + ids.quarantineNanos / 1_000_000 + " ms once the pages of those futexes are "
-                        + "given back by the kernels that hold them writable (the pager then records OWNER_DIED in "
-                        + "the words itself) or a next owner of each futex has recorded it") + "; connect again later");
-                return;
-            }
-        }
-        int prefix = prefixOf(h, id);
-        if (!mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
-            if (fresh) {
-                ids.unfree(id); // not given: the next name gets it as it would have
-            }
-            return;
-        }
-        if (fresh) {
-            ids.take(kernelName, id);
-        } else {
-            ids.back(id); // back within its quarantine: the name keeps its id
-        }
-        welcome(s, kernelName, id, prefix);
-        CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
     }
 
     /** pager_welcome: the session is now the kernel's of that name and id, its TIDs have that prefix. */
