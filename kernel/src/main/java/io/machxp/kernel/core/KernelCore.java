@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *       task, thread and address resolved, then passed on;
  *   <li>{@link KernelSessions}: one {@link KernelSession} per pager (hello, welcome, lease,
  *       reclaim, rejoin, clean end), which serves each object, and the lease gate;
- *   <li>{@link KernelTasks}: tasks and threads under the kernel's {@link Scheduler};
+ *   <li>{@link KernelTasks}: tasks and threads under the kernel's {@link Scheduler}; its part
+ *       {@link ThreadCalls}: thread_compute, thread_sleep and the cancel of a blocked call;
  *   <li>{@link KernelObjects}: memory objects - vm_map, memory_object_init, where an address falls;
  *   <li>{@link XpDispatch}: each pager message checked and passed on;
  *   <li>{@link PageCache}, {@link KernelMemory}, {@link RetainedReturns}: pages, their access and
@@ -69,6 +70,7 @@ public final class KernelCore {
     final PagerDirectory directory; // which pager serves each object
     final KernelEnv env; // the world: effects such as file I/O go through it
     final KernelTasks tasks;
+    private final ThreadCalls threadCalls;
     final KernelObjects objects;
     final KernelFutexes futexes;
     private final VmCalls vm;
@@ -100,6 +102,7 @@ public final class KernelCore {
         KernelMemory memory = new KernelMemory(pages);
         Scheduler scheduler = new Scheduler(options.cpus(), env);
         this.tasks = new KernelTasks(this, name, env, scheduler);
+        this.threadCalls = new ThreadCalls(this, env, scheduler);
         this.objects = new KernelObjects(this);
         this.futexes = new KernelFutexes(this, env, stats, pages, scheduler, options.futexPolicy(),
                 options.priorityInheritance());
@@ -208,13 +211,13 @@ public final class KernelCore {
     /** thread_compute: the thread uses {@code nanos} of CPU under the priority scheduler. */
     public void threadCompute(long taskId, int tid, long nanos, Reply<Void> reply) {
         checkThread();
-        tasks.threadCompute(taskId, tid, nanos, reply);
+        threadCalls.threadCompute(taskId, tid, nanos, reply);
     }
 
     /** thread_sleep: the thread blocks for {@code nanos} without a CPU. */
     public void threadSleep(long taskId, int tid, long nanos, Reply<Void> reply) {
         checkThread();
-        tasks.threadSleep(taskId, tid, nanos, reply);
+        threadCalls.threadSleep(taskId, tid, nanos, reply);
     }
 
     /** thread_set_priority: a new base priority; boosts it inherits stay. */
@@ -309,7 +312,7 @@ public final class KernelCore {
     public void abortWait(long taskId, int tid, Reply<?> call) {
         checkThread();
         sessions.parked.cancel(call); // a call parked in a grace is not run again
-        tasks.abortWait(taskId, tid, call);
+        threadCalls.abortWait(taskId, tid, call);
     }
 
     // ---- for the parts ------------------------------------------------------------------------

@@ -29,19 +29,16 @@ import org.slf4j.LoggerFactory;
  * TID (the kernel id and a thread number, reused only after a quarantine: {@link #tidQuarantine})
  * and a base priority (1-99). States of a thread:
  * <pre>
- *  idle       thread_compute   -> blocked in thread_compute: runs under the kernel's
- *                                 {@link Scheduler} (preemptive, fixed priority, on {@code cpus}
- *                                 simulated CPUs); idle again once it had its CPU time
- *             thread_sleep     -> blocked in thread_sleep: a timer, no CPU; idle again when it fires
+ *  idle       thread_compute, thread_sleep
+ *                              -> blocked in it ({@link ThreadCalls})
  *             vm_lock_futex    -> blocked in it until acquired, failed, timed out or cancelled
  *                                 ({@link KernelFutexes})
  *             mach_msg         -> blocked in it until sent and/or received, timed out or
  *                                 interrupted ({@link KernelIpc})
  *  blocked    thread_compute, thread_sleep, vm_lock_futex, vm_trylock_futex, mach_msg
- *                              -> EBUSY: a thread makes one call at a time
- *             its caller cancels the call (abortWait)
- *                              -> idle: a compute leaves its CPU, a sleep its timer, a lock
- *                                 the futex's queue; the call fails with EINTR
+ *                              -> EBUSY: a thread makes one call at a time ({@link #busy})
+ *             its caller cancels the call
+ *                              -> idle; the call fails with EINTR ({@link ThreadCalls#abortWait})
  *  any        thread_terminate, task_terminate, shutdown
  *                              -> ended: the call it is blocked in fails with ESRCH, and a futex
  *                                 it held passes on with OWNER_DIED (robust futexes)
@@ -143,48 +140,7 @@ final class KernelTasks {
         reply.complete(thread);
     }
 
-    // ---- threads: scheduling and ending -------------------------------------------------------
-
-    /** thread_compute: the thread uses {@code nanos} of CPU under the priority scheduler. */
-    void threadCompute(long taskId, int tid, long nanos, Reply<Void> reply) {
-        MachThread t = idleThread(taskId, tid, nanos, "thread_compute", reply);
-        if (t != null) {
-            t.blockedIn = "thread_compute";
-            t.blockedReply = reply;
-            scheduler.compute(t, nanos, () -> wake(t, reply));
-        }
-    }
-
-    /** thread_sleep: the thread blocks for {@code nanos} without a CPU. */
-    void threadSleep(long taskId, int tid, long nanos, Reply<Void> reply) {
-        MachThread t = idleThread(taskId, tid, nanos, "thread_sleep", reply);
-        if (t != null) {
-            t.blockedIn = "thread_sleep";
-            t.blockedReply = reply;
-            t.sleepTimer = env.schedule(nanos, () -> wake(t, reply));
-        }
-    }
-
-    private void wake(MachThread t, Reply<Void> reply) {
-        if (t.blockedReply == reply) {
-            t.blockedIn = null;
-            t.blockedReply = null;
-            t.sleepTimer = null;
-            reply.complete(null);
-        }
-    }
-
-    private MachThread idleThread(long taskId, int tid, long nanos, String call, Reply<?> reply) {
-        MachThread t = thread(taskId, tid, reply);
-        if (t == null) {
-            return null;
-        }
-        if (nanos < 0) {
-            reply.fail(KernelError.of(Errno.EINVAL, "%s of %d ns: give a duration of 0 or more", call, nanos));
-            return null;
-        }
-        return busy(t, reply) ? null : t;
-    }
+    // ---- threads: priority and ending ---------------------------------------------------------
 
     /** A thread makes one call at a time: EBUSY while it is blocked in another. */
     static boolean busy(MachThread t, Reply<?> reply) {
@@ -268,34 +224,6 @@ final class KernelTasks {
         numbers.ended(t.tid & ((1 << Tids.THREAD_BITS) - 1), env.nanoTime(), tidQuarantine());
         waitsBefore = Math.max(waitsBefore, t.waitNumber);
         env.trace("thread-ended", t.tid, why);
-    }
-
-    /**
-     * The caller of a blocked call went away (the call answered by {@code call} was cancelled):
-     * a futex wait stops as on a timeout; a thread_compute or thread_sleep stops where it is (its
-     * CPU goes to the next thread), as a Linux thread interrupted by a signal. The thread is then
-     * idle, free for its next call. A call already answered, or a later call of the thread, is
-     * not touched.
-     */
-    void abortWait(long taskId, int tid, Reply<?> call) {
-        MachTask task = tasks.get(taskId);
-        MachThread thread = task == null ? null : task.thread(tid);
-        if (thread == null) {
-            return;
-        }
-        KernelError cancelled = KernelError.of(Errno.EINTR, "the call of thread %d was cancelled by its caller", tid);
-        if (thread.waiter != null && thread.waiter.answers(call)) {
-            core.futexes.abandon(thread.waiter, cancelled);
-        } else if (thread.blockedReply == call && call != null) {
-            scheduler.cancel(thread);
-            if (thread.sleepTimer != null) {
-                thread.sleepTimer.cancel();
-                thread.sleepTimer = null;
-            }
-            thread.blockedIn = null;
-            thread.blockedReply = null;
-            call.fail(cancelled);
-        }
     }
 
     // ---- thread ids ---------------------------------------------------------------------------
