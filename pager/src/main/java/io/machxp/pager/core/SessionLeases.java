@@ -16,7 +16,8 @@ import java.util.Set;
  * answer to its keepalives, its death when a lease ends unheard, and the fence that keeps what a
  * dead kernel still sends from being taken. Part of the pager core beside {@link PagerSessions}
  * (which opens, closes, ends and forgets sessions), core thread only. {@code leaseNanos == 0}
- * turns all of it off: no timer is set and no session is declared dead.
+ * turns leases off: no timer is set and no session is declared dead (a keepalive is still
+ * answered).
  *
  * <h2>Overview</h2>
  * A session's lease is LIVE (heard within a lease), BROKEN (its stream ended while it held
