@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -16,12 +17,12 @@ import org.apache.ratis.server.RaftServer;
 
 /**
  * How a leading replica appends to its group's log: write requests handed straight to its own
- * Raft server ({@link RaftServer#submitClientRequestAsync}), one appender per time it leads.
+ * Raft division (the group's member in its Raft server), one appender per time it leads.
  *
  * <pre>
  *  open      send(m) -> a write request of this appender's client id and the next call id; the
- *                       server appends it to its log before the call returns (Ratis 3.1.3:
- *                       RaftServerProxy waits for RaftServerImpl.appendTransaction), so entries
+ *                       division appends it to its log on the calling thread before the call
+ *                       returns (Ratis 3.1.3 RaftServerImpl.appendTransaction), so entries
  *                       sent one after the other are in the log in that order; the future
  *                       completes when the entry is applied here, or fails (not the leader, not
  *                       ready, stepping down, closing)
@@ -33,7 +34,8 @@ import org.apache.ratis.server.RaftServer;
  * next leader behind the kernel's back. And no timeout: an entry waits for its commit as long as
  * this replica leads (a Raft client's 3 s request timeout failed every append sent during a slow
  * commit). Before this, appends went through a Raft client of the replica's own group: a gRPC
- * round trip to its own server and two more thread hand-offs per entry.
+ * round trip to its own server and two more thread hand-offs per entry; then through the Raft
+ * server, which still handed each entry to another thread and waited for it ({@link #division}).
  *
  * <p>Each reply's call id is passed back on a later request ({@code repliedCallIds}), as Ratis's
  * own client does, so that the server's retry cache forgets it then, not a minute later.
@@ -49,6 +51,8 @@ final class LeaderAppender {
     private final AtomicLong callIds = new AtomicLong();
     private final ConcurrentLinkedQueue<Long> replied = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    /** The division requests go to, once looked up ({@link #division}). */
+    private volatile RaftClientAsynchronousProtocol direct;
 
     LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
         this.server = server;
@@ -68,11 +72,31 @@ final class LeaderAppender {
                 .setType(RaftClientRequest.writeRequestType()).build();
         CompletableFuture<RaftClientReply> reply;
         try {
-            reply = server.submitClientRequestAsync(request);
+            reply = division().submitClientRequestAsync(request);
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         return reply.whenComplete((r, e) -> replied.add(callId));
+    }
+
+    /**
+     * Where a request goes: this replica's division of the group, called on the caller's thread.
+     * {@link RaftServer#submitClientRequestAsync} hands each request to the division's client
+     * executor and waits for it there (Ratis 3.1.3 {@code RaftServerImpl.executeSubmitClientRequestAsync}:
+     * a {@code supplyAsync} joined), so the caller blocked as long either way; the hand-off only
+     * added a thread wake-up to every commit's path. The division's own
+     * {@code submitClientRequestAsync} does the same work (the retry cache, {@code startTransaction},
+     * the append under the division's lock) on the calling thread. A division that does not take
+     * client requests itself (not Ratis 3.1.3's) is reached through the server, as before.
+     */
+    private RaftClientAsynchronousProtocol division() throws IOException {
+        RaftClientAsynchronousProtocol d = direct;
+        if (d == null) {
+            RaftServer.Division division = server.getDivision(groupId);
+            d = division instanceof RaftClientAsynchronousProtocol p ? p : server;
+            direct = d;
+        }
+        return d;
     }
 
     private List<Long> repliedSoFar() {
