@@ -413,6 +413,15 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         return l == null ? 0 : l.hopBoundDrops();
     }
 
+    /**
+     * The lease of this kernel's IPC links (ms; 0 without links): the configured one, or its pager's
+     * lease plus a margin if that is longer ({@code LinkConfig.leaseOver}).
+     */
+    public long ipcLeaseMillis() {
+        KernelLinks l = links;
+        return l == null ? 0 : l.leaseMillis();
+    }
+
     /** The port of the task interface. */
     public int port() {
         return server.getPort();

@@ -91,6 +91,7 @@ final class KernelLinks implements AutoCloseable {
     /** Core thread: the session's IPC core takes the links, which dial the other kernels. */
     void join(KernelCore core, long firstContactMillis) {
         joined = core;
+        links.matchPagerLease(core.pagerLeaseMillis()); // before the hellos, which name it
         core.ipcCore().attachNet(links.forSession());
         links.connect(config.directory(bound), firstContactMillis);
     }
@@ -98,6 +99,7 @@ final class KernelLinks implements AutoCloseable {
     /** Core thread: a later session's IPC core takes the links (after {@link #leave}), which dial the others again. */
     void rejoin(KernelCore core) {
         joined = core;
+        links.matchPagerLease(core.pagerLeaseMillis()); // the new session's welcome may give another
         links.rejoin(); // the session number goes up first: the core's view is of the new session
         core.ipcCore().attachNet(links.forSession());
     }
@@ -109,6 +111,11 @@ final class KernelLinks implements AutoCloseable {
         all.remove(config.id());
         links.connect(new LinkConfig(config.id(), config.listen(), all, config.leaseMillis()).directory(bound),
                 firstContactMillis);
+    }
+
+    /** The links' lease now (ms). */
+    long leaseMillis() {
+        return links.leaseMillis();
     }
 
     /** Where the links listen. */

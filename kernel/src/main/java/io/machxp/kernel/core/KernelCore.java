@@ -177,6 +177,14 @@ public final class KernelCore {
         return sessions.primary().kernelId();
     }
 
+    /**
+     * The longest lease its pagers welcomed it with, in ms (0: none, or before the welcome): its IPC
+     * links' lease is made longer than this, so that a pause its pagers forgive does not end its IPC.
+     */
+    public long pagerLeaseMillis() {
+        return sessions.longestLeaseMillis();
+    }
+
     /** The page size of its primary pager; 0 until pager_welcome arrived. */
     public int pageSize() {
         return sessions.primary().pageSize();

@@ -134,6 +134,15 @@ final class KernelSessions {
         return true;
     }
 
+    /** The longest lease a pager welcomed the kernel with, in ms (0: none, or not welcomed yet). */
+    long longestLeaseMillis() {
+        long longest = 0;
+        for (KernelSession s : sessions) {
+            longest = Math.max(longest, s.leaseNanos() / 1_000_000);
+        }
+        return longest;
+    }
+
     /** Whether the kernel lost its stream to a pager and is reconnecting. */
     boolean disconnected() {
         for (KernelSession s : sessions) {

@@ -75,7 +75,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);
 
     private final int self;
-    private final long leaseMillis;
+    /** This kernel's lease: the configured one, raised over its pager's ({@link #matchPagerLease}). */
+    private volatile long leaseMillis;
+    /** The lease it was configured with ({@code LinkConfig.leaseMillis}). */
+    private final long configuredLeaseMillis;
     private final EventLoopGroup group;
     private final Executor core;
     private final LinkListener listener;
@@ -116,12 +119,34 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     public IpcLinks(int self, long leaseMillis, EventLoopGroup group, Executor core, LinkListener listener, LinkTls tls) {
         this.self = self;
         this.leaseMillis = leaseMillis;
+        this.configuredLeaseMillis = leaseMillis;
         this.group = group;
         this.core = core;
         this.listener = listener;
         this.tls = tls;
         this.firstContactMillis = leaseMillis;
         this.hopBoundDrops = new HopBoundDrops(self, log);
+    }
+
+    /**
+     * The pager welcomed this kernel with a lease of {@code pagerLeaseMillis} (0: none): from now on
+     * the links' lease is {@link LinkConfig#leaseOver} it, so that a pause the pager forgives does not
+     * end this kernel's IPC. Called before the links dial (each session, before its hellos): the
+     * lease is named in every hello this kernel says, which is how long the others wait for a
+     * frame from it, and its keepalives go out at a sixth of it.
+     */
+    public void matchPagerLease(long pagerLeaseMillis) {
+        long lease = LinkConfig.leaseOver(configuredLeaseMillis, pagerLeaseMillis);
+        if (lease != leaseMillis) {
+            log.info("kernel {}: IPC links' lease {} ms ({} ms configured, the pager's lease {} ms + {} ms)", self,
+                    lease, configuredLeaseMillis, pagerLeaseMillis, LinkConfig.PAGER_LEASE_MARGIN_MILLIS);
+        }
+        leaseMillis = lease;
+    }
+
+    /** The links' lease now (see {@link #matchPagerLease}). */
+    public long leaseMillis() {
+        return leaseMillis;
     }
 
     /** Listens for the other kernels' connections; the address bound (port 0 picks one). */

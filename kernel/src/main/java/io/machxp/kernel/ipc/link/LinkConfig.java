@@ -17,13 +17,30 @@ import java.util.TreeMap;
 public record LinkConfig(int id, InetSocketAddress listen, Map<Integer, InetSocketAddress> peers, long leaseMillis) {
     /**
      * The default lease of a link: a kernel silent this long is dead for IPC. Longer than the
-     * pager's default session lease (5 s, {@code machxp pager --lease-ms}) by a margin of 2 s: a
-     * kernel declared dead by its links stays cut off from IPC for as long as it keeps its pager
-     * session (it rejoins only with a new one), so a pause that the pager forgives must not end its
-     * IPC, whichever side checks first (an equal lease left a pause just past 5 s to the order of
-     * the checks). Before, 3 s: a pause of 3 to 5 s left a live kernel partitioned from IPC for good.
+     * pager's default session lease (5 s, {@code machxp pager --lease-ms}) by a margin of 2 s, and
+     * raised over a longer pager lease at the welcome ({@link #leaseOver}): a pause that the pager
+     * forgives must not end the kernel's IPC, whichever side checks first (an equal lease left a
+     * pause just past 5 s to the order of the checks). Before, 3 s: a pause of 3 to 5 s cut a live
+     * kernel off IPC.
      */
     public static final long DEFAULT_LEASE_MILLIS = 7_000;
+
+    /** How much longer than its pager's lease a kernel's links' lease is at least ({@link #leaseOver}). */
+    public static final long PAGER_LEASE_MARGIN_MILLIS = 2_000;
+
+    /**
+     * The rule between the two leases: a kernel welcomed with a pager lease of {@code pagerLeaseMillis}
+     * (0: none) runs its links with the configured lease, or the pager's lease plus
+     * {@link #PAGER_LEASE_MARGIN_MILLIS} if that is longer. The lease a kernel names in its hello is
+     * how long the others wait for a frame from it, so a kernel paused for less than its pager's
+     * lease is not declared dead by the others' links. (They take at most ten times their own lease.)
+     */
+    public static long leaseOver(long configuredLeaseMillis, long pagerLeaseMillis) {
+        if (pagerLeaseMillis <= 0) {
+            return configuredLeaseMillis;
+        }
+        return Math.max(configuredLeaseMillis, pagerLeaseMillis + PAGER_LEASE_MARGIN_MILLIS);
+    }
 
     public LinkConfig {
         if (id < 1) {
