@@ -1,6 +1,7 @@
 package io.machxp.replica;
 
 import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.LoopbackGroup;
 import io.machxp.pager.replica.ReplicaConfig;
 import io.machxp.pager.replica.ReplicatedPager;
 import java.io.IOException;
@@ -40,18 +41,24 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** The same, with a snapshot every {@code snapshotEvery} Raft log entries. */
     ReplicaGroup(int count, Map<String, Long> objects, Duration lease, long snapshotEvery) throws IOException {
-        addresses.putAll(ReplicaConfig.loopback(count));
         this.config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, objects)
                 .withLease(lease);
         this.snapshotEvery = snapshotEvery;
-        try {
-            for (String id : addresses.keySet()) {
-                replicas.add(start(id));
+        // Again on fresh ports if another process took one before its replica bound it.
+        LoopbackGroup.start(count, picked -> {
+            addresses.clear();
+            addresses.putAll(picked);
+            try {
+                for (String id : addresses.keySet()) {
+                    replicas.add(start(id));
+                }
+                return this;
+            } catch (IOException | RuntimeException e) {
+                close();
+                replicas.clear();
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
+        });
     }
 
     private ReplicatedPager start(String id) throws IOException {

@@ -73,6 +73,8 @@ class ReplicaProcessFailoverTest {
     private record GrantWatch(long since, CompletableFuture<Long> at) {}
 
     private String group;
+    /** The current group's stores, one directory per replica. */
+    private Path stores;
 
     @AfterEach
     void stop() throws InterruptedException {
@@ -81,12 +83,7 @@ class ReplicaProcessFailoverTest {
 
     @Test
     void killingTheLeaderProcessUnderLoadLosesNothingAndGrantsResume() throws Exception {
-        Map<String, String> addresses = io.machxp.pager.replica.ReplicaConfig.loopback(3);
-        group = String.join(",", addresses.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-        for (String id : addresses.keySet()) {
-            startReplica(id);
-        }
-        replicas.values().forEach(MachxpProcess::port);
+        Map<String, String> addresses = startGroup();
         awaitClaim(-1); // a leader, before the kernels ask for one
         String target = String.join("+", addresses.values());
 
@@ -210,10 +207,41 @@ class ReplicaProcessFailoverTest {
      * replica has the genesis in its log, and the flag no longer counts); without it the first
      * grant of the futex says OWNER_DIED, as after an in-memory pager that may have run before.
      */
+    /**
+     * The three replicas' processes, listening. A replica whose port another process took before it
+     * bound it exits saying so: then all three start again on fresh ports, with fresh stores.
+     */
+    private Map<String, String> startGroup() throws java.io.IOException {
+        return io.machxp.pager.replica.LoopbackGroup.start(3, addresses -> {
+            group = String.join(",", addresses.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+            stores = store.resolve("group-" + addresses.get("a").replace(':', '-'));
+            for (String id : addresses.keySet()) {
+                startReplica(id);
+            }
+            for (MachxpProcess p : replicas.values()) {
+                try {
+                    p.port();
+                } catch (IllegalStateException e) {
+                    if (!p.output().contains("Address already in use")) {
+                        throw e;
+                    }
+                    try {
+                        MachxpProcess.closeAll(replicas.values().toArray(MachxpProcess[]::new));
+                    } catch (InterruptedException stop) {
+                        Thread.currentThread().interrupt();
+                    }
+                    replicas.clear();
+                    throw new io.machxp.pager.replica.ReplicaPortInUse(p.output(), group, e);
+                }
+            }
+            return addresses;
+        });
+    }
+
     private MachxpProcess startReplica(String id) throws java.io.IOException {
         MachxpProcess p = MachxpProcess.start("replica " + id, "pager", "--replicas", group, "--replica", id, "--bind",
                 "127.0.0.1", "--object", ReplicaGroup.OBJECT + "=16k", "--lease-ms", String.valueOf(LEASE_MILLIS),
-                "--store", store.resolve(id).toString(), "--fresh-start");
+                "--store", stores.resolve(id).toString(), "--fresh-start");
         replicas.put(id, p);
         return p;
     }

@@ -1,6 +1,7 @@
 package io.machxp.bench.systems;
 
 import io.machxp.pager.PagerConfig;
+import io.machxp.pager.replica.LoopbackGroup;
 import io.machxp.pager.replica.RaftSync;
 import io.machxp.pager.replica.ReplicaConfig;
 import io.machxp.pager.replica.ReplicatedPager;
@@ -40,14 +41,22 @@ final class PagerReplicas implements AutoCloseable {
     private final String kernelTarget;
 
     PagerReplicas(String name, int pageSize, Map<String, Long> objects, RaftSync sync) throws IOException {
-        Map<String, String> addresses = ReplicaConfig.loopback(COUNT);
-        this.kernelTarget = String.join("+", addresses.values());
         PagerConfig config = new PagerConfig(name, "127.0.0.1", 0, pageSize, objects).withLease(LEASE);
-        try {
-            for (String id : addresses.keySet()) {
-                replicas.add(ReplicatedPager.start(config,
-                        new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT).withRaftSync(sync)));
+        // Again on fresh ports if another process took one before its replica bound it.
+        this.kernelTarget = LoopbackGroup.start(COUNT, addresses -> {
+            try {
+                for (String id : addresses.keySet()) {
+                    replicas.add(ReplicatedPager.start(config,
+                            new ReplicaConfig(id, addresses).withElectionTimeout(ELECTION_TIMEOUT).withRaftSync(sync)));
+                }
+            } catch (IOException | RuntimeException e) {
+                close();
+                replicas.clear();
+                throw e;
             }
+            return String.join("+", addresses.values());
+        });
+        try {
             awaitLeader();
         } catch (IOException | RuntimeException e) {
             close();

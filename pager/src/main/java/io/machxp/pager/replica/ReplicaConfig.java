@@ -104,6 +104,8 @@ public record ReplicaConfig(String self, Map<String, String> replicas, java.time
     /**
      * {@code count} replicas on loopback, ids "a", "b", ... each at a port p such that p (XP) and
      * p+1 (Raft) were both free when looked at: a group for one machine (tests, machxp bench).
+     * Another process may take one before its replica binds it: {@link LoopbackGroup} starts a
+     * group again on fresh ports when that happens.
      */
     public static Map<String, String> loopback(int count) throws java.io.IOException {
         Map<String, String> replicas = new LinkedHashMap<>();

@@ -164,20 +164,40 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     + "the group's life");
         }
         ReplicatedPager p = new ReplicatedPager(config, replicas, streams);
+        int xpPort = replicas.xpPort(replicas.self());
         try {
-            p.raft.start();
+            RaftStart.start(p.raft); // a Raft port in use is an exception here, not Ratis's System.exit
+        } catch (IOException e) {
+            p.close();
+            throw cannotListen(config, replicas, xpPort + 1, "its Raft port (the next after its XP port " + xpPort + ")", e);
+        }
+        try {
             p.xp.start();
         } catch (IOException e) {
             p.close();
-            throw new IOException("pager " + config.name() + " replica " + replicas.self() + ": cannot listen on "
-                    + replicas.address() + " (XP) and port " + (replicas.xpPort(replicas.self()) + 1) + " (Raft): "
-                    + e.getMessage(), e);
+            throw cannotListen(config, replicas, xpPort, "its XP port", e);
         }
         p.tickerThread.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}, {}), one of {}", config.name(),
                 replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
                 p.raftDir, replicas.raftSync().label, replicas.replicas());
         return p;
+    }
+
+    /**
+     * The sentence for a port this replica could not listen on: which replica, address and port,
+     * why, and (for a port in use, {@link ReplicaPortInUse}) what to do.
+     */
+    private static IOException cannotListen(PagerConfig config, ReplicaConfig replicas, int port, String which,
+            IOException e) {
+        String address = config.bindHost() + ":" + port;
+        String said = "pager " + config.name() + " replica " + replicas.self() + ": cannot listen on " + address + ", "
+                + which + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(e);
+        if (!ReplicaPortInUse.portTaken(e)) {
+            return new IOException(said, e);
+        }
+        return new ReplicaPortInUse(said + "; is another pager or replica on that port? give replica " + replicas.self()
+                + " another port in every replica's --replicas (a replica listens on PORT and PORT+1)", address, e);
     }
 
     private static int port(String hostPort) {

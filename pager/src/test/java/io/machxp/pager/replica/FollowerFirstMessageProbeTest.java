@@ -63,9 +63,9 @@ class FollowerFirstMessageProbeTest {
 
     @Test
     void aReplicaThatDoesNotLeadRedirectsWhateverAStreamOpensWith() throws Exception {
-        Map<String, String> group = ReplicaConfig.loopback(3);
         PagerConfig config = new PagerConfig("p", "127.0.0.1", 0, 4096, Map.of("shared", 1L << 16));
-        try (ReplicatedPager alone = ReplicatedPager.start(config, new ReplicaConfig("a", group))) {
+        try (ReplicatedPager alone = LoopbackGroup.start(3, group -> ReplicatedPager.start(config,
+                new ReplicaConfig("a", group)))) {
             KernelHello hello = KernelHello.newBuilder().setKernelName("k").setProtocolVersion(1).build();
             List<KernelToPager> firsts = List.of(
                     KernelToPager.newBuilder().setKernelHello(hello).build(),

@@ -27,17 +27,21 @@ final class ReplicaTrio implements AutoCloseable {
     /** With each replica's kernel streams made by {@code streams}. */
     ReplicaTrio(Map<String, Long> objects, Duration lease, java.util.function.Supplier<ReplicaStreams> streams)
             throws IOException {
-        Map<String, String> addresses = ReplicaConfig.loopback(3);
         PagerConfig config = new PagerConfig("p", "127.0.0.1", 0, 4096, objects).withLease(lease).withFreshStart(true);
-        try {
-            for (String id : addresses.keySet()) {
-                replicas.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
-                        .withElectionTimeout(ELECTION_TIMEOUT), streams.get()));
+        // Again on fresh ports if another process took one before its replica bound it.
+        replicas.addAll(LoopbackGroup.start(3, addresses -> {
+            List<ReplicatedPager> started = new ArrayList<>();
+            try {
+                for (String id : addresses.keySet()) {
+                    started.add(ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
+                            .withElectionTimeout(ELECTION_TIMEOUT), streams.get()));
+                }
+                return started;
+            } catch (IOException | RuntimeException e) {
+                started.forEach(ReplicatedPager::close);
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
+        }));
     }
 
     /** The replica that takes kernels, once one does (30 s at most; the failure says where each stands). */

@@ -23,9 +23,18 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class UnsyncedStoreTest {
     @Test
-    void aReplicaOnAStoreWrittenUnsyncedBeforeAHostRestartDoesNotStart(@TempDir Path store) throws IOException {
+    void aReplicaOnAStoreWrittenUnsyncedBeforeAHostRestartDoesNotStart(@TempDir Path stores) throws IOException {
         assumeTrue(UnsyncedLog.bootId() != null, "Linux's boot id is readable");
-        Map<String, String> group = ReplicaConfig.loopback(3);
+        // The replica starts twice on its ports: a port taken meanwhile starts it all again, on fresh
+        // ports and a fresh store.
+        java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
+        LoopbackGroup.start(3, group -> {
+            startsTwiceThenIsRefused(stores.resolve("attempt-" + attempt.incrementAndGet()), group);
+            return null;
+        });
+    }
+
+    private static void startsTwiceThenIsRefused(Path store, Map<String, String> group) throws IOException {
         PagerConfig config = new PagerConfig("p", "127.0.0.1", 0, 4096, Map.of("shared", 1L << 16))
                 .withStoreDir(store);
         ReplicaConfig a = new ReplicaConfig("a", group).withRaftSync(RaftSync.NONE);

@@ -1,0 +1,49 @@
+package io.machxp.pager.replica;
+
+import java.io.IOException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.ExitUtils;
+
+/**
+ * Starts a replica's Ratis server so that a Raft port it cannot listen on is an exception of the
+ * caller's, never the end of the JVM.
+ *
+ * <p>How Ratis 3.1.3 decides to exit: {@code RaftServer#start} starts the group's division, then its
+ * gRPC server; when that server cannot bind (the port is taken), Ratis's {@code GrpcService} calls
+ * {@code ExitUtils.terminate(1, "Failed to start Grpc server", ...)}, which calls
+ * {@code System.exit(1)} unless {@code ExitUtils.disableSystemExit()} was called in the JVM; then it
+ * throws an {@code ExitUtils.ExitException} (a RuntimeException, the bind failure its cause) out of
+ * {@code start}. That is the only place Ratis's own code exits. A test's JVM (a surefire fork) or a
+ * JVM holding several replicas died of one replica's busy port.
+ *
+ * <p>So the exit is disabled once per JVM, before a replica starts, and the exception is made an
+ * {@link IOException} with the bind failure as its cause ({@link ReplicatedPager#start} says which
+ * address, {@link ReplicaPortInUse}). Ratis's first use of {@code ExitUtils} also installs a JVM-wide
+ * default uncaught-exception handler of its own (which, with the exit disabled, only logs); the
+ * handler the JVM had before is put back, so that nothing else in the process changes.
+ */
+final class RaftStart {
+    private RaftStart() {
+    }
+
+    static {
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        ExitUtils.disableSystemExit();
+        Thread.setDefaultUncaughtExceptionHandler(before);
+    }
+
+    /**
+     * Starts {@code raft}; a gRPC server that did not start (its port taken) is an IOException, its
+     * cause the one Ratis was given. The server is left for the caller to close.
+     */
+    static void start(RaftServer raft) throws IOException {
+        try {
+            raft.start();
+        } catch (ExitUtils.ExitException e) {
+            ExitUtils.clear(); // the JVM goes on: Ratis's record of a "termination" would say otherwise
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IOException(e.getMessage() + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(cause),
+                    cause);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.machxp.pager.replica;
+
+import java.io.IOException;
+
+/**
+ * A replica could not listen on one of its two ports, its XP port or its Raft port (the next one),
+ * because something else listens there. Its message is the sentence a person acts on: which
+ * replica, which address and which of its ports, and what to do. A group started on loopback in
+ * one JVM takes fresh ports on it ({@link LoopbackGroup}); any other failure to listen (an address
+ * not of this host) is a plain IOException.
+ */
+public final class ReplicaPortInUse extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final String address;
+
+    /** @param address the address, "host:port", or where it is said (a replica's output, for a process) */
+    public ReplicaPortInUse(String message, String address, Throwable cause) {
+        super(message, cause);
+        this.address = address;
+    }
+
+    /** The address, "host:port", the replica could not listen on. */
+    public String address() {
+        return address;
+    }
+
+    /** Whether {@code failure}, a server's start that failed, says that its port is taken. */
+    static boolean portTaken(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code e} or one of its causes, if it is this; else null. */
+    public static ReplicaPortInUse in(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ReplicaPortInUse p) {
+                return p;
+            }
+        }
+        return null;
+    }
+}
