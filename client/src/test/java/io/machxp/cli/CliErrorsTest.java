@@ -109,6 +109,26 @@ class CliErrorsTest {
                 .doesNotContain("\tat ").hasLineCount(1);
     }
 
+    /**
+     * A replica whose Raft port (its XP port plus one) is in use: Ratis ended the whole process
+     * (System.exit(1), "Failed to start Grpc server" and its stack trace); now one sentence with the
+     * address and what to do, exit 1, and this JVM (the command ran in it) goes on.
+     */
+    @Test
+    void aReplicaWhoseRaftPortIsInUseSaysWhichAndWhatToDo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int raft = taken.getLocalPort();
+            java.util.Map<String, String> others = io.machxp.pager.replica.ReplicaConfig.loopback(2);
+            ExitCodesTest.Run r = ExitCodesTest.run("pager", "--replicas", "a=127.0.0.1:" + (raft - 1) + ",b="
+                    + others.get("a") + ",c=" + others.get("b"), "--replica", "a", "--bind", "127.0.0.1", "--fresh-start");
+            assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).startsWith("machxp pager: pager pager replica a: cannot listen on 127.0.0.1:" + raft
+                    + ", its Raft port (the next after its XP port " + (raft - 1) + "): Address already in use; ")
+                    .contains("give replica a another port in every replica's --replicas").doesNotContain("\tat ")
+                    .hasLineCount(1);
+        }
+    }
+
     @Test
     void raftSyncIsCheckedBeforeAnyReplicaStarts() {
         ExitCodesTest.Run bad = ExitCodesTest.run("pager", "--replicas", "a=127.0.0.1:1,b=127.0.0.1:3,c=127.0.0.1:5",
