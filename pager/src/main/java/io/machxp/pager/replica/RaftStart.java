@@ -32,9 +32,18 @@ final class RaftStart {
         Thread.setDefaultUncaughtExceptionHandler(before);
     }
 
+    /** Ratis's gRPC server did not start (it could not listen on its port); the cause is Ratis's. */
+    static final class RpcNotStarted extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        RpcNotStarted(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /**
-     * Starts {@code raft}; a gRPC server that did not start (its port taken) is an IOException, its
-     * cause the one Ratis was given. The server is left for the caller to close.
+     * Starts {@code raft}; a gRPC server that did not start (its port taken) is {@link RpcNotStarted},
+     * any other failure the IOException Ratis threw. The server is left for the caller to close.
      */
     static void start(RaftServer raft) throws IOException {
         try {
@@ -42,7 +51,7 @@ final class RaftStart {
         } catch (ExitUtils.ExitException e) {
             ExitUtils.clear(); // the JVM goes on: Ratis's record of a "termination" would say otherwise
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IOException(e.getMessage() + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(cause),
+            throw new RpcNotStarted(e.getMessage() + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(cause),
                     cause);
         }
     }

@@ -167,9 +167,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         int xpPort = replicas.xpPort(replicas.self());
         try {
             RaftStart.start(p.raft); // a Raft port in use is an exception here, not Ratis's System.exit
-        } catch (IOException e) {
+        } catch (RaftStart.RpcNotStarted e) {
             p.close();
             throw cannotListen(config, replicas, xpPort + 1, "its Raft port (the next after its XP port " + xpPort + ")", e);
+        } catch (IOException e) {
+            p.close();
+            throw new IOException("pager " + config.name() + " replica " + replicas.self() + ": its Raft server did not "
+                    + "start: " + e.getMessage(), e);
         }
         try {
             p.xp.start();
