@@ -71,7 +71,8 @@ import java.nio.file.Path;
  * <ul>
  * <li>Handed away (given away with a futex's release, flushed by a lock_request: another kernel
  * wants it, and it comes back as soon as it is handed back): its slot is <em>kept</em>, allocated,
- * in a pool of at most {@link #KEPT_SLOTS} slots per object, least recently released first out.
+ * in a pool of at most {@link #KEPT_SLOTS} slots per object ({@link KeptSlotPool}), least recently
+ * released first out.
  * A page that comes back to its kept slot (normally its own page number) is mapped there with no
  * write of zeros, and nothing was punched: no madvise that unmaps the page from every task process
  * (TLB shootdowns), no fresh tmpfs page, no page fault in each task process. Punching at each
@@ -91,31 +92,12 @@ import java.nio.file.Path;
  * gone quiet (without a lease, only at the object's next release). The next map of a page to a
  * hole allocates it again (a write of zeros, before the page is mapped there). All of it on the
  * core thread (punched on the file thread, the slot was not mappable for a while, and a futex
- * handed back with its page was not mapped to task processes at its grant):
- * <pre>
- *   slot: HOLE --a page mapped there: zeros written--> ALLOCATED
- *         ALLOCATED --its page handed away--> KEPT (in the pool; still the page's slot)
- *         KEPT --its page back and mapped: no write, no punch--> ALLOCATED
- *         KEPT --the pool over its bound (this the oldest kept), its page forgotten, the object
- *                terminated or its pages not to be cached, no room at a map--> DUE
- *         ALLOCATED --its page evicted, returned or forgotten--> DUE
- *         DUE --nothing counted there (now, or at a later release, give-back or lease renewal):
- *               hole punched--> HOLE
- *         DUE --its page back and mapped before that--> ALLOCATED
- *         HOLE --no room at a map--> REFUSED (that map and its page stay on gRPC)
- *         REFUSED --tried again, room now: zeros written--> ALLOCATED
- * </pre>
- * KEPT and DUE are the core's records ({@link #kept}, {@link #due}), allocated in the file. With
- * no room at a map, the object's kept slots give their memory back first (due, punched unless
+ * handed back with its page was not mapped to task processes at its grant). The kept and due
+ * records, their states and transitions, are {@link KeptSlotPool}'s; a slot's memory (HOLE,
+ * ALLOCATED, REFUSED, and when a refused slot is tried again) is {@link SlotMemory}'s. With no
+ * room at a map, the object's kept slots give their memory back first (due, punched unless
  * counted) and the allocation is tried once more; a page whose own slot is refused is mapped in a
- * free spare slot that is allocated already, if there is one (it moves there, as for a count). A
- * refused slot is tried again when a map or a move asks for it ({@link SlotMemory}: each call
- * counts, whichever page it is for): once after a punch of this object since its last try (room
- * freed here; one such try per back-off), and at the 16th call after a refusal, then the 32nd,
- * 64th, ... up to every 4096th (a try at a back-off's end that fails doubles it; one after a punch
- * that fails leaves it as it was). A refusal is warned once per object, and a slot allocated again
- * after one is said once (review S2: before, a refused slot was refused for the session, and its
- * page never tried a spare).
+ * free spare slot that is allocated already, if there is one (it moves there, as for a count).
  *
  * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
  * they came back), plus {@link #KEPT_SLOTS} kept slots (resident pages whose map failed after
@@ -148,22 +130,10 @@ public final class SharedPages {
     private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
     /** The memory behind the slots: allocated, holes, refused slots' retries. */
     private final SlotMemory memory;
-    /**
-     * How many slots of pages handed away an object keeps allocated for their return: two full
-     * releases' worth of pages (a futex's release carries up to 8), 64 KiB of 4 KiB pages; see
-     * the overview.
-     */
-    public static final int KEPT_SLOTS = 16;
-    private final int keptBound;
-    /** Pages handed away whose slot is kept allocated for their return, least recently released first. */
-    private final java.util.LinkedHashSet<Integer> kept = new java.util.LinkedHashSet<>();
-    /** Pages away whose slot is to be punched as soon as nothing is counted there (review S1). */
-    private final java.util.LinkedHashSet<Integer> due = new java.util.LinkedHashSet<>();
-    /** Per page: HOME (resident, or away with its slot a hole), or in {@link #kept} (KEPT) or {@link #due} (DUE). */
-    private final byte[] away;
-    private static final byte HOME = 0;
-    private static final byte KEPT = 1;
-    private static final byte DUE = 2;
+    /** How many slots of pages handed away an object keeps allocated for their return ({@link KeptSlotPool}). */
+    public static final int KEPT_SLOTS = KeptSlotPool.KEPT_SLOTS;
+    /** The slots of pages away that are still allocated: kept for their return, or due to be punched. */
+    private final KeptSlotPool pool;
     private final int objectId;
     private int moves;
     /**
@@ -183,8 +153,6 @@ public final class SharedPages {
 
     SharedPages(Path file, ByteBuffer buffer, int pageSize, int pages, int objectId, SlotMemory.Refusal refusal, int keptBound)
             throws IOException {
-        this.keptBound = Math.max(0, keptBound);
-        this.away = new byte[pages];
         this.objectId = objectId;
         int total = ShmLayout.pageSlots(pages, pageSize);
         this.file = file;
@@ -192,6 +160,7 @@ public final class SharedPages {
         this.pageSize = pageSize;
         this.dataStart = ShmLayout.pageData(total, pageSize);
         this.memory = new SlotMemory(file, buffer, pageSize, total, dataStart, objectId, refusal);
+        this.pool = new KeptSlotPool(pages, keptBound, memory, this::punched);
         this.mapped = new byte[pages];
         this.slotOf = new int[pages];
         this.countedAtLastMap = new boolean[pages];
@@ -283,11 +252,9 @@ public final class SharedPages {
             return false; // an access started meanwhile (it finds the page unmapped and asks the kernel)
         }
         mapped[page] = write ? WRITE : READ;
-        if (away[page] != HOME) {
-            // its slot, kept or due, was still allocated: mapped with no write of zeros. Only now,
-            // once mapped: a page whose map fails keeps its slot in the pool or due (review F2)
-            back(page);
-        }
+        // its slot, if kept or due, was still allocated: mapped with no write of zeros. Only now,
+        // once mapped: a page whose map fails keeps its slot in the pool or due (review F2)
+        pool.back(page);
         return true;
     }
 
@@ -441,30 +408,9 @@ public final class SharedPages {
         int slot = slotOf[page];
         countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
         if (mapped[page] == NONE && memory.allocated(slot)) {
-            if (away[page] != HOME) {
-                back(page); // released again without a map between: as if just released
-            }
-            if (handedAway) {
-                away[page] = KEPT;
-                kept.add(page);
-            } else {
-                away[page] = DUE;
-                due.add(page);
-            }
+            pool.released(page, handedAway);
         }
-        while (kept.size() > keptBound) {
-            int oldest = kept.iterator().next();
-            kept.remove(oldest);
-            away[oldest] = DUE;
-            due.add(oldest);
-        }
-        punchDue();
-    }
-
-    /** Page {@code page} is back: its slot, kept or due, is no longer given back. */
-    private void back(int page) {
-        (away[page] == KEPT ? kept : due).remove(page);
-        away[page] = HOME;
+        pool.settle();
     }
 
     /**
@@ -474,13 +420,7 @@ public final class SharedPages {
      * that releases nothing more (review F1).
      */
     public void punchDue() {
-        for (java.util.Iterator<Integer> it = due.iterator(); it.hasNext(); ) {
-            int page = it.next();
-            if (punched(page)) {
-                it.remove();
-                away[page] = HOME;
-            }
-        }
+        pool.punchDue();
     }
 
     /**
@@ -489,14 +429,7 @@ public final class SharedPages {
      * any more (PageCache.returnAll), and at a refusal for want of room. Whether one was punched.
      */
     public boolean giveBackAll() {
-        int before = memory.punches();
-        for (int page : kept) {
-            away[page] = DUE;
-            due.add(page);
-        }
-        kept.clear();
-        punchDue();
-        return memory.punches() != before;
+        return pool.giveBackAll();
     }
 
     /**
@@ -530,11 +463,11 @@ public final class SharedPages {
 
     /** How many slots are kept for pages handed away, and how many wait to be punched. Core thread (tests). */
     int kept() {
-        return kept.size();
+        return pool.kept();
     }
 
     int due() {
-        return due.size();
+        return pool.due();
     }
 
     /** How many times a page moved to another slot: accesses still counted in its own, or no room for it. Core thread. */
