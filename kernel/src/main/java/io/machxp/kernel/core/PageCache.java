@@ -12,10 +12,8 @@ import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
 import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectDataUnlock;
-import io.machxp.proto.xp.MemoryObjectLockCompleted;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.PageData;
-import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,7 +37,7 @@ import java.util.function.Consumer;
  *  lock_request (one page or a       -> per page: return (data_return), flush, or lock to
  *    range)                             read-only, or unlock (lock_value NONE: write granted);
  *                                       one lock_completed for the range when asked (reply), also
- *                                       for pages it does not hold
+ *                                       for pages it does not hold ({@link LockRequests})
  *  eviction (more than maxResident)  -> data_return(kernel_copy = false), page dropped
  * </pre>
  * A precious page leaves only with its data: every data_return of it carries the page, also clean.
@@ -88,6 +86,8 @@ final class PageCache {
 
     private final Link link;
     private final RetainedReturns returns;
+    /** memory_object_lock_request's answer, page by page. */
+    private final LockRequests lockRequests;
     private final int maxResident;
     private final ArrayDeque<VmPage> residentOrder = new ArrayDeque<>();
     private int resident;
@@ -113,6 +113,7 @@ final class PageCache {
         this.link = link;
         this.returns = returns;
         this.maxResident = maxResident;
+        this.lockRequests = new LockRequests(link, this);
     }
 
     /** A sequence number that grows with every change to page contents made by this kernel. */
@@ -177,7 +178,7 @@ final class PageCache {
     }
 
     /** Runs the waiting faults the page's access allows, in order, then asks for what is missing. */
-    private void pump(VmPage p) {
+    void pump(VmPage p) {
         if (p.access == Access.READ_WRITE) {
             whenWritable.accept(p); // before any fault it wakes: a futex's own follow-up first
         }
@@ -231,7 +232,7 @@ final class PageCache {
             link.violation("page contents for a page the kernel already holds", o.objectId, pageOffset);
             return false;
         }
-        install(p, data, forbidsWrite(lockValue) ? Access.READ : Access.READ_WRITE, version);
+        install(p, data, LockRequests.forbidsWrite(lockValue) ? Access.READ : Access.READ_WRITE, version);
         p.precious = precious;
         pump(p);
         evictIfNeeded();
@@ -274,67 +275,9 @@ final class PageCache {
         }
     }
 
-    /** memory_object_lock_request: each page of its range, then one lock_completed (reply). */
+    /** memory_object_lock_request: each page of its range, then one lock_completed (reply) ({@link LockRequests}). */
     void onLockRequest(VmObject o, MemoryObjectLockRequest r) {
-        long end = rangeEnd(o, r.getOffset(), r.getLength());
-        List<VmPage> touched = new ArrayList<>();
-        for (long off = r.getOffset(); off < end; off += o.pageSize) {
-            VmPage p = lockPage(o, off, r);
-            if (p != null) {
-                touched.add(p);
-            }
-        }
-        if (r.getReply()) {
-            link.send(KernelToPager.newBuilder().setMemoryObjectLockCompleted(MemoryObjectLockCompleted.newBuilder()
-                    .setObjectId(o.objectId).setOffset(r.getOffset()).setLength(r.getLength())).build());
-        }
-        touched.forEach(this::pump);
-    }
-
-    /**
-     * Where a lock_request's range ends inside the object. {@code length} is a uint64 (0: one page,
-     * as before ranges); a range that reaches past the object's end, also one whose offset + length
-     * overflows, ends with the object: a flush to the end must flush every page it covers.
-     */
-    static long rangeEnd(VmObject o, long offset, long length) {
-        long room = o.size - offset; // offset is inside the object
-        return Long.compareUnsigned(length == 0 ? o.pageSize : length, room) >= 0 ? o.size
-                : offset + (length == 0 ? o.pageSize : length);
-    }
-
-    /** One page of a lock_request; returns the page's slot if it has one (to pump after the reply). */
-    private VmPage lockPage(VmObject o, long offset, MemoryObjectLockRequest r) {
-        VmPage p = link.plants().lockRangePage(true, offset == r.getOffset()) ? o.page(offset) : null;
-        if (p != null && p.resident()) {
-            unmap(p);
-            boolean forbidWrite = link.plants().writeForbiddenByLockRequest(r.getShouldFlush() || forbidsWrite(r.getLockValue()));
-            if (p.access == Access.READ_WRITE && forbidWrite) {
-                notWritable(p);
-            }
-            boolean giveBack = r.getShouldReturn() == ReturnPolicy.RETURN_ALL
-                    || (r.getShouldReturn() == ReturnPolicy.RETURN_DIRTY && p.dirty);
-            if (giveBack) {
-                dataReturn(p, !r.getShouldFlush());
-            }
-            if (r.getShouldFlush()) {
-                drop(p, true); // another kernel wants it: it may well come back soon
-            } else if (forbidWrite) {
-                p.access = Access.READ;
-            } else if (p.access == Access.READ) {
-                p.access = Access.READ_WRITE; // the answer to memory_object_data_unlock
-                if (p.requested == Access.READ_WRITE) {
-                    p.requested = Access.NONE;
-                }
-                PageWords.fromBytes(p);
-            }
-        } else if (!r.getShouldFlush() && !forbidsWrite(r.getLockValue()) && !r.getReply()) {
-            link.violation("write access to a page the kernel does not hold", o.objectId, offset);
-        }
-        return p;
-    }
-
-    private static boolean forbidsWrite(VmProt lockValue) {
-        return (lockValue.getNumber() & VmProt.VM_PROT_WRITE_VALUE) != 0;
+        lockRequests.onLockRequest(o, r);
     }
 
     // ---- giving pages back --------------------------------------------------------------------
@@ -465,7 +408,7 @@ final class PageCache {
         }
     }
 
-    private void dataReturn(VmPage p, boolean kernelCopy) {
+    void dataReturn(VmPage p, boolean kernelCopy) {
         unmap(p);
         ByteString data = ByteString.EMPTY;
         if (p.dirty) {
@@ -505,7 +448,7 @@ final class PageCache {
      * is kept allocated for it (within a bound); else (evicted, returned, forgotten) the slot's
      * memory goes back at once (docs/shared-memory.md).
      */
-    private void drop(VmPage p, boolean handedAway) {
+    void drop(VmPage p, boolean handedAway) {
         unmap(p);
         if (p.sharedPages != null) {
             p.sharedPages.release(p, handedAway);
@@ -520,7 +463,7 @@ final class PageCache {
     // ---- futex words (PageWords) ---------------------------------------------------------------
 
     /** The page stops being writable here: each live futex's word goes into the bytes (NOPAGE). */
-    private void notWritable(VmPage p) {
+    void notWritable(VmPage p) {
         unmap(p);
         PageWords.intoBytes(p);
     }
