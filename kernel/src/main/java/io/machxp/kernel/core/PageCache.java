@@ -236,6 +236,7 @@ final class PageCache {
         p.precious = precious;
         pump(p);
         evictIfNeeded();
+        capKept(p);
         return true;
     }
 
@@ -255,6 +256,19 @@ final class PageCache {
     void resume(VmPage p) {
         pump(p);
         evictIfNeeded();
+        capKept(p);
+    }
+
+    /**
+     * With {@code --max-pages}: the shared-memory slots kept for pages handed away, in every page
+     * file of the session, and the resident pages stay within the bound together (a kept slot
+     * holds a page's memory as a resident page does; SharedPages#capKept). After each page that
+     * comes (once evictions made room) or leaves; an object without a page file caps nothing.
+     */
+    private void capKept(VmPage p) {
+        if (maxResident > 0 && p.sharedPages != null) {
+            p.sharedPages.capKept(maxResident - resident);
+        }
     }
 
     private void install(VmPage p, byte[] data, Access access, long version) {
@@ -270,6 +284,9 @@ final class PageCache {
         p.requested = Access.NONE;
         resident++;
         residentOrder.add(p);
+        if (p.sharedPages != null) {
+            p.sharedPages.arrived(p); // a slot kept for it counts as the resident page's now
+        }
         if (access == Access.READ_WRITE) {
             PageWords.fromBytes(p);
         }
@@ -458,6 +475,7 @@ final class PageCache {
         p.dirty = false;
         p.precious = false;
         resident--;
+        capKept(p);
     }
 
     // ---- futex words (PageWords) ---------------------------------------------------------------

@@ -19,14 +19,19 @@ import java.util.function.IntPredicate;
  *   KEPT --the pool over its bound (the least recently released first), released
  *          again not handed away (forgotten), or given back (giveBackAll: the
  *          object terminated or its pages not to be cached, no room at a map)-----> DUE
+ *   KEPT --its page resident here again (arrived; still KEPT until mapped)-----> KEPT, here
+ *   KEPT --the session's kept slots over the room --max-pages leaves beside the
+ *          resident pages (KeptSlotBudget.cap; the oldest of those not here)------> DUE
  *   KEPT, DUE --its page mapped again (back: mapped there with no write of zeros)--> HOME
  *   DUE  --nothing counted in its slot: at a release, a give-back, a lease renewal
  *          (punchDue): punched--------------------------------------------------> HOME
  * </pre>
  * HOME: resident, or away with its slot a hole. A page released again while kept or due (no map
  * between) is recorded as just released. The pool holds at most {@link #KEPT_SLOTS} kept slots
- * per object (the bound its page file was made with); due slots are bounded by the pages that
- * left with an access counted in their slot. Why a slot is kept, and the memory bound that
+ * per object (the bound its page file was made with), and with {@code --max-pages} the session's
+ * kept slots of pages not here, together with the resident pages, stay within it
+ * ({@link KeptSlotBudget}); due slots are bounded by the pages that left with an access counted
+ * in their slot. Why a slot is kept, and the memory bound that
  * follows: SharedPages' overview and docs/shared-memory.md.
  */
 final class KeptSlotPool {
@@ -49,9 +54,16 @@ final class KeptSlotPool {
     /** Punches page {@code page}'s slot unless an access is counted there; false: try later. */
     private final IntPredicate punched;
     private final SlotMemory memory;
+    /** Per page kept: its page is resident here again (not yet mapped), so not counted in {@link #budget}. */
+    private final boolean[] here;
+    /** The session's kept slots, against --max-pages: counts the kept slots of pages not here. */
+    private final KeptSlotBudget budget;
 
-    KeptSlotPool(int pages, int keptBound, SlotMemory memory, IntPredicate punched) {
+    KeptSlotPool(int pages, int keptBound, SlotMemory memory, IntPredicate punched, KeptSlotBudget budget) {
         this.away = new byte[pages];
+        this.here = new boolean[pages];
+        this.budget = budget;
+        budget.add(this);
         this.keptBound = Math.max(0, keptBound);
         this.memory = memory;
         this.punched = punched;
@@ -73,6 +85,7 @@ final class KeptSlotPool {
         if (handedAway) {
             away[page] = KEPT;
             kept.add(page);
+            budget.kept(1);
         } else {
             away[page] = DUE;
             due.add(page);
@@ -82,12 +95,45 @@ final class KeptSlotPool {
     /** The oldest kept slots due while the pool is over its bound, then every due slot punched that can be. */
     void settle() {
         while (kept.size() > keptBound) {
-            int oldest = kept.iterator().next();
-            kept.remove(oldest);
-            away[oldest] = DUE;
-            due.add(oldest);
+            due(kept.iterator().next());
         }
         punchDue();
+    }
+
+    /** Kept page {@code page} becomes due (not punched yet). */
+    private void due(int page) {
+        unkept(page);
+        away[page] = DUE;
+        due.add(page);
+    }
+
+    /** Kept page {@code page} leaves {@link #kept}: counted no more in the budget unless it was here. */
+    private void unkept(int page) {
+        kept.remove(page);
+        if (here[page]) {
+            here[page] = false;
+        } else {
+            budget.kept(-1);
+        }
+    }
+
+    /** Page {@code page} is resident here again: a slot kept for it is counted as resident, not kept. */
+    void arrived(int page) {
+        if (away[page] == KEPT && !here[page]) {
+            here[page] = true;
+            budget.kept(-1);
+        }
+    }
+
+    /** The oldest kept slot of a page not here becomes due (the budget's cap); false if there is none. */
+    boolean oldestDue() {
+        for (int page : kept) {
+            if (!here[page]) {
+                due(page);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Page {@code page} is back: its slot, kept or due, is no longer given back. */
@@ -95,7 +141,11 @@ final class KeptSlotPool {
         if (away[page] == HOME) {
             return;
         }
-        (away[page] == KEPT ? kept : due).remove(page);
+        if (away[page] == KEPT) {
+            unkept(page);
+        } else {
+            due.remove(page);
+        }
         away[page] = HOME;
     }
 
@@ -113,11 +163,9 @@ final class KeptSlotPool {
     /** Every kept slot due now, and punched if nothing is counted there. Whether one was punched. */
     boolean giveBackAll() {
         int before = memory.punches();
-        for (int page : kept) {
-            away[page] = DUE;
-            due.add(page);
+        for (int page : new java.util.ArrayList<>(kept)) {
+            due(page);
         }
-        kept.clear();
         punchDue();
         return memory.punches() != before;
     }

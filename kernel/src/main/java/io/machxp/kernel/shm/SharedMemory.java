@@ -61,6 +61,8 @@ public final class SharedMemory implements AutoCloseable {
     private final List<SharedFutexTable> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The objects' page files made so far (their channels closed with the session). */
     private final List<SharedPages> pageFiles = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The kept slots of every page file of the session, capped with --max-pages (core thread). */
+    private final KeptSlotBudget keptBudget = new KeptSlotBudget();
     private boolean closed;
     private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
@@ -269,7 +271,7 @@ public final class SharedMemory implements AutoCloseable {
             ByteBuffer mapped = create(pageFile, pageFileSize, head);
             files.add(pageFile); // made: deleted with the session whatever fails next (review L7)
             SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
-                    keptSlots);
+                    keptSlots, keptBudget);
             pageFiles.add(p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {

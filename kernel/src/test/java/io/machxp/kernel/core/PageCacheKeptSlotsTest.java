@@ -74,7 +74,12 @@ class PageCacheKeptSlotsTest {
         o.ready((long) PAGES * PAGE);
         o.sharedPages = pages;
         o.state = VmObject.State.READY;
-        cache = new PageCache(new PageCache.Link() {
+        cache = cache(0);
+    }
+
+    /** A page cache of this test's object that evicts beyond {@code maxResident} pages (0: none). */
+    private PageCache cache(int maxResident) {
+        return new PageCache(new PageCache.Link() {
             @Override
             public void send(KernelToPager message) {
                 sent.add(message);
@@ -89,7 +94,7 @@ class PageCacheKeptSlotsTest {
             public void violation(String what, int objectId, long offset) {
                 throw new AssertionError(what);
             }
-        }, new RetainedReturns(1, id -> 0), 0);
+        }, new RetainedReturns(1, id -> 0), maxResident);
     }
 
     @AfterEach
@@ -157,5 +162,42 @@ class PageCacheKeptSlotsTest {
         INT.getAndAdd(file, ShmLayout.pageCtl(1), -1); // it ended; the object releases nothing more
         core.leaseGate().openUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(5)); // a keepalive answered
         assertThat(pages.allocatedSlots()).as("punched at the renewal").isZero();
+    }
+
+    /**
+     * With --max-pages (4 here), the slots kept for pages handed away and the resident pages stay
+     * within the bound together: a kept slot holds a page's memory as a resident page does. Before,
+     * the pool kept up to 16 slots per object whatever the bound, so four pages handed away and
+     * four others supplied held eight slots.
+     */
+    @Test
+    void keptSlotsAndResidentPagesStayWithinMaxPages() {
+        cache = cache(4);
+        for (int i = 0; i < 4; i++) {
+            mapped(i);
+        }
+        for (int i = 0; i < 4; i++) {
+            flushed(i);
+        }
+        assertThat(pages.allocatedSlots()).as("four kept for their return, none resident").isEqualTo(4);
+        for (int i = 4; i < 9; i++) {
+            mapped(i); // the ninth evicts the coldest resident page
+            assertThat(pages.allocatedSlots()).as("kept + resident after page %d", i).isLessThanOrEqualTo(4);
+        }
+        assertThat(cache.residentCount()).isEqualTo(4);
+    }
+
+    /** A kept page that comes back under --max-pages counts once (resident), and keeps its slot. */
+    @Test
+    void aKeptPageBackUnderMaxPagesKeepsItsSlot() {
+        cache = cache(4);
+        for (int i = 0; i < 4; i++) {
+            mapped(i);
+        }
+        flushed(0);
+        assertThat(pages.allocatedSlots()).as("one kept, three resident").isEqualTo(4);
+        mapped(0);
+        assertThat(pages.allocatedSlots()).as("four resident, page 0 in its kept slot").isEqualTo(4);
+        assertThat(ShmLayout.pageSlot(file, 0)).as("page 0 in its own slot").isZero();
     }
 }
