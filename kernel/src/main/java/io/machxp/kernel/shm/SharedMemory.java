@@ -221,12 +221,14 @@ public final class SharedMemory implements AutoCloseable {
     /**
      * Core only, at each lease renewal (as {@link #restoreFutexBits}): each page file punches the
      * slots due whose count drained since ({@link SharedPages#punchDue}), also in an object that
-     * releases no page any more (review F1). Without a lease there is no renewal: they are punched
-     * at the object's next release or give-back.
+     * releases no page any more (review F1), and forgets each page's sighting of a count that
+     * drained since (SharedPages#renewed, review S3). Without a lease there is no renewal: they
+     * are punched at the object's next release or give-back.
      */
     public void punchDue() {
         for (SharedPages p : pageFiles) {
             p.punchDue();
+            p.renewed(); // and a page seen counted at its last map whose count drained since: a first sighting again
         }
     }
 

@@ -22,9 +22,12 @@ import java.nio.file.Path;
  *   UNMAPPED --map, no access counted in the page's slot: bytes copied in, MAPPED_READ [| MAPPED_WRITE]--> MAPPED
  *   UNMAPPED --map, accesses counted in its slot, not at its last map: not mapped now (accesses
  *              under way, most likely, that found the page unmapped: they end soon)--------------> UNMAPPED
- *   UNMAPPED --map, accesses counted there at its last map too: the page moves to a free slot (its
- *              number published in the page's entry), then as above; the old slot waits,
+ *   UNMAPPED --map, accesses counted there at its last map too, and nothing seen counted there
+ *              since (no lease renewal found the count drained): the page moves to a free slot
+ *              (its number published in the page's entry), then as above; the old slot waits,
  *              unmapped, until nothing is counted in it, and is then free for any page-----------> MAPPED
+ *   (a lease renewal that finds nothing counted in the slot of a page seen counted: that count
+ *    drained, so the next one seen is another access, a first sighting again; {@link #renewed})
  *   MAPPED   --take: mapped bits cleared in one CAS; bytes copied out------------------------------> UNMAPPED
  *              (accesses under way at that CAS: every word flipped by an atomic xor first)
  * </pre>
@@ -142,10 +145,16 @@ public final class SharedPages {
     /**
      * Per page: its slot counted an access at its last map, which therefore did not map it. A
      * page moves only if its slot counts one again at the next map (with an access served by the
-     * kernel between them): a count that stayed up, such as one a killed process left, and not
-     * the accesses of live processes that found the page unmapped a moment ago (review P3).
+     * kernel between them) and no look between them found nothing counted there: a count that
+     * stayed up, such as one a killed process left, and not the accesses of live processes that
+     * found the page unmapped a moment ago (review P3). Tied to time by the lease renewals
+     * (review S3): each one clears the mark of a page whose slot counts nothing now
+     * ({@link #renewed}), so two live accesses seen minutes apart do not move the page. Without
+     * a lease nothing clears it but a map that maps the page or its release.
      */
     private final boolean[] countedAtLastMap;
+    /** The pages marked in {@link #countedAtLastMap}, for {@link #renewed}. */
+    private final java.util.Set<Integer> seenCounted = new java.util.HashSet<>();
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
     /** The last {@link #freeSlot} found a free hole but could not allocate it (no room; warned by {@link SlotMemory}). */
@@ -230,6 +239,7 @@ public final class SharedPages {
                 // most likely accesses under way that found the page unmapped and go to the kernel:
                 // not mapped now; the next map (at its next access through the kernel) looks again
                 countedAtLastMap[page] = true;
+                seenCounted.add(page);
                 return false;
             }
             slot = freeSlot(true); // still counted at a later map: a count that stays (a killed access)
@@ -241,7 +251,7 @@ public final class SharedPages {
             }
             move(page, slot);
         }
-        countedAtLastMap[page] = false;
+        notCounted(page);
         if (!memory.allocated(slot, this::giveBackAll)) {
             // no room for its slot: a free spare allocated already takes the page, or it stays on gRPC
             slot = freeSlot(false);
@@ -410,11 +420,34 @@ public final class SharedPages {
     public void release(VmPage p, boolean handedAway) {
         int page = index(p);
         int slot = slotOf[page];
-        countedAtLastMap[page] = false; // a count seen before the page left does not count at its return
+        notCounted(page); // a count seen before the page left does not count at its return
         if (mapped[page] == NONE && memory.allocated(slot)) {
             pool.released(page, handedAway);
         }
         pool.settle();
+    }
+
+    /** Page {@code page}'s mark in {@link #countedAtLastMap} is cleared. */
+    private void notCounted(int page) {
+        if (countedAtLastMap[page]) {
+            countedAtLastMap[page] = false;
+            seenCounted.remove(page);
+        }
+    }
+
+    /**
+     * Core thread, at each lease renewal ({@link SharedMemory#punchDue}): a page seen counted at
+     * its last map whose slot counts nothing now loses that mark, so the next count seen there is
+     * a first sighting, not one "in a row" (review S3). The count is read, not changed.
+     */
+    public void renewed() {
+        for (java.util.Iterator<Integer> it = seenCounted.iterator(); it.hasNext(); ) {
+            int page = it.next();
+            if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slotOf[page])) & ShmLayout.ACCESSES) == 0) {
+                countedAtLastMap[page] = false;
+                it.remove();
+            }
+        }
     }
 
     /**

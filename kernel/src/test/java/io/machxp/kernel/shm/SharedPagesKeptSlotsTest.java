@@ -347,4 +347,28 @@ class SharedPagesKeptSlotsTest {
         assertThat(lines).anyMatch(l -> l.startsWith("cannot allocate slot "));
         assertThat(lines).noneMatch(l -> l.contains("spare slots is free"));
     }
+
+    /**
+     * Review S3: a page moves to a spare only for a count that stayed up between two of its maps.
+     * A lease renewal that finds the count drained forgets the first sighting, so a count seen
+     * later (another access, found under way at the next map) is a first sighting again and the
+     * page is not moved; a count that stays up still moves it at the map after. Before, the mark
+     * was tied to nothing: two unrelated accesses seen at maps any time apart moved the page.
+     */
+    @Test
+    void aCountThatDrainedAtALeaseRenewalIsNotSeenAgainInARow() throws IOException {
+        pageFile(SharedPages.KEPT_SLOTS);
+        assertThat(pages.map(page[1])).isTrue();
+        pages.take(page[1], new int[0]); // the kernel takes page 1 back; it stays resident
+        count(1, 1); // an access under way that found it unmapped
+        assertThat(pages.map(page[1])).as("counted at this map: not mapped").isFalse();
+        count(1, -1); // it ended
+        memory.punchDue(); // a lease renewal: nothing counted in slot 1 now
+        count(1, 1); // another access, later
+        assertThat(pages.map(page[1])).as("a first sighting again: not mapped, not moved").isFalse();
+        assertThat(pages.moves()).isZero();
+        assertThat(ShmLayout.pageSlot(file, 1)).as("page 1 in its own slot").isEqualTo(1);
+        assertThat(pages.map(page[1])).as("the count stayed up: moved to a spare and mapped").isTrue();
+        assertThat(pages.moves()).isEqualTo(1);
+    }
 }
