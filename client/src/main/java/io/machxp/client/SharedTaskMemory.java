@@ -28,7 +28,7 @@ final class SharedTaskMemory {
      * none, its memory goes through gRPC).
      */
     record Mapping(long start, long size, ByteBuffer table, int capacity, ByteBuffer pages, int pageSize,
-            long dataStart) {}
+            long dataStart, int objectId) {}
 
     final ByteBuffer kernel;
     /** Where the task's own ctl word is in the kernel file (its page accesses count there); -1: none. */
@@ -142,7 +142,8 @@ final class SharedTaskMemory {
             }
             int pageSize = pages == null ? 0 : (int) ShmLayout.INT.get(pages, ShmLayout.PAGE_SIZE);
             long dataStart = pages == null ? 0 : (long) ShmLayout.LONG.get(pages, ShmLayout.PAGE_DATA);
-            next[i] = new Mapping(m.getAddress(), m.getSize(), table, capacity, pages, pageSize, dataStart);
+            int objectId = pages == null ? 0 : (int) ShmLayout.INT.get(pages, ShmLayout.PAGE_OBJECT);
+            next[i] = new Mapping(m.getAddress(), m.getSize(), table, capacity, pages, pageSize, dataStart, objectId);
         }
         mappings = next;
     }

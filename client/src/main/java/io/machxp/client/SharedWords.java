@@ -85,6 +85,7 @@ final class SharedWords {
                 return false;
             }
             int page = (int) INT.getAndAdd(pages, ctl, 1);
+            int record = recorded(kernel, memory.taskCtl, ShmLayout.countRecord(m.objectId(), slot));
             try {
                 // The page still in that slot, after the count: the kernel gives a slot to another
                 // page only after this page left it (its entry names another slot by then) and
@@ -99,11 +100,29 @@ final class SharedWords {
                         && (write ? store(kernel, pages, ctl, (int) at, width, value, need)
                                 : load(kernel, pages, ctl, (int) at, width, out));
             } finally {
+                if (record >= 0) {
+                    ShmLayout.LONG.setVolatile(kernel, record, 0L); // before the uncount: a record names only a count up
+                }
                 INT.getAndAdd(pages, ctl, -1);
             }
         } finally {
             INT.getAndAdd(kernel, memory.taskCtl, -1);
         }
+    }
+
+    /**
+     * After the count: records it in a free record word of the task's slot (ShmLayout.SLOT_COUNTS),
+     * so the kernel can take it back if this process dies before it uncounts; where, or -1 if every
+     * record word is taken (then a death inside this access leaves the count up, as before).
+     */
+    private static int recorded(ByteBuffer kernel, int taskCtl, long record) {
+        for (int i = 0; i < ShmLayout.SLOT_COUNT_RECORDS; i++) {
+            int at = taskCtl + ShmLayout.SLOT_COUNTS + 8 * i;
+            if ((long) ShmLayout.LONG.getVolatile(kernel, at) == 0L && ShmLayout.LONG.compareAndSet(kernel, at, 0L, record)) {
+                return at;
+            }
+        }
+        return -1;
     }
 
     /**

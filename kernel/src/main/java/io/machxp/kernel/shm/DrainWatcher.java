@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   revoke(slots): REVOKED set on each -> all counts 0?  yes -> then, at once (the usual case)
  *                                                     no  -> polled every {@link #POLL}
- *   polled: all 0, or the task's process is gone, or {@link #BOUND} passed -> then
+ *   polled: all 0, or {@link #BOUND} passed -> then
+ *           the task's process is gone -> the page counts it recorded as up go back, then
  *           (a process the kernel cannot see, in another PID namespace: pid 0, never "gone")
  *   close (the session ended): polling stops; every revocation still polled -> then, at once
  * </pre>
@@ -54,7 +55,11 @@ final class DrainWatcher implements AutoCloseable {
         this.bound = bound;
     }
 
-    void revoke(List<Integer> slots, long pid, Runnable then) {
+    /**
+     * Revokes {@code slots} and runs {@code then} once drained; if the process {@code pid} is
+     * seen gone first, {@code dead} runs before {@code then} (the page counts it left up go back).
+     */
+    void revoke(List<Integer> slots, long pid, Runnable dead, Runnable then) {
         for (int slot : slots) {
             INT.getAndBitwiseOr(kernel, ShmLayout.threadSlot(slot), ShmLayout.REVOKED);
         }
@@ -66,10 +71,14 @@ final class DrainWatcher implements AutoCloseable {
         Pending p = new Pending(then);
         waiting.add(p);
         try {
-            poll(slots, pid, deadline, p);
+            poll(slots, pid, deadline, dead, p);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             p.run(); // closed meanwhile: as for every revocation still waiting at the close
         }
+    }
+
+    void revoke(List<Integer> slots, long pid, Runnable then) {
+        revoke(slots, pid, () -> { }, then);
     }
 
     /** A revocation still waiting: its {@code then} runs once, when drained or at the close. */
@@ -96,12 +105,20 @@ final class DrainWatcher implements AutoCloseable {
         }
     }
 
-    private void poll(List<Integer> slots, long pid, long deadline, Pending then) {
+    private void poll(List<Integer> slots, long pid, long deadline, Runnable dead, Pending then) {
         executor().schedule(() -> {
-            if (drained(slots) || !alive(pid) || System.nanoTime() - deadline > 0) {
+            if (drained(slots)) {
+                then.run();
+            } else if (!alive(pid)) {
+                try {
+                    dead.run(); // known dead (not merely unknown, pid 0): the page counts it left go back
+                } finally {
+                    then.run();
+                }
+            } else if (System.nanoTime() - deadline > 0) {
                 then.run();
             } else {
-                poll(slots, pid, deadline, then);
+                poll(slots, pid, deadline, dead, then);
             }
         }, POLL.toNanos(), TimeUnit.NANOSECONDS);
     }

@@ -61,6 +61,8 @@ public final class SharedMemory implements AutoCloseable {
     private final List<SharedFutexTable> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The objects' page files made so far (their channels closed with the session). */
     private final List<SharedPages> pageFiles = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The page files by object id, for the count records of a dead task process. */
+    private final Map<Integer, SharedPages> pagesByObject = new ConcurrentHashMap<>();
     /** The kept slots of every page file of the session, capped with --max-pages (core thread). */
     private final KeptSlotBudget keptBudget = new KeptSlotBudget();
     private boolean closed;
@@ -275,6 +277,7 @@ public final class SharedMemory implements AutoCloseable {
             SharedPages p = new SharedPages(pageFile, mapped, pageSize, count, objectId, SharedMemory::refused,
                     keptSlots, keptBudget);
             pageFiles.add(p);
+            pagesByObject.put(objectId, p);
             return new ObjectFiles(futexes, p);
         } catch (IOException | IllegalArgumentException e) {
             delete(pageFile); // not used: its room goes back at once
@@ -346,7 +349,26 @@ public final class SharedMemory implements AutoCloseable {
             slotsByTask.remove(taskId);
         }
         Long pid = tid == 0 ? attached.remove(taskId) : attached.get(taskId);
-        drains.revoke(mine, pid == null ? -1 : pid, then);
+        drains.revoke(mine, pid == null ? -1 : pid, () -> releaseCounts(mine), then);
+    }
+
+    /**
+     * The drain watcher's thread, once it knows the process of these slots dead (its pid gone):
+     * each page count the process recorded as up ({@link ShmLayout#SLOT_COUNTS}) is taken back,
+     * and the record cleared. Without it, a count a process killed inside an access left held its
+     * page slot for the rest of the session (never mapped again, never punched).
+     */
+    private void releaseCounts(List<Integer> slots) {
+        for (int slot : slots) {
+            for (int i = 0; i < ShmLayout.SLOT_COUNT_RECORDS; i++) {
+                int at = ShmLayout.threadSlot(slot) + ShmLayout.SLOT_COUNTS + 8 * i;
+                long record = (long) LONG.getAndSet(kernel, at, 0L);
+                SharedPages pages = record == 0 ? null : pagesByObject.get((int) (record >>> 32) - 1);
+                if (pages != null) {
+                    pages.uncount((int) record);
+                }
+            }
+        }
     }
 
     /**

@@ -51,7 +51,8 @@ import java.nio.file.Path;
  * names another slot, so an access that counted itself in a slot that now holds another page sees
  * that and fails. An access counted in the new slot counted after the kernel mapped it (the map's
  * CAS from 0 fails otherwise), and so after every futex the kernel keyed before the map (the futex
- * check after the count, SharedWords). A slot whose count never drains is lost to the object; when
+ * check after the count, SharedWords). A count a dead task process recorded is taken back when
+ * the kernel sees it dead ({@link #uncount}); a slot whose count never drains is lost to the object; when
  * no slot is free, the page stays unmapped, its accesses go to the kernel, and the kernel says so
  * once per object.
  *
@@ -186,6 +187,7 @@ public final class SharedPages {
         INT.set(buffer, ShmLayout.PAGE_SIZE, pageSize);
         INT.set(buffer, ShmLayout.PAGE_COUNT, pages);
         INT.set(buffer, ShmLayout.PAGE_SLOTS, total);
+        INT.set(buffer, ShmLayout.PAGE_OBJECT, objectId);
         LONG.set(buffer, ShmLayout.PAGE_DATA, dataStart);
         LONG.setVolatile(buffer, 0, ShmLayout.PAGE_MAGIC);
     }
@@ -397,6 +399,27 @@ public final class SharedPages {
                     + "to task processes, whose accesses to them go through the kernel; no further warning for this "
                     + "object", objectId, page);
         }
+    }
+
+    /**
+     * Any thread (the drain watcher's): a count up in slot {@code slot} that a dead task process
+     * recorded (ShmLayout.SLOT_COUNTS) is taken back, as that process's uncount would have; a slot
+     * out of the file, or a count already 0 (a task process wrote it), is left alone. Only the
+     * count changes, atomically, as a task process's uncount does: the core then sees the slot
+     * drained at its next look (a map, a punch of a due slot, a lease renewal).
+     */
+    void uncount(int slot) {
+        if (slot < 0 || slot >= memory.slotCount()) {
+            return;
+        }
+        int at = ShmLayout.pageCtl(slot);
+        int s;
+        do {
+            s = (int) INT.getVolatile(buffer, at);
+            if ((s & ShmLayout.ACCESSES) == 0) {
+                return;
+            }
+        } while (!INT.compareAndSet(buffer, at, s, s - 1));
     }
 
     /** How many slots are allocated in the file now. Any thread. */

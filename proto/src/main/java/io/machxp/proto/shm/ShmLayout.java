@@ -65,6 +65,15 @@ public final class ShmLayout {
     public static final int REVOKED = 1 << 31;
     public static final int SLOT_TID = 4;
     public static final int SLOT_PID = 8;
+    /**
+     * In a task's slot: {@link #SLOT_COUNT_RECORDS} words, each 0 or a page count the task's
+     * process holds now ({@link #countRecord}): set after it counted itself in a page slot's ctl,
+     * cleared before it uncounts, so a record names only a count that is up. When the kernel knows
+     * the process dead it takes those counts back (a killed access's count, which would otherwise
+     * stay up for the session). An access that finds every record taken is not recorded.
+     */
+    public static final int SLOT_COUNTS = 16;
+    public static final int SLOT_COUNT_RECORDS = 6;
 
     public static final int TABLE_CAPACITY = 8;
     public static final int FUTEX_SLOT_SIZE = 32;
@@ -82,6 +91,8 @@ public final class ShmLayout {
     public static final int PAGE_COUNT = 12;
     public static final int PAGE_DATA = 16;
     public static final int PAGE_SLOTS = 24;
+    /** The page file's memory object id (int), which a task's count records name it by. */
+    public static final int PAGE_OBJECT = 28;
     /** In page i's ctl entry: which slot holds the page's bytes while mapped (0: slot i, else 1 + the slot). */
     public static final int PAGE_SLOT = 4;
     /** Spare slots per page file: at least this many, or one per 16 pages. */
@@ -130,6 +141,11 @@ public final class ShmLayout {
     public static int pageSlot(ByteBuffer pages, int page) {
         int v = (int) INT.getVolatile(pages, pageCtl(page) + PAGE_SLOT);
         return v == 0 ? page : v - 1;
+    }
+
+    /** A count record: a count up in slot {@code slot} of object {@code objectId}'s page file; never 0. */
+    public static long countRecord(int objectId, int slot) {
+        return ((long) objectId + 1) << 32 | (slot & 0xffffffffL);
     }
 
     public static int threadSlot(int slot) {

@@ -1,0 +1,117 @@
+package io.machxp.kernel.shm;
+
+import static io.machxp.proto.shm.ShmLayout.INT;
+import static io.machxp.proto.shm.ShmLayout.LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.shm.ShmLayout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A task process killed inside a page access leaves its count up in the page's slot; the kernel
+ * takes it back once it knows the process dead (its pid gone, when the task's revocation polls),
+ * from the count records the process keeps in its task slot (ShmLayout.SLOT_COUNTS), so the slot
+ * can be mapped again or punched. Before, such a count held the slot for the rest of the session.
+ * A live process's counts are left alone. The kernel's side, on files made as in production in a
+ * directory of this test's own under {@code /dev/shm}; the dead process is a real one that ended.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class DeadTaskCountsTest {
+    private static final int PAGE = 4096;
+    private static final int PAGES = 8;
+
+    private Path dir;
+    private SharedMemory memory;
+    private ByteBuffer kernel;
+    private ByteBuffer file;
+
+    @BeforeEach
+    void directory() throws IOException {
+        Path tmpfs = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
+        dir = Files.createTempDirectory(tmpfs, "dead-counts-test-");
+        memory = SharedMemory.create(dir, "A", 1);
+        SharedPages pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
+        assertThat(pages).isNotNull();
+        kernel = map(memory.kernelFile());
+        file = map(pages.file());
+    }
+
+    private static ByteBuffer map(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
+        }
+    }
+
+    @AfterEach
+    void removeDirectory() throws IOException {
+        if (memory != null) {
+            memory.close();
+        }
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /** What an access to page slot 1 of object 7, killed after it recorded its count, leaves in task slot {@code slot}. */
+    private void killedInsideAnAccess(int slot) {
+        int at = ShmLayout.threadSlot(slot);
+        assertThat((int) INT.getVolatile(file, ShmLayout.PAGE_OBJECT)).isEqualTo(7);
+        INT.getAndAdd(kernel, at, 1); // the task's count
+        INT.getAndAdd(file, ShmLayout.pageCtl(1), 1); // the page slot's count
+        LONG.setVolatile(kernel, at + ShmLayout.SLOT_COUNTS + 8, ShmLayout.countRecord(7, 1)); // its record
+    }
+
+    private void revoked(long taskId) throws InterruptedException {
+        CountDownLatch ended = new CountDownLatch(1);
+        memory.revoke(taskId, 0, ended::countDown);
+        assertThat(ended.await(20, TimeUnit.SECONDS)).as("the task's revocation ended").isTrue();
+    }
+
+    private int counted(int slot) {
+        return (int) INT.getVolatile(file, ShmLayout.pageCtl(slot)) & ShmLayout.ACCESSES;
+    }
+
+    @Test
+    void theCountADeadProcessLeftIsTakenBack() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        assertThat(gone.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        int slot = memory.attach(42, gone.pid());
+        killedInsideAnAccess(slot);
+        INT.getAndAdd(file, ShmLayout.pageCtl(1), 1); // and a live access of another process, under way
+
+        revoked(42);
+
+        assertThat(counted(1)).as("only the live access's count is left").isEqualTo(1);
+        assertThat((long) LONG.getVolatile(kernel, ShmLayout.threadSlot(slot) + ShmLayout.SLOT_COUNTS + 8))
+                .as("the record cleared").isZero();
+    }
+
+    @Test
+    void aLiveProcessKeepsItsCounts() throws Exception {
+        int slot = memory.attach(43, ProcessHandle.current().pid()); // alive: revoked after the drain's bound
+        killedInsideAnAccess(slot);
+
+        revoked(43);
+
+        assertThat(counted(1)).as("not taken back from a live process").isEqualTo(1);
+    }
+}
