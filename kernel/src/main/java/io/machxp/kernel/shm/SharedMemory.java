@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Overview</h2>
  * <pre>
  *   task attached (TaskShmAttach)  -> its pid recorded; each thread it creates gets a slot
+ *                                     (attached again: by that process only, the same slot)
  *   thread slot: FREE --thread_create--> IN USE (ctl = fast calls under way)
  *                IN USE --thread or task ends: REVOKED set, drained ({@link DrainWatcher})--> REVOKED
  * </pre>
@@ -297,9 +298,22 @@ public final class SharedMemory implements AutoCloseable {
      * another PID namespace: its death is then seen through its TaskWatch, and a revocation waits
      * for its slots up to the drain's bound), maps the files. Returns the
      * task's own slot (its page accesses count there), or -1 if none is left.
+     *
+     * <p>A task is one address space, attached from one process: the process that attached it
+     * first may attach it again (the client does after each vm_map, and gets the same slot), but
+     * another process ({@code pid} not the first attacher's) gets {@link #OTHER_PROCESS} and makes
+     * its calls over gRPC. Every attacher would count and record its page accesses in the task's
+     * one slot while the kernel judges the slot's process dead by one pid, so a live second
+     * process's counts would be taken back once the first had died (review S1 of shm-pool: a lost
+     * write). Two attachers in another PID namespace (pid 0 both) are not told apart; the kernel
+     * never sees a pid 0 dead, so it takes none of their counts back.
      */
     public int attach(long taskId, long pid) {
-        if (attached.putIfAbsent(taskId, pid) != null) {
+        Long first = attached.putIfAbsent(taskId, pid);
+        if (first != null) {
+            if (first != pid) {
+                return OTHER_PROCESS;
+            }
             for (int[] s : slotsByTask.getOrDefault(taskId, List.of())) {
                 if (s[0] == 0) {
                     return s[1];
@@ -308,6 +322,15 @@ public final class SharedMemory implements AutoCloseable {
             return -1;
         }
         return threadSlot(taskId, 0);
+    }
+
+    /** {@link #attach}'s answer to a process that is not the task's first attacher. */
+    public static final int OTHER_PROCESS = -2;
+
+    /** The pid of the process that attached task {@code taskId} (0: unknown), or -1 if none did. */
+    public long attacher(long taskId) {
+        Long pid = attached.get(taskId);
+        return pid == null ? -1 : pid;
     }
 
     public boolean attached(long taskId) {

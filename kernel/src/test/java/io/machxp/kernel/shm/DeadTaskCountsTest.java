@@ -114,4 +114,32 @@ class DeadTaskCountsTest {
 
         assertThat(counted(1)).as("not taken back from a live process").isEqualTo(1);
     }
+
+    /**
+     * Review S1: a second process attaching the task would share its one slot, whose process the
+     * kernel judges dead by the first attacher's pid, and lose its live counts once the first died.
+     * Another process is refused; the first attacher may attach again (the client does after each
+     * vm_map) and gets the same slot. Before, the live second process got the same slot and its
+     * count under way was taken back at the task's revocation.
+     */
+    @Test
+    void aTaskIsAttachedFromOneProcessOnly() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        assertThat(gone.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        int first = memory.attach(44, gone.pid());
+        assertThat(first).isNotNegative();
+
+        assertThat(memory.attach(44, ProcessHandle.current().pid())).as("another, live process")
+                .isEqualTo(SharedMemory.OTHER_PROCESS);
+        assertThat(memory.attacher(44)).isEqualTo(gone.pid());
+        assertThat(memory.attach(44, gone.pid())).as("the first attacher again: its slot").isEqualTo(first);
+
+        int unknown = memory.attach(45, 0); // another PID namespace: not told apart, never seen dead
+        assertThat(memory.attach(45, 0)).isEqualTo(unknown);
+        INT.getAndAdd(kernel, ShmLayout.threadSlot(unknown), 1); // an access of one of them, under way
+        INT.getAndAdd(file, ShmLayout.pageCtl(1), 1);
+        LONG.setVolatile(kernel, ShmLayout.threadSlot(unknown) + ShmLayout.SLOT_COUNTS, ShmLayout.countRecord(7, 1));
+        revoked(45); // after the drain's bound
+        assertThat(counted(1)).as("a pid 0 is never seen dead: its count stays").isEqualTo(1);
+    }
 }
