@@ -21,6 +21,14 @@ final class CoreLink implements PageCache.Link {
     }
 
     @Override
+    public void capKept(int room) {
+        io.machxp.kernel.shm.SharedMemory memory = core.sharedMemory();
+        if (memory != null) {
+            memory.capKept(room);
+        }
+    }
+
+    @Override
     public KernelError pagerError(int objectId) {
         return !core.sessions.pagerLost(objectId) ? null : core.sessions.pagerError(objectId);
     }

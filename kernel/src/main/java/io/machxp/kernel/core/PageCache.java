@@ -78,6 +78,14 @@ final class PageCache {
 
         void violation(String what, int objectId, long offset);
 
+        /**
+         * With {@code --max-pages}: at most {@code room} slots (the bound less the resident pages)
+         * stay kept for pages handed away in the session's page files
+         * (SharedMemory#capKept); nothing without shared memory.
+         */
+        default void capKept(int room) {
+        }
+
         /** Bugs planted for tests ({@link KernelPlants}); none by default. */
         default KernelPlants plants() {
             return KernelPlants.NONE;
@@ -262,12 +270,13 @@ final class PageCache {
     /**
      * With {@code --max-pages}: the shared-memory slots kept for pages handed away, in every page
      * file of the session, and the resident pages stay within the bound together (a kept slot
-     * holds a page's memory as a resident page does; SharedPages#capKept). After each page that
-     * comes (once evictions made room) or leaves; an object without a page file caps nothing.
+     * holds a page's memory as a resident page does; SharedMemory#capKept). After each page that
+     * comes (once evictions made room) or leaves, whatever its object: a page of an object without
+     * a page file takes room from the kept slots as any other (review S4 of shm-pool).
      */
     private void capKept(VmPage p) {
-        if (maxResident > 0 && p.sharedPages != null) {
-            p.sharedPages.capKept(maxResident - resident);
+        if (maxResident > 0) {
+            link.capKept(maxResident - resident);
         }
     }
 

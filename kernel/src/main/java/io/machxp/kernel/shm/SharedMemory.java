@@ -376,6 +376,16 @@ public final class SharedMemory implements AutoCloseable {
     }
 
     /**
+     * Core thread, with {@code --max-pages}: at most {@code room} slots (the bound less the
+     * resident pages) stay kept for pages handed away, in every page file of the session; the
+     * oldest others become due and are punched unless an access is counted there
+     * ({@link KeptSlotBudget}). The page cache asks after each page that comes or leaves.
+     */
+    public void capKept(int room) {
+        keptBudget.cap(room);
+    }
+
+    /**
      * The drain watcher's thread, once it knows the process of these slots dead (its pid gone):
      * each page count the process recorded as up ({@link ShmLayout#SLOT_COUNTS}) is taken back,
      * and the record cleared. Without it, a count a process killed inside an access left held its

@@ -106,7 +106,7 @@ import java.nio.file.Path;
  * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
  * they came back), plus {@link #KEPT_SLOTS} kept slots (resident pages whose map failed after
  * their return among them; with {@code --max-pages}, the session's kept slots and the kernel's
- * resident pages together at most that: {@link #capKept}), plus the slots due with an access still counted (a task process
+ * resident pages together at most that: SharedMemory#capKept), plus the slots due with an access still counted (a task process
  * killed inside an access; due ones whose count drained are punched at the next lease renewal),
  * plus the spare slots used so far (16, or one per 16 pages): free spare slots, and slots a moved
  * page left, once drained, are not punched. A terminated object keeps only its due slots with an
@@ -139,8 +139,6 @@ public final class SharedPages {
     public static final int KEPT_SLOTS = KeptSlotPool.KEPT_SLOTS;
     /** The slots of pages away that are still allocated: kept for their return, or due to be punched. */
     private final KeptSlotPool pool;
-    /** The session's kept slots, capped by --max-pages ({@link #capKept}). */
-    private final KeptSlotBudget budget;
     private final int objectId;
     private int moves;
     /**
@@ -172,7 +170,6 @@ public final class SharedPages {
         this.buffer = buffer;
         this.pageSize = pageSize;
         this.dataStart = ShmLayout.pageData(total, pageSize);
-        this.budget = budget;
         this.memory = new SlotMemory(file, buffer, pageSize, total, dataStart, objectId, refusal);
         this.pool = new KeptSlotPool(pages, keptBound, memory, this::punched, budget);
         this.mapped = new byte[pages];
@@ -475,19 +472,10 @@ public final class SharedPages {
 
     /**
      * Core thread: page {@code p} is resident here again (supplied or granted), not yet mapped: a
-     * slot kept for it counts as the resident page's, not as kept ({@link #capKept}).
+     * slot kept for it counts as the resident page's, not as kept (SharedMemory#capKept).
      */
     public void arrived(VmPage p) {
         pool.arrived(index(p));
-    }
-
-    /**
-     * Core thread, with {@code --max-pages}: at most {@code room} slots (the bound less the
-     * resident pages) stay kept for pages away in the session's page files; the oldest others
-     * become due and are punched unless an access is counted there ({@link KeptSlotBudget}).
-     */
-    public void capKept(int room) {
-        budget.cap(room);
     }
 
     /**

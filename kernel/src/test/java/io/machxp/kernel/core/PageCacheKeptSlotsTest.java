@@ -94,6 +94,11 @@ class PageCacheKeptSlotsTest {
             public void violation(String what, int objectId, long offset) {
                 throw new AssertionError(what);
             }
+
+            @Override
+            public void capKept(int room) {
+                memory.capKept(room); // as the core's link does
+            }
         }, new RetainedReturns(1, id -> 0), maxResident);
     }
 
@@ -199,5 +204,32 @@ class PageCacheKeptSlotsTest {
         mapped(0);
         assertThat(pages.allocatedSlots()).as("four resident, page 0 in its kept slot").isEqualTo(4);
         assertThat(ShmLayout.pageSlot(file, 0)).as("page 0 in its own slot").isZero();
+    }
+
+    /**
+     * Review S4 of shm-pool: pages of an object without a page file (refused for want of room, or
+     * not shared) take room from the kept slots as any other resident page. Before, only a page
+     * with a page file capped them: four pages of such an object supplied after four pages handed
+     * away left resident 4 + kept 4 = 8 with --max-pages 4.
+     */
+    @Test
+    void residentPagesOfAnObjectWithoutPageFileCapTheKeptSlotsToo() {
+        cache = cache(4);
+        for (int i = 0; i < 4; i++) {
+            mapped(i);
+        }
+        for (int i = 0; i < 4; i++) {
+            flushed(i);
+        }
+        assertThat(pages.allocatedSlots()).as("four kept for their return").isEqualTo(4);
+        VmObject plain = new VmObject(8, "plain", PAGE);
+        plain.ready((long) PAGES * PAGE);
+        plain.state = VmObject.State.READY; // no page file
+        for (int i = 0; i < 4; i++) {
+            assertThat(cache.onSupply(plain, (long) i * PAGE, new byte[PAGE], VmProt.VM_PROT_NONE, 1, false)).isTrue();
+            assertThat(cache.residentCount() + pages.allocatedSlots()).as("kept + resident after page %d", i)
+                    .isLessThanOrEqualTo(4);
+        }
+        assertThat(cache.residentCount()).isEqualTo(4);
     }
 }
