@@ -34,6 +34,8 @@ final class SharedWords {
 
     /** Tests only: runs inside an access, before it counts itself (null in production). */
     volatile Runnable beforeCount;
+    /** Tests only: runs inside an access once it counted and recorded itself (null in production). */
+    volatile Runnable whileCounted;
 
     SharedWords(SharedTaskMemory memory) {
         this.memory = memory;
@@ -85,8 +87,14 @@ final class SharedWords {
                 return false;
             }
             int page = (int) INT.getAndAdd(pages, ctl, 1);
-            int record = recorded(kernel, memory.taskCtl, ShmLayout.countRecord(m.objectId(), slot));
+            int record = -1;
             try {
+                // inside the try: whatever it throws (a SIGBUS is an InternalError), the count goes back
+                record = recorded(kernel, memory.taskCtl, ShmLayout.countRecord(m.objectId(), slot));
+                Runnable counted = whileCounted;
+                if (counted != null) {
+                    counted.run();
+                }
                 // The page still in that slot, after the count: the kernel gives a slot to another
                 // page only after this page left it (its entry names another slot by then) and
                 // once nothing is counted there, so an access counted in a slot that now holds
