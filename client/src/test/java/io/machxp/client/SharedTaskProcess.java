@@ -25,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  *   wait TARGET OBJECT OFFSET MILLIS  locks the futex (held elsewhere) with a timeout of MILLIS,
  *                                     prints "got" or "error ERRNO", then "calls N" (made through
  *                                     the call file)
+ *   park TARGET OBJECT OFFSET         writes the 8-byte word through the kernel (its page then mapped
+ *                                     here), then writes it in shared memory and, inside that access
+ *                                     (counted and recorded), prints "inside" and waits for stdin to
+ *                                     close; "not shared" if that write went through the kernel
  * </pre>
  */
 public final class SharedTaskProcess implements AutoCloseable {
@@ -48,6 +52,23 @@ public final class SharedTaskProcess implements AutoCloseable {
                     }
                 }
                 System.out.println("done " + task.task().sharedAccesses());
+            } else if (args[0].equals("park")) {
+                task.task().writeLong(address, 1);
+                task.task().readLong(address); // the kernel maps the page to this process
+                SharedWords words = task.task().sharedWords();
+                words.whileCounted = () -> {
+                    words.whileCounted = null;
+                    System.out.println("inside");
+                    System.out.flush();
+                    try {
+                        System.in.read(); // until the test kills this process
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
+                if (!words.write(address, 8, 2)) {
+                    System.out.println("not shared");
+                }
             } else if (args[0].equals("wait")) {
                 try {
                     task.thread().lock(address, java.time.Duration.ofMillis(Long.parseLong(args[4])));

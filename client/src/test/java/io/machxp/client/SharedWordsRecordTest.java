@@ -18,12 +18,14 @@ import org.junit.jupiter.api.Timeout;
  * The client's side of the count records (ShmLayout.SLOT_COUNTS; review S8 of shm-pool): an
  * access in shared memory records the page count it holds in its task's slot (the object id the
  * page file names, the slot) and clears it before it uncounts; whatever the access throws once
- * counted, the count and the record go (review S3). The accesses are held inside through
- * SharedWords' test hook {@code whileCounted}.
+ * counted, the count and the record go (review S3); and a task process SIGKILLed inside an access
+ * has its count taken back by the kernel once the process is gone. The accesses are held inside
+ * through SharedWords' test hook {@code whileCounted}.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class SharedWordsRecordTest {
     private static final long W = 4096 + 24; // page 1, no futexes
+    private static final long START_SECONDS = 60;
     private final ClusterFixture c;
 
     SharedWordsRecordTest() throws Exception {
@@ -105,5 +107,31 @@ class SharedWordsRecordTest {
         assertThat(records(shm)).as("no record left").isEmpty();
         assertThat((int) INT.getVolatile(shm.kernel, shm.taskCtl()) & ShmLayout.ACCESSES).as("the task count back")
                 .isZero();
+    }
+
+    /**
+     * A task process (a JVM of its own, mapping the same object on the same kernel) SIGKILLed
+     * inside an access, counted and recorded: its task ends when the kernel sees the process gone,
+     * and the kernel takes the count back, so the slot drains.
+     */
+    @Test
+    void theCountOfAProcessKilledInsideAnAccessIsTakenBack() throws Exception {
+        HostileShm shm = mappedHere();
+        ByteBuffer pages = shm.pages();
+        try (SharedTaskProcess p = SharedTaskProcess.start("park", c.clients.get(0).target(), ClusterFixture.OBJECT,
+                Long.toString(W))) {
+            assertThat(p.next(START_SECONDS)).isEqualTo("shared true");
+            assertThat(p.next(START_SECONDS)).isEqualTo("inside");
+            int ctl = shm.pageCtl(W);
+            assertThat(counted(pages, ctl)).as("the process's access under way").isEqualTo(1);
+            p.kill();
+            while (counted(pages, ctl) != 0) { // its task ends, the revocation polls and sees the pid gone
+                Thread.onSpinWait();
+                Thread.sleep(20);
+            }
+        }
+        TaskClient a = c.tasks.get(0);
+        a.writeLong(c.base[0] + W, 7);
+        assertThat(a.readLong(c.base[0] + W)).isEqualTo(7);
     }
 }
