@@ -21,12 +21,14 @@ import java.nio.file.StandardOpenOption;
  *                64 + 64*i: slot i (a thread's, or a task's own):
  *                                           0 ctl (int: REVOKED bit | accesses under way, a task's)
  *                                           4 tid (0: the task's slot) | 8 pid of the task's process
+ *                                          16 count records (a task's slot: 6 longs, each 0 or
+ *                                             countRecord(object, page slot) of a count up, SLOT_COUNTS)
  *  futex table:  0 magic | 8 capacity (a power of two)
  *                64 + 32*j: futex slot j:   0 key (offset in the object + 1; 0: empty)
  *                                           8 state (the kernel's 64-bit futex state)
  *                                          16 fencing token of the grant
  *  page file:    0 magic ("MACHXPP2") | 8 page size (int) | 12 pages (int) | 16 where slot 0's bytes start (long)
- *                24 slots (int: one per page, then spares)
+ *                24 slots (int: one per page, then spares) | 28 the memory object's id (int, PAGE_OBJECT)
  *                64 + 8*k: slot k's ctl (int: MAPPED_READ | MAPPED_WRITE | accesses under way)
  *                          and, for k below pages, at +4 page k's slot (int: 0 slot k, else 1 + the slot)
  *                start + size*k: slot k's bytes: a page's while the kernel maps it there (little-endian words)
