@@ -122,6 +122,12 @@ final class SharedWords {
      * After the count: records it in a free record word of the task's slot (ShmLayout.SLOT_COUNTS),
      * so the kernel can take it back if this process dies before it uncounts; where, or -1 if every
      * record word is taken (then a death inside this access leaves the count up, as before).
+     * A CAS, not a plain store into a word of the thread's own (review S5 of shm-pool): any Java
+     * thread of the process reaches here (vm_read / vm_write through TaskClient, not only a Mach
+     * thread with a slot of its own in the kernel file), so a record word has no single writer,
+     * and claiming one for a thread would take a CAS too. The line is the task ctl's, which the
+     * task count's getAndAdd has just taken exclusively, so an uncontended CAS there costs one
+     * locked operation on a line this core owns; threads of one task contend on that line already.
      */
     private static int recorded(ByteBuffer kernel, int taskCtl, long record) {
         for (int i = 0; i < ShmLayout.SLOT_COUNT_RECORDS; i++) {
