@@ -17,10 +17,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Cases of spec 9.4's reclaim in parts: a kernel_hello whose reclaim says {@code continues}, then
- * memory_object_reclaim_continue messages. Each is skipped for a target whose welcome does not say
- * {@code reclaim_in_parts} (a pager that takes no parts, such as the Python example: a kernel sends
- * it its reclaim in one message).
+ * Cases of spec 9.4's reclaim in parts: a kernel_hello of protocol version 2 whose reclaim says
+ * {@code continues}, then memory_object_reclaim_continue messages. Each is skipped for a target whose
+ * welcome does not say {@code reclaim_in_parts} (a pager that takes no parts, such as the Python
+ * example: a kernel sends it its reclaim in one message), except the version gate (spec 2.3), which
+ * such a pager passes by refusing version 2.
  */
 final class ReclaimPartCases {
     private ReclaimPartCases() {}
@@ -47,6 +48,33 @@ final class ReclaimPartCases {
 
     static List<ConformCase<PagerProbe>> all() {
         return List.of(
+                must("2.3-parts-version-2", "a pager speaks protocol version 2 exactly when its welcome says "
+                        + "reclaim_in_parts: a version-2 hello is welcomed by a pager that takes parts, and refused "
+                        + "(UNIMPLEMENTED / EPROTONOSUPPORT) by one that does not", p -> {
+                    boolean parts = p.kernel("probe").welcome().getReclaimInParts();
+                    FakeKernel k = p.open("v2");
+                    k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(k.name())
+                            .setProtocolVersion(2)));
+                    if (parts) {
+                        k.await("pager_welcome to a version-2 hello from a pager that says reclaim_in_parts "
+                                + "(spec 2.3)", PagerToKernel::hasPagerWelcome);
+                    } else {
+                        Check.endedWith(k, Status.Code.UNIMPLEMENTED, "EPROTONOSUPPORT", "a version-2 hello to a "
+                                + "pager whose welcome does not say reclaim_in_parts (spec 2.3: a kernel's reclaim "
+                                + "in parts must be refused by it before anything is recorded)");
+                    }
+                }),
+                must("9.4-reclaim-parts-need-version-2", "a hello announcing a reclaim in parts under protocol "
+                        + "version 1 is a breach of XP: FAILED_PRECONDITION / EPROTO", p -> {
+                    takesParts(p.kernel("probe"));
+                    FakeKernel a = p.open("a");
+                    a.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(a.name())
+                            .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(1).setContinues(true)
+                                    .addObjects(object(p)))));
+                    a.send(part(object(p), false));
+                    Check.endedWith(a, Status.Code.FAILED_PRECONDITION, "EPROTO",
+                            "a reclaim in parts in a version-1 hello (spec 2.3, 9.4)");
+                }),
                 must("9.4-reclaim-part-out-of-place", "a memory_object_reclaim_continue after the welcome (no reclaim "
                         + "in parts under way) is a breach of XP: FAILED_PRECONDITION / EPROTO", p -> {
                     FakeKernel a = p.kernel("a");
@@ -60,7 +88,7 @@ final class ReclaimPartCases {
                     takesParts(p.kernel("probe"));
                     FakeKernel a = p.open("a");
                     a.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(a.name())
-                            .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(1).setContinues(true)
+                            .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(1).setContinues(true)
                                     .addObjects(object(p)))));
                     a.send(part(object(p), false));
                     Check.endedWith(a, Status.Code.FAILED_PRECONDITION, "ESTALE",
@@ -77,7 +105,7 @@ final class ReclaimPartCases {
                     Arrays.fill(data, (byte) 0x5a);
                     FakeKernel r = p.open("r");
                     r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
-                            .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(before.getKernelId())
+                            .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(before.getKernelId())
                                     .setContinues(true).addObjects(object(p)))));
                     r.send(part(object(p).addPages(ReclaimedPage.newBuilder().setOffset(page)
                             .setAccess(VmProt.VM_PROT_NONE).setVersion(written.version() + 1)

@@ -148,6 +148,28 @@ final class PlantedBugs {
                                 : m;
                     }
                 }),
+                // The gate of spec 2.3 broken both ways: a pager that says reclaim_in_parts but speaks
+                // version 1 only, and one that takes parts from a version-1 hello.
+                new Bug("version 2 refused by a pager that takes parts", "^2\\.3-parts-version-2$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasKernelHello() && m.getKernelHello().getProtocolVersion() == 2
+                                ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setProtocolVersion(3))
+                                        .build()
+                                : m;
+                    }
+                }),
+                new Bug("a reclaim in parts taken from a version-1 hello", "^9\\.4-reclaim-parts-need-version-2$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasKernelHello() && m.getKernelHello().getReclaim().getContinues()
+                                ? m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setProtocolVersion(2))
+                                        .build()
+                                : m;
+                    }
+                }),
                 new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

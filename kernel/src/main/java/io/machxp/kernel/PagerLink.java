@@ -314,6 +314,9 @@ final class PagerLink {
         if (core.xp().onResumeFailed(pager, reason, byPager)) {
             return; // the resume's stream: the core decides (see SessionResume)
         }
+        if (byPager && !aborted && core.xp().onReclaimPartsRefused(pager, PagerWord.errno(t), reason)) {
+            return; // a reclaim in parts refused by an older pager: sent again in one message (xp-spec 2.3)
+        }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new PagerWord.NotWelcomed(reason, PagerWord.errno(t), t));
         }

@@ -89,6 +89,15 @@ public final class KernelXp {
         return sessions.session(pager).onStreamStalled(why);
     }
 
+    /**
+     * Pager {@code pager} refused a stream with {@code errno}: true if it was a reclaim in parts refused by
+     * the version gate, which the kernel sends again in one message ({@link SessionReclaim#partsRefused}).
+     */
+    public boolean onReclaimPartsRefused(int pager, String errno, String reason) {
+        core.checkThread();
+        return sessions.session(pager).reclaim.partsRefused(errno, reason);
+    }
+
     /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */
     public boolean onResumeFailed(int pager, String reason, boolean byPager) {
         core.checkThread();

@@ -45,6 +45,8 @@ final class ReclaimBound {
      * 60 MiB, under the 64 MiB a pager takes, with room for the object headers each part repeats.
      */
     static final int MAX_BYTES = 60 << 20;
+    /** The protocol version of a kernel_hello whose reclaim continues: 1 and the reclaim in parts (xp-spec 2.3). */
+    static final int PARTS_VERSION = 2;
     /** Room in each part for the envelope, the hello's own fields and an object's header. */
     private static final int PART_MARGIN = 64 << 10;
 
@@ -133,7 +135,11 @@ final class ReclaimBound {
             if (i == 0) {
                 Reclaim r = hello.getKernelHello().getReclaim().toBuilder().clearObjects().addAllObjects(parts.get(0))
                         .setContinues(continues).build();
-                messages.add(hello.toBuilder().setKernelHello(hello.getKernelHello().toBuilder().setReclaim(r)).build());
+                // The gate (xp-spec 2.3): a hello announcing parts says version 2, which a pager that
+                // does not take parts refuses before it records anything.
+                messages.add(hello.toBuilder().setKernelHello(hello.getKernelHello().toBuilder().setReclaim(r)
+                        .setProtocolVersion(continues ? PARTS_VERSION : hello.getKernelHello().getProtocolVersion()))
+                        .build());
             } else {
                 messages.add(KernelToPager.newBuilder().setMemoryObjectReclaimContinue(MemoryObjectReclaimContinue
                         .newBuilder().addAllObjects(parts.get(i)).setContinues(continues)).build());

@@ -39,8 +39,11 @@ import org.slf4j.LoggerFactory;
  * the pages it holds read-only. Only if what must stay (futexes, writable pages, unconfirmed
  * returns) is still over one message, and the pager's welcome said it takes parts, does it go in
  * parts ({@link ReclaimBound#split}: the hello, then memory_object_reclaim_continue messages, sent
- * at once; the welcome answers the last; 60 MiB in all). A welcome to a reclaim in parts that does
- * not say reclaim_in_parts came from a pager that took the first part alone: the kernel stops.
+ * at once; the welcome answers the last; 60 MiB in all). The hello of a reclaim in parts says
+ * protocol version 2: a pager that does not take parts refuses it (EPROTONOSUPPORT) before it
+ * records anything, and the kernel reclaims again at once in one message ({@link #partsRefused}).
+ * A welcome to a reclaim in parts that does not say reclaim_in_parts came from a pager that took
+ * the first part alone: the kernel stops.
  * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
  * earlier than the reclaim's send, and a keepalive follows at once (its answer confirms the
  * returns the reclaim gave again, and answers a clean end's barrier, {@link ShutdownEnd}).
@@ -168,6 +171,28 @@ final class SessionReclaim {
             stats.sent(m);
             env.send(pager, m);
         }
+    }
+
+    /**
+     * The pager ended the stream of this session's reclaim with {@code errno}: true if that is the
+     * version gate (xp-spec 2.3) - a reclaim in parts, whose hello says version 2, refused with
+     * EPROTONOSUPPORT by a pager that does not take parts (an older one after a rollback), which
+     * recorded nothing of it - and the kernel reclaims again at once in one message, its lease still
+     * running; false for any other refusal, which is final.
+     */
+    boolean partsRefused(String errno, String reason) {
+        if (!reclaiming || !inParts || !"EPROTONOSUPPORT".equals(errno) || session.pagerLost()
+                || session.lease.overNow()) {
+            return false;
+        }
+        log.warn("kernel {}: pager {} does not take a reclaim in parts ({}); it reclaims again in one message, "
+                + "leaving out the pages it holds read-only", name, pager, reason);
+        env.trace("reclaim-parts-refused", 0, reason);
+        session.pagerTakesReclaimParts = false; // until a welcome says otherwise
+        reclaiming = false;
+        inParts = false;
+        env.schedule(0, this::reconnect);
+        return true;
     }
 
     /**

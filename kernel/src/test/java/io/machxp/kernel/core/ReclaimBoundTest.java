@@ -51,6 +51,7 @@ class ReclaimBoundTest {
         k.env.advance(LEASE_MS * 1_000_000 / 20);
         KernelToPager hello = k.single();
         assertThat(hello.getSerializedSize()).isLessThanOrEqualTo(k.core.sessions.primary().reclaim.maxReclaimBytes);
+        assertThat(hello.getKernelHello().getProtocolVersion()).as("a reclaim in one message is version 1").isEqualTo(1);
         return hello.getKernelHello().getReclaim().getObjects(0);
     }
 
@@ -198,7 +199,38 @@ class ReclaimBoundTest {
         k.env.advance(LEASE_MS * 1_000_000 / 20);
         java.util.List<KernelToPager> sent = k.env.drain();
         assertThat(sent.size()).isGreaterThan(1);
+        assertThat(sent.get(0).getKernelHello().getProtocolVersion()).as("the gate: a hello announcing parts is "
+                + "version 2 (xp-spec 2.3)").isEqualTo(2);
         return sent;
+    }
+
+    /**
+     * The version gate (xp-spec 2.3): a pager that does not take parts (an older one after a
+     * rollback) refuses the version-2 hello of a reclaim in parts with EPROTONOSUPPORT before it
+     * records anything; the kernel reclaims again at once, in one message of version 1, its lease
+     * still running. Before, every refusal by the pager stopped the kernel.
+     */
+    @Test
+    void aReclaimInPartsRefusedByTheVersionGateIsSentAgainInOneMessage() {
+        aReclaimInParts();
+        assertThat(k.core.xp().onReclaimPartsRefused(0, "EPROTONOSUPPORT", "speaks version 1 only")).isTrue();
+        k.env.advance(0);
+        KernelToPager again = k.single();
+        assertThat(again.getKernelHello().getProtocolVersion()).isEqualTo(1);
+        assertThat(again.getKernelHello().getReclaim().getContinues()).isFalse();
+        assertThat(k.core.sessions.primary().pagerLost()).isFalse();
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
+        assertThat(k.core.sessions.primary().pagerLost()).as("an older pager's welcome to one message").isFalse();
+        assertThat(k.core.sessions.primary().reclaim.disconnected()).isFalse();
+    }
+
+    /** Any other refusal of a reclaim in parts is final, as of any reclaim (xp-spec 9.7). */
+    @Test
+    void aReclaimInPartsRefusedOtherwiseIsNotSentAgain() {
+        aReclaimInParts();
+        assertThat(k.core.xp().onReclaimPartsRefused(0, "ESTALE", "grace over")).isFalse();
+        assertThat(k.core.xp().onReclaimPartsRefused(0, "EAGAIN", "over the bound")).isFalse();
     }
 
     /**

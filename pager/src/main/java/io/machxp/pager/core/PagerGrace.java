@@ -209,6 +209,15 @@ final class PagerGrace {
             reclaim(s, h);
             return;
         }
+        if (h.getProtocolVersion() != PagerHello.PARTS_VERSION) {
+            // The gate (xp-spec 2.3): a pager that speaks version 1 only refuses a version-2 hello before
+            // it records anything, so parts never reach a pager that would take the hello as the whole.
+            sessions.end(s, XpProtocolError.EPROTO, "kernel_hello of kernel '" + h.getKernelName() + "' announces a "
+                    + "reclaim in parts under protocol version " + h.getProtocolVersion() + "; a hello whose reclaim "
+                    + "continues MUST say protocol_version " + PagerHello.PARTS_VERSION + ", which a pager that "
+                    + "does not take parts refuses (xp-spec 2.3, 9.4)");
+            return;
+        }
         if (!reclaims || heldInGrace == null) {
             reclaim(s, h); // refused (ESTALE) as the whole would be
             return;

@@ -53,8 +53,10 @@ import io.machxp.proto.xp.KernelToPager;
  * ({@link TidPrefixes}).
  */
 final class PagerHello {
-    /** The XP protocol version this pager speaks (kernel_hello.protocol_version). */
+    /** The XP protocol version of every hello but one that starts a reclaim in parts (kernel_hello.protocol_version). */
     static final int PROTOCOL_VERSION = 1;
+    /** Version 1 and the reclaim in parts (xp-spec 2.3, 9.4): this pager speaks 1 and 2. */
+    static final int PARTS_VERSION = 2;
     private static final int MAX_KERNEL_ID = PagerSessions.MAX_KERNEL_ID;
 
     private final CoreContext core;
@@ -75,7 +77,8 @@ final class PagerHello {
     boolean inOrder(KernelSession s, KernelToPager m) {
         if (m.getRoutineCase() == KernelToPager.RoutineCase.ROUTINE_NOT_SET) {
             sessions.end(s, XpProtocolError.EBADMSG, "a message with no routine this pager knows (none set, or one "
-                    + "of a newer protocol); pager " + core.name + " speaks XP version " + PROTOCOL_VERSION);
+                    + "of a newer protocol); pager " + core.name + " speaks XP versions " + PROTOCOL_VERSION + " and "
+                    + PARTS_VERSION);
             return false;
         }
         if (m.getRoutineCase() != KernelToPager.RoutineCase.KERNEL_HELLO) {
@@ -92,10 +95,10 @@ final class PagerHello {
         }
         s.helloSeen = true;
         int version = m.getKernelHello().getProtocolVersion();
-        if (version != PROTOCOL_VERSION) {
+        if (version != PROTOCOL_VERSION && version != PARTS_VERSION) {
             sessions.end(s, XpProtocolError.EPROTONOSUPPORT, "kernel_hello asks for XP protocol version "
                     + Integer.toUnsignedString(version)
-                    + "; pager " + core.name + " speaks version " + PROTOCOL_VERSION + " only");
+                    + "; pager " + core.name + " speaks versions " + PROTOCOL_VERSION + " and " + PARTS_VERSION);
             return false;
         }
         return true;

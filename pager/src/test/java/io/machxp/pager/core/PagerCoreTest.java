@@ -483,7 +483,7 @@ class PagerCoreTest {
                                     .addVarint(1).build()).build()).build())),
             new Breach("kernel_hello without a protocol version", 9, XpProtocolError.EPROTONOSUPPORT,
                     t -> t.hello(9, 0)),
-            new Breach("kernel_hello of protocol version 2", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 2)),
+            new Breach("kernel_hello of protocol version 3", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 3)),
             new Breach("kernel_hello of protocol version 99", 9, XpProtocolError.EPROTONOSUPPORT, t -> t.hello(9, 99)));
     }
 
@@ -510,7 +510,7 @@ class PagerCoreTest {
         assertThat(protocolEnded).containsOnlyKeys(breach.session());
         assertThat(protocolEnded.get(breach.session())).startsWith(breach.error().name());
         if (breach.error() == XpProtocolError.EPROTONOSUPPORT) {
-            assertThat(protocolEnded.get(breach.session())).contains("speaks version 1");
+            assertThat(protocolEnded.get(breach.session())).contains("speaks versions 1 and 2");
         }
         assertThat(routines(breach.session())).isEmpty();
         assertThat(pager.kernels()).doesNotContain("N", "B2");

@@ -43,7 +43,7 @@ class LargeReclaimTest {
 
     private static KernelToPager reclaimHello(String name, Reclaim.Builder reclaim) {
         return ProbeKernel.hello(name).setKernelHello(ProbeKernel.hello(name).getKernelHello().toBuilder()
-                .setReclaim(reclaim)).build();
+                .setProtocolVersion(reclaim.getContinues() ? 2 : 1).setReclaim(reclaim)).build(); // xp-spec 2.3
     }
 
     private static PagerConfig config(Path store) {

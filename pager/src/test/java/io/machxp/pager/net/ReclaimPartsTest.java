@@ -44,6 +44,7 @@ class ReclaimPartsTest {
 
     private static KernelToPager hello(String name, boolean continues) {
         return ProbeKernel.hello(name).setKernelHello(ProbeKernel.hello(name).getKernelHello().toBuilder()
+                .setProtocolVersion(continues ? 2 : 1) // xp-spec 2.3: a hello announcing parts is version 2
                 .setReclaim(Reclaim.newBuilder().setKernelId(7).setContinues(continues).addObjects(ReclaimedObject
                         .newBuilder().setObjectId(1).setName("obj").setPageSize(PAGE)))).build();
     }
@@ -129,6 +130,34 @@ class ReclaimPartsTest {
         try (Pager pager = Pager.start(config(store)); ProbeKernel k = new ProbeKernel(pager.target())) {
             k.send(hello("late", true)); // no further part: the refusal does not wait for the last
             endsWith(k, io.grpc.Status.Code.FAILED_PRECONDITION, "ESTALE");
+        }
+    }
+
+    /**
+     * The version gate (xp-spec 2.3): the pager speaks version 2 (1 and the reclaim in parts) and
+     * welcomes a version-2 hello as any other; a hello announcing parts under version 1 is a breach
+     * (EPROTO) and nothing of it is kept, so no kernel can skip the gate. Before, version 2 was
+     * refused and parts were taken under version 1.
+     */
+    @Test
+    void aReclaimInPartsNeedsVersionTwoWhichThePagerSpeaks(@TempDir Path store) throws Exception {
+        Path fresh = java.nio.file.Files.createDirectories(store.resolve("fresh")); // not in grace
+        try (Pager pager = Pager.start(config(fresh)); ProbeKernel k = new ProbeKernel(pager.target())) {
+            k.send(ProbeKernel.hello("fresh").setKernelHello(ProbeKernel.hello("fresh").getKernelHello().toBuilder()
+                    .setProtocolVersion(2)).build());
+            assertThat(k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getKernelId()).isPositive();
+        }
+        try (Pager pager = restarted(store)) {
+            try (ProbeKernel k = new ProbeKernel(pager.target())) {
+                k.send(hello("one", true).toBuilder().setKernelHello(hello("one", true).getKernelHello().toBuilder()
+                        .setProtocolVersion(1)).build());
+                endsWith(k, io.grpc.Status.Code.FAILED_PRECONDITION, "EPROTO");
+            }
+            try (ProbeKernel k = new ProbeKernel(pager.target())) {
+                k.send(hello("two", true));
+                k.send(part(false, 1));
+                assertThat(k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getReclaimInParts()).isTrue();
+            }
         }
     }
 }

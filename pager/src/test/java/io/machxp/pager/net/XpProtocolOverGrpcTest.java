@@ -102,10 +102,10 @@ class XpProtocolOverGrpcTest {
 
     @Test
     void aVersionThePagerDoesNotSpeakIsUnimplementedAndNamesTheVersionItSpeaks() throws Exception {
-        com.google.rpc.Status status = endOf(hello(2));
+        com.google.rpc.Status status = endOf(hello(3));
         assertThat(status.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED.value());
         assertThat(reason(status)).isEqualTo("EPROTONOSUPPORT");
-        assertThat(status.getMessage()).contains("version 2").contains("speaks version 1");
+        assertThat(status.getMessage()).contains("version 3").contains("speaks versions 1 and 2");
     }
 
     @Test

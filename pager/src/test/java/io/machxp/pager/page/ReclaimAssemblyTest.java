@@ -35,7 +35,7 @@ class ReclaimAssemblyTest {
     private void helloInParts(long session, String name, int id, ReclaimedObject.Builder first) {
         x.pager.sessionOpened(session);
         x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
-                .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(id).setContinues(true)
+                .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(id).setContinues(true)
                         .addObjects(first))));
     }
 

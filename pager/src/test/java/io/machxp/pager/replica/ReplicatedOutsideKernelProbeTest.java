@@ -200,7 +200,7 @@ class ReplicatedOutsideKernelProbeTest {
                 io.machxp.proto.xp.MemoryObjectReclaimContinue.newBuilder().addObjects(ReclaimedObject.newBuilder()
                         .setObjectId(1).setName("obj").setPageSize(4096))).build();
         probes.put("a reclaim in parts", List.of(KernelToPager.newBuilder().setKernelHello(hello("parts")
-                .getKernelHello().toBuilder().setReclaim(Reclaim.newBuilder().setKernelId(3).setContinues(true)
+                .getKernelHello().toBuilder().setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(3).setContinues(true)
                         .addObjects(ReclaimedObject.newBuilder().setObjectId(1).setName("obj").setPageSize(4096))))
                 .build(), lastPart));
         probes.put("a reclaim's part first", List.of(lastPart));
