@@ -60,6 +60,8 @@ public final class KernelSession {
     public boolean helloSeen;
     /** Messages of this session held until the grace period after a pager restart ends. */
     public int heldInGrace;
+    /** The bytes (serialized) of the messages of this session held until grace ends. */
+    public long heldBytes;
     /**
      * A reclaim in parts whose last part has not come yet (xp-spec 9.4): null otherwise. Never in a
      * replicated pager's state (its core takes no reclaim and refuses one at its first part).

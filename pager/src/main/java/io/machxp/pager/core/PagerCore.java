@@ -331,7 +331,7 @@ public final class PagerCore {
     /**
      * How many records the pager keeps, by kind ("sessions", "deadSessions", "kernelIds",
      * "quarantinedIds", "futexes", "futexTokenMarks", "deadKernelIdsInWords", "pages", "heldInGrace",
-     * "reclaimBytesAssembling"); for tests and
+     * "reclaimBytesAssembling", "heldBytesInGrace"); for tests and
      * tools that check they stay bounded.
      */
     public Map<String, Integer> recordCounts() {
@@ -346,6 +346,7 @@ public final class PagerCore {
         counts.put("pages", pages.recordCount());
         counts.put("heldInGrace", grace.heldCount());
         counts.put("reclaimBytesAssembling", (int) Math.min(Integer.MAX_VALUE, grace.assemblingBytes()));
+        counts.put("heldBytesInGrace", (int) Math.min(Integer.MAX_VALUE, grace.heldBytes()));
         return counts;
     }
 

@@ -40,8 +40,9 @@ import java.util.function.BiConsumer;
  *          keepalive, init, data_return,
  *          futex_released, lock_completed,
  *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
- *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION a
- *                                        session: one that sends more is ended with EAGAIN)
+ *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION
+ *                                        messages and 16 MiB a session, 256 MiB in all: the session
+ *                                        whose message would pass that is ended with EAGAIN)
  *  a session's stream ends            -> the messages held for it go
  *  grace ends (graceNanos after start)-> a reclaim still being assembled is ended (ESTALE) at once;
  *                                        the held messages of sessions still open are handled in
@@ -56,6 +57,10 @@ import java.util.function.BiConsumer;
 final class PagerGrace {
     /** The most messages one session may have held in grace. */
     static final int MAX_HELD_PER_SESSION = 1 << 16;
+    /** The most bytes (serialized) of the messages one session may have held in grace. */
+    static final long MAX_HELD_BYTES_PER_SESSION = 16L << 20;
+    /** The most bytes (serialized) of the messages held in grace for all sessions together. */
+    static final long MAX_HELD_BYTES = 256L << 20;
 
     /** A message held, and its session (which may move to a new stream meanwhile: a resume). */
     record Held(KernelSession session, KernelToPager message) {}
@@ -75,6 +80,8 @@ final class PagerGrace {
     private final long maxAssemblingBytes = ReclaimParts.MAX_BYTES_ASSEMBLING;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
     ArrayDeque<Held> heldInGrace;
+    /** The bytes of {@link #heldInGrace}'s messages, summed (each session's are its heldBytes). */
+    private long heldBytes;
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
@@ -117,9 +124,46 @@ final class PagerGrace {
                     + core.name + "'s grace period after a restart, which holds them until it ends");
             return true;
         }
+        long size = m.getSerializedSize();
+        String over = s.heldBytes + size > MAX_HELD_BYTES_PER_SESSION
+                ? s + " sent more than " + (MAX_HELD_BYTES_PER_SESSION >> 20) + " MiB of messages"
+                : heldBytes + size > MAX_HELD_BYTES ? "the messages of all kernels would pass the "
+                        + (MAX_HELD_BYTES >> 20) + " MiB it holds in all; " + s + " sent the one that would"
+                : null;
+        if (over != null) {
+            // Refused before anything of it is kept: the held messages ask for what was not granted
+            // yet (a kernel's returns are taken at once once it reclaimed), so nothing acknowledged is lost.
+            sessions.end(s, Errno.EAGAIN, "pager " + core.name + " holds the messages of kernels not yet served "
+                    + "until its grace period after a restart ends, and " + over + "; nothing of this session's "
+                    + "held messages was handled; a kernel should wait for its welcome before sending more, and "
+                    + "connect again once the grace period is over (xp-spec 9.3)");
+            return true;
+        }
+        s.heldBytes += size;
+        heldBytes += size;
         core.stats.heldInGrace.increment();
         heldInGrace.add(new Held(s, m));
         return true;
+    }
+
+    /** The bytes of the messages held until grace ends; for tests and tools. */
+    long heldBytes() {
+        return heldBytes;
+    }
+
+    /** After a snapshot was read: the bytes held, counted again from the messages held. */
+    void heldRestored() {
+        heldBytes = 0;
+        if (heldInGrace != null) {
+            for (Held h : heldInGrace) {
+                h.session().heldBytes = 0;
+            }
+            for (Held h : heldInGrace) {
+                long size = h.message().getSerializedSize();
+                h.session().heldBytes += size;
+                heldBytes += size;
+            }
+        }
     }
 
     /**
@@ -152,6 +196,8 @@ final class PagerGrace {
         if (heldInGrace != null && s.heldInGrace > 0) {
             heldInGrace.removeIf(h -> h.session() == s);
             s.heldInGrace = 0;
+            heldBytes -= s.heldBytes;
+            s.heldBytes = 0;
         }
     }
 
@@ -159,6 +205,10 @@ final class PagerGrace {
     void endGrace() {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
+        heldBytes = 0;
+        for (Held h : held) {
+            h.session().heldBytes = 0;
+        }
         // A reclaim still being assembled can no longer be taken (its kernel's lease has run out):
         // ended now, as its last part would be, rather than buffered for nothing.
         for (KernelSession s : java.util.List.copyOf(sessions.all())) {

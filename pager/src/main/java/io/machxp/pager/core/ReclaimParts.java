@@ -99,6 +99,11 @@ final class ReclaimParts {
         return null;
     }
 
+    /** The kernel id its hello reclaims. */
+    int kernelId() {
+        return hello.getReclaim().getKernelId();
+    }
+
     /** The kernel name its hello gave. */
     String kernelName() {
         return hello.getKernelName();

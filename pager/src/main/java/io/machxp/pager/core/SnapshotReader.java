@@ -81,6 +81,7 @@ final class SnapshotReader {
         for (HeldMessage h : snap.getGrace().getHeldList()) {
             grace.heldInGrace.add(new PagerGrace.Held(session(h.getSession()), h.getMessage()));
         }
+        grace.heldRestored();
         journal.unreclaimed.clear();
         for (JournalEntry e : snap.getJournal().getUnreclaimedList()) {
             journal.unreclaimed.put(key(e.getKey()), e.getKernel());
