@@ -30,9 +30,10 @@ import java.util.function.BiConsumer;
  *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
  *                                        whole as above; over 64 MiB or 256 parts, or all reclaims
  *                                        being assembled over 256 MiB: EAGAIN; over the session's
- *                                        futex or object limit: EINVAL at that part; its name
- *                                        connected or assembling elsewhere: EEXIST at its first
- *                                        part; a part out of
+ *                                        futex or object limit, or a futex the journal gives
+ *                                        another kernel: EINVAL at that part; its name connected or
+ *                                        assembling elsewhere: EEXIST at its first part; its id
+ *                                        reclaimed by another: EEXIST at any part; a part out of
  *                                        place: EPROTO; outside grace or without reclaims: ESTALE at
  *                                        its first part; its stream ends: its parts go
  *          kernel_hello with resume   -> handled at once: a session of the last pager is refused
@@ -351,7 +352,41 @@ final class PagerGrace {
             }
             return false;
         }
+        String owner = sessions.ids.ownerOf(parts.kernelId());
+        String taken = owner != null && !owner.equals(parts.kernelName())
+                ? "kernel '" + owner + "' has reclaimed id " + parts.kernelId() : null;
+        String refused = taken != null ? taken : grantedToAnother(parts.kernelName(), objects);
+        if (refused != null) {
+            String name = parts.kernelName();
+            dropParts(s);
+            sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, "kernel '" + name + "' cannot reclaim what "
+                    + "it held from pager " + core.name + ": " + refused + "; restart the kernel");
+            return false;
+        }
         return true;
+    }
+
+    /**
+     * Why the journal refuses a futex of this part (another kernel holds it there), or null. With
+     * the id's owner ({@link #partTaken}), what the judgement of the whole ({@link #reclaim}) would
+     * refuse before the welcome, seen in a part as it comes: the id reclaimed by a kernel of
+     * another name (EEXIST), such a futex (EINVAL). Checked at each part, so
+     * that such a reclaim is not buffered for nothing, and nothing changes it back while the parts
+     * come: an id once reclaimed in grace is its kernel's, and the journal's entries only go
+     * (to the kernels they name). The last part's judgement checks the whole again all the same:
+     * another kernel may reclaim the id in one message between two parts.
+     */
+    private String grantedToAnother(String name, java.util.List<ReclaimedObject> objects) {
+        for (ReclaimedObject o : objects) {
+            for (ReclaimedFutex f : o.getFutexesList()) {
+                String refusal = journal.grantedToAnother(name,
+                        new io.machxp.pager.futex.FutexKey(o.getName(), f.getOffset()));
+                if (refusal != null) {
+                    return refusal;
+                }
+            }
+        }
+        return null;
     }
 
     /** The session's reclaim being assembled, if any, is no longer kept. */

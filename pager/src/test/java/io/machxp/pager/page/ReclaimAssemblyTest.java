@@ -131,4 +131,51 @@ class ReclaimAssemblyTest {
         assertThat((long) assembling()).as("nothing of the second kept").isEqualTo(one);
         assertThat(x.ended).doesNotContainKey(1L);
     }
+
+    /** A reclaim in one message of kernel {@code name}, id {@code id}, with nothing in it: welcomed in grace. */
+    private void reclaimWhole(long session, String name, int id) {
+        x.pager.sessionOpened(session);
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1).setReclaim(Reclaim.newBuilder().setKernelId(id).addObjects(obj()))));
+        assertThat(x.ended).doesNotContainKey(session);
+    }
+
+    /**
+     * The id's owner is checked at each part (task 3 of the reclaim-left brief): an id another kernel
+     * reclaimed, before the first part or between two parts, ends the reclaim at the part that
+     * comes next (EEXIST), nothing of it kept. Before, the parts were kept until the last.
+     */
+    @Test
+    void aReclaimInPartsOfAnIdAnotherKernelReclaimedIsRefusedAtThePartThatFollows() {
+        reclaimWhole(1, "X", 5);
+        helloInParts(2, "K", 5, obj());
+        assertThat(x.ended.get(2L)).startsWith("EEXIST").contains("kernel 'X' has reclaimed id 5");
+        assertThat(assembling()).isZero();
+
+        helloInParts(3, "L", 6, obj());
+        assertThat(assembling()).isPositive();
+        reclaimWhole(4, "Y", 6); // between two parts of L's
+        x.xp(3, part(obj(), true));
+        assertThat(x.ended.get(3L)).startsWith("EEXIST").contains("kernel 'Y' has reclaimed id 6");
+        assertThat(assembling()).isZero();
+    }
+
+    /**
+     * A futex the holders' journal gives another kernel is refused at the part that names it
+     * (EINVAL), as the whole would be before its welcome. Before, only at the last part.
+     */
+    @Test
+    void aPartNamingAFutexTheJournalGivesAnotherKernelIsRefusedAtThatPart() {
+        MemoryPageStore disk = new MemoryPageStore();
+        disk.holder("obj", 0, "X");
+        XpKernels y = new XpKernels(disk, new PagerOptions(LEASE, 4, 3).withGrace(LEASE));
+        y.pager.sessionOpened(1);
+        y.xp(1, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("K")
+                .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(5).setContinues(true)
+                        .addObjects(obj()))));
+        assertThat(y.ended).isEmpty();
+        y.xp(1, part(obj().addFutexes(ReclaimedFutex.newBuilder().setOffset(0).setFencingToken(3L << 32 | 1)), true));
+        assertThat(y.ended.get(1L)).startsWith("EINVAL").contains("granted to kernel");
+        assertThat(y.pager.recordCounts().get("reclaimBytesAssembling")).isZero();
+    }
 }
