@@ -418,9 +418,10 @@ final class PagerGrace {
         Reclaim r = h.getReclaim();
         String what = "kernel '" + kernelName + "' cannot reclaim what it held from pager " + core.name + ": ";
         if (!reclaims) {
-            sessions.end(s, Errno.ESTALE, what + "the pager keeps its pages in memory, so what the kernel held of the "
-                    + "last pager is gone with it; restart the kernel (a pager with a durable store, such as machxp pager "
-                    + "--store DIR, takes reclaims)");
+            sessions.end(s, Errno.ESTALE, what + "the pager takes no reclaims, so what the kernel held of the last "
+                    + "pager is not its own any more and cannot be given back to it; restart the kernel (a pager that "
+                    + "keeps its state durably takes reclaims: machxp pager --store DIR, or a library pager with a "
+                    + "state directory)");
             return;
         }
         if (heldInGrace == null) {

@@ -38,6 +38,7 @@ public final class XpPager {
     private PagerConfig config = new PagerConfig("pager", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE, Map.of());
     private GrantPolicy policy = GrantPolicy.IMMEDIATE;
     private boolean precious;
+    private java.nio.file.Path stateDir;
 
     private XpPager(PagerBackend backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -124,7 +125,9 @@ public final class XpPager {
         PagerConfig c = new PagerConfig(config.name(), config.bindHost(), config.port(), config.pageSize(), objects,
                 config.storeDir(), config.transport(), config.lease(), config.freshStart(), config.unreadLimits(),
                 config.answerDeadline());
-        PageStore store = backend instanceof PageStore durable ? durable : new BackendStore(backend, c.pageSize());
+        PageStore store = backend instanceof PageStore durable ? durable
+                : stateDir != null ? new DurableBackendStore(backend, c.pageSize(), stateDir)
+                : new BackendStore(backend, c.pageSize());
         return Pager.start(c, store, policy).supplyPrecious(precious);
     }
 
@@ -135,6 +138,18 @@ public final class XpPager {
      */
     public XpPager precious(boolean on) {
         precious = on;
+        return this;
+    }
+
+    /**
+     * Keeps the pager's state in {@code dir} (created if need be): each page's version, the futex
+     * holders' journal, the epoch and the last lease. With a backend whose bytes survive a restart
+     * (a file), the pager started again on the directory gives its kernels a grace period to reclaim
+     * what they hold (XP spec 9.2, 9.4) instead of refusing every reclaim; its first start on an
+     * empty directory is a fresh one. Without it, the state is kept in memory.
+     */
+    public XpPager stateDir(java.nio.file.Path dir) {
+        stateDir = Objects.requireNonNull(dir, "dir");
         return this;
     }
 

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
 /**
  * An XP pager written only with machxp's pager library: it serves one memory object whose pages
  * are a file's bytes ({@link FileBackend}), and logs every access. Everything else (sessions,
- * leases, page coherence across kernels, futexes) is the library's.
+ * leases, page coherence across kernels, futexes, restart and reclaim) is the library's; the
+ * library keeps the page versions, futex holders, epoch and lease in a state directory beside the
+ * file, so that the pager started again after a crash or a stop takes its kernels' reclaims.
  *
  * <pre>
  *  java -jar examples/file-pager/target/file-pager.jar --file data.bin --port 7079
@@ -48,9 +50,14 @@ public final class FilePager implements Callable<Integer> {
     @Option(names = "--read-only", description = "refuse write access to every page")
     boolean readOnly;
 
-    @Option(names = "--fresh", description = "no earlier pager on this port left kernels behind: grant at once "
-            + "(else the pager waits a lease first, spec 9.2)")
+    @Option(names = "--fresh", description = "without a state directory (--state none): no earlier pager on this "
+            + "port left kernels behind: grant at once (else the pager waits a lease first, spec 9.2)")
     boolean fresh;
+
+    @Option(names = "--state", description = "the directory of the pager's state (page versions, futex holders, "
+            + "epoch, lease), so that a restarted pager takes its kernels' reclaims (spec 9.4); 'none' keeps it in "
+            + "memory (default: the file's path with .xp-state added)")
+    String state;
 
     /** Starts the pager this command line describes; listening when this returns. */
     public Pager start() throws IOException {
@@ -58,7 +65,11 @@ public final class FilePager implements Callable<Integer> {
         long pages = Math.max(1, (backend.length() + pageSize - 1) / pageSize);
         long bytes = size != null ? size : Math.max(pages * pageSize, 1 << 20);
         try {
-            return XpPager.serve(backend)
+            XpPager xp = XpPager.serve(backend);
+            if (!"none".equals(state)) {
+                xp.stateDir(state != null ? Path.of(state) : file.resolveSibling(file.getFileName() + ".xp-state"));
+            }
+            return xp
                     .name("file-pager")
                     .pageSize(pageSize)
                     .object(object, bytes)

@@ -1,0 +1,87 @@
+package io.machxp.pager.lib;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machxp.pager.store.PageStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A library backend with a state directory ({@link XpPager#stateDir}) keeps what a restarted pager
+ * needs to take its kernels' reclaims (xp-spec 9.2, 9.4): page versions, the holders' journal, the
+ * epoch and the lease survive a restart, and a first start on an empty directory is a fresh one.
+ * Without one ({@link BackendStore}) none of it survives, and the pager refuses every reclaim.
+ */
+class DurableBackendStoreTest {
+    private static final int PAGE = 4096;
+
+    /** A backend whose bytes survive the store (as a file's do). */
+    private static final class Bytes implements PagerBackend {
+        final Map<String, byte[]> pages = new HashMap<>();
+
+        @Override
+        public byte[] read(String object, long offset) {
+            return pages.get(offset + "/" + object);
+        }
+
+        @Override
+        public void write(String object, long offset, byte[] page) {
+            pages.put(offset + "/" + object, page.clone());
+        }
+    }
+
+    @Test
+    void versionsHoldersEpochAndLeaseSurviveARestart(@TempDir Path dir) throws Exception {
+        Bytes bytes = new Bytes();
+        long epoch;
+        try (PageStore first = new DurableBackendStore(bytes, PAGE, dir.resolve("state"))) {
+            assertThat(first.persistent()).isTrue();
+            epoch = first.nextEpoch();
+            assertThat(first.restarted()).as("an empty directory: a first start").isFalse();
+            first.swapLease(5_000_000_000L);
+            first.write("obj", 3L * PAGE, new byte[PAGE], 7);
+            first.write("obj", 3L * PAGE, new byte[PAGE], 8);
+            first.write("other", 0, new byte[PAGE], 2);
+            first.holder("obj", 3L * PAGE, "A");
+        }
+        try (PageStore again = new DurableBackendStore(bytes, PAGE, dir.resolve("state"))) {
+            assertThat(again.nextEpoch()).isGreaterThan(epoch);
+            assertThat(again.restarted()).isTrue();
+            assertThat(again.keepLongerLease(1_000_000_000L)).isEqualTo(5_000_000_000L);
+            assertThat(again.version("obj", 3L * PAGE)).isEqualTo(8);
+            assertThat(again.version("obj", 0)).isZero();
+            assertThat(again.version("other", 0)).isEqualTo(2);
+            assertThat(again.holders()).containsExactly(new PageStore.Holder("obj", 3L * PAGE, "A"));
+        }
+        try (PageStore inMemory = new BackendStore(bytes, PAGE)) {
+            assertThat(inMemory.persistent()).as("without a state directory nothing survives").isFalse();
+            assertThat(inMemory.version("obj", 3L * PAGE)).isZero();
+        }
+    }
+
+    @Test
+    void aDamagedVersionFailsTheStartNamingTheFile(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        try (PageStore first = new DurableBackendStore(new Bytes(), PAGE, state)) {
+            first.write("obj", PAGE, new byte[PAGE], 4);
+        }
+        Path versions;
+        try (var found = Files.newDirectoryStream(state, "versions-*")) {
+            versions = found.iterator().next();
+        }
+        try (FileChannel f = FileChannel.open(versions, StandardOpenOption.WRITE)) {
+            f.write(ByteBuffer.allocate(8).putLong(5).flip(), 16); // page 1's version, its CRC left as it was
+        }
+        assertThatThrownBy(() -> new DurableBackendStore(new Bytes(), PAGE, state)).isInstanceOf(IOException.class)
+                .hasMessageContaining(versions.toString()).hasMessageContaining("damaged at page 1");
+    }
+}
