@@ -63,6 +63,11 @@ public final class KernelSession {
     /** The bytes (serialized) of the messages of this session held until grace ends. */
     public long heldBytes;
     /**
+     * Of {@link #heldBytes}, those held while the session was not welcomed yet: they count under
+     * the bound for all sessions together (a reclaimed kernel's count under its own bound only).
+     */
+    public long heldBytesUnwelcomed;
+    /**
      * A reclaim in parts whose last part has not come yet (xp-spec 9.4): null otherwise. Never in a
      * replicated pager's state (its core takes no reclaim and refuses one at its first part).
      */

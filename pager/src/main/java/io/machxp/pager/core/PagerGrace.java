@@ -42,8 +42,12 @@ import java.util.function.BiConsumer;
  *          futex_released, lock_completed,
  *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
  *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION
- *                                        messages and 16 MiB a session, 256 MiB in all: the session
- *                                        whose message would pass that is ended with EAGAIN)
+ *                                        messages and 16 MiB a session, and 256 MiB for all the
+ *                                        sessions not welcomed: the session whose message would
+ *                                        pass its own bound, or a session not welcomed whose message
+ *                                        would pass the one in all, is ended with EAGAIN; a
+ *                                        reclaimed kernel's requests never count in all, so other
+ *                                        kernels cannot end it and cost it what it reclaimed)
  *  a session's stream ends            -> the messages held for it go
  *  grace ends (graceNanos after start)-> a reclaim still being assembled is ended (ESTALE) at once;
  *                                        the held messages of sessions still open are handled in
@@ -60,7 +64,10 @@ final class PagerGrace {
     static final int MAX_HELD_PER_SESSION = 1 << 16;
     /** The most bytes (serialized) of the messages one session may have held in grace. */
     static final long MAX_HELD_BYTES_PER_SESSION = 16L << 20;
-    /** The most bytes (serialized) of the messages held in grace for all sessions together. */
+    /**
+     * The most bytes (serialized) of the messages held in grace for all the sessions not welcomed
+     * together (new kernels; a reclaimed kernel's held requests are bounded by its own bounds only).
+     */
     static final long MAX_HELD_BYTES = 256L << 20;
 
     /** A message held, and its session (which may move to a new stream meanwhile: a resume). */
@@ -83,6 +90,8 @@ final class PagerGrace {
     ArrayDeque<Held> heldInGrace;
     /** The bytes of {@link #heldInGrace}'s messages, summed (each session's are its heldBytes). */
     private long heldBytes;
+    /** Of {@link #heldBytes}, those held for sessions not welcomed yet: bounded by MAX_HELD_BYTES. */
+    private long heldBytesUnwelcomed;
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
@@ -120,28 +129,41 @@ final class PagerGrace {
         if (heldInGrace == null || answeredInGrace(s, m)) {
             return false;
         }
-        if (++s.heldInGrace > MAX_HELD_PER_SESSION) {
-            sessions.end(s, Errno.EAGAIN, s + " sent more than " + MAX_HELD_PER_SESSION + " messages during pager "
-                    + core.name + "'s grace period after a restart, which holds them until it ends");
-            return true;
-        }
+        boolean welcomed = s.welcomed();
         long size = m.getSerializedSize();
-        String over = s.heldBytes + size > MAX_HELD_BYTES_PER_SESSION
+        String over = s.heldInGrace + 1 > MAX_HELD_PER_SESSION
+                ? s + " sent more than " + MAX_HELD_PER_SESSION + " messages"
+                : s.heldBytes + size > MAX_HELD_BYTES_PER_SESSION
                 ? s + " sent more than " + (MAX_HELD_BYTES_PER_SESSION >> 20) + " MiB of messages"
-                : heldBytes + size > MAX_HELD_BYTES ? "the messages of all kernels would pass the "
-                        + (MAX_HELD_BYTES >> 20) + " MiB it holds in all; " + s + " sent the one that would"
+                // Only kernels not yet welcomed count in all: a reclaimed kernel ended here would stop
+                // and lose what its welcome acknowledged, for other kernels' messages.
+                : !welcomed && heldBytesUnwelcomed + size > MAX_HELD_BYTES ? "the messages of the kernels not yet "
+                        + "welcomed would pass the " + (MAX_HELD_BYTES >> 20) + " MiB it holds for them in all; "
+                        + s + " sent the one that would"
                 : null;
         if (over != null) {
             // Refused before anything of it is kept: the held messages ask for what was not granted
             // yet (a kernel's returns are taken at once once it reclaimed), so nothing acknowledged is lost.
-            sessions.end(s, Errno.EAGAIN, "pager " + core.name + " holds the messages of kernels not yet served "
-                    + "until its grace period after a restart ends, and " + over + "; nothing of this session's "
-                    + "held messages was handled; a kernel should wait for its welcome before sending more, and "
-                    + "connect again once the grace period is over (xp-spec 9.3)");
+            sessions.end(s, Errno.EAGAIN, welcomed
+                    ? "pager " + core.name + " holds the requests of a kernel that reclaimed until its grace period "
+                    + "after a restart ends, and " + over + " (its own bound: other kernels' messages do not count "
+                    + "against it); nothing of this session's held requests was handled, and what the kernel "
+                    + "reclaimed is released when its lease runs out, as at its death; a kernel that reclaimed "
+                    + "should keep its requests in grace within " + MAX_HELD_PER_SESSION + " messages and "
+                    + (MAX_HELD_BYTES_PER_SESSION >> 20) + " MiB (xp-spec 9.3)"
+                    : "pager " + core.name + " holds the messages of kernels not yet served until its grace period "
+                    + "after a restart ends, and " + over + "; nothing of this session's held messages was handled; "
+                    + "a kernel should wait for its welcome before sending more, and connect again once the grace "
+                    + "period is over (xp-spec 9.3)");
             return true;
         }
+        s.heldInGrace++;
         s.heldBytes += size;
         heldBytes += size;
+        if (!welcomed) {
+            s.heldBytesUnwelcomed += size;
+            heldBytesUnwelcomed += size;
+        }
         core.stats.heldInGrace.increment();
         heldInGrace.add(new Held(s, m));
         return true;
@@ -152,17 +174,28 @@ final class PagerGrace {
         return heldBytes;
     }
 
-    /** After a snapshot was read: the bytes held, counted again from the messages held. */
+    /**
+     * After a snapshot was read: the bytes held, counted again from the messages held (those of a
+     * session not welcomed count in all; a replicated pager, which writes snapshots, welcomes no
+     * kernel in grace, since it takes no reclaim).
+     */
     void heldRestored() {
         heldBytes = 0;
+        heldBytesUnwelcomed = 0;
         if (heldInGrace != null) {
             for (Held h : heldInGrace) {
                 h.session().heldBytes = 0;
+                h.session().heldBytesUnwelcomed = 0;
             }
             for (Held h : heldInGrace) {
+                KernelSession s = h.session();
                 long size = h.message().getSerializedSize();
-                h.session().heldBytes += size;
+                s.heldBytes += size;
                 heldBytes += size;
+                if (!s.welcomed()) {
+                    s.heldBytesUnwelcomed += size;
+                    heldBytesUnwelcomed += size;
+                }
             }
         }
     }
@@ -199,6 +232,8 @@ final class PagerGrace {
             s.heldInGrace = 0;
             heldBytes -= s.heldBytes;
             s.heldBytes = 0;
+            heldBytesUnwelcomed -= s.heldBytesUnwelcomed;
+            s.heldBytesUnwelcomed = 0;
         }
     }
 
@@ -207,8 +242,10 @@ final class PagerGrace {
         ArrayDeque<Held> held = heldInGrace;
         heldInGrace = null;
         heldBytes = 0;
+        heldBytesUnwelcomed = 0;
         for (Held h : held) {
             h.session().heldBytes = 0;
+            h.session().heldBytesUnwelcomed = 0;
         }
         // A reclaim still being assembled can no longer be taken (its kernel's lease has run out):
         // ended now, as its last part would be, rather than buffered for nothing.
