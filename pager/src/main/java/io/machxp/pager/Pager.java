@@ -178,7 +178,7 @@ public final class Pager implements AutoCloseable {
                         }
                     }
                 }, stats, new PagerOptions(config.lease().toNanos(), epoch).withFirstToken(firstToken)
-                        .withGrace(grace, store.persistent()).withGrantPolicy(policy)
+                        .withGrace(grace, reclaims(store)).withGrantPolicy(policy)
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop, store));
@@ -284,17 +284,30 @@ public final class Pager implements AutoCloseable {
      * store, or a fresh start said so); else as long as the longest of its lease and the one the
      * last pager on the store gave, so that every kernel of the last pager that does not reclaim
      * has stopped before anything is granted. A pager without a store cannot tell its first start
-     * from a restart, nor the last lease: it waits its own.
+     * from a restart, nor the last lease: it waits its own; so does one on a store whose first
+     * start knows nothing of the pagers before it (an empty state directory of the library), unless
+     * told it starts fresh.
      */
     static long grace(PagerConfig config, PageStore store) {
         long lease = config.lease().toNanos();
-        boolean kernelsMayHold = store.persistent() ? store.restarted() : !config.freshStart();
+        boolean kernelsMayHold = store.persistent()
+                ? store.restarted() || store.pastUnknownAtFirstStart() && !config.freshStart()
+                : !config.freshStart();
         // Until the grace period ends, the last pager's kernels may still hold its longer leases: a
         // crash meanwhile must leave the next pager waiting as long, so the longer one stays, in one
         // write (graceEnded writes ours). Writing ours and then the longer one back left, for an
         // instant, the shorter lease alone on the store.
         long lastLease = kernelsMayHold ? store.keepLongerLease(lease) : store.swapLease(lease);
         return kernelsMayHold ? Math.max(lease, lastLease) : 0;
+    }
+
+    /**
+     * Whether a grace period takes reclaims: only on a store a pager before left (its pages and
+     * versions outlived it). A first start waits without them, refusing each (ESTALE), and gives
+     * each futex the first time with owner_died, as a pager without a store (xp-spec 9.2).
+     */
+    static boolean reclaims(PageStore store) {
+        return store.persistent() && store.restarted();
     }
 
     public int port() {

@@ -110,9 +110,11 @@ final class PagerGrace {
             core.timers.set(options.graceNanos(), new CoreTimers.GraceEnd());
             CoreContext.log.info(reclaims ? "pager {}: restarted (epoch {}): kernels may reclaim what they hold for {} "
                     + "ms; everything else waits until then"
-                    : "pager {}: started (epoch {}) without a store; as usual at start-up it waits one lease ({} ms) "
-                    + "before granting, in case kernels of an earlier pager here still hold what it gave them "
-                    + "(a pager with a durable store, such as machxp pager --store DIR, lets them reclaim it instead)", core.name, options.tokenEpoch(),
+                    : "pager {}: started (epoch {}) with no record of an earlier pager here (no store, or an empty "
+                    + "state directory); as usual at start-up it waits one lease ({} ms) before granting, in case "
+                    + "kernels of an earlier pager here still hold what it gave them (a pager restarted on its durable "
+                    + "store, such as machxp pager --store DIR or the library's state directory, lets them reclaim "
+                    + "it instead; a pager told it starts fresh does not wait)", core.name, options.tokenEpoch(),
                     options.graceNanos() / 1_000_000);
         }
     }

@@ -79,8 +79,10 @@ final class DurableBackendStore implements PageStore {
             if (crc != crc(page, version)) {
                 throw new IOException("the page versions in " + file + " are damaged at page " + page + " (its "
                         + "checksum does not match): the pager cannot tell which version its kernels' pages are; "
-                        + "restore the directory, or delete it to start afresh (no grace period: the kernels of the "
-                        + "last pager must have stopped)");
+                        + "restore the directory from a copy, or move it away and start the pager again without "
+                        + "saying it starts fresh (no --fresh): on an empty state directory it waits a lease before "
+                        + "granting anything, refuses the kernels' reclaims, so they stop, and gives each futex "
+                        + "with owner_died; the pages keep the bytes the backend has");
             }
             read.put(page, version);
         }
@@ -170,6 +172,16 @@ final class DurableBackendStore implements PageStore {
     @Override
     public boolean restarted() {
         return state.restarted();
+    }
+
+    /**
+     * An empty state directory is not a record of a clean first start: the bytes outlived whatever
+     * pager served them before (one with its state in memory, an older build, a deleted or new
+     * directory), whose kernels may still hold futexes.
+     */
+    @Override
+    public boolean pastUnknownAtFirstStart() {
+        return true;
     }
 
     /** The pages' versions, the journal, the epoch and the lease survive: reclaims can be taken. */

@@ -145,8 +145,10 @@ public final class XpPager {
      * Keeps the pager's state in {@code dir} (created if need be): each page's version, the futex
      * holders' journal, the epoch and the last lease. With a backend whose bytes survive a restart
      * (a file), the pager started again on the directory gives its kernels a grace period to reclaim
-     * what they hold (XP spec 9.2, 9.4) instead of refusing every reclaim; its first start on an
-     * empty directory is a fresh one. Without it, the state is kept in memory.
+     * what they hold (XP spec 9.2, 9.4) instead of refusing every reclaim. Its first start on an
+     * empty directory knows nothing of the pagers before it: without {@link #freshStart}(true) it
+     * waits a lease and refuses reclaims, as a pager without a store. Without it, the state is kept
+     * in memory.
      */
     public XpPager stateDir(java.nio.file.Path dir) {
         stateDir = Objects.requireNonNull(dir, "dir");

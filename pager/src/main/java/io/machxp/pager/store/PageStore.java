@@ -100,6 +100,17 @@ public interface PageStore extends io.machxp.pager.lib.PagerBackend {
         return persistent();
     }
 
+    /**
+     * Whether a first start on this store (not {@link #restarted}) still knows nothing of the
+     * pagers before it: a state directory kept beside pages that outlived it (the library's
+     * {@code stateDir}), which may be new or deleted while kernels of an earlier pager on the
+     * address still hold futexes. Such a first start waits a lease, as a pager without a store,
+     * unless told it starts fresh (xp-spec 9.2).
+     */
+    default boolean pastUnknownAtFirstStart() {
+        return false;
+    }
+
     /** Whether the pages outlive the pager (on disk): only then can kernels reclaim pages after a restart. */
     default boolean persistent() {
         return false;

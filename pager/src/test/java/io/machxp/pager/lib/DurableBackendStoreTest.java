@@ -3,6 +3,7 @@ package io.machxp.pager.lib;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.machxp.pager.Pager;
 import io.machxp.pager.store.PageStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A library backend with a state directory ({@link XpPager#stateDir}) keeps what a restarted pager
  * needs to take its kernels' reclaims (xp-spec 9.2, 9.4): page versions, the holders' journal, the
- * epoch and the lease survive a restart, and a first start on an empty directory is a fresh one.
- * Without one ({@link BackendStore}) none of it survives, and the pager refuses every reclaim.
+ * epoch and the lease survive a restart. A first start on an empty directory knows nothing of the
+ * pagers before it (the directory may be new, deleted, or an earlier pager kept its state in
+ * memory): it waits a lease unless told it starts fresh (review of reclaim-left, F2). Without one ({@link BackendStore}) none of it survives, and the pager refuses every reclaim.
  */
 class DurableBackendStoreTest {
     private static final int PAGE = 4096;
@@ -82,6 +85,32 @@ class DurableBackendStoreTest {
             f.write(ByteBuffer.allocate(8).putLong(5).flip(), 16); // page 1's version, its CRC left as it was
         }
         assertThatThrownBy(() -> new DurableBackendStore(new Bytes(), PAGE, state)).isInstanceOf(IOException.class)
-                .hasMessageContaining(versions.toString()).hasMessageContaining("damaged at page 1");
+                .hasMessageContaining(versions.toString()).hasMessageContaining("damaged at page 1")
+                .hasMessageContaining("waits a lease").hasMessageNotContaining("no grace period");
+    }
+
+    private static Pager start(Path state, boolean fresh) throws IOException {
+        return XpPager.serve(new Bytes()).object("obj", 1 << 20).lease(Duration.ofSeconds(60)).freshStart(fresh)
+                .stateDir(state).start();
+    }
+
+    /**
+     * An empty state directory records no clean first start: kernels of an earlier pager on the port
+     * (one run with its state in memory, an older build, a deleted or new --state) may still hold
+     * futexes, so the pager grants nothing for a lease unless told it starts fresh. Before, it
+     * started at once (grace 0) whatever freshStart said.
+     */
+    @Test
+    void aFirstStartOnAnEmptyStateDirectoryWaitsALeaseUnlessToldItStartsFresh(@TempDir Path dir) throws Exception {
+        try (Pager unknownPast = start(dir.resolve("new"), false)) {
+            assertThat(unknownPast.status().getInGrace()).as("not told fresh: it waits a lease").isTrue();
+        }
+        try (Pager fresh = start(dir.resolve("fresh"), true)) {
+            assertThat(fresh.status().getInGrace()).as("told fresh: it grants at once").isFalse();
+        }
+        try (Pager again = start(dir.resolve("fresh"), true)) {
+            assertThat(again.status().getInGrace()).as("the directory records a start: a restart, in grace")
+                    .isTrue();
+        }
     }
 }

@@ -50,8 +50,9 @@ public final class FilePager implements Callable<Integer> {
     @Option(names = "--read-only", description = "refuse write access to every page")
     boolean readOnly;
 
-    @Option(names = "--fresh", description = "without a state directory (--state none): no earlier pager on this "
-            + "port left kernels behind: grant at once (else the pager waits a lease first, spec 9.2)")
+    @Option(names = "--fresh", description = "no earlier pager on this port left kernels behind: a first start "
+            + "(on an empty state directory, or with --state none) grants at once (else it waits a lease first, "
+            + "spec 9.2); a start on a state directory an earlier start left is a restart all the same")
     boolean fresh;
 
     @Option(names = "--state", description = "the directory of the pager's state (page versions, futex holders, "
