@@ -1,5 +1,6 @@
 package io.machxp.pager.lib;
 
+import io.machxp.pager.store.DirectorySync;
 import io.machxp.pager.store.FilePageStore;
 import io.machxp.pager.store.PageStore;
 import java.io.IOException;
@@ -32,7 +33,8 @@ import java.util.zip.CRC32;
  *                 start fails, naming the file.
  * </pre>
  * A page is written to the backend first (durable when it returns, as the library asks), then its
- * version, forced. A crash between the two leaves data newer than its version, never a version
+ * version, forced; a versions file created here has its name forced too (the directory), before
+ * the write returns, and again at the next write if that failed. A crash between the two leaves data newer than its version, never a version
  * newer than its data: a kernel that reclaims the newer data gives it again at its version (taken),
  * and none can hold a read-only copy of it (the pager flushes readers before it grants a write).
  * Versions are read whole at the start; writes come on the pager's store thread.
@@ -49,8 +51,18 @@ final class DurableBackendStore implements PageStore {
     private final Map<String, Map<Long, Long>> versions = new ConcurrentHashMap<>();
     /** The open versions file of each object written since the start. */
     private final Map<String, FileChannel> files = new HashMap<>();
+    /** Forces the state directory's entries (a new versions file's name). */
+    private final DirectorySync dirSync;
+    /** Objects whose versions file was opened here and whose name is not known durable yet. */
+    private final java.util.Set<String> namesUnforced = new java.util.HashSet<>();
 
     DurableBackendStore(PagerBackend backend, int pageSize, Path dir) throws IOException {
+        this(backend, pageSize, dir, DirectorySync.FSYNC);
+    }
+
+    /** As the constructor above, forcing the versions files' names with {@code dirSync}. */
+    DurableBackendStore(PagerBackend backend, int pageSize, Path dir, DirectorySync dirSync) throws IOException {
+        this.dirSync = dirSync;
         this.data = new BackendStore(backend, pageSize);
         this.pageSize = pageSize;
         this.state = new FilePageStore(dir, pageSize);
@@ -118,10 +130,19 @@ final class DurableBackendStore implements PageStore {
                     f = FileChannel.open(dir.resolve(PREFIX + HexFormat.of().formatHex(object.getBytes(
                             StandardCharsets.UTF_8))), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     files.put(object, f);
+                    namesUnforced.add(object);
                 }
             }
             f.write(ByteBuffer.allocate(SLOT).putLong(version).putLong(crc(n, version)).flip(), n * SLOT);
             f.force(false);
+            synchronized (files) {
+                if (namesUnforced.contains(object)) {
+                    // The file's force covers its bytes, not its name: a name lost at a power failure
+                    // would bring every page of the object back at version 0 under newer bytes.
+                    dirSync.force(dir);
+                    namesUnforced.remove(object); // only once forced: a failure forces again at the next write
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("the version of page 0x" + Long.toHexString(offset) + " of '" + object
                     + "' cannot be written in " + dir + ": " + e.getMessage(), e);

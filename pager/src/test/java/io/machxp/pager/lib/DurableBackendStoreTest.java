@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -111,6 +113,36 @@ class DurableBackendStoreTest {
         try (Pager again = start(dir.resolve("fresh"), true)) {
             assertThat(again.status().getInGrace()).as("the directory records a start: a restart, in grace")
                     .isTrue();
+        }
+    }
+
+    /**
+     * A new versions file's name is durable before its first version is relied on: the state
+     * directory is forced after the file is created, before the write returns, and again at the
+     * next write if that failed (review of reclaim-left, F3). Before, only the file was forced: after
+     * a power loss its name could be gone, every page back at version 0 while the backend kept the
+     * newer bytes, and an older unconfirmed return would then be taken over an acknowledged write.
+     */
+    @Test
+    void aNewVersionsFilesNameIsForcedBeforeItsFirstWriteReturns(@TempDir Path dir) throws Exception {
+        List<Path> forced = new ArrayList<>();
+        boolean[] failing = {true};
+        try (DurableBackendStore store = new DurableBackendStore(new Bytes(), PAGE, dir.resolve("state"), d -> {
+            if (failing[0]) {
+                throw new IOException("no directory sync");
+            }
+            forced.add(d);
+        })) {
+            assertThatThrownBy(() -> store.write("obj", 0, new byte[PAGE], 1))
+                    .as("a name not known durable fails the write: the pager writes it again")
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("no directory sync");
+            failing[0] = false;
+            store.write("obj", 0, new byte[PAGE], 1);
+            assertThat(forced).as("forced again at the next write").containsExactly(dir.resolve("state"));
+            store.write("obj", PAGE, new byte[PAGE], 1);
+            assertThat(forced).as("once the name is durable, not at every write").hasSize(1);
+            store.write("other", 0, new byte[PAGE], 1);
+            assertThat(forced).as("each new file's name").hasSize(2);
         }
     }
 }
