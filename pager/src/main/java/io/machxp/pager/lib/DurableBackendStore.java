@@ -28,7 +28,7 @@ import java.util.zip.CRC32;
  *
  * <pre>
  *  versions-HEX   HEX: the object's name, UTF-8 in hex. A slot of 16 bytes a page (page n at 16 n):
- *                 its version (8 bytes), then a CRC-32 of the offset and the version (8 bytes).
+ *                 its version (8 bytes), then a CRC-32 of the page number n and the version (8 bytes).
  *                 A slot of zeros: version 0 (never written). A slot whose CRC does not match: the
  *                 start fails, naming the file.
  * </pre>
