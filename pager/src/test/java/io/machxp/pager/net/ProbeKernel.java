@@ -34,12 +34,24 @@ public final class ProbeKernel implements AutoCloseable {
     public final CompletableFuture<com.google.rpc.Status> end = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
     private java.util.concurrent.ScheduledExecutorService keepalives;
+    /** When each keepalive not answered yet was sent (System.nanoTime), by its sequence. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> keepaliveSentAt =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** When the latest keepalive the pager answered was sent (System.nanoTime); Long.MIN_VALUE: none yet. */
+    private final java.util.concurrent.atomic.AtomicLong answeredKeepaliveSentAt =
+            new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
 
     public ProbeKernel(String target) {
         channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         out = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
             @Override
             public void onNext(PagerToKernel m) {
+                if (m.hasPagerKeepalive()) {
+                    Long sentAt = keepaliveSentAt.remove(m.getPagerKeepalive().getSequence());
+                    if (sentAt != null) {
+                        answeredKeepaliveSentAt.accumulateAndGet(sentAt, Math::max);
+                    }
+                }
                 in.add(m);
             }
 
@@ -116,8 +128,7 @@ public final class ProbeKernel implements AutoCloseable {
      * answer to everything this kernel sent before it) is returned, and no longer awaited.
      */
     public List<PagerToKernel> barrier() throws InterruptedException {
-        long seq = sequence.incrementAndGet();
-        send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(seq)).build());
+        long seq = keepalive();
         List<PagerToKernel> before = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
@@ -132,6 +143,27 @@ public final class ProbeKernel implements AutoCloseable {
         }
     }
 
+    /** Sends a keepalive of the next sequence, noting when (before it goes); returns its sequence. */
+    private long keepalive() {
+        synchronized (out) {
+            long seq = sequence.incrementAndGet();
+            keepaliveSentAt.put(seq, System.nanoTime());
+            out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(seq))
+                    .build());
+            return seq;
+        }
+    }
+
+    /**
+     * When (System.nanoTime, the pager's clock in the same JVM) the latest keepalive the pager
+     * answered was sent: the pager heard this kernel no earlier, so its lease, counted from when
+     * the pager last heard it, ends no earlier than this plus the lease. Long.MIN_VALUE if none
+     * was answered.
+     */
+    public long answeredKeepaliveSentNanos() {
+        return answeredKeepaliveSentAt.get();
+    }
+
     /** Ends the stream as a crashed kernel's would: the connection goes. */
     public void crash() {
         close();
@@ -143,12 +175,7 @@ public final class ProbeKernel implements AutoCloseable {
      */
     public ProbeKernel keepingAlive(long periodMillis) {
         keepalives = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-        keepalives.scheduleAtFixedRate(() -> {
-            synchronized (out) {
-                out.onNext(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder()
-                        .setSequence(sequence.incrementAndGet())).build());
-            }
-        }, 0, periodMillis, TimeUnit.MILLISECONDS);
+        keepalives.scheduleAtFixedRate(this::keepalive, 0, periodMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
