@@ -70,7 +70,7 @@ class OutsideKernelBoundaryProbeTest {
         var bad = ProbeKernel.hello("two words").getKernelHello();
         Object[][] cases = {
             {KernelToPager.getDefaultInstance(), io.grpc.Status.Code.INVALID_ARGUMENT, "EBADMSG"},
-            {KernelToPager.newBuilder().setKernelHello(bad.toBuilder().setProtocolVersion(2)).build(),
+            {KernelToPager.newBuilder().setKernelHello(bad.toBuilder().setProtocolVersion(3)).build(),
                     io.grpc.Status.Code.UNIMPLEMENTED, "EPROTONOSUPPORT"},
             {KernelToPager.newBuilder().setKernelHello(bad.toBuilder().setReclaim(Reclaim.newBuilder()
                     .setKernelId(1))).build(), io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL"},
