@@ -16,13 +16,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * or an equal whose waiter blocked first elsewhere (waiters-equal-interleaved-across-kernels); and
  * the copy's taker sets FUTEX_WAITERS for waiters elsewhere only when the confirming grant brings
  * the relinquish, so a read of the word then lacks it (unlock-waiters-order-across-kernels,
- * unlock-waiters-fifo-across-kernels, owner-death-equal-waiters-across-kernels).
+ * unlock-waiters-fifo-across-kernels, owner-death-equal-waiters-across-kernels,
+ * unlock-waiters-priority-then-fifo-across-kernels).
  */
 class DirectHandoffScenariosTest {
     private static final java.util.Set<String> NOT_YET = java.util.Set.of("pager-priority-order.yaml",
             "owner-death-waiters-across-kernels.yaml", "waiters-equal-interleaved-across-kernels.yaml",
             "unlock-waiters-order-across-kernels.yaml", "unlock-waiters-fifo-across-kernels.yaml",
-            "owner-death-equal-waiters-across-kernels.yaml");
+            "owner-death-equal-waiters-across-kernels.yaml", "unlock-waiters-priority-then-fifo-across-kernels.yaml");
 
     static java.util.stream.Stream<Path> scenarios() throws java.io.IOException {
         return ShippedScenariosTest.scenarios().filter(f -> !NOT_YET.contains(f.getFileName().toString()));
