@@ -4,9 +4,11 @@ import static io.machxp.proto.shm.ShmLayout.INT;
 import static io.machxp.proto.shm.ShmLayout.LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.machxp.proto.shm.ShmLayout;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -125,10 +127,9 @@ class SharedWordsRecordTest {
             int ctl = shm.pageCtl(W);
             assertThat(counted(pages, ctl)).as("the process's access under way").isEqualTo(1);
             p.kill();
-            while (counted(pages, ctl) != 0) { // its task ends, the revocation polls and sees the pid gone
-                Thread.onSpinWait();
-                Thread.sleep(20);
-            }
+            // Its task ends, the revocation sees the pid gone and takes the count back (no event
+            // reaches this JVM from another process's slot, so the condition is polled).
+            await().atMost(Duration.ofSeconds(90)).until(() -> counted(pages, ctl) == 0);
         }
         TaskClient a = c.tasks.get(0);
         a.writeLong(c.base[0] + W, 7);
