@@ -170,6 +170,16 @@ final class PlantedBugs {
                                 : m;
                     }
                 }),
+                // Review indep-2 N1: a page named twice, held entry first, dropped without telling the
+                // kernel (the pager's discard of the refused page never reaches it).
+                new Bug("a page named twice in a reclaim dropped silently", "^9\\.5-reclaim-page-named-twice$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectLockRequest() && !m.getMemoryObjectLockRequest().getReply()
+                                && m.getMemoryObjectLockRequest().getShouldFlush() ? null : m;
+                    }
+                }),
                 new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -47,6 +47,39 @@ class RetainedReturnsTest {
         assertThat(returns.count()).as("the new session's first keepalive confirms its return").isEqualTo(1);
     }
 
+    /**
+     * xp-spec 9.4: a page still held whose last dirty return is unconfirmed (a downgrade, an msync)
+     * is named once, with the access held and the return's version and data; a page given back is
+     * access NONE with its data; a page held with no such return comes without data.
+     */
+    @Test
+    void aReclaimNamesEachPageOnceHeldWithItsUnconfirmedReturn() {
+        returns.retainReturns(0);
+        io.machxp.kernel.vm.VmObject o = new io.machxp.kernel.vm.VmObject(1, "obj", 4096);
+        o.ready(3 * 4096);
+        VmPage downgraded = o.slot(0);
+        downgraded.version = 4;
+        returns.retain(downgraded, ByteString.copyFromUtf8("downgraded"));
+        downgraded.access = VmPage.Access.READ;
+        VmPage givenBack = o.slot(4096);
+        givenBack.version = 2;
+        returns.retain(givenBack, ByteString.copyFromUtf8("given back"));
+        VmPage held = o.slot(2 * 4096);
+        held.version = 7;
+        held.access = VmPage.Access.READ_WRITE;
+
+        var pages = returns.reclaim(o);
+        assertThat(pages).extracting(io.machxp.proto.xp.ReclaimedPage::getOffset).containsExactly(0L, 4096L, 8192L);
+        assertThat(pages.get(0).getAccess()).isEqualTo(io.machxp.proto.xp.VmProt.VM_PROT_READ);
+        assertThat(pages.get(0).getVersion()).isEqualTo(4);
+        assertThat(pages.get(0).getData().toStringUtf8()).isEqualTo("downgraded");
+        assertThat(pages.get(1).getAccess()).isEqualTo(io.machxp.proto.xp.VmProt.VM_PROT_NONE);
+        assertThat(pages.get(1).getData().toStringUtf8()).isEqualTo("given back");
+        assertThat(pages.get(2).getAccess()).isEqualTo(io.machxp.proto.xp.VmProt.VM_PROT_READ_WRITE);
+        assertThat(pages.get(2).getVersion()).isEqualTo(7);
+        assertThat(pages.get(2).getData().isEmpty()).isTrue();
+    }
+
     /** The same version supplied again may be the pager's copy in memory, not yet on disk: kept. */
     @Test
     void aSupplyOfTheSameVersionKeepsTheReturnANewerOneDropsIt() {

@@ -43,7 +43,8 @@ final class PageReclaim {
     /**
      * A page a reconnecting kernel holds, or gave back without knowing whether the pager took it
      * ({@code named}: the pages of the object its reclaim named before; a page named twice is
-     * refused, and not held, whatever the entries said).
+     * refused, and not held, whatever the entries said and in whatever order: the kernel is told
+     * to drop it, and its data is not taken).
      * Data newer than the pager's copy becomes the copy (a return lost in the crash); then the
      * kernel holds the page with the access it says, unless that conflicts with what others
      * reclaimed or its copy is older than the pager's: then it is refused and the kernel is told
@@ -99,8 +100,11 @@ final class PageReclaim {
                     + stored + ") and came without its data";
         }
         if (conflict != null) {
-            out.refuse(s, routine + " of " + p + ": " + conflict + (held ? "; the kernel is told to drop it" : ""));
-            if (held) {
+            // A page named twice: an earlier entry may have held it (the held entry, then the one
+            // with the data), so the kernel is told to drop it whatever this entry says.
+            boolean discard = held || twice;
+            out.refuse(s, routine + " of " + p + ": " + conflict + (discard ? "; the kernel is told to drop it" : ""));
+            if (discard) {
                 p.drop(s); // an earlier entry of the same reclaim may have named it: the kernel holds nothing now
                 out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
             }

@@ -1,0 +1,71 @@
+package io.machxp.conform;
+
+import static io.machxp.conform.PagerCases.must;
+
+import com.google.protobuf.ByteString;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectLockRequest;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Reclaim;
+import io.machxp.proto.xp.ReclaimedObject;
+import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.VmProt;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Cases of spec 9.4 / 9.5 on what a reclaim in one message names: each needs the target restarted
+ * (--restart-cmd) and is skipped if the restarted target refuses reclaims (ESTALE).
+ */
+final class ReclaimCases {
+    private ReclaimCases() {}
+
+    /** Sends {@code r}'s reclaim hello and waits for its welcome; a Skipped if the target refuses reclaims. */
+    static PagerWelcome reclaim(FakeKernel r, Reclaim.Builder reclaim) {
+        r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
+                .setProtocolVersion(1).setReclaim(reclaim)));
+        try {
+            return r.await("pager_welcome answering the reclaim (spec 9.4)", PagerToKernel::hasPagerWelcome)
+                    .getPagerWelcome();
+        } catch (Violation e) {
+            if (r.ended() && r.errorInfo() != null && "ESTALE".equals(r.errorInfo().getReason())) {
+                throw new Skipped("the restarted target refuses reclaims (ESTALE: a pager without stored pages, "
+                        + "spec 9.2, or one that takes none, 9.4)");
+            }
+            throw e;
+        }
+    }
+
+    static List<ConformCase<PagerProbe>> all() {
+        return List.of(
+                must("9.5-reclaim-page-named-twice", "a reclaim naming a page twice (the held entry, then the "
+                        + "entry with data) is refused for that page: the kernel is told to drop it", p -> {
+                    FakeKernel a = p.kernel("a");
+                    PagerWelcome before = a.welcome();
+                    long page = p.freshPage();
+                    Check.Page written = p.write(a, page, "A asks to write the page it will reclaim");
+                    p.restart();
+                    byte[] data = new byte[p.pageSize()];
+                    Arrays.fill(data, (byte) 0x3c);
+                    FakeKernel r = p.open("r");
+                    reclaim(r, Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
+                            ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID).setName(p.object())
+                                    .setPageSize(p.pageSize())
+                                    .addPages(ReclaimedPage.newBuilder().setOffset(page)
+                                            .setAccess(VmProt.VM_PROT_READ_WRITE).setVersion(written.version()))
+                                    .addPages(ReclaimedPage.newBuilder().setOffset(page)
+                                            .setAccess(VmProt.VM_PROT_NONE).setVersion(written.version() + 1)
+                                            .setData(ByteString.copyFrom(data)))));
+                    MemoryObjectLockRequest discard = Check.lockRequest(r, page, "the page the reclaim named twice "
+                            + "is refused and the kernel told to drop it, whatever the order of its entries (spec 9.5)");
+                    Check.that(discard.getShouldFlush() && discard.getLockValue() == VmProt.VM_PROT_NONE,
+                            "the lock_request telling the kernel to drop a refused page must flush it with lock NONE "
+                                    + "(spec 9.5), got " + discard);
+                    FakeKernel b = p.kernel("b"); // welcomed when grace ends
+                    p.read(b, page, "B reads the page the reclaim was refused (the kernel that named it twice holds "
+                            + "nothing of it, spec 9.5)");
+                }).restarting());
+    }
+}
