@@ -95,17 +95,27 @@ final class SessionCases {
                     k.sync();
                     k.sync();
                 }),
-                must("3.4-dropped-keep-stream", "messages that break a rule are dropped; the stream stays open",
-                        p -> {
+                must("3.4-dropped-keep-stream", "messages that break a rule are dropped (a dirty return from a "
+                        + "kernel that does not hold the page is not taken); the stream stays open", p -> {
                     FakeKernel k = p.kernel("a");
                     long page = p.freshPage();
+                    Check.Page before = p.read(p.kernel("b"), page, "B reads the page A will return without holding it");
+                    byte[] forged = new byte[p.pageSize()];
+                    java.util.Arrays.fill(forged, (byte) 0x77); // not zeros, nor (surely) the page's data
+                    forged[0] = (byte) ~before.data()[0];
                     k.send(Messages.lockCompleted(PagerProbe.OBJECT_ID, page, p.pageSize()));
                     k.send(Messages.released(PagerProbe.OBJECT_ID, page, 12345, false));
-                    k.send(Messages.dirtyReturn(PagerProbe.OBJECT_ID, page, new byte[p.pageSize()], 0, false));
+                    k.send(Messages.dirtyReturn(PagerProbe.OBJECT_ID, page, forged, before.version() + 1, false));
                     k.send(Messages.lockFutex(PagerProbe.OBJECT_ID, 2, false, 0)); // unaligned
                     k.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), p.pageSize())); // id in use
                     k.expectNone("nothing answers dropped messages (spec 3.4)", m -> true);
                     Check.that(!k.ended(), "the stream ended after dropped messages (spec 3.4)");
+                    Check.Page after = p.read(p.kernel("c"), page, "C reads the page A returned without holding it");
+                    Check.that(java.util.Arrays.equals(after.data(), before.data()) && after.version() == before.version(),
+                            "a dirty data_return from a kernel that does not hold the page must be dropped, not taken "
+                                    + "(spec 3.4, 6.5): C got version " + after.version() + (java.util.Arrays.equals(
+                                    after.data(), forged) ? " with the returned data" : "") + ", the pager's copy was "
+                                    + "version " + before.version());
                 }));
     }
 }
