@@ -42,8 +42,9 @@ import java.util.function.BiConsumer;
  *          futex_released, lock_completed,
  *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
  *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION
- *                                        messages and 16 MiB a session, and 256 MiB for all the
- *                                        sessions not welcomed: the session whose message would
+ *                                        messages and 16 MiB a session, 256 MiB for all the
+ *                                        sessions not welcomed, and the hellos of 1023 sessions:
+ *                                        a hello past 1023 held, the session whose message would
  *                                        pass its own bound, or a session not welcomed whose message
  *                                        would pass the one in all, is ended with EAGAIN; a
  *                                        reclaimed kernel's requests never count in all, so other
@@ -69,6 +70,12 @@ final class PagerGrace {
      * together (new kernels; a reclaimed kernel's held requests are bounded by its own bounds only).
      */
     static final long MAX_HELD_BYTES = 256L << 20;
+    /**
+     * The most sessions whose hello is held in grace at once: one per kernel id (a hello past
+     * them could not be welcomed at grace's end anyway), so that held sessions, each costing the
+     * pager far more than its hello's bytes, are bounded by count too.
+     */
+    static final int MAX_HELD_HELLOS = PagerSessions.MAX_KERNEL_ID;
 
     /** A message held, and its session (which may move to a new stream meanwhile: a resume). */
     record Held(KernelSession session, KernelToPager message) {}
@@ -92,6 +99,8 @@ final class PagerGrace {
     private long heldBytes;
     /** Of {@link #heldBytes}, those held for sessions not welcomed yet: bounded by MAX_HELD_BYTES. */
     private long heldBytesUnwelcomed;
+    /** The kernel_hellos among {@link #heldInGrace}'s messages. */
+    private int heldHellos;
 
     /** Starts the grace period if {@code options} has one. */
     PagerGrace(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
@@ -132,6 +141,13 @@ final class PagerGrace {
             return false;
         }
         boolean welcomed = s.welcomed();
+        boolean hello = m.getRoutineCase() == KernelToPager.RoutineCase.KERNEL_HELLO;
+        if (hello && heldHellos >= MAX_HELD_HELLOS) {
+            sessions.end(s, Errno.EAGAIN, "pager " + core.name + " holds the hellos of kernels that connect during "
+                    + "its grace period after a restart until it ends, and " + MAX_HELD_HELLOS + " are held already "
+                    + "(one per kernel id); connect again once the grace period is over (xp-spec 9.3)");
+            return true;
+        }
         long size = m.getSerializedSize();
         String over = s.heldInGrace + 1 > MAX_HELD_PER_SESSION
                 ? s + " sent more than " + MAX_HELD_PER_SESSION + " messages"
@@ -166,6 +182,9 @@ final class PagerGrace {
             s.heldBytesUnwelcomed += size;
             heldBytesUnwelcomed += size;
         }
+        if (hello) {
+            heldHellos++;
+        }
         core.stats.heldInGrace.increment();
         heldInGrace.add(new Held(s, m));
         return true;
@@ -177,14 +196,16 @@ final class PagerGrace {
     }
 
     /**
-     * After a snapshot was read: the bytes held, counted again from the messages held (those of a
+     * After a snapshot was read: the bytes and the hellos held, counted again from the messages held (those of a
      * session not welcomed count in all; a replicated pager, which writes snapshots, welcomes no
      * kernel in grace, since it takes no reclaim).
      */
     void heldRestored() {
         heldBytes = 0;
         heldBytesUnwelcomed = 0;
+        heldHellos = 0;
         if (heldInGrace != null) {
+            heldHellos = (int) heldInGrace.stream().filter(h -> h.message().hasKernelHello()).count();
             for (Held h : heldInGrace) {
                 h.session().heldBytes = 0;
                 h.session().heldBytesUnwelcomed = 0;
@@ -230,7 +251,13 @@ final class PagerGrace {
     private void closed(KernelSession s) {
         dropParts(s);
         if (heldInGrace != null && s.heldInGrace > 0) {
-            heldInGrace.removeIf(h -> h.session() == s);
+            heldInGrace.removeIf(h -> {
+                boolean its = h.session() == s;
+                if (its && h.message().hasKernelHello()) {
+                    heldHellos--;
+                }
+                return its;
+            });
             s.heldInGrace = 0;
             heldBytes -= s.heldBytes;
             s.heldBytes = 0;
@@ -245,6 +272,7 @@ final class PagerGrace {
         heldInGrace = null;
         heldBytes = 0;
         heldBytesUnwelcomed = 0;
+        heldHellos = 0;
         for (Held h : held) {
             h.session().heldBytes = 0;
             h.session().heldBytesUnwelcomed = 0;

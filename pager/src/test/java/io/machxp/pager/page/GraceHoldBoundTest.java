@@ -157,4 +157,27 @@ class GraceHoldBoundTest {
         assertThat(x.ended.get(1L)).startsWith("EAGAIN").contains("reclaimed").contains("65536")
                 .doesNotContain("wait for its welcome").doesNotContain("connect again");
     }
+
+    /**
+     * Review indep-2 N3: held hellos are bounded by count too, one per kernel id (1023): each held
+     * session costs the pager far more than its hello's bytes. The next is ended with EAGAIN; a
+     * held session whose stream ends makes room.
+     */
+    @Test
+    void theHellosHeldInGraceAreBoundedByTheKernelIds() {
+        for (long s = 1; s <= 1023; s++) {
+            hello(s, "k" + s);
+        }
+        assertThat(x.ended).isEmpty();
+        hello(1024, "k1024");
+        assertThat(x.ended).containsOnlyKeys(1024L);
+        assertThat(x.ended.get(1024L)).startsWith("EAGAIN").contains("1023 are held already")
+                .contains("connect again");
+        x.pager.sessionClosed(7);
+        hello(1025, "k1025");
+        assertThat(x.ended).containsOnlyKeys(1024L);
+        x.advance(LEASE + 1);
+        assertThat(x.inbox.get(1025L)).as("held within the bound, welcomed when grace ends")
+                .anyMatch(PagerToKernel::hasPagerWelcome);
+    }
 }
