@@ -30,6 +30,8 @@ final class CoreContext implements PageOutput {
     AnswerDeadlines answers;
     /** What the store failed to write, tried again, and the answers held until it is written. */
     final StoreRetries retries = new StoreRetries(this);
+    /** The WARN lines of refused messages, rate-limited. */
+    private final RefusalLog refusals = new RefusalLog();
 
     CoreContext(String name, int pageSize, ObjectCatalog catalog, PagerEnv env, PagerStats stats, PagerPlants plants) {
         this.name = name;
@@ -123,11 +125,11 @@ final class CoreContext implements PageOutput {
         }
     }
 
-    /** A message broke the protocol: logged and counted; the caller changes nothing. */
+    /** A message broke the protocol: counted, and logged within {@link RefusalLog}'s rate; the caller changes nothing. */
     @Override
     public void refuse(KernelSession s, String what) {
         stats.refused.increment();
-        log.warn("pager {}: refused from {}: {}", name, s, what);
+        refusals.refused(log, env.nanoTime(), name, s, what);
     }
 
     /**
