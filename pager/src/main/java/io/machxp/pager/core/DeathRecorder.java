@@ -26,12 +26,13 @@ import java.util.function.BooleanSupplier;
  *  page held read-only by kernels     -> a page operation of the pager's, queued behind the page's
  *    (or operations on it)               others, flushes the readers (lock_request, as for a write);
  *                                        recorded once they answered (not if a writer came meanwhile)
- *  page held writable                 -> not now: its writer's copy is the page (the pager does not
- *                                        ask for it). Done when the writer gives it up
- *                                        ({@link #writerGone}: return, release's pages, flush or
- *                                        downgrade answered, its death), and looked at again when
- *                                        kernel ids run short ({@link KernelIds#free}) and when
- *                                        the futex records are full, before a refusal
+ *  page held writable                 -> not now: its writer's copy is the page. Done when the
+ *                                        writer gives it up ({@link #writerGone}: return, release's
+ *                                        pages, flush or downgrade answered, its death); and when
+ *                                        kernel ids run short ({@link KernelIds#free}) or the futex
+ *                                        records are full, before a refusal, the pager takes the page
+ *                                        back from its writer (flush with its dirty data, as for a
+ *                                        write) and records then, so no writer pins dead kernels' ids
  *  grace period after a restart       -> not now (kernels may hold newer pages not reclaimed yet)
  *
  *  word's TID carries a dead prefix,  -> (word & WAITERS) | OWNER_DIED written into the pager's copy
@@ -94,7 +95,7 @@ final class DeathRecorder {
                 pageKeys.add(pageOf(key));
             }
         }
-        recordIn(pageKeys);
+        recordIn(pageKeys, false);
     }
 
     /**
@@ -111,7 +112,7 @@ final class DeathRecorder {
                 pageKeys.add(pageOf(key));
             }
         }
-        recordIn(pageKeys);
+        recordIn(pageKeys, true);
     }
 
     /**
@@ -127,13 +128,16 @@ final class DeathRecorder {
         }
     }
 
-    private void recordIn(NavigableSet<FutexKey> pageKeys) {
+    /** {@code takeFromWriter}: ids or records run short, so a page held writable is taken back too. */
+    private void recordIn(NavigableSet<FutexKey> pageKeys, boolean takeFromWriter) {
         if (inGrace.getAsBoolean()) {
             return;
         }
         for (FutexKey page : pageKeys) {
             MemoryObject o = core.catalog.get(page.object());
-            if (o != null) {
+            if (o != null && takeFromWriter) {
+                pages.recordDeathsTakingTheWriter(o, page.offset());
+            } else if (o != null) {
                 pages.recordDeathsWhenUnheld(o, page.offset());
             }
         }

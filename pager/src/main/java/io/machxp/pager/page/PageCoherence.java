@@ -315,12 +315,26 @@ public final class PageCoherence {
      * @return whether the recording was done at once
      */
     public boolean recordDeathsWhenUnheld(MemoryObject o, long pageOffset) {
+        return recordDeaths(o, pageOffset, false);
+    }
+
+    /**
+     * As {@link #recordDeathsWhenUnheld}, but a page held writable is taken back from its writer
+     * too (flushed with its dirty data, then the deaths recorded): when kernel ids or futex
+     * records run short, so that one kernel keeping a futex page writable cannot hold back the
+     * ids of every dead kernel whose futexes are in that page (review indep-2 N4).
+     */
+    public boolean recordDeathsTakingTheWriter(MemoryObject o, long pageOffset) {
+        return recordDeaths(o, pageOffset, true);
+    }
+
+    private boolean recordDeaths(MemoryObject o, long pageOffset, boolean takeFromWriter) {
         PageRecord p = pages.get(o.name(), pageOffset);
         if (p == null || p.idle()) {
             operations.deathRecording().record(o, pageOffset);
             return true;
         }
-        if (p.writer == null) {
+        if (p.writer == null || takeFromWriter) {
             operations.recordDeaths(p);
         }
         return false;

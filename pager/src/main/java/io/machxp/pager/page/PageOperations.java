@@ -252,17 +252,16 @@ final class PageOperations {
     }
 
     /**
-     * The pager's recording of deaths in the page's futex words: its readers are flushed first (a
-     * page the pager changes must leave no stale copy, as a writer's return leaves none); a
-     * writer is not asked (the recording waits for it to give the page back, and is done then by
-     * whoever asks again, {@link PageCoherence#recordDeathsWhenUnheld}).
+     * The pager's recording of deaths in the page's futex words: whoever holds the page is flushed
+     * first (a page the pager changes must leave no stale copy, as a writer's return leaves none),
+     * a writer with its dirty data (lock_request(RETURN_DIRTY, flush, reply), as for a write). The
+     * operation is queued for a page held writable only when kernel ids or futex records run short
+     * ({@link PageCoherence#recordDeathsTakingTheWriter}); otherwise the recording waits for the
+     * writer to give the page back.
      */
     private boolean flushReaders(PageRecord p, PageOperation op) {
-        if (p.writer != null) {
-            return false;
-        }
         op.askedNanos = out.nanoTime();
-        for (KernelSession h : p.readers) {
+        for (KernelSession h : p.holdersExcept(null)) {
             op.awaited.put(h, PageOperation.Change.FLUSH);
             send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(h);

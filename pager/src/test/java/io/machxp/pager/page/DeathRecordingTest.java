@@ -160,9 +160,11 @@ class DeathRecordingTest {
 
     /**
      * A kernel holds the page writable when the futex's holder dies: its copy is the page, so the
-     * pager waits (the id stays held back, and the refusal says why) until the page comes back;
-     * then, when ids run short, it records the death and the id goes out again. A word with
-     * another kernel's TID (a task wrote it) is left as is.
+     * pager does not record the death at once (the id stays held back, and the refusal says why);
+     * when ids run short it takes the page back from the writer (a flush, as for a write: review
+     * indep-2 N4, where one innocent writer held 1,022 dead kernels' ids for as long as it kept
+     * the page), records the death once the writer answered, and the id goes out again. A word
+     * with another kernel's TID (a task wrote it) is left as is.
      */
     @Test
     void aPageHeldWritableHoldsTheDeathBackUntilItIsGivenBack() {
@@ -190,9 +192,13 @@ class DeathRecordingTest {
         k.xp(20_000, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("late")
                 .setProtocolVersion(1)));
         assertThat(k.ended.get(20_000L)).startsWith("EAGAIN").contains("1 of them are held back by kernels that died");
+        java.util.List<PagerToKernel> toW = k.take(w);
+        assertThat(toW).as("ids ran short: the pager takes the page back from its writer").hasSize(1);
+        XpKernels.assertFlush(toW.get(0), 0);
 
         int otherTid = 2 << 20 | 9; // W's kernel id: not D's
         k.returnDirty(w, 0, pageWithWord(futex, otherTid), false);
+        k.lockCompleted(w, 0);
         k.advanceHeard(2 * LEASE, LEASE / 2, w); // D's id rests again from the hello that found it held back
         assertThat(welcomedId(k, 20_001, "late")).as("recorded now that W gave the page back").isEqualTo(1);
         k.lockFutex(w, futex);
@@ -206,8 +212,9 @@ class DeathRecordingTest {
     /**
      * Review R2: a kernel that caches every page writable while holders of their futexes die fills
      * the pager's futex records (cap 2 x 4 = 8 here); a newcomer's lock_futex is refused with EAGAIN
-     * while the pages are held, and goes through once the writer gives them back: each page that
-     * comes back has its deaths recorded at once, and their records pruned.
+     * while the pages are held, and the pager then takes them back from the writer (review indep-2
+     * N4); a later newcomer goes through once the writer gave them back: each page that comes back
+     * has its deaths recorded at once, and their records pruned.
      */
     @Test
     void deathsHeldBackByAWriterAreRecordedWhenItGivesThePagesBack() {
@@ -232,9 +239,16 @@ class DeathRecordingTest {
         assertThat(k.pager.recordCounts()).containsEntry("futexes", 8).containsEntry("deadKernelIdsInWords", 4);
         k.lockFutex(n, 3 * PAGE + 0x100);
         assertThat(k.ended.get(n)).as("W still holds every page").startsWith("EAGAIN");
+        java.util.List<PagerToKernel> toW = k.take(w);
+        assertThat(toW).as("the records ran short: the pager takes the pages back from their writer (review "
+                + "indep-2 N4)").hasSize(4);
+        for (int page = 0; page < 4; page++) {
+            XpKernels.assertFlush(toW.get(page), (long) page * PAGE);
+        }
 
         for (int page = 0; page < 4; page++) {
             k.returnDirty(w, (long) page * PAGE, new byte[PAGE], false);
+            k.lockCompleted(w, (long) page * PAGE);
         }
         assertThat(k.pager.recordCounts()).as("recorded as each page came back")
                 .containsEntry("futexes", 0).containsEntry("deadKernelIdsInWords", 0);
