@@ -30,9 +30,10 @@ import java.util.function.Predicate;
  *              then, R a reader           -> lock_request(RETURN_NONE, lock NONE, no reply)
  *                    R holds nothing      -> data_supply / data_unavailable(lock NONE)
  *                                            R is the only writer
- *  the pager's own: a writer holds it       -> nothing (the recording waits for it: asked again)
- *  recording deaths readers R*              -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
- *  (DeathRecorder)                             to each; each lock_completed drops one
+ *  the pager's own: a writer holds it       -> nothing (the recording waits for it: asked again),
+ *                                            unless ids or futex records run short: then queued
+ *  recording deaths holders (readers R*, or -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
+ *  (DeathRecorder)  the writer when queued)    to each; each lock_completed drops one
  *                   then                    -> OWNER_DIED written into its futex words in the
  *                                            pager's copy ({@link PageCoherence#recordDeathsWhenUnheld})
  * </pre>
