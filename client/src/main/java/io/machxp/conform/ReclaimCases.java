@@ -11,6 +11,7 @@ import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.Reclaim;
 import io.machxp.proto.xp.ReclaimedObject;
 import io.machxp.proto.xp.ReclaimedPage;
+import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +50,7 @@ final class ReclaimCases {
                     p.restart();
                     byte[] data = new byte[p.pageSize()];
                     Arrays.fill(data, (byte) 0x3c);
-                    FakeKernel r = p.open("r");
+                    FakeKernel r = p.open("a"); // A again, under its own name (a reclaim, spec 9.4)
                     reclaim(r, Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
                             ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID).setName(p.object())
                                     .setPageSize(p.pageSize())
@@ -60,12 +61,17 @@ final class ReclaimCases {
                                             .setData(ByteString.copyFrom(data)))));
                     MemoryObjectLockRequest discard = Check.lockRequest(r, page, "the page the reclaim named twice "
                             + "is refused and the kernel told to drop it, whatever the order of its entries (spec 9.5)");
-                    Check.that(discard.getShouldFlush() && discard.getLockValue() == VmProt.VM_PROT_NONE,
-                            "the lock_request telling the kernel to drop a refused page must flush it with lock NONE "
-                                    + "(spec 9.5), got " + discard);
+                    Check.that(discard.getShouldFlush() && discard.getLockValue() == VmProt.VM_PROT_NONE
+                                    && discard.getShouldReturn() == ReturnPolicy.RETURN_NONE && !discard.getReply(),
+                            "the lock_request telling the kernel to drop a refused page must be "
+                                    + "lock_request(RETURN_NONE, flush, lock NONE, no reply) (spec 9.5), got " + discard);
                     FakeKernel b = p.kernel("b"); // welcomed when grace ends
-                    p.read(b, page, "B reads the page the reclaim was refused (the kernel that named it twice holds "
-                            + "nothing of it, spec 9.5)");
+                    Check.Page got = p.read(b, page, "B reads the page the reclaim was refused (the kernel that named "
+                            + "it twice holds nothing of it, spec 9.5)");
+                    Check.that(Arrays.equals(got.data(), written.data()), "B must get the pager's copy of the page, "
+                            + "not the repeated entry's data (the repeat's data is not taken, spec 9.5): got version "
+                            + got.version() + (Arrays.equals(got.data(), data) ? " with the repeat's 0x3c data"
+                                    : " with data differing from the copy A was given"));
                 }).restarting());
     }
 }

@@ -103,7 +103,7 @@ final class ReclaimPartCases {
                     p.restart(); // A's stream breaks: its write, never confirmed, is reclaimed below
                     byte[] data = new byte[p.pageSize()];
                     Arrays.fill(data, (byte) 0x5a);
-                    FakeKernel r = p.open("r");
+                    FakeKernel r = p.open("a"); // A again, under its own name (a reclaim, spec 9.4)
                     r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
                             .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(before.getKernelId())
                                     .setContinues(true).addObjects(object(p)))));

@@ -180,6 +180,45 @@ final class PlantedBugs {
                                 && m.getMemoryObjectLockRequest().getShouldFlush() ? null : m;
                     }
                 }),
+                // Review indep-fix F5: the discard of a page named twice asks for the page back
+                // (RETURN_DIRTY, reply) instead of lock_request(RETURN_NONE, flush, lock NONE, no reply).
+                new Bug("a page named twice in a reclaim asked back, not dropped", "^9\\.5-reclaim-page-named-twice$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectLockRequest() && !m.getMemoryObjectLockRequest().getReply()
+                                && m.getMemoryObjectLockRequest().getShouldFlush()
+                                ? m.toBuilder().setMemoryObjectLockRequest(m.getMemoryObjectLockRequest().toBuilder()
+                                        .setShouldReturn(io.machxp.proto.xp.ReturnPolicy.RETURN_DIRTY).setReply(true))
+                                        .build()
+                                : m;
+                    }
+                }),
+                // Review indep-fix F5: the repeated entry's data taken (every page served after the discard
+                // carries the repeat's 0x3c bytes at the repeat's version).
+                new Bug("the data of a page named twice taken", "^9\\.5-reclaim-page-named-twice$",
+                        () -> new XpProxy.Plant() {
+                    private volatile boolean discarded;
+
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (m.hasMemoryObjectLockRequest() && !m.getMemoryObjectLockRequest().getReply()) {
+                            discarded = true;
+                        }
+                        if (!discarded || !m.hasMemoryObjectDataSupply() && !m.hasMemoryObjectDataUnavailable()) {
+                            return m;
+                        }
+                        var u = m.hasMemoryObjectDataSupply() ? null : m.getMemoryObjectDataUnavailable();
+                        var s = u == null ? m.getMemoryObjectDataSupply().toBuilder()
+                                : io.machxp.proto.xp.MemoryObjectDataSupply.newBuilder().setObjectId(u.getObjectId())
+                                        .setOffset(u.getOffset()).setLockValue(u.getLockValue())
+                                        .setVersion(u.getVersion());
+                        byte[] data = new byte[u == null ? s.getData().size() : (int) u.getLength()];
+                        java.util.Arrays.fill(data, (byte) 0x3c);
+                        return PagerToKernel.newBuilder().setMemoryObjectDataSupply(s.setVersion(s.getVersion() + 1)
+                                .setData(com.google.protobuf.ByteString.copyFrom(data))).build();
+                    }
+                }),
                 new Bug("futex_busy never sent", "^8\\.3-trylock-(busy|held)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
