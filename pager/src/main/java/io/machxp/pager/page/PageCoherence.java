@@ -335,7 +335,7 @@ public final class PageCoherence {
             return true;
         }
         if (p.writer == null || takeFromWriter) {
-            operations.recordDeaths(p);
+            operations.recordDeaths(p, takeFromWriter);
         }
         return false;
     }

@@ -47,7 +47,8 @@ final class PageImages {
                     + "between inputs of a core whose page effects are synchronous");
         }
         PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write)
-                .setUnlock(op.unlock).setRecordDeaths(op.recordDeaths);
+                .setUnlock(op.unlock).setRecordDeaths(op.recordDeaths)
+                .setTakeWriter(op.takeWriter);
         if (!op.awaited.isEmpty()) {
             b.setAskedNanos(op.askedNanos);
         }
@@ -93,6 +94,7 @@ final class PageImages {
         PageOperation op = image.getRecordDeaths() ? PageOperation.recordDeaths()
                 : new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
                 image.getWrite(), image.getUnlock());
+        op.takeWriter = image.getTakeWriter();
         op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {
             op.awaited.put(sessions.apply(a.getSession()),

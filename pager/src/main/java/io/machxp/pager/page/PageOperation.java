@@ -70,6 +70,14 @@ final class PageOperation {
     /** The pager's own operation ({@link #recordDeaths()}): no requester, never answered. */
     final boolean recordDeaths;
 
+    /**
+     * For {@link #recordDeaths} only: a writer that holds the page when the operation's turn
+     * comes is flushed too (set only when kernel ids or futex records run short, xp-spec 8.7;
+     * kept in snapshots). Otherwise the recording is dropped while a kernel writes the page and
+     * asked again when the writer gives it up.
+     */
+    boolean takeWriter;
+
     @Override
     public String toString() {
         return recordDeaths ? "the pager's recording of dead kernels' owner_died"

@@ -32,8 +32,10 @@ import java.util.function.Predicate;
  *                                            R is the only writer
  *  the pager's own: a writer holds it       -> nothing (the recording waits for it: asked again),
  *                                            unless ids or futex records run short: then queued
- *  recording deaths holders (readers R*, or -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
- *  (DeathRecorder)  the writer when queued)    to each; each lock_completed drops one
+ *  recording deaths a writer came while it -> nothing: dropped (asked again at the writer's give-up),
+ *  (DeathRecorder)  waited, not takeWriter     unless queued taking the writer (takeWriter)
+ *                   holders (readers R*, or -> lock_request(RETURN_DIRTY, flush, lock NONE, reply)
+ *                   the writer if takeWriter)  to each; each lock_completed drops one
  *                   then                    -> OWNER_DIED written into its futex words in the
  *                                            pager's copy ({@link PageCoherence#recordDeathsWhenUnheld})
  * </pre>
@@ -256,11 +258,16 @@ final class PageOperations {
      * The pager's recording of deaths in the page's futex words: whoever holds the page is flushed
      * first (a page the pager changes must leave no stale copy, as a writer's return leaves none),
      * a writer with its dirty data (lock_request(RETURN_DIRTY, flush, reply), as for a write). The
-     * operation is queued for a page held writable only when kernel ids or futex records run short
-     * ({@link PageCoherence#recordDeathsTakingTheWriter}); otherwise the recording waits for the
-     * writer to give the page back.
+     * operation takes the writer only when it was queued, or asked again, while kernel ids or
+     * futex records ran short ({@link PageCoherence#recordDeathsTakingTheWriter}, the operation's
+     * {@code takeWriter}); otherwise a writer that came while it waited (a death's or a give-up's
+     * recording, queued behind a write) is left alone and the recording dropped: asked again when
+     * that writer gives the page up. Returns whether holders were asked.
      */
     private boolean flushReaders(PageRecord p, PageOperation op) {
+        if (p.writer != null && !op.takeWriter) {
+            return false; // a writer came while it waited: recorded when the writer gives the page up
+        }
         op.askedNanos = out.nanoTime();
         for (KernelSession h : p.holdersExcept(null)) {
             op.awaited.put(h, PageOperation.Change.FLUSH);
@@ -270,12 +277,20 @@ final class PageOperations {
         return !op.awaited.isEmpty();
     }
 
-    /** Queues the pager's recording of deaths for the page unless one is queued or in progress. */
-    void recordDeaths(PageRecord p) {
-        if (p.current != null && p.current.recordDeaths || p.queue.stream().anyMatch(op -> op.recordDeaths)) {
+    /**
+     * Queues the pager's recording of deaths for the page unless one is queued or in progress; one
+     * queued or in progress is made to take the writer too if {@code takeWriter}.
+     */
+    void recordDeaths(PageRecord p, boolean takeWriter) {
+        PageOperation queued = p.current != null && p.current.recordDeaths ? p.current
+                : p.queue.stream().filter(op -> op.recordDeaths).findFirst().orElse(null);
+        if (queued != null) {
+            queued.takeWriter |= takeWriter;
             return;
         }
-        p.queue.add(PageOperation.recordDeaths());
+        PageOperation op = PageOperation.recordDeaths();
+        op.takeWriter = takeWriter;
+        p.queue.add(op);
         run(p);
         pages.pruneIfIdle(p);
     }

@@ -159,6 +159,44 @@ class DeathRecordingTest {
     }
 
     /**
+     * Review indep-fix F1 (xp-spec 8.7): a recording queued at an ordinary death, with kernel ids
+     * plentiful, behind a write to the page does not take the page from that writer once its turn
+     * comes: the writer gets its supply and nothing else, and the death is recorded when it gives
+     * the page back.
+     */
+    @Test
+    void aRecordingQueuedAtADeathLeavesAWriterThatCameMeanwhileAlone() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long r = k.kernel(2, "R");
+        long w = k.kernel(3, "W");
+        long futex = 0x10;
+        k.lockFutex(d, futex);
+        k.take(d);
+        k.write(d, 0);
+        k.take(d);
+        k.returnDirty(d, 0, pageWithWord(futex, 1 << 20 | 5), false);
+        k.read(r, 0);
+        k.take(r);
+        k.write(w, 0);
+        XpKernels.assertFlush(k.one(r), 0); // W's write waits for R
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, r, w); // D declared dead: the recording queues behind W's write
+        assertThat(k.declaredDead).containsKey("D");
+        k.lockCompleted(r, 0);
+        java.util.List<PagerToKernel> toW = k.take(w);
+        assertThat(toW).as("ids are plentiful: W gets its supply and is not flushed").hasSize(1);
+        assertThat(toW.get(0).hasMemoryObjectDataSupply()).isTrue();
+        assertThat(k.pager.recordCounts()).as("held back while W writes the page")
+                .containsEntry("deadKernelIdsInWords", 1);
+
+        k.returnDirty(w, 0, pageWithWord(futex, 1 << 20 | 5), false); // W gives the page up
+        assertThat(k.pager.recordCounts()).as("recorded at W's give-up").containsEntry("deadKernelIdsInWords", 0);
+        k.nothingTo(w, r);
+        assertThat(k.stats.refused()).isZero();
+    }
+
+    /**
      * A kernel holds the page writable when the futex's holder dies: its copy is the page, so the
      * pager does not record the death at once (the id stays held back, and the refusal says why);
      * when ids run short it takes the page back from the writer (a flush, as for a write: review
