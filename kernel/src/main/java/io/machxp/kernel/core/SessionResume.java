@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Overview</h2>
  * <pre>
  *  message sent (after kernel_hello)      -> numbered (1, 2, ...) and kept
- *  message received (not a welcome)       -> counted
+ *  message received (not a welcome)       -> counted, unless it is one the pager sends again after
+ *                                            a resume that the kernel had already received on an
+ *                                            earlier stream (the first count - attempt's received
+ *                                            after that welcome: dropped, xp-spec 4.7)
  *  pager_keepalive answers keepalive k    -> kept messages up to k's number dropped (the stream
  *                                            is FIFO: the pager had them all)
  *  stream stalled  CONNECTED ──▶ RESUMING: a new connection, kernel_hello(resume: id, token,
@@ -57,6 +60,13 @@ final class SessionResume {
     private long resumeSentAt;
     /** Pager messages of the session received (welcomes not counted). */
     private long received;
+    /** The {@code received} the last resume attempt sent said. */
+    private long receivedInAttempt;
+    /**
+     * Messages the pager sends again after the welcome of a resume that the kernel had received
+     * already (on an earlier stream, after the attempt was sent): dropped, not handled twice.
+     */
+    private long duplicates;
     /** Number of the last message sent (or kept to send once resumed). */
     private long sent;
     private final ArrayDeque<KernelToPager> kept = new ArrayDeque<>();
@@ -131,6 +141,7 @@ final class SessionResume {
         KernelToPager hello = KernelToPager.newBuilder().setKernelHello(session.hello().setResume(Resume.newBuilder()
                         .setKernelId(session.kernelId()).setSessionToken(sessionToken).setReceived(receivedCount())
                         .setAttempt(attempt))).build();
+        receivedInAttempt = receivedCount();
         resumeSentAt = env.nanoTime();
         stats.sent(hello);
         env.send(session.pager, hello);
@@ -197,6 +208,7 @@ final class SessionResume {
             return;
         }
         resuming = false;
+        duplicates = received - receivedInAttempt; // read on an earlier stream after the attempt went
         session.resumeTaken(resumeSentAt);
         var again = resumed(w.getReceived());
         for (KernelToPager m : again) {
@@ -244,8 +256,17 @@ final class SessionResume {
         env.schedule(KernelSession.retryNanos(session.leaseNanos()), this::checkStall);
     }
 
-    void received() {
+    /**
+     * A pager message (not a welcome) arrived: counted, and true, unless it is one the pager sent
+     * again after a resume that the kernel already had (xp-spec 4.7): then false, drop it.
+     */
+    boolean received() {
+        if (duplicates > 0) {
+            duplicates--;
+            return false;
+        }
         received++;
+        return true;
     }
 
     long receivedCount() {
@@ -269,6 +290,8 @@ final class SessionResume {
     /** A reclaim opened a new count on both sides (the pager that takes it numbers from 1). */
     void reset() {
         received = 0;
+        receivedInAttempt = 0;
+        duplicates = 0;
         sent = 0;
         kept.clear();
     }

@@ -55,8 +55,8 @@ final class XpDispatch {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }
         stats.received(m);
-        if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME) {
-            session.resume.received();
+        if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME && !session.resume.received()) {
+            return; // sent again after a resume, already received on an earlier stream (xp-spec 4.7)
         }
         if (session.grace.defers(m)) {
             session.grace.defer(m);
