@@ -545,7 +545,8 @@ final class PagerGrace {
         s.objects.putAll(objects);
         sessions.welcome(s, kernelName, id, prefix);
         int futexCount = 0;
-        int pageCount = 0;
+        Set<String> pagesTaken = new HashSet<>();
+        int pagesRefused = 0;
         Map<String, Set<Long>> namedPages = new HashMap<>();
         String conflict = null;
         for (ReclaimedObject o : r.getObjectsList()) {
@@ -560,8 +561,15 @@ final class PagerGrace {
             }
             Set<Long> named = namedPages.computeIfAbsent(object.name(), n -> new HashSet<>());
             for (ReclaimedPage p : o.getPagesList()) {
-                pages.reclaim(s, object, p, named); // an object under two ids: its pages are named once
-                pageCount++;
+                // an object under two ids: its pages are named once; a page named twice is refused
+                // whole, its earlier entry too
+                String page = object.name() + "@" + p.getOffset();
+                if (pages.reclaim(s, object, p, named)) {
+                    pagesTaken.add(page);
+                } else {
+                    pagesTaken.remove(page);
+                    pagesRefused++;
+                }
             }
         }
         if (conflict != null) {
@@ -572,7 +580,7 @@ final class PagerGrace {
         }
         journal.reclaimComplete(kernelName);
         core.stats.kernelsReclaimed.increment();
-        CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages", core.name,
-                kernelName, id, futexCount, pageCount);
+        CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages "
+                + "({} page entries refused)", core.name, kernelName, id, futexCount, pagesTaken.size(), pagesRefused);
     }
 }

@@ -254,10 +254,10 @@ public final class PageCoherence {
 
     // ---- reclaim after a pager restart (PageReclaim) -----------------------------------------
 
-    /** A page a reconnecting kernel holds, or gave back ({@link PageReclaim#reclaim}). */
-    public void reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r,
+    /** A page a reconnecting kernel holds, or gave back ({@link PageReclaim#reclaim}): whether it was taken. */
+    public boolean reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r,
             java.util.Set<Long> named) {
-        reclaims.reclaim(s, o, r, named);
+        return reclaims.reclaim(s, o, r, named);
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------

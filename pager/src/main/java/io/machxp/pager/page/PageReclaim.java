@@ -49,13 +49,15 @@ final class PageReclaim {
      * kernel holds the page with the access it says, unless that conflicts with what others
      * reclaimed or its copy is older than the pager's: then it is refused and the kernel is told
      * to drop the page (the pager's coherence is kept whatever a kernel says).
+     *
+     * @return whether the entry was taken (false: refused, the kernel told to drop the page if it held it)
      */
-    void reclaim(KernelSession s, MemoryObject o, ReclaimedPage r, Set<Long> named) {
+    boolean reclaim(KernelSession s, MemoryObject o, ReclaimedPage r, Set<Long> named) {
         String routine = "a reclaim";
         if (!checks.pageOf(o, r.getOffset())) {
             out.refuse(s, routine + " of a page at 0x" + Long.toHexString(r.getOffset()) + ", which is not a page of '"
                     + o.name() + "'");
-            return;
+            return false;
         }
         PageRecord p = table.record(o, r.getOffset());
         boolean write = r.getAccess() == VmProt.VM_PROT_READ_WRITE;
@@ -79,8 +81,7 @@ final class PageReclaim {
             try {
                 stored = o.version(p.offset());
             } catch (UncheckedIOException e) {
-                unjudged(s, p, r, write, e);
-                return;
+                return unjudged(s, p, r, write, e);
             }
         }
         if (conflict == null && r.getVersion() > stored && (!r.getData().isEmpty() || held)) {
@@ -109,17 +110,18 @@ final class PageReclaim {
                 out.send(s, PageMessages.discard(s.objectIdOf(o.name()), p.offset(), pageSize));
             }
             table.pruneIfIdle(p);
-            return;
+            return false;
         }
         if (!held) {
             table.pruneIfIdle(p);
-            return; // only data given back
+            return true; // only data given back
         }
         if (write) {
             p.makeWriter(s);
         } else {
             p.addReader(s);
         }
+        return true;
     }
 
     /**
@@ -132,7 +134,7 @@ final class PageReclaim {
      * newer than it is not taken, and a writable copy older than it is refused as an older copy
      * is (the kernel is told to drop it).
      */
-    private void unjudged(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, UncheckedIOException e) {
+    private boolean unjudged(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, UncheckedIOException e) {
         MemoryObject.PageCopy kept = p.object.unjudged(p.offset());
         long keptVersion = kept == null ? 0 : kept.version();
         if (write && keptVersion != 0 && r.getVersion() < keptVersion) {
@@ -142,7 +144,7 @@ final class PageReclaim {
             p.drop(s);
             out.send(s, PageMessages.discard(s.objectIdOf(p.object.name()), p.offset(), pageSize));
             table.pruneIfIdle(p);
-            return;
+            return false;
         }
         if (!r.getData().isEmpty()) {
             if (!out.storeUnjudged(s, p.object, p.offset(), PageBytes.array(r.getData()), r.getVersion(),
@@ -163,8 +165,9 @@ final class PageReclaim {
             p.drop(s);
             out.send(s, PageMessages.discard(s.objectIdOf(p.object.name()), p.offset(), pageSize));
             table.pruneIfIdle(p);
-        } else {
-            table.pruneIfIdle(p);
+            return false;
         }
+        table.pruneIfIdle(p);
+        return true;
     }
 }

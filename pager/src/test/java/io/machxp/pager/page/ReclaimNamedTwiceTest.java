@@ -58,6 +58,29 @@ class ReclaimNamedTwiceTest {
         assertThat(discard.getLockValue()).isEqualTo(VmProt.VM_PROT_NONE);
     }
 
+    /** Review indep-fix F6: the "reclaimed ... pages" log line counts only the pages taken. */
+    @Test
+    void theReclaimLogLineCountsOnlyThePagesTaken() {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger core = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.machxp.pager.core.PagerCore.class);
+        logged.start();
+        core.addAppender(logged);
+        ch.qos.logback.classic.Level level = core.getLevel();
+        core.setLevel(ch.qos.logback.classic.Level.INFO); // the line is INFO
+        try {
+            store.write("obj", PAGE, XpKernels.page(1), 1);
+            assertOneDiscard(reclaim(held(VmProt.VM_PROT_READ_WRITE, 1), returned(2, XpKernels.page(9))));
+        } finally {
+            core.detachAppender(logged);
+            core.setLevel(level);
+        }
+        assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filteredOn(m -> m.contains("reconnected")).singleElement().asString()
+                .contains("reclaimed 0 futexes and 0 pages (1 page entries refused)");
+    }
+
     @ParameterizedTest
     @EnumSource(value = VmProt.class, names = {"VM_PROT_READ", "VM_PROT_READ_WRITE"})
     void theHeldEntryFirstThenTheReturnedData(VmProt access) {
