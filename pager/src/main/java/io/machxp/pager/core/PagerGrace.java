@@ -196,9 +196,9 @@ final class PagerGrace {
     }
 
     /**
-     * After a snapshot was read: the bytes and the hellos held, counted again from the messages held (those of a
-     * session not welcomed count in all; a replicated pager, which writes snapshots, welcomes no
-     * kernel in grace, since it takes no reclaim).
+     * After a snapshot was read: the bytes and the hellos held, counted again from the messages
+     * held (those of a session not welcomed count in all; a replicated pager, which writes
+     * snapshots, welcomes no kernel in grace, since it takes no reclaim).
      */
     void heldRestored() {
         heldBytes = 0;
