@@ -6,9 +6,9 @@ import java.util.function.IntPredicate;
  * One page file's slots of pages that left the kernel while their slot is still allocated: the
  * slots <em>kept</em> for pages handed away (they may well come back soon) and the slots
  * <em>due</em> to be punched once nothing is counted there. The records are per page (a kept or
- * due page's slot is {@link SharedPages}'s {@code slotOf}, which does not change while the page is
- * away); which page is in which slot, and whether a slot may be punched now, is SharedPages';
- * the slots' memory is {@link SlotMemory}'s. Core thread only.
+ * due page's slot is {@link PageSlots}' {@code slotOf}, which does not change while the page is
+ * away); which page is in which slot is PageSlots', whether a slot may be punched now is
+ * {@link SharedPages}'; the slots' memory is {@link SlotMemory}'s. Core thread only.
  *
  * <h2>Overview</h2>
  * <pre>
@@ -32,7 +32,52 @@ import java.util.function.IntPredicate;
  * kept slots of pages not here, together with the resident pages, stay within it
  * ({@link KeptSlotBudget}); due slots are bounded by the pages that left with an access counted
  * in their slot. Why a slot is kept, and the memory bound that
- * follows: SharedPages' overview and docs/shared-memory.md.
+ * follows (also docs/shared-memory.md):
+ *
+ * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link SharedPages#release})
+ * gives the memory of the slot it is in (its own or a spare: {@link PageSlots#slotOf}, never its page
+ * number) back, so that the file holds about the pages resident now, not every page ever mapped:
+ * a hole is punched there ({@link Holes}, one madvise, on the core thread) once no access from
+ * before its take is counted in that slot. When depends on why the page left:
+ * <ul>
+ * <li>Handed away (given away with a futex's release, flushed by a lock_request: another kernel
+ * wants it, and it comes back as soon as it is handed back): its slot is <em>kept</em>, allocated,
+ * in a pool of at most {@link #KEPT_SLOTS} slots per object (this pool), least recently
+ * released first out.
+ * A page that comes back to its kept slot (normally its own page number) is mapped there with no
+ * write of zeros, and nothing was punched: no madvise that unmaps the page from every task process
+ * (TLB shootdowns), no fresh tmpfs page, no page fault in each task process. Punching at each
+ * handoff halved the demo's throughput (c8ca4037). A release that makes the pool exceed its bound
+ * makes the oldest kept slot due (below). The page leaves the pool only once it is mapped again
+ * (review F2: a page back whose map fails keeps its slot in the pool); a kept page forgotten (its
+ * pager lost) is released again as not handed away, and a terminate of the object, or a drop of
+ * its pages when they may not be cached, gives back all its kept slots ({@link #giveBackAll}).
+ * <li>Evicted beyond {@code --max-pages} (the kernel chose it as cold), returned at a terminate,
+ * or forgotten with a lost pager: due at once, so a kernel with {@code --max-pages} holds about
+ * that many slots, whatever it streams through.
+ * </ul>
+ * A due slot is punched as soon as no access is counted there (from before the take: it may still
+ * load or CAS in the slot): at once, mostly; else it stays due and is tried again at every later
+ * release or give-back of the object and at every lease renewal of the session
+ * ({@link #punchDue}, review S1, F1), so it is punched once its count drained, also in an object
+ * gone quiet (without a lease, only at the object's next release). The next map of a page to a
+ * hole allocates it again (a write of zeros, before the page is mapped there). All of it on the
+ * core thread (punched on the file thread, the slot was not mappable for a while, and a futex
+ * handed back with its page was not mapped to task processes at its grant). The kept and due
+ * records, their states and transitions, are this pool's (above); a slot's memory (HOLE,
+ * ALLOCATED, REFUSED, and when a refused slot is tried again) is {@link SlotMemory}'s. With no
+ * room at a map, the object's kept slots give their memory back first (due, punched unless
+ * counted) and the allocation is tried once more; a page whose own slot is refused is mapped in a
+ * free spare slot that is allocated already, if there is one (it moves there, as for a count).
+ *
+ * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
+ * they came back), plus {@link #KEPT_SLOTS} kept slots (resident pages whose map failed after
+ * their return among them; with {@code --max-pages}, the session's kept slots and the kernel's
+ * resident pages together at most that: SharedMemory#capKept), plus the slots due with an access still counted (a task process
+ * killed inside an access; due ones whose count drained are punched at the next lease renewal),
+ * plus the spare slots used so far (16, or one per 16 pages): free spare slots, and slots a moved
+ * page left, once drained, are not punched. A terminated object keeps only its due slots with an
+ * access counted, until the session ends and its files are deleted.
  */
 final class KeptSlotPool {
     /**

@@ -58,59 +58,19 @@ import java.nio.file.Path;
  *
  * <p>The ctl words, the slot numbers and the slots are in a file every task process of the session
  * maps read-write, so the kernel trusts none of them: whether a page is mapped, in which slot, and
- * how, is its own record ({@link #mapped}, {@link #slotOf}), and only a page it mapped writable
+ * how, is its own record ({@link #mapped}, {@link PageSlots#slotOf}), and only a page it mapped writable
  * gives bytes back.
  *
  * <p>The file is sparse: only its header and ctl words are allocated when it is made. A slot is
  * allocated (zeros written at its offset) the first time a page is mapped there, before anything
  * is put there or a task process can be told it is mapped, so a touch of a mapped slot never meets
  * an unallocated tmpfs page (a SIGBUS). A slot that cannot be allocated (no room) is never mapped:
- * its page's words go through gRPC (one warning per object) until it can be (below).
+ * its page's words go through gRPC (one warning per object) until it can be ({@link SlotMemory}).
  *
- * <p>A page that leaves the kernel for good (evicted, returned, given away: {@link #release})
- * gives the memory of the slot it is in (its own or a spare: {@link #slotOf}, never its page
- * number) back, so that the file holds about the pages resident now, not every page ever mapped:
- * a hole is punched there ({@link Holes}, one madvise, on the core thread) once no access from
- * before its take is counted in that slot. When depends on why the page left:
- * <ul>
- * <li>Handed away (given away with a futex's release, flushed by a lock_request: another kernel
- * wants it, and it comes back as soon as it is handed back): its slot is <em>kept</em>, allocated,
- * in a pool of at most {@link #KEPT_SLOTS} slots per object ({@link KeptSlotPool}), least recently
- * released first out.
- * A page that comes back to its kept slot (normally its own page number) is mapped there with no
- * write of zeros, and nothing was punched: no madvise that unmaps the page from every task process
- * (TLB shootdowns), no fresh tmpfs page, no page fault in each task process. Punching at each
- * handoff halved the demo's throughput (c8ca4037). A release that makes the pool exceed its bound
- * makes the oldest kept slot due (below). The page leaves the pool only once it is mapped again
- * (review F2: a page back whose map fails keeps its slot in the pool); a kept page forgotten (its
- * pager lost) is released again as not handed away, and a terminate of the object, or a drop of
- * its pages when they may not be cached, gives back all its kept slots ({@link #giveBackAll}).
- * <li>Evicted beyond {@code --max-pages} (the kernel chose it as cold), returned at a terminate,
- * or forgotten with a lost pager: due at once, so a kernel with {@code --max-pages} holds about
- * that many slots, whatever it streams through.
- * </ul>
- * A due slot is punched as soon as no access is counted there (from before the take: it may still
- * load or CAS in the slot): at once, mostly; else it stays due and is tried again at every later
- * release or give-back of the object and at every lease renewal of the session
- * ({@link #punchDue}, review S1, F1), so it is punched once its count drained, also in an object
- * gone quiet (without a lease, only at the object's next release). The next map of a page to a
- * hole allocates it again (a write of zeros, before the page is mapped there). All of it on the
- * core thread (punched on the file thread, the slot was not mappable for a while, and a futex
- * handed back with its page was not mapped to task processes at its grant). The kept and due
- * records, their states and transitions, are {@link KeptSlotPool}'s; a slot's memory (HOLE,
- * ALLOCATED, REFUSED, and when a refused slot is tried again) is {@link SlotMemory}'s. With no
- * room at a map, the object's kept slots give their memory back first (due, punched unless
- * counted) and the allocation is tried once more; a page whose own slot is refused is mapped in a
- * free spare slot that is allocated already, if there is one (it moves there, as for a count).
- *
- * <p>The memory bound: a page file holds at most the pages resident and mapped (or mapped since
- * they came back), plus {@link #KEPT_SLOTS} kept slots (resident pages whose map failed after
- * their return among them; with {@code --max-pages}, the session's kept slots and the kernel's
- * resident pages together at most that: SharedMemory#capKept), plus the slots due with an access still counted (a task process
- * killed inside an access; due ones whose count drained are punched at the next lease renewal),
- * plus the spare slots used so far (16, or one per 16 pages): free spare slots, and slots a moved
- * page left, once drained, are not punched. A terminated object keeps only its due slots with an
- * access counted, until the session ends and its files are deleted.
+ * <p>A page that leaves the kernel for good ({@link #release}) gives the memory of its slot back:
+ * at once (a hole punched as soon as no access is counted there), or, handed away to another
+ * kernel, once its slot has waited a while in the object's pool for its return. When, why, and
+ * the memory bound that follows: {@link KeptSlotPool}.
  *
  * <p>Nor is a page mapped that holds a futex whose state is not in the object's shared futex table (the table
  * was full, 3/4 of its slots, when the futex was made: its state lives in the kernel's heap). A
@@ -127,12 +87,8 @@ public final class SharedPages {
     private final long dataStart;
     /** How the kernel mapped each page (NONE, READ, WRITE): its own record, never read from the file. */
     private final byte[] mapped;
-    /** The slot of each page: its own record; the file's copy is for task processes. */
-    private final int[] slotOf;
-    /** Free slots: never used, or left by a page and since seen with nothing counted. */
-    private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
-    /** Slots a page left while accesses were still counted there: free once nothing is. */
-    private final java.util.ArrayDeque<Integer> draining = new java.util.ArrayDeque<>();
+    /** Which slot holds each page, the free and draining slots, the moves ({@link PageSlots}). */
+    private final PageSlots slots;
     /** The memory behind the slots: allocated, holes, refused slots' retries. */
     private final SlotMemory memory;
     /** How many slots of pages handed away an object keeps allocated for their return ({@link KeptSlotPool}). */
@@ -140,24 +96,8 @@ public final class SharedPages {
     /** The slots of pages away that are still allocated: kept for their return, or due to be punched. */
     private final KeptSlotPool pool;
     private final int objectId;
-    private int moves;
-    /**
-     * Per page: its slot counted an access at its last map, which therefore did not map it. A
-     * page moves only if its slot counts one again at the next map (with an access served by the
-     * kernel between them) and no look between them found nothing counted there: a count that
-     * stayed up, such as one a killed process left, and not the accesses of live processes that
-     * found the page unmapped a moment ago (review P3). Tied to time by the lease renewals
-     * (review S3): each one clears the mark of a page whose slot counts nothing now
-     * ({@link #renewed}), so two live accesses seen minutes apart do not move the page. Without
-     * a lease nothing clears it but a map that maps the page or its release.
-     */
-    private final boolean[] countedAtLastMap;
-    /** The pages marked in {@link #countedAtLastMap}, for {@link #renewed}. */
-    private final java.util.Set<Integer> seenCounted = new java.util.HashSet<>();
     private boolean warnedOutOfTable;
     private boolean warnedNoSlot;
-    /** The last {@link #freeSlot} found a free hole but could not allocate it (no room; warned by {@link SlotMemory}). */
-    private boolean holeRefused;
     private static final byte NONE = 0;
     private static final byte READ = 1;
     private static final byte WRITE = 2;
@@ -173,14 +113,7 @@ public final class SharedPages {
         this.memory = new SlotMemory(file, buffer, pageSize, total, dataStart, objectId, refusal);
         this.pool = new KeptSlotPool(pages, keptBound, memory, this::punched, budget);
         this.mapped = new byte[pages];
-        this.slotOf = new int[pages];
-        this.countedAtLastMap = new boolean[pages];
-        for (int i = 0; i < pages; i++) {
-            slotOf[i] = i;
-        }
-        for (int k = pages; k < total; k++) {
-            free.add(k);
-        }
+        this.slots = new PageSlots(buffer, memory, this, pages, total);
         INT.set(buffer, ShmLayout.PAGE_SIZE, pageSize);
         INT.set(buffer, ShmLayout.PAGE_COUNT, pages);
         INT.set(buffer, ShmLayout.PAGE_SLOTS, total);
@@ -231,33 +164,33 @@ public final class SharedPages {
             warnOutOfTable(page);
             return false; // task processes would take a futex's word in it for a plain one
         }
-        int slot = slotOf[page];
+        int slot = slots.slotOf[page];
         mapped[page] = NONE; // also a read-only mapping that becomes writable: nothing in its slot is the page's
-        if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
-            if (!countedAtLastMap[page]) {
+        if ((slots.unmapped(slot) & ShmLayout.ACCESSES) != 0) {
+            if (!slots.countedAtLastMap[page]) {
                 // most likely accesses under way that found the page unmapped and go to the kernel:
                 // not mapped now; the next map (at its next access through the kernel) looks again
-                countedAtLastMap[page] = true;
-                seenCounted.add(page);
+                slots.countedAtLastMap[page] = true;
+                slots.seenCounted.add(page);
                 return false;
             }
-            slot = freeSlot(true); // still counted at a later map: a count that stays (a killed access)
+            slot = slots.freeSlot(true); // still counted at a later map: a count that stays (a killed access)
             if (slot < 0) {
-                if (!holeRefused) {
+                if (!slots.holeRefused) {
                     warnNoSlot(page); // a refused hole has its own warning (slotAllocated): no room, not counts
                 }
                 return false;
             }
-            move(page, slot);
+            slots.move(page, slot);
         }
-        notCounted(page);
+        slots.notCounted(page);
         if (!memory.allocated(slot, this::giveBackAll)) {
             // no room for its slot: a free spare allocated already takes the page, or it stays on gRPC
-            slot = freeSlot(false);
+            slot = slots.freeSlot(false);
             if (slot < 0) {
                 return false;
             }
-            move(page, slot);
+            slots.move(page, slot);
         }
         buffer.put(data(slot), p.data, 0, pageSize);
         int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
@@ -269,19 +202,6 @@ public final class SharedPages {
         // once mapped: a page whose map fails keeps its slot in the pool or due (review F2)
         pool.back(page);
         return true;
-    }
-
-    /**
-     * Moves page {@code page} out of its slot (which counted accesses at two maps in a row, or
-     * could not be allocated) into {@code slot}, free and allocated with nothing counted; publishes
-     * the new slot before the page is mapped there. The old slot drains: it is free again once
-     * nothing is counted in it.
-     */
-    private void move(int page, int slot) {
-        draining.add(slotOf[page]);
-        slotOf[page] = slot;
-        INT.setVolatile(buffer, ShmLayout.pageCtl(page) + ShmLayout.PAGE_SLOT, slot == page ? 0 : slot + 1);
-        moves++;
     }
 
     /**
@@ -302,45 +222,6 @@ public final class SharedPages {
     }
 
     /**
-     * A free slot with nothing counted in it whose bytes are allocated, or -1; drained slots become
-     * free first. One already allocated is preferred; with {@code allocate}, else one hole (or
-     * refused slot) is allocated now if it can be. A slot that cannot be stays free (review S2),
-     * and {@link #holeRefused} says so: -1 then means no room, not slots that still count accesses.
-     */
-    private int freeSlot(boolean allocate) {
-        for (int n = draining.size(); n > 0; n--) {
-            int slot = draining.poll();
-            if ((unmapped(slot) & ShmLayout.ACCESSES) == 0) {
-                free.addFirst(slot); // allocated, or a hole (never mapped, or punched): checked below
-            } else {
-                draining.add(slot);
-            }
-        }
-        int hole = -1;
-        for (java.util.Iterator<Integer> it = free.iterator(); it.hasNext(); ) {
-            int slot = it.next();
-            if ((unmapped(slot) & ShmLayout.ACCESSES) != 0) {
-                it.remove();
-                draining.add(slot); // a task process counted itself there (by a forged slot number): not free
-            } else if (memory.allocated(slot)) {
-                it.remove();
-                return slot;
-            } else if (hole < 0) {
-                hole = slot;
-            }
-        }
-        holeRefused = false;
-        if (allocate && hole >= 0) {
-            if (memory.allocated(hole, this::giveBackAll)) {
-                free.remove(hole);
-                return hole;
-            }
-            holeRefused = true;
-        }
-        return -1;
-    }
-
-    /**
      * Takes the page back from task processes: no access starts after this, and the bytes every
      * finished write left are in {@code p.data}, except at {@code keep} words (offsets in the page
      * of words the core owns, futex words, whose bytes in {@code p.data} stay as they are).
@@ -351,8 +232,8 @@ public final class SharedPages {
         int page = index(p);
         byte was = mapped[page];
         mapped[page] = NONE;
-        int slot = slotOf[page];
-        int s = unmapped(slot);
+        int slot = slots.slotOf[page];
+        int s = slots.unmapped(slot);
         if (was != WRITE) {
             return false;
         }
@@ -373,20 +254,6 @@ public final class SharedPages {
         return !java.util.Arrays.equals(before, p.data);
     }
 
-    /**
-     * Clears the mapped bits of slot {@code slot}'s ctl word in one CAS (no access starts after
-     * it); returns the ctl word that CAS replaced (or found without mapped bits), whose count says
-     * whether accesses were under way.
-     */
-    private int unmapped(int slot) {
-        int at = ShmLayout.pageCtl(slot);
-        int s;
-        do {
-            s = (int) INT.getVolatile(buffer, at);
-        } while ((s & ~ShmLayout.ACCESSES) != 0 && !INT.compareAndSet(buffer, at, s, s & ShmLayout.ACCESSES));
-        return s;
-    }
-
     /** Once per object: a page with a futex outside the shared table stays off task processes. */
     private void warnOutOfTable(int page) {
         if (!warnedOutOfTable) {
@@ -399,24 +266,11 @@ public final class SharedPages {
     }
 
     /**
-     * Any thread (the drain watcher's): a count up in slot {@code slot} that a dead task process
-     * recorded (ShmLayout.SLOT_COUNTS) is taken back, as that process's uncount would have; a slot
-     * out of the file, or a count already 0 (a task process wrote it), is left alone. Only the
-     * count changes, atomically, as a task process's uncount does: the core then sees the slot
-     * drained at its next look (a map, a punch of a due slot, a lease renewal).
+     * Any thread (the drain watcher's): a count a dead task process recorded in slot {@code slot}
+     * is taken back ({@link PageSlots#uncount}).
      */
     void uncount(int slot) {
-        if (slot < 0 || slot >= memory.slotCount()) {
-            return;
-        }
-        int at = ShmLayout.pageCtl(slot);
-        int s;
-        do {
-            s = (int) INT.getVolatile(buffer, at);
-            if ((s & ShmLayout.ACCESSES) == 0) {
-                return;
-            }
-        } while (!INT.compareAndSet(buffer, at, s, s - 1));
+        slots.uncount(slot);
     }
 
     /** How many slots are allocated in the file now. Any thread. */
@@ -426,7 +280,7 @@ public final class SharedPages {
 
     /**
      * Core thread, after the page left the kernel for good (its mapping taken back): the memory
-     * of the slot it is in ({@link #slotOf}: its own, or the spare it moved to; never the slot of
+     * of the slot it is in ({@link PageSlots#slotOf}: its own, or the spare it moved to; never the slot of
      * its page number, which may hold another page, mapped) goes back to the file's directory. With
      * {@code handedAway} (given away with a futex, flushed by a lock_request: it may well come
      * back soon) the slot is kept allocated for its return, in the object's pool of
@@ -439,35 +293,20 @@ public final class SharedPages {
      */
     public void release(VmPage p, boolean handedAway) {
         int page = index(p);
-        int slot = slotOf[page];
-        notCounted(page); // a count seen before the page left does not count at its return
+        int slot = slots.slotOf[page];
+        slots.notCounted(page); // a count seen before the page left does not count at its return
         if (mapped[page] == NONE && memory.allocated(slot)) {
             pool.released(page, handedAway);
         }
         pool.settle();
     }
 
-    /** Page {@code page}'s mark in {@link #countedAtLastMap} is cleared. */
-    private void notCounted(int page) {
-        if (countedAtLastMap[page]) {
-            countedAtLastMap[page] = false;
-            seenCounted.remove(page);
-        }
-    }
-
     /**
      * Core thread, at each lease renewal ({@link SharedMemory#punchDue}): a page seen counted at
-     * its last map whose slot counts nothing now loses that mark, so the next count seen there is
-     * a first sighting, not one "in a row" (review S3). The count is read, not changed.
+     * its last map whose slot counts nothing now loses that mark ({@link PageSlots#renewed}).
      */
     public void renewed() {
-        for (java.util.Iterator<Integer> it = seenCounted.iterator(); it.hasNext(); ) {
-            int page = it.next();
-            if (((int) INT.getVolatile(buffer, ShmLayout.pageCtl(slotOf[page])) & ShmLayout.ACCESSES) == 0) {
-                countedAtLastMap[page] = false;
-                it.remove();
-            }
-        }
+        slots.renewed();
     }
 
     /**
@@ -505,7 +344,7 @@ public final class SharedPages {
      * it saw mapped bits at its count (SharedWords; review S4).
      */
     private boolean punched(int page) {
-        int slot = slotOf[page];
+        int slot = slots.slotOf[page];
         if (mapped[page] != NONE || !memory.allocated(slot)) {
             return true;
         }
@@ -537,7 +376,7 @@ public final class SharedPages {
 
     /** How many times a page moved to another slot: accesses still counted in its own, or no room for it. Core thread. */
     public int moves() {
-        return moves;
+        return slots.moves();
     }
 
     /** The session ended: the channel used to allocate slots is closed (the mapping stays until GC). */

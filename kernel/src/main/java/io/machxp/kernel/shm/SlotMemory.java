@@ -10,8 +10,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The memory behind one page file's slots: whether each slot's bytes are allocated in the file,
  * the zeros written to allocate one, the holes punched to give one back, and the retries of slots
- * the file system refused for want of room. Which page is in which slot, and when a slot may be
- * punched, is {@link SharedPages}'s; this class only keeps the file's memory. Core thread only,
+ * the file system refused for want of room. Which page is in which slot is {@link PageSlots}',
+ * when a slot may be punched {@link SharedPages}'; this class only keeps the file's memory. Core thread only,
  * except {@link #allocatedSlots()}.
  *
  * <h2>Overview</h2>
