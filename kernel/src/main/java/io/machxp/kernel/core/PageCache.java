@@ -1,35 +1,31 @@
 package io.machxp.kernel.core;
 
-import static io.machxp.kernel.futex.FutexWord.isAbsent;
-
-import com.google.protobuf.ByteString;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.MemoryObjectDataRequest;
-import io.machxp.proto.xp.MemoryObjectDataReturn;
-import io.machxp.proto.xp.MemoryObjectDataUnlock;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.VmProt;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * The kernel's page cache: which pages of which objects it holds, with which access, and how it
  * gets more (Mach's {@code page_lock} and {@code unlock_request}, per {@link VmPage}). Part of the
- * kernel core: same thread, no I/O of its own.
+ * kernel core: same thread, no I/O of its own. Its parts: {@link PageFaults} (the faults and the
+ * requests for pages), {@link LockRequests} (lock_request's answer), {@link PageReturns} (the
+ * pages given back: data_return, a futex's release); it keeps the resident pages, their arrival
+ * (install), eviction and departure (drop, forget), and the core's access to their bytes.
  *
  * <h2>Overview</h2>
  * <pre>
  *  fault (READ)        not resident  -> memory_object_data_request(READ), wait
  *  fault (READ_WRITE)  not resident  -> memory_object_data_request(READ_WRITE), wait
- *                      read-only     -> memory_object_data_unlock(WRITE), wait
+ *                      read-only     -> memory_object_data_unlock(WRITE), wait ({@link PageFaults})
  *  vm_read / vm_write of several      -> one memory_object_data_request for each run of absent
  *    pages                              pages not asked for yet ({@link #prefetch})
  *  data_supply / data_unavailable    -> resident; access = all but lock_value; waiting faults run;
@@ -39,6 +35,7 @@ import java.util.function.Consumer;
  *                                       one lock_completed for the range when asked (reply), also
  *                                       for pages it does not hold ({@link LockRequests})
  *  eviction (more than maxResident)  -> data_return(kernel_copy = false), page dropped
+ *                                       ({@link PageReturns}, as msync, a futex's release, terminate)
  * </pre>
  * A precious page leaves only with its data: every data_return of it carries the page, also clean.
  * One request per page is outstanding at a time; faults wait in arrival order and each runs only
@@ -65,9 +62,6 @@ import java.util.function.Consumer;
 final class PageCache {
     /** What kernel_hello says this kernel understands of Mach's optional routines (XP spec 6.10-6.12). */
     static final List<String> FEATURES = List.of("precious", "lock_ranges", "change_attributes");
-
-    /** The largest number of pages a futex release carries with it (piggyback). */
-    static final int MAX_PIGGYBACK_PAGES = 8;
 
     /** The core's side: how to send, and whether the pager is still there. */
     interface Link {
@@ -96,6 +90,10 @@ final class PageCache {
     private final RetainedReturns returns;
     /** memory_object_lock_request's answer, page by page. */
     private final LockRequests lockRequests;
+    /** The faults waiting for pages, and the requests that ask for them. */
+    private final PageFaults faults;
+    /** The pages given back on the kernel's own initiative (data_return, a futex's release). */
+    private final PageReturns pageReturns;
     private final int maxResident;
     private final ArrayDeque<VmPage> residentOrder = new ArrayDeque<>();
     private int resident;
@@ -106,22 +104,14 @@ final class PageCache {
         return resident;
     }
 
-    /**
-     * Called with a writable page before the faults waiting for it resume, each time it is pumped
-     * (the futex core serves a relinquish the page's return makes due: {@code FutexRelinquish}).
-     */
-    void whenWritable(Consumer<VmPage> hook) {
-        this.whenWritable = hook;
-    }
-
     /** @param maxResident evict beyond this many resident pages; 0 = no limit */
-    private Consumer<VmPage> whenWritable = p -> { };
-
     PageCache(Link link, RetainedReturns returns, int maxResident) {
         this.link = link;
         this.returns = returns;
         this.maxResident = maxResident;
         this.lockRequests = new LockRequests(link, this);
+        this.faults = new PageFaults(link);
+        this.pageReturns = new PageReturns(link, returns, this);
     }
 
     /** A sequence number that grows with every change to page contents made by this kernel. */
@@ -129,102 +119,39 @@ final class PageCache {
         return writes;
     }
 
-    // ---- reclaim ------------------------------------------------------------------------------
+    // ---- faults (PageFaults) ------------------------------------------------------------------
+
+    /**
+     * Called with a writable page before the faults waiting for it resume, each time it is pumped
+     * (the futex core serves a relinquish the page's return makes due: {@code FutexRelinquish}).
+     */
+    void whenWritable(Consumer<VmPage> hook) {
+        faults.whenWritable(hook);
+    }
 
     /** After a reclaim: the data_request or data_unlock each page of {@code o} was waiting for, asked again. */
     void askAgain(VmObject o) {
-        o.forEachPage(p -> {
-            if (p.requested != Access.NONE) {
-                p.requested = Access.NONE;
-                request(p);
-            }
-        });
+        faults.askAgain(o);
     }
 
-    // ---- faults -------------------------------------------------------------------------------
-
-    /**
-     * Before a call that touches several pages: one data_request for each run of pages of
-     * [from, to) that are absent and not asked for yet, with {@code want} (spec 6.2, ranges). The
-     * faults then wait for those pages as for any request.
-     */
+    /** Before a call that touches several pages: one data_request per run of absent pages not asked for yet. */
     void prefetch(VmObject o, long from, long to, Access want) {
-        if (link.pagerError(o.objectId) != null) {
-            return;
-        }
-        long runStart = -1;
-        long end = Math.min(to, o.size);
-        for (long off = from - o.offsetInPage(from); runStart >= 0 || off < end; off += o.pageSize) {
-            VmPage p = off < end ? o.slot(off) : null; // past the end: null, which ends the last run
-            if (p != null && !p.resident() && p.requested == Access.NONE) {
-                p.requested = want;
-                runStart = runStart < 0 ? off : runStart;
-            } else if (runStart >= 0) {
-                VmProt prot = want == Access.READ_WRITE ? VmProt.VM_PROT_READ_WRITE : VmProt.VM_PROT_READ;
-                link.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
-                        .setObjectId(o.objectId).setOffset(runStart).setLength(off - runStart)
-                        .setDesiredAccess(prot)).build());
-                runStart = -1;
-            }
-        }
+        faults.prefetch(o, from, to, want);
     }
 
     /** Runs {@code fault} once the kernel holds the page of {@code offset} with {@code want}. */
     void withAccess(VmObject o, long offset, Access want, PageFault fault) {
-        VmPage p = o.slot(offset);
-        if (p.access.covers(want)) {
-            fault.resume();
-            return;
-        }
-        KernelError down = link.pagerError(o.objectId);
-        if (down != null) {
-            fault.fail(down);
-            return;
-        }
-        p.waiting.add(new VmPage.Waiting(want, fault));
-        request(p);
+        faults.withAccess(o, offset, want, fault);
     }
 
     /** Runs the waiting faults the page's access allows, in order, then asks for what is missing. */
     void pump(VmPage p) {
-        if (p.access == Access.READ_WRITE) {
-            whenWritable.accept(p); // before any fault it wakes: a futex's own follow-up first
-        }
-        while (!p.waiting.isEmpty() && p.access.covers(p.waiting.peek().access())) {
-            p.waiting.poll().fault().resume(); // may change the page: look again each time
-        }
-        request(p);
-    }
-
-    private void request(VmPage p) {
-        if (p.requested != Access.NONE || p.waiting.isEmpty() || link.pagerError(p.objectId) != null) {
-            return;
-        }
-        Access want = Access.READ;
-        for (VmPage.Waiting w : p.waiting) {
-            if (w.access() == Access.READ_WRITE) {
-                want = Access.READ_WRITE;
-            }
-        }
-        VmProt prot = want == Access.READ_WRITE ? VmProt.VM_PROT_READ_WRITE : VmProt.VM_PROT_READ;
-        p.requested = want;
-        if (p.resident()) {
-            link.send(KernelToPager.newBuilder().setMemoryObjectDataUnlock(MemoryObjectDataUnlock.newBuilder()
-                    .setObjectId(p.objectId).setOffset(p.pageOffset).setLength(p.size)
-                    .setDesiredAccess(VmProt.VM_PROT_WRITE)).build());
-        } else {
-            link.send(KernelToPager.newBuilder().setMemoryObjectDataRequest(MemoryObjectDataRequest.newBuilder()
-                    .setObjectId(p.objectId).setOffset(p.pageOffset).setLength(p.size)
-                    .setDesiredAccess(prot)).build());
-        }
+        faults.pump(p);
     }
 
     /** Every waiting fault fails (the pager is gone or refused the page). */
     void failWaiting(VmPage p, KernelError error) {
-        p.requested = Access.NONE;
-        List<VmPage.Waiting> all = new ArrayList<>(p.waiting);
-        p.waiting.clear();
-        all.forEach(w -> w.fault().fail(error));
+        faults.failWaiting(p, error);
     }
 
     // ---- messages from the pager --------------------------------------------------------------
@@ -306,7 +233,7 @@ final class PageCache {
         lockRequests.onLockRequest(o, r);
     }
 
-    // ---- giving pages back --------------------------------------------------------------------
+    // ---- giving pages back (evictions here, data_returns in PageReturns) --------------------
 
     private void evictIfNeeded() {
         int skipped = 0;
@@ -324,131 +251,34 @@ final class PageCache {
         }
     }
 
-    /**
-     * vm_msync's first half (spec 6.9): each dirty page of [from, to) goes back in a data_return
-     * with kernel_copy (it stays here, writable and clean).
-     *
-     * @return how many pages went back
-     */
+    /** vm_msync's first half (spec 6.9): each dirty page of [from, to) in a data_return with kernel_copy; how many. */
     int returnDirty(VmObject o, long from, long to) {
-        int returned = 0;
-        for (long off = from - o.offsetInPage(from); off < to && off < o.size; off += o.pageSize) {
-            VmPage p = o.page(off);
-            if (p != null && p.access == Access.READ_WRITE) {
-                unmap(p); // the writes made through the mapping count
-                if (p.dirty) {
-                    dataReturn(p, true);
-                    returned++;
-                }
-            }
-        }
-        return returned;
+        return pageReturns.returnDirty(o, from, to);
     }
 
     /** Gives a page back on the kernel's own initiative: data_return(kernel_copy = false). */
     void evict(VmPage p) {
-        if (p.access == Access.READ_WRITE) {
-            notWritable(p);
-        }
-        dataReturn(p, false);
-        drop(p, false); // chosen as cold
+        pageReturns.evict(p);
     }
 
-    /**
-     * Takes the futex's own page, if it is writable here, away from the kernel for the release to
-     * carry (the next owner writes the word there); with {@code dirtied} (piggyback: entry
-     * consistency) also the writable pages of {@code o} changed since the futex was granted. Never
-     * a page that holds another futex this kernel holds (its data goes with that futex).
-     */
+    /** The pages a futex's release carries: its own page, with {@code dirtied} those written since its grant. */
     List<PageData> takeForRelease(VmObject o, FutexEntry e, boolean dirtied) {
-        List<PageData> pages = new ArrayList<>();
-        VmPage own = o.page(e.offset());
-        o.forEachPage(p -> {
-            if (dirtied && p.access == Access.READ_WRITE) {
-                unmap(p); // its lastWrite must count the writes made through the mapping
-            }
-            if (pages.size() < MAX_PIGGYBACK_PAGES && p.access == Access.READ_WRITE && p.waiting.isEmpty()
-                    && p.requested == Access.NONE && (p == own || dirtied && p.lastWrite > e.grantedAt)
-                    && !holdsOtherFutex(p, e)) {
-                notWritable(p);
-                ByteString data = ByteString.copyFrom(p.data);
-                if (p.dirty) {
-                    p.version++;
-                    returns.retain(p, data);
-                } else if (p.precious) {
-                    returns.preciousReturned(p);
-                }
-                pages.add(PageData.newBuilder().setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
-                        .setVersion(p.version).build());
-                drop(p, true); // it comes back when the futex does
-            }
-        });
-        return pages;
+        return pageReturns.takeForRelease(o, e, dirtied);
     }
 
-    /**
-     * Part II: the futex goes back at unlock, so the writes made under it go back first, each page
-     * written since its grant in a data_return with kernel_copy (the page stays here, writable and
-     * clean): the pager has them before it can grant the futex to anyone, and a crash of this
-     * kernel after the unlock loses none of them.
-     */
+    /** Part II: each page written since the futex's grant goes back (data_return with kernel_copy). */
     void writeBack(VmObject o, FutexEntry e) {
-        o.forEachPage(p -> {
-            if (p.access == Access.READ_WRITE) {
-                unmap(p); // its lastWrite must count the writes made through the mapping
-                if (p.dirty && p.lastWrite > e.grantedAt) {
-                    dataReturn(p, true);
-                }
-            }
-        });
+        pageReturns.writeBack(o, e);
     }
 
-    /** A page with another futex this kernel holds belongs to that futex's data, not to {@code e}'s. */
-    private static boolean holdsOtherFutex(VmPage p, FutexEntry e) {
-        boolean[] other = {false};
-        p.forEachFutex(f -> other[0] |= f != e && !isAbsent(f.state()));
-        return other[0];
-    }
-
-    /**
-     * Before memory_object_terminate: every dirty or precious page goes back, every page is dropped.
-     * With {@code unusedOnly} (may_cache false, no task maps the object: spec 6.11) only the pages
-     * no fault waits for and no live futex of this kernel is in. Either way the shared-memory slots
-     * kept for its pages handed away are given back (SharedPages#giveBackAll).
-     */
+    /** Before memory_object_terminate (or may_cache false, {@code unusedOnly}): the pages go back, all dropped. */
     void returnAll(VmObject o, boolean unusedOnly) {
-        o.forEachPage(p -> {
-            if (p.resident() && (!unusedOnly || p.waiting.isEmpty() && p.requested == Access.NONE
-                    && !holdsOtherFutex(p, null))) {
-                if (p.access == Access.READ_WRITE) {
-                    notWritable(p);
-                }
-                if (p.dirty || link.plants().preciousReturned(p.precious)) {
-                    dataReturn(p, false);
-                }
-                drop(p, false);
-            }
-        });
-        if (o.sharedPages != null) {
-            o.sharedPages.giveBackAll(); // the slots kept for pages handed away: none comes back to a terminate
-        }
+        pageReturns.returnAll(o, unusedOnly);
     }
 
+    /** memory_object_data_return of the page: its data if dirty or precious, one version more if dirty. */
     void dataReturn(VmPage p, boolean kernelCopy) {
-        unmap(p);
-        ByteString data = ByteString.EMPTY;
-        if (p.dirty) {
-            data = ByteString.copyFrom(p.data);
-            p.version++;
-            returns.retain(p, data);
-        } else if (p.precious) {
-            data = ByteString.copyFrom(p.data); // the pager may have kept no copy (spec 6.10)
-            returns.preciousReturned(p);
-        }
-        link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
-                .setObjectId(p.objectId).setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
-                .setKernelCopy(kernelCopy).setVersion(p.version)).build());
-        p.dirty = false;
+        pageReturns.dataReturn(p, kernelCopy);
     }
 
     /**
