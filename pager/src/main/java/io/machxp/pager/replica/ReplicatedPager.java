@@ -549,7 +549,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             appender = null;
         }
         closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
-        tickerThread.shutdownNow();
+        // No interrupt: a tick under way may be inside a Raft append, where Ratis's log worker
+        // takes an interrupt while it waits for room in its queue as a failure and closes the
+        // division with an ERROR (review F6 of ratis-latency). It runs to its end, or fails as
+        // Raft closes below; no tick starts after this.
+        tickerThread.shutdown();
         xp.shutdownNow();
         try {
             raft.close();
