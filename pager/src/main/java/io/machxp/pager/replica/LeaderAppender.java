@@ -41,6 +41,10 @@ import org.apache.ratis.server.RaftServer;
  * own client does, so that the server's retry cache forgets it then, not a minute later.
  */
 final class LeaderAppender {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LeaderAppender.class);
+    /** Whether an appender of this process said that its appends go through the server ({@link #division}). */
+    private static final java.util.concurrent.atomic.AtomicBoolean THROUGH_SERVER_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** At most this many replied call ids ride on one request. */
     private static final int REPLIED_PER_REQUEST = 64;
 
@@ -87,13 +91,24 @@ final class LeaderAppender {
      * added a thread wake-up to every commit's path. The division's own
      * {@code submitClientRequestAsync} does the same work (the retry cache, {@code startTransaction},
      * the append under the division's lock) on the calling thread. A division that does not take
-     * client requests itself (not Ratis 3.1.3's) is reached through the server, as before.
+     * client requests itself (not Ratis 3.1.3's) is reached through the server, as before, and
+     * the first appender in this process that does so says it once at INFO: a Ratis upgrade that
+     * loses the direct path shows in the log (review F8 of ratis-latency).
      */
     private RaftClientAsynchronousProtocol division() throws IOException {
         RaftClientAsynchronousProtocol d = direct;
         if (d == null) {
             RaftServer.Division division = server.getDivision(groupId);
-            d = division instanceof RaftClientAsynchronousProtocol p ? p : server;
+            if (division instanceof RaftClientAsynchronousProtocol p) {
+                d = p;
+            } else {
+                d = server;
+                if (THROUGH_SERVER_LOGGED.compareAndSet(false, true)) {
+                    log.info("replica {}: its Raft division ({}) does not take client requests itself; the leader's "
+                            + "appends go through the Raft server, which hands each to another thread (a Ratis other "
+                            + "than 3.1.3?)", self, division == null ? "none" : division.getClass().getName());
+                }
+            }
             direct = d;
         }
         return d;
