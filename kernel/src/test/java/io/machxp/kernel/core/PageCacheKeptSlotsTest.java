@@ -3,10 +3,9 @@ package io.machxp.kernel.core;
 import static io.machxp.proto.shm.ShmLayout.INT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import io.machxp.kernel.shm.SharedMemory;
 import io.machxp.kernel.shm.SharedPages;
+import io.machxp.kernel.shm.ShmTestFiles;
 import io.machxp.kernel.vm.VmObject;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.shm.ShmLayout;
@@ -16,16 +15,10 @@ import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,10 +34,10 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PageCacheKeptSlotsTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = ShmTestFiles.PAGE;
     private static final int PAGES = 16;
 
-    private Path dir;
+    private ShmTestFiles files;
     private SharedMemory memory;
     private SharedPages pages;
     private ByteBuffer file;
@@ -52,24 +45,12 @@ class PageCacheKeptSlotsTest {
     private PageCache cache;
     private final List<KernelToPager> sent = new ArrayList<>();
 
-    /** getpagesize(3): a slot's memory is punched only where a slot is whole OS pages. */
-    public interface LibC extends Library {
-        int getpagesize();
-    }
-
     @BeforeEach
     void directory() throws IOException {
-        Path tmpfs = Path.of("/dev/shm");
-        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
-        dir = Files.createTempDirectory(tmpfs, "kept-slots-core-test-");
-        Assumptions.assumeTrue("tmpfs".equals(Files.getFileStore(dir).type()), "/dev/shm is not a tmpfs");
-        Assumptions.assumeTrue(Native.load("c", LibC.class).getpagesize() == PAGE, "OS pages are not 4 KiB");
-        memory = SharedMemory.create(dir, "A", 1);
-        pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
-        assertThat(pages).isNotNull();
-        try (FileChannel ch = FileChannel.open(pages.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            file = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
-        }
+        files = ShmTestFiles.make("kept-slots-core-test-").punchable();
+        memory = files.memory();
+        pages = files.pageFile(7, PAGES);
+        file = ShmTestFiles.taskView(pages.file());
         o = new VmObject(7, "obj", PAGE);
         o.ready((long) PAGES * PAGE);
         o.sharedPages = pages;
@@ -104,16 +85,8 @@ class PageCacheKeptSlotsTest {
 
     @AfterEach
     void removeDirectory() throws IOException {
-        if (memory != null) {
-            memory.close();
-        }
-        if (dir == null) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        if (files != null) {
+            files.close();
         }
     }
 

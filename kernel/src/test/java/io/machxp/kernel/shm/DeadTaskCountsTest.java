@@ -7,15 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.proto.shm.ShmLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,44 +24,26 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class DeadTaskCountsTest {
-    private static final int PAGE = 4096;
     private static final int PAGES = 8;
 
-    private Path dir;
+    private ShmTestFiles files;
     private SharedMemory memory;
     private ByteBuffer kernel;
     private ByteBuffer file;
 
     @BeforeEach
     void directory() throws IOException {
-        Path tmpfs = Path.of("/dev/shm");
-        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
-        dir = Files.createTempDirectory(tmpfs, "dead-counts-test-");
-        memory = SharedMemory.create(dir, "A", 1);
-        SharedPages pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
-        assertThat(pages).isNotNull();
-        kernel = map(memory.kernelFile());
-        file = map(pages.file());
-    }
-
-    private static ByteBuffer map(Path f) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            return ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
-        }
+        files = ShmTestFiles.make("dead-counts-test-");
+        memory = files.memory();
+        SharedPages pages = files.pageFile(7, PAGES);
+        kernel = ShmTestFiles.taskView(memory.kernelFile());
+        file = ShmTestFiles.taskView(pages.file());
     }
 
     @AfterEach
     void removeDirectory() throws IOException {
-        if (memory != null) {
-            memory.close();
-        }
-        if (dir == null) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        if (files != null) {
+            files.close();
         }
     }
 

@@ -9,14 +9,8 @@ import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.shm.ShmLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,11 +26,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SharedPagesKeptSlotsTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = ShmTestFiles.PAGE;
     private static final int PAGES = 64;
     private static final int SEEK_DATA = 3;
 
-    private Path dir;
+    private ShmTestFiles files;
     private SharedMemory memory;
     private SharedPages pages;
     private ByteBuffer file;
@@ -53,39 +47,24 @@ class SharedPagesKeptSlotsTest {
 
     @BeforeEach
     void directory() throws IOException {
-        Path tmpfs = Path.of("/dev/shm");
-        Assumptions.assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), "no /dev/shm");
-        dir = Files.createTempDirectory(tmpfs, "kept-slots-test-");
-        Assumptions.assumeTrue("tmpfs".equals(Files.getFileStore(dir).type()), "/dev/shm is not a tmpfs");
-        Assumptions.assumeTrue(Holes.OS_PAGE == PAGE, "OS pages of " + Holes.OS_PAGE + " bytes");
+        files = ShmTestFiles.make("kept-slots-test-").punchable();
     }
 
     @AfterEach
     void removeDirectory() throws IOException {
         SharedMemory.keptSlots = SharedPages.KEPT_SLOTS;
         SharedMemory.refuseSpace = null;
-        if (memory != null) {
-            memory.close();
-        }
-        if (dir == null) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        if (files != null) {
+            files.close();
         }
     }
 
     /** A page file of {@link #PAGES} pages whose pool keeps {@code kept} slots, and its pages, resident writable. */
     private void pageFile(int kept) throws IOException {
         SharedMemory.keptSlots = kept;
-        memory = SharedMemory.create(dir, "A", 1);
-        pages = memory.objectFiles(7, PAGE, (long) PAGES * PAGE).pages();
-        assertThat(pages).isNotNull();
-        try (FileChannel ch = FileChannel.open(pages.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            file = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size()); // a task process's view
-        }
+        memory = files.memory();
+        pages = files.pageFile(7, PAGES);
+        file = ShmTestFiles.taskView(pages.file());
         for (int i = 0; i < PAGES; i++) {
             page[i] = new VmPage(7, (long) i * PAGE, PAGE, null, pages);
             page[i].data = new byte[PAGE];
