@@ -21,7 +21,7 @@ import java.util.function.IntPredicate;
  *          object terminated or its pages not to be cached, no room at a map)-----> DUE
  *   KEPT --its page resident here again (arrived; still KEPT until mapped)-----> KEPT, here
  *   KEPT --the session's kept slots over the room --max-pages leaves beside the
- *          resident pages (KeptSlotBudget.cap; the oldest of those not here)------> DUE
+ *          resident pages (KeptSlotBudget.cap: the session's oldest not here)-----> DUE
  *   KEPT, DUE --its page mapped again (back: mapped there with no write of zeros)--> HOME
  *   DUE  --nothing counted in its slot: at a release, a give-back, a lease renewal
  *          (punchDue): punched--------------------------------------------------> HOME
@@ -101,14 +101,13 @@ final class KeptSlotPool {
     private final SlotMemory memory;
     /** Per page kept: its page is resident here again (not yet mapped), so not counted in {@link #budget}. */
     private final boolean[] here;
-    /** The session's kept slots, against --max-pages: counts the kept slots of pages not here. */
+    /** The session's kept slots, against --max-pages: records the kept slots of pages not here, oldest first. */
     private final KeptSlotBudget budget;
 
     KeptSlotPool(int pages, int keptBound, SlotMemory memory, IntPredicate punched, KeptSlotBudget budget) {
         this.away = new byte[pages];
         this.here = new boolean[pages];
         this.budget = budget;
-        budget.add(this);
         this.keptBound = Math.max(0, keptBound);
         this.memory = memory;
         this.punched = punched;
@@ -130,7 +129,7 @@ final class KeptSlotPool {
         if (handedAway) {
             away[page] = KEPT;
             kept.add(page);
-            budget.kept(1);
+            budget.kept(this, page);
         } else {
             away[page] = DUE;
             due.add(page);
@@ -158,7 +157,7 @@ final class KeptSlotPool {
         if (here[page]) {
             here[page] = false;
         } else {
-            budget.kept(-1);
+            budget.unkept(this, page);
         }
     }
 
@@ -166,19 +165,18 @@ final class KeptSlotPool {
     void arrived(int page) {
         if (away[page] == KEPT && !here[page]) {
             here[page] = true;
-            budget.kept(-1);
+            budget.unkept(this, page);
         }
     }
 
-    /** The oldest kept slot of a page not here becomes due (the budget's cap); false if there is none. */
-    boolean oldestDue() {
-        for (int page : kept) {
-            if (!here[page]) {
-                due(page);
-                return true;
-            }
+    /**
+     * Kept page {@code page}, not here, becomes due: the session's oldest kept slot while the
+     * session keeps more than --max-pages leaves room for ({@link KeptSlotBudget#cap}).
+     */
+    void capped(int page) {
+        if (away[page] == KEPT && !here[page]) {
+            due(page);
         }
-        return false;
     }
 
     /** Page {@code page} is back: its slot, kept or due, is no longer given back. */
