@@ -94,6 +94,19 @@ final class KernelObjects {
     void forget(VmObject o) {
         objectsByName.remove(o.name, o);
         objectsById.remove(o.objectId, o);
+        ended(o);
+    }
+
+    /**
+     * Object {@code o} ended (terminated, or forgotten): the session's shared memory gives back
+     * the slots it kept for its pages and forgets its page file once nothing is due there
+     * ({@link SharedMemory#objectTerminated}).
+     */
+    void ended(VmObject o) {
+        SharedMemory shared = core.sharedMemory();
+        if (shared != null && o.sharedPages != null) {
+            shared.objectTerminated(o.objectId);
+        }
     }
 
     /** How many objects the kernel keeps (mapped, cached, or retired and still mapped). */

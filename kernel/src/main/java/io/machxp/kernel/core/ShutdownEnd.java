@@ -159,6 +159,7 @@ final class ShutdownEnd {
     private void terminate(VmObject o) {
         session.send(KernelToPager.newBuilder().setMemoryObjectTerminate(
                 MemoryObjectTerminate.newBuilder().setObjectId(o.objectId)).build());
+        core.objects.ended(o);
     }
 
     private void stopForShutdown() {

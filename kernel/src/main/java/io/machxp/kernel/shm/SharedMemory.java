@@ -60,10 +60,15 @@ public final class SharedMemory implements AutoCloseable {
     private final List<Path> files = new ArrayList<>();
     /** The objects' futex tables made so far (made off the core, read by it). */
     private final List<SharedFutexTable> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** The objects' page files made so far (their channels closed with the session). */
+    /**
+     * The page files of the objects that have not ended, and of those that ended with slots still
+     * due (their channels closed with the session, or when they leave: {@link #objectTerminated}).
+     */
     private final List<SharedPages> pageFiles = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** The page files by object id, for the count records of a dead task process. */
+    /** The page files of {@link #pageFiles} by object id, for the count records of a dead task process. */
     private final Map<Integer, SharedPages> pagesByObject = new ConcurrentHashMap<>();
+    /** The page files of objects that ended, kept until their due slots are punched (core thread). */
+    private final Map<Integer, SharedPages> ended = new java.util.HashMap<>();
     /** The kept slots of every page file of the session, capped with --max-pages (core thread). */
     private final KeptSlotBudget keptBudget = new KeptSlotBudget();
     private boolean closed;
@@ -233,6 +238,43 @@ public final class SharedMemory implements AutoCloseable {
             p.punchDue();
             p.renewed(); // and a page seen counted at its last map whose count drained since: a first sighting again
         }
+        ended.entrySet().removeIf(e -> forgotten(e.getKey(), e.getValue()));
+    }
+
+    /**
+     * Core thread: object {@code objectId} ended (memory_object_terminate, or forgotten with its
+     * pager's lost session). Its kept slots are given back (due, and punched unless an access is
+     * counted there), and its page file leaves the session's records ({@link #pageFiles}, the
+     * count records' {@link #pagesByObject}) once nothing is due there: at once, mostly, else at
+     * the lease renewal that punches its last due slot. Before, every object made in the session
+     * stayed in them, and each lease renewal went through all of them (review S7 of shm-pool).
+     * Its files stay until the session ends (a task process may still map them).
+     */
+    public void objectTerminated(int objectId) {
+        SharedPages p = pagesByObject.get(objectId);
+        if (p == null || ended.putIfAbsent(objectId, p) != null) {
+            return;
+        }
+        p.giveBackAll();
+        if (forgotten(objectId, p)) {
+            ended.remove(objectId);
+        }
+    }
+
+    /** Page file {@code p} of object {@code objectId}, which ended, leaves the records if nothing is due or kept there. */
+    private boolean forgotten(int objectId, SharedPages p) {
+        if (p.due() > 0 || p.kept() > 0) {
+            return false;
+        }
+        pageFiles.remove(p);
+        pagesByObject.remove(objectId, p);
+        p.close(); // nothing more is allocated in it
+        return true;
+    }
+
+    /** How many page files the session keeps records of (tests: those of objects that ended leave). */
+    int pageFileRecords() {
+        return pageFiles.size();
     }
 
     /** A memory object's files: its futex table and its pages' slots, each null if it could not be made. */
