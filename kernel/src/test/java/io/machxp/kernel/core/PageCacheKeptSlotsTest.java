@@ -128,6 +128,23 @@ class PageCacheKeptSlotsTest {
         assertThat(pages.allocatedSlots()).as("after the terminate's returns").isZero();
     }
 
+    /**
+     * Review S7 of shm-pool: an object the kernel forgets (retired with its pager's lost session,
+     * mapped by no task) ends in the session's shared memory too (SharedMemory#objectTerminated):
+     * its kept slots are given back. Before, they stayed kept, and its page file in the session's
+     * records, for the rest of the session.
+     */
+    @Test
+    void aForgottenObjectGivesItsKeptSlotsBack() {
+        KernelCore core = new KernelCore("A", new FakeKernelEnv(), new KernelStats(), CoreOptions.DEFAULT);
+        core.shareMemory(memory);
+        mapped(1);
+        flushed(1);
+        assertThat(pages.allocatedSlots()).as("kept for its return").isEqualTo(1);
+        core.objects.forget(o);
+        assertThat(pages.allocatedSlots()).as("given back as the object ended").isZero();
+    }
+
     @Test
     void aDueSlotWhoseCountDrainedIsPunchedAtTheNextLeaseRenewal() {
         FakeKernelEnv env = new FakeKernelEnv();
