@@ -27,9 +27,14 @@ import org.junit.jupiter.api.Test;
  * xp-spec alone: which messages the pager sends again, what its welcome's {@code received} counts,
  * that both numberings go on across streams, and the uint64 boundaries of a resume's fields. Each
  * step waits on what the pager sends (a keepalive's answer is the barrier), never on time.
+ *
+ * <p>The lease is not what is probed: the kernels send no periodic keepalive (each would be a
+ * numbered message and change the counts), so a session lives between two streams only on its
+ * lease, and a loaded machine may take seconds to open a channel. The lease is a minute, far
+ * beyond any step, so that no session ends under the test (with 5 s, one could).
  */
 class OutsideKernelResumeNumberingTest {
-    private static final Duration LEASE = Duration.ofSeconds(5);
+    private static final Duration LEASE = Duration.ofMinutes(1);
     private Pager pager;
 
     @BeforeEach
