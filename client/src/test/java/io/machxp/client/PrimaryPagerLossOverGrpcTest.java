@@ -23,10 +23,17 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PrimaryPagerLossOverGrpcTest {
+    /**
+     * Both pagers' leases: the test waits out both (A's with pager 0, then pager 1's of A), while
+     * A's sessions before the crash and the observer's with pager 1 must go on; 3 s rather than
+     * 1.5 s, so that only a pause of a kernel's keepalives of over 2 s on a loaded machine (not
+     * one of over 1 s) ends one of those early.
+     */
+    private static final Duration LEASE = Duration.ofSeconds(3);
 
     @Test
     void aKernelThatLosesItsPrimaryStopsUsingTheSecondaryToo() throws Exception {
-        try (TwoPagers cluster = TwoPagers.start(1, Duration.ofMillis(1500))) {
+        try (TwoPagers cluster = TwoPagers.start(1, LEASE)) {
             LocalTask ta = cluster.kernel(0).taskCreate("a");
             long one = ta.vmMap(TwoPagers.ONE);
             LocalThread t = ta.threadCreate();

@@ -24,7 +24,19 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SecondaryPagerLossOverGrpcTest {
-    private static final Duration LEASE = Duration.ofMillis(1500);
+    /**
+     * Pager 0's lease: a minute. Kernels' sessions with it must only go on (it is never waited
+     * out), and on a loaded machine a kernel's keepalives can pause for a second or more.
+     */
+    private static final Duration PRIMARY_LEASE = Duration.ofMinutes(1);
+    /** Pager 1's lease where a test waits it out: short, but a pause of over 2 s would end it early. */
+    private static final Duration LEASE = Duration.ofSeconds(3);
+    /**
+     * Pager 1's lease where it restarts within it: long, so that the restart, the kernels' reconnects
+     * (every twentieth of the lease) and their reclaims stay inside it on a loaded machine. Not a
+     * minute: the restarted pager holds a grace period as long, and the test waits it out.
+     */
+    private static final Duration RESTART_LEASE = Duration.ofSeconds(10);
 
     /**
      * Pager 1 crashes and stays down: once kernel A's lease with it runs out, what waits on "one"
@@ -34,7 +46,7 @@ class SecondaryPagerLossOverGrpcTest {
      */
     @Test
     void aSecondaryPagerLostForGoodFailsOnlyItsObjects() throws Exception {
-        try (TwoPagers cluster = TwoPagers.start(2, LEASE);
+        try (TwoPagers cluster = TwoPagers.start(2, PRIMARY_LEASE, LEASE);
                 KernelClient kernelB = KernelClient.connect(cluster.kernelTargets().get(1))) {
             Kernel a = cluster.kernel(0);
             LocalTask ta = a.taskCreate("a");
@@ -87,7 +99,7 @@ class SecondaryPagerLossOverGrpcTest {
      */
     @Test
     void aSecondaryPagerRestartedWithinTheLeaseIsReclaimedWhileThePrimarysObjectsGoOn() throws Exception {
-        try (TwoPagers cluster = TwoPagers.start(2, Duration.ofSeconds(4));
+        try (TwoPagers cluster = TwoPagers.start(2, PRIMARY_LEASE, RESTART_LEASE);
                 KernelClient kernelB = KernelClient.connect(cluster.kernelTargets().get(1))) {
             Kernel a = cluster.kernel(0);
             LocalTask ta = a.taskCreate("a");
@@ -115,9 +127,10 @@ class SecondaryPagerLossOverGrpcTest {
             t1.unlockFutex(zero);
 
             cluster.restartPagerOne();
-            // B waits for "one", which A reclaimed (its holder's unlock passes it on, no OWNER_DIED).
+            // B waits for "one", which A reclaimed (its holder's unlock passes it on, no OWNER_DIED):
+            // B's lock is held until the restarted pager's grace period (a lease) is over.
             CompletableFuture<VmLockFutexReply> bLocks = CompletableFuture.supplyAsync(() -> u.lock(oneAtB, null));
-            await().atMost(Duration.ofSeconds(20)).until(() -> cluster.pager(1).status().getFutexesList().stream()
+            await().atMost(RESTART_LEASE.plusSeconds(20)).until(() -> cluster.pager(1).status().getFutexesList().stream()
                     .anyMatch(f -> f.getObject().equals(TwoPagers.ONE) && f.getHolder().equals("A")
                             && f.getWaitersCount() == 1));
             t1.unlockFutex(one);
@@ -140,7 +153,7 @@ class SecondaryPagerLossOverGrpcTest {
      */
     @Test
     void aKernelOpensANewSessionWithASecondaryPagerBackAfterItsLease() throws Exception {
-        try (TwoPagers cluster = TwoPagers.start(1, LEASE)) {
+        try (TwoPagers cluster = TwoPagers.start(1, PRIMARY_LEASE, LEASE)) {
             Kernel a = cluster.kernel(0);
             LocalTask ta = a.taskCreate("a");
             long zero = ta.vmMap(TwoPagers.ZERO);

@@ -24,6 +24,7 @@ final class TwoPagers implements AutoCloseable {
     static final String ONE = "one";
     static final PagerDirectory DIRECTORY = PagerDirectory.of(2, Map.of(ZERO, 0, ONE, 1));
 
+    /** Pager 1's lease, kept across its restart. */
     private final Duration lease;
     private final Pager pager0;
     private Pager pager1;
@@ -42,16 +43,26 @@ final class TwoPagers implements AutoCloseable {
 
     /** The pagers (leases of {@code lease}) and {@code kernelCount} kernels named A, B, ... */
     static TwoPagers start(int kernelCount, Duration lease) throws IOException {
+        return start(kernelCount, lease, lease);
+    }
+
+    /**
+     * The pagers, pager 0 with leases of {@code lease0} and pager 1 of {@code lease1}, and
+     * {@code kernelCount} kernels named A, B, ... A test gives a long lease to a pager whose
+     * sessions must only go on (a loaded machine can pause a kernel's keepalives for a second or
+     * more), and a short one to a pager whose lease it waits out.
+     */
+    static TwoPagers start(int kernelCount, Duration lease0, Duration lease1) throws IOException {
         java.nio.file.Path store1 = java.nio.file.Files.createTempDirectory("two-pagers-store");
-        Pager p0 = Pager.start(config("pager0", 0, ZERO).withLease(lease));
+        Pager p0 = Pager.start(config("pager0", 0, ZERO).withLease(lease0));
         Pager p1 = null;
         try {
-            p1 = Pager.start(config("pager1", 0, ONE).withLease(lease).withStoreDir(store1));
+            p1 = Pager.start(config("pager1", 0, ONE).withLease(lease1).withStoreDir(store1));
             Map<String, CoreOptions> options = new LinkedHashMap<>();
             for (int i = 0; i < kernelCount; i++) {
                 options.put(EmbeddedCluster.kernelName(i), CoreOptions.DEFAULT.withPagers(DIRECTORY));
             }
-            return new TwoPagers(lease, p0, p1, store1, EmbeddedCluster.startKernels(options, p0.target() + "," + p1.target()));
+            return new TwoPagers(lease1, p0, p1, store1, EmbeddedCluster.startKernels(options, p0.target() + "," + p1.target()));
         } catch (IOException | RuntimeException e) {
             if (p1 != null) {
                 p1.close();
