@@ -2,18 +2,17 @@ package io.machxp.cli;
 
 import java.util.concurrent.CountDownLatch;
 
-/** Keeps a server command running until the process is told to stop (Ctrl-C, SIGTERM). */
+/**
+ * Keeps a server command running until the process is told to stop (Ctrl-C, SIGTERM), then closes
+ * it within {@link io.machxp.cluster.CloseAtExit#DEFAULT_BOUND} (a stuck close does not hang the exit).
+ */
 final class Shutdown {
     private Shutdown() {}
 
     static void awaitSignal(AutoCloseable server) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                server.close();
-            } catch (Exception ignored) {
-                // exiting anyway
-            }
+            io.machxp.cluster.CloseAtExit.closeWithin("the server", server, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND);
             stopped.countDown();
         }, "machxp-shutdown"));
         stopped.await();

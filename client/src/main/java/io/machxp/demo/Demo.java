@@ -4,6 +4,7 @@ import io.machxp.client.KernelClient;
 import io.machxp.client.PagerAdminClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
+import io.machxp.cluster.CloseAtExit;
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.core.PagerDirectory;
@@ -60,14 +61,16 @@ public final class Demo {
             for (int p = 0; p < options.pagers(); p++) {
                 objects.put("demo-" + p, size);
             }
-            try (EmbeddedCluster cluster = EmbeddedCluster.start(kernelOptions(options), objects, directory)) {
+            try (EmbeddedCluster cluster = EmbeddedCluster.start(kernelOptions(options), objects, directory);
+                    CloseAtExit atExit = CloseAtExit.register("the demo's cluster", cluster, CloseAtExit.DEFAULT_BOUND)) {
                 hooks.clusterUp(cluster);
                 return run(options, cluster.kernelTargets(), cluster.pagers().stream().map(Pager::target).toList(),
                         List.copyOf(objects.keySet()), Transport.LOOPBACK_PLAINTEXT, hooks);
             }
         }
         try (EmbeddedCluster cluster = EmbeddedCluster.start(options.kernels(), options.cacheFutexes(),
-                options.piggyback(), Map.of(EMBEDDED_OBJECT, size))) {
+                options.piggyback(), Map.of(EMBEDDED_OBJECT, size));
+                CloseAtExit atExit = CloseAtExit.register("the demo's cluster", cluster, CloseAtExit.DEFAULT_BOUND)) {
             hooks.clusterUp(cluster);
             return run(options, cluster.kernelTargets(), List.of(cluster.pager().target()), List.of(EMBEDDED_OBJECT),
                     Transport.LOOPBACK_PLAINTEXT, hooks);

@@ -114,7 +114,9 @@ final class BenchCommand implements Callable<Integer> {
         try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
             for (BenchSystems system : chosen) {
                 progress.system(system.label);
-                try (LockService service = system.open(options)) {
+                try (LockService service = system.open(options);
+                        io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("bench's "
+                                + system.label, service, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND)) {
                     BenchOptions o = options.withWarmup(jvmWarmup.of(results.size(), warmup));
                     Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);
                     progress.running(w);

@@ -57,7 +57,9 @@ public final class IpcDemo {
         if (!connect.isEmpty()) {
             return new IpcDemo(out).run(connect, calls, transport);
         }
-        try (EmbeddedCluster cluster = EmbeddedCluster.startLinked(kernels, Map.of("ipc-demo", 4096L))) {
+        try (EmbeddedCluster cluster = EmbeddedCluster.startLinked(kernels, Map.of("ipc-demo", 4096L));
+                io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("the IPC demo's cluster",
+                        cluster, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND)) {
             return new IpcDemo(out).run(cluster.kernelTargets(), calls, Transport.LOOPBACK_PLAINTEXT);
         }
     }

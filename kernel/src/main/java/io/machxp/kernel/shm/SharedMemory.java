@@ -176,9 +176,13 @@ public final class SharedMemory implements AutoCloseable {
         }
     }
 
-    /** {@code /dev/shm} where it is a writable directory (Linux), else null: nothing shared. */
+    /**
+     * {@code /dev/shm} where it is a writable directory (Linux), else null: nothing shared. The
+     * property {@code machxp.shm.dir} names another (tests give each run a private one, so that
+     * kernels of parallel runs never meet each other's session directories).
+     */
     public static Path defaultDir() {
-        Path shm = Path.of("/dev/shm");
+        Path shm = Path.of(System.getProperty("machxp.shm.dir", "/dev/shm"));
         return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : null;
     }
 
