@@ -9,15 +9,12 @@ import io.machxp.bench.workload.Run;
 import io.machxp.bench.workload.SystemResult;
 import io.machxp.bench.workload.Tally;
 import io.machxp.bench.workload.WorkerStats;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * {@code machxp bench --api process}: the workload with each node's workers in a {@link WorkerMain}
@@ -25,7 +22,9 @@ import java.util.stream.Stream;
  * call it in-process. The run is coordinated through a {@link Board} in a file every process maps
  * (under /dev/shm when it is writable): the processes say they are ready, this JVM opens the
  * window (warm-up, then measured, on the host's monotonic clock), and each process prints its
- * node's measurements when the window ends. The counters are read before and after through the
+ * node's measurements when the window ends. The board's directory is locked for the run
+ * ({@link io.machxp.kernel.shm.OwnedDirectory}, as a kernel's session directory): closed at the end,
+ * and a run killed before that leaves it to the next run (or kernel) there, which removes it. The counters are read before and after through the
  * system's client side ({@link Clients}), where its users would keep them.
  */
 public final class ProcessWorkload extends Run {
@@ -44,7 +43,9 @@ public final class ProcessWorkload extends Run {
             throw new IllegalArgumentException(service.name() + " cannot run its workers in other processes");
         }
         List<String> connection = hosted.connection();
-        Path dir = Files.createTempDirectory(boardDirectory(), "machxp-bench-");
+        io.machxp.kernel.shm.OwnedDirectory own = io.machxp.kernel.shm.OwnedDirectory.make(boardDirectory(), "bench");
+        Path dir = own.path();
+        LegacyBoards.removeDead(dir.getParent(), Files.getOwner(dir));
         List<WorkerProcess> workers = new ArrayList<>();
         try (LockService reader = Clients.open(connection)) {
             long counterBefore = Tally.counterSum(reader, options.locks());
@@ -83,7 +84,7 @@ public final class ProcessWorkload extends Run {
             for (WorkerProcess w : workers) {
                 w.stop();
             }
-            deleteTree(dir);
+            own.close();
         }
     }
 
@@ -117,11 +118,4 @@ public final class ProcessWorkload extends Run {
         return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }
