@@ -39,7 +39,11 @@ import io.machxp.kernel.vm.VmPage.Access;
  *  relinquish(try)  nobody owns it, nobody waits -> ABSENT, futex_released
  *                   held, its page left unwaited, a newer copy readable here shows the word
  *                                       written over elsewhere -> ABSENT, futex_released (the
- *                                       trylock gets it); a trylock never waits for a page
+ *                                       trylock gets it)
+ *                   held, its page left unwaited, no copy here -> the answer waits for the
+ *                                       page (fetched writable), then is made from its word: a word
+ *                                       written over elsewhere (0) -> futex_released (the trylock
+ *                                       gets it, as Linux's TRYLOCK_PI); still owned -> as below
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
@@ -171,10 +175,22 @@ final class FutexRelinquish {
                     && !e.relinquishPending && writtenInReadableCopy(e, s)) {
                 // Its page left while nobody waited, and the copy readable here (the newest: a
                 // reader holds the latest version) shows the word written over elsewhere (0, then
-                // this trylock, as on Linux): nobody here owns it, given back to the trylock. A
-                // trylock never waits for a page (xp-spec 8.3): without a copy here, busy below.
+                // this trylock, as on Linux): nobody here owns it, given back to the trylock.
+                // Without a copy here, the page is fetched first (below).
                 e.setState(ABSENT); // its word is already where the page is
                 toPager.sendReleased(e);
+                return;
+            }
+            if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty()
+                    && !e.relinquishPending && !e.page.resident()) {
+                // Its page left while nobody waited and no copy is here: a task elsewhere may have
+                // written the word over (0: Linux's TRYLOCK_PI then takes it). The answer waits
+                // for the page, as Linux's trylock faults its word's page in; a bounded wait (the
+                // page's writer gives it back, or its lease ends), never a place in the queue.
+                if (!e.tryAwaitsPage) {
+                    e.tryAwaitsPage = true;
+                    fetchPageForTry(e);
+                }
                 return;
             }
             boolean unused = futexes.unownedHere(s) && e.waiters.isEmpty() && !e.grantAwaitsPage;
@@ -242,6 +258,31 @@ final class FutexRelinquish {
     }
 
     /**
+     * The page of a futex whose relinquish with try waits for it ({@link FutexEntry#tryAwaitsPage}):
+     * its return is served by {@link #onPageWritable}; a page that cannot come (the pager refused
+     * it, or is lost) answers from the held word, as before the fetch.
+     */
+    private void fetchPageForTry(FutexEntry e) {
+        pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                PageFault.of(() -> answerTry(e), error -> {
+                    if (e.tryAwaitsPage) {
+                        e.tryAwaitsPage = false;
+                        if (!isAbsent(e.state())) {
+                            toPager.sendHeld(e);
+                        }
+                    }
+                }));
+    }
+
+    /** The page a relinquish with try waited for is writable here: answered from its word now. */
+    private void answerTry(FutexEntry e) {
+        if (e.tryAwaitsPage) {
+            e.tryAwaitsPage = false;
+            onRelinquishTry(e);
+        }
+    }
+
+    /**
      * A page writable here, before any fault waiting for it resumes, whichever fault fetched it: a
      * relinquish pending for a futex of it that is live and owned by no thread here, with nobody
      * here waiting (the page came back with the word written over elsewhere while nobody waited, 0
@@ -251,6 +292,7 @@ final class FutexRelinquish {
      */
     private void onPageWritable(VmPage p) {
         p.forEachFutex(e -> {
+            answerTry(e); // a trylock elsewhere waited for this page: its word decides, first
             long s = e.state();
             if (!e.relinquishPending || !isLive(s) || e.heir != null) {
                 return;

@@ -62,6 +62,12 @@ public final class FutexEntry {
      * that arrives while the page is away) does not undo it ({@code PageWords.heldWord}).
      */
     public boolean pageLeftUnwaited;
+    /**
+     * A relinquish_futex with try came while this kernel's held word had an owner here and the
+     * page had left unwaited with no copy here: the answer waits for the page, whose word (maybe
+     * written over elsewhere) decides it, as Linux's TRYLOCK_PI acts on the word's current value.
+     */
+    public boolean tryAwaitsPage;
     /** The kernel's write sequence when the pager last granted the futex (piggyback). */
     public long grantedAt;
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */

@@ -377,23 +377,70 @@ class KernelCorePagesTest {
     }
 
     /**
-     * A trylock elsewhere of a held futex whose page is away (it left unwaited) is answered at
-     * once from the held word, busy, without fetching the page: a trylock never waits for a page
-     * (xp-spec 8.3). It fetched the page first and waited for its recall.
+     * A trylock elsewhere of a held futex whose page is away (it left unwaited, no copy here),
+     * after a task there wrote 0 over the word: the answer waits for the page, fetched writable,
+     * and its free word gives the futex back, so the trylock gets it, as Linux's TRYLOCK_PI of a
+     * free word (trylock-elsewhere-after-word-written-free-across-kernels.yaml); the owner's unlock
+     * is EPERM. It was answered busy at once from the held word (futex_held).
      */
     @Test
-    void aTrylockElsewhereOfAHeldWordWhosePageIsAwayIsBusyAtOnce() {
+    void aTrylockElsewhereOfAHeldWordWhosePageIsAwayWaitsForThePageWrittenFree() {
         MachThread o = k.thread();
         k.acquireFromPager(o, k.base + 32);
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // written on another kernel
         k.env.drain();
 
         k.relinquishTry(32);
+        List<KernelToPager> asked = k.env.drain();
+        assertThat(asked).extracting(KernelToPager::hasMemoryObjectFutexHeld).as("no answer before the page").doesNotContain(true);
+        assertThat(asked).extracting(KernelToPager::hasMemoryObjectDataRequest).as("the page is fetched").containsOnlyOnce(true);
+        supplyNewer(page(32, 0), 5); // written 0 elsewhere
         List<KernelToPager> sent = k.env.drain();
-        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).as("answered at once").containsOnlyOnce(true);
-        supplyNewer(page(32, 0), 5); // the page the owner's WAITERS fetched, written 0 elsewhere
-        k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).as("the trylock gets it").containsOnlyOnce(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).doesNotContain(true);
+        assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
         assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
+    }
+
+    /**
+     * The same trylock when the page comes back with the owner's word (nobody wrote it): answered
+     * busy then (futex_held), WAITERS set in the word as Linux's TRYLOCK_PI of a held futex leaves
+     * it; the owner's unlock is ok and keeps nothing pending.
+     */
+    @Test
+    void aTrylockElsewhereOfAHeldWordWhosePageIsAwayIsBusyOnceThePageShowsTheOwner() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true); // read or written elsewhere
+        k.env.drain();
+
+        k.relinquishTry(32);
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexHeld).doesNotContain(true);
+        supplyNewer(page(32, o.tid), 5); // the word as it left
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).as("busy").containsOnlyOnce(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexReleased).doesNotContain(true);
+        assertThat(FutexWord.word(k.futex(k.base + 32).state())).isEqualTo(o.tid | FutexWord.WAITERS);
+        assertThat(k.unlock(o, k.base + 32).answered()).as("the owner's unlock is ok").isTrue();
+    }
+
+    /**
+     * A second relinquish with try while the first waits for the page fetches nothing more, and the
+     * page's return answers once.
+     */
+    @Test
+    void aTrylockElsewhereWaitingForThePageIsAnsweredOnce() {
+        MachThread o = k.thread();
+        k.acquireFromPager(o, k.base + 32);
+        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
+        k.env.drain();
+
+        k.relinquishTry(32);
+        k.env.drain();
+        k.relinquishTry(32);
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectDataRequest).doesNotContain(true);
+        supplyNewer(page(32, o.tid), 5);
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectFutexHeld).containsOnlyOnce(true);
     }
 
     /**
@@ -472,24 +519,6 @@ class KernelCorePagesTest {
         assertThat(FutexWord.isAbsent(k.futex(k.base + 32).state())).isTrue();
         assertThat(o.effectivePriority).isEqualTo(o.basePriority);
         assertThat(k.unlock(o, k.base + 32).error().errno()).isEqualTo(Errno.EPERM);
-    }
-
-    /** A trylock elsewhere of a held word nobody wrote over is busy; WAITERS reaches the word with the page. */
-    @Test
-    void aTrylockElsewhereOfAHeldWordNotWrittenOverIsBusy() {
-        MachThread o = k.thread();
-        k.acquireFromPager(o, k.base + 32);
-        k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
-        k.env.drain();
-        k.relinquishTry(32);
-        List<KernelToPager> sent = k.env.drain();
-        assertThat(sent).extracting(KernelToPager::hasMemoryObjectFutexHeld).containsOnlyOnce(true);
-        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataRequest).contains(true);
-        supplyNewer(page(32, o.tid), 5); // read elsewhere, its word unchanged
-        k.env.drain();
-        assertThat(FutexWord.owner(k.futex(k.base + 32).state())).isEqualTo(o.tid);
-        assertThat(FutexWord.word(k.futex(k.base + 32).state()) & FutexWord.WAITERS).isNotZero();
-        k.unlock(o, k.base + 32).value();
     }
 
     /**
