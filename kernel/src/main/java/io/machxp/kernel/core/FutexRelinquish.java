@@ -43,7 +43,11 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                   held, its page left unwaited, no copy here -> the answer waits for the
  *                                       page (fetched writable), then is made from its word: a word
  *                                       written over elsewhere (0) -> futex_released (the trylock
- *                                       gets it, as Linux's TRYLOCK_PI); still owned -> as below
+ *                                       gets it, as Linux's TRYLOCK_PI); still owned -> as below.
+ *                                       The wait is bounded (half a lease, a core timer, inside the
+ *                                       pager's answer deadline of at least two leases): a page not
+ *                                       back by then, or refused, or a lost pager -> answered from
+ *                                       the held word, as below (the fetch goes on, unanswered)
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
@@ -163,6 +167,15 @@ final class FutexRelinquish {
      * owner's unlock keeps the futex here (WAITERS only sends it through the core, which frees it).
      */
     void onRelinquishTry(FutexEntry e) {
+        answerTryFromWord(e, true);
+    }
+
+    /**
+     * The answer to a relinquish with try from the word as it is here; {@code mayFetch}: false once
+     * the wait for the page ended without it (its bound fired, or the page was refused), so that
+     * the held word answers (busy, WAITERS set) and no second fetch goes out for the word's page.
+     */
+    private void answerTryFromWord(FutexEntry e, boolean mayFetch) {
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
@@ -181,12 +194,13 @@ final class FutexRelinquish {
                 toPager.sendReleased(e);
                 return;
             }
-            if (!futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty()
+            if (mayFetch && !futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty()
                     && !e.relinquishPending && !e.page.resident()) {
                 // Its page left while nobody waited and no copy is here: a task elsewhere may have
                 // written the word over (0: Linux's TRYLOCK_PI then takes it). The answer waits
-                // for the page, as Linux's trylock faults its word's page in; a bounded wait (the
-                // page's writer gives it back, or its lease ends), never a place in the queue.
+                // for the page, as Linux's trylock faults its word's page in; never a place in the
+                // queue, and bounded here: a silent writer of the page is recalled only at the
+                // pager's answer deadline plus a lease, past this kernel's own deadline (4.8).
                 if (!e.tryAwaitsPage) {
                     e.tryAwaitsPage = true;
                     fetchPageForTry(e);
@@ -209,8 +223,8 @@ final class FutexRelinquish {
                 if (!e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
                     continue; // unlocked on the fast path meanwhile: look again
                 }
-                if (isNoPage(s)) {
-                    fetchWordPage(e);
+                if (isNoPage(s) && mayFetch) {
+                    fetchWordPage(e); // (without mayFetch the try's own fetch is already out, or refused)
                 }
             }
             toPager.sendHeld(e);
@@ -259,25 +273,41 @@ final class FutexRelinquish {
 
     /**
      * The page of a futex whose relinquish with try waits for it ({@link FutexEntry#tryAwaitsPage}):
-     * its return is served by {@link #onPageWritable}; a page that cannot come (the pager refused
-     * it, or is lost) answers from the held word, as before the fetch.
+     * its return is served by {@link #onPageWritable}. The wait has its own bound, half the
+     * session's lease: the pager's answer deadline D (4.8) is at least two leases, and a kernel
+     * elsewhere that holds the page writable and never answers its lock_request is ended only at D
+     * and its page reverts a lease later, so an unbounded wait would get this kernel ended at D for
+     * that kernel's silence. When the bound fires, or the page cannot come (the pager refused it;
+     * a lost pager forgets the futex, {@link FutexSessionEnds#forgetFutex}), the held word answers
+     * busy as before the fetch (WAITERS set); the fetch itself goes on, its page served as any.
+     * Without a lease there is no answer deadline (4.8) and no bound.
      */
     private void fetchPageForTry(FutexEntry e) {
+        long lease = core.sessions.forObject(e.objectId()).leaseNanos();
+        if (lease > 0) {
+            e.tryPageTimer = core.env.schedule(lease / 2, () -> {
+                e.tryPageTimer = null;
+                pageNotComing(e, "try-page-wait-bound");
+            });
+        }
         pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                PageFault.of(() -> answerTry(e), error -> {
-                    if (e.tryAwaitsPage) {
-                        e.tryAwaitsPage = false;
-                        if (!isAbsent(e.state())) {
-                            toPager.sendHeld(e);
-                        }
-                    }
-                }));
+                PageFault.of(() -> answerTry(e), error -> pageNotComing(e, "try-page-refused")));
     }
 
-    /** The page a relinquish with try waited for is writable here: answered from its word now. */
+    /** The wait of a relinquish with try for its page ended without the page: answered from the held word. */
+    private void pageNotComing(FutexEntry e, String why) {
+        if (!e.tryAwaitsPage) {
+            return; // answered already (the page came), or void (stream broken, pager lost)
+        }
+        e.endTryWait();
+        core.env.trace(why, 0, futexes.futexName(e));
+        answerTryFromWord(e, false);
+    }
+
+    /** The page a relinquish with try waited for is writable here: answered from its word now (once). */
     private void answerTry(FutexEntry e) {
         if (e.tryAwaitsPage) {
-            e.tryAwaitsPage = false;
+            e.endTryWait();
             onRelinquishTry(e);
         }
     }
@@ -292,7 +322,12 @@ final class FutexRelinquish {
      */
     private void onPageWritable(VmPage p) {
         p.forEachFutex(e -> {
-            answerTry(e); // a trylock elsewhere waited for this page: its word decides, first
+            // A trylock elsewhere waited for this page: its word decides, first. The try's own
+            // fault calls answerTry too, when it resumes after this; that second call finds the
+            // flag cleared and does nothing. This one is meant to answer: it runs before any fault
+            // on the page resumes (a local lock or unlock), as Linux's trylock acts on the word
+            // its fault brought in; the fault's call is only a fallback.
+            answerTry(e);
             long s = e.state();
             if (!e.relinquishPending || !isLive(s) || e.heir != null) {
                 return;

@@ -57,7 +57,7 @@ final class FutexSessionEnds {
         futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;
-        e.tryAwaitsPage = false;
+        e.endTryWait();
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
@@ -77,7 +77,7 @@ final class FutexSessionEnds {
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
-        e.tryAwaitsPage = false; // the old pager's try is void: a new one asks again
+        e.endTryWait(); // the old pager's try is void: a new one asks again
         if (e.relinquishPending) {
             e.relinquishPending = false;
             e.remotePriority = 0;

@@ -1,5 +1,6 @@
 package io.machxp.kernel.futex;
 
+import io.machxp.kernel.core.Timer;
 import io.machxp.kernel.vm.VmPage;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -68,6 +69,11 @@ public final class FutexEntry {
      * written over elsewhere) decides it, as Linux's TRYLOCK_PI acts on the word's current value.
      */
     public boolean tryAwaitsPage;
+    /**
+     * The bound of that wait (half the session's lease, inside the pager's answer deadline): when it
+     * fires with the page still away, the try is answered busy from the held word; null if none.
+     */
+    public Timer tryPageTimer;
     /** The kernel's write sequence when the pager last granted the futex (piggyback). */
     public long grantedAt;
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */
@@ -294,5 +300,14 @@ public final class FutexEntry {
                 + " word=0x" + Integer.toHexString(FutexWord.word(s)) + " waiters=" + waiters.size()
                 + " request=" + request + (relinquishPending ? " relinquish" : "")
                 + (grantAwaitsPage ? " grant-awaits-page" : "") + "]";
+    }
+
+    /** The relinquish with try waits for the page no more (answered, or void): its bound is cancelled. */
+    public void endTryWait() {
+        tryAwaitsPage = false;
+        if (tryPageTimer != null) {
+            tryPageTimer.cancel();
+            tryPageTimer = null;
+        }
     }
 }
