@@ -95,6 +95,11 @@ public final class KernelSession {
     boolean resumable;
     /** What the session keeps for a resume on a new stream ({@link PagerResume}); null: not resumable. */
     ReplayLog replay;
+    /**
+     * Welcomed by a reclaim in the grace period that still runs: once its stream broke, its kernel
+     * may reclaim again and the new reclaim replaces it ({@link ReclaimRetry}).
+     */
+    boolean reclaimedInGrace;
 
     public KernelSession(long id) {
         this.id = id;

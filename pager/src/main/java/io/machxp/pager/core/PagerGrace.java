@@ -27,6 +27,10 @@ import java.util.function.BiConsumer;
  *                                        refused and dropped, a conflicting futex ends the session;
  *                                        a futex the holders' journal gives another kernel is
  *                                        refused before the welcome (EINVAL; the id stays free)
+          kernel_hello with reclaim of  -> its broken session, welcomed by a reclaim in this grace,
+          a name that has a session       is replaced: the new reclaim is the complete account, same
+                                          id and TID prefix ({@link ReclaimRetry}); its live one of
+                                          such a reclaim: EAGAIN; any other: EEXIST
  *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
  *                                        whole as above; over 64 MiB or 256 parts, or all reclaims
  *                                        being assembled over 256 MiB: EAGAIN; over the session's
@@ -89,6 +93,8 @@ final class PagerGrace {
     private final int maxFutexesPerSession;
     private final boolean reclaims;
     private final FutexJournal journal;
+    /** A reclaim again from a kernel whose reclaimed session broke in this grace period. */
+    private final ReclaimRetry retry;
     /** The bytes of all reclaims being assembled (sessions' {@link ReclaimParts}), summed. */
     private long assemblingBytes;
     /** The most {@link #assemblingBytes} may reach. */
@@ -113,6 +119,7 @@ final class PagerGrace {
         this.handler = handler;
         this.maxFutexesPerSession = options.maxFutexesPerSession();
         this.reclaims = options.reclaims();
+        this.retry = new ReclaimRetry(core, pages, futexes, sessions);
         sessions.closing = this::closed;
         if (options.graceNanos() > 0) {
             heldInGrace = new ArrayDeque<>();
@@ -348,10 +355,11 @@ final class PagerGrace {
         String name = h.getKernelName();
         boolean assembling = sessions.all().stream().anyMatch(o -> o != s && o.reclaimParts != null
                 && o.reclaimParts.kernelName().equals(name));
-        if (sessions.connected(name) || assembling) { // as the whole would be refused, before keeping any of it
-            sessions.end(s, Errno.EEXIST, "kernel '" + name + "' cannot reclaim what it held from pager " + core.name
-                    + ": " + (assembling ? "another stream is sending a reclaim in parts under that name"
-                            : "a kernel of that name has connected already") + "; restart the kernel");
+        ReclaimRetry.Taken named = retry.nameTaken(name);
+        if (named != null || assembling) { // as the whole would be refused, before keeping any of it
+            sessions.end(s, assembling ? Errno.EEXIST : named.errno(), "kernel '" + name + "' cannot reclaim what it "
+                    + "held from pager " + core.name + ": " + (assembling ? "another stream is sending a reclaim in "
+                            + "parts under that name; restart the kernel" : named.why()));
             return;
         }
         s.reclaimParts = new ReclaimParts(h);
@@ -500,13 +508,18 @@ final class PagerGrace {
         }
         int id = r.getKernelId();
         String owner = sessions.ids.ownerOf(id);
-        // Another kernel has the name or the id: EEXIST; anything else the pager cannot take: EINVAL.
-        String taken = sessions.connected(kernelName) ? "a kernel of that name has connected already"
+        // Another kernel has the name or the id: EEXIST (EAGAIN: the name's reclaimed session has not
+        // been seen to break yet); anything else the pager cannot take: EINVAL.
+        ReclaimRetry.Taken nameTaken = retry.nameTaken(kernelName);
+        KernelSession replaced = retry.replaced(kernelName);
+        String taken = nameTaken != null ? nameTaken.why()
                 : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
                 : null;
         String refusal = taken != null ? taken
                 : id < 1 || id > PagerSessions.MAX_KERNEL_ID ? "kernel id " + Integer.toUnsignedString(id)
                         + " is not in 1.." + PagerSessions.MAX_KERNEL_ID
+                : replaced != null && retry.mismatch(replaced, id, PagerSessions.prefixOf(h, id)) != null
+                        ? retry.mismatch(replaced, id, PagerSessions.prefixOf(h, id))
                 : r.getObjectsList().stream().mapToLong(o -> o.getFutexesCount()).sum() > maxFutexesPerSession
                         ? "it names more than " + maxFutexesPerSession + " futexes, the most a session may hold"
                 : null;
@@ -534,15 +547,19 @@ final class PagerGrace {
             }
         }
         if (refusal != null) {
-            sessions.end(s, taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal + "; restart the kernel");
+            // Refused before the welcome: a session it would replace stays as it was (its lease runs on).
+            sessions.end(s, nameTaken != null ? nameTaken.errno() : taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal
+                    + (nameTaken != null ? "" : "; restart the kernel"));
             return;
         }
         int prefix = PagerSessions.prefixOf(h, id);
         if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
             return;
         }
+        ReclaimRetry.Detached detached = replaced != null ? retry.detach(replaced) : null;
         sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
+        s.reclaimedInGrace = true;
         sessions.welcome(s, kernelName, id, prefix);
         int futexCount = 0;
         Set<String> pagesTaken = new HashSet<>();
@@ -571,6 +588,15 @@ final class PagerGrace {
                     pagesRefused++;
                 }
             }
+        }
+        if (detached != null) {
+            Set<io.machxp.pager.futex.FutexKey> namedFutexes = new HashSet<>();
+            for (ReclaimedObject o : r.getObjectsList()) {
+                for (ReclaimedFutex f : o.getFutexesList()) {
+                    namedFutexes.add(new io.machxp.pager.futex.FutexKey(o.getName(), f.getOffset()));
+                }
+            }
+            retry.settle(detached, s, namedFutexes);
         }
         if (conflict != null) {
             // The kernel believes it holds a futex another has: it must not go on as if it did. What

@@ -33,4 +33,12 @@ public interface PagerPlants {
     default boolean ownerDiedWhenDeclaredDead(boolean ownerDied) {
         return ownerDied;
     }
+
+    /**
+     * Whether a reclaim in grace may replace the broken session of an earlier reclaim of its name
+     * ({@code retried}). Planted: never - the kernel that lost its welcome is refused (EEXIST).
+     */
+    default boolean reclaimRetried(boolean retried) {
+        return retried;
+    }
 }

@@ -237,6 +237,24 @@ final class PagerSessions {
         heard(s);
     }
 
+    /**
+     * The session goes without a death and without a word (a reclaim again replaces it,
+     * {@link ReclaimRetry}): no longer open, its name free for the new session, its id its name's.
+     * It holds nothing by now; its stream has ended.
+     */
+    void retire(KernelSession s) {
+        sessions.remove(s.id);
+        core.stats.sessions.decrement();
+        s.gone = true;
+        if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
+            sessionsByName.remove(s.kernelName);
+        }
+        deadSessions.add(s.id); // what its transport may still deliver is fenced
+        if (leaseNanos > 0) {
+            core.timers.set(leaseNanos, new CoreTimers.ForgetDead(s.id));
+        }
+    }
+
     long tokenEpoch() {
         return tokenEpoch;
     }

@@ -1,0 +1,122 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A reclaim taken again (xp-spec 9.4, "Again"): part of the pager core beside {@link PagerGrace},
+ * core thread only.
+ *
+ * <h2>Overview</h2>
+ * A kernel whose reclaim the pager took may lose the stream before it reads the welcome: it has
+ * no session token to resume with, and it reclaims again on a new stream. In the grace period
+ * that welcomed the first reclaim, the name's session decides ({@link #nameTaken}):
+ * <pre>
+ *  no session of the name                 -> an ordinary reclaim
+ *  broken, welcomed by a reclaim in this   -> taken again ({@link #detach}, then judged as any
+ *    grace, same id and TID prefix           reclaim, then {@link #settle}): the new reclaim is the
+ *                                            kernel's complete account at its send
+ *  live, welcomed by a reclaim in this     -> EAGAIN: the pager has not noticed that stream's end
+ *    grace                                   yet; the kernel tries again while its lease runs
+ *  any other (a hello's session, broken    -> EEXIST, as before: another kernel has the name
+ *    or live; a reclaim's after grace)
+ * </pre>
+ * Taken again, the old session is retired without a death: its pages are forgotten (the named
+ * ones are judged again at once, against the other kernels only), its futexes detached; after
+ * the judgement a futex the new reclaim names but that was refused stays the session's (it goes
+ * on with owner_died when the lease ends, as after any refused futex), one it does not name is
+ * released, as a release the crash overtook (9.6). Safe because nothing is granted in grace: no
+ * other kernel can have got what the old session held, and the data it returned stays taken
+ * (versions order it against the new account). Pager-to-kernel messages of the old session that
+ * the kernel may not have read (a refused page's drop, a flush) need no repeat: the new account is
+ * judged afresh, and an operation waiting for the old session's answer stops waiting for it.
+ */
+final class ReclaimRetry {
+    /** Why a reclaim under a name cannot be taken: its errno and sentence. */
+    record Taken(Errno errno, String why) {}
+
+    /** The futexes of a retired session, not held by anyone until {@link #settle}. */
+    record Detached(List<FutexKey> futexes) {}
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final PagerFutexes futexes;
+    private final PagerSessions sessions;
+
+    ReclaimRetry(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions) {
+        this.core = core;
+        this.pages = pages;
+        this.futexes = futexes;
+        this.sessions = sessions;
+    }
+
+    /** The session a reclaim of {@code kernelName} replaces (broken, reclaimed in this grace), or null. */
+    KernelSession replaced(String kernelName) {
+        KernelSession old = sessions.byName(kernelName);
+        return core.plants.reclaimRetried(old != null && old.broken && old.reclaimedInGrace) ? old : null;
+    }
+
+    /** Why a reclaim of {@code kernelName} in grace cannot be taken for the name's session, or null. */
+    Taken nameTaken(String kernelName) {
+        KernelSession old = sessions.byName(kernelName);
+        if (old == null || replaced(kernelName) != null) {
+            return null;
+        }
+        if (old.reclaimedInGrace && !old.broken) {
+            return new Taken(Errno.EAGAIN, "its earlier reclaim's stream is still open at the pager (it has not "
+                    + "noticed that stream's end yet); the kernel reclaims again while its lease runs (xp-spec 9.4)");
+        }
+        return new Taken(Errno.EEXIST, "a kernel of that name has connected already; restart the kernel");
+    }
+
+    /** Why a reclaim cannot replace {@code old}: another kernel id or TID prefix; null if it may. */
+    String mismatch(KernelSession old, int id, int prefix) {
+        return old.kernelId != id ? "it names kernel id " + id + ", but its reclaim taken in this grace period named "
+                + old.kernelId
+                : old.tidPrefix != prefix ? "its TID prefix " + prefix + " is not the one of its reclaim taken in this "
+                        + "grace period (" + old.tidPrefix + ")"
+                : null;
+    }
+
+    /**
+     * The old session goes without a death: its pages are forgotten, its futexes nobody's until
+     * {@link #settle}, its stream (ended already) fenced; its id stays its name's.
+     */
+    Detached detach(KernelSession old) {
+        pages.forget(old, null);
+        List<FutexKey> held = new ArrayList<>(old.held);
+        for (FutexKey key : held) {
+            futexes.records().get(key).holder = null;
+        }
+        old.held.clear();
+        sessions.retire(old);
+        CoreContext.log.info("pager {}: kernel {} reclaims again (its first reclaim's stream broke, perhaps before "
+                + "it read the welcome): the new reclaim replaces that session ({} futexes, its pages judged again)",
+                core.name, old.kernelName, held.size());
+        return new Detached(held);
+    }
+
+    /**
+     * After the new reclaim was judged on {@code s}: each futex of the old session that nobody
+     * holds now is {@code s}'s if the reclaim named it ({@code named}: refused, it goes with the
+     * session), else released (the kernel had given it back).
+     */
+    void settle(Detached d, KernelSession s, Set<FutexKey> named) {
+        for (FutexKey key : d.futexes()) {
+            FutexRecord f = futexes.records().get(key);
+            if (f.holder != null) {
+                continue; // taken again
+            }
+            f.holder = s;
+            s.held.add(key);
+            if (!named.contains(key)) {
+                futexes.grants.release(f, null, 0, 0, -1);
+            }
+        }
+    }
+}
