@@ -72,6 +72,55 @@ final class ReclaimCases {
                             + "not the repeated entry's data (the repeat's data is not taken, spec 9.5): got version "
                             + got.version() + (Arrays.equals(got.data(), data) ? " with the repeat's 0x3c data"
                                     : " with data differing from the copy A was given"));
+                }).restarting(),
+                must("9.4-reclaim-again", "a kernel whose reclaim was welcomed but whose stream broke (the welcome "
+                        + "lost) reclaims again under the same name and id, and is welcomed again: the page it names "
+                        + "is its own", p -> {
+                    FakeKernel a = p.kernel("a");
+                    PagerWelcome before = a.welcome();
+                    long page = p.freshPage();
+                    Check.Page written = p.write(a, page, "A asks to write the page it will reclaim");
+                    p.restart();
+                    Reclaim.Builder account = Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
+                            ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID).setName(p.object())
+                                    .setPageSize(p.pageSize()).addPages(ReclaimedPage.newBuilder().setOffset(page)
+                                            .setAccess(VmProt.VM_PROT_READ_WRITE).setVersion(written.version())));
+                    FakeKernel first = p.open("r");
+                    reclaim(first, account);
+                    first.breakStream(); // the welcome is treated as lost: the kernel has no session token
+                    PagerWelcome again = null;
+                    for (int attempt = 1; again == null; attempt++) {
+                        FakeKernel r = p.open("r"); // the same name
+                        r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(
+                                r.name()).setProtocolVersion(1).setReclaim(account)));
+                        PagerToKernel m = null;
+                        try {
+                            m = r.await("pager_welcome answering the reclaim again (spec 9.4, Again)",
+                                    PagerToKernel::hasPagerWelcome);
+                        } catch (Violation e) {
+                            if (!r.ended()) {
+                                throw e;
+                            }
+                        }
+                        if (m != null) {
+                            again = m.getPagerWelcome();
+                            Check.that(again.getKernelId() == before.getKernelId(), "the reclaim again must be "
+                                    + "welcomed with the kernel id it names, " + before.getKernelId() + ", got "
+                                    + again.getKernelId() + " (spec 9.4)");
+                            FakeKernel b = p.kernel("b"); // welcomed when grace ends
+                            b.send(Messages.dataRequest(PagerProbe.OBJECT_ID, page, p.pageSize(),
+                                    VmProt.VM_PROT_READ_WRITE));
+                            Check.lockRequest(r, page, "B asks to write the page the reclaim again named: the "
+                                    + "kernel that reclaimed it again holds it, so the pager asks it for the page "
+                                    + "(spec 9.4, 6.2)");
+                            break;
+                        }
+                        String errno = r.errorInfo() == null ? null : r.errorInfo().getReason();
+                        Check.that("EAGAIN".equals(errno) && attempt < 100, "a reclaim again, after the stream of "
+                                + "the welcomed one broke, must be taken (spec 9.4, Again; EAGAIN while the pager has "
+                                + "not yet seen that stream end); attempt " + attempt + " ended: "
+                                + FakeKernel.describe(r.awaitEnd("the reclaim again's end")));
+                    }
                 }).restarting());
     }
 }

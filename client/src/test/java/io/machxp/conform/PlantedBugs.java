@@ -59,6 +59,22 @@ final class PlantedBugs {
                                 m.getMemoryObjectDataSupply().toBuilder().setPrecious(true).setReply(true)).build() : m;
                     }
                 }),
+                new Bug("reclaim again refused (the welcome lost, the kernel must stop)", "^9\\.4-reclaim-again$",
+                        () -> new XpProxy.Plant() {
+                    private final java.util.Set<String> reclaimed = ConcurrentHashMap.newKeySet();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        // The pager's old rule: a second reclaim of a name is another kernel's (EEXIST), as the
+                        // pager makes of it once the proxy gives it another name under the same id.
+                        if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()
+                                || reclaimed.add(m.getKernelHello().getKernelName())) {
+                            return m;
+                        }
+                        return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder()
+                                .setKernelName(m.getKernelHello().getKernelName() + "-again")).build();
+                    }
+                }),
                 new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  *            every futex and page awaited       ▼
  *                           lease runs out, or the pager refuses the reclaim: STOPPED (as if lost)
  * </pre>
+ * A reclaim's stream that breaks before the welcome (the welcome may have been sent and lost) is
+ * DISCONNECTED again: the next reclaim, on a new stream, is the account as it is then, and a pager
+ * in the same grace period takes it again in place of the one it took (xp-spec 9.4, Again); one the
+ * pager ends with EAGAIN (it has not seen the earlier stream end yet) is tried again likewise.
+ * After grace such a reclaim is refused (ESTALE) and the kernel stops: it never had the token to
+ * resume with.
  * A reclaim is fitted to one message (3.5 MiB) first: over it, the kernel leaves out, and drops,
  * the pages it holds read-only. Only if what must stay (futexes, writable pages, unconfirmed
  * returns) is still over one message, and the pager's welcome said it takes parts, does it go in
@@ -178,9 +184,22 @@ final class SessionReclaim {
      * version gate (xp-spec 2.3) - a reclaim in parts, whose hello says version 2, refused with
      * EPROTONOSUPPORT by a pager that does not take parts (an older one after a rollback), which
      * recorded nothing of it - and the kernel reclaims again at once in one message, its lease still
-     * running; false for any other refusal, which is final.
+     * running; true too for EAGAIN (the pager has not seen an earlier reclaim's stream end yet, or
+     * buffers too many reclaims: xp-spec 9.4, Again), and the kernel reclaims again after a while
+     * (every L/20, as after a broken stream); false for any other refusal, which is final.
      */
     boolean partsRefused(String errno, String reason) {
+        if (reclaiming && "EAGAIN".equals(errno) && !session.pagerLost() && !session.lease.overNow()) {
+            // Not a refusal (xp-spec 9.4, Again; 9.7): the pager has not seen an earlier reclaim's stream
+            // end yet, or buffers other reclaims; nothing of this one was taken: again after a while.
+            log.warn("kernel {}: pager {} cannot take its reclaim yet ({}); it reclaims again in {} ms while its "
+                    + "lease runs", name, pager, reason, KernelSession.retryNanos(session.lease.nanos()) / 1_000_000);
+            env.trace("reclaim-again", 0, reason);
+            reclaiming = false;
+            inParts = false;
+            env.schedule(KernelSession.retryNanos(session.lease.nanos()), this::reconnect);
+            return true;
+        }
         if (!reclaiming || !inParts || !"EPROTONOSUPPORT".equals(errno) || session.pagerLost()
                 || session.lease.overNow()) {
             return false;

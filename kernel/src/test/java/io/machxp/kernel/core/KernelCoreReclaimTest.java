@@ -231,6 +231,33 @@ class KernelCoreReclaimTest {
         assertThat(waiting.error().message()).as("the old pager's lease no longer counts").contains("lease ran out");
     }
 
+    /**
+     * Review indep-2 N2: a reclaim whose stream breaks before the welcome (it may have been sent and
+     * lost), or that the pager ends with EAGAIN (it has not seen the earlier stream end yet), is
+     * sent again on a new stream with the account as it is then; the welcome that answers it goes
+     * on as any. On the old code EAGAIN stopped the kernel.
+     */
+    @Test
+    void aReclaimWhoseWelcomeIsLostOrThatGetsEagainIsSentAgain() {
+        MachThread t = holder();
+        breakAndReconnect();
+        k.core.xp().onStreamBroken(0, "stream cancelled before the welcome");
+        assertThat(k.unlock(t, k.base).answered()).as("still its own while its lease runs").isTrue();
+        int before = k.env.reconnects;
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList())
+                .as("the account as it is now: the futex was unlocked, cached here").hasSize(1);
+        assertThat(k.core.xp().onReclaimPartsRefused(0, "EAGAIN", "its earlier reclaim's stream is still open"))
+                .as("not a refusal: reclaimed again").isTrue();
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 2);
+        assertThat(k.single().getKernelHello().hasReclaim()).isTrue();
+        welcome();
+        assertThat(k.core.xp().disconnected()).isFalse();
+        assertThat(k.lock(t, k.base).value()).as("the futex stayed this kernel's").isEqualTo(AcquirePath.FAST_PATH);
+    }
+
     @Test
     void aPagerThatRefusesTheReclaimStopsTheKernel() {
         holder();
