@@ -52,17 +52,32 @@ final class XpProxy implements AutoCloseable {
         boolean helloSeen;
         /** The kernel name of the hello, once it has gone by. */
         volatile String name;
+        /** Cut by {@link #cut}: nothing more goes either way. */
+        private boolean cut;
 
         Link(StreamObserver<PagerToKernel> kernel) {
             this.kernel = kernel;
         }
 
         synchronized void toKernel(PagerToKernel m) {
+            if (cut) {
+                return;
+            }
             kernel.onNext(m);
         }
 
         synchronized void toPager(KernelToPager m) {
+            if (cut) {
+                return;
+            }
             pager.onNext(m);
+        }
+
+        /** Breaks the stream on both sides without a word (a connection lost): the pager's is cancelled. */
+        synchronized void cut() {
+            cut = true;
+            pager.onError(Status.CANCELLED.withDescription("the proxy cuts this stream").asRuntimeException());
+            kernel.onError(Status.UNAVAILABLE.withDescription("the proxy cut this stream").asRuntimeException());
         }
     }
 
@@ -93,14 +108,18 @@ final class XpProxy implements AutoCloseable {
                                 Throwable t = plant.ended(link, error);
                                 Metadata trailers = Status.trailersFromThrowable(t);
                                 synchronized (link) {
-                                    kernel.onError(Status.fromThrowable(t).asRuntimeException(trailers));
+                                    if (!link.cut) {
+                                        kernel.onError(Status.fromThrowable(t).asRuntimeException(trailers));
+                                    }
                                 }
                             }
 
                             @Override
                             public void onCompleted() {
                                 synchronized (link) {
-                                    kernel.onCompleted();
+                                    if (!link.cut) {
+                                        kernel.onCompleted();
+                                    }
                                 }
                             }
                         });
@@ -121,7 +140,9 @@ final class XpProxy implements AutoCloseable {
                             @Override
                             public void onError(Throwable t) {
                                 synchronized (link) {
-                                    plant.broken(link, t);
+                                    if (!link.cut) {
+                                        plant.broken(link, t);
+                                    }
                                 }
                             }
 
