@@ -34,7 +34,7 @@ class ReclaimWelcomeLostOverGrpcTest {
 
     private static PagerConfig config(int port) {
         return new PagerConfig("pager", "127.0.0.1", port, PAGE, Map.of("obj", 4L * PAGE))
-                .withLease(Duration.ofSeconds(2));
+                .withLease(Duration.ofSeconds(10));
     }
 
     /** Drops the first welcome that answers a reclaim and cuts its stream. */
