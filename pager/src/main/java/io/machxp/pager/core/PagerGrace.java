@@ -27,10 +27,10 @@ import java.util.function.BiConsumer;
  *                                        refused and dropped, a conflicting futex ends the session;
  *                                        a futex the holders' journal gives another kernel is
  *                                        refused before the welcome (EINVAL; the id stays free)
-          kernel_hello with reclaim of  -> its broken session, welcomed by a reclaim in this grace,
-          a name that has a session       is replaced: the new reclaim is the complete account, same
-                                          id and TID prefix ({@link ReclaimRetry}); its live one of
-                                          such a reclaim: EAGAIN; any other: EEXIST
+ *          reclaim of a name that has  -> its broken session, welcomed by a reclaim in this grace,
+ *          a session                     is replaced: the new reclaim is the complete account, same
+ *                                        id and TID prefix ({@link ReclaimRetry}); its live one of
+ *                                        such a reclaim: EAGAIN; any other: EEXIST
  *          reclaim in parts (continues)-> kept ({@link ReclaimParts}) until its last part, then judged
  *                                        whole as above; over 64 MiB or 256 parts, or all reclaims
  *                                        being assembled over 256 MiB: EAGAIN; over the session's
@@ -548,8 +548,8 @@ final class PagerGrace {
         }
         if (refusal != null) {
             // Refused before the welcome: a session it would replace stays as it was (its lease runs on).
-            sessions.end(s, nameTaken != null ? nameTaken.errno() : taken != null ? Errno.EEXIST : Errno.EINVAL, what + refusal
-                    + (nameTaken != null ? "" : "; restart the kernel"));
+            Errno errno = nameTaken != null ? nameTaken.errno() : taken != null ? Errno.EEXIST : Errno.EINVAL;
+            sessions.end(s, errno, what + refusal + (nameTaken != null ? "" : "; restart the kernel"));
             return;
         }
         int prefix = PagerSessions.prefixOf(h, id);
