@@ -249,7 +249,7 @@ final class PagerSessions {
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
         }
-        deadSessions.add(s.id); // what its transport may still deliver is fenced
+        leases.deadSessions.add(s.id); // what its transport may still deliver is fenced
         if (leaseNanos > 0) {
             core.timers.set(leaseNanos, new CoreTimers.ForgetDead(s.id));
         }
