@@ -13,6 +13,7 @@ import io.machxp.proto.xp.ReclaimedObject;
 import io.machxp.proto.xp.ReclaimedPage;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
+import io.grpc.Status;
 import java.util.Arrays;
 import java.util.List;
 
@@ -74,53 +75,145 @@ final class ReclaimCases {
                                     : " with data differing from the copy A was given"));
                 }).restarting(),
                 must("9.4-reclaim-again", "a kernel whose reclaim was welcomed but whose stream broke (the welcome "
-                        + "lost) reclaims again under the same name and id, and is welcomed again: the page it names "
-                        + "is its own", p -> {
-                    FakeKernel a = p.kernel("a");
-                    PagerWelcome before = a.welcome();
-                    long page = p.freshPage();
-                    Check.Page written = p.write(a, page, "A asks to write the page it will reclaim");
-                    p.restart();
-                    Reclaim.Builder account = Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
-                            ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID).setName(p.object())
-                                    .setPageSize(p.pageSize()).addPages(ReclaimedPage.newBuilder().setOffset(page)
-                                            .setAccess(VmProt.VM_PROT_READ_WRITE).setVersion(written.version())));
-                    FakeKernel first = p.open("r");
-                    reclaim(first, account);
+                        + "lost) reclaims again under the same name, id and boot, a newer attempt, and is welcomed "
+                        + "again: the page it names is its own, the page only the first reclaim named is released",
+                        p -> {
+                    Account acc = Account.of(p);
+                    FakeKernel first = p.open("a"); // A again, under its own name (a reclaim, spec 9.4)
+                    reclaim(first, acc.reclaim(1, true));
                     first.breakStream(); // the welcome is treated as lost: the kernel has no session token
-                    PagerWelcome again = null;
-                    for (int attempt = 1; again == null; attempt++) {
-                        FakeKernel r = p.open("r"); // the same name
-                        r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(
-                                r.name()).setProtocolVersion(1).setReclaim(account)));
-                        PagerToKernel m = null;
-                        try {
-                            m = r.await("pager_welcome answering the reclaim again (spec 9.4, Again)",
-                                    PagerToKernel::hasPagerWelcome);
-                        } catch (Violation e) {
-                            if (!r.ended()) {
-                                throw e;
-                            }
+                    FakeKernel r = takenAgain(p, acc, 2);
+                    acc.judged(p, r);
+                }).restarting(),
+                must("9.4-reclaim-again-earlier-attempt", "a late earlier attempt of a reclaim, arriving after a "
+                        + "newer one was welcomed and its stream broke, is refused (ESTALE) and the newer session "
+                        + "stays; the kernel's next attempt is taken", p -> {
+                    Account acc = Account.of(p);
+                    FakeKernel newer = p.open("a");
+                    reclaim(newer, acc.reclaim(2, true)); // attempt 1 is still in the network
+                    newer.breakStream();
+                    String got = null;
+                    for (long deadline = System.nanoTime() + acc.boundNanos(); got == null; pause()) {
+                        FakeKernel late = p.open("a");
+                        late.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
+                                .setKernelName(late.name()).setProtocolVersion(1).setReclaim(acc.reclaim(1, false))));
+                        Status end = late.awaitEnd("the end of the late earlier attempt (spec 9.4, Again: ESTALE)");
+                        String errno = late.errorInfo() == null ? null : late.errorInfo().getReason();
+                        Check.that(!late.drain().stream().anyMatch(PagerToKernel::hasPagerWelcome), "the late "
+                                + "attempt 1, after attempt 2 was welcomed, must not be welcomed (spec 9.4, Again): "
+                                + "its older account would replace the newer one");
+                        if (!"EAGAIN".equals(errno) || System.nanoTime() > deadline) {
+                            got = errno == null ? FakeKernel.describe(end) : errno;
                         }
-                        if (m != null) {
-                            again = m.getPagerWelcome();
-                            Check.that(again.getKernelId() == before.getKernelId(), "the reclaim again must be "
-                                    + "welcomed with the kernel id it names, " + before.getKernelId() + ", got "
-                                    + again.getKernelId() + " (spec 9.4)");
-                            FakeKernel b = p.kernel("b"); // welcomed when grace ends
-                            b.send(Messages.dataRequest(PagerProbe.OBJECT_ID, page, p.pageSize(),
-                                    VmProt.VM_PROT_READ_WRITE));
-                            Check.lockRequest(r, page, "B asks to write the page the reclaim again named: the "
-                                    + "kernel that reclaimed it again holds it, so the pager asks it for the page "
-                                    + "(spec 9.4, 6.2)");
-                            break;
-                        }
-                        String errno = r.errorInfo() == null ? null : r.errorInfo().getReason();
-                        Check.that("EAGAIN".equals(errno) && attempt < 100, "a reclaim again, after the stream of "
-                                + "the welcomed one broke, must be taken (spec 9.4, Again; EAGAIN while the pager has "
-                                + "not yet seen that stream end); attempt " + attempt + " ended: "
-                                + FakeKernel.describe(r.awaitEnd("the reclaim again's end")));
                     }
+                    Check.that("ESTALE".equals(got), "the late earlier attempt must end with FAILED_PRECONDITION / "
+                            + "ESTALE (spec 9.4, Again), got " + got);
+                    FakeKernel r = takenAgain(p, acc, 3);
+                    acc.judged(p, r);
                 }).restarting());
+    }
+
+    /** Between attempts that the pager told to try again (EAGAIN): the kit's own pacing. */
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Violation("interrupted between reclaim attempts");
+        }
+    }
+
+    /**
+     * Kernel a's account for a reclaim again: the page it wrote (held writable) and, in its first
+     * reclaim only, a second page it has given back since; its boot and kernel id.
+     */
+    private record Account(long kernelId, long boot, String object, int pageSize, long page, Check.Page written,
+            long released, Check.Page releasedWritten, long leaseMillis) {
+        static Account of(PagerProbe p) throws Exception {
+            FakeKernel a = p.kernel("a");
+            PagerWelcome before = a.welcome();
+            long page = p.freshPage();
+            Check.Page written = p.write(a, page, "A asks to write the page it will reclaim");
+            long released = p.freshPage();
+            Check.Page releasedWritten = p.write(a, released, "A asks to write a page it gives back before its "
+                    + "reclaim again");
+            p.restart();
+            long boot = new java.security.SecureRandom().nextLong() | 1;
+            return new Account(before.getKernelId(), boot, p.object(), p.pageSize(), page, written, released,
+                    releasedWritten, before.getLeaseMillis());
+        }
+
+        /** The reclaim of attempt {@code attempt}; {@code withReleased}: it names the second page too. */
+        Reclaim.Builder reclaim(long attempt, boolean withReleased) {
+            ReclaimedObject.Builder o = ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID)
+                    .setName(object).setPageSize(pageSize)
+                    .addPages(ReclaimedPage.newBuilder().setOffset(page).setAccess(VmProt.VM_PROT_READ_WRITE)
+                            .setVersion(written.version()));
+            if (withReleased) {
+                o.addPages(ReclaimedPage.newBuilder().setOffset(released).setAccess(VmProt.VM_PROT_READ_WRITE)
+                        .setVersion(releasedWritten.version()));
+            }
+            return Reclaim.newBuilder().setKernelId((int) kernelId).setBootNonce(boot).setAttempt(attempt)
+                    .addObjects(o);
+        }
+
+        /** How long the kit retries a reclaim told EAGAIN: half the lease (a grace period is no shorter). */
+        long boundNanos() {
+            return Math.max(1, leaseMillis / 2) * 1_000_000L;
+        }
+
+        /**
+         * After the reclaim again on {@code r} was welcomed: B, welcomed when grace ends, writes the
+         * page only the first reclaim named and is served without the pager asking r for it (the
+         * reclaim again is the complete account, spec 9.4), then asks to write the page the reclaim
+         * again named, and the pager asks r for it (spec 9.4, 6.2).
+         */
+        void judged(PagerProbe p, FakeKernel r) {
+            FakeKernel b = p.kernel("b");
+            r.sync(); // r's lease runs on (a kernel keeps alive)
+            // Served while r answers nothing: the pager did not need r's page (a pager that still counted
+            // it as r's would ask r and keep B waiting).
+            p.write(b, released, "B writes the page only the first reclaim named: the reclaim again is the kernel's "
+                    + "complete account, so the page is nobody's (spec 9.4, Again)");
+            r.sync();
+            b.send(Messages.dataRequest(PagerProbe.OBJECT_ID, page, pageSize, VmProt.VM_PROT_READ_WRITE));
+            Check.lockRequest(r, page, "B asks to write the page the reclaim again named: the kernel that reclaimed "
+                    + "it again holds it, so the pager asks it for the page (spec 9.4, 6.2)");
+        }
+    }
+
+    /**
+     * Reclaims {@code acc} again as attempt {@code attempt} under kernel a's name until it is
+     * welcomed, on EAGAIN after a pause (the pager has not seen the earlier stream end), for at most
+     * half the lease; returns the welcomed kernel.
+     */
+    private static FakeKernel takenAgain(PagerProbe p, Account acc, long attempt) {
+        long deadline = System.nanoTime() + acc.boundNanos();
+        for (int tries = 1;; tries++, pause()) {
+            FakeKernel r = p.open("a");
+            r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
+                    .setProtocolVersion(1).setReclaim(acc.reclaim(attempt, false))));
+            PagerToKernel m = null;
+            try {
+                m = r.await("pager_welcome answering the reclaim again (spec 9.4, Again)", PagerToKernel::hasPagerWelcome);
+            } catch (Violation e) {
+                if (!r.ended()) {
+                    throw e;
+                }
+            }
+            if (m != null) {
+                Check.that(m.getPagerWelcome().getKernelId() == acc.kernelId(), "the reclaim again must be welcomed "
+                        + "with the kernel id it names, " + acc.kernelId() + ", got " + m.getPagerWelcome().getKernelId()
+                        + " (spec 9.4)");
+                return r;
+            }
+            String errno = r.errorInfo() == null ? null : r.errorInfo().getReason();
+            if (!"EAGAIN".equals(errno) || System.nanoTime() > deadline) {
+                throw new Violation("a reclaim again (attempt " + attempt + "), after the stream of the welcomed one "
+                        + "broke, must be taken (spec 9.4, Again; EAGAIN while the pager has not yet seen that stream "
+                        + "end, retried for half the lease: " + tries + " tries); it ended: "
+                        + FakeKernel.describe(r.awaitEnd("the reclaim again's end")));
+            }
+        }
     }
 }

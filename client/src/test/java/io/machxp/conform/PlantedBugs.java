@@ -75,6 +75,48 @@ final class PlantedBugs {
                                 .setKernelName(m.getKernelHello().getKernelName() + "-again")).build();
                     }
                 }),
+                new Bug("an earlier reclaim attempt taken (no order between a kernel's attempts)",
+                        "^9\\.4-reclaim-again-earlier-attempt$", () -> new XpProxy.Plant() {
+                    private final java.util.Map<String, Long> attempts = new ConcurrentHashMap<>();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        // A pager that ignores attempt: as if each reclaim of a name were newer than the last.
+                        if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()) {
+                            return m;
+                        }
+                        long attempt = attempts.merge(m.getKernelHello().getKernelName(), 1L, Long::sum);
+                        return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(
+                                m.getKernelHello().getReclaim().toBuilder().setAttempt(attempt))).build();
+                    }
+                }),
+                new Bug("a reclaim again added to the first (the old session's holds kept)", "^9\\.4-reclaim-again$",
+                        () -> new XpProxy.Plant() {
+                    private final java.util.Map<String, io.machxp.proto.xp.Reclaim> first = new ConcurrentHashMap<>();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        // The union: the pages of the name's first reclaim that the reclaim again leaves out
+                        // are added to it, as a pager keeping the old session's holds would count them.
+                        if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()) {
+                            return m;
+                        }
+                        io.machxp.proto.xp.Reclaim r = m.getKernelHello().getReclaim();
+                        io.machxp.proto.xp.Reclaim earlier = first.putIfAbsent(m.getKernelHello().getKernelName(), r);
+                        if (earlier == null) {
+                            return m;
+                        }
+                        io.machxp.proto.xp.Reclaim.Builder union = r.toBuilder();
+                        for (int i = 0; i < union.getObjectsCount() && i < earlier.getObjectsCount(); i++) {
+                            var o = union.getObjectsBuilder(i);
+                            java.util.Set<Long> named = new java.util.HashSet<>();
+                            o.getPagesList().forEach(pg -> named.add(pg.getOffset()));
+                            earlier.getObjects(i).getPagesList().stream().filter(pg -> !named.contains(pg.getOffset()))
+                                    .forEach(o::addPages);
+                        }
+                        return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(union)).build();
+                    }
+                }),
                 new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -193,12 +193,27 @@ public final class Pager implements AutoCloseable {
                 // Kernels ping their connection every 10 s (grpc-java's floor), also while it
                 // carries no call: permitted, so that the pager does not answer with GOAWAY.
                 .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
+                // The pager pings too, so that a connection gone silent (a partition) counts as broken
+                // within half a lease: a kernel that reclaims again is told EAGAIN only while the pager
+                // has not seen its earlier reclaim's stream end (xp-spec 9.4, Again).
+                .keepAliveTime(pingNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
+                .keepAliveTimeout(pingNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 // The limit above is server-wide; the calls of the other services are bounded here too.
                 .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, this::status), reads))
                 .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
                 .build();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+    }
+
+    /**
+     * How often the pager pings a kernel's connection, and how long it waits for the answer: a
+     * quarter of the lease, at most 10 s and at least 250 ms (no lease: 10 s), so that a silent
+     * connection is closed within half a lease.
+     */
+    static long pingNanos(java.time.Duration lease) {
+        long quarter = lease.isZero() ? 10_000_000_000L : lease.toNanos() / 4;
+        return Math.max(250_000_000L, Math.min(10_000_000_000L, quarter));
     }
 
     /**

@@ -69,6 +69,13 @@ public final class KernelCore {
     final KernelSessions sessions;
     final PagerDirectory directory; // which pager serves each object
     final KernelEnv env; // the world: effects such as file I/O go through it
+    /**
+     * This boot's boot_nonce, in every reclaim it sends (xp-spec 9.4, Again): random, never 0; a
+     * pager takes a reclaim again only from the same boot, and only a newer attempt.
+     */
+    final long bootNonce = KernelCore.drawBootNonce();
+    /** The reclaims this boot has sent, to any pager: each reclaim's attempt is one more. */
+    long reclaimAttempts;
     final KernelTasks tasks;
     private final ThreadCalls threadCalls;
     final KernelObjects objects;
@@ -84,6 +91,16 @@ public final class KernelCore {
      * @param cacheFutexes Part III/IV (true): keep futexes after unlock until the pager asks;
      *     Part II only (false): every lock and unlock goes to the pager.
      */
+    private static final java.security.SecureRandom NONCES = new java.security.SecureRandom();
+
+    private static long drawBootNonce() {
+        long n;
+        do {
+            n = NONCES.nextLong();
+        } while (n == 0);
+        return n;
+    }
+
     public KernelCore(String name, KernelEnv env, KernelStats stats, boolean cacheFutexes) {
         this(name, env, stats, CoreOptions.DEFAULT.withCacheFutexes(cacheFutexes));
     }

@@ -141,7 +141,9 @@ final class SessionReclaim {
         if (!reclaiming) {
             return; // the new stream failed at once (onStreamBroken ran inside): the next attempt is due
         }
-        Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(session.kernelId());
+        // Ordered (xp-spec 9.4, Again): a pager takes a reclaim again only from this boot and a newer attempt.
+        Reclaim.Builder reclaim = Reclaim.newBuilder().setKernelId(session.kernelId()).setBootNonce(core.bootNonce)
+                .setAttempt(++core.reclaimAttempts);
         for (VmObject o : core.objects.servedBy(pager)) {
             if (o.state != VmObject.State.READY) {
                 continue;

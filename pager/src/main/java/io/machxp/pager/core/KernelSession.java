@@ -100,6 +100,13 @@ public final class KernelSession {
      * may reclaim again and the new reclaim replaces it ({@link ReclaimRetry}).
      */
     boolean reclaimedInGrace;
+    /**
+     * The boot_nonce and attempt of the reclaim that welcomed the session (0 if none): a reclaim
+     * again must come from the same boot with a greater attempt ({@link ReclaimRetry}). Like
+     * {@link #reclaimedInGrace}, not in snapshots: a replicated pager takes no reclaims.
+     */
+    long reclaimBootNonce;
+    long reclaimAttempt;
 
     public KernelSession(long id) {
         this.id = id;

@@ -324,6 +324,20 @@ final class PagerGrace {
     }
 
     /**
+     * Why reclaim {@code r} of {@code name} on {@code s} cannot be taken while another stream is
+     * assembling a reclaim in parts under that name ({@link ReclaimRetry#assemblingElsewhere}), or
+     * null if none is.
+     */
+    private ReclaimRetry.Taken assemblingElsewhere(KernelSession s, String name, io.machxp.proto.xp.Reclaim r) {
+        for (KernelSession o : sessions.all()) {
+            if (o != s && o.reclaimParts != null && o.reclaimParts.kernelName().equals(name)) {
+                return ReclaimRetry.assemblingElsewhere(o.reclaimParts.header(), r);
+            }
+        }
+        return null;
+    }
+
+    /**
      * kernel_hello with reclaim, of {@code size} bytes: in one message, judged at once
      * ({@link #reclaim}); the first of several parts ({@link ReclaimParts}), kept until the last,
      * unless the pager cannot take it anyway (no reclaims, grace over: ESTALE at once, as the whole
@@ -353,13 +367,13 @@ final class PagerGrace {
             return;
         }
         String name = h.getKernelName();
-        boolean assembling = sessions.all().stream().anyMatch(o -> o != s && o.reclaimParts != null
-                && o.reclaimParts.kernelName().equals(name));
-        ReclaimRetry.Taken named = retry.nameTaken(name);
-        if (named != null || assembling) { // as the whole would be refused, before keeping any of it
-            sessions.end(s, assembling ? Errno.EEXIST : named.errno(), "kernel '" + name + "' cannot reclaim what it "
-                    + "held from pager " + core.name + ": " + (assembling ? "another stream is sending a reclaim in "
-                            + "parts under that name; restart the kernel" : named.why()));
+        ReclaimRetry.Taken named = assemblingElsewhere(s, name, h.getReclaim());
+        if (named == null) {
+            named = retry.nameTaken(name, h.getReclaim());
+        }
+        if (named != null) { // as the whole would be refused, before keeping any of it
+            sessions.end(s, named.errno(), "kernel '" + name + "' cannot reclaim what it held from pager " + core.name
+                    + ": " + named.why());
             return;
         }
         s.reclaimParts = new ReclaimParts(h);
@@ -510,8 +524,11 @@ final class PagerGrace {
         String owner = sessions.ids.ownerOf(id);
         // Another kernel has the name or the id: EEXIST (EAGAIN: the name's reclaimed session has not
         // been seen to break yet); anything else the pager cannot take: EINVAL.
-        ReclaimRetry.Taken nameTaken = retry.nameTaken(kernelName);
-        KernelSession replaced = retry.replaced(kernelName);
+        ReclaimRetry.Taken nameTaken = assemblingElsewhere(s, kernelName, r);
+        if (nameTaken == null) {
+            nameTaken = retry.nameTaken(kernelName, r);
+        }
+        KernelSession replaced = nameTaken == null ? retry.replaced(kernelName, r) : null;
         String taken = nameTaken != null ? nameTaken.why()
                 : owner != null && !owner.equals(kernelName) ? "kernel '" + owner + "' has reclaimed id " + id
                 : null;
@@ -560,6 +577,8 @@ final class PagerGrace {
         sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
         s.reclaimedInGrace = true;
+        s.reclaimBootNonce = r.getBootNonce();
+        s.reclaimAttempt = r.getAttempt();
         sessions.welcome(s, kernelName, id, prefix);
         int futexCount = 0;
         Set<String> pagesTaken = new HashSet<>();
@@ -605,8 +624,9 @@ final class PagerGrace {
             return;
         }
         journal.reclaimComplete(kernelName);
-        core.stats.kernelsReclaimed.increment();
-        CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {} futexes and {} pages "
-                + "({} page entries refused)", core.name, kernelName, id, futexCount, pagesTaken.size(), pagesRefused);
+        (detached == null ? core.stats.kernelsReclaimed : core.stats.reclaimsTakenAgain).increment();
+        CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {}{} futexes and {} pages "
+                + "({} page entries refused)", core.name, kernelName, id, detached == null ? "" : "again, its "
+                        + "complete account: ", futexCount, pagesTaken.size(), pagesRefused);
     }
 }

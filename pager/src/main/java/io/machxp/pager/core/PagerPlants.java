@@ -41,4 +41,12 @@ public interface PagerPlants {
     default boolean reclaimRetried(boolean retried) {
         return retried;
     }
+
+    /**
+     * Whether a reclaim again's attempt is above the one the pager took ({@code newer}). Planted:
+     * always - a late earlier attempt replaces the newer session (review of reclaim-retry, F1).
+     */
+    default boolean reclaimAttemptNewer(boolean newer) {
+        return newer;
+    }
 }

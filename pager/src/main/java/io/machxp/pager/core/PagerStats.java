@@ -31,6 +31,8 @@ public final class PagerStats {
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
+    /** Reclaims taken again in place of a kernel's earlier one (xp-spec 9.4, Again): not more kernels. */
+    final LongAdder reclaimsTakenAgain = new LongAdder();
     /** Sessions a kernel resumed on a new stream (see PagerResume). */
     final LongAdder sessionsResumed = new LongAdder();
     final LongAdder futexesReclaimed = new LongAdder();
@@ -162,6 +164,11 @@ public final class PagerStats {
 
     public long kernelsReclaimed() {
         return kernelsReclaimed.sum();
+    }
+
+    /** Reclaims taken again in place of the same kernel's earlier one; its kernel counted once. */
+    public long reclaimsTakenAgain() {
+        return reclaimsTakenAgain.sum();
     }
 
     /** Futexes taken back by their kernels after a pager restart. */

@@ -104,6 +104,11 @@ final class ReclaimParts {
         return hello.getReclaim().getKernelId();
     }
 
+    /** Its hello's reclaim header (its boot_nonce and attempt). */
+    Reclaim header() {
+        return hello.getReclaim();
+    }
+
     /** The kernel name its hello gave. */
     String kernelName() {
         return hello.getKernelName();

@@ -4,6 +4,7 @@ import io.machxp.pager.futex.FutexKey;
 import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.Reclaim;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,14 +19,23 @@ import java.util.Set;
  * that welcomed the first reclaim, the name's session decides ({@link #nameTaken}):
  * <pre>
  *  no session of the name                 -> an ordinary reclaim
- *  broken, welcomed by a reclaim in this   -> taken again ({@link #detach}, then judged as any
- *    grace, same id and TID prefix           reclaim, then {@link #settle}): the new reclaim is the
+ *  welcomed by a reclaim in this grace:
+ *    either reclaim without boot_nonce     -> EEXIST, as before (no order between the attempts)
+ *      or attempt
+ *    another boot_nonce                    -> EINVAL (another boot of the kernel)
+ *    an attempt not above the one taken    -> ESTALE: an earlier attempt, late; the session stays
+ *    broken, same id and TID prefix        -> taken again ({@link #detach}, then judged as any
+ *                                            reclaim, then {@link #settle}): the new reclaim is the
  *                                            kernel's complete account at its send
- *  live, welcomed by a reclaim in this     -> EAGAIN: the pager has not noticed that stream's end
- *    grace                                   yet; the kernel tries again while its lease runs
+ *    live                                  -> EAGAIN: the pager has not noticed that stream's end
+ *                                            yet; the kernel tries again while its lease runs
  *  any other (a hello's session, broken    -> EEXIST, as before: another kernel has the name
  *    or live; a reclaim's after grace)
+ *  the name assembled in parts elsewhere   -> EAGAIN for the same boot_nonce, else EEXIST
  * </pre>
+ * The order matters: a late earlier attempt names an older account (a page at a version below
+ * what the kernel has written since); taken, it would make the pager count less as the kernel's
+ * than the kernel holds, and after grace give a page it still writes to another writer.
  * Taken again, the old session is retired without a death: its pages are forgotten (the named
  * ones are judged again at once, against the other kernels only), its futexes detached; after
  * the judgement a futex the new reclaim names but that was refused stays the session's (it goes
@@ -55,23 +65,64 @@ final class ReclaimRetry {
         this.sessions = sessions;
     }
 
-    /** The session a reclaim of {@code kernelName} replaces (broken, reclaimed in this grace), or null. */
-    KernelSession replaced(String kernelName) {
+    /**
+     * The session a reclaim {@code r} of {@code kernelName} replaces (broken, reclaimed in this
+     * grace by an earlier attempt of the same kernel boot), or null.
+     */
+    KernelSession replaced(String kernelName, Reclaim r) {
         KernelSession old = sessions.byName(kernelName);
-        return core.plants.reclaimRetried(old != null && old.broken && old.reclaimedInGrace) ? old : null;
+        return old != null && nameTaken(kernelName, r) == null ? old : null;
     }
 
-    /** Why a reclaim of {@code kernelName} in grace cannot be taken for the name's session, or null. */
-    Taken nameTaken(String kernelName) {
+    /**
+     * Why reclaim {@code r} of {@code kernelName} in grace cannot be taken for the name's session,
+     * or null (no session of the name, or one {@code r} replaces). Only the same kernel boot
+     * ({@code boot_nonce}) with a newer {@code attempt} may replace a reclaimed session: a late
+     * earlier attempt would put an older account in place of a newer one, and the pager would count
+     * less as the kernel's than it holds (a page it wrote since, given to another writer).
+     */
+    Taken nameTaken(String kernelName, Reclaim r) {
         KernelSession old = sessions.byName(kernelName);
-        if (old == null || replaced(kernelName) != null) {
+        if (old == null) {
             return null;
         }
-        if (old.reclaimedInGrace && !old.broken) {
+        if (!core.plants.reclaimRetried(old.reclaimedInGrace)) {
+            return new Taken(Errno.EEXIST, "a kernel of that name has connected already; restart the kernel");
+        }
+        if (r.getBootNonce() == 0 || r.getAttempt() == 0 || old.reclaimBootNonce == 0) {
+            return new Taken(Errno.EEXIST, "a kernel of that name has reclaimed already, and a reclaim again needs the "
+                    + "boot_nonce and attempt of both reclaims (xp-spec 9.4, Again); restart the kernel");
+        }
+        if (r.getBootNonce() != old.reclaimBootNonce) {
+            return new Taken(Errno.EINVAL, "its boot_nonce is not the one of the reclaim taken under that name in "
+                    + "this grace period (another boot of the kernel has nothing to reclaim, xp-spec 9.4); restart "
+                    + "the kernel");
+        }
+        if (!core.plants.reclaimAttemptNewer(r.getAttempt() > old.reclaimAttempt)) {
+            return new Taken(Errno.ESTALE, "its attempt " + Long.toUnsignedString(r.getAttempt()) + " is not newer "
+                    + "than attempt " + Long.toUnsignedString(old.reclaimAttempt) + ", which the pager took in this "
+                    + "grace period: an earlier attempt, which the kernel abandoned (xp-spec 9.4, Again)");
+        }
+        if (!old.broken) {
             return new Taken(Errno.EAGAIN, "its earlier reclaim's stream is still open at the pager (it has not "
                     + "noticed that stream's end yet); the kernel reclaims again while its lease runs (xp-spec 9.4)");
         }
-        return new Taken(Errno.EEXIST, "a kernel of that name has connected already; restart the kernel");
+        return null;
+    }
+
+    /**
+     * Why a reclaim of {@code kernelName} cannot be taken while another stream ({@code other}) is
+     * assembling a reclaim in parts under that name: EAGAIN if it is the same kernel boot (its
+     * earlier attempt's stream, which the pager has not seen end: the kernel tries again), else
+     * EEXIST.
+     */
+    static Taken assemblingElsewhere(Reclaim other, Reclaim r) {
+        boolean sameBoot = r.getBootNonce() != 0 && r.getBootNonce() == other.getBootNonce();
+        return sameBoot ? new Taken(Errno.EAGAIN, "its earlier attempt's reclaim in parts is still being "
+                + "assembled on another stream, which the pager has not seen end yet; the kernel reclaims again while "
+                + "its lease runs (xp-spec 9.4, Again)")
+                : new Taken(Errno.EEXIST, "another stream is sending a reclaim in parts under that name; restart the "
+                        + "kernel");
     }
 
     /** Why a reclaim cannot replace {@code old}: another kernel id or TID prefix; null if it may. */
@@ -110,6 +161,9 @@ final class ReclaimRetry {
         for (FutexKey key : d.futexes()) {
             FutexRecord f = futexes.records().get(key);
             if (f.holder != null) {
+                if (f.holder == s) {
+                    core.stats.futexesReclaimed.decrement(); // counted at the first reclaim already
+                }
                 continue; // taken again
             }
             f.holder = s;

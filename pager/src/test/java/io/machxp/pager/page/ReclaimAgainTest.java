@@ -35,13 +35,22 @@ class ReclaimAgainTest {
         return ReclaimedFutex.newBuilder().setOffset(offset).setFencingToken(OLD_TOKEN).build();
     }
 
+    /** Kernel A's boot_nonce; its reclaims' attempts count from 1 (xp-spec 9.4, Again). */
+    private static final long BOOT = 0x5eed_0001L;
+    private long attempts;
+
     private void reclaim(long session, int id, List<ReclaimedFutex> futexes, ReclaimedPage... pages) {
+        reclaim(session, id, BOOT, ++attempts, futexes, pages);
+    }
+
+    private void reclaim(long session, int id, long boot, long attempt, List<ReclaimedFutex> futexes,
+            ReclaimedPage... pages) {
         x.pager.sessionOpened(session);
         x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
                 .setProtocolVersion(1)
-                .setReclaim(Reclaim.newBuilder().setKernelId(id).addObjects(ReclaimedObject.newBuilder()
-                        .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE).addAllFutexes(futexes)
-                        .addAllPages(Arrays.asList(pages))))));
+                .setReclaim(Reclaim.newBuilder().setKernelId(id).setBootNonce(boot).setAttempt(attempt)
+                        .addObjects(ReclaimedObject.newBuilder().setObjectId(XpKernels.OBJ).setName("obj")
+                                .setPageSize(PAGE).addAllFutexes(futexes).addAllPages(Arrays.asList(pages))))));
     }
 
     private static List<PagerToKernel> of(List<PagerToKernel> got, PagerToKernel.RoutineCase routine) {
@@ -68,6 +77,9 @@ class ReclaimAgainTest {
         assertThat(x.pager.holderOf("obj", 2 * PAGE)).as("not named again: released").isNull();
         assertThat(x.pager.pageWriter("obj", 0)).isEqualTo("A");
         assertThat(x.pager.pageWriter("obj", PAGE)).as("not named again: dropped").isNull();
+        assertThat(x.stats.kernelsReclaimed()).as("one kernel").isEqualTo(1);
+        assertThat(x.stats.reclaimsTakenAgain()).isEqualTo(1);
+        assertThat(x.stats.futexesReclaimed()).as("futex 0 once, 2*PAGE at the first reclaim").isEqualTo(2);
 
         // Grace ends with A alive on its new stream; B gets the released futex without OWNER_DIED,
         // and A, which holds futex 0, is asked to give it back.
@@ -126,5 +138,91 @@ class ReclaimAgainTest {
         assertThat(x.pager.inGrace()).isFalse();
         reclaim(2, 5, List.of(futex(0)));
         assertThat(x.ended.get(2L)).startsWith("ESTALE");
+    }
+
+    private static ReclaimedPage held(long offset, long version) {
+        return ReclaimedPage.newBuilder().setOffset(offset).setAccess(VmProt.VM_PROT_READ_WRITE).setVersion(version)
+                .build();
+    }
+
+    /**
+     * Review of reclaim-retry, F1: attempt 1 is delayed in the network and the kernel abandons it;
+     * attempt 2 is taken and its welcome read; the kernel writes the page back (msync: version 1
+     * stored, the page stays writable); stream 2 breaks; then attempt 1 arrives, naming the page at
+     * version 0. It is refused (ESTALE) and the session stays A's with the page writable, so after
+     * grace B's write makes the pager ask A for the page rather than serve B at once. On the code
+     * without the order (plant {@code reclaimAttemptNewer}: always newer) attempt 1 was welcomed,
+     * refused the page as older than the pager's copy and dropped it from A's account, and B got
+     * the page writable while A still wrote it.
+     */
+    @Test
+    void aLateEarlierAttemptIsRefusedAndTheNewerSessionKeepsItsPage() {
+        reclaim(1, 5, BOOT, 2, List.of(), held(0, 0));
+        assertThat(x.one(1).hasPagerWelcome()).isTrue();
+        x.advance(LEASE / 2); // A's lease, renewed now, runs past the grace period
+        x.returnDirty(1, 0, XpKernels.page(7), true);
+        x.keepalive(1, 1);
+        x.take(1);
+        x.pager.sessionClosed(1);
+        reclaim(2, 5, BOOT, 1, List.of(), held(0, 0)); // the late earlier attempt
+        assertThat(x.ended.get(2L)).startsWith("ESTALE").contains("attempt 1 is not newer than attempt 2");
+        assertThat(x.pager.pageWriter("obj", 0)).as("still A's").isEqualTo("A");
+        x.advance(LEASE / 2 + LEASE / 10); // grace ends before A's next attempt gets in; A's lease runs on
+        assertThat(x.pager.inGrace()).isFalse();
+        assertThat(x.ended).as("A's lease runs").doesNotContainKey(1L);
+        long b = x.kernel(3, "B");
+        x.take(b);
+        x.write(b, 0);
+        assertThat(of(x.take(b), PagerToKernel.RoutineCase.MEMORY_OBJECT_DATA_SUPPLY))
+                .as("B waits for A's page, which A may still write").isEmpty();
+    }
+
+    /** Another boot of the kernel (another boot_nonce): EINVAL; the broken session stays as it was. */
+    @Test
+    void aReclaimAgainFromAnotherBootIsRefused() {
+        reclaim(1, 5, BOOT, 1, List.of(futex(0)));
+        x.take(1);
+        x.pager.sessionClosed(1);
+        reclaim(2, 5, BOOT + 1, 2, List.of());
+        assertThat(x.ended.get(2L)).startsWith("EINVAL").contains("boot_nonce");
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+    }
+
+    /** A reclaim without boot_nonce and attempt (an older kernel) is never taken again: EEXIST, as before. */
+    @Test
+    void aReclaimAgainWithoutAnAttemptIsRefusedAsBefore() {
+        reclaim(1, 5, 0, 0, List.of(futex(0)));
+        x.take(1);
+        x.pager.sessionClosed(1);
+        reclaim(2, 5, 0, 0, List.of());
+        assertThat(x.ended.get(2L)).startsWith("EEXIST");
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+    }
+
+    /** The first part of a reclaim in parts of kernel A, boot {@code boot}, attempt {@code attempt}. */
+    private void firstPart(long session, long boot, long attempt) {
+        x.pager.sessionOpened(session);
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName("A")
+                .setProtocolVersion(2).setReclaim(Reclaim.newBuilder().setKernelId(5).setBootNonce(boot)
+                        .setAttempt(attempt).setContinues(true).addObjects(ReclaimedObject.newBuilder()
+                                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(PAGE)))));
+    }
+
+    /**
+     * Review of reclaim-retry, F4: while an earlier attempt's reclaim in parts is still being
+     * assembled on a stream the pager has not seen end, the same boot's whole reclaim is told
+     * EAGAIN (it tries again), another boot's EEXIST. Before, a whole reclaim was not checked
+     * against an assembly elsewhere at all: it was welcomed, and the assembly's last part could
+     * later replace it.
+     */
+    @Test
+    void aReclaimWhileTheSameBootsPartsAreAssembledElsewhereIsToldToTryAgain() {
+        firstPart(1, BOOT, 1);
+        assertThat(x.ended).doesNotContainKey(1L);
+        reclaim(2, 5, BOOT, 2, List.of(futex(0)));
+        assertThat(x.ended.get(2L)).startsWith("EAGAIN").contains("assembled on another stream");
+        reclaim(3, 5, BOOT + 1, 1, List.of(futex(0)));
+        assertThat(x.ended.get(3L)).startsWith("EEXIST");
+        assertThat(x.pager.holderOf("obj", 0)).isNull();
     }
 }

@@ -25,11 +25,12 @@ import picocli.CommandLine;
 /**
  * The conformance kit ({@code machxp conform pager}) against the file pager over real loopback
  * gRPC, restart included (the pager closed and started again on its port, not fresh, as
- * --restart-cmd does to a process): every case passes, {@code 9.4-reclaim-in-parts} and
- * {@code 9.5-reclaim-page-named-twice} included: the pager keeps its state (page versions, futex
- * holders, epoch, lease) in a directory beside its file, so its restarted successor takes the
- * kernels' reclaims within its grace period, as machxp's pager does. Before, it kept that state in memory, its successor refused every reclaim with ESTALE
- * (xp-spec 9.2), and the kit skipped those cases.
+ * --restart-cmd does to a process): every case passes, the reclaim cases included
+ * ({@code 9.4-reclaim-in-parts}, {@code 9.4-reclaim-again}, {@code 9.4-reclaim-again-earlier-attempt},
+ * {@code 9.5-reclaim-page-named-twice}): the pager keeps its state (page versions, futex holders,
+ * epoch, lease) in a directory beside its file, so its restarted successor takes the kernels'
+ * reclaims within its grace period, as machxp's pager does. Before, it kept that state in memory,
+ * its successor refused every reclaim with ESTALE (xp-spec 9.2), and the kit skipped those cases.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class FilePagerConformanceTest {
