@@ -98,7 +98,8 @@ final class ReclaimRetry {
                     + "this grace period (another boot of the kernel has nothing to reclaim, xp-spec 9.4); restart "
                     + "the kernel");
         }
-        if (!core.plants.reclaimAttemptNewer(r.getAttempt() > old.reclaimAttempt)) {
+        if (!core.plants.reclaimAttemptNewer(
+                Long.compareUnsigned(r.getAttempt(), old.reclaimAttempt) > 0)) { // uint64s, 2^63 and up included
             return new Taken(Errno.ESTALE, "its attempt " + Long.toUnsignedString(r.getAttempt()) + " is not newer "
                     + "than attempt " + Long.toUnsignedString(old.reclaimAttempt) + ", which the pager took in this "
                     + "grace period: an earlier attempt, which the kernel abandoned (xp-spec 9.4, Again)");

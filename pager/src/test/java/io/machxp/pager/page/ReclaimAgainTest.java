@@ -177,6 +177,32 @@ class ReclaimAgainTest {
                 .as("B waits for A's page, which A may still write").isEmpty();
     }
 
+    /**
+     * Review 2 of reclaim-retry, R2-2: attempt is a uint64, compared unsigned. Attempt 2^63 after
+     * attempt 1 is newer and taken; attempt 1 after attempt 2^64-1 is older and refused (ESTALE).
+     * With a signed comparison both went the other way (2^63 read as negative).
+     */
+    @Test
+    void attemptsAreComparedUnsigned() {
+        reclaim(1, 5, BOOT, 1, List.of(futex(0)));
+        x.take(1);
+        x.pager.sessionClosed(1);
+        reclaim(2, 5, BOOT, Long.MIN_VALUE, List.of(futex(0))); // 2^63
+        assertThat(x.ended).as("2^63 is newer than 1").doesNotContainKey(2L);
+        assertThat(x.one(2).hasPagerWelcome()).isTrue();
+        reclaim(3, 5, BOOT, -1L, List.of(futex(0))); // 2^64-1, while 2^63's stream is still open
+        assertThat(x.ended.get(3L)).startsWith("EAGAIN");
+        x.pager.sessionClosed(2);
+        reclaim(4, 5, BOOT, -1L, List.of(futex(0)));
+        assertThat(x.ended).doesNotContainKey(4L);
+        x.take(4);
+        x.pager.sessionClosed(4);
+        reclaim(5, 5, BOOT, 1, List.of()); // a late attempt 1
+        assertThat(x.ended.get(5L)).startsWith("ESTALE")
+                .contains("attempt 1 is not newer than attempt 18446744073709551615");
+        assertThat(x.pager.holderOf("obj", 0)).isEqualTo("A");
+    }
+
     /** Another boot of the kernel (another boot_nonce): EINVAL; the broken session stays as it was. */
     @Test
     void aReclaimAgainFromAnotherBootIsRefused() {
