@@ -193,11 +193,14 @@ public final class Pager implements AutoCloseable {
                 // Kernels ping their connection every 10 s (grpc-java's floor), also while it
                 // carries no call: permitted, so that the pager does not answer with GOAWAY.
                 .permitKeepAliveTime(5, java.util.concurrent.TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
-                // The pager pings too, so that a connection gone silent (a partition) counts as broken
-                // within half a lease: a kernel that reclaims again is told EAGAIN only while the pager
-                // has not seen its earlier reclaim's stream end (xp-spec 9.4, Again).
-                .keepAliveTime(pingNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
-                .keepAliveTimeout(pingNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
+                // The pager pings too, so that a connection gone silent (a partition) counts as broken:
+                // a kernel that reclaims again is told EAGAIN only while the pager has not seen its
+                // earlier reclaim's stream end (xp-spec 9.4, Again). grpc-java pings only after
+                // pingIntervalNanos without a frame read (never under its 10 s floor), and closes the
+                // connection when the ping is unanswered for pingTimeoutNanos (half the lease or more,
+                // so that a stall the lease tolerates does not cut a healthy kernel).
+                .keepAliveTime(pingIntervalNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
+                .keepAliveTimeout(pingTimeoutNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 // The limit above is server-wide; the calls of the other services are bounded here too.
                 .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, this::status), reads))
@@ -207,13 +210,30 @@ public final class Pager implements AutoCloseable {
     }
 
     /**
-     * How often the pager pings a kernel's connection, and how long it waits for the answer: a
-     * quarter of the lease, at most 10 s and at least 250 ms (no lease: 10 s), so that a silent
-     * connection is closed within half a lease.
+     * grpc-java's floor for a server's keepalive time: {@code NettyServerBuilder.keepAliveTime}
+     * raises anything shorter to 10 s ({@code KeepAliveManager.clampKeepAliveTimeInNanos}).
      */
-    static long pingNanos(java.time.Duration lease) {
-        long quarter = lease.isZero() ? 10_000_000_000L : lease.toNanos() / 4;
-        return Math.max(250_000_000L, Math.min(10_000_000_000L, quarter));
+    static final long GRPC_PING_FLOOR_NANOS = 10_000_000_000L;
+
+    /**
+     * After how long without a frame read the pager pings a kernel's connection: a quarter of the
+     * lease, raised to grpc-java's 10 s floor, so max(10 s, L/4) (no lease: 10 s). A live machxp
+     * kernel sends an XP keepalive every L/8 and its own HTTP/2 ping every 10 s, and every frame read
+     * starts this time again, so a live kernel is in practice never pinged.
+     */
+    static long pingIntervalNanos(java.time.Duration lease) {
+        return Math.max(GRPC_PING_FLOOR_NANOS, lease.toNanos() / 4);
+    }
+
+    /**
+     * How long the pager waits for its ping's answer before it closes the connection: half the
+     * lease, never less (no lease: 10 s). A silent connection is so closed at most
+     * max(10 s, L/4) + L/2 after its last frame: for machxp's default 5 s lease 12.5 s, later than
+     * the lease, so a partitioned kernel's reclaim again is told EAGAIN until its lease runs out;
+     * only a lease over 20 s sees the connection closed within the lease.
+     */
+    static long pingTimeoutNanos(java.time.Duration lease) {
+        return lease.isZero() ? GRPC_PING_FLOOR_NANOS : lease.toNanos() / 2;
     }
 
     /**
