@@ -28,6 +28,8 @@ import java.net.InetSocketAddress;
  *         kernels see this IPC id die (dead names); nothing reaches a core until the next session
  *  join of a later session: the links take its core, with an IPC session one higher, and dial the
  *         other kernels again, which take the kernel back (its new ports work across kernels)
+ *  renewed: the links declared this kernel dead while it lived on (IpcLinks "renew"): the same
+ *         core takes the next IPC session and forgets its uids of the earlier one; tasks stay
  * </pre>
  *
  * A task handle in an insert from another kernel ({@code MachPortInsertRemote}) is translated here,
@@ -57,6 +59,14 @@ final class KernelLinks implements AutoCloseable {
             public void kernelDied(int kernel) {
                 if (joined != null) {
                     joined.ipcCore().kernelDied(kernel);
+                }
+            }
+
+            @Override
+            public void renewed() {
+                if (joined != null) {
+                    joined.ipcCore().attachNet(links.forSession());
+                    joined.ipcCore().renewSession();
                 }
             }
         }, tls);

@@ -146,6 +146,16 @@ public final class IpcCore {
     }
 
     /**
+     * This kernel renewed its IPC session while alive: every other kernel was declared dead here
+     * first ({@link #kernelDied}), and {@link #attachNet} gave the new session's links. The uids of
+     * the earlier session are forgotten: local ports are exported afresh, the others' ports arrive
+     * again as new proxies (docs/mach-ipc.md, "Rejoining while alive").
+     */
+    public void renewSession() {
+        remoteRights.renew();
+    }
+
+    /**
      * mach_port_insert_right across kernels: the right task {@code taskId} names {@code name}
      * (with {@code disposition}), into task {@code toTask} of kernel {@code kernel} under
      * {@code toName}. The insertion happens when the frame arrives; if the task is gone or the

@@ -329,9 +329,34 @@ final class RemoteRights {
         return was != null && was == DIED || own(u);
     }
 
-    /** The origin keeps its ports (or their forwarders) while they live: an own uid it does not know is dead. */
+    /**
+     * The origin keeps its ports (or their forwarders) while they live: an own uid it does not know
+     * is dead. An own uid of an earlier IPC session too: a kernel that renewed its session while
+     * alive forgot every uid of the earlier one ({@link #renew}), one that rejoined with a new core
+     * never knew them.
+     */
     private boolean own(PortUid u) {
-        return u.origin() == ipc.net.self() && u.session() == ipc.net.session();
+        return u.origin() == ipc.net.self() && u.session() <= ipc.net.session();
+    }
+
+    /**
+     * This kernel renewed its IPC session while alive, after every other kernel was declared dead
+     * here (so every proxy and forwarder died, with its dead-name notifications): the uids of the
+     * earlier session go. A port whose receive right is here (or in transit here) keeps living for
+     * the tasks of this kernel and is exported under a new uid of the new session if a right to it
+     * leaves again: to the other kernels, which declared its old uid dead, it is a new port. What
+     * this kernel recorded of the others' ports goes too: the ports of the others that live on
+     * arrive again as new proxies (new names), never as the dead ones.
+     */
+    void renew() {
+        for (Port p : List.copyOf(ports.values())) {
+            ports.remove(p.uid, p);
+            if (p.active && p.proxy()) {
+                ipc.death.receiveRightDied(p); // towards a kernel no longer in the directory
+            }
+            p.uid = null;
+        }
+        forgotten.clear();
     }
 
     private void bury(PortUid u) {

@@ -9,7 +9,8 @@ import java.util.Map;
  * rejoined), and what a new hello means.
  * <pre>
  *  first hello of K                      -> ADMIT (REFUSE if K was declared dead before it spoke)
- *  same incarnation, same session        -> ADMIT while K lives; REFUSE once dead (it stays dead)
+ *  same incarnation, same session        -> ADMIT while K lives; REFUSE once dead (it stays dead:
+ *                                           alive, it comes back as a later session, IpcLinks "renew")
  *  same incarnation, a later session     -> REJOIN: the earlier session is dead, K is back
  *  same incarnation, an earlier session  -> REFUSE (a stale connection)
  *  another incarnation                   -> RESTARTED: a new process took K's id; the old one is
@@ -52,6 +53,12 @@ final class Hellos {
     boolean rejoins(int kernel, long incarnation, int session) {
         Seen s = seen.get(kernel);
         return s != null && s.incarnation == incarnation && session > s.session;
+    }
+
+    /** Whether {@code kernel}'s last hello was of this process and session (a dead one: dead in that session). */
+    boolean same(int kernel, long incarnation, int session) {
+        Seen s = seen.get(kernel);
+        return s != null && s.incarnation == incarnation && s.session == session;
     }
 
     /** Whether {@code session} is the latest of {@code kernel} that said hello. */

@@ -60,6 +60,21 @@ import org.slf4j.LoggerFactory;
  *  a peer's hello with a later session: the peer's earlier session is dead (the core hears it,
  *           if it had not yet), then the peer is alive again and dialled anew
  * </pre>
+ * Rejoining while alive (a kernel cut off from IPC by its links, its pager session kept):
+ * <pre>
+ *  probe:   a kernel declared dead here is dialled again every lease with a hello of this
+ *           session (never in {@code peers}); a dead process does not answer, a live one that
+ *           declared this kernel dead refuses it with LinkRefused (dead_here, and whether it heard
+ *           nothing from this kernel for a lease: silent) and closes
+ *  refused: this kernel renews if the refuser says silent (this kernel was the quiet one), or if
+ *           neither side saw silence and this kernel's id is the higher (a broken connection:
+ *           one of the two renews); otherwise it waits for the other to renew (it probes too)
+ *  renew:   every kernel not dead here yet is declared dead to the core, then (on the core's
+ *           executor, after those deaths) every link closes, the session goes up by one, no
+ *           kernel is dead here any more, the core forgets its old remote state
+ *           ({@link LinkListener#renewed}) and the links dial every kernel again; the others
+ *           take it as a rejoin (their earlier view of it is dead)
+ * </pre>
  * The core learns of deaths and frames through the {@link LinkListener}, always on its own
  * executor, in the order decided here (under this object's lock): a rejoined peer's frames come
  * after the death of its earlier session. {@link #send} is called on the core thread.
@@ -85,6 +100,12 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private final long incarnation = new SecureRandom().nextLong();
     private final Map<Integer, LinkPeer> peers = new ConcurrentHashMap<>();
     private final Set<Integer> dead = ConcurrentHashMap.newKeySet();
+    /** Kernels declared dead because nothing was heard from them for a lease (see "probe"). */
+    private final Set<Integer> silentDeaths = ConcurrentHashMap.newKeySet();
+    /** Between the decision to renew and the next session's start. Guarded by this. */
+    private boolean renewing;
+    /** Renewals of the IPC session while alive since these links started. */
+    private final java.util.concurrent.atomic.AtomicInteger renewals = new java.util.concurrent.atomic.AtomicInteger();
     /** Kernels that said hello with a later session, waiting to be alive again (after the core heard of the death). */
     private final Set<Integer> reviving = ConcurrentHashMap.newKeySet();
     /** Guarded by this. */
@@ -416,6 +437,19 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
+    /**
+     * A probe's hello (see "probe" above): answered with LinkRefused, dead_here if this kernel
+     * declared that session of that process dead; never taken as a link (the caller closes it).
+     */
+    synchronized void probed(int kernel, long incarnation, int session, Channel ch) {
+        boolean deadHere = !closing && !left && dead.contains(kernel) && hellos.same(kernel, incarnation, session);
+        boolean silent = silentDeaths.contains(kernel);
+        log.info("kernel {}: probed by kernel {} (session {}): {}", self, kernel, session,
+                deadHere ? "dead here" + (silent ? " (nothing heard from it for a lease)" : " (its link broke)") : "not dead here");
+        ch.writeAndFlush(LinkFrame.newBuilder().setRefused(io.machxp.proto.link.LinkRefused.newBuilder()
+                .setDeadHere(deadHere).setSilent(deadHere && silent)).build());
+    }
+
     /** A connection from {@code ch}'s address was refused before it was a kernel's link, for {@code why}. */
     void refused(Channel ch, String why) {
         log.warn("kernel {}: IPC link from {} refused: {}", self, ch.remoteAddress(), why);
@@ -488,8 +522,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
 
     /** The connection of session {@code session} of {@code kernel} broke or went silent: dead, if that is its current session. */
     synchronized void diedIn(int kernel, int session, String why) {
+        diedIn(kernel, session, why, false);
+    }
+
+    /** As {@link #diedIn(int, int, String)}; {@code silent}: nothing heard from it for a lease. */
+    synchronized void diedIn(int kernel, int session, String why, boolean silent) {
         if (hellos.current(kernel, session)) {
-            died(kernel, why);
+            died(kernel, why, silent);
         }
     }
 
@@ -502,9 +541,21 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
 
     /** Kernel {@code kernel} is dead: its links close and the core hears of it, once per session. */
     synchronized void died(int kernel, String why) {
+        died(kernel, why, false);
+    }
+
+    private synchronized void died(int kernel, String why, boolean silent) {
         boolean wasReviving = reviving.remove(kernel); // its new session died before it was alive here
         if (closing || left || !dead.add(kernel) && !wasReviving) {
             return;
+        }
+        if (silent) {
+            silentDeaths.add(kernel);
+        } else {
+            silentDeaths.remove(kernel);
+        }
+        if (!renewing) {
+            scheduleProbe(kernel);
         }
         log.info("kernel {}: kernel {} is dead for IPC: {}", self, kernel, why);
         LinkPeer p = peers.get(kernel);
@@ -517,6 +568,121 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             }
         }
         core.execute(() -> listener.kernelDied(kernel));
+    }
+
+    // ---- rejoining while alive: probes, refusals, renewal --------------------------------------
+
+    private void scheduleProbe(int kernel) {
+        group.schedule(() -> probe(kernel), leaseMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Dials {@code kernel}, dead here, with a hello only: see "probe" above. */
+    private void probe(int kernel) {
+        KernelDirectory d = directory;
+        synchronized (this) {
+            if (closing || left || renewing || !dead.contains(kernel) || d == null || !d.kernels().containsKey(kernel)) {
+                return;
+            }
+        }
+        LinkPeer p = new LinkPeer(kernel, true);
+        InetSocketAddress a = d.address(kernel);
+        new Bootstrap().group(group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        LinkPipeline.dialled(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p));
+                        if (tls != null) {
+                            tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
+                        }
+                    }
+                }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
+                    if (!f.isSuccess()) {
+                        probeEnded(p); // not listening: dead, or not back yet
+                        return;
+                    }
+                    Channel ch = f.channel();
+                    synchronized (p) {
+                        p.channel = ch;
+                    }
+                    ch.writeAndFlush(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(self)
+                            .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(session)
+                            .setProbe(true)).build());
+                    ch.eventLoop().schedule(() -> ch.close(), leaseMillis, TimeUnit.MILLISECONDS); // no answer: again later
+                });
+    }
+
+    /** A probe's connection ended (or never opened): again after a lease, while the kernel is dead here. */
+    void probeEnded(LinkPeer p) {
+        synchronized (this) {
+            if (closing || left || renewing || !dead.contains(p.id)) {
+                return;
+            }
+        }
+        scheduleProbe(p.id);
+    }
+
+    /** Kernel {@code p.id} refused a probe's hello: see "refused" above. */
+    void refusedThere(LinkPeer p, io.machxp.proto.link.LinkRefused r) {
+        if (!p.probe || !r.getDeadHere()) {
+            return;
+        }
+        boolean quietHere = silentDeaths.contains(p.id);
+        if (r.getSilent() || !quietHere && self > p.id) {
+            renew("kernel " + p.id + " declared this kernel's IPC session " + session + " dead ("
+                    + (r.getSilent() ? "it heard nothing from it for a lease" : "its link broke") + ")");
+        } else {
+            log.info("kernel {}: kernel {} refused it as dead; it is that kernel's turn to renew its IPC session", self, p.id);
+        }
+    }
+
+    /**
+     * This kernel is alive but cut off from IPC: it comes back as its next IPC session, keeping its
+     * tasks and its pager session. See "renew" above; its old rights across kernels are dead on
+     * both sides (docs/mach-ipc.md, "Rejoining while alive").
+     */
+    public void renew(String why) {
+        synchronized (this) {
+            if (closing || left || renewing) {
+                return;
+            }
+            renewing = true;
+            log.warn("kernel {}: renews its IPC session ({} -> {}) while alive: {}", self, session, session + 1, why);
+            KernelDirectory d = directory;
+            if (d != null) {
+                for (int k : d.kernels().keySet()) {
+                    if (k != self) {
+                        died(k, "this kernel renews its IPC session");
+                    }
+                }
+            }
+        }
+        core.execute(() -> { // after the core heard of every death above
+            synchronized (this) {
+                if (left || closing) { // the pager session ended meanwhile: its rejoin starts the next session
+                    renewing = false;
+                    return;
+                }
+            }
+            leave();
+            synchronized (this) {
+                session++;
+                dead.clear();
+                silentDeaths.clear();
+                left = false;
+                renewing = false;
+            }
+            renewals.incrementAndGet();
+            listener.renewed();
+            KernelDirectory d = directory;
+            if (d != null) {
+                connect(d, firstContactMillis);
+            }
+        });
+    }
+
+    /** Times these links renewed their IPC session while alive. */
+    public int renewals() {
+        return renewals.get();
     }
 
     /**

@@ -46,6 +46,7 @@ final class LinkFrameCheck {
             case FLUSH -> f.getFlush().hasPort() ? null : "PortFlush without a port";
             case CONSUMED, KEEPALIVE -> null; // LinkConsumed: tickets this kernel did not give are ignored
             case HELLO -> null; // the link decides about hellos
+            case REFUSED -> "a LinkRefused on a link (it only goes back on a connection it refuses)";
             case BODY_NOT_SET -> "a frame with no body";
         };
     }

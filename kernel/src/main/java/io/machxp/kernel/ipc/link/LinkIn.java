@@ -56,6 +56,11 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 ctx.close();
                 return;
             }
+            if (f.getHello().getProbe()) {
+                links.probed(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(), ctx.channel());
+                ctx.close(); // a probe is never a link
+                return;
+            }
             if (!links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
                     ctx.channel())) {
                 ctx.close(); // refused, and logged, by admit
@@ -115,7 +120,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (from >= 0) {
-                links.diedIn(from, session, "silent for a lease");
+                links.diedIn(from, session, "silent for a lease", true);
             } else {
                 links.refused(ctx.channel(), "silent for a lease before its hello");
             }

@@ -9,4 +9,12 @@ public interface LinkListener {
 
     /** Kernel {@code kernel} died: its link broke or was silent for a lease. Once per session of that kernel (see {@link IpcLinks}). */
     void kernelDied(int kernel);
+
+    /**
+     * This kernel renewed its IPC session while alive ({@link IpcLinks}, "renew"): every other kernel
+     * has been declared dead to the core first (in order, before this), and from now on the links
+     * speak for the next session. The core forgets its old remote state ({@code IpcCore.renewSession})
+     * and takes {@link IpcLinks#forSession()} again.
+     */
+    default void renewed() {}
 }

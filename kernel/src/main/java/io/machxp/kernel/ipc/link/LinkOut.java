@@ -27,11 +27,19 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        io.netty.util.ReferenceCountUtil.release(msg); // nothing comes back on a sending link
+        if (msg instanceof io.machxp.proto.link.LinkFrame f && f.hasRefused()) {
+            links.refusedThere(to, f.getRefused()); // a probe's hello refused: this kernel is dead there
+            return;
+        }
+        io.netty.util.ReferenceCountUtil.release(msg); // nothing else comes back on a sending link
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (to.probe) {
+            links.probeEnded(to);
+            return;
+        }
         links.diedOut(to, "its link closed");
     }
 

@@ -18,8 +18,15 @@ final class LinkPeer {
     boolean drainScheduled;
     long seq;
     long firstAttempt;
+    /** A probe of a kernel declared dead (IpcLinks, "renew"): a hello only, never in {@code peers}. */
+    final boolean probe;
 
     LinkPeer(int id) {
+        this(id, false);
+    }
+
+    LinkPeer(int id, boolean probe) {
         this.id = id;
+        this.probe = probe;
     }
 }

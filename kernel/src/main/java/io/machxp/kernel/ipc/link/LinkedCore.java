@@ -46,8 +46,14 @@ public class LinkedCore implements AutoCloseable {
             public void kernelDied(int kernel) {
                 core.kernelDied(kernel);
             }
+
+            @Override
+            public void renewed() {
+                core.attachNet(links.forSession());
+                core.renewSession();
+            }
         });
-        core.attachNet(links);
+        core.attachNet(links.forSession());
         call(c -> {
             c.spaceCreate(id);
             return null;
