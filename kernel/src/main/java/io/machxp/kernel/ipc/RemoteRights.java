@@ -330,13 +330,15 @@ final class RemoteRights {
     }
 
     /**
-     * The origin keeps its ports (or their forwarders) while they live: an own uid it does not know
-     * is dead. An own uid of an earlier IPC session too: a kernel that renewed its session while
-     * alive forgot every uid of the earlier one ({@link #renew}), one that rejoined with a new core
-     * never knew them.
+     * The origin keeps its ports (or their forwarders) while they live: an own uid of this IPC
+     * session it does not know is dead. Not one of an earlier session: a port made here then may
+     * have moved its receive right to another kernel before this kernel renewed its session
+     * ({@link #renew}) or rejoined with a new core, and lives on there under its old uid (a right
+     * to it names that kernel as {@code receiver_kernel}; one naming this kernel is dead, see
+     * {@link #importRight}).
      */
     private boolean own(PortUid u) {
-        return u.origin() == ipc.net.self() && u.session() <= ipc.net.session();
+        return u.origin() == ipc.net.self() && u.session() == ipc.net.session();
     }
 
     /**
