@@ -388,8 +388,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
      * Frames taken in order from session {@code session} of kernel {@code from} in one read: to
      * the core, in one task. An earlier session's late frames are dropped: it is dead.
      */
-    synchronized void deliver(int from, int session, java.util.List<LinkFrame> frames) {
-        if (hellos.current(from, session) && !left) {
+    synchronized void deliver(int from, int session, Channel ch, java.util.List<LinkFrame> frames) {
+        // only from the connection admitted for that kernel now: not one of a kernel declared dead
+        // since (its death closed it) nor of the session this kernel renewed away from
+        if (hellos.current(from, session) && !left && inbound.get(from) == ch) {
             core.execute(() -> frames.forEach(f -> listener.frame(from, f)));
         }
     }
@@ -553,6 +555,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             silentDeaths.add(kernel);
         } else {
             silentDeaths.remove(kernel);
+        }
+        Channel in = inbound.remove(kernel);
+        if (in != null) {
+            in.close(); // nothing more of it reaches the core (deliver)
         }
         if (!renewing) {
             scheduleProbe(kernel);

@@ -28,6 +28,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     private final IpcLinks links;
     private int from = -1;
     private int session;
+    /** This connection, once admitted: only the admitted connection's frames reach the core. */
+    private io.netty.channel.Channel admitted;
     private long last;
     private ScheduledFuture<?> helloDeadline;
     private boolean failed;
@@ -67,6 +69,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 return;
             }
             from = f.getHello().getKernel();
+            admitted = ctx.channel();
             session = f.getHello().getSession();
             helloDeadline.cancel(false);
             ctx.pipeline().get(LinkFrames.class).helloTaken();
@@ -111,7 +114,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     /** The frames taken so far go to the core (before any news of the sender's death). */
     private void handOver() {
         if (!batch.isEmpty() && from >= 0) {
-            links.deliver(from, session, batch);
+            links.deliver(from, session, admitted, batch);
             batch = new java.util.ArrayList<>();
         }
     }
