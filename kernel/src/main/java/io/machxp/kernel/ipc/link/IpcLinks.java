@@ -720,6 +720,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         synchronized (this) {
             session++;
             left = false;
+            // the new session owes nothing to the earlier one's view: every kernel is dialled again
+            // (one gone for good is declared dead again by its dial), none is left unprobed
+            dead.clear();
+            silentDeaths.clear();
         }
         KernelDirectory d = directory;
         if (d != null) {

@@ -1,0 +1,63 @@
+package io.machxp.kernel.ipc.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review F3 of the renewal: kernel 2 declared kernel 1 dead (its link broke; kernel 2 has the
+ * higher id), then lost its pager session and rejoined. The new session owes nothing to the
+ * earlier one's view: kernel 2 dials kernel 1 again, kernel 1 takes it back as a rejoin, and the
+ * two live kernels reach each other with no renewal. Real links; waits on conditions, never sleeps.
+ */
+class RejoinAfterADeathTest {
+    private static final long LEASE_MS = 2_000;
+    private EventLoopGroup group;
+    private LinkedCore k1;
+    private LinkedCore k2;
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        k1 = new LinkedCore(1, group, LEASE_MS);
+        k2 = new LinkedCore(2, group, LEASE_MS);
+        KernelDirectory directory = new KernelDirectory(Map.of(1, k1.address, 2, k2.address));
+        k1.links.connect(directory);
+        k2.links.connect(directory);
+    }
+
+    @AfterEach
+    void stop() {
+        k1.close();
+        k2.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 40 s").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void aKernelDeadHereBeforeALeaveIsDialledAgainAtTheRejoin() {
+        await(() -> k1.links.inbound(2) != null && k2.links.inbound(1) != null);
+        k2.links.diedIn(1, 0, "test: its link broke", false);
+        await(() -> k1.links.dead(2)); // kernel 1 saw kernel 2's link close
+        k2.links.leave(); // kernel 2 lost its pager session
+        k2.links.rejoin();
+        await(() -> !k2.links.dead(1) && !k1.links.dead(2) && k1.links.inbound(2) != null
+                && k2.links.inbound(1) != null);
+        assertThat(k2.links.session()).isEqualTo(1);
+        assertThat(k1.links.renewals() + k2.links.renewals()).as("a rejoin, no renewal").isZero();
+    }
+}
