@@ -102,6 +102,16 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     private final Set<Integer> dead = ConcurrentHashMap.newKeySet();
     /** Kernels declared dead because nothing was heard from them for a lease (see "probe"). */
     private final Set<Integer> silentDeaths = ConcurrentHashMap.newKeySet();
+    /**
+     * The probe chain of each kernel dead here (at most one; see "probe"): a token its scheduled
+     * probes carry; a chain whose token is gone ends. Cleared at leave, renew and close. Guarded by this.
+     */
+    private final Map<Integer, Object> probeChains = new java.util.HashMap<>();
+    /** Probe connections open now: closed at leave, renew and close. */
+    private final io.netty.channel.group.ChannelGroup probeChannels =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    /** Probes of one chain (one a lease) before a kernel that never takes this one back is given up for gone. */
+    static final int MAX_PROBES = 100;
     /** Between the decision to renew and the next session's start. Guarded by this. */
     private boolean renewing;
     /** Renewals of the IPC session while alive since these links started. */
@@ -446,7 +456,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     synchronized void probed(int kernel, long incarnation, int session, Channel ch) {
         boolean deadHere = !closing && !left && dead.contains(kernel) && hellos.same(kernel, incarnation, session);
         boolean silent = silentDeaths.contains(kernel);
-        log.info("kernel {}: probed by kernel {} (session {}): {}", self, kernel, session,
+        log.debug("kernel {}: probed by kernel {} (session {}): {}", self, kernel, session,
                 deadHere ? "dead here" + (silent ? " (nothing heard from it for a lease)" : " (its link broke)") : "not dead here");
         ch.writeAndFlush(LinkFrame.newBuilder().setRefused(io.machxp.proto.link.LinkRefused.newBuilder()
                 .setDeadHere(deadHere).setSilent(deadHere && silent)).build());
@@ -578,21 +588,52 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
 
     // ---- rejoining while alive: probes, refusals, renewal --------------------------------------
 
+    /** Starts the probe chain of {@code kernel} unless it has one. Under this object's lock. */
     private void scheduleProbe(int kernel) {
-        group.schedule(() -> probe(kernel), leaseMillis, TimeUnit.MILLISECONDS);
+        if (!probeChains.containsKey(kernel)) {
+            Object chain = new Object();
+            probeChains.put(kernel, chain);
+            nextProbe(kernel, chain, 0);
+        }
+    }
+
+    private void nextProbe(int kernel, Object chain, int done) {
+        group.schedule(() -> probe(kernel, chain, done), leaseMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the chain {@code chain} of {@code kernel} goes on; it ends (and is forgotten) if not. Under the lock. */
+    private boolean probing(int kernel, Object chain) {
+        if (probeChains.get(kernel) != chain) {
+            return false; // ended at a leave, renew or close; another chain may have started since
+        }
+        KernelDirectory d = directory;
+        if (closing || left || renewing || !dead.contains(kernel) || d == null || !d.kernels().containsKey(kernel)) {
+            probeChains.remove(kernel);
+            return false;
+        }
+        return true;
     }
 
     /** Dials {@code kernel}, dead here, with a hello only: see "probe" above. */
-    private void probe(int kernel) {
-        KernelDirectory d = directory;
+    private void probe(int kernel, Object chain, int done) {
+        LinkPeer p = new LinkPeer(kernel, true);
         synchronized (this) {
-            if (closing || left || renewing || !dead.contains(kernel) || d == null || !d.kernels().containsKey(kernel)) {
+            if (!probing(kernel, chain)) {
                 return;
             }
+            if (done >= MAX_PROBES) {
+                probeChains.remove(kernel);
+                log.warn("kernel {}: kernel {} did not take this kernel back in {} probes: given up for gone", self,
+                        kernel, done);
+                return;
+            }
+            p.probeSession = session;
+            p.probeChain = chain;
+            p.probeAttempt = done + 1;
         }
-        LinkPeer p = new LinkPeer(kernel, true);
-        InetSocketAddress a = d.address(kernel);
+        InetSocketAddress a = directory.address(kernel);
         new Bootstrap().group(group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, leaseMillis))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -607,34 +648,55 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                         return;
                     }
                     Channel ch = f.channel();
+                    probeChannels.add(ch);
+                    synchronized (this) {
+                        if (probeChains.get(kernel) != chain) {
+                            ch.close(); // the chain ended while it connected
+                            return;
+                        }
+                    }
                     synchronized (p) {
                         p.channel = ch;
                     }
                     ch.writeAndFlush(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(self)
-                            .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(session)
+                            .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(p.probeSession)
                             .setProbe(true)).build());
                     ch.eventLoop().schedule(() -> ch.close(), leaseMillis, TimeUnit.MILLISECONDS); // no answer: again later
                 });
     }
 
-    /** A probe's connection ended (or never opened): again after a lease, while the kernel is dead here. */
+    /** A probe's connection ended (or never opened): its chain probes again after a lease, while the kernel is dead here. */
     void probeEnded(LinkPeer p) {
         synchronized (this) {
-            if (closing || left || renewing || !dead.contains(p.id)) {
-                return;
+            if (probing(p.id, p.probeChain)) {
+                nextProbe(p.id, p.probeChain, p.probeAttempt);
             }
         }
-        scheduleProbe(p.id);
     }
 
     /** Kernel {@code p.id} refused a probe's hello: see "refused" above. */
     void refusedThere(LinkPeer p, io.machxp.proto.link.LinkRefused r) {
-        if (!p.probe || !r.getDeadHere()) {
-            return;
+        if (!p.probe) {
+            return; // a link is never refused after its hello was taken
         }
-        boolean quietHere = silentDeaths.contains(p.id);
+        Channel ch;
+        synchronized (p) {
+            ch = p.channel;
+        }
+        if (ch != null) {
+            ch.close(); // one answer per probe
+        }
+        boolean quietHere;
+        synchronized (this) {
+            // only an answer about this session, while the refuser is dead here and this chain is
+            // its chain: a late answer to a probe of an earlier session (renewed or left since) is stale
+            if (!r.getDeadHere() || p.probeSession != session || !probing(p.id, p.probeChain)) {
+                return;
+            }
+            quietHere = silentDeaths.contains(p.id);
+        }
         if (r.getSilent() || !quietHere && self > p.id) {
-            renew("kernel " + p.id + " declared this kernel's IPC session " + session + " dead ("
+            renew("kernel " + p.id + " declared this kernel's IPC session " + p.probeSession + " dead ("
                     + (r.getSilent() ? "it heard nothing from it for a lease" : "its link broke") + ")");
         } else {
             log.info("kernel {}: kernel {} refused it as dead; it is that kernel's turn to renew its IPC session", self, p.id);
@@ -652,6 +714,8 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 return;
             }
             renewing = true;
+            probeChains.clear();
+            probeChannels.close();
             log.warn("kernel {}: renews its IPC session ({} -> {}) while alive: {}", self, session, session + 1, why);
             KernelDirectory d = directory;
             if (d != null) {
@@ -686,6 +750,16 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         });
     }
 
+    /** The probe chain of {@code kernel} now, or null (tests). */
+    synchronized Object probeChain(int kernel) {
+        return probeChains.get(kernel);
+    }
+
+    /** Probe chains going on now (tests: none once every kernel is alive here again). */
+    synchronized int probeChains() {
+        return probeChains.size();
+    }
+
     /** Times these links renewed their IPC session while alive. */
     public int renewals() {
         return renewals.get();
@@ -700,6 +774,8 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         synchronized (this) {
             left = true;
             reviving.clear();
+            probeChains.clear();
+            probeChannels.close();
             inbound.clear();
             all = java.util.List.copyOf(peers.values());
             peers.clear();
@@ -735,6 +811,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        synchronized (this) {
+            probeChains.clear();
+        }
+        probeChannels.close();
         accepted.close();
         if (server != null) {
             closeAndWait(server);

@@ -20,6 +20,11 @@ final class LinkPeer {
     long firstAttempt;
     /** A probe of a kernel declared dead (IpcLinks, "renew"): a hello only, never in {@code peers}. */
     final boolean probe;
+    /** A probe's: the IPC session of this kernel it was sent in (a refusal about an earlier one is stale). */
+    int probeSession;
+    /** A probe's: the chain it belongs to (IpcLinks keeps at most one per kernel) and its number in it. */
+    Object probeChain;
+    int probeAttempt;
 
     LinkPeer(int id) {
         this(id, false);

@@ -1,0 +1,65 @@
+package io.machxp.kernel.ipc.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.LinkRefused;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review F2 of the renewal, step by step: kernel 3 declared kernels 1 and 2 dead and probes both;
+ * both refuse it as silent. The first refusal renews its session; the second, an answer to a probe
+ * of the session it renewed away from, is stale and renews nothing. The core is a direct executor
+ * (the renewal runs at once); the others' addresses listen nowhere and are never reached.
+ */
+class StaleRefusalTest {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final IpcLinks links = new IpcLinks(3, 60_000, group, Runnable::run, new LinkListener() {
+        @Override
+        public void frame(int from, LinkFrame frame) {}
+
+        @Override
+        public void kernelDied(int kernel) {}
+    });
+
+    @AfterEach
+    void stop() {
+        links.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private LinkPeer probeOf(int kernel) {
+        LinkPeer p = new LinkPeer(kernel, true);
+        p.probeSession = links.session();
+        p.probeChain = links.probeChain(kernel);
+        assertThat(p.probeChain).as("kernel %d is probed", kernel).isNotNull();
+        return p;
+    }
+
+    @Test
+    void aRefusalAboutAnEarlierSessionRenewsNothing() throws InterruptedException {
+        InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 1);
+        InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
+        links.connect(new KernelDirectory(Map.of(1, nowhere, 2, nowhere, 3, self)));
+        links.died(1, "test: nothing heard from it for a lease");
+        links.died(2, "test: nothing heard from it for a lease");
+        LinkPeer to1 = probeOf(1);
+        LinkPeer to2 = probeOf(2);
+        LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
+
+        links.refusedThere(to1, silent);
+        assertThat(links.renewals()).isEqualTo(1);
+        assertThat(links.session()).isEqualTo(1);
+
+        links.refusedThere(to2, silent); // late: about session 0
+        assertThat(links.renewals()).as("one renewal for one cut-off").isEqualTo(1);
+        assertThat(links.session()).isEqualTo(1);
+    }
+}
