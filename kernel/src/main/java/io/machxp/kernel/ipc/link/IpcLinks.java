@@ -112,6 +112,8 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     /** Probes of one chain (one a lease) before a kernel that never takes this one back is given up for gone. */
     static final int MAX_PROBES = 100;
+    /** How often this kernel may renew while alive (review F4). Guarded by this. */
+    private final RenewBackoff backoff = new RenewBackoff();
     /** Between the decision to renew and the next session's start. Guarded by this. */
     private boolean renewing;
     /** Renewals of the IPC session while alive since these links started. */
@@ -694,6 +696,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 return;
             }
             quietHere = silentDeaths.contains(p.id);
+            if ((r.getSilent() || !quietHere && self > p.id)
+                    && !backoff.tryRenew(System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(leaseMillis))) {
+                log.warn("kernel {}: kernel {} refused it as dead; renewal {} of a streak held back for {} ms",
+                        self, p.id, backoff.streak() + 1, TimeUnit.NANOSECONDS.toMillis(
+                                backoff.waitNanos(TimeUnit.MILLISECONDS.toNanos(leaseMillis))));
+                return; // the chain asks again a lease later
+            }
         }
         if (r.getSilent() || !quietHere && self > p.id) {
             renew("kernel " + p.id + " declared this kernel's IPC session " + p.probeSession + " dead ("

@@ -62,4 +62,20 @@ class StaleRefusalTest {
         assertThat(links.renewals()).as("one renewal for one cut-off").isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);
     }
+
+    /** Review F4: a refusal about the current session right after a renewal is held back (backoff), not obeyed. */
+    @Test
+    void aKernelRefusedAgainRightAfterARenewalWaits() throws InterruptedException {
+        InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 1);
+        InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
+        links.connect(new KernelDirectory(Map.of(1, nowhere, 3, self)));
+        LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
+        links.died(1, "test: its link broke");
+        links.refusedThere(probeOf(1), silent);
+        assertThat(links.renewals()).isEqualTo(1);
+        links.died(1, "test: its link broke again");
+        links.refusedThere(probeOf(1), silent); // about session 1, within a lease of the renewal
+        assertThat(links.renewals()).as("held back: at most one renewal per backoff wait").isEqualTo(1);
+        assertThat(links.session()).isEqualTo(1);
+    }
 }
