@@ -358,9 +358,7 @@ final class RemoteRights {
             }
             p.uid = null;
         }
-        // the paths of forgotten proxies go (their kernels declared this one dead); the tombstones
-        // stay: a port that died is dead for the new session too (review F6)
-        forgotten.values().removeIf(was -> was != DIED);
+        forgotten.clear();
     }
 
     private void bury(PortUid u) {
