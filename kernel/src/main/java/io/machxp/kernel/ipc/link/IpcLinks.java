@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  *  a peer's hello with a later session: the peer's earlier session is dead (the core hears it,
  *           if it had not yet), then the peer is alive again and dialled anew
  * </pre>
- * Rejoining while alive (a kernel cut off from IPC by its links, its pager session kept):
+ * Rejoining while alive (a kernel cut off from IPC by its links, its pager session kept; the
+ * probes and their answers are {@link LinkProbes}):
  * <pre>
  *  probe:   a kernel declared dead here is dialled again every lease with a hello of this
  *           session (never in {@code peers}); a dead process does not answer, a live one that
@@ -89,52 +90,42 @@ import org.slf4j.LoggerFactory;
 public final class IpcLinks implements IpcNet, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);
 
-    private final int self;
+    final int self;
     /** This kernel's lease: the configured one, raised over its pager's ({@link #matchPagerLease}). */
-    private volatile long leaseMillis;
+    volatile long leaseMillis;
     /** The lease it was configured with ({@code LinkConfig.leaseMillis}). */
     private final long configuredLeaseMillis;
-    private final EventLoopGroup group;
+    final EventLoopGroup group;
     private final Executor core;
     private final LinkListener listener;
-    private final long incarnation = new SecureRandom().nextLong();
+    final long incarnation = new SecureRandom().nextLong();
     private final Map<Integer, LinkPeer> peers = new ConcurrentHashMap<>();
-    private final Set<Integer> dead = ConcurrentHashMap.newKeySet();
+    final Set<Integer> dead = ConcurrentHashMap.newKeySet();
     /** Kernels declared dead because nothing was heard from them for a lease (see "probe"). */
-    private final Set<Integer> silentDeaths = ConcurrentHashMap.newKeySet();
-    /**
-     * The probe chain of each kernel dead here (at most one; see "probe"): a token its scheduled
-     * probes carry; a chain whose token is gone ends. Cleared at leave, renew and close. Guarded by this.
-     */
-    private final Map<Integer, Object> probeChains = new java.util.HashMap<>();
-    /** Probe connections open now: closed at leave, renew and close. */
-    private final io.netty.channel.group.ChannelGroup probeChannels =
-            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
-    /** Probes of one chain (one a lease) before a kernel that never takes this one back is given up for gone. */
-    static final int MAX_PROBES = 100;
-    /** How often this kernel may renew while alive (review F4). Guarded by this. */
-    private final RenewBackoff backoff = new RenewBackoff();
+    final Set<Integer> silentDeaths = ConcurrentHashMap.newKeySet();
+    /** The probes of the kernels dead here, and the answers to others' ({@link LinkProbes}). */
+    final LinkProbes probes = new LinkProbes(this);
     /** Between the decision to renew and the next session's start. Guarded by this. */
-    private boolean renewing;
+    boolean renewing;
     /** Renewals of the IPC session while alive since these links started. */
     private final java.util.concurrent.atomic.AtomicInteger renewals = new java.util.concurrent.atomic.AtomicInteger();
     /** Kernels that said hello with a later session, waiting to be alive again (after the core heard of the death). */
     private final Set<Integer> reviving = ConcurrentHashMap.newKeySet();
     /** Guarded by this. */
-    private final Hellos hellos = new Hellos();
+    final Hellos hellos = new Hellos();
     /** The connections the other kernels dialled, closed when this kernel leaves. */
     private final io.netty.channel.group.ChannelGroup accepted =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     /** This kernel's IPC session (see {@link IpcNet#session}). */
-    private volatile int session;
+    volatile int session;
     /** Between leave and rejoin: no core to feed. */
-    private volatile boolean left;
-    private volatile KernelDirectory directory;
+    volatile boolean left;
+    volatile KernelDirectory directory;
     /** Mutual TLS on every connection, or null for plaintext. */
-    private final LinkTls tls;
+    final LinkTls tls;
     /** How long a kernel may take to answer the first dial before it is dead (at least a lease). */
     private volatile long firstContactMillis;
-    private volatile boolean closing;
+    volatile boolean closing;
     private Channel server;
     /** The admitted connection of each kernel that dialled this one (the latest). Guarded by this. */
     private final Map<Integer, Channel> inbound = new java.util.HashMap<>();
@@ -451,19 +442,6 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
     }
 
-    /**
-     * A probe's hello (see "probe" above): answered with LinkRefused, dead_here if this kernel
-     * declared that session of that process dead; never taken as a link (the caller closes it).
-     */
-    synchronized void probed(int kernel, long incarnation, int session, Channel ch) {
-        boolean deadHere = !closing && !left && dead.contains(kernel) && hellos.same(kernel, incarnation, session);
-        boolean silent = silentDeaths.contains(kernel);
-        log.debug("kernel {}: probed by kernel {} (session {}): {}", self, kernel, session,
-                deadHere ? "dead here" + (silent ? " (nothing heard from it for a lease)" : " (its link broke)") : "not dead here");
-        ch.writeAndFlush(LinkFrame.newBuilder().setRefused(io.machxp.proto.link.LinkRefused.newBuilder()
-                .setDeadHere(deadHere).setSilent(deadHere && silent)).build());
-    }
-
     /** A connection from {@code ch}'s address was refused before it was a kernel's link, for {@code why}. */
     void refused(Channel ch, String why) {
         log.warn("kernel {}: IPC link from {} refused: {}", self, ch.remoteAddress(), why);
@@ -573,7 +551,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
             in.close(); // nothing more of it reaches the core (deliver)
         }
         if (!renewing) {
-            scheduleProbe(kernel);
+            probes.start(kernel);
         }
         log.info("kernel {}: kernel {} is dead for IPC: {}", self, kernel, why);
         LinkPeer p = peers.get(kernel);
@@ -588,130 +566,6 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         core.execute(() -> listener.kernelDied(kernel));
     }
 
-    // ---- rejoining while alive: probes, refusals, renewal --------------------------------------
-
-    /** Starts the probe chain of {@code kernel} unless it has one. Under this object's lock. */
-    private void scheduleProbe(int kernel) {
-        if (!probeChains.containsKey(kernel)) {
-            Object chain = new Object();
-            probeChains.put(kernel, chain);
-            nextProbe(kernel, chain, 0);
-        }
-    }
-
-    private void nextProbe(int kernel, Object chain, int done) {
-        group.schedule(() -> probe(kernel, chain, done), leaseMillis, TimeUnit.MILLISECONDS);
-    }
-
-    /** Whether the chain {@code chain} of {@code kernel} goes on; it ends (and is forgotten) if not. Under the lock. */
-    private boolean probing(int kernel, Object chain) {
-        if (probeChains.get(kernel) != chain) {
-            return false; // ended at a leave, renew or close; another chain may have started since
-        }
-        KernelDirectory d = directory;
-        if (closing || left || renewing || !dead.contains(kernel) || d == null || !d.kernels().containsKey(kernel)) {
-            probeChains.remove(kernel);
-            return false;
-        }
-        return true;
-    }
-
-    /** Dials {@code kernel}, dead here, with a hello only: see "probe" above. */
-    private void probe(int kernel, Object chain, int done) {
-        LinkPeer p = new LinkPeer(kernel, true);
-        synchronized (this) {
-            if (!probing(kernel, chain)) {
-                return;
-            }
-            if (done >= MAX_PROBES) {
-                probeChains.remove(kernel);
-                log.warn("kernel {}: kernel {} did not take this kernel back in {} probes: given up for gone", self,
-                        kernel, done);
-                return;
-            }
-            p.probeSession = session;
-            p.probeChain = chain;
-            p.probeAttempt = done + 1;
-        }
-        InetSocketAddress a = directory.address(kernel);
-        new Bootstrap().group(group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, leaseMillis))
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        LinkPipeline.dialled(ch.pipeline(), leaseMillis, new LinkOut(IpcLinks.this, p));
-                        if (tls != null) {
-                            tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
-                        }
-                    }
-                }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
-                    if (!f.isSuccess()) {
-                        probeEnded(p); // not listening: dead, or not back yet
-                        return;
-                    }
-                    Channel ch = f.channel();
-                    probeChannels.add(ch);
-                    synchronized (this) {
-                        if (probeChains.get(kernel) != chain) {
-                            ch.close(); // the chain ended while it connected
-                            return;
-                        }
-                    }
-                    synchronized (p) {
-                        p.channel = ch;
-                    }
-                    ch.writeAndFlush(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(self)
-                            .setIncarnation(incarnation).setLeaseMillis(leaseMillis).setSession(p.probeSession)
-                            .setProbe(true)).build());
-                    ch.eventLoop().schedule(() -> ch.close(), leaseMillis, TimeUnit.MILLISECONDS); // no answer: again later
-                });
-    }
-
-    /** A probe's connection ended (or never opened): its chain probes again after a lease, while the kernel is dead here. */
-    void probeEnded(LinkPeer p) {
-        synchronized (this) {
-            if (probing(p.id, p.probeChain)) {
-                nextProbe(p.id, p.probeChain, p.probeAttempt);
-            }
-        }
-    }
-
-    /** Kernel {@code p.id} refused a probe's hello: see "refused" above. */
-    void refusedThere(LinkPeer p, io.machxp.proto.link.LinkRefused r) {
-        if (!p.probe) {
-            return; // a link is never refused after its hello was taken
-        }
-        Channel ch;
-        synchronized (p) {
-            ch = p.channel;
-        }
-        if (ch != null) {
-            ch.close(); // one answer per probe
-        }
-        boolean quietHere;
-        synchronized (this) {
-            // only an answer about this session, while the refuser is dead here and this chain is
-            // its chain: a late answer to a probe of an earlier session (renewed or left since) is stale
-            if (!r.getDeadHere() || p.probeSession != session || !probing(p.id, p.probeChain)) {
-                return;
-            }
-            quietHere = silentDeaths.contains(p.id);
-            if ((r.getSilent() || !quietHere && self > p.id)
-                    && !backoff.tryRenew(System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(leaseMillis))) {
-                log.warn("kernel {}: kernel {} refused it as dead; renewal {} of a streak held back for {} ms",
-                        self, p.id, backoff.streak() + 1, TimeUnit.NANOSECONDS.toMillis(
-                                backoff.waitNanos(TimeUnit.MILLISECONDS.toNanos(leaseMillis))));
-                return; // the chain asks again a lease later
-            }
-        }
-        if (r.getSilent() || !quietHere && self > p.id) {
-            renew("kernel " + p.id + " declared this kernel's IPC session " + p.probeSession + " dead ("
-                    + (r.getSilent() ? "it heard nothing from it for a lease" : "its link broke") + ")");
-        } else {
-            log.info("kernel {}: kernel {} refused it as dead; it is that kernel's turn to renew its IPC session", self, p.id);
-        }
-    }
-
     /**
      * This kernel is alive but cut off from IPC: it comes back as its next IPC session, keeping its
      * tasks and its pager session. See "renew" above; its old rights across kernels are dead on
@@ -723,8 +577,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
                 return;
             }
             renewing = true;
-            probeChains.clear();
-            probeChannels.close();
+            probes.endAll();
             log.warn("kernel {}: renews its IPC session ({} -> {}) while alive: {}", self, session, session + 1, why);
             KernelDirectory d = directory;
             if (d != null) {
@@ -759,16 +612,6 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         });
     }
 
-    /** The probe chain of {@code kernel} now, or null (tests). */
-    synchronized Object probeChain(int kernel) {
-        return probeChains.get(kernel);
-    }
-
-    /** Probe chains going on now (tests: none once every kernel is alive here again). */
-    synchronized int probeChains() {
-        return probeChains.size();
-    }
-
     /** Times these links renewed their IPC session while alive. */
     public int renewals() {
         return renewals.get();
@@ -783,8 +626,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         synchronized (this) {
             left = true;
             reviving.clear();
-            probeChains.clear();
-            probeChannels.close();
+            probes.endAll();
             inbound.clear();
             all = java.util.List.copyOf(peers.values());
             peers.clear();
@@ -820,10 +662,7 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
     @Override
     public void close() {
         closing = true;
-        synchronized (this) {
-            probeChains.clear();
-        }
-        probeChannels.close();
+        probes.endAll();
         accepted.close();
         if (server != null) {
             closeAndWait(server);

@@ -59,7 +59,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 return;
             }
             if (f.getHello().getProbe()) {
-                links.probed(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(), ctx.channel());
+                links.probes.probed(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(), ctx.channel());
                 ctx.close(); // a probe is never a link
                 return;
             }

@@ -28,7 +28,7 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof io.machxp.proto.link.LinkFrame f && f.hasRefused()) {
-            links.refusedThere(to, f.getRefused()); // a probe's hello refused: this kernel is dead there
+            links.probes.refusedThere(to, f.getRefused()); // a probe's hello refused: this kernel is dead there
             return;
         }
         io.netty.util.ReferenceCountUtil.release(msg); // nothing else comes back on a sending link
@@ -37,7 +37,7 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (to.probe) {
-            links.probeEnded(to);
+            links.probes.probeEnded(to);
             return;
         }
         links.diedOut(to, "its link closed");

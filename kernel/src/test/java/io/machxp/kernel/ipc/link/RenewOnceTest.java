@@ -58,7 +58,7 @@ class RenewOnceTest {
     private boolean allBack() {
         List<LinkedCore> all = List.of(k1, k2, k3);
         for (LinkedCore a : all) {
-            if (a.links.probeChains() != 0) {
+            if (a.links.probes.chains() != 0) {
                 return false;
             }
             for (LinkedCore b : all) {

@@ -38,7 +38,7 @@ class StaleRefusalTest {
     private LinkPeer probeOf(int kernel) {
         LinkPeer p = new LinkPeer(kernel, true);
         p.probeSession = links.session();
-        p.probeChain = links.probeChain(kernel);
+        p.probeChain = links.probes.chain(kernel);
         assertThat(p.probeChain).as("kernel %d is probed", kernel).isNotNull();
         return p;
     }
@@ -54,11 +54,11 @@ class StaleRefusalTest {
         LinkPeer to2 = probeOf(2);
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
 
-        links.refusedThere(to1, silent);
+        links.probes.refusedThere(to1, silent);
         assertThat(links.renewals()).isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);
 
-        links.refusedThere(to2, silent); // late: about session 0
+        links.probes.refusedThere(to2, silent); // late: about session 0
         assertThat(links.renewals()).as("one renewal for one cut-off").isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);
     }
@@ -71,10 +71,10 @@ class StaleRefusalTest {
         links.connect(new KernelDirectory(Map.of(1, nowhere, 3, self)));
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
         links.died(1, "test: its link broke");
-        links.refusedThere(probeOf(1), silent);
+        links.probes.refusedThere(probeOf(1), silent);
         assertThat(links.renewals()).isEqualTo(1);
         links.died(1, "test: its link broke again");
-        links.refusedThere(probeOf(1), silent); // about session 1, within a lease of the renewal
+        links.probes.refusedThere(probeOf(1), silent); // about session 1, within a lease of the renewal
         assertThat(links.renewals()).as("held back: at most one renewal per backoff wait").isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);
     }
