@@ -345,6 +345,15 @@ final class IpcRemote {
 
     /** Kernel {@code kernel} died: proxies towards it die, its registrations go. */
     void kernelDied(int kernel) {
+        ipc.remoteRights.kernelDying(true);
+        try {
+            proxiesDied(kernel);
+        } finally {
+            ipc.remoteRights.kernelDying(false);
+        }
+    }
+
+    private void proxiesDied(int kernel) {
         for (Port p : ipc.remoteRights.known()) {
             if (p.active && p.remote == kernel) {
                 proxyDied(p);

@@ -71,15 +71,23 @@ final class RemoteRights {
      * record lasts as long as the cluster takes for that many more deaths and forgotten proxies.
      */
     static final int DEFAULT_MAX_FORGOTTEN = 1 << 16;
-    /** In {@link #forgotten}: the port died. */
+    /** In {@link #forgotten}: the port died (its own death: destroyed, or PortDied). */
     private static final int DIED = Integer.MIN_VALUE;
+    /**
+     * In {@link #forgotten}: this kernel's proxy of the port died because the kernel it pointed to
+     * was declared dead here, so the port may live on there. Dead here as {@link #DIED} is, but
+     * dropped at a renewal ({@link #renew}), whose own kernel deaths are not the ports' deaths.
+     */
+    private static final int DIED_WITH_KERNEL = Integer.MIN_VALUE + 1;
+    /** While a kernel's death is handled ({@link #kernelDying}): what dies is recorded {@link #DIED_WITH_KERNEL}. */
+    private boolean kernelDying;
 
     private final IpcCore ipc;
     /** The ports this kernel knows by uid: live ones only. */
     private final Map<PortUid, Port> ports = new HashMap<>();
     /**
-     * Uids recently forgotten, oldest first, at most {@link #maxForgotten}: {@link #DIED}, or the
-     * kernel a forgotten proxy pointed to.
+     * Uids recently forgotten, oldest first, at most {@link #maxForgotten}: {@link #DIED},
+     * {@link #DIED_WITH_KERNEL}, or the kernel a forgotten proxy pointed to.
      */
     private final LinkedHashMap<PortUid, Integer> forgotten = new LinkedHashMap<>();
     private int maxForgotten = DEFAULT_MAX_FORGOTTEN;
@@ -130,7 +138,7 @@ final class RemoteRights {
             return p.active && p.proxy() ? p.remote : Port.LOCAL;
         }
         Integer was = forgotten.get(uid(u));
-        return was == null || was == DIED ? Port.LOCAL : was;
+        return was == null || died(was) ? Port.LOCAL : was;
     }
 
     /** Every port this kernel knows by uid (a copy). */
@@ -326,7 +334,7 @@ final class RemoteRights {
     /** Whether {@code u}, not known here, is dead for sure: a tombstone, or this kernel's own uid of this session. */
     private boolean deadHere(PortUid u) {
         Integer was = forgotten.get(u);
-        return was != null && was == DIED || own(u);
+        return was != null && died(was) || own(u);
     }
 
     /**
@@ -347,8 +355,9 @@ final class RemoteRights {
      * earlier session go. A port whose receive right is here (or in transit here) keeps living for
      * the tasks of this kernel and is exported under a new uid of the new session if a right to it
      * leaves again: to the other kernels, which declared its old uid dead, it is a new port. What
-     * this kernel recorded of the others' ports goes too: the ports of the others that live on
-     * arrive again as new proxies (new names), never as the dead ones.
+     * this kernel recorded of the others' ports goes too, but for the ports that died: the ports of
+     * the others that live on arrive again as new proxies (new names), never as the dead ones, and
+     * a right to a port that died arrives as a dead name (review F6).
      */
     void renew() {
         for (Port p : List.copyOf(ports.values())) {
@@ -358,14 +367,28 @@ final class RemoteRights {
             }
             p.uid = null;
         }
-        forgotten.clear();
+        // the records of ports that died stay (a right to one arriving later from a third kernel
+        // is a dead name, not a live-looking proxy); the paths go, and so do the deaths recorded
+        // only because a kernel was declared dead here (every kernel, at this renewal): those
+        // ports may live on, and a right to one arrives as a new proxy
+        forgotten.values().removeIf(was -> was != DIED);
+    }
+
+    /** Whether a record of {@link #forgotten} is a death. */
+    private static boolean died(int was) {
+        return was == DIED || was == DIED_WITH_KERNEL;
+    }
+
+    /** Around the handling of a kernel's death ({@code IpcRemote.kernelDied}): see {@link #DIED_WITH_KERNEL}. */
+    void kernelDying(boolean dying) {
+        kernelDying = dying;
     }
 
     private void bury(PortUid u) {
         if (own(u)) {
             forgotten.remove(u);
         } else {
-            record(u, DIED);
+            record(u, kernelDying ? DIED_WITH_KERNEL : DIED);
         }
     }
 

@@ -26,6 +26,8 @@ final class IpcCluster {
     private final Map<Integer, IpcCore> cores = new LinkedHashMap<>();
     private final Map<Link, Deque<LinkFrame>> links = new LinkedHashMap<>();
     private final Set<Integer> dead = new HashSet<>();
+    /** Each kernel's IPC session: 0 until it renews ({@link #renew}). */
+    private final Map<Integer, Integer> sessions = new java.util.HashMap<>();
     /** Timers of no delay, not run yet ({@link #runSoon}). */
     private final java.util.List<Runnable> soon = new java.util.ArrayList<>();
     /** Frames taken off links, all kinds: how many crossed. */
@@ -51,6 +53,11 @@ final class IpcCluster {
                 @Override
                 public int self() {
                     return self;
+                }
+
+                @Override
+                public int session() {
+                    return sessions.getOrDefault(self, 0);
                 }
 
                 @Override
@@ -189,6 +196,23 @@ final class IpcCluster {
                 c.getValue().kernelDied(k);
             }
         }
+    }
+
+    /**
+     * Kernel k renews its IPC session while alive (IpcLinks, "renew"): its frames in flight are
+     * lost, it hears of every other kernel's death and they of its earlier session's, then its
+     * session goes up by one and its core forgets its uids of the earlier one.
+     */
+    void renew(int k) {
+        links.entrySet().removeIf(e -> e.getKey().from() == k || e.getKey().to() == k);
+        for (int other : cores.keySet()) {
+            if (other != k) {
+                cores.get(k).kernelDied(other);
+                cores.get(other).kernelDied(k);
+            }
+        }
+        sessions.merge(k, 1, Integer::sum);
+        cores.get(k).renewSession();
     }
 
     // ---- Mach calls on kernel k's task --------------------------------------------------------
