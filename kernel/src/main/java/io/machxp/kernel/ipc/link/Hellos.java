@@ -61,6 +61,12 @@ final class Hellos {
         return s != null && s.incarnation == incarnation && s.session == session;
     }
 
+    /** Whether {@code kernel}'s last hello was of another process than {@code incarnation} (it restarted). */
+    boolean otherProcess(int kernel, long incarnation) {
+        Seen s = seen.get(kernel);
+        return s != null && s.incarnation != incarnation;
+    }
+
     /** Whether {@code session} is the latest of {@code kernel} that said hello. */
     boolean current(int kernel, int session) {
         Seen s = seen.get(kernel);

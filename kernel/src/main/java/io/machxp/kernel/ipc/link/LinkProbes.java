@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  *            a connection with a probe hello of this session; the chain ends when the kernel is
  *            alive here again, at leave, renew or close, or after {@link #MAX_PROBES} probes
  *  probed:   the far side answers LinkRefused: dead_here (it declared this session of this process
- *            dead) and silent (it heard nothing from it for a lease), then closes
+ *            dead), silent (it heard nothing from it for a lease) and its incarnation, then closes
+ *  gone:     an answer not dead_here from another process (its incarnation) than the one declared
+ *            dead here ends the chain: that process is gone, a restarted kernel takes a new id
  *  refused:  an answer about this session from a kernel still dead here on its current chain:
  *            silent, or neither side silent and this kernel's id the higher -> renew (unless the
  *            {@link RenewBackoff} holds it back: the chain asks again); otherwise the other renews
@@ -158,6 +160,15 @@ final class LinkProbes {
         }
         boolean quietHere;
         synchronized (links) {
+            if (!r.getDeadHere() && r.getIncarnation() != 0 && links.hellos.otherProcess(p.id, r.getIncarnation())
+                    && probing(p.id, p.probeChain)) {
+                // the process declared dead here is gone and another holds its id: it never takes
+                // this kernel back (a restarted kernel takes a new id), so its chain ends
+                probeChains.remove(p.id);
+                log.info("kernel {}: kernel {} answers from another process: the one declared dead here is gone; "
+                        + "no more probes", links.self, p.id);
+                return;
+            }
             // only an answer about this session, while the refuser is dead here and this chain is
             // its chain: a late answer to a probe of an earlier session (renewed or left since) is stale
             if (!r.getDeadHere() || p.probeSession != links.session || !probing(p.id, p.probeChain)) {
@@ -196,7 +207,7 @@ final class LinkProbes {
         log.debug("kernel {}: probed by kernel {} (session {}): {}", links.self, kernel, session,
                 deadHere ? "dead here" + (silent ? " (nothing heard from it for a lease)" : " (its link broke)") : "not dead here");
         ch.writeAndFlush(LinkFrame.newBuilder().setRefused(io.machxp.proto.link.LinkRefused.newBuilder()
-                .setDeadHere(deadHere).setSilent(deadHere && silent)).build());
+                .setDeadHere(deadHere).setSilent(deadHere && silent).setIncarnation(links.incarnation)).build());
     }
 
     /** The probe chain of {@code kernel} now, or null (tests). */
