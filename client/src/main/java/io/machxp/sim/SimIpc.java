@@ -16,7 +16,10 @@ import java.util.SplittableRandom;
  * FIFO per ordered pair of kernels (as a TCP link is), and run in the receiving kernel's process
  * (held while it is paused, lost if it crashed). IPC kernel ids are the kernels' own (given by
  * the pager at welcome): join kernels after their sessions opened. {@link #crash} is a kernel's
- * death as the links see it: a lease later every other kernel declares it dead.
+ * death as the links see it: a lease later every other kernel declares it dead. {@link #renew} is
+ * a live kernel cut off from IPC that renews its IPC session (IpcLinks, "renew"): what is on its
+ * links is lost, a lease later the others declare its session dead and it declares them all
+ * dead, goes to its next session and forgets its uids of the earlier one.
  */
 public final class SimIpc {
     private record Pair(int from, int to) {}
@@ -31,6 +34,14 @@ public final class SimIpc {
     private final Set<Integer> crashed = new HashSet<>();
     /** Declared dead by the others, a lease after the crash. */
     private final Set<Integer> dead = new HashSet<>();
+    /** Kernels cut off from IPC until their renewal: nothing more in or out. */
+    private final Set<Integer> cutOff = new HashSet<>();
+    /** Each kernel's links' generation: one more at each cut; a frame sent in an earlier one is lost. */
+    private final Map<Integer, Integer> generation = new HashMap<>();
+    /** Each kernel's IPC session (IpcNet.session): one more at each renewal. */
+    private final Map<Integer, Integer> sessions = new HashMap<>();
+    /** "observer/kernel/session": a kernel's session declared dead to an observer's core, once. */
+    private final Set<String> declared = new HashSet<>();
 
     public SimIpc(SimCluster cluster, long latencyNanos, long jitterNanos, long seed) {
         this.cluster = cluster;
@@ -52,6 +63,11 @@ public final class SimIpc {
             @Override
             public int self() {
                 return self;
+            }
+
+            @Override
+            public int session() {
+                return sessions.getOrDefault(self, 0);
             }
 
             @Override
@@ -82,15 +98,19 @@ public final class SimIpc {
 
     private void carry(int from, int to, LinkFrame frame) {
         SimKernel target = kernels.get(to);
-        if (target == null || crashed.contains(to) || crashed.contains(from)) {
+        if (target == null || crashed.contains(to) || crashed.contains(from) || cutOff.contains(from)
+                || cutOff.contains(to)) {
             return;
         }
+        int fromGeneration = generation.getOrDefault(from, 0);
+        int toGeneration = generation.getOrDefault(to, 0);
         long jitter = jitterNanos == 0 ? 0 : random.nextLong(jitterNanos + 1);
         Pair link = new Pair(from, to);
         long arrival = Math.max(cluster.now() + latencyNanos + jitter, lastArrival.getOrDefault(link, 0L));
         lastArrival.put(link, arrival);
         cluster.at(arrival, () -> {
-            if (!crashed.contains(from)) {
+            if (!crashed.contains(from) && generation.getOrDefault(from, 0) == fromGeneration
+                    && generation.getOrDefault(to, 0) == toGeneration) {
                 target.run(() -> target.core.ipcCore().linkReceive(from, frame));
             }
         });
@@ -106,9 +126,57 @@ public final class SimIpc {
             dead.add(id);
             for (SimKernel other : kernels.values()) {
                 if (other != k) {
-                    other.run(() -> other.core.ipcCore().kernelDied(id));
+                    declareDead(other, id);
                 }
             }
+        });
+    }
+
+    /** {@code observer}'s core hears of the death of kernel {@code id}'s current session, once. */
+    private void declareDead(SimKernel observer, int id) {
+        if (declared.add(observer.core.kernelId() + "/" + id + "/" + sessions.getOrDefault(id, 0))) {
+            observer.run(() -> observer.core.ipcCore().kernelDied(id));
+        }
+    }
+
+    /**
+     * The live kernel is cut off from IPC now (a pause longer than a lease, a broken link): what is
+     * on its links is lost and nothing more goes in or out; {@code leaseNanos} later every other
+     * kernel declares its session dead, and it (in its process, once it runs) declares every other
+     * kernel dead, goes to its next IPC session, forgets its uids of the earlier one
+     * ({@code IpcCore.renewSession}) and is linked again. A crash meanwhile ends it.
+     */
+    public void renew(String name, long leaseNanos) {
+        SimKernel k = cluster.kernel(name);
+        int id = k.core.kernelId();
+        if (crashed.contains(id) || !cutOff.add(id)) {
+            return;
+        }
+        generation.merge(id, 1, Integer::sum);
+        cluster.at(cluster.now() + leaseNanos, () -> {
+            if (crashed.contains(id)) {
+                return;
+            }
+            for (SimKernel other : kernels.values()) {
+                if (other != k) {
+                    declareDead(other, id);
+                }
+            }
+            k.run(() -> {
+                if (crashed.contains(id)) {
+                    return;
+                }
+                for (SimKernel other : kernels.values()) {
+                    if (other != k) {
+                        declareDead(k, other.core.kernelId());
+                    }
+                }
+                k.run(() -> {
+                    sessions.merge(id, 1, Integer::sum);
+                    k.core.ipcCore().renewSession();
+                    cutOff.remove(id);
+                });
+            });
         });
     }
 

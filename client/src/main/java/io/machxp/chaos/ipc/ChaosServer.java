@@ -47,6 +47,11 @@ final class ChaosServer extends IpcChaosRun.Node {
      */
     private final java.util.Set<Integer> faultPending = new java.util.HashSet<>();
     private final Map<Integer, Hold> holds = new HashMap<>();
+    /**
+     * Clients whose token rights here a renewal cut ({@link #cut}): a right in flight then may die
+     * here with the renewal or live, so from then on their tokens are let go and not counted.
+     */
+    private final java.util.Set<Integer> untracked = new java.util.HashSet<>();
     private int set;
     private int control;
 
@@ -181,6 +186,10 @@ final class ChaosServer extends IpcChaosRun.Node {
         if (right.name() == Mach.MACH_PORT_DEAD) {
             return; // the client's kernel died
         }
+        if (untracked.contains(client)) {
+            run.port(this, "deallocate", ipc -> ipc.machPortDeallocate(task, right.name()), v -> { });
+            return;
+        }
         Hold h = holds.computeIfAbsent(client, c -> new Hold());
         h.name = right.name();
         h.tokens.add(token);
@@ -192,7 +201,9 @@ final class ChaosServer extends IpcChaosRun.Node {
         run.cluster.at(run.cluster.now() + rnd.nextLong(run.options.leaseNanos() + 1), () ->
                 run.port(this, "deallocate", ipc -> {
                     Long oldest = h.tokens.poll();
-                    if (oldest != null) {
+                    if (untracked.contains(client)) {
+                        ipc.machPortDeallocate(task, h.name); // cut by a renewal: not counted
+                    } else if (oldest != null) {
                         KernReturn kr = ipc.machPortDeallocate(task, h.name);
                         run.record(Kind.TOKEN_RELEASED, name, -1, oldest, client, kr.toString());
                         refs(ipc.machPortGetRefs(task, h.name, PortRight.SEND.value), h, client);
@@ -203,11 +214,26 @@ final class ChaosServer extends IpcChaosRun.Node {
 
     /** Inside the kernel's process: the user references the name has against the tokens the harness counts. */
     private void refs(IpcResult<Integer> got, Hold h, int client) {
-        if (run.clients.get(client).gone) {
-            return; // its token port dies with its kernel: the right turns into a dead name
+        if (run.clients.get(client).gone || untracked.contains(client)) {
+            return; // its token port dies with its kernel (the right turns into a dead name), or a renewal cut it
         }
         int observed = got.code().ok() ? got.value() : 0;
         run.record(Kind.REFS, name, -1, h.tokens.size(), observed, "c" + client + " " + got.code());
+    }
+
+    /**
+     * A renewal of this server's kernel or of the client's cuts the send rights to the client's
+     * token port held here (IpcLinks, "renew": every right across the two kernels dies): the ones
+     * held are recorded released (lost), and the client's tokens are no longer counted here.
+     */
+    void cut(int client, String why) {
+        untracked.add(client);
+        Hold h = holds.get(client);
+        if (h != null) {
+            for (Long t : h.tokens) {
+                run.record(Kind.TOKEN_RELEASED, name, -1, t, client, why);
+            }
+        }
     }
 
     /** Its ports that no fault is about to destroy or move, in order. */

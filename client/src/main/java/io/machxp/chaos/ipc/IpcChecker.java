@@ -29,8 +29,9 @@ import java.util.TreeMap;
  *       are the number of send rights it received and has not released, every time it looks.</li>
  *   <li><b>No-senders exactly when due.</b> NO_SENDERS with make-send count m comes only when
  *       none of the first m send rights to the token port is held or still on its way; and if no
- *       kernel crashed, a live client's last NO_SENDERS counts every right it made once each was
- *       released or destroyed with a dead port's message.</li>
+ *       kernel crashed or renewed its IPC session, a live client's last NO_SENDERS counts every
+ *       right it made once each was released or destroyed with a dead port's message (a right cut
+ *       by a renewal counts as released: it is recorded so).</li>
  *   <li><b>Answers.</b> Every call of a live task is answered by the end; nothing unexpected.</li>
  * </ol>
  * Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
@@ -58,7 +59,7 @@ public final class IpcChecker {
                     }
                 }
                 case PORT_MAY_BE_DEAD -> crashTouched.add(e.port());
-                case KERNEL -> anyCrash |= e.note().equals("crashed");
+                case KERNEL -> anyCrash |= e.note().equals("crashed") || e.note().equals("renewed");
                 case UNANSWERED -> v.add(e.who() + ": no answer by the end to " + e.note());
                 case UNEXPECTED -> v.add(e.who() + ": " + e.note() + " (at " + ms(e) + ")");
                 case REFS -> {

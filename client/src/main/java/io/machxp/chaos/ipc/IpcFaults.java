@@ -13,7 +13,12 @@ import java.util.List;
  *       server held die, a port in transit from it or that ever lived on it may be dead for some
  *       kernels (its frames on the links are lost; proxies pointing through it die); the other
  *       kernels declare it dead a lease later;</li>
- *   <li>a kernel's process pauses for L/20 to L/4 (25 %): what reaches it waits;</li>
+ *   <li>a kernel's process pauses for L/20 to L/4 (20 %): what reaches it waits;</li>
+ *   <li>a kernel's IPC links are cut while it lives and keeps its pager session (5 %: a partition
+ *       between kernels, not from the pager; a pause would end its pager session first, as the
+ *       links' lease is over the pager's): what is on them is lost, a lease later the others
+ *       declare its IPC session dead and it renews it (IpcLinks, "renew"): every right across it
+ *       and the other kernels dies, the ports themselves live on (SimIpc.renew);</li>
  *   <li>a server destroys one of its ports (15 %; while more than one is alive);</li>
  *   <li>a server sends one of its ports to another server (40 %).</li>
  * </ul>
@@ -58,12 +63,14 @@ final class IpcFaults {
             if (live.size() > 2) {
                 crash(s.kernel);
             }
-        } else if (kind < 45) {
+        } else if (kind < 40) {
             long lease = run.options.leaseNanos();
             long nanos = lease / 20 + run.random.nextLong(lease / 4 - lease / 20);
             run.cluster.pause(s.kernel.name, nanos);
             run.record(Kind.KERNEL, s.kernel.name, -1, nanos, 0, "paused");
             run.count("pauses");
+        } else if (kind < 45) {
+            renew(s.kernel);
         } else if (kind < 60) {
             if (alive > 1 && !s.idlePorts().isEmpty()) {
                 s.destroy(pick(s));
@@ -89,6 +96,28 @@ final class IpcFaults {
     private int pickVia(ChaosServer s) {
         List<Integer> ports = List.copyOf(s.ports.keySet());
         return ports.get(run.random.nextInt(ports.size()));
+    }
+
+    /** See the class comment: the harness counts every live port as possibly dead and the token rights across the kernel as lost. */
+    private void renew(SimKernel k) {
+        long lease = run.options.leaseNanos();
+        run.ipc.renew(k.name, lease);
+        run.record(Kind.KERNEL, k.name, -1, 0, 0, "renewed");
+        run.count("renewals");
+        String why = k.name + " renewed its IPC session: every right across it and the other kernels died";
+        for (PortFate p : run.ports) {
+            if (!p.dead) {
+                run.portMayBeDead(p.number, why);
+            }
+        }
+        for (ChaosServer srv : run.servers) {
+            for (int c = 0; c < run.clients.size(); c++) {
+                SimKernel ck = run.clients.get(c).kernel;
+                if (!srv.gone && srv.kernel != ck && (srv.kernel == k || ck == k)) {
+                    srv.cut(c, why);
+                }
+            }
+        }
     }
 
     private void crash(SimKernel k) {

@@ -35,7 +35,7 @@ public class IpcChaosRunTest {
                     .filter(e -> !sent.contains("c" + e.b() + "/" + e.a()) && !gone.contains("c" + e.b())).toList())
                     .as("seed %d: delivered, but no live client sent them", seed).isEmpty();
         }
-        assertThat(totals).containsKeys("kernel crashes", "pauses", "ports destroyed", "ports moved");
+        assertThat(totals).containsKeys("kernel crashes", "pauses", "renewals", "ports destroyed", "ports moved");
     }
 
     @Test
