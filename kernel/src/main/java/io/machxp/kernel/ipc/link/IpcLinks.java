@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  *           session (never in {@code peers}); a dead process does not answer, a live one that
  *           declared this kernel dead refuses it with LinkRefused (dead_here, and whether it heard
  *           nothing from this kernel for a lease: silent) and closes
- *  refused: this kernel renews if the refuser says silent (this kernel was the quiet one), or if
+ *  refused: this kernel renews if the refuser says silent (this kernel was the quiet one: nothing
+ *           heard from it for a lease, or it left the refuser's link to it unread past the limit), or if
  *           neither side saw silence and this kernel's id is the higher (a broken connection:
  *           one of the two renews); otherwise it waits for the other to renew (it probes too)
  *  renew:   every kernel not dead here yet is declared dead to the core, then (on the core's
@@ -328,8 +329,10 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         var out = ch.unsafe().outboundBuffer();
         long unread = out == null ? 0 : out.totalPendingWriteBytes();
         if (unread > maxUnreadBytes) {
+            // it stopped reading: the quiet one, as a kernel heard from for a lease is, so it is
+            // the one to renew if it is alive (review F4: not the healthy side by a higher id)
             diedOut(p, "it left " + unread + " bytes unread on its link, over the limit of " + maxUnreadBytes
-                    + " (a kernel that stops reading is dead)");
+                    + " (a kernel that stops reading is dead)", true);
         }
     }
 
@@ -526,8 +529,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
 
     /** The link dialled to {@code p} broke: dead, unless a rejoin replaced that peer meanwhile. */
     synchronized void diedOut(LinkPeer p, String why) {
+        diedOut(p, why, false);
+    }
+
+    /** As {@link #diedOut(LinkPeer, String)}; {@code silent}: it was the quiet one (see "refused"). */
+    private synchronized void diedOut(LinkPeer p, String why, boolean silent) {
         if (peers.get(p.id) == p) {
-            died(p.id, why);
+            died(p.id, why, silent);
         }
     }
 

@@ -451,6 +451,11 @@ class LinkProbeTest {
         }
         assertThat(k1.links.dead(ROGUE)).as("dead after %d messages of 64 KiB", sent).isTrue();
         awaitLogged("bytes unread on its link, over the limit of " + (1 << 20));
+        // review F4: the kernel that stopped reading counts as the quiet one, so if it is alive
+        // and probes, it is told 'silent' and renews, not the healthy side by a higher id
+        synchronized (k1.links) {
+            assertThat(k1.links.silentDeaths).as("declared dead as the quiet one").contains(ROGUE);
+        }
         assertHonestLinkWorks();
     }
 }
