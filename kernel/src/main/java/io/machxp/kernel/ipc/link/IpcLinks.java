@@ -522,7 +522,20 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
 
     /** As {@link #diedIn(int, int, String)}; {@code silent}: nothing heard from it for a lease. */
     synchronized void diedIn(int kernel, int session, String why, boolean silent) {
-        if (hellos.current(kernel, session)) {
+        diedIn(kernel, session, this.session, why, silent);
+    }
+
+    /**
+     * As {@link #diedIn(int, int, String, boolean)}, for a connection admitted in this kernel's
+     * session {@code ownSession}: one of an earlier session (left or renewed since) whose close
+     * is seen only after the rejoin declares nobody dead in the new session.
+     */
+    synchronized void diedIn(int kernel, int session, int ownSession, String why) {
+        diedIn(kernel, session, ownSession, why, false);
+    }
+
+    synchronized void diedIn(int kernel, int session, int ownSession, String why, boolean silent) {
+        if (ownSession == this.session && hellos.current(kernel, session)) {
             died(kernel, why, silent);
         }
     }

@@ -28,6 +28,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     private final IpcLinks links;
     private int from = -1;
     private int session;
+    /** This kernel's IPC session when the hello was admitted: the connection's deaths count only in it. */
+    private int ownSession;
     /** This connection, once admitted: only the admitted connection's frames reach the core. */
     private io.netty.channel.Channel admitted;
     private long last;
@@ -71,6 +73,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             from = f.getHello().getKernel();
             admitted = ctx.channel();
             session = f.getHello().getSession();
+            ownSession = links.session();
             helloDeadline.cancel(false);
             ctx.pipeline().get(LinkFrames.class).helloTaken();
             // silent for the lease the sender said (LinkHello.lease_millis), not this kernel's own:
@@ -81,14 +84,14 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         }
         if (f.getSeq() != last + 1) {
             handOver();
-            links.diedIn(from, session, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
+            links.diedIn(from, session, ownSession, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
             ctx.close();
             return;
         }
         last = f.getSeq();
         if (f.hasHello()) {
             handOver();
-            links.diedIn(from, session, "a second LinkHello on its link (frame " + f.getSeq()
+            links.diedIn(from, session, ownSession, "a second LinkHello on its link (frame " + f.getSeq()
                     + "): a kernel says hello once per connection");
             ctx.close();
             return;
@@ -96,7 +99,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         String bad = LinkFrameCheck.problem(f);
         if (bad != null) {
             handOver();
-            links.diedIn(from, session, "frame " + f.getSeq() + " breaks ipc_link.proto: " + bad);
+            links.diedIn(from, session, ownSession, "frame " + f.getSeq() + " breaks ipc_link.proto: " + bad);
             ctx.close();
             return;
         }
@@ -123,7 +126,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (from >= 0) {
-                links.diedIn(from, session, "silent for a lease", true);
+                links.diedIn(from, session, ownSession, "silent for a lease", true);
             } else {
                 links.refused(ctx.channel(), "silent for a lease before its hello");
             }
@@ -139,7 +142,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         }
         if (from >= 0) {
             links.closedIn(from, ctx.channel());
-            links.diedIn(from, session, "its link closed");
+            links.diedIn(from, session, ownSession, "its link closed");
         }
     }
 
@@ -154,7 +157,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 ? "it sent bytes that are not a length-prefixed LinkFrame: " : "its link failed: ") + rootMessage(cause);
         handOver();
         if (from >= 0) {
-            links.diedIn(from, session, why);
+            links.diedIn(from, session, ownSession, why);
         } else if (!tls) { // a failed handshake is LinkTls's to log
             links.refused(ctx.channel(), why);
         }
