@@ -406,8 +406,19 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
      * A connection's hello: whether to take its frames. A peer back with a later session is
      * declared dead first (if it was not yet), then alive again once the core has heard of it.
      * A refusal is logged with its reason; the caller closes the connection.
+     *
+     * @return this kernel's IPC session at the admission, read under the same lock (the
+     *     connection's close or silence counts only in that session, {@link #diedIn(int, int, int,
+     *     String)}), or {@link #REFUSED}
      */
-    synchronized boolean admit(int kernel, long incarnation, int session, Channel ch) {
+    synchronized int admit(int kernel, long incarnation, int session, Channel ch) {
+        return take(kernel, incarnation, session, ch) ? this.session : REFUSED;
+    }
+
+    /** {@link #admit}'s answer for a refused hello (IPC sessions are 0 or more). */
+    static final int REFUSED = -1;
+
+    private boolean take(int kernel, long incarnation, int session, Channel ch) {
         if (closing || left) {
             return false;
         }

@@ -65,15 +65,16 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 ctx.close(); // a probe is never a link
                 return;
             }
-            if (!links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
-                    ctx.channel())) {
+            int at = links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
+                    ctx.channel());
+            if (at == IpcLinks.REFUSED) {
                 ctx.close(); // refused, and logged, by admit
                 return;
             }
             from = f.getHello().getKernel();
             admitted = ctx.channel();
             session = f.getHello().getSession();
-            ownSession = links.session();
+            ownSession = at; // read inside admit: a leave/rejoin or renewal right after it cannot move it
             helloDeadline.cancel(false);
             ctx.pipeline().get(LinkFrames.class).helloTaken();
             // silent for the lease the sender said (LinkHello.lease_millis), not this kernel's own:

@@ -42,7 +42,7 @@ class DeadKernelsFramesTest {
     @Test
     void framesOfAKernelDeclaredDeadDoNotReachTheCore() {
         EmbeddedChannel in = new EmbeddedChannel();
-        assertThat(links.admit(2, 42L, 0, in)).isTrue();
+        assertThat(links.admit(2, 42L, 0, in)).isEqualTo(0);
         LinkFrame f = LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build();
         links.deliver(2, 0, in, List.of(f));
         links.died(2, "test: its link broke");
