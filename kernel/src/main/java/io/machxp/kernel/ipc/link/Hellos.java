@@ -8,7 +8,11 @@ import java.util.Map;
  * random number) and IPC session (0, then one more each time it lost its pager session and
  * rejoined), and what a new hello means.
  * <pre>
- *  first hello of K                      -> ADMIT (REFUSE if K was declared dead before it spoke)
+ *  first hello of K                      -> ADMIT (REFUSE if K was declared dead before it spoke,
+ *                                           the hello recorded all the same: K's probes of that
+ *                                           session are answered "dead here", so a live K renews and
+ *                                           its later session rejoins; a partition before the first
+ *                                           hello heals like one after it)
  *  same incarnation, same session        -> ADMIT while K lives; REFUSE once dead (it stays dead:
  *                                           alive, it comes back as a later session, IpcLinks "renew")
  *  same incarnation, a later session     -> REJOIN: the earlier session is dead, K is back
@@ -30,11 +34,8 @@ final class Hellos {
     Verdict hello(int kernel, long incarnation, int session, boolean dead) {
         Seen s = seen.get(kernel);
         if (s == null) {
-            if (dead) {
-                return Verdict.REFUSE;
-            }
             seen.put(kernel, new Seen(incarnation, session));
-            return Verdict.ADMIT;
+            return dead ? Verdict.REFUSE : Verdict.ADMIT;
         }
         if (s.incarnation != incarnation) {
             return Verdict.RESTARTED;

@@ -17,6 +17,13 @@ class HellosTest {
     }
 
     @Test
+    void aRefusedFirstHelloIsRecordedSoThatItsLaterSessionRejoins() { // review 2 N3
+        assertThat(hellos.hello(2, PROCESS, 0, true)).isEqualTo(Verdict.REFUSE);
+        assertThat(hellos.same(2, PROCESS, 0)).as("its probes are answered 'dead here'").isTrue();
+        assertThat(hellos.hello(2, PROCESS, 1, true)).as("renewed").isEqualTo(Verdict.REJOIN);
+    }
+
+    @Test
     void theSameSessionIsTakenWhileAliveAndStaysDeadOnceDead() {
         hellos.hello(1, PROCESS, 0, false);
         assertThat(hellos.hello(1, PROCESS, 0, false)).isEqualTo(Verdict.ADMIT);
