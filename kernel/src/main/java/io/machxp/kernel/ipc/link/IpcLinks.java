@@ -604,11 +604,13 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
      * both sides (docs/mach-ipc.md, "Rejoining while alive").
      */
     public void renew(String why) {
+        int at;
         synchronized (this) {
             if (closing || left || renewing) {
                 return;
             }
             renewing = true;
+            at = session;
             probes.endAll();
             log.warn("kernel {}: renews its IPC session ({} -> {}) while alive: {}", self, session, session + 1, why);
             KernelDirectory d = directory;
@@ -622,7 +624,9 @@ public final class IpcLinks implements IpcNet, AutoCloseable {
         }
         core.execute(() -> { // after the core heard of every death above
             synchronized (this) {
-                if (left || closing) { // the pager session ended meanwhile: its rejoin starts the next session
+                // the pager session ended meanwhile (its rejoin starts the next session), or ended
+                // and rejoined already (a task queued before this one): that session is the fresh one
+                if (left || closing || session != at) {
                     renewing = false;
                     return;
                 }
