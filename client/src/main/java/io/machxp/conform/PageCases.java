@@ -205,6 +205,28 @@ final class PageCases {
                     Check.that(Arrays.equals(got.data(), data), "B must read the data A returned before its "
                             + "synchronize (spec 6.9)");
                 }),
+                must("6.9-synchronize-stale-return", "a synchronize after a dirty return that was not taken (a stale "
+                        + "version) is answered with an error, not as done", p -> {
+                    FakeKernel a = p.kernel("a");
+                    long page = p.freshPage();
+                    Check.Page before = p.write(a, page, "A's write");
+                    a.send(Messages.dirtyReturn(OBJECT_ID, page, Messages.pattern(p.pageSize(), page + 21),
+                            before.version() + 1, true));
+                    a.send(Messages.synchronize(OBJECT_ID, page, p.pageSize()));
+                    var first = a.await("synchronize_completed of the first msync", m ->
+                            m.hasMemoryObjectSynchronizeCompleted()).getMemoryObjectSynchronizeCompleted();
+                    Check.that(first.getError().isEmpty(), "a synchronize after a return that was taken must succeed "
+                            + "(spec 6.9): " + first);
+                    // the same version again (as a kernel that counts from its supply, not from its last return)
+                    a.send(Messages.dirtyReturn(OBJECT_ID, page, Messages.pattern(p.pageSize(), page + 22),
+                            before.version() + 1, true));
+                    a.send(Messages.synchronize(OBJECT_ID, page, p.pageSize()));
+                    var second = a.await("synchronize_completed of the second msync", m ->
+                            m.hasMemoryObjectSynchronizeCompleted()).getMemoryObjectSynchronizeCompleted();
+                    Check.that(second.getOffset() == page && !second.getError().isBlank(), "a return of version "
+                            + (before.version() + 1) + " again is stale and not taken (spec 7.3), so the synchronize "
+                            + "after it must be answered with an error, not as done (spec 6.9): " + second);
+                }),
                 must("4.2-keepalive-after-returns", "a keepalive is answered only once the pages returned before it "
                         + "are taken: another kernel's read then gets them, asking nobody", p -> {
                     FakeKernel a = p.kernel("a");

@@ -117,6 +117,14 @@ final class PlantedBugs {
                         return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(union)).build();
                     }
                 }),
+                new Bug("synchronize answered as done after a stale return", "^6\\.9-synchronize-stale-return$",
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectSynchronizeCompleted() ? m.toBuilder().setMemoryObjectSynchronizeCompleted(
+                                m.getMemoryObjectSynchronizeCompleted().toBuilder().clearError()).build() : m;
+                    }
+                }),
                 new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

@@ -25,6 +25,45 @@ public final class KernelSession {
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
+    /**
+     * Dirty returns of this session the pager did not take (stale or out of range, XP spec 7.3),
+     * by object name and page offset, with the sentence saying why: the next synchronize of a range
+     * holding such a page answers with that error (spec 6.9), and a later return of the page that
+     * is taken clears it. At most {@link #MAX_REFUSED_RETURNS} pages are named; past that the object
+     * is in {@link #refusedOverflow} and every synchronize of it answers with an error until one
+     * covers the whole object. Not replicated (a new leader answers such a synchronize with success,
+     * as before).
+     */
+    public final Map<String, java.util.NavigableMap<Long, String>> refusedReturns = new java.util.HashMap<>();
+    public final Set<String> refusedOverflow = new java.util.HashSet<>();
+    public static final int MAX_REFUSED_RETURNS = 1024;
+
+    /** Notes a dirty return of page {@code offset} of {@code object} that was not taken, and why. */
+    public void noteRefusedReturn(String object, long offset, String why) {
+        java.util.NavigableMap<Long, String> pages = refusedReturns.get(object);
+        if (pages != null && pages.containsKey(offset)) {
+            pages.put(offset, why);
+            return;
+        }
+        int count = 0;
+        for (java.util.NavigableMap<Long, String> m : refusedReturns.values()) {
+            count += m.size();
+        }
+        if (count >= MAX_REFUSED_RETURNS) {
+            refusedOverflow.add(object);
+            return;
+        }
+        refusedReturns.computeIfAbsent(object, n -> new java.util.TreeMap<>()).put(offset, why);
+    }
+
+    /** A later return of the page was taken: the kernel's newer data is the pager's copy. */
+    public void clearRefusedReturn(String object, long offset) {
+        java.util.NavigableMap<Long, String> pages = refusedReturns.get(object);
+        if (pages != null && pages.remove(offset) != null && pages.isEmpty()) {
+            refusedReturns.remove(object);
+        }
+    }
+
     /** What its kernel_hello said it understands of Mach's optional routines (XP spec 6.10-6.12). */
     public final Set<String> features = new java.util.HashSet<>();
     /** When the pager last heard from the kernel (its env's clock): the lease runs from here. */

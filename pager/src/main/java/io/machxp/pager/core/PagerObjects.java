@@ -21,7 +21,9 @@ import io.machxp.proto.xp.PagerToKernel;
  *  memory_object_synchronize     -> memory_object_synchronize_completed once the store has done
  *   (id, range)                    every write before it (the kernel's data_returns of the range
  *                                  came first), with an error if a page of the range the store
- *                                  failed to write is not written yet; at once, with an error, for
+ *                                  failed to write is not written yet, or if a dirty return of the
+ *                                  session in the range was not taken (stale) since its last
+ *                                  synchronize of the page; at once, with an error, for
  *                                  a range that is not whole pages inside an object the kernel
  *                                  initialized
  *  memory_object_change_completed -> refused: machxp's pager sends no change_attributes (spec 6.11)
@@ -83,9 +85,42 @@ final class PagerObjects {
         if (s.objects.containsValue(o)) {
             return; // still initialized under another id
         }
+        s.refusedReturns.remove(o.name());
+        s.refusedOverflow.remove(o.name());
         pages.forget(s, o.name());
         futexes.departures.leaveQueues(s, o.name());
         futexes.departures.releaseHeld(s, o.name());
+    }
+
+    /**
+     * The error for a synchronize of the range if a dirty return of the session in it was not taken
+     * since its last synchronize of the page (stale or out of range, spec 7.3): the data it gave back
+     * is not the pager's copy, so the synchronize MUST NOT be answered with success (spec 6.9). Those
+     * notes are cleared: each refused return is reported once.
+     */
+    private static String refusedReturns(KernelSession s, MemoryObject o, long offset, long length) {
+        java.util.NavigableMap<Long, String> pages = s.refusedReturns.get(o.name());
+        java.util.SortedMap<Long, String> in = pages == null ? java.util.Collections.emptySortedMap()
+                : pages.subMap(offset, offset + length);
+        String error = null;
+        if (!in.isEmpty()) {
+            error = in.get(in.firstKey()) + (in.size() > 1 ? " (and " + (in.size() - 1) + " more page(s) of the range)" : "");
+            in.clear();
+            if (pages.isEmpty()) {
+                s.refusedReturns.remove(o.name());
+            }
+        }
+        if (s.refusedOverflow.contains(o.name())) {
+            if (error == null) {
+                error = "more than " + KernelSession.MAX_REFUSED_RETURNS + " dirty returns of this session were not "
+                        + "taken (stale versions, spec 7.3), some of '" + o.name() + "'; the pager does not know which "
+                        + "pages";
+            }
+            if (offset == 0 && length >= o.size()) {
+                s.refusedOverflow.remove(o.name());
+            }
+        }
+        return error;
     }
 
     /** memory_object_change_completed: this pager sends no change_attributes, so nobody asked for it. */
@@ -118,8 +153,9 @@ final class PagerObjects {
             core.send(s, completed);
             return;
         }
+        String refused = refusedReturns(s, o, offset, length);
         core.env.storeEffect(() -> { }, failure -> {
-            String unwritten = core.retries.unwritten(o, offset, length);
+            String unwritten = refused != null ? refused : core.retries.unwritten(o, offset, length);
             core.send(s, unwritten == null ? completed : completed.toBuilder().setMemoryObjectSynchronizeCompleted(
                     completed.getMemoryObjectSynchronizeCompleted().toBuilder().setError(unwritten)).build());
         });

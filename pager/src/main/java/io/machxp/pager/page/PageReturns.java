@@ -51,6 +51,40 @@ final class PageReturns {
      */
     Accepted acceptReturn(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
             String routine) {
+        Accepted taken = judge(s, p, dirty, data, version, routine);
+        if (taken == Accepted.TAKEN && dirty) {
+            s.clearRefusedReturn(p.object.name(), p.offset());
+        } else if (taken == Accepted.STALE && !isPagersCopy(p, data)) {
+            // Not the pager's copy: the next synchronize of the page tells the kernel (spec 6.9).
+            s.noteRefusedReturn(p.object.name(), p.offset(), "the data_return of page 0x" + Long.toHexString(p.offset())
+                    + " of '" + p.object.name() + "' with version " + Long.toUnsignedString(version) + " was not taken: "
+                    + staleWhy(p) + "; a dirty return must say one more than the version of the kernel's last "
+                    + "return of the page, or of its supply if it returned none since (spec 7.2)");
+        }
+        return taken;
+    }
+
+    /** True if {@code data} is what the pager's copy holds already (a return given again after a restart). */
+    private static boolean isPagersCopy(PageRecord p, ByteString data) {
+        try {
+            byte[] copy = p.object.page(p.offset());
+            return copy != null ? data.equals(ByteString.copyFrom(copy)) : data.equals(ByteString.copyFrom(
+                    new byte[data.size()]));
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    private static String staleWhy(PageRecord p) {
+        try {
+            return "the pager's copy is version " + p.object.version(p.offset());
+        } catch (UncheckedIOException e) {
+            return "it is not newer than the data the pager keeps for the page";
+        }
+    }
+
+    private Accepted judge(KernelSession s, PageRecord p, boolean dirty, ByteString data, long version,
+            String routine) {
         if (!p.holds(s)) {
             out.refuse(s, routine + " for " + p + ", which it does not hold");
             return Accepted.REFUSED;
