@@ -23,6 +23,22 @@ public final class KernelSession {
     public int tidPrefix;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
+    /**
+     * Ids the kernel terminated while another of its ids still named the object (XP spec 5.3):
+     * a relinquish or lock_request the pager sent under such an id may cross the terminate, so the
+     * kernel's answers under it (futex_released, futex_held, lock_completed, data_return) are still
+     * taken as naming the object, until the kernel initializes the id again or terminates the
+     * object's last id. The oldest goes past {@code MAX_RETIRED_IDS}. Not replicated.
+     */
+    public final Map<Integer, MemoryObject> retiredIds = new java.util.LinkedHashMap<>();
+    public static final int MAX_RETIRED_IDS = 1024;
+
+    /** The object an answer under {@code objectId} names: an initialized id, or one just retired. */
+    public MemoryObject objectOfAnswer(int objectId) {
+        MemoryObject o = objects.get(objectId);
+        return o != null ? o : retiredIds.get(objectId);
+    }
+
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
     /**

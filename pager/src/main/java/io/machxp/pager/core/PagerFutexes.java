@@ -208,6 +208,22 @@ final class PagerFutexes {
     }
 
     /**
+     * The kernel terminated the id the pager named {@code object} by, and another of its ids still
+     * names it (spec 5.3): each relinquish outstanding to it for a futex of the object, with kernels
+     * waiting, is sent again under the id the pager names the object by now. A relinquish the kernel
+     * answered already crosses this one; it drops the duplicate (3.6).
+     */
+    void askAgainUnder(KernelSession s, String object) {
+        for (FutexKey key : java.util.List.copyOf(s.held)) {
+            FutexRecord f = records.get(key);
+            if (key.object().equals(object) && f != null && f.holder == s && f.relinquishSent && !f.queue.isEmpty()) {
+                f.relinquishSent = false;
+                asks.askToRelinquish(f);
+            }
+        }
+    }
+
+    /**
      * memory_object_futex_held: the holder keeps the futex a trylock asked for ({@link FutexTries}).
      */
     void futexHeld(KernelSession s, MemoryObjectFutexHeld m) {
@@ -241,7 +257,7 @@ final class PagerFutexes {
                     + r.getFencingToken() + ", which is not its grant's (" + f.token + ")");
             return;
         }
-        takeRelease(s, f, s.objects.get(r.getObjectId()), r);
+        takeRelease(s, f, s.objectOfAnswer(r.getObjectId()), r);
     }
 
     /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */
@@ -280,7 +296,9 @@ final class PagerFutexes {
 
     /** The key of a futex a kernel names, or null (refused and logged) if it names none. */
     static FutexKey futexKey(CoreContext core, KernelSession s, int objectId, long offset, String routine) {
-        MemoryObject o = s.objects.get(objectId);
+        // an answer to a relinquish sent under an id the kernel terminated since (spec 5.3) still names the object
+        boolean answer = routine.equals("memory_object_futex_released") || routine.equals("memory_object_futex_held");
+        MemoryObject o = answer ? s.objectOfAnswer(objectId) : s.objects.get(objectId);
         if (o == null) {
             core.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
             return null;

@@ -28,7 +28,9 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                  initialized
  *  memory_object_change_completed -> refused: machxp's pager sends no change_attributes (spec 6.11)
  * </pre>
- * An init of an id already initialized and a terminate of one never initialized are refused.
+ * An init of an id already initialized is answered: memory_object_ready again for the same object
+ * (nothing changes), else it ends the id as a terminate would and is answered with
+ * memory_object_destroy (spec 5.1). A terminate of an id never initialized is refused.
  */
 final class PagerObjects {
     /**
@@ -50,8 +52,22 @@ final class PagerObjects {
 
     void init(KernelSession s, MemoryObjectInit init) {
         int objectId = init.getObjectId();
-        if (s.objects.containsKey(objectId)) {
-            core.refuse(s, "memory_object_init for object id " + objectId + ", which is already initialized");
+        MemoryObject already = s.objects.get(objectId);
+        if (already != null) {
+            // Answered, not dropped (spec 5.1): the same object again is ready again, nothing changes;
+            // another object ends the id as a terminate would, and the init is refused with destroy.
+            if (already.name().equals(init.getName()) && init.getPageSize() == core.pageSize) {
+                core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
+                        .setObjectId(objectId).setSize(already.size()).setMayCache(true)).build());
+                return;
+            }
+            core.refuse(s, "memory_object_init for object id " + objectId + ", which is already initialized as "
+                    + Shown.quoted(already.name()) + "; the id is terminated and the init refused");
+            terminate(s, objectId);
+            core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
+                    .setObjectId(objectId).setReason("object id " + objectId + " was already initialized as "
+                            + Shown.quoted(already.name()) + ": the pager took this init as a terminate of it, and "
+                            + "refuses the init; terminate an id before initializing it again (spec 5.1)")).build());
             return;
         }
         MemoryObject o = core.catalog.get(init.getName());
@@ -71,6 +87,7 @@ final class PagerObjects {
                     MemoryObjectDestroy.newBuilder().setObjectId(objectId).setReason(reason)).build());
             return;
         }
+        s.retiredIds.remove(objectId);
         s.objects.put(objectId, o);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
@@ -83,8 +100,18 @@ final class PagerObjects {
             return;
         }
         if (s.objects.containsValue(o)) {
-            return; // still initialized under another id
+            // Still initialized under another id. A relinquish or lock_request sent under this id
+            // may cross the terminate: answers under it still name the object (spec 5.3), and each
+            // relinquish outstanding to the kernel for the object is sent again under the id the
+            // pager names it by now (a kernel drops a duplicate of one it answered, 3.6).
+            if (s.retiredIds.size() >= KernelSession.MAX_RETIRED_IDS) {
+                s.retiredIds.remove(s.retiredIds.keySet().iterator().next());
+            }
+            s.retiredIds.put(objectId, o);
+            futexes.askAgainUnder(s, o.name());
+            return;
         }
+        s.retiredIds.values().removeIf(retired -> retired == o);
         s.refusedReturns.remove(o.name());
         s.refusedOverflow.remove(o.name());
         pages.forget(s, o.name());

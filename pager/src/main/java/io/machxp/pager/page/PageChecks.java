@@ -75,7 +75,9 @@ final class PageChecks {
     }
 
     private MemoryObject object(KernelSession s, int objectId, String routine) {
-        MemoryObject o = s.objects.get(objectId);
+        // an answer to a lock_request sent under an id the kernel terminated since (spec 5.3) still names the object
+        boolean answer = routine.equals("memory_object_lock_completed") || routine.equals("memory_object_data_return");
+        MemoryObject o = answer ? s.objectOfAnswer(objectId) : s.objects.get(objectId);
         if (o == null) {
             out.refuse(s, routine + " for object id " + objectId + ", which it never initialized");
         }

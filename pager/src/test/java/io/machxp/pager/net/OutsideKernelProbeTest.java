@@ -291,7 +291,8 @@ class OutsideKernelProbeTest {
     }
 
     /**
-     * Objects: an init of an id already initialized is dropped, a wrong page size or unknown name
+     * Objects: an init of an id already initialized for the same object is answered with ready again
+     * (outside review 3, O3-4: it was dropped unanswered), a wrong page size or unknown name
      * destroyed; a terminated id answers data_request with data_error; terminate of a futex held
      * while another kernel waits hands it on with handoff (spec 5, 8.4).
      */
@@ -301,7 +302,8 @@ class OutsideKernelProbeTest {
                 ProbeKernel waiter = ProbeKernel.welcomed(pager.target(), "waiter")) {
             k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
                     .setObjectId(1).setName("obj").setPageSize(4096)).build());
-            assertThat(k.barrier()).as("an id already initialized").isEmpty();
+            // an id already initialized, for the same object: answered with ready again (spec 5.1), not dropped
+            assertThat(k.await(m -> !m.hasPagerKeepalive()).getMemoryObjectReady().getObjectId()).isEqualTo(1);
             k.send(KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
                     .setObjectId(2).setName("obj").setPageSize(8192)).build());
             assertThat(k.await(m -> !m.hasPagerKeepalive()).hasMemoryObjectDestroy()).isTrue();
