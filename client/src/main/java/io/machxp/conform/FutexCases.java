@@ -38,6 +38,26 @@ final class FutexCases {
                             + "tokens must grow with each grant (spec 8.5): " + first.getFencingToken() + " then "
                             + second.getFencingToken());
                 }),
+                must("5.3-answer-under-terminated-id", "a release under an id the kernel terminated, crossing the "
+                        + "terminate while its other id names the object, is taken: the futex goes on", p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    int second = OBJECT_ID + 1;
+                    a.send(Messages.init(second, p.object(), p.pageSize()));
+                    a.await("memory_object_ready for A's second id of the object (spec 5.2)", m ->
+                            m.hasMemoryObjectReady() && m.getMemoryObjectReady().getObjectId() == second);
+                    long futex = p.freshPage();
+                    MemoryObjectFutexGranted first = p.lock(a, futex);
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    int named = p.relinquish(a, futex, "B asks for the futex A holds (spec 8.4)")
+                            .getMemoryObjectRelinquishFutex().getObjectId();
+                    // A terminates the id the pager named the object by, then answers under it, as asked
+                    a.send(io.machxp.proto.xp.KernelToPager.newBuilder().setMemoryObjectTerminate(
+                            io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(named)).build());
+                    a.send(Messages.released(named, futex, first.getFencingToken(), false));
+                    p.granted(b, futex, "A released it under the id it had just terminated, while its other id "
+                            + "names the object: the pager must take it (spec 5.3)");
+                }),
                 must("8.5-tokens-grow", "fencing tokens grow strictly over grants A, B, A", p -> {
                     FakeKernel a = p.kernel("a");
                     FakeKernel b = p.kernel("b");

@@ -125,6 +125,24 @@ final class PlantedBugs {
                                 m.getMemoryObjectSynchronizeCompleted().toBuilder().clearError()).build() : m;
                     }
                 }),
+                new Bug("answers under a just-terminated second id refused", "^5\\.3-answer-under-terminated-id$",
+                        () -> new XpProxy.Plant() {
+                    private final Map<XpProxy.Link, java.util.Set<Integer>> terminated = new ConcurrentHashMap<>();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        java.util.Set<Integer> ids = terminated.computeIfAbsent(link, l -> ConcurrentHashMap.newKeySet());
+                        if (m.hasMemoryObjectTerminate()) {
+                            ids.add(m.getMemoryObjectTerminate().getObjectId());
+                        } else if (m.hasMemoryObjectInit()) {
+                            ids.remove(m.getMemoryObjectInit().getObjectId());
+                        } else if (m.hasMemoryObjectFutexReleased()
+                                && ids.contains(m.getMemoryObjectFutexReleased().getObjectId())) {
+                            return null; // refused as naming an id never initialized
+                        }
+                        return m;
+                    }
+                }),
                 new Bug("missing relinquish", "^8\\.4-relinquish$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {

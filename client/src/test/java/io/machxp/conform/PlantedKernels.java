@@ -42,6 +42,31 @@ final class PlantedKernels {
                         return m.hasMemoryObjectFutexReleased() ? null : m;
                     }
                 }),
+                new Bug("takes a deboost (relinquish priority 0) as a withdrawal", "^8\\.4-deboost-not-withdrawn$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    private final java.util.Set<Long> withdrawn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                    private final java.util.Set<Long> boosted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (m.hasMemoryObjectRelinquishFutex() && !m.getMemoryObjectRelinquishFutex().getTry()) {
+                            long at = m.getMemoryObjectRelinquishFutex().getOffset();
+                            if (m.getMemoryObjectRelinquishFutex().getPriority() > 0) {
+                                boosted.add(at);
+                                withdrawn.remove(at);
+                            } else if (boosted.remove(at)) {
+                                withdrawn.add(at); // the kernel clears its pending relinquish
+                            }
+                        }
+                        return m;
+                    }
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        return m.hasMemoryObjectFutexReleased()
+                                && withdrawn.remove(m.getMemoryObjectFutexReleased().getOffset()) ? null : m;
+                    }
+                }),
                 new Bug("echoes a stale fencing token", "^8\\.5-token-echo$", KernelPlants.NONE, StaleToken::new),
                 new Bug("keeps a page writable after lock_request", "^6\\.4-downgrade-write-protects$",
                         new KernelPlants() {

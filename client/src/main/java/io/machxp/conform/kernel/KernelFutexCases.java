@@ -64,6 +64,20 @@ final class KernelFutexCases {
                     that(released(p, m, off, "the owner unlocked after a relinquish (spec 8.4)").getFencingToken()
                             == token, "futex_released carries another token than the grant's");
                 }),
+                must("8.4-deboost-not-withdrawn", "a relinquish stands after a priority-0 ask that only deboosts: "
+                        + "the owner's unlock still gives the futex back", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 60;
+                    long token = lockGranted(p, m, t, off, false);
+                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 50)); // a waiter elsewhere
+                    m.link().send(KernelMessages.relinquish(m.objectId(), off, 0)); // it left: the deboost
+                    p.sync(m);
+                    unlock(p, t, m, off);
+                    that(released(p, m, off, "the owner unlocked after a relinquish and its deboost: a relinquish is "
+                            + "never withdrawn (spec 8.4)").getFencingToken() == token,
+                            "futex_released carries another token than the grant's");
+                }),
                 must("8.4-release-asks-again", "a futex given back while a local thread still waits for it asks "
                         + "again inside the release (request_again), with no separate lock_futex", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));
