@@ -76,8 +76,12 @@ class Pager:
         s.last_heard = time.monotonic()
         getattr(self, "_" + routine)(s, getattr(msg, routine))
 
+    ANSWERS = ("lock_completed", "data_return", "futex_released", "futex_held")
+
     def _object(self, s, object_id, routine):
         obj = s.objects.get(object_id)
+        if obj is None and routine in self.ANSWERS:
+            obj = s.retired.get(object_id)  # an answer to a message sent under an id terminated since (5.3)
         if obj is None:
             self._dropped(s, f"{routine} of object id {object_id}, never initialized")
         return obj
@@ -100,6 +104,7 @@ class Pager:
         if reason:
             s.send("memory_object_destroy", xp.MemoryObjectDestroy(object_id=msg.object_id, reason=reason))
             return
+        s.retired.pop(msg.object_id, None)
         s.objects[msg.object_id] = msg.name
         s.send("memory_object_ready", xp.MemoryObjectReady(
             object_id=msg.object_id, size=self.objects[msg.name], may_cache=True))
@@ -108,7 +113,11 @@ class Pager:
         obj = s.objects.pop(msg.object_id, None)
         if obj is None:
             self._dropped(s, f"memory_object_terminate of object id {msg.object_id}, never initialized")
-        elif obj not in s.objects.values():
+        elif obj in s.objects.values():
+            s.retired[msg.object_id] = obj  # answers under it still name the object (5.3)
+        else:
+            s.retired = {i: o for i, o in s.retired.items() if o != obj}
+            s.refused_returns = {k: v for k, v in s.refused_returns.items() if k[0] != obj}
             self.futexes.holder_gone(s, obj)
             self.pages.release(s, obj)
 
@@ -149,6 +158,14 @@ class Pager:
         error = "" if ok else ("object id never initialized on this session" if obj is None else
                                f"range {msg.offset}+{msg.length} is not whole pages inside the object "
                                f"(size {size}, page size {ps})")
+        if ok:
+            # 6.9: a dirty return of the range that was not taken (stale) is not the pager's copy
+            refused = sorted(k for k in s.refused_returns
+                             if k[0] == obj and msg.offset <= k[1] < msg.offset + msg.length)
+            if refused:
+                error = s.refused_returns[refused[0]]
+                for k in refused:
+                    del s.refused_returns[k]
         s.send("memory_object_synchronize_completed", xp.MemoryObjectSynchronizeCompleted(
             object_id=msg.object_id, offset=msg.offset, length=msg.length, error=error))
 

@@ -152,9 +152,14 @@ class Pages:
                 page.data = bytes(data)
                 self._store.write_page(obj, offset, page.version, page.data)
                 taken = True
+                session.refused_returns.pop((obj, offset), None)
             else:
                 log.info("stale data_return from %s at %s+%d: version %d, the pager's copy is %d",
                          session.name, obj, offset, version, page.version)
+                if bytes(data) != (page.data or bytes(self._page_size)):
+                    session.refused_returns[(obj, offset)] = (
+                        f"the data_return of page {offset:#x} with version {version} was not taken: the "
+                        f"pager's copy is version {page.version} (7.2, 7.3)")
         if not kernel_copy:
             del page.holders[session]
         return taken

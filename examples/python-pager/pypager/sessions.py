@@ -29,6 +29,8 @@ class Session:
         self.name, self.kernel_id, self.state = None, None, "new"
         self.tid_prefix = None                 # the high bits of its TIDs (2.9), once welcomed
         self.objects = {}                      # object id -> object name
+        self.retired = {}                      # ids terminated while another id names the object (5.3)
+        self.refused_returns = {}              # (object, offset) -> why: dirty returns not taken (6.9)
         self.last_heard = time.monotonic()
 
     @property
