@@ -61,8 +61,7 @@ final class PagerObjects {
                         .setObjectId(objectId).setSize(already.size()).setMayCache(true)).build());
                 return;
             }
-            core.refuse(s, "memory_object_init for object id " + objectId + ", which is already initialized as "
-                    + Shown.quoted(already.name()) + "; the id is terminated and the init refused");
+            // answered with destroy, as an init the pager cannot serve is (not counted as a dropped message)
             terminate(s, objectId);
             core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
                     .setObjectId(objectId).setReason("object id " + objectId + " was already initialized as "

@@ -366,7 +366,9 @@ class PagerCoreTest {
             new BadInput("init of an object the pager does not serve: destroyed", 0, List.of("B:MEMORY_OBJECT_DESTROY"),
                     t -> t.pager.onXp(2, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                             .setObjectId(8).setName("missing").setPageSize(PAGE)).build())),
-            new BadInput("init of an object id already in use", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
+            // answered since outside review 3 (O3-4; xp-spec 5.1), no longer dropped: the same object is ready again
+            new BadInput("init of an object id already in use, for the same object: ready again", 0,
+                    List.of("B:MEMORY_OBJECT_READY"), t -> t.pager.onXp(2, KernelToPager
                     .newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(7).setName("obj")
                             .setPageSize(PAGE)).build())),
             new BadInput("terminate of an object id never initialized", 1, List.of(), t -> t.pager.onXp(2, KernelToPager
