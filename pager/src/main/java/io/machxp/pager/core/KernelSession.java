@@ -28,7 +28,8 @@ public final class KernelSession {
      * a relinquish or lock_request the pager sent under such an id may cross the terminate, so the
      * kernel's answers under it (futex_released, futex_held, lock_completed, data_return) are still
      * taken as naming the object, until the kernel initializes the id again or terminates the
-     * object's last id. The oldest goes past {@code MAX_RETIRED_IDS}. Not replicated.
+     * object's last id. The oldest goes past {@code MAX_RETIRED_IDS}. Replicated state: in the snapshot,
+     * in this order.
      */
     public final Map<Integer, MemoryObject> retiredIds = new java.util.LinkedHashMap<>();
     public static final int MAX_RETIRED_IDS = 1024;
@@ -47,8 +48,8 @@ public final class KernelSession {
      * holding such a page answers with that error (spec 6.9), and a later return of the page that
      * is taken clears it. At most {@link #MAX_REFUSED_RETURNS} pages are named; past that the object
      * is in {@link #refusedOverflow} and every synchronize of it answers with an error until one
-     * covers the whole object. Not replicated (a new leader answers such a synchronize with success,
-     * as before).
+     * covers the whole object. Replicated state: in the snapshot, so a new leader answers such a
+     * synchronize as the old one would have.
      */
     public final Map<String, java.util.NavigableMap<Long, String>> refusedReturns = new java.util.HashMap<>();
     public final Set<String> refusedOverflow = new java.util.HashSet<>();

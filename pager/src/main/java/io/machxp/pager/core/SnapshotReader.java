@@ -141,6 +141,12 @@ final class SnapshotReader {
         for (ObjectBinding o : image.getObjectsList()) {
             s.objects.put(o.getObjectId(), object(o.getName()));
         }
+        for (ObjectBinding o : image.getRetiredList()) {
+            s.retiredIds.put(o.getObjectId(), object(o.getName()));
+        }
+        image.getRefusedReturnsList().forEach(r -> s.refusedReturns
+                .computeIfAbsent(r.getObject(), n -> new java.util.TreeMap<>()).put(r.getOffset(), r.getWhy()));
+        s.refusedOverflow.addAll(image.getRefusedOverflowList());
         image.getHeldList().forEach(k -> s.held.add(key(k)));
         image.getQueuedList().forEach(k -> s.queued.add(key(k)));
         s.features.addAll(image.getFeaturesList());

@@ -125,6 +125,11 @@ final class SnapshotWriter {
             b.setKernelName(s.kernelName);
         }
         s.objects.forEach((id, o) -> b.addObjects(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));
+        s.retiredIds.forEach((id, o) -> b.addRetired(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));
+        new java.util.TreeMap<>(s.refusedReturns).forEach((object, pages) -> pages.forEach((offset, why) ->
+                b.addRefusedReturns(io.machxp.proto.snapshot.RefusedReturn.newBuilder().setObject(object)
+                        .setOffset(offset).setWhy(why))));
+        s.refusedOverflow.stream().sorted().forEach(b::addRefusedOverflow);
         s.held.forEach(key -> b.addHeld(ref(key)));
         s.queued.forEach(key -> b.addQueued(ref(key)));
         s.features.stream().sorted().forEach(b::addFeatures);
