@@ -87,7 +87,7 @@ public final class PagerCore {
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
         core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
-        PagerObjects objects = new PagerObjects(core, pages, futexes);
+        PagerObjects objects = new PagerObjects(core, pages, futexes, this::end);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         sessions.deaths.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);

@@ -2,6 +2,7 @@ package io.machxp.pager.core;
 
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
+import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.MemoryObjectDestroy;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.MemoryObjectReady;
@@ -28,9 +29,9 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                  initialized
  *  memory_object_change_completed -> refused: machxp's pager sends no change_attributes (spec 6.11)
  * </pre>
- * An init of an id already initialized is answered: memory_object_ready again for the same object
- * (nothing changes), else it ends the id as a terminate would and is answered with
- * memory_object_destroy (spec 5.1). A terminate of an id never initialized is refused.
+ * An init of an id already initialized is answered with memory_object_ready again for the same
+ * object (nothing changes); for another object it ends the session with EINVAL (spec 5.1). A
+ * terminate of an id never initialized is refused.
  */
 final class PagerObjects {
     /**
@@ -44,29 +45,32 @@ final class PagerObjects {
     private final PageCoherence pages;
     private final PagerFutexes futexes;
 
-    PagerObjects(CoreContext core, PageCoherence pages, PagerFutexes futexes) {
+    private final PagerFutexes.SessionEnd sessionEnd;
+
+    PagerObjects(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerFutexes.SessionEnd sessionEnd) {
         this.core = core;
         this.pages = pages;
         this.futexes = futexes;
+        this.sessionEnd = sessionEnd;
     }
 
     void init(KernelSession s, MemoryObjectInit init) {
         int objectId = init.getObjectId();
         MemoryObject already = s.objects.get(objectId);
         if (already != null) {
-            // Answered, not dropped (spec 5.1): the same object again is ready again, nothing changes;
-            // another object ends the id as a terminate would, and the init is refused with destroy.
+            // Answered, not dropped (spec 5.1): the same object again is ready again, nothing changes.
             if (already.name().equals(init.getName()) && init.getPageSize() == core.pageSize) {
                 core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                         .setObjectId(objectId).setSize(already.size()).setMayCache(true)).build());
                 return;
             }
-            // answered with destroy, as an init the pager cannot serve is (not counted as a dropped message)
-            terminate(s, objectId);
-            core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(MemoryObjectDestroy.newBuilder()
-                    .setObjectId(objectId).setReason("object id " + objectId + " was already initialized as "
-                            + Shown.quoted(already.name()) + ": the pager took this init as a terminate of it, and "
-                            + "refuses the init; terminate an id before initializing it again (spec 5.1)")).build());
+            // Another object (or page size): the kernel lost track of its ids, and its threads may
+            // still hold futexes and pages of the object the id named. The session ends (4.4), so
+            // what it holds goes with owner_died at its lease's end (4.5), not as a terminate would.
+            sessionEnd.end(s, Errno.EINVAL, "kernel '" + s.kernelName + "' initialized object id " + objectId
+                    + " as " + Shown.quoted(init.getName()) + " while it names " + Shown.quoted(already.name())
+                    + " (page size " + init.getPageSize() + "): a kernel MUST terminate an id before it "
+                    + "initializes it again (XP spec 5.1)");
             return;
         }
         MemoryObject o = core.catalog.get(init.getName());
