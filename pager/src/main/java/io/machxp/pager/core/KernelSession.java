@@ -27,7 +27,7 @@ public final class KernelSession {
      * Ids the kernel terminated while another of its ids still named the object (XP spec 5.3):
      * a relinquish or lock_request the pager sent under such an id may cross the terminate, so the
      * kernel's answers under it (futex_released, futex_held, lock_completed, data_return) are still
-     * taken as naming the object, until the kernel initializes the id again or terminates the
+     * taken as naming the object, until the kernel initializes the id again (whatever the answer) or terminates the
      * object's last id. The oldest goes past {@code MAX_RETIRED_IDS}. Replicated state: in the snapshot,
      * in this order.
      */

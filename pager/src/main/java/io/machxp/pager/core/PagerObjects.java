@@ -73,6 +73,9 @@ final class PagerObjects {
                     + "initializes it again (XP spec 5.1)");
             return;
         }
+        // An init of a retired id ends its alias whatever the answer (spec 5.3): after it, answers
+        // under the id name what the init names, or nothing.
+        s.retiredIds.remove(objectId);
         MemoryObject o = core.catalog.get(init.getName());
         String reason = null;
         if (s.objects.size() >= MAX_OBJECTS_PER_SESSION) {
@@ -90,7 +93,6 @@ final class PagerObjects {
                     MemoryObjectDestroy.newBuilder().setObjectId(objectId).setReason(reason)).build());
             return;
         }
-        s.retiredIds.remove(objectId);
         s.objects.put(objectId, o);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());

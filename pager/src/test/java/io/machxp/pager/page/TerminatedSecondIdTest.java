@@ -72,4 +72,25 @@ class TerminatedSecondIdTest {
         k.lockFutex(a, 0); // a request under the terminated id is still refused
         k.nothingTo(a);
     }
+
+    /**
+     * Review of outside3, LOW-5: an init of the terminated id ends its alias even when refused
+     * (spec 5.3); before, a destroy left it, and a release under the id was still taken.
+     */
+    @Test
+    void anInitOfTheTerminatedIdEndsTheAliasEvenWhenRefused() {
+        k.lockFutex(a, 0);
+        k.one(a);
+        k.lockFutex(b, 0);
+        k.one(a); // the relinquish, under the first id
+        long token = k.pager.fencingToken("obj", 0);
+        terminateFirst();
+        k.one(a); // asked again under the other id
+        k.xp(a, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(OBJ).setName("missing").setPageSize(PAGE)));
+        assertThat(k.one(a).hasMemoryObjectDestroy()).isTrue();
+        k.xp(a, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(OBJ).setOffset(0).setFencingToken(token)));
+        assertThat(k.take(b)).as("the id names nothing now: the release is refused").isEmpty();
+    }
 }
