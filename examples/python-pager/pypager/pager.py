@@ -17,6 +17,7 @@ from .wire import xp
 
 log = logging.getLogger("pypager")
 MAX_OBJECTS = 1024
+MAX_RETIRED = 1024  # terminated ids kept per session as aliases (5.3), as machxp's pager
 
 
 class Pager:
@@ -91,9 +92,18 @@ class Pager:
         s.send("pager_keepalive", xp.PagerKeepalive(sequence=msg.sequence))
 
     def _memory_object_init(self, s, msg):
-        if msg.object_id in s.objects:
-            self._dropped(s, f"memory_object_init of object id {msg.object_id}, already initialized")
-            return
+        already = s.objects.get(msg.object_id)
+        if already is not None:
+            # An id in use (5.1): the same object again is ready again and changes nothing; another
+            # means the kernel lost track of its ids while it may hold the old object's futexes and
+            # pages, so the session ends (what it holds goes as at its death, 4.4/4.5).
+            if already == msg.name and msg.page_size == self.page_size:
+                s.send("memory_object_ready", xp.MemoryObjectReady(
+                    object_id=msg.object_id, size=self.objects[already], may_cache=True))
+                return
+            raise wire.invalid(f"object id {msg.object_id} is initialized as {already!r}: a kernel MUST "
+                               f"terminate an id before it initializes it again (XP spec 5.1)")
+        s.retired.pop(msg.object_id, None)  # any init of a retired id ends its alias (5.3)
         reason = None
         if msg.name not in self.objects:
             reason = f"this pager serves no object {msg.name!r} (it serves {', '.join(sorted(self.objects))})"
@@ -104,7 +114,6 @@ class Pager:
         if reason:
             s.send("memory_object_destroy", xp.MemoryObjectDestroy(object_id=msg.object_id, reason=reason))
             return
-        s.retired.pop(msg.object_id, None)
         s.objects[msg.object_id] = msg.name
         s.send("memory_object_ready", xp.MemoryObjectReady(
             object_id=msg.object_id, size=self.objects[msg.name], may_cache=True))
@@ -114,6 +123,8 @@ class Pager:
         if obj is None:
             self._dropped(s, f"memory_object_terminate of object id {msg.object_id}, never initialized")
         elif obj in s.objects.values():
+            if len(s.retired) >= MAX_RETIRED:
+                del s.retired[next(iter(s.retired))]  # the oldest goes first
             s.retired[msg.object_id] = obj  # answers under it still name the object (5.3)
         else:
             s.retired = {i: o for i, o in s.retired.items() if o != obj}
