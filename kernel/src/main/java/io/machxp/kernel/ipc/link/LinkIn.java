@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The receiving end of a link (the connection another kernel dialled): the hello names the
- * kernel and its session ({@link IpcLinks#admit}), then frames are taken strictly in sequence.
- * Out of sequence, closed, silent for a lease (the one its hello names, {@link IpcLinks#silenceMillis}), a second hello, bytes that are not a frame, or a
+ * kernel and its session ({@link LinkAdmissions#admit}), then frames are taken strictly in sequence.
+ * Out of sequence, closed, silent for a lease (the one its hello names, {@link LinkAdmissions#silenceMillis}), a second hello, bytes that are not a frame, or a
  * frame that breaks the rules of ipc_link.proto ({@link LinkFrameCheck}):
  * that kernel is dead. One per connection; its event loop only.
  * <pre>
@@ -46,17 +46,17 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void handlerAdded(ChannelHandlerContext ctx) {
         helloDeadline = ctx.executor().schedule(() -> {
             if (from < 0 && ctx.channel().isOpen()) {
-                links.refused(ctx.channel(), "no hello within " + links.helloDeadlineMillis() + " ms of connecting");
+                links.admissions.refused(ctx.channel(), "no hello within " + links.admissions.helloDeadlineMillis() + " ms of connecting");
                 ctx.close();
             }
-        }, links.helloDeadlineMillis(), TimeUnit.MILLISECONDS);
+        }, links.admissions.helloDeadlineMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
         if (from < 0) {
             if (!f.hasHello()) {
-                links.refused(ctx.channel(), "its first frame is not a LinkHello (" + f.getBodyCase() + ")");
+                links.admissions.refused(ctx.channel(), "its first frame is not a LinkHello (" + f.getBodyCase() + ")");
                 ctx.close();
                 return;
             }
@@ -65,9 +65,9 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 ctx.close(); // a probe is never a link
                 return;
             }
-            int at = links.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
+            int at = links.admissions.admit(f.getHello().getKernel(), f.getHello().getIncarnation(), f.getHello().getSession(),
                     ctx.channel());
-            if (at == IpcLinks.REFUSED) {
+            if (at == LinkAdmissions.REFUSED) {
                 ctx.close(); // refused, and logged, by admit
                 return;
             }
@@ -80,19 +80,19 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             // silent for the lease the sender said (LinkHello.lease_millis), not this kernel's own:
             // a peer with a longer lease sends its keepalives further apart
             ctx.pipeline().replace(IdleStateHandler.class, LinkPipeline.IDLE, new IdleStateHandler(
-                    links.silenceMillis(f.getHello().getLeaseMillis()), 0, 0, TimeUnit.MILLISECONDS));
+                    links.admissions.silenceMillis(f.getHello().getLeaseMillis()), 0, 0, TimeUnit.MILLISECONDS));
             return;
         }
         if (f.getSeq() != last + 1) {
             handOver();
-            links.diedIn(from, session, ownSession, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
+            links.deaths.diedIn(from, session, ownSession, "frame " + f.getSeq() + " after " + last + ": the link lost frames");
             ctx.close();
             return;
         }
         last = f.getSeq();
         if (f.hasHello()) {
             handOver();
-            links.diedIn(from, session, ownSession, "a second LinkHello on its link (frame " + f.getSeq()
+            links.deaths.diedIn(from, session, ownSession, "a second LinkHello on its link (frame " + f.getSeq()
                     + "): a kernel says hello once per connection");
             ctx.close();
             return;
@@ -100,7 +100,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
         String bad = LinkFrameCheck.problem(f);
         if (bad != null) {
             handOver();
-            links.diedIn(from, session, ownSession, "frame " + f.getSeq() + " breaks ipc_link.proto: " + bad);
+            links.deaths.diedIn(from, session, ownSession, "frame " + f.getSeq() + " breaks ipc_link.proto: " + bad);
             ctx.close();
             return;
         }
@@ -118,7 +118,7 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     /** The frames taken so far go to the core (before any news of the sender's death). */
     private void handOver() {
         if (!batch.isEmpty() && from >= 0) {
-            links.deliver(from, session, admitted, batch);
+            links.admissions.deliver(from, session, admitted, batch);
             batch = new java.util.ArrayList<>();
         }
     }
@@ -127,9 +127,9 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
             if (from >= 0) {
-                links.diedIn(from, session, ownSession, "silent for a lease", true);
+                links.deaths.diedIn(from, session, ownSession, "silent for a lease", true);
             } else {
-                links.refused(ctx.channel(), "silent for a lease before its hello");
+                links.admissions.refused(ctx.channel(), "silent for a lease before its hello");
             }
             ctx.close();
         }
@@ -142,8 +142,8 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
             helloDeadline.cancel(false);
         }
         if (from >= 0) {
-            links.closedIn(from, ctx.channel());
-            links.diedIn(from, session, ownSession, "its link closed");
+            links.admissions.closedIn(from, ctx.channel());
+            links.deaths.diedIn(from, session, ownSession, "its link closed");
         }
     }
 
@@ -158,9 +158,9 @@ final class LinkIn extends SimpleChannelInboundHandler<LinkFrame> {
                 ? "it sent bytes that are not a length-prefixed LinkFrame: " : "its link failed: ") + rootMessage(cause);
         handOver();
         if (from >= 0) {
-            links.diedIn(from, session, ownSession, why);
+            links.deaths.diedIn(from, session, ownSession, why);
         } else if (!tls) { // a failed handshake is LinkTls's to log
-            links.refused(ctx.channel(), why);
+            links.admissions.refused(ctx.channel(), why);
         }
         ctx.close();
     }

@@ -21,7 +21,7 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && e.state() == IdleState.WRITER_IDLE) {
-            links.keepalive(to);
+            links.dials.keepalive(to);
         }
     }
 
@@ -40,7 +40,7 @@ final class LinkOut extends ChannelInboundHandlerAdapter {
             links.probes.probeEnded(to);
             return;
         }
-        links.diedOut(to, "its link closed");
+        links.deaths.diedOut(to, "its link closed");
     }
 
     @Override

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  *  in:  bytes -> LinkFrames (4-byte length; 1 KiB until the hello, then MAX_FRAME) -> ProtobufDecoder (LinkFrame) -> handler
  *  out: handler -> LinkFrameEncoder (4-byte length, the frame, its seq) -> bytes
  *  the connection accepted (frames come in): IdleStateHandler, reader idle one lease (the peer is dead);
- *       from the hello on, the lease the hello names ({@link IpcLinks#silenceMillis})
+ *       from the hello on, the lease the hello names ({@link LinkAdmissions#silenceMillis})
  *  the connection dialled (frames go out): LinkWriteIdle, nothing flushed for a sixth of a lease
  *       (a keepalive goes out: at most about a third of a lease without a frame)
  * </pre>

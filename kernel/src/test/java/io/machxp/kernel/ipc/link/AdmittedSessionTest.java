@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Review 2 N4: a connection counts in the IPC session of this kernel in which it was admitted,
- * and {@link IpcLinks#admit} says which, read under the lock of the admission itself (before, the
+ * and {@link LinkAdmissions#admit} says which, read under the lock of the admission itself (before, the
  * inbound handler read the session after admit returned, so a leave and rejoin in between gave
  * an old connection the new session). Its close seen after a leave and rejoin declares nobody
  * dead in the new session. Driven directly: the core is a direct executor, no links are dialled.
@@ -40,23 +40,23 @@ class AdmittedSessionTest {
 
     @Test
     void admitSaysTheSessionOfTheAdmission() {
-        assertThat(links.admit(2, 42L, 0, new EmbeddedChannel())).isEqualTo(0);
+        assertThat(links.admissions.admit(2, 42L, 0, new EmbeddedChannel())).isEqualTo(0);
         links.leave();
         links.rejoin();
-        assertThat(links.admit(2, 42L, 0, new EmbeddedChannel())).as("admitted after the rejoin").isEqualTo(1);
-        assertThat(links.admit(1, 7L, 0, new EmbeddedChannel())).as("its own id").isEqualTo(IpcLinks.REFUSED);
+        assertThat(links.admissions.admit(2, 42L, 0, new EmbeddedChannel())).as("admitted after the rejoin").isEqualTo(1);
+        assertThat(links.admissions.admit(1, 7L, 0, new EmbeddedChannel())).as("its own id").isEqualTo(LinkAdmissions.REFUSED);
     }
 
     @Test
     void aConnectionOfAnEarlierSessionClosingAfterTheRejoinDeclaresNobodyDead() {
-        int at = links.admit(2, 42L, 0, new EmbeddedChannel());
+        int at = links.admissions.admit(2, 42L, 0, new EmbeddedChannel());
         links.leave();
         links.rejoin();
         assertThat(links.session()).isEqualTo(at + 1);
-        links.diedIn(2, 0, at, "its link closed");
+        links.deaths.diedIn(2, 0, at, "its link closed");
         assertThat(links.dead(2)).as("closed in session " + at + ", seen in " + links.session()).isFalse();
         assertThat(core).isEmpty();
-        links.diedIn(2, 0, links.session(), "its link closed");
+        links.deaths.diedIn(2, 0, links.session(), "its link closed");
         assertThat(links.dead(2)).as("a connection of the current session").isTrue();
         assertThat(core).containsExactly("died 2");
     }

@@ -42,11 +42,11 @@ class DeadKernelsFramesTest {
     @Test
     void framesOfAKernelDeclaredDeadDoNotReachTheCore() {
         EmbeddedChannel in = new EmbeddedChannel();
-        assertThat(links.admit(2, 42L, 0, in)).isEqualTo(0);
+        assertThat(links.admissions.admit(2, 42L, 0, in)).isEqualTo(0);
         LinkFrame f = LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build();
-        links.deliver(2, 0, in, List.of(f));
-        links.died(2, "test: its link broke");
-        links.deliver(2, 0, in, List.of(f)); // read after the death, on its still open connection
+        links.admissions.deliver(2, 0, in, List.of(f));
+        links.deaths.died(2, "test: its link broke");
+        links.admissions.deliver(2, 0, in, List.of(f)); // read after the death, on its still open connection
         assertThat(core).containsExactly("frame from 2", "died 2");
         assertThat(in.isOpen()).as("its connection closed with its death").isFalse();
     }

@@ -274,7 +274,7 @@ class LinkProbeTest {
 
     /** How long kernel 1 lets the link of {@code kernel} be silent now (-1: no link yet). */
     private long silence(int kernel) {
-        Channel in = k1.links.inbound(kernel);
+        Channel in = k1.links.admissions.inbound(kernel);
         IdleStateHandler idle = in == null ? null : in.pipeline().get(IdleStateHandler.class);
         return idle == null ? -1 : idle.getReaderIdleTimeInMillis();
     }

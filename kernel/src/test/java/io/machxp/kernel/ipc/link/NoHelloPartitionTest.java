@@ -27,7 +27,7 @@ class NoHelloPartitionTest {
         LinkedCore k2 = new LinkedCore(2, group, 500);
         try {
             KernelDirectory directory = new KernelDirectory(Map.of(1, k1.address, 2, k2.address));
-            k1.links.died(2, "test: no connection within the first contact");
+            k1.links.deaths.died(2, "test: no connection within the first contact");
             k1.links.connect(directory);
             k2.links.connect(directory);
             Awaitility.await().atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(10))

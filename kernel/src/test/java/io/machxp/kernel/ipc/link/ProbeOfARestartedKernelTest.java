@@ -37,8 +37,8 @@ class ProbeOfARestartedKernelTest {
     void start() throws InterruptedException {
         InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
         links.connect(new KernelDirectory(Map.of(1, new InetSocketAddress("127.0.0.1", 1), 3, self)));
-        assertThat(links.admit(1, INCARNATION, 0, new EmbeddedChannel())).as("kernel 1's hello").isEqualTo(0);
-        links.died(1, "test: its link broke");
+        assertThat(links.admissions.admit(1, INCARNATION, 0, new EmbeddedChannel())).as("kernel 1's hello").isEqualTo(0);
+        links.deaths.died(1, "test: its link broke");
     }
 
     @AfterEach

@@ -48,15 +48,15 @@ class RejoinAfterADeathTest {
 
     @Test
     void aKernelDeadHereBeforeALeaveIsDialledAgainAtTheRejoin() {
-        await(() -> k1.links.inbound(2) != null && k2.links.inbound(1) != null);
-        k2.links.diedIn(1, 0, "test: its link broke", false);
+        await(() -> k1.links.admissions.inbound(2) != null && k2.links.admissions.inbound(1) != null);
+        k2.links.deaths.diedIn(1, 0, "test: its link broke", false);
         // at once, well within the lease after which kernel 2 would probe kernel 1 and, refused
         // as a broken link with the higher id, renew (it did when this waited for kernel 1 to see
         // the close first: session 2 under load); kernel 1 declares it dead at the leave anyway
         k2.links.leave(); // kernel 2 lost its pager session
         k2.links.rejoin();
-        await(() -> !k2.links.dead(1) && !k1.links.dead(2) && k1.links.inbound(2) != null
-                && k2.links.inbound(1) != null);
+        await(() -> !k2.links.dead(1) && !k1.links.dead(2) && k1.links.admissions.inbound(2) != null
+                && k2.links.admissions.inbound(1) != null);
         assertThat(k2.links.session()).isEqualTo(1);
         assertThat(k1.links.renewals() + k2.links.renewals()).as("a rejoin, no renewal").isZero();
     }

@@ -108,7 +108,7 @@ class RejoinWhileAliveTest {
         CompletableFuture<MsgReturn> deadOn2 = deadNameNotification(k2, TO_1, 201);
         CompletableFuture<MsgReturn> deadOn1 = deadNameNotification(k1, TO_2, 101);
 
-        k1.links.diedIn(2, 0, "test: nothing heard from it for a lease", true); // as after a pause of kernel 2
+        k1.links.deaths.diedIn(2, 0, "test: nothing heard from it for a lease", true); // as after a pause of kernel 2
 
         // the old rights are dead on both sides, with their notifications (which stay true)
         MachMessage n2 = get(deadOn2).message();

@@ -64,7 +64,7 @@ class RenewOnceTest {
                 return false;
             }
             for (LinkedCore b : all) {
-                if (a != b && (a.links.dead(b.id) || a.links.inbound(b.id) == null)) {
+                if (a != b && (a.links.dead(b.id) || a.links.admissions.inbound(b.id) == null)) {
                     return false;
                 }
             }
@@ -74,10 +74,10 @@ class RenewOnceTest {
 
     @Test
     void onePauseSeenByTwoKernelsRenewsOnce() {
-        await(() -> k1.links.inbound(3) != null && k2.links.inbound(3) != null && k3.links.inbound(1) != null
-                && k3.links.inbound(2) != null);
-        k1.links.diedIn(3, 0, "test: nothing heard from it for a lease", true);
-        k2.links.diedIn(3, 0, "test: nothing heard from it for a lease", true);
+        await(() -> k1.links.admissions.inbound(3) != null && k2.links.admissions.inbound(3) != null && k3.links.admissions.inbound(1) != null
+                && k3.links.admissions.inbound(2) != null);
+        k1.links.deaths.diedIn(3, 0, "test: nothing heard from it for a lease", true);
+        k2.links.deaths.diedIn(3, 0, "test: nothing heard from it for a lease", true);
         await(() -> k3.links.renewals() >= 1 && allBack());
         assertThat(k3.links.renewals()).as("one pause, one renewal").isEqualTo(1);
         assertThat(k3.links.session()).isEqualTo(1);

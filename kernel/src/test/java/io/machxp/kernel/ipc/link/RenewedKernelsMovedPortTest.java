@@ -83,7 +83,7 @@ class RenewedKernelsMovedPortTest {
         int moved = ((MsgItem.Port) get(rcv).message().body().get(0)).name();
         assertThat(type(k1, moved)).isEqualTo(PortRight.RECEIVE.typeBit());
 
-        k1.links.diedIn(2, 0, "test: nothing heard from it for a lease", true); // kernel 2 renews
+        k1.links.deaths.diedIn(2, 0, "test: nothing heard from it for a lease", true); // kernel 2 renews
         await(() -> k2.links.renewals() == 1 && !k1.links.dead(2) && !k2.links.dead(1));
         assertThat(type(k1, moved)).as("the port lives on kernel 1").isEqualTo(PortRight.RECEIVE.typeBit());
 

@@ -48,8 +48,8 @@ class StaleRefusalTest {
         InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 1);
         InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
         links.connect(new KernelDirectory(Map.of(1, nowhere, 2, nowhere, 3, self)));
-        links.died(1, "test: nothing heard from it for a lease");
-        links.died(2, "test: nothing heard from it for a lease");
+        links.deaths.died(1, "test: nothing heard from it for a lease");
+        links.deaths.died(2, "test: nothing heard from it for a lease");
         LinkPeer to1 = probeOf(1);
         LinkPeer to2 = probeOf(2);
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
@@ -70,10 +70,10 @@ class StaleRefusalTest {
         InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
         links.connect(new KernelDirectory(Map.of(1, nowhere, 3, self)));
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
-        links.died(1, "test: its link broke");
+        links.deaths.died(1, "test: its link broke");
         links.probes.refusedThere(probeOf(1), silent);
         assertThat(links.renewals()).isEqualTo(1);
-        links.died(1, "test: its link broke again");
+        links.deaths.died(1, "test: its link broke again");
         links.probes.refusedThere(probeOf(1), silent); // about session 1, within a lease of the renewal
         assertThat(links.renewals()).as("held back: at most one renewal per backoff wait").isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);

@@ -1,0 +1,177 @@
+package io.machxp.kernel.ipc.link;
+
+import io.machxp.proto.link.LinkFrame;
+import io.machxp.proto.link.LinkHello;
+import io.machxp.proto.link.LinkKeepalive;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dialled side of {@link IpcLinks}: this kernel's connection to each other kernel, which
+ * carries its frames to that kernel ({@link LinkPeer}, one per kernel in {@code peers}).
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *  connecting  a frame sent: numbered (seq from 1) and kept in order in {@code waiting}
+ *              --connected--> open: the hello (kernel, incarnation, lease, session), then the
+ *                             waiting frames, one flush
+ *              --refused--> dialled again a tenth of a lease later
+ *              --no connection within the first contact (at least a lease)--> dead ({@link LinkDeaths})
+ *  open        a frame sent: numbered, put in the outbox; one task on the channel's loop writes
+ *              the whole outbox and flushes once ({@code drain}), so frames leave in seq order
+ *              whichever thread numbered them
+ *              idle for a sixth of a lease: a LinkKeepalive ({@link LinkOut} asks)
+ *              more than {@link IpcLinks#DEFAULT_MAX_UNREAD_BYTES} (or the limit set) written and
+ *              not yet read there --> dead, as the quiet one (it is the one to renew)
+ *  a second connect with a larger directory dials only the kernels not dialled yet; a peer
+ *  replaced at a rejoin or a leave (not the one in {@code peers}) opens nothing and says nothing
+ * </pre>
+ * Its state is that of its {@link IpcLinks}, under the same locks (each peer's own, the links').
+ */
+final class LinkDials {
+    private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);
+
+    private final IpcLinks links;
+
+    LinkDials(IpcLinks links) {
+        this.links = links;
+    }
+
+    final java.util.concurrent.atomic.LongAdder keepalives = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * Starts dialling every other kernel of {@code directory}; one not reached within
+     * {@code firstContactMillis} (at least a lease: kernels of a cluster start one after another)
+     * is dead.
+     */
+    public void connect(KernelDirectory directory, long firstContactMillis) {
+        links.firstContactMillis = Math.max(links.leaseMillis, firstContactMillis);
+        links.directory = directory;
+        for (int k : directory.kernels().keySet()) {
+            LinkPeer p = peer(k);
+            boolean dialled;
+            synchronized (p) {
+                dialled = p.firstAttempt != 0;
+            }
+            if (k != links.self && !dialled) {
+                dial(p); // a second connect with a larger directory dials only the new kernels
+            }
+        }
+    }
+
+    LinkPeer peer(int k) {
+        return links.peers.computeIfAbsent(k, LinkPeer::new);
+    }
+
+    void dial(LinkPeer p) {
+        if (links.closing || links.left || links.dead.contains(p.id) || links.peers.get(p.id) != p) {
+            return;
+        }
+        synchronized (p) {
+            if (p.firstAttempt == 0) {
+                p.firstAttempt = System.nanoTime();
+            }
+        }
+        InetSocketAddress a = links.directory.address(p.id);
+        new Bootstrap().group(links.group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        LinkPipeline.dialled(ch.pipeline(), links.leaseMillis, new LinkOut(links, p));
+                        if (links.tls != null) {
+                            links.tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
+                        }
+                    }
+                }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        opened(p, f.channel());
+                    } else if (System.nanoTime() - p.firstAttempt > TimeUnit.MILLISECONDS.toNanos(links.firstContactMillis)) {
+                        links.deaths.diedOut(p, "no connection to " + a + " within " + links.firstContactMillis + " ms");
+                    } else {
+                        links.group.schedule(() -> dial(p), Math.max(1, links.leaseMillis / 10), TimeUnit.MILLISECONDS);
+                    }
+                });
+    }
+
+    void opened(LinkPeer p, Channel ch) {
+        synchronized (p) {
+            if (links.peers.get(p.id) != p || links.left || links.closing) {
+                ch.close(); // dialled for a session that is over
+                return;
+            }
+            ch.write(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(links.self)
+                    .setIncarnation(links.incarnation).setLeaseMillis(links.leaseMillis).setSession(links.session)).build());
+            for (SeqFrame f = p.waiting.poll(); f != null; f = p.waiting.poll()) {
+                ch.write(f);
+            }
+            ch.flush();
+            p.channel = ch;
+        }
+        log.debug("kernel {}: IPC link to kernel {} open", links.self, p.id);
+    }
+
+    public void send(int kernel, LinkFrame frame) {
+        if (links.dead.contains(kernel) || links.left) {
+            return; // lost with the kernel, as everything on its links
+        }
+        LinkPeer p = peer(kernel);
+        synchronized (p) {
+            SeqFrame f = new SeqFrame(frame, ++p.seq);
+            if (p.channel != null) {
+                // through the loop's task queue even from the loop itself (a keepalive): frames
+                // leave in seq order whichever thread numbered them; what queues up meanwhile
+                // goes in the same task, with one flush (the link batches what is queued)
+                p.outbox.add(f);
+                if (!p.drainScheduled) {
+                    p.drainScheduled = true;
+                    Channel ch = p.channel;
+                    ch.eventLoop().execute(() -> drain(p, ch));
+                }
+            } else {
+                p.waiting.add(f);
+            }
+        }
+    }
+
+    /**
+     * On the channel's event loop: writes every frame in the outbox, then flushes once. A kernel
+     * that leaves more than {@link IpcLinks#maxUnreadBytes} unread is dead (fail-stop, as a broken link).
+     */
+    void drain(LinkPeer p, Channel ch) {
+        java.util.ArrayList<SeqFrame> frames;
+        synchronized (p) {
+            frames = p.outbox;
+            p.outbox = new java.util.ArrayList<>();
+            p.drainScheduled = false;
+        }
+        for (SeqFrame f : frames) {
+            ch.write(f, ch.voidPromise());
+        }
+        ch.flush();
+        var out = ch.unsafe().outboundBuffer();
+        long unread = out == null ? 0 : out.totalPendingWriteBytes();
+        if (unread > links.maxUnreadBytes) {
+            // it stopped reading: the quiet one, as a kernel heard from for a lease is, so it is
+            // the one to renew if it is alive (review F4: not the healthy side by a higher id)
+            links.deaths.diedOut(p, "it left " + unread + " bytes unread on its link, over the limit of " + links.maxUnreadBytes
+                    + " (a kernel that stops reading is dead)", true);
+        }
+    }
+
+    /** Keepalive on an idle outgoing link (of the current peer; one replaced at a rejoin says nothing). */
+    void keepalive(LinkPeer p) {
+        if (links.peers.get(p.id) == p) {
+            keepalives.increment();
+            send(p.id, LinkFrame.newBuilder().setKeepalive(LinkKeepalive.getDefaultInstance()).build());
+        }
+    }
+}
