@@ -1,12 +1,8 @@
 package io.machxp.kernel.ipc.link;
 
+import static io.machxp.kernel.ipc.link.TwoLinkedKernels.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,31 +15,20 @@ import org.junit.jupiter.api.Test;
  */
 class RejoinAfterADeathTest {
     private static final long LEASE_MS = 2_000;
-    private EventLoopGroup group;
+    private TwoLinkedKernels kernels;
     private LinkedCore k1;
     private LinkedCore k2;
 
     @BeforeEach
     void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-        k1 = new LinkedCore(1, group, LEASE_MS);
-        k2 = new LinkedCore(2, group, LEASE_MS);
-        KernelDirectory directory = new KernelDirectory(Map.of(1, k1.address, 2, k2.address));
-        k1.links.connect(directory);
-        k2.links.connect(directory);
+        kernels = new TwoLinkedKernels(LEASE_MS);
+        k1 = kernels.k1;
+        k2 = kernels.k2;
     }
 
     @AfterEach
     void stop() {
-        k1.close();
-        k2.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    /** Polled every 10 ms, not spun (a spinning test thread holds the links' lock from their loops). */
-    private static void await(java.util.function.BooleanSupplier condition) {
-        org.awaitility.Awaitility.await().atMost(40, TimeUnit.SECONDS).pollInterval(java.time.Duration.ofMillis(10))
-                .until(condition::getAsBoolean);
+        kernels.close();
     }
 
     @Test

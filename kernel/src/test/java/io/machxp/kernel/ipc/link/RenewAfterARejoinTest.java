@@ -2,7 +2,6 @@ package io.machxp.kernel.ipc.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.proto.link.LinkFrame;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import java.util.ArrayDeque;
@@ -19,13 +18,7 @@ import org.junit.jupiter.api.Test;
 class RenewAfterARejoinTest {
     private final EventLoopGroup group = new DefaultEventLoopGroup(1);
     private final Queue<Runnable> core = new ArrayDeque<>();
-    private final IpcLinks links = new IpcLinks(1, 60_000, group, core::add, new LinkListener() {
-        @Override
-        public void frame(int from, LinkFrame frame) {}
-
-        @Override
-        public void kernelDied(int kernel) {}
-    });
+    private final IpcLinks links = LoneLinks.of(1, group, core::add);
 
     @AfterEach
     void stop() {

@@ -1,5 +1,9 @@
 package io.machxp.kernel.ipc.link;
 
+import static io.machxp.kernel.ipc.link.TwoLinkedKernels.allocate;
+import static io.machxp.kernel.ipc.link.TwoLinkedKernels.await;
+import static io.machxp.kernel.ipc.link.TwoLinkedKernels.get;
+import static io.machxp.kernel.ipc.link.TwoLinkedKernels.type;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.ipc.KernReturn;
@@ -9,12 +13,7 @@ import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.ipc.MsgType;
 import io.machxp.kernel.ipc.PortRight;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,45 +27,20 @@ import org.junit.jupiter.api.Test;
  */
 class RenewedKernelsMovedPortTest {
     private static final long LEASE_MS = 2_000;
-    private EventLoopGroup group;
+    private TwoLinkedKernels kernels;
     private LinkedCore k1;
     private LinkedCore k2;
 
     @BeforeEach
     void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-        k1 = new LinkedCore(1, group, LEASE_MS);
-        k2 = new LinkedCore(2, group, LEASE_MS);
-        KernelDirectory directory = new KernelDirectory(Map.of(1, k1.address, 2, k2.address));
-        k1.links.connect(directory);
-        k2.links.connect(directory);
+        kernels = new TwoLinkedKernels(LEASE_MS);
+        k1 = kernels.k1;
+        k2 = kernels.k2;
     }
 
     @AfterEach
     void stop() {
-        k1.close();
-        k2.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private static int allocate(LinkedCore k) {
-        return k.call(c -> c.machPortAllocate(k.id, PortRight.RECEIVE.value).orThrow("allocate"));
-    }
-
-    private static int type(LinkedCore k, int name) {
-        return k.call(c -> c.machPortType(k.id, name).code() == KernReturn.KERN_SUCCESS ? c.machPortType(k.id, name).value() : 0);
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition within 40 s").isLessThan(deadline);
-            Thread.onSpinWait();
-        }
-    }
-
-    private static MsgReturn get(CompletableFuture<MsgReturn> f) {
-        return f.orTimeout(40, TimeUnit.SECONDS).join();
+        kernels.close();
     }
 
     @Test

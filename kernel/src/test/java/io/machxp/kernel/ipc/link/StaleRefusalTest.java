@@ -2,7 +2,6 @@ package io.machxp.kernel.ipc.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.proto.link.LinkFrame;
 import io.machxp.proto.link.LinkRefused;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -21,13 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class StaleRefusalTest {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final IpcLinks links = new IpcLinks(3, 60_000, group, Runnable::run, new LinkListener() {
-        @Override
-        public void frame(int from, LinkFrame frame) {}
-
-        @Override
-        public void kernelDied(int kernel) {}
-    });
+    private final IpcLinks links = LoneLinks.of(3, group, Runnable::run);
 
     @AfterEach
     void stop() {
