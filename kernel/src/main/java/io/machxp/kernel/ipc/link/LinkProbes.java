@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *            dead here ends the chain: that process is gone, a restarted kernel takes a new id
  *  refused:  an answer about this session from a kernel still dead here on its current chain:
  *            silent, or neither side silent and this kernel's id the higher -> renew (unless the
- *            {@link RenewBackoff} holds it back: the chain asks again); otherwise the other renews
+ *            {@link RenewBackoff} holds it back: the chain asks again; it counts there only once the
+ *            renewal happens); otherwise the other renews
  *  stale:    an answer to a probe of an earlier session (renewed or left since), or of an ended
  *            chain, is ignored: one pause seen by several kernels renews once
  * </pre>
@@ -175,8 +176,7 @@ final class LinkProbes {
                 return;
             }
             quietHere = links.silentDeaths.contains(p.id);
-            if ((r.getSilent() || !quietHere && links.self > p.id)
-                    && !backoff.tryRenew(System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(links.leaseMillis))) {
+            if ((r.getSilent() || !quietHere && links.self > p.id) && !mayRenew(System.nanoTime())) {
                 log.warn("kernel {}: kernel {} refused it as dead; renewal {} of a streak held back for {} ms",
                         links.self, p.id, backoff.streak() + 1, TimeUnit.NANOSECONDS.toMillis(
                                 backoff.waitNanos(TimeUnit.MILLISECONDS.toNanos(links.leaseMillis))));
@@ -184,11 +184,22 @@ final class LinkProbes {
             }
         }
         if (r.getSilent() || !quietHere && links.self > p.id) {
-            links.renew("kernel " + p.id + " declared this kernel's IPC session " + p.probeSession + " dead ("
-                    + (r.getSilent() ? "it heard nothing from it for a lease" : "its link broke") + ")");
+            // counted in the backoff only if the renewal happens (renew checks it again when it decides)
+            links.sessions.renew("kernel " + p.id + " declared this kernel's IPC session " + p.probeSession + " dead ("
+                    + (r.getSilent() ? "it heard nothing from it for a lease" : "its link broke") + ")", true);
         } else {
             log.info("kernel {}: kernel {} refused it as dead; it is that kernel's turn to renew its IPC session", links.self, p.id);
         }
+    }
+
+    /** Whether the backoff lets a renewal go at {@code nowNanos}; nothing is counted. Under the links' lock. */
+    boolean mayRenew(long nowNanos) {
+        return backoff.mayRenew(nowNanos, TimeUnit.MILLISECONDS.toNanos(links.leaseMillis));
+    }
+
+    /** A renewal a refusal asked for, decided at {@code nowNanos}, happened: counted in the backoff. Under the links' lock. */
+    void renewed(long nowNanos) {
+        backoff.renewed(nowNanos, TimeUnit.MILLISECONDS.toNanos(links.leaseMillis));
     }
 
     /**

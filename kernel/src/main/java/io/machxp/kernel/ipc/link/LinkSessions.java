@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
  *  live --renew (alive, cut off from IPC: IpcLinks, "refused")--> renewing: every kernel not dead
  *           here yet is declared dead, then on the core's executor (after those deaths) it
  *           leaves, goes to session + 1, nobody is dead here, the core forgets its old remote
- *           state ({@link LinkListener#renewed}) and every kernel is dialled again
- *  renewing --a leave, close, or a rejoin meanwhile--> the renewal is dropped: the session
- *           that began meanwhile is the fresh one
+ *           state ({@link LinkListener#renewed}) and every kernel is dialled again; one a
+ *           refusal asked for counts in the {@link RenewBackoff} now, when it happened
+ *  renewing --a leave, close, or a rejoin meanwhile--> the renewal is dropped (and not counted):
+ *           the session that began meanwhile is the fresh one
  * </pre>
  * The others take a renewed kernel's hello as a rejoin ({@link LinkAdmissions}). State changes
  * here are made under the lock of its {@link IpcLinks}.
@@ -40,10 +41,25 @@ final class LinkSessions {
      * both sides (docs/mach-ipc.md, "Rejoining while alive").
      */
     public void renew(String why) {
+        renew(why, false);
+    }
+
+    /**
+     * As {@link #renew(String)}; {@code refused}: a refusal asks for it ({@link LinkProbes}), so
+     * the renewal backoff may hold it back when it is decided, and counts it once it happened -
+     * not if it is dropped on the way (review 2 N5: a renewal counted and dropped held the next
+     * real one back for two leases or more).
+     */
+    void renew(String why, boolean refused) {
         int at;
+        long decided = System.nanoTime();
         synchronized (links) {
             if (links.closing || links.left || links.renewing) {
                 return;
+            }
+            if (refused && !links.probes.mayRenew(decided)) {
+                log.warn("kernel {}: a renewal of its IPC session held back by its backoff ({})", links.self, why);
+                return; // the probe chain asks again a lease later
             }
             links.renewing = true;
             at = links.session;
@@ -74,6 +90,9 @@ final class LinkSessions {
                 links.silentDeaths.clear();
                 links.left = false;
                 links.renewing = false;
+                if (refused) {
+                    links.probes.renewed(decided);
+                }
             }
             renewals.incrementAndGet();
             links.listener.renewed();

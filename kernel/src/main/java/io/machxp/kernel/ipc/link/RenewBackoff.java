@@ -9,6 +9,8 @@ package io.machxp.kernel.ipc.link;
  * <pre>
  *  idle --renew--> streak 1 (next after 2 leases) --renew within the quiet spell--> streak n+1
  *  a refusal before the wait is over: held back (the probe chain asks again a lease later)
+ *  a renewal counts once it happens: not one that {@link LinkSessions#renew} drops (this kernel
+ *  closing, left, renewing already, or its session changed before the renewal's core task)
  * </pre>
  * Not thread-safe: {@link IpcLinks} calls it under its lock.
  */
@@ -21,18 +23,26 @@ final class RenewBackoff {
 
     /** Whether a renewal may go at {@code nowNanos} with a lease of {@code leaseNanos}; if so it is counted. */
     boolean tryRenew(long nowNanos, long leaseNanos) {
-        if (renewed) {
-            long gap = nowNanos - last;
-            if (gap < waitNanos(leaseNanos)) {
-                return false;
-            }
-            streak = gap < QUIET_LEASES * leaseNanos ? streak + 1 : 1;
-        } else {
-            streak = 1;
+        if (!mayRenew(nowNanos, leaseNanos)) {
+            return false;
         }
+        renewed(nowNanos, leaseNanos);
+        return true;
+    }
+
+    /** Whether a renewal may go at {@code nowNanos} with a lease of {@code leaseNanos}; nothing is counted. */
+    boolean mayRenew(long nowNanos, long leaseNanos) {
+        return !renewed || nowNanos - last >= waitNanos(leaseNanos);
+    }
+
+    /**
+     * A renewal decided at {@code nowNanos} happened: counted (only then, so that one dropped on
+     * the way does not hold back the next; review 2 N5).
+     */
+    void renewed(long nowNanos, long leaseNanos) {
+        streak = renewed && nowNanos - last < QUIET_LEASES * leaseNanos ? streak + 1 : 1;
         renewed = true;
         last = nowNanos;
-        return true;
     }
 
     /** How long after the last renewal the next may go. */
