@@ -3,14 +3,10 @@ package io.machxp.kernel.ipc.link;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.proto.link.LinkRefused;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,22 +19,13 @@ import org.junit.jupiter.api.Test;
  * listens nowhere.
  */
 class RenewDroppedTest {
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Queue<Runnable> core = new ArrayDeque<>();
-    private final IpcLinks links = LoneLinks.of(3, group, core::add);
+    private final LoneLinks lone = new LoneLinks(3, core::add);
+    private final IpcLinks links = lone.links;
 
     @AfterEach
     void stop() {
-        links.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private LinkPeer probeOf(int kernel) {
-        LinkPeer p = new LinkPeer(kernel, true);
-        p.probeSession = links.session();
-        p.probeChain = links.probes.chain(kernel);
-        assertThat(p.probeChain).as("kernel %d is probed", kernel).isNotNull();
-        return p;
+        lone.close();
     }
 
     private void runCore() {
@@ -54,7 +41,7 @@ class RenewDroppedTest {
         links.connect(new KernelDirectory(Map.of(1, nowhere, 3, self)));
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
         links.deaths.died(1, "test: nothing heard from it for a lease");
-        links.probes.refusedThere(probeOf(1), silent); // decided: its core task waits in the queue
+        links.probes.refusedThere(lone.probeOf(1), silent); // decided: its core task waits in the queue
         links.leave(); // the pager session is lost and rejoined first
         links.rejoin();
         runCore();
@@ -62,7 +49,7 @@ class RenewDroppedTest {
         assertThat(links.session()).isEqualTo(1);
 
         links.deaths.died(1, "test: nothing heard from it for a lease, again");
-        links.probes.refusedThere(probeOf(1), silent);
+        links.probes.refusedThere(lone.probeOf(1), silent);
         runCore();
         assertThat(links.renewals()).as("the first renewal that happens goes at once").isEqualTo(1);
         assertThat(links.session()).isEqualTo(2);

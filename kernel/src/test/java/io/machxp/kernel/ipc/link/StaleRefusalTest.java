@@ -3,12 +3,8 @@ package io.machxp.kernel.ipc.link;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.proto.link.LinkRefused;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -19,21 +15,12 @@ import org.junit.jupiter.api.Test;
  * (the renewal runs at once); the others' addresses listen nowhere and are never reached.
  */
 class StaleRefusalTest {
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final IpcLinks links = LoneLinks.of(3, group, Runnable::run);
+    private final LoneLinks lone = new LoneLinks(3, Runnable::run);
+    private final IpcLinks links = lone.links;
 
     @AfterEach
     void stop() {
-        links.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private LinkPeer probeOf(int kernel) {
-        LinkPeer p = new LinkPeer(kernel, true);
-        p.probeSession = links.session();
-        p.probeChain = links.probes.chain(kernel);
-        assertThat(p.probeChain).as("kernel %d is probed", kernel).isNotNull();
-        return p;
+        lone.close();
     }
 
     @Test
@@ -43,8 +30,8 @@ class StaleRefusalTest {
         links.connect(new KernelDirectory(Map.of(1, nowhere, 2, nowhere, 3, self)));
         links.deaths.died(1, "test: nothing heard from it for a lease");
         links.deaths.died(2, "test: nothing heard from it for a lease");
-        LinkPeer to1 = probeOf(1);
-        LinkPeer to2 = probeOf(2);
+        LinkPeer to1 = lone.probeOf(1);
+        LinkPeer to2 = lone.probeOf(2);
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
 
         links.probes.refusedThere(to1, silent);
@@ -64,10 +51,10 @@ class StaleRefusalTest {
         links.connect(new KernelDirectory(Map.of(1, nowhere, 3, self)));
         LinkRefused silent = LinkRefused.newBuilder().setDeadHere(true).setSilent(true).build();
         links.deaths.died(1, "test: its link broke");
-        links.probes.refusedThere(probeOf(1), silent);
+        links.probes.refusedThere(lone.probeOf(1), silent);
         assertThat(links.renewals()).isEqualTo(1);
         links.deaths.died(1, "test: its link broke again");
-        links.probes.refusedThere(probeOf(1), silent); // about session 1, within a lease of the renewal
+        links.probes.refusedThere(lone.probeOf(1), silent); // about session 1, within a lease of the renewal
         assertThat(links.renewals()).as("held back: at most one renewal per backoff wait").isEqualTo(1);
         assertThat(links.session()).isEqualTo(1);
     }
