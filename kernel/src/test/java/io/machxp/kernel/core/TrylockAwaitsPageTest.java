@@ -166,4 +166,48 @@ class TrylockAwaitsPageTest {
         }
         assertThat(answers(k.env.drain())).isEmpty();
     }
+
+    /**
+     * Review L2 of branch trylock: O ends while the try waits for the page. The page comes with
+     * O's TID still in the word: the death is settled first (OWNER_DIED in the word, nobody here
+     * waits), then the try is answered from that word: given back once (futex_released), so the
+     * trylock elsewhere takes it as Linux's TRYLOCK_PI takes a word of OWNER_DIED and TID 0
+     * (TID|OWNER_DIED, EOWNERDEAD). The death's own page-in, resumed after, finds the futex gone
+     * and sends nothing more.
+     */
+    @Test
+    void anOwnerThatEndsWhileTheTryWaitsForThePageLetsTheTryTakeItWithOwnerDied() {
+        MachThread o = awaiting();
+        Answer<Void> ended = k.terminate(o);
+        assertThat(k.env.drain()).extracting(KernelToPager::hasMemoryObjectDataRequest)
+                .as("the death waits for the same page: no second fetch").doesNotContain(true);
+        supplyNewer(page(32, o.tid), 5);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(answers(sent)).extracting(KernelToPager::hasMemoryObjectFutexReleased).containsExactly(true);
+        assertThat(ended.answered()).isTrue();
+        assertThat(FutexWord.isAbsent(state())).as("given back to the trylock").isTrue();
+        assertThat(k.futex(k.base + 32).tryAwaitsPage).isFalse();
+        int word = ByteBuffer.wrap(k.read(k.base + 32, 4).value()).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        assertThat(word).as("the word the page carries to the trylock").isEqualTo(FutexWord.OWNER_DIED);
+    }
+
+    /**
+     * O ends while the try waits and the page does not come within the bound: the held word
+     * (O's, dead) answers busy, as a trylock that runs before Linux's robust-list walk; when the
+     * page comes, the death leaves OWNER_DIED in the word, kept here free, nothing more sent.
+     */
+    @Test
+    void anOwnerThatEndsWhileTheTryWaitsPastTheBoundAnswersBusyThenLeavesOwnerDied() {
+        k = new CoreFixture(CoreOptions.DEFAULT.withCacheFutexes(true), LEASE_MS);
+        MachThread o = awaiting();
+        Answer<Void> ended = k.terminate(o);
+        k.env.advance(LEASE_MS / 2 * MS);
+        k.answerKeepalives();
+        assertThat(answers(k.env.drain())).extracting(KernelToPager::hasMemoryObjectFutexHeld).containsExactly(true);
+        supplyNewer(page(32, o.tid), 5);
+        assertThat(answers(k.env.drain())).isEmpty();
+        assertThat(ended.answered()).isTrue();
+        assertThat(FutexWord.word(state()) & ~FutexWord.WAITERS).as("free here, its owner died")
+                .isEqualTo(FutexWord.OWNER_DIED);
+    }
 }
