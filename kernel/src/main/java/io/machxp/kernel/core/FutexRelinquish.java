@@ -47,7 +47,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                       The wait is bounded (half a lease, a core timer, inside the
  *                                       pager's answer deadline of at least two leases): a page not
  *                                       back by then, or refused, or a lost pager -> answered from
- *                                       the held word, as below (the fetch goes on, unanswered)
+ *                                       the held word, as below (the fetch goes on, unanswered);
+ *                                       a later try while that fetch, past its bound, is still out
+ *                                       -> answered from the held word at once (no second wait)
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
@@ -167,7 +169,7 @@ final class FutexRelinquish {
      * owner's unlock keeps the futex here (WAITERS only sends it through the core, which frees it).
      */
     void onRelinquishTry(FutexEntry e) {
-        answerTryFromWord(e, true);
+        answerTryFromWord(e, !e.tryPageOverdue); // an earlier try's fetch, past its bound: no new wait
     }
 
     /**
@@ -287,11 +289,17 @@ final class FutexRelinquish {
         if (lease > 0) {
             e.tryPageTimer = core.env.schedule(lease / 2, () -> {
                 e.tryPageTimer = null;
+                if (e.tryAwaitsPage) {
+                    e.tryPageOverdue = true; // until the page comes or its fetch fails
+                }
                 pageNotComing(e, "try-page-wait-bound");
             });
         }
         pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                PageFault.of(() -> answerTry(e), error -> pageNotComing(e, "try-page-refused")));
+                PageFault.of(() -> answerTry(e), error -> {
+                    e.tryPageOverdue = false; // the fetch is over: a later try may ask again
+                    pageNotComing(e, "try-page-refused");
+                }));
     }
 
     /** The wait of a relinquish with try for its page ended without the page: answered from the held word. */
@@ -322,6 +330,7 @@ final class FutexRelinquish {
      */
     private void onPageWritable(VmPage p) {
         p.forEachFutex(e -> {
+            e.tryPageOverdue = false; // the page came: a later try answers from its word here
             // A trylock elsewhere waited for this page: its word decides, first. The try's own
             // fault calls answerTry too, when it resumes after this; that second call finds the
             // flag cleared and does nothing. This one is meant to answer: it runs before any fault

@@ -57,7 +57,7 @@ final class FutexSessionEnds {
         futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;
-        e.endTryWait();
+        e.forgetTryWait();
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
@@ -77,7 +77,7 @@ final class FutexSessionEnds {
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
-        e.endTryWait(); // the old pager's try is void: a new one asks again
+        e.forgetTryWait(); // the old pager's try is void: a new one asks again
         if (e.relinquishPending) {
             e.relinquishPending = false;
             e.remotePriority = 0;

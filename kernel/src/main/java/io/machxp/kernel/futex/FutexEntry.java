@@ -74,6 +74,14 @@ public final class FutexEntry {
      * fires with the page still away, the try is answered busy from the held word; null if none.
      */
     public Timer tryPageTimer;
+    /**
+     * That bound fired while the page's fetch is still out: later tries answer from the held word
+     * at once instead of waiting another half lease for the same fetch (each would be answered busy
+     * at its own bound unless the page came, and each would add a waiting fault to the page).
+     * Cleared when the page is writable here, when its fetch fails, and when the pager's tries are
+     * void (stream broken, pager lost).
+     */
+    public boolean tryPageOverdue;
     /** The kernel's write sequence when the pager last granted the futex (piggyback). */
     public long grantedAt;
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */
@@ -300,6 +308,12 @@ public final class FutexEntry {
                 + " word=0x" + Integer.toHexString(FutexWord.word(s)) + " waiters=" + waiters.size()
                 + " request=" + request + (relinquishPending ? " relinquish" : "")
                 + (grantAwaitsPage ? " grant-awaits-page" : "") + "]";
+    }
+
+    /** The pager's tries are void (stream broken, pager lost): no wait, no overdue fetch remembered. */
+    public void forgetTryWait() {
+        endTryWait();
+        tryPageOverdue = false;
     }
 
     /** The relinquish with try waits for the page no more (answered, or void): its bound is cancelled. */

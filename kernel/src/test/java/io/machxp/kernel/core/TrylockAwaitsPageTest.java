@@ -210,4 +210,55 @@ class TrylockAwaitsPageTest {
         assertThat(FutexWord.word(state()) & ~FutexWord.WAITERS).as("free here, its owner died")
                 .isEqualTo(FutexWord.OWNER_DIED);
     }
+
+    /**
+     * A second try after the first one's bound fired, the page's fetch still out: before, it
+     * joined that fetch and waited another half lease (a busy answer each half lease while the
+     * writer elsewhere stays silent, one more waiting fault on the page each time). Now it is
+     * answered busy from the held word at once, with no second fetch; once the page is here, a
+     * try is answered from its word again.
+     */
+    @Test
+    void aTryAfterTheBoundFiredIsAnsweredAtOnceWhileThatFetchIsOut() {
+        k = new CoreFixture(CoreOptions.DEFAULT.withCacheFutexes(true), LEASE_MS);
+        MachThread o = awaiting();
+        k.env.advance(LEASE_MS / 2 * MS);
+        k.answerKeepalives();
+        assertThat(answers(k.env.drain())).extracting(KernelToPager::hasMemoryObjectFutexHeld).containsExactly(true);
+
+        k.relinquishTry(32);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(answers(sent)).as("answered at once").extracting(KernelToPager::hasMemoryObjectFutexHeld)
+                .containsExactly(true);
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataRequest).doesNotContain(true);
+        assertThat(k.futex(k.base + 32).tryAwaitsPage).isFalse();
+        assertThat(k.futex(k.base + 32).tryPageTimer).as("no second bound").isNull();
+        assertThat(k.futex(k.base + 32).page.waiting).as("no second waiting fault").hasSize(1);
+        assertThat(FutexWord.word(state())).isEqualTo(o.tid | FutexWord.WAITERS);
+
+        supplyNewer(page(32, 0), 5); // the page at last, its word written free elsewhere
+        assertThat(answers(k.env.drain())).isEmpty();
+        assertThat(k.futex(k.base + 32).tryPageOverdue).isFalse();
+        k.relinquishTry(32);
+        assertThat(answers(k.env.drain())).as("the word here decides again: nobody's, given back")
+                .extracting(KernelToPager::hasMemoryObjectFutexReleased).containsExactly(true);
+    }
+
+    /** A fetch that fails after the bound fired ends the overdue state: the next try fetches again. */
+    @Test
+    void aFetchRefusedAfterTheBoundLetsTheNextTryFetchAgain() {
+        k = new CoreFixture(CoreOptions.DEFAULT.withCacheFutexes(true), LEASE_MS);
+        awaiting();
+        k.env.advance(LEASE_MS / 2 * MS);
+        k.answerKeepalives();
+        k.env.drain();
+        k.dataError(0, "refused");
+        assertThat(answers(k.env.drain())).isEmpty();
+        assertThat(k.futex(k.base + 32).tryPageOverdue).isFalse();
+        k.relinquishTry(32);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).extracting(KernelToPager::hasMemoryObjectDataRequest).containsOnlyOnce(true);
+        assertThat(answers(sent)).isEmpty();
+        assertThat(k.futex(k.base + 32).tryAwaitsPage).isTrue();
+    }
 }
