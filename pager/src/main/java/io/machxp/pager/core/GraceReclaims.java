@@ -319,7 +319,6 @@ final class GraceReclaims {
         ReclaimRetry.Detached detached = replaced != null ? retry.detach(replaced) : null;
         sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
-        s.reclaimedInGrace = true;
         s.reclaimBootNonce = r.getBootNonce();
         s.reclaimAttempt = r.getAttempt();
         sessions.welcome(s, kernelName, id, prefix);

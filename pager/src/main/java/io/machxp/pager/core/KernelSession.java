@@ -152,14 +152,12 @@ public final class KernelSession {
     /** What the session keeps for a resume on a new stream ({@link PagerResume}); null: not resumable. */
     ReplayLog replay;
     /**
-     * Welcomed by a reclaim in the grace period that still runs: once its stream broke, its kernel
-     * may reclaim again and the new reclaim replaces it ({@link ReclaimRetry}).
-     */
-    boolean reclaimedInGrace;
-    /**
      * The boot_nonce and attempt of the reclaim that welcomed the session (0 if none): a reclaim
-     * again must come from the same boot with a greater attempt ({@link ReclaimRetry}). Like
-     * {@link #reclaimedInGrace}, not in snapshots: a replicated pager takes no reclaims.
+     * again must come from the same boot with a greater attempt ({@link ReclaimRetry}). In
+     * snapshots (SessionImage), so that replicas judge a reclaim again alike. Whether the session
+     * was welcomed by a reclaim in the grace period that still runs is not kept: in grace every
+     * welcomed session is (hellos wait for its end, a resume only moves a session), so it is
+     * {@code inGrace && welcomed()} (review F6 of reclaim-retry).
      */
     long reclaimBootNonce;
     long reclaimAttempt;

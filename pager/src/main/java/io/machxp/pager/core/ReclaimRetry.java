@@ -86,7 +86,10 @@ final class ReclaimRetry {
         if (old == null) {
             return null;
         }
-        if (!core.plants.reclaimRetried(old.reclaimedInGrace)) {
+        // Called in grace only (PagerGrace), where every welcomed session was welcomed by a reclaim
+        // of this grace period (hellos wait for its end; a resume only moves a session): one it
+        // may replace once broken.
+        if (!core.plants.reclaimRetried(old.welcomed())) {
             return new Taken(Errno.EEXIST, "a kernel of that name has connected already; restart the kernel");
         }
         if (r.getBootNonce() == 0 || r.getAttempt() == 0 || old.reclaimBootNonce == 0) {

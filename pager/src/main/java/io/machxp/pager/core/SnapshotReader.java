@@ -162,6 +162,8 @@ final class SnapshotReader {
         s.heldInGrace = image.getHeldInGrace();
         s.received = image.getReceived();
         s.resumable = image.getResumable();
+        s.reclaimBootNonce = image.getReclaimBootNonce();
+        s.reclaimAttempt = image.getReclaimAttempt();
         if (image.hasReplay()) {
             ReplayImage r = image.getReplay();
             s.replay = new ReplayLog(r.getToken());

@@ -117,7 +117,8 @@ final class SnapshotWriter {
                 .setLastHeardNanos(s.lastHeard).setBroken(s.broken).setHelloSeen(s.helloSeen)
                 .setHeldInGrace(s.heldInGrace).setReceived(s.received).setResumable(s.resumable)
                 .setExtendedSinceHeard(s.extendedSinceHeard).setTidPrefix(s.tidPrefix)
-                .setAnswerWatched(s.answerWatched);
+                .setAnswerWatched(s.answerWatched).setReclaimBootNonce(s.reclaimBootNonce)
+                .setReclaimAttempt(s.reclaimAttempt);
         if (s.answeredAny) {
             b.setLastAnsweredNanos(s.lastAnswered).setLastAnsweredAskedNanos(s.lastAnsweredAsked);
         }
