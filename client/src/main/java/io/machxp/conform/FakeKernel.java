@@ -254,6 +254,16 @@ public final class FakeKernel implements AutoCloseable {
         throw new Violation(name + " has not received " + what);
     }
 
+    /** Whether a message received and not yet taken matches (nothing is taken, nothing waited for). */
+    public synchronized boolean holds(Predicate<PagerToKernel> match) {
+        for (PagerToKernel m : inbox) {
+            if (match.test(m)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Takes every message received so far (after a sync). */
     public synchronized List<PagerToKernel> drain() {
         List<PagerToKernel> all = new ArrayList<>(inbox);

@@ -16,6 +16,7 @@ import io.machxp.proto.xp.VmProt;
 import io.grpc.Status;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Cases of spec 9.4 / 9.5 on what a reclaim in one message names: each needs the target restarted
@@ -171,10 +172,26 @@ final class ReclaimCases {
         void judged(PagerProbe p, FakeKernel r) {
             FakeKernel b = p.kernel("b");
             r.sync(); // r's lease runs on (a kernel keeps alive)
-            // Served while r answers nothing: the pager did not need r's page (a pager that still counted
-            // it as r's would ask r and keep B waiting).
-            p.write(b, released, "B writes the page only the first reclaim named: the reclaim again is the kernel's "
-                    + "complete account, so the page is nobody's (spec 9.4, Again)");
+            // Served while r answers nothing and keeps alive: the pager does not need r's page. A pager
+            // that still counted it as r's (the first reclaim's holds kept) asks r for it first and keeps
+            // B waiting until r answers or dies: caught at that lock_request, before r's lease is at risk.
+            b.send(Messages.dataRequest(PagerProbe.OBJECT_ID, released, pageSize, VmProt.VM_PROT_READ_WRITE));
+            Predicate<PagerToKernel> bServed = m -> m.hasMemoryObjectDataSupply()
+                    && m.getMemoryObjectDataSupply().getOffset() == released
+                    || m.hasMemoryObjectDataUnavailable() && m.getMemoryObjectDataUnavailable().getOffset() == released;
+            long until = System.nanoTime() + Math.max(1, leaseMillis) * 1_000_000L;
+            while (!b.holds(bServed) && System.nanoTime() < until) {
+                r.sync();
+                Check.that(!r.holds(m -> m.hasMemoryObjectLockRequest()
+                                && m.getMemoryObjectLockRequest().getOffset() == released),
+                        "the page only the first reclaim named must be released by the reclaim again (it is the "
+                                + "kernel's complete account, spec 9.4, Again): the pager asked the kernel that "
+                                + "reclaimed again for it (lock_request) before serving B, so it still counted the "
+                                + "first reclaim's holds as that kernel's");
+                pause();
+            }
+            Check.supplied(b, released, pageSize, "B writes the page only the first reclaim named: the reclaim again "
+                    + "is the kernel's complete account, so the page is nobody's (spec 9.4, Again)");
             r.sync();
             b.send(Messages.dataRequest(PagerProbe.OBJECT_ID, page, pageSize, VmProt.VM_PROT_READ_WRITE));
             Check.lockRequest(r, page, "B asks to write the page the reclaim again named: the kernel that reclaimed "
@@ -191,19 +208,20 @@ final class ReclaimCases {
         long deadline = System.nanoTime() + acc.boundNanos();
         for (int tries = 1;; tries++, pause()) {
             FakeKernel r = p.open("a");
-            r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
-                    .setProtocolVersion(1).setReclaim(acc.reclaim(attempt, false))));
-            PagerToKernel m = null;
+            PagerWelcome m = null;
             try {
-                m = r.await("pager_welcome answering the reclaim again (spec 9.4, Again)", PagerToKernel::hasPagerWelcome);
+                // Welcomed, r keeps alive from then on (as a kernel does): its lease must not run out
+                // while the case waits for B, whose hello waits for the grace period's end.
+                m = r.hello(KernelHello.newBuilder().setKernelName(r.name()).setProtocolVersion(1)
+                        .setReclaim(acc.reclaim(attempt, false)).build());
             } catch (Violation e) {
                 if (!r.ended()) {
                     throw e;
                 }
             }
             if (m != null) {
-                Check.that(m.getPagerWelcome().getKernelId() == acc.kernelId(), "the reclaim again must be welcomed "
-                        + "with the kernel id it names, " + acc.kernelId() + ", got " + m.getPagerWelcome().getKernelId()
+                Check.that(m.getKernelId() == acc.kernelId(), "the reclaim again must be welcomed "
+                        + "with the kernel id it names, " + acc.kernelId() + ", got " + m.getKernelId()
                         + " (spec 9.4)");
                 return r;
             }

@@ -116,6 +116,10 @@ class PagerConformanceTest {
         assertThat(results).isNotEmpty();
         assertThat(results).as("the cases run against a pager with the bug '%s'", bug.name())
                 .anyMatch(CaseResult::failsRun);
+        if (bug.says() != null) {
+            assertThat(results).as("a case fails naming the fault of '%s'", bug.name())
+                    .anyMatch(r -> r.failsRun() && r.message() != null && r.message().contains(bug.says()));
+        }
     }
 
     /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
