@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
@@ -62,18 +61,16 @@ public final class Demo {
             for (int p = 0; p < options.pagers(); p++) {
                 objects.put("demo-" + p, size);
             }
-            CompletableFuture<EmbeddedCluster> started = new CompletableFuture<>();
-            try (CloseAtExit atExit = closeAtExit(started);
-                    EmbeddedCluster cluster = started(started,
+            try (CloseAtExit.Starting<EmbeddedCluster> atExit = closeAtExit();
+                    EmbeddedCluster cluster = atExit.start(
                             () -> EmbeddedCluster.start(kernelOptions(options), objects, directory))) {
                 hooks.clusterUp(cluster);
                 return run(options, cluster.kernelTargets(), cluster.pagers().stream().map(Pager::target).toList(),
                         List.copyOf(objects.keySet()), Transport.LOOPBACK_PLAINTEXT, hooks);
             }
         }
-        CompletableFuture<EmbeddedCluster> started = new CompletableFuture<>();
-        try (CloseAtExit atExit = closeAtExit(started);
-                EmbeddedCluster cluster = started(started, () -> EmbeddedCluster.start(options.kernels(),
+        try (CloseAtExit.Starting<EmbeddedCluster> atExit = closeAtExit();
+                EmbeddedCluster cluster = atExit.start(() -> EmbeddedCluster.start(options.kernels(),
                         options.cacheFutexes(), options.piggyback(), Map.of(EMBEDDED_OBJECT, size)))) {
             hooks.clusterUp(cluster);
             return run(options, cluster.kernelTargets(), List.of(cluster.pager().target()), List.of(EMBEDDED_OBJECT),
@@ -81,31 +78,13 @@ public final class Demo {
         }
     }
 
-    /** How the embedded cluster is started (it may throw what its start throws). */
-    private interface ClusterStart {
-        EmbeddedCluster start() throws IOException;
-    }
-
     /**
      * The cluster's close at exit, registered before the cluster starts: a SIGTERM while its kernels
      * start (their session directories already made) waits, within the bound, for the start to end
      * and closes the cluster then; a start that failed leaves nothing to close.
      */
-    private static CloseAtExit closeAtExit(CompletableFuture<EmbeddedCluster> started) {
-        return CloseAtExit.register("the demo's cluster", () -> started.join().close(), CloseAtExit.DEFAULT_BOUND);
-    }
-
-    /** {@code start} run, its cluster (or its failure) given to {@code started} for the close at exit. */
-    private static EmbeddedCluster started(CompletableFuture<EmbeddedCluster> started, ClusterStart start)
-            throws IOException {
-        try {
-            EmbeddedCluster cluster = start.start();
-            started.complete(cluster);
-            return cluster;
-        } catch (IOException | RuntimeException | Error e) {
-            started.completeExceptionally(e);
-            throw e;
-        }
+    private static CloseAtExit.Starting<EmbeddedCluster> closeAtExit() {
+        return CloseAtExit.beforeStart("the demo's cluster", CloseAtExit.DEFAULT_BOUND);
     }
 
     /** The embedded kernels A, B, ... with the options' futex cache and piggyback. */

@@ -3,13 +3,10 @@ package io.machxp.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,24 +32,16 @@ class DemoSigtermCleanupTest {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             // the 3 kernels' session directories, each with its lock: the cluster is up
-            await().atMost(START).until(() -> !demo.isAlive() || sessions(shm).size() == 3);
+            await().atMost(START).until(() -> !demo.isAlive() || SessionDirectories.locked(shm).size() == 3);
             assertThat(demo.isAlive()).as("the demo runs (its output: %s)", Files.readString(log)).isTrue();
 
             demo.destroy(); // SIGTERM
             assertThat(demo.waitFor(EXIT.toSeconds(), TimeUnit.SECONDS)).as("the demo exits").isTrue();
 
-            assertThat(sessions(shm)).as("session directories left after SIGTERM (output: %s)",
+            assertThat(SessionDirectories.locked(shm)).as("session directories left after SIGTERM (output: %s)",
                     Files.readString(log)).isEmpty();
         } finally {
             demo.destroyForcibly();
-        }
-    }
-
-    /** The session directories in {@code shm} whose lock file is there. */
-    private static List<Path> sessions(Path shm) throws IOException {
-        try (Stream<Path> entries = Files.list(shm)) {
-            return entries.filter(p -> p.getFileName().toString().startsWith("machxp-")
-                    && Files.exists(p.resolve("lock"))).toList();
         }
     }
 }

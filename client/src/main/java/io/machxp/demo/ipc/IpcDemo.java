@@ -1,6 +1,7 @@
 package io.machxp.demo.ipc;
 
 import io.machxp.client.KernelClient;
+import io.machxp.cluster.CloseAtExit;
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.ipc.KernReturn;
 import io.machxp.kernel.ipc.Mach;
@@ -57,9 +58,11 @@ public final class IpcDemo {
         if (!connect.isEmpty()) {
             return new IpcDemo(out).run(connect, calls, transport);
         }
-        try (EmbeddedCluster cluster = EmbeddedCluster.startLinked(kernels, Map.of("ipc-demo", 4096L));
-                io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("the IPC demo's cluster",
-                        cluster, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND)) {
+        // registered before the start: a SIGTERM while the kernels start closes them once started
+        try (CloseAtExit.Starting<EmbeddedCluster> atExit = CloseAtExit.beforeStart("the IPC demo's cluster",
+                        CloseAtExit.DEFAULT_BOUND);
+                EmbeddedCluster cluster = atExit.start(() -> EmbeddedCluster.startLinked(kernels,
+                        Map.of("ipc-demo", 4096L)))) {
             return new IpcDemo(out).run(cluster.kernelTargets(), calls, Transport.LOOPBACK_PLAINTEXT);
         }
     }
