@@ -9,6 +9,7 @@ import io.machxp.bench.report.BenchCsv;
 import io.machxp.bench.report.BenchReport;
 import io.machxp.bench.report.BenchTable;
 import io.machxp.bench.workload.BenchOptions;
+import io.machxp.cluster.CloseAtExit;
 import io.machxp.bench.workload.LockService;
 import io.machxp.bench.workload.Run;
 import io.machxp.bench.process.ProcessWorkload;
@@ -114,9 +115,10 @@ final class BenchCommand implements Callable<Integer> {
         try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
             for (BenchSystems system : chosen) {
                 progress.system(system.label);
-                try (LockService service = system.open(options);
-                        io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("bench's "
-                                + system.label, service, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND)) {
+                // registered before the system starts: a SIGTERM while it starts closes it once started
+                try (CloseAtExit.Starting<LockService> atExit = CloseAtExit.beforeStart("bench's " + system.label,
+                                CloseAtExit.DEFAULT_BOUND);
+                        LockService service = atExit.start(() -> system.open(options))) {
                     BenchOptions o = options.withWarmup(jvmWarmup.of(results.size(), warmup));
                     Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);
                     progress.running(w);

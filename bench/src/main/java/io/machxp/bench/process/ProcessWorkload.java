@@ -11,7 +11,6 @@ import io.machxp.bench.workload.Tally;
 import io.machxp.bench.workload.WorkerStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -46,8 +45,15 @@ public final class ProcessWorkload extends Run {
         io.machxp.kernel.shm.OwnedDirectory own = io.machxp.kernel.shm.OwnedDirectory.make(boardDirectory(), "bench");
         Path dir = own.path();
         LegacyBoards.removeDead(dir.getParent(), Files.getOwner(dir));
-        List<WorkerProcess> workers = new ArrayList<>();
-        try (LockService reader = Clients.open(connection)) {
+        WorkerGroup workers = new WorkerGroup();
+        // at exit (Ctrl-C, SIGTERM) the workers are killed and the board's directory removed: the
+        // finally below does not run then
+        try (io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("bench's worker processes"
+                + " for " + service.name(), () -> {
+                    workers.kill();
+                    own.close();
+                }, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND);
+                LockService reader = Clients.open(connection)) {
             long counterBefore = Tally.counterSum(reader, options.locks());
             Path file = dir.resolve("board");
             Board b = use(Board.mapped(file, options.locks()));
@@ -56,7 +62,7 @@ public final class ProcessWorkload extends Run {
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
             while (b.readyCount() < options.workers()) {
-                workers.forEach(WorkerProcess::check);
+                workers.all().forEach(WorkerProcess::check);
                 if (System.nanoTime() - deadline > 0) {
                     throw new IllegalStateException(service.name() + ": the worker processes were not ready within "
                             + START_SECONDS + " s (" + b.readyCount() + " of " + options.workers() + " workers)");
@@ -81,9 +87,7 @@ public final class ProcessWorkload extends Run {
             return Tally.of(service, options, perNode, messages,
                     Tally.counterSum(reader, options.locks()) - counterBefore);
         } finally {
-            for (WorkerProcess w : workers) {
-                w.stop();
-            }
+            workers.stop();
             own.close();
         }
     }
@@ -112,10 +116,13 @@ public final class ProcessWorkload extends Run {
                 cpu / 1e3 / ops, serverCpuNanos / 1e3 / ops);
     }
 
-    /** /dev/shm when this host has it writable (the board is then memory only), else the temporary directory. */
+    /**
+     * The kernels' shared directory ({@code /dev/shm}, or {@code -Dmachxp.shm.dir}) when this host has
+     * it writable (the board is then memory only), else the temporary directory.
+     */
     private static Path boardDirectory() {
-        Path shm = Path.of("/dev/shm");
-        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        Path shm = io.machxp.kernel.shm.SharedMemory.defaultDir();
+        return shm != null ? shm : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
 }

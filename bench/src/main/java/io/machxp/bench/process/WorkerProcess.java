@@ -112,6 +112,16 @@ final class WorkerProcess {
         }
     }
 
+    /** SIGKILL, without waiting (the JVM is exiting: {@link WorkerGroup#kill}). */
+    void kill() {
+        process.destroyForcibly();
+    }
+
+    /** Whether the process ended within {@code nanos}. */
+    boolean awaitEnd(long nanos) throws InterruptedException {
+        return process.waitFor(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** Ends the process (it ends by itself once it has printed its result) and waits for it. */
     void stop() throws InterruptedException {
         try {
