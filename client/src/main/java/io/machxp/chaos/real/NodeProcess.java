@@ -103,13 +103,24 @@ final class NodeProcess {
         signal("CONT");
     }
 
-    /** SIGKILL, and waits until it is gone. */
+    /** SIGKILL, and waits until it is gone (at most 30 s). */
     void kill() {
+        killNow();
+        awaitEnd(TimeUnit.SECONDS.toNanos(30));
+    }
+
+    /** SIGKILL, without waiting. */
+    void killNow() {
         process.destroyForcibly();
+    }
+
+    /** Whether it ended within {@code nanos}. */
+    boolean awaitEnd(long nanos) {
         try {
-            process.waitFor(30, TimeUnit.SECONDS);
+            return process.waitFor(nanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 

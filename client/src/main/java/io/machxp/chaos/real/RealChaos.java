@@ -3,6 +3,7 @@ package io.machxp.chaos.real;
 import io.machxp.chaos.History;
 import io.machxp.chaos.HistoryChecker;
 import io.machxp.chaos.Starvation;
+import io.machxp.cluster.CloseAtExit;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Exit codes: 0 no violation; 2 a violation; 4 not supported here (not root, no ip), 1 instead
  * when CI=true; 1 when the run itself could not be set up. Namespaces and processes are removed at
- * the end, also on Ctrl-C (a shutdown hook).
+ * the end, also on Ctrl-C (a close at exit, bounded as the others: the processes are SIGKILLed first,
+ * then the namespaces deleted).
  */
 public final class RealChaos {
     static final String OBJECT = "chaos";
@@ -65,12 +67,13 @@ public final class RealChaos {
         RealCluster cluster = new RealCluster(net, stalls, dir, o.leaseMillis(), o.futexes(), KERNELS, o.replicas(),
                 o.electionTimeoutMillis());
         AtomicBoolean stop = new AtomicBoolean();
-        Thread cleanup = new Thread(() -> {
+        // at exit (Ctrl-C, SIGTERM), within CloseAtExit's bound: the processes SIGKILLed first (at once,
+        // whatever the main thread holds), then the namespaces deleted
+        CloseAtExit cleanup = CloseAtExit.register("chaos --real's processes and network namespaces", () -> {
             stop.set(true);
             cluster.close();
             net.close();
-        }, "chaos --real cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);
+        }, CloseAtExit.DEFAULT_BOUND);
         List<Thread> workers = new ArrayList<>();
         try {
             out.printf(Locale.ROOT, "machxp chaos --real: %s and kernels %s in network namespaces, lease %d ms, %d futexes, "
@@ -122,11 +125,7 @@ public final class RealChaos {
             cluster.close();
             net.close();
             stalls.close();
-            try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs anyway
-            }
+            cleanup.close();
             out.flush();
         }
     }

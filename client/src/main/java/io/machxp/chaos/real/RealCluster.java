@@ -40,6 +40,12 @@ final class RealCluster implements AutoCloseable {
     private final Map<String, NodeProcess> pagers = new LinkedHashMap<>();
     private final Map<String, NodeProcess> kernels = new LinkedHashMap<>();
     private final List<Claim> claims = new ArrayList<>();
+    /**
+     * Every process started, restarted ones too: {@link #close} kills them without the monitor, which
+     * a start holds while it waits (up to {@link #START_SECONDS}) for its process to listen.
+     */
+    private final List<NodeProcess> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean closed;
     /** The replicas' shortest election timeout; 0: Ratis's default. */
     private final long electionTimeoutMillis;
 
@@ -149,8 +155,8 @@ final class RealCluster implements AutoCloseable {
             }
         }
         String name = processName(id);
-        NodeProcess p = NodeProcess.start(name, pagerNode(id).ns(), args, stalls.probeFile(name),
-                dir.resolve(name + ".log"), this::onPagerLine);
+        NodeProcess p = started(NodeProcess.start(name, pagerNode(id).ns(), args, stalls.probeFile(name),
+                dir.resolve(name + ".log"), this::onPagerLine));
         pagers.put(id, p);
         if (!p.awaitListening(START_SECONDS)) {
             throw new IOException(name + " did not start within " + START_SECONDS + " s; see "
@@ -170,10 +176,10 @@ final class RealCluster implements AutoCloseable {
     /** Starts kernel {@code name}; it waits out the lease of a killed predecessor of its name. */
     synchronized void startKernel(String name) throws IOException {
         String target = String.join("+", pagerIds.stream().map(this::pagerAddress).toList());
-        NodeProcess p = NodeProcess.start("kernel " + name, kernelNode(name).ns(), List.of("kernel", "--name", name,
-                "--pager", target, "--bind", "0.0.0.0", "--port", String.valueOf(KERNEL_PORT), "--plaintext",
+        NodeProcess p = started(NodeProcess.start("kernel " + name, kernelNode(name).ns(), List.of("kernel", "--name",
+                name, "--pager", target, "--bind", "0.0.0.0", "--port", String.valueOf(KERNEL_PORT), "--plaintext",
                 "--connect-timeout", String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), stalls.probeFile(name),
-                dir.resolve("kernel-" + name + ".log"), line -> { });
+                dir.resolve("kernel-" + name + ".log"), line -> { }));
         kernels.put(name, p);
         if (!p.awaitListening(START_SECONDS)) {
             throw new IOException("kernel " + name + " did not start within " + START_SECONDS + " s; see "
@@ -213,13 +219,30 @@ final class RealCluster implements AutoCloseable {
         return stalls;
     }
 
-    /** Kills every process (also stopped ones); idempotent. */
+    /** {@code p} recorded for {@link #close}; killed at once if the cluster is closed already (a restart racing the end). */
+    private NodeProcess started(NodeProcess p) {
+        started.add(p);
+        if (closed) {
+            p.killNow();
+        }
+        return p;
+    }
+
+    /**
+     * Kills every process started (also stopped ones, and one still starting), then waits for them
+     * within {@link #KILL_WAIT_SECONDS}; idempotent. Not synchronized: a shutdown hook calls it
+     * while the main thread may hold the monitor for a start.
+     */
     @Override
-    public synchronized void close() {
-        List<NodeProcess> all = new ArrayList<>(kernels.values());
-        all.addAll(pagers.values());
-        for (NodeProcess p : all) {
-            p.kill();
+    public void close() {
+        closed = true;
+        started.forEach(NodeProcess::killNow);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(KILL_WAIT_SECONDS);
+        for (NodeProcess p : started) {
+            p.awaitEnd(Math.max(0, deadline - System.nanoTime()));
         }
     }
+
+    /** How long {@link #close} waits for the killed processes to be gone. */
+    static final long KILL_WAIT_SECONDS = 10;
 }
