@@ -1,5 +1,6 @@
 package io.machxp.cli;
 
+import io.machxp.cluster.CloseAtExit;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
@@ -138,14 +139,25 @@ final class KernelCommand implements Callable<Integer> {
         }
         Transport transport = tls.transport();
         String pager = String.join(",", pagers);
-        Kernel kernel = Kernel.start(new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
+        KernelConfig config = new KernelConfig(name, pager, bind, port, Duration.ofSeconds(connectTimeoutSeconds),
                 new CoreOptions(!noCache, piggyback, maxPages, cpus, !noPi).withPagers(io.machxp.kernel.core.PagerDirectory
                         .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links())
-                .withCloseWait(Duration.ofSeconds(closeWaitSeconds)));
+                .withCloseWait(Duration.ofSeconds(closeWaitSeconds));
+        // registered before the start: a signal while the kernel waits for its pager (its session
+        // directory made) waits, within the bound, for the start to end and closes the kernel then
+        CloseAtExit.Starting<Kernel> atExit = CloseAtExit.beforeStart("kernel " + name, CloseAtExit.DEFAULT_BOUND);
+        Kernel kernel;
+        try {
+            kernel = atExit.start(() -> Kernel.start(config));
+        } catch (Exception | Error e) {
+            atExit.close();
+            throw e;
+        }
         MetricsServer metrics;
         try {
             metrics = server.startMetrics(bind, kernel::publishMetricsTo);
         } catch (java.io.IOException e) {
+            atExit.close();
             kernel.close();
             throw e;
         }
@@ -156,8 +168,7 @@ final class KernelCommand implements Callable<Integer> {
                 kernel.port(), transport.isTls() ? "mutual TLS" : "plaintext", pager, noCache ? ", futex cache off" : "",
                 kernel.ipcKernel() == 0 ? "" : ", IPC id " + kernel.ipcKernel() + " links on " + kernel.ipcAddress());
         server.exitWithParent("kernel " + name);
-        Shutdown.awaitSignal(() -> {
-            kernel.close();
+        Shutdown.awaitSignal(() -> { // the kernel is atExit's
             if (metrics != null) {
                 metrics.close();
             }
