@@ -144,8 +144,9 @@ final class KernelCommand implements Callable<Integer> {
                         .parse(pager.split(",", -1).length, objectPagers)), transport, shmDirectory(), links())
                 .withCloseWait(Duration.ofSeconds(closeWaitSeconds));
         // registered before the start: a signal while the kernel waits for its pager (its session
-        // directory made) waits, within the bound, for the start to end and closes the kernel then
-        CloseAtExit.Starting<Kernel> atExit = CloseAtExit.beforeStart("kernel " + name, CloseAtExit.DEFAULT_BOUND);
+        // directory made) interrupts the start, which closes the kernel (Kernel.start), within the bound
+        CloseAtExit.Starting<Kernel> atExit = CloseAtExit.beforeInterruptibleStart("kernel " + name,
+                CloseAtExit.DEFAULT_BOUND);
         Kernel kernel;
         try {
             kernel = atExit.start(() -> Kernel.start(config));

@@ -80,11 +80,12 @@ public final class Demo {
 
     /**
      * The cluster's close at exit, registered before the cluster starts: a SIGTERM while its kernels
-     * start (their session directories already made) waits, within the bound, for the start to end
-     * and closes the cluster then; a start that failed leaves nothing to close.
+     * start (their session directories already made) interrupts the start, which then closes what it
+     * started (Kernel.start and EmbeddedCluster.start do), or closes the cluster once started; all
+     * within the bound.
      */
     private static CloseAtExit.Starting<EmbeddedCluster> closeAtExit() {
-        return CloseAtExit.beforeStart("the demo's cluster", CloseAtExit.DEFAULT_BOUND);
+        return CloseAtExit.beforeInterruptibleStart("the demo's cluster", CloseAtExit.DEFAULT_BOUND);
     }
 
     /** The embedded kernels A, B, ... with the options' futex cache and piggyback. */

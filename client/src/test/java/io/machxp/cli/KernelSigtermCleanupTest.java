@@ -12,11 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code machxp kernel} told to stop with SIGTERM while it starts - its session directory made, the
- * pager not answering - leaves nothing in the shared directory: its close at exit, registered before
- * the start, waits for the start to end (here it fails at --connect-timeout, cleaning up after
- * itself) instead of the JVM exiting in the middle of it. A JVM of its own with a private shared
- * directory ({@code -Dmachxp.shm.dir}), as in {@link DemoSigtermCleanupTest}.
+ * {@code machxp kernel} told to stop with SIGTERM while it starts - its session directory made, its
+ * pager accepting the connection and never answering - leaves nothing in the shared directory: its
+ * close at exit, registered before the start, ends the start (which closes the kernel) instead of
+ * the JVM exiting in the middle of it. The start would wait the whole --connect-timeout (60 s, beyond
+ * the close at exit's 15 s bound), so a hook that only waited for it would give up and leave the
+ * directory. A JVM of its own with a private shared directory ({@code -Dmachxp.shm.dir}), as in
+ * {@link DemoSigtermCleanupTest}.
  */
 class KernelSigtermCleanupTest {
     /** Deadlines, not figures: a JVM on a loaded 2-core machine has taken over 60 s to start a cluster. */
@@ -24,17 +26,21 @@ class KernelSigtermCleanupTest {
     private static final Duration EXIT = Duration.ofSeconds(120);
 
     @Test
-    void sigtermWhileTheKernelWaitsForItsPagerLeavesNoSessionDirectory(@TempDir Path tmp) throws Exception {
+    void sigtermWhileTheKernelWaitsForASilentPagerLeavesNoSessionDirectory(@TempDir Path tmp) throws Exception {
         Path shm = Files.createDirectory(tmp.resolve("shm"));
         Path log = tmp.resolve("kernel.log");
-        int noPager;
-        try (ServerSocket free = new ServerSocket(0)) {
-            noPager = free.getLocalPort(); // closed again: nothing answers there
+        // a pager that accepts (the connection waits in the backlog) and never answers: the start waits
+        // --connect-timeout, long enough that the SIGTERM lands while it waits
+        try (ServerSocket silentPager = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            sigtermWhileStarting(shm, log, silentPager.getLocalPort());
         }
+    }
+
+    private static void sigtermWhileStarting(Path shm, Path log, int silentPager) throws Exception {
         Process kernel = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Dmachxp.shm.dir=" + shm, "-cp", System.getProperty("java.class.path"),
-                "io.machxp.cli.Machxp", "kernel", "--name", "A", "--port", "0", "--pager", "127.0.0.1:" + noPager,
-                "--connect-timeout", "5")
+                "io.machxp.cli.Machxp", "kernel", "--name", "A", "--port", "0", "--pager", "127.0.0.1:" + silentPager,
+                "--connect-timeout", "60")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             await().atMost(START).pollInterval(Duration.ofMillis(10))
