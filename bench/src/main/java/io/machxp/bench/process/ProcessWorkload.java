@@ -47,13 +47,28 @@ public final class ProcessWorkload extends Run {
         LegacyBoards.removeDead(dir.getParent(), Files.getOwner(dir));
         WorkerGroup workers = new WorkerGroup();
         // at exit (Ctrl-C, SIGTERM) the workers are killed and the board's directory removed: the
-        // finally below does not run then
-        try (io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("bench's worker processes"
+        // finally below does not run then. The hook goes only after that finally, so a signal while
+        // it stops the workers is covered too (the hook then kills them alongside it).
+        io.machxp.cluster.CloseAtExit atExit = io.machxp.cluster.CloseAtExit.register("bench's worker processes"
                 + " for " + service.name(), () -> {
                     workers.kill();
                     own.close();
                 }, io.machxp.cluster.CloseAtExit.DEFAULT_BOUND);
-                LockService reader = Clients.open(connection)) {
+        try {
+            return measure(service, connection, dir, workers);
+        } finally {
+            try {
+                workers.stop();
+                own.close();
+            } finally {
+                atExit.close();
+            }
+        }
+    }
+
+    private SystemResult measure(LockService service, List<String> connection, Path dir, WorkerGroup workers)
+            throws Exception {
+        try (LockService reader = Clients.open(connection)) {
             long counterBefore = Tally.counterSum(reader, options.locks());
             Path file = dir.resolve("board");
             Board b = use(Board.mapped(file, options.locks()));
@@ -86,9 +101,6 @@ public final class ProcessWorkload extends Run {
             costs(service.name(), perNode, serverCpu);
             return Tally.of(service, options, perNode, messages,
                     Tally.counterSum(reader, options.locks()) - counterBefore);
-        } finally {
-            workers.stop();
-            own.close();
         }
     }
 
