@@ -68,11 +68,13 @@ public final class RealChaos {
                 o.electionTimeoutMillis());
         AtomicBoolean stop = new AtomicBoolean();
         // at exit (Ctrl-C, SIGTERM), within CloseAtExit's bound: the processes SIGKILLed first (at once,
-        // whatever the main thread holds), then the namespaces deleted
+        // whatever the main thread holds), the namespaces deleted right after, then the processes
+        // waited for
         CloseAtExit cleanup = CloseAtExit.register("chaos --real's processes and network namespaces", () -> {
             stop.set(true);
-            cluster.close();
+            cluster.kill();
             net.close();
+            cluster.awaitKilled();
         }, CloseAtExit.DEFAULT_BOUND);
         List<Thread> workers = new ArrayList<>();
         try {
