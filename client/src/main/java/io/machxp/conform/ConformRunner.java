@@ -22,6 +22,11 @@ import java.util.function.Consumer;
  *  each case             -> PASS; FAIL (a Violation: the rule and what was seen); SKIP (needs a
  *                           restart command, a lease...); ERROR (anything else, e.g. the target
  *                           went away): its kernels are closed cleanly after it
+ *    a stall             -> a FAIL or ERROR while the lease of one of the case's kernels went
+ *                           unconfirmed for over half a lease (no keepalive it sent answered: the
+ *                           kit or the target was slow, and the target may rightly have declared
+ *                           it dead): the case runs again, at most {@link #MAX_RUNS} times in
+ *                           all, with a note
  * </pre>
  */
 public final class ConformRunner {
@@ -119,15 +124,44 @@ public final class ConformRunner {
         }
     }
 
+    /**
+     * Runs a case; again, at most {@link #MAX_RUNS} times in all, while it did not pass and the
+     * lease of one of its kernels went unconfirmed for over half a lease while it kept alive (as a
+     * kernel counts it, from the hello or keepalive the target answered last): the kit or the
+     * target stalled (a loaded machine), so the target may rightly have declared that kernel dead
+     * and the case's result says nothing against the rule it checks. The result of the last run
+     * counts; a note says why the case ran again. A target that never answers keepalives fails
+     * 4.2-keepalive all the same.
+     */
     private static CaseResult runOne(PagerProbe.Run run, ConformCase<PagerProbe> c, Options options,
             CaseExecutor executor) {
-        long started = System.nanoTime();
         if (c.needsRestart() && options.restarter() == null) {
             return new CaseResult(c, CaseResult.Outcome.SKIP, "needs the target restarted: give --restart-cmd", 0);
         }
-        long budget = options.caseTimeout().toNanos() + (c.waitsLeases() ? 3 * run.leaseMillis * 1_000_000 : 0);
-        PagerProbe probe = new PagerProbe(run, c.id(), started + budget, options.connectTimeout());
-        // a restart (its command, the target's start) comes on top of the case's own budget
-        return executor.run(c, probe, started, budget, TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
+        List<String> stalls = new ArrayList<>();
+        long first = System.nanoTime();
+        while (true) {
+            long started = System.nanoTime();
+            long budget = options.caseTimeout().toNanos() + (c.waitsLeases() ? 3 * run.leaseMillis * 1_000_000 : 0);
+            // a run again names its kernels anew: the earlier run's may hold their names for a lease
+            String id = stalls.isEmpty() ? c.id() : c.id() + "-run" + (stalls.size() + 1);
+            PagerProbe probe = new PagerProbe(run, id, started + budget, options.connectTimeout());
+            // a restart (its command, the target's start) comes on top of the case's own budget
+            CaseResult r = executor.run(c, probe, started, budget, TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
+            long unconfirmed = probe.longestUnconfirmedMillis();
+            boolean stalled = run.leaseMillis > 0 && unconfirmed > run.leaseMillis / 2;
+            if (r.outcome() == CaseResult.Outcome.PASS || r.outcome() == CaseResult.Outcome.SKIP || !stalled
+                    || stalls.size() + 1 >= MAX_RUNS) {
+                String note = stalls.isEmpty() ? "" : "(the case ran " + (stalls.size() + 1) + " times: the kit or "
+                        + "the target stalled under the earlier runs, " + String.join("; ", stalls) + ", lease "
+                        + run.leaseMillis + " ms)";
+                String message = r.message().isEmpty() ? note : note.isEmpty() ? r.message() : r.message() + " " + note;
+                return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000);
+            }
+            stalls.add(r.outcome() + " with a kernel's lease unconfirmed for " + unconfirmed + " ms");
+        }
     }
+
+    /** How many times a case runs at most when the kit stalls under it (see {@link #runOne}). */
+    static final int MAX_RUNS = 3;
 }

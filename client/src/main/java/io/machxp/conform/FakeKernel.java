@@ -27,8 +27,9 @@ import java.util.function.Predicate;
  * <h2>Overview</h2>
  * <pre>
  *  open      the Connect stream; nothing sent
- *  hello     kernel_hello, then waits for pager_welcome; with a lease, kernel_keepalive every
- *            quarter of it from then on (as a kernel must), until silence() or the end
+ *  hello     kernel_hello, then waits for pager_welcome
+ *  welcome   any pager_welcome (to a hello, a resume or a reclaim): with a lease, kernel_keepalive
+ *            every quarter of it from then on (as a kernel must), until silence() or the end
  *  await     the first message received (and not yet taken) that matches, waiting until the
  *            case's deadline: a Violation naming what was expected and what came instead
  *  sync      a keepalive barrier: kernel_keepalive, then its pager_keepalive; the pager has
@@ -38,8 +39,11 @@ import java.util.function.Predicate;
  *  breakStream  cancels the stream (a crash, as the pager sees it)
  * </pre>
  * pager_keepalive messages are consumed here (they answer sync and the timer); every other
- * message goes to the inbox. Thread-safe: gRPC delivers on its own threads, the timer on the
- * kit's, the case on its own.
+ * message goes to the inbox. While it keeps alive, the kernel notes the longest its lease went
+ * unconfirmed ({@link #longestUnconfirmedMillis}: since it sent the hello or keepalive the pager
+ * answered last, as a kernel counts its lease, spec 4.1): over half the lease means the kit or
+ * the pager stalled (a loaded machine), so the pager may rightly have declared it dead.
+ * Thread-safe: gRPC delivers on its own threads, the timer on the kit's, the case on its own.
  */
 public final class FakeKernel implements AutoCloseable {
     private final String name;
@@ -64,6 +68,16 @@ public final class FakeKernel implements AutoCloseable {
     private long lastSentNanos;
     /** What the stream ended with, if it ended with an error. */
     private Throwable lastError;
+    /** Keepalives are scheduled and not stopped (by silence, a break, a clean end or the end). */
+    private boolean keepingAlive;
+    /** When it sent its kernel_hello (System.nanoTime): the welcome answers it. */
+    private long helloSentNanos;
+    /** When it sent each keepalive not answered yet, by sequence. */
+    private final java.util.Map<Long, Long> keepaliveSentNanos = new java.util.HashMap<>();
+    /** When it sent the hello or keepalive the pager answered last: its lease runs a lease from then. */
+    private long confirmedNanos;
+    /** The longest its lease went unconfirmed (since confirmedNanos) while it kept alive (ns). */
+    private long longestUnconfirmedNanos;
 
     FakeKernel(Channel channel, String name, long deadlineNanos, ScheduledExecutorService timer) {
         this.name = name;
@@ -80,9 +94,15 @@ public final class FakeKernel implements AutoCloseable {
                 synchronized (FakeKernel.this) {
                     if (!m.hasPagerWelcome()) {
                         session.add(m);
+                    } else {
+                        welcomed(m.getPagerWelcome());
                     }
                     if (m.hasPagerKeepalive()) {
                         answeredSequence = Math.max(answeredSequence, m.getPagerKeepalive().getSequence());
+                        Long sent = keepaliveSentNanos.remove(m.getPagerKeepalive().getSequence());
+                        if (sent != null) {
+                            confirmedNanos = Math.max(confirmedNanos, sent);
+                        }
                     } else {
                         inbox.add(m);
                     }
@@ -107,9 +127,7 @@ public final class FakeKernel implements AutoCloseable {
     }
 
     private synchronized void end(Status status, Throwable t) {
-        if (keepalives != null) {
-            keepalives.cancel(false);
-        }
+        stopKeepalives();
         lastError = t;
         ended.complete(status);
         notifyAll();
@@ -130,7 +148,31 @@ public final class FakeKernel implements AutoCloseable {
             }
             out.onNext(m);
             lastSentNanos = System.nanoTime();
+            if (m.hasKernelHello()) {
+                helloSentNanos = lastSentNanos;
+            } else if (m.hasKernelKeepalive()) {
+                keepaliveSentNanos.put(m.getKernelKeepalive().getSequence(), lastSentNanos);
+            }
         }
+    }
+
+    /** While keeping alive: how long its lease has gone unconfirmed up to now, if the longest yet. */
+    private synchronized void noteUnconfirmed(long now) {
+        if (keepingAlive) {
+            longestUnconfirmedNanos = Math.max(longestUnconfirmedNanos, now - confirmedNanos);
+        }
+    }
+
+    /**
+     * The longest this kernel's lease went unconfirmed while it kept alive, up to now: from
+     * sending the hello or keepalive the pager answered last until the next answer (spec 4.1: a
+     * kernel counts its lease from there). About a quarter of the lease on a machine that keeps
+     * up; over half of it, the kit or the pager stalled, and the pager may rightly have declared
+     * this kernel dead.
+     */
+    public synchronized long longestUnconfirmedMillis() {
+        noteUnconfirmed(System.nanoTime());
+        return longestUnconfirmedNanos / 1_000_000;
     }
 
     /** When this kernel last sent a message (System.nanoTime). */
@@ -150,24 +192,46 @@ public final class FakeKernel implements AutoCloseable {
     /** Sends this hello and waits for the welcome; keepalives start if there is a lease. */
     public PagerWelcome hello(KernelHello h) {
         send(KernelToPager.newBuilder().setKernelHello(h));
-        PagerToKernel w = await("pager_welcome answering kernel_hello", PagerToKernel::hasPagerWelcome);
-        welcome = w.getPagerWelcome();
-        long lease = welcome.getLeaseMillis();
-        if (lease > 0) {
-            long every = Math.max(1, lease / 4);
-            synchronized (this) {
-                keepalives = timer.scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
-            }
+        return await("pager_welcome answering kernel_hello", PagerToKernel::hasPagerWelcome).getPagerWelcome();
+    }
+
+    /**
+     * A pager_welcome arrived, whatever the hello (a resume or a reclaim too): the session is open,
+     * so the kernel keeps alive from now on if there is a lease, as a kernel must (spec 4.2). Cases
+     * that wait for a reclaim's welcome themselves would otherwise leave the reclaimed kernel silent,
+     * and its lease would run out while the case waits for the grace period to end.
+     */
+    private synchronized void welcomed(PagerWelcome w) {
+        if (welcome != null) {
+            return; // a second welcome on a stream is the case's to judge; the keepalives run already
         }
+        welcome = w;
+        long lease = w.getLeaseMillis();
+        if (lease > 0 && !ended.isDone() && !halfClosed) {
+            long every = Math.max(1, lease / 4);
+            keepalives = timer.scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
+            keepingAlive = true;
+            confirmedNanos = helloSentNanos; // the welcome answers the hello
+        }
+    }
+
+    /** The welcome this kernel received (to its hello, resume or reclaim); null before one. */
+    public synchronized PagerWelcome welcome() {
         return welcome;
     }
 
-    public PagerWelcome welcome() {
-        return welcome;
+    /** Cancels the keepalives, noting how long its lease has gone unconfirmed up to now. */
+    private synchronized void stopKeepalives() {
+        noteUnconfirmed(System.nanoTime());
+        keepingAlive = false;
+        if (keepalives != null) {
+            keepalives.cancel(false);
+        }
     }
 
     /** Sends a keepalive; its sequence. */
     private synchronized long keepalive() {
+        noteUnconfirmed(System.nanoTime());
         long sequence = nextSequence++;
         send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(sequence)));
         return sequence;
@@ -175,9 +239,7 @@ public final class FakeKernel implements AutoCloseable {
 
     /** Stops the keepalives: the kernel goes silent (its stream stays open), as a hung kernel does. */
     public synchronized void silence() {
-        if (keepalives != null) {
-            keepalives.cancel(false);
-        }
+        stopKeepalives();
     }
 
     /**
@@ -323,9 +385,7 @@ public final class FakeKernel implements AutoCloseable {
     /** Cancels the stream without a word: as a crashed kernel, seen from the pager. */
     public void breakStream() {
         synchronized (this) {
-            if (keepalives != null) {
-                keepalives.cancel(false);
-            }
+            stopKeepalives();
             if (!ended.isDone()) {
                 out.cancel("the conformance kit breaks this kernel's stream", null);
                 halfClosed = true;
@@ -356,9 +416,7 @@ public final class FakeKernel implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (keepalives != null) {
-                keepalives.cancel(false);
-            }
+            stopKeepalives();
             if (ended.isDone() || halfClosed) {
                 return; // ended, or already half-closed or broken by the kit (its cancel may not have ended it yet)
             }

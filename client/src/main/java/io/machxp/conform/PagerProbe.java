@@ -215,6 +215,18 @@ public final class PagerProbe implements AutoCloseable {
                 m -> m.hasMemoryObjectRelinquishFutex() && m.getMemoryObjectRelinquishFutex().getOffset() == offset);
     }
 
+    /**
+     * The longest the lease of any kernel of this case went unconfirmed while it kept alive (ms,
+     * {@link FakeKernel#longestUnconfirmedMillis}): over half the lease, the kit or the target
+     * stalled (a loaded machine) and the target may rightly have declared that kernel dead, so what
+     * the case saw says nothing against it.
+     */
+    long longestUnconfirmedMillis() {
+        synchronized (kernels) {
+            return kernels.stream().mapToLong(FakeKernel::longestUnconfirmedMillis).max().orElse(0);
+        }
+    }
+
     /** Sends a message built by the caller. */
     public void send(FakeKernel k, KernelToPager m) {
         k.send(m);

@@ -94,7 +94,7 @@ final class ReclaimCases {
                     reclaim(newer, acc.reclaim(2, true)); // attempt 1 is still in the network
                     newer.breakStream();
                     String got = null;
-                    for (long deadline = System.nanoTime() + acc.boundNanos(); got == null; pause()) {
+                    for (long deadline = System.nanoTime() + acc.boundNanos(); got == null; pause(acc.leaseMillis())) {
                         FakeKernel late = p.open("a");
                         late.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder()
                                 .setKernelName(late.name()).setProtocolVersion(1).setReclaim(acc.reclaim(1, false))));
@@ -114,10 +114,13 @@ final class ReclaimCases {
                 }).restarting());
     }
 
-    /** Between attempts that the pager told to try again (EAGAIN): the kit's own pacing. */
-    private static void pause() {
+    /**
+     * Between attempts that the pager told to try again (EAGAIN): a twentieth of the lease, as a
+     * kernel paces its reclaims again (spec 9.7; machxp's kernel: every L/20), 50 ms without a lease.
+     */
+    private static void pause(long leaseMillis) {
         try {
-            Thread.sleep(50);
+            Thread.sleep(leaseMillis > 0 ? Math.max(1, leaseMillis / 20) : 50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Violation("interrupted between reclaim attempts");
@@ -206,7 +209,7 @@ final class ReclaimCases {
      */
     private static FakeKernel takenAgain(PagerProbe p, Account acc, long attempt) {
         long deadline = System.nanoTime() + acc.boundNanos();
-        for (int tries = 1;; tries++, pause()) {
+        for (int tries = 1;; tries++, pause(acc.leaseMillis())) {
             FakeKernel r = p.open("a");
             PagerWelcome m = null;
             try {

@@ -87,7 +87,7 @@ class ConformKernelCommandTest {
             }
         }
         kernel = Kernel.start(new KernelConfig("cli-kernel", "127.0.0.1:" + pagerPort, "127.0.0.1", taskPort,
-                java.time.Duration.ofSeconds(10), CoreOptions.DEFAULT.withPlants(plants)));
+                KernelConfig.LOOPBACK_CONNECT_TIMEOUT, CoreOptions.DEFAULT.withPlants(plants)));
         return kernel;
     }
 

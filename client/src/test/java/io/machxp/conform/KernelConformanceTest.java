@@ -33,6 +33,13 @@ class KernelConformanceTest {
      */
     private static final long LEASE_MILLIS = 3000;
 
+    /**
+     * How long the kit waits for the kernel's session on its pager and its task interface: once
+     * per run, so generous, as the kernel's own start (KernelConfig.LOOPBACK_CONNECT_TIMEOUT); a
+     * wait on a condition, so a kernel that is there at once holds nothing up.
+     */
+    private static final Duration START = KernelConfig.LOOPBACK_CONNECT_TIMEOUT;
+
     private FakePager pager;
     private XpProxy proxy;
     private Kernel kernel;
@@ -64,7 +71,7 @@ class KernelConformanceTest {
         ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + kernel.port()).usePlaintext().build();
         try {
             return KernelRunner.run(pager, channel, KernelCases.matching(cases),
-                    new KernelRunner.Options(timeout, Duration.ofSeconds(10)),
+                    new KernelRunner.Options(timeout, START),
                     r -> System.out.println(ConformReport.line(r)));
         } finally {
             channel.shutdownNow();

@@ -110,9 +110,16 @@ public record KernelConfig(String name, String pagerTarget, String bindHost, int
         this(name, pagerTarget, bindHost, port, connectTimeout, core, Transport.LOOPBACK_PLAINTEXT);
     }
 
+    /**
+     * How long a kernel on loopback waits for its pager's welcome: the pager is on this machine, so
+     * it answers at once unless the machine is loaded (a load of 20 on 2 cores has held a start up
+     * for over 10 s); a start happens once, so the bound is generous. Waiting ends at the welcome.
+     */
+    public static final Duration LOOPBACK_CONNECT_TIMEOUT = Duration.ofSeconds(60);
+
     /** A kernel on loopback with a free port, caching futexes, one CPU, PI on, plaintext. */
     public static KernelConfig loopback(String name, String pagerTarget) {
-        return new KernelConfig(name, pagerTarget, "127.0.0.1", 0, Duration.ofSeconds(10), CoreOptions.DEFAULT);
+        return new KernelConfig(name, pagerTarget, "127.0.0.1", 0, LOOPBACK_CONNECT_TIMEOUT, CoreOptions.DEFAULT);
     }
 
     public KernelConfig withCore(CoreOptions options) {

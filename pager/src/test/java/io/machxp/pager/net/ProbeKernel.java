@@ -41,6 +41,12 @@ public final class ProbeKernel implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong answeredKeepaliveSentAt =
             new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
 
+    /**
+     * How long the probe waits for one message (or the stream's end): a wait on a condition, so
+     * generous; a loaded machine (a load of 20 on 2 cores) holds a first welcome up for seconds.
+     */
+    private static final long PATIENCE_SECONDS = 60;
+
     public ProbeKernel(String target) {
         channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         out = MemoryObjectPagerGrpc.newStub(channel).connect(new StreamObserver<>() {
@@ -96,9 +102,9 @@ public final class ProbeKernel implements AutoCloseable {
         }
     }
 
-    /** The next message the pager sent that matches, skipping others (30 s at most). */
+    /** The next message the pager sent that matches, skipping others ({@link #PATIENCE_SECONDS} at most). */
     public PagerToKernel await(Predicate<PagerToKernel> wanted) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
         while (true) {
             PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             assertThat(m).as("a message from the pager").isNotNull();
@@ -108,9 +114,9 @@ public final class ProbeKernel implements AutoCloseable {
         }
     }
 
-    /** The next message the pager sent, or null once the stream has ended without one (30 s at most). */
+    /** The next message the pager sent, or null once the stream has ended without one ({@link #PATIENCE_SECONDS} at most). */
     public PagerToKernel awaitOrEnd() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
         while (System.nanoTime() < deadline) {
             PagerToKernel m = in.poll(10, TimeUnit.MILLISECONDS);
             if (m != null) {
@@ -120,7 +126,8 @@ public final class ProbeKernel implements AutoCloseable {
                 return in.poll();
             }
         }
-        throw new AssertionError("neither a message from the pager nor the end of the stream in 30 s");
+        throw new AssertionError("neither a message from the pager nor the end of the stream in " + PATIENCE_SECONDS
+                + " s");
     }
 
     /**
@@ -130,7 +137,7 @@ public final class ProbeKernel implements AutoCloseable {
     public List<PagerToKernel> barrier() throws InterruptedException {
         long seq = keepalive();
         List<PagerToKernel> before = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
         while (true) {
             PagerToKernel m = in.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             assertThat(m).as("the answer to keepalive " + seq).isNotNull();

@@ -396,7 +396,7 @@ class ReplicatedOutsideKernelProbeTest {
                 k.barrier();
                 k.crash();
             }
-            Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> leader.streamCount() == 0);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leader.streamCount() == 0);
             try (ProbeKernel again = new ProbeKernel(leader.address())) {
                 again.send(hello(c[0]).build());
                 PagerToKernel first = again.awaitOrEnd();

@@ -1,0 +1,111 @@
+package io.machxp.conform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The kit's own kernels and their leases: a kernel keeps alive from any welcome (a case that sends
+ * a reclaim's hello by hand and waits for its welcome itself, as 9.4-reclaim-again does, left it
+ * silent before, so its lease ran out while the case waited for the grace period to end), and a
+ * case that failed while the kit stalled under one of its kernels (silent for over half the lease
+ * while it kept alive: the pager may rightly have declared it dead) is run again, as 2.2-duplicate-name
+ * had to be when a loaded machine stalled the test's JVM for two seconds.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class KitKernelLeaseTest {
+    /** Long enough that a loaded machine does not stall the kernels that must live past half of it. */
+    private static final Duration LEASE = Duration.ofSeconds(4);
+
+    private Pager pager;
+    private ManagedChannel channel;
+    private ScheduledExecutorService timer;
+
+    @BeforeEach
+    void start() throws Exception {
+        pager = Pager.start(new PagerConfig("kit-lease", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
+                PagerConfig.defaultObjects()).withLease(LEASE));
+        channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
+        timer = Executors.newSingleThreadScheduledExecutor();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        timer.shutdownNow();
+        channel.shutdownNow();
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+        pager.close();
+    }
+
+    /**
+     * Fails on the old kit: only hello() started the keepalives, so this kernel sent none and was
+     * declared dead a lease on.
+     */
+    @Test
+    void aKernelKeepsAliveFromAWelcomeItAwaitedByHand() {
+        FakeKernel k = new FakeKernel(channel, "by-hand", System.nanoTime() + TimeUnit.SECONDS.toNanos(60), timer);
+        k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(k.name())
+                .setProtocolVersion(1)));
+        k.await("pager_welcome", PagerToKernel::hasPagerWelcome);
+        await().atMost(Duration.ofSeconds(60)).until(() -> k.answeredSequence() >= 1 || k.ended());
+
+        assertThat(k.answeredSequence()).as("keepalives the pager answered before it declared the kernel dead")
+                .isPositive();
+        assertThat(k.welcome()).isNotNull();
+        k.close();
+    }
+
+    /**
+     * A case whose first run fails after the kit held its kernel silent until the pager declared it
+     * dead runs again and passes; a case that fails without a stall keeps its failure. Fails on the
+     * old runner: the first result (FAIL) counted.
+     */
+    @Test
+    void aCaseThatFailedWhileTheKitStalledRunsAgain() throws Exception {
+        AtomicInteger stalledRuns = new AtomicInteger();
+        ConformCase<PagerProbe> stalled = ConformCase.must("0.1-stalled", "the kit stalls under its first run", p -> {
+            FakeKernel a = p.kernel("a");
+            if (stalledRuns.incrementAndGet() == 1) {
+                // The kit stalls: its keepalive timer cannot send for a (it waits for a's monitor)
+                // until the pager has declared a dead.
+                synchronized (a) {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains(a.name()));
+                }
+                a.awaitEnd("a declared dead");
+                throw new Violation("a was declared dead");
+            }
+            a.sync();
+        });
+        ConformCase<PagerProbe> plain = ConformCase.must("0.2-plain", "fails without a stall", p -> {
+            p.kernel("a").sync();
+            throw new Violation("a plain failure");
+        });
+
+        List<CaseResult> results = ConformRunner.run(channel, List.of(stalled, plain),
+                new ConformRunner.Options(Duration.ofSeconds(5), "shared", null, Duration.ofSeconds(60)), r -> { });
+
+        assertThat(results.get(0).outcome()).as(results.get(0).message()).isEqualTo(CaseResult.Outcome.PASS);
+        assertThat(results.get(0).message()).contains("the case ran").contains("times: the kit or the target stalled")
+                .contains("FAIL with a kernel's lease unconfirmed for");
+        assertThat(stalledRuns.get()).isBetween(2, ConformRunner.MAX_RUNS);
+        assertThat(results.get(1).outcome()).isEqualTo(CaseResult.Outcome.FAIL);
+        assertThat(results.get(1).message()).startsWith("a plain failure");
+    }
+}
