@@ -31,8 +31,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class KitKernelLeaseTest {
-    /** Long enough that a loaded machine does not stall the kernels that must live past half of it. */
-    private static final Duration LEASE = Duration.ofSeconds(4);
+    /**
+     * Long enough that a loaded machine does not stall the kernels that must live past a quarter
+     * of it (the first run of the stalled case waits one out).
+     */
+    private static final Duration LEASE = Duration.ofSeconds(3);
 
     private Pager pager;
     private ManagedChannel channel;
@@ -41,7 +44,7 @@ class KitKernelLeaseTest {
     @BeforeEach
     void start() throws Exception {
         pager = Pager.start(new PagerConfig("kit-lease", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
-                PagerConfig.defaultObjects()).withLease(LEASE));
+                PagerConfig.defaultObjects()).withLease(LEASE).withFreshStart(true)); // no grace to wait out
         channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
         timer = Executors.newSingleThreadScheduledExecutor();
     }
