@@ -22,11 +22,11 @@ import java.util.function.Consumer;
  *  each case             -> PASS; FAIL (a Violation: the rule and what was seen); SKIP (needs a
  *                           restart command, a lease...); ERROR (anything else, e.g. the target
  *                           went away): its kernels are closed cleanly after it
- *    a stall             -> a FAIL or ERROR while the lease of one of the case's kernels went
- *                           unconfirmed for over half a lease (no keepalive it sent answered: the
- *                           kit or the target was slow, and the target may rightly have declared
- *                           it dead): the case runs again, at most {@link #MAX_RUNS} times in
- *                           all, with a note
+ *    a stall             -> a FAIL or ERROR after the target ended the stream of one of the
+ *                           case's kernels that kept alive, its lease unconfirmed for over half a
+ *                           lease by then (no keepalive it sent answered: the kit or the target
+ *                           was slow, and the target may rightly have declared it dead): the case
+ *                           runs again, at most {@link #MAX_RUNS} times in all, with a note
  * </pre>
  */
 public final class ConformRunner {
@@ -126,10 +126,11 @@ public final class ConformRunner {
 
     /**
      * Runs a case; again, at most {@link #MAX_RUNS} times in all, while it did not pass and the
-     * lease of one of its kernels went unconfirmed for over half a lease while it kept alive (as a
-     * kernel counts it, from the hello or keepalive the target answered last): the kit or the
-     * target stalled (a loaded machine), so the target may rightly have declared that kernel dead
-     * and the case's result says nothing against the rule it checks. The result of the last run
+     * target ended the stream of one of its kernels that kept alive, whose lease had gone
+     * unconfirmed for over half a lease by then (as a kernel counts it, from the hello or keepalive
+     * the target answered last): the kit or the target stalled (a loaded machine), so the target
+     * may rightly have declared that kernel dead and the case's result says nothing against the
+     * rule it checks. The result of the last run
      * counts; a note says why the case ran again. A target that never answers keepalives fails
      * 4.2-keepalive all the same.
      */
@@ -147,8 +148,9 @@ public final class ConformRunner {
             String id = stalls.isEmpty() ? c.id() : c.id() + "-run" + (stalls.size() + 1);
             PagerProbe probe = new PagerProbe(run, id, started + budget, options.connectTimeout());
             // a restart (its command, the target's start) comes on top of the case's own budget
-            CaseResult r = executor.run(c, probe, started, budget, TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
-            long unconfirmed = probe.longestUnconfirmedMillis();
+            CaseResult r = executor.run(c, probe, started, budget,
+                    TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
+            long unconfirmed = probe.lostUnconfirmedMillis();
             boolean stalled = run.leaseMillis > 0 && unconfirmed > run.leaseMillis / 2;
             if (r.outcome() == CaseResult.Outcome.PASS || r.outcome() == CaseResult.Outcome.SKIP || !stalled
                     || stalls.size() + 1 >= MAX_RUNS) {
@@ -158,7 +160,7 @@ public final class ConformRunner {
                 String message = r.message().isEmpty() ? note : note.isEmpty() ? r.message() : r.message() + " " + note;
                 return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000);
             }
-            stalls.add(r.outcome() + " with a kernel's lease unconfirmed for " + unconfirmed + " ms");
+            stalls.add(r.outcome() + ", a kernel lost with its lease unconfirmed for " + unconfirmed + " ms");
         }
     }
 

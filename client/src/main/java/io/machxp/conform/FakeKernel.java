@@ -39,11 +39,12 @@ import java.util.function.Predicate;
  *  breakStream  cancels the stream (a crash, as the pager sees it)
  * </pre>
  * pager_keepalive messages are consumed here (they answer sync and the timer); every other
- * message goes to the inbox. While it keeps alive, the kernel notes the longest its lease went
- * unconfirmed ({@link #longestUnconfirmedMillis}: since it sent the hello or keepalive the pager
- * answered last, as a kernel counts its lease, spec 4.1): over half the lease means the kit or
- * the pager stalled (a loaded machine), so the pager may rightly have declared it dead.
- * Thread-safe: gRPC delivers on its own threads, the timer on the kit's, the case on its own.
+ * message goes to the inbox. A kernel whose stream the pager ends while it keeps alive notes
+ * how long its lease had gone unconfirmed by then ({@link #lostUnconfirmedMillis}: since it sent
+ * the hello or keepalive the pager answered last, as a kernel counts its lease, spec 4.1): over
+ * half the lease means the kit or the pager stalled (a loaded machine), and the pager may rightly
+ * have declared it dead. Thread-safe: gRPC delivers on its own threads, the timer on the kit's,
+ * the case on its own.
  */
 public final class FakeKernel implements AutoCloseable {
     private final String name;
@@ -76,8 +77,8 @@ public final class FakeKernel implements AutoCloseable {
     private final java.util.Map<Long, Long> keepaliveSentNanos = new java.util.HashMap<>();
     /** When it sent the hello or keepalive the pager answered last: its lease runs a lease from then. */
     private long confirmedNanos;
-    /** The longest its lease went unconfirmed (since confirmedNanos) while it kept alive (ns). */
-    private long longestUnconfirmedNanos;
+    /** Its stream ended while it kept alive: how long its lease had gone unconfirmed then (ns); -1: not so. */
+    private long lostUnconfirmedNanos = -1;
 
     FakeKernel(Channel channel, String name, long deadlineNanos, ScheduledExecutorService timer) {
         this.name = name;
@@ -127,6 +128,9 @@ public final class FakeKernel implements AutoCloseable {
     }
 
     private synchronized void end(Status status, Throwable t) {
+        if (keepingAlive) {
+            lostUnconfirmedNanos = System.nanoTime() - confirmedNanos;
+        }
         stopKeepalives();
         lastError = t;
         ended.complete(status);
@@ -156,23 +160,15 @@ public final class FakeKernel implements AutoCloseable {
         }
     }
 
-    /** While keeping alive: how long its lease has gone unconfirmed up to now, if the longest yet. */
-    private synchronized void noteUnconfirmed(long now) {
-        if (keepingAlive) {
-            longestUnconfirmedNanos = Math.max(longestUnconfirmedNanos, now - confirmedNanos);
-        }
-    }
-
     /**
-     * The longest this kernel's lease went unconfirmed while it kept alive, up to now: from
-     * sending the hello or keepalive the pager answered last until the next answer (spec 4.1: a
-     * kernel counts its lease from there). About a quarter of the lease on a machine that keeps
-     * up; over half of it, the kit or the pager stalled, and the pager may rightly have declared
-     * this kernel dead.
+     * If the pager ended this kernel's stream while it kept alive (not after {@link #silence},
+     * {@link #breakStream} or {@link #close}): how long its lease had gone unconfirmed by then, from
+     * sending the hello or keepalive the pager answered last (spec 4.1: a kernel counts its lease
+     * from there); -1 otherwise. About a quarter of the lease on a machine that keeps up; over half
+     * of it, the kit or the pager stalled, and the pager may rightly have declared this kernel dead.
      */
-    public synchronized long longestUnconfirmedMillis() {
-        noteUnconfirmed(System.nanoTime());
-        return longestUnconfirmedNanos / 1_000_000;
+    public synchronized long lostUnconfirmedMillis() {
+        return lostUnconfirmedNanos < 0 ? -1 : lostUnconfirmedNanos / 1_000_000;
     }
 
     /** When this kernel last sent a message (System.nanoTime). */
@@ -220,9 +216,8 @@ public final class FakeKernel implements AutoCloseable {
         return welcome;
     }
 
-    /** Cancels the keepalives, noting how long its lease has gone unconfirmed up to now. */
+    /** Cancels the keepalives. */
     private synchronized void stopKeepalives() {
-        noteUnconfirmed(System.nanoTime());
         keepingAlive = false;
         if (keepalives != null) {
             keepalives.cancel(false);
@@ -231,7 +226,6 @@ public final class FakeKernel implements AutoCloseable {
 
     /** Sends a keepalive; its sequence. */
     private synchronized long keepalive() {
-        noteUnconfirmed(System.nanoTime());
         long sequence = nextSequence++;
         send(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(sequence)));
         return sequence;

@@ -144,14 +144,20 @@ public final class PagerProbe implements AutoCloseable {
 
     /**
      * Restarts the target and waits until it takes connections again; a Skipped without
-     * --restart-cmd. The kernels opened afterwards wait as long as the case would have, counted
-     * from now.
+     * --restart-cmd. The kernels opened before go silent (their streams go with the target); the
+     * kernels opened afterwards wait as long as the case would have, counted from now.
      *
      * @return when (System.nanoTime) the restarted target took a connection
      */
     public long restart() throws Exception {
         if (run.restarter == null) {
             throw new Skipped("needs the target restarted: give --restart-cmd");
+        }
+        synchronized (kernels) {
+            for (FakeKernel k : kernels) {
+                // their streams go with the target: a kernel lost so is no stall (lostUnconfirmedMillis)
+                k.silence();
+            }
         }
         long started = System.nanoTime();
         run.restarter.restart();
@@ -216,14 +222,15 @@ public final class PagerProbe implements AutoCloseable {
     }
 
     /**
-     * The longest the lease of any kernel of this case went unconfirmed while it kept alive (ms,
-     * {@link FakeKernel#longestUnconfirmedMillis}): over half the lease, the kit or the target
-     * stalled (a loaded machine) and the target may rightly have declared that kernel dead, so what
-     * the case saw says nothing against it.
+     * Of the kernels of this case whose streams the target ended while they kept alive, the
+     * longest any had gone with its lease unconfirmed by then (ms, {@link FakeKernel#lostUnconfirmedMillis});
+     * -1: none was lost so. Over half the lease, the kit or the target stalled (a loaded machine)
+     * and the target may rightly have declared that kernel dead, so what the case saw says nothing
+     * against the rule it checks.
      */
-    long longestUnconfirmedMillis() {
+    long lostUnconfirmedMillis() {
         synchronized (kernels) {
-            return kernels.stream().mapToLong(FakeKernel::longestUnconfirmedMillis).max().orElse(0);
+            return kernels.stream().mapToLong(FakeKernel::lostUnconfirmedMillis).max().orElse(-1);
         }
     }
 

@@ -106,7 +106,7 @@ class KitKernelLeaseTest {
 
         assertThat(results.get(0).outcome()).as(results.get(0).message()).isEqualTo(CaseResult.Outcome.PASS);
         assertThat(results.get(0).message()).contains("the case ran").contains("times: the kit or the target stalled")
-                .contains("FAIL with a kernel's lease unconfirmed for");
+                .contains("FAIL, a kernel lost with its lease unconfirmed for");
         assertThat(stalledRuns.get()).isBetween(2, ConformRunner.MAX_RUNS);
         assertThat(results.get(1).outcome()).isEqualTo(CaseResult.Outcome.FAIL);
         assertThat(results.get(1).message()).startsWith("a plain failure");
