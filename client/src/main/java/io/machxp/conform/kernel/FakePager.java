@@ -65,6 +65,8 @@ public final class FakePager implements AutoCloseable {
     private final Map<Integer, ResumableSession> sessions = new java.util.HashMap<>();
     /** Every stream that sent a hello, in order. */
     private final List<KernelLink> hellos = new ArrayList<>();
+    /** The size of {@link #hellos}, read without the monitor. */
+    private volatile int helloCount;
     /** What the next resume taken says the pager received (null: every kernel message it got). */
     private java.util.function.ToLongFunction<ResumableSession> claim;
     private final java.security.SecureRandom tokens = new java.security.SecureRandom();
@@ -173,6 +175,11 @@ public final class FakePager implements AutoCloseable {
         return hellos.size();
     }
 
+    /** As {@link #hellos}, without this pager's monitor (a link's waits read it under their own). */
+    int hellosNow() {
+        return helloCount;
+    }
+
     /** The stream of the hello number {@code index} (from 0), waiting for it until {@code deadlineNanos}. */
     public synchronized KernelLink awaitHello(int index, long deadlineNanos) {
         while (hellos.size() <= index) {
@@ -194,6 +201,7 @@ public final class FakePager implements AutoCloseable {
     /** A kernel_hello arrived on {@code link}: welcome it, or refuse it if a case asked. */
     synchronized void hello(KernelLink link, KernelHello h) {
         hellos.add(link);
+        helloCount = hellos.size();
         notifyAll();
         if (refusal != null) {
             StatusRuntimeException s = refusal.apply(h);

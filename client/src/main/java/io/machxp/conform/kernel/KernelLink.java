@@ -61,6 +61,13 @@ public final class KernelLink {
     private KernelHello hello;
     private int kernelId;
     private boolean silent;
+    /** Silences the pager right after the first kernel message that matches (see {@link #silenceAfter}). */
+    private Predicate<KernelToPager> silenceTrigger;
+    /** When (System.nanoTime) the pager went silent, and the session's pager messages sent then; -1: not yet. */
+    private long silencedAt = -1;
+    private long sentWhenSilenced = -1;
+    /** When (System.nanoTime) the kernel_hello came on this stream. */
+    private long helloAt;
     private Status ended;
     /** The resumable session on this stream, or null (no token, or the session moved on). */
     private ResumableSession session;
@@ -97,9 +104,16 @@ public final class KernelLink {
         }
         inbox.add(m);
         arrival.put(m, arrivals++);
+        if (silenceTrigger != null && silenceTrigger.test(m)) {
+            silenceTrigger = null;
+            silent = true; // the kernel's later messages, its keepalives among them, come after this one
+            silencedAt = System.nanoTime();
+            sentWhenSilenced = session == null ? -1 : session.sent();
+        }
         notifyAll();
         if (m.hasKernelHello() && hello == null) {
             hello = m.getKernelHello();
+            helloAt = System.nanoTime();
             pager.hello(this, hello);
         } else if (m.hasMemoryObjectInit()) {
             init(m.getMemoryObjectInit());
@@ -271,6 +285,31 @@ public final class KernelLink {
         silent = quiet;
     }
 
+    /**
+     * The pager goes quiet right after the first kernel message that matches: every keepalive the
+     * kernel sent before it is answered (it confirms nothing after it: the stream is FIFO), every
+     * one sent after it is not. The kernel cannot see its stream stalled before it sent that
+     * message, whatever the time it took to send it.
+     */
+    public synchronized void silenceAfter(Predicate<KernelToPager> match) {
+        silenceTrigger = match;
+    }
+
+    /** When (System.nanoTime) {@link #silenceAfter} silenced the pager; -1: not yet. */
+    public synchronized long silencedAt() {
+        return silencedAt;
+    }
+
+    /** The session's pager messages sent when {@link #silenceAfter} silenced the pager; -1: not yet, or no session. */
+    public synchronized long sentWhenSilenced() {
+        return sentWhenSilenced;
+    }
+
+    /** When (System.nanoTime) the kernel_hello came on this stream; 0: none yet. */
+    public synchronized long helloAt() {
+        return helloAt;
+    }
+
     /** When (System.nanoTime) each keepalive came, and its sequence. */
     public synchronized List<long[]> keepalives() {
         List<long[]> all = new ArrayList<>();
@@ -286,12 +325,25 @@ public final class KernelLink {
 
     /** Takes the first message received (and not taken) that matches, waiting until {@code deadlineNanos}. */
     public synchronized KernelToPager await(String what, Predicate<KernelToPager> match, long deadlineNanos) {
-        KernelToPager m = take(what, match, deadlineNanos);
+        KernelToPager m = take(what, match, () -> false, deadlineNanos);
         arrival.remove(m);
         return m;
     }
 
-    private KernelToPager take(String what, Predicate<KernelToPager> match, long deadlineNanos) {
+    /**
+     * As {@link #await}, but null once {@code giveUp} holds and nothing matched (it is checked
+     * whenever the kernel sends anything, and at least every 50 ms; under this link's monitor: it
+     * must take no other).
+     */
+    public synchronized KernelToPager awaitUnless(String what, Predicate<KernelToPager> match,
+            java.util.function.BooleanSupplier giveUp, long deadlineNanos) {
+        KernelToPager m = take(what, match, giveUp, deadlineNanos);
+        arrival.remove(m);
+        return m;
+    }
+
+    private KernelToPager take(String what, Predicate<KernelToPager> match, java.util.function.BooleanSupplier giveUp,
+            long deadlineNanos) {
         while (true) {
             for (Iterator<KernelToPager> it = inbox.iterator(); it.hasNext(); ) {
                 KernelToPager m = it.next();
@@ -299,6 +351,9 @@ public final class KernelLink {
                     it.remove();
                     return m;
                 }
+            }
+            if (giveUp.getAsBoolean()) {
+                return null;
             }
             if (ended != null) {
                 throw new Violation("expected " + what + " from the kernel, but its stream ended (" + ended.getCode()
@@ -314,7 +369,7 @@ public final class KernelLink {
      */
     public synchronized List<KernelToPager> awaitWithEarlier(String what, Predicate<KernelToPager> match,
             long deadlineNanos) {
-        KernelToPager m = take(what, match, deadlineNanos);
+        KernelToPager m = take(what, match, () -> false, deadlineNanos);
         List<KernelToPager> earlier = new ArrayList<>(arrivedBefore(m));
         arrival.remove(m);
         earlier.add(m);

@@ -80,9 +80,10 @@ final class KernelResumeCases {
                     goesOn(p, s, now);
                 })).waitingLeases(),
                 must("4.7-resume-attempt-grows", "a resume whose connection broke is tried again with a higher attempt "
-                        + "(a pager may have taken the first: its answer was lost)", p -> resumeCase(p, s -> {
-                    p.pager().refuseNextHello(h -> h.hasResume() ? Status.UNAVAILABLE
-                            .withDescription("the conformance kit drops this connection").asRuntimeException() : null);
+                        + "(a pager may have taken the first: its answer was lost)", p -> resumeCase(p,
+                        () -> p.pager().refuseNextHello(h -> h.hasResume() ? Status.UNAVAILABLE
+                                .withDescription("the conformance kit drops this connection").asRuntimeException()
+                                : null), s -> {
                     Resume first = s.resumeLink(p).hello().getResume();
                     KernelHello next = s.nextHello(p, 1, "after its first resume's connection broke");
                     Resume again = next.getResume();
@@ -96,9 +97,9 @@ final class KernelResumeCases {
                 })).waitingLeases(),
                 must("4.7-resume-refused", "refused (FAILED_PRECONDITION / ESTALE), the kernel does not resume that "
                         + "session again, and sends nothing of it again on the session that follows", p -> resumeCase(p,
-                        s -> {
-                    p.pager().refuseNextHello(h -> h.hasResume() ? FakePager.error(Status.Code.FAILED_PRECONDITION,
-                            "ESTALE", "the conformance kit's pager takes no resume of this session") : null);
+                        () -> p.pager().refuseNextHello(h -> h.hasResume() ? FakePager.error(
+                                Status.Code.FAILED_PRECONDITION, "ESTALE", "the conformance kit's pager takes no resume "
+                                        + "of this session") : null), s -> {
                     s.resumeLink(p);
                     KernelLink next;
                     try {
@@ -128,10 +129,19 @@ final class KernelResumeCases {
 
     /** Runs {@code body} on a stalled resumable session; the pager offers resume meanwhile only. */
     private static void resumeCase(KernelProbe p, Body body) throws Exception {
+        resumeCase(p, () -> { }, body);
+    }
+
+    /**
+     * As above, with {@code arm} run before the stall starts: how the pager answers the resume
+     * (a refusal), in place before the kernel can send it, however soon after the stall it does.
+     */
+    private static void resumeCase(KernelProbe p, Runnable arm, Body body) throws Exception {
         p.pager().offerResume(true);
         try {
-            body.run(stall(p, resumableSession(p)));
+            body.run(stall(p, resumableSession(p), arm));
         } finally {
+            p.pager().refuseNextHello(null);
             p.pager().offerResume(false);
         }
     }
@@ -168,26 +178,67 @@ final class KernelResumeCases {
         }
     }
 
-    /** Stalls {@code link}'s session: keepalives unanswered, then a barrier whose lock_completed the pager does not confirm. */
-    private static Stalled stall(KernelProbe p, KernelLink link) {
+    /**
+     * Stalls {@code link}'s session: keepalives unanswered from the kernel's lock_completed of a
+     * barrier on, which the pager does not confirm. The kernel may find its stream stalled before
+     * that lock_completed reached the pager (a keepalive's answer slower than a sixth of the lease
+     * on a loaded host): the resume, taken, moved the session to a new stream, and the stall is set
+     * up again there, until the case's deadline.
+     */
+    private static Stalled stall(KernelProbe p, KernelLink link, Runnable arm) {
+        while (true) {
+            Stalled s = tryStall(p, link, arm);
+            if (s != null) {
+                return s;
+            }
+            p.pager().refuseNextHello(null); // armed for the stall that was not: the next try arms again
+            link = p.pager().awaitSession(link, p.deadline());
+        }
+    }
+
+    /**
+     * One try of {@link #stall}: null if the kernel resumed (or tried to) before the pager went
+     * quiet (the session moved to a new stream, or the kernel reclaims). {@code arm} runs before
+     * the barrier is sent: the pager answers the resume as the case asked, however soon it comes.
+     */
+    private static Stalled tryStall(KernelProbe p, KernelLink link, Runnable arm) {
         ServedObject o = p.serve(2);
         KernelProbe.Mapping m = p.map(o);
         that(m.link() == link, "the object was mapped on another session than the resumable one");
         // A keepalive answered first: the kernel then has none left unanswered from before (one the
-        // pager got while silent in an earlier case is never answered), so the stall starts now,
-        // after the barrier below, not at the kernel's next check.
+        // pager got while silent in an earlier case is never answered).
         int keepalives = link.keepalives().size();
         link.awaitCondition("a kernel_keepalive (answered) before the stall", () -> link.keepalives().size()
                 > keepalives, p.deadline());
         int hellos = p.pager().hellos();
-        link.silence(true);
+        ResumableSession session = link.session();
+        // Quiet from the lock_completed on, not from the lock_request: a kernel slow to answer the
+        // barrier (a loaded host) would else find its stream stalled first, and resume with the
+        // lock_completed kept, not sent on this stream (spec 4.7 promises no order of the two).
+        java.util.function.Predicate<io.machxp.proto.xp.KernelToPager> done = x -> x.hasMemoryObjectLockCompleted()
+                && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId();
+        link.silenceAfter(done);
+        arm.run();
         long last = m.size() - p.pageSize();
         link.send(KernelLink.lockRequest(m.objectId(), last, p.pageSize(), ReturnPolicy.RETURN_NONE, false,
                 VmProt.VM_PROT_WRITE, true));
-        long pagerSent = link.session().sent();
-        KernelToPager done = p.await(m, "lock_completed answering a lock_request with reply (spec 6.4)",
-                x -> x.hasMemoryObjectLockCompleted() && x.getMemoryObjectLockCompleted().getObjectId() == m.objectId());
-        return new Stalled(link, link.session(), m, done, pagerSent, hellos);
+        KernelToPager completed = link.awaitUnless("lock_completed answering a lock_request with reply (spec 6.4)",
+                done, () -> p.pager().hellosNow() > hellos && link.silencedAt() < 0, p.deadline());
+        if (completed == null || resumedEarly(p, link, hellos)) {
+            // It resumed (or tried to) before the pager went quiet: the resume, taken, fenced this
+            // stream; refused, the kernel reclaims (ESTALE) or tries again (UNAVAILABLE).
+            return null;
+        }
+        return new Stalled(link, session, m, completed, link.sentWhenSilenced(), hellos);
+    }
+
+    /** Whether the kernel sent a hello on a new stream before the pager went quiet on {@code link}. */
+    private static boolean resumedEarly(KernelProbe p, KernelLink link, int hellos) {
+        if (p.pager().hellos() <= hellos) {
+            return false;
+        }
+        long quiet = link.silencedAt();
+        return quiet < 0 || p.pager().awaitHello(hellos, p.deadline()).helloAt() < quiet;
     }
 
     /**
