@@ -20,6 +20,9 @@ import java.util.concurrent.TimeoutException;
  * The probe is closed after the case, whatever happened.
  */
 public final class CaseExecutor implements AutoCloseable {
+    /** The message of an ERROR by timeout: the case's body may still be running (it was interrupted). */
+    public static final String TIMED_OUT = "the case did not finish within its deadline";
+
     private final ExecutorService caseThread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "conform-case");
         t.setDaemon(true);
@@ -51,7 +54,7 @@ public final class CaseExecutor implements AutoCloseable {
         } catch (TimeoutException e) {
             body.cancel(true);
             outcome = CaseResult.Outcome.ERROR;
-            message = "the case did not finish within its deadline";
+            message = TIMED_OUT;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = CaseResult.Outcome.ERROR;

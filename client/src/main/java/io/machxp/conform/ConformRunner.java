@@ -22,12 +22,16 @@ import java.util.function.Consumer;
  *  each case             -> PASS; FAIL (a Violation: the rule and what was seen); SKIP (needs a
  *                           restart command, a lease...); ERROR (anything else, e.g. the target
  *                           went away): its kernels are closed cleanly after it
- *    a stall             -> a FAIL or ERROR after the target ended the stream of one of the
- *                           case's kernels that kept alive, its lease unconfirmed for over half a
- *                           lease by then (no keepalive it sent answered: the kit or the target
- *                           was slow, and the target may rightly have declared it dead): the case
- *                           runs again, at most {@link #MAX_RUNS} times in all, with a note
+ *    the kit stalled     -> a FAIL or ERROR (not a timeout) after the target ended, with the
+ *                           lease's death (FAILED_PRECONDITION / ETIMEDOUT, spec 4.5), the stream
+ *                           of one of the case's kernels that kept alive and that the kit let go
+ *                           over half a lease without sending anything (its keepalive timer fired
+ *                           late: the target may rightly have declared it dead): the case runs
+ *                           again, at most {@link #MAX_RUNS} times in all; the result keeps each
+ *                           earlier run (a PASS then is "passed on a rerun" in every report)
  * </pre>
+ * A target that stops answering keepalives and ends a kernel that kept sending on time is no kit
+ * stall: its FAIL stands.
  */
 public final class ConformRunner {
     /**
@@ -125,21 +129,22 @@ public final class ConformRunner {
     }
 
     /**
-     * Runs a case; again, at most {@link #MAX_RUNS} times in all, while it did not pass and the
-     * target ended the stream of one of its kernels that kept alive, whose lease had gone
-     * unconfirmed for over half a lease by then (as a kernel counts it, from the hello or keepalive
-     * the target answered last): the kit or the target stalled (a loaded machine), so the target
-     * may rightly have declared that kernel dead and the case's result says nothing against the
-     * rule it checks. The result of the last run
-     * counts; a note says why the case ran again. A target that never answers keepalives fails
-     * 4.2-keepalive all the same.
+     * Runs a case; again, at most {@link #MAX_RUNS} times in all, while it failed or broke (not by
+     * its timeout: its body may still act on the target) and the target ended, with the lease's
+     * death (spec 4.5), the stream of one of its kernels that kept alive and that the kit itself
+     * let go over half a lease without sending anything ({@link FakeKernel#lostSendGapMillis}: the
+     * kit stalled, a loaded machine), so the target may rightly have declared that kernel dead and
+     * the case's result says nothing against the rule it checks. Only the kit's own sends count:
+     * a target that leaves keepalives unanswered and drops a kernel that kept sending keeps its
+     * FAIL. The result of the last run counts; it keeps each earlier run's outcome and message
+     * ({@link CaseResult#earlierRuns}), and a note says why the case ran again.
      */
     private static CaseResult runOne(PagerProbe.Run run, ConformCase<PagerProbe> c, Options options,
             CaseExecutor executor) {
         if (c.needsRestart() && options.restarter() == null) {
             return new CaseResult(c, CaseResult.Outcome.SKIP, "needs the target restarted: give --restart-cmd", 0);
         }
-        List<String> stalls = new ArrayList<>();
+        List<CaseResult> stalls = new ArrayList<>();
         long first = System.nanoTime();
         while (true) {
             long started = System.nanoTime();
@@ -150,17 +155,21 @@ public final class ConformRunner {
             // a restart (its command, the target's start) comes on top of the case's own budget
             CaseResult r = executor.run(c, probe, started, budget,
                     TimeUnit.SECONDS.toNanos(c.needsRestart() ? 120 : 5));
-            long unconfirmed = probe.lostUnconfirmedMillis();
-            boolean stalled = run.leaseMillis > 0 && unconfirmed > run.leaseMillis / 2;
-            if (r.outcome() == CaseResult.Outcome.PASS || r.outcome() == CaseResult.Outcome.SKIP || !stalled
-                    || stalls.size() + 1 >= MAX_RUNS) {
-                String note = stalls.isEmpty() ? "" : "(the case ran " + (stalls.size() + 1) + " times: the kit or "
-                        + "the target stalled under the earlier runs, " + String.join("; ", stalls) + ", lease "
-                        + run.leaseMillis + " ms)";
+            long gap = probe.lostSendGapMillis();
+            boolean kitStalled = run.leaseMillis > 0 && gap > run.leaseMillis / 2;
+            boolean timedOut = r.outcome() == CaseResult.Outcome.ERROR && CaseExecutor.TIMED_OUT.equals(r.message());
+            if (r.outcome() == CaseResult.Outcome.PASS || r.outcome() == CaseResult.Outcome.SKIP || timedOut
+                    || !kitStalled || stalls.size() + 1 >= MAX_RUNS) {
+                String note = stalls.isEmpty() ? "" : "(the case ran " + (stalls.size() + 1) + " times"
+                        + (r.outcome() == CaseResult.Outcome.PASS ? ", passed on a rerun" : "") + ": the kit stalled "
+                        + "under the earlier runs, lease " + run.leaseMillis + " ms; "
+                        + String.join("; ", stalls.stream().map(e -> e.outcome() + ": " + e.message()).toList()) + ")";
                 String message = r.message().isEmpty() ? note : note.isEmpty() ? r.message() : r.message() + " " + note;
-                return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000);
+                return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000, stalls);
             }
-            stalls.add(r.outcome() + ", a kernel lost with its lease unconfirmed for " + unconfirmed + " ms");
+            stalls.add(new CaseResult(c, r.outcome(), r.message() + " [run " + (stalls.size() + 1) + ": the kit sent "
+                    + "nothing for " + gap + " ms on a kernel the target then declared dead, lease " + run.leaseMillis
+                    + " ms]", r.millis()));
         }
     }
 

@@ -39,11 +39,13 @@ import java.util.function.Predicate;
  *  breakStream  cancels the stream (a crash, as the pager sees it)
  * </pre>
  * pager_keepalive messages are consumed here (they answer sync and the timer); every other
- * message goes to the inbox. A kernel whose stream the pager ends while it keeps alive notes
- * how long its lease had gone unconfirmed by then ({@link #lostUnconfirmedMillis}: since it sent
- * the hello or keepalive the pager answered last, as a kernel counts its lease, spec 4.1): over
- * half the lease means the kit or the pager stalled (a loaded machine), and the pager may rightly
- * have declared it dead. Thread-safe: gRPC delivers on its own threads, the timer on the kit's,
+ * message goes to the inbox. A kernel whose stream the pager ends with the lease's death
+ * (FAILED_PRECONDITION / ETIMEDOUT, spec 4.5) while it keeps alive notes the longest the kit let
+ * it go without sending anything ({@link #lostSendGapMillis}: between two of its sends from the
+ * welcome on, or from its last send to the end): over half the lease means the kit itself stalled
+ * (its keepalive timer fired late, a loaded machine), and the pager may rightly have declared it
+ * dead. How long the pager left its keepalives unanswered is no such evidence: a pager that stops
+ * answering and drops a kernel that kept sending breaks 4.1. Thread-safe: gRPC delivers on its own threads, the timer on the kit's,
  * the case on its own.
  */
 public final class FakeKernel implements AutoCloseable {
@@ -73,12 +75,21 @@ public final class FakeKernel implements AutoCloseable {
     private boolean keepingAlive;
     /** When it sent its kernel_hello (System.nanoTime): the welcome answers it. */
     private long helloSentNanos;
-    /** When it sent each keepalive not answered yet, by sequence. */
+    /** When it sent each keepalive not answered yet, by sequence (those at or below an answered one are dropped). */
     private final java.util.Map<Long, Long> keepaliveSentNanos = new java.util.HashMap<>();
     /** When it sent the hello or keepalive the pager answered last: its lease runs a lease from then. */
     private long confirmedNanos;
     /** Its stream ended while it kept alive: how long its lease had gone unconfirmed then (ns); -1: not so. */
     private long lostUnconfirmedNanos = -1;
+    /** While it keeps alive: the longest time between two of its sends, the welcome's arrival counting as one (ns). */
+    private long longestSendGapNanos;
+    /** While it keeps alive: when it last sent, or the welcome came (the keepalives' start). */
+    private long gapFromNanos;
+    /**
+     * Its stream ended with the lease's death (spec 4.5) while it kept alive: the longest the kit let
+     * it go without sending, up to the end (ns); -1: not so.
+     */
+    private long lostSendGapNanos = -1;
 
     FakeKernel(Channel channel, String name, long deadlineNanos, ScheduledExecutorService timer) {
         this.name = name;
@@ -104,6 +115,8 @@ public final class FakeKernel implements AutoCloseable {
                         if (sent != null) {
                             confirmedNanos = Math.max(confirmedNanos, sent);
                         }
+                        // the stream is FIFO: a keepalive at or below the answered one gets no answer of its own
+                        keepaliveSentNanos.keySet().removeIf(s -> s <= answeredSequence);
                     } else {
                         inbox.add(m);
                     }
@@ -128,8 +141,10 @@ public final class FakeKernel implements AutoCloseable {
     }
 
     private synchronized void end(Status status, Throwable t) {
-        if (keepingAlive) {
-            lostUnconfirmedNanos = System.nanoTime() - confirmedNanos;
+        if (keepingAlive && leaseDeath(status, t)) {
+            long now = System.nanoTime();
+            lostUnconfirmedNanos = now - confirmedNanos;
+            lostSendGapNanos = Math.max(longestSendGapNanos, now - gapFromNanos);
         }
         stopKeepalives();
         lastError = t;
@@ -150,8 +165,13 @@ public final class FakeKernel implements AutoCloseable {
             } else if (m.hasMemoryObjectTerminate()) {
                 objects.remove((Integer) m.getMemoryObjectTerminate().getObjectId());
             }
+            long now = System.nanoTime();
+            if (keepingAlive) {
+                longestSendGapNanos = Math.max(longestSendGapNanos, now - gapFromNanos);
+                gapFromNanos = now;
+            }
             out.onNext(m);
-            lastSentNanos = System.nanoTime();
+            lastSentNanos = now;
             if (m.hasKernelHello()) {
                 helloSentNanos = lastSentNanos;
             } else if (m.hasKernelKeepalive()) {
@@ -169,6 +189,24 @@ public final class FakeKernel implements AutoCloseable {
      */
     public synchronized long lostUnconfirmedMillis() {
         return lostUnconfirmedNanos < 0 ? -1 : lostUnconfirmedNanos / 1_000_000;
+    }
+
+    /**
+     * If the pager ended this kernel's stream with the lease's death (FAILED_PRECONDITION /
+     * ETIMEDOUT, spec 4.5) while it kept alive: the longest the kit let it go without sending
+     * anything, from the welcome's arrival on, between two sends or from the last send to the end (ms); -1
+     * otherwise. About a quarter of the lease when the kit keeps up (its keepalive timer); over half
+     * of it, the kit itself stalled, and the pager may rightly have declared this kernel dead.
+     */
+    public synchronized long lostSendGapMillis() {
+        return lostSendGapNanos < 0 ? -1 : lostSendGapNanos / 1_000_000;
+    }
+
+    /** The status a pager ends the stream of a kernel it declared dead with (spec 4.5). */
+    static boolean leaseDeath(Status status, Throwable t) {
+        ErrorInfo info = ErrorDetails.errorInfo(t);
+        return status.getCode() == Status.Code.FAILED_PRECONDITION && info != null
+                && "ETIMEDOUT".equals(info.getReason());
     }
 
     /** When this kernel last sent a message (System.nanoTime). */
@@ -208,6 +246,7 @@ public final class FakeKernel implements AutoCloseable {
             keepalives = timer.scheduleAtFixedRate(this::keepalive, every, every, TimeUnit.MILLISECONDS);
             keepingAlive = true;
             confirmedNanos = helloSentNanos; // the welcome answers the hello
+            gapFromNanos = System.nanoTime(); // the kit's keepalives are due from here
         }
     }
 

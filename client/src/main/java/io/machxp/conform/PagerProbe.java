@@ -234,6 +234,18 @@ public final class PagerProbe implements AutoCloseable {
         }
     }
 
+    /**
+     * Of the kernels of this case whose streams the target ended with the lease's death (spec 4.5)
+     * while they kept alive, the longest the kit let any go without sending (ms,
+     * {@link FakeKernel#lostSendGapMillis}); -1: none was lost so. Over half the lease, the kit
+     * itself stalled, and the target may rightly have declared that kernel dead.
+     */
+    long lostSendGapMillis() {
+        synchronized (kernels) {
+            return kernels.stream().mapToLong(FakeKernel::lostSendGapMillis).max().orElse(-1);
+        }
+    }
+
     /** Sends a message built by the caller. */
     public void send(FakeKernel k, KernelToPager m) {
         k.send(m);

@@ -105,10 +105,53 @@ class KitKernelLeaseTest {
                 new ConformRunner.Options(Duration.ofSeconds(5), "shared", null, Duration.ofSeconds(60)), r -> { });
 
         assertThat(results.get(0).outcome()).as(results.get(0).message()).isEqualTo(CaseResult.Outcome.PASS);
-        assertThat(results.get(0).message()).contains("the case ran").contains("times: the kit or the target stalled")
-                .contains("FAIL, a kernel lost with its lease unconfirmed for");
+        assertThat(results.get(0).message()).contains("the case ran").contains("passed on a rerun: the kit stalled")
+                .contains("FAIL: a was declared dead [run 1: the kit sent nothing for");
         assertThat(stalledRuns.get()).isBetween(2, ConformRunner.MAX_RUNS);
+        assertThat(results.get(0).passedOnRerun()).isTrue();
+        assertThat(results.get(0).earlierRuns()).hasSize(stalledRuns.get() - 1)
+                .allSatisfy(e -> assertThat(e.message()).startsWith("a was declared dead [run "));
         assertThat(results.get(1).outcome()).isEqualTo(CaseResult.Outcome.FAIL);
         assertThat(results.get(1).message()).startsWith("a plain failure");
+        assertThat(results.get(1).earlierRuns()).isEmpty();
+
+        // a pass on a rerun is no clean pass in any report
+        ConformReport report = new ConformReport("pager", "kit-lease", results);
+        assertThat(report.summary()).contains("1 passed (passed on a rerun: 1), 1 failed");
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.json()).get("passedOnRerun")
+                .asInt()).isEqualTo(1);
+        String xml = report.junitXml();
+        assertThat(xml).contains("<flakyFailure message=\"a was declared dead [run 1: the kit sent nothing for");
+        String testcase = xml.lines().filter(l -> l.contains("0.1-stalled")).findFirst().orElseThrow();
+        assertThat(testcase).as("the testcase of the case that passed on a rerun has content").doesNotEndWith("/>");
+    }
+
+    /**
+     * A case that outlived its deadline is not run again, even after the kit stalled under it: its
+     * body may still be acting on the target. Fails on the old runner, which ran it again (and the
+     * second run passed).
+     */
+    @Test
+    void aCaseThatTimedOutIsNotRunAgain() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        ConformCase<PagerProbe> hangs = ConformCase.must("0.4-hangs", "the kit stalls, then the case hangs", p -> {
+            FakeKernel a = p.kernel("a");
+            if (runs.incrementAndGet() == 1) {
+                synchronized (a) {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains(a.name()));
+                }
+                await().atMost(Duration.ofSeconds(60)).until(a::ended); // past a's own deadline
+                new java.util.concurrent.CountDownLatch(1).await(); // until the runner gives up on it
+            }
+            a.sync();
+        });
+
+        List<CaseResult> results = ConformRunner.run(channel, List.of(hangs),
+                new ConformRunner.Options(Duration.ofSeconds(2), "shared", null, Duration.ofSeconds(60)), r -> { });
+
+        assertThat(results.get(0).outcome()).as(results.get(0).message()).isEqualTo(CaseResult.Outcome.ERROR);
+        assertThat(results.get(0).message()).isEqualTo(CaseExecutor.TIMED_OUT);
+        assertThat(results.get(0).earlierRuns()).isEmpty();
+        assertThat(runs).hasValue(1);
     }
 }

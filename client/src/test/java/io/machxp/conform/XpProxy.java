@@ -75,9 +75,14 @@ final class XpProxy implements AutoCloseable {
 
         /** Breaks the stream on both sides without a word (a connection lost): the pager's is cancelled. */
         synchronized void cut() {
+            cut(Status.UNAVAILABLE.withDescription("the proxy cut this stream").asRuntimeException());
+        }
+
+        /** Breaks the stream on both sides: the pager's is cancelled, the kernel's ends with {@code toKernel}. */
+        synchronized void cut(Throwable toKernel) {
             cut = true;
             pager.onError(Status.CANCELLED.withDescription("the proxy cuts this stream").asRuntimeException());
-            kernel.onError(Status.UNAVAILABLE.withDescription("the proxy cut this stream").asRuntimeException());
+            kernel.onError(toKernel);
         }
     }
 
