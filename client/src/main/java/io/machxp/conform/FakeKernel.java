@@ -75,8 +75,13 @@ public final class FakeKernel implements AutoCloseable {
     private boolean keepingAlive;
     /** When it sent its kernel_hello (System.nanoTime): the welcome answers it. */
     private long helloSentNanos;
-    /** When it sent each keepalive not answered yet, by sequence (those at or below an answered one are dropped). */
-    private final java.util.Map<Long, Long> keepaliveSentNanos = new java.util.HashMap<>();
+    /**
+     * When it sent each keepalive not answered yet, by sequence: those at or below an answered one
+     * are dropped (the stream is FIFO), and only the last {@link #UNANSWERED_KEPT} are kept (a pager
+     * that never answers).
+     */
+    private final java.util.TreeMap<Long, Long> keepaliveSentNanos = new java.util.TreeMap<>();
+    static final int UNANSWERED_KEPT = 64;
     /** When it sent the hello or keepalive the pager answered last: its lease runs a lease from then. */
     private long confirmedNanos;
     /** Its stream ended while it kept alive: how long its lease had gone unconfirmed then (ns); -1: not so. */
@@ -116,7 +121,7 @@ public final class FakeKernel implements AutoCloseable {
                             confirmedNanos = Math.max(confirmedNanos, sent);
                         }
                         // the stream is FIFO: a keepalive at or below the answered one gets no answer of its own
-                        keepaliveSentNanos.keySet().removeIf(s -> s <= answeredSequence);
+                        keepaliveSentNanos.headMap(answeredSequence, true).clear();
                     } else {
                         inbox.add(m);
                     }
@@ -176,16 +181,20 @@ public final class FakeKernel implements AutoCloseable {
                 helloSentNanos = lastSentNanos;
             } else if (m.hasKernelKeepalive()) {
                 keepaliveSentNanos.put(m.getKernelKeepalive().getSequence(), lastSentNanos);
+                while (keepaliveSentNanos.size() > UNANSWERED_KEPT) {
+                    keepaliveSentNanos.pollFirstEntry();
+                }
             }
         }
     }
 
     /**
-     * If the pager ended this kernel's stream while it kept alive (not after {@link #silence},
-     * {@link #breakStream} or {@link #close}): how long its lease had gone unconfirmed by then, from
-     * sending the hello or keepalive the pager answered last (spec 4.1: a kernel counts its lease
-     * from there); -1 otherwise. About a quarter of the lease on a machine that keeps up; over half
-     * of it, the kit or the pager stalled, and the pager may rightly have declared this kernel dead.
+     * If the pager ended this kernel's stream with the lease's death while it kept alive (not after
+     * {@link #silence}, {@link #breakStream} or {@link #close}): how long its lease had gone
+     * unconfirmed by then, from sending the hello or keepalive the pager answered last (spec 4.1: a
+     * kernel counts its lease from there); -1 otherwise. It measures the pager's answers, so a
+     * pager that stops answering makes it grow: no evidence that the kit stalled
+     * ({@link #lostSendGapMillis} is).
      */
     public synchronized long lostUnconfirmedMillis() {
         return lostUnconfirmedNanos < 0 ? -1 : lostUnconfirmedNanos / 1_000_000;
@@ -291,6 +300,11 @@ public final class FakeKernel implements AutoCloseable {
                         + sequence + " (spec 4.2)");
             }
         }
+    }
+
+    /** How many keepalives it keeps the send time of, unanswered. */
+    synchronized int unansweredKeepalives() {
+        return keepaliveSentNanos.size();
     }
 
     /** The highest keepalive sequence the pager answered so far. */

@@ -222,11 +222,11 @@ public final class PagerProbe implements AutoCloseable {
     }
 
     /**
-     * Of the kernels of this case whose streams the target ended while they kept alive, the
-     * longest any had gone with its lease unconfirmed by then (ms, {@link FakeKernel#lostUnconfirmedMillis});
-     * -1: none was lost so. Over half the lease, the kit or the target stalled (a loaded machine)
-     * and the target may rightly have declared that kernel dead, so what the case saw says nothing
-     * against the rule it checks.
+     * Of the kernels of this case whose streams the target ended with the lease's death while they
+     * kept alive, the longest any had gone with its lease unconfirmed by then (ms,
+     * {@link FakeKernel#lostUnconfirmedMillis}); -1: none was lost so. For the note of a run again
+     * only: it measures the target's answers, so it is no evidence that the kit stalled
+     * ({@link #lostSendGapMillis} is).
      */
     long lostUnconfirmedMillis() {
         synchronized (kernels) {

@@ -14,9 +14,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -171,5 +174,47 @@ class KitStallRerunTest {
             assertThat(e.outcome()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(e.message()).contains("the stream ended (FAILED_PRECONDITION").contains("the kit sent nothing for");
         });
+    }
+
+    /**
+     * A kernel keeps the send times of its unanswered keepalives only above the last answered
+     * sequence, and at most {@link FakeKernel#UNANSWERED_KEPT} of them. Fails on the old kernel,
+     * which kept every one no answer named (100, then 100 after a later answer).
+     */
+    @Test
+    void unansweredKeepalivesAreBoundedAndDroppedByALaterAnswer() throws Exception {
+        AtomicBoolean holdAnswers = new AtomicBoolean();
+        proxy = new XpProxy(pager.target(), new XpProxy.Plant() {
+            @Override
+            public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                return holdAnswers.get() && m.hasPagerKeepalive() ? null : m;
+            }
+        });
+        channel = NettyChannelBuilder.forTarget(proxy.target()).usePlaintext().build();
+        AtomicReference<Runnable> tick = new AtomicReference<>();
+        ScheduledThreadPoolExecutor byHand = new ScheduledThreadPoolExecutor(1) {
+            @Override
+            public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period,
+                    TimeUnit unit) {
+                tick.set(command); // the test fires the kernel's keepalives itself
+                return schedule(() -> { }, 1, TimeUnit.DAYS);
+            }
+        };
+        FakeKernel k = new FakeKernel(channel, "unanswered", System.nanoTime() + TimeUnit.SECONDS.toNanos(60), byHand);
+        try {
+            k.hello();
+            holdAnswers.set(true);
+            for (int i = 0; i < 100; i++) {
+                tick.get().run();
+            }
+            assertThat(k.unansweredKeepalives()).isEqualTo(FakeKernel.UNANSWERED_KEPT);
+
+            holdAnswers.set(false);
+            k.sync();
+            assertThat(k.unansweredKeepalives()).isZero();
+        } finally {
+            k.close();
+            byHand.shutdownNow();
+        }
     }
 }
