@@ -191,7 +191,7 @@ final class ReclaimCases {
                                 + "kernel's complete account, spec 9.4, Again): the pager asked the kernel that "
                                 + "reclaimed again for it (lock_request) before serving B, so it still counted the "
                                 + "first reclaim's holds as that kernel's");
-                pause();
+                pause(leaseMillis);
             }
             Check.supplied(b, released, pageSize, "B writes the page only the first reclaim named: the reclaim again "
                     + "is the kernel's complete account, so the page is nobody's (spec 9.4, Again)");
