@@ -15,7 +15,11 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                   memory_object_destroy with a reason: the pager serves no object
  *                                   of that name, the page sizes differ, or the session has
  *                                   MAX_OBJECTS_PER_SESSION objects already
- *  memory_object_terminate(id)   -> the id is forgotten; once no other id of the kernel names the
+ *  memory_object_terminate(id)   -> the id is forgotten; while another id of the kernel names the
+ *                                   object, answers under it are still taken (spec 5.3) and, if
+ *                                   the pager named the object by it, each relinquish and
+ *                                   lock_request outstanding goes again under the other id;
+ *                                   once no other id of the kernel names the
  *                                   object, the kernel holds none of its pages
  *                                   ({@link PageCoherence}) and none of its futexes and waits for
  *                                   none ({@link PagerFutexes}); nothing is sent back
@@ -99,21 +103,30 @@ final class PagerObjects {
     }
 
     void terminate(KernelSession s, int objectId) {
-        MemoryObject o = s.objects.remove(objectId);
+        MemoryObject o = s.objects.get(objectId);
         if (o == null) {
             core.refuse(s, "memory_object_terminate for object id " + objectId + ", which it never initialized");
             return;
         }
+        // The pager names an object to a kernel by the first of its ids initialized (objectIdOf), and
+        // ids are only ever added after it: every ask outstanding went under it.
+        boolean named = s.objectIdOf(o.name()) == objectId;
+        s.objects.remove(objectId);
         if (s.objects.containsValue(o)) {
             // Still initialized under another id. A relinquish or lock_request sent under this id
-            // may cross the terminate: answers under it still name the object (spec 5.3), and each
-            // relinquish outstanding to the kernel for the object is sent again under the id the
-            // pager names it by now (a kernel drops a duplicate of one it answered, 3.6).
+            // may cross the terminate: answers under it still name the object (spec 5.3). If the
+            // pager named the object by this id, each relinquish and each lock_request with reply
+            // outstanding to the kernel for the object is sent again under the id it names the object
+            // by now (a kernel drops a duplicate relinquish of a futex it gave back, 3.6; it answers
+            // both lock_requests, each under the id it came under). Another id's terminate sends nothing.
             if (s.retiredIds.size() >= KernelSession.MAX_RETIRED_IDS) {
                 s.retiredIds.remove(s.retiredIds.keySet().iterator().next());
             }
             s.retiredIds.put(objectId, o);
-            futexes.askAgainUnder(s, o.name());
+            if (named) {
+                futexes.askAgainUnder(s, o.name());
+                pages.askAgainUnder(s, o.name(), objectId, s.objectIdOf(o.name()));
+            }
             return;
         }
         s.retiredIds.values().removeIf(retired -> retired == o);

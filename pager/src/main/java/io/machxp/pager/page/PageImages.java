@@ -56,8 +56,10 @@ final class PageImages {
             b.setRequester(op.requester.id);
         }
         for (Map.Entry<KernelSession, PageOperation.Change> e : op.awaited.entrySet()) {
-            b.addAwaited(AwaitedHolder.newBuilder().setSession(e.getKey().id)
-                    .setFlush(e.getValue() == PageOperation.Change.FLUSH));
+            AwaitedHolder.Builder a = AwaitedHolder.newBuilder().setSession(e.getKey().id)
+                    .setFlush(e.getValue() == PageOperation.Change.FLUSH);
+            a.addAllAskedBefore(op.askedBefore.getOrDefault(e.getKey(), List.of()));
+            b.addAwaited(a);
         }
         return b.build();
     }
@@ -97,8 +99,11 @@ final class PageImages {
         op.takeWriter = image.getTakeWriter();
         op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {
-            op.awaited.put(sessions.apply(a.getSession()),
-                    a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);
+            KernelSession holder = sessions.apply(a.getSession());
+            op.awaited.put(holder, a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);
+            if (a.getAskedBeforeCount() > 0) {
+                op.askedBefore.put(holder, new ArrayList<>(a.getAskedBeforeList()));
+            }
         }
         return op;
     }
