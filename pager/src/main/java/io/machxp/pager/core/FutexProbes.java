@@ -11,11 +11,16 @@ import io.machxp.proto.xp.PagerToKernel;
  *
  * <h2>Overview</h2>
  * <pre>
- *  probe(futex, hops) from K  held by H != K, hops within the bound -> passed to H with hops + 1,
- *                                                                      made anew from 8.9's fields
+ *  probe(futex, hops) from K  held by H != K, K queued for it,      -> passed to H with hops + 1,
+ *                               hops within the bound                 made anew from 8.9's fields
  *                             free, held by K, or past the bound    -> dropped: that chain of
  *                                                                      waits is broken, or does
  *                                                                      not come back
+ *                             K not queued for it                   -> refused (logged, counted):
+ *                                                                      K does not wait for it, so
+ *                                                                      no wait of K's is on a chain
+ *                                                                      through it (outside review 3,
+ *                                                                      O3-5)
  * </pre>
  * The pager keeps no state of its own for a probe: the kernels follow their owners' waits.
  */
@@ -50,6 +55,14 @@ final class FutexProbes {
         // hops is a uint32: one at the top of its range is far beyond the bound
         if (f == null || f.holder == null || f.holder == s
                 || Integer.compareUnsigned(p.getHops(), Math.max(sessions, MAX_PROBE_HOPS)) > 0) {
+            return;
+        }
+        if (!f.queue.contains(s)) {
+            // A kernel sends a probe for a futex its thread waits for (8.9), also when it sends one on
+            // around a cycle: it is queued for that futex. A probe from one that is not would make the
+            // holder walk its chains for nothing, as often as it is sent, or fail a wait it names.
+            core.refuse(s, "memory_object_futex_probe for " + key + ", which it does not wait for (xp-spec 8.9: a "
+                    + "kernel probes only for a futex it is queued for)");
             return;
         }
         // Made anew from the fields 8.9 names: the message as it came may carry fields this pager

@@ -138,6 +138,8 @@ class OutsideKernelProbeTest {
                 ProbeKernel prober = ProbeKernel.welcomed(pager.target(), "prober")) {
             holder.send(ProbeKernel.lock(8));
             holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            prober.send(ProbeKernel.lock(8)); // a kernel probes for a futex it waits for (8.9, O3-5)
+            holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
             for (int hops : new int[] {-1, Integer.MIN_VALUE, 1025}) {
                 prober.send(KernelToPager.newBuilder().setMemoryObjectFutexProbe(MemoryObjectFutexProbe.newBuilder()
                         .setObjectId(1).setOffset(8).setInitiator(5).setWait(1).setHops(hops)).build());

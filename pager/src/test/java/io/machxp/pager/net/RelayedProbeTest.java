@@ -31,6 +31,8 @@ class RelayedProbeTest {
                 ProbeKernel other = ProbeKernel.welcomed(pager.target(), "other")) {
             holder.send(ProbeKernel.lock(8));
             holder.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            other.send(ProbeKernel.lock(8)); // a kernel probes for a futex it waits for (8.9, O3-5)
+            holder.await(PagerToKernel::hasMemoryObjectRelinquishFutex);
             MemoryObjectFutexProbe fields = MemoryObjectFutexProbe.newBuilder().setObjectId(1).setOffset(8)
                     .setInitiator(7).setWait(3).setHops(2).setYoungest(9).setYoungestWait(4)
                     .setYoungestBeganMicros(1_700_000_000_000_000L).build();
