@@ -36,6 +36,27 @@ final class PageCases {
                     k.await("memory_object_destroy for object id 7 (page size " + p.pageSize() * 2 + ")",
                             m -> m.hasMemoryObjectDestroy() && m.getMemoryObjectDestroy().getObjectId() == 7);
                 }),
+                must("5.1-init-in-use", "memory_object_init of an id in use is answered: the same object again with "
+                        + "ready, nothing changed; another object or page size ends the session: INVALID_ARGUMENT / EINVAL",
+                        p -> {
+                    FakeKernel a = p.kernel("a");
+                    a.send(Messages.init(OBJECT_ID, p.object(), p.pageSize()));
+                    var ready = a.await("memory_object_ready again for object id " + OBJECT_ID + ", initialized again "
+                            + "with the same name and page size (spec 5.1: not dropped)", m -> m.hasMemoryObjectReady()
+                            && m.getMemoryObjectReady().getObjectId() == OBJECT_ID).getMemoryObjectReady();
+                    Check.that(ready.getSize() == p.objectSize(), "the ready again must name the same object: size "
+                            + ready.getSize() + ", the first ready said " + p.objectSize());
+                    p.read(a, p.freshPage(), "object id " + OBJECT_ID + " still names the object after the init again");
+                    FakeKernel b = p.kernel("b");
+                    b.send(Messages.init(OBJECT_ID, "no-such-object-" + p.runId(), p.pageSize()));
+                    Check.endedWith(b, io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL", "object id " + OBJECT_ID
+                            + ", in use, initialized again as another object (spec 5.1)");
+                    FakeKernel c = p.kernel("c");
+                    c.send(Messages.init(OBJECT_ID, p.object(), p.pageSize() * 2));
+                    Check.endedWith(c, io.grpc.Status.Code.INVALID_ARGUMENT, "EINVAL", "object id " + OBJECT_ID
+                            + ", in use, initialized again with page size " + p.pageSize() * 2 + " (spec 5.1)");
+                    Check.that(!a.ended(), "another kernel's session ending must not end A's");
+                }),
                 must("3.5-request-uninitialized", "data_request for an object id never initialized is answered with "
                         + "data_error", p -> {
                     FakeKernel k = p.kernel("a");

@@ -130,6 +130,21 @@ final class PlantedBugs {
                                 m.getMemoryObjectSynchronizeCompleted().toBuilder().clearError()).build() : m;
                     }
                 }),
+                new Bug("an init of an id in use dropped unanswered", "^5\\.1-init-in-use$", () -> new XpProxy.Plant() {
+                    private final Map<XpProxy.Link, java.util.Set<Integer>> inUse = new ConcurrentHashMap<>();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        // The old rule (xp-spec 3.4 before outside review 3, O3-4): dropped as breaking a rule.
+                        java.util.Set<Integer> ids = inUse.computeIfAbsent(link, l -> ConcurrentHashMap.newKeySet());
+                        if (m.hasMemoryObjectTerminate()) {
+                            ids.remove(m.getMemoryObjectTerminate().getObjectId());
+                        } else if (m.hasMemoryObjectInit() && !ids.add(m.getMemoryObjectInit().getObjectId())) {
+                            return null;
+                        }
+                        return m;
+                    }
+                }),
                 new Bug("answers under a just-terminated second id refused", "^5\\.3-answer-under-terminated-id$",
                         () -> new XpProxy.Plant() {
                     private final Map<XpProxy.Link, java.util.Set<Integer>> terminated = new ConcurrentHashMap<>();
