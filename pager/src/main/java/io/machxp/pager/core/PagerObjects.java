@@ -17,8 +17,8 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                   MAX_OBJECTS_PER_SESSION objects already
  *  memory_object_terminate(id)   -> the id is forgotten; while another id of the kernel names the
  *                                   object, answers under it are still taken (spec 5.3) and, if
- *                                   the pager named the object by it, each relinquish and
- *                                   lock_request outstanding goes again under the other id;
+ *                                   the pager named the object by it, each relinquish
+ *                                   outstanding goes again under the other id;
  *                                   once no other id of the kernel names the
  *                                   object, the kernel holds none of its pages
  *                                   ({@link PageCoherence}) and none of its futexes and waits for
@@ -115,17 +115,17 @@ final class PagerObjects {
         if (s.objects.containsValue(o)) {
             // Still initialized under another id. A relinquish or lock_request sent under this id
             // may cross the terminate: answers under it still name the object (spec 5.3). If the
-            // pager named the object by this id, each relinquish and each lock_request with reply
-            // outstanding to the kernel for the object is sent again under the id it names the object
-            // by now (a kernel drops a duplicate relinquish of a futex it gave back, 3.6; it answers
-            // both lock_requests, each under the id it came under). Another id's terminate sends nothing.
+            // pager named the object by this id, each relinquish outstanding to the kernel for the
+            // object is sent again under the id it names the object by now (a kernel drops a duplicate
+            // relinquish of a futex it gave back, 3.6). Another id's terminate sends nothing. A
+            // lock_request is not sent again: a kernel may answer one under either id (5.3), so the
+            // answers to two could not be told apart and one would be taken for a later request's.
             if (s.retiredIds.size() >= KernelSession.MAX_RETIRED_IDS) {
                 s.retiredIds.remove(s.retiredIds.keySet().iterator().next());
             }
             s.retiredIds.put(objectId, o);
             if (named) {
                 futexes.askAgainUnder(s, o.name());
-                pages.askAgainUnder(s, o.name(), objectId, s.objectIdOf(o.name()));
             }
             return;
         }

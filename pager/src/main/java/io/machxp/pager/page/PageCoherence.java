@@ -184,15 +184,6 @@ public final class PageCoherence {
     }
 
     /**
-     * The kernel terminated {@code retiredId}, the id the pager named {@code object} by to it, while
-     * {@code newId} still names it (xp-spec 5.3): each lock_request with reply it has not answered
-     * is sent again under {@code newId}; the answers to both are taken, under the id each came under.
-     */
-    public void askAgainUnder(KernelSession s, String object, int retiredId, int newId) {
-        operations.askAgainUnder(s, object, retiredId, newId);
-    }
-
-    /**
      * memory_object_lock_completed: a kernel did what the current operation asked of it; for a
      * range (to a kernel whose hello named "lock_ranges"), of each page's operation.
      */
@@ -200,7 +191,7 @@ public final class PageCoherence {
         String routine = "memory_object_lock_completed";
         if (c.getLength() <= pageSize || !s.features.contains(LockRanges.FEATURE)) {
             MemoryObject o = checks.objectOfOnePage(s, c.getObjectId(), c.getOffset(), c.getLength(), routine);
-            if (o != null && !operations.completed(s, o, c.getOffset(), c.getObjectId())) {
+            if (o != null && !operations.completed(s, o, c.getOffset())) {
                 out.refuse(s, routine + " for " + new PageKey(o.name(), c.getOffset()) + ": a lock_completed nobody "
                         + "asked for");
             }
@@ -232,7 +223,7 @@ public final class PageCoherence {
             java.util.Collections.sort(awaited);
         }
         for (long at : awaited) {
-            operations.completed(s, o, at, c.getObjectId());
+            operations.completed(s, o, at);
         }
         long unasked = c.getLength() / pageSize - awaited.size();
         if (unasked > 0) {

@@ -56,10 +56,8 @@ final class PageImages {
             b.setRequester(op.requester.id);
         }
         for (Map.Entry<KernelSession, PageOperation.Change> e : op.awaited.entrySet()) {
-            AwaitedHolder.Builder a = AwaitedHolder.newBuilder().setSession(e.getKey().id)
-                    .setFlush(e.getValue() == PageOperation.Change.FLUSH);
-            a.addAllAskedBefore(op.askedBefore.getOrDefault(e.getKey(), List.of()));
-            b.addAwaited(a);
+            b.addAwaited(AwaitedHolder.newBuilder().setSession(e.getKey().id)
+                    .setFlush(e.getValue() == PageOperation.Change.FLUSH));
         }
         return b.build();
     }
@@ -99,11 +97,8 @@ final class PageImages {
         op.takeWriter = image.getTakeWriter();
         op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {
-            KernelSession holder = sessions.apply(a.getSession());
-            op.awaited.put(holder, a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);
-            if (a.getAskedBeforeCount() > 0) {
-                op.askedBefore.put(holder, new ArrayList<>(a.getAskedBeforeList()));
-            }
+            op.awaited.put(sessions.apply(a.getSession()),
+                    a.getFlush() ? PageOperation.Change.FLUSH : PageOperation.Change.DOWNGRADE);
         }
         return op;
     }

@@ -26,16 +26,6 @@ final class PageOperation {
     final boolean unlock;
     /** Holders sent a lock_request with reply, and what it asked; the operation waits for each. */
     final Map<KernelSession, Change> awaited = new LinkedHashMap<>();
-    /**
-     * Holders of {@link #awaited} whose lock_request went out under an object id they terminated
-     * since, while another of their ids names the object, and was sent again under that other id
-     * (xp-spec 5.3): the ids the earlier requests went under, oldest first. A conforming kernel
-     * answers each request, under the id it came under, in order: an answer under one of these ids
-     * is taken as that request's (with the ones before it, which the kernel dropped) and waited
-     * past; an answer under the id of the last request sent goes on. So no answer of these is
-     * taken for a later lock_request of the page. Kept in snapshots.
-     */
-    final Map<KernelSession, java.util.List<Integer>> askedBefore = new LinkedHashMap<>();
     /** When those lock_requests went out, on the pager's clock (their answers' deadline counts from it). */
     long askedNanos;
 

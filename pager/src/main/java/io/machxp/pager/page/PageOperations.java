@@ -123,29 +123,14 @@ final class PageOperations {
         pages.pruneIfIdle(p);
     }
 
-    /**
-     * Whether the page's operation waited for this kernel's lock_completed, which came under
-     * {@code objectId} (then it goes on, unless it is the answer to a lock_request sent again
-     * since under another id: then the operation waits for that one's answer too).
-     */
-    boolean completed(KernelSession s, MemoryObject o, long offset, int objectId) {
+    /** Whether the page's operation waited for this kernel's lock_completed (then it goes on). */
+    boolean completed(KernelSession s, MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
         PageOperation op = p == null ? null : p.current;
-        java.util.List<Integer> before = op == null || !op.awaited.containsKey(s) ? null : op.askedBefore.get(s);
-        int earlier = before == null ? -1 : before.indexOf(objectId);
-        if (earlier >= 0) {
-            // an earlier request's answer: the one sent again under a later id is answered next (xp-spec 5.3)
-            before.subList(0, earlier + 1).clear();
-            if (before.isEmpty()) {
-                op.askedBefore.remove(s);
-            }
-            return true;
-        }
         PageOperation.Change change = op == null ? null : op.awaited.remove(s);
         if (change == null) {
             return false;
         }
-        op.askedBefore.remove(s);
         out.answered(s, op.askedNanos);
         boolean wrote = p.writer == s;
         if (change == PageOperation.Change.FLUSH) {
@@ -159,29 +144,6 @@ final class PageOperations {
             writerGone(p);
         }
         return true;
-    }
-
-    /**
-     * The kernel terminated {@code retiredId}, the id the pager named {@code object} by to it, while
-     * {@code newId} still names the object (xp-spec 5.3): each lock_request with reply of it still
-     * unanswered is sent again under {@code newId}, in the order of the pages' offsets, and its
-     * operation waits past the first request's answer ({@link PageOperation#askedBefore}).
-     */
-    void askAgainUnder(KernelSession s, String object, int retiredId, int newId) {
-        List<PageRecord> asked = new ArrayList<>();
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (p.key.object().equals(object) && p.current != null && p.current.awaited.containsKey(s)) {
-                asked.add(p);
-            }
-        }
-        asked.sort(java.util.Comparator.comparingLong(PageRecord::offset)); // the same on every replica
-        for (PageRecord p : asked) {
-            PageOperation op = p.current;
-            op.askedBefore.computeIfAbsent(s, k -> new ArrayList<>()).add(retiredId);
-            send(s, op.awaited.get(s) == PageOperation.Change.FLUSH ? PageMessages.flush(newId, p.offset(), pageSize)
-                    : PageMessages.downgrade(newId, p.offset(), pageSize));
-        }
     }
 
     /**
@@ -202,7 +164,6 @@ final class PageOperations {
             withdraw(p, s);
             if (p.current != null) {
                 p.current.awaited.remove(s);
-                p.current.askedBefore.remove(s);
             }
             run(p);
             if (p.idle()) {

@@ -70,30 +70,4 @@ class RetiredIdSnapshotTest {
         assertThat(r.one(a).getMemoryObjectSynchronizeCompleted().getError()).contains("page 0x0")
                 .contains("version 1 was not taken");
     }
-
-    /**
-     * Review of outside3-fix, LOW-4: the lock_request sent again under the surviving id (spec 5.3)
-     * makes the page's operation wait past the answer under the terminated id; a restored replica
-     * waits the same way (the snapshot keeps the id the first request went under), so it answers
-     * B's read at the second answer, as log-replaying replicas do, not at the first.
-     */
-    @Test
-    void aLockRequestSentAgainBeforeTheSnapshotIsAwaitedTwiceByTheRestoredCore() throws Exception {
-        k.xp(a, KernelToPager.newBuilder().setMemoryObjectInit(
-                MemoryObjectInit.newBuilder().setObjectId(SECOND).setName("obj").setPageSize(PAGE)));
-        k.one(a); // ready
-        k.write(a, 0);
-        k.take(a);
-        k.read(b, 0);
-        assertThat(k.one(a).getMemoryObjectLockRequest().getObjectId()).isEqualTo(OBJ);
-        k.xp(a, KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder().setObjectId(OBJ)));
-        assertThat(k.one(a).getMemoryObjectLockRequest().getObjectId()).isEqualTo(SECOND);
-
-        XpKernels r = restored();
-        for (int id : new int[] {OBJ, SECOND}) {
-            r.xp(a, KernelToPager.newBuilder().setMemoryObjectLockCompleted(
-                    io.machxp.proto.xp.MemoryObjectLockCompleted.newBuilder().setObjectId(id).setOffset(0).setLength(PAGE)));
-            assertThat(r.take(b)).as("B's read after the answer under id %d", id).hasSize(id == OBJ ? 0 : 1);
-        }
-    }
 }
