@@ -61,7 +61,7 @@ final class FutexProbes {
             // A kernel sends a probe for a futex its thread waits for (8.9), also when it sends one on
             // around a cycle: it is queued for that futex. A probe from one that is not would make the
             // holder walk its chains for nothing, as often as it is sent, or fail a wait it names.
-            core.refuse(s, "memory_object_futex_probe for " + key + ", which it does not wait for (xp-spec 8.9: a "
+            core.refuse(s, "memory_object_futex_probe for " + PagerFutexes.describe(key) + ", which it does not wait for (xp-spec 8.9: a "
                     + "kernel probes only for a futex it is queued for)");
             return;
         }

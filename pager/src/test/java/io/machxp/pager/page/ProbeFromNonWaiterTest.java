@@ -28,8 +28,24 @@ class ProbeFromNonWaiterTest {
     void aProbeFromAKernelNotQueuedForTheFutexIsDropped() {
         k.lockFutex(holder, 0);
         k.one(holder); // granted
+        long refused = k.stats.refused();
         probe(stranger);
         k.nothingTo(holder, stranger);
+        assertThat(k.stats.refused()).as("counted as a breach (3.4)").isEqualTo(refused + 1);
+    }
+
+    /**
+     * Review of outside4, LOW-3: a probe from the futex's holder (one that crossed its own grant) is
+     * dropped silently: not passed on and not counted as a breach, although the holder is not queued.
+     */
+    @Test
+    void aProbeFromTheJustGrantedHolderIsNeitherPassedNorCounted() {
+        k.lockFutex(holder, 0);
+        k.one(holder); // granted: the holder is queued no more
+        long refused = k.stats.refused();
+        probe(holder);
+        k.nothingTo(holder);
+        assertThat(k.stats.refused()).as("not a breach").isEqualTo(refused);
     }
 
     @Test
@@ -38,11 +54,14 @@ class ProbeFromNonWaiterTest {
         k.one(holder);
         k.lockFutex(waiter, 0);
         k.one(holder); // the relinquish
+        long refused = k.stats.refused();
         probe(stranger);
         k.nothingTo(holder);
+        assertThat(k.stats.refused()).as("the stranger's probe is a breach").isEqualTo(refused + 1);
         probe(waiter);
         var passed = k.one(holder).getMemoryObjectFutexProbe();
         assertThat(passed.getInitiator()).isEqualTo((int) (waiter << 20 | 1));
         assertThat(passed.getHops()).isEqualTo(1);
+        assertThat(k.stats.refused()).as("the waiter's is not").isEqualTo(refused + 1);
     }
 }
