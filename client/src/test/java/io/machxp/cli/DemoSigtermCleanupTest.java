@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,30 +16,18 @@ import org.junit.jupiter.api.io.TempDir;
  * parallel runs never see each other's sessions.
  */
 class DemoSigtermCleanupTest {
-    /** Deadlines, not figures: a JVM on a loaded 2-core machine has taken over 60 s to start a cluster. */
-    private static final Duration START = Duration.ofSeconds(180);
-    private static final Duration EXIT = Duration.ofSeconds(120);
 
     @Test
     void sigtermRemovesTheDemosSessionDirectories(@TempDir Path tmp) throws Exception {
         Path shm = Files.createDirectory(tmp.resolve("shm"));
         Path log = tmp.resolve("demo.log");
-        Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dmachxp.shm.dir=" + shm, "-cp", System.getProperty("java.class.path"),
-                "io.machxp.cli.Machxp", "demo", "--threads", "1", "--warmup", "10m")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
+        try (SigtermJvm demo = SigtermJvm.start(shm, log, "demo", "--threads", "1", "--warmup", "10m")) {
             // the 3 kernels' session directories, each with its lock: the cluster is up
-            await().atMost(START).until(() -> !demo.isAlive() || SessionDirectories.locked(shm).size() == 3);
-            assertThat(demo.isAlive()).as("the demo runs (its output: %s)", Files.readString(log)).isTrue();
-
-            demo.destroy(); // SIGTERM
-            assertThat(demo.waitFor(EXIT.toSeconds(), TimeUnit.SECONDS)).as("the demo exits").isTrue();
+            await().atMost(SigtermJvm.START).until(() -> !demo.isAlive() || SessionDirectories.locked(shm).size() == 3);
+            demo.sigterm("the demo runs", "the demo exits");
 
             assertThat(SessionDirectories.locked(shm)).as("session directories left after SIGTERM (output: %s)",
-                    Files.readString(log)).isEmpty();
-        } finally {
-            demo.destroyForcibly();
+                    demo.output()).isEmpty();
         }
     }
 }

@@ -7,7 +7,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,9 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link DemoSigtermCleanupTest}.
  */
 class KernelSigtermCleanupTest {
-    /** Deadlines, not figures: a JVM on a loaded 2-core machine has taken over 60 s to start a cluster. */
-    private static final Duration START = Duration.ofSeconds(180);
-    private static final Duration EXIT = Duration.ofSeconds(120);
 
     @Test
     void sigtermWhileTheKernelWaitsForASilentPagerLeavesNoSessionDirectory(@TempDir Path tmp) throws Exception {
@@ -37,23 +33,14 @@ class KernelSigtermCleanupTest {
     }
 
     private static void sigtermWhileStarting(Path shm, Path log, int silentPager) throws Exception {
-        Process kernel = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dmachxp.shm.dir=" + shm, "-cp", System.getProperty("java.class.path"),
-                "io.machxp.cli.Machxp", "kernel", "--name", "A", "--port", "0", "--pager", "127.0.0.1:" + silentPager,
-                "--connect-timeout", "60")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            await().atMost(START).pollInterval(Duration.ofMillis(10))
+        try (SigtermJvm kernel = SigtermJvm.start(shm, log, "kernel", "--name", "A", "--port", "0",
+                "--pager", "127.0.0.1:" + silentPager, "--connect-timeout", "60")) {
+            await().atMost(SigtermJvm.START).pollInterval(Duration.ofMillis(10))
                     .until(() -> !kernel.isAlive() || !SessionDirectories.locked(shm).isEmpty());
-            assertThat(kernel.isAlive()).as("the kernel starts (its output: %s)", Files.readString(log)).isTrue();
-
-            kernel.destroy(); // SIGTERM
-            assertThat(kernel.waitFor(EXIT.toSeconds(), TimeUnit.SECONDS)).as("the kernel exits").isTrue();
+            kernel.sigterm("the kernel starts", "the kernel exits");
 
             assertThat(SessionDirectories.all(shm)).as("left in the shared directory after SIGTERM (output: %s)",
-                    Files.readString(log)).isEmpty();
-        } finally {
-            kernel.destroyForcibly();
+                    kernel.output()).isEmpty();
         }
     }
 }

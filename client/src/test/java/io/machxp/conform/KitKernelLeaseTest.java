@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.pager.Pager;
-import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
@@ -43,8 +42,7 @@ class KitKernelLeaseTest {
 
     @BeforeEach
     void start() throws Exception {
-        pager = Pager.start(new PagerConfig("kit-lease", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
-                PagerConfig.defaultObjects()).withLease(LEASE).withFreshStart(true)); // no grace to wait out
+        pager = KitStalls.pager("kit-lease", LEASE); // no grace to wait out
         channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
         timer = Executors.newSingleThreadScheduledExecutor();
     }
@@ -88,9 +86,7 @@ class KitKernelLeaseTest {
             if (stalledRuns.incrementAndGet() == 1) {
                 // The kit stalls: its keepalive timer cannot send for a (it waits for a's monitor)
                 // until the pager has declared a dead.
-                synchronized (a) {
-                    await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains(a.name()));
-                }
+                KitStalls.stallUnder(a, () -> !pager.kernels().contains(a.name()));
                 a.awaitEnd("a declared dead");
                 throw new Violation("a was declared dead");
             }
@@ -137,9 +133,7 @@ class KitKernelLeaseTest {
         ConformCase<PagerProbe> hangs = ConformCase.must("0.4-hangs", "the kit stalls, then the case hangs", p -> {
             FakeKernel a = p.kernel("a");
             if (runs.incrementAndGet() == 1) {
-                synchronized (a) {
-                    await().atMost(Duration.ofSeconds(60)).until(() -> !pager.kernels().contains(a.name()));
-                }
+                KitStalls.stallUnder(a, () -> !pager.kernels().contains(a.name()));
                 await().atMost(Duration.ofSeconds(60)).until(a::ended); // past a's own deadline
                 new java.util.concurrent.CountDownLatch(1).await(); // until the runner gives up on it
             }

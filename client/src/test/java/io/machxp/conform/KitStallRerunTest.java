@@ -1,14 +1,12 @@
 package io.machxp.conform;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.conform.kernel.FakePager;
 import io.machxp.pager.Pager;
-import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.PagerToKernel;
 import java.time.Duration;
 import java.util.List;
@@ -48,8 +46,7 @@ class KitStallRerunTest {
 
     @BeforeEach
     void start() throws Exception {
-        pager = Pager.start(new PagerConfig("kit-stall", "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
-                PagerConfig.defaultObjects()).withLease(LEASE).withFreshStart(true));
+        pager = KitStalls.pager("kit-stall", LEASE);
         timer = Executors.newSingleThreadScheduledExecutor();
     }
 
@@ -98,6 +95,23 @@ class KitStallRerunTest {
                 .get(0);
     }
 
+    /**
+     * The case the plant targets: on its first run, the target drops its kernel a (and with
+     * {@code kitStalls} the kit sends nothing for a until it has); a later run only syncs a.
+     */
+    private ConformCase<PagerProbe> aDroppedOnItsFirstRun(String title, boolean kitStalls) {
+        return ConformCase.must("0.3-dropped", title, p -> {
+            FakeKernel a = p.kernel("a");
+            if (runs.incrementAndGet() == 1) {
+                if (kitStalls) {
+                    KitStalls.stallUnder(a, dropped::get);
+                }
+                a.awaitEnd("the target drops a");
+            }
+            a.sync();
+        });
+    }
+
     private static Throwable leaseDeath() {
         return FakePager.error(Status.Code.FAILED_PRECONDITION, "ETIMEDOUT", "declared dead by the plant");
     }
@@ -111,13 +125,7 @@ class KitStallRerunTest {
     @Test
     void aTargetThatStallsOnceAndDropsAKernelThatKeptSendingFails() throws Exception {
         target(leaseDeath());
-        CaseResult r = run(ConformCase.must("0.3-dropped", "a live kernel is not dropped", p -> {
-            FakeKernel a = p.kernel("a");
-            if (runs.incrementAndGet() == 1) {
-                a.awaitEnd("the target drops a");
-            }
-            a.sync();
-        }));
+        CaseResult r = run(aDroppedOnItsFirstRun("a live kernel is not dropped", false));
 
         assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.FAIL);
         assertThat(r.earlierRuns()).isEmpty();
@@ -133,16 +141,7 @@ class KitStallRerunTest {
     @Test
     void aKernelLostOtherwiseThanByItsLeaseIsNoStall() throws Exception {
         target(Status.UNAVAILABLE.withDescription("the plant's session crashed").asRuntimeException());
-        CaseResult r = run(ConformCase.must("0.3-dropped", "a kernel the kit stalled under is lost", p -> {
-            FakeKernel a = p.kernel("a");
-            if (runs.incrementAndGet() == 1) {
-                synchronized (a) {
-                    await().atMost(Duration.ofSeconds(60)).untilTrue(dropped);
-                }
-                a.awaitEnd("the target drops a");
-            }
-            a.sync();
-        }));
+        CaseResult r = run(aDroppedOnItsFirstRun("a kernel the kit stalled under is lost", true));
 
         assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.FAIL);
         assertThat(r.earlierRuns()).isEmpty();
@@ -156,16 +155,7 @@ class KitStallRerunTest {
     @Test
     void aKernelTheKitStalledUnderAndTheTargetDeclaredDeadRunsAgain() throws Exception {
         target(leaseDeath());
-        CaseResult r = run(ConformCase.must("0.3-dropped", "a kernel the kit stalled under is lost", p -> {
-            FakeKernel a = p.kernel("a");
-            if (runs.incrementAndGet() == 1) {
-                synchronized (a) {
-                    await().atMost(Duration.ofSeconds(60)).untilTrue(dropped);
-                }
-                a.awaitEnd("the target drops a");
-            }
-            a.sync();
-        }));
+        CaseResult r = run(aDroppedOnItsFirstRun("a kernel the kit stalled under is lost", true));
 
         assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.PASS);
         assertThat(r.passedOnRerun()).isTrue();
