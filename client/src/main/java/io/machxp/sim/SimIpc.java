@@ -40,7 +40,10 @@ public final class SimIpc {
     private final Map<Integer, Integer> generation = new HashMap<>();
     /** Each kernel's IPC session (IpcNet.session): one more at each renewal. */
     private final Map<Integer, Integer> sessions = new HashMap<>();
-    /** "observer/kernel/session": a kernel's session declared dead to an observer's core, once. */
+    /**
+     * "observer/its session/kernel/session": a kernel's session declared dead to an observer's core
+     * (in one session of the observer's: a renewed observer hears of a later crash again), once.
+     */
     private final Set<String> declared = new HashSet<>();
 
     public SimIpc(SimCluster cluster, long latencyNanos, long jitterNanos, long seed) {
@@ -134,7 +137,8 @@ public final class SimIpc {
 
     /** {@code observer}'s core hears of the death of kernel {@code id}'s current session, once. */
     private void declareDead(SimKernel observer, int id) {
-        if (declared.add(observer.core.kernelId() + "/" + id + "/" + sessions.getOrDefault(id, 0))) {
+        int self = observer.core.kernelId();
+        if (declared.add(self + "/" + sessions.getOrDefault(self, 0) + "/" + id + "/" + sessions.getOrDefault(id, 0))) {
             observer.run(() -> observer.core.ipcCore().kernelDied(id));
         }
     }

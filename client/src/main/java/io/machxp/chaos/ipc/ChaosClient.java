@@ -1,6 +1,7 @@
 package io.machxp.chaos.ipc;
 
 import io.machxp.chaos.ipc.IpcHistory.Kind;
+import io.machxp.kernel.ipc.IpcResult;
 import io.machxp.kernel.ipc.KernReturn;
 import io.machxp.kernel.ipc.Mach;
 import io.machxp.kernel.ipc.MachMessage;
@@ -10,7 +11,9 @@ import io.machxp.kernel.ipc.MsgType;
 import io.machxp.kernel.ipc.PortRight;
 import io.machxp.sim.SimKernel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -35,8 +38,18 @@ final class ChaosClient extends IpcChaosRun.Node {
     private int scratchNotify;
     private int seq;
     private long made;
+    private long offered;
     /** Every rpc's reply port and its seq. */
     private final List<int[]> replyPorts = new ArrayList<>();
+    /**
+     * Its names for each service port: the published one, then the rights servers gave it after
+     * renewals ({@link #given}), whether they arrived yet or not (the harness marks them at a renewal).
+     */
+    private final Map<Integer, List<Integer>> names = new HashMap<>();
+    /** The given names whose dead-name request succeeded, by port: it sends through them too. */
+    private final Map<Integer, List<Integer>> usable = new HashMap<>();
+    /** The port of each given name. */
+    private final Map<Integer, Integer> givenPort = new HashMap<>();
 
     ChaosClient(IpcChaosRun run, String name, SimKernel kernel, SplittableRandom rnd) {
         super(name, kernel);
@@ -67,7 +80,7 @@ final class ChaosClient extends IpcChaosRun.Node {
                 KernReturn kr = ipc.machPortRequestNotification(task, IpcChaosRun.PUBLISHED + p,
                         Mach.MACH_NOTIFY_DEAD_NAME, 0, notify, MsgType.MAKE_SEND_ONCE).code();
                 if (kr.ok() || kr == KernReturn.KERN_INVALID_ARGUMENT) {
-                    run.record(Kind.DEAD_NAME_REQUESTED, name, p, 0, kr.ok() ? 0 : 1, "");
+                    run.record(Kind.DEAD_NAME_REQUESTED, name, p, IpcChaosRun.PUBLISHED + p, kr.ok() ? 0 : 1, "");
                 } else {
                     run.unexpected(this, "dead-name request on p" + p + ": " + kr);
                 }
@@ -225,8 +238,10 @@ final class ChaosClient extends IpcChaosRun.Node {
         }
         MachMessage m = r.message();
         switch (m.id()) {
-            case Mach.MACH_NOTIFY_DEAD_NAME -> run.record(Kind.DEAD_NAME, name,
-                    ((MsgItem.Port) m.body().get(0)).name() - IpcChaosRun.PUBLISHED, 0, 0, "");
+            case Mach.MACH_NOTIFY_DEAD_NAME -> {
+                int dead = ((MsgItem.Port) m.body().get(0)).name();
+                run.record(Kind.DEAD_NAME, name, givenPort.getOrDefault(dead, dead - IpcChaosRun.PUBLISHED), dead, 0, "");
+            }
             case Mach.MACH_NOTIFY_NO_SENDERS -> run.record(Kind.NO_SENDERS, name, -1, m.intItem(0), 0, "");
             default -> run.unexpected(this, "notification " + Integer.toOctalString(m.id()) + " on the notify port");
         }
@@ -234,6 +249,10 @@ final class ChaosClient extends IpcChaosRun.Node {
 
     private void send() {
         int port = rnd.nextInt(run.ports.size());
+        List<Integer> through = usable.getOrDefault(port, List.of());
+        int dest = through.isEmpty() || rnd.nextBoolean() ? IpcChaosRun.PUBLISHED + port
+                : through.get(rnd.nextInt(through.size()));
+        String via = dest == IpcChaosRun.PUBLISHED + port ? "" : " via " + Integer.toHexString(dest);
         boolean rpc = rnd.nextInt(3) == 0;
         boolean carry = rnd.nextInt(3) == 0;
         int s = ++seq;
@@ -241,11 +260,12 @@ final class ChaosClient extends IpcChaosRun.Node {
                 MachMessage.int32(carry ? (int) (made + 1) : 0)));
         if (carry) {
             body.add(new MsgItem.Port(tokenPort, MsgType.MAKE_SEND));
+            offered = Math.max(offered, made + 1);
         }
-        MachMessage m = MachMessage.to(IpcChaosRun.PUBLISHED + port, MsgType.COPY_SEND,
+        MachMessage m = MachMessage.to(dest, MsgType.COPY_SEND,
                 rpc ? ChaosServer.RPC : ChaosServer.ONE_WAY).withBody(body.toArray(MsgItem[]::new));
         if (!rpc) {
-            run.machMsg(this, tid, "send p" + port, m, Mach.MACH_SEND_MSG, 0, 0, r -> sent(r, port, s, carry, "one-way"),
+            run.machMsg(this, tid, "send p" + port, m, Mach.MACH_SEND_MSG, 0, 0, r -> sent(r, port, s, carry, "one-way" + via),
                     r -> think());
             return;
         }
@@ -255,7 +275,7 @@ final class ChaosClient extends IpcChaosRun.Node {
                     run.machMsg(this, tid, "rpc p" + port, m.withReply(reply, MsgType.MAKE_SEND_ONCE),
                             Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, reply, 4 * run.leaseMs(),
                             r -> {
-                                sent(r, port, s, carry, "rpc");
+                                sent(r, port, s, carry, "rpc" + via);
                                 answer(r, s);
                             }, r -> think());
                 });
@@ -289,6 +309,53 @@ final class ChaosClient extends IpcChaosRun.Node {
         } else if (r.code() != KernReturn.MACH_RCV_TIMED_OUT && r.code() != KernReturn.MACH_SEND_INVALID_DEST) {
             run.unexpected(this, "rpc " + s + ": " + r.code());
         }
+    }
+
+    /**
+     * The highest token it has put in a message so far (sent or on its way into the kernel; a send
+     * refused reuses its number): no send right to its token port numbered higher exists yet.
+     */
+    long offered() {
+        return offered;
+    }
+
+    /** Its names for the port now (the published one first). */
+    List<Integer> names(int port) {
+        return names.computeIfAbsent(port, p -> new ArrayList<>(List.of(IpcChaosRun.PUBLISHED + port)));
+    }
+
+    /**
+     * Inside the giving server's kernel: a server sent this client a send right to the port under
+     * {@code given} (after a renewal). A lease later it asks for a dead-name notification on it: the
+     * right has arrived by then, live unless a fault the harness marked killed it.
+     */
+    void given(int port, int given) {
+        names(port).add(given);
+        givenPort.put(given, port);
+        boolean[] heldElsewhere = {false};
+        run.cluster.at(run.cluster.now() + run.options.leaseNanos(), () -> run.port(this, "dead-name request", ipc -> {
+            KernReturn kr = ipc.machPortRequestNotification(task, given, Mach.MACH_NOTIFY_DEAD_NAME, 0, notify,
+                    MsgType.MAKE_SEND_ONCE).code();
+            if (kr == KernReturn.KERN_INVALID_NAME) { // a right arriving for a port the task names already is destroyed
+                for (int other : names(port)) {
+                    IpcResult<Integer> refs = ipc.machPortGetRefs(task, other, PortRight.SEND.value);
+                    heldElsewhere[0] |= other != given && refs.code().ok() && refs.value() > 0;
+                }
+            }
+            return kr;
+        }, kr -> {
+                            if (kr == KernReturn.KERN_INVALID_NAME && heldElsewhere[0]) {
+                                names(port).remove((Integer) given); // its live right under another name stays the one
+                            } else if (kr.ok() || kr == KernReturn.KERN_INVALID_ARGUMENT || kr == KernReturn.KERN_INVALID_NAME) {
+                                run.record(Kind.DEAD_NAME_REQUESTED, name, port, given,
+                                        kr.ok() ? 0 : kr == KernReturn.KERN_INVALID_ARGUMENT ? 1 : 2, "");
+                                if (kr.ok()) {
+                                    usable.computeIfAbsent(port, p -> new ArrayList<>()).add(given);
+                                }
+                            } else {
+                                run.unexpected(this, "dead-name request on a given right to p" + port + ": " + kr);
+                            }
+                        }));
     }
 
     private void think() {

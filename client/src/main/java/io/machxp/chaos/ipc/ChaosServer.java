@@ -35,6 +35,8 @@ final class ChaosServer extends IpcChaosRun.Node {
     private static final class Hold {
         int name;
         final ArrayDeque<Long> tokens = new ArrayDeque<>();
+        /** A renewal cut these rights ({@link #cut}): they are let go uncounted. */
+        boolean cut;
     }
 
     private final IpcChaosRun run;
@@ -46,12 +48,14 @@ final class ChaosServer extends IpcChaosRun.Node {
      * be paused): no second fault picks them, or it would find the port gone.
      */
     private final java.util.Set<Integer> faultPending = new java.util.HashSet<>();
+    /** The rights to each client's token port held now (a renewal's cut starts a new hold). */
     private final Map<Integer, Hold> holds = new HashMap<>();
     /**
-     * Clients whose token rights here a renewal cut ({@link #cut}): a right in flight then may die
-     * here with the renewal or live, so from then on their tokens are let go and not counted.
+     * For each client a renewal cut ({@link #cut}): the highest token it had offered by then. A right to its
+     * token port made before and received after (queued here, or in a message on its way) is one
+     * the renewal kills: let go uncounted.
      */
-    private final java.util.Set<Integer> untracked = new java.util.HashSet<>();
+    private final Map<Integer, Long> cutBelow = new HashMap<>();
     private int set;
     private int control;
 
@@ -186,8 +190,12 @@ final class ChaosServer extends IpcChaosRun.Node {
         if (right.name() == Mach.MACH_PORT_DEAD) {
             return; // the client's kernel died
         }
-        if (untracked.contains(client)) {
-            run.port(this, "deallocate", ipc -> ipc.machPortDeallocate(task, right.name()), v -> { });
+        if (token <= cutBelow.getOrDefault(client, 0L)) { // made before a renewal that cut it
+            Hold cut = new Hold();
+            cut.cut = true;
+            cut.name = right.name();
+            cut.tokens.add(token);
+            releaseLater(cut, client);
             return;
         }
         Hold h = holds.computeIfAbsent(client, c -> new Hold());
@@ -198,10 +206,15 @@ final class ChaosServer extends IpcChaosRun.Node {
             refs(ipc.machPortGetRefs(task, h.name, PortRight.SEND.value), h, client);
             return null;
         }, v -> { }));
+        releaseLater(h, client);
+    }
+
+    /** The oldest token of the hold is released some time within a lease. */
+    private void releaseLater(Hold h, int client) {
         run.cluster.at(run.cluster.now() + rnd.nextLong(run.options.leaseNanos() + 1), () ->
                 run.port(this, "deallocate", ipc -> {
                     Long oldest = h.tokens.poll();
-                    if (untracked.contains(client)) {
+                    if (h.cut) {
                         ipc.machPortDeallocate(task, h.name); // cut by a renewal: not counted
                     } else if (oldest != null) {
                         KernReturn kr = ipc.machPortDeallocate(task, h.name);
@@ -214,7 +227,7 @@ final class ChaosServer extends IpcChaosRun.Node {
 
     /** Inside the kernel's process: the user references the name has against the tokens the harness counts. */
     private void refs(IpcResult<Integer> got, Hold h, int client) {
-        if (run.clients.get(client).gone || untracked.contains(client)) {
+        if (run.clients.get(client).gone || h.cut) {
             return; // its token port dies with its kernel (the right turns into a dead name), or a renewal cut it
         }
         int observed = got.code().ok() ? got.value() : 0;
@@ -224,12 +237,15 @@ final class ChaosServer extends IpcChaosRun.Node {
     /**
      * A renewal of this server's kernel or of the client's cuts the send rights to the client's
      * token port held here (IpcLinks, "renew": every right across the two kernels dies): the ones
-     * held are recorded released (lost), and the client's tokens are no longer counted here.
+     * held are recorded released (lost) and let go uncounted as their time comes, as are those the
+     * client made before and this server receives later; a right made after the renewal is a new
+     * one (a new proxy, a new name) and counted again.
      */
     void cut(int client, String why) {
-        untracked.add(client);
-        Hold h = holds.get(client);
+        cutBelow.put(client, run.clients.get(client).offered());
+        Hold h = holds.remove(client);
         if (h != null) {
+            h.cut = true;
             for (Long t : h.tokens) {
                 run.record(Kind.TOKEN_RELEASED, name, -1, t, client, why);
             }
@@ -272,6 +288,8 @@ final class ChaosServer extends IpcChaosRun.Node {
             f.visited.addAll(run.ports.get(via).visited); // the kernels its carrying message may pass
             if (f.visited.stream().anyMatch(run.crashed::contains)) {
                 run.portMayBeDead(port, "its carrying message may pass a crashed kernel");
+            } else if (f.visited.stream().anyMatch(run::renewing)) {
+                run.portMayBeDead(port, "its carrying message may pass a kernel renewing its IPC session");
             }
             run.record(Kind.MOVE_SENT, name, port, 0, via, "to " + to.name);
         }, r -> {

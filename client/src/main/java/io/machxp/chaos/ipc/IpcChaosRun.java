@@ -51,6 +51,8 @@ import java.util.function.Function;
 public final class IpcChaosRun {
     /** Names of the service ports' send rights in every task. */
     static final int PUBLISHED = 0x10000;
+    /** Names of the send rights servers give clients after a renewal: GIVEN + (batch << 8) + port. */
+    static final int GIVEN = 0x20000;
     static final int RCV_SIZE = 1 << 12;
 
     /** What a run found. */
@@ -105,6 +107,8 @@ public final class IpcChaosRun {
     final List<ChaosClient> clients = new ArrayList<>();
     final List<PortFate> ports = new ArrayList<>();
     final Set<SimKernel> crashed = new LinkedHashSet<>();
+    /** Kernels renewing their IPC session: until when a frame to or from them may be lost. */
+    final Map<SimKernel, Long> renewingUntil = new java.util.HashMap<>();
     private IpcPlants plants = IpcPlants.NONE;
     boolean quiet;
 
@@ -355,6 +359,16 @@ public final class IpcChaosRun {
                 portDies(q.number, "in a message to p" + port + ", which died");
             }
         }
+    }
+
+    /** Whether kernel {@code k} is within a renewal now: what its links carry may be lost. */
+    boolean renewing(SimKernel k) {
+        return renewingUntil.getOrDefault(k, Long.MIN_VALUE) > cluster.now();
+    }
+
+    /** The harness's record: the client's right to the port under {@code name} may have died (a renewal; the port lives on). */
+    void rightMayBeDead(ChaosClient c, int port, int name, String why) {
+        record(Kind.RIGHT_MAY_BE_DEAD, c.name, port, name, 0, why);
     }
 
     void portMayBeDead(int port, String why) {

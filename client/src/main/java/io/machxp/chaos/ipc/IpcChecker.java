@@ -17,24 +17,32 @@ import java.util.TreeMap;
  *   <li><b>At most once, in order.</b> A client's message (its seq) is delivered at most once,
  *       and the messages of one client to one port are delivered in the order of their seqs
  *       (through receive-right moves, blocked sends and link jitter).</li>
- *   <li><b>None lost</b> unless its port died (or may have, for the kernel it went through) or
- *       its client's kernel crashed: every message whose send succeeded is delivered by the end.</li>
- *   <li><b>Dead names when due.</b> A client gets DEAD_NAME for a port's name only once the port
- *       died or may have, at most once; and it must get it (or have found the name dead when it
- *       asked) for every port that died, unless its own kernel crashed.</li>
+ *   <li><b>None lost</b> unless its port died (or may have, for the kernel it went through), the
+ *       right it was sent through may have died with a renewal, or its client's kernel crashed:
+ *       every message whose send succeeded is delivered by the end.</li>
+ *   <li><b>Dead names when due.</b> A client gets DEAD_NAME for one of its names for a port only
+ *       once the port died or may have, or a renewal may have killed that right, at most once per
+ *       name; a right never arrives as a dead name (or not at all) unless so; and it must get
+ *       DEAD_NAME (or have found the name dead when it asked) for every name of every port that
+ *       died, unless its own kernel crashed.</li>
  *   <li><b>Rpcs: one answer.</b> An rpc's reply port gets at most one answer: the reply (naming
  *       its seq, after the server sent it) or, when its request was destroyed undelivered,
- *       SEND_ONCE; exactly one unless a crash touched its port or its client's kernel crashed.</li>
+ *       SEND_ONCE; exactly one unless a crash touched its port, a renewal the right it went
+ *       through, or its client's kernel crashed.</li>
  *   <li><b>No right duplicated or lost.</b> A server's user references for a client's token port
  *       are the number of send rights it received and has not released, every time it looks.</li>
  *   <li><b>No-senders exactly when due.</b> NO_SENDERS with make-send count m comes only when
  *       none of the first m send rights to the token port is held or still on its way; and if no
- *       kernel crashed or renewed its IPC session, a live client's last NO_SENDERS counts every
- *       right it made once each was released or destroyed with a dead port's message (a right cut
- *       by a renewal counts as released: it is recorded so).</li>
+ *       kernel crashed, a live client's last NO_SENDERS counts every right it made once each was
+ *       released, destroyed with a dead port's message, or sent through a right a renewal may
+ *       have killed later (a right held across the renewed kernel is cut: recorded released).</li>
  *   <li><b>Answers.</b> Every call of a live task is answered by the end; nothing unexpected.</li>
  * </ol>
- * Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
+ * A renewal of kernel R (IpcFaults) touches only what crossed R: the harness marks each client
+ * right that may have died with it ({@code RIGHT_MAY_BE_DEAD}, per client and name) and the ports
+ * in transit through R; rights made later and ports not touched keep every rule.
+ *
+ * <p>Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
  * after this history: it ends every task and reads the kernels' budgets ({@link IpcChaosRun}).
  */
 public final class IpcChecker {
@@ -49,7 +57,9 @@ public final class IpcChecker {
         Set<Integer> deadAtEnd = new HashSet<>();
         Set<Integer> crashTouched = new HashSet<>();
         boolean anyCrash = false;
-        for (Entry e : all) {
+        Map<String, Integer> rightMarked = new HashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            Entry e = all.get(i);
             switch (e.kind()) {
                 case GONE -> gone.add(e.who());
                 case PORT_DEAD -> {
@@ -59,7 +69,8 @@ public final class IpcChecker {
                     }
                 }
                 case PORT_MAY_BE_DEAD -> crashTouched.add(e.port());
-                case KERNEL -> anyCrash |= e.note().equals("crashed") || e.note().equals("renewed");
+                case KERNEL -> anyCrash |= e.note().equals("crashed");
+                case RIGHT_MAY_BE_DEAD -> rightMarked.put(right(e), i);
                 case UNANSWERED -> v.add(e.who() + ": no answer by the end to " + e.note());
                 case UNEXPECTED -> v.add(e.who() + ": " + e.note() + " (at " + ms(e) + ")");
                 case REFS -> {
@@ -72,11 +83,31 @@ public final class IpcChecker {
                 default -> { }
             }
         }
-        delivery(all, v, gone, deadAtEnd, crashTouched);
+        delivery(all, v, gone, deadAtEnd, crashTouched, rightMarked.keySet());
         deadNames(all, v, gone, deadAtEnd);
-        rpcs(all, v, gone, crashTouched);
-        noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched);
+        rpcs(all, v, gone, crashTouched, rightMarked.keySet());
+        noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched, rightMarked);
         return v;
+    }
+
+    /**
+     * The client's right an entry names, "client/name": a = the name for DEAD_NAME_REQUESTED,
+     * DEAD_NAME, RIGHT_MAY_BE_DEAD, RIGHT_GIVEN (0: the published one); for SENT, the " via NAME"
+     * of its note (none: the published one).
+     */
+    static String right(Entry e) {
+        long name;
+        if (e.kind() == Kind.SENT) {
+            int via = e.note().indexOf(" via ");
+            name = via < 0 ? IpcChaosRun.PUBLISHED + e.port() : Long.parseLong(e.note().substring(via + 5), 16);
+        } else {
+            name = e.a() == 0 ? IpcChaosRun.PUBLISHED + e.port() : e.a();
+        }
+        return e.who() + "/" + name;
+    }
+
+    private static boolean rpc(Entry sent) {
+        return sent.note().startsWith("rpc");
     }
 
     private static String ms(Entry e) {
@@ -84,7 +115,7 @@ public final class IpcChecker {
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
-            Set<Integer> crashTouched) {
+            Set<Integer> crashTouched, Set<String> rightMarked) {
         Map<Key, Entry> delivered = new HashMap<>();
         Map<String, Long> last = new HashMap<>();
         for (Entry e : all) {
@@ -107,7 +138,8 @@ public final class IpcChecker {
                 continue;
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
-            if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())) {
+            if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())
+                    && !rightMarked.contains(right(e))) {
                 v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
             } else if (d != null && d.port() != e.port()) {
@@ -118,43 +150,48 @@ public final class IpcChecker {
 
     private static void deadNames(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead) {
         Set<Integer> deadNow = new HashSet<>();
+        Set<String> markedNow = new HashSet<>();
         Set<String> got = new HashSet<>();
         Set<String> foundDead = new HashSet<>();
-        Set<String> clients = new HashSet<>();
+        Map<String, Integer> requested = new TreeMap<>();
         for (Entry e : all) {
             switch (e.kind()) {
                 case PORT_DEAD, PORT_MAY_BE_DEAD -> deadNow.add(e.port());
+                case RIGHT_MAY_BE_DEAD -> markedNow.add(right(e));
                 case DEAD_NAME_REQUESTED -> {
-                    clients.add(e.who());
-                    if (e.b() == 1) {
-                        foundDead.add(e.who() + "/" + e.port());
+                    String r = right(e);
+                    requested.put(r, e.port());
+                    if (e.b() != 0) {
+                        foundDead.add(r);
+                        if (!deadNow.contains(e.port()) && !markedNow.contains(r)) {
+                            v.add(String.format(Locale.ROOT, "%s: its right to p%d (name %s) %s at %s, but the port lives and no"
+                                    + " fault touched the right", e.who(), e.port(), r.substring(r.indexOf('/') + 1),
+                                    e.b() == 1 ? "arrived as a dead name" : "never arrived", ms(e)));
+                        }
                     }
                 }
                 case DEAD_NAME -> {
-                    if (!deadNow.contains(e.port())) {
+                    String r = right(e);
+                    if (!deadNow.contains(e.port()) && !markedNow.contains(r)) {
                         v.add(String.format(Locale.ROOT, "%s: DEAD_NAME for p%d at %s, but the port lives", e.who(), e.port(), ms(e)));
                     }
-                    if (!got.add(e.who() + "/" + e.port())) {
+                    if (!got.add(r)) {
                         v.add(String.format(Locale.ROOT, "%s: a second DEAD_NAME for p%d at %s", e.who(), e.port(), ms(e)));
                     }
                 }
                 default -> { }
             }
         }
-        for (String c : new java.util.TreeSet<>(clients)) {
-            if (gone.contains(c)) {
-                continue;
-            }
-            for (int p : dead) {
-                String key = c + "/" + p;
-                if (!got.contains(key) && !foundDead.contains(key)) {
-                    v.add(String.format(Locale.ROOT, "%s: no DEAD_NAME for p%d by the end, although the port died", c, p));
-                }
+        for (Map.Entry<String, Integer> r : requested.entrySet()) {
+            String c = r.getKey().substring(0, r.getKey().indexOf('/'));
+            if (!gone.contains(c) && dead.contains(r.getValue()) && !got.contains(r.getKey()) && !foundDead.contains(r.getKey())) {
+                v.add(String.format(Locale.ROOT, "%s: no DEAD_NAME for p%d by the end, although the port died", c, r.getValue()));
             }
         }
     }
 
-    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched) {
+    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched,
+            Set<String> rightMarked) {
         Map<Key, Entry> requests = new HashMap<>();
         Set<Key> delivered = new HashSet<>();
         Set<Key> replied = new HashSet<>();
@@ -162,7 +199,7 @@ public final class IpcChecker {
         for (Entry e : all) {
             switch (e.kind()) {
                 case SENT -> {
-                    if (e.note().equals("rpc")) {
+                    if (rpc(e)) {
                         requests.put(new Key(e.who(), e.a()), e);
                     }
                 }
@@ -192,7 +229,8 @@ public final class IpcChecker {
         sorted.putAll(requests);
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
-            if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())) {
+            if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())
+                    && !rightMarked.contains(right(r.getValue()))) {
                 v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
             }
@@ -200,19 +238,24 @@ public final class IpcChecker {
     }
 
     private static void noSenders(List<Entry> all, List<String> v, Set<String> gone, boolean anyCrash,
-            Set<Integer> dead, Set<Integer> crashTouched) {
+            Set<Integer> dead, Set<Integer> crashTouched, Map<String, Integer> rightMarked) {
         Map<String, Long> lastNoSenders = new HashMap<>();
         Map<String, Set<Long>> held = new HashMap<>();
         Map<String, Long> made = new HashMap<>();
         Map<Key, Entry> sentWith = new HashMap<>();
         Set<Key> released = new HashSet<>();
         Set<Key> arrived = new HashSet<>();
-        for (Entry e : all) {
+        Set<Key> renewalTouched = new HashSet<>();
+        for (int i = 0; i < all.size(); i++) {
+            Entry e = all.get(i);
             switch (e.kind()) {
                 case SENT -> {
                     if (e.b() > 0) {
                         made.merge(e.who(), e.b(), Math::max);
                         sentWith.put(new Key(e.who(), e.b()), e);
+                        if (rightMarked.getOrDefault(right(e), -1) > i) {
+                            renewalTouched.add(new Key(e.who(), e.b())); // its way crossed a kernel that renewed later
+                        }
                     }
                 }
                 case TOKEN_HELD -> {
@@ -252,7 +295,7 @@ public final class IpcChecker {
             for (long t = 1; t <= m.getValue() && allGone; t++) {
                 Key k = new Key(c, t);
                 Entry sent = sentWith.get(k);
-                allGone = released.contains(k)
+                allGone = released.contains(k) || (!arrived.contains(k) && renewalTouched.contains(k))
                         || (!arrived.contains(k) && sent != null && dead.contains(sent.port())
                         && !crashTouched.contains(sent.port()));
             }

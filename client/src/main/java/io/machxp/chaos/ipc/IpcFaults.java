@@ -3,6 +3,9 @@ package io.machxp.chaos.ipc;
 import io.machxp.chaos.ipc.IpcChaosRun.PortFate;
 import io.machxp.chaos.ipc.IpcHistory.Kind;
 import io.machxp.sim.SimKernel;
+import io.machxp.kernel.ipc.KernReturn;
+import io.machxp.kernel.ipc.MsgType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,7 +21,8 @@ import java.util.List;
  *       between kernels, not from the pager; a pause would end its pager session first, as the
  *       links' lease is over the pager's): what is on them is lost, a lease later the others
  *       declare its IPC session dead and it renews it (IpcLinks, "renew"): every right across it
- *       and the other kernels dies, the ports themselves live on (SimIpc.renew);</li>
+ *       and the other kernels dies, the ports themselves live on (SimIpc.renew); afterwards the
+ *       clients whose rights it may have killed are given new ones ({@link #give});</li>
  *   <li>a server destroys one of its ports (15 %; while more than one is alive);</li>
  *   <li>a server sends one of its ports to another server (40 %).</li>
  * </ul>
@@ -27,6 +31,8 @@ import java.util.List;
 final class IpcFaults {
     private final IpcChaosRun run;
     private long end;
+    /** Batches of rights given after renewals ({@link #give}). */
+    private int gifts;
 
     IpcFaults(IpcChaosRun run) {
         this.run = run;
@@ -98,16 +104,37 @@ final class IpcFaults {
         return ports.get(run.random.nextInt(ports.size()));
     }
 
-    /** See the class comment: the harness counts every live port as possibly dead and the token rights across the kernel as lost. */
+    /**
+     * See the class comment. The harness's record: a port in transit on a path through the kernel
+     * may be dead; a client's right that crossed the kernel when it renewed (the client is on it and
+     * the port is not; or the client is elsewhere and the port lives or lived on it, so the path
+     * of the client's proxy may run through it) may be dead, each such right marked on its own; the
+     * token rights across the kernel are cut (recorded released). Every other right keeps every
+     * check. Three leases later, when the renewal is over, each marked client is given a new send
+     * right to the port by the port's server ({@link #give}).
+     */
     private void renew(SimKernel k) {
         long lease = run.options.leaseNanos();
         run.ipc.renew(k.name, lease);
         run.record(Kind.KERNEL, k.name, -1, 0, 0, "renewed");
         run.count("renewals");
+        run.renewingUntil.put(k, run.cluster.now() + 2 * lease);
         String why = k.name + " renewed its IPC session: every right across it and the other kernels died";
+        List<int[]> marked = new ArrayList<>();
         for (PortFate p : run.ports) {
-            if (!p.dead) {
-                run.portMayBeDead(p.number, why);
+            if (p.dead) {
+                continue;
+            }
+            if (p.transitVia >= 0 && p.visited.contains(k)) {
+                run.portMayBeDead(p.number, "in transit on a path through " + k.name + ", which renewed its IPC session");
+            }
+            for (ChaosClient c : run.clients) {
+                if (!c.gone && crosses(c, p, k)) {
+                    for (int name : c.names(p.number)) {
+                        run.rightMayBeDead(c, p.number, name, why);
+                    }
+                    marked.add(new int[] {run.clients.indexOf(c), p.number});
+                }
             }
         }
         for (ChaosServer srv : run.servers) {
@@ -117,6 +144,56 @@ final class IpcFaults {
                     srv.cut(c, why);
                 }
             }
+        }
+        run.cluster.at(run.cluster.now() + 3 * lease, () -> give(marked));
+    }
+
+    /** Whether the client's rights to the port cross kernel {@code k}: see {@link #renew}. */
+    private static boolean crosses(ChaosClient c, PortFate p, SimKernel k) {
+        boolean here = p.transitVia < 0 && p.holder.kernel == c.kernel; // its receive right is on the client's kernel: a local right
+        return c.kernel == k ? !here : !here && p.visited.contains(k);
+    }
+
+    /**
+     * After a renewal: the server of each marked port gives the client a send right to it under a
+     * new name (mach_port_insert_right, across kernels the remote insert). A port made before the
+     * renewal on a kernel that did not renew is known by its old uid, so a right to it reaches the
+     * renewed kernel as a live proxy (docs/mach-ipc.md, "What a renewal means"), and one to the
+     * renewed kernel's own port leaves it under a new uid; a right a renewal or a crash may kill on
+     * its way is marked.
+     */
+    private void give(List<int[]> marked) {
+        int batch = ++gifts;
+        for (int[] cp : marked) {
+            ChaosClient c = run.clients.get(cp[0]);
+            PortFate p = run.ports.get(cp[1]);
+            ChaosServer s = run.holder(p.number);
+            if (c.gone || s == null || s.gone) {
+                continue;
+            }
+            int given = IpcChaosRun.GIVEN + (batch << 8) + p.number;
+            run.port(s, "give p" + p.number, ipc -> {
+                Integer right = s.ports.get(p.number);
+                if (right == null || c.gone) {
+                    return null; // moved or destroyed meanwhile
+                }
+                KernReturn kr = c.kernel == s.kernel
+                        ? ipc.machPortInsertRight(c.task, given, s.task, right, MsgType.MAKE_SEND)
+                        : ipc.machPortInsertRemote(s.task, right, MsgType.MAKE_SEND, run.ipc.id(c.kernel.name), c.task, given);
+                if (kr.ok()) {
+                    run.record(Kind.RIGHT_GIVEN, c.name, p.number, given, 0, "by " + s.name);
+                    run.count("rights given");
+                    c.given(p.number, given);
+                    if (c.kernel != s.kernel && (run.renewing(c.kernel) || run.renewing(s.kernel))) {
+                        run.rightMayBeDead(c, p.number, given, "given while " + c.kernel.name + " or " + s.kernel.name
+                                + " renews its IPC session");
+                    }
+                } else if (kr != KernReturn.KERN_INVALID_CAPABILITY // the client's kernel is dead to the server's now
+                        && kr != KernReturn.KERN_RIGHT_EXISTS) { // the port came to the client's kernel: its right there lives
+                    run.unexpected(s, "insert of a right to p" + p.number + " for " + c.name + ": " + kr);
+                }
+                return null;
+            }, v -> { });
         }
     }
 

@@ -17,7 +17,10 @@ import java.util.Locale;
 public final class IpcHistory {
     /** The kinds of entry, with what {@code a} and {@code b} mean. */
     public enum Kind {
-        /** A client's send returned MACH_MSG_SUCCESS: a = its seq, b = the token it carried (0: none); note "rpc" or "one-way". */
+        /**
+         * A client's send returned MACH_MSG_SUCCESS: a = its seq, b = the token it carried (0: none); note "rpc" or
+         * "one-way", then " via NAME" if it went through a right given after a renewal (NAME in hex), not the published one.
+         */
         SENT,
         /** A server received a client's message on the port: a = the seq, b = the client. */
         DELIVERED,
@@ -27,9 +30,12 @@ public final class IpcHistory {
         SEND_ONCE,
         /** A server sent the reply to a client's rpc: a = the seq, b = the client. */
         REPLIED,
-        /** A client's dead-name request on the port's name succeeded (b = 0) or found it dead already (b = 1). */
+        /**
+         * A client's dead-name request on its name for the port (a: the name, 0 for the published one) succeeded
+         * (b = 0), found it dead already (b = 1) or found no such name (b = 2: a right given never arrived).
+         */
         DEAD_NAME_REQUESTED,
-        /** A client got DEAD_NAME for the port's name. */
+        /** A client got DEAD_NAME for its name for the port (a: the name, 0 for the published one). */
         DEAD_NAME,
         /** A client got NO_SENDERS for its token port: a = the make-send count it carries. */
         NO_SENDERS,
@@ -47,7 +53,14 @@ public final class IpcHistory {
         PORT_DEAD,
         /** The harness's record: the port may have died for some kernels (a kernel it passed through crashed). */
         PORT_MAY_BE_DEAD,
-        /** A kernel crashed (who = the kernel); or was paused (note). */
+        /**
+         * The harness's record: a renewal of a kernel (note) may have killed the client's (who) right to the port
+         * under name a (0: the published one), which crossed that kernel; the port lives on.
+         */
+        RIGHT_MAY_BE_DEAD,
+        /** A server gave the client (who) a new send right to the port under name a, after a renewal. */
+        RIGHT_GIVEN,
+        /** A kernel crashed (who = the kernel); or was paused, or renewed its IPC session (note). */
         KERNEL,
         /** A client or server is gone with its kernel. */
         GONE,

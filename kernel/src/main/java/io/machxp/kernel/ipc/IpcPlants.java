@@ -60,4 +60,24 @@ public interface IpcPlants {
     default boolean consumedAnswered(boolean answer) {
         return answer;
     }
+
+    /**
+     * A kernel renews its IPC session and looks at a record of a forgotten uid that is a death:
+     * whether the record stays ({@code kept}: only for a port's own death, not for a proxy that
+     * died because its kernel was declared dead here). Planted: true - the renewal's own kernel
+     * deaths stay deaths, and a live port of another kernel arrives as a dead name afterwards.
+     */
+    default boolean deathKeptAtRenewal(boolean kept) {
+        return kept;
+    }
+
+    /**
+     * A uid of this kernel's origin: whether it counts as its own, a port it would know if it lived
+     * ({@code sameSession}: the uid is of this IPC session; {@code earlierSession}: of an earlier
+     * one). Planted: sameSession || earlierSession - a port made before a renewal whose receive
+     * right moved to another kernel arrives as a dead name.
+     */
+    default boolean ownUid(boolean sameSession, boolean earlierSession) {
+        return sameSession;
+    }
 }

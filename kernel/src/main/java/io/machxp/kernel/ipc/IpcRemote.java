@@ -320,7 +320,12 @@ final class IpcRemote {
         Port p = ipc.remoteRights.port(d.getPort());
         if (d.getVia() != 0) {
             if (p != null && p.active && p.proxy() && p.remote == d.getVia()) {
-                proxyDied(p);
+                ipc.remoteRights.pathDying(d.getVia()); // the way through it died, not necessarily the port
+                try {
+                    proxyDied(p);
+                } finally {
+                    ipc.remoteRights.pathDying(-1);
+                }
             } else if (p != null && p.active && p.flushPending && p.flushVia == d.getVia()) {
                 flushLost(p); // the way the PortFlush went is broken (a kernel on it died): it will not come back
             } else if (p == null) {
@@ -345,11 +350,11 @@ final class IpcRemote {
 
     /** Kernel {@code kernel} died: proxies towards it die, its registrations go. */
     void kernelDied(int kernel) {
-        ipc.remoteRights.kernelDying(true);
+        ipc.remoteRights.pathDying(kernel);
         try {
             proxiesDied(kernel);
         } finally {
-            ipc.remoteRights.kernelDying(false);
+            ipc.remoteRights.pathDying(-1);
         }
     }
 

@@ -74,20 +74,25 @@ final class RemoteRights {
     /** In {@link #forgotten}: the port died (its own death: destroyed, or PortDied). */
     private static final int DIED = Integer.MIN_VALUE;
     /**
-     * In {@link #forgotten}: this kernel's proxy of the port died because the kernel it pointed to
-     * was declared dead here, so the port may live on there. Dead here as {@link #DIED} is, but
-     * dropped at a renewal ({@link #renew}), whose own kernel deaths are not the ports' deaths.
+     * In {@link #forgotten}, {@code PATH_DIED + k} (review N2): this kernel's proxy of the port died
+     * because the way through kernel {@code k} died (k was declared dead here, or k's own proxy
+     * died and it said so, PortDied with {@code via} k), so the port may live on elsewhere. Dead
+     * here as {@link #DIED} is for a right that names k (or this kernel) as the receive right's
+     * place, but a right naming another live kernel makes a proxy towards it; dropped at a renewal
+     * ({@link #renew}), whose own kernel deaths are not the ports' deaths.
      */
-    private static final int DIED_WITH_KERNEL = Integer.MIN_VALUE + 1;
-    /** While a kernel's death is handled ({@link #kernelDying}): what dies is recorded {@link #DIED_WITH_KERNEL}. */
-    private boolean kernelDying;
+    private static final int PATH_DIED = Integer.MIN_VALUE + 1;
+    /** No path dying now ({@link #pathDying}). */
+    private static final int NO_PATH = -1;
+    /** While a path's death is handled ({@link #pathDying}): the kernel it ran through; what dies is recorded so. */
+    private int dyingPath = NO_PATH;
 
     private final IpcCore ipc;
     /** The ports this kernel knows by uid: live ones only. */
     private final Map<PortUid, Port> ports = new HashMap<>();
     /**
      * Uids recently forgotten, oldest first, at most {@link #maxForgotten}: {@link #DIED},
-     * {@link #DIED_WITH_KERNEL}, or the kernel a forgotten proxy pointed to.
+     * {@link #PATH_DIED} + a kernel, or the kernel a forgotten proxy pointed to.
      */
     private final LinkedHashMap<PortUid, Integer> forgotten = new LinkedHashMap<>();
     private int maxForgotten = DEFAULT_MAX_FORGOTTEN;
@@ -226,11 +231,12 @@ final class RemoteRights {
             return new Carried(arriveReceive(port, u, r.getMigration(), from), type);
         }
         if (port == null) {
-            if (r.getReceiverKernel() == ipc.net.self() || deadHere(u)) {
+            int named = r.getReceiverKernel();
+            if (named == ipc.net.self() || deadHere(u) && !elsewhere(u, named)) {
                 return Carried.dead(type); // its receive right was here once and is gone, or it died
             }
             Integer was = forgotten.remove(u); // the path of a proxy forgotten here: the same again
-            int kernel = was != null && !ipc.net.dead(was) ? was : r.getReceiverKernel();
+            int kernel = was != null && !died(was) && !ipc.net.dead(was) ? was : named;
             if (ipc.net.dead(kernel)) {
                 return Carried.dead(type); // its receive right died with that kernel
             }
@@ -297,7 +303,10 @@ final class RemoteRights {
     void diedVia(io.machxp.proto.link.PortUid u, int via) {
         Integer was = forgotten.get(uid(u));
         if (was != null && was == via) {
+            int before = dyingPath;
+            dyingPath = via;
             bury(uid(u));
+            dyingPath = before;
         }
     }
 
@@ -331,6 +340,17 @@ final class RemoteRights {
         }
     }
 
+    /**
+     * Whether a right to {@code u} naming kernel {@code named} as its receive right's place may
+     * reach a live port although {@code u} is recorded dead here: only the path through another
+     * kernel died ({@link #PATH_DIED}) and {@code named} is a live kernel other than that one (review
+     * N2: a port whose receive right moved on from a kernel that renewed its session lives on).
+     */
+    private boolean elsewhere(PortUid u, int named) {
+        Integer was = forgotten.get(u);
+        return was != null && was != DIED && died(was) && named != was - PATH_DIED && !ipc.net.dead(named);
+    }
+
     /** Whether {@code u}, not known here, is dead for sure: a tombstone, or this kernel's own uid of this session. */
     private boolean deadHere(PortUid u) {
         Integer was = forgotten.get(u);
@@ -346,7 +366,8 @@ final class RemoteRights {
      * {@link #importRight}).
      */
     private boolean own(PortUid u) {
-        return u.origin() == ipc.net.self() && u.session() == ipc.net.session();
+        return u.origin() == ipc.net.self()
+                && ipc.plants.ownUid(u.session() == ipc.net.session(), u.session() < ipc.net.session());
     }
 
     /**
@@ -369,26 +390,29 @@ final class RemoteRights {
         }
         // the records of ports that died stay (a right to one arriving later from a third kernel
         // is a dead name, not a live-looking proxy); the paths go, and so do the deaths recorded
-        // only because a kernel was declared dead here (every kernel, at this renewal): those
+        // only because a path died (every kernel was declared dead here at this renewal): those
         // ports may live on, and a right to one arrives as a new proxy
-        forgotten.values().removeIf(was -> was != DIED);
+        forgotten.values().removeIf(was -> !died(was) || !ipc.plants.deathKeptAtRenewal(was == DIED));
     }
 
-    /** Whether a record of {@link #forgotten} is a death. */
+    /** Whether a record of {@link #forgotten} is a death ({@link #DIED} or {@link #PATH_DIED} + a kernel; paths are 0 or more). */
     private static boolean died(int was) {
-        return was == DIED || was == DIED_WITH_KERNEL;
+        return was < Port.LOCAL;
     }
 
-    /** Around the handling of a kernel's death ({@code IpcRemote.kernelDied}): see {@link #DIED_WITH_KERNEL}. */
-    void kernelDying(boolean dying) {
-        kernelDying = dying;
+    /**
+     * Around the handling of a path's death through {@code kernel} ({@code IpcRemote.kernelDied},
+     * a PortDied with {@code via}): see {@link #PATH_DIED}; {@code -1} when it is over.
+     */
+    void pathDying(int kernel) {
+        dyingPath = kernel;
     }
 
     private void bury(PortUid u) {
         if (own(u)) {
             forgotten.remove(u);
         } else {
-            record(u, kernelDying ? DIED_WITH_KERNEL : DIED);
+            record(u, dyingPath == NO_PATH ? DIED : PATH_DIED + dyingPath);
         }
     }
 
