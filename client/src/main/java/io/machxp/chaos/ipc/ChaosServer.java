@@ -56,6 +56,11 @@ final class ChaosServer extends IpcChaosRun.Node {
      * the renewal kills: let go uncounted.
      */
     private final Map<Integer, Long> cutBelow = new HashMap<>();
+    /**
+     * User references of rights a renewal cut still held, by name: a token number offered before a
+     * renewal and reused after it (its first send refused) may share a name with counted rights.
+     */
+    private final Map<Integer, Integer> cutOnName = new HashMap<>();
     private int set;
     private int control;
 
@@ -195,6 +200,7 @@ final class ChaosServer extends IpcChaosRun.Node {
             cut.cut = true;
             cut.name = right.name();
             cut.tokens.add(token);
+            cutOnName.merge(cut.name, 1, Integer::sum);
             releaseLater(cut, client);
             return;
         }
@@ -216,6 +222,7 @@ final class ChaosServer extends IpcChaosRun.Node {
                     Long oldest = h.tokens.poll();
                     if (h.cut) {
                         ipc.machPortDeallocate(task, h.name); // cut by a renewal: not counted
+                        cutOnName.computeIfPresent(h.name, (n, refs) -> refs > 1 ? refs - 1 : null);
                     } else if (oldest != null) {
                         KernReturn kr = ipc.machPortDeallocate(task, h.name);
                         run.record(Kind.TOKEN_RELEASED, name, -1, oldest, client, kr.toString());
@@ -231,7 +238,8 @@ final class ChaosServer extends IpcChaosRun.Node {
             return; // its token port dies with its kernel (the right turns into a dead name), or a renewal cut it
         }
         int observed = got.code().ok() ? got.value() : 0;
-        run.record(Kind.REFS, name, -1, h.tokens.size(), observed, "c" + client + " " + got.code());
+        run.record(Kind.REFS, name, -1, h.tokens.size(), observed - cutOnName.getOrDefault(h.name, 0),
+                "c" + client + " " + got.code());
     }
 
     /**
@@ -246,6 +254,7 @@ final class ChaosServer extends IpcChaosRun.Node {
         Hold h = holds.remove(client);
         if (h != null) {
             h.cut = true;
+            cutOnName.merge(h.name, h.tokens.size(), Integer::sum);
             for (Long t : h.tokens) {
                 run.record(Kind.TOKEN_RELEASED, name, -1, t, client, why);
             }

@@ -11,8 +11,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Bugs planted inside the IPC core's logic ({@link IpcPlants}): the IPC chaos checker finds each
  * in small runs by the rule it breaks, and the unmodified cores pass the same seeds. Measured
- * ({@code PlantedBugSeeds}, docs/chaos.md), the unused send-once right needed 4 seeds and every
- * other bug 1; the allowance is a few times the most.
+ * ({@code PlantedBugSeeds}, docs/chaos.md), the unused send-once right needed 4 seeds, a renewal
+ * keeping its kernel deaths 6 (a live port given to the renewed kernel after it arrives dead) and
+ * every other bug 1; the allowance is a few times the most.
  */
 public class IpcPlantedBugsTest {
     /** How many seeds a bug may need before the test fails. */
@@ -55,7 +56,14 @@ public class IpcPlantedBugsTest {
                     public boolean consumedAnswered(boolean answer) {
                         return false;
                     }
-                }, "still charged"));
+                }, "still charged"),
+                Arguments.of("a renewal keeps the deaths of its own kernel deaths (live ports of others stay dead)",
+                        new IpcPlants() {
+                            @Override
+                            public boolean deathKeptAtRenewal(boolean kept) {
+                                return true;
+                            }
+                        }, "its right to p"));
     }
 
     @ParameterizedTest(name = "{0}")
