@@ -54,7 +54,9 @@ import java.util.Map;
  * the old proxy are not overtaken (order per sender, {@link IpcRemote}).
  *
  * <p>Some kernels need no tombstone: the origin of a uid (this kernel, this IPC session) keeps the
- * port or its forwarder while the port lives, so an own uid it does not know is dead; a right
+ * port or its forwarder while the port lives, so an own uid it does not know is dead (but for
+ * a forwarder that died because the kernel its way ran through died: recorded as any other
+ * kernel's, {@link #PATH_DIED}, and a proxy made for it afterwards is forgotten with its path); a right
  * naming this kernel as the receive right's place, for a port not known here, is dead too (the
  * receive right was here once and is gone). At the bound, a right whose tombstone was pushed out
  * arrives as a live proxy and learns of the death later: its RefTransfer reaches the kernel it
@@ -351,10 +353,15 @@ final class RemoteRights {
         return was != null && was != DIED && died(was) && named != was - PATH_DIED && !ipc.net.dead(named);
     }
 
-    /** Whether {@code u}, not known here, is dead for sure: a tombstone, or this kernel's own uid of this session. */
+    /**
+     * Whether {@code u}, not known here, is dead for sure: a tombstone, or this kernel's own uid of
+     * this session with no record. An own uid's record says more than its origin: a path (a proxy
+     * made for it after its forwarder died, then forgotten) or {@link #PATH_DIED} (its forwarder
+     * died with the kernel its way ran through, review N2 at the origin: the port may live on).
+     */
     private boolean deadHere(PortUid u) {
         Integer was = forgotten.get(u);
-        return was != null && died(was) || own(u);
+        return was != null ? died(was) : own(u);
     }
 
     /**
@@ -409,8 +416,8 @@ final class RemoteRights {
     }
 
     private void bury(PortUid u) {
-        if (own(u)) {
-            forgotten.remove(u);
+        if (own(u) && dyingPath == NO_PATH) {
+            forgotten.remove(u); // dead for sure: the origin keeps its live ports' forwarders
         } else {
             record(u, dyingPath == NO_PATH ? DIED : PATH_DIED + dyingPath);
         }
