@@ -157,6 +157,7 @@ final class ChaosServer extends IpcChaosRun.Node {
                 f.holder = this;
                 f.transitVia = -1;
                 f.visited.add(kernel);
+                f.arrivedAt = run.cluster.now();
                 run.record(Kind.MOVE_ARRIVED, name, moved, 0, 0, "");
                 run.cluster.at(run.cluster.now(), () -> run.port(this, "move_member", ipc ->
                         ipc.machPortMoveMember(task, right, set), kr -> {

@@ -89,6 +89,8 @@ public final class IpcChaosRun {
         boolean mayBeDead;
         /** Kernels its receive right has lived on. */
         final Set<SimKernel> visited = new LinkedHashSet<>();
+        /** When its receive right last arrived at a server after a move (virtual ns; never moved: none). */
+        long arrivedAt = Long.MIN_VALUE;
 
         PortFate(int number) {
             this.number = number;
