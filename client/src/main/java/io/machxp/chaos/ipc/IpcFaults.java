@@ -76,7 +76,7 @@ final class IpcFaults {
             run.record(Kind.KERNEL, s.kernel.name, -1, nanos, 0, "paused");
             run.count("pauses");
         } else if (kind < 45) {
-            renew(s.kernel);
+            renew(toRenew(s));
         } else if (kind < 60) {
             if (alive > 1 && !s.idlePorts().isEmpty()) {
                 s.destroy(pick(s));
@@ -90,6 +90,21 @@ final class IpcFaults {
                 run.count("ports moved");
             }
         }
+    }
+
+    /**
+     * The kernel a renewal picks: half the time, if there is one, a live kernel that a live port
+     * was made on and has moved away from (review F1: a right to it given back to that kernel after
+     * its renewal names the kernel it lives on and must arrive live, although its uid is of the
+     * renewed kernel's earlier session); else the server's.
+     */
+    private SimKernel toRenew(ChaosServer s) {
+        List<SimKernel> left = run.ports.stream()
+                .filter(p -> !p.dead && p.transitVia < 0 && p.holder.kernel != p.visited.iterator().next())
+                .map(p -> p.visited.iterator().next())
+                .filter(k -> !run.crashed.contains(k))
+                .distinct().toList();
+        return left.isEmpty() || run.random.nextBoolean() ? s.kernel : left.get(run.random.nextInt(left.size()));
     }
 
     /** One of the server's ports that no earlier fault is still to destroy or move (its kernel paused meanwhile). */

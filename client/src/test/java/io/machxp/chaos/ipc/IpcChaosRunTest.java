@@ -39,19 +39,17 @@ public class IpcChaosRunTest {
     }
 
     /**
-     * Review 2's renewal seeds at the defaults (`machxp chaos --ipc`): 87, 238 and 265 gave a live
-     * port's origin a right to it after its forwarder died with a renewal (the kernel made it a dead
-     * name: RemoteRights, RenewThroughTheOriginsForwarderTest); 98 lost two messages sent towards
-     * a port just arriving on their client's kernel by a path through the renewed kernel (the
-     * harness did not mark those rights: IpcFaults.crosses).
+     * Review 2's seed 98 at the defaults (`machxp chaos --ipc`): two messages sent from k0 towards a
+     * port just arriving on k0 from k2 were lost when k2 renewed 0.6 ms later; the harness had not
+     * marked those rights (IpcFaults.crosses; fails with the old one). Seeds 87, 238 and 265 found a
+     * kernel bug (RenewThroughTheOriginsForwarderTest) but no longer reach it since renewals prefer
+     * kernels a port moved off.
      */
     @Test
-    void theRenewalSeedsOfReview2Pass() {
-        for (long seed : new long[] {87, 98, 238, 265}) {
-            IpcChaosRun.Result r = new IpcChaosRun(seed, ChaosOptions.DEFAULT).run();
-            assertThat(r.violations()).as("seed %d", seed).isEmpty();
-            assertThat(r.counts()).as("seed %d", seed).containsKeys("renewals", "rights given");
-        }
+    void aMessageOnTheRenewedKernelsLinksTowardsAPortJustArrivedMayBeLost() {
+        IpcChaosRun.Result r = new IpcChaosRun(98, ChaosOptions.DEFAULT).run();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.counts()).containsKeys("renewals", "ports moved");
     }
 
     @Test
