@@ -227,8 +227,8 @@ final class IpcRemote {
         k.hops = Hops.next(lm.getHops()); // if it is passed on from here
         k.donation = lm.getDonorPriority() > 0 ? lm.getDonorPriority() : -1;
         if (dest.dead() && lm.getDest().hasPort()) {
-            ipc.net.send(from, LinkFrame.newBuilder().setPortDied(PortDied.newBuilder()
-                    .setPort(lm.getDest().getPort())).build());
+            ipc.net.send(from, LinkFrame.newBuilder().setPortDied(ipc.remoteRights.portDied(lm.getDest().getPort()))
+                    .build());
         }
         ipc.delivery.enqueue(k);
         if (ipc.plants.timesQueuedFromLink(1) > 1 && items.stream().allMatch(KMsg.Data.class::isInstance)

@@ -298,27 +298,29 @@ final class RemoteRights {
 
     /** PortDied for a port not known here (now): a tombstone. */
     void tombstone(io.machxp.proto.link.PortUid u) {
-        bury(uid(u));
+        bury(uid(u), NO_PATH);
     }
 
     /** PortDied from forwarder {@code via} for a port not known here: dead here too if its forgotten proxy pointed there. */
     void diedVia(io.machxp.proto.link.PortUid u, int via) {
         Integer was = forgotten.get(uid(u));
         if (was != null && was == via) {
-            int before = dyingPath;
-            dyingPath = via;
-            bury(uid(u));
-            dyingPath = before;
+            bury(uid(u), via);
         }
     }
 
-    /** {@code port}, known by uid, died here (its receive right, or its proxy): forgotten, with a tombstone. */
+    /**
+     * {@code port}, known by uid, died here (its receive right, or its proxy): forgotten, with a
+     * tombstone; {@link #PATH_DIED} only for a proxy whose way ran through the kernel whose path is
+     * dying now (review K2: a port that truly dies meanwhile, e.g. a receive right carried in a
+     * message the dying proxy destroys, is recorded {@link #DIED}).
+     */
     void died(Port port) {
         if (port.uid == null) {
             return;
         }
         ports.remove(port.uid, port);
-        bury(port.uid);
+        bury(port.uid, port.proxy() && port.remote == dyingPath ? dyingPath : NO_PATH);
     }
 
     /** A proxy nothing here refers to any more is forgotten; a later right to its port makes a new one. */
@@ -338,8 +340,24 @@ final class RemoteRights {
     void transferUnknown(RefTransfer t) {
         PortUid u = uid(t.getPort());
         if (!ports.containsKey(u) && deadHere(u) && t.getTo() != ipc.net.self() && !ipc.net.dead(t.getTo())) {
-            ipc.net.send(t.getTo(), LinkFrame.newBuilder().setPortDied(PortDied.newBuilder().setPort(t.getPort())).build());
+            ipc.net.send(t.getTo(), LinkFrame.newBuilder().setPortDied(portDied(t.getPort())).build());
         }
+    }
+
+    /**
+     * The PortDied this kernel answers for {@code u}, which it knows dead: with {@code via} this
+     * kernel where only its path died ({@link #PATH_DIED}, review K1), so that the receiver takes it
+     * as a path's death (its proxy towards this kernel dies as such, a record it has stays a path's)
+     * and not as the port's own death, which would outlive renewals and make every later right to
+     * a port that lives on arrive dead.
+     */
+    PortDied portDied(io.machxp.proto.link.PortUid u) {
+        PortDied.Builder d = PortDied.newBuilder().setPort(u);
+        Integer was = forgotten.get(uid(u));
+        if (was != null && was != DIED && died(was)) {
+            d.setVia(ipc.net.self());
+        }
+        return d.build();
     }
 
     /**
@@ -415,11 +433,12 @@ final class RemoteRights {
         dyingPath = kernel;
     }
 
-    private void bury(PortUid u) {
-        if (own(u) && dyingPath == NO_PATH) {
+    /** {@code u} died here: its own death ({@code path} {@link #NO_PATH}), or its path through kernel {@code path}. */
+    private void bury(PortUid u, int path) {
+        if (own(u) && path == NO_PATH) {
             forgotten.remove(u); // dead for sure: the origin keeps its live ports' forwarders
         } else {
-            record(u, dyingPath == NO_PATH ? DIED : PATH_DIED + dyingPath);
+            record(u, path == NO_PATH ? DIED : PATH_DIED + path);
         }
     }
 
