@@ -264,6 +264,7 @@ final class ChaosClient extends IpcChaosRun.Node {
         }
         MachMessage m = MachMessage.to(dest, MsgType.COPY_SEND,
                 rpc ? ChaosServer.RPC : ChaosServer.ONE_WAY).withBody(body.toArray(MsgItem[]::new));
+        run.record(Kind.SENDING, name, port, s, 0, rpc ? "rpc" : "one-way");
         if (!rpc) {
             run.machMsg(this, tid, "send p" + port, m, Mach.MACH_SEND_MSG, 0, 0, r -> sent(r, port, s, carry, "one-way" + via),
                     r -> think());

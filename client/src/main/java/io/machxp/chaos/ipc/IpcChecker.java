@@ -83,9 +83,18 @@ public final class IpcChecker {
                 default -> { }
             }
         }
-        delivery(all, v, gone, deadAtEnd, crashTouched, rightMarked.keySet());
+        Map<Key, Integer> sending = new HashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).kind() == Kind.SENDING) {
+                sending.putIfAbsent(new Key(all.get(i).who(), all.get(i).a()), i);
+            }
+        }
+        // a message's place in the history: where its send began (SENDING), else its SENT
+        java.util.function.ToIntFunction<Integer> sentAt = i -> Math.min(i,
+                sending.getOrDefault(new Key(all.get(i).who(), all.get(i).a()), i));
+        delivery(all, v, gone, deadAtEnd, crashTouched, rightMarked, sentAt);
         deadNames(all, v, gone, deadAtEnd);
-        rpcs(all, v, gone, crashTouched, rightMarked.keySet());
+        rpcs(all, v, gone, crashTouched, rightMarked, sentAt);
         noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched, rightMarked);
         return v;
     }
@@ -106,6 +115,15 @@ public final class IpcChecker {
         return e.who() + "/" + name;
     }
 
+    /**
+     * Whether SENT entry {@code sent}, at position {@code at} of the history, went over its right
+     * before that right's last RIGHT_MAY_BE_DEAD mark (review C1): only such a message may be lost
+     * to the renewal the mark stands for; one sent after it, on the new path, may not.
+     */
+    private static boolean sentBeforeItsMark(Map<String, Integer> rightMarked, Entry sent, int at) {
+        return rightMarked.getOrDefault(right(sent), -1) > at;
+    }
+
     private static boolean rpc(Entry sent) {
         return sent.note().startsWith("rpc");
     }
@@ -115,7 +133,7 @@ public final class IpcChecker {
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
-            Set<Integer> crashTouched, Set<String> rightMarked) {
+            Set<Integer> crashTouched, Map<String, Integer> rightMarked, java.util.function.ToIntFunction<Integer> sentAt) {
         Map<Key, Entry> delivered = new HashMap<>();
         Map<String, Long> last = new HashMap<>();
         for (Entry e : all) {
@@ -133,13 +151,14 @@ public final class IpcChecker {
                         e.port(), e.a(), before, ms(e)));
             }
         }
-        for (Entry e : all) {
+        for (int i = 0; i < all.size(); i++) {
+            Entry e = all.get(i);
             if (e.kind() != Kind.SENT) {
                 continue;
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
             if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())
-                    && !rightMarked.contains(right(e))) {
+                    && !sentBeforeItsMark(rightMarked, e, sentAt.applyAsInt(i))) {
                 v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
             } else if (d != null && d.port() != e.port()) {
@@ -191,16 +210,19 @@ public final class IpcChecker {
     }
 
     private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched,
-            Set<String> rightMarked) {
+            Map<String, Integer> rightMarked, java.util.function.ToIntFunction<Integer> sentAt) {
         Map<Key, Entry> requests = new HashMap<>();
+        Map<Key, Integer> requestedAt = new HashMap<>();
         Set<Key> delivered = new HashSet<>();
         Set<Key> replied = new HashSet<>();
         Map<Key, Integer> answers = new HashMap<>();
-        for (Entry e : all) {
+        for (int i = 0; i < all.size(); i++) {
+            Entry e = all.get(i);
             switch (e.kind()) {
                 case SENT -> {
                     if (rpc(e)) {
                         requests.put(new Key(e.who(), e.a()), e);
+                        requestedAt.put(new Key(e.who(), e.a()), sentAt.applyAsInt(i));
                     }
                 }
                 case DELIVERED -> delivered.add(new Key("c" + e.b(), e.a()));
@@ -230,7 +252,7 @@ public final class IpcChecker {
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
             if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())
-                    && !rightMarked.contains(right(r.getValue()))) {
+                    && !sentBeforeItsMark(rightMarked, r.getValue(), requestedAt.get(k))) {
                 v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
             }

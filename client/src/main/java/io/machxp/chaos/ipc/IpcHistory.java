@@ -22,6 +22,12 @@ public final class IpcHistory {
          * "one-way", then " via NAME" if it went through a right given after a renewal (NAME in hex), not the published one.
          */
         SENT,
+        /**
+         * A client called mach_msg to send a message: a = its seq. Its SENT comes when the call returns (an rpc's
+         * after its receive half), maybe after a RIGHT_MAY_BE_DEAD mark made meanwhile; the checker places the
+         * send here (review C1).
+         */
+        SENDING,
         /** A server received a client's message on the port: a = the seq, b = the client. */
         DELIVERED,
         /** A client got the reply of its rpc: a = the seq, b = the seq the reply names. */
