@@ -369,8 +369,8 @@ public final class IpcChaosRun {
     }
 
     /** The harness's record: the client's right to the port under {@code name} may have died (a renewal; the port lives on). */
-    void rightMayBeDead(ChaosClient c, int port, int name, String why) {
-        record(Kind.RIGHT_MAY_BE_DEAD, c.name, port, name, 0, why);
+    void rightMayBeDead(ChaosClient c, int port, int name, long until, String why) {
+        record(Kind.RIGHT_MAY_BE_DEAD, c.name, port, name, until, why);
     }
 
     void portMayBeDead(int port, String why) {

@@ -83,18 +83,21 @@ public final class IpcChecker {
                 default -> { }
             }
         }
-        Map<Key, Integer> sending = new HashMap<>();
-        for (int i = 0; i < all.size(); i++) {
-            if (all.get(i).kind() == Kind.SENDING) {
-                sending.putIfAbsent(new Key(all.get(i).who(), all.get(i).a()), i);
+        Map<Key, Long> sending = new HashMap<>();
+        Map<String, Long> markedUntil = new HashMap<>();
+        for (Entry e : all) {
+            if (e.kind() == Kind.SENDING) {
+                sending.putIfAbsent(new Key(e.who(), e.a()), e.time());
+            } else if (e.kind() == Kind.RIGHT_MAY_BE_DEAD) {
+                markedUntil.merge(right(e), Math.max(e.time(), e.b()), Math::max);
             }
         }
-        // a message's place in the history: where its send began (SENDING), else its SENT
-        java.util.function.ToIntFunction<Integer> sentAt = i -> Math.min(i,
-                sending.getOrDefault(new Key(all.get(i).who(), all.get(i).a()), i));
-        delivery(all, v, gone, deadAtEnd, crashTouched, rightMarked, sentAt);
+        // when a message's send began (SENDING), else its SENT
+        java.util.function.ToLongFunction<Entry> sentAt = e -> Math.min(e.time(),
+                sending.getOrDefault(new Key(e.who(), e.a()), e.time()));
+        delivery(all, v, gone, deadAtEnd, crashTouched, markedUntil, sentAt);
         deadNames(all, v, gone, deadAtEnd);
-        rpcs(all, v, gone, crashTouched, rightMarked, sentAt);
+        rpcs(all, v, gone, crashTouched, markedUntil, sentAt);
         noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched, rightMarked);
         return v;
     }
@@ -116,12 +119,14 @@ public final class IpcChecker {
     }
 
     /**
-     * Whether SENT entry {@code sent}, at position {@code at} of the history, went over its right
-     * before that right's last RIGHT_MAY_BE_DEAD mark (review C1): only such a message may be lost
-     * to the renewal the mark stands for; one sent after it, on the new path, may not.
+     * Whether SENT entry {@code sent}, whose send began at time {@code at}, went over its right
+     * before the end of the window of that right's last RIGHT_MAY_BE_DEAD mark (review C1; b: until
+     * the other kernels declared the renewed one dead): only such a message may be lost to the
+     * renewal the mark stands for; one sent later, on the new path, may not.
      */
-    private static boolean sentBeforeItsMark(Map<String, Integer> rightMarked, Entry sent, int at) {
-        return rightMarked.getOrDefault(right(sent), -1) > at;
+    private static boolean sentWhileMarked(Map<String, Long> markedUntil, Entry sent, long at) {
+        Long until = markedUntil.get(right(sent));
+        return until != null && at <= until;
     }
 
     private static boolean rpc(Entry sent) {
@@ -133,7 +138,7 @@ public final class IpcChecker {
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
-            Set<Integer> crashTouched, Map<String, Integer> rightMarked, java.util.function.ToIntFunction<Integer> sentAt) {
+            Set<Integer> crashTouched, Map<String, Long> markedUntil, java.util.function.ToLongFunction<Entry> sentAt) {
         Map<Key, Entry> delivered = new HashMap<>();
         Map<String, Long> last = new HashMap<>();
         for (Entry e : all) {
@@ -158,7 +163,7 @@ public final class IpcChecker {
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
             if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())
-                    && !sentBeforeItsMark(rightMarked, e, sentAt.applyAsInt(i))) {
+                    && !sentWhileMarked(markedUntil, e, sentAt.applyAsLong(e))) {
                 v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
             } else if (d != null && d.port() != e.port()) {
@@ -210,9 +215,9 @@ public final class IpcChecker {
     }
 
     private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched,
-            Map<String, Integer> rightMarked, java.util.function.ToIntFunction<Integer> sentAt) {
+            Map<String, Long> markedUntil, java.util.function.ToLongFunction<Entry> sentAt) {
         Map<Key, Entry> requests = new HashMap<>();
-        Map<Key, Integer> requestedAt = new HashMap<>();
+        Map<Key, Long> requestedAt = new HashMap<>();
         Set<Key> delivered = new HashSet<>();
         Set<Key> replied = new HashSet<>();
         Map<Key, Integer> answers = new HashMap<>();
@@ -222,7 +227,7 @@ public final class IpcChecker {
                 case SENT -> {
                     if (rpc(e)) {
                         requests.put(new Key(e.who(), e.a()), e);
-                        requestedAt.put(new Key(e.who(), e.a()), sentAt.applyAsInt(i));
+                        requestedAt.put(new Key(e.who(), e.a()), sentAt.applyAsLong(e));
                     }
                 }
                 case DELIVERED -> delivered.add(new Key("c" + e.b(), e.a()));
@@ -252,7 +257,7 @@ public final class IpcChecker {
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
             if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())
-                    && !sentBeforeItsMark(rightMarked, r.getValue(), requestedAt.get(k))) {
+                    && !sentWhileMarked(markedUntil, r.getValue(), requestedAt.get(k))) {
                 v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
             }

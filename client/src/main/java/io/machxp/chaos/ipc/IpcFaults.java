@@ -146,7 +146,7 @@ final class IpcFaults {
             for (ChaosClient c : run.clients) {
                 if (!c.gone && crosses(c, p, k, run.cluster.now() - 2 * lease)) {
                     for (int name : c.names(p.number)) {
-                        run.rightMayBeDead(c, p.number, name, why);
+                        run.rightMayBeDead(c, p.number, name, run.renewingUntil.get(k), why);
                     }
                     marked.add(new int[] {run.clients.indexOf(c), p.number});
                 }
@@ -211,7 +211,8 @@ final class IpcFaults {
                     run.count("rights given");
                     c.given(p.number, given);
                     if (c.kernel != s.kernel && (run.renewing(c.kernel) || run.renewing(s.kernel))) {
-                        run.rightMayBeDead(c, p.number, given, "given while " + c.kernel.name + " or " + s.kernel.name
+                        run.rightMayBeDead(c, p.number, given, Math.max(run.renewingUntil.getOrDefault(c.kernel, 0L),
+                                run.renewingUntil.getOrDefault(s.kernel, 0L)), "given while " + c.kernel.name + " or " + s.kernel.name
                                 + " renews its IPC session");
                     }
                 } else if (kr != KernReturn.KERN_INVALID_CAPABILITY // the client's kernel is dead to the server's now

@@ -61,7 +61,9 @@ public final class IpcHistory {
         PORT_MAY_BE_DEAD,
         /**
          * The harness's record: a renewal of a kernel (note) may have killed the client's (who) right to the port
-         * under name a (0: the published one), which crossed that kernel; the port lives on.
+         * under name a (0: the published one), which crossed that kernel; the port lives on. b: the time until which
+         * the renewal may still kill what is sent over the right (the other kernels declare the renewed one dead
+         * within it; 0: until the mark).
          */
         RIGHT_MAY_BE_DEAD,
         /** A server gave the client (who) a new send right to the port under name a, after a renewal. */
