@@ -323,6 +323,11 @@ public final class KernelLink {
         return ended != null;
     }
 
+    /** Whether the session this stream carried moved to another stream (a resume taken): it was fenced. */
+    public synchronized boolean movedOn() {
+        return fenced;
+    }
+
     /** Takes the first message received (and not taken) that matches, waiting until {@code deadlineNanos}. */
     public synchronized KernelToPager await(String what, Predicate<KernelToPager> match, long deadlineNanos) {
         KernelToPager m = take(what, match, () -> false, deadlineNanos);

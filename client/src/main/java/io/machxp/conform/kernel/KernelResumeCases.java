@@ -200,16 +200,31 @@ final class KernelResumeCases {
      * One try of {@link #stall}: null if the kernel resumed (or tried to) before the pager went
      * quiet (the session moved to a new stream, or the kernel reclaims). {@code arm} runs before
      * the barrier is sent: the pager answers the resume as the case asked, however soon it comes.
+     * The session may move off {@code link} at any point of the try, even before the kit counts
+     * the hellos (a resume of a stall the kernel saw on its own, a loaded host's keepalive answer
+     * slower than a sixth of the lease, or an earlier resume's later attempt): the try then ends
+     * with null as soon as it sees that, wherever it waits, and never waits on the fenced stream.
      */
     private static Stalled tryStall(KernelProbe p, KernelLink link, Runnable arm) {
         ServedObject o = p.serve(2);
-        KernelProbe.Mapping m = p.map(o);
+        KernelProbe.Mapping m;
+        try {
+            m = p.map(o);
+        } catch (Violation e) {
+            if (link.movedOn()) {
+                return null; // the session moved while the kernel mapped: its init went to the new stream
+            }
+            throw e;
+        }
+        if (m.link() != link && link.movedOn()) {
+            return null;
+        }
         that(m.link() == link, "the object was mapped on another session than the resumable one");
         // A keepalive answered first: the kernel then has none left unanswered from before (one the
         // pager got while silent in an earlier case is never answered).
         int keepalives = link.keepalives().size();
         link.awaitCondition("a kernel_keepalive (answered) before the stall", () -> link.keepalives().size()
-                > keepalives, p.deadline());
+                > keepalives || link.movedOn(), p.deadline());
         int hellos = p.pager().hellos();
         ResumableSession session = link.session();
         // Quiet from the lock_completed on, not from the lock_request: a kernel slow to answer the
@@ -222,8 +237,12 @@ final class KernelResumeCases {
         long last = m.size() - p.pageSize();
         link.send(KernelLink.lockRequest(m.objectId(), last, p.pageSize(), ReturnPolicy.RETURN_NONE, false,
                 VmProt.VM_PROT_WRITE, true));
+        // Gives up on a hello after the count (the resume, taken or refused as armed) and on the
+        // session moving off this stream whenever that resume came: one taken before the count
+        // adds no hello after it, and fences this stream (a lock_completed on it is dropped).
         KernelToPager completed = link.awaitUnless("lock_completed answering a lock_request with reply (spec 6.4)",
-                done, () -> p.pager().hellosNow() > hellos && link.silencedAt() < 0, p.deadline());
+                done, () -> link.silencedAt() < 0 && (p.pager().hellosNow() > hellos || link.movedOn()),
+                p.deadline());
         if (completed == null || resumedEarly(p, link, hellos)) {
             // It resumed (or tried to) before the pager went quiet: the resume, taken, fenced this
             // stream; refused, the kernel reclaims (ESTALE) or tries again (UNAVAILABLE).
@@ -285,10 +304,28 @@ final class KernelResumeCases {
         }
     }
 
-    /** The resumed session goes on on {@code now}: the kernel answers a barrier there. */
+    /**
+     * The resumed session goes on on {@code now}, or on the stream it moved to after: the kernel
+     * answers a barrier there. The kernel may resume again meanwhile (a stall it saw on its own on
+     * a loaded host, or a later attempt of the same resume whose connection came up late): the
+     * barrier is then asked again on the session's new stream, not awaited on the fenced one.
+     */
     private static void goesOn(KernelProbe p, Stalled s, KernelLink now) {
-        that(now.session() == s.session(), "the kit's pager did not take the kernel's resume");
         KernelProbe.Mapping m = s.m();
-        p.sync(new KernelProbe.Mapping(m.object(), m.address(), m.size(), m.objectId(), now));
+        KernelLink on = now;
+        while (true) {
+            if (on.movedOn()) {
+                on = s.session().link();
+            }
+            that(on.session() == s.session() || on.movedOn(), "the kit's pager did not take the kernel's resume");
+            try {
+                p.sync(new KernelProbe.Mapping(m.object(), m.address(), m.size(), m.objectId(), on));
+                return;
+            } catch (Violation e) {
+                if (!on.movedOn() || System.nanoTime() > p.deadline()) {
+                    throw e;
+                }
+            }
+        }
     }
 }
