@@ -182,7 +182,8 @@ final class KernelResumeCases {
      * Stalls {@code link}'s session: keepalives unanswered from the kernel's lock_completed of a
      * barrier on, which the pager does not confirm. The kernel may find its stream stalled before
      * that lock_completed reached the pager (a keepalive's answer slower than a sixth of the lease
-     * on a loaded host): the resume, taken, moved the session to a new stream, and the stall is set
+     * on a loaded host), even before the try set its stall up (while it maps the object or waits
+     * for a keepalive): the resume, taken, moved the session to a new stream, and the stall is set
      * up again there, until the case's deadline.
      */
     private static Stalled stall(KernelProbe p, KernelLink link, Runnable arm) {
