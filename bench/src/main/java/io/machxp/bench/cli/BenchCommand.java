@@ -115,11 +115,10 @@ final class BenchCommand implements Callable<Integer> {
         try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
             for (BenchSystems system : chosen) {
                 progress.system(system.label);
-                // registered before the system starts: a SIGTERM while it starts ends the start (machxp's
-                // embedded clusters) or waits for it (the others), and closes what it made
-                try (CloseAtExit.Starting<LockService> atExit = system.interruptibleStart()
-                                ? CloseAtExit.beforeInterruptibleStart("bench's " + system.label, CloseAtExit.DEFAULT_BOUND)
-                                : CloseAtExit.beforeStart("bench's " + system.label, CloseAtExit.DEFAULT_BOUND);
+                // registered before the system starts: a SIGTERM while it starts waits for the start
+                // (not interrupted: see Demo.closeAtExit), then closes what it made
+                try (CloseAtExit.Starting<LockService> atExit = CloseAtExit.beforeStart("bench's " + system.label,
+                                CloseAtExit.DEFAULT_BOUND);
                         LockService service = atExit.start(() -> system.open(options))) {
                     BenchOptions o = options.withWarmup(jvmWarmup.of(results.size(), warmup));
                     Run w = api == BenchOptions.Api.PROCESS ? new ProcessWorkload(o) : new Workload(o);

@@ -67,15 +67,6 @@ enum BenchSystems {
         return chosen;
     }
 
-    /**
-     * Whether {@link #open} ends on an interrupt and closes what it started: machxp's embedded
-     * clusters do (Kernel.start, EmbeddedCluster.start, the tasks' core calls); the Ratis replicas,
-     * Hazelcast and ZooKeeper are not known to, so a close at exit waits for their start.
-     */
-    boolean interruptibleStart() {
-        return this == MACHXP || this == NO_CACHE || this == PIGGYBACK;
-    }
-
     /** Starts the system for {@code options}. */
     LockService open(BenchOptions options) throws Exception {
         return switch (this) {

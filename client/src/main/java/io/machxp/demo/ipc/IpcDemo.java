@@ -58,9 +58,9 @@ public final class IpcDemo {
         if (!connect.isEmpty()) {
             return new IpcDemo(out).run(connect, calls, transport);
         }
-        // registered before the start: a SIGTERM while the kernels start interrupts the start (the
-        // cluster closes what it started) or closes them once started
-        try (CloseAtExit.Starting<EmbeddedCluster> atExit = CloseAtExit.beforeInterruptibleStart("the IPC demo's cluster",
+        // registered before the start: a SIGTERM while the kernels start waits for the start (not
+        // interrupted: see Demo.closeAtExit), then closes them
+        try (CloseAtExit.Starting<EmbeddedCluster> atExit = CloseAtExit.beforeStart("the IPC demo's cluster",
                         CloseAtExit.DEFAULT_BOUND);
                 EmbeddedCluster cluster = atExit.start(() -> EmbeddedCluster.startLinked(kernels,
                         Map.of("ipc-demo", 4096L)))) {
