@@ -140,4 +140,32 @@ class IpcCheckerTest {
         assertThat(String.join("\n", IpcChecker.check(h))).contains("c2's message 91 to p2").contains("rpc 92 to p2")
                 .doesNotContain("message 88").doesNotContain("rpc 89").doesNotContain("message 90");
     }
+
+    /**
+     * Seed 306: a token right sent through a right a renewal marked and never received. The renewed
+     * kernel R may have passed it on (its RefTransfer reached the home) before the message was lost
+     * with R's links: the home then keeps the next kernel's count for good and never sends
+     * no-senders (docs/mach-ipc.md, a known limit: late, never early). Such a right is not gone for
+     * rule 6's completeness; a right held across R and cut (recorded released) still is.
+     */
+    @Test
+    void aRightLostThroughARenewedKernelMayHoldNoSendersBack() {
+        sent(1, "c0", 2, 1, 1, "one-way");
+        delivered(2, 0, 2, 1);
+        h.add(2, Kind.TOKEN_HELD, "s2", -1, 1, 0, "");
+        h.add(3, Kind.TOKEN_RELEASED, "s2", -1, 1, 0, "");
+        h.add(3, Kind.NO_SENDERS, "c0", -1, 1, 0, "");
+        h.add(4, Kind.SENDING, "c0", 2, 2, 0, "one-way");
+        sent(4, "c0", 2, 2, 2, "one-way");
+        h.add(5, Kind.RIGHT_MAY_BE_DEAD, "c0", 2, IpcChaosRun.PUBLISHED + 2, 6, "k2 renewed its IPC session");
+        assertThat(IpcChecker.check(h)).as("right 2 lost with k2's links: no NO_SENDERS counting it is due").isEmpty();
+
+        sent(7, "c1", 2, 1, 1, "one-way");
+        delivered(8, 1, 2, 1);
+        h.add(8, Kind.TOKEN_HELD, "s2", -1, 1, 1, "");
+        h.add(9, Kind.RIGHT_MAY_BE_DEAD, "c1", 2, IpcChaosRun.PUBLISHED + 2, 10, "k2 renewed its IPC session");
+        h.add(9, Kind.TOKEN_RELEASED, "s2", -1, 1, 1, "k2 renewed its IPC session");
+        assertThat(String.join("\n", IpcChecker.check(h))).as("a right cut at the renewal is released: NO_SENDERS due")
+                .contains("c1: every one of its 1 send rights is gone").doesNotContain("c0:");
+    }
 }
