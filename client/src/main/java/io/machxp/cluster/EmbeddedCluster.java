@@ -191,8 +191,15 @@ public final class EmbeddedCluster implements AutoCloseable {
         return kernels.stream().map(k -> "127.0.0.1:" + k.port()).toList();
     }
 
+    /**
+     * Closes the kernels, then the pagers. Synchronized: a second close (a command's own close and its
+     * close at exit on a SIGTERM, at once) waits for the first to finish, so neither returns while a
+     * kernel still removes its session directory; a kernel's own second close returns at once, and the
+     * JVM, whose exit waits only for the hook, used to halt in the middle of the first (CI saw a kernel's
+     * directory left so, `IpcDemoSigtermCleanupTest`).
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
         kernels.forEach(Kernel::close);
         pagers.forEach(Pager::close);
     }
