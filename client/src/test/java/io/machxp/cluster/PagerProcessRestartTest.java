@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,9 @@ class PagerProcessRestartTest {
      * Long enough for a cold JVM to restart the pager within what is left of the kernels' leases
      * (they stop a fifth early) on a loaded machine: 10 s was not, once (a restart of over 8 s in CI
      * beside other JVMs; 1.2-2.7 s is usual). The restarted pager's grace is as long: B's grant
-     * comes about a lease after the kill.
+     * comes about a lease after the kill. Even 20 s was lost once (a restart of over 16 s under
+     * load): a restart too slow for the kernels' lease now fails saying so ({@link #slowRestart}),
+     * not as a reclaim that went wrong.
      */
     private static final long LEASE_MILLIS = 20_000;
     @TempDir
@@ -47,6 +50,18 @@ class PagerProcessRestartTest {
                 "--store", store.toString(), "--lease-ms", String.valueOf(LEASE_MILLIS));
         assertThat(p.port()).isEqualTo(port);
         return p;
+    }
+
+    /**
+     * Why the test could not check a reclaim: the pager's JVM restarted too late for A's kernel,
+     * which stops counting on its lease 0.8 of it after the send of its last keepalive answered (at
+     * least 0.675 of it after the kill). The host was too loaded for this test's lease; the remedy
+     * is a longer {@link #LEASE_MILLIS}, not a change to the reclaim.
+     */
+    private static String slowRestart(long restartedMillis, String what) {
+        return String.format("the killed pager's JVM took %d ms to restart and listen, and the kernels keep a lease "
+                + "of %d ms for 0.675 to 0.8 of it after the kill: %s before it could reclaim (a loaded host, not a "
+                + "reclaim bug; see LEASE_MILLIS)", restartedMillis, LEASE_MILLIS, what);
     }
 
     @Test
@@ -78,11 +93,22 @@ class PagerProcessRestartTest {
             long killed = System.nanoTime();
             pager = startPager(port);
             long restartedMillis = (System.nanoTime() - killed) / 1_000_000;
+            if (restartedMillis >= LEASE_MILLIS * 4 / 5) {
+                throw new AssertionError(slowRestart(restartedMillis, "A's kernel has given up its lease"));
+            }
 
             // A's thread still owns the futex across the restart (its kernel kept it) and unlocks it.
-            assertThat(taskA.readLong(baseA + 8)).isEqualTo(7);
-            holder.unlockFutex(baseA);
-            VmLockFutexReply got = waiting.get(60, TimeUnit.SECONDS);
+            VmLockFutexReply got;
+            try {
+                assertThat(taskA.readLong(baseA + 8)).isEqualTo(7);
+                holder.unlockFutex(baseA);
+                got = waiting.get(60, TimeUnit.SECONDS);
+            } catch (AssertionError | RuntimeException | ExecutionException e) {
+                if (restartedMillis * 1000 >= LEASE_MILLIS * 675) {
+                    throw new AssertionError(slowRestart(restartedMillis, "A's kernel may have given up its lease"), e);
+                }
+                throw e;
+            }
             long handedOnMillis = (System.nanoTime() - killed) / 1_000_000;
 
             assertThat(got.getOwnerDied()).as("nobody died").isFalse();
