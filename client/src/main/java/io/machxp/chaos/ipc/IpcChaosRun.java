@@ -373,6 +373,15 @@ public final class IpcChaosRun {
         record(Kind.RIGHT_MAY_BE_DEAD, c.name, port, name, until, why);
     }
 
+    /**
+     * The harness's record: what the client sent to the port over {@code name} before {@code before}
+     * (its receive right's arrival on the client's kernel) may be lost with a renewed kernel's links,
+     * if not delivered by now; the right lives on (a local right).
+     */
+    void inFlightMayBeLost(ChaosClient c, int port, int name, long before, String why) {
+        record(Kind.IN_FLIGHT_MAY_BE_LOST, c.name, port, name, before, why);
+    }
+
     void portMayBeDead(int port, String why) {
         PortFate p = ports.get(port);
         if (!p.dead && !p.mayBeDead) {

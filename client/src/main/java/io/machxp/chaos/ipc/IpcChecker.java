@@ -18,8 +18,10 @@ import java.util.TreeMap;
  *       and the messages of one client to one port are delivered in the order of their seqs
  *       (through receive-right moves, blocked sends and link jitter).</li>
  *   <li><b>None lost</b> unless its port died (or may have, for the kernel it went through), the
- *       right it was sent through may have died with a renewal, or its client's kernel crashed:
- *       every message whose send succeeded is delivered by the end.</li>
+ *       right it was sent through may have died with a renewal (sent within the renewal's window),
+ *       it may have been on a renewed kernel's links (sent over a local right before the port
+ *       arrived by a path through that kernel), or its client's kernel crashed: every message whose
+ *       send succeeded is delivered by the end.</li>
  *   <li><b>Dead names when due.</b> A client gets DEAD_NAME for one of its names for a port only
  *       once the port died or may have, or a renewal may have killed that right, at most once per
  *       name; a right never arrives as a dead name (or not at all) unless so; and it must get
@@ -28,7 +30,8 @@ import java.util.TreeMap;
  *   <li><b>Rpcs: one answer.</b> An rpc's reply port gets at most one answer: the reply (naming
  *       its seq, after the server sent it) or, when its request was destroyed undelivered,
  *       SEND_ONCE; exactly one unless a crash touched its port, a renewal the right it went
- *       through, or its client's kernel crashed.</li>
+ *       through (or, sent over a local right before the port arrived, it was not delivered before
+ *       the renewal), or its client's kernel crashed.</li>
  *   <li><b>No right duplicated or lost.</b> A server's user references for a client's token port
  *       are the number of send rights it received and has not released, every time it looks.</li>
  *   <li><b>No-senders exactly when due.</b> NO_SENDERS with make-send count m comes only when
@@ -42,7 +45,10 @@ import java.util.TreeMap;
  * </ol>
  * A renewal of kernel R (IpcFaults) touches only what crossed R: the harness marks each client
  * right that may have died with it ({@code RIGHT_MAY_BE_DEAD}, per client and name) and the ports
- * in transit through R; rights made later and ports not touched keep every rule.
+ * in transit through R; rights made later and ports not touched keep every rule. A local right
+ * (its port's receive right on the client's kernel) is never marked, as no renewal kills it: only
+ * the messages sent over it before the port arrived by a path through R may have been on R's
+ * links ({@code IN_FLIGHT_MAY_BE_LOST}, review C2), and only those are exempt.
  *
  * <p>Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
  * after this history: it ends every task and reads the kernels' budgets ({@link IpcChaosRun}).
@@ -51,6 +57,12 @@ public final class IpcChecker {
     private IpcChecker() {}
 
     private record Key(String client, long seq) {}
+
+    /**
+     * An IN_FLIGHT_MAY_BE_LOST entry: at {@code renewal} a kernel's links were cut, on which what
+     * was sent over the right before {@code before} (the port's arrival) may still have been.
+     */
+    private record InFlight(long renewal, long before) {}
 
     public static List<String> check(IpcHistory history) {
         List<String> v = new ArrayList<>();
@@ -85,19 +97,26 @@ public final class IpcChecker {
         }
         Map<Key, Long> sending = new HashMap<>();
         Map<String, Long> markedUntil = new HashMap<>();
+        Map<String, List<InFlight>> inFlight = new HashMap<>();
         for (Entry e : all) {
             if (e.kind() == Kind.SENDING) {
                 sending.putIfAbsent(new Key(e.who(), e.a()), e.time());
             } else if (e.kind() == Kind.RIGHT_MAY_BE_DEAD) {
                 markedUntil.merge(right(e), Math.max(e.time(), e.b()), Math::max);
+            } else if (e.kind() == Kind.IN_FLIGHT_MAY_BE_LOST) {
+                inFlight.computeIfAbsent(right(e), r -> new ArrayList<>()).add(new InFlight(e.time(), e.b()));
             }
         }
         // when a message's send began (SENDING), else its SENT
         java.util.function.ToLongFunction<Entry> sentAt = e -> Math.min(e.time(),
                 sending.getOrDefault(new Key(e.who(), e.a()), e.time()));
-        delivery(all, v, gone, deadAtEnd, crashTouched, markedUntil, sentAt);
+        Exempt exempt = (sent, deliveredAt) -> {
+            long at = sentAt.applyAsLong(sent);
+            return sentWhileMarked(markedUntil, sent, at) || inFlightAtARenewal(inFlight, sent, at, deliveredAt);
+        };
+        delivery(all, v, gone, deadAtEnd, crashTouched, exempt);
         deadNames(all, v, gone, deadAtEnd);
-        rpcs(all, v, gone, crashTouched, markedUntil, sentAt);
+        rpcs(all, v, gone, crashTouched, exempt);
         noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched);
         return v;
     }
@@ -129,6 +148,29 @@ public final class IpcChecker {
         return until != null && at <= until;
     }
 
+    /**
+     * Whether SENT entry {@code sent}, whose send began at {@code at} and which was delivered at
+     * {@code deliveredAt} (null: never), may have been on a renewed kernel's links when they were
+     * cut (review C2): it went over a local right before the port's receive right arrived on the
+     * client's kernel by a path through that kernel (an IN_FLIGHT_MAY_BE_LOST entry of its right),
+     * and it was not delivered before the renewal (an rpc delivered before it may have its reply
+     * on those links).
+     */
+    private static boolean inFlightAtARenewal(Map<String, List<InFlight>> inFlight, Entry sent, long at, Long deliveredAt) {
+        for (InFlight f : inFlight.getOrDefault(right(sent), List.of())) {
+            if (at <= f.before() && (deliveredAt == null || rpc(sent) && deliveredAt <= f.renewal())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a message or rpc not delivered or not answered may have been lost to a renewal (rules 2 and 4). */
+    @FunctionalInterface
+    private interface Exempt {
+        boolean test(Entry sent, Long deliveredAt);
+    }
+
     private static boolean rpc(Entry sent) {
         return sent.note().startsWith("rpc");
     }
@@ -138,7 +180,7 @@ public final class IpcChecker {
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
-            Set<Integer> crashTouched, Map<String, Long> markedUntil, java.util.function.ToLongFunction<Entry> sentAt) {
+            Set<Integer> crashTouched, Exempt exempt) {
         Map<Key, Entry> delivered = new HashMap<>();
         Map<String, Long> last = new HashMap<>();
         for (Entry e : all) {
@@ -163,7 +205,7 @@ public final class IpcChecker {
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
             if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())
-                    && !sentWhileMarked(markedUntil, e, sentAt.applyAsLong(e))) {
+                    && !exempt.test(e, null)) {
                 v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
             } else if (d != null && d.port() != e.port()) {
@@ -214,10 +256,9 @@ public final class IpcChecker {
         }
     }
 
-    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched,
-            Map<String, Long> markedUntil, java.util.function.ToLongFunction<Entry> sentAt) {
+    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched, Exempt exempt) {
         Map<Key, Entry> requests = new HashMap<>();
-        Map<Key, Long> requestedAt = new HashMap<>();
+        Map<Key, Long> deliveredAt = new HashMap<>();
         Set<Key> delivered = new HashSet<>();
         Set<Key> replied = new HashSet<>();
         Map<Key, Integer> answers = new HashMap<>();
@@ -227,10 +268,12 @@ public final class IpcChecker {
                 case SENT -> {
                     if (rpc(e)) {
                         requests.put(new Key(e.who(), e.a()), e);
-                        requestedAt.put(new Key(e.who(), e.a()), sentAt.applyAsLong(e));
                     }
                 }
-                case DELIVERED -> delivered.add(new Key("c" + e.b(), e.a()));
+                case DELIVERED -> {
+                    delivered.add(new Key("c" + e.b(), e.a()));
+                    deliveredAt.putIfAbsent(new Key("c" + e.b(), e.a()), e.time());
+                }
                 case REPLIED -> replied.add(new Key("c" + e.b(), e.a()));
                 default -> { }
             }
@@ -257,7 +300,7 @@ public final class IpcChecker {
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
             if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())
-                    && !sentWhileMarked(markedUntil, r.getValue(), requestedAt.get(k))) {
+                    && !exempt.test(r.getValue(), deliveredAt.get(k))) {
                 v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
             }

@@ -123,10 +123,12 @@ final class IpcFaults {
      * See the class comment. The harness's record: a port in transit on a path through the kernel
      * may be dead; a client's right that crossed the kernel when it renewed (the client is on it and
      * the port is not; or the client is elsewhere and the port lives or lived on it, so the path
-     * of the client's proxy may run through it) may be dead, each such right marked on its own; the
-     * token rights across the kernel are cut (recorded released). Every other right keeps every
-     * check. Three leases later, when the renewal is over, each marked client is given a new send
-     * right to the port by the port's server ({@link #give}).
+     * of the client's proxy may run through it) may be dead, each such right marked on its own; a
+     * local right (the port's receive right is on the client's kernel) is not marked, only what the
+     * client sent over it before the port arrived by a path through the kernel may be lost
+     * ({@link #arrivedThrough}); the token rights across the kernel are cut (recorded released).
+     * Every other right keeps every check. Three leases later, when the renewal is over, each marked
+     * client is given a new send right to the port by the port's server ({@link #give}).
      */
     private void renew(SimKernel k) {
         long lease = run.options.leaseNanos();
@@ -144,7 +146,16 @@ final class IpcFaults {
                 run.portMayBeDead(p.number, "in transit on a path through " + k.name + ", which renewed its IPC session");
             }
             for (ChaosClient c : run.clients) {
-                if (!c.gone && crosses(c, p, k, run.cluster.now() - 2 * lease)) {
+                if (c.gone) {
+                    continue;
+                }
+                if (local(c, p)) {
+                    if (arrivedThrough(c, p, k)) {
+                        for (int name : c.names(p.number)) {
+                            run.inFlightMayBeLost(c, p.number, name, p.arrivedAt, why);
+                        }
+                    }
+                } else if (crosses(c, p, k)) {
                     for (int name : c.names(p.number)) {
                         run.rightMayBeDead(c, p.number, name, run.renewingUntil.get(k), why);
                     }
@@ -163,21 +174,33 @@ final class IpcFaults {
         run.cluster.at(run.cluster.now() + 3 * lease, () -> give(marked));
     }
 
+    /** Whether the port's receive right is on the client's kernel (by the harness's record): the client's right is local. */
+    private static boolean local(ChaosClient c, PortFate p) {
+        return p.transitVia < 0 && p.holder.kernel == c.kernel;
+    }
+
     /**
-     * Whether the client's rights to the port cross kernel {@code k}: see {@link #renew}. A port
-     * whose receive right arrived on the client's kernel after {@code recent} (two leases before
-     * the renewal) by a path through {@code k} (or from elsewhere to {@code k} itself) counts too:
-     * the client's messages sent before it arrived went through its old proxy, towards the
-     * forwarders on that path, and may still be on k's links, which the renewal cuts (IPC chaos
-     * seed 98: two messages from k0 to a port arriving on k0 from k2, lost when k2 renewed 0.6 ms
-     * later; docs/mach-ipc.md, "What a renewal means": messages in flight on the links are lost).
+     * Whether the client's right to a port not on its kernel crosses kernel {@code k}: the client
+     * is on {@code k}, or the port lives or lived on {@code k}, so the path of the client's proxy
+     * may run through it. Such a right may die with the renewal: marked ({@link #renew}).
      */
-    private static boolean crosses(ChaosClient c, PortFate p, SimKernel k, long recent) {
-        boolean here = p.transitVia < 0 && p.holder.kernel == c.kernel; // its receive right is on the client's kernel: a local right
-        if (here) {
-            return p.arrivedAt >= recent && (c.kernel == k || p.visited.contains(k));
-        }
+    private static boolean crosses(ChaosClient c, PortFate p, SimKernel k) {
         return c.kernel == k || p.visited.contains(k);
+    }
+
+    /**
+     * Whether a local right's port arrived on the client's kernel (at {@code arrivedAt}) from
+     * kernel {@code k} or by a path through it, or the client is on {@code k}: what the client sent
+     * to the port before it arrived went through its old proxy towards the forwarders on that path
+     * and may still be on k's links, which the renewal cuts (IPC chaos seed 98: two messages from
+     * k0 to a port arriving on k0 from k2, lost when k2 renewed 0.6 ms later; docs/mach-ipc.md,
+     * "What a renewal means": messages in flight on the links are lost). Review C2: only those
+     * messages may be lost ({@code IN_FLIGHT_MAY_BE_LOST}, no time bound); the right itself, to a
+     * port on its own kernel, no renewal kills, and what the client sends over it after the
+     * arrival is queued or held on its own kernel, never on a link.
+     */
+    private static boolean arrivedThrough(ChaosClient c, PortFate p, SimKernel k) {
+        return p.arrivedAt != Long.MIN_VALUE && crosses(c, p, k);
     }
 
     /**

@@ -66,6 +66,15 @@ public final class IpcHistory {
          * within it; 0: until the mark).
          */
         RIGHT_MAY_BE_DEAD,
+        /**
+         * The harness's record (review C2): a renewal of a kernel (note) cut the links on which the client's (who)
+         * messages to the port sent over name a (0: the published one) before time b may still be: b is when the
+         * port's receive right arrived on the client's kernel (from the renewed kernel or by a path through it, or the
+         * client's kernel renewed), so what the client sent before went through its old proxy towards the forwarders.
+         * Those messages not delivered by this entry's time may be lost; the right itself, to a port on its own
+         * kernel, lives (no mark: DEAD_NAME for it stays a violation), and what is sent over it after b is local.
+         */
+        IN_FLIGHT_MAY_BE_LOST,
         /** A server gave the client (who) a new send right to the port under name a, after a renewal. */
         RIGHT_GIVEN,
         /** A kernel crashed (who = the kernel); or was paused, or renewed its IPC session (note). */

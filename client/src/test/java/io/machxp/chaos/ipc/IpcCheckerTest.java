@@ -168,4 +168,53 @@ class IpcCheckerTest {
         assertThat(String.join("\n", IpcChecker.check(h))).as("a right cut at the renewal is released: NO_SENDERS due")
                 .contains("c1: every one of its 1 send rights is gone").doesNotContain("c0:");
     }
+
+    /**
+     * Review C2: a renewal does not mark a local right (its port's receive right on the client's
+     * kernel): only what the client sent over it before the port arrived there by a path through
+     * the renewed kernel may have been on that kernel's links (IN_FLIGHT_MAY_BE_LOST, b = the
+     * arrival) and may be lost; an rpc among those may go unanswered if its request was delivered
+     * before the renewal (its reply on the links) or never. What was sent after the arrival, before
+     * or after the renewal, was queued on the client's own kernel and must arrive, and an rpc
+     * delivered only after the renewal must be answered.
+     */
+    @Test
+    void aLocalRightLosesOnlyWhatWasSentBeforeThePortArrived() {
+        int published = IpcChaosRun.PUBLISHED + 2;
+        h.add(1, Kind.SENDING, "c0", 2, 1, 0, "one-way");
+        sent(1, "c0", 2, 1, 0, "one-way");
+        h.add(1, Kind.SENDING, "c0", 2, 2, 0, "rpc");
+        h.add(1, Kind.SENDING, "c0", 2, 5, 0, "rpc");
+        h.add(1, Kind.SENDING, "c0", 2, 6, 0, "rpc");
+        h.add(2, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
+        h.add(3, Kind.SENDING, "c0", 2, 3, 0, "one-way");
+        sent(3, "c0", 2, 3, 0, "one-way");
+        delivered(3, 0, 2, 5);
+        h.add(4, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 2, "k2 renewed its IPC session");
+        h.add(5, Kind.SENDING, "c0", 2, 4, 0, "one-way");
+        sent(5, "c0", 2, 4, 0, "one-way");
+        delivered(5, 0, 2, 6);
+        sent(6, "c0", 2, 2, 0, "rpc");
+        sent(6, "c0", 2, 5, 0, "rpc");
+        sent(6, "c0", 2, 6, 0, "rpc");
+        assertThat(String.join("\n", IpcChecker.check(h)))
+                .contains("c0's message 3 to p2").contains("c0's message 4 to p2").contains("rpc 6 to p2 never answered")
+                .doesNotContain("message 1 ").doesNotContain("rpc 2 ").doesNotContain("rpc 5 ");
+    }
+
+    /**
+     * Review C2: no renewal kills a local right, so DEAD_NAME for it, or finding it dead at a
+     * dead-name request, is a violation although an IN_FLIGHT_MAY_BE_LOST entry names it (a mark,
+     * RIGHT_MAY_BE_DEAD, lifted that check for the whole run).
+     */
+    @Test
+    void aLocalRightNamedInFlightAtARenewalIsNotDead() {
+        int published = IpcChaosRun.PUBLISHED + 2;
+        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 0, "k2 renewed its IPC session");
+        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c1", 2, published, 0, "k2 renewed its IPC session");
+        h.add(2, Kind.DEAD_NAME, "c0", 2, published, 0, "");
+        h.add(3, Kind.DEAD_NAME_REQUESTED, "c1", 2, 0, 1, "");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("c0: DEAD_NAME for p2 at 0.000 ms, but the port lives")
+                .contains("c1: its right to p2 (name " + published + ") arrived as a dead name");
+    }
 }
