@@ -3,13 +3,8 @@ package io.machxp.kernel.ipc.link;
 import io.machxp.proto.link.LinkFrame;
 import io.machxp.proto.link.LinkHello;
 import io.machxp.proto.link.LinkKeepalive;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -82,16 +77,7 @@ final class LinkDials {
             }
         }
         InetSocketAddress a = links.directory.address(p.id);
-        new Bootstrap().group(links.group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        LinkPipeline.dialled(ch.pipeline(), links.leaseMillis, new LinkOut(links, p));
-                        if (links.tls != null) {
-                            links.tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
-                        }
-                    }
-                }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
+        LinkBootstrap.dialling(links, p, a).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         opened(p, f.channel());
                     } else if (System.nanoTime() - p.firstAttempt > TimeUnit.MILLISECONDS.toNanos(links.firstContactMillis)) {

@@ -2,13 +2,9 @@ package io.machxp.kernel.ipc.link;
 
 import io.machxp.proto.link.LinkFrame;
 import io.machxp.proto.link.LinkHello;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -105,17 +101,9 @@ final class LinkProbes {
             p.probeAttempt = done + 1;
         }
         InetSocketAddress a = links.directory.address(kernel);
-        new Bootstrap().group(links.group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
+        LinkBootstrap.dialling(links, p, a)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, links.leaseMillis))
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        LinkPipeline.dialled(ch.pipeline(), links.leaseMillis, new LinkOut(links, p));
-                        if (links.tls != null) {
-                            links.tls.dialled(ch.pipeline(), a.getHostString(), a.getPort());
-                        }
-                    }
-                }).connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
+                .connect(a.getHostString(), a.getPort()).addListener((ChannelFuture f) -> {
                     if (!f.isSuccess()) {
                         probeEnded(p); // not listening: dead, or not back yet
                         return;
