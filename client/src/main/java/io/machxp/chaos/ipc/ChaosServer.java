@@ -14,6 +14,7 @@ import io.machxp.sim.SimKernel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -156,8 +157,7 @@ final class ChaosServer extends IpcChaosRun.Node {
                 ports.put(moved, right);
                 f.holder = this;
                 f.transitVia = -1;
-                f.visited.add(kernel);
-                f.arrivedAt = run.cluster.now();
+                f.arrived(kernel, run.cluster.now());
                 run.record(Kind.MOVE_ARRIVED, name, moved, 0, 0, "");
                 run.cluster.at(run.cluster.now(), () -> run.port(this, "move_member", ipc ->
                         ipc.machPortMoveMember(task, right, set), kr -> {
@@ -290,12 +290,14 @@ final class ChaosServer extends IpcChaosRun.Node {
                 .withBody(MachMessage.int32(port), new MsgItem.Port(right, MsgType.MOVE_RECEIVE));
         PortFate f = run.ports.get(port);
         faultPending.add(port);
+        f.moveBegun = run.cluster.now();
         run.machMsg(this, control, "move p" + port, m, Mach.MACH_SEND_MSG, 0, 0, () -> {
             faultPending.remove(port);
             ports.remove(port);
             f.transitVia = via;
             f.movedFrom = this;
             f.visited.addAll(run.ports.get(via).visited); // the kernels its carrying message may pass
+            f.movePath = Set.copyOf(run.ports.get(via).visited);
             if (f.visited.stream().anyMatch(run.crashed::contains)) {
                 run.portMayBeDead(port, "its carrying message may pass a crashed kernel");
             } else if (f.visited.stream().anyMatch(run::renewing)) {

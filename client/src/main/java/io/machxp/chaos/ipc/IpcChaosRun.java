@@ -91,18 +91,61 @@ public final class IpcChaosRun {
         final Set<SimKernel> visited = new LinkedHashSet<>();
         /** When its receive right last arrived at a server after a move (virtual ns; never moved: none). */
         long arrivedAt = Long.MIN_VALUE;
+        /** Its stays, first the kernel it was made on: where its receive right lived and how it got there. */
+        final List<Stay> stays = new ArrayList<>();
+        /** While in transit: when its move began, and the kernels its carrying message may pass. */
+        long moveBegun;
+        Set<SimKernel> movePath = Set.of();
+        /** Kernels that renewed their IPC session since its last arrival (IpcFaults records only the first). */
+        final Set<SimKernel> renewedSinceArrival = new LinkedHashSet<>();
 
         PortFate(int number) {
             this.number = number;
         }
+
+        /** The receive right arrived on {@code kernel} now, at {@code now}, by the move under way. */
+        void arrived(SimKernel kernel, long now) {
+            visited.add(kernel);
+            arrivedAt = now;
+            stays.add(new Stay(kernel, moveBegun, movePath));
+            renewedSinceArrival.clear();
+        }
+
+        /**
+         * Since its receive right last left kernel {@code k} before its stay there now: when that move
+         * away began (never on {@code k} before: Long.MIN_VALUE) and the kernels it lived on or its
+         * moves may have passed since, {@code k} included: the path of a right to it held on {@code k}.
+         */
+        Remote remoteSince(SimKernel k) {
+            Set<SimKernel> path = new LinkedHashSet<>();
+            long since = Long.MIN_VALUE;
+            boolean away = false;
+            for (int i = stays.size() - 1; i >= 0; i--) {
+                Stay s = stays.get(i);
+                away |= s.kernel() != k;
+                if (away && s.kernel() == k) {
+                    break;
+                }
+                path.add(s.kernel());
+                path.addAll(s.path());
+                since = s.begun();
+            }
+            return new Remote(since, path);
+        }
     }
+
+    /** One stay of a port's receive right: on {@code kernel}, by a move begun at {@code begun} that may have passed {@code path}. */
+    record Stay(SimKernel kernel, long begun, Set<SimKernel> path) {}
+
+    /** A right held on a kernel was remote from {@code since} (Long.MIN_VALUE: always) on a path through {@code kernels}. */
+    record Remote(long since, Set<SimKernel> kernels) {}
 
     final long seed;
     final ChaosOptions options;
     final SplittableRandom random;
     final SimCluster cluster;
     final SimIpc ipc;
-    final IpcHistory history = new IpcHistory();
+    final IpcHistory history;
     final Map<String, Long> counts = new TreeMap<>();
     final List<SimKernel> kernels = new ArrayList<>();
     final List<ChaosServer> servers = new ArrayList<>();
@@ -117,6 +160,7 @@ public final class IpcChaosRun {
     public IpcChaosRun(long seed, ChaosOptions options) {
         this.seed = seed;
         this.options = options;
+        this.history = new IpcHistory(options.leaseNanos());
         // One stream per seed with a gamma of its own (see ChaosRun): neighbouring seeds share no values.
         this.random = new SplittableRandom(seed).split();
         this.cluster = new SimCluster(new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(), 4096,
@@ -166,6 +210,7 @@ public final class IpcChaosRun {
             servers.add(s);
             p.holder = s;
             p.visited.add(s.kernel);
+            p.stays.add(new Stay(s.kernel, Long.MIN_VALUE, Set.of(s.kernel)));
             for (int c = 0; c < options.threadsPerKernel(); c++) {
                 clients.add(new ChaosClient(this, "c" + clients.size(), kernels.get(k), random.split()));
             }
@@ -374,12 +419,13 @@ public final class IpcChaosRun {
     }
 
     /**
-     * The harness's record: what the client sent to the port over {@code name} before {@code before}
-     * (its receive right's arrival on the client's kernel) may be lost with a renewed kernel's links,
-     * if not delivered by now; the right lives on (a local right).
+     * The harness's record: what the client sent to the port over {@code name} from {@code since}
+     * (the port's last move away from the client's kernel began) until {@code before} (its receive
+     * right's arrival there) may be lost with a renewed kernel's links; the right lives on (a local
+     * right).
      */
-    void inFlightMayBeLost(ChaosClient c, int port, int name, long before, String why) {
-        record(Kind.IN_FLIGHT_MAY_BE_LOST, c.name, port, name, before, why);
+    void inFlightMayBeLost(ChaosClient c, int port, int name, long since, long before, String why) {
+        history.add(cluster.now(), Kind.IN_FLIGHT_MAY_BE_LOST, c.name, port, name, before, since, why);
     }
 
     void portMayBeDead(int port, String why) {

@@ -60,9 +60,10 @@ public final class IpcChecker {
 
     /**
      * An IN_FLIGHT_MAY_BE_LOST entry: at {@code renewal} a kernel's links were cut, on which what
-     * was sent over the right before {@code before} (the port's arrival) may still have been.
+     * was sent over the right from {@code after} (its last move away from the client's kernel began)
+     * until {@code before} (the port's arrival there) may still have been.
      */
-    private record InFlight(long renewal, long before) {}
+    private record InFlight(long renewal, long after, long before) {}
 
     public static List<String> check(IpcHistory history) {
         List<String> v = new ArrayList<>();
@@ -104,15 +105,16 @@ public final class IpcChecker {
             } else if (e.kind() == Kind.RIGHT_MAY_BE_DEAD) {
                 markedUntil.merge(right(e), Math.max(e.time(), e.b()), Math::max);
             } else if (e.kind() == Kind.IN_FLIGHT_MAY_BE_LOST) {
-                inFlight.computeIfAbsent(right(e), r -> new ArrayList<>()).add(new InFlight(e.time(), e.b()));
+                inFlight.computeIfAbsent(right(e), r -> new ArrayList<>()).add(new InFlight(e.time(), e.c(), e.b()));
             }
         }
         // when a message's send began (SENDING), else its SENT
         java.util.function.ToLongFunction<Entry> sentAt = e -> Math.min(e.time(),
                 sending.getOrDefault(new Key(e.who(), e.a()), e.time()));
+        long onALink = 2 * history.leaseNanos();
         Exempt exempt = (sent, deliveredAt) -> {
             long at = sentAt.applyAsLong(sent);
-            return sentWhileMarked(markedUntil, sent, at) || inFlightAtARenewal(inFlight, sent, at, deliveredAt);
+            return sentWhileMarked(markedUntil, sent, at) || inFlightAtARenewal(inFlight, sent, at, deliveredAt, onALink);
         };
         delivery(all, v, gone, deadAtEnd, crashTouched, exempt);
         deadNames(all, v, gone, deadAtEnd);
@@ -151,14 +153,21 @@ public final class IpcChecker {
     /**
      * Whether SENT entry {@code sent}, whose send began at {@code at} and which was delivered at
      * {@code deliveredAt} (null: never), may have been on a renewed kernel's links when they were
-     * cut (review C2): it went over a local right before the port's receive right arrived on the
-     * client's kernel by a path through that kernel (an IN_FLIGHT_MAY_BE_LOST entry of its right),
-     * and it was not delivered before the renewal (an rpc delivered before it may have its reply
-     * on those links).
+     * cut (review C2, bounded by review R1/R2 of ipcchaos2): it went over its right while that was
+     * remote, from the start of the port's last move away from the client's kernel until the
+     * port's arrival there, by a path through the renewed kernel (an IN_FLIGHT_MAY_BE_LOST entry
+     * of its right); the renewal came within {@code onALink} (two leases) of the arrival, the
+     * longest a frame stays on a live link; and it was never delivered, or it is an rpc whose
+     * request was delivered before the arrival (by a server not on the client's kernel: its reply
+     * may have crossed the renewed one; one delivered later was received on the client's kernel
+     * and its reply is local).
      */
-    private static boolean inFlightAtARenewal(Map<String, List<InFlight>> inFlight, Entry sent, long at, Long deliveredAt) {
+    private static boolean inFlightAtARenewal(Map<String, List<InFlight>> inFlight, Entry sent, long at, Long deliveredAt,
+            long onALink) {
         for (InFlight f : inFlight.getOrDefault(right(sent), List.of())) {
-            if (at <= f.before() && (deliveredAt == null || rpc(sent) && deliveredAt <= f.renewal())) {
+            boolean sentRemote = f.after() <= at && at < f.before();
+            boolean soonAfter = f.renewal() - f.before() <= onALink;
+            if (sentRemote && soonAfter && (deliveredAt == null || rpc(sent) && deliveredAt < f.before())) {
                 return true;
             }
         }

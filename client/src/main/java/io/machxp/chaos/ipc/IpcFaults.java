@@ -145,14 +145,16 @@ final class IpcFaults {
             if (p.transitVia >= 0 && p.visited.contains(k)) {
                 run.portMayBeDead(p.number, "in transit on a path through " + k.name + ", which renewed its IPC session");
             }
+            boolean firstSinceArrival = p.transitVia < 0 && p.renewedSinceArrival.add(k);
             for (ChaosClient c : run.clients) {
                 if (c.gone) {
                     continue;
                 }
                 if (local(c, p)) {
-                    if (arrivedThrough(c, p, k)) {
+                    IpcChaosRun.Remote r = p.remoteSince(c.kernel);
+                    if (firstSinceArrival && arrivedThrough(c, p, r, k)) {
                         for (int name : c.names(p.number)) {
-                            run.inFlightMayBeLost(c, p.number, name, p.arrivedAt, why);
+                            run.inFlightMayBeLost(c, p.number, name, r.since(), p.arrivedAt, why);
                         }
                     }
                 } else if (crosses(c, p, k)) {
@@ -190,17 +192,19 @@ final class IpcFaults {
 
     /**
      * Whether a local right's port arrived on the client's kernel (at {@code arrivedAt}) from
-     * kernel {@code k} or by a path through it, or the client is on {@code k}: what the client sent
-     * to the port before it arrived went through its old proxy towards the forwarders on that path
-     * and may still be on k's links, which the renewal cuts (IPC chaos seed 98: two messages from
-     * k0 to a port arriving on k0 from k2, lost when k2 renewed 0.6 ms later; docs/mach-ipc.md,
-     * "What a renewal means": messages in flight on the links are lost). Review C2: only those
-     * messages may be lost ({@code IN_FLIGHT_MAY_BE_LOST}, no time bound); the right itself, to a
-     * port on its own kernel, no renewal kills, and what the client sends over it after the
+     * kernel {@code k} or by a path through it since it last left the client's kernel
+     * ({@code remote}), or the client is on {@code k}: what the client sent to the port meanwhile
+     * went through its proxy towards the forwarders on that path and may still be on k's links,
+     * which the renewal cuts (IPC chaos seed 98: two messages from k0 to a port arriving on k0 from
+     * k2, lost when k2 renewed 0.6 ms later; docs/mach-ipc.md, "What a renewal means": messages in
+     * flight on the links are lost). Review C2: only those messages may be lost
+     * ({@code IN_FLIGHT_MAY_BE_LOST}, recorded at the first renewal of k after the arrival; the
+     * checker bounds it to two leases after the arrival, review R2 of ipcchaos2); the right itself,
+     * to a port on its own kernel, no renewal kills, and what the client sends over it after the
      * arrival is queued or held on its own kernel, never on a link.
      */
-    private static boolean arrivedThrough(ChaosClient c, PortFate p, SimKernel k) {
-        return p.arrivedAt != Long.MIN_VALUE && crosses(c, p, k);
+    private static boolean arrivedThrough(ChaosClient c, PortFate p, IpcChaosRun.Remote remote, SimKernel k) {
+        return p.arrivedAt != Long.MIN_VALUE && (c.kernel == k || remote.kernels().contains(k));
     }
 
     /**

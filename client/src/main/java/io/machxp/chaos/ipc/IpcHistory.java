@@ -11,8 +11,9 @@ import java.util.Locale;
  * notification received. {@link IpcChecker} judges it.
  *
  * <p>Fields of an entry: {@code who} is a client ("c3"), a server ("s1"), a kernel ("k2") or a
- * port ("p0"); {@code port} the logical port (a service port's number, -1 if none); {@code a} and
- * {@code b} say what the kind says.
+ * port ("p0"); {@code port} the logical port (a service port's number, -1 if none); {@code a},
+ * {@code b} and {@code c} (0 unless said) say what the kind says. The history knows the kernels'
+ * lease ({@link #leaseNanos}), which bounds how long a frame stays on a live link.
  */
 public final class IpcHistory {
     /** The kinds of entry, with what {@code a} and {@code b} mean. */
@@ -68,11 +69,18 @@ public final class IpcHistory {
         RIGHT_MAY_BE_DEAD,
         /**
          * The harness's record (review C2): a renewal of a kernel (note) cut the links on which the client's (who)
-         * messages to the port sent over name a (0: the published one) before time b may still be: b is when the
-         * port's receive right arrived on the client's kernel (from the renewed kernel or by a path through it, or the
-         * client's kernel renewed), so what the client sent before went through its old proxy towards the forwarders.
-         * Those messages not delivered by this entry's time may be lost; the right itself, to a port on its own
-         * kernel, lives (no mark: DEAD_NAME for it stays a violation), and what is sent over it after b is local.
+         * messages to the port sent over name a (0: the published one) between times c and b may still be. b is when
+         * the port's receive right arrived on the client's kernel (the harness's time, when the server received it:
+         * a little later than the kernel's); c is when its last move away from the client's kernel began
+         * (Long.MIN_VALUE: it was never there before). Between the two the right was remote, and a send went through
+         * the client's proxy towards the kernels the right lived on since (or passed on its moves), the renewed one
+         * among them or the client's own; before c the right was local and its messages moved with it. Recorded at
+         * the first renewal of each such kernel after the arrival only (a later one cannot find the message on its
+         * links: the first cut them). The checker exempts such a message (sent from c, before b) only within two
+         * leases of the arrival, if not delivered at all, or for an rpc if its request was delivered before b (by a
+         * server on another kernel, so its reply may have crossed the renewed one). The right itself, to a port on
+         * its own kernel, lives (no mark: DEAD_NAME for it stays a violation), and what is sent over it from b is
+         * local.
          */
         IN_FLIGHT_MAY_BE_LOST,
         /** A server gave the client (who) a new send right to the port under name a, after a renewal. */
@@ -90,17 +98,33 @@ public final class IpcHistory {
     }
 
     /** One entry. */
-    public record Entry(long time, Kind kind, String who, int port, long a, long b, String note) {
+    public record Entry(long time, Kind kind, String who, int port, long a, long b, long c, String note) {
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%10.3f ms %-20s %-4s p%-3d a=%d b=%d %s", time / 1e6, kind, who, port, a, b, note);
+            return String.format(Locale.ROOT, "%10.3f ms %-20s %-4s p%-3d a=%d b=%d%s %s", time / 1e6, kind, who, port, a, b,
+                    c == 0 ? "" : " c=" + c, note);
         }
     }
 
+    private final long leaseNanos;
     private final List<Entry> entries = new ArrayList<>();
 
+    /** @param leaseNanos the kernels' lease (ns) */
+    public IpcHistory(long leaseNanos) {
+        this.leaseNanos = leaseNanos;
+    }
+
+    /** The kernels' lease (ns): a frame on a live link arrives within two (docs/chaos.md). */
+    public long leaseNanos() {
+        return leaseNanos;
+    }
+
     void add(long time, Kind kind, String who, int port, long a, long b, String note) {
-        entries.add(new Entry(time, kind, who, port, a, b, note));
+        add(time, kind, who, port, a, b, 0, note);
+    }
+
+    void add(long time, Kind kind, String who, int port, long a, long b, long c, String note) {
+        entries.add(new Entry(time, kind, who, port, a, b, c, note));
     }
 
     public List<Entry> entries() {

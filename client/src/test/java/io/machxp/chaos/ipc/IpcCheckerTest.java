@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /** The checker's rules on histories written by hand. */
 class IpcCheckerTest {
-    private final IpcHistory h = new IpcHistory();
+    /** The kernels' lease in these histories (ns): a frame on a live link arrives within two. */
+    private static final long LEASE = 1_000;
+    private final IpcHistory h = new IpcHistory(LEASE);
 
     private void sent(long t, String client, int port, long seq, long token, String what) {
         h.add(t, Kind.SENT, client, port, seq, token, what);
@@ -173,33 +175,77 @@ class IpcCheckerTest {
      * Review C2: a renewal does not mark a local right (its port's receive right on the client's
      * kernel): only what the client sent over it before the port arrived there by a path through
      * the renewed kernel may have been on that kernel's links (IN_FLIGHT_MAY_BE_LOST, b = the
-     * arrival) and may be lost; an rpc among those may go unanswered if its request was delivered
-     * before the renewal (its reply on the links) or never. What was sent after the arrival, before
-     * or after the renewal, was queued on the client's own kernel and must arrive, and an rpc
-     * delivered only after the renewal must be answered.
+     * arrival, c = its last move away from the client's kernel began; none here) and may be lost;
+     * an rpc among those may go unanswered if its request was never delivered or delivered before
+     * the arrival (rpc 5, by a server elsewhere: its reply may have crossed the renewed kernel).
+     * What was sent after the arrival, before or after the renewal, was queued on the client's own
+     * kernel and must arrive; an rpc delivered after the arrival (rpc 6, received on the client's
+     * kernel, review R1 of ipcchaos2), before or after the renewal (rpc 7), must be answered: its
+     * reply is local.
      */
     @Test
     void aLocalRightLosesOnlyWhatWasSentBeforeThePortArrived() {
         int published = IpcChaosRun.PUBLISHED + 2;
-        h.add(1, Kind.SENDING, "c0", 2, 1, 0, "one-way");
-        sent(1, "c0", 2, 1, 0, "one-way");
-        h.add(1, Kind.SENDING, "c0", 2, 2, 0, "rpc");
-        h.add(1, Kind.SENDING, "c0", 2, 5, 0, "rpc");
-        h.add(1, Kind.SENDING, "c0", 2, 6, 0, "rpc");
-        h.add(2, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
-        h.add(3, Kind.SENDING, "c0", 2, 3, 0, "one-way");
-        sent(3, "c0", 2, 3, 0, "one-way");
-        delivered(3, 0, 2, 5);
-        h.add(4, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 2, "k2 renewed its IPC session");
-        h.add(5, Kind.SENDING, "c0", 2, 4, 0, "one-way");
-        sent(5, "c0", 2, 4, 0, "one-way");
-        delivered(5, 0, 2, 6);
-        sent(6, "c0", 2, 2, 0, "rpc");
-        sent(6, "c0", 2, 5, 0, "rpc");
-        sent(6, "c0", 2, 6, 0, "rpc");
+        h.add(10, Kind.SENDING, "c0", 2, 1, 0, "one-way");
+        sent(10, "c0", 2, 1, 0, "one-way");
+        h.add(10, Kind.SENDING, "c0", 2, 2, 0, "rpc");
+        h.add(10, Kind.SENDING, "c0", 2, 6, 0, "rpc");
+        h.add(10, Kind.SENDING, "c0", 2, 7, 0, "rpc");
+        h.add(10, Kind.SENDING, "c0", 2, 5, 0, "rpc");
+        h.add(15, Kind.DELIVERED, "s2", 2, 5, 0, "rpc");
+        h.add(20, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
+        h.add(30, Kind.SENDING, "c0", 2, 3, 0, "one-way");
+        sent(30, "c0", 2, 3, 0, "one-way");
+        h.add(30, Kind.DELIVERED, "s0", 2, 6, 0, "rpc");
+        h.add(40, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 20, Long.MIN_VALUE, "k2 renewed its IPC session");
+        h.add(50, Kind.SENDING, "c0", 2, 4, 0, "one-way");
+        sent(50, "c0", 2, 4, 0, "one-way");
+        h.add(50, Kind.DELIVERED, "s0", 2, 7, 0, "rpc");
+        sent(60, "c0", 2, 2, 0, "rpc");
+        sent(60, "c0", 2, 6, 0, "rpc");
+        sent(60, "c0", 2, 7, 0, "rpc");
+        sent(60, "c0", 2, 5, 0, "rpc");
         assertThat(String.join("\n", IpcChecker.check(h)))
-                .contains("c0's message 3 to p2").contains("c0's message 4 to p2").contains("rpc 6 to p2 never answered")
+                .contains("c0's message 3 to p2").contains("c0's message 4 to p2")
+                .contains("rpc 6 to p2 never answered").contains("rpc 7 to p2 never answered")
                 .doesNotContain("message 1 ").doesNotContain("rpc 2 ").doesNotContain("rpc 5 ");
+    }
+
+    /**
+     * Review R2 of ipcchaos2: a renewal long after the port's arrival (more than two leases, the
+     * longest a frame stays on a live link) excuses nothing sent before the arrival: a message lost
+     * at the arrival (by the forwarders or the PortFlush) is a violation, whatever kernel renews later.
+     */
+    @Test
+    void aRenewalLongAfterThePortArrivedExcusesNothing() {
+        int published = IpcChaosRun.PUBLISHED + 2;
+        h.add(10, Kind.SENDING, "c0", 2, 1, 0, "one-way");
+        sent(10, "c0", 2, 1, 0, "one-way");
+        h.add(20, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
+        h.add(21 + 2 * LEASE, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 20, Long.MIN_VALUE, "k2 renewed its IPC session");
+        h.add(5 * LEASE, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 20, Long.MIN_VALUE, "k1 renewed its IPC session");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("c0's message 1 to p2 (sent at 0.000 ms) lost");
+    }
+
+    /**
+     * Review R2 of ipcchaos2: a port that arrived on the client's kernel twice (from k2 at 20, to k1
+     * at 30, the move away from the client's kernel begun at 25, back at 40): what the client sent
+     * before 25 went over a local right (queued, then carried with the port) and no renewal at the
+     * second arrival excuses it; only what it sent from 25 until 40 (remote) may be lost.
+     */
+    @Test
+    void aPortThatArrivedTwiceExcusesOnlyWhatWasSentWhileItWasAway() {
+        int published = IpcChaosRun.PUBLISHED + 2;
+        h.add(20, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
+        h.add(22, Kind.SENDING, "c0", 2, 1, 0, "one-way");
+        sent(22, "c0", 2, 1, 0, "one-way");
+        h.add(25, Kind.MOVE_SENT, "s0", 2, 0, 1, "to s1");
+        h.add(30, Kind.MOVE_ARRIVED, "s1", 2, 0, 0, "");
+        h.add(32, Kind.SENDING, "c0", 2, 2, 0, "one-way");
+        sent(32, "c0", 2, 2, 0, "one-way");
+        h.add(40, Kind.MOVE_ARRIVED, "s0", 2, 0, 0, "");
+        h.add(45, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 40, 25, "k1 renewed its IPC session");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("c0's message 1 to p2").doesNotContain("message 2 ");
     }
 
     /**
@@ -210,8 +256,8 @@ class IpcCheckerTest {
     @Test
     void aLocalRightNamedInFlightAtARenewalIsNotDead() {
         int published = IpcChaosRun.PUBLISHED + 2;
-        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 0, "k2 renewed its IPC session");
-        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c1", 2, published, 0, "k2 renewed its IPC session");
+        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c0", 2, published, 0, Long.MIN_VALUE, "k2 renewed its IPC session");
+        h.add(1, Kind.IN_FLIGHT_MAY_BE_LOST, "c1", 2, published, 0, Long.MIN_VALUE, "k2 renewed its IPC session");
         h.add(2, Kind.DEAD_NAME, "c0", 2, published, 0, "");
         h.add(3, Kind.DEAD_NAME_REQUESTED, "c1", 2, 0, 1, "");
         assertThat(String.join("\n", IpcChecker.check(h))).contains("c0: DEAD_NAME for p2 at 0.000 ms, but the port lives")
