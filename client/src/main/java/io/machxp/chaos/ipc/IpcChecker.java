@@ -19,9 +19,10 @@ import java.util.TreeMap;
  *       (through receive-right moves, blocked sends and link jitter).</li>
  *   <li><b>None lost</b> unless its port died (or may have, for the kernel it went through), the
  *       right it was sent through may have died with a renewal (sent within the renewal's window),
- *       it may have been on a renewed kernel's links (sent over a local right before the port
- *       arrived by a path through that kernel), or its client's kernel crashed: every message whose
- *       send succeeded is delivered by the end.</li>
+ *       it may have been on a renewed kernel's links (sent over a local right while the port was
+ *       away from the client's kernel, before it arrived back by a path through that kernel, which
+ *       renewed within two leases of the arrival), or its client's kernel crashed: every message
+ *       whose send succeeded is delivered by the end.</li>
  *   <li><b>Dead names when due.</b> A client gets DEAD_NAME for one of its names for a port only
  *       once the port died or may have, or a renewal may have killed that right, at most once per
  *       name; a right never arrives as a dead name (or not at all) unless so; and it must get
@@ -30,8 +31,8 @@ import java.util.TreeMap;
  *   <li><b>Rpcs: one answer.</b> An rpc's reply port gets at most one answer: the reply (naming
  *       its seq, after the server sent it) or, when its request was destroyed undelivered,
  *       SEND_ONCE; exactly one unless a crash touched its port, a renewal the right it went
- *       through (or, sent over a local right before the port arrived, it was not delivered before
- *       the renewal), or its client's kernel crashed.</li>
+ *       through (or, sent over a local right as in rule 2, its request was never delivered or
+ *       delivered before the port arrived), or its client's kernel crashed.</li>
  *   <li><b>No right duplicated or lost.</b> A server's user references for a client's token port
  *       are the number of send rights it received and has not released, every time it looks.</li>
  *   <li><b>No-senders exactly when due.</b> NO_SENDERS with make-send count m comes only when
@@ -47,8 +48,9 @@ import java.util.TreeMap;
  * right that may have died with it ({@code RIGHT_MAY_BE_DEAD}, per client and name) and the ports
  * in transit through R; rights made later and ports not touched keep every rule. A local right
  * (its port's receive right on the client's kernel) is never marked, as no renewal kills it: only
- * the messages sent over it before the port arrived by a path through R may have been on R's
- * links ({@code IN_FLIGHT_MAY_BE_LOST}, review C2), and only those are exempt.
+ * the messages sent over it while the port was away, before it arrived back by a path through R,
+ * may have been on R's links ({@code IN_FLIGHT_MAY_BE_LOST}, review C2; bounded by review R1/R2
+ * of ipcchaos2), and only those are exempt.
  *
  * <p>Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
  * after this history: it ends every task and reads the kernels' budgets ({@link IpcChaosRun}).

@@ -125,8 +125,9 @@ final class IpcFaults {
      * the port is not; or the client is elsewhere and the port lives or lived on it, so the path
      * of the client's proxy may run through it) may be dead, each such right marked on its own; a
      * local right (the port's receive right is on the client's kernel) is not marked, only what the
-     * client sent over it before the port arrived by a path through the kernel may be lost
-     * ({@link #arrivedThrough}); the token rights across the kernel are cut (recorded released).
+     * client sent over it while the port was away, before it arrived back by a path through the
+     * kernel, may be lost ({@link #arrivedThrough}; at the first renewal of each kernel after the
+     * arrival); the token rights across the kernel are cut (recorded released).
      * Every other right keeps every check. Three leases later, when the renewal is over, each marked
      * client is given a new send right to the port by the port's server ({@link #give}).
      */
