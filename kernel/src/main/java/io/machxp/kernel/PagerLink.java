@@ -314,8 +314,9 @@ final class PagerLink {
         if (core.xp().onResumeFailed(pager, reason, byPager)) {
             return; // the resume's stream: the core decides (see SessionResume)
         }
-        if (byPager && !aborted && core.xp().onReclaimPartsRefused(pager, PagerWord.errno(t), reason)) {
-            return; // a reclaim in parts refused by an older pager: sent again in one message (xp-spec 2.3)
+        if (byPager && !aborted && core.xp().onReclaimRefused(pager, PagerWord.errno(t), reason)) {
+            return; // sent again: a reclaim in parts refused by an older pager (in one message, xp-spec 2.3),
+                    // or an EAGAIN that waiting can change (xp-spec 9.4, Again)
         }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new PagerWord.NotWelcomed(reason, PagerWord.errno(t), t));

@@ -90,12 +90,13 @@ public final class KernelXp {
     }
 
     /**
-     * Pager {@code pager} refused a stream with {@code errno}: true if it was a reclaim in parts refused by
-     * the version gate, which the kernel sends again in one message ({@link SessionReclaim#partsRefused}).
+     * Pager {@code pager} refused a stream with {@code errno}: true if it was a reclaim the kernel
+     * sends again (a reclaim in parts refused by the version gate, or an EAGAIN that waiting can
+     * change: {@link SessionReclaim#refused}).
      */
-    public boolean onReclaimPartsRefused(int pager, String errno, String reason) {
+    public boolean onReclaimRefused(int pager, String errno, String reason) {
         core.checkThread();
-        return sessions.session(pager).reclaim.partsRefused(errno, reason);
+        return sessions.session(pager).reclaim.refused(errno, reason);
     }
 
     /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */

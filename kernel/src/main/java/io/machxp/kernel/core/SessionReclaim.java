@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * A reclaim's stream that breaks before the welcome (the welcome may have been sent and lost) is
  * DISCONNECTED again: the next reclaim, on a new stream, is the account as it is then, and a pager
  * in the same grace period takes it again in place of the one it took (xp-spec 9.4, Again); one the
- * pager ends with EAGAIN (it has not seen the earlier stream end yet) is tried again likewise.
+ * pager ends with EAGAIN is tried again likewise if waiting can change that: an earlier reclaim went
+ * out since the stream broke (the pager has not seen its stream end yet), or this one went in parts
+ * (the pager buffers others); any other EAGAIN is final, as any refusal ({@link #refused}).
  * After grace such a reclaim is refused (ESTALE) and the kernel stops: it never had the token to
  * resume with.
  * A reclaim is fitted to one message (3.5 MiB) first: over it, the kernel leaves out, and drops,
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * parts ({@link ReclaimBound#split}: the hello, then memory_object_reclaim_continue messages, sent
  * at once; the welcome answers the last; 60 MiB in all). The hello of a reclaim in parts says
  * protocol version 2: a pager that does not take parts refuses it (EPROTONOSUPPORT) before it
- * records anything, and the kernel reclaims again at once in one message ({@link #partsRefused}).
+ * records anything, and the kernel reclaims again at once in one message ({@link #refused}).
  * A welcome to a reclaim in parts that does not say reclaim_in_parts came from a pager that took
  * the first part alone: the kernel stops.
  * The welcome to a reclaim must give the same kernel id and page size; its lease counts from no
@@ -72,6 +74,14 @@ final class SessionReclaim {
     private boolean inParts;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
+    /**
+     * Reclaims sent to this pager since the stream broke: from the second on, an earlier one may
+     * still be open, or assembling, at the pager, which has not seen its stream end (EAGAIN then
+     * passes once it has).
+     */
+    private int reclaimsSinceBroken;
+    /** The reclaim on its way is over this kernel's own bound of a whole reclaim: no wait takes it. */
+    private boolean overOwnBound;
     /** The most bytes of a whole reclaim in parts ({@link ReclaimBound#MAX_BYTES}; tests set less). */
     int maxReclaimBytes = ReclaimBound.MAX_BYTES;
     /** The most bytes of one reclaim message ({@link ReclaimBound#PART_BYTES}; tests set less). */
@@ -111,6 +121,7 @@ final class SessionReclaim {
         session.resume.abandon();
         if (disconnected == null) {
             disconnected = reason;
+            reclaimsSinceBroken = 0;
             session.lease.forgetKeepalives();
             for (VmObject o : core.objects.servedBy(pager)) {
                 o.forEachPage(page -> page.forEachFutex(core.futexes::streamBroken));
@@ -169,6 +180,8 @@ final class SessionReclaim {
         }
         java.util.List<KernelToPager> messages = parts ? ReclaimBound.split(hello, maxPartBytes) : java.util.List.of(hello);
         inParts = messages.size() > 1;
+        overOwnBound = hello.getSerializedSize() > maxReclaimBytes;
+        reclaimsSinceBroken++;
         if (messages.size() > 1) {
             log.info("kernel {}: its reclaim to pager {} is {} bytes: it goes in {} parts", name, pager,
                     hello.getSerializedSize(), messages.size());
@@ -186,12 +199,19 @@ final class SessionReclaim {
      * version gate (xp-spec 2.3) - a reclaim in parts, whose hello says version 2, refused with
      * EPROTONOSUPPORT by a pager that does not take parts (an older one after a rollback), which
      * recorded nothing of it - and the kernel reclaims again at once in one message, its lease still
-     * running; true too for EAGAIN (the pager has not seen an earlier reclaim's stream end yet, or
-     * buffers too many reclaims: xp-spec 9.4, Again), and the kernel reclaims again after a while
-     * (every L/20, as after a broken stream); false for any other refusal, which is final.
+     * running; true too for an EAGAIN that waiting can change, and the kernel reclaims again after a
+     * while (every L/20, as after a broken stream): an earlier reclaim of this kernel to this pager
+     * went out since the stream broke (its stream may still be open, or its parts assembling, at
+     * the pager: xp-spec 9.4, Again), or this one went in parts within the kernel's own bound (the
+     * pager buffers other kernels' reclaims in parts). False for any other refusal, which is final:
+     * among them an EAGAIN that waiting in grace cannot change (review F9 of reclaim-retry: a first
+     * reclaim in one message refused for a TID prefix held back by a dead kernel, which nothing
+     * granted in grace clears; a reclaim over the pager's bound of one), which before was sent again
+     * every L/20 until the lease ran out.
      */
-    boolean partsRefused(String errno, String reason) {
-        if (reclaiming && "EAGAIN".equals(errno) && !session.pagerLost() && !session.lease.overNow()) {
+    boolean refused(String errno, String reason) {
+        boolean mayPass = reclaimsSinceBroken > 1 || inParts && !overOwnBound;
+        if (reclaiming && "EAGAIN".equals(errno) && mayPass && !session.pagerLost() && !session.lease.overNow()) {
             // Not a refusal (xp-spec 9.4, Again; 9.7): the pager has not seen an earlier reclaim's stream
             // end yet, or buffers other reclaims; nothing of this one was taken: again after a while.
             log.warn("kernel {}: pager {} cannot take its reclaim yet ({}); it reclaims again in {} ms while its "

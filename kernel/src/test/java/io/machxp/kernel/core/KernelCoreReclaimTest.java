@@ -248,7 +248,7 @@ class KernelCoreReclaimTest {
         assertThat(k.env.reconnects).isEqualTo(before + 1);
         assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList())
                 .as("the account as it is now: the futex was unlocked, cached here").hasSize(1);
-        assertThat(k.core.xp().onReclaimPartsRefused(0, "EAGAIN", "its earlier reclaim's stream is still open"))
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "its earlier reclaim's stream is still open"))
                 .as("not a refusal: reclaimed again").isTrue();
         k.env.advance(LEASE / 20);
         assertThat(k.env.reconnects).isEqualTo(before + 2);
@@ -256,6 +256,22 @@ class KernelCoreReclaimTest {
         welcome();
         assertThat(k.core.xp().disconnected()).isFalse();
         assertThat(k.lock(t, k.base).value()).as("the futex stayed this kernel's").isEqualTo(AcquirePath.FAST_PATH);
+    }
+
+    /**
+     * Review F9 of reclaim-retry: a first reclaim in one message that the pager ends with EAGAIN
+     * meets something no wait in grace changes (a TID prefix still held for a dead kernel, a bound
+     * of the pager): final, as a refusal. On the old code the kernel sent its whole account again
+     * every L/20 until its lease ran out.
+     */
+    @Test
+    void aFirstReclaimInOneMessageToldEagainIsNotSentAgain() {
+        holder();
+        breakAndReconnect();
+        int before = k.env.reconnects;
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "cannot use TID prefix 1 yet")).as("final").isFalse();
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).as("not reclaimed again").isEqualTo(before);
     }
 
     @Test

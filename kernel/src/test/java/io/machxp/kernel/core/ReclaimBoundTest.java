@@ -213,7 +213,7 @@ class ReclaimBoundTest {
     @Test
     void aReclaimInPartsRefusedByTheVersionGateIsSentAgainInOneMessage() {
         aReclaimInParts();
-        assertThat(k.core.xp().onReclaimPartsRefused(0, "EPROTONOSUPPORT", "speaks version 1 only")).isTrue();
+        assertThat(k.core.xp().onReclaimRefused(0, "EPROTONOSUPPORT", "speaks version 1 only")).isTrue();
         k.env.advance(0);
         KernelToPager again = k.single();
         assertThat(again.getKernelHello().getProtocolVersion()).isEqualTo(1);
@@ -232,8 +232,8 @@ class ReclaimBoundTest {
     @Test
     void aReclaimInPartsRefusedOtherwiseIsNotSentAgain() {
         aReclaimInParts();
-        assertThat(k.core.xp().onReclaimPartsRefused(0, "ESTALE", "grace over")).isFalse();
-        assertThat(k.core.xp().onReclaimPartsRefused(0, "EAGAIN", "over the bound")).isTrue();
+        assertThat(k.core.xp().onReclaimRefused(0, "ESTALE", "grace over")).isFalse();
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "over the bound")).isTrue();
     }
 
     /**
