@@ -261,17 +261,51 @@ class KernelCoreReclaimTest {
     /**
      * Review F9 of reclaim-retry: a first reclaim in one message that the pager ends with EAGAIN
      * meets something no wait in grace changes (a TID prefix still held for a dead kernel, a bound
-     * of the pager): final, as a refusal. On the old code the kernel sent its whole account again
-     * every L/20 until its lease ran out.
+     * of the pager): final, as a refusal, and the kernel stops as PagerLink then has it (its waiters
+     * fail with the pager's word). On the old code the kernel sent its whole account again every
+     * L/20 until its lease ran out.
      */
     @Test
     void aFirstReclaimInOneMessageToldEagainIsNotSentAgain() {
         holder();
+        Answer<AcquirePath> waiting = waiterAt8();
         breakAndReconnect();
         int before = k.env.reconnects;
-        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "cannot use TID prefix 1 yet")).as("final").isFalse();
+        String why = "EAGAIN: kernel 'k' cannot use TID prefix 1 at pager p yet";
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", why)).as("final").isFalse();
+        k.core.xp().onPagerLost(0, why); // what PagerLink does with a refusal that is not sent again
+        assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(waiting.error().message()).contains("cannot use TID prefix 1");
+        assertThat(k.core.xp().disconnected()).isFalse();
         k.env.advance(LEASE / 20);
         assertThat(k.env.reconnects).as("not reclaimed again").isEqualTo(before);
+    }
+
+    /**
+     * Review F1 of leftovers2: a kernel whose reclaim was welcomed in the pager's grace period, and
+     * whose stream then breaks while that grace still runs, is told EAGAIN until the pager sees
+     * that stream end (its session there is still live), which a wait changes: it reclaims again,
+     * although this is its first reclaim since the stream last broke. On 42b6208f, which counted
+     * reclaims since the stream broke, the kernel took that EAGAIN as final and stopped.
+     */
+    @Test
+    void aReclaimAfterAWelcomedOneToldEagainIsSentAgain() {
+        MachThread t = holder();
+        breakAndReconnect();
+        welcome();
+        k.env.drain();
+        assertThat(k.core.xp().disconnected()).isFalse();
+        breakAndReconnect(); // the welcomed session's stream breaks in grace: a reclaim again
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "its earlier reclaim's stream is still open at the pager"))
+                .as("not final: the pager has not seen the welcomed session's stream end yet").isTrue();
+        int before = k.env.reconnects;
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList()).hasSize(1);
+        welcome();
+        assertThat(k.core.xp().disconnected()).isFalse();
+        assertThat(k.unlock(t, k.base).answered()).isTrue();
+        assertThat(k.lock(t, k.base).value()).as("the futex stayed this kernel's").isEqualTo(AcquirePath.FAST_PATH);
     }
 
     @Test
