@@ -122,6 +122,11 @@ public final class Pager implements AutoCloseable {
                     }
 
                     @Override
+                    public void endSessionFinal(long sessionId, Errno errno, String message) {
+                        xp.endSessionFinal(sessionId, errno, message);
+                    }
+
+                    @Override
                     public void storeEffect(Runnable io, java.util.function.Consumer<RuntimeException> done) {
                         if (storeThread == null) {
                             PagerEnv.super.storeEffect(io, done);

@@ -27,14 +27,17 @@ import java.util.Set;
  *                                id and TID prefix ({@link ReclaimRetry}); its live one of
  *                                such a reclaim: EAGAIN; any other: EEXIST
  *  reclaim in parts           -> kept ({@link ReclaimParts}) until its last part, then judged
- *  (continues)                   whole as above; over 64 MiB or 256 parts, or all reclaims
- *                                being assembled over 256 MiB: EAGAIN; over the session's
+ *  (continues)                   whole as above; over 64 MiB or 256 parts: EAGAIN marked
+ *                                final (xp-spec 9.7); all reclaims being assembled over
+ *                                256 MiB: EAGAIN (unmarked: a wait changes it); over the session's
  *                                futex or object limit, or a futex the journal gives
  *                                another kernel: EINVAL at that part; its name connected or
  *                                assembling elsewhere: EEXIST at its first part; its id
  *                                reclaimed by another: EEXIST at any part; a part out of
  *                                place: EPROTO; outside grace or without reclaims: ESTALE at
  *                                its first part; its stream ends, or grace: its parts go
+ *  its TID prefix still held  -> EAGAIN marked final (xp-spec 2.9, 9.7): only a grantee's
+ *  for a dead kernel             record of the death clears it, and nothing is granted in grace
  *  outside grace, or a pager  -> ESTALE
  *  that takes no reclaims
  * </pre>
@@ -183,7 +186,7 @@ final class GraceReclaims {
                 sessions.end(s, Errno.EINVAL, "kernel '" + name + "' cannot reclaim what it held from pager "
                         + core.name + ": " + invalid + "; restart the kernel");
             } else {
-                sessions.end(s, Errno.EAGAIN, who + over + "; the kernel must leave out the pages it holds read-only "
+                sessions.endFinal(s, Errno.EAGAIN, who + over + "; the kernel must leave out the pages it holds read-only "
                         + "and clean (it reads them again later) and send at most " + (ReclaimParts.MAX_BYTES >> 20)
                         + " MiB in at most " + ReclaimParts.MAX_PARTS + " parts (xp-spec 9.4)");
             }
@@ -313,7 +316,7 @@ final class GraceReclaims {
             return;
         }
         int prefix = PagerSessions.prefixOf(h, id);
-        if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
+        if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix(), true)) {
             return;
         }
         ReclaimRetry.Detached detached = replaced != null ? retry.detach(replaced) : null;

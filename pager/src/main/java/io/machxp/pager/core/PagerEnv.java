@@ -14,6 +14,23 @@ public interface PagerEnv {
     void endSession(long sessionId, Errno errno, String message);
 
     /**
+     * Ends a reclaim's stream with a refusal that no wait in this grace period changes (xp-spec
+     * 9.7, an EAGAIN marked final): the status's ErrorInfo says so in its metadata
+     * ({@link #FINAL_KEY} = {@link #FINAL_IN_GRACE}), so that the kernel stops at once instead of
+     * reclaiming again until its lease runs out. An env without its own statuses ends it as
+     * {@link #endSession(long, Errno, String)}: unmarked, the kernel retries, which is safe.
+     */
+    default void endSessionFinal(long sessionId, Errno errno, String message) {
+        endSession(sessionId, errno, message);
+    }
+
+    /** The ErrorInfo metadata key of a refusal marked final ({@link #endSessionFinal}; xp-spec 9.7). */
+    String FINAL_KEY = "final";
+
+    /** Its value: final for the rest of the pager's grace period (a retry after it gets ESTALE anyway). */
+    String FINAL_IN_GRACE = "grace_period";
+
+    /**
      * Ends a session's stream for a breach of the XP protocol itself (see {@link XpProtocolError});
      * an env without its own statuses for them ends it as a bad argument.
      */

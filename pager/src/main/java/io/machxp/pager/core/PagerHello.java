@@ -155,7 +155,7 @@ final class PagerHello {
             }
         }
         int prefix = PagerSessions.prefixOf(h, id);
-        if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix())) {
+        if (!sessions.mayUsePrefix(s, kernelName, prefix, h.hasTidPrefix(), false)) {
             if (fresh) {
                 ids.unfree(id); // not given: the next name gets it as it would have
             }

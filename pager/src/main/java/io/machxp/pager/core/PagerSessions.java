@@ -130,6 +130,16 @@ final class PagerSessions {
         closed(s.id);
     }
 
+    /**
+     * Ends a reclaim's stream with a refusal no wait in the grace period changes, marked final on
+     * the wire ({@link PagerEnv#endSessionFinal}; xp-spec 9.7), as {@link #end} otherwise.
+     */
+    void endFinal(KernelSession s, Errno errno, String message) {
+        CoreContext.log.warn("pager {}: ending {} (final for this grace period): {}", core.name, s, message);
+        core.env.endSessionFinal(s.id, errno, message);
+        closed(s.id);
+    }
+
     /** Ends the session's stream for a breach of the XP protocol itself, as {@link #end} otherwise. */
     void end(KernelSession s, XpProtocolError error, String message) {
         CoreContext.log.warn("pager {}: ending {}: {}", core.name, s, message);
@@ -190,10 +200,17 @@ final class PagerSessions {
 
     /**
      * Whether kernel {@code kernelName} may have TID prefix {@code prefix} here (no other kernel
-     * has it, or left it in futex words); else its session is ended, and false.
+     * has it, or left it in futex words); else its session is ended, and false. For a reclaim in
+     * the grace period ({@code reclaim}) the EAGAIN of a dead kernel's prefix is final, and marked
+     * so ({@link #endFinal}): only a grantee recording the death clears it, and nothing is granted
+     * in grace (DeathRecorder records nothing then either).
      */
-    boolean mayUsePrefix(KernelSession s, String kernelName, int prefix, boolean stated) {
+    boolean mayUsePrefix(KernelSession s, String kernelName, int prefix, boolean stated, boolean reclaim) {
         TidPrefixes.Refusal refusal = prefixes.refusal(sessions.values(), kernelName, prefix, stated);
+        if (refusal != null && reclaim && refusal.errno() == Errno.EAGAIN) {
+            endFinal(s, refusal.errno(), refusal.message());
+            return false;
+        }
         if (refusal != null) {
             end(s, refusal.errno(), refusal.message());
             return false;

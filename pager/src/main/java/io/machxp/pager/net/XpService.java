@@ -122,6 +122,17 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         }
     }
 
+    /**
+     * Core thread: a reclaim's stream ends with a refusal no wait in the grace period changes, its
+     * ErrorInfo marked final (xp-spec 9.7).
+     */
+    public void endSessionFinal(long sessionId, Errno errno, String message) {
+        KernelOutbox out = streams.remove(sessionId);
+        if (out != null) {
+            out.fail(error(code(errno), errno.name(), message, true));
+        }
+    }
+
     /** Core thread: the session's stream ends for a breach of the XP protocol itself. */
     public void endSession(long sessionId, XpProtocolError error, String message) {
         KernelOutbox out = streams.remove(sessionId);
@@ -201,10 +212,19 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     }
 
     private static StatusRuntimeException error(Status.Code code, String reason, String message) {
+        return error(code, reason, message, false);
+    }
+
+    /** {@code finalInGrace}: the ErrorInfo's metadata says the refusal is final for this grace period. */
+    private static StatusRuntimeException error(Status.Code code, String reason, String message, boolean finalInGrace) {
+        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("machxp").setReason(reason);
+        if (finalInGrace) {
+            info.putMetadata(io.machxp.pager.core.PagerEnv.FINAL_KEY, io.machxp.pager.core.PagerEnv.FINAL_IN_GRACE);
+        }
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(code.value())
                 .setMessage(reason + ": " + message)
-                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("machxp").setReason(reason).build()))
+                .addDetails(Any.pack(info.build()))
                 .build());
     }
 

@@ -194,6 +194,16 @@ public final class ProbeKernel implements AutoCloseable {
         channel.shutdownNow();
     }
 
+    /** The metadata of a stream's end's ErrorInfo (empty without one). */
+    public static java.util.Map<String, String> metadata(com.google.rpc.Status status) throws Exception {
+        for (var detail : status.getDetailsList()) {
+            if (detail.is(com.google.rpc.ErrorInfo.class)) {
+                return detail.unpack(com.google.rpc.ErrorInfo.class).getMetadataMap();
+            }
+        }
+        return java.util.Map.of();
+    }
+
     /**
      * The errno-like reason of a stream's end (its ErrorInfo, which must be of domain machxp, as
      * xp-spec 3.1 asks of every status a pager ends a stream with), or null if it has none.

@@ -106,6 +106,8 @@ class ReclaimPartsTest {
             }
             endsWith(k, io.grpc.Status.Code.RESOURCE_EXHAUSTED, "EAGAIN");
             assertThat(k.end.get().getMessage()).contains("more than 256 parts");
+            assertThat(ProbeKernel.metadata(k.end.get())).as("no wait changes it: final (xp-spec 9.7)")
+                    .containsEntry("final", "grace_period");
         }
     }
 

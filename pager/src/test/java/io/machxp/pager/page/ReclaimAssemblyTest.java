@@ -118,6 +118,7 @@ class ReclaimAssemblyTest {
             x.pager.onXp(5, p);
         }
         assertThat(x.ended.get(5L)).startsWith("EAGAIN").contains("256 MiB").contains("retry");
+        assertThat(x.finals).as("a wait changes it: not marked final (xp-spec 9.7)").doesNotContain(5L);
         assertThat((long) assembling()).as("nothing of the fifth kept").isEqualTo(before)
                 .isLessThanOrEqualTo(256L << 20);
     }

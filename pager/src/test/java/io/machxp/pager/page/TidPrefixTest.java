@@ -112,6 +112,7 @@ class TidPrefixTest {
         k.advanceHeard(10 * LEASE, LEASE / 2, 9); // however long after
         assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("'d'", "'e'", "TID prefix 5",
                 "declared dead");
+        assertThat(k.finals).as("a hello's: a next owner may record the death, so not final").doesNotContain(2L);
         welcomed(k, 3, "d", 5); // d itself, back under its name: its own TIDs
         k.pager.sessionClosed(3);
         welcomed(k, 4, "c", 6);

@@ -46,6 +46,8 @@ final class XpKernels {
 
     /** Sessions the pager ended, with the errno and sentence it gave (only with a lease). */
     final Map<Long, String> ended = new HashMap<>();
+    /** Of {@link #ended}, those whose refusal was marked final for the grace period (xp-spec 9.7). */
+    final java.util.Set<Long> finals = new java.util.HashSet<>();
     /** Kernels the pager declared dead, with the futex offsets they held. */
     final Map<String, List<Long>> declaredDead = new HashMap<>();
     private final io.machxp.pager.ManualClock clock = new io.machxp.pager.ManualClock();
@@ -83,6 +85,12 @@ final class XpKernels {
                     throw new AssertionError("session " + sessionId + " ended: " + message);
                 }
                 ended.put(sessionId, errno + ": " + message);
+            }
+
+            @Override
+            public void endSessionFinal(long sessionId, Errno errno, String message) {
+                endSession(sessionId, errno, message);
+                finals.add(sessionId);
             }
 
             @Override
