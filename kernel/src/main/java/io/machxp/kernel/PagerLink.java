@@ -314,9 +314,15 @@ final class PagerLink {
         if (core.xp().onResumeFailed(pager, reason, byPager)) {
             return; // the resume's stream: the core decides (see SessionResume)
         }
-        if (byPager && !aborted && core.xp().onReclaimRefused(pager, PagerWord.errno(t), reason)) {
+        boolean finalInGrace = byPager && PagerWord.finalInGrace(t);
+        if (byPager && !aborted && core.xp().onReclaimRefused(pager, PagerWord.errno(t), finalInGrace, reason)) {
             return; // sent again: a reclaim in parts refused by an older pager (in one message, xp-spec 2.3),
-                    // or an EAGAIN that waiting can change (xp-spec 9.4, Again)
+                    // or an EAGAIN the pager did not mark final (xp-spec 9.4, Again; 9.7)
+        }
+        if (finalInGrace) {
+            // The pager's sentence may say "connect again later": the tasks' EIO says it was final here.
+            reason = "final for this kernel's session with that pager (the pager marked it final for its grace "
+                    + "period, xp-spec 9.7): " + reason;
         }
         if (!welcomed.isDone()) {
             welcomed.completeExceptionally(new PagerWord.NotWelcomed(reason, PagerWord.errno(t), t));

@@ -39,6 +39,33 @@ final class PagerWord {
         return null;
     }
 
+    /** The ErrorInfo metadata key by which a pager marks a refusal final (xp-spec 9.7). */
+    static final String FINAL_KEY = "final";
+    /** Its value: final for the rest of the pager's grace period (no wait in it changes the refusal). */
+    static final String FINAL_IN_GRACE = "grace_period";
+
+    /**
+     * Whether the pager marked its refusal final for its grace period (xp-spec 9.7: its ErrorInfo's
+     * metadata {@code final} is {@code grace_period}): a reclaim told EAGAIN so stops at once. An
+     * unmarked EAGAIN (an older or another pager's) is one a wait may change.
+     */
+    static boolean finalInGrace(Throwable t) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(t);
+        if (status == null) {
+            return false;
+        }
+        for (Any detail : status.getDetailsList()) {
+            if (detail.is(ErrorInfo.class)) {
+                try {
+                    return FINAL_IN_GRACE.equals(detail.unpack(ErrorInfo.class).getMetadataOrDefault(FINAL_KEY, ""));
+                } catch (InvalidProtocolBufferException e) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Why the session could not open: the pager's refusal ({@code errno} its reason, e.g. EAGAIN
      * while an earlier session of the name waits for its lease) or a stream that broke before the

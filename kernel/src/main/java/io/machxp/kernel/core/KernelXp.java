@@ -90,13 +90,14 @@ public final class KernelXp {
     }
 
     /**
-     * Pager {@code pager} refused a stream with {@code errno}: true if it was a reclaim the kernel
-     * sends again (a reclaim in parts refused by the version gate, or an EAGAIN that waiting can
-     * change: {@link SessionReclaim#refused}).
+     * Pager {@code pager} refused a stream with {@code errno} ({@code finalInGrace}: its ErrorInfo
+     * marked it final for the pager's grace period, xp-spec 9.7): true if it was a reclaim the kernel
+     * sends again (a reclaim in parts refused by the version gate, or an EAGAIN not marked final:
+     * {@link SessionReclaim#refused}).
      */
-    public boolean onReclaimRefused(int pager, String errno, String reason) {
+    public boolean onReclaimRefused(int pager, String errno, boolean finalInGrace, String reason) {
         core.checkThread();
-        return sessions.session(pager).reclaim.refused(errno, reason);
+        return sessions.session(pager).reclaim.refused(errno, finalInGrace, reason);
     }
 
     /** A stream to pager {@code pager} failed: false unless a resume was on it ({@link SessionResume#resumeFailed}). */

@@ -38,10 +38,11 @@ import org.slf4j.LoggerFactory;
  * A reclaim's stream that breaks before the welcome (the welcome may have been sent and lost) is
  * DISCONNECTED again: the next reclaim, on a new stream, is the account as it is then, and a pager
  * in the same grace period takes it again in place of the one it took (xp-spec 9.4, Again); one the
- * pager ends with EAGAIN is tried again likewise if waiting can change that: an earlier reclaim of
- * this session went out (welcomed in the pager's grace period, or not: the pager may not have seen
- * its stream end yet), or this one went in parts (the pager buffers others); any other EAGAIN is
- * final, as any refusal ({@link #refused}).
+ * pager ends with EAGAIN is tried again likewise (the pager has not seen an earlier reclaim's
+ * stream end yet, or buffers other kernels' reclaims in parts), unless the pager marked that EAGAIN
+ * final for its grace period (xp-spec 9.7: ErrorInfo metadata final=grace_period, as machxp's pager
+ * does for a TID prefix still held for a dead kernel, or a reclaim over its bound of one): that
+ * one is a refusal, and the kernel stops its session with that pager ({@link #refused}).
  * After grace such a reclaim is refused (ESTALE) and the kernel stops: it never had the token to
  * resume with.
  * A reclaim is fitted to one message (3.5 MiB) first: over it, the kernel leaves out, and drops,
@@ -75,19 +76,6 @@ final class SessionReclaim {
     private boolean inParts;
     /** When the last reclaim was sent: a new pager's lease counts from no earlier than that. */
     private long reclaimSentAt;
-    /**
-     * Reclaims this session sent to its pager, the one on its way included, since the session's
-     * one welcome that was not a reclaim's ({@link KernelSession#onWelcome} takes one; a session
-     * that replaces a lost one is another {@link KernelSession}). From the second on, an earlier one
-     * may have left a session at the pager in its grace period: still open, or assembling, there
-     * (its welcome lost), or welcomed and broken later; the pager has perhaps not seen that stream
-     * end (EAGAIN then passes once it has). Not counted since the stream broke (review F1 of
-     * leftovers2): a kernel whose reclaim was welcomed, and whose stream broke again in grace,
-     * would have stopped on that EAGAIN.
-     */
-    private int reclaimsSent;
-    /** The reclaim on its way is over this kernel's own bound of a whole reclaim: no wait takes it. */
-    private boolean overOwnBound;
     /** The most bytes of a whole reclaim in parts ({@link ReclaimBound#MAX_BYTES}; tests set less). */
     int maxReclaimBytes = ReclaimBound.MAX_BYTES;
     /** The most bytes of one reclaim message ({@link ReclaimBound#PART_BYTES}; tests set less). */
@@ -185,8 +173,6 @@ final class SessionReclaim {
         }
         java.util.List<KernelToPager> messages = parts ? ReclaimBound.split(hello, maxPartBytes) : java.util.List.of(hello);
         inParts = messages.size() > 1;
-        overOwnBound = hello.getSerializedSize() > maxReclaimBytes;
-        reclaimsSent++;
         if (messages.size() > 1) {
             log.info("kernel {}: its reclaim to pager {} is {} bytes: it goes in {} parts", name, pager,
                     hello.getSerializedSize(), messages.size());
@@ -204,21 +190,18 @@ final class SessionReclaim {
      * version gate (xp-spec 2.3) - a reclaim in parts, whose hello says version 2, refused with
      * EPROTONOSUPPORT by a pager that does not take parts (an older one after a rollback), which
      * recorded nothing of it - and the kernel reclaims again at once in one message, its lease still
-     * running; true too for an EAGAIN that waiting can change, and the kernel reclaims again after a
-     * while (every L/20, as after a broken stream): an earlier reclaim of this session went out to
-     * this pager (since the session's welcome that was not a reclaim's), whether it was welcomed in
-     * the pager's grace period and its stream broke later, or its stream broke before the welcome:
-     * the pager may not have seen that stream end yet, so that its session there is still live, or
-     * its parts still assembling (xp-spec 9.4, Again); or this one went in parts within the kernel's
-     * own bound (the pager buffers other kernels' reclaims in parts). False for any other refusal,
-     * which is final: among them an EAGAIN that waiting in grace cannot change (review F9 of
-     * reclaim-retry: a first reclaim in one message of the session, refused for a TID prefix held
-     * back by a dead kernel, which nothing granted in grace clears, or over the pager's bound of
-     * one), which before was sent again every L/20 until the lease ran out.
+     * running; true too for an EAGAIN the pager did not mark final ({@code finalInGrace} false), and
+     * the kernel reclaims again after a while (every L/20, as after a broken stream): the pager may
+     * not have seen an earlier reclaim's stream end yet, so that its session there is still live or
+     * its parts still assembling, or it buffers other kernels' reclaims in parts (xp-spec 9.4,
+     * Again), and an older or another pager may give EAGAIN for any passing cause. False for any
+     * other refusal, which is final: among them an EAGAIN the pager marked final for its grace period
+     * (xp-spec 9.7; review F1 of f9: the kernel decides from the pager's word, not from its own
+     * count of reclaims, which cannot tell a passing EAGAIN of another pager from a lasting one).
      */
-    boolean refused(String errno, String reason) {
-        boolean mayPass = reclaimsSent > 1 || inParts && !overOwnBound;
-        if (reclaiming && "EAGAIN".equals(errno) && mayPass && !session.pagerLost() && !session.lease.overNow()) {
+    boolean refused(String errno, boolean finalInGrace, String reason) {
+        if (reclaiming && "EAGAIN".equals(errno) && !finalInGrace && !session.pagerLost()
+                && !session.lease.overNow()) {
             // Not a refusal (xp-spec 9.4, Again; 9.7): the pager has not seen an earlier reclaim's stream
             // end yet, or buffers other reclaims; nothing of this one was taken: again after a while.
             log.warn("kernel {}: pager {} cannot take its reclaim yet ({}); it reclaims again in {} ms while its "
@@ -229,12 +212,10 @@ final class SessionReclaim {
             env.schedule(KernelSession.retryNanos(session.lease.nanos()), this::reconnect);
             return true;
         }
-        if (reclaiming && "EAGAIN".equals(errno) && !mayPass) {
-            // The pager's sentence may say to retry; the kernel stops next (PagerLink): say why here.
-            log.warn("kernel {}: pager {} cannot take its reclaim ({}); final for this kernel: {}", name, pager, reason,
-                    overOwnBound ? "the reclaim is over the kernel's own bound of a whole reclaim, which no wait changes"
-                            : "no earlier reclaim of this session went out to that pager, so no wait in its grace "
-                                    + "period changes it (xp-spec 9.7)");
+        if (reclaiming && "EAGAIN".equals(errno) && finalInGrace) {
+            // The pager's sentence may say to retry; the kernel stops its session next (PagerLink): say why here.
+            log.warn("kernel {}: pager {} cannot take its reclaim ({}); final for this kernel: the pager marked it "
+                    + "final for its grace period (xp-spec 9.7), so it stops using that pager", name, pager, reason);
             env.trace("reclaim-eagain-final", 0, reason);
         }
         if (!reclaiming || !inParts || !"EPROTONOSUPPORT".equals(errno) || session.pagerLost()

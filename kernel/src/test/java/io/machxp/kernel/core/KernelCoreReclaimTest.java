@@ -248,7 +248,7 @@ class KernelCoreReclaimTest {
         assertThat(k.env.reconnects).isEqualTo(before + 1);
         assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList())
                 .as("the account as it is now: the futex was unlocked, cached here").hasSize(1);
-        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "its earlier reclaim's stream is still open"))
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", false, "its earlier reclaim's stream is still open"))
                 .as("not a refusal: reclaimed again").isTrue();
         k.env.advance(LEASE / 20);
         assertThat(k.env.reconnects).isEqualTo(before + 2);
@@ -259,26 +259,48 @@ class KernelCoreReclaimTest {
     }
 
     /**
-     * Review F9 of reclaim-retry: a first reclaim in one message that the pager ends with EAGAIN
-     * meets something no wait in grace changes (a TID prefix still held for a dead kernel, a bound
-     * of the pager): final, as a refusal, and the kernel stops as PagerLink then has it (its waiters
-     * fail with the pager's word). On the old code the kernel sent its whole account again every
-     * L/20 until its lease ran out.
+     * Review F9 of reclaim-retry, F1 of f9: a reclaim that the pager ends with an EAGAIN it marks
+     * final for its grace period (xp-spec 9.7: a TID prefix still held for a dead kernel, which
+     * nothing granted in grace clears) is a refusal, and the kernel stops its session with that
+     * pager as PagerLink then has it (its waiters fail with the pager's word). On main the kernel
+     * sent its whole account again every L/20 until its lease ran out.
      */
     @Test
-    void aFirstReclaimInOneMessageToldEagainIsNotSentAgain() {
+    void aReclaimToldEagainMarkedFinalIsNotSentAgain() {
         holder();
         Answer<AcquirePath> waiting = waiterAt8();
         breakAndReconnect();
         int before = k.env.reconnects;
         String why = "EAGAIN: kernel 'k' cannot use TID prefix 1 at pager p yet";
-        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", why)).as("final").isFalse();
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", true, why)).as("final").isFalse();
         k.core.xp().onPagerLost(0, why); // what PagerLink does with a refusal that is not sent again
         assertThat(waiting.error().errno()).isEqualTo(Errno.EIO);
         assertThat(waiting.error().message()).contains("cannot use TID prefix 1");
         assertThat(k.core.xp().disconnected()).isFalse();
         k.env.advance(LEASE / 20);
         assertThat(k.env.reconnects).as("not reclaimed again").isEqualTo(before);
+    }
+
+    /**
+     * Review F1 of f9: a first reclaim of the session in one message that the pager ends with an
+     * EAGAIN it does not mark final (another pager's, or an older one's, for a cause a wait may
+     * change: load, a rate bound) is sent again after L/20, and the kernel keeps what it holds. On
+     * f9 before this change the kernel took it as final and stopped, losing its futexes and dirty
+     * pages (aFirstReclaimInOneMessageToldEagainIsNotSentAgain asserted that, and passed).
+     */
+    @Test
+    void aFirstReclaimInOneMessageToldEagainNotMarkedFinalIsSentAgain() {
+        MachThread t = holder();
+        breakAndReconnect();
+        int before = k.env.reconnects;
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", false, "too many kernels reclaim at once; retry"))
+                .as("unmarked: a wait may change it").isTrue();
+        k.env.advance(LEASE / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        assertThat(k.single().getKernelHello().getReclaim().getObjects(0).getFutexesList()).hasSize(1);
+        welcome();
+        assertThat(k.core.xp().disconnected()).isFalse();
+        assertThat(k.unlock(t, k.base).answered()).isTrue();
     }
 
     /**
@@ -296,7 +318,7 @@ class KernelCoreReclaimTest {
         k.env.drain();
         assertThat(k.core.xp().disconnected()).isFalse();
         breakAndReconnect(); // the welcomed session's stream breaks in grace: a reclaim again
-        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "its earlier reclaim's stream is still open at the pager"))
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", false, "its earlier reclaim's stream is still open at the pager"))
                 .as("not final: the pager has not seen the welcomed session's stream end yet").isTrue();
         int before = k.env.reconnects;
         k.env.advance(LEASE / 20);

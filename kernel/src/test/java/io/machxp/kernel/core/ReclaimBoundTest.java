@@ -183,7 +183,13 @@ class ReclaimBoundTest {
 
     /** The account of futex 0, page 0 writable and three unconfirmed returns, sent in parts after a break. */
     private java.util.List<KernelToPager> aReclaimInParts() {
+        return aReclaimInParts(ReclaimBound.MAX_BYTES);
+    }
+
+    /** As {@link #aReclaimInParts()}, the kernel's own bound of a whole reclaim {@code maxReclaimBytes}. */
+    private java.util.List<KernelToPager> aReclaimInParts(int maxReclaimBytes) {
         holdsAFutexAReturnAndReadOnlyPages();
+        k.core.sessions.primary().reclaim.maxReclaimBytes = maxReclaimBytes;
         for (int i = 2; i < 4; i++) {
             k.write(k.base + (long) i * PAGE, new byte[] {(byte) i});
             k.env.drain();
@@ -213,7 +219,7 @@ class ReclaimBoundTest {
     @Test
     void aReclaimInPartsRefusedByTheVersionGateIsSentAgainInOneMessage() {
         aReclaimInParts();
-        assertThat(k.core.xp().onReclaimRefused(0, "EPROTONOSUPPORT", "speaks version 1 only")).isTrue();
+        assertThat(k.core.xp().onReclaimRefused(0, "EPROTONOSUPPORT", false, "speaks version 1 only")).isTrue();
         k.env.advance(0);
         KernelToPager again = k.single();
         assertThat(again.getKernelHello().getProtocolVersion()).isEqualTo(1);
@@ -226,14 +232,58 @@ class ReclaimBoundTest {
     }
 
     /**
-     * Any other refusal of a reclaim in parts is final, as of any reclaim (xp-spec 9.7); EAGAIN is
-     * not a refusal (9.4, Again): the kernel reclaims again while its lease runs.
+     * Any other refusal of a reclaim in parts is final, as of any reclaim (xp-spec 9.7); an EAGAIN
+     * the pager does not mark final is not a refusal (9.4, Again): the kernel reclaims again while
+     * its lease runs.
      */
     @Test
     void aReclaimInPartsRefusedOtherwiseIsNotSentAgain() {
         aReclaimInParts();
-        assertThat(k.core.xp().onReclaimRefused(0, "ESTALE", "grace over")).isFalse();
-        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", "over the bound")).isTrue();
+        assertThat(k.core.xp().onReclaimRefused(0, "ESTALE", false, "grace over")).isFalse();
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", false, "the reclaims other kernels are sending in "
+                + "parts already fill the 256 MiB it buffers for reclaims at once")).isTrue();
+    }
+
+    /**
+     * Review F4 of f9: a reclaim in parts over the kernel's own bound of a whole reclaim (it sends
+     * it anyway) told EAGAIN stops when the pager marks that EAGAIN final (xp-spec 9.7, as machxp's
+     * pager does over its bound of one, 64 MiB or 256 parts), and only then: unmarked (another
+     * pager's, which may pass), it is sent again after L/20. On f9 before this change the kernel took
+     * every EAGAIN over its own bound as final, whatever the pager said.
+     */
+    @Test
+    void aReclaimOverTheKernelsOwnBoundToldEagainStopsOnlyWhenThePagerMarksItFinal() {
+        java.util.List<KernelToPager> sent = aReclaimInParts(2 * PAGE);
+        int size = sent.stream().mapToInt(KernelToPager::getSerializedSize).sum();
+        assertThat(size).as("over the kernel's own bound: sent anyway").isGreaterThan(2 * PAGE);
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", false, "busy")).as("unmarked: sent again").isTrue();
+        int before = k.env.reconnects;
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        assertThat(k.env.reconnects).isEqualTo(before + 1);
+        assertThat(k.env.drain().size()).as("in parts again").isGreaterThan(1);
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", true, "more than 256 parts")).as("marked final").isFalse();
+        k.core.xp().onPagerLost(0, "more than 256 parts"); // what PagerLink does then
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        assertThat(k.env.reconnects).as("not sent again").isEqualTo(before + 1);
+    }
+
+    /**
+     * Review F3 of f9: after the version gate refused a reclaim in parts (the pager recorded
+     * nothing), the reclaim again in one message told an EAGAIN the pager marks final (a TID prefix
+     * still held for a dead kernel, xp-spec 2.9) stops at once. On f9 before this change it was the
+     * session's second reclaim, so the kernel sent it again every L/20 until its lease ran out.
+     */
+    @Test
+    void aFinalEagainAfterTheVersionGateStops() {
+        aReclaimInParts();
+        assertThat(k.core.xp().onReclaimRefused(0, "EPROTONOSUPPORT", false, "speaks version 1 only")).isTrue();
+        k.env.advance(0);
+        assertThat(k.single().getKernelHello().getProtocolVersion()).isEqualTo(1);
+        int before = k.env.reconnects;
+        assertThat(k.core.xp().onReclaimRefused(0, "EAGAIN", true, "cannot use TID prefix 1 yet")).isFalse();
+        k.core.xp().onPagerLost(0, "cannot use TID prefix 1 yet");
+        k.env.advance(LEASE_MS * 1_000_000 / 20);
+        assertThat(k.env.reconnects).as("not sent again").isEqualTo(before);
     }
 
     /**
