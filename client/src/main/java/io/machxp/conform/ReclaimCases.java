@@ -229,6 +229,9 @@ final class ReclaimCases {
                 return r;
             }
             String errno = r.errorInfo() == null ? null : r.errorInfo().getReason();
+            Check.that(!"EAGAIN".equals(errno) || !"grace_period".equals(r.errorInfo().getMetadataOrDefault("final", "")),
+                    "the EAGAIN of a reclaim again while the pager has not yet seen the welcomed one's stream end "
+                    + "must not be marked final (ErrorInfo metadata final=grace_period, spec 9.7): a wait changes it");
             if (!"EAGAIN".equals(errno) || System.nanoTime() > deadline) {
                 throw new Violation("a reclaim again (attempt " + attempt + "), after the stream of the welcomed one "
                         + "broke, must be taken (spec 9.4, Again; EAGAIN while the pager has not yet seen that stream "
