@@ -19,6 +19,9 @@ import java.util.Map;
  * free ports: the default setting of the demo and of the end-to-end tests. With several pagers
  * each serves the objects a {@link PagerDirectory} gives it, and every kernel uses them all
  * (docs/multi-pager.md).
+ *
+ * <p>Closing: the kernels, then the pagers. A second close (the command's own and its close at
+ * exit on a SIGTERM, at once) returns only after the first has finished ({@link #close}).
  */
 public final class EmbeddedCluster implements AutoCloseable {
     private final List<Pager> pagers;
@@ -192,11 +195,12 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
 
     /**
-     * Closes the kernels, then the pagers. Synchronized: a second close (a command's own close and its
-     * close at exit on a SIGTERM, at once) waits for the first to finish, so neither returns while a
-     * kernel still removes its session directory; a kernel's own second close returns at once, and the
-     * JVM, whose exit waits only for the hook, used to halt in the middle of the first (CI saw a kernel's
-     * directory left so, `IpcDemoSigtermCleanupTest`).
+     * Closes the kernels, then the pagers. A second close (a command's own close and its close at
+     * exit on a SIGTERM, at once) returns only once the first has finished, so the JVM, whose exit
+     * waits only for the hook, never halts while a kernel still removes its session directory (CI
+     * saw a kernel's directory left so, `IpcDemoSigtermCleanupTest`). For the kernels alone
+     * {@code synchronized} is now redundant ({@link Kernel#close} waits for a close begun
+     * elsewhere); it is kept because it says so for the whole cluster in one word, pagers included.
      */
     @Override
     public synchronized void close() {

@@ -87,6 +87,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
     private final io.micrometer.core.instrument.Timer lockLatency;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Counted down when the first close (or crash) has finished: a second one waits for it. */
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
     /** A session with the pager: a core and its stream, and whether it is over. */
     private static final class Session {
@@ -507,34 +509,63 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         }
     }
 
-    /** Stops at once, as a killed process would: nothing goes back; the pager sees the stream break (tests, faults). */
+    /**
+     * Stops at once, as a killed process would: nothing goes back; the pager sees the stream break
+     * (tests, faults). After a close or crash begun elsewhere, waits for it as {@link #close} does.
+     */
     public void crash() {
         if (closed.compareAndSet(false, true)) {
             stop(() -> current.link.abort(), () -> { });
+        } else {
+            awaitStopped();
         }
     }
 
     /** Stops serving, the pager's stream ({@code abort} before the session being opened goes, {@code close} after), the threads. */
     private void stop(Runnable abort, Runnable close) {
-        if (server != null) {
-            server.shutdownNow();
+        try {
+            if (server != null) {
+                server.shutdownNow();
+            }
+            abort.run();
+            if (links != null) {
+                links.close();
+            }
+            loop.execute(this::disposeOpening);
+            close.run();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            shared.closeAll();
+        } finally {
+            stopped.countDown();
         }
-        abort.run();
-        if (links != null) {
-            links.close();
-        }
-        loop.execute(this::disposeOpening);
-        close.run();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        shared.closeAll();
     }
 
-    /** Stops serving, returns dirty pages, terminates every object, ends the XP session. Idempotent. */
+    /**
+     * Stops serving, returns dirty pages, terminates every object, ends the XP session. Idempotent:
+     * a second call (a command's own close and its close at exit, at once) returns only once the
+     * first has finished, so neither returns while the session's directory is still being removed.
+     * The first is bounded (the close wait per pager, the file thread's 5 s), and so is the wait.
+     * A second call on the core thread, or interrupted, returns without waiting.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             health.enterTerminalState();
             stop(() -> { }, () -> current.link.close());
+        } else {
+            awaitStopped();
+        }
+    }
+
+    /** Waits for the close (or crash) begun by another call; not on the core thread, which that close may wait for. */
+    private void awaitStopped() {
+        if (loop.inEventLoop()) {
+            return;
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
