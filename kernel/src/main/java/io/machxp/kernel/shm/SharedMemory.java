@@ -16,6 +16,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,7 +41,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  * A slot is never given to another thread: a process that outlived its task could still touch it.
  * Thread-safe: the core claims slots, the task interface's threads read them; the objects' files
- * are made and deleted off the core thread ({@link SharedSessions#fileEffect}).
+ * are made and deleted off the core thread ({@link SharedSessions#fileEffect}). A session's directory
+ * and first files are made on a thread of their own ({@link #create}): an interrupt of the thread
+ * asking for them (a close at exit ending a kernel's start) never lands in their I/O.
  */
 public final class SharedMemory implements AutoCloseable {
     /** Thread slots per session (the kernel file's size: 64 bytes each, touched pages only). */
@@ -153,6 +157,34 @@ public final class SharedMemory implements AutoCloseable {
      * {@code loop} serves (null: no call file, every call over gRPC).
      */
     public static SharedMemory create(Path dir, String kernelName, int session, CallLoop loop) {
+        // Made on a thread of its own and waited for without heeding interrupts (join): an interrupt
+        // of the caller (a close at exit ending a kernel's start) landing in the files' I/O would
+        // close the channel being written (ClosedByInterruptException) and fail the session's files,
+        // or silently leave it without a call file. The caller's interrupt is kept for its next wait.
+        CompletableFuture<SharedMemory> made = new CompletableFuture<>();
+        Thread maker = new Thread(() -> {
+            try {
+                made.complete(make(dir, kernelName, session, loop));
+            } catch (RuntimeException | Error e) {
+                made.completeExceptionally(e);
+            }
+        }, "machxp-shm-make " + kernelName);
+        maker.setDaemon(true);
+        maker.start();
+        try {
+            return made.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    private static SharedMemory make(Path dir, String kernelName, int session, CallLoop loop) {
         // The session's directory (SessionDirectory): the kernel's name, process, session and
         // instance number for whoever reads the directory, then a random part. The instance number
         // keeps a later kernel of the same name and session in this process (a second embedded
