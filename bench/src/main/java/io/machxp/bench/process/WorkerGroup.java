@@ -1,8 +1,8 @@
 package io.machxp.bench.process;
 
+import io.machxp.cluster.StartedProcesses;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
  * (Ctrl-C, SIGTERM: {@link io.machxp.cluster.CloseAtExit}) so that none outlives the bench.
  * <pre>
  *   add:     a started worker joins the group; one started after the kill is killed at once
+ *            ({@link StartedProcesses}, shared with chaos --real's cluster)
  *   stop:    the run ended: each worker is told to end (its stdin closed), killed if it does not
  *   kill:    at exit: every worker SIGKILLed, then waited for, all within {@link #KILL_WAIT_SECONDS}
  * </pre>
@@ -22,41 +23,33 @@ final class WorkerGroup {
     static final long KILL_WAIT_SECONDS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(WorkerGroup.class);
 
-    private final List<WorkerProcess> workers = new CopyOnWriteArrayList<>();
-    private volatile boolean killed;
+    private final StartedProcesses<WorkerProcess> workers = new StartedProcesses<>(WorkerProcess::kill,
+            WorkerProcess::awaitEnd);
 
     void add(WorkerProcess worker) {
         workers.add(worker);
-        if (killed) {
-            worker.kill();
-        }
     }
 
     WorkerProcess get(int node) {
-        return workers.get(node);
+        return workers.all().get(node);
     }
 
     List<WorkerProcess> all() {
-        return workers;
+        return workers.all();
     }
 
     /** The run ended: each worker told to end, and waited for. */
     void stop() throws InterruptedException {
-        for (WorkerProcess w : workers) {
+        for (WorkerProcess w : workers.all()) {
             w.stop();
         }
     }
 
     /** At exit: every worker killed and waited for, within {@link #KILL_WAIT_SECONDS}. */
-    void kill() throws InterruptedException {
-        killed = true;
-        LOG.info("killing {} bench worker process(es)", workers.size());
-        workers.forEach(WorkerProcess::kill);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(KILL_WAIT_SECONDS);
-        int gone = 0;
-        for (WorkerProcess w : workers) {
-            gone += w.awaitEnd(Math.max(0, deadline - System.nanoTime())) ? 1 : 0;
-        }
-        LOG.info("{} of {} bench worker process(es) gone", gone, workers.size());
+    void kill() {
+        LOG.info("killing {} bench worker process(es)", workers.all().size());
+        workers.killAll();
+        int gone = workers.awaitAll(Duration.ofSeconds(KILL_WAIT_SECONDS));
+        LOG.info("{} of {} bench worker process(es) gone", gone, workers.all().size());
     }
 }

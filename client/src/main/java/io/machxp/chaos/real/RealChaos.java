@@ -69,12 +69,10 @@ public final class RealChaos {
         AtomicBoolean stop = new AtomicBoolean();
         // at exit (Ctrl-C, SIGTERM), within CloseAtExit's bound: the processes SIGKILLed first (at once,
         // whatever the main thread holds), the namespaces deleted right after, then the processes
-        // waited for
+        // waited for (RealCluster.close)
         CloseAtExit cleanup = CloseAtExit.register("chaos --real's processes and network namespaces", () -> {
             stop.set(true);
-            cluster.kill();
-            net.close();
-            cluster.awaitKilled();
+            cluster.close();
         }, CloseAtExit.DEFAULT_BOUND);
         List<Thread> workers = new ArrayList<>();
         try {
@@ -124,8 +122,7 @@ public final class RealChaos {
             return 1;
         } finally {
             stop.set(true);
-            cluster.close();
-            net.close();
+            cluster.close(); // and the namespaces
             stalls.close();
             cleanup.close();
             out.flush();

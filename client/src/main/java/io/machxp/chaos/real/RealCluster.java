@@ -1,5 +1,6 @@
 package io.machxp.chaos.real;
 
+import io.machxp.cluster.StartedProcesses;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,10 @@ import java.util.regex.Pattern;
  * The processes of a real chaos run: a pager (with a store, so that it can be killed and
  * restarted), or the replicas of a replicated pager (each with a store for its Raft log), and
  * kernels, each a JVM in its own namespace of {@link Netns}, plaintext on addresses of those
- * namespaces only. A process killed is started again with the same arguments.
+ * namespaces only. A process killed is started again with the same arguments. Closed (the run's
+ * end, or Ctrl-C): every process started SIGKILLed at once ({@link StartedProcesses}: also one
+ * starting then), the namespaces deleted, then the processes waited for; a start the close cut
+ * says so rather than that its process did not start in time.
  *
  * <p>Which replica leads is read from the replicas' own words ("replica X leads its group now
  * (term T)"): the claim of the highest term. It only chooses the target of a leader fault and
@@ -42,10 +46,11 @@ final class RealCluster implements AutoCloseable {
     private final List<Claim> claims = new ArrayList<>();
     /**
      * Every process started, restarted ones too: {@link #close} kills them without the monitor, which
-     * a start holds while it waits (up to {@link #START_SECONDS}) for its process to listen.
+     * a start holds while it waits (up to {@link #START_SECONDS}) for its process to listen; one
+     * started after the close is killed at once.
      */
-    private final List<NodeProcess> started = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private volatile boolean closed;
+    private final StartedProcesses<NodeProcess> started = new StartedProcesses<>(NodeProcess::killNow,
+            NodeProcess::awaitEnd);
     /** The replicas' shortest election timeout; 0: Ratis's default. */
     private final long electionTimeoutMillis;
 
@@ -159,8 +164,7 @@ final class RealCluster implements AutoCloseable {
                 dir.resolve(name + ".log"), this::onPagerLine));
         pagers.put(id, p);
         if (!p.awaitListening(START_SECONDS)) {
-            throw new IOException(name + " did not start within " + START_SECONDS + " s; see "
-                    + dir.resolve(name + ".log"));
+            throw notStarted(name, dir.resolve(name + ".log"));
         }
     }
 
@@ -182,9 +186,14 @@ final class RealCluster implements AutoCloseable {
                 dir.resolve("kernel-" + name + ".log"), line -> { }));
         kernels.put(name, p);
         if (!p.awaitListening(START_SECONDS)) {
-            throw new IOException("kernel " + name + " did not start within " + START_SECONDS + " s; see "
-                    + dir.resolve("kernel-" + name + ".log"));
+            throw notStarted("kernel " + name, dir.resolve("kernel-" + name + ".log"));
         }
+    }
+
+    /** Why {@code name} does not listen: the cluster was closed meanwhile (Ctrl-C, the run's end), or it did not start. */
+    private IOException notStarted(String name, Path log) {
+        return new IOException(started.killed() ? name + " was killed while it started: the run was closed"
+                : name + " did not start within " + START_SECONDS + " s; see " + log);
     }
 
     /** The pager process {@code id} ("pager" when not replicated). */
@@ -221,40 +230,21 @@ final class RealCluster implements AutoCloseable {
 
     /** {@code p} recorded for {@link #close}; killed at once if the cluster is closed already (a restart racing the end). */
     private NodeProcess started(NodeProcess p) {
-        started.add(p);
-        if (closed) {
-            p.killNow();
-        }
-        return p;
+        return started.add(p);
     }
 
     /**
-     * Kills every process started (also stopped ones, and one still starting), then waits for them
-     * within {@link #KILL_WAIT_SECONDS}; idempotent. Not synchronized: a shutdown hook calls it
-     * while the main thread may hold the monitor for a start.
+     * Kills every process started (also stopped ones, and one still starting), deletes the network
+     * namespaces right after (that needs no process gone: a wait first would spend the close at
+     * exit's bound), then waits for the processes within {@link #KILL_WAIT_SECONDS}; idempotent, and
+     * may run on two threads at once (the run's end and its close at exit). Not synchronized: a
+     * shutdown hook calls it while the main thread may hold the monitor for a start.
      */
     @Override
     public void close() {
-        kill();
-        awaitKilled();
-    }
-
-    /**
-     * The first half of {@link #close}: every process started killed at once (and one started after
-     * it, when it starts). At exit the namespaces go next, before {@link #awaitKilled}: deleting
-     * them needs no process gone, and the wait would spend the close at exit's bound first.
-     */
-    void kill() {
-        closed = true;
-        started.forEach(NodeProcess::killNow);
-    }
-
-    /** The second half of {@link #close}: waits for the killed processes, within {@link #KILL_WAIT_SECONDS}. */
-    void awaitKilled() {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(KILL_WAIT_SECONDS);
-        for (NodeProcess p : started) {
-            p.awaitEnd(Math.max(0, deadline - System.nanoTime()));
-        }
+        started.killAll();
+        net.close();
+        started.awaitAll(java.time.Duration.ofSeconds(KILL_WAIT_SECONDS));
     }
 
     /** How long {@link #close} waits for the killed processes to be gone. */
