@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -86,16 +87,33 @@ final class ChildProcess {
         }
     }
 
+    /** How long a stop waits for its processes before it SIGKILLs those left. */
+    static final Duration STOP_BOUND = Duration.ofSeconds(15);
+
     /** SIGTERM, then waits for it (a kernel returns its dirty pages first); SIGKILL after 15 s. */
     void stop() {
-        process.destroy();
+        stopAll(List.of(process), STOP_BOUND);
+    }
+
+    /**
+     * SIGTERM to every one of {@code processes} at once, then waits for them all within one
+     * {@code bound}, then SIGKILLs those left: a stop of N kernels takes at most the bound, not N
+     * times it (each may wait for its pager's answers). Interrupted: the rest are SIGKILLed.
+     */
+    static void stopAll(List<Process> processes, Duration bound) {
+        processes.forEach(Process::destroy);
+        long deadline = System.nanoTime() + bound.toNanos();
         try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
+            for (Process p : processes) {
+                p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+            }
         }
     }
 }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
  * shell tools (status, lock, demo --connect). {@code up} stays in the foreground, prints the
  * addresses and the commands to use them, and stops every child (kernels first, so that they
  * return their pages) on Ctrl-C, SIGTERM, or {@code cluster down}, which signals it through the
- * process id in its state file.
+ * process id in its state file. The kernels are stopped all at once within one 15 s bound, then
+ * the pager within another (before, one after the other: 15 s each at worst).
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
         header = "Start a pager and N kernels as child processes (up), or stop them (down).",
@@ -129,7 +130,8 @@ final class ClusterCommand implements Runnable {
                         + ", " + state + "); stop it with 'machxp cluster down', or give another --state");
             }
             Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("machxp-cluster-");
-            List<ChildProcess> children = new ArrayList<>();
+            // the main thread adds, the shutdown hook reads
+            List<ChildProcess> children = new java.util.concurrent.CopyOnWriteArrayList<>();
             CountDownLatch stopped = new CountDownLatch(1);
             java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
             java.util.concurrent.atomic.AtomicReference<io.machxp.view.LiveView> view =
@@ -139,8 +141,15 @@ final class ClusterCommand implements Runnable {
                 if (view.get() != null) {
                     view.get().close();
                 }
-                for (int i = children.size() - 1; i >= 0; i--) {
-                    children.get(i).stop(); // kernels first, then the pager
+                // the kernels first, all at once within one bound (each returns its pages to the
+                // pager, which must still run), then the pager: at most twice the bound, whatever N
+                List<ChildProcess> all = List.copyOf(children);
+                if (all.size() > 1) {
+                    ChildProcess.stopAll(all.subList(1, all.size()).stream().map(c -> c.process).toList(),
+                            ChildProcess.STOP_BOUND);
+                }
+                if (!all.isEmpty()) {
+                    all.get(0).stop();
                 }
                 try {
                     Files.deleteIfExists(state);

@@ -30,8 +30,12 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Registering before the start closes the window in which a signal finds the resource half made
  * (a kernel's session directory exists, the hook does not yet). A resource closed twice must accept
- * it (the embedded cluster's kernels and pagers do), also concurrently: a signal during the
- * command's own close makes the hook close it too. The hook logs what it does at INFO.
+ * it, also concurrently: a signal during the command's own close makes the hook close it while
+ * that close still runs (review F3 of ops: the command's try-with-resources closes the resource
+ * before it removes the hook). So every resource given here, each bench {@code LockService}
+ * implementation included, must tolerate a concurrent second close, and should return from it only
+ * once the first has finished (the JVM exits when the hook returns): {@code Kernel.close} and
+ * {@code EmbeddedCluster.close} do. The hook logs what it does at INFO.
  */
 public final class CloseAtExit implements AutoCloseable {
     /** How long a close at exit may take before the JVM exits without it: kernels wait up to 5 s per pager. */
