@@ -334,8 +334,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
             throw new IOException(who + ": cannot open a session with " + at + ": "
                     + e.getCause().getMessage(), e);
         } catch (InterruptedException e) {
-            kernel.close();
+            // the interrupt first: the close then gives up its waits for a pager that never answers
             Thread.currentThread().interrupt();
+            kernel.close();
             throw new IOException("interrupted while starting kernel " + config.name(), e);
         }
         if (kernel.links != null) {
@@ -515,15 +516,16 @@ public final class Kernel implements AutoCloseable, ServedKernel {
      */
     public void crash() {
         if (closed.compareAndSet(false, true)) {
-            stop(() -> current.link.abort(), () -> { });
+            stop(() -> { }, () -> current.link.abort(), () -> { });
         } else {
             awaitStopped();
         }
     }
 
-    /** Stops serving, the pager's stream ({@code abort} before the session being opened goes, {@code close} after), the threads. */
-    private void stop(Runnable abort, Runnable close) {
+    /** {@code first}, then stops serving, the pager's stream ({@code abort} before the session being opened goes, {@code close} after), the threads. */
+    private void stop(Runnable first, Runnable abort, Runnable close) {
         try {
+            first.run();
             if (server != null) {
                 server.shutdownNow();
             }
@@ -544,22 +546,32 @@ public final class Kernel implements AutoCloseable, ServedKernel {
      * Stops serving, returns dirty pages, terminates every object, ends the XP session. Idempotent:
      * a second call (a command's own close and its close at exit, at once) returns only once the
      * first has finished, so neither returns while the session's directory is still being removed.
-     * The first is bounded (the close wait per pager, the file thread's 5 s), and so is the wait.
-     * A second call on the core thread, or interrupted, returns without waiting.
+     * The first is bounded: its pagers are waited for in parallel, about twice the close wait plus
+     * 11 s at worst (the core's steps, the threads' end, the file thread's 5 s); so is the wait.
+     * A second call on a Netty event-loop thread (this kernel's core thread, which the first close
+     * may wait for, or another loop, which must not stall), or interrupted, returns without waiting.
      */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            health.enterTerminalState();
-            stop(() -> { }, () -> current.link.close());
+            // inside stop's try: whatever throws, the latch a second close waits for counts down
+            stop(health::enterTerminalState, () -> { }, () -> current.link.close());
         } else {
             awaitStopped();
         }
     }
 
-    /** Waits for the close (or crash) begun by another call; not on the core thread, which that close may wait for. */
+    /** Whether this thread runs a Netty event loop (Netty records the executor of each loop thread it starts). */
+    private static boolean onAnEventLoop() {
+        return io.netty.util.internal.ThreadExecutorMap.currentExecutor() != null;
+    }
+
+    /**
+     * Waits for the close (or crash) begun by another call; not on an event loop: this kernel's core
+     * thread, which that close may wait for, nor any other (another kernel's core, a pager's loop).
+     */
     private void awaitStopped() {
-        if (loop.inEventLoop()) {
+        if (loop.inEventLoop() || onAnEventLoop()) {
             return;
         }
         try {
