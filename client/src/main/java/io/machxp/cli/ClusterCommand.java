@@ -143,13 +143,17 @@ final class ClusterCommand implements Runnable {
                 }
                 // the kernels first, all at once within one bound (each returns its pages to the
                 // pager, which must still run), then the pager: at most twice the bound, whatever N
-                List<ChildProcess> all = List.copyOf(children);
-                if (all.size() > 1) {
-                    ChildProcess.stopAll(all.subList(1, all.size()).stream().map(c -> c.process).toList(),
+                // the live list, read again after each stop: a kernel the main thread added meanwhile
+                // (it adds, then reads stopping) is stopped too, by the hook or by the main thread
+                int from = 1;
+                while (from < children.size()) {
+                    int to = children.size();
+                    ChildProcess.stopAll(children.subList(from, to).stream().map(c -> c.process).toList(),
                             ChildProcess.STOP_BOUND);
+                    from = to;
                 }
-                if (!all.isEmpty()) {
-                    all.get(0).stop();
+                if (!children.isEmpty()) {
+                    children.get(0).stop();
                 }
                 try {
                     Files.deleteIfExists(state);
@@ -166,6 +170,11 @@ final class ClusterCommand implements Runnable {
             }
             ChildProcess pager = ChildProcess.start("pager", logDir.resolve("pager.log"), pagerArgs);
             children.add(pager);
+            if (stopping.get()) {
+                // the hook began: it may have read the list before the pager joined
+                pager.stop();
+                return 1;
+            }
             String pagerAddress = pager.address(120);
             List<String> kernelAddresses = new ArrayList<>();
             for (int k = 0; k < kernels; k++) {
@@ -176,6 +185,11 @@ final class ClusterCommand implements Runnable {
                 ChildProcess kernel = ChildProcess.start("kernel " + name, logDir.resolve("kernel-" + name + ".log"),
                         kernelArgs);
                 children.add(kernel);
+                if (stopping.get()) {
+                    // the hook began: it may have read the list before this kernel joined
+                    kernel.stop();
+                    return 1;
+                }
             }
             for (ChildProcess kernel : children.subList(1, children.size())) {
                 kernelAddresses.add(kernel.address(120));

@@ -13,8 +13,8 @@ import java.util.function.Consumer;
  * <pre>
  *   add:      a process started joins (restarted ones too); one added after the kill is killed at once
  *   killAll:  KILLED from now on: every process added is killed at once (SIGKILL, no wait); idempotent
- *   awaitAll: waits for every process added (also those added after the kill) within one bound;
- *             how many ended
+ *   awaitAll: waits for every process added (also those added after the kill, and while it
+ *             waits) within one bound; how many ended
  * </pre>
  * No lock: {@code add} and {@code killAll} may run at once (a start racing a close at exit, whose
  * thread must not wait for a monitor the start holds). The list and the flag form a Dekker pair:
@@ -73,9 +73,10 @@ public final class StartedProcesses<P> {
     public int awaitAll(Duration bound) {
         long deadline = System.nanoTime() + bound.toNanos();
         int ended = 0;
-        for (P p : started) {
+        // by index up to the live size: a process added while this waits (killed by add) is waited for too
+        for (int i = 0; i < started.size(); i++) {
             try {
-                ended += awaitEnd.awaitEnd(p, Math.max(0, deadline - System.nanoTime())) ? 1 : 0;
+                ended += awaitEnd.awaitEnd(started.get(i), Math.max(0, deadline - System.nanoTime())) ? 1 : 0;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return ended;

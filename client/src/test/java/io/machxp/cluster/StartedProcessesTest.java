@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class StartedProcessesTest {
     /** A process that ends when killed, unless it ignores kills (a process the bound gives up on). */
-    static final class Fake {
+    static class Fake {
         final AtomicInteger kills = new AtomicInteger();
         final CountDownLatch ended = new CountDownLatch(1);
         final boolean endsWhenKilled;
@@ -65,6 +65,30 @@ class StartedProcessesTest {
         assertThat(before.kills).as("not killed again").hasValue(1);
         assertThat(processes.all()).containsExactly(before, after);
         assertThat(processes.awaitAll(Duration.ofSeconds(20))).isEqualTo(2);
+    }
+
+    /**
+     * A process added while the wait runs (a restart racing the end; here, added from within the
+     * wait for the first) is killed as it joins and waited for too. Before, the wait went over the
+     * list as it was when the wait began and counted 1.
+     */
+    @Test
+    void aProcessAddedWhileTheWaitRunsIsWaitedFor() {
+        Fake late = new Fake(false);
+        Fake first = new Fake(true) {
+            @Override
+            boolean awaitEnd(long nanos) throws InterruptedException {
+                if (processes.all().size() == 1) {
+                    processes.add(late);
+                    late.ended.countDown();
+                }
+                return super.awaitEnd(nanos);
+            }
+        };
+        processes.add(first);
+        processes.killAll();
+        assertThat(processes.awaitAll(Duration.ofSeconds(20))).isEqualTo(2);
+        assertThat(late.kills).as("killed as it joined").hasValue(1);
     }
 
     /** The wait gives up at its bound: a process that did not end is not counted. */
