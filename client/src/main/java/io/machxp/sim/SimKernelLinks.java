@@ -8,8 +8,9 @@ import java.util.Map;
  * The kernel-to-kernel links of a {@link SimCluster} that futexes travel on (direct handoff,
  * xp-spec 14): one FIFO link per ordered pair of kernels, delayed as the cluster's network says
  * (one hop), held while either end is partitioned, run in the receiving kernel's process (held
- * while it is paused), lost if it crashed. A kernel is addressed by the id its pager gave it: a
- * message for an id no live kernel has goes nowhere. The cluster's filter may drop a forward and
+ * while it is paused), lost if it crashed. A kernel is addressed by its TID prefix (the id its
+ * primary pager gave it, the cluster-wide name, xp-spec 2.9): a message for an id no live kernel
+ * has goes nowhere. The cluster's filter may drop a forward and
  * its observer sees each one.
  */
 final class SimKernelLinks {

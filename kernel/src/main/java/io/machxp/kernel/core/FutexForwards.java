@@ -27,7 +27,8 @@ import java.util.Map;
  *  futex_released sent, with the    order kept    -> FutexForward(T, S, the release) to K over the
  *    futex's page                                    kernel link (without its page: nothing to K)
  *  As the next holder:
- *  FutexForward(T, S)               lock_futex out on session S, with a valid lease, T above every
+ *  FutexForward(T, S)               to_kernel this kernel's TID prefix, lock_futex out on
+ *                                   session S, with a valid lease, T above every
  *                                   token seen here, the futex's page in it
  *                                                 -> granted as by futex_granted(T) with that page;
  *                                                    the grant under T is awaited
@@ -50,7 +51,8 @@ final class FutexForwards {
 
     /**
      * relinquish_futex: with forward_to, the release this grant of the futex makes is copied to that
-     * kernel; without, an order of an earlier relinquish is withdrawn.
+     * kernel (named by its TID prefix, its primary pager's kernel id, whichever pager orders it);
+     * without, an order of an earlier relinquish is withdrawn.
      */
     void order(FutexEntry e, MemoryObjectRelinquishFutex r) {
         if (isAbsent(e.state()) || r.getForwardTo() != 0 && r.getForwardToken() <= e.fencingToken) {
@@ -108,7 +110,8 @@ final class FutexForwards {
             session.checkLeaseNow(); // one that waited out the lease in a paused kernel is stale
         }
         MemoryObjectFutexReleased r = m.getReleased();
-        if (e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.sessions.pagerLost(o.objectId)
+        if (m.getToKernel() != core.kernelId() // meant for another kernel: ids are TID prefixes (xp-spec 14.2)
+                || e == null || !isAbsent(e.state()) || e.request != FutexEntry.Request.LOCK || core.sessions.pagerLost(o.objectId)
                 || session.inGrace() // it hands out nothing in grace: the pager's grant comes anyway
                 || session.ending() // a clean end's wait: no waiter takes it, it would go unreturned
                 || !forThisSession(m.getToSession(), session)

@@ -17,7 +17,7 @@ import io.machxp.proto.xp.PagerToKernel;
  *
  * <h2>Overview</h2>
  * <pre>
- *  held by H, K heads the queue, H writes    -> relinquish(forward_to K, forward_token T,
+ *  held by H, K heads the queue, H writes    -> relinquish(forward_to K's TID prefix, forward_token T,
  *    the futex's page, K's session resumable    forward_session K's) to H; the next grant of the
  *                                                futex is reserved for K under T; the page takes
  *                                                no request (gated)
@@ -81,7 +81,7 @@ final class PagerForwards {
         }
         KernelSession from = f.holder;
         KernelSession to = f.queue.waiters().get(0).getKey(); // the head, as the grant policy takes it
-        if (to == null || to == from || to.broken || to.kernelId == 0 || from.kernelId == 0) {
+        if (to == null || to == from || to.broken || to.tidPrefix == 0 || from.kernelId == 0) {
             return false;
         }
         MemoryObject o = core.catalog.get(f.key.object());
@@ -105,7 +105,8 @@ final class PagerForwards {
             r.setWaitedNanos(waited);
         }
         if (!fw.withdrawn) {
-            r.setForwardTo(fw.to.kernelId).setForwardToken(fw.token)
+            r.setForwardTo(fw.to.tidPrefix) // the cluster-wide name (xp-spec 2.9, 14.2)
+                    .setForwardToken(fw.token)
                     .setForwardSession(fw.to.replay == null ? 0 : fw.to.replay.token); // 0: a session without a lease
         }
         core.send(fw.from, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(r).build());
