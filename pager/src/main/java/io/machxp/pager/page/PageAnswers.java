@@ -111,10 +111,8 @@ final class PageAnswers {
     /**
      * Gives the requester the access it asked for: nothing to the writer, which has it already,
      * except allow write for a data_unlock (xp-spec 3.5, A.13: it carries no data); a reader that
-     * asks again gets its copy again. The answer names
-     * the object by the id the requester has for it now: it may have terminated the id it asked
-     * with meanwhile (and kept the object under another), and may even use that id for another
-     * object by now.
+     * asks again gets its copy again. The answer names the object by the id the request came
+     * under ({@link #answerId}).
      */
     void answer(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
@@ -131,15 +129,30 @@ final class PageAnswers {
             }
             if (p.readers.contains(r)) {
                 p.makeWriter(r);
-                out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
+                out.send(r, PageMessages.allowWrite(answerId(p, op), p.offset(), pageSize));
             } else if (supply(p, op, VmProt.VM_PROT_NONE)) {
                 p.makeWriter(r);
             }
         } else if (op.unlock) {
             // The writer asks to write (xp-spec 3.5: a data_unlock is answered): allow write gives it
             // nothing it does not have. Unlike a supply (A.5), it cannot overwrite what it wrote.
-            out.send(r, PageMessages.allowWrite(r.objectIdOf(p.key.object()), p.offset(), pageSize));
+            out.send(r, PageMessages.allowWrite(answerId(p, op), p.offset(), pageSize));
         }
+    }
+
+    /**
+     * The id the answer to {@code op} names the object by (xp-spec 5.2, 5.3): the id the request
+     * came under, while it still names the object (review of outside4, LOW-6: the id the pager names
+     * the object by could be one the kernel terminates meanwhile, and the answer crossed that
+     * terminate; a kernel may drop a data_supply under a terminated id, and its fault would wait
+     * while the pager counted the page as its). If the kernel has terminated the id it asked under
+     * (keeping the object under another, the terminate reached the pager first) or that id now names
+     * another object: the id the pager names the object by.
+     */
+    static int answerId(PageRecord p, PageOperation op) {
+        KernelSession r = op.requester;
+        MemoryObject asked = op.objectId == 0 ? null : r.objects.get(op.objectId);
+        return asked != null && asked.name().equals(p.key.object()) ? op.objectId : r.objectIdOf(p.key.object());
     }
 
     /** Whether the object's store lets the requester write the page; if not, it gets data_error. */
@@ -148,13 +161,13 @@ final class PageAnswers {
         if (e == null) {
             return true;
         }
-        out.send(op.requester, PageMessages.error(op.requester.objectIdOf(p.key.object()), p.offset(), pageSize,
+        out.send(op.requester, PageMessages.error(answerId(p, op), p.offset(), pageSize,
                 "the pager refuses write access to " + p + ": " + e.getMessage()));
         return false;
     }
 
     private boolean supply(PageRecord p, PageOperation op, VmProt lockValue) {
-        int objectId = op.requester.objectIdOf(p.key.object());
+        int objectId = answerId(p, op);
         MemoryObject.PageCopy copy = op.fetched.copy();
         if (copy == null) {
             RuntimeException e = op.fetched.readFailed();

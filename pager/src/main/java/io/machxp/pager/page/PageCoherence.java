@@ -116,7 +116,7 @@ public final class PageCoherence {
         }
         int access = r.getDesiredAccessValue();
         boolean write = access == VmProt.VM_PROT_NONE_VALUE || (access & VmProt.VM_PROT_WRITE_VALUE) != 0;
-        operations.request(s, o, offset, length, write);
+        operations.request(s, r.getObjectId(), o, offset, length, write);
     }
 
     /** Whether pages go out precious, with reply, to kernels whose hello named "precious" (spec 6.10). */
@@ -153,7 +153,7 @@ public final class PageCoherence {
                     + "inside '" + o.name() + "' (size 0x" + Long.toHexString(o.size()) + ")"));
             return;
         }
-        operations.submit(pages.record(o, u.getOffset()), new PageOperation(s, true, true));
+        operations.submit(pages.record(o, u.getOffset()), new PageOperation(s, u.getObjectId(), true, true));
     }
 
     /**

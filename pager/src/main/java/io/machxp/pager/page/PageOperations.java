@@ -87,11 +87,11 @@ final class PageOperations {
      * One operation per page of a data_request's range (checked); with several pages, the messages
      * they send go out together at the end ({@link LockRanges}).
      */
-    void request(KernelSession s, MemoryObject o, long offset, long length, boolean write) {
+    void request(KernelSession s, int objectId, MemoryObject o, long offset, long length, boolean write) {
         batch = length > pageSize ? new LockRanges() : null;
         try {
             for (long page = offset; page < offset + length; page += pageSize) {
-                submit(pages.record(o, page), new PageOperation(s, write));
+                submit(pages.record(o, page), new PageOperation(s, objectId, write));
             }
         } finally {
             if (batch != null) {
