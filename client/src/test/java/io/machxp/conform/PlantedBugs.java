@@ -344,6 +344,10 @@ final class PlantedBugs {
                                 .build() : m;
                     }
                 }),
+                // shows once (a case run again would pass): the kit must not run it again, for it did not stall
+                new Bug("a waiting kernel's keepalives left unanswered and the kernel declared dead early, once",
+                        "^4\\.5-owner-died$", () -> new DropsAKernelOnce("4.5-owner-died-b"),
+                        "the stream ended (FAILED_PRECONDITION"),
                 new Bug("a broken stream's futexes released at once", "^4\\.4-broken-stream-holds$",
                         () -> new XpProxy.Plant() {
                     @Override
