@@ -32,6 +32,10 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                owner_died if K's session is gone (it may have
  *                                                taken the copy and died)
  *  futex_released(T) from K before that       -> kept; handled right after K's grant is made
+ *  then lock_futex from K (no request_again)  -> kept too (K is still queued for the reserved
+ *                                                grant, but asks anew): taken as K's request right
+ *                                                after its early release is handled; an update
+ *                                                changes its priority
  * </pre>
  * Why it is safe: the futex has one holder in the pager's books at every instant (H until its
  * release or departure, then K), and the copy K may use is that same grant arriving early: a
@@ -63,7 +67,8 @@ final class PagerForwards {
     }
 
     /** What the grant that settles a forward is: to whom, its token, the forwarded page (or null). */
-    record Settled(KernelSession to, long token, PageData page, MemoryObjectFutexReleased earlyRelease) {}
+    record Settled(KernelSession to, long token, PageData page, MemoryObjectFutexReleased earlyRelease,
+            io.machxp.proto.xp.MemoryObjectLockFutex relock, long relockNanos) {}
 
     /**
      * Instead of a relinquish at {@code priority}: the holder forwards the futex to the head of its
@@ -162,6 +167,42 @@ final class PagerForwards {
     }
 
     /**
+     * lock_futex from {@code s}, still queued for the futex: true if it is the kernel a forward is
+     * reserved for and it gave the futex back early without request_again (review of outside4,
+     * LOW-6 b). It holds nothing and waits for nothing then, as far as it knows, so a thread of it
+     * that locks the futex anew sends lock_futex; it stays queued only for the reserved grant,
+     * which its early release ends at once. Kept for then ({@link #grant}), not refused as a second
+     * lock_futex (its thread would wait for a grant that never came); an update changes the kept
+     * request's priority (and its wait's start, if it says one). False for anything else: a second
+     * lock_futex after the kept one, or after an early release with request_again, is one.
+     */
+    boolean relock(KernelSession s, FutexRecord f, io.machxp.proto.xp.MemoryObjectLockFutex m) {
+        FutexForwarding fw = f.forward;
+        if (fw == null || fw.to != s || fw.earlyRelease == null || fw.earlyRelease.getRequestAgain()) {
+            return false;
+        }
+        long now = core.env.nanoTime();
+        if (!m.getUpdate()) {
+            if (fw.relock != null) {
+                return false;
+            }
+            fw.relock = m;
+            fw.relockNanos = now;
+            return true;
+        }
+        if (fw.relock == null) {
+            return false;
+        }
+        var b = fw.relock.toBuilder().setPriority(m.getPriority());
+        if (m.hasWaitedNanos()) {
+            b.setWaitedNanos(m.getWaitedNanos());
+            fw.relockNanos = now;
+        }
+        fw.relock = b.build();
+        return true;
+    }
+
+    /**
      * The holder is gone (released, with a copy under token {@code copied} or none (0), or left
      * without a release: -1): the forward ordered for the futex, if any, settles.
      * Returns null without one; else the grant to make (to null: to the next in the queue, with a
@@ -183,9 +224,9 @@ final class PagerForwards {
             f.token = Math.max(f.token, fw.token); // a copy may be on its way: the next grant goes above it
             boolean mayHaveCopy = copied < 0 || copied == fw.token; // -1: the holder left without a release
             f.ownerDied |= to.gone && mayHaveCopy; // it may have taken the copy, and died owning it
-            return new Settled(null, 0, null, null);
+            return new Settled(null, 0, null, null, null, 0);
         }
-        return new Settled(to, fw.token, page, fw.earlyRelease);
+        return new Settled(to, fw.token, page, fw.earlyRelease, fw.relock, fw.relockNanos);
     }
 
     /**
@@ -209,5 +250,13 @@ final class PagerForwards {
         f.grantOwnerDied = false;
         f.releasedPages.clear();
         futexes.takeRelease(to, f, core.catalog.get(f.key.object()), early);
+        io.machxp.proto.xp.MemoryObjectLockFutex relock = forward.relock();
+        MemoryObject o = relock == null || to.gone ? null : to.objects.get(relock.getObjectId());
+        if (o != null && o.name().equals(f.key.object())) {
+            // its wait began when the lock_futex came (or earlier, as it said), not now
+            long waited = (relock.hasWaitedNanos() ? relock.getWaitedNanos() : 0)
+                    + Math.max(0, core.env.nanoTime() - forward.relockNanos());
+            futexes.lockFutex(to, relock.toBuilder().setWaitedNanos(waited).build());
+        }
     }
 }

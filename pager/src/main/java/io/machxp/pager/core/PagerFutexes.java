@@ -57,7 +57,9 @@ import io.machxp.proto.xp.PageData;
  * <p>Refused (logged, counted, otherwise ignored): a futex of an object the kernel never
  * initialized or at an unaligned offset, a release by a kernel that does not hold the futex or
  * with another grant's token, a second lock from the holder, a second lock without update from a
- * kernel already queued, an update from a kernel that neither holds nor waits for the futex.
+ * kernel already queued (except a direct handoff's target that gave the futex back early and
+ * asks anew: {@link PagerForwards#relock}), an update from a kernel that neither holds nor waits
+ * for the futex.
  */
 final class PagerFutexes {
     /** Ends a session's stream with an error (the sessions part does: it is built after this one). */
@@ -149,6 +151,9 @@ final class PagerFutexes {
             return;
         }
         if (f.queue.contains(s)) {
+            if (forwards.relock(s, f, m)) {
+                return; // a direct handoff's target that gave the futex back early asks for it anew
+            }
             if (!m.getUpdate()) {
                 core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked for; "
                         + "set update to change the priority it waits with");

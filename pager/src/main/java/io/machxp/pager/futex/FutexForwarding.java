@@ -18,6 +18,14 @@ public final class FutexForwarding {
     public boolean withdrawn;
     /** {@code to} gave the futex back (terminating its object) before the pager granted it: handled at the grant. */
     public MemoryObjectFutexReleased earlyRelease;
+    /**
+     * After that early release (without request_again), {@code to} asked for the futex again (a
+     * thread of it locks it anew): its lock_futex, taken as its request right after the early
+     * release is handled; null if none.
+     */
+    public io.machxp.proto.xp.MemoryObjectLockFutex relock;
+    /** When {@link #relock} arrived, on the pager's clock (its wait counts from there, or from earlier if it said so). */
+    public long relockNanos;
 
     public FutexForwarding(KernelSession from, KernelSession to, long token, long pageOffset) {
         this.from = from;
