@@ -32,10 +32,10 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                owner_died if K's session is gone (it may have
  *                                                taken the copy and died)
  *  futex_released(T) from K before that       -> kept; handled right after K's grant is made
- *  then lock_futex from K (no request_again)  -> kept too (K is still queued for the reserved
- *                                                grant, but asks anew): taken as K's request right
- *                                                after its early release is handled; an update
- *                                                changes its priority
+ *  then lock_futex from K (no request_again)  -> kept too (K asks anew; its queue entry, if any,
+ *                                                is the reserved grant's): taken as K's request
+ *                                                right after its early release is handled; an
+ *                                                update changes its priority
  * </pre>
  * Why it is safe: the futex has one holder in the pager's books at every instant (H until its
  * release or departure, then K), and the copy K may use is that same grant arriving early: a
@@ -167,14 +167,16 @@ final class PagerForwards {
     }
 
     /**
-     * lock_futex from {@code s}, still queued for the futex: true if it is the kernel a forward is
-     * reserved for and it gave the futex back early without request_again (review of outside4,
+     * lock_futex from {@code s}, which does not hold the futex: true if it is the kernel a forward
+     * is reserved for and it gave the futex back early without request_again (review of outside4,
      * LOW-6 b). It holds nothing and waits for nothing then, as far as it knows, so a thread of it
-     * that locks the futex anew sends lock_futex; it stays queued only for the reserved grant,
-     * which its early release ends at once. Kept for then ({@link #grant}), not refused as a second
-     * lock_futex (its thread would wait for a grant that never came); an update changes the kept
-     * request's priority (and its wait's start, if it says one). False for anything else: a second
-     * lock_futex after the kept one, or after an early release with request_again, is one.
+     * that locks the futex anew sends lock_futex; it stays queued only for the reserved grant
+     * (after a terminate and a new init, not even that), which its early release ends at once.
+     * Kept for then ({@link #grant}), not refused as a second lock_futex nor queued (the grant
+     * takes its queue entry): either way its thread would wait for a grant that never came. An
+     * update changes the kept request's priority (and its wait's start, if it says one); a second
+     * lock_futex after the kept one is refused. False for anything else (the usual rules apply:
+     * after an early release with request_again, a lock_futex is a second one).
      */
     boolean relock(KernelSession s, FutexRecord f, io.machxp.proto.xp.MemoryObjectLockFutex m) {
         FutexForwarding fw = f.forward;
@@ -184,7 +186,9 @@ final class PagerForwards {
         long now = core.env.nanoTime();
         if (!m.getUpdate()) {
             if (fw.relock != null) {
-                return false;
+                core.refuse(s, "a second memory_object_lock_futex for " + PagerFutexes.describe(f.key) + ", which it "
+                        + "already asked for again after giving it back early; set update to change the priority");
+                return true;
             }
             fw.relock = m;
             fw.relockNanos = now;

@@ -150,10 +150,10 @@ final class PagerFutexes {
             } // else: a trylock has no priority to update
             return;
         }
+        if (forwards.relock(s, f, m)) {
+            return; // a direct handoff's target that gave the futex back early asks for it anew
+        }
         if (f.queue.contains(s)) {
-            if (forwards.relock(s, f, m)) {
-                return; // a direct handoff's target that gave the futex back early asks for it anew
-            }
             if (!m.getUpdate()) {
                 core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked for; "
                         + "set update to change the priority it waits with");

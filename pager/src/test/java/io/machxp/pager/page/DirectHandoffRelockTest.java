@@ -111,6 +111,47 @@ class DirectHandoffRelockTest {
         assertThat(k.one(kk).hasMemoryObjectFutexGranted()).isTrue();
     }
 
+    /**
+     * K gave the futex back early by terminating the object (it left the queue then), initializes
+     * it again and locks the futex: its lock is kept too, not queued, since the reserved grant takes
+     * K's queue entry. Fails on the old code (K's lock was queued, the settle took it out of the
+     * queue, K got no grant).
+     */
+    @Test
+    void aTargetThatTerminatedAndLocksAgainAfterANewInitIsGrantedIt() {
+        forwardOrdered();
+        kGivesItBackEarly();
+        k.terminate(kk);
+        k.xp(kk, KernelToPager.newBuilder().setMemoryObjectInit(io.machxp.proto.xp.MemoryObjectInit.newBuilder()
+                .setObjectId(OBJ).setName("obj").setPageSize(PAGE)));
+        k.take(kk); // ready
+        k.take(h); // the order withdrawn: K left
+        long refused = k.stats.refused();
+        kLocksAgain(false, 0);
+        k.nothingTo(kk);
+
+        hReleases();
+        assertThat(k.one(kk).hasMemoryObjectFutexGranted()).as("K's new lock is granted").isTrue();
+        assertThat(k.pager.holderOf("obj", 0)).isEqualTo("K");
+        assertThat(k.stats.refused()).isEqualTo(refused);
+    }
+
+    /** After the kept lock, an update changes its priority; another lock_futex without update is refused. */
+    @Test
+    void aSecondLockAfterTheKeptOneIsRefusedAndAnUpdateIsNot() {
+        forwardOrdered();
+        kGivesItBackEarly();
+        long refused = k.stats.refused();
+        kLocksAgain(false, 0);
+        kLocksAgain(true, 5);
+        assertThat(k.stats.refused()).isEqualTo(refused);
+        kLocksAgain(false, 0);
+        assertThat(k.stats.refused()).isEqualTo(refused + 1);
+        hReleases();
+        assertThat(k.one(kk).hasMemoryObjectFutexGranted()).isTrue();
+        k.nothingTo(kk);
+    }
+
     /** An early release that asked again (request_again) queues K at the settle; a lock_futex then is a second one. */
     @Test
     void aLockAfterAnEarlyReleaseThatAskedAgainIsStillASecondOne() {
