@@ -15,7 +15,8 @@ import java.util.List;
  *  object terminated (of it),       -> it leaves every queue: the holder is asked again at the
  *    stream broken, session forgotten  priority left ({@link RelinquishAsks}); an order to
  *                                      forward a futex to it is withdrawn (not for a stream that
- *                                      broke: it may resume)
+ *                                      broke: it may resume); a lock_futex kept after its early
+ *                                      release of a forward ends ({@link PagerForwards#dropRelock})
  *  object terminated (of it),       -> every futex it held is released without futex_released:
  *    session forgotten (a stream       to the next waiter as a release would
  *    ended without a lease, a kernel   ({@link PagerGrants#release}), with handoff if kernels
@@ -48,6 +49,7 @@ final class FutexDepartures {
 
     /** The kernel stops waiting for every futex of {@code object} (null: of every object). */
     void leaveQueues(KernelSession s, String object) {
+        forwards.dropRelock(s, object); // a lock kept after its early release waits no more either
         if (s.gone || object != null) {
             forwards.targetLeft(s, object);
         }

@@ -79,7 +79,8 @@ final class FutexTries {
         f.tries.clear();
     }
 
-    private void busy(KernelSession s, FutexKey key) {
+    /** futex_busy to {@code s}: its trylock of {@code key} is answered at once. */
+    void busy(KernelSession s, FutexKey key) {
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectFutexBusy(MemoryObjectFutexBusy.newBuilder()
                 .setObjectId(s.objectIdOf(key.object())).setOffset(key.offset())).build());
     }

@@ -135,6 +135,21 @@ final class PagerForwards {
     }
 
     /**
+     * The kernel leaves the queues of every futex of {@code object} (null: of every object: a
+     * terminate, a broken stream, a session forgotten): a lock_futex of it kept after its early
+     * release ({@link #relock}) ends with them (review of low6, L6-1/L6-2): its threads no longer
+     * wait for it, and a broken session may resume asking anew.
+     */
+    void dropRelock(KernelSession s, String object) {
+        for (FutexRecord f : active) {
+            FutexForwarding fw = f.forward;
+            if (fw.to == s && (object == null || f.key.object().equals(object))) {
+                fw.relock = null;
+            }
+        }
+    }
+
+    /**
      * A kernel asks for the futex's page while a forward is ordered: the order is withdrawn at the
      * holder (a relinquish without forward_to), which the page's request then asks to give the page
      * up (PageCoherence lifts the gate once it has). The reservation stands: the grant made at the
@@ -176,7 +191,9 @@ final class PagerForwards {
      * takes its queue entry): either way its thread would wait for a grant that never came. An
      * update changes the kept request's priority (and its wait's start, if it says one); a second
      * lock_futex after the kept one is refused. False for anything else (the usual rules apply:
-     * after an early release with request_again, a lock_futex is a second one).
+     * after an early release with request_again, a lock_futex is a second one). A trylock is
+     * answered busy at once, not kept. The kept lock ends when K leaves the futex's queues
+     * ({@link #dropRelock}).
      */
     boolean relock(KernelSession s, FutexRecord f, io.machxp.proto.xp.MemoryObjectLockFutex m) {
         FutexForwarding fw = f.forward;
@@ -184,6 +201,11 @@ final class PagerForwards {
             return false;
         }
         long now = core.env.nanoTime();
+        if (m.getTry() && !m.getUpdate()) {
+            // a trylock does not wait: the futex is H's in the pager's books until the forward settles
+            tries.busy(s, f.key);
+            return true;
+        }
         if (!m.getUpdate()) {
             if (fw.relock != null) {
                 core.refuse(s, "a second memory_object_lock_futex for " + PagerFutexes.describe(f.key) + ", which it "
@@ -255,7 +277,7 @@ final class PagerForwards {
         f.releasedPages.clear();
         futexes.takeRelease(to, f, core.catalog.get(f.key.object()), early);
         io.machxp.proto.xp.MemoryObjectLockFutex relock = forward.relock();
-        MemoryObject o = relock == null || to.gone ? null : to.objects.get(relock.getObjectId());
+        MemoryObject o = relock == null || to.gone || to.broken ? null : to.objects.get(relock.getObjectId());
         if (o != null && o.name().equals(f.key.object())) {
             // its wait began when the lock_futex came (or earlier, as it said), not now
             long waited = (relock.hasWaitedNanos() ? relock.getWaitedNanos() : 0)
