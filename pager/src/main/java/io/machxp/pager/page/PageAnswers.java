@@ -151,7 +151,7 @@ final class PageAnswers {
      */
     static int answerId(PageRecord p, PageOperation op) {
         KernelSession r = op.requester;
-        MemoryObject asked = op.objectId == 0 ? null : r.objects.get(op.objectId);
+        MemoryObject asked = op.objectId == null ? null : r.objects.get(op.objectId);
         return asked != null && asked.name().equals(p.key.object()) ? op.objectId : r.objectIdOf(p.key.object());
     }
 

@@ -48,7 +48,10 @@ final class PageImages {
         }
         PageOperationImage.Builder b = PageOperationImage.newBuilder().setWrite(op.write)
                 .setUnlock(op.unlock).setRecordDeaths(op.recordDeaths)
-                .setTakeWriter(op.takeWriter).setObjectId(op.objectId);
+                .setTakeWriter(op.takeWriter);
+        if (op.objectId != null) {
+            b.setObjectId(op.objectId);
+        }
         if (!op.awaited.isEmpty()) {
             b.setAskedNanos(op.askedNanos);
         }
@@ -93,7 +96,7 @@ final class PageImages {
     private static PageOperation read(PageOperationImage image, LongFunction<KernelSession> sessions, long nowNanos) {
         PageOperation op = image.getRecordDeaths() ? PageOperation.recordDeaths()
                 : new PageOperation(image.hasRequester() ? sessions.apply(image.getRequester()) : null,
-                image.getObjectId(), image.getWrite(), image.getUnlock());
+                image.hasObjectId() ? image.getObjectId() : null, image.getWrite(), image.getUnlock());
         op.takeWriter = image.getTakeWriter();
         op.askedNanos = image.hasAskedNanos() ? image.getAskedNanos() : nowNanos;
         for (AwaitedHolder a : image.getAwaitedList()) {

@@ -21,11 +21,11 @@ final class PageOperation {
     /** Null once the requester has left (session closed or object terminated): answer nobody. */
     KernelSession requester;
     /**
-     * The id the kernel asked under (0: not known, an operation restored from a snapshot written
-     * before it was kept, or the pager's own): the answer goes under it while it names the object
+     * The id the kernel asked under (null: not known, an operation restored from a snapshot written
+     * before it was kept, or the pager's own; 0 is an id like any other): the answer goes under it while it names the object
      * ({@link PageAnswers#answerId}).
      */
-    final int objectId;
+    final Integer objectId;
     /** Write access wanted (else a read-only copy). */
     final boolean write;
     /** A memory_object_data_unlock (else a data_request): the writer too gets an answer to it. */
@@ -50,15 +50,15 @@ final class PageOperation {
     record Fetched(RuntimeException refused, io.machxp.pager.object.MemoryObject.PageCopy copy,
             RuntimeException readFailed) {}
 
-    PageOperation(KernelSession requester, int objectId, boolean write) {
+    PageOperation(KernelSession requester, Integer objectId, boolean write) {
         this(requester, objectId, write, false);
     }
 
-    PageOperation(KernelSession requester, int objectId, boolean write, boolean unlock) {
+    PageOperation(KernelSession requester, Integer objectId, boolean write, boolean unlock) {
         this(requester, objectId, write, unlock, false);
     }
 
-    private PageOperation(KernelSession requester, int objectId, boolean write, boolean unlock, boolean recordDeaths) {
+    private PageOperation(KernelSession requester, Integer objectId, boolean write, boolean unlock, boolean recordDeaths) {
         this.requester = requester;
         this.objectId = objectId;
         this.write = write;
@@ -71,7 +71,7 @@ final class PageOperation {
      * kernel writes it), dead kernels' owner_died is recorded in its futex words (xp-spec 8.7).
      */
     static PageOperation recordDeaths() {
-        return new PageOperation(null, 0, true, false, true);
+        return new PageOperation(null, null, true, false, true);
     }
 
     /** The pager's own operation ({@link #recordDeaths()}): no requester, never answered. */

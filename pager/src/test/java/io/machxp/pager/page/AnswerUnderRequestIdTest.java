@@ -117,4 +117,77 @@ class AnswerUnderRequestIdTest {
         r.lockCompleted(b, 0);
         assertThat(r.one(a).getMemoryObjectDataUnavailable().getObjectId()).isEqualTo(SECOND);
     }
+
+    /** A's third id for the object is 0, a valid id (review of low6, L6-5). */
+    private void initUnderZero() {
+        k.xp(a, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(0).setName("obj").setPageSize(PAGE)));
+        assertThat(k.one(a).getMemoryObjectReady().getObjectId()).isZero();
+    }
+
+    /** A request under id 0 is answered under 0. Fails before L6-5 (0 meant "not known": under the first id). */
+    @Test
+    void aDataRequestUnderIdZeroIsAnsweredUnderIt() {
+        initUnderZero();
+        readWhileBWrites(0);
+        k.lockCompleted(b, 0);
+        assertThat(k.one(a).getMemoryObjectDataUnavailable().getObjectId()).isZero();
+    }
+
+    /**
+     * Restored from a snapshot, an operation asked under id 0 keeps it; one from a snapshot written
+     * before the id was kept (no object_id) is answered under the id the pager names the object by.
+     * The first part fails before L6-5 (answered under the first id).
+     */
+    @Test
+    void aRestoredOperationUnderIdZeroKeepsItAndAnOldImageFallsBack() throws Exception {
+        initUnderZero();
+        readWhileBWrites(0);
+        PagerSnapshot snapshot = k.pager.snapshot();
+        XpKernels r = new XpKernels(new FailingStore(0));
+        r.pager.restore(PagerSnapshot.parseFrom(snapshot.toByteArray()));
+        assertThat(r.pager.snapshot()).as("read back, written again").isEqualTo(snapshot);
+        r.lockCompleted(b, 0);
+        assertThat(r.one(a).getMemoryObjectDataUnavailable().getObjectId()).isZero();
+
+        XpKernels old = new XpKernels(new FailingStore(0));
+        old.pager.restore(withoutObjectIds(snapshot));
+        old.lockCompleted(b, 0);
+        assertThat(old.one(a).getMemoryObjectDataUnavailable().getObjectId()).isEqualTo(OBJ);
+    }
+
+    /** The snapshot as a pager writes it that does not keep an operation's object id. */
+    private static PagerSnapshot withoutObjectIds(PagerSnapshot s) {
+        PagerSnapshot.Builder b = s.toBuilder();
+        clearObjectIds(b);
+        return b.build();
+    }
+
+    private static void clearObjectIds(com.google.protobuf.Message.Builder b) {
+        for (var e : b.getAllFields().entrySet()) {
+            var field = e.getKey();
+            if (field.getJavaType() != com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+                continue;
+            }
+            if (field.isRepeated()) {
+                for (int i = 0; i < b.getRepeatedFieldCount(field); i++) {
+                    com.google.protobuf.Message.Builder sub = ((com.google.protobuf.Message) b.getRepeatedField(field, i))
+                            .toBuilder();
+                    clear(sub);
+                    b.setRepeatedField(field, i, sub.build());
+                }
+            } else {
+                com.google.protobuf.Message.Builder sub = ((com.google.protobuf.Message) b.getField(field)).toBuilder();
+                clear(sub);
+                b.setField(field, sub.build());
+            }
+        }
+    }
+
+    private static void clear(com.google.protobuf.Message.Builder sub) {
+        if (sub instanceof io.machxp.proto.snapshot.PageOperationImage.Builder op) {
+            op.clearObjectId();
+        }
+        clearObjectIds(sub);
+    }
 }
