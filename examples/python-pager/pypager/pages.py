@@ -93,16 +93,18 @@ class Pages:
         offset, op = page.current
         page.current = None
         k = op.session
+        # under the id it asked under while that id names the object, else the id that does (5.2)
+        object_id = op.object_id if k.objects.get(op.object_id) == obj else k.id_for(obj)
         if not op.cancelled and k.live:
             if op.kind == "read":
                 page.holders[k] = "r"
-                self._supply(k, op.object_id, offset, page, WRITE)
+                self._supply(k, object_id, offset, page, WRITE)
             elif (op.kind == "unlock" and k in page.holders) or page.holders.get(k) == "r":
                 page.holders = {k: "w"}      # a reader that asks to write keeps its copy (6.7)
-                self._ask(k, op.object_id, offset, ALLOW_WRITE)
+                self._ask(k, object_id, offset, ALLOW_WRITE)
             else:
                 page.holders = {k: "w"}
-                self._supply(k, op.object_id, offset, page, NONE)
+                self._supply(k, object_id, offset, page, NONE)
         self._next(obj, page)
 
     def _supply(self, k, object_id, offset, page, lock_value):

@@ -45,6 +45,29 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(["memory_object_data_error"], [r for r, _ in self.a.take()])
 
 
+    def test_an_answer_after_the_terminate_of_the_asking_id_goes_under_the_id_that_names_the_object(self):
+        # xp-spec 5.2: under the request's id while that id names the object, else the id that does
+        self.a.send(memory_object_init=xp.MemoryObjectInit(object_id=2, name="shared", page_size=PAGE))
+        self.a.take()
+        self.b.request(0, xp.VM_PROT_READ_WRITE)
+        self.b.take()
+        self.a.send(memory_object_data_request=xp.MemoryObjectDataRequest(
+            object_id=2, offset=0, length=PAGE, desired_access=xp.VM_PROT_READ))
+        self.b.take()  # the downgrade
+        self.a.send(memory_object_terminate=xp.MemoryObjectTerminate(object_id=2))
+        self.b.completed(0)
+        (routine, supply), = self.a.take()
+        self.assertEqual("memory_object_data_unavailable", routine)
+        self.assertEqual(1, supply.object_id)
+
+    def test_an_answer_goes_under_the_id_the_request_came_under(self):
+        self.a.send(memory_object_init=xp.MemoryObjectInit(object_id=2, name="shared", page_size=PAGE))
+        self.a.take()
+        self.a.send(memory_object_data_request=xp.MemoryObjectDataRequest(
+            object_id=2, offset=0, length=PAGE, desired_access=xp.VM_PROT_READ))
+        (routine, supply), = self.a.take()
+        self.assertEqual(2, supply.object_id)
+
 class RestartTest(unittest.TestCase):
     def test_a_restart_waits_a_lease_and_grants_a_journaled_futex_with_owner_died(self):
         with tempfile.TemporaryDirectory() as store:
