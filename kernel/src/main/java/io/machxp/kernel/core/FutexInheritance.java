@@ -20,7 +20,8 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  * Priority inheritance (unless disabled, --no-pi): local waiters are served highest effective
  * priority first, FIFO among equals; a futex's owner runs at the maximum of its base priority,
  * its local waiters' effective priorities and the priority the pager sent with relinquish_futex
- * (the highest waiting on other kernels). A boost flows on along the chain: a boosted owner that
+ * (the highest waiting on other kernels; kept over a broken stream to the pager until the session
+ * is reclaimed or lost, FutexSessionEnds). A boost flows on along the chain: a boosted owner that
  * waits for another futex raises that futex's owner here, or the priority its kernel asks the
  * pager with (memory_object_lock_futex with update). Deboosting follows every unlock, timeout and
  * cancellation the same way; a priority change that puts another waiter, here or elsewhere,
@@ -65,7 +66,7 @@ final class FutexInheritance {
      */
     void refresh(FutexEntry e) {
         MachThread owner = ownerHere(e);
-        MachThread target = !e.waiters.isEmpty() || e.relinquishPending ? owner : null;
+        MachThread target = !e.waiters.isEmpty() || waitedElsewhere(e) ? owner : null;
         MachThread old = e.boosting;
         if (old != target) {
             e.boosting = target;
@@ -108,6 +109,14 @@ final class FutexInheritance {
     }
 
     /**
+     * A kernel elsewhere waits for {@code e}: a relinquish is pending, or was when the stream to the
+     * pager broke and the session is not yet reclaimed or lost ({@link FutexEntry#remoteBoostKept}).
+     */
+    private static boolean waitedElsewhere(FutexEntry e) {
+        return e.relinquishPending || e.remoteBoostKept;
+    }
+
+    /**
      * A thread's priority from its base, its donations and what it inherits, leaving out what it
      * inherits from other kernels through {@code apartFrom} (null: nothing left out).
      */
@@ -117,7 +126,7 @@ final class FutexInheritance {
             effective = Math.max(effective, donated);
         }
         for (FutexEntry f : t.boostedBy) {
-            boolean remote = f.relinquishPending && f != apartFrom;
+            boolean remote = waitedElsewhere(f) && f != apartFrom;
             int inherited = core.plants.inheritedFromOtherKernels(remote ? f.remotePriority : 0);
             effective = Math.max(effective, Math.max(f.waiters.topPriority(), inherited));
         }

@@ -264,6 +264,7 @@ final class FutexRelinquish {
             e.remoteSince = e.waiters.mark();
         }
         e.relinquishPending = true;
+        e.remoteBoostKept = false; // the new pager's relinquish takes over a boost kept over a broken stream
         e.remotePriority = priority;
     }
 

@@ -18,7 +18,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *
  * <h2>Overview</h2>
  * <pre>
- *  stream broken    relinquish pending -> void (the new pager asks again if others wait)
+ *  stream broken    relinquish pending -> void (the new pager asks again if others wait); the
+ *                                       waiter elsewhere's boost is kept until reclaimed or lost
+ *  reclaim welcomed boost kept        -> dropped (a new relinquish_futex boosts again)
  *  reclaimed        request out      -> lock_futex asked again
  *                   kept, Part II    -> nobody here waits for it: given back now if nobody owns
  *                                       it, else at its owner's unlock (WAITERS set)
@@ -57,6 +59,7 @@ final class FutexSessionEnds {
         futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;
+        dropKeptBoost(e);
         e.forgetTryWait();
         while (true) {
             long s = e.state();
@@ -74,15 +77,38 @@ final class FutexSessionEnds {
      * The stream to the pager broke and the kernel will reclaim what it holds from a pager that may have
      * restarted: a relinquish (or forward) the old pager asked for is void (the new one asks again if others
      * wait), so an owner's unlock keeps the futex here. Local waiters keep waiting; asked again later.
+     * The waiter elsewhere still waits, though: its boost stays ({@link FutexEntry#remoteBoostKept}) until
+     * the reclaim ends ({@link #reclaimed}) or the pager is lost ({@link #forgetFutex}), so that a pager's
+     * restart deboosts no owner, here or, through this kernel's lock_futex at another pager, elsewhere.
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
         e.forgetTryWait(); // the old pager's try is void: a new one asks again
         if (e.relinquishPending) {
             e.relinquishPending = false;
-            e.remotePriority = 0;
+            e.remoteBoostKept = true;
             futexes.clearWaitersIfNoneLeft(e);
             inheritance.refresh(e);
+        }
+    }
+
+    /**
+     * The reclaim's welcome came: a boost kept over the broken stream ends now. If the waiter elsewhere
+     * still waits, the new pager asks for the futex again with relinquish_futex, which boosts anew.
+     */
+    void reclaimed(FutexEntry e) {
+        if (e.remoteBoostKept) {
+            dropKeptBoost(e);
+            inheritance.refresh(e);
+        }
+    }
+
+    private static void dropKeptBoost(FutexEntry e) {
+        if (e.remoteBoostKept) {
+            e.remoteBoostKept = false;
+            if (!e.relinquishPending) {
+                e.remotePriority = 0;
+            }
         }
     }
 

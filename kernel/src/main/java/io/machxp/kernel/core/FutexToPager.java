@@ -100,6 +100,7 @@ final class FutexToPager {
         e.relinquishPending = false;
         e.pageLeftUnwaited = false; // it means only "since the last intoBytes of this holding"
         e.remotePriority = 0;
+        e.remoteBoostKept = false;
         e.remoteSinceKnown = false;
         MemoryObjectFutexReleased.Builder released = MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(e.objectId()).setOffset(e.offset()).setFencingToken(e.fencingToken)

@@ -264,6 +264,11 @@ final class KernelFutexes {
         sessionEnds.streamBroken(e);
     }
 
+    /** The session's reclaim was welcomed: see {@link FutexSessionEnds#reclaimed}. */
+    void reclaimed(FutexEntry e) {
+        sessionEnds.reclaimed(e);
+    }
+
     /** After a reclaim: asks again for what was awaited; Part II gives back what it kept meanwhile. */
     void askAgain(FutexEntry e) {
         sessionEnds.askAgain(e);

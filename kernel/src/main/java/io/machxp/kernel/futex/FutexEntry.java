@@ -87,6 +87,13 @@ public final class FutexEntry {
     /** The highest priority waiting on other kernels, from relinquish_futex; 0 if none. */
     public int remotePriority;
     /**
+     * The stream to the pager broke while a relinquish was pending: the relinquish is void, but the
+     * waiter elsewhere still waits, so its boost ({@link #remotePriority}) stays on the owner here
+     * until the session is reclaimed (the new pager's relinquish takes over, or the reclaim's end
+     * drops it) or lost, as Linux keeps a PI boost while its waiter blocks.
+     */
+    public boolean remoteBoostKept;
+    /**
      * When (in its wait queue's arrival order) a kernel elsewhere started waiting at
      * {@code remotePriority}: among equal priorities, local waiters that came before go first.
      */
