@@ -135,7 +135,8 @@ final class KernelSession {
      */
     KernelHello.Builder hello() {
         KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)
-                .setResumable(true).addAllFeatures(PageCache.FEATURES);
+                .setResumable(true).addAllFeatures(PageCache.FEATURES)
+                .setDirectory(core.directory.viewFor(pager)); // the pager refuses a kernel configured unlike the others
         if (pager != 0) {
             h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it
         }

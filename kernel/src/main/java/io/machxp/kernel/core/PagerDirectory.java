@@ -1,9 +1,11 @@
 package io.machxp.kernel.core;
 
+import io.machxp.proto.xp.PagerDirectoryView;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32;
 
 /**
@@ -14,8 +16,10 @@ import java.util.zip.CRC32;
  * <p>An object is served by the pager its name is assigned to, else by the rule: CRC-32 of the
  * name (UTF-8) modulo the number of pagers. Every kernel of a cluster must be given the same
  * directory (the same pagers in the same order, the same assignments): two kernels that disagree
- * would ask two pagers for one object. A pager told what it serves refuses the others
- * (memory_object_destroy), which turns that mistake into a clear error.
+ * would ask two pagers for one object. Each kernel_hello therefore carries the directory as that
+ * pager sees it ({@link #viewFor}), and a pager refuses a kernel whose view differs from another
+ * connected kernel's (EINVAL); a pager told what it serves also refuses the others
+ * (memory_object_destroy).
  *
  * <p>With one pager every object is pager 0's: the single-pager kernel, unchanged.
  */
@@ -104,6 +108,21 @@ public final class PagerDirectory {
         CRC32 crc = new CRC32();
         crc.update(name.getBytes(StandardCharsets.UTF_8));
         return (int) (crc.getValue() % count);
+    }
+
+    /**
+     * This directory as pager {@code index} sees it, in the canonical form kernel_hello carries
+     * (xp-spec 2.8): the count, the index, and the assignments the rule would not make, sorted by
+     * object name. Two kernels that send every object to the same pagers give equal views.
+     */
+    public PagerDirectoryView viewFor(int index) {
+        PagerDirectoryView.Builder v = PagerDirectoryView.newBuilder().setPagerCount(count).setPagerIndex(index);
+        new TreeMap<>(assigned).forEach((name, pager) -> {
+            if (pager != ruleFor(name, count)) {
+                v.addAssignments(name + "=" + pager);
+            }
+        });
+        return v.build();
     }
 
     /** The explicit assignments, in the form {@link #parse} reads. */

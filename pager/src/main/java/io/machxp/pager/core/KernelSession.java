@@ -21,6 +21,11 @@ public final class KernelSession {
      * it), else {@link #kernelId} ({@link TidPrefixes}). Replicated state: in the snapshot.
      */
     public int tidPrefix;
+    /**
+     * The kernel's pager directory as its hello stated it (xp-spec 2.8), or null if it stated none
+     * ({@link DirectoryViews}). Not replicated: after a takeover the next hellos set it again.
+     */
+    public io.machxp.proto.xp.PagerDirectoryView directory;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     /**

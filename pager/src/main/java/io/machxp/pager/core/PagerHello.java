@@ -19,14 +19,17 @@ import io.machxp.proto.xp.KernelToPager;
  *  a second kernel_hello                -> the stream ends (EPROTO)
  *  kernel_hello of another version      -> the stream ends (EPROTONOSUPPORT)
  *  kernel_hello with a name not 1 to 64 -> the stream ends (EINVAL; {@link #mayHello})
- *    printable ASCII, or a TID prefix
- *    that is no kernel id
+ *    printable ASCII, a TID prefix that
+ *    is no kernel id, or a pager directory
+ *    unlike another kernel's ({@link DirectoryViews})
  *  (kernel_hello with a resume is {@link PagerResume}'s; with a reclaim, in the grace period after
  *   a restart, {@link PagerGrace}'s)
  *  kernel_hello(name)                   -> pager_welcome with a kernel id ({@link #hello}), stable
  *                                          per kernel name while the name has a live or broken
  *                                          session and through its quarantine (TIDs carry it)
  *    a live session has the name        -> the stream ends (EEXIST)
+ *      (its kernel's, at another index   -> EEXIST saying the pager is listed twice)
+ *       of its list)
  *    a broken session has the name      -> the stream ends (EAGAIN: connect again after its lease)
  *    no kernel id free                  -> the stream ends (EAGAIN)
  *    its TID prefix is another kernel's -> the stream ends ({@link TidPrefixes})
@@ -118,7 +121,32 @@ final class PagerHello {
                     + "): the prefix is the kernel id its primary pager gave it");
             return false;
         }
+        if (h.hasDirectory()) {
+            String refusal = DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.name);
+            if (refusal != null) {
+                sessions.end(s, Errno.EINVAL, refusal);
+                return false;
+            }
+            s.directory = h.getDirectory();
+        }
         return true;
+    }
+
+    /**
+     * Whether a hello of a name already connected comes from the same kernel, which lists this pager
+     * twice (under two addresses): the same TID prefix (the same kernel's TIDs) at another index of
+     * the same directory. A kernel restarted under its name while its old session is still open
+     * here has the same index; an older kernel states no directory, and gets the name's refusal.
+     */
+    private static boolean listedTwice(KernelSession previous, KernelHello h) {
+        if (previous.directory == null || !h.hasDirectory() || !h.hasTidPrefix()
+                || previous.tidPrefix != h.getTidPrefix()) {
+            return false;
+        }
+        var was = previous.directory;
+        var now = h.getDirectory();
+        return was.getPagerIndex() != now.getPagerIndex() && was.getPagerCount() == now.getPagerCount()
+                && was.getAssignmentsList().equals(now.getAssignmentsList());
     }
 
     /** kernel_hello without a reclaim: welcomed under the id its name had, or a new one. */
@@ -130,6 +158,12 @@ final class PagerHello {
                     + " while holding futexes or pages, which stay its own until its lease ends in "
                     + Math.max(1, sessions.leases.leaseLeftMillis(previous))
                     + " ms; connect again after that");
+            return;
+        }
+        if (previous != null && listedTwice(previous, h)) {
+            sessions.end(s, Errno.EEXIST, "pager " + core.name + " is listed twice in this kernel's --pager list: kernel '"
+                    + kernelName + "' has it as pager " + previous.directory.getPagerIndex() + " and as pager "
+                    + h.getDirectory().getPagerIndex() + " (two addresses of one pager?); list each pager once");
             return;
         }
         if (previous != null) {

@@ -1,0 +1,86 @@
+package io.machxp.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machxp.kernel.Kernel;
+import io.machxp.kernel.KernelConfig;
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.PagerDirectory;
+import io.machxp.pager.Pager;
+import io.machxp.pager.PagerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review M3 (docs/multi-pager.md, xp-spec 2.8): two pagers that both serve "s" (as every
+ * `machxp pager` without --object serves "shared"), and kernels given different pager directories.
+ * Before, each kernel silently used its own copy of "s"; now the pager refuses the hello of the
+ * kernel whose directory differs from the connected kernel's, with EINVAL naming both. And M5: a
+ * pager listed twice in one kernel's list is named as such.
+ */
+class PagerDirectoryMismatchOverGrpcTest {
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            started.get(i).close();
+        }
+    }
+
+    private Pager pager(String name) throws Exception {
+        Pager p = Pager.start(new PagerConfig(name, "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
+                Map.of("s", 64 * 1024L)));
+        started.add(p);
+        return p;
+    }
+
+    private Kernel kernel(String name, String pagers, PagerDirectory directory) throws Exception {
+        Kernel k = Kernel.start(KernelConfig.loopback(name, pagers).withCore(CoreOptions.DEFAULT.withPagers(directory)));
+        started.add(k);
+        return k;
+    }
+
+    @Test
+    void aKernelGivenAnotherDirectoryIsRefusedNamingBoth() throws Exception {
+        String pagers = pager("p0").target() + "," + pager("p1").target();
+        int byRule = PagerDirectory.ruleFor("s", 2);
+        kernel("X", pagers, PagerDirectory.of(2, Map.of()));
+        kernel("Z", pagers, PagerDirectory.of(2, Map.of("s", byRule))); // what the rule does anyway: the same directory
+
+        assertThatThrownBy(() -> kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule))))
+                .hasMessageContaining("EINVAL")
+                .hasMessageContaining("kernel 'Y' was given another pager directory than kernel")
+                .hasMessageContaining("assignments s=" + (1 - byRule))
+                .hasMessageContaining("no assignments beyond the CRC-32 rule");
+    }
+
+    @Test
+    void aKernelListingThePagersInAnotherOrderIsRefused() throws Exception {
+        Pager p0 = pager("p0");
+        Pager p1 = pager("p1");
+        kernel("X", p0.target() + "," + p1.target(), PagerDirectory.of(2, Map.of()));
+        assertThatThrownBy(() -> kernel("Y", p1.target() + "," + p0.target(), PagerDirectory.of(2, Map.of())))
+                .hasMessageContaining("EINVAL")
+                .hasMessageContaining("this one pager 1 of its list")
+                .hasMessageContaining("this one pager 0 of its list");
+        assertThat(p0.target()).isNotEqualTo(p1.target());
+    }
+
+    /**
+     * Review M5: one pager listed twice, under two addresses. Before, the second hello was refused
+     * as another kernel of the same name ("give each kernel its own --name"); the list is the mistake.
+     */
+    @Test
+    void aPagerListedTwiceUnderTwoAddressesIsNamedAsSuch() throws Exception {
+        Pager p0 = pager("p0");
+        String twice = p0.target() + ",localhost:" + p0.port();
+        assertThatThrownBy(() -> kernel("A", twice, PagerDirectory.of(2, Map.of("s", 0))))
+                .hasMessageContaining("pager p0 is listed twice in this kernel's --pager list")
+                .hasMessageNotContaining("--name");
+    }
+}
