@@ -1,7 +1,10 @@
 package io.machxp.pager.core;
 
 import io.machxp.proto.xp.PagerDirectoryView;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.TreeSet;
+import java.util.zip.CRC32;
 
 /**
  * The check that every kernel of this pager was given the same pager directory (xp-spec 2.8,
@@ -9,14 +12,16 @@ import java.util.Collection;
  * directories differ (another pager list, order or assignments) would ask two pagers for one
  * object, and a pager that serves every object it is asked for would keep a second copy of it,
  * silently. Each kernel_hello states the directory as this pager sees it; the pager compares it
- * with the ones its open sessions of other kernel names stated. Pager core thread only; no state
+ * with the ones its open sessions of other kernel names stated, object by object over the objects
+ * it serves: does each directory send the object here? Pager core thread only; no state
  * of its own (each session keeps its view, {@link KernelSession#directory}).
  *
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
  *  no open session of another name stated one    -> taken: the reference from now on
- *  equal to the other sessions'                  -> taken
- *  different                                     -> the stream ends (EINVAL), naming both
+ *  sends each object served here as the others  -> taken
+ *  sends one here that another sends elsewhere,  -> the stream ends (EINVAL), naming both
+ *    or the reverse
  * </pre>
  */
 final class DirectoryViews {
@@ -24,21 +29,49 @@ final class DirectoryViews {
 
     /**
      * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (a sentence naming both directories), or null if it may.
+     * sessions' (a sentence naming both directories and an object they send to different pagers),
+     * or null if it may. Only the objects this pager serves ({@code served}) are compared: for each,
+     * whether the directory sends it here. Directories that differ elsewhere (a kernel given only
+     * this pager, whose objects it sends here as the others do) share no object's copy.
      */
-    static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view, String pager) {
+    static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
+            Collection<String> served, String pager) {
         for (KernelSession other : open) {
             if (other.directory == null || other.gone || other.kernelName == null
                     || other.kernelName.equals(kernelName) || other.directory.equals(view)) {
                 continue;
             }
-            return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
-                    + "', which is connected to pager " + pager + ": '" + kernelName + "' has " + describe(view)
-                    + ", '" + other.kernelName + "' has " + describe(other.directory) + ". Every kernel of a cluster "
-                    + "must be given the same --pager list, in the same order, and the same --object-pagers: two "
-                    + "kernels that disagree would each use their own copy of an object (docs/multi-pager.md)";
+            for (String object : new TreeSet<>(served)) {
+                boolean here = sendsHere(view, object);
+                if (here == sendsHere(other.directory, object)) {
+                    continue;
+                }
+                return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
+                        + "', which is connected to pager " + pager + ": '" + kernelName + "' has " + describe(view)
+                        + ", '" + other.kernelName + "' has " + describe(other.directory) + ", so object '" + object
+                        + "' would be served here for '" + (here ? kernelName : other.kernelName) + "' and by another "
+                        + "pager for '" + (here ? other.kernelName : kernelName) + "'. Every kernel of a cluster must be "
+                        + "given the same --pager list, in the same order, and the same --object-pagers: two kernels "
+                        + "that disagree would each use their own copy of an object (docs/multi-pager.md)";
+            }
         }
         return null;
+    }
+
+    /** Whether a kernel with this directory sends {@code object} to the pager it stated the view to. */
+    static boolean sendsHere(PagerDirectoryView v, String object) {
+        String prefix = object + "=";
+        for (String a : v.getAssignmentsList()) {
+            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
+                return a.substring(prefix.length()).equals(Integer.toString(v.getPagerIndex()));
+            }
+        }
+        if (v.getPagerCount() <= 1) {
+            return v.getPagerIndex() == 0;
+        }
+        CRC32 crc = new CRC32(); // the rule, xp-spec 2.8: CRC-32 of the UTF-8 name modulo the count
+        crc.update(object.getBytes(StandardCharsets.UTF_8));
+        return crc.getValue() % v.getPagerCount() == v.getPagerIndex();
     }
 
     /** A directory view in words: "2 pagers, this one pager 1 of its list, assignments shared=0". */

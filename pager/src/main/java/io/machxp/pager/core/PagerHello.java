@@ -122,7 +122,8 @@ final class PagerHello {
             return false;
         }
         if (h.hasDirectory()) {
-            String refusal = DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.name);
+            String refusal = DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(),
+                    core.catalog.names(), core.name);
             if (refusal != null) {
                 sessions.end(s, Errno.EINVAL, refusal);
                 return false;
