@@ -36,7 +36,8 @@ final class DirectoryViews {
      */
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
-        for (KernelSession other : open) {
+        // in session id order, so every replica names the same other kernel (not the map's order)
+        for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
             if (other.directory == null || other.gone || other.kernelName == null
                     || other.kernelName.equals(kernelName) || other.directory.equals(view)) {
                 continue;

@@ -23,7 +23,7 @@ public final class KernelSession {
     public int tidPrefix;
     /**
      * The kernel's pager directory as its hello stated it (xp-spec 2.8), or null if it stated none
-     * ({@link DirectoryViews}). Not replicated: after a takeover the next hellos set it again.
+     * ({@link DirectoryViews}). Replicated state: in the snapshot (hellos are decided from it).
      */
     public io.machxp.proto.xp.PagerDirectoryView directory;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */

@@ -138,6 +138,7 @@ final class SnapshotReader {
         s.kernelId = image.getKernelId();
         // a snapshot written before sessions kept their prefix: every kernel's was its kernel id
         s.tidPrefix = image.getTidPrefix() != 0 ? image.getTidPrefix() : image.getKernelId();
+        s.directory = image.hasDirectory() ? image.getDirectory() : null;
         for (ObjectBinding o : image.getObjectsList()) {
             s.objects.put(o.getObjectId(), object(o.getName()));
         }

@@ -1,0 +1,113 @@
+package io.machxp.pager.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.core.XpProtocolError;
+import io.machxp.proto.replica.Genesis;
+import io.machxp.proto.replica.KernelMessage;
+import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.replica.ReplicaSnapshot;
+import io.machxp.proto.replica.SessionOpened;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.PagerDirectoryView;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * xp-spec 2.8 and 13.1 at a replicated pager: a hello's pager directory view is judged against the
+ * views of the open sessions, which are replicated state, so every replica refuses the same hellos,
+ * one restored from a snapshot too (each session's view is in its image).
+ */
+@ExtendWith(io.machxp.pager.core.QuietCoreLogs.class)
+class DirectoryViewReplicaTest {
+    private static final long LEASE = 1_000_000_000L;
+    private long clock = 1_000_000_000_000L;
+
+    /** What a replica's core said, in order: sends and ends. */
+    private static final class Said implements ReplicaCore.Outlet {
+        final List<String> said = new ArrayList<>();
+
+        @Override
+        public void send(long sessionId, PagerToKernel message) {
+            said.add(sessionId + " " + message.getRoutineCase());
+        }
+
+        @Override
+        public void endSession(long sessionId, Errno errno, String message) {
+            said.add(sessionId + " " + errno + " " + message);
+        }
+
+        @Override
+        public void endSession(long sessionId, XpProtocolError error, String message) {
+            said.add(sessionId + " " + error + " " + message);
+        }
+    }
+
+    private PagerLogEntry.Builder entry(long advanceNanos) {
+        clock += advanceNanos;
+        return PagerLogEntry.newBuilder().setClockNanos(clock);
+    }
+
+    /** A view of two pagers, this one pager 0, with object 'obj' assigned to {@code objPager}. */
+    private static PagerDirectoryView view(int objPager) {
+        return PagerDirectoryView.newBuilder().setPagerCount(2).setPagerIndex(0)
+                .addAssignments("obj=" + objPager).build();
+    }
+
+    private List<PagerLogEntry> open(long session, String name, int tidPrefix, PagerDirectoryView view) {
+        KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setResumable(true)
+                .setTidPrefix(tidPrefix).setDirectory(view);
+        return List.of(entry(1_000_000).setSessionOpened(SessionOpened.newBuilder().setSessionId(session)).build(),
+                xp(session, 1, KernelToPager.newBuilder().setKernelHello(h)),
+                xp(session, 2, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                        .setObjectId(7).setName("obj").setPageSize(ScriptedKernels.PAGE))));
+    }
+
+    private PagerLogEntry xp(long session, long index, KernelToPager.Builder m) {
+        return entry(1_000_000).setKernelMessage(KernelMessage.newBuilder().setSessionId(session).setIndex(index)
+                .setMessage(m)).build();
+    }
+
+    private static ReplicaCore replica(Said out) {
+        return new ReplicaCore("p", ScriptedKernels.PAGE, ScriptedKernels.OBJECTS, LEASE, out, new PagerStats());
+    }
+
+    @Test
+    void everyReplicaRefusesTheSameMismatchingHelloOneRestoredFromASnapshotToo() throws Exception {
+        Said saidA = new Said();
+        ReplicaCore a = replica(saidA);
+        a.apply(entry(0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        open(1, "x", 5, view(0)).forEach(a::apply); // x sends 'obj' here: the reference
+
+        Said saidB = new Said();
+        ReplicaCore b = replica(saidB);
+        ReplicaSnapshot snapshot = a.snapshot();
+        b.restore(ReplicaSnapshot.parseFrom(snapshot.toByteArray()));
+
+        int from = saidA.said.size();
+        List<PagerLogEntry> rest = new ArrayList<>();
+        rest.addAll(open(2, "y", 6, view(1))); // y sends 'obj' to the other pager
+        rest.addAll(open(3, "z", 7, view(0)));
+        for (PagerLogEntry e : rest) {
+            a.apply(e);
+            b.apply(e);
+        }
+        List<String> after = saidA.said.subList(from, saidA.said.size());
+        assertThat(after).as("the original's answers").hasSize(3);
+        assertThat(after.get(0)).startsWith("2 EINVAL").contains("'y'", "'x'", "'obj'");
+        assertThat(after.subList(1, 3)).containsExactly("3 PAGER_WELCOME", "3 MEMORY_OBJECT_READY");
+        assertThat(saidB.said).as("the restored replica's answers").isEqualTo(after);
+        assertThat(b.snapshot()).isEqualTo(a.snapshot());
+        assertThat(snapshot.getCore().getSessionsList()).singleElement()
+                .matches(s -> s.hasDirectory() && s.getDirectory().equals(view(0)));
+    }
+}
