@@ -18,6 +18,7 @@ import java.util.zip.CRC32;
  *
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
+ *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
  *  no open session of another name stated one    -> taken: the reference from now on
  *  sends each object served here as the others  -> taken
  *  sends one here that another sends elsewhere,  -> the stream ends (EINVAL), naming both
@@ -54,6 +55,44 @@ final class DirectoryViews {
                         + "pager for '" + (here ? other.kernelName : kernelName) + "'. Every kernel of a cluster must be "
                         + "given the same --pager list, in the same order, and the same --object-pagers: two kernels "
                         + "that disagree would each use their own copy of an object (docs/multi-pager.md)";
+            }
+        }
+        return null;
+    }
+
+    /** The most pagers a view may count, and the most assignments it may list. */
+    static final int MAX_PAGER_COUNT = 1024;
+    static final int MAX_ASSIGNMENTS = 65536;
+
+    /**
+     * Why {@code v} is not a valid view (a sentence), or null if it is: 1 to {@link #MAX_PAGER_COUNT}
+     * pagers, this pager's index below the count, at most {@link #MAX_ASSIGNMENTS} assignments, each
+     * "object=pager" with a non-empty object name, a decimal pager index below the
+     * count, and no object assigned twice. An invalid view would make every object "elsewhere" (or
+     * here) and, taken as the reference, refuse every correctly configured kernel.
+     */
+    static String invalid(PagerDirectoryView v) {
+        int count = v.getPagerCount();
+        if (count < 1 || count > MAX_PAGER_COUNT) {
+            return "a pager count of " + Integer.toUnsignedString(count) + " (1.." + MAX_PAGER_COUNT + ")";
+        }
+        if (Integer.compareUnsigned(v.getPagerIndex(), count) >= 0) {
+            return "this pager at index " + Integer.toUnsignedString(v.getPagerIndex()) + " of a list of " + count;
+        }
+        if (v.getAssignmentsCount() > MAX_ASSIGNMENTS) {
+            return v.getAssignmentsCount() + " assignments (at most " + MAX_ASSIGNMENTS + ")";
+        }
+        java.util.Set<String> objects = new java.util.HashSet<>();
+        for (String a : v.getAssignmentsList()) {
+            int eq = a.lastIndexOf('=');
+            String index = eq < 0 ? "" : a.substring(eq + 1);
+            boolean ok = eq > 0 && !index.isEmpty() && index.length() <= 4 && index.chars().allMatch(c -> c >= '0' && c <= '9')
+                    && Integer.parseInt(index) < count;
+            if (!ok) {
+                return "the assignment " + Shown.quoted(a) + ", not \"object=pager\" with a pager index below " + count;
+            }
+            if (!objects.add(a.substring(0, eq))) {
+                return "object " + Shown.quoted(a.substring(0, eq)) + " assigned twice";
             }
         }
         return null;

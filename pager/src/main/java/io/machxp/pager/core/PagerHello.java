@@ -121,6 +121,11 @@ final class PagerHello {
                     + "): the prefix is the kernel id its primary pager gave it");
             return false;
         }
+        if (h.hasDirectory() && DirectoryViews.invalid(h.getDirectory()) != null) {
+            sessions.end(s, Errno.EINVAL, "kernel '" + kernelName + "' stated a pager directory that is not valid: "
+                    + DirectoryViews.invalid(h.getDirectory()) + " (xp-spec 2.8)");
+            return false;
+        }
         if (h.hasDirectory()) {
             String refusal = DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(),
                     core.catalog.names(), core.name);

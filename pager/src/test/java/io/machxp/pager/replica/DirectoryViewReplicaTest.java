@@ -110,4 +110,24 @@ class DirectoryViewReplicaTest {
         assertThat(snapshot.getCore().getSessionsList()).singleElement()
                 .matches(s -> s.hasDirectory() && s.getDirectory().equals(view(0)));
     }
+
+    @Test
+    void anInvalidViewIsRefusedAndNeverBecomesTheReference() {
+        Said said = new Said();
+        ReplicaCore a = replica(said);
+        a.apply(entry(0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        open(1, "i", 5, view(1).toBuilder().setPagerIndex(2).build()).forEach(a::apply); // index >= count
+        open(2, "j", 6, PagerDirectoryView.newBuilder().setPagerCount(0).build()).forEach(a::apply);
+        open(3, "k", 7, view(1).toBuilder().clearAssignments().addAssignments("obj=2").build()).forEach(a::apply);
+        open(4, "l", 8, view(1).toBuilder().addAssignments("obj").build()).forEach(a::apply);
+        // none of them is a reference: a valid view that sends 'obj' elsewhere, then here, is taken
+        open(5, "m", 9, view(0)).forEach(a::apply);
+        assertThat(said.said).hasSize(6);
+        assertThat(said.said.get(0)).startsWith("1 EINVAL").contains("'i'", "not valid", "index 2 of a list of 2");
+        assertThat(said.said.get(1)).startsWith("2 EINVAL").contains("'j'", "not valid", "pager count of 0");
+        assertThat(said.said.get(2)).startsWith("3 EINVAL").contains("'k'", "not valid", "obj=2");
+        assertThat(said.said.get(3)).startsWith("4 EINVAL").contains("'l'", "not valid", "'obj'");
+        assertThat(said.said.subList(4, 6)).containsExactly("5 PAGER_WELCOME", "5 MEMORY_OBJECT_READY");
+    }
 }
