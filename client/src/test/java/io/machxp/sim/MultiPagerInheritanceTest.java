@@ -92,7 +92,12 @@ class MultiPagerInheritanceTest {
         assertThat(List.of(a.thread().effectivePriority, b.thread().effectivePriority))
                 .as("C still waits for A's futex while pager 1 is down").containsExactly(50, 50);
 
-        cluster.runUntil(cluster.now() + 2 * LEASE); // pager 1 is back; the kernels reclaimed
+        cluster.runUntil(cluster.now() + 4 * MS); // pager 1 is back (at +5 ms), A's reclaim welcomed; its grace goes on
+        assertThat(answers).as("nobody was answered").isEmpty();
+        assertThat(List.of(a.thread().effectivePriority, b.thread().effectivePriority))
+                .as("C still waits in pager 1's grace period, after A's reclaim was welcomed").containsExactly(50, 50);
+
+        cluster.runUntil(cluster.now() + 2 * LEASE); // pager 1's grace ended; it asked A again
         assertThat(List.of(a.thread().effectivePriority, b.thread().effectivePriority)).as("after the reclaim")
                 .containsExactly(50, 50);
         this.<Void>ok(r -> b.core().vmUnlockFutex(b.task(), b.tid(), b.zero(), r));

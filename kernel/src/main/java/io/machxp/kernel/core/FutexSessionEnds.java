@@ -20,7 +20,8 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <pre>
  *  stream broken    relinquish pending -> void (the new pager asks again if others wait); the
  *                                       waiter elsewhere's boost is kept until reclaimed or lost
- *  reclaim welcomed boost kept        -> dropped (a new relinquish_futex boosts again)
+ *  reclaim welcomed boost kept        -> kept one lease more (the pager's grace period, after which
+ *                                       its relinquish_futex takes it over), then dropped
  *  reclaimed        request out      -> lock_futex asked again
  *                   kept, Part II    -> nobody here waits for it: given back now if nobody owns
  *                                       it, else at its owner's unlock (WAITERS set)
@@ -78,8 +79,10 @@ final class FutexSessionEnds {
      * restarted: a relinquish (or forward) the old pager asked for is void (the new one asks again if others
      * wait), so an owner's unlock keeps the futex here. Local waiters keep waiting; asked again later.
      * The waiter elsewhere still waits, though: its boost stays ({@link FutexEntry#remoteBoostKept}) until
-     * the reclaim ends ({@link #reclaimed}) or the pager is lost ({@link #forgetFutex}), so that a pager's
-     * restart deboosts no owner, here or, through this kernel's lock_futex at another pager, elsewhere.
+     * a new relinquish takes it over, a release, the pager is lost ({@link #forgetFutex}), or one lease
+     * after the reclaim's welcome ({@link #reclaimed}), so that a pager's restart deboosts no owner while
+     * the waiter waits, here or, through this kernel's lock_futex at another pager, elsewhere (up to a
+     * lease after the welcome; a waiter that gave up meanwhile may leave the boost up to then).
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
@@ -87,20 +90,35 @@ final class FutexSessionEnds {
         if (e.relinquishPending) {
             e.relinquishPending = false;
             e.remoteBoostKept = true;
+            e.keptBoostBreaks++;
             futexes.clearWaitersIfNoneLeft(e);
             inheritance.refresh(e);
         }
     }
 
     /**
-     * The reclaim's welcome came: a boost kept over the broken stream ends now. If the waiter elsewhere
-     * still waits, the new pager asks for the futex again with relinquish_futex, which boosts anew.
+     * The reclaim's welcome came: a boost kept over the broken stream stays for one more lease, the
+     * restarted pager's grace period, at whose end it asks again with relinquish_futex if the waiter
+     * elsewhere still waits (which takes the boost over, {@code FutexRelinquish}); then it is dropped,
+     * unless a break since kept it again. Without a lease it ends now.
      */
     void reclaimed(FutexEntry e) {
-        if (e.remoteBoostKept) {
+        if (!e.remoteBoostKept) {
+            return;
+        }
+        long lease = core.sessions.forObject(e.objectId()).leaseNanos();
+        if (lease <= 0) {
             dropKeptBoost(e);
             inheritance.refresh(e);
+            return;
         }
+        long breaks = e.keptBoostBreaks;
+        core.env.schedule(lease, () -> {
+            if (e.remoteBoostKept && e.keptBoostBreaks == breaks) {
+                dropKeptBoost(e);
+                inheritance.refresh(e);
+            }
+        });
     }
 
     private static void dropKeptBoost(FutexEntry e) {

@@ -284,7 +284,7 @@ final class SessionReclaim {
         session.lease.sendKeepalive(); // answered after the reclaim: it confirms the returns the reclaim gave again
         int[] awaited = {0};
         for (VmObject o : core.objects.servedBy(pager)) {
-            o.forEachPage(page -> page.forEachFutex(core.futexes::reclaimed)); // a boost kept since the break ends
+            o.forEachPage(page -> page.forEachFutex(core.futexes::reclaimed)); // a boost kept since the break ends a lease later
             if (o.state == VmObject.State.INITIALIZING) {
                 session.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                         .setObjectId(o.objectId).setName(o.name).setPageSize(pageSize)).build());

@@ -89,10 +89,13 @@ public final class FutexEntry {
     /**
      * The stream to the pager broke while a relinquish was pending: the relinquish is void, but the
      * waiter elsewhere still waits, so its boost ({@link #remotePriority}) stays on the owner here
-     * until the session is reclaimed (the new pager's relinquish takes over, or the reclaim's end
-     * drops it) or lost, as Linux keeps a PI boost while its waiter blocks.
+     * until the new pager's relinquish takes over, a release, the session's loss, or one lease
+     * after the reclaim's welcome (the restarted pager's grace period, after which it asks again),
+     * as Linux keeps a PI boost while its waiter blocks.
      */
     public boolean remoteBoostKept;
+    /** Counts the breaks that kept a boost: the timer set at a welcome drops only the boost it saw. */
+    public long keptBoostBreaks;
     /**
      * When (in its wait queue's arrival order) a kernel elsewhere started waiting at
      * {@code remotePriority}: among equal priorities, local waiters that came before go first.
