@@ -36,6 +36,8 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                is the reserved grant's): taken as K's request
  *                                                right after its early release is handled; an
  *                                                update changes its priority
+ *  the release's pages are taken              -> the gated page runs nothing until the forward
+ *                                                settles (holderReleasing), in the same event
  * </pre>
  * Why it is safe: the futex has one holder in the pager's books at every instant (H until its
  * release or departure, then K), and the copy K may use is that same grant arriving early: a
@@ -226,6 +228,20 @@ final class PagerForwards {
         }
         fw.relock = b.build();
         return true;
+    }
+
+    /**
+     * The holder {@code s} releases the futex, and {@link #settle} follows in the same core event:
+     * the forward's gated page, which the release may carry, is run no more until then. Otherwise
+     * a death's recording queued as the page comes back would run first and lift the gate, and the
+     * copy's target, which may hold the holder's last writes and its own, would not be made the
+     * page's writer: its release's page refused, its acknowledged writes lost.
+     */
+    void holderReleasing(FutexRecord f, KernelSession s) {
+        FutexForwarding fw = f.forward;
+        if (fw != null && fw.from == s) {
+            pages.forwardSettling(core.catalog.get(f.key.object()), fw.pageOffset);
+        }
     }
 
     /**

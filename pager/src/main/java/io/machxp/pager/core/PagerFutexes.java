@@ -270,6 +270,7 @@ final class PagerFutexes {
         if (f.tryAsked) {
             core.answers.answered(s, f.tryAskedNanos); // the answer to a relinquish_futex(try)
         }
+        forwards.holderReleasing(f, s); // a forward's page it lets go waits for the settle below (grants.release)
         for (PageData page : r.getPagesList()) {
             if (pages.releasedWithFutex(s, o, page)) {
                 f.releasedPages.add(page.getOffset());

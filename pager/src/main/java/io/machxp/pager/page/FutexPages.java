@@ -28,6 +28,8 @@ import java.util.List;
  *  gate opening             a request comes: the forward's order is withdrawn at the holder and
  *  ({@link PageOperations#run}) the request goes on as usual; once the holder no longer writes
  *                           the page, no copy can go any more: ungated
+ *  settling                 the holder's release is being taken: nothing runs on the page
+ *  (forwardSettling)        until the forward settles, in the same core event
  *  settled (forwardSettled) the futex is granted (to null: to nobody it was forwarded to):
  *                           ungated; if nobody holds the page, the grantee becomes its writer
  *                           with the pager's copy (it may hold the copy forwarded to it);
@@ -109,6 +111,17 @@ final class FutexPages {
         p.gateWriter = from;
         p.gateOpening = false;
         return true;
+    }
+
+    /**
+     * The holder of a forwarded futex releases it (its gated page may come back inside the release),
+     * and the forward settles next in the same core event: the page waits for that.
+     */
+    void forwardSettling(MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p != null && p.gated) {
+            p.gateSettling = true;
+        }
     }
 
     /** The forward is settled: the page ungated, its writer {@code to} if nobody holds it; requests go on. */

@@ -366,6 +366,15 @@ public final class PageCoherence {
     }
 
     /**
+     * The holder of a direct handoff's futex releases it (the gated page at {@code offset} may come
+     * back inside the release), and the forward settles next in the same core event
+     * ({@link #forwardSettled}): until then nothing runs on the page, so no request takes it first.
+     */
+    public void forwardSettling(MemoryObject o, long offset) {
+        futexPages.forwardSettling(o, offset);
+    }
+
+    /**
      * The futex of a direct handoff is granted to {@code to} (null: to nobody it was forwarded to).
      * If its old holder let the page go (inside its release, or by leaving) and nobody else holds
      * it, {@code to} becomes its writer, since it may hold the copy forwarded to it: returned is the

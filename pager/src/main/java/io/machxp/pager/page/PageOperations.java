@@ -195,6 +195,7 @@ final class PageOperations {
         p.gated = false;
         p.gateWriter = null;
         p.gateOpening = false;
+        p.gateSettling = false;
     }
 
     /**
@@ -210,6 +211,9 @@ final class PageOperations {
      * and settles the forward while the page is still gated, as without a request.
      */
     void run(PageRecord p) {
+        if (p.gateSettling) {
+            return; // its holder's release is being taken: the forward settles next (FutexPages#forwardSettled runs it)
+        }
         while (true) {
             if (p.gated && !p.gateOpening) {
                 if (p.current == null && p.queue.isEmpty()) {

@@ -36,6 +36,12 @@ final class PageRecord {
     KernelSession gateWriter;
     /** While gated: a request came, the order is withdrawn; the page may be taken back from its writer. */
     boolean gateOpening;
+    /**
+     * While gated: its holder released the futex (the page may come back inside that release) and
+     * the forward settles next, in the same core event: nothing runs on the page until then, so
+     * the copy's target, which may hold the holder's last writes, can become its writer.
+     */
+    boolean gateSettling;
 
     PageRecord(MemoryObject object, long offset) {
         this.object = object;
