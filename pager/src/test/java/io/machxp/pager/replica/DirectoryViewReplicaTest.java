@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.machxp.pager.core.PagerStats;
-import io.machxp.pager.core.XpProtocolError;
 import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.replica.ReplicaSnapshot;
 import io.machxp.proto.replica.SessionOpened;
-import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PagerDirectoryView;
-import io.machxp.proto.xp.PagerToKernel;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,26 +27,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DirectoryViewReplicaTest {
     private static final long LEASE = 1_000_000_000L;
     private long clock = 1_000_000_000_000L;
-
-    /** What a replica's core said, in order: sends and ends. */
-    private static final class Said implements ReplicaCore.Outlet {
-        final List<String> said = new ArrayList<>();
-
-        @Override
-        public void send(long sessionId, PagerToKernel message) {
-            said.add(sessionId + " " + message.getRoutineCase());
-        }
-
-        @Override
-        public void endSession(long sessionId, Errno errno, String message) {
-            said.add(sessionId + " " + errno + " " + message);
-        }
-
-        @Override
-        public void endSession(long sessionId, XpProtocolError error, String message) {
-            said.add(sessionId + " " + error + " " + message);
-        }
-    }
 
     private PagerLogEntry.Builder entry(long advanceNanos) {
         clock += advanceNanos;
