@@ -17,15 +17,19 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * docs/multi-pager.md, "Which pager serves an object": a kernel configured unlike the others (its
- * assignments, or the order of its pagers) asks a pager that does not serve the object, and its
- * vm_map fails with an error that says which pager it asked and why - never a second copy.
+ * assignments, or the order of its pagers) is refused at its start by a pager where a connected
+ * kernel's directory disagrees on an object it serves (xp-spec 2.8); alone, it asks a pager that does
+ * not serve the object, and its vm_map fails with an error that says which pager it asked and why -
+ * never a second copy.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PagerMisconfigurationOverGrpcTest {
 
     @Test
     void aKernelThatAsksTheWrongPagerGetsAnErrorNamingItsChoice() throws Exception {
-        try (TwoPagers cluster = TwoPagers.start(1, Duration.ofSeconds(5));
+        // Alone at the pagers (no kernel connected with another directory, xp-spec 2.8), X starts, and
+        // its vm_map of the object its directory sends elsewhere fails at the pager it asked.
+        try (TwoPagers cluster = TwoPagers.start(0, Duration.ofSeconds(5));
                 EmbeddedCluster odd = EmbeddedCluster.startKernels(Map.of("X",
                         CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of(TwoPagers.ONE, 0)))),
                         cluster.pagerTargets())) {
@@ -37,6 +41,20 @@ class PagerMisconfigurationOverGrpcTest {
                     .hasMessageContaining("this kernel asked its pager 0, as its --object-pagers says")
                     .hasMessageContaining("the same --pager list and --object-pagers");
             assertThat(task.vmMap(TwoPagers.ZERO)).as("what it agrees on still maps").isPositive();
+        }
+    }
+
+    @Test
+    void aKernelWhoseDirectoryDiffersFromAConnectedKernelsIsRefusedAtItsStart() throws Exception {
+        // With A connected (the CRC-32 rule sends 'one' to pager1, which serves it), X's directory sends
+        // 'one' to pager0: pager1 refuses X's hello (multipager review M3) instead of letting each
+        // kernel use its own copy of 'one'.
+        try (TwoPagers cluster = TwoPagers.start(1, Duration.ofSeconds(5))) {
+            assertThatThrownBy(() -> EmbeddedCluster.startKernels(Map.of("X",
+                            CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of(TwoPagers.ONE, 0)))),
+                            cluster.pagerTargets()).close())
+                    .hasMessageContaining("EINVAL: kernel 'X' was given another pager directory than kernel 'A'")
+                    .hasMessageContaining("object 'one' would be served here for 'A' and by another pager for 'X'");
             // The well-configured kernel maps both.
             LocalTask good = cluster.kernel(0).taskCreate("a");
             good.vmMap(TwoPagers.ONE);
