@@ -23,6 +23,12 @@ final class PagerWord {
 
     /** The machxp errno (ErrorInfo reason) of the status the call ended with, or null if the pager gave none. */
     static String errno(Throwable t) {
+        ErrorInfo info = errorInfo(t);
+        return info == null ? null : info.getReason();
+    }
+
+    /** The status's ErrorInfo, an empty one if it does not parse, or null if the status has none. */
+    private static ErrorInfo errorInfo(Throwable t) {
         com.google.rpc.Status status = StatusProto.fromThrowable(t);
         if (status == null) {
             return null;
@@ -30,9 +36,9 @@ final class PagerWord {
         for (Any detail : status.getDetailsList()) {
             if (detail.is(ErrorInfo.class)) {
                 try {
-                    return detail.unpack(ErrorInfo.class).getReason();
+                    return detail.unpack(ErrorInfo.class);
                 } catch (InvalidProtocolBufferException e) {
-                    return "";
+                    return ErrorInfo.getDefaultInstance();
                 }
             }
         }
@@ -50,20 +56,8 @@ final class PagerWord {
      * unmarked EAGAIN (an older or another pager's) is one a wait may change.
      */
     static boolean finalInGrace(Throwable t) {
-        com.google.rpc.Status status = StatusProto.fromThrowable(t);
-        if (status == null) {
-            return false;
-        }
-        for (Any detail : status.getDetailsList()) {
-            if (detail.is(ErrorInfo.class)) {
-                try {
-                    return FINAL_IN_GRACE.equals(detail.unpack(ErrorInfo.class).getMetadataOrDefault(FINAL_KEY, ""));
-                } catch (InvalidProtocolBufferException e) {
-                    return false;
-                }
-            }
-        }
-        return false;
+        ErrorInfo info = errorInfo(t);
+        return info != null && FINAL_IN_GRACE.equals(info.getMetadataOrDefault(FINAL_KEY, ""));
     }
 
     /**
