@@ -321,7 +321,17 @@ public final class KernelCore {
 
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
-        vm.unlock(taskId, tid, address, reply);
+        vm.unlock(taskId, tid, address, false, reply);
+    }
+
+    /**
+     * Undoes a lock or trylock of thread {@code tid} that got the futex at {@code address} while
+     * its caller gave up (a cancelled call, or vm_unlock_futex with abandoned_lock): unlocked, or,
+     * if the grant said owner_died (nobody heard EOWNERDEAD), passed on with OWNER_DIED as a death
+     * passes it on. EPERM if the thread does not own it (the lock never got it).
+     */
+    public void vmUndoFutexGrant(long taskId, int tid, long address, Reply<Void> reply) {
+        vm.unlock(taskId, tid, address, true, reply);
     }
 
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */

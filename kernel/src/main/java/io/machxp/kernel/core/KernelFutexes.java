@@ -48,6 +48,8 @@ import java.util.List;
  *                                       asked of the pager if ABSENT ({@link FutexLocks})
  *  vm_unlock_futex  TID              -> FREE                     (fast path)
  *                   TID|OWNER_DIED   -> NOT_RECOVERABLE; every waiter fails
+ *  grant undone     as vm_unlock_futex, but TID|OWNER_DIED passes on as a death (its caller
+ *  (caller gave up)                     gave up as it came: nobody saw EOWNERDEAD; undoGrant)
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
  *                                       re-asked for if local waiters remain
  *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
@@ -157,6 +159,40 @@ final class KernelFutexes {
             passOn(e, false);
         }
         inheritance.refresh(e);
+        reply.complete(null);
+    }
+
+    /**
+     * A grant of a lock or trylock that its caller never learnt of (it gave up as the futex came:
+     * its call cancelled at the grant, or vm_unlock_futex with abandoned_lock): undone. A grant
+     * without OWNER_DIED is unlocked, as its thread would; one with OWNER_DIED was told to nobody,
+     * so it passes on as a death, not as an unlock (which would make it NOT_RECOVERABLE for
+     * everyone): see {@link RobustFutexes#grantUndone}. EPERM if {@code tid} does not own it.
+     */
+    void undoGrant(FutexEntry e, int tid, long address, Reply<Void> reply) {
+        long s = e == null ? ABSENT : e.state();
+        if (isAbsent(s) || owner(s) != tid) {
+            reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x: the lock it gave up on "
+                    + "did not get it, so there is nothing to undo", tid, address));
+            return;
+        }
+        if (isNoPage(s)) {
+            // OWNER_DIED is read from the word, which can change only with the page: fetch it first.
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE, PageFault.of(() -> {
+                if (core.tasks.livingThread(tid) == null) {
+                    reply.fail(KernelError.of(Errno.ESRCH, "thread %d ended while the undoing of its lock of the "
+                            + "futex at 0x%x waited for the futex's page", tid, address));
+                } else {
+                    undoGrant(e, tid, address, reply);
+                }
+            }, reply::fail));
+            return;
+        }
+        if (!isOwnerDied(s)) {
+            unlock(e, tid, address, reply);
+            return;
+        }
+        robust.grantUndone(e, tid);
         reply.complete(null);
     }
 

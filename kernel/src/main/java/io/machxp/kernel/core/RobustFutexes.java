@@ -29,6 +29,9 @@ import java.util.List;
  *                                       higher lock or trylock, or a higher waiter elsewhere
  *                                       (FutexHeirs.wakeHeir)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
+ *  grant undone     TID|OWNER_DIED   -> passed on as the owner's death above: the thread's
+ *                                       caller gave up as the owner_died grant came, so nobody
+ *                                       was told EOWNERDEAD ({@link #grantUndone})
  * </pre>
  * The next owner gets EOWNERDEAD; if it unlocks without vm_futex_consistent, the futex becomes
  * NOT_RECOVERABLE (in {@link KernelFutexes#unlock}). A death on another kernel reaches this one
@@ -90,6 +93,22 @@ final class RobustFutexes {
     }
 
     void ownerDied(FutexEntry e, int tid) {
+        passOnAsDeath(e, tid, "owner-died");
+    }
+
+    /**
+     * A grant with OWNER_DIED that its caller never learnt of (it gave up as the futex came): no
+     * thread was told EOWNERDEAD, so this is no unlock by an owner that saw it (which would make
+     * the futex NOT_RECOVERABLE). As when the thread that took it dies at once, as a Linux
+     * robust-list walk does: the futex passes on with OWNER_DIED - the next owner here gets
+     * EOWNERDEAD, or the pager the word with OWNER_DIED, or it stays free with OWNER_DIED - and
+     * the boost the thread had as its owner goes.
+     */
+    void grantUndone(FutexEntry e, int tid) {
+        passOnAsDeath(e, tid, "owner-died-grant-undone");
+    }
+
+    private void passOnAsDeath(FutexEntry e, int tid, String trace) {
         long s = e.state();
         if (isAbsent(s) || owner(s) != tid) {
             return; // passed on meanwhile
@@ -98,7 +117,7 @@ final class RobustFutexes {
         if (session.inGrace()) {
             // No local handoff on a lease in doubt: the dead owner's TID stays in the word (the
             // fast path is closed, lock calls are parked) until the grace ends (LeaseGrace).
-            core.sessions.parked.park(session, null, () -> ownerDied(e, tid));
+            core.sessions.parked.park(session, null, () -> passOnAsDeath(e, tid, trace));
             return;
         }
         if (isNoPage(s)) {
@@ -106,7 +125,7 @@ final class RobustFutexes {
             // the waiters here as it fails any lock's page-in: nobody could take the futex without
             // its word. A waiter elsewhere waits on at the pager.
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> ownerDied(e, tid), error -> {
+                    PageFault.of(() -> passOnAsDeath(e, tid, trace), error -> {
                         futexes.waits.failWaiters(e, error);
                         inheritance.refresh(e);
                     }));
@@ -116,7 +135,7 @@ final class RobustFutexes {
         if (!e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED)) {
             return; // unlocked on the fast path after all
         }
-        env.trace("owner-died", tid, futexes.futexName(e));
+        env.trace(trace, tid, futexes.futexName(e));
         futexes.passOn(e, core.plants.ownerDiedPassedOn(true));
         inheritance.refresh(e);
     }

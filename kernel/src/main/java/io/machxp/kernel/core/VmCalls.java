@@ -140,15 +140,21 @@ final class VmCalls {
         futexes.lockRequest(t.thread(), e, address, timeoutNanos, trylock, reply, call);
     }
 
-    /** See {@link KernelCore#vmUnlockFutex}. */
-    void unlock(long taskId, int tid, long address, Reply<Void> reply) {
+    /** See {@link KernelCore#vmUnlockFutex}, and with {@code undo} {@link KernelCore#vmUndoFutexGrant}. */
+    void unlock(long taskId, int tid, long address, boolean undo, Reply<Void> reply) {
         core.checkThread();
-        if (sessions.parkedInGrace(taskId, address, reply, () -> unlock(taskId, tid, address, reply))) {
+        if (sessions.parkedInGrace(taskId, address, reply, () -> unlock(taskId, tid, address, undo, reply))) {
             return; // a handoff from a kernel paused past its lease, or in its grace, would be stale
         }
         KernelObjects.Target t = resolve(taskId, tid, address, reply);
-        if (t != null) {
-            futexes.unlock(t.thread().task.residentFutex(address), tid, address, reply);
+        if (t == null) {
+            return;
+        }
+        FutexEntry e = t.thread().task.residentFutex(address);
+        if (undo) {
+            futexes.undoGrant(e, tid, address, reply);
+        } else {
+            futexes.unlock(e, tid, address, reply);
         }
     }
 

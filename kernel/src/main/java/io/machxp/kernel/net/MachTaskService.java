@@ -448,19 +448,22 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     /**
      * Answers a lock that got the futex. A caller that has gone away (its call cancelled, also at
      * the moment of the grant, before the cancel handler could run) never learns it owns the
-     * futex, so nobody may own it on its behalf: it is unlocked again, as that thread. A lock's
-     * outcome is exactly one of: the caller learns it owns the futex, or nobody owns it for it.
-     * (A caller that cancels after the answer left may still miss it: task.proto tells clients
-     * to unlock after a lock they gave up on, and the client library does.)
+     * futex, so nobody may own it on its behalf: the grant is undone - unlocked as that thread,
+     * or, for a grant with owner_died, passed on as a death (nobody heard EOWNERDEAD, so an unlock
+     * would wrongly make it NOT_RECOVERABLE; KernelCore.vmUndoFutexGrant). A lock's outcome is
+     * exactly one of: the caller learns it owns the futex, or nobody owns it for it. (A caller that
+     * cancels after the answer left may still miss it: task.proto tells clients to send
+     * vm_unlock_futex with abandoned_lock after a lock they gave up on, and the client library
+     * does over gRPC; through the call file exactly one of the cancel and the answer wins.)
      */
     private <T> void grant(StreamObserver<T> out, T answer, KernelCore core, long task, int thread, long address) {
         if (!((ServerCallStreamObserver<T>) out).isCancelled() && answered(out, answer)) {
             return;
         }
-        kernel.execute(() -> core.vmUnlockFutex(task, thread, address, new Reply<>() {
+        kernel.execute(() -> core.vmUndoFutexGrant(task, thread, address, new Reply<>() {
             @Override
             public void complete(Void value) {
-                log.debug("kernel {}: thread {} gave up its lock of 0x{} as it was granted; unlocked again",
+                log.debug("kernel {}: thread {} gave up its lock of 0x{} as it was granted; undone",
                         kernel.name(), thread, Long.toHexString(address));
             }
 

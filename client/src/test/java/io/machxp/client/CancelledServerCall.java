@@ -1,0 +1,65 @@
+package io.machxp.client;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A server call a test controls, handed straight to a service method: cancelled when the test
+ * says so (before any cancel handler runs, the window a real cancellation can land in), recording
+ * what it was sent, as a cancelled unary call accepts an answer and never delivers it.
+ */
+final class CancelledServerCall<T> extends ServerCallStreamObserver<T> {
+    volatile boolean cancelled;
+    private final List<T> answers = new ArrayList<>();
+
+    /** A call its caller has already given up on. */
+    static <T> CancelledServerCall<T> givenUp() {
+        CancelledServerCall<T> call = new CancelledServerCall<>();
+        call.cancelled = true;
+        return call;
+    }
+
+    synchronized List<T> answers() {
+        return List.copyOf(answers);
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
+    @Override
+    public void setOnCancelHandler(Runnable onCancelHandler) {}
+
+    @Override
+    public void setCompression(String compression) {}
+
+    @Override
+    public boolean isReady() {
+        return true;
+    }
+
+    @Override
+    public void setOnReadyHandler(Runnable onReadyHandler) {}
+
+    @Override
+    public void request(int count) {}
+
+    @Override
+    public void setMessageCompression(boolean enable) {}
+
+    @Override
+    public void disableAutoInboundFlowControl() {}
+
+    @Override
+    public synchronized void onNext(T value) {
+        answers.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+}
