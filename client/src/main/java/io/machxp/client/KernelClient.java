@@ -164,6 +164,19 @@ public final class KernelClient implements AutoCloseable {
      */
     <Q extends com.google.protobuf.MessageLite, T> T call(SharedTaskMemory shared, CallChannel.Slot slot, int method,
             Q request, com.google.protobuf.Parser<T> parser, java.util.function.Function<Q, T> grpc) {
+        return call(shared, slot, method, request, parser, grpc, null);
+    }
+
+    /**
+     * As {@link #call(SharedTaskMemory, CallChannel.Slot, int, com.google.protobuf.MessageLite, com.google.protobuf.Parser,
+     * java.util.function.Function)} for a lock or trylock: when it goes over gRPC and the client
+     * gives up on it without the kernel's answer, {@code abandon} (vm_unlock_futex with
+     * abandoned_lock) undoes what the kernel may have granted meanwhile, before the failure is
+     * thrown ({@link GivenUpLock}).
+     */
+    <Q extends com.google.protobuf.MessageLite, T> T call(SharedTaskMemory shared, CallChannel.Slot slot, int method,
+            Q request, com.google.protobuf.Parser<T> parser, java.util.function.Function<Q, T> grpc,
+            Supplier<?> abandon) {
         calls.increment();
         CallChannel channel = shared == null || !shared.usable() ? null : shared.calls;
         if (channel != null) {
@@ -180,7 +193,16 @@ public final class KernelClient implements AutoCloseable {
                 throw shared.fault(target, fault);
             }
         }
-        return call(target, () -> grpc.apply(request));
+        try {
+            return grpc.apply(request);
+        } catch (StatusRuntimeException e) {
+            MachxpException failure = MachxpException.from(target, e);
+            if (abandon != null && GivenUpLock.gaveUp(failure)) {
+                calls.increment();
+                GivenUpLock.undo(target, abandon, failure);
+            }
+            throw failure;
+        }
     }
 
     /** How many of {@link #callsMade()} went through shared memory instead of gRPC. */

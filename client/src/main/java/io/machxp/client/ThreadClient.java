@@ -88,8 +88,16 @@ public final class ThreadClient {
         return lockCall(r.build());
     }
 
+    /** A lock: one given up on over gRPC is undone before it fails (task.proto, {@link GivenUpLock}). */
     private VmLockFutexReply lockCall(VmLockFutexRequest r) {
-        return kernel.call(shared, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(), q -> kernel.stub().vmLockFutex(q));
+        return kernel.call(shared, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(),
+                q -> kernel.stub().vmLockFutex(q), abandon(r.getAddress()));
+    }
+
+    /** vm_unlock_futex with abandoned_lock: undoes a grant of a lock of {@code address} this thread gave up on. */
+    private java.util.function.Supplier<VmUnlockFutexReply> abandon(long address) {
+        return () -> kernel.stub().vmUnlockFutex(VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid)
+                .setAddress(address).setAbandonedLock(true).build());
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -106,7 +114,7 @@ public final class ThreadClient {
         }
         return kernel.call(shared, slot, CallLayout.VM_TRYLOCK_FUTEX,
                 VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
-                VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q));
+                VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q), abandon(address));
     }
 
     /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */

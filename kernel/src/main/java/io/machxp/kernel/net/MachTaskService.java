@@ -173,8 +173,11 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             respond(out, VmUnlockFutexReply.getDefaultInstance());
             return;
         }
-        kernel.execute(() -> core.vmUnlockFutex(taskId, request.getThread(), request.getAddress(),
-                reply(out, v -> VmUnlockFutexReply.getDefaultInstance())));
+        // abandoned_lock: the caller gave up on a lock of this address without its answer (task.proto)
+        Reply<Void> reply = reply(out, v -> VmUnlockFutexReply.getDefaultInstance());
+        kernel.execute(request.getAbandonedLock()
+                ? () -> core.vmUndoFutexGrant(taskId, request.getThread(), request.getAddress(), reply)
+                : () -> core.vmUnlockFutex(taskId, request.getThread(), request.getAddress(), reply));
     }
 
     @Override
