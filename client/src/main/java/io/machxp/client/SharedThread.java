@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * free, nobody waiting) to the TID, an unlock the CAS back, both in this process. Anything else
  * fails here and the caller asks the kernel over gRPC, which answers as it always does.
  *
- * <p>What each step costs and why it is enough (lock: a clock read, a CAS, a load; unlock: a load, a CAS):
+ * <p>What each step costs and why it is enough (lock: a load, a clock read, a CAS, a load; unlock: a load, a CAS):
  * <ul>
  *   <li>The lease: the lock reads this host's monotonic clock against the lease's end the kernel
  *       publishes, as the kernel's own fast path does (a narrowing, not a proof: see LeaseGate).
@@ -23,7 +23,13 @@ import java.nio.ByteBuffer;
  *       futex passes on with OWNER_DIED, as for any thread that ended holding it), or the lock sees
  *       REVOKED, undoes its CAS and fails. If the undo finds the word changed (the kernel marked a
  *       waiter or took it meanwhile), the kernel already treats the TID of an ended thread in a
- *       word as a death (KernelFutexes: "a fast-path lock that raced the death").
+ *       word as a death (KernelFutexes: "a fast-path lock that raced the death"). The lock also
+ *       loads REVOKED before its CAS (the same word, read-mostly): a ThreadClient whose thread
+ *       ended long ago (an application's bug) then fails before its CAS instead of putting its
+ *       TID in the word for a moment - where a racing locker would take it for a death (a false
+ *       EOWNERDEAD), and, once the TID was given again, the kernel could mark WAITERS under it, the
+ *       undo fail, and a live thread "own" a futex it never locked. Only a thread that ends
+ *       during the lock itself still reaches the CAS, which the load after it covers.
  *   <li>Revocation, unlock: a load of REVOKED before the CAS. The CAS expects exactly this TID
  *       with no other bit, and the kernel takes a futex from an ended owner by a CAS of its own; so
  *       while the TID is this thread's alone, a late unlock either releases a futex the thread
@@ -61,14 +67,23 @@ final class SharedThread {
 
     /** Locks the futex at {@code address} if it is cached and free; false: ask the kernel. */
     boolean tryLock(long address) {
-        if (!locate(address) || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
+        // REVOKED before the CAS too: a ThreadClient of a thread that ended long ago must not put
+        // its TID in the word even for a moment (a racing locker would take it as a death, and
+        // after the TID is given again it would be a live thread's); the load after the CAS is
+        // for a thread that ends during this lock.
+        if (!locate(address) || revoked() || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
             return false;
         }
-        if (((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0) {
+        if (!revoked()) {
             return true;
         }
         LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
         return false;
+    }
+
+    /** Whether the kernel has revoked this thread's slot (the thread ended or is ending). */
+    private boolean revoked() {
+        return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) != 0;
     }
 
     /**
@@ -120,8 +135,7 @@ final class SharedThread {
      * thread ended: its TID may be another thread's by now).
      */
     boolean tryUnlock(long address) {
-        return locate(address) && ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
-                && LONG.compareAndSet(lastTable, lastState, tid, 0L);
+        return locate(address) && !revoked() && LONG.compareAndSet(lastTable, lastState, tid, 0L);
     }
 
     /** After a {@link #tryLock} that succeeded: the fencing token of the kernel's grant. */
