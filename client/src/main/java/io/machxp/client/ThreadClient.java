@@ -23,7 +23,10 @@ import java.time.Duration;
 
 /**
  * A thread of a task on a kernel. Its futex calls block the calling Java thread; a thread makes
- * one call at a time (EBUSY otherwise).
+ * one call at a time (EBUSY otherwise). A lock or trylock that fails because its caller gave up
+ * on it over gRPC (the call deadline, an interrupt, a cancelled Context) is undone at the kernel
+ * before it throws, in case the grant crossed the cancel: the futex is never left held on the
+ * caller's behalf ({@link GivenUpLock}).
  */
 public final class ThreadClient {
     private final KernelClient kernel;
