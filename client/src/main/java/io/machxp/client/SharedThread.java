@@ -110,8 +110,8 @@ final class SharedThread {
         if (tryLock(address)) {
             return true;
         }
-        if (!locate(address)) {
-            return false;
+        if (!locate(address) || !leaseRuns()) {
+            return false; // not here, or no lease (none at all: every call is the kernel's): no look
         }
         for (int i = 0; i < SPINS + YIELDS; i++) {
             long s = (long) LONG.getVolatile(lastTable, lastState);

@@ -16,6 +16,8 @@ import java.util.Arrays;
  *  a session stopped and forgot its futexes ({@link #leaveOut}) ──▶ its end left out
  *      (a pager lost no longer holds the fast path: its futexes do not pass it any more)
  *  its pager's new session welcomed ({@link #rejoined}) ──▶ counted again
+ *  a session in use without a lease, others with one ──▶ open until the earliest end here, but
+ *      task processes are told "no lease" (they make every call through the kernel: LeaseGate)
  * </pre>
  */
 final class SessionsGate {
@@ -59,12 +61,16 @@ final class SessionsGate {
     private void recompute() {
         long min = Long.MAX_VALUE;
         boolean any = false;
+        boolean withoutLease = false; // a pager in use gave no lease (or none yet)
         for (int p = 0; p < ends.length; p++) {
             any |= !stopped[p];
+            withoutLease |= !stopped[p] && ends[p] == Long.MAX_VALUE;
             min = Math.min(min, ends[p]);
         }
         if (!any) {
             gate.close();
+        } else if (withoutLease && min != Long.MAX_VALUE) {
+            gate.openUntilPartlyWithoutLease(min); // task processes: as without a lease (LeaseGate)
         } else {
             gate.openUntil(min);
         }

@@ -27,16 +27,31 @@ public final class LeaseGate {
     }
 
     private void set(long nanoTime) {
+        set(nanoTime, nanoTime);
+    }
+
+    /** Open until {@code nanoTime} here; the mirror (task processes) is told {@code mirrored}. */
+    private void set(long nanoTime, long mirrored) {
         until = nanoTime;
         java.util.function.LongConsumer m = mirror;
         if (m != null) {
-            m.accept(nanoTime);
+            m.accept(mirrored);
         }
     }
 
     /** Open until {@code nanoTime} (a lease's end, in System.nanoTime). Core thread only. */
     public void openUntil(long nanoTime) {
         set(nanoTime);
+    }
+
+    /**
+     * Open until {@code nanoTime} (the earliest lease's end of a kernel's pagers), while another of
+     * its pagers gave no lease: the mirror is told {@link Long#MAX_VALUE} (no lease), since a task
+     * process has nothing to bound it in time on that pager's futexes and pages once the kernel is
+     * gone (ShmLayout#leaseRuns(ByteBuffer)). Core thread only.
+     */
+    public void openUntilPartlyWithoutLease(long nanoTime) {
+        set(nanoTime, Long.MAX_VALUE);
     }
 
     /** No lease: open for as long as the session lasts. Core thread only. */

@@ -94,7 +94,7 @@ public final class SharedMemory implements AutoCloseable {
         this.shared = dir.getParent();
         this.kernelFile = dir.resolve("kernel");
         this.kernel = create(kernelFile, ShmLayout.kernelFileSize(THREAD_SLOTS));
-        LONG.set(kernel, ShmLayout.LEASE_END, Long.MAX_VALUE);
+        LONG.set(kernel, ShmLayout.LEASE_END, Long.MIN_VALUE); // closed until the kernel's gate is mirrored
         INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
         LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
         this.drains = new DrainWatcher(kernel);
@@ -240,9 +240,13 @@ public final class SharedMemory implements AutoCloseable {
         return calls.closed() ? null : calls;
     }
 
-    /** The lease's end as the fast path of task processes reads it (System.nanoTime). */
+    /**
+     * The lease's end as the fast path of task processes reads it (System.nanoTime); without a
+     * lease ({@link Long#MAX_VALUE}) closed: their every call goes through the kernel
+     * ({@link ShmLayout#publishedLeaseEnd}).
+     */
     public void leaseUntil(long nanoTime) {
-        LONG.setVolatile(kernel, ShmLayout.LEASE_END, nanoTime);
+        LONG.setVolatile(kernel, ShmLayout.LEASE_END, ShmLayout.publishedLeaseEnd(nanoTime));
     }
 
     /**

@@ -169,22 +169,42 @@ public final class ShmLayout {
     /**
      * Whether a lease ending at {@code end} ({@link System#nanoTime}; {@link Long#MAX_VALUE}: no
      * lease, the session is the stream; {@link Long#MIN_VALUE}: closed) runs now. The one
-     * definition of the check, for the kernel's own fast paths and for task processes alike
-     * (futex locks, words of mapped pages). Without a lease no clock is read (no time passes
-     * Long.MAX_VALUE): the clock read is most of a fast lock's cost on a VM's clock.
+     * definition of the check for the kernel's own fast path (LeaseGate). Without a lease no clock
+     * is read (no time passes Long.MAX_VALUE): the clock read is most of a fast lock's cost on a
+     * VM's clock. Task processes use {@link #leaseRuns(ByteBuffer)}, where no lease means closed.
      */
     public static boolean leaseRuns(long end) {
         return end == Long.MAX_VALUE || System.nanoTime() < end;
     }
 
     /**
-     * {@link #leaseRuns(long)} for the end the kernel publishes at {@link #LEASE_END} of its file,
-     * loaded opaque: the kernel only moves it later (a keepalive answered) or closes it, so an
-     * end loaded before the clock is read errs the way a check made a moment earlier would. The
-     * caller orders it against its access: a read checks after its load, a write before its CAS.
+     * Whether a task process's fast path may act now: the lease the kernel publishes at
+     * {@link #LEASE_END} of its file runs, by this process's {@link System#nanoTime} (the kernel
+     * lets only a client on its own clock attach: same time namespace and a clock sample that
+     * agrees). Loaded opaque: the kernel only moves it later (a keepalive answered) or closes it,
+     * so an end loaded before the clock is read errs the way a check made a moment earlier would.
+     * The caller orders it against its access: a read checks after its load, a write before its
+     * CAS.
+     *
+     * <p>Unlike the kernel's own gate, {@link Long#MAX_VALUE} (no lease) does <em>not</em> run
+     * here: without a lease nothing bounds a task process in time once its kernel is gone (a
+     * SIGKILLed kernel's threads die with it, its task processes do not, and the pager gives its
+     * futexes and pages on at once), so a task process of a session without a lease makes every
+     * call through the kernel (the call file, or gRPC), which ends with the kernel. The kernel
+     * publishes {@link Long#MIN_VALUE} then; MAX_VALUE is what kernels before that published.
      */
     public static boolean leaseRuns(ByteBuffer kernelFile) {
-        return leaseRuns((long) LONG.getOpaque(kernelFile, LEASE_END));
+        long end = (long) LONG.getOpaque(kernelFile, LEASE_END);
+        return end != Long.MAX_VALUE && System.nanoTime() < end;
+    }
+
+    /**
+     * What the kernel publishes at {@link #LEASE_END} for its gate's end {@code end}: the end
+     * itself while a lease bounds it, {@link Long#MIN_VALUE} (closed for task processes) without
+     * a lease ({@link Long#MAX_VALUE}): see {@link #leaseRuns(ByteBuffer)}.
+     */
+    public static long publishedLeaseEnd(long end) {
+        return end == Long.MAX_VALUE ? Long.MIN_VALUE : end;
     }
 
     /** Where probing for {@code offset} starts in a table of {@code capacity} slots. */
