@@ -22,6 +22,11 @@ final class SharedTaskMemory {
     private static final long PID = ProcessHandle.current().pid();
     /** Which processes PID names (the kernel trusts it only in its own namespace). */
     private static final String PID_NAMESPACE = ShmLayout.pidNamespace();
+    /** This process's time namespace: the kernel shares memory only on its own clock (its own namespace). */
+    private static final String TIME_NAMESPACE = ShmLayout.timeNamespace();
+    /** Whether this process logged a kernel's refusal to share memory yet (at info once, then at debug). */
+    private static final java.util.concurrent.atomic.AtomicBoolean TOLD_UNAVAILABLE =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * One mapping of the task with its object's futex table and page slots ({@code pages} null:
@@ -96,6 +101,15 @@ final class SharedTaskMemory {
             return null;
         }
         if (!r.getAvailable()) {
+            // once per process at info (why this process's tasks are on gRPC), later ones at debug
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SharedTaskMemory.class);
+            String format = "task {}: kernel {} shares no memory with this process ({}); the task makes its calls "
+                    + "over gRPC";
+            if (TOLD_UNAVAILABLE.compareAndSet(false, true)) {
+                log.info(format, id, client.target(), r.getReason());
+            } else {
+                log.debug(format, id, client.target(), r.getReason());
+            }
             return null;
         }
         try {
@@ -169,7 +183,8 @@ final class SharedTaskMemory {
     }
 
     private static TaskShmAttachRequest request(long id) {
+        // the clock sample last, just before the request is sent: the kernel compares it with its own clock
         return TaskShmAttachRequest.newBuilder().setTask(id).setBootId(HOST).setPid(PID).setPidNamespace(PID_NAMESPACE)
-                .build();
+                .setTimeNamespace(TIME_NAMESPACE).setMonotonicNanos(System.nanoTime()).build();
     }
 }

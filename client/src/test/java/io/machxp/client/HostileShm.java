@@ -22,7 +22,8 @@ final class HostileShm {
 
     HostileShm(KernelClient client, TaskClient task) {
         attach = client.call(() -> client.stub().taskShmAttach(TaskShmAttachRequest.newBuilder().setTask(task.id())
-                .setBootId(ShmLayout.bootId()).setPid(ProcessHandle.current().pid()).setPidNamespace(ShmLayout.pidNamespace()).build()));
+                .setBootId(ShmLayout.bootId()).setPid(ProcessHandle.current().pid()).setPidNamespace(ShmLayout.pidNamespace())
+                .setTimeNamespace(ShmLayout.timeNamespace()).setMonotonicNanos(System.nanoTime()).build()));
         if (!attach.getAvailable()) {
             throw new IllegalStateException("the kernel shares no memory: " + attach.getReason());
         }

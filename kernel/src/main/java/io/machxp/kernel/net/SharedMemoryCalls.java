@@ -17,12 +17,18 @@ import io.machxp.proto.task.TaskShmAttachRequest;
 
 /**
  * The task interface's side of shared memory (docs/shared-memory.md): TaskShmAttach (which
- * has the core serve the session's call file, {@link SlotCalls}), and the revocation of a task process's fast path before the kernel ends one of its threads or the task.
+ * has the core serve the session's call file, {@link SlotCalls}), and the revocation of a task
+ * process's fast path before the kernel ends one of its threads or the task. A client shares
+ * memory only on this host and boot (boot_id) and on the kernel's clock ({@link SameClock}).
  */
 final class SharedMemoryCalls {
     private static final String HOST = ShmLayout.bootId();
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SharedMemoryCalls.class);
+
     private final ServedKernel kernel;
+    /** Whether a client on another clock was refused yet (warned once, then at debug). */
+    private final java.util.concurrent.atomic.AtomicBoolean toldOtherClock = new java.util.concurrent.atomic.AtomicBoolean();
     /** Where calls through the call file go: the task interface's own handlers. */
     private final SlotCalls slotCalls;
 
@@ -40,6 +46,18 @@ final class SharedMemoryCalls {
         }
         if (HOST.isEmpty() || !HOST.equals(request.getBootId())) {
             respond(out, unavailable("the client is not on kernel " + kernel.name() + "'s host (or not in its boot)"));
+            return;
+        }
+        String otherClock = SameClock.refusal(request); // on receipt: not after a wait for the core
+        if (otherClock != null) {
+            String why = "kernel " + kernel.name() + " shares no memory with process " + request.getPid() + ": "
+                    + otherClock;
+            if (toldOtherClock.compareAndSet(false, true)) {
+                log.warn("{}; its tasks make their calls over gRPC (logged once; later ones at debug)", why);
+            } else {
+                log.debug(why);
+            }
+            respond(out, unavailable(why));
             return;
         }
         kernel.execute(() -> {

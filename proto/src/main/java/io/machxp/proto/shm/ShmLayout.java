@@ -254,6 +254,21 @@ public final class ShmLayout {
     }
 
     /**
+     * This process's time namespace (Linux 5.6 and later: the target of {@code /proc/self/ns/time},
+     * such as {@code time:[4026531834]}); empty where it cannot be read (then there are no time
+     * namespaces, or nothing tells). CLOCK_MONOTONIC, which {@link System#nanoTime} reads and the
+     * lease's end is published on, is per time namespace: a kernel shares memory only with a
+     * client in its own.
+     */
+    public static String timeNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/time")).toString();
+        } catch (IOException | RuntimeException none) {
+            return "";
+        }
+    }
+
+    /**
      * Whether {@code other} is known and this process's own PID namespace ({@link #pidNamespace()},
      * read once: a process never changes its own PID namespace, and a kernel asks at every attach,
      * on its core thread).
