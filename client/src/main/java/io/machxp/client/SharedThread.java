@@ -52,7 +52,8 @@ final class SharedThread {
     private static final int YIELDS = Integer.getInteger("machxp.shm.yields", 10);
     private final SharedTaskMemory memory;
     private final ByteBuffer kernel;
-    private final int ctl;
+    /** The offset of this thread's slot in the kernel file (tests compare them). */
+    final int ctl;
     private final long tid;
     private long lastAddress = -1;
     private ByteBuffer lastTable;
@@ -67,23 +68,18 @@ final class SharedThread {
 
     /** Locks the futex at {@code address} if it is cached and free; false: ask the kernel. */
     boolean tryLock(long address) {
-        // REVOKED before the CAS too: a ThreadClient of a thread that ended long ago must not put
+        // The slot checked before the CAS too (REVOKED, then its TID): a ThreadClient of a thread that ended long ago must not put
         // its TID in the word even for a moment (a racing locker would take it as a death, and
         // after the TID is given again it would be a live thread's); the load after the CAS is
         // for a thread that ends during this lock.
-        if (!locate(address) || revoked() || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
+        if (!locate(address) || !slotStillOurs() || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
             return false;
         }
-        if (!revoked()) {
+        if (slotStillOurs()) {
             return true;
         }
         LONG.compareAndSet(lastTable, lastState, tid, 0L); // ended meanwhile: not ours after all
         return false;
-    }
-
-    /** Whether the kernel has revoked this thread's slot (the thread ended or is ending). */
-    private boolean revoked() {
-        return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) != 0;
     }
 
     /**
@@ -135,7 +131,19 @@ final class SharedThread {
      * thread ended: its TID may be another thread's by now).
      */
     boolean tryUnlock(long address) {
-        return locate(address) && !revoked() && LONG.compareAndSet(lastTable, lastState, tid, 0L);
+        return locate(address) && slotStillOurs() && LONG.compareAndSet(lastTable, lastState, tid, 0L);
+    }
+
+    /**
+     * Whether this thread's slot is still its own: REVOKED clear, and the TID the kernel wrote in
+     * it this thread's. The kernel gives the slot of an ended thread to a new one (ThreadSlots):
+     * it writes the new TID before it clears REVOKED, and this loads REVOKED before the TID (both
+     * volatile), so a stale ThreadClient that finds REVOKED clear in a slot given again finds the
+     * other TID and fails. One more load, in the same cache line.
+     */
+    private boolean slotStillOurs() {
+        return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
+                && (int) INT.getVolatile(kernel, ctl + ShmLayout.SLOT_TID) == (int) tid;
     }
 
     /** After a {@link #tryLock} that succeeded: the fencing token of the kernel's grant. */

@@ -45,7 +45,7 @@ class TimeNamespaceSharedMemoryTest {
             System.out.println("ready shared=" + task.task().sharesMemory());
             System.out.flush();
             new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-            boolean locked = thread.fast != null && thread.fast.tryLock(base);
+            boolean locked = thread.sharedThread() != null && thread.sharedThread().tryLock(base);
             long[] out = new long[1];
             SharedWords words = task.task().sharedWords();
             boolean read = words != null && words.read(base + W, 8, out);

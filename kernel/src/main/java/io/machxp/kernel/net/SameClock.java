@@ -16,17 +16,19 @@ import io.machxp.proto.task.TaskShmAttachRequest;
  *       empty, a Linux without time namespaces, counts as the same; one empty, the other not:
  *       refused, nothing says the clocks agree), and
  *   <li>the client's clock sample ({@code monotonic_nanos}, taken just before it sent the request)
- *       is within {@link #BOUND} of the kernel's clock on receipt. This also catches a clock the
- *       namespaces cannot tell (a kernel or client whose {@code /proc} hides it). A client that
- *       sends no sample (an older one) is refused. A slow delivery (a GC pause of either side) is
- *       refused too: the task then makes its calls over gRPC until its next vm_map asks again.
+ *       is within {@link #BOUND} of the kernel's clock on receipt. This backs the namespace check
+ *       up where it cannot tell (both sides' {@code /proc} hiding it): it catches clocks further
+ *       apart than the bound (namespaces are mostly offset by far more: a checkpoint restored on
+ *       another host, {@code unshare -T --monotonic=-300}). A client that sends no sample (an
+ *       older one) is refused. A delivery slower than the bound (a long GC pause of either side)
+ *       is refused too: the task then makes its calls over gRPC until its next vm_map asks again.
  * </ul>
- * A clock that differs by less than the bound in the same time namespace does not exist (one
- * CLOCK_MONOTONIC per namespace); the bound only has to outlast a loopback call.
+ * In one time namespace there is one CLOCK_MONOTONIC, so the exact check is the namespace's; the
+ * bound is generous so that a loaded host's slow loopback call is not refused.
  */
 final class SameClock {
     /** How far the client's clock sample may be from the kernel's clock on receipt. */
-    static final long BOUND = 1_000_000_000L;
+    static final long BOUND = 10_000_000_000L;
 
     /** This process's time namespace, read once (a process never changes its own). */
     private static final String OWN_NAMESPACE = ShmLayout.timeNamespace();

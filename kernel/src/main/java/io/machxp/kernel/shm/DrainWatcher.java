@@ -138,7 +138,7 @@ final class DrainWatcher implements AutoCloseable {
      * PID namespace, whose pid names another process here or none, or one that sent none), and is
      * waited for up to the bound, as a live one.
      */
-    private static boolean alive(long pid) {
+    static boolean alive(long pid) {
         return pid <= 0 || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 

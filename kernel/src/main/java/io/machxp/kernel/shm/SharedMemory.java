@@ -38,8 +38,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                     (attached again: by that process only, the same slot)
  *   thread slot: FREE --thread_create--> IN USE (ctl = fast calls under way)
  *                IN USE --thread or task ends: REVOKED set, drained ({@link DrainWatcher})--> REVOKED
+ *                REVOKED --a thread's: at once; a task's own: once its process is dead--> FREE
  * </pre>
- * A slot is never given to another thread: a process that outlived its task could still touch it.
+ * Which slot is whose, and when one is given again, is {@link ThreadSlots}' (with the bounds that
+ * keep one client from taking every slot).
  * Thread-safe: the core claims slots, the task interface's threads read them; the objects' files
  * are made and deleted off the core thread ({@link SharedSessions#fileEffect}). A session's directory
  * and first files are made on a thread of their own ({@link #create}): an interrupt of the thread
@@ -58,8 +60,8 @@ public final class SharedMemory implements AutoCloseable {
     private final Path shared;
     private final Path kernelFile;
     private final ByteBuffer kernel;
-    private final AtomicInteger nextSlot = new AtomicInteger();
-    private final Map<Long, Long> attached = new ConcurrentHashMap<>();
+    /** Who holds each slot of the kernel file, and when one is given again. */
+    private final ThreadSlots slots;
     /** The objects' files made so far; guarded by this. */
     private final List<Path> files = new ArrayList<>();
     /** The objects' futex tables made so far (made off the core, read by it). */
@@ -76,7 +78,6 @@ public final class SharedMemory implements AutoCloseable {
     /** The kept slots of every page file of the session, capped with --max-pages (core thread). */
     private final KeptSlotBudget keptBudget = new KeptSlotBudget();
     private boolean closed;
-    private final Map<Long, List<int[]>> slotsByTask = new ConcurrentHashMap<>();
     private final DrainWatcher drains;
     /** The call file, served by the core's event loop, or null: task processes make every call over gRPC. */
     private final CallReader calls;
@@ -98,6 +99,7 @@ public final class SharedMemory implements AutoCloseable {
         INT.set(kernel, ShmLayout.THREAD_SLOTS, THREAD_SLOTS);
         LONG.setVolatile(kernel, 0, ShmLayout.KERNEL_MAGIC);
         this.drains = new DrainWatcher(kernel);
+        this.slots = new ThreadSlots(kernel, THREAD_SLOTS, this::releaseCounts, DrainWatcher::alive);
         this.calls = CALLS && loop != null ? callFile(dir.resolve("calls"), loop) : null;
     }
 
@@ -120,7 +122,7 @@ public final class SharedMemory implements AutoCloseable {
         }
         try {
             return new CallReader(file, create(file, CallLayout.fileSize(THREAD_SLOTS)), THREAD_SLOTS,
-                    () -> Math.min(nextSlot.get(), THREAD_SLOTS), bell, loop);
+                    slots::given, bell, loop);
         } catch (IOException e) {
             bell.close();
             org.slf4j.LoggerFactory.getLogger(SharedMemory.class).warn("cannot make the call file {} ({}); task "
@@ -391,70 +393,46 @@ public final class SharedMemory implements AutoCloseable {
      * never sees a pid 0 dead, so it takes none of their counts back.
      */
     public int attach(long taskId, long pid) {
-        Long first = attached.putIfAbsent(taskId, pid);
-        if (first != null) {
-            if (first != pid) {
-                return OTHER_PROCESS;
-            }
-            for (int[] s : slotsByTask.getOrDefault(taskId, List.of())) {
-                if (s[0] == 0) {
-                    return s[1];
-                }
-            }
-            return -1;
-        }
-        return threadSlot(taskId, 0);
+        return slots.attach(taskId, pid);
     }
 
     /** {@link #attach}'s answer to a process that is not the task's first attacher. */
-    public static final int OTHER_PROCESS = -2;
+    public static final int OTHER_PROCESS = ThreadSlots.OTHER_PROCESS;
 
     /** The pid of the process that attached task {@code taskId} (0: unknown), or -1 if none did. */
     public long attacher(long taskId) {
-        Long pid = attached.get(taskId);
-        return pid == null ? -1 : pid;
+        return slots.attacher(taskId);
     }
 
     public boolean attached(long taskId) {
-        return attached.containsKey(taskId);
+        return slots.attached(taskId);
     }
 
-    /** A slot for a new thread of an attached task; -1 if the task is not attached or none is left. */
+    /**
+     * A slot for a new thread of an attached task; -1 if the task is not attached or none is left
+     * to it ({@link ThreadSlots}: slots of ended threads are given again, and a task holds at most
+     * {@link ThreadSlots#PER_TASK}).
+     */
     public int threadSlot(long taskId, int tid) {
-        Long pid = attached.get(taskId);
-        if (pid == null) {
-            return -1;
-        }
-        int slot = nextSlot.getAndIncrement();
-        if (slot >= THREAD_SLOTS) {
-            return -1;
-        }
-        int at = ShmLayout.threadSlot(slot);
-        INT.set(kernel, at + ShmLayout.SLOT_TID, tid);
-        LONG.set(kernel, at + ShmLayout.SLOT_PID, pid);
-        INT.setVolatile(kernel, at, 0);
-        slotsByTask.computeIfAbsent(taskId, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new int[] {tid, slot});
-        return slot;
+        return slots.threadSlot(taskId, tid);
     }
 
     /**
      * Before the kernel ends thread {@code tid} of a task (0: every thread, the task ends): stops
      * their fast path and runs {@code then} once no fast call of theirs is under way, or after
-     * {@link DrainWatcher#BOUND} (see there). Without slots, {@code then} runs at once.
+     * {@link DrainWatcher#BOUND} (see there); then the slots may be given again
+     * ({@link ThreadSlots#ended}). Without slots, {@code then} runs at once.
      */
     public void revoke(long taskId, int tid, Runnable then) {
-        List<int[]> slots = slotsByTask.getOrDefault(taskId, List.of());
-        List<Integer> mine = new ArrayList<>();
-        for (int[] s : slots) {
-            if (tid == 0 || s[0] == tid) {
-                mine.add(s[1]);
+        ThreadSlots.Revoked r = slots.revoking(taskId, tid);
+        List<Integer> all = r.all();
+        drains.revoke(all, r.pid(), () -> releaseCounts(all), () -> {
+            try {
+                then.run();
+            } finally {
+                slots.ended(r);
             }
-        }
-        if (tid == 0) {
-            slotsByTask.remove(taskId);
-        }
-        Long pid = tid == 0 ? attached.remove(taskId) : attached.get(taskId);
-        drains.revoke(mine, pid == null ? -1 : pid, () -> releaseCounts(mine), then);
+        });
     }
 
     /**
