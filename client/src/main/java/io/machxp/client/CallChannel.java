@@ -88,8 +88,18 @@ final class CallChannel {
         }
     }
 
-    /** Slot {@code index} (a slot of the kernel file the kernel gave this task or one of its threads). */
+    /**
+     * Slot {@code index} (a slot of the kernel file the kernel gave this task or one of its threads).
+     * The kernel gives an ended thread's slot to a later thread of the same task (ThreadSlots): the
+     * slot this channel already has for that index is given back, so its one busy flag keeps two
+     * callers of this task out of each other's calls.
+     */
     synchronized Slot add(int index) {
+        for (Slot s : slots) {
+            if (s.index == index) {
+                return s;
+            }
+        }
         Slot slot = new Slot(index);
         Slot[] next = java.util.Arrays.copyOf(slots, slots.length + 1);
         next[next.length - 1] = slot;

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A client that creates and terminates a thread per request goes through more threads than the
  * session's kernel file has slots ({@link SharedMemory#THREAD_SLOTS}). An ended thread's slot is
- * given again (ThreadSlots), so a later task of another client still locks on the fast path, and
- * the new thread in a slot given again does too; a stale ThreadClient of the slot's ended thread
+ * given to its task's next thread (ThreadSlots), so a later task of another client still locks on
+ * the fast path, and the new thread in a slot given again does too; a stale ThreadClient of the slot's ended thread
  * can neither lock nor unlock there (its TID is not the slot's). Before, a slot was never given
  * again: after the churn every later thread of every client of that kernel made its calls over
  * gRPC for the rest of the session (review shm #4).
@@ -28,28 +28,25 @@ class ThreadChurnSharedSlotsTest {
             TaskClient server = churner.taskCreate("server");
             long base = server.vmMap("obj");
             ThreadClient stale = server.threadCreate();
-            assertThat(stale.fast).as("a slot in the kernel file").isNotNull();
+            assertThat(stale.sharedThread()).as("a slot in the kernel file").isNotNull();
             stale.lockFutex(base);
             stale.unlockFutex(base); // cached on the kernel, free: the fast path's
             stale.terminate();
 
-            ThreadClient holder = null;
-            for (int i = 0; i < SharedMemory.THREAD_SLOTS + 100 && holder == null; i++) {
-                ThreadClient t = server.threadCreate(); // one short-lived thread per request
-                if (t.fast != null && t.fast.ctl == stale.fast.ctl) {
-                    holder = t; // the stale thread's slot, given again: kept alive
-                } else {
-                    t.terminate();
-                }
+            for (int i = 0; i < SharedMemory.THREAD_SLOTS + 16; i++) {
+                server.threadCreate().terminate(); // one short-lived thread per request
             }
-            assertThat(holder).as("the ended thread's slot was given again").isNotNull();
+            ThreadClient holder = server.threadCreate();
+            assertThat(holder.sharedThread()).as("a slot after the churn").isNotNull();
+            assertThat(holder.sharedThread().ctl).as("the ended threads' slot, given again to the task's next thread")
+                    .isEqualTo(stale.sharedThread().ctl);
 
             long calls = churner.callsMade();
             holder.lockFutex(base);
-            assertThat(stale.fast.tryLock(base)).as("the ended thread's client, on a held futex").isFalse();
-            assertThat(stale.fast.tryUnlock(base)).as("nor can it unlock the new thread's lock").isFalse();
+            assertThat(stale.sharedThread().tryLock(base)).as("the ended thread's client, on a held futex").isFalse();
+            assertThat(stale.sharedThread().tryUnlock(base)).as("nor can it unlock the new thread's lock").isFalse();
             holder.unlockFutex(base);
-            assertThat(stale.fast.tryLock(base)).as("a free one: its TID is not the slot's").isFalse();
+            assertThat(stale.sharedThread().tryLock(base)).as("a free one: its TID is not the slot's").isFalse();
             holder.lockFutex(base);
             holder.unlockFutex(base);
             assertThat(churner.callsMade() - calls).as("the thread in the slot given again: the fast path")

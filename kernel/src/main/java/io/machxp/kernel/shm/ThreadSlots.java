@@ -18,35 +18,46 @@ import java.util.function.LongPredicate;
 /**
  * The slots of a session's kernel file (docs/shared-memory.md): which attached task and which of
  * its threads holds each, and when a slot may be given again. A task gets one slot when it is
- * attached (its page accesses count there, tid 0), each thread it creates one more. Every slot's
- * ctl word also names the call slot of the same number in the call file.
+ * attached (its own: its page accesses count there, tid 0), each thread it creates one more. A
+ * slot's number is also its call slot's in the call file, which the task's process uses through
+ * one channel per task.
  *
  * <h2>Overview</h2>
  * <pre>
- *   claim: a slot never given yet (the high-water mark moves, never past the capacity), else the
- *          one freed longest ago, else none (-1: gRPC for that thread or task; logged once)
- *   a thread ends: REVOKED set and drained ({@link DrainWatcher}), the end run -> freed
- *          (a stale ThreadClient of the ended thread in a live process: its fast lock and unlock
- *          check that the slot's TID is still its own, which the kernel writes before it clears
- *          REVOKED for the next thread, so it fails and asks the kernel)
- *   a task ends: its threads' slots as above; its own slot stays REVOKED until the process
- *          that attached it is known dead (pid gone), then freed with the page counts it left
- *          taken back (a live process's stale TaskClient would otherwise count in it again;
- *          pid 0, a process in another PID namespace: never)
+ *   a thread's slot: one its task freed, else a never-given one (the high-water mark moves,
+ *                    never past the capacity), else one its process freed, else one of a dead
+ *                    process; none: -1 (the thread makes its calls over gRPC; logged once)
+ *   a task's own slot: the same without the first
+ *   a thread ends: REVOKED set, drained ({@link DrainWatcher}), its end run -> its task's pool
+ *   a task ends:   its threads' slots and its pool -> its process's pool (pid 0, processes in
+ *                  another PID namespace: one pool for all of them); its own slot stays REVOKED
+ *                  until the process is known dead (pid gone; pid 0: for good)
+ *   a process is found dead (looked for when nothing else is free): its pool and its ended
+ *                  tasks' own slots -> everybody's, the page counts it recorded taken back
  * </pre>
+ * Why these rules:
+ * <ul>
+ *   <li>A stale ThreadClient of an ended thread in a live process may still try its fast lock or
+ *       unlock: the kernel writes the new thread's TID in the slot before it clears REVOKED, and
+ *       the client checks both (SharedThread), so it fails and asks the kernel. Its call slot is
+ *       given only to a thread of the same task (one channel there, one busy flag per slot), or
+ *       of the same process once the task ended (only an ended task's stale clients could still
+ *       use its channel).
+ *   <li>A task's own slot names nothing the client could check: a stale TaskClient of an ended
+ *       task would count its page accesses there again. So it waits for its process's death.
+ * </ul>
  * Bounds, so that one client's churn or size cannot take the fast path from every other task of
- * the kernel: a task holds at most {@link #PER_TASK} thread slots at once (its other threads make
- * their calls over gRPC), and one process (by the pid it reports) at most {@link #PER_PROCESS}
- * task slots, its live tasks' and those of its ended tasks that wait for its death. Freed slots
- * are given again oldest first, and only once no slot was never given: a slot rests as long as
- * the session allows before a stale client could meet its next thread. Thread-safe (claims and
- * ends on the core thread, frees on the drain watcher's, reads from any).
+ * the kernel: a task holds at most {@link #PER_TASK} live threads' slots (its other threads make
+ * their calls over gRPC), and a process (by the pid it reports) at most {@link #PER_PROCESS}
+ * slots, in use, in its pools, or waiting for its death. Processes in another PID namespace (pid
+ * 0) are not told apart, so no such bound holds for them. Thread-safe (claims and ends on the core
+ * thread, ends also on the drain watcher's, {@link #given} on the call file's reader).
  */
 final class ThreadSlots {
-    /** Thread slots one task holds at once (its live threads'). */
+    /** Live threads' slots one task holds at once. */
     static final int PER_TASK = 1_024;
-    /** Task slots one process (by its reported pid) holds at once: its live tasks' and its ended ones' awaiting its death. */
-    static final int PER_PROCESS = 1_024;
+    /** Slots one process (by its reported pid) holds at once: in use, in its pools, or awaiting its death. */
+    static final int PER_PROCESS = 4_096;
 
     private final ByteBuffer kernel;
     private final int capacity;
@@ -58,16 +69,22 @@ final class ThreadSlots {
     private final LongPredicate alive;
     /** The attached tasks' attaching processes (0: unknown pid). Any thread. */
     private final Map<Long, Long> attached = new ConcurrentHashMap<>();
+    /** How many slots were ever given: written under the lock, read by the call file's reader. */
+    private volatile int given;
 
     // guarded by this
-    private int given;
-    private final ArrayDeque<Integer> free = new ArrayDeque<>();
-    /** Per attached task: its slots, {tid, slot} (tid 0: the task's own). */
+    /** Per attached task: its slots in use, {tid, slot} (tid 0: the task's own). */
     private final Map<Long, List<int[]>> byTask = new HashMap<>();
-    /** Per process: its task slots held (live tasks and ended ones awaiting its death). */
-    private final Map<Long, Integer> taskSlotsByPid = new HashMap<>();
-    /** Per process: the own slots of its ended tasks, freed once it is known dead. */
+    /** Per attached task: its ended threads' slots. */
+    private final Map<Long, ArrayDeque<Integer>> taskPool = new HashMap<>();
+    /** Per process: its ended tasks' threads' slots (pid 0: of every process the kernel cannot see). */
+    private final Map<Long, ArrayDeque<Integer>> processPool = new HashMap<>();
+    /** Per process (pid above 0): its ended tasks' own slots, given again once it is known dead. */
     private final Map<Long, List<Integer>> awaitingDeath = new HashMap<>();
+    /** Slots of dead processes, anybody's, oldest first. */
+    private final ArrayDeque<Integer> free = new ArrayDeque<>();
+    /** Per process: the slots it holds (in use, in its pools, awaiting its death). */
+    private final Map<Long, Integer> held = new HashMap<>();
     private boolean toldExhausted;
 
     ThreadSlots(ByteBuffer kernel, int capacity, Consumer<List<Integer>> releaseCounts, LongPredicate alive) {
@@ -85,8 +102,8 @@ final class ThreadSlots {
         this.alive = alive;
     }
 
-    /** How many slots were ever given (the call file's reader looks at these). */
-    synchronized int given() {
+    /** How many slots were ever given (the call file's reader looks at these). Any thread. */
+    int given() {
         return given;
     }
 
@@ -107,16 +124,7 @@ final class ThreadSlots {
             }
             return -1;
         }
-        if (taskSlotsByPid.getOrDefault(pid, 0) >= perProcess) {
-            warnOnce("process " + pid + " holds " + perProcess + " task slots (its live tasks and ended ones "
-                    + "awaiting its exit)");
-            return -1;
-        }
-        int slot = claim(taskId, 0, pid);
-        if (slot >= 0) {
-            taskSlotsByPid.merge(pid, 1, Integer::sum);
-        }
-        return slot;
+        return claim(taskId, 0, pid);
     }
 
     static final int OTHER_PROCESS = -2;
@@ -142,31 +150,42 @@ final class ThreadSlots {
             threads += s[0] != 0 ? 1 : 0;
         }
         if (threads >= perTask) {
-            warnOnce("task " + taskId + " holds " + perTask + " thread slots (its live threads)");
+            warnOnce("task " + taskId + " has " + perTask + " threads with a slot");
             return -1;
         }
         return claim(taskId, tid, pid);
     }
 
-    /** Core thread: a free slot, written for {@code tid} of {@code taskId} in process {@code pid}, or -1. */
+    /** A free slot, written for {@code tid} of {@code taskId} in process {@code pid}, or -1. */
     private int claim(long taskId, int tid, long pid) {
-        int slot;
-        if (given < capacity) {
-            slot = given++;
-        } else {
-            if (free.isEmpty()) {
-                sweepDead();
-            }
-            Integer f = free.poll();
-            if (f == null) {
-                warnOnce("all " + capacity + " slots are held");
+        int slot = tid != 0 ? poll(taskPool.get(taskId)) : -1;
+        if (slot < 0) {
+            slot = poll(processPool.get(pid));
+        }
+        if (slot < 0) { // a slot the process does not hold yet
+            if (pid != 0 && held.getOrDefault(pid, 0) >= perProcess) {
+                warnOnce("process " + pid + " holds " + perProcess + " slots (in use, or of its ended threads and "
+                        + "tasks)");
                 return -1;
             }
-            slot = f;
+            if (given < capacity) {
+                slot = given;
+                given = slot + 1;
+            } else {
+                if (free.isEmpty()) {
+                    sweepDead();
+                }
+                slot = poll(free);
+                if (slot < 0) {
+                    warnOnce("all " + capacity + " slots are held");
+                    return -1;
+                }
+            }
+            held.merge(pid, 1, Integer::sum);
         }
         int at = ShmLayout.threadSlot(slot);
         // the identity first, then the ctl word cleared (REVOKED too): a stale client that sees
-        // REVOKED clear sees the new TID (SharedThread's check)
+        // REVOKED clear sees the new TID (SharedThread)
         INT.setVolatile(kernel, at + ShmLayout.SLOT_TID, tid);
         LONG.setVolatile(kernel, at + ShmLayout.SLOT_PID, pid);
         INT.setVolatile(kernel, at, 0);
@@ -174,10 +193,15 @@ final class ThreadSlots {
         return slot;
     }
 
+    private static int poll(ArrayDeque<Integer> pool) {
+        Integer slot = pool == null ? null : pool.poll();
+        return slot == null ? -1 : slot;
+    }
+
     /**
      * Core thread, before thread {@code tid} of task {@code taskId} ends (0: the task ends): its
-     * slots (the task's: all of them), taken out of the task's records. Then, once they drained and
-     * the end ran, {@link #ended} frees them.
+     * slots (the task's: all of them), taken out of the task's records. Once they drained and the
+     * end ran, {@link #ended} gives them back.
      */
     synchronized Revoked revoking(long taskId, int tid) {
         List<int[]> slots = byTask.getOrDefault(taskId, List.of());
@@ -201,11 +225,11 @@ final class ThreadSlots {
         } else {
             pid = attached.get(taskId);
         }
-        return new Revoked(threads, own, pid == null ? -1 : pid);
+        return new Revoked(taskId, tid, threads, own, pid == null ? -1 : pid);
     }
 
-    /** The slots of a thread or task being ended: its threads' and (a task) its own, and its process. */
-    record Revoked(List<Integer> threads, int own, long pid) {
+    /** The slots of a thread ({@code tid}) or task ({@code tid} 0) being ended: its threads' and its own. */
+    record Revoked(long taskId, int tid, List<Integer> threads, int own, long pid) {
         List<Integer> all() {
             if (own < 0) {
                 return threads;
@@ -216,27 +240,58 @@ final class ThreadSlots {
         }
     }
 
-    /**
-     * Any thread, once the revocation of {@code r} drained (or its bound passed) and the end ran:
-     * its threads' slots are free; a task's own slot once its process is known dead.
-     */
+    /** Any thread, once the revocation of {@code r} drained (or its bound passed) and the end ran. */
     synchronized void ended(Revoked r) {
-        free.addAll(r.threads());
-        if (r.own() >= 0) {
+        if (r.pid() < 0) {
+            return; // not attached (any more): nothing was given
+        }
+        if (r.tid() != 0) {
+            if (attached.containsKey(r.taskId())) {
+                taskPool.computeIfAbsent(r.taskId(), t -> new ArrayDeque<>()).addAll(r.threads());
+                return;
+            }
+            // the task ended meanwhile: as its other threads' slots, below
+        }
+        ArrayDeque<Integer> pooled = r.tid() == 0 ? taskPool.remove(r.taskId()) : null;
+        ArrayDeque<Integer> pool = processPool.computeIfAbsent(r.pid(), p -> new ArrayDeque<>());
+        pool.addAll(r.threads());
+        if (pooled != null) {
+            pool.addAll(pooled);
+        }
+        if (r.own() >= 0 && r.pid() > 0) { // pid 0 (a process the kernel cannot see): never given again
             awaitingDeath.computeIfAbsent(r.pid(), p -> new ArrayList<>()).add(r.own());
         }
     }
 
-    /** Frees the own slots of ended tasks whose process is known dead, their page counts taken back. */
+    /** Gives everybody the slots of processes known dead, the page counts they recorded taken back. */
     private void sweepDead() {
-        for (Iterator<Map.Entry<Long, List<Integer>>> i = awaitingDeath.entrySet().iterator(); i.hasNext(); ) {
-            Map.Entry<Long, List<Integer>> e = i.next();
-            long pid = e.getKey();
-            if (pid > 0 && !alive.test(pid)) {
-                releaseCounts.accept(e.getValue());
-                free.addAll(e.getValue());
-                taskSlotsByPid.computeIfPresent(pid, (p, n) -> n - e.getValue().size() <= 0 ? null : n - e.getValue().size());
-                i.remove();
+        List<Long> pids = new ArrayList<>(processPool.keySet());
+        for (Long pid : awaitingDeath.keySet()) {
+            if (!processPool.containsKey(pid)) {
+                pids.add(pid);
+            }
+        }
+        for (long pid : pids) {
+            if (pid <= 0 || alive.test(pid) || attached.containsValue(pid)) {
+                continue;
+            }
+            int freed = 0;
+            List<Integer> own = awaitingDeath.remove(pid);
+            if (own != null) {
+                releaseCounts.accept(own);
+                free.addAll(own);
+                freed += own.size();
+            }
+            ArrayDeque<Integer> pool = processPool.remove(pid);
+            if (pool != null) {
+                free.addAll(pool);
+                freed += pool.size();
+            }
+            int left = held.getOrDefault(pid, 0) - freed;
+            if (left > 0) {
+                held.put(pid, left);
+            } else {
+                held.remove(pid);
             }
         }
     }

@@ -43,15 +43,16 @@ class ThreadSlotsTest {
     }
 
     @Test
-    void threadChurnGetsASlotEveryTimeAndTheCountStaysWithinTheCapacity() {
+    void threadChurnGetsASlotEveryTimeItsTasksOwn() {
         ThreadSlots slots = slots(100, 100);
         assertThat(slots.attach(1, LIVE)).isZero();
         for (int tid = 1; tid <= 10_000; tid++) {
             int slot = slots.threadSlot(1, tid);
-            assertThat(slot).as("thread %d", tid).isBetween(1, CAPACITY - 1);
+            assertThat(slot).as("thread %d: the slot its task's last thread left", tid).isEqualTo(1);
             end(slots, 1, tid);
         }
-        assertThat(slots.given()).isEqualTo(CAPACITY);
+        assertThat(slots.given()).as("one never-given slot taken by the churn").isEqualTo(2);
+        assertThat(slots.attach(2, 2002)).as("another process's task, after the churn").isEqualTo(2);
     }
 
     @Test
@@ -130,9 +131,39 @@ class ThreadSlotsTest {
         assertThat(slots.attach(3, DIES)).as("an ended task's slot still counts while the process lives").isEqualTo(-1);
         assertThat(slots.attach(4, LIVE)).as("another process").isNotNegative();
         dead.add(DIES);
+        end(slots, 1, 0);
+        end(slots, 3, 0); // attached without a slot of its own: it still names the process until it ends
         for (int i = 3; i < CAPACITY; i++) {
             assertThat(slots.attach(i + 10, 2000 + i)).isNotNegative(); // the rest taken: the next claim sweeps
         }
         assertThat(slots.attach(50, 77)).as("the dead process's ended task's slot").isNotNegative();
+    }
+
+    @Test
+    void anEndedTasksThreadSlotsGoToItsProcessOnlyWhileItLives() {
+        ThreadSlots slots = slots(100, 100);
+        slots.attach(1, LIVE);
+        int a = slots.threadSlot(1, 1);
+        int b = slots.threadSlot(1, 2);
+        slots.attach(2, DIES);
+        for (int i = 4; i < CAPACITY; i++) {
+            assertThat(slots.attach(i + 10, 2000 + i)).isNotNegative(); // the rest taken
+        }
+        end(slots, 1, 0);
+        assertThat(slots.threadSlot(2, 9)).as("another process's task: not while the first lives").isEqualTo(-1);
+        assertThat(slots.attach(5, LIVE)).as("a later task of the same process").isEqualTo(a);
+        assertThat(slots.threadSlot(5, 1)).as("and its thread").isEqualTo(b);
+    }
+
+    @Test
+    void aThreadSlotIsGivenToAThreadOfTheSameTaskFirst() {
+        ThreadSlots slots = slots(100, 100);
+        slots.attach(1, LIVE);
+        slots.attach(2, LIVE);
+        int t1 = slots.threadSlot(1, 1);
+        slots.threadSlot(2, 1);
+        end(slots, 1, 1);
+        assertThat(slots.threadSlot(2, 2)).as("task 2: a never-given slot, not task 1's").isNotEqualTo(t1);
+        assertThat(slots.threadSlot(1, 2)).as("task 1: its own thread's").isEqualTo(t1);
     }
 }

@@ -189,8 +189,9 @@ public final class ShmLayout {
      * <p>Unlike the kernel's own gate, {@link Long#MAX_VALUE} (no lease) does <em>not</em> run
      * here: without a lease nothing bounds a task process in time once its kernel is gone (a
      * SIGKILLed kernel's threads die with it, its task processes do not, and the pager gives its
-     * futexes and pages on at once), so a task process of a session without a lease makes every
-     * call through the kernel (the call file, or gRPC), which ends with the kernel. The kernel
+     * futexes and pages on at once), so a task process of a session without a lease takes nothing
+     * on the fast path (no lock, no page access; an unlock only gives): those calls go through the
+     * kernel (the call file, or gRPC), which ends with it. The kernel
      * publishes {@link Long#MIN_VALUE} then; MAX_VALUE is what kernels before that published.
      */
     public static boolean leaseRuns(ByteBuffer kernelFile) {
