@@ -68,10 +68,10 @@ final class SharedThread {
 
     /** Locks the futex at {@code address} if it is cached and free; false: ask the kernel. */
     boolean tryLock(long address) {
-        // The slot checked before the CAS too (REVOKED, then its TID): a ThreadClient of a thread that ended long ago must not put
-        // its TID in the word even for a moment (a racing locker would take it as a death, and
-        // after the TID is given again it would be a live thread's); the load after the CAS is
-        // for a thread that ends during this lock.
+        // The slot is checked before the CAS too (REVOKED, then its TID): a ThreadClient of a
+        // thread that ended long ago must not put its TID in the word even for a moment (a racing
+        // locker would take it as a death, and after the TID is given again it would be a live
+        // thread's); the check after the CAS is for a thread that ends during this lock.
         if (!locate(address) || !slotStillOurs() || !leaseRuns() || !LONG.compareAndSet(lastTable, lastState, 0L, tid)) {
             return false;
         }
