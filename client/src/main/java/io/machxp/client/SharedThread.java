@@ -12,7 +12,8 @@ import java.nio.ByteBuffer;
  * free, nobody waiting) to the TID, an unlock the CAS back, both in this process. Anything else
  * fails here and the caller asks the kernel over gRPC, which answers as it always does.
  *
- * <p>What each step costs and why it is enough (lock: a load, a clock read, a CAS, a load; unlock: a load, a CAS):
+ * <p>What each step costs and why it is enough (lock: two loads, a clock read, a CAS, two loads;
+ * unlock: two loads, a CAS; the loads are the slot's REVOKED bit and its TID, {@link #slotStillOurs}):
  * <ul>
  *   <li>The lease: the lock reads this host's monotonic clock against the lease's end the kernel
  *       publishes, as the kernel's own fast path does (a narrowing, not a proof: see LeaseGate).

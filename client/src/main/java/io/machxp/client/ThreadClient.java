@@ -37,12 +37,12 @@ public final class ThreadClient {
 
     /** Its task's memory shared with the kernel (its calls through the call file), or null: over gRPC. */
     private final SharedTaskMemory shared;
+    private final CallChannel.Slot slot;
 
     /** The fast path of this thread in shared memory, or null (tests: what a stale client would still try). */
     SharedThread sharedThread() {
         return fast;
     }
-    private final CallChannel.Slot slot;
 
     /** A thread reached over gRPC only. */
     ThreadClient(KernelClient kernel, long task, int tid) {

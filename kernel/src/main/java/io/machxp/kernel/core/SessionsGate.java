@@ -17,7 +17,7 @@ import java.util.Arrays;
  *      (a pager lost no longer holds the fast path: its futexes do not pass it any more)
  *  its pager's new session welcomed ({@link #rejoined}) ──▶ counted again
  *  a session in use without a lease, others with one ──▶ open until the earliest end here, but
- *      task processes are told "no lease" (they make every call through the kernel: LeaseGate)
+ *      task processes are told "no lease" (they take nothing on the fast path: LeaseGate)
  * </pre>
  */
 final class SessionsGate {
