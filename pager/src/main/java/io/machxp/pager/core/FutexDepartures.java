@@ -76,6 +76,15 @@ final class FutexDepartures {
     }
 
     /**
+     * The kernel leaves holding what it holds of {@code object} (null: of every object), before
+     * its pages are forgotten and {@link #releaseHeld} follows: the pages its forwards carry wait
+     * for those releases ({@link PagerForwards#holderLeaving}).
+     */
+    void holderLeaving(KernelSession s, String object) {
+        forwards.holderLeaving(s, object);
+    }
+
+    /**
      * Every futex of {@code object} (null: of every object) the kernel holds is released without
      * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
      */

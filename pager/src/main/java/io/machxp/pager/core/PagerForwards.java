@@ -38,6 +38,8 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                update changes its priority
  *  the release's pages are taken              -> the gated page runs nothing until the forward
  *                                                settles (holderReleasing), in the same event
+ *  H leaves without a release                 -> the same before its pages are forgotten
+ *                                                (holderLeaving): settled by the release that follows
  * </pre>
  * Why it is safe: the futex has one holder in the pager's books at every instant (H until its
  * release or departure, then K), and the copy K may use is that same grant arriving early: a
@@ -69,7 +71,7 @@ final class PagerForwards {
     }
 
     /** What the grant that settles a forward is: to whom, its token, the forwarded page (or null). */
-    record Settled(KernelSession to, long token, PageData page, MemoryObjectFutexReleased earlyRelease,
+    record Settled(KernelSession to, long token, PageData page, long pageOffset, MemoryObjectFutexReleased earlyRelease,
             io.machxp.proto.xp.MemoryObjectLockFutex relock, long relockNanos) {}
 
     /**
@@ -245,6 +247,26 @@ final class PagerForwards {
     }
 
     /**
+     * The holder {@code s} leaves without a release: it terminated {@code object}, or its session
+     * is forgotten (null: every object; its lease ended, or its stream without one). Each futex of
+     * it with a forward ordered is released in the same core event ({@link FutexDepartures#releaseHeld}),
+     * and its forward settles then; until then its gated page runs nothing, as at a release
+     * ({@link #holderReleasing}). Otherwise the forget of the holder's pages, which comes first,
+     * would lift the gate (the holder no longer writes the page) and run what waits for it, and
+     * the target, which may have taken the copy (the holder cut off from this pager but not from
+     * the target), would not be made the page's writer: its release's page refused, the writes it
+     * made under the copy lost without OWNER_DIED.
+     */
+    void holderLeaving(KernelSession s, String object) {
+        for (FutexRecord f : active) {
+            FutexForwarding fw = f.forward;
+            if (fw.from == s && f.holder == s && (object == null || f.key.object().equals(object))) {
+                pages.forwardSettling(core.catalog.get(f.key.object()), fw.pageOffset);
+            }
+        }
+    }
+
+    /**
      * The holder is gone (released, with a copy under token {@code copied} or none (0), or left
      * without a release: -1): the forward ordered for the futex, if any, settles.
      * Returns null without one; else the grant to make (to null: to the next in the queue, with a
@@ -266,9 +288,9 @@ final class PagerForwards {
             f.token = Math.max(f.token, fw.token); // a copy may be on its way: the next grant goes above it
             boolean mayHaveCopy = copied < 0 || copied == fw.token; // -1: the holder left without a release
             f.ownerDied |= to.gone && mayHaveCopy; // it may have taken the copy, and died owning it
-            return new Settled(null, 0, null, null, null, 0);
+            return new Settled(null, 0, null, fw.pageOffset, null, null, 0);
         }
-        return new Settled(to, fw.token, page, fw.earlyRelease, fw.relock, fw.relockNanos);
+        return new Settled(to, fw.token, page, fw.pageOffset, fw.earlyRelease, fw.relock, fw.relockNanos);
     }
 
     /**
@@ -282,8 +304,10 @@ final class PagerForwards {
         to.queued.remove(f.key);
         tries.answer(f);
         MemoryObjectFutexReleased early = forward.earlyRelease();
+        MemoryObject object = core.catalog.get(f.key.object());
         if (early == null) {
             futexes.grants.grant(f, to, handoff, forward.token(), forward.page());
+            pages.forwardGranted(object, forward.pageOffset()); // the page's requests go on behind the grant
             return;
         }
         f.holder = to;
@@ -291,7 +315,8 @@ final class PagerForwards {
         f.token = forward.token();
         f.grantOwnerDied = false;
         f.releasedPages.clear();
-        futexes.takeRelease(to, f, core.catalog.get(f.key.object()), early);
+        futexes.takeRelease(to, f, object, early);
+        pages.forwardGranted(object, forward.pageOffset());
         io.machxp.proto.xp.MemoryObjectLockFutex relock = forward.relock();
         MemoryObject o = relock == null || to.gone || to.broken ? null : to.objects.get(relock.getObjectId());
         if (o != null && o.name().equals(f.key.object())) {

@@ -132,6 +132,7 @@ final class PagerObjects {
         s.retiredIds.values().removeIf(retired -> retired == o);
         s.refusedReturns.remove(o.name());
         s.refusedOverflow.remove(o.name());
+        futexes.departures.holderLeaving(s, o.name()); // a forward's page waits for releaseHeld below
         pages.forget(s, o.name());
         futexes.departures.leaveQueues(s, o.name());
         futexes.departures.releaseHeld(s, o.name());

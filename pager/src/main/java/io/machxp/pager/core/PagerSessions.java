@@ -156,6 +156,7 @@ final class PagerSessions {
             sessionsByName.remove(s.kernelName);
             ids.rest(s.kernelName);
         }
+        futexes.departures.holderLeaving(s, null); // a forward's page waits for releaseHeld below
         pages.forget(s, null);
         futexes.departures.leaveQueues(s, null);
         futexes.departures.releaseHeld(s, null);

@@ -28,12 +28,15 @@ import java.util.List;
  *  gate opening             a request comes: the forward's order is withdrawn at the holder and
  *  ({@link PageOperations#run}) the request goes on as usual; once the holder no longer writes
  *                           the page, no copy can go any more: ungated
- *  settling                 the holder's release is being taken: nothing runs on the page
- *  (forwardSettling)        until the forward settles, in the same core event
+ *  settling                 the holder's release is being taken, or the holder leaves without
+ *  (forwardSettling)        one (its pages forgotten): nothing runs on the page until the
+ *                           forward settles, in the same core event
  *  settled (forwardSettled) the futex is granted (to null: to nobody it was forwarded to):
  *                           ungated; if nobody holds the page, the grantee becomes its writer
  *                           with the pager's copy (it may hold the copy forwarded to it);
- *                           requests for the page go on
+ *                           requests for the page go on, with a grantee once its grant is sent
+ *                           (forwardGranted): a revoke sent before it would reach the grantee
+ *                           before the page, and the pager would count a writer as a reader
  * </pre>
  */
 final class FutexPages {
@@ -104,7 +107,7 @@ final class FutexPages {
     /** Gates the page for a direct handoff if {@code from} writes it and nothing is in progress on it. */
     boolean gate(KernelSession from, MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
-        if (p == null || p.writer != from || p.current != null || !p.queue.isEmpty() || p.gated) {
+        if (p == null || p.writer != from || p.current != null || !p.queue.isEmpty() || p.gated || p.gateSettling) {
             return false;
         }
         p.gated = true;
@@ -124,7 +127,12 @@ final class FutexPages {
         }
     }
 
-    /** The forward is settled: the page ungated, its writer {@code to} if nobody holds it; requests go on. */
+    /**
+     * The forward is settled: the page ungated, its writer {@code to} if nobody holds it. Without a
+     * target (null) requests go on now; with one they wait until its grant is sent
+     * ({@link #forwardGranted}), so that nothing asks {@code to} for the page before the grant that
+     * gives it the page.
+     */
     PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
         PageRecord p = pages.get(o.name(), offset);
         if (p == null || !p.gated) {
@@ -138,8 +146,23 @@ final class FutexPages {
                 p.makeWriter(to);
             }
         }
+        if (to != null) {
+            p.gateSettling = true; // until forwardGranted
+            return page;
+        }
         operations.run(p);
         pages.pruneIfIdle(p);
         return page;
+    }
+
+    /** The grant that settled a forward is sent (or its target's early release taken): requests go on. */
+    void forwardGranted(MemoryObject o, long offset) {
+        PageRecord p = pages.get(o.name(), offset);
+        if (p == null || !p.gateSettling || p.gated) {
+            return;
+        }
+        p.gateSettling = false;
+        operations.run(p);
+        pages.pruneIfIdle(p);
     }
 }
