@@ -99,7 +99,12 @@ final class LostSessions {
             }
         }
         KernelSession next = sessions.replace(lost.pager);
-        next.rejoin.start(reason, KernelSession.retryNanos(lost.leaseNanos()));
+        // A session lost before its welcome (its stream ended without a hello: the hello waits for
+        // the primary's welcome, which a primary in its grace period holds) never learned its lease:
+        // the primary's stands in for it, else the rejoin waited the longest retry (1 s), however short
+        // the leases are.
+        long lease = lost.leaseNanos() > 0 ? lost.leaseNanos() : sessions.primary().leaseNanos();
+        next.rejoin.start(reason, KernelSession.retryNanos(lease));
     }
 
     /**

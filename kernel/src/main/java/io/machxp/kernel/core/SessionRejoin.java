@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * saying so ({@link #notOpenYet}), and what still comes on the lost session's stream before the
  * first hello is that session's, over as it is ({@link #beforeHello}).
  * <pre>
- *  REJOINING ──after min(L/20, 1 s) of the lost lease: a new stream, kernel_hello──▶ HELLO OUT
+ *  REJOINING ──after min(L/20, 1 s) of the lost lease (the primary's if it had none): a new
+ *             stream, kernel_hello─────────────────────────────────────────────────▶ HELLO OUT
  *     ▲                                                                              │
  *     └──────────────── the stream broke, or the pager refused the hello ────────────┤
  *                                                                                    │

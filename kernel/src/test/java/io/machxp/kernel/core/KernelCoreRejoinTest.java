@@ -46,4 +46,28 @@ class KernelCoreRejoinTest {
         core.vmMap(t.value().id, "zero", zero);
         assertThat(zero.answered()).as("the primary's object is asked for as usual").isFalse();
     }
+
+    /**
+     * A secondary session lost before its welcome (a kernel that starts while its primary is in
+     * its grace period: the secondary's hello waits for the primary's welcome, and the secondary
+     * ends the hello-less stream after a lease) never learned its lease: the rejoin is tried after
+     * a twentieth of the primary's lease, not after the longest retry (1 s). Found by `machxp chaos
+     * --variant direct --pagers 2 --mix contended` seed 36: a kernel started at 398 ms joined its
+     * secondary only at 1,420 ms, and its workers' calls were cut off by the end of the run. Fails
+     * with LostSessions as at 47448c93 (no attempt within 2 ms).
+     */
+    @Test
+    void aSecondaryLostBeforeItsWelcomeIsRejoinedAfterATwentiethOfThePrimarysLease() {
+        FakeKernelEnv env = new FakeKernelEnv(); // reconnect(1): false, so each attempt says pager-lost
+        KernelCore core = new KernelCore("A", env, new KernelStats(),
+                CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of("zero", 0, "one", 1))));
+        core.xp().start();
+        core.xp().onXp(0, PagerToKernel.newBuilder().setPagerWelcome(
+                PagerWelcome.newBuilder().setKernelId(1).setPageSize(4096).setLeaseMillis(20)).build());
+
+        core.xp().onPagerLost(1, "test: the pager heard no kernel_hello on this stream for a lease");
+        env.advance(2_000_000L);
+        assertThat(env.traces.stream().filter(e -> e.startsWith("pager-lost"))).as(
+                "the loss, then the attempt after 1 ms (20 ms / 20)").hasSize(2);
+    }
 }
