@@ -212,7 +212,7 @@ final class PageOperations {
      */
     void run(PageRecord p) {
         if (p.gateSettling) {
-            return; // its holder's release is being taken: the forward settles next (FutexPages#forwardSettled runs it)
+            return; // the forward settles in this event (FutexPages#forwardSettled, or #forwardGranted, runs it)
         }
         while (true) {
             if (p.gated && !p.gateOpening) {

@@ -37,9 +37,11 @@ final class PageRecord {
     /** While gated: a request came, the order is withdrawn; the page may be taken back from its writer. */
     boolean gateOpening;
     /**
-     * While gated: its holder released the futex (the page may come back inside that release) and
-     * the forward settles next, in the same core event: nothing runs on the page until then, so
-     * the copy's target, which may hold the holder's last writes, can become its writer.
+     * While gated: its holder released the futex (the page may come back inside that release) or
+     * leaves without a release, and the forward settles next, in the same core event: nothing runs
+     * on the page until then, so the copy's target, which may hold the holder's last writes, can
+     * become its writer. Kept after the settle ungates the page until the target's grant is sent
+     * ({@link FutexPages#forwardGranted}), so that no revoke reaches the target before its page.
      */
     boolean gateSettling;
 
