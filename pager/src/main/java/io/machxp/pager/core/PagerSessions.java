@@ -86,6 +86,10 @@ final class PagerSessions {
     // ---- streams ------------------------------------------------------------------------------
 
     void opened(long sessionId) {
+        if (sessions.containsKey(sessionId)) {
+            // Never over a live session: its stream, futexes and pages would belong to none the core knows.
+            throw new IllegalStateException("session " + sessionId + " is open already");
+        }
         KernelSession s = new KernelSession(sessionId);
         s.lastHeard = core.env.nanoTime();
         sessions.put(sessionId, s);

@@ -51,6 +51,8 @@ final class LeaderAppender {
     private final RaftServer server;
     private final RaftGroupId groupId;
     private final RaftPeerId self;
+    /** The Raft term this appender was made for: its leader's entries are stamped and its session ids drawn for it. */
+    private final long term;
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final ConcurrentLinkedQueue<Long> replied = new ConcurrentLinkedQueue<>();
@@ -58,10 +60,21 @@ final class LeaderAppender {
     /** The division requests go to, once looked up ({@link #division}). */
     private volatile RaftClientAsynchronousProtocol direct;
 
-    LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
+    LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self, long term) {
         this.server = server;
         this.groupId = groupId;
         this.self = self;
+        this.term = term;
+    }
+
+    /** The term this appender was made for (the replica leads it, or led it). */
+    long term() {
+        return term;
+    }
+
+    /** Whether nothing more is appended through this appender. */
+    boolean closed() {
+        return closed;
     }
 
     /** Appends {@code m}; the reply comes once the entry is applied here. */

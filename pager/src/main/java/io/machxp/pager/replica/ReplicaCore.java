@@ -31,10 +31,13 @@ import java.util.PriorityQueue;
  * <h2>Overview</h2>
  * <pre>
  *  entry                  effect on this replica's {@link PagerCore}
- *  genesis                the core is built (token epoch, grace, token seed, lease, answer deadline and page size of the group:
- *                         a replica configured otherwise takes the group's; another page size fails); a
+ *  genesis                the core is built (token epoch, grace, token seed, lease, answer deadline, page size and
+ *                         objects of the group: a replica configured otherwise takes the group's lease and
+ *                         deadline; another page size or other objects fail, {@link GroupGenesis}); a
  *                         later genesis (each new leader appends one) is ignored
- *  session_opened(id)     sessionOpened(id)
+ *  session_opened(id)     sessionOpened(id); an id the core has already is refused, never replaced: the
+ *                         stream's run is broken (nothing more of that id is applied) and the leader ends
+ *                         the stream of that id with EIO (a kernel with a live session resumes it anew)
  *  kernel_message(id, m)  onXp(id, m), if m is the next of its stream (its index one more than the
  *                         last applied; one out of sequence ends the stream's run: it and the rest
  *                         are dropped); the index is kept only while the core has the stream's
@@ -43,7 +46,8 @@ import java.util.PriorityQueue;
  *  tick                   nothing more than any entry: every entry first advances the clock
  *  leader_started(term)   leaderStarted(): every live session's lease runs a full lease from the
  *                         entry's clock (core/LeaderTakeover), before the timers it makes due run;
- *                         the term is kept: its leader takes kernels once its own is applied
+ *                         the term is kept: its leader takes kernels once its own is applied, and the
+ *                         {@link GroupClock}'s base is set: the leader's readings count from here
  *  every entry            clock := max(clock, entry's clock reading); then the core's timers due
  *                         by the clock run, in the order due (ties: the order set)
  * </pre>
@@ -123,7 +127,10 @@ public final class ReplicaCore {
             ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private long timerSeq;
     private PagerCore core;
-    private long clock;
+    /** The group clock as applied; written by the applying thread, read by the leader's (GroupClock's fallback). */
+    private volatile long clock;
+    /** Told of each leader_started applied (the leader stamps its entries from it); null: none. */
+    private volatile GroupClock groupClock;
     private Genesis genesis;
     private byte[] tokenSeed;
     private long tokensDrawn;
@@ -186,7 +193,14 @@ public final class ReplicaCore {
      * and the page size every replica's core then takes from the log, whatever its own says.
      */
     public Genesis.Builder configuredIn(Genesis.Builder g) {
-        return g.setLeaseNanos(leaseNanos).setAnswerDeadlineNanos(answerDeadlineNanos).setPageSize(pageSize);
+        return g.setLeaseNanos(leaseNanos).setAnswerDeadlineNanos(answerDeadlineNanos).setPageSize(pageSize)
+                .setObjects(GroupGenesis.objects(objects));
+    }
+
+    /** The group clock this replica's leader stamps its entries with: told of each leader_started applied. */
+    public ReplicaCore groupClock(GroupClock c) {
+        groupClock = c;
+        return this;
     }
 
     /** Applies one entry of the log, its index not known (see the overview). */
@@ -214,7 +228,9 @@ public final class ReplicaCore {
             }
             case SESSION_OPENED -> {
                 long id = e.getSessionOpened().getSessionId();
-                if (core != null) {
+                if (core != null && core.hasSession(id)) {
+                    duplicateSession(id);
+                } else if (core != null) {
                     guarded(id, "session_opened", () -> core.sessionOpened(id));
                 }
             }
@@ -237,6 +253,10 @@ public final class ReplicaCore {
                 }
             }
             case LEADER_STARTED -> {
+                GroupClock c = groupClock;
+                if (c != null) {
+                    c.leaderStarted(e.getLeaderStarted().getTerm(), clock); // before the term counts as announced
+                }
                 leaderStartedTerm = Math.max(leaderStartedTerm, e.getLeaderStarted().getTerm());
                 if (core != null) {
                     try {
@@ -295,6 +315,26 @@ public final class ReplicaCore {
         }
     }
 
+    /**
+     * A session_opened of an id the core has already (ids are unique per term, SessionIds; this is
+     * a defence): the live session is kept as it is, never replaced. Nothing more of the id's
+     * stream is applied (which of the two streams a later message came on cannot be told), and
+     * the leader ends the stream it holds under the id with EIO; the kernel of the live session
+     * resumes it on a new stream, the other one starts again. Decided by the entry alone.
+     */
+    private void duplicateSession(long id) {
+        log.error("pager {} replica {}: session_opened at log index {} names session {}, which is open already; the "
+                + "open session is kept, nothing more of the id's stream is applied, and its stream ends", name,
+                replicaId, applying, id);
+        expected.put(id, -1L);
+        try {
+            outlet.endSessionFailed(id, "pager " + name + " was given a session id already in use (" + id + "); the "
+                    + "stream ends, the open session of that id is kept for a resume");
+        } catch (RuntimeException e) {
+            log.warn("pager {}: the end of session {}'s stream was not delivered ({})", name, id, e.toString());
+        }
+    }
+
     /** A genesis that builds no core: said once; the ticker appends no other ({@link #genesisFailed}). */
     private void noGenesis(RuntimeException x) {
         core = null;
@@ -348,6 +388,7 @@ public final class ReplicaCore {
             throw new IllegalStateException("the group's pages are " + g.getPageSize() + " bytes (its genesis) and "
                     + "this replica is configured with " + pageSize + ": give every replica the group's page size");
         }
+        GroupGenesis.checkObjects(g, objects, name, replicaId);
         long lease = g.hasLeaseNanos() ? g.getLeaseNanos() : leaseNanos;
         long deadline = g.hasAnswerDeadlineNanos() ? g.getAnswerDeadlineNanos() : answerDeadlineNanos;
         if (lease != leaseNanos || deadline != answerDeadlineNanos) {

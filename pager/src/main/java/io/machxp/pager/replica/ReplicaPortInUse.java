@@ -44,4 +44,19 @@ public final class ReplicaPortInUse extends IOException {
         }
         return null;
     }
+
+    /**
+     * The sentence for a port this replica could not listen on: which replica, address and port,
+     * why, and (for a port in use, this) what to do.
+     */
+    static IOException cannotListen(String pager, String bindHost, String replica, int port, String which, IOException e) {
+        String address = bindHost + ":" + port;
+        String said = "pager " + pager + " replica " + replica + ": cannot listen on " + address + ", "
+                + which + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(e);
+        if (!ReplicaPortInUse.portTaken(e)) {
+            return new IOException(said, e);
+        }
+        return new ReplicaPortInUse(said + "; is another pager or replica on that port? give replica " + replica
+                + " another port in every replica's --replicas (a replica listens on PORT and PORT+1)", address, e);
+    }
 }

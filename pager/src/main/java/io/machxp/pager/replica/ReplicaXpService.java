@@ -7,7 +7,6 @@ import io.machxp.pager.net.XpService;
 import io.machxp.proto.replica.KernelMessage;
 import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.replica.SessionClosed;
-import io.machxp.proto.replica.SessionOpened;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectPagerGrpc;
 import io.machxp.proto.xp.PagerRedirect;
@@ -19,9 +18,10 @@ import java.util.concurrent.CompletableFuture;
  *
  * <h2>Overview</h2>
  * <pre>
- *  stream opens, first message        leader, genesis applied -> a session id (the term's, see
- *                                       {@link Group#newSessionId}); session_opened and then the
- *                                       message appended to the log
+ *  stream opens, first message        leader, genesis and its term's leader_started applied -> a
+ *                                       session id of the appending leader's term, drawn with the
+ *                                       append of session_opened ({@link Group#openSession}); then
+ *                                       the message appended to the log
  *                                     otherwise -> pager_redirect(leader's XP address, or empty
  *                                       while none is known), the stream ends UNAVAILABLE; nothing
  *                                       is appended
@@ -48,8 +48,15 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
         /** Whether this replica leads and its core has applied the genesis and its term's leader_started. */
         boolean takesKernels();
 
-        /** A session id no replica of the group ever gave before. */
-        long newSessionId();
+        /**
+         * Opens a session for a new stream, or refuses (null) if this replica does not take kernels
+         * now: draws an id no replica of the group ever gave (its leader's term's, SessionIds) for
+         * the term of the appender it then appends session_opened through, has {@code hold} keep
+         * the stream under it before that append, and appends, atomically with other opens (an id
+         * of a term is never appended through another term's appender). Refused too when the
+         * term moved since this replica's leader_started was applied.
+         */
+        Opened openSession(java.util.function.LongConsumer hold);
 
         /** The leader's XP address and replica id, or null if none is known (or it is this one, not ready). */
         String[] leader();
@@ -59,6 +66,9 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
         /** This replica's id, for logs. */
         String id();
+
+        /** A session opened: its id and its session_opened's append. */
+        record Opened(long sessionId, CompletableFuture<Boolean> appended) {}
     }
 
     private final Group group;
@@ -95,11 +105,14 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         redirect(out);
                         return;
                     }
+                    Group.Opened opened = group.openSession(id -> streams.put(id, out));
+                    if (opened == null) {
+                        redirect(out);
+                        return;
+                    }
                     resumable = m.hasKernelHello() && (m.getKernelHello().getResumable() || m.getKernelHello().hasResume());
-                    sessionId = group.newSessionId();
-                    streams.put(sessionId, out);
-                    append(sessionId, PagerLogEntry.newBuilder().setSessionOpened(
-                            SessionOpened.newBuilder().setSessionId(sessionId)));
+                    sessionId = opened.sessionId();
+                    failIfNotAppended(sessionId, opened.appended());
                 }
                 append(sessionId, PagerLogEntry.newBuilder().setKernelMessage(
                         KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived)));
@@ -171,7 +184,11 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
     }
 
     private CompletableFuture<Boolean> append(long sessionId, PagerLogEntry.Builder entry) {
-        CompletableFuture<Boolean> appending = group.append(entry);
+        return failIfNotAppended(sessionId, group.append(entry));
+    }
+
+    /** An entry of the session's stream not appended ends the stream UNAVAILABLE (this replica no longer leads). */
+    private CompletableFuture<Boolean> failIfNotAppended(long sessionId, CompletableFuture<Boolean> appending) {
         appending.thenAccept(appended -> {
             if (!appended) {
                 ReplicaStreams.KernelStream s = streams.remove(sessionId);

@@ -48,7 +48,9 @@ import org.apache.ratis.server.storage.RaftStorage;
  * genesis when it leads and has not applied one (the first one applied builds every replica's
  * core, later ones are ignored), a leader_started once per term before it takes kernels (every
  * live session's lease runs a full lease from the takeover), and a tick when the core's first
- * timer is due by the group clock (so that leases run out the same way on every replica). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
+ * timer is due by the group clock (so that leases run out the same way on every replica). Every
+ * entry carries the leader's reading of the group clock ({@link GroupClock}: from its applied
+ * leader_started on its monotonic clock, never a wall clock). The Raft log is kept in {@code STORE/raft-ID} with {@code --store} (then a group
  * that stops whole starts again where it was), else in a directory removed on close; snapshots
  * bound it ({@link RaftSettings}, {@link PagerStateMachine}). Each entry is synced to disk before
  * it counts, or with {@link RaftSync#NONE} only written to the page cache; a store written so is
@@ -75,13 +77,15 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** How this replica appends while it leads; null while it does not. */
     private volatile LeaderAppender appender;
     private volatile boolean closed;
-    /** Whether {@link #reportIfRaftStopped} has said so (only the ticker thread reads and writes it). */
-    private boolean raftStopReported;
+    /** Says once that the Raft server stopped on its own (ticker thread). */
+    private final RaftStopReport raftStop = new RaftStopReport();
     /** A replica applying nothing more while its Raft server runs ({@link #reportIfApplyStalled}; ticker thread). */
     private final ApplyStallWatch applyStall = new ApplyStallWatch(APPLY_STALL_PATIENCE_MILLIS);
     /** When {@link #reportIfApplyStalled} looks next (ticker thread). */
     private long nextApplyCheckMillis;
     private final SessionIds sessionIds = new SessionIds();
+    /** The leader's reading of the group clock (the applying thread sets its base at each leader_started). */
+    private final GroupClock clock = new GroupClock();
     /** How often the ticker looks for kernels that do not read (ReplicaStreams), and when next (its thread). */
     private static final long UNREAD_CHECK_MILLIS = 100;
     private long nextUnreadCheckMillis;
@@ -108,7 +112,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     "pager " + config.name() + " replica " + replicas.self());
         }
         this.replica = new ReplicaCore(config.name(), String.valueOf(replicas.self()), config.pageSize(), config.objects(),
-                config.lease().toNanos(), streams, stats).answerDeadline(config.answerDeadlineNanos());
+                config.lease().toNanos(), streams, stats).answerDeadline(config.answerDeadlineNanos()).groupClock(clock);
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
         this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);
@@ -169,7 +173,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             RaftStart.start(p.raft); // a Raft port in use is an exception here, not Ratis's System.exit
         } catch (RaftStart.RpcNotStarted e) {
             p.close();
-            throw cannotListen(config, replicas, xpPort + 1, "its Raft port (the next after its XP port " + xpPort + ")", e);
+            throw ReplicaPortInUse.cannotListen(config.name(), config.bindHost(), replicas.self(), xpPort + 1, "its Raft port (the next after its XP port " + xpPort + ")", e);
         } catch (IOException e) {
             p.close();
             throw new IOException("pager " + config.name() + " replica " + replicas.self() + ": its Raft server did not "
@@ -179,7 +183,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             p.xp.start();
         } catch (IOException e) {
             p.close();
-            throw cannotListen(config, replicas, xpPort, "its XP port", e);
+            throw ReplicaPortInUse.cannotListen(config.name(), config.bindHost(), replicas.self(), xpPort, "its XP port", e);
         }
         p.tickerThread.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}, {}), one of {}", config.name(),
@@ -188,30 +192,22 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return p;
     }
 
-    /**
-     * The sentence for a port this replica could not listen on: which replica, address and port,
-     * why, and (for a port in use, {@link ReplicaPortInUse}) what to do.
-     */
-    private static IOException cannotListen(PagerConfig config, ReplicaConfig replicas, int port, String which,
-            IOException e) {
-        String address = config.bindHost() + ":" + port;
-        String said = "pager " + config.name() + " replica " + replicas.self() + ": cannot listen on " + address + ", "
-                + which + ": " + io.machxp.proto.transport.SocketErrors.rootMessage(e);
-        if (!ReplicaPortInUse.portTaken(e)) {
-            return new IOException(said, e);
-        }
-        return new ReplicaPortInUse(said + "; is another pager or replica on that port? give replica " + replicas.self()
-                + " another port in every replica's --replicas (a replica listens on PORT and PORT+1)", address, e);
-    }
-
     private static int port(String hostPort) {
         return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
     }
 
-    /** The group clock: this machine's wall time in nanoseconds (the log keeps it from going back). */
-    static long groupNow() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    /**
+     * The group clock as the leader of {@code c}'s term stamps an entry now ({@link GroupClock});
+     * a genesis, the first entry of a group, is stamped with this machine's wall time, an origin
+     * only (nothing compares the group clock with a wall clock).
+     */
+    private long groupNow(LeaderAppender c, PagerLogEntry.Builder entry) {
+        long applied = replica.clock();
+        if (entry.hasGenesis()) {
+            Instant now = Instant.now();
+            return Math.max(applied, now.getEpochSecond() * 1_000_000_000L + now.getNano());
+        }
+        return clock.now(c.term(), applied);
     }
 
     private DivisionInfo info() {
@@ -281,7 +277,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * fail, not go to the next leader behind the kernel's back).
      */
     private LeaderAppender newAppender() {
-        return new LeaderAppender(raft, group.getGroupId(), self);
+        return new LeaderAppender(raft, group.getGroupId(), self, term());
     }
 
     /**
@@ -312,13 +308,16 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** The leader's ticker ({@link LeaderTicker}): a genesis until one is applied, then ticks when due. */
     private void tickIfDue() {
         try {
-            reportIfRaftStopped();
+            raftStop.check(() -> closed, this::info, "pager " + config.name() + " replica " + replicas.self());
             reportIfApplyStalled();
             // Not before Ratis says the leader is ready: it refuses a leader's appends until its
             // first entry of the term is applied (LeaderNotReadyException), and each refusal
             // replaced the client, every 5 ms, for the whole takeover.
-            if (appender != null && leaderReady()) {
-                ticker.check(groupNow(), term(), this::genesis, this::append);
+            LeaderAppender c = appender;
+            if (c != null && leaderReady()) {
+                // The ticker's due time and its leader_started are the appender's term's: one made
+                // for an older term appends nothing (its entries fail, and a new appender follows).
+                ticker.check(clock.now(c.term(), replica.clock()), c.term(), this::genesis, entry -> append(c, entry));
             }
             long nowMillis = System.nanoTime() / 1_000_000;
             if (nowMillis >= nextUnreadCheckMillis) {
@@ -328,33 +327,6 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         } catch (RuntimeException e) {
             log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
         }
-    }
-
-    /**
-     * Ratis closes a replica's Raft server on its own when its applying thread fails: the replica
-     * then neither votes, follows nor leads, though its process runs on. Said once, as an error an
-     * operator can act on.
-     */
-    private void reportIfRaftStopped() {
-        if (closed || raftStopReported) {
-            return;
-        }
-        String state;
-        try {
-            DivisionInfo info = info();
-            if (info.isAlive()) {
-                return;
-            }
-            state = String.valueOf(info.getLifeCycleState());
-        } catch (UncheckedIOException e) {
-            state = "gone (" + e.getMessage() + ")";
-        }
-        if (closed) {
-            return;
-        }
-        raftStopReported = true;
-        log.error("pager {} replica {}: its Raft server stopped on its own ({}): this replica no longer votes, follows "
-                + "or leads; the cause is logged above; restart this replica", config.name(), replicas.self(), state);
     }
 
     /**
@@ -379,7 +351,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         try {
             status = logStatus();
         } catch (IOException | RuntimeException e) {
-            return; // a stopped Raft server is reportIfRaftStopped's
+            return; // a stopped Raft server is RaftStopReport's
         }
         if (applyStall.observe(now, status.applied(), status.logStart()) && !closed) {
             log.error("pager {} replica {}: applies nothing more: its last applied entry is {} but its log begins at {} "
@@ -390,18 +362,15 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     }
 
     /**
-     * A genesis of this group: the first leader's start time as token epoch (its millisecond as the
-     * first token's low half), a secret seed from a secure source.
+     * A genesis of this group ({@link GroupGenesis}): the first leader's start time as token epoch
+     * (seconds since 2024, as an unreplicated pager's; its millisecond as the first token's low
+     * half), a secret seed from a secure source, this replica's configuration (objects included).
      */
     private Genesis.Builder genesis() {
         byte[] seed = new byte[32];
         new SecureRandom().nextBytes(seed);
-        Instant now = Instant.now();
-        long epoch = Math.max(1, now.getEpochSecond() & 0x7fff_ffffL);
-        return replica.configuredIn(Genesis.newBuilder()).setTokenEpoch(epoch)
-                .setFirstToken((int) io.machxp.pager.core.PagerOptions.firstTokenAt(epoch, epoch, now))
-                .setGraceNanos(config.freshStart() ? 0 : config.lease().toNanos())
-                .setTokenSeed(com.google.protobuf.ByteString.copyFrom(seed));
+        return GroupGenesis.draw(replica.configuredIn(Genesis.newBuilder()), Instant.now(), seed,
+                config.freshStart() ? 0 : config.lease().toNanos());
     }
 
     /** Whether this replica leads and Ratis takes its appends (its term's first entry applied). */
@@ -415,16 +384,45 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     @Override
     public boolean takesKernels() {
+        LeaderAppender c = appender;
+        return c != null && takesKernels(c);
+    }
+
+    /** Whether this replica leads {@code c}'s term still, is ready, and has that term's leader_started applied. */
+    private boolean takesKernels(LeaderAppender c) {
         try {
-            return appender != null && info().isLeaderReady() && ticker.announced(info().getCurrentTerm());
+            DivisionInfo info = info();
+            return !c.closed() && info.isLeaderReady() && info.getCurrentTerm() == c.term() && ticker.announced(c.term());
         } catch (UncheckedIOException e) {
             return false;
         }
     }
 
+    /**
+     * A new stream's session (ReplicaXpService.Group#openSession): its id drawn for the term of the
+     * appender its session_opened goes through, under that appender's lock, so that the id's term
+     * and the append's are one; refused if the term moved (the kernel is redirected).
+     */
     @Override
-    public long newSessionId() {
-        return sessionIds.next(info().getCurrentTerm());
+    public Opened openSession(java.util.function.LongConsumer hold) {
+        LeaderAppender c = appender;
+        if (c == null) {
+            return null;
+        }
+        synchronized (c) {
+            if (!takesKernels(c)) {
+                return null;
+            }
+            long id;
+            try {
+                id = sessionIds.next(c.term());
+            } catch (IllegalStateException older) {
+                return null; // a newer term's ids were drawn here: this appender's term is over
+            }
+            hold.accept(id);
+            return new Opened(id, append(c, PagerLogEntry.newBuilder().setSessionOpened(
+                    io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(id))));
+        }
     }
 
     @Override
@@ -443,11 +441,15 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     @Override
     public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
-        LeaderAppender c = appender;
+        return append(appender, entry);
+    }
+
+    /** Appends {@code entry} through {@code c}, stamped with the group clock of {@code c}'s term. */
+    private CompletableFuture<Boolean> append(LeaderAppender c, PagerLogEntry.Builder entry) {
         if (c == null) {
             return CompletableFuture.completedFuture(false);
         }
-        entry.setClockNanos(groupNow());
+        entry.setClockNanos(groupNow(c, entry));
         return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
             boolean appended = e == null && reply.isSuccess();
             if (!appended) {

@@ -40,7 +40,7 @@ class LeaderAppenderThroughServerTest {
         log.addAppender(logged);
         try {
             for (int appender = 0; appender < 2; appender++) {
-                LeaderAppender a = new LeaderAppender(server, group, self);
+                LeaderAppender a = new LeaderAppender(server, group, self, 1);
                 for (int i = 0; i < 2; i++) {
                     RaftClientReply reply = a.send(Message.valueOf("entry " + appender + "." + i)).get(10, TimeUnit.SECONDS);
                     assertThat(reply.isSuccess()).isTrue();

@@ -84,8 +84,10 @@ class ReplicaCleanEndTest {
         }
 
         @Override
-        public long newSessionId() {
-            return 1;
+        public Opened openSession(java.util.function.LongConsumer hold) {
+            hold.accept(1);
+            return new Opened(1, append(PagerLogEntry.newBuilder().setSessionOpened(
+                    io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(1))));
         }
 
         @Override

@@ -200,8 +200,8 @@ class ReplicaStreamsTest {
         }
 
         @Override
-        public long newSessionId() {
-            return SESSION;
+        public Opened openSession(java.util.function.LongConsumer hold) {
+            return null;
         }
 
         @Override
