@@ -55,6 +55,7 @@ final class ChaosFaults {
 
     void start() {
         if (replicaFaults != null) {
+            replicaFaults.planWallClockSteps(run.replicaClockStepLeases());
             double rate = 1 + (run.random.nextDouble() * 2 - 1) * b.drift();
             run.cluster.replicas().clockRate(rate);
             run.history.add(0, Kind.PAGER, "pager", -1, 0, false, String.format(Locale.ROOT, "start, %d replicas, clock rate %.4f",

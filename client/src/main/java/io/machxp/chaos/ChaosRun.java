@@ -65,6 +65,8 @@ public final class ChaosRun {
     /** How many pagers: futex f is in object f mod pagers, served by that pager. */
     final int pagers;
     private final ChaosFaults faults;
+    /** {@link #withReplicaClockStep}; null: drawn. */
+    private Double replicaClockStepLeases;
     /** What the workers do where the mixes differ ({@link ChaosOptions#mix}). */
     private final Workload workload;
     /** The calls into the kernels, recorded in the history. */
@@ -150,6 +152,20 @@ public final class ChaosRun {
         this.coreOptions = coreOptions.withPlants(kernel);
         cluster.plant(pager);
         return this;
+    }
+
+    /**
+     * With replicas: every replica's wall clock steps by {@code leases} leases (below 0: back) once,
+     * instead of a size drawn ({@link ReplicaFaults#planWallClockSteps}); null: drawn.
+     */
+    public ChaosRun withReplicaClockStep(Double leases) {
+        this.replicaClockStepLeases = leases;
+        return this;
+    }
+
+    /** The size of the replicas' wall clock steps in leases, or null: drawn. */
+    Double replicaClockStepLeases() {
+        return replicaClockStepLeases;
     }
 
     /** Runs a protocol variant: its policies in every kernel and pager of the run. */

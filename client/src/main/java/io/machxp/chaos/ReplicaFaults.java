@@ -24,8 +24,11 @@ import java.util.Locale;
  *       every replica): with the leader in it, the majority elects another, and the old leader,
  *       unable to commit, steps down and ends its kernels' streams; without it, the cut-off
  *       followers fall behind (and, at the heal, their higher terms may depose the leader).</li>
+ *   <li>every replica's wall clock steps once (NTP stepping it, date -s, a VM restored), at a time
+ *       drawn over the run, by L/2 to 10 L, back one time in four ({@link #planWallClockSteps}):
+ *       the group clock reads no wall clock (GroupClock), so nothing may change for kernels.</li>
  * </ul>
- * One replica fault at a time, each only while no survivable kernel fault is in effect (a
+ * One replica fault at a time (the wall clock steps come on their own), each only while no survivable kernel fault is in effect (a
  * failover and a survivable partition could add up to a fatal outage), as for a pager crash, and
  * no kernel doomed by a fatal one is still to be declared dead (the new leader's takeover
  * extension and the kernel's grace could keep its session; ChaosFaults also cuts off or pauses
@@ -47,6 +50,27 @@ final class ReplicaFaults {
         this.group = group;
         this.lease = run.options.leaseNanos();
         this.random = run.random.split();
+    }
+
+    /**
+     * Plans one wall clock step of every replica: at a time drawn over the run, by {@code fixedLeases}
+     * leases, or (null) by L/2 to 10 L, back one time in four. Drawn from a generator of its own,
+     * seeded from the run's seed, so that the other faults are drawn as in a run without steps.
+     */
+    void planWallClockSteps(Double fixedLeases) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(run.seed ^ 0x5EED_C10CL).split();
+        for (int i = 0; i < group.size(); i++) {
+            int replica = i;
+            long at = r.nextLong(run.options.durationNanos());
+            long size = fixedLeases != null ? (long) (fixedLeases * lease)
+                    : (r.nextInt(4) == 0 ? -1 : 1) * (lease / 2 + r.nextLong(10 * lease - lease / 2));
+            run.cluster.at(at, () -> {
+                note(String.format(Locale.ROOT, "replica %s's wall clock steps %+.3f ms", SimReplicaGroup.name(replica),
+                        size / 1e6));
+                group.stepWallClock(replica, size);
+                run.count("replica wall clock steps");
+            });
+        }
     }
 
     /** The most later than an unreplicated pager the group may declare a kernel dead. */

@@ -76,6 +76,11 @@ final class ChaosCommand implements Callable<Integer> {
             + "own, docs/chaos-real.md); 0: unreplicated (default ${DEFAULT-VALUE})")
     int replicas;
 
+    @Option(names = "--replica-clock-step", paramLabel = "LEASES", description = "with --replicas: every replica's "
+            + "wall clock steps by this many leases (below 0: back) once during the run, instead of a size drawn "
+            + "(L/2 to 10 L, back one time in four)")
+    Double replicaClockStep;
+
     @Option(names = "--threads", defaultValue = "3", description = "worker threads per kernel (default ${DEFAULT-VALUE})")
     int threads;
 
@@ -161,7 +166,8 @@ final class ChaosCommand implements Callable<Integer> {
                     : IpcChaos.many(out, firstSeed, Math.max(1, seeds), n, options, s -> replay(s, true));
         }
         if (seed != null) {
-            ChaosRun.Result r = new ChaosRun(seed, options, pagers, replicas).withVariant(variant()).run();
+            ChaosRun.Result r = new ChaosRun(seed, options, pagers, replicas).withVariant(variant())
+                    .withReplicaClockStep(replicaClockStep).run();
             if (json) {
                 Map<String, Object> one = result(r);
                 if (history) {
@@ -185,7 +191,8 @@ final class ChaosCommand implements Callable<Integer> {
         List<Future<ChaosRun.Result>> runs = new ArrayList<>();
         for (long s = firstSeed; s < firstSeed + seeds; s++) {
             long one = s;
-            runs.add(pool.submit(() -> new ChaosRun(one, options, pagers, replicas).withVariant(variant()).run()));
+            runs.add(pool.submit(() -> new ChaosRun(one, options, pagers, replicas).withVariant(variant())
+                    .withReplicaClockStep(replicaClockStep).run()));
         }
         Map<String, Long> totals = new TreeMap<>();
         List<ChaosRun.Result> failed = new ArrayList<>();
@@ -269,7 +276,8 @@ final class ChaosCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
                 + "--lease-ms %d --fault-gap-ms %d%s%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
                 futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers,
-                replicas == 0 ? "" : " --replicas " + replicas, mixName.equals("standard") ? "" : " --mix " + mixName);
+                replicas == 0 ? "" : " --replicas " + replicas
+                        + (replicaClockStep == null ? "" : " --replica-clock-step " + replicaClockStep), mixName.equals("standard") ? "" : " --mix " + mixName);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {

@@ -1,6 +1,7 @@
 package io.machxp.sim;
 
 import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.replica.GroupClock;
 import io.machxp.pager.replica.LeaderTicker;
 import io.machxp.pager.replica.ReplicaCore;
 import io.machxp.pager.replica.ReplicaStreams;
@@ -31,13 +32,16 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
     final ReplicaXpService xp;
     private final LeaderTicker ticker;
     private final SessionIds sessionIds = new SessionIds();
+    /** The leader's reading of the group clock, on this replica's modelled monotonic clock (as ReplicatedPager's). */
+    private final GroupClock clock;
 
     SimReplica(SimReplicaGroup group, SimRaft raft, int id, int pageSize, Map<String, Long> objects, long leaseNanos) {
         this.group = group;
         this.raft = raft;
         this.id = id;
+        this.clock = new GroupClock(() -> group.monotonic(id));
         this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, stats)
-                .answerDeadline(group.answerDeadlineNanos());
+                .answerDeadline(group.answerDeadlineNanos()).groupClock(clock);
         this.xp = new ReplicaXpService(this, streams);
         this.ticker = new LeaderTicker(core);
     }
@@ -45,7 +49,9 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
     /** The leader's ticker (ReplicatedPager polls every 5 ms; here every tick interval of virtual time). */
     void tick() {
         if (raft.up(id) && raft.role(id) == SimRaft.Role.LEADER) {
-            ticker.check(group.wallClock(id), raft.term(id), group::genesis, this::append);
+            // The genesis names the replicas' objects, page size, lease and deadline, as ReplicatedPager's.
+            ticker.check(clock.now(raft.term(id), core.clock()), raft.term(id), () -> core.configuredIn(group.genesis()),
+                    this::append);
         }
     }
 
@@ -71,9 +77,16 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         return raft.leaderReady(id) && ticker.announced(raft.term(id));
     }
 
+    /** As ReplicatedPager's: the id of the leader's term, drawn with its session_opened's append (one thread here). */
     @Override
-    public long newSessionId() {
-        return sessionIds.next(raft.term(id));
+    public Opened openSession(java.util.function.LongConsumer hold) {
+        if (!takesKernels()) {
+            return null;
+        }
+        long sessionId = sessionIds.next(raft.term(id));
+        hold.accept(sessionId);
+        return new Opened(sessionId, append(PagerLogEntry.newBuilder().setSessionOpened(
+                io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(sessionId))));
     }
 
     @Override
@@ -90,7 +103,11 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         if (raft.role(id) != SimRaft.Role.LEADER) {
             return CompletableFuture.completedFuture(false);
         }
-        return raft.append(id, entry.setClockNanos(group.wallClock(id)).build());
+        // As ReplicatedPager: the genesis carries the first leader's wall time (an origin only), every
+        // other entry the group clock from this leader's leader_started on its monotonic clock.
+        long stamp = entry.hasGenesis() ? Math.max(core.clock(), group.wallClock(id))
+                : clock.now(raft.term(id), core.clock());
+        return raft.append(id, entry.setClockNanos(stamp).build());
     }
 
     @Override

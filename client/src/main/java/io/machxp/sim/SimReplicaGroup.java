@@ -28,9 +28,11 @@ import java.util.Map;
  *  faults          {@link #crash} a replica (its kernels' streams break) and restart it later as
  *                  a follower that applies its log again; {@link #partition} replicas from the rest
  * </pre>
- * The replicas' wall clocks (the group clock each entry carries) share one rate, drawn within the
- * drift bound, and differ by a fixed offset of up to {@link #skewNanos}: machines kept together
- * by NTP.
+ * The replicas' clocks share one rate, drawn within the drift bound: each replica's monotonic
+ * clock ({@code nanoTime()}, from which its leader reads the group clock, GroupClock) runs at it,
+ * and its wall clock (read only for a genesis) differs from it by a fixed offset of up to
+ * {@link #skewNanos} (machines kept together by NTP) plus the steps {@link #stepWallClock} made
+ * (NTP stepping a clock, date -s, a VM restored): the group clock ignores both.
  */
 public final class SimReplicaGroup {
     /** How long a kernel waits when a replica knows no leader (machxp's link: 50 ms; scaled to the lease). */
@@ -45,6 +47,8 @@ public final class SimReplicaGroup {
     private final long tickNanos;
     private final SimClock groupClock = new SimClock();
     private final long[] offsets;
+    /** How far each replica's wall clock was stepped so far ({@link #stepWallClock}). */
+    private final long[] steps;
     private final long skewNanos;
     private final Map<SimKernel, Link> links = new LinkedHashMap<>();
     /** Until when each replica is stopped ({@link #pause}): it ticks not, and its kernel traffic waits. */
@@ -112,6 +116,7 @@ public final class SimReplicaGroup {
         this.raft = new SimRaft(cluster, count, timing(lease, cluster.options().latencyNanos()));
         this.replicas = new SimReplica[count];
         this.offsets = new long[count];
+        this.steps = new long[count];
         this.pausedUntil = new long[count];
         for (int i = 0; i < count; i++) {
             offsets[i] = cluster.random().nextLong(skewNanos + 1);
@@ -133,7 +138,8 @@ public final class SimReplicaGroup {
 
     /**
      * How much later than an unreplicated pager the group may declare a silent kernel dead: a
-     * failover's pause of the log, a new leader's clock behind the old one's, the ticker's poll,
+     * failover's pause of the log (the group clock stands still through it), a margin of the
+     * replicas' clock skew (which no longer moves the group clock), the ticker's poll,
      * and the new leader's takeover extension (leader_started gives every kept session a full lease
      * from the takeover: a kernel last heard at h, whose old leader declared nobody dead before
      * dying, by h + L at the latest, is declared dead by h + 2 L plus the failover).
@@ -155,8 +161,22 @@ public final class SimReplicaGroup {
         groupClock.rate(cluster.now(), rate);
     }
 
+    /** Replica {@code replica}'s wall clock: read only for a genesis (its time is an origin). */
     long wallClock(int replica) {
-        return groupClock.local(cluster.now()) + offsets[replica];
+        return groupClock.local(cluster.now()) + offsets[replica] + steps[replica];
+    }
+
+    /** Replica {@code replica}'s monotonic clock ({@code System.nanoTime()}): no offset, no steps. */
+    long monotonic(int replica) {
+        return groupClock.local(cluster.now());
+    }
+
+    /**
+     * Replica {@code replica}'s wall clock steps {@code nanos} forward (or back, below 0) from now
+     * on, and stays so: its monotonic clock, and so the group clock, is not moved.
+     */
+    public void stepWallClock(int replica, long nanos) {
+        steps[replica] += nanos;
     }
 
     io.machxp.proto.replica.Genesis.Builder genesis() {
