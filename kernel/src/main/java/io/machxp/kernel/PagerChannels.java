@@ -199,9 +199,27 @@ final class PagerChannels {
         return replicated();
     }
 
-    /** A replica named {@code leader} as its pager's leader: the next streams go there, the kernel's next links too. */
-    void leader(String leader) {
-        target = leader;
-        choice.leader(target);
+    /**
+     * A replica named the leader at {@code address}, replica {@code id}: the next streams go to its
+     * entry of this pager's list, the kernel's next links too ({@link ReplicaChoice#leader}); false,
+     * nothing changed, if the list has no entry for it.
+     */
+    boolean leader(String address, String id) {
+        String entry = choice.leader(address, id);
+        if (entry == null) {
+            return false;
+        }
+        target = entry;
+        return true;
+    }
+
+    /** This pager's replicas, as the kernel's --pager entry lists them. */
+    List<String> replicas() {
+        return targets;
+    }
+
+    /** Whether a leader at no entry of the list is to be said at WARN (the first time). */
+    boolean sayUnlisted() {
+        return choice.sayUnlisted();
     }
 }

@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
  *  kernel_hello sent ({@link #helloSent})   remembered; no redirect followed for it yet
  *  pager_redirect(leader) ({@link #redirected}), before the stream's hello was answered
  *                                          the stream is dropped (the link reads it no more); the
- *                                          same hello goes to that leader on a new stream, and
- *                                          the kernel's next links go there first
- *  pager_redirect() (no leader known yet: an election)
+ *                                          same hello goes to that leader's entry of the kernel's
+ *                                          --pager list on a new stream, and the kernel's next
+ *                                          links go there first (ReplicaChoice#leader: the address
+ *                                          named, or the entry learned for its replica id)
+ *  pager_redirect(leader at no entry of the list), or pager_redirect() (no leader known yet: an election)
  *                                          the next replica; the same hello after
  *                                          {@link #NO_LEADER_WAIT_MILLIS}, unless the link opened
  *                                          another stream meanwhile
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
  * (xp-spec 3.6: it would move the session mid-way).
  */
 final class PagerRedirects {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PagerRedirects.class);
     /** The most redirects followed for one hello before the kernel lets its own retries decide. */
     private static final int MAX_REDIRECTS = 8;
     /** How long the kernel waits when a replica knows no leader yet (an election is under way). */
@@ -70,7 +73,18 @@ final class PagerRedirects {
         }
         int count = redirects;
         int redirectedStream = link.dropStream(); // the follower's stream (it ends now) is not the link's any more
-        if (r.getLeader().isEmpty()) {
+        boolean follow = !r.getLeader().isEmpty() && channels.leader(r.getLeader(), r.getLeaderId());
+        if (!r.getLeader().isEmpty() && !follow) {
+            String said = "a replica named the leader at " + r.getLeader() + " (replica " + r.getLeaderId() + "), which is "
+                    + "not among this pager's replicas in --pager " + channels.replicas() + ": it tries the next one "
+                    + "(give --pager the addresses the replicas' --replicas give)";
+            if (channels.sayUnlisted()) {
+                log.warn("kernel: {}", said);
+            } else {
+                log.debug("kernel: {}", said);
+            }
+        }
+        if (!follow) {
             channels.nextTarget();
             loop.schedule(() -> {
                 // Unless the core opened a stream meanwhile (its next resume attempt, say): a stale
@@ -81,7 +95,6 @@ final class PagerRedirects {
                 }
             }, NO_LEADER_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } else {
-            channels.leader(r.getLeader());
             sendAgain(hello, count);
         }
     }

@@ -9,10 +9,20 @@ import java.util.List;
  * successive sessions: a kernel that opens a new session (its lease ran out) or starts again goes
  * on where the last link left off, not at the head of its list, which may be the replica that
  * died. One replica for an unreplicated pager. Core thread (volatile for the kernel's start).
+ *
+ * <p>A redirect is followed only to an entry of the kernel's own list ({@link #leader}): the
+ * address the replica names if the list has it, else the entry an earlier redirect showed that
+ * replica id to have (a replica's --replicas may spell addresses otherwise than the kernel's
+ * --pager: NAT, DNS names, a TLS certificate for a name). A leader at no entry of the list is
+ * not followed: the kernel tries the next replica of its list, as when no leader is known.
  */
 final class ReplicaChoice {
     private final List<String> replicas;
     private volatile String current;
+    /** Replica id to its entry of {@link #replicas}, learned from redirects that named a listed address. */
+    private final java.util.Map<String, String> entryOfId = new java.util.HashMap<>();
+    /** Whether a leader at no entry of the list was said at WARN (once; later ones at DEBUG). */
+    private boolean unlistedSaid;
 
     ReplicaChoice(String entry) {
         this.replicas = List.of(entry.split("\\+"));
@@ -28,15 +38,45 @@ final class ReplicaChoice {
         return current;
     }
 
-    /** The stream to {@code failed} broke: the next connection tries the replica after it. */
+    /**
+     * The stream to {@code failed} broke: the next connection tries the replica after it in the
+     * list (after the current one if {@code failed} is not in the list).
+     */
     String next(String failed) {
-        current = replicas.get((replicas.indexOf(failed) + 1) % replicas.size());
+        int i = replicas.indexOf(failed);
+        if (i < 0) {
+            i = replicas.indexOf(current);
+        }
+        current = replicas.get((i + 1) % replicas.size());
         return current;
     }
 
-    /** A replica named {@code leader} as the leader: the next connections go there. */
-    void leader(String leader) {
-        current = leader;
+    /**
+     * A replica named the leader, at {@code address}, replica {@code id} (empty if not said): the
+     * entry of the list the next connections go to, which becomes the current one; null if neither
+     * the address nor the id leads to an entry (the caller tries the next replica).
+     */
+    String leader(String address, String id) {
+        String entry = null;
+        if (replicas.contains(address)) {
+            entry = address;
+            if (!id.isEmpty()) {
+                entryOfId.put(id, address);
+            }
+        } else if (!id.isEmpty()) {
+            entry = entryOfId.get(id);
+        }
+        if (entry != null) {
+            current = entry;
+        }
+        return entry;
+    }
+
+    /** Whether a leader at no entry of the list is to be said at WARN: the first time only. */
+    boolean sayUnlisted() {
+        boolean first = !unlistedSaid;
+        unlistedSaid = true;
+        return first;
     }
 
     /**
