@@ -23,11 +23,11 @@ class ReplicaWallClockStepChaosTest {
 
     @Test
     void aStepOfOneLeaseForwardBreaksNoRule() {
-        passes(1, 6);
+        passes(1, 4);
     }
 
     @Test
     void aStepOfTenLeasesBackBreaksNoRule() {
-        passes(-10, 6);
+        passes(-10, 4);
     }
 }
