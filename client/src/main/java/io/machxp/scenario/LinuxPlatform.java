@@ -90,6 +90,13 @@ final class LinuxPlatform implements Platform {
     private JitQuiet jit;
     /** The runner thread is SCHED_FIFO 1 during the run (ordinary again at close). */
     private boolean runnerRealTime;
+    /** Each kernel's number of CPUs. */
+    private final Map<String, Integer> kernelCpus = new HashMap<>();
+    /** When the runner queued each thread's start (System.nanoTime), and its run-queue wait then. */
+    private final Map<String, Long> queued = new HashMap<>();
+    private SchedStat runnerStat;
+    private long runnerWaitedAtSetup = -1;
+    private long runnerWaited = -1;
 
     /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
     static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
@@ -119,6 +126,7 @@ final class LinuxPlatform implements Platform {
         if (cpuMap == null) {
             throw new NotSupportedHere(NotSupportedHere.Reason.CPUS, LinuxSupport.unsupported(null, needed, allowed.length, 0, 0));
         }
+        cpuMap.forEach((kernel, cpus) -> kernelCpus.put(kernel, cpus.length));
         int[] scenarioCpus = cpuMap.values().stream().flatMapToInt(java.util.Arrays::stream).toArray();
         int[] probe = LinuxCpus.probe(scenarioCpus);
         String why = LinuxSupport.unsupported(null, needed, allowed.length, probe[0], probe[1]);
@@ -179,6 +187,8 @@ final class LinuxPlatform implements Platform {
         // The runner enqueues every thread's start right after this: it must not be preempted
         // past the start margin by the machine's other work (LinuxCpus.runnerRealTime).
         runnerRealTime = LinuxCpus.runnerRealTime(true) == 0;
+        runnerStat = new SchedStat();
+        runnerWaitedAtSetup = runnerStat.waited();
         origin = System.nanoTime() + START_MARGIN_NANOS;
     }
 
@@ -297,6 +307,47 @@ final class LinuxPlatform implements Platform {
     @Override
     public void start(String thread, long time, Runnable action) {
         workers.get(thread).enqueue(new LinuxWorker.Release(workers.get(thread), time, action));
+        queued.put(thread, System.nanoTime());
+        long w = runnerStat.waited();
+        runnerWaited = w < 0 || runnerWaitedAtSetup < 0 ? -1 : w - runnerWaitedAtSetup;
+    }
+
+    /**
+     * Whether this run kept the schedule of its file ({@link LinuxDisturbance}), from the samples
+     * of its threads and the runner, once they have ended; {@code result} gives each thread's
+     * highest priority.
+     */
+    LinuxDisturbance.Verdict disturbance(ScenarioResult result) {
+        List<LinuxDisturbance.ThreadTrace> traces = new ArrayList<>();
+        for (LinuxWorker w : workers.values()) {
+            if (!w.finished) {
+                try {
+                    w.join(50); // ending: its last sample comes
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            ThreadSpec t = w.spec;
+            traces.add(new LinuxDisturbance.ThreadTrace(t.name(), t.kernel(), lowestPriority(scenario, t),
+                    result.thread(t.name()).maxPriority(), t.startNanos(), w.samples.snapshot(origin), w.finished));
+        }
+        Map<String, Long> starts = new HashMap<>();
+        queued.forEach((thread, at) -> starts.put(thread, at - origin));
+        return LinuxDisturbance.judge(traces, kernelCpus, new LinuxDisturbance.RunnerTrace(starts, runnerWaited),
+                LinuxDisturbance.tolerance(scenario.threads()));
+    }
+
+    /** The lowest priority {@code t} is set to: its own, or one a priority step gives it. */
+    static int lowestPriority(Scenario s, ThreadSpec t) {
+        int lowest = t.priority();
+        for (ThreadSpec u : s.threads()) {
+            for (Step step : u.program()) {
+                if (step.kind() == Step.Kind.PRIORITY && (step.word() == null ? u == t : step.word().equals(t.name()))) {
+                    lowest = Math.min(lowest, (int) step.value());
+                }
+            }
+        }
+        return lowest;
     }
 
     @Override
