@@ -54,8 +54,24 @@ public final class LinuxDisturbance {
     record ThreadTrace(String name, String kernel, int lowest, int highest, long start, long[] samples,
             boolean finished) {}
 
-    /** When the runner queued each thread's start (from the origin), and its run-queue wait meanwhile (-1: unknown). */
-    record RunnerTrace(Map<String, Long> queued, long waited) {}
+    /**
+     * The JVM's own threads of the run: when the runner queued each thread's start (from the
+     * origin) and its run-queue wait meanwhile (-1: unknown); the priority sampler's gaps of more
+     * than a millisecond between two sweeps ({from, to}), and how many CPUs it shares with the
+     * scenario's threads (0: it has a CPU of its own).
+     */
+    record RunnerTrace(Map<String, Long> queued, long waited, List<long[]> samplerGaps, int samplerSharedCpus) {
+        RunnerTrace(Map<String, Long> queued, long waited) {
+            this(queued, waited, List.of(), 0);
+        }
+    }
+
+    /**
+     * The longest the priority sampler may be kept from its sweep by something other than the
+     * scenario: a boost of a thread that does not run meanwhile is seen only by the sampler, and
+     * under the 10 ms rule one that matters lasts longer than this.
+     */
+    static final long SAMPLER_TOLERANCE_NANOS = 5_000_000;
 
     /**
      * The judgement of one run.
@@ -98,6 +114,10 @@ public final class LinuxDisturbance {
                 late = t.name();
             }
         }
+        String sampler = samplerHeldOff(threads, runner);
+        if (sampler != null) {
+            why.add(sampler);
+        }
         if (late != null) {
             why.add("the runner, held off its CPU: it queued " + late + "'s start " + Durations.format(worst)
                     + " after its start time" + (runner.waited() > 0 ? " (it waited " + Durations.format(runner.waited())
@@ -124,6 +144,43 @@ public final class LinuxDisturbance {
                     + Durations.format(start) + ")" : ""));
         }
         return new Verdict(why.isEmpty() ? null : String.join("; ", why), heldOff, tolerance);
+    }
+
+    /**
+     * The priority sampler's longest gap between two sweeps while the scenario's threads ran that
+     * they do not explain (they explain it only where it shares their CPUs and they took them all),
+     * as a reason if longer than {@link #SAMPLER_TOLERANCE_NANOS}; else null.
+     */
+    private static String samplerHeldOff(List<ThreadTrace> threads, RunnerTrace runner) {
+        long end = 0;
+        for (ThreadTrace t : threads) {
+            long[] s = t.samples();
+            if (s.length > 0) {
+                end = Math.max(end, s[s.length - FIELDS + TIME]);
+            }
+        }
+        long worst = SAMPLER_TOLERANCE_NANOS;
+        long worstAt = -1;
+        for (long[] gap : runner.samplerGaps()) {
+            long a = Math.max(0, gap[0]);
+            long b = Math.min(end, gap[1]);
+            if (b <= a) {
+                continue;
+            }
+            long explained = 0;
+            if (runner.samplerSharedCpus() > 0) {
+                for (ThreadTrace u : threads) {
+                    explained += ranAtMost(u, a, b);
+                }
+                explained = Math.min(b - a, explained / runner.samplerSharedCpus());
+            }
+            if (b - a - explained > worst) {
+                worst = b - a - explained;
+                worstAt = a;
+            }
+        }
+        return worstAt < 0 ? null : "the priority sampler, held off its CPU " + Durations.format(worst) + " from "
+                + Durations.format(worstAt) + " (a boost of a thread that did not run meanwhile could be missed)";
     }
 
     /** {total unexplained time off its CPU, how late its start was} for one thread. */

@@ -245,11 +245,22 @@ final class LinuxPlatform implements Platform {
         return m;
     }
 
+    /** The sampler's gaps of more than a millisecond between two sweeps ({from, to}, System.nanoTime). */
+    private final java.util.Queue<long[]> samplerGaps = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final long SAMPLER_GAP_NANOS = 1_000_000;
+    private volatile long lastSweep;
+
     /** The sampler: reads each live scenario thread's effective priority every 250us. */
     private void sample() {
         Memory buffer = new Memory(1024);
         byte[] bytes = new byte[1024];
+        lastSweep = System.nanoTime();
         while (!stopped) {
+            long sweep = System.nanoTime();
+            if (sweep - lastSweep > SAMPLER_GAP_NANOS) {
+                samplerGaps.add(new long[] {lastSweep, sweep});
+            }
+            lastSweep = sweep;
             for (LinuxWorker w : workers.values()) {
                 if (!w.finished) {
                     int p = readPriority(w.procStat, buffer, bytes);
@@ -333,7 +344,15 @@ final class LinuxPlatform implements Platform {
         }
         Map<String, Long> starts = new HashMap<>();
         queued.forEach((thread, at) -> starts.put(thread, at - origin));
-        return LinuxDisturbance.judge(traces, kernelCpus, new LinuxDisturbance.RunnerTrace(starts, runnerWaited),
+        List<long[]> gaps = new ArrayList<>();
+        samplerGaps.forEach(g -> gaps.add(new long[] {g[0] - origin, g[1] - origin}));
+        long now = System.nanoTime();
+        if (now - lastSweep > SAMPLER_GAP_NANOS) {
+            gaps.add(new long[] {lastSweep - origin, now - origin}); // held off still
+        }
+        // With no CPU of its own the sampler shares every CPU with the scenario's threads.
+        int shared = jvmCpus.length < allowed.length ? 0 : allowed.length;
+        return LinuxDisturbance.judge(traces, kernelCpus, new LinuxDisturbance.RunnerTrace(starts, runnerWaited, gaps, shared),
                 LinuxDisturbance.tolerance(scenario.threads()));
     }
 

@@ -164,6 +164,26 @@ class LinuxDisturbanceTest {
     }
 
     @Test
+    void thePrioritySamplerHeldOffWhileNothingOfTheScenarioTookItsCpuIsADisturbance() {
+        // L sleeps 0-40 ms holding m while W, elsewhere, boosts it from 10 to 30 ms: only the
+        // sampler can see the boost, and it did not sweep from 8 to 33 ms.
+        ThreadTrace l = thread("L", "A", 10, 0, new Samples(0).start(0.01, 0, 0).blocked(0.01, 0, 40).end());
+        ThreadTrace h = thread("H", "B", 90, 0, new Samples(0).start(0.01, 0, 0).compute(40, 40).end());
+        List<long[]> gap = List.of(new long[] {8 * MS, 33 * MS});
+        Verdict own = LinuxDisturbance.judge(List.of(l, h), Map.of("A", 1, "B", 1),
+                new RunnerTrace(Map.of(), 0, gap, 0), TOLERANCE);
+        assertThat(own.why()).isEqualTo("the priority sampler, held off its CPU 25ms from 8ms"
+                + " (a boost of a thread that did not run meanwhile could be missed)");
+        Verdict shared = LinuxDisturbance.judge(List.of(l, h), Map.of("A", 1, "B", 1),
+                new RunnerTrace(Map.of(), 0, gap, 2), TOLERANCE);
+        assertThat(shared.disturbed()).as("sharing two CPUs with H, which took one: the other was free").isTrue();
+        ThreadTrace k = thread("K", "A", 5, 0, new Samples(0).start(0.01, 0, 0).compute(40, 40).end());
+        assertThat(LinuxDisturbance.judge(List.of(l, h, k), Map.of("A", 1, "B", 1),
+                new RunnerTrace(Map.of(), 0, gap, 2), TOLERANCE).disturbed())
+                .as("both CPUs taken by the scenario's threads: the scenario kept the sampler off").isFalse();
+    }
+
+    @Test
     void onTwoCpusAWaitIsTheScenarioOnlyWhileBothRanItsThreads() {
         Map<String, Integer> two = Map.of("A", 2);
         // H1 (90) computes 0-20 ms; L (10) due at 5 ms began at 20.
