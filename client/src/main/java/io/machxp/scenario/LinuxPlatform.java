@@ -47,8 +47,9 @@ import java.util.function.Consumer;
  * <h2>The JVM's own threads</h2>
  * SCHED_FIFO threads starve ordinary threads on their CPU. So every other thread of the JVM (the
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
- * the runner, which releases each thread at its start time, is SCHED_FIFO 1 there during the run,
- * so that the machine's other work cannot delay a start past the start margin;
+ * the runner, which releases each thread at its start time, and the priority sampler are
+ * SCHED_FIFO 1 there during the run, so that the machine's other work cannot delay a start past
+ * the start margin or keep the sampler from seeing a boost;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
  * JNA, lock-free queues and event log), so none waits for a thread it starves; and none waits on
@@ -254,6 +255,9 @@ final class LinuxPlatform implements Platform {
     private void sample() {
         Memory buffer = new Memory(1024);
         byte[] bytes = new byte[1024];
+        // SCHED_FIFO 1, as the runner: an ordinary sampler is held off for tens of milliseconds on
+        // a loaded machine and misses the boost of a holder that sleeps meanwhile. It ends with the run.
+        LinuxCpus.runnerRealTime(true);
         lastSweep = System.nanoTime();
         while (!stopped) {
             long sweep = System.nanoTime();
