@@ -93,9 +93,7 @@ public final class ScenarioRun {
         sim(scenario, scenario.seed(), true);
         try (LinuxPlatform p = new LinuxPlatform()) {
             ScenarioResult result = run(scenario, p, true, -1);
-            LinuxRun lr = new LinuxRun(result, p.disturbance(result));
-            if (System.getenv("LL2_DEBUG") != null) { System.err.println("LL2 " + scenario.name() + " " + lr.disturbance()); }
-            return lr;
+            return new LinuxRun(result, p.disturbance(result));
         }
     }
 
