@@ -38,7 +38,9 @@ import java.util.TreeSet;
  * is called disturbed only for time no scenario thread can account for. A thread whose unexplained
  * time adds up to more than the tolerance (half the smallest gap between two distinct start times
  * of the file, between 1 and 3 ms) makes the run disturbed; so does a start the runner queued more
- * than the tolerance after the thread's start time.
+ * than the tolerance after the thread's start time, and a gap of more than 5 ms between two sweeps
+ * of the priority sampler that scenario threads holding every CPU it may use do not explain (a
+ * boost of a thread that does not run meanwhile is seen by the sampler only).
  */
 public final class LinuxDisturbance {
     static final long MIN_TOLERANCE_NANOS = 1_000_000;

@@ -44,6 +44,11 @@ import java.util.function.Consumer;
  * on the JVM's CPUs; each change is a "boost" or "deboost" event, as the simulator's kernel logs
  * them, from which the run's highest priorities come.
  *
+ * <h2>Disturbance</h2>
+ * The threads' scheduling samples, the times the runner queued each start and the sampler's gaps
+ * give {@link #disturbance}: whether the machine held a thread off its CPU beyond what the file's
+ * schedule tolerates ({@link LinuxDisturbance}); such a run is not compared.
+ *
  * <h2>The JVM's own threads</h2>
  * SCHED_FIFO threads starve ordinary threads on their CPU. So every other thread of the JVM (the
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;

@@ -27,6 +27,10 @@ import java.util.function.Consumer;
  * as a Linux thread running its program never leaves its CPU) -> ended (its program ended, it died,
  * or the run stopped): returning ends the Linux thread, and the kernel walks glibc's robust list.
  *
+ * <p>From its start on it samples its scheduling ({@link #sample}: time, CPU time, run-queue wait)
+ * at its start, after each step and every 200us of a compute, for the judgement of whether the run
+ * kept its schedule ({@link LinuxDisturbance}).
+ *
  * <p>Steps are classes rather than lambdas ({@link Release}, {@link Perform}): a lambda's first
  * use links it (milliseconds, and locks), which would happen on a SCHED_FIFO thread in the middle
  * of the run.
