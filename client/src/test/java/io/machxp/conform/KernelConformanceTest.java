@@ -18,14 +18,21 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The kernel half of the conformance kit over real loopback gRPC: machxp's own kernel passes every
  * case, and every planted-bug kernel ({@link PlantedKernels}) fails the case meant to catch it.
+ * <p>
+ * The tests run side by side (junit-platform.properties: four at a time): each has its own fake
+ * pager, proxy and kernel on ephemeral ports, and most of a planted bug's test is the kit waiting
+ * out the case's timeout for an answer the bug never sends.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Execution(ExecutionMode.CONCURRENT)
 class KernelConformanceTest {
     /**
      * Short, so that the lease cases are quick (4.3 waits one out); long enough that a loaded

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,8 +22,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The conformance kit over real loopback gRPC: machxp's own pager passes every case, and every
  * planted-bug pager ({@link PlantedBugs}: machxp's pager behind an interceptor with one deviation,
  * or started with a wrong option) fails the case meant to catch it.
+ * <p>
+ * The tests run side by side (junit-platform.properties: four at a time): each has its own pager
+ * and proxy on ephemeral ports and its own store, and most of a planted bug's test is the kit
+ * waiting out the case's timeout for an answer the bug never sends.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Execution(ExecutionMode.CONCURRENT)
 class PagerConformanceTest {
     /**
      * Short, so that the lease cases are quick; long enough that a loaded machine (a load of 20 on 2
