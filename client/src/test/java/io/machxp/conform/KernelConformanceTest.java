@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -27,13 +29,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The kernel half of the conformance kit over real loopback gRPC: machxp's own kernel passes every
  * case, and every planted-bug kernel ({@link PlantedKernels}) fails the case meant to catch it.
  * <p>
- * The tests run side by side (junit-platform.properties: four at a time): each has its own fake
- * pager, proxy and kernel on ephemeral ports, and most of a planted bug's test is the kit waiting
- * out the case's timeout for an answer the bug never sends.
+ * The planted bugs' tests run side by side (junit-platform.properties: four at a time): each has
+ * its own fake pager, proxy and kernel on ephemeral ports, and most of one is the kit waiting out
+ * the case's timeout for an answer the bug never sends. The tests that a kernel must pass run
+ * {@link #ALONE}: their resumes hang on the kernel's keepalive timing, which a busy JVM upsets.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 @Execution(ExecutionMode.CONCURRENT)
 class KernelConformanceTest {
+    /** The lock the passing runs hold alone (READ_WRITE) and the planted bugs' share (READ). */
+    private static final String ALONE = "KernelConformanceTest.passing-runs";
+
     /**
      * Short, so that the lease cases are quick (4.3 waits one out); long enough that a loaded
      * machine (a load of 25 on 2 cores stalls a JVM for a second or more) keeps the kernel's lease.
@@ -87,6 +93,7 @@ class KernelConformanceTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
     void machxpsKernelPassesEveryCase() throws Exception {
         List<CaseResult> results = run(null, Duration.ofSeconds(5), KernelPlants.NONE, null);
 
@@ -103,6 +110,7 @@ class KernelConformanceTest {
      * lock_completed ... but its stream ended (FAILED_PRECONDITION)", seen once at a load of 21).
      */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
     void theResumeCasesPassWhenTheKernelResumesBeforeItsBarrierIsAnswered() throws Exception {
         HeldBarrier held = new HeldBarrier();
         List<CaseResult> results = run("^4\\.7-resume-", Duration.ofSeconds(10), KernelPlants.NONE, held);
@@ -122,6 +130,7 @@ class KernelConformanceTest {
      * as "expected lock_completed ... but its stream ended (FAILED_PRECONDITION)".
      */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
     void theResumeCasesPassWhenTheKernelResumesBeforeTheStallIsSetUp() throws Exception {
         DeafAfterInit deaf = new DeafAfterInit();
         List<CaseResult> results = run("^4\\.7-resume-", Duration.ofSeconds(10), KernelPlants.NONE, deaf);
@@ -134,6 +143,7 @@ class KernelConformanceTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.machxp.conform.PlantedKernels#all")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aPlantedBugIsCaught(PlantedKernels.Bug bug) throws Exception {
         List<CaseResult> results = run(bug.cases(), Duration.ofSeconds(2), bug.core(),
                 bug.stream() == null ? null : bug.stream().get());

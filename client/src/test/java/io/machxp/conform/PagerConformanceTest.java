@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,13 +25,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * planted-bug pager ({@link PlantedBugs}: machxp's pager behind an interceptor with one deviation,
  * or started with a wrong option) fails the case meant to catch it.
  * <p>
- * The tests run side by side (junit-platform.properties: four at a time): each has its own pager
- * and proxy on ephemeral ports and its own store, and most of a planted bug's test is the kit
- * waiting out the case's timeout for an answer the bug never sends.
+ * The planted bugs' tests run side by side (junit-platform.properties: four at a time): each has
+ * its own pager and proxy on ephemeral ports and its own store, and most of one is the kit waiting
+ * out the case's timeout for an answer the bug never sends. The run that must pass every case
+ * runs {@link #ALONE}: its lease cases hang on keepalive timing, which a busy JVM upsets.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @Execution(ExecutionMode.CONCURRENT)
 class PagerConformanceTest {
+    /** The lock the passing run holds alone (READ_WRITE) and the other tests share (READ). */
+    private static final String ALONE = "PagerConformanceTest.passing-run";
+
     /**
      * Short, so that the lease cases are quick; long enough that a loaded machine (a load of 20 on 2
      * cores stalls a JVM for a second) keeps its fake kernels alive.
@@ -90,6 +96,7 @@ class PagerConformanceTest {
      * case is skipped).
      */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
     void machxpsPagerPassesEveryCase(@org.junit.jupiter.api.io.TempDir java.nio.file.Path store) throws Exception {
         pager.set(Pager.start(config(0, true).withStoreDir(store)).supplyPrecious(true));
         PagerProbe.Restarter restarter = () -> {
@@ -107,6 +114,7 @@ class PagerConformanceTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.machxp.conform.PlantedBugs#all")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aPlantedBugIsCaught(PlantedBugs.Bug bug) throws Exception {
         // With a store and a restarter, so that the restart cases (9.4's reclaim in parts) run under
         // a planted bug too; the proxy keeps forwarding to the port the restarted pager takes again.
@@ -131,6 +139,7 @@ class PagerConformanceTest {
 
     /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aPagerThatGrantsDuringItsGracePeriodIsCaught() throws Exception {
         pager.set(Pager.start(config(0, true)));
         List<CaseResult> results = run(pager.get().target(), "^9\\.2-", Duration.ofSeconds(1), restarter(true));
@@ -143,6 +152,7 @@ class PagerConformanceTest {
 
     /** With no restart command the restart cases are skipped, and say why. */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void restartCasesAreSkippedWithoutARestartCommand() throws Exception {
         pager.set(Pager.start(config(0, true)));
         List<CaseResult> results = run(pager.get().target(), "^9\\.2-", Duration.ofSeconds(1), null);

@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -27,7 +28,8 @@ import java.util.concurrent.ConcurrentMap;
  * warning that says so. A node's workers call
  * the lock through member node mod 3, as an application embedding a member would. The counters
  * live in this JVM's memory, as for Curator. With {@code --api process} each node's workers are a
- * {@link HazelcastClients} process, a Hazelcast client of the members.
+ * {@link HazelcastClients} process, a Hazelcast client of the members. The members' ports are
+ * chosen free before Hazelcast binds them; one taken meanwhile starts the members again on new ones.
  */
 public final class HazelcastService extends PeerService implements Hosted {
     static final int MEMBERS = 3;
@@ -44,8 +46,9 @@ public final class HazelcastService extends PeerService implements Hosted {
 
     private final boolean cp;
     private final boolean processes;
-    private final String cluster;
-    private final int[] ports;
+    /** The cluster's name and the members' ports: set once, by the start that succeeded. */
+    private String cluster;
+    private int[] ports;
     private final List<HazelcastInstance> members = new ArrayList<>();
     private final ConcurrentMap<String, FencedLock> proxies = new ConcurrentHashMap<>();
 
@@ -55,41 +58,86 @@ public final class HazelcastService extends PeerService implements Hosted {
 
     /** With {@code cp} false, CP is off: the FencedLock runs in unsafe mode, without Raft. */
     public HazelcastService(BenchOptions options, boolean cp) {
+        this(options, cp, () -> freePorts(MEMBERS));
+    }
+
+    /** With the members' ports chosen by {@code choosePorts} (a test gives a taken one first). */
+    HazelcastService(BenchOptions options, boolean cp, java.util.function.Supplier<int[]> choosePorts) {
         super(options.locks());
         this.cp = cp;
         this.processes = options.api() == BenchOptions.Api.PROCESS;
-        this.ports = freePorts(MEMBERS);
-        this.cluster = "machxp-bench-" + ProcessHandle.current().pid() + "-" + ports[0];
-        try {
-            // The first member alone, then the others side by side: it finds no other member up
-            // and becomes the cluster's master at once, and they join it. Started all at once, each
-            // asked the others who the master was, once a second, until one claimed it some five
-            // seconds later (Hazelcast's TCP/IP join): 6 s to start the three, 1.5 s this way.
-            members.add(Hazelcast.newHazelcastInstance(memberConfig(cluster, ports, 0, cp ? MEMBERS : 0)));
-            List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
-            for (int i = 1; i < MEMBERS; i++) {
-                Config config = memberConfig(cluster, ports, i, cp ? MEMBERS : 0);
-                starting.add(CompletableFuture.supplyAsync(() -> Hazelcast.newHazelcastInstance(config)));
+        // The members' ports are chosen free, then bound by Hazelcast: between the two another
+        // process may take one (a busy host, tests side by side). A member that finds its port
+        // taken starts the three again on ports chosen anew, a few times.
+        for (int attempt = 1; ; attempt++) {
+            int[] chosen = choosePorts.get();
+            String name = "machxp-bench-" + ProcessHandle.current().pid() + "-" + chosen[0];
+            try {
+                start(name, chosen);
+                this.ports = chosen;
+                this.cluster = name;
+                return;
+            } catch (RuntimeException | InterruptedException e) {
+                close();
+                members.clear();
+                proxies.clear();
+                if (attempt < START_ATTEMPTS && portTaken(e)) {
+                    continue;
+                }
+                throw new IllegalStateException("could not start the embedded Hazelcast " + (cp ? "CP group" : "members")
+                        + ": " + e.getMessage(), e);
             }
-            for (CompletableFuture<HazelcastInstance> member : starting) {
-                members.add(member.join());
-            }
-            if (cp) {
-                members.get(0).getCPSubsystem().getCPSubsystemManagementService().awaitUntilDiscoveryCompleted(
-                        2, java.util.concurrent.TimeUnit.MINUTES);
-            }
-            // The first lock creates the CP group's Raft group and each member's CP session: part of
-            // starting the service, like machxp's kernels connecting, not of the workload.
-            for (HazelcastInstance member : members) {
-                FencedLock ready = member.getCPSubsystem().getLock("machxp-bench-ready");
-                ready.lock();
-                ready.unlock();
-            }
-        } catch (RuntimeException | InterruptedException e) {
-            close();
-            throw new IllegalStateException("could not start the embedded Hazelcast " + (cp ? "CP group" : "members")
-                    + ": " + e.getMessage(), e);
         }
+    }
+
+    /** How many times the members are started on new ports when one's port was taken meanwhile. */
+    private static final int START_ATTEMPTS = 3;
+
+    private void start(String cluster, int[] ports) throws InterruptedException {
+        // The first member alone, then the others side by side: it finds no other member up
+        // and becomes the cluster's master at once, and they join it. Started all at once, each
+        // asked the others who the master was, once a second, until one claimed it some five
+        // seconds later (Hazelcast's TCP/IP join): 6 s to start the three, 1.5 s this way.
+        members.add(Hazelcast.newHazelcastInstance(memberConfig(cluster, ports, 0, cp ? MEMBERS : 0)));
+        List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
+        for (int i = 1; i < MEMBERS; i++) {
+            Config config = memberConfig(cluster, ports, i, cp ? MEMBERS : 0);
+            starting.add(CompletableFuture.supplyAsync(() -> Hazelcast.newHazelcastInstance(config)));
+        }
+        // every member that started is kept, so that a failed start terminates it too
+        RuntimeException failed = null;
+        for (CompletableFuture<HazelcastInstance> member : starting) {
+            try {
+                members.add(member.join());
+            } catch (CompletionException e) {
+                failed = failed == null ? e : failed;
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        if (cp) {
+            members.get(0).getCPSubsystem().getCPSubsystemManagementService().awaitUntilDiscoveryCompleted(
+                    2, java.util.concurrent.TimeUnit.MINUTES);
+        }
+        // The first lock creates the CP group's Raft group and each member's CP session: part of
+        // starting the service, like machxp's kernels connecting, not of the workload.
+        for (HazelcastInstance member : members) {
+            FencedLock ready = member.getCPSubsystem().getLock("machxp-bench-ready");
+            ready.lock();
+            ready.unlock();
+        }
+    }
+
+    /** Whether a member could not start because its port was taken (Hazelcast says so, or a BindException). */
+    static boolean portTaken(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException
+                    || (t.getMessage() != null && t.getMessage().contains("is already in use"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Config memberConfig(String cluster, int[] ports, int index, int cpMembers) {
@@ -113,7 +161,7 @@ public final class HazelcastService extends PeerService implements Hosted {
         return config;
     }
 
-    private static int[] freePorts(int count) {
+    static int[] freePorts(int count) {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             int[] ports = new int[count];
