@@ -37,11 +37,6 @@ final class RunCommand implements Callable<Integer> {
             description = "with --compare linux: a file that needs more CPUs than this machine has is skipped, not a failure")
     boolean skipUnfit;
 
-    @Option(names = "--max-uncompared", paramLabel = "N",
-            description = "with --compare linux: fail (exit 2) when more than N files could not be compared because "
-                    + "every Linux run of them was disturbed by the machine's other work (default: no limit)")
-    Integer maxUncompared;
-
     @Option(names = "--verdicts",
             description = "with --compare linux: a verdict line per file and a summary, as with several files, for one file too")
     boolean verdicts;
@@ -79,11 +74,6 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         Logs.warningsOnly();
-        if (maxUncompared != null && (!"linux".equals(compare) || maxUncompared < 0)) {
-            spec.commandLine().getErr().println("machxp run: --max-uncompared takes a count of 0 or more, with --compare linux");
-            return ExitCodes.USAGE;
-        }
-        int uncomparedAllowed = maxUncompared == null ? Integer.MAX_VALUE : maxUncompared;
         if (files.size() > 1 || skipUnfit || verdicts) {
             if (!"linux".equals(compare) || json || traces.wanted()) {
                 spec.commandLine().getErr().println("machxp run: several files, --skip-unfit and --verdicts only with"
@@ -93,8 +83,8 @@ final class RunCommand implements Callable<Integer> {
             if (!mode.equals("sim") || noPi || variantName != null) {
                 return compareRefused();
             }
-            return new LinuxComparisons(spec.commandLine().getOut(), spec.commandLine().getErr(), skipUnfit,
-                    uncomparedAllowed, ScenarioRun::linuxJudged).run(files, seed);
+            return new LinuxComparisons(spec.commandLine().getOut(), spec.commandLine().getErr(), skipUnfit)
+                    .run(files, seed);
         }
         Path file = files.get(0);
         Scenario scenario;
@@ -106,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
         }
         scenario.warnings().forEach(spec.commandLine().getErr()::println);
         if (compare != null) {
-            return compare(scenario, file, uncomparedAllowed);
+            return compare(scenario);
         }
         if (traces.wanted() && (!mode.equals("sim") || compare != null)) {
             spec.commandLine().getErr().println("machxp run: --trace and --chart record a sim run (virtual time); "
@@ -138,14 +128,7 @@ final class RunCommand implements Callable<Integer> {
             result = switch (mode) {
                 case "sim" -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), !noPi, variant, trace);
                 case "real" -> ScenarioRun.real(scenario, !noPi);
-                case "linux" -> {
-                    io.machxp.scenario.LinuxRun run = ScenarioRun.linuxJudged(scenario);
-                    if (run.disturbance().disturbed()) {
-                        spec.commandLine().getErr().println("machxp run: this Linux run was disturbed by the machine ("
-                                + run.disturbance().why() + "): its events need not follow the file's schedule");
-                    }
-                    yield run.result();
-                }
+                case "linux" -> ScenarioRun.linux(scenario);
                 default -> {
                     spec.commandLine().getErr().println("machxp run: --mode must be sim, real or linux, not '" + mode + "'");
                     yield null;
@@ -175,7 +158,7 @@ final class RunCommand implements Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
-    private Integer compare(Scenario scenario, Path file, int uncomparedAllowed) {
+    private Integer compare(Scenario scenario) {
         if (!compare.equals("linux")) {
             spec.commandLine().getErr().println("machxp run: --compare takes linux, not '" + compare + "'");
             return ExitCodes.USAGE;
@@ -183,34 +166,17 @@ final class RunCommand implements Callable<Integer> {
         if (!mode.equals("sim") || noPi || variantName != null) {
             return compareRefused();
         }
-        DisturbedReruns.Outcome outcome;
+        ScenarioResult linux;
         try {
-            outcome = DisturbedReruns.compare(scenario, ScenarioRun::linuxJudged,
-                    () -> ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true));
+            linux = ScenarioRun.linux(scenario);
         } catch (NotSupportedHere e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
             return ExitCodes.NOT_SUPPORTED;
         }
-        java.io.PrintWriter out = spec.commandLine().getOut();
-        if (!outcome.compared()) {
-            String why = "disturbed: " + outcome.disturbedText();
-            out.println(json ? new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("compared", false)
-                    .put("notCompared", why).toString()
-                    : "not compared " + file + " (" + why + ")");
-            boolean tooBusy = uncomparedAllowed < 1;
-            if (tooBusy && !json) {
-                out.println(LinuxComparisons.tooBusy(java.util.List.of(file), uncomparedAllowed));
-            }
-            out.flush();
-            return tooBusy ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
-        }
-        if (!outcome.disturbed().isEmpty()) {
-            spec.commandLine().getErr().println("machxp run: compared the Linux run after " + outcome.disturbed().size()
-                    + " disturbed run" + (outcome.disturbed().size() == 1 ? "" : "s") + " (" + outcome.disturbedText() + ")");
-        }
-        Comparison c = outcome.comparison();
-        out.print(json ? c.json() + "\n" : c.text());
-        out.flush();
+        ScenarioResult sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
+        Comparison c = Comparison.of(sim, linux);
+        spec.commandLine().getOut().print(json ? c.json() + "\n" : c.text());
+        spec.commandLine().getOut().flush();
         return ExitCodes.check(c.agreed());
     }
 }

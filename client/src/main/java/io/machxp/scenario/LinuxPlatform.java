@@ -44,17 +44,11 @@ import java.util.function.Consumer;
  * on the JVM's CPUs; each change is a "boost" or "deboost" event, as the simulator's kernel logs
  * them, from which the run's highest priorities come.
  *
- * <h2>Disturbance</h2>
- * The threads' scheduling samples, the times the runner queued each start and the sampler's gaps
- * give {@link #disturbance}: whether the machine held a thread off its CPU beyond what the file's
- * schedule tolerates ({@link LinuxDisturbance}); such a run is not compared.
- *
  * <h2>The JVM's own threads</h2>
  * SCHED_FIFO threads starve ordinary threads on their CPU. So every other thread of the JVM (the
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
- * the runner, which releases each thread at its start time, and the priority sampler are
- * SCHED_FIFO 1 there during the run, so that the machine's other work cannot delay a start past
- * the start margin or keep the sampler from seeing a boost;
+ * the runner, which releases each thread at its start time, is SCHED_FIFO 1 there during the run,
+ * so that the machine's other work cannot delay a start past the start margin;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
  * JNA, lock-free queues and event log), so none waits for a thread it starves; and none waits on
@@ -96,13 +90,6 @@ final class LinuxPlatform implements Platform {
     private JitQuiet jit;
     /** The runner thread is SCHED_FIFO 1 during the run (ordinary again at close). */
     private boolean runnerRealTime;
-    /** Each kernel's number of CPUs. */
-    private final Map<String, Integer> kernelCpus = new HashMap<>();
-    /** When the runner queued each thread's start (System.nanoTime), and its run-queue wait then. */
-    private final Map<String, Long> queued = new HashMap<>();
-    private SchedStat runnerStat;
-    private long runnerWaitedAtSetup = -1;
-    private long runnerWaited = -1;
 
     /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
     static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
@@ -132,7 +119,6 @@ final class LinuxPlatform implements Platform {
         if (cpuMap == null) {
             throw new NotSupportedHere(NotSupportedHere.Reason.CPUS, LinuxSupport.unsupported(null, needed, allowed.length, 0, 0));
         }
-        cpuMap.forEach((kernel, cpus) -> kernelCpus.put(kernel, cpus.length));
         int[] scenarioCpus = cpuMap.values().stream().flatMapToInt(java.util.Arrays::stream).toArray();
         int[] probe = LinuxCpus.probe(scenarioCpus);
         String why = LinuxSupport.unsupported(null, needed, allowed.length, probe[0], probe[1]);
@@ -193,8 +179,6 @@ final class LinuxPlatform implements Platform {
         // The runner enqueues every thread's start right after this: it must not be preempted
         // past the start margin by the machine's other work (LinuxCpus.runnerRealTime).
         runnerRealTime = LinuxCpus.runnerRealTime(true) == 0;
-        runnerStat = new SchedStat();
-        runnerWaitedAtSetup = runnerStat.waited();
         origin = System.nanoTime() + START_MARGIN_NANOS;
     }
 
@@ -251,25 +235,11 @@ final class LinuxPlatform implements Platform {
         return m;
     }
 
-    /** The sampler's gaps of more than a millisecond between two sweeps ({from, to}, System.nanoTime). */
-    private final java.util.Queue<long[]> samplerGaps = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static final long SAMPLER_GAP_NANOS = 1_000_000;
-    private volatile long lastSweep;
-
     /** The sampler: reads each live scenario thread's effective priority every 250us. */
     private void sample() {
         Memory buffer = new Memory(1024);
         byte[] bytes = new byte[1024];
-        // SCHED_FIFO 1, as the runner: an ordinary sampler is held off for tens of milliseconds on
-        // a loaded machine and misses the boost of a holder that sleeps meanwhile. It ends with the run.
-        LinuxCpus.runnerRealTime(true);
-        lastSweep = System.nanoTime();
         while (!stopped) {
-            long sweep = System.nanoTime();
-            if (sweep - lastSweep > SAMPLER_GAP_NANOS) {
-                samplerGaps.add(new long[] {lastSweep, sweep});
-            }
-            lastSweep = sweep;
             for (LinuxWorker w : workers.values()) {
                 if (!w.finished) {
                     int p = readPriority(w.procStat, buffer, bytes);
@@ -327,55 +297,6 @@ final class LinuxPlatform implements Platform {
     @Override
     public void start(String thread, long time, Runnable action) {
         workers.get(thread).enqueue(new LinuxWorker.Release(workers.get(thread), time, action));
-        queued.put(thread, System.nanoTime());
-        long w = runnerStat.waited();
-        runnerWaited = w < 0 || runnerWaitedAtSetup < 0 ? -1 : w - runnerWaitedAtSetup;
-    }
-
-    /**
-     * Whether this run kept the schedule of its file ({@link LinuxDisturbance}), from the samples
-     * of its threads and the runner, once they have ended; {@code result} gives each thread's
-     * highest priority.
-     */
-    LinuxDisturbance.Verdict disturbance(ScenarioResult result) {
-        List<LinuxDisturbance.ThreadTrace> traces = new ArrayList<>();
-        for (LinuxWorker w : workers.values()) {
-            if (!w.finished) {
-                try {
-                    w.join(50); // ending: its last sample comes
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            ThreadSpec t = w.spec;
-            traces.add(new LinuxDisturbance.ThreadTrace(t.name(), t.kernel(), lowestPriority(scenario, t),
-                    result.thread(t.name()).maxPriority(), t.startNanos(), w.samples.snapshot(origin), w.finished));
-        }
-        Map<String, Long> starts = new HashMap<>();
-        queued.forEach((thread, at) -> starts.put(thread, at - origin));
-        List<long[]> gaps = new ArrayList<>();
-        samplerGaps.forEach(g -> gaps.add(new long[] {g[0] - origin, g[1] - origin}));
-        long now = System.nanoTime();
-        if (now - lastSweep > SAMPLER_GAP_NANOS) {
-            gaps.add(new long[] {lastSweep - origin, now - origin}); // held off still
-        }
-        // With no CPU of its own the sampler shares every CPU with the scenario's threads.
-        int shared = jvmCpus.length < allowed.length ? 0 : allowed.length;
-        return LinuxDisturbance.judge(traces, kernelCpus, new LinuxDisturbance.RunnerTrace(starts, runnerWaited, gaps, shared),
-                LinuxDisturbance.tolerance(scenario.threads()));
-    }
-
-    /** The lowest priority {@code t} is set to: its own, or one a priority step gives it. */
-    static int lowestPriority(Scenario s, ThreadSpec t) {
-        int lowest = t.priority();
-        for (ThreadSpec u : s.threads()) {
-            for (Step step : u.program()) {
-                if (step.kind() == Step.Kind.PRIORITY && (step.word() == null ? u == t : step.word().equals(t.name()))) {
-                    lowest = Math.min(lowest, (int) step.value());
-                }
-            }
-        }
-        return lowest;
     }
 
     @Override

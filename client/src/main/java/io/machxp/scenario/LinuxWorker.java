@@ -27,10 +27,6 @@ import java.util.function.Consumer;
  * as a Linux thread running its program never leaves its CPU) -> ended (its program ended, it died,
  * or the run stopped): returning ends the Linux thread, and the kernel walks glibc's robust list.
  *
- * <p>From its start on it samples its scheduling ({@link #sample}: time, CPU time, run-queue wait)
- * at its start, after each step and every 200us of a compute, for the judgement of whether the run
- * kept its schedule ({@link LinuxDisturbance}).
- *
  * <p>Steps are classes rather than lambdas ({@link Release}, {@link Perform}): a lambda's first
  * use links it (milliseconds, and locks), which would happen on a SCHED_FIFO thread in the middle
  * of the run.
@@ -48,11 +44,6 @@ final class LinuxWorker extends Thread {
     final byte[] statBytes = new byte[1024];
     final Memory selfStat = LinuxPlatform.cString("/proc/thread-self/stat");
     final AtomicInteger seen;
-    /** Its scheduling samples during the run, for {@link LinuxDisturbance} (written by this thread only). */
-    final SchedSamples samples = new SchedSamples();
-    private final SchedStat schedStat = new SchedStat();
-    /** When the sleep being performed is due to end (System.nanoTime), for its end's sample. */
-    private long sleepDue = LinuxDisturbance.NO_DUE;
     final String taskKey;
     volatile Memory procStat;
     volatile int tid;
@@ -111,9 +102,6 @@ final class LinuxWorker extends Thread {
                 }
             }
         } finally {
-            if (released) {
-                sample(SchedSamples.END, LinuxDisturbance.NO_DUE);
-            }
             finished = true;
         }
         // Returning ends the Linux thread: the kernel walks its robust list (glibc's), so a robust
@@ -167,17 +155,6 @@ final class LinuxWorker extends Thread {
         run.observe(this, LinuxPlatform.readPriority(selfStat, statBuffer, statBytes));
     }
 
-    /**
-     * Records where it is: now, its CPU time (exact, from its CPU clock) and its run-queue wait so
-     * far, with {@code flags} for the interval since the previous sample and the time it was due to
-     * run now ({@link LinuxDisturbance#NO_DUE} if not due). No lock, no allocation.
-     */
-    void sample(long flags, long due) {
-        long cpu = cpuNow();
-        long waited = schedStat.waited();
-        samples.add(System.nanoTime(), cpu, waited, flags, due);
-    }
-
     private boolean gone() {
         return run.stopped || run.deadTasks.contains(taskKey);
     }
@@ -209,11 +186,7 @@ final class LinuxWorker extends Thread {
                 yield Outcome.ok("");
             }
             case COMPUTE -> compute(step.nanos()) ? Outcome.ok("") : cutShort();
-            case SLEEP -> {
-                long until = System.nanoTime() + step.nanos();
-                sleepDue = until;
-                yield sleepUntil(until) ? Outcome.ok("") : cutShort();
-            }
+            case SLEEP -> sleepUntil(System.nanoTime() + step.nanos()) ? Outcome.ok("") : cutShort();
             case PRIORITY -> {
                 scratch.setInt(32, (int) step.value());
                 int of = step.word() == null ? 0 : run.tid(step.word()); // sched_setparam of another thread
@@ -266,9 +239,6 @@ final class LinuxWorker extends Thread {
             }
             if (c >= nextSample) {
                 observe();
-                if (released) {
-                    sample(SchedSamples.BUSY, LinuxDisturbance.NO_DUE);
-                }
                 nextSample = c + LinuxPlatform.SELF_SAMPLE_CPU_NANOS;
             }
         }
@@ -307,11 +277,7 @@ final class LinuxWorker extends Thread {
 
         @Override
         public void run() {
-            w.samples.reset(); // the warm-up's samples
-            w.sample(0, LinuxDisturbance.NO_DUE);
-            long due = w.run.origin + time;
-            w.sleepUntil(due);
-            w.sample(SchedSamples.START, due);
+            w.sleepUntil(w.run.origin + time);
             w.released = true;
             if (!w.run.stopped) {
                 action.run();
@@ -333,12 +299,8 @@ final class LinuxWorker extends Thread {
 
         @Override
         public void run() {
-            w.sleepDue = LinuxDisturbance.NO_DUE;
             Outcome o = w.perform(step);
             w.observe();
-            // A lock may block and a sleep does: their intervals count the run-queue wait only.
-            boolean blocks = step.kind() == Step.Kind.LOCK || step.kind() == Step.Kind.SLEEP;
-            w.sample(blocks ? 0 : SchedSamples.BUSY, o.code().equals("ok") ? w.sleepDue : LinuxDisturbance.NO_DUE);
             done.accept(o);
             if (o.code().equals("ESRCH")) {
                 w.ended = true; // the interpreter ends a thread's program at ESRCH: the Linux thread ends too

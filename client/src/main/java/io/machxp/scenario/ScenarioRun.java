@@ -77,23 +77,12 @@ public final class ScenarioRun {
      * @throws NotSupportedHere when this machine cannot (no SCHED_FIFO, too few CPUs, ...)
      */
     public static ScenarioResult linux(Scenario scenario) {
-        return linuxJudged(scenario).result();
-    }
-
-    /**
-     * Runs {@code scenario} on this Linux host as {@link #linux} does, and judges whether the run
-     * kept the file's schedule or was disturbed by the machine ({@link LinuxDisturbance}).
-     *
-     * @throws NotSupportedHere when this machine cannot (no SCHED_FIFO, too few CPUs, ...)
-     */
-    public static LinuxRun linuxJudged(Scenario scenario) {
         // The interpreter's own code (logging, formatting) runs on the scenario's SCHED_FIFO
         // threads: a sim run first loads and compiles it, so that its first steps do not take
         // milliseconds of the scenario's time.
         sim(scenario, scenario.seed(), true);
         try (LinuxPlatform p = new LinuxPlatform()) {
-            ScenarioResult result = run(scenario, p, true, -1);
-            return new LinuxRun(result, p.disturbance(result));
+            return run(scenario, p, true, -1);
         }
     }
 
