@@ -76,6 +76,19 @@ public final class KernelClient implements AutoCloseable {
                 : stub.withDeadlineAfter(callDeadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** At most this long for the undo of a given-up lock ({@link GivenUpLock}), or the call deadline if shorter. */
+    static final java.time.Duration UNDO_DEADLINE = java.time.Duration.ofSeconds(5);
+
+    /**
+     * The stub for the undo of a given-up lock: always with a deadline (the call deadline, at most
+     * {@link #UNDO_DEADLINE}), so a thread that gave up because the kernel is unreachable is not
+     * held in its undo for long.
+     */
+    MachTaskGrpc.MachTaskBlockingStub undoStub() {
+        java.time.Duration d = callDeadline == null || callDeadline.compareTo(UNDO_DEADLINE) > 0 ? UNDO_DEADLINE : callDeadline;
+        return stub.withDeadlineAfter(d.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     /**
      * A plaintext connection, for a kernel on this machine.
      *
@@ -171,8 +184,8 @@ public final class KernelClient implements AutoCloseable {
      * As {@link #call(SharedTaskMemory, CallChannel.Slot, int, com.google.protobuf.MessageLite, com.google.protobuf.Parser,
      * java.util.function.Function)} for a lock or trylock: when it goes over gRPC and the client
      * gives up on it without the kernel's answer, {@code abandon} (vm_unlock_futex with
-     * abandoned_lock) undoes what the kernel may have granted meanwhile, before the failure is
-     * thrown ({@link GivenUpLock}).
+     * abandoned_lock_seq; null: none) undoes what the kernel may have granted that lock, before
+     * the failure is thrown ({@link GivenUpLock}).
      */
     <Q extends com.google.protobuf.MessageLite, T> T call(SharedTaskMemory shared, CallChannel.Slot slot, int method,
             Q request, com.google.protobuf.Parser<T> parser, java.util.function.Function<Q, T> grpc,

@@ -93,8 +93,9 @@ public final class TaskClient {
                 ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build()));
         SharedThread fast = shared == null || r.getShmSlot() == 0 ? null
                 : new SharedThread(shared, r.getShmSlot() - 1, r.getTid());
-        return shared == null ? new ThreadClient(kernel, id, r.getTid())
-                : new ThreadClient(kernel, id, r.getTid(), fast, shared, shared.threadCalls(r.getShmSlot()));
+        return shared == null ? new ThreadClient(kernel, id, r.getTid(), r.getUndoesAbandonedLocks())
+                : new ThreadClient(kernel, id, r.getTid(), fast, shared, shared.threadCalls(r.getShmSlot()),
+                        r.getUndoesAbandonedLocks());
     }
 
     /**

@@ -24,9 +24,11 @@ import java.time.Duration;
 /**
  * A thread of a task on a kernel. Its futex calls block the calling Java thread; a thread makes
  * one call at a time (EBUSY otherwise). A lock or trylock that fails because its caller gave up
- * on it over gRPC (the call deadline, an interrupt, a cancelled Context) is undone at the kernel
- * before it throws, in case the grant crossed the cancel: the futex is never left held on the
- * caller's behalf ({@link GivenUpLock}).
+ * on it over gRPC (the call deadline, an interrupt, a cancelled Context, a broken connection) is
+ * undone at the kernel before it throws, in case the kernel granted it anyway: each lock carries
+ * a lock_seq of this thread, and the undo names it, so it undoes that lock's grant and nothing
+ * else ({@link GivenUpLock}). Only with a kernel that says it knows lock_seq (thread_create's
+ * undoes_abandoned_locks); an undo that fails leaves the futex possibly held.
  */
 public final class ThreadClient {
     private final KernelClient kernel;
@@ -38,6 +40,10 @@ public final class ThreadClient {
     /** Its task's memory shared with the kernel (its calls through the call file), or null: over gRPC. */
     private final SharedTaskMemory shared;
     private final CallChannel.Slot slot;
+    /** The kernel knows lock_seq and abandoned_lock_seq (ThreadCreateReply): given-up locks are undone. */
+    private final boolean undoesAbandonedLocks;
+    /** The last lock_seq this thread sent (task.proto); locks carry it only if {@link #undoesAbandonedLocks}. */
+    private final java.util.concurrent.atomic.AtomicLong lockSeqs = new java.util.concurrent.atomic.AtomicLong();
 
     /** The fast path of this thread in shared memory, or null (tests: what a stale client would still try). */
     SharedThread sharedThread() {
@@ -46,11 +52,17 @@ public final class ThreadClient {
 
     /** A thread reached over gRPC only. */
     ThreadClient(KernelClient kernel, long task, int tid) {
-        this(kernel, task, tid, null, null, null);
+        this(kernel, task, tid, false);
+    }
+
+    /** A thread reached over gRPC only, of a kernel that does or does not undo given-up locks. */
+    ThreadClient(KernelClient kernel, long task, int tid, boolean undoesAbandonedLocks) {
+        this(kernel, task, tid, null, null, null, undoesAbandonedLocks);
     }
 
     ThreadClient(KernelClient kernel, long task, int tid, SharedThread fast, SharedTaskMemory shared,
-            CallChannel.Slot slot) {
+            CallChannel.Slot slot, boolean undoesAbandonedLocks) {
+        this.undoesAbandonedLocks = undoesAbandonedLocks;
         this.kernel = kernel;
         this.task = task;
         this.tid = tid;
@@ -98,14 +110,25 @@ public final class ThreadClient {
 
     /** A lock: one given up on over gRPC is undone before it fails (task.proto, {@link GivenUpLock}). */
     private VmLockFutexReply lockCall(VmLockFutexRequest r) {
-        return kernel.call(shared, slot, CallLayout.VM_LOCK_FUTEX, r, VmLockFutexReply.parser(),
-                q -> kernel.stub().vmLockFutex(q), abandon(r.getAddress()));
+        long seq = nextLockSeq();
+        VmLockFutexRequest q0 = seq == 0 ? r : r.toBuilder().setLockSeq(seq).build();
+        return kernel.call(shared, slot, CallLayout.VM_LOCK_FUTEX, q0, VmLockFutexReply.parser(),
+                q -> kernel.stub().vmLockFutex(q), abandon(r.getAddress(), seq));
     }
 
-    /** vm_unlock_futex with abandoned_lock: undoes a grant of a lock of {@code address} this thread gave up on. */
-    private java.util.function.Supplier<VmUnlockFutexReply> abandon(long address) {
-        return () -> kernel.stub().vmUnlockFutex(VmUnlockFutexRequest.newBuilder().setTask(task).setThread(tid)
-                .setAddress(address).setAbandonedLock(true).build());
+    /** A new lock_seq for this thread's next lock or trylock; 0 (none) with a kernel that predates it. */
+    private long nextLockSeq() {
+        return undoesAbandonedLocks ? lockSeqs.incrementAndGet() : 0;
+    }
+
+    /**
+     * vm_unlock_futex with abandoned_lock_seq: undoes the grant of the lock {@code seq} of
+     * {@code address}, if it got one; null (no undo) for a lock without a lock_seq, which an old
+     * kernel would take as a plain unlock. Its deadline is bounded ({@link KernelClient#undoStub}).
+     */
+    private java.util.function.Supplier<VmUnlockFutexReply> abandon(long address, long seq) {
+        return seq == 0 ? null : () -> kernel.undoStub().vmUnlockFutex(VmUnlockFutexRequest.newBuilder().setTask(task)
+                .setThread(tid).setAddress(address).setAbandonedLockSeq(seq).build());
     }
 
     /** vm_trylock_futex: true if the futex is now this thread's. */
@@ -120,9 +143,13 @@ public final class ThreadClient {
             return VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
                     .setFencingToken(token[0]).build();
         }
-        return kernel.call(shared, slot, CallLayout.VM_TRYLOCK_FUTEX,
-                VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address).build(),
-                VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q), abandon(address));
+        long seq = nextLockSeq();
+        VmTrylockFutexRequest.Builder r = VmTrylockFutexRequest.newBuilder().setTask(task).setThread(tid).setAddress(address);
+        if (seq != 0) {
+            r.setLockSeq(seq);
+        }
+        return kernel.call(shared, slot, CallLayout.VM_TRYLOCK_FUTEX, r.build(),
+                VmTrylockFutexReply.parser(), q -> kernel.stub().vmTrylockFutex(q), abandon(address, seq));
     }
 
     /** vm_futex_consistent: after owner_died, the data is repaired and the futex usable again. */

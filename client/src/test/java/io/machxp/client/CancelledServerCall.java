@@ -7,11 +7,12 @@ import java.util.List;
 /**
  * A server call a test controls, handed straight to a service method: cancelled when the test
  * says so (before any cancel handler runs, the window a real cancellation can land in), recording
- * what it was sent, as a cancelled unary call accepts an answer and never delivers it.
+ * what it was sent (answers and errors), as a cancelled unary call accepts an answer and never delivers it.
  */
 final class CancelledServerCall<T> extends ServerCallStreamObserver<T> {
     volatile boolean cancelled;
     private final List<T> answers = new ArrayList<>();
+    private final List<Throwable> errors = new ArrayList<>();
 
     /** A call its caller has already given up on. */
     static <T> CancelledServerCall<T> givenUp() {
@@ -57,8 +58,15 @@ final class CancelledServerCall<T> extends ServerCallStreamObserver<T> {
         answers.add(value);
     }
 
+    /** The errors it was failed with. */
+    synchronized List<Throwable> errors() {
+        return List.copyOf(errors);
+    }
+
     @Override
-    public void onError(Throwable t) {}
+    public synchronized void onError(Throwable t) {
+        errors.add(t);
+    }
 
     @Override
     public void onCompleted() {}

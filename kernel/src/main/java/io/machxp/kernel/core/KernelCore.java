@@ -311,27 +311,61 @@ public final class KernelCore {
      * previous owner died (EOWNERDEAD).
      */
     public void vmLockFutex(long taskId, int tid, long address, long timeoutNanos, Reply<Acquired> reply) {
-        vm.lock(taskId, tid, address, timeoutNanos, false, reply, "vm_lock_futex");
+        vmLockFutex(taskId, tid, address, timeoutNanos, 0, reply);
+    }
+
+    /**
+     * vm_lock_futex with the client's {@code lockSeq} (task.proto lock_seq; 0: none): a grant is
+     * recorded on the thread as made by that call ({@link io.machxp.kernel.task.FutexGrant}).
+     */
+    public void vmLockFutex(long taskId, int tid, long address, long timeoutNanos, long lockSeq, Reply<Acquired> reply) {
+        vm.lock(taskId, tid, address, timeoutNanos, false,
+                GrantRecording.recording(tasks, tid, address, lockSeq, reply), "vm_lock_futex");
     }
 
     /** vm_trylock_futex: like vm_lock_futex, but answers null instead of waiting for an owner. */
     public void vmTrylockFutex(long taskId, int tid, long address, Reply<Acquired> reply) {
-        vm.lock(taskId, tid, address, -1, true, reply, "vm_trylock_futex");
+        vmTrylockFutex(taskId, tid, address, 0, reply);
+    }
+
+    /** vm_trylock_futex with the client's {@code lockSeq}, as {@link #vmLockFutex(long, int, long, long, long, Reply)}. */
+    public void vmTrylockFutex(long taskId, int tid, long address, long lockSeq, Reply<Acquired> reply) {
+        vm.lock(taskId, tid, address, -1, true,
+                GrantRecording.recording(tasks, tid, address, lockSeq, reply), "vm_trylock_futex");
     }
 
     /** vm_unlock_futex by thread {@code tid}. */
     public void vmUnlockFutex(long taskId, int tid, long address, Reply<Void> reply) {
-        vm.unlock(taskId, tid, address, false, reply);
+        vm.unlock(taskId, tid, address, null, reply);
     }
 
     /**
-     * Undoes a lock or trylock of thread {@code tid} that got the futex at {@code address} while
-     * its caller gave up (a cancelled call, or vm_unlock_futex with abandoned_lock): unlocked, or,
-     * if the grant said owner_died (nobody heard EOWNERDEAD), passed on with OWNER_DIED as a death
-     * passes it on. EPERM if the thread does not own it (the lock never got it).
+     * Undoes {@code grant}, a grant of the futex at {@code address} to thread {@code tid} whose
+     * caller gave up (its call was cancelled as it came): unlocked, or, if the grant said
+     * owner_died (nobody heard EOWNERDEAD), passed on with OWNER_DIED as a death passes it on.
+     * Only while the thread still owns the futex by that grant: otherwise (it was undone already,
+     * or unlocked, and maybe granted again) EPERM and nothing changes.
      */
-    public void vmUndoFutexGrant(long taskId, int tid, long address, Reply<Void> reply) {
-        vm.unlock(taskId, tid, address, true, reply);
+    public void vmUndoFutexGrant(long taskId, int tid, long address, io.machxp.kernel.task.FutexGrant grant,
+            Reply<Void> reply) {
+        vm.unlock(taskId, tid, address, thread -> grant, reply);
+    }
+
+    /**
+     * vm_unlock_futex with abandoned_lock_seq: the client gave up on its lock (or trylock) of
+     * {@code address} with {@code lockSeq} without an answer. Undoes that lock's grant as
+     * {@link #vmUndoFutexGrant} if the thread still owns the futex by it; EPERM otherwise (the lock
+     * never got it, or it was undone, or the futex was held before it). From now on a lock of the
+     * thread with this lock_seq or a lower one is refused or undone (it arrives late).
+     */
+    public void vmUndoAbandonedLock(long taskId, int tid, long address, long lockSeq, Reply<Void> reply) {
+        vm.unlock(taskId, tid, address, thread -> {
+            if (thread.abandonedLockSeq < lockSeq) {
+                thread.abandonedLockSeq = lockSeq; // before lastGrant is read: the fast path reads them in the other order
+            }
+            io.machxp.kernel.task.FutexGrant last = thread.lastGrant;
+            return last != null && last.madeBy(address, lockSeq) ? last : null;
+        }, reply);
     }
 
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */

@@ -167,13 +167,19 @@ final class KernelFutexes {
      * its call cancelled at the grant, or vm_unlock_futex with abandoned_lock): undone. A grant
      * without OWNER_DIED is unlocked, as its thread would; one with OWNER_DIED was told to nobody,
      * so it passes on as a death, not as an unlock (which would make it NOT_RECOVERABLE for
-     * everyone): see {@link RobustFutexes#grantUndone}. EPERM if {@code tid} does not own it.
+     * everyone): see {@link RobustFutexes#grantUndone}. Only {@code grant}: EPERM, changing
+     * nothing, unless {@code tid} owns the futex by that grant still (it is the thread's latest
+     * grant, {@link MachThread#lastGrant}, and the thread owns the futex; the owner is read first,
+     * the fast path records a grant after its CAS). A null {@code grant}: there is none to undo.
      */
-    void undoGrant(FutexEntry e, int tid, long address, Reply<Void> reply) {
+    void undoGrant(FutexEntry e, int tid, long address, io.machxp.kernel.task.FutexGrant grant, Reply<Void> reply) {
         long s = e == null ? ABSENT : e.state();
-        if (isAbsent(s) || owner(s) != tid) {
-            reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x: the lock it gave up on "
-                    + "did not get it, so there is nothing to undo", tid, address));
+        MachThread thread = core.tasks.livingThread(tid);
+        if (isAbsent(s) || owner(s) != tid || grant == null || thread == null || thread.lastGrant != grant
+                || grant.address() != address) {
+            reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x by the grant of the lock it "
+                    + "gave up on (that lock did not get it, or it was undone or unlocked since), so there is nothing to "
+                    + "undo", tid, address));
             return;
         }
         if (isNoPage(s)) {
@@ -183,7 +189,7 @@ final class KernelFutexes {
                     reply.fail(KernelError.of(Errno.ESRCH, "thread %d ended while the undoing of its lock of the "
                             + "futex at 0x%x waited for the futex's page", tid, address));
                 } else {
-                    undoGrant(e, tid, address, reply);
+                    undoGrant(e, tid, address, grant, reply);
                 }
             }, reply::fail));
             return;

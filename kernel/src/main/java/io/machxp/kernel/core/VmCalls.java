@@ -140,8 +140,12 @@ final class VmCalls {
         futexes.lockRequest(t.thread(), e, address, timeoutNanos, trylock, reply, call);
     }
 
-    /** See {@link KernelCore#vmUnlockFutex}, and with {@code undo} {@link KernelCore#vmUndoFutexGrant}. */
-    void unlock(long taskId, int tid, long address, boolean undo, Reply<Void> reply) {
+    /**
+     * See {@link KernelCore#vmUnlockFutex}; with {@code undo} (which names the grant to undo, or
+     * null if there is none) {@link KernelCore#vmUndoFutexGrant}.
+     */
+    void unlock(long taskId, int tid, long address,
+            java.util.function.Function<MachThread, io.machxp.kernel.task.FutexGrant> undo, Reply<Void> reply) {
         core.checkThread();
         if (sessions.parkedInGrace(taskId, address, reply, () -> unlock(taskId, tid, address, undo, reply))) {
             return; // a handoff from a kernel paused past its lease, or in its grace, would be stale
@@ -151,8 +155,8 @@ final class VmCalls {
             return;
         }
         FutexEntry e = t.thread().task.residentFutex(address);
-        if (undo) {
-            futexes.undoGrant(e, tid, address, reply);
+        if (undo != null) {
+            futexes.undoGrant(e, tid, address, undo.apply(t.thread()), reply);
         } else {
             futexes.unlock(e, tid, address, reply);
         }

@@ -5,8 +5,6 @@ import static io.machxp.kernel.net.Answers.reply;
 import static io.machxp.kernel.net.Answers.replying;
 import static io.machxp.kernel.net.Answers.respond;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.kernel.core.KernelCore;
@@ -15,6 +13,7 @@ import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexFastPath;
+import io.machxp.kernel.task.FutexGrant;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.sched.Priority;
@@ -33,18 +32,19 @@ import java.util.concurrent.TimeUnit;
  * with ESRCH at once, as the core answers an unknown task.
  */
 public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
-    private static final Logger log = LoggerFactory.getLogger(MachTaskService.class);
     private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
 
     private final ServedKernel kernel;
     private final KernelStats stats;
     private final TaskHandles handles;
     private final SharedMemoryCalls shared;
+    private final GivenUpLocks givenUp;
 
     public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
         this.shared = new SharedMemoryCalls(kernel, new SlotCalls(this, kernel.name()));
         this.stats = kernel.stats();
+        this.givenUp = new GivenUpLocks(kernel, stats);
         this.handles = kernel.taskHandles();
     }
 
@@ -81,7 +81,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
         kernel.execute(() -> core.threadCreate(task, priority,
                 reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid)
-                        .setShmSlot(SharedMemoryCalls.threadSlot(core, task, thread.tid)).build())));
+                        .setShmSlot(SharedMemoryCalls.threadSlot(core, task, thread.tid))
+                        .setUndoesAbandonedLocks(true).build())));
     }
 
     @Override
@@ -112,25 +113,32 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
+        int tid = request.getThread();
+        long address = request.getAddress();
+        long lockSeq = GivenUpLocks.lockSeq(request.hasLockSeq(), request.getLockSeq());
+        if (givenUp.refused(core, task, tid, lockSeq, out)) {
+            return;
+        }
         long started = System.nanoTime();
-        FutexEntry fast = fastLock(core, task, request.getThread(), request.getAddress());
-        if (fast != null) {
+        FutexEntry[] fast = new FutexEntry[1];
+        FutexGrant fastGrant = givenUp.fastLock(core, task, tid, address, lockSeq, fast);
+        if (fastGrant != null) {
             kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-            grant(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build(), core, task, request.getThread(), request.getAddress());
+            givenUp.grant(out, VmLockFutexReply.newBuilder().setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast[0].fencingToken).build(), core, task, tid, address, fastGrant);
             return;
         }
         long timeoutNanos = request.hasTimeoutMillis()
                 ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
         Reply<Acquired> reply = replying(out, a -> {
             kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-            grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
-                    .setFencingToken(a.fencingToken()).build(), core, task, request.getThread(), request.getAddress());
+            givenUp.grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
+                    .setFencingToken(a.fencingToken()).build(), core, task, tid, address,
+                    GivenUpLocks.justGranted(core, task, tid));
         });
         // A caller that goes away stops waiting, as on a timeout.
-        stopWhenCancelled(out, core, task, request.getThread(), reply);
-        kernel.execute(() -> core.vmLockFutex(task, request.getThread(), request.getAddress(),
-                timeoutNanos, reply));
+        stopWhenCancelled(out, core, task, tid, reply);
+        kernel.execute(() -> core.vmLockFutex(task, tid, address, timeoutNanos, lockSeq, reply));
     }
 
     @Override
@@ -141,20 +149,27 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long task = ref.id();
-        FutexEntry fast = fastLock(core, task, request.getThread(), request.getAddress());
-        if (fast != null) {
-            grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
-                    .setFencingToken(fast.fencingToken).build(), core, task, request.getThread(), request.getAddress());
+        int tid = request.getThread();
+        long address = request.getAddress();
+        long lockSeq = GivenUpLocks.lockSeq(request.hasLockSeq(), request.getLockSeq());
+        if (givenUp.refused(core, task, tid, lockSeq, out)) {
             return;
         }
-        kernel.execute(() -> core.vmTrylockFutex(task, request.getThread(), request.getAddress(),
+        FutexEntry[] fast = new FutexEntry[1];
+        FutexGrant fastGrant = givenUp.fastLock(core, task, tid, address, lockSeq, fast);
+        if (fastGrant != null) {
+            givenUp.grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(AcquirePath.FAST_PATH)
+                    .setFencingToken(fast[0].fencingToken).build(), core, task, tid, address, fastGrant);
+            return;
+        }
+        kernel.execute(() -> core.vmTrylockFutex(task, tid, address, lockSeq,
                 replying(out, (Acquired a) -> {
                     if (a == null) {
                         respond(out, VmTrylockFutexReply.newBuilder().setAcquired(false).build());
                     } else {
-                        grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
+                        givenUp.grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
                                 .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                                core, task, request.getThread(), request.getAddress());
+                                core, task, tid, address, GivenUpLocks.justGranted(core, task, tid));
                     }
                 })));
     }
@@ -167,17 +182,26 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
         KernelCore core = ref.core();
         long taskId = ref.id();
+        Reply<Void> reply = reply(out, v -> VmUnlockFutexReply.getDefaultInstance());
+        if (request.hasAbandonedLockSeq()) {
+            // not an unlock: the caller gave up on its lock with this lock_seq (task.proto); always
+            // on the core, which knows the grant that lock got, if any
+            kernel.execute(() -> core.vmUndoAbandonedLock(taskId, request.getThread(), request.getAddress(),
+                    request.getAbandonedLockSeq(), reply));
+            return;
+        }
+        if (request.getAbandonedLock()) {
+            fail(out, KernelError.of(io.machxp.proto.task.Errno.EINVAL, "abandoned_lock without abandoned_lock_seq "
+                    + "names no grant: nothing is undone (task.proto)"));
+            return;
+        }
         MachTask task = core.task(taskId);
         if (task != null && task.thread(request.getThread()) != null
                 && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
             respond(out, VmUnlockFutexReply.getDefaultInstance());
             return;
         }
-        // abandoned_lock: the caller gave up on a lock of this address without its answer (task.proto)
-        Reply<Void> reply = reply(out, v -> VmUnlockFutexReply.getDefaultInstance());
-        kernel.execute(request.getAbandonedLock()
-                ? () -> core.vmUndoFutexGrant(taskId, request.getThread(), request.getAddress(), reply)
-                : () -> core.vmUnlockFutex(taskId, request.getThread(), request.getAddress(), reply));
+        kernel.execute(() -> core.vmUnlockFutex(taskId, request.getThread(), request.getAddress(), reply));
     }
 
     @Override
@@ -434,58 +458,5 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     public void kernelThreads(io.machxp.proto.task.KernelThreadsRequest request,
             StreamObserver<io.machxp.proto.task.KernelThreadsReply> out) {
         kernel.execute(() -> respond(out, KernelThreadsSnapshot.of(kernel.name(), kernel.kernelId(), kernel.core())));
-    }
-
-    /**
-     * The fast path of a lock or trylock: the futex, or null if the core must decide - also for a
-     * thread blocked in another call, which the core answers EBUSY (a thread makes one call at a
-     * time, whether or not the futex it asks for is cached and free).
-     */
-    private FutexEntry fastLock(KernelCore core, long taskId, int tid, long address) {
-        MachTask task = core.task(taskId);
-        io.machxp.kernel.task.MachThread thread = task == null ? null : task.thread(tid);
-        return thread == null || thread.blockedIn != null ? null
-                : FutexFastPath.tryLock(task, tid, address, stats, core.leaseGate());
-    }
-
-    /**
-     * Answers a lock that got the futex. A caller that has gone away (its call cancelled, also at
-     * the moment of the grant, before the cancel handler could run) never learns it owns the
-     * futex, so nobody may own it on its behalf: the grant is undone - unlocked as that thread,
-     * or, for a grant with owner_died, passed on as a death (nobody heard EOWNERDEAD, so an unlock
-     * would wrongly make it NOT_RECOVERABLE; KernelCore.vmUndoFutexGrant). A lock's outcome is
-     * exactly one of: the caller learns it owns the futex, or nobody owns it for it. (A caller that
-     * cancels after the answer left may still miss it: task.proto tells clients to send
-     * vm_unlock_futex with abandoned_lock after a lock they gave up on, and the client library
-     * does over gRPC; through the call file exactly one of the cancel and the answer wins.)
-     */
-    private <T> void grant(StreamObserver<T> out, T answer, KernelCore core, long task, int thread, long address) {
-        if (!((ServerCallStreamObserver<T>) out).isCancelled() && answered(out, answer)) {
-            return;
-        }
-        kernel.execute(() -> core.vmUndoFutexGrant(task, thread, address, new Reply<>() {
-            @Override
-            public void complete(Void value) {
-                log.debug("kernel {}: thread {} gave up its lock of 0x{} as it was granted; undone",
-                        kernel.name(), thread, Long.toHexString(address));
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                log.debug("kernel {}: the lock thread {} gave up could not be undone: {}", kernel.name(), thread,
-                        error.message());
-            }
-        }));
-    }
-
-    /** Answers a call; false if the caller has gone away (cancelled or closed meanwhile). */
-    private static <T> boolean answered(StreamObserver<T> out, T value) {
-        try {
-            out.onNext(value);
-            out.onCompleted();
-            return true;
-        } catch (RuntimeException callGone) {
-            return false;
-        }
     }
 }

@@ -12,8 +12,9 @@ import java.util.Set;
  * <p>Scheduling: a thread has a base priority (1-99, higher runs first) and an effective one,
  * the maximum of the base and what it inherits from the futexes it owns (priority inheritance).
  * The {@link io.machxp.kernel.sched.Scheduler} runs the highest effective priorities on the
- * kernel's CPUs. Every field but {@link #tid}, {@link #task} and {@link #blockedIn} (read
- * by the fast path) is core-thread only.
+ * kernel's CPUs. Every field but {@link #tid}, {@link #task}, {@link #blockedIn} (read
+ * by the fast path) and the given-up lock fields ({@link #lastGrant}, {@link #abandonedLockSeq},
+ * {@link #undosPending}) is core-thread only.
  */
 public final class MachThread {
     public final int tid;
@@ -23,6 +24,23 @@ public final class MachThread {
      * futex fast path, which leaves a blocked thread's lock to the core (EBUSY).
      */
     public volatile String blockedIn;
+    /**
+     * The thread's latest futex grant, or null: written at the grant, by the core (a wrapped
+     * lock reply, {@code KernelCore.vmLockFutex}) or by the gRPC fast path (after its CAS). An
+     * undo of a given-up lock acts only while it is the grant it names and the thread owns the
+     * futex (a thread makes one call at a time, so its next grant replaces it).
+     */
+    public volatile FutexGrant lastGrant;
+    /**
+     * The highest lock_seq the thread's client gave up on (vm_unlock_futex abandoned_lock_seq),
+     * or 0: a lock with that lock_seq or a lower one is refused or, if granted, undone at once.
+     */
+    public volatile long abandonedLockSeq;
+    /**
+     * The kernel's own undos of this thread's grants that met a cancelled call, queued on the
+     * core and not yet run: meanwhile the thread's locks leave the fast path to the core, behind them.
+     */
+    public final java.util.concurrent.atomic.AtomicInteger undosPending = new java.util.concurrent.atomic.AtomicInteger();
     /** The futex wait the thread is in, so that it can be abandoned; null otherwise. */
     public FutexWaiter waiter;
     /** The answer owed to a blocked thread_compute, thread_sleep or mach_msg, or null. */
