@@ -28,6 +28,11 @@ final class GrantRecording {
             public void fail(KernelError error) {
                 reply.fail(error);
             }
+
+            @Override
+            public boolean answersFor(Reply<?> call) {
+                return this == call || reply.answersFor(call);
+            }
         };
     }
 }

@@ -10,6 +10,14 @@ public interface Reply<T> {
 
     void fail(KernelError error);
 
+    /**
+     * Whether this reply answers {@code call}: it is that reply, or wraps it (a reply the core
+     * wraps to record something, GrantRecording), so a cancel naming the caller's reply finds it.
+     */
+    default boolean answersFor(Reply<?> call) {
+        return this == call;
+    }
+
     /** A reply nobody waits for. */
     static <T> Reply<T> ignore() {
         return new Reply<>() {

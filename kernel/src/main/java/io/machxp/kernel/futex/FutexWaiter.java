@@ -72,7 +72,7 @@ public final class FutexWaiter {
 
     /** Whether this wait answers the given call. */
     public boolean answers(Reply<?> call) {
-        return reply == call;
+        return call != null && reply.answersFor(call);
     }
 
     /**
