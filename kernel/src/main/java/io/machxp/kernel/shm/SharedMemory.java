@@ -38,8 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                     (attached again: by that process only, the same slot)
  *   thread slot: FREE --thread_create--> IN USE (ctl = fast calls under way)
  *                IN USE --thread or task ends: REVOKED set, drained ({@link DrainWatcher})--> REVOKED
- *                REVOKED --a thread's: to its task's next threads, then its process's; a task's
- *                          own: to anybody once its process is dead--> FREE
+ *                REVOKED --a thread's: to its task's next threads; an ended task's (all of
+ *                          them): to anybody once its process is dead--> FREE
  * </pre>
  * Which slot is whose, and when one is given again, is {@link ThreadSlots}' (with the bounds that
  * keep one client from taking every slot).

@@ -25,27 +25,42 @@ import java.util.function.LongPredicate;
  * <h2>Overview</h2>
  * <pre>
  *   a thread's slot: one its task freed, else a never-given one (the high-water mark moves,
- *                    never past the capacity), else one its process freed, else one of a dead
- *                    process; none: -1 (the thread makes its calls over gRPC; logged once)
+ *                    never past the capacity), else one of a dead process; none: -1 (the thread
+ *                    makes its calls over gRPC; logged once)
  *   a task's own slot: the same without the first
  *   a thread ends: REVOKED set, drained ({@link DrainWatcher}), its end run -> its task's pool
- *   a task ends:   its threads' slots and its pool -> its process's pool (pid 0, processes in
- *                  another PID namespace: one pool for all of them); its own slot stays REVOKED
- *                  until the process is known dead (pid gone; pid 0: for good)
- *   a process is found dead (looked for when nothing else is free): its pool and its ended
- *                  tasks' own slots -> everybody's, the page counts it recorded taken back
+ *   a task ends:   every slot it held (its own, its threads', its pool) stays REVOKED and is
+ *                  kept for its process until the process is known dead (pid gone; pid 0,
+ *                  processes in another PID namespace: for good)
+ *   a process is found dead (looked for when nothing else is free): its slots -> everybody's,
+ *                  the page counts it recorded taken back
  * </pre>
- * Why these rules:
+ * The one rule: <b>a slot is never given to another task while the process that held it may
+ * live.</b> Why:
  * <ul>
- *   <li>A stale ThreadClient of an ended thread in a live process may still try its fast lock or
- *       unlock: the kernel writes the new thread's TID in the slot before it clears REVOKED, and
- *       the client checks both (SharedThread), so it fails and asks the kernel. Its call slot is
- *       given only to a thread of the same task (one channel there, one busy flag per slot), or
- *       of the same process once the task ended (only an ended task's stale clients could still
- *       use its channel).
+ *   <li>The process uses the call file through one channel per task (client's CallChannel), with
+ *       one busy flag per slot in that channel. Two channels that both use one slot - an ended
+ *       task's, whose ThreadClients the process may still call through (it is not told of a
+ *       terminate by another client), and a later task's - would write one call over the other:
+ *       the kernel takes the second post as the first's cancel, and the first's caller waits for
+ *       an answer that never comes (review shmfixb A). Within one task both callers share the
+ *       channel's one flag, so a later thread of the task may have an ended thread's slot; no
+ *       other channel can touch a slot once its process is dead.
+ *   <li>A stale ThreadClient of an ended thread of the task may still try its fast lock or unlock:
+ *       the kernel writes the new thread's TID in the slot before it clears REVOKED, and the
+ *       client checks both (SharedThread), so it fails and asks the kernel. If the TID itself was
+ *       given again (after its quarantine) to the later thread of the same task in the same slot,
+ *       the stale client names that thread exactly as its gRPC calls would (task and TID): no
+ *       more than gRPC already allows (KernelTasks' quarantine). Slots never cross tasks of a live
+ *       process, so a stale client never passes the check in another task's slot.
  *   <li>A task's own slot names nothing the client could check: a stale TaskClient of an ended
- *       task would count its page accesses there again. So it waits for its process's death.
+ *       task would count its page accesses there again. It too waits for its process's death.
  * </ul>
+ * The cost (docs/limits.md): a long-lived process that makes and ends tasks keeps every slot its
+ * ended tasks held until it exits, and processes in another PID namespace never give theirs back.
+ * An alternative that gave them to the process's next tasks would need one channel per process
+ * (or an owner the kernel checks in each call), and pid 0 would still have to be kept apart.
+ * <p>
  * Bounds, so that one client's churn or size cannot take the fast path from every other task of
  * the kernel: a task holds at most {@link #PER_TASK} live threads' slots (its other threads make
  * their calls over gRPC), and a process (by the pid it reports) at most {@link #PER_PROCESS}
@@ -77,9 +92,7 @@ final class ThreadSlots {
     private final Map<Long, List<int[]>> byTask = new HashMap<>();
     /** Per attached task: its ended threads' slots. */
     private final Map<Long, ArrayDeque<Integer>> taskPool = new HashMap<>();
-    /** Per process: its ended tasks' threads' slots (pid 0: of every process the kernel cannot see). */
-    private final Map<Long, ArrayDeque<Integer>> processPool = new HashMap<>();
-    /** Per process (pid above 0): its ended tasks' own slots, given again once it is known dead. */
+    /** Per process (pid above 0): every slot its ended tasks held, given again once it is known dead. */
     private final Map<Long, List<Integer>> awaitingDeath = new HashMap<>();
     /** Slots of dead processes, anybody's, oldest first. */
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
@@ -159,10 +172,7 @@ final class ThreadSlots {
     /** A free slot, written for {@code tid} of {@code taskId} in process {@code pid}, or -1. */
     private int claim(long taskId, int tid, long pid) {
         int slot = tid != 0 ? poll(taskPool.get(taskId)) : -1;
-        if (slot < 0) {
-            slot = poll(processPool.get(pid));
-        }
-        if (slot < 0) { // a slot the process does not hold yet
+        if (slot < 0) { // a slot the process does not hold yet (never another live process's or task's)
             if (pid != 0 && held.getOrDefault(pid, 0) >= perProcess) {
                 warnOnce("process " + pid + " holds " + perProcess + " slots (in use, or of its ended threads and "
                         + "tasks)");
@@ -245,49 +255,35 @@ final class ThreadSlots {
         if (r.pid() < 0) {
             return; // not attached (any more): nothing was given
         }
-        if (r.tid() != 0) {
-            if (attached.containsKey(r.taskId())) {
-                taskPool.computeIfAbsent(r.taskId(), t -> new ArrayDeque<>()).addAll(r.threads());
-                return;
-            }
-            // the task ended meanwhile: as its other threads' slots, below
+        if (r.tid() != 0 && attached.containsKey(r.taskId())) {
+            taskPool.computeIfAbsent(r.taskId(), t -> new ArrayDeque<>()).addAll(r.threads());
+            return; // to the task's later threads only: the same channel in its process
         }
+        // the task ended (or did meanwhile): nothing of it goes to another task while its process may live
         ArrayDeque<Integer> pooled = r.tid() == 0 ? taskPool.remove(r.taskId()) : null;
-        ArrayDeque<Integer> pool = processPool.computeIfAbsent(r.pid(), p -> new ArrayDeque<>());
-        pool.addAll(r.threads());
-        if (pooled != null) {
-            pool.addAll(pooled);
+        if (r.pid() == 0) {
+            return; // a process the kernel cannot see: never given again
         }
-        if (r.own() >= 0 && r.pid() > 0) { // pid 0 (a process the kernel cannot see): never given again
-            awaitingDeath.computeIfAbsent(r.pid(), p -> new ArrayList<>()).add(r.own());
+        List<Integer> kept = awaitingDeath.computeIfAbsent(r.pid(), p -> new ArrayList<>());
+        kept.addAll(r.all());
+        if (pooled != null) {
+            kept.addAll(pooled);
         }
     }
 
     /** Gives everybody the slots of processes known dead, the page counts they recorded taken back. */
     private void sweepDead() {
-        List<Long> pids = new ArrayList<>(processPool.keySet());
-        for (Long pid : awaitingDeath.keySet()) {
-            if (!processPool.containsKey(pid)) {
-                pids.add(pid);
-            }
-        }
-        for (long pid : pids) {
-            if (pid <= 0 || alive.test(pid) || attached.containsValue(pid)) {
+        for (Iterator<Map.Entry<Long, List<Integer>>> i = awaitingDeath.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<Long, List<Integer>> e = i.next();
+            long pid = e.getKey();
+            if (alive.test(pid) || attached.containsValue(pid)) {
                 continue;
             }
-            int freed = 0;
-            List<Integer> own = awaitingDeath.remove(pid);
-            if (own != null) {
-                releaseCounts.accept(own);
-                free.addAll(own);
-                freed += own.size();
-            }
-            ArrayDeque<Integer> pool = processPool.remove(pid);
-            if (pool != null) {
-                free.addAll(pool);
-                freed += pool.size();
-            }
-            int left = held.getOrDefault(pid, 0) - freed;
+            i.remove();
+            List<Integer> kept = e.getValue();
+            releaseCounts.accept(kept); // thread slots record none: a no-op there
+            free.addAll(kept);
+            int left = held.getOrDefault(pid, 0) - kept.size();
             if (left > 0) {
                 held.put(pid, left);
             } else {

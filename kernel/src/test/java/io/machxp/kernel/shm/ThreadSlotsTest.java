@@ -140,19 +140,57 @@ class ThreadSlotsTest {
     }
 
     @Test
-    void anEndedTasksThreadSlotsGoToItsProcessOnlyWhileItLives() {
+    void anEndedTasksSlotsGoToNoOtherTaskWhileItsProcessLives() {
         ThreadSlots slots = slots(100, 100);
-        slots.attach(1, LIVE);
+        int own = slots.attach(1, LIVE);
         int a = slots.threadSlot(1, 1);
         int b = slots.threadSlot(1, 2);
+        end(slots, 1, 2); // b to task 1's pool
         slots.attach(2, DIES);
         for (int i = 4; i < CAPACITY; i++) {
             assertThat(slots.attach(i + 10, 2000 + i)).isNotNegative(); // the rest taken
         }
         end(slots, 1, 0);
         assertThat(slots.threadSlot(2, 9)).as("another process's task: not while the first lives").isEqualTo(-1);
-        assertThat(slots.attach(5, LIVE)).as("a later task of the same process").isEqualTo(a);
-        assertThat(slots.threadSlot(5, 1)).as("and its thread").isEqualTo(b);
+        assertThat(slots.attach(5, LIVE)).as("a later task of the same process: not either (another channel)")
+                .isEqualTo(-1);
+        dead.add(LIVE);
+        end(slots, 5, 0); // attached without a slot: it names the process until it ends
+        List<Integer> given = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            given.add(slots.threadSlot(2, 10 + i));
+        }
+        assertThat(given).as("once the process is dead: its own, its thread's and its pool's").containsExactlyInAnyOrder(
+                own, a, b);
+    }
+
+    @Test
+    void aThreadEndedAfterItsTaskIsKeptForItsProcessToo() {
+        ThreadSlots slots = slots(100, 100);
+        slots.attach(1, LIVE);
+        int a = slots.threadSlot(1, 1);
+        ThreadSlots.Revoked thread = slots.revoking(1, 1); // its drain still under way
+        end(slots, 1, 0);
+        slots.ended(thread); // the task's end ran first
+        slots.attach(2, LIVE);
+        for (int tid = 1; tid < CAPACITY; tid++) {
+            assertThat(slots.threadSlot(2, tid)).as("task 2, thread %d", tid).isNotEqualTo(a);
+        }
+    }
+
+    @Test
+    void slotsOfProcessesInAnotherPidNamespaceAreNeverGivenAgain() {
+        ThreadSlots slots = slots(100, 100);
+        for (long task = 1; task <= 3; task++) {
+            assertThat(slots.attach(task, 0)).isNotNegative();
+            assertThat(slots.threadSlot(task, (int) task)).isNotNegative();
+            end(slots, task, 0);
+        }
+        dead.add(0L);
+        assertThat(slots.attach(10, 0)).as("two left never given").isNotNegative();
+        assertThat(slots.attach(11, LIVE)).isNotNegative();
+        assertThat(slots.attach(12, 0)).as("pid 0's ended tasks' slots: another process's may use them").isEqualTo(-1);
+        assertThat(slots.attach(13, LIVE)).isEqualTo(-1);
     }
 
     @Test
