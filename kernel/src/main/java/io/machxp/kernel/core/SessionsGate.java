@@ -15,7 +15,8 @@ import java.util.Arrays;
  *      noted; the gate open until the earliest end noted (closed once no session is in use)
  *  a session stopped and forgot its futexes ({@link #leaveOut}) ──▶ its end left out
  *      (a pager lost no longer holds the fast path: its futexes do not pass it any more)
- *  its pager's new session welcomed ({@link #rejoined}) ──▶ counted again
+ *  its pager's new session welcomed ({@link #rejoined}) ──▶ counted again at once, at its
+ *      gate's last end (none: without a lease, below)
  *  a session in use without a lease, others with one ──▶ open until the earliest end here, but
  *      task processes are told "no lease" (they take nothing on the fast path: LeaseGate)
  * </pre>
@@ -26,11 +27,14 @@ final class SessionsGate {
     private final LeaseGate gate;
     /** Per session: where its gate stands now; {@link Long#MAX_VALUE} once it is left out. */
     private final long[] ends;
+    /** Per session: where its gate stands now, left out or not (what it counts at once when it rejoins). */
+    private final long[] noted;
     private final boolean[] stopped;
 
     SessionsGate(KernelSession[] sessions) {
         this.sessions = sessions;
         this.ends = new long[sessions.length];
+        this.noted = new long[sessions.length];
         this.stopped = new boolean[sessions.length];
         if (sessions.length == 1) {
             gate = sessions[0].gate;
@@ -52,6 +56,7 @@ final class SessionsGate {
     void mirror(KernelSession s) {
         s.gate.mirrorTo(end -> {
             if (sessions[s.pager] == s) {
+                noted[s.pager] = end;
                 ends[s.pager] = stopped[s.pager] ? Long.MAX_VALUE : end;
                 recompute();
             }
@@ -83,10 +88,18 @@ final class SessionsGate {
         recompute();
     }
 
-    /** A new session of {@code s.pager} was welcomed: the gate counts it again. */
+    /**
+     * A new session of {@code s.pager} was welcomed: the gate counts it again, at once. A session
+     * without a lease never moves its gate, so without the recompute here a pager that rejoined
+     * without one was counted only at another pager's next renewal: until then task processes were
+     * told that pager's lease end and could take the rejoined pager's futexes on the fast path
+     * (review shmfixb C). One with a lease is counted at its end so far (its gate's last move).
+     */
     void rejoined(KernelSession s) {
-        if (sessions[s.pager] == s) {
+        if (sessions.length > 1 && sessions[s.pager] == s) { // (one pager: its own gate; it never rejoins)
             stopped[s.pager] = false;
+            ends[s.pager] = noted[s.pager];
+            recompute();
         }
     }
 }
