@@ -31,17 +31,23 @@ import java.nio.ByteBuffer;
  *       EOWNERDEAD), and, once the TID was given again, the kernel could mark WAITERS under it, the
  *       undo fail, and a live thread "own" a futex it never locked. Only a thread that ends
  *       during the lock itself still reaches the CAS, which the load after it covers.
- *   <li>Revocation, unlock: a load of REVOKED before the CAS. The CAS expects exactly this TID
- *       with no other bit, and the kernel takes a futex from an ended owner by a CAS of its own; so
+ *   <li>Revocation, unlock: loads of REVOKED and of the slot's TID before the CAS. The CAS
+ *       expects exactly this TID with no other bit, and the kernel takes a futex from an ended
+ *       owner by a CAS of its own; so
  *       while the TID is this thread's alone, a late unlock either releases a futex the thread
  *       still held (as if it ran just before the end) or fails and asks the kernel (ESRCH). But
  *       the kernel gives a TID again once all of a session's have been given, after a rest of at
  *       least 10 s and two leases, and only if no word it tracks names it (KernelTasks); a
  *       ThreadClient of an ended thread that unlocks after that must not release what the new
- *       thread of that TID holds. The kernel sets REVOKED before it ends the thread, that rest
- *       before the TID is given again, so the load sees it (an unlock that loaded it clear just
- *       before the end is the late unlock above). One volatile load (a plain load on x86), in the
- *       thread's own slot; no fence of its own.
+ *       thread of that TID holds. The kernel sets REVOKED before it ends the thread and keeps it
+ *       set until it gives the slot again; then it writes the new thread's TID before it clears
+ *       REVOKED, so the unlock loads REVOKED set or another TID (an unlock that loaded them just
+ *       before the end is the late unlock above) - with one exception: the TID given again to a
+ *       later thread of the same task, in the same slot. The kernel gives a slot to another task
+ *       only once the process that held it is dead (ThreadSlots), so that thread is the one the
+ *       stale client's gRPC calls would reach too (they name the task and the TID): the fast path
+ *       allows nothing gRPC does not. Two volatile loads (plain loads on x86), in the thread's own
+ *       slot; no fence of their own.
  * </ul>
  * No allocation, no other shared write. One thread of the caller at a time, like the ThreadClient.
  */
@@ -137,10 +143,12 @@ final class SharedThread {
 
     /**
      * Whether this thread's slot is still its own: REVOKED clear, and the TID the kernel wrote in
-     * it this thread's. The kernel gives the slot of an ended thread to a new one (ThreadSlots):
-     * it writes the new TID before it clears REVOKED, and this loads REVOKED before the TID (both
-     * volatile), so a stale ThreadClient that finds REVOKED clear in a slot given again finds the
-     * other TID and fails. One more load, in the same cache line.
+     * it this thread's. The kernel gives the slot of an ended thread to a later thread of its task
+     * (ThreadSlots; to another task only once this process is dead): it writes the new TID before
+     * it clears REVOKED, and this loads REVOKED before the TID (both volatile), so a stale
+     * ThreadClient that finds REVOKED clear in a slot given again finds the other TID and fails,
+     * unless that TID is its own given again in the same task (as for gRPC: see the overview). One
+     * more load, in the same cache line.
      */
     private boolean slotStillOurs() {
         return ((int) INT.getVolatile(kernel, ctl) & ShmLayout.REVOKED) == 0
