@@ -21,7 +21,9 @@ import io.machxp.proto.task.TaskShmAttachRequest;
  *       apart than the bound (namespaces are mostly offset by far more: a checkpoint restored on
  *       another host, {@code unshare -T --monotonic=-300}). A client that sends no sample (an
  *       older one) is refused. A delivery slower than the bound (a long GC pause of either side)
- *       is refused too: the task then makes its calls over gRPC until its next vm_map asks again.
+ *       is refused too: refused at task_create, the task makes its calls over gRPC for its life
+ *       (the client does not ask again); refused at a later vm_map's attach, its mappings' futexes
+ *       and pages go over gRPC until the next vm_map's attach is taken.
  * </ul>
  * In one time namespace there is one CLOCK_MONOTONIC, so the exact check is the namespace's; the
  * bound is generous so that a loaded host's slow loopback call is not refused.
@@ -63,8 +65,8 @@ final class SameClock {
         if (apart > BOUND || apart < -BOUND) {
             return "the client's monotonic clock read " + sample + " ns and the kernel's " + now + " ns on receipt, "
                     + Math.abs(apart) / 1_000_000 + " ms apart (at most " + BOUND / 1_000_000 + " ms): they are not "
-                    + "the same clock (another time namespace?), or the call took that long (asked again at the "
-                    + "task's next vm_map)";
+                    + "the same clock (another time namespace?), or the call took that long (after a refusal at "
+                    + "task_create the task stays on gRPC; at a later vm_map, until the next vm_map's attach)";
         }
         return null;
     }
