@@ -172,7 +172,7 @@ class ThreadSlotsTest {
         ThreadSlots.Revoked thread = slots.revoking(1, 1); // its drain still under way
         end(slots, 1, 0);
         slots.ended(thread); // the task's end ran first
-        slots.attach(2, LIVE);
+        assertThat(slots.attach(2, LIVE)).as("a later task's own").isNotEqualTo(a);
         for (int tid = 1; tid < CAPACITY; tid++) {
             assertThat(slots.threadSlot(2, tid)).as("task 2, thread %d", tid).isNotEqualTo(a);
         }
