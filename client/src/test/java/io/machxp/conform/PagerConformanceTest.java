@@ -13,8 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceAccessMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,13 +23,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * planted-bug pager ({@link PlantedBugs}: machxp's pager behind an interceptor with one deviation,
  * or started with a wrong option) fails the case meant to catch it.
  * <p>
- * The planted bugs' tests run side by side (junit-platform.properties: four at a time): each has
- * its own pager and proxy on ephemeral ports and its own store, and most of one is the kit waiting
- * out the case's timeout for an answer the bug never sends. The run that must pass every case
- * runs {@link #ALONE}: its lease cases hang on keepalive timing, which a busy JVM upsets.
+ * The tests run one after another, not side by side as KernelConformanceTest's: a planted bug's
+ * restart cases start its pager again on the port it had, and while that port is free another
+ * test's pager, started on port 0 beside it, could take it (the kit then spoke to the wrong pager,
+ * which closed under it). The {@link #ALONE} locks keep the passing run alone should they ever
+ * run side by side again: its lease cases hang on keepalive timing, which a busy JVM upsets.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-@Execution(ExecutionMode.CONCURRENT)
 class PagerConformanceTest {
     /** The lock the passing run holds alone (READ_WRITE) and the other tests share (READ). */
     private static final String ALONE = "PagerConformanceTest.passing-run";
