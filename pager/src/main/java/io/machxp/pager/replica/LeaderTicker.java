@@ -14,9 +14,10 @@ import java.util.function.Supplier;
  * in this order of priority, one entry at a time:
  * <pre>
  *  genesis          until its replica has applied one (the first one applied builds every
- *                   replica's core, later ones are ignored; Raft takes entries only once a new
- *                   leader is ready, so it is tried until taken); none once one applied failed
- *                   to build a core ({@link ReplicaCore#genesisFailed}): each would fail alike
+ *                   replica's core, later ones are ignored, their clock too; Raft takes entries
+ *                   only once a new leader is ready, so it is tried until taken); never once the
+ *                   applied log holds one ({@link ReplicaCore#genesisSeen}), whether or not it
+ *                   built a core here (a replica whose genesis failed stops its Raft server)
  *  leader_started   until one of its own term is applied: every live session's lease runs a
  *                   full lease from the takeover (core/LeaderTakeover); the leader takes kernels
  *                   only after it ({@link #announced}), so it is the term's first entry of the
@@ -42,10 +43,10 @@ public final class LeaderTicker {
      */
     public void check(long groupNow, long term, Supplier<Genesis.Builder> genesis,
             Function<PagerLogEntry.Builder, CompletableFuture<Boolean>> append) {
-        if (!replica.ready() && replica.genesisFailed() != null) {
-            return;
+        if (replica.genesisFailed() != null || (replica.genesisSeen() && !replica.ready())) {
+            return; // the log has a genesis that built no core here: never a second one
         }
-        boolean genesisDue = !replica.ready();
+        boolean genesisDue = !replica.genesisSeen();
         boolean startDue = !genesisDue && !announced(term);
         if ((genesisDue || startDue || replica.nextDue() <= groupNow) && inFlight.compareAndSet(false, true)) {
             PagerLogEntry.Builder entry = genesisDue ? PagerLogEntry.newBuilder().setGenesis(genesis.get())

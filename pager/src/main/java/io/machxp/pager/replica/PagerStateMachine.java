@@ -51,7 +51,8 @@ import org.apache.ratis.util.MD5FileUtil;
  *
  * <h2>What may fail on Ratis's threads</h2>
  * <pre>
- *  applyTransaction        nothing thrown: the core's failures end the session of the entry
+ *  applyTransaction        nothing thrown (the core's failures end the session of the entry), but
+ *                          for a genesis that builds no core here: the Raft server closes
  *                          (ReplicaCore); anything else is logged, the entry counts as applied
  *  takeSnapshot            a failure is an IOException: Ratis logs it and takes none this time
  *  initialize,             a snapshot that does not restore is an IOException: this replica does
@@ -142,6 +143,15 @@ final class PagerStateMachine extends BaseStateMachine {
         } catch (RuntimeException e) {
             log.error("replica {}: applying log entry {} failed; the replica goes on, as every other does at this entry",
                     getId(), entry.getIndex(), e);
+        }
+        String failed = replica.genesisFailed();
+        if (failed != null) {
+            // This replica's configuration is not the group's: thrown onto Ratis's applying thread,
+            // which closes this replica's Raft server (it no longer votes, leads or snapshots), the
+            // genesis not counted as applied, so that a restart with the group's configuration applies it.
+            throw new IllegalStateException("replica " + getId() + ": the group's genesis at log index "
+                    + entry.getIndex() + " builds no pager core here (" + failed + "); this replica's Raft server "
+                    + "stops: restart it with the group's configuration");
         }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);

@@ -73,7 +73,7 @@ import java.util.PriorityQueue;
  *  session_closed(id)            one ERROR; nothing more (the stream is gone already)
  *  leader_started(term)          one ERROR; the term counts as announced all the same
  *  a timer                       one ERROR; that timer is dropped, the others run
- *  genesis                       one ERROR; no core ({@link #genesisFailed}): the leader's ticker
+ *  genesis                       one ERROR; no core ({@link #genesisFailed}): the replica's Raft server
  *                                  appends no other genesis, and the replica never takes kernels
  * </pre>
  * The core's state is then whatever the failed call left, the same on every replica.
@@ -148,6 +148,8 @@ public final class ReplicaCore {
     private volatile boolean ready;
     /** Why the last genesis applied failed to build a core (null: none failed); read by the ticker's thread. */
     private volatile String genesisFailed;
+    /** Whether the log applied here holds a genesis (one that built the core, or failed to): no other is appended. */
+    private volatile boolean genesisSeen;
     /** The log index of the entry being applied (-1: not known), for the log lines of a failure. */
     private long applying = -1;
 
@@ -214,9 +216,15 @@ public final class ReplicaCore {
      */
     public void apply(long index, PagerLogEntry e) {
         applying = index;
-        clock = Math.max(clock, e.getClockNanos());
+        if (e.hasGenesis() && genesisSeen) {
+            return; // a later genesis (a leader that had not yet applied the first): ignored, its clock too
+        }
+        if (e.getTerm() == 0 || e.getTerm() >= leaderStartedTerm) {
+            clock = Math.max(clock, e.getClockNanos());
+        } // else stamped on a deposed leader's clock base (a stalled appender): applied, its clock ignored
         switch (e.getInputCase()) {
             case GENESIS -> {
+                genesisSeen = true;
                 if (core == null) {
                     try {
                         genesis(e.getGenesis());
@@ -341,8 +349,10 @@ public final class ReplicaCore {
         genesis = null;
         timers.clear();
         genesisFailed = x.toString();
-        log.error("pager {} replica {}: the genesis at log index {} builds no pager core; this group takes no kernels "
-                + "until it is restarted with a configuration that works", name, replicaId, applying, x);
+        log.error("pager {} replica {}: the genesis at log index {} builds no pager core: this replica's configuration is "
+                + "not the group's (both are named below); it stops taking part in the group (its Raft server is closed: "
+                + "it no longer votes, follows, leads or snapshots): restart it with the group's configuration", name,
+                replicaId, applying, x);
     }
 
     /**
@@ -351,6 +361,11 @@ public final class ReplicaCore {
      */
     public String genesisFailed() {
         return genesisFailed;
+    }
+
+    /** Whether the log applied here holds a genesis, whether or not it built a core: a leader appends no other. */
+    public boolean genesisSeen() {
+        return genesisSeen;
     }
 
     /**
@@ -417,6 +432,10 @@ public final class ReplicaCore {
      * message index).
      */
     ReplicaSnapshot snapshot() {
+        if (genesisFailed != null) {
+            throw new IllegalStateException("pager " + name + " replica " + replicaId + ": no snapshot: its genesis built "
+                    + "no pager core (" + genesisFailed + ")");
+        }
         ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn)
                 .putAllStreamNext(new java.util.TreeMap<>(expected)).setLeaderStartedTerm(leaderStartedTerm);
         if (core != null) {
@@ -434,6 +453,14 @@ public final class ReplicaCore {
         core = null;
         genesis = null;
         clock = s.getClockNanos();
+        if (!s.hasGenesis() && !s.equals(ReplicaSnapshot.getDefaultInstance())) {
+            throw new IllegalStateException("pager " + name + " replica " + replicaId + ": the snapshot holds no pager "
+                    + "state though the log it was taken of has entries (taken by a replica whose genesis failed, "
+                    + "a version before this one): it is not restored; move this replica's store aside and restart it "
+                    + "with the group's configuration while the other replicas run: it takes the leader's state");
+        }
+        genesisFailed = null;
+        genesisSeen = s.hasGenesis();
         if (s.hasGenesis()) {
             genesis(s.getGenesis());
             timers.clear(); // the fresh core's own (a grace period's): the snapshot's replace them

@@ -449,7 +449,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         if (c == null) {
             return CompletableFuture.completedFuture(false);
         }
-        entry.setClockNanos(groupNow(c, entry));
+        entry.setClockNanos(groupNow(c, entry)).setTerm(c.term()); // the term: a stalled append's stamp is ignored
         return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
             boolean appended = e == null && reply.isSuccess();
             if (!appended) {
