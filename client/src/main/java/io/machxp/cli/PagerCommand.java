@@ -196,6 +196,13 @@ final class PagerCommand implements Callable<Integer> {
                 transport.isTls() ? "mutual TLS" : "plaintext", served, store == null ? "in a temporary directory"
                         : "in " + store, group.raftSync().option, leaseMillis, group.kernelTarget());
         server.exitWithParent("pager " + name + " replica " + replica);
+        pager.refusedGenesis().thenAccept(why -> {
+            // Its Raft server is closed already: the process ends too, so that it is seen and restarted right.
+            System.err.printf(Locale.ROOT, "pager %s replica %s: ERROR: this replica's options are not the group's (%s); "
+                    + "it takes no part in the group: restart it with the group's --object and --page-size%n", name,
+                    replica, why);
+            System.exit(ExitCodes.USAGE); // the shutdown hook closes the replica
+        });
         Shutdown.awaitSignal(pager::close);
         return ExitCodes.OK;
     }

@@ -79,6 +79,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private volatile boolean closed;
     /** Says once that the Raft server stopped on its own (ticker thread). */
     private final RaftStopReport raftStop = new RaftStopReport();
+    /** Completed (ticker thread) with why, once a genesis built no core here: its Raft server closed. */
+    private final CompletableFuture<String> refused = new CompletableFuture<>();
     /** A replica applying nothing more while its Raft server runs ({@link #reportIfApplyStalled}; ticker thread). */
     private final ApplyStallWatch applyStall = new ApplyStallWatch(APPLY_STALL_PATIENCE_MILLIS);
     /** When {@link #reportIfApplyStalled} looks next (ticker thread). */
@@ -210,7 +212,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return clock.now(c.term(), applied);
     }
 
-    private DivisionInfo info() {
+    DivisionInfo info() {
         try {
             return raft.getDivision(group.getGroupId()).getInfo();
         } catch (IOException e) {
@@ -310,6 +312,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         try {
             raftStop.check(() -> closed, this::info, "pager " + config.name() + " replica " + replicas.self());
             reportIfApplyStalled();
+            if (replica.genesisFailed() != null && !closed) {
+                refused.complete(replica.genesisFailed());
+            }
             // Not before Ratis says the leader is ready: it refuses a leader's appends until its
             // first entry of the term is applied (LeaderNotReadyException), and each refusal
             // replaced the client, every 5 ms, for the whole takeover.
@@ -457,6 +462,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             }
             return appended;
         });
+    }
+
+    /** Completes with why once this replica's configuration refused the group's genesis (the process should end). */
+    public CompletableFuture<String> refusedGenesis() {
+        return refused;
     }
 
     /** Whether this replica has been closed. */
