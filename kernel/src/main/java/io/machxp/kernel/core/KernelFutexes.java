@@ -194,6 +194,10 @@ final class KernelFutexes {
             }, reply::fail));
             return;
         }
+        // Used up: a second undo naming the same grant (the kernel's own and the client's both
+        // find it when a grant crosses a cancel) must not release a later lock of the same futex,
+        // which the task's shared-memory fast path takes without recording a grant.
+        thread.lastGrant = null;
         if (!isOwnerDied(s)) {
             unlock(e, tid, address, reply);
             return;
