@@ -3,7 +3,6 @@ package io.machxp.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.LocalTask;
@@ -14,8 +13,6 @@ import io.machxp.kernel.net.MachTaskService;
 import io.machxp.proto.task.VmLockFutexReply;
 import io.machxp.proto.task.VmLockFutexRequest;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -51,7 +48,7 @@ class CancelledLockTest {
         owner.lockFutex(base);
         FutexEntry futex = kernel.<FutexEntry>call(r -> r.complete(kernel.core().inspect().futexAt(task.id(), base)));
 
-        CancellableCall call = new CancellableCall();
+        CancelledServerCall<VmLockFutexReply> call = new CancelledServerCall<>();
         new MachTaskService(kernel).vmLockFutex(VmLockFutexRequest.newBuilder().setTask(handle)
                 .setThread(caller.tid()).setAddress(base).build(), call);
         await().atMost(WAIT).until(() -> FutexWord.hasWaiters(futex.state()));
@@ -59,52 +56,7 @@ class CancelledLockTest {
         owner.unlockFutex(base);
 
         await().atMost(WAIT).until(() -> FutexWord.owner(futex.state()) == 0);
-        assertThat(call.answers).as("nobody heard of the grant").isEmpty();
+        assertThat(call.answers()).as("nobody heard of the grant").isEmpty();
         assertThat(owner.tryLockFutex(base)).as("free for the next").isTrue();
-    }
-
-    /** A server call the test controls: cancelled when told, recording what it was sent. */
-    private static final class CancellableCall extends ServerCallStreamObserver<VmLockFutexReply> {
-        volatile boolean cancelled;
-        final List<VmLockFutexReply> answers = new ArrayList<>();
-
-        @Override
-        public boolean isCancelled() {
-            return cancelled;
-        }
-
-        @Override
-        public void setOnCancelHandler(Runnable onCancelHandler) {}
-
-        @Override
-        public void setCompression(String compression) {}
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable onReadyHandler) {}
-
-        @Override
-        public void request(int count) {}
-
-        @Override
-        public void setMessageCompression(boolean enable) {}
-
-        @Override
-        public void disableAutoInboundFlowControl() {}
-
-        @Override
-        public synchronized void onNext(VmLockFutexReply value) {
-            answers.add(value); // as a cancelled unary call does: accepted, never delivered
-        }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
     }
 }
