@@ -95,8 +95,8 @@ final class GraceCalls {
     /** The caller of {@code reply} went away: its call is not run again. */
     void cancel(Reply<?> reply) {
         parked.removeIf(p -> {
-            // answersFor: a parked lock's reply is the wrapper that records its grant (GrantRecording).
-            if (p.reply != reply && !p.reply.answersFor(reply)) {
+            // answersFor, not identity: a parked lock's reply is the wrapper that records its grant (GrantRecording).
+            if (!p.reply.answersFor(reply)) {
                 return false;
             }
             stopDeadline(p);

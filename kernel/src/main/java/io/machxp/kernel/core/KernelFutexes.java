@@ -164,7 +164,7 @@ final class KernelFutexes {
 
     /**
      * A grant of a lock or trylock that its caller never learnt of (it gave up as the futex came:
-     * its call cancelled at the grant, or vm_unlock_futex with abandoned_lock): undone. A grant
+     * its call cancelled at the grant, or vm_unlock_futex with abandoned_lock_seq): undone. A grant
      * without OWNER_DIED is unlocked, as its thread would; one with OWNER_DIED was told to nobody,
      * so it passes on as a death, not as an unlock (which would make it NOT_RECOVERABLE for
      * everyone): see {@link RobustFutexes#grantUndone}. Only {@code grant}: EPERM, changing
