@@ -65,7 +65,10 @@ public final class CuratorService extends PeerService implements Hosted {
             System.setProperty(FORCE_SYNC, "no");
         }
         try {
-            return new TestingServer(true); // returns once the server runs, its transaction log open
+            // Port 0: the server binds a port the system chooses and says which (curator-test 5.9's
+            // TestingServer asks its server for the bound port). The no-argument constructor picked a
+            // free port first and bound it after, and a test beside it could take the port between.
+            return new TestingServer(0, true); // returns once the server runs, its transaction log open
         } finally {
             if (before == null) {
                 System.clearProperty(FORCE_SYNC);
