@@ -280,9 +280,13 @@ final class PagerForwards {
         f.forward = null;
         active.remove(f);
         KernelSession to = fw.to;
-        boolean usable = fw.earlyRelease != null || !to.gone && to.hasObject(f.key.object());
+        boolean present = !to.gone && to.hasObject(f.key.object());
+        boolean usable = fw.earlyRelease != null || present;
         MemoryObject o = core.catalog.get(f.key.object());
-        PageData page = pages.forwardSettled(o, fw.pageOffset, usable ? to : null);
+        // A target that left is made the page's writer only to take the page its early release
+        // carries (grant: then it is dropped as the writer); else nobody would ever take it back.
+        boolean writer = present || usable && carriesPage(fw.earlyRelease, fw.pageOffset);
+        PageData page = pages.forwardSettled(o, fw.pageOffset, writer ? to : null);
         if (!usable) {
             core.stats.forwardsCancelled.increment();
             f.token = Math.max(f.token, fw.token); // a copy may be on its way: the next grant goes above it
@@ -291,6 +295,21 @@ final class PagerForwards {
             return new Settled(null, 0, null, fw.pageOffset, null, null, 0);
         }
         return new Settled(to, fw.token, page, fw.pageOffset, fw.earlyRelease, fw.relock, fw.relockNanos);
+    }
+
+    private static boolean carriesPage(MemoryObjectFutexReleased r, long pageOffset) {
+        return r.getPagesList().stream().anyMatch(d -> d.getOffset() == pageOffset);
+    }
+
+    /**
+     * The release that settled a forward without a target ({@link #settle}: to null) is done: the
+     * futex is granted to the next or free, its token above the forward's and its owner_died
+     * settled. Only now do the page's requests go on: a death's recording among them, run before,
+     * pruned the futex's record with its old token, and the next grant gave the token the target
+     * may have used under the copy (review of direct2p, finding 1).
+     */
+    void settledWithoutTarget(FutexRecord f, Settled forward) {
+        pages.forwardGranted(core.catalog.get(f.key.object()), forward.pageOffset());
     }
 
     /**
@@ -315,7 +334,18 @@ final class PagerForwards {
         f.token = forward.token();
         f.grantOwnerDied = false;
         f.releasedPages.clear();
+        if (!early.getOwnerDied()) {
+            // K took the copy (its release names the forward's token), which carried H's release
+            // and its owner_died, and gave the futex back saying no owner died: H's owner unlocked
+            // to K, and K's word has no dead TID. An owner_died of H's time (H declared dead, its
+            // grant's passed on) would be a spurious one (review of direct2p, finding 3).
+            f.ownerDied = false;
+            futexes.records().deathRecorded(f);
+        }
         futexes.takeRelease(to, f, object, early);
+        if ((to.gone || !to.hasObject(f.key.object())) && pages.writes(to, f.key.object(), forward.pageOffset())) {
+            pages.forget(to, f.key.object()); // it left: the page, if its release did not take it, is nobody's
+        }
         pages.forwardGranted(object, forward.pageOffset());
         io.machxp.proto.xp.MemoryObjectLockFutex relock = forward.relock();
         MemoryObject o = relock == null || to.gone || to.broken ? null : to.objects.get(relock.getObjectId());

@@ -94,6 +94,9 @@ final class PagerGrants {
             journal.released(f.key, f.ownerDied);
             records.pruneIfIdle(f);
         }
+        if (forward != null) {
+            forwards.settledWithoutTarget(f, forward); // the forward's page runs its requests only now
+        }
     }
 
     /** A grant; {@code token} (0: the next) and {@code forwarded} (or null) of a direct handoff's. */

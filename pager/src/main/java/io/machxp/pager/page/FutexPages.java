@@ -34,9 +34,12 @@ import java.util.List;
  *  settled (forwardSettled) the futex is granted (to null: to nobody it was forwarded to):
  *                           ungated; if nobody holds the page, the grantee becomes its writer
  *                           with the pager's copy (it may hold the copy forwarded to it);
- *                           requests for the page go on, with a grantee once its grant is sent
- *                           (forwardGranted): a revoke sent before it would reach the grantee
- *                           before the page, and the pager would count a writer as a reader
+ *                           requests for the page go on once the release is done
+ *                           (forwardGranted): with a grantee, once its grant is sent (a revoke
+ *                           sent before it would reach the grantee before the page, and the
+ *                           pager would count a writer as a reader); without one, once the
+ *                           futex's token and owner_died are settled (a death's recording run
+ *                           before would prune the futex's record with its old token)
  * </pre>
  */
 final class FutexPages {
@@ -128,10 +131,11 @@ final class FutexPages {
     }
 
     /**
-     * The forward is settled: the page ungated, its writer {@code to} if nobody holds it. Without a
-     * target (null) requests go on now; with one they wait until its grant is sent
-     * ({@link #forwardGranted}), so that nothing asks {@code to} for the page before the grant that
-     * gives it the page.
+     * The forward is settled: the page ungated, its writer {@code to} if nobody holds it (null:
+     * nobody is made its writer). Requests wait until the futex's release is done
+     * ({@link #forwardGranted}): with a target, so that nothing asks {@code to} for the page before
+     * the grant that gives it the page; without one too, so that nothing they run (a death's
+     * recording) looks at the futex before its token and owner_died are settled.
      */
     PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
         PageRecord p = pages.get(o.name(), offset);
@@ -146,16 +150,14 @@ final class FutexPages {
                 p.makeWriter(to);
             }
         }
-        if (to != null) {
-            p.gateSettling = true; // until forwardGranted
-            return page;
-        }
-        operations.run(p);
-        pages.pruneIfIdle(p);
+        p.gateSettling = true; // until forwardGranted
         return page;
     }
 
-    /** The grant that settled a forward is sent (or its target's early release taken): requests go on. */
+    /**
+     * The release that settled a forward is done (the grant sent, its target's early release
+     * taken, or, without a target, the futex granted to the next or freed): requests go on.
+     */
     void forwardGranted(MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
         if (p == null || !p.gateSettling || p.gated) {

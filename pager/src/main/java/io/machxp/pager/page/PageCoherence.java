@@ -378,17 +378,19 @@ public final class PageCoherence {
      * The futex of a direct handoff is granted to {@code to} (null: to nobody it was forwarded to).
      * If its old holder let the page go (inside its release, or by leaving) and nobody else holds
      * it, {@code to} becomes its writer, since it may hold the copy forwarded to it: returned is the
-     * page as the grant carries it (the pager's copy). Else null. Requests for the page go on: at
-     * once without {@code to}, else at {@link #forwardGranted}.
+     * page as the grant carries it (the pager's copy). Else null. Requests for the page go on at
+     * {@link #forwardGranted}, which the release that settles the forward calls once it is done.
      */
     public PageData forwardSettled(MemoryObject o, long offset, KernelSession to) {
         return futexPages.forwardSettled(o, offset, to);
     }
 
     /**
-     * The grant {@link #forwardSettled} made for {@code to} is sent (or its target's early release
-     * was taken instead): the page's requests, which waited so that no revoke reaches the target
-     * before the grant giving it the page, go on.
+     * The release that settled a forward ({@link #forwardSettled}) is done: the grant made for
+     * {@code to} is sent (or its target's early release was taken instead), or, without a target,
+     * the futex is granted to the next or free with its token and owner_died settled. The page's
+     * requests, which waited so that no revoke reaches the target before the grant giving it the
+     * page, and no death's recording prunes the futex's record before that, go on.
      */
     public void forwardGranted(MemoryObject o, long offset) {
         futexPages.forwardGranted(o, offset);

@@ -212,7 +212,7 @@ final class PageOperations {
      */
     void run(PageRecord p) {
         if (p.gateSettling) {
-            return; // the forward settles in this event (FutexPages#forwardSettled, or #forwardGranted, runs it)
+            return; // the forward settles in this event (FutexPages#forwardGranted runs it once its release is done)
         }
         while (true) {
             if (p.gated && !p.gateOpening) {
