@@ -77,6 +77,24 @@ class DirectHandoffChaosTest {
         assertPasses(15, ChaosOptions.DEFAULT.withMix(ChaosMix.CONTENDED), 1);
     }
 
+    /**
+     * Two pagers, faults every 30 ms on average: the holder leaves without a release while the
+     * copy's target is gone too. The settle ran the page's waiting operations before it raised the
+     * futex's token to the forward's; a death's recording among them pruned the futex's record
+     * with its old token, and the next grant was given the token the target may have used under
+     * the copy ("acquired fX with fencing token N, not above N of kY"; review of direct2p, finding
+     * 1). Pager-level: DirectHandoffTargetGoneTest.
+     */
+    @Test
+    void directWithTwoPagersAndCloseFaultsSeedsThatGaveATokenTwicePass() {
+        ChaosOptions d = ChaosOptions.DEFAULT;
+        ChaosOptions closeFaults = new ChaosOptions(d.kernels(), d.threadsPerKernel(), d.futexes(), d.durationNanos(),
+                d.leaseNanos(), d.latencyNanos(), d.jitterNanos(), 30_000_000L);
+        for (long seed : new long[] {140, 293, 668, 896}) {
+            assertPasses(seed, closeFaults, 2);
+        }
+    }
+
     private static void assertPasses(long seed, ChaosOptions options, int pagers) {
         ChaosRun.Result r = new ChaosRun(seed, options, pagers).withVariant(Variants.of("direct")).run();
         assertThat(r.passed()).as("seed %d (%d pagers): %s %s", seed, pagers, r.violations(), r.stuck()).isTrue();

@@ -30,8 +30,14 @@ import io.machxp.proto.xp.PagerToKernel;
  *                                                futex's page if H let it go (K becomes its writer)
  *    K gone (no session, or not the object)   -> T is skipped: the next grant is above it; with
  *                                                owner_died if K's session is gone (it may have
- *                                                taken the copy and died)
- *  futex_released(T) from K before that       -> kept; handled right after K's grant is made
+ *                                                taken the copy and died); the page's requests
+ *                                                run only once that grant is made or the futex
+ *                                                freed ({@link #settledWithoutTarget})
+ *  futex_released(T) from K before that       -> kept; handled right after K's grant is made,
+ *                                                even if K left since (then K is the page's writer
+ *                                                only to take the page it carries); without
+ *                                                owner_died it ends H's time's (H's death, its
+ *                                                grant's): H's owner released it to K
  *  then lock_futex from K (no request_again)  -> kept too (K asks anew; its queue entry, if any,
  *                                                is the reserved grant's): taken as K's request
  *                                                right after its early release is handled; an
