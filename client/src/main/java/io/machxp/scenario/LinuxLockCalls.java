@@ -16,21 +16,40 @@ import com.sun.jna.Pointer;
  * with OWNER_DIED in the word is EOWNERDEAD, as glibc reports it; EAGAIN and EBUSY of a trylock are
  * "busy"). Timeouts are absolute CLOCK_REALTIME times written into the thread's scratch memory.
  * Called only on the scenario thread that owns it: no allocation, no lock, no lambda on the way.
+ *
+ * <p>A raw lock that the kernel answers EINTR or EAGAIN tries again with the same absolute
+ * deadline (the file's timeout holds however often it retries), and gives up when the run is
+ * stopped or after {@link #MAX_RETRIES} answers in a row: a SCHED_FIFO thread must never loop
+ * here without end (docs/linux-mode.md, "A run that goes wrong"). {@link #futex}, {@link #errno}
+ * and {@link #stopped} are the seams its tests replace.
  */
-final class LinuxLockCalls {
+class LinuxLockCalls {
+    /** EINTR or EAGAIN answers in a row after which a raw lock gives up with that errno. */
+    static final int MAX_RETRIES = 10_000;
     /** The thread's scratch memory: a timespec at 0. */
     private final Memory scratch;
+    private final LinuxPlatform run;
 
-    LinuxLockCalls(Memory scratch) {
+    LinuxLockCalls(Memory scratch, LinuxPlatform run) {
         this.scratch = scratch;
+        this.run = run;
     }
 
     long futex(long at, int op, long timeout) {
         return LinuxNative.syscall(SYS_FUTEX, at, op | FUTEX_PRIVATE_FLAG, 0, timeout, 0, 0);
     }
 
+    int errno() {
+        return LinuxNative.errno();
+    }
+
+    /** Whether the run was stopped (its limit, its end, or the watchdog): a retry loop ends then. */
+    boolean stopped() {
+        return run.stopped;
+    }
+
     Outcome failed(String call) {
-        int e = LinuxNative.errno();
+        int e = errno();
         return new Outcome(LinuxSupport.errnoName(e), call + ": " + LinuxSupport.errnoName(e));
     }
 
@@ -44,21 +63,32 @@ final class LinuxLockCalls {
         return (v & WordValues.OWNER_DIED) != 0 ? new Outcome("EOWNERDEAD", "previous owner died") : Outcome.ok("");
     }
 
+    /**
+     * FUTEX_LOCK_PI, with the deadline (if any) computed once: a retry after EINTR or EAGAIN (the
+     * owner is exiting; the kernel asks to try again) waits for the same absolute time.
+     */
     Outcome rawLock(long at, long timeout) {
-        while (true) {
-            long ts = 0;
-            if (timeout >= 0) {
-                deadline(timeout);
-                ts = Pointer.nativeValue(scratch);
-            }
+        long ts = 0;
+        if (timeout >= 0) {
+            deadline(timeout);
+            ts = Pointer.nativeValue(scratch);
+        }
+        for (int retries = 0; ; retries++) {
             if (futex(at, FUTEX_LOCK_PI, ts) == 0) {
                 return acquired(at);
             }
-            int e = LinuxNative.errno();
-            if (e == LinuxSupport.EINTR || e == LinuxSupport.EAGAIN) {
-                continue; // EAGAIN: the owner is exiting; the kernel asks to try again
+            int e = errno();
+            if (e != LinuxSupport.EINTR && e != LinuxSupport.EAGAIN) {
+                return new Outcome(LinuxSupport.errnoName(e), "FUTEX_LOCK_PI: " + LinuxSupport.errnoName(e));
             }
-            return new Outcome(LinuxSupport.errnoName(e), "FUTEX_LOCK_PI: " + LinuxSupport.errnoName(e));
+            if (stopped()) {
+                return new Outcome(LinuxSupport.errnoName(e), "FUTEX_LOCK_PI: " + LinuxSupport.errnoName(e)
+                        + ", and the run was stopped");
+            }
+            if (retries + 1 >= MAX_RETRIES) {
+                return new Outcome(LinuxSupport.errnoName(e), "FUTEX_LOCK_PI: " + LinuxSupport.errnoName(e) + " "
+                        + MAX_RETRIES + " times in a row");
+            }
         }
     }
 
@@ -66,7 +96,7 @@ final class LinuxLockCalls {
         if (futex(at, FUTEX_TRYLOCK_PI, 0) == 0) {
             return acquired(at);
         }
-        int e = LinuxNative.errno();
+        int e = errno();
         if (e == LinuxSupport.EAGAIN) {
             return new Outcome("busy", "FUTEX_TRYLOCK_PI: EAGAIN");
         }

@@ -38,7 +38,7 @@ final class LinuxWorker extends Thread {
     final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     /** timespec at 0, CPU clock at 16, sched_param at 32, cpu_set_t at 64. */
     final Memory scratch = new Memory(64 + CPUSET_BYTES);
-    private final LinuxLockCalls calls = new LinuxLockCalls(scratch);
+    private final LinuxLockCalls calls;
     private final LinuxPlatform run;
     final Memory statBuffer = new Memory(1024);
     final byte[] statBytes = new byte[1024];
@@ -59,6 +59,7 @@ final class LinuxWorker extends Thread {
     LinuxWorker(LinuxPlatform run, ThreadSpec spec, int[] cpus, CountDownLatch ready) {
         super("linux-" + spec.name());
         this.run = run;
+        this.calls = new LinuxLockCalls(scratch, run);
         setDaemon(true);
         this.spec = spec;
         this.cpus = cpus;
@@ -81,6 +82,12 @@ final class LinuxWorker extends Thread {
         if (setupErrno == 0 && LinuxNative.sched_setscheduler(0, LinuxNative.SCHED_FIFO, Pointer.nativeValue(scratch) + 32) != 0) {
             setupErrno = LinuxNative.errno();
             setupWhat = "sched_setscheduler";
+        }
+        if (run.stopped) {
+            // The run was stopped while this thread set itself up (LinuxPlatform.stopThreads may
+            // have found no TID yet, or demoted it before it became real-time): ordinary again.
+            scratch.setInt(32, 0);
+            LinuxNative.sched_setscheduler(0, LinuxNative.SCHED_OTHER, Pointer.nativeValue(scratch) + 32);
         }
         ready.countDown();
         try {
