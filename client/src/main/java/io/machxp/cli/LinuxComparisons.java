@@ -1,6 +1,7 @@
 package io.machxp.cli;
 
 import io.machxp.scenario.Comparison;
+import io.machxp.scenario.LinuxRunStuck;
 import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.Scenario;
 import io.machxp.scenario.ScenarioException;
@@ -21,7 +22,8 @@ import java.util.List;
  *  skipped  FILE: why       Mach IPC steps (no Linux counterpart); or, with --skip-unfit, more CPUs
  *                           than this machine has
  *  NOT RUN  FILE: why       more CPUs than this machine has (without --skip-unfit)
- *  ERROR    FILE: why       a bad file, or a word layout linux mode cannot place
+ *  ERROR    FILE: why       a bad file, a word layout linux mode cannot place, or a run its
+ *                           watchdog had to stop (LinuxRunStuck)
  * </pre>
  * Exit 0 when no file differed and every file not skipped ran; 2 otherwise; 4 (and nothing more is
  * run) if the first file to reach linux mode finds this machine unable to run it at all. A file
@@ -118,7 +120,7 @@ final class LinuxComparisons {
                 }
             }
             return true;
-        } catch (ScenarioException e) {
+        } catch (ScenarioException | LinuxRunStuck e) {
             failed++;
             out.println("ERROR    " + f + ": " + e.getMessage());
             return true;

@@ -66,19 +66,6 @@ final class LinuxCpus {
         return errnos;
     }
 
-    /**
-     * Makes the calling thread SCHED_FIFO at priority 1 (below every scenario thread, above every
-     * ordinary thread of the machine), or ordinary again. The runner hands each scenario thread its
-     * start: late by more than the start margin under a loaded machine, it would release a thread
-     * that starts later (H at 10ms) before one that starts earlier (L at 0ms). Returns the errno.
-     */
-    static int runnerRealTime(boolean on) {
-        Memory param = new Memory(4);
-        param.setInt(0, on ? 1 : 0);
-        int policy = on ? LinuxNative.SCHED_FIFO : LinuxNative.SCHED_OTHER;
-        return LinuxNative.sched_setscheduler(0, policy, Pointer.nativeValue(param)) != 0 ? LinuxNative.errno() : 0;
-    }
-
     /** Pins every thread of this process but {@code scenarioTids} to {@code cpus}. */
     static void pinAllBut(Set<Integer> scenarioTids, int[] cpus) {
         Memory mask = cpuSet(cpus);

@@ -63,6 +63,12 @@ final class LinuxNative {
 
     static native int sched_setparam(int pid, long param);
 
+    static native int sched_getscheduler(int pid);
+
+    static native int setrlimit(int resource, long rlimit);
+
+    static native int getrlimit(int resource, long rlimit);
+
     static native int sched_setaffinity(int pid, long size, long mask);
 
     static native int sched_getaffinity(int pid, long size, long mask);

@@ -47,13 +47,25 @@ import java.util.function.Consumer;
  * <h2>The JVM's own threads</h2>
  * SCHED_FIFO threads starve ordinary threads on their CPU. So every other thread of the JVM (the
  * runner, the sampler, the GC and JIT threads) is pinned to the CPUs the scenario does not use;
- * the runner, which releases each thread at its start time, is SCHED_FIFO 1 there during the run,
- * so that the machine's other work cannot delay a start past the start margin;
+ * the runner, which hands each thread its start, is SCHED_FIFO 1 there from the end of setup until
+ * every start is queued (the start of {@link #runUntil}), so that the machine's other work cannot
+ * delay a start past the start margin, and ordinary while it waits for the run's end and judges it;
  * when it uses all of them, Linux's RT throttling (sched_rt_runtime_us, 95% of each second) leaves
  * ordinary threads the rest. The scenario threads take no Java lock on their way (direct-mapped
  * JNA, lock-free queues and event log), so none waits for a thread it starves; and none waits on
  * the JVM's own locks for the JIT, which takes no new work during the run ({@link JitQuiet}). One linux-mode run
  * at a time per machine (a file lock in the temporary directory): two would share CPUs.
+ *
+ * <h2>A run that goes wrong</h2>
+ * No SCHED_FIFO thread outlives its run: when the run ends ({@link #runUntil} returns, at every
+ * thread's end or at the limit) or closes, {@link #stopThreads} marks it stopped and makes every
+ * scenario thread still there ordinary and free to run on every CPU; a thread that set itself up
+ * after that sees the stop and does so itself. A {@link LinuxWatchdog} at SCHED_FIFO 99 does the
+ * same and fails the run with a sentence naming the scenario if the runner has not ended it by
+ * the limit and a grace, and {@link LinuxRtTimeLimit} (RLIMIT_RTTIME) lets the kernel kill the
+ * JVM behind both. A thread of an earlier run still there (blocked in a lock) must be ordinary
+ * before the next run starts ({@link LinuxLeftovers}). All of it goes through a
+ * {@link LinuxScheduler}, which tests replace.
  */
 final class LinuxPlatform implements Platform {
     static final long SELF_SAMPLE_CPU_NANOS = 200_000;
@@ -68,9 +80,10 @@ final class LinuxPlatform implements Platform {
     Set<String> robust;
     private final List<Memory> blocks = new ArrayList<>();
     private final Map<String, Memory> objectBlocks = new HashMap<>();
-    private final Map<String, LinuxWorker> workers = new LinkedHashMap<>();
+    /** The scenario's threads, by name (filled by setup; tests fill it themselves). */
+    final Map<String, LinuxWorker> workers = new LinkedHashMap<>();
     final Set<String> deadTasks = ConcurrentHashMap.newKeySet();
-    private int[] allowed;
+    int[] allowed;
     private int[] jvmCpus;
     /**
      * How long a scenario thread keeps its CPU waiting for the runner's next step (0: it parks at
@@ -88,8 +101,29 @@ final class LinuxPlatform implements Platform {
     private java.nio.channels.FileChannel lockFile;
     /** No JIT compilation while the scenario runs (see {@link JitQuiet}). */
     private JitQuiet jit;
-    /** The runner thread is SCHED_FIFO 1 during the run (ordinary again at close). */
-    private boolean runnerRealTime;
+    /** The runner thread is SCHED_FIFO 1 from the end of setup until every start is queued. */
+    boolean runnerRealTime;
+    /** The runner's TID (the thread that called setup), for the watchdog to make it ordinary. */
+    volatile int runnerTid;
+    private final LinuxScheduler scheduler;
+    private final LinuxLeftovers leftovers;
+    LinuxWatchdog watchdog;
+    private LinuxRtTimeLimit rtTimeLimit;
+    /**
+     * The kernel's bound on a real-time thread's CPU time without blocking (RLIMIT_RTTIME), past
+     * the scenario's limit: after the watchdog's grace and its wait for the runner.
+     */
+    static final long RT_TIME_BACKSTOP_NANOS = LinuxWatchdog.GRACE_NANOS + LinuxWatchdog.KILL_GRACE_NANOS + 10_000_000_000L;
+
+    LinuxPlatform() {
+        this(LinuxScheduler.NATIVE, LinuxLeftovers.OF_THIS_JVM);
+    }
+
+    /** With another scheduler and leftovers than the real ones: for tests. */
+    LinuxPlatform(LinuxScheduler scheduler, LinuxLeftovers leftovers) {
+        this.scheduler = scheduler;
+        this.leftovers = leftovers;
+    }
 
     /** One linux-mode run at a time on a machine: two would share CPUs at real-time priorities. */
     static final java.nio.file.Path MACHINE_LOCK = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
@@ -114,6 +148,10 @@ final class LinuxPlatform implements Platform {
             throw new NotSupportedHere(LinuxSupport.unsupported(LinuxNative.UNAVAILABLE, 0, 0, 0, 0));
         }
         allowed = LinuxCpus.allowedCpus();
+        String left = leftovers.check(scheduler, allowed);
+        if (left != null) {
+            throw new NotSupportedHere(left);
+        }
         int needed = LinuxSupport.cpusNeeded(s);
         Map<String, int[]> cpuMap = LinuxSupport.cpuMap(s.kernels(), allowed);
         if (cpuMap == null) {
@@ -176,9 +214,17 @@ final class LinuxPlatform implements Platform {
         sampler.setDaemon(true);
         sampler.start();
         System.gc(); // not in the middle of the run
-        // The runner enqueues every thread's start right after this: it must not be preempted
-        // past the start margin by the machine's other work (LinuxCpus.runnerRealTime).
-        runnerRealTime = LinuxCpus.runnerRealTime(true) == 0;
+        runnerTid = LinuxNative.gettid();
+        long limit = s.limitNanos();
+        rtTimeLimit = LinuxRtTimeLimit.set((limit + RT_TIME_BACKSTOP_NANOS) / 1000);
+        watchdog = new LinuxWatchdog(this, scheduler, System.nanoTime() + START_MARGIN_NANOS + limit
+                + LinuxWatchdog.GRACE_NANOS, LinuxWatchdog.KILL_GRACE_NANOS, s.name(), limit);
+        watchdog.start(); // pinned to the JVM's CPUs, as the runner that starts it
+        // The runner enqueues every thread's start right after this: late by more than the start
+        // margin under a loaded machine, it would release a thread that starts later (H at 10ms)
+        // before one that starts earlier (L at 0ms). So it is SCHED_FIFO 1 (below every scenario
+        // thread, above every ordinary thread of the machine) until runUntil.
+        runnerRealTime = scheduler.makeRealTime(1) == 0;
         origin = System.nanoTime() + START_MARGIN_NANOS;
     }
 
@@ -312,11 +358,28 @@ final class LinuxPlatform implements Platform {
         return tids;
     }
 
-    /** Polls: the scenario threads do not wake the runner (that would take the runner's lock). */
+    /**
+     * Every start is queued: the runner is ordinary again, and polls (the scenario threads do not
+     * wake it: that would take the runner's lock) for the end of the run, the limit or the
+     * watchdog; then the run is over for its threads ({@link #stopThreads}).
+     *
+     * @throws LinuxRunStuck if the watchdog stopped the run first
+     */
     @Override
     public boolean runUntil(BooleanSupplier finished, long limit) {
+        runnerOrdinary();
+        boolean completed = poll(finished, limit);
+        boolean fired = watchdog != null && !watchdog.disarm();
+        stopThreads();
+        if (fired) {
+            throw new LinuxRunStuck(watchdog.why());
+        }
+        return completed;
+    }
+
+    private boolean poll(BooleanSupplier finished, long limit) {
         while (!finished.getAsBoolean()) {
-            if (now() > limit) {
+            if (now() > limit || (watchdog != null && watchdog.fired())) {
                 return false;
             }
             LockSupport.parkNanos(1_000_000);
@@ -327,6 +390,35 @@ final class LinuxPlatform implements Platform {
         return true;
     }
 
+    private void runnerOrdinary() {
+        if (runnerRealTime) {
+            runnerRealTime = false;
+            scheduler.makeOrdinary(0);
+        }
+    }
+
+    /**
+     * The run is over for its threads: stopped (each leaves its loop after its current step, and
+     * a compute, sleep or raw lock retry ends at once), and every one still there ordinary and free
+     * to run on every allowed CPU, so that none that does not end (blocked in a lock, or spinning)
+     * keeps a CPU at a real-time priority. A thread with no TID yet, or one that becomes real-time
+     * after this, sees the stop and makes itself ordinary (LinuxWorker.run). Called by the runner
+     * at the run's end and close, and by the watchdog; idempotent.
+     */
+    void stopThreads() {
+        stopped = true;
+        for (LinuxWorker w : workers.values()) {
+            LockSupport.unpark(w);
+            int tid = w.tid;
+            if (tid != 0 && !w.finished) { // 0 would be the caller
+                scheduler.makeOrdinary(tid);
+                if (allowed != null) {
+                    scheduler.pin(tid, allowed);
+                }
+            }
+        }
+    }
+
     @Override
     public String mode() {
         return "linux";
@@ -334,10 +426,11 @@ final class LinuxPlatform implements Platform {
 
     @Override
     public void close() {
-        stopped = true;
-        for (LinuxWorker w : workers.values()) {
-            LockSupport.unpark(w);
+        if (watchdog != null) {
+            watchdog.close();
         }
+        stopThreads();
+        runnerOrdinary();
         for (LinuxWorker w : workers.values()) {
             try {
                 w.join(100); // one blocked in a futex forever stays (a daemon without a CPU)
@@ -353,12 +446,16 @@ final class LinuxPlatform implements Platform {
                 Thread.currentThread().interrupt();
             }
         }
-        if (runnerRealTime) {
-            LinuxCpus.runnerRealTime(false);
-            runnerRealTime = false;
+        for (LinuxWorker w : workers.values()) {
+            if (!w.finished) {
+                leftovers.add(scenario == null ? "(not set up)" : scenario.name(), w); // blocked in a lock: ordinary, checked before the next run
+            }
         }
         if (allowed != null && jvmCpus != null) {
             LinuxCpus.pinAllBut(scenarioTids(), allowed);
+        }
+        if (rtTimeLimit != null) {
+            rtTimeLimit.close();
         }
         if (jit != null) {
             jit.close();

@@ -1,0 +1,62 @@
+package io.machxp.scenario;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The scenario threads of earlier linux-mode runs in this JVM that had not ended when their run
+ * closed (one blocked in a lock without a timeout cannot be ended from outside: it stays, a daemon
+ * thread, until the lock returns). Their run made them ordinary and unpinned them
+ * ({@link LinuxPlatform#stopThreads}); before the next run starts on the same CPUs, {@link #check}
+ * makes sure that none of them is real-time again or still, and refuses the run if one is.
+ */
+final class LinuxLeftovers {
+    /** The leftovers of every run of this JVM. */
+    static final LinuxLeftovers OF_THIS_JVM = new LinuxLeftovers();
+
+    private record Leftover(String scenario, LinuxWorker worker) {}
+
+    private final List<Leftover> left = new CopyOnWriteArrayList<>();
+
+    /** A thread of {@code scenario}'s run that had not ended at its close. */
+    void add(String scenario, LinuxWorker w) {
+        left.add(new Leftover(scenario, w));
+    }
+
+    /** How many are still kept (ended ones are dropped by {@link #check}). */
+    int size() {
+        return left.size();
+    }
+
+    /**
+     * Makes every leftover that has not ended ordinary again and lets it run on {@code allowed}:
+     * null if none is real-time afterwards, else a sentence naming the first that is, for a run
+     * that must not start next to it.
+     */
+    String check(LinuxScheduler scheduler, int[] allowed) {
+        for (Leftover l : left) {
+            LinuxWorker w = l.worker();
+            if (w.finished) {
+                left.remove(l);
+                continue;
+            }
+            scheduler.makeOrdinary(w.tid);
+            scheduler.pin(w.tid, allowed);
+            int policy = scheduler.policy(w.tid);
+            if (policy < 0) {
+                left.remove(l); // ended meanwhile
+            } else if (realTime(policy)) {
+                return "Thread " + w.spec.name() + " of the earlier linux-mode run of scenario '" + l.scenario()
+                        + "' (TID " + w.tid + ") is still real-time in this JVM and could not be made ordinary, "
+                        + "so no other linux-mode run can start here.";
+            }
+        }
+        return null;
+    }
+
+    /** SCHED_FIFO, SCHED_RR or SCHED_DEADLINE (SCHED_RESET_ON_FORK masked off). */
+    static boolean realTime(int policy) {
+        int p = policy & ~0x40000000;
+        return p == LinuxNative.SCHED_FIFO || p == 2 || p == 6;
+    }
+}

@@ -1,0 +1,191 @@
+package io.machxp.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a linux-mode run ends for its threads, on a {@link FakeLinuxScheduler} and scenario threads
+ * that never start (no SCHED_FIFO needed): the run's end and its close make every thread still
+ * there ordinary and unpinned, the runner is ordinary once every start is queued, the watchdog
+ * fails a run the runner did not end and ends the process if the runner never closes it, and a
+ * run does not start next to a real-time thread of an earlier one.
+ */
+class LinuxRunStopTest {
+    private static final int[] ALLOWED = {0, 1};
+
+    private static Scenario scenario() {
+        return new Scenario("stuck inversion", "", 1, 0, 0, List.of(new Scenario.KernelSpec("A", 1)),
+                Map.of("shared", 4096L), Map.of("m", new Scenario.WordSpec("m", "shared", 0)),
+                List.of(new Scenario.ThreadSpec("L", "A", "L", 10, 0, List.of()),
+                        new Scenario.ThreadSpec("H", "A", "H", 90, 0, List.of())),
+                List.of(), 60_000_000_000L);
+    }
+
+    private static LinuxWorker worker(LinuxPlatform p, String name, int tid) {
+        LinuxWorker w = new LinuxWorker(p, new Scenario.ThreadSpec(name, "A", name, 10, 0, List.of()), new int[] {0},
+                new CountDownLatch(1));
+        w.tid = tid;
+        p.workers.put(name, w);
+        return w;
+    }
+
+    private static LinuxPlatform platform(FakeLinuxScheduler s, LinuxLeftovers left) {
+        LinuxPlatform p = new LinuxPlatform(s, left);
+        p.allowed = ALLOWED;
+        return p;
+    }
+
+    @Test
+    void closeMakesEveryScenarioThreadStillThereOrdinaryAndLetsItRunOnEveryCpu() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform p = platform(s, left);
+        worker(p, "L", 101);
+        worker(p, "H", 102);
+        worker(p, "N", 0); // no TID yet: it sees the stop itself (0 would be the caller)
+        worker(p, "E", 103).finished = true; // ended: its TID may be another thread's now
+        p.close();
+        assertThat(p.stopped).isTrue();
+        assertThat(s.calls).containsExactlyInAnyOrder("ordinary 101", "pin 101 [0, 1]", "ordinary 102", "pin 102 [0, 1]");
+        assertThat(left.size()).as("the threads that had not ended are kept for the next run's check").isEqualTo(3);
+    }
+
+    @Test
+    void theRunnerIsOrdinaryOnceEveryStartIsQueuedAndTheRunsEndStopsItsThreads() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        p.runnerRealTime = true;
+        AtomicBoolean ordinaryWhenPolled = new AtomicBoolean();
+        boolean completed = p.runUntil(() -> {
+            ordinaryWhenPolled.set(s.calls.contains("ordinary 0"));
+            return true;
+        }, Long.MAX_VALUE);
+        assertThat(completed).isTrue();
+        assertThat(ordinaryWhenPolled).as("the runner waits for the end as an ordinary thread").isTrue();
+        assertThat(p.stopped).isTrue();
+        assertThat(s.calls).contains("ordinary 102", "pin 102 [0, 1]");
+    }
+
+    @Test
+    void aRunStoppedAtItsLimitStopsItsThreadsBeforeTheResultIsBuilt() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        assertThat(p.runUntil(() -> false, Long.MIN_VALUE)).isFalse();
+        assertThat(p.stopped).isTrue();
+        assertThat(s.calls).containsExactly("ordinary 102", "pin 102 [0, 1]");
+    }
+
+    @Test
+    void aWatchdogThatFiresStopsTheRunAndTheRunnerFailsItNamingTheScenario() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "L", 101);
+        worker(p, "H", 102);
+        p.runnerTid = 55;
+        p.watchdog = new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, scenario().name(), scenario().limitNanos());
+        assertThat(p.watchdog.fire()).isTrue();
+        assertThat(p.stopped).isTrue();
+        assertThat(s.calls).containsExactlyInAnyOrder("ordinary 101", "pin 101 [0, 1]", "ordinary 102",
+                "pin 102 [0, 1]", "ordinary 55");
+        assertThatThrownBy(() -> p.runUntil(() -> false, Long.MAX_VALUE)).isInstanceOf(LinuxRunStuck.class)
+                .hasMessageContaining("scenario 'stuck inversion'").hasMessageContaining("70 s")
+                .hasMessageContaining("its limit is 60 s");
+    }
+
+    @Test
+    void aWatchdogThatTheRunnerDisarmedDoesNotFire() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        p.watchdog = new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, "s", 1);
+        assertThat(p.runUntil(() -> true, Long.MAX_VALUE)).isTrue();
+        assertThat(p.watchdog.fire()).isFalse();
+        assertThat(s.calls).doesNotContain("ordinary 0");
+    }
+
+    @Test
+    void aWatchdogWhoseRunnerNeverClosesTheRunEndsTheProcessWithItsSentence() throws InterruptedException {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        LinuxWatchdog w = new LinuxWatchdog(p, s, System.nanoTime(), 0, "stuck inversion", 1_000_000_000L);
+        w.start();
+        assertThat(s.killed.await(60, TimeUnit.SECONDS)).isTrue();
+        w.join();
+        assertThat(s.calls).startsWith("realtime 99").contains("ordinary 102", "kill");
+        assertThat(s.killedWhy).contains("scenario 'stuck inversion'").contains("so the process was ended");
+    }
+
+    @Test
+    void aWatchdogClosedBeforeItsDeadlineEndsWithoutFiring() throws InterruptedException {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        LinuxWatchdog w = new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, "s", 1);
+        w.start();
+        w.close();
+        w.join();
+        assertThat(w.fired()).isFalse();
+        assertThat(s.calls).doesNotContain("ordinary 102", "kill");
+    }
+
+    @Test
+    void aRunDoesNotStartNextToAThreadOfAnEarlierRunThatIsStillRealTime() {
+        assumeTrue(LinuxNative.UNAVAILABLE == null, "setup needs the C library (the allowed CPUs)");
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform earlier = platform(s, left);
+        LinuxWorker h = worker(earlier, "H", 77);
+        left.add("earlier file", h);
+        s.policies.put(77, LinuxNative.SCHED_FIFO);
+        s.demotionWorks = false;
+        LinuxPlatform next = new LinuxPlatform(s, left);
+        assertThatThrownBy(() -> next.setup(scenario(), true, new EventLog())).isInstanceOf(NotSupportedHere.class)
+                .hasMessageContaining("Thread H of the earlier linux-mode run of scenario 'earlier file' (TID 77) is still real-time");
+        next.close();
+        assertThat(s.calls).contains("ordinary 77");
+    }
+
+    @Test
+    void aThreadOfAnEarlierRunIsMadeOrdinaryAgainBeforeTheNextRunAndDroppedOnceEnded() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform earlier = platform(s, left);
+        LinuxWorker h = worker(earlier, "H", 77);
+        left.add("earlier file", h);
+        s.policies.put(77, LinuxNative.SCHED_FIFO);
+        assertThat(left.check(s, ALLOWED)).isNull();
+        assertThat(s.calls).containsExactly("ordinary 77", "pin 77 [0, 1]");
+        assertThat(left.size()).isEqualTo(1);
+        h.finished = true;
+        assertThat(left.check(s, ALLOWED)).isNull();
+        assertThat(left.size()).isZero();
+    }
+
+    @Test
+    void realTimePoliciesAreFifoRoundRobinAndDeadline() {
+        assertThat(LinuxLeftovers.realTime(0)).isFalse();
+        assertThat(LinuxLeftovers.realTime(1)).isTrue();
+        assertThat(LinuxLeftovers.realTime(1 | 0x40000000)).isTrue();
+        assertThat(LinuxLeftovers.realTime(2)).isTrue();
+        assertThat(LinuxLeftovers.realTime(3)).isFalse();
+        assertThat(LinuxLeftovers.realTime(6)).isTrue();
+    }
+
+    @Test
+    void theKernelsBoundOnRealTimeCpuIsTheRunsUnlessTheHardLimitIsLower() {
+        assertThat(LinuxRtTimeLimit.bound(100_000_000, LinuxRtTimeLimit.UNLIMITED)).isEqualTo(100_000_000);
+        assertThat(LinuxRtTimeLimit.bound(100_000_000, 200_000_000)).isEqualTo(100_000_000);
+        assertThat(LinuxRtTimeLimit.bound(100_000_000, 50_000_000)).isEqualTo(50_000_000);
+    }
+}
