@@ -86,12 +86,12 @@ final class LinuxPlatform implements Platform {
     int[] allowed;
     private int[] jvmCpus;
     /**
-     * How long a scenario thread keeps its CPU waiting for the runner's next step (0: it parks at
-     * once). The runner is an ordinary thread on a CPU it shares with the JIT and GC threads (and
-     * whatever else the machine runs), so its answer can take milliseconds; a thread that parked
-     * meanwhile would let a lower priority run, which a Linux thread running its program does
-     * not. So once released it spins up to a second, far beyond any delay seen (before its start
-     * time it parks: it must not keep the CPU from the other threads still warming up there).
+     * How long a released scenario thread that finds no step queued keeps its CPU waiting for one
+     * (0: it parks at once). Each thread runs the interpreter itself and queues its own next step,
+     * so in a run that goes as written the queue is never empty while its program runs; should it
+     * be, a thread that parked would let a lower priority run, which a Linux thread running its
+     * program does not. So it spins up to a second, bounded also by the run's stop (before its
+     * start time it parks: it must not keep the CPU from the other threads still warming up there).
      */
     private static final long STEP_SPIN_NANOS = 1_000_000_000L;
     volatile long spinNanos;
@@ -179,7 +179,7 @@ final class LinuxPlatform implements Platform {
         }
         jit = JitQuiet.start();
         jvmCpus = LinuxSupport.jvmCpus(allowed, cpuMap);
-        // With a CPU of its own for the runner, a scenario thread keeps its CPU between steps.
+        // With a spare CPU for the JVM's threads, a released thread that finds no step spins for one.
         spinNanos = jvmCpus.length < allowed.length ? STEP_SPIN_NANOS : 0;
         robust = LinuxSupport.robustWords(s);
         allocate(s);

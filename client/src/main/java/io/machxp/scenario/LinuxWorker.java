@@ -17,15 +17,18 @@ import java.util.function.Consumer;
 
 /**
  * A scenario thread in linux mode ({@link LinuxPlatform}): a Linux thread of this JVM, pinned to
- * its kernel's CPUs and SCHED_FIFO at its scenario priority, that runs the steps the interpreter
- * queues for it, in order, on the futex words of the run ({@link LinuxLockCalls}).
+ * its kernel's CPUs and SCHED_FIFO at its scenario priority, that runs the interpreter for its own
+ * program (each step's outcome logged and the next step queued by the thread itself) on the futex
+ * words of the run ({@link LinuxLockCalls}); the runner only queues its start.
  *
  * <h2>States</h2>
  * set up (pinned, warmed up, then real-time; {@code ready} counted down) -> waiting for its start
  * ({@link Release}: it parks, so as not to keep its CPU from threads still warming up) -> released
- * (between steps it spins up to {@code LinuxPlatform.spinNanos} for the next one rather than park,
- * as a Linux thread running its program never leaves its CPU) -> ended (its program ended, it died,
- * or the run stopped): returning ends the Linux thread, and the kernel walks glibc's robust list.
+ * (it runs its steps one after another; should it find none queued, it spins up to
+ * {@code LinuxPlatform.spinNanos} for one rather than park, as a Linux thread running its program
+ * never leaves its CPU) -> ended (its program ended, it died, or the run stopped): returning ends
+ * the Linux thread, and the kernel walks glibc's robust list. A run that stops makes its threads
+ * ordinary ({@link LinuxPlatform#stopThreads}); one still setting itself up then does so itself.
  *
  * <p>Steps are classes rather than lambdas ({@link Release}, {@link Perform}): a lambda's first
  * use links it (milliseconds, and locks), which would happen on a SCHED_FIFO thread in the middle
@@ -95,8 +98,9 @@ final class LinuxWorker extends Thread {
                 Runnable r = queue.poll();
                 if (r == null && run.spinNanos > 0 && released) {
                     // A Linux thread runs its program on without leaving its CPU between two
-                    // steps; waiting here for the runner's next step must not free it for a
-                    // lower priority. The runner is on another CPU, so its answer comes soon.
+                    // steps. This thread queues its own next step (it runs the interpreter), so
+                    // the queue is empty here only if something went wrong: wait a bounded time
+                    // (spinNanos, or the run's stop) rather than free the CPU for a lower priority.
                     long until = System.nanoTime() + run.spinNanos;
                     while ((r = queue.poll()) == null && !ended && !run.stopped && System.nanoTime() < until) {
                         Thread.onSpinWait();
