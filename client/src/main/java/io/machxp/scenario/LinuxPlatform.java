@@ -433,7 +433,7 @@ final class LinuxPlatform implements Platform {
         runnerOrdinary();
         for (LinuxWorker w : workers.values()) {
             try {
-                w.join(100); // one blocked in a futex forever stays (a daemon without a CPU)
+                w.join(100); // one blocked in a futex forever stays (an ordinary daemon thread now)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -447,8 +447,8 @@ final class LinuxPlatform implements Platform {
             }
         }
         for (LinuxWorker w : workers.values()) {
-            if (!w.finished) {
-                leftovers.add(scenario == null ? "(not set up)" : scenario.name(), w); // blocked in a lock: ordinary, checked before the next run
+            if (!w.finished) { // blocked in a lock: ordinary, and checked again before the next run
+                leftovers.add(scenario == null ? "(not set up)" : scenario.name(), w);
             }
         }
         if (allowed != null && jvmCpus != null) {
