@@ -354,18 +354,15 @@ public final class KernelCore {
     /**
      * vm_unlock_futex with abandoned_lock_seq: the client gave up on its lock (or trylock) of
      * {@code address} with {@code lockSeq} without an answer. Undoes that lock's grant as
-     * {@link #vmUndoFutexGrant} if the thread still owns the futex by it; EPERM otherwise (the lock
-     * never got it, or it was undone, or the futex was held before it). From now on a lock of the
-     * thread with this lock_seq or a lower one is refused or undone (it arrives late).
+     * {@link #vmUndoFutexGrant} if the thread still owns the futex by it. If the lock still waits
+     * instead (this undo overtook it, or its cancel never came), the wait is withdrawn as at a
+     * cancel (the lock answers EINTR) and the undo answers OK: nothing is held on its behalf, and
+     * the thread is free for its next call. EPERM otherwise, changing nothing (the lock never got
+     * it, or it was undone, or the futex was held before it). From now on a lock of the thread with
+     * this lock_seq or a lower one is refused, withdrawn while it waits, or undone as it is granted.
      */
     public void vmUndoAbandonedLock(long taskId, int tid, long address, long lockSeq, Reply<Void> reply) {
-        vm.unlock(taskId, tid, address, thread -> {
-            if (thread.abandonedLockSeq < lockSeq) {
-                thread.abandonedLockSeq = lockSeq; // before lastGrant is read: the fast path reads them in the other order
-            }
-            io.machxp.kernel.task.FutexGrant last = thread.lastGrant;
-            return last != null && last.madeBy(address, lockSeq) ? last : null;
-        }, reply);
+        vm.undoAbandoned(taskId, tid, address, lockSeq, reply);
     }
 
     /** vm_futex_consistent: the owner that got the futex with EOWNERDEAD repaired it. */

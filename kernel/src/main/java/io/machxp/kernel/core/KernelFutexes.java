@@ -168,15 +168,15 @@ final class KernelFutexes {
      * without OWNER_DIED is unlocked, as its thread would; one with OWNER_DIED was told to nobody,
      * so it passes on as a death, not as an unlock (which would make it NOT_RECOVERABLE for
      * everyone): see {@link RobustFutexes#grantUndone}. Only {@code grant}: EPERM, changing
-     * nothing, unless {@code tid} owns the futex by that grant still (it is the thread's latest
-     * grant, {@link MachThread#lastGrant}, and the thread owns the futex; the owner is read first,
+     * nothing, unless {@code tid} owns the futex by that grant still (it is the futex's recorded
+     * grant in {@link MachThread#grants}, and the thread owns the futex; the owner is read first,
      * the fast path records a grant after its CAS). A null {@code grant}: there is none to undo.
      */
     void undoGrant(FutexEntry e, int tid, long address, io.machxp.kernel.task.FutexGrant grant, Reply<Void> reply) {
         long s = e == null ? ABSENT : e.state();
         MachThread thread = core.tasks.livingThread(tid);
-        if (isAbsent(s) || owner(s) != tid || grant == null || thread == null || thread.lastGrant != grant
-                || grant.address() != address) {
+        if (isAbsent(s) || owner(s) != tid || grant == null || thread == null || grant.address() != address
+                || !thread.grants.holds(grant)) {
             reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x by the grant of the lock it "
                     + "gave up on (that lock did not get it, or it was undone or unlocked since), so there is nothing to "
                     + "undo", tid, address));
@@ -197,7 +197,7 @@ final class KernelFutexes {
         // Used up: a second undo naming the same grant (the kernel's own and the client's both
         // find it when a grant crosses a cancel) must not release a later lock of the same futex,
         // which the task's shared-memory fast path takes without recording a grant.
-        thread.lastGrant = null;
+        thread.grants.useUp(grant);
         if (!isOwnerDied(s)) {
             unlock(e, tid, address, reply);
             return;

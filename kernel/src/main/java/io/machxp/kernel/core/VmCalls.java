@@ -135,6 +135,10 @@ final class VmCalls {
         if (t == null || KernelTasks.busy(t.thread(), reply)) {
             return;
         }
+        if (GrantRecording.givenUp(t.thread(), reply)) { // its undo overtook it on the way to the core
+            reply.fail(KernelError.of(Errno.EINTR, "thread %d's client gave up on this lock already", tid));
+            return;
+        }
         VmObject object = t.mapping().object();
         FutexEntry e = object.slot(t.offset()).futex(object.offsetInPage(t.offset()));
         futexes.lockRequest(t.thread(), e, address, timeoutNanos, trylock, reply, call);
@@ -158,8 +162,37 @@ final class VmCalls {
         if (undo != null) {
             futexes.undoGrant(e, tid, address, undo.apply(t.thread()), reply);
         } else {
+            t.thread().grants.forget(address); // no undo may name a grant its thread unlocked
             futexes.unlock(e, tid, address, reply);
         }
+    }
+
+    /** See {@link KernelCore#vmUndoAbandonedLock}. */
+    void undoAbandoned(long taskId, int tid, long address, long lockSeq, Reply<Void> reply) {
+        core.checkThread();
+        if (sessions.parkedInGrace(taskId, address, reply, () -> undoAbandoned(taskId, tid, address, lockSeq, reply))) {
+            return; // behind the lock it names, if that one is parked too
+        }
+        KernelObjects.Target t = resolve(taskId, tid, address, reply);
+        if (t == null) {
+            return;
+        }
+        MachThread thread = t.thread();
+        if (thread.abandonedLockSeq < lockSeq) {
+            thread.abandonedLockSeq = lockSeq; // before the grant is read: the fast path reads them in the other order
+        }
+        io.machxp.kernel.task.FutexGrant grant = thread.grants.of(address);
+        if (grant == null || !grant.madeBy(address, lockSeq)) {
+            io.machxp.kernel.futex.FutexWaiter waiting = GrantRecording.givenUpWait(thread);
+            if (waiting != null) {
+                futexes.abandon(waiting, KernelError.of(Errno.EINTR, "thread %d's client gave up on this lock "
+                        + "(abandoned_lock_seq %d) while it waited", tid, lockSeq));
+                reply.complete(null);
+                return;
+            }
+            grant = null;
+        }
+        futexes.undoGrant(thread.task.residentFutex(address), tid, address, grant, reply);
     }
 
     /** See {@link KernelCore#vmFutexConsistent}. */

@@ -70,6 +70,11 @@ public final class FutexWaiter {
         return done;
     }
 
+    /** The reply that answers this wait (the core's wrapper of the caller's). */
+    public Reply<Acquired> reply() {
+        return reply;
+    }
+
     /** Whether this wait answers the given call. */
     public boolean answers(Reply<?> call) {
         return call != null && reply.answersFor(call);

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   lock(seq 7) --grant--> record FutexGrant(F, #n, 7) --cancelled?--> undo(#n) queued on the core
  *   client: abandoned_lock_seq 7 --> core: undo if the thread's grant is (F, seq 7) and it owns F
- *   undo(#n) on the core: the thread's latest grant is still #n and it owns F? undo : EPERM (no change)
+ *   undo(#n) on the core: F's recorded grant is still #n and the thread owns F? undo : EPERM (no change)
  * </pre>
  */
 final class GivenUpLocks {
@@ -79,14 +79,18 @@ final class GivenUpLocks {
         }
         entry[0] = e;
         FutexGrant grant = FutexGrant.next(address, lockSeq);
-        thread.lastGrant = grant;
+        thread.grants.record(grant);
         return grant;
     }
 
-    /** The grant the core just made to {@code tid} (read on the core, in the grant's own turn). */
-    static FutexGrant justGranted(KernelCore core, long taskId, int tid) {
+    /**
+     * The grant of the futex at {@code address} the core just made to {@code tid} (read on the
+     * core, in the grant's own turn; a grant of another futex meanwhile, by the fast path, is
+     * recorded beside it, not over it).
+     */
+    static FutexGrant justGranted(KernelCore core, long taskId, int tid, long address) {
         MachThread thread = thread(core, taskId, tid);
-        return thread == null ? null : thread.lastGrant;
+        return thread == null ? null : thread.grants.of(address);
     }
 
     /**

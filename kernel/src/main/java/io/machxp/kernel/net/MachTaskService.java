@@ -15,6 +15,7 @@ import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexFastPath;
 import io.machxp.kernel.task.FutexGrant;
 import io.machxp.kernel.task.MachTask;
+import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.sched.Priority;
 import io.machxp.proto.task.*;
@@ -134,7 +135,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             givenUp.grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
                     .setFencingToken(a.fencingToken()).build(), core, task, tid, address,
-                    GivenUpLocks.justGranted(core, task, tid));
+                    GivenUpLocks.justGranted(core, task, tid, address));
         });
         // A caller that goes away stops waiting, as on a timeout.
         stopWhenCancelled(out, core, task, tid, reply);
@@ -169,7 +170,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                     } else {
                         givenUp.grant(out, VmTrylockFutexReply.newBuilder().setAcquired(true).setPath(a.path())
                                 .setOwnerDied(a.ownerDied()).setFencingToken(a.fencingToken()).build(),
-                                core, task, tid, address, GivenUpLocks.justGranted(core, task, tid));
+                                core, task, tid, address, GivenUpLocks.justGranted(core, task, tid, address));
                     }
                 })));
     }
@@ -196,8 +197,9 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             return;
         }
         MachTask task = core.task(taskId);
-        if (task != null && task.thread(request.getThread()) != null
-                && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
+        MachThread thread = task == null ? null : task.thread(request.getThread());
+        if (thread != null && FutexFastPath.tryUnlock(task, request.getThread(), request.getAddress())) {
+            thread.grants.forget(request.getAddress()); // no undo may name a grant its thread unlocked
             respond(out, VmUnlockFutexReply.getDefaultInstance());
             return;
         }

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * One grant of a futex to a thread: a lock or trylock that got it. An undo of a lock its caller
  * gave up on (the kernel's own, for a grant that met a cancelled call, or the client's
  * vm_unlock_futex with abandoned_lock_seq) names the grant it undoes, and changes nothing unless
- * the thread still owns the futex by that very grant ({@link MachThread#lastGrant}): a later
+ * the thread still owns the futex by that very grant ({@link MachThread#grants}): a later
  * grant of the same futex, or one held before the lock (a re-lock answers EDEADLK, which is no
  * grant), is never undone by it.
  *

@@ -13,7 +13,7 @@ import java.util.Set;
  * the maximum of the base and what it inherits from the futexes it owns (priority inheritance).
  * The {@link io.machxp.kernel.sched.Scheduler} runs the highest effective priorities on the
  * kernel's CPUs. Every field but {@link #tid}, {@link #task}, {@link #blockedIn} (read
- * by the fast path) and the given-up lock fields ({@link #lastGrant}, {@link #abandonedLockSeq},
+ * by the fast path) and the given-up lock fields ({@link #grants}, {@link #abandonedLockSeq},
  * {@link #undosPending}) is core-thread only.
  */
 public final class MachThread {
@@ -25,12 +25,12 @@ public final class MachThread {
      */
     public volatile String blockedIn;
     /**
-     * The thread's latest futex grant, or null: written at the grant, by the core (a wrapped
-     * lock reply, {@code KernelCore.vmLockFutex}) or by the gRPC fast path (after its CAS). An
-     * undo of a given-up lock acts only while it is the grant it names and the thread owns the
-     * futex (a thread makes one call at a time, so its next grant replaces it).
+     * The thread's futex grants an undo may name, one per futex: recorded at the grant, by the
+     * core (a wrapped lock reply, {@code KernelCore.vmLockFutex}) or by the gRPC fast path (after
+     * its CAS). An undo of a given-up lock acts only while the grant it names is its futex's
+     * recorded grant and the thread owns the futex; it uses the grant up.
      */
-    public volatile FutexGrant lastGrant;
+    public final ThreadGrants grants = new ThreadGrants();
     /**
      * The highest lock_seq the thread's client gave up on (vm_unlock_futex abandoned_lock_seq),
      * or 0: a lock with that lock_seq or a lower one is refused or, if granted, undone at once.

@@ -25,7 +25,7 @@ class GrantUndoneOnceTest {
         Answer<Acquired> a = new Answer<>();
         k.core.vmLockFutex(k.task.id, t1.tid, k.base, -1, 5, a);
         a.value();
-        return t1.lastGrant;
+        return t1.grants.of(k.base);
     }
 
     private void sharedMemoryCasLock() {
