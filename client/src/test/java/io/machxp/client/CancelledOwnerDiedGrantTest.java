@@ -68,7 +68,7 @@ class CancelledOwnerDiedGrantTest {
 
         await().atMost(WAIT).until(() -> FutexWord.word(futex.state()) == FutexWord.OWNER_DIED);
         assertThat(call.answers()).as("nobody heard of the grant").isEmpty();
-        next.lockFutex(base, Duration.ofSeconds(5));
+        assertThat(next.lock(base, Duration.ofSeconds(5)).ownerDied()).as("EOWNERDEAD").isTrue();
         assertThat(FutexWord.word(futex.state())).as("the next owner took it after a death (EOWNERDEAD)")
                 .isEqualTo(next.tid() | FutexWord.OWNER_DIED);
     }

@@ -172,7 +172,7 @@ class SecondaryPagerLossOverGrpcTest {
             long again = await().atMost(Duration.ofSeconds(30)).until(() -> mapOrZero(ta, TwoPagers.ONE), at -> at != 0);
 
             assertThat(again).as("a new mapping, not the old one").isNotEqualTo(one);
-            t2.lockFutex(again);
+            assertThat(t2.lock(again, null).ownerDied()).as("EOWNERDEAD: t1 held it when A lost pager 1").isTrue();
             int word = java.nio.ByteBuffer.wrap(ta.vmRead(again, 4)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
             assertThat(word).as("t1's futex, held when A lost pager 1, went on with OWNER_DIED")
                     .isEqualTo(t2.tid() | 0x40000000);

@@ -1,5 +1,7 @@
 package io.machxp.kernel;
 
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.futex.Acquired;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.ipc.MachMessage;
@@ -7,14 +9,16 @@ import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.task.MachTask;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.Errno;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
 /**
  * A thread of a {@link LocalTask}. The futex calls block the calling Java thread and throw
- * {@link io.machxp.kernel.core.KernelException} with the errno on failure; a cached, free futex is
- * locked and unlocked on the calling thread with one CAS each.
+ * {@link io.machxp.kernel.core.KernelException} with the errno on failure - and with EOWNERDEAD for
+ * a lock that got a futex whose owner died, which the caller then owns, as Linux's robust mutexes
+ * answer it; a cached, free futex is locked and unlocked on the calling thread with one CAS each.
  *
  * <p>The fast path is kept as short as the hardware allows: the futex of the last address used is
  * remembered (a futex's entry never changes for an address: the slot outlives residency), and its
@@ -64,31 +68,75 @@ public final class LocalThread {
     /**
      * vm_lock_futex: waits as long as it takes. Interrupted while it waits, it stops waiting (the
      * core answers EINTR) and throws - unless the futex came first, which it then returns with the
-     * interrupt status set: the caller owns the futex exactly when it is told so.
+     * interrupt status set: the caller owns the futex exactly when it is told so. A futex whose
+     * previous owner died holding it throws {@link KernelException} with EOWNERDEAD, as a robust
+     * mutex's lock returns it on Linux: the caller owns the futex then, and should repair the data
+     * and call {@link #markConsistent} before it unlocks, or the futex becomes not recoverable.
      */
     public AcquirePath lockFutex(long address) {
-        return lock(address, -1);
+        if (fastLock(address)) { // the hot path: nothing allocated
+            return AcquirePath.FAST_PATH;
+        }
+        return told(address, coreLock(address, -1)).path();
     }
 
-    /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first; interrupted, as {@link #lockFutex(long)}. */
+    /** vm_lock_futex with a timeout: ETIMEDOUT when it expires first; interrupted or EOWNERDEAD, as {@link #lockFutex(long)}. */
     public AcquirePath lockFutex(long address, Duration timeout) {
-        return lock(address, timeout.toNanos());
-    }
-
-    private AcquirePath lock(long address, long timeoutNanos) {
         if (fastLock(address)) {
             return AcquirePath.FAST_PATH;
         }
-        return kernel.<Acquired>callAbortable(r -> core.vmLockFutex(task.id, tid, address, timeoutNanos, r),
-                r -> core.abortWait(task.id, tid, r)).path();
+        return told(address, coreLock(address, timeout.toNanos())).path();
     }
 
-    /** vm_trylock_futex: true if the futex is now this thread's. */
+    /**
+     * vm_lock_futex with the whole answer, EOWNERDEAD as {@link Acquired#ownerDied()} instead of
+     * thrown ({@code timeout} null: as long as it takes).
+     */
+    public Acquired lock(long address, Duration timeout) {
+        if (fastLock(address)) {
+            return new Acquired(AcquirePath.FAST_PATH, false, fencingToken(address));
+        }
+        return coreLock(address, timeout == null ? -1 : timeout.toNanos());
+    }
+
+    private Acquired coreLock(long address, long timeoutNanos) {
+        return kernel.<Acquired>callAbortable(r -> core.vmLockFutex(task.id, tid, address, timeoutNanos, r),
+                r -> core.abortWait(task.id, tid, r));
+    }
+
+    /**
+     * vm_trylock_futex: true if the futex is now this thread's; EOWNERDEAD thrown as by
+     * {@link #lockFutex(long)} (the futex is then this thread's too).
+     */
     public boolean tryLockFutex(long address) {
         if (fastLock(address)) {
             return true;
         }
-        return kernel.<Acquired>call(r -> core.vmTrylockFutex(task.id, tid, address, r)) != null;
+        Acquired a = kernel.<Acquired>call(r -> core.vmTrylockFutex(task.id, tid, address, r));
+        return a != null && told(address, a) != null;
+    }
+
+    /** vm_trylock_futex with the whole answer: null if another thread holds it. */
+    public Acquired trylock(long address) {
+        if (fastLock(address)) {
+            return new Acquired(AcquirePath.FAST_PATH, false, fencingToken(address));
+        }
+        return kernel.<Acquired>call(r -> core.vmTrylockFutex(task.id, tid, address, r));
+    }
+
+    /** vm_futex_consistent: after EOWNERDEAD, the data is repaired and the futex usable again. */
+    public void markConsistent(long address) {
+        kernel.<Void>call(r -> core.vmFutexConsistent(task.id, tid, address, r));
+    }
+
+    /** {@code a}, or EOWNERDEAD thrown if its previous owner died (the caller owns the futex all the same). */
+    private Acquired told(long address, Acquired a) {
+        if (a.ownerDied()) {
+            throw new KernelException(KernelError.of(Errno.EOWNERDEAD, "the previous owner of the futex at 0x%x died "
+                    + "holding it; thread %d owns it now: repair the data and mark it consistent before unlocking it, "
+                    + "or it becomes not recoverable", address, tid));
+        }
+        return a;
     }
 
     /**
