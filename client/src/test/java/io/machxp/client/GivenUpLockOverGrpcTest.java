@@ -62,11 +62,34 @@ class GivenUpLockOverGrpcTest {
     }
 
     /**
+     * thread_create's undoes_abandoned_locks gates the undo: a client of a kernel that does not say
+     * it (an older kernel, which would take abandoned_lock_seq as a plain unlock) sends no lock_seq
+     * and no undo, so a lock given up as it is granted stays the thread's, as before the undo.
+     */
+    @Test
+    void withAKernelThatDoesNotUndoGivenUpLocksTheClientSendsNoUndo() throws Exception {
+        GaveUp g = giveUpAsGranted(LocalThread::unlockFutex,
+                task -> new ThreadClient(client, task.id(), task.threadCreate().tid(), false));
+        assertThat(FutexWord.owner(g.futex().state())).as("no undo was sent: still the thread's").isEqualTo(g.tid());
+        Kernel kernel = cluster.kernel(0);
+        long taskId = kernel.taskHandles().taskId(g.task().id()); // the client's id is the task's handle
+        io.machxp.kernel.task.MachThread t = kernel.<io.machxp.kernel.task.MachThread>call(
+                r -> r.complete(kernel.core().task(taskId).thread(g.tid())));
+        assertThat(t.grants.of(g.base()).lockSeq()).as("the lock carried no lock_seq").isZero();
+        assertThat(t.abandonedLockSeq).as("no abandoned_lock_seq came").isZero();
+    }
+
+    private GaveUp giveUpAsGranted(LetGo letGo) throws Exception {
+        return giveUpAsGranted(letGo, TaskClient::threadCreate);
+    }
+
+    /**
      * A local thread holds the futex; a thread over gRPC waits for it; its caller gives up while
      * the proxy holds what the client sends; the local owner lets go ({@code letGo}: unlock or
      * death) and the kernel answers the grant; then the proxy passes the cancel and the undo on.
      */
-    private GaveUp giveUpAsGranted(LetGo letGo) throws Exception {
+    private GaveUp giveUpAsGranted(LetGo letGo, java.util.function.Function<TaskClient, ThreadClient> threads)
+            throws Exception {
         Kernel kernel = cluster.kernel(0);
         LocalTask local = kernel.taskCreate("local");
         long localBase = local.vmMap("obj");
@@ -76,7 +99,7 @@ class GivenUpLockOverGrpcTest {
 
         TaskClient task = client.taskCreate("remote");
         long base = task.vmMap("obj");
-        ThreadClient thread = task.threadCreate();
+        ThreadClient thread = threads.apply(task);
         AtomicReference<MachxpException> failed = new AtomicReference<>();
         Thread caller = new Thread(() -> {
             try {
@@ -101,10 +124,10 @@ class GivenUpLockOverGrpcTest {
         assertThat(caller.isAlive()).isFalse();
         assertThat(failed.get()).as("the lock failed for its caller").isNotNull();
         assertThat(failed.get().code()).isEqualTo(Status.Code.CANCELLED);
-        return new GaveUp(futex, task, base);
+        return new GaveUp(futex, task, base, thread.tid());
     }
 
-    private record GaveUp(FutexEntry futex, TaskClient task, long base) {}
+    private record GaveUp(FutexEntry futex, TaskClient task, long base, int tid) {}
 
     private interface LetGo {
         void letGo(LocalThread owner, long address);
