@@ -291,8 +291,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
         Kernel kernel = new Kernel(config, toPager);
         // The port first: a kernel that cannot listen must not open (and then drop) a pager session.
         try {
-            kernel.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()),
-                            forClients)
+            kernel.server = io.machxp.kernel.net.TaskKeepalive.server(NettyServerBuilder.forAddress(
+                            new InetSocketAddress(config.bindHost(), config.port()), forClients))
                     .directExecutor()
                     // Flow control: a client's calls beyond this wait on its side of the connection
                     // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
