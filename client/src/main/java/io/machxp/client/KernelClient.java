@@ -63,8 +63,7 @@ public final class KernelClient implements AutoCloseable {
     private KernelClient(String target, Transport transport, java.time.Duration callDeadline, Memory memory) {
         this.sharedMemory = memory == Memory.SHARED_WHEN_LOCAL;
         this.target = target;
-        this.channel = io.machxp.kernel.net.TaskKeepalive.client(
-                NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client"))).build();
+        this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
         this.async = MachTaskGrpc.newStub(channel);
         this.ipc = io.machxp.proto.task.MachIpcGrpc.newBlockingStub(channel);

@@ -1,6 +1,5 @@
 package io.machxp.kernel.net;
 
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import java.util.concurrent.TimeUnit;
 
@@ -12,10 +11,10 @@ import java.util.concurrent.TimeUnit;
  * (default {@value #DEFAULT_MILLIS}) and closes it if the ping is not answered within as long
  * again: every call on it is then cancelled as if its caller had given up - a waiting lock stops
  * waiting, a grant that meets the cancel is undone (futexes.md, "A lock its caller gave up on") -
- * instead of waiting on for good and being granted into a connection nobody reads. The client
- * library pings the same way (at least every 10 s: grpc-java's floor), so a kernel that went away
- * fails its calls (UNAVAILABLE, which the library takes as given up) rather than leaving them
- * waiting. The kernel permits client pings every 5 s, with or without calls.
+ * instead of waiting on for good and being granted into a connection nobody reads. The kernel
+ * also permits client pings every 5 s, with or without calls. The client library does not ping
+ * (yet): a kernel older than this permits a ping only every 5 minutes with a call open, and ends
+ * the connection of a client that pings more often (GOAWAY too_many_pings), failing its calls.
  */
 public final class TaskKeepalive {
     /** System property: the kernel's ping interval and ack timeout on task connections, in milliseconds. */
@@ -34,12 +33,5 @@ public final class TaskKeepalive {
         long ms = millis();
         return b.keepAliveTime(ms, TimeUnit.MILLISECONDS).keepAliveTimeout(ms, TimeUnit.MILLISECONDS)
                 .permitKeepAliveTime(PERMITTED_SECONDS, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true);
-    }
-
-    /** A task client's side: it pings the kernel, also between calls. */
-    public static NettyChannelBuilder client(NettyChannelBuilder b) {
-        long ms = Math.max(TimeUnit.SECONDS.toMillis(PERMITTED_SECONDS), millis());
-        return b.keepAliveTime(ms, TimeUnit.MILLISECONDS).keepAliveTimeout(ms, TimeUnit.MILLISECONDS)
-                .keepAliveWithoutCalls(true);
     }
 }
