@@ -24,6 +24,8 @@ final class SharedTaskMemory {
     private static final String PID_NAMESPACE = ShmLayout.pidNamespace();
     /** This process's time namespace: the kernel shares memory only on its own clock (its own namespace). */
     private static final String TIME_NAMESPACE = ShmLayout.timeNamespace();
+    /** This process's attacher name (task.proto TaskShmAttachRequest.attacher): random, one per process. */
+    private static final String ATTACHER = java.util.UUID.randomUUID().toString().replace("-", "");
     /** Whether this process logged a kernel's refusal to share memory yet (at info once, then at debug). */
     private static final java.util.concurrent.atomic.AtomicBoolean TOLD_UNAVAILABLE =
             new java.util.concurrent.atomic.AtomicBoolean();
@@ -185,6 +187,6 @@ final class SharedTaskMemory {
     private static TaskShmAttachRequest request(long id) {
         // the clock sample last, just before the request is sent: the kernel compares it with its own clock
         return TaskShmAttachRequest.newBuilder().setTask(id).setBootId(HOST).setPid(PID).setPidNamespace(PID_NAMESPACE)
-                .setTimeNamespace(TIME_NAMESPACE).setMonotonicNanos(System.nanoTime()).build();
+                .setTimeNamespace(TIME_NAMESPACE).setAttacher(ATTACHER).setMonotonicNanos(System.nanoTime()).build();
     }
 }

@@ -69,11 +69,12 @@ final class SharedMemoryCalls {
             }
             // a pid from another PID namespace names another process here, or none: unknown (0)
             long pid = ShmLayout.samePidNamespace(request.getPidNamespace()) ? request.getPid() : 0;
-            int slot = memory.attach(taskId, pid);
+            int slot = memory.attach(taskId, pid, request.getAttacher());
             if (slot == SharedMemory.OTHER_PROCESS) {
-                fail(out, KernelError.of(Errno.EBUSY, "task %d is attached to kernel %s's shared memory by process %d; "
+                fail(out, KernelError.of(Errno.EBUSY, "task %d is attached to kernel %s's shared memory by process %d%s; "
                         + "a task is one address space, attached from one process: this process makes the task's "
-                        + "calls over gRPC", taskId, kernel.name(), memory.attacher(taskId)));
+                        + "calls over gRPC", taskId, kernel.name(), memory.attacher(taskId),
+                        pid == 0 ? " (a pid not known here: another attacher name)" : ""));
                 return;
             }
             TaskShmAttachReply.Builder reply = TaskShmAttachReply.newBuilder().setAvailable(true)

@@ -390,11 +390,18 @@ public final class SharedMemory implements AutoCloseable {
      * its calls over gRPC. Every attacher would count and record its page accesses in the task's
      * one slot while the kernel judges the slot's process dead by one pid, so a live second
      * process's counts would be taken back once the first had died (review S1 of shm-pool: a lost
-     * write). Two attachers in another PID namespace (pid 0 both) are not told apart; the kernel
-     * never sees a pid 0 dead, so it takes none of their counts back.
+     * write). Two attachers in another PID namespace (pid 0 both) are told apart by their
+     * {@code attacher} names (review shmcd F5: before, both were taken for the first, and each
+     * process's call channel used the task's slot); the kernel never sees a pid 0 dead, so it takes
+     * none of their counts back.
      */
     public int attach(long taskId, long pid) {
         return slots.attach(taskId, pid);
+    }
+
+    /** {@link #attach(long, long)}, a pid-0 process told apart by its {@code attacher} name ("" : none sent). */
+    public int attach(long taskId, long pid, String attacher) {
+        return slots.attach(taskId, pid, attacher);
     }
 
     /** {@link #attach}'s answer to a process that is not the task's first attacher. */

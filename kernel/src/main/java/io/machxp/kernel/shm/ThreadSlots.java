@@ -84,6 +84,8 @@ final class ThreadSlots {
     private final LongPredicate alive;
     /** The attached tasks' attaching processes (0: unknown pid). Any thread. */
     private final Map<Long, Long> attached = new ConcurrentHashMap<>();
+    /** The attacher names of the attached tasks whose pid is unknown (0): two such processes told apart. */
+    private final Map<Long, String> unknownAttachers = new HashMap<>();
     /** How many slots were ever given: written under the lock, read by the call file's reader. */
     private volatile int given;
 
@@ -125,9 +127,20 @@ final class ThreadSlots {
      * if another process attached it first, -1 if none is left to it (see {@link SharedMemory#attach}).
      */
     synchronized int attach(long taskId, long pid) {
+        return attach(taskId, pid, "");
+    }
+
+    /**
+     * As {@link #attach(long, long)}; a process whose pid is unknown (0) is told apart by its
+     * {@code attacher} name (TaskShmAttachRequest.attacher; "" from a client without one).
+     */
+    synchronized int attach(long taskId, long pid, String attacher) {
         Long first = attached.putIfAbsent(taskId, pid);
+        if (first == null && pid == 0) {
+            unknownAttachers.put(taskId, attacher);
+        }
         if (first != null) {
-            if (first != pid) {
+            if (first != pid || (pid == 0 && !attacher.equals(unknownAttachers.getOrDefault(taskId, "")))) {
                 return OTHER_PROCESS;
             }
             for (int[] s : byTask.getOrDefault(taskId, List.of())) {
@@ -231,6 +244,7 @@ final class ThreadSlots {
         Long pid;
         if (tid == 0) {
             byTask.remove(taskId);
+            unknownAttachers.remove(taskId);
             pid = attached.remove(taskId);
         } else {
             pid = attached.get(taskId);
