@@ -116,12 +116,13 @@ final class Delivery {
      * Whether a receive right the message carries is that of its destination, or of a port whose
      * receive right is in transit towards it: such a message could never be received.
      */
-    static boolean closesCycle(KMsg m, Port dest) {
+    boolean closesCycle(KMsg m, Port dest) {
         for (Carried c : m.rights()) {
             if (c.type() != MsgType.PORT_RECEIVE || c == m.dest) {
                 continue;
             }
             for (Port p = dest; p != null; p = p.inTransit() ? p.transitDestination : null) {
+                ipc.work.cycleSteps++;
                 if (p == c.port()) {
                     return true;
                 }
@@ -134,7 +135,7 @@ final class Delivery {
     void serve(Port port) {
         Deque<ReceiveWait> waiting = port.set != null ? port.set.receivers : port.receivers;
         while (!waiting.isEmpty()) {
-            Port from = port.set != null ? port.set.oldestMember() : port.queue.peek() != null ? port : null;
+            Port from = port.set != null ? port.set.oldestMember(ipc.work) : port.queue.peek() != null ? port : null;
             if (from == null) {
                 return;
             }
@@ -153,7 +154,7 @@ final class Delivery {
         if (on == null) {
             return;
         }
-        Port from = on instanceof Port port ? (port.queue.peek() != null ? port : null) : ((PortSet) on).oldestMember();
+        Port from = on instanceof Port port ? (port.queue.peek() != null ? port : null) : ((PortSet) on).oldestMember(ipc.work);
         if (from != null) {
             done.accept(take(space, tid, from, rcvSize, large));
             return;

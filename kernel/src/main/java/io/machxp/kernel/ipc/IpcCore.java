@@ -52,6 +52,8 @@ public final class IpcCore {
     IpcNet net = IpcNet.NONE;
     IpcSched sched = IpcSched.NONE;
     IpcPlants plants = IpcPlants.NONE;
+    /** Steps of the core's searches, counted for tests ({@link IpcWork}). */
+    final IpcWork work = new IpcWork();
     /**
      * The most bytes of messages sent by tasks that may be queued on this kernel's ports at once
      * (see {@link MsgSend#cost}): what bounds the memory tasks can make the kernel keep in queues,
@@ -186,6 +188,11 @@ public final class IpcCore {
     /** A new task gets an empty name space. */
     public void spaceCreate(long taskId) {
         spaces.put(taskId, new IpcSpace(taskId, names));
+    }
+
+    /** A new task of the client {@code owner} gets an empty name space. */
+    public void spaceCreate(long taskId, Object owner) {
+        spaceCreate(taskId);
     }
 
     /** The task ended: every right in its space ends as with mach_port_destroy. */

@@ -95,7 +95,7 @@ final class MsgSend {
             return;
         }
         Port destPort = destRight.port();
-        if (destPort != null && Delivery.closesCycle(k, destPort)) {
+        if (destPort != null && ipc.delivery.closesCycle(k, destPort)) {
             ipc.delivery.destroy(k); // GNU's MACH_MSGH_BITS_CIRCULAR: destroyed, the send succeeds
             done.accept(KernReturn.MACH_MSG_SUCCESS);
             return;

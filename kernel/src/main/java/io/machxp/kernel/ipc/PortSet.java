@@ -29,9 +29,10 @@ final class PortSet {
     }
 
     /** The member whose first queued message arrived first, or null if none has one. */
-    Port oldestMember() {
+    Port oldestMember(IpcWork work) {
         Port best = null;
         for (Port p : members) {
+            work.setMembersVisited++;
             KMsg head = p.queue.peek();
             if (head != null && (best == null || head.arrival < best.queue.peek().arrival)) {
                 best = p;
