@@ -56,7 +56,7 @@ final class Delivery {
     /** A message admitted to its destination (queue limit already applied). */
     void enqueue(KMsg m) {
         Port port = m.dest.port();
-        if (m.dest.dead() || closesCycle(m, port)) {
+        if (m.dest.dead() || ipc.transit.closesCycle(m, port) || !port.proxy() && ipc.transit.tooDeep(m, port)) {
             destroy(m);
             return;
         }
@@ -78,11 +78,7 @@ final class Delivery {
         }
         m.arrival = arrivals++;
         m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
-        for (Carried c : m.rights()) {
-            if (c.type() == MsgType.PORT_RECEIVE && c != m.dest) {
-                c.port().transitDestination = port;
-            }
-        }
+        ipc.transit.link(m, port);
         port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
         charge(m, m.cost);
         if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
@@ -110,25 +106,6 @@ final class Delivery {
             charge(m, -m.cost);
         }
         return m;
-    }
-
-    /**
-     * Whether a receive right the message carries is that of its destination, or of a port whose
-     * receive right is in transit towards it: such a message could never be received.
-     */
-    boolean closesCycle(KMsg m, Port dest) {
-        for (Carried c : m.rights()) {
-            if (c.type() != MsgType.PORT_RECEIVE || c == m.dest) {
-                continue;
-            }
-            for (Port p = dest; p != null; p = p.inTransit() ? p.transitDestination : null) {
-                ipc.work.cycleSteps++;
-                if (p == c.port()) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /** Hands queued messages of {@code port} to the threads waiting on it or its set. */

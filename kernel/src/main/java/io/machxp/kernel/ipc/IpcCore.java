@@ -54,6 +54,8 @@ public final class IpcCore {
     IpcPlants plants = IpcPlants.NONE;
     /** Steps of the core's searches, counted for tests ({@link IpcWork}). */
     final IpcWork work = new IpcWork();
+    /** Chains of receive rights in transit: the cycle check and its bound ({@link TransitChains}). */
+    final TransitChains transit = new TransitChains(work);
     /**
      * The most bytes of messages sent by tasks that may be queued on this kernel's ports at once
      * (see {@link MsgSend#cost}): what bounds the memory tasks can make the kernel keep in queues,

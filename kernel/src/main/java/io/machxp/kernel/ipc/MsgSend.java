@@ -28,9 +28,14 @@ import java.util.function.Consumer;
  *            otherwise              -> blocks until there is room (or the port dies: success)
  *          a timed-out message is pseudo-received: its rights go back to the sender (names may
  *          change), the header is not reversed
+ *  depth:  it moves receive rights, and the chain of receive rights in transit it would make (the
+ *          longest ending at one of them, then its destination's) would hold more than
+ *          {@link TransitChains#MAX_DEPTH} ports
+ *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin)
  *  cycle:  a receive right it carries is its destination's, or one its destination is in transit
  *          towards (through queued messages or blocked senders' alike: set at copyin)
- *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message)
+ *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message); one
+ *          walk of the destination's chain for all the receive rights it carries
  * </pre>
  */
 final class MsgSend {
@@ -72,6 +77,10 @@ final class MsgSend {
             done.accept(KernReturn.MACH_SEND_INVALID_REPLY);
             return;
         }
+        if (ipc.transit.tooDeep(space.lookup(dest).port(), movedReceiveRights(space, msg))) {
+            done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
+            return;
+        }
         Carried destRight;
         Carried replyRight;
         if (sameName) {
@@ -95,17 +104,28 @@ final class MsgSend {
             return;
         }
         Port destPort = destRight.port();
-        if (destPort != null && ipc.delivery.closesCycle(k, destPort)) {
+        if (destPort != null && ipc.transit.closesCycle(k, destPort)) {
             ipc.delivery.destroy(k); // GNU's MACH_MSGH_BITS_CIRCULAR: destroyed, the send succeeds
             done.accept(KernReturn.MACH_MSG_SUCCESS);
             return;
         }
-        for (Carried c : k.rights()) {
-            if (c.type() == MsgType.PORT_RECEIVE && c != k.dest) {
-                c.port().transitDestination = destPort; // at copyin, as GNU's ip_destination: a blocked sender's too
-            }
+        if (destPort != null) {
+            ipc.transit.link(k, destPort); // at copyin, as GNU's ip_destination: a blocked sender's too
         }
         admit(space, tid, k, timeoutNanos, done);
+    }
+
+    /** The ports whose receive rights the body moves (MOVE_RECEIVE of a name of the sender's; nulls for others). */
+    private static List<Port> movedReceiveRights(IpcSpace space, MachMessage msg) {
+        List<Port> out = new ArrayList<>();
+        for (MsgItem i : msg.body()) {
+            if (i instanceof MsgItem.Port p && p.type() == MsgType.MOVE_RECEIVE
+                    && p.name() != Mach.MACH_PORT_NULL && p.name() != Mach.MACH_PORT_DEAD) {
+                IpcEntry e = space.lookup(p.name());
+                out.add(e != null && e.has(PortRight.RECEIVE) ? e.port() : null);
+            }
+        }
+        return out;
     }
 
     /**

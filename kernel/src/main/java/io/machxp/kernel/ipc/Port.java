@@ -41,6 +41,12 @@ final class Port {
     IpcSpace receiver;
     Port transitDestination;
     /**
+     * At least the number of ports in the longest chain of receive rights in transit that ends at
+     * this port, itself excluded ({@link TransitChains}): raised as rights are linked towards it,
+     * kept (an upper bound) as they leave, 0 again once nothing is queued on it.
+     */
+    int transitHeight;
+    /**
      * The share the notifications queued or held on this port count in ({@link #notificationBytes}):
      * the task holding its receive right; while the right is in transit, the task that moved it
      * (so one task cannot fill the kernel's budget through ports in transit); null, the kernel's
