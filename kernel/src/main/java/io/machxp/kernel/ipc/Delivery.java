@@ -79,7 +79,11 @@ final class Delivery {
         m.arrival = arrivals++;
         m.hops = 0; // arrived: if its queue follows the receive right elsewhere, that is a task's act, not a forward
         ipc.transit.link(m, port);
+        KMsg head = port.queue.peek();
         port.queue.add(m, ipc.plants.queuedAtTheEnd(true));
+        if (port.set != null) {
+            port.set.headChanged(port, head);
+        }
         charge(m, m.cost);
         if (port.followers == 0 && !port.flushPending && !port.held.isEmpty()) {
             releaseHeld(port);
@@ -255,6 +259,9 @@ final class Delivery {
         KMsg m = port.queue.poll();
         if (m != null) {
             charge(m, -m.cost);
+            if (port.set != null) {
+                port.set.headChanged(port, m);
+            }
         }
         return m;
     }
@@ -353,7 +360,7 @@ final class Delivery {
         port.mscount = 0;
         port.seqno = 0;
         if (port.set != null) {
-            port.set.members.remove(port);
+            port.set.remove(port);
             port.set = null;
         }
         wake(port.receivers, why);
@@ -363,27 +370,27 @@ final class Delivery {
     /** A port joins a set: threads waiting on it directly get MACH_RCV_PORT_CHANGED; its messages now serve the set. */
     void joinSet(Port port, PortSet set) {
         if (port.set != null) {
-            port.set.members.remove(port);
+            port.set.remove(port);
         }
         port.set = set;
-        set.members.add(port);
+        set.add(port);
         wake(port.receivers, KernReturn.MACH_RCV_PORT_CHANGED);
         wake(port.heldReceives, KernReturn.MACH_RCV_PORT_CHANGED);
         serve(port);
     }
 
     void leaveSet(Port port) {
-        port.set.members.remove(port);
+        port.set.remove(port);
         port.set = null;
     }
 
     /** A port set is destroyed: its members leave it and its waiting threads get MACH_RCV_PORT_DIED. */
     void setDestroyed(PortSet set) {
         set.active = false;
-        for (Port p : new ArrayList<>(set.members)) {
+        for (Port p : set.members()) {
             p.set = null;
         }
-        set.members.clear();
+        set.clear();
         wake(set.receivers, KernReturn.MACH_RCV_PORT_DIED);
         wake(set.heldReceives, KernReturn.MACH_RCV_PORT_DIED);
     }

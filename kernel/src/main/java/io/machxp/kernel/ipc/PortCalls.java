@@ -200,7 +200,7 @@ final class PortCalls {
         if (!e.has(PortRight.PORT_SET)) {
             return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
         }
-        return IpcResult.ok(e.set().members.stream().mapToInt(p -> space.nameOf(p).name)
+        return IpcResult.ok(e.set().members().stream().mapToInt(p -> space.nameOf(p).name)
                 .boxed().sorted(Integer::compareUnsigned).mapToInt(Integer::intValue).toArray());
     }
 
