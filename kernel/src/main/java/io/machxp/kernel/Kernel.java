@@ -7,6 +7,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.machxp.kernel.core.KernelCore;
 import io.machxp.kernel.core.KernelStats;
 import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.net.CallerConnection;
 import io.machxp.kernel.net.MachIpcService;
 import io.machxp.kernel.net.MachTaskService;
 import io.machxp.kernel.net.ServedKernel;
@@ -297,7 +298,9 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     // Flow control: a client's calls beyond this wait on its side of the connection
                     // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
                     .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
-                    .addService(io.grpc.ServerInterceptors.intercept(new MachTaskService(kernel), kernel.gate))
+                    .addTransportFilter(CallerConnection.FILTER) // each connection a client of its own
+                    .addService(io.grpc.ServerInterceptors.intercept(new MachTaskService(kernel), kernel.gate,
+                            CallerConnection.INTERCEPTOR))
                     .addService(io.grpc.ServerInterceptors.intercept(new MachIpcService(kernel), kernel.gate))
                     .addService(kernel.health.getHealthService())
                     .build()

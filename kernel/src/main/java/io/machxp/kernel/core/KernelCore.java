@@ -223,6 +223,15 @@ public final class KernelCore {
         tasks.taskCreate(taskName, reply);
     }
 
+    /**
+     * task_create for a client: {@code owner} identifies it (a gRPC connection), and its tasks'
+     * port names together count in that client's part of the kernel's budget.
+     */
+    public void taskCreate(String taskName, Object owner, Reply<MachTask> reply) {
+        checkThread();
+        tasks.taskCreate(taskName, owner, reply);
+    }
+
     public void threadCreate(long taskId, Reply<MachThread> reply) {
         threadCreate(taskId, Priority.DEFAULT, reply);
     }

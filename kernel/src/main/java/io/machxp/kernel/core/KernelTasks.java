@@ -88,6 +88,11 @@ final class KernelTasks {
     // ---- tasks and threads --------------------------------------------------------------------
 
     void taskCreate(String taskName, Reply<MachTask> reply) {
+        taskCreate(taskName, null, reply);
+    }
+
+    /** task_create for the client {@code owner} (null: none): its port names count in that client's part ({@code NameBudget}). */
+    void taskCreate(String taskName, Object owner, Reply<MachTask> reply) {
         if (!core.sessions.primary().connected(reply)) {
             return;
         }
@@ -108,7 +113,7 @@ final class KernelTasks {
         }
         MachTask task = new MachTask(nextTaskId++, taskName);
         tasks.put(task.id, task);
-        core.ipcCore.spaceCreate(task.id);
+        core.ipcCore.spaceCreate(task.id, owner);
         reply.complete(task);
     }
 

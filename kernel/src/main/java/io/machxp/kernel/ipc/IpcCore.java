@@ -187,14 +187,17 @@ public final class IpcCore {
 
     // ---- tasks and threads --------------------------------------------------------------------
 
-    /** A new task gets an empty name space. */
+    /** A new task gets an empty name space, its names counted in the kernel's budget alone. */
     public void spaceCreate(long taskId) {
-        spaces.put(taskId, new IpcSpace(taskId, names));
+        spaceCreate(taskId, null);
     }
 
-    /** A new task of the client {@code owner} gets an empty name space. */
+    /**
+     * A new task of the client {@code owner} (compared with equals; null: none) gets an empty name
+     * space; its names count in that client's part of the kernel's budget ({@link NameBudget}).
+     */
     public void spaceCreate(long taskId, Object owner) {
-        spaceCreate(taskId);
+        spaces.put(taskId, new IpcSpace(taskId, names, owner));
     }
 
     /** The task ended: every right in its space ends as with mach_port_destroy. */

@@ -25,6 +25,8 @@ final class IpcSpace {
     final long taskId;
     /** The names of every task of the kernel together ({@link NameBudget}). */
     private final NameBudget budget;
+    /** The client whose part of the budget this task's names count in ({@link NameBudget}); null: the kernel's alone. */
+    final Object owner;
     boolean active = true;
     /** Bytes of messages this task sent that are queued on the kernel's ports now (its share of the budget). */
     long queuedBytes;
@@ -33,8 +35,13 @@ final class IpcSpace {
     private int nextName = 0x100;
 
     IpcSpace(long taskId, NameBudget budget) {
+        this(taskId, budget, null);
+    }
+
+    IpcSpace(long taskId, NameBudget budget, Object owner) {
         this.taskId = taskId;
         this.budget = budget;
+        this.owner = owner;
     }
 
     /** The entry of {@code name}, a dead name if its port died; null if the name denotes nothing. */
@@ -67,7 +74,7 @@ final class IpcSpace {
     IpcEntry allocate(int name) {
         IpcEntry e = new IpcEntry(name);
         entries.put(name, e);
-        budget.taken();
+        budget.taken(owner);
         return e;
     }
 
@@ -99,7 +106,7 @@ final class IpcSpace {
         n.urefs = e.urefs;
         n.donation = e.donation;
         entries.remove(e.name);
-        budget.given();
+        budget.given(owner);
         if (e.port() != null && byPort.get(e.port()) == e) {
             byPort.put(e.port(), n);
         }
@@ -111,7 +118,7 @@ final class IpcSpace {
         e.endDonation();
         unbind(e);
         if (entries.remove(e.name) != null) {
-            budget.given();
+            budget.given(owner);
         }
     }
 
@@ -126,10 +133,10 @@ final class IpcSpace {
 
     /**
      * Whether no new name can be made here: the space holds {@link #MAX_NAMES} names, or the
-     * kernel's tasks together hold its budget ({@link NameBudget}).
+     * kernel's tasks together hold its budget, or the owner's tasks their part of it ({@link NameBudget}).
      */
     boolean full() {
-        return entries.size() >= MAX_NAMES || budget.exhausted();
+        return entries.size() >= MAX_NAMES || budget.exhausted(owner);
     }
 
     /** What a call that would make a name here answers when {@link #full}: the task's bound, or the kernel's. */

@@ -8,14 +8,27 @@ package io.machxp.kernel.ipc;
  * heap, and every other client of the kernel would fail with it. At the bound a call that would
  * make a name fails with KERN_RESOURCE_SHORTAGE (GNU Mach's answer when a kernel zone is
  * exhausted) and a right arriving in a message that needs one is destroyed as in a full space
- * (MACH_MSG_IPC_SPACE); names freed anywhere make room. Core thread only.
+ * (MACH_MSG_IPC_SPACE); names freed anywhere make room.
+ *
+ * <p>Tasks created for a client (an owner: a kernel gives each gRPC connection its own) share
+ * that client's part of the budget, {@link #OWNER_SHARES} of which fill it: one client cannot
+ * take the names every other client's tasks need (F6 of the IPC review: sixteen tasks of one
+ * client took all 2^20, and every other task's allocate was KERN_RESOURCE_SHORTAGE and an honest
+ * server's receive of a request MACH_RCV_HEADER_ERROR|IPC_SPACE). Past its part, a call of one
+ * of the client's tasks fails as at the kernel's bound. Tasks without an owner (in-process tasks,
+ * the simulator's) count against the kernel's budget alone. Core thread only.
  */
 final class NameBudget {
     /** Names of all tasks together, by default: about 300 MB of entries and ports at the bound. */
     static final int DEFAULT_MAX = 1 << 20;
 
+    /** A client's tasks together may hold at most this fraction of the budget. */
+    static final int OWNER_SHARES = 4;
+
     private int max = DEFAULT_MAX;
     private int used;
+    /** Names held per owner (only owners holding some). */
+    private final java.util.Map<Object, Integer> byOwner = new java.util.HashMap<>();
 
     void limit(int names) {
         if (names < 1) {
@@ -24,16 +37,33 @@ final class NameBudget {
         max = names;
     }
 
-    boolean exhausted() {
-        return used >= max;
+    /** Whether a task of {@code owner} (null: none) can make no name: the kernel's bound, or the owner's part. */
+    boolean exhausted(Object owner) {
+        return used >= max || owner != null && byOwner.getOrDefault(owner, 0) >= ownerMax();
     }
 
-    void taken() {
+    /** The most names one owner's tasks may hold together. */
+    int ownerMax() {
+        return Math.max(1, max / OWNER_SHARES);
+    }
+
+    /** Names {@code owner}'s tasks hold now. */
+    int usedBy(Object owner) {
+        return byOwner.getOrDefault(owner, 0);
+    }
+
+    void taken(Object owner) {
         used++;
+        if (owner != null) {
+            byOwner.merge(owner, 1, Integer::sum);
+        }
     }
 
-    void given() {
+    void given(Object owner) {
         used--;
+        if (owner != null) {
+            byOwner.computeIfPresent(owner, (o, n) -> n == 1 ? null : n - 1);
+        }
     }
 
     int used() {

@@ -53,7 +53,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     @Override
     public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
         KernelCore core = kernel.core(); // this session's: a later one's handles are its own
-        kernel.execute(() -> core.taskCreate(request.getName(),
+        Object client = CallerConnection.current(); // the connection: its tasks share one part of the kernel's port names
+        kernel.execute(() -> core.taskCreate(request.getName(), client,
                 reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(core, task.id)).build())));
     }
 
