@@ -24,7 +24,8 @@ import java.util.Set;
  *       ports in the longest chain that ends at it (raised by {@link #link} along the
  *       destination's chain; 0 again once nothing is queued, held or blocked on the port). A
  *       local send that would pass the bound is refused before copyin (MACH_SEND_NO_BUFFER); a
- *       message from another kernel that would, is destroyed as a circular one. So every chain
+ *       message from another kernel that would, or a blocked sender's let in after the chain
+ *       grew, is destroyed as a circular one. So every chain
  *       holds at most MAX_DEPTH ports and every walk here visits at most MAX_DEPTH + 1.
  * </ul>
  * Walks stop at a port that is not in transit (held by a task, dead, or a proxy: chains across
