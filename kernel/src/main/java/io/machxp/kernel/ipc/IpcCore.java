@@ -46,6 +46,7 @@ public final class IpcCore {
     private final PortCalls ports = new PortCalls(this);
     private final NotifyRequests requests = new NotifyRequests(this);
     final RemoteRefs refs = new RemoteRefs(this);
+    final SendOnceRefs soRefs = new SendOnceRefs(this);
     final RemoteRights remoteRights = new RemoteRights(this);
     final IpcRemote remote = new IpcRemote(this);
     final InFlight inFlight = new InFlight(this);

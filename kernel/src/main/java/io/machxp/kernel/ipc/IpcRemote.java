@@ -366,6 +366,7 @@ final class IpcRemote {
             }
             if (p.active && !p.proxy()) {
                 ipc.refs.kernelDied(p, kernel);
+                ipc.soRefs.kernelDied(p, kernel); // the send-once rights it held end unused: SEND_ONCE
             }
             boolean waitedFor = p.followersFrom == kernel && (p.flushPending || p.followers > 0)
                     || p.flushPending && p.flushVia == kernel;

@@ -61,6 +61,8 @@ final class Port {
     int mscount;
     int srights;
     int sorights;
+    /** Home: the send-once rights each other kernel holds ({@link SendOnceRefs}); null if none. */
+    java.util.Map<Integer, Long> soCounts;
     final MessageQueue queue = new MessageQueue();
     /** Threads blocked receiving on this port directly, in arrival order. */
     final Deque<ReceiveWait> receivers = new ArrayDeque<>();

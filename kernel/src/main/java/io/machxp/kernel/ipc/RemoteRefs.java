@@ -181,7 +181,9 @@ final class RemoteRefs {
 
     /** A RefTransfer from kernel {@code from}: counted here (home), or passed on towards the receive right within the hop bound. */
     void onTransfer(int from, Port port, RefTransfer t) {
-        if (port.proxy()) {
+        if (t.getSendOnce() && !port.proxy()) {
+            ipc.soRefs.onTransfer(port, t);
+        } else if (port.proxy()) {
             long hops = Hops.next(t.getHops());
             if (ipc.remote.mayPassOn("RefTransfer", port, from, hops)) {
                 ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(t.toBuilder().setHops((int) hops)).build());

@@ -180,6 +180,8 @@ final class RemoteRights {
                 b.setTransferSent(port.proxy()); // the receiver sends its half of the registration too
             }
             after.add(() -> ipc.rights.releaseSend(port));
+        } else if (c.type() == MsgType.PORT_SEND_ONCE && !port.proxy()) {
+            ipc.soRefs.leaving(port, to);
         } else if (c.type() == MsgType.PORT_SEND_ONCE && port.proxy()) {
             after.add(() -> { // left this kernel (its home counts every send-once right: not there)
                 port.sorights--;
@@ -209,6 +211,7 @@ final class RemoteRights {
         if (port.pdRequest != null) {
             m.setPdRequest(export(port.pdRequest, to, after));
         }
+        ipc.soRefs.migrating(port, m);
         port.counts = null;
         port.halves = null;
         port.nsRequest = null;
@@ -255,8 +258,11 @@ final class RemoteRights {
             } else {
                 ipc.refs.arrived(port);
             }
-        } else if (port.proxy()) {
-            port.sorights++; // a send-once right here (the home counted it when it was made)
+        } else {
+            if (port.proxy()) {
+                port.sorights++; // a send-once right here (the home counted it when it was made)
+            }
+            ipc.soRefs.arrived(port, from, r.getReceiverKernel());
         }
         return new Carried(port, type);
     }
@@ -281,6 +287,7 @@ final class RemoteRights {
             RemoteRefs.setHalf(port, h.getTo(), h.getSender(), h.getBalance());
         }
         ipc.refs.arriving(port);
+        ipc.soRefs.arriving(port, m);
         port.nsSync = m.getNsSync();
         port.nsRequest = m.hasNsRequest() ? importRight(m.getNsRequest(), from) : null;
         port.pdRequest = m.hasPdRequest() ? importRight(m.getPdRequest(), from) : null;
