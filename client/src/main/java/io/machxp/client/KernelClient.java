@@ -63,7 +63,9 @@ public final class KernelClient implements AutoCloseable {
     private KernelClient(String target, Transport transport, java.time.Duration callDeadline, Memory memory) {
         this.sharedMemory = memory == Memory.SHARED_WHEN_LOCAL;
         this.target = target;
-        this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
+        // the kernel's bound too (CallGate): it answers MACH_RCV_TOO_LARGE rather than send a reply above it
+        this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client"))
+                .maxInboundMessageSize(io.machxp.kernel.net.CallGate.MAX_GRPC_MESSAGE_BYTES).build();
         this.stub = MachTaskGrpc.newBlockingStub(channel);
         this.async = MachTaskGrpc.newStub(channel);
         this.ipc = io.machxp.proto.task.MachIpcGrpc.newBlockingStub(channel);

@@ -299,6 +299,8 @@ public final class Kernel implements AutoCloseable, ServedKernel {
                     // (HTTP/2 MAX_CONCURRENT_STREAMS) instead of piling up in the kernel.
                     .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                     .addTransportFilter(CallerConnection.FILTER) // each connection a client of its own
+                    // What a client's channel takes too (KernelClient): a reply above it is MACH_RCV_TOO_LARGE.
+                    .maxInboundMessageSize(io.machxp.kernel.net.CallGate.MAX_GRPC_MESSAGE_BYTES)
                     .addService(io.grpc.ServerInterceptors.intercept(new MachTaskService(kernel), kernel.gate,
                             CallerConnection.INTERCEPTOR))
                     .addService(io.grpc.ServerInterceptors.intercept(new MachIpcService(kernel), kernel.gate))

@@ -30,7 +30,9 @@ import java.util.TreeMap;
  *       died, unless its own kernel crashed.</li>
  *   <li><b>Rpcs: one answer.</b> An rpc's reply port gets at most one answer: the reply (naming
  *       its seq, after the server sent it) or, when its request was destroyed undelivered,
- *       SEND_ONCE; exactly one unless a crash touched its port, a renewal the right it went
+ *       SEND_ONCE (also after its delivery, if a kernel crashed or renewed during the rpc: the
+ *       reply right died unused with it, or the reply on its way); exactly one unless a crash touched its
+ *       port (or its server destroyed it just before its kernel crashed), a renewal the right it went
  *       through (or, sent over a local right as in rule 2, its request was never delivered or
  *       delivered before the port arrived), or its client's kernel crashed.</li>
  *   <li><b>No right duplicated or lost.</b> A server's user references for a client's token port
@@ -74,14 +76,23 @@ public final class IpcChecker {
         Set<Integer> deadAtEnd = new HashSet<>();
         Set<Integer> crashTouched = new HashSet<>();
         boolean anyCrash = false;
+        // ports a server destroyed: its name and when (the news may not have left before its kernel crashed)
+        Map<Integer, Entry> destroyed = new HashMap<>();
         for (int i = 0; i < all.size(); i++) {
             Entry e = all.get(i);
             switch (e.kind()) {
-                case GONE -> gone.add(e.who());
+                case GONE -> {
+                    gone.add(e.who());
+                    if (e.note().equals("its kernel crashed")) {
+                        destroyedBeforeACrash(destroyed, e, 2 * history.leaseNanos(), crashTouched);
+                    }
+                }
                 case PORT_DEAD -> {
                     deadAtEnd.add(e.port());
                     if (!e.note().startsWith("destroyed")) {
                         crashTouched.add(e.port());
+                    } else {
+                        destroyed.put(e.port(), e);
                     }
                 }
                 case PORT_MAY_BE_DEAD -> crashTouched.add(e.port());
@@ -123,6 +134,21 @@ public final class IpcChecker {
         rpcs(all, v, gone, crashTouched, exempt);
         noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched);
         return v;
+    }
+
+    /**
+     * Server {@code gone} was lost with its kernel's crash: a port it destroyed within
+     * {@code window} before is touched by the crash (review F7) - its death and the SEND_ONCE
+     * notifications of its queue may not have left the kernel's links.
+     */
+    private static void destroyedBeforeACrash(Map<Integer, Entry> destroyed, Entry gone, long window,
+            Set<Integer> crashTouched) {
+        String by = "destroyed by " + gone.who();
+        for (Entry d : destroyed.values()) {
+            if (d.note().equals(by) && gone.time() - d.time() <= window) {
+                crashTouched.add(d.port());
+            }
+        }
     }
 
     /**
@@ -273,9 +299,17 @@ public final class IpcChecker {
         Set<Key> delivered = new HashSet<>();
         Set<Key> replied = new HashSet<>();
         Map<Key, Integer> answers = new HashMap<>();
+        List<Long> faults = new ArrayList<>(); // when a kernel crashed or renewed
+        Map<Key, Long> sendingAt = new HashMap<>();
         for (int i = 0; i < all.size(); i++) {
             Entry e = all.get(i);
             switch (e.kind()) {
+                case KERNEL -> {
+                    if (e.note().equals("crashed") || e.note().equals("renewed")) {
+                        faults.add(e.time());
+                    }
+                }
+                case SENDING -> sendingAt.putIfAbsent(new Key(e.who(), e.a()), e.time());
                 case SENT -> {
                     if (rpc(e)) {
                         requests.put(new Key(e.who(), e.a()), e);
@@ -299,7 +333,12 @@ public final class IpcChecker {
                     if (e.kind() == Kind.REPLY && (e.b() != e.a() || !replied.contains(k))) {
                         v.add(String.format(Locale.ROOT, "%s: rpc %d got a reply naming %d that no server sent", e.who(), e.a(), e.b()));
                     }
-                    if (e.kind() == Kind.SEND_ONCE && delivered.contains(k)) {
+                    // a request delivered ends in SEND_ONCE only if its reply right (held by the server, in
+                    // the reply, or on a path through a kernel) may have died with a kernel during the rpc:
+                    // destroyed unused (review F5)
+                    long since = sendingAt.getOrDefault(k, deliveredAt.getOrDefault(k, e.time()));
+                    if (e.kind() == Kind.SEND_ONCE && delivered.contains(k)
+                            && faults.stream().noneMatch(t -> t >= since && t <= e.time())) {
                         v.add(String.format(Locale.ROOT, "%s: rpc %d got SEND_ONCE, but its request was delivered", e.who(), e.a()));
                     }
                 }

@@ -44,6 +44,12 @@ public final class KernelIpc {
      */
     public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
             Reply<MsgReturn> reply) {
+        machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, io.machxp.kernel.ipc.ReceiveGate.NONE, reply);
+    }
+
+    /** {@link #machMsg}, a message received only as {@code gate} allows (the network caller's liveness and size bound). */
+    public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
+            io.machxp.kernel.ipc.ReceiveGate gate, Reply<MsgReturn> reply) {
         core.checkThread();
         MachThread t = core.tasks.thread(taskId, tid, reply);
         if (t == null || KernelTasks.busy(t, reply)) {
@@ -53,7 +59,7 @@ public final class KernelIpc {
             reply.fail(KernelError.of(Errno.EINVAL, "mach_msg timeout of %d ms: give 0 or more", timeoutMs));
             return;
         }
-        ipc.machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, blockedInMachMsg(t, reply));
+        ipc.machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, gate, blockedInMachMsg(t, reply));
     }
 
     /** Thread {@code t} is blocked in mach_msg until {@code reply} is answered: what answers it. */

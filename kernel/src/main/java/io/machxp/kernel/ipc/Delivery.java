@@ -22,6 +22,8 @@ import java.util.List;
  *  receive:  message size <= rcv_size  -> copied out: seqno, header reversed, rights named
  *            larger, MACH_RCV_LARGE    -> MACH_RCV_TOO_LARGE with the size; stays queued
  *            larger, otherwise         -> MACH_RCV_TOO_LARGE, header only; message destroyed
+ *            (larger also: its reply larger than the caller's transport takes, ReceiveGate)
+ *            caller gone (ReceiveGate) -> MACH_RCV_INTERRUPTED; stays queued
  *            name space full, the reply right needs a name
  *                                      -> MACH_RCV_HEADER_ERROR|IPC_SPACE, header only; destroyed
  *            name space full, body rights need names
@@ -122,7 +124,7 @@ final class Delivery {
             }
             ReceiveWait w = waiting.poll();
             ipc.endWait(w.tid, w.cancelTimer);
-            w.done.accept(take(w.space, w.tid, from, w.rcvSize, w.large));
+            w.done.accept(take(w.space, w.tid, from, w.rcvSize, w.large, w.gate));
         }
     }
 
@@ -130,14 +132,14 @@ final class Delivery {
 
     /** The receive half of mach_msg on {@code rcvName}; {@code timeoutNanos} < 0: no limit. */
     void receive(IpcSpace space, int tid, int rcvName, int rcvSize, boolean large, long timeoutNanos,
-            java.util.function.Consumer<MsgReturn> done) {
+            ReceiveGate gate, java.util.function.Consumer<MsgReturn> done) {
         Object on = receivedOn(space, rcvName, done);
         if (on == null) {
             return;
         }
         Port from = on instanceof Port port ? (port.queue.peek() != null ? port : null) : ((PortSet) on).oldestMember(ipc.work);
         if (from != null) {
-            done.accept(take(space, tid, from, rcvSize, large));
+            done.accept(take(space, tid, from, rcvSize, large, gate));
             return;
         }
         if (timeoutNanos == 0) {
@@ -145,6 +147,7 @@ final class Delivery {
             return;
         }
         ReceiveWait w = new ReceiveWait(space, tid, rcvSize, large, on, done);
+        w.gate = gate;
         Deque<ReceiveWait> queue = queueOf(w);
         queue.add(w);
         ipc.startWait(tid, w);
@@ -204,9 +207,13 @@ final class Delivery {
     }
 
     /** Takes the first message of {@code port} for a receiver in {@code space}. */
-    private MsgReturn take(IpcSpace space, int tid, Port port, int rcvSize, boolean large) {
+    private MsgReturn take(IpcSpace space, int tid, Port port, int rcvSize, boolean large, ReceiveGate gate) {
         KMsg m = port.queue.peek();
-        if (m.size > rcvSize && large) {
+        if (gate.callerGone()) {
+            return MsgReturn.of(KernReturn.MACH_RCV_INTERRUPTED); // nobody to hand it to: it stays queued
+        }
+        boolean overTransport = ReceiveGate.replyBytesBound(m) > gate.maxReplyBytes();
+        if ((m.size > rcvSize || overTransport) && large) {
             return new MsgReturn(KernReturn.MACH_RCV_TOO_LARGE, null, m.size);
         }
         dequeue(port);
@@ -216,7 +223,7 @@ final class Delivery {
         int local = space.nameOf(port).name;
         int localBits = m.dest.type().value << 8;
         MsgReturn result;
-        boolean tooLarge = m.size > rcvSize;
+        boolean tooLarge = m.size > rcvSize || overTransport;
         if (tooLarge || space.full() && Rights.needsName(space, m.reply)) {
             // GNU's ipc_kmsg_copyout_dest: the bits keep the reply's type and COMPLEX; the reply
             // right is destroyed (NULL), a reply sent as MACH_PORT_DEAD stays DEAD; the body goes

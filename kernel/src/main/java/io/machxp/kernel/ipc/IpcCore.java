@@ -279,6 +279,12 @@ public final class IpcCore {
      */
     public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
             Consumer<MsgReturn> done) {
+        machMsg(taskId, tid, msg, option, rcvSize, rcvName, timeoutMs, ReceiveGate.NONE, done);
+    }
+
+    /** {@link #machMsg}, a message received only as {@code gate} allows (a network caller's). */
+    public void machMsg(long taskId, int tid, MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMs,
+            ReceiveGate gate, Consumer<MsgReturn> done) {
         IpcSpace space = spaces.get(taskId);
         if (space == null) {
             done.accept(MsgReturn.of(KernReturn.KERN_INVALID_TASK));
@@ -288,7 +294,7 @@ public final class IpcCore {
         long rcvTimeout = (option & Mach.MACH_RCV_TIMEOUT) != 0 ? timeoutMs * 1_000_000 : -1;
         boolean receive = (option & Mach.MACH_RCV_MSG) != 0;
         boolean large = (option & Mach.MACH_RCV_LARGE) != 0;
-        Runnable rcv = () -> delivery.receive(space, tid, rcvName, rcvSize, large, rcvTimeout, done);
+        Runnable rcv = () -> delivery.receive(space, tid, rcvName, rcvSize, large, rcvTimeout, gate, done);
         if ((option & Mach.MACH_SEND_MSG) != 0 && msg == null) {
             done.accept(MsgReturn.of(KernReturn.MACH_SEND_MSG_TOO_SMALL)); // no header at all
             return;

@@ -18,6 +18,8 @@ final class ReceiveWait {
     /** Waits in {@code heldReceives}, not {@code receivers}: no message is handed to it. */
     final boolean held;
     Runnable cancelTimer;
+    /** What the network layer says of the caller, checked before a message is taken for it. */
+    ReceiveGate gate = ReceiveGate.NONE;
 
     ReceiveWait(IpcSpace space, int tid, int rcvSize, boolean large, Object on, Consumer<MsgReturn> done) {
         this(space, tid, rcvSize, large, on, done, false);

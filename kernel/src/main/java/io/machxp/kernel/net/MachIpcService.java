@@ -210,11 +210,13 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         int rcvSize = (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE);
         long timeout = r.getTimeoutMillis() & 0xFFFFFFFFL;
         Reply<MsgReturn> reply = reply(out, IpcMessages::toProto);
-        // A caller that goes away stops waiting: the core answers it MACH_*_INTERRUPTED, which goes nowhere.
-        ((ServerCallStreamObserver<MachMsgReply>) out).setOnCancelHandler(
-                () -> kernel.execute(() -> ref.core().ipc().abort(task, r.getThread(), reply)));
+        var call = (ServerCallStreamObserver<MachMsgReply>) out;
+        // A caller that goes away stops waiting: the core answers it MACH_*_INTERRUPTED, which goes nowhere;
+        // a message arriving before that is not taken for it (CallGate: checked before the dequeue).
+        call.setOnCancelHandler(() -> kernel.execute(() -> ref.core().ipc().abort(task, r.getThread(), reply)));
+        CallGate gate = new CallGate(call, () -> false);
         kernel.execute(() -> ref.core().ipc().machMsg(task, r.getThread(), msg, r.getOption(), rcvSize,
-                r.getRcvName(), timeout, reply));
+                r.getRcvName(), timeout, gate, reply));
     }
 
     @Override
@@ -267,7 +269,9 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         private Reply<MsgReturn> current;
         /** Core thread: the hold between two messages, while there is one. */
         private Reply<MsgReturn> held;
-        private boolean cancelled;
+        private volatile boolean cancelled;
+        /** Checked before each message is dequeued: a stream cancelled (or past its deadline) takes none. */
+        private final CallGate gate;
 
         StreamedReceive(TaskHandles.Ref ref, int thread, int option, int rcvSize, int rcvName, long timeout,
                 ServerCallStreamObserver<MachMsgReply> out) {
@@ -278,6 +282,7 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
             this.rcvName = rcvName;
             this.timeout = timeout;
             this.out = out;
+            this.gate = new CallGate(out, () -> cancelled);
             out.setOnCancelHandler(() -> kernel.execute(() -> {
                 cancelled = true;
                 if (current != null) {
@@ -378,7 +383,7 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
                 }
             };
             current = reply;
-            ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, reply);
+            ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, gate, reply);
         }
     }
 }
