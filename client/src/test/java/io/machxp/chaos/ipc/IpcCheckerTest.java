@@ -91,6 +91,42 @@ class IpcCheckerTest {
                 .contains("rpc 1 got SEND_ONCE, but its request was delivered").contains("rpc 2 to p0 never answered");
     }
 
+    /**
+     * A delivered rpc may end in SEND_ONCE when a kernel crashed or renewed during it (its reply
+     * right died unused with that kernel, review F5), not otherwise; still one answer at most.
+     */
+    @Test
+    void aDeliveredRpcMayGetSendOnceOnlyIfAKernelDiedDuringIt() {
+        h.add(1, Kind.SENDING, "c0", 0, 1, 0, "rpc");
+        sent(1, "c0", 0, 1, 0, "rpc");
+        delivered(2, 0, 0, 1);
+        h.add(3, Kind.KERNEL, "k1", -1, 0, 0, "renewed");
+        h.add(4, Kind.SEND_ONCE, "c0", -1, 1, 0, "");
+        h.add(5, Kind.SENDING, "c0", 0, 2, 0, "rpc");
+        sent(5, "c0", 0, 2, 0, "rpc");
+        delivered(6, 0, 0, 2);
+        h.add(7, Kind.SEND_ONCE, "c0", -1, 2, 0, "");
+        h.add(8, Kind.SEND_ONCE, "c0", -1, 2, 0, "");
+        assertThat(IpcChecker.check(h)).containsExactlyInAnyOrder("c0: rpc 2 got SEND_ONCE, but its request was delivered",
+                "c0: rpc 2 got SEND_ONCE, but its request was delivered", "c0: rpc 2 answered twice (SEND_ONCE at 0.000 ms)");
+    }
+
+    /**
+     * A port its server destroyed just before its kernel crashed is touched by the crash (review
+     * F7): its death may not have left the kernel, so an rpc to it may go unanswered; a port
+     * destroyed long before the crash is not.
+     */
+    @Test
+    void aPortDestroyedJustBeforeItsKernelCrashedIsTouchedByTheCrash() {
+        sent(1, "c1", 0, 1, 0, "rpc");
+        sent(1, "c1", 1, 2, 0, "rpc");
+        h.add(2, Kind.PORT_DEAD, "p1", 1, 0, 0, "destroyed by s1");
+        h.add(3, Kind.PORT_DEAD, "p0", 0, 0, 0, "destroyed by s0");
+        h.add(3 + 2 * LEASE, Kind.GONE, "s0", -1, 0, 0, "its kernel crashed");
+        h.add(3 + 3 * LEASE, Kind.GONE, "s1", -1, 0, 0, "its kernel crashed");
+        assertThat(IpcChecker.check(h)).containsExactly("c1: rpc 2 to p1 never answered (not delivered, no SEND_ONCE)");
+    }
+
     @Test
     void userReferencesThatDisagreeWithTheHarnessAreADuplicatedOrLostRight() {
         h.add(1, Kind.REFS, "s0", -1, 2, 3, "c0");

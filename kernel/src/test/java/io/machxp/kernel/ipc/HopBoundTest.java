@@ -123,8 +123,10 @@ class HopBoundTest {
         // the rogue's marker: passed on `bound` times by the two; the release: made by kernel 1, then as many
         assertThat(frames(c, LinkFrame.BodyCase.FLUSH)).isEqualTo(bound);
         assertThat(frames(c, LinkFrame.BodyCase.RELEASE)).isEqualTo(bound + 1);
+        // and kernel 1's report of the send-once right the rogue gave it (SendOnceRefs) goes round the loop too
         assertThat(c.hopBoundDrops).containsExactlyInAnyOrder(
                 "kernel 1: PortFlush for port3.1 from 2 to 2 (bound " + bound + ")",
+                "kernel 2: RefTransfer for port3.1 from 1 to 1 (bound " + bound + ")",
                 "kernel 2: RefRelease for port3.1 from 1 to 1 (bound " + bound + ")");
     }
 
