@@ -28,7 +28,8 @@ import java.util.Set;
  *                             or a new leader's takeover: {@link LeaderTakeover})
  *  kernel_keepalive           answered with pager_keepalive of the same sequence once the writes
  *                             before it are on disk (a failed one of its returns written again
- *                             first, {@link StoreRetries})
+ *                             first, {@link StoreRetries}) and its page operations that waited
+ *                             for the store's reads then are answered ({@link PageCoherence})
  *  LeaseCheck due             K gone already: nothing; heard within a lease: watched on (a new
  *                             LeaseCheck for its new end); its kernel_hello held by the grace
  *                             period: looked at again a lease from now; no kernel_hello within a
@@ -152,15 +153,19 @@ final class SessionLeases {
      * submitted before it is done and no return of this kernel whose write failed is left (a
      * failed one is written again first, see {@link StoreRetries}): the answer tells the kernel
      * that what it gave back before is on disk, so it may drop the copies it kept for a reclaim.
+     * It is also a barrier for page answers (xp-spec 4.2, 10.1): a page operation of this kernel
+     * that waits for the store's read when the keepalive arrives is answered first
+     * ({@link PageCoherence#keepaliveBarrier}; a blocking store reads off the core thread).
      */
     void keepalive(KernelSession s, KernelKeepalive k) {
         PagerToKernel answer = PagerToKernel.newBuilder().setPagerKeepalive(
                 PagerKeepalive.newBuilder().setSequence(k.getSequence())).build();
-        core.env.storeEffect(() -> { }, failure -> core.retries.whenWritten(s, () -> {
+        java.util.function.Consumer<Runnable> afterFetches = pages.keepaliveBarrier(s);
+        core.env.storeEffect(() -> { }, failure -> core.retries.whenWritten(s, () -> afterFetches.accept(() -> {
             if (sessions.get(s.id) == s) {
                 core.send(s, answer);
             }
-        }));
+        })));
     }
 
     /** A session declared dead a lease ago is forgotten: nothing more can arrive from it. */

@@ -24,6 +24,8 @@ final class PageAnswers {
     private final Consumer<PageRecord> resume;
     /** Whether a supply to this kernel goes precious, with reply (spec 6.10). */
     private final java.util.function.Predicate<KernelSession> precious;
+    /** Holds keepalive answers until the fetches before them are back (xp-spec 4.2, 10.1). */
+    final FetchBarrier barrier = new FetchBarrier();
 
     PageAnswers(int pageSize, PageOutput out, java.util.function.Predicate<KernelSession> precious,
             Consumer<PageRecord> resume) {
@@ -67,6 +69,7 @@ final class PageAnswers {
         MemoryObject object = p.object;
         long offset = p.offset();
         op.fetching = true;
+        barrier.started(p);
         boolean[] later = {false};
         out.pageEffect(p.key, () -> {
             RuntimeException refused = null;
@@ -88,8 +91,10 @@ final class PageAnswers {
         }, fetched -> {
             op.fetched = fetched;
             op.fetching = false;
+            barrier.finished(p);
             if (later[0]) {
                 resume.accept(p);
+                barrier.release(); // after the page's operations ran on: a keepalive waits for answers
             }
         });
         later[0] = true;

@@ -119,6 +119,17 @@ public final class PageCoherence {
         operations.request(s, r.getObjectId(), o, offset, length, write);
     }
 
+    /**
+     * A kernel_keepalive of {@code s} arrives: returns what runs its answer once the page
+     * operations of {@code s} that wait for the store now are no longer waiting for it
+     * ({@link FetchBarrier}; xp-spec 4.2, 10.1: an answered keepalive is a barrier).
+     */
+    public java.util.function.Consumer<Runnable> keepaliveBarrier(KernelSession s) {
+        FetchBarrier barrier = operations.fetchBarrier();
+        FetchBarrier.Mark mark = barrier.mark(s);
+        return answer -> barrier.after(mark, answer);
+    }
+
     /** Whether pages go out precious, with reply, to kernels whose hello named "precious" (spec 6.10). */
     public void supplyPrecious(boolean on) {
         supplyPrecious = on;

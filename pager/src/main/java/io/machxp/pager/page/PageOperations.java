@@ -78,6 +78,11 @@ final class PageOperations {
         });
     }
 
+    /** What holds keepalive answers until the fetches before them are back ({@link FetchBarrier}). */
+    FetchBarrier fetchBarrier() {
+        return answers.barrier;
+    }
+
     /** Who withdraws a forward's order when its gated page is asked for (the pager's forwards). */
     void onGatedRequest(PageCoherence.GateWithdrawal w) {
         this.gateWithdrawal = w;

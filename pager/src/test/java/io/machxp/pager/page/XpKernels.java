@@ -55,6 +55,8 @@ final class XpKernels {
     private final long clockStart;
     /** Store effects waiting for {@link #runStore}, once {@link #deferStoreEffects} was called; else run at once. */
     private java.util.ArrayDeque<Runnable> storeEffects;
+    /** Page effects waiting for {@link #runPageEffects}, once {@link #deferPageEffects} was called; else run at once. */
+    private java.util.ArrayDeque<Runnable> pageEffects;
 
     XpKernels(PageStore store) {
         this(store, 0);
@@ -108,6 +110,16 @@ final class XpKernels {
             }
 
             @Override
+            public <T> void pageEffect(String page, java.util.function.Supplier<T> io,
+                    java.util.function.Consumer<T> done) {
+                if (pageEffects == null) {
+                    PagerEnv.super.pageEffect(page, io, done);
+                } else {
+                    pageEffects.add(() -> PagerEnv.super.pageEffect(page, io, done));
+                }
+            }
+
+            @Override
             public void schedule(long delayNanos, Runnable action) {
                 clock.schedule(delayNanos, action);
             }
@@ -122,6 +134,21 @@ final class XpKernels {
     /** From now on the test is the pager's store thread: store effects wait for {@link #runStore}. */
     void deferStoreEffects() {
         storeEffects = new java.util.ArrayDeque<>();
+    }
+
+    /**
+     * From now on the test is the pager's page-effect threads (a blocking store's reads): page
+     * effects wait for {@link #runPageEffects}.
+     */
+    void deferPageEffects() {
+        pageEffects = new java.util.ArrayDeque<>();
+    }
+
+    /** Runs the page effects waiting now (not those they start), in order, each result fed back to the core. */
+    void runPageEffects() {
+        for (int n = pageEffects.size(); n > 0; n--) {
+            pageEffects.poll().run();
+        }
     }
 
     /** Runs the store effects waiting, in order, each outcome fed back to the core. */
