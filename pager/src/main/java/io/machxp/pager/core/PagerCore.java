@@ -99,6 +99,14 @@ public final class PagerCore {
 
     /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
     private void timerDue(CoreTimers.Timer t) {
+        try {
+            timerAction(t);
+        } finally {
+            futexes.retryParked(); // a death may free a record a request waits for
+        }
+    }
+
+    private void timerAction(CoreTimers.Timer t) {
         if (t instanceof CoreTimers.LeaseCheck l) {
             sessions.leases.leaseDue(l.session());
         } else if (t instanceof CoreTimers.ForgetDead d) {
@@ -184,6 +192,7 @@ public final class PagerCore {
      */
     public void sessionClosed(long sessionId) {
         sessions.closed(sessionId);
+        futexes.retryParked();
     }
 
     /**
@@ -249,6 +258,7 @@ public final class PagerCore {
 
     public void onXp(long sessionId, KernelToPager m) {
         dispatch.onXp(sessionId, m);
+        futexes.retryParked(); // a futex given back, or a kernel gone, may free a record a request waits for
     }
 
     /** A message the grace period held, at its end (the grace period is built before the dispatch). */
