@@ -19,7 +19,9 @@ import io.machxp.proto.task.Errno;
  * <h2>Overview</h2>
  * <pre>
  *  pager sends K an awaited request     unless K is watched: watched, a check set for a deadline
- *                                       (D) from now
+ *                                       (D) from now; a request waiting in K's outbox behind a
+ *                                       grant's journal entry is owed from when it goes on the
+ *                                       wire ({@link #sentAt}; checked again then)
  *  an answer from K to a request R     lastAnswered := now, lastAnsweredAsked := when R went out
  *   (an awaited lock_completed, a       (progress: a write-back that flows is not cut short
  *   data_return of a page waiting for   however many pages it returns)
@@ -100,9 +102,10 @@ final class AnswerDeadlines {
     }
 
     /**
-     * After a restore: {@code s}, if it owes an answer and no check is set for it (a snapshot
-     * written before the deadline was kept, whose requests count as sent at the restore), is
-     * checked when that answer is due.
+     * After a restore, or when {@code s}'s outbox emptied ({@link #sentAt}): {@code s}, if it owes
+     * an answer and no check is set for it (a snapshot written before the deadline was kept, whose
+     * requests count as sent at the restore; a request that waited in the outbox, owed from
+     * now), is checked when that answer is due.
      */
     void watchIfOwed(KernelSession s) {
         if (deadlineNanos == 0 || s.answerWatched || s.broken || s.gone || sessions.get(s.id) != s) {
@@ -154,25 +157,48 @@ final class AnswerDeadlines {
      * oldest owed request has the earliest such time of all {@code s} owes, so it alone decides.
      */
     private static long progress(KernelSession s, Owed owed) {
-        return s.answeredAny && s.lastAnsweredAsked <= owed.since ? Math.max(owed.since, s.lastAnswered) : owed.since;
+        return s.answeredAny && s.lastAnsweredAsked <= owed.asked ? Math.max(owed.since, s.lastAnswered) : owed.since;
+    }
+
+    /**
+     * When a request asked of {@code s} at {@code askedNanos} went on the wire (xp-spec 4.8: the
+     * deadline counts from there), or {@link Long#MAX_VALUE} while it still waits in the session's
+     * outbox behind a grant whose holders'-journal entry is not written yet
+     * ({@link CoreContext#sendAfterStore}: a slow or failing store). A request asked while messages
+     * waited went out when the outbox emptied (a partial drain counts at the full one: later, never
+     * earlier). A kernel owes nothing it has not been sent.
+     */
+    static long sentAt(KernelSession s, long askedNanos) {
+        if (!s.outbox.isEmpty() && askedNanos >= s.outboxBlockedSince) {
+            return Long.MAX_VALUE;
+        }
+        if (askedNanos >= s.outboxFlushedFrom && askedNanos <= s.outboxFlushedAt) {
+            return s.outboxFlushedAt;
+        }
+        return askedNanos;
     }
 
     /** The oldest request {@code s} owes an answer to, or null. */
     private Owed oldestOwed(KernelSession s) {
         Owed oldest = null;
         PageCoherence.Awaited page = pages.oldestAwaited(s);
-        if (page != null) {
-            oldest = new Owed(page.sinceNanos(), "a memory_object_lock_request for " + page.page());
+        if (page != null && sentAt(s, page.sinceNanos()) != Long.MAX_VALUE) {
+            oldest = new Owed(sentAt(s, page.sinceNanos()), page.sinceNanos(), "a memory_object_lock_request for "
+                    + page.page());
         }
         for (FutexKey key : s.held) {
             FutexRecord f = futexes.record(key.object(), key.offset());
-            if (f != null && f.holder == s && f.tryAsked && (oldest == null || f.tryAskedNanos < oldest.since)) {
-                oldest = new Owed(f.tryAskedNanos, "a memory_object_relinquish_futex (try) for "
-                        + PagerFutexes.describe(key));
+            if (f != null && f.holder == s && f.tryAsked) {
+                long sent = sentAt(s, f.tryAskedNanos);
+                if (sent != Long.MAX_VALUE && (oldest == null || sent < oldest.since)) {
+                    oldest = new Owed(sent, f.tryAskedNanos, "a memory_object_relinquish_futex (try) for "
+                            + PagerFutexes.describe(key));
+                }
             }
         }
         return oldest;
     }
 
-    private record Owed(long since, String what) {}
+    /** A request owed: when it went on the wire, when it was asked (its place in the stream's order), what it is. */
+    private record Owed(long since, long asked, String what) {}
 }

@@ -73,6 +73,9 @@ final class CoreContext implements PageOutput {
      */
     void sendAfterStore(KernelSession s, PagerToKernel m, Runnable io, java.util.function.BooleanSupplier current) {
         KernelSession.Outgoing waiting = new KernelSession.Outgoing(m, false);
+        if (s.outbox.isEmpty()) {
+            s.outboxBlockedSince = env.nanoTime(); // what is sent to s from now waits (AnswerDeadlines#sentAt)
+        }
         s.outbox.add(waiting);
         submitBefore(s, waiting, io, current, false);
     }
@@ -117,10 +120,18 @@ final class CoreContext implements PageOutput {
         if (waiting != null) {
             waiting.ready = true;
         }
+        boolean waited = !s.outbox.isEmpty();
         while (!s.outbox.isEmpty() && s.outbox.peek().ready) {
             PagerToKernel next = s.outbox.poll().message;
             if (!s.broken) {
                 transmit(s, next);
+            }
+        }
+        if (waited && s.outbox.isEmpty()) {
+            s.outboxFlushedFrom = s.outboxBlockedSince; // what was asked of s meanwhile went out now
+            s.outboxFlushedAt = env.nanoTime();
+            if (answers != null) {
+                answers.watchIfOwed(s); // a request that waited is owed from now: its deadline is watched
             }
         }
     }

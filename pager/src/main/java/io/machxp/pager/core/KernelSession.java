@@ -140,6 +140,16 @@ public final class KernelSession {
     public final java.util.ArrayDeque<Outgoing> outbox = new java.util.ArrayDeque<>();
 
     /** A message in the outbox; {@code ready} once what it waits for is on disk. */
+    /** While {@link #outbox} is not empty: when a message first waited in it (for the store). */
+    public long outboxBlockedSince;
+    /**
+     * The last time the outbox emptied after messages waited in it, and since when they had
+     * waited: a request asked in between went on the wire then (the answer deadline counts from
+     * there, xp-spec 4.8).
+     */
+    public long outboxFlushedAt;
+    public long outboxFlushedFrom = Long.MAX_VALUE;
+
     public static final class Outgoing {
         public final io.machxp.proto.xp.PagerToKernel message;
         public boolean ready;
