@@ -330,6 +330,7 @@ final class GraceReclaims {
         int pagesRefused = 0;
         Map<String, Set<Long>> namedPages = new HashMap<>();
         String conflict = null;
+        java.util.List<String> lost = new java.util.ArrayList<>();
         for (ReclaimedObject o : r.getObjectsList()) {
             MemoryObject object = objects.get(o.getObjectId());
             for (ReclaimedFutex f : o.getFutexesList()) {
@@ -345,7 +346,7 @@ final class GraceReclaims {
                 // an object under two ids: its pages are named once; a page named twice is refused
                 // whole, its earlier entry too
                 String page = object.name() + "@" + p.getOffset();
-                if (pages.reclaim(s, object, p, named)) {
+                if (pages.reclaim(s, object, p, named, lost)) {
                     pagesTaken.add(page);
                 } else {
                     pagesTaken.remove(page);
@@ -361,6 +362,12 @@ final class GraceReclaims {
                 }
             }
             retry.settle(detached, s, namedFutexes);
+        }
+        if (conflict == null && !lost.isEmpty()) {
+            // Writes the kernel believes it gave back are not taken: it must not go on as if they were.
+            conflict = lost.size() + " unversioned data return(s) not taken, e.g. " + lost.get(0) + "; a kernel that "
+                    + "reclaims data it gave back MUST give each the version of that return (xp-spec 9.4), and its "
+                    + "writes there may be lost";
         }
         if (conflict != null) {
             // The kernel believes it holds a futex another has: it must not go on as if it did. What

@@ -265,10 +265,14 @@ public final class PageCoherence {
 
     // ---- reclaim after a pager restart (PageReclaim) -----------------------------------------
 
-    /** A page a reconnecting kernel holds, or gave back ({@link PageReclaim#reclaim}): whether it was taken. */
+    /**
+     * A page a reconnecting kernel holds, or gave back ({@link PageReclaim#reclaim}): whether it was
+     * taken. Data given back that cannot be judged (unversioned, the store has the page) is named
+     * in {@code lost}.
+     */
     public boolean reclaim(KernelSession s, MemoryObject o, io.machxp.proto.xp.ReclaimedPage r,
-            java.util.Set<Long> named) {
-        return reclaims.reclaim(s, o, r, named);
+            java.util.Set<Long> named, java.util.List<String> lost) {
+        return reclaims.reclaim(s, o, r, named, lost);
     }
 
     // ---- kernels leaving ----------------------------------------------------------------------

@@ -20,6 +20,8 @@ import java.util.Set;
  *    version 2^63 or more, or more
  *    than 2^32 above the pager's)
  *  NONE (data only)                   -> holds nothing
+ *  version 0 (unversioned)            -> see {@link #unversioned}: a writable copy stands; data
+ *                                        that cannot be judged is not taken and ends the session
  *  the page's version unreadable      -> data given back kept in memory, judged when the store
  *                                        can be read; READ_WRITE stays the kernel's; READ dropped;
  *                                        data kept so already is the copy to compare with: data
@@ -52,7 +54,7 @@ final class PageReclaim {
      *
      * @return whether the entry was taken (false: refused, the kernel told to drop the page if it held it)
      */
-    boolean reclaim(KernelSession s, MemoryObject o, ReclaimedPage r, Set<Long> named) {
+    boolean reclaim(KernelSession s, MemoryObject o, ReclaimedPage r, Set<Long> named, java.util.List<String> lost) {
         String routine = "a reclaim";
         if (!checks.pageOf(o, r.getOffset())) {
             out.refuse(s, routine + " of a page at 0x" + Long.toHexString(r.getOffset()) + ", which is not a page of '"
@@ -83,6 +85,9 @@ final class PageReclaim {
             } catch (UncheckedIOException e) {
                 return unjudged(s, p, r, write, e);
             }
+        }
+        if (conflict == null && r.getVersion() == 0) {
+            return unversioned(s, p, r, write, held, stored, lost);
         }
         if (conflict == null && r.getVersion() > stored && (!r.getData().isEmpty() || held)) {
             String far = PageVersions.outOfRange(r.getVersion(), stored);
@@ -125,6 +130,61 @@ final class PageReclaim {
     }
 
     /**
+     * An entry of version 0 (unversioned, xp-spec 7.2, 9.4): a kernel that does not track versions.
+     * <pre>
+     *  READ_WRITE            its copy stands, data or not: it was the page's only writer (no other
+     *                        kernel could write it meanwhile, and a kernel reclaiming within its
+     *                        lease was never declared dead), so nothing newer than its copy can
+     *                        exist; its data, if any, becomes the copy as the next version
+     *  READ                  taken if the store never had the page (version 0), else the kernel
+     *                        is told to drop its clean copy (it reads it again; nothing is lost)
+     *  NONE with data        an unconfirmed return: taken as version 1 if the store never had the
+     *                        page; else it cannot be judged (another kernel may have written the
+     *                        page since and had that stored): not taken, and named in {@code lost}
+     *                        (the reclaim's session is ended with a sentence: its writes may be lost)
+     * </pre>
+     */
+    private boolean unversioned(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, boolean held,
+            long stored, java.util.List<String> lost) {
+        boolean data = !r.getData().isEmpty();
+        if (write) {
+            if (data) {
+                out.storeWrite(s, p.object, p.offset(), PageBytes.array(r.getData()), stored + 1,
+                        "the data " + s + " reclaimed (unversioned) for " + p + ", which it held writable, is kept in "
+                        + "memory only");
+            }
+            p.makeWriter(s);
+            return true;
+        }
+        if (held && stored > 0) {
+            out.refuse(s, "a reclaim of " + p + ": its read-only copy is unversioned and the pager's is version " + stored
+                    + "; the kernel is told to drop it");
+            p.drop(s);
+            out.send(s, PageMessages.discard(s.objectIdOf(p.object.name()), p.offset(), pageSize));
+            table.pruneIfIdle(p);
+            return false;
+        }
+        if (data && stored > 0) {
+            String why = "data given back for " + p + " without a version (0), which the pager cannot judge against its "
+                    + "store's version " + stored + " (another kernel may have written the page since): not taken";
+            out.refuse(s, "a reclaim of " + why);
+            lost.add(why);
+            table.pruneIfIdle(p);
+            return false;
+        }
+        if (data) {
+            out.storeWrite(s, p.object, p.offset(), PageBytes.array(r.getData()), 1,
+                    "the data " + s + " reclaimed (unversioned) for " + p + " is kept in memory only");
+        }
+        if (held) {
+            p.addReader(s);
+        } else {
+            table.pruneIfIdle(p);
+        }
+        return true;
+    }
+
+    /**
      * The page's version cannot be read (the store fails, or data given back for it waits with its
      * version unknown): nothing the kernel has is lost for it. Data it gives back is kept in memory
      * and judged once the store can be read (taken if newer, 7.4); a writable copy stays its own
@@ -137,7 +197,7 @@ final class PageReclaim {
     private boolean unjudged(KernelSession s, PageRecord p, ReclaimedPage r, boolean write, UncheckedIOException e) {
         MemoryObject.PageCopy kept = p.object.unjudged(p.offset());
         long keptVersion = kept == null ? 0 : kept.version();
-        if (write && keptVersion != 0 && r.getVersion() < keptVersion) {
+        if (write && r.getVersion() != 0 && keptVersion != 0 && r.getVersion() < keptVersion) { // 0: its copy stands
             out.refuse(s, "a reclaim of " + p + ": its copy (version " + r.getVersion() + ") is older than the data "
                     + "kept in memory for it (version " + keptVersion + "), whose version the store cannot read yet; "
                     + "the kernel is told to drop it");
