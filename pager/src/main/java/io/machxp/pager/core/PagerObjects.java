@@ -100,6 +100,17 @@ final class PagerObjects {
         s.objects.put(objectId, o);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
+        // s uses the object here now: kernels whose directory sends it elsewhere would use another
+        // copy of it (xp-spec 2.8; the users of an object decide, DirectoryViews)
+        DirectoryViews.disputing(open.get(), s, o.name(), core.name)
+                .forEach((other, why) -> sessionEnd.end(other, Errno.EINVAL, why));
+    }
+
+    /** The sessions open (PagerSessions, built after this part). */
+    private java.util.function.Supplier<java.util.Collection<KernelSession>> open = java.util.List::of;
+
+    void sessions(java.util.function.Supplier<java.util.Collection<KernelSession>> all) {
+        this.open = all;
     }
 
     void terminate(KernelSession s, int objectId) {
