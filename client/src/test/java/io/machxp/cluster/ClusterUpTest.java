@@ -25,8 +25,10 @@ class ClusterUpTest {
         Path state = dir.resolve("cluster.pid");
         try (MachxpProcess up = MachxpProcess.start("cluster", "cluster", "up", "--kernels", "1", "--port", "0",
                 "--state", state.toString(), "--logs", dir.resolve("logs").toString())) {
-            await().atMost(Duration.ofSeconds(150)).until(() -> up.output().contains("machxp cluster up:")
-                    || !up.handle().isAlive());
+            // the whole block, up to its last line (the output is taken line by line, whole lines only):
+            // "pager X, kernels Y\n" below needs the line after it read too
+            String lastLine = "machxp cluster down --state " + state;
+            await().atMost(Duration.ofSeconds(150)).until(() -> up.output().contains(lastLine) || !up.handle().isAlive());
             Matcher m = Pattern.compile("pager (\\S+), kernels (\\S+)\n").matcher(up.output());
             assertThat(m.find()).as(up.output()).isTrue();
             List<ProcessHandle> children = up.handle().children().toList();
