@@ -403,7 +403,8 @@ final class LinuxPlatform implements Platform {
      * to run on every allowed CPU, so that none that does not end (blocked in a lock, or spinning)
      * keeps a CPU at a real-time priority. A thread with no TID yet, or one that becomes real-time
      * after this, sees the stop and makes itself ordinary (LinuxWorker.run). Called by the runner
-     * at the run's end and close, and by the watchdog; idempotent.
+     * at the run's end and close (the watchdog does the same with calls it prepared:
+     * {@link LinuxWatchdog#fire}); idempotent.
      */
     void stopThreads() {
         stopped = true;

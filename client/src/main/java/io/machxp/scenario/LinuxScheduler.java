@@ -4,13 +4,13 @@ import static io.machxp.scenario.LinuxNative.CPUSET_BYTES;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The calls by which linux mode changes how Linux schedules a thread other than the caller, or
  * ends the process: what stops a run ({@link LinuxPlatform#stopThreads}, {@link LinuxWatchdog})
  * does through it, so that its tests replace it by a fake and need no SCHED_FIFO. {@link #NATIVE}
- * makes the real calls. Each returns 0 or the errno.
+ * makes the real calls. Each returns 0 or the errno. The watchdog, at SCHED_FIFO 99 in a JVM whose
+ * ordinary threads may be starved, uses {@link #prepare}d calls that allocate nothing.
  */
 interface LinuxScheduler {
     /** SCHED_OTHER for the thread {@code tid} (0: the caller). */
@@ -25,18 +25,36 @@ interface LinuxScheduler {
     /** The thread's policy (SCHED_OTHER 0, SCHED_FIFO 1, ...), or -1 if it has none (it ended). */
     int policy(int tid);
 
-    /** Writes {@code why} and a newline to standard error, then ends the process with SIGKILL. */
-    void killProcess(String why);
+    /**
+     * The calls of {@link Prepared}, with everything they need (native memory for sched_param and
+     * the CPU mask, the kill message's bytes) allocated now, by the caller.
+     *
+     * @param cpus what {@link Prepared#pin} pins to
+     * @param killMessage what {@link Prepared#killProcess} writes to standard error, before a newline
+     */
+    Prepared prepare(int[] cpus, String killMessage);
+
+    /**
+     * Calls prepared in advance for one thread (the watchdog) that makes them at SCHED_FIFO 99
+     * where the JVM's ordinary threads may be starved: they allocate nothing, so they take no lock
+     * that such a thread can hold (a JNA Memory registers with JNA's cleaner, whose lock the
+     * ordinary "JNA Cleaner" thread takes). Not for two threads at once (the memory is shared).
+     */
+    interface Prepared {
+        /** SCHED_OTHER for the thread {@code tid} (0: the caller). */
+        int makeOrdinary(int tid);
+
+        /** The thread {@code tid} may run on the prepared CPUs. */
+        int pin(int tid);
+
+        /** Writes the prepared message and a newline to standard error, then ends the process with SIGKILL. */
+        void killProcess();
+    }
 
     LinuxScheduler NATIVE = new Native();
 
     /** The real calls, through {@link LinuxNative}. */
     final class Native implements LinuxScheduler {
-        private static final long SYS_WRITE = 1;
-        private static final long SYS_GETPID = 39;
-        private static final long SYS_KILL = 62;
-        private static final int SIGKILL = 9;
-
         @Override
         public int makeOrdinary(int tid) {
             Memory param = new Memory(4);
@@ -64,14 +82,9 @@ interface LinuxScheduler {
             return LinuxNative.sched_getscheduler(tid);
         }
 
-        /** Straight to file descriptor 2 and the kernel: neither needs another thread of the JVM. */
         @Override
-        public void killProcess(String why) {
-            byte[] b = (why + "\n").getBytes(StandardCharsets.UTF_8);
-            Memory m = new Memory(b.length);
-            m.write(0, b, 0, b.length);
-            LinuxNative.syscall(SYS_WRITE, 2, Pointer.nativeValue(m), b.length, 0, 0, 0);
-            LinuxNative.syscall(SYS_KILL, LinuxNative.syscall(SYS_GETPID, 0, 0, 0, 0, 0, 0), SIGKILL, 0, 0, 0, 0);
+        public Prepared prepare(int[] cpus, String killMessage) {
+            return new LinuxPreparedCalls(cpus, killMessage);
         }
     }
 }

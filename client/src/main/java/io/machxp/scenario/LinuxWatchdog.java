@@ -21,6 +21,15 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link LinuxRunStuck}). If the runner has not closed the run {@link #KILL_GRACE_NANOS} (10 s) later, the
  * watchdog writes the sentence to standard error and ends the process. {@link LinuxRtTimeLimit} is
  * the kernel's backstop behind it (for a scenario thread at 99 that spins on every CPU).
+ *
+ * <h2>Nothing to wait for once armed</h2>
+ * It runs where the JVM's ordinary threads may be starved, and Java locks do not pass on a
+ * priority: so firing and ending the process allocate nothing and take no lock such a thread can
+ * hold. The constructor prepares all they need: the scenario threads in an array, native memory
+ * for the calls ({@link LinuxScheduler#prepare}) and the kill message's bytes. Firing does not
+ * unpark the scenario threads either (that takes a lock of the parked thread's): one in a
+ * compute, sleep or lock retry sees the stop itself, and one parked for its next step is ordinary
+ * and waits for the runner's {@link LinuxPlatform#stopThreads}, which unparks it.
  */
 final class LinuxWatchdog extends Thread {
     /** How long after the scenario's limit the watchdog fires: the runner stops the run at the limit. */
@@ -38,6 +47,11 @@ final class LinuxWatchdog extends Thread {
     private final long deadline;
     private final long killGraceNanos;
     private final String why;
+    /** The run's scenario threads, taken when armed (the run has them all by then). */
+    private final LinuxWorker[] workers;
+    /** Whether {@link #calls} pins to the run's allowed CPUs (tests may leave them unset). */
+    private final boolean unpin;
+    private final LinuxScheduler.Prepared calls;
     private final AtomicInteger state = new AtomicInteger(ARMED);
     private volatile boolean closed;
 
@@ -59,6 +73,10 @@ final class LinuxWatchdog extends Thread {
                 + " after its start (its limit is " + seconds(limitNanos) + "), so its watchdog stopped it: its "
                 + "threads were made ordinary and the run failed (a real-time thread may have kept the runner from "
                 + "its CPU).";
+        this.workers = run.workers.values().toArray(new LinuxWorker[0]);
+        this.unpin = run.allowed != null;
+        this.calls = scheduler.prepare(unpin ? run.allowed : new int[0], why + " The runner did not close the run within "
+                + seconds(killGraceNanos) + " after that, so the process was ended.");
     }
 
     private static String seconds(long nanos) {
@@ -84,18 +102,33 @@ final class LinuxWatchdog extends Thread {
     }
 
     /**
-     * Fires unless disarmed: every scenario thread and the runner ordinary and unpinned, the run
-     * stopped. True if it fired now.
+     * Fires unless disarmed: the run stopped, every scenario thread still there and the runner
+     * ordinary and free to run on every allowed CPU (as {@link LinuxPlatform#stopThreads}, with the
+     * prepared calls). True if it fired now.
      */
     boolean fire() {
         if (!state.compareAndSet(ARMED, FIRED)) {
             return false;
         }
-        run.stopThreads();
-        if (run.runnerTid != 0) {
-            scheduler.makeOrdinary(run.runnerTid);
+        run.stopped = true;
+        for (LinuxWorker w : workers) {
+            int tid = w.tid;
+            if (tid != 0 && !w.finished) { // 0 would be the caller; one with no TID yet sees the stop
+                ordinaryAndUnpinned(tid);
+            }
+        }
+        int runner = run.runnerTid;
+        if (runner != 0) {
+            ordinaryAndUnpinned(runner);
         }
         return true;
+    }
+
+    private void ordinaryAndUnpinned(int tid) {
+        calls.makeOrdinary(tid);
+        if (unpin) {
+            calls.pin(tid);
+        }
     }
 
     /** The runner has closed the run: a watchdog that fired does not end the process. */
@@ -120,8 +153,7 @@ final class LinuxWatchdog extends Thread {
             LockSupport.parkNanos(this, left);
         }
         if (!closed) {
-            scheduler.killProcess(why + " The runner did not close the run within " + seconds(killGraceNanos)
-                    + " after that, so the process was ended.");
+            calls.killProcess();
         }
     }
 }

@@ -16,6 +16,7 @@ final class FakeLinuxScheduler implements LinuxScheduler {
     volatile boolean demotionWorks = true;
     final CountDownLatch killed = new CountDownLatch(1);
     volatile String killedWhy;
+    volatile String preparedKillMessage;
 
     @Override
     public int makeOrdinary(int tid) {
@@ -43,10 +44,30 @@ final class FakeLinuxScheduler implements LinuxScheduler {
         return policies.getOrDefault(tid, -1);
     }
 
+    /**
+     * Prepared calls that record as the others do ("kill" for killProcess, its message in
+     * {@link #killedWhy}); the message is in {@link #preparedKillMessage} from now on.
+     */
     @Override
-    public void killProcess(String why) {
-        calls.add("kill");
-        killedWhy = why;
-        killed.countDown();
+    public Prepared prepare(int[] cpus, String killMessage) {
+        preparedKillMessage = killMessage;
+        return new Prepared() {
+            @Override
+            public int makeOrdinary(int tid) {
+                return FakeLinuxScheduler.this.makeOrdinary(tid);
+            }
+
+            @Override
+            public int pin(int tid) {
+                return FakeLinuxScheduler.this.pin(tid, cpus);
+            }
+
+            @Override
+            public void killProcess() {
+                calls.add("kill");
+                killedWhy = killMessage;
+                killed.countDown();
+            }
+        };
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -95,11 +96,41 @@ class LinuxRunStopTest {
         p.watchdog = new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, scenario().name(), scenario().limitNanos());
         assertThat(p.watchdog.fire()).isTrue();
         assertThat(p.stopped).isTrue();
-        assertThat(s.calls).containsExactlyInAnyOrder("ordinary 101", "pin 101 [0, 1]", "ordinary 102",
-                "pin 102 [0, 1]", "ordinary 55");
+        assertThat(s.calls).as("the runner too is ordinary and free to run on every allowed CPU")
+                .containsExactlyInAnyOrder("ordinary 101", "pin 101 [0, 1]", "ordinary 102", "pin 102 [0, 1]",
+                        "ordinary 55", "pin 55 [0, 1]");
         assertThatThrownBy(() -> p.runUntil(() -> false, Long.MAX_VALUE)).isInstanceOf(LinuxRunStuck.class)
                 .hasMessageContaining("scenario 'stuck inversion'").hasMessageContaining("70 s")
                 .hasMessageContaining("its limit is 60 s");
+    }
+
+    /**
+     * At SCHED_FIFO 99 it must not wait for an ordinary thread it may starve: a JNA Memory (whose
+     * cleaner's lock the "JNA Cleaner" thread takes) or any other allocation. The real calls, on
+     * the caller itself: made ordinary (it is) and pinned to the CPUs it has, nothing changes.
+     */
+    @Test
+    void aWatchdogFiresWithTheRealCallsWithoutAllocating() {
+        assumeTrue(LinuxNative.UNAVAILABLE == null, "needs the C library");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
+        int self = LinuxNative.gettid();
+        assumeTrue(LinuxNative.sched_getscheduler(self) == LinuxNative.SCHED_OTHER, "the caller is ordinary");
+        LinuxPlatform p = new LinuxPlatform(LinuxScheduler.NATIVE, new LinuxLeftovers());
+        p.allowed = LinuxCpus.allowedCpus(); // the caller's own mask
+        worker(p, "L", self);
+        worker(p, "N", 0);
+        worker(p, "E", 103).finished = true;
+        p.runnerTid = self;
+        LinuxWatchdog w = new LinuxWatchdog(p, LinuxScheduler.NATIVE, Long.MAX_VALUE, 0, "s", 1);
+        mx.getCurrentThreadAllocatedBytes();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        boolean fired = w.fire();
+        long after = mx.getCurrentThreadAllocatedBytes();
+        assertThat(fired).isTrue();
+        assertThat(p.stopped).isTrue();
+        assertThat(after - before).as("bytes allocated by fire()").isZero();
+        assertThat(LinuxNative.sched_getscheduler(self)).isEqualTo(LinuxNative.SCHED_OTHER);
     }
 
     @Test
@@ -119,6 +150,8 @@ class LinuxRunStopTest {
         LinuxPlatform p = platform(s, new LinuxLeftovers());
         worker(p, "H", 102);
         LinuxWatchdog w = new LinuxWatchdog(p, s, System.nanoTime(), 0, "stuck inversion", 1_000_000_000L);
+        assertThat(s.preparedKillMessage).as("the message is ready before the watchdog runs")
+                .contains("so the process was ended");
         w.start();
         assertThat(s.killed.await(60, TimeUnit.SECONDS)).isTrue();
         w.join();
