@@ -29,25 +29,29 @@ final class LinuxLeftovers {
     }
 
     /**
-     * Makes every leftover that has not ended ordinary again and lets it run on {@code allowed}:
+     * Makes every leftover that has not ended ordinary again and lets it run on {@code allowed}
+     * (one with no TID is dropped, as an ended one):
      * null if none is real-time afterwards, else a sentence naming the first that is, for a run
      * that must not start next to it.
      */
     String check(LinuxScheduler scheduler, int[] allowed) {
         for (Leftover l : left) {
             LinuxWorker w = l.worker();
-            if (w.finished) {
+            int tid = w.tid;
+            if (w.finished || tid == 0) {
+                // Ended, or no TID yet: 0 would be the caller, and a thread that sets itself up
+                // after its run stopped makes itself ordinary (LinuxWorker.run).
                 left.remove(l);
                 continue;
             }
-            scheduler.makeOrdinary(w.tid);
-            scheduler.pin(w.tid, allowed);
-            int policy = scheduler.policy(w.tid);
+            scheduler.makeOrdinary(tid);
+            scheduler.pin(tid, allowed);
+            int policy = scheduler.policy(tid);
             if (policy < 0) {
                 left.remove(l); // ended meanwhile
             } else if (realTime(policy)) {
                 return "Thread " + w.spec.name() + " of the earlier linux-mode run of scenario '" + l.scenario()
-                        + "' (TID " + w.tid + ") is still real-time in this JVM and could not be made ordinary, "
+                        + "' (TID " + tid + ") is still real-time in this JVM and could not be made ordinary, "
                         + "so no other linux-mode run can start here.";
             }
         }

@@ -206,6 +206,20 @@ class LinuxRunStopTest {
     }
 
     @Test
+    void aLeftoverWithNoTidIsDroppedWithoutActingOnTheCaller() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform earlier = platform(s, left);
+        worker(earlier, "N", 0); // never ran: tid 0, not finished
+        earlier.close();
+        assertThat(left.size()).isEqualTo(1);
+        s.policies.put(0, LinuxNative.SCHED_OTHER); // what the caller reports
+        assertThat(left.check(s, ALLOWED)).isNull();
+        assertThat(s.calls).as("TID 0 is the caller").doesNotContain("ordinary 0", "pin 0 [0, 1]");
+        assertThat(left.size()).isZero();
+    }
+
+    @Test
     void realTimePoliciesAreFifoRoundRobinAndDeadline() {
         assertThat(LinuxLeftovers.realTime(0)).isFalse();
         assertThat(LinuxLeftovers.realTime(1)).isTrue();
