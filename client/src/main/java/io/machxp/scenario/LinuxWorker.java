@@ -56,7 +56,7 @@ final class LinuxWorker extends Thread {
     volatile boolean ended;
     /** Its start time has come: from now on it keeps its CPU between steps. */
     volatile boolean released;
-    /** The Linux thread has left its loop. */
+    /** The Linux thread is ending: it left its loop, or its setup threw. */
     volatile boolean finished;
 
     LinuxWorker(LinuxPlatform run, ThreadSpec spec, int[] cpus, CountDownLatch ready) {
@@ -74,6 +74,18 @@ final class LinuxWorker extends Thread {
 
     @Override
     public void run() {
+        try {
+            setUpAndRunSteps();
+        } finally {
+            // Whatever ends it (its loop, or something thrown while it set itself up): its TID is
+            // no longer its own, so neither the run's stop nor a later run's check acts on it.
+            finished = true;
+        }
+        // Returning ends the Linux thread: the kernel walks its robust list (glibc's), so a robust
+        // mutex it still holds passes on with OWNER_DIED.
+    }
+
+    private void setUpAndRunSteps() {
         tid = LinuxNative.gettid();
         Memory mask = LinuxCpus.cpuSet(cpus);
         if (LinuxNative.sched_setaffinity(0, CPUSET_BYTES, Pointer.nativeValue(mask)) != 0) {
@@ -93,30 +105,24 @@ final class LinuxWorker extends Thread {
             LinuxNative.sched_setscheduler(0, LinuxNative.SCHED_OTHER, Pointer.nativeValue(scratch) + 32);
         }
         ready.countDown();
-        try {
-            while (setupErrno == 0 && !ended && !run.stopped) {
-                Runnable r = queue.poll();
-                if (r == null && run.spinNanos > 0 && released) {
-                    // A Linux thread runs its program on without leaving its CPU between two
-                    // steps. This thread queues its own next step (it runs the interpreter), so
-                    // the queue is empty here only if something went wrong: wait a bounded time
-                    // (spinNanos, or the run's stop) rather than free the CPU for a lower priority.
-                    long until = System.nanoTime() + run.spinNanos;
-                    while ((r = queue.poll()) == null && !ended && !run.stopped && System.nanoTime() < until) {
-                        Thread.onSpinWait();
-                    }
-                }
-                if (r == null) {
-                    LockSupport.park(this);
-                } else {
-                    r.run();
+        while (setupErrno == 0 && !ended && !run.stopped) {
+            Runnable r = queue.poll();
+            if (r == null && run.spinNanos > 0 && released) {
+                // A Linux thread runs its program on without leaving its CPU between two
+                // steps. This thread queues its own next step (it runs the interpreter), so
+                // the queue is empty here only if something went wrong: wait a bounded time
+                // (spinNanos, or the run's stop) rather than free the CPU for a lower priority.
+                long until = System.nanoTime() + run.spinNanos;
+                while ((r = queue.poll()) == null && !ended && !run.stopped && System.nanoTime() < until) {
+                    Thread.onSpinWait();
                 }
             }
-        } finally {
-            finished = true;
+            if (r == null) {
+                LockSupport.park(this);
+            } else {
+                r.run();
+            }
         }
-        // Returning ends the Linux thread: the kernel walks its robust list (glibc's), so a robust
-        // mutex it still holds passes on with OWNER_DIED.
     }
 
     void enqueue(Runnable r) {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -217,6 +218,32 @@ class LinuxRunStopTest {
         assertThat(left.check(s, ALLOWED)).isNull();
         assertThat(s.calls).as("TID 0 is the caller").doesNotContain("ordinary 0", "pin 0 [0, 1]");
         assertThat(left.size()).isZero();
+    }
+
+    /**
+     * A scenario thread that throws while it sets itself up is finished too, so that neither its
+     * run's close nor a later run's check acts on its TID (another thread's, in time). Its CPU is
+     * past the 1024 of a CPU mask (cpuSet throws); its priority 0 and the stopped run keep it from
+     * ever being real-time.
+     */
+    @Test
+    void aScenarioThreadThatThrowsWhileSettingItselfUpIsFinished() throws InterruptedException {
+        assumeTrue(LinuxNative.UNAVAILABLE == null, "the thread reads its TID first");
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform p = platform(new FakeLinuxScheduler(), left);
+        p.stopped = true;
+        LinuxWorker w = new LinuxWorker(p, new Scenario.ThreadSpec("B", "A", "B", 0, 0, List.of()),
+                new int[] {1 << 20}, new CountDownLatch(1));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        w.setUncaughtExceptionHandler((t, e) -> thrown.set(e));
+        w.start();
+        w.join();
+        assertThat(thrown.get()).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(w.tid).isNotZero();
+        assertThat(w.finished).isTrue();
+        p.workers.put("B", w);
+        p.close();
+        assertThat(left.size()).as("not kept for the next run's check").isZero();
     }
 
     @Test
