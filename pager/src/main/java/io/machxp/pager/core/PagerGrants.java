@@ -29,7 +29,8 @@ import java.util.List;
  *                                       policy lets it ({@link GrantLeases#relinquishInGrant}),
  *                                       else when the grant's lease ends
  *  releasing kernel asks again       -> queued first (request_again), so the grant made now
- *                                       knows of it
+ *                                       knows of it; a kernel that left (gone, broken, the
+ *                                       object terminated) asks for nothing
  * </pre>
  * Entry consistency: pages that come back with futex_released (the releaser's dirty pages) are
  * remembered on the futex; its next futex_granted carries those that no kernel holds or asks for,
@@ -63,11 +64,18 @@ final class PagerGrants {
      * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
      * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
      * (futex_released with request_again; its top waiter waiting since {@code since}, pager
-     * clock): queued first, so that the grant made now knows of it.
+     * clock): queued first, so that the grant made now knows of it. A kernel that left asks for
+     * nothing (xp-spec 4.4, 14.5): its session forgotten or broken, or the object terminated. Only
+     * a direct handoff's target can be such a releaser: its early release, kept from before it left,
+     * is handled as its own at the grant it stands for ({@link PagerForwards#grant}); any other
+     * release comes from the live holder in the same event.
      */
     void release(FutexRecord f, KernelSession again, int priority, long since, long copied) {
         f.holder.held.remove(f.key);
         f.holder = null;
+        if (again != null && (again.gone || again.broken || !again.hasObject(f.key.object()))) {
+            again = null; // queued, it would be granted the futex and never give it back (review of directfix, 1)
+        }
         if (again != null) {
             f.queue.add(again, priority, since);
             again.queued.add(f.key);

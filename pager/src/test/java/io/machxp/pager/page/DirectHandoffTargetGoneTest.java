@@ -31,6 +31,10 @@ import org.junit.jupiter.api.Test;
  * declared dead. The next grant carried the owner_died of H's death, though H's owner had unlocked
  * to K and K had released cleanly.</li>
  * </ul>
+ * And from the review of directfix, finding 1: K gave the futex back early with request_again
+ * (its other local threads still waited), then left (its session forgotten or broken, or the
+ * object terminated). Handling that release as K's queued K again: the futex went to a kernel
+ * that never gives it back, or the core failed on K's object id halfway through H's release.
  */
 class DirectHandoffTargetGoneTest {
     private static final long STEP = 100_000_000L;
@@ -57,8 +61,14 @@ class DirectHandoffTargetGoneTest {
 
     /** K, having taken H's copy, gives the futex back under the forward's token before its grant. */
     private void kGivesItBackEarly(PageData... pages) {
+        kGivesItBackEarly(false, pages);
+    }
+
+    /** The same, asking for it again ({@code request_again}: K's other threads still wait) if so. */
+    private void kGivesItBackEarly(boolean requestAgain, PageData... pages) {
         k.xp(kk, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                .setObjectId(OBJ).setOffset(0).setFencingToken(order.getForwardToken()).addAllPages(List.of(pages))));
+                .setObjectId(OBJ).setOffset(0).setFencingToken(order.getForwardToken()).setRequestAgain(requestAgain)
+                .addAllPages(List.of(pages))));
     }
 
     /** The session's stream ends and its lease runs out while the others are heard: it is forgotten. */
@@ -75,10 +85,14 @@ class DirectHandoffTargetGoneTest {
     }
 
     private static MemoryObjectFutexGranted grantOf(List<PagerToKernel> ms) {
-        List<MemoryObjectFutexGranted> grants = ms.stream().filter(PagerToKernel::hasMemoryObjectFutexGranted)
-                .map(PagerToKernel::getMemoryObjectFutexGranted).toList();
+        List<MemoryObjectFutexGranted> grants = grants(ms);
         assertThat(grants).hasSize(1);
         return grants.get(0);
+    }
+
+    private static List<MemoryObjectFutexGranted> grants(List<PagerToKernel> ms) {
+        return ms.stream().filter(PagerToKernel::hasMemoryObjectFutexGranted)
+                .map(PagerToKernel::getMemoryObjectFutexGranted).toList();
     }
 
     /** Fails on the old code: C is granted the forward's token itself (the record pruned before the raise). */
@@ -161,5 +175,95 @@ class DirectHandoffTargetGoneTest {
         k.take(kk);
         k.read(kk, 0);
         XpKernels.assertReadCopy(k.one(kk), 0, page(2)); // K's page: the pager wrote no OWNER_DIED into the word
+    }
+
+    /**
+     * Fails on the old code: C is never granted. K's early release asked again, and K was
+     * forgotten before H's release: the futex went to K, which can never give it back.
+     */
+    @Test
+    void aForgottenTargetsRequestAgainAsksForNothing() {
+        forwardOrdered();
+        kGivesItBackEarly(true, XpKernels.dirtyPage(0, page(2)));
+        leaves(kk, h, c);
+        hReleases();
+        k.take(h);
+        assertThat(k.pager.holderOf("obj", 0)).as("free: the forgotten K asks for nothing").isNull();
+
+        k.lockFutex(c, 0);
+        k.advanceHeard(LEASE_AND_MORE, STEP, h, c);
+        List<MemoryObjectFutexGranted> g = grants(k.take(c));
+        assertThat(g).as("C granted, not left behind a forgotten K").hasSize(1);
+        assertCarriesKsPage(g.get(0));
+    }
+
+    /** The grant carries the page as K's early release left it: K's writes under the copy are kept. */
+    private static void assertCarriesKsPage(MemoryObjectFutexGranted g) {
+        assertThat(g.getPagesList()).hasSize(1);
+        assertThat(g.getPages(0).getOffset()).isZero();
+        assertThat(g.getPages(0).getData().toByteArray()).isEqualTo(page(2));
+    }
+
+    /**
+     * Fails on the old code: C's second lock is never granted. With C already waiting, the
+     * forgotten K was queued behind it and got the futex at C's release.
+     */
+    @Test
+    void aForgottenTargetsRequestAgainIsNotQueuedBehindAWaiter() {
+        forwardOrdered();
+        k.lockFutex(c, 0); // C waits behind K
+        kGivesItBackEarly(true, XpKernels.dirtyPage(0, page(2)));
+        leaves(kk, h, c);
+        k.take(c);
+        hReleases();
+        k.take(h);
+        MemoryObjectFutexGranted g = grantOf(k.take(c));
+        assertThat(g.getRelinquish()).as("nobody else waits").isFalse();
+
+        k.futexReleased(c, 0);
+        k.take(c);
+        k.lockFutex(c, 0);
+        k.advanceHeard(LEASE_AND_MORE, STEP, h, c);
+        assertThat(grants(k.take(c))).as("C granted again, not left behind a forgotten K").hasSize(1);
+    }
+
+    /**
+     * Fails on the old code: H's release fails in the core on K's object id (K, queued again,
+     * was granted the futex on an object it terminated), and C is never granted.
+     */
+    @Test
+    void aTerminatedTargetsRequestAgainAsksForNothing() {
+        forwardOrdered();
+        kGivesItBackEarly(true, XpKernels.dirtyPage(0, page(2)));
+        k.terminate(kk);
+        k.take(kk);
+        hReleases();
+        k.take(h);
+        assertThat(k.pager.holderOf("obj", 0)).as("free: K terminated the object").isNull();
+
+        k.lockFutex(c, 0);
+        List<MemoryObjectFutexGranted> g = grants(k.take(c));
+        assertThat(g).as("C granted at once").hasSize(1);
+        assertCarriesKsPage(g.get(0));
+    }
+
+    /**
+     * Fails on the old code: C waits for K's lease to end. K's stream broke after its early
+     * release with request_again (it holds a page, so its session stays until its lease ends); a
+     * broken session waits in no queue (xp-spec 4.4), so it is not queued again.
+     */
+    @Test
+    void aBrokenTargetsRequestAgainAsksForNothing() {
+        forwardOrdered();
+        k.read(kk, XpKernels.PAGE); // K holds a page: its session outlives its stream until its lease ends
+        k.take(kk);
+        kGivesItBackEarly(true, XpKernels.dirtyPage(0, page(2)));
+        k.pager.sessionClosed(kk);
+        hReleases();
+        k.take(h);
+        assertThat(k.pager.holderOf("obj", 0)).as("free: a broken K asks for nothing").isNull();
+
+        k.lockFutex(c, 0);
+        assertThat(grants(k.take(c))).as("C granted at once, not after K's lease").hasSize(1);
     }
 }
