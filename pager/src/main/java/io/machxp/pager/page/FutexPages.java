@@ -30,7 +30,8 @@ import java.util.List;
  *                           the page, no copy can go any more: ungated
  *  settling                 the holder's release is being taken, or the holder leaves without
  *  (forwardSettling)        one (its pages forgotten): nothing runs on the page until the
- *                           forward settles, in the same core event
+ *                           release is done (forwardGranted below), in the same core event,
+ *                           with a target or without one
  *  settled (forwardSettled) the futex is granted (to null: to nobody it was forwarded to):
  *                           ungated; if nobody holds the page, the grantee becomes its writer
  *                           with the pager's copy (it may hold the copy forwarded to it);
@@ -150,7 +151,7 @@ final class FutexPages {
                 p.makeWriter(to);
             }
         }
-        p.gateSettling = true; // until forwardGranted
+        p.gateSettling = true; // until forwardGranted, with a target (its grant) or without (the next's, or freed)
         return page;
     }
 

@@ -40,8 +40,11 @@ final class PageRecord {
      * While gated: its holder released the futex (the page may come back inside that release) or
      * leaves without a release, and the forward settles next, in the same core event: nothing runs
      * on the page until then, so the copy's target, which may hold the holder's last writes, can
-     * become its writer. Kept after the settle ungates the page until the target's grant is sent
-     * ({@link FutexPages#forwardGranted}), so that no revoke reaches the target before its page.
+     * become its writer. Kept after the settle ungates the page until the release is done
+     * ({@link FutexPages#forwardGranted}): with a target, until its grant is sent (or its early
+     * release taken), so that no revoke reaches the target before its page; without a target (it
+     * left), until the futex is granted to the next or freed, its token above the forward's and its
+     * owner_died settled, so that nothing run on the page (a death's recording) sees it before.
      */
     boolean gateSettling;
 
