@@ -1,6 +1,7 @@
 package io.machxp.sim;
 
 import io.machxp.pager.core.PagerStats;
+import io.machxp.pager.replica.EarlyAsks;
 import io.machxp.pager.replica.GroupClock;
 import io.machxp.pager.replica.LeaderTicker;
 import io.machxp.pager.replica.ReplicaCore;
@@ -16,7 +17,8 @@ import java.util.concurrent.CompletableFuture;
  * One replica of a simulated replicated pager, one run of its process (a restart makes a new
  * one): the real replica code of {@code machxp pager --replicas} - its {@link ReplicaCore} fed the
  * committed log, its {@link ReplicaStreams} holding the kernels' streams, its
- * {@link ReplicaXpService} taking them (redirecting when it does not lead), its
+ * {@link ReplicaXpService} taking them (redirecting when it does not lead, hinting a futex's holder
+ * as a lock_futex arrives: {@link EarlyAsks}), its
  * {@link LeaderTicker} - on the modelled Raft log ({@link SimRaft}) instead of Ratis. What
  * {@code ReplicatedPager} does with Ratis, this does with the model: it is the group the XP
  * service appends through, and a replica that stops leading ends its kernels' streams.
@@ -30,6 +32,8 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
     final PagerStats stats = new PagerStats();
     final ReplicaCore core;
     final ReplicaXpService xp;
+    /** The leader's early asks (hints to a futex's holder when a lock_futex arrives), as ReplicatedPager's. */
+    final EarlyAsks earlyAsks;
     private final LeaderTicker ticker;
     private final SessionIds sessionIds = new SessionIds();
     /** The leader's reading of the group clock, on this replica's modelled monotonic clock (as ReplicatedPager's). */
@@ -42,7 +46,8 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         this.clock = new GroupClock(() -> group.monotonic(id));
         this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, stats)
                 .answerDeadline(group.answerDeadlineNanos()).groupClock(clock);
-        this.xp = new ReplicaXpService(this, streams);
+        this.earlyAsks = new EarlyAsks(core.holders(), streams);
+        this.xp = new ReplicaXpService(this, streams, earlyAsks);
         this.ticker = new LeaderTicker(core);
     }
 

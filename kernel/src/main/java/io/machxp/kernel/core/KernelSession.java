@@ -136,6 +136,7 @@ final class KernelSession {
     KernelHello.Builder hello() {
         KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)
                 .setResumable(true).addAllFeatures(PageCache.FEATURES)
+                .addFeatures(RelinquishHints.FEATURE) // a replicated pager's early asks (xp-spec 13.6)
                 .setDirectory(core.directory.viewFor(pager)); // the pager refuses a kernel configured unlike the others
         if (pager != 0) {
             h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it

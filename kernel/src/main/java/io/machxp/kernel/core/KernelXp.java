@@ -55,6 +55,11 @@ public final class KernelXp {
         }
     }
 
+    /** The relinquish hints this kernel acted on and dropped (xp-spec 13.6). */
+    RelinquishHints hints() {
+        return dispatch.hints;
+    }
+
     /** A futex another kernel forwarded over the kernel link (direct handoff, xp-spec 14). */
     public void onFutexForward(FutexForward m) {
         core.checkThread();

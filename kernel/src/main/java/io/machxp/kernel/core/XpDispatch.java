@@ -26,6 +26,9 @@ import io.machxp.proto.xp.VmProt;
  *  memory_object_change_attributes                -> {@link KernelObjects}
  *  memory_object_futex_granted, _futex_busy,      -> {@link KernelFutexes}
  *    _futex_probe, _relinquish_futex
+ *  memory_object_relinquish_futex_hint            -> {@link RelinquishHints}: not numbered, so
+ *                                                    neither counted as received nor held in a
+ *                                                    lease grace (dropped there)
  * </pre>
  * Nothing applies once the session is over for this kernel (lease lost, or shut down), nor what
  * its stream still brings before the session that replaces it (rejoining) sent its hello.
@@ -38,10 +41,12 @@ import io.machxp.proto.xp.VmProt;
 final class XpDispatch {
     private final KernelCore core;
     private final KernelStats stats;
+    final RelinquishHints hints;
 
     XpDispatch(KernelCore core, KernelStats stats) {
         this.core = core;
         this.stats = stats;
+        this.hints = new RelinquishHints(core);
     }
 
     /**
@@ -55,6 +60,13 @@ final class XpDispatch {
             return; // the session is over for this kernel (lease lost, or shut down): nothing applies
         }
         stats.received(m);
+        if (m.getRoutineCase() == PagerToKernel.RoutineCase.MEMORY_OBJECT_RELINQUISH_FUTEX_HINT) {
+            // Not one of the session's messages (xp-spec 4.7, 13.6): not counted, never deferred.
+            if (!session.grace.defers(m)) {
+                hints.onHint(session.pager, m.getMemoryObjectRelinquishFutexHint());
+            }
+            return;
+        }
         if (m.getRoutineCase() != PagerToKernel.RoutineCase.PAGER_WELCOME && !session.resume.received()) {
             return; // sent again after a resume, already received on an earlier stream (xp-spec 4.7)
         }

@@ -30,6 +30,8 @@ final class CoreContext implements PageOutput {
     AnswerDeadlines answers;
     /** What the store failed to write, tried again, and the answers held until it is written. */
     final StoreRetries retries = new StoreRetries(this);
+    /** Who holds each futex, published for another thread ({@link PagerCore#publishHolders}); off by default. */
+    FutexHolderMap holders = FutexHolderMap.OFF;
     /** The WARN lines of refused messages, rate-limited. */
     private final RefusalLog refusals = new RefusalLog();
 

@@ -68,6 +68,7 @@ final class FutexReclaims {
         f.grantOwnerDied = r.getOwnerDied();
         f.lastHolder = s.id;
         f.lastHolderName = s.kernelName;
+        core.holders.held(f);
         s.held.add(key);
         journal.reclaimed(s, key);
         core.stats.futexesReclaimed.increment();

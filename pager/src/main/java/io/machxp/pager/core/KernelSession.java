@@ -177,6 +177,9 @@ public final class KernelSession {
     long reclaimBootNonce;
     long reclaimAttempt;
 
+    /** This session as published for the leader's XP thread ({@link FutexHolderMap}); null: not published. Not replicated. */
+    FutexHolderMap.Session published;
+
     public KernelSession(long id) {
         this.id = id;
     }

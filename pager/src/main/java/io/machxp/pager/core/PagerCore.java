@@ -61,6 +61,8 @@ public final class PagerCore {
     private final PagerGrace grace;
     private final PagerDispatch dispatch;
     private final FutexJournal journal;
+    /** The longest lease the grant policy gives a grant, any priority (Long.MAX_VALUE: not known, or a direct handoff's). */
+    private final long longestGrantLeaseNanos;
 
     /** @throws IllegalArgumentException unless {@code pageSize} is a power of two of at least 64 */
     public static void checkPageSize(int pageSize) {
@@ -96,6 +98,19 @@ public final class PagerCore {
                 grace, resume);
         this.journal = journal;
         core.timers.handler(this::timerDue);
+        this.longestGrantLeaseNanos = options.grantPolicy().directHandoff() ? Long.MAX_VALUE
+                : Math.max(0, options.grantPolicy().longestRelinquishAfterNanos());
+    }
+
+    /**
+     * Publishes who holds each futex into {@code map} from now on, for a replicated pager's leader
+     * to read on its XP thread (its early asks, {@link FutexHolderMap}): what the core holds now,
+     * then every change as the core makes it; again whole after a {@link #restore}.
+     */
+    public void publishHolders(FutexHolderMap map) {
+        core.holders = map;
+        map.longestLease(longestGrantLeaseNanos);
+        map.rebuild(sessions.sessions.values(), futexes.records().futexes.values());
     }
 
     /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
@@ -141,6 +156,7 @@ public final class PagerCore {
      */
     public void restore(io.machxp.proto.snapshot.PagerSnapshot snapshot) {
         new SnapshotReader(core, sessions, futexes, pages, grace, journal).read(snapshot);
+        core.holders.rebuild(sessions.sessions.values(), futexes.records().futexes.values());
     }
 
     /**

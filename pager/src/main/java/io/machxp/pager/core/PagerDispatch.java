@@ -37,7 +37,8 @@ final class PagerDispatch {
      * thousands of others (a 4 MiB message holds half a million) must not make the pager keep them
      * for the session's life.
      */
-    static final java.util.Set<String> FEATURES = java.util.Set.of("precious", "lock_ranges", "change_attributes");
+    static final java.util.Set<String> FEATURES = java.util.Set.of("precious", "lock_ranges", "change_attributes",
+            FutexHolderMap.FEATURE);
     private final CoreContext core;
     private final PageCoherence pages;
     private final PagerFutexes futexes;

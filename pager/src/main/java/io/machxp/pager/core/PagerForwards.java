@@ -338,6 +338,7 @@ final class PagerForwards {
         f.holder = to;
         to.held.add(f.key);
         f.token = forward.token();
+        core.holders.held(f);
         f.grantOwnerDied = false;
         f.releasedPages.clear();
         if (!early.getOwnerDied()) {

@@ -73,6 +73,7 @@ final class PagerGrants {
     void release(FutexRecord f, KernelSession again, int priority, long since, long copied) {
         f.holder.held.remove(f.key);
         f.holder = null;
+        core.holders.freed(f.key);
         if (again != null && (again.gone || again.broken || !again.hasObject(f.key.object()))) {
             again = null; // queued, it would be granted the futex and never give it back (review of directfix, 1)
         }
@@ -147,6 +148,7 @@ final class PagerGrants {
             leases.notYet(f, f.queue.topPriority());
         }
         long grantToken = f.token;
+        core.holders.held(f);
         journal.granted(s, f.key, PagerToKernel.newBuilder().setMemoryObjectFutexGranted(granted).build(),
                 () -> f.holder == s && f.token == grantToken);
     }

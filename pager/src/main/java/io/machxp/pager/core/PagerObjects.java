@@ -98,6 +98,7 @@ final class PagerObjects {
             return;
         }
         s.objects.put(objectId, o);
+        core.holders.objectsChanged(s);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
         // s uses the object here now: kernels whose directory sends it elsewhere would use another
@@ -123,6 +124,7 @@ final class PagerObjects {
         // ids are only ever added after it: every ask outstanding went under it.
         boolean named = s.objectIdOf(o.name()) == objectId;
         s.objects.remove(objectId);
+        core.holders.objectsChanged(s);
         if (s.objects.containsValue(o)) {
             // Still initialized under another id. A relinquish or lock_request sent under this id
             // may cross the terminate: answers under it still name the object (spec 5.3). If the

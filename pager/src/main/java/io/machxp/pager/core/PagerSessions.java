@@ -156,6 +156,7 @@ final class PagerSessions {
     void forget(KernelSession s) {
         s.gone = true;
         sessions.remove(s.id);
+        core.holders.gone(s);
         core.stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
             sessionsByName.remove(s.kernelName);
@@ -257,6 +258,7 @@ final class PagerSessions {
         core.timers.set(leaseNanos, new CoreTimers.ForgetDead(old)); // its stream is long gone by then
         s.id = fresh.id;
         sessions.put(s.id, s);
+        core.holders.moved(s, old);
         heard(s);
     }
 
@@ -267,6 +269,7 @@ final class PagerSessions {
      */
     void retire(KernelSession s) {
         sessions.remove(s.id);
+        core.holders.gone(s);
         core.stats.sessions.decrement();
         s.gone = true;
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {

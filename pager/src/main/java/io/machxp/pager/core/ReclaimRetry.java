@@ -147,6 +147,7 @@ final class ReclaimRetry {
         List<FutexKey> held = new ArrayList<>(old.held);
         for (FutexKey key : held) {
             futexes.records().get(key).holder = null;
+            core.holders.freed(key);
         }
         old.held.clear();
         sessions.retire(old);
@@ -172,6 +173,7 @@ final class ReclaimRetry {
             }
             f.holder = s;
             s.held.add(key);
+            core.holders.held(f);
             if (!named.contains(key)) {
                 futexes.grants.release(f, null, 0, 0, -1);
             }

@@ -32,6 +32,16 @@ public interface GrantPolicy {
         return 0;
     }
 
+    /**
+     * An upper bound of {@link #relinquishAfterNanos} over every priority: a replicated pager's
+     * leader sends an early ask (xp-spec 13.6) for a grant only once this long has passed since it,
+     * so that no grant's lease is cut short. Long.MAX_VALUE, the default: not known, no early ask
+     * for this policy's grants (the core's own ask, after the lease, is unchanged).
+     */
+    default long longestRelinquishAfterNanos() {
+        return Long.MAX_VALUE;
+    }
+
     /** A grant made while kernels wait carries the relinquish. */
     default boolean relinquishInGrant() {
         return true;
@@ -69,5 +79,15 @@ public interface GrantPolicy {
     }
 
     /** Grant, and ask for the futex back as soon as another kernel waits (the protocol as specified). */
-    GrantPolicy IMMEDIATE = () -> "immediate";
+    GrantPolicy IMMEDIATE = new GrantPolicy() {
+        @Override
+        public String name() {
+            return "immediate";
+        }
+
+        @Override
+        public long longestRelinquishAfterNanos() {
+            return 0; // no lease at any priority
+        }
+    };
 }

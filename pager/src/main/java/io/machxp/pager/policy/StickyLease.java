@@ -24,6 +24,11 @@ public record StickyLease(long leaseNanos) implements GrantPolicy {
     }
 
     @Override
+    public long longestRelinquishAfterNanos() {
+        return leaseNanos; // the same at every priority
+    }
+
+    @Override
     public boolean relinquishInGrant() {
         return leaseNanos == 0;
     }

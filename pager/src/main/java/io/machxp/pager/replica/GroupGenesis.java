@@ -65,4 +65,16 @@ final class GroupGenesis {
                     + "configured with " + objects + ": give every replica the group's objects (--object NAME=SIZE)");
         }
     }
+
+    /** The session token number {@code count} of a group whose genesis seed is {@code seed}: SHA-256 of both (0 is skipped by the caller). */
+    static long sessionToken(byte[] seed, long count) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            sha.update(seed);
+            sha.update(java.nio.ByteBuffer.allocate(Long.BYTES).putLong(count).array());
+            return java.nio.ByteBuffer.wrap(sha.digest()).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
 }

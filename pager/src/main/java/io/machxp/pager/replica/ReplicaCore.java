@@ -14,9 +14,6 @@ import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.replica.ReplicaSnapshot;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.PagerToKernel;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -152,6 +149,8 @@ public final class ReplicaCore {
     private volatile boolean genesisSeen;
     /** The log index of the entry being applied (-1: not known), for the log lines of a failure. */
     private long applying = -1;
+    /** Who holds each futex, as applied here: the leader's early asks read it ({@link EarlyAsks}). */
+    private final io.machxp.pager.core.FutexHolderMap holders = new io.machxp.pager.core.FutexHolderMap();
 
     public ReplicaCore(String name, int pageSize, Map<String, Long> objects, long leaseNanos, Outlet outlet, PagerStats stats) {
         this(name, "", pageSize, objects, leaseNanos, outlet, stats);
@@ -423,6 +422,7 @@ public final class ReplicaCore {
         options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(deadline);
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
+        core.publishHolders(holders); // again whole when a snapshot is restored into it
         ready = true;
     }
 
@@ -523,6 +523,11 @@ public final class ReplicaCore {
         return clock;
     }
 
+    /** Who holds each futex as applied here, for the leader's XP thread ({@link EarlyAsks}); any thread. */
+    public io.machxp.pager.core.FutexHolderMap holders() {
+        return holders;
+    }
+
     /** The core, or null before the genesis; the applying thread only. */
     public PagerCore core() {
         return core;
@@ -580,18 +585,11 @@ public final class ReplicaCore {
         /** SHA-256 of the group's secret seed and a count: the same on every replica, unguessable outside. */
         @Override
         public long sessionToken() {
-            try {
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                long t;
-                do {
-                    sha.update(tokenSeed);
-                    sha.update(ByteBuffer.allocate(Long.BYTES).putLong(tokensDrawn++).array());
-                    t = ByteBuffer.wrap(sha.digest()).getLong();
-                } while (t == 0);
-                return t;
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every JVM has SHA-256", e);
-            }
+            long t;
+            do {
+                t = GroupGenesis.sessionToken(tokenSeed, tokensDrawn++);
+            } while (t == 0);
+            return t;
         }
     }
 }

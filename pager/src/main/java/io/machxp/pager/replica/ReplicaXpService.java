@@ -36,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
  *                                       session_closed is appended for it (xp-spec 4.4)
  *  an append fails (not the leader)   the stream ends UNAVAILABLE: the kernel resumes at the leader,
  *                                       which has every message the log took and counts them
+ *  a lock_futex appended              the leader's early ask: its holder is hinted now, before the
+ *                                       commit ({@link EarlyAsks}; nothing without one)
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
  */
@@ -72,10 +74,18 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     private final Group group;
     private final ReplicaStreams streams;
+    /** The leader's early asks, or null: none. */
+    private final EarlyAsks earlyAsks;
 
     public ReplicaXpService(Group group, ReplicaStreams streams) {
+        this(group, streams, null);
+    }
+
+    /** With the leader's early asks ({@code null}: none, a lock_futex waits for its commit before the holder is asked). */
+    public ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks) {
         this.group = group;
         this.streams = streams;
+        this.earlyAsks = earlyAsks;
     }
 
     @Override
@@ -113,8 +123,12 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                     sessionId = opened.sessionId();
                     failIfNotAppended(sessionId, opened.appended());
                 }
-                append(sessionId, PagerLogEntry.newBuilder().setKernelMessage(
-                        KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived)));
+                PagerLogEntry.Builder entry = PagerLogEntry.newBuilder().setKernelMessage(
+                        KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived));
+                append(sessionId, entry);
+                if (earlyAsks != null) {
+                    earlyAsks.appended(sessionId, m, entry); // after the append: the release follows it in the log
+                }
             }
 
             /**
