@@ -235,6 +235,9 @@ public final class ChaosRun {
         if (overdue > 0) {
             counts.merge(ContendedPaths.ANSWERS_OVERDUE, overdue, Long::sum);
         }
+        if (cluster.replicas() != null) {
+            countHints();
+        }
         long recorded = deathsRecordedByPager();
         if (recorded > 0) {
             counts.merge(DEATHS_RECORDED_BY_PAGER, recorded, Long::sum);
@@ -273,10 +276,27 @@ public final class ChaosRun {
         return overdue;
     }
 
+    /** Every kernel's stats, those stopped included (the hints they acted on). */
+    private final java.util.List<io.machxp.kernel.core.KernelStats> kernelStats = new java.util.ArrayList<>();
+
+    /** The replicated pager's early asks (xp-spec 13.6): sent by its leaders, acted on and dropped by kernels. */
+    private void countHints() {
+        long acted = 0;
+        long dropped = 0;
+        for (io.machxp.kernel.core.KernelStats s : kernelStats) {
+            acted += s.hintsActed.sum();
+            dropped += s.hintsDropped.sum();
+        }
+        counts.merge("relinquish hints sent", cluster.replicas().earlyAsksSent(), Long::sum);
+        counts.merge("relinquish hints acted on", acted, Long::sum);
+        counts.merge("relinquish hints dropped", dropped, Long::sum);
+    }
+
     /** A new kernel (at the start, and in place of one a fault stopped); its workers once it is welcomed. */
     void startKernel() {
         String name = "k" + generation++;
         io.machxp.sim.SimKernel sk = cluster.addKernel(name, coreOptions);
+        kernelStats.add(sk.stats);
         SimKernelState k = new SimKernelState(name, sk.core, cluster.now());
         kernels.put(name, k);
         double rate = 1 + (random.nextDouble() * 2 - 1) * bounds.drift();

@@ -185,7 +185,22 @@ public final class SimReplicaGroup {
         return SimReplica.genesis(seed);
     }
 
+    /** Early asks the replica processes sent that a restart replaced. */
+    private long earlyAsksRetired;
+
+    /** Early asks (relinquish hints) the group's leaders sent so far, every run of every replica. */
+    public long earlyAsksSent() {
+        long n = earlyAsksRetired;
+        for (SimReplica r : replicas) {
+            n += r == null ? 0 : r.earlyAsks.sent();
+        }
+        return n;
+    }
+
     private void startReplica(int i) {
+        if (replicas[i] != null) {
+            earlyAsksRetired += replicas[i].earlyAsks.sent();
+        }
         SimReplica r = new SimReplica(this, raft, i, cluster.options().pageSize(), objects, leaseNanos);
         replicas[i] = r;
         raft.start(i, r);

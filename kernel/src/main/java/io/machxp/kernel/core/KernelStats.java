@@ -52,6 +52,10 @@ public final class KernelStats {
 
     private final LongAdder keepalives = new LongAdder();
 
+    /** memory_object_relinquish_futex_hint acted on (the futex held under its grant) and dropped (xp-spec 13.6). */
+    public final LongAdder hintsActed = new LongAdder();
+    public final LongAdder hintsDropped = new LongAdder();
+
     public void acquired(AcquirePath path) {
         acquires.get(path).increment();
     }

@@ -38,12 +38,11 @@ final class RelinquishHints {
     static final String FEATURE = "relinquish_hint";
 
     private final KernelCore core;
-    /** Hints acted on, and dropped (for tests and stats). */
-    private long acted;
-    private long dropped;
+    private final KernelStats stats;
 
-    RelinquishHints(KernelCore core) {
+    RelinquishHints(KernelCore core, KernelStats stats) {
         this.core = core;
+        this.stats = stats;
     }
 
     /** A hint from the pager of {@code pager}. */
@@ -52,18 +51,18 @@ final class RelinquishHints {
         FutexEntry e = o == null || o.pager != pager ? null : core.objects.trackedFutex(h.getObjectId(), h.getOffset());
         if (e == null || isAbsent(e.state()) || e.fencingToken != h.getFencingToken() || e.relinquishPending
                 || e.remoteBoostKept) {
-            dropped++;
+            stats.hintsDropped.increment();
             return;
         }
-        acted++;
+        stats.hintsActed.increment();
         core.futexes.onRelinquishFutex(e, 0, false, -1);
     }
 
     long acted() {
-        return acted;
+        return stats.hintsActed.sum();
     }
 
     long dropped() {
-        return dropped;
+        return stats.hintsDropped.sum();
     }
 }

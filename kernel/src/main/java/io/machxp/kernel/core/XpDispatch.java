@@ -46,7 +46,7 @@ final class XpDispatch {
     XpDispatch(KernelCore core, KernelStats stats) {
         this.core = core;
         this.stats = stats;
-        this.hints = new RelinquishHints(core);
+        this.hints = new RelinquishHints(core, stats);
     }
 
     /**
