@@ -109,10 +109,15 @@ public final class FutexHolderMap {
             return;
         }
         KernelSession s = f.holder;
+        int objectId = idOf(s, f.key.object());
+        if (objectId < 0) {
+            holders.remove(f.key); // no id to name it by (never so for a grant): no hint
+            return;
+        }
         long lease = longestLeaseNanos;
         long askable = lease == Long.MAX_VALUE || f.grantedNanos > Long.MAX_VALUE - lease ? Long.MAX_VALUE
                 : f.grantedNanos + lease;
-        holders.put(f.key, new Holder(session(s), s.objectIdOf(f.key.object()), f.token, askable));
+        holders.put(f.key, new Holder(session(s), objectId, f.token, askable));
     }
 
     /** The futex came back to the pager (or is nobody's for a moment). */
@@ -130,6 +135,20 @@ public final class FutexHolderMap {
         Map<Integer, String> ids = new java.util.HashMap<>();
         s.objects.forEach((id, o) -> ids.put(id, o.name()));
         session(s).objects = Map.copyOf(ids);
+        for (FutexKey key : s.held) { // a terminate of the id the pager named an object by: the next one names it
+            int id = idOf(s, key.object());
+            holders.computeIfPresent(key, (k, h) -> id < 0 ? null : new Holder(h.session, id, h.token, h.askableFromNanos));
+        }
+    }
+
+    /** The id under which {@code s} knows the object: the first initialized, as the pager names it; -1: none. */
+    private static int idOf(KernelSession s, String object) {
+        for (Map.Entry<Integer, io.machxp.pager.object.MemoryObject> o : s.objects.entrySet()) {
+            if (o.getValue().name().equals(object)) {
+                return o.getKey();
+            }
+        }
+        return -1;
     }
 
     /** The session goes on on the stream it now has ({@code s.id}), no longer on {@code oldStream}. */
