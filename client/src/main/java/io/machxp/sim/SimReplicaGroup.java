@@ -453,20 +453,10 @@ public final class SimReplicaGroup {
         l.target = (l.target + 1) % replicas.length;
     }
 
-    /**
-     * Whether a stream ended with the pager's own word: a machxp errno in its status, not marked
-     * {@code stream = broken} (PagerWord.fromPager).
-     */
+    /** Whether a stream ended with the pager's own word: a machxp errno in its status (PagerWord.fromPager). */
     private static boolean fromPager(Throwable t) {
         com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
-        return status != null && status.getDetailsList().stream().anyMatch(d -> {
-            try {
-                return d.is(com.google.rpc.ErrorInfo.class) && !"broken".equals(
-                        d.unpack(com.google.rpc.ErrorInfo.class).getMetadataOrDefault("stream", ""));
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return true;
-            }
-        });
+        return status != null && status.getDetailsList().stream().anyMatch(d -> d.is(com.google.rpc.ErrorInfo.class));
     }
 
     /** Whether replica {@code i} runs now. */

@@ -50,7 +50,6 @@ class PagerMisconfigurationOverGrpcTest {
         // 'one' to pager0: pager1 refuses X's hello (multipager review M3) instead of letting each
         // kernel use its own copy of 'one'.
         try (TwoPagers cluster = TwoPagers.start(1, Duration.ofSeconds(5))) {
-            cluster.kernel(0).taskCreate("first").vmMap(TwoPagers.ONE); // A uses 'one' at pager1: its users decide
             assertThatThrownBy(() -> EmbeddedCluster.startKernels(Map.of("X",
                             CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of(TwoPagers.ONE, 0)))),
                             cluster.pagerTargets()).close())

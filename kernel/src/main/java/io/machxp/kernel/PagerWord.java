@@ -16,27 +16,15 @@ import io.grpc.protobuf.StatusProto;
 final class PagerWord {
     private PagerWord() {}
 
-    /**
-     * Whether the call ended with the pager's refusal: a machxp errno in its details, not marked
-     * {@code stream = broken} (xp-spec 3.1: a replica's redirect or loss of leadership, which the
-     * kernel mends as a broken stream).
-     */
+    /** Whether the call ended with a status the pager made (a machxp errno in its details). */
     static boolean fromPager(Throwable t) {
-        ErrorInfo info = errorInfo(t);
-        return info != null && !BROKEN.equals(info.getMetadataOrDefault(STREAM_KEY, ""));
+        return errno(t) != null;
     }
 
-    /** The ErrorInfo metadata key by which a pager says how the kernel takes the end of its stream (xp-spec 3.1). */
-    static final String STREAM_KEY = "stream";
-    /** Its value: a broken stream (resume, follow the redirect, reclaim), though the pager ended it. */
-    static final String BROKEN = "broken";
-
-    /**
-     * The machxp errno (ErrorInfo reason) of the pager's refusal the call ended with, or null if
-     * the pager gave none (or marked the end a broken stream, {@link #fromPager}).
-     */
+    /** The machxp errno (ErrorInfo reason) of the status the call ended with, or null if the pager gave none. */
     static String errno(Throwable t) {
-        return fromPager(t) ? errorInfo(t).getReason() : null;
+        ErrorInfo info = errorInfo(t);
+        return info == null ? null : info.getReason();
     }
 
     /** The status's ErrorInfo, an empty one if it does not parse, or null if the status has none. */

@@ -35,13 +35,4 @@ class PagerWordTest {
         assertThat(PagerWord.finalInGrace(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("message too large")
                 .asRuntimeException())).as("the transport's own refusal").isFalse();
     }
-
-    /** A replica's redirect or loss of leadership (xp-spec 3.1, 13): ErrorInfo marked broken is no refusal. */
-    @Test
-    void anEndMarkedBrokenIsNotThePagersRefusal() {
-        Throwable t = ended(ErrorInfo.newBuilder().setDomain("machxp").setReason("EAGAIN").putMetadata("stream", "broken"));
-        assertThat(PagerWord.fromPager(t)).isFalse();
-        assertThat(PagerWord.errno(t)).isNull();
-        assertThat(PagerWord.fromPager(ended(ErrorInfo.newBuilder().setDomain("machxp").setReason("EAGAIN")))).isTrue();
-    }
 }

@@ -16,37 +16,22 @@ import java.util.zip.CRC32;
  * it serves: does each directory send the object here? Pager core thread only; no state
  * of its own (each session keeps its view, {@link KernelSession#directory}).
  *
- * <p>The reference is the kernels that <em>use</em> an object here (have it initialized), not
- * the first kernel that connected: a view is refused only where it would split an object whose
- * copy here a kernel uses.
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
  *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
- *  sends an object served here elsewhere, while  -> the stream ends (EINVAL), naming both
- *    an open session of another name uses it
- *    here ({@link #refusal})
- *  else                                          -> taken (whatever other kernels, that use
- *                                                   nothing in dispute here, stated)
- *  memory_object_init of X by K (K's view sends  -> each open session of another name whose
- *    X here) ({@link #disputing})                   view sends X elsewhere is ended (EINVAL,
- *                                                   naming both): K uses X here now
+ *  no open session of another name stated one    -> taken: the reference from now on
+ *  sends each object served here as the others  -> taken
+ *  sends one here that another sends elsewhere,  -> the stream ends (EINVAL), naming both
+ *    or the reverse
  * </pre>
- * Before, the first view stated was the reference: one kernel with a wrong directory that
- * connected first (after a pager restart, say), using nothing here, locked every correctly
- * configured kernel out for as long as it stayed connected, or for its lease (found by the XP
- * review, finding 5). Now a kernel that uses nothing in dispute locks nobody out; the kernels
- * whose data of an object is here decide for it. Two kernels that disagree about an object are
- * still never both let use it: whichever uses it here first keeps it, the other is refused (its
- * hello, or its session when the first init comes). Which of the two is wrong the pager cannot
- * tell (it has no directory of its own); every sentence names both directories.
  */
 final class DirectoryViews {
     private DirectoryViews() {}
 
     /**
      * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (a sentence naming both directories and an object served here that it sends
-     * elsewhere while an open session of another name uses it here), or null if it may. Only the objects this pager serves ({@code served}) are compared: for each,
+     * sessions' (a sentence naming both directories and an object they send to different pagers),
+     * or null if it may. Only the objects this pager serves ({@code served}) are compared: for each,
      * whether the directory sends it here. Directories that differ elsewhere (a kernel given only
      * this pager, whose objects it sends here as the others do) share no object's copy.
      */
@@ -59,49 +44,20 @@ final class DirectoryViews {
                 continue;
             }
             for (String object : new TreeSet<>(served)) {
-                if (!sendsHere(view, object) && sendsHere(other.directory, object) && uses(other, object)) {
-                    return sentence(kernelName, view, other.kernelName, other.directory, object, pager);
+                boolean here = sendsHere(view, object);
+                if (here == sendsHere(other.directory, object)) {
+                    continue;
                 }
+                return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
+                        + "', which is connected to pager " + pager + ": '" + kernelName + "' has " + describe(view)
+                        + ", '" + other.kernelName + "' has " + describe(other.directory) + ", so object '" + object
+                        + "' would be served here for '" + (here ? kernelName : other.kernelName) + "' and by another "
+                        + "pager for '" + (here ? other.kernelName : kernelName) + "'. Every kernel of a cluster must be "
+                        + "given the same --pager list, in the same order, and the same --object-pagers: two kernels "
+                        + "that disagree would each use their own copy of an object (docs/multi-pager.md)";
             }
         }
         return null;
-    }
-
-    /**
-     * Kernel {@code user} initializes {@code object} here: the open sessions of other names whose
-     * views send it elsewhere, each with the sentence its session ends with. None if {@code user}
-     * stated no view, or its own view sends the object elsewhere.
-     */
-    static java.util.Map<KernelSession, String> disputing(Collection<KernelSession> open, KernelSession user,
-            String object, String pager) {
-        java.util.Map<KernelSession, String> ending = new java.util.LinkedHashMap<>();
-        if (user.directory == null || !sendsHere(user.directory, object)) {
-            return ending;
-        }
-        for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
-            if (other != user && other.directory != null && !other.gone && other.kernelName != null
-                    && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
-                ending.put(other, sentence(other.kernelName, other.directory, user.kernelName, user.directory, object,
-                        pager));
-            }
-        }
-        return ending;
-    }
-
-    /** Whether {@code s} has {@code object} initialized here. */
-    private static boolean uses(KernelSession s, String object) {
-        return s.objects.values().stream().anyMatch(o -> o.name().equals(object));
-    }
-
-    /** The sentence for kernel {@code refused}, whose directory sends {@code object} elsewhere while {@code user} uses it here. */
-    private static String sentence(String refused, PagerDirectoryView refusedView, String user,
-            PagerDirectoryView userView, String object, String pager) {
-        return "kernel '" + refused + "' was given another pager directory than kernel '" + user + "', which is "
-                + "connected to pager " + pager + " and uses object '" + object + "' there: '" + refused + "' has "
-                + describe(refusedView) + ", '" + user + "' has " + describe(userView) + ", so object '" + object
-                + "' would be served here for '" + user + "' and by another pager for '" + refused + "'. Every kernel "
-                + "of a cluster must be given the same --pager list, in the same order, and the same --object-pagers: "
-                + "two kernels that disagree would each use their own copy of an object (docs/multi-pager.md)";
     }
 
     /** The most pagers a view may count, and the most assignments it may list. */

@@ -90,7 +90,6 @@ public final class PagerCore {
                 options.graceNanos());
         core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
         PagerObjects objects = new PagerObjects(core, pages, futexes, this::end);
-        objects.sessions(sessions::all);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         sessions.deaths.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);
@@ -115,14 +114,6 @@ public final class PagerCore {
 
     /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
     private void timerDue(CoreTimers.Timer t) {
-        try {
-            timerAction(t);
-        } finally {
-            futexes.retryParked(); // a death may free a record a request waits for
-        }
-    }
-
-    private void timerAction(CoreTimers.Timer t) {
         if (t instanceof CoreTimers.LeaseCheck l) {
             sessions.leases.leaseDue(l.session());
         } else if (t instanceof CoreTimers.ForgetDead d) {
@@ -209,7 +200,6 @@ public final class PagerCore {
      */
     public void sessionClosed(long sessionId) {
         sessions.closed(sessionId);
-        futexes.retryParked();
     }
 
     /**
@@ -275,7 +265,6 @@ public final class PagerCore {
 
     public void onXp(long sessionId, KernelToPager m) {
         dispatch.onXp(sessionId, m);
-        futexes.retryParked(); // a futex given back, or a kernel gone, may free a record a request waits for
     }
 
     /** A message the grace period held, at its end (the grace period is built before the dispatch). */

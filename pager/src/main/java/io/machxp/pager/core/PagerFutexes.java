@@ -44,11 +44,9 @@ import io.machxp.proto.xp.PageData;
  * first, arrival order among equals, so plain FIFO when every kernel sends 0 (--no-pi); an update
  * keeps the kernel's arrival place. Priority inheritance across kernels: relinquish_futex carries
  * the top queued priority ({@link RelinquishAsks}).
- * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes (a kernel that asks
- * for more is ended with EAGAIN: over its own quota), and all kernels together at most
- * {@link #SESSIONS_AT_THE_BOUND} times that: a lock_futex for a new futex when the pager keeps
- * that many waits while idle cached futexes are asked back from the kernels holding the most
- * ({@link FutexQuota}).
+ * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes, and all kernels
+ * together at most {@link #SESSIONS_AT_THE_BOUND} times that; a kernel that asks for more, or for
+ * a new futex when the pager keeps that many, is ended with EAGAIN.
  *
  * <p>Records ({@link FutexRecords}): a futex has a record only while a kernel holds it or waits
  * for it, or while it carries something to its next grant; the others are pruned. A kernel
@@ -87,8 +85,6 @@ final class PagerFutexes {
     private Runnable recordsFull = () -> { };
     /** The records, pruned when idle, and the dead kernels whose TIDs futex words may hold. */
     private final FutexRecords records = new FutexRecords();
-    /** The bound on records for all kernels: requests wait while idle futexes are asked back. */
-    final FutexQuota quota;
     /** Trylocks while another kernel holds the futex. */
     private final FutexTries tries;
     /** The kernels' TID prefixes, and the dead ones futex words may still carry (PagerSessions asks). */
@@ -120,7 +116,6 @@ final class PagerFutexes {
         this.maxFutexes = (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * SESSIONS_AT_THE_BOUND);
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
-        this.quota = new FutexQuota(core, records, maxFutexes);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, first);
         this.grants = new PagerGrants(core, pages, records, tries, forwards, journal, leases, first);
         this.asks = new RelinquishAsks(core, forwards, leases);
@@ -183,21 +178,17 @@ final class PagerFutexes {
         }
         if (s.held.size() + s.queued.size() >= maxFutexesPerSession) {
             sessionEnd.end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
-                    + "session may (its own quota; the pager's bound for all kernels is " + maxFutexes + "), and asks "
-                    + "for another (" + describe(key) + "); it must give back futexes no thread of it owns or waits "
-                    + "for (xp-spec 8.2: a kernel caches a futex until asked, and SHOULD bound its cache)");
+                    + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
             return;
         }
-        if (f.holder == null && records.get(key) == null && !quota.roomFor()) {
-            if (quota.full()) {
-                recordsFull.run(); // dead kernels' futexes whose pages came back are recorded, and their records pruned
-            }
-            if (!quota.roomFor()) {
-                // Not the asker's fault (it is under its own bound): it waits while idle cached
-                // futexes are asked back from the kernels holding the most (FutexQuota).
-                quota.park(s, m);
-                return;
-            }
+        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
+            recordsFull.run(); // dead kernels' futexes whose pages came back are recorded, and their records pruned
+        }
+        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
+            sessionEnd.end(s, Errno.EAGAIN, "pager " + core.name + " keeps " + maxFutexes + " futexes for all its "
+                    + "kernels, the most it may, and " + s + " asks for another (" + describe(key) + "); kernels must "
+                    + "release futexes they no longer use (a kernel caches a futex until asked); connect again later");
+            return;
         }
         if (f.holder == null) {
             records.keep(f);
@@ -243,11 +234,7 @@ final class PagerFutexes {
     void futexHeld(KernelSession s, MemoryObjectFutexHeld m) {
         FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_held");
         if (key != null) {
-            FutexRecord f = records.get(key);
-            tries.held(s, f, m.getFencingToken());
-            if (f != null && f.reclaimAsked && !f.tryAsked) {
-                quota.answered(f, true); // kept: a thread there owns it or waits for it
-            }
+            tries.held(s, records.get(key), m.getFencingToken());
         }
     }
 
@@ -283,8 +270,6 @@ final class PagerFutexes {
         if (f.tryAsked) {
             core.answers.answered(s, f.tryAskedNanos); // the answer to a relinquish_futex(try)
         }
-        quota.answered(f, false);
-        f.keptWhenAsked = false; // a new holding next
         forwards.holderReleasing(f, s); // a forward's page it lets go waits for the settle below (grants.release)
         for (PageData page : r.getPagesList()) {
             if (pages.releasedWithFutex(s, o, page)) {
@@ -339,11 +324,6 @@ final class PagerFutexes {
     /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
     boolean diedPending(int kernelId) {
         return records.diedPending(kernelId);
-    }
-
-    /** After each event: lock_futex requests waiting for a record go on if records are free ({@link FutexQuota}). */
-    void retryParked() {
-        quota.retry(this::lockFutex);
     }
 
     /** Who records dead kernels' deaths when the records are full ({@code DeathRecorder#recordAll}). */

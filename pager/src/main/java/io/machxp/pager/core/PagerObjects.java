@@ -101,17 +101,6 @@ final class PagerObjects {
         core.holders.objectsChanged(s);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
-        // s uses the object here now: kernels whose directory sends it elsewhere would use another
-        // copy of it (xp-spec 2.8; the users of an object decide, DirectoryViews)
-        DirectoryViews.disputing(open.get(), s, o.name(), core.name)
-                .forEach((other, why) -> sessionEnd.end(other, Errno.EINVAL, why));
-    }
-
-    /** The sessions open (PagerSessions, built after this part). */
-    private java.util.function.Supplier<java.util.Collection<KernelSession>> open = java.util.List::of;
-
-    void sessions(java.util.function.Supplier<java.util.Collection<KernelSession>> all) {
-        this.open = all;
     }
 
     void terminate(KernelSession s, int objectId) {

@@ -54,10 +54,6 @@ public final class FutexRecord {
     public boolean tryAsked;
     /** When the holder was sent that relinquish_futex(try), on the pager's clock (its answer's deadline). */
     public long tryAskedNanos;
-    /** The relinquish_futex(try) out was the pager's own, asking an idle futex back (FutexQuota). */
-    public boolean reclaimAsked;
-    /** Its holder answered such an ask with futex_held: not asked again while it holds it. */
-    public boolean keptWhenAsked;
     /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
     public boolean handoff;
     /** Direct handoff: the holder was ordered to forward the futex, not confirmed yet (null: none). */

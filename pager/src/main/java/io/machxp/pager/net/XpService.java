@@ -194,8 +194,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                 log.warn("pager: the store has not written within {} s what the cleanly ended stream of session {} "
                         + "carried; its end goes to the kernel as UNAVAILABLE (a crash of the pager before the store "
                         + "writes them loses those writes)", CLEAN_END_DURABLE_WAIT_SECONDS, sessionId);
-                out.fail(notAllStored("the pager's store has not written within " + CLEAN_END_DURABLE_WAIT_SECONDS
-                        + " s what this stream carried: not all of it is stored yet"));
+                out.fail(Status.UNAVAILABLE.withDescription("the pager's store has not written within "
+                        + CLEAN_END_DURABLE_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet")
+                        .asRuntimeException());
             }
         }, CLEAN_END_DURABLE_WAIT_SECONDS, TimeUnit.SECONDS);
     }
@@ -214,44 +215,11 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         return error(code, reason, message, false);
     }
 
-    /** The ErrorInfo metadata key by which a pager says how a kernel takes the end of its stream (xp-spec 3.1). */
-    public static final String STREAM_KEY = "stream";
-    /** Its value: the kernel treats the end as a broken stream (resume, redirect, reclaim), not as the pager's refusal. */
-    public static final String STREAM_BROKEN = "broken";
-
-    /**
-     * An end the kernel must treat as a broken stream (xp-spec 3.1, 13.2, 13.3): a replica's
-     * redirect or loss of its leadership. UNAVAILABLE, with ErrorInfo EAGAIN and metadata
-     * {@code stream = broken}, so that it is the pager's word and says so.
-     */
-    public static StatusRuntimeException broken(String message) {
-        return error(Status.Code.UNAVAILABLE, Errno.EAGAIN.name(), message, false, true);
-    }
-
-    /**
-     * The end of a cleanly ended stream whose writes are not stored within the pager's bound
-     * (xp-spec 2.6): UNAVAILABLE with ErrorInfo EAGAIN (the pager's word: not all is stored yet).
-     */
-    public static StatusRuntimeException notAllStored(String message) {
-        return error(Status.Code.UNAVAILABLE, Errno.EAGAIN.name(), message, false, false);
-    }
-
+    /** {@code finalInGrace}: the ErrorInfo's metadata says the refusal is final for this grace period. */
     private static StatusRuntimeException error(Status.Code code, String reason, String message, boolean finalInGrace) {
-        return error(code, reason, message, finalInGrace, false);
-    }
-
-    /**
-     * {@code finalInGrace}: the ErrorInfo's metadata says the refusal is final for this grace
-     * period; {@code broken}: it says the kernel treats the end as a broken stream.
-     */
-    private static StatusRuntimeException error(Status.Code code, String reason, String message, boolean finalInGrace,
-            boolean broken) {
         ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("machxp").setReason(reason);
         if (finalInGrace) {
             info.putMetadata(io.machxp.pager.core.PagerEnv.FINAL_KEY, io.machxp.pager.core.PagerEnv.FINAL_IN_GRACE);
-        }
-        if (broken) {
-            info.putMetadata(STREAM_KEY, STREAM_BROKEN);
         }
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(code.value())

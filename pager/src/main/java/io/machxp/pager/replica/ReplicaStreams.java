@@ -1,5 +1,6 @@
 package io.machxp.pager.replica;
 
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.net.KernelOutbox;
@@ -218,14 +219,14 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     }
 
     /**
-     * This replica no longer leads: every stream ends UNAVAILABLE, its ErrorInfo (EAGAIN) marked
-     * {@code stream = broken} (xp-spec 3.1), so that each kernel resumes its session at the new leader.
+     * This replica no longer leads: every stream ends UNAVAILABLE with no machxp errno (a broken
+     * stream, not the pager's word), so that each kernel resumes its session at the new leader.
      */
     public void endAll(String why) {
         for (Long id : streams.keySet()) {
             KernelStream s = streams.remove(id);
             if (s != null) {
-                s.fail(XpService.broken(why));
+                s.fail(Status.UNAVAILABLE.withDescription(why).asRuntimeException());
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.machxp.pager.replica;
 
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.net.XpService;
@@ -186,12 +187,12 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         log.warn("replica {}: the end of session {} was not committed within {} s; its stream ends "
                                 + "UNAVAILABLE (what it carried may not be in the group's log yet)", group.id(),
                                 sessionId, bound);
-                        out.fail(XpService.notAllStored("replica " + group.id() + " has not committed "
+                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " has not committed "
                                 + "within " + bound + " s the end of the session: what the stream carried "
-                                + "may not be in its group's log yet"));
+                                + "may not be in its group's log yet").asRuntimeException());
                     } else {
-                        out.fail(XpService.broken("replica " + group.id() + " could not commit the "
-                                + "end of the session: it is no longer the leader of its pager group"));
+                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " could not commit the "
+                                + "end of the session: it is no longer the leader of its pager group").asRuntimeException());
                     }
                 });
     }
@@ -206,8 +207,8 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             if (!appended) {
                 ReplicaStreams.KernelStream s = streams.remove(sessionId);
                 if (s != null) {
-                    s.fail(XpService.broken("replica " + group.id() + " is no longer the leader of "
-                            + "its pager group: the kernel resumes its session at the new leader"));
+                    s.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " is no longer the leader of "
+                            + "its pager group: the kernel resumes its session at the new leader").asRuntimeException());
                 }
             }
         });
@@ -225,7 +226,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
         String where = leader == null ? "no leader is known yet (an election is under way): try another replica soon"
                 : "the leader is replica " + leader[1] + " at " + leader[0];
         log.debug("replica {}: redirected a kernel: {}", group.id(), where);
-        out.fail(XpService.broken("replica " + group.id() + " of a replicated pager does not "
-                + "lead its group; " + where));
+        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " of a replicated pager does not "
+                + "lead its group; " + where).asRuntimeException());
     }
 }
