@@ -98,7 +98,7 @@ final class PagerObjects {
             return;
         }
         s.objects.put(objectId, o);
-        core.holders.objectsChanged(s);
+        core.holders.initialized(s, objectId);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
     }
@@ -113,7 +113,7 @@ final class PagerObjects {
         // ids are only ever added after it: every ask outstanding went under it.
         boolean named = s.objectIdOf(o.name()) == objectId;
         s.objects.remove(objectId);
-        core.holders.objectsChanged(s);
+        core.holders.terminated(s, objectId, o.name());
         if (s.objects.containsValue(o)) {
             // Still initialized under another id. A relinquish or lock_request sent under this id
             // may cross the terminate: answers under it still name the object (spec 5.3). If the

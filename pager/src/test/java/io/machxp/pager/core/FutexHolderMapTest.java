@@ -95,7 +95,7 @@ class FutexHolderMapTest {
         pager.onXp(1, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
                 .setObjectId(7).setOffset(0).setFencingToken(token)).build());
         assertThat(map.hintFor(2, 3, 0)).isNull();
-        assertThat(map.heldCount()).isEqualTo(1);
+        assertThat(map.heldCount()).as("B's grant is not published: B is never hinted").isZero();
     }
 
     @Test
@@ -132,5 +132,72 @@ class FutexHolderMapTest {
         lock(1, 7, 0);
         pager.publishHolders(map);
         assertThat(map.hintFor(2, 3, 0).objectId()).isEqualTo(7);
+    }
+
+    /**
+     * The work an init or a terminate costs the applying thread is the change's, not the session's
+     * (counted by {@link FutexHolderMap#work}, not timed): an init re-resolves nothing, a terminate
+     * of a kernel without the feature nothing, and a terminate of the id an object is named by one
+     * scan of the session's objects and the futexes of that object only.
+     */
+    @Test
+    void anInitOrATerminateCostsTheChangeNotTheSession() {
+        int objects = 64;
+        Map<String, Long> served = new java.util.HashMap<>();
+        for (int i = 0; i < objects; i++) {
+            served.put("o" + i, 4 * 4096L);
+        }
+        PagerCore big = new PagerCore("p", 4096, new ObjectCatalog(served, 4096), new PagerEnv() {
+            @Override
+            public void send(long sessionId, PagerToKernel message) {
+                sent.add(message);
+            }
+
+            @Override
+            public void endSession(long sessionId, Errno errno, String message) {}
+
+            @Override
+            public long nanoTime() {
+                return 5;
+            }
+
+            @Override
+            public void schedule(long delayNanos, Runnable action) {}
+        }, new PagerStats(), new PagerOptions(LEASE, 3));
+        big.publishHolders(map);
+        for (long stream = 1; stream <= 2; stream++) {
+            big.sessionOpened(stream);
+            KernelHello.Builder hello = KernelHello.newBuilder().setKernelName(stream == 1 ? "A" : "B")
+                    .setProtocolVersion(1).setResumable(true);
+            if (stream == 1) {
+                hello.addFeatures(FutexHolderMap.FEATURE);
+            }
+            big.onXp(stream, KernelToPager.newBuilder().setKernelHello(hello).build());
+            for (int i = 0; i < objects; i++) {
+                big.onXp(stream, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                        .setObjectId(i + 1).setName("o" + i).setPageSize(4096)).build());
+                big.onXp(stream, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex
+                        .newBuilder().setObjectId(i + 1).setOffset(stream * 8)).build());
+            }
+        }
+        assertThat(map.hintFor(2, 1, 8).objectId()).isEqualTo(1);
+
+        long before = map.work();
+        big.onXp(1, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
+                .setObjectId(100).setName("o0").setPageSize(4096)).build()); // a second id for o0
+        assertThat(map.work() - before).as("an init changes no id a futex is named by").isZero();
+
+        before = map.work();
+        big.onXp(2, KernelToPager.newBuilder().setMemoryObjectTerminate(
+                io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(5)).build());
+        assertThat(map.work() - before).as("B takes no hints: nothing of its is re-resolved").isZero();
+
+        before = map.work();
+        big.onXp(1, KernelToPager.newBuilder().setMemoryObjectTerminate(
+                io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(1)).build());
+        assertThat(map.work() - before).as("one scan of A's objects, and o0's one futex")
+                .isLessThanOrEqualTo(objects + 1 + 1);
+        assertThat(map.hintFor(2, 1, 8).objectId()).as("o0 is named by its other id now").isEqualTo(100);
+        assertThat(map.hintFor(2, 2, 8).objectId()).isEqualTo(2);
     }
 }
