@@ -322,6 +322,7 @@ final class GraceReclaims {
         ReclaimRetry.Detached detached = replaced != null ? retry.detach(replaced) : null;
         sessions.ids.take(kernelName, id);
         s.objects.putAll(objects);
+        objects.keySet().forEach(objectId -> core.holders.initialized(s, objectId)); // in the order put
         s.reclaimBootNonce = r.getBootNonce();
         s.reclaimAttempt = r.getAttempt();
         sessions.welcome(s, kernelName, id, prefix);
