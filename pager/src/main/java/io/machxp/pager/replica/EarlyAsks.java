@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  *  lock_futex (not try, not update) appended   the published holder of that futex, if another
  *                                                kernel whose hello named "relinquish_hint", and
  *                                                if the request's own clock stamp is past the
- *                                                grant's lease (its grant policy's longest) ->
+ *                                                grant's lease (its grant policy's longest), and
+ *                                                if that grant was not hinted yet ->
  *                                                hint(holder's object id, offset, grant's token)
  *                                                on the holder's stream, unnumbered
  *  anything else                                nothing
@@ -33,7 +34,9 @@ import java.util.concurrent.atomic.LongAdder;
  * under a later grant; the lease is judged on the request's stamp, which the core, applying the
  * request, reads no earlier (so an early ask never cuts a grant's lease short); a request that is
  * then lost (its append failed: a leader deposed) costs the holder a lock_futex again. Only the
- * leader has streams, so only the leader's hints go anywhere.
+ * leader has streams, so only the leader's hints go anywhere. One hint per grant, not per waiter:
+ * with N kernels asking, the holder is sent one (the core's relinquish still follows each commit
+ * that needs it), and what the leader remembers of it is the published grant's, gone with it.
  */
 public final class EarlyAsks {
     private final FutexHolderMap holders;
@@ -58,8 +61,9 @@ public final class EarlyAsks {
             return; // a trylock's relinquish is the core's (try); an update asks for nothing new
         }
         FutexHolderMap.Holder h = holders.hintFor(sessionId, lock.getObjectId(), lock.getOffset());
-        if (h == null || entry.getClockNanos() == 0 || entry.getClockNanos() < h.askableFromNanos()) {
-            return;
+        if (h == null || entry.getClockNanos() == 0 || entry.getClockNanos() < h.askableFromNanos()
+                || !h.firstAsk()) {
+            return; // no holder to hint, too early, or this grant was hinted already
         }
         streams.send(h.session().streamId(), PagerToKernel.newBuilder().setMemoryObjectRelinquishFutexHint(
                 MemoryObjectRelinquishFutexHint.newBuilder().setObjectId(h.objectId()).setOffset(lock.getOffset())

@@ -200,6 +200,33 @@ class EarlyAsksTest {
     }
 
     /**
+     * One hint per grant, however many kernels ask for the futex while it is held: the holder's
+     * stream does not carry one per waiter. The next grant is hinted again, once.
+     */
+    @Test
+    void theHolderIsHintedOncePerGrant() {
+        Kernel c = new Kernel("C", true);
+        Kernel d = new Kernel("D", true);
+        Kernel[] k = aHoldsBAsks(true, true); // commits C's and D's inits too
+        c.lock();
+        d.lock();
+        k[1].lock(); // B asks again (a duplicate)
+        assertThat(k[0].got).as("four requests, one grant").filteredOn(PagerToKernel::hasMemoryObjectRelinquishFutexHint)
+                .hasSize(1);
+        assertThat(asks.sent()).isEqualTo(1);
+        long token = k[0].got.get(0).getMemoryObjectRelinquishFutexHint().getFencingToken();
+        k[0].release(token);
+        group.commit();
+        long second = k[1].token(); // B holds it now
+        k[1].got.clear();
+        k[0].lock();
+        c.lock();
+        assertThat(k[1].got).filteredOn(PagerToKernel::hasMemoryObjectRelinquishFutexHint).singleElement()
+                .satisfies(m -> assertThat(m.getMemoryObjectRelinquishFutexHint().getFencingToken()).isEqualTo(second));
+        assertThat(asks.sent()).isEqualTo(2);
+    }
+
+    /**
      * A grant's lease (the sticky-lease policy): no early ask while it runs by the request's own
      * clock stamp, so that the hint never cuts it short; one once it has run out.
      */
