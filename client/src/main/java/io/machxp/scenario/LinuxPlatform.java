@@ -40,8 +40,8 @@ import java.util.function.Consumer;
  *
  * <h2>Boosts</h2>
  * A thread's effective priority is read from /proc (stat field 18) by the thread itself after
- * every step and every 200us of CPU time while it computes, and by a sampler thread every 250us
- * on the JVM's CPUs; each change is a "boost" or "deboost" event, as the simulator's kernel logs
+ * every step and every 200us of CPU time while it computes, and by a {@link LinuxSampler} every
+ * 250us on the JVM's CPUs, at SCHED_FIFO 1 so that the machine's load cannot starve it; each change is a "boost" or "deboost" event, as the simulator's kernel logs
  * them, from which the run's highest priorities come.
  *
  * <h2>The JVM's own threads</h2>
@@ -59,7 +59,8 @@ import java.util.function.Consumer;
  * <h2>A run that goes wrong</h2>
  * No SCHED_FIFO thread outlives its run: when the run ends ({@link #runUntil} returns, at every
  * thread's end or at the limit) or closes, {@link #stopThreads} marks it stopped and makes every
- * scenario thread still there ordinary and free to run on every CPU; a thread that set itself up
+ * scenario thread still there, and the sampler, ordinary (the scenario threads free to run on
+ * every CPU); a thread that set itself up
  * after that sees the stop and does so itself. A {@link LinuxWatchdog} at SCHED_FIFO 99 does the
  * same and fails the run with a sentence naming the scenario if the runner has not ended it by
  * the limit and a grace, and {@link LinuxRtTimeLimit} (RLIMIT_RTTIME) lets the kernel kill the
@@ -69,7 +70,6 @@ import java.util.function.Consumer;
  */
 final class LinuxPlatform implements Platform {
     static final long SELF_SAMPLE_CPU_NANOS = 200_000;
-    private static final long SAMPLER_PERIOD_NANOS = 250_000;
     static final long SLEEP_SLICE_NANOS = 5_000_000;
     /** Scenario time 0 is this long after setup ends: every thread is queued by then. */
     private static final long START_MARGIN_NANOS = 20_000_000;
@@ -95,7 +95,7 @@ final class LinuxPlatform implements Platform {
      */
     private static final long STEP_SPIN_NANOS = 1_000_000_000L;
     volatile long spinNanos;
-    private Thread sampler;
+    LinuxSampler sampler;
     volatile boolean stopped;
     volatile long origin = System.nanoTime();
     private java.nio.channels.FileChannel lockFile;
@@ -210,9 +210,8 @@ final class LinuxPlatform implements Platform {
         }
         values = new WordValues(s, names);
         LinuxCpus.pinAllBut(scenarioTids(), jvmCpus);
-        sampler = new Thread(this::sample, "linux-priority-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        sampler = new LinuxSampler(this, scheduler);
+        sampler.start(); // pinned to the JVM's CPUs, as the runner that starts it; SCHED_FIFO 1 there
         System.gc(); // not in the middle of the run
         runnerTid = LinuxNative.gettid();
         long limit = s.limitNanos();
@@ -279,23 +278,6 @@ final class LinuxPlatform implements Platform {
         m.write(0, b, 0, b.length);
         m.setByte(b.length, (byte) 0);
         return m;
-    }
-
-    /** The sampler: reads each live scenario thread's effective priority every 250us. */
-    private void sample() {
-        Memory buffer = new Memory(1024);
-        byte[] bytes = new byte[1024];
-        while (!stopped) {
-            for (LinuxWorker w : workers.values()) {
-                if (!w.finished) {
-                    int p = readPriority(w.procStat, buffer, bytes);
-                    if (!w.finished) {
-                        observe(w, p);
-                    }
-                }
-            }
-            LockSupport.parkNanos(SAMPLER_PERIOD_NANOS);
-        }
     }
 
     static int readPriority(Memory path, Memory buffer, byte[] bytes) {
@@ -408,6 +390,9 @@ final class LinuxPlatform implements Platform {
      */
     void stopThreads() {
         stopped = true;
+        if (sampler != null) {
+            sampler.makeOrdinary();
+        }
         for (LinuxWorker w : workers.values()) {
             LockSupport.unpark(w);
             int tid = w.tid;

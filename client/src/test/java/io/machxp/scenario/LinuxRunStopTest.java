@@ -88,6 +88,34 @@ class LinuxRunStopTest {
     }
 
     @Test
+    void theRunsEndMakesThePrioritySamplerOrdinaryWithTheScenarioThreads() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        p.sampler = new LinuxSampler(p, s);
+        p.sampler.tid = 201; // as if it ran (it never starts here)
+        assertThat(p.runUntil(() -> true, Long.MAX_VALUE)).isTrue();
+        assertThat(s.calls).containsExactlyInAnyOrder("ordinary 201", "ordinary 102", "pin 102 [0, 1]");
+    }
+
+    @Test
+    void thePrioritySamplerIsFifoOneAboveOrdinaryLoadUntilTheStopThenOrdinary() throws InterruptedException {
+        assumeTrue(LinuxNative.UNAVAILABLE == null, "the sampler needs the C library (gettid, clock_nanosleep)");
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        LinuxSampler sampler = new LinuxSampler(p, s);
+        p.sampler = sampler;
+        sampler.start();
+        while (!s.calls.contains("realtime 1") && sampler.isAlive()) {
+            Thread.onSpinWait();
+        }
+        p.stopThreads();
+        sampler.join();
+        assertThat(s.calls).as("FIFO 1 first; it makes itself ordinary when it sees the stop, whether or not"
+                + " stopThreads did before").startsWith("realtime 1").contains("ordinary 0");
+    }
+
+    @Test
     void aWatchdogThatFiresStopsTheRunAndTheRunnerFailsItNamingTheScenario() {
         FakeLinuxScheduler s = new FakeLinuxScheduler();
         LinuxPlatform p = platform(s, new LinuxLeftovers());
