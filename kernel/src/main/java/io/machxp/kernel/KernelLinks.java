@@ -63,6 +63,13 @@ final class KernelLinks implements AutoCloseable {
             }
 
             @Override
+            public void revived(int kernel) {
+                if (joined != null) {
+                    joined.ipcCore().kernelRevived(kernel);
+                }
+            }
+
+            @Override
             public void renewed() {
                 if (joined != null) {
                     joined.ipcCore().attachNet(links.forSession());

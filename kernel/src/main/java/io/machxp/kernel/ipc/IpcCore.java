@@ -76,6 +76,8 @@ public final class IpcCore {
     private final NameBudget names = new NameBudget();
     /** Threads blocked in mach_msg: a ReceiveWait or SendWait by TID. */
     private final Map<Integer, Object> waits = new HashMap<>();
+    /** Kernels whose death this core has processed, in this session, until they revive ({@link #deadHere}). */
+    private final java.util.Set<Integer> deathsHeard = new java.util.HashSet<>();
     private long nextObjectId = 1;
 
     public IpcCore(IpcEnv env) {
@@ -146,6 +148,7 @@ public final class IpcCore {
 
     /** Kernel {@code kernel} died (its lease ran out): rights to its ports become dead names here. */
     public void kernelDied(int kernel) {
+        deathsHeard.add(kernel);
         remote.kernelDied(kernel);
         inFlight.kernelDied(kernel);
     }
@@ -157,7 +160,27 @@ public final class IpcCore {
      * again as new proxies (docs/mach-ipc.md, "Rejoining while alive").
      */
     public void renewSession() {
+        deathsHeard.clear();
         remoteRights.renew();
+    }
+
+    /**
+     * Kernel {@code kernel}, declared dead here ({@link #kernelDied}), rejoined with a later session
+     * and is alive again for this core: its next death counts anew ({@link #deadHere}).
+     */
+    public void kernelRevived(int kernel) {
+        deathsHeard.remove(kernel);
+    }
+
+    /**
+     * Whether this core has processed kernel {@code kernel}'s death ({@link #kernelDied}) and the
+     * links still call it dead: the view of the core thread, in order with the frames. The links
+     * ({@link IpcNet#dead}) call a kernel dead at once, while its death reaches the core behind the
+     * frames it sent before; accounting that a death settles (send-once counts, send-right halves)
+     * must judge by this, or a frame processed between the two is counted neither way.
+     */
+    boolean deadHere(int kernel) {
+        return deathsHeard.contains(kernel) && net.dead(kernel);
     }
 
     /**

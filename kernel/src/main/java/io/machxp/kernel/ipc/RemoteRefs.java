@@ -117,7 +117,7 @@ final class RemoteRefs {
             add(port, to, 1);
         }
         long next = balance + (byReceiver ? -1 : 1);
-        setHalf(port, to, sender, ipc.net.dead(sender) && (next < 0 || balance == 0) ? 0 : next);
+        setHalf(port, to, sender, ipc.deadHere(sender) && (next < 0 || balance == 0) ? 0 : next);
     }
 
     static void setHalf(Port port, int to, int sender, long balance) {
@@ -188,7 +188,7 @@ final class RemoteRefs {
             if (ipc.remote.mayPassOn("RefTransfer", port, from, hops)) {
                 ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(t.toBuilder().setHops((int) hops)).build());
             }
-        } else if (port.active && !ipc.net.dead(t.getTo())) {
+        } else if (port.active && !ipc.deadHere(t.getTo())) {
             if (t.getSender() == 0) {
                 add(port, t.getTo(), 1);
             } else {

@@ -25,6 +25,9 @@ import java.util.HashMap;
  *    is not X)
  *  kernel K dies                        one MACH_NOTIFY_SEND_ONCE per soCounts[K] > 0, queued here
  * </pre>
+ * Deaths are judged by the core's own view ({@link IpcCore#deadHere}), in order with the frames:
+ * a frame processed before the core hears of its sender's death is counted as from a live kernel,
+ * and the death then notifies only what is still counted.
  * A right lost in a message on a dead kernel's link was still counted at that kernel: it is
  * notified as destroyed unused. Counts are signed (a report can arrive after the right came home
  * through another link). Known limits: if X dies after passing a right to Y and before Y's report
@@ -66,7 +69,7 @@ final class SendOnceRefs {
      */
     void arrived(Port port, int from, int receiverKernel) {
         if (!port.proxy()) {
-            if (!ipc.net.dead(from)) {
+            if (!ipc.deadHere(from)) {
                 add(port, from, -1);
             }
         } else if (receiverKernel != from) {
@@ -82,11 +85,11 @@ final class SendOnceRefs {
         if (!port.active || sender == ipc.net.self()) {
             return; // carried from here: counted when it left
         }
-        boolean senderDead = ipc.net.dead(sender);
+        boolean senderDead = ipc.deadHere(sender);
         if (!senderDead) {
             add(port, sender, -1);
         }
-        if (!ipc.net.dead(t.getTo())) {
+        if (!ipc.deadHere(t.getTo())) {
             add(port, t.getTo(), 1);
         } else if (!senderDead) {
             notify(port, 1); // it died with the kernel it went to, and no death counted it yet
@@ -123,12 +126,21 @@ final class SendOnceRefs {
         port.soCounts = null;
     }
 
-    /** The receive right arrived here with the counts it carried: what this kernel holds is local now. */
+    /**
+     * The receive right arrived here with the counts it carried: what this kernel holds is local
+     * now. The rights of a kernel whose death this kernel has already processed end unused here:
+     * the old home counted them after it sent the right, so no death there notifies them.
+     */
     void arriving(Port port, PortMigration m) {
         port.soCounts = null;
         for (KernelCount k : m.getSendOnceCountsList()) {
-            if (k.getKernel() != ipc.net.self() && !ipc.net.dead(k.getKernel())) {
+            if (k.getKernel() == ipc.net.self()) {
+                continue;
+            }
+            if (!ipc.deadHere(k.getKernel())) {
                 add(port, k.getKernel(), k.getCount());
+            } else if (k.getCount() > 0) {
+                notify(port, k.getCount());
             }
         }
     }

@@ -187,6 +187,15 @@ final class IpcCluster {
         }
     }
 
+    /**
+     * The links declare kernel k dead now ({@link IpcNet#dead} is true at once), while no core has
+     * heard of it yet: as the links do, whose {@code kernelDied} reaches a core behind the frames
+     * queued there before. The test delivers frames and calls {@code core(i).kernelDied(k)} itself.
+     */
+    void declareDead(int k) {
+        dead.add(k);
+    }
+
     /** Kernel k dies: its frames in flight are lost, and every other kernel learns of it (its lease ran out). */
     void kill(int k) {
         dead.add(k);

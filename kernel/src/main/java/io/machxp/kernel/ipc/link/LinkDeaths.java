@@ -59,6 +59,7 @@ final class LinkDeaths {
             fresh = links.dials.peer(kernel);
         }
         log.info("kernel {}: kernel {} rejoined IPC", links.self, kernel);
+        links.listener.revived(kernel);
         if (links.directory != null && links.directory.kernels().containsKey(kernel)) {
             links.dials.dial(fresh);
         }

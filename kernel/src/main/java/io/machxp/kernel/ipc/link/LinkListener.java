@@ -17,4 +17,10 @@ public interface LinkListener {
      * and takes {@link IpcLinks#forSession()} again.
      */
     default void renewed() {}
+
+    /**
+     * Kernel {@code kernel}, declared dead ({@link #kernelDied}), rejoined with a later session and
+     * is alive again: on the core's executor, after its death and before any frame of its new session.
+     */
+    default void revived(int kernel) {}
 }

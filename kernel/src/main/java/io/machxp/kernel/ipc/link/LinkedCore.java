@@ -48,6 +48,11 @@ public class LinkedCore implements AutoCloseable {
             }
 
             @Override
+            public void revived(int kernel) {
+                core.kernelRevived(kernel);
+            }
+
+            @Override
             public void renewed() {
                 core.attachNet(links.forSession());
                 core.renewSession();
