@@ -433,6 +433,12 @@ public final class IpcChaosRun {
         if (!p.dead && !p.mayBeDead) {
             p.mayBeDead = true;
             record(Kind.PORT_MAY_BE_DEAD, "p" + port, port, 0, 0, why);
+            for (PortFate q : ports) {
+                if (q.transitVia == port) {
+                    // its receive right is queued on that port: it dies with it (as in portDies)
+                    portMayBeDead(q.number, "in a message to p" + port + ", which may be dead");
+                }
+            }
         }
     }
 }
