@@ -29,6 +29,10 @@ import java.util.function.Consumer;
  *                           late: the target may rightly have declared it dead): the case runs
  *                           again, at most {@link #MAX_RUNS} times in all; the result keeps each
  *                           earlier run (a PASS then is "passed on a rerun" in every report)
+ *    a late reclaim      -> a SKIP because the restarted target refused a reclaim (ESTALE) a lease or
+ *                           more after the restart began: its grace period may have ended first,
+ *                           so the refusal proves nothing (PagerProbe#reclaimRefused); the case runs
+ *                           again as after a stall
  * </pre>
  * A target that stops answering keepalives and ends a kernel that kept sending on time is no kit
  * stall: its FAIL stands.
@@ -137,7 +141,9 @@ public final class ConformRunner {
      * the case's result says nothing against the rule it checks. Only the kit's own sends count:
      * a target that leaves keepalives unanswered and drops a kernel that kept sending keeps its
      * FAIL. The result of the last run counts; it keeps each earlier run's outcome and message
-     * ({@link CaseResult#earlierRuns}), and a note says why the case ran again.
+     * ({@link CaseResult#earlierRuns}), and a note says why the case ran again. A case skipped
+     * because its reclaim was refused too long after the restart to tell ({@link
+     * PagerProbe#lateReclaimMillis}) runs again the same way.
      */
     private static CaseResult runOne(PagerProbe.Run run, ConformCase<PagerProbe> c, Options options,
             CaseExecutor executor) {
@@ -158,18 +164,26 @@ public final class ConformRunner {
             long gap = probe.lostSendGapMillis();
             boolean kitStalled = run.leaseMillis > 0 && gap > run.leaseMillis / 2;
             boolean timedOut = r.outcome() == CaseResult.Outcome.ERROR && CaseExecutor.TIMED_OUT.equals(r.message());
-            if (r.outcome() == CaseResult.Outcome.PASS || r.outcome() == CaseResult.Outcome.SKIP || timedOut
-                    || !kitStalled || stalls.size() + 1 >= MAX_RUNS) {
+            // a reclaim refused when the restart's grace period may have ended: the SKIP says nothing
+            boolean lateReclaim = r.outcome() == CaseResult.Outcome.SKIP && probe.lateReclaimMillis() >= 0;
+            boolean stalledFailure = r.outcome() != CaseResult.Outcome.PASS && r.outcome() != CaseResult.Outcome.SKIP
+                    && !timedOut && kitStalled;
+            if (!(lateReclaim || stalledFailure) || stalls.size() + 1 >= MAX_RUNS) {
                 String note = stalls.isEmpty() ? "" : "(the case ran " + (stalls.size() + 1) + " times"
-                        + (r.outcome() == CaseResult.Outcome.PASS ? ", passed on a rerun" : "") + ": the kit stalled "
-                        + "under the earlier runs, lease " + run.leaseMillis + " ms; "
+                        + (r.outcome() == CaseResult.Outcome.PASS ? ", passed on a rerun" : "") + ": "
+                        + (stalls.stream().allMatch(e -> e.outcome() == CaseResult.Outcome.SKIP)
+                                ? "the earlier runs' reclaims came too late after the restart to tell"
+                                : "the kit stalled under the earlier runs")
+                        + ", lease " + run.leaseMillis + " ms; "
                         + String.join("; ", stalls.stream().map(e -> e.outcome() + ": " + e.message()).toList()) + ")";
                 String message = r.message().isEmpty() ? note : note.isEmpty() ? r.message() : r.message() + " " + note;
                 return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000, stalls);
             }
-            stalls.add(new CaseResult(c, r.outcome(), r.message() + " [run " + (stalls.size() + 1) + ": the kit sent "
-                    + "nothing for " + gap + " ms on a kernel the target then declared dead, its lease unconfirmed for "
-                    + probe.lostUnconfirmedMillis() + " ms, lease " + run.leaseMillis + " ms]", r.millis()));
+            stalls.add(new CaseResult(c, r.outcome(), r.message() + " [run " + (stalls.size() + 1) + (lateReclaim
+                    ? ": the reclaim was refused " + probe.lateReclaimMillis() + " ms after the restart began]"
+                    : ": the kit sent nothing for " + gap + " ms on a kernel the target then declared dead, its lease "
+                            + "unconfirmed for " + probe.lostUnconfirmedMillis() + " ms, lease " + run.leaseMillis
+                            + " ms]"), r.millis()));
         }
     }
 

@@ -57,6 +57,10 @@ public final class PagerProbe implements AutoCloseable {
     /** How long the target may take to take connections again after a restart. */
     private final java.time.Duration connectTimeout;
     private final List<FakeKernel> kernels = new ArrayList<>();
+    /** When (System.nanoTime) this case's last restart began; 0: none yet. */
+    private volatile long restartBegan;
+    /** See {@link #lateReclaimMillis}; -1: no reclaim of this case was refused late. */
+    private volatile long lateReclaimMillis = -1;
 
     PagerProbe(Run run, String caseId, long deadlineNanos, java.time.Duration connectTimeout) {
         this.run = run;
@@ -160,6 +164,7 @@ public final class PagerProbe implements AutoCloseable {
             }
         }
         long started = System.nanoTime();
+        restartBegan = started;
         run.restarter.restart();
         try {
             ConformRunner.awaitReady(run.channel, connectTimeout);
@@ -244,6 +249,38 @@ public final class PagerProbe implements AutoCloseable {
         synchronized (kernels) {
             return kernels.stream().mapToLong(FakeKernel::lostSendGapMillis).max().orElse(-1);
         }
+    }
+
+    /**
+     * What a reclaim the restarted target refused (ESTALE) says about it. The grace period starts no
+     * earlier than the restart and lasts at least the lease (spec 9.2), so a refusal seen less than a
+     * lease after the restart began came inside it: the target takes no reclaims, and the case is
+     * skipped. Seen later, the grace period may have ended before the reclaim arrived (a loaded
+     * machine, a slow restart command): the refusal proves nothing either way, the kit notes how late
+     * it was ({@link #lateReclaimMillis}) and runs the case again ({@link ConformRunner}).
+     */
+    Skipped reclaimRefused() {
+        long began = restartBegan;
+        long lease = run.leaseMillis;
+        long after = began == 0 ? -1 : (System.nanoTime() - began) / 1_000_000;
+        if (after < 0 || lease <= 0 || after < lease) {
+            return new Skipped("the restarted target refuses reclaims (ESTALE: a pager without stored pages, "
+                    + "spec 9.2, or one that takes none, 9.4)");
+        }
+        lateReclaimMillis = after;
+        return new Skipped("the restarted target refused the reclaim (ESTALE) " + after + " ms after its restart "
+                + "began, a lease (" + lease + " ms) or more: its grace period may have ended before the reclaim "
+                + "arrived (a loaded machine or a slow restart command), so the case could not be checked here; a "
+                + "longer lease gives the kit more time");
+    }
+
+    /**
+     * How long after its restart began the target refused a reclaim of this case when that may have
+     * been after its grace period (ms, {@link #reclaimRefused}); -1: none was. The case's SKIP then
+     * says nothing about the target, and the kit runs it again.
+     */
+    long lateReclaimMillis() {
+        return lateReclaimMillis;
     }
 
     /** Sends a message built by the caller. */

@@ -25,8 +25,11 @@ import java.util.function.Predicate;
 final class ReclaimCases {
     private ReclaimCases() {}
 
-    /** Sends {@code r}'s reclaim hello and waits for its welcome; a Skipped if the target refuses reclaims. */
-    static PagerWelcome reclaim(FakeKernel r, Reclaim.Builder reclaim) {
+    /**
+     * Sends {@code r}'s reclaim hello and waits for its welcome; a Skipped if the target refuses
+     * reclaims, or refused this one late enough to have left its grace period ({@link PagerProbe#reclaimRefused}).
+     */
+    static PagerWelcome reclaim(PagerProbe p, FakeKernel r, Reclaim.Builder reclaim) {
         r.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(r.name())
                 .setProtocolVersion(1).setReclaim(reclaim)));
         try {
@@ -34,8 +37,7 @@ final class ReclaimCases {
                     .getPagerWelcome();
         } catch (Violation e) {
             if (r.ended() && r.errorInfo() != null && "ESTALE".equals(r.errorInfo().getReason())) {
-                throw new Skipped("the restarted target refuses reclaims (ESTALE: a pager without stored pages, "
-                        + "spec 9.2, or one that takes none, 9.4)");
+                throw p.reclaimRefused();
             }
             throw e;
         }
@@ -53,7 +55,7 @@ final class ReclaimCases {
                     byte[] data = new byte[p.pageSize()];
                     Arrays.fill(data, (byte) 0x3c);
                     FakeKernel r = p.open("a"); // A again, under its own name (a reclaim, spec 9.4)
-                    reclaim(r, Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
+                    reclaim(p, r, Reclaim.newBuilder().setKernelId(before.getKernelId()).addObjects(
                             ReclaimedObject.newBuilder().setObjectId(PagerProbe.OBJECT_ID).setName(p.object())
                                     .setPageSize(p.pageSize())
                                     .addPages(ReclaimedPage.newBuilder().setOffset(page)
@@ -81,7 +83,7 @@ final class ReclaimCases {
                         p -> {
                     Account acc = Account.of(p);
                     FakeKernel first = p.open("a"); // A again, under its own name (a reclaim, spec 9.4)
-                    reclaim(first, acc.reclaim(1, true));
+                    reclaim(p, first, acc.reclaim(1, true));
                     first.breakStream(); // the welcome is treated as lost: the kernel has no session token
                     FakeKernel r = takenAgain(p, acc, 2);
                     acc.judged(p, r);
@@ -91,7 +93,7 @@ final class ReclaimCases {
                         + "stays; the kernel's next attempt is taken", p -> {
                     Account acc = Account.of(p);
                     FakeKernel newer = p.open("a");
-                    reclaim(newer, acc.reclaim(2, true)); // attempt 1 is still in the network
+                    reclaim(p, newer, acc.reclaim(2, true)); // attempt 1 is still in the network
                     newer.breakStream();
                     String got = null;
                     for (long deadline = System.nanoTime() + acc.boundNanos(); got == null; pause(acc.leaseMillis())) {

@@ -116,8 +116,7 @@ final class ReclaimPartCases {
                                 PagerToKernel::hasPagerWelcome);
                     } catch (Violation e) {
                         if (r.ended() && r.errorInfo() != null && "ESTALE".equals(r.errorInfo().getReason())) {
-                            throw new Skipped("the restarted target refuses reclaims (ESTALE: a pager without stored "
-                                    + "pages, spec 9.2, or one that takes none, 9.4)");
+                            throw p.reclaimRefused();
                         }
                         throw e;
                     }
