@@ -64,8 +64,8 @@ import java.util.function.Consumer;
  * after that sees the stop and does so itself. A {@link LinuxWatchdog} at SCHED_FIFO 99 does the
  * same and fails the run with a sentence naming the scenario if the runner has not ended it by
  * the limit and a grace, and {@link LinuxRtTimeLimit} (RLIMIT_RTTIME) lets the kernel kill the
- * JVM behind both. A thread of an earlier run still there (blocked in a lock) must be ordinary
- * before the next run starts ({@link LinuxLeftovers}). All of it goes through a
+ * JVM behind both. A thread of an earlier run still there (a scenario thread blocked in a lock, or
+ * a sampler that did not end) must be ordinary before the next run starts ({@link LinuxLeftovers}). All of it goes through a
  * {@link LinuxScheduler}, which tests replace.
  */
 final class LinuxPlatform implements Platform {
@@ -391,7 +391,10 @@ final class LinuxPlatform implements Platform {
     void stopThreads() {
         stopped = true;
         if (sampler != null) {
-            sampler.makeOrdinary();
+            int t = sampler.liveTid();
+            if (t != 0) {
+                scheduler.makeOrdinary(t);
+            }
         }
         for (LinuxWorker w : workers.values()) {
             LockSupport.unpark(w);
@@ -432,10 +435,14 @@ final class LinuxPlatform implements Platform {
                 Thread.currentThread().interrupt();
             }
         }
+        String name = scenario == null ? "(not set up)" : scenario.name();
         for (LinuxWorker w : workers.values()) {
             if (!w.finished) { // blocked in a lock: ordinary, and checked again before the next run
-                leftovers.add(scenario == null ? "(not set up)" : scenario.name(), w);
+                leftovers.add(name, w);
             }
+        }
+        if (sampler != null && !sampler.ended) { // it has not made itself ordinary: checked as they are
+            leftovers.add(name, sampler);
         }
         if (allowed != null && jvmCpus != null) {
             LinuxCpus.pinAllBut(scenarioTids(), allowed);

@@ -1,10 +1,8 @@
 package io.machxp.scenario;
 
-import static io.machxp.scenario.LinuxNative.CLOCK_MONOTONIC;
-import static io.machxp.scenario.LinuxNative.TIMER_ABSTIME;
-
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.LoggerFactory;
 
 /**
  * The priority sampler of a linux-mode run: reads every live scenario thread's effective priority
@@ -18,13 +16,26 @@ import com.sun.jna.Pointer;
  * At SCHED_FIFO {@link #PRIORITY} it runs before every ordinary thread of the machine and below
  * every scenario thread of priority 2 and up, so it never preempts those; a scenario thread at
  * priority 1 on the same CPU is its equal (FIFO: neither preempts the other), and while such a
- * thread computes it records its own priority. The sampler does a small, constant amount of work
- * per sample (one read of each live thread's stat, no allocation but for an event on a change)
- * and then sleeps (clock_nanosleep, absolute) at least {@link #MIN_SLEEP_NANOS}, so it never
- * keeps a CPU. It first samples once as an ordinary thread (the code it runs is then loaded).
- * {@link LinuxPlatform#stopThreads} makes it ordinary with the scenario threads (through the
- * {@link LinuxScheduler}), and it makes itself ordinary when it sees the stop, so nothing
- * real-time outlives the run.
+ * thread computes it records its own priority. It first samples once as an ordinary thread (the
+ * code it runs is then loaded).
+ *
+ * <h2>It never keeps a CPU</h2>
+ * A sample reads each live thread's stat (open, read, close: its work grows with the threads, and
+ * with a slow /proc under load), allocates nothing but an event on a change, and is followed by a
+ * sleep (clock_nanosleep, absolute, to the next period) of at least {@link #MIN_SLEEP_NANOS} and
+ * at least the sample's own work ({@link #nextSample}): the sampler takes at most half of a CPU
+ * however slow a sample is, and a late sample does not bring a burst of catch-up samples. Its
+ * deadlines are read from the clock it sleeps on ({@link LinuxSamplerClock}, CLOCK_MONOTONIC). A
+ * clock call that fails (any answer of clock_nanosleep but 0 and EINTR) would make every sleep
+ * return at once, a busy loop at a real-time priority: the sampler then makes itself ordinary,
+ * logs a sentence, and samples on as an ordinary thread (parked between samples), as it did
+ * before it was real-time.
+ *
+ * <h2>Nothing real-time outlives the run</h2>
+ * {@link LinuxPlatform#stopThreads} and the {@link LinuxWatchdog} make it ordinary with the
+ * scenario threads ({@link #liveTid}), and it makes itself ordinary when it sees the stop. One that
+ * has not ended when its run closes is kept with the run's leftovers ({@link LinuxLeftovers}),
+ * made ordinary again before the next run.
  */
 final class LinuxSampler extends Thread {
     static final int PRIORITY = 1;
@@ -34,16 +45,25 @@ final class LinuxSampler extends Thread {
 
     private final LinuxPlatform run;
     private final LinuxScheduler scheduler;
+    private final LinuxSamplerClock clock;
     private final LinuxWorker[] workers;
     /** This thread's TID once it runs (0 before), for {@link LinuxPlatform#stopThreads}. */
     volatile int tid;
     volatile boolean ended;
+    /** The clock call that failed, for the sentence (a literal: naming it allocates nothing). */
+    private String failed;
 
     LinuxSampler(LinuxPlatform run, LinuxScheduler scheduler) {
+        this(run, scheduler, new LinuxSamplerClock.Monotonic());
+    }
+
+    /** With another clock than the real one: for tests. */
+    LinuxSampler(LinuxPlatform run, LinuxScheduler scheduler, LinuxSamplerClock clock) {
         super("linux-priority-sampler");
         setDaemon(true);
         this.run = run;
         this.scheduler = scheduler;
+        this.clock = clock;
         this.workers = run.workers.values().toArray(new LinuxWorker[0]);
     }
 
@@ -53,26 +73,64 @@ final class LinuxSampler extends Thread {
             tid = LinuxNative.gettid();
             Memory buffer = new Memory(1024);
             byte[] bytes = new byte[1024];
-            Memory timespec = new Memory(16);
             sampleAll(buffer, bytes);
             scheduler.makeRealTime(PRIORITY); // refused: it samples as an ordinary thread, as before
-            long next = System.nanoTime();
-            while (!run.stopped) {
-                sampleAll(buffer, bytes);
-                next += PERIOD_NANOS;
-                long earliest = System.nanoTime() + MIN_SLEEP_NANOS;
-                if (next < earliest) {
-                    next = earliest;
-                }
-                timespec.setLong(0, next / 1_000_000_000L);
-                timespec.setLong(8, next % 1_000_000_000L);
-                LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, Pointer.nativeValue(timespec), 0);
+            int errno = sampleUntilStopped(buffer, bytes);
+            if (errno != 0) {
+                scheduler.makeOrdinary(0); // first: the sentence allocates, and the log takes locks
+                LoggerFactory.getLogger(LinuxSampler.class).warn("{}", brokenClock(failed, errno));
+                sampleOrdinaryUntilStopped(buffer, bytes);
             }
         } finally {
             // The run stopped (stopThreads may have read no TID yet): nothing real-time outlives it.
             scheduler.makeOrdinary(0);
             ended = true;
         }
+    }
+
+    /** Samples, then sleeps, until the run stops (0) or a clock call fails (its errno, {@link #failed} set). */
+    private int sampleUntilStopped(Memory buffer, byte[] bytes) {
+        long next = clock.now();
+        while (!run.stopped) {
+            long start = clock.now();
+            sampleAll(buffer, bytes);
+            long end = clock.now();
+            if (next < 0 || start < 0 || end < 0) {
+                failed = "clock_gettime(CLOCK_MONOTONIC)";
+                return (int) -Math.min(next, Math.min(start, end));
+            }
+            next = nextSample(next, start, end);
+            int rc = clock.sleepUntil(next);
+            if (rc != 0 && rc != LinuxSupport.EINTR) { // EINTR: it samples once early
+                failed = "clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)";
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    private void sampleOrdinaryUntilStopped(Memory buffer, byte[] bytes) {
+        while (!run.stopped) {
+            sampleAll(buffer, bytes);
+            LockSupport.parkNanos(PERIOD_NANOS);
+        }
+    }
+
+    /**
+     * When the sample after the one that ran from {@code start} to {@code end} is due: a period
+     * after the last deadline {@code next}, but not before a sleep of {@link #MIN_SLEEP_NANOS} and
+     * of the sample's own work (so the sampler is busy at most half of the time).
+     */
+    static long nextSample(long next, long start, long end) {
+        long earliest = end + Math.max(MIN_SLEEP_NANOS, end - start);
+        return Math.max(next + PERIOD_NANOS, earliest);
+    }
+
+    /** The sentence logged when a clock call fails. */
+    static String brokenClock(String call, int errno) {
+        return "linux mode: the priority sampler's " + call + " failed with " + LinuxSupport.errnoName(errno)
+                + ", so it samples as an ordinary thread for the rest of the run (under load a boost of a thread"
+                + " that sleeps or blocks may be missed).";
     }
 
     private void sampleAll(Memory buffer, byte[] bytes) {
@@ -86,11 +144,13 @@ final class LinuxSampler extends Thread {
         }
     }
 
-    /** The run is over: ordinary at once, if it runs (called by stopThreads; idempotent). */
-    void makeOrdinary() {
+    /**
+     * The TID by which another thread makes it ordinary ({@link LinuxPlatform#stopThreads},
+     * {@link LinuxWatchdog#fire}): 0 if it has not run yet (0 would be the caller; it sees the stop
+     * itself) or has ended (its TID may be another thread's). Allocates nothing.
+     */
+    int liveTid() {
         int t = tid;
-        if (t != 0 && !ended) { // 0 would be the caller
-            scheduler.makeOrdinary(t);
-        }
+        return ended ? 0 : t;
     }
 }

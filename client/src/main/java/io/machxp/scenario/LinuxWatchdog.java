@@ -16,8 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>States</h2>
  * armed -> disarmed (the runner ended the run first: the watchdog ends) or armed -> fired (the
- * deadline passed first): it makes every scenario thread and the runner ordinary and unpinned and
- * marks the run stopped; the runner, able to run again, fails the run with {@link #why()}
+ * deadline passed first): it makes every scenario thread and the runner ordinary and unpinned, and
+ * the priority sampler ({@link LinuxSampler}, SCHED_FIFO 1) ordinary, and marks the run stopped; the runner, able to run again, fails the run with {@link #why()}
  * ({@link LinuxRunStuck}). If the runner has not closed the run {@link #KILL_GRACE_NANOS} (10 s) later, the
  * watchdog writes the sentence to standard error and ends the process. {@link LinuxRtTimeLimit} is
  * the kernel's backstop behind it (for a scenario thread at 99 that spins on every CPU).
@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  * It runs where the JVM's ordinary threads may be starved, and Java locks do not pass on a
  * priority: so firing and ending the process allocate nothing and take no lock such a thread can
  * hold. The constructor prepares all they need: the scenario threads in an array, native memory
- * for the calls ({@link LinuxScheduler#prepare}) and the kill message's bytes. Firing does not
+ * for the calls ({@link LinuxScheduler#prepare}) and the kill message's bytes (the sampler's TID is
+ * read when it fires: the sampler sets it when it runs). Firing does not
  * unpark the scenario threads either (that takes a lock of the parked thread's): one in a
  * compute, sleep or lock retry sees the stop itself, and one parked for its next step is ordinary
  * and waits for the runner's {@link LinuxPlatform#stopThreads}, which unparks it.
@@ -49,6 +50,8 @@ final class LinuxWatchdog extends Thread {
     private final String why;
     /** The run's scenario threads, taken when armed (the run has them all by then). */
     private final LinuxWorker[] workers;
+    /** The run's priority sampler (started before the watchdog), or null. */
+    private final LinuxSampler sampler;
     /** Whether {@link #calls} pins to the run's allowed CPUs (tests may leave them unset). */
     private final boolean unpin;
     private final LinuxScheduler.Prepared calls;
@@ -74,6 +77,7 @@ final class LinuxWatchdog extends Thread {
                 + "threads were made ordinary and the run failed (a real-time thread may have kept the runner from "
                 + "its CPU).";
         this.workers = run.workers.values().toArray(new LinuxWorker[0]);
+        this.sampler = run.sampler;
         this.unpin = run.allowed != null;
         this.calls = scheduler.prepare(unpin ? run.allowed : new int[0], why + " The runner did not close the run within "
                 + seconds(killGraceNanos) + " after that, so the process was ended.");
@@ -103,8 +107,8 @@ final class LinuxWatchdog extends Thread {
 
     /**
      * Fires unless disarmed: the run stopped, every scenario thread still there and the runner
-     * ordinary and free to run on every allowed CPU (as {@link LinuxPlatform#stopThreads}, with the
-     * prepared calls). True if it fired now.
+     * ordinary and free to run on every allowed CPU, and the sampler ordinary (as
+     * {@link LinuxPlatform#stopThreads}, with the prepared calls). True if it fired now.
      */
     boolean fire() {
         if (!state.compareAndSet(ARMED, FIRED)) {
@@ -115,6 +119,12 @@ final class LinuxWatchdog extends Thread {
             int tid = w.tid;
             if (tid != 0 && !w.finished) { // 0 would be the caller; one with no TID yet sees the stop
                 ordinaryAndUnpinned(tid);
+            }
+        }
+        if (sampler != null) {
+            int t = sampler.liveTid(); // 0: not run yet (it sees the stop) or ended
+            if (t != 0) {
+                calls.makeOrdinary(t);
             }
         }
         int runner = run.runnerTid;

@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
  * How a linux-mode run ends for its threads, on a {@link FakeLinuxScheduler} and scenario threads
  * that never start (no SCHED_FIFO needed): the run's end and its close make every thread still
  * there ordinary and unpinned, the runner is ordinary once every start is queued, the watchdog
- * fails a run the runner did not end and ends the process if the runner never closes it, and a
- * run does not start next to a real-time thread of an earlier one.
+ * fails a run the runner did not end and ends the process if the runner never closes it, the
+ * priority sampler is made ordinary with the scenario threads (by the run's end and by the
+ * watchdog) and kept for the next run's check if it has not ended, and a run does not start next
+ * to a real-time thread of an earlier one.
  */
 class LinuxRunStopTest {
     private static final int[] ALLOWED = {0, 1};
@@ -134,9 +136,82 @@ class LinuxRunStopTest {
     }
 
     /**
+     * The watchdog fires where the runner cannot run, and a sampler queued behind the scenario's
+     * real-time threads would otherwise stay SCHED_FIFO 1, above every ordinary thread, until it
+     * next ran.
+     */
+    @Test
+    void aWatchdogThatFiresMakesTheSamplerOrdinary() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        worker(p, "H", 102);
+        p.runnerTid = 55;
+        p.sampler = new LinuxSampler(p, s);
+        p.sampler.tid = 201; // as if it ran (it never starts here)
+        LinuxWatchdog w = new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, "s", 1);
+        assertThat(w.fire()).isTrue();
+        assertThat(s.calls).containsExactlyInAnyOrder("ordinary 102", "pin 102 [0, 1]", "ordinary 201",
+                "ordinary 55", "pin 55 [0, 1]");
+    }
+
+    @Test
+    void aWatchdogLeavesASamplerThatHasNotRunOrHasEndedAlone() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxPlatform p = platform(s, new LinuxLeftovers());
+        p.sampler = new LinuxSampler(p, s); // no TID yet: 0 would be the watchdog itself
+        assertThat(new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, "s", 1).fire()).isTrue();
+        p.sampler.tid = 201;
+        p.sampler.ended = true; // its TID may be another thread's now
+        assertThat(new LinuxWatchdog(p, s, Long.MAX_VALUE, 0, "s", 1).fire()).isTrue();
+        assertThat(s.calls).isEmpty();
+    }
+
+    /**
+     * A sampler that has not ended (made itself ordinary) when its run closes is kept with the
+     * scenario threads that had not ended, and made ordinary again before the next run; one that
+     * stays real-time keeps the next run from starting. Never started here, it is not alive, so
+     * the close's join returns at once.
+     */
+    @Test
+    void aSamplerThatHasNotEndedWhenItsRunClosesIsMadeOrdinaryBeforeTheNextRun() {
+        FakeLinuxScheduler s = new FakeLinuxScheduler();
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform p = platform(s, left);
+        LinuxSampler sampler = new LinuxSampler(p, s);
+        sampler.tid = 201;
+        p.sampler = sampler;
+        p.close();
+        assertThat(left.size()).as("kept for the next run's check").isEqualTo(1);
+        s.calls.clear();
+        s.policies.put(201, LinuxNative.SCHED_FIFO);
+        s.demotionWorks = false;
+        assertThat(left.check(s, ALLOWED)).isEqualTo("Thread linux-priority-sampler of the earlier linux-mode run"
+                + " of scenario '(not set up)' (TID 201) is still real-time in this JVM and could not be made"
+                + " ordinary, so no other linux-mode run can start here.");
+        s.demotionWorks = true;
+        assertThat(left.check(s, ALLOWED)).isNull();
+        assertThat(s.calls).containsExactly("ordinary 201", "pin 201 [0, 1]", "ordinary 201", "pin 201 [0, 1]");
+        sampler.ended = true;
+        assertThat(left.check(s, ALLOWED)).isNull();
+        assertThat(left.size()).as("dropped once ended").isZero();
+    }
+
+    @Test
+    void aSamplerThatHasEndedIsNotKeptWhenItsRunCloses() {
+        LinuxLeftovers left = new LinuxLeftovers();
+        LinuxPlatform p = platform(new FakeLinuxScheduler(), left);
+        p.sampler = new LinuxSampler(p, new FakeLinuxScheduler());
+        p.sampler.tid = 201;
+        p.sampler.ended = true;
+        p.close();
+        assertThat(left.size()).isZero();
+    }
+
+    /**
      * At SCHED_FIFO 99 it must not wait for an ordinary thread it may starve: a JNA Memory (whose
      * cleaner's lock the "JNA Cleaner" thread takes) or any other allocation. The real calls, on
-     * the caller itself: made ordinary (it is) and pinned to the CPUs it has, nothing changes.
+     * the caller itself (as a scenario thread, the sampler and the runner): made ordinary (it is)
+     * and pinned to the CPUs it has, nothing changes.
      */
     @Test
     void aWatchdogFiresWithTheRealCallsWithoutAllocating() {
@@ -151,6 +226,8 @@ class LinuxRunStopTest {
         worker(p, "N", 0);
         worker(p, "E", 103).finished = true;
         p.runnerTid = self;
+        p.sampler = new LinuxSampler(p, LinuxScheduler.NATIVE);
+        p.sampler.tid = self;
         LinuxWatchdog w = new LinuxWatchdog(p, LinuxScheduler.NATIVE, Long.MAX_VALUE, 0, "s", 1);
         mx.getCurrentThreadAllocatedBytes();
         long before = mx.getCurrentThreadAllocatedBytes();
