@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntSupplier;
@@ -149,15 +150,29 @@ class LinuxSamplerTest {
                 .contains("clock_gettime(CLOCK_MONOTONIC) failed with EINVAL");
     }
 
-    /** The real calls: CLOCK_MONOTONIC runs, a past deadline returns at once, a bad one is refused. */
+    /**
+     * The real calls: CLOCK_MONOTONIC runs, a past deadline returns at once, a bad one is refused
+     * with its error number; reading and sleeping allocate nothing (the sampler makes them at
+     * SCHED_FIFO 1, where a JNA Memory's cleaner lock could be held by a thread it starves).
+     */
     @Test
-    void theRealClockReadsAndSleepsOnClockMonotonicAndAnswersAnErrorNumber() {
+    void theRealClockReadsAndSleepsOnClockMonotonicWithoutAllocatingAndAnswersAnErrorNumber() {
         assumeTrue(LinuxNative.UNAVAILABLE == null, "needs the C library");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         LinuxSamplerClock.Monotonic clock = new LinuxSamplerClock.Monotonic();
+        clock.sleepUntil(clock.now()); // linked
+        mx.getCurrentThreadAllocatedBytes();
+        long before = mx.getCurrentThreadAllocatedBytes();
         long now = clock.now();
+        long later = clock.now();
+        int slept = clock.sleepUntil(now);
+        long after = mx.getCurrentThreadAllocatedBytes();
         assertThat(now).isPositive();
-        assertThat(clock.now()).isGreaterThanOrEqualTo(now);
-        assertThat(clock.sleepUntil(now)).isZero();
+        assertThat(later).isGreaterThanOrEqualTo(now);
+        assertThat(slept).isZero();
+        if (mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled()) {
+            assertThat(after - before).as("bytes allocated by the clock's calls").isZero();
+        }
         assertThat(clock.sleepUntil(-1)).as("tv_nsec -1").isEqualTo(LinuxSupport.EINVAL);
     }
 
