@@ -65,8 +65,8 @@ import java.util.function.Consumer;
  * same and fails the run with a sentence naming the scenario if the runner has not ended it by
  * the limit and a grace, and {@link LinuxRtTimeLimit} (RLIMIT_RTTIME) lets the kernel kill the
  * JVM behind both. A thread of an earlier run still there (a scenario thread blocked in a lock, or
- * a sampler that did not end) must be ordinary before the next run starts ({@link LinuxLeftovers}). All of it goes through a
- * {@link LinuxScheduler}, which tests replace.
+ * a sampler that did not end) must be ordinary before the next run starts ({@link LinuxLeftovers}).
+ * All of it goes through a {@link LinuxScheduler}, which tests replace.
  */
 final class LinuxPlatform implements Platform {
     static final long SELF_SAMPLE_CPU_NANOS = 200_000;

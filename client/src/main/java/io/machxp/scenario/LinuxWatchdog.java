@@ -17,20 +17,21 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>States</h2>
  * armed -> disarmed (the runner ended the run first: the watchdog ends) or armed -> fired (the
  * deadline passed first): it makes every scenario thread and the runner ordinary and unpinned, and
- * the priority sampler ({@link LinuxSampler}, SCHED_FIFO 1) ordinary, and marks the run stopped; the runner, able to run again, fails the run with {@link #why()}
- * ({@link LinuxRunStuck}). If the runner has not closed the run {@link #KILL_GRACE_NANOS} (10 s) later, the
- * watchdog writes the sentence to standard error and ends the process. {@link LinuxRtTimeLimit} is
- * the kernel's backstop behind it (for a scenario thread at 99 that spins on every CPU).
+ * the priority sampler ({@link LinuxSampler}, SCHED_FIFO 1) ordinary, and marks the run stopped;
+ * the runner, able to run again, fails the run with {@link #why()} ({@link LinuxRunStuck}). If the
+ * runner has not closed the run {@link #KILL_GRACE_NANOS} (10 s) later, the watchdog writes the
+ * sentence to standard error and ends the process. {@link LinuxRtTimeLimit} is the kernel's
+ * backstop behind it (for a scenario thread at 99 that spins on every CPU).
  *
  * <h2>Nothing to wait for once armed</h2>
  * It runs where the JVM's ordinary threads may be starved, and Java locks do not pass on a
  * priority: so firing and ending the process allocate nothing and take no lock such a thread can
  * hold. The constructor prepares all they need: the scenario threads in an array, native memory
  * for the calls ({@link LinuxScheduler#prepare}) and the kill message's bytes (the sampler's TID is
- * read when it fires: the sampler sets it when it runs). Firing does not
- * unpark the scenario threads either (that takes a lock of the parked thread's): one in a
- * compute, sleep or lock retry sees the stop itself, and one parked for its next step is ordinary
- * and waits for the runner's {@link LinuxPlatform#stopThreads}, which unparks it.
+ * read when it fires: the sampler sets it when it runs). Firing does not unpark the scenario
+ * threads either (that takes a lock of the parked thread's): one in a compute, sleep or lock retry
+ * sees the stop itself, and one parked for its next step is ordinary and waits for the runner's
+ * {@link LinuxPlatform#stopThreads}, which unparks it.
  */
 final class LinuxWatchdog extends Thread {
     /** How long after the scenario's limit the watchdog fires: the runner stops the run at the limit. */
