@@ -3,18 +3,23 @@ package io.machxp.kernel.net;
 import io.grpc.Attributes;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerTransportFilter;
+import io.machxp.kernel.ipc.NameOwner;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Which client connection a call came on: the kernel's unit of "one client" for its shares of
  * resources that every task of the kernel draws on (its port names: {@code NameBudget}). Each
- * transport gets an identity object of its own when it is ready ({@link #FILTER}); the
- * {@link #INTERCEPTOR} puts it in the call's context, where {@link #current} reads it. Not the
- * peer's address: in-process and Unix-socket clients all share one.
+ * transport gets an identity object of its own when it is ready ({@link #FILTER}), which also
+ * names the {@link ClientPeer} it comes from (its host and TLS certificate: the connections of
+ * one peer share the peer's part); the {@link #INTERCEPTOR} puts it in the call's context, where
+ * {@link #current} reads it.
  */
 public final class CallerConnection {
     private static final Attributes.Key<Object> IDENTITY = Attributes.Key.create("machxp.connection");
@@ -24,7 +29,9 @@ public final class CallerConnection {
     public static final ServerTransportFilter FILTER = new ServerTransportFilter() {
         @Override
         public Attributes transportReady(Attributes attributes) {
-            return attributes.toBuilder().set(IDENTITY, new Connection()).build();
+            return attributes.toBuilder().set(IDENTITY, new Connection(ClientPeer.of(
+                    attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), chain(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)))))
+                    .build();
         }
     };
 
@@ -44,14 +51,32 @@ public final class CallerConnection {
         return CURRENT.get();
     }
 
-    /** One connection's identity (by reference). */
-    private static final class Connection {
+    private static java.security.cert.Certificate[] chain(SSLSession tls) {
+        try {
+            return tls == null ? null : tls.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    /** One connection's identity (by reference), and its peer's. */
+    private static final class Connection implements NameOwner {
         private static final java.util.concurrent.atomic.AtomicLong NEXT = new java.util.concurrent.atomic.AtomicLong();
         private final long number = NEXT.incrementAndGet();
+        private final ClientPeer peer;
+
+        Connection(ClientPeer peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public Object peer() {
+            return peer;
+        }
 
         @Override
         public String toString() {
-            return "connection " + number;
+            return "connection " + number + " from " + peer;
         }
     }
 

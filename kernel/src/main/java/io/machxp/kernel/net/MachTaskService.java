@@ -53,7 +53,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     @Override
     public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
         KernelCore core = kernel.core(); // this session's: a later one's handles are its own
-        Object client = CallerConnection.current(); // the connection: its tasks share one part of the kernel's port names
+        Object client = CallerConnection.current(); // the connection and its peer: their tasks share parts of the kernel's port names
         kernel.execute(() -> core.taskCreate(request.getName(), client,
                 reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(core, task.id)).build())));
     }

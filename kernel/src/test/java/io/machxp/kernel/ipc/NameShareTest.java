@@ -86,4 +86,41 @@ class NameShareTest {
         }
         assertThat(made).isEqualTo((base + 400) / NameBudget.OWNER_SHARES);
     }
+
+    /** A connection of a peer (a host, a certificate): what the kernel's gRPC server gives each connection. */
+    private record Connection(int number, String peer) implements NameOwner {}
+
+    /**
+     * Review gi F4: one client with several connections took every name again (a quarter each).
+     * Now the connections of one peer together make names only while more are free than they
+     * hold, so greedy peers leave names free for a client holding fewer, and for in-process tasks.
+     */
+    @Test
+    void severalConnectionsOfOnePeerOrSeveralPeersLeaveNamesForOthers() {
+        int base = f.ipc.namesInUse();
+        f.ipc.limitNames(base + 1_200);
+        long task = 100;
+        int[] held = new int[3];
+        for (int peer = 0; peer < held.length; peer++) {
+            for (int c = 0; c < 8; c++) {
+                f.ipc.spaceCreate(++task, new Connection(c, "greedy host " + peer));
+                while (f.ipc.machPortAllocate(task, PortRight.DEAD_NAME.value).code() == KernReturn.KERN_SUCCESS) {
+                    held[peer]++;
+                }
+                assertThat(f.ipc.machPortAllocate(task, PortRight.DEAD_NAME.value).code())
+                        .isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
+            }
+        }
+        assertThat(held[0]).as("one peer alone: at most half, whatever its connections").isLessThanOrEqualTo(601);
+        int free = base + 1_200 - f.ipc.namesInUse();
+        assertThat(free).as("three greedy peers leave about a quarter free").isGreaterThanOrEqualTo(held[2]).isPositive();
+
+        f.ipc.spaceCreate(++task, new Connection(0, "honest host"));
+        for (int i = 0; i < 10; i++) {
+            assertThat(f.ipc.machPortAllocate(task, PortRight.RECEIVE.value).code())
+                    .as("a client of another peer still makes names").isEqualTo(KernReturn.KERN_SUCCESS);
+        }
+        assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).as("a task without an owner too")
+                .isEqualTo(KernReturn.KERN_SUCCESS);
+    }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The unit a client's share of the kernel's port names is counted by (review F6): each gRPC
- * connection has one identity, the same for all its calls, and another connection another.
+ * connection has one identity, the same for all its calls, and another connection another; both
+ * belong to one peer, their host's (review gi F4).
  */
 class CallerConnectionTest {
     private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
@@ -76,5 +77,9 @@ class CallerConnectionTest {
         assertThat(seen.get(3)).isSameAs(seen.get(2));
         assertThat(seen.get(2)).as("another connection, another caller").isNotSameAs(seen.get(0));
         assertThat(CallerConnection.current()).as("outside a call").isNull();
+        // review gi F4: the connections of one host (and certificate: none here) are one peer
+        assertThat(((io.machxp.kernel.ipc.NameOwner) seen.get(0)).peer())
+                .isEqualTo(((io.machxp.kernel.ipc.NameOwner) seen.get(2)).peer())
+                .isEqualTo(new ClientPeer("127.0.0.1", ""));
     }
 }
