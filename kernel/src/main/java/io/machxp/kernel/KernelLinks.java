@@ -49,9 +49,9 @@ final class KernelLinks implements AutoCloseable {
         this.handles = handles;
         this.links = new IpcLinks(config.id(), config.leaseMillis(), core, core, new LinkListener() {
             @Override
-            public void frame(int from, LinkFrame frame) {
+            public void frame(int from, int session, LinkFrame frame) {
                 if (joined != null) {
-                    joined.ipcCore().linkReceive(from, translated(frame));
+                    joined.ipcCore().linkReceive(from, session, translated(frame));
                 }
             }
 
@@ -63,9 +63,9 @@ final class KernelLinks implements AutoCloseable {
             }
 
             @Override
-            public void revived(int kernel) {
+            public void revived(int kernel, int session) {
                 if (joined != null) {
-                    joined.ipcCore().kernelRevived(kernel);
+                    joined.ipcCore().kernelRevived(kernel, session);
                 }
             }
 

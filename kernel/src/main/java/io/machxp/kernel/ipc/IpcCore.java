@@ -78,6 +78,12 @@ public final class IpcCore {
     private final Map<Integer, Object> waits = new HashMap<>();
     /** Kernels whose death this core has processed, in this session, until they revive ({@link #deadHere}). */
     private final java.util.Set<Integer> deathsHeard = new java.util.HashSet<>();
+    /**
+     * The latest IPC session of each other kernel this core heard of, from its frames and its
+     * revival, in order with the frames ({@link #earlierSession}): send-once reports and counts
+     * name a session, and an earlier one's are a dead kernel's (review late1 A3).
+     */
+    private final Map<Integer, Integer> sessionsHeard = new HashMap<>();
     private long nextObjectId = 1;
 
     public IpcCore(IpcEnv env) {
@@ -146,6 +152,12 @@ public final class IpcCore {
         remote.receive(from, frame);
     }
 
+    /** As {@link #linkReceive(int, io.machxp.proto.link.LinkFrame)}, from that kernel's IPC session {@code session}. */
+    public void linkReceive(int from, int session, io.machxp.proto.link.LinkFrame frame) {
+        sessionsHeard.merge(from, session, Math::max);
+        remote.receive(from, frame);
+    }
+
     /** Kernel {@code kernel} died (its lease ran out): rights to its ports become dead names here. */
     public void kernelDied(int kernel) {
         deathsHeard.add(kernel);
@@ -170,6 +182,26 @@ public final class IpcCore {
      */
     public void kernelRevived(int kernel) {
         deathsHeard.remove(kernel);
+    }
+
+    /** As {@link #kernelRevived(int)}, with its IPC session {@code session}: the earlier ones are dead ({@link #earlierSession}). */
+    public void kernelRevived(int kernel, int session) {
+        kernelRevived(kernel);
+        sessionsHeard.merge(kernel, session, Math::max);
+    }
+
+    /** The latest IPC session of {@code kernel} this core heard of (its frames, its revival); null if none. */
+    Integer sessionHeard(int kernel) {
+        return sessionsHeard.get(kernel);
+    }
+
+    /**
+     * Whether {@code session} of {@code kernel} is earlier than one this core heard of, in order
+     * with the frames: that session is dead, whatever {@link #deadHere} says of the kernel now.
+     */
+    boolean earlierSession(int kernel, int session) {
+        Integer heard = sessionsHeard.get(kernel);
+        return heard != null && session < heard;
     }
 
     /**

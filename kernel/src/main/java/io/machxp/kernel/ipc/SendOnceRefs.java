@@ -27,7 +27,12 @@ import java.util.HashMap;
  * </pre>
  * Deaths are judged by the core's own view ({@link IpcCore#deadHere}), in order with the frames:
  * a frame processed before the core hears of its sender's death is counted as from a live kernel,
- * and the death then notifies only what is still counted.
+ * and the death then notifies only what is still counted. Counts are by kernel, and a kernel that
+ * rejoined counts anew; so a report or a moving right's count names the IPC sessions it is about
+ * (as the reporter heard them, in order with the frames), and one of a session earlier than the
+ * core heard of ({@link IpcCore#earlierSession}) is settled as a dead kernel's: before, a late
+ * report of a right passed on by the earlier session took one off the later session's count, and
+ * that session's right was never notified at its death (review late1 A3).
  * A right lost in a message on a dead kernel's link was still counted at that kernel: it is
  * notified as destroyed unused. Counts are signed (a report can arrive after the right came home
  * through another link). Known limits: if X dies after passing a right to Y and before Y's report
@@ -73,9 +78,13 @@ final class SendOnceRefs {
                 add(port, from, -1);
             }
         } else if (receiverKernel != from) {
-            ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(RefTransfer.newBuilder()
-                    .setPort(RemoteRights.uid(port.uid)).setTo(ipc.net.self()).setSender(from).setSendOnce(true))
-                    .build());
+            RefTransfer.Builder t = RefTransfer.newBuilder().setPort(RemoteRights.uid(port.uid)).setTo(ipc.net.self())
+                    .setSender(from).setSendOnce(true).setToSession(ipc.net.session());
+            Integer fromSession = ipc.sessionHeard(from); // the session of the frame that brought it
+            if (fromSession != null) {
+                t.setSenderSession(fromSession);
+            }
+            ipc.net.send(port.remote, LinkFrame.newBuilder().setTransfer(t).build());
         }
     }
 
@@ -85,11 +94,12 @@ final class SendOnceRefs {
         if (!port.active || sender == ipc.net.self()) {
             return; // carried from here: counted when it left
         }
-        boolean senderDead = ipc.deadHere(sender);
+        boolean senderDead = ipc.deadHere(sender)
+                || t.hasSenderSession() && ipc.earlierSession(sender, t.getSenderSession());
         if (!senderDead) {
             add(port, sender, -1);
         }
-        if (!ipc.deadHere(t.getTo())) {
+        if (!ipc.deadHere(t.getTo()) && !(t.hasToSession() && ipc.earlierSession(t.getTo(), t.getToSession()))) {
             add(port, t.getTo(), 1);
         } else if (!senderDead) {
             notify(port, 1); // it died with the kernel it went to, and no death counted it yet
@@ -122,13 +132,21 @@ final class SendOnceRefs {
             }
         }
         add(port, ipc.net.self(), Math.max(0, port.sorights - elsewhere));
-        port.soCounts.forEach((k, n) -> m.addSendOnceCounts(KernelCount.newBuilder().setKernel(k).setCount(n)));
+        port.soCounts.forEach((k, n) -> {
+            KernelCount.Builder c = KernelCount.newBuilder().setKernel(k).setCount(n);
+            Integer session = k == ipc.net.self() ? Integer.valueOf(ipc.net.session()) : ipc.sessionHeard(k);
+            if (session != null) {
+                c.setSession(session);
+            }
+            m.addSendOnceCounts(c);
+        });
         port.soCounts = null;
     }
 
     /**
      * The receive right arrived here with the counts it carried: what this kernel holds is local
-     * now. The rights of a kernel whose death this kernel has already processed end unused here:
+     * now. The rights of a kernel whose death this kernel has already processed (or of a session
+     * of it earlier than one this kernel heard of) end unused here:
      * the old home counted them after it sent the right, so no death there notifies them.
      */
     void arriving(Port port, PortMigration m) {
@@ -137,7 +155,7 @@ final class SendOnceRefs {
             if (k.getKernel() == ipc.net.self()) {
                 continue;
             }
-            if (!ipc.deadHere(k.getKernel())) {
+            if (!ipc.deadHere(k.getKernel()) && !(k.hasSession() && ipc.earlierSession(k.getKernel(), k.getSession()))) {
                 add(port, k.getKernel(), k.getCount());
             } else if (k.getCount() > 0) {
                 notify(port, k.getCount());

@@ -123,7 +123,7 @@ final class IpcCluster {
         assertThat(f).as("a frame waiting on link %d -> %d", from, to).isNotNull();
         delivered++;
         deliveredByKind.merge(f.getBodyCase(), 1, Integer::sum);
-        cores.get(to).linkReceive(from, f);
+        cores.get(to).linkReceive(from, sessions.getOrDefault(from, 0), f);
     }
 
     /** A frame as if from kernel {@code from} (one that is not a core here: a rogue), delivered to kernel {@code to} now. */
@@ -222,6 +222,22 @@ final class IpcCluster {
         }
         sessions.merge(k, 1, Integer::sum);
         cores.get(k).renewSession();
+    }
+
+    /**
+     * Kernel k, declared dead ({@link #kill}, {@link #declareDead}), rejoins with its next IPC
+     * session (IpcLinks, "rejoin"): alive again, and each other core hears of its revival (after
+     * its death, as the links tell them). Its own core goes on (a real kernel's session core is a
+     * new one; kernel k here has nothing of the earlier session that matters to a test).
+     */
+    void revive(int k) {
+        dead.remove(k);
+        int session = sessions.merge(k, 1, Integer::sum);
+        for (int other : cores.keySet()) {
+            if (other != k) {
+                cores.get(other).kernelRevived(k, session);
+            }
+        }
     }
 
     // ---- Mach calls on kernel k's task --------------------------------------------------------

@@ -68,6 +68,12 @@ final class Hellos {
         return s != null && s.incarnation != incarnation;
     }
 
+    /** The latest session of {@code kernel} that said hello (0 if none did). */
+    int session(int kernel) {
+        Seen s = seen.get(kernel);
+        return s == null ? 0 : s.session;
+    }
+
     /** Whether {@code session} is the latest of {@code kernel} that said hello. */
     boolean current(int kernel, int session) {
         Seen s = seen.get(kernel);

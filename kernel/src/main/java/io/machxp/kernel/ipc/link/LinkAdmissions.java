@@ -54,7 +54,7 @@ final class LinkAdmissions {
             // only from the connection admitted for that kernel now: not one of a kernel declared dead
             // since (its death closed it) nor of the session this kernel renewed away from
             if (links.hellos.current(from, session) && !links.left && inbound.get(from) == ch) {
-                links.core.execute(() -> frames.forEach(f -> links.listener.frame(from, f)));
+                links.core.execute(() -> frames.forEach(f -> links.listener.frame(from, session, f)));
             }
         }
     }

@@ -43,6 +43,7 @@ final class LinkDeaths {
     /** Core thread, after the core heard of the death of its earlier session: the peer is alive and dialled anew. */
     void revive(int kernel) {
         LinkPeer fresh;
+        int session;
         synchronized (links) {
             if (!reviving.remove(kernel) || links.closing || links.left) {
                 return; // its new session died first, or this kernel left meanwhile
@@ -57,9 +58,10 @@ final class LinkDeaths {
                 }
             }
             fresh = links.dials.peer(kernel);
+            session = links.hellos.session(kernel);
         }
         log.info("kernel {}: kernel {} rejoined IPC", links.self, kernel);
-        links.listener.revived(kernel);
+        links.listener.revived(kernel, session);
         if (links.directory != null && links.directory.kernels().containsKey(kernel)) {
             links.dials.dial(fresh);
         }

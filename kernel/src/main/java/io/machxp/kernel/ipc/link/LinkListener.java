@@ -4,8 +4,8 @@ import io.machxp.proto.link.LinkFrame;
 
 /** What the links deliver to a kernel's IPC core, on the core's executor. */
 public interface LinkListener {
-    /** A frame from kernel {@code from}, in the order that kernel sent them. */
-    void frame(int from, LinkFrame frame);
+    /** A frame from IPC session {@code session} of kernel {@code from}, in the order that kernel sent them. */
+    void frame(int from, int session, LinkFrame frame);
 
     /** Kernel {@code kernel} died: its link broke or was silent for a lease. Once per session of that kernel (see {@link IpcLinks}). */
     void kernelDied(int kernel);
@@ -20,7 +20,8 @@ public interface LinkListener {
 
     /**
      * Kernel {@code kernel}, declared dead ({@link #kernelDied}), rejoined with a later session and
-     * is alive again: on the core's executor, after its death and before any frame of its new session.
+     * is alive again, as IPC session {@code session}: on the core's executor, after its death and
+     * before any frame of its new session.
      */
-    default void revived(int kernel) {}
+    default void revived(int kernel, int session) {}
 }

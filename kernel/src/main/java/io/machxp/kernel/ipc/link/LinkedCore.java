@@ -38,8 +38,8 @@ public class LinkedCore implements AutoCloseable {
         });
         this.links = new IpcLinks(id, leaseMillis, coreThread, coreThread, new LinkListener() {
             @Override
-            public void frame(int from, LinkFrame frame) {
-                core.linkReceive(from, frame);
+            public void frame(int from, int session, LinkFrame frame) {
+                core.linkReceive(from, session, frame);
             }
 
             @Override
@@ -48,8 +48,8 @@ public class LinkedCore implements AutoCloseable {
             }
 
             @Override
-            public void revived(int kernel) {
-                core.kernelRevived(kernel);
+            public void revived(int kernel, int session) {
+                core.kernelRevived(kernel, session);
             }
 
             @Override

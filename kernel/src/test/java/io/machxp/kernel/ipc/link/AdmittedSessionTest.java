@@ -24,7 +24,7 @@ class AdmittedSessionTest {
     private final List<String> core = new ArrayList<>();
     private final IpcLinks links = new IpcLinks(1, 60_000, group, Runnable::run, new LinkListener() {
         @Override
-        public void frame(int from, LinkFrame frame) {}
+        public void frame(int from, int session, LinkFrame frame) {}
 
         @Override
         public void kernelDied(int kernel) {

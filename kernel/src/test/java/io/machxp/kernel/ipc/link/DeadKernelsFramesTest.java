@@ -23,7 +23,7 @@ class DeadKernelsFramesTest {
     private final List<String> core = new ArrayList<>();
     private final IpcLinks links = new IpcLinks(1, 60_000, group, Runnable::run, new LinkListener() {
         @Override
-        public void frame(int from, LinkFrame frame) {
+        public void frame(int from, int session, LinkFrame frame) {
             core.add("frame from " + from);
         }
 

@@ -33,7 +33,7 @@ final class LoneLinks implements AutoCloseable {
     static IpcLinks of(int self, EventLoopGroup group, Executor core) {
         return new IpcLinks(self, LEASE_MS, group, core, new LinkListener() {
             @Override
-            public void frame(int from, LinkFrame frame) {}
+            public void frame(int from, int session, LinkFrame frame) {}
 
             @Override
             public void kernelDied(int kernel) {}

@@ -27,7 +27,7 @@ class ProbeOfARestartedKernelTest {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final IpcLinks links = new IpcLinks(3, 60_000, group, Runnable::run, new LinkListener() {
         @Override
-        public void frame(int from, LinkFrame frame) {}
+        public void frame(int from, int session, LinkFrame frame) {}
 
         @Override
         public void kernelDied(int kernel) {}
