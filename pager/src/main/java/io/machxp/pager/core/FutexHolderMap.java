@@ -99,7 +99,11 @@ public final class FutexHolderMap {
             return grant.askableFromNanos;
         }
 
-        /** True the first time it is asked of this grant, false after: one hint per grant. */
+        /**
+         * True the first time it is asked of this grant, false after: one hint per grant, used up
+         * even if the hint never reaches the kernel (a broken stream, a full one, the kernel in
+         * lease grace). A grant published again unchanged (a reclaim) may be hinted once more.
+         */
         public boolean firstAsk() {
             return grant.hinted.compareAndSet(false, true);
         }

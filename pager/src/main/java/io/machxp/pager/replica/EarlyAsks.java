@@ -37,6 +37,11 @@ import java.util.concurrent.atomic.LongAdder;
  * leader has streams, so only the leader's hints go anywhere. One hint per grant, not per waiter:
  * with N kernels asking, the holder is sent one (the core's relinquish still follows each commit
  * that needs it), and what the leader remembers of it is the published grant's, gone with it.
+ * A hint is advice, so it never ends a kernel's stream: one that would pass the kernel's unread
+ * bound is dropped ({@link ReplicaStreams#advise}; before, it ended a slow kernel's stream with
+ * EAGAIN: review late2 A-3). A hint dropped so, or sent to a broken stream, or dropped by a kernel
+ * in its lease grace, still used up its grant's one hint: the core's relinquish follows as without
+ * the early ask (performance only, review late2 A-1).
  */
 public final class EarlyAsks {
     private final FutexHolderMap holders;
@@ -65,10 +70,11 @@ public final class EarlyAsks {
                 || !h.firstAsk()) {
             return; // no holder to hint, too early, or this grant was hinted already
         }
-        streams.send(h.session().streamId(), PagerToKernel.newBuilder().setMemoryObjectRelinquishFutexHint(
+        if (streams.advise(h.session().streamId(), PagerToKernel.newBuilder().setMemoryObjectRelinquishFutexHint(
                 MemoryObjectRelinquishFutexHint.newBuilder().setObjectId(h.objectId()).setOffset(lock.getOffset())
-                        .setFencingToken(h.token())).build());
-        sent.increment();
+                        .setFencingToken(h.token())).build())) {
+            sent.increment();
+        }
     }
 
     /** How many hints this replica sent (as leader). */

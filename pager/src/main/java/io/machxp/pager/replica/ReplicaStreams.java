@@ -202,6 +202,17 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         }
     }
 
+    /**
+     * Sends advice {@code m} (a relinquish hint: {@link EarlyAsks}) if it fits within the kernel's
+     * unread bound; true if sent. Advice the kernel can do without never ends its stream: past
+     * the bound it is dropped, and only what the kernel must have counts against it (review late2
+     * A-3: a hint to a slow kernel ended its stream with EAGAIN).
+     */
+    boolean advise(long sessionId, PagerToKernel m) {
+        KernelStream s = streams.get(sessionId);
+        return s != null && s.send(m, maxUnreadBytes, clock.getAsLong());
+    }
+
     @Override
     public void endSession(long sessionId, Errno errno, String message) {
         KernelStream s = streams.remove(sessionId);

@@ -70,6 +70,33 @@ class UnreadKernelStreamTest {
                 + s.getDetails(0).unpack(com.google.rpc.ErrorInfo.class).getReason();
     }
 
+    /** Review late2 A-3: advice (a relinquish hint) past the bound is dropped; the stream goes on. */
+    @Test
+    void adviceThatWouldPassTheBoundIsDroppedAndTheStreamGoesOn() throws Exception {
+        AtomicLong now = new AtomicLong();
+        ReplicaStreams streams = new ReplicaStreams(3L * page(8192).getSerializedSize(), 10_000_000_000L, now::get);
+        List<Long> closed = new ArrayList<>();
+        streams.onUnreadEnded(closed::add);
+        Call call = new Call();
+        ReplicaStreams.KernelStream stream = new ReplicaStreams.KernelStream(call);
+        streams.put(SESSION, stream);
+        for (int i = 0; i < 3; i++) {
+            streams.send(SESSION, page(i * 4096L));
+        }
+        PagerToKernel hint = PagerToKernel.newBuilder().setMemoryObjectRelinquishFutexHint(
+                io.machxp.proto.xp.MemoryObjectRelinquishFutexHint.newBuilder().setObjectId(1).setOffset(0)
+                        .setFencingToken(9)).build();
+        assertThat(streams.advise(SESSION, hint)).as("does not fit: dropped").isFalse();
+        assertThat(call.ended).as("the stream goes on").isNull();
+        assertThat(closed).isEmpty();
+        assertThat(streams.count()).isOne();
+        call.ready = true;
+        stream.readAgain(); // gRPC's on-ready: the kernel read
+        assertThat(call.sent).as("the pages, read once the kernel reads").hasSize(3);
+        assertThat(streams.advise(SESSION, hint)).as("fits now: sent").isTrue();
+        assertThat(call.sent).hasSize(4);
+    }
+
     @Test
     void aKernelThatLeavesMoreThanTheBoundUnreadIsEndedWithEagainAndItsSessionClosed() throws Exception {
         AtomicLong now = new AtomicLong();
