@@ -13,6 +13,7 @@ import io.machxp.kernel.ipc.PortRight;
 import io.machxp.sim.SimKernel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -296,23 +297,40 @@ final class ChaosServer extends IpcChaosRun.Node {
             ports.remove(port);
             f.transitVia = via;
             f.movedFrom = this;
-            f.visited.addAll(run.ports.get(via).visited); // the kernels its carrying message may pass
-            f.movePath = Set.copyOf(run.ports.get(via).visited);
+            Set<SimKernel> path = new LinkedHashSet<>(run.ports.get(via).visited); // the kernels its carrying message may pass
+            f.visited.addAll(path);
+            f.movePath = Set.copyOf(path);
+            for (PortFate q : run.carriedIn(port)) { // their receive rights go the same way, queued inside it
+                q.visited.addAll(path);
+                Set<SimKernel> along = new LinkedHashSet<>(q.movePath);
+                along.addAll(path);
+                q.movePath = Set.copyOf(along);
+            }
             if (f.visited.stream().anyMatch(run.crashed::contains)) {
-                run.portMayBeDead(port, "its carrying message may pass a crashed kernel");
+                run.portMayBeDead(port, true, "its carrying message may pass a crashed kernel");
             } else if (f.visited.stream().anyMatch(run::renewing)) {
-                run.portMayBeDead(port, "its carrying message may pass a kernel renewing its IPC session");
+                run.portMayBeDead(port, false, "its carrying message may pass a kernel renewing its IPC session");
             }
             run.record(Kind.MOVE_SENT, name, port, 0, via, "to " + to.name);
         }, r -> {
+            PortFate v = run.ports.get(via);
             if (r.code() == KernReturn.MACH_SEND_INVALID_DEST) { // the port it went to died first: nothing moved
                 ports.put(port, right);
                 f.transitVia = -1;
+                f.mayBeDead = f.crashTouched; // it lived: a renewal's mark ends here (as at an arrival)
                 run.record(Kind.MOVE_ARRIVED, name, port, 0, 0, "the move failed: " + r.code());
             } else if (!r.code().ok()) {
                 run.unexpected(this, "move of p" + port + ": " + r.code());
-            } else if (run.ports.get(via).dead) {
+            } else if (v.dead) {
                 run.portDies(port, "in a message to p" + via + ", which died");
+            } else if (run.closesCycle(port)) {
+                // its message is queued, or on its way, inside itself: no one can receive it. Mach destroys
+                // it (ipc_port_check_circularity) on one kernel at once, across kernels the hop bound does
+                // (docs/mach-ipc.md): the receive rights in the cycle die (seeds 7160, 9010)
+                run.portDies(port, "its receive right went in a message to p" + via + ", which is in transit inside it"
+                        + " (a cycle)");
+            } else if (v.mayBeDead) { // it dies with that port's queue if that port died
+                run.portMayBeDead(port, v.crashTouched, "in a message to p" + via + ", which may be dead");
             }
         }, r -> { });
     }

@@ -86,7 +86,13 @@ public final class IpcChaosRun {
         int transitVia = -1;
         ChaosServer movedFrom;
         boolean dead;
+        /**
+         * May be dead: a renewal's mark lasts until its receive right next arrives (the arrival shows it
+         * and its queue lived; review late1 A1), a crash's for good ({@link #crashTouched}).
+         */
         boolean mayBeDead;
+        /** A crash touched it: proxies through the crashed kernel die whatever becomes of the port. */
+        boolean crashTouched;
         /** Kernels its receive right has lived on. */
         final Set<SimKernel> visited = new LinkedHashSet<>();
         /** When its receive right last arrived at a server after a move (virtual ns; never moved: none). */
@@ -105,6 +111,7 @@ public final class IpcChaosRun {
 
         /** The receive right arrived on {@code kernel} now, at {@code now}, by the move under way. */
         void arrived(SimKernel kernel, long now) {
+            mayBeDead = crashTouched;
             visited.add(kernel);
             arrivedAt = now;
             stays.add(new Stay(kernel, moveBegun, movePath));
@@ -428,16 +435,54 @@ public final class IpcChaosRun {
         history.add(cluster.now(), Kind.IN_FLIGHT_MAY_BE_LOST, c.name, port, name, before, since, why);
     }
 
-    void portMayBeDead(int port, String why) {
-        PortFate p = ports.get(port);
-        if (!p.dead && !p.mayBeDead) {
-            p.mayBeDead = true;
-            record(Kind.PORT_MAY_BE_DEAD, "p" + port, port, 0, 0, why);
+    /** Whether the port, now in transit, is in transit (through ports queued in one another) inside itself. */
+    boolean closesCycle(int port) {
+        int q = ports.get(port).transitVia;
+        for (int steps = 0; q >= 0 && steps <= ports.size(); steps++) {
+            if (q == port) {
+                return true;
+            }
+            q = ports.get(q).transitVia;
+        }
+        return false;
+    }
+
+    /** The ports in transit inside the port: in messages queued on it, or on a port in transit inside it, and so on. */
+    List<PortFate> carriedIn(int port) {
+        List<PortFate> inside = new ArrayList<>();
+        Set<Integer> seen = new LinkedHashSet<>(List.of(port));
+        for (int i = -1; i < inside.size(); i++) {
+            int carrier = i < 0 ? port : inside.get(i).number;
             for (PortFate q : ports) {
-                if (q.transitVia == port) {
-                    // its receive right is queued on that port: it dies with it (as in portDies)
-                    portMayBeDead(q.number, "in a message to p" + port + ", which may be dead");
+                if (q.transitVia == carrier && seen.add(q.number)) {
+                    inside.add(q);
                 }
+            }
+        }
+        return inside;
+    }
+
+    /**
+     * The harness's record: the port may be dead, for some kernels or all. By a crash
+     * ({@code byCrash}): for good, as proxies through the crashed kernel die whatever becomes of
+     * the port (PORT_MAY_BE_DEAD b = 1). By a renewal: while it is in transit, from the start of
+     * its move (a = that time) until its receive right next arrives, which shows that it and its
+     * queue lived (review late1 A1); the renewal's own marks of the rights it may have killed
+     * ({@code RIGHT_MAY_BE_DEAD}) stand for itself. A port in transit inside it may die with it too.
+     */
+    void portMayBeDead(int port, boolean byCrash, String why) {
+        PortFate p = ports.get(port);
+        if (p.dead || p.crashTouched || (p.mayBeDead && !byCrash)) {
+            return;
+        }
+        p.mayBeDead = true;
+        p.crashTouched = byCrash;
+        record(Kind.PORT_MAY_BE_DEAD, "p" + port, port, p.transitVia >= 0 ? p.moveBegun : Long.MIN_VALUE, byCrash ? 1 : 0,
+                why);
+        for (PortFate q : ports) {
+            if (q.transitVia == port) {
+                // its receive right is queued on that port: it dies with it (as in portDies)
+                portMayBeDead(q.number, byCrash, "in a message to p" + port + ", which may be dead");
             }
         }
     }

@@ -95,7 +95,11 @@ public final class IpcChecker {
                         destroyed.put(e.port(), e);
                     }
                 }
-                case PORT_MAY_BE_DEAD -> crashTouched.add(e.port());
+                case PORT_MAY_BE_DEAD -> {
+                    if (e.b() != 0) { // a crash's: for good; a renewal's lasts until the port's next arrival
+                        crashTouched.add(e.port());
+                    }
+                }
                 case KERNEL -> anyCrash |= e.note().equals("crashed");
                 case UNANSWERED -> v.add(e.who() + ": no answer by the end to " + e.note());
                 case UNEXPECTED -> v.add(e.who() + ": " + e.note() + " (at " + ms(e) + ")");
@@ -129,10 +133,12 @@ public final class IpcChecker {
             long at = sentAt.applyAsLong(sent);
             return sentWhileMarked(markedUntil, sent, at) || inFlightAtARenewal(inFlight, sent, at, deliveredAt, onALink);
         };
-        delivery(all, v, gone, deadAtEnd, crashTouched, exempt);
+        PortExemptions ports = PortExemptions.of(all, crashTouched);
+        Touched touched = sent -> ports.covers(sent.port(), sentAt.applyAsLong(sent));
+        delivery(all, v, gone, deadAtEnd, touched, exempt);
         deadNames(all, v, gone, deadAtEnd);
-        rpcs(all, v, gone, crashTouched, exempt);
-        noSenders(all, v, gone, anyCrash, deadAtEnd, crashTouched);
+        rpcs(all, v, gone, touched, exempt);
+        noSenders(all, v, gone, anyCrash, deadAtEnd, touched);
         return v;
     }
 
@@ -208,6 +214,12 @@ public final class IpcChecker {
         boolean test(Entry sent, Long deliveredAt);
     }
 
+    /** Whether a fault touched the port of SENT entry {@code sent} when its send began ({@link PortExemptions}). */
+    @FunctionalInterface
+    private interface Touched {
+        boolean test(Entry sent);
+    }
+
     private static boolean rpc(Entry sent) {
         return sent.note().startsWith("rpc");
     }
@@ -217,7 +229,7 @@ public final class IpcChecker {
     }
 
     private static void delivery(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead,
-            Set<Integer> crashTouched, Exempt exempt) {
+            Touched touched, Exempt exempt) {
         Map<Key, Entry> delivered = new HashMap<>();
         Map<String, Long> last = new HashMap<>();
         for (Entry e : all) {
@@ -241,7 +253,7 @@ public final class IpcChecker {
                 continue;
             }
             Entry d = delivered.get(new Key(e.who(), e.a()));
-            if (d == null && !dead.contains(e.port()) && !crashTouched.contains(e.port()) && !gone.contains(e.who())
+            if (d == null && !dead.contains(e.port()) && !touched.test(e) && !gone.contains(e.who())
                     && !exempt.test(e, null)) {
                 v.add(String.format(Locale.ROOT, "%s's message %d to p%d (sent at %s) lost: never delivered, and its port lives",
                         e.who(), e.a(), e.port(), ms(e)));
@@ -252,14 +264,31 @@ public final class IpcChecker {
     }
 
     private static void deadNames(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> dead) {
-        Set<Integer> deadNow = new HashSet<>();
+        Set<Integer> deadNow = new HashSet<>(); // dead, or may be: by a crash for good, by a renewal until it arrives
+        Set<Integer> deadForGood = new HashSet<>();
         Set<String> markedNow = new HashSet<>();
         Set<String> got = new HashSet<>();
         Set<String> foundDead = new HashSet<>();
         Map<String, Integer> requested = new TreeMap<>();
         for (Entry e : all) {
             switch (e.kind()) {
-                case PORT_DEAD, PORT_MAY_BE_DEAD -> deadNow.add(e.port());
+                case PORT_DEAD -> {
+                    deadNow.add(e.port());
+                    deadForGood.add(e.port());
+                }
+                case PORT_MAY_BE_DEAD -> {
+                    deadNow.add(e.port());
+                    if (e.b() != 0) {
+                        deadForGood.add(e.port());
+                    }
+                }
+                case MOVE_ARRIVED -> {
+                    // its receive right lived: a renewal's mark ends (a right to it the renewal may have
+                    // killed on the way has a RIGHT_MAY_BE_DEAD of its own; review late1 A1)
+                    if (!deadForGood.contains(e.port())) {
+                        deadNow.remove(e.port());
+                    }
+                }
                 case RIGHT_MAY_BE_DEAD -> markedNow.add(right(e));
                 case DEAD_NAME_REQUESTED -> {
                     String r = right(e);
@@ -293,7 +322,7 @@ public final class IpcChecker {
         }
     }
 
-    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Set<Integer> crashTouched, Exempt exempt) {
+    private static void rpcs(List<Entry> all, List<String> v, Set<String> gone, Touched touched, Exempt exempt) {
         Map<Key, Entry> requests = new HashMap<>();
         Map<Key, Long> deliveredAt = new HashMap<>();
         Set<Key> delivered = new HashSet<>();
@@ -349,7 +378,7 @@ public final class IpcChecker {
         sorted.putAll(requests);
         for (Map.Entry<Key, Entry> r : sorted.entrySet()) {
             Key k = r.getKey();
-            if (!answers.containsKey(k) && !gone.contains(k.client()) && !crashTouched.contains(r.getValue().port())
+            if (!answers.containsKey(k) && !gone.contains(k.client()) && !touched.test(r.getValue())
                     && !exempt.test(r.getValue(), deliveredAt.get(k))) {
                 v.add(String.format(Locale.ROOT, "%s: rpc %d to p%d never answered (%s)", k.client(), k.seq(), r.getValue().port(),
                         delivered.contains(k) ? "delivered, no reply" : "not delivered, no SEND_ONCE"));
@@ -358,7 +387,7 @@ public final class IpcChecker {
     }
 
     private static void noSenders(List<Entry> all, List<String> v, Set<String> gone, boolean anyCrash,
-            Set<Integer> dead, Set<Integer> crashTouched) {
+            Set<Integer> dead, Touched touched) {
         Map<String, Long> lastNoSenders = new HashMap<>();
         Map<String, Set<Long>> held = new HashMap<>();
         Map<String, Long> made = new HashMap<>();
@@ -416,7 +445,7 @@ public final class IpcChecker {
                 // keeps the next kernel's count for good (docs/mach-ipc.md: late, never early; seed 306)
                 allGone = released.contains(k)
                         || (!arrived.contains(k) && sent != null && dead.contains(sent.port())
-                        && !crashTouched.contains(sent.port()));
+                        && !touched.test(sent));
             }
             if (!gone.contains(c) && allGone && lastNoSenders.getOrDefault(c, 0L) != m.getValue()) {
                 v.add(String.format(Locale.ROOT, "%s: every one of its %d send rights is gone, but its last NO_SENDERS counts %d",

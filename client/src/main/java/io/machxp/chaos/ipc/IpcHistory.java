@@ -58,7 +58,13 @@ public final class IpcHistory {
         MOVE_ARRIVED,
         /** The harness's record: the port died (note: why). */
         PORT_DEAD,
-        /** The harness's record: the port may have died for some kernels (a kernel it passed through crashed). */
+        /**
+         * The harness's record: the port may have died, for some kernels or all (note: why). b = 1: a crash touched
+         * it (a kernel it passed through, or its carrying message may pass, crashed): for good, as proxies through
+         * that kernel die whatever becomes of the port. b = 0: a renewal (its carrying message, or that of the
+         * port it is queued in, may pass the renewed kernel): a = when its move began; the mark lasts until its
+         * next MOVE_ARRIVED (review late1 A1), for the whole run if there is none.
+         */
         PORT_MAY_BE_DEAD,
         /**
          * The harness's record: a renewal of a kernel (note) may have killed the client's (who) right to the port
