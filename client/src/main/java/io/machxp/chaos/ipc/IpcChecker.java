@@ -54,6 +54,12 @@ import java.util.TreeMap;
  * may have been on R's links ({@code IN_FLIGHT_MAY_BE_LOST}, review C2; bounded by review R1/R2
  * of ipcchaos2), and only those are exempt.
  *
+ * A port that may be dead ({@code PORT_MAY_BE_DEAD}) is exempt from rules 2, 4 and 6 by
+ * {@link PortExemptions}: for the whole run if a crash touched it, for a renewal's mark only what
+ * was sent from the start of the move during which it was marked until its next arrival (review
+ * late1 A1); likewise for rule 3, a renewal's mark excuses DEAD_NAME only until the arrival (the
+ * rights the renewal may have killed are marked on their own).
+ *
  * <p>Rule 8, every byte back (queued-bytes accounting across kernels), is judged by the run itself
  * after this history: it ends every task and reads the kernels' budgets ({@link IpcChaosRun}).
  */

@@ -3,6 +3,7 @@ package io.machxp.chaos.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.chaos.ipc.IpcHistory.Kind;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The checker's rules on histories written by hand. */
@@ -298,5 +299,54 @@ class IpcCheckerTest {
         h.add(3, Kind.DEAD_NAME_REQUESTED, "c1", 2, 0, 1, "");
         assertThat(String.join("\n", IpcChecker.check(h))).contains("c0: DEAD_NAME for p2 at 0.000 ms, but the port lives")
                 .contains("c1: its right to p2 (name " + published + ") arrived as a dead name");
+    }
+
+    /**
+     * Review late1 A1: a renewal's PORT_MAY_BE_DEAD (b = 0, a = when the port's move began) lasts
+     * until the port next arrives. What was sent to it from the move's start until the arrival may
+     * be lost with it, and DEAD_NAME for it meanwhile is due; what was sent after the arrival must
+     * be delivered, and DEAD_NAME after it is a violation (unless a RIGHT_MAY_BE_DEAD marks the
+     * right). The old whole-run exemption let both pass. A port that never arrives, or that a crash
+     * touched, stays exempt ({@link #neverArrivedOrCrashTouched}).
+     */
+    @Test
+    void aRenewalsMayBeDeadMarkEndsWhenThePortArrives() {
+        h.add(1, Kind.DEAD_NAME_REQUESTED, "c0", 3, 0, 0, "");
+        h.add(1, Kind.DEAD_NAME_REQUESTED, "c1", 3, 0, 0, "");
+        h.add(1, Kind.DEAD_NAME_REQUESTED, "c2", 3, 0, 0, "");
+        sent(2, "c0", 3, 1, 0, "one-way"); // before the move: queued in the port, it moved with it
+        delivered(3, 0, 3, 1);
+        h.add(4, Kind.MOVE_SENT, "s3", 3, 0, 1, "to s1");
+        sent(5, "c0", 3, 2, 0, "one-way");
+        h.add(6, Kind.PORT_MAY_BE_DEAD, "p3", 3, 4, 0, "in transit on a path through k2, which renewed its IPC session");
+        h.add(7, Kind.DEAD_NAME, "c1", 3, 0, 0, "");
+        h.add(8, Kind.MOVE_ARRIVED, "s1", 3, 0, 0, "");
+        assertThat(IpcChecker.check(h)).as("lost, and a dead name, while the mark lasts").isEmpty();
+
+        sent(9, "c0", 3, 3, 0, "one-way");
+        h.add(10, Kind.DEAD_NAME, "c2", 3, 0, 0, "");
+        assertThat(String.join("\n", IpcChecker.check(h))).contains("c0's message 3 to p3 (sent at 0.000 ms) lost")
+                .contains("c2: DEAD_NAME for p3").doesNotContain("message 2").doesNotContain("c1:");
+        assertThat(neverArrivedOrCrashTouched()).isEmpty();
+    }
+
+    /**
+     * A renewal's mark on a port that never arrives again lasts to the end, back to the start (it may
+     * have died with what was queued in it: seed 7160's cycle ended that way before the harness knew
+     * cycles); a crash's (b = 1) lasts for good whatever becomes of the port (proxies through the
+     * crashed kernel die).
+     */
+    private List<String> neverArrivedOrCrashTouched() {
+        IpcHistory other = new IpcHistory(LEASE);
+        other.add(1, Kind.SENT, "c0", 3, 1, 0, "one-way");
+        other.add(2, Kind.MOVE_SENT, "s3", 3, 0, 1, "to s1");
+        other.add(3, Kind.PORT_MAY_BE_DEAD, "p3", 3, 2, 0, "in transit on a path through k2, which renewed its IPC session");
+        other.add(1, Kind.SENT, "c0", 1, 2, 0, "one-way");
+        other.add(2, Kind.MOVE_SENT, "s1", 1, 0, 0, "to s0");
+        other.add(3, Kind.PORT_MAY_BE_DEAD, "p1", 1, 2, 1, "it passed through k2, which crashed");
+        other.add(4, Kind.MOVE_ARRIVED, "s0", 1, 0, 0, "");
+        other.add(5, Kind.DEAD_NAME, "c1", 1, 0, 0, "");
+        other.add(6, Kind.SENT, "c0", 1, 3, 0, "one-way");
+        return IpcChecker.check(other);
     }
 }
