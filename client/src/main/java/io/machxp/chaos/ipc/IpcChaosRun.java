@@ -45,7 +45,9 @@ import java.util.function.Function;
  * the duration, the quiet period: no faults and no new messages; what is under way finishes.
  *
  * <p>The harness's record of a port's fate (held by which server, in transit, dead, or possibly
- * dead for some kernels when a kernel it passed through crashed) is its own, kept as it injects
+ * dead for some kernels when a kernel it passed through crashed, or until it arrives when its
+ * path in transit crossed a renewing kernel; dead with every port in a cycle of receive rights in
+ * transit) is its own, kept as it injects
  * faults and sees receive rights arrive; the verdict never rests on what a core says of itself.
  */
 public final class IpcChaosRun {
