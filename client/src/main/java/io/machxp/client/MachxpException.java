@@ -38,6 +38,17 @@ public final class MachxpException extends RuntimeException {
         return code == Status.Code.UNAVAILABLE && errno == Errno.ERRNO_UNSPECIFIED && !tls(this);
     }
 
+    /**
+     * EOWNERDEAD from a lock or trylock that succeeded (code OK): the futex's previous owner died
+     * holding it, and the caller owns it now (ThreadClient#lockFutex).
+     */
+    static MachxpException ownerDied(long address) {
+        return new MachxpException(Status.Code.OK, Errno.EOWNERDEAD, String.format(java.util.Locale.ROOT,
+                "the previous owner of the futex at 0x%x died holding it: this thread owns it now; repair what it "
+                        + "protects and call markConsistent before unlocking it, or it becomes ENOTRECOVERABLE",
+                address), null);
+    }
+
     static MachxpException from(String target, StatusRuntimeException e) {
         Errno errno = Errno.ERRNO_UNSPECIFIED;
         com.google.rpc.Status status = StatusProto.fromThrowable(e);

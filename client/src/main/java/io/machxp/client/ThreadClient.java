@@ -76,20 +76,35 @@ public final class ThreadClient {
         return tid;
     }
 
-    /** vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. */
+    /**
+     * vm_lock_futex, waiting as long as it takes; returns how the kernel got the futex. A futex
+     * whose previous owner died holding it throws {@link MachxpException} with EOWNERDEAD (code OK:
+     * the call succeeded), as a robust {@code pthread_mutex_lock} returns it and as the in-process
+     * {@code LocalThread.lockFutex} throws it: the caller owns the futex all the same and repairs
+     * the data ({@link #markConsistent}) before it unlocks, or the futex becomes ENOTRECOVERABLE.
+     * {@link #lock} returns the whole answer instead.
+     */
     public AcquirePath lockFutex(long address) {
         if (fast != null && fast(() -> fast.lock(address))) {
             return AcquirePath.FAST_PATH;
         }
-        return lockCall(request(address).build()).getPath();
+        return ownerDiedThrown(address, lockCall(request(address).build())).getPath();
     }
 
-    /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first. */
+    /** vm_lock_futex with a timeout: ETIMEDOUT (DEADLINE_EXCEEDED) when it expires first; EOWNERDEAD as {@link #lockFutex(long)}. */
     public AcquirePath lockFutex(long address, Duration timeout) {
         if (fast != null && fast(() -> fast.lock(address))) {
             return AcquirePath.FAST_PATH;
         }
-        return lockCall(request(address).setTimeoutMillis(timeout.toMillis()).build()).getPath();
+        return ownerDiedThrown(address, lockCall(request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
+    }
+
+    /** {@code reply}, or EOWNERDEAD thrown if the futex's previous owner died (the caller owns it all the same). */
+    private static VmLockFutexReply ownerDiedThrown(long address, VmLockFutexReply reply) {
+        if (reply.getOwnerDied()) {
+            throw MachxpException.ownerDied(address);
+        }
+        return reply;
     }
 
     /**
@@ -131,9 +146,13 @@ public final class ThreadClient {
                 .setThread(tid).setAddress(address).setAbandonedLockSeq(seq).build());
     }
 
-    /** vm_trylock_futex: true if the futex is now this thread's. */
+    /** vm_trylock_futex: true if the futex is now this thread's; EOWNERDEAD thrown as by {@link #lockFutex(long)}. */
     public boolean tryLockFutex(long address) {
-        return trylock(address).getAcquired();
+        VmTrylockFutexReply reply = trylock(address);
+        if (reply.getAcquired() && reply.getOwnerDied()) {
+            throw MachxpException.ownerDied(address);
+        }
+        return reply.getAcquired();
     }
 
     /** vm_trylock_futex with the whole answer (acquired, path, owner_died). */
