@@ -124,12 +124,15 @@ class FutexCacheOverGrpcTest {
         ThreadClient a = c.thread(0);
         ThreadClient b = c.thread(1);
         a.lockFutex(c.base[0] + 32);
-        CompletableFuture<AcquirePath> waiting = CompletableFuture.supplyAsync(() -> b.lockFutex(c.base[1] + 32), c.pool);
+        CompletableFuture<io.machxp.proto.task.VmLockFutexReply> waiting =
+                CompletableFuture.supplyAsync(() -> b.lock(c.base[1] + 32, null), c.pool);
         await().atMost(WAIT).until(() -> c.kernel(0).stats().received(MEMORY_OBJECT_RELINQUISH_FUTEX) == 1);
 
         c.kernel(0).close();
 
-        assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(AcquirePath.PAGER_GRANT);
+        io.machxp.proto.task.VmLockFutexReply got = waiting.get(20, TimeUnit.SECONDS);
+        assertThat(got.getPath()).isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(got.getOwnerDied()).as("its holder went with the kernel").isTrue();
         await().atMost(WAIT).until(() -> c.cluster.pager().kernels().equals(List.of("B")));
     }
 
