@@ -16,24 +16,38 @@ import java.util.zip.CRC32;
  * it serves: does each directory send the object here? Pager core thread only; no state
  * of its own (each session keeps its view, {@link KernelSession#directory}).
  *
+ * <p>No kernel's view is the reference by itself, and no session is ever ended because of another
+ * kernel's view or init: whoever would start a second copy is the one refused.
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
  *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
- *  no open session of another name stated one    -> taken: the reference from now on
- *  sends each object served here as the others  -> taken
- *  sends one here that another sends elsewhere,  -> the stream ends (EINVAL), naming both
- *    or the reverse
+ *  sends an object served here elsewhere, while  -> the stream ends (EINVAL), naming both: the
+ *    an open session of another name uses it        kernel that uses the object here keeps it
+ *    here ({@link #refusal})
+ *  else                                          -> taken, whatever kernels that use nothing in
+ *                                                   dispute here stated
+ *  memory_object_init of X by K, K's view sends  -> the init is refused: memory_object_destroy,
+ *    X here, while an open session of another       its reason naming both directories (EINVAL
+ *    name states a view that sends X elsewhere      at K's vm_map); K's session and every other
+ *    ({@link #initRefusal})                         go on, and K may use every other object
  * </pre>
+ * Before 2026-12-06 the first view stated was the reference: one kernel with a wrong directory
+ * that connected first, using nothing here, locked every correctly configured kernel out (the XP
+ * review, finding 5). A first fix (branch xpfix) had an init end every kernel whose view disputed
+ * it: one misconfigured kernel's init then ended every correct kernel (its review, finding 2).
+ * The pager has no directory of its own and cannot tell which of two views is wrong; every
+ * sentence names both, and only the kernel that would start using the disputed object is refused.
  */
 final class DirectoryViews {
     private DirectoryViews() {}
 
     /**
      * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (a sentence naming both directories and an object they send to different pagers),
-     * or null if it may. Only the objects this pager serves ({@code served}) are compared: for each,
-     * whether the directory sends it here. Directories that differ elsewhere (a kernel given only
-     * this pager, whose objects it sends here as the others do) share no object's copy.
+     * sessions' (a sentence naming both directories and an object served here that the view sends
+     * elsewhere while an open session of another name uses it here), or null if it may. Only the
+     * objects this pager serves ({@code served}) are compared: for each, whether the directory
+     * sends it here. A view that differs from one of a kernel that uses nothing in dispute here is
+     * taken: an init then decides ({@link #initRefusal}).
      */
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
@@ -44,21 +58,50 @@ final class DirectoryViews {
                 continue;
             }
             for (String object : new TreeSet<>(served)) {
-                boolean here = sendsHere(view, object);
-                if (here == sendsHere(other.directory, object)) {
-                    continue;
+                if (!sendsHere(view, object) && sendsHere(other.directory, object) && other.hasObject(object)) {
+                    return "kernel '" + kernelName + "' was given another pager directory than kernel '"
+                            + other.kernelName + "', which is connected to pager " + pager + " and uses object '"
+                            + object + "' there: '" + kernelName + "' has " + describe(view) + ", '" + other.kernelName
+                            + "' has " + describe(other.directory) + ", so object '" + object + "' would be served "
+                            + "here for '" + other.kernelName + "' and by another pager for '" + kernelName + "'. "
+                            + SAME_DIRECTORY;
                 }
-                return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
-                        + "', which is connected to pager " + pager + ": '" + kernelName + "' has " + describe(view)
-                        + ", '" + other.kernelName + "' has " + describe(other.directory) + ", so object '" + object
-                        + "' would be served here for '" + (here ? kernelName : other.kernelName) + "' and by another "
-                        + "pager for '" + (here ? other.kernelName : kernelName) + "'. Every kernel of a cluster must be "
-                        + "given the same --pager list, in the same order, and the same --object-pagers: two kernels "
-                        + "that disagree would each use their own copy of an object (docs/multi-pager.md)";
             }
         }
         return null;
     }
+
+    /**
+     * Why kernel {@code user} may not initialize {@code object} here (a sentence naming both
+     * directories, for the reason of the memory_object_destroy that refuses the init), or null if
+     * it may: its view sends the object here while the view of an open session of another kernel
+     * name sends it to another pager, where that kernel would use its own copy. Null if
+     * {@code user} stated no view (an older kernel) or its view sends the object elsewhere (it
+     * asked this pager against its own directory, which is no dispute with the others). Nobody
+     * else's session changes: the kernel that would start a second copy is the one refused.
+     */
+    static String initRefusal(Collection<KernelSession> open, KernelSession user, String object, String pager) {
+        if (user.directory == null || !sendsHere(user.directory, object)) {
+            return null;
+        }
+        for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
+            if (other != user && other.directory != null && !other.gone && other.kernelName != null
+                    && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
+                return "pager " + pager + " refuses object '" + object + "' to kernel '" + user.kernelName
+                        + "': kernel '" + other.kernelName + "', connected to this pager, was given another pager "
+                        + "directory, which sends '" + object + "' to another pager, so the two would use two copies "
+                        + "of it. '" + user.kernelName + "' has " + describe(user.directory) + ", '" + other.kernelName
+                        + "' has " + describe(other.directory) + ". " + SAME_DIRECTORY + "; restart the kernel "
+                        + "whose directory is wrong with the right one (the others keep their sessions)";
+            }
+        }
+        return null;
+    }
+
+    /** What every sentence asks of the operator. */
+    private static final String SAME_DIRECTORY = "Every kernel of a cluster must be given the same --pager list, in "
+            + "the same order, and the same --object-pagers: two kernels that disagree would each use their own copy "
+            + "of an object (docs/multi-pager.md)";
 
     /** The most pagers a view may count, and the most assignments it may list. */
     static final int MAX_PAGER_COUNT = 1024;

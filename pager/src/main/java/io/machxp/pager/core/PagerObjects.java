@@ -13,8 +13,10 @@ import io.machxp.proto.xp.PagerToKernel;
  * <pre>
  *  memory_object_init(id, name)  -> memory_object_ready (size, may cache), or
  *                                   memory_object_destroy with a reason: the pager serves no object
- *                                   of that name, the page sizes differ, or the session has
- *                                   MAX_OBJECTS_PER_SESSION objects already
+ *                                   of that name, the page sizes differ, the session has
+ *                                   MAX_OBJECTS_PER_SESSION objects already, or a kernel connected
+ *                                   here states a directory that sends the object to another
+ *                                   pager (spec 2.8, {@link DirectoryViews#initRefusal})
  *  memory_object_terminate(id)   -> the id is forgotten; while another id of the kernel names the
  *                                   object, answers under it are still taken (spec 5.3) and, if
  *                                   the pager named the object by it, each relinquish
@@ -91,6 +93,10 @@ final class PagerObjects {
                     + String.join(", ", core.catalog.names()) + ")";
         } else if (init.getPageSize() != core.pageSize) {
             reason = "the kernel's page size " + init.getPageSize() + " is not the pager's " + core.pageSize;
+        } else {
+            // a kernel connected here sends the object to another pager (xp-spec 2.8): this init
+            // would start a second copy, so it is refused, and nobody else's session changes
+            reason = DirectoryViews.initRefusal(open.get(), s, o.name(), core.name);
         }
         if (reason != null) {
             core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(
@@ -101,6 +107,13 @@ final class PagerObjects {
         core.holders.initialized(s, objectId);
         core.send(s, PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady.newBuilder()
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
+    }
+
+    /** The sessions open (PagerSessions, built after this part), for the directory check of an init. */
+    private java.util.function.Supplier<java.util.Collection<KernelSession>> open = java.util.List::of;
+
+    void sessions(java.util.function.Supplier<java.util.Collection<KernelSession>> all) {
+        this.open = all;
     }
 
     void terminate(KernelSession s, int objectId) {

@@ -1,0 +1,91 @@
+package io.machxp.pager.page;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.core.PagerOptions;
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.KernelHello;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectInit;
+import io.machxp.proto.xp.PagerDirectoryView;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kernels with different pager directories (xp-spec 2.8) at one pager: the kernel that would start
+ * a second copy of an object is refused, at its memory_object_init, and no other kernel's session
+ * is ever ended for it. Found by two reviews: the first view stated locked out every correct kernel
+ * (xp-review 5), and then an init ended every kernel whose view disputed it (xpfix-review 2: one
+ * misconfigured kernel's init ended every correctly configured one).
+ */
+class DirectoryInitRefusedTest {
+    private static final long LEASE = 1_000_000_000L;
+    /** Two pagers, this one 0, "obj" assigned to pager 1: a cluster whose "obj" lives elsewhere. */
+    private static final PagerDirectoryView ELSEWHERE = PagerDirectoryView.newBuilder().setPagerCount(2)
+            .setPagerIndex(0).addAssignments("obj=1").build();
+    /** A single pager: every object here. */
+    private static final PagerDirectoryView ONE = PagerDirectoryView.newBuilder().setPagerCount(1).setPagerIndex(0).build();
+
+    private final XpKernels x = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 3));
+
+    private PagerToKernel hello(long session, String name, PagerDirectoryView view) {
+        x.pager.sessionOpened(session);
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1).setDirectory(view)));
+        return x.take(session).stream().findFirst().orElse(null);
+    }
+
+    private List<PagerToKernel> init(long session) {
+        x.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
+        return x.take(session);
+    }
+
+    /** The review's scenario (xpfix-review 2): correct kernels use "obj" at pager 1; one kernel was given only pager 0. */
+    @Test
+    void aMisconfiguredKernelsInitIsRefusedAndTheCorrectKernelsKeepTheirSessions() {
+        for (long s = 1; s <= 3; s++) {
+            assertThat(hello(s, "good" + s, ELSEWHERE).hasPagerWelcome()).as("good kernel %d", s).isTrue();
+        }
+        assertThat(hello(4, "wrong", ONE).hasPagerWelcome()).as("no kernel uses 'obj' here yet").isTrue();
+
+        List<PagerToKernel> answer = init(4);
+        assertThat(answer).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_DESTROY);
+        assertThat(answer.get(0).getMemoryObjectDestroy().getReason())
+                .contains("pager p refuses object 'obj' to kernel 'wrong'")
+                .contains("kernel 'good1', connected to this pager, was given another pager directory")
+                .contains("'wrong' has 1 pager, this one pager 0 of its list")
+                .contains("'good1' has 2 pagers, this one pager 0 of its list, assignments obj=1")
+                .contains("--pager list");
+        assertThat(x.ended).as("no session ends: neither the correct kernels' nor the refused one's").isEmpty();
+    }
+
+    /** The mirror (xp-review 5): a kernel with another directory connected first locks nobody out of the pager. */
+    @Test
+    void aKernelWithAnotherDirectoryConnectedFirstIsNoReferenceAndEndsNobody() {
+        assertThat(hello(1, "odd", ELSEWHERE).hasPagerWelcome()).isTrue();
+        assertThat(hello(2, "good", ONE).hasPagerWelcome()).as("welcomed: 'odd' uses nothing here").isTrue();
+        // good's use of 'obj' would split it from odd's copy elsewhere: refused while odd is connected, naming it
+        assertThat(init(2)).singleElement().satisfies(m -> assertThat(m.getMemoryObjectDestroy().getReason())
+                .contains("kernel 'odd', connected to this pager"));
+        assertThat(x.ended).isEmpty();
+        x.pager.sessionClosed(1); // odd leaves, holding nothing
+        assertThat(init(2)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+    }
+
+    /** A kernel that uses an object here keeps it: a hello whose view sends it elsewhere is refused, nobody else. */
+    @Test
+    void aHelloThatWouldSplitAnObjectInUseHereIsRefused() {
+        assertThat(hello(1, "good", ONE).hasPagerWelcome()).isTrue();
+        assertThat(init(1)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+        hello(2, "odd", ELSEWHERE);
+        assertThat(x.ended.get(2L)).startsWith("EINVAL")
+                .contains("kernel 'odd' was given another pager directory than kernel 'good'")
+                .contains("uses object 'obj' there");
+        assertThat(x.ended).containsOnlyKeys(2L);
+    }
+}
