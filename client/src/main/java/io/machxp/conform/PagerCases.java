@@ -10,6 +10,7 @@ public final class PagerCases {
     public static List<ConformCase<PagerProbe>> all() {
         List<ConformCase<PagerProbe>> all = new ArrayList<>();
         all.addAll(SessionCases.all());
+        all.addAll(DirectoryCases.all());
         all.addAll(PageCases.all());
         all.addAll(MachPageCases.all());
         all.addAll(FutexCases.all());

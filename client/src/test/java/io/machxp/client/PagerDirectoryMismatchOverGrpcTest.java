@@ -49,8 +49,9 @@ class PagerDirectoryMismatchOverGrpcTest {
     void aKernelGivenAnotherDirectoryIsRefusedNamingBoth() throws Exception {
         String pagers = pager("p0").target() + "," + pager("p1").target();
         int byRule = PagerDirectory.ruleFor("s", 2);
-        kernel("X", pagers, PagerDirectory.of(2, Map.of()));
+        Kernel x = kernel("X", pagers, PagerDirectory.of(2, Map.of()));
         kernel("Z", pagers, PagerDirectory.of(2, Map.of("s", byRule))); // what the rule does anyway: the same directory
+        x.taskCreate("app").vmMap("s"); // X uses "s" at pager byRule: a view that sends it elsewhere is refused there
 
         assertThatThrownBy(() -> kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule))))
                 .hasMessageContaining("EINVAL")
@@ -59,11 +60,64 @@ class PagerDirectoryMismatchOverGrpcTest {
                 .hasMessageContaining("no assignments beyond the CRC-32 rule");
     }
 
+    /**
+     * xpfix-review 2 and xp-review 5: a kernel with another directory connected first, using nothing
+     * in dispute, is no reference. The correct kernel is welcomed; its vm_map of the object the odd
+     * kernel's directory sends elsewhere fails (EINVAL, naming the odd kernel) while the odd one is
+     * connected, and nobody's session ends; once the odd kernel is gone, the object maps.
+     */
+    @Test
+    void aKernelWithAnotherDirectoryConnectedFirstEndsNobodyAndBlocksOnlyTheObjectInDispute() throws Exception {
+        Pager[] p = {pager("p0"), pager("p1")};
+        String pagers = p[0].target() + "," + p[1].target();
+        int byRule = PagerDirectory.ruleFor("s", 2);
+        Kernel odd = kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule)));
+        Kernel good = kernel("X", pagers, PagerDirectory.of(2, Map.of())); // welcomed: Y uses nothing at pager byRule
+        var task = good.taskCreate("app");
+        assertThatThrownBy(() -> task.vmMap("s"))
+                .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
+                        e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.EINVAL))
+                .hasMessageContaining("refuses object 's' to kernel 'X'")
+                .hasMessageContaining("kernel 'Y', connected to this pager, was given another pager directory");
+        assertThat(p[byRule].kernels()).containsExactlyInAnyOrder("X", "Y");
+        assertThat(p[1 - byRule].kernels()).containsExactlyInAnyOrder("X", "Y");
+        started.remove(odd);
+        odd.close();
+        assertThat(task.vmMap("s")).as("maps once the kernel with the other directory is gone").isPositive();
+    }
+
+    /**
+     * xpfix-review 2: correct kernels use "s" at its pager; a kernel given only the other pager's
+     * address (one pager: "s" there) is welcomed there and its vm_map of "s" fails (EINVAL, naming a
+     * correct kernel's directory). The correct kernels' sessions with that pager go on, and "s" stays
+     * theirs. (The reverted fix ended every correct kernel's session there at that init.)
+     */
+    @Test
+    void aMisconfiguredKernelsMapIsRefusedAndTheCorrectKernelsGoOn() throws Exception {
+        Pager[] p = {pager("p0"), pager("p1")};
+        String pagers = p[0].target() + "," + p[1].target();
+        int byRule = PagerDirectory.ruleFor("s", 2);
+        Kernel x = kernel("X", pagers, PagerDirectory.of(2, Map.of()));
+        Kernel z = kernel("Z", pagers, PagerDirectory.of(2, Map.of()));
+        var tx = x.taskCreate("app");
+        long base = tx.vmMap("s");
+        tx.vmFetchAdd64(base + 8, 42);
+        Kernel wrong = kernel("W", p[1 - byRule].target(), PagerDirectory.of(1, Map.of()));
+        assertThatThrownBy(() -> wrong.taskCreate("w").vmMap("s"))
+                .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
+                        e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.EINVAL))
+                .hasMessageContaining("refuses object 's' to kernel 'W'")
+                .hasMessageContaining("kernel 'X', connected to this pager, was given another pager directory");
+        assertThat(p[1 - byRule].kernels()).containsExactlyInAnyOrder("X", "Z", "W");
+        var tz = z.taskCreate("app");
+        assertThat(tz.vmFetchAdd64(tz.vmMap("s") + 8, 0)).as("the correct kernels share one copy of 's'").isEqualTo(42);
+    }
+
     @Test
     void aKernelListingThePagersInAnotherOrderIsRefused() throws Exception {
         Pager p0 = pager("p0");
         Pager p1 = pager("p1");
-        kernel("X", p0.target() + "," + p1.target(), PagerDirectory.of(2, Map.of()));
+        kernel("X", p0.target() + "," + p1.target(), PagerDirectory.of(2, Map.of())).taskCreate("app").vmMap("s");
         assertThatThrownBy(() -> kernel("Y", p1.target() + "," + p0.target(), PagerDirectory.of(2, Map.of())))
                 .hasMessageContaining("EINVAL")
                 .hasMessageContaining("this one pager 1 of its list")

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * docs/multi-pager.md, "Which pager serves an object": a kernel configured unlike the others (its
  * assignments, or the order of its pagers) is refused at its start by a pager where a connected
- * kernel's directory disagrees on an object it serves (xp-spec 2.8); alone, it asks a pager that does
+ * kernel uses an object its directory sends elsewhere (xp-spec 2.8); alone, it asks a pager that does
  * not serve the object, and its vm_map fails with an error that says which pager it asked and why -
  * never a second copy.
  */
@@ -50,6 +50,7 @@ class PagerMisconfigurationOverGrpcTest {
         // 'one' to pager0: pager1 refuses X's hello (multipager review M3) instead of letting each
         // kernel use its own copy of 'one'.
         try (TwoPagers cluster = TwoPagers.start(1, Duration.ofSeconds(5))) {
+            cluster.kernel(0).taskCreate("first").vmMap(TwoPagers.ONE); // A uses 'one' at pager1: a view sending it elsewhere is refused
             assertThatThrownBy(() -> EmbeddedCluster.startKernels(Map.of("X",
                             CoreOptions.DEFAULT.withPagers(PagerDirectory.of(2, Map.of(TwoPagers.ONE, 0)))),
                             cluster.pagerTargets()).close())

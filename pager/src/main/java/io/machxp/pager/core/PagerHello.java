@@ -21,7 +21,8 @@ import io.machxp.proto.xp.KernelToPager;
  *  kernel_hello with a name not 1 to 64 -> the stream ends (EINVAL; {@link #mayHello})
  *    printable ASCII, a TID prefix that
  *    is no kernel id, or a pager directory
- *    unlike another kernel's ({@link DirectoryViews})
+ *    that sends an object another kernel
+ *    uses here elsewhere ({@link DirectoryViews})
  *  (kernel_hello with a resume is {@link PagerResume}'s; with a reclaim, in the grace period after
  *   a restart, {@link PagerGrace}'s)
  *  kernel_hello(name)                   -> pager_welcome with a kernel id ({@link #hello}), stable
