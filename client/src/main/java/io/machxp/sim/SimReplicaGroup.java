@@ -453,10 +453,22 @@ public final class SimReplicaGroup {
         l.target = (l.target + 1) % replicas.length;
     }
 
-    /** Whether a stream ended with the pager's own word: a machxp errno in its status (PagerWord.fromPager). */
+    /**
+     * Whether a stream ended with the pager's own word: a machxp errno in its status, not marked
+     * {@code stream = broken} (PagerWord.fromPager; the simulated kernels name "end_info", so a
+     * replica's redirect and loss of leadership come so marked, xp-spec 3.1).
+     */
     private static boolean fromPager(Throwable t) {
         com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
-        return status != null && status.getDetailsList().stream().anyMatch(d -> d.is(com.google.rpc.ErrorInfo.class));
+        return status != null && status.getDetailsList().stream().anyMatch(d -> {
+            try {
+                return d.is(com.google.rpc.ErrorInfo.class) && !io.machxp.pager.net.StreamEnds.STREAM_BROKEN.equals(
+                        d.unpack(com.google.rpc.ErrorInfo.class).getMetadataOrDefault(
+                                io.machxp.pager.net.StreamEnds.STREAM_KEY, ""));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return true;
+            }
+        });
     }
 
     /** Whether replica {@code i} runs now. */

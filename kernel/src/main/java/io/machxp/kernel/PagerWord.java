@@ -9,22 +9,36 @@ import io.grpc.protobuf.StatusProto;
  * What the status an XP stream ended with says: the pager's own word (it refused the hello or
  * ended the session, giving a machxp errno as the ErrorInfo reason in the status's details), or a
  * stream that broke without it (the pager process died, the connection dropped, the pager is not
- * up yet). The first ends the kernel's use of the pager; the second is a broken stream the core
- * may mend (a resume or a reclaim). A session that could not open fails its link's opening with
+ * up yet, or the pager's end marked {@code stream = broken}: a replica's redirect or loss of
+ * leadership, to a kernel whose hello named "end_info"). The first ends the kernel's use of the
+ * pager; the second is a broken stream the core may mend (a resume or a reclaim). A session that could not open fails its link's opening with
  * {@link NotWelcomed}, which carries the errno, if any, to the kernel's start.
  */
 final class PagerWord {
     private PagerWord() {}
 
-    /** Whether the call ended with a status the pager made (a machxp errno in its details). */
+    /**
+     * Whether the call ended with the pager's refusal: a machxp errno in its details, not marked
+     * {@code stream = broken} (xp-spec 3.1: to a kernel whose hello named "end_info", as machxp's
+     * does, a replica's redirect and loss of leadership carry ErrorInfo so marked, and the kernel
+     * mends them as a broken stream).
+     */
     static boolean fromPager(Throwable t) {
-        return errno(t) != null;
+        ErrorInfo info = errorInfo(t);
+        return info != null && !BROKEN.equals(info.getMetadataOrDefault(STREAM_KEY, ""));
     }
 
-    /** The machxp errno (ErrorInfo reason) of the status the call ended with, or null if the pager gave none. */
+    /** The ErrorInfo metadata key by which a pager says how the kernel takes the end of its stream (xp-spec 3.1). */
+    static final String STREAM_KEY = "stream";
+    /** Its value: a broken stream (resume, follow the redirect, reclaim), though the pager ended it. */
+    static final String BROKEN = "broken";
+
+    /**
+     * The machxp errno (ErrorInfo reason) of the pager's refusal the call ended with, or null if
+     * the pager gave none (or marked the end a broken stream, {@link #fromPager}).
+     */
     static String errno(Throwable t) {
-        ErrorInfo info = errorInfo(t);
-        return info == null ? null : info.getReason();
+        return fromPager(t) ? errorInfo(t).getReason() : null;
     }
 
     /** The status's ErrorInfo, an empty one if it does not parse, or null if the status has none. */

@@ -35,4 +35,18 @@ class PagerWordTest {
         assertThat(PagerWord.finalInGrace(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("message too large")
                 .asRuntimeException())).as("the transport's own refusal").isFalse();
     }
+
+    /**
+     * A replica's redirect or loss of leadership, to a kernel whose hello named "end_info"
+     * (xp-spec 3.1, 13): ErrorInfo marked stream = broken is no refusal; unmarked it is.
+     */
+    @Test
+    void anEndMarkedBrokenIsNotThePagersRefusal() {
+        Throwable t = ended(ErrorInfo.newBuilder().setDomain("machxp").setReason("EAGAIN").putMetadata("stream", "broken"));
+        assertThat(PagerWord.fromPager(t)).isFalse();
+        assertThat(PagerWord.errno(t)).isNull();
+        assertThat(PagerWord.fromPager(ended(ErrorInfo.newBuilder().setDomain("machxp").setReason("EAGAIN")))).isTrue();
+        assertThat(PagerWord.fromPager(io.grpc.Status.UNAVAILABLE.withDescription("replica 1 does not lead")
+                .asRuntimeException())).as("no ErrorInfo (a kernel that did not name end_info gets this)").isFalse();
+    }
 }

@@ -133,10 +133,18 @@ final class KernelSession {
      * pager that is not its primary, the TID prefix its primary's kernel id makes (xp-spec 2.9), so
      * that the pager can refuse a kernel whose TIDs another kernel of its has.
      */
+    /**
+     * The hello feature by which the kernel asks for ErrorInfo on every status a pager ends its
+     * stream with (xp-spec 3.1): a replica's redirect and loss of leadership then carry ErrorInfo
+     * marked {@code stream = broken}, which PagerLink (PagerWord) mends as a broken stream.
+     */
+    static final String END_INFO = "end_info";
+
     KernelHello.Builder hello() {
         KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)
                 .setResumable(true).addAllFeatures(PageCache.FEATURES)
                 .addFeatures(RelinquishHints.FEATURE) // a replicated pager's early asks (xp-spec 13.6)
+                .addFeatures(END_INFO) // ErrorInfo on every end, broken-stream ends marked (xp-spec 3.1; PagerWord)
                 .setDirectory(core.directory.viewFor(pager)); // the pager refuses a kernel configured unlike the others
         if (pager != 0) {
             h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it

@@ -171,11 +171,12 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
      * carried is stored (the writes of its returns, as a keepalive's answer waits for them,
      * xp-spec 2.6 and 4.2): a kernel that drops its copies when the pager's side ends drops none
      * the store does not have. At most {@link #CLEAN_END_DURABLE_WAIT_SECONDS} later it ends the
-     * stream UNAVAILABLE, saying that not all is stored (an OK end would tell the kernel it is), and
-     * forgets the wait. Nothing blocks: the store answers on the core thread, the bound is a timer
+     * stream UNAVAILABLE, saying that not all is stored (an OK end would tell the kernel it is), with
+     * ErrorInfo EAGAIN if {@code endInfo} (the stream's hello named the feature, {@link StreamEnds}),
+     * and forgets the wait. Nothing blocks: the store answers on the core thread, the bound is a timer
      * there. Answers to a session that is over are dropped, not buffered.
      */
-    private void endOnceStored(long sessionId, KernelOutbox out) {
+    private void endOnceStored(long sessionId, KernelOutbox out, boolean endInfo) {
         java.util.concurrent.ScheduledFuture<?>[] bound = {null};
         Runnable forget = core.whenStored(sessionId, () -> {
             if (!out.ended()) {
@@ -194,9 +195,8 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                 log.warn("pager: the store has not written within {} s what the cleanly ended stream of session {} "
                         + "carried; its end goes to the kernel as UNAVAILABLE (a crash of the pager before the store "
                         + "writes them loses those writes)", CLEAN_END_DURABLE_WAIT_SECONDS, sessionId);
-                out.fail(Status.UNAVAILABLE.withDescription("the pager's store has not written within "
-                        + CLEAN_END_DURABLE_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet")
-                        .asRuntimeException());
+                out.fail(StreamEnds.notAllStored(endInfo, "the pager's store has not written within "
+                        + CLEAN_END_DURABLE_WAIT_SECONDS + " s what this stream carried: not all of it is stored yet"));
             }
         }, CLEAN_END_DURABLE_WAIT_SECONDS, TimeUnit.SECONDS);
     }
@@ -217,10 +217,13 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
 
     /** {@code finalInGrace}: the ErrorInfo's metadata says the refusal is final for this grace period. */
     private static StatusRuntimeException error(Status.Code code, String reason, String message, boolean finalInGrace) {
-        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("machxp").setReason(reason);
-        if (finalInGrace) {
-            info.putMetadata(io.machxp.pager.core.PagerEnv.FINAL_KEY, io.machxp.pager.core.PagerEnv.FINAL_IN_GRACE);
-        }
+        return error(code, reason, message, finalInGrace ? Map.of(io.machxp.pager.core.PagerEnv.FINAL_KEY,
+                io.machxp.pager.core.PagerEnv.FINAL_IN_GRACE) : Map.of());
+    }
+
+    /** A status with ErrorInfo of domain machxp, this reason and {@code metadata}, and a sentence. */
+    static StatusRuntimeException error(Status.Code code, String reason, String message, Map<String, String> metadata) {
+        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("machxp").setReason(reason).putAllMetadata(metadata);
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(code.value())
                 .setMessage(reason + ": " + message)
@@ -260,11 +263,19 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         return new StreamObserver<>() {
             /** The core failed on a message of this session: nothing more of the stream is taken. */
             private boolean failed;
+            /** Whether a message came yet: the first decides {@link #endInfo}. */
+            private boolean first = true;
+            /** The stream opened with a hello naming {@link StreamEnds#FEATURE}. */
+            private boolean endInfo;
 
             @Override
             public void onNext(KernelToPager message) {
                 if (failed) {
                     return;
+                }
+                if (first) {
+                    first = false;
+                    endInfo = StreamEnds.announced(message);
                 }
                 long started = System.nanoTime();
                 try {
@@ -294,7 +305,7 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                     log.warn("pager: ending session {}: {}", sessionId, holding);
                     out.fail(error(Errno.EBUSY, holding)); // not OK: nothing of what it holds is given back
                 } else if (out != null) {
-                    endOnceStored(sessionId, out);
+                    endOnceStored(sessionId, out, endInfo);
                 }
                 core.sessionClosed(sessionId);
             }

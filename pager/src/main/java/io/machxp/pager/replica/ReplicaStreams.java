@@ -1,9 +1,9 @@
 package io.machxp.pager.replica;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.pager.net.KernelOutbox;
+import io.machxp.pager.net.StreamEnds;
 import io.machxp.pager.net.UnreadLimits;
 import io.machxp.pager.net.XpService;
 import io.machxp.proto.task.Errno;
@@ -49,9 +49,29 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         /** What the kernel's call does not take now waits here, not in gRPC's buffers ({@link KernelOutbox}). */
         private final KernelOutbox out;
         private boolean ended;
+        /**
+         * The stream opened with a hello naming {@link StreamEnds#FEATURE}: its ends that are no
+         * refusal carry ErrorInfo (xp-spec 3.1). Set by the first message, before anything ends it.
+         */
+        private volatile boolean endInfo;
 
         public KernelStream(StreamObserver<PagerToKernel> out) {
             this.out = new KernelOutbox(out);
+        }
+
+        /** The stream's first message came: it decides whether its ends carry ErrorInfo ({@link StreamEnds}). */
+        void opened(io.machxp.proto.xp.KernelToPager first) {
+            endInfo = StreamEnds.announced(first);
+        }
+
+        /** A replica's redirect or loss of leadership, as this stream's kernel takes it ({@link StreamEnds#broken}). */
+        void failBroken(String why) {
+            fail(StreamEnds.broken(endInfo, why));
+        }
+
+        /** A clean end not committed in time ({@link StreamEnds#notAllStored}). */
+        void failNotAllStored(String why) {
+            fail(StreamEnds.notAllStored(endInfo, why));
         }
 
         synchronized void send(PagerToKernel m) {
@@ -237,7 +257,7 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         for (Long id : streams.keySet()) {
             KernelStream s = streams.remove(id);
             if (s != null) {
-                s.fail(Status.UNAVAILABLE.withDescription(why).asRuntimeException());
+                s.failBroken(why);
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.machxp.pager.replica;
 
-import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.machxp.pager.net.XpService;
@@ -23,8 +22,9 @@ import java.util.concurrent.CompletableFuture;
  *                                       append of session_opened ({@link Group#openSession}); then
  *                                       the message appended to the log
  *                                     otherwise -> pager_redirect(leader's XP address, or empty
- *                                       while none is known), the stream ends UNAVAILABLE; nothing
- *                                       is appended
+ *                                       while none is known), the stream ends UNAVAILABLE (with
+ *                                       ErrorInfo marked broken if the hello named "end_info",
+ *                                       {@link io.machxp.pager.net.StreamEnds}); nothing is appended
  *  later message                      kernel_message appended (in arrival order: one ordered client),
  *                                       numbered on its stream: replicas apply a stream's messages
  *                                       only in an unbroken run (one whose append failed ends it)
@@ -111,6 +111,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             @Override
             public void onNext(KernelToPager m) {
                 if (sessionId == 0) {
+                    out.opened(m); // whether its ends carry ErrorInfo (xp-spec 3.1, StreamEnds)
                     if (!group.takesKernels()) {
                         redirect(out);
                         return;
@@ -187,12 +188,11 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         log.warn("replica {}: the end of session {} was not committed within {} s; its stream ends "
                                 + "UNAVAILABLE (what it carried may not be in the group's log yet)", group.id(),
                                 sessionId, bound);
-                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " has not committed "
-                                + "within " + bound + " s the end of the session: what the stream carried "
-                                + "may not be in its group's log yet").asRuntimeException());
+                        out.failNotAllStored("replica " + group.id() + " has not committed within " + bound
+                                + " s the end of the session: what the stream carried may not be in its group's log yet");
                     } else {
-                        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " could not commit the "
-                                + "end of the session: it is no longer the leader of its pager group").asRuntimeException());
+                        out.failBroken("replica " + group.id() + " could not commit the end of the session: it is no "
+                                + "longer the leader of its pager group");
                     }
                 });
     }
@@ -207,8 +207,8 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             if (!appended) {
                 ReplicaStreams.KernelStream s = streams.remove(sessionId);
                 if (s != null) {
-                    s.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " is no longer the leader of "
-                            + "its pager group: the kernel resumes its session at the new leader").asRuntimeException());
+                    s.failBroken("replica " + group.id() + " is no longer the leader of its pager group: the "
+                            + "kernel resumes its session at the new leader");
                 }
             }
         });
@@ -226,7 +226,6 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
         String where = leader == null ? "no leader is known yet (an election is under way): try another replica soon"
                 : "the leader is replica " + leader[1] + " at " + leader[0];
         log.debug("replica {}: redirected a kernel: {}", group.id(), where);
-        out.fail(Status.UNAVAILABLE.withDescription("replica " + group.id() + " of a replicated pager does not "
-                + "lead its group; " + where).asRuntimeException());
+        out.failBroken("replica " + group.id() + " of a replicated pager does not lead its group; " + where);
     }
 }

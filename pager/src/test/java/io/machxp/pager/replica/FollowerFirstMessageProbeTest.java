@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
  * not lead (here one of a group of three started alone, so no leader is known) answers whatever
  * a stream opens with by pager_redirect with an empty leader and ends it UNAVAILABLE without a
  * machxp errno: a hello of any kind, and also a first message a leader would end with a status of
- * 3.2 (a follower judges nothing; the kernel hears the leader's word there).
+ * 3.2 (a follower judges nothing; the kernel hears the leader's word there). To a hello naming
+ * the feature "end_info" (3.1), the end carries ErrorInfo EAGAIN marked stream = broken.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FollowerFirstMessageProbeTest {
@@ -81,6 +82,17 @@ class FollowerFirstMessageProbeTest {
                 assertThat(e.got()).as("%s", first).hasSize(1);
                 assertThat(e.got().get(0).getPagerRedirect().getLeader()).as("no leader known").isEmpty();
             }
+            // a hello naming "end_info" (xp-spec 3.1, 6.12): the same redirect, its end with ErrorInfo EAGAIN
+            // marked stream = broken (a broken stream, not the pager's refusal)
+            Ending e = open(alone.address(), KernelToPager.newBuilder().setKernelHello(hello.toBuilder()
+                    .addFeatures("end_info")).build());
+            assertThat(e.code()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+            assertThat(e.got()).singleElement().satisfies(m -> assertThat(m.hasPagerRedirect()).isTrue());
+            assertThat(e.status()).as("ErrorInfo").isNotNull();
+            com.google.rpc.ErrorInfo info = e.status().getDetails(0).unpack(com.google.rpc.ErrorInfo.class);
+            assertThat(info.getDomain()).isEqualTo("machxp");
+            assertThat(info.getReason()).isEqualTo("EAGAIN");
+            assertThat(info.getMetadataMap()).containsExactly(Map.entry("stream", "broken"));
             assertThat(alone.streamCount()).isZero();
         }
     }
