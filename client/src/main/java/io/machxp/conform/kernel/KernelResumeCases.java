@@ -34,6 +34,9 @@ import java.util.concurrent.locks.LockSupport;
  *  4.7-resume-attempt-grows  the first resume's connection breaks: the next attempt is higher
  *  4.7-resume-refused        refused (ESTALE): no resume of that session again, and nothing of it
  *                            sent again on the session that follows (a reclaim asks again instead)
+ *  3.1-end-marked-broken     (a kernel that names end_info) its stream ended UNAVAILABLE with
+ *                            ErrorInfo EAGAIN marked stream = broken: it resumes or reclaims
+ *                            the session (a broken stream), never opens a new one
  * </pre>
  */
 final class KernelResumeCases {
@@ -119,7 +122,51 @@ final class KernelResumeCases {
                                 + KernelMessages.describe(m) + " of the refused session again on the next one: a "
                                 + "refused resume sends nothing again (spec 4.7, a reclaim asks again instead)");
                     }
-                })).waitingLeases());
+                })).waitingLeases(),
+                must("3.1-end-marked-broken", "a kernel whose hello names end_info takes an end UNAVAILABLE with "
+                        + "ErrorInfo EAGAIN marked stream = broken (a replica's loss of leadership) as a broken stream: "
+                        + "it resumes or reclaims its session, never opens a new one as after the pager's refusal",
+                        KernelResumeCases::markedBroken).waitingLeases());
+    }
+
+    /** The hello feature by which a kernel asks for ErrorInfo on the pager's ends that are no refusal (spec 3.1). */
+    static final String END_INFO = "end_info";
+
+    /**
+     * Case 3.1-end-marked-broken: the kit's pager ends the kernel's stream as a replica that stops
+     * leading ends it to a kernel that named end_info; the kernel's next hello must mend the
+     * session as after any broken stream: a resume of it (4.7, 13.3) or, at a pager it does not
+     * know to be replicated, a reclaim (9.7). A hello with neither is a new session: the kernel took
+     * the end for the pager's refusal and dropped what it held. Skipped for a kernel that does not
+     * name end_info (a pager ends its streams so without ErrorInfo, which other cases cover).
+     */
+    private static void markedBroken(KernelProbe p) {
+        KernelLink link = p.link();
+        if (!link.hello().getFeaturesList().contains(END_INFO)) {
+            throw new Skipped("the kernel's hello does not name end_info: a pager ends its broken streams without "
+                    + "ErrorInfo (optional, spec 3.1)");
+        }
+        awaitServing(p);
+        int hellos = p.pager().hellos();
+        link.end(io.grpc.protobuf.StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Status.Code.UNAVAILABLE.value()).setMessage("EAGAIN: the conformance kit's pager replica no "
+                        + "longer leads its group: resume the session at the new leader")
+                .addDetails(com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder().setDomain("machxp")
+                        .setReason("EAGAIN").putMetadata("stream", "broken").build())).build()));
+        KernelLink next;
+        try {
+            next = p.pager().awaitHello(hellos, p.deadline());
+        } catch (Violation none) {
+            throw new Violation("the kit's pager ended the kernel's stream UNAVAILABLE with ErrorInfo EAGAIN marked "
+                    + "stream = broken, and the kernel sent no hello after it: a kernel that names end_info MUST take "
+                    + "such an end as a broken stream and resume or reclaim its session (spec 3.1, 4.7, 9.7)");
+        }
+        KernelHello h = next.hello();
+        that(h.hasResume() || h.hasReclaim(), "after its stream ended UNAVAILABLE with ErrorInfo marked stream = "
+                + "broken, the kernel sent a hello with neither resume nor reclaim (a new session): a kernel that "
+                + "names end_info MUST take such an end as a broken stream and resume or reclaim its session "
+                + "(spec 3.1, 4.7, 9.7), never as the pager's refusal");
+        awaitServing(p);
     }
 
     /** A case's body, given the stalled session. */
