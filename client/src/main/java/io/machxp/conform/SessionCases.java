@@ -95,6 +95,27 @@ final class SessionCases {
                     k.sync();
                     k.sync();
                 }),
+                should("3.1-end-info", "a clean end is OK, or an error with ErrorInfo only to a kernel whose "
+                        + "hello named end_info; to any other, UNAVAILABLE without ErrorInfo (the spec before the "
+                        + "feature: a broken stream)", p -> {
+                    for (boolean named : new boolean[] {false, true}) {
+                        FakeKernel k = named ? p.kernel("named", "end_info") : p.kernel("plain");
+                        k.sync(); // its keepalive answered: nothing it sent is unstored
+                        k.close();
+                        Status s = k.awaitEnd("the pager's end of a cleanly ended stream (spec 2.6)");
+                        if (s.isOk()) {
+                            continue;
+                        }
+                        com.google.rpc.ErrorInfo info = k.errorInfo();
+                        Check.that(named || info == null && s.getCode() == Status.Code.UNAVAILABLE, "the pager ended the "
+                                + "cleanly closed stream of a kernel that did not name end_info with " + FakeKernel
+                                .describe(s) + ": to such a kernel a clean end not stored in time is UNAVAILABLE without "
+                                + "ErrorInfo (spec 3.1; a kernel written before the feature takes ErrorInfo for the "
+                                + "pager's refusal)");
+                        Check.that(!named || info != null, "the pager ended the cleanly closed stream of a kernel that "
+                                + "named end_info with " + FakeKernel.describe(s) + ", without ErrorInfo (spec 3.1)");
+                    }
+                }),
                 must("3.4-dropped-keep-stream", "messages that break a rule are dropped (a dirty return from a "
                         + "kernel that does not hold the page is not taken); the stream stays open", p -> {
                     FakeKernel k = p.kernel("a");
