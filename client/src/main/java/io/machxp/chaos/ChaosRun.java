@@ -290,6 +290,8 @@ public final class ChaosRun {
         counts.merge("relinquish hints sent", cluster.replicas().earlyAsksSent(), Long::sum);
         counts.merge("relinquish hints acted on", acted, Long::sum);
         counts.merge("relinquish hints dropped", dropped, Long::sum);
+        counts.merge("replica redirects followed", cluster.replicas().redirectsFollowed(), Long::sum);
+        counts.merge("replica stream ends marked broken", cluster.replicas().endsMarkedBroken(), Long::sum);
     }
 
     /** A new kernel (at the start, and in place of one a fault stopped); its workers once it is welcomed. */

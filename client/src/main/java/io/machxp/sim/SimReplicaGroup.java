@@ -402,6 +402,9 @@ public final class SimReplicaGroup {
             return;
         }
         SimKernel k = s.kernel;
+        if (markedBroken(t)) {
+            endsMarkedBroken++;
+        }
         boolean fromPager = fromPager(t);
         String reason = t.getMessage();
         Link l = links.get(k);
@@ -430,6 +433,7 @@ public final class SimReplicaGroup {
             return;
         }
         int count = l.redirects;
+        redirectsFollowed++;
         l.current = null; // the follower's stream is not the link's any more
         if (r.getLeader().isEmpty()) {
             nextTarget(l);
@@ -460,15 +464,8 @@ public final class SimReplicaGroup {
      */
     private static boolean fromPager(Throwable t) {
         com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
-        return status != null && status.getDetailsList().stream().anyMatch(d -> {
-            try {
-                return d.is(com.google.rpc.ErrorInfo.class) && !io.machxp.pager.net.StreamEnds.STREAM_BROKEN.equals(
-                        d.unpack(com.google.rpc.ErrorInfo.class).getMetadataOrDefault(
-                                io.machxp.pager.net.StreamEnds.STREAM_KEY, ""));
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return true;
-            }
-        });
+        return status != null && !markedBroken(t)
+                && status.getDetailsList().stream().anyMatch(d -> d.is(com.google.rpc.ErrorInfo.class));
     }
 
     /** Whether replica {@code i} runs now. */
@@ -479,5 +476,32 @@ public final class SimReplicaGroup {
     /** How many times a replica became leader so far. */
     public long leaderChanges() {
         return raft.leaderChanges();
+    }
+
+    /** Redirects (pager_redirect) the kernels followed so far, with a leader named or none known. */
+    private long redirectsFollowed;
+    /** Streams the group ended with ErrorInfo marked stream = broken (xp-spec 3.1: the kernels name end_info). */
+    private long endsMarkedBroken;
+
+    public long redirectsFollowed() {
+        return redirectsFollowed;
+    }
+
+    public long endsMarkedBroken() {
+        return endsMarkedBroken;
+    }
+
+    /** Whether the status carries ErrorInfo marked {@code stream = broken} (a replica's redirect or loss of leadership). */
+    private static boolean markedBroken(Throwable t) {
+        com.google.rpc.Status status = io.grpc.protobuf.StatusProto.fromThrowable(t);
+        return status != null && status.getDetailsList().stream().anyMatch(d -> {
+            try {
+                return d.is(com.google.rpc.ErrorInfo.class) && io.machxp.pager.net.StreamEnds.STREAM_BROKEN.equals(
+                        d.unpack(com.google.rpc.ErrorInfo.class).getMetadataOrDefault(
+                                io.machxp.pager.net.StreamEnds.STREAM_KEY, ""));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return false;
+            }
+        });
     }
 }
