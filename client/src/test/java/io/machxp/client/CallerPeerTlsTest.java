@@ -103,7 +103,7 @@ class CallerPeerTlsTest {
         }
         assertThat(seen).hasSize(3);
         ClientPeer first = (ClientPeer) seen.get(0);
-        assertThat(first.host()).isEqualTo("127.0.0.1");
+        assertThat(first.host()).isEqualTo("loopback");
         assertThat(first.certificate()).as("the client's certificate is part of its peer").isNotEmpty();
         assertThat(seen.get(1)).as("another connection, one certificate: one peer").isEqualTo(first);
         assertThat(seen.get(2)).as("another certificate: another peer").isNotEqualTo(first);

@@ -10,31 +10,39 @@ package io.machxp.kernel.ipc;
  * exhausted) and a right arriving in a message that needs one is destroyed as in a full space
  * (MACH_MSG_IPC_SPACE); names freed anywhere make room.
  *
- * <p>Tasks created for a client (an owner: a kernel gives each gRPC connection its own) share
- * that client's part of the budget, {@link #OWNER_SHARES} of which fill it: one connection cannot
- * take the names every other client's tasks need (F6 of the IPC review: sixteen tasks of one
- * client took all 2^20, and every other task's allocate was KERN_RESOURCE_SHORTAGE and an honest
- * server's receive of a request MACH_RCV_HEADER_ERROR|IPC_SPACE). The connections of one peer
- * ({@link NameOwner#peer}: its host and TLS certificate) together may make a name only while the
- * kernel has more names free than they hold (review gi F4: four connections of one client took
- * all 2^20 again). So a peer alone holds at most half, k peers that take all they can leave at
- * least 1/(k+1) of the budget free, and a client holding fewer names than are free (a new one,
- * an honest server) can always make one: the free names are a reserve that grows with the
- * largest holder. Past its part, a call of one of the client's tasks fails as at the kernel's
- * bound. Tasks without an owner (in-process tasks, the simulator's) count against the kernel's
- * budget alone, and make names while any is free. Core thread only.
+ * <p>Two pools. Tasks created for a client of the kernel's gRPC server (an owner: one connection,
+ * of one {@link NameOwner#peer}, its host and TLS certificate) together hold at most the remote
+ * pool, {@link #pool}: all but a {@link #RESERVE_SHARES}th of the budget. The rest is a reserve
+ * no remote client can take: tasks without an owner (in-process tasks, the simulator's, and so
+ * rights arriving in messages for their receivers) make names while any of the budget is free,
+ * so they can always hold the reserve together whatever remote clients do.
+ *
+ * <p>Within the remote pool, the connections of one peer together may make a name only while
+ * they hold fewer than {@link #peerMax} (a {@link #PEER_SHARES}th of the pool) and fewer than
+ * the names still free to remote tasks. The first bound is fixed, so k peers that take all they
+ * can hold at most k/PEER_SHARES of the pool; the second keeps a client holding fewer names than
+ * are free able to make one (a new client, an honest server) until the pool is used up. So with
+ * k greedy peers a peer holding nothing can take min(peerMax, (PEER_SHARES - k) * peerMax / 2):
+ * all of its share for k up to PEER_SHARES - 2, half of it for PEER_SHARES - 1 (review late3 A1:
+ * the second bound alone, as before, let free names halve with each greedy peer, and 22 took all
+ * 2^20). Nothing is promised to remote clients beyond that: PEER_SHARES or more greedy peers
+ * (without mutual TLS, a client with that many source addresses) can use up the remote pool, and
+ * then only in-process tasks make names. Core thread only.
  */
 final class NameBudget {
     /** Names of all tasks together, by default: about 300 MB of entries and ports at the bound. */
     static final int DEFAULT_MAX = 1 << 20;
 
-    /** One connection's tasks together may hold at most this fraction of the budget. */
-    static final int OWNER_SHARES = 4;
+    /** This fraction of the budget is kept for tasks without an owner; remote tasks share the rest. */
+    static final int RESERVE_SHARES = 8;
+
+    /** One peer's tasks together may hold at most this fraction of the remote pool. */
+    static final int PEER_SHARES = 8;
 
     private int max = DEFAULT_MAX;
     private int used;
-    /** Names held per owner (only owners holding some). */
-    private final java.util.Map<Object, Integer> byOwner = new java.util.HashMap<>();
+    /** Names held by tasks with an owner (remote clients'), all together. */
+    private int remote;
     /** Names held per peer of the owners (only peers holding some). */
     private final java.util.Map<Object, Integer> byPeer = new java.util.HashMap<>();
 
@@ -46,35 +54,49 @@ final class NameBudget {
     }
 
     /**
-     * Whether a task of {@code owner} (null: none) can make no name: the kernel's bound, the
-     * owner's part, or its peer's (no more than the names still free).
+     * Whether a task of {@code owner} (null: none) can make no name: the kernel's bound; for an
+     * owner also the remote pool, or its peer's share of it (fewer than a PEER_SHARES-th of the
+     * pool and than the names still free to remote tasks).
      */
     boolean exhausted(Object owner) {
         if (used >= max) {
             return true;
         }
-        return owner != null && (byOwner.getOrDefault(owner, 0) >= ownerMax()
-                || byPeer.getOrDefault(peerOf(owner), 0) >= max - used);
+        if (owner == null) {
+            return false;
+        }
+        int held = byPeer.getOrDefault(peerOf(owner), 0);
+        return held >= peerMax() || held >= remoteFree();
     }
 
     private static Object peerOf(Object owner) {
         return owner instanceof NameOwner o ? o.peer() : owner;
     }
 
-    /** The most names one owner's tasks may hold together. */
-    int ownerMax() {
-        return Math.max(1, max / OWNER_SHARES);
+    /** The most names the tasks of all owners together may hold: the budget less its reserve. */
+    int pool() {
+        return max - max / RESERVE_SHARES;
     }
 
-    /** Names {@code owner}'s tasks hold now. */
-    int usedBy(Object owner) {
-        return byOwner.getOrDefault(owner, 0);
+    /** The most names the tasks of one peer's connections may hold together. */
+    int peerMax() {
+        return Math.max(1, pool() / PEER_SHARES);
+    }
+
+    /** Names a task with an owner could still make, as far as the pool and the budget go. */
+    int remoteFree() {
+        return Math.max(0, Math.min(pool() - remote, max - used));
+    }
+
+    /** Names the tasks of {@code owner}'s peer hold now. */
+    int usedByPeerOf(Object owner) {
+        return byPeer.getOrDefault(peerOf(owner), 0);
     }
 
     void taken(Object owner) {
         used++;
         if (owner != null) {
-            byOwner.merge(owner, 1, Integer::sum);
+            remote++;
             byPeer.merge(peerOf(owner), 1, Integer::sum);
         }
     }
@@ -82,13 +104,18 @@ final class NameBudget {
     void given(Object owner) {
         used--;
         if (owner != null) {
-            byOwner.computeIfPresent(owner, (o, n) -> n == 1 ? null : n - 1);
+            remote--;
             byPeer.computeIfPresent(peerOf(owner), (o, n) -> n == 1 ? null : n - 1);
         }
     }
 
     int used() {
         return used;
+    }
+
+    /** Names the tasks of all owners hold now. */
+    int remoteUsed() {
+        return remote;
     }
 
     int max() {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * Review F6 (ipc-review.md): one client's tasks could take every port name of the kernel (sixteen
  * tasks of 2^16), after which every other task's allocate was KERN_RESOURCE_SHORTAGE and an
  * honest server's receive of a request with a reply right MACH_RCV_HEADER_ERROR|IPC_SPACE. Now a
- * client's tasks (one owner) hold at most {@link NameBudget#OWNER_SHARES} of the budget together.
+ * client's tasks (one owner, here its own peer) hold at most a share of the remote pool together
+ * ({@link NameBudget#peerMax}).
  */
 class NameShareTest {
     private final IpcFixture f = new IpcFixture();
@@ -74,7 +75,7 @@ class NameShareTest {
     }
 
     @Test
-    void aClientsPartIsAQuarterOfTheKernelsBudget() {
+    void aClientsPartIsItsShareOfTheRemotePool() {
         int base = f.ipc.namesInUse();
         f.ipc.limitNames(base + 400);
         int made = 0;
@@ -84,7 +85,8 @@ class NameShareTest {
                 made++;
             }
         }
-        assertThat(made).isEqualTo((base + 400) / NameBudget.OWNER_SHARES);
+        int pool = (base + 400) - (base + 400) / NameBudget.RESERVE_SHARES;
+        assertThat(made).isEqualTo(pool / NameBudget.PEER_SHARES);
     }
 
     /** A connection of a peer (a host, a certificate): what the kernel's gRPC server gives each connection. */
@@ -92,13 +94,15 @@ class NameShareTest {
 
     /**
      * Review gi F4: one client with several connections took every name again (a quarter each).
-     * Now the connections of one peer together make names only while more are free than they
-     * hold, so greedy peers leave names free for a client holding fewer, and for in-process tasks.
+     * Now the connections of one peer share one share of the remote pool, so greedy peers leave
+     * names for a client of another peer, and the reserve for in-process tasks (review late3 A1).
      */
     @Test
     void severalConnectionsOfOnePeerOrSeveralPeersLeaveNamesForOthers() {
         int base = f.ipc.namesInUse();
-        f.ipc.limitNames(base + 1_200);
+        int max = base + 1_600;
+        f.ipc.limitNames(max);
+        int share = (max - max / NameBudget.RESERVE_SHARES) / NameBudget.PEER_SHARES;
         long task = 100;
         int[] held = new int[3];
         for (int peer = 0; peer < held.length; peer++) {
@@ -111,16 +115,17 @@ class NameShareTest {
                         .isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
             }
         }
-        assertThat(held[0]).as("one peer alone: at most half, whatever its connections").isLessThanOrEqualTo(601);
-        int free = base + 1_200 - f.ipc.namesInUse();
-        assertThat(free).as("three greedy peers leave about a quarter free").isGreaterThanOrEqualTo(held[2]).isPositive();
+        assertThat(held).as("each peer its share, whatever its connections").containsOnly(share);
 
         f.ipc.spaceCreate(++task, new Connection(0, "honest host"));
-        for (int i = 0; i < 10; i++) {
-            assertThat(f.ipc.machPortAllocate(task, PortRight.RECEIVE.value).code())
-                    .as("a client of another peer still makes names").isEqualTo(KernReturn.KERN_SUCCESS);
+        int honest = 0;
+        while (f.ipc.machPortAllocate(task, PortRight.RECEIVE.value).code() == KernReturn.KERN_SUCCESS) {
+            honest++;
         }
-        assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).as("a task without an owner too")
-                .isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(honest).as("a client of another peer: its whole share beside three greedy peers").isEqualTo(share);
+        for (int i = 0; i < max / NameBudget.RESERVE_SHARES; i++) {
+            assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).as("a task without an owner too")
+                    .isEqualTo(KernReturn.KERN_SUCCESS);
+        }
     }
 }

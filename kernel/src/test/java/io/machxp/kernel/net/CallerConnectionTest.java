@@ -80,6 +80,6 @@ class CallerConnectionTest {
         // review gi F4: the connections of one host (and certificate: none here) are one peer
         assertThat(((io.machxp.kernel.ipc.NameOwner) seen.get(0)).peer())
                 .isEqualTo(((io.machxp.kernel.ipc.NameOwner) seen.get(2)).peer())
-                .isEqualTo(new ClientPeer("127.0.0.1", ""));
+                .isEqualTo(new ClientPeer("loopback", ""));
     }
 }

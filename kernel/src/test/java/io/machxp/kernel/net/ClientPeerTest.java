@@ -51,7 +51,27 @@ class ClientPeerTest {
     void anIpv6HostIsItsSlash64() throws Exception {
         assertThat(ClientPeer.of(at("2001:db8:1:2::1", 1), null)).isEqualTo(ClientPeer.of(at("2001:db8:1:2:ffff::9", 2), null));
         assertThat(ClientPeer.of(at("2001:db8:1:2::1", 1), null)).isNotEqualTo(ClientPeer.of(at("2001:db8:1:3::1", 1), null));
-        assertThat(ClientPeer.of(at("::1", 1), null).host()).isEqualTo(InetAddress.getByName("::1").getHostAddress());
+        assertThat(ClientPeer.of(at("fe80::1%1", 1), null)).as("one IPv6 LAN (here link-local) is one host")
+                .isEqualTo(ClientPeer.of(at("fe80::2%1", 1), null));
+    }
+
+    /**
+     * Review late3 A2: a local process may bind any 127/8 source address, and each was a peer of
+     * its own (with the names' per-peer share, one process took many shares). Every loopback
+     * address, IPv4 or IPv6, is now the one host "loopback"; a certificate still tells clients apart.
+     */
+    @Test
+    void everyLoopbackAddressIsOneHost() throws Exception {
+        ClientPeer one = ClientPeer.of(at("127.0.0.1", 1), null);
+        assertThat(one.host()).isEqualTo("loopback");
+        assertThat(ClientPeer.of(at("127.0.0.2", 2), null)).isEqualTo(one);
+        assertThat(ClientPeer.of(at("127.255.3.9", 2), null)).isEqualTo(one);
+        assertThat(ClientPeer.of(at("::1", 3), null)).isEqualTo(one);
+        assertThat(ClientPeer.of(at("::ffff:127.0.0.7", 3), null)).as("IPv4-mapped").isEqualTo(one);
+        assertThat(ClientPeer.of(at("127.0.0.2", 1), new Certificate[] {cert("one")}))
+                .isEqualTo(ClientPeer.of(at("::1", 1), new Certificate[] {cert("one")}))
+                .isNotEqualTo(ClientPeer.of(at("127.0.0.2", 1), new Certificate[] {cert("two")}))
+                .isNotEqualTo(one);
     }
 
     @Test
