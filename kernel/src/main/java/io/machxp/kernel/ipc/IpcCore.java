@@ -84,6 +84,9 @@ public final class IpcCore {
      * name a session, and an earlier one's are a dead kernel's (review late1 A3).
      */
     private final Map<Integer, Integer> sessionsHeard = new HashMap<>();
+    /** The IPC session of the frame {@link #linkReceive} is receiving, and the kernel it is from; null between frames. */
+    private Integer receivingSession;
+    private int receivingFrom;
     private long nextObjectId = 1;
 
     public IpcCore(IpcEnv env) {
@@ -155,7 +158,25 @@ public final class IpcCore {
     /** As {@link #linkReceive(int, io.machxp.proto.link.LinkFrame)}, from that kernel's IPC session {@code session}. */
     public void linkReceive(int from, int session, io.machxp.proto.link.LinkFrame frame) {
         sessionsHeard.merge(from, session, Math::max);
-        remote.receive(from, frame);
+        Integer was = receivingSession;
+        int wasFrom = receivingFrom;
+        receivingSession = session;
+        receivingFrom = from;
+        try {
+            remote.receive(from, frame);
+        } finally {
+            receivingSession = was;
+            receivingFrom = wasFrom;
+        }
+    }
+
+    /**
+     * The IPC session of {@code kernel} that a right from it came in: the session of the frame
+     * being received, if it is that kernel's; else the latest heard of (review late3 A3: the latest
+     * heard may be a later session than the frame's, when the kernel rejoined again meanwhile).
+     */
+    Integer sessionOfFrom(int kernel) {
+        return receivingSession != null && receivingFrom == kernel ? receivingSession : sessionsHeard.get(kernel);
     }
 
     /** Kernel {@code kernel} died (its lease ran out): rights to its ports become dead names here. */

@@ -80,7 +80,7 @@ final class SendOnceRefs {
         } else if (receiverKernel != from) {
             RefTransfer.Builder t = RefTransfer.newBuilder().setPort(RemoteRights.uid(port.uid)).setTo(ipc.net.self())
                     .setSender(from).setSendOnce(true).setToSession(ipc.net.session());
-            Integer fromSession = ipc.sessionHeard(from); // the session of the frame that brought it
+            Integer fromSession = ipc.sessionOfFrom(from); // the session of the frame that brought it
             if (fromSession != null) {
                 t.setSenderSession(fromSession);
             }

@@ -131,6 +131,20 @@ final class IpcCluster {
         cores.get(to).linkReceive(from, f);
     }
 
+    /** Takes the first frame waiting on link from -> to (there must be one) without delivering it. */
+    LinkFrame takeFrame(int from, int to) {
+        runSoon();
+        LinkFrame f = links.getOrDefault(new Link(from, to), new ArrayDeque<>()).poll();
+        assertThat(f).as("a frame waiting on link %d -> %d", from, to).isNotNull();
+        return f;
+    }
+
+    /** The frames waiting on link from -> to (a copy). */
+    java.util.List<LinkFrame> frames(int from, int to) {
+        runSoon();
+        return java.util.List.copyOf(links.getOrDefault(new Link(from, to), new ArrayDeque<>()));
+    }
+
     /** Frames waiting on link from -> to. */
     int pending(int from, int to) {
         runSoon();

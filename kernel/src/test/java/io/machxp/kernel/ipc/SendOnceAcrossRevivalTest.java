@@ -81,4 +81,33 @@ class SendOnceAcrossRevivalTest {
         assertThat(got.message().id()).isEqualTo(Mach.MACH_NOTIFY_SEND_ONCE);
         assertThat(c.poll(3, at3).code()).isEqualTo(KernReturn.MACH_RCV_TIMED_OUT);
     }
+
+    /**
+     * Review late3 A3: a right's report named the latest session the kernel had heard of its
+     * sender, not the session of the frame that brought it. A kernel that rejoins twice before
+     * the frames of its middle session are read has those frames reported as its latest session's,
+     * and the home takes one off that session's count (the late1 A3 mis-debit). The report now
+     * names the frame's session.
+     */
+    @Test
+    void aRightIsReportedWithTheSessionOfTheFrameThatBroughtIt() {
+        IpcCluster c = new IpcCluster(3);
+        int reply = c.allocate(2);
+        int service = c.allocate(1);
+        c.give(1, service, MsgType.MAKE_SEND, 2, 0x500);
+        c.inbox(3, 1);
+        assertThat(c.send(2, MachMessage.to(0x500, MsgType.COPY_SEND, 7).withReply(reply, MsgType.MAKE_SEND_ONCE))
+                .code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        c.deliverAll();
+        int replyRight = c.take(1, service).remotePort();
+        assertThat(c.send(1, MachMessage.to(IpcCluster.INBOX + 3, MsgType.COPY_SEND, 9)
+                .withBody(new MsgItem.Port(replyRight, MsgType.MOVE_SEND_ONCE))).code())
+                .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        io.machxp.proto.link.LinkFrame passed = c.takeFrame(1, 3); // of kernel 1's session 0
+        c.kill(1);
+        c.revive(1); // kernel 3 hears of session 1 before it reads session 0's frame
+        c.core(3).linkReceive(1, 0, passed);
+        assertThat(c.frames(3, 2)).filteredOn(io.machxp.proto.link.LinkFrame::hasTransfer).singleElement()
+                .satisfies(f -> assertThat(f.getTransfer().getSenderSession()).as("the frame's session").isZero());
+    }
 }

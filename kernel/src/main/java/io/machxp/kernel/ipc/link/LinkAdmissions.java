@@ -104,9 +104,9 @@ final class LinkAdmissions {
                 return false;
             case REJOIN:
                 links.deaths.died(kernel, "it lost its session and rejoins as IPC session " + session);
-                links.deaths.reviving.add(kernel);
+                links.deaths.reviving.put(kernel, session);
                 inbound.put(kernel, ch);
-                links.core.execute(() -> links.deaths.revive(kernel));
+                links.core.execute(() -> links.deaths.revive(kernel, session));
                 return true;
             default:
                 refused(ch, "kernel " + kernel + " (session " + session + ") is dead here: a dead kernel stays dead"

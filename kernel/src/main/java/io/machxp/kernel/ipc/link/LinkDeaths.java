@@ -1,7 +1,7 @@
 package io.machxp.kernel.ipc.link;
 
 import io.netty.channel.Channel;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +38,18 @@ final class LinkDeaths {
     }
 
     /** Kernels that said hello with a later session, waiting to be alive again (after the core heard of the death). */
-    final Set<Integer> reviving = ConcurrentHashMap.newKeySet();
+    final Map<Integer, Integer> reviving = new ConcurrentHashMap<>(); // kernel -> the session that rejoined
 
     /** Core thread, after the core heard of the death of its earlier session: the peer is alive and dialled anew. */
-    void revive(int kernel) {
+    void revive(int kernel, int session) {
         LinkPeer fresh;
-        int session;
         synchronized (links) {
-            if (!reviving.remove(kernel) || links.closing || links.left) {
-                return; // its new session died first, or this kernel left meanwhile
+            if (!reviving.remove(kernel, session) || links.closing || links.left) {
+                // its new session died first (a later one may be rejoining: its own revive follows
+                // that session's death on the core; review late3 A3: this one revived the core in
+                // that session's name, and the death queued before it then left the core with the
+                // kernel dead for good), or this kernel left meanwhile
+                return;
             }
             links.dead.remove(kernel);
             LinkPeer old = links.peers.remove(kernel);
@@ -58,7 +61,6 @@ final class LinkDeaths {
                 }
             }
             fresh = links.dials.peer(kernel);
-            session = links.hellos.session(kernel);
         }
         log.info("kernel {}: kernel {} rejoined IPC", links.self, kernel);
         links.listener.revived(kernel, session);
@@ -125,7 +127,7 @@ final class LinkDeaths {
 
     void died(int kernel, String why, boolean silent) {
         synchronized (links) {
-            boolean wasReviving = reviving.remove(kernel); // its new session died before it was alive here
+            boolean wasReviving = reviving.remove(kernel) != null; // its new session died before it was alive here
             if (links.closing || links.left || !links.dead.add(kernel) && !wasReviving) {
                 return;
             }
