@@ -208,7 +208,7 @@ public final class Pager implements AutoCloseable {
                 .keepAliveTimeout(pingTimeoutNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 // The limit above is server-wide; the calls of the other services are bounded here too.
-                .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, this::status), reads))
+                .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, () -> status(ADMIN_ANSWER)), reads))
                 .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
                 .build();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
@@ -368,6 +368,18 @@ public final class Pager implements AutoCloseable {
         return onCore(core::status);
     }
 
+    /** How long an admin call (status, a live view's tick) waits for the core before it answers UNAVAILABLE. */
+    public static final java.time.Duration ADMIN_ANSWER = java.time.Duration.ofSeconds(5);
+
+    /**
+     * What machxp status shows, asked of the core thread and waited for at most {@code within};
+     * throws {@link CoreNotAnswering} after that. The admin service and the live view's ticks use
+     * this one: a thread that waits for the core without a bound waits for good when the core is stuck.
+     */
+    public io.machxp.proto.admin.PagerStatusReply status(java.time.Duration within) {
+        return onCore(core::status, within);
+    }
+
     /** Kernels connected now (asks the core thread). */
     public List<String> kernels() {
         return onCore(() -> core.kernels());
@@ -463,6 +475,11 @@ public final class Pager implements AutoCloseable {
     }
 
     private <T> T onCore(java.util.concurrent.Callable<T> query) {
+        return onCore(query, null);
+    }
+
+    /** Runs {@code query} on the core thread and waits for it: for good when {@code within} is null. */
+    private <T> T onCore(java.util.concurrent.Callable<T> query, java.time.Duration within) {
         if (loop.inEventLoop()) {
             try {
                 return query.call();
@@ -479,7 +496,9 @@ public final class Pager implements AutoCloseable {
             }
         });
         try {
-            return result.get();
+            return within == null ? result.get() : result.get(within.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new CoreNotAnswering(config.name(), within);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -8,7 +8,9 @@ import io.machxp.proto.admin.PagerStatisticsRequest;
 
 /**
  * Read-only counters and status for tools. Counters are served on the calling thread; the status
- * is a snapshot the core thread takes, so it is asked for off the core's event loop.
+ * is a snapshot the core thread takes, so it is asked for off the core's event loop, and waited for
+ * a bounded time ({@link io.machxp.pager.Pager#ADMIN_ANSWER}): a stuck core is answered UNAVAILABLE
+ * with a sentence saying so, not left hanging.
  */
 public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
     private final PagerStats stats;
@@ -45,6 +47,8 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
             try {
                 out.onNext(status.get());
                 out.onCompleted();
+            } catch (io.machxp.pager.CoreNotAnswering e) {
+                out.onError(io.grpc.Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
             } catch (RuntimeException e) {
                 out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the pager is closing").withCause(e)
                         .asRuntimeException());
