@@ -23,15 +23,19 @@ import picocli.CommandLine.Spec;
  * highest token it saw refuses an older one: examples/fenced-append.sh); when it exits, or machxp is
  * stopped by a signal, the command is stopped and the futex unlocked. The task is watched
  * (TaskWatch): if machxp itself dies, the kernel terminates the task and the futex goes to its
- * next waiter with OWNER_DIED.
+ * next waiter with OWNER_DIED. A grant with owner_died is the command's to repair: marked
+ * consistent when it exits 0, passed on with OWNER_DIED again when it does not ({@link #release}).
  */
 @Command(name = "lock", mixinStandardHelpOptions = true,
         header = "Hold a futex while a command runs: machxp lock --kernel HOST:PORT OBJECT:OFFSET -- CMD.",
         description = {"Locks the futex word at OFFSET (bytes) of memory object OBJECT on the kernel, runs CMD with",
             "MACHXP_FENCING_TOKEN (the grant's fencing token), MACHXP_OWNER_DIED (true when the last owner",
             "died holding it) and MACHXP_LOCK (OBJECT:OFFSET) in its environment, and unlocks when CMD",
-            "exits or machxp is stopped (Ctrl-C, SIGTERM). Exits with CMD's exit code; before CMD runs,",
-            "1 on bad usage, 3 when the kernel cannot be reached, 2 when --timeout expired first."})
+            "exits or machxp is stopped (Ctrl-C, SIGTERM). With MACHXP_OWNER_DIED=true, CMD is the repair:",
+            "if it exits 0 the futex is marked consistent, then unlocked; otherwise it is not unlocked but",
+            "passed on with OWNER_DIED again (its thread is terminated), for the next lock to repair.",
+            "Exits with CMD's exit code; before CMD runs, 1 on bad usage, 3 when the kernel cannot be",
+            "reached, 2 when --timeout expired first."})
 final class LockCommand implements Callable<Integer> {
 
     /** --verbose: the stack trace of an error. */
@@ -90,17 +94,45 @@ final class LockCommand implements Callable<Integer> {
                     }
                     throw e;
                 }
+                boolean repaired = false;
                 try {
-                    return run(grant);
+                    int exit = run(grant);
+                    repaired = exit == 0;
+                    return exit;
                 } finally {
                     try {
-                        thread.unlockFutex(address);
-                        task.terminate();
+                        release(thread, task, address, grant.getOwnerDied(), repaired);
                     } finally {
                         released.countDown();
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Gives the futex up as a careful robust-mutex user does. A plain grant is unlocked, whatever
+     * CMD did. After an owner_died grant, CMD was the repair: if it exited 0 the futex is marked
+     * consistent (vm_futex_consistent) and unlocked; if it failed, was stopped or could not be
+     * started, unlocking would make the futex ENOTRECOVERABLE for good, so the holding thread is
+     * terminated instead and the futex goes to its next owner with OWNER_DIED again: the next lock's
+     * CMD gets the chance to repair.
+     */
+    private void release(ThreadClient thread, TaskClient task, long address, boolean ownerDied, boolean repaired) {
+        try {
+            if (!ownerDied) {
+                thread.unlockFutex(address);
+            } else if (repaired) {
+                thread.markConsistent(address);
+                thread.unlockFutex(address);
+            } else {
+                thread.terminate();
+                spec.commandLine().getErr().println("machxp lock: " + futex + " was granted with owner_died and "
+                        + command.get(0) + " did not exit 0, so it was not marked consistent; it goes to its next owner "
+                        + "with MACHXP_OWNER_DIED=true, whose command can repair it");
+            }
+        } finally {
+            task.terminate();
         }
     }
 
