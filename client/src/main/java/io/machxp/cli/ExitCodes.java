@@ -18,7 +18,7 @@ public final class ExitCodes {
     public static final int USAGE = 1;
     /** A check failed: a violation, an expectation that did not hold, runs that differ. */
     public static final int CHECK_FAILED = 2;
-    /** A server (pager or kernel) could not be reached. */
+    /** A server (pager or kernel) could not be reached, or did not answer within its deadline. */
     public static final int UNREACHABLE = 3;
     /** Not supported on this machine (e.g. no SCHED_FIFO for run --mode linux). */
     public static final int NOT_SUPPORTED = 4;
@@ -101,7 +101,7 @@ public final class ExitCodes {
             if (t instanceof NotSupportedHere) {
                 return NOT_SUPPORTED;
             }
-            if (t instanceof MachxpException m && m.unreachable()) {
+            if (t instanceof MachxpException m && (m.unreachable() || m.noAnswer())) {
                 return UNREACHABLE;
             }
             if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAVAILABLE) {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         header = "Show a running pager's sessions, leases, futexes, waiters and pages, and its kernels' counters.",
-        description = {"Exit 0 when every server answered, 3 when one could not be reached."})
+        description = {"Exit 0 when every server answered, 3 when one could not be reached or did not answer",
+            "within --timeout."})
 final class StatusCommand implements Callable<Integer> {
     /** After a list the pager's reply did not hold whole (it lists 2 MiB of futexes and pages). */
     private static final String NOT_LISTED = "  and %d more, not listed (a status lists 2 MiB of futexes and pages)%n";
@@ -48,18 +49,27 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object: {\"pager\": ..., \"kernels\": [...]}")
     boolean json;
 
+    @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
+            description = "how long each server has to answer, e.g. 10s or 500ms (default ${DEFAULT-VALUE})")
+    String timeout;
+
     @Mixin
     TlsOptions tls;
 
     @Override
     public Integer call() throws Exception {
+        java.time.Duration deadline = DurationConverter.parse(timeout, "--timeout");
+        if (deadline.isZero()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--timeout must be more than 0; it bounds each server's answer, e.g. 10s");
+        }
         PagerStatusReply status;
-        try (PagerAdminClient admin = PagerAdminClient.connect(pager, tls.transport())) {
+        try (PagerAdminClient admin = PagerAdminClient.connect(pager, tls.transport(), deadline)) {
             status = admin.status();
         }
         List<KernelStatisticsReply> counters = new ArrayList<>();
         for (String k : kernels) {
-            try (KernelClient client = KernelClient.connect(k, tls.transport())) {
+            try (KernelClient client = KernelClient.connect(k, tls.transport(), deadline)) {
                 counters.add(client.statistics());
             }
         }

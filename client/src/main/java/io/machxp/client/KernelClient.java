@@ -169,7 +169,7 @@ public final class KernelClient implements AutoCloseable {
 
     <T> T call(Supplier<T> rpc) {
         calls.increment();
-        return call(target, rpc);
+        return call(target, callDeadline, rpc);
     }
 
     /**
@@ -227,10 +227,15 @@ public final class KernelClient implements AutoCloseable {
 
     /** Runs one blocking call to {@code target}; its failure becomes a {@link MachxpException}. */
     static <T> T call(String target, Supplier<T> rpc) {
+        return call(target, null, rpc);
+    }
+
+    /** As {@link #call(String, Supplier)}, for a call made with {@code deadline} (null: none). */
+    static <T> T call(String target, java.time.Duration deadline, Supplier<T> rpc) {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            throw MachxpException.from(target, e);
+            throw MachxpException.from(target, deadline, e);
         }
     }
 

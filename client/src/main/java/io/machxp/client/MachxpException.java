@@ -49,6 +49,33 @@ public final class MachxpException extends RuntimeException {
                 address), null);
     }
 
+    /**
+     * True when a call with a deadline got no answer within it (DEADLINE_EXCEEDED from this side,
+     * no errno): the server may have accepted the connection, but it is overloaded, stopped or stuck.
+     */
+    public boolean noAnswer() {
+        return code == Status.Code.DEADLINE_EXCEEDED && errno == Errno.ERRNO_UNSPECIFIED;
+    }
+
+    /**
+     * {@link #from}, for a call made with {@code deadline}: DEADLINE_EXCEEDED without an errno is
+     * this side's deadline, said as a sentence ({@link #noAnswer}) rather than gRPC's description.
+     */
+    static MachxpException from(String target, java.time.Duration deadline, StatusRuntimeException e) {
+        MachxpException m = from(target, e);
+        if (deadline == null || !m.noAnswer()) {
+            return m;
+        }
+        return new MachxpException(Status.Code.DEADLINE_EXCEEDED, Errno.ERRNO_UNSPECIFIED, target
+                + " did not answer within " + seconds(deadline) + ": the server there is overloaded, stopped or "
+                + "stuck, or the network drops its packets (its log may say why)", e);
+    }
+
+    /** "10 s", "0.5 s". */
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
+    }
+
     static MachxpException from(String target, StatusRuntimeException e) {
         Errno errno = Errno.ERRNO_UNSPECIFIED;
         com.google.rpc.Status status = StatusProto.fromThrowable(e);

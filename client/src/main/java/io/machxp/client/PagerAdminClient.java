@@ -12,17 +12,33 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Reads a pager's counters over gRPC. As {@link KernelClient}: plaintext to loopback only, else
- * mutual TLS with the client's files, or plaintext anywhere when asked for explicitly.
+ * mutual TLS with the client's files, or plaintext anywhere when asked for explicitly. Each
+ * status and statistics call has a deadline ({@link #DEFAULT_DEADLINE} unless given).
  */
 public final class PagerAdminClient implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
     private final PagerAdminGrpc.PagerAdminBlockingStub stub;
+    /** Each unary call's deadline: a pager that accepts the connection and never answers does not hold the caller. */
+    private final java.time.Duration deadline;
 
-    private PagerAdminClient(String target, Transport transport) {
+    /** The deadline of {@link #status} and {@link #statistics} unless another is given: 10 s. */
+    public static final java.time.Duration DEFAULT_DEADLINE = java.time.Duration.ofSeconds(10);
+
+    private PagerAdminClient(String target, Transport transport, java.time.Duration deadline) {
         this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target, transport.channelCredentials(target, "a client")).build();
         this.stub = PagerAdminGrpc.newBlockingStub(channel);
+        this.deadline = deadline;
+    }
+
+    private PagerAdminClient(String target, Transport transport) {
+        this(target, transport, DEFAULT_DEADLINE);
+    }
+
+    /** The stub for one unary call: its deadline from now. */
+    private PagerAdminGrpc.PagerAdminBlockingStub stub() {
+        return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -48,13 +64,22 @@ public final class PagerAdminClient implements AutoCloseable {
         return new PagerAdminClient(target, transport);
     }
 
+    /**
+     * As {@link #connect(String, Transport)}, with {@code deadline} for each status and statistics
+     * call (not the watch, a stream): one not answered within it fails with a {@link MachxpException}
+     * whose {@link MachxpException#noAnswer} is true.
+     */
+    public static PagerAdminClient connect(String target, Transport transport, java.time.Duration deadline) {
+        return new PagerAdminClient(target, transport, deadline);
+    }
+
     public PagerStatisticsReply statistics() {
-        return KernelClient.call(target, () -> stub.pagerStatistics(PagerStatisticsRequest.getDefaultInstance()));
+        return KernelClient.call(target, deadline, () -> stub().pagerStatistics(PagerStatisticsRequest.getDefaultInstance()));
     }
 
     /** What the pager knows now: sessions and leases, futexes with holders and waiters, pages and holders. */
     public io.machxp.proto.admin.PagerStatusReply status() {
-        return KernelClient.call(target, () -> stub.pagerStatus(io.machxp.proto.admin.PagerStatusRequest.getDefaultInstance()));
+        return KernelClient.call(target, deadline, () -> stub().pagerStatus(io.machxp.proto.admin.PagerStatusRequest.getDefaultInstance()));
     }
 
     /**

@@ -48,12 +48,21 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
                 out.onNext(status.get());
                 out.onCompleted();
             } catch (io.machxp.pager.CoreNotAnswering e) {
-                out.onError(io.grpc.Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+                out.onError(coreNotAnswering(e));
             } catch (RuntimeException e) {
                 out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the pager is closing").withCause(e)
                         .asRuntimeException());
             }
         });
+    }
+
+    /** UNAVAILABLE with the sentence, and ETIMEDOUT in an ErrorInfo: the server is there, its core did not answer. */
+    static io.grpc.StatusRuntimeException coreNotAnswering(io.machxp.pager.CoreNotAnswering e) {
+        return io.grpc.protobuf.StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(io.grpc.Status.Code.UNAVAILABLE.value()).setMessage(e.getMessage())
+                .addDetails(com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder().setDomain("machxp")
+                        .setReason(io.machxp.proto.task.Errno.ETIMEDOUT.name()).build()))
+                .build());
     }
 
     @Override
