@@ -147,6 +147,7 @@ final class ChaosCommand implements Callable<Integer> {
             }
             return realOptions.run(spec, futexes, firstSeed, replicas);
         }
+        realOptions.refuseWithoutReal(spec);
         Logs.errorsOnly();
         try {
             variant();

@@ -27,7 +27,20 @@ import picocli.CommandLine.Spec;
         header = "Start a pager and N kernels as child processes (up), or stop them (down).",
         subcommands = {ClusterCommand.Up.class, ClusterCommand.Down.class})
 final class ClusterCommand implements Runnable {
-    static final Path DEFAULT_STATE = Path.of(System.getProperty("java.io.tmpdir"), "machxp-cluster.pid");
+    static final Path DEFAULT_STATE = temporaryDirectory(System.getenv()).resolve("machxp-cluster.pid");
+
+    /**
+     * $TMPDIR when it names a directory, else java.io.tmpdir (which is /tmp on Linux whatever
+     * $TMPDIR says): the pid file and the logs go where the user's own temporary files do, so two
+     * users of one host (or two sessions with their own $TMPDIR) do not stop each other's cluster.
+     */
+    static Path temporaryDirectory(java.util.Map<String, String> env) {
+        String dir = env.get("TMPDIR");
+        if (dir != null && !dir.isBlank() && Files.isDirectory(Path.of(dir))) {
+            return Path.of(dir);
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
 
     @Spec
     CommandSpec spec;
@@ -85,7 +98,7 @@ final class ClusterCommand implements Runnable {
                 + " (docs/mach-ipc.md): kernel k (0, 1, ...) gets IPC id k + 1 and listens on BASE + k, e.g. 7401")
         Integer ipcPort;
 
-        @Option(names = "--logs", paramLabel = "DIR", description = "where the processes' logs go (default: a new temporary directory)")
+        @Option(names = "--logs", paramLabel = "DIR", description = "where the processes' logs go (default: a new directory in $TMPDIR)")
         Path logs;
 
         @Option(names = "--state", paramLabel = "FILE", description = "this command's process id, for 'cluster down' (default: "
@@ -129,7 +142,7 @@ final class ClusterCommand implements Runnable {
                 throw new IllegalArgumentException("a cluster is already up (process " + running.get().pid()
                         + ", " + state + "); stop it with 'machxp cluster down', or give another --state");
             }
-            Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("machxp-cluster-");
+            Path logDir = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory(DEFAULT_STATE.getParent(), "machxp-cluster-");
             // the main thread adds, the shutdown hook reads
             List<ChildProcess> children = new java.util.concurrent.CopyOnWriteArrayList<>();
             CountDownLatch stopped = new CountDownLatch(1);

@@ -29,10 +29,27 @@ final class CompletionCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SHELL", description = "bash or zsh")
     Shell shell;
 
+    /**
+     * A command line for the script: {@code root}'s commands, and those of the bench module's jar
+     * that it lacks (bench, scale, jmh, compare, pager-efficiency: the launcher runs them from that
+     * jar), by name only, so that the script completes every command {@code --help} lists.
+     */
+    static picocli.CommandLine withBenchJarCommands(picocli.CommandLine root) {
+        var missing = ExitCodes.BENCH_JAR_COMMANDS.stream().filter(c -> !root.getSubcommands().containsKey(c)).sorted().toList();
+        if (missing.isEmpty()) {
+            return root;
+        }
+        picocli.CommandLine copy = Machxp.commandLine();
+        for (String name : missing) {
+            copy.addSubcommand(name, CommandSpec.create().name(name));
+        }
+        return copy;
+    }
+
     @Override
     public Integer call() {
         var root = spec.root().commandLine();
-        String script = AutoComplete.bash(root.getCommandName(), root);
+        String script = AutoComplete.bash(root.getCommandName(), withBenchJarCommands(root));
         spec.commandLine().getOut().print(script);
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;

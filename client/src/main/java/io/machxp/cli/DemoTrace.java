@@ -51,7 +51,8 @@ final class DemoTrace implements DemoHooks {
         try {
             Files.writeString(file, ChromeTrace.json(trace));
         } catch (IOException e) {
-            throw new UncheckedIOException("demo --trace: cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("demo --trace: cannot write " + (e instanceof java.nio.file.FileSystemException f
+                    ? FileErrors.describe(f) : file + ": " + e.getMessage()), e);
         }
         err.printf(Locale.ROOT, "machxp demo: wrote %s (%d XP messages, %d kernel events, real time)%n", file,
                 trace.messages().size(), trace.marks().size());

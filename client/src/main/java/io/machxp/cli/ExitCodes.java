@@ -26,7 +26,7 @@ public final class ExitCodes {
     private ExitCodes() {}
 
     /** The commands of the bench module's jar, which client/target/machxp.jar does not have. */
-    private static final java.util.Set<String> BENCH_JAR_COMMANDS =
+    static final java.util.Set<String> BENCH_JAR_COMMANDS =
             java.util.Set.of("bench", "scale", "jmh", "compare", "pager-efficiency");
 
     /**
@@ -70,7 +70,7 @@ public final class ExitCodes {
 
     /** The exception's message, else its type (a bug: there is no sentence to show). */
     public static String sentence(Throwable e) {
-        String m = e.getMessage();
+        String m = FileErrors.explain(e.getMessage(), e);
         return m != null && !m.isBlank() ? m : e.getClass().getName() + " (run again with --verbose for the trace)";
     }
 

@@ -77,6 +77,7 @@ final class LockCommand implements Callable<Integer> {
                     "'" + futex + "' is not OBJECT:OFFSET; write e.g. shared:0");
         }
         String object = futex.substring(0, colon);
+        HostPort.require(spec, "--kernel", kernel);
         Duration wait = timeout == null ? null : DurationConverter.parse(timeout, "--timeout");
         try (KernelClient client = KernelClient.connect(kernel, tls.transport())) {
             TaskClient task = client.taskCreate("machxp lock " + futex);

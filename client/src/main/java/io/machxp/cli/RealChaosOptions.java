@@ -37,6 +37,23 @@ final class RealChaosOptions {
             + "replicas' shortest Raft election timeout, the longest twice it (default: Ratis's, 150 to 300 ms)")
     long electionTimeoutMillis;
 
+    /** The options above that apply with --real only. */
+    static final java.util.List<String> REAL_ONLY = java.util.List.of("--duration", "--real-lease-ms", "--fault-gap",
+            "--workers", "--election-timeout-ms");
+
+    /**
+     * A simulator run (no --real) given one of {@link #REAL_ONLY} is refused, not run as if it had
+     * not been given: {@code chaos --duration 10s} would otherwise run the default virtual second.
+     */
+    void refuseWithoutReal(CommandSpec spec) {
+        for (String option : REAL_ONLY) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new ParameterException(spec.commandLine(), option + " applies with --real only; in the "
+                        + "simulator a seed's virtual time is --duration-ms and how many seeds run is --seeds");
+            }
+        }
+    }
+
     /** Runs chaos on real processes; {@code replicas}: 0 or 1 for one pager process, 3 or 5 for a replicated pager. */
     int run(CommandSpec spec, int futexes, long seed, int replicas) {
         Logs.errorsOnly();

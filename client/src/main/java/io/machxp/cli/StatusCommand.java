@@ -58,6 +58,8 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        HostPort.require(spec, "--pager", pager);
+        kernels.forEach(k -> HostPort.require(spec, "--kernel", k));
         java.time.Duration deadline = DurationConverter.parse(timeout, "--timeout");
         if (deadline.isZero()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),

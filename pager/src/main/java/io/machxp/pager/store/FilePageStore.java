@@ -187,7 +187,11 @@ public final class FilePageStore implements PageStore {
         try {
             Files.createDirectories(this.dir);
         } catch (IOException e) {
-            throw new IOException("page store directory " + this.dir + " cannot be created: " + e, e);
+            throw new IOException("page store directory " + this.dir + " cannot be created: " + (e instanceof
+                    java.nio.file.FileSystemException f && f.getReason() == null ? f.getFile() + (e instanceof
+                    java.nio.file.NoSuchFileException ? ": no such file or directory, or one that cannot hold it"
+                    : e instanceof java.nio.file.AccessDeniedException ? ": permission denied" : "")
+                    : e.getMessage()) + "; give --store a directory you can write", e);
         }
         try {
             Files.delete(Files.createTempFile(this.dir, ".probe-", ".tmp"));
