@@ -227,8 +227,8 @@ final class ChaosCommand implements Callable<Integer> {
             printJson(out, all);
             return ExitCodes.check(failed.isEmpty());
         }
-        out.printf(Locale.ROOT, "machxp chaos: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
-                seeds, firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
+        out.printf(Locale.ROOT, "machxp chaos: %d %s (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
+                seeds, seeds == 1 ? "seed" : "seeds", firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
         out.println("  injected and seen: " + totals);
         if (mix == io.machxp.chaos.ChaosMix.CONTENDED) {
             out.println("  contended paths: " + contendedPaths(totals));

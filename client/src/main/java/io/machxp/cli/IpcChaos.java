@@ -52,7 +52,8 @@ final class IpcChaos {
             pool.shutdownNow();
         }
         totals.remove("calls");
-        out.printf(Locale.ROOT, "machxp chaos --ipc: %d seeds (%d..%d) in %.1f s, %d jobs: %d with violations%n", seeds, first,
+        out.printf(Locale.ROOT, "machxp chaos --ipc: %d %s (%d..%d) in %.1f s, %d jobs: %d with violations%n", seeds,
+                seeds == 1 ? "seed" : "seeds", first,
                 first + seeds - 1, (System.nanoTime() - started) / 1e9, jobs, failed.size());
         out.println("  injected: " + totals);
         failed.forEach(r -> report(out, r, replay.apply(r.seed())));

@@ -88,7 +88,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static void table(PrintWriter out, PagerStatusReply s, List<KernelStatisticsReply> kernels) {
-        out.printf(Locale.ROOT, "pager %s: %d sessions, lease %s%s%n", s.getPagerName(), s.getSessionsCount(),
+        out.printf(Locale.ROOT, "pager %s: %d %s, lease %s%s%n", s.getPagerName(), s.getSessionsCount(),
+                s.getSessionsCount() == 1 ? "session" : "sessions",
                 s.getLeaseMs() == 0 ? "none" : s.getLeaseMs() + " ms", s.getInGrace() ? ", in its start-up wait" : "");
         out.printf(Locale.ROOT, "%nSESSIONS%n  %-10s %4s %10s %14s %5s %6s%n", "KERNEL", "ID", "SESSION", "LEASE LEFT", "HELD",
                 "QUEUED");

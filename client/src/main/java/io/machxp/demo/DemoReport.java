@@ -32,8 +32,9 @@ public record DemoReport(String mode, int kernels, int pagers, int threadsPerKer
     public record Latency(long p50, long p99, long max) {}
 
     public void printTable(PrintStream out) {
-        out.printf(Locale.ROOT, "machxp demo (%s): %d kernels x %d threads, %s, %d futexes, locality %.2f, %sseed %d, "
-                + "futex cache %s%s%n%n", mode, kernels, threadsPerKernel, pagers == 1 ? "1 pager" : pagers + " pagers",
+        out.printf(Locale.ROOT, "machxp demo (%s): %d %s x %d %s, %s, %d futexes, locality %.2f, %sseed %d, "
+                + "futex cache %s%s%n%n", mode, kernels, kernels == 1 ? "kernel" : "kernels", threadsPerKernel,
+                threadsPerKernel == 1 ? "thread" : "threads", pagers == 1 ? "1 pager" : pagers + " pagers",
                 futexes, locality,
                 thinkMicros == 0 ? "" : "think " + thinkMicros + " us, ", seed,
                 cache ? "on (Parts III-IV)" : "off (Part II only)", piggyback ? ", pages piggybacked on grants" : "");

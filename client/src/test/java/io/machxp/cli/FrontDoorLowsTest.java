@@ -51,6 +51,16 @@ class FrontDoorLowsTest {
         assertThat(lock.err()).contains("--kernel '127.0.0.1' is not HOST:PORT");
     }
 
+    /** L9: one session is "1 session", not "1 sessions". */
+    @Test
+    void oneSessionIsSingular() {
+        java.io.StringWriter text = new java.io.StringWriter();
+        StatusCommand.table(new java.io.PrintWriter(text, true), io.machxp.proto.admin.PagerStatusReply.newBuilder()
+                .setPagerName("p").setLeaseMs(5000).addSessions(io.machxp.proto.admin.SessionStatus.newBuilder()
+                        .setKernelName("A")).build(), java.util.List.of());
+        assertThat(text.toString()).startsWith("pager p: 1 session, lease 5000 ms");
+    }
+
     /** L8: the completion script lists the bench jar's commands too, as --help does. */
     @Test
     void completionListsEveryCommand() {
