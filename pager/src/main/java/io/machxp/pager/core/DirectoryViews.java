@@ -28,12 +28,14 @@ import java.util.zip.CRC32;
  *                                                   dispute here stated
  *  memory_object_init of X by K, K's view sends  -> the init is refused: memory_object_destroy,
  *    X here, while an open session of another       its reason naming both directories (EINVAL
- *    name states a view that sends X elsewhere      at K's vm_map); K's session and every other
- *    ({@link #initRefusal})                         go on, and K may use every other object
+ *    name that holds an object here states a view   at K's vm_map); K's session and every other
+ *    that sends X elsewhere ({@link #initRefusal})  go on, and K may use every other object
  * </pre>
- * Before 2026-12-06 the first view stated was the reference: one kernel with a wrong directory
- * that connected first, using nothing here, locked every correctly configured kernel out (the XP
- * review, finding 5). A first fix (branch xpfix) had an init end every kernel whose view disputed
+ * Limit (xpdir-review H1): the first kernel to use an object here decides. A kernel with a wrong
+ * directory that initializes an object first makes this pager refuse the hello of every kernel
+ * whose view sends that object elsewhere, so their start fails, as a kernel with a wrong directory
+ * connected first did before 2026-12-06 (the XP review, finding 5). The refusal names it; the
+ * operator restarts it with the right directory. A first fix (branch xpfix) had an init end every kernel whose view disputed
  * it: one misconfigured kernel's init then ended every correct kernel (its review, finding 2).
  * The pager has no directory of its own and cannot tell which of two views is wrong; every
  * sentence names both, and only the kernel that would start using the disputed object is refused.
@@ -75,7 +77,11 @@ final class DirectoryViews {
      * Why kernel {@code user} may not initialize {@code object} here (a sentence naming both
      * directories, for the reason of the memory_object_destroy that refuses the init), or null if
      * it may: its view sends the object here while the view of an open session of another kernel
-     * name sends it to another pager, where that kernel would use its own copy. Null if
+     * name, which holds at least one object here, sends it to another pager, where that kernel
+     * would use its own copy. A session that holds nothing here does not count: otherwise a kernel
+     * that states a wrong view and uses nothing would block every object not in use while it is
+     * connected, and a correct kernel would lose an object it unmapped (xpdir-review M1); the
+     * price is that a split is not seen while the disputing kernel uses nothing here. Null if
      * {@code user} stated no view (an older kernel) or its view sends the object elsewhere (it
      * asked this pager against its own directory, which is no dispute with the others). Nobody
      * else's session changes: the kernel that would start a second copy is the one refused.
@@ -85,7 +91,10 @@ final class DirectoryViews {
             return null;
         }
         for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
+            // only a kernel that uses this pager counts (it holds an object here): a view stated by a
+            // kernel that holds nothing here blocks nobody's init (xpdir-review M1)
             if (other != user && other.directory != null && !other.gone && other.kernelName != null
+                    && !other.objects.isEmpty()
                     && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
                 return "pager " + pager + " refuses object '" + object + "' to kernel '" + user.kernelName
                         + "': kernel '" + other.kernelName + "', connected to this pager, was given another pager "

@@ -27,7 +27,10 @@ class DirectoryInitRefusedTest {
     /** A single pager: every object here. */
     private static final PagerDirectoryView ONE = PagerDirectoryView.newBuilder().setPagerCount(1).setPagerIndex(0).build();
 
-    private final XpKernels x = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 3));
+    /** Serves "obj" and "home"; every view here sends "home" to this pager (CRC-32 of "home" mod 2 is 0). */
+    private final XpKernels x = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 3), 0,
+            java.util.Map.of("obj", XpKernels.SIZE, "home", XpKernels.SIZE));
+    private static final int HOME = 9;
 
     private PagerToKernel hello(long session, String name, PagerDirectoryView view) {
         x.pager.sessionOpened(session);
@@ -42,11 +45,20 @@ class DirectoryInitRefusedTest {
         return x.take(session);
     }
 
-    /** The review's scenario (xpfix-review 2): correct kernels use "obj" at pager 1; one kernel was given only pager 0. */
+    /** A kernel maps "home", which every directory here sends to this pager: it now uses this pager. */
+    private void usesHome(long session) {
+        x.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(HOME).setName("home").setPageSize(XpKernels.PAGE)));
+        assertThat(x.take(session)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+    }
+
+    /** The review's scenario (xpfix-review 2): correct kernels use "obj" at pager 1 and "home" here; one kernel was given only pager 0. */
     @Test
     void aMisconfiguredKernelsInitIsRefusedAndTheCorrectKernelsKeepTheirSessions() {
         for (long s = 1; s <= 3; s++) {
             assertThat(hello(s, "good" + s, ELSEWHERE).hasPagerWelcome()).as("good kernel %d", s).isTrue();
+            usesHome(s);
         }
         assertThat(hello(4, "wrong", ONE).hasPagerWelcome()).as("no kernel uses 'obj' here yet").isTrue();
 
@@ -66,14 +78,38 @@ class DirectoryInitRefusedTest {
     @Test
     void aKernelWithAnotherDirectoryConnectedFirstIsNoReferenceAndEndsNobody() {
         assertThat(hello(1, "odd", ELSEWHERE).hasPagerWelcome()).isTrue();
-        assertThat(hello(2, "good", ONE).hasPagerWelcome()).as("welcomed: 'odd' uses nothing here").isTrue();
-        // good's use of 'obj' would split it from odd's copy elsewhere: refused while odd is connected, naming it
+        usesHome(1);
+        assertThat(hello(2, "good", ONE).hasPagerWelcome()).as("welcomed: 'odd' uses nothing in dispute here").isTrue();
+        // good's use of 'obj' would split it from odd's copy elsewhere: refused while odd uses this pager, naming it
         assertThat(init(2)).singleElement().satisfies(m -> assertThat(m.getMemoryObjectDestroy().getReason())
                 .contains("kernel 'odd', connected to this pager"));
         assertThat(x.ended).isEmpty();
-        x.pager.sessionClosed(1); // odd leaves, holding nothing
+        x.pager.sessionClosed(1); // odd leaves
+        x.advanceHeard(2 * LEASE, LEASE / 4, 2); // and its session is declared dead (good keeps its own)
         assertThat(init(2)).extracting(PagerToKernel::getRoutineCase)
                 .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+    }
+
+    /**
+     * xpdir-review M1: a kernel that states a wrong view and holds nothing here blocks nobody's init
+     * (it would otherwise block every object not in use while connected, at will), and a correct
+     * kernel that unmapped an object gets it again after such a kernel said hello.
+     */
+    @Test
+    void aViewOfAKernelThatHoldsNothingHereBlocksNoInit() {
+        assertThat(hello(1, "good", ONE).hasPagerWelcome()).isTrue();
+        assertThat(init(1)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+        x.xp(1, KernelToPager.newBuilder().setMemoryObjectTerminate(
+                io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(XpKernels.OBJ)));
+        x.take(1);
+        assertThat(hello(2, "odd", ELSEWHERE).hasPagerWelcome()).as("nobody uses obj here now").isTrue();
+        assertThat(init(1)).as("odd holds nothing here").extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+        assertThat(hello(3, "late", ONE).hasPagerWelcome()).isTrue();
+        assertThat(init(3)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+        assertThat(x.ended).isEmpty();
     }
 
     /** A kernel that uses an object here keeps it: a hello whose view sends it elsewhere is refused, nobody else. */

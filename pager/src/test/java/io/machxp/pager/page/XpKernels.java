@@ -73,9 +73,14 @@ final class XpKernels {
 
     /** With the pager's clock starting at {@code clockStartNanos} (System.nanoTime may be below zero). */
     XpKernels(PageStore store, PagerOptions options, long clockStartNanos) {
+        this(store, options, clockStartNanos, Map.of("obj", SIZE));
+    }
+
+    /** Serving {@code objects} (name to size) instead of "obj" alone. */
+    XpKernels(PageStore store, PagerOptions options, long clockStartNanos, Map<String, Long> objects) {
         this.clockStart = clockStartNanos;
         long leaseNanos = options.leaseNanos();
-        pager = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", SIZE), PAGE, store), new PagerEnv() {
+        pager = new PagerCore("p", PAGE, new ObjectCatalog(objects, PAGE, store), new PagerEnv() {
             @Override
             public void send(long sessionId, PagerToKernel message) {
                 inbox.computeIfAbsent(sessionId, s -> new ArrayList<>()).add(message);
