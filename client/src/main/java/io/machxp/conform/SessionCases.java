@@ -98,6 +98,10 @@ final class SessionCases {
                 should("3.1-end-info", "a clean end is OK, or an error with ErrorInfo only to a kernel whose "
                         + "hello named end_info; to any other, UNAVAILABLE without ErrorInfo (the spec before the "
                         + "feature: a broken stream)", p -> {
+                    // Only the clean end not stored in time (2.6) can be asked of a target here; the
+                    // redirect (13.2) and a replica that stops leading (13.3) cannot be provoked by the
+                    // kit (xp-spec Appendix C). A target that stores in time ends both OK: nothing checked.
+                    boolean checked = false;
                     for (boolean named : new boolean[] {false, true}) {
                         FakeKernel k = named ? p.kernel("named", "end_info") : p.kernel("plain");
                         k.sync(); // its keepalive answered: nothing it sent is unstored
@@ -106,6 +110,7 @@ final class SessionCases {
                         if (s.isOk()) {
                             continue;
                         }
+                        checked = true;
                         com.google.rpc.ErrorInfo info = k.errorInfo();
                         Check.that(named || info == null && s.getCode() == Status.Code.UNAVAILABLE, "the pager ended the "
                                 + "cleanly closed stream of a kernel that did not name end_info with " + FakeKernel
@@ -114,6 +119,11 @@ final class SessionCases {
                                 + "pager's refusal)");
                         Check.that(!named || info != null, "the pager ended the cleanly closed stream of a kernel that "
                                 + "named end_info with " + FakeKernel.describe(s) + ", without ErrorInfo (spec 3.1)");
+                    }
+                    if (!checked) {
+                        throw new Skipped("the target ended both cleanly closed streams OK (their writes stored in "
+                                + "time), the only end that is no refusal the kit can provoke: nothing to check (a "
+                                + "redirect's or a deposed leader's end is not checked by the kit, Appendix C)");
                     }
                 }),
                 must("3.4-dropped-keep-stream", "messages that break a rule are dropped (a dirty return from a "

@@ -34,7 +34,7 @@ class PagerDirectoryMismatchOverGrpcTest {
 
     private Pager pager(String name) throws Exception {
         Pager p = Pager.start(new PagerConfig(name, "127.0.0.1", 0, PagerConfig.DEFAULT_PAGE_SIZE,
-                Map.of("s", 64 * 1024L)));
+                Map.of("s", 64 * 1024L, "h", 64 * 1024L))); // "h": an object a kernel uses at a pager of its own
         started.add(p);
         return p;
     }
@@ -71,8 +71,9 @@ class PagerDirectoryMismatchOverGrpcTest {
         Pager[] p = {pager("p0"), pager("p1")};
         String pagers = p[0].target() + "," + p[1].target();
         int byRule = PagerDirectory.ruleFor("s", 2);
-        Kernel odd = kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule)));
-        Kernel good = kernel("X", pagers, PagerDirectory.of(2, Map.of())); // welcomed: Y uses nothing at pager byRule
+        Kernel odd = kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule, "h", byRule)));
+        Kernel good = kernel("X", pagers, PagerDirectory.of(2, Map.of("h", byRule))); // welcomed: Y uses nothing in dispute
+        odd.taskCreate("y").vmMap("h"); // Y uses pager byRule (a kernel that holds nothing there blocks no init)
         var task = good.taskCreate("app");
         assertThatThrownBy(() -> task.vmMap("s"))
                 .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
@@ -97,9 +98,10 @@ class PagerDirectoryMismatchOverGrpcTest {
         Pager[] p = {pager("p0"), pager("p1")};
         String pagers = p[0].target() + "," + p[1].target();
         int byRule = PagerDirectory.ruleFor("s", 2);
-        Kernel x = kernel("X", pagers, PagerDirectory.of(2, Map.of()));
-        Kernel z = kernel("Z", pagers, PagerDirectory.of(2, Map.of()));
+        Kernel x = kernel("X", pagers, PagerDirectory.of(2, Map.of("h", 1 - byRule)));
+        Kernel z = kernel("Z", pagers, PagerDirectory.of(2, Map.of("h", 1 - byRule)));
         var tx = x.taskCreate("app");
+        tx.vmMap("h"); // X uses the other pager too (only a kernel that holds something there counts)
         long base = tx.vmMap("s");
         tx.vmFetchAdd64(base + 8, 42);
         Kernel wrong = kernel("W", p[1 - byRule].target(), PagerDirectory.of(1, Map.of()));

@@ -106,8 +106,10 @@ class PagerConformanceTest {
         List<CaseResult> results = run(pager.get().target(), null, Duration.ofSeconds(5), restarter);
 
         assertThat(results).hasSameSizeAs(PagerCases.all());
+        // 3.1-end-info has nothing to check when the pager stores a clean end in time (it says so)
         assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.conformCase().id() + ": " + r.message())
-                .isEqualTo(CaseResult.Outcome.PASS));
+                .isEqualTo(r.conformCase().id().equals("3.1-end-info") && r.outcome() == CaseResult.Outcome.SKIP
+                        && r.message().contains("nothing to check") ? CaseResult.Outcome.SKIP : CaseResult.Outcome.PASS));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -129,17 +129,17 @@ final class KernelSession {
     // ---- session ------------------------------------------------------------------------------
 
     /**
-     * A kernel_hello of this session, as every one starts: its name, version, features and, to a
-     * pager that is not its primary, the TID prefix its primary's kernel id makes (xp-spec 2.9), so
-     * that the pager can refuse a kernel whose TIDs another kernel of its has.
-     */
-    /**
      * The hello feature by which the kernel asks for ErrorInfo on every status a pager ends its
      * stream with (xp-spec 3.1): a replica's redirect and loss of leadership then carry ErrorInfo
      * marked {@code stream = broken}, which PagerLink (PagerWord) mends as a broken stream.
      */
     static final String END_INFO = "end_info";
 
+    /**
+     * A kernel_hello of this session, as every one starts: its name, version, features and, to a
+     * pager that is not its primary, the TID prefix its primary's kernel id makes (xp-spec 2.9), so
+     * that the pager can refuse a kernel whose TIDs another kernel of its has.
+     */
     KernelHello.Builder hello() {
         KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(PROTOCOL_VERSION)
                 .setResumable(true).addAllFeatures(PageCache.FEATURES)
