@@ -16,8 +16,8 @@ import java.util.zip.CRC32;
  * it serves: does each directory send the object here? Pager core thread only; no state
  * of its own (each session keeps its view, {@link KernelSession#directory}).
  *
- * <p>No kernel's view is the reference by itself, and no session is ever ended because of another
- * kernel's view or init: whoever would start a second copy is the one refused.
+ * <p>No session is ever ended because of another kernel's view or init: whoever would start a
+ * second copy is the one refused, but the first kernel to use an object here decides (below).
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
  *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
@@ -35,8 +35,9 @@ import java.util.zip.CRC32;
  * directory that initializes an object first makes this pager refuse the hello of every kernel
  * whose view sends that object elsewhere, so their start fails, as a kernel with a wrong directory
  * connected first did before 2026-12-06 (the XP review, finding 5). The refusal names it; the
- * operator restarts it with the right directory. A first fix (branch xpfix) had an init end every kernel whose view disputed
- * it: one misconfigured kernel's init then ended every correct kernel (its review, finding 2).
+ * operator restarts it with the right directory. A first fix (branch xpfix) had an init end every
+ * kernel whose view disputed it: one misconfigured kernel's init then ended every correct kernel
+ * (its review, finding 2). Reclaims (9) are not checked: the kernel used those objects here.
  * The pager has no directory of its own and cannot tell which of two views is wrong; every
  * sentence names both, and only the kernel that would start using the disputed object is refused.
  */
